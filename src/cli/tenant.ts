@@ -1,0 +1,62 @@
+// `npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox]`
+// `npm run tenant -- suspend <slug> --reason R` | `reactivate <slug> --reason R` | `list`
+import { parseArgs } from 'node:util';
+import { cliSetup } from './open.js';
+import { openRuntime } from '../runtime.js';
+import { provisionTenant, TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    name: { type: 'string' },
+    currency: { type: 'string', default: 'USD' },
+    'time-zone': { type: 'string', default: 'UTC' },
+    'business-date': { type: 'string' },
+    sandbox: { type: 'boolean', default: false },
+    reason: { type: 'string' },
+  },
+});
+const [command, slug] = positionals;
+const usage = 'usage: npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] | suspend <slug> --reason R | reactivate <slug> --reason R | list';
+if (!command || (command !== 'list' && !slug)) {
+  process.stderr.write(`${usage}\n`);
+  process.exit(2);
+}
+
+const { config, log } = cliSetup();
+const runtime = await openRuntime(config, log, { migrate: true });
+try {
+  if (command === 'create') {
+    const result = await provisionTenant(runtime.pool, runtime.migrations, {
+      slug: slug!,
+      displayName: values.name ?? slug!,
+      currency: values.currency!,
+      timeZone: values['time-zone']!,
+      sandbox: values.sandbox ?? false,
+      ...(values['business-date'] ? { businessDate: values['business-date'] } : {}),
+    }, runtime.now());
+    const tenant = await runtime.registry.findBySlug(slug!);
+    process.stdout.write(`${result.created ? 'created' : 'already exists'}: ${tenant!.slug} (${tenant!.schemaName}, version ${tenant!.schemaVersion}, business date ${tenant!.businessDate})\n`);
+  } else if (command === 'suspend' || command === 'reactivate') {
+    if (!values.reason) throw new TenantInputError('reason', '--reason is required');
+    const tenant = command === 'suspend'
+      ? await runtime.registry.setStatus(slug!, 'suspended', values.reason, ['active', 'suspended'])
+      : await runtime.registry.setStatus(slug!, 'active', values.reason, ['suspended', 'active']);
+    if (!tenant) throw new TenantInputError('slug', `no ${command === 'suspend' ? 'active' : 'suspended'} tenant ${slug}`);
+    process.stdout.write(`${tenant.slug}: ${tenant.status}\n`);
+  } else if (command === 'list') {
+    for (const tenant of await runtime.registry.page({ limit: 10_000, inverted: false })) {
+      process.stdout.write(`${tenant.slug}\t${tenant.status}\t${tenant.sandbox ? 'sandbox' : ''}\t${tenant.schemaVersion}\n`);
+    }
+  } else {
+    process.stderr.write(`${usage}\n`);
+    process.exitCode = 2;
+  }
+} catch (error) {
+  if (error instanceof TenantInputError) process.stderr.write(`${error.field}: ${error.message}\n`);
+  else if (error instanceof TenantConflictError) process.stderr.write(`${error.message}\n`);
+  else throw error;
+  process.exitCode = 1;
+} finally {
+  await runtime.close();
+}

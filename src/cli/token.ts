@@ -1,0 +1,43 @@
+// `npm run token -- --tenant demo --role underwriter`: prints a token from the development issuer for the
+// seeded dev user <role>@<tenant>. Refuses when NODE_ENV=production or when the development issuer is off.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { loadOrCreateDevKey, signDevToken } from '../authz/devIssuer.js';
+import { isRole, ROLES } from '../authz/roles.js';
+
+const { values } = parseArgs({
+  options: {
+    tenant: { type: 'string' },
+    role: { type: 'string' },
+    partner: { type: 'string' },
+    'partner-kind': { type: 'string', default: 'origination' },
+    ttl: { type: 'string', default: '3600' },
+  },
+});
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+const config = loadConfig();
+if (!config.devIssuer) fail('the development issuer is off (AUTH_ISSUER is set); get tokens from the identity provider');
+const role = values.role ?? fail(`--role is required: one of ${ROLES.join(', ')}`);
+if (!isRole(role)) fail(`--role must be one of ${ROLES.join(', ')}`);
+if (role !== 'platform-admin' && !values.tenant) fail('--tenant is required for every role but platform-admin');
+const kind = values['partner-kind'];
+if (values.partner && kind !== 'origination' && kind !== 'colending') fail('--partner-kind must be origination or colending');
+const ttlSeconds = Number(values.ttl);
+if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) fail('--ttl must be a whole number of seconds');
+
+const key = await loadOrCreateDevKey(config.dataDir, config.NODE_ENV);
+const token = await signDevToken(key, {
+  issuer: config.issuer,
+  audience: config.AUTH_AUDIENCE,
+  role,
+  ...(values.tenant ? { tenant: values.tenant } : {}),
+  ...(values.partner ? { partner: { id: values.partner, kind: kind as 'origination' | 'colending' } } : {}),
+  ttlSeconds,
+  now: new Date(),
+});
+process.stdout.write(`${token}\n`);

@@ -1,0 +1,83 @@
+// Configuration is read once, at start-up, from the environment and validated here; a bad value stops the
+// process with a message naming the variable. Nothing else in the code reads process.env.
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(4000),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('.lendgraph'),
+  DATABASE_URL: z.url().optional(),
+  EMBEDDED_PG_PORT: port.default(5433),
+  PG_POOL_MAX: z.coerce.number().int().min(2).max(500).default(10),
+  PG_APPLICATION_NAME: z.string().regex(/^[\w.-]{1,60}$/).default('lendgraph'),
+  TENANT_CLIENT_CACHE_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
+  MIGRATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  AUTH_ISSUER: z.url().optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_AUDIENCE: z.string().min(1).default('lendgraph-api'),
+  DEV_ISSUER: booleanFlag.optional(),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+  MAX_QUERY_NODES: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+  MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  TENANT_REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+});
+
+export type RawConfig = z.infer<typeof schema>;
+
+export interface Config extends RawConfig {
+  publicUrl: string;
+  dataDir: string;
+  /** The development issuer signs tokens for seeded dev users; never in production. */
+  devIssuer: boolean;
+  issuer: string;
+  jwksUrl: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as a shell `VAR=` usually intends.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    );
+  }
+  const raw = parsed.data;
+  const publicUrl = (raw.PUBLIC_URL ?? `http://${raw.HOST}:${raw.PORT}`).replace(/\/$/, '');
+  const devIssuer = raw.DEV_ISSUER ?? raw.AUTH_ISSUER === undefined;
+  const problems: string[] = [];
+  if (devIssuer && raw.NODE_ENV === 'production') {
+    problems.push('DEV_ISSUER: the development issuer refuses to run when NODE_ENV=production; set AUTH_ISSUER');
+  }
+  if (!devIssuer && raw.AUTH_ISSUER === undefined) {
+    problems.push('AUTH_ISSUER: required when DEV_ISSUER=false');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const issuer = devIssuer ? `${publicUrl}/dev-issuer` : raw.AUTH_ISSUER!;
+  return {
+    ...raw,
+    publicUrl,
+    dataDir: path.resolve(raw.DATA_DIR),
+    devIssuer,
+    issuer,
+    jwksUrl: raw.AUTH_JWKS_URL ?? (devIssuer ? `${issuer}/jwks` : `${issuer}/protocol/openid-connect/certs`),
+  };
+}

@@ -1,0 +1,75 @@
+// The Pothos schema builder. Authorization is declared on the schema with scope-auth; src/graph/schema.ts
+// refuses to build a schema in which any root field or object type lacks an authorization rule, so a new
+// field is denied (the server does not start) until a rule names who may use it.
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import RelayPlugin from '@pothos/plugin-relay';
+import type { Role } from '../authz/roles.js';
+import { AppError } from '../errors.js';
+import type { Decimal, Money } from '../domain/money.js';
+import type { GraphContext } from './context.js';
+
+export interface AuthScopes {
+  /** Any verified principal. */
+  authenticated: boolean;
+  /** Runs the platform: onboards and suspends tenants. Never a tenant's data. */
+  platformAdmin: boolean;
+  /** Acts for the request's tenant with at least one of these roles. */
+  tenantRole: readonly Role[];
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GraphContext;
+  AuthScopes: AuthScopes;
+  DefaultFieldNullability: false;
+  Scalars: {
+    Decimal: { Input: Decimal; Output: Decimal | string };
+    Money: { Input: Money; Output: Money };
+    Date: { Input: string; Output: string };
+    DateTime: { Input: Date; Output: Date };
+  };
+}>({
+  plugins: [ScopeAuthPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    treatErrorsAsUnauthorized: false,
+    authScopes: (context) => ({
+      authenticated: context.principal !== null,
+      platformAdmin: context.principal?.roles.includes('platform-admin') ?? false,
+      tenantRole: (roles) =>
+        context.tenant !== null && (context.principal?.roles.some((role) => roles.includes(role)) ?? false),
+    }),
+    unauthorizedError: (_parent, context) =>
+      context.principal
+        ? new AppError('FORBIDDEN', 'not allowed for this principal')
+        : new AppError('UNAUTHENTICATED', 'a valid token is required'),
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { authScopes: { authenticated: true }, description: 'Fetches any object by its global id.' },
+    nodesQueryOptions: { authScopes: { authenticated: true }, description: 'Fetches objects by their global ids.' },
+    nodeTypeOptions: { description: 'An object with a global id.' },
+    pageInfoTypeOptions: { description: 'Where a page of a connection starts and ends.' },
+    idFieldOptions: { description: 'Global id: opaque, stable, usable with node(id:).' },
+    cursorFieldOptions: { description: 'Opaque cursor of this edge, for after/before.' },
+    nodeFieldOptions: { description: 'The item at this edge.' },
+    edgesFieldOptions: { description: 'The items of this page, with their cursors.' },
+    pageInfoFieldOptions: { description: 'Where this page starts and ends.' },
+    hasNextPageFieldOptions: { description: 'Whether more items follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'Whether items precede this page.' },
+    startCursorFieldOptions: { description: 'Cursor of the first item of this page.' },
+    endCursorFieldOptions: { description: 'Cursor of the last item of this page.' },
+    firstArgOptions: { description: 'Page size from the start, at most MAX_PAGE_SIZE (default 100).' },
+    lastArgOptions: { description: 'Page size from the end, at most MAX_PAGE_SIZE (default 100).' },
+    afterArgOptions: { description: 'Cursor to start after.' },
+    beforeArgOptions: { description: 'Cursor to end before.' },
+    defaultConnectionTypeOptions: { description: 'A page of items.' },
+    defaultEdgeTypeOptions: { description: 'An item in a page, with its cursor.' },
+  },
+});
+
+builder.queryType({ description: 'Reads.' });
+builder.mutationType({ description: 'Commands: each one a database transaction.' });
+builder.subscriptionType({ description: 'Live streams over graphql-ws.' });

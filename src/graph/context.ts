@@ -1,0 +1,64 @@
+// What every GraphQL operation carries: request id, verified principal, tenant, the tenant's data access and
+// per-request DataLoaders. Built the same way for HTTP and WebSocket.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { Runtime } from '../runtime.js';
+import type { Principal } from '../authz/principal.js';
+import { resolveTenant } from '../authz/tenantAccess.js';
+import { InvalidTokenError } from '../authz/tokens.js';
+import { AppError } from '../errors.js';
+import type { TenantRecord } from '../tenancy/registry.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+import { createLoaders, type Loaders } from './loaders.js';
+
+export interface GraphContext {
+  requestId: string;
+  log: Logger;
+  runtime: Runtime;
+  principal: Principal | null;
+  tenant: TenantRecord | null;
+  /** The tenant's data access; null when the request acts for no tenant (e.g. a platform admin). */
+  db: TenantDb | null;
+  loaders: Loaders;
+}
+
+export interface ContextRequest {
+  authorization: string | undefined;
+  tenantSelector: string | undefined;
+  requestId: string | undefined;
+}
+
+export async function authenticate(runtime: Runtime, authorization: string | undefined): Promise<Principal | null> {
+  if (!authorization) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+  if (!match) throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
+  try {
+    return await runtime.verifier.verify(match[1]!);
+  } catch (error) {
+    if (error instanceof InvalidTokenError) throw new AppError('UNAUTHENTICATED', 'the token is not valid');
+    throw error;
+  }
+}
+
+/** A client's request id is kept when it is short and plain; otherwise the server makes one. */
+export function requestIdFrom(header: string | undefined): string {
+  return header && /^[\w.-]{1,100}$/.test(header) ? header : randomUUID();
+}
+
+export async function buildContext(runtime: Runtime, request: ContextRequest): Promise<GraphContext> {
+  const principal = await authenticate(runtime, request.authorization);
+  return contextFor(runtime, principal, request.tenantSelector, requestIdFrom(request.requestId));
+}
+
+/** The context of one operation for an already-verified principal (a WebSocket reuses its connection's). */
+export async function contextFor(
+  runtime: Runtime,
+  principal: Principal | null,
+  tenantSelector: string | undefined,
+  requestId: string,
+): Promise<GraphContext> {
+  const tenant = await resolveTenant(principal, tenantSelector, runtime.registry);
+  const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject });
+  const db = tenant ? runtime.tenantClients.forSchema(tenant.schemaName) : null;
+  return { requestId, log, runtime, principal, tenant, db, loaders: createLoaders(runtime, db) };
+}

@@ -1,0 +1,78 @@
+// How errors reach clients: every error carries one code from the documented set (src/errors.ts,
+// docs/errors.md). AppErrors keep their message and safe details; GraphQL's own request errors become
+// BAD_USER_INPUT; everything else is masked to INTERNAL with a correlation id that is also in the logs.
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { AppError, ERROR_CODES, HTTP_STATUS, type ErrorCode } from '../errors.js';
+
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+const KNOWN = new Set<string>(ERROR_CODES);
+
+/** Correlation ids given to masked errors, so the formatter reuses the id already logged. */
+const correlationIds = new WeakMap<object, string>();
+
+export function toGraphQLError(error: AppError): GraphQLError {
+  return new GraphQLError(error.message, {
+    originalError: error,
+    extensions: { code: error.code, ...error.details, http: { status: HTTP_STATUS[error.code] } },
+  });
+}
+
+/** The original error behind graphql-js and Apollo wrappers. */
+export function rootCause(error: unknown): unknown {
+  let current = error;
+  while (current instanceof GraphQLError && current.originalError) current = current.originalError;
+  return current;
+}
+
+/** Whether an error would be masked, and so must be logged with its correlation id. */
+export function isInternal(error: unknown): boolean {
+  const cause = rootCause(error);
+  if (cause instanceof AppError) return false;
+  if (cause instanceof GraphQLError) {
+    const code = cause.extensions?.['code'];
+    return !(typeof code === 'string' && (KNOWN.has(code) || REQUEST_ERROR_CODES.has(code))) && cause.originalError !== undefined;
+  }
+  return true;
+}
+
+export function correlationIdFor(error: unknown): string {
+  const key = (rootCause(error) ?? error) as object;
+  let id = correlationIds.get(key);
+  if (!id) {
+    id = randomUUID();
+    correlationIds.set(key, id);
+  }
+  return id;
+}
+
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const cause = rootCause(error);
+  const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+  if (cause instanceof AppError) {
+    return { message: cause.message, ...base, extensions: { code: cause.code, ...cause.details } };
+  }
+  const code = formatted.extensions?.['code'];
+  if (typeof code === 'string' && KNOWN.has(code) && !isInternal(error)) {
+    const { http: _http, stacktrace: _stack, ...rest } = formatted.extensions ?? {};
+    return { message: formatted.message, ...base, extensions: { ...rest, code } };
+  }
+  if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
+    const { http: _http, stacktrace: _stack, code: _code, ...rest } = formatted.extensions ?? {};
+    return { message: formatted.message, ...base, extensions: { ...rest, code: 'BAD_USER_INPUT' satisfies ErrorCode, reason: code } };
+  }
+  const correlationId = correlationIdFor(error);
+  return {
+    message: `Internal error. Quote correlation id ${correlationId} to support.`,
+    ...base,
+    extensions: { code: 'INTERNAL' satisfies ErrorCode, correlationId },
+  };
+}

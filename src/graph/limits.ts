@@ -1,0 +1,58 @@
+// Query depth and cost limits, the same for HTTP and WebSocket operations. Depth uses graphql-armor's rule;
+// cost counts the objects a query can return, GitHub's way: a connection is assumed to return as many items
+// as `first`/`last` asks (or the default page size), multiplying everything selected beneath it.
+import { getNamedType, isLeafType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { AppError } from '../errors.js';
+import { DEFAULT_PAGE_SIZE } from './pagination.js';
+
+export interface QueryLimits {
+  maxDepth: number;
+  maxNodes: number;
+}
+
+const nodesEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  const own = isLeafType(getNamedType(field.type)) ? 0 : 1;
+  const isConnection = field.args.some((arg) => arg.name === 'first');
+  if (!isConnection) return own + childComplexity;
+  const requested = typeof args['first'] === 'number' ? args['first'] : typeof args['last'] === 'number' ? args['last'] : DEFAULT_PAGE_SIZE;
+  return own + requested * childComplexity;
+};
+
+export function depthRule(limits: QueryLimits) {
+  return maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, exposeLimits: true, propagateOnRejection: true });
+}
+
+export function queryCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): number {
+  return getComplexity({
+    schema,
+    query: document,
+    variables,
+    ...(operationName ? { operationName } : {}),
+    estimators: [nodesEstimator],
+  });
+}
+
+/** Throws BAD_USER_INPUT when an operation is deeper or costlier than allowed. */
+export function enforceLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  operationName: string | null | undefined,
+  limits: QueryLimits,
+  checkDepth: boolean,
+): void {
+  if (checkDepth) {
+    const [depthError] = validate(schema, document, [depthRule(limits)]);
+    if (depthError) throw new AppError('BAD_USER_INPUT', depthError.message, { reason: 'QUERY_TOO_DEEP', limit: limits.maxDepth });
+  }
+  const cost = queryCost(schema, document, variables, operationName);
+  if (cost > limits.maxNodes) {
+    throw new AppError('BAD_USER_INPUT', `query may return ${cost} objects; the limit is ${limits.maxNodes}`, {
+      reason: 'QUERY_TOO_COSTLY',
+      cost,
+      limit: limits.maxNodes,
+    });
+  }
+}

@@ -1,0 +1,40 @@
+// Per-request DataLoaders: batch and de-duplicate lookups within one operation, never across requests or tenants.
+import DataLoader from 'dataloader';
+import type { Runtime } from '../runtime.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+import type { TenantRecord } from '../tenancy/registry.js';
+
+type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
+type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
+
+export interface Loaders {
+  tenantById: DataLoader<string, TenantRecord | null>;
+  partyById: DataLoader<string, PartyRow | null>;
+  loanProductById: DataLoader<string, LoanProductRow | null>;
+}
+
+function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
+  const found = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => found.get(id) ?? null);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids from clients that are not UUIDs cannot exist; dropping them keeps a bad id from becoming a SQL error. */
+function uuids(ids: readonly string[]): string[] {
+  return ids.filter((id) => UUID.test(id));
+}
+
+export function createLoaders(runtime: Runtime, db: TenantDb | null): Loaders {
+  const tenantOnly = <T>(load: (db: TenantDb, ids: string[]) => Promise<T[]>) =>
+    async (ids: readonly string[]) => (db ? load(db, uuids(ids)) : []);
+  return {
+    tenantById: new DataLoader(async (ids) => byId(ids, await runtime.registry.findManyById(uuids(ids)))),
+    partyById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.party.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    loanProductById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.loanProduct.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+  };
+}

@@ -1,0 +1,46 @@
+// LoanProduct: the catalogue of what the lender offers. Product terms and versions arrive with servicing.
+import { builder } from './builder.js';
+import { ROLES } from '../authz/roles.js';
+import { money } from '../domain/money.js';
+import type { GraphContext } from './context.js';
+import { keysetConnection, TEXT_KEY } from './pagination.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+
+type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
+
+const TENANT_ROLES = ROLES.filter((role) => role !== 'platform-admin');
+
+export const LoanProductRef = builder.objectRef<LoanProductRow>('LoanProduct');
+
+builder.node(LoanProductRef, {
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.loanProductById.load(id)),
+  description: 'A loan product the lender offers.',
+  authScopes: { tenantRole: TENANT_ROLES },
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'The lender\'s product code.' }),
+    name: t.exposeString('name', { description: 'Name shown to people.' }),
+    currency: t.exposeString('currency', { description: 'ISO 4217 currency of its loans.' }),
+    minAmount: t.field({ type: 'Money', description: 'Smallest amount lent.', resolve: (p) => money(p.minAmount.toString(), p.currency) }),
+    maxAmount: t.field({ type: 'Money', description: 'Largest amount lent.', resolve: (p) => money(p.maxAmount.toString(), p.currency) }),
+    minTenorMonths: t.exposeInt('minTenor', { description: 'Shortest tenor, in months.' }),
+    maxTenorMonths: t.exposeInt('maxTenor', { description: 'Longest tenor, in months.' }),
+    annualRate: t.field({ type: 'Decimal', description: 'Nominal annual rate as a fraction, e.g. "0.149" for 14.9%.', resolve: (p) => p.annualRate.toString() }),
+  }),
+});
+
+builder.queryField('loanProducts', (t) =>
+  t.connection({
+    type: LoanProductRef,
+    description: 'The tenant\'s loan products, by code.',
+    authScopes: { tenantRole: TENANT_ROLES },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, (product: LoanProductRow) => product.code, TEXT_KEY, ({ before, after, limit, inverted }) =>
+        context.db!.loanProduct.findMany({
+          where: { code: { ...(after ? { gt: after } : {}), ...(before ? { lt: before } : {}) } },
+          orderBy: { code: inverted ? 'desc' : 'asc' },
+          take: limit,
+        }),
+      ),
+  }, { name: 'LoanProductConnection', description: 'A page of LoanProduct items.' }, { name: 'LoanProductEdge', description: 'An item in a page, with its cursor.' }),
+);

@@ -1,0 +1,48 @@
+// Party: one record per real person or business known to the lender.
+import { builder } from './builder.js';
+import { STAFF_ROLES } from '../authz/roles.js';
+import type { GraphContext } from './context.js';
+import { keysetConnection, UUID_KEY } from './pagination.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+
+type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
+
+const PartyKindEnum = builder.enumType('PartyKind', {
+  description: 'Whether a party is a natural person or a business.',
+  values: {
+    PERSON: { value: 'PERSON', description: 'A natural person.' },
+    BUSINESS: { value: 'BUSINESS', description: 'A company, partnership or other business.' },
+  } as const,
+});
+
+export const PartyRef = builder.objectRef<PartyRow>('Party');
+
+builder.node(PartyRef, {
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.partyById.load(id)),
+  description: 'A real person or business known to the lender; borrower, applicant and guarantor are roles it plays.',
+  authScopes: { tenantRole: STAFF_ROLES },
+  fields: (t) => ({
+    kind: t.field({ type: PartyKindEnum, description: 'Person or business.', resolve: (p) => p.kind as 'PERSON' | 'BUSINESS' }),
+    legalName: t.exposeString('legalName', { description: 'Full legal name.' }),
+    email: t.exposeString('email', { nullable: true, description: 'Contact e-mail.' }),
+    phone: t.exposeString('phone', { nullable: true, description: 'Contact phone, E.164.' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the lender first recorded it.', resolve: (p) => p.createdAt }),
+  }),
+});
+
+builder.queryField('parties', (t) =>
+  t.connection({
+    type: PartyRef,
+    description: 'The tenant\'s parties, newest first is not promised: ordered by id for stable paging.',
+    authScopes: { tenantRole: STAFF_ROLES },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, (party: PartyRow) => party.id, UUID_KEY, ({ before, after, limit, inverted }) =>
+        context.db!.party.findMany({
+          where: { id: { ...(after ? { gt: after } : {}), ...(before ? { lt: before } : {}) } },
+          orderBy: { id: inverted ? 'desc' : 'asc' },
+          take: limit,
+        }),
+      ),
+  }, { name: 'PartyConnection', description: 'A page of Party items.' }, { name: 'PartyEdge', description: 'An item in a page, with its cursor.' }),
+);

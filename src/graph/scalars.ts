@@ -1,0 +1,66 @@
+// Decimal, Money, Date and DateTime travel as strings, so no client ever parses money into a float.
+import { Kind, type ValueNode } from 'graphql';
+import { AppError } from '../errors.js';
+import { Decimal, formatMoney, parseMoney } from '../domain/money.js';
+import { isBusinessDate } from '../domain/businessDate.js';
+import { builder } from './builder.js';
+
+function stringLiteral(ast: ValueNode, scalar: string): string {
+  if (ast.kind !== Kind.STRING) throw new AppError('BAD_USER_INPUT', `${scalar} must be given as a string`);
+  return ast.value;
+}
+
+function parseDecimal(value: unknown): Decimal {
+  if (typeof value !== 'string' || !/^-?\d+(\.\d+)?$/.test(value)) {
+    throw new AppError('BAD_USER_INPUT', 'Decimal must be a string like "1234.56"');
+  }
+  return new Decimal(value);
+}
+
+builder.scalarType('Decimal', {
+  description: 'An exact decimal number as a string, e.g. "1234.5600". Never a float.',
+  serialize: (value) => (typeof value === 'string' ? value : value.toFixed()),
+  parseValue: parseDecimal,
+  parseLiteral: (ast) => parseDecimal(stringLiteral(ast, 'Decimal')),
+});
+
+function parseMoneyValue(value: unknown) {
+  const parsed = typeof value === 'string' ? parseMoney(value) : null;
+  if (!parsed) throw new AppError('BAD_USER_INPUT', 'Money must be a string like "1250.00 USD" (amount, space, ISO 4217 code)');
+  return parsed;
+}
+
+builder.scalarType('Money', {
+  description: 'An amount with its currency, as "<amount> <ISO 4217 code>", e.g. "1250.00 USD"; the amount has the currency\'s minor units.',
+  serialize: (value) => formatMoney(value),
+  parseValue: parseMoneyValue,
+  parseLiteral: (ast) => parseMoneyValue(stringLiteral(ast, 'Money')),
+});
+
+function parseDate(value: unknown): string {
+  if (typeof value !== 'string' || !isBusinessDate(value)) throw new AppError('BAD_USER_INPUT', 'Date must be a calendar date YYYY-MM-DD');
+  return value;
+}
+
+builder.scalarType('Date', {
+  description: 'A calendar (business) date, YYYY-MM-DD, in the tenant\'s time zone.',
+  serialize: (value) => value,
+  parseValue: parseDate,
+  parseLiteral: (ast) => parseDate(stringLiteral(ast, 'Date')),
+});
+
+function parseDateTime(value: unknown): Date {
+  const text = typeof value === 'string' ? value : '';
+  const date = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(date.getTime())) {
+    throw new AppError('BAD_USER_INPUT', 'DateTime must be an ISO 8601 instant with an offset, e.g. 2026-11-22T10:00:00Z');
+  }
+  return date;
+}
+
+builder.scalarType('DateTime', {
+  description: 'An instant, ISO 8601 in UTC, e.g. "2026-11-22T10:00:00.000Z".',
+  serialize: (value) => value.toISOString(),
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => parseDateTime(stringLiteral(ast, 'DateTime')),
+});

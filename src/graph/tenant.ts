@@ -1,0 +1,209 @@
+// Tenant: a lender's registry entry. Platform admins onboard, suspend and reactivate tenants and see schema
+// versions; a tenant's own staff see their tenant's public settings (name, currency, business date).
+import { builder } from './builder.js';
+import { ROLES } from '../authz/roles.js';
+import { AppError, badInput } from '../errors.js';
+import { latestVersion } from '../tenancy/migrations.js';
+import { provisionTenant, TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
+import type { TenantRecord, TenantStatus } from '../tenancy/registry.js';
+import { keysetConnection, TEXT_KEY } from './pagination.js';
+import type { GraphContext } from './context.js';
+
+const TenantStatusEnum = builder.enumType('TenantStatus', {
+  description: 'Where a tenant stands on the platform.',
+  values: {
+    ACTIVE: { value: 'active', description: 'Serving requests.' },
+    SUSPENDED: { value: 'suspended', description: 'Every request for it fails with TENANT_SUSPENDED.' },
+    OFFBOARDED: { value: 'offboarded', description: 'Left the platform; its identities are disabled.' },
+  } as const,
+});
+
+export const TenantRef = builder.objectRef<TenantRecord>('Tenant');
+
+builder.node(TenantRef, {
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.tenantById.load(id)),
+  description: 'A lender on the platform.',
+  // Platform admins see every tenant; a tenant's own principals see only their own.
+  authScopes: (tenant, context) =>
+    context.tenant?.id === tenant.id ? { platformAdmin: true, tenantRole: ROLES } : { platformAdmin: true },
+  fields: (t) => ({
+    slug: t.exposeString('slug', { description: 'Stable short name, also the Keycloak organization alias.' }),
+    displayName: t.exposeString('displayName', { description: 'Name shown to people.' }),
+    status: t.field({ type: TenantStatusEnum, description: 'Where it stands.', resolve: (x) => x.status }),
+    statusReason: t.exposeString('statusReason', { nullable: true, description: 'Why it was last suspended or reactivated.' }),
+    sandbox: t.exposeBoolean('sandbox', { description: 'A sandbox tenant, seeded with demo data for partner integration.' }),
+    currency: t.exposeString('currency', { description: 'Default ISO 4217 currency.' }),
+    timeZone: t.exposeString('timeZone', { description: 'IANA time zone its business dates are in.' }),
+    businessDate: t.field({ type: 'Date', description: 'Current business date, advanced by end of day.', resolve: (x) => x.businessDate }),
+    schemaVersion: t.exposeString('schemaVersion', {
+      nullable: true,
+      description: 'Latest migration applied to its schema.',
+      authScopes: { platformAdmin: true },
+    }),
+    schemaUpToDate: t.boolean({
+      description: 'Whether its schema is at the latest tenant migration.',
+      authScopes: { platformAdmin: true },
+      resolve: (x, _args, context) => x.schemaVersion === latestVersion(context.runtime.migrations, 'tenant'),
+    }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was onboarded.', resolve: (x) => x.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When its registry entry last changed.', resolve: (x) => x.updatedAt }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  currentTenant: t.field({
+    type: TenantRef,
+    description: 'The tenant this request acts for.',
+    authScopes: { tenantRole: ROLES },
+    resolve: (_root, _args, context) => context.tenant!,
+  }),
+  tenants: t.connection({
+    type: TenantRef,
+    description: 'Every tenant, by slug.',
+    authScopes: { platformAdmin: true },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, (tenant: TenantRecord) => tenant.slug, TEXT_KEY, (page) => context.runtime.registry.page(page)),
+  }, { name: 'TenantConnection', description: 'A page of Tenant items.' }, { name: 'TenantEdge', description: 'An item in a page, with its cursor.' }),
+  tenantBySlug: t.field({
+    type: TenantRef,
+    nullable: true,
+    description: 'One tenant by slug.',
+    authScopes: { platformAdmin: true },
+    args: { slug: t.arg.string({ required: true, description: 'The tenant\'s slug.' }) },
+    resolve: (_root, args, context) => context.runtime.registry.findBySlug(args.slug),
+  }),
+  schemaStatus: t.field({
+    type: SchemaStatusRef,
+    description: 'Migration state of the platform and every tenant schema.',
+    authScopes: { platformAdmin: true },
+    resolve: async (_root, _args, context) => {
+      const { pool, migrations } = context.runtime;
+      const latestTenant = latestVersion(migrations, 'tenant');
+      const platformVersion = (await pool.query<{ v: string | null }>('SELECT max(id) AS v FROM platform.schema_migration')).rows[0]?.v ?? null;
+      const behind = await pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM platform.tenant WHERE status <> 'offboarded' AND schema_version IS DISTINCT FROM $1`,
+        [latestTenant],
+      );
+      return {
+        platformVersion,
+        latestPlatformVersion: latestVersion(migrations, 'platform'),
+        latestTenantVersion: latestTenant,
+        tenantsBehind: Number(behind.rows[0]?.n ?? 0),
+      };
+    },
+  }),
+}));
+
+interface SchemaStatus {
+  platformVersion: string | null;
+  latestPlatformVersion: string | null;
+  latestTenantVersion: string | null;
+  tenantsBehind: number;
+}
+
+const SchemaStatusRef = builder.objectRef<SchemaStatus>('SchemaStatus').implement({
+  description: 'Migration state across schemas; each tenant\'s own version is Tenant.schemaVersion.',
+  authScopes: { platformAdmin: true },
+  fields: (t) => ({
+    platformVersion: t.exposeString('platformVersion', { nullable: true, description: 'Latest migration applied to the platform schema.' }),
+    latestPlatformVersion: t.exposeString('latestPlatformVersion', { nullable: true, description: 'Latest platform migration this build knows.' }),
+    latestTenantVersion: t.exposeString('latestTenantVersion', { nullable: true, description: 'Latest tenant migration this build knows.' }),
+    tenantsBehind: t.exposeInt('tenantsBehind', { description: 'Active or suspended tenants not at the latest tenant migration.' }),
+  }),
+});
+
+const CreateTenantInput = builder.inputType('CreateTenantInput', {
+  description: 'A new lender.',
+  fields: (t) => ({
+    slug: t.string({ required: true, description: 'Lowercase letters, digits, single hyphens; 3–40 characters.' }),
+    displayName: t.string({ required: true, description: 'Name shown to people.' }),
+    currency: t.string({ required: true, description: 'Default ISO 4217 currency.' }),
+    timeZone: t.string({ required: true, description: 'IANA time zone, e.g. Asia/Kolkata.' }),
+    businessDate: t.field({ type: 'Date', required: false, description: 'First business date; defaults to today in timeZone.' }),
+    sandbox: t.boolean({ required: false, defaultValue: false, description: 'Seed realistic demo data for partner integration.' }),
+  }),
+});
+
+const CreateTenantPayload = builder.objectRef<{ tenant: TenantRecord; created: boolean }>('CreateTenantPayload').implement({
+  description: 'The tenant, newly made or found already made by an identical earlier request.',
+  authScopes: { platformAdmin: true },
+  fields: (t) => ({
+    tenant: t.field({ type: TenantRef, description: 'The tenant.', resolve: (p) => p.tenant }),
+    created: t.exposeBoolean('created', { description: 'False when an identical request had already created it.' }),
+  }),
+});
+
+const ChangeTenantStatusInput = builder.inputType('ChangeTenantStatusInput', {
+  description: 'Which tenant, and why.',
+  fields: (t) => ({
+    slug: t.string({ required: true, description: 'The tenant\'s slug.' }),
+    reason: t.string({ required: true, description: 'Recorded with the status.' }),
+  }),
+});
+
+const TenantPayload = builder.objectRef<{ tenant: TenantRecord }>('TenantPayload').implement({
+  description: 'The tenant after the change.',
+  authScopes: { platformAdmin: true },
+  fields: (t) => ({ tenant: t.field({ type: TenantRef, description: 'The tenant.', resolve: (p) => p.tenant }) }),
+});
+
+async function changeStatus(context: GraphContext, slug: string, reason: string, status: 'active' | 'suspended') {
+  if (reason.trim().length === 0) throw badInput('input.reason', 'reason must not be empty');
+  const { registry } = context.runtime;
+  const from: TenantStatus[] = status === 'suspended' ? ['active', 'suspended'] : ['suspended', 'active'];
+  const tenant = await registry.setStatus(slug, status, reason, from);
+  if (!tenant) {
+    const existing = await registry.findBySlug(slug);
+    if (!existing) throw new AppError('NOT_FOUND', 'no tenant with that slug', { field: 'input.slug' });
+    throw new AppError('CONFLICT', `a ${existing.status} tenant cannot be made ${status}`, { field: 'input.slug' });
+  }
+  context.log.info({ slug, status, reason }, 'tenant status changed');
+  return { tenant };
+}
+
+builder.mutationFields((t) => ({
+  createTenant: t.field({
+    type: CreateTenantPayload,
+    description: 'Onboards a lender: its own schema at the latest migration and its registry entry, atomically. Repeating an identical request returns the same tenant.',
+    authScopes: { platformAdmin: true },
+    args: { input: t.arg({ type: CreateTenantInput, required: true, description: 'The new tenant.' }) },
+    resolve: async (_root, { input }, context) => {
+      const { runtime } = context;
+      try {
+        const result = await provisionTenant(runtime.pool, runtime.migrations, {
+          slug: input.slug,
+          displayName: input.displayName,
+          currency: input.currency,
+          timeZone: input.timeZone,
+          sandbox: input.sandbox ?? false,
+          ...(input.businessDate ? { businessDate: input.businessDate } : {}),
+        }, runtime.now());
+        runtime.registry.forget(input.slug);
+        const tenant = await runtime.registry.findBySlug(input.slug);
+        context.log.info({ slug: input.slug, created: result.created }, 'tenant provisioned');
+        return { tenant: tenant!, created: result.created };
+      } catch (error) {
+        if (error instanceof TenantInputError) throw badInput(`input.${error.field}`, error.message);
+        if (error instanceof TenantConflictError) {
+          throw new AppError('CONFLICT', error.message, { field: `input.${error.fields[0]}` });
+        }
+        throw error;
+      }
+    },
+  }),
+  suspendTenant: t.field({
+    type: TenantPayload,
+    description: 'Suspends a tenant: every request for it fails with TENANT_SUSPENDED until reactivated.',
+    authScopes: { platformAdmin: true },
+    args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
+    resolve: (_root, { input }, context) => changeStatus(context, input.slug, input.reason, 'suspended'),
+  }),
+  reactivateTenant: t.field({
+    type: TenantPayload,
+    description: 'Reactivates a suspended tenant.',
+    authScopes: { platformAdmin: true },
+    args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
+    resolve: (_root, { input }, context) => changeStatus(context, input.slug, input.reason, 'active'),
+  }),
+}));

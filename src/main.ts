@@ -1,0 +1,56 @@
+// `npm start`: validate configuration, open the database (embedded PostgreSQL when DATABASE_URL is unset),
+// migrate every schema, serve. SIGTERM/SIGINT drain connections, close the pool and stop the embedded server.
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './log.js';
+import { openRuntime } from './runtime.js';
+import { startGateway } from './gateway.js';
+import { provisionTenant } from './tenancy/provisioning.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+const config = readConfig();
+const log = createLogger(config.LOG_LEVEL);
+const runtime = await openRuntime(config, log, { migrate: true });
+
+if (config.devIssuer) {
+  // On a laptop the explorer opens as tenant-admin of `demo`; make sure that sandbox tenant exists.
+  const demo = await provisionTenant(runtime.pool, runtime.migrations, {
+    slug: 'demo', displayName: 'Demo Lender (sandbox)', currency: 'USD', timeZone: 'America/New_York', sandbox: true,
+  }, runtime.now());
+  if (demo.created) log.info('created sandbox tenant demo');
+}
+
+const gateway = await startGateway(runtime);
+log.info({ graphql: gateway.graphqlUrl, websocket: gateway.websocketUrl, explorer: gateway.explorerUrl, embeddedDatabase: runtime.database.embedded }, 'Lendgraph is serving');
+process.stdout.write(
+  `\nLendgraph API:      ${gateway.graphqlUrl}\nGraphQL WebSocket:  ${gateway.websocketUrl}\nExplorer:           ${gateway.explorerUrl}\n` +
+    `Database:           ${runtime.database.embedded ? `embedded PostgreSQL (data in ${config.dataDir})` : 'DATABASE_URL'}\n\n`,
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const hardStop = setTimeout(() => {
+    log.error('shutdown exceeded its time limit; exiting');
+    process.exit(1);
+  }, config.SHUTDOWN_TIMEOUT_MS * 2);
+  hardStop.unref();
+  await gateway.close();
+  await runtime.close();
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,74 @@
+// Everything a process holds once: configuration, logger, the one pool, the registry, per-tenant clients,
+// migrations and the token verifier. Built at start-up, closed at shutdown.
+import type pg from 'pg';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { openDatabase, type Database } from './tenancy/database.js';
+import { loadMigrations, migrateAll, type Migration, type MigrationReport } from './tenancy/migrations.js';
+import { TenantRegistry } from './tenancy/registry.js';
+import { platformPrisma, TenantClients } from './tenancy/tenantClients.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+import { createTokenVerifier, type TokenVerifier } from './authz/tokens.js';
+import { loadOrCreateDevKey, type DevSigningKey } from './authz/devIssuer.js';
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  database: Database;
+  pool: pg.Pool;
+  migrations: Migration[];
+  platformDb: PrismaClient;
+  registry: TenantRegistry;
+  tenantClients: TenantClients;
+  verifier: TokenVerifier;
+  devKey: DevSigningKey | null;
+  /** The only clock: services receive instants from here and pass business dates down. */
+  now: () => Date;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Apply pending migrations before serving (the server does; the migrate CLI reports itself). */
+  migrate: boolean;
+}
+
+export async function openRuntime(config: Config, log: Logger, options: RuntimeOptions): Promise<Runtime & { migration?: MigrationReport }> {
+  const database = await openDatabase(config, log);
+  const pool = database.pool;
+  try {
+    const migrations = loadMigrations();
+    let migration: MigrationReport | undefined;
+    if (options.migrate) {
+      migration = await migrateAll(pool, migrations, { concurrency: config.MIGRATION_CONCURRENCY });
+      for (const failed of migration.failed) {
+        log.error({ schema: failed.schema, tenant: failed.tenant, migration: failed.error?.migrationId, error: failed.error?.message }, 'migration failed');
+      }
+      if (migration.platform.error) throw new Error(`platform schema could not be migrated: ${migration.platform.error.message}`);
+    }
+    const platformDb = platformPrisma(pool);
+    const tenantClients = new TenantClients(pool, config.TENANT_CLIENT_CACHE_MAX);
+    const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
+    return {
+      config,
+      log,
+      database,
+      pool,
+      migrations,
+      platformDb,
+      registry: new TenantRegistry(platformDb, config.TENANT_REGISTRY_TTL_MS),
+      tenantClients,
+      verifier: createTokenVerifier({ issuer: config.issuer, audience: config.AUTH_AUDIENCE, jwksUrl: config.jwksUrl }),
+      devKey,
+      now: () => new Date(),
+      ...(migration ? { migration } : {}),
+      async close() {
+        await tenantClients.close();
+        await platformDb.$disconnect();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+}

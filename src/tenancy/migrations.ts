@@ -1,0 +1,188 @@
+// Our own migration runner (Prisma Migrate's CLI cannot run here; DESIGN.md). Migrations are SQL files at
+// prisma/migrations/<id>/migration.sql whose first line says which schemas they belong to
+// (`-- lendgraph:scope=platform` or `-- lendgraph:scope=tenant`). They are written with unqualified names and
+// run with search_path set, inside one transaction per schema that holds that schema's advisory lock, so two
+// processes starting at once wait for each other and the second finds nothing left to do.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { PLATFORM_SCHEMA, quoteIdent } from './schemaNames.js';
+
+export type MigrationScope = 'platform' | 'tenant';
+
+export interface Migration {
+  id: string;
+  scope: MigrationScope;
+  sql: string;
+  checksum: string;
+}
+
+export const DEFAULT_MIGRATIONS_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../prisma/migrations',
+);
+
+export function loadMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(dir, entry.name, 'migration.sql')))
+    .map((entry) => entry.name)
+    .sort()
+    .map((id) => {
+      const sql = readFileSync(path.join(dir, id, 'migration.sql'), 'utf8');
+      const scope = /^--\s*lendgraph:scope=(platform|tenant)\s*$/m.exec(sql.split('\n', 1)[0] ?? '')?.[1];
+      if (!scope) throw new Error(`migration ${id}: first line must be -- lendgraph:scope=platform|tenant`);
+      return { id, scope: scope as MigrationScope, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    });
+}
+
+export function latestVersion(migrations: Migration[], scope: MigrationScope): string | null {
+  return migrations.filter((m) => m.scope === scope).at(-1)?.id ?? null;
+}
+
+export class MigrationError extends Error {
+  constructor(
+    readonly schema: string,
+    readonly migrationId: string,
+    cause: unknown,
+  ) {
+    super(`${schema}: migration ${migrationId} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = 'MigrationError';
+  }
+}
+
+/** Locks one schema for the rest of the caller's transaction; the same key is used by provisioning. */
+export async function lockSchema(client: pg.ClientBase, schema: string): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(hashtext('lendgraph:schema:' || $1))`, [schema]);
+}
+
+/**
+ * Applies, inside the caller's open transaction and lock, every migration of `scope` not yet recorded in
+ * `schema`. Returns the ids applied. The schema must exist.
+ */
+export async function applyPending(
+  client: pg.ClientBase,
+  schema: string,
+  scope: MigrationScope,
+  migrations: Migration[],
+): Promise<string[]> {
+  await client.query(`SELECT set_config('search_path', $1, true)`, [quoteIdent(schema)]);
+  await client.query(`CREATE TABLE IF NOT EXISTS schema_migration (
+    id text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  const { rows } = await client.query<{ id: string; checksum: string }>('SELECT id, checksum FROM schema_migration');
+  const applied = new Map(rows.map((r) => [r.id, r.checksum]));
+  const done: string[] = [];
+  for (const migration of migrations.filter((m) => m.scope === scope)) {
+    const recorded = applied.get(migration.id);
+    if (recorded !== undefined) {
+      if (recorded !== migration.checksum) {
+        throw new MigrationError(schema, migration.id, new Error('applied migration was edited (checksum differs)'));
+      }
+      continue;
+    }
+    try {
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migration (id, checksum) VALUES ($1, $2)', [migration.id, migration.checksum]);
+    } catch (error) {
+      throw new MigrationError(schema, migration.id, error);
+    }
+    done.push(migration.id);
+  }
+  return done;
+}
+
+export interface SchemaOutcome {
+  schema: string;
+  tenant: string | null;
+  applied: string[];
+  error?: { migrationId: string; message: string };
+}
+
+export interface MigrationReport {
+  platform: SchemaOutcome;
+  tenants: SchemaOutcome[];
+  failed: SchemaOutcome[];
+}
+
+async function migrateSchema(
+  pool: pg.Pool,
+  target: { schema: string; tenant: string | null },
+  migrations: Migration[],
+): Promise<SchemaOutcome> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await lockSchema(client, target.schema);
+    if (target.tenant === null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
+    const applied = await applyPending(client, target.schema, target.tenant === null ? 'platform' : 'tenant', migrations);
+    if (target.tenant !== null) {
+      // The registry's copy of the version moves in the same transaction as the schema itself.
+      await client.query(
+        `UPDATE platform.tenant SET schema_version = (SELECT max(id) FROM schema_migration), updated_at = now()
+          WHERE schema_name = $1`,
+        [target.schema],
+      );
+    }
+    await client.query('COMMIT');
+    return { ...target, applied };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof MigrationError) {
+      return { ...target, applied: [], error: { migrationId: error.migrationId, message: error.message } };
+    }
+    return { ...target, applied: [], error: { migrationId: '(runner)', message: (error as Error).message } };
+  } finally {
+    client.release();
+  }
+}
+
+export interface MigrateOptions {
+  concurrency: number;
+  onProgress?: (outcome: SchemaOutcome, done: number, total: number) => void;
+}
+
+/** Brings `platform` and then every tenant schema to the latest version; a failing tenant does not stop the rest. */
+export async function migrateAll(pool: pg.Pool, migrations: Migration[], options: MigrateOptions): Promise<MigrationReport> {
+  const platform = await migrateSchema(pool, { schema: PLATFORM_SCHEMA, tenant: null }, migrations);
+  if (platform.error) return { platform, tenants: [], failed: [platform] };
+  const { rows } = await pool.query<{ slug: string; schema_name: string }>(
+    `SELECT slug, schema_name FROM platform.tenant t
+      WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name) ORDER BY slug`,
+  );
+  const outcomes: SchemaOutcome[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < rows.length) {
+      const row = rows[next++]!;
+      const outcome = await migrateSchema(pool, { schema: row.schema_name, tenant: row.slug }, migrations);
+      outcomes.push(outcome);
+      options.onProgress?.(outcome, outcomes.length, rows.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, Math.max(rows.length, 1)) }, worker));
+  outcomes.sort((a, b) => (a.tenant ?? '').localeCompare(b.tenant ?? ''));
+  return { platform, tenants: outcomes, failed: outcomes.filter((o) => o.error) };
+}
+
+/** Platform and tenant schemas that are not at the latest version; readiness fails while any exist. */
+export async function schemasBehind(pool: pg.Pool, migrations: Migration[]): Promise<string[]> {
+  const latestPlatform = latestVersion(migrations, 'platform');
+  const latestTenant = latestVersion(migrations, 'tenant');
+  const platform = await pool
+    .query<{ v: string | null }>('SELECT max(id) AS v FROM platform.schema_migration')
+    .then((r) => r.rows[0]?.v ?? null)
+    .catch(() => null);
+  const behind: string[] = platform === latestPlatform ? [] : [PLATFORM_SCHEMA];
+  if (behind.length > 0) return behind;
+  const { rows } = await pool.query<{ schema_name: string }>(
+    `SELECT schema_name FROM platform.tenant WHERE status <> 'offboarded' AND schema_version IS DISTINCT FROM $1`,
+    [latestTenant],
+  );
+  return rows.map((r) => r.schema_name);
+}

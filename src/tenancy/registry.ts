@@ -1,0 +1,108 @@
+// The tenant registry in the `platform` schema, read through the platform Prisma client. Lookups by slug are
+// cached for a short TTL because every request resolves its tenant; this process drops its own entry the
+// moment it changes a tenant's status, and other processes see the change within the TTL.
+import { LRUCache } from 'lru-cache';
+import type { PrismaClient } from '../generated/prisma/client.js';
+
+export type TenantStatus = 'active' | 'suspended' | 'offboarded';
+
+export interface TenantRecord {
+  id: string;
+  slug: string;
+  displayName: string;
+  status: TenantStatus;
+  statusReason: string | null;
+  sandbox: boolean;
+  currency: string;
+  timeZone: string;
+  /** The tenant's current business date, YYYY-MM-DD. */
+  businessDate: string;
+  schemaName: string;
+  schemaVersion: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+type TenantRow = Awaited<ReturnType<PrismaClient['tenant']['findUniqueOrThrow']>>;
+
+export function toTenantRecord(row: TenantRow): TenantRecord {
+  return {
+    id: row.id,
+    slug: row.slug,
+    displayName: row.displayName,
+    status: row.status as TenantStatus,
+    statusReason: row.statusReason,
+    sandbox: row.sandbox,
+    currency: row.currency,
+    timeZone: row.timeZone,
+    businessDate: row.businessDate.toISOString().slice(0, 10),
+    schemaName: row.schemaName,
+    schemaVersion: row.schemaVersion,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export interface TenantPage {
+  tenants: TenantRecord[];
+}
+
+export class TenantRegistry {
+  private readonly bySlug: LRUCache<string, { record: TenantRecord | null }>;
+
+  constructor(
+    private readonly platform: PrismaClient,
+    ttlMs: number,
+  ) {
+    this.bySlug = new LRUCache({ max: 10_000, ttl: Math.max(ttlMs, 1) });
+  }
+
+  async findBySlug(slug: string): Promise<TenantRecord | null> {
+    const cached = this.bySlug.get(slug);
+    if (cached) return cached.record;
+    const row = await this.platform.tenant.findUnique({ where: { slug } });
+    const record = row ? toTenantRecord(row) : null;
+    this.bySlug.set(slug, { record });
+    return record;
+  }
+
+  async findById(id: string): Promise<TenantRecord | null> {
+    const row = await this.platform.tenant.findUnique({ where: { id } });
+    return row ? toTenantRecord(row) : null;
+  }
+
+  async findManyById(ids: readonly string[]): Promise<TenantRecord[]> {
+    const rows = await this.platform.tenant.findMany({ where: { id: { in: [...ids] } } });
+    return rows.map(toTenantRecord);
+  }
+
+  /** Keyset page ordered by slug; `after` / `before` are slugs. */
+  async page(args: { after?: string; before?: string; limit: number; inverted: boolean }): Promise<TenantRecord[]> {
+    const rows = await this.platform.tenant.findMany({
+      where: {
+        slug: {
+          ...(args.after !== undefined ? { gt: args.after } : {}),
+          ...(args.before !== undefined ? { lt: args.before } : {}),
+        },
+      },
+      orderBy: { slug: args.inverted ? 'desc' : 'asc' },
+      take: args.limit,
+    });
+    return rows.map(toTenantRecord);
+  }
+
+  /** Moves a tenant to `status` only from one of `from`; null when no such tenant is in such a state. */
+  async setStatus(slug: string, status: TenantStatus, reason: string | null, from: TenantStatus[]): Promise<TenantRecord | null> {
+    const result = await this.platform.tenant.updateManyAndReturn({
+      where: { slug, status: { in: from } },
+      data: { status, statusReason: reason, updatedAt: new Date() },
+    });
+    this.forget(slug);
+    const row = result[0];
+    return row ? toTenantRecord(row) : null;
+  }
+
+  forget(slug: string): void {
+    this.bySlug.delete(slug);
+  }
+}

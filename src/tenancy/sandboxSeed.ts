@@ -1,0 +1,74 @@
+// Demo data for sandbox tenants, so a partner can integrate against something realistic on day one.
+// Deterministic per slug (same slug, same data), written inside the provisioning transaction with the
+// tenant's schema on the search_path.
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+
+const PEOPLE = [
+  'Amara Okafor', 'Rohan Mehta', 'Lucía Fernández', 'Chen Wei', 'Fatima Al-Sayed', 'Jonas Becker', 'Priya Raman',
+  'Kwame Mensah', 'Sofia Rossi', 'Daniel Kim', 'Aisha Bello', 'Mateo García', 'Hannah Schmidt', 'Arjun Nair',
+  'Zanele Dlamini', 'Oliver Hughes', 'Mei Tanaka', 'Ibrahim Yusuf', 'Elena Popescu', 'Tomás Silva',
+];
+const BUSINESSES = [
+  'Harbourside Bakery Ltd', 'Nile Valley Logistics', 'Greenfield Agro Co-op', 'Brightpath Dental Clinic',
+  'Sunrise Textiles Pvt Ltd', 'Copperline Electricals',
+];
+
+interface ProductTemplate {
+  code: string;
+  name: string;
+  /** In multiples of the tenant currency's typical loan size; scaled below for low-value currencies. */
+  minAmount: number;
+  maxAmount: number;
+  minTenor: number;
+  maxTenor: number;
+  annualRate: string;
+}
+
+const PRODUCTS: ProductTemplate[] = [
+  { code: 'PL-STD', name: 'Personal loan', minAmount: 1_000, maxAmount: 50_000, minTenor: 6, maxTenor: 60, annualRate: '0.149000' },
+  { code: 'SME-WC', name: 'SME working capital', minAmount: 10_000, maxAmount: 500_000, minTenor: 3, maxTenor: 36, annualRate: '0.115000' },
+  { code: 'AUTO-NEW', name: 'New vehicle loan', minAmount: 5_000, maxAmount: 120_000, minTenor: 12, maxTenor: 84, annualRate: '0.089000' },
+];
+
+// Currencies whose everyday loan amounts run into the hundreds of thousands or more.
+const LARGE_UNIT_CURRENCIES: Record<string, number> = { INR: 80, JPY: 150, KES: 130, NGN: 1500, IDR: 16000, PHP: 58 };
+
+function seededUuid(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('|')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function contactFor(name: string, index: number): { email: string; phone: string } {
+  const local = name.toLowerCase().normalize('NFD').replace(/[^a-z ]/g, '').trim().replace(/\s+/g, '.');
+  return { email: `${local}@example.test`, phone: `+1555${String(1_000_000 + index * 7919).slice(-7)}` };
+}
+
+export async function seedSandbox(
+  client: pg.ClientBase,
+  tenant: { slug: string; currency: string; businessDate: string },
+): Promise<void> {
+  const scale = LARGE_UNIT_CURRENCIES[tenant.currency] ?? 1;
+  for (const product of PRODUCTS) {
+    await client.query(
+      `INSERT INTO loan_product (id, code, name, currency, min_amount, max_amount, min_tenor_months, max_tenor_months, annual_rate)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [seededUuid(tenant.slug, 'product', product.code), product.code, product.name, tenant.currency,
+        product.minAmount * scale, product.maxAmount * scale, product.minTenor, product.maxTenor, product.annualRate],
+    );
+  }
+  const parties = [
+    ...PEOPLE.map((name) => ({ name, kind: 'PERSON' })),
+    ...BUSINESSES.map((name) => ({ name, kind: 'BUSINESS' })),
+  ];
+  for (const [index, party] of parties.entries()) {
+    const { email, phone } = contactFor(party.name, index);
+    await client.query(
+      `INSERT INTO party (id, kind, legal_name, email, phone, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6::date + make_interval(mins => $7), $6::date + make_interval(mins => $7))`,
+      [seededUuid(tenant.slug, 'party', party.name), party.kind, party.name, email, phone, tenant.businessDate, index * 37],
+    );
+  }
+}
+
+export const SANDBOX_COUNTS = { products: PRODUCTS.length, parties: PEOPLE.length + BUSINESSES.length };

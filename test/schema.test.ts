@@ -1,0 +1,43 @@
+// The committed schema.graphql is the built schema, and nothing in it is reachable without an authorization rule.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType } from 'graphql';
+import { printedSchema, SCHEMA_FILE } from '../src/graph/sdl.js';
+import { buildSchema, unauthorizedSurface } from '../src/graph/schema.js';
+
+describe('schema', () => {
+  it('schema.graphql is up to date (run `npm run schema` after changing the schema)', () => {
+    expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(printedSchema());
+  });
+
+  it('every root field and object type declares an authorization rule', () => {
+    expect(unauthorizedSurface(buildSchema())).toEqual([]);
+  });
+
+  it('a field without a rule is found, so the server refuses to start with it', () => {
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { leaky: { type: GraphQLString } } }),
+    });
+    expect(unauthorizedSurface(schema)).toEqual(['Query.leaky']);
+  });
+
+  it('every type and field has a description', () => {
+    const schema = buildSchema();
+    const undocumented: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith('__') || ['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name)) continue;
+      if (!type.description) undocumented.push(type.name);
+      if (isObjectType(type)) {
+        for (const field of Object.values(type.getFields())) if (!field.description) undocumented.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(undocumented).toEqual([]);
+  });
+
+  it('has the relay Node interface with node/nodes and the string scalars', () => {
+    const schema = buildSchema();
+    expect(schema.getType('Node')).toBeDefined();
+    expect(Object.keys(schema.getQueryType()!.getFields())).toEqual(expect.arrayContaining(['node', 'nodes']));
+    for (const scalar of ['Decimal', 'Money', 'Date', 'DateTime']) expect(schema.getType(scalar)).toBeDefined();
+  });
+});

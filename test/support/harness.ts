@@ -1,0 +1,116 @@
+// What test files share: a runtime and gateway on the run's database, unique tenants, dev tokens, and a
+// GraphQL client over real HTTP.
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import { provisionTenant, type NewTenant } from '../../src/tenancy/provisioning.js';
+import { signDevToken } from '../../src/authz/devIssuer.js';
+import type { Role } from '../../src/authz/roles.js';
+import type { PartnerKind } from '../../src/authz/principal.js';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+import { freePort } from './ports.js';
+
+export async function testEnv(overrides: Record<string, string> = {}): Promise<Record<string, string>> {
+  const port = await freePort();
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    DATA_DIR: inject('dataDir'),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    TENANT_REGISTRY_TTL_MS: '0',
+    ...overrides,
+  };
+}
+
+export async function openTestRuntime(overrides: Record<string, string> = {}): Promise<Runtime> {
+  const config = loadConfig(await testEnv(overrides));
+  return openRuntime(config, createLogger(config.LOG_LEVEL), { migrate: false });
+}
+
+export interface TestServer {
+  runtime: Runtime;
+  gateway: Gateway;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
+  const runtime = await openTestRuntime(overrides);
+  const gateway = await startGateway(runtime);
+  return {
+    runtime,
+    gateway,
+    async close() {
+      await gateway.close();
+      await runtime.close();
+    },
+  };
+}
+
+export function uniqueSlug(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export async function createTenant(runtime: Runtime, slug: string, options: Partial<NewTenant> = {}): Promise<TenantRecord> {
+  await provisionTenant(runtime.pool, runtime.migrations, {
+    slug,
+    displayName: `Lender ${slug}`,
+    currency: 'USD',
+    timeZone: 'UTC',
+    sandbox: false,
+    ...options,
+  }, runtime.now());
+  runtime.registry.forget(slug);
+  return (await runtime.registry.findBySlug(slug))!;
+}
+
+export async function devToken(
+  runtime: Runtime,
+  role: Role,
+  tenant?: string,
+  extra: { partner?: { id: string; kind: PartnerKind }; ttlSeconds?: number; now?: Date } = {},
+): Promise<string> {
+  return signDevToken(runtime.devKey!, {
+    issuer: runtime.config.issuer,
+    audience: runtime.config.AUTH_AUDIENCE,
+    role,
+    ...(tenant ? { tenant } : {}),
+    ...(extra.partner ? { partner: extra.partner } : {}),
+    ...(extra.ttlSeconds ? { ttlSeconds: extra.ttlSeconds } : {}),
+    now: extra.now ?? runtime.now(),
+  });
+}
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  data: T | null | undefined;
+  errors: { message: string; path?: string[]; extensions: Record<string, any> }[] | undefined;
+}
+
+export async function gql<T = Record<string, any>>(
+  gateway: Gateway,
+  query: string,
+  options: { token?: string; tenant?: string; variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(gateway.graphqlUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.tenant ? { 'x-lendgraph-tenant': options.tenant } : {}),
+      ...options.headers,
+    },
+    body: JSON.stringify({ query, variables: options.variables ?? {} }),
+  });
+  const body = (await response.json()) as { data?: T | null; errors?: GraphQLResponse['errors'] };
+  return { status: response.status, headers: response.headers, data: body.data, errors: body.errors };
+}
+
+export function codes(response: GraphQLResponse): string[] {
+  return (response.errors ?? []).map((e) => e.extensions['code'] as string);
+}
