@@ -21,6 +21,7 @@ const schema = z.object({
   PG_POOL_MAX: z.coerce.number().int().min(2).max(500).default(10),
   PG_APPLICATION_NAME: z.string().regex(/^[\w.-]{1,60}$/).default('lendgraph'),
   TENANT_CLIENT_CACHE_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
+  TENANT_CLIENT_EVICTION_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   MIGRATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AUTH_ISSUER: z.url().optional(),
   AUTH_JWKS_URL: z.url().optional(),

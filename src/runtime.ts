@@ -46,7 +46,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       if (migration.platform.error) throw new Error(`platform schema could not be migrated: ${migration.platform.error.message}`);
     }
     const platformDb = platformPrisma(pool);
-    const tenantClients = new TenantClients(pool, config.TENANT_CLIENT_CACHE_MAX);
+    const tenantClients = new TenantClients(pool, config.TENANT_CLIENT_CACHE_MAX, config.TENANT_CLIENT_EVICTION_GRACE_MS);
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
     return {
       config,

@@ -17,8 +17,11 @@ export interface GraphContext {
   runtime: Runtime;
   principal: Principal | null;
   tenant: TenantRecord | null;
-  /** The tenant's data access; null when the request acts for no tenant (e.g. a platform admin). */
-  db: TenantDb | null;
+  /**
+   * The tenant's data access; null when the request acts for no tenant (e.g. a platform admin). Looked up on
+   * each access, so a long-lived operation never keeps an evicted client (see tenantClients.ts).
+   */
+  readonly db: TenantDb | null;
   loaders: Loaders;
 }
 
@@ -59,6 +62,16 @@ export async function contextFor(
 ): Promise<GraphContext> {
   const tenant = await resolveTenant(principal, tenantSelector, runtime.registry);
   const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject });
-  const db = tenant ? runtime.tenantClients.forSchema(tenant.schemaName) : null;
-  return { requestId, log, runtime, principal, tenant, db, loaders: createLoaders(runtime, db) };
+  const dbFor = () => (tenant ? runtime.tenantClients.forSchema(tenant.schemaName) : null);
+  return {
+    requestId,
+    log,
+    runtime,
+    principal,
+    tenant,
+    get db() {
+      return dbFor();
+    },
+    loaders: createLoaders(runtime, dbFor),
+  };
 }

@@ -25,9 +25,12 @@ function uuids(ids: readonly string[]): string[] {
   return ids.filter((id) => UUID.test(id));
 }
 
-export function createLoaders(runtime: Runtime, db: TenantDb | null): Loaders {
+export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): Loaders {
   const tenantOnly = <T>(load: (db: TenantDb, ids: string[]) => Promise<T[]>) =>
-    async (ids: readonly string[]) => (db ? load(db, uuids(ids)) : []);
+    async (ids: readonly string[]) => {
+      const db = dbFor();
+      return db ? load(db, uuids(ids)) : [];
+    };
   return {
     tenantById: new DataLoader(async (ids) => byId(ids, await runtime.registry.findManyById(uuids(ids)))),
     partyById: new DataLoader(async (ids) =>

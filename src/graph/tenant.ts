@@ -3,7 +3,7 @@
 import { builder } from './builder.js';
 import { ROLES } from '../authz/roles.js';
 import { AppError, badInput } from '../errors.js';
-import { latestVersion } from '../tenancy/migrations.js';
+import { isBehind, latestVersion, schemasBehind } from '../tenancy/migrations.js';
 import { provisionTenant, TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
 import type { TenantRecord, TenantStatus } from '../tenancy/registry.js';
 import { keysetConnection, TEXT_KEY } from './pagination.js';
@@ -42,9 +42,9 @@ builder.node(TenantRef, {
       authScopes: { platformAdmin: true },
     }),
     schemaUpToDate: t.boolean({
-      description: 'Whether its schema is at the latest tenant migration.',
+      description: 'Whether its schema is at (or past) the latest tenant migration this build knows.',
       authScopes: { platformAdmin: true },
-      resolve: (x, _args, context) => x.schemaVersion === latestVersion(context.runtime.migrations, 'tenant'),
+      resolve: (x, _args, context) => !isBehind(x.schemaVersion, latestVersion(context.runtime.migrations, 'tenant')),
     }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was onboarded.', resolve: (x) => x.createdAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'When its registry entry last changed.', resolve: (x) => x.updatedAt }),
@@ -79,17 +79,13 @@ builder.queryFields((t) => ({
     authScopes: { platformAdmin: true },
     resolve: async (_root, _args, context) => {
       const { pool, migrations } = context.runtime;
-      const latestTenant = latestVersion(migrations, 'tenant');
       const platformVersion = (await pool.query<{ v: string | null }>('SELECT max(id) AS v FROM platform.schema_migration')).rows[0]?.v ?? null;
-      const behind = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM platform.tenant WHERE status <> 'offboarded' AND schema_version IS DISTINCT FROM $1`,
-        [latestTenant],
-      );
+      const behind = await schemasBehind(pool, migrations);
       return {
         platformVersion,
         latestPlatformVersion: latestVersion(migrations, 'platform'),
-        latestTenantVersion: latestTenant,
-        tenantsBehind: Number(behind.rows[0]?.n ?? 0),
+        latestTenantVersion: latestVersion(migrations, 'tenant'),
+        tenantsBehind: behind.filter((schema) => schema !== 'platform').length,
       };
     },
   }),
@@ -109,7 +105,7 @@ const SchemaStatusRef = builder.objectRef<SchemaStatus>('SchemaStatus').implemen
     platformVersion: t.exposeString('platformVersion', { nullable: true, description: 'Latest migration applied to the platform schema.' }),
     latestPlatformVersion: t.exposeString('latestPlatformVersion', { nullable: true, description: 'Latest platform migration this build knows.' }),
     latestTenantVersion: t.exposeString('latestTenantVersion', { nullable: true, description: 'Latest tenant migration this build knows.' }),
-    tenantsBehind: t.exposeInt('tenantsBehind', { description: 'Active or suspended tenants not at the latest tenant migration.' }),
+    tenantsBehind: t.exposeInt('tenantsBehind', { description: 'Active or suspended tenants behind the latest tenant migration.' }),
   }),
 });
 

@@ -41,6 +41,10 @@ export function latestVersion(migrations: Migration[], scope: MigrationScope): s
   return migrations.filter((m) => m.scope === scope).at(-1)?.id ?? null;
 }
 
+export function isBehind(version: string | null, latest: string | null): boolean {
+  return latest !== null && (version === null || version < latest);
+}
+
 export class MigrationError extends Error {
   constructor(
     readonly schema: string,
@@ -144,6 +148,8 @@ async function migrateSchema(
 
 export interface MigrateOptions {
   concurrency: number;
+  /** Only these tenant slugs (the platform schema is always brought up to date first). */
+  only?: string[];
   onProgress?: (outcome: SchemaOutcome, done: number, total: number) => void;
 }
 
@@ -153,7 +159,10 @@ export async function migrateAll(pool: pg.Pool, migrations: Migration[], options
   if (platform.error) return { platform, tenants: [], failed: [platform] };
   const { rows } = await pool.query<{ slug: string; schema_name: string }>(
     `SELECT slug, schema_name FROM platform.tenant t
-      WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name) ORDER BY slug`,
+      WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name)
+        AND ($1::text[] IS NULL OR slug = ANY($1))
+      ORDER BY slug`,
+    [options.only ?? null],
   );
   const outcomes: SchemaOutcome[] = [];
   let next = 0;
@@ -170,7 +179,11 @@ export async function migrateAll(pool: pg.Pool, migrations: Migration[], options
   return { platform, tenants: outcomes, failed: outcomes.filter((o) => o.error) };
 }
 
-/** Platform and tenant schemas that are not at the latest version; readiness fails while any exist. */
+/**
+ * Platform and tenant schemas behind this build's latest migration; readiness fails while any exist. A schema
+ * ahead of it (a newer build migrated it during a rolling deploy) is not behind. Migration ids start with a
+ * timestamp, so they order as text.
+ */
 export async function schemasBehind(pool: pg.Pool, migrations: Migration[]): Promise<string[]> {
   const latestPlatform = latestVersion(migrations, 'platform');
   const latestTenant = latestVersion(migrations, 'tenant');
@@ -178,10 +191,10 @@ export async function schemasBehind(pool: pg.Pool, migrations: Migration[]): Pro
     .query<{ v: string | null }>('SELECT max(id) AS v FROM platform.schema_migration')
     .then((r) => r.rows[0]?.v ?? null)
     .catch(() => null);
-  const behind: string[] = platform === latestPlatform ? [] : [PLATFORM_SCHEMA];
+  const behind: string[] = isBehind(platform, latestPlatform) ? [PLATFORM_SCHEMA] : [];
   if (behind.length > 0) return behind;
   const { rows } = await pool.query<{ schema_name: string }>(
-    `SELECT schema_name FROM platform.tenant WHERE status <> 'offboarded' AND schema_version IS DISTINCT FROM $1`,
+    `SELECT schema_name FROM platform.tenant WHERE status <> 'offboarded' AND (schema_version IS NULL OR schema_version < $1)`,
     [latestTenant],
   );
   return rows.map((r) => r.schema_name);

@@ -1,14 +1,17 @@
 // Per-tenant Prisma clients over the process's one pg.Pool (DESIGN.md). A client is only a view of the pool
 // that qualifies every table with the tenant's schema, so connections are bounded by the pool, never by the
-// number of tenants. Clients are cached with a bound; an evicted client is disconnected, which releases
-// nothing of the shared pool (the adapter does not own it).
+// number of tenants. Clients are cached with a bound.
+//
+// Eviction: a connected adapter keeps an 'error' listener on the shared pool (and through it, the whole
+// client) until the client is disconnected. Disconnecting a client that a request is still using makes Prisma
+// reconnect it lazily, and the listener then stays forever: a leak that grows with tenant churn. So every
+// client counts its in-flight operations, and an evicted client is disconnected only once it has been idle for
+// a grace period; if anything uses it after that, the same rule disconnects it again when it goes idle.
 import { PrismaPg } from '@prisma/adapter-pg';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { PLATFORM_SCHEMA } from './schemaNames.js';
-
-export type TenantDb = PrismaClient;
 
 export function prismaForSchema(pool: pg.Pool, schema: string): PrismaClient {
   return new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
@@ -18,38 +21,123 @@ export function platformPrisma(pool: pg.Pool): PrismaClient {
   return prismaForSchema(pool, PLATFORM_SCHEMA);
 }
 
+class Usage {
+  inflight = 0;
+  retired = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly disconnect: () => Promise<void>,
+    private readonly graceMs: number,
+    private readonly onDisconnected: (usage: Usage) => void,
+  ) {}
+
+  begin(): void {
+    this.inflight += 1;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  end(): void {
+    this.inflight -= 1;
+    if (this.retired && this.inflight === 0) this.scheduleDisconnect();
+  }
+
+  retire(): void {
+    this.retired = true;
+    if (this.inflight === 0) this.scheduleDisconnect();
+  }
+
+  private scheduleDisconnect(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.inflight === 0) void this.disconnect().finally(() => this.onDisconnected(this));
+    }, this.graceMs);
+    this.timer.unref();
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+function trackedClient(base: PrismaClient, usage: Usage) {
+  return base.$extends({
+    name: 'lendgraph-usage',
+    query: {
+      async $allOperations({ args, query }) {
+        usage.begin();
+        try {
+          return await query(args);
+        } finally {
+          usage.end();
+        }
+      },
+    },
+  });
+}
+
+/** A tenant's data access: a Prisma client whose every query is qualified with the tenant's schema. */
+export type TenantDb = ReturnType<typeof trackedClient>;
+
+interface Entry {
+  db: TenantDb;
+  base: PrismaClient;
+  usage: Usage;
+}
+
 export class TenantClients {
-  private readonly cache: LRUCache<string, PrismaClient>;
+  private readonly cache: LRUCache<string, Entry>;
+  private readonly retiring = new Set<Usage>();
+  private readonly bases = new Map<Usage, PrismaClient>();
   private created = 0;
 
   constructor(
     private readonly pool: pg.Pool,
     max: number,
+    private readonly evictionGraceMs = 30_000,
   ) {
+    // Each connected client holds one listener on the shared pool; allow one per cached client and the retiring.
+    pool.setMaxListeners(0);
     this.cache = new LRUCache({
       max,
-      dispose: (client) => {
-        void client.$disconnect();
+      dispose: (entry) => {
+        this.retiring.add(entry.usage);
+        entry.usage.retire();
       },
     });
   }
 
   /** The client for a tenant schema. Construction is synchronous, so concurrent callers share one. */
-  forSchema(schema: string): PrismaClient {
-    let client = this.cache.get(schema);
-    if (!client) {
-      client = prismaForSchema(this.pool, schema);
-      this.cache.set(schema, client);
-      this.created += 1;
-    }
-    return client;
+  forSchema(schema: string): TenantDb {
+    const cached = this.cache.get(schema);
+    if (cached) return cached.db;
+    const base = prismaForSchema(this.pool, schema);
+    const usage: Usage = new Usage(() => base.$disconnect(), this.evictionGraceMs, (done) => {
+      if (done.inflight === 0) {
+        this.retiring.delete(done);
+        this.bases.delete(done);
+      }
+    });
+    const entry = { db: trackedClient(base, usage), base, usage };
+    this.cache.set(schema, entry);
+    this.bases.set(usage, base);
+    this.created += 1;
+    return entry.db;
   }
 
-  stats(): { cached: number; created: number; max: number } {
-    return { cached: this.cache.size, created: this.created, max: this.cache.max };
+  stats(): { cached: number; created: number; retiring: number; max: number } {
+    return { cached: this.cache.size, created: this.created, retiring: this.retiring.size, max: this.cache.max };
   }
 
+  /** At shutdown, after in-flight work has drained: disconnect everything now. */
   async close(): Promise<void> {
+    const bases = [...this.bases.values()];
+    for (const usage of this.bases.keys()) usage.cancel();
+    this.retiring.clear();
+    this.bases.clear();
     this.cache.clear();
+    await Promise.all(bases.map((base) => base.$disconnect()));
   }
 }
