@@ -15,7 +15,7 @@ import type { Runtime } from './runtime.js';
 import { AppError } from './errors.js';
 import { buildSchema } from './graph/schema.js';
 import { authenticate, buildContext, contextFor, type GraphContext } from './graph/context.js';
-import { correlationIdFor, formatError, isInternal, rootCause, toGraphQLError } from './graph/errors.js';
+import { correlationIdFor, formatError, isInternal, requestError, rootCause, toGraphQLError } from './graph/errors.js';
 import { depthRule, enforceLimits, type QueryLimits } from './graph/limits.js';
 import { schemasBehind } from './tenancy/migrations.js';
 import { signDevToken } from './authz/devIssuer.js';
@@ -38,10 +38,21 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function errorsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<GraphContext> {
+/** Enforces the cost limit, logs every operation (request id, tenant, outcome) and every masked error. */
+function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<GraphContext> {
   return {
     async requestDidStart() {
+      const started = performance.now();
       return {
+        async willSendResponse({ contextValue, operationName, errors, response }) {
+          const log = (contextValue as GraphContext | undefined)?.log ?? runtime.log;
+          log.info({
+            operationName: operationName ?? null,
+            status: response.http.status ?? 200,
+            errors: errors?.length ?? 0,
+            durationMs: Math.round((performance.now() - started) * 10) / 10,
+          }, 'graphql operation');
+        },
         async didResolveOperation({ document, request, operationName }) {
           // Depth is checked by validationRules; cost needs the variables, so it is checked here.
           try {
@@ -106,10 +117,10 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
         try {
           document = parse(payload.query);
         } catch (error) {
-          return [error as GraphQLError];
+          return [requestError(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
         }
         const errors = validate(schema, document, [...specifiedRules, depthRule(limits)]);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return errors.map((error) => requestError(error, 'GRAPHQL_VALIDATION_FAILED'));
         try {
           enforceLimits(schema, document, payload.variables ?? {}, payload.operationName, limits, false);
           const params = ctx.connectionParams ?? {};
@@ -149,7 +160,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsDisposable.dispose(); } }; } },
-      errorsPlugin(runtime, schema, limits),
+      operationsPlugin(runtime, schema, limits),
     ],
   });
   await apollo.start();

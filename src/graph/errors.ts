@@ -26,6 +26,16 @@ export function toGraphQLError(error: AppError): GraphQLError {
   });
 }
 
+/** Tags a parse or validation error the way Apollo does on HTTP, so WebSocket clients get the same codes. */
+export function requestError(error: GraphQLError, code: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED'): GraphQLError {
+  return new GraphQLError(error.message, {
+    ...(error.nodes ? { nodes: error.nodes } : {}),
+    ...(error.source ? { source: error.source } : {}),
+    ...(error.positions ? { positions: error.positions } : {}),
+    extensions: { ...error.extensions, code },
+  });
+}
+
 /** The original error behind graphql-js and Apollo wrappers. */
 export function rootCause(error: unknown): unknown {
   let current = error;
@@ -58,7 +68,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const cause = rootCause(error);
   const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   if (cause instanceof AppError) {
-    return { message: cause.message, ...base, extensions: { code: cause.code, ...cause.details } };
+    // A scalar's complaint about a variable arrives wrapped by graphql-js, whose message names the input path
+    // (`Variable "$input" got invalid value … at "input.businessDate"; …`): keep it, and name the field.
+    const wrapped = cause.code === 'BAD_USER_INPUT' && formatted.message !== cause.message;
+    const field = wrapped ? /at "([^"]+)"/.exec(formatted.message)?.[1] : undefined;
+    return {
+      message: wrapped ? formatted.message : cause.message,
+      ...base,
+      extensions: { code: cause.code, ...cause.details, ...(field ? { field } : {}) },
+    };
   }
   const code = formatted.extensions?.['code'];
   if (typeof code === 'string' && KNOWN.has(code) && !isInternal(error)) {
@@ -67,7 +85,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     const { http: _http, stacktrace: _stack, code: _code, ...rest } = formatted.extensions ?? {};
-    return { message: formatted.message, ...base, extensions: { ...rest, code: 'BAD_USER_INPUT' satisfies ErrorCode, reason: code } };
+    return { message: formatted.message, ...base, extensions: { ...rest, code: 'BAD_USER_INPUT' satisfies ErrorCode, reason: rest['reason'] ?? code } };
   }
   const correlationId = correlationIdFor(error);
   return {

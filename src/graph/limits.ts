@@ -1,7 +1,7 @@
 // Query depth and cost limits, the same for HTTP and WebSocket operations. Depth uses graphql-armor's rule;
 // cost counts the objects a query can return, GitHub's way: a connection is assumed to return as many items
 // as `first`/`last` asks (or the default page size), multiplying everything selected beneath it.
-import { getNamedType, isLeafType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getNamedType, isLeafType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { AppError } from '../errors.js';
@@ -20,8 +20,22 @@ const nodesEstimator: ComplexityEstimator = ({ field, args, childComplexity }) =
   return own + requested * childComplexity;
 };
 
+/** Reports (never throws) a validation error, so HTTP and WebSocket both answer BAD_USER_INPUT / QUERY_TOO_DEEP. */
 export function depthRule(limits: QueryLimits) {
-  return maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, exposeLimits: true, propagateOnRejection: true });
+  return maxDepthRule({
+    n: limits.maxDepth,
+    ignoreIntrospection: true,
+    exposeLimits: true,
+    propagateOnRejection: false,
+    onReject: [
+      (context, error) => {
+        if (!context) return;
+        context.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
+          extensions: { reason: 'QUERY_TOO_DEEP', limit: limits.maxDepth },
+        }));
+      },
+    ],
+  });
 }
 
 export function queryCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): number {

@@ -1,0 +1,270 @@
+// The gateway over real HTTP and WebSocket: one path for both, health and readiness, the offline explorer,
+// tenant onboarding and suspension through the API, error codes and masking, query limits.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestServer } from './support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug } from './support/harness.js';
+import { subscribe, until } from './support/ws.js';
+import type { TenantRecord } from '../src/tenancy/registry.js';
+import { SANDBOX_COUNTS } from '../src/tenancy/sandboxSeed.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let other: TenantRecord;
+let admin: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  [tenant, other] = await Promise.all([
+    createTenant(server.runtime, uniqueSlug('gw'), { sandbox: true }),
+    createTenant(server.runtime, uniqueSlug('gw-other'), { sandbox: true }),
+  ]);
+  admin = await devToken(server.runtime, 'platform-admin');
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const PARTIES = '{ parties(first: 5) { edges { node { id legalName } } } }';
+
+describe('HTTP endpoints', () => {
+  it('/healthz says the process is alive and /readyz that the database is reachable and migrated', async () => {
+    expect(await (await fetch(`${server.gateway.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${server.gateway.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('/readyz fails while a tenant schema is behind the latest migration', async () => {
+    const lagging = await createTenant(server.runtime, uniqueSlug('gw-lag'));
+    await server.runtime.pool.query('UPDATE platform.tenant SET schema_version = NULL WHERE id = $1', [lagging.id]);
+    try {
+      const response = await fetch(`${server.gateway.url}/readyz`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ status: 'migrating' });
+    } finally {
+      await server.runtime.pool.query('UPDATE platform.tenant SET schema_version = $2 WHERE id = $1', [lagging.id, lagging.schemaVersion]);
+    }
+  });
+
+  it('serves the explorer from local files only, with no CDN', async () => {
+    const page = await fetch(server.gateway.explorerUrl);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const references = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(references.length).toBeGreaterThan(0);
+    for (const ref of references) expect(ref).not.toMatch(/^(https?:)?\/\//);
+    const script = references.find((ref) => ref.endsWith('.js'))!;
+    const asset = await fetch(new URL(script, server.gateway.explorerUrl));
+    expect(asset.status).toBe(200);
+    expect(html).toContain(server.gateway.websocketUrl);
+  });
+
+  it('echoes the caller\'s request id', async () => {
+    const response = await gql(server.gateway, '{ viewer { subject } }', { token: admin, headers: { 'x-request-id': 'partner-req-42' } });
+    expect(response.headers.get('x-request-id')).toBe('partner-req-42');
+  });
+});
+
+describe('GraphQL over HTTP and WebSocket at one path', () => {
+  it('answers queries over HTTP with the tenant resolved from the token', async () => {
+    const token = await devToken(server.runtime, 'underwriter', tenant.slug);
+    const response = await gql(server.gateway, '{ viewer { roles tenants } currentTenant { slug businessDate currency } }', { token });
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toEqual({
+      viewer: { roles: ['underwriter'], tenants: [tenant.slug] },
+      currentTenant: { slug: tenant.slug, businessDate: tenant.businessDate, currency: 'USD' },
+    });
+  });
+
+  it('streams subscriptions over graphql-ws on the same path', async () => {
+    const token = await devToken(server.runtime, 'servicing-agent', tenant.slug);
+    const subscriber = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, 'subscription { heartbeat(everySeconds: 5) { at businessDate } }');
+    await until(() => subscriber.results.length > 0);
+    expect(subscriber.results[0]).toMatchObject({ data: { heartbeat: { businessDate: tenant.businessDate } } });
+    await subscriber.stop();
+  });
+
+  it('refuses a WebSocket without a token at connection_init', async () => {
+    const subscriber = subscribe(server.gateway.websocketUrl, {}, 'subscription { heartbeat { at } }');
+    expect(await subscriber.closed).toMatchObject({ code: 4401, reason: 'UNAUTHENTICATED' });
+  });
+
+  it('closes the WebSocket when its token expires', async () => {
+    const token = await devToken(server.runtime, 'servicing-agent', tenant.slug, { ttlSeconds: 2 });
+    const subscriber = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, 'subscription { heartbeat(everySeconds: 5) { at } }');
+    await until(() => subscriber.results.length > 0);
+    expect(await subscriber.closed).toMatchObject({ code: 4401, reason: 'token expired' });
+  });
+});
+
+describe('tenants through the API', () => {
+  it('a platform admin onboards a sandbox tenant, idempotently; its staff see the demo data', async () => {
+    const slug = uniqueSlug('api');
+    const mutation = `mutation($input: CreateTenantInput!) { createTenant(input: $input) { created tenant { slug status sandbox currency timeZone businessDate schemaUpToDate } } }`;
+    const input = { slug, displayName: 'Tamarind Microfinance', currency: 'KES', timeZone: 'Africa/Nairobi', sandbox: true, businessDate: '2026-11-20' };
+    const first = await gql(server.gateway, mutation, { token: admin, variables: { input } });
+    expect(first.errors).toBeUndefined();
+    expect(first.data!['createTenant']).toEqual({
+      created: true,
+      tenant: { slug, status: 'ACTIVE', sandbox: true, currency: 'KES', timeZone: 'Africa/Nairobi', businessDate: '2026-11-20', schemaUpToDate: true },
+    });
+    const again = await gql(server.gateway, mutation, { token: admin, variables: { input } });
+    expect(again.data!['createTenant'].created).toBe(false);
+    const staff = await devToken(server.runtime, 'loan-officer', slug);
+    const parties = await gql(server.gateway, '{ parties(first: 100) { edges { node { legalName } } } }', { token: staff });
+    expect(parties.data!['parties'].edges).toHaveLength(SANDBOX_COUNTS.parties);
+  });
+
+  it('refuses bad input naming the field, and a clashing repeat as CONFLICT', async () => {
+    const mutation = `mutation($input: CreateTenantInput!) { createTenant(input: $input) { created } }`;
+    const bad = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: uniqueSlug('api-bad'), displayName: 'X', currency: 'XXY', timeZone: 'UTC' } } });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.currency' });
+    const badDate = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: uniqueSlug('api-bad'), displayName: 'X', currency: 'USD', timeZone: 'UTC', businessDate: '2026-02-30' } } });
+    expect(badDate.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.businessDate' });
+    expect(badDate.errors![0]!.message).toMatch(/calendar date/);
+    const clash = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: tenant.slug, displayName: 'Someone Else', currency: 'USD', timeZone: 'UTC', sandbox: true } } });
+    expect(clash.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.displayName' });
+  });
+
+  it('only platform admins onboard tenants or list them', async () => {
+    const tenantAdmin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const create = await gql(server.gateway, `mutation { createTenant(input: { slug: "${uniqueSlug('nope')}", displayName: "X", currency: "USD", timeZone: "UTC" }) { created } }`, { token: tenantAdmin });
+    expect(codes(create)).toEqual(['FORBIDDEN']);
+    expect(codes(await gql(server.gateway, '{ tenants { edges { node { slug } } } }', { token: tenantAdmin }))).toEqual(['FORBIDDEN']);
+    const listed = await gql(server.gateway, '{ tenants(first: 100) { edges { node { slug schemaVersion } } } schemaStatus { tenantsBehind latestTenantVersion } }', { token: admin });
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data!['schemaStatus'].latestTenantVersion).toBe(server.runtime.migrations.filter((m) => m.scope === 'tenant').at(-1)!.id);
+  });
+
+  it('a platform admin sees no tenant\'s borrower data', async () => {
+    expect(codes(await gql(server.gateway, PARTIES, { token: admin }))).toEqual(['FORBIDDEN']);
+  });
+
+  it('suspending a tenant fails every request for it with TENANT_SUSPENDED, over HTTP and WebSocket; reactivating restores it', async () => {
+    const slug = uniqueSlug('susp');
+    await createTenant(server.runtime, slug, { sandbox: true });
+    const staff = await devToken(server.runtime, 'finance', slug);
+    expect((await gql(server.gateway, PARTIES, { token: staff })).errors).toBeUndefined();
+    const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${staff}` }, 'subscription { heartbeat(everySeconds: 5) { at } }');
+    await until(() => live.results.length > 0);
+
+    const suspend = await gql(server.gateway, `mutation { suspendTenant(input: { slug: "${slug}", reason: "unpaid invoice" }) { tenant { status statusReason } } }`, { token: admin });
+    expect(suspend.data!['suspendTenant'].tenant).toEqual({ status: 'SUSPENDED', statusReason: 'unpaid invoice' });
+    const refused = await gql(server.gateway, PARTIES, { token: staff });
+    expect(refused.status).toBe(403);
+    expect(codes(refused)).toEqual(['TENANT_SUSPENDED']);
+    const ws = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${staff}` }, 'subscription { heartbeat { at } }');
+    expect(await ws.closed).toMatchObject({ code: 4403, reason: 'TENANT_SUSPENDED' });
+    // Other tenants are untouched.
+    expect((await gql(server.gateway, PARTIES, { token: await devToken(server.runtime, 'finance', tenant.slug) })).errors).toBeUndefined();
+
+    const reactivate = await gql(server.gateway, `mutation { reactivateTenant(input: { slug: "${slug}", reason: "paid" }) { tenant { status } } }`, { token: admin });
+    expect(reactivate.data!['reactivateTenant'].tenant.status).toBe('ACTIVE');
+    expect((await gql(server.gateway, PARTIES, { token: staff })).errors).toBeUndefined();
+    await live.stop();
+  });
+
+  it('suspending an unknown tenant is NOT_FOUND naming the field', async () => {
+    const response = await gql(server.gateway, 'mutation { suspendTenant(input: { slug: "no-such-lender", reason: "x" }) { tenant { slug } } }', { token: admin });
+    expect(response.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.slug' });
+  });
+});
+
+describe('authentication and tenant selection', () => {
+  it('requires a token for tenant data and rejects a bad one with 401', async () => {
+    expect(codes(await gql(server.gateway, PARTIES))).toEqual(['UNAUTHENTICATED']);
+    const garbage = await gql(server.gateway, PARTIES, { token: 'not-a-jwt' });
+    expect(garbage.status).toBe(401);
+    expect(codes(garbage)).toEqual(['UNAUTHENTICATED']);
+    const expired = await devToken(server.runtime, 'finance', tenant.slug, { now: new Date(Date.now() - 7200_000), ttlSeconds: 60 });
+    expect(codes(await gql(server.gateway, PARTIES, { token: expired }))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('a token for tenant A cannot select tenant B, and a tenant the registry does not know is refused', async () => {
+    const staffA = await devToken(server.runtime, 'finance', tenant.slug);
+    const crossed = await gql(server.gateway, PARTIES, { token: staffA, tenant: other.slug });
+    expect(crossed.status).toBe(403);
+    expect(codes(crossed)).toEqual(['FORBIDDEN']);
+    const ghost = await devToken(server.runtime, 'finance', 'ghost-lender');
+    expect(codes(await gql(server.gateway, PARTIES, { token: ghost }))).toEqual(['FORBIDDEN']);
+  });
+
+  it('node(id:) never returns another tenant\'s object', async () => {
+    const tokenA = await devToken(server.runtime, 'finance', tenant.slug);
+    const tokenB = await devToken(server.runtime, 'finance', other.slug);
+    const ofB = await gql(server.gateway, PARTIES, { token: tokenB });
+    const idOfB = ofB.data!['parties'].edges[0].node.id as string;
+    const own = await gql(server.gateway, `{ node(id: "${idOfB}") { id ... on Party { legalName } } }`, { token: tokenB });
+    expect(own.data!['node']).toMatchObject({ id: idOfB });
+    const probe = await gql(server.gateway, `{ node(id: "${idOfB}") { id ... on Party { legalName } } nodes(ids: ["${idOfB}"]) { id } }`, { token: tokenA });
+    expect(probe.errors).toBeUndefined();
+    expect(probe.data).toEqual({ node: null, nodes: [null] });
+  });
+});
+
+describe('errors and limits', () => {
+  it('masks internal errors as INTERNAL with a correlation id: no SQL, stack or identifiers', async () => {
+    const broken = await createTenant(server.runtime, uniqueSlug('broken'), { sandbox: true });
+    await server.runtime.pool.query(`ALTER TABLE ${broken.schemaName}.party RENAME COLUMN legal_name TO legal_name_old`);
+    const response = await gql(server.gateway, PARTIES, { token: await devToken(server.runtime, 'finance', broken.slug) });
+    expect(codes(response)).toEqual(['INTERNAL']);
+    const [error] = response.errors!;
+    expect(error!.extensions['correlationId']).toMatch(/^[0-9a-f-]{36}$/);
+    const text = JSON.stringify(response);
+    for (const leak of ['legal_name', broken.schemaName, 'SELECT', 'stack', 'at ', 'prisma']) expect(text).not.toContain(leak);
+  });
+
+  it('caps page sizes and rejects forged cursors, naming the argument', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const big = await gql(server.gateway, '{ parties(first: 1000) { edges { node { id } } } }', { token });
+    expect(big.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    const forged = await gql(server.gateway, `{ parties(first: 5, after: "'; DROP TABLE party; --") { edges { node { id } } } }`, { token });
+    expect(forged.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+
+  it('pages through a connection with cursors, no item twice', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page += 1) {
+      const response: Awaited<ReturnType<typeof gql>> = await gql(server.gateway, 'query($after: String) { parties(first: 10, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }', { token, variables: { after } });
+      const connection = (response.data as Record<string, any>)['parties'];
+      seen.push(...connection.edges.map((e: { node: { id: string } }) => e.node.id));
+      if (!connection.pageInfo.hasNextPage) break;
+      after = connection.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(SANDBOX_COUNTS.parties);
+    expect(new Set(seen).size).toBe(SANDBOX_COUNTS.parties);
+  });
+
+  it('rejects queries deeper or costlier than the limits, over HTTP and WebSocket', async () => {
+    const limited = await startTestServer({ MAX_QUERY_DEPTH: '3', MAX_QUERY_NODES: '50' });
+    try {
+      const token = await devToken(limited.runtime, 'finance', tenant.slug);
+      const deep = await gql(limited.gateway, '{ parties(first: 1) { edges { node { legalName } } } }', { token });
+      expect(deep.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_DEEP', limit: 3 });
+      expect(deep.errors![0]!.message).toMatch(/depth/i);
+      const shallowLimit = await startTestServer({ MAX_QUERY_NODES: '50' });
+      try {
+        // Each server is its own issuer (the URL carries its port), so it needs its own token.
+        const shallowToken = await devToken(shallowLimit.runtime, 'finance', tenant.slug);
+        const costly = await gql(shallowLimit.gateway, '{ parties(first: 100) { edges { node { legalName } } } }', { token: shallowToken });
+        expect(costly.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COSTLY', limit: 50 });
+        const fine = await gql(shallowLimit.gateway, '{ parties(first: 10) { edges { node { legalName } } } }', { token: shallowToken });
+        expect(fine.errors).toBeUndefined();
+      } finally {
+        await shallowLimit.close();
+      }
+      const ws = subscribe(limited.gateway.websocketUrl, { authorization: `Bearer ${token}` }, 'subscription { heartbeat { at businessDate } }');
+      await until(() => ws.results.length > 0);
+      await ws.stop();
+      // graphql-ws carries queries too: the same depth rule refuses them there.
+      const wsDeep = subscribe(limited.gateway.websocketUrl, { authorization: `Bearer ${token}` }, '{ parties(first: 1) { edges { node { legalName } } } }');
+      await until(() => wsDeep.errors.length > 0);
+      expect(wsDeep.errors[0]).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_DEEP' }) })]);
+      await wsDeep.stop();
+    } finally {
+      await limited.close();
+    }
+  });
+});

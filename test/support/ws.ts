@@ -1,0 +1,42 @@
+// A graphql-ws client over a real WebSocket, collecting what a subscription delivers and how the socket closed.
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
+
+export interface Subscriber {
+  client: Client;
+  results: Record<string, any>[];
+  errors: unknown[];
+  closed: Promise<{ code: number; reason: string }>;
+  stop(): Promise<void>;
+}
+
+export function subscribe(url: string, connectionParams: Record<string, unknown>, query: string, variables: Record<string, unknown> = {}): Subscriber {
+  let resolveClosed!: (value: { code: number; reason: string }) => void;
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => (resolveClosed = resolve));
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams,
+    retryAttempts: 0,
+    lazy: false,
+    // Close codes are observed through on.closed; don't print them.
+    onNonLazyError: () => {},
+    on: { closed: (event) => resolveClosed({ code: (event as CloseEvent).code, reason: String((event as CloseEvent).reason) }) },
+  });
+  const results: Record<string, any>[] = [];
+  const errors: unknown[] = [];
+  client.subscribe({ query, variables }, {
+    next: (value) => void results.push(value as Record<string, any>),
+    error: (error) => void errors.push(error),
+    complete: () => {},
+  });
+  return { client, results, errors, closed, stop: () => client.dispose() as Promise<void> };
+}
+
+export async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
