@@ -154,6 +154,8 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT: drain, close the pool, stop the embedded database, exit 0.
+    stopOnTerminationSignals: false,
     validationRules: [depthRule(limits)],
     formatError,
     plugins: [

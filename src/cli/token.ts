@@ -1,7 +1,7 @@
 // `npm run token -- --tenant demo --role underwriter`: prints a token from the development issuer for the
 // seeded dev user <role>@<tenant>. Refuses when NODE_ENV=production or when the development issuer is off.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
+import { cliSetup } from './open.js';
 import { loadOrCreateDevKey, signDevToken } from '../authz/devIssuer.js';
 import { isRole, ROLES } from '../authz/roles.js';
 
@@ -20,7 +20,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const config = loadConfig();
+const { config } = cliSetup();
 if (!config.devIssuer) fail('the development issuer is off (AUTH_ISSUER is set); get tokens from the identity provider');
 const role = values.role ?? fail(`--role is required: one of ${ROLES.join(', ')}`);
 if (!isRole(role)) fail(`--role must be one of ${ROLES.join(', ')}`);

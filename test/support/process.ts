@@ -1,0 +1,83 @@
+// Runs the real entry points (src/main.ts, the CLIs) as child processes, as an operator would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export function tempDataDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lendgraph-proc-'));
+  // As root, the embedded PostgreSQL runs as the postgres user, which must be able to enter this folder.
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = { ...process.env };
+  for (const key of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'NODE_ENV', 'PORT', 'DATA_DIR']) delete inherited[key];
+  return { ...inherited, ...env };
+}
+
+export interface RunningServer {
+  child: ChildProcess;
+  lines: string[];
+  logs: Record<string, any>[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function startServer(env: Record<string, string>, timeoutMs = 90_000): Promise<RunningServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const logs: Record<string, any>[] = [];
+  let buffer = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })));
+  const serving = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${lines.join('\n')}`)), timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        lines.push(line);
+        if (line.startsWith('{')) {
+          try {
+            const entry = JSON.parse(line) as Record<string, any>;
+            logs.push(entry);
+            if (entry['msg'] === 'Lendgraph is serving') {
+              clearTimeout(timer);
+              resolve();
+            }
+          } catch {
+            // not a log line
+          }
+        }
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before serving:\n${lines.join('\n')}`));
+    });
+  });
+  await serving;
+  return { child, lines, logs, exited };
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node --import tsx <script> ...args` to completion. */
+export function runScript(script: string, args: string[], env: Record<string, string>): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
