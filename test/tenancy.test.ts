@@ -8,6 +8,7 @@ import { schemaForSlug } from '../src/tenancy/schemaNames.js';
 import { SANDBOX_COUNTS } from '../src/tenancy/sandboxSeed.js';
 import { withTenantSql } from '../src/tenancy/tenantSql.js';
 import { prismaForSchema } from '../src/tenancy/tenantClients.js';
+import { createPool } from '../src/tenancy/database.js';
 import type { Runtime } from '../src/runtime.js';
 import { createTenant, openTestRuntime, uniqueSlug } from './support/harness.js';
 
@@ -207,5 +208,25 @@ describe('one pool for every tenant', () => {
     // 50 cached tenant clients + the platform client + the pool's own error logger.
     expect(bounded.pool.listenerCount('error')).toBe(50 + 2);
     await bounded.close();
+  });
+});
+
+describe('resilience of the pool', () => {
+  // A bare pool, as the migration runner and provisioning use before any Prisma client (which would add
+  // listeners of its own) exists.
+  it('survives PostgreSQL ending its idle connections, and serves the next query', async () => {
+    const applicationName = `lendgraph-kill-${randomUUID().slice(0, 8)}`;
+    const pool = createPool(runtime.database.url, 2, applicationName);
+    try {
+      await pool.query('SELECT 1');
+      expect(pool.listenerCount('error')).toBe(1);
+      const killed = await runtime.pool.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+      expect(killed.rowCount).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await pool.query<{ ok: number }>('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+    } finally {
+      await pool.end();
+    }
   });
 });

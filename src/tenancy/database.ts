@@ -12,8 +12,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function createPool(url: string, max: number, applicationName = 'lendgraph'): pg.Pool {
-  return new pg.Pool({
+/**
+ * The pool always listens for errors on idle connections: PostgreSQL ending one (a restart, an administrator's
+ * pg_terminate_backend) must cost that connection, not crash the process. pg replaces it on next use.
+ */
+export function createPool(url: string, max: number, applicationName = 'lendgraph', log?: Logger): pg.Pool {
+  const pool = new pg.Pool({
     connectionString: url,
     max,
     application_name: applicationName,
@@ -22,12 +26,13 @@ export function createPool(url: string, max: number, applicationName = 'lendgrap
     // schema a connection touches (DESIGN.md, scale-out).
     maxLifetimeSeconds: 3_600,
   });
+  pool.on('error', (err) => log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection ended'));
+  return pool;
 }
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.DATABASE_URL) {
-    const pool = createPool(config.DATABASE_URL, config.PG_POOL_MAX, config.PG_APPLICATION_NAME);
-    pool.on('error', (err) => log.error({ err }, 'idle database connection failed'));
+    const pool = createPool(config.DATABASE_URL, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, log);
     return { pool, url: config.DATABASE_URL, embedded: false, close: () => pool.end() };
   }
   const server = await startEmbeddedPostgres({
@@ -35,8 +40,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     port: config.EMBEDDED_PG_PORT,
     log,
   });
-  const pool = createPool(server.url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME);
-  pool.on('error', (err) => log.error({ err }, 'idle database connection failed'));
+  const pool = createPool(server.url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, log);
   return {
     pool,
     url: server.url,

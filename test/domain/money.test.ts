@@ -1,0 +1,71 @@
+// Money and business dates: exact cases. Minor units are ISO 4217's (the published code list, table A.1).
+import { describe, expect, it } from 'vitest';
+import { Decimal, formatMoney, isCurrency, minorUnits, money, parseMoney } from '../../src/domain/money.js';
+import { dateInZone, isBusinessDate, isTimeZone } from '../../src/domain/businessDate.js';
+
+describe('money', () => {
+  it.each([
+    ['USD', 2], ['EUR', 2], ['INR', 2], ['KES', 2], ['JPY', 0], ['KRW', 0], ['KWD', 3], ['BHD', 3], ['OMR', 3],
+  ])('%s has %i minor units (ISO 4217)', (currency, units) => {
+    expect(minorUnits(currency)).toBe(units);
+  });
+
+  it.each([
+    ['2.345', 'USD', '2.34 USD'], // half-even: ties go to the even neighbour
+    ['2.355', 'USD', '2.36 USD'],
+    ['2.3451', 'USD', '2.35 USD'], // not a tie
+    ['-2.345', 'USD', '-2.34 USD'],
+    ['1000.5', 'JPY', '1000 JPY'],
+    ['1001.5', 'JPY', '1002 JPY'],
+    ['1.0005', 'KWD', '1.000 KWD'],
+    ['0.1', 'USD', '0.10 USD'],
+  ])('%s %s is written as %s', (amount, currency, text) => {
+    expect(formatMoney(money(amount, currency))).toBe(text);
+  });
+
+  it('never goes through a float', () => {
+    expect(new Decimal('0.1').plus('0.2').toString()).toBe('0.3');
+    expect(formatMoney(money('12345678901234567.89', 'USD'))).toBe('12345678901234567.89 USD');
+  });
+
+  it.each(['1250.00 USD', '0 JPY', '-3.125 KWD'])('parses %s', (text) => {
+    const parsed = parseMoney(text)!;
+    expect(formatMoney(parsed)).toBe(text);
+  });
+
+  it.each(['1250.00', 'USD 1250.00', '1,250.00 USD', '1250.00 usd', '1250.00 XXY', '1e3 USD', ''])('refuses %j', (text) => {
+    expect(parseMoney(text)).toBeNull();
+  });
+
+  it('knows currencies', () => {
+    expect(isCurrency('USD')).toBe(true);
+    expect(isCurrency('XYZ')).toBe(false);
+    expect(isCurrency('usd')).toBe(false);
+  });
+});
+
+describe('business dates', () => {
+  it.each([
+    ['2024-02-29', true], ['2023-02-29', false], ['2000-02-29', true], ['2100-02-29', false],
+    ['2026-04-31', false], ['2026-12-31', true], ['2026-1-05', false], ['26-01-05', false], ['2026-13-01', false],
+  ])('%s is a calendar date: %s', (text, valid) => {
+    expect(isBusinessDate(text)).toBe(valid);
+  });
+
+  it.each([
+    ['2026-11-22T03:00:00Z', 'America/New_York', '2026-11-21'],
+    ['2026-11-22T03:00:00Z', 'Asia/Kolkata', '2026-11-22'],
+    ['2026-11-21T10:00:00Z', 'Pacific/Kiritimati', '2026-11-22'], // UTC+14
+    ['2026-11-22T10:59:59Z', 'Pacific/Pago_Pago', '2026-11-21'], // UTC-11
+    ['2026-03-29T00:59:59Z', 'Europe/London', '2026-03-29'], // the hour before the clocks go forward
+    ['2026-11-22T23:30:00Z', 'UTC', '2026-11-22'],
+  ])('%s in %s is business date %s', (instant, zone, date) => {
+    expect(dateInZone(new Date(instant), zone)).toBe(date);
+  });
+
+  it('knows IANA zones', () => {
+    expect(isTimeZone('Africa/Nairobi')).toBe(true);
+    expect(isTimeZone('Mars/Olympus_Mons')).toBe(false);
+    expect(isTimeZone('')).toBe(false);
+  });
+});
