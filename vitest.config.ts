@@ -17,6 +17,6 @@ export default defineConfig({
     hookTimeout: 180_000,
     // A skipped test fails CI: nothing required may be silently left out.
     allowOnly: false,
-    reporters: ['default'],
+    reporters: ['default', './test/support/noSkipsInCI.ts'],
   },
 });

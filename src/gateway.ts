@@ -20,6 +20,7 @@ import { depthRule, enforceLimits, type QueryLimits } from './graph/limits.js';
 import { schemasBehind } from './tenancy/migrations.js';
 import { signDevToken } from './authz/devIssuer.js';
 import type { Principal } from './authz/principal.js';
+import { DEMO_TENANT } from './tenancy/demoTenant.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const TENANT_HEADER = 'x-lendgraph-tenant';
@@ -201,7 +202,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     // With the development issuer on, the explorer opens with a tenant-admin token for the demo tenant, so
     // everything can be tried on a laptop; Keycloak deployments paste their own token.
     const token = runtime.devKey
-      ? await signDevToken(runtime.devKey, { issuer: config.issuer, audience: config.AUTH_AUDIENCE, role: 'tenant-admin', tenant: 'demo', now: runtime.now() })
+      ? await signDevToken(runtime.devKey, { issuer: config.issuer, audience: config.AUTH_AUDIENCE, role: 'tenant-admin', tenant: DEMO_TENANT.slug, now: runtime.now() })
       : undefined;
     res.type('html').send(
       renderAltair({

