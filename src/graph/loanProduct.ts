@@ -3,7 +3,7 @@ import { builder } from './builder.js';
 import { ROLES } from '../authz/roles.js';
 import { money } from '../domain/money.js';
 import type { GraphContext } from './context.js';
-import { keysetConnection, TEXT_KEY } from './pagination.js';
+import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 
 type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
@@ -37,10 +37,10 @@ builder.queryField('loanProducts', (t) =>
     resolve: (_root, args, context) =>
       keysetConnection(context, args, (product: LoanProductRow) => product.code, TEXT_KEY, ({ before, after, limit, inverted }) =>
         context.db!.loanProduct.findMany({
-          where: { code: { ...(after ? { gt: after } : {}), ...(before ? { lt: before } : {}) } },
+          where: { code: { gt: after, lt: before } },
           orderBy: { code: inverted ? 'desc' : 'asc' },
           take: limit,
         }),
       ),
-  }, { name: 'LoanProductConnection', description: 'A page of LoanProduct items.' }, { name: 'LoanProductEdge', description: 'An item in a page, with its cursor.' }),
+  }, ...connectionTypes('LoanProduct')),
 );

@@ -47,3 +47,11 @@ export function keysetConnection<T>(
       }),
   );
 }
+
+/** Names and describes a connection's types after the item type: `PartyConnection`, `PartyEdge`. */
+export function connectionTypes(item: string) {
+  return [
+    { name: `${item}Connection`, description: `A page of ${item} items.` },
+    { name: `${item}Edge`, description: 'An item in a page, with its cursor.' },
+  ] as const;
+}

@@ -2,7 +2,7 @@
 import { builder } from './builder.js';
 import { STAFF_ROLES } from '../authz/roles.js';
 import type { GraphContext } from './context.js';
-import { keysetConnection, UUID_KEY } from './pagination.js';
+import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
@@ -34,15 +34,15 @@ builder.node(PartyRef, {
 builder.queryField('parties', (t) =>
   t.connection({
     type: PartyRef,
-    description: 'The tenant\'s parties, newest first is not promised: ordered by id for stable paging.',
+    description: 'The tenant\'s parties, ordered by id so pages stay stable as parties are added.',
     authScopes: { tenantRole: STAFF_ROLES },
     resolve: (_root, args, context) =>
       keysetConnection(context, args, (party: PartyRow) => party.id, UUID_KEY, ({ before, after, limit, inverted }) =>
         context.db!.party.findMany({
-          where: { id: { ...(after ? { gt: after } : {}), ...(before ? { lt: before } : {}) } },
+          where: { id: { gt: after, lt: before } },
           orderBy: { id: inverted ? 'desc' : 'asc' },
           take: limit,
         }),
       ),
-  }, { name: 'PartyConnection', description: 'A page of Party items.' }, { name: 'PartyEdge', description: 'An item in a page, with its cursor.' }),
+  }, ...connectionTypes('Party')),
 );

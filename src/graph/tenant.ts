@@ -6,7 +6,7 @@ import { AppError, badInput } from '../errors.js';
 import { isBehind, latestVersion, schemasBehind } from '../tenancy/migrations.js';
 import { provisionTenant, TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
 import type { TenantRecord, TenantStatus } from '../tenancy/registry.js';
-import { keysetConnection, TEXT_KEY } from './pagination.js';
+import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { GraphContext } from './context.js';
 
 const TenantStatusEnum = builder.enumType('TenantStatus', {
@@ -64,7 +64,7 @@ builder.queryFields((t) => ({
     authScopes: { platformAdmin: true },
     resolve: (_root, args, context) =>
       keysetConnection(context, args, (tenant: TenantRecord) => tenant.slug, TEXT_KEY, (page) => context.runtime.registry.page(page)),
-  }, { name: 'TenantConnection', description: 'A page of Tenant items.' }, { name: 'TenantEdge', description: 'An item in a page, with its cursor.' }),
+  }, ...connectionTypes('Tenant')),
   tenantBySlug: t.field({
     type: TenantRef,
     nullable: true,

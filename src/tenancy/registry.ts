@@ -79,12 +79,7 @@ export class TenantRegistry {
   /** Keyset page ordered by slug; `after` / `before` are slugs. */
   async page(args: { after?: string; before?: string; limit: number; inverted: boolean }): Promise<TenantRecord[]> {
     const rows = await this.platform.tenant.findMany({
-      where: {
-        slug: {
-          ...(args.after !== undefined ? { gt: args.after } : {}),
-          ...(args.before !== undefined ? { lt: args.before } : {}),
-        },
-      },
+      where: { slug: { gt: args.after, lt: args.before } },
       orderBy: { slug: args.inverted ? 'desc' : 'asc' },
       take: args.limit,
     });
