@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort } from './support/ports.js';
-import { runScript, startServer, tempDataDir } from './support/process.js';
+import { runInTerminal, runScript, startServer, tempDataDir } from './support/process.js';
 import { subscribe, until } from './support/ws.js';
 import { uniqueSlug } from './support/harness.js';
 
@@ -110,6 +110,15 @@ describe('configuration and commands', () => {
     expect(result.stdout).toMatch(/^\[1\/\d+\] [a-z0-9-]+: (up to date|applied .*)$/m);
     expect(result.stdout).toContain('platform: up to date');
     expect(result.stdout).toMatch(/tenants: \d+ checked, \d+ migrated, 0 failed/);
+  });
+
+  it('`npm run migrate` draws a progress bar across tenants on a terminal', async () => {
+    const env = { DATABASE_URL: inject('databaseUrl'), DATA_DIR: tempDataDir() };
+    expect((await runScript('src/cli/tenant.ts', ['create', uniqueSlug('ops-bar')], env)).code).toBe(0);
+    const result = await runInTerminal('src/cli/migrate.ts', env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/tenants [█░]{40} (\d+)\/\1/);
+    expect(result.stdout).not.toMatch(/^\[1\/\d+\]/m);
   });
 
   it('`npm run migrate` exits non-zero and names the tenant when one fails', async () => {

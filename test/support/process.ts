@@ -81,3 +81,18 @@ export function runScript(script: string, args: string[], env: Record<string, st
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Runs `node --import tsx <script>` on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
+export function runInTerminal(script: string, env: Record<string, string>): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const environment = baseEnv(env);
+    delete environment['CI'];
+    const command = `${process.execPath} --import tsx ${script}`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
