@@ -23,6 +23,8 @@ const schema = z.object({
   TENANT_CLIENT_CACHE_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   TENANT_CLIENT_EVICTION_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   MIGRATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  KEYCLOAK_URL: z.url().optional(),
+  KEYCLOAK_REALM: z.string().regex(/^[\w-]{1,60}$/).default('lendgraph'),
   AUTH_ISSUER: z.url().optional(),
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_AUDIENCE: z.string().min(1).default('lendgraph-api'),
@@ -62,6 +64,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const raw = parsed.data;
+  // With KEYCLOAK_URL set, the same commands use Keycloak: its realm is the issuer unless AUTH_ISSUER says otherwise.
+  if (raw.KEYCLOAK_URL && !raw.AUTH_ISSUER) raw.AUTH_ISSUER = `${raw.KEYCLOAK_URL.replace(/\/$/, '')}/realms/${raw.KEYCLOAK_REALM}`;
   const publicUrl = (raw.PUBLIC_URL ?? `http://${raw.HOST}:${raw.PORT}`).replace(/\/$/, '');
   const devIssuer = raw.DEV_ISSUER ?? raw.AUTH_ISSUER === undefined;
   const problems: string[] = [];

@@ -44,6 +44,13 @@ describe('configuration', () => {
     expect(config.jwksUrl).toBe('https://id.example.test/realms/lendgraph/protocol/openid-connect/certs');
   });
 
+  it('with KEYCLOAK_URL set, uses its Lendgraph realm as the issuer and turns the development issuer off', () => {
+    const config = loadConfig({ KEYCLOAK_URL: 'http://127.0.0.1:8080/' });
+    expect(config.devIssuer).toBe(false);
+    expect(config.issuer).toBe('http://127.0.0.1:8080/realms/lendgraph');
+    expect(config.jwksUrl).toBe('http://127.0.0.1:8080/realms/lendgraph/protocol/openid-connect/certs');
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(4000);
   });

@@ -178,6 +178,9 @@ describe('authentication and tenant selection', () => {
     expect(codes(garbage)).toEqual(['UNAUTHENTICATED']);
     const expired = await devToken(server.runtime, 'finance', tenant.slug, { now: new Date(Date.now() - 7200_000), ttlSeconds: 60 });
     expect(codes(await gql(server.gateway, PARTIES, { token: expired }))).toEqual(['UNAUTHENTICATED']);
+    // Not yet valid: issued (and nbf) an hour from now.
+    const early = await devToken(server.runtime, 'finance', tenant.slug, { now: new Date(Date.now() + 3600_000) });
+    expect(codes(await gql(server.gateway, PARTIES, { token: early }))).toEqual(['UNAUTHENTICATED']);
   });
 
   it('a token for tenant A cannot select tenant B, and a tenant the registry does not know is refused', async () => {

@@ -1,0 +1,80 @@
+// A partner's identity in Keycloak: a confidential client (client-credentials grant) whose tokens carry the
+// tenant (`organization`, as staff tokens do), the partner (`lendgraph_partner { id, kind }`) and its role, so
+// the gateway scopes the partner from the verified token alone.
+import type { PartnerKind } from '../principal.js';
+import { ensureClient, lendgraphScopeIds, REALM, type Admin } from './realm.js';
+
+export interface PartnerIdentity {
+  clientId: string;
+  secret: string;
+}
+
+export function partnerClientId(tenant: string, partnerId: string): string {
+  return `partner-${tenant}-${partnerId}`;
+}
+
+function hardcodedJsonClaim(name: string, claim: string, value: unknown) {
+  return {
+    name,
+    protocol: 'openid-connect',
+    protocolMapper: 'oidc-hardcoded-claim-mapper',
+    config: {
+      'claim.name': claim,
+      'claim.value': JSON.stringify(value),
+      'jsonType.label': 'JSON',
+      'access.token.claim': 'true',
+      'id.token.claim': 'false',
+      'introspection.token.claim': 'true',
+    },
+  };
+}
+
+/** Creates (or brings up to date) the partner's client and returns its current secret. */
+export async function registerPartnerClient(admin: Admin, partner: { tenant: string; id: string; kind: PartnerKind; name: string }): Promise<PartnerIdentity> {
+  admin.setConfig({ realmName: REALM });
+  const clientId = partnerClientId(partner.tenant, partner.id);
+  const id = await ensureClient(admin, {
+    clientId,
+    name: `${partner.name} (${partner.kind} partner of ${partner.tenant})`,
+    publicClient: false,
+    serviceAccountsEnabled: true,
+    standardFlowEnabled: false,
+    directAccessGrantsEnabled: false,
+    implicitFlowEnabled: false,
+    clientAuthenticatorType: 'client-secret',
+  }, await lendgraphScopeIds(admin));
+  const mappers = new Set((await admin.clients.listProtocolMappers({ id })).map((m) => m.name));
+  // A service account belongs to no organization, so its tenant is stated on the client.
+  for (const mapper of [
+    hardcodedJsonClaim('tenant', 'organization', [partner.tenant]),
+    hardcodedJsonClaim('partner', 'lendgraph_partner', { id: partner.id, kind: partner.kind }),
+  ]) {
+    if (!mappers.has(mapper.name)) await admin.clients.addProtocolMapper({ id }, mapper);
+  }
+  const serviceAccount = await admin.clients.getServiceAccountUser({ id });
+  const roleName = partner.kind === 'origination' ? 'origination-partner' : 'colending-partner';
+  const role = await admin.roles.findOneByName({ name: roleName });
+  await admin.users.addRealmRoleMappings({ id: serviceAccount.id!, roles: [{ id: role!.id!, name: roleName }] });
+  const secret = await admin.clients.getClientSecret({ id });
+  return { clientId, secret: secret.value! };
+}
+
+/** Issues a new secret; the old one stops working at once. */
+export async function rotatePartnerSecret(admin: Admin, clientId: string): Promise<PartnerIdentity> {
+  admin.setConfig({ realmName: REALM });
+  const [client] = await admin.clients.find({ clientId });
+  if (!client?.id) throw new Error(`no Keycloak client ${clientId}`);
+  const secret = await admin.clients.generateNewClientSecret({ id: client.id });
+  return { clientId, secret: secret.value! };
+}
+
+/** A client-credentials token, as the partner's own system would get it. */
+export async function clientCredentialsToken(keycloakUrl: string, identity: PartnerIdentity): Promise<string> {
+  const response = await fetch(`${keycloakUrl}/realms/${REALM}/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: identity.clientId, client_secret: identity.secret }),
+  });
+  const body = (await response.json()) as { access_token?: string; error?: string };
+  if (!body.access_token) throw new Error(`token refused: ${body.error ?? response.status}`);
+  return body.access_token;
+}

@@ -1,0 +1,221 @@
+// Identity against a real Keycloak 26 (started by the test setup, realm applied from src/authz/keycloak/realm.ts):
+// staff and partner tokens work through the gateway's one verification path, and each attack on a token is
+// refused with UNAUTHENTICATED or FORBIDDEN, writing nothing.
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT, base64url, importJWK } from 'jose';
+import { adminClient, ensureClient, lendgraphScopeIds, REALM, type Admin } from '../src/authz/keycloak/realm.js';
+import { clientCredentialsToken, registerPartnerClient, rotatePartnerSecret } from '../src/authz/keycloak/partners.js';
+import { KEYCLOAK_ADMIN } from '../scripts/keycloakServer.js';
+import type { Role } from '../src/authz/roles.js';
+import type { TenantRecord } from '../src/tenancy/registry.js';
+import { codes, createTenant, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
+
+const keycloakUrl = inject('keycloakUrl');
+const LOGIN_CLIENT = 'lendgraph-test-login';
+const PASSWORD = 'correct-horse-battery-staple';
+const PARTIES_FIELD = 'parties(first: 1) { edges { node { id legalName } } }';
+const PARTIES = `{ ${PARTIES_FIELD} }`;
+
+describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
+  let admin: Admin;
+  let server: TestServer;
+  let tenantA: TenantRecord;
+  let tenantB: TenantRecord;
+
+  async function login(username: string, clientId = LOGIN_CLIENT): Promise<string> {
+    const response = await fetch(`${keycloakUrl}/realms/${REALM}/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', client_id: clientId, username, password: PASSWORD }),
+    });
+    const body = (await response.json()) as { access_token?: string; error_description?: string };
+    if (!body.access_token) throw new Error(`login refused: ${body.error_description}`);
+    return body.access_token;
+  }
+
+  /** A staff user of a tenant: a member of its organization holding one realm role. */
+  async function staffUser(tenant: string, role: Role): Promise<string> {
+    admin.setConfig({ realmName: REALM });
+    const username = `${role}@${tenant}`;
+    const user = await admin.users.create({
+      username, enabled: true, email: `${role}.${tenant}@example.test`, emailVerified: true, firstName: role, lastName: tenant,
+      credentials: [{ type: 'password', value: PASSWORD, temporary: false }],
+    });
+    const [org] = await admin.organizations.find({ search: tenant, exact: true } as never);
+    await admin.organizations.addMember({ orgId: org!.id!, userId: user.id });
+    const realmRole = await admin.roles.findOneByName({ name: role });
+    await admin.users.addRealmRoleMappings({ id: user.id, roles: [{ id: realmRole!.id!, name: role }] });
+    return username;
+  }
+
+  async function organization(slug: string): Promise<void> {
+    admin.setConfig({ realmName: REALM });
+    await admin.organizations.create({ name: slug, alias: slug, enabled: true } as never);
+  }
+
+  beforeAll(async () => {
+    admin = await adminClient(keycloakUrl, KEYCLOAK_ADMIN);
+    admin.setConfig({ realmName: REALM });
+    // A password-grant client exists only for these tests; the realm's own clients never allow that grant.
+    await ensureClient(admin, { clientId: LOGIN_CLIENT, publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false }, await lendgraphScopeIds(admin));
+    server = await startTestServer({ AUTH_ISSUER: `${keycloakUrl}/realms/${REALM}`, DEV_ISSUER: 'false' });
+    [tenantA, tenantB] = await Promise.all([
+      createTenant(server.runtime, uniqueSlug('kc-a'), { sandbox: true }),
+      createTenant(server.runtime, uniqueSlug('kc-b'), { sandbox: true }),
+    ]);
+    await organization(tenantA.slug);
+    await organization(tenantB.slug);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('realm: tokens carry the API audience, the tenant as organization and the Lendgraph role', async () => {
+    const token = await login(await staffUser(tenantA.slug, 'underwriter'));
+    const claims = decodeJwt(token);
+    expect(claims.iss).toBe(`${keycloakUrl}/realms/${REALM}`);
+    expect(claims.aud).toContain('lendgraph-api');
+    expect(claims['organization']).toEqual([tenantA.slug]);
+    expect((claims['realm_access'] as { roles: string[] }).roles).toContain('underwriter');
+  });
+
+  it('a staff token from Keycloak reaches its own tenant through the same verification path', async () => {
+    const token = await login(await staffUser(tenantA.slug, 'loan-officer'));
+    const response = await gql(server.gateway, `{ viewer { roles tenants } currentTenant { slug } ${PARTIES_FIELD} }`, { token });
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toMatchObject({ viewer: { roles: ['loan-officer'], tenants: [tenantA.slug] }, currentTenant: { slug: tenantA.slug } });
+  });
+
+  it('a partner client gets client-credentials tokens naming tenant and partner; a rotated secret stops the old one', async () => {
+    const identity = await registerPartnerClient(admin, { tenant: tenantA.slug, id: 'p-101', kind: 'origination', name: 'Quickcash Fintech' });
+    const token = await clientCredentialsToken(keycloakUrl, identity);
+    const viewer = await gql(server.gateway, '{ viewer { roles tenants partner { id kind } } }', { token });
+    expect(viewer.data!['viewer']).toEqual({ roles: ['origination-partner'], tenants: [tenantA.slug], partner: { id: 'p-101', kind: 'origination' } });
+    const rotated = await rotatePartnerSecret(admin, identity.clientId);
+    expect(rotated.secret).not.toBe(identity.secret);
+    await expect(clientCredentialsToken(keycloakUrl, identity)).rejects.toThrow(/unauthorized_client|invalid_client/);
+    expect(await clientCredentialsToken(keycloakUrl, rotated)).toBeTruthy();
+  });
+
+  describe('attacks are refused and write nothing', () => {
+    let victimStaff: string;
+    let genuine: string;
+
+    beforeAll(async () => {
+      victimStaff = await staffUser(tenantA.slug, 'tenant-admin');
+      genuine = await login(victimStaff);
+    });
+
+    function forge(token: string, change: { header?: Record<string, unknown>; payload?: Record<string, unknown> }): [string, string] {
+      const [header, payload] = token.split('.') as [string, string, string];
+      const decode = (part: string) => JSON.parse(new TextDecoder().decode(base64url.decode(part))) as Record<string, unknown>;
+      const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
+      return [encode({ ...decode(header), ...change.header }), encode({ ...decode(payload), ...change.payload })];
+    }
+
+    /** Each attack reads nothing and, trying to create a tenant and to suspend tenant A, changes nothing. */
+    async function refused(token: string, expected: 'UNAUTHENTICATED' | 'FORBIDDEN', options: { tenant?: string } = {}) {
+      const read = await gql(server.gateway, PARTIES, { token, ...options });
+      expect(codes(read)).toEqual([expected]);
+      expect(read.data ?? null).toBeNull();
+      const slug = uniqueSlug('kc-attack');
+      const write = await gql(server.gateway, `mutation { createTenant(input: { slug: "${slug}", displayName: "X", currency: "USD", timeZone: "UTC" }) { created } suspendTenant(input: { slug: "${tenantA.slug}", reason: "x" }) { tenant { status } } }`, { token, ...options });
+      expect(codes(write).every((code) => code === expected)).toBe(true);
+      expect(await server.runtime.registry.findBySlug(slug)).toBeNull();
+      server.runtime.registry.forget(tenantA.slug);
+      expect((await server.runtime.registry.findBySlug(tenantA.slug))!.status).toBe('active');
+    }
+
+    it('an expired token', async () => {
+      await ensureClient(admin, { clientId: 'lendgraph-test-short', publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false, attributes: { 'access.token.lifespan': '1' } }, await lendgraphScopeIds(admin));
+      const token = await login(victimStaff, 'lendgraph-test-short');
+      // Past expiry and the verifier's 5 s clock tolerance.
+      await new Promise((resolve) => setTimeout(resolve, 7_000));
+      await refused(token, 'UNAUTHENTICATED');
+    });
+
+    it('a token from another issuer (Keycloak\'s master realm)', async () => {
+      const response = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', ...KEYCLOAK_ADMIN }),
+      });
+      const { access_token: token } = (await response.json()) as { access_token: string };
+      await refused(token, 'UNAUTHENTICATED');
+    });
+
+    it('a token for another audience', async () => {
+      const id = await ensureClient(admin, { clientId: 'lendgraph-test-other-api', publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false }, []);
+      const apiScope = (await admin.clientScopes.find()).find((s) => s.name === 'lendgraph-api')!;
+      await admin.clients.delDefaultClientScope({ id, clientScopeId: apiScope.id! }).catch(() => undefined);
+      const token = await login(victimStaff, 'lendgraph-test-other-api');
+      expect(decodeJwt(token).aud ?? []).not.toContain('lendgraph-api');
+      await refused(token, 'UNAUTHENTICATED');
+    });
+
+    it('alg: none', async () => {
+      const [header, payload] = forge(genuine, { header: { alg: 'none' } });
+      await refused(`${header}.${payload}.`, 'UNAUTHENTICATED');
+    });
+
+    it('HS256 signed with the realm\'s RSA public key', async () => {
+      const { kid } = decodeProtectedHeader(genuine);
+      const jwks = (await (await fetch(`${keycloakUrl}/realms/${REALM}/protocol/openid-connect/certs`)).json()) as { keys: Record<string, unknown>[] };
+      const jwk = jwks.keys.find((k) => k['kid'] === kid)!;
+      const pem = createPublicKey({ key: jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      const forged = await new SignJWT({ ...decodeJwt(genuine), realm_access: { roles: ['platform-admin'] } })
+        .setProtectedHeader({ alg: 'HS256', kid: kid!, typ: 'JWT' })
+        .sign(new TextEncoder().encode(pem.toString()));
+      await refused(forged, 'UNAUTHENTICATED');
+    });
+
+    it('a tampered payload', async () => {
+      const [header, payload] = forge(genuine, { payload: { realm_access: { roles: ['platform-admin', 'tenant-admin'] } } });
+      await refused(`${header}.${payload}.${genuine.split('.')[2]}`, 'UNAUTHENTICATED');
+    });
+
+    it('an unknown kid (signed with a key the realm never published)', async () => {
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const key = await importJWK({ ...(await exportJWK(privateKey)), alg: 'RS256' }, 'RS256');
+      const forged = await new SignJWT({ ...decodeJwt(genuine) }).setProtectedHeader({ alg: 'RS256', kid: 'rogue-key' }).sign(key);
+      await refused(forged, 'UNAUTHENTICATED');
+    });
+
+    it('a valid token of another tenant', async () => {
+      const token = await login(await staffUser(tenantB.slug, 'tenant-admin'));
+      await refused(token, 'FORBIDDEN', { tenant: tenantA.slug });
+      // On its own tenant it works, and sees only that tenant.
+      const own = await gql(server.gateway, '{ currentTenant { slug } }', { token });
+      expect(own.data).toEqual({ currentTenant: { slug: tenantB.slug } });
+    });
+
+    it('a partner token on staff-only fields', async () => {
+      const token = await clientCredentialsToken(keycloakUrl, await registerPartnerClient(admin, { tenant: tenantA.slug, id: 'p-202', kind: 'colending', name: 'Harbor Capital' }));
+      await refused(token, 'FORBIDDEN');
+    });
+
+    it('a staff token of tenant A naming tenant B', async () => {
+      const token = await login(await staffUser(tenantA.slug, 'finance'));
+      const read = await gql(server.gateway, PARTIES, { token, tenant: tenantB.slug });
+      expect(read.status).toBe(403);
+      expect(codes(read)).toEqual(['FORBIDDEN']);
+    });
+  });
+
+  it('picks up a rotated signing key without a restart', async () => {
+    const username = await staffUser(tenantA.slug, 'auditor');
+    const before = await login(username);
+    expect((await gql(server.gateway, '{ viewer { subject } }', { token: before })).errors).toBeUndefined();
+    admin.setConfig({ realmName: REALM });
+    const realm = await admin.realms.findOne({ realm: REALM });
+    await admin.components.create({
+      name: `rotated-${Date.now()}`, providerId: 'rsa-generated', providerType: 'org.keycloak.keys.KeyProvider', parentId: realm!.id!,
+      config: { priority: ['1000'], keySize: ['2048'], algorithm: ['RS256'], active: ['true'], enabled: ['true'] },
+    });
+    const after = await login(username);
+    expect(decodeProtectedHeader(after).kid).not.toBe(decodeProtectedHeader(before).kid);
+    // jose refetches the JWKS when a token names an unknown key, at most once per 5 s cooldown.
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    const response = await gql(server.gateway, '{ viewer { subject } }', { token: after });
+    expect(response.errors).toBeUndefined();
+  });
+});
