@@ -2,12 +2,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType } from 'graphql';
-import { printedSchema, SCHEMA_FILE } from '../src/graph/sdl.js';
+import { AUTHZ_FILE, printedSchema, SCHEMA_FILE } from '../src/graph/sdl.js';
+import { authzMatrix } from '../src/authz/capabilities.js';
 import { buildSchema, unauthorizedSurface } from '../src/graph/schema.js';
 
 describe('schema', () => {
   it('schema.graphql is up to date (run `npm run schema` after changing the schema)', () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(printedSchema());
+  });
+
+  it('docs/authz.md is the enforced matrix (run `npm run schema` after changing capabilities)', () => {
+    expect(readFileSync(AUTHZ_FILE, 'utf8')).toBe(authzMatrix());
   });
 
   it('every root field and object type declares an authorization rule', () => {

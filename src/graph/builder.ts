@@ -4,7 +4,7 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import RelayPlugin from '@pothos/plugin-relay';
-import type { Role } from '../authz/roles.js';
+import { allows, type Capability } from '../authz/capabilities.js';
 import { AppError } from '../errors.js';
 import type { Decimal, Money } from '../domain/money.js';
 import type { GraphContext } from './context.js';
@@ -12,10 +12,8 @@ import type { GraphContext } from './context.js';
 export interface AuthScopes {
   /** Any verified principal. */
   authenticated: boolean;
-  /** Runs the platform: onboards and suspends tenants. Never a tenant's data. */
-  platformAdmin: boolean;
-  /** Acts for the request's tenant with at least one of these roles. */
-  tenantRole: readonly Role[];
+  /** The caller's roles grant this capability (src/authz/capabilities.ts), within its tenant unless a platform one. */
+  can: Capability;
 }
 
 export const builder = new SchemaBuilder<{
@@ -36,9 +34,7 @@ export const builder = new SchemaBuilder<{
     treatErrorsAsUnauthorized: false,
     authScopes: (context) => ({
       authenticated: context.principal !== null,
-      platformAdmin: context.principal?.roles.includes('platform-admin') ?? false,
-      tenantRole: (roles) =>
-        context.tenant !== null && (context.principal?.roles.some((role) => roles.includes(role)) ?? false),
+      can: (capability) => context.principal !== null && allows(capability, context.principal.roles, context.tenant !== null),
     }),
     unauthorizedError: (_parent, context) =>
       context.principal

@@ -2,7 +2,6 @@
 // screen open across end of day moves to the new date without polling.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { builder } from './builder.js';
-import { ROLES } from '../authz/roles.js';
 import { badInput } from '../errors.js';
 
 interface Heartbeat {
@@ -28,7 +27,7 @@ builder.subscriptionField('heartbeat', (t) =>
   t.field({
     type: HeartbeatRef,
     description: 'Beats every `everySeconds` (5–300) until the client unsubscribes or its token expires.',
-    authScopes: { tenantRole: ROLES.filter((role) => role !== 'platform-admin') },
+    authScopes: { can: 'live.heartbeat' },
     args: { everySeconds: t.arg.int({ required: false, defaultValue: 15, description: 'Seconds between beats, 5–300.' }) },
     subscribe: async function* (_root, args, context) {
       const every = args.everySeconds ?? 15;

@@ -1,6 +1,5 @@
 // LoanProduct: the catalogue of what the lender offers. Product terms and versions arrive with servicing.
 import { builder } from './builder.js';
-import { ROLES } from '../authz/roles.js';
 import { money } from '../domain/money.js';
 import type { GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
@@ -8,15 +7,13 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 
 type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
 
-const TENANT_ROLES = ROLES.filter((role) => role !== 'platform-admin');
-
 export const LoanProductRef = builder.objectRef<LoanProductRow>('LoanProduct');
 
 builder.node(LoanProductRef, {
   id: { resolve: (row) => row.id },
   loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.loanProductById.load(id)),
   description: 'A loan product the lender offers.',
-  authScopes: { tenantRole: TENANT_ROLES },
+  authScopes: { can: 'products.read' },
   fields: (t) => ({
     code: t.exposeString('code', { description: 'The lender\'s product code.' }),
     name: t.exposeString('name', { description: 'Name shown to people.' }),
@@ -33,7 +30,7 @@ builder.queryField('loanProducts', (t) =>
   t.connection({
     type: LoanProductRef,
     description: 'The tenant\'s loan products, by code.',
-    authScopes: { tenantRole: TENANT_ROLES },
+    authScopes: { can: 'products.read' },
     resolve: (_root, args, context) =>
       keysetConnection(context, args, (product: LoanProductRow) => product.code, TEXT_KEY, ({ before, after, limit, inverted }) =>
         context.db!.loanProduct.findMany({

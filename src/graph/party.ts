@@ -1,6 +1,5 @@
 // Party: one record per real person or business known to the lender.
 import { builder } from './builder.js';
-import { STAFF_ROLES } from '../authz/roles.js';
 import type { GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -21,7 +20,7 @@ builder.node(PartyRef, {
   id: { resolve: (row) => row.id },
   loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.partyById.load(id)),
   description: 'A real person or business known to the lender; borrower, applicant and guarantor are roles it plays.',
-  authScopes: { tenantRole: STAFF_ROLES },
+  authScopes: { can: 'parties.read' },
   fields: (t) => ({
     kind: t.field({ type: PartyKindEnum, description: 'Person or business.', resolve: (p) => p.kind as 'PERSON' | 'BUSINESS' }),
     legalName: t.exposeString('legalName', { description: 'Full legal name.' }),
@@ -35,7 +34,7 @@ builder.queryField('parties', (t) =>
   t.connection({
     type: PartyRef,
     description: 'The tenant\'s parties, ordered by id so pages stay stable as parties are added.',
-    authScopes: { tenantRole: STAFF_ROLES },
+    authScopes: { can: 'parties.read' },
     resolve: (_root, args, context) =>
       keysetConnection(context, args, (party: PartyRow) => party.id, UUID_KEY, ({ before, after, limit, inverted }) =>
         context.db!.party.findMany({

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from './schema.js';
 
-export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema.graphql');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCHEMA_FILE = path.join(ROOT, 'schema.graphql');
+export const AUTHZ_FILE = path.join(ROOT, 'docs', 'authz.md');
 
 export function printedSchema(): string {
   return `${printSchema(lexicographicSortSchema(buildSchema()))}\n`;

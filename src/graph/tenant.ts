@@ -1,7 +1,6 @@
 // Tenant: a lender's registry entry. Platform admins onboard, suspend and reactivate tenants and see schema
 // versions; a tenant's own staff see their tenant's public settings (name, currency, business date).
 import { builder } from './builder.js';
-import { ROLES } from '../authz/roles.js';
 import { AppError, badInput } from '../errors.js';
 import { isBehind, latestVersion, schemasBehind } from '../tenancy/migrations.js';
 import { provisionTenant, TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
@@ -24,9 +23,9 @@ builder.node(TenantRef, {
   id: { resolve: (row) => row.id },
   loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.tenantById.load(id)),
   description: 'A lender on the platform.',
-  // Platform admins see every tenant; a tenant's own principals see only their own.
+  // Platform admins see every tenant (and never act within one); a tenant's own principals see only their own.
   authScopes: (tenant, context) =>
-    context.tenant?.id === tenant.id ? { platformAdmin: true, tenantRole: ROLES } : { platformAdmin: true },
+    context.tenant?.id === tenant.id ? { can: 'tenant.settings.read' } : { can: 'platform.tenants.read' },
   fields: (t) => ({
     slug: t.exposeString('slug', { description: 'Stable short name, also the Keycloak organization alias.' }),
     displayName: t.exposeString('displayName', { description: 'Name shown to people.' }),
@@ -39,11 +38,11 @@ builder.node(TenantRef, {
     schemaVersion: t.exposeString('schemaVersion', {
       nullable: true,
       description: 'Latest migration applied to its schema.',
-      authScopes: { platformAdmin: true },
+      authScopes: { can: 'platform.tenants.read' },
     }),
     schemaUpToDate: t.boolean({
       description: 'Whether its schema is at (or past) the latest tenant migration this build knows.',
-      authScopes: { platformAdmin: true },
+      authScopes: { can: 'platform.tenants.read' },
       resolve: (x, _args, context) => !isBehind(x.schemaVersion, latestVersion(context.runtime.migrations, 'tenant')),
     }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was onboarded.', resolve: (x) => x.createdAt }),
@@ -55,13 +54,13 @@ builder.queryFields((t) => ({
   currentTenant: t.field({
     type: TenantRef,
     description: 'The tenant this request acts for.',
-    authScopes: { tenantRole: ROLES },
+    authScopes: { can: 'tenant.settings.read' },
     resolve: (_root, _args, context) => context.tenant!,
   }),
   tenants: t.connection({
     type: TenantRef,
     description: 'Every tenant, by slug.',
-    authScopes: { platformAdmin: true },
+    authScopes: { can: 'platform.tenants.read' },
     resolve: (_root, args, context) =>
       keysetConnection(context, args, (tenant: TenantRecord) => tenant.slug, TEXT_KEY, (page) => context.runtime.registry.page(page)),
   }, ...connectionTypes('Tenant')),
@@ -69,14 +68,14 @@ builder.queryFields((t) => ({
     type: TenantRef,
     nullable: true,
     description: 'One tenant by slug.',
-    authScopes: { platformAdmin: true },
+    authScopes: { can: 'platform.tenants.read' },
     args: { slug: t.arg.string({ required: true, description: 'The tenant\'s slug.' }) },
     resolve: (_root, args, context) => context.runtime.registry.findBySlug(args.slug),
   }),
   schemaStatus: t.field({
     type: SchemaStatusRef,
     description: 'Migration state of the platform and every tenant schema.',
-    authScopes: { platformAdmin: true },
+    authScopes: { can: 'platform.tenants.read' },
     resolve: async (_root, _args, context) => {
       const { pool, migrations } = context.runtime;
       const platformVersion = (await pool.query<{ v: string | null }>('SELECT max(id) AS v FROM platform.schema_migration')).rows[0]?.v ?? null;
@@ -100,7 +99,7 @@ interface SchemaStatus {
 
 const SchemaStatusRef = builder.objectRef<SchemaStatus>('SchemaStatus').implement({
   description: 'Migration state across schemas; each tenant\'s own version is Tenant.schemaVersion.',
-  authScopes: { platformAdmin: true },
+  authScopes: { can: 'platform.tenants.read' },
   fields: (t) => ({
     platformVersion: t.exposeString('platformVersion', { nullable: true, description: 'Latest migration applied to the platform schema.' }),
     latestPlatformVersion: t.exposeString('latestPlatformVersion', { nullable: true, description: 'Latest platform migration this build knows.' }),
@@ -123,7 +122,7 @@ const CreateTenantInput = builder.inputType('CreateTenantInput', {
 
 const CreateTenantPayload = builder.objectRef<{ tenant: TenantRecord; created: boolean }>('CreateTenantPayload').implement({
   description: 'The tenant, newly made or found already made by an identical earlier request.',
-  authScopes: { platformAdmin: true },
+  authScopes: { can: 'platform.tenants.manage' },
   fields: (t) => ({
     tenant: t.field({ type: TenantRef, description: 'The tenant.', resolve: (p) => p.tenant }),
     created: t.exposeBoolean('created', { description: 'False when an identical request had already created it.' }),
@@ -140,7 +139,7 @@ const ChangeTenantStatusInput = builder.inputType('ChangeTenantStatusInput', {
 
 const TenantPayload = builder.objectRef<{ tenant: TenantRecord }>('TenantPayload').implement({
   description: 'The tenant after the change.',
-  authScopes: { platformAdmin: true },
+  authScopes: { can: 'platform.tenants.manage' },
   fields: (t) => ({ tenant: t.field({ type: TenantRef, description: 'The tenant.', resolve: (p) => p.tenant }) }),
 });
 
@@ -162,7 +161,7 @@ builder.mutationFields((t) => ({
   createTenant: t.field({
     type: CreateTenantPayload,
     description: 'Onboards a lender: its own schema at the latest migration and its registry entry, atomically. Repeating an identical request returns the same tenant.',
-    authScopes: { platformAdmin: true },
+    authScopes: { can: 'platform.tenants.manage' },
     args: { input: t.arg({ type: CreateTenantInput, required: true, description: 'The new tenant.' }) },
     resolve: async (_root, { input }, context) => {
       const { runtime } = context;
@@ -191,14 +190,14 @@ builder.mutationFields((t) => ({
   suspendTenant: t.field({
     type: TenantPayload,
     description: 'Suspends a tenant: every request for it fails with TENANT_SUSPENDED until reactivated.',
-    authScopes: { platformAdmin: true },
+    authScopes: { can: 'platform.tenants.manage' },
     args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
     resolve: (_root, { input }, context) => changeStatus(context, input.slug, input.reason, 'suspended'),
   }),
   reactivateTenant: t.field({
     type: TenantPayload,
     description: 'Reactivates a suspended tenant.',
-    authScopes: { platformAdmin: true },
+    authScopes: { can: 'platform.tenants.manage' },
     args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
     resolve: (_root, { input }, context) => changeStatus(context, input.slug, input.reason, 'active'),
   }),

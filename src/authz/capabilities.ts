@@ -1,0 +1,82 @@
+// Who may do what: every authorization rule on the schema names one of these capabilities, and docs/authz.md
+// is generated from this table (`npm run schema`), so the matrix people read is the one the server enforces.
+import { ROLES, STAFF_ROLES, type Role } from './roles.js';
+
+const PARTNERS: readonly Role[] = ['origination-partner', 'colending-partner'];
+const TENANT_ROLES: readonly Role[] = [...STAFF_ROLES, ...PARTNERS];
+
+export interface CapabilityRule {
+  area: string;
+  description: string;
+  roles: readonly Role[];
+  /** Platform capabilities act on the registry and need no tenant; the others act within the caller's tenant. */
+  platform: boolean;
+}
+
+export const CAPABILITIES = {
+  'platform.tenants.read': {
+    area: 'Platform',
+    description: 'List tenants, their status and schema versions',
+    roles: ['platform-admin'],
+    platform: true,
+  },
+  'platform.tenants.manage': {
+    area: 'Platform',
+    description: 'Onboard, suspend and reactivate tenants',
+    roles: ['platform-admin'],
+    platform: true,
+  },
+  'tenant.settings.read': {
+    area: 'Tenant',
+    description: "Read the caller's tenant: name, currency, time zone, business date",
+    roles: TENANT_ROLES,
+    platform: false,
+  },
+  'parties.read': {
+    area: 'Parties',
+    description: 'Read borrowers, applicants and guarantors',
+    roles: STAFF_ROLES,
+    platform: false,
+  },
+  'products.read': {
+    area: 'Products',
+    description: 'Read the loan product catalogue',
+    roles: TENANT_ROLES,
+    platform: false,
+  },
+  'live.heartbeat': {
+    area: 'Live',
+    description: 'Subscribe to the heartbeat (liveness and business date)',
+    roles: TENANT_ROLES,
+    platform: false,
+  },
+} as const satisfies Record<string, CapabilityRule>;
+
+export type Capability = keyof typeof CAPABILITIES;
+
+export function allows(capability: Capability, roles: readonly Role[], hasTenant: boolean): boolean {
+  const rule: CapabilityRule = CAPABILITIES[capability];
+  if (!rule.platform && !hasTenant) return false;
+  return roles.some((role) => rule.roles.includes(role));
+}
+
+/** docs/authz.md: the role × capability matrix. */
+export function authzMatrix(): string {
+  const header = `| area | capability | ${ROLES.join(' | ')} |\n| --- | --- | ${ROLES.map(() => ':-:').join(' | ')} |`;
+  const rows = (Object.entries(CAPABILITIES) as [Capability, CapabilityRule][]).map(
+    ([name, rule]) => `| ${rule.area} | \`${name}\`: ${rule.description} | ${ROLES.map((role) => (rule.roles.includes(role) ? '✓' : '✗')).join(' | ')} |`,
+  );
+  return `# Authorization matrix
+
+Generated from \`src/authz/capabilities.ts\` by \`npm run schema\`; \`test/authz.test.ts\` proves every cell over
+HTTP, and \`test/schema.test.ts\` fails when this file is stale. Every field of the schema names one capability
+(\`authScopes: { can: '…' }\`); a field without a rule stops the server from starting.
+
+Roles come from the token (\`realm_access.roles\`); the tenant from its \`organization\` claim and the registry.
+Platform capabilities need no tenant; every other capability acts only within the caller's tenant, so a
+platform admin has none of them: borrower data is never the platform's to read.
+
+${header}
+${rows.join('\n')}
+`;
+}

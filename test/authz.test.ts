@@ -1,0 +1,78 @@
+// The authorization matrix, cell by cell: every role against every capability, through the real gateway
+// (HTTP, and WebSocket for subscriptions). Expected outcomes come from src/authz/capabilities.ts, the same table
+// that docs/authz.md is generated from.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAPABILITIES, allows, type Capability } from '../src/authz/capabilities.js';
+import { ROLES, type Role } from '../src/authz/roles.js';
+import type { TenantRecord } from '../src/tenancy/registry.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
+import { subscribe, until } from './support/ws.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('authz'), { sandbox: true });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+async function tokenFor(role: Role): Promise<string> {
+  if (role === 'platform-admin') return devToken(server.runtime, role);
+  if (role === 'origination-partner') return devToken(server.runtime, role, tenant.slug, { partner: { id: 'p-1', kind: 'origination' } });
+  if (role === 'colending-partner') return devToken(server.runtime, role, tenant.slug, { partner: { id: 'p-2', kind: 'colending' } });
+  return devToken(server.runtime, role, tenant.slug);
+}
+
+/** One operation per capability; resolves true when allowed, false when refused with FORBIDDEN. */
+const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
+  'platform.tenants.read': (token) => query(token, '{ tenants(first: 1) { edges { node { slug } } } }'),
+  'platform.tenants.manage': (token) => query(token, `mutation { reactivateTenant(input: { slug: "${tenant.slug}", reason: "authz probe" }) { tenant { status } } }`),
+  'tenant.settings.read': (token) => query(token, '{ currentTenant { slug businessDate } }'),
+  'parties.read': (token) => query(token, '{ parties(first: 1) { edges { node { legalName } } } }'),
+  'products.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code } } } }'),
+  'live.heartbeat': async (token) => {
+    const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, 'subscription { heartbeat(everySeconds: 5) { at } }');
+    try {
+      await until(() => live.results.length > 0 || live.errors.length > 0);
+      if (live.results.length > 0 && !live.results[0]!['errors']) return true;
+      const errors = (live.errors[0] as { extensions: { code: string } }[] | undefined) ?? live.results[0]!['errors'];
+      expect(errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['FORBIDDEN']);
+      return false;
+    } finally {
+      await live.stop();
+    }
+  },
+};
+
+async function query(token: string, document: string): Promise<boolean> {
+  const response = await gql(server.gateway, document, { token });
+  if (!response.errors) return true;
+  expect(codes(response)).toEqual(['FORBIDDEN']);
+  return false;
+}
+
+describe('authorization matrix', () => {
+  it('gives every role at least one capability and withholds at least one', () => {
+    for (const role of ROLES) {
+      const granted = (Object.keys(CAPABILITIES) as Capability[]).filter((c) => allows(c, [role], !CAPABILITIES[c].platform));
+      expect(granted.length, role).toBeGreaterThan(0);
+      expect(granted.length, role).toBeLessThan(Object.keys(CAPABILITIES).length);
+    }
+  });
+
+  for (const role of ROLES) {
+    it(`${role}: allowed and forbidden exactly as docs/authz.md says`, async () => {
+      const token = await tokenFor(role);
+      const outcome: Record<string, boolean> = {};
+      const expected: Record<string, boolean> = {};
+      for (const capability of Object.keys(CAPABILITIES) as Capability[]) {
+        outcome[capability] = await PROBES[capability](token);
+        expected[capability] = (CAPABILITIES[capability].roles as readonly Role[]).includes(role);
+      }
+      expect(outcome).toEqual(expected);
+    });
+  }
+});
