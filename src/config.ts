@@ -25,6 +25,8 @@ const schema = z.object({
   MIGRATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   KEYCLOAK_URL: z.url().optional(),
   KEYCLOAK_REALM: z.string().regex(/^[\w-]{1,60}$/).default('lendgraph'),
+  KEYCLOAK_ADMIN_USERNAME: z.string().min(1).default('admin'),
+  KEYCLOAK_ADMIN_PASSWORD: z.string().min(1).optional(),
   AUTH_ISSUER: z.url().optional(),
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_AUDIENCE: z.string().min(1).default('lendgraph-api'),
@@ -71,6 +73,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if (devIssuer && raw.NODE_ENV === 'production') {
     problems.push('DEV_ISSUER: the development issuer refuses to run when NODE_ENV=production; set AUTH_ISSUER');
+  }
+  if (raw.KEYCLOAK_URL && raw.NODE_ENV === 'production' && !raw.KEYCLOAK_ADMIN_PASSWORD) {
+    problems.push('KEYCLOAK_ADMIN_PASSWORD: required with KEYCLOAK_URL in production (onboarding sets tenants up in Keycloak)');
   }
   if (!devIssuer && raw.AUTH_ISSUER === undefined) {
     problems.push('AUTH_ISSUER: required when DEV_ISSUER=false');

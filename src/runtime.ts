@@ -10,6 +10,9 @@ import { platformPrisma, TenantClients } from './tenancy/tenantClients.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenVerifier, type TokenVerifier } from './authz/tokens.js';
 import { loadOrCreateDevKey, type DevSigningKey } from './authz/devIssuer.js';
+import { developmentIdentity, type TenantIdentity } from './tenancy/identity.js';
+import { KeycloakTenantIdentity } from './authz/keycloak/tenants.js';
+import { adminClient } from './authz/keycloak/realm.js';
 
 export interface Runtime {
   config: Config;
@@ -22,6 +25,8 @@ export interface Runtime {
   tenantClients: TenantClients;
   verifier: TokenVerifier;
   devKey: DevSigningKey | null;
+  /** The tenant's side in the identity provider: Keycloak with KEYCLOAK_URL, nothing with the dev issuer. */
+  identity: TenantIdentity;
   /** The only clock: services receive instants from here and pass business dates down. */
   now: () => Date;
   close(): Promise<void>;
@@ -59,6 +64,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       tenantClients,
       verifier: createTokenVerifier({ issuer: config.issuer, audience: config.AUTH_AUDIENCE, jwksUrl: config.jwksUrl }),
       devKey,
+      identity: identityFor(config),
       now: () => new Date(),
       ...(migration ? { migration } : {}),
       async close() {
@@ -71,4 +77,13 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
     await database.close().catch(() => undefined);
     throw error;
   }
+}
+
+function identityFor(config: Config): TenantIdentity {
+  const url = config.KEYCLOAK_URL;
+  if (!url) return developmentIdentity;
+  // The local default matches `npm run keycloak`; production must say (checked in config.ts).
+  const credentials = { username: config.KEYCLOAK_ADMIN_USERNAME, password: config.KEYCLOAK_ADMIN_PASSWORD ?? 'lendgraph-local-admin' };
+  // A fresh admin session per onboarding step: admin tokens are short-lived, onboarding is rare.
+  return new KeycloakTenantIdentity(() => adminClient(url, credentials));
 }

@@ -49,7 +49,7 @@ describe('provisioning', () => {
     const slug = uniqueSlug('prov-idem');
     const first = await provisionTenant(runtime.pool, runtime.migrations, { slug, ...base }, NOW);
     const again = await provisionTenant(runtime.pool, runtime.migrations, { slug, ...base }, NOW);
-    expect(again).toEqual({ tenantId: first.tenantId, created: false });
+    expect(again).toEqual({ tenantId: first.tenantId, created: false, status: 'active' });
     await expect(provisionTenant(runtime.pool, runtime.migrations, { slug, ...base, currency: 'USD', sandbox: true }, NOW))
       .rejects.toMatchObject({ constructor: TenantConflictError, fields: ['currency', 'sandbox'] });
     expect(await registryRows(slug)).toBe(1);

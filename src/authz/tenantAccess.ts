@@ -31,5 +31,6 @@ export async function resolveTenant(
   // An entitlement to a tenant the registry does not know is refused the same way as no entitlement.
   if (!tenant || tenant.status === 'offboarded') throw new AppError('FORBIDDEN', 'this token is not entitled to that tenant');
   if (tenant.status === 'suspended') throw new AppError('TENANT_SUSPENDED', 'this tenant is suspended');
+  if (tenant.status !== 'active') throw new AppError('FORBIDDEN', 'this tenant is still being onboarded');
   return tenant;
 }

@@ -1,9 +1,11 @@
-// `npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox]`
-// `npm run tenant -- suspend <slug> --reason R` | `reactivate <slug> --reason R` | `list`
+// `npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] [--admin-email E --admin-name N]`
+// `npm run tenant -- suspend|reactivate|offboard <slug> --reason R` | `list`
+// Creating goes through the same onboarding as the createTenant mutation (Keycloak too, with KEYCLOAK_URL set).
 import { parseArgs } from 'node:util';
 import { cliSetup } from './open.js';
 import { openRuntime } from '../runtime.js';
-import { provisionTenant, TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
+import { TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
+import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -14,10 +16,12 @@ const { positionals, values } = parseArgs({
     'business-date': { type: 'string' },
     sandbox: { type: 'boolean', default: false },
     reason: { type: 'string' },
+    'admin-email': { type: 'string' },
+    'admin-name': { type: 'string' },
   },
 });
 const [command, slug] = positionals;
-const usage = 'usage: npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] | suspend <slug> --reason R | reactivate <slug> --reason R | list';
+const usage = 'usage: npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] [--admin-email E --admin-name N] | suspend|reactivate|offboard <slug> --reason R | list';
 if (!command || (command !== 'list' && !slug)) {
   process.stderr.write(`${usage}\n`);
   process.exit(2);
@@ -27,16 +31,22 @@ const { config, log } = cliSetup();
 const runtime = await openRuntime(config, log, { migrate: true });
 try {
   if (command === 'create') {
-    const result = await provisionTenant(runtime.pool, runtime.migrations, {
+    const firstAdmin = values['admin-email'] ? { email: values['admin-email'], name: values['admin-name'] ?? values['admin-email'] } : null;
+    const result = await onboardTenant(runtime, {
       slug: slug!,
       displayName: values.name ?? slug!,
       currency: values.currency!,
       timeZone: values['time-zone']!,
       sandbox: values.sandbox ?? false,
       ...(values['business-date'] ? { businessDate: values['business-date'] } : {}),
-    }, runtime.now());
+    }, firstAdmin, runtime.now());
     const tenant = await runtime.registry.findBySlug(slug!);
-    process.stdout.write(`${result.created ? 'created' : 'already exists'}: ${tenant!.slug} (${tenant!.schemaName}, version ${tenant!.schemaVersion}, business date ${tenant!.businessDate})\n`);
+    if (result.status !== 'active') {
+      process.stdout.write(`${tenant!.slug}: ${tenant!.status} (${tenant!.statusReason}); run the same command again to retry\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write(`${result.created ? 'created' : 'already exists'}: ${tenant!.slug} (${tenant!.schemaName}, version ${tenant!.schemaVersion}, business date ${tenant!.businessDate})\n`);
+    }
   } else if (command === 'suspend' || command === 'reactivate') {
     if (!values.reason) throw new TenantInputError('reason', '--reason is required');
     const tenant = command === 'suspend'
@@ -44,6 +54,10 @@ try {
       : await runtime.registry.setStatus(slug!, 'active', values.reason, ['suspended', 'active']);
     if (!tenant) throw new TenantInputError('slug', `no ${command === 'suspend' ? 'active' : 'suspended'} tenant ${slug}`);
     process.stdout.write(`${tenant.slug}: ${tenant.status}\n`);
+  } else if (command === 'offboard') {
+    if (!values.reason) throw new TenantInputError('reason', '--reason is required');
+    if (!(await offboardTenant(runtime, slug!, values.reason))) throw new TenantInputError('slug', `no tenant ${slug} that can be offboarded`);
+    process.stdout.write(`${slug}: offboarded\n`);
   } else if (command === 'list') {
     for (const tenant of await runtime.registry.page({ limit: 10_000, inverted: false })) {
       process.stdout.write(`${tenant.slug}\t${tenant.status}\t${tenant.sandbox ? 'sandbox' : ''}\t${tenant.schemaVersion}\n`);

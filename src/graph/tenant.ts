@@ -3,7 +3,8 @@
 import { builder } from './builder.js';
 import { AppError, badInput } from '../errors.js';
 import { isBehind, latestVersion, schemasBehind } from '../tenancy/migrations.js';
-import { provisionTenant, TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
+import { TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
+import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
 import type { TenantRecord, TenantStatus } from '../tenancy/registry.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { GraphContext } from './context.js';
@@ -11,6 +12,8 @@ import type { GraphContext } from './context.js';
 const TenantStatusEnum = builder.enumType('TenantStatus', {
   description: 'Where a tenant stands on the platform.',
   values: {
+    PROVISIONING: { value: 'provisioning', description: 'Database side made; the identity provider\'s side is pending. Serves nothing yet.' },
+    ONBOARDING_FAILED: { value: 'onboarding_failed', description: 'Onboarding failed and was undone (statusReason says why); repeating createTenant tries again.' },
     ACTIVE: { value: 'active', description: 'Serving requests.' },
     SUSPENDED: { value: 'suspended', description: 'Every request for it fails with TENANT_SUSPENDED.' },
     OFFBOARDED: { value: 'offboarded', description: 'Left the platform; its identities are disabled.' },
@@ -108,6 +111,14 @@ const SchemaStatusRef = builder.objectRef<SchemaStatus>('SchemaStatus').implemen
   }),
 });
 
+const FirstAdminInput = builder.inputType('FirstAdminInput', {
+  description: 'A person at the lender who will administer it.',
+  fields: (t) => ({
+    email: t.string({ required: true, description: 'Their work e-mail: also their sign-in name.' }),
+    name: t.string({ required: true, description: 'Full name.' }),
+  }),
+});
+
 const CreateTenantInput = builder.inputType('CreateTenantInput', {
   description: 'A new lender.',
   fields: (t) => ({
@@ -117,11 +128,12 @@ const CreateTenantInput = builder.inputType('CreateTenantInput', {
     timeZone: t.string({ required: true, description: 'IANA time zone, e.g. Asia/Kolkata.' }),
     businessDate: t.field({ type: 'Date', required: false, description: 'First business date; defaults to today in timeZone.' }),
     sandbox: t.boolean({ required: false, defaultValue: false, description: 'Seed realistic demo data for partner integration.' }),
+    firstAdmin: t.field({ type: FirstAdminInput, required: false, description: 'The lender\'s first tenant admin; sets a password on first sign-in.' }),
   }),
 });
 
 const CreateTenantPayload = builder.objectRef<{ tenant: TenantRecord; created: boolean }>('CreateTenantPayload').implement({
-  description: 'The tenant, newly made or found already made by an identical earlier request.',
+  description: 'The tenant, newly made or found already made by an identical earlier request. Its status says where onboarding stands.',
   authScopes: { can: 'platform.tenants.manage' },
   fields: (t) => ({
     tenant: t.field({ type: TenantRef, description: 'The tenant.', resolve: (p) => p.tenant }),
@@ -160,23 +172,26 @@ async function changeStatus(context: GraphContext, slug: string, reason: string,
 builder.mutationFields((t) => ({
   createTenant: t.field({
     type: CreateTenantPayload,
-    description: 'Onboards a lender: its own schema at the latest migration and its registry entry, atomically. Repeating an identical request returns the same tenant.',
+    description: 'Onboards a lender: its own schema at the latest migration and registry entry (atomically), then its organization, role groups and first admin in the identity provider. If the identity side fails, both sides are undone and the status is ONBOARDING_FAILED; repeating the request tries again, and an identical repeat of a finished one returns it.',
     authScopes: { can: 'platform.tenants.manage' },
     args: { input: t.arg({ type: CreateTenantInput, required: true, description: 'The new tenant.' }) },
     resolve: async (_root, { input }, context) => {
       const { runtime } = context;
+      if (input.firstAdmin && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(input.firstAdmin.email)) {
+        throw badInput('input.firstAdmin.email', 'firstAdmin.email must be an e-mail address');
+      }
       try {
-        const result = await provisionTenant(runtime.pool, runtime.migrations, {
+        const result = await onboardTenant(runtime, {
           slug: input.slug,
           displayName: input.displayName,
           currency: input.currency,
           timeZone: input.timeZone,
           sandbox: input.sandbox ?? false,
           ...(input.businessDate ? { businessDate: input.businessDate } : {}),
-        }, runtime.now());
+        }, input.firstAdmin ?? null, runtime.now());
         runtime.registry.forget(input.slug);
         const tenant = await runtime.registry.findBySlug(input.slug);
-        context.log.info({ slug: input.slug, created: result.created }, 'tenant provisioned');
+        context.log.info({ slug: input.slug, created: result.created, status: result.status }, 'tenant onboarding');
         return { tenant: tenant!, created: result.created };
       } catch (error) {
         if (error instanceof TenantInputError) throw badInput(`input.${error.field}`, error.message);
@@ -193,6 +208,24 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'platform.tenants.manage' },
     args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
     resolve: (_root, { input }, context) => changeStatus(context, input.slug, input.reason, 'suspended'),
+  }),
+  offboardTenant: t.field({
+    type: TenantPayload,
+    description: 'Offboards a lender: every request for it is refused from now on, and its people and partner clients can no longer sign in. Its data is kept. Repeating retries disabling identities.',
+    authScopes: { can: 'platform.tenants.manage' },
+    args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
+    resolve: async (_root, { input }, context) => {
+      if (input.reason.trim().length === 0) throw badInput('input.reason', 'reason must not be empty');
+      const { runtime } = context;
+      if (!(await offboardTenant(runtime, input.slug, input.reason))) {
+        const existing = await runtime.registry.findBySlug(input.slug);
+        if (!existing) throw new AppError('NOT_FOUND', 'no tenant with that slug', { field: 'input.slug' });
+        throw new AppError('CONFLICT', `a ${existing.status} tenant cannot be offboarded`, { field: 'input.slug' });
+      }
+      runtime.registry.forget(input.slug);
+      context.log.info({ slug: input.slug, reason: input.reason }, 'tenant offboarded');
+      return { tenant: (await runtime.registry.findBySlug(input.slug))! };
+    },
   }),
   reactivateTenant: t.field({
     type: TenantPayload,

@@ -194,7 +194,7 @@ export async function schemasBehind(pool: pg.Pool, migrations: Migration[]): Pro
   const behind: string[] = isBehind(platform, latestPlatform) ? [PLATFORM_SCHEMA] : [];
   if (behind.length > 0) return behind;
   const { rows } = await pool.query<{ schema_name: string }>(
-    `SELECT schema_name FROM platform.tenant WHERE status <> 'offboarded' AND (schema_version IS NULL OR schema_version < $1)`,
+    `SELECT schema_name FROM platform.tenant WHERE status NOT IN ('offboarded', 'onboarding_failed') AND (schema_version IS NULL OR schema_version < $1)`,
     [latestTenant],
   );
   return rows.map((r) => r.schema_name);

@@ -1,6 +1,6 @@
-// Creating a tenant: its schema at the latest migration, optional sandbox data, and its registry entry, all in
-// one transaction under the schema's lock. A crash anywhere leaves nothing behind; repeating the same request
-// returns the tenant already made.
+// Creating a tenant's database side: its schema at the latest migration, optional sandbox data, and its
+// registry entry, all in one transaction under the schema's lock. A crash anywhere leaves nothing behind;
+// repeating the same request returns the tenant already made.
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { isCurrency } from '../domain/money.js';
@@ -56,6 +56,8 @@ export function validateNewTenant(input: NewTenant): void {
 export interface ProvisionResult {
   tenantId: string;
   created: boolean;
+  /** The registry status after this call (an existing tenant keeps its own). */
+  status: string;
 }
 
 export async function provisionTenant(
@@ -63,6 +65,8 @@ export async function provisionTenant(
   migrations: Migration[],
   input: NewTenant,
   now: Date,
+  /** `provisioning` when an identity provider still has its part to do (src/tenancy/onboarding.ts). */
+  initialStatus: 'active' | 'provisioning' = 'active',
 ): Promise<ProvisionResult> {
   validateNewTenant(input);
   const schema = schemaForSlug(input.slug);
@@ -76,9 +80,12 @@ export async function provisionTenant(
       currency: string;
       time_zone: string;
       sandbox: boolean;
-    }>('SELECT id, display_name, currency, time_zone, sandbox FROM platform.tenant WHERE slug = $1', [input.slug]);
+      status: string;
+    }>('SELECT id, display_name, currency, time_zone, sandbox, status FROM platform.tenant WHERE slug = $1', [input.slug]);
     const found = existing.rows[0];
-    if (found) {
+    // A tenant whose onboarding failed was compensated (no schema, no identities): a retry makes it again.
+    const retrying = found?.status === 'onboarding_failed';
+    if (found && !retrying) {
       await client.query('ROLLBACK');
       const differs = [
         found.display_name !== input.displayName && 'displayName',
@@ -87,7 +94,7 @@ export async function provisionTenant(
         found.sandbox !== input.sandbox && 'sandbox',
       ].filter((f): f is string => typeof f === 'string');
       if (differs.length > 0) throw new TenantConflictError(input.slug, differs);
-      return { tenantId: found.id, created: false };
+      return { tenantId: found.id, created: false, status: found.status };
     }
     // A schema without a registry row can only be debris from outside this code path (a provisioning
     // transaction never commits one without the other); refuse rather than adopt unknown tables.
@@ -95,17 +102,19 @@ export async function provisionTenant(
     const applied = await applyPending(client, schema, 'tenant', migrations);
     const businessDate = input.businessDate ?? dateInZone(now, input.timeZone);
     if (input.sandbox) await seedSandbox(client, { slug: input.slug, currency: input.currency, businessDate });
-    const tenantId = randomUUID();
+    const tenantId = found?.id ?? randomUUID();
     await client.query(
       `INSERT INTO platform.tenant
          (id, slug, display_name, status, sandbox, currency, time_zone, business_date, schema_name, schema_version,
           created_at, updated_at)
-       VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $10)`,
+       VALUES ($1, $2, $3, $11, $4, $5, $6, $7, $8, $9, $10, $10)
+       ON CONFLICT (id) DO UPDATE SET display_name = $3, status = $11, status_reason = NULL, sandbox = $4, currency = $5,
+         time_zone = $6, business_date = $7, schema_version = $9, updated_at = $10`,
       [tenantId, input.slug, input.displayName, input.sandbox, input.currency, input.timeZone, businessDate, schema,
-        applied.at(-1) ?? null, now],
+        applied.at(-1) ?? null, now, initialStatus],
     );
     await client.query('COMMIT');
-    return { tenantId, created: true };
+    return { tenantId, created: true, status: initialStatus };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -4,7 +4,7 @@
 import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
-export type TenantStatus = 'active' | 'suspended' | 'offboarded';
+export type TenantStatus = 'provisioning' | 'onboarding_failed' | 'active' | 'suspended' | 'offboarded';
 
 export interface TenantRecord {
   id: string;

@@ -1,0 +1,89 @@
+// Onboarding a lender spans two systems: the database (its schema and registry entry, one transaction) and the
+// identity provider (organization, role groups, first admin). It runs as a saga whose state is the registry
+// status: `provisioning` while the identity side is pending, then `active`. If the identity side fails, what it
+// made is removed, the schema is dropped, and the registry says `onboarding_failed` with the reason; repeating
+// the request starts both sides again. If compensation itself fails, the tenant stays `provisioning` (serving
+// nothing) and a repeat completes it, since every identity step is idempotent.
+import type pg from 'pg';
+import type { Logger } from '../log.js';
+import type { FirstAdmin, TenantIdentity } from './identity.js';
+import { lockSchema, type Migration } from './migrations.js';
+import { provisionTenant, type NewTenant } from './provisioning.js';
+import { quoteIdent, schemaForSlug } from './schemaNames.js';
+
+export interface OnboardingDeps {
+  pool: pg.Pool;
+  migrations: Migration[];
+  identity: TenantIdentity;
+  log: Logger;
+}
+
+export interface OnboardingResult {
+  created: boolean;
+  status: string;
+}
+
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `identity provider: ${message}`.slice(0, 500);
+}
+
+async function setStatus(pool: pg.Pool, slug: string, status: string, reason: string | null): Promise<void> {
+  await pool.query('UPDATE platform.tenant SET status = $2, status_reason = $3, updated_at = now() WHERE slug = $1', [slug, status, reason]);
+}
+
+/** Drops the database side of a tenant whose identity side failed, keeping its registry row as the record. */
+async function compensateDatabase(pool: pg.Pool, slug: string, reason: string): Promise<void> {
+  const schema = schemaForSlug(slug);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await lockSchema(client, schema);
+    await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    await client.query(
+      `UPDATE platform.tenant SET status = 'onboarding_failed', status_reason = $2, schema_version = NULL, updated_at = now()
+        WHERE slug = $1`,
+      [slug, reason],
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export async function onboardTenant(deps: OnboardingDeps, input: NewTenant, firstAdmin: FirstAdmin | null, now: Date): Promise<OnboardingResult> {
+  const database = await provisionTenant(deps.pool, deps.migrations, input, now, 'provisioning');
+  if (database.status !== 'provisioning') return { created: database.created, status: database.status };
+  try {
+    await deps.identity.ensureTenant({ slug: input.slug, displayName: input.displayName }, firstAdmin);
+  } catch (error) {
+    const reason = reasonOf(error);
+    deps.log.error({ slug: input.slug, err: error }, 'onboarding: identity side failed; compensating');
+    try {
+      await deps.identity.removeTenant(input.slug);
+      await compensateDatabase(deps.pool, input.slug, reason);
+      return { created: false, status: 'onboarding_failed' };
+    } catch (compensation) {
+      deps.log.error({ slug: input.slug, err: compensation }, 'onboarding: compensation failed; a retry will complete the tenant');
+      await setStatus(deps.pool, input.slug, 'provisioning', `${reason}; compensation failed, retry to complete`);
+      return { created: false, status: 'provisioning' };
+    }
+  }
+  await setStatus(deps.pool, input.slug, 'active', null);
+  return { created: database.created, status: 'active' };
+}
+
+/** Offboarding: the tenant stops serving at once; its identities are disabled (a repeat retries that part). */
+export async function offboardTenant(deps: OnboardingDeps, slug: string, reason: string): Promise<boolean> {
+  const { rowCount } = await deps.pool.query(
+    `UPDATE platform.tenant SET status = 'offboarded', status_reason = $2, updated_at = now()
+      WHERE slug = $1 AND status IN ('active', 'suspended', 'offboarded')`,
+    [slug, reason],
+  );
+  if (rowCount === 0) return false;
+  await deps.identity.disableTenant(slug);
+  return true;
+}
