@@ -7,7 +7,7 @@ import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT, base64url, import
 import { adminClient, ensureClient, lendgraphScopeIds, REALM, type Admin } from '../src/authz/keycloak/realm.js';
 import { clientCredentialsToken, registerPartnerClient, rotatePartnerSecret } from '../src/authz/keycloak/partners.js';
 import { KEYCLOAK_ADMIN } from '../scripts/keycloakServer.js';
-import type { Role } from '../src/authz/roles.js';
+import { STAFF_ROLES, type Role } from '../src/authz/roles.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 
@@ -198,6 +198,82 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
       const read = await gql(server.gateway, PARTIES, { token, tenant: tenantB.slug });
       expect(read.status).toBe(403);
       expect(codes(read)).toEqual(['FORBIDDEN']);
+    });
+  });
+
+  describe('onboarding a tenant sets up its side in Keycloak', () => {
+    let platform: TestServer;
+    let platformAdmin: string;
+
+    beforeAll(async () => {
+      // A gateway whose onboarding talks to this Keycloak.
+      platform = await startTestServer({ KEYCLOAK_URL: keycloakUrl, KEYCLOAK_ADMIN_PASSWORD: KEYCLOAK_ADMIN.password, DEV_ISSUER: 'false' });
+      admin.setConfig({ realmName: REALM });
+      const user = await admin.users.create({ username: `platform-${Date.now()}`, enabled: true, email: `platform-${Date.now()}@lendgraph.example`, emailVerified: true, firstName: 'Plat', lastName: 'Form', credentials: [{ type: 'password', value: PASSWORD, temporary: false }] });
+      const role = await admin.roles.findOneByName({ name: 'platform-admin' });
+      await admin.users.addRealmRoleMappings({ id: user.id, roles: [{ id: role!.id!, name: 'platform-admin' }] });
+      platformAdmin = (await admin.users.findOne({ id: user.id }))!.username!;
+    });
+    afterAll(async () => {
+      await platform?.close();
+    });
+
+    const createTenant = (token: string, slug: string, email: string) => gql(platform.gateway,
+      `mutation { createTenant(input: { slug: "${slug}", displayName: "Keystone Lending", currency: "USD", timeZone: "UTC", firstAdmin: { email: "${email}", name: "Mary Jackson" } }) { created tenant { status statusReason } } }`,
+      { token });
+
+    it('organization, a group per staff role granting it, and a first admin who must set a password', async () => {
+      const slug = uniqueSlug('kc-onb');
+      const email = `admin@${slug}.example`;
+      const response = await createTenant(await login(platformAdmin), slug, email);
+      expect(response.data!['createTenant']).toEqual({ created: true, tenant: { status: 'ACTIVE', statusReason: null } });
+      admin.setConfig({ realmName: REALM });
+      const [org] = (await admin.organizations.find({ search: slug, exact: true } as never)).filter((o) => o.alias === slug);
+      expect(org).toMatchObject({ alias: slug, enabled: true });
+      const [group] = (await admin.groups.find({ search: `tenant-${slug}`, exact: true } as never)).filter((g) => g.name === `tenant-${slug}`);
+      const roleGroups = await admin.groups.listSubGroups({ parentId: group!.id!, max: 100 });
+      expect(roleGroups.map((g) => g.name).sort()).toEqual([...STAFF_ROLES].sort());
+      const approverGroup = roleGroups.find((g) => g.name === 'credit-approver')!;
+      expect((await admin.groups.listRealmRoleMappings({ id: approverGroup.id! })).map((r) => r.name)).toEqual(['credit-approver']);
+      const [person] = await admin.users.find({ email, exact: true });
+      expect(person!.requiredActions!.sort()).toEqual(['UPDATE_PASSWORD', 'VERIFY_EMAIL']);
+      expect(person!.credentials ?? []).toEqual([]);
+      expect((await admin.organizations.memberOrganizations({ userId: person!.id! } as never)).map((o) => o.alias)).toEqual([slug]);
+      expect((await admin.users.listGroups({ id: person!.id! })).map((g) => g.path)).toEqual([`/tenant-${slug}/tenant-admin`]);
+    });
+
+    it('a failure in Keycloak is undone on both sides, and a repeat completes the tenant', async () => {
+      const slug = uniqueSlug('kc-onb-fail');
+      // Keycloak refuses a sign-in name this long after the organization and groups were made.
+      const refused = `${'x'.repeat(300)}@${slug}.example`;
+      const token = await login(platformAdmin);
+      const failed = await createTenant(token, slug, refused);
+      expect(failed.data!['createTenant'].tenant.status).toBe('ONBOARDING_FAILED');
+      expect(failed.data!['createTenant'].tenant.statusReason).toMatch(/^identity provider:/);
+      admin.setConfig({ realmName: REALM });
+      expect((await admin.organizations.find({ search: slug, exact: true } as never)).filter((o) => o.alias === slug)).toEqual([]);
+      expect((await admin.groups.find({ search: `tenant-${slug}`, exact: true } as never)).filter((g) => g.name === `tenant-${slug}`)).toEqual([]);
+      const schema = await platform.runtime.pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [`tenant_${slug.replaceAll('-', '_')}`]);
+      expect(schema.rowCount).toBe(0);
+
+      const retried = await createTenant(token, slug, `admin@${slug}.example`);
+      expect(retried.data!['createTenant'].tenant).toEqual({ status: 'ACTIVE', statusReason: null });
+    });
+
+    it('offboarding disables the tenant\'s people, organization and partner clients', async () => {
+      const slug = uniqueSlug('kc-off');
+      const email = `admin@${slug}.example`;
+      const token = await login(platformAdmin);
+      await createTenant(token, slug, email);
+      const partner = await registerPartnerClient(admin, { tenant: slug, id: 'p-9', kind: 'origination', name: 'Leaving Partner' });
+      expect(await clientCredentialsToken(keycloakUrl, partner)).toBeTruthy();
+      const response = await gql(platform.gateway, `mutation { offboardTenant(input: { slug: "${slug}", reason: "contract ended" }) { tenant { status } } }`, { token });
+      expect(response.data!['offboardTenant'].tenant.status).toBe('OFFBOARDED');
+      admin.setConfig({ realmName: REALM });
+      const [person] = await admin.users.find({ email, exact: true });
+      expect(person!.enabled).toBe(false);
+      expect((await admin.organizations.find({ search: slug, exact: true } as never)).find((o) => o.alias === slug)!.enabled).toBe(false);
+      await expect(clientCredentialsToken(keycloakUrl, partner)).rejects.toThrow();
     });
   });
 
