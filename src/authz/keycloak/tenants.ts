@@ -80,36 +80,39 @@ export class KeycloakTenantIdentity implements TenantIdentity {
     }
   }
 
+  /** People of this organization who belong to no other: only they are removed or disabled with it. */
+  private async soleMembers(admin: Admin, organizationId: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (const member of await admin.organizations.listMembers({ orgId: organizationId, max: 1000 } as never)) {
+      const memberships = await admin.organizations.memberOrganizations({ userId: member.id! } as never);
+      if (memberships.every((org) => org.id === organizationId)) ids.push(member.id!);
+    }
+    return ids;
+  }
+
+  private async partnerClients(admin: Admin, slug: string) {
+    return admin.clients.find({ clientId: partnerClientId(slug, ''), search: true });
+  }
+
   async removeTenant(slug: string): Promise<void> {
     const admin = await this.client();
     const organization = await this.findOrganization(admin, slug);
     if (organization) {
-      for (const member of await admin.organizations.listMembers({ orgId: organization.id!, max: 1000 } as never)) {
-        // Only people made for this tenant go; anyone also in another organization stays.
-        const others = (await admin.organizations.memberOrganizations({ userId: member.id! } as never)).filter((o) => o.id !== organization.id);
-        if (others.length === 0) await admin.users.del({ id: member.id! });
-      }
+      for (const id of await this.soleMembers(admin, organization.id!)) await admin.users.del({ id });
       await admin.organizations.delById({ id: organization.id! });
     }
     const group = await this.findGroup(admin, slug);
     if (group) await admin.groups.del({ id: group.id! });
-    for (const client of await admin.clients.find({ clientId: partnerClientId(slug, ''), search: true })) {
-      await admin.clients.del({ id: client.id! });
-    }
+    for (const client of await this.partnerClients(admin, slug)) await admin.clients.del({ id: client.id! });
   }
 
   async disableTenant(slug: string): Promise<void> {
     const admin = await this.client();
     const organization = await this.findOrganization(admin, slug);
     if (organization) {
-      for (const member of await admin.organizations.listMembers({ orgId: organization.id!, max: 1000 } as never)) {
-        const others = (await admin.organizations.memberOrganizations({ userId: member.id! } as never)).filter((o) => o.id !== organization.id);
-        if (others.length === 0) await admin.users.update({ id: member.id! }, { enabled: false });
-      }
+      for (const id of await this.soleMembers(admin, organization.id!)) await admin.users.update({ id }, { enabled: false });
       await admin.organizations.updateById({ id: organization.id! }, { ...organization, enabled: false });
     }
-    for (const client of await admin.clients.find({ clientId: partnerClientId(slug, ''), search: true })) {
-      await admin.clients.update({ id: client.id! }, { ...client, enabled: false });
-    }
+    for (const client of await this.partnerClients(admin, slug)) await admin.clients.update({ id: client.id! }, { ...client, enabled: false });
   }
 }
