@@ -10,7 +10,7 @@ import { platformPrisma, TenantClients } from './tenancy/tenantClients.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenVerifier, type TokenVerifier } from './authz/tokens.js';
 import { loadOrCreateDevKey, type DevSigningKey } from './authz/devIssuer.js';
-import { developmentIdentity, type TenantIdentity } from './tenancy/identity.js';
+import { developmentIdentity, type IdentityProvider } from './tenancy/identity.js';
 import { KeycloakTenantIdentity } from './authz/keycloak/tenants.js';
 import { adminClient } from './authz/keycloak/realm.js';
 
@@ -26,7 +26,7 @@ export interface Runtime {
   verifier: TokenVerifier;
   devKey: DevSigningKey | null;
   /** The tenant's side in the identity provider: Keycloak with KEYCLOAK_URL, nothing with the dev issuer. */
-  identity: TenantIdentity;
+  identity: IdentityProvider;
   /** The only clock: services receive instants from here and pass business dates down. */
   now: () => Date;
   close(): Promise<void>;
@@ -79,7 +79,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
   }
 }
 
-function identityFor(config: Config): TenantIdentity {
+function identityFor(config: Config): IdentityProvider {
   const url = config.KEYCLOAK_URL;
   if (!url) return developmentIdentity;
   // The local default matches `npm run keycloak`; production must say (checked in config.ts).

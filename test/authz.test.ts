@@ -7,6 +7,7 @@ import { ROLES, type Role } from '../src/authz/roles.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 import { subscribe, until } from './support/ws.js';
+import { registerPartner } from '../src/tenancy/partners.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -14,6 +15,11 @@ let tenant: TenantRecord;
 beforeAll(async () => {
   server = await startTestServer();
   tenant = await createTenant(server.runtime, uniqueSlug('authz'), { sandbox: true });
+  // Partner tokens are honoured only for partners the tenant has registered.
+  const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+  for (const [code, kind] of [['p-1', 'origination'], ['p-2', 'colending']] as const) {
+    await registerPartner(db, server.runtime.identity, tenant.slug, { code, name: `Partner ${code}`, kind }, server.runtime.now());
+  }
 });
 afterAll(async () => {
   await server.close();
@@ -33,6 +39,8 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'tenant.settings.read': (token) => query(token, '{ currentTenant { slug businessDate } }'),
   'parties.read': (token) => query(token, '{ parties(first: 1) { edges { node { legalName } } } }'),
   'products.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code } } } }'),
+  'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
+  'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } } }'),
   'live.heartbeat': async (token) => {
     const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, 'subscription { heartbeat(everySeconds: 5) { at } }');
     try {

@@ -5,7 +5,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT, base64url, importJWK } from 'jose';
 import { adminClient, ensureClient, lendgraphScopeIds, REALM, type Admin } from '../src/authz/keycloak/realm.js';
-import { clientCredentialsToken, registerPartnerClient, rotatePartnerSecret } from '../src/authz/keycloak/partners.js';
+import { clientCredentialsToken, registerPartnerClient } from '../src/authz/keycloak/partners.js';
 import { KEYCLOAK_ADMIN } from '../scripts/keycloakServer.js';
 import { STAFF_ROLES, type Role } from '../src/authz/roles.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
@@ -22,6 +22,7 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
   let server: TestServer;
   let tenantA: TenantRecord;
   let tenantB: TenantRecord;
+  let tenantAdminA: string;
 
   async function login(username: string, clientId = LOGIN_CLIENT): Promise<string> {
     const response = await fetch(`${keycloakUrl}/realms/${REALM}/protocol/openid-connect/token`, {
@@ -58,13 +59,15 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     admin.setConfig({ realmName: REALM });
     // A password-grant client exists only for these tests; the realm's own clients never allow that grant.
     await ensureClient(admin, { clientId: LOGIN_CLIENT, publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false }, await lendgraphScopeIds(admin));
-    server = await startTestServer({ AUTH_ISSUER: `${keycloakUrl}/realms/${REALM}`, DEV_ISSUER: 'false' });
+    // Keycloak is both the issuer and the identity provider onboarding and partner registration talk to.
+    server = await startTestServer({ KEYCLOAK_URL: keycloakUrl, KEYCLOAK_ADMIN_PASSWORD: KEYCLOAK_ADMIN.password, DEV_ISSUER: 'false' });
     [tenantA, tenantB] = await Promise.all([
       createTenant(server.runtime, uniqueSlug('kc-a'), { sandbox: true }),
       createTenant(server.runtime, uniqueSlug('kc-b'), { sandbox: true }),
     ]);
     await organization(tenantA.slug);
     await organization(tenantB.slug);
+    tenantAdminA = await staffUser(tenantA.slug, 'tenant-admin');
   });
   afterAll(async () => {
     await server?.close();
@@ -86,15 +89,30 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     expect(response.data).toMatchObject({ viewer: { roles: ['loan-officer'], tenants: [tenantA.slug] }, currentTenant: { slug: tenantA.slug } });
   });
 
-  it('a partner client gets client-credentials tokens naming tenant and partner; a rotated secret stops the old one', async () => {
-    const identity = await registerPartnerClient(admin, { tenant: tenantA.slug, id: 'p-101', kind: 'origination', name: 'Quickcash Fintech' });
+  /** A tenant admin registers the partner through the API: its row, and its confidential client in Keycloak. */
+  async function registerThroughApi(code: string, kind: 'ORIGINATION' | 'COLENDING'): Promise<{ clientId: string; secret: string }> {
+    const tenantAdmin = await login(tenantAdminA);
+    const response = await gql(server.gateway, `mutation { registerPartner(input: { code: "${code}", name: "Partner ${code}", kind: ${kind} }) { clientSecret partner { clientId } } }`, { token: tenantAdmin });
+    expect(response.errors).toBeUndefined();
+    const payload = response.data!['registerPartner'] as { clientSecret: string; partner: { clientId: string } };
+    return { clientId: payload.partner.clientId, secret: payload.clientSecret };
+  }
+
+  it('a tenant admin registers a partner: a confidential client whose tokens name tenant and partner; rotating its secret stops the old one', async () => {
+    const identity = await registerThroughApi('quickcash', 'ORIGINATION');
+    expect(identity.secret).toMatch(/\S{16,}/);
     const token = await clientCredentialsToken(keycloakUrl, identity);
-    const viewer = await gql(server.gateway, '{ viewer { roles tenants partner { id kind } } }', { token });
-    expect(viewer.data!['viewer']).toEqual({ roles: ['origination-partner'], tenants: [tenantA.slug], partner: { id: 'p-101', kind: 'origination' } });
-    const rotated = await rotatePartnerSecret(admin, identity.clientId);
-    expect(rotated.secret).not.toBe(identity.secret);
+    const viewer = await gql(server.gateway, '{ viewer { roles tenants partner { id kind } } partners { edges { node { code } } } }', { token });
+    expect(viewer.data).toEqual({
+      viewer: { roles: ['origination-partner'], tenants: [tenantA.slug], partner: { id: 'quickcash', kind: 'origination' } },
+      partners: { edges: [{ node: { code: 'quickcash' } }] },
+    });
+    const tenantAdmin = await login(tenantAdminA);
+    const rotated = await gql(server.gateway, 'mutation { rotatePartnerSecret(input: { code: "quickcash" }) { clientSecret partner { secretRotatedAt } } }', { token: tenantAdmin });
+    const secret = rotated.data!['rotatePartnerSecret'].clientSecret as string;
+    expect(secret).not.toBe(identity.secret);
     await expect(clientCredentialsToken(keycloakUrl, identity)).rejects.toThrow(/unauthorized_client|invalid_client/);
-    expect(await clientCredentialsToken(keycloakUrl, rotated)).toBeTruthy();
+    expect(await clientCredentialsToken(keycloakUrl, { clientId: identity.clientId, secret })).toBeTruthy();
   });
 
   describe('attacks are refused and write nothing', () => {
@@ -102,7 +120,7 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     let genuine: string;
 
     beforeAll(async () => {
-      victimStaff = await staffUser(tenantA.slug, 'tenant-admin');
+      victimStaff = await staffUser(tenantA.slug, 'compliance');
       genuine = await login(victimStaff);
     });
 
@@ -189,7 +207,7 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     });
 
     it('a partner token on staff-only fields', async () => {
-      const token = await clientCredentialsToken(keycloakUrl, await registerPartnerClient(admin, { tenant: tenantA.slug, id: 'p-202', kind: 'colending', name: 'Harbor Capital' }));
+      const token = await clientCredentialsToken(keycloakUrl, await registerThroughApi('harbor-capital', 'COLENDING'));
       await refused(token, 'FORBIDDEN');
     });
 
@@ -206,18 +224,13 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     let platformAdmin: string;
 
     beforeAll(async () => {
-      // A gateway whose onboarding talks to this Keycloak.
-      platform = await startTestServer({ KEYCLOAK_URL: keycloakUrl, KEYCLOAK_ADMIN_PASSWORD: KEYCLOAK_ADMIN.password, DEV_ISSUER: 'false' });
+      platform = server;
       admin.setConfig({ realmName: REALM });
       const user = await admin.users.create({ username: `platform-${Date.now()}`, enabled: true, email: `platform-${Date.now()}@lendgraph.example`, emailVerified: true, firstName: 'Plat', lastName: 'Form', credentials: [{ type: 'password', value: PASSWORD, temporary: false }] });
       const role = await admin.roles.findOneByName({ name: 'platform-admin' });
       await admin.users.addRealmRoleMappings({ id: user.id, roles: [{ id: role!.id!, name: 'platform-admin' }] });
       platformAdmin = (await admin.users.findOne({ id: user.id }))!.username!;
     });
-    afterAll(async () => {
-      await platform?.close();
-    });
-
     const createTenant = (token: string, slug: string, email: string) => gql(platform.gateway,
       `mutation { createTenant(input: { slug: "${slug}", displayName: "Keystone Lending", currency: "USD", timeZone: "UTC", firstAdmin: { email: "${email}", name: "Mary Jackson" } }) { created tenant { status statusReason } } }`,
       { token });

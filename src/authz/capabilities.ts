@@ -44,6 +44,18 @@ export const CAPABILITIES = {
     roles: TENANT_ROLES,
     platform: false,
   },
+  'partners.read': {
+    area: 'Partners',
+    description: "Read the lender's partners (a partner sees only itself)",
+    roles: ['tenant-admin', 'auditor', 'compliance', ...PARTNERS],
+    platform: false,
+  },
+  'partners.manage': {
+    area: 'Partners',
+    description: "Register partners and rotate their client secrets",
+    roles: ['tenant-admin'],
+    platform: false,
+  },
   'live.heartbeat': {
     area: 'Live',
     description: 'Subscribe to the heartbeat (liveness and business date)',

@@ -36,11 +36,13 @@ export function principalFromClaims(claims: JWTPayload): Principal {
     partnerClaim && typeof partnerClaim.id === 'string' && (partnerClaim.kind === 'origination' || partnerClaim.kind === 'colending')
       ? { id: partnerClaim.id, kind: partnerClaim.kind as PartnerKind }
       : null;
+  const roles = [...new Set(stringList(realmAccess?.roles).filter(isRole))];
   return {
     subject: claims.sub!,
     username: typeof claims['preferred_username'] === 'string' ? (claims['preferred_username'] as string) : null,
     clientId: typeof claims['azp'] === 'string' ? (claims['azp'] as string) : null,
-    roles: [...new Set(stringList(realmAccess?.roles).filter(isRole))],
+    // A partner acts only as the partner its token names, whatever else the token claims: fail closed.
+    roles: partner ? roles.filter((role) => role === `${partner.kind}-partner`) : roles,
     tenants: [...new Set(organizations(claims['organization']))],
     partner,
     expiresAt: new Date(claims.exp! * 1000),

@@ -10,6 +10,15 @@ import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import { scopeToPartner, type PartnerRef } from '../authz/partnerScope.js';
+
+/** A partner token is honoured only while the tenant knows that partner, of that kind, as active. */
+async function assertPartnerActive(db: TenantDb, partner: PartnerRef): Promise<void> {
+  const record = await db.partner.findUnique({ where: { code: partner.id } });
+  if (!record || record.status !== 'active' || record.kind !== partner.kind) {
+    throw new AppError('FORBIDDEN', 'this partner is not active for this tenant');
+  }
+}
 
 export interface GraphContext {
   requestId: string;
@@ -61,8 +70,14 @@ export async function contextFor(
   requestId: string,
 ): Promise<GraphContext> {
   const tenant = await resolveTenant(principal, tenantSelector, runtime.registry);
-  const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject });
-  const dbFor = () => (tenant ? runtime.tenantClients.forSchema(tenant.schemaName) : null);
+  const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject, partner: principal?.partner?.id });
+  const partner = principal?.partner ?? null;
+  if (tenant && partner) await assertPartnerActive(runtime.tenantClients.forSchema(tenant.schemaName), partner);
+  const dbFor = () => {
+    if (!tenant) return null;
+    const db = runtime.tenantClients.forSchema(tenant.schemaName);
+    return partner ? scopeToPartner(db, partner) : db;
+  };
   return {
     requestId,
     log,

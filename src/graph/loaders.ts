@@ -3,14 +3,17 @@ import DataLoader from 'dataloader';
 import type { Runtime } from '../runtime.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { TenantRecord } from '../tenancy/registry.js';
+import { AppError } from '../errors.js';
 
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
 type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
+type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
 
 export interface Loaders {
   tenantById: DataLoader<string, TenantRecord | null>;
   partyById: DataLoader<string, PartyRow | null>;
   loanProductById: DataLoader<string, LoanProductRow | null>;
+  partnerById: DataLoader<string, PartnerRow | null>;
 }
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
@@ -29,7 +32,15 @@ export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): L
   const tenantOnly = <T>(load: (db: TenantDb, ids: string[]) => Promise<T[]>) =>
     async (ids: readonly string[]) => {
       const db = dbFor();
-      return db ? load(db, uuids(ids)) : [];
+      if (!db) return [];
+      try {
+        return await load(db, uuids(ids));
+      } catch (error) {
+        // What a partner may not see does not exist for it: node(id:) answers null, as for another tenant's id,
+        // rather than confirming the object is there.
+        if (error instanceof AppError && error.code === 'FORBIDDEN') return [];
+        throw error;
+      }
     };
   return {
     tenantById: new DataLoader(async (ids) => byId(ids, await runtime.registry.findManyById(uuids(ids)))),
@@ -38,6 +49,9 @@ export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): L
     ),
     loanProductById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.loanProduct.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    partnerById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.partner.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
   };
 }

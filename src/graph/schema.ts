@@ -7,6 +7,7 @@ import './viewer.js';
 import './tenant.js';
 import './party.js';
 import './loanProduct.js';
+import './partner.js';
 import './heartbeat.js';
 
 const ROOTS = new Set(['Query', 'Mutation', 'Subscription']);

@@ -15,8 +15,27 @@ export interface TenantIdentity {
   disableTenant(slug: string): Promise<void>;
 }
 
-export const developmentIdentity: TenantIdentity = {
+/** A partner's side in the identity provider. */
+export interface PartnerIdentity {
+  /**
+   * A partner's client (client credentials). Returns its client id and secret; the secret is null where the
+   * provider has none (the development issuer: partners get tokens from `npm run token -- --partner`).
+   */
+  registerPartner(tenant: string, partner: { code: string; name: string; kind: 'origination' | 'colending' }): Promise<{ clientId: string; secret: string | null }>;
+  /** A new secret for the partner's client; the old one stops working at once. */
+  rotatePartnerSecret(clientId: string): Promise<string | null>;
+}
+
+export type IdentityProvider = TenantIdentity & PartnerIdentity;
+
+export const developmentIdentity: IdentityProvider = {
   async ensureTenant() {},
   async removeTenant() {},
   async disableTenant() {},
+  async registerPartner(tenant, partner) {
+    return { clientId: `partner-${tenant}-${partner.code}`, secret: null };
+  },
+  async rotatePartnerSecret() {
+    return null;
+  },
 };

@@ -3,15 +3,15 @@
 // until they set one (required actions). Every step is idempotent so a retry completes a half-made tenant;
 // removeTenant undoes them all for compensation.
 import { STAFF_ROLES } from '../roles.js';
-import type { FirstAdmin, TenantIdentity } from '../../tenancy/identity.js';
+import type { FirstAdmin, IdentityProvider } from '../../tenancy/identity.js';
 import { REALM, type Admin } from './realm.js';
-import { partnerClientId } from './partners.js';
+import { partnerClientId, registerPartnerClient, rotatePartnerSecret } from './partners.js';
 
 export function tenantGroupName(slug: string): string {
   return `tenant-${slug}`;
 }
 
-export class KeycloakTenantIdentity implements TenantIdentity {
+export class KeycloakTenantIdentity implements IdentityProvider {
   constructor(private readonly admin: () => Promise<Admin>) {}
 
   private async client(): Promise<Admin> {
@@ -104,6 +104,15 @@ export class KeycloakTenantIdentity implements TenantIdentity {
     const group = await this.findGroup(admin, slug);
     if (group) await admin.groups.del({ id: group.id! });
     for (const client of await this.partnerClients(admin, slug)) await admin.clients.del({ id: client.id! });
+  }
+
+  async registerPartner(tenant: string, partner: { code: string; name: string; kind: 'origination' | 'colending' }) {
+    const identity = await registerPartnerClient(await this.client(), { tenant, id: partner.code, kind: partner.kind, name: partner.name });
+    return { clientId: identity.clientId, secret: identity.secret };
+  }
+
+  async rotatePartnerSecret(clientId: string): Promise<string> {
+    return (await rotatePartnerSecret(await this.client(), clientId)).secret;
   }
 
   async disableTenant(slug: string): Promise<void> {

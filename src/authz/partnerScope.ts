@@ -1,0 +1,43 @@
+// The partner scoping rule, in one place. A partner principal's data access is the tenant's client wrapped by
+// this extension: every model operation gets the partner's filter added to its `where`, and a model with no
+// rule here is refused, as is raw SQL. Every query, node(id:) lookup, connection and subscription reads through
+// GraphContext.db, so none can forget the rule. Models arrive with their rules: applications will be scoped to
+// those the origination partner submitted, loans to those the co-lending partner participates in.
+import { AppError } from '../errors.js';
+import type { Principal } from './principal.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+
+export type PartnerRef = NonNullable<Principal['partner']>;
+
+type Rule = (partner: PartnerRef) => Record<string, unknown>;
+
+/** What a partner may read of each model (writes come with the models that need them). */
+export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
+  /** A partner sees its own registration, no other partner's. */
+  Partner: (partner) => ({ code: partner.id }),
+  /** The product catalogue is what partners originate against: all of it. */
+  LoanProduct: () => ({}),
+};
+
+const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']);
+
+function refuse(): never {
+  throw new AppError('FORBIDDEN', 'not visible to partners');
+}
+
+export function scopeToPartner(db: TenantDb, partner: PartnerRef): TenantDb {
+  return db.$extends({
+    name: 'lendgraph-partner-scope',
+    query: {
+      async $allOperations({ model, operation, args, query }) {
+        const rule = model ? PARTNER_READ_SCOPES[model] : undefined;
+        if (!rule || !READS.has(operation)) refuse();
+        const where = (args as { where?: Record<string, unknown> }).where ?? {};
+        const existing = where['AND'];
+        const and = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
+        // Unique fields stay at the top so findUnique keeps its meaning; the rule joins the AND list.
+        return query({ ...args, where: { ...where, AND: [...and, rule(partner)] } } as typeof args);
+      },
+    },
+  }) as unknown as TenantDb;
+}

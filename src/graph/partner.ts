@@ -1,0 +1,106 @@
+// Partner: an origination or co-lending partner of the lender, and its API client. A partner reading this sees
+// only itself: GraphContext.db is partner-scoped (src/authz/partnerScope.ts), not these resolvers.
+import { builder } from './builder.js';
+import { AppError, badInput } from '../errors.js';
+import type { GraphContext } from './context.js';
+import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+import { PartnerExistsError, PartnerInputError, registerPartner, rotateSecret } from '../tenancy/partners.js';
+
+type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
+
+const PartnerKindEnum = builder.enumType('PartnerKind', {
+  description: 'What a partner does with the lender.',
+  values: {
+    ORIGINATION: { value: 'origination', description: 'Brings applications over the API; sees only those it submitted.' },
+    COLENDING: { value: 'colending', description: 'Funds a share of loans; sees only loans it participates in, and only its share.' },
+  } as const,
+});
+
+export const PartnerRef = builder.objectRef<PartnerRow>('Partner');
+
+builder.node(PartnerRef, {
+  description: 'A partner of the lender and its API client.',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.partnerById.load(id)),
+  authScopes: { can: 'partners.read' },
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'The partner id its tokens carry (lendgraph_partner.id).' }),
+    name: t.exposeString('name', { description: 'Name shown to people.' }),
+    kind: t.field({ type: PartnerKindEnum, description: 'Origination or co-lending.', resolve: (p) => p.kind as 'origination' | 'colending' }),
+    active: t.boolean({ description: 'Whether its tokens are honoured.', resolve: (p) => p.status === 'active' }),
+    clientId: t.exposeString('clientId', { description: 'Its client id at the identity provider (client-credentials grant).' }),
+    secretRotatedAt: t.field({ type: 'DateTime', nullable: true, description: 'When its client secret was last rotated.', resolve: (p) => p.secretRotatedAt }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was registered.', resolve: (p) => p.createdAt }),
+  }),
+});
+
+builder.queryField('partners', (t) =>
+  t.connection({
+    type: PartnerRef,
+    description: 'The lender\'s partners, by code. A partner sees only itself.',
+    authScopes: { can: 'partners.read' },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, (partner: PartnerRow) => partner.code, TEXT_KEY, ({ before, after, limit, inverted }) =>
+        context.db!.partner.findMany({ where: { code: { gt: after, lt: before } }, orderBy: { code: inverted ? 'desc' : 'asc' }, take: limit }),
+      ),
+  }, ...connectionTypes('Partner')),
+);
+
+const RegisterPartnerInput = builder.inputType('RegisterPartnerInput', {
+  description: 'A new partner.',
+  fields: (t) => ({
+    code: t.string({ required: true, description: 'Its id in tokens: 3–40 lowercase letters, digits or hyphens.' }),
+    name: t.string({ required: true, description: 'Name shown to people.' }),
+    kind: t.field({ type: PartnerKindEnum, required: true, description: 'Origination or co-lending.' }),
+  }),
+});
+
+const PartnerSecretPayload = builder.objectRef<{ partner: PartnerRow; clientSecret: string | null }>('PartnerSecretPayload').implement({
+  description: 'The partner and its client secret, shown this once.',
+  authScopes: { can: 'partners.manage' },
+  fields: (t) => ({
+    partner: t.field({ type: PartnerRef, description: 'The partner.', resolve: (p) => p.partner }),
+    clientSecret: t.exposeString('clientSecret', {
+      nullable: true,
+      description: 'Its client secret: store it now, it is not shown again. Null with the development issuer, which has no client secrets (use `npm run token -- --partner`).',
+    }),
+  }),
+});
+
+const RotatePartnerSecretInput = builder.inputType('RotatePartnerSecretInput', {
+  description: 'Which partner.',
+  fields: (t) => ({ code: t.string({ required: true, description: 'The partner\'s code.' }) }),
+});
+
+builder.mutationFields((t) => ({
+  registerPartner: t.field({
+    type: PartnerSecretPayload,
+    description: 'Registers a partner and creates its confidential client at the identity provider; its tokens carry this tenant, the partner code and kind.',
+    authScopes: { can: 'partners.manage' },
+    args: { input: t.arg({ type: RegisterPartnerInput, required: true, description: 'The new partner.' }) },
+    resolve: async (_root, { input }, context) => {
+      try {
+        const result = await registerPartner(context.db!, context.runtime.identity, context.tenant!.slug, input, context.runtime.now());
+        context.log.info({ partner: input.code, kind: input.kind }, 'partner registered');
+        return result;
+      } catch (error) {
+        if (error instanceof PartnerInputError) throw badInput(`input.${error.field}`, error.message);
+        if (error instanceof PartnerExistsError) throw new AppError('CONFLICT', error.message, { field: 'input.code' });
+        throw error;
+      }
+    },
+  }),
+  rotatePartnerSecret: t.field({
+    type: PartnerSecretPayload,
+    description: 'Issues the partner a new client secret; the old one stops working at once.',
+    authScopes: { can: 'partners.manage' },
+    args: { input: t.arg({ type: RotatePartnerSecretInput, required: true, description: 'Which partner.' }) },
+    resolve: async (_root, { input }, context) => {
+      const result = await rotateSecret(context.db!, context.runtime.identity, input.code, context.runtime.now());
+      if (!result) throw new AppError('NOT_FOUND', 'no partner with that code', { field: 'input.code' });
+      context.log.info({ partner: input.code }, 'partner secret rotated');
+      return result;
+    },
+  }),
+}));

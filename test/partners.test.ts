@@ -1,0 +1,162 @@
+// Partners: registration by a tenant admin, and the scoping rule every read goes through. The isolation table
+// probes every root field of the schema as attackers from another tenant and as another partner of the same
+// tenant, and finds none of the victim's identifiers in any answer, and nothing changed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { buildSchema } from '../src/graph/schema.js';
+import { scopeToPartner } from '../src/authz/partnerScope.js';
+import { AppError } from '../src/errors.js';
+import type { TenantRecord } from '../src/tenancy/registry.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
+import { subscribe, until } from './support/ws.js';
+
+let server: TestServer;
+let victim: TenantRecord;
+let other: TenantRecord;
+const alpha = `alpha-${randomUUID().slice(0, 6)}`;
+const beta = `beta-${randomUUID().slice(0, 6)}`;
+const gamma = `gamma-${randomUUID().slice(0, 6)}`;
+const secretName = `Victoria Secretname ${randomUUID().slice(0, 6)}`;
+let partyGlobalId: string;
+let alphaGlobalId: string;
+let alphaClientId: string;
+
+async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
+  const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+  const response = await gql(server.gateway, `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { clientSecret partner { id code kind active clientId } } }`, {
+    token: admin, variables: { input: { code, name: `Partner ${code}`, kind } },
+  });
+  expect(response.errors).toBeUndefined();
+  return response.data!['registerPartner'] as { clientSecret: string | null; partner: { id: string; code: string; kind: string; active: boolean; clientId: string } };
+}
+
+const partnerToken = (tenant: TenantRecord, code: string, kind: 'origination' | 'colending') =>
+  devToken(server.runtime, `${kind}-partner`, tenant.slug, { partner: { id: code, kind } });
+
+beforeAll(async () => {
+  server = await startTestServer();
+  [victim, other] = await Promise.all([createTenant(server.runtime, uniqueSlug('pv')), createTenant(server.runtime, uniqueSlug('po'))]);
+  const party = await server.runtime.tenantClients.forSchema(victim.schemaName).party.create({ data: { id: randomUUID(), kind: 'PERSON', legalName: secretName } });
+  partyGlobalId = encodeGlobalID('Party', party.id);
+  const registered = await register(victim, alpha, 'ORIGINATION');
+  alphaGlobalId = registered.partner.id;
+  alphaClientId = registered.partner.clientId;
+  await register(victim, beta, 'COLENDING');
+  await register(other, gamma, 'ORIGINATION');
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('registering partners', () => {
+  it('a tenant admin registers a partner; the development issuer has no client secret to show', async () => {
+    const code = `delta-${randomUUID().slice(0, 6)}`;
+    const result = await register(victim, code, 'ORIGINATION');
+    expect(result).toMatchObject({ clientSecret: null, partner: { code, kind: 'ORIGINATION', active: true, clientId: `partner-${victim.slug}-${code}` } });
+  });
+
+  it('refuses a taken code as CONFLICT and a bad one naming the field; only tenant admins may register', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', victim.slug);
+    const mutation = 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } } }';
+    const taken = await gql(server.gateway, mutation, { token: admin, variables: { input: { code: alpha, name: 'Again', kind: 'ORIGINATION' } } });
+    expect(taken.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.code' });
+    const bad = await gql(server.gateway, mutation, { token: admin, variables: { input: { code: 'Bad Code', name: 'X', kind: 'ORIGINATION' } } });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.code' });
+    const officer = await devToken(server.runtime, 'loan-officer', victim.slug);
+    expect(codes(await gql(server.gateway, mutation, { token: officer, variables: { input: { code: 'x-officer', name: 'X', kind: 'ORIGINATION' } } }))).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('the partner scoping rule', () => {
+  it('a partner sees itself and the catalogue, no other partner, and no borrower', async () => {
+    const token = await partnerToken(victim, beta, 'colending');
+    const response = await gql(server.gateway, '{ viewer { roles partner { id kind } } partners(first: 10) { edges { node { code } } } loanProducts { edges { node { code } } } }', { token });
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toMatchObject({ viewer: { roles: ['colending-partner'], partner: { id: beta, kind: 'colending' } }, partners: { edges: [{ node: { code: beta } }] } });
+    const lookups = await gql(server.gateway, `{ node(id: "${alphaGlobalId}") { id } nodes(ids: ["${alphaGlobalId}", "${partyGlobalId}"]) { id } }`, { token });
+    expect(lookups.data).toEqual({ node: null, nodes: [null, null] });
+  });
+
+  it('honours a partner token only for a registered, active partner of that kind, and only as that partner', async () => {
+    const unknown = await partnerToken(victim, 'never-registered', 'origination');
+    expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token: unknown }))).toEqual(['FORBIDDEN']);
+    const wrongKind = await partnerToken(victim, alpha, 'colending');
+    expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token: wrongKind }))).toEqual(['FORBIDDEN']);
+    const code = `epsilon-${randomUUID().slice(0, 6)}`;
+    await register(victim, code, 'ORIGINATION');
+    await server.runtime.tenantClients.forSchema(victim.schemaName).partner.update({ where: { code }, data: { status: 'disabled' } });
+    expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token: await partnerToken(victim, code, 'origination') }))).toEqual(['FORBIDDEN']);
+  });
+
+  it('fails closed below the resolvers: unscoped models, writes and raw SQL are refused for partners', async () => {
+    const db = scopeToPartner(server.runtime.tenantClients.forSchema(victim.schemaName), { id: beta, kind: 'colending' });
+    await expect(db.party.findMany()).rejects.toBeInstanceOf(AppError);
+    await expect(db.partner.update({ where: { code: beta }, data: { name: 'renamed' } })).rejects.toBeInstanceOf(AppError);
+    await expect(db.$queryRawUnsafe('SELECT * FROM party')).rejects.toBeInstanceOf(AppError);
+    expect(await db.partner.findUnique({ where: { code: alpha } })).toBeNull();
+    expect((await db.partner.findMany()).map((p) => p.code)).toEqual([beta]);
+  });
+});
+
+/** One probe per root field; the test below fails when the schema has a root field this table lacks. */
+const PROBES: Record<string, string> = {
+  'Query.currentTenant': '{ currentTenant { slug displayName } }',
+  'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
+  'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } }`,
+  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%"]) { id ... on Party { legalName } ... on Partner { code } } }`,
+  'Query.parties': '{ parties(first: 100) { edges { node { id legalName } } } }',
+  'Query.partners': '{ partners(first: 100) { edges { node { id code clientId } } } }',
+  'Query.schemaStatus': '{ schemaStatus { tenantsBehind } }',
+  'Query.tenantBySlug': '{ tenantBySlug(slug: "%TENANT%") { id slug } }',
+  'Query.tenants': '{ tenants(first: 100) { edges { node { id slug } } } }',
+  'Query.viewer': '{ viewer { subject tenants partner { id } } }',
+  'Mutation.createTenant': 'mutation { createTenant(input: { slug: "%TENANT%", displayName: "Hijack", currency: "USD", timeZone: "UTC" }) { created } }',
+  'Mutation.suspendTenant': 'mutation { suspendTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
+  'Mutation.reactivateTenant': 'mutation { reactivateTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
+  'Mutation.offboardTenant': 'mutation { offboardTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
+  'Mutation.registerPartner': `mutation { registerPartner(input: { code: "%ALPHA_CODE%", name: "Hijack", kind: ORIGINATION }) { clientSecret partner { id } } }`,
+  'Mutation.rotatePartnerSecret': `mutation { rotatePartnerSecret(input: { code: "%ALPHA_CODE%" }) { clientSecret partner { id } } }`,
+  'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
+};
+
+describe('isolation across every root field', () => {
+  it('has a probe for every root field of the schema', () => {
+    const schema = buildSchema();
+    const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]
+      .flatMap((type) => Object.keys(type!.getFields()).map((field) => `${type!.name}.${field}`));
+    expect(Object.keys(PROBES).sort()).toEqual(roots.sort());
+  });
+
+  const attackers = [
+    ['staff of another tenant', () => devToken(server.runtime, 'tenant-admin', other.slug), undefined],
+    ['staff of another tenant naming the victim', () => devToken(server.runtime, 'tenant-admin', other.slug), () => victim.slug],
+    ['a partner of another tenant', () => partnerToken(other, gamma, 'origination'), undefined],
+    ['another partner of the same tenant', () => partnerToken(victim, beta, 'colending'), undefined],
+  ] as const;
+
+  for (const [name, token, selector] of attackers) {
+    it(`${name}: no root field reveals or changes the victim's data`, async () => {
+      const bearer = await token();
+      const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, alpha];
+      const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
+        .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug);
+      for (const [field, document] of Object.entries(PROBES)) {
+        let answer: string;
+        if (field.startsWith('Subscription.')) {
+          const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${bearer}`, ...(selector ? { tenant: selector() } : {}) }, fill(document));
+          await until(() => live.results.length > 0 || live.errors.length > 0).catch(() => undefined);
+          answer = JSON.stringify([live.results, live.errors]);
+          await live.stop();
+        } else {
+          answer = JSON.stringify(await gql(server.gateway, fill(document), { token: bearer, ...(selector ? { tenant: selector() } : {}) }));
+        }
+        for (const leak of leaks) expect(answer, `${field} leaked ${leak}`).not.toContain(leak);
+      }
+      server.runtime.registry.forget(victim.slug);
+      expect((await server.runtime.registry.findBySlug(victim.slug))!.status).toBe('active');
+      const alphaRow = await server.runtime.tenantClients.forSchema(victim.schemaName).partner.findUnique({ where: { code: alpha } });
+      expect(alphaRow).toMatchObject({ name: `Partner ${alpha}`, secretRotatedAt: null, status: 'active' });
+    });
+  }
+});
