@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { openRuntime } from './runtime.js';
 import { startGateway } from './gateway.js';
-import { provisionTenant } from './tenancy/provisioning.js';
+import { onboardTenant } from './tenancy/onboarding.js';
 import { DEMO_TENANT } from './tenancy/demoTenant.js';
 
 function readConfig(): Config {
@@ -23,10 +23,11 @@ const config = readConfig();
 const log = createLogger(config.LOG_LEVEL);
 const runtime = await openRuntime(config, log, { migrate: true });
 
-if (config.devIssuer) {
-  // On a laptop the explorer opens as tenant-admin of `demo`; make sure that sandbox tenant exists.
-  const demo = await provisionTenant(runtime.pool, runtime.migrations, DEMO_TENANT, runtime.now());
-  if (demo.created) log.info('created sandbox tenant demo');
+if (config.NODE_ENV !== 'production') {
+  // On a laptop the sandbox tenant `demo` exists (with KEYCLOAK_URL, in Keycloak too); with the development
+  // issuer the explorer opens as its tenant admin.
+  const demo = await onboardTenant(runtime, DEMO_TENANT, null, runtime.now());
+  if (demo.created) log.info({ status: demo.status }, 'created sandbox tenant demo');
 }
 
 const gateway = await startGateway(runtime);

@@ -10,6 +10,7 @@ import { KEYCLOAK_ADMIN } from '../scripts/keycloakServer.js';
 import { STAFF_ROLES, type Role } from '../src/authz/roles.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
+import { runScript, tempDataDir } from './support/process.js';
 
 const keycloakUrl = inject('keycloakUrl');
 const LOGIN_CLIENT = 'lendgraph-test-login';
@@ -288,6 +289,27 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
       expect((await admin.organizations.find({ search: slug, exact: true } as never)).find((o) => o.alias === slug)!.enabled).toBe(false);
       await expect(clientCredentialsToken(keycloakUrl, partner)).rejects.toThrow();
     });
+  });
+
+  it('with KEYCLOAK_URL set, the same commands use Keycloak: tenant create, token for a dev user and for a partner', async () => {
+    const slug = uniqueSlug('kc-cli');
+    const env = { KEYCLOAK_URL: keycloakUrl, KEYCLOAK_ADMIN_PASSWORD: KEYCLOAK_ADMIN.password, DATABASE_URL: inject('databaseUrl'), DATA_DIR: tempDataDir() };
+    const created = await runScript('src/cli/tenant.ts', ['create', slug, '--name', 'Command Line Credit', '--admin-email', `admin@${slug}.example`, '--admin-name', 'Katherine Johnson'], env);
+    expect(created.stdout, created.stderr).toContain(`created: ${slug}`);
+    admin.setConfig({ realmName: REALM });
+    expect((await admin.organizations.find({ search: slug, exact: true } as never)).map((o) => o.alias)).toContain(slug);
+
+    const staff = await runScript('src/cli/token.ts', ['--tenant', slug, '--role', 'underwriter'], env);
+    expect(staff.code, staff.stderr).toBe(0);
+    const token = staff.stdout.trim();
+    expect(decodeJwt(token).iss).toBe(`${keycloakUrl}/realms/${REALM}`);
+    expect((await gql(server.gateway, '{ currentTenant { slug } viewer { roles } }', { token })).data).toEqual({ currentTenant: { slug }, viewer: { roles: ['underwriter'] } });
+
+    const tenantAdmin = (await runScript('src/cli/token.ts', ['--tenant', slug, '--role', 'tenant-admin'], env)).stdout.trim();
+    await gql(server.gateway, 'mutation { registerPartner(input: { code: "cli-partner", name: "CLI Partner", kind: ORIGINATION }) { partner { code } } }', { token: tenantAdmin });
+    const partner = await runScript('src/cli/token.ts', ['--tenant', slug, '--role', 'origination-partner', '--partner', 'cli-partner'], env);
+    expect(partner.code, partner.stderr).toBe(0);
+    expect((await gql(server.gateway, '{ viewer { partner { id } } }', { token: partner.stdout.trim() })).data).toEqual({ viewer: { partner: { id: 'cli-partner' } } });
   });
 
   it('picks up a rotated signing key without a restart', async () => {
