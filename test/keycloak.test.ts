@@ -4,7 +4,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT, base64url, importJWK } from 'jose';
-import { adminClient, ensureClient, lendgraphScopeIds, REALM, type Admin } from '../src/authz/keycloak/realm.js';
+import { adminClient, applyRealm, ensureClient, lendgraphScopeIds, REALM, type Admin } from '../src/authz/keycloak/realm.js';
 import { clientCredentialsToken, registerPartnerClient } from '../src/authz/keycloak/partners.js';
 import { KEYCLOAK_ADMIN } from '../scripts/keycloakServer.js';
 import { STAFF_ROLES, type Role } from '../src/authz/roles.js';
@@ -72,6 +72,30 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
   });
   afterAll(async () => {
     await server?.close();
+  });
+
+  it('realm as code: applying it again to a set-up Keycloak changes nothing', async () => {
+    const snapshot = async () => {
+      admin.setConfig({ realmName: REALM });
+      const scopes = await admin.clientScopes.find();
+      const api = scopes.find((scope) => scope.name === 'lendgraph-api')!;
+      const [dashboard] = await admin.clients.find({ clientId: 'lendgraph-dashboard' });
+      return {
+        roles: (await admin.roles.find()).map((role) => role.name).sort(),
+        scopes: scopes.map((scope) => scope.name).sort(),
+        defaults: (await admin.clientScopes.listDefaultClientScopes()).map((scope) => scope.name).sort(),
+        apiMappers: (await admin.clientScopes.listProtocolMappers({ id: api.id! })).map((m) => m.name),
+        dashboard: { publicClient: dashboard!.publicClient, directAccessGrantsEnabled: dashboard!.directAccessGrantsEnabled, redirectUris: dashboard!.redirectUris },
+        dashboardScopes: (await admin.clients.listDefaultClientScopes({ id: dashboard!.id! })).map((scope) => scope.name).sort(),
+        organizations: (await admin.realms.findOne({ realm: REALM }))!.organizationsEnabled,
+      };
+    };
+    const before = await snapshot();
+    expect(before.roles).toEqual(expect.arrayContaining([...STAFF_ROLES, 'platform-admin', 'origination-partner', 'colending-partner']));
+    expect(before.defaults).toEqual(expect.arrayContaining(['lendgraph-api', 'organization']));
+    expect(before.dashboard).toMatchObject({ publicClient: true, directAccessGrantsEnabled: false });
+    await applyRealm(admin, { dashboardOrigins: ['http://127.0.0.1:4000'] });
+    expect(await snapshot()).toEqual(before);
   });
 
   it('realm: tokens carry the API audience, the tenant as organization and the Lendgraph role', async () => {
