@@ -18,7 +18,7 @@ beforeAll(async () => {
   // Partner tokens are honoured only for partners the tenant has registered.
   const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
   for (const [code, kind] of [['p-1', 'origination'], ['p-2', 'colending']] as const) {
-    await registerPartner(db, server.runtime.identity, tenant.slug, { code, name: `Partner ${code}`, kind }, server.runtime.now());
+    await registerPartner(db, server.runtime.identity, { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() }, { code, name: `Partner ${code}`, kind });
   }
 });
 afterAll(async () => {
@@ -41,6 +41,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'products.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code } } } }'),
   'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
   'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } } }'),
+  'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'live.heartbeat': async (token) => {
     const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, 'subscription { heartbeat(everySeconds: 5) { at } }');
     try {

@@ -101,6 +101,7 @@ describe('the partner scoping rule', () => {
 
 /** One probe per root field; the test below fails when the schema has a root field this table lacks. */
 const PROBES: Record<string, string> = {
+  'Query.auditChainVerification': '{ auditChainVerification { intact records firstBrokenSeq reason } }',
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } }`,

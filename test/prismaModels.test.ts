@@ -37,6 +37,7 @@ function expectedColumn(type: string, nativeType: NativeType): Partial<Column> {
     case 'Char': return { udt_name: 'bpchar', character_maximum_length: Number(args[0]) };
     case 'Date': return { udt_name: 'date' };
     case 'Timestamptz': return { udt_name: 'timestamptz', datetime_precision: Number(args[0] ?? 6) };
+    case 'JsonB': return { udt_name: 'jsonb' };
     case 'Decimal': return { udt_name: 'numeric', numeric_precision: Number(args[0]), numeric_scale: Number(args[1]) };
     case null: break;
     default: throw new Error(`no mapping for native type ${native}: extend expectedColumn`);
@@ -71,10 +72,10 @@ describe('Prisma models match the migrated tables', async () => {
       expect([...columns.keys()].sort(), `columns of ${schema}.${table}`).toEqual(expectedNames);
       for (const field of scalars) {
         const column = columns.get(field.dbName ?? field.name)!;
-        expect(column, `${model.name}.${field.name}`).toMatchObject({
-          ...expectedColumn(field.type, field.nativeType as NativeType),
-          is_nullable: field.isRequired ? 'NO' : 'YES',
-        });
+        const expected = expectedColumn(field.type, field.nativeType as NativeType);
+        // A list is a Postgres array of its element type (text[] is `_text`), never NULL.
+        const shape = field.isList ? { udt_name: `_${expected.udt_name}`, is_nullable: 'NO' } : { ...expected, is_nullable: field.isRequired ? 'NO' : 'YES' };
+        expect(column, `${model.name}.${field.name}`).toMatchObject(shape);
       }
     });
   }

@@ -56,6 +56,12 @@ export const CAPABILITIES = {
     roles: ['tenant-admin'],
     platform: false,
   },
+  'audit.verify': {
+    area: 'Audit',
+    description: "Verify the tenant's hash-chained audit trail",
+    roles: ['tenant-admin', 'auditor', 'compliance'],
+    platform: false,
+  },
   'live.heartbeat': {
     area: 'Live',
     description: 'Subscribe to the heartbeat (liveness and business date)',

@@ -10,6 +10,7 @@ import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import type { Actor } from '../tenancy/commands.js';
 import { scopeToPartner, type PartnerRef } from '../authz/partnerScope.js';
 
 /** A partner token is honoured only while the tenant knows that partner, of that kind, as active. */
@@ -89,4 +90,10 @@ export async function contextFor(
     },
     loaders: createLoaders(runtime, dbFor),
   };
+}
+
+/** Who did it, as the audit trail records it. */
+export function actorOf(context: GraphContext): Actor {
+  const principal = context.principal!;
+  return { subject: principal.subject, roles: principal.roles, partner: principal.partner?.id ?? null, clientId: principal.clientId, requestId: context.requestId };
 }

@@ -2,7 +2,7 @@
 // only itself: GraphContext.db is partner-scoped (src/authz/partnerScope.ts), not these resolvers.
 import { builder } from './builder.js';
 import { AppError, badInput } from '../errors.js';
-import type { GraphContext } from './context.js';
+import { actorOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { PartnerExistsError, PartnerInputError, registerPartner, rotateSecret } from '../tenancy/partners.js';
@@ -53,6 +53,7 @@ const RegisterPartnerInput = builder.inputType('RegisterPartnerInput', {
     code: t.string({ required: true, description: 'Its id in tokens: 3–40 lowercase letters, digits or hyphens.' }),
     name: t.string({ required: true, description: 'Name shown to people.' }),
     kind: t.field({ type: PartnerKindEnum, required: true, description: 'Origination or co-lending.' }),
+    idempotencyKey: t.string({ required: false, description: 'Repeat the request with the same key (8–200 characters) to get the same partner back, never a second one; a replay carries no client secret.' }),
   }),
 });
 
@@ -81,7 +82,12 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RegisterPartnerInput, required: true, description: 'The new partner.' }) },
     resolve: async (_root, { input }, context) => {
       try {
-        const result = await registerPartner(context.db!, context.runtime.identity, context.tenant!.slug, input, context.runtime.now());
+        const result = await registerPartner(context.db!, context.runtime.identity, {
+          tenant: context.tenant!.slug,
+          actor: actorOf(context),
+          now: context.runtime.now(),
+          ...(input.idempotencyKey ? { idempotency: { key: input.idempotencyKey, input: { code: input.code, name: input.name, kind: input.kind } } } : {}),
+        }, { code: input.code, name: input.name, kind: input.kind });
         context.log.info({ partner: input.code, kind: input.kind }, 'partner registered');
         return result;
       } catch (error) {
@@ -97,7 +103,7 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'partners.manage' },
     args: { input: t.arg({ type: RotatePartnerSecretInput, required: true, description: 'Which partner.' }) },
     resolve: async (_root, { input }, context) => {
-      const result = await rotateSecret(context.db!, context.runtime.identity, input.code, context.runtime.now());
+      const result = await rotateSecret(context.db!, context.runtime.identity, { tenant: context.tenant!.slug, actor: actorOf(context), now: context.runtime.now() }, input.code);
       if (!result) throw new AppError('NOT_FOUND', 'no partner with that code', { field: 'input.code' });
       context.log.info({ partner: input.code }, 'partner secret rotated');
       return result;

@@ -8,6 +8,7 @@ import './tenant.js';
 import './party.js';
 import './loanProduct.js';
 import './partner.js';
+import './audit.js';
 import './heartbeat.js';
 
 const ROOTS = new Set(['Query', 'Mutation', 'Subscription']);

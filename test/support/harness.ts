@@ -72,7 +72,7 @@ export async function devToken(
   runtime: Runtime,
   role: Role,
   tenant?: string,
-  extra: { partner?: { id: string; kind: PartnerKind }; ttlSeconds?: number; now?: Date } = {},
+  extra: { partner?: { id: string; kind: PartnerKind }; ttlSeconds?: number; now?: Date; subject?: string } = {},
 ): Promise<string> {
   return signDevToken(runtime.devKey!, {
     issuer: runtime.config.issuer,
@@ -81,6 +81,7 @@ export async function devToken(
     ...(tenant ? { tenant } : {}),
     ...(extra.partner ? { partner: extra.partner } : {}),
     ...(extra.ttlSeconds ? { ttlSeconds: extra.ttlSeconds } : {}),
+    ...(extra.subject ? { subject: extra.subject } : {}),
     now: extra.now ?? runtime.now(),
   });
 }

@@ -1,0 +1,31 @@
+// Verifying a tenant's audit chain: every row's hash must be the SHA-256 of the previous row's hash and its own
+// content (the same canonical text the database's trigger hashed), with no gap in the sequence.
+import type pg from 'pg';
+import { withTenantSql } from './tenantSql.js';
+
+export interface ChainVerification {
+  intact: boolean;
+  records: number;
+  /** The first record whose link does not hold. */
+  firstBrokenSeq: number | null;
+  reason: string | null;
+}
+
+const GENESIS = '0'.repeat(64);
+
+export async function verifyAuditChain(pool: pg.Pool, schema: string): Promise<ChainVerification> {
+  const rows = await withTenantSql(pool, schema, async (sql) => (await sql.query<{ seq: string; prev_hash: string; hash: string; expected: string }>(
+    `SELECT seq, prev_hash, hash, encode(sha256(convert_to(prev_hash || audit_record_content(a), 'UTF8')), 'hex') AS expected
+       FROM audit_record a ORDER BY seq`,
+  )).rows);
+  let previous = GENESIS;
+  for (const [index, row] of rows.entries()) {
+    const seq = Number(row.seq);
+    const broken = (reason: string): ChainVerification => ({ intact: false, records: rows.length, firstBrokenSeq: seq, reason });
+    if (seq !== index + 1) return broken(`sequence jumps to ${seq} after ${index}`);
+    if (row.prev_hash !== previous) return broken('does not link to the record before it');
+    if (row.hash !== row.expected) return broken('content does not match its hash');
+    previous = row.hash;
+  }
+  return { intact: true, records: rows.length, firstBrokenSeq: null, reason: null };
+}

@@ -1,0 +1,136 @@
+// The event spine's transactional core: a command's change, its outbox events and its audit record commit or
+// vanish together; the audit trail is append-only, hash-chained and verifiable; idempotency keys give one
+// effect however many twins arrive.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand, type Actor } from '../src/tenancy/commands.js';
+import { verifyAuditChain } from '../src/tenancy/auditTrail.js';
+import { withTenantSql } from '../src/tenancy/tenantSql.js';
+import type { TenantRecord } from '../src/tenancy/registry.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+const actor: Actor = { subject: 'user-1', roles: ['tenant-admin'], partner: null, clientId: 'lendgraph-dashboard', requestId: 'req-1' };
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('spine'));
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const db = () => server.runtime.tenantClients.forSchema(tenant.schemaName);
+const REGISTER = 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { clientSecret partner { id code } } }';
+
+describe('outbox and audit, in the command\'s transaction', () => {
+  it('a command writes its event and its audit record (actor, roles, client, request id, after)', async () => {
+    const token = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const code = `ob-${randomUUID().slice(0, 6)}`;
+    const response = await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'Outbox Partner', kind: 'ORIGINATION' } }, headers: { 'x-request-id': `req-${code}` } });
+    const partnerId = response.data!['registerPartner'].partner.id as string;
+    const row = await db().partner.findUniqueOrThrow({ where: { code } });
+    const events = await db().outboxEvent.findMany({ where: { aggregateId: row.id } });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'partner.registered', aggregateType: 'Partner', tenant: tenant.slug, partnerScope: code, payload: { code, kind: 'origination' } });
+    const [audit] = await db().auditRecord.findMany({ where: { entityId: row.id } });
+    expect(audit).toMatchObject({ action: 'partner.register', entityType: 'Partner', actor: `dev-user:tenant-admin@${tenant.slug}`, roles: ['tenant-admin'], clientId: 'lendgraph-dev', requestId: `req-${code}` });
+    expect((audit!.after as { code: string }).code).toBe(code);
+    expect(partnerId).toBeTruthy();
+  });
+
+  it('when the transaction fails after the change, neither the change nor its event nor its audit record survives', async () => {
+    const id = randomUUID();
+    const before = { events: await db().outboxEvent.count(), audits: await db().auditRecord.count() };
+    await expect(runCommand(db(), { tenant: tenant.slug, action: 'party.create', actor, now: new Date() }, async (tx) => {
+      await tx.party.create({ data: { id, kind: 'PERSON', legalName: 'Never Was' } });
+      return {
+        result: id,
+        audit: { entityType: 'Party', entityId: id, after: { legalName: 'Never Was' } },
+        // The second event's payload cannot be serialised: the transaction fails after the change and the first
+        // event were written.
+        events: [{ type: 'party.created', aggregateType: 'Party', aggregateId: id, payload: {} }, { type: 'party.created', aggregateType: 'Party', aggregateId: id, payload: { value: 1n as unknown as number } }],
+      };
+    })).rejects.toThrow();
+    expect(await db().party.findUnique({ where: { id } })).toBeNull();
+    expect(await db().outboxEvent.count()).toBe(before.events);
+    expect(await db().auditRecord.count()).toBe(before.audits);
+  });
+});
+
+describe('the audit trail', () => {
+  it('refuses UPDATE, DELETE and TRUNCATE', async () => {
+    await runCommand(db(), { tenant: tenant.slug, action: 'test.note', actor, now: new Date() }, async () => ({ result: null, audit: { entityType: 'Note', entityId: 'n-1' }, events: [] }));
+    for (const statement of ["UPDATE audit_record SET actor = 'someone else'", 'DELETE FROM audit_record', 'TRUNCATE audit_record']) {
+      await expect(withTenantSql(server.runtime.pool, tenant.schemaName, (sql) => sql.query(statement))).rejects.toThrow(/append-only/);
+    }
+  });
+
+  it('verifies its chain, and names the first broken link after a superuser tampers with a row', async () => {
+    const victim = await createTenant(server.runtime, uniqueSlug('spine-tamper'));
+    const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
+    for (let i = 1; i <= 5; i += 1) {
+      await runCommand(victimDb, { tenant: victim.slug, action: 'test.entry', actor, now: new Date(Date.UTC(2026, 10, 22, 9, i)) }, async () => ({ result: null, audit: { entityType: 'Entry', entityId: `e-${i}`, after: { amount: `${i}00.00 USD` } }, events: [] }));
+    }
+    expect(await verifyAuditChain(server.runtime.pool, victim.schemaName)).toEqual({ intact: true, records: 5, firstBrokenSeq: null, reason: null });
+    const token = await devToken(server.runtime, 'auditor', victim.slug);
+    expect((await gql(server.gateway, '{ auditChainVerification { intact records } }', { token })).data).toEqual({ auditChainVerification: { intact: true, records: 5 } });
+
+    // A superuser bypasses the refusal (triggers off for this transaction) and rewrites record 3's amount.
+    await withTenantSql(server.runtime.pool, victim.schemaName, async (sql) => {
+      await sql.query("SET LOCAL session_replication_role = 'replica'");
+      await sql.query(`UPDATE audit_record SET after = '{"amount": "9900.00 USD"}' WHERE seq = 3`);
+    });
+    const verdict = await gql(server.gateway, '{ auditChainVerification { intact records firstBrokenSeq reason } }', { token });
+    expect(verdict.data).toEqual({ auditChainVerification: { intact: false, records: 5, firstBrokenSeq: 3, reason: 'content does not match its hash' } });
+  });
+});
+
+describe('idempotency keys', () => {
+  it('50 concurrent identical requests with one key make exactly one partner; every answer names it', async () => {
+    const token = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const code = `idem-${randomUUID().slice(0, 6)}`;
+    const input = { code, name: 'Fifty Times', kind: 'COLENDING', idempotencyKey: `key-${code}` };
+    const answers = await Promise.all(Array.from({ length: 50 }, () => gql(server.gateway, REGISTER, { token, variables: { input } })));
+    for (const answer of answers) expect(answer.errors).toBeUndefined();
+    const ids = new Set(answers.map((a) => a.data!['registerPartner'].partner.id));
+    expect(ids.size).toBe(1);
+    const row = await db().partner.findUniqueOrThrow({ where: { code } });
+    expect(await db().partner.count({ where: { code } })).toBe(1);
+    expect(await db().outboxEvent.count({ where: { aggregateId: row.id } })).toBe(1);
+    expect(await db().auditRecord.count({ where: { entityId: row.id } })).toBe(1);
+  });
+
+  it('the same key with another input, or for another operation, is a CONFLICT; another principal\'s key is its own', async () => {
+    const token = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const code = `idem2-${randomUUID().slice(0, 6)}`;
+    const key = `key-${code}`;
+    await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'First', kind: 'ORIGINATION', idempotencyKey: key } } });
+    const clash = await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'Second', kind: 'ORIGINATION', idempotencyKey: key } } });
+    expect(clash.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.idempotencyKey' });
+    const replay = await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'First', kind: 'ORIGINATION', idempotencyKey: key } } });
+    expect(replay.data!['registerPartner']).toMatchObject({ clientSecret: null, partner: { code } });
+    // Another principal's identical request with the same key string is no replay: it is its own registration,
+    // refused because the partner exists.
+    const someoneElse = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'dev-user:second-admin' });
+    const other = await gql(server.gateway, REGISTER, { token: someoneElse, variables: { input: { code, name: 'First', kind: 'ORIGINATION', idempotencyKey: key } } });
+    expect(other.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.code' });
+  });
+
+  it('a failed attempt does not poison the key', async () => {
+    const key = `key-${randomUUID()}`;
+    const command = { tenant: tenant.slug, action: 'test.poison', actor, now: new Date(), idempotency: { key, input: { n: 1 } } };
+    await expect(runCommand(db(), command, async () => { throw new Error('provider down'); })).rejects.toThrow('provider down');
+    const result = await runCommand(db(), command, async () => ({ result: 'done', audit: { entityType: 'Test', entityId: 't' }, events: [], replay: { value: 'done' } }), async (stored) => String(stored['value']));
+    expect(result).toBe('done');
+    expect(await runCommand(db(), command, async () => { throw new Error('must not run again'); }, async (stored) => String(stored['value']))).toBe('done');
+  });
+
+  it('refuses a key too short to be unique, naming the field', async () => {
+    const token = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const response = await gql(server.gateway, REGISTER, { token, variables: { input: { code: `short-${randomUUID().slice(0, 4)}`, name: 'X', kind: 'ORIGINATION', idempotencyKey: 'abc' } } });
+    expect(codes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors![0]!.extensions['field']).toBe('input.idempotencyKey');
+  });
+});
