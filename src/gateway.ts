@@ -167,6 +167,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     ],
   });
   await apollo.start();
+  await runtime.feed.start();
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -262,6 +263,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
       closing ??= (async () => {
         const drain = (async () => {
           for (const client of wsServer.clients) client.close(1001, 'server shutting down');
+          await runtime.feed.stop();
           await apollo.stop();
           await new Promise<void>((resolve) => wsServer.close(() => resolve()));
         })();

@@ -13,6 +13,7 @@ import { loadOrCreateDevKey, type DevSigningKey } from './authz/devIssuer.js';
 import { developmentIdentity, type IdentityProvider } from './tenancy/identity.js';
 import { KeycloakTenantIdentity } from './authz/keycloak/tenants.js';
 import { adminClient } from './authz/keycloak/realm.js';
+import { OutboxFeed } from './tenancy/outboxFeed.js';
 
 export interface Runtime {
   config: Config;
@@ -27,6 +28,8 @@ export interface Runtime {
   devKey: DevSigningKey | null;
   /** The tenant's side in the identity provider: Keycloak with KEYCLOAK_URL, nothing with the dev issuer. */
   identity: IdentityProvider;
+  /** Committed outbox events, live, for subscriptions (started by the gateway). */
+  feed: OutboxFeed;
   /** The only clock: services receive instants from here and pass business dates down. */
   now: () => Date;
   close(): Promise<void>;
@@ -65,6 +68,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       verifier: createTokenVerifier({ issuer: config.issuer, audience: config.AUTH_AUDIENCE, jwksUrl: config.jwksUrl }),
       devKey,
       identity: identityFor(config),
+      feed: new OutboxFeed(pool, database.url, log),
       now: () => new Date(),
       ...(migration ? { migration } : {}),
       async close() {

@@ -42,19 +42,23 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
   'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } } }'),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
-  'live.heartbeat': async (token) => {
-    const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, 'subscription { heartbeat(everySeconds: 5) { at } }');
-    try {
-      await until(() => live.results.length > 0 || live.errors.length > 0);
-      if (live.results.length > 0 && !live.results[0]!['errors']) return true;
-      const errors = (live.errors[0] as { extensions: { code: string } }[] | undefined) ?? live.results[0]!['errors'];
-      expect(errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['FORBIDDEN']);
-      return false;
-    } finally {
-      await live.stop();
-    }
-  },
+  'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
+  'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),
 };
+
+/** A subscription is allowed when its first result carries data, refused when it carries FORBIDDEN. */
+async function live(token: string, document: string): Promise<boolean> {
+  const subscription = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, document);
+  try {
+    await until(() => subscription.results.length > 0 || subscription.errors.length > 0);
+    if (subscription.results.length > 0 && !subscription.results[0]!['errors']) return true;
+    const errors = (subscription.errors[0] as { extensions: { code: string } }[] | undefined) ?? subscription.results[0]!['errors'];
+    expect(errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    return false;
+  } finally {
+    await subscription.stop();
+  }
+}
 
 async function query(token: string, document: string): Promise<boolean> {
   const response = await gql(server.gateway, document, { token });

@@ -62,6 +62,12 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'auditor', 'compliance'],
     platform: false,
   },
+  'events.read': {
+    area: 'Live',
+    description: "Follow the tenant's events live, resuming from a cursor (a partner sees only its own)",
+    roles: TENANT_ROLES,
+    platform: false,
+  },
   'live.heartbeat': {
     area: 'Live',
     description: 'Subscribe to the heartbeat (liveness and business date)',

@@ -9,6 +9,7 @@ import './party.js';
 import './loanProduct.js';
 import './partner.js';
 import './audit.js';
+import './events.js';
 import './heartbeat.js';
 
 const ROOTS = new Set(['Query', 'Mutation', 'Subscription']);

@@ -5,6 +5,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { TenantDb } from './tenantClients.js';
+import { OUTBOX_CHANNEL } from './outboxFeed.js';
+import { schemaForSlug } from './schemaNames.js';
 
 export interface Actor {
   subject: string;
@@ -86,6 +88,10 @@ export async function runCommand<T>(
           tenant: command.tenant, partnerScope: event.partnerScope ?? null, occurredAt: command.now, payload: asJson(event.payload),
         },
       });
+    }
+    if (outcome.events.length > 0) {
+      // A wake-up, not the event: delivered to every process's listener only if this transaction commits.
+      await tx.$queryRawUnsafe('SELECT 1 AS notified FROM pg_notify($1, $2)', OUTBOX_CHANNEL, schemaForSlug(command.tenant));
     }
     const { actor } = command;
     await tx.auditRecord.create({
