@@ -121,6 +121,40 @@ describe('across processes', () => {
   });
 });
 
+describe('under concurrent commits', () => {
+  it('loses no event when transactions commit out of their insertion order', async () => {
+    const feed = new OutboxFeed(server.runtime.pool, server.runtime.database.url, createLogger('silent'), { maxQueue: 10_000, sweepMs: 200 });
+    await feed.start();
+    try {
+      const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+      const stream = feed.subscribe(tenant.schemaName, await feed.currentCursor(tenant.schemaName), { aggregateType: 'Burst' });
+      const received: string[] = [];
+      const reading = (async () => {
+        for await (const event of stream) {
+          received.push(event.aggregateId);
+          if (received.length === 200) return;
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // 200 commands from 10 writers; some hold their transaction open a little after writing the event.
+      let next = 0;
+      await Promise.all(Array.from({ length: 10 }, async () => {
+        while (next < 200) {
+          const n = next++;
+          await runCommand(db, { tenant: tenant.slug, action: 'test.burst', actor, now: new Date() }, async () => {
+            if (n % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+            return { result: null, audit: { entityType: 'Burst', entityId: `b-${n}` }, events: [{ type: 'test.burst', aggregateType: 'Burst', aggregateId: `b-${n}`, payload: { n } }] };
+          });
+        }
+      }));
+      await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      expect(new Set(received).size).toBe(200);
+    } finally {
+      await feed.stop();
+    }
+  });
+});
+
 describe('slow consumers', () => {
   it('a subscriber that stops reading is ended with SLOW_CONSUMER at its bound, naming where to resume', async () => {
     const feed = new OutboxFeed(server.runtime.pool, server.runtime.database.url, createLogger('silent'), { maxQueue: 3, sweepMs: 100 });

@@ -81,6 +81,10 @@ export async function runCommand<T>(
       }
     }
     const outcome = await work(tx);
+    // Events are numbered under the tenant's commit lock (the audit chain's, held until commit), so their seq
+    // order is their commit order: a reader that has seen seq N can never later find an N-1 committing. Without
+    // it, concurrent commands committed out of order and subscribers silently missed events.
+    await tx.$queryRawUnsafe('SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext($1))', `lendgraph:audit:${schemaForSlug(command.tenant)}`);
     for (const event of outcome.events) {
       await tx.outboxEvent.create({
         data: {
