@@ -32,7 +32,11 @@ export async function startServer(env: Record<string, string>, timeoutMs = 90_00
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })));
   const serving = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${lines.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // A server that never said it was serving must not outlive the test that started it.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in time:\n${lines.join('\n')}`));
+    }, timeoutMs);
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString('utf8');
       let newline: number;
