@@ -6,7 +6,7 @@ import { CAPABILITIES, allows, type Capability } from '../src/authz/capabilities
 import { ROLES, type Role } from '../src/authz/roles.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
-import { subscribe, until } from './support/ws.js';
+import { firstErrors, subscribe, until } from './support/ws.js';
 import { registerPartner } from '../src/tenancy/partners.js';
 
 let server: TestServer;
@@ -51,9 +51,9 @@ async function live(token: string, document: string): Promise<boolean> {
   const subscription = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, document);
   try {
     await until(() => subscription.results.length > 0 || subscription.errors.length > 0);
-    if (subscription.results.length > 0 && !subscription.results[0]!['errors']) return true;
-    const errors = (subscription.errors[0] as { extensions: { code: string } }[] | undefined) ?? subscription.results[0]!['errors'];
-    expect(errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    const errors = firstErrors(subscription);
+    if (!errors) return true;
+    expect(errors.map((e) => e.extensions['code'])).toEqual(['FORBIDDEN']);
     return false;
   } finally {
     await subscription.stop();

@@ -7,7 +7,7 @@ import { runCommand, type Actor } from '../src/tenancy/commands.js';
 import { createLogger } from '../src/log.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
-import { subscribe, until } from './support/ws.js';
+import { firstErrors, subscribe, until } from './support/ws.js';
 import { freePort } from './support/ports.js';
 import { runScript, startServer, tempDataDir } from './support/process.js';
 
@@ -87,8 +87,7 @@ describe('events over graphql-ws', () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
     const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` }, EVENTS, { after: 'DROP TABLE' });
     await until(() => live.results.length > 0 || live.errors.length > 0);
-    const errors = (live.errors[0] as { extensions: Record<string, string> }[] | undefined) ?? live.results[0]!['errors'];
-    expect(errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect(firstErrors(live)![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     await live.stop();
   });
 });

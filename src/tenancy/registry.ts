@@ -43,10 +43,6 @@ export function toTenantRecord(row: TenantRow): TenantRecord {
   };
 }
 
-export interface TenantPage {
-  tenants: TenantRecord[];
-}
-
 export class TenantRegistry {
   private readonly bySlug: LRUCache<string, { record: TenantRecord | null }>;
 
@@ -64,11 +60,6 @@ export class TenantRegistry {
     const record = row ? toTenantRecord(row) : null;
     this.bySlug.set(slug, { record });
     return record;
-  }
-
-  async findById(id: string): Promise<TenantRecord | null> {
-    const row = await this.platform.tenant.findUnique({ where: { id } });
-    return row ? toTenantRecord(row) : null;
   }
 
   async findManyById(ids: readonly string[]): Promise<TenantRecord[]> {

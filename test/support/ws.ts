@@ -33,6 +33,12 @@ export function subscribe(url: string, connectionParams: Record<string, unknown>
   return { client, results, errors, closed, stop: () => client.dispose() as Promise<void> };
 }
 
+/** The GraphQL errors a subscription ended with, whether sent as an error message or inside a result. */
+export function firstErrors(subscriber: Subscriber): { message: string; extensions: Record<string, any> }[] | undefined {
+  return (subscriber.errors[0] as { message: string; extensions: Record<string, any> }[] | undefined)
+    ?? (subscriber.results[0]?.['errors'] as { message: string; extensions: Record<string, any> }[] | undefined);
+}
+
 export async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
