@@ -37,6 +37,21 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * A service's input failed validation. Services name the field as their input names it; the graph layer
+ * reports it as BAD_USER_INPUT naming `input.<field>` (mutations take one `input` object), the CLIs as
+ * `<field>: <message>`.
+ */
+export class InvalidField extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidField';
+  }
+}
+
 export function badInput(field: string, message: string): AppError {
   return new AppError('BAD_USER_INPUT', message, { field });
 }

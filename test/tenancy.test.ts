@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, type Migration } from '../src/tenancy/migrations.js';
-import { provisionTenant, TenantConflictError, TenantInputError } from '../src/tenancy/provisioning.js';
+import { provisionTenant, TenantConflictError } from '../src/tenancy/provisioning.js';
+import { InvalidField } from '../src/errors.js';
 import { schemaForSlug } from '../src/tenancy/schemaNames.js';
 import { SANDBOX_COUNTS } from '../src/tenancy/sandboxSeed.js';
 import { withTenantSql } from '../src/tenancy/tenantSql.js';
@@ -89,7 +90,7 @@ describe('provisioning', () => {
     ];
     for (const [override, field] of cases) {
       const input = { slug: uniqueSlug('prov-bad'), ...base, ...override } as Parameters<typeof provisionTenant>[2];
-      await expect(provisionTenant(runtime.pool, runtime.migrations, input, NOW)).rejects.toMatchObject({ constructor: TenantInputError, field });
+      await expect(provisionTenant(runtime.pool, runtime.migrations, input, NOW)).rejects.toMatchObject({ constructor: InvalidField, field });
     }
   });
 

@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { cliSetup } from './open.js';
 import { openRuntime } from '../runtime.js';
-import { TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
+import { TenantConflictError } from '../tenancy/provisioning.js';
+import { InvalidField } from '../errors.js';
 import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
 
 const { positionals, values } = parseArgs({
@@ -48,15 +49,15 @@ try {
       process.stdout.write(`${result.created ? 'created' : 'already exists'}: ${tenant!.slug} (${tenant!.schemaName}, version ${tenant!.schemaVersion}, business date ${tenant!.businessDate})\n`);
     }
   } else if (command === 'suspend' || command === 'reactivate') {
-    if (!values.reason) throw new TenantInputError('reason', '--reason is required');
+    if (!values.reason) throw new InvalidField('reason', '--reason is required');
     const tenant = command === 'suspend'
       ? await runtime.registry.setStatus(slug!, 'suspended', values.reason, ['active', 'suspended'])
       : await runtime.registry.setStatus(slug!, 'active', values.reason, ['suspended', 'active']);
-    if (!tenant) throw new TenantInputError('slug', `no ${command === 'suspend' ? 'active' : 'suspended'} tenant ${slug}`);
+    if (!tenant) throw new InvalidField('slug', `no ${command === 'suspend' ? 'active' : 'suspended'} tenant ${slug}`);
     process.stdout.write(`${tenant.slug}: ${tenant.status}\n`);
   } else if (command === 'offboard') {
-    if (!values.reason) throw new TenantInputError('reason', '--reason is required');
-    if (!(await offboardTenant(runtime, slug!, values.reason))) throw new TenantInputError('slug', `no tenant ${slug} that can be offboarded`);
+    if (!values.reason) throw new InvalidField('reason', '--reason is required');
+    if (!(await offboardTenant(runtime, slug!, values.reason))) throw new InvalidField('slug', `no tenant ${slug} that can be offboarded`);
     process.stdout.write(`${slug}: offboarded\n`);
   } else if (command === 'list') {
     for (const tenant of await runtime.registry.page({ limit: 10_000, inverted: false })) {
@@ -67,7 +68,7 @@ try {
     process.exitCode = 2;
   }
 } catch (error) {
-  if (error instanceof TenantInputError) process.stderr.write(`${error.field}: ${error.message}\n`);
+  if (error instanceof InvalidField) process.stderr.write(`${error.field}: ${error.message}\n`);
   else if (error instanceof TenantConflictError) process.stderr.write(`${error.message}\n`);
   else throw error;
   process.exitCode = 1;

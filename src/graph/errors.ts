@@ -3,7 +3,7 @@
 // BAD_USER_INPUT; everything else is masked to INTERNAL with a correlation id that is also in the logs.
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError, ERROR_CODES, HTTP_STATUS, type ErrorCode } from '../errors.js';
+import { AppError, ERROR_CODES, HTTP_STATUS, InvalidField, type ErrorCode } from '../errors.js';
 
 const REQUEST_ERROR_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -46,7 +46,7 @@ export function rootCause(error: unknown): unknown {
 /** Whether an error would be masked, and so must be logged with its correlation id. */
 export function isInternal(error: unknown): boolean {
   const cause = rootCause(error);
-  if (cause instanceof AppError) return false;
+  if (cause instanceof AppError || cause instanceof InvalidField) return false;
   if (cause instanceof GraphQLError) {
     const code = cause.extensions?.['code'];
     return !(typeof code === 'string' && (KNOWN.has(code) || REQUEST_ERROR_CODES.has(code))) && cause.originalError !== undefined;
@@ -67,6 +67,9 @@ export function correlationIdFor(error: unknown): string {
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const cause = rootCause(error);
   const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+  if (cause instanceof InvalidField) {
+    return { message: cause.message, ...base, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, field: `input.${cause.field}` } };
+  }
   if (cause instanceof AppError) {
     // A scalar's complaint about a variable arrives wrapped by graphql-js, whose message names the input path
     // (`Variable "$input" got invalid value … at "input.businessDate"; …`): keep it, and name the field.

@@ -1,11 +1,11 @@
 // Partner: an origination or co-lending partner of the lender, and its API client. A partner reading this sees
 // only itself: GraphContext.db is partner-scoped (src/authz/partnerScope.ts), not these resolvers.
 import { builder } from './builder.js';
-import { AppError, badInput } from '../errors.js';
+import { AppError } from '../errors.js';
 import { actorOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { PartnerExistsError, PartnerInputError, registerPartner, rotateSecret } from '../tenancy/partners.js';
+import { PartnerExistsError, registerPartner, rotateSecret } from '../tenancy/partners.js';
 
 type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
 
@@ -91,7 +91,6 @@ builder.mutationFields((t) => ({
         context.log.info({ partner: input.code, kind: input.kind }, 'partner registered');
         return result;
       } catch (error) {
-        if (error instanceof PartnerInputError) throw badInput(`input.${error.field}`, error.message);
         if (error instanceof PartnerExistsError) throw new AppError('CONFLICT', error.message, { field: 'input.code' });
         throw error;
       }

@@ -3,7 +3,7 @@
 import { builder } from './builder.js';
 import { AppError, badInput } from '../errors.js';
 import { isBehind, latestVersion, schemasBehind } from '../tenancy/migrations.js';
-import { TenantConflictError, TenantInputError } from '../tenancy/provisioning.js';
+import { TenantConflictError } from '../tenancy/provisioning.js';
 import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
 import type { TenantRecord, TenantStatus } from '../tenancy/registry.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
@@ -194,7 +194,6 @@ builder.mutationFields((t) => ({
         context.log.info({ slug: input.slug, created: result.created, status: result.status }, 'tenant onboarding');
         return { tenant: tenant!, created: result.created };
       } catch (error) {
-        if (error instanceof TenantInputError) throw badInput(`input.${error.field}`, error.message);
         if (error instanceof TenantConflictError) {
           throw new AppError('CONFLICT', error.message, { field: `input.${error.fields[0]}` });
         }

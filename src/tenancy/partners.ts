@@ -6,18 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { PartnerIdentity } from './identity.js';
 import type { TenantDb } from './tenantClients.js';
 import { runCommand, type Command } from './commands.js';
+import { InvalidField } from '../errors.js';
 
 export type PartnerKind = 'origination' | 'colending';
-
-export class PartnerInputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PartnerInputError';
-  }
-}
 
 export class PartnerExistsError extends Error {
   constructor(readonly code: string) {
@@ -34,8 +25,8 @@ export async function registerPartner(
   command: Omit<Command, 'action'>,
   input: { code: string; name: string; kind: PartnerKind },
 ) {
-  if (!CODE.test(input.code)) throw new PartnerInputError('code', 'code must be 3–40 lowercase letters, digits or hyphens');
-  if (input.name.trim().length === 0 || input.name.length > 200) throw new PartnerInputError('name', 'name must be 1–200 characters');
+  if (!CODE.test(input.code)) throw new InvalidField('code', 'code must be 3–40 lowercase letters, digits or hyphens');
+  if (input.name.trim().length === 0 || input.name.length > 200) throw new InvalidField('name', 'name must be 1–200 characters');
   return runCommand(db, { ...command, action: 'partner.register' }, async (tx) => {
     if (await tx.partner.findUnique({ where: { code: input.code } })) throw new PartnerExistsError(input.code);
     const { clientId, secret } = await identity.registerPartner(command.tenant, input);

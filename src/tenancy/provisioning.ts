@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { isCurrency } from '../domain/money.js';
+import { InvalidField } from '../errors.js';
 import { dateInZone, isBusinessDate, isTimeZone } from '../domain/businessDate.js';
 import { applyPending, lockSchema, type Migration } from './migrations.js';
 import { isValidSlug, quoteIdent, schemaForSlug } from './schemaNames.js';
@@ -19,16 +20,6 @@ export interface NewTenant {
   sandbox: boolean;
 }
 
-export class TenantInputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TenantInputError';
-  }
-}
-
 export class TenantConflictError extends Error {
   constructor(
     readonly slug: string,
@@ -41,15 +32,15 @@ export class TenantConflictError extends Error {
 
 export function validateNewTenant(input: NewTenant): void {
   if (!isValidSlug(input.slug)) {
-    throw new TenantInputError('slug', 'slug must be 3–40 lowercase letters, digits or single hyphens, starting with a letter');
+    throw new InvalidField('slug', 'slug must be 3–40 lowercase letters, digits or single hyphens, starting with a letter');
   }
   if (input.displayName.trim().length === 0 || input.displayName.length > 200) {
-    throw new TenantInputError('displayName', 'displayName must be 1–200 characters');
+    throw new InvalidField('displayName', 'displayName must be 1–200 characters');
   }
-  if (!isCurrency(input.currency)) throw new TenantInputError('currency', 'currency must be an ISO 4217 code');
-  if (!isTimeZone(input.timeZone)) throw new TenantInputError('timeZone', 'timeZone must be an IANA time zone');
+  if (!isCurrency(input.currency)) throw new InvalidField('currency', 'currency must be an ISO 4217 code');
+  if (!isTimeZone(input.timeZone)) throw new InvalidField('timeZone', 'timeZone must be an IANA time zone');
   if (input.businessDate !== undefined && !isBusinessDate(input.businessDate)) {
-    throw new TenantInputError('businessDate', 'businessDate must be a calendar date YYYY-MM-DD');
+    throw new InvalidField('businessDate', 'businessDate must be a calendar date YYYY-MM-DD');
   }
 }
 
