@@ -168,6 +168,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   });
   await apollo.start();
   await runtime.feed.start();
+  runtime.settler.start();
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -264,6 +265,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
         const drain = (async () => {
           for (const client of wsServer.clients) client.close(1001, 'server shutting down');
           await runtime.feed.stop();
+          runtime.settler.stop();
           await apollo.stop();
           await new Promise<void>((resolve) => wsServer.close(() => resolve()));
         })();

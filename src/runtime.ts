@@ -14,6 +14,7 @@ import { developmentIdentity, type IdentityProvider } from './tenancy/identity.j
 import { KeycloakTenantIdentity } from './authz/keycloak/tenants.js';
 import { adminClient } from './authz/keycloak/realm.js';
 import { OutboxFeed } from './tenancy/outboxFeed.js';
+import { CommitSettler } from './tenancy/commitSettler.js';
 
 export interface Runtime {
   config: Config;
@@ -30,6 +31,8 @@ export interface Runtime {
   identity: IdentityProvider;
   /** Committed outbox events, live, for subscriptions (started by the gateway). */
   feed: OutboxFeed;
+  /** Numbers committed events and links the audit chain just after commit (started by the gateway). */
+  settler: CommitSettler;
   /** The only clock: services receive instants from here and pass business dates down. */
   now: () => Date;
   close(): Promise<void>;
@@ -55,6 +58,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
     }
     const platformDb = platformPrisma(pool);
     const tenantClients = new TenantClients(pool, config.TENANT_CLIENT_CACHE_MAX, config.TENANT_CLIENT_EVICTION_GRACE_MS);
+    const settler = new CommitSettler(pool, log);
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
     return {
       config,
@@ -68,7 +72,8 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       verifier: createTokenVerifier({ issuer: config.issuer, audience: config.AUTH_AUDIENCE, jwksUrl: config.jwksUrl }),
       devKey,
       identity: identityFor(config),
-      feed: new OutboxFeed(pool, database.url, log),
+      settler,
+      feed: new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema)),
       now: () => new Date(),
       ...(migration ? { migration } : {}),
       async close() {

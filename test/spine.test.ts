@@ -73,7 +73,7 @@ describe('the audit trail', () => {
     for (let i = 1; i <= 5; i += 1) {
       await runCommand(victimDb, { tenant: victim.slug, action: 'test.entry', actor, now: new Date(Date.UTC(2026, 10, 22, 9, i)) }, async () => ({ result: null, audit: { entityType: 'Entry', entityId: `e-${i}`, after: { amount: `${i}00.00 USD` } }, events: [] }));
     }
-    expect(await verifyAuditChain(server.runtime.pool, victim.schemaName)).toEqual({ intact: true, records: 5, firstBrokenSeq: null, reason: null });
+    expect(await verifyAuditChain(server.runtime.pool, server.runtime.settler, victim.schemaName)).toEqual({ intact: true, records: 5, firstBrokenSeq: null, reason: null });
     const token = await devToken(server.runtime, 'auditor', victim.slug);
     expect((await gql(server.gateway, '{ auditChainVerification { intact records } }', { token })).data).toEqual({ auditChainVerification: { intact: true, records: 5 } });
 
@@ -84,6 +84,31 @@ describe('the audit trail', () => {
     });
     const verdict = await gql(server.gateway, '{ auditChainVerification { intact records firstBrokenSeq reason } }', { token });
     expect(verdict.data).toEqual({ auditChainVerification: { intact: false, records: 5, firstBrokenSeq: 3, reason: 'content does not match its hash' } });
+  });
+});
+
+describe('settling after commit', () => {
+  it('commands of one tenant committing at once get one unforked chain, distinct cursors, and each aggregate\'s events in command order', async () => {
+    const busy = await createTenant(server.runtime, uniqueSlug('spine-busy'));
+    const busyDb = server.runtime.tenantClients.forSchema(busy.schemaName);
+    const settle = (schema: string) => server.runtime.settler.wake(schema);
+    // Eight aggregates, each changed eight times in a row; the aggregates' commands run concurrently.
+    await Promise.all(Array.from({ length: 8 }, async (_, a) => {
+      for (let step = 0; step < 8; step += 1) {
+        await runCommand(busyDb, { tenant: busy.slug, action: 'test.step', actor, now: new Date(), settle }, async () => ({
+          result: null,
+          audit: { entityType: 'Counter', entityId: `c-${a}`, after: { step } },
+          events: [{ type: 'counter.stepped', aggregateType: 'Counter', aggregateId: `c-${a}`, payload: { step } }],
+        }));
+      }
+    }));
+    expect(await verifyAuditChain(server.runtime.pool, server.runtime.settler, busy.schemaName)).toEqual({ intact: true, records: 64, firstBrokenSeq: null, reason: null });
+    const events = await busyDb.outboxEvent.findMany({ orderBy: { seq: 'asc' } });
+    expect(events.every((event) => event.seq !== null)).toBe(true);
+    expect(new Set(events.map((event) => event.seq)).size).toBe(64);
+    for (let a = 0; a < 8; a += 1) {
+      expect(events.filter((event) => event.aggregateId === `c-${a}`).map((event) => (event.payload as { step: number }).step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 // only itself: GraphContext.db is partner-scoped (src/authz/partnerScope.ts), not these resolvers.
 import { builder } from './builder.js';
 import { AppError } from '../errors.js';
-import { actorOf, type GraphContext } from './context.js';
+import { commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { PartnerExistsError, registerPartner, rotateSecret } from '../tenancy/partners.js';
@@ -83,9 +83,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, context) => {
       try {
         const result = await registerPartner(context.db!, context.runtime.identity, {
-          tenant: context.tenant!.slug,
-          actor: actorOf(context),
-          now: context.runtime.now(),
+          ...commandOf(context),
           ...(input.idempotencyKey ? { idempotency: { key: input.idempotencyKey, input: { code: input.code, name: input.name, kind: input.kind } } } : {}),
         }, { code: input.code, name: input.name, kind: input.kind });
         context.log.info({ partner: input.code, kind: input.kind }, 'partner registered');
@@ -102,7 +100,7 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'partners.manage' },
     args: { input: t.arg({ type: RotatePartnerSecretInput, required: true, description: 'Which partner.' }) },
     resolve: async (_root, { input }, context) => {
-      const result = await rotateSecret(context.db!, context.runtime.identity, { tenant: context.tenant!.slug, actor: actorOf(context), now: context.runtime.now() }, input.code);
+      const result = await rotateSecret(context.db!, context.runtime.identity, commandOf(context), input.code);
       if (!result) throw new AppError('NOT_FOUND', 'no partner with that code', { field: 'input.code' });
       context.log.info({ partner: input.code }, 'partner secret rotated');
       return result;

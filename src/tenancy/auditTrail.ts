@@ -1,7 +1,11 @@
 // Verifying a tenant's audit chain: every row's hash must be the SHA-256 of the previous row's hash and its own
-// content (the same canonical text the database's trigger hashed), with no gap in the sequence.
+// content (the same canonical text settle_commits() hashed), with no gap in the sequence. What has committed
+// but is not yet linked is settled first, so the verdict covers every record written before the question; a
+// record committed while verifying is left for the next verification. Hiding a record by unlinking it leaves a
+// gap in the sequence, which is reported.
 import type pg from 'pg';
 import { withTenantSql } from './tenantSql.js';
+import type { CommitSettler } from './commitSettler.js';
 
 export interface ChainVerification {
   intact: boolean;
@@ -13,10 +17,11 @@ export interface ChainVerification {
 
 const GENESIS = '0'.repeat(64);
 
-export async function verifyAuditChain(pool: pg.Pool, schema: string): Promise<ChainVerification> {
+export async function verifyAuditChain(pool: pg.Pool, settler: CommitSettler, schema: string): Promise<ChainVerification> {
+  await settler.settle(schema);
   const rows = await withTenantSql(pool, schema, async (sql) => (await sql.query<{ seq: string; prev_hash: string; hash: string; expected: string }>(
     `SELECT seq, prev_hash, hash, encode(sha256(convert_to(prev_hash || audit_record_content(a), 'UTF8')), 'hex') AS expected
-       FROM audit_record a ORDER BY seq`,
+       FROM audit_record a WHERE seq IS NOT NULL ORDER BY seq`,
   )).rows);
   let previous = GENESIS;
   for (const [index, row] of rows.entries()) {

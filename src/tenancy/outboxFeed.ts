@@ -1,7 +1,9 @@
 // Live delivery of committed outbox events to subscribers in this process, whichever process committed them.
-// A command's transaction sends a small NOTIFY (the tenant's schema, never the event: payloads stay far below
-// PostgreSQL's 8000-byte limit) that is delivered only on commit; each process holds one LISTEN connection,
-// fetches new rows once per wake-up per schema into a short ring, and hands them to its subscribers. A
+// Two small wake-ups (the tenant's schema, never the event: payloads stay far below PostgreSQL's 8000-byte
+// limit), each delivered only on commit: a command's commit says "settle me" (COMMIT_CHANNEL, handed to the
+// CommitSettler), and a settle pass that numbered events says "read me" (OUTBOX_CHANNEL). Each process holds one
+// LISTEN connection for both, fetches new rows once per wake-up per schema into a short ring, and hands them to
+// its subscribers. A
 // subscriber resumes from a cursor (the event's seq): it first reads what it missed from the table, then
 // follows live events, in order, skipping any it has already had. A subscriber that falls more than
 // `maxQueue` events behind is ended with SLOW_CONSUMER (it resumes from its last cursor) so it never delays
@@ -10,7 +12,10 @@ import pg from 'pg';
 import type { Logger } from '../log.js';
 import { quoteIdent } from './schemaNames.js';
 
+/** Sent by settle_commits() (SQL) when it numbered events. */
 export const OUTBOX_CHANNEL = 'lendgraph_outbox';
+/** Sent by every command that recorded events or an audit record. */
+export const COMMIT_CHANNEL = 'lendgraph_commit';
 
 export interface FeedEvent {
   seq: number;
@@ -41,12 +46,12 @@ export class SlowConsumerError extends Error {
 
 const RING = 2_000;
 
-interface Row {
+export interface OutboxRow {
   seq: string; id: string; type: string; aggregate_type: string; aggregate_id: string; tenant: string;
   partner_scope: string | null; occurred_at: Date; schema_version: number; payload: unknown;
 }
 
-function toEvent(row: Row): FeedEvent {
+export function toEvent(row: OutboxRow): FeedEvent {
   return {
     seq: Number(row.seq), id: row.id, type: row.type, aggregateType: row.aggregate_type, aggregateId: row.aggregate_id,
     tenant: row.tenant, partnerScope: row.partner_scope, occurredAt: row.occurred_at, schemaVersion: row.schema_version, payload: row.payload,
@@ -120,6 +125,8 @@ export class OutboxFeed {
     private readonly url: string,
     private readonly log: Logger,
     private readonly options: { maxQueue: number; sweepMs: number } = { maxQueue: 1_000, sweepMs: 2_000 },
+    /** Where a command's "settle me" wake-up goes. */
+    private readonly onCommit: (schema: string) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -134,7 +141,9 @@ export class OutboxFeed {
     // The one connection a process holds beside its pool: LISTEN needs a session of its own.
     const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen' });
     client.on('notification', (message) => {
-      if (message.payload && this.tails.has(message.payload)) void this.refresh(message.payload);
+      if (!message.payload) return;
+      if (message.channel === COMMIT_CHANNEL) this.onCommit(message.payload);
+      else if (this.tails.has(message.payload)) void this.refresh(message.payload);
     });
     client.on('error', (err) => {
       this.log.warn({ err: { message: err.message } }, 'outbox listener lost; reconnecting');
@@ -142,7 +151,7 @@ export class OutboxFeed {
       if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 1_000).unref();
     });
     await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}; LISTEN ${COMMIT_CHANNEL}`);
     this.listener = client;
   }
 
@@ -182,7 +191,7 @@ export class OutboxFeed {
   }
 
   private async read(schema: string, after: number, limit: number): Promise<FeedEvent[]> {
-    const { rows } = await this.pool.query<Row>(
+    const { rows } = await this.pool.query<OutboxRow>(
       `SELECT * FROM ${quoteIdent(schema)}.outbox_event WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit]);
     return rows.map(toEvent);
   }
