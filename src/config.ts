@@ -36,6 +36,12 @@ const schema = z.object({
   MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   TENANT_REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  DATA_ENCRYPTION_KEY: z.base64().refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded').optional(),
+  JOBS_ENABLED: booleanFlag.default(true),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+  WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3_600).default(15),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_WORKERS: z.coerce.number().int().min(1).max(64).default(4),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -76,6 +82,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (raw.KEYCLOAK_URL && raw.NODE_ENV === 'production' && !raw.KEYCLOAK_ADMIN_PASSWORD) {
     problems.push('KEYCLOAK_ADMIN_PASSWORD: required with KEYCLOAK_URL in production (onboarding sets tenants up in Keycloak)');
+  }
+  if (raw.NODE_ENV === 'production' && !raw.DATA_ENCRYPTION_KEY) {
+    problems.push('DATA_ENCRYPTION_KEY: required in production (seals webhook secrets; 32 bytes, base64)');
   }
   if (!devIssuer && raw.AUTH_ISSUER === undefined) {
     problems.push('AUTH_ISSUER: required when DEV_ISSUER=false');

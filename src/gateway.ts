@@ -168,6 +168,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   });
   await apollo.start();
   await runtime.feed.start();
+  await runtime.webhooks.start(runtime.settler);
   runtime.settler.start();
 
   app.get('/healthz', (_req, res) => {
@@ -266,6 +267,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
           for (const client of wsServer.clients) client.close(1001, 'server shutting down');
           await runtime.feed.stop();
           runtime.settler.stop();
+          await runtime.webhooks.stop();
           await apollo.stop();
           await new Promise<void>((resolve) => wsServer.close(() => resolve()));
         })();

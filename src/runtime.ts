@@ -15,6 +15,8 @@ import { KeycloakTenantIdentity } from './authz/keycloak/tenants.js';
 import { adminClient } from './authz/keycloak/realm.js';
 import { OutboxFeed } from './tenancy/outboxFeed.js';
 import { CommitSettler } from './tenancy/commitSettler.js';
+import { Webhooks } from './tenancy/webhooks/webhooks.js';
+import { loadDataKey } from './tenancy/sealing.js';
 
 export interface Runtime {
   config: Config;
@@ -33,6 +35,8 @@ export interface Runtime {
   feed: OutboxFeed;
   /** Numbers committed events and links the audit chain just after commit (started by the gateway). */
   settler: CommitSettler;
+  /** Partner webhooks: dispatch on settle, delivery on the job queue (started by the gateway). */
+  webhooks: Webhooks;
   /** The only clock: services receive instants from here and pass business dates down. */
   now: () => Date;
   close(): Promise<void>;
@@ -59,6 +63,10 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
     const platformDb = platformPrisma(pool);
     const tenantClients = new TenantClients(pool, config.TENANT_CLIENT_CACHE_MAX, config.TENANT_CLIENT_EVICTION_GRACE_MS);
     const settler = new CommitSettler(pool, log);
+    const now = () => new Date();
+    const webhooks = new Webhooks(pool, log, loadDataKey(config.DATA_ENCRYPTION_KEY, config.dataDir, config.NODE_ENV), {
+      maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, retryDelaySeconds: config.WEBHOOK_RETRY_DELAY_SECONDS, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    }, { workers: config.WEBHOOK_WORKERS, enabled: config.JOBS_ENABLED, now });
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
     return {
       config,
@@ -73,8 +81,9 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       devKey,
       identity: identityFor(config),
       settler,
+      webhooks,
       feed: new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema)),
-      now: () => new Date(),
+      now,
       ...(migration ? { migration } : {}),
       async close() {
         await tenantClients.close();

@@ -41,6 +41,8 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'products.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code } } } }'),
   'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
   'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } } }'),
+  'webhooks.read': (token) => query(token, '{ webhookDeliveries(first: 1) { edges { node { status } } } webhookEndpoints(first: 1) { edges { node { url } } } }'),
+  'webhooks.manage': (token) => query(token, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["probe.*"] }) { endpoint { active } } }'),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),

@@ -32,6 +32,9 @@ describe('configuration', () => {
     [{ DEV_ISSUER: 'yes' }, 'DEV_ISSUER'],
     [{ NODE_ENV: 'production' }, 'DEV_ISSUER'],
     [{ DEV_ISSUER: 'false' }, 'AUTH_ISSUER'],
+    [{ NODE_ENV: 'production', AUTH_ISSUER: 'https://id.example.test/realms/lendgraph' }, 'DATA_ENCRYPTION_KEY'],
+    [{ DATA_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, 'DATA_ENCRYPTION_KEY'],
+    [{ WEBHOOK_MAX_ATTEMPTS: '0' }, 'WEBHOOK_MAX_ATTEMPTS'],
   ])('%j is refused naming %s', (env, variable) => {
     const found = problems(env);
     expect(found.length).toBeGreaterThan(0);
@@ -39,7 +42,7 @@ describe('configuration', () => {
   });
 
   it('uses the identity provider\'s JWKS when AUTH_ISSUER is set', () => {
-    const config = loadConfig({ AUTH_ISSUER: 'https://id.example.test/realms/lendgraph', NODE_ENV: 'production' });
+    const config = loadConfig({ AUTH_ISSUER: 'https://id.example.test/realms/lendgraph', NODE_ENV: 'production', DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') });
     expect(config.devIssuer).toBe(false);
     expect(config.jwksUrl).toBe('https://id.example.test/realms/lendgraph/protocol/openid-connect/certs');
   });

@@ -3,7 +3,7 @@
 // tenant, and finds none of the victim's identifiers in any answer, and nothing changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { encodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { buildSchema } from '../src/graph/schema.js';
 import { scopeToPartner } from '../src/authz/partnerScope.js';
 import { AppError } from '../src/errors.js';
@@ -21,6 +21,9 @@ const secretName = `Victoria Secretname ${randomUUID().slice(0, 6)}`;
 let partyGlobalId: string;
 let alphaGlobalId: string;
 let alphaClientId: string;
+let hookGlobalId: string;
+let deliveryGlobalId: string;
+const hookUrl = `https://alpha.example.test/hooks/${randomUUID()}`;
 
 async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
   const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
@@ -44,6 +47,18 @@ beforeAll(async () => {
   alphaClientId = registered.partner.clientId;
   await register(victim, beta, 'COLENDING');
   await register(other, gamma, 'ORIGINATION');
+  // Alpha's webhook endpoint and a finished delivery to it: what the probes try to read, deactivate or replay.
+  const hook = await gql(server.gateway, 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { endpoint { id } } }', {
+    token: await partnerToken(victim, alpha, 'origination'), variables: { input: { url: hookUrl, eventTypes: ['*'] } },
+  });
+  hookGlobalId = hook.data!['registerWebhookEndpoint'].endpoint.id;
+  const delivery = await server.runtime.tenantClients.forSchema(victim.schemaName).webhookDelivery.create({
+    data: {
+      id: randomUUID(), endpointId: decodeGlobalID(hookGlobalId).id, partnerCode: alpha, eventId: randomUUID(), eventSeq: 1n,
+      eventType: 'partner.registered', status: 'dead', attempts: 3, createdAt: new Date(), updatedAt: new Date(),
+    },
+  });
+  deliveryGlobalId = encodeGlobalID('WebhookDelivery', delivery.id);
 });
 afterAll(async () => {
   await server.close();
@@ -118,6 +133,11 @@ const PROBES: Record<string, string> = {
   'Mutation.offboardTenant': 'mutation { offboardTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
   'Mutation.registerPartner': `mutation { registerPartner(input: { code: "%ALPHA_CODE%", name: "Hijack", kind: ORIGINATION }) { clientSecret partner { id } } }`,
   'Mutation.rotatePartnerSecret': `mutation { rotatePartnerSecret(input: { code: "%ALPHA_CODE%" }) { clientSecret partner { id } } }`,
+  'Query.webhookEndpoints': '{ webhookEndpoints(first: 100) { edges { node { id url partnerCode } } } }',
+  'Query.webhookDeliveries': '{ webhookDeliveries(first: 100) { edges { node { id eventId endpoint { id url } } } } }',
+  'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret endpoint { id } } }',
+  'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { id url active } }',
+  'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { id endpoint { url } } }',
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
   'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
 };
@@ -142,9 +162,10 @@ describe('isolation across every root field', () => {
       const bearer = await token();
       // Identifiers only the victim's data carries. (A partner code is not one: the probes themselves register
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
-      const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId];
+      const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
-        .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug);
+        .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
+        .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -161,6 +182,10 @@ describe('isolation across every root field', () => {
       expect((await server.runtime.registry.findBySlug(victim.slug))!.status).toBe('active');
       const alphaRow = await server.runtime.tenantClients.forSchema(victim.schemaName).partner.findUnique({ where: { code: alpha } });
       expect(alphaRow).toMatchObject({ name: `Partner ${alpha}`, secretRotatedAt: null, status: 'active' });
+      const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
+      expect(await victimDb.webhookEndpoint.findUniqueOrThrow({ where: { id: decodeGlobalID(hookGlobalId).id } })).toMatchObject({ active: true, url: hookUrl });
+      expect(await victimDb.webhookDelivery.count({ where: { replayOf: decodeGlobalID(deliveryGlobalId).id } })).toBe(0);
+      expect(await victimDb.webhookEndpoint.count({ where: { partnerCode: alpha } })).toBe(1);
     });
   }
 });

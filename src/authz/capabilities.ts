@@ -56,6 +56,18 @@ export const CAPABILITIES = {
     roles: ['tenant-admin'],
     platform: false,
   },
+  'webhooks.read': {
+    area: 'Webhooks',
+    description: 'Read webhook endpoints and the delivery log (a partner sees only its own)',
+    roles: ['tenant-admin', 'auditor', 'compliance', ...PARTNERS],
+    platform: false,
+  },
+  'webhooks.manage': {
+    area: 'Webhooks',
+    description: 'Register and deactivate webhook endpoints, replay deliveries (a partner only its own)',
+    roles: ['tenant-admin', ...PARTNERS],
+    platform: false,
+  },
   'audit.verify': {
     area: 'Audit',
     description: "Verify the tenant's hash-chained audit trail",

@@ -2,7 +2,10 @@
 // this extension: every model operation gets the partner's filter added to its `where`, and a model with no
 // rule here is refused, as is raw SQL. Every query, node(id:) lookup, connection and subscription reads through
 // GraphContext.db, so none can forget the rule. Models arrive with their rules: applications will be scoped to
-// those the origination partner submitted, loans to those the co-lending partner participates in.
+// those the origination partner submitted, loans to those the co-lending partner participates in. Commands
+// (writes) run on the tenant's own client, because their bookkeeping (outbox, audit, idempotency) is not the
+// caller's to read; each command takes the acting partner as an argument and checks ownership itself
+// (e.g. src/tenancy/webhooks/endpoints.ts), and test/partners.test.ts probes every mutation as another partner.
 import { AppError } from '../errors.js';
 import type { Principal } from './principal.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -17,6 +20,10 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   Partner: (partner) => ({ code: partner.id }),
   /** The product catalogue is what partners originate against: all of it. */
   LoanProduct: () => ({}),
+  /** A partner's own webhook endpoints, deliveries and attempts; never the lender's or another partner's. */
+  WebhookEndpoint: (partner) => ({ partnerCode: partner.id }),
+  WebhookDelivery: (partner) => ({ partnerCode: partner.id }),
+  WebhookAttempt: (partner) => ({ delivery: { partnerCode: partner.id } }),
 };
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']);

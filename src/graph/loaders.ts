@@ -8,12 +8,18 @@ import { AppError } from '../errors.js';
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
 type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
 type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
+export type WebhookEndpointRow = Awaited<ReturnType<TenantDb['webhookEndpoint']['findUniqueOrThrow']>>;
+export type WebhookDeliveryRow = Awaited<ReturnType<TenantDb['webhookDelivery']['findUniqueOrThrow']>>;
+export type WebhookAttemptRow = Awaited<ReturnType<TenantDb['webhookAttempt']['findUniqueOrThrow']>>;
 
 export interface Loaders {
   tenantById: DataLoader<string, TenantRecord | null>;
   partyById: DataLoader<string, PartyRow | null>;
   loanProductById: DataLoader<string, LoanProductRow | null>;
   partnerById: DataLoader<string, PartnerRow | null>;
+  webhookEndpointById: DataLoader<string, WebhookEndpointRow | null>;
+  webhookDeliveryById: DataLoader<string, WebhookDeliveryRow | null>;
+  webhookAttemptsByDelivery: DataLoader<string, WebhookAttemptRow[]>;
 }
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
@@ -53,5 +59,15 @@ export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): L
     partnerById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.partner.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
+    webhookEndpointById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.webhookEndpoint.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    webhookDeliveryById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.webhookDelivery.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    webhookAttemptsByDelivery: new DataLoader(async (ids) => {
+      const rows = await tenantOnly((d, valid) => d.webhookAttempt.findMany({ where: { deliveryId: { in: valid } }, orderBy: { attempt: 'asc' } }))(ids);
+      return ids.map((id) => rows.filter((row) => row.deliveryId === id));
+    }),
   };
 }

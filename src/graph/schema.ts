@@ -8,6 +8,7 @@ import './tenant.js';
 import './party.js';
 import './loanProduct.js';
 import './partner.js';
+import './webhook.js';
 import './audit.js';
 import './events.js';
 import './heartbeat.js';

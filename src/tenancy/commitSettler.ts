@@ -14,8 +14,11 @@ import { withTenantSql } from './tenantSql.js';
 import { quoteIdent } from './schemaNames.js';
 import { toEvent, type FeedEvent, type OutboxRow } from './outboxFeed.js';
 
-/** Runs in the settle transaction (search_path = the tenant's schema) with the events just numbered. */
-export type SettledHook = (sql: pg.PoolClient, schema: string, events: FeedEvent[]) => Promise<void>;
+/**
+ * Runs in the settle transaction (search_path = the tenant's schema) with the events just numbered; may return
+ * what to do once that transaction has committed.
+ */
+export type SettledHook = (sql: pg.PoolClient, schema: string, events: FeedEvent[]) => Promise<(() => void) | undefined>;
 
 const PASS_LIMIT = 5_000;
 const SWEEP_BATCH = 100;
@@ -70,13 +73,19 @@ export class CommitSettler {
     this.settle(schema).catch((error: unknown) => this.log.warn({ err: error, schema }, 'settling failed; the sweep will retry'));
   }
 
-  private pass(schema: string): Promise<number> {
-    return withTenantSql(this.pool, schema, async (sql) => {
+  private async pass(schema: string): Promise<number> {
+    const afterCommit: (() => void)[] = [];
+    const numbered = await withTenantSql(this.pool, schema, async (sql) => {
       const { rows } = await sql.query<OutboxRow>('SELECT * FROM settle_commits($1)', [PASS_LIMIT]);
       const events = rows.map(toEvent);
-      for (const hook of this.hooks) await hook(sql, schema, events);
+      for (const hook of this.hooks) {
+        const then = await hook(sql, schema, events);
+        if (then) afterCommit.push(then);
+      }
       return events.length;
     });
+    for (const then of afterCommit) then();
+    return numbered;
   }
 
   start(): void {

@@ -23,6 +23,9 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     TENANT_REGISTRY_TTL_MS: '0',
+    // Webhook workers run only where a test asks for them (test/webhooks.test.ts), so no other test file's
+    // process picks up its deliveries.
+    JOBS_ENABLED: 'false',
     ...overrides,
   };
 }

@@ -1,0 +1,190 @@
+// Webhooks: endpoints a partner (or the lender) registers, the deliveries made to them and each attempt. A
+// partner reads only its own (GraphContext.db is partner-scoped); commands check ownership themselves.
+import { builder } from './builder.js';
+import { AppError } from '../errors.js';
+import { commandOf, type GraphContext } from './context.js';
+import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './loaders.js';
+import { deactivateEndpoint, registerEndpoint, replayDelivery } from '../tenancy/webhooks/endpoints.js';
+
+const owner = (context: GraphContext) => context.principal!.partner?.id ?? null;
+/** Commands act on the tenant's own client; ownership is the command's check (endpoints.ts). */
+const tenantDb = (context: GraphContext) => context.runtime.tenantClients.forSchema(context.tenant!.schemaName);
+
+export const WebhookEndpointRef = builder.objectRef<WebhookEndpointRow>('WebhookEndpoint');
+export const WebhookDeliveryRef = builder.objectRef<WebhookDeliveryRow>('WebhookDelivery');
+
+builder.node(WebhookEndpointRef, {
+  description: 'Where a partner (or the lender) receives events, signed with the endpoint\'s secret.',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.webhookEndpointById.load(id)),
+  authScopes: { can: 'webhooks.read' },
+  fields: (t) => ({
+    partnerCode: t.exposeString('partnerCode', { nullable: true, description: 'The partner that owns it; null for the lender\'s own endpoints, which receive every event.' }),
+    url: t.exposeString('url', { description: 'Where deliveries are POSTed.' }),
+    eventTypes: t.exposeStringList('eventTypes', { description: 'The event types it receives: exact types, prefixes such as `application.*`, or `*`.' }),
+    active: t.exposeBoolean('active', { description: 'Whether it still receives deliveries.' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was registered.', resolve: (e) => e.createdAt }),
+  }),
+});
+
+const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
+  description: 'Where a delivery stands.',
+  values: {
+    PENDING: { value: 'pending', description: 'Not attempted yet.' },
+    RETRYING: { value: 'retrying', description: 'Failed so far; another attempt is scheduled with exponential backoff.' },
+    SUCCEEDED: { value: 'succeeded', description: 'The endpoint answered 2xx.' },
+    DEAD: { value: 'dead', description: 'Out of attempts (or the endpoint was deactivated); replay it by mutation.' },
+  } as const,
+});
+
+const WebhookAttemptRef = builder.objectRef<WebhookAttemptRow>('WebhookAttempt').implement({
+  description: 'One try at sending a delivery.',
+  authScopes: { can: 'webhooks.read' },
+  fields: (t) => ({
+    attempt: t.exposeInt('attempt', { description: '1 for the first try.' }),
+    attemptedAt: t.field({ type: 'DateTime', description: 'When it was made.', resolve: (a) => a.attemptedAt }),
+    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'The HTTP status the endpoint answered; null when it did not answer.' }),
+    error: t.exposeString('error', { nullable: true, description: 'Why it failed; null when it succeeded.' }),
+    durationMs: t.exposeInt('durationMs', { description: 'How long the endpoint took.' }),
+  }),
+});
+
+builder.node(WebhookDeliveryRef, {
+  description: 'One event sent to one endpoint, with every attempt.',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.webhookDeliveryById.load(id)),
+  authScopes: { can: 'webhooks.read' },
+  fields: (t) => ({
+    endpoint: t.field({ type: WebhookEndpointRef, nullable: true, description: 'Where it goes.', resolve: (d, _args, context) => context.loaders.webhookEndpointById.load(d.endpointId) }),
+    eventId: t.exposeString('eventId', { description: 'The event\'s id (the `lendgraph-event-id` header; the same on replays, so receivers can de-duplicate).' }),
+    eventType: t.exposeString('eventType', { description: 'The event\'s type.' }),
+    eventCursor: t.string({ description: 'The event\'s cursor in the `events` subscription.', resolve: (d) => String(d.eventSeq) }),
+    status: t.field({ type: DeliveryStatusEnum, description: 'Where it stands.', resolve: (d) => d.status as 'pending' | 'retrying' | 'succeeded' | 'dead' }),
+    attempts: t.exposeInt('attempts', { description: 'How many attempts were made.' }),
+    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true, description: 'The last HTTP status the endpoint answered.' }),
+    lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last attempt failed.' }),
+    replayOf: t.field({ type: WebhookDeliveryRef, nullable: true, description: 'The delivery this one replays.', resolve: (d, _args, context) => (d.replayOf ? context.loaders.webhookDeliveryById.load(d.replayOf) : null) }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was created (just after the event committed, or when replayed).', resolve: (d) => d.createdAt }),
+    deliveredAt: t.field({ type: 'DateTime', nullable: true, description: 'When the endpoint accepted it.', resolve: (d) => d.deliveredAt }),
+    attemptLog: t.field({ type: [WebhookAttemptRef], description: 'Every attempt, first to last.', resolve: (d, _args, context) => context.loaders.webhookAttemptsByDelivery.load(d.id) }),
+  }),
+});
+
+builder.queryField('webhookEndpoints', (t) =>
+  t.connection({
+    type: WebhookEndpointRef,
+    description: 'Webhook endpoints, by id. A partner sees only its own.',
+    authScopes: { can: 'webhooks.read' },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, (row: WebhookEndpointRow) => row.id, UUID_KEY, ({ before, after, limit, inverted }) =>
+        context.db!.webhookEndpoint.findMany({ where: { id: { gt: after, lt: before } }, orderBy: { id: inverted ? 'desc' : 'asc' }, take: limit }),
+      ),
+  }, ...connectionTypes('WebhookEndpoint')),
+);
+
+// The log reads newest first; its cursor is the creation time and id, so pages hold still as deliveries arrive.
+const LOG_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const logKey = (row: WebhookDeliveryRow) => `${row.createdAt.toISOString()}_${row.id}`;
+function beyond(key: string | undefined, direction: 'lt' | 'gt') {
+  if (!key) return {};
+  const [at, id] = key.split('_') as [string, string];
+  const createdAt = new Date(at);
+  return { OR: [{ createdAt: { [direction]: createdAt } }, { createdAt, id: { [direction]: id } }] };
+}
+
+builder.queryField('webhookDeliveries', (t) =>
+  t.connection({
+    type: WebhookDeliveryRef,
+    description: 'The delivery log, newest first, optionally for one endpoint or in one status. A partner sees only its own.',
+    authScopes: { can: 'webhooks.read' },
+    args: {
+      endpointId: t.arg.globalID({ required: false, for: WebhookEndpointRef, description: 'Only deliveries to this endpoint.' }),
+      status: t.arg({ type: DeliveryStatusEnum, required: false, description: 'Only deliveries in this status.' }),
+    },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, logKey, LOG_KEY, ({ before, after, limit, inverted }) =>
+        context.db!.webhookDelivery.findMany({
+          where: {
+            AND: [beyond(after, 'lt'), beyond(before, 'gt')],
+            ...(args.endpointId ? { endpointId: args.endpointId.id } : {}),
+            ...(args.status ? { status: args.status } : {}),
+          },
+          orderBy: [{ createdAt: inverted ? 'asc' : 'desc' }, { id: inverted ? 'asc' : 'desc' }],
+          take: limit,
+        }),
+      ),
+  }, ...connectionTypes('WebhookDelivery')),
+);
+
+const RegisterWebhookEndpointInput = builder.inputType('RegisterWebhookEndpointInput', {
+  description: 'A new webhook endpoint.',
+  fields: (t) => ({
+    url: t.string({ required: true, description: 'Where deliveries are POSTed: https (plain http is accepted outside production, for local receivers).' }),
+    eventTypes: t.stringList({ required: true, description: 'Event types to receive: exact types, prefixes such as `application.*`, or `*` (1–50).' }),
+    partnerCode: t.string({ required: false, description: 'Staff only: register it for this partner, which then receives only events that concern it.' }),
+    idempotencyKey: t.string({ required: false, description: 'Repeat the request with the same key (8–200 characters) to get the same endpoint back; a replay carries no secret.' }),
+  }),
+});
+
+const RegisteredWebhookEndpoint = builder.objectRef<{ endpoint: WebhookEndpointRow; signingSecret: string | null }>('RegisteredWebhookEndpoint').implement({
+  description: 'The new endpoint and its signing secret, shown this once.',
+  authScopes: { can: 'webhooks.manage' },
+  fields: (t) => ({
+    endpoint: t.field({ type: WebhookEndpointRef, description: 'The endpoint.', resolve: (r) => r.endpoint }),
+    signingSecret: t.exposeString('signingSecret', { nullable: true, description: 'Verify `lendgraph-signature` with it (docs/webhooks.md). Store it now: it is not shown again (null on an idempotent replay).' }),
+  }),
+});
+
+const DeactivateWebhookEndpointInput = builder.inputType('DeactivateWebhookEndpointInput', {
+  description: 'Which endpoint.',
+  fields: (t) => ({ id: t.globalID({ required: true, for: WebhookEndpointRef, description: 'The endpoint.' }) }),
+});
+
+const ReplayWebhookDeliveryInput = builder.inputType('ReplayWebhookDeliveryInput', {
+  description: 'Which delivery to send again.',
+  fields: (t) => ({
+    deliveryId: t.globalID({ required: true, for: WebhookDeliveryRef, description: 'A delivery that succeeded or died.' }),
+    idempotencyKey: t.string({ required: false, description: 'Repeat with the same key (8–200 characters) to get the same replay back, never a second one.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  registerWebhookEndpoint: t.field({
+    type: RegisteredWebhookEndpoint,
+    description: 'Registers an endpoint for the caller (a partner) or, for staff, the lender or a named partner; returns its signing secret once.',
+    authScopes: { can: 'webhooks.manage' },
+    args: { input: t.arg({ type: RegisterWebhookEndpointInput, required: true, description: 'The endpoint.' }) },
+    resolve: (_root, { input }, context) => {
+      const fields = { url: input.url, eventTypes: input.eventTypes, partnerCode: input.partnerCode ?? null };
+      return registerEndpoint(tenantDb(context), context.runtime.webhooks.key, {
+        ...commandOf(context),
+        ...(input.idempotencyKey ? { idempotency: { key: input.idempotencyKey, input: fields } } : {}),
+      }, owner(context), fields, context.runtime.config.NODE_ENV !== 'production');
+    },
+  }),
+  deactivateWebhookEndpoint: t.field({
+    type: WebhookEndpointRef,
+    description: 'Stops deliveries to an endpoint; those still being retried end as dead.',
+    authScopes: { can: 'webhooks.manage' },
+    args: { input: t.arg({ type: DeactivateWebhookEndpointInput, required: true, description: 'Which endpoint.' }) },
+    resolve: (_root, { input }, context) => {
+      if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: 'input.id' });
+      return deactivateEndpoint(tenantDb(context), commandOf(context), owner(context), input.id.id);
+    },
+  }),
+  replayWebhookDelivery: t.field({
+    type: WebhookDeliveryRef,
+    description: 'Sends a delivery\'s event to its endpoint again, as a new delivery pointing at the old one (same event id).',
+    authScopes: { can: 'webhooks.manage' },
+    args: { input: t.arg({ type: ReplayWebhookDeliveryInput, required: true, description: 'Which delivery.' }) },
+    resolve: (_root, { input }, context) => {
+      if (!UUID_KEY.test(input.deliveryId.id)) throw new AppError('NOT_FOUND', 'no webhook delivery with that id', { field: 'input.deliveryId' });
+      const { webhooks } = context.runtime;
+      return replayDelivery(tenantDb(context), webhooks.queue, webhooks.policy, context.tenant!.schemaName, {
+        ...commandOf(context),
+        ...(input.idempotencyKey ? { idempotency: { key: input.idempotencyKey, input: { deliveryId: input.deliveryId.id } } } : {}),
+      }, owner(context), input.deliveryId.id);
+    },
+  }),
+}));

@@ -1,0 +1,51 @@
+// Background work on a Postgres-backed job queue (pg-boss, DESIGN.md): any gateway replica takes any job, a
+// job survives a crash (it expires and is retried), retries back off exponentially, and a job out of attempts
+// moves to a dead-letter queue. pg-boss keeps its own tables in the `pgboss` schema and migrates them itself.
+// It runs over the process's one pool; jobs that must exist exactly when a change commits are inserted through
+// that change's own transaction (`inTransaction`).
+import PgBoss from 'pg-boss';
+import type pg from 'pg';
+import type { Logger } from '../log.js';
+
+export const JOBS_SCHEMA = 'pgboss';
+
+export type JobExecutor = PgBoss.Db;
+
+/** pg-boss's statements run inside a transaction we already hold (pg client or Prisma interactive transaction). */
+export function inTransaction(sql: pg.PoolClient | { $queryRawUnsafe: (text: string, ...values: unknown[]) => Promise<unknown> }): JobExecutor {
+  if ('$queryRawUnsafe' in sql) {
+    return { executeSql: async (text, values) => ({ rows: (await sql.$queryRawUnsafe(text, ...(values ?? []).map((v) => v ?? null))) as unknown[] }) };
+  }
+  return { executeSql: (text, values) => sql.query(text, values) };
+}
+
+export interface QueueDefinition {
+  name: string;
+  deadLetter?: string;
+}
+
+export class JobQueue {
+  private constructor(readonly boss: PgBoss) {}
+
+  static async open(pool: pg.Pool, log: Logger, options: { workers: boolean; queues: QueueDefinition[] }): Promise<JobQueue> {
+    const boss = new PgBoss({
+      db: { executeSql: (text, values) => pool.query(text, values) },
+      schema: JOBS_SCHEMA,
+      // Maintenance (expiring stalled jobs, archiving) only where jobs are worked; no cron schedules are used.
+      supervise: options.workers,
+      schedule: false,
+    });
+    boss.on('error', (error) => log.warn({ err: { message: error.message } }, 'job queue error'));
+    await boss.start();
+    // Dead-letter queues first: a queue names its dead-letter queue by reference.
+    for (const queue of [...options.queues].sort((a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)))) {
+      await boss.createQueue(queue.name, queue.deadLetter ? { name: queue.name, deadLetter: queue.deadLetter } : { name: queue.name });
+    }
+    return new JobQueue(boss);
+  }
+
+  async stop(): Promise<void> {
+    // Jobs in flight finish or, past the timeout, expire and are retried by another replica.
+    await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 5_000 });
+  }
+}

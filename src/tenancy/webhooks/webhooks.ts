@@ -1,0 +1,62 @@
+// Partner webhooks in a process: the job queue, the settle hook that turns events into deliveries, and the
+// workers that send them. Started by the gateway (every replica dispatches; replicas with JOBS_ENABLED send).
+import type pg from 'pg';
+import type { Logger } from '../../log.js';
+import type { CommitSettler } from '../commitSettler.js';
+import type { DataKey } from '../sealing.js';
+import { JobQueue } from '../jobs.js';
+import { dispatchWebhooks, WEBHOOK_DEAD_LETTERS, WEBHOOK_QUEUE, type DeliveryJob, type RetryPolicy } from './dispatch.js';
+import { deliver, DeliveryFailed, markDead } from './delivery.js';
+
+export class Webhooks {
+  private started: JobQueue | undefined;
+  private readonly workerIds: string[] = [];
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly log: Logger,
+    readonly key: DataKey,
+    readonly policy: RetryPolicy,
+    private readonly options: { workers: number; enabled: boolean; now: () => Date },
+  ) {}
+
+  get queue(): JobQueue {
+    if (!this.started) throw new Error('webhooks are not started in this process');
+    return this.started;
+  }
+
+  async start(settler: CommitSettler): Promise<void> {
+    const queue = await JobQueue.open(this.pool, this.log, {
+      workers: this.options.enabled,
+      queues: [{ name: WEBHOOK_DEAD_LETTERS }, { name: WEBHOOK_QUEUE, deadLetter: WEBHOOK_DEAD_LETTERS }],
+    });
+    this.started = queue;
+    settler.onSettled(async (sql, schema, events) => {
+      const created = await dispatchWebhooks(sql, queue, schema, events, this.policy);
+      // Wake this process's workers once the deliveries are committed, instead of at their next poll.
+      return created > 0 && this.options.enabled ? () => this.wakeWorkers() : undefined;
+    });
+    if (!this.options.enabled) return;
+    for (let i = 0; i < this.options.workers; i += 1) {
+      this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+        try {
+          await deliver(this.pool, this.key, this.policy, job!, this.options.now);
+        } catch (error) {
+          if (!(error instanceof DeliveryFailed)) this.log.warn({ err: error, deliveryId: job!.data.deliveryId }, 'webhook delivery failed');
+          throw error;
+        }
+      }));
+    }
+    this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_DEAD_LETTERS, { batchSize: 10, pollingIntervalSeconds: 2 }, async (jobs) => {
+      for (const job of jobs) await markDead(this.pool, job.data, this.options.now());
+    }));
+  }
+
+  private wakeWorkers(): void {
+    for (const id of this.workerIds) this.started?.boss.notifyWorker(id);
+  }
+
+  async stop(): Promise<void> {
+    await this.started?.stop();
+  }
+}
