@@ -17,9 +17,17 @@ export function isCurrency(code: string): boolean {
   return /^[A-Z]{3}$/.test(code) && KNOWN_CURRENCIES.has(code);
 }
 
+const MINOR_UNITS = new Map<string, number>();
+
 /** The currency's minor units (2 for USD, 0 for JPY, 3 for KWD), from the ICU data shipped with Node. */
 export function minorUnits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  // Building a NumberFormat costs tens of microseconds; schedules and money formatting ask constantly.
+  let places = MINOR_UNITS.get(currency);
+  if (places === undefined) {
+    places = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    MINOR_UNITS.set(currency, places);
+  }
+  return places;
 }
 
 export function money(amount: DecimalBase.Value, currency: string): Money {

@@ -1,0 +1,227 @@
+// Loan terms: everything about a product that decides a loan's schedule, snapshotted onto each loan when it is
+// booked (DESIGN.md, "Configuration is snapshotted") so that editing the product never changes a booked loan.
+// Plain data: a product version stores it as JSON, a loan copies it, the schedule generator reads it.
+import { InvalidField } from '../../errors.js';
+import { Decimal, isCurrency, minorUnits } from '../money.js';
+import { dayCountProblem, type DaysInMonth, type DaysInYear, type ThirtyDayMonths } from './dayCount.js';
+import { frequencyProblem, type RepaymentFrequency } from './dueDates.js';
+
+export type InterestType =
+  /** Interest on the principal still outstanding. */
+  | 'declining-balance'
+  /** Interest on the original principal for the whole term, spread evenly over the instalments. */
+  | 'flat';
+
+export type Amortization =
+  /** One level instalment (principal + interest), the annuity. */
+  | { kind: 'equal-instalments' }
+  /** The same principal in every instalment; interest on top. */
+  | { kind: 'equal-principal' }
+  /** All principal with the last instalment; interest as it falls due. */
+  | { kind: 'bullet' }
+  /** Interest only for the first `periods` instalments, then amortizing as `then`. */
+  | { kind: 'interest-only'; periods: number; then: 'equal-instalments' | 'equal-principal' };
+
+export type InterestCalculation =
+  /**
+   * Each whole repayment period earns the periodic rate (annual rate × months / 12, × weeks / 52, or × days /
+   * days in year), whatever its calendar length; a broken first period earns by the day count.
+   */
+  | 'per-repayment-period'
+  /** Each period earns by the day count over its actual dates (a daily rate × the period's days). */
+  | 'per-day';
+
+/** How amounts that are not whole minor units are rounded at the named rounding points. */
+export type RoundingMode = 'half-even' | 'half-up' | 'down' | 'up';
+
+export type DisbursementFeeTreatment =
+  /** Added to the principal the borrower repays (and pays interest on). */
+  | 'financed'
+  /** Kept back from the amount paid out; the borrower repays the full principal. */
+  | 'deducted';
+
+export interface LoanTerms {
+  /** ISO 4217; amounts are kept to its minor units (`minorUnits` in money.ts). */
+  currency: string;
+  /** Nominal annual rate in percent: "14.9" is 14.9 % a year. */
+  annualRatePercent: Decimal;
+  interestType: InterestType;
+  amortization: Amortization;
+  interestCalculation: InterestCalculation;
+  repaymentEvery: RepaymentFrequency;
+  numberOfRepayments: number;
+  daysInYear: DaysInYear;
+  daysInMonth: DaysInMonth;
+  /** The 30-day-month rule when `daysInMonth` is 30 (dayCount.ts); `us` when absent. */
+  thirtyDayMonths?: ThirtyDayMonths;
+  grace: {
+    /** The first N instalments repay no principal (interest still falls due unless also under interest grace). */
+    principalPeriods: number;
+    /**
+     * The first N instalments collect no interest; it still accrues and falls due with the first instalment
+     * after the grace (deferred interest, as Apache Fineract's "grace on interest payment"). Never capitalised.
+     */
+    interestPeriods: number;
+  };
+  /** Level instalments (or equal principal parts) are rounded to a multiple of this: "0.01", "1", "100". */
+  instalmentMultiple: Decimal;
+  roundingMode: RoundingMode;
+  fees: {
+    /** A fixed fee due with every instalment. */
+    perInstalment: Decimal;
+    disbursement: { amount: Decimal; treatment: DisbursementFeeTreatment } | null;
+  };
+}
+
+/** The limits a product puts on the loans it books. */
+export interface ProductLimits {
+  minPrincipal: Decimal;
+  maxPrincipal: Decimal;
+  minRepayments: number;
+  maxRepayments: number;
+  minAnnualRatePercent: Decimal;
+  maxAnnualRatePercent: Decimal;
+}
+
+/** One version of a lender's product: what new loans are booked with until the next version. */
+export interface LoanProductVersion {
+  code: string;
+  version: number;
+  terms: LoanTerms;
+  limits: ProductLimits;
+}
+
+type DecimalInput = Decimal | string;
+
+/** What a lender must say; everything else has the usual default. */
+export interface LoanTermsInput {
+  currency: string;
+  annualRatePercent: DecimalInput;
+  numberOfRepayments: number;
+  repaymentEvery?: RepaymentFrequency;
+  interestType?: InterestType;
+  amortization?: Amortization;
+  interestCalculation?: InterestCalculation;
+  daysInYear?: DaysInYear;
+  daysInMonth?: DaysInMonth;
+  thirtyDayMonths?: ThirtyDayMonths;
+  grace?: { principalPeriods?: number; interestPeriods?: number };
+  /** The currency's minor unit when absent (0.01 for USD, 1 for JPY). */
+  instalmentMultiple?: DecimalInput;
+  roundingMode?: RoundingMode;
+  fees?: { perInstalment?: DecimalInput; disbursement?: { amount: DecimalInput; treatment: DisbursementFeeTreatment } | null };
+}
+
+/**
+ * Complete terms from what the lender said: monthly, declining balance, equal instalments, interest per
+ * repayment period, Actual/365, no grace, no fees, half-even rounding to the currency's minor unit.
+ */
+export function loanTerms(input: LoanTermsInput): LoanTerms {
+  const terms: LoanTerms = {
+    currency: input.currency,
+    annualRatePercent: new Decimal(input.annualRatePercent),
+    interestType: input.interestType ?? 'declining-balance',
+    amortization: input.amortization ?? { kind: 'equal-instalments' },
+    interestCalculation: input.interestCalculation ?? 'per-repayment-period',
+    repaymentEvery: input.repaymentEvery ?? { every: 1, unit: 'months' },
+    numberOfRepayments: input.numberOfRepayments,
+    daysInYear: input.daysInYear ?? 365,
+    daysInMonth: input.daysInMonth ?? 'actual',
+    grace: { principalPeriods: input.grace?.principalPeriods ?? 0, interestPeriods: input.grace?.interestPeriods ?? 0 },
+    instalmentMultiple: new Decimal(input.instalmentMultiple ?? minorUnit(input.currency)),
+    roundingMode: input.roundingMode ?? 'half-even',
+    fees: {
+      perInstalment: new Decimal(input.fees?.perInstalment ?? 0),
+      disbursement: input.fees?.disbursement
+        ? { amount: new Decimal(input.fees.disbursement.amount), treatment: input.fees.disbursement.treatment }
+        : null,
+    },
+  };
+  if (input.thirtyDayMonths !== undefined) terms.thirtyDayMonths = input.thirtyDayMonths;
+  return terms;
+}
+
+/** The smallest amount of the currency: 0.01 for USD, 1 for JPY, 0.001 for KWD. */
+export function minorUnit(currency: string): Decimal {
+  return new Decimal(10).pow(-minorUnits(currency));
+}
+
+/** Instalments at the start that repay no principal: interest-only periods, then grace on principal. */
+export function principalFreePeriods(terms: LoanTerms): number {
+  if (terms.amortization.kind === 'bullet') return terms.numberOfRepayments - 1;
+  const interestOnly = terms.amortization.kind === 'interest-only' ? terms.amortization.periods : 0;
+  return interestOnly + terms.grace.principalPeriods;
+}
+
+function hasAtMostDecimals(value: Decimal, places: number): boolean {
+  return value.isFinite() && value.decimalPlaces() <= places;
+}
+
+/** Throws InvalidField naming the first term that cannot make a schedule. */
+export function assertValidTerms(terms: LoanTerms): void {
+  if (!isCurrency(terms.currency)) throw new InvalidField('currency', 'currency must be an ISO 4217 code');
+  const places = minorUnits(terms.currency);
+  if (!terms.annualRatePercent.isFinite() || terms.annualRatePercent.isNegative()) {
+    throw new InvalidField('annualRatePercent', 'the annual rate must be a percentage of zero or more');
+  }
+  if (!['declining-balance', 'flat'].includes(terms.interestType)) throw new InvalidField('interestType', 'interest type must be declining-balance or flat');
+  if (!['per-repayment-period', 'per-day'].includes(terms.interestCalculation)) {
+    throw new InvalidField('interestCalculation', 'interest is calculated per-repayment-period or per-day');
+  }
+  if (!['half-even', 'half-up', 'down', 'up'].includes(terms.roundingMode)) throw new InvalidField('roundingMode', 'rounding mode must be half-even, half-up, down or up');
+  const frequency = frequencyProblem(terms.repaymentEvery);
+  if (frequency) throw new InvalidField('repaymentEvery', frequency);
+  const dayCount = dayCountProblem(terms);
+  if (dayCount) throw new InvalidField('daysInMonth', dayCount);
+  const n = terms.numberOfRepayments;
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidField('numberOfRepayments', 'the number of repayments must be a whole number from 1 to 10000');
+  const amortization = terms.amortization;
+  if (!['equal-instalments', 'equal-principal', 'bullet', 'interest-only'].includes(amortization.kind)) {
+    throw new InvalidField('amortization', 'amortization must be equal-instalments, equal-principal, bullet or interest-only');
+  }
+  if (amortization.kind === 'interest-only') {
+    if (!Number.isInteger(amortization.periods) || amortization.periods < 0) throw new InvalidField('amortization.periods', 'interest-only periods must be a whole number');
+    if (amortization.then !== 'equal-instalments' && amortization.then !== 'equal-principal') {
+      throw new InvalidField('amortization.then', 'after interest-only the loan amortizes by equal-instalments or equal-principal');
+    }
+  }
+  for (const key of ['principalPeriods', 'interestPeriods'] as const) {
+    const periods = terms.grace[key];
+    if (!Number.isInteger(periods) || periods < 0 || periods >= n) {
+      throw new InvalidField(`grace.${key}`, 'grace periods must be a whole number smaller than the number of repayments');
+    }
+  }
+  if (amortization.kind !== 'bullet' && principalFreePeriods(terms) >= n) {
+    throw new InvalidField('grace.principalPeriods', 'interest-only and principal grace periods must leave at least one instalment to repay principal');
+  }
+  if (!terms.instalmentMultiple.isFinite() || !terms.instalmentMultiple.gt(0) || !hasAtMostDecimals(terms.instalmentMultiple, places)) {
+    throw new InvalidField('instalmentMultiple', `the instalment multiple must be a positive amount in whole minor units of ${terms.currency}`);
+  }
+  if (terms.fees.perInstalment.isNegative() || !hasAtMostDecimals(terms.fees.perInstalment, places)) {
+    throw new InvalidField('fees.perInstalment', `the instalment fee must be zero or more, in whole minor units of ${terms.currency}`);
+  }
+  const disbursementFee = terms.fees.disbursement;
+  if (disbursementFee) {
+    if (disbursementFee.amount.isNegative() || !hasAtMostDecimals(disbursementFee.amount, places)) {
+      throw new InvalidField('fees.disbursement.amount', `the disbursement fee must be zero or more, in whole minor units of ${terms.currency}`);
+    }
+    if (disbursementFee.treatment !== 'financed' && disbursementFee.treatment !== 'deducted') {
+      throw new InvalidField('fees.disbursement.treatment', 'a disbursement fee is financed or deducted');
+    }
+  }
+}
+
+/** Throws InvalidField when a loan's principal, number of repayments or rate is outside the product's limits. */
+export function assertWithinLimits(limits: ProductLimits, loan: { principal: Decimal; terms: LoanTerms }): void {
+  if (loan.principal.lt(limits.minPrincipal) || loan.principal.gt(limits.maxPrincipal)) {
+    throw new InvalidField('principal', `the principal must be from ${limits.minPrincipal.toString()} to ${limits.maxPrincipal.toString()}`);
+  }
+  const n = loan.terms.numberOfRepayments;
+  if (n < limits.minRepayments || n > limits.maxRepayments) {
+    throw new InvalidField('numberOfRepayments', `the number of repayments must be from ${limits.minRepayments} to ${limits.maxRepayments}`);
+  }
+  const rate = loan.terms.annualRatePercent;
+  if (rate.lt(limits.minAnnualRatePercent) || rate.gt(limits.maxAnnualRatePercent)) {
+    throw new InvalidField('annualRatePercent', `the annual rate must be from ${limits.minAnnualRatePercent.toString()} % to ${limits.maxAnnualRatePercent.toString()} %`);
+  }
+}

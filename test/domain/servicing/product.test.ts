@@ -1,0 +1,97 @@
+// Loan terms: defaults, limits, and the rounding modes of the rounding points.
+import { describe, expect, it } from 'vitest';
+import { InvalidField } from '../../../src/errors.js';
+import { Decimal } from '../../../src/domain/money.js';
+import { assertWithinLimits, loanTerms, minorUnit, principalFreePeriods, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
+import { roundedQuotient } from '../../../src/domain/servicing/schedule.js';
+
+describe('loan terms', () => {
+  it('fills in the usual defaults', () => {
+    const terms = loanTerms({ currency: 'JPY', annualRatePercent: '1.9', numberOfRepayments: 12 });
+    expect(terms).toMatchObject({
+      interestType: 'declining-balance',
+      amortization: { kind: 'equal-instalments' },
+      interestCalculation: 'per-repayment-period',
+      repaymentEvery: { every: 1, unit: 'months' },
+      daysInYear: 365,
+      daysInMonth: 'actual',
+      grace: { principalPeriods: 0, interestPeriods: 0 },
+      roundingMode: 'half-even',
+      fees: { disbursement: null },
+    });
+    expect(terms.annualRatePercent.toString()).toBe('1.9');
+    expect(terms.instalmentMultiple.toString()).toBe('1');
+    expect(terms.fees.perInstalment.isZero()).toBe(true);
+    // Plain data, so that a loan can keep a copy: it survives JSON.
+    expect(JSON.parse(JSON.stringify(terms))).toMatchObject({ currency: 'JPY', annualRatePercent: '1.9', instalmentMultiple: '1' });
+  });
+
+  it.each([
+    ['USD', '0.01'],
+    ['JPY', '1'],
+    ['KWD', '0.001'],
+  ])('the minor unit of %s is %s', (currency, unit) => {
+    expect(minorUnit(currency).toString()).toBe(unit);
+  });
+
+  it('counts the instalments that repay no principal', () => {
+    const base = { currency: 'USD', annualRatePercent: '10', numberOfRepayments: 12 };
+    expect(principalFreePeriods(loanTerms(base))).toBe(0);
+    expect(principalFreePeriods(loanTerms({ ...base, grace: { principalPeriods: 2 } }))).toBe(2);
+    expect(principalFreePeriods(loanTerms({ ...base, amortization: { kind: 'interest-only', periods: 3, then: 'equal-principal' }, grace: { principalPeriods: 2 } }))).toBe(5);
+    expect(principalFreePeriods(loanTerms({ ...base, amortization: { kind: 'bullet' } }))).toBe(11);
+  });
+});
+
+describe('product limits', () => {
+  const limits: ProductLimits = {
+    minPrincipal: new Decimal('500'),
+    maxPrincipal: new Decimal('50000'),
+    minRepayments: 3,
+    maxRepayments: 60,
+    minAnnualRatePercent: new Decimal('8'),
+    maxAnnualRatePercent: new Decimal('36'),
+  };
+  const terms = (numberOfRepayments: number, annualRatePercent: string) => loanTerms({ currency: 'USD', annualRatePercent, numberOfRepayments });
+  const fieldOf = (principal: string, numberOfRepayments: number, rate: string) => {
+    try {
+      assertWithinLimits(limits, { principal: new Decimal(principal), terms: terms(numberOfRepayments, rate) });
+      return null;
+    } catch (error) {
+      return error instanceof InvalidField ? error.field : 'not InvalidField';
+    }
+  };
+
+  it.each([
+    ['500', 3, '8', null],
+    ['50000', 60, '36', null],
+    ['499.99', 12, '10', 'principal'],
+    ['50000.01', 12, '10', 'principal'],
+    ['1000', 2, '10', 'numberOfRepayments'],
+    ['1000', 61, '10', 'numberOfRepayments'],
+    ['1000', 12, '7.99', 'annualRatePercent'],
+    ['1000', 12, '36.01', 'annualRatePercent'],
+  ])('%s over %i repayments at %s %% → %s', (principal, n, rate, field) => {
+    expect(fieldOf(principal, n, rate)).toBe(field);
+  });
+});
+
+describe('rounding modes at a rounding point', () => {
+  // numerator / denominator to a whole number of minor units; ties are exactly half.
+  it.each([
+    // 2.5, 3.5, 2.4, 2.6, 0.5, exact 3
+    [25n, 10n, { 'half-even': 2n, 'half-up': 3n, down: 2n, up: 3n }],
+    [35n, 10n, { 'half-even': 4n, 'half-up': 4n, down: 3n, up: 4n }],
+    [24n, 10n, { 'half-even': 2n, 'half-up': 2n, down: 2n, up: 3n }],
+    [26n, 10n, { 'half-even': 3n, 'half-up': 3n, down: 2n, up: 3n }],
+    [1n, 2n, { 'half-even': 0n, 'half-up': 1n, down: 0n, up: 1n }],
+    [9n, 3n, { 'half-even': 3n, 'half-up': 3n, down: 3n, up: 3n }],
+    // 453.125 cents: the amortization-project tie of schedule.test.ts, exactly.
+    // 15,000,000 cents × 3.625 % / 12 = 15,000,000 × 3625 / (1000 × 100 × 12).
+    [150_000_00n * 3625n, 1_200_000n, { 'half-even': 45312n, 'half-up': 45313n, down: 45312n, up: 45313n }],
+  ] as [bigint, bigint, Record<RoundingMode, bigint>][])('%s / %s', (numerator, denominator, expected) => {
+    for (const mode of ['half-even', 'half-up', 'down', 'up'] as const) {
+      expect(roundedQuotient(numerator, denominator, mode)).toBe(expected[mode]);
+    }
+  });
+});
