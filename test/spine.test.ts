@@ -87,6 +87,28 @@ describe('the audit trail', () => {
   });
 });
 
+describe('reads of personal data', () => {
+  it('are audited per party with the fields read, the reader and the request; reads without personal fields are not', async () => {
+    const reader = await createTenant(server.runtime, uniqueSlug('spine-read'));
+    const readerDb = server.runtime.tenantClients.forSchema(reader.schemaName);
+    const ids = [randomUUID(), randomUUID()];
+    for (const [i, id] of ids.entries()) await readerDb.party.create({ data: { id, kind: 'PERSON', legalName: `Person ${i}`, email: `p${i}@example.test` } });
+    const token = await devToken(server.runtime, 'underwriter', reader.slug);
+    const quiet = await gql(server.gateway, '{ parties(first: 10) { edges { node { id kind createdAt } } } }', { token });
+    expect(quiet.errors).toBeUndefined();
+    expect(await readerDb.auditRecord.count({ where: { action: 'party.personalData.read' } })).toBe(0);
+
+    const read = await gql(server.gateway, '{ parties(first: 10) { edges { node { legalName email } } } }', { token, headers: { 'x-request-id': 'req-personal-read' } });
+    expect(read.data!['parties'].edges).toHaveLength(2);
+    const records = await readerDb.auditRecord.findMany({ where: { action: 'party.personalData.read' }, orderBy: { entityId: 'asc' } });
+    expect(records.map((r) => r.entityId)).toEqual([...ids].sort());
+    for (const record of records) {
+      expect(record).toMatchObject({ entityType: 'Party', actor: `dev-user:underwriter@${reader.slug}`, roles: ['underwriter'], requestId: 'req-personal-read', after: { fieldsRead: ['email', 'legalName'] } });
+    }
+    expect((await verifyAuditChain(server.runtime.pool, server.runtime.settler, reader.schemaName)).intact).toBe(true);
+  });
+});
+
 describe('settling after commit', () => {
   it('commands of one tenant committing at once get one unforked chain, distinct cursors, and each aggregate\'s events in command order', async () => {
     const busy = await createTenant(server.runtime, uniqueSlug('spine-busy'));

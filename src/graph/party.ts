@@ -3,6 +3,29 @@ import { builder } from './builder.js';
 import type { GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
+import DataLoader from 'dataloader';
+import { commandOf } from './context.js';
+import { recordPersonalDataReads } from '../tenancy/personalData.js';
+
+/** Per request: the party fields read, recorded in one audit command per batch (src/tenancy/personalData.ts). */
+const personalReads = new WeakMap<GraphContext, DataLoader<string, true>>();
+function recordRead(context: GraphContext, partyId: string, field: string): Promise<true> {
+  let loader = personalReads.get(context);
+  if (!loader) {
+    loader = new DataLoader<string, true>(async (keys) => {
+      const fields = new Map<string, string[]>();
+      for (const key of keys) {
+        const [id, name] = key.split('|') as [string, string];
+        fields.set(id, [...(fields.get(id) ?? []), name]);
+      }
+      await recordPersonalDataReads(context.runtime.tenantClients.forSchema(context.tenant!.schemaName), commandOf(context),
+        [...fields].map(([id, names]) => ({ partyId: id, fields: names })));
+      return keys.map(() => true as const);
+    });
+    personalReads.set(context, loader);
+  }
+  return loader.load(`${partyId}|${field}`);
+}
 
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
 
@@ -23,9 +46,9 @@ builder.node(PartyRef, {
   authScopes: { can: 'parties.read' },
   fields: (t) => ({
     kind: t.field({ type: PartyKindEnum, description: 'Person or business.', resolve: (p) => p.kind as 'PERSON' | 'BUSINESS' }),
-    legalName: t.exposeString('legalName', { description: 'Full legal name.' }),
-    email: t.exposeString('email', { nullable: true, description: 'Contact e-mail.' }),
-    phone: t.exposeString('phone', { nullable: true, description: 'Contact phone, E.164.' }),
+    legalName: t.string({ description: 'Full legal name. Reading it is audited.', resolve: async (p, _args, context) => (await recordRead(context, p.id, 'legalName'), p.legalName) }),
+    email: t.string({ nullable: true, description: 'Contact e-mail. Reading it is audited.', resolve: async (p, _args, context) => (await recordRead(context, p.id, 'email'), p.email) }),
+    phone: t.string({ nullable: true, description: 'Contact phone, E.164. Reading it is audited.', resolve: async (p, _args, context) => (await recordRead(context, p.id, 'phone'), p.phone) }),
     createdAt: t.field({ type: 'DateTime', description: 'When the lender first recorded it.', resolve: (p) => p.createdAt }),
   }),
 });

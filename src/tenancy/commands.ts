@@ -25,9 +25,17 @@ export interface EventDraft {
   payload: Record<string, unknown>;
 }
 
+export interface AuditDraft {
+  entityType: string;
+  entityId: string;
+  before?: unknown;
+  after?: unknown;
+}
+
 export interface Outcome<T> {
   result: T;
-  audit: { entityType: string; entityId: string; before?: unknown; after?: unknown };
+  /** What the audit trail records: one entry, or one per entity touched (e.g. each party whose data was read). */
+  audit: AuditDraft | AuditDraft[];
   events: EventDraft[];
   /** What an idempotent replay needs to rebuild the result (never secrets). */
   replay?: Record<string, unknown>;
@@ -102,7 +110,11 @@ export async function runCommand<T>(
       id: randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: event.aggregateId,
       partnerScope: event.partnerScope ?? null, payload: asJson(event.payload),
     }));
-    const json = (value: unknown) => (value === undefined ? null : JSON.stringify(asJson(value)));
+    const audits = (Array.isArray(outcome.audit) ? outcome.audit : [outcome.audit]).map((entry) => ({
+      entityType: entry.entityType, entityId: entry.entityId,
+      ...(entry.before === undefined || entry.before === null ? {} : { before: asJson(entry.before) }),
+      ...(entry.after === undefined || entry.after === null ? {} : { after: asJson(entry.after) }),
+    }));
     await tx.$queryRawUnsafe(
       `WITH events AS (
          INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
@@ -111,14 +123,14 @@ export async function runCommand<T>(
          RETURNING 1
        ), audit AS (
          INSERT INTO ${schema}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
-         VALUES ($2::timestamptz, $4, $5::text[], $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13)
+         SELECT $2::timestamptz, $4, $5::text[], $6, $7, $8, a->>'entityType', a->>'entityId', a->'before', a->'after', $10
+           FROM jsonb_array_elements($9::jsonb) WITH ORDINALITY AS drafts(a, n) ORDER BY n
          RETURNING 1
        )
        -- A wake-up, not the event: delivered to every process's listener only if this transaction commits.
-       SELECT 1 AS recorded FROM audit, LATERAL (SELECT pg_notify($14, $15) WHERE $16::boolean) AS wake`,
+       SELECT 1 AS recorded FROM (SELECT count(*) FROM audit) AS recorded, LATERAL (SELECT pg_notify($11, $12) WHERE $13::boolean) AS wake`,
       command.tenant, command.now.toISOString(), JSON.stringify(events),
-      actor.subject, actor.roles, actor.partner, actor.clientId, command.action, outcome.audit.entityType, outcome.audit.entityId,
-      json(outcome.audit.before), json(outcome.audit.after), actor.requestId,
+      actor.subject, actor.roles, actor.partner, actor.clientId, command.action, JSON.stringify(audits), actor.requestId,
       COMMIT_CHANNEL, schemaForSlug(command.tenant), !command.settle,
     );
     return outcome.result;
