@@ -8,6 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
+import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
@@ -83,7 +84,18 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   // Strict routing keeps /explorer and /explorer/ apart (the first redirects to the second).
   app.set('strict routing', true);
   const httpServer = http.createServer(app);
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  const websocketLimit = websocketCap(config.MAX_WEBSOCKET_CONNECTIONS, config.PG_POOL_MAX);
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    verifyClient: (_info, accept) => {
+      if (wsServer.clients.size < websocketLimit) return accept(true);
+      log.warn({ limit: websocketLimit }, 'WebSocket refused: this process holds its maximum');
+      accept(false, 503, 'at capacity; retry on another replica', { 'Retry-After': '5' });
+    },
+  });
+  // Errors after start-up (e.g. accept failing) are logged, never left to crash the process.
+  httpServer.on('error', (error) => log.error({ err: { message: error.message } }, 'HTTP server error'));
   const sockets = new Set<import('node:net').Socket>();
   httpServer.on('connection', (socket) => {
     sockets.add(socket);

