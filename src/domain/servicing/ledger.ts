@@ -1,0 +1,201 @@
+// Double-entry bookkeeping for loans, as pure functions: which accounts a financial event moves, and the
+// balances (trial balance, a loan's sub-ledger) that a list of journals adds up to. Every journal balances per
+// currency by construction and is refused otherwise; corrections are new journals (`reversal`), never edits.
+// Services around this store journals append-only and post them in the event's own transaction.
+import { InvalidField } from '../../errors.js';
+import { Decimal, minorUnits } from '../money.js';
+
+export type AccountKind = 'asset' | 'liability' | 'equity' | 'income' | 'expense';
+
+/** What an account is for, in a lender's words; products map each role to one of the tenant's accounts. */
+export type AccountRole =
+  | 'cash'
+  | 'principalReceivable'
+  | 'interestReceivable'
+  | 'feeReceivable'
+  | 'penaltyReceivable'
+  | 'interestIncome'
+  | 'feeIncome'
+  | 'penaltyIncome'
+  /** Money received beyond what is owed, held for the borrower until applied or refunded. */
+  | 'excess'
+  /** For later milestones: write-off and co-lenders' shares. */
+  | 'writeOffExpense'
+  | 'colenderPayable';
+
+export interface Account {
+  code: string;
+  name: string;
+  kind: AccountKind;
+  role: AccountRole;
+}
+
+/** The chart every tenant starts with; a tenant may add accounts and map products to them. */
+export const STANDARD_CHART: readonly Account[] = [
+  { code: '1000', name: 'Cash and settlement', kind: 'asset', role: 'cash' },
+  { code: '1100', name: 'Loan principal receivable', kind: 'asset', role: 'principalReceivable' },
+  { code: '1110', name: 'Interest receivable', kind: 'asset', role: 'interestReceivable' },
+  { code: '1120', name: 'Fee receivable', kind: 'asset', role: 'feeReceivable' },
+  { code: '1130', name: 'Penalty receivable', kind: 'asset', role: 'penaltyReceivable' },
+  { code: '2100', name: 'Borrower excess and suspense', kind: 'liability', role: 'excess' },
+  { code: '2200', name: 'Payable to co-lenders', kind: 'liability', role: 'colenderPayable' },
+  { code: '4000', name: 'Interest income', kind: 'income', role: 'interestIncome' },
+  { code: '4100', name: 'Fee income', kind: 'income', role: 'feeIncome' },
+  { code: '4200', name: 'Penalty income', kind: 'income', role: 'penaltyIncome' },
+  { code: '5100', name: 'Loans written off', kind: 'expense', role: 'writeOffExpense' },
+];
+
+/** A product's mapping: the account code used for each role (the standard chart's unless the product says). */
+export type AccountMapping = Readonly<Record<AccountRole, string>>;
+
+export const STANDARD_MAPPING: AccountMapping = Object.fromEntries(STANDARD_CHART.map((a) => [a.role, a.code])) as AccountMapping;
+
+export type Component = 'principal' | 'interest' | 'fee' | 'penalty';
+
+const RECEIVABLE: Record<Component, AccountRole> = {
+  principal: 'principalReceivable', interest: 'interestReceivable', fee: 'feeReceivable', penalty: 'penaltyReceivable',
+};
+const INCOME: Record<Exclude<Component, 'principal'>, AccountRole> = { interest: 'interestIncome', fee: 'feeIncome', penalty: 'penaltyIncome' };
+
+export type ComponentAmounts = Readonly<Record<Component, Decimal>>;
+
+/** The financial events of a loan's life that post to the ledger. */
+export type FinancialEvent =
+  /** Money paid out: the borrower owes principal (+ a financed fee); a deducted fee is kept back from the payout. */
+  | { kind: 'disbursement'; principal: Decimal; feeFinanced: Decimal; feeDeducted: Decimal }
+  /** Interest, fees or penalties fall due (recognised as income when they become owed). */
+  | { kind: 'chargesDue'; interest: Decimal; fee: Decimal; penalty: Decimal }
+  /** A repayment as its allocation applied it, plus what it left as excess. */
+  | { kind: 'repayment'; allocated: ComponentAmounts; excess: Decimal }
+  /** Forgiving an amount owed: the income it had recognised is taken back. */
+  | { kind: 'waiver'; component: Exclude<Component, 'principal'>; amount: Decimal }
+  /** Paying excess back to the borrower. */
+  | { kind: 'refund'; amount: Decimal };
+
+export interface JournalLine {
+  account: string;
+  debit: Decimal;
+  credit: Decimal;
+}
+
+export interface Journal {
+  loanId: string;
+  currency: string;
+  /** The business date the journal is effective on (value date for repayments). */
+  valueDate: string;
+  lines: JournalLine[];
+}
+
+const ZERO = new Decimal(0);
+
+function money(value: Decimal, currency: string, field: string): Decimal {
+  if (value.isNegative()) throw new InvalidField(field, `${field} must not be negative`);
+  if (value.decimalPlaces() > minorUnits(currency)) throw new InvalidField(field, `${field} has more decimals than ${currency} allows`);
+  return value;
+}
+
+/** The balanced journal an event posts. Lines with no amount are left out; an event that moves nothing posts nothing. */
+export function journalFor(event: FinancialEvent, context: { loanId: string; currency: string; valueDate: string; accounts?: AccountMapping }): Journal {
+  const accounts = context.accounts ?? STANDARD_MAPPING;
+  const { currency } = context;
+  const lines: JournalLine[] = [];
+  const debit = (role: AccountRole, amount: Decimal) => lines.push({ account: accounts[role], debit: amount, credit: ZERO });
+  const credit = (role: AccountRole, amount: Decimal) => lines.push({ account: accounts[role], debit: ZERO, credit: amount });
+  switch (event.kind) {
+    case 'disbursement': {
+      const principal = money(event.principal, currency, 'principal');
+      const financed = money(event.feeFinanced, currency, 'feeFinanced');
+      const deducted = money(event.feeDeducted, currency, 'feeDeducted');
+      if (deducted.greaterThan(principal)) throw new InvalidField('feeDeducted', 'feeDeducted cannot exceed the principal');
+      debit('principalReceivable', principal.plus(financed));
+      credit('cash', principal.minus(deducted));
+      credit('feeIncome', financed.plus(deducted));
+      break;
+    }
+    case 'chargesDue':
+      for (const component of ['interest', 'fee', 'penalty'] as const) {
+        const amount = money(event[component], currency, component);
+        debit(RECEIVABLE[component], amount);
+        credit(INCOME[component], amount);
+      }
+      break;
+    case 'repayment': {
+      let received = money(event.excess, currency, 'excess');
+      for (const component of ['penalty', 'fee', 'interest', 'principal'] as const) {
+        const amount = money(event.allocated[component], currency, `allocated.${component}`);
+        credit(RECEIVABLE[component], amount);
+        received = received.plus(amount);
+      }
+      credit('excess', event.excess);
+      debit('cash', received);
+      break;
+    }
+    case 'waiver': {
+      const amount = money(event.amount, currency, 'amount');
+      debit(INCOME[event.component], amount);
+      credit(RECEIVABLE[event.component], amount);
+      break;
+    }
+    case 'refund': {
+      const amount = money(event.amount, currency, 'amount');
+      debit('excess', amount);
+      credit('cash', amount);
+      break;
+    }
+  }
+  const journal = { loanId: context.loanId, currency, valueDate: context.valueDate, lines: lines.filter((l) => !l.debit.isZero() || !l.credit.isZero()) };
+  assertBalanced(journal);
+  return journal;
+}
+
+/** A correction: the same lines with debits and credits swapped, effective on its own date. */
+export function reversal(journal: Journal, valueDate: string): Journal {
+  return { ...journal, valueDate, lines: journal.lines.map((l) => ({ account: l.account, debit: l.credit, credit: l.debit })) };
+}
+
+export function assertBalanced(journal: Journal): void {
+  const debits = journal.lines.reduce((sum, l) => sum.plus(l.debit), ZERO);
+  const credits = journal.lines.reduce((sum, l) => sum.plus(l.credit), ZERO);
+  if (!debits.equals(credits)) throw new Error(`journal does not balance: debits ${debits.toFixed()} ≠ credits ${credits.toFixed()} ${journal.currency}`);
+}
+
+export interface TrialBalanceRow {
+  account: string;
+  currency: string;
+  debits: Decimal;
+  credits: Decimal;
+  /** Debits less credits: positive for assets and expenses in good order, negative for liabilities and income. */
+  balance: Decimal;
+}
+
+/** Every account's totals over the journals effective on or before `asOf`, per currency, by account code. */
+export function trialBalance(journals: readonly Journal[], asOf: string): TrialBalanceRow[] {
+  const rows = new Map<string, TrialBalanceRow>();
+  for (const journal of journals) {
+    if (journal.valueDate > asOf) continue;
+    for (const line of journal.lines) {
+      const key = `${journal.currency} ${line.account}`;
+      const row = rows.get(key) ?? { account: line.account, currency: journal.currency, debits: ZERO, credits: ZERO, balance: ZERO };
+      row.debits = row.debits.plus(line.debit);
+      row.credits = row.credits.plus(line.credit);
+      row.balance = row.debits.minus(row.credits);
+      rows.set(key, row);
+    }
+  }
+  return [...rows.values()].sort((a, b) => a.currency.localeCompare(b.currency) || a.account.localeCompare(b.account));
+}
+
+/** What one loan owes per component, from its own journals: the loan's sub-ledger. */
+export function loanReceivables(journals: readonly Journal[], loanId: string, asOf: string, accounts: AccountMapping = STANDARD_MAPPING): ComponentAmounts & { excess: Decimal } {
+  const owed = { principal: ZERO, interest: ZERO, fee: ZERO, penalty: ZERO, excess: ZERO };
+  for (const journal of journals) {
+    if (journal.loanId !== loanId || journal.valueDate > asOf) continue;
+    for (const line of journal.lines) {
+      for (const component of ['principal', 'interest', 'fee', 'penalty'] as const) {
+        if (line.account === accounts[RECEIVABLE[component]]) owed[component] = owed[component].plus(line.debit).minus(line.credit);
+      }
+      if (line.account === accounts.excess) owed.excess = owed.excess.plus(line.credit).minus(line.debit);
+    }
+  }
+  return owed;
+}
