@@ -4,6 +4,7 @@
 // Services around this store journals append-only and post them in the event's own transaction.
 import { InvalidField } from '../../errors.js';
 import { Decimal, minorUnits } from '../money.js';
+import type { Component } from './allocation.js';
 
 export type AccountKind = 'asset' | 'liability' | 'equity' | 'income' | 'expense';
 
@@ -50,7 +51,6 @@ export type AccountMapping = Readonly<Record<AccountRole, string>>;
 
 export const STANDARD_MAPPING: AccountMapping = Object.fromEntries(STANDARD_CHART.map((a) => [a.role, a.code])) as AccountMapping;
 
-export type Component = 'principal' | 'interest' | 'fee' | 'penalty';
 
 const RECEIVABLE: Record<Component, AccountRole> = {
   principal: 'principalReceivable', interest: 'interestReceivable', fee: 'feeReceivable', penalty: 'penaltyReceivable',

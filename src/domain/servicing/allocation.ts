@@ -1,0 +1,409 @@
+// Allocation of one repayment to a loan's instalments: a pure function of what each instalment still owes, the
+// payment, the currency and the product's allocation rule (plain data, snapshotted onto the loan with its terms).
+//
+// Every unit of money ends up in exactly one place: a component of an instalment (a line that says why), the
+// advance (held against instalments not yet due) or the excess (more than the loan owes, refundable). Amounts are
+// whole minor units (bigint) inside, so allocated + advance + excess = payment holds exactly, never to within a
+// rounding error; Decimals are made only for the result.
+//
+// Decisions (also in docs/decisions.md, "Allocation"):
+// - Overdue first: instalments due on or before the value date ("due") are settled before any instalment due
+//   after it ("future"), whatever the rule's component order. Overdue (due before) and due today are one class,
+//   as in Apache Fineract, where both are a "late or on-time" repayment of the instalment.
+// - `order` must name all four components once: a component left out would never be paid while money went to
+//   excess, which no lender wants.
+// - Due instalments: `dueDateFirst` settles them one at a time, oldest first, each in `order` (horizontal);
+//   `componentFirst` settles the first component of `order` on every due instalment, oldest first, before the
+//   next component (vertical).
+// - Future instalments take only the components in `futureOrder` (often just principal: interest not yet due is
+//   not yet earned on a declining balance). When those are all paid, the rest is excess: the loan's schedule is
+//   regenerated from the payment (prepayment, payoff) and what remains is the borrower's money.
+// - `reduceEveryInstalment` spreads each future component pro rata to what each future instalment owes of it,
+//   rounded down to the minor unit; the minor units left over go one each to the instalments with the largest
+//   fractional remainders, the earlier due date winning a tie (largest remainder). No instalment gets more than
+//   it owes: its exact share is below what it owes whenever the money does not cover them all.
+// - `holdAsAdvance` applies nothing to future instalments; it holds up to what they owe (in `futureOrder`
+//   components) as an advance that the next due dates draw on; beyond that it is excess.
+import { InvalidField } from '../../errors.js';
+import { parseDate } from '../calendar.js';
+import { Decimal, isCurrency, minorUnits } from '../money.js';
+
+export const COMPONENTS = ['penalty', 'fee', 'interest', 'principal'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export type AllocationStrategy =
+  /** Horizontal: instalment by instalment, oldest first, each in the rule's component order. */
+  | 'dueDateFirst'
+  /** Vertical: one component across every due instalment (oldest first) before the next component. */
+  | 'componentFirst';
+
+export type FutureInstalments =
+  /** In due-date order, each future instalment in `futureOrder` before the next (Fineract's "in advance"). */
+  | 'payNextInstalments'
+  /** Latest instalment first, each in `futureOrder`: the tenor shortens, the instalment amount stays. */
+  | 'reduceLastInstalments'
+  /** Each `futureOrder` component spread pro rata over every future instalment: the tenor stays. */
+  | 'reduceEveryInstalment'
+  /** Nothing applied to future instalments; kept as an advance for their due dates. */
+  | 'holdAsAdvance';
+
+export interface AllocationRule {
+  /** All four components, each once, in the order due instalments are settled. */
+  order: readonly Component[];
+  strategy: AllocationStrategy;
+  future: FutureInstalments;
+  /** The components future instalments may take, in order; at least one. */
+  futureOrder: readonly Component[];
+}
+
+export type ComponentAmounts = Record<Component, Decimal>;
+
+export interface InstalmentOwing {
+  number: number;
+  dueDate: string;
+  outstanding: ComponentAmounts;
+}
+
+type DecimalInput = Decimal | string;
+
+export interface InstalmentOwingInput {
+  number: number;
+  dueDate: string;
+  outstanding: Partial<Record<Component, DecimalInput>>;
+}
+
+export interface AllocationRequest {
+  currency: string;
+  instalments: readonly InstalmentOwingInput[];
+  payment: { amount: DecimalInput; valueDate: string };
+  rule: AllocationRule;
+}
+
+export interface AllocationLine {
+  instalment: number;
+  dueDate: string;
+  component: Component;
+  amount: Decimal;
+  reason: string;
+}
+
+export interface Allocation {
+  currency: string;
+  payment: Decimal;
+  valueDate: string;
+  /** In the order the money was applied. */
+  lines: AllocationLine[];
+  /** What went to each component over all instalments. */
+  totals: ComponentAmounts;
+  allocated: Decimal;
+  /** Held against instalments not yet due (only with `holdAsAdvance`). */
+  advance: Decimal;
+  /** Beyond everything the loan owes under the rule: the borrower's money, refundable. */
+  excess: Decimal;
+  /** Why money was held, when it was: `advance` and `excess` explain themselves like the lines. */
+  held: { advance?: string; excess?: string };
+  /** Every instalment, in the order given, with what it still owes after this payment. */
+  instalments: InstalmentOwing[];
+}
+
+// Lenders' classic rules, named as they name them. Fineract's strategy each one matches is cited beside it and
+// in docs/decisions.md ("Allocation").
+
+/** Fineract "Penalties, Fees, Interest, Principal order" (mifos-standard-strategy; Creocore behaves the same). */
+export const PENALTIES_FEES_INTEREST_PRINCIPAL: AllocationRule = Object.freeze({
+  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
+  strategy: 'dueDateFirst',
+  future: 'payNextInstalments',
+  futureOrder: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
+});
+
+/** Fineract "Interest, Principal, Penalties, Fees Order". */
+export const INTEREST_PRINCIPAL_PENALTIES_FEES: AllocationRule = Object.freeze({
+  order: Object.freeze(['interest', 'principal', 'penalty', 'fee'] as const),
+  strategy: 'dueDateFirst',
+  future: 'payNextInstalments',
+  futureOrder: Object.freeze(['interest', 'principal', 'penalty', 'fee'] as const),
+});
+
+/** Fineract "Principal, Interest, Penalties, Fees Order". */
+export const PRINCIPAL_INTEREST_PENALTIES_FEES: AllocationRule = Object.freeze({
+  order: Object.freeze(['principal', 'interest', 'penalty', 'fee'] as const),
+  strategy: 'dueDateFirst',
+  future: 'payNextInstalments',
+  futureOrder: Object.freeze(['principal', 'interest', 'penalty', 'fee'] as const),
+});
+
+/** Fineract "Due penalty, fee, interest, principal, In advance principal, penalty, fee, interest". */
+export const DUE_PENALTY_FEE_INTEREST_PRINCIPAL_IN_ADVANCE_PRINCIPAL_PENALTY_FEE_INTEREST: AllocationRule = Object.freeze({
+  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
+  strategy: 'dueDateFirst',
+  future: 'payNextInstalments',
+  futureOrder: Object.freeze(['principal', 'penalty', 'fee', 'interest'] as const),
+});
+
+/** Fineract "Due penalty, interest, principal, fee, In advance penalty, interest, principal, fee". */
+export const DUE_PENALTY_INTEREST_PRINCIPAL_FEE_IN_ADVANCE_PENALTY_INTEREST_PRINCIPAL_FEE: AllocationRule = Object.freeze({
+  order: Object.freeze(['penalty', 'interest', 'principal', 'fee'] as const),
+  strategy: 'dueDateFirst',
+  future: 'payNextInstalments',
+  futureOrder: Object.freeze(['penalty', 'interest', 'principal', 'fee'] as const),
+});
+
+/**
+ * Overdue and due charges and interest on every due instalment before any principal (the Reserve Bank of
+ * India's rule as Fineract's "RBI (India)" / "Overdue/Due Fee/Int,Principal" strategy applies it); money left
+ * then repays principal of the next instalments in turn. Fineract settles penalty, fee and interest of one due
+ * instalment before the next one's penalty; here all due penalties come before all due fees. The two agree
+ * whenever at most one kind of charge is owed (see the RBI example in the tests).
+ */
+export const OVERDUE_INTEREST_BEFORE_PRINCIPAL_RBI: AllocationRule = Object.freeze({
+  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
+  strategy: 'componentFirst',
+  future: 'payNextInstalments',
+  futureOrder: Object.freeze(['principal'] as const),
+});
+
+/** Everything due first, penalties to principal per instalment; a prepayment shortens the tenor. */
+export const PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_TENOR: AllocationRule = Object.freeze({
+  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
+  strategy: 'dueDateFirst',
+  future: 'reduceLastInstalments',
+  futureOrder: Object.freeze(['principal'] as const),
+});
+
+/** Everything due first, penalties to principal per instalment; a prepayment lowers every later instalment. */
+export const PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_INSTALMENT: AllocationRule = Object.freeze({
+  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
+  strategy: 'dueDateFirst',
+  future: 'reduceEveryInstalment',
+  futureOrder: Object.freeze(['principal'] as const),
+});
+
+/** Everything due first, penalties to principal per instalment; money paid early waits for its due dates. */
+export const PENALTIES_FEES_INTEREST_PRINCIPAL_HOLD_ADVANCE: AllocationRule = Object.freeze({
+  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
+  strategy: 'dueDateFirst',
+  future: 'holdAsAdvance',
+  futureOrder: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
+});
+
+const STRATEGIES: readonly AllocationStrategy[] = ['dueDateFirst', 'componentFirst'];
+const FUTURES: readonly FutureInstalments[] = ['payNextInstalments', 'reduceLastInstalments', 'reduceEveryInstalment', 'holdAsAdvance'];
+
+function componentList(value: unknown, field: string, allFour: boolean): Component[] {
+  if (!Array.isArray(value) || value.length === 0) throw new InvalidField(field, `${field} must list components`);
+  const seen = new Set<Component>();
+  for (const item of value) {
+    if (!(COMPONENTS as readonly unknown[]).includes(item)) {
+      throw new InvalidField(field, `${field}: unknown component ${String(item)}; components are penalty, fee, interest and principal`);
+    }
+    if (seen.has(item as Component)) throw new InvalidField(field, `${field} names ${String(item)} twice`);
+    seen.add(item as Component);
+  }
+  if (allFour && seen.size !== COMPONENTS.length) {
+    throw new InvalidField(field, `${field} must name penalty, fee, interest and principal, each once`);
+  }
+  return value as Component[];
+}
+
+/** Throws InvalidField naming the first part of the rule that cannot allocate a payment. */
+export function assertValidAllocationRule(rule: AllocationRule, prefix = 'rule'): void {
+  if (rule === null || typeof rule !== 'object') throw new InvalidField(prefix, 'an allocation rule is required');
+  componentList(rule.order, `${prefix}.order`, true);
+  if (!STRATEGIES.includes(rule.strategy)) throw new InvalidField(`${prefix}.strategy`, 'strategy must be dueDateFirst or componentFirst');
+  if (!FUTURES.includes(rule.future)) {
+    throw new InvalidField(`${prefix}.future`, 'future must be payNextInstalments, reduceLastInstalments, reduceEveryInstalment or holdAsAdvance');
+  }
+  componentList(rule.futureOrder, `${prefix}.futureOrder`, false);
+}
+
+function toMinor(value: DecimalInput | undefined, scale: Decimal, places: number, currency: string, field: string): bigint {
+  let amount: Decimal;
+  try {
+    amount = new Decimal(value ?? 0);
+  } catch {
+    throw new InvalidField(field, `${field} must be an amount`);
+  }
+  if (!amount.isFinite() || amount.isNegative() || amount.decimalPlaces() > places) {
+    throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
+  }
+  return BigInt(amount.times(scale).toFixed(0));
+}
+
+function assertDate(text: unknown, field: string): string {
+  try {
+    parseDate(text as string);
+  } catch {
+    throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
+  }
+  return text as string;
+}
+
+interface Owing {
+  index: number;
+  number: number;
+  dueDate: string;
+  owed: Record<Component, bigint>;
+}
+
+function listed(components: readonly Component[]): string {
+  return components.join(', ');
+}
+
+/** "penalty, fee and interest". */
+function inWords(components: readonly Component[]): string {
+  return components.length < 2 ? components.join('') : `${components.slice(0, -1).join(', ')} and ${components.at(-1)!}`;
+}
+
+function before(component: Component, order: readonly Component[]): string {
+  const earlier = order.slice(0, order.indexOf(component));
+  return earlier.length === 0 ? `${component} first` : `${component} after ${inWords(earlier)}`;
+}
+
+/** Allocates one repayment; the instalments are not changed (the result carries what they owe afterwards). */
+export function allocateRepayment(request: AllocationRequest): Allocation {
+  const { currency, rule } = request;
+  if (!isCurrency(currency)) throw new InvalidField('currency', 'currency must be an ISO 4217 code');
+  assertValidAllocationRule(rule);
+  const places = minorUnits(currency);
+  const scale = new Decimal(10).pow(places);
+  const payment = toMinor(request.payment?.amount, scale, places, currency, 'payment.amount');
+  if (payment === 0n) throw new InvalidField('payment.amount', 'a repayment must be more than zero');
+  const valueDate = assertDate(request.payment.valueDate, 'payment.valueDate');
+  if (!Array.isArray(request.instalments)) throw new InvalidField('instalments', 'instalments must be a list');
+
+  const numbers = new Set<number>();
+  const owing: Owing[] = request.instalments.map((instalment, index) => {
+    const field = `instalments[${index}]`;
+    if (!Number.isInteger(instalment.number) || instalment.number < 1) throw new InvalidField(`${field}.number`, 'an instalment number is a whole number from 1');
+    if (numbers.has(instalment.number)) throw new InvalidField(`${field}.number`, `instalment ${instalment.number} is listed twice`);
+    numbers.add(instalment.number);
+    const dueDate = assertDate(instalment.dueDate, `${field}.dueDate`);
+    const owed = {} as Record<Component, bigint>;
+    for (const component of COMPONENTS) {
+      owed[component] = toMinor(instalment.outstanding?.[component], scale, places, currency, `${field}.outstanding.${component}`);
+    }
+    return { index, number: instalment.number, dueDate, owed };
+  });
+
+  // Due-date order, the instalment number breaking ties, whatever order the caller listed them in.
+  const byDueDate = [...owing].sort((a, b) => (a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : a.number - b.number));
+  const due = byDueDate.filter((i) => i.dueDate <= valueDate);
+  const future = byDueDate.filter((i) => i.dueDate > valueDate);
+
+  const lines: { instalment: Owing; component: Component; amount: bigint; reason: string }[] = [];
+  let remaining = payment;
+  const pay = (instalment: Owing, component: Component, most: bigint, reason: string): void => {
+    const amount = [remaining, most, instalment.owed[component]].reduce((a, b) => (a < b ? a : b));
+    if (amount <= 0n) return;
+    instalment.owed[component] -= amount;
+    remaining -= amount;
+    lines.push({ instalment, component, amount, reason });
+  };
+  const dueness = (i: Owing) => (i.dueDate < valueDate ? `overdue since ${i.dueDate}` : `due today (${i.dueDate})`);
+  const order = rule.order;
+
+  if (rule.strategy === 'dueDateFirst') {
+    for (const instalment of due) {
+      for (const component of order) {
+        pay(instalment, component, remaining, `${dueness(instalment)}; oldest due instalment first, ${before(component, order)} per rule order (${listed(order)})`);
+      }
+    }
+  } else {
+    for (const component of order) {
+      for (const instalment of due) {
+        const earlier = order.slice(0, order.indexOf(component));
+        const after = earlier.length === 0 ? ', before anything else' : `, after all due ${inWords(earlier)}`;
+        pay(instalment, component, remaining, `${dueness(instalment)}; ${component} of every due instalment, oldest first${after}, per rule order (${listed(order)})`);
+      }
+    }
+  }
+
+  const futureOrder = rule.futureOrder;
+  const notDue = (i: Owing) => `not due until ${i.dueDate}; everything due is paid`;
+  let advance = 0n;
+  if (remaining > 0n && future.length > 0) {
+    if (rule.future === 'payNextInstalments') {
+      for (const instalment of future) {
+        for (const component of futureOrder) {
+          pay(instalment, component, remaining, `${notDue(instalment)}, so the next instalment is paid in advance, ${before(component, futureOrder)} (in-advance order ${listed(futureOrder)})`);
+        }
+      }
+    } else if (rule.future === 'reduceLastInstalments') {
+      for (const instalment of [...future].reverse()) {
+        for (const component of futureOrder) {
+          pay(instalment, component, remaining, `${notDue(instalment)}, so the prepayment reduces the last instalments first and shortens the tenor (${listed(futureOrder)})`);
+        }
+      }
+    } else if (rule.future === 'reduceEveryInstalment') {
+      for (const component of futureOrder) {
+        const shares = proRata(remaining, future.map((i) => i.owed[component]));
+        future.forEach((instalment, k) => {
+          pay(instalment, component, shares[k]!, `${notDue(instalment)}, so the prepayment is spread over every future instalment pro rata to its ${component} and keeps the tenor`);
+        });
+      }
+    } else {
+      let owedAhead = 0n;
+      for (const instalment of future) for (const component of futureOrder) owedAhead += instalment.owed[component];
+      advance = remaining < owedAhead ? remaining : owedAhead;
+      remaining -= advance;
+    }
+  }
+  const excess = remaining;
+
+  const toDecimal = (minor: bigint) => new Decimal(minor.toString()).div(scale);
+  const totals = Object.fromEntries(COMPONENTS.map((c) => [c, 0n])) as Record<Component, bigint>;
+  for (const line of lines) totals[line.component] += line.amount;
+  const held: Allocation['held'] = {};
+  if (advance > 0n) held.advance = `instalments from ${future[0]!.dueDate} are not yet due; held as an advance for their due dates, per rule`;
+  if (excess > 0n) {
+    held.excess = future.length > 0 && futureOrder.length < COMPONENTS.length
+      ? `more than everything due and the ${listed(futureOrder)} of future instalments; held as excess, refundable`
+      : 'more than everything the loan owes; held as excess, refundable';
+  }
+  const allocated = payment - advance - excess;
+  return {
+    currency,
+    payment: toDecimal(payment),
+    valueDate,
+    lines: lines.map((line) => ({
+      instalment: line.instalment.number,
+      dueDate: line.instalment.dueDate,
+      component: line.component,
+      amount: toDecimal(line.amount),
+      reason: line.reason,
+    })),
+    totals: Object.fromEntries(COMPONENTS.map((c) => [c, toDecimal(totals[c])])) as ComponentAmounts,
+    allocated: toDecimal(allocated),
+    advance: toDecimal(advance),
+    excess: toDecimal(excess),
+    held,
+    instalments: owing.map((i) => ({
+      number: i.number,
+      dueDate: i.dueDate,
+      outstanding: Object.fromEntries(COMPONENTS.map((c) => [c, toDecimal(i.owed[c])])) as ComponentAmounts,
+    })),
+  };
+}
+
+/**
+ * `money` split pro rata to `owed`, in whole minor units: each share rounded down, the units left over one each
+ * to the largest fractional remainders, the earlier (lower index) winning a tie. Covers everything when money
+ * reaches the total. No share exceeds its owed amount.
+ */
+export function proRata(money: bigint, owed: readonly bigint[]): bigint[] {
+  const total = owed.reduce((a, b) => a + b, 0n);
+  if (total === 0n) return owed.map(() => 0n);
+  if (money >= total) return [...owed];
+  const shares = owed.map((o) => (money * o) / total);
+  const remainders = owed.map((o, k) => ({ k, rest: (money * o) % total }));
+  let left = money - shares.reduce((a, b) => a + b, 0n);
+  remainders.sort((a, b) => (a.rest > b.rest ? -1 : a.rest < b.rest ? 1 : a.k - b.k));
+  for (const { k, rest } of remainders) {
+    if (left === 0n) break;
+    if (rest === 0n) continue;
+    shares[k]! += 1n;
+    left -= 1n;
+  }
+  return shares;
+}
