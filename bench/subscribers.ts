@@ -5,7 +5,6 @@
 // read from the gateway's process are its own. Records them in docs/benchmarks.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,6 +19,7 @@ import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
 import type { FromClients, ToClients } from './subscriberClients.js';
 import type { GatewayMemory } from './gatewayProbe.js';
 import { machine, percentile, recordSection } from './record.js';
+import { freePort } from '../test/support/ports.js';
 
 const { values } = parseArgs({
   options: {
@@ -79,16 +79,6 @@ function cleanUp(): Promise<void> {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().then(() => process.exit(130)));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** What /proc shows of a process: resident memory now and at its peak, open descriptors and their limit. */
 function procStatus(pid: number): { rss: number; hwm: number; fds: number; nofile: number } {

@@ -109,45 +109,25 @@ export interface Allocation {
 // Lenders' classic rules, named as they name them. Fineract's strategy each one matches is cited beside it and
 // in docs/decisions.md ("Allocation").
 
+/** A rule as frozen data; future instalments take components in the same order unless told otherwise. */
+function preset(order: readonly Component[], strategy: AllocationStrategy, future: FutureInstalments, futureOrder: readonly Component[] = order): AllocationRule {
+  return Object.freeze({ order: Object.freeze([...order]), strategy, future, futureOrder: Object.freeze([...futureOrder]) });
+}
+
 /** Fineract "Penalties, Fees, Interest, Principal order" (mifos-standard-strategy; Creocore behaves the same). */
-export const PENALTIES_FEES_INTEREST_PRINCIPAL: AllocationRule = Object.freeze({
-  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
-  strategy: 'dueDateFirst',
-  future: 'payNextInstalments',
-  futureOrder: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
-});
+export const PENALTIES_FEES_INTEREST_PRINCIPAL = preset(['penalty', 'fee', 'interest', 'principal'], 'dueDateFirst', 'payNextInstalments');
 
 /** Fineract "Interest, Principal, Penalties, Fees Order". */
-export const INTEREST_PRINCIPAL_PENALTIES_FEES: AllocationRule = Object.freeze({
-  order: Object.freeze(['interest', 'principal', 'penalty', 'fee'] as const),
-  strategy: 'dueDateFirst',
-  future: 'payNextInstalments',
-  futureOrder: Object.freeze(['interest', 'principal', 'penalty', 'fee'] as const),
-});
+export const INTEREST_PRINCIPAL_PENALTIES_FEES = preset(['interest', 'principal', 'penalty', 'fee'], 'dueDateFirst', 'payNextInstalments');
 
 /** Fineract "Principal, Interest, Penalties, Fees Order". */
-export const PRINCIPAL_INTEREST_PENALTIES_FEES: AllocationRule = Object.freeze({
-  order: Object.freeze(['principal', 'interest', 'penalty', 'fee'] as const),
-  strategy: 'dueDateFirst',
-  future: 'payNextInstalments',
-  futureOrder: Object.freeze(['principal', 'interest', 'penalty', 'fee'] as const),
-});
+export const PRINCIPAL_INTEREST_PENALTIES_FEES = preset(['principal', 'interest', 'penalty', 'fee'], 'dueDateFirst', 'payNextInstalments');
 
 /** Fineract "Due penalty, fee, interest, principal, In advance principal, penalty, fee, interest". */
-export const DUE_PENALTY_FEE_INTEREST_PRINCIPAL_IN_ADVANCE_PRINCIPAL_PENALTY_FEE_INTEREST: AllocationRule = Object.freeze({
-  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
-  strategy: 'dueDateFirst',
-  future: 'payNextInstalments',
-  futureOrder: Object.freeze(['principal', 'penalty', 'fee', 'interest'] as const),
-});
+export const DUE_PENALTY_FEE_INTEREST_PRINCIPAL_IN_ADVANCE_PRINCIPAL_PENALTY_FEE_INTEREST = preset(['penalty', 'fee', 'interest', 'principal'], 'dueDateFirst', 'payNextInstalments', ['principal', 'penalty', 'fee', 'interest']);
 
 /** Fineract "Due penalty, interest, principal, fee, In advance penalty, interest, principal, fee". */
-export const DUE_PENALTY_INTEREST_PRINCIPAL_FEE_IN_ADVANCE_PENALTY_INTEREST_PRINCIPAL_FEE: AllocationRule = Object.freeze({
-  order: Object.freeze(['penalty', 'interest', 'principal', 'fee'] as const),
-  strategy: 'dueDateFirst',
-  future: 'payNextInstalments',
-  futureOrder: Object.freeze(['penalty', 'interest', 'principal', 'fee'] as const),
-});
+export const DUE_PENALTY_INTEREST_PRINCIPAL_FEE_IN_ADVANCE_PENALTY_INTEREST_PRINCIPAL_FEE = preset(['penalty', 'interest', 'principal', 'fee'], 'dueDateFirst', 'payNextInstalments');
 
 /**
  * Overdue and due charges and interest on every due instalment before any principal (the Reserve Bank of
@@ -156,36 +136,16 @@ export const DUE_PENALTY_INTEREST_PRINCIPAL_FEE_IN_ADVANCE_PENALTY_INTEREST_PRIN
  * instalment before the next one's penalty; here all due penalties come before all due fees. The two agree
  * whenever at most one kind of charge is owed (see the RBI example in the tests).
  */
-export const OVERDUE_INTEREST_BEFORE_PRINCIPAL_RBI: AllocationRule = Object.freeze({
-  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
-  strategy: 'componentFirst',
-  future: 'payNextInstalments',
-  futureOrder: Object.freeze(['principal'] as const),
-});
+export const OVERDUE_INTEREST_BEFORE_PRINCIPAL_RBI = preset(['penalty', 'fee', 'interest', 'principal'], 'componentFirst', 'payNextInstalments', ['principal']);
 
 /** Everything due first, penalties to principal per instalment; a prepayment shortens the tenor. */
-export const PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_TENOR: AllocationRule = Object.freeze({
-  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
-  strategy: 'dueDateFirst',
-  future: 'reduceLastInstalments',
-  futureOrder: Object.freeze(['principal'] as const),
-});
+export const PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_TENOR = preset(['penalty', 'fee', 'interest', 'principal'], 'dueDateFirst', 'reduceLastInstalments', ['principal']);
 
 /** Everything due first, penalties to principal per instalment; a prepayment lowers every later instalment. */
-export const PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_INSTALMENT: AllocationRule = Object.freeze({
-  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
-  strategy: 'dueDateFirst',
-  future: 'reduceEveryInstalment',
-  futureOrder: Object.freeze(['principal'] as const),
-});
+export const PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_INSTALMENT = preset(['penalty', 'fee', 'interest', 'principal'], 'dueDateFirst', 'reduceEveryInstalment', ['principal']);
 
 /** Everything due first, penalties to principal per instalment; money paid early waits for its due dates. */
-export const PENALTIES_FEES_INTEREST_PRINCIPAL_HOLD_ADVANCE: AllocationRule = Object.freeze({
-  order: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
-  strategy: 'dueDateFirst',
-  future: 'holdAsAdvance',
-  futureOrder: Object.freeze(['penalty', 'fee', 'interest', 'principal'] as const),
-});
+export const PENALTIES_FEES_INTEREST_PRINCIPAL_HOLD_ADVANCE = preset(['penalty', 'fee', 'interest', 'principal'], 'dueDateFirst', 'holdAsAdvance');
 
 const STRATEGIES: readonly AllocationStrategy[] = ['dueDateFirst', 'componentFirst'];
 const FUTURES: readonly FutureInstalments[] = ['payNextInstalments', 'reduceLastInstalments', 'reduceEveryInstalment', 'holdAsAdvance'];
