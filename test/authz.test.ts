@@ -39,6 +39,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'tenant.settings.read': (token) => query(token, '{ currentTenant { slug businessDate } }'),
   'parties.read': (token) => query(token, '{ parties(first: 1) { edges { node { legalName } } } }'),
   'products.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code } } } }'),
+  'products.manage': (token) => query(token, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "14.9" }) { code } }'),
   'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
   'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } } }'),
   'webhooks.read': (token) => query(token, '{ webhookDeliveries(first: 1) { edges { node { status } } } webhookEndpoints(first: 1) { edges { node { url } } } }'),

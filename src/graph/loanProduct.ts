@@ -1,7 +1,10 @@
-// LoanProduct: the catalogue of what the lender offers. Product terms and versions arrive with servicing.
+// LoanProduct: the catalogue of what the lender offers, each product with versioned terms (src/tenancy/loanProducts.ts).
 import { builder } from './builder.js';
-import { money } from '../domain/money.js';
-import type { GraphContext } from './context.js';
+import { Decimal, money } from '../domain/money.js';
+import { commandOf, type GraphContext } from './context.js';
+import { badInput, InvalidField } from '../errors.js';
+import { generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
+import { productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../tenancy/loanProducts.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 
@@ -40,4 +43,156 @@ builder.queryField('loanProducts', (t) =>
         }),
       ),
   }, ...connectionTypes('LoanProduct')),
+);
+
+// Versions, terms and schedule previews. A partner previews what a borrower would repay before applying.
+const LoanTermsRef = builder.objectRef<ProductVersion>('LoanTerms').implement({
+  description: 'The terms a product version books loans with, and how it allocates repayments.',
+  authScopes: { can: 'products.read' },
+  fields: (t) => ({
+    version: t.exposeInt('version', { description: 'The product version these terms belong to.' }),
+    annualRatePercent: t.field({ type: 'Decimal', description: 'Nominal annual rate in percent ("14.9").', resolve: (v) => v.terms.annualRatePercent.toString() }),
+    interestType: t.string({ description: '`declining-balance` or `flat`.', resolve: (v) => v.terms.interestType }),
+    amortization: t.string({ description: '`equal-instalments`, `equal-principal`, `bullet` or `interest-only`.', resolve: (v) => v.terms.amortization.kind }),
+    interestOnlyPeriods: t.int({ nullable: true, description: 'With `interest-only`: how many instalments pay interest only.', resolve: (v) => (v.terms.amortization.kind === 'interest-only' ? v.terms.amortization.periods : null) }),
+    interestCalculation: t.string({ description: '`per-repayment-period` or `per-day`.', resolve: (v) => v.terms.interestCalculation }),
+    repaymentEvery: t.int({ description: 'Repayments fall every this many `repaymentUnit`s.', resolve: (v) => v.terms.repaymentEvery.every }),
+    repaymentUnit: t.string({ description: '`days`, `weeks` or `months`.', resolve: (v) => v.terms.repaymentEvery.unit }),
+    numberOfRepayments: t.int({ description: 'Default number of repayments.', resolve: (v) => v.terms.numberOfRepayments }),
+    daysInYear: t.string({ description: '`actual`, `360`, `364` or `365`.', resolve: (v) => String(v.terms.daysInYear) }),
+    daysInMonth: t.string({ description: '`actual` or `30`.', resolve: (v) => String(v.terms.daysInMonth) }),
+    graceOnPrincipalPeriods: t.int({ description: 'First instalments that repay no principal.', resolve: (v) => v.terms.grace.principalPeriods }),
+    graceOnInterestPeriods: t.int({ description: 'First instalments whose interest is deferred to the next one.', resolve: (v) => v.terms.grace.interestPeriods }),
+    instalmentMultiple: t.field({ type: 'Decimal', description: 'Instalments are rounded to a multiple of this.', resolve: (v) => v.terms.instalmentMultiple.toString() }),
+    roundingMode: t.string({ description: '`half-even`, `half-up`, `down` or `up`.', resolve: (v) => v.terms.roundingMode }),
+    feePerInstalment: t.field({ type: 'Money', description: 'Fee due with every instalment.', resolve: (v) => money(v.terms.fees.perInstalment, v.terms.currency) }),
+    allocationOrder: t.stringList({ description: 'Components of due instalments in the order repayments settle them.', resolve: (v) => [...v.allocation.order] }),
+    allocationStrategy: t.string({ description: '`dueDateFirst` (instalment by instalment) or `componentFirst`.', resolve: (v) => v.allocation.strategy }),
+    allocationFuture: t.string({ description: 'What money beyond what is due does: `payNextInstalments`, `reduceLastInstalments`, `reduceEveryInstalment` or `holdAsAdvance`.', resolve: (v) => v.allocation.future }),
+    createdAt: t.field({ type: 'DateTime', description: 'When this version was made.', resolve: (v) => v.createdAt }),
+  }),
+});
+
+const ScheduledInstalmentRef = builder.objectRef<Instalment & { currency: string }>('ScheduledInstalment').implement({
+  description: 'One instalment of a repayment schedule.',
+  authScopes: { can: 'products.read' },
+  fields: (t) => ({
+    number: t.exposeInt('number', { description: '1 for the first.' }),
+    dueDate: t.field({ type: 'Date', description: 'When it falls due.', resolve: (i) => i.dueDate }),
+    principal: t.field({ type: 'Money', description: 'Principal part.', resolve: (i) => money(i.principal, i.currency) }),
+    interest: t.field({ type: 'Money', description: 'Interest part.', resolve: (i) => money(i.interest, i.currency) }),
+    fee: t.field({ type: 'Money', description: 'Fees due with it.', resolve: (i) => money(i.fee, i.currency) }),
+    total: t.field({ type: 'Money', description: 'What falls due.', resolve: (i) => money(i.total, i.currency) }),
+    outstandingPrincipal: t.field({ type: 'Money', description: 'Principal still owed once it is paid.', resolve: (i) => money(i.outstandingPrincipal, i.currency) }),
+  }),
+});
+
+const SchedulePreviewRef = builder.objectRef<{ version: number; schedule: Schedule }>('SchedulePreview').implement({
+  description: 'The schedule a loan would be booked with under the product\'s current terms.',
+  authScopes: { can: 'products.read' },
+  fields: (t) => ({
+    productVersion: t.exposeInt('version', { description: 'The product version it was made with.' }),
+    netDisbursement: t.field({ type: 'Money', description: 'What would be paid out.', resolve: (p) => money(p.schedule.netDisbursement, p.schedule.currency) }),
+    totalInterest: t.field({ type: 'Money', description: 'Interest over the whole loan.', resolve: (p) => money(p.schedule.totals.interest, p.schedule.currency) }),
+    totalRepayable: t.field({ type: 'Money', description: 'Everything the borrower would repay.', resolve: (p) => money(p.schedule.totals.total, p.schedule.currency) }),
+    instalments: t.field({ type: [ScheduledInstalmentRef], description: 'Every instalment.', resolve: (p) => p.schedule.instalments.map((i) => ({ ...i, currency: p.schedule.currency })) }),
+  }),
+});
+
+builder.objectFields(LoanProductRef, (t) => ({
+  currentTerms: t.field({
+    type: LoanTermsRef,
+    description: 'The terms new loans are booked with (its current version).',
+    authScopes: { can: 'products.read' },
+    resolve: async (product, _args, context) => (await productVersion(context.db!, product.id))!,
+  }),
+  termsVersion: t.field({
+    type: LoanTermsRef,
+    nullable: true,
+    description: 'The terms of one version: what loans booked under it keep.',
+    authScopes: { can: 'products.read' },
+    args: { version: t.arg.int({ required: true, description: 'The version number.' }) },
+    resolve: (product, args, context) => productVersion(context.db!, product.id, args.version),
+  }),
+  schedulePreview: t.field({
+    type: SchedulePreviewRef,
+    description: 'The repayment schedule a loan of this amount would have under the current terms.',
+    authScopes: { can: 'products.read' },
+    args: {
+      principal: t.arg({ type: 'Decimal', required: true, description: 'The amount to borrow, in the product\'s currency.' }),
+      numberOfRepayments: t.arg.int({ required: false, description: 'Within the product\'s tenor; its default when omitted.' }),
+      disbursementDate: t.arg({ type: 'Date', required: true, description: 'When it would be paid out.' }),
+      firstRepaymentDate: t.arg({ type: 'Date', required: false, description: 'Sets the repayment day; one period after disbursement when omitted.' }),
+    },
+    resolve: async (product, args, context) => {
+      const version = (await productVersion(context.db!, product.id))!;
+      const principal = new Decimal(String(args.principal));
+      if (principal.lessThan(product.minAmount.toString()) || principal.greaterThan(product.maxAmount.toString())) {
+        throw badInput('principal', `principal must be from ${product.minAmount.toString()} to ${product.maxAmount.toString()} ${product.currency}`);
+      }
+      const repayments = args.numberOfRepayments ?? version.terms.numberOfRepayments;
+      if (version.terms.repaymentEvery.unit === 'months' && (repayments * version.terms.repaymentEvery.every < product.minTenor || repayments * version.terms.repaymentEvery.every > product.maxTenor)) {
+        throw badInput('numberOfRepayments', `the tenor must be from ${product.minTenor} to ${product.maxTenor} months`);
+      }
+      try {
+        const schedule = generateSchedule({ ...version.terms, numberOfRepayments: repayments }, {
+          principal, disbursementDate: String(args.disbursementDate), firstRepaymentDate: args.firstRepaymentDate ? String(args.firstRepaymentDate) : undefined,
+        });
+        return { version: version.version, schedule };
+      } catch (error) {
+        if (error instanceof InvalidField) throw badInput(error.field, error.message);
+        throw error;
+      }
+    },
+  }),
+}));
+
+const ReviseLoanProductTermsInput = builder.inputType('ReviseLoanProductTermsInput', {
+  description: 'A new version of a product\'s terms: what is not given stays as it is. Booked loans keep theirs.',
+  fields: (t) => ({
+    code: t.string({ required: true, description: 'The product.' }),
+    annualRatePercent: t.field({ type: 'Decimal', required: false, description: 'Nominal annual rate in percent.' }),
+    numberOfRepayments: t.int({ required: false, description: 'Default number of repayments.' }),
+    interestType: t.string({ required: false, description: '`declining-balance` or `flat`.' }),
+    interestCalculation: t.string({ required: false, description: '`per-repayment-period` or `per-day`.' }),
+    roundingMode: t.string({ required: false, description: '`half-even`, `half-up`, `down` or `up`.' }),
+    instalmentMultiple: t.field({ type: 'Decimal', required: false, description: 'Round instalments to a multiple of this.' }),
+    feePerInstalment: t.field({ type: 'Decimal', required: false, description: 'Fee due with every instalment.' }),
+    graceOnPrincipalPeriods: t.int({ required: false, description: 'First instalments that repay no principal.' }),
+    graceOnInterestPeriods: t.int({ required: false, description: 'First instalments whose interest is deferred.' }),
+  }),
+});
+
+builder.mutationField('reviseLoanProductTerms', (t) =>
+  t.field({
+    type: LoanProductRef,
+    description: 'Adds a version of the product\'s terms that new loans take from now on; earlier versions and booked loans never change.',
+    authScopes: { can: 'products.manage' },
+    args: { input: t.arg({ type: ReviseLoanProductTermsInput, required: true, description: 'The product and what changes.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = context.runtime.tenantClients.forSchema(context.tenant!.schemaName);
+      const current = await db.loanProduct.findUnique({ where: { code: input.code } });
+      const terms = current ? await productVersion(db, current.id) : null;
+      const revision: TermsRevision = {
+        ...(input.annualRatePercent != null ? { annualRatePercent: String(input.annualRatePercent) } : {}),
+        ...(input.numberOfRepayments != null ? { numberOfRepayments: input.numberOfRepayments } : {}),
+        ...(input.interestType != null ? { interestType: input.interestType as TermsRevision['interestType'] } : {}),
+        ...(input.interestCalculation != null ? { interestCalculation: input.interestCalculation as TermsRevision['interestCalculation'] } : {}),
+        ...(input.roundingMode != null ? { roundingMode: input.roundingMode as TermsRevision['roundingMode'] } : {}),
+        ...(input.instalmentMultiple != null ? { instalmentMultiple: String(input.instalmentMultiple) } : {}),
+        ...(input.feePerInstalment != null ? { fees: { perInstalment: String(input.feePerInstalment), disbursement: terms?.terms.fees.disbursement ?? null } } : {}),
+        ...(input.graceOnPrincipalPeriods != null || input.graceOnInterestPeriods != null ? {
+          grace: { principalPeriods: input.graceOnPrincipalPeriods ?? terms?.terms.grace.principalPeriods ?? 0, interestPeriods: input.graceOnInterestPeriods ?? terms?.terms.grace.interestPeriods ?? 0 },
+        } : {}),
+      };
+      try {
+        const { productId } = await reviseTerms(db, commandOf(context), input.code, revision);
+        return (await db.loanProduct.findUniqueOrThrow({ where: { id: productId } }));
+      } catch (error) {
+        const field: Record<string, string> = { 'fees.perInstalment': 'feePerInstalment', 'grace.principalPeriods': 'graceOnPrincipalPeriods', 'grace.interestPeriods': 'graceOnInterestPeriods' };
+        if (error instanceof InvalidField) throw badInput(`input.${field[error.field] ?? error.field}`, error.message);
+        throw error;
+      }
+    },
+  }),
 );

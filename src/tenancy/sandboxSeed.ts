@@ -3,6 +3,9 @@
 // tenant's schema on the search_path.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { Decimal } from '../domain/money.js';
+import { loanTerms, termsToJson } from '../domain/servicing/product.js';
+import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../domain/servicing/allocation.js';
 
 const PEOPLE = [
   'Amara Okafor', 'Rohan Mehta', 'Lucía Fernández', 'Chen Wei', 'Fatima Al-Sayed', 'Jonas Becker', 'Priya Raman',
@@ -50,11 +53,18 @@ export async function seedSandbox(
 ): Promise<void> {
   const scale = LARGE_UNIT_CURRENCIES[tenant.currency] ?? 1;
   for (const product of PRODUCTS) {
+    const id = seededUuid(tenant.slug, 'product', product.code);
     await client.query(
       `INSERT INTO loan_product (id, code, name, currency, min_amount, max_amount, min_tenor_months, max_tenor_months, annual_rate)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [seededUuid(tenant.slug, 'product', product.code), product.code, product.name, tenant.currency,
+      [id, product.code, product.name, tenant.currency,
         product.minAmount * scale, product.maxAmount * scale, product.minTenor, product.maxTenor, product.annualRate],
+    );
+    // Version 1: the usual monthly equal instalments at the product's rate over its longest tenor.
+    const terms = loanTerms({ currency: tenant.currency, annualRatePercent: new Decimal(product.annualRate).times(100), numberOfRepayments: product.maxTenor });
+    await client.query(
+      `INSERT INTO loan_product_version (product_id, version, terms, allocation, created_by, created_at) VALUES ($1, 1, $2, $3, 'sandbox-seed', $4::date)`,
+      [id, termsToJson(terms), PENALTIES_FEES_INTEREST_PRINCIPAL, tenant.businessDate],
     );
   }
   const parties = [

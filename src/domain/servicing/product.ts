@@ -141,6 +141,18 @@ export function loanTerms(input: LoanTermsInput): LoanTerms {
   return terms;
 }
 
+/** Terms as stored with a product version or a loan: plain JSON, amounts as decimal strings, every field explicit. */
+export function termsToJson(terms: LoanTerms): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(terms)) as Record<string, unknown>;
+}
+
+/** Stored terms back, checked: a version that cannot make a schedule is refused, naming the term. */
+export function termsFromJson(json: unknown): LoanTerms {
+  const terms = loanTerms(json as LoanTermsInput);
+  assertValidTerms(terms);
+  return terms;
+}
+
 /** The smallest amount of the currency: 0.01 for USD, 1 for JPY, 0.001 for KWD. */
 export function minorUnit(currency: string): Decimal {
   return new Decimal(10).pow(-minorUnits(currency));

@@ -1,0 +1,56 @@
+// Product versions: reading the terms new loans are booked with, and revising them. A revision is a new version
+// (the database refuses to change an old one), written as a command with its audit record and event; loans keep
+// the copy of the terms they were booked with, so nothing booked changes.
+import { AppError } from '../errors.js';
+import { termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput } from '../domain/servicing/product.js';
+import { assertValidAllocationRule, type AllocationRule } from '../domain/servicing/allocation.js';
+import type { TenantDb } from './tenantClients.js';
+import { runCommand, type Command } from './commands.js';
+
+export interface ProductVersion {
+  productId: string;
+  version: number;
+  terms: LoanTerms;
+  allocation: AllocationRule;
+  createdAt: Date;
+  createdBy: string;
+}
+
+export async function productVersion(db: TenantDb, productId: string, version?: number): Promise<ProductVersion | null> {
+  const product = await db.loanProduct.findUnique({ where: { id: productId } });
+  if (!product) return null;
+  const row = await db.loanProductVersion.findUnique({ where: { productId_version: { productId, version: version ?? product.currentVersion } } });
+  if (!row) return null;
+  const allocation = row.allocation as unknown as AllocationRule;
+  assertValidAllocationRule(allocation);
+  return { productId, version: row.version, terms: termsFromJson(row.terms), allocation, createdAt: row.createdAt, createdBy: row.createdBy };
+}
+
+/** Changes to the current terms; what is not named stays as it is. */
+export type TermsRevision = Partial<Omit<LoanTermsInput, 'currency'>> & { allocation?: AllocationRule };
+
+export async function reviseTerms(db: TenantDb, command: Omit<Command, 'action'>, code: string, revision: TermsRevision) {
+  const product = await db.loanProduct.findUnique({ where: { code } });
+  if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: 'input.code' });
+  const current = await productVersion(db, product.id);
+  if (!current) throw new Error(`product ${code} has no version ${product.currentVersion}`);
+  const { allocation = current.allocation, ...changes } = revision;
+  const terms = termsFromJson({ ...termsToJson(current.terms), ...JSON.parse(JSON.stringify(changes)) });
+  assertValidAllocationRule(allocation, 'allocation');
+  return runCommand(db, { ...command, action: 'loanProduct.revise' }, async (tx) => {
+    // Taking the product row's lock numbers concurrent revisions one after the other.
+    const locked = await tx.loanProduct.update({ where: { id: product.id }, data: { currentVersion: { increment: 1 } } });
+    const version = await tx.loanProductVersion.create({
+      data: { productId: product.id, version: locked.currentVersion, terms: termsToJson(terms) as object, allocation: allocation as unknown as object, createdBy: command.actor.subject, createdAt: command.now },
+    });
+    // The catalogue's headline rate follows the current version.
+    if (revision.annualRatePercent !== undefined) {
+      await tx.loanProduct.update({ where: { id: product.id }, data: { annualRate: terms.annualRatePercent.div(100).toFixed(6) } });
+    }
+    return {
+      result: { productId: product.id, version: version.version },
+      audit: { entityType: 'LoanProduct', entityId: product.id, before: { version: current.version, terms: termsToJson(current.terms) }, after: { version: version.version, terms: termsToJson(terms) } },
+      events: [{ type: 'loanProduct.revised', aggregateType: 'LoanProduct', aggregateId: product.id, payload: { code, version: version.version } }],
+    };
+  });
+}
