@@ -1,0 +1,257 @@
+// Loan account replay: exact cases on one small loan, arithmetic written out.
+//
+// The loan: USD 1,200 at 12 % a year, 3 monthly instalments, disbursed 2026-01-01, first due 2026-02-01, a fee of
+// 5.00 with every instalment. Periodic rate 1 %; level instalment PMT = 1200 × 0.01 / (1 − 1.01⁻³) = 408.0265 →
+// 408.03.
+//   #1 2026-02-01  interest 1200.00 × 1 % = 12.00   principal 408.03 − 12.00 = 396.03  fee 5  total 413.03  left 803.97
+//   #2 2026-03-01  interest  803.97 × 1 % =  8.04   principal 408.03 −  8.04 = 399.99  fee 5  total 413.03  left 403.98
+//   #3 2026-04-01  interest  403.98 × 1 % =  4.04   principal (the rest)     = 403.98  fee 5  total 413.02  left   0.00
+// Over its life the loan asks for 1,200.00 + 24.08 interest + 15.00 fees = 1,239.08.
+// The rule is "penalties, fees, interest, principal", due-date first, prepayments paying the next instalments.
+import { describe, expect, it } from 'vitest';
+import { InvalidField } from '../../../src/errors.js';
+import { Decimal } from '../../../src/domain/money.js';
+import {
+  PENALTIES_FEES_INTEREST_PRINCIPAL,
+  PENALTIES_FEES_INTEREST_PRINCIPAL_HOLD_ADVANCE,
+  type AllocationRule,
+} from '../../../src/domain/servicing/allocation.js';
+import { loanReceivables, type Journal } from '../../../src/domain/servicing/ledger.js';
+import {
+  daysPastDue,
+  replayLoan,
+  type Amounts,
+  type LoanAccount,
+  type LoanAccountState,
+  type LoanTransaction,
+} from '../../../src/domain/servicing/loanAccount.js';
+import { loanTerms } from '../../../src/domain/servicing/product.js';
+
+const loan = (rule: AllocationRule = PENALTIES_FEES_INTEREST_PRINCIPAL): LoanAccount => ({
+  id: 'loan-1',
+  terms: loanTerms({ currency: 'USD', annualRatePercent: '12', numberOfRepayments: 3, fees: { perInstalment: '5' } }),
+  rule,
+  principal: '1200',
+  disbursementDate: '2026-01-01',
+  firstRepaymentDate: '2026-02-01',
+});
+
+const pay = (id: string, valueDate: string, amount: string): LoanTransaction => ({ kind: 'repayment', id, valueDate, amount, channel: 'bank-transfer', externalRef: `ref-${id}` });
+
+/** [penalty, fee, interest, principal] as text. */
+const amounts = (a: Amounts) => [a.penalty.toFixed(2), a.fee.toFixed(2), a.interest.toFixed(2), a.principal.toFixed(2)];
+const owing = (state: LoanAccountState) => state.instalments.map((i) => amounts(i.outstanding));
+const lines = (state: LoanAccountState, repaymentId: string) =>
+  state.allocations.find((a) => a.repaymentId === repaymentId)!.lines.map((l) => [l.instalment, l.component, l.amount.toFixed(2)]);
+const journalLines = (journal: Journal) => journal.lines.map((l) => [l.account, l.debit.toFixed(2), l.credit.toFixed(2)]);
+
+/** What every case also holds: the sub-ledger from the journals is the replayed receivable and held money. */
+function reconciles(state: LoanAccountState): void {
+  const ledger = loanReceivables(state.journals, state.loanId, state.asOf);
+  expect(amounts(ledger)).toEqual(amounts(state.totals.receivable));
+  expect(ledger.excess.toFixed(2)).toBe(state.held.advance.plus(state.held.excess).toFixed(2));
+  for (const journal of state.journals) {
+    const debits = journal.lines.reduce((s, l) => s.plus(l.debit), new Decimal(0));
+    const credits = journal.lines.reduce((s, l) => s.plus(l.credit), new Decimal(0));
+    expect(debits.toFixed(2)).toBe(credits.toFixed(2));
+  }
+}
+
+const SCHEDULED = [['0.00', '5.00', '12.00', '396.03'], ['0.00', '5.00', '8.04', '399.99'], ['0.00', '5.00', '4.04', '403.98']];
+
+describe('replaying a loan account', () => {
+  it('before anything falls due: the disbursement only, all principal receivable, active', () => {
+    const state = replayLoan(loan(), [], '2026-01-15');
+    expect(state.status).toBe('active');
+    expect(state.daysPastDue).toBe(0);
+    expect(owing(state)).toEqual(SCHEDULED);
+    // Interest and fees are not receivable until they fall due.
+    expect(amounts(state.totals.receivable)).toEqual(['0.00', '0.00', '0.00', '1200.00']);
+    expect(amounts(state.totals.outstanding)).toEqual(['0.00', '15.00', '24.08', '1200.00']);
+    expect(state.journals.map(journalLines)).toEqual([[['1100', '1200.00', '0.00'], ['1000', '0.00', '1200.00']]]);
+    reconciles(state);
+  });
+
+  it('a payment on the due date settles the instalment due today, fee, interest, principal', () => {
+    const state = replayLoan(loan(), [pay('p1', '2026-02-01', '413.03')], '2026-02-10');
+    expect(lines(state, 'p1')).toEqual([[1, 'fee', '5.00'], [1, 'interest', '12.00'], [1, 'principal', '396.03']]);
+    expect(state.allocations[0]!.lines[0]!.reason).toMatch(/due today \(2026-02-01\)/);
+    expect(owing(state)).toEqual([['0.00', '0.00', '0.00', '0.00'], SCHEDULED[1], SCHEDULED[2]]);
+    expect(state.status).toBe('active');
+    // 1200.00 − 396.03 = 803.97 principal left; nothing else receivable until 2026-03-01.
+    expect(amounts(state.totals.receivable)).toEqual(['0.00', '0.00', '0.00', '803.97']);
+    expect(state.journals.slice(1).map(journalLines)).toEqual([
+      [['1110', '12.00', '0.00'], ['4000', '0.00', '12.00'], ['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
+      [['1120', '0.00', '5.00'], ['1110', '0.00', '12.00'], ['1100', '0.00', '396.03'], ['1000', '413.03', '0.00']],
+    ]);
+    reconciles(state);
+  });
+
+  it('unpaid after its due date the loan is overdue, days past due counted from the due date; a late payment cures it', () => {
+    const late = replayLoan(loan(), [], '2026-02-11');
+    expect(late.status).toBe('overdue');
+    expect(late.daysPastDue).toBe(10); // 2026-02-01 → 2026-02-11
+    expect(amounts(late.totals.due)).toEqual(['0.00', '5.00', '12.00', '396.03']);
+    const cured = replayLoan(loan(), [pay('p1', '2026-02-15', '413.03')], '2026-02-16');
+    expect(cured.status).toBe('active');
+    expect(cured.daysPastDue).toBe(0);
+    expect(cured.allocations[0]!.lines[0]!.reason).toMatch(/overdue since 2026-02-01/);
+    reconciles(late);
+    reconciles(cured);
+  });
+
+  it('a partial payment pays fee and interest first and leaves principal overdue', () => {
+    // 100.00 = 5.00 fee + 12.00 interest + 83.00 principal; 396.03 − 83.00 = 313.03 principal still owed.
+    const state = replayLoan(loan(), [pay('p1', '2026-02-01', '100')], '2026-02-05');
+    expect(lines(state, 'p1')).toEqual([[1, 'fee', '5.00'], [1, 'interest', '12.00'], [1, 'principal', '83.00']]);
+    expect(owing(state)[0]).toEqual(['0.00', '0.00', '0.00', '313.03']);
+    expect(state.status).toBe('overdue');
+    expect(state.daysPastDue).toBe(4);
+    expect(amounts(state.totals.receivable)).toEqual(['0.00', '0.00', '0.00', '1117.00']); // 1200 − 83
+    reconciles(state);
+  });
+
+  it('a backdated payment is applied before one that arrived earlier, which then pays the next instalment', () => {
+    const march = pay('march', '2026-03-01', '413.03');
+    const february = pay('feb', '2026-02-01', '413.03');
+    // Before the backdated payment arrives, the March payment settles the overdue February instalment.
+    const before = replayLoan(loan(), [march], '2026-03-05');
+    expect(lines(before, 'march')).toEqual([[1, 'fee', '5.00'], [1, 'interest', '12.00'], [1, 'principal', '396.03']]);
+    expect(before.status).toBe('overdue');
+    // Appended later, valued 2026-02-01: replay applies it first; March's money moves to instalment 2.
+    const after = replayLoan(loan(), [march, february], '2026-03-05');
+    expect(lines(after, 'feb')).toEqual([[1, 'fee', '5.00'], [1, 'interest', '12.00'], [1, 'principal', '396.03']]);
+    expect(lines(after, 'march')).toEqual([[2, 'fee', '5.00'], [2, 'interest', '8.04'], [2, 'principal', '399.99']]);
+    expect(after.allocations.map((a) => a.repaymentId)).toEqual(['feb', 'march']);
+    expect(after.status).toBe('active');
+    // Exactly as if they had arrived in value-date order.
+    expect(after).toEqual(replayLoan(loan(), [february, march], '2026-03-05'));
+    reconciles(after);
+  });
+
+  it('a reversal removes the payment from its entry date on; before it the payment still counts', () => {
+    const transactions: LoanTransaction[] = [pay('p1', '2026-02-01', '413.03'), { kind: 'reversal', id: 'r1', reverses: 'p1', valueDate: '2026-02-20' }];
+    const beforeReversal = replayLoan(loan(), transactions, '2026-02-19');
+    expect(beforeReversal.status).toBe('active');
+    const afterReversal = replayLoan(loan(), transactions, '2026-02-20');
+    expect(afterReversal.status).toBe('overdue');
+    expect(afterReversal.daysPastDue).toBe(19);
+    expect(afterReversal.allocations).toEqual([]);
+    expect(afterReversal).toEqual(replayLoan(loan(), [], '2026-02-20'));
+    reconciles(afterReversal);
+  });
+
+  it('a payment beyond everything owed closes the loan and holds the excess; future interest is recognised as paid', () => {
+    // 413.03 + 413.03 + 413.02 = 1,239.08 pays every instalment; 1,300.00 − 1,239.08 = 60.92 is the borrower's.
+    const state = replayLoan(loan(), [pay('p1', '2026-02-01', '1300')], '2026-02-01');
+    expect(state.status).toBe('closed');
+    expect(owing(state).flat().every((a) => a === '0.00')).toBe(true);
+    expect(state.held.excess.toFixed(2)).toBe('60.92');
+    expect(state.allocations[0]!.reasons.excess).toMatch(/more than everything the loan owes/);
+    // Instalments 2 and 3 are not yet due: their interest and fees are recognised on the payment date.
+    expect(state.journals.slice(2, 4).map(journalLines)).toEqual([
+      [['1110', '8.04', '0.00'], ['4000', '0.00', '8.04'], ['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
+      [['1110', '4.04', '0.00'], ['4000', '0.00', '4.04'], ['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
+    ]);
+    expect(journalLines(state.journals[4]!)).toEqual([
+      ['1120', '0.00', '15.00'], ['1110', '0.00', '24.08'], ['1100', '0.00', '1200.00'], ['2100', '0.00', '60.92'], ['1000', '1300.00', '0.00'],
+    ]);
+    // Later due dates find nothing left to recognise or collect: still closed, no new journals.
+    const later = replayLoan(loan(), [pay('p1', '2026-02-01', '1300')], '2026-06-30');
+    expect(later.status).toBe('closed');
+    expect(later.journals).toEqual(state.journals);
+    reconciles(later);
+  });
+
+  it('a charge goes on the next instalment due, a waiver forgives part of it, the rest is collected when due', () => {
+    const transactions: LoanTransaction[] = [
+      pay('p1', '2026-02-01', '413.03'),
+      // Charged on 2026-02-10: the next instalment due is #2 (2026-03-01).
+      { kind: 'charge', id: 'c1', valueDate: '2026-02-10', component: 'penalty', amount: '10' },
+      { kind: 'waiver', id: 'w1', valueDate: '2026-02-20', component: 'penalty', amount: '4' },
+      // 413.03 + the 6.00 penalty left = 419.03.
+      pay('p2', '2026-03-01', '419.03'),
+    ];
+    const midway = replayLoan(loan(), transactions, '2026-02-25');
+    expect(owing(midway)[1]).toEqual(['6.00', '5.00', '8.04', '399.99']);
+    expect(midway.status).toBe('active'); // the penalty sits on an instalment not yet due
+    expect(amounts(midway.totals.receivable)).toEqual(['6.00', '0.00', '0.00', '803.97']);
+    expect(midway.waivers).toEqual([{ waiverId: 'w1', valueDate: '2026-02-20', component: 'penalty', lines: [{ instalment: 2, amount: new Decimal(4) }], notWaived: new Decimal(0) }]);
+    expect(midway.journals.slice(3).map(journalLines)).toEqual([
+      [['1130', '10.00', '0.00'], ['4200', '0.00', '10.00']],
+      [['4200', '4.00', '0.00'], ['1130', '0.00', '4.00']],
+    ]);
+    reconciles(midway);
+
+    const state = replayLoan(loan(), transactions, '2026-03-01');
+    expect(lines(state, 'p2')).toEqual([[2, 'penalty', '6.00'], [2, 'fee', '5.00'], [2, 'interest', '8.04'], [2, 'principal', '399.99']]);
+    expect(amounts(state.totals.receivable)).toEqual(['0.00', '0.00', '0.00', '403.98']);
+    expect(state.status).toBe('active');
+    reconciles(state);
+  });
+
+  it('a waiver no longer owed after a backdated payment waives only what is left, and says so', () => {
+    const transactions: LoanTransaction[] = [
+      { kind: 'charge', id: 'c1', valueDate: '2026-04-05', component: 'penalty', amount: '10' },
+      { kind: 'waiver', id: 'w1', valueDate: '2026-04-20', component: 'penalty', amount: '10' },
+      // Arrives after the waiver, valued before it: pays everything, the penalty included (413.03 × 2 + 413.02 + 10 + 3).
+      pay('p1', '2026-04-10', '1252.08'),
+    ];
+    const state = replayLoan(loan(), transactions, '2026-04-30');
+    expect(state.waivers[0]!.notWaived.toFixed(2)).toBe('10.00');
+    expect(state.waivers[0]!.lines).toEqual([]);
+    expect(state.held.excess.toFixed(2)).toBe('3.00');
+    expect(state.status).toBe('closed');
+    reconciles(state);
+  });
+
+  it('held as an advance, money paid early is drawn on when the next instalment falls due', () => {
+    const rule = PENALTIES_FEES_INTEREST_PRINCIPAL_HOLD_ADVANCE;
+    const early = replayLoan(loan(rule), [pay('p1', '2026-01-20', '500')], '2026-01-31');
+    expect(early.held.advance.toFixed(2)).toBe('500.00');
+    expect(amounts(early.totals.receivable)).toEqual(['0.00', '0.00', '0.00', '1200.00']);
+    reconciles(early);
+    // On 2026-02-01 instalment 1 (413.03) is paid from the advance; 86.97 stays held for instalment 2.
+    const due = replayLoan(loan(rule), [pay('p1', '2026-01-20', '500')], '2026-02-01');
+    expect(due.allocations[1]).toMatchObject({ repaymentId: null, valueDate: '2026-02-01' });
+    expect(lines(due, 'p1')).toEqual([]);
+    expect(owing(due)[0]).toEqual(['0.00', '0.00', '0.00', '0.00']);
+    expect(due.held.advance.toFixed(2)).toBe('86.97');
+    expect(journalLines(due.journals.at(-1)!)).toEqual([
+      ['2100', '413.03', '0.00'], ['1120', '0.00', '5.00'], ['1110', '0.00', '12.00'], ['1100', '0.00', '396.03'],
+    ]);
+    reconciles(due);
+  });
+
+  it('a reversal after closing reopens the loan', () => {
+    const transactions: LoanTransaction[] = [
+      pay('p1', '2026-02-01', '413.03'), pay('p2', '2026-03-01', '413.03'), pay('p3', '2026-04-01', '413.02'),
+      { kind: 'reversal', id: 'r3', reverses: 'p3', valueDate: '2026-04-10' },
+    ];
+    expect(replayLoan(loan(), transactions, '2026-04-05').status).toBe('closed');
+    const reopened = replayLoan(loan(), transactions, '2026-04-10');
+    expect(reopened.status).toBe('overdue');
+    expect(reopened.daysPastDue).toBe(9);
+  });
+
+  it('refuses what a service should never have accepted', () => {
+    expect(() => replayLoan(loan(), [pay('p1', '2026-02-01', '10'), pay('p1', '2026-02-02', '10')], '2026-03-01')).toThrow(InvalidField);
+    expect(() => replayLoan(loan(), [{ kind: 'reversal', id: 'r1', reverses: 'nothing', valueDate: '2026-02-01' }], '2026-03-01')).toThrow(InvalidField);
+    expect(() => replayLoan(loan(), [pay('p1', '2025-12-31', '10')], '2026-03-01')).toThrow(InvalidField);
+    expect(() => replayLoan(loan(), [pay('p1', '2026-02-01', '0')], '2026-03-01')).toThrow(InvalidField);
+    expect(() => replayLoan(loan(), [pay('p1', '2026-02-01', '1.001')], '2026-03-01')).toThrow(InvalidField);
+    expect(() => replayLoan(loan(), [], '2025-12-31')).toThrow(InvalidField);
+  });
+});
+
+describe('days past due', () => {
+  const due = (dueDate: string, principal: string) => ({ dueDate, outstanding: { penalty: new Decimal(0), fee: new Decimal(0), interest: new Decimal(0), principal: new Decimal(principal) } });
+  it.each<[string, ReturnType<typeof due>[], string, number]>([
+    ['nothing due yet', [due('2026-02-01', '10')], '2026-01-31', 0],
+    ['due today is not past due', [due('2026-02-01', '10')], '2026-02-01', 0],
+    ['one day late', [due('2026-02-01', '10')], '2026-02-02', 1],
+    ['the oldest unpaid counts, paid ones do not', [due('2026-01-01', '0'), due('2026-02-01', '10'), due('2026-03-01', '10')], '2026-03-15', 42],
+  ])('%s', (_name, instalments, asOf, expected) => {
+    expect(daysPastDue(instalments, asOf)).toBe(expected);
+  });
+});

@@ -1,0 +1,260 @@
+// Replay properties (fast-check) over random loans, allocation rules and transaction lists: repayments, charges,
+// waivers and reversals arriving in a random order with random value dates, so that backdated transactions and
+// reversals of earlier ones are common.
+// - Order: replaying the list as it arrived equals replaying only its effective transactions, already sorted by
+//   value date (DESIGN.md, "Servicing is replayable"): schedule, instalments, allocations, balances, journals.
+// - Incremental: posting the effective transactions one at a time in value-date order, replaying after each,
+//   only ever appends — each step's journals, allocations and waivers are a prefix of the next step's — and the
+//   last step, taken to the as-of date, is the final replay. So a backdated arrival changes exactly what a
+//   value-date-ordered arrival would have, and nothing before it.
+// - As of an earlier date: with no reversal entered in between, the earlier replay's journals are a prefix of the
+//   later one's and the trial balance as of the earlier date is the same from either.
+// - Ledger: every journal balances; the loan's sub-ledger (loanReceivables) equals the replayed receivable and held
+//   money, and the GL control accounts (trialBalance) equal the sub-ledger; cash is the repayments less the payout.
+// - Money: nothing negative; every repayment is fully explained (lines + held = amount); everything received is
+//   either paid to an instalment or held; held money never sits beside something due; status and days past due
+//   agree with the instalments.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { dayNumber, formatDate, fromDayNumber, parseDate } from '../../../src/domain/calendar.js';
+import { Decimal, minorUnits } from '../../../src/domain/money.js';
+import {
+  COMPONENTS,
+  INTEREST_PRINCIPAL_PENALTIES_FEES,
+  OVERDUE_INTEREST_BEFORE_PRINCIPAL_RBI,
+  PENALTIES_FEES_INTEREST_PRINCIPAL,
+  PENALTIES_FEES_INTEREST_PRINCIPAL_HOLD_ADVANCE,
+  PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_INSTALMENT,
+  PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_TENOR,
+  type AllocationRule,
+} from '../../../src/domain/servicing/allocation.js';
+import { loanReceivables, STANDARD_MAPPING, trialBalance } from '../../../src/domain/servicing/ledger.js';
+import {
+  effectiveTransactions,
+  replayLoan,
+  type LoanAccount,
+  type LoanAccountState,
+  type LoanTransaction,
+} from '../../../src/domain/servicing/loanAccount.js';
+import { loanTerms } from '../../../src/domain/servicing/product.js';
+
+const DISBURSED = '2026-01-15';
+const dayAfter = (days: number) => formatDate(fromDayNumber(dayNumber(parseDate(DISBURSED)) + days));
+const ZERO = new Decimal(0);
+
+const randomRule: fc.Arbitrary<AllocationRule> = fc.record({
+  order: fc.shuffledSubarray([...COMPONENTS], { minLength: 4, maxLength: 4 }),
+  strategy: fc.constantFrom('dueDateFirst' as const, 'componentFirst' as const),
+  future: fc.constantFrom('payNextInstalments' as const, 'reduceLastInstalments' as const, 'reduceEveryInstalment' as const, 'holdAsAdvance' as const),
+  futureOrder: fc.shuffledSubarray([...COMPONENTS], { minLength: 1 }),
+});
+
+const rules = fc.oneof(
+  fc.constantFrom(
+    PENALTIES_FEES_INTEREST_PRINCIPAL,
+    INTEREST_PRINCIPAL_PENALTIES_FEES,
+    OVERDUE_INTEREST_BEFORE_PRINCIPAL_RBI,
+    PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_TENOR,
+    PENALTIES_FEES_INTEREST_PRINCIPAL_THEN_REDUCE_INSTALMENT,
+    PENALTIES_FEES_INTEREST_PRINCIPAL_HOLD_ADVANCE,
+  ),
+  randomRule,
+);
+
+const loans: fc.Arbitrary<LoanAccount> = fc
+  .record({
+    currency: fc.constantFrom('USD', 'JPY'),
+    principalMinor: fc.integer({ min: 10_000, max: 500_000 }),
+    ratePercent: fc.integer({ min: 0, max: 300 }),
+    n: fc.integer({ min: 1, max: 6 }),
+    unit: fc.constantFrom('months' as const, 'weeks' as const),
+    perInstalmentFee: fc.constantFrom(0, 0, 150, 500),
+    disbursementFee: fc.option(fc.record({ minor: fc.integer({ min: 1, max: 5_000 }), treatment: fc.constantFrom('financed' as const, 'deducted' as const) })),
+    rule: rules,
+  })
+  .map(({ currency, principalMinor, ratePercent, n, unit, perInstalmentFee, disbursementFee, rule }) => {
+    const scale = new Decimal(10).pow(minorUnits(currency));
+    const amount = (minor: number) => new Decimal(minor).div(scale).toFixed();
+    return {
+      id: 'loan-p',
+      terms: loanTerms({
+        currency,
+        annualRatePercent: new Decimal(ratePercent).div(10).toFixed(),
+        numberOfRepayments: n,
+        repaymentEvery: { every: unit === 'months' ? 1 : 2, unit },
+        fees: {
+          perInstalment: amount(perInstalmentFee),
+          disbursement: disbursementFee ? { amount: amount(disbursementFee.minor), treatment: disbursementFee.treatment } : null,
+        },
+      }),
+      rule,
+      principal: amount(principalMinor),
+      disbursementDate: DISBURSED,
+    };
+  });
+
+/** A transaction before ids and reversal targets are settled; value dates are days after disbursement. */
+type Draft =
+  | { kind: 'repayment'; day: number; minor: number }
+  | { kind: 'charge'; day: number; component: 'fee' | 'penalty'; minor: number }
+  | { kind: 'waiver'; day: number; component: 'interest' | 'fee' | 'penalty'; minor: number; instalment: number | null }
+  | { kind: 'reversal'; day: number; pick: number };
+
+const day = fc.integer({ min: 0, max: 220 });
+const drafts: fc.Arbitrary<Draft[]> = fc.array(
+  fc.oneof(
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('repayment' as const), day, minor: fc.integer({ min: 1, max: 300_000 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('charge' as const), day, component: fc.constantFrom('fee' as const, 'penalty' as const), minor: fc.integer({ min: 1, max: 5_000 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('waiver' as const), day, component: fc.constantFrom('interest' as const, 'fee' as const, 'penalty' as const), minor: fc.integer({ min: 1, max: 5_000 }), instalment: fc.option(fc.integer({ min: 1, max: 6 })) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('reversal' as const), day, pick: fc.nat() }) },
+  ),
+  { maxLength: 14 },
+);
+
+/** The transactions in arrival order: a reversal reverses one earlier, not yet reversed repayment, charge or waiver. */
+function transactionsFrom(loan: LoanAccount, list: Draft[]): LoanTransaction[] {
+  const scale = new Decimal(10).pow(minorUnits(loan.terms.currency));
+  const amount = (minor: number) => new Decimal(minor).div(scale).toFixed();
+  const out: LoanTransaction[] = [];
+  const reversible: string[] = [];
+  list.forEach((draft, k) => {
+    const id = `t${k}`;
+    const valueDate = dayAfter(draft.day);
+    if (draft.kind === 'reversal') {
+      if (reversible.length === 0) return;
+      const [target] = reversible.splice(draft.pick % reversible.length, 1);
+      out.push({ kind: 'reversal', id, reverses: target!, valueDate });
+      return;
+    }
+    reversible.push(id);
+    if (draft.kind === 'repayment') out.push({ kind: 'repayment', id, valueDate, amount: amount(draft.minor) });
+    else if (draft.kind === 'charge') out.push({ kind: 'charge', id, valueDate, component: draft.component, amount: amount(draft.minor) });
+    else {
+      const waiver: LoanTransaction = { kind: 'waiver', id, valueDate, component: draft.component, amount: amount(draft.minor) };
+      if (draft.instalment !== null) waiver.instalment = Math.min(draft.instalment, loan.terms.numberOfRepayments);
+      out.push(waiver);
+    }
+  });
+  return out;
+}
+
+const cases = fc.record({ loan: loans, drafts, asOfDay: fc.integer({ min: 0, max: 260 }), earlierDay: fc.integer({ min: 0, max: 260 }) }).map(({ loan, drafts: list, asOfDay, earlierDay }) => ({
+  loan,
+  transactions: transactionsFrom(loan, list),
+  asOf: dayAfter(asOfDay),
+  earlier: dayAfter(Math.min(asOfDay, earlierDay)),
+}));
+
+const sumOf = (values: Decimal[]) => values.reduce((a, b) => a.plus(b), ZERO);
+
+function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective: LoanTransaction[]): void {
+  for (const journal of state.journals) {
+    expect(journal.currency).toBe(loan.terms.currency);
+    expect(sumOf(journal.lines.map((l) => l.debit)).equals(sumOf(journal.lines.map((l) => l.credit)))).toBe(true);
+  }
+  const held = state.held.advance.plus(state.held.excess);
+  const subLedger = loanReceivables(state.journals, loan.id, state.asOf);
+  for (const c of COMPONENTS) expect(subLedger[c].equals(state.totals.receivable[c])).toBe(true);
+  expect(subLedger.excess.equals(held)).toBe(true);
+
+  const gl = new Map(trialBalance(state.journals, state.asOf).map((row) => [row.account, row.balance]));
+  const control = { principal: STANDARD_MAPPING.principalReceivable, interest: STANDARD_MAPPING.interestReceivable, fee: STANDARD_MAPPING.feeReceivable, penalty: STANDARD_MAPPING.penaltyReceivable };
+  for (const c of COMPONENTS) expect((gl.get(control[c]) ?? ZERO).equals(subLedger[c])).toBe(true);
+  expect((gl.get(STANDARD_MAPPING.excess) ?? ZERO).negated().equals(held)).toBe(true);
+
+  const repayments = effective.filter((t) => t.kind === 'repayment');
+  const received = sumOf(repayments.map((t) => new Decimal(t.amount)));
+  expect((gl.get(STANDARD_MAPPING.cash) ?? ZERO).equals(received.minus(state.schedule.netDisbursement))).toBe(true);
+
+  for (const i of state.instalments) {
+    for (const c of COMPONENTS) {
+      for (const amount of [i.outstanding[c], i.paid[c], i.waived[c], i.charged[c]]) expect(amount.isNegative()).toBe(false);
+    }
+  }
+  for (const c of COMPONENTS) {
+    expect(state.totals.receivable[c].isNegative()).toBe(false);
+    expect(state.totals.receivable[c].lte(state.totals.outstanding[c])).toBe(true);
+    // Everything due has been recognised.
+    expect(state.totals.due[c].lte(state.totals.receivable[c])).toBe(true);
+  }
+  expect(state.held.advance.isNegative() || state.held.excess.isNegative()).toBe(false);
+
+  for (const allocation of state.allocations) {
+    if (allocation.repaymentId === null) continue;
+    expect(sumOf(allocation.lines.map((l) => l.amount)).plus(allocation.held).equals(allocation.amount)).toBe(true);
+  }
+  expect(state.allocations.filter((a) => a.repaymentId !== null).map((a) => a.repaymentId)).toEqual(repayments.map((t) => t.id));
+  const paid = sumOf(state.instalments.flatMap((i) => COMPONENTS.map((c) => i.paid[c])));
+  expect(paid.plus(held).equals(received)).toBe(true);
+  if (held.gt(0)) for (const c of COMPONENTS) expect(state.totals.due[c].isZero()).toBe(true);
+
+  const owes = (i: (typeof state.instalments)[number]) => COMPONENTS.some((c) => i.outstanding[c].gt(0));
+  expect(state.status === 'closed').toBe(!state.instalments.some(owes));
+  expect(state.status === 'overdue').toBe(state.daysPastDue > 0);
+}
+
+const RUNS = { numRuns: 300 };
+
+describe('loan account replay properties', () => {
+  it('replaying the arrival-ordered list equals replaying its effective transactions in value-date order', () => {
+    fc.assert(
+      fc.property(cases, ({ loan, transactions, asOf }) => {
+        const state = replayLoan(loan, transactions, asOf);
+        const effective = effectiveTransactions(transactions, asOf);
+        expect(state).toEqual(replayLoan(loan, effective, asOf));
+        assertInvariants(loan, state, effective);
+      }),
+      RUNS,
+    );
+  });
+
+  it('posting the effective transactions one at a time in value-date order only appends, and ends at the replay', () => {
+    fc.assert(
+      fc.property(cases, ({ loan, transactions, asOf }) => {
+        const effective = effectiveTransactions(transactions, asOf);
+        let previous = replayLoan(loan, [], DISBURSED);
+        for (let k = 1; k <= effective.length; k += 1) {
+          const applied = effective.slice(0, k);
+          const step = replayLoan(loan, applied, effective[k - 1]!.valueDate);
+          expect(step.journals.slice(0, previous.journals.length)).toEqual(previous.journals);
+          expect(step.allocations.slice(0, previous.allocations.length)).toEqual(previous.allocations);
+          expect(step.waivers.slice(0, previous.waivers.length)).toEqual(previous.waivers);
+          assertInvariants(loan, step, applied);
+          previous = step;
+        }
+        const final = replayLoan(loan, transactions, asOf);
+        expect(final.journals.slice(0, previous.journals.length)).toEqual(previous.journals);
+        expect(replayLoan(loan, effective, asOf)).toEqual(final);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('as of an earlier date, with no reversal entered since, the books are a prefix and the trial balance agrees', () => {
+    fc.assert(
+      fc.property(cases, ({ loan, transactions, asOf, earlier }) => {
+        fc.pre(!transactions.some((t) => t.kind === 'reversal' && t.valueDate > earlier && t.valueDate <= asOf));
+        const then = replayLoan(loan, transactions, earlier);
+        const now = replayLoan(loan, transactions, asOf);
+        expect(now.journals.slice(0, then.journals.length)).toEqual(then.journals);
+        expect(now.journals.slice(then.journals.length).every((j) => j.valueDate > earlier)).toBe(true);
+        expect(trialBalance(now.journals, earlier)).toEqual(trialBalance(then.journals, earlier));
+        assertInvariants(loan, then, effectiveTransactions(transactions, earlier));
+      }),
+      RUNS,
+    );
+  });
+
+  it('a reversal in effect leaves the loan exactly as if neither it nor the reversed transaction had arrived', () => {
+    fc.assert(
+      fc.property(cases, ({ loan, transactions, asOf }) => {
+        const reversal = transactions.find((t) => t.kind === 'reversal' && t.valueDate <= asOf);
+        fc.pre(reversal !== undefined && reversal.kind === 'reversal');
+        if (reversal?.kind !== 'reversal') return;
+        const without = transactions.filter((t) => t.id !== reversal.id && t.id !== reversal.reverses);
+        expect(replayLoan(loan, transactions, asOf)).toEqual(replayLoan(loan, without, asOf));
+      }),
+      RUNS,
+    );
+  });
+});
