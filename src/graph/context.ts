@@ -97,6 +97,14 @@ export function commandOf(context: GraphContext): Omit<Command, 'action'> {
   return { tenant: context.tenant!.slug, actor: actorOf(context), now: context.runtime.now(), settle: (schema) => context.runtime.settler.wake(schema) };
 }
 
+/**
+ * The tenant's own client, for commands: their bookkeeping (outbox, audit, idempotency) is not the caller's to
+ * read, so a partner's command runs here and the command checks ownership itself (src/authz/partnerScope.ts).
+ */
+export function commandDbOf(context: GraphContext): TenantDb {
+  return context.runtime.tenantClients.forSchema(context.tenant!.schemaName);
+}
+
 /** Who did it, as the audit trail records it. */
 export function actorOf(context: GraphContext): Actor {
   const principal = context.principal!;

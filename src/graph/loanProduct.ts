@@ -1,7 +1,7 @@
 // LoanProduct: the catalogue of what the lender offers, each product with versioned terms (src/tenancy/loanProducts.ts).
 import { builder } from './builder.js';
 import { Decimal, money } from '../domain/money.js';
-import { commandOf, type GraphContext } from './context.js';
+import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { badInput, InvalidField } from '../errors.js';
 import { generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
 import { productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../tenancy/loanProducts.js';
@@ -104,7 +104,7 @@ builder.objectFields(LoanProductRef, (t) => ({
     type: LoanTermsRef,
     description: 'The terms new loans are booked with (its current version).',
     authScopes: { can: 'products.read' },
-    resolve: async (product, _args, context) => (await productVersion(context.db!, product.id))!,
+    resolve: async (product, _args, context) => (await productVersion(context.db!, product))!,
   }),
   termsVersion: t.field({
     type: LoanTermsRef,
@@ -112,7 +112,7 @@ builder.objectFields(LoanProductRef, (t) => ({
     description: 'The terms of one version: what loans booked under it keep.',
     authScopes: { can: 'products.read' },
     args: { version: t.arg.int({ required: true, description: 'The version number.' }) },
-    resolve: (product, args, context) => productVersion(context.db!, product.id, args.version),
+    resolve: (product, args, context) => productVersion(context.db!, product, args.version),
   }),
   schedulePreview: t.field({
     type: SchedulePreviewRef,
@@ -125,7 +125,7 @@ builder.objectFields(LoanProductRef, (t) => ({
       firstRepaymentDate: t.arg({ type: 'Date', required: false, description: 'Sets the repayment day; one period after disbursement when omitted.' }),
     },
     resolve: async (product, args, context) => {
-      const version = (await productVersion(context.db!, product.id))!;
+      const version = (await productVersion(context.db!, product))!;
       const principal = new Decimal(String(args.principal));
       if (principal.lessThan(product.minAmount.toString()) || principal.greaterThan(product.maxAmount.toString())) {
         throw badInput('principal', `principal must be from ${product.minAmount.toString()} to ${product.maxAmount.toString()} ${product.currency}`);
@@ -170,27 +170,24 @@ builder.mutationField('reviseLoanProductTerms', (t) =>
     authScopes: { can: 'products.manage' },
     args: { input: t.arg({ type: ReviseLoanProductTermsInput, required: true, description: 'The product and what changes.' }) },
     resolve: async (_root, { input }, context) => {
-      const db = context.runtime.tenantClients.forSchema(context.tenant!.schemaName);
-      const current = await db.loanProduct.findUnique({ where: { code: input.code } });
-      const terms = current ? await productVersion(db, current.id) : null;
-      const revision: TermsRevision = {
-        ...(input.annualRatePercent != null ? { annualRatePercent: String(input.annualRatePercent) } : {}),
-        ...(input.numberOfRepayments != null ? { numberOfRepayments: input.numberOfRepayments } : {}),
-        ...(input.interestType != null ? { interestType: input.interestType as TermsRevision['interestType'] } : {}),
-        ...(input.interestCalculation != null ? { interestCalculation: input.interestCalculation as TermsRevision['interestCalculation'] } : {}),
-        ...(input.roundingMode != null ? { roundingMode: input.roundingMode as TermsRevision['roundingMode'] } : {}),
-        ...(input.instalmentMultiple != null ? { instalmentMultiple: String(input.instalmentMultiple) } : {}),
-        ...(input.feePerInstalment != null ? { fees: { perInstalment: String(input.feePerInstalment), disbursement: terms?.terms.fees.disbursement ?? null } } : {}),
-        ...(input.graceOnPrincipalPeriods != null || input.graceOnInterestPeriods != null ? {
-          grace: { principalPeriods: input.graceOnPrincipalPeriods ?? terms?.terms.grace.principalPeriods ?? 0, interestPeriods: input.graceOnInterestPeriods ?? terms?.terms.grace.interestPeriods ?? 0 },
-        } : {}),
-      };
+      const db = commandDbOf(context);
+      const optional = <T>(value: T | null | undefined) => (value === null || value === undefined ? undefined : value);
+      const revision: TermsRevision = JSON.parse(JSON.stringify({
+        annualRatePercent: optional(input.annualRatePercent)?.toString(),
+        numberOfRepayments: optional(input.numberOfRepayments),
+        interestType: optional(input.interestType),
+        interestCalculation: optional(input.interestCalculation),
+        roundingMode: optional(input.roundingMode),
+        instalmentMultiple: optional(input.instalmentMultiple)?.toString(),
+        feePerInstalment: optional(input.feePerInstalment)?.toString(),
+        graceOnPrincipalPeriods: optional(input.graceOnPrincipalPeriods),
+        graceOnInterestPeriods: optional(input.graceOnInterestPeriods),
+      })) as TermsRevision;
       try {
         const { productId } = await reviseTerms(db, commandOf(context), input.code, revision);
-        return (await db.loanProduct.findUniqueOrThrow({ where: { id: productId } }));
+        return db.loanProduct.findUniqueOrThrow({ where: { id: productId } });
       } catch (error) {
-        const field: Record<string, string> = { 'fees.perInstalment': 'feePerInstalment', 'grace.principalPeriods': 'graceOnPrincipalPeriods', 'grace.interestPeriods': 'graceOnInterestPeriods' };
-        if (error instanceof InvalidField) throw badInput(`input.${field[error.field] ?? error.field}`, error.message);
+        if (error instanceof InvalidField) throw badInput(`input.${error.field}`, error.message);
         throw error;
       }
     },

@@ -4,7 +4,7 @@ import type { GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import DataLoader from 'dataloader';
-import { commandOf } from './context.js';
+import { commandDbOf, commandOf } from './context.js';
 import { recordPersonalDataReads } from '../tenancy/personalData.js';
 
 /** Per request: the party fields read, recorded in one audit command per batch (src/tenancy/personalData.ts). */
@@ -18,7 +18,7 @@ function recordRead(context: GraphContext, partyId: string, field: string): Prom
         const [id, name] = key.split('|') as [string, string];
         fields.set(id, [...(fields.get(id) ?? []), name]);
       }
-      await recordPersonalDataReads(context.runtime.tenantClients.forSchema(context.tenant!.schemaName), commandOf(context),
+      await recordPersonalDataReads(commandDbOf(context), commandOf(context),
         [...fields].map(([id, names]) => ({ partyId: id, fields: names })));
       return keys.map(() => true as const);
     });

@@ -2,14 +2,12 @@
 // partner reads only its own (GraphContext.db is partner-scoped); commands check ownership themselves.
 import { builder } from './builder.js';
 import { AppError } from '../errors.js';
-import { commandOf, type GraphContext } from './context.js';
+import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './loaders.js';
 import { deactivateEndpoint, registerEndpoint, replayDelivery } from '../tenancy/webhooks/endpoints.js';
 
 const owner = (context: GraphContext) => context.principal!.partner?.id ?? null;
-/** Commands act on the tenant's own client; ownership is the command's check (endpoints.ts). */
-const tenantDb = (context: GraphContext) => context.runtime.tenantClients.forSchema(context.tenant!.schemaName);
 
 export const WebhookEndpointRef = builder.objectRef<WebhookEndpointRow>('WebhookEndpoint');
 export const WebhookDeliveryRef = builder.objectRef<WebhookDeliveryRow>('WebhookDelivery');
@@ -157,7 +155,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RegisterWebhookEndpointInput, required: true, description: 'The endpoint.' }) },
     resolve: (_root, { input }, context) => {
       const fields = { url: input.url, eventTypes: input.eventTypes, partnerCode: input.partnerCode ?? null };
-      return registerEndpoint(tenantDb(context), context.runtime.webhooks.key, {
+      return registerEndpoint(commandDbOf(context), context.runtime.webhooks.key, {
         ...commandOf(context),
         ...(input.idempotencyKey ? { idempotency: { key: input.idempotencyKey, input: fields } } : {}),
       }, owner(context), fields, context.runtime.config.NODE_ENV !== 'production');
@@ -170,7 +168,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeactivateWebhookEndpointInput, required: true, description: 'Which endpoint.' }) },
     resolve: (_root, { input }, context) => {
       if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: 'input.id' });
-      return deactivateEndpoint(tenantDb(context), commandOf(context), owner(context), input.id.id);
+      return deactivateEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id);
     },
   }),
   replayWebhookDelivery: t.field({
@@ -181,7 +179,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) => {
       if (!UUID_KEY.test(input.deliveryId.id)) throw new AppError('NOT_FOUND', 'no webhook delivery with that id', { field: 'input.deliveryId' });
       const { webhooks } = context.runtime;
-      return replayDelivery(tenantDb(context), webhooks.queue, webhooks.policy, context.tenant!.schemaName, {
+      return replayDelivery(commandDbOf(context), webhooks.queue, webhooks.policy, context.tenant!.schemaName, {
         ...commandOf(context),
         ...(input.idempotencyKey ? { idempotency: { key: input.idempotencyKey, input: { deliveryId: input.deliveryId.id } } } : {}),
       }, owner(context), input.deliveryId.id);

@@ -1,7 +1,7 @@
 // Product versions: reading the terms new loans are booked with, and revising them. A revision is a new version
 // (the database refuses to change an old one), written as a command with its audit record and event; loans keep
 // the copy of the terms they were booked with, so nothing booked changes.
-import { AppError } from '../errors.js';
+import { AppError, InvalidField } from '../errors.js';
 import { termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput } from '../domain/servicing/product.js';
 import { assertValidAllocationRule, type AllocationRule } from '../domain/servicing/allocation.js';
 import type { TenantDb } from './tenantClients.js';
@@ -16,26 +16,56 @@ export interface ProductVersion {
   createdBy: string;
 }
 
-export async function productVersion(db: TenantDb, productId: string, version?: number): Promise<ProductVersion | null> {
-  const product = await db.loanProduct.findUnique({ where: { id: productId } });
-  if (!product) return null;
-  const row = await db.loanProductVersion.findUnique({ where: { productId_version: { productId, version: version ?? product.currentVersion } } });
+/** A version of a product the caller already holds (its current one unless `version` says). */
+export async function productVersion(db: TenantDb, product: { id: string; currentVersion: number }, version = product.currentVersion): Promise<ProductVersion | null> {
+  const row = await db.loanProductVersion.findUnique({ where: { productId_version: { productId: product.id, version } } });
   if (!row) return null;
   const allocation = row.allocation as unknown as AllocationRule;
   assertValidAllocationRule(allocation);
-  return { productId, version: row.version, terms: termsFromJson(row.terms), allocation, createdAt: row.createdAt, createdBy: row.createdBy };
+  return { productId: product.id, version: row.version, terms: termsFromJson(row.terms), allocation, createdAt: row.createdAt, createdBy: row.createdBy };
 }
 
-/** Changes to the current terms; what is not named stays as it is. */
-export type TermsRevision = Partial<Omit<LoanTermsInput, 'currency'>> & { allocation?: AllocationRule };
+/**
+ * Changes to the current terms, named as a lender names them; what is not named stays as it is. Field names are
+ * those of the revision, so an invalid one is reported under the name the caller used.
+ */
+export type TermsRevision = Partial<Pick<LoanTermsInput, 'annualRatePercent' | 'numberOfRepayments' | 'interestType' | 'interestCalculation' | 'roundingMode' | 'instalmentMultiple'>> & {
+  feePerInstalment?: string;
+  graceOnPrincipalPeriods?: number;
+  graceOnInterestPeriods?: number;
+  allocation?: AllocationRule;
+};
+
+const REVISION_FIELD: Record<string, string> = {
+  'fees.perInstalment': 'feePerInstalment', 'grace.principalPeriods': 'graceOnPrincipalPeriods', 'grace.interestPeriods': 'graceOnInterestPeriods',
+};
+
+function revisedTerms(current: LoanTerms, revision: TermsRevision): LoanTerms {
+  const { allocation: _allocation, feePerInstalment, graceOnPrincipalPeriods, graceOnInterestPeriods, ...plain } = revision;
+  const stored = termsToJson(current) as unknown as LoanTermsInput;
+  try {
+    return termsFromJson({
+      ...stored,
+      ...JSON.parse(JSON.stringify(plain)),
+      fees: { ...stored.fees, ...(feePerInstalment === undefined ? {} : { perInstalment: feePerInstalment }) },
+      grace: {
+        principalPeriods: graceOnPrincipalPeriods ?? current.grace.principalPeriods,
+        interestPeriods: graceOnInterestPeriods ?? current.grace.interestPeriods,
+      },
+    });
+  } catch (error) {
+    if (error instanceof InvalidField && REVISION_FIELD[error.field]) throw new InvalidField(REVISION_FIELD[error.field]!, error.message);
+    throw error;
+  }
+}
 
 export async function reviseTerms(db: TenantDb, command: Omit<Command, 'action'>, code: string, revision: TermsRevision) {
   const product = await db.loanProduct.findUnique({ where: { code } });
   if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: 'input.code' });
-  const current = await productVersion(db, product.id);
+  const current = await productVersion(db, product);
   if (!current) throw new Error(`product ${code} has no version ${product.currentVersion}`);
-  const { allocation = current.allocation, ...changes } = revision;
-  const terms = termsFromJson({ ...termsToJson(current.terms), ...JSON.parse(JSON.stringify(changes)) });
+  const terms = revisedTerms(current.terms, revision);
+  const allocation = revision.allocation ?? current.allocation;
   assertValidAllocationRule(allocation, 'allocation');
   return runCommand(db, { ...command, action: 'loanProduct.revise' }, async (tx) => {
     // Taking the product row's lock numbers concurrent revisions one after the other.
