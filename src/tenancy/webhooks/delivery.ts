@@ -41,6 +41,13 @@ export function webhookBody(row: Pick<Pending, 'event_id' | 'seq' | 'type' | 'ag
   });
 }
 
+/** Why an endpoint gave no answer, in words for the delivery log (fetch hides the network's reason in `cause`). */
+function unreachable(failure: unknown, timeoutMs: number): string {
+  if (!(failure instanceof Error)) return 'could not reach the endpoint';
+  if (failure.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  return `could not reach the endpoint: ${failure.cause instanceof Error ? failure.cause.message : failure.message}`;
+}
+
 export async function deliver(pool: pg.Pool, key: DataKey, policy: RetryPolicy, job: PgBoss.JobWithMetadata<DeliveryJob>, now: () => Date): Promise<void> {
   const { schema, deliveryId } = job.data;
   const s = quoteIdent(schema);
@@ -81,7 +88,7 @@ export async function deliver(pool: pg.Pool, key: DataKey, policy: RetryPolicy, 
       await response.body?.cancel();
       if (statusCode < 200 || statusCode > 299) error = `endpoint answered ${statusCode}`;
     } catch (failure) {
-      error = failure instanceof Error && failure.name === 'TimeoutError' ? `no answer within ${policy.timeoutMs} ms` : `could not reach the endpoint: ${(failure as Error).cause instanceof Error ? ((failure as Error).cause as Error).message : (failure as Error).message}`;
+      error = unreachable(failure, policy.timeoutMs);
     }
   }
   const succeeded = error === null;
