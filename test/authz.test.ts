@@ -8,9 +8,12 @@ import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 import { firstErrors, subscribe, until } from './support/ws.js';
 import { registerPartner } from '../src/tenancy/partners.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { disburseLoan } from '../src/tenancy/loans/loans.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
+let loanGlobalId: string;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -20,6 +23,9 @@ beforeAll(async () => {
   for (const [code, kind] of [['p-1', 'origination'], ['p-2', 'colending']] as const) {
     await registerPartner(db, server.runtime.identity, { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() }, { code, name: `Partner ${code}`, kind });
   }
+  const { loanId } = await disburseLoan(db, { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() },
+    tenant.businessDate, { productCode: 'PL-STD', principal: '5000', disbursementDate: tenant.businessDate, numberOfRepayments: 12 });
+  loanGlobalId = encodeGlobalID('Loan', loanId);
 });
 afterAll(async () => {
   await server.close();
@@ -44,6 +50,15 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } } }'),
   'webhooks.read': (token) => query(token, '{ webhookDeliveries(first: 1) { edges { node { status } } } webhookEndpoints(first: 1) { edges { node { url } } } }'),
   'webhooks.manage': (token) => query(token, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["probe.*"] }) { endpoint { active } } }'),
+  // Money-moving probes carry a fixed idempotency key: each role posts once, and its later probes replay that.
+  'loans.read': (token) => query(token, '{ loans(first: 1) { edges { node { id status } } } }'),
+  'loans.disburse': (token) => query(token, `mutation { disburseLoan(input: { idempotencyKey: "authz-disburse", productCode: "PL-STD", principal: "5000", disbursementDate: "${tenant.businessDate}" }) { status } }`),
+  'loans.repay': (token) => query(token, `mutation { postRepayment(input: { idempotencyKey: "authz-repay", loanId: "${loanGlobalId}", amount: "10", valueDate: "${tenant.businessDate}", channel: "card" }) { kind } }`),
+  'loans.charge': (token) => query(token, `mutation { applyLoanCharge(input: { idempotencyKey: "authz-charge", loanId: "${loanGlobalId}", component: FEE, amount: "1", valueDate: "${tenant.businessDate}", reason: "probe" }) { kind } }`),
+  'loans.waive.request': (token) => query(token, `mutation { requestLoanWaiver(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { status } }`),
+  'loans.waive.approve': (token) => query(token, '{ loanWaiverRequests(first: 1) { edges { node { status } } } }'),
+  'ledger.read': (token) => query(token, `{ trialBalance(asOf: "${tenant.businessDate}") { asOf } ledgerInvariants { holds } ledgerAccounts { code } }`),
+  'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "1000" }) { code } }'),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),

@@ -97,9 +97,9 @@ describe('migration runner', () => {
   it('lets two processes migrate at once without colliding: each migration applied exactly once', async () => {
     const tenants = await Promise.all(['mig-p1', 'mig-p2', 'mig-p3', 'mig-p4'].map((p) => createTenant(runtime, uniqueSlug(p))));
     const dir = migrationsWith({
-      '99990102000000_ledger_accounts': 'CREATE TABLE ledger_account (code text PRIMARY KEY);',
+      '99990102000000_migration_probe': 'CREATE TABLE migration_probe (code text PRIMARY KEY);',
       // Slow enough that the two processes overlap on every schema.
-      '99990102000001_slow_backfill': 'SELECT pg_sleep(0.2);\nINSERT INTO ledger_account VALUES (\'1100-principal-receivable\');',
+      '99990102000001_slow_backfill': 'SELECT pg_sleep(0.2);\nINSERT INTO migration_probe VALUES (\'1100-principal-receivable\');',
     });
     const slugs = tenants.map((t) => t.slug).join(',');
     const args = ['tsx', 'test/support/migrateProcess.ts', runtime.database.url, dir, slugs];
@@ -108,8 +108,8 @@ describe('migration runner', () => {
     for (const report of reports) expect(report.failed).toEqual([]);
     for (const tenant of tenants) {
       const applied = reports.flatMap((r) => r.tenants.filter((t: { tenant: string }) => t.tenant === tenant.slug).flatMap((t: { applied: string[] }) => t.applied));
-      expect(applied.sort()).toEqual(['99990102000000_ledger_accounts', '99990102000001_slow_backfill']);
-      const rows = await runtime.pool.query(`SELECT code FROM ${tenant.schemaName}.ledger_account`);
+      expect(applied.sort()).toEqual(['99990102000000_migration_probe', '99990102000001_slow_backfill']);
+      const rows = await runtime.pool.query(`SELECT code FROM ${tenant.schemaName}.migration_probe`);
       expect(rows.rowCount).toBe(1);
     }
   });

@@ -10,6 +10,10 @@ import { AppError } from '../src/errors.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 import { subscribe, until } from './support/ws.js';
+import { loanTerms, termsToJson } from '../src/domain/servicing/product.js';
+import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../src/domain/servicing/allocation.js';
+import { disburseLoan, postLoanTransaction, requestWaiver } from '../src/tenancy/loans/loans.js';
+import { openLedgerAccount } from '../src/tenancy/loans/ledger.js';
 
 let server: TestServer;
 let victim: TenantRecord;
@@ -24,6 +28,13 @@ let alphaClientId: string;
 let hookGlobalId: string;
 let deliveryGlobalId: string;
 const hookUrl = `https://alpha.example.test/hooks/${randomUUID()}`;
+// The victim's loan (brought by alpha), one of its repayments, a pending waiver and a ledger account.
+let loanId: string;
+let loanGlobalId: string;
+let loanTransactionGlobalId: string;
+let waiverGlobalId: string;
+const loanPrincipal = '7777.77';
+const ledgerAccountName = `Victim suspense ${randomUUID().slice(0, 6)}`;
 
 async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
   const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
@@ -59,6 +70,27 @@ beforeAll(async () => {
     },
   });
   deliveryGlobalId = encodeGlobalID('WebhookDelivery', delivery.id);
+
+  const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
+  const product = await victimDb.loanProduct.create({
+    data: { code: 'PL-STD', name: 'Personal loan', currency: 'USD', minAmount: 1000, maxAmount: 50000, minTenor: 6, maxTenor: 60, annualRate: '0.12' },
+  });
+  await victimDb.loanProductVersion.create({
+    data: {
+      productId: product.id, version: 1, terms: termsToJson(loanTerms({ currency: 'USD', annualRatePercent: '12', numberOfRepayments: 12 })) as object,
+      allocation: PENALTIES_FEES_INTEREST_PRINCIPAL as unknown as object, createdBy: 'test-setup', createdAt: new Date(),
+    },
+  });
+  const command = { tenant: victim.slug, actor: { subject: 'victim-staff', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: new Date() };
+  ({ loanId } = await disburseLoan(victimDb, command, victim.businessDate, {
+    productCode: 'PL-STD', principal: loanPrincipal, disbursementDate: victim.businessDate, originationPartnerCode: alpha,
+  }));
+  loanGlobalId = encodeGlobalID('Loan', loanId);
+  const repaid = await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'repayment', valueDate: victim.businessDate, amount: '100', channel: 'card' });
+  loanTransactionGlobalId = encodeGlobalID('LoanTransaction', repaid.transactionId);
+  const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: '5', valueDate: victim.businessDate, reason: 'goodwill' });
+  waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
+  await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
 });
 afterAll(async () => {
   await server.close();
@@ -139,6 +171,22 @@ const PROBES: Record<string, string> = {
   'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret endpoint { id } } }',
   'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { id url active } }',
   'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { id endpoint { url } } }',
+  'Query.loans': '{ loans(first: 100) { edges { node { id principal externalReference } } } }',
+  'Query.loanWaiverRequests': '{ loanWaiverRequests(first: 100) { edges { node { id reason loan { id } } } } }',
+  'Query.ledgerAccounts': '{ ledgerAccounts { code name } }',
+  'Query.trialBalance': '{ trialBalance(asOf: "2099-12-31") { lines { account name debits credits balance } } }',
+  'Query.ledgerAccountStatement': '{ ledgerAccountStatement(account: "1100", from: "2000-01-01", to: "2099-12-31") { lines { loanId transactionId debit balance } } }',
+  'Query.ledgerInvariants': '{ ledgerInvariants { holds loans journals } }',
+  'Mutation.disburseLoan': 'mutation { disburseLoan(input: { idempotencyKey: "probe-disburse", productCode: "PL-STD", principal: "7777.77", disbursementDate: "2000-01-01", originationPartnerCode: "%ALPHA_CODE%" }) { id principal } }',
+  'Mutation.postRepayment': 'mutation { postRepayment(input: { idempotencyKey: "probe-repay", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { id loan { id principal } } }',
+  'Mutation.postRepayments': 'mutation { postRepayments(input: { idempotencyKey: "probe-file", repayments: [{ loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }] }) { batchId posted } }',
+  'Mutation.reverseLoanTransaction': 'mutation { reverseLoanTransaction(input: { idempotencyKey: "probe-reverse", transactionId: "%LOANTX%", reason: "attack" }) { id loan { id principal } } }',
+  'Mutation.applyLoanCharge': 'mutation { applyLoanCharge(input: { idempotencyKey: "probe-charge", loanId: "%LOAN%", component: FEE, amount: "10", valueDate: "2000-01-01", reason: "attack" }) { id loan { id } } }',
+  'Mutation.refundLoanExcess': 'mutation { refundLoanExcess(input: { idempotencyKey: "probe-refund", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { id loan { id } } }',
+  'Mutation.requestLoanWaiver': 'mutation { requestLoanWaiver(input: { loanId: "%LOAN%", component: FEE, amount: "10", reason: "attack" }) { id loan { id } } }',
+  'Mutation.decideLoanWaiver': 'mutation { decideLoanWaiver(input: { requestId: "%WAIVER%", approve: true }) { id status loan { id } } }',
+  'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: "asset" }) { code name } }',
+  'Mutation.mapProductAccount': 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "2900" }) { id code } }',
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
   'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
 };
@@ -163,10 +211,12 @@ describe('isolation across every root field', () => {
       const bearer = await token();
       // Identifiers only the victim's data carries. (A partner code is not one: the probes themselves register
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
-      const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl];
+      const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
+        loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
-        .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId);
+        .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
+        .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -187,6 +237,10 @@ describe('isolation across every root field', () => {
       expect(await victimDb.webhookEndpoint.findUniqueOrThrow({ where: { id: decodeGlobalID(hookGlobalId).id } })).toMatchObject({ active: true, url: hookUrl });
       expect(await victimDb.webhookDelivery.count({ where: { replayOf: decodeGlobalID(deliveryGlobalId).id } })).toBe(0);
       expect(await victimDb.webhookEndpoint.count({ where: { partnerCode: alpha } })).toBe(1);
+      expect(await victimDb.loanTransaction.count({ where: { loanId } })).toBe(1);
+      expect(await victimDb.loan.count()).toBe(1);
+      expect(await victimDb.loanWaiverRequest.findMany()).toMatchObject([{ status: 'pending' }]);
+      expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
     });
   }
 });

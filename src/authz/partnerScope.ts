@@ -25,6 +25,9 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   WebhookEndpoint: (partner) => ({ partnerCode: partner.id }),
   WebhookDelivery: (partner) => ({ partnerCode: partner.id }),
   WebhookAttempt: (partner) => ({ delivery: { partnerCode: partner.id } }),
+  /** Loans the origination partner brought, and their transactions; nothing of the lender's books or queues. */
+  Loan: (partner) => ({ originationPartner: partner.id }),
+  LoanTransaction: (partner) => ({ loan: { originationPartner: partner.id } }),
 };
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']);

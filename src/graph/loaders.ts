@@ -11,6 +11,9 @@ type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
 export type WebhookEndpointRow = Awaited<ReturnType<TenantDb['webhookEndpoint']['findUniqueOrThrow']>>;
 export type WebhookDeliveryRow = Awaited<ReturnType<TenantDb['webhookDelivery']['findUniqueOrThrow']>>;
 export type WebhookAttemptRow = Awaited<ReturnType<TenantDb['webhookAttempt']['findUniqueOrThrow']>>;
+export type LoanRow = Awaited<ReturnType<TenantDb['loan']['findUniqueOrThrow']>>;
+export type LoanTransactionRow = Awaited<ReturnType<TenantDb['loanTransaction']['findUniqueOrThrow']>>;
+export type LoanWaiverRequestRow = Awaited<ReturnType<TenantDb['loanWaiverRequest']['findUniqueOrThrow']>>;
 
 export interface Loaders {
   tenantById: DataLoader<string, TenantRecord | null>;
@@ -20,6 +23,9 @@ export interface Loaders {
   webhookEndpointById: DataLoader<string, WebhookEndpointRow | null>;
   webhookDeliveryById: DataLoader<string, WebhookDeliveryRow | null>;
   webhookAttemptsByDelivery: DataLoader<string, WebhookAttemptRow[]>;
+  loanById: DataLoader<string, LoanRow | null>;
+  loanTransactionById: DataLoader<string, LoanTransactionRow | null>;
+  loanWaiverRequestById: DataLoader<string, LoanWaiverRequestRow | null>;
 }
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
@@ -69,5 +75,14 @@ export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): L
       const rows = await tenantOnly((d, valid) => d.webhookAttempt.findMany({ where: { deliveryId: { in: valid } }, orderBy: { attempt: 'asc' } }))(ids);
       return ids.map((id) => rows.filter((row) => row.deliveryId === id));
     }),
+    loanById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.loan.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    loanTransactionById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.loanTransaction.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    loanWaiverRequestById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.loanWaiverRequest.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
   };
 }

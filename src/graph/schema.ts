@@ -9,6 +9,8 @@ import './party.js';
 import './loanProduct.js';
 import './partner.js';
 import './webhook.js';
+import './loan.js';
+import './ledger.js';
 import './audit.js';
 import './events.js';
 import './heartbeat.js';

@@ -1,0 +1,161 @@
+// The tenant's books: chart of accounts, trial balance and account statements as of any date, the ledger's
+// invariants, and the finance team's commands (src/tenancy/loans/ledger.ts). Never visible to partners.
+import { builder } from './builder.js';
+import { money } from '../domain/money.js';
+import { commandDbOf, commandOf } from './context.js';
+import { LoanProductRef } from './loanProduct.js';
+import {
+  accountStatement, ledgerInvariants, mapProductAccount, openLedgerAccount,
+  trialBalance, type AccountStatement, type AccountStatementLine, type LedgerInvariants, type TrialBalanceLine,
+} from '../tenancy/loans/ledger.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+
+type LedgerAccountRow = Awaited<ReturnType<TenantDb['ledgerAccount']['findUniqueOrThrow']>>;
+
+const LedgerAccountRef = builder.objectRef<LedgerAccountRow>('LedgerAccount').implement({
+  description: 'An account of the tenant\'s chart of accounts.',
+  authScopes: { can: 'ledger.read' },
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'The account code.' }),
+    name: t.exposeString('name', { description: 'Its name.' }),
+    kind: t.exposeString('kind', { description: '`asset`, `liability`, `equity`, `income` or `expense`.' }),
+    role: t.exposeString('role', { nullable: true, description: 'The role it plays by default for products (e.g. `principalReceivable`).' }),
+  }),
+});
+
+const TrialBalanceLineRef = builder.objectRef<TrialBalanceLine>('TrialBalanceLine').implement({
+  description: 'One account\'s totals in one currency.',
+  authScopes: { can: 'ledger.read' },
+  fields: (t) => ({
+    account: t.exposeString('account', { description: 'The account code.' }),
+    name: t.exposeString('name', { description: 'Its name.' }),
+    kind: t.exposeString('kind', { description: 'Its kind.' }),
+    debits: t.field({ type: 'Money', description: 'All debits to the date.', resolve: (r) => money(r.debits, r.currency) }),
+    credits: t.field({ type: 'Money', description: 'All credits to the date.', resolve: (r) => money(r.credits, r.currency) }),
+    balance: t.field({ type: 'Money', description: 'Debits less credits (negative for liabilities and income in good order).', resolve: (r) => money(r.balance, r.currency) }),
+  }),
+});
+
+const TrialBalanceRef = builder.objectRef<{ asOf: string; lines: TrialBalanceLine[] }>('TrialBalance').implement({
+  description: 'Every account\'s totals as of a date; debits equal credits in each currency.',
+  authScopes: { can: 'ledger.read' },
+  fields: (t) => ({
+    asOf: t.field({ type: 'Date', description: 'Journals valued on or before this date.', resolve: (b) => b.asOf }),
+    lines: t.field({ type: [TrialBalanceLineRef], description: 'By currency, then account.', resolve: (b) => b.lines }),
+  }),
+});
+
+const StatementLineRef = builder.objectRef<AccountStatementLine & { currency: string }>('LedgerStatementLine').implement({
+  description: 'One posting to the account.',
+  authScopes: { can: 'ledger.read' },
+  fields: (t) => ({
+    journalId: t.exposeString('journalId', { description: 'The journal.' }),
+    journalSequence: t.string({ description: 'The journal\'s posting order.', resolve: (l) => l.seq.toString() }),
+    valueDate: t.field({ type: 'Date', description: 'The date it is effective on.', resolve: (l) => l.valueDate }),
+    postedAt: t.field({ type: 'DateTime', description: 'When it was written.', resolve: (l) => l.postedAt }),
+    kind: t.exposeString('kind', { description: '`disbursement`, `posting`, `accrual` or `correction`.' }),
+    narrative: t.exposeString('narrative', { description: 'What it was.' }),
+    loanId: t.exposeString('loanId', { nullable: true, description: 'The loan (raw id).' }),
+    transactionId: t.exposeString('transactionId', { nullable: true, description: 'The loan transaction behind it (raw id).' }),
+    debit: t.field({ type: 'Money', description: 'Debit.', resolve: (l) => money(l.debit, l.currency) }),
+    credit: t.field({ type: 'Money', description: 'Credit.', resolve: (l) => money(l.credit, l.currency) }),
+    balance: t.field({ type: 'Money', description: 'The account\'s balance after it.', resolve: (l) => money(l.balance, l.currency) }),
+  }),
+});
+
+const AccountStatementRef = builder.objectRef<AccountStatement>('LedgerAccountStatement').implement({
+  description: 'An account\'s postings over a period, with opening and closing balances.',
+  authScopes: { can: 'ledger.read' },
+  fields: (t) => ({
+    account: t.exposeString('account', { description: 'The account code.' }),
+    from: t.field({ type: 'Date', description: 'First value date.', resolve: (s) => s.from }),
+    to: t.field({ type: 'Date', description: 'Last value date.', resolve: (s) => s.to }),
+    opening: t.field({ type: 'Money', description: 'Balance before `from`.', resolve: (s) => money(s.opening, s.currency) }),
+    lines: t.field({ type: [StatementLineRef], description: 'Postings by value date, then posting order.', resolve: (s) => s.lines.map((l) => ({ ...l, currency: s.currency })) }),
+    closing: t.field({ type: 'Money', description: 'Balance after the last line returned.', resolve: (s) => money(s.closing, s.currency) }),
+    truncated: t.exposeBoolean('truncated', { description: 'More lines exist than the 5,000 returned: narrow the dates.' }),
+  }),
+});
+
+const LedgerInvariantsRef = builder.objectRef<LedgerInvariants>('LedgerInvariants').implement({
+  description: 'The ledger\'s invariants, counted over the stored books; every count but `loans` and `journals` must be 0.',
+  authScopes: { can: 'ledger.read' },
+  fields: (t) => ({
+    holds: t.boolean({ description: 'All of them hold.', resolve: (i) => i.unbalancedJournals + i.loansOffLedger + i.controlAccountsOff + i.negativeBalances === 0 }),
+    unbalancedJournals: t.exposeInt('unbalancedJournals', { description: 'Journals whose debits and credits differ.' }),
+    loansOffLedger: t.exposeInt('loansOffLedger', { description: 'Loans whose sub-ledger differs from their journal lines.' }),
+    controlAccountsOff: t.exposeInt('controlAccountsOff', { description: 'Control accounts whose balance differs from the sum of the loans\' sub-ledgers.' }),
+    negativeBalances: t.exposeInt('negativeBalances', { description: 'Loan receivable or held balances that went negative on some date.' }),
+    loans: t.exposeInt('loans', { description: 'Loans checked.' }),
+    journals: t.exposeInt('journals', { description: 'Journals checked.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  ledgerAccounts: t.field({
+    type: [LedgerAccountRef],
+    description: 'The chart of accounts, by code.',
+    authScopes: { can: 'ledger.read' },
+    resolve: (_root, _args, context) => context.db!.ledgerAccount.findMany({ orderBy: { code: 'asc' } }),
+  }),
+  trialBalance: t.field({
+    type: TrialBalanceRef,
+    description: 'The trial balance as of a date.',
+    authScopes: { can: 'ledger.read' },
+    args: { asOf: t.arg({ type: 'Date', required: true, description: 'Include journals valued on or before this date.' }) },
+    resolve: async (_root, args, context) => ({ asOf: String(args.asOf), lines: await trialBalance(context.db!, String(args.asOf)) }),
+  }),
+  ledgerAccountStatement: t.field({
+    type: AccountStatementRef,
+    description: 'One account\'s postings in one currency between two value dates.',
+    authScopes: { can: 'ledger.read' },
+    args: {
+      account: t.arg.string({ required: true, description: 'The account code.' }),
+      currency: t.arg.string({ required: false, description: 'The tenant\'s currency when omitted.' }),
+      from: t.arg({ type: 'Date', required: true, description: 'First value date.' }),
+      to: t.arg({ type: 'Date', required: true, description: 'Last value date.' }),
+    },
+    resolve: (_root, args, context) => accountStatement(context.db!, args.account, args.currency ?? context.tenant!.currency, String(args.from), String(args.to)),
+  }),
+  ledgerInvariants: t.field({
+    type: LedgerInvariantsRef,
+    description: 'Checks the books: journals balance, each loan\'s sub-ledger equals its journal lines, control accounts equal the sum of the sub-ledgers, no loan balance ever went negative.',
+    authScopes: { can: 'ledger.read' },
+    resolve: (_root, _args, context) => ledgerInvariants(context.db!, context.tenant!.schemaName),
+  }),
+}));
+
+const OpenLedgerAccountInput = builder.inputType('OpenLedgerAccountInput', {
+  description: 'A new account in the chart.',
+  fields: (t) => ({
+    code: t.string({ required: true, description: 'Its code (letters, digits, dots, dashes, underscores; up to 20).' }),
+    name: t.string({ required: true, description: 'Its name.' }),
+    kind: t.string({ required: true, description: '`asset`, `liability`, `equity`, `income` or `expense`.' }),
+  }),
+});
+
+const MapProductAccountInput = builder.inputType('MapProductAccountInput', {
+  description: 'Which account a product posts a role to.',
+  fields: (t) => ({
+    productCode: t.string({ required: true, description: 'The product.' }),
+    role: t.string({ required: true, description: 'The role, e.g. `interestIncome` or `principalReceivable`.' }),
+    account: t.string({ required: true, description: 'The account code.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  openLedgerAccount: t.field({
+    type: LedgerAccountRef,
+    description: 'Opens an account in the tenant\'s chart.',
+    authScopes: { can: 'ledger.manage' },
+    args: { input: t.arg({ type: OpenLedgerAccountInput, required: true, description: 'The account.' }) },
+    resolve: (_root, { input }, context) => openLedgerAccount(commandDbOf(context), commandOf(context), input),
+  }),
+  mapProductAccount: t.field({
+    type: LoanProductRef,
+    description: 'Makes a product post a role to an account; loans booked before keep the accounts they were booked with.',
+    authScopes: { can: 'ledger.manage' },
+    args: { input: t.arg({ type: MapProductAccountInput, required: true, description: 'The mapping.' }) },
+    resolve: (_root, { input }, context) => mapProductAccount(commandDbOf(context), commandOf(context), input.productCode, input.role, input.account),
+  }),
+}));

@@ -1,0 +1,534 @@
+// Loan: a booked loan, its schedule and account as replayed from its transactions, and the commands that move
+// its money (src/tenancy/loans). An origination partner reads only the loans it brought (GraphContext.db is
+// partner-scoped); writing is the lender's staff's.
+import { builder } from './builder.js';
+import { money, type Decimal } from '../domain/money.js';
+import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
+import { LoanProductRef } from './loanProduct.js';
+import { PartyRef } from './party.js';
+import { replayLoan, type AllocationExplanation, type InstalmentState, type LoanAccountState } from '../domain/servicing/loanAccount.js';
+import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../tenancy/loans/loanRecords.js';
+import { decideWaiver, disburseLoan, postLoanTransaction, postRepaymentFile, requestWaiver } from '../tenancy/loans/loans.js';
+import type { PostingDraft } from '../tenancy/loans/postings.js';
+import { InvalidField } from '../errors.js';
+
+export const LoanRef = builder.objectRef<LoanRow>('Loan');
+export const LoanTransactionRef = builder.objectRef<LoanTransactionRow>('LoanTransaction');
+export const LoanWaiverRequestRef = builder.objectRef<LoanWaiverRequestRow>('LoanWaiverRequest');
+
+const day = (value: Date) => value.toISOString().slice(0, 10);
+const businessDateOf = (context: GraphContext) => context.tenant!.businessDate;
+
+/** A loan replayed from scratch as of a date (the tenant's business date unless asked). */
+export async function replayedLoan(context: GraphContext, loan: LoanRow, asOf?: string | null): Promise<LoanAccountState> {
+  const rows = await context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
+  const date = asOf ?? businessDateOf(context);
+  if (date < day(loan.disbursementDate)) throw new InvalidField('asOf', `the loan was disbursed on ${day(loan.disbursementDate)}`);
+  return replayLoan(loanAccountOf(loanRecordOfRow(loan)), rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))), date);
+}
+
+const LoanStatusEnum = builder.enumType('LoanStatus', {
+  description: 'Where a loan stands (src/domain/servicing/loanStatus.ts holds the transitions).',
+  values: {
+    APPROVED: { value: 'approved', description: 'Booked, not yet paid out.' },
+    ACTIVE: { value: 'active', description: 'Paid out; nothing is past due.' },
+    OVERDUE: { value: 'overdue', description: 'Something fell due and is still unpaid.' },
+    CLOSED: { value: 'closed', description: 'Obligations met: nothing owed and nothing left to fall due.' },
+    WRITTEN_OFF: { value: 'written_off', description: 'Written off (collections milestone).' },
+    RESTRUCTURED: { value: 'restructured', description: 'Restructured into another loan (collections milestone).' },
+  } as const,
+});
+
+const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
+  description: 'What a loan transaction is.',
+  values: {
+    REPAYMENT: { value: 'repayment', description: 'Money from the borrower, allocated by the loan\'s rule.' },
+    PREPAYMENT: { value: 'prepayment', description: 'Money beyond what is due that reschedules the loan (lower instalment or shorter tenor).' },
+    PAYOFF: { value: 'payoff', description: 'Paying the loan off early: unearned interest is not owed.' },
+    REFUND: { value: 'refund', description: 'Excess paid back to the borrower.' },
+    REVERSAL: { value: 'reversal', description: 'Undoes another transaction; the loan is replayed without it.' },
+    CHARGE: { value: 'charge', description: 'A fee or penalty charged by hand.' },
+    WAIVER: { value: 'waiver', description: 'Interest, fees or penalties forgiven (approved by a second person).' },
+  } as const,
+});
+
+const ComponentEnum = builder.enumType('LoanComponent', {
+  description: 'A part of what a loan owes.',
+  values: {
+    PRINCIPAL: { value: 'principal', description: 'Principal.' },
+    INTEREST: { value: 'interest', description: 'Interest.' },
+    FEE: { value: 'fee', description: 'Fees.' },
+    PENALTY: { value: 'penalty', description: 'Penalties.' },
+  } as const,
+});
+
+interface Amounts {
+  currency: string;
+  principal: Decimal | { toString(): string };
+  interest: Decimal | { toString(): string };
+  fee: Decimal | { toString(): string };
+  penalty: Decimal | { toString(): string };
+}
+
+const ComponentAmountsRef = builder.objectRef<Amounts>('LoanComponentAmounts').implement({
+  description: 'An amount per component.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    principal: t.field({ type: 'Money', description: 'Principal.', resolve: (a) => money(a.principal.toString(), a.currency) }),
+    interest: t.field({ type: 'Money', description: 'Interest.', resolve: (a) => money(a.interest.toString(), a.currency) }),
+    fee: t.field({ type: 'Money', description: 'Fees.', resolve: (a) => money(a.fee.toString(), a.currency) }),
+    penalty: t.field({ type: 'Money', description: 'Penalties.', resolve: (a) => money(a.penalty.toString(), a.currency) }),
+  }),
+});
+
+const LoanInstalmentRef = builder.objectRef<InstalmentState & { currency: string }>('LoanInstalment').implement({
+  description: 'One instalment of a loan: what it charged, what was paid and waived, and what it still owes.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    number: t.exposeInt('number', { description: '1 for the first.' }),
+    dueDate: t.field({ type: 'Date', description: 'When it falls due.', resolve: (i) => i.dueDate }),
+    charged: t.field({ type: ComponentAmountsRef, description: 'The schedule\'s amounts plus charges added to it.', resolve: (i) => ({ ...i.charged, currency: i.currency }) }),
+    paid: t.field({ type: ComponentAmountsRef, description: 'Paid so far.', resolve: (i) => ({ ...i.paid, currency: i.currency }) }),
+    waived: t.field({ type: ComponentAmountsRef, description: 'Waived so far.', resolve: (i) => ({ ...i.waived, currency: i.currency }) }),
+    outstanding: t.field({ type: ComponentAmountsRef, description: 'Still owed.', resolve: (i) => ({ ...i.outstanding, currency: i.currency }) }),
+  }),
+});
+
+const AllocationLineRef = builder.objectRef<{ instalment: number; dueDate: string; component: string; amount: Decimal; reason: string; currency: string }>('AllocationLine').implement({
+  description: 'Where one part of a payment went, and why.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    instalment: t.exposeInt('instalment', { description: 'The instalment it paid.' }),
+    dueDate: t.field({ type: 'Date', description: 'That instalment\'s due date.', resolve: (l) => l.dueDate }),
+    component: t.field({ type: ComponentEnum, description: 'What it paid.', resolve: (l) => l.component as 'principal' }),
+    amount: t.field({ type: 'Money', description: 'How much.', resolve: (l) => money(l.amount, l.currency) }),
+    reason: t.exposeString('reason', { description: 'Why the rule sent it there.' }),
+  }),
+});
+
+const AllocationRef = builder.objectRef<AllocationExplanation & { currency: string }>('PaymentAllocation').implement({
+  description: 'How one payment (or money already held) was applied.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    transactionId: t.string({ nullable: true, description: 'The repayment\'s transaction id; null when money already held was drawn on.', resolve: (a) => a.repaymentId }),
+    valueDate: t.field({ type: 'Date', description: 'When it applied.', resolve: (a) => a.valueDate }),
+    amount: t.field({ type: 'Money', description: 'The money applied.', resolve: (a) => money(a.amount, a.currency) }),
+    lines: t.field({ type: [AllocationLineRef], description: 'Each instalment and component it paid, in the order applied.', resolve: (a) => a.lines.map((l) => ({ ...l, currency: a.currency })) }),
+    held: t.field({ type: 'Money', description: 'What it left held for the borrower (advance or excess).', resolve: (a) => money(a.held, a.currency) }),
+    heldReason: t.string({ nullable: true, description: 'Why money was held, when it was.', resolve: (a) => [a.reasons.advance, a.reasons.excess].filter(Boolean).join(' ') || null }),
+  }),
+});
+
+const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implement({
+  description: 'A loan as of a date, replayed from its terms and every transaction in value-date order.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    asOf: t.field({ type: 'Date', description: 'The date it was replayed to.', resolve: (s) => s.asOf }),
+    status: t.string({ description: '`active`, `overdue` or `closed`, as the money says on that date.', resolve: (s) => s.status }),
+    daysPastDue: t.exposeInt('daysPastDue', { description: 'Days since the oldest unpaid due date.' }),
+    netDisbursement: t.field({ type: 'Money', description: 'What was paid out.', resolve: (s) => money(s.schedule.netDisbursement, s.currency) }),
+    instalments: t.field({ type: [LoanInstalmentRef], description: 'Every instalment.', resolve: (s) => s.instalments.map((i) => ({ ...i, currency: s.currency })) }),
+    receivable: t.field({ type: ComponentAmountsRef, description: 'What the loan\'s receivable accounts hold: unpaid principal, and interest, fees and penalties once due.', resolve: (s) => ({ ...s.totals.receivable, currency: s.currency }) }),
+    due: t.field({ type: ComponentAmountsRef, description: 'Owed on instalments due on or before the date.', resolve: (s) => ({ ...s.totals.due, currency: s.currency }) }),
+    outstanding: t.field({ type: ComponentAmountsRef, description: 'Everything still to be paid under the schedule, due or not.', resolve: (s) => ({ ...s.totals.outstanding, currency: s.currency }) }),
+    advance: t.field({ type: 'Money', description: 'Held for instalments not yet due.', resolve: (s) => money(s.held.advance, s.currency) }),
+    excess: t.field({ type: 'Money', description: 'Paid beyond what is owed: refundable.', resolve: (s) => money(s.held.excess, s.currency) }),
+    allocations: t.field({ type: [AllocationRef], description: 'How every payment was applied, in value-date order.', resolve: (s) => s.allocations.map((a) => ({ ...a, currency: s.currency })) }),
+  }),
+});
+
+builder.node(LoanRef, {
+  description: 'A booked loan, with the terms it was booked with.',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.loanById.load(id)),
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    status: t.field({ type: LoanStatusEnum, description: 'Where it stands, as of its last posting.', resolve: (l) => l.status as 'active' }),
+    product: t.field({ type: LoanProductRef, nullable: true, description: 'The product it was booked under.', resolve: (l, _args, context) => context.loaders.loanProductById.load(l.productId) }),
+    productVersion: t.exposeInt('productVersion', { description: 'The product version whose terms it keeps.' }),
+    currency: t.exposeString('currency', { description: 'ISO 4217.' }),
+    principal: t.field({ type: 'Money', description: 'The principal lent.', resolve: (l) => money(l.principal.toString(), l.currency) }),
+    disbursementDate: t.field({ type: 'Date', description: 'When it was paid out.', resolve: (l) => day(l.disbursementDate) }),
+    firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set at booking.', resolve: (l) => (l.firstRepaymentDate ? day(l.firstRepaymentDate) : null) }),
+    externalReference: t.exposeString('externalReference', { nullable: true, description: 'The lender\'s or partner\'s own reference.' }),
+    originationPartnerCode: t.exposeString('originationPartner', { nullable: true, description: 'The origination partner that brought it.' }),
+    borrower: t.field({
+      type: PartyRef, nullable: true, description: 'The borrower (staff only).', authScopes: { can: 'parties.read' },
+      resolve: (l, _args, context) => (l.borrowerPartyId ? context.loaders.partyById.load(l.borrowerPartyId) : null),
+    }),
+    daysPastDue: t.exposeInt('daysPastDue', { description: 'Days past due as of its last posting.' }),
+    balancesAsOf: t.field({ type: 'Date', description: 'The business date of its last posting, which the stored balances are as of.', resolve: (l) => day(l.asOf) }),
+    receivable: t.field({
+      type: ComponentAmountsRef, description: 'Its sub-ledger as of its last posting (what the GL control accounts hold for it).',
+      resolve: (l) => ({ currency: l.currency, principal: l.principalReceivable, interest: l.interestReceivable, fee: l.feeReceivable, penalty: l.penaltyReceivable }),
+    }),
+    held: t.field({ type: 'Money', description: 'Borrower money held (advance and excess) as of its last posting.', resolve: (l) => money(l.held.toString(), l.currency) }),
+    account: t.field({
+      type: LoanAccountRef,
+      description: 'The loan replayed as of a date: schedule, allocations and balances.',
+      args: { asOf: t.arg({ type: 'Date', required: false, description: 'The tenant\'s business date when omitted.' }) },
+      resolve: (l, args, context) => replayedLoan(context, l, args.asOf ? String(args.asOf) : null),
+    }),
+    transactions: t.field({
+      type: [LoanTransactionRef],
+      description: 'Every transaction in the order it arrived (at most 1,000).',
+      resolve: (l, _args, context) => context.db!.loanTransaction.findMany({ where: { loanId: l.id }, orderBy: { seq: 'asc' }, take: 1_000 }),
+    }),
+  }),
+});
+
+builder.node(LoanTransactionRef, {
+  description: 'A transaction of a loan; never changed once written (a reversal is its own transaction).',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.loanTransactionById.load(id)),
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    loan: t.field({ type: LoanRef, nullable: true, description: 'Its loan.', resolve: (x, _args, context) => context.loaders.loanById.load(x.loanId) }),
+    kind: t.field({ type: TransactionKindEnum, description: 'What it is.', resolve: (x) => x.kind as 'repayment' }),
+    sequence: t.exposeInt('seq', { description: 'Arrival order within the loan (breaks value-date ties).' }),
+    valueDate: t.field({ type: 'Date', description: 'The date it is effective on.', resolve: (x) => day(x.valueDate) }),
+    amount: t.field({ type: 'Money', nullable: true, description: 'Its amount; null for a reversal.', resolve: async (x, _args, context) => (x.amount ? money(x.amount.toString(), (await context.loaders.loanById.load(x.loanId))!.currency) : null) }),
+    component: t.field({ type: ComponentEnum, nullable: true, description: 'For charges and waivers: what is charged or waived.', resolve: (x) => x.component as 'fee' | null }),
+    instalment: t.exposeInt('instalment', { nullable: true, description: 'For a waiver of one instalment: which.' }),
+    reschedule: t.exposeString('reschedule', { nullable: true, description: 'For a prepayment: `reduceInstalment` or `reduceTenor`.' }),
+    reverses: t.field({ type: LoanTransactionRef, nullable: true, description: 'For a reversal: what it undoes.', resolve: (x, _args, context) => (x.reverses ? context.loaders.loanTransactionById.load(x.reverses) : null) }),
+    channel: t.exposeString('channel', { nullable: true, description: 'How the money came or went (e.g. `bank-transfer`, `card`, `cash`).' }),
+    externalReference: t.exposeString('externalReference', { nullable: true, description: 'The payment\'s reference at the bank or channel.' }),
+    reason: t.exposeString('reason', { nullable: true, description: 'Why, for charges, waivers and reversals.' }),
+    enteredAt: t.field({ type: 'DateTime', description: 'When it was entered.', resolve: (x) => x.enteredAt }),
+    enteredBy: t.exposeString('enteredBy', { description: 'Who entered it.' }),
+    allocation: t.field({
+      type: AllocationRef, nullable: true,
+      description: 'For money in: which instalment and component every unit went to, and why (replayed as of the business date, so a later backdated payment shows its effect).',
+      resolve: async (x, _args, context) => {
+        const loan = (await context.loaders.loanById.load(x.loanId))!;
+        const state = await replayedLoan(context, loan);
+        const found = state.allocations.find((a) => a.repaymentId === x.id);
+        return found ? { ...found, currency: state.currency } : null;
+      },
+    }),
+  }),
+});
+
+builder.node(LoanWaiverRequestRef, {
+  description: 'A waiver one person asked for and another decides.',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.loanWaiverRequestById.load(id)),
+  // Staff read requests (makers and checkers alike); partners' data access has no rule for them.
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    loan: t.field({ type: LoanRef, nullable: true, description: 'The loan.', resolve: (w, _args, context) => context.loaders.loanById.load(w.loanId) }),
+    component: t.field({ type: ComponentEnum, description: 'What is to be waived.', resolve: (w) => w.component as 'fee' }),
+    amount: t.field({ type: 'Decimal', description: 'How much, in the loan\'s currency.', resolve: (w) => w.amount.toString() }),
+    instalment: t.exposeInt('instalment', { nullable: true, description: 'Which instalment; oldest owing first when null.' }),
+    valueDate: t.field({ type: 'Date', description: 'The date it takes effect.', resolve: (w) => day(w.valueDate) }),
+    reason: t.exposeString('reason', { description: 'Why it was asked for.' }),
+    status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
+    requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
+    requestedAt: t.field({ type: 'DateTime', description: 'When it was asked for.', resolve: (w) => w.requestedAt }),
+    decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
+    decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (w) => w.decidedAt }),
+    decisionReason: t.exposeString('decisionReason', { nullable: true, description: 'The checker\'s reason.' }),
+    transaction: t.field({ type: LoanTransactionRef, nullable: true, description: 'The waiver transaction, once approved.', resolve: (w, _args, context) => (w.transactionId ? context.loaders.loanTransactionById.load(w.transactionId) : null) }),
+  }),
+});
+
+builder.queryField('loans', (t) =>
+  t.connection({
+    type: LoanRef,
+    description: 'The tenant\'s loans by id, optionally in one status. An origination partner sees only the loans it brought.',
+    authScopes: { can: 'loans.read' },
+    args: { status: t.arg({ type: LoanStatusEnum, required: false, description: 'Only loans in this status.' }) },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, (loan: LoanRow) => loan.id, UUID_KEY, ({ before, after, limit, inverted }) =>
+        context.db!.loan.findMany({
+          where: { id: { gt: after, lt: before }, ...(args.status ? { status: args.status } : {}) },
+          orderBy: { id: inverted ? 'desc' : 'asc' },
+          take: limit,
+        }),
+      ),
+  }, ...connectionTypes('Loan')),
+);
+
+builder.queryField('loanWaiverRequests', (t) =>
+  t.connection({
+    type: LoanWaiverRequestRef,
+    description: 'Waiver requests, oldest first: the checkers\' queue (pending unless asked otherwise).',
+    authScopes: { can: 'loans.waive.approve' },
+    args: { status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }) },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, (w: LoanWaiverRequestRow) => w.id, UUID_KEY, ({ before, after, limit, inverted }) =>
+        context.db!.loanWaiverRequest.findMany({
+          where: { id: { gt: after, lt: before }, status: args.status ?? 'pending' },
+          orderBy: { id: inverted ? 'desc' : 'asc' },
+          take: limit,
+        }),
+      ),
+  }, ...connectionTypes('LoanWaiverRequest')),
+);
+
+const IDEMPOTENCY = { required: true, description: 'Repeat the request with the same key (8–200 characters) to get the same result, never a second posting.' } as const;
+
+const DisburseLoanInput = builder.inputType('DisburseLoanInput', {
+  description: 'A loan to book and pay out under a product\'s current terms.',
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: true, description: 'Repeat with the same key to get the same loan back, never a second one.' }),
+    productCode: t.string({ required: true, description: 'The product.' }),
+    principal: t.field({ type: 'Decimal', required: true, description: 'The amount lent, within the product\'s limits.' }),
+    numberOfRepayments: t.int({ required: false, description: 'Within the product\'s tenor; its default when omitted.' }),
+    disbursementDate: t.field({ type: 'Date', required: true, description: 'When it is paid out (on or before the business date).' }),
+    firstRepaymentDate: t.field({ type: 'Date', required: false, description: 'Sets the repayment day; one period after disbursement when omitted.' }),
+    borrowerPartyId: t.globalID({ required: false, for: PartyRef, description: 'The borrower.' }),
+    originationPartnerCode: t.string({ required: false, description: 'The origination partner that brought it, which then sees it.' }),
+    externalReference: t.string({ required: false, description: 'The lender\'s or partner\'s own reference.' }),
+  }),
+});
+
+builder.mutationField('disburseLoan', (t) =>
+  t.field({
+    type: LoanRef,
+    description: 'Books a loan with a copy of the product\'s current terms, generates its schedule and posts the disbursement to the ledger.',
+    authScopes: { can: 'loans.disburse' },
+    args: { input: t.arg({ type: DisburseLoanInput, required: true, description: 'The loan.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      const { loanId } = await disburseLoan(db, commandOf(context), businessDateOf(context), {
+        productCode: input.productCode, principal: String(input.principal), numberOfRepayments: input.numberOfRepayments ?? null,
+        disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
+        borrowerPartyId: input.borrowerPartyId?.id ?? null, originationPartnerCode: input.originationPartnerCode ?? null, externalReference: input.externalReference ?? null,
+      }, input.idempotencyKey);
+      return db.loan.findUniqueOrThrow({ where: { id: loanId } });
+    },
+  }),
+);
+
+const RepaymentPurposeEnum = builder.enumType('RepaymentPurpose', {
+  description: 'What the borrower means the money for.',
+  values: {
+    REGULAR: { value: 'regular', description: 'Pay what is due; anything beyond goes by the product\'s allocation rule.' },
+    PREPAY_REDUCE_INSTALMENT: { value: 'reduceInstalment', description: 'Prepay: pay what is due, then reduce principal and keep the tenor (lower instalments).' },
+    PREPAY_REDUCE_TENOR: { value: 'reduceTenor', description: 'Prepay: pay what is due, then reduce principal and keep the instalment (fewer instalments).' },
+    PAYOFF: { value: 'payoff', description: 'Pay the loan off: at least the payoff quote for the value date.' },
+  } as const,
+});
+
+const PostRepaymentInput = builder.inputType('PostRepaymentInput', {
+  description: 'Money received from a borrower.',
+  fields: (t) => ({
+    idempotencyKey: t.string(IDEMPOTENCY),
+    loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
+    amount: t.field({ type: 'Decimal', required: true, description: 'The amount, in the loan\'s currency.' }),
+    valueDate: t.field({ type: 'Date', required: true, description: 'When the money was received (on or before the business date; earlier dates replay what followed).' }),
+    channel: t.string({ required: true, description: 'How it came: `bank-transfer`, `card`, `cash`, `direct-debit`…' }),
+    externalReference: t.string({ required: false, description: 'The payment\'s reference at the bank or channel.' }),
+    purpose: t.field({ type: RepaymentPurposeEnum, required: false, description: '`REGULAR` when omitted.' }),
+  }),
+});
+
+const channelOf = (channel: string) => {
+  const trimmed = channel.trim();
+  if (trimmed.length < 1 || trimmed.length > 50) throw new InvalidField('channel', 'channel must be 1–50 characters');
+  return trimmed;
+};
+
+builder.mutationField('postRepayment', (t) =>
+  t.field({
+    type: LoanTransactionRef,
+    description: 'Posts a repayment (or a prepayment or payoff) and replays the loan; the answer explains where every unit went.',
+    authScopes: { can: 'loans.repay' },
+    args: { input: t.arg({ type: PostRepaymentInput, required: true, description: 'The payment.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      const purpose = input.purpose ?? 'regular';
+      const draft: Omit<PostingDraft, 'field'> = {
+        loanId: input.loanId.id, kind: purpose === 'regular' ? 'repayment' : purpose === 'payoff' ? 'payoff' : 'prepayment',
+        valueDate: String(input.valueDate), amount: String(input.amount), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
+        ...(purpose === 'reduceInstalment' || purpose === 'reduceTenor' ? { reschedule: purpose } : {}),
+      };
+      const { transactionId } = await postLoanTransaction(db, commandOf(context), businessDateOf(context), draft, input.idempotencyKey);
+      return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
+    },
+  }),
+);
+
+const RepaymentLineInput = builder.inputType('RepaymentLineInput', {
+  description: 'One repayment of a payment file.',
+  fields: (t) => ({
+    loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
+    amount: t.field({ type: 'Decimal', required: true, description: 'The amount, in the loan\'s currency.' }),
+    valueDate: t.field({ type: 'Date', required: true, description: 'When the money was received.' }),
+    channel: t.string({ required: true, description: 'How it came.' }),
+    externalReference: t.string({ required: false, description: 'The payment\'s reference at the bank or channel.' }),
+  }),
+});
+
+const PostRepaymentsInput = builder.inputType('PostRepaymentsInput', {
+  description: 'A payment file: every repayment is posted, or none is.',
+  fields: (t) => ({
+    idempotencyKey: t.string(IDEMPOTENCY),
+    repayments: t.field({ type: [RepaymentLineInput], required: true, description: 'The repayments (1–20,000).' }),
+  }),
+});
+
+const RepaymentBatchRef = builder.objectRef<{ batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number }>('RepaymentBatch').implement({
+  description: 'A posted payment file.',
+  authScopes: { can: 'loans.repay' },
+  fields: (t) => ({
+    batchId: t.exposeString('batchId', { description: 'Its id; each of its transactions carries it.' }),
+    posted: t.exposeInt('posted', { description: 'Repayments posted.' }),
+    loans: t.exposeInt('loans', { description: 'Loans they paid.' }),
+    total: t.field({ type: 'Decimal', description: 'The sum of the amounts (across currencies, as given).', resolve: (b) => b.total }),
+    sha256: t.exposeString('sha256', { description: 'Hash of the file as received, for reconciliation.' }),
+    journals: t.exposeInt('journals', { description: 'Journals posted to the ledger.' }),
+  }),
+});
+
+builder.mutationField('postRepayments', (t) =>
+  t.field({
+    type: RepaymentBatchRef,
+    description: 'Posts a payment file in one transaction: all of it, or, when a row fails, nothing (the error names the row).',
+    authScopes: { can: 'loans.repay' },
+    args: { input: t.arg({ type: PostRepaymentsInput, required: true, description: 'The file.' }) },
+    resolve: (_root, { input }, context) =>
+      postRepaymentFile(commandDbOf(context), commandOf(context), businessDateOf(context), input.repayments.map((line) => ({
+        loanId: line.loanId.id, amount: String(line.amount), valueDate: String(line.valueDate), channel: line.channel, externalReference: line.externalReference ?? null,
+      })), input.idempotencyKey),
+  }),
+);
+
+const ReverseLoanTransactionInput = builder.inputType('ReverseLoanTransactionInput', {
+  description: 'A transaction to undo.',
+  fields: (t) => ({
+    idempotencyKey: t.string(IDEMPOTENCY),
+    transactionId: t.globalID({ required: true, for: LoanTransactionRef, description: 'The repayment, charge, waiver or refund to reverse.' }),
+    valueDate: t.field({ type: 'Date', required: false, description: 'When the reversal is entered; the business date when omitted.' }),
+    reason: t.string({ required: true, description: 'Why (e.g. the payment bounced).' }),
+  }),
+});
+
+builder.mutationField('reverseLoanTransaction', (t) =>
+  t.field({
+    type: LoanTransactionRef,
+    description: 'Reverses a transaction: the loan is replayed without it and the ledger posts the corrections.',
+    authScopes: { can: 'loans.repay' },
+    args: { input: t.arg({ type: ReverseLoanTransactionInput, required: true, description: 'What to reverse.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      const target = await db.loanTransaction.findUnique({ where: { id: input.transactionId.id } });
+      if (!target) throw new InvalidField('transactionId', 'no transaction with that id');
+      const { transactionId } = await postLoanTransaction(db, commandOf(context), businessDateOf(context), {
+        loanId: target.loanId, kind: 'reversal', reverses: target.id, valueDate: input.valueDate ? String(input.valueDate) : businessDateOf(context), reason: input.reason,
+      }, input.idempotencyKey);
+      return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
+    },
+  }),
+);
+
+const ApplyLoanChargeInput = builder.inputType('ApplyLoanChargeInput', {
+  description: 'A fee or penalty charged by hand.',
+  fields: (t) => ({
+    idempotencyKey: t.string(IDEMPOTENCY),
+    loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
+    component: t.field({ type: ComponentEnum, required: true, description: '`FEE` or `PENALTY`.' }),
+    amount: t.field({ type: 'Decimal', required: true, description: 'The amount.' }),
+    valueDate: t.field({ type: 'Date', required: true, description: 'When it is owed from.' }),
+    reason: t.string({ required: true, description: 'Why.' }),
+  }),
+});
+
+builder.mutationField('applyLoanCharge', (t) =>
+  t.field({
+    type: LoanTransactionRef,
+    description: 'Charges a fee or penalty, owed with the instalment due on or after its date.',
+    authScopes: { can: 'loans.charge' },
+    args: { input: t.arg({ type: ApplyLoanChargeInput, required: true, description: 'The charge.' }) },
+    resolve: async (_root, { input }, context) => {
+      if (input.component !== 'fee' && input.component !== 'penalty') throw new InvalidField('component', 'component must be FEE or PENALTY');
+      const db = commandDbOf(context);
+      const { transactionId } = await postLoanTransaction(db, commandOf(context), businessDateOf(context), {
+        loanId: input.loanId.id, kind: 'charge', component: input.component, amount: String(input.amount), valueDate: String(input.valueDate), reason: input.reason,
+      }, input.idempotencyKey);
+      return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
+    },
+  }),
+);
+
+const RefundLoanExcessInput = builder.inputType('RefundLoanExcessInput', {
+  description: 'Paying excess back to the borrower.',
+  fields: (t) => ({
+    idempotencyKey: t.string(IDEMPOTENCY),
+    loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
+    amount: t.field({ type: 'Decimal', required: true, description: 'At most the excess held on the value date.' }),
+    valueDate: t.field({ type: 'Date', required: true, description: 'When it is paid.' }),
+    channel: t.string({ required: true, description: 'How it is paid.' }),
+    externalReference: t.string({ required: false, description: 'The payout\'s reference.' }),
+  }),
+});
+
+builder.mutationField('refundLoanExcess', (t) =>
+  t.field({
+    type: LoanTransactionRef,
+    description: 'Refunds money the borrower paid beyond what the loan owes.',
+    authScopes: { can: 'loans.repay' },
+    args: { input: t.arg({ type: RefundLoanExcessInput, required: true, description: 'The refund.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      const { transactionId } = await postLoanTransaction(db, commandOf(context), businessDateOf(context), {
+        loanId: input.loanId.id, kind: 'refund', amount: String(input.amount), valueDate: String(input.valueDate), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
+      }, input.idempotencyKey);
+      return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
+    },
+  }),
+);
+
+const RequestLoanWaiverInput = builder.inputType('RequestLoanWaiverInput', {
+  description: 'A waiver to ask for; another person decides it.',
+  fields: (t) => ({
+    loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
+    component: t.field({ type: ComponentEnum, required: true, description: '`INTEREST`, `FEE` or `PENALTY`.' }),
+    amount: t.field({ type: 'Decimal', required: true, description: 'How much.' }),
+    instalment: t.int({ required: false, description: 'Which instalment; the oldest owing first when omitted.' }),
+    valueDate: t.field({ type: 'Date', required: false, description: 'When it takes effect; the business date when omitted.' }),
+    reason: t.string({ required: true, description: 'Why.' }),
+  }),
+});
+
+builder.mutationField('requestLoanWaiver', (t) =>
+  t.field({
+    type: LoanWaiverRequestRef,
+    description: 'Asks for a waiver (the maker). Nothing is waived until someone else approves it.',
+    authScopes: { can: 'loans.waive.request' },
+    args: { input: t.arg({ type: RequestLoanWaiverInput, required: true, description: 'The waiver.' }) },
+    resolve: (_root, { input }, context) => {
+      if (input.component === 'principal') throw new InvalidField('component', 'principal is not waived; that is a write-off');
+      return requestWaiver(commandDbOf(context), commandOf(context), businessDateOf(context), {
+        loanId: input.loanId.id, component: input.component, amount: String(input.amount), instalment: input.instalment ?? null,
+        valueDate: input.valueDate ? String(input.valueDate) : businessDateOf(context), reason: input.reason,
+      });
+    },
+  }),
+);
+
+const DecideLoanWaiverInput = builder.inputType('DecideLoanWaiverInput', {
+  description: 'The checker\'s decision.',
+  fields: (t) => ({
+    requestId: t.globalID({ required: true, for: LoanWaiverRequestRef, description: 'The waiver request.' }),
+    approve: t.boolean({ required: true, description: 'True posts the waiver; false rejects it.' }),
+    reason: t.string({ required: false, description: 'Why (required to reject).' }),
+  }),
+});
+
+builder.mutationField('decideLoanWaiver', (t) =>
+  t.field({
+    type: LoanWaiverRequestRef,
+    description: 'Approves (posts) or rejects a waiver someone else asked for.',
+    authScopes: { can: 'loans.waive.approve' },
+    args: { input: t.arg({ type: DecideLoanWaiverInput, required: true, description: 'The decision.' }) },
+    resolve: (_root, { input }, context) => {
+      if (!input.approve && !input.reason?.trim()) throw new InvalidField('reason', 'a rejection needs a reason');
+      return decideWaiver(commandDbOf(context), commandOf(context), businessDateOf(context), input.requestId.id, input.approve, input.reason?.trim() || null);
+    },
+  }),
+);
