@@ -241,7 +241,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   });
   app.use(
     GRAPHQL_PATH,
-    express.json({ limit: '1mb' }),
+    express.json({ limit: config.MAX_REQUEST_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = header(req.headers['x-request-id']);
