@@ -3,6 +3,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
+import { STATEMENT_PATH, statementDownload } from './graph/loanStatement.js';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -239,6 +240,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     res.setHeader('x-request-id', header(req.headers['x-request-id']) ?? '');
     next();
   });
+  app.get(`${STATEMENT_PATH}/:file`, statementDownload(runtime, TENANT_HEADER));
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: config.MAX_REQUEST_BYTES }),

@@ -226,6 +226,8 @@ describe('charges and waivers', () => {
 
 describe('the books', () => {
   it('a trial balance as of any date balances; an account statement runs from opening to closing', async () => {
+    const loan = await disburse({ principal: '8000', numberOfRepayments: 12, disbursementDate: '2026-05-20' });
+    await repay(loan.id, '900', '2026-07-02');
     for (const asOf of ['2026-06-01', '2026-09-15', '2026-12-01']) {
       const response = await gql(server.gateway, `{ trialBalance(asOf: "${asOf}") { asOf lines { account debits credits balance } } }`, { token: finance });
       expect(response.errors).toBeUndefined();
@@ -267,5 +269,48 @@ describe('partners', () => {
     const repaid = await gql(server.gateway, REPAY, { token: partner, variables: { input: { idempotencyKey: key(), loanId: theirs.id, amount: '10', valueDate: '2026-12-01', channel: 'card' } } });
     expect(codes(repaid)).toEqual(['FORBIDDEN']);
     expect(codes(await gql(server.gateway, '{ trialBalance(asOf: "2026-12-01") { asOf } }', { token: partner }))).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('statements', () => {
+  it('a loan statement for a period: opening, each transaction with its allocation, closing; as JSON, CSV and PDF', async () => {
+    const loan = await disburse({ principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-06-01', originationPartnerCode: 'fintech' });
+    const first = await repay(loan.id, '1100', '2026-07-01');
+    await repay(loan.id, '1100', '2026-08-01');
+    await gql(server.gateway, 'mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { id } }',
+      { token: agent, variables: { input: { idempotencyKey: key(), transactionId: first.id, valueDate: '2026-08-15', reason: 'bounced' } } });
+    const STATEMENT = `query($id: ID!) { node(id: $id) { ... on Loan { statement(from: "2026-07-01", to: "2026-09-30") {
+      opening { principal totalOwed } closing { principal interest totalOwed } received csvPath pdfPath
+      lines { date kind description amount allocation { instalment component as amount } balance { totalOwed } } } } } }`;
+    const response = await gql(server.gateway, STATEMENT, { token: agent, variables: { id: loan.id } });
+    expect(response.errors).toBeUndefined();
+    const statement = response.data!['node'].statement;
+    expect(statement.opening).toEqual({ principal: '6000.00 USD', totalOwed: '6000.00 USD' });
+    expect(statement.lines.map((l: any) => l.kind)).toEqual(expect.arrayContaining(['instalmentDue', 'repayment', 'reversal']));
+    // The second repayment, once the first is reversed, pays instalment 1; the reversal line shows the move.
+    expect(statement.received).toBe('1100.00 USD');
+    expect(statement.lines.at(-1).balance.totalOwed).toBe(statement.closing.totalOwed);
+    const repayment = statement.lines.find((l: any) => l.kind === 'repayment');
+    expect(repayment.allocation.length).toBeGreaterThan(0);
+
+    const download = (path: string, token?: string) => fetch(`${server.gateway.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const csv = await download(statement.csvPath, agent);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    const text = await csv.text();
+    expect(text).toContain('closing');
+    expect(text).toContain('2026-08-15');
+    const pdf = await download(statement.pdfPath, agent);
+    expect(pdf.status).toBe(200);
+    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    // The partner that brought the loan may download it; without a token, or as another partner, nothing.
+    const fintech = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
+    expect((await download(statement.csvPath, fintech)).status).toBe(200);
+    expect((await download(statement.csvPath)).status).toBe(401);
+    const otherLoan = await disburse({ principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-06-01' });
+    expect((await download(statement.csvPath.replace(encodeURIComponent(loan.id), encodeURIComponent(otherLoan.id)), fintech)).status).toBe(404);
+    const bad = await download(statement.csvPath.replace('from=2026-07-01', 'from=2026-13-01'), agent);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'from' } });
   });
 });

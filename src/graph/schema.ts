@@ -10,6 +10,7 @@ import './loanProduct.js';
 import './partner.js';
 import './webhook.js';
 import './loan.js';
+import './loanStatement.js';
 import './ledger.js';
 import './audit.js';
 import './events.js';

@@ -1,0 +1,161 @@
+// A loan's statement for a period through the API (Loan.statement), and the same statement as a CSV or PDF
+// download (GET /statements/loans/<loan id>.csv|pdf?from=&to=), read with the caller's own token and scope: a
+// partner downloads only statements of loans it brought.
+import type { Request, Response } from 'express';
+import { builder } from './builder.js';
+import { money, type Decimal } from '../domain/money.js';
+import { isBusinessDate } from '../domain/businessDate.js';
+import { loanStatement, type LoanStatement, type StatementBalances, type StatementLine } from '../domain/servicing/statement.js';
+import { statementCsv } from '../documents/statementCsv.js';
+import { statementPdf } from '../documents/statementPdf.js';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { AppError, InvalidField, HTTP_STATUS } from '../errors.js';
+import { allows } from '../authz/capabilities.js';
+import type { Runtime } from '../runtime.js';
+import { buildContext, type GraphContext } from './context.js';
+import type { LoanRow } from './loaders.js';
+import { LoanRef } from './loan.js';
+import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../tenancy/loans/loanRecords.js';
+
+/** Statements cover at most this many days, so one request cannot replay a loan's whole life many times over. */
+export const MAX_STATEMENT_DAYS = 3_660;
+
+export async function statementFor(context: GraphContext, loan: LoanRow, from: string, to: string): Promise<LoanStatement> {
+  if (!isBusinessDate(from)) throw new InvalidField('from', 'from must be a business date (YYYY-MM-DD)');
+  if (!isBusinessDate(to)) throw new InvalidField('to', 'to must be a business date (YYYY-MM-DD)');
+  if (from > to) throw new InvalidField('to', 'to must be on or after from');
+  if (to > context.tenant!.businessDate) throw new InvalidField('to', `to may not be after the business date, ${context.tenant!.businessDate}`);
+  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > MAX_STATEMENT_DAYS) throw new InvalidField('to', `a statement covers at most ${MAX_STATEMENT_DAYS} days`);
+  const rows = await context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
+  return loanStatement({
+    loan: loanAccountOf(loanRecordOfRow(loan)),
+    transactions: rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))),
+    from, to,
+  });
+}
+
+type Balances = StatementBalances & { currency: string };
+
+const BalancesRef = builder.objectRef<Balances>('StatementBalances').implement({
+  description: 'What the borrower owes at a point of a statement (the loan\'s sub-ledger).',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    principal: t.field({ type: 'Money', description: 'Principal.', resolve: (b) => money(b.principal, b.currency) }),
+    interest: t.field({ type: 'Money', description: 'Interest due.', resolve: (b) => money(b.interest, b.currency) }),
+    fee: t.field({ type: 'Money', description: 'Fees due.', resolve: (b) => money(b.fee, b.currency) }),
+    penalty: t.field({ type: 'Money', description: 'Penalties due.', resolve: (b) => money(b.penalty, b.currency) }),
+    held: t.field({ type: 'Money', description: 'The borrower\'s money held (advance and excess).', resolve: (b) => money(b.held, b.currency) }),
+    totalOwed: t.field({ type: 'Money', description: 'All of the above less what is held.', resolve: (b) => money(b.totalOwed, b.currency) }),
+  }),
+});
+
+const StatementAllocationRef = builder.objectRef<{ instalment: number; dueDate: string; component: string; as: string; amount: Decimal; currency: string }>('StatementAllocation').implement({
+  description: 'One instalment and component a statement line charged, paid or waived (negative when undone).',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    instalment: t.exposeInt('instalment', { description: 'The instalment.' }),
+    dueDate: t.field({ type: 'Date', description: 'Its due date.', resolve: (a) => a.dueDate }),
+    component: t.exposeString('component', { description: '`principal`, `interest`, `fee` or `penalty`.' }),
+    as: t.exposeString('as', { description: '`charged`, `paid` or `waived`.' }),
+    amount: t.field({ type: 'Money', description: 'How much.', resolve: (a) => money(a.amount, a.currency) }),
+  }),
+});
+
+const StatementLineRef = builder.objectRef<StatementLine & { currency: string }>('LoanStatementLine').implement({
+  description: 'One event of a statement, with the balances after it.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    date: t.field({ type: 'Date', description: 'Its value date.', resolve: (l) => l.date }),
+    kind: t.string({ description: '`disbursement`, `instalmentDue`, `repayment`, `reversal`, `charge`, `waiver`, … or `adjustment`.', resolve: (l) => l.kind }),
+    transactionId: t.exposeString('transactionId', { nullable: true, description: 'The transaction (raw id); null for the disbursement and instalments falling due.' }),
+    description: t.exposeString('description', { description: 'What happened, in words.' }),
+    amount: t.field({ type: 'Money', description: 'The event\'s own amount.', resolve: (l) => money(l.amount, l.currency) }),
+    allocation: t.field({ type: [StatementAllocationRef], description: 'Where it went.', resolve: (l) => l.allocation.map((a) => ({ ...a, currency: l.currency })) }),
+    balance: t.field({ type: BalancesRef, description: 'Balances after it.', resolve: (l) => ({ ...l.balance, currency: l.currency }) }),
+    backdated: t.exposeBoolean('backdated', { description: 'It arrived after a transaction with a later value date and was replayed into place.' }),
+    reversedByTransactionId: t.string({ nullable: true, description: 'The reversal that undid it, when dated within the statement.', resolve: (l) => l.reversedBy?.id ?? null }),
+    reversesTransactionId: t.string({ nullable: true, description: 'On a reversal: what it undoes.', resolve: (l) => l.reverses?.id ?? null }),
+  }),
+});
+
+const LoanStatementRef = builder.objectRef<LoanStatement & { downloadPath: string }>('LoanStatement').implement({
+  description: 'A loan statement for a period: opening balances, every event with its allocation, closing balances.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    from: t.field({ type: 'Date', description: 'First day.', resolve: (s) => s.from }),
+    to: t.field({ type: 'Date', description: 'Last day.', resolve: (s) => s.to }),
+    opening: t.field({ type: BalancesRef, description: 'At the end of the day before `from`.', resolve: (s) => ({ ...s.opening, currency: s.currency }) }),
+    lines: t.field({ type: [StatementLineRef], description: 'Every event in value-date order.', resolve: (s) => s.lines.map((l) => ({ ...l, currency: s.currency })) }),
+    closing: t.field({ type: BalancesRef, description: 'At the end of `to`.', resolve: (s) => ({ ...s.closing, currency: s.currency }) }),
+    received: t.field({ type: 'Money', description: 'Repayments in the period, less those reversed in it.', resolve: (s) => money(s.totals.received, s.currency) }),
+    status: t.string({ description: 'The loan\'s status at the end of the period.', resolve: (s) => s.status }),
+    daysPastDue: t.exposeInt('daysPastDue', { description: 'At the end of the period.' }),
+    amountDue: t.field({ type: 'Money', description: 'Owed on instalments due by the end of the period.', resolve: (s) => money(s.amountDue, s.currency) }),
+    csvPath: t.string({ description: 'GET it (with the same Authorization header) for this statement as CSV.', resolve: (s) => `${s.downloadPath}.csv?from=${s.from}&to=${s.to}` }),
+    pdfPath: t.string({ description: 'GET it (with the same Authorization header) for this statement as PDF.', resolve: (s) => `${s.downloadPath}.pdf?from=${s.from}&to=${s.to}` }),
+  }),
+});
+
+export const STATEMENT_PATH = '/statements/loans';
+
+builder.objectField(LoanRef, 'statement', (t) =>
+  t.field({
+    type: LoanStatementRef,
+    description: 'The loan\'s statement for a period (at most ten years, ending on or before the business date).',
+    authScopes: { can: 'loans.read' },
+    args: {
+      from: t.arg({ type: 'Date', required: true, description: 'First day.' }),
+      to: t.arg({ type: 'Date', required: true, description: 'Last day.' }),
+    },
+    resolve: async (loan, args, context) => ({
+      ...(await statementFor(context, loan, String(args.from), String(args.to))),
+      downloadPath: `${STATEMENT_PATH}/${encodeURIComponent(encodeGlobalID('Loan', loan.id))}`,
+    }),
+  }),
+);
+
+const first = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+/** GET /statements/loans/<loan global id>.(csv|pdf)?from=YYYY-MM-DD&to=YYYY-MM-DD */
+export function statementDownload(runtime: Runtime, tenantHeader: string) {
+  return async (req: Request, res: Response) => {
+    try {
+      const match = /^([A-Za-z0-9+/=_-]{1,200})\.(csv|pdf)$/.exec(String(req.params['file'] ?? ''));
+      if (!match) throw new AppError('NOT_FOUND', 'no such statement');
+      const context = await buildContext(runtime, {
+        authorization: first(req.headers.authorization), tenantSelector: first(req.headers[tenantHeader]), requestId: first(req.headers['x-request-id']),
+      });
+      res.setHeader('x-request-id', context.requestId);
+      if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');
+      if (!context.tenant || !allows('loans.read', context.principal.roles, true)) throw new AppError('FORBIDDEN', 'not allowed for this principal');
+      let loanId: string | null = null;
+      try {
+        const decoded = decodeGlobalID(decodeURIComponent(match[1]!));
+        if (decoded.typename === 'Loan') loanId = decoded.id;
+      } catch {
+        loanId = null;
+      }
+      const loan = loanId ? await context.loaders.loanById.load(loanId) : null;
+      if (!loan) throw new AppError('NOT_FOUND', 'no such loan');
+      const from = first(req.query['from']) ?? '';
+      const to = first(req.query['to']) ?? '';
+      const statement = await statementFor(context, loan, from, to);
+      const name = `statement-${loan.id}-${from}-${to}`;
+      if (match[2] === 'csv') {
+        res.setHeader('content-type', 'text/csv; charset=utf-8');
+        res.setHeader('content-disposition', `attachment; filename="${name}.csv"`);
+        res.send(statementCsv(statement, { lenderName: context.tenant.displayName }));
+      } else {
+        const pdf = await statementPdf(statement, { lenderName: context.tenant.displayName, createdAt: runtime.now() });
+        res.setHeader('content-type', 'application/pdf');
+        res.setHeader('content-disposition', `attachment; filename="${name}.pdf"`);
+        res.send(pdf);
+      }
+    } catch (error) {
+      const known = error instanceof AppError ? error : error instanceof InvalidField ? new AppError('BAD_USER_INPUT', error.message, { field: error.field }) : null;
+      if (!known) runtime.log.error({ err: error }, 'statement download failed');
+      const code = known?.code ?? 'INTERNAL';
+      res.status(HTTP_STATUS[code]).json({ error: { code, message: known?.message ?? 'internal error', ...(known?.details.field ? { field: known.details.field } : {}) } });
+    }
+  };
+}
