@@ -16,7 +16,7 @@ import { adminClient } from './authz/keycloak/realm.js';
 import { OutboxFeed } from './tenancy/outboxFeed.js';
 import { CommitSettler } from './tenancy/commitSettler.js';
 import { Webhooks } from './tenancy/webhooks/webhooks.js';
-import { loadDataKey } from './tenancy/sealing.js';
+import { loadDataKey, type DataKey } from './tenancy/sealing.js';
 
 export interface Runtime {
   config: Config;
@@ -37,6 +37,8 @@ export interface Runtime {
   settler: CommitSettler;
   /** Partner webhooks: dispatch on settle, delivery on the job queue (started by the gateway). */
   webhooks: Webhooks;
+  /** Seals what must be read back (signing secrets, borrowers' identifiers); derives the identifier lookup key. */
+  dataKey: DataKey;
   /** The only clock: services receive instants from here and pass business dates down. */
   now: () => Date;
   close(): Promise<void>;
@@ -64,7 +66,8 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
     const tenantClients = new TenantClients(pool, config.TENANT_CLIENT_CACHE_MAX, config.TENANT_CLIENT_EVICTION_GRACE_MS);
     const settler = new CommitSettler(pool, log);
     const now = () => new Date();
-    const webhooks = new Webhooks(pool, log, loadDataKey(config.DATA_ENCRYPTION_KEY, config.dataDir, config.NODE_ENV), {
+    const dataKey = loadDataKey(config.DATA_ENCRYPTION_KEY, config.dataDir, config.NODE_ENV);
+    const webhooks = new Webhooks(pool, log, dataKey, {
       maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, retryDelaySeconds: config.WEBHOOK_RETRY_DELAY_SECONDS, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     }, { workers: config.WEBHOOK_WORKERS, enabled: config.JOBS_ENABLED, now });
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
@@ -82,6 +85,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       identity: identityFor(config),
       settler,
       webhooks,
+      dataKey,
       feed: new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema)),
       now,
       ...(migration ? { migration } : {}),

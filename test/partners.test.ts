@@ -14,6 +14,7 @@ import { loanTerms, termsToJson } from '../src/domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../src/domain/servicing/allocation.js';
 import { disburseLoan, postLoanTransaction, requestWaiver } from '../src/tenancy/loans/loans.js';
 import { openLedgerAccount } from '../src/tenancy/loans/ledger.js';
+import { createApplication } from '../src/tenancy/origination/applications.js';
 
 let server: TestServer;
 let victim: TenantRecord;
@@ -35,6 +36,10 @@ let loanTransactionGlobalId: string;
 let waiverGlobalId: string;
 const loanPrincipal = '7777.77';
 const ledgerAccountName = `Victim suspense ${randomUUID().slice(0, 6)}`;
+// Alpha's application in the victim tenant, with an applicant whose name and identifier must not leak.
+let applicationGlobalId: string;
+const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
+const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
 
 async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
   const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
@@ -91,6 +96,11 @@ beforeAll(async () => {
   const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: '5', valueDate: victim.businessDate, reason: 'goodwill' });
   waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
   await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
+  const { applicationId } = await createApplication(victimDb, server.runtime.dataKey, { ...command, actor: { ...command.actor, partner: alpha } }, {
+    productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'victim purpose', submit: true,
+    applicant: { kind: 'PERSON', legalName: applicantName, identifiers: [{ kind: 'national_id', country: 'US', value: applicantIdentifier }] },
+  }, 'partner', alpha);
+  applicationGlobalId = encodeGlobalID('Application', applicationId);
 });
 afterAll(async () => {
   await server.close();
@@ -187,6 +197,12 @@ const PROBES: Record<string, string> = {
   'Mutation.decideLoanWaiver': 'mutation { decideLoanWaiver(input: { requestId: "%WAIVER%", approve: true }) { id status loan { id } } }',
   'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: "asset" }) { code name } }',
   'Mutation.mapProductAccount': 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "2900" }) { id code } }',
+  'Query.applications': '{ applications(first: 100) { edges { node { id reference purpose parties { party { legalName identifiers { value } } } } } } }',
+  'Mutation.createApplication': `mutation { createApplication(input: { idempotencyKey: "probe-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe",
+    applicant: { kind: "PERSON", legalName: "Probe", identifiers: [{ kind: "national_id", country: "US", value: "%APPLICANT_ID%" }] } }) { id reference parties { party { legalName } } } }`,
+  'Mutation.submitApplication': 'mutation { submitApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose } }',
+  'Mutation.withdrawApplication': 'mutation { withdrawApplication(input: { applicationId: "%APPLICATION%", reason: "attack" }) { id status purpose } }',
+  'Mutation.importApplications': `mutation { importApplications(input: { csv: "productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantNationalId\\nPL-STD,5000,12,probe,PERSON,Probe,%APPLICANT_ID%" }) { imported rows { reference errors } } }`,
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
   'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
 };
@@ -212,11 +228,13 @@ describe('isolation across every root field', () => {
       // Identifiers only the victim's data carries. (A partner code is not one: the probes themselves register
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
-        loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName];
+        loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName,
+        applicationGlobalId, applicantName, 'victim purpose'];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
-        .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId);
+        .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
+        .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -241,6 +259,8 @@ describe('isolation across every root field', () => {
       expect(await victimDb.loan.count()).toBe(1);
       expect(await victimDb.loanWaiverRequest.findMany()).toMatchObject([{ status: 'pending' }]);
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
+      expect(await victimDb.application.findMany()).toMatchObject([{ status: 'submitted', originationPartner: alpha }]);
+      expect(await victimDb.partyMatch.count()).toBe(1);
     });
   }
 });

@@ -50,6 +50,7 @@ function expectedColumn(type: string, nativeType: NativeType): Partial<Column> {
     case 'DateTime': return { udt_name: 'timestamp', datetime_precision: 3 };
     case 'Decimal': return { udt_name: 'numeric', numeric_precision: 65, numeric_scale: 30 };
     case 'Json': return { udt_name: 'jsonb' };
+    case 'Bytes': return { udt_name: 'bytea' };
     default: throw new Error(`no mapping for Prisma type ${type}: extend expectedColumn`);
   }
 }

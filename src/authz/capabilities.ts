@@ -62,6 +62,24 @@ export const CAPABILITIES = {
     roles: ['tenant-admin'],
     platform: false,
   },
+  'applications.read': {
+    area: 'Origination',
+    description: 'Read applications and their history (an origination partner only those it brought)',
+    roles: [...STAFF_ROLES, 'origination-partner'],
+    platform: false,
+  },
+  'applications.create': {
+    area: 'Origination',
+    description: 'Create, submit, withdraw and bulk-upload applications (an origination partner its own)',
+    roles: ['tenant-admin', 'loan-officer', 'origination-partner'],
+    platform: false,
+  },
+  'parties.identifiers.read': {
+    area: 'Parties',
+    description: 'Read national, tax and passport identifiers unmasked (each read is audited)',
+    roles: ['tenant-admin', 'underwriter', 'compliance'],
+    platform: false,
+  },
   'loans.read': {
     area: 'Loans',
     description: 'Read loans, their schedules, transactions and statements (an origination partner only the loans it brought)',

@@ -27,6 +27,9 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   WebhookAttempt: (partner) => ({ delivery: { partnerCode: partner.id } }),
   /** Loans the origination partner brought, and their transactions; nothing of the lender's books or queues. */
   Loan: (partner) => ({ originationPartner: partner.id }),
+  /** Applications the origination partner submitted, and their history; not the parties (staff only). */
+  Application: (partner) => ({ originationPartner: partner.id }),
+  ApplicationTransition: (partner) => ({ application: { originationPartner: partner.id } }),
   LoanTransaction: (partner) => ({ loan: { originationPartner: partner.id } }),
 };
 

@@ -13,6 +13,7 @@ export type WebhookDeliveryRow = Awaited<ReturnType<TenantDb['webhookDelivery'][
 export type WebhookAttemptRow = Awaited<ReturnType<TenantDb['webhookAttempt']['findUniqueOrThrow']>>;
 export type LoanRow = Awaited<ReturnType<TenantDb['loan']['findUniqueOrThrow']>>;
 export type LoanTransactionRow = Awaited<ReturnType<TenantDb['loanTransaction']['findUniqueOrThrow']>>;
+export type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 export type LoanWaiverRequestRow = Awaited<ReturnType<TenantDb['loanWaiverRequest']['findUniqueOrThrow']>>;
 
 export interface Loaders {
@@ -26,6 +27,7 @@ export interface Loaders {
   loanById: DataLoader<string, LoanRow | null>;
   loanTransactionById: DataLoader<string, LoanTransactionRow | null>;
   loanWaiverRequestById: DataLoader<string, LoanWaiverRequestRow | null>;
+  applicationById: DataLoader<string, ApplicationRow | null>;
 }
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
@@ -83,6 +85,9 @@ export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): L
     ),
     loanWaiverRequestById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.loanWaiverRequest.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    applicationById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.application.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
   };
 }

@@ -6,6 +6,7 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import DataLoader from 'dataloader';
 import { commandDbOf, commandOf } from './context.js';
 import { recordPersonalDataReads } from '../tenancy/personalData.js';
+import { maskIdentifier, revealIdentifier } from '../tenancy/origination/parties.js';
 
 /** Per request: the party fields read, recorded in one audit command per batch (src/tenancy/personalData.ts). */
 const personalReads = new WeakMap<GraphContext, DataLoader<string, true>>();
@@ -68,3 +69,54 @@ builder.queryField('parties', (t) =>
       ),
   }, ...connectionTypes('Party')),
 );
+
+type IdentifierRow = Awaited<ReturnType<TenantDb['partyIdentifier']['findUniqueOrThrow']>>;
+type MatchRow = Awaited<ReturnType<TenantDb['partyMatch']['findUniqueOrThrow']>>;
+
+const PartyIdentifierRef = builder.objectRef<IdentifierRow & { shown: string }>('PartyIdentifier').implement({
+  description: 'A national, tax or passport identifier of a party.',
+  authScopes: { can: 'parties.read' },
+  fields: (t) => ({
+    kind: t.exposeString('kind', { description: '`national_id`, `tax_id` or `passport`.' }),
+    country: t.exposeString('country', { description: 'Issuing country, ISO 3166.' }),
+    value: t.exposeString('shown', { description: 'Masked (`••••1234`) in `identifiers`; in full in `unmaskedIdentifiers`.' }),
+  }),
+});
+
+const PartyMatchRef = builder.objectRef<MatchRow>('PartyMatch').implement({
+  description: 'An intake that resolved to this party, and why.',
+  authScopes: { can: 'parties.read' },
+  fields: (t) => ({
+    reason: t.exposeString('reason', { description: '`new` (no match: the party was created), `identifier` or `phone_and_email`.' }),
+    detail: t.exposeString('detail', { nullable: true, description: 'Which identifier matched.' }),
+    channel: t.exposeString('channel', { description: '`staff`, `partner` or `bulk`.' }),
+    matchedBy: t.exposeString('matchedBy', { description: 'Who submitted the intake.' }),
+    matchedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (m) => m.matchedAt }),
+  }),
+});
+
+builder.objectFields(PartyRef, (t) => ({
+  identifiers: t.field({
+    type: [PartyIdentifierRef],
+    description: 'Identifiers, masked.',
+    authScopes: { can: 'parties.read' },
+    resolve: async (p, _args, context) =>
+      (await context.db!.partyIdentifier.findMany({ where: { partyId: p.id }, orderBy: [{ kind: 'asc' }, { country: 'asc' }] })).map((row) => ({ ...row, shown: maskIdentifier(row.last4) })),
+  }),
+  unmaskedIdentifiers: t.field({
+    type: [PartyIdentifierRef],
+    description: 'Identifiers in full. Each read is audited.',
+    authScopes: { can: 'parties.identifiers.read' },
+    resolve: async (p, _args, context) => {
+      const rows = await context.db!.partyIdentifier.findMany({ where: { partyId: p.id }, orderBy: [{ kind: 'asc' }, { country: 'asc' }] });
+      await Promise.all(rows.map((row) => recordRead(context, p.id, `identifier:${row.kind}:${row.country}`)));
+      return rows.map((row) => ({ ...row, shown: revealIdentifier(context.runtime.dataKey, row.sealed) }));
+    },
+  }),
+  matches: t.field({
+    type: [PartyMatchRef],
+    description: 'Every intake that resolved to this party, oldest first, with the reason.',
+    authScopes: { can: 'parties.read' },
+    resolve: (p, _args, context) => context.db!.partyMatch.findMany({ where: { partyId: p.id }, orderBy: { matchedAt: 'asc' } }),
+  }),
+}));

@@ -11,6 +11,7 @@ import './partner.js';
 import './webhook.js';
 import './loan.js';
 import './loanStatement.js';
+import './application.js';
 import './ledger.js';
 import './audit.js';
 import './events.js';

@@ -1,0 +1,251 @@
+// Application: a loan application from the lender's staff, an origination partner or a bulk upload, with the
+// parties playing roles on it and its status history (src/tenancy/origination). A partner reads and moves only
+// the applications it brought (GraphContext.db is partner-scoped; commands check ownership).
+import { parse } from 'csv-parse/sync';
+import { builder } from './builder.js';
+import { money } from '../domain/money.js';
+import { InvalidField } from '../errors.js';
+import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { LoanProductRef } from './loanProduct.js';
+import { LoanRef } from './loan.js';
+import { PartyRef } from './party.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+import { createApplication, importApplications, moveApplication, type ApplicationInput } from '../tenancy/origination/applications.js';
+import type { PartyInput } from '../tenancy/origination/parties.js';
+
+type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
+type ApplicationPartyRow = Awaited<ReturnType<TenantDb['applicationParty']['findUniqueOrThrow']>>;
+type TransitionRow = Awaited<ReturnType<TenantDb['applicationTransition']['findUniqueOrThrow']>>;
+
+export const ApplicationRef = builder.objectRef<ApplicationRow>('Application');
+
+const partnerOf = (context: GraphContext) => context.principal!.partner?.id ?? null;
+
+const ApplicationPartyRoleRef = builder.objectRef<ApplicationPartyRow>('ApplicationParty').implement({
+  description: 'A party playing a role on an application (staff only: partners hold their own copy of what they sent).',
+  authScopes: { can: 'parties.read' },
+  fields: (t) => ({
+    role: t.exposeString('role', { description: '`applicant`, `co_applicant` or `guarantor`.' }),
+    party: t.field({ type: PartyRef, nullable: true, description: 'The party.', resolve: (r, _args, context) => context.loaders.partyById.load(r.partyId) }),
+  }),
+});
+
+const TransitionRef = builder.objectRef<TransitionRow>('ApplicationTransition').implement({
+  description: 'One move of an application\'s status.',
+  authScopes: { can: 'applications.read' },
+  fields: (t) => ({
+    from: t.exposeString('fromStatus', { nullable: true, description: 'The status before; null at creation.' }),
+    to: t.exposeString('toStatus', { description: 'The status after.' }),
+    event: t.exposeString('event', { description: 'What moved it.' }),
+    reason: t.exposeString('reason', { nullable: true, description: 'Why, when given.' }),
+    actor: t.exposeString('actor', { description: 'Who moved it.' }),
+    at: t.field({ type: 'DateTime', description: 'When.', resolve: (r) => r.at }),
+  }),
+});
+
+builder.node(ApplicationRef, {
+  description: 'A loan application.',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.applicationById.load(id)),
+  authScopes: { can: 'applications.read' },
+  fields: (t) => ({
+    reference: t.exposeString('reference', { description: 'The lender\'s reference, e.g. APP-0000123.' }),
+    status: t.exposeString('status', { description: 'Where it stands (docs/origination-rules.md has the transition table).' }),
+    channel: t.exposeString('channel', { description: '`staff`, `partner` or `bulk`.' }),
+    product: t.field({ type: LoanProductRef, nullable: true, description: 'The product applied for.', resolve: (a, _args, context) => context.loaders.loanProductById.load(a.productId) }),
+    productVersion: t.exposeInt('productVersion', { description: 'The product version it was checked against.' }),
+    amount: t.field({ type: 'Money', description: 'The amount asked for.', resolve: (a) => money(a.amount.toString(), a.currency) }),
+    numberOfRepayments: t.exposeInt('numberOfRepayments', { description: 'The tenor, in repayments.' }),
+    purpose: t.exposeString('purpose', { description: 'What the money is for.' }),
+    originationPartnerCode: t.exposeString('originationPartner', { nullable: true, description: 'The partner that brought it.' }),
+    externalReference: t.exposeString('externalReference', { nullable: true, description: 'The partner\'s or lender\'s own reference.' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was created.', resolve: (a) => a.createdAt }),
+    parties: t.field({
+      type: [ApplicationPartyRoleRef], description: 'Applicants, co-applicants and guarantors (staff only).', authScopes: { can: 'parties.read' },
+      resolve: (a, _args, context) => context.db!.applicationParty.findMany({ where: { applicationId: a.id }, orderBy: [{ role: 'asc' }, { partyId: 'asc' }] }),
+    }),
+    history: t.field({
+      type: [TransitionRef], description: 'Every status change, oldest first.',
+      resolve: (a, _args, context) => context.db!.applicationTransition.findMany({ where: { applicationId: a.id }, orderBy: { at: 'asc' } }),
+    }),
+    loan: t.field({
+      type: LoanRef, nullable: true, description: 'The loan it became, once disbursed.',
+      resolve: async (a, _args, context) => context.db!.loan.findFirst({ where: { applicationId: a.id } }),
+    }),
+  }),
+});
+
+builder.queryField('applications', (t) =>
+  t.connection({
+    type: ApplicationRef,
+    description: 'Applications by id, optionally in one status. An origination partner sees only those it brought.',
+    authScopes: { can: 'applications.read' },
+    args: { status: t.arg.string({ required: false, description: 'Only applications in this status.' }) },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, (a: ApplicationRow) => a.id, UUID_KEY, ({ before, after, limit, inverted }) =>
+        context.db!.application.findMany({
+          where: { id: { gt: after, lt: before }, ...(args.status ? { status: args.status } : {}) },
+          orderBy: { id: inverted ? 'desc' : 'asc' },
+          take: limit,
+        }),
+      ),
+  }, ...connectionTypes('Application')),
+);
+
+const IdentifierInput = builder.inputType('PartyIdentifierInput', {
+  description: 'A national, tax or passport identifier.',
+  fields: (t) => ({
+    kind: t.string({ required: true, description: '`national_id`, `tax_id` or `passport`.' }),
+    country: t.string({ required: true, description: 'ISO 3166 two-letter code of the issuing country.' }),
+    value: t.string({ required: true, description: 'The identifier (stored sealed; shown masked).' }),
+  }),
+});
+
+const PartyIntakeInput = builder.inputType('PartyIntakeInput', {
+  description: 'A person or business on an application; resolved to the lender\'s existing party when the identifier, or the phone and e-mail, match.',
+  fields: (t) => ({
+    kind: t.string({ required: true, description: '`PERSON` or `BUSINESS`.' }),
+    legalName: t.string({ required: true, description: 'Full legal name.' }),
+    email: t.string({ required: false, description: 'E-mail.' }),
+    phone: t.string({ required: false, description: 'Phone, preferably E.164.' }),
+    dateOfBirth: t.field({ type: 'Date', required: false, description: 'For people.' }),
+    identifiers: t.field({ type: [IdentifierInput], required: false, description: 'National, tax or passport identifiers.' }),
+  }),
+});
+
+const CreateApplicationInput = builder.inputType('CreateApplicationInput', {
+  description: 'A new application, checked against the product before anything is written.',
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: 'Repeat with the same key to get the same application, never a second one.' }),
+    productCode: t.string({ required: true, description: 'The product.' }),
+    amount: t.field({ type: 'Decimal', required: true, description: 'Within the product\'s limits.' }),
+    numberOfRepayments: t.int({ required: true, description: 'Within the product\'s tenor.' }),
+    purpose: t.string({ required: true, description: 'What the money is for.' }),
+    applicant: t.field({ type: PartyIntakeInput, required: true, description: 'The main applicant.' }),
+    coApplicants: t.field({ type: [PartyIntakeInput], required: false, description: 'Co-applicants.' }),
+    guarantors: t.field({ type: [PartyIntakeInput], required: false, description: 'Guarantors.' }),
+    declaredMonthlyIncome: t.field({ type: 'Decimal', required: false, description: 'The applicant\'s declared monthly income.' }),
+    monthlyDebtPayments: t.field({ type: 'Decimal', required: false, description: 'What the applicant already pays on debts each month.' }),
+    externalReference: t.string({ required: false, description: 'The partner\'s or lender\'s own reference.' }),
+    submit: t.boolean({ required: false, description: 'Submit at once (a draft otherwise).' }),
+  }),
+});
+
+type PartyIntake = { kind: string; legalName: string; email?: string | null; phone?: string | null; dateOfBirth?: unknown; identifiers?: { kind: string; country: string; value: string }[] | null };
+const intake = (p: PartyIntake): PartyInput => ({
+  kind: p.kind as PartyInput['kind'], legalName: p.legalName, email: p.email ?? null, phone: p.phone ?? null,
+  dateOfBirth: p.dateOfBirth ? String(p.dateOfBirth) : null,
+  identifiers: (p.identifiers ?? []).map((i) => ({ kind: i.kind as 'national_id', country: i.country, value: i.value })),
+});
+
+builder.mutationField('createApplication', (t) =>
+  t.field({
+    type: ApplicationRef,
+    description: 'Creates an application (submitted at once with `submit: true`). A partner\'s applications are its own.',
+    authScopes: { can: 'applications.create' },
+    args: { input: t.arg({ type: CreateApplicationInput, required: true, description: 'The application.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      const partner = partnerOf(context);
+      const { idempotencyKey, ...rest } = input;
+      const application: ApplicationInput = {
+        productCode: rest.productCode, amount: String(rest.amount), numberOfRepayments: rest.numberOfRepayments, purpose: rest.purpose,
+        applicant: intake(rest.applicant), coApplicants: (rest.coApplicants ?? []).map(intake), guarantors: (rest.guarantors ?? []).map(intake),
+        declaredMonthlyIncome: rest.declaredMonthlyIncome ? String(rest.declaredMonthlyIncome) : null,
+        monthlyDebtPayments: rest.monthlyDebtPayments ? String(rest.monthlyDebtPayments) : null,
+        externalReference: rest.externalReference ?? null, submit: rest.submit ?? false,
+      };
+      const { applicationId } = await createApplication(db, context.runtime.dataKey, commandOf(context), application, partner ? 'partner' : 'staff', partner, idempotencyKey);
+      return db.application.findUniqueOrThrow({ where: { id: applicationId } });
+    },
+  }),
+);
+
+const MoveApplicationInput = builder.inputType('MoveApplicationInput', {
+  description: 'An application to move.',
+  fields: (t) => ({
+    applicationId: t.globalID({ required: true, for: ApplicationRef, description: 'The application.' }),
+    reason: t.string({ required: false, description: 'Why.' }),
+  }),
+});
+
+for (const [field, event, description] of [
+  ['submitApplication', 'submit', 'Submits a draft for checks and a decision.'],
+  ['withdrawApplication', 'withdraw', 'Withdraws an application (the applicant changed their mind); it can never be disbursed.'],
+] as const) {
+  builder.mutationField(field, (t) =>
+    t.field({
+      type: ApplicationRef,
+      description,
+      authScopes: { can: 'applications.create' },
+      args: { input: t.arg({ type: MoveApplicationInput, required: true, description: 'The application.' }) },
+      resolve: async (_root, { input }, context) => {
+        const db = commandDbOf(context);
+        await moveApplication(db, commandOf(context), input.applicationId.id, event, partnerOf(context), input.reason ?? null);
+        return db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } });
+      },
+    }),
+  );
+}
+
+const ImportRowRef = builder.objectRef<{ row: number; applicationId: string | null; reference: string | null; errors: { field: string; message: string }[] }>('ApplicationImportRow').implement({
+  description: 'What happened to one row of an upload.',
+  authScopes: { can: 'applications.create' },
+  fields: (t) => ({
+    row: t.exposeInt('row', { description: 'The data row, 1 for the first after the header.' }),
+    reference: t.exposeString('reference', { nullable: true, description: 'The application created, when the upload was imported.' }),
+    errors: t.stringList({ description: 'What is wrong with it, as `field: message`.', resolve: (r) => r.errors.map((e) => `${e.field}: ${e.message}`) }),
+  }),
+});
+
+const ImportReportRef = builder.objectRef<{ imported: number; rows: { row: number; applicationId: string | null; reference: string | null; errors: { field: string; message: string }[] }[] }>('ApplicationImportReport').implement({
+  description: 'A bulk upload\'s report: every row imported, or none (then the rows say why).',
+  authScopes: { can: 'applications.create' },
+  fields: (t) => ({
+    imported: t.exposeInt('imported', { description: 'Applications created: all rows, or 0.' }),
+    rows: t.field({ type: [ImportRowRef], description: 'One entry per data row.', resolve: (r) => r.rows }),
+  }),
+});
+
+/** The columns an upload carries (docs/origination.md). */
+export const IMPORT_COLUMNS = [
+  'productCode', 'amount', 'numberOfRepayments', 'purpose', 'applicantKind', 'applicantLegalName', 'applicantEmail', 'applicantPhone',
+  'applicantDateOfBirth', 'applicantNationalId', 'applicantIdCountry', 'declaredMonthlyIncome', 'monthlyDebtPayments', 'externalReference',
+] as const;
+
+function rowsOfCsv(csv: string): ApplicationInput[] {
+  let records: Record<string, string>[];
+  try {
+    records = parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true, max_record_size: 10_000 }) as Record<string, string>[];
+  } catch (error) {
+    throw new InvalidField('csv', `the CSV cannot be read: ${(error as Error).message.slice(0, 200)}`);
+  }
+  const header = records[0] ? Object.keys(records[0]) : [];
+  const missing = IMPORT_COLUMNS.slice(0, 6).filter((c) => !header.includes(c));
+  if (records.length > 0 && missing.length > 0) throw new InvalidField('csv', `the header lacks ${missing.join(', ')}`);
+  return records.map((r) => ({
+    productCode: r['productCode'] ?? '', amount: r['amount'] ?? '', numberOfRepayments: Number(r['numberOfRepayments']), purpose: r['purpose'] ?? '',
+    applicant: {
+      kind: (r['applicantKind'] || 'PERSON') as 'PERSON', legalName: r['applicantLegalName'] ?? '', email: r['applicantEmail'] || null, phone: r['applicantPhone'] || null,
+      dateOfBirth: r['applicantDateOfBirth'] || null,
+      identifiers: r['applicantNationalId'] ? [{ kind: 'national_id', country: r['applicantIdCountry'] || 'US', value: r['applicantNationalId'] }] : [],
+    },
+    declaredMonthlyIncome: r['declaredMonthlyIncome'] || null, monthlyDebtPayments: r['monthlyDebtPayments'] || null,
+    externalReference: r['externalReference'] || null, submit: true,
+  }));
+}
+
+builder.mutationField('importApplications', (t) =>
+  t.field({
+    type: ImportReportRef,
+    description: 'Imports a CSV of applications (submitted at once): all of them in one transaction, or none, with a report per row.',
+    authScopes: { can: 'applications.create' },
+    args: { input: t.arg({ type: builder.inputType('ImportApplicationsInput', {
+      description: 'A CSV upload.',
+      fields: (f) => ({ csv: f.string({ required: true, description: `A header row then one application per row; columns: ${IMPORT_COLUMNS.join(', ')}.` }) }),
+    }), required: true, description: 'The upload.' }) },
+    resolve: (_root, { input }, context) =>
+      importApplications(commandDbOf(context), context.runtime.dataKey, commandOf(context), rowsOfCsv(input.csv), partnerOf(context)),
+  }),
+);

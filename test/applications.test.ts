@@ -1,0 +1,167 @@
+// Applications from every channel and the parties behind them: one party per real person (reconciled by
+// identifier, or by phone and e-mail, with the reason recorded), identifiers sealed and shown masked (unmasked
+// reads audited), input checked against the product naming the field, bulk uploads all-or-nothing with a report
+// per row, and status moves through the transition table with history, events and audit records.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import type { TenantRecord } from '../src/tenancy/registry.js';
+import { registerPartner } from '../src/tenancy/partners.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let officer: string;
+let underwriter: string;
+let partner: string;
+const raw = (id: string) => decodeGlobalID(id).id;
+
+const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id reference status channel amount originationPartnerCode
+  history { from to event } } }`;
+
+const person = (over: Record<string, unknown> = {}) => ({
+  kind: 'PERSON', legalName: 'Ada Lovelace', email: 'ada@example.test', phone: '+1 415 555 0100', dateOfBirth: '1990-12-10',
+  identifiers: [{ kind: 'national_id', country: 'US', value: '123-45-6789' }], ...over,
+});
+const application = (over: Record<string, unknown> = {}) => ({
+  productCode: 'PL-STD', amount: '8000', numberOfRepayments: 24, purpose: 'home improvement', applicant: person(), declaredMonthlyIncome: '5200', ...over,
+});
+
+async function create(input: Record<string, unknown>, token = officer) {
+  const response = await gql(server.gateway, CREATE, { token, variables: { input } });
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  return response.data!['createApplication'];
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('apps'), { sandbox: true, businessDate: '2026-12-01' });
+  const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+  const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+  for (const code of ['fintech', 'othertech']) {
+    await registerPartner(db, server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code, name: code, kind: 'origination' });
+  }
+  officer = await devToken(server.runtime, 'loan-officer', tenant.slug, { subject: 'officer-1' });
+  underwriter = await devToken(server.runtime, 'underwriter', tenant.slug, { subject: 'underwriter-1' });
+  partner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('parties', () => {
+  it('the same identifier, or the same phone and e-mail, resolves to one party with the reason recorded', async () => {
+    const first = await create(application());
+    const byIdentifier = await create(application({ applicant: person({ legalName: 'Ada King', email: 'ada.king@example.test', phone: '+14155550199' }) }), partner);
+    const byContact = await create(application({ applicant: person({ legalName: 'A. Lovelace', phone: '(415) 555-0100', email: ' ADA@example.test ', identifiers: [] }) }));
+    const someoneElse = await create(application({ applicant: person({ legalName: 'Grace Hopper', email: 'grace@example.test', phone: '+14155550111', identifiers: [{ kind: 'national_id', country: 'US', value: '987654321' }] }) }));
+    const partyOf = async (id: string) => {
+      const r = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Application { parties { role party { id matches { reason detail channel } } } } } }`, { token: underwriter, variables: { id } });
+      expect(r.errors).toBeUndefined();
+      return r.data!['node'].parties[0].party;
+    };
+    const parties = await Promise.all([first, byIdentifier, byContact, someoneElse].map((a) => partyOf(a.id)));
+    expect(new Set(parties.slice(0, 3).map((p) => p.id)).size).toBe(1);
+    expect(parties[3].id).not.toBe(parties[0].id);
+    expect(parties[0].matches.map((m: any) => m.reason)).toEqual(['new', 'identifier', 'phone_and_email']);
+    expect(parties[0].matches[1]).toEqual({ reason: 'identifier', detail: 'national_id US', channel: 'partner' });
+  });
+
+  it('identifiers are sealed at rest, masked when read, in full only for roles that may, and every unmasked read is audited', async () => {
+    const created = await create(application({ applicant: person({ legalName: 'Mask Test', email: 'mask@example.test', phone: '+14155550122', identifiers: [{ kind: 'national_id', country: 'US', value: '555-66-7777' }] }) }));
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const link = await db.applicationParty.findFirstOrThrow({ where: { applicationId: raw(created.id) } });
+    const stored = await db.partyIdentifier.findFirstOrThrow({ where: { partyId: link.partyId } });
+    expect(stored.sealed).not.toContain('5556');
+    expect(stored.lookupHash).not.toContain('5556');
+    const QUERY = `query($id: ID!) { node(id: $id) { ... on Party { identifiers { kind value } } } }`;
+    const masked = await gql(server.gateway, QUERY, { token: officer, variables: { id: Buffer.from(`Party:${link.partyId}`).toString('base64') } });
+    expect(masked.data!['node'].identifiers).toEqual([{ kind: 'national_id', value: '••••7777' }]);
+    const UNMASKED = `query($id: ID!) { node(id: $id) { ... on Party { unmaskedIdentifiers { kind value } } } }`;
+    const refused = await gql(server.gateway, UNMASKED, { token: officer, variables: { id: Buffer.from(`Party:${link.partyId}`).toString('base64') } });
+    expect(codes(refused)).toEqual(['FORBIDDEN']);
+    const before = await db.auditRecord.count({ where: { entityId: link.partyId, action: 'party.personalData.read' } });
+    const full = await gql(server.gateway, UNMASKED, { token: underwriter, variables: { id: Buffer.from(`Party:${link.partyId}`).toString('base64') } });
+    expect(full.data!['node'].unmaskedIdentifiers).toEqual([{ kind: 'national_id', value: '555667777' }]);
+    const reads = await db.auditRecord.findMany({ where: { entityId: link.partyId, action: 'party.personalData.read' } });
+    expect(reads.length).toBe(before + 1);
+    expect(reads.at(-1)!.after).toEqual({ fieldsRead: ['identifier:national_id:US'] });
+  });
+});
+
+describe('applications', () => {
+  it('checks input against the product, naming the field; nothing is written', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const count = await db.application.count();
+    for (const [input, field] of [
+      [application({ amount: '100' }), 'input.amount'],
+      [application({ numberOfRepayments: 99 }), 'input.numberOfRepayments'],
+      [application({ purpose: '' }), 'input.purpose'],
+      [application({ productCode: 'NOPE' }), 'input.productCode'],
+      [application({ applicant: person({ phone: '12' }) }), 'input.applicant.phone'],
+      [application({ applicant: person({ email: 'not-an-email' }) }), 'input.applicant.email'],
+      [application({ guarantors: [person({ identifiers: [{ kind: 'shoe_size', country: 'US', value: '12345' }] })] }), 'input.guarantors.0.identifiers.0.kind'],
+    ] as const) {
+      const refused = await gql(server.gateway, CREATE, { token: officer, variables: { input } });
+      expect(codes(refused), field).toEqual(['BAD_USER_INPUT']);
+      expect(refused.errors![0]!.extensions['field']).toBe(field);
+    }
+    expect(await db.application.count()).toBe(count);
+  });
+
+  it('a partner\'s application is its own; staff see all; another partner sees none of it', async () => {
+    const mine = await create(application({ applicant: person({ legalName: 'Partner Client', email: 'pc@example.test', phone: '+14155550133', identifiers: [] }), submit: true }), partner);
+    expect(mine).toMatchObject({ status: 'submitted', channel: 'partner', originationPartnerCode: 'fintech' });
+    expect(mine.history).toEqual([{ from: null, to: 'draft', event: 'create' }, { from: 'draft', to: 'submitted', event: 'submit' }]);
+    const nodes = async (token: string) => (await gql(server.gateway, '{ applications(first: 100) { edges { node { id originationPartnerCode } } } }', { token })).data!['applications'].edges.map((e: any) => e.node);
+    const list = async (token: string) => (await nodes(token)).map((n: any) => n.id);
+    const theirs = await nodes(partner);
+    expect(theirs.map((n: any) => n.id)).toContain(mine.id);
+    expect(theirs.every((n: any) => n.originationPartnerCode === 'fintech')).toBe(true);
+    expect((await nodes(officer)).some((n: any) => n.originationPartnerCode !== 'fintech')).toBe(true);
+    expect(await list(officer)).toContain(mine.id);
+    const other = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'othertech', kind: 'origination' } });
+    expect(await list(other)).toEqual([]);
+    const withdraw = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { withdrawApplication(input: $input) { status } }', { token: other, variables: { input: { applicationId: mine.id } } });
+    expect(codes(withdraw)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('moves only as the transition table allows; every move leaves history, an event and an audit record', async () => {
+    const created = await create(application({ applicant: person({ legalName: 'Flow Test', email: 'flow@example.test', phone: '+14155550144', identifiers: [] }) }));
+    const MOVE = (name: string) => `mutation($input: MoveApplicationInput!) { ${name}(input: $input) { status history { to event reason } } }`;
+    const submitted = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
+    expect(submitted.data!['submitApplication'].status).toBe('submitted');
+    const again = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
+    expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
+    const withdrawn = await gql(server.gateway, MOVE('withdrawApplication'), { token: officer, variables: { input: { applicationId: created.id, reason: 'found cheaper credit' } } });
+    expect(withdrawn.data!['withdrawApplication']).toMatchObject({ status: 'withdrawn' });
+    expect(withdrawn.data!['withdrawApplication'].history.at(-1)).toEqual({ to: 'withdrawn', event: 'withdraw', reason: 'found cheaper credit' });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const events = await db.outboxEvent.findMany({ where: { aggregateId: raw(created.id) }, orderBy: { recorded: 'asc' } });
+    expect(events.map((e) => e.type)).toEqual(['application.created', 'application.submit', 'application.withdraw']);
+    const audit = await db.auditRecord.findMany({ where: { entityId: raw(created.id) } });
+    expect(audit.map((a) => a.action)).toEqual(['application.create', 'application.submit', 'application.withdraw']);
+  });
+
+  it('a bulk upload imports every row or none, with a report per row', async () => {
+    const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome,monthlyDebtPayments,externalReference';
+    const good = (k: number) => `PL-STD,${5000 + k},12,"car, used",PERSON,Bulk Person ${k},bulk${k}@example.test,+1415555${String(1000 + k)},1985-01-0${k + 1},BULK${1000 + k},US,4000,200,ext-${k}`;
+    const IMPORT = 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported rows { row reference errors } } }';
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const before = await db.application.count();
+    const bad = await gql(server.gateway, IMPORT, { token: officer, variables: { input: { csv: [header, good(1), 'PL-STD,5,12,car,PERSON,Tiny,t@example.test,+14155559999,,,,,,', good(2)].join('\n') } } });
+    expect(bad.errors).toBeUndefined();
+    expect(bad.data!['importApplications'].imported).toBe(0);
+    expect(bad.data!['importApplications'].rows).toEqual([
+      { row: 1, reference: null, errors: [] },
+      { row: 2, reference: null, errors: [expect.stringMatching(/^amount: /)] },
+      { row: 3, reference: null, errors: [] },
+    ]);
+    expect(await db.application.count()).toBe(before);
+    const ok = await gql(server.gateway, IMPORT, { token: partner, variables: { input: { csv: [header, good(1), good(2), good(3)].join('\r\n') } } });
+    expect(ok.data!['importApplications'].imported).toBe(3);
+    expect(ok.data!['importApplications'].rows.map((r: any) => r.reference)).toEqual([expect.stringMatching(/^APP-/), expect.stringMatching(/^APP-/), expect.stringMatching(/^APP-/)]);
+    const imported = await db.application.findMany({ where: { channel: 'bulk' } });
+    expect(imported).toHaveLength(3);
+    expect(imported.every((a) => a.status === 'submitted' && a.originationPartner === 'fintech' && a.purpose === 'car, used')).toBe(true);
+  });
+});
