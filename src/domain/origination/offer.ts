@@ -1,0 +1,176 @@
+// The offer an approved application gets: how much, at what rate, for how long, with which fees, what the borrower
+// pays each time and in all, the APR, and until when it stands. Plain data with the priced loan terms snapshotted,
+// so the offer the borrower accepted is exactly what is booked at disbursement, whatever the product does later.
+//
+// Decisions:
+// - The amount is the requested amount, cut to the risk grade's maximum and to the product's; never more than asked.
+// - The rate comes from a pricing table by risk grade (data, versioned like the credit policy); it must lie within
+//   the product's rate limits.
+// - Instalments and totals come from the servicing schedule generator on the product's terms at the offered rate,
+//   assuming disbursement on the decision date unless told otherwise (the figures are illustrative until then).
+// - The APR is over the schedule's real cash flows: the net disbursement against every instalment (with its fee)
+//   and every fee due on a date of its own (apr.ts).
+import { InvalidField } from '../../errors.js';
+import { addDays, parseDate } from '../calendar.js';
+import { Decimal, minorUnits } from '../money.js';
+import { assertValidTerms, assertWithinLimits, termsToJson, type LoanProductVersion, type LoanTerms } from '../servicing/product.js';
+import { generateSchedule } from '../servicing/schedule.js';
+import { annualPercentageRate, scheduleCashFlows, type AprMethod } from './apr.js';
+import type { PolicyDecision } from './creditPolicy.js';
+
+/** The annual rate for each risk grade: one version of a product's pricing, stored as JSON. */
+export interface PricingTable {
+  version: number;
+  /** Nominal annual rate in percent, as decimal text, by grade: { "A": "9.9" }. */
+  ratesByGrade: Record<string, string>;
+}
+
+/** The pricing sandbox tenants start with, for the grades of SANDBOX_CREDIT_POLICY. */
+export const SANDBOX_PRICING: PricingTable = Object.freeze({
+  version: 1,
+  ratesByGrade: Object.freeze({ A: '9.9', B: '12.9', C: '16.9', D: '21.9' }) as Record<string, string>,
+});
+
+export interface OfferRequest {
+  product: LoanProductVersion;
+  /** The credit decision (creditPolicy.ts) the offer follows from. */
+  decision: Pick<PolicyDecision, 'policy' | 'version' | 'outcome' | 'riskGrade' | 'maxAmount'>;
+  /** A referred application may get an offer once an underwriter approved it (approvalAuthority.ts). */
+  referralApproved?: boolean;
+  pricing: PricingTable;
+  requestedAmount: Decimal | string;
+  numberOfRepayments: number;
+  decisionDate: string;
+  /** The offer stands until the decision date plus this many days. */
+  validForDays: number;
+  /** The decision date when absent. */
+  disbursementDate?: string;
+  firstRepaymentDate?: string;
+  /** `eu` (Directive 2008/48/EC) unless the product's jurisdiction says `us` (Regulation Z). */
+  aprMethod?: 'eu' | 'us';
+}
+
+export interface Offer {
+  product: { code: string; version: number };
+  decision: { policy: string; version: number; outcome: PolicyDecision['outcome'] };
+  riskGrade: string;
+  pricingVersion: number;
+  currency: string;
+  requestedAmount: string;
+  /** The principal offered. */
+  amount: string;
+  /** Why the amount is less than asked, if it is. */
+  amountCutTo: null | 'grade-maximum' | 'product-maximum';
+  annualRatePercent: string;
+  numberOfRepayments: number;
+  repaymentEvery: LoanTerms['repaymentEvery'];
+  fees: { disbursement: { amount: string; treatment: 'financed' | 'deducted' } | null; perInstalment: string };
+  /** What the borrower receives. */
+  netDisbursement: string;
+  /** What the schedule repays: the amount plus a financed fee. */
+  financedPrincipal: string;
+  firstInstalment: { dueDate: string; amount: string };
+  /** Every instalment with its fees, and fees due on dates of their own. */
+  totalRepayable: string;
+  /** What the credit costs: total repayable less what the borrower receives. */
+  totalCostOfCredit: string;
+  apr: { method: 'eu' | 'us'; percent: string; disclosed: string };
+  decisionDate: string;
+  disbursementDate: string;
+  validUntil: string;
+  /** The priced loan terms as booked if the offer is accepted (termsToJson). */
+  terms: Record<string, unknown>;
+}
+
+function isDate(text: string): boolean {
+  try {
+    parseDate(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The offer for an approved decision; throws InvalidField naming what stands in the way. */
+export function makeOffer(request: OfferRequest): Offer {
+  const { product, decision, pricing } = request;
+  if (decision.outcome === 'DECLINE') throw new InvalidField('decision', 'a declined application gets no offer');
+  if (decision.outcome === 'REFER' && request.referralApproved !== true) {
+    throw new InvalidField('decision', 'a referred application gets an offer only once an underwriter has approved it');
+  }
+  const grade = decision.riskGrade;
+  if (grade === null) throw new InvalidField('decision.riskGrade', 'an offer is priced by risk grade; the decision has none');
+  const rate = pricing.ratesByGrade[grade];
+  if (rate === undefined || !/^\d+(\.\d+)?$/.test(rate)) throw new InvalidField(`pricing.ratesByGrade.${grade}`, `the pricing has no rate for grade ${grade}`);
+  if (!isDate(request.decisionDate)) throw new InvalidField('decisionDate', 'the decision date is a business date (YYYY-MM-DD)');
+  if (!Number.isInteger(request.validForDays) || request.validForDays < 1 || request.validForDays > 366) {
+    throw new InvalidField('validForDays', 'an offer stands for a whole number of days from 1 to 366');
+  }
+  const disbursementDate = request.disbursementDate ?? request.decisionDate;
+  if (!isDate(disbursementDate) || disbursementDate < request.decisionDate) {
+    throw new InvalidField('disbursementDate', 'the disbursement date is a business date on or after the decision date');
+  }
+  assertValidTerms(product.terms);
+  const currency = product.terms.currency;
+  const places = minorUnits(currency);
+
+  let requested: Decimal;
+  try {
+    requested = new Decimal(request.requestedAmount);
+  } catch {
+    throw new InvalidField('requestedAmount', 'the requested amount is a decimal number');
+  }
+  if (!requested.isFinite() || !requested.gt(0) || requested.decimalPlaces() > places) {
+    throw new InvalidField('requestedAmount', `the requested amount must be more than zero, in whole minor units of ${currency}`);
+  }
+  const gradeMaximum = new Decimal(decision.maxAmount);
+  let amount = requested;
+  let amountCutTo: Offer['amountCutTo'] = null;
+  if (amount.gt(gradeMaximum)) [amount, amountCutTo] = [gradeMaximum, 'grade-maximum'];
+  if (amount.gt(product.limits.maxPrincipal)) [amount, amountCutTo] = [product.limits.maxPrincipal, 'product-maximum'];
+
+  const terms: LoanTerms = { ...product.terms, annualRatePercent: new Decimal(rate), numberOfRepayments: request.numberOfRepayments };
+  try {
+    assertWithinLimits(product.limits, { principal: amount, terms });
+  } catch (error) {
+    if (error instanceof InvalidField && error.field === 'principal') {
+      throw new InvalidField('amount', `the most this decision allows, ${amount.toFixed(places)}, is below the product's minimum of ${product.limits.minPrincipal.toFixed(places)}`);
+    }
+    throw error;
+  }
+  const schedule = generateSchedule(terms, { principal: amount, disbursementDate, firstRepaymentDate: request.firstRepaymentDate });
+  const feesOnDates = terms.feesOnDates ?? [];
+  const method: AprMethod =
+    request.aprMethod === 'us' ? { kind: 'us', unitPeriod: terms.repaymentEvery } : { kind: 'eu', period: terms.repaymentEvery.unit === 'weeks' ? 'week' : 'month' };
+  const apr = annualPercentageRate(scheduleCashFlows(schedule, disbursementDate, feesOnDates), method);
+  const totalRepayable = feesOnDates.reduce((sum, fee) => sum.plus(fee.amount), schedule.totals.total);
+  const first = schedule.instalments[0]!;
+  const disbursementFee = terms.fees.disbursement;
+  return {
+    product: { code: product.code, version: product.version },
+    decision: { policy: decision.policy, version: decision.version, outcome: decision.outcome },
+    riskGrade: grade,
+    pricingVersion: pricing.version,
+    currency,
+    requestedAmount: requested.toFixed(places),
+    amount: amount.toFixed(places),
+    amountCutTo,
+    annualRatePercent: terms.annualRatePercent.toString(),
+    numberOfRepayments: terms.numberOfRepayments,
+    repaymentEvery: { ...terms.repaymentEvery },
+    fees: {
+      disbursement: disbursementFee ? { amount: disbursementFee.amount.toFixed(places), treatment: disbursementFee.treatment } : null,
+      perInstalment: terms.fees.perInstalment.toFixed(places),
+    },
+    netDisbursement: schedule.netDisbursement.toFixed(places),
+    financedPrincipal: schedule.financedPrincipal.toFixed(places),
+    firstInstalment: { dueDate: first.dueDate, amount: first.total.toFixed(places) },
+    totalRepayable: totalRepayable.toFixed(places),
+    totalCostOfCredit: totalRepayable.minus(schedule.netDisbursement).toFixed(places),
+    apr: { method: apr.method, percent: apr.percent.toFixed(8), disclosed: apr.disclosed },
+    decisionDate: request.decisionDate,
+    disbursementDate,
+    validUntil: addDays(request.decisionDate, request.validForDays),
+    terms: termsToJson(terms),
+  };
+}
