@@ -4,6 +4,8 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { STATEMENT_PATH, statementDownload } from './graph/loanStatement.js';
+import { PROVIDER_CALLBACK_PATH, providerCallbacks } from './graph/providerCallbacks.js';
+import { DOCUMENT_DOWNLOAD_ROUTE, DOCUMENT_UPLOAD_ROUTE, documentDownload, documentUpload } from './graph/documentUpload.js';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -241,6 +243,9 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     next();
   });
   app.get(`${STATEMENT_PATH}/:file`, statementDownload(runtime, TENANT_HEADER));
+  app.post(PROVIDER_CALLBACK_PATH, ...providerCallbacks(runtime));
+  app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER));
+  app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER));
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: config.MAX_REQUEST_BYTES }),

@@ -110,8 +110,9 @@ describe('applications', () => {
 
   it('a partner\'s application is its own; staff see all; another partner sees none of it', async () => {
     const mine = await create(application({ applicant: person({ legalName: 'Partner Client', email: 'pc@example.test', phone: '+14155550133', identifiers: [] }), submit: true }), partner);
-    expect(mine).toMatchObject({ status: 'submitted', channel: 'partner', originationPartnerCode: 'fintech' });
-    expect(mine.history).toEqual([{ from: null, to: 'draft', event: 'create' }, { from: 'draft', to: 'submitted', event: 'submit' }]);
+    // Submitted, then assessed at once: this applicant lacks what the checks need, so it waits in checks_failed.
+    expect(mine).toMatchObject({ status: 'checks_failed', channel: 'partner', originationPartnerCode: 'fintech' });
+    expect(mine.history.slice(0, 3)).toEqual([{ from: null, to: 'draft', event: 'create' }, { from: 'draft', to: 'submitted', event: 'submit' }, { from: 'submitted', to: 'under_checks', event: 'start_checks' }]);
     const nodes = async (token: string) => (await gql(server.gateway, '{ applications(first: 100) { edges { node { id originationPartnerCode } } } }', { token })).data!['applications'].edges.map((e: any) => e.node);
     const list = async (token: string) => (await nodes(token)).map((n: any) => n.id);
     const theirs = await nodes(partner);
@@ -129,7 +130,8 @@ describe('applications', () => {
     const created = await create(application({ applicant: person({ legalName: 'Flow Test', email: 'flow@example.test', phone: '+14155550144', identifiers: [] }) }));
     const MOVE = (name: string) => `mutation($input: MoveApplicationInput!) { ${name}(input: $input) { status history { to event reason } } }`;
     const submitted = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
-    expect(submitted.data!['submitApplication'].status).toBe('submitted');
+    // Assessed at once after submission; without the data the checks need it waits in checks_failed.
+    expect(submitted.data!['submitApplication'].status).toBe('checks_failed');
     const again = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
     expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
     const withdrawn = await gql(server.gateway, MOVE('withdrawApplication'), { token: officer, variables: { input: { applicationId: created.id, reason: 'found cheaper credit' } } });
@@ -137,9 +139,11 @@ describe('applications', () => {
     expect(withdrawn.data!['withdrawApplication'].history.at(-1)).toEqual({ to: 'withdrawn', event: 'withdraw', reason: 'found cheaper credit' });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const events = await db.outboxEvent.findMany({ where: { aggregateId: raw(created.id) }, orderBy: { recorded: 'asc' } });
-    expect(events.map((e) => e.type)).toEqual(['application.created', 'application.submit', 'application.withdraw']);
-    const audit = await db.auditRecord.findMany({ where: { entityId: raw(created.id) } });
-    expect(audit.map((a) => a.action)).toEqual(['application.create', 'application.submit', 'application.withdraw']);
+    expect(events.map((e) => e.type)).toEqual(['application.created', 'application.submit', 'application.start_checks', 'application.check_failed', 'application.withdraw']);
+    const audit = await db.auditRecord.findMany({ where: { entityId: raw(created.id) }, orderBy: { recorded: 'asc' } });
+    expect(audit.map((a) => [a.action, (a.after as { status?: string } | null)?.status])).toEqual([
+      ['application.create', 'draft'], ['application.submit', 'submitted'], ['application.startChecks', 'under_checks'], ['application.startChecks', 'checks_failed'], ['application.withdraw', 'withdrawn'],
+    ]);
   });
 
   it('a bulk upload imports every row or none, with a report per row', async () => {

@@ -10,10 +10,13 @@ import { firstErrors, subscribe, until } from './support/ws.js';
 import { registerPartner } from '../src/tenancy/partners.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { disburseLoan } from '../src/tenancy/loans/loans.js';
+import { createApplication } from '../src/tenancy/origination/applications.js';
+import { uploadDocument } from '../src/tenancy/origination/documents.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
 let loanGlobalId: string;
+let documentGlobalId: string;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -26,6 +29,10 @@ beforeAll(async () => {
   const { loanId } = await disburseLoan(db, { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() },
     tenant.businessDate, { productCode: 'PL-STD', principal: '5000', disbursementDate: tenant.businessDate, numberOfRepayments: 12 });
   loanGlobalId = encodeGlobalID('Loan', loanId);
+  const setup = { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() };
+  const { applicationId } = await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Document' } }, 'staff', null);
+  const document = await uploadDocument(db, setup, { applicationId, kind: 'other', fileName: 'probe.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.7\nauthz probe\n%%EOF\n') }, null);
+  documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
 });
 afterAll(async () => {
   await server.close();
@@ -62,6 +69,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'applications.read': (token) => query(token, '{ applications(first: 1) { edges { node { id status } } } }'),
   'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: "PERSON", legalName: "Probe Person" } }) { status } }'),
   'parties.identifiers.read': (token) => query(token, '{ parties(first: 1) { edges { node { unmaskedIdentifiers { kind } } } } }'),
+  'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { status } }`),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),

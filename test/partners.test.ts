@@ -15,6 +15,7 @@ import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../src/domain/servicing/alloc
 import { disburseLoan, postLoanTransaction, requestWaiver } from '../src/tenancy/loans/loans.js';
 import { openLedgerAccount } from '../src/tenancy/loans/ledger.js';
 import { createApplication } from '../src/tenancy/origination/applications.js';
+import { uploadDocument } from '../src/tenancy/origination/documents.js';
 
 let server: TestServer;
 let victim: TenantRecord;
@@ -38,6 +39,7 @@ const loanPrincipal = '7777.77';
 const ledgerAccountName = `Victim suspense ${randomUUID().slice(0, 6)}`;
 // Alpha's application in the victim tenant, with an applicant whose name and identifier must not leak.
 let applicationGlobalId: string;
+let documentGlobalId: string;
 const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
 const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
 
@@ -101,6 +103,10 @@ beforeAll(async () => {
     applicant: { kind: 'PERSON', legalName: applicantName, identifiers: [{ kind: 'national_id', country: 'US', value: applicantIdentifier }] },
   }, 'partner', alpha);
   applicationGlobalId = encodeGlobalID('Application', applicationId);
+  const document = await uploadDocument(victimDb, { ...command, actor: { ...command.actor, partner: alpha } }, {
+    applicationId, kind: 'other', fileName: 'victim.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.7\nvictim document\n%%EOF\n'),
+  }, alpha);
+  documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
 });
 afterAll(async () => {
   await server.close();
@@ -202,6 +208,8 @@ const PROBES: Record<string, string> = {
     applicant: { kind: "PERSON", legalName: "Probe", identifiers: [{ kind: "national_id", country: "US", value: "%APPLICANT_ID%" }] } }) { id reference parties { party { legalName } } } }`,
   'Mutation.submitApplication': 'mutation { submitApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose } }',
   'Mutation.withdrawApplication': 'mutation { withdrawApplication(input: { applicationId: "%APPLICATION%", reason: "attack" }) { id status purpose } }',
+  'Mutation.reviewApplicationDocument': 'mutation { reviewApplicationDocument(input: { documentId: "%DOCUMENT%", verified: false, reason: "attack" }) { id status fileName sha256 application { id purpose } } }',
+  'Mutation.assessApplication': 'mutation { assessApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose checks { kind } } }',
   'Mutation.importApplications': `mutation { importApplications(input: { csv: "productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantNationalId\\nPL-STD,5000,12,probe,PERSON,Probe,%APPLICANT_ID%" }) { imported rows { reference errors } } }`,
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
   'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
@@ -229,12 +237,13 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName,
-        applicationGlobalId, applicantName, 'victim purpose'];
+        applicationGlobalId, applicantName, 'victim purpose', documentGlobalId, 'victim.pdf'];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
-        .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier);
+        .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
+        .replaceAll('%DOCUMENT%', documentGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -261,6 +270,7 @@ describe('isolation across every root field', () => {
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
       expect(await victimDb.application.findMany()).toMatchObject([{ status: 'submitted', originationPartner: alpha }]);
       expect(await victimDb.partyMatch.count()).toBe(1);
+      expect(await victimDb.applicationDocument.findMany()).toMatchObject([{ status: 'uploaded', reviewedBy: null }]);
     });
   }
 });

@@ -74,6 +74,12 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'loan-officer', 'origination-partner'],
     platform: false,
   },
+  'applications.documents.review': {
+    area: 'Origination',
+    description: "Verify or reject an application's documents (a rejection with its reason)",
+    roles: ['tenant-admin', 'loan-officer', 'underwriter'],
+    platform: false,
+  },
   'parties.identifiers.read': {
     area: 'Parties',
     description: 'Read national, tax and passport identifiers unmasked (each read is audited)',

@@ -13,6 +13,7 @@ import { PartyRef } from './party.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createApplication, importApplications, moveApplication, type ApplicationInput } from '../tenancy/origination/applications.js';
 import type { PartyInput } from '../tenancy/origination/parties.js';
+import { assessApplication, SANDBOX_PROVIDERS } from '../tenancy/origination/assessment.js';
 
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 type ApplicationPartyRow = Awaited<ReturnType<TenantDb['applicationParty']['findUniqueOrThrow']>>;
@@ -21,6 +22,9 @@ type TransitionRow = Awaited<ReturnType<TenantDb['applicationTransition']['findU
 export const ApplicationRef = builder.objectRef<ApplicationRow>('Application');
 
 const partnerOf = (context: GraphContext) => context.principal!.partner?.id ?? null;
+
+const assess = (context: GraphContext, applicationId: string) =>
+  assessApplication(commandDbOf(context), { dataKey: context.runtime.dataKey, providers: SANDBOX_PROVIDERS }, commandOf(context), context.tenant!.businessDate, applicationId, partnerOf(context));
 
 const ApplicationPartyRoleRef = builder.objectRef<ApplicationPartyRow>('ApplicationParty').implement({
   description: 'A party playing a role on an application (staff only: partners hold their own copy of what they sent).',
@@ -102,6 +106,17 @@ const IdentifierInput = builder.inputType('PartyIdentifierInput', {
   }),
 });
 
+const AddressInput = builder.inputType('PostalAddressInput', {
+  description: 'A postal address.',
+  fields: (t) => ({
+    lines: t.stringList({ required: true, description: 'Street lines (1–4).' }),
+    city: t.string({ required: true, description: 'City or town.' }),
+    region: t.string({ required: false, description: 'State, province or county.' }),
+    postalCode: t.string({ required: true, description: 'Postal code.' }),
+    country: t.string({ required: true, description: 'ISO 3166 two-letter code.' }),
+  }),
+});
+
 const PartyIntakeInput = builder.inputType('PartyIntakeInput', {
   description: 'A person or business on an application; resolved to the lender\'s existing party when the identifier, or the phone and e-mail, match.',
   fields: (t) => ({
@@ -110,6 +125,7 @@ const PartyIntakeInput = builder.inputType('PartyIntakeInput', {
     email: t.string({ required: false, description: 'E-mail.' }),
     phone: t.string({ required: false, description: 'Phone, preferably E.164.' }),
     dateOfBirth: t.field({ type: 'Date', required: false, description: 'For people.' }),
+    address: t.field({ type: AddressInput, required: false, description: 'Postal address (identity checks match it).' }),
     identifiers: t.field({ type: [IdentifierInput], required: false, description: 'National, tax or passport identifiers.' }),
   }),
 });
@@ -127,15 +143,16 @@ const CreateApplicationInput = builder.inputType('CreateApplicationInput', {
     guarantors: t.field({ type: [PartyIntakeInput], required: false, description: 'Guarantors.' }),
     declaredMonthlyIncome: t.field({ type: 'Decimal', required: false, description: 'The applicant\'s declared monthly income.' }),
     monthlyDebtPayments: t.field({ type: 'Decimal', required: false, description: 'What the applicant already pays on debts each month.' }),
+    employer: t.string({ required: false, description: 'The applicant\'s employer (income verification).' }),
     externalReference: t.string({ required: false, description: 'The partner\'s or lender\'s own reference.' }),
     submit: t.boolean({ required: false, description: 'Submit at once (a draft otherwise).' }),
   }),
 });
 
-type PartyIntake = { kind: string; legalName: string; email?: string | null; phone?: string | null; dateOfBirth?: unknown; identifiers?: { kind: string; country: string; value: string }[] | null };
+type PartyIntake = { kind: string; legalName: string; email?: string | null; phone?: string | null; dateOfBirth?: unknown; address?: { lines: string[]; city: string; region?: string | null; postalCode: string; country: string } | null; identifiers?: { kind: string; country: string; value: string }[] | null };
 const intake = (p: PartyIntake): PartyInput => ({
   kind: p.kind as PartyInput['kind'], legalName: p.legalName, email: p.email ?? null, phone: p.phone ?? null,
-  dateOfBirth: p.dateOfBirth ? String(p.dateOfBirth) : null,
+  dateOfBirth: p.dateOfBirth ? String(p.dateOfBirth) : null, address: p.address ?? null,
   identifiers: (p.identifiers ?? []).map((i) => ({ kind: i.kind as 'national_id', country: i.country, value: i.value })),
 });
 
@@ -153,10 +170,13 @@ builder.mutationField('createApplication', (t) =>
         productCode: rest.productCode, amount: String(rest.amount), numberOfRepayments: rest.numberOfRepayments, purpose: rest.purpose,
         applicant: intake(rest.applicant), coApplicants: (rest.coApplicants ?? []).map(intake), guarantors: (rest.guarantors ?? []).map(intake),
         declaredMonthlyIncome: rest.declaredMonthlyIncome ? String(rest.declaredMonthlyIncome) : null,
-        monthlyDebtPayments: rest.monthlyDebtPayments ? String(rest.monthlyDebtPayments) : null,
+        monthlyDebtPayments: rest.monthlyDebtPayments ? String(rest.monthlyDebtPayments) : null, employer: rest.employer ?? null,
         externalReference: rest.externalReference ?? null, submit: rest.submit ?? false,
       };
       const { applicationId } = await createApplication(db, context.runtime.dataKey, commandOf(context), application, partner ? 'partner' : 'staff', partner, idempotencyKey);
+      // Submitted applications are assessed at once: checks, then the credit policy (a replayed key finds it assessed).
+      const created = await db.application.findUniqueOrThrow({ where: { id: applicationId } });
+      if (created.status === 'submitted') await assess(context, applicationId);
       return db.application.findUniqueOrThrow({ where: { id: applicationId } });
     },
   }),
@@ -183,6 +203,7 @@ for (const [field, event, description] of [
       resolve: async (_root, { input }, context) => {
         const db = commandDbOf(context);
         await moveApplication(db, commandOf(context), input.applicationId.id, event, partnerOf(context), input.reason ?? null);
+        if (event === 'submit') await assess(context, input.applicationId.id);
         return db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } });
       },
     }),

@@ -12,6 +12,8 @@ import './webhook.js';
 import './loan.js';
 import './loanStatement.js';
 import './application.js';
+import './applicationDocument.js';
+import './assessment.js';
 import './ledger.js';
 import './audit.js';
 import './events.js';

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { Decimal } from '../domain/money.js';
 import { loanTerms, termsToJson } from '../domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../domain/servicing/allocation.js';
+import { SANDBOX_CREDIT_POLICY, type CreditRuleSet } from '../domain/origination/creditPolicy.js';
 
 const PEOPLE = [
   'Amara Okafor', 'Rohan Mehta', 'Lucía Fernández', 'Chen Wei', 'Fatima Al-Sayed', 'Jonas Becker', 'Priya Raman',
@@ -66,6 +67,22 @@ export async function seedSandbox(
       `INSERT INTO loan_product_version (product_id, version, terms, allocation, created_by, created_at) VALUES ($1, 1, $2, $3, 'sandbox-seed', $4::date)`,
       [id, termsToJson(terms), PENALTIES_FEES_INTEREST_PRINCIPAL, tenant.businessDate],
     );
+    // The sandbox credit policy (docs/origination-rules.md), active, in the tenant's currency.
+    const policy = structuredClone(SANDBOX_CREDIT_POLICY) as CreditRuleSet;
+    policy.policy = `sandbox-${product.code.toLowerCase()}`;
+    policy.currency = tenant.currency;
+    for (const grade of policy.grades) grade.maxAmount = new Decimal(grade.maxAmount).times(scale).toFixed();
+    await client.query(
+      `INSERT INTO credit_policy (id, product_id, version, status, rule_set, created_by, created_at, activated_by, activated_at)
+       VALUES ($1, $2, 1, 'active', $3, 'sandbox-seed', $4::date, 'sandbox-seed', $4::date)`,
+      [seededUuid(tenant.slug, 'policy', product.code), id, policy, tenant.businessDate],
+    );
+    await client.query(
+      `INSERT INTO product_document_requirement (product_id, kind, description) VALUES
+         ($1, 'proof_of_identity', 'A government-issued photo identity document'),
+         ($1, 'proof_of_income', 'A recent payslip or three months of bank statements')`,
+      [id],
+    );
   }
   const parties = [
     ...PEOPLE.map((name) => ({ name, kind: 'PERSON' })),
@@ -74,8 +91,8 @@ export async function seedSandbox(
   for (const [index, party] of parties.entries()) {
     const { email, phone } = contactFor(party.name, index);
     await client.query(
-      `INSERT INTO party (id, kind, legal_name, email, phone, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6::date + make_interval(mins => $7), $6::date + make_interval(mins => $7))`,
+      `INSERT INTO party (id, kind, legal_name, email, phone, email_normalised, phone_normalised, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $4, $5, $6::date + make_interval(mins => $7), $6::date + make_interval(mins => $7))`,
       [seededUuid(tenant.slug, 'party', party.name), party.kind, party.name, email, phone, tenant.businessDate, index * 37],
     );
   }

@@ -5,6 +5,8 @@
 -- can read or correlate them.
 
 ALTER TABLE party ADD COLUMN date_of_birth date;
+-- { lines: [], city, region?, postalCode, country }: what identity checks match against.
+ALTER TABLE party ADD COLUMN address jsonb;
 -- Normalised contact details, for the strong match "same phone and same e-mail".
 ALTER TABLE party ADD COLUMN email_normalised text;
 ALTER TABLE party ADD COLUMN phone_normalised text;
@@ -54,6 +56,7 @@ CREATE TABLE application (
   origination_partner      text,
   external_reference       text,
   declared_monthly_income  numeric(20, 4),
+  employer                 text,
   monthly_debt_payments    numeric(20, 4),
   created_by               text NOT NULL,
   created_at               timestamptz(6) NOT NULL,

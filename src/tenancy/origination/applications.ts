@@ -26,6 +26,7 @@ export interface ApplicationInput {
   guarantors?: PartyInput[] | null;
   declaredMonthlyIncome?: string | null;
   monthlyDebtPayments?: string | null;
+  employer?: string | null;
   externalReference?: string | null;
   /** Submit at once rather than leave a draft. */
   submit?: boolean | null;
@@ -43,6 +44,7 @@ interface CheckedApplication {
   declaredMonthlyIncome: Decimal | null;
   monthlyDebtPayments: Decimal | null;
   externalReference: string | null;
+  employer: string | null;
   submit: boolean;
 }
 
@@ -88,7 +90,7 @@ export async function checkApplication(db: TenantDb | Tx, input: ApplicationInpu
     product, version: version.version, amount, numberOfRepayments: input.numberOfRepayments, purpose, parties,
     declaredMonthlyIncome: decimalField(input.declaredMonthlyIncome, `${path}declaredMonthlyIncome`, product.currency),
     monthlyDebtPayments: decimalField(input.monthlyDebtPayments, `${path}monthlyDebtPayments`, product.currency),
-    externalReference, submit: input.submit ?? false,
+    externalReference, employer: input.employer?.trim() || null, submit: input.submit ?? false,
   };
 }
 
@@ -135,7 +137,7 @@ async function createChecked(
       id, reference, productId: checked.product.id, productVersion: checked.version, currency: checked.product.currency, amount: checked.amount.toFixed(),
       numberOfRepayments: checked.numberOfRepayments, purpose: checked.purpose, status: 'draft', channel, originationPartner: partner,
       externalReference: checked.externalReference, declaredMonthlyIncome: checked.declaredMonthlyIncome?.toFixed() ?? null,
-      monthlyDebtPayments: checked.monthlyDebtPayments?.toFixed() ?? null, createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
+      monthlyDebtPayments: checked.monthlyDebtPayments?.toFixed() ?? null, employer: checked.employer, createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
     },
   });
   const matches: { role: string; partyId: string; reason: string }[] = [];

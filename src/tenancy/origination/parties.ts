@@ -26,7 +26,17 @@ export interface PartyInput {
   email?: string | null;
   phone?: string | null;
   dateOfBirth?: string | null;
+  address?: PostalAddress | null;
   identifiers?: IdentifierInput[] | null;
+}
+
+export interface PostalAddress {
+  lines: string[];
+  city: string;
+  region?: string | null;
+  postalCode: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
 }
 
 export interface ResolvedParty {
@@ -83,6 +93,13 @@ export function checkPartyInput(input: PartyInput, path: string): CheckedParty {
     if (!/^[A-Z0-9]{4,40}$/.test(value)) throw new InvalidField(`${field}value`, 'value must be 4–40 letters and digits');
     return { kind: identifier.kind, country, value };
   });
+  if (input.address) {
+    const a = input.address;
+    if (a.lines.length < 1 || a.lines.length > 4 || a.lines.some((l) => l.trim().length < 1 || l.length > 200)) throw new InvalidField(`${path}address.lines`, 'address.lines must be 1–4 lines of 1–200 characters');
+    if (a.city.trim().length < 1 || a.city.length > 100) throw new InvalidField(`${path}address.city`, 'address.city must be 1–100 characters');
+    if (a.postalCode.trim().length < 1 || a.postalCode.length > 20) throw new InvalidField(`${path}address.postalCode`, 'address.postalCode must be 1–20 characters');
+    if (!/^[A-Z]{2}$/.test(a.country)) throw new InvalidField(`${path}address.country`, 'address.country must be an ISO 3166 two-letter code');
+  }
   if (new Set(identifiers.map((i) => `${i.kind}|${i.country}`)).size !== identifiers.length) {
     throw new InvalidField(`${path}identifiers`, 'give each kind of identifier once per country');
   }
@@ -127,7 +144,8 @@ export async function resolveParty(
         data: {
           id: randomUUID(), kind: party.kind, legalName: party.legalName, email: party.email?.trim() ?? null, phone: party.phoneNormalised,
           emailNormalised: party.emailNormalised, phoneNormalised: party.phoneNormalised,
-          dateOfBirth: party.dateOfBirth ? new Date(`${party.dateOfBirth}T00:00:00Z`) : null, createdAt: context.now, updatedAt: context.now,
+          dateOfBirth: party.dateOfBirth ? new Date(`${party.dateOfBirth}T00:00:00Z`) : null, address: party.address ? (party.address as object) : undefined,
+          createdAt: context.now, updatedAt: context.now,
         },
       });
       resolved = { partyId: created.id, reason: 'new', detail: null };

@@ -1,0 +1,140 @@
+// An application's checks, decisions and offers (src/tenancy/origination/assessment.ts): what each provider
+// answered, each decision with the rule-set version, the input it read and every rule's outcome, and the offer.
+import { builder } from './builder.js';
+import { money } from '../domain/money.js';
+import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { ApplicationRef } from './application.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+import { assessApplication, SANDBOX_PROVIDERS } from '../tenancy/origination/assessment.js';
+
+type CheckRow = Awaited<ReturnType<TenantDb['applicationCheck']['findUniqueOrThrow']>>;
+type DecisionRow = Awaited<ReturnType<TenantDb['applicationDecision']['findUniqueOrThrow']>>;
+type OfferRow = Awaited<ReturnType<TenantDb['applicationOffer']['findUniqueOrThrow']>>;
+
+const day = (value: Date) => value.toISOString().slice(0, 10);
+
+const CheckRef = builder.objectRef<CheckRow>('ApplicationCheck').implement({
+  description: 'One identity, bureau or income check of the applicant, with what the provider answered.',
+  authScopes: { can: 'applications.read' },
+  fields: (t) => ({
+    kind: t.exposeString('kind', { description: '`kyc`, `bureau` or `income`.' }),
+    provider: t.exposeString('provider', { description: 'The provider asked.' }),
+    attempt: t.exposeInt('attempt', { description: '1 for the first round of checks; retries count up.' }),
+    status: t.exposeString('status', { description: '`pending` (an asynchronous provider will call back), `passed`, `failed`, `refer`, `error` or `timeout`.' }),
+    reason: t.exposeString('reason', { nullable: true, description: 'Why it failed to answer, for `error` and `timeout`.' }),
+    summary: t.string({ nullable: true, description: 'What the decision reads from it, as JSON.', resolve: (c) => (c.summary === null ? null : JSON.stringify(c.summary)) }),
+    raw: t.string({ nullable: true, description: 'The provider\'s whole response as JSON (staff only).', authScopes: { can: 'parties.read' }, resolve: (c) => (c.raw === null ? null : JSON.stringify(c.raw)) }),
+    requestedAt: t.field({ type: 'DateTime', description: 'When it was asked for.', resolve: (c) => c.requestedAt }),
+    completedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it answered.', resolve: (c) => c.completedAt }),
+  }),
+});
+
+const RuleOutcomeRef = builder.objectRef<{ id: string; kind: string; passed: boolean; observed: unknown; threshold: string; outcomeIfFailed: string; reasonCode: string }>('PolicyRuleOutcome').implement({
+  description: 'How one rule of the credit policy came out.',
+  authScopes: { can: 'applications.read' },
+  fields: (t) => ({
+    rule: t.exposeString('id', { description: 'The rule\'s id in the rule set.' }),
+    kind: t.exposeString('kind', { description: 'What it tests.' }),
+    passed: t.exposeBoolean('passed', { description: 'Whether it passed.' }),
+    observed: t.string({ nullable: true, description: 'What it saw.', resolve: (r) => (r.observed === null || r.observed === undefined ? null : String(r.observed)) }),
+    threshold: t.exposeString('threshold', { description: 'What it had to be.' }),
+    outcomeIfFailed: t.exposeString('outcomeIfFailed', { description: '`DECLINE` or `REFER`.' }),
+    reasonCode: t.exposeString('reasonCode', { description: 'The adverse-action reason code it gives when it fails.' }),
+  }),
+});
+
+const ReasonRef = builder.objectRef<{ code: string; message: string }>('DecisionReason').implement({
+  description: 'A reason for a decision, usable on an adverse-action notice.',
+  authScopes: { can: 'applications.read' },
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'The reason code (docs/origination-rules.md).' }),
+    message: t.exposeString('message', { description: 'In words.' }),
+  }),
+});
+
+const DecisionRef = builder.objectRef<DecisionRow>('ApplicationDecision').implement({
+  description: 'A decision on an application, explainable and reproducible: the rule-set version, its input and every rule\'s outcome.',
+  authScopes: { can: 'applications.read' },
+  fields: (t) => ({
+    outcome: t.exposeString('outcome', { description: '`APPROVE`, `DECLINE` or `REFER`.' }),
+    reasons: t.field({ type: [ReasonRef], description: 'Why.', resolve: (d) => d.reasons as unknown as { code: string; message: string }[] }),
+    riskGrade: t.exposeString('riskGrade', { nullable: true, description: 'The risk grade from the bureau score.' }),
+    maxAmount: t.field({ type: 'Decimal', nullable: true, description: 'The most the policy lends at that grade.', resolve: (d) => d.maxAmount?.toString() ?? null }),
+    policyVersion: t.exposeInt('policyVersion', { nullable: true, description: 'The credit policy version that decided.' }),
+    decidedBy: t.exposeString('decidedBy', { description: '`policy`, or the underwriter.' }),
+    override: t.exposeBoolean('override', { description: 'A person decided against what the rules allowed.' }),
+    overrideReason: t.exposeString('overrideReason', { nullable: true, description: 'Why, for an override.' }),
+    decidedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (d) => d.decidedAt }),
+    rules: t.field({ type: [RuleOutcomeRef], description: 'Every rule\'s outcome.', resolve: (d) => d.ruleOutcomes as unknown as never[] }),
+    input: t.string({ description: 'Everything the rules read, as JSON: with the policy version, enough to reproduce the decision.', resolve: (d) => JSON.stringify(d.inputSnapshot) }),
+  }),
+});
+
+export const OfferRef = builder.objectRef<OfferRow & { currency: string }>('ApplicationOffer').implement({
+  description: 'An offer on an approved application.',
+  authScopes: { can: 'applications.read' },
+  fields: (t) => ({
+    id: t.exposeString('id', { description: 'The offer\'s id (to accept it).' }),
+    status: t.exposeString('status', { description: '`open`, `accepted`, `expired` or `superseded`.' }),
+    amount: t.field({ type: 'Money', description: 'The principal offered.', resolve: (o) => money(o.amount.toString(), o.currency) }),
+    annualRatePercent: t.field({ type: 'Decimal', description: 'Nominal annual rate, by risk grade.', resolve: (o) => o.annualRatePercent.toString() }),
+    numberOfRepayments: t.exposeInt('numberOfRepayments', { description: 'Tenor.' }),
+    instalment: t.field({ type: 'Money', description: 'The first instalment.', resolve: (o) => money(o.instalment.toString(), o.currency) }),
+    totalRepayable: t.field({ type: 'Money', description: 'Everything the borrower repays, fees included.', resolve: (o) => money(o.totalRepayable.toString(), o.currency) }),
+    aprPercent: t.field({ type: 'Decimal', description: 'APR: the internal rate of return of the borrower\'s cash flows, fees included.', resolve: (o) => o.aprPercent.toString() }),
+    fees: t.string({ description: 'The fees, as JSON.', resolve: (o) => JSON.stringify(o.fees) }),
+    validUntil: t.field({ type: 'Date', description: 'Last day it can be accepted.', resolve: (o) => day(o.validUntil) }),
+    acceptedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was accepted.', resolve: (o) => o.acceptedAt }),
+    consentSha256: t.exposeString('consentSha256', { nullable: true, description: 'SHA-256 of the consent text the borrower accepted.' }),
+  }),
+});
+
+builder.objectFields(ApplicationRef, (t) => ({
+  checks: t.field({
+    type: [CheckRef], description: 'Every check, newest attempt first.', authScopes: { can: 'applications.read' },
+    resolve: (a, _args, context) => checksOf(context, a.id),
+  }),
+  decisions: t.field({
+    type: [DecisionRef], description: 'Every decision, oldest first (the policy\'s, then an underwriter\'s on a referral).', authScopes: { can: 'applications.read' },
+    resolve: async (a, _args, context) => (await visible(context, a.id)) ? commandDbOf(context).applicationDecision.findMany({ where: { applicationId: a.id }, orderBy: { decidedAt: 'asc' } }) : [],
+  }),
+  offer: t.field({
+    type: OfferRef, nullable: true, description: 'The current offer (open or accepted).', authScopes: { can: 'applications.read' },
+    resolve: async (a, _args, context) => {
+      if (!(await visible(context, a.id))) return null;
+      const offer = await commandDbOf(context).applicationOffer.findFirst({ where: { applicationId: a.id, status: { in: ['open', 'accepted'] } } });
+      return offer ? { ...offer, currency: a.currency } : null;
+    },
+  }),
+}));
+
+/**
+ * Checks, decisions and offers hang off an application the caller has already read through its own scoped
+ * client (a partner only its own), so they are read on the tenant's client after confirming that.
+ */
+async function visible(context: GraphContext, applicationId: string): Promise<boolean> {
+  return (await context.loaders.applicationById.load(applicationId)) !== null;
+}
+
+async function checksOf(context: GraphContext, applicationId: string) {
+  if (!(await visible(context, applicationId))) return [];
+  return commandDbOf(context).applicationCheck.findMany({ where: { applicationId }, orderBy: [{ attempt: 'desc' }, { kind: 'asc' }] });
+}
+
+builder.mutationField('assessApplication', (t) =>
+  t.field({
+    type: ApplicationRef,
+    description: 'Runs the checks of a submitted application (or retries failed ones) and decides it once every check has answered.',
+    authScopes: { can: 'applications.create' },
+    args: { input: t.arg({ type: builder.inputType('AssessApplicationInput', {
+      description: 'The application to assess.',
+      fields: (f) => ({ applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The application.' }) }),
+    }), required: true, description: 'The application.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      await assessApplication(db, { dataKey: context.runtime.dataKey, providers: SANDBOX_PROVIDERS }, commandOf(context), context.tenant!.businessDate,
+        input.applicationId.id, context.principal!.partner?.id ?? null);
+      return db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } });
+    },
+  }),
+);

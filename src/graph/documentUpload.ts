@@ -1,0 +1,220 @@
+// Documents over HTTP, with the caller's own token and scope (as statement downloads, src/graph/loanStatement.ts):
+//   POST /applications/<application global id>/documents   multipart/form-data: `kind`, optional `partyId`
+//        (a Party global id) and one file part `file` → 201 {id, sha256, sizeBytes, duplicateOfAnotherParty}
+//   GET  /applications/documents/<document global id>      the bytes, with their type and file name
+// The upload is read with busboy and its limits are enforced while it streams: past MAX_DOCUMENT_BYTES the rest
+// of the body is discarded unread into memory and the answer is 413 — nothing is stored. A partner uploads to
+// and downloads from only the applications it brought; any other is 404, as if it did not exist.
+import type { Request, Response } from 'express';
+import busboy from 'busboy';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { AppError, InvalidField, HTTP_STATUS } from '../errors.js';
+import { allows } from '../authz/capabilities.js';
+import type { Runtime } from '../runtime.js';
+import { buildContext, commandDbOf, commandOf, type GraphContext } from './context.js';
+import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../tenancy/origination/documents.js';
+
+/** Express route of uploads (`app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER))`). */
+export const DOCUMENT_UPLOAD_ROUTE = '/applications/:applicationId/documents';
+/** Express route of downloads (`app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER))`). */
+export const DOCUMENT_DOWNLOAD_ROUTE = '/applications/documents/:documentId';
+
+/** Where a document is downloaded (GET it with the same Authorization header). */
+export const documentDownloadPath = (documentId: string) => `/applications/documents/${encodeURIComponent(encodeGlobalID('ApplicationDocument', documentId))}`;
+
+/** A multipart body's parts besides the file are small; this is their allowance on top of the file. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+
+const first = (value: unknown) => (typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined);
+
+/** Over the limit: 413, with the code clients already handle for bad input. */
+class TooLarge extends AppError {
+  constructor() {
+    super('BAD_USER_INPUT', `a document is at most ${MAX_DOCUMENT_BYTES} bytes`, { field: 'file' });
+  }
+}
+
+/** The raw id of a global id of that type, or null. */
+function rawId(globalId: string | undefined, typename: string): string | null {
+  if (!globalId) return null;
+  try {
+    let text = globalId;
+    try {
+      text = decodeURIComponent(globalId);
+    } catch {
+      // Express has decoded it already.
+    }
+    const decoded = decodeGlobalID(text);
+    return decoded.typename === typename ? decoded.id : null;
+  } catch {
+    return null;
+  }
+}
+
+async function authorized(runtime: Runtime, tenantHeader: string, req: Request, res: Response, capability: 'applications.create' | 'applications.read'): Promise<GraphContext> {
+  const context = await buildContext(runtime, {
+    authorization: first(req.headers.authorization), tenantSelector: first(req.headers[tenantHeader]), requestId: first(req.headers['x-request-id']),
+  });
+  res.setHeader('x-request-id', context.requestId);
+  if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');
+  if (!context.tenant || !allows(capability, context.principal.roles, true)) throw new AppError('FORBIDDEN', 'not allowed for this principal');
+  return context;
+}
+
+function reply(runtime: Runtime, res: Response, error: unknown, what: string) {
+  const known = error instanceof AppError ? error : error instanceof InvalidField ? new AppError('BAD_USER_INPUT', error.message, { field: error.field }) : null;
+  if (!known) runtime.log.error({ err: error }, `${what} failed`);
+  const code = known?.code ?? 'INTERNAL';
+  if (res.headersSent) return;
+  res.status(error instanceof TooLarge ? 413 : HTTP_STATUS[code])
+    .json({ error: { code, message: known?.message ?? 'internal error', ...(known?.details.field ? { field: known.details.field } : {}) } });
+}
+
+interface Multipart {
+  fields: Record<string, string>;
+  file: { fileName: string; contentType: string; bytes: Buffer } | null;
+}
+
+/** Reads the multipart body, enforcing the limits as it streams; on any refusal the rest is discarded. */
+function readMultipart(req: Request): Promise<Multipart> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { fileSize: MAX_DOCUMENT_BYTES, files: 1, fields: 4, parts: 5, fieldSize: 1024, fieldNameSize: 50, headerPairs: 20 },
+      });
+    } catch {
+      reject(new InvalidField('file', 'send multipart/form-data with a file part named "file"'));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let file: { fileName: string; contentType: string; chunks: Buffer[] } | null = null;
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      // Stop parsing and drain what the client still sends, so the connection can carry the answer and the next request.
+      req.unpipe(parser);
+      req.resume();
+      reject(error);
+    };
+    parser.on('field', (name, value, info) => {
+      if (info.nameTruncated || info.valueTruncated) fail(new InvalidField(name.slice(0, 50), 'the field is too long'));
+      else fields[name] = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || file !== null) {
+        stream.resume();
+        fail(new InvalidField('file', 'send one file, in a part named "file"'));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      file = { fileName: info.filename ?? '', contentType: info.mimeType ?? '', chunks };
+      stream.on('data', (chunk: Buffer) => {
+        if (!settled) chunks.push(chunk);
+      });
+      stream.on('limit', () => {
+        chunks.length = 0;
+        stream.resume();
+        fail(new TooLarge());
+      });
+    });
+    parser.on('filesLimit', () => fail(new InvalidField('file', 'send one file, in a part named "file"')));
+    parser.on('fieldsLimit', () => fail(new InvalidField('kind', 'too many fields')));
+    parser.on('partsLimit', () => fail(new InvalidField('file', 'too many parts')));
+    parser.on('error', () => fail(new InvalidField('file', 'the multipart body cannot be read')));
+    parser.on('close', () => {
+      if (settled) return;
+      settled = true;
+      const done = file as { fileName: string; contentType: string; chunks: Buffer[] } | null;
+      resolve({ fields, file: done ? { fileName: done.fileName, contentType: done.contentType, bytes: Buffer.concat(done.chunks) } : null });
+    });
+    req.on('aborted', () => fail(new InvalidField('file', 'the upload was interrupted')));
+    req.on('error', () => fail(new InvalidField('file', 'the upload was interrupted')));
+    req.pipe(parser);
+  });
+}
+
+/** The service names the parts of the file as its input does; over HTTP they are all the `file` part. */
+const HTTP_FIELD: Record<string, string> = { bytes: 'file', contentType: 'file', fileName: 'file' };
+
+/** POST /applications/<application global id>/documents (multipart/form-data). */
+export function documentUpload(runtime: Runtime, tenantHeader: string) {
+  return async (req: Request, res: Response) => {
+    try {
+      // Who and which application before a byte of the body is read.
+      const context = await authorized(runtime, tenantHeader, req, res, 'applications.create');
+      const applicationId = rawId(first(req.params['applicationId']), 'Application');
+      // Read through the caller's scoped client: a partner finds only the applications it brought.
+      const application = applicationId ? await context.loaders.applicationById.load(applicationId) : null;
+      if (!application) throw new AppError('NOT_FOUND', 'no such application');
+      if (!/^multipart\/form-data\b/i.test(first(req.headers['content-type']) ?? '')) {
+        throw new InvalidField('file', 'send multipart/form-data with a file part named "file"');
+      }
+      if (Number(first(req.headers['content-length']) ?? 0) > MAX_DOCUMENT_BYTES + MULTIPART_OVERHEAD_BYTES) {
+        req.resume();
+        throw new TooLarge();
+      }
+      const body = await readMultipart(req);
+      if (!body.file) throw new InvalidField('file', 'send the document in a file part named "file"');
+      const kind = body.fields['kind'];
+      if (!kind) throw new InvalidField('kind', 'kind is required: one of the product\'s required documents, or other');
+      let partyId: string | null = null;
+      if (body.fields['partyId']) {
+        partyId = rawId(body.fields['partyId'], 'Party');
+        if (!partyId) throw new InvalidField('partyId', 'no party with that id on this application');
+      }
+      const partner = context.principal!.partner?.id ?? null;
+      let uploaded;
+      try {
+        uploaded = await uploadDocument(commandDbOf(context), commandOf(context), {
+          applicationId: application.id, partyId, kind, fileName: body.file.fileName, contentType: body.file.contentType, bytes: body.file.bytes,
+        }, partner, { idempotencyKey: first(req.headers['idempotency-key']) ?? null });
+      } catch (error) {
+        if (error instanceof InvalidField && error.field === 'applicationId') throw new AppError('NOT_FOUND', 'no such application');
+        if (error instanceof InvalidField && HTTP_FIELD[error.field]) throw new InvalidField(HTTP_FIELD[error.field]!, error.message);
+        throw error;
+      }
+      res.status(201).json({
+        id: encodeGlobalID('ApplicationDocument', uploaded.id),
+        sha256: uploaded.sha256,
+        sizeBytes: uploaded.sizeBytes,
+        duplicateOfAnotherParty: uploaded.duplicateOfAnotherParty,
+        downloadPath: documentDownloadPath(uploaded.id),
+      });
+    } catch (error) {
+      reply(runtime, res, error, 'document upload');
+    }
+  };
+}
+
+/** RFC 6266 / 5987: a plain fallback name and the exact one, UTF-8 encoded. */
+function contentDisposition(fileName: string): string {
+  const fallback = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+}
+
+/** GET /applications/documents/<document global id>. */
+export function documentDownload(runtime: Runtime, tenantHeader: string) {
+  return async (req: Request, res: Response) => {
+    try {
+      const context = await authorized(runtime, tenantHeader, req, res, 'applications.read');
+      const documentId = rawId(first(req.params['documentId']), 'ApplicationDocument');
+      const db = commandDbOf(context);
+      const document = documentId && /^[0-9a-f-]{36}$/i.test(documentId) ? await db.applicationDocument.findUnique({ where: { id: documentId } }) : null;
+      // Visible only with its application, read through the caller's scoped client.
+      const application = document ? await context.loaders.applicationById.load(document.applicationId) : null;
+      if (!document || !application) throw new AppError('NOT_FOUND', 'no such document');
+      const bytes = await documentBytes(db, document);
+      res.setHeader('content-type', document.contentType);
+      res.setHeader('content-disposition', contentDisposition(document.fileName));
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('cache-control', 'private, no-store');
+      res.setHeader('x-document-sha256', document.sha256);
+      res.send(bytes);
+    } catch (error) {
+      reply(runtime, res, error, 'document download');
+    }
+  };
+}

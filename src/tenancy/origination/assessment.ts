@@ -1,0 +1,313 @@
+// Assessing a submitted application: identity, bureau and income checks through the providers, then the
+// product's credit policy, then — when approved — the offer. Provider calls happen between two commands, never
+// inside a database transaction (a slow provider must not hold locks): the first starts the checks, the second
+// records what came back and, once every check has answered, decides. An asynchronous provider answers later
+// through the signed callback (providerCallbacks.ts), which completes the same way. A check that failed or
+// timed out leaves the application `checks_failed`, saying which and why, until someone retries.
+import { randomUUID } from 'node:crypto';
+import { InvalidField } from '../../errors.js';
+import { Decimal } from '../../domain/money.js';
+import { daysBetween } from '../../domain/calendar.js';
+import { evaluatePolicy, type CreditRuleSet, type PolicyDecision, type PolicyInput, SANDBOX_CREDIT_POLICY } from '../../domain/origination/creditPolicy.js';
+import { makeOffer, SANDBOX_PRICING } from '../../domain/origination/offer.js';
+import type { ApplicationStatus } from '../../domain/origination/applicationStatus.js';
+import type {
+  BureauProvider, BureauSummary, CheckKind, CompletedCheck, CheckResult, CheckedParty, IncomeProvider, IncomeSummary, KycProvider,
+} from '../../domain/origination/checks/providers.js';
+import { SANDBOX_PROVIDER_NAMES, sandboxBureauProvider, sandboxIncomeProvider, sandboxKycProvider } from '../../domain/origination/checks/sandbox.js';
+import { generateSchedule } from '../../domain/servicing/schedule.js';
+import type { TenantDb } from '../tenantClients.js';
+import { runCommand, type AuditDraft, type Command, type EventDraft } from '../commands.js';
+import { productVersion } from '../loanProducts.js';
+import type { DataKey } from '../sealing.js';
+import type { Tx } from '../loans/postings.js';
+import { revealIdentifier, type PostalAddress } from './parties.js';
+import { transition } from './applications.js';
+
+export interface CheckProviders {
+  kyc: KycProvider;
+  bureau: BureauProvider;
+  income: IncomeProvider;
+  names: Record<CheckKind, string>;
+}
+
+/** The deterministic sandbox providers (docs/sandbox-providers.md); real providers implement the same interfaces. */
+export const SANDBOX_PROVIDERS: CheckProviders = { kyc: sandboxKycProvider, bureau: sandboxBureauProvider, income: sandboxIncomeProvider, names: SANDBOX_PROVIDER_NAMES };
+
+/** A provider that has not answered in this long is recorded as timed out (retryable). */
+export const PROVIDER_TIMEOUT_MS = 10_000;
+/** Offers stand for this many days from the decision. */
+export const OFFER_VALID_DAYS = 30;
+
+const FINAL: readonly string[] = ['declined', 'withdrawn', 'expired', 'disbursed'];
+
+type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
+type CheckRow = Awaited<ReturnType<TenantDb['applicationCheck']['findUniqueOrThrow']>>;
+
+interface Outcome {
+  audit: AuditDraft[];
+  events: EventDraft[];
+}
+
+const day = (value: Date) => value.toISOString().slice(0, 10);
+
+/** What the providers need about the main applicant, or what is missing (named as the application names it). */
+async function checkedApplicant(tx: Tx, dataKey: DataKey, application: ApplicationRow): Promise<{ partyId: string; party: CheckedParty | null; missing: string[] }> {
+  const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' } });
+  const party = await tx.party.findUniqueOrThrow({ where: { id: link.partyId } });
+  const identifier = await tx.partyIdentifier.findFirst({ where: { partyId: party.id, kind: 'national_id' } });
+  const missing = [
+    ...(party.dateOfBirth ? [] : ['applicant.dateOfBirth']),
+    ...(identifier ? [] : ['applicant.identifiers (national_id)']),
+    ...(party.phone ? [] : ['applicant.phone']),
+    ...(party.email ? [] : ['applicant.email']),
+    ...(party.address ? [] : ['applicant.address']),
+    ...(application.declaredMonthlyIncome ? [] : ['declaredMonthlyIncome']),
+    ...(application.employer ? [] : ['employer']),
+  ];
+  if (missing.length > 0) return { partyId: party.id, party: null, missing };
+  return {
+    partyId: party.id,
+    missing,
+    party: {
+      legalName: party.legalName, dateOfBirth: day(party.dateOfBirth!), nationalId: revealIdentifier(dataKey, identifier!.sealed),
+      phone: party.phone!, email: party.email!, address: party.address as unknown as PostalAddress as CheckedParty['address'],
+    },
+  };
+}
+
+async function loadForMove(tx: Tx, applicationId: string, partner: string | null): Promise<ApplicationRow> {
+  const application = await tx.application.findUnique({ where: { id: applicationId } });
+  if (!application || (partner !== null && application.originationPartner !== partner)) throw new InvalidField('applicationId', 'no application with that id');
+  return application;
+}
+
+interface StartedChecks {
+  applicationId: string;
+  status: ApplicationStatus;
+  requests: { checkId: string; kind: CheckKind }[];
+  party: CheckedParty | null;
+  currency: string;
+  declaredMonthlyIncome: string | null;
+  employer: string | null;
+}
+
+/** First command: the application moves to checks and one pending check per kind is recorded. */
+async function startChecks(db: TenantDb, deps: AssessmentDeps, command: Omit<Command, 'action'>, applicationId: string, partner: string | null): Promise<StartedChecks> {
+  return runCommand<StartedChecks>(db, { ...command, action: 'application.startChecks' }, async (tx) => {
+    const application = await loadForMove(tx, applicationId, partner);
+    const out: Outcome = { audit: [], events: [] };
+    const event = application.status === 'submitted' ? 'start_checks' : 'retry_checks';
+    const moved = await transition(tx, application, event, command.actor.subject, command.now);
+    out.events.push(moved.event);
+    out.audit.push(moved.audit);
+    const applicant = await checkedApplicant(tx, deps.dataKey, application);
+    if (!applicant.party) {
+      // Nothing to send: the application says what is missing and waits for it rather than being decided blind.
+      const failed = await transition(tx, application, 'check_failed', command.actor.subject, command.now, `the applicant's ${applicant.missing.join(', ')} ${applicant.missing.length === 1 ? 'is' : 'are'} missing`);
+      out.events.push(failed.event);
+      out.audit.push(failed.audit);
+      return { result: { applicationId, status: failed.to, requests: [], party: null, currency: application.currency, declaredMonthlyIncome: null, employer: null }, ...out };
+    }
+    const previous = await tx.applicationCheck.aggregate({ where: { applicationId }, _max: { attempt: true } });
+    const attempt = (previous._max.attempt ?? 0) + 1;
+    const requests = (['kyc', 'bureau', 'income'] as const).map((kind) => ({ checkId: randomUUID(), kind }));
+    await tx.applicationCheck.createMany({
+      data: requests.map(({ checkId, kind }) => ({
+        id: checkId, applicationId, partyId: applicant.partyId, kind, provider: deps.providers.names[kind], attempt, status: 'pending', requestedAt: command.now,
+      })),
+    });
+    return {
+      result: {
+        applicationId, status: moved.to, requests, party: applicant.party, currency: application.currency,
+        declaredMonthlyIncome: application.declaredMonthlyIncome?.toString() ?? null, employer: application.employer,
+      },
+      ...out,
+    };
+  });
+}
+
+function withTimeout<S>(call: Promise<CheckResult<S>>, ms: number): Promise<CheckResult<S>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<CheckResult<S>>((resolve) => {
+    timer = setTimeout(() => resolve({ status: 'timeout', reason: `no answer in ${ms} ms` }), ms);
+  });
+  return Promise.race([call.catch((error: unknown) => ({ status: 'error' as const, reason: error instanceof Error ? error.message.slice(0, 300) : 'provider failed' })), timeout])
+    .finally(() => clearTimeout(timer));
+}
+
+export interface AssessmentDeps {
+  dataKey: DataKey;
+  providers: CheckProviders;
+}
+
+/** Records one provider answer on its check row. */
+export async function recordCheckResult(tx: Tx, checkId: string, result: CheckResult<unknown>, now: Date): Promise<void> {
+  let data: Parameters<Tx['applicationCheck']['update']>[0]['data'];
+  if (result.status === 'pending') data = { status: 'pending', providerReference: result.providerReference };
+  else if (result.status === 'error' || result.status === 'timeout') data = { status: result.status, reason: result.reason, completedAt: now };
+  else {
+    const completed = result as CompletedCheck<unknown>;
+    data = { status: completed.status, summary: JSON.parse(JSON.stringify(completed.summary)), raw: completed.raw as object, completedAt: now };
+  }
+  await tx.applicationCheck.update({ where: { id: checkId }, data });
+}
+
+/**
+ * Once every check of the latest attempt has answered: a failed or timed-out one fails the checks (retryable);
+ * otherwise the checks are complete and the credit policy decides, and an approval gets its offer.
+ */
+export async function completeAssessment(tx: Tx, command: Omit<Command, 'action'>, businessDate: string, applicationId: string): Promise<Outcome> {
+  const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
+  const out: Outcome = { audit: [], events: [] };
+  if (application.status !== 'under_checks') return out;
+  const latest = await tx.applicationCheck.aggregate({ where: { applicationId }, _max: { attempt: true } });
+  const checks = await tx.applicationCheck.findMany({ where: { applicationId, attempt: latest._max.attempt ?? 0 } });
+  if (checks.some((c) => c.status === 'pending')) return out;
+  const unanswered = checks.filter((c) => c.status === 'error' || c.status === 'timeout');
+  if (unanswered.length > 0) {
+    const reason = unanswered.map((c) => `${c.kind} ${c.status === 'timeout' ? 'timed out' : 'failed'}: ${c.reason ?? ''}`.trim()).join('; ');
+    const moved = await transition(tx, application, 'check_failed', command.actor.subject, command.now, reason);
+    return { audit: [moved.audit], events: [moved.event] };
+  }
+  const complete = await transition(tx, application, 'checks_complete', command.actor.subject, command.now);
+  out.events.push(complete.event);
+  out.audit.push(complete.audit);
+
+  const policy = await tx.creditPolicy.findFirst({ where: { productId: application.productId, status: 'active' } });
+  const ruleSet = (policy?.ruleSet ?? null) as unknown as CreditRuleSet | null;
+  const input = await policyInput(tx, application, checks, businessDate, ruleSet);
+  const decision: PolicyDecision = ruleSet
+    ? evaluatePolicy(ruleSet, input)
+    : { policy: 'none', version: 0, outcome: 'REFER', reasons: [{ code: 'NO_ACTIVE_POLICY' as never, message: 'the product has no active credit policy: an underwriter decides' }], riskGrade: null, maxAmount: '0', rules: [] };
+  const decisionId = randomUUID();
+  await tx.applicationDecision.create({
+    data: {
+      id: decisionId, applicationId, policyId: policy?.id ?? null, policyVersion: policy?.version ?? null, outcome: decision.outcome,
+      reasons: decision.reasons as unknown as object, riskGrade: decision.riskGrade, maxAmount: decision.maxAmount,
+      inputSnapshot: JSON.parse(JSON.stringify(input)), ruleOutcomes: decision.rules as unknown as object, decidedByKind: 'policy', decidedBy: 'policy', decidedAt: command.now,
+    },
+  });
+  const summary = { decisionId, outcome: decision.outcome, riskGrade: decision.riskGrade, reasons: decision.reasons.map((r) => r.code), policyVersion: policy?.version ?? null };
+  const event = decision.outcome === 'APPROVE' ? 'approve' : decision.outcome === 'DECLINE' ? 'decline' : 'refer';
+  const decided = await transition(tx, application, event, 'policy', command.now, decision.reasons.map((r) => r.code).join(', ') || null, summary);
+  out.events.push(decided.event);
+  out.audit.push({ ...decided.audit, after: { ...(decided.audit.after as object), decision: summary } });
+  if (decision.outcome === 'APPROVE') out.events.push(...(await offerFor(tx, command, businessDate, application, decisionId, decision, false)).events);
+  return out;
+}
+
+/** Everything the rules read, exactly as they read it: stored with the decision. */
+async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow[], businessDate: string, ruleSet: CreditRuleSet | null): Promise<PolicyInput> {
+  const byKind = new Map(checks.map((c) => [c.kind, c]));
+  const kyc = byKind.get('kyc');
+  const bureau = byKind.get('bureau')?.summary as unknown as (Omit<BureauSummary, 'totalMonthlyDebtPayments'> & { totalMonthlyDebtPayments: { amount: string } }) | undefined;
+  const income = byKind.get('income');
+  const incomeSummary = income?.summary as unknown as (Omit<IncomeSummary, 'verifiedMonthlyIncome'> & { verifiedMonthlyIncome: { amount: string } }) | undefined;
+  const party = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' }, include: { party: true } });
+  const born = party.party.dateOfBirth ? day(party.party.dateOfBirth) : businessDate;
+  const age = Math.floor(daysBetween(born, businessDate) / 365.2425);
+  const version = (await productVersion(tx as unknown as TenantDb, (await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } })), application.productVersion))!;
+  const schedule = generateSchedule({ ...version.terms, numberOfRepayments: application.numberOfRepayments }, { principal: application.amount.toString(), disbursementDate: businessDate });
+  const windowDays = ruleSet?.rules.reduce((days, rule) => (rule.kind === 'maxRecentApplications' ? Math.max(days, rule.days) : days), 0) || 30;
+  const since = new Date(Date.parse(`${businessDate}T00:00:00Z`) - windowDays * 86_400_000);
+  const [openApplications, recent] = await Promise.all([
+    tx.applicationParty.count({ where: { partyId: party.partyId, applicationId: { not: application.id }, application: { status: { notIn: [...FINAL] } } } }),
+    tx.applicationParty.count({ where: { partyId: party.partyId, application: { createdAt: { gte: since } } } }),
+  ]);
+  const declaredDebt = new Decimal(application.monthlyDebtPayments?.toString() ?? 0);
+  const bureauDebt = new Decimal(bureau?.totalMonthlyDebtPayments.amount ?? 0);
+  return {
+    applicantAge: age,
+    monthlyIncome: income?.status === 'passed' || income?.status === 'refer' ? incomeSummary!.verifiedMonthlyIncome.amount : (application.declaredMonthlyIncome?.toString() ?? '0'),
+    monthlyDebtPayments: Decimal.max(declaredDebt, bureauDebt).toFixed(),
+    requestedAmount: application.amount.toString(),
+    requestedTenorMonths: application.numberOfRepayments,
+    instalment: schedule.instalments[0]!.total.toFixed(),
+    bureau: {
+      score: bureau?.score ?? null, openTradelines: bureau?.openTradelines ?? 0, worstDelinquency12m: bureau?.worstDelinquency12m ?? 0, enquiries6m: bureau?.enquiries6m ?? 0,
+    },
+    kyc: kyc?.status === 'passed' ? 'pass' : kyc?.status === 'failed' ? 'fail' : 'review',
+    incomeVerified: income?.status === 'passed',
+    duplicates: { openApplications, applicationsLastDays: recent, windowDays },
+  };
+}
+
+/** The offer on an approved decision, priced by grade; any earlier open offer is superseded. */
+export async function offerFor(
+  tx: Tx, command: Omit<Command, 'action'>, businessDate: string, application: ApplicationRow, decisionId: string,
+  decision: Pick<PolicyDecision, 'policy' | 'version' | 'outcome' | 'riskGrade' | 'maxAmount'>, referralApproved: boolean,
+): Promise<Outcome> {
+  const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
+  const version = (await productVersion(tx as unknown as TenantDb, product, application.productVersion))!;
+  const offer = makeOffer({
+    product: {
+      code: product.code, version: version.version, terms: version.terms,
+      limits: {
+        minPrincipal: new Decimal(product.minAmount.toString()), maxPrincipal: new Decimal(product.maxAmount.toString()),
+        minRepayments: 1, maxRepayments: 600, minAnnualRatePercent: new Decimal(0), maxAnnualRatePercent: new Decimal(100),
+      },
+    },
+    decision, referralApproved, pricing: SANDBOX_PRICING, requestedAmount: application.amount.toString(), numberOfRepayments: application.numberOfRepayments,
+    decisionDate: businessDate, validForDays: OFFER_VALID_DAYS,
+  });
+  await tx.applicationOffer.updateMany({ where: { applicationId: application.id, status: 'open' }, data: { status: 'superseded' } });
+  const offerId = randomUUID();
+  await tx.applicationOffer.create({
+    data: {
+      id: offerId, applicationId: application.id, decisionId, amount: offer.amount, annualRatePercent: offer.annualRatePercent, numberOfRepayments: offer.numberOfRepayments,
+      instalment: offer.firstInstalment.amount, totalRepayable: offer.totalRepayable, aprPercent: offer.apr.percent, fees: offer.fees as unknown as object,
+      terms: offer.terms as object, validUntil: new Date(`${offer.validUntil}T00:00:00Z`), status: 'open', createdAt: command.now,
+    },
+  });
+  return {
+    audit: [],
+    events: [{
+      type: 'application.offerMade', aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner,
+      payload: { applicationId: application.id, offerId, amount: offer.amount, annualRatePercent: offer.annualRatePercent, aprPercent: offer.apr.percent, validUntil: offer.validUntil },
+    }],
+  };
+}
+
+/**
+ * Runs the checks of a submitted (or failed, or referred) application and decides it when they all answer.
+ * Returns the status it ends in: a decision, `under_checks` while an asynchronous provider is still out, or
+ * `checks_failed`.
+ */
+export async function assessApplication(
+  db: TenantDb, deps: AssessmentDeps, command: Omit<Command, 'action'>, businessDate: string, applicationId: string, partner: string | null,
+): Promise<{ status: string }> {
+  const started = await startChecks(db, deps, command, applicationId, partner);
+  if (!started.party) return { status: started.status };
+  const party = started.party;
+  const results = await Promise.all(started.requests.map(({ checkId, kind }) => {
+    const reference = checkId;
+    const call = kind === 'kyc' ? deps.providers.kyc({ reference, party }, command.now)
+      : kind === 'bureau' ? deps.providers.bureau({ reference, party, currency: started.currency }, command.now)
+        : deps.providers.income({
+          reference, party, employer: started.employer ?? '',
+          declaredMonthlyIncome: { amount: new Decimal(started.declaredMonthlyIncome ?? 0), currency: started.currency },
+        }, command.now);
+    return withTimeout(call as Promise<CheckResult<unknown>>, PROVIDER_TIMEOUT_MS).then((result) => ({ checkId, kind, result }));
+  }));
+  return runCommand(db, { ...command, action: 'application.recordChecks' }, async (tx) => {
+    for (const { checkId, result } of results) await recordCheckResult(tx, checkId, result, command.now);
+    const out = await completeAssessment(tx, command, businessDate, applicationId);
+    const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
+    return {
+      result: { status: application.status },
+      audit: [
+        { entityType: 'Application', entityId: applicationId, after: { checks: results.map((r) => ({ kind: r.kind, status: r.result.status })) } },
+        ...out.audit,
+      ],
+      events: [
+        ...results.map((r) => ({
+          type: 'application.checkAnswered', aggregateType: 'Application', aggregateId: applicationId, partnerScope: (partner ?? undefined) as string | undefined,
+          payload: { applicationId, kind: r.kind, status: r.result.status },
+        })).map((e) => ({ ...e, partnerScope: e.partnerScope ?? null })),
+        ...out.events,
+      ],
+    };
+  });
+}
+
