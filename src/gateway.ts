@@ -257,6 +257,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
             authorization: header(req.headers.authorization),
             tenantSelector: header(req.headers[TENANT_HEADER]),
             requestId,
+            client: { ip: req.ip ?? req.socket.remoteAddress ?? null, userAgent: header(req.headers['user-agent']) ?? null },
           });
           res.setHeader('x-request-id', context.requestId);
           return context;

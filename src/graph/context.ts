@@ -33,12 +33,15 @@ export interface GraphContext {
    */
   readonly db: TenantDb | null;
   loaders: Loaders;
+  /** Where the request came from, as consent records keep it; null over WebSocket. */
+  client: { ip: string | null; userAgent: string | null } | null;
 }
 
 export interface ContextRequest {
   authorization: string | undefined;
   tenantSelector: string | undefined;
   requestId: string | undefined;
+  client?: { ip: string | null; userAgent: string | null };
 }
 
 export async function authenticate(runtime: Runtime, authorization: string | undefined): Promise<Principal | null> {
@@ -60,7 +63,8 @@ export function requestIdFrom(header: string | undefined): string {
 
 export async function buildContext(runtime: Runtime, request: ContextRequest): Promise<GraphContext> {
   const principal = await authenticate(runtime, request.authorization);
-  return contextFor(runtime, principal, request.tenantSelector, requestIdFrom(request.requestId));
+  const context = await contextFor(runtime, principal, request.tenantSelector, requestIdFrom(request.requestId));
+  return request.client ? { ...context, client: request.client, get db() { return context.db; } } : context;
 }
 
 /** The context of one operation for an already-verified principal (a WebSocket reuses its connection's). */
@@ -89,6 +93,7 @@ export async function contextFor(
       return dbFor();
     },
     loaders: createLoaders(runtime, dbFor),
+    client: null,
   };
 }
 

@@ -14,6 +14,8 @@ import './loanStatement.js';
 import './application.js';
 import './applicationDocument.js';
 import './assessment.js';
+import './agreement.js';
+import './disbursement.js';
 import './ledger.js';
 import './audit.js';
 import './events.js';

@@ -5,9 +5,10 @@ import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
-import { termsToJson } from '../../domain/servicing/product.js';
+import { termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
+import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../tenantClients.js';
-import { runCommand, type Command, type EventDraft } from '../commands.js';
+import { runCommand, type AuditDraft, type Command, type EventDraft } from '../commands.js';
 import { productVersion } from '../loanProducts.js';
 import { quoteIdent, schemaForSlug } from '../schemaNames.js';
 import { postToLoans, type Books, type PostingDraft, type PostingResult, type Tx } from './postings.js';
@@ -110,42 +111,76 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
       const partner = await tx.partner.findUnique({ where: { code: partnerCode } });
       if (!partner || partner.kind !== 'origination') throw new InvalidField('originationPartnerCode', 'no origination partner with that code');
     }
-    const accounts = await accountsFor(tx, product.accountMapping);
-    const loanId = randomUUID();
-    await tx.loan.create({
-      data: {
-        id: loanId, productId: product.id, productVersion: version.version, terms: termsToJson(terms) as object, allocation: version.allocation as unknown as object,
-        accounts: accounts as unknown as object, currency: product.currency, principal: principal.toFixed(), disbursementDate: new Date(`${disbursementDate}T00:00:00Z`),
-        firstRepaymentDate: firstRepaymentDate ? new Date(`${firstRepaymentDate}T00:00:00Z`) : null, borrowerPartyId: input.borrowerPartyId ?? null,
-        originationPartner: partnerCode, externalReference: input.externalReference ?? null, status: 'approved', asOf: new Date(`${businessDate}T00:00:00Z`),
-        createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
-      },
+    const booked = await bookLoan(tx, command, businessDate, {
+      product, productVersion: version.version, terms, allocation: version.allocation, principal, disbursementDate, firstRepaymentDate,
+      borrowerPartyId: input.borrowerPartyId ?? null, originationPartner: partnerCode, externalReference: input.externalReference ?? null,
     });
-    let posting: PostingResult;
-    try {
-      posting = await postToLoans(tx, booksOf(command, businessDate), [], [loanId]);
-    } catch (error) {
-      // The terms could not make a schedule for these dates: name what the caller gave.
-      if (error instanceof InvalidField && !['principal', 'firstRepaymentDate', 'disbursementDate', 'numberOfRepayments'].includes(error.field)) {
-        throw new InvalidField('firstRepaymentDate', error.message);
-      }
-      throw error;
-    }
-    const loan = posting.loans.get(loanId)!;
-    const shown = {
-      loanId, productCode: product.code, productVersion: version.version, principal: principal.toFixed(), currency: product.currency,
-      disbursementDate, numberOfRepayments: repayments, status: loan.status, originationPartner: partnerCode,
-    };
-    return {
-      result: { loanId },
-      replay: { loanId },
-      audit: { entityType: 'Loan', entityId: loanId, after: shown },
-      events: [
-        { type: 'loan.disbursed', aggregateType: 'Loan', aggregateId: loanId, partnerScope: partnerCode, payload: { ...shown, netDisbursement: loan.state.schedule.netDisbursement.toFixed() } },
-        ...(loan.status !== 'active' ? eventsOf({ ...posting, transactions: [] }) : []),
-      ],
-    };
+    return { result: { loanId: booked.loanId }, replay: { loanId: booked.loanId }, audit: booked.audit, events: booked.events };
   }, async (stored) => ({ loanId: stored['loanId'] as string }));
+}
+
+export interface Booking {
+  product: { id: string; code: string; currency: string; accountMapping: unknown };
+  productVersion: number;
+  terms: LoanTerms;
+  allocation: AllocationRule;
+  principal: Decimal;
+  disbursementDate: string;
+  firstRepaymentDate: string | null;
+  borrowerPartyId: string | null;
+  originationPartner: string | null;
+  externalReference: string | null;
+  /** Origination by reference: the application, decision and offer the loan was booked from. */
+  applicationId?: string | null;
+  decisionId?: string | null;
+  offerId?: string | null;
+}
+
+/**
+ * Books a loan inside the caller's transaction: a copy of the terms, allocation rule and accounts, the schedule
+ * replayed and the disbursement (and anything already fallen due) posted to the ledger. The caller's command
+ * records the returned audit and events with its own.
+ */
+export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: string, booking: Booking): Promise<{ loanId: string; audit: AuditDraft; events: EventDraft[]; posting: PostingResult }> {
+  const accounts = await accountsFor(tx, booking.product.accountMapping);
+  const loanId = randomUUID();
+  const day = (value: string) => new Date(`${value}T00:00:00Z`);
+  await tx.loan.create({
+    data: {
+      id: loanId, productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(booking.terms) as object,
+      allocation: booking.allocation as unknown as object, accounts: accounts as unknown as object, currency: booking.product.currency,
+      principal: booking.principal.toFixed(), disbursementDate: day(booking.disbursementDate),
+      firstRepaymentDate: booking.firstRepaymentDate ? day(booking.firstRepaymentDate) : null, borrowerPartyId: booking.borrowerPartyId,
+      originationPartner: booking.originationPartner, externalReference: booking.externalReference, status: 'approved', asOf: day(businessDate),
+      applicationId: booking.applicationId ?? null, decisionId: booking.decisionId ?? null, offerId: booking.offerId ?? null,
+      createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
+    },
+  });
+  let posting: PostingResult;
+  try {
+    posting = await postToLoans(tx, booksOf(command, businessDate), [], [loanId]);
+  } catch (error) {
+    // The terms could not make a schedule for these dates: name what the caller gave.
+    if (error instanceof InvalidField && !['principal', 'firstRepaymentDate', 'disbursementDate', 'numberOfRepayments'].includes(error.field)) {
+      throw new InvalidField('firstRepaymentDate', error.message);
+    }
+    throw error;
+  }
+  const loan = posting.loans.get(loanId)!;
+  const shown = {
+    loanId, productCode: booking.product.code, productVersion: booking.productVersion, principal: booking.principal.toFixed(), currency: booking.product.currency,
+    disbursementDate: booking.disbursementDate, numberOfRepayments: booking.terms.numberOfRepayments, status: loan.status, originationPartner: booking.originationPartner,
+    ...(booking.applicationId ? { applicationId: booking.applicationId, decisionId: booking.decisionId ?? null, offerId: booking.offerId ?? null } : {}),
+  };
+  return {
+    loanId,
+    posting,
+    audit: { entityType: 'Loan', entityId: loanId, after: shown },
+    events: [
+      { type: 'loan.disbursed', aggregateType: 'Loan', aggregateId: loanId, partnerScope: booking.originationPartner, payload: { ...shown, netDisbursement: loan.state.schedule.netDisbursement.toFixed() } },
+      ...(loan.status !== 'active' ? eventsOf({ ...posting, transactions: [] }) : []),
+    ],
+  };
 }
 
 /** What a lender calls each command, for the audit trail. */

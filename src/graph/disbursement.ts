@@ -1,0 +1,108 @@
+// Disbursement requests: the hand-off from an application to a loan, requested by one disbursement officer and
+// approved by another (src/tenancy/origination/handoff.ts).
+import { builder } from './builder.js';
+import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { ApplicationRef } from './application.js';
+import { LoanRef } from './loan.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+import { decideDisbursement, requestDisbursement } from '../tenancy/origination/handoff.js';
+import { InvalidField } from '../errors.js';
+
+type RequestRow = Awaited<ReturnType<TenantDb['disbursementRequest']['findUniqueOrThrow']>>;
+
+const day = (value: Date) => value.toISOString().slice(0, 10);
+
+export const DisbursementRequestRef = builder.objectRef<RequestRow>('DisbursementRequest');
+
+builder.node(DisbursementRequestRef, {
+  description: 'A request to pay out an application\'s loan, approved by someone other than who asked.',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.db!.disbursementRequest.findUnique({ where: { id } }).catch(() => null)),
+  authScopes: { can: 'loans.disburse' },
+  fields: (t) => ({
+    application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),
+    disbursementDate: t.field({ type: 'Date', description: 'When the money is to be paid out.', resolve: (r) => day(r.disbursementDate) }),
+    firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set.', resolve: (r) => (r.firstRepaymentDate ? day(r.firstRepaymentDate) : null) }),
+    status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
+    requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
+    requestedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (r) => r.requestedAt }),
+    decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
+    decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (r) => r.decidedAt }),
+    decisionReason: t.exposeString('decisionReason', { nullable: true, description: 'Why, for a rejection.' }),
+    loan: t.field({ type: LoanRef, nullable: true, description: 'The loan booked on approval.', resolve: (r, _args, context) => (r.loanId ? context.loaders.loanById.load(r.loanId) : null) }),
+  }),
+});
+
+builder.queryField('disbursementRequests', (t) =>
+  t.connection({
+    type: DisbursementRequestRef,
+    description: 'Disbursement requests (pending unless asked otherwise): the checkers\' queue.',
+    authScopes: { can: 'loans.disburse' },
+    args: { status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }) },
+    resolve: (_root, args, context) =>
+      keysetConnection(context, args, (r: RequestRow) => r.id, UUID_KEY, ({ before, after, limit, inverted }) =>
+        context.db!.disbursementRequest.findMany({
+          where: { id: { gt: after, lt: before }, status: args.status ?? 'pending' },
+          orderBy: { id: inverted ? 'desc' : 'asc' },
+          take: limit,
+        }),
+      ),
+  }, ...connectionTypes('DisbursementRequest')),
+);
+
+builder.mutationField('requestDisbursement', (t) =>
+  t.field({
+    type: DisbursementRequestRef,
+    description: 'Asks for a signed application\'s loan to be paid out (the maker); another person approves it. Required documents must be verified.',
+    authScopes: { can: 'loans.disburse' },
+    args: { input: t.arg({ type: builder.inputType('RequestDisbursementInput', {
+      description: 'The request.',
+      fields: (f) => ({
+        applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The application (agreement signed).' }),
+        disbursementDate: f.field({ type: 'Date', required: true, description: 'When to pay out (on or after the business date).' }),
+        firstRepaymentDate: f.field({ type: 'Date', required: false, description: 'Sets the repayment day.' }),
+      }),
+    }), required: true, description: 'The request.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      const { requestId } = await requestDisbursement(db, commandOf(context), context.tenant!.businessDate, {
+        applicationId: input.applicationId.id, disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
+      });
+      return db.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } });
+    },
+  }),
+);
+
+builder.mutationField('decideDisbursement', (t) =>
+  t.field({
+    type: DisbursementRequestRef,
+    description: 'Approves (books the loan in the same transaction as the application\'s move to disbursed) or rejects a disbursement request someone else made.',
+    authScopes: { can: 'loans.disburse' },
+    args: { input: t.arg({ type: builder.inputType('DecideDisbursementInput', {
+      description: 'The decision.',
+      fields: (f) => ({
+        idempotencyKey: f.string({ required: false, description: 'Repeat with the same key to get the same result, never a second loan.' }),
+        requestId: f.globalID({ required: true, for: DisbursementRequestRef, description: 'The request.' }),
+        approve: f.boolean({ required: true, description: 'True books and pays out the loan; false rejects the request.' }),
+        reason: f.string({ required: false, description: 'Why (required to reject).' }),
+      }),
+    }), required: true, description: 'The decision.' }) },
+    resolve: async (_root, { input }, context) => {
+      if (!input.approve && !input.reason?.trim()) throw new InvalidField('reason', 'a rejection needs a reason');
+      const db = commandDbOf(context);
+      await decideDisbursement(db, commandOf(context), context.tenant!.businessDate, input.requestId.id, input.approve, input.reason?.trim() || null, input.idempotencyKey);
+      return db.disbursementRequest.findUniqueOrThrow({ where: { id: input.requestId.id } });
+    },
+  }),
+);
+
+builder.objectField(LoanRef, 'application', (t) =>
+  t.field({
+    type: ApplicationRef,
+    nullable: true,
+    description: 'The application the loan was booked from (its decision, offer, parties and documents stay there, by reference).',
+    authScopes: { can: 'applications.read' },
+    resolve: (loan, _args, context) => (loan.applicationId ? context.loaders.applicationById.load(loan.applicationId) : null),
+  }),
+);
