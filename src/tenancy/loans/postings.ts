@@ -67,6 +67,7 @@ export interface PostingResult {
 /** The largest amount a NUMERIC(20, 4) column holds comfortably. */
 const MAX_AMOUNT = new Decimal('1e15');
 const ZERO = new Decimal(0);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface LoanRow extends LoanRecord {
   currency: string;
@@ -168,13 +169,14 @@ const NARRATIVE: Record<TransactionKind, string> = {
 export async function postToLoans(tx: Tx, books: Books, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = []): Promise<PostingResult> {
   const schema = quoteIdent(books.schema);
   const loanIds = [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
-  const ids = JSON.stringify(loanIds);
+  // A uuid[] literal (ids are UUIDs: checked below), so the planner sees an array and uses the loan indexes.
+  const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
   const loanRows = await tx.$queryRawUnsafe<LoanRow[]>(
     `SELECT id::text, terms, allocation, accounts, currency, principal::text, disbursement_date::text AS "disbursementDate",
             first_repayment_date::text AS "firstRepaymentDate", status, as_of::text AS "asOf", transaction_count AS "transactionCount",
             origination_partner AS "originationPartner",
             EXISTS (SELECT 1 FROM ${schema}.journal j WHERE j.loan_id = loan.id) AS posted
-       FROM ${schema}.loan WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid) ORDER BY id FOR UPDATE`, ids);
+       FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids);
   const loans = new Map(loanRows.map((row) => [row.id, row]));
   drafts.forEach((draft) => {
     if (!loans.has(draft.loanId)) throw new InvalidField(`${draft.field}loanId`, 'no loan with that id');
@@ -183,10 +185,10 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
     tx.$queryRawUnsafe<StoredTransaction[]>(
       `SELECT id::text, loan_id::text AS "loanId", kind, value_date::text AS "valueDate", amount::text, component, instalment, reschedule,
               reverses::text, channel, external_reference AS "externalReference"
-         FROM ${schema}.loan_transaction WHERE loan_id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid) ORDER BY loan_id, seq`, ids),
+         FROM ${schema}.loan_transaction WHERE loan_id = ANY($1::uuid[]) ORDER BY loan_id, seq`, ids),
     tx.$queryRawUnsafe<{ loanId: string; valueDate: string; account: string; net: string }[]>(
       `SELECT loan_id::text AS "loanId", value_date::text AS "valueDate", account, (sum(debit) - sum(credit))::text AS net
-         FROM ${schema}.journal_line WHERE loan_id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid) GROUP BY 1, 2, 3`, ids),
+         FROM ${schema}.journal_line WHERE loan_id = ANY($1::uuid[]) GROUP BY 1, 2, 3`, ids),
   ]);
 
   const stored = new Map<string, StoredTransaction[]>(loanIds.map((id) => [id, []]));
