@@ -2,6 +2,7 @@
 // booked (DESIGN.md, "Configuration is snapshotted") so that editing the product never changes a booked loan.
 // Plain data: a product version stores it as JSON, a loan copies it, the schedule generator reads it.
 import { InvalidField } from '../../errors.js';
+import { parseDate } from '../calendar.js';
 import { Decimal, isCurrency, minorUnits } from '../money.js';
 import { dayCountProblem, type DaysInMonth, type DaysInYear, type ThirtyDayMonths } from './dayCount.js';
 import { frequencyProblem, type RepaymentFrequency } from './dueDates.js';
@@ -71,6 +72,41 @@ export interface LoanTerms {
     perInstalment: Decimal;
     disbursement: { amount: Decimal; treatment: DisbursementFeeTreatment } | null;
   };
+  // The terms below arrived after loans were first booked: optional here so that terms a service builds or stores
+  // without them still type-check; `loanTerms` always fills them in, so stored JSON names them explicitly.
+  /** What a borrower's prepayment may do to the rest of the schedule; both when absent. */
+  prepayment?: { allowed: PrepaymentReschedule[] };
+  /**
+   * An instalment owing this much or less is not late: it does not make the loan overdue, count for days past
+   * due, draw a late fee or penalty interest. It is still owed and collected with later money. Zero when absent.
+   */
+  underpaymentTolerance?: Decimal;
+  /** Charged (as a penalty) once per instalment still owing more than the tolerance when its grace days are over. */
+  lateFee?: LateFee | null;
+  /** Annual penalty interest in percent on overdue principal, accrued by the loan's day count. Zero when absent. */
+  penaltyRatePercent?: Decimal;
+  /** Fees that fall due on fixed dates (an annual maintenance fee, a documentation fee). */
+  feesOnDates?: FeeOnDate[];
+}
+
+export type PrepaymentReschedule =
+  /** The remaining instalments keep their number and due dates; each is lower. */
+  | 'reduceInstalment'
+  /** The instalment stays what it was; fewer instalments are left. */
+  | 'reduceTenor';
+
+export const PREPAYMENT_RESCHEDULES: readonly PrepaymentReschedule[] = ['reduceInstalment', 'reduceTenor'];
+
+export type LateFee =
+  | { kind: 'fixed'; amount: Decimal; graceDays: number }
+  /** A percentage of what the instalment still owes of principal, interest and fees (not of penalties). */
+  | { kind: 'percentOfOverdue'; percent: Decimal; graceDays: number };
+
+export interface FeeOnDate {
+  date: string;
+  amount: Decimal;
+  /** How the borrower's statement names it: "Annual maintenance fee". */
+  name: string;
 }
 
 /** The limits a product puts on the loans it books. */
@@ -110,6 +146,16 @@ export interface LoanTermsInput {
   instalmentMultiple?: DecimalInput;
   roundingMode?: RoundingMode;
   fees?: { perInstalment?: DecimalInput; disbursement?: { amount: DecimalInput; treatment: DisbursementFeeTreatment } | null };
+  /** Both choices when absent. */
+  prepayment?: { allowed?: PrepaymentReschedule[] };
+  underpaymentTolerance?: DecimalInput;
+  /** `graceDays` is 0 when absent: the fee is charged the day after the due date. */
+  lateFee?:
+    | { kind: 'fixed'; amount: DecimalInput; graceDays?: number }
+    | { kind: 'percentOfOverdue'; percent: DecimalInput; graceDays?: number }
+    | null;
+  penaltyRatePercent?: DecimalInput;
+  feesOnDates?: { date: string; amount: DecimalInput; name: string }[];
 }
 
 /**
@@ -138,6 +184,16 @@ export function loanTerms(input: LoanTermsInput): LoanTerms {
     },
   };
   if (input.thirtyDayMonths !== undefined) terms.thirtyDayMonths = input.thirtyDayMonths;
+  terms.prepayment = { allowed: [...(input.prepayment?.allowed ?? PREPAYMENT_RESCHEDULES)] };
+  terms.underpaymentTolerance = new Decimal(input.underpaymentTolerance ?? 0);
+  const lateFee = input.lateFee;
+  terms.lateFee = !lateFee
+    ? null
+    : lateFee.kind === 'percentOfOverdue'
+      ? { kind: 'percentOfOverdue', percent: new Decimal(lateFee.percent), graceDays: lateFee.graceDays ?? 0 }
+      : { kind: lateFee.kind, amount: new Decimal((lateFee as { amount: DecimalInput }).amount), graceDays: lateFee.graceDays ?? 0 };
+  terms.penaltyRatePercent = new Decimal(input.penaltyRatePercent ?? 0);
+  terms.feesOnDates = (input.feesOnDates ?? []).map((f) => ({ date: f.date, amount: new Decimal(f.amount), name: f.name }));
   return terms;
 }
 
@@ -221,6 +277,60 @@ export function assertValidTerms(terms: LoanTerms): void {
       throw new InvalidField('fees.disbursement.treatment', 'a disbursement fee is financed or deducted');
     }
   }
+  assertValidCharges(terms, places);
+}
+
+function isBusinessDate(text: unknown): boolean {
+  try {
+    parseDate(text as string);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isAmount(value: unknown, places: number): boolean {
+  return value instanceof Decimal && !value.isNegative() && hasAtMostDecimals(value, places);
+}
+
+function isRate(value: unknown): boolean {
+  return value instanceof Decimal && value.isFinite() && !value.isNegative();
+}
+
+/** The prepayment, tolerance and charge terms; each may be absent (older terms), never malformed. */
+function assertValidCharges(terms: LoanTerms, places: number): void {
+  const allowed = terms.prepayment?.allowed;
+  if (terms.prepayment !== undefined && (!Array.isArray(allowed) || allowed.some((a) => !PREPAYMENT_RESCHEDULES.includes(a)))) {
+    throw new InvalidField('prepayment.allowed', 'a prepayment may reduceInstalment or reduceTenor');
+  }
+  if (terms.underpaymentTolerance !== undefined && !isAmount(terms.underpaymentTolerance, places)) {
+    throw new InvalidField('underpaymentTolerance', `the underpayment tolerance must be zero or more, in whole minor units of ${terms.currency}`);
+  }
+  const lateFee = terms.lateFee;
+  if (lateFee) {
+    if (!Number.isInteger(lateFee.graceDays) || lateFee.graceDays < 0 || lateFee.graceDays > 366) {
+      throw new InvalidField('lateFee.graceDays', 'grace days are a whole number from 0 to 366');
+    }
+    if (lateFee.kind === 'fixed') {
+      if (!isAmount(lateFee.amount, places)) throw new InvalidField('lateFee.amount', `a late fee must be zero or more, in whole minor units of ${terms.currency}`);
+    } else if (lateFee.kind === 'percentOfOverdue') {
+      if (!isRate(lateFee.percent) || lateFee.percent.gt(100)) throw new InvalidField('lateFee.percent', 'a late fee percentage is from 0 to 100');
+    } else {
+      throw new InvalidField('lateFee.kind', 'a late fee is fixed or percentOfOverdue');
+    }
+  }
+  if (terms.penaltyRatePercent !== undefined && !isRate(terms.penaltyRatePercent)) {
+    throw new InvalidField('penaltyRatePercent', 'the penalty rate must be a percentage of zero or more');
+  }
+  (terms.feesOnDates ?? []).forEach((fee, k) => {
+    if (!isBusinessDate(fee.date)) {
+      throw new InvalidField(`feesOnDates[${k}].date`, 'a fee falls due on a business date (YYYY-MM-DD)');
+    }
+    if (!isAmount(fee.amount, places) || fee.amount.isZero()) {
+      throw new InvalidField(`feesOnDates[${k}].amount`, `a fee must be more than zero, in whole minor units of ${terms.currency}`);
+    }
+    if (typeof fee.name !== 'string' || fee.name.trim() === '') throw new InvalidField(`feesOnDates[${k}].name`, 'a fee needs a name for the statement');
+  });
 }
 
 /** Throws InvalidField when a loan's principal, number of repayments or rate is outside the product's limits. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal } from '../../../src/domain/money.js';
-import { assertWithinLimits, loanTerms, minorUnit, principalFreePeriods, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
+import { assertWithinLimits, loanTerms, minorUnit, principalFreePeriods, termsFromJson, termsToJson, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
 import { roundedQuotient } from '../../../src/domain/servicing/schedule.js';
 
 describe('loan terms', () => {
@@ -40,6 +40,67 @@ describe('loan terms', () => {
     expect(principalFreePeriods(loanTerms({ ...base, grace: { principalPeriods: 2 } }))).toBe(2);
     expect(principalFreePeriods(loanTerms({ ...base, amortization: { kind: 'interest-only', periods: 3, then: 'equal-principal' }, grace: { principalPeriods: 2 } }))).toBe(5);
     expect(principalFreePeriods(loanTerms({ ...base, amortization: { kind: 'bullet' } }))).toBe(11);
+  });
+});
+
+describe('prepayment, tolerance and charge terms', () => {
+  const base = { currency: 'USD', annualRatePercent: '10', numberOfRepayments: 12 };
+
+  it('default to both prepayment choices, no tolerance and no charges by rule, and say so in the stored JSON', () => {
+    expect(termsToJson(loanTerms(base))).toMatchObject({
+      prepayment: { allowed: ['reduceInstalment', 'reduceTenor'] },
+      underpaymentTolerance: '0',
+      lateFee: null,
+      penaltyRatePercent: '0',
+      feesOnDates: [],
+    });
+  });
+
+  it('terms stored before these existed still load, with the defaults', () => {
+    const stored = termsToJson(loanTerms(base));
+    for (const key of ['prepayment', 'underpaymentTolerance', 'lateFee', 'penaltyRatePercent', 'feesOnDates']) delete stored[key];
+    expect(termsFromJson(stored)).toEqual(loanTerms(base));
+  });
+
+  it('round-trip through JSON', () => {
+    const terms = loanTerms({
+      ...base,
+      prepayment: { allowed: ['reduceTenor'] },
+      underpaymentTolerance: '1.00',
+      lateFee: { kind: 'percentOfOverdue', percent: '2', graceDays: 5 },
+      penaltyRatePercent: '24',
+      feesOnDates: [{ date: '2027-01-01', amount: '20', name: 'Annual maintenance fee' }],
+    });
+    expect(termsToJson(terms)).toMatchObject({
+      prepayment: { allowed: ['reduceTenor'] },
+      underpaymentTolerance: '1',
+      lateFee: { kind: 'percentOfOverdue', percent: '2', graceDays: 5 },
+      penaltyRatePercent: '24',
+      feesOnDates: [{ date: '2027-01-01', amount: '20', name: 'Annual maintenance fee' }],
+    });
+    expect(termsFromJson(termsToJson(terms))).toEqual(terms);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['prepayment.allowed', { prepayment: { allowed: ['reducePrincipal'] } }],
+    ['underpaymentTolerance', { underpaymentTolerance: '-1' }],
+    ['underpaymentTolerance', { underpaymentTolerance: '0.001' }],
+    ['lateFee.graceDays', { lateFee: { kind: 'fixed', amount: '10', graceDays: -1 } }],
+    ['lateFee.amount', { lateFee: { kind: 'fixed', amount: '-10' } }],
+    ['lateFee.percent', { lateFee: { kind: 'percentOfOverdue', percent: '101' } }],
+    ['penaltyRatePercent', { penaltyRatePercent: '-2' }],
+    ['feesOnDates[0].date', { feesOnDates: [{ date: '2027-02-30', amount: '5', name: 'x' }] }],
+    ['feesOnDates[0].amount', { feesOnDates: [{ date: '2027-02-01', amount: '0', name: 'x' }] }],
+    ['feesOnDates[0].name', { feesOnDates: [{ date: '2027-02-01', amount: '5', name: ' ' }] }],
+  ])('refuses a bad %s', (field, extra) => {
+    let caught: unknown;
+    try {
+      termsFromJson({ ...base, ...extra });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvalidField);
+    expect((caught as InvalidField).field).toBe(field);
   });
 });
 
