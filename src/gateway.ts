@@ -268,6 +268,15 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
       },
     }),
   );
+  // Express's own errors (a body too large or not JSON) answer in the API's shape: a code, never a stack trace.
+  app.use((error: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) log.error({ err: error }, 'request failed before reaching the API');
+    const message = error.type === 'entity.too.large' ? `the request body is larger than ${config.MAX_REQUEST_BYTES} bytes`
+      : status === 500 ? 'internal error' : 'the request could not be read';
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL' : 'BAD_USER_INPUT' } }] });
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

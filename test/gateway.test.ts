@@ -271,3 +271,19 @@ describe('errors and limits', () => {
     }
   });
 });
+
+describe('requests the API cannot read', () => {
+  it('answers an oversized or malformed body in the API\'s error shape, never with a stack trace', async () => {
+    const big = await fetch(server.gateway.graphqlUrl, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ query: '{ viewer { subject } }', variables: { padding: 'x'.repeat(server.runtime.config.MAX_REQUEST_BYTES) } }),
+    });
+    expect(big.status).toBe(413);
+    const text = await big.text();
+    expect(JSON.parse(text)).toEqual({ errors: [{ message: expect.stringMatching(/larger than/), extensions: { code: 'BAD_USER_INPUT' } }] });
+    expect(text).not.toMatch(/at .*\.js|node_modules/);
+    const malformed = await fetch(server.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.text()).not.toMatch(/at .*\.js|node_modules/);
+  });
+});
