@@ -171,30 +171,30 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
   const loanIds = [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
   // A uuid[] literal (ids are UUIDs: checked below), so the planner sees an array and uses the loan indexes.
   const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
-  const loanRows = await tx.$queryRawUnsafe<LoanRow[]>(
-    `SELECT id::text, terms, allocation, accounts, currency, principal::text, disbursement_date::text AS "disbursementDate",
-            first_repayment_date::text AS "firstRepaymentDate", status, as_of::text AS "asOf", transaction_count AS "transactionCount",
-            origination_partner AS "originationPartner",
-            EXISTS (SELECT 1 FROM ${schema}.journal j WHERE j.loan_id = loan.id) AS posted
-       FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids);
+  // One round trip: the loans, locked, each with its transactions and what is posted per date and account.
+  const loanRows = await tx.$queryRawUnsafe<(LoanRow & { transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] })[]>(
+    `WITH locked AS (
+       SELECT * FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+     )
+     SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.disbursement_date::text AS "disbursementDate",
+            l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf", l.transaction_count AS "transactionCount",
+            l.origination_partner AS "originationPartner",
+            EXISTS (SELECT 1 FROM ${schema}.journal j WHERE j.loan_id = l.id) AS posted,
+            coalesce((SELECT json_agg(json_build_object(
+                        'id', t.id, 'loanId', t.loan_id, 'kind', t.kind, 'valueDate', t.value_date, 'amount', t.amount::text, 'component', t.component,
+                        'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel,
+                        'externalReference', t.external_reference) ORDER BY t.seq)
+                        FROM ${schema}.loan_transaction t WHERE t.loan_id = l.id), '[]') AS transactions,
+            coalesce((SELECT json_agg(json_build_object('valueDate', p.value_date, 'account', p.account, 'net', p.net::text))
+                        FROM (SELECT value_date, account, sum(debit) - sum(credit) AS net FROM ${schema}.journal_line
+                               WHERE loan_id = l.id GROUP BY value_date, account) p), '[]') AS "postedNet"
+       FROM locked l ORDER BY l.id`, ids);
   const loans = new Map(loanRows.map((row) => [row.id, row]));
   drafts.forEach((draft) => {
     if (!loans.has(draft.loanId)) throw new InvalidField(`${draft.field}loanId`, 'no loan with that id');
   });
-  const [storedRows, postedRows] = await Promise.all([
-    tx.$queryRawUnsafe<StoredTransaction[]>(
-      `SELECT id::text, loan_id::text AS "loanId", kind, value_date::text AS "valueDate", amount::text, component, instalment, reschedule,
-              reverses::text, channel, external_reference AS "externalReference"
-         FROM ${schema}.loan_transaction WHERE loan_id = ANY($1::uuid[]) ORDER BY loan_id, seq`, ids),
-    tx.$queryRawUnsafe<{ loanId: string; valueDate: string; account: string; net: string }[]>(
-      `SELECT loan_id::text AS "loanId", value_date::text AS "valueDate", account, (sum(debit) - sum(credit))::text AS net
-         FROM ${schema}.journal_line WHERE loan_id = ANY($1::uuid[]) GROUP BY 1, 2, 3`, ids),
-  ]);
-
-  const stored = new Map<string, StoredTransaction[]>(loanIds.map((id) => [id, []]));
-  for (const row of storedRows) stored.get(row.loanId)!.push(row);
-  const posted = new Map<string, Map<string, Decimal>>(loanIds.map((id) => [id, new Map()]));
-  for (const row of postedRows) posted.get(row.loanId)!.set(`${row.valueDate}|${row.account}`, new Decimal(row.net));
+  const stored = new Map<string, StoredTransaction[]>(loanRows.map((row) => [row.id, row.transactions]));
+  const posted = new Map<string, Map<string, Decimal>>(loanRows.map((row) => [row.id, new Map(row.postedNet.map((p) => [`${p.valueDate}|${p.account}`, new Decimal(p.net)]))]));
   const newByLoan = new Map<string, (PostingDraft & { id: string })[]>(loanIds.map((id) => [id, []]));
   const transactions: PostedTransaction[] = [];
   for (const draft of drafts) {
@@ -297,37 +297,43 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
     });
   }
 
-  if (transactionRows.length > 0) {
-    await tx.$executeRawUnsafe(
-      `INSERT INTO ${schema}.loan_transaction (id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel,
+  // One round trip for every write. Each part is a separate data-modifying CTE; the foreign keys and the
+  // balance check on journal lines are checked at the end of the statement, when all of them are in.
+  await tx.$executeRawUnsafe(
+    `WITH new_transactions AS (
+       INSERT INTO ${schema}.loan_transaction (id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel,
               external_reference, reason, batch_id, entered_by, entered_at)
        SELECT id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel, external_reference, reason,
               batch_id, entered_by, entered_at
          FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, loan_id uuid, seq integer, kind text, value_date date, amount numeric, component text,
               instalment integer, reschedule text, reverses uuid, channel text, external_reference text, reason text, batch_id uuid,
-              entered_by text, entered_at timestamptz)`, JSON.stringify(transactionRows));
-  }
-  if (journals.length > 0) {
-    await tx.$executeRawUnsafe(
-      `INSERT INTO ${schema}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
+              entered_by text, entered_at timestamptz)
+       RETURNING 1
+     ), new_journals AS (
+       INSERT INTO ${schema}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
        SELECT id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at
-         FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, loan_id uuid, transaction_id uuid, kind text, currency text, value_date date,
+         FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, loan_id uuid, transaction_id uuid, kind text, currency text, value_date date,
               narrative text, posted_by text, posted_at timestamptz, ord integer)
-        ORDER BY ord`, JSON.stringify(journals));
-    await tx.$executeRawUnsafe(
-      `INSERT INTO ${schema}.journal_line (journal_id, line, account, debit, credit, loan_id, currency, value_date)
+        ORDER BY ord
+       RETURNING 1
+     ), new_lines AS (
+       INSERT INTO ${schema}.journal_line (journal_id, line, account, debit, credit, loan_id, currency, value_date)
        SELECT journal_id, line, account, debit, credit, loan_id, currency, value_date
-         FROM jsonb_to_recordset($1::jsonb) AS r(journal_id uuid, line integer, account text, debit numeric, credit numeric, loan_id uuid,
-              currency text, value_date date)`, JSON.stringify(lines));
-  }
-  await tx.$executeRawUnsafe(
-    `UPDATE ${schema}.loan AS l
-        SET status = r.status, as_of = r.as_of, days_past_due = r.days_past_due, principal_receivable = r.principal_receivable,
-            interest_receivable = r.interest_receivable, fee_receivable = r.fee_receivable, penalty_receivable = r.penalty_receivable,
-            held = r.held, transaction_count = r.transaction_count, updated_at = $2::timestamptz
-       FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, status text, as_of date, days_past_due integer, principal_receivable numeric,
-            interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, transaction_count integer)
-      WHERE l.id = r.id`, JSON.stringify(loanUpdates), postedAt);
+         FROM jsonb_to_recordset($3::jsonb) AS r(journal_id uuid, line integer, account text, debit numeric, credit numeric, loan_id uuid,
+              currency text, value_date date)
+       RETURNING 1
+     ), updated AS (
+       UPDATE ${schema}.loan AS l
+          SET status = r.status, as_of = r.as_of, days_past_due = r.days_past_due, principal_receivable = r.principal_receivable,
+              interest_receivable = r.interest_receivable, fee_receivable = r.fee_receivable, penalty_receivable = r.penalty_receivable,
+              held = r.held, transaction_count = r.transaction_count, updated_at = $5::timestamptz
+         FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, status text, as_of date, days_past_due integer, principal_receivable numeric,
+              interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, transaction_count integer)
+        WHERE l.id = r.id
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM new_transactions) + (SELECT count(*) FROM new_journals) + (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM updated)`,
+    JSON.stringify(transactionRows), JSON.stringify(journals), JSON.stringify(lines), JSON.stringify(loanUpdates), postedAt);
 
   return { transactions, loans: result, journals: journals.length };
 }
