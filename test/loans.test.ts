@@ -314,3 +314,63 @@ describe('statements', () => {
     expect(await bad.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'from' } });
   });
 });
+
+describe('prepayment, payoff and refunds', () => {
+  it('a payoff quote for a date, paid, closes the loan with nothing owed either way once the excess is refunded', async () => {
+    const loan = await disburse({ principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-09-15' });
+    const QUOTE = `query($id: ID!) { node(id: $id) { ... on Loan { payoffQuote { date validThrough principal interest fees penalties held total } } } }`;
+    const quoted = await gql(server.gateway, QUOTE, { token: agent, variables: { id: loan.id } });
+    expect(quoted.errors).toBeUndefined();
+    const quote = quoted.data!['node'].payoffQuote;
+    expect(quote).toMatchObject({ date: '2026-12-01', validThrough: '2026-12-01', principal: '6000.00 USD', fees: '0.00 USD', penalties: '0.00 USD' });
+    // Two instalments fell due unpaid (October 15 and November 15) plus interest earned since November 15.
+    expect(Number(amount(quote.interest))).toBeGreaterThan(100);
+    const short = await gql(server.gateway, REPAY, { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, amount: (Number(amount(quote.total)) - 1).toFixed(2), valueDate: '2026-12-01', channel: 'bank-transfer', purpose: 'PAYOFF' } } });
+    expect(codes(short)).toEqual(['BAD_USER_INPUT']);
+    expect(short.errors![0]!.extensions['field']).toBe('input.amount');
+    const paid = await repay(loan.id, (Number(amount(quote.total)) + 25).toFixed(2), '2026-12-01', { purpose: 'PAYOFF' });
+    expect(paid.loan.status).toBe('CLOSED');
+    expect(paid.loan.receivable).toEqual({ principal: '0.00 USD', interest: '0.00 USD' });
+    const refund = await gql(server.gateway, `mutation($input: RefundLoanExcessInput!) { refundLoanExcess(input: $input) { kind amount loan { held status } } }`,
+      { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, amount: '25', valueDate: '2026-12-01', channel: 'bank-transfer' } } });
+    expect(refund.errors).toBeUndefined();
+    expect(refund.data!['refundLoanExcess']).toEqual({ kind: 'REFUND', amount: '25.00 USD', loan: { held: '0.00 USD', status: 'CLOSED' } });
+    const tooMuch = await gql(server.gateway, `mutation($input: RefundLoanExcessInput!) { refundLoanExcess(input: $input) { kind } }`,
+      { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, amount: '1', valueDate: '2026-12-01', channel: 'bank-transfer' } } });
+    expect(codes(tooMuch)).toEqual(['BAD_USER_INPUT']);
+    expect(await invariants()).toMatchObject({ holds: true });
+  });
+
+  it('a partial prepayment reduces the tenor or the instalment, as the borrower chooses, and the schedule is regenerated', async () => {
+    const ACCOUNT = `query($id: ID!) { node(id: $id) { ... on Loan { account { instalments { number dueDate charged { principal interest } outstanding { principal } } } } } }`;
+    const schedule = async (id: string) => (await gql(server.gateway, ACCOUNT, { token: agent, variables: { id } })).data!['node'].account.instalments as any[];
+    const owing = (rows: any[]) => rows.filter((i) => Number(amount(i.outstanding.principal)) > 0);
+    const tenor = await disburse({ principal: '12000', numberOfRepayments: 12, disbursementDate: '2026-11-01' });
+    const instalment = await disburse({ principal: '12000', numberOfRepayments: 12, disbursementDate: '2026-11-01' });
+    await repay(tenor.id, '4000', '2026-11-20', { purpose: 'PREPAY_REDUCE_TENOR' });
+    await repay(instalment.id, '4000', '2026-11-20', { purpose: 'PREPAY_REDUCE_INSTALMENT' });
+    const shorter = owing(await schedule(tenor.id));
+    const lower = owing(await schedule(instalment.id));
+    expect(shorter.length).toBeLessThan(12);
+    expect(lower).toHaveLength(12);
+    const level = (rows: any[]) => Number(amount(rows[1].charged.principal)) + Number(amount(rows[1].charged.interest));
+    const booked = Number(amount(instalment.account.instalments[1].charged.principal)) + Number(amount(instalment.account.instalments[1].charged.interest));
+    expect(level(lower)).toBeLessThan(booked);
+    expect(Math.abs(level(shorter) - booked)).toBeLessThan(0.02);
+    expect(await invariants()).toMatchObject({ holds: true });
+  });
+
+  it('a late fee by rule: revising the product adds it for new loans, and a missed instalment is charged it', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const revised = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "15", lateFeeGraceDays: 5, underpaymentTolerance: "1" }) { currentTerms { lateFee underpaymentTolerance } } }', { token: admin });
+    expect(revised.errors).toBeUndefined();
+    expect(JSON.parse(revised.data!['reviseLoanProductTerms'].currentTerms.lateFee)).toEqual({ kind: 'fixed', amount: '15', graceDays: 5 });
+    const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-09-01' });
+    // October and November were missed, more than 5 days ago: each is charged the late fee as a penalty.
+    const account = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Loan { account { instalments { number charged { penalty } } } } } }`, { token: agent, variables: { id: loan.id } });
+    const penalties = account.data!['node'].account.instalments.map((i: any) => i.charged.penalty);
+    expect(penalties.filter((p: string) => p === '15.00 USD').length).toBe(2);
+    await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "0", underpaymentTolerance: "0" }) { code } }', { token: admin });
+    expect(await invariants()).toMatchObject({ holds: true });
+  });
+});

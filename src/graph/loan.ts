@@ -8,7 +8,7 @@ import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
 import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
-import { replayLoan, type AllocationExplanation, type InstalmentState, type LoanAccountState } from '../domain/servicing/loanAccount.js';
+import { payoffQuote, replayLoan, type AllocationExplanation, type InstalmentState, type LoanAccountState, type PayoffQuote } from '../domain/servicing/loanAccount.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../tenancy/loans/loanRecords.js';
 import { decideWaiver, disburseLoan, postLoanTransaction, postRepaymentFile, requestWaiver } from '../tenancy/loans/loans.js';
 import type { PostingDraft } from '../tenancy/loans/postings.js';
@@ -139,6 +139,21 @@ const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implem
   }),
 });
 
+const PayoffQuoteRef = builder.objectRef<PayoffQuote & { currency: string }>('PayoffQuote').implement({
+  description: 'What pays the loan off on a date: principal, interest earned to that date, fees and penalties, less what is held. Valid through that date.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    date: t.field({ type: 'Date', description: 'The payoff date.', resolve: (q) => q.date }),
+    validThrough: t.field({ type: 'Date', description: 'The last day this amount pays the loan off (interest accrues after it).', resolve: (q) => q.date }),
+    principal: t.field({ type: 'Money', description: 'All principal still owed.', resolve: (q) => money(q.principal, q.currency) }),
+    interest: t.field({ type: 'Money', description: 'Interest due and unpaid, plus what the current period has earned by the date.', resolve: (q) => money(q.interest, q.currency) }),
+    fees: t.field({ type: 'Money', description: 'Fees owed.', resolve: (q) => money(q.fees, q.currency) }),
+    penalties: t.field({ type: 'Money', description: 'Penalties owed.', resolve: (q) => money(q.penalties, q.currency) }),
+    held: t.field({ type: 'Money', description: 'The borrower\'s money already held, credited.', resolve: (q) => money(q.held, q.currency) }),
+    total: t.field({ type: 'Money', description: 'What to pay (`postRepayment` with purpose `PAYOFF`).', resolve: (q) => money(q.total, q.currency) }),
+  }),
+});
+
 builder.node(LoanRef, {
   description: 'A booked loan, with the terms it was booked with.',
   id: { resolve: (row) => row.id },
@@ -170,6 +185,18 @@ builder.node(LoanRef, {
       description: 'The loan replayed as of a date: schedule, allocations and balances.',
       args: { asOf: t.arg({ type: 'Date', required: false, description: 'The tenant\'s business date when omitted.' }) },
       resolve: (l, args, context) => replayedLoan(context, l, args.asOf ? String(args.asOf) : null),
+    }),
+    payoffQuote: t.field({
+      type: PayoffQuoteRef,
+      description: 'What pays the loan off on a date (the business date when omitted).',
+      args: { date: t.arg({ type: 'Date', required: false, description: 'The payoff date, on or after the business date.' }) },
+      resolve: async (l, args, context) => {
+        const date = args.date ? String(args.date) : businessDateOf(context);
+        if (date < businessDateOf(context)) throw new InvalidField('date', `a payoff quote is for the business date, ${businessDateOf(context)}, or later`);
+        const rows = await context.db!.loanTransaction.findMany({ where: { loanId: l.id }, orderBy: { seq: 'asc' } });
+        const quote = payoffQuote(loanAccountOf(loanRecordOfRow(l)), rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))), date);
+        return { ...quote, currency: l.currency };
+      },
     }),
     transactions: t.field({
       type: [LoanTransactionRef],

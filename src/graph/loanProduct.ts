@@ -66,6 +66,11 @@ const LoanTermsRef = builder.objectRef<ProductVersion>('LoanTerms').implement({
     instalmentMultiple: t.field({ type: 'Decimal', description: 'Instalments are rounded to a multiple of this.', resolve: (v) => v.terms.instalmentMultiple.toString() }),
     roundingMode: t.string({ description: '`half-even`, `half-up`, `down` or `up`.', resolve: (v) => v.terms.roundingMode }),
     feePerInstalment: t.field({ type: 'Money', description: 'Fee due with every instalment.', resolve: (v) => money(v.terms.fees.perInstalment, v.terms.currency) }),
+    prepaymentOptions: t.stringList({ description: 'What a borrower\'s prepayment may do: `reduceInstalment`, `reduceTenor`.', resolve: (v) => [...(v.terms.prepayment?.allowed ?? [])] }),
+    underpaymentTolerance: t.field({ type: 'Money', description: 'An instalment owing no more than this is not overdue.', resolve: (v) => money(v.terms.underpaymentTolerance ?? 0, v.terms.currency) }),
+    penaltyRatePercent: t.field({ type: 'Decimal', description: 'Annual penalty interest on overdue principal, in percent.', resolve: (v) => (v.terms.penaltyRatePercent ?? 0).toString() }),
+    lateFee: t.string({ nullable: true, description: 'The late fee rule as JSON (`fixed` amount or `percentOfOverdue`, after `graceDays`), or null.', resolve: (v) => (v.terms.lateFee ? JSON.stringify(v.terms.lateFee) : null) }),
+    feesOnDates: t.string({ description: 'Fees due on dates of their own, as JSON.', resolve: (v) => JSON.stringify(v.terms.feesOnDates ?? []) }),
     allocationOrder: t.stringList({ description: 'Components of due instalments in the order repayments settle them.', resolve: (v) => [...v.allocation.order] }),
     allocationStrategy: t.string({ description: '`dueDateFirst` (instalment by instalment) or `componentFirst`.', resolve: (v) => v.allocation.strategy }),
     allocationFuture: t.string({ description: 'What money beyond what is due does: `payNextInstalments`, `reduceLastInstalments`, `reduceEveryInstalment` or `holdAsAdvance`.', resolve: (v) => v.allocation.future }),
@@ -160,6 +165,12 @@ const ReviseLoanProductTermsInput = builder.inputType('ReviseLoanProductTermsInp
     feePerInstalment: t.field({ type: 'Decimal', required: false, description: 'Fee due with every instalment.' }),
     graceOnPrincipalPeriods: t.int({ required: false, description: 'First instalments that repay no principal.' }),
     graceOnInterestPeriods: t.int({ required: false, description: 'First instalments whose interest is deferred.' }),
+    underpaymentTolerance: t.field({ type: 'Decimal', required: false, description: 'An instalment owing no more than this is not overdue.' }),
+    penaltyRatePercent: t.field({ type: 'Decimal', required: false, description: 'Annual penalty interest on overdue principal, in percent.' }),
+    lateFeeAmount: t.field({ type: 'Decimal', required: false, description: 'A fixed late fee (give this or lateFeePercent).' }),
+    lateFeePercent: t.field({ type: 'Decimal', required: false, description: 'A late fee as a percentage of what is overdue.' }),
+    lateFeeGraceDays: t.int({ required: false, description: 'Days after the due date before the late fee is charged (0 when omitted).' }),
+    prepaymentOptions: t.stringList({ required: false, description: 'What prepayments may do: `reduceInstalment`, `reduceTenor`.' }),
   }),
 });
 
@@ -182,7 +193,13 @@ builder.mutationField('reviseLoanProductTerms', (t) =>
         feePerInstalment: optional(input.feePerInstalment)?.toString(),
         graceOnPrincipalPeriods: optional(input.graceOnPrincipalPeriods),
         graceOnInterestPeriods: optional(input.graceOnInterestPeriods),
+        underpaymentTolerance: optional(input.underpaymentTolerance)?.toString(),
+        penaltyRatePercent: optional(input.penaltyRatePercent)?.toString(),
+        prepayment: input.prepaymentOptions ? { allowed: input.prepaymentOptions } : undefined,
+        lateFee: input.lateFeeAmount != null ? { kind: 'fixed', amount: String(input.lateFeeAmount), graceDays: input.lateFeeGraceDays ?? 0 }
+          : input.lateFeePercent != null ? { kind: 'percentOfOverdue', percent: String(input.lateFeePercent), graceDays: input.lateFeeGraceDays ?? 0 } : undefined,
       })) as TermsRevision;
+      if (input.lateFeeAmount != null && input.lateFeePercent != null) throw badInput('input.lateFeeAmount', 'give lateFeeAmount or lateFeePercent, not both');
       try {
         const { productId } = await reviseTerms(db, commandOf(context), input.code, revision);
         return db.loanProduct.findUniqueOrThrow({ where: { id: productId } });

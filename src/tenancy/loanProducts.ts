@@ -29,7 +29,8 @@ export async function productVersion(db: TenantDb, product: { id: string; curren
  * Changes to the current terms, named as a lender names them; what is not named stays as it is. Field names are
  * those of the revision, so an invalid one is reported under the name the caller used.
  */
-export type TermsRevision = Partial<Pick<LoanTermsInput, 'annualRatePercent' | 'numberOfRepayments' | 'interestType' | 'interestCalculation' | 'roundingMode' | 'instalmentMultiple'>> & {
+export type TermsRevision = Partial<Pick<LoanTermsInput, 'annualRatePercent' | 'numberOfRepayments' | 'interestType' | 'interestCalculation' | 'roundingMode' | 'instalmentMultiple'
+  | 'underpaymentTolerance' | 'penaltyRatePercent' | 'lateFee' | 'prepayment'>> & {
   feePerInstalment?: string;
   graceOnPrincipalPeriods?: number;
   graceOnInterestPeriods?: number;
