@@ -2,6 +2,7 @@
 // allocation; a backdated payment and a reversal replay what followed and post corrections (never edits);
 // payment files post all or nothing; waivers need a second person; the books balance as of any date.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { registerPartner } from '../src/tenancy/partners.js';
@@ -149,8 +150,14 @@ describe('repayments, backdating and reversal', () => {
     const replayed = net(state.journals.flatMap((j) => j.lines.map((l) => [j.valueDate, l.account, l.debit.minus(l.credit).toNumber()] as [string, string, number])));
     expect(posted).toEqual(replayed);
     expect(await invariants()).toMatchObject({ holds: true, unbalancedJournals: 0, loansOffLedger: 0, controlAccountsOff: 0, negativeBalances: 0 });
-    // The database refuses edits to the books.
+    // The database refuses edits to the books, and a journal that does not balance.
     await expect(db.journalLine.updateMany({ where: { loanId: raw(loan.id) }, data: { debit: 0 } })).rejects.toThrow();
+    const journalId = randomUUID();
+    await db.journal.create({ data: { id: journalId, kind: 'correction', currency: 'USD', valueDate: new Date('2026-12-01T00:00:00Z'), narrative: 'forged', postedBy: 'test', postedAt: new Date() } });
+    await expect(db.journalLine.createMany({ data: [
+      { journalId, line: 1, account: '1000', debit: 100, credit: 0, currency: 'USD', valueDate: new Date('2026-12-01T00:00:00Z') },
+      { journalId, line: 2, account: '4000', debit: 0, credit: 99, currency: 'USD', valueDate: new Date('2026-12-01T00:00:00Z') },
+    ] })).rejects.toThrow(/does not balance/);
   });
 
   it('refuses payments valued after the business date or before the disbursement, and bad amounts, naming the field', async () => {

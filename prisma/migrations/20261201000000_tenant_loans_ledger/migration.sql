@@ -121,16 +121,17 @@ CREATE TABLE journal_line (
 CREATE INDEX journal_line_account_idx ON journal_line (account, value_date);
 CREATE INDEX journal_line_loan_idx ON journal_line (loan_id, value_date);
 
--- Every journal a statement writes must balance per currency, checked by the database whatever wrote it.
+-- Every journal a statement writes must balance per currency, checked by the database whatever wrote it. The
+-- lines a statement adds to a journal must balance by themselves: then every journal, the sum of such batches,
+-- balances too, and the check reads only the statement's own rows (never the ledger, which grows).
 CREATE FUNCTION journal_line_refuse_unbalanced() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   unbalanced uuid;
 BEGIN
-  SELECT l.journal_id INTO unbalanced
-    FROM journal_line l
-   WHERE l.journal_id IN (SELECT DISTINCT journal_id FROM inserted)
-   GROUP BY l.journal_id, l.currency
-  HAVING sum(l.debit) <> sum(l.credit)
+  SELECT journal_id INTO unbalanced
+    FROM inserted
+   GROUP BY journal_id, currency
+  HAVING sum(debit) <> sum(credit)
    LIMIT 1;
   IF unbalanced IS NOT NULL THEN
     RAISE EXCEPTION 'journal % does not balance', unbalanced USING ERRCODE = 'check_violation';
