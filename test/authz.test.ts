@@ -12,6 +12,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { disburseLoan } from '../src/tenancy/loans/loans.js';
 import { createApplication } from '../src/tenancy/origination/applications.js';
 import { uploadDocument } from '../src/tenancy/origination/documents.js';
+import { SANDBOX_CREDIT_POLICY } from '../src/domain/origination/creditPolicy.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -70,6 +71,12 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: "PERSON", legalName: "Probe Person" } }) { status } }'),
   'parties.identifiers.read': (token) => query(token, '{ parties(first: 1) { edges { node { unmaskedIdentifiers { kind } } } } }'),
   'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { status } }`),
+  'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),
+  'policies.draft': (token) => query(token, `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${JSON.stringify(JSON.stringify(SANDBOX_CREDIT_POLICY))} }) { version } }`),
+  'policies.activate': (token) => query(token, '{ pendingCreditPolicyActivations { version } }'),
+  'underwriting.recommend': (token) => query(token, '{ underwritingQueue(first: 1) { application { id } } }'),
+  'underwriting.approve': (token) => query(token, '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed } }'),
+  'underwriting.read': (token) => query(token, '{ approvalRequests { status } policyOverrides(from: "2000-01-01", to: "2000-01-02") { decidedAt } }'),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),

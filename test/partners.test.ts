@@ -16,6 +16,8 @@ import { disburseLoan, postLoanTransaction, requestWaiver } from '../src/tenancy
 import { openLedgerAccount } from '../src/tenancy/loans/ledger.js';
 import { createApplication } from '../src/tenancy/origination/applications.js';
 import { uploadDocument } from '../src/tenancy/origination/documents.js';
+import { draftPolicy } from '../src/tenancy/origination/creditPolicies.js';
+import { SANDBOX_CREDIT_POLICY } from '../src/domain/origination/creditPolicy.js';
 
 let server: TestServer;
 let victim: TenantRecord;
@@ -40,6 +42,8 @@ const ledgerAccountName = `Victim suspense ${randomUUID().slice(0, 6)}`;
 // Alpha's application in the victim tenant, with an applicant whose name and identifier must not leak.
 let applicationGlobalId: string;
 let documentGlobalId: string;
+let policyGlobalId: string;
+const victimPolicyName = `victim-policy-${randomUUID().slice(0, 6)}`;
 const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
 const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
 
@@ -107,6 +111,8 @@ beforeAll(async () => {
     applicationId, kind: 'other', fileName: 'victim.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.7\nvictim document\n%%EOF\n'),
   }, alpha);
   documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
+  const victimPolicy = await draftPolicy(victimDb, command, 'PL-STD', { ...structuredClone(SANDBOX_CREDIT_POLICY), policy: victimPolicyName });
+  policyGlobalId = encodeGlobalID('CreditPolicy', victimPolicy.id);
 });
 afterAll(async () => {
   await server.close();
@@ -214,6 +220,17 @@ const PROBES: Record<string, string> = {
   'Mutation.requestDisbursement': 'mutation { requestDisbursement(input: { applicationId: "%APPLICATION%", disbursementDate: "2099-01-01" }) { id status application { id purpose } } }',
   'Mutation.decideDisbursement': 'mutation { decideDisbursement(input: { requestId: "%APPLICATION%", approve: true }) { id status loan { id } } }',
   'Query.disbursementRequests': '{ disbursementRequests(first: 100) { edges { node { id application { id purpose } } } } }',
+  'Query.creditPolicies': '{ creditPolicies(productCode: "PL-STD") { id version status ruleSet createdBy product { id code } } }',
+  'Query.pendingCreditPolicyActivations': '{ pendingCreditPolicyActivations { id version status ruleSet createdBy } }',
+  'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${JSON.stringify(JSON.stringify(SANDBOX_CREDIT_POLICY))} }) { id version ruleSet product { id } } }`,
+  'Mutation.requestCreditPolicyActivation': 'mutation { requestCreditPolicyActivation(input: { policyId: "%POLICY%" }) { id status ruleSet } }',
+  'Mutation.decideCreditPolicyActivation': 'mutation { decideCreditPolicyActivation(input: { policyId: "%POLICY%", approve: true }) { id status ruleSet } }',
+  'Query.underwritingQueue': '{ underwritingQueue(first: 100) { application { id reference purpose } pendingRequest { id reason } } }',
+  'Query.approvalRequests': '{ approvalRequests(status: "pending") { id reason application { id purpose } } }',
+  'Query.approvalAuthority': '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed levels } }',
+  'Query.policyOverrides': '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { application { id purpose } overrideReason } }',
+  'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: "approve", reason: "attacker override reason" }) { id application { id purpose } } }',
+  'Mutation.decideApprovalRequest': 'mutation { decideApprovalRequest(input: { requestId: "%APPLICATION%", approve: true }) { id status application { id purpose } } }',
   'Mutation.assessApplication': 'mutation { assessApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose checks { kind } } }',
   'Mutation.importApplications': `mutation { importApplications(input: { csv: "productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantNationalId\\nPL-STD,5000,12,probe,PERSON,Probe,%APPLICANT_ID%" }) { imported rows { reference errors } } }`,
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
@@ -242,13 +259,13 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName,
-        applicationGlobalId, applicantName, 'victim purpose', documentGlobalId, 'victim.pdf'];
+        applicationGlobalId, applicantName, 'victim purpose', documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
-        .replaceAll('%DOCUMENT%', documentGlobalId);
+        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%POLICY%', policyGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -276,6 +293,7 @@ describe('isolation across every root field', () => {
       expect(await victimDb.application.findMany()).toMatchObject([{ status: 'submitted', originationPartner: alpha }]);
       expect(await victimDb.partyMatch.count()).toBe(1);
       expect(await victimDb.applicationDocument.findMany()).toMatchObject([{ status: 'uploaded', reviewedBy: null }]);
+      expect(await victimDb.creditPolicy.findMany()).toMatchObject([{ status: 'draft', activationRequestedBy: null }]);
     });
   }
 });

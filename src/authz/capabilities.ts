@@ -80,6 +80,42 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'loan-officer', 'underwriter'],
     platform: false,
   },
+  'underwriting.recommend': {
+    area: 'Origination',
+    description: 'Work the underwriting queue: recommend approving or declining a referred application (the maker)',
+    roles: ['tenant-admin', 'underwriter'],
+    platform: false,
+  },
+  'underwriting.approve': {
+    area: 'Origination',
+    description: "Approve or reject an underwriter's recommendation someone else made (the checker), within the authority matrix",
+    roles: ['tenant-admin', 'credit-approver', 'underwriter'],
+    platform: false,
+  },
+  'underwriting.read': {
+    area: 'Origination',
+    description: 'Read approval requests and the report of credit policy overrides',
+    roles: ['tenant-admin', 'underwriter', 'credit-approver', 'compliance', 'auditor'],
+    platform: false,
+  },
+  'policies.read': {
+    area: 'Origination',
+    description: "Read products' credit policy versions and simulate a draft over past decisions",
+    roles: ['tenant-admin', 'underwriter', 'credit-approver', 'compliance', 'auditor'],
+    platform: false,
+  },
+  'policies.draft': {
+    area: 'Origination',
+    description: 'Draft a new credit policy version and ask for its activation (the maker)',
+    roles: ['tenant-admin', 'underwriter'],
+    platform: false,
+  },
+  'policies.activate': {
+    area: 'Origination',
+    description: 'Approve or reject the activation of a credit policy version someone else drafted and asked for (the checker), and read the queue',
+    roles: ['tenant-admin', 'credit-approver'],
+    platform: false,
+  },
   'parties.identifiers.read': {
     area: 'Parties',
     description: 'Read national, tax and passport identifiers unmasked (each read is audited)',

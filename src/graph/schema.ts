@@ -16,6 +16,8 @@ import './applicationDocument.js';
 import './assessment.js';
 import './agreement.js';
 import './disbursement.js';
+import './creditPolicy.js';
+import './underwriting.js';
 import './ledger.js';
 import './audit.js';
 import './events.js';

@@ -1,0 +1,206 @@
+// Underwriting (src/tenancy/origination/underwriting.ts): the queue of referred applications, underwriters'
+// recommendations (the maker) decided by someone else with the authority (the checker), and the report of
+// overrides of the credit policy for compliance.
+import { builder } from './builder.js';
+import { money } from '../domain/money.js';
+import { badInput } from '../errors.js';
+import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { ApplicationRef } from './application.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+import { mayApprove } from '../domain/origination/approvalAuthority.js';
+import {
+  authorityLevelsFor, authorityMatrix, decide, overridesReport, recommend, rolesHolding, type OverrideReportRow,
+} from '../tenancy/origination/underwriting.js';
+
+type RequestRow = Awaited<ReturnType<TenantDb['approvalRequest']['findUniqueOrThrow']>>;
+type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
+
+const DEFAULT_QUEUE_SIZE = 50;
+
+export const ApprovalRequestRef = builder.objectRef<RequestRow>('ApprovalRequest');
+
+builder.node(ApprovalRequestRef, {
+  description: 'An underwriter\'s recommendation on a referred application, decided by someone else with the authority.',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.db!.approvalRequest.findUnique({ where: { id } }).catch(() => null)),
+  authScopes: { can: 'underwriting.read' },
+  fields: (t) => ({
+    application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),
+    recommendation: t.exposeString('recommendation', { description: '`approve` or `decline`.' }),
+    amount: t.field({
+      type: 'Money', description: 'The amount recommended (at most what the application asks for).',
+      resolve: async (r, _args, context) => {
+        const application = await context.loaders.applicationById.load(r.applicationId);
+        return money(r.amount.toString(), application?.currency ?? 'USD');
+      },
+    }),
+    riskGrade: t.exposeString('riskGrade', { nullable: true, description: 'The risk grade of the credit policy\'s decision.' }),
+    override: t.exposeBoolean('override', { description: 'Approving it overrides the credit policy (a DECLINE rule failed, or the amount is above the grade\'s maximum); computed by the server.' }),
+    reason: t.exposeString('reason', { description: 'The underwriter\'s reason.' }),
+    status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
+    requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
+    requestedAt: t.field({ type: 'DateTime', description: 'When it was recommended.', resolve: (r) => r.requestedAt }),
+    decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
+    decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (r) => r.decidedAt }),
+    decisionReason: t.exposeString('decisionReason', { nullable: true, description: 'The checker\'s reason (required to reject).' }),
+  }),
+});
+
+interface QueueItem {
+  application: ApplicationRow;
+  pendingRequest: RequestRow | null;
+}
+
+const QueueItemRef = builder.objectRef<QueueItem>('UnderwritingQueueItem').implement({
+  description: 'A referred application waiting for underwriting, with its pending recommendation if any.',
+  authScopes: { can: 'underwriting.recommend' },
+  fields: (t) => ({
+    application: t.field({ type: ApplicationRef, description: 'The referred application.', resolve: (item) => item.application }),
+    referredAt: t.field({ type: 'DateTime', description: 'When it was referred (its last change of status).', resolve: (item) => item.application.updatedAt }),
+    pendingRequest: t.field({ type: ApprovalRequestRef, nullable: true, description: 'The recommendation waiting for a checker, if one was made.', resolve: (item) => item.pendingRequest }),
+  }),
+});
+
+builder.queryField('underwritingQueue', (t) =>
+  t.field({
+    type: [QueueItemRef],
+    description: 'Referred applications, longest waiting first, each with its pending recommendation if any. A capped list: `first` is at most the server\'s page size.',
+    authScopes: { can: 'underwriting.recommend' },
+    args: { first: t.arg.int({ required: false, description: `How many (default ${DEFAULT_QUEUE_SIZE}).` }) },
+    resolve: async (_root, args, context) => {
+      const max = context.runtime.config.MAX_PAGE_SIZE;
+      const first = args.first ?? Math.min(DEFAULT_QUEUE_SIZE, max);
+      if (first < 0 || first > max) throw badInput('first', `first must be between 0 and ${max}`);
+      const db = context.db!;
+      const applications = await db.application.findMany({ where: { status: 'referred' }, orderBy: [{ updatedAt: 'asc' }, { id: 'asc' }], take: first });
+      const pending = applications.length === 0 ? [] : await db.approvalRequest.findMany({ where: { applicationId: { in: applications.map((a) => a.id) }, status: 'pending' } });
+      return applications.map((application) => ({ application, pendingRequest: pending.find((r) => r.applicationId === application.id) ?? null }));
+    },
+  }),
+);
+
+builder.queryField('approvalRequests', (t) =>
+  t.field({
+    type: [ApprovalRequestRef],
+    description: 'Approval requests in one status (pending unless asked otherwise), oldest first: the checkers\' queue. At most 500.',
+    authScopes: { can: 'underwriting.read' },
+    args: { status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }) },
+    resolve: (_root, args, context) => {
+      const status = args.status ?? 'pending';
+      if (!['pending', 'approved', 'rejected'].includes(status)) throw badInput('status', 'status is `pending`, `approved` or `rejected`');
+      return context.db!.approvalRequest.findMany({ where: { status }, orderBy: [{ requestedAt: 'asc' }, { id: 'asc' }], take: 500 });
+    },
+  }),
+);
+
+const ApprovalAuthorityRef = builder.objectRef<{ levels: string[]; allowed: boolean; level: string | null; limit: string | null; reason: string | null; levelsThatMay: string[]; rolesThatMay: string[] }>('ApprovalAuthority').implement({
+  description: 'Whether the caller may approve an amount at a risk grade, by the authority matrix.',
+  authScopes: { can: 'underwriting.approve' },
+  fields: (t) => ({
+    levels: t.exposeStringList('levels', { description: 'The matrix levels the caller\'s roles hold.' }),
+    allowed: t.exposeBoolean('allowed', { description: 'Whether the caller may approve it.' }),
+    level: t.exposeString('level', { nullable: true, description: 'The level that allows it.' }),
+    limit: t.field({ type: 'Decimal', nullable: true, description: 'That level\'s limit at the grade; null for no limit.', resolve: (a) => a.limit }),
+    reason: t.exposeString('reason', { nullable: true, description: 'Why not, when refused.' }),
+    levelsThatMay: t.exposeStringList('levelsThatMay', { description: 'The matrix levels that may approve it.' }),
+    rolesThatMay: t.exposeStringList('rolesThatMay', { description: 'The roles holding those levels.' }),
+  }),
+});
+
+builder.queryField('approvalAuthority', (t) =>
+  t.field({
+    type: ApprovalAuthorityRef,
+    description: 'What the caller may approve: whether the authority matrix lets them approve `amount` at `riskGrade`, and if not, who may.',
+    authScopes: { can: 'underwriting.approve' },
+    args: {
+      amount: t.arg({ type: 'Decimal', required: true, description: 'The amount to approve.' }),
+      riskGrade: t.arg.string({ required: false, description: 'The risk grade; none for an application without one.' }),
+    },
+    resolve: (_root, args, context) => {
+      const levels = authorityLevelsFor(context.principal!.roles);
+      const answer = mayApprove(authorityMatrix(), levels, String(args.amount), args.riskGrade ?? null);
+      return answer.allowed
+        ? { levels, allowed: true, level: answer.level, limit: answer.limit, reason: null, levelsThatMay: [], rolesThatMay: [] }
+        : { levels, allowed: false, level: null, limit: null, reason: answer.reason, levelsThatMay: answer.levelsThatMay, rolesThatMay: rolesHolding(answer.levelsThatMay) };
+    },
+  }),
+);
+
+const PolicyOverrideRef = builder.objectRef<OverrideReportRow>('PolicyOverride').implement({
+  description: 'An underwriter\'s decision that overrode the credit policy, with its reason: for compliance.',
+  authScopes: { can: 'underwriting.read' },
+  fields: (t) => ({
+    application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (o, _args, context) => context.loaders.applicationById.load(o.decision.applicationId) }),
+    outcome: t.string({ description: 'The decision: `APPROVE`.', resolve: (o) => o.decision.outcome }),
+    amount: t.field({ type: 'Money', nullable: true, description: 'The most the decision lends.', resolve: (o) => (o.decision.maxAmount === null ? null : money(o.decision.maxAmount.toString(), o.currency)) }),
+    riskGrade: t.string({ nullable: true, description: 'The risk grade.', resolve: (o) => o.decision.riskGrade }),
+    policyVersion: t.int({ nullable: true, description: 'The credit policy version overridden.', resolve: (o) => o.decision.policyVersion }),
+    failedRules: t.stringList({
+      description: 'The rules that did not pass, as `id (outcomeIfFailed)`.',
+      resolve: (o) => ((o.decision.ruleOutcomes ?? []) as unknown as { id: string; passed: boolean; outcomeIfFailed: string }[]).filter((r) => !r.passed).map((r) => `${r.id} (${r.outcomeIfFailed})`),
+    }),
+    overrideReason: t.string({ description: 'Why the rules were overridden.', resolve: (o) => o.decision.overrideReason ?? '' }),
+    recommendedBy: t.string({ nullable: true, description: 'The underwriter who recommended it (the maker).', resolve: (o) => o.recommendedBy }),
+    decidedBy: t.string({ description: 'Who approved it (the checker).', resolve: (o) => o.decision.decidedBy }),
+    decidedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (o) => o.decision.decidedAt }),
+  }),
+});
+
+builder.queryField('policyOverrides', (t) =>
+  t.field({
+    type: [PolicyOverrideRef],
+    description: 'Decisions that overrode the credit policy, decided from `from` to `to` (UTC days, both included), oldest first; at most 1,000.',
+    authScopes: { can: 'underwriting.read' },
+    args: {
+      from: t.arg({ type: 'Date', required: true, description: 'First day.' }),
+      to: t.arg({ type: 'Date', required: true, description: 'Last day.' }),
+    },
+    resolve: (_root, args, context) => overridesReport(context.db!, String(args.from), String(args.to)),
+  }),
+);
+
+builder.mutationField('recommendApplication', (t) =>
+  t.field({
+    type: ApprovalRequestRef,
+    description: 'Recommends approving or declining a referred application (the maker); someone else with the authority decides. One pending recommendation per application.',
+    authScopes: { can: 'underwriting.recommend' },
+    args: { input: t.arg({ type: builder.inputType('RecommendApplicationInput', {
+      description: 'The recommendation.',
+      fields: (f) => ({
+        applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The referred application.' }),
+        recommendation: f.string({ required: true, description: '`approve` or `decline`.' }),
+        amount: f.field({ type: 'Decimal', required: false, description: 'The amount to approve; the application\'s when absent, never more.' }),
+        reason: f.string({ required: true, description: 'Why; at least 10 characters when approving overrides the credit policy.' }),
+      }),
+    }), required: true, description: 'The recommendation.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      const { requestId } = await recommend(db, commandOf(context), context.tenant!.businessDate, {
+        applicationId: input.applicationId.id, recommendation: input.recommendation as 'approve' | 'decline',
+        amount: input.amount === null || input.amount === undefined ? null : String(input.amount), reason: input.reason,
+      });
+      return db.approvalRequest.findUniqueOrThrow({ where: { id: requestId } });
+    },
+  }),
+);
+
+builder.mutationField('decideApprovalRequest', (t) =>
+  t.field({
+    type: ApprovalRequestRef,
+    description: 'Approves (carries out the recommendation: an approval with its offer, or a decline) or rejects (the application stays referred) a recommendation someone else made, within the authority matrix.',
+    authScopes: { can: 'underwriting.approve' },
+    args: { input: t.arg({ type: builder.inputType('DecideApprovalRequestInput', {
+      description: 'The decision.',
+      fields: (f) => ({
+        requestId: f.globalID({ required: true, for: ApprovalRequestRef, description: 'The approval request.' }),
+        approve: f.boolean({ required: true, description: 'True carries out the recommendation; false rejects it.' }),
+        reason: f.string({ required: false, description: 'Why (required to reject).' }),
+      }),
+    }), required: true, description: 'The decision.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      await decide(db, commandOf(context), context.tenant!.businessDate, input.requestId.id, input.approve, input.reason ?? null);
+      return db.approvalRequest.findUniqueOrThrow({ where: { id: input.requestId.id } });
+    },
+  }),
+);
