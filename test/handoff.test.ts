@@ -83,7 +83,16 @@ const DECIDE = 'mutation($input: DecideDisbursementInput!) { decideDisbursement(
 
 describe('hand-off to servicing', () => {
   it('walks a partner\'s application to an active loan through the API, the partner following it live', async () => {
+    const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+    await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'rival', name: 'Rival', kind: 'origination' });
+    const rival = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'rival', kind: 'origination' } });
+    const HOOK = 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { endpoint { id } } }';
+    for (const token of [partner, rival]) {
+      const hook = await gql(server.gateway, HOOK, { token, variables: { input: { url: 'https://partner.example.test/hooks', eventTypes: ['application.*', 'loan.*'] } } });
+      expect(hook.errors, JSON.stringify(hook.errors)).toBeUndefined();
+    }
     const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${partner}` }, 'subscription { events(after: "0") { type aggregateType aggregateId } }');
+    const rivalLive = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${rival}` }, 'subscription { events(after: "0") { type aggregateType aggregateId } }');
     const application = await apply('+bureau-prime');
     expect(application.status).toBe('approved');
     expect(application.offer.amount).toBe('7000.00 USD');
@@ -126,6 +135,16 @@ describe('hand-off to servicing', () => {
     const types = live.results.map((r: any) => r.data.events.type);
     expect(types).toEqual(expect.arrayContaining(['application.created', 'application.approve', 'application.offerMade', 'application.accept_offer', 'application.sign_agreement', 'application.disburse', 'loan.disbursed']));
     await live.stop();
+    // The other partner saw none of it, live or by webhook; the partner's webhook has a delivery of each.
+    expect(rivalLive.results.filter((r: any) => r.data?.events.aggregateType === 'Application' || r.data?.events.aggregateType === 'Loan')).toEqual([]);
+    await rivalLive.stop();
+    for (let waited = 0; (await db.webhookDelivery.count({ where: { partnerCode: 'fintech', eventType: 'loan.disbursed' } })) === 0; waited += 100) {
+      if (waited > 10_000) throw new Error('no webhook delivery of loan.disbursed');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const delivered = await db.webhookDelivery.findMany({ where: { partnerCode: { in: ['fintech', 'rival'] } } });
+    expect(delivered.filter((d) => d.partnerCode === 'rival')).toEqual([]);
+    expect(delivered.map((d) => d.eventType)).toEqual(expect.arrayContaining(['application.approve', 'application.disburse', 'loan.disbursed']));
   });
 
   it('declined or withdrawn applications can never be disbursed; a disbursed one not twice', async () => {

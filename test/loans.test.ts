@@ -369,6 +369,7 @@ describe('prepayment, payoff and refunds', () => {
 
   it('a late fee by rule: revising the product adds it for new loans, and a missed instalment is charged it', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const bookedBefore = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-09-01' });
     const revised = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "15", lateFeeGraceDays: 5, underpaymentTolerance: "1" }) { currentTerms { lateFee underpaymentTolerance } } }', { token: admin });
     expect(revised.errors).toBeUndefined();
     expect(JSON.parse(revised.data!['reviseLoanProductTerms'].currentTerms.lateFee)).toEqual({ kind: 'fixed', amount: '15', graceDays: 5 });
@@ -377,6 +378,11 @@ describe('prepayment, payoff and refunds', () => {
     const account = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Loan { account { instalments { number charged { penalty } } } } } }`, { token: agent, variables: { id: loan.id } });
     const penalties = account.data!['node'].account.instalments.map((i: any) => i.charged.penalty);
     expect(penalties.filter((p: string) => p === '15.00 USD').length).toBe(2);
+    // A loan booked before the revision keeps the terms it was booked with: no late fee, ever.
+    const before = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Loan { productVersion account { instalments { charged { penalty } } } } } }`, { token: agent, variables: { id: bookedBefore.id } });
+    expect(before.data!['node'].account.instalments.every((i: any) => i.charged.penalty === '0.00 USD')).toBe(true);
+    const after = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Loan { productVersion } } }`, { token: agent, variables: { id: loan.id } });
+    expect(after.data!['node'].productVersion).toBeGreaterThan(before.data!['node'].productVersion);
     await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "0", underpaymentTolerance: "0" }) { code } }', { token: admin });
     expect(await invariants()).toMatchObject({ holds: true });
   });
