@@ -7,11 +7,12 @@
 // and downloads from only the applications it brought; any other is 404, as if it did not exist.
 import type { Request, Response } from 'express';
 import busboy from 'busboy';
-import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { AppError, InvalidField, HTTP_STATUS } from '../errors.js';
 import { allows } from '../authz/capabilities.js';
 import type { Runtime } from '../runtime.js';
-import { buildContext, commandDbOf, commandOf, type GraphContext } from './context.js';
+import { commandDbOf, commandOf } from './context.js';
+import { rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
 import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../tenancy/origination/documents.js';
 
 /** Express route of uploads (`app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER))`). */
@@ -32,42 +33,6 @@ class TooLarge extends AppError {
   constructor() {
     super('BAD_USER_INPUT', `a document is at most ${MAX_DOCUMENT_BYTES} bytes`, { field: 'file' });
   }
-}
-
-/** The raw id of a global id of that type, or null. */
-function rawId(globalId: string | undefined, typename: string): string | null {
-  if (!globalId) return null;
-  try {
-    let text = globalId;
-    try {
-      text = decodeURIComponent(globalId);
-    } catch {
-      // Express has decoded it already.
-    }
-    const decoded = decodeGlobalID(text);
-    return decoded.typename === typename ? decoded.id : null;
-  } catch {
-    return null;
-  }
-}
-
-async function authorized(runtime: Runtime, tenantHeader: string, req: Request, res: Response, capability: 'applications.create' | 'applications.read'): Promise<GraphContext> {
-  const context = await buildContext(runtime, {
-    authorization: first(req.headers.authorization), tenantSelector: first(req.headers[tenantHeader]), requestId: first(req.headers['x-request-id']),
-  });
-  res.setHeader('x-request-id', context.requestId);
-  if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');
-  if (!context.tenant || !allows(capability, context.principal.roles, true)) throw new AppError('FORBIDDEN', 'not allowed for this principal');
-  return context;
-}
-
-function reply(runtime: Runtime, res: Response, error: unknown, what: string) {
-  const known = error instanceof AppError ? error : error instanceof InvalidField ? new AppError('BAD_USER_INPUT', error.message, { field: error.field }) : null;
-  if (!known) runtime.log.error({ err: error }, `${what} failed`);
-  const code = known?.code ?? 'INTERNAL';
-  if (res.headersSent) return;
-  res.status(error instanceof TooLarge ? 413 : HTTP_STATUS[code])
-    .json({ error: { code, message: known?.message ?? 'internal error', ...(known?.details.field ? { field: known.details.field } : {}) } });
 }
 
 interface Multipart {
@@ -144,8 +109,8 @@ export function documentUpload(runtime: Runtime, tenantHeader: string) {
   return async (req: Request, res: Response) => {
     try {
       // Who and which application before a byte of the body is read.
-      const context = await authorized(runtime, tenantHeader, req, res, 'applications.create');
-      const applicationId = rawId(first(req.params['applicationId']), 'Application');
+      const context = await routeContext(runtime, tenantHeader, req, res, 'applications.create');
+      const applicationId = rawIdOf(first(req.params['applicationId']), 'Application');
       // Read through the caller's scoped client: a partner finds only the applications it brought.
       const application = applicationId ? await context.loaders.applicationById.load(applicationId) : null;
       if (!application) throw new AppError('NOT_FOUND', 'no such application');
@@ -162,7 +127,7 @@ export function documentUpload(runtime: Runtime, tenantHeader: string) {
       if (!kind) throw new InvalidField('kind', 'kind is required: one of the product\'s required documents, or other');
       let partyId: string | null = null;
       if (body.fields['partyId']) {
-        partyId = rawId(body.fields['partyId'], 'Party');
+        partyId = rawIdOf(body.fields['partyId'], 'Party');
         if (!partyId) throw new InvalidField('partyId', 'no party with that id on this application');
       }
       const partner = context.principal!.partner?.id ?? null;
@@ -184,7 +149,7 @@ export function documentUpload(runtime: Runtime, tenantHeader: string) {
         downloadPath: documentDownloadPath(uploaded.id),
       });
     } catch (error) {
-      reply(runtime, res, error, 'document upload');
+      replyWithError(runtime, res, error, 'document upload', error instanceof TooLarge ? 413 : undefined);
     }
   };
 }
@@ -199,8 +164,8 @@ function contentDisposition(fileName: string): string {
 export function documentDownload(runtime: Runtime, tenantHeader: string) {
   return async (req: Request, res: Response) => {
     try {
-      const context = await authorized(runtime, tenantHeader, req, res, 'applications.read');
-      const documentId = rawId(first(req.params['documentId']), 'ApplicationDocument');
+      const context = await routeContext(runtime, tenantHeader, req, res, 'applications.read');
+      const documentId = rawIdOf(first(req.params['documentId']), 'ApplicationDocument');
       const db = commandDbOf(context);
       const document = documentId && /^[0-9a-f-]{36}$/i.test(documentId) ? await db.applicationDocument.findUnique({ where: { id: documentId } }) : null;
       // Visible only with its application, read through the caller's scoped client.
@@ -214,7 +179,7 @@ export function documentDownload(runtime: Runtime, tenantHeader: string) {
       res.setHeader('x-document-sha256', document.sha256);
       res.send(bytes);
     } catch (error) {
-      reply(runtime, res, error, 'document download');
+      replyWithError(runtime, res, error, 'document download', error instanceof TooLarge ? 413 : undefined);
     }
   };
 }

@@ -8,11 +8,11 @@ import { isBusinessDate } from '../domain/businessDate.js';
 import { loanStatement, type LoanStatement, type StatementBalances, type StatementLine } from '../domain/servicing/statement.js';
 import { statementCsv } from '../documents/statementCsv.js';
 import { statementPdf } from '../documents/statementPdf.js';
-import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
-import { AppError, InvalidField, HTTP_STATUS } from '../errors.js';
-import { allows } from '../authz/capabilities.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { AppError, InvalidField } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { buildContext, type GraphContext } from './context.js';
+import type { GraphContext } from './context.js';
+import { rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
 import type { LoanRow } from './loaders.js';
 import { LoanRef } from './loan.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../tenancy/loans/loanRecords.js';
@@ -122,19 +122,8 @@ export function statementDownload(runtime: Runtime, tenantHeader: string) {
     try {
       const match = /^([A-Za-z0-9+/=_-]{1,200})\.(csv|pdf)$/.exec(String(req.params['file'] ?? ''));
       if (!match) throw new AppError('NOT_FOUND', 'no such statement');
-      const context = await buildContext(runtime, {
-        authorization: first(req.headers.authorization), tenantSelector: first(req.headers[tenantHeader]), requestId: first(req.headers['x-request-id']),
-      });
-      res.setHeader('x-request-id', context.requestId);
-      if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');
-      if (!context.tenant || !allows('loans.read', context.principal.roles, true)) throw new AppError('FORBIDDEN', 'not allowed for this principal');
-      let loanId: string | null = null;
-      try {
-        const decoded = decodeGlobalID(decodeURIComponent(match[1]!));
-        if (decoded.typename === 'Loan') loanId = decoded.id;
-      } catch {
-        loanId = null;
-      }
+      const context = await routeContext(runtime, tenantHeader, req, res, 'loans.read');
+      const loanId = rawIdOf(match[1], 'Loan');
       const loan = loanId ? await context.loaders.loanById.load(loanId) : null;
       if (!loan) throw new AppError('NOT_FOUND', 'no such loan');
       const from = first(req.query['from']) ?? '';
@@ -144,18 +133,15 @@ export function statementDownload(runtime: Runtime, tenantHeader: string) {
       if (match[2] === 'csv') {
         res.setHeader('content-type', 'text/csv; charset=utf-8');
         res.setHeader('content-disposition', `attachment; filename="${name}.csv"`);
-        res.send(statementCsv(statement, { lenderName: context.tenant.displayName }));
+        res.send(statementCsv(statement, { lenderName: context.tenant!.displayName }));
       } else {
-        const pdf = await statementPdf(statement, { lenderName: context.tenant.displayName, createdAt: runtime.now() });
+        const pdf = await statementPdf(statement, { lenderName: context.tenant!.displayName, createdAt: runtime.now() });
         res.setHeader('content-type', 'application/pdf');
         res.setHeader('content-disposition', `attachment; filename="${name}.pdf"`);
         res.send(pdf);
       }
     } catch (error) {
-      const known = error instanceof AppError ? error : error instanceof InvalidField ? new AppError('BAD_USER_INPUT', error.message, { field: error.field }) : null;
-      if (!known) runtime.log.error({ err: error }, 'statement download failed');
-      const code = known?.code ?? 'INTERNAL';
-      res.status(HTTP_STATUS[code]).json({ error: { code, message: known?.message ?? 'internal error', ...(known?.details.field ? { field: known.details.field } : {}) } });
+      replyWithError(runtime, res, error, 'statement download');
     }
   };
 }

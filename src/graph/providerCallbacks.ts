@@ -5,7 +5,8 @@
 // synchronous assessment.
 import { hkdfSync } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
-import { AppError, HTTP_STATUS, InvalidField } from '../errors.js';
+import { AppError } from '../errors.js';
+import { replyWithError } from './httpRoutes.js';
 import { CALLBACK_SIGNATURE_HEADER, readCallback, verifyCallback } from '../domain/origination/checks/callbacks.js';
 import type { Runtime } from '../runtime.js';
 import type { DataKey } from '../tenancy/sealing.js';
@@ -57,10 +58,7 @@ export function providerCallbacks(runtime: Runtime) {
       }, undefined);
       res.status(200).json({ status: 'recorded' });
     } catch (error) {
-      const known = error instanceof AppError ? error : error instanceof InvalidField ? new AppError('BAD_USER_INPUT', error.message, { field: error.field }) : null;
-      if (!known) runtime.log.error({ err: error }, 'provider callback failed');
-      const code = known?.code ?? 'INTERNAL';
-      res.status(HTTP_STATUS[code]).json({ error: { code, message: known?.message ?? 'internal error' } });
+      replyWithError(runtime, res, error, 'provider callback');
     }
   };
   return [express.raw({ type: '*/*', limit: '1mb' }), handle] as const;

@@ -1,0 +1,49 @@
+// What the API's plain-HTTP routes share (statement and document downloads, document uploads, provider
+// callbacks): the caller's context and capability from its own bearer token, as GraphQL builds it, and errors in
+// one JSON shape with a code — never a stack trace, SQL or another tenant's identifiers.
+import type { Request, Response } from 'express';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { AppError, HTTP_STATUS, InvalidField } from '../errors.js';
+import { allows, type Capability } from '../authz/capabilities.js';
+import type { Runtime } from '../runtime.js';
+import { buildContext, type GraphContext } from './context.js';
+
+const first = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+/** The caller's context, refused unless it is a tenant's principal holding `capability`. */
+export async function routeContext(runtime: Runtime, tenantHeader: string, req: Request, res: Response, capability: Capability): Promise<GraphContext> {
+  const context = await buildContext(runtime, {
+    authorization: first(req.headers.authorization), tenantSelector: first(req.headers[tenantHeader]), requestId: first(req.headers['x-request-id']),
+  });
+  res.setHeader('x-request-id', context.requestId);
+  if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');
+  if (!context.tenant || !allows(capability, context.principal.roles, true)) throw new AppError('FORBIDDEN', 'not allowed for this principal');
+  return context;
+}
+
+/** The raw id of a global id of `typename` in a path, or null for anything else. */
+export function rawIdOf(globalId: string | undefined, typename: string): string | null {
+  if (!globalId) return null;
+  try {
+    let text = globalId;
+    try {
+      text = decodeURIComponent(globalId);
+    } catch {
+      // Express has decoded it already.
+    }
+    const decoded = decodeGlobalID(text);
+    return decoded.typename === typename ? decoded.id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Answers a failed route: known errors with their code and field, anything else masked and logged. */
+export function replyWithError(runtime: Runtime, res: Response, error: unknown, what: string, status?: number): void {
+  const known = error instanceof AppError ? error : error instanceof InvalidField ? new AppError('BAD_USER_INPUT', error.message, { field: error.field }) : null;
+  if (!known) runtime.log.error({ err: error }, `${what} failed`);
+  const code = known?.code ?? 'INTERNAL';
+  if (res.headersSent) return;
+  res.status(status ?? HTTP_STATUS[code])
+    .json({ error: { code, message: known?.message ?? 'internal error', ...(known?.details.field ? { field: known.details.field } : {}) } });
+}
