@@ -145,5 +145,11 @@ describe('automated decisions', () => {
     const rival = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'rival', kind: 'origination' } });
     const refused = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: rival, variables: { input: { applicationId: theirs.id } } });
     expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
+    // Staff retrying it: what the checks say still concerns the partner that brought it.
+    const retried = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: officer, variables: { input: { applicationId: theirs.id } } });
+    expect(retried.errors).toBeUndefined();
+    const events = await server.runtime.tenantClients.forSchema(tenant.schemaName).outboxEvent.findMany({ where: { aggregateId: decodeGlobalID(theirs.id).id } });
+    expect(events.length).toBeGreaterThan(6);
+    expect(new Set(events.map((e) => e.partnerScope))).toEqual(new Set(['fintech']));
   });
 });

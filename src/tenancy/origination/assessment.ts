@@ -302,9 +302,9 @@ export async function assessApplication(
       ],
       events: [
         ...results.map((r) => ({
-          type: 'application.checkAnswered', aggregateType: 'Application', aggregateId: applicationId, partnerScope: (partner ?? undefined) as string | undefined,
+          type: 'application.checkAnswered', aggregateType: 'Application', aggregateId: applicationId, partnerScope: application.originationPartner,
           payload: { applicationId, kind: r.kind, status: r.result.status },
-        })).map((e) => ({ ...e, partnerScope: e.partnerScope ?? null })),
+        })),
         ...out.events,
       ],
     };
