@@ -81,11 +81,12 @@ export async function runCommand<T>(
         throw new AppError('BAD_USER_INPUT', 'idempotencyKey must be 8–200 characters', { field: 'input.idempotencyKey' });
       }
       const requestHash = createHash('sha256').update(canonical({ action: command.action, input: idempotency.input })).digest('hex');
-      const claimed = await tx.idempotencyKey.createMany({
-        data: [{ principal: command.actor.subject, key: idempotency.key, operation: command.action, requestHash, response: {} }],
-        skipDuplicates: true,
-      });
-      if (claimed.count === 0) {
+      // Claim the key; a twin in flight waits here on the row, then finds it claimed (and, once committed, answered).
+      const claimed = await tx.$queryRawUnsafe<unknown[]>(
+        `INSERT INTO ${quoteIdent(schemaForSlug(command.tenant))}.idempotency_key (principal, key, operation, request_hash, response)
+         VALUES ($1, $2, $3, $4, '{}') ON CONFLICT (principal, key) DO NOTHING RETURNING 1`,
+        command.actor.subject, idempotency.key, command.action, requestHash);
+      if (claimed.length === 0) {
         const stored = await tx.idempotencyKey.findUniqueOrThrow({ where: { principal_key: { principal: command.actor.subject, key: idempotency.key } } });
         if (stored.operation !== command.action || stored.requestHash !== requestHash) {
           throw new AppError('CONFLICT', 'this idempotency key was used with a different request', { field: 'input.idempotencyKey' });
@@ -96,12 +97,6 @@ export async function runCommand<T>(
     }
     const outcome = await work(tx);
     const { actor } = command;
-    if (idempotency) {
-      await tx.idempotencyKey.update({
-        where: { principal_key: { principal: actor.subject, key: idempotency.key } },
-        data: { response: asJson(outcome.replay ?? {}) },
-      });
-    }
     // Recorded unnumbered and unlinked: settle_commits() gives events their cursor and the audit record its
     // place in the chain just after commit (commitSettler.ts), so a tenant's commands never queue on one lock.
     // One statement, because a command's bookkeeping is on every write path and each ORM round trip costs CPU.
@@ -121,6 +116,10 @@ export async function runCommand<T>(
          SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', $2::timestamptz, e->'payload'
            FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n
          RETURNING 1
+       ), replay AS (
+         -- With an idempotency key: what a repeat of this request gets back.
+         UPDATE ${schema}.idempotency_key SET response = $15::jsonb WHERE principal = $4 AND key = $14 AND $14 IS NOT NULL
+         RETURNING 1
        ), audit AS (
          INSERT INTO ${schema}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
          SELECT $2::timestamptz, $4, $5::text[], $6, $7, $8, a->>'entityType', a->>'entityId', a->'before', a->'after', $10
@@ -128,10 +127,12 @@ export async function runCommand<T>(
          RETURNING 1
        )
        -- A wake-up, not the event: delivered to every process's listener only if this transaction commits.
-       SELECT 1 AS recorded FROM (SELECT count(*) FROM audit) AS recorded, LATERAL (SELECT pg_notify($11, $12) WHERE $13::boolean) AS wake`,
+       SELECT 1 AS recorded FROM (SELECT count(*) FROM audit) AS recorded, (SELECT count(*) FROM replay) AS replayed,
+              LATERAL (SELECT pg_notify($11, $12) WHERE $13::boolean) AS wake`,
       command.tenant, command.now.toISOString(), JSON.stringify(events),
       actor.subject, actor.roles, actor.partner, actor.clientId, command.action, JSON.stringify(audits), actor.requestId,
       COMMIT_CHANNEL, schemaForSlug(command.tenant), !command.settle,
+      idempotency?.key ?? null, JSON.stringify(asJson(outcome.replay ?? {})),
     );
     return outcome.result;
   }, { timeout: 30_000, maxWait: 30_000 });
