@@ -77,6 +77,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'underwriting.recommend': (token) => query(token, '{ underwritingQueue(first: 1) { application { id } } }'),
   'underwriting.approve': (token) => query(token, '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed } }'),
   'underwriting.read': (token) => query(token, '{ approvalRequests { status } policyOverrides(from: "2000-01-01", to: "2000-01-02") { decidedAt } }'),
+  'applications.expire': (token) => query(token, 'mutation { expireStaleApplications { expired { id } } }'),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),

@@ -159,6 +159,28 @@ describe('hand-off to servicing', () => {
     expect(codes(await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: approved.id, disbursementDate: '2026-12-01' } } }))).toEqual(['CONFLICT']);
   });
 
+  it('offers not taken by their date, and drafts never submitted, lapse; an expired application goes nowhere', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const approved = await apply('+bureau-prime');
+    const draft = await gql(server.gateway, APPLY, { token: partner, variables: { input: {
+      productCode: 'PL-STD', amount: '7000', numberOfRepayments: 12, purpose: 'holiday', applicant: applicant(), submit: false,
+    } } });
+    const draftId = decodeGlobalID(draft.data!['createApplication'].id).id;
+    // Time passes (below the API): the offer's date is behind the business date, the draft a month old.
+    await db.applicationOffer.updateMany({ where: { applicationId: decodeGlobalID(approved.id).id }, data: { validUntil: new Date('2026-11-30T00:00:00Z') } });
+    await db.application.update({ where: { id: draftId }, data: { createdAt: new Date('2026-10-01T00:00:00Z') } });
+    const officerToken = await devToken(server.runtime, 'loan-officer', tenant.slug);
+    const swept = await gql(server.gateway, 'mutation { expireStaleApplications { expired { id status history { event reason } } } }', { token: officerToken });
+    expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
+    const expired = swept.data!['expireStaleApplications'].expired;
+    expect(expired.map((a: any) => a.id).sort()).toEqual([approved.id, draft.data!['createApplication'].id].sort());
+    expect(expired.every((a: any) => a.status === 'expired')).toBe(true);
+    expect(expired.find((a: any) => a.id === approved.id).history.at(-1)).toEqual({ event: 'expire', reason: 'the offer lapsed' });
+    expect((await db.applicationOffer.findFirstOrThrow({ where: { applicationId: decodeGlobalID(approved.id).id } })).status).toBe('expired');
+    expect(codes(await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: approved.id, consentText: CONSENT } } }))).toEqual(['CONFLICT']);
+    expect(codes(await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: approved.id, disbursementDate: '2026-12-01' } } }))).toEqual(['CONFLICT']);
+  });
+
   it('a booking that fails leaves the application, the request and the books exactly as they were', async () => {
     const application = await apply('+bureau-prime');
     await toSigned(application);

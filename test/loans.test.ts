@@ -91,6 +91,23 @@ describe('disbursement', () => {
     expect(codes(other)).toEqual(['CONFLICT']);
   });
 
+  it('a disbursement fee set on the product is deducted from the payout and posted as fee income', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const revised = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "120", disbursementFeeTreatment: "deducted" }) { currentTerms { disbursementFee disbursementFeeTreatment } } }', { token: admin });
+    expect(revised.errors).toBeUndefined();
+    expect(revised.data!['reviseLoanProductTerms'].currentTerms).toEqual({ disbursementFee: '120.00 USD', disbursementFeeTreatment: 'deducted' });
+    const bad = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "50", disbursementFeeTreatment: "sideways" }) { code } }', { token: admin });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.disbursementFeeTreatment' });
+    const loan = await disburse({ principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-12-01' });
+    expect(loan.account.netDisbursement).toBe('5880.00 USD');
+    expect(loan.receivable.principal).toBe('6000.00 USD');
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const lines = await db.journalLine.findMany({ where: { loanId: raw(loan.id) } });
+    expect(lines.find((l) => l.account === '4100')?.credit.toFixed(2)).toBe('120.00');
+    expect(lines.find((l) => l.account === '1000')?.credit.toFixed(2)).toBe('5880.00');
+    await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "0" }) { code } }', { token: admin });
+  });
+
   it('only disbursement officers and admins book loans', async () => {
     const refused = await gql(server.gateway, DISBURSE, { token: agent, variables: { input: { idempotencyKey: key(), productCode: 'PL-STD', principal: '5000', disbursementDate: '2026-12-01' } } });
     expect(codes(refused)).toEqual(['FORBIDDEN']);

@@ -231,6 +231,7 @@ const PROBES: Record<string, string> = {
   'Query.policyOverrides': '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { application { id purpose } overrideReason } }',
   'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: "approve", reason: "attacker override reason" }) { id application { id purpose } } }',
   'Mutation.decideApprovalRequest': 'mutation { decideApprovalRequest(input: { requestId: "%APPLICATION%", approve: true }) { id status application { id purpose } } }',
+  'Mutation.expireStaleApplications': 'mutation { expireStaleApplications { expired { id purpose } } }',
   'Mutation.assessApplication': 'mutation { assessApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose checks { kind } } }',
   'Mutation.importApplications': `mutation { importApplications(input: { csv: "productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantNationalId\\nPL-STD,5000,12,probe,PERSON,Probe,%APPLICANT_ID%" }) { imported rows { reference errors } } }`,
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',

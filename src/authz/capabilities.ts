@@ -116,6 +116,12 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'credit-approver'],
     platform: false,
   },
+  'applications.expire': {
+    area: 'Origination',
+    description: 'Lapse stale applications (offers past their date, drafts never submitted), as end of day will',
+    roles: ['tenant-admin', 'loan-officer'],
+    platform: false,
+  },
   'parties.identifiers.read': {
     area: 'Parties',
     description: 'Read national, tax and passport identifiers unmasked (each read is audited)',

@@ -11,7 +11,7 @@ import { LoanProductRef } from './loanProduct.js';
 import { LoanRef } from './loan.js';
 import { PartyRef } from './party.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { createApplication, importApplications, moveApplication, type ApplicationInput } from '../tenancy/origination/applications.js';
+import { createApplication, expireStaleApplications, importApplications, moveApplication, type ApplicationInput } from '../tenancy/origination/applications.js';
 import type { PartyInput } from '../tenancy/origination/parties.js';
 import { assessApplication, SANDBOX_PROVIDERS } from '../tenancy/origination/assessment.js';
 
@@ -268,5 +268,20 @@ builder.mutationField('importApplications', (t) =>
     }), required: true, description: 'The upload.' }) },
     resolve: (_root, { input }, context) =>
       importApplications(commandDbOf(context), context.runtime.dataKey, commandOf(context), rowsOfCsv(input.csv), partnerOf(context)),
+  }),
+);
+
+builder.mutationField('expireStaleApplications', (t) =>
+  t.field({
+    type: builder.objectRef<{ expired: string[] }>('ExpiredApplications').implement({
+      description: 'What lapsed.',
+      authScopes: { can: 'applications.expire' },
+      fields: (f) => ({
+        expired: f.field({ type: [ApplicationRef], description: 'The applications now expired.', resolve: async (r, _args, context) => (await Promise.all(r.expired.map((id) => context.loaders.applicationById.load(id)))).filter((a): a is ApplicationRow => a !== null) }),
+      }),
+    }),
+    description: 'Lapses, as of the business date, offers not accepted or agreements not signed by the offer\'s date, and drafts never submitted within 30 days (what end of day will run).',
+    authScopes: { can: 'applications.expire' },
+    resolve: (_root, _args, context) => expireStaleApplications(commandDbOf(context), commandOf(context), context.tenant!.businessDate),
   }),
 );

@@ -66,6 +66,8 @@ const LoanTermsRef = builder.objectRef<ProductVersion>('LoanTerms').implement({
     instalmentMultiple: t.field({ type: 'Decimal', description: 'Instalments are rounded to a multiple of this.', resolve: (v) => v.terms.instalmentMultiple.toString() }),
     roundingMode: t.string({ description: '`half-even`, `half-up`, `down` or `up`.', resolve: (v) => v.terms.roundingMode }),
     feePerInstalment: t.field({ type: 'Money', description: 'Fee due with every instalment.', resolve: (v) => money(v.terms.fees.perInstalment, v.terms.currency) }),
+    disbursementFee: t.field({ type: 'Money', nullable: true, description: 'Fee at disbursement, if any.', resolve: (v) => (v.terms.fees.disbursement ? money(v.terms.fees.disbursement.amount, v.terms.currency) : null) }),
+    disbursementFeeTreatment: t.string({ nullable: true, description: '`deducted` or `financed`.', resolve: (v) => v.terms.fees.disbursement?.treatment ?? null }),
     prepaymentOptions: t.stringList({ description: 'What a borrower\'s prepayment may do: `reduceInstalment`, `reduceTenor`.', resolve: (v) => [...(v.terms.prepayment?.allowed ?? [])] }),
     underpaymentTolerance: t.field({ type: 'Money', description: 'An instalment owing no more than this is not overdue.', resolve: (v) => money(v.terms.underpaymentTolerance ?? 0, v.terms.currency) }),
     penaltyRatePercent: t.field({ type: 'Decimal', description: 'Annual penalty interest on overdue principal, in percent.', resolve: (v) => (v.terms.penaltyRatePercent ?? 0).toString() }),
@@ -167,6 +169,8 @@ const ReviseLoanProductTermsInput = builder.inputType('ReviseLoanProductTermsInp
     graceOnInterestPeriods: t.int({ required: false, description: 'First instalments whose interest is deferred.' }),
     underpaymentTolerance: t.field({ type: 'Decimal', required: false, description: 'An instalment owing no more than this is not overdue.' }),
     penaltyRatePercent: t.field({ type: 'Decimal', required: false, description: 'Annual penalty interest on overdue principal, in percent.' }),
+    disbursementFeeAmount: t.field({ type: 'Decimal', required: false, description: 'A fee at disbursement ("0" removes it).' }),
+    disbursementFeeTreatment: t.string({ required: false, description: '`deducted` (kept back from the payout, the default) or `financed` (added to the principal).' }),
     lateFeeAmount: t.field({ type: 'Decimal', required: false, description: 'A fixed late fee (give this or lateFeePercent).' }),
     lateFeePercent: t.field({ type: 'Decimal', required: false, description: 'A late fee as a percentage of what is overdue.' }),
     lateFeeGraceDays: t.int({ required: false, description: 'Days after the due date before the late fee is charged (0 when omitted).' }),
@@ -196,6 +200,7 @@ builder.mutationField('reviseLoanProductTerms', (t) =>
         underpaymentTolerance: optional(input.underpaymentTolerance)?.toString(),
         penaltyRatePercent: optional(input.penaltyRatePercent)?.toString(),
         prepayment: input.prepaymentOptions ? { allowed: input.prepaymentOptions } : undefined,
+        disbursementFee: input.disbursementFeeAmount != null ? { amount: String(input.disbursementFeeAmount), treatment: input.disbursementFeeTreatment ?? 'deducted' } : undefined,
         lateFee: input.lateFeeAmount != null ? { kind: 'fixed', amount: String(input.lateFeeAmount), graceDays: input.lateFeeGraceDays ?? 0 }
           : input.lateFeePercent != null ? { kind: 'percentOfOverdue', percent: String(input.lateFeePercent), graceDays: input.lateFeeGraceDays ?? 0 } : undefined,
       })) as TermsRevision;

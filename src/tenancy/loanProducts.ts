@@ -32,6 +32,8 @@ export async function productVersion(db: TenantDb, product: { id: string; curren
 export type TermsRevision = Partial<Pick<LoanTermsInput, 'annualRatePercent' | 'numberOfRepayments' | 'interestType' | 'interestCalculation' | 'roundingMode' | 'instalmentMultiple'
   | 'underpaymentTolerance' | 'penaltyRatePercent' | 'lateFee' | 'prepayment'>> & {
   feePerInstalment?: string;
+  /** A fee at disbursement, deducted from the payout or financed; amount "0" removes it. */
+  disbursementFee?: { amount: string; treatment: 'deducted' | 'financed' };
   graceOnPrincipalPeriods?: number;
   graceOnInterestPeriods?: number;
   allocation?: AllocationRule;
@@ -39,16 +41,21 @@ export type TermsRevision = Partial<Pick<LoanTermsInput, 'annualRatePercent' | '
 
 const REVISION_FIELD: Record<string, string> = {
   'fees.perInstalment': 'feePerInstalment', 'grace.principalPeriods': 'graceOnPrincipalPeriods', 'grace.interestPeriods': 'graceOnInterestPeriods',
+  'fees.disbursement.amount': 'disbursementFeeAmount', 'fees.disbursement.treatment': 'disbursementFeeTreatment', 'fees.disbursement': 'disbursementFeeAmount',
 };
 
 function revisedTerms(current: LoanTerms, revision: TermsRevision): LoanTerms {
-  const { allocation: _allocation, feePerInstalment, graceOnPrincipalPeriods, graceOnInterestPeriods, ...plain } = revision;
+  const { allocation: _allocation, feePerInstalment, disbursementFee, graceOnPrincipalPeriods, graceOnInterestPeriods, ...plain } = revision;
   const stored = termsToJson(current) as unknown as LoanTermsInput;
   try {
     return termsFromJson({
       ...stored,
       ...JSON.parse(JSON.stringify(plain)),
-      fees: { ...stored.fees, ...(feePerInstalment === undefined ? {} : { perInstalment: feePerInstalment }) },
+      fees: {
+        ...stored.fees,
+        ...(feePerInstalment === undefined ? {} : { perInstalment: feePerInstalment }),
+        ...(disbursementFee === undefined ? {} : { disbursement: disbursementFee.amount === '0' ? null : disbursementFee }),
+      },
       grace: {
         principalPeriods: graceOnPrincipalPeriods ?? current.grace.principalPeriods,
         interestPeriods: graceOnInterestPeriods ?? current.grace.interestPeriods,

@@ -234,3 +234,40 @@ export async function moveApplication(db: TenantDb, command: Omit<Command, 'acti
     return { result: { applicationId }, audit: moved.audit, events: [moved.event] };
   });
 }
+
+/** How long a draft may wait to be submitted before it lapses. */
+export const DRAFT_LIFETIME_DAYS = 30;
+
+/**
+ * The lapsing a lender's end of day does: offers not accepted (or agreements not signed) by the offer's date,
+ * and drafts never submitted within DRAFT_LIFETIME_DAYS, move to `expired` — each with its history, event and
+ * audit record. Expired applications can never be disbursed.
+ */
+export async function expireStaleApplications(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string) {
+  const draftsBefore = new Date(Date.parse(`${businessDate}T00:00:00Z`) - DRAFT_LIFETIME_DAYS * 86_400_000);
+  return runCommand(db, { ...command, action: 'application.expireStale' }, async (tx) => {
+    const lapsedOffers = await tx.applicationOffer.findMany({
+      where: { status: { in: ['open', 'accepted'] }, validUntil: { lt: new Date(`${businessDate}T00:00:00Z`) } },
+      select: { id: true, applicationId: true },
+    });
+    const candidates = await tx.application.findMany({
+      where: {
+        OR: [
+          { status: { in: ['approved', 'offer_accepted'] }, id: { in: lapsedOffers.map((o) => o.applicationId) } },
+          { status: 'draft', createdAt: { lt: draftsBefore } },
+        ],
+      },
+    });
+    const events: EventDraft[] = [];
+    const audit: AuditDraft[] = [];
+    for (const application of candidates) {
+      const moved = await transition(tx, application, 'expire', command.actor.subject, command.now, application.status === 'draft' ? `not submitted within ${DRAFT_LIFETIME_DAYS} days` : 'the offer lapsed');
+      events.push(moved.event);
+      audit.push(moved.audit);
+    }
+    const expiredIds = new Set(candidates.map((a) => a.id));
+    await tx.applicationOffer.updateMany({ where: { id: { in: lapsedOffers.filter((o) => expiredIds.has(o.applicationId)).map((o) => o.id) } }, data: { status: 'expired' } });
+    const summary = { expired: candidates.length, businessDate };
+    return { result: { expired: candidates.map((a) => a.id) }, audit: audit.length > 0 ? audit : { entityType: 'Tenant', entityId: command.tenant, after: summary }, events };
+  });
+}
