@@ -241,6 +241,25 @@ interface Working {
   lateFeeChecked: boolean;
 }
 
+/** An instalment as a schedule (booked or regenerated) plans it: nothing paid, waived or fallen due yet. */
+function plannedInstalment(
+  plan: { number: number; fromDate: string; dueDate: string; fee: Decimal; interest: Decimal; principal: Decimal }, accrual: PeriodAccrual,
+): Working {
+  return {
+    number: plan.number,
+    fromDate: plan.fromDate,
+    dueDate: plan.dueDate,
+    charged: { penalty: ZERO, fee: plan.fee, interest: plan.interest, principal: plan.principal },
+    paid: zeros(),
+    waived: zeros(),
+    recognised: { ...zeros(), principal: plan.principal },
+    added: { fee: ZERO, penalty: ZERO },
+    accrual,
+    fallen: false,
+    lateFeeChecked: false,
+  };
+}
+
 const outstandingOf = (w: Working): Amounts =>
   Object.fromEntries(COMPONENTS.map((c) => [c, w.charged[c].minus(w.paid[c]).minus(w.waived[c])])) as Amounts;
 
@@ -354,19 +373,7 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   let instalments: Working[] = schedule.instalments.map((i, k) => {
     const accrual = { from: i.fromDate, interest: accruing[k]!.interest, earnedBefore: deferred };
     deferred = deferred.plus(accruing[k]!.interest).minus(i.interest);
-    return {
-      number: i.number,
-      fromDate: i.fromDate,
-      dueDate: i.dueDate,
-      charged: { penalty: ZERO, fee: i.fee, interest: i.interest, principal: i.principal },
-      paid: zeros(),
-      waived: zeros(),
-      recognised: { ...zeros(), principal: i.principal },
-      added: { fee: ZERO, penalty: ZERO },
-      accrual,
-      fallen: false,
-      lateFeeChecked: false,
-    };
+    return plannedInstalment(i, accrual);
   });
   const allocations: AllocationExplanation[] = [];
   const waivers: WaiverExplanation[] = [];
@@ -583,19 +590,7 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   const replaceAfter = (date: string, plan: Replacement[]) => {
     const future = instalments.filter((w) => w.dueDate > date);
     const kept = instalments.filter((w) => w.dueDate <= date);
-    const news: Working[] = plan.map((p) => ({
-      number: p.number,
-      fromDate: p.fromDate,
-      dueDate: p.dueDate,
-      charged: { penalty: ZERO, fee: p.fee, interest: p.interest, principal: p.principal },
-      paid: zeros(),
-      waived: zeros(),
-      recognised: { ...zeros(), principal: p.principal },
-      added: { fee: ZERO, penalty: ZERO },
-      accrual: p.accrual,
-      fallen: false,
-      lateFeeChecked: false,
-    }));
+    const news: Working[] = plan.map((p) => plannedInstalment(p, p.accrual));
     const pooled = { paid: zeros(), waived: zeros(), receivable: zeros() };
     for (const w of future) {
       const target = news.find((n) => n.number === w.number) ?? news.at(-1)!;
