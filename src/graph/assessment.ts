@@ -6,12 +6,11 @@ import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { assessApplication, SANDBOX_PROVIDERS } from '../tenancy/origination/assessment.js';
+import { businessDateOf } from '../tenancy/dateColumns.js';
 
 type CheckRow = Awaited<ReturnType<TenantDb['applicationCheck']['findUniqueOrThrow']>>;
 type DecisionRow = Awaited<ReturnType<TenantDb['applicationDecision']['findUniqueOrThrow']>>;
 type OfferRow = Awaited<ReturnType<TenantDb['applicationOffer']['findUniqueOrThrow']>>;
-
-const day = (value: Date) => value.toISOString().slice(0, 10);
 
 const CheckRef = builder.objectRef<CheckRow>('ApplicationCheck').implement({
   description: 'One identity, bureau or income check of the applicant, with what the provider answered.',
@@ -83,7 +82,7 @@ export const OfferRef = builder.objectRef<OfferRow & { currency: string }>('Appl
     totalRepayable: t.field({ type: 'Money', description: 'Everything the borrower repays, fees included.', resolve: (o) => money(o.totalRepayable.toString(), o.currency) }),
     aprPercent: t.field({ type: 'Decimal', description: 'APR: the internal rate of return of the borrower\'s cash flows, fees included.', resolve: (o) => o.aprPercent.toString() }),
     fees: t.string({ description: 'The fees, as JSON.', resolve: (o) => JSON.stringify(o.fees) }),
-    validUntil: t.field({ type: 'Date', description: 'Last day it can be accepted.', resolve: (o) => day(o.validUntil) }),
+    validUntil: t.field({ type: 'Date', description: 'Last day it can be accepted.', resolve: (o) => businessDateOf(o.validUntil) }),
     acceptedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was accepted.', resolve: (o) => o.acceptedAt }),
     consentSha256: t.exposeString('consentSha256', { nullable: true, description: 'SHA-256 of the consent text the borrower accepted.' }),
   }),

@@ -8,10 +8,9 @@ import { LoanRef } from './loan.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { decideDisbursement, requestDisbursement } from '../tenancy/origination/handoff.js';
 import { InvalidField } from '../errors.js';
+import { businessDateOf } from '../tenancy/dateColumns.js';
 
 type RequestRow = Awaited<ReturnType<TenantDb['disbursementRequest']['findUniqueOrThrow']>>;
-
-const day = (value: Date) => value.toISOString().slice(0, 10);
 
 export const DisbursementRequestRef = builder.objectRef<RequestRow>('DisbursementRequest');
 
@@ -22,8 +21,8 @@ builder.node(DisbursementRequestRef, {
   authScopes: { can: 'loans.disburse' },
   fields: (t) => ({
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),
-    disbursementDate: t.field({ type: 'Date', description: 'When the money is to be paid out.', resolve: (r) => day(r.disbursementDate) }),
-    firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set.', resolve: (r) => (r.firstRepaymentDate ? day(r.firstRepaymentDate) : null) }),
+    disbursementDate: t.field({ type: 'Date', description: 'When the money is to be paid out.', resolve: (r) => businessDateOf(r.disbursementDate) }),
+    firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set.', resolve: (r) => (r.firstRepaymentDate ? businessDateOf(r.firstRepaymentDate) : null) }),
     status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
     requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
     requestedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (r) => r.requestedAt }),

@@ -12,7 +12,7 @@ import { AppError, InvalidField, HTTP_STATUS } from '../errors.js';
 import { allows } from '../authz/capabilities.js';
 import type { Runtime } from '../runtime.js';
 import { commandDbOf, commandOf } from './context.js';
-import { rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
+import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
 import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../tenancy/origination/documents.js';
 
 /** Express route of uploads (`app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER))`). */
@@ -26,7 +26,6 @@ export const documentDownloadPath = (documentId: string) => `/applications/docum
 /** A multipart body's parts besides the file are small; this is their allowance on top of the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
-const first = (value: unknown) => (typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined);
 
 /** Over the limit: 413, with the code clients already handle for bad input. */
 class TooLarge extends AppError {
@@ -110,14 +109,14 @@ export function documentUpload(runtime: Runtime, tenantHeader: string) {
     try {
       // Who and which application before a byte of the body is read.
       const context = await routeContext(runtime, tenantHeader, req, res, 'applications.create');
-      const applicationId = rawIdOf(first(req.params['applicationId']), 'Application');
+      const applicationId = rawIdOf(firstValue(req.params['applicationId']), 'Application');
       // Read through the caller's scoped client: a partner finds only the applications it brought.
       const application = applicationId ? await context.loaders.applicationById.load(applicationId) : null;
       if (!application) throw new AppError('NOT_FOUND', 'no such application');
-      if (!/^multipart\/form-data\b/i.test(first(req.headers['content-type']) ?? '')) {
+      if (!/^multipart\/form-data\b/i.test(firstValue(req.headers['content-type']) ?? '')) {
         throw new InvalidField('file', 'send multipart/form-data with a file part named "file"');
       }
-      if (Number(first(req.headers['content-length']) ?? 0) > MAX_DOCUMENT_BYTES + MULTIPART_OVERHEAD_BYTES) {
+      if (Number(firstValue(req.headers['content-length']) ?? 0) > MAX_DOCUMENT_BYTES + MULTIPART_OVERHEAD_BYTES) {
         req.resume();
         throw new TooLarge();
       }
@@ -135,7 +134,7 @@ export function documentUpload(runtime: Runtime, tenantHeader: string) {
       try {
         uploaded = await uploadDocument(commandDbOf(context), commandOf(context), {
           applicationId: application.id, partyId, kind, fileName: body.file.fileName, contentType: body.file.contentType, bytes: body.file.bytes,
-        }, partner, { idempotencyKey: first(req.headers['idempotency-key']) ?? null });
+        }, partner, { idempotencyKey: firstValue(req.headers['idempotency-key']) ?? null });
       } catch (error) {
         if (error instanceof InvalidField && error.field === 'applicationId') throw new AppError('NOT_FOUND', 'no such application');
         if (error instanceof InvalidField && HTTP_FIELD[error.field]) throw new InvalidField(HTTP_FIELD[error.field]!, error.message);
@@ -165,7 +164,7 @@ export function documentDownload(runtime: Runtime, tenantHeader: string) {
   return async (req: Request, res: Response) => {
     try {
       const context = await routeContext(runtime, tenantHeader, req, res, 'applications.read');
-      const documentId = rawIdOf(first(req.params['documentId']), 'ApplicationDocument');
+      const documentId = rawIdOf(firstValue(req.params['documentId']), 'ApplicationDocument');
       const db = commandDbOf(context);
       const document = documentId && /^[0-9a-f-]{36}$/i.test(documentId) ? await db.applicationDocument.findUnique({ where: { id: documentId } }) : null;
       // Visible only with its application, read through the caller's scoped client.

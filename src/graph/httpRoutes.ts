@@ -8,12 +8,14 @@ import { allows, type Capability } from '../authz/capabilities.js';
 import type { Runtime } from '../runtime.js';
 import { buildContext, type GraphContext } from './context.js';
 
-const first = (value: unknown) => (typeof value === 'string' ? value : undefined);
+/** A header's or query parameter's value: the first when repeated, undefined when absent. */
+export const firstValue = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
 
 /** The caller's context, refused unless it is a tenant's principal holding `capability`. */
 export async function routeContext(runtime: Runtime, tenantHeader: string, req: Request, res: Response, capability: Capability): Promise<GraphContext> {
   const context = await buildContext(runtime, {
-    authorization: first(req.headers.authorization), tenantSelector: first(req.headers[tenantHeader]), requestId: first(req.headers['x-request-id']),
+    authorization: firstValue(req.headers.authorization), tenantSelector: firstValue(req.headers[tenantHeader]), requestId: firstValue(req.headers['x-request-id']),
   });
   res.setHeader('x-request-id', context.requestId);
   if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');

@@ -8,25 +8,50 @@ import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
 import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
-import { payoffQuote, replayLoan, type AllocationExplanation, type InstalmentState, type LoanAccountState, type PayoffQuote } from '../domain/servicing/loanAccount.js';
+import { payoffQuote, replayLoan, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote } from '../domain/servicing/loanAccount.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../tenancy/loans/loanRecords.js';
 import { decideWaiver, disburseLoan, postLoanTransaction, postRepaymentFile, requestWaiver } from '../tenancy/loans/loans.js';
 import type { PostingDraft } from '../tenancy/loans/postings.js';
 import { InvalidField } from '../errors.js';
+import { businessDateOf } from '../tenancy/dateColumns.js';
 
 export const LoanRef = builder.objectRef<LoanRow>('Loan');
 export const LoanTransactionRef = builder.objectRef<LoanTransactionRow>('LoanTransaction');
 export const LoanWaiverRequestRef = builder.objectRef<LoanWaiverRequestRow>('LoanWaiverRequest');
 
-const day = (value: Date) => value.toISOString().slice(0, 10);
-const businessDateOf = (context: GraphContext) => context.tenant!.businessDate;
+const tenantBusinessDate = (context: GraphContext) => context.tenant!.businessDate;
+
+/**
+ * Per request: a loan's transactions and its replays, so that a query asking for the account, several
+ * transactions' allocations and a statement of one loan reads and replays it once each.
+ */
+const perRequest = new WeakMap<GraphContext, Map<string, Promise<unknown>>>();
+function once<T>(context: GraphContext, key: string, make: () => Promise<T>): Promise<T> {
+  let cache = perRequest.get(context);
+  if (!cache) perRequest.set(context, (cache = new Map()));
+  if (!cache.has(key)) cache.set(key, make());
+  return cache.get(key) as Promise<T>;
+}
+
+/** A loan row as of its last posting: a newer row (after a mutation in the same request) is read afresh. */
+const versionOf = (loan: LoanRow) => `${loan.id}|${loan.transactionCount}|${loan.updatedAt.getTime()}`;
+
+/** The loan as the replay takes it, with its transactions in arrival order (read through the caller's scope). */
+export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ account: LoanAccount; transactions: LoanTransaction[] }> {
+  return once(context, `history|${versionOf(loan)}`, async () => {
+    const rows = await context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
+    return { account: loanAccountOf(loanRecordOfRow(loan)), transactions: rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))) };
+  });
+}
 
 /** A loan replayed from scratch as of a date (the tenant's business date unless asked). */
 export async function replayedLoan(context: GraphContext, loan: LoanRow, asOf?: string | null): Promise<LoanAccountState> {
-  const rows = await context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
-  const date = asOf ?? businessDateOf(context);
-  if (date < day(loan.disbursementDate)) throw new InvalidField('asOf', `the loan was disbursed on ${day(loan.disbursementDate)}`);
-  return replayLoan(loanAccountOf(loanRecordOfRow(loan)), rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))), date);
+  const date = asOf ?? tenantBusinessDate(context);
+  if (date < businessDateOf(loan.disbursementDate)) throw new InvalidField('asOf', `the loan was disbursed on ${businessDateOf(loan.disbursementDate)}`);
+  return once(context, `replay|${versionOf(loan)}|${date}`, async () => {
+    const { account, transactions } = await loanHistory(context, loan);
+    return replayLoan(account, transactions, date);
+  });
 }
 
 const LoanStatusEnum = builder.enumType('LoanStatus', {
@@ -165,8 +190,8 @@ builder.node(LoanRef, {
     productVersion: t.exposeInt('productVersion', { description: 'The product version whose terms it keeps.' }),
     currency: t.exposeString('currency', { description: 'ISO 4217.' }),
     principal: t.field({ type: 'Money', description: 'The principal lent.', resolve: (l) => money(l.principal.toString(), l.currency) }),
-    disbursementDate: t.field({ type: 'Date', description: 'When it was paid out.', resolve: (l) => day(l.disbursementDate) }),
-    firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set at booking.', resolve: (l) => (l.firstRepaymentDate ? day(l.firstRepaymentDate) : null) }),
+    disbursementDate: t.field({ type: 'Date', description: 'When it was paid out.', resolve: (l) => businessDateOf(l.disbursementDate) }),
+    firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set at booking.', resolve: (l) => (l.firstRepaymentDate ? businessDateOf(l.firstRepaymentDate) : null) }),
     externalReference: t.exposeString('externalReference', { nullable: true, description: 'The lender\'s or partner\'s own reference.' }),
     originationPartnerCode: t.exposeString('originationPartner', { nullable: true, description: 'The origination partner that brought it.' }),
     borrower: t.field({
@@ -174,7 +199,7 @@ builder.node(LoanRef, {
       resolve: (l, _args, context) => (l.borrowerPartyId ? context.loaders.partyById.load(l.borrowerPartyId) : null),
     }),
     daysPastDue: t.exposeInt('daysPastDue', { description: 'Days past due as of its last posting.' }),
-    balancesAsOf: t.field({ type: 'Date', description: 'The business date of its last posting, which the stored balances are as of.', resolve: (l) => day(l.asOf) }),
+    balancesAsOf: t.field({ type: 'Date', description: 'The business date of its last posting, which the stored balances are as of.', resolve: (l) => businessDateOf(l.asOf) }),
     receivable: t.field({
       type: ComponentAmountsRef, description: 'Its sub-ledger as of its last posting (what the GL control accounts hold for it).',
       resolve: (l) => ({ currency: l.currency, principal: l.principalReceivable, interest: l.interestReceivable, fee: l.feeReceivable, penalty: l.penaltyReceivable }),
@@ -191,10 +216,10 @@ builder.node(LoanRef, {
       description: 'What pays the loan off on a date (the business date when omitted).',
       args: { date: t.arg({ type: 'Date', required: false, description: 'The payoff date, on or after the business date.' }) },
       resolve: async (l, args, context) => {
-        const date = args.date ? String(args.date) : businessDateOf(context);
-        if (date < businessDateOf(context)) throw new InvalidField('date', `a payoff quote is for the business date, ${businessDateOf(context)}, or later`);
-        const rows = await context.db!.loanTransaction.findMany({ where: { loanId: l.id }, orderBy: { seq: 'asc' } });
-        const quote = payoffQuote(loanAccountOf(loanRecordOfRow(l)), rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))), date);
+        const date = args.date ? String(args.date) : tenantBusinessDate(context);
+        if (date < tenantBusinessDate(context)) throw new InvalidField('date', `a payoff quote is for the business date, ${tenantBusinessDate(context)}, or later`);
+        const { account, transactions } = await loanHistory(context, l);
+        const quote = payoffQuote(account, transactions, date);
         return { ...quote, currency: l.currency };
       },
     }),
@@ -215,7 +240,7 @@ builder.node(LoanTransactionRef, {
     loan: t.field({ type: LoanRef, nullable: true, description: 'Its loan.', resolve: (x, _args, context) => context.loaders.loanById.load(x.loanId) }),
     kind: t.field({ type: TransactionKindEnum, description: 'What it is.', resolve: (x) => x.kind as 'repayment' }),
     sequence: t.exposeInt('seq', { description: 'Arrival order within the loan (breaks value-date ties).' }),
-    valueDate: t.field({ type: 'Date', description: 'The date it is effective on.', resolve: (x) => day(x.valueDate) }),
+    valueDate: t.field({ type: 'Date', description: 'The date it is effective on.', resolve: (x) => businessDateOf(x.valueDate) }),
     amount: t.field({ type: 'Money', nullable: true, description: 'Its amount; null for a reversal.', resolve: async (x, _args, context) => (x.amount ? money(x.amount.toString(), (await context.loaders.loanById.load(x.loanId))!.currency) : null) }),
     component: t.field({ type: ComponentEnum, nullable: true, description: 'For charges and waivers: what is charged or waived.', resolve: (x) => x.component as 'fee' | null }),
     instalment: t.exposeInt('instalment', { nullable: true, description: 'For a waiver of one instalment: which.' }),
@@ -250,7 +275,7 @@ builder.node(LoanWaiverRequestRef, {
     component: t.field({ type: ComponentEnum, description: 'What is to be waived.', resolve: (w) => w.component as 'fee' }),
     amount: t.field({ type: 'Decimal', description: 'How much, in the loan\'s currency.', resolve: (w) => w.amount.toString() }),
     instalment: t.exposeInt('instalment', { nullable: true, description: 'Which instalment; oldest owing first when null.' }),
-    valueDate: t.field({ type: 'Date', description: 'The date it takes effect.', resolve: (w) => day(w.valueDate) }),
+    valueDate: t.field({ type: 'Date', description: 'The date it takes effect.', resolve: (w) => businessDateOf(w.valueDate) }),
     reason: t.exposeString('reason', { description: 'Why it was asked for.' }),
     status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
     requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
@@ -321,7 +346,7 @@ builder.mutationField('disburseLoan', (t) =>
     args: { input: t.arg({ type: DisburseLoanInput, required: true, description: 'The loan.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      const { loanId } = await disburseLoan(db, commandOf(context), businessDateOf(context), {
+      const { loanId } = await disburseLoan(db, commandOf(context), tenantBusinessDate(context), {
         productCode: input.productCode, principal: String(input.principal), numberOfRepayments: input.numberOfRepayments ?? null,
         disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
         borrowerPartyId: input.borrowerPartyId?.id ?? null, originationPartnerCode: input.originationPartnerCode ?? null, externalReference: input.externalReference ?? null,
@@ -374,7 +399,7 @@ builder.mutationField('postRepayment', (t) =>
         valueDate: String(input.valueDate), amount: String(input.amount), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
         ...(purpose === 'reduceInstalment' || purpose === 'reduceTenor' ? { reschedule: purpose } : {}),
       };
-      const { transactionId } = await postLoanTransaction(db, commandOf(context), businessDateOf(context), draft, input.idempotencyKey);
+      const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), draft, input.idempotencyKey);
       return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
     },
   }),
@@ -419,7 +444,7 @@ builder.mutationField('postRepayments', (t) =>
     authScopes: { can: 'loans.repay' },
     args: { input: t.arg({ type: PostRepaymentsInput, required: true, description: 'The file.' }) },
     resolve: (_root, { input }, context) =>
-      postRepaymentFile(commandDbOf(context), commandOf(context), businessDateOf(context), input.repayments.map((line) => ({
+      postRepaymentFile(commandDbOf(context), commandOf(context), tenantBusinessDate(context), input.repayments.map((line) => ({
         loanId: line.loanId.id, amount: String(line.amount), valueDate: String(line.valueDate), channel: line.channel, externalReference: line.externalReference ?? null,
       })), input.idempotencyKey),
   }),
@@ -445,8 +470,8 @@ builder.mutationField('reverseLoanTransaction', (t) =>
       const db = commandDbOf(context);
       const target = await db.loanTransaction.findUnique({ where: { id: input.transactionId.id } });
       if (!target) throw new InvalidField('transactionId', 'no transaction with that id');
-      const { transactionId } = await postLoanTransaction(db, commandOf(context), businessDateOf(context), {
-        loanId: target.loanId, kind: 'reversal', reverses: target.id, valueDate: input.valueDate ? String(input.valueDate) : businessDateOf(context), reason: input.reason,
+      const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
+        loanId: target.loanId, kind: 'reversal', reverses: target.id, valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       }, input.idempotencyKey);
       return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
     },
@@ -474,7 +499,7 @@ builder.mutationField('applyLoanCharge', (t) =>
     resolve: async (_root, { input }, context) => {
       if (input.component !== 'fee' && input.component !== 'penalty') throw new InvalidField('component', 'component must be FEE or PENALTY');
       const db = commandDbOf(context);
-      const { transactionId } = await postLoanTransaction(db, commandOf(context), businessDateOf(context), {
+      const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, kind: 'charge', component: input.component, amount: String(input.amount), valueDate: String(input.valueDate), reason: input.reason,
       }, input.idempotencyKey);
       return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
@@ -502,7 +527,7 @@ builder.mutationField('refundLoanExcess', (t) =>
     args: { input: t.arg({ type: RefundLoanExcessInput, required: true, description: 'The refund.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      const { transactionId } = await postLoanTransaction(db, commandOf(context), businessDateOf(context), {
+      const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, kind: 'refund', amount: String(input.amount), valueDate: String(input.valueDate), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
       return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
@@ -530,9 +555,9 @@ builder.mutationField('requestLoanWaiver', (t) =>
     args: { input: t.arg({ type: RequestLoanWaiverInput, required: true, description: 'The waiver.' }) },
     resolve: (_root, { input }, context) => {
       if (input.component === 'principal') throw new InvalidField('component', 'principal is not waived; that is a write-off');
-      return requestWaiver(commandDbOf(context), commandOf(context), businessDateOf(context), {
+      return requestWaiver(commandDbOf(context), commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, component: input.component, amount: String(input.amount), instalment: input.instalment ?? null,
-        valueDate: input.valueDate ? String(input.valueDate) : businessDateOf(context), reason: input.reason,
+        valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       });
     },
   }),
@@ -555,7 +580,7 @@ builder.mutationField('decideLoanWaiver', (t) =>
     args: { input: t.arg({ type: DecideLoanWaiverInput, required: true, description: 'The decision.' }) },
     resolve: (_root, { input }, context) => {
       if (!input.approve && !input.reason?.trim()) throw new InvalidField('reason', 'a rejection needs a reason');
-      return decideWaiver(commandDbOf(context), commandOf(context), businessDateOf(context), input.requestId.id, input.approve, input.reason?.trim() || null);
+      return decideWaiver(commandDbOf(context), commandOf(context), tenantBusinessDate(context), input.requestId.id, input.approve, input.reason?.trim() || null);
     },
   }),
 );

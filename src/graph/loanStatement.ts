@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { isBusinessDate } from '../domain/businessDate.js';
+import { daysBetween } from '../domain/calendar.js';
 import { loanStatement, type LoanStatement, type StatementBalances, type StatementLine } from '../domain/servicing/statement.js';
 import { statementCsv } from '../documents/statementCsv.js';
 import { statementPdf } from '../documents/statementPdf.js';
@@ -12,10 +13,9 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { AppError, InvalidField } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { GraphContext } from './context.js';
-import { rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
+import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
 import type { LoanRow } from './loaders.js';
-import { LoanRef } from './loan.js';
-import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../tenancy/loans/loanRecords.js';
+import { LoanRef, loanHistory } from './loan.js';
 
 /** Statements cover at most this many days, so one request cannot replay a loan's whole life many times over. */
 export const MAX_STATEMENT_DAYS = 3_660;
@@ -25,13 +25,9 @@ export async function statementFor(context: GraphContext, loan: LoanRow, from: s
   if (!isBusinessDate(to)) throw new InvalidField('to', 'to must be a business date (YYYY-MM-DD)');
   if (from > to) throw new InvalidField('to', 'to must be on or after from');
   if (to > context.tenant!.businessDate) throw new InvalidField('to', `to may not be after the business date, ${context.tenant!.businessDate}`);
-  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > MAX_STATEMENT_DAYS) throw new InvalidField('to', `a statement covers at most ${MAX_STATEMENT_DAYS} days`);
-  const rows = await context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
-  return loanStatement({
-    loan: loanAccountOf(loanRecordOfRow(loan)),
-    transactions: rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))),
-    from, to,
-  });
+  if (daysBetween(from, to) > MAX_STATEMENT_DAYS) throw new InvalidField('to', `a statement covers at most ${MAX_STATEMENT_DAYS} days`);
+  const { account, transactions } = await loanHistory(context, loan);
+  return loanStatement({ loan: account, transactions, from, to });
 }
 
 type Balances = StatementBalances & { currency: string };
@@ -114,8 +110,6 @@ builder.objectField(LoanRef, 'statement', (t) =>
   }),
 );
 
-const first = (value: unknown) => (typeof value === 'string' ? value : undefined);
-
 /** GET /statements/loans/<loan global id>.(csv|pdf)?from=YYYY-MM-DD&to=YYYY-MM-DD */
 export function statementDownload(runtime: Runtime, tenantHeader: string) {
   return async (req: Request, res: Response) => {
@@ -126,8 +120,8 @@ export function statementDownload(runtime: Runtime, tenantHeader: string) {
       const loanId = rawIdOf(match[1], 'Loan');
       const loan = loanId ? await context.loaders.loanById.load(loanId) : null;
       if (!loan) throw new AppError('NOT_FOUND', 'no such loan');
-      const from = first(req.query['from']) ?? '';
-      const to = first(req.query['to']) ?? '';
+      const from = firstValue(req.query['from']) ?? '';
+      const to = firstValue(req.query['to']) ?? '';
       const statement = await statementFor(context, loan, from, to);
       const name = `statement-${loan.id}-${from}-${to}`;
       if (match[2] === 'csv') {

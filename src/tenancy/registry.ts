@@ -3,6 +3,7 @@
 // moment it changes a tenant's status, and other processes see the change within the TTL.
 import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { businessDateOf } from './dateColumns.js';
 
 export type TenantStatus = 'provisioning' | 'onboarding_failed' | 'active' | 'suspended' | 'offboarded';
 
@@ -35,7 +36,7 @@ export function toTenantRecord(row: TenantRow): TenantRecord {
     sandbox: row.sandbox,
     currency: row.currency,
     timeZone: row.timeZone,
-    businessDate: row.businessDate.toISOString().slice(0, 10),
+    businessDate: businessDateOf(row.businessDate),
     schemaName: row.schemaName,
     schemaVersion: row.schemaVersion,
     createdAt: row.createdAt,

@@ -8,14 +8,13 @@ import type { AccountRole } from '../../domain/servicing/ledger.js';
 import type { TenantDb } from '../tenantClients.js';
 import { runCommand, type Command } from '../commands.js';
 import { quoteIdent } from '../schemaNames.js';
+import { businessDateOf, dateColumn } from '../dateColumns.js';
 
 const ROLES: readonly AccountRole[] = [
   'cash', 'principalReceivable', 'interestReceivable', 'feeReceivable', 'penaltyReceivable', 'interestIncome', 'feeIncome', 'penaltyIncome',
   'excess', 'writeOffExpense', 'colenderPayable',
 ];
 const KINDS = ['asset', 'liability', 'equity', 'income', 'expense'] as const;
-
-const asDate = (day: string) => new Date(`${day}T00:00:00Z`);
 
 function checkDate(value: string, field: string): string {
   if (!isBusinessDate(value)) throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
@@ -36,7 +35,7 @@ export interface TrialBalanceLine {
 export async function trialBalance(db: TenantDb, asOf: string): Promise<TrialBalanceLine[]> {
   checkDate(asOf, 'asOf');
   const [groups, chart] = await Promise.all([
-    db.journalLine.groupBy({ by: ['account', 'currency'], where: { valueDate: { lte: asDate(asOf) } }, _sum: { debit: true, credit: true }, orderBy: [{ currency: 'asc' }, { account: 'asc' }] }),
+    db.journalLine.groupBy({ by: ['account', 'currency'], where: { valueDate: { lte: dateColumn(asOf) } }, _sum: { debit: true, credit: true }, orderBy: [{ currency: 'asc' }, { account: 'asc' }] }),
     db.ledgerAccount.findMany(),
   ]);
   const accounts = new Map(chart.map((a) => [a.code, a]));
@@ -82,9 +81,9 @@ export async function accountStatement(db: TenantDb, account: string, currency: 
   if (from > to) throw new InvalidField('to', 'to must be on or after from');
   if (!(await db.ledgerAccount.findUnique({ where: { code: account } }))) throw new InvalidField('account', 'no ledger account with that code');
   const [before, rows] = await Promise.all([
-    db.journalLine.aggregate({ where: { account, currency, valueDate: { lt: asDate(from) } }, _sum: { debit: true, credit: true } }),
+    db.journalLine.aggregate({ where: { account, currency, valueDate: { lt: dateColumn(from) } }, _sum: { debit: true, credit: true } }),
     db.journalLine.findMany({
-      where: { account, currency, valueDate: { gte: asDate(from), lte: asDate(to) } },
+      where: { account, currency, valueDate: { gte: dateColumn(from), lte: dateColumn(to) } },
       include: { journal: true },
       orderBy: [{ valueDate: 'asc' }, { journal: { seq: 'asc' } }, { line: 'asc' }],
       take: MAX_STATEMENT_LINES + 1,
@@ -97,7 +96,7 @@ export async function accountStatement(db: TenantDb, account: string, currency: 
     const credit = new Decimal(row.credit.toString());
     balance = balance.plus(debit).minus(credit);
     return {
-      journalId: row.journalId, seq: row.journal.seq, valueDate: row.valueDate.toISOString().slice(0, 10), postedAt: row.journal.postedAt,
+      journalId: row.journalId, seq: row.journal.seq, valueDate: businessDateOf(row.valueDate), postedAt: row.journal.postedAt,
       kind: row.journal.kind, narrative: row.journal.narrative, loanId: row.loanId, transactionId: row.journal.transactionId, debit, credit, balance,
     };
   });

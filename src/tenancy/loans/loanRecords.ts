@@ -4,6 +4,7 @@ import { assertValidAllocationRule, type AllocationRule } from '../../domain/ser
 import type { AccountMapping } from '../../domain/servicing/ledger.js';
 import type { LoanAccount, LoanTransaction } from '../../domain/servicing/loanAccount.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
+import { businessDateOf } from '../dateColumns.js';
 
 export const TRANSACTION_KINDS = ['repayment', 'prepayment', 'payoff', 'refund', 'reversal', 'charge', 'waiver'] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
@@ -68,15 +69,13 @@ export function loanTransactionOf(record: TransactionRecord): LoanTransaction {
   }
 }
 
-const day = (value: Date) => value.toISOString().slice(0, 10);
-
 /** A loan read through Prisma, in the replay's shape. */
 export function loanRecordOfRow(row: {
   id: string; terms: unknown; allocation: unknown; accounts: unknown; principal: { toString(): string }; disbursementDate: Date; firstRepaymentDate: Date | null;
 }): LoanRecord {
   return {
     id: row.id, terms: row.terms, allocation: row.allocation, accounts: row.accounts, principal: row.principal.toString(),
-    disbursementDate: day(row.disbursementDate), firstRepaymentDate: row.firstRepaymentDate ? day(row.firstRepaymentDate) : null,
+    disbursementDate: businessDateOf(row.disbursementDate), firstRepaymentDate: row.firstRepaymentDate ? businessDateOf(row.firstRepaymentDate) : null,
   };
 }
 
@@ -85,5 +84,5 @@ export function transactionRecordOfRow(row: {
   id: string; kind: string; valueDate: Date; amount: { toString(): string } | null; component: string | null; instalment: number | null;
   reschedule: string | null; reverses: string | null; channel: string | null; externalReference: string | null;
 }): TransactionRecord {
-  return { ...row, valueDate: day(row.valueDate), amount: row.amount === null ? null : row.amount.toString() };
+  return { ...row, valueDate: businessDateOf(row.valueDate), amount: row.amount === null ? null : row.amount.toString() };
 }

@@ -13,6 +13,7 @@ import { productVersion } from '../loanProducts.js';
 import { quoteIdent, schemaForSlug } from '../schemaNames.js';
 import { postToLoans, type Books, type PostingDraft, type PostingResult, type Tx } from './postings.js';
 import type { TransactionKind } from './loanRecords.js';
+import { businessDateOf, dateColumn } from '../dateColumns.js';
 
 type LoanCommand = Omit<Command, 'action'>;
 
@@ -144,14 +145,13 @@ export interface Booking {
 export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: string, booking: Booking): Promise<{ loanId: string; audit: AuditDraft; events: EventDraft[]; posting: PostingResult }> {
   const accounts = await accountsFor(tx, booking.product.accountMapping);
   const loanId = randomUUID();
-  const day = (value: string) => new Date(`${value}T00:00:00Z`);
   await tx.loan.create({
     data: {
       id: loanId, productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(booking.terms) as object,
       allocation: booking.allocation as unknown as object, accounts: accounts as unknown as object, currency: booking.product.currency,
-      principal: booking.principal.toFixed(), disbursementDate: day(booking.disbursementDate),
-      firstRepaymentDate: booking.firstRepaymentDate ? day(booking.firstRepaymentDate) : null, borrowerPartyId: booking.borrowerPartyId,
-      originationPartner: booking.originationPartner, externalReference: booking.externalReference, status: 'approved', asOf: day(businessDate),
+      principal: booking.principal.toFixed(), disbursementDate: dateColumn(booking.disbursementDate),
+      firstRepaymentDate: booking.firstRepaymentDate ? dateColumn(booking.firstRepaymentDate) : null, borrowerPartyId: booking.borrowerPartyId,
+      originationPartner: booking.originationPartner, externalReference: booking.externalReference, status: 'approved', asOf: dateColumn(businessDate),
       applicationId: booking.applicationId ?? null, decisionId: booking.decisionId ?? null, offerId: booking.offerId ?? null,
       createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
     },
@@ -274,7 +274,7 @@ export async function requestWaiver(db: TenantDb, command: LoanCommand, business
     const request = await tx.loanWaiverRequest.create({
       data: {
         id: randomUUID(), loanId: loan.id, component: ask.component, amount: amount.toFixed(), instalment: ask.instalment ?? null,
-        valueDate: new Date(`${valueDate}T00:00:00Z`), reason, status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now,
+        valueDate: dateColumn(valueDate), reason, status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now,
       },
     });
     const shown = { requestId: request.id, loanId: loan.id, component: ask.component, amount: amount.toFixed(), instalment: ask.instalment ?? null, valueDate, reason };
@@ -301,7 +301,7 @@ export async function decideWaiver(db: TenantDb, command: LoanCommand, businessD
     let events: EventDraft[] = [];
     if (approve) {
       const posting = await postToLoans(tx, booksOf(command, businessDate), [{
-        loanId: request.loanId, kind: 'waiver', valueDate: request.valueDate.toISOString().slice(0, 10), amount: request.amount.toString(),
+        loanId: request.loanId, kind: 'waiver', valueDate: businessDateOf(request.valueDate), amount: request.amount.toString(),
         component: request.component as WaiverAsk['component'], instalment: request.instalment, reason: request.reason, field: '',
       }]);
       transactionId = posting.transactions[0]!.id;

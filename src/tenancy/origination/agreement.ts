@@ -9,14 +9,13 @@ import { runCommand, type Command } from '../commands.js';
 import type { Tx } from '../loans/postings.js';
 import { transition } from './applications.js';
 import { postgresDocumentStore, sha256Hex } from './documentStore.js';
+import { businessDateOf } from '../dateColumns.js';
 
 export interface Consent {
   text: string;
   ip: string | null;
   userAgent: string | null;
 }
-
-const day = (value: Date) => value.toISOString().slice(0, 10);
 
 async function ownApplication(tx: Tx, applicationId: string, partner: string | null) {
   const application = await tx.application.findUnique({ where: { id: applicationId } });
@@ -31,9 +30,9 @@ export async function acceptOffer(db: TenantDb, command: Omit<Command, 'action'>
     const application = await ownApplication(tx, applicationId, partner);
     const offer = await tx.applicationOffer.findFirst({ where: { applicationId, status: 'open' } });
     if (!offer) throw new AppError('CONFLICT', 'the application has no open offer', { field: 'input.applicationId' });
-    if (day(offer.validUntil) < businessDate) {
+    if (businessDateOf(offer.validUntil) < businessDate) {
       await tx.applicationOffer.update({ where: { id: offer.id }, data: { status: 'expired' } });
-      throw new AppError('CONFLICT', `the offer lapsed on ${day(offer.validUntil)}`, { field: 'input.applicationId' });
+      throw new AppError('CONFLICT', `the offer lapsed on ${businessDateOf(offer.validUntil)}`, { field: 'input.applicationId' });
     }
     const sha = createHash('sha256').update(text, 'utf8').digest('hex');
     await tx.applicationOffer.update({
@@ -63,7 +62,7 @@ export async function signAgreement(db: TenantDb, command: Omit<Command, 'action
       lenderName, applicationReference: application.reference, borrowerName: applicant.party.legalName, currency: application.currency,
       amount: offer.amount.toFixed(2), annualRatePercent: offer.annualRatePercent.toString(), aprPercent: offer.aprPercent.toString(),
       numberOfRepayments: offer.numberOfRepayments, instalment: offer.instalment.toFixed(2), totalRepayable: offer.totalRepayable.toFixed(2),
-      fees: JSON.stringify(offer.fees), validUntil: day(offer.validUntil), consentText: offer.consentText!, consentSha256: offer.consentSha256!,
+      fees: JSON.stringify(offer.fees), validUntil: businessDateOf(offer.validUntil), consentText: offer.consentText!, consentSha256: offer.consentSha256!,
       acceptedAt: offer.acceptedAt!.toISOString(),
     }, offer.acceptedAt!);
     const agreementSha = sha256Hex(agreement);

@@ -13,6 +13,8 @@ import { quoteIdent, schemaForSlug } from '../schemaNames.js';
 import type { DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
 import { checkPartyInput, resolveParty, type CheckedParty, type PartyInput } from './parties.js';
+import { dateColumn } from '../dateColumns.js';
+import { addDays } from '../../domain/calendar.js';
 
 export type Channel = 'staff' | 'partner' | 'bulk';
 
@@ -244,10 +246,10 @@ export const DRAFT_LIFETIME_DAYS = 30;
  * audit record. Expired applications can never be disbursed.
  */
 export async function expireStaleApplications(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string) {
-  const draftsBefore = new Date(Date.parse(`${businessDate}T00:00:00Z`) - DRAFT_LIFETIME_DAYS * 86_400_000);
+  const draftsBefore = dateColumn(addDays(businessDate, -DRAFT_LIFETIME_DAYS));
   return runCommand(db, { ...command, action: 'application.expireStale' }, async (tx) => {
     const lapsedOffers = await tx.applicationOffer.findMany({
-      where: { status: { in: ['open', 'accepted'] }, validUntil: { lt: new Date(`${businessDate}T00:00:00Z`) } },
+      where: { status: { in: ['open', 'accepted'] }, validUntil: { lt: dateColumn(businessDate) } },
       select: { id: true, applicationId: true },
     });
     const candidates = await tx.application.findMany({

@@ -23,6 +23,8 @@ import type { DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
 import { revealIdentifier, type PostalAddress } from './parties.js';
 import { transition } from './applications.js';
+import { businessDateOf, dateColumn } from '../dateColumns.js';
+import { addDays } from '../../domain/calendar.js';
 
 export interface CheckProviders {
   kyc: KycProvider;
@@ -49,8 +51,6 @@ interface Outcome {
   events: EventDraft[];
 }
 
-const day = (value: Date) => value.toISOString().slice(0, 10);
-
 /** What the providers need about the main applicant, or what is missing (named as the application names it). */
 async function checkedApplicant(tx: Tx, dataKey: DataKey, application: ApplicationRow): Promise<{ partyId: string; party: CheckedParty | null; missing: string[] }> {
   const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' } });
@@ -70,7 +70,7 @@ async function checkedApplicant(tx: Tx, dataKey: DataKey, application: Applicati
     partyId: party.id,
     missing,
     party: {
-      legalName: party.legalName, dateOfBirth: day(party.dateOfBirth!), nationalId: revealIdentifier(dataKey, identifier!.sealed),
+      legalName: party.legalName, dateOfBirth: businessDateOf(party.dateOfBirth!), nationalId: revealIdentifier(dataKey, identifier!.sealed),
       phone: party.phone!, email: party.email!, address: party.address as unknown as PostalAddress as CheckedParty['address'],
     },
   };
@@ -205,12 +205,12 @@ async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow
   const income = byKind.get('income');
   const incomeSummary = income?.summary as unknown as (Omit<IncomeSummary, 'verifiedMonthlyIncome'> & { verifiedMonthlyIncome: { amount: string } }) | undefined;
   const party = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' }, include: { party: true } });
-  const born = party.party.dateOfBirth ? day(party.party.dateOfBirth) : businessDate;
+  const born = party.party.dateOfBirth ? businessDateOf(party.party.dateOfBirth) : businessDate;
   const age = Math.floor(daysBetween(born, businessDate) / 365.2425);
   const version = (await productVersion(tx as unknown as TenantDb, (await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } })), application.productVersion))!;
   const schedule = generateSchedule({ ...version.terms, numberOfRepayments: application.numberOfRepayments }, { principal: application.amount.toString(), disbursementDate: businessDate });
   const windowDays = ruleSet?.rules.reduce((days, rule) => (rule.kind === 'maxRecentApplications' ? Math.max(days, rule.days) : days), 0) || 30;
-  const since = new Date(Date.parse(`${businessDate}T00:00:00Z`) - windowDays * 86_400_000);
+  const since = dateColumn(addDays(businessDate, -windowDays));
   const [openApplications, recent] = await Promise.all([
     tx.applicationParty.count({ where: { partyId: party.partyId, applicationId: { not: application.id }, application: { status: { notIn: [...FINAL] } } } }),
     tx.applicationParty.count({ where: { partyId: party.partyId, application: { createdAt: { gte: since } } } }),
@@ -257,7 +257,7 @@ export async function offerFor(
     data: {
       id: offerId, applicationId: application.id, decisionId, amount: offer.amount, annualRatePercent: offer.annualRatePercent, numberOfRepayments: offer.numberOfRepayments,
       instalment: offer.firstInstalment.amount, totalRepayable: offer.totalRepayable, aprPercent: offer.apr.percent, fees: offer.fees as unknown as object,
-      terms: offer.terms as object, validUntil: new Date(`${offer.validUntil}T00:00:00Z`), status: 'open', createdAt: command.now,
+      terms: offer.terms as object, validUntil: dateColumn(offer.validUntil), status: 'open', createdAt: command.now,
     },
   });
   return {

@@ -16,8 +16,7 @@ import { productVersion } from '../loanProducts.js';
 import { bookLoan } from '../loans/loans.js';
 import { transition } from './applications.js';
 import { documentChecklist } from './documents.js';
-
-const day = (value: Date) => value.toISOString().slice(0, 10);
+import { businessDateOf, dateColumn } from '../dateColumns.js';
 
 export interface DisbursementAsk {
   applicationId: string;
@@ -43,8 +42,8 @@ export async function requestDisbursement(db: TenantDb, command: Omit<Command, '
     try {
       await tx.disbursementRequest.create({
         data: {
-          id, applicationId: application.id, disbursementDate: new Date(`${ask.disbursementDate}T00:00:00Z`),
-          firstRepaymentDate: ask.firstRepaymentDate ? new Date(`${ask.firstRepaymentDate}T00:00:00Z`) : null,
+          id, applicationId: application.id, disbursementDate: dateColumn(ask.disbursementDate),
+          firstRepaymentDate: ask.firstRepaymentDate ? dateColumn(ask.firstRepaymentDate) : null,
           status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now,
         },
       });
@@ -76,7 +75,7 @@ export async function decideDisbursement(db: TenantDb, command: Omit<Command, 'a
       await tx.disbursementRequest.update({ where: { id: requestId }, data: { status: 'rejected', decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: reason } });
       return { result: { loanId: null as string | null }, replay: { loanId: null }, audit: moved.audit, events: [moved.event] };
     }
-    const disbursementDate = day(request.disbursementDate);
+    const disbursementDate = businessDateOf(request.disbursementDate);
     if (disbursementDate > businessDate) throw new AppError('CONFLICT', `the disbursement is dated ${disbursementDate}, after the business date`, { field: 'input.requestId' });
     const offer = await tx.applicationOffer.findFirstOrThrow({ where: { applicationId: application.id, status: 'accepted' } });
     const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
@@ -85,7 +84,7 @@ export async function decideDisbursement(db: TenantDb, command: Omit<Command, 'a
     const moved = await transition(tx, application, 'disburse', command.actor.subject, command.now);
     const booked = await bookLoan(tx, command, businessDate, {
       product, productVersion: version.version, terms: termsFromJson(offer.terms), allocation: version.allocation, principal: new Decimal(offer.amount.toString()),
-      disbursementDate, firstRepaymentDate: request.firstRepaymentDate ? day(request.firstRepaymentDate) : null, borrowerPartyId: borrower.partyId,
+      disbursementDate, firstRepaymentDate: request.firstRepaymentDate ? businessDateOf(request.firstRepaymentDate) : null, borrowerPartyId: borrower.partyId,
       originationPartner: application.originationPartner, externalReference: application.externalReference ?? application.reference,
       applicationId: application.id, decisionId: offer.decisionId, offerId: offer.id,
     });

@@ -9,6 +9,7 @@ import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { openSecret, sealSecret, type DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
+import { dateColumn } from '../dateColumns.js';
 
 export const IDENTIFIER_KINDS = ['national_id', 'tax_id', 'passport'] as const;
 export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
@@ -144,7 +145,7 @@ export async function resolveParty(
         data: {
           id: randomUUID(), kind: party.kind, legalName: party.legalName, email: party.email?.trim() ?? null, phone: party.phoneNormalised,
           emailNormalised: party.emailNormalised, phoneNormalised: party.phoneNormalised,
-          dateOfBirth: party.dateOfBirth ? new Date(`${party.dateOfBirth}T00:00:00Z`) : null, address: party.address ? (party.address as object) : undefined,
+          dateOfBirth: party.dateOfBirth ? dateColumn(party.dateOfBirth) : null, address: party.address ? (party.address as object) : undefined,
           createdAt: context.now, updatedAt: context.now,
         },
       });

@@ -29,6 +29,7 @@ import { runCommand, type AuditDraft, type Command, type EventDraft } from '../c
 import type { Tx } from '../loans/postings.js';
 import { transition } from './applications.js';
 import { offerFor } from './assessment.js';
+import { dateColumn } from '../dateColumns.js';
 
 /** The shortest reason an override of the credit policy may give. */
 export const OVERRIDE_REASON_MIN = 10;
@@ -251,8 +252,8 @@ export interface OverrideReportRow {
 
 /** Underwriters' decisions that overrode the credit policy, decided from `from` to `to` (business dates, UTC days, both included). */
 export async function overridesReport(db: TenantDb, from: string, to: string, limit = 1_000): Promise<OverrideReportRow[]> {
-  const start = new Date(`${from}T00:00:00Z`);
-  const end = new Date(`${to}T00:00:00Z`);
+  const start = dateColumn(from);
+  const end = dateColumn(to);
   if (Number.isNaN(start.getTime())) throw new InvalidField('from', 'from must be a date (YYYY-MM-DD)');
   if (Number.isNaN(end.getTime())) throw new InvalidField('to', 'to must be a date (YYYY-MM-DD)');
   if (end < start) throw new InvalidField('to', 'to may not be before from');
