@@ -7,12 +7,11 @@
 //
 // The gateway is `src/main.ts` in a child process of its own, on a fresh embedded PostgreSQL; this process is
 // the client (HTTP keep-alive, one socket per request in flight). Records the figures in docs/benchmarks.md.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../src/log.js';
@@ -23,7 +22,9 @@ import { provisionTenant } from '../src/tenancy/provisioning.js';
 import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
 import type { Role } from '../src/authz/roles.js';
 import { freePort } from '../test/support/ports.js';
+import { addDays } from '../src/domain/calendar.js';
 import { machine, percentile, recordSection } from './record.js';
+import { cleanUp, cpuSeconds, onCleanUp, startedGateway, startGatewayProcess, type Gateway } from './gatewayProcess.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 
 const { values } = parseArgs({
@@ -75,46 +76,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const n = (value: number) => Math.round(value).toLocaleString('en-US');
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : '—');
 
-// Everything started is stopped again, in reverse order, whether the run succeeds, fails or is interrupted.
-const cleanups: (() => Promise<unknown> | void)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        process.stderr.write(`cleanup: ${String(error)}\n`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().then(() => process.exit(130)));
-
 // --- processes ---------------------------------------------------------------------------------------------
-
-function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/** CPU seconds (user + system) of a process, from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 /** Write system calls a process has made (/proc/PID/io): with HTTP keep-alive, about one per database round trip and one per response. */
 function writeCalls(pid: number): number {
@@ -140,49 +102,9 @@ function postgresCpuSeconds(postmaster: number): number {
   return total;
 }
 
-interface Gateway {
-  child: ChildProcess;
-  pid: number;
-  base: string;
-  issuer: string;
-  lines: string[];
-  logged: Record<string, number>;
-}
-let startedGateway: Gateway | undefined;
-
-async function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
-  const port = await freePort();
-  const inherited = { ...process.env };
-  for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX']) delete inherited[name];
+function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
   const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
-    cwd: projectRoot,
-    env: {
-      ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl,
-      LOG_LEVEL: 'warn', PG_POOL_MAX: String(POOL),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanups.push(() => stopChild(child, 30_000));
-  const gateway: Gateway = { child, pid: child.pid!, base: `http://127.0.0.1:${port}`, issuer: `http://127.0.0.1:${port}/dev-issuer`, lines: [], logged: {} };
-  startedGateway = gateway;
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      gateway.lines.push(line);
-      if (gateway.lines.length > 200) gateway.lines.shift();
-      try {
-        const entry = JSON.parse(line) as { msg?: string };
-        if (entry.msg) gateway.logged[entry.msg] = (gateway.logged[entry.msg] ?? 0) + 1;
-      } catch {
-        // the banner, or a stack trace
-      }
-    });
-  }
-  for (const deadline = Date.now() + 120_000; ; await sleep(250)) {
-    if (child.exitCode !== null) throw new Error(`gateway exited before serving:\n${gateway.lines.join('\n')}`);
-    if (await fetch(`${gateway.base}/readyz`).then((r) => r.ok, () => false)) return gateway;
-    if (Date.now() > deadline) throw new Error(`gateway not ready in 120 s:\n${gateway.lines.join('\n')}`);
-  }
+  return startGatewayProcess({ dataDir, databaseUrl, nodeArgs: profile, env: { PG_POOL_MAX: String(POOL) } });
 }
 
 // --- GraphQL over HTTP keep-alive ------------------------------------------------------------------------------
@@ -195,7 +117,7 @@ interface GraphQLReply<T> {
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-cleanups.push(() => agent.destroy());
+onCleanUp(() => agent.destroy());
 
 function graphql<T>(base: string, token: string, query: string, variables: Record<string, unknown>): Promise<GraphQLReply<T>> {
   const body = Buffer.from(JSON.stringify({ query, variables }));
@@ -240,12 +162,6 @@ const INVARIANTS = `query Invariants($asOf: Date!) {
   ledgerInvariants { holds journals loans unbalancedJournals loansOffLedger controlAccountsOff negativeBalances }
   trialBalance(asOf: $asOf) { lines { account debits credits balance } }
 }`;
-
-function addDays(date: string, days: number): string {
-  const at = new Date(`${date}T00:00:00Z`);
-  at.setUTCDate(at.getUTCDate() + days);
-  return at.toISOString().slice(0, 10);
-}
 
 function commitOf(): string {
   const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
@@ -299,11 +215,11 @@ async function run(): Promise<void> {
   const root = mkdtempSync(path.join(tmpdir(), 'lendgraph-bench-payments-'));
   // As root, initdb and postgres run as another user, which must be able to enter the folder.
   chmodSync(root, 0o755);
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  onCleanUp(() => rmSync(root, { recursive: true, force: true }));
   const server = await startEmbeddedPostgres({ dataDir: root, port: await freePort(), log, ephemeral: true });
-  cleanups.push(() => server.stop());
+  onCleanUp(() => server.stop());
   const pool = createPool(server.url, 2, 'lendgraph-bench');
-  cleanups.push(() => pool.end());
+  onCleanUp(() => pool.end());
   const postgresVersion = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
   const migrations = loadMigrations();
   await migrateAll(pool, migrations, { concurrency: 2 });

@@ -7,7 +7,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../src/log.js';
@@ -19,7 +18,7 @@ import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
 import type { FromClients, ToClients } from './subscriberClients.js';
 import type { GatewayMemory } from './gatewayProbe.js';
 import { machine, percentile, recordSection } from './record.js';
-import { freePort } from '../test/support/ports.js';
+import { cleanUp, cpuSeconds, onCleanUp, startedGateway, startGatewayProcess, stopChild, type Gateway } from './gatewayProcess.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,36 +61,12 @@ function add(into: Record<string, number>, counts: Record<string, number>): void
   for (const [key, count] of Object.entries(counts)) into[key] = (into[key] ?? 0) + count;
 }
 
-// Everything started is stopped again, in reverse order, whether the run succeeds, fails or is interrupted.
-const cleanups: (() => Promise<unknown> | void)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        process.stderr.write(`cleanup: ${String(error)}\n`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().then(() => process.exit(130)));
-
-
 /** What /proc shows of a process: resident memory now and at its peak, open descriptors and their limit. */
 function procStatus(pid: number): { rss: number; hwm: number; fds: number; nofile: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const bytes = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
   const nofile = Number(/^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1]);
   return { rss: bytes('VmRSS'), hwm: bytes('VmHWM'), fds: readdirSync(`/proc/${pid}/fd`).length, nofile };
-}
-
-/** CPU seconds a process has used (user + system): the gateway has settled when this stops growing. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Tries to lift a process's descriptor limit (past the hard limit that needs CAP_SYS_RESOURCE); says what happened. */
@@ -117,71 +92,9 @@ function ask<T extends { type: string }>(child: ChildProcess, message: object, r
   });
 }
 
-function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-interface Gateway {
-  child: ChildProcess;
-  pid: number;
-  base: string;
-  issuer: string;
-  /** The last lines it printed, for when it dies. */
-  lines: string[];
-  /** What it logged (LOG_LEVEL=warn, so warnings and errors), by message. */
-  logged: Record<string, number>;
-  exited: Promise<string>;
-}
-
-// Kept for the error report: when the gateway dies, what it said last is the cause.
-let startedGateway: Gateway | undefined;
-
-async function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
-  const port = await freePort();
-  const inherited = { ...process.env };
-  for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX']) delete inherited[name];
-  // The probe answers memory questions over IPC; --expose-gc lets it collect first.
-  const child = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--import', pathToFileURL(path.join(here, 'gatewayProbe.ts')).href, 'src/main.ts'],
-    {
-      cwd: projectRoot,
-      env: { ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    },
-  );
-  cleanups.push(() => stopChild(child, 30_000));
-  const gateway: Gateway = {
-    child, pid: child.pid!, base: `http://127.0.0.1:${port}`, issuer: `http://127.0.0.1:${port}/dev-issuer`, lines: [], logged: {},
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(`gateway exited (${code ?? signal})`))),
-  };
-  startedGateway = gateway;
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      gateway.lines.push(line);
-      if (gateway.lines.length > 200) gateway.lines.shift();
-      try {
-        const entry = JSON.parse(line) as { msg?: string };
-        if (entry.msg) gateway.logged[entry.msg] = (gateway.logged[entry.msg] ?? 0) + 1;
-      } catch {
-        // the banner, or a stack trace
-      }
-    });
-  }
-  // With LOG_LEVEL=warn the "serving" line is not printed: readiness is asked for instead.
-  for (const deadline = Date.now() + 120_000; ; await sleep(250)) {
-    if (child.exitCode !== null) throw new Error(`gateway exited before serving:\n${gateway.lines.join('\n')}`);
-    if (await fetch(`${gateway.base}/readyz`).then((r) => r.ok, () => false)) return gateway;
-    if (Date.now() > deadline) throw new Error(`gateway not ready in 120 s:\n${gateway.lines.join('\n')}`);
-  }
+/** The gateway with the memory probe preloaded (it answers over IPC; --expose-gc lets it collect first). */
+function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
+  return startGatewayProcess({ dataDir, databaseUrl, ipc: true, nodeArgs: ['--expose-gc'], preload: [pathToFileURL(path.join(here, 'gatewayProbe.ts')).href] });
 }
 
 async function run(): Promise<void> {
@@ -189,11 +102,11 @@ async function run(): Promise<void> {
   const root = mkdtempSync(path.join(tmpdir(), 'lendgraph-bench-subscribers-'));
   // As root, initdb and postgres run as another user, which must be able to enter the folder.
   chmodSync(root, 0o755);
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  onCleanUp(() => rmSync(root, { recursive: true, force: true }));
   const server = await startEmbeddedPostgres({ dataDir: root, port: 5497, log, ephemeral: true });
-  cleanups.push(() => server.stop());
+  onCleanUp(() => server.stop());
   const pool = createPool(server.url, 2, 'lendgraph-bench');
-  cleanups.push(() => pool.end());
+  onCleanUp(() => pool.end());
   const migrations = loadMigrations();
   await migrateAll(pool, migrations, { concurrency: 2 });
   await provisionTenant(pool, migrations, { slug: TENANT, displayName: 'Bench subscribers', currency: 'USD', timeZone: 'UTC', sandbox: false }, new Date());
@@ -238,7 +151,7 @@ async function run(): Promise<void> {
 
   const workers = Array.from({ length: WORKERS }, () => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'subscriberClients.ts')], { cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    cleanups.push(() => stopChild(child, 5_000));
+    onCleanUp(() => stopChild(child, 5_000));
     const worker = { child, open: 0, failed: 0, nofile: raiseNofile(child.pid!) };
     child.on('message', (message: FromClients) => {
       if (message.type === 'progress') Object.assign(worker, { open: message.open, failed: message.failed });

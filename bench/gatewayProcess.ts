@@ -1,0 +1,122 @@
+// What the benches that run the gateway as a process of its own share: starting `src/main.ts` on a free port
+// against a given database and waiting until it is ready, keeping its last lines and what it logged, reading its
+// CPU from /proc, and stopping everything started — in reverse order — however the run ends.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/support/ports.js';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+let cleaning: Promise<void> | undefined;
+
+/** Something to undo when the run ends (the last registered is undone first). */
+export function onCleanUp(step: () => Promise<unknown> | void): void {
+  cleanups.push(step);
+}
+
+export function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        process.stderr.write(`cleanup: ${String(error)}\n`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().then(() => process.exit(130)));
+
+export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** CPU seconds (user + system) a process has used, from /proc; 0 once it has gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+export interface Gateway {
+  child: ChildProcess;
+  pid: number;
+  base: string;
+  issuer: string;
+  /** The last lines it printed, for when it dies. */
+  lines: string[];
+  /** What it logged (LOG_LEVEL=warn, so warnings and errors), by message. */
+  logged: Record<string, number>;
+  exited: Promise<string>;
+}
+
+/** The gateway started last: when a run fails, what it said last is often the cause. */
+export let startedGateway: Gateway | undefined;
+
+export interface GatewayOptions {
+  dataDir: string;
+  databaseUrl: string;
+  /** Node options (a CPU profile, --expose-gc). */
+  nodeArgs?: string[];
+  /** Modules to load into the gateway before `src/main.ts` (after tsx, so they may be TypeScript). */
+  preload?: string[];
+  env?: Record<string, string>;
+  /** Open an IPC channel (for a probe inside the gateway). */
+  ipc?: boolean;
+}
+
+export async function startGatewayProcess(options: GatewayOptions): Promise<Gateway> {
+  const port = await freePort();
+  const inherited = { ...process.env };
+  for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX']) delete inherited[name];
+  const stdio: StdioOptions = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ...(options.preload ?? []).flatMap((module) => ['--import', module]), 'src/main.ts'], {
+    cwd: projectRoot,
+    env: {
+      ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: options.dataDir, DATABASE_URL: options.databaseUrl,
+      LOG_LEVEL: 'warn', ...options.env,
+    },
+    stdio,
+  });
+  onCleanUp(() => stopChild(child, 30_000));
+  const gateway: Gateway = {
+    child, pid: child.pid!, base: `http://127.0.0.1:${port}`, issuer: `http://127.0.0.1:${port}/dev-issuer`, lines: [], logged: {},
+    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(`gateway exited (${code ?? signal})`))),
+  };
+  startedGateway = gateway;
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      gateway.lines.push(line);
+      if (gateway.lines.length > 200) gateway.lines.shift();
+      try {
+        const entry = JSON.parse(line) as { msg?: string };
+        if (entry.msg) gateway.logged[entry.msg] = (gateway.logged[entry.msg] ?? 0) + 1;
+      } catch {
+        // the banner, or a stack trace
+      }
+    });
+  }
+  // With LOG_LEVEL=warn the "serving" line is not printed: readiness is asked for instead.
+  for (const deadline = Date.now() + 120_000; ; await sleep(250)) {
+    if (child.exitCode !== null) throw new Error(`gateway exited before serving:\n${gateway.lines.join('\n')}`);
+    if (await fetch(`${gateway.base}/readyz`).then((r) => r.ok, () => false)) return gateway;
+    if (Date.now() > deadline) throw new Error(`gateway not ready in 120 s:\n${gateway.lines.join('\n')}`);
+  }
+}
