@@ -10,7 +10,8 @@ import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../tenantClients.js';
 import { runCommand, type AuditDraft, type Command, type EventDraft } from '../commands.js';
 import { productVersion } from '../loanProducts.js';
-import { quoteIdent, schemaForSlug } from '../schemaNames.js';
+import { schemaForSlug } from '../schemaNames.js';
+import { lockPendingRequest } from '../pendingRequests.js';
 import { postToLoans, type Books, type PostingDraft, type PostingResult, type Tx } from './postings.js';
 import type { TransactionKind } from './loanRecords.js';
 import { businessDateOf, dateColumn } from '../dateColumns.js';
@@ -289,11 +290,8 @@ export async function requestWaiver(db: TenantDb, command: LoanCommand, business
 /** The checker's half: someone other than the maker approves (the waiver posts) or rejects it. */
 export async function decideWaiver(db: TenantDb, command: LoanCommand, businessDate: string, requestId: string, approve: boolean, reason: string | null) {
   return runCommand(db, { ...command, action: approve ? 'loan.approveWaiver' : 'loan.rejectWaiver' }, async (tx) => {
-    const [locked] = await tx.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT id::text FROM ${quoteIdent(schemaForSlug(command.tenant))}.loan_waiver_request WHERE id = $1::uuid FOR UPDATE`, requestId);
-    if (!locked) throw new InvalidField('requestId', 'no waiver request with that id');
+    await lockPendingRequest(tx, command.tenant, 'waiver', requestId);
     const request = await tx.loanWaiverRequest.findUniqueOrThrow({ where: { id: requestId } });
-    if (request.status !== 'pending') throw new AppError('CONFLICT', `this waiver request is already ${request.status}`, { field: 'input.requestId' });
     if (request.requestedBy === command.actor.subject) {
       throw new AppError('FORBIDDEN', 'a waiver needs a second person: whoever asked for it cannot decide it', { field: 'input.requestId' });
     }

@@ -15,6 +15,7 @@ import { runCommand, type Command } from '../commands.js';
 import { productVersion } from '../loanProducts.js';
 import { bookLoan } from '../loans/loans.js';
 import { transition } from './applications.js';
+import { lockPendingRequest } from '../pendingRequests.js';
 import { documentChecklist } from './documents.js';
 import { businessDateOf, dateColumn } from '../dateColumns.js';
 
@@ -62,10 +63,8 @@ export async function requestDisbursement(db: TenantDb, command: Omit<Command, '
 export async function decideDisbursement(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string, requestId: string, approve: boolean, reason: string | null, idempotencyKey?: string | null) {
   const idempotency = idempotencyKey ? { key: idempotencyKey, input: { requestId, approve, reason } } : undefined;
   return runCommand(db, { ...command, action: approve ? 'application.disburse' : 'application.rejectDisbursement', ...(idempotency ? { idempotency } : {}) }, async (tx) => {
-    const locked = await tx.disbursementRequest.updateMany({ where: { id: requestId, status: 'pending' }, data: { status: 'pending' } });
-    const request = await tx.disbursementRequest.findUnique({ where: { id: requestId } });
-    if (!request) throw new InvalidField('requestId', 'no disbursement request with that id');
-    if (locked.count === 0) throw new AppError('CONFLICT', `this disbursement request is already ${request.status}`, { field: 'input.requestId' });
+    await lockPendingRequest(tx, command.tenant, 'disbursement', requestId);
+    const request = await tx.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } });
     if (request.requestedBy === command.actor.subject) {
       throw new AppError('FORBIDDEN', 'a disbursement needs a second person: whoever requested it cannot approve it', { field: 'input.requestId' });
     }

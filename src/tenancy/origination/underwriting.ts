@@ -30,6 +30,7 @@ import type { Tx } from '../loans/postings.js';
 import { transition } from './applications.js';
 import { offerFor } from './assessment.js';
 import { dateColumn } from '../dateColumns.js';
+import { lockPendingRequest } from '../pendingRequests.js';
 
 /** The shortest reason an override of the credit policy may give. */
 export const OVERRIDE_REASON_MIN = 10;
@@ -164,11 +165,8 @@ export async function decide(
   const why = reason?.trim() || null;
   if (!approve && why === null) throw new InvalidField('reason', 'a rejection needs a reason');
   return runCommand(db, { ...command, action: approve ? 'application.approveRecommendation' : 'application.rejectRecommendation' }, async (tx) => {
-    // Locks the request for the rest of the transaction; a concurrent decision waits and then finds it decided.
-    const locked = await tx.approvalRequest.updateMany({ where: { id: requestId, status: 'pending' }, data: { status: 'pending' } });
-    const request = await tx.approvalRequest.findUnique({ where: { id: requestId } });
-    if (!request) throw new InvalidField('requestId', 'no approval request with that id');
-    if (locked.count === 0) throw new AppError('CONFLICT', `this approval request is already ${request.status}`, { field: 'input.requestId' });
+    await lockPendingRequest(tx, command.tenant, 'approval', requestId);
+    const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id: requestId } });
     try {
       assertMakerIsNotChecker(request.requestedBy, command.actor.subject);
     } catch (error) {
