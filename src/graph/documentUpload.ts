@@ -8,8 +8,7 @@
 import type { Request, Response } from 'express';
 import busboy from 'busboy';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { AppError, InvalidField, HTTP_STATUS } from '../errors.js';
-import { allows } from '../authz/capabilities.js';
+import { AppError, InvalidField } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { commandDbOf, commandOf } from './context.js';
 import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { daysBetween } from '../../domain/calendar.js';
-import { evaluatePolicy, type CreditRuleSet, type PolicyDecision, type PolicyInput, SANDBOX_CREDIT_POLICY } from '../../domain/origination/creditPolicy.js';
+import { evaluatePolicy, type CreditRuleSet, type PolicyDecision, type PolicyInput } from '../../domain/origination/creditPolicy.js';
 import { makeOffer, SANDBOX_PRICING } from '../../domain/origination/offer.js';
 import type { ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type {
