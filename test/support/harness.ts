@@ -42,16 +42,26 @@ export interface TestServer {
 }
 
 export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
-  const runtime = await openTestRuntime(overrides);
-  const gateway = await startGateway(runtime);
-  return {
-    runtime,
-    gateway,
-    async close() {
-      await gateway.close();
+  // A port found free can be taken before the gateway binds it (by another test file's server, or as the local
+  // port of an outgoing connection): then it starts again on another.
+  for (let attempt = 1; ; attempt += 1) {
+    const runtime = await openTestRuntime(overrides);
+    try {
+      const gateway = await startGateway(runtime);
+      return {
+        runtime,
+        gateway,
+        async close() {
+          await gateway.close();
+          await runtime.close();
+        },
+      };
+    } catch (error) {
       await runtime.close();
-    },
-  };
+      if (attempt < 3 && !overrides['PORT'] && (error as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
+      throw error;
+    }
+  }
 }
 
 export function uniqueSlug(prefix: string): string {
