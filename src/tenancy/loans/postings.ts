@@ -75,7 +75,6 @@ interface LoanRow extends LoanRecord {
   asOf: string;
   transactionCount: number;
   originationPartner: string | null;
-  posted: boolean;
 }
 
 interface StoredTransaction extends TransactionRecord {
@@ -179,7 +178,6 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
      SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.disbursement_date::text AS "disbursementDate",
             l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf", l.transaction_count AS "transactionCount",
             l.origination_partner AS "originationPartner",
-            EXISTS (SELECT 1 FROM ${schema}.journal j WHERE j.loan_id = l.id) AS posted,
             coalesce((SELECT json_agg(json_build_object(
                         'id', t.id, 'loanId', t.loan_id, 'kind', t.kind, 'valueDate', t.value_date, 'amount', t.amount::text, 'component', t.component,
                         'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel,
@@ -268,12 +266,14 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
       const [valueDate, account] = key.split('|') as [string, string];
       byDate.set(valueDate, [...(byDate.get(valueDate) ?? []), { account, net }]);
     }
+    // A loan with nothing posted yet is being booked: its first journals are the disbursement and accruals.
+    const booking = already.size === 0;
     for (const valueDate of [...byDate.keys()].sort()) {
       const own = fresh.find((d) => d.valueDate === valueDate);
       const latest = fresh.at(-1);
-      const kind: JournalDraft['kind'] = !loan.posted && valueDate === loan.disbursementDate ? 'disbursement'
+      const kind: JournalDraft['kind'] = booking && valueDate === loan.disbursementDate ? 'disbursement'
         : own ? 'posting'
-          : valueDate > loan.asOf || !loan.posted ? 'accrual' : 'correction';
+          : valueDate > loan.asOf || booking ? 'accrual' : 'correction';
       const narrative = kind === 'disbursement' ? 'Disbursement'
         : kind === 'posting' ? `${NARRATIVE[own!.kind]}${own!.externalReference ? ` ${own!.externalReference}` : ''}`
           : kind === 'accrual' ? 'Instalments falling due'
