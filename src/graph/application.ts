@@ -13,7 +13,7 @@ import { PartyRef } from './party.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createApplication, expireStaleApplications, importApplications, moveApplication, type ApplicationInput } from '../tenancy/origination/applications.js';
 import type { PartyInput } from '../tenancy/origination/parties.js';
-import { assessApplication, SANDBOX_PROVIDERS } from '../tenancy/origination/assessment.js';
+import { assessAs } from './assessing.js';
 
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 type ApplicationPartyRow = Awaited<ReturnType<TenantDb['applicationParty']['findUniqueOrThrow']>>;
@@ -23,8 +23,6 @@ export const ApplicationRef = builder.objectRef<ApplicationRow>('Application');
 
 const partnerOf = (context: GraphContext) => context.principal!.partner?.id ?? null;
 
-const assess = (context: GraphContext, applicationId: string) =>
-  assessApplication(commandDbOf(context), { dataKey: context.runtime.dataKey, providers: SANDBOX_PROVIDERS }, commandOf(context), context.tenant!.businessDate, applicationId, partnerOf(context));
 
 const ApplicationPartyRoleRef = builder.objectRef<ApplicationPartyRow>('ApplicationParty').implement({
   description: 'A party playing a role on an application (staff only: partners hold their own copy of what they sent).',
@@ -176,7 +174,7 @@ builder.mutationField('createApplication', (t) =>
       const { applicationId } = await createApplication(db, context.runtime.dataKey, commandOf(context), application, partner ? 'partner' : 'staff', partner, idempotencyKey);
       // Submitted applications are assessed at once: checks, then the credit policy (a replayed key finds it assessed).
       const created = await db.application.findUniqueOrThrow({ where: { id: applicationId } });
-      if (created.status === 'submitted') await assess(context, applicationId);
+      if (created.status === 'submitted') await assessAs(context, applicationId);
       return db.application.findUniqueOrThrow({ where: { id: applicationId } });
     },
   }),
@@ -203,7 +201,7 @@ for (const [field, event, description] of [
       resolve: async (_root, { input }, context) => {
         const db = commandDbOf(context);
         await moveApplication(db, commandOf(context), input.applicationId.id, event, partnerOf(context), input.reason ?? null);
-        if (event === 'submit') await assess(context, input.applicationId.id);
+        if (event === 'submit') await assessAs(context, input.applicationId.id);
         return db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } });
       },
     }),

@@ -2,10 +2,10 @@
 // answered, each decision with the rule-set version, the input it read and every rule's outcome, and the offer.
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
-import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { commandDbOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { assessApplication, SANDBOX_PROVIDERS } from '../tenancy/origination/assessment.js';
+import { assessAs } from './assessing.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 
 type CheckRow = Awaited<ReturnType<TenantDb['applicationCheck']['findUniqueOrThrow']>>;
@@ -131,8 +131,7 @@ builder.mutationField('assessApplication', (t) =>
     }), required: true, description: 'The application.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      await assessApplication(db, { dataKey: context.runtime.dataKey, providers: SANDBOX_PROVIDERS }, commandOf(context), context.tenant!.businessDate,
-        input.applicationId.id, context.principal!.partner?.id ?? null);
+      await assessAs(context, input.applicationId.id);
       return db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } });
     },
   }),
