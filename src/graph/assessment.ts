@@ -7,6 +7,7 @@ import { ApplicationRef } from './application.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { assessAs } from './assessing.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
+import { inputShownToPartner, rulesShownToPartner } from '../domain/origination/decisionDisclosure.js';
 
 type CheckRow = Awaited<ReturnType<TenantDb['applicationCheck']['findUniqueOrThrow']>>;
 type DecisionRow = Awaited<ReturnType<TenantDb['applicationDecision']['findUniqueOrThrow']>>;
@@ -64,8 +65,17 @@ const DecisionRef = builder.objectRef<DecisionRow>('ApplicationDecision').implem
     override: t.exposeBoolean('override', { description: 'A person decided against what the rules allowed.' }),
     overrideReason: t.exposeString('overrideReason', { nullable: true, description: 'Why, for an override.' }),
     decidedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (d) => d.decidedAt }),
-    rules: t.field({ type: [RuleOutcomeRef], description: 'Every rule\'s outcome.', resolve: (d) => d.ruleOutcomes as unknown as never[] }),
-    input: t.string({ description: 'Everything the rules read, as JSON: with the policy version, enough to reproduce the decision.', resolve: (d) => JSON.stringify(d.inputSnapshot) }),
+    rules: t.field({
+      type: [RuleOutcomeRef], description: 'Every rule\'s outcome. A partner is not shown what rules on the lender\'s history of the person observed (docs/origination-rules.md).',
+      resolve: (d, _args, context) => {
+        const rules = d.ruleOutcomes as unknown as { id: string; kind: string; passed: boolean; observed: unknown; threshold: string; outcomeIfFailed: string; reasonCode: string }[];
+        return context.principal?.partner ? rulesShownToPartner(rules) : rules;
+      },
+    }),
+    input: t.string({
+      description: 'Everything the rules read, as JSON: with the policy version, enough to reproduce the decision. A partner sees it without the lender\'s history of the person (`duplicates`).',
+      resolve: (d, _args, context) => JSON.stringify(context.principal?.partner ? inputShownToPartner(d.inputSnapshot as Record<string, unknown>) : d.inputSnapshot),
+    }),
   }),
 });
 

@@ -95,7 +95,31 @@ const PartyMatchRef = builder.objectRef<MatchRow>('PartyMatch').implement({
   }),
 });
 
+type ReviewRow = Awaited<ReturnType<TenantDb['partyMatchReview']['findUniqueOrThrow']>>;
+
+const PartyMatchReviewRef = builder.objectRef<ReviewRow>('PartyMatchReview').implement({
+  description: 'A submission that resembled an existing party without agreeing with it (docs/origination-rules.md): it became a party of its own, held here for staff to decide whether the two are the same person. The submitter was never told.',
+  authScopes: { can: 'parties.read' },
+  fields: (t) => ({
+    party: t.field({ type: PartyRef, nullable: true, description: 'The party created for the submission.', resolve: (r, _args, context) => context.loaders.partyById.load(r.partyId) }),
+    candidate: t.field({ type: PartyRef, nullable: true, description: 'The existing party it resembled.', resolve: (r, _args, context) => context.loaders.partyById.load(r.candidatePartyId) }),
+    signals: t.exposeStringList('signals', { description: 'What matched: `identifier`, `phone_and_email`.' }),
+    conflicts: t.exposeStringList('conflicts', { description: 'What disagreed: `legal_name`, `date_of_birth`, `kind`, `identifier:<kind>:<country>`, `named_twice`.' }),
+    channel: t.exposeString('channel', { description: '`staff`, `partner` or `bulk`.' }),
+    partnerCode: t.exposeString('partner', { nullable: true, description: 'The partner that submitted it, if one did.' }),
+    submittedBy: t.exposeString('submittedBy', { description: 'Who submitted it.' }),
+    status: t.exposeString('status', { description: '`open` until staff decide.' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was raised.', resolve: (r) => r.createdAt }),
+  }),
+});
+
 builder.objectFields(PartyRef, (t) => ({
+  matchReviews: t.field({
+    type: [PartyMatchReviewRef],
+    description: 'Reviews this party is in, as the new party or as the one resembled, oldest first.',
+    authScopes: { can: 'parties.read' },
+    resolve: (p, _args, context) => context.db!.partyMatchReview.findMany({ where: { OR: [{ partyId: p.id }, { candidatePartyId: p.id }] }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+  }),
   identifiers: t.field({
     type: [PartyIdentifierRef],
     description: 'Identifiers, masked.',

@@ -8,6 +8,7 @@ import type { TenantDb } from '../tenantClients.js';
 import { runCommand, type Command } from '../commands.js';
 import type { Tx } from '../loans/postings.js';
 import { transition } from './applications.js';
+import { applicantAsSubmitted } from './assessment.js';
 import { postgresDocumentStore, sha256Hex } from './documentStore.js';
 import { businessDateOf } from '../dateColumns.js';
 
@@ -57,9 +58,10 @@ export async function signAgreement(db: TenantDb, command: Omit<Command, 'action
     const application = await ownApplication(tx, applicationId, partner);
     if (application.status !== 'offer_accepted') throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} has no accepted offer to sign`, { field: 'input.applicationId', reason: 'ILLEGAL_TRANSITION' });
     const offer = await tx.applicationOffer.findFirstOrThrow({ where: { applicationId, status: 'accepted' } });
-    const applicant = await tx.applicationParty.findFirstOrThrow({ where: { applicationId, role: 'applicant' }, include: { party: true } });
+    // The borrower as this application's submitter named them, never another channel's record of the party.
+    const applicant = await applicantAsSubmitted(tx, applicationId);
     const agreement = await agreementPdf({
-      lenderName, applicationReference: application.reference, borrowerName: applicant.party.legalName, currency: application.currency,
+      lenderName, applicationReference: application.reference, borrowerName: applicant.applicant.legalName, currency: application.currency,
       amount: offer.amount.toFixed(2), annualRatePercent: offer.annualRatePercent.toString(), aprPercent: offer.aprPercent.toString(),
       numberOfRepayments: offer.numberOfRepayments, instalment: offer.instalment.toFixed(2), totalRepayable: offer.totalRepayable.toFixed(2),
       fees: JSON.stringify(offer.fees), validUntil: businessDateOf(offer.validUntil), consentText: offer.consentText!, consentSha256: offer.consentSha256!,
@@ -69,7 +71,7 @@ export async function signAgreement(db: TenantDb, command: Omit<Command, 'action
     const store = postgresDocumentStore(tx);
     const signedAt = command.now;
     const signed = await signedAgreementPdf(application.reference, {
-      envelopeId: `sbx-env-${offer.id}`, signerName: applicant.party.legalName, signedAt: signedAt.toISOString(), agreementSha256: agreementSha, provider: 'sandbox-esign',
+      envelopeId: `sbx-env-${offer.id}`, signerName: applicant.applicant.legalName, signedAt: signedAt.toISOString(), agreementSha256: agreementSha, provider: 'sandbox-esign',
     }, signedAt);
     const documents = [] as { id: string; kind: string; sha256: string }[];
     for (const [kind, bytes, status, fileName] of [

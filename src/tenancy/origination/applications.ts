@@ -12,7 +12,7 @@ import { productVersion } from '../loanProducts.js';
 import { quoteIdent, schemaForSlug } from '../schemaNames.js';
 import type { DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
-import { checkPartyInput, resolveParty, type CheckedParty, type PartyInput } from './parties.js';
+import { checkPartyInput, comparableName, resolveParty, submittedParty, type CheckedParty, type PartyInput } from './parties.js';
 import { dateColumn } from '../dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
 
@@ -86,6 +86,12 @@ export async function checkApplication(db: TenantDb | Tx, input: ApplicationInpu
     ...(input.guarantors ?? []).map((p, k) => ({ role: 'guarantor' as const, party: checkPartyInput(p, `${path}guarantors.${k}.`), path: `${path}guarantors.${k}.` })),
   ];
   if (parties.length > 10) throw new InvalidField(`${path}guarantors`, 'an application has at most 10 parties');
+  // The same person twice in one role is the submitter's own mistake, told from what it sent (never from who
+  // else the lender knows).
+  for (const [k, one] of parties.entries()) {
+    const twin = parties.slice(0, k).find((other) => other.role === one.role && samePersonSent(other.party, one.party));
+    if (twin) throw new InvalidField(one.path.slice(0, -1), `the same person is named twice as ${one.role.replace('_', '-')}`);
+  }
   const externalReference = input.externalReference?.trim() || null;
   if (externalReference !== null && externalReference.length > 100) throw new InvalidField(`${path}externalReference`, 'externalReference must be at most 100 characters');
   return {
@@ -94,6 +100,12 @@ export async function checkApplication(db: TenantDb | Tx, input: ApplicationInpu
     monthlyDebtPayments: decimalField(input.monthlyDebtPayments, `${path}monthlyDebtPayments`, product.currency),
     externalReference, employer: input.employer?.trim() || null, submit: input.submit ?? false,
   };
+}
+
+function samePersonSent(a: CheckedParty, b: CheckedParty): boolean {
+  if (a.identifiers.some((i) => b.identifiers.some((j) => i.kind === j.kind && i.country === j.country && i.value === j.value))) return true;
+  return a.phoneNormalised !== null && a.emailNormalised !== null && a.phoneNormalised === b.phoneNormalised && a.emailNormalised === b.emailNormalised
+    && comparableName(a.legalName) === comparableName(b.legalName);
 }
 
 export interface Transitioned {
@@ -143,11 +155,11 @@ async function createChecked(
     },
   });
   const matches: { role: string; partyId: string; reason: string }[] = [];
-  for (const { role, party, path } of checked.parties) {
-    const resolved = await resolveParty(tx, dataKey, { tenant: command.tenant, actor: command.actor.subject, now: command.now, channel }, party, path);
-    if (matches.some((m) => m.partyId === resolved.partyId && m.role === role)) throw new InvalidField(path, 'the same party is named twice in one role');
+  for (const { role, party } of checked.parties) {
+    const exclude = new Set(matches.filter((m) => m.role === role).map((m) => m.partyId));
+    const resolved = await resolveParty(tx, dataKey, { tenant: command.tenant, actor: command.actor.subject, now: command.now, channel, partner, applicationId: id, exclude }, party);
     matches.push({ role, partyId: resolved.partyId, reason: resolved.reason });
-    await tx.applicationParty.create({ data: { applicationId: id, partyId: resolved.partyId, role } });
+    await tx.applicationParty.create({ data: { applicationId: id, partyId: resolved.partyId, role, submitted: submittedParty(dataKey, party) as object } });
   }
   const shown = { applicationId: id, reference, productCode: checked.product.code, amount: checked.amount.toFixed(), currency: checked.product.currency, numberOfRepayments: checked.numberOfRepayments, channel };
   const events: EventDraft[] = [{ type: 'application.created', aggregateType: 'Application', aggregateId: id, partnerScope: partner, payload: { ...shown, status: 'draft' } }];

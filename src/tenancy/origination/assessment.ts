@@ -21,7 +21,7 @@ import { runCommand, type AuditDraft, type Command, type EventDraft } from '../c
 import { productVersion } from '../loanProducts.js';
 import type { DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
-import { revealIdentifier, type PostalAddress } from './parties.js';
+import { asSubmitted, revealIdentifier, type SubmittedParty } from './parties.js';
 import { transition } from './applications.js';
 import { businessDateOf, dateColumn } from '../dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
@@ -53,27 +53,36 @@ interface Outcome {
 
 /** What the providers need about the main applicant, or what is missing (named as the application names it). */
 async function checkedApplicant(tx: Tx, dataKey: DataKey, application: ApplicationRow): Promise<{ partyId: string; party: CheckedParty | null; missing: string[] }> {
-  const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' } });
-  const party = await tx.party.findUniqueOrThrow({ where: { id: link.partyId } });
-  const identifier = await tx.partyIdentifier.findFirst({ where: { partyId: party.id, kind: 'national_id' } });
+  const sent = await applicantAsSubmitted(tx, application.id);
+  const identifier = sent.applicant.identifiers.find((i) => i.kind === 'national_id');
   const missing = [
-    ...(party.dateOfBirth ? [] : ['applicant.dateOfBirth']),
+    ...(sent.applicant.dateOfBirth ? [] : ['applicant.dateOfBirth']),
     ...(identifier ? [] : ['applicant.identifiers (national_id)']),
-    ...(party.phone ? [] : ['applicant.phone']),
-    ...(party.email ? [] : ['applicant.email']),
-    ...(party.address ? [] : ['applicant.address']),
+    ...(sent.applicant.phone ? [] : ['applicant.phone']),
+    ...(sent.applicant.email ? [] : ['applicant.email']),
+    ...(sent.applicant.address ? [] : ['applicant.address']),
     ...(application.declaredMonthlyIncome ? [] : ['declaredMonthlyIncome']),
     ...(application.employer ? [] : ['employer']),
   ];
-  if (missing.length > 0) return { partyId: party.id, party: null, missing };
+  if (missing.length > 0) return { partyId: sent.partyId, party: null, missing };
   return {
-    partyId: party.id,
+    partyId: sent.partyId,
     missing,
     party: {
-      legalName: party.legalName, dateOfBirth: businessDateOf(party.dateOfBirth!), nationalId: revealIdentifier(dataKey, identifier!.sealed),
-      phone: party.phone!, email: party.email!, address: party.address as unknown as PostalAddress as CheckedParty['address'],
+      legalName: sent.applicant.legalName, dateOfBirth: sent.applicant.dateOfBirth!, nationalId: revealIdentifier(dataKey, identifier!.sealed),
+      phone: sent.applicant.phone!, email: sent.applicant.email!, address: sent.applicant.address as unknown as CheckedParty['address'],
     },
   };
+}
+
+/**
+ * The main applicant as this application's submitter gave it (checks, decisions and documents read this, never
+ * what another channel told the lender about the same party), and the party it resolved to.
+ */
+export async function applicantAsSubmitted(tx: Tx, applicationId: string): Promise<{ partyId: string; applicant: SubmittedParty }> {
+  const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId, role: 'applicant' }, include: { party: true } });
+  const identifiers = link.submitted ? [] : await tx.partyIdentifier.findMany({ where: { partyId: link.partyId } });
+  return { partyId: link.partyId, applicant: asSubmitted(link, link.party, identifiers) };
 }
 
 async function loadForMove(tx: Tx, applicationId: string, partner: string | null): Promise<ApplicationRow> {
@@ -204,8 +213,8 @@ async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow
   const bureau = byKind.get('bureau')?.summary as unknown as (Omit<BureauSummary, 'totalMonthlyDebtPayments'> & { totalMonthlyDebtPayments: { amount: string } }) | undefined;
   const income = byKind.get('income');
   const incomeSummary = income?.summary as unknown as (Omit<IncomeSummary, 'verifiedMonthlyIncome'> & { verifiedMonthlyIncome: { amount: string } }) | undefined;
-  const party = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' }, include: { party: true } });
-  const born = party.party.dateOfBirth ? businessDateOf(party.party.dateOfBirth) : businessDate;
+  const party = await applicantAsSubmitted(tx, application.id);
+  const born = party.applicant.dateOfBirth ?? businessDate;
   const age = Math.floor(daysBetween(born, businessDate) / 365.2425);
   const version = (await productVersion(tx as unknown as TenantDb, (await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } })), application.productVersion))!;
   const schedule = generateSchedule({ ...version.terms, numberOfRepayments: application.numberOfRepayments }, { principal: application.amount.toString(), disbursementDate: businessDate });
