@@ -50,7 +50,15 @@ export interface DevTokenRequest {
   now: Date;
 }
 
-/** A token for the seeded dev user `<role>@<tenant>`. */
+/**
+ * Who the token is about. A partner's token stands for that partner's own client, as a Keycloak service account
+ * does, so two partners' tokens never share a subject (audit records and idempotency keys tell them apart).
+ */
+function devSubject(request: DevTokenRequest, username: string): string {
+  return request.partner ? `dev-partner:${request.tenant ?? ''}:${request.partner.id}` : `dev-user:${username}`;
+}
+
+/** A token for the seeded dev user `<role>@<tenant>`, or for a partner's client. */
 export async function signDevToken(key: DevSigningKey, request: DevTokenRequest): Promise<string> {
   const username = request.tenant ? `${request.role}@${request.tenant}` : request.role;
   const issuedAt = Math.floor(request.now.getTime() / 1000);
@@ -66,7 +74,7 @@ export async function signDevToken(key: DevSigningKey, request: DevTokenRequest)
     .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
     .setIssuer(request.issuer)
     .setAudience(request.audience)
-    .setSubject(request.subject ?? `dev-user:${username}`)
+    .setSubject(request.subject ?? devSubject(request, username))
     .setIssuedAt(issuedAt)
     .setNotBefore(issuedAt)
     .setExpirationTime(issuedAt + (request.ttlSeconds ?? 3600))

@@ -131,7 +131,7 @@ const PartyIntakeInput = builder.inputType('PartyIntakeInput', {
 const CreateApplicationInput = builder.inputType('CreateApplicationInput', {
   description: 'A new application, checked against the product before anything is written.',
   fields: (t) => ({
-    idempotencyKey: t.string({ required: false, description: 'Repeat with the same key to get the same application, never a second one.' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same application, never a second one.' }),
     productCode: t.string({ required: true, description: 'The product.' }),
     amount: t.field({ type: 'Decimal', required: true, description: 'Within the product\'s limits.' }),
     numberOfRepayments: t.int({ required: true, description: 'Within the product\'s tenor.' }),

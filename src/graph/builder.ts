@@ -25,6 +25,7 @@ export const builder = new SchemaBuilder<{
     Money: { Input: Money; Output: Money };
     Date: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date };
+    IdempotencyKey: { Input: string; Output: string };
   };
 }>({
   plugins: [ScopeAuthPlugin, RelayPlugin],

@@ -81,7 +81,7 @@ builder.mutationField('decideDisbursement', (t) =>
     args: { input: t.arg({ type: builder.inputType('DecideDisbursementInput', {
       description: 'The decision.',
       fields: (f) => ({
-        idempotencyKey: f.string({ required: false, description: 'Repeat with the same key to get the same result, never a second loan.' }),
+        idempotencyKey: f.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same result, never a second loan.' }),
         requestId: f.globalID({ required: true, for: DisbursementRequestRef, description: 'The request.' }),
         approve: f.boolean({ required: true, description: 'True books and pays out the loan; false rejects the request.' }),
         reason: f.string({ required: false, description: 'Why (required to reject).' }),

@@ -11,6 +11,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { AppError, InvalidField } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { commandDbOf, commandOf } from './context.js';
+import { checkIdempotencyKey } from '../tenancy/idempotencyKey.js';
 import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
 import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../tenancy/origination/documents.js';
 
@@ -129,11 +130,13 @@ export function documentUpload(runtime: Runtime, tenantHeader: string) {
         if (!partyId) throw new InvalidField('partyId', 'no party with that id on this application');
       }
       const partner = context.principal!.partner?.id ?? null;
+      const idempotencyKey = firstValue(req.headers['idempotency-key']);
+      if (idempotencyKey !== undefined) checkIdempotencyKey(idempotencyKey, 'Idempotency-Key');
       let uploaded;
       try {
         uploaded = await uploadDocument(commandDbOf(context), commandOf(context), {
           applicationId: application.id, partyId, kind, fileName: body.file.fileName, contentType: body.file.contentType, bytes: body.file.bytes,
-        }, partner, { idempotencyKey: firstValue(req.headers['idempotency-key']) ?? null });
+        }, partner, { idempotencyKey: idempotencyKey ?? null });
       } catch (error) {
         if (error instanceof InvalidField && error.field === 'applicationId') throw new AppError('NOT_FOUND', 'no such application');
         if (error instanceof InvalidField && HTTP_FIELD[error.field]) throw new InvalidField(HTTP_FIELD[error.field]!, error.message);

@@ -326,7 +326,7 @@ const IDEMPOTENCY = { required: true, description: 'Repeat the request with the 
 const DisburseLoanInput = builder.inputType('DisburseLoanInput', {
   description: 'A loan to book and pay out under a product\'s current terms.',
   fields: (t) => ({
-    idempotencyKey: t.string({ required: true, description: 'Repeat with the same key to get the same loan back, never a second one.' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: true, description: 'Repeat with the same key to get the same loan back, never a second one.' }),
     productCode: t.string({ required: true, description: 'The product.' }),
     principal: t.field({ type: 'Decimal', required: true, description: 'The amount lent, within the product\'s limits.' }),
     numberOfRepayments: t.int({ required: false, description: 'Within the product\'s tenor; its default when omitted.' }),
@@ -369,7 +369,7 @@ const RepaymentPurposeEnum = builder.enumType('RepaymentPurpose', {
 const PostRepaymentInput = builder.inputType('PostRepaymentInput', {
   description: 'Money received from a borrower.',
   fields: (t) => ({
-    idempotencyKey: t.string(IDEMPOTENCY),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
     loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
     amount: t.field({ type: 'Decimal', required: true, description: 'The amount, in the loan\'s currency.' }),
     valueDate: t.field({ type: 'Date', required: true, description: 'When the money was received (on or before the business date; earlier dates replay what followed).' }),
@@ -419,7 +419,7 @@ const RepaymentLineInput = builder.inputType('RepaymentLineInput', {
 const PostRepaymentsInput = builder.inputType('PostRepaymentsInput', {
   description: 'A payment file: every repayment is posted, or none is.',
   fields: (t) => ({
-    idempotencyKey: t.string(IDEMPOTENCY),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
     repayments: t.field({ type: [RepaymentLineInput], required: true, description: 'The repayments (1–20,000).' }),
   }),
 });
@@ -453,7 +453,7 @@ builder.mutationField('postRepayments', (t) =>
 const ReverseLoanTransactionInput = builder.inputType('ReverseLoanTransactionInput', {
   description: 'A transaction to undo.',
   fields: (t) => ({
-    idempotencyKey: t.string(IDEMPOTENCY),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
     transactionId: t.globalID({ required: true, for: LoanTransactionRef, description: 'The repayment, charge, waiver or refund to reverse.' }),
     valueDate: t.field({ type: 'Date', required: false, description: 'When the reversal is entered; the business date when omitted.' }),
     reason: t.string({ required: true, description: 'Why (e.g. the payment bounced).' }),
@@ -481,7 +481,7 @@ builder.mutationField('reverseLoanTransaction', (t) =>
 const ApplyLoanChargeInput = builder.inputType('ApplyLoanChargeInput', {
   description: 'A fee or penalty charged by hand.',
   fields: (t) => ({
-    idempotencyKey: t.string(IDEMPOTENCY),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
     loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
     component: t.field({ type: ComponentEnum, required: true, description: '`FEE` or `PENALTY`.' }),
     amount: t.field({ type: 'Decimal', required: true, description: 'The amount.' }),
@@ -510,7 +510,7 @@ builder.mutationField('applyLoanCharge', (t) =>
 const RefundLoanExcessInput = builder.inputType('RefundLoanExcessInput', {
   description: 'Paying excess back to the borrower.',
   fields: (t) => ({
-    idempotencyKey: t.string(IDEMPOTENCY),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
     loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
     amount: t.field({ type: 'Decimal', required: true, description: 'At most the excess held on the value date.' }),
     valueDate: t.field({ type: 'Date', required: true, description: 'When it is paid.' }),

@@ -53,7 +53,7 @@ const RegisterPartnerInput = builder.inputType('RegisterPartnerInput', {
     code: t.string({ required: true, description: 'Its id in tokens: 3–40 lowercase letters, digits or hyphens.' }),
     name: t.string({ required: true, description: 'Name shown to people.' }),
     kind: t.field({ type: PartnerKindEnum, required: true, description: 'Origination or co-lending.' }),
-    idempotencyKey: t.string({ required: false, description: 'Repeat the request with the same key (8–200 characters) to get the same partner back, never a second one; a replay carries no client secret.' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat the request with the same key (8–200 characters) to get the same partner back, never a second one; a replay carries no client secret.' }),
   }),
 });
 
@@ -84,7 +84,7 @@ builder.mutationFields((t) => ({
       try {
         const result = await registerPartner(context.db!, context.runtime.identity, {
           ...commandOf(context),
-          ...(input.idempotencyKey ? { idempotency: { key: input.idempotencyKey, input: { code: input.code, name: input.name, kind: input.kind } } } : {}),
+          ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: { code: input.code, name: input.name, kind: input.kind } } } : {}),
         }, { code: input.code, name: input.name, kind: input.kind });
         context.log.info({ partner: input.code, kind: input.kind }, 'partner registered');
         return result;

@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { Decimal, formatMoney, parseMoney } from '../domain/money.js';
 import { isBusinessDate } from '../domain/businessDate.js';
 import { builder } from './builder.js';
+import { checkIdempotencyKey, IDEMPOTENCY_KEY_RULE } from '../tenancy/idempotencyKey.js';
 
 function stringLiteral(ast: ValueNode, scalar: string): string {
   if (ast.kind !== Kind.STRING) throw new AppError('BAD_USER_INPUT', `${scalar} must be given as a string`);
@@ -63,4 +64,15 @@ builder.scalarType('DateTime', {
   serialize: (value) => value.toISOString(),
   parseValue: parseDateTime,
   parseLiteral: (ast) => parseDateTime(stringLiteral(ast, 'DateTime')),
+});
+
+// Refused while the request's variables are read, before any resolver runs: nothing can be written with a bad
+// key. graphql-js names the path (`input.idempotencyKey`), which the error formatter puts in `extensions.field`.
+const parseIdempotencyKey = (value: unknown) => checkIdempotencyKey(value, 'idempotencyKey');
+
+builder.scalarType('IdempotencyKey', {
+  description: `A client's key for repeating a request safely: ${IDEMPOTENCY_KEY_RULE}. The same key and input from the same caller get the stored result; the same key with another input is a CONFLICT.`,
+  serialize: (value) => value,
+  parseValue: parseIdempotencyKey,
+  parseLiteral: (ast) => parseIdempotencyKey(stringLiteral(ast, 'IdempotencyKey')),
 });

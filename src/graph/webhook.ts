@@ -121,7 +121,7 @@ const RegisterWebhookEndpointInput = builder.inputType('RegisterWebhookEndpointI
     url: t.string({ required: true, description: 'Where deliveries are POSTed: https (plain http is accepted outside production, for local receivers).' }),
     eventTypes: t.stringList({ required: true, description: 'Event types to receive: exact types, prefixes such as `application.*`, or `*` (1–50).' }),
     partnerCode: t.string({ required: false, description: 'Staff only: register it for this partner, which then receives only events that concern it.' }),
-    idempotencyKey: t.string({ required: false, description: 'Repeat the request with the same key (8–200 characters) to get the same endpoint back; a replay carries no secret.' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat the request with the same key (8–200 characters) to get the same endpoint back; a replay carries no secret.' }),
   }),
 });
 
@@ -143,7 +143,7 @@ const ReplayWebhookDeliveryInput = builder.inputType('ReplayWebhookDeliveryInput
   description: 'Which delivery to send again.',
   fields: (t) => ({
     deliveryId: t.globalID({ required: true, for: WebhookDeliveryRef, description: 'A delivery that succeeded or died.' }),
-    idempotencyKey: t.string({ required: false, description: 'Repeat with the same key (8–200 characters) to get the same replay back, never a second one.' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key (8–200 characters) to get the same replay back, never a second one.' }),
   }),
 });
 
@@ -157,7 +157,7 @@ builder.mutationFields((t) => ({
       const fields = { url: input.url, eventTypes: input.eventTypes, partnerCode: input.partnerCode ?? null };
       return registerEndpoint(commandDbOf(context), context.runtime.webhooks.key, {
         ...commandOf(context),
-        ...(input.idempotencyKey ? { idempotency: { key: input.idempotencyKey, input: fields } } : {}),
+        ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: fields } } : {}),
       }, owner(context), fields, context.runtime.config.NODE_ENV !== 'production');
     },
   }),
@@ -181,7 +181,7 @@ builder.mutationFields((t) => ({
       const { webhooks } = context.runtime;
       return replayDelivery(commandDbOf(context), webhooks.queue, webhooks.policy, context.tenant!.schemaName, {
         ...commandOf(context),
-        ...(input.idempotencyKey ? { idempotency: { key: input.idempotencyKey, input: { deliveryId: input.deliveryId.id } } } : {}),
+        ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: { deliveryId: input.deliveryId.id } } } : {}),
       }, owner(context), input.deliveryId.id);
     },
   }),

@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import type { TenantDb } from './tenantClients.js';
 import { COMMIT_CHANNEL } from './outboxFeed.js';
 import { quoteIdent, schemaForSlug } from './schemaNames.js';
+import { checkIdempotencyKey } from './idempotencyKey.js';
 
 export interface Actor {
   subject: string;
@@ -55,6 +56,16 @@ export interface Command {
   settle?: (schema: string) => void;
 }
 
+/**
+ * Whose key it is. Keys live in the tenant's own schema (so never shared across tenants) and belong to one
+ * principal of one partner (or of the lender's staff) through one client: two partners, or two clients of one
+ * partner, repeating the same key and body each get their own result, even if their tokens carried the same
+ * subject.
+ */
+export function idempotencyOwner(actor: Pick<Actor, 'subject' | 'partner' | 'clientId'>): string {
+  return JSON.stringify([actor.partner === null ? 'staff' : `partner:${actor.partner}`, actor.clientId ?? '', actor.subject]);
+}
+
 type Tx = Parameters<Parameters<TenantDb['$transaction']>[0]>[0];
 
 /** Stable JSON: object keys sorted, so the same input always hashes the same. */
@@ -74,20 +85,20 @@ export async function runCommand<T>(
   work: (tx: Tx) => Promise<Outcome<T>>,
   replay?: (stored: Record<string, unknown>, tx: Tx) => Promise<T>,
 ): Promise<T> {
+  const owner = idempotencyOwner(command.actor);
   const result = await db.$transaction(async (tx) => {
     const idempotency = command.idempotency;
     if (idempotency) {
-      if (idempotency.key.length < 8 || idempotency.key.length > 200) {
-        throw new AppError('BAD_USER_INPUT', 'idempotencyKey must be 8–200 characters', { field: 'input.idempotencyKey' });
-      }
+      // The graph refuses a bad key before anything runs (the IdempotencyKey scalar); this guards every other caller.
+      checkIdempotencyKey(idempotency.key, 'input.idempotencyKey');
       const requestHash = createHash('sha256').update(canonical({ action: command.action, input: idempotency.input })).digest('hex');
       // Claim the key; a twin in flight waits here on the row, then finds it claimed (and, once committed, answered).
       const claimed = await tx.$queryRawUnsafe<unknown[]>(
         `INSERT INTO ${quoteIdent(schemaForSlug(command.tenant))}.idempotency_key (principal, key, operation, request_hash, response)
          VALUES ($1, $2, $3, $4, '{}') ON CONFLICT (principal, key) DO NOTHING RETURNING 1`,
-        command.actor.subject, idempotency.key, command.action, requestHash);
+        owner, idempotency.key, command.action, requestHash);
       if (claimed.length === 0) {
-        const stored = await tx.idempotencyKey.findUniqueOrThrow({ where: { principal_key: { principal: command.actor.subject, key: idempotency.key } } });
+        const stored = await tx.idempotencyKey.findUniqueOrThrow({ where: { principal_key: { principal: owner, key: idempotency.key } } });
         if (stored.operation !== command.action || stored.requestHash !== requestHash) {
           throw new AppError('CONFLICT', 'this idempotency key was used with a different request', { field: 'input.idempotencyKey' });
         }
@@ -118,7 +129,7 @@ export async function runCommand<T>(
          RETURNING 1
        ), replay AS (
          -- With an idempotency key: what a repeat of this request gets back.
-         UPDATE ${schema}.idempotency_key SET response = $15::jsonb WHERE principal = $4 AND key = $14 AND $14 IS NOT NULL
+         UPDATE ${schema}.idempotency_key SET response = $15::jsonb WHERE principal = $16 AND key = $14 AND $14 IS NOT NULL
          RETURNING 1
        ), audit AS (
          INSERT INTO ${schema}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
@@ -132,7 +143,7 @@ export async function runCommand<T>(
       command.tenant, command.now.toISOString(), JSON.stringify(events),
       actor.subject, actor.roles, actor.partner, actor.clientId, command.action, JSON.stringify(audits), actor.requestId,
       COMMIT_CHANNEL, schemaForSlug(command.tenant), !command.settle,
-      idempotency?.key ?? null, JSON.stringify(asJson(outcome.replay ?? {})),
+      idempotency?.key ?? null, JSON.stringify(asJson(outcome.replay ?? {})), owner,
     );
     return outcome.result;
   }, { timeout: 30_000, maxWait: 30_000 });

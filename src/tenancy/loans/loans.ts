@@ -103,7 +103,7 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
   }
   const terms = { ...version.terms, numberOfRepayments: repayments };
   const partnerCode = input.originationPartnerCode ?? null;
-  const idempotency = idempotencyKey ? { key: idempotencyKey, input } : undefined;
+  const idempotency = idempotencyKey != null ? { key: idempotencyKey, input } : undefined;
 
   return runCommand(db, { ...command, action: 'loan.disburse', ...(idempotency ? { idempotency } : {}) }, async (tx) => {
     if (input.borrowerPartyId && !(await tx.party.findUnique({ where: { id: input.borrowerPartyId } }))) {
@@ -192,7 +192,7 @@ const ACTION: Record<TransactionKind, string> = {
 
 /** One transaction on one loan, idempotent under the caller's key. */
 export async function postLoanTransaction(db: TenantDb, command: LoanCommand, businessDate: string, draft: Omit<PostingDraft, 'field'>, idempotencyKey?: string) {
-  const idempotency = idempotencyKey ? { key: idempotencyKey, input: draft } : undefined;
+  const idempotency = idempotencyKey != null ? { key: idempotencyKey, input: draft } : undefined;
   return runCommand(db, { ...command, action: ACTION[draft.kind], ...(idempotency ? { idempotency } : {}) }, async (tx) => {
     const posting = await postToLoans(tx, booksOf(command, businessDate), [{ ...draft, field: '' }]);
     const { id } = posting.transactions[0]!;

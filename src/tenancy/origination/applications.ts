@@ -177,7 +177,7 @@ export async function createApplication(
   db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, input: ApplicationInput, channel: Channel, partner: string | null, idempotencyKey?: string | null,
 ) {
   const checked = await checkApplication(db, input);
-  return runCommand(db, { ...command, action: 'application.create', ...(idempotencyKey ? { idempotency: { key: idempotencyKey, input } } : {}) }, async (tx) => {
+  return runCommand(db, { ...command, action: 'application.create', ...(idempotencyKey != null ? { idempotency: { key: idempotencyKey, input } } : {}) }, async (tx) => {
     const created = await createChecked(tx, dataKey, command, checked, channel, partner);
     return { result: { applicationId: created.application.id }, replay: { applicationId: created.application.id }, audit: created.audit, events: created.events };
   }, async (stored) => ({ applicationId: stored['applicationId'] as string }));

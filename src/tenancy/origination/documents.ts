@@ -120,7 +120,7 @@ export async function uploadDocument(
   if (!UUID.test(input.applicationId)) throw new InvalidField('applicationId', 'no application with that id');
   const sha256 = sha256Hex(input.bytes);
   const store = options.store ?? postgresDocumentStore;
-  const idempotency = options.idempotencyKey
+  const idempotency = options.idempotencyKey != null
     ? { key: options.idempotencyKey, input: { applicationId: input.applicationId, partyId: input.partyId ?? null, kind, fileName: file.fileName, contentType: file.contentType, sha256 } }
     : undefined;
   return runCommand(db, { ...command, action: 'application.document.upload', ...(idempotency ? { idempotency } : {}) }, async (tx) => {

@@ -61,7 +61,7 @@ export async function requestDisbursement(db: TenantDb, command: Omit<Command, '
  * idempotent under the caller's key, and a second approval of the same request finds it decided.
  */
 export async function decideDisbursement(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string, requestId: string, approve: boolean, reason: string | null, idempotencyKey?: string | null) {
-  const idempotency = idempotencyKey ? { key: idempotencyKey, input: { requestId, approve, reason } } : undefined;
+  const idempotency = idempotencyKey != null ? { key: idempotencyKey, input: { requestId, approve, reason } } : undefined;
   return runCommand(db, { ...command, action: approve ? 'application.disburse' : 'application.rejectDisbursement', ...(idempotency ? { idempotency } : {}) }, async (tx) => {
     await lockPendingRequest(tx, command.tenant, 'disbursement', requestId);
     const request = await tx.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } });
