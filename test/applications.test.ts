@@ -1,5 +1,6 @@
 // Applications from every channel and the parties behind them: one party per real person (reconciled by
-// identifier, or by phone and e-mail, with the reason recorded), identifiers sealed and shown masked (unmasked
+// identifier, or by phone and e-mail, with the same name and date of birth, the reason recorded; a partial
+// match held for review), identifiers sealed and shown masked (unmasked
 // reads audited), input checked against the product naming the field, bulk uploads all-or-nothing with a report
 // per row, and status moves through the transition table with history, events and audit records.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,21 +50,31 @@ afterAll(async () => {
 });
 
 describe('parties', () => {
-  it('the same identifier, or the same phone and e-mail, resolves to one party with the reason recorded', async () => {
+  it('the same identifier, or the same phone and e-mail, with the same name and date of birth resolves to one party with the reason recorded', async () => {
     const first = await create(application());
-    const byIdentifier = await create(application({ applicant: person({ legalName: 'Ada King', email: 'ada.king@example.test', phone: '+14155550199' }) }), partner);
-    const byContact = await create(application({ applicant: person({ legalName: 'A. Lovelace', phone: '(415) 555-0100', email: ' ADA@example.test ', identifiers: [] }) }));
+    const byIdentifier = await create(application({ applicant: person({ legalName: 'ADA  lovelace', email: 'ada.king@example.test', phone: '+14155550199' }) }), partner);
+    const byContact = await create(application({ applicant: person({ legalName: 'Ada Lovelace', phone: '(415) 555-0100', email: ' ADA@example.test ', identifiers: [] }) }));
     const someoneElse = await create(application({ applicant: person({ legalName: 'Grace Hopper', email: 'grace@example.test', phone: '+14155550111', identifiers: [{ kind: 'national_id', country: 'US', value: '987654321' }] }) }));
+    // Partial matches: the identifier under another name, the phone and e-mail with another date of birth.
+    const otherName = await create(application({ applicant: person({ legalName: 'Ada King', email: 'ada.k@example.test', phone: '+14155550198' }) }), partner);
+    const otherBirth = await create(application({ applicant: person({ dateOfBirth: '1991-12-10', identifiers: [] }) }));
     const partyOf = async (id: string) => {
-      const r = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Application { parties { role party { id matches { reason detail channel } } } } } }`, { token: underwriter, variables: { id } });
+      const r = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Application { parties { role party { id matches { reason detail channel }
+        matchReviews { candidate { id } signals conflicts status } } } } } }`, { token: underwriter, variables: { id } });
       expect(r.errors).toBeUndefined();
       return r.data!['node'].parties[0].party;
     };
-    const parties = await Promise.all([first, byIdentifier, byContact, someoneElse].map((a) => partyOf(a.id)));
+    const parties = await Promise.all([first, byIdentifier, byContact, someoneElse, otherName, otherBirth].map((a) => partyOf(a.id)));
     expect(new Set(parties.slice(0, 3).map((p) => p.id)).size).toBe(1);
     expect(parties[3].id).not.toBe(parties[0].id);
     expect(parties[0].matches.map((m: any) => m.reason)).toEqual(['new', 'identifier', 'phone_and_email']);
     expect(parties[0].matches[1]).toEqual({ reason: 'identifier', detail: 'national_id US', channel: 'partner' });
+    // Neither partial match joins Ada's party: each is a party of its own, held for review against hers.
+    expect(parties[4].id).not.toBe(parties[0].id);
+    expect(parties[5].id).not.toBe(parties[0].id);
+    expect(parties[4].matchReviews).toEqual([{ candidate: { id: parties[0].id }, signals: ['identifier'], conflicts: ['legal_name'], status: 'open' }]);
+    expect(parties[5].matchReviews).toEqual([{ candidate: { id: parties[0].id }, signals: ['phone_and_email'], conflicts: ['date_of_birth'], status: 'open' }]);
+    expect(parties[4].matches).toEqual([{ reason: 'new', detail: 'held for review: resembles another party', channel: 'partner' }]);
   });
 
   it('identifiers are sealed at rest, masked when read, in full only for roles that may, and every unmasked read is audited', async () => {

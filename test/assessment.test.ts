@@ -74,7 +74,13 @@ describe('automated decisions', () => {
     const [decision] = application.decisions;
     expect(decision).toMatchObject({ outcome: 'APPROVE', riskGrade: 'A', policyVersion: 1, reasons: [] });
     expect(decision.rules.every((r: any) => r.passed)).toBe(true);
-    await reproduce(decision);
+    // The partner is not shown the lender's history of the person (docs/origination-rules.md); the lender
+    // reproduces the decision from its own view, which holds everything the rules read.
+    expect(JSON.parse(decision.input)).not.toHaveProperty('duplicates');
+    const staffView = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Application { decisions { outcome riskGrade policyVersion rules { rule passed } input } } } }`, { token: officer, variables: { id: application.id } });
+    expect(staffView.errors, JSON.stringify(staffView.errors)).toBeUndefined();
+    expect(JSON.parse(staffView.data!['node'].decisions[0].input)).toHaveProperty('duplicates');
+    await reproduce(staffView.data!['node'].decisions[0]);
     expect(application.offer).toMatchObject({ status: 'open', amount: '6000.00 USD', annualRatePercent: '9.9', validUntil: '2026-12-31' });
     // No fees on the sandbox product: the APR is the effective annual rate of 9.9 % a month-by-month, above the nominal.
     expect(Number(application.offer.aprPercent)).toBeGreaterThan(9.9);

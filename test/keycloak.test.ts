@@ -140,6 +140,26 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     expect(await clientCredentialsToken(keycloakUrl, { clientId: identity.clientId, secret })).toBeTruthy();
   });
 
+  it('two partner clients sending the same idempotency key and body each get their own application, and their own again on repeat', async () => {
+    const clients = [await registerThroughApi('samekey-one', 'ORIGINATION'), await registerThroughApi('samekey-two', 'ORIGINATION')];
+    const tokens = await Promise.all(clients.map((client) => clientCredentialsToken(keycloakUrl, client)));
+    const input = {
+      idempotencyKey: 'keycloak-same-key-1', productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'same key, same body',
+      applicant: { kind: 'PERSON', legalName: 'Keycloak Same', email: 'kc.same@example.test', phone: '+14155558101', dateOfBirth: '1981-01-01' },
+    };
+    const CREATE = 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id originationPartnerCode } }';
+    const send = async (token: string) => {
+      const response = await gql(server.gateway, CREATE, { token, variables: { input } });
+      expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+      return response.data!['createApplication'] as { id: string; originationPartnerCode: string };
+    };
+    const [one, two] = [await send(tokens[0]!), await send(tokens[1]!)];
+    expect(two.id).not.toBe(one.id);
+    expect([one.originationPartnerCode, two.originationPartnerCode]).toEqual(['samekey-one', 'samekey-two']);
+    expect((await send(tokens[0]!)).id).toBe(one.id);
+    expect((await send(tokens[1]!)).id).toBe(two.id);
+  });
+
   describe('attacks are refused and write nothing', () => {
     let victimStaff: string;
     let genuine: string;
