@@ -18,6 +18,8 @@ let server: TestServer;
 let tenant: TenantRecord;
 let loanGlobalId: string;
 let documentGlobalId: string;
+/** Open possible-duplicate reviews: each probe of `parties.reconcile` resolves one of its own. */
+const reviewGlobalIds: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -34,6 +36,12 @@ beforeAll(async () => {
   const { applicationId } = await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Document' } }, 'staff', null);
   const document = await uploadDocument(db, setup, { applicationId, kind: 'other', fileName: 'probe.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.7\nauthz probe\n%%EOF\n') }, null);
   documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
+  // One person, then look-alikes under other names: each look-alike is a party of its own with a review.
+  const lookalike = (legalName: string) => ({ kind: 'PERSON' as const, legalName, dateOfBirth: '1980-01-01', identifiers: [{ kind: 'national_id' as const, country: 'US', value: 'AUTHZREVIEW1' }] });
+  for (const name of ['Authz Original', ...ROLES.map((role) => `Authz Lookalike ${role}`)]) {
+    await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz review', applicant: lookalike(name) }, 'staff', null);
+  }
+  reviewGlobalIds.push(...(await db.partyMatchReview.findMany()).map((review) => encodeGlobalID('PartyMatchReview', review.id)));
 });
 afterAll(async () => {
   await server.close();
@@ -69,6 +77,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "1000" }) { code } }'),
   'applications.read': (token) => query(token, '{ applications(first: 1) { edges { node { id status } } } }'),
   'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: "PERSON", legalName: "Probe Person" } }) { status } }'),
+  'parties.reconcile': (token) => query(token, `mutation { resolvePartyMatchReview(input: { reviewId: "${reviewGlobalIds.pop()}", resolution: DISTINCT, note: "authz probe" }) { status } }`),
   'parties.identifiers.read': (token) => query(token, '{ parties(first: 1) { edges { node { unmaskedIdentifiers { kind } } } } }'),
   'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { status } }`),
   'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),

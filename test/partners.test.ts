@@ -41,6 +41,8 @@ const loanPrincipal = '7777.77';
 const ledgerAccountName = `Victim suspense ${randomUUID().slice(0, 6)}`;
 // Alpha's application in the victim tenant, with an applicant whose name and identifier must not leak.
 let applicationGlobalId: string;
+let reviewId: string;
+let reviewGlobalId: string;
 let documentGlobalId: string;
 let policyGlobalId: string;
 const victimPolicyName = `victim-policy-${randomUUID().slice(0, 6)}`;
@@ -64,6 +66,13 @@ beforeAll(async () => {
   [victim, other] = await Promise.all([createTenant(server.runtime, uniqueSlug('pv')), createTenant(server.runtime, uniqueSlug('po'))]);
   const party = await server.runtime.tenantClients.forSchema(victim.schemaName).party.create({ data: { id: randomUUID(), kind: 'PERSON', legalName: secretName } });
   partyGlobalId = encodeGlobalID('Party', party.id);
+  // A look-alike of that party, held for staff review: what the probes try to resolve (and merge into it).
+  const lookalike = await server.runtime.tenantClients.forSchema(victim.schemaName).party.create({ data: { id: randomUUID(), kind: 'PERSON', legalName: `${secretName} II` } });
+  reviewId = randomUUID();
+  await server.runtime.tenantClients.forSchema(victim.schemaName).partyMatchReview.create({ data: {
+    id: reviewId, partyId: lookalike.id, candidatePartyId: party.id, signals: ['identifier'], conflicts: ['legal_name'], channel: 'staff', submittedBy: 'test-setup', createdAt: new Date(),
+  } });
+  reviewGlobalId = encodeGlobalID('PartyMatchReview', reviewId);
   const registered = await register(victim, alpha, 'ORIGINATION');
   alphaGlobalId = registered.partner.id;
   alphaClientId = registered.partner.clientId;
@@ -176,6 +185,7 @@ const PROBES: Record<string, string> = {
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } }`,
   'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%"]) { id ... on Party { legalName } ... on Partner { code } } }`,
   'Query.parties': '{ parties(first: 100) { edges { node { id legalName } } } }',
+  'Mutation.resolvePartyMatchReview': 'mutation { resolvePartyMatchReview(input: { reviewId: "%REVIEW%", resolution: SAME_PERSON, note: "attack" }) { status party { id legalName } candidate { id legalName } } }',
   'Query.partners': '{ partners(first: 100) { edges { node { id code clientId } } } }',
   'Query.schemaStatus': '{ schemaStatus { tenantsBehind } }',
   'Query.tenantBySlug': '{ tenantBySlug(slug: "%TENANT%") { id slug } }',
@@ -260,13 +270,13 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName,
-        applicationGlobalId, applicantName, 'victim purpose', documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName];
+        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
-        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%POLICY%', policyGlobalId);
+        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -281,6 +291,7 @@ describe('isolation across every root field', () => {
       }
       server.runtime.registry.forget(victim.slug);
       expect((await server.runtime.registry.findBySlug(victim.slug))!.status).toBe('active');
+      expect((await server.runtime.tenantClients.forSchema(victim.schemaName).partyMatchReview.findUniqueOrThrow({ where: { id: reviewId } })).status).toBe('open');
       const alphaRow = await server.runtime.tenantClients.forSchema(victim.schemaName).partner.findUnique({ where: { code: alpha } });
       expect(alphaRow).toMatchObject({ name: `Partner ${alpha}`, secretRotatedAt: null, status: 'active' });
       const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);

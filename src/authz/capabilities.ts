@@ -38,6 +38,12 @@ export const CAPABILITIES = {
     roles: STAFF_ROLES,
     platform: false,
   },
+  'parties.reconcile': {
+    area: 'Parties',
+    description: 'Resolve a possible duplicate party: the same person (merged) or distinct people',
+    roles: ['tenant-admin', 'underwriter', 'compliance'],
+    platform: false,
+  },
   'products.read': {
     area: 'Products',
     description: 'Read the loan product catalogue',

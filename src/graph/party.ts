@@ -7,6 +7,10 @@ import DataLoader from 'dataloader';
 import { commandDbOf, commandOf } from './context.js';
 import { recordPersonalDataReads } from '../tenancy/personalData.js';
 import { maskIdentifier, revealIdentifier } from '../tenancy/origination/parties.js';
+import { resolvePartyMatchReview } from '../tenancy/origination/partyReviews.js';
+import { AppError } from '../errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Per request: the party fields read, recorded in one audit command per batch (src/tenancy/personalData.ts). */
 const personalReads = new WeakMap<GraphContext, DataLoader<string, true>>();
@@ -97,7 +101,32 @@ const PartyMatchRef = builder.objectRef<MatchRow>('PartyMatch').implement({
 
 type ReviewRow = Awaited<ReturnType<TenantDb['partyMatchReview']['findUniqueOrThrow']>>;
 
-const PartyMatchReviewRef = builder.objectRef<ReviewRow>('PartyMatchReview').implement({
+export const PartyMatchReviewRef = builder.objectRef<ReviewRow>('PartyMatchReview');
+
+/** Per request: reviews by id through the caller's own client (a partner's refuses parties: none exist for it). */
+const reviewLoaders = new WeakMap<GraphContext, DataLoader<string, ReviewRow | null>>();
+function reviewById(context: GraphContext): DataLoader<string, ReviewRow | null> {
+  let loader = reviewLoaders.get(context);
+  if (!loader) {
+    loader = new DataLoader(async (ids) => {
+      const valid = ids.filter((id) => UUID.test(id));
+      let rows: ReviewRow[] = [];
+      try {
+        rows = valid.length === 0 || !context.db ? [] : await context.db.partyMatchReview.findMany({ where: { id: { in: valid } } });
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'FORBIDDEN')) throw error;
+      }
+      const found = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => found.get(id) ?? null);
+    });
+    reviewLoaders.set(context, loader);
+  }
+  return loader;
+}
+
+builder.node(PartyMatchReviewRef, {
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => reviewById(context).load(id)),
   description: 'A submission that resembled an existing party without agreeing with it (docs/origination-rules.md): it became a party of its own, held here for staff to decide whether the two are the same person. The submitter was never told.',
   authScopes: { can: 'parties.read' },
   fields: (t) => ({
@@ -108,7 +137,10 @@ const PartyMatchReviewRef = builder.objectRef<ReviewRow>('PartyMatchReview').imp
     channel: t.exposeString('channel', { description: '`staff`, `partner` or `bulk`.' }),
     partnerCode: t.exposeString('partner', { nullable: true, description: 'The partner that submitted it, if one did.' }),
     submittedBy: t.exposeString('submittedBy', { description: 'Who submitted it.' }),
-    status: t.exposeString('status', { description: '`open` until staff decide.' }),
+    status: t.exposeString('status', { description: '`open` until staff decide; then `distinct` or `same_person`.' }),
+    resolutionNote: t.exposeString('resolutionNote', { nullable: true, description: 'Why staff decided as they did.' }),
+    resolvedBy: t.exposeString('resolvedBy', { nullable: true, description: 'Who decided.' }),
+    resolvedAt: t.field({ type: 'DateTime', nullable: true, description: 'When.', resolve: (r) => r.resolvedAt }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was raised.', resolve: (r) => r.createdAt }),
   }),
 });
@@ -144,3 +176,31 @@ builder.objectFields(PartyRef, (t) => ({
     resolve: (p, _args, context) => context.db!.partyMatch.findMany({ where: { partyId: p.id }, orderBy: { matchedAt: 'asc' } }),
   }),
 }));
+
+const ReviewResolutionEnum = builder.enumType('PartyMatchResolution', {
+  description: 'What staff decided about a possible duplicate.',
+  values: {
+    DISTINCT: { value: 'distinct', description: 'Two different people: both parties stay as they are.' },
+    SAME_PERSON: { value: 'same_person', description: 'One person: the new party\'s roles, documents, checks, loans and missing identifiers move to the existing party.' },
+  } as const,
+});
+
+builder.mutationField('resolvePartyMatchReview', (t) =>
+  t.field({
+    type: PartyMatchReviewRef,
+    description: 'Resolves a possible duplicate party (docs/origination-rules.md, "Parties"), once: distinct people, or the same person (merged into the existing party).',
+    authScopes: { can: 'parties.reconcile' },
+    args: { input: t.arg({ type: builder.inputType('ResolvePartyMatchReviewInput', {
+      description: 'The decision on a review.',
+      fields: (f) => ({
+        reviewId: f.globalID({ required: true, for: PartyMatchReviewRef, description: 'The review.' }),
+        resolution: f.field({ type: ReviewResolutionEnum, required: true, description: 'Distinct people, or the same person.' }),
+        note: f.string({ required: true, description: 'Why (3–1,000 characters); kept with the review and in the audit trail.' }),
+      }),
+    }), required: true, description: 'The decision.' }) },
+    resolve: async (_root, { input }, context) => {
+      await resolvePartyMatchReview(commandDbOf(context), commandOf(context), input.reviewId.id, input.resolution, input.note);
+      return commandDbOf(context).partyMatchReview.findUniqueOrThrow({ where: { id: input.reviewId.id } });
+    },
+  }),
+);

@@ -30,3 +30,7 @@ CREATE TABLE party_match_review (
 CREATE INDEX party_match_review_status_idx ON party_match_review (status, created_at, id);
 CREATE INDEX party_match_review_party_idx ON party_match_review (party_id);
 CREATE INDEX party_match_review_candidate_idx ON party_match_review (candidate_party_id);
+
+-- A party joined to another by a member of staff resolving a review is recorded among its matches too.
+ALTER TABLE party_match DROP CONSTRAINT party_match_reason_check;
+ALTER TABLE party_match ADD CONSTRAINT party_match_reason_check CHECK (reason IN ('new', 'identifier', 'phone_and_email', 'review'));
