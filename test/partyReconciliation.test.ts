@@ -19,6 +19,7 @@ let colender: string;
 let officer: string;
 let underwriter: string;
 let victimPartyId: string;
+let victimApplicationId: string;
 const raw = (id: string) => decodeGlobalID(id).id;
 const db = () => server.runtime.tenantClients.forSchema(tenant.schemaName);
 
@@ -145,6 +146,7 @@ beforeAll(async () => {
   expect(victim.status).toBe('approved');
   await signAs(victimPartner, victim.id);
   victimPartyId = (await partiesOf(victim.id))[0]!.party.id;
+  victimApplicationId = victim.id;
   // The victim's own agreement names the victim: what an attacker's must never.
   expect(await whatThePartnerSees(victimPartner, victim.id)).toContain('and Victoria Quillfeather (the borrower)');
   // A second, still open application of the victim: the lender's history of the person now counts one.
@@ -244,6 +246,29 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
       expect(link.party.matchReviews.map((r: any) => r.candidate.id)).toContain(victimPartyId);
     }
     expectNothingOfTheVictim(await whatThePartnerSees(attacker, created.id));
+  });
+
+  it('uploading a copy of the victim\'s document: the partner is not told that anyone else holds it; staff are', async () => {
+    const upload = async (token: string, applicationId: string, bytes: string) => {
+      const form = new FormData();
+      form.append('kind', 'proof_of_identity');
+      form.append('file', new Blob([bytes], { type: 'application/pdf' }), 'id.pdf');
+      const response = await fetch(`${server.gateway.url.replace(/\/$/, '')}/applications/${encodeURIComponent(applicationId)}/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { id: string; duplicateOfAnotherParty: boolean };
+    };
+    const bytes = '%PDF-1.7\n% the victim\'s passport scan\n%%EOF\n';
+    await upload(victimPartner, victimApplicationId, bytes);
+    const mine = await create(attacker, body(mallory(), { submit: false }));
+    const copy = await upload(attacker, mine.id, bytes);
+    expect(copy.duplicateOfAnotherParty).toBe(false);
+    const event = (await db().outboxEvent.findMany({ where: { type: 'application.documentUploaded', aggregateId: raw(mine.id) } }))[0]!;
+    expect(event.payload).toMatchObject({ duplicateOfAnotherParty: false });
+    const DOCS = 'query($id: ID!) { node(id: $id) { ... on Application { documents { id duplicateOfAnotherParty } } } }';
+    const asPartner = await gql(server.gateway, DOCS, { token: attacker, variables: { id: mine.id } });
+    expect(asPartner.data!['node'].documents).toEqual([{ id: copy.id, duplicateOfAnotherParty: false }]);
+    const asStaff = await gql(server.gateway, DOCS, { token: underwriter, variables: { id: mine.id } });
+    expect(asStaff.data!['node'].documents).toEqual([{ id: copy.id, duplicateOfAnotherParty: true }]);
   });
 
   it('a co-lending partner cannot submit applications at all', async () => {

@@ -8,7 +8,7 @@ import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
 import { PartyRef } from './party.js';
-import { documentChecklist, reviewDocument, type ChecklistItem, type DocumentRow } from '../tenancy/origination/documents.js';
+import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../tenancy/origination/documents.js';
 import { documentDownloadPath } from './documentUpload.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -54,7 +54,13 @@ builder.node(ApplicationDocumentRef, {
     sha256: t.exposeString('sha256', { description: 'SHA-256 of its content, hex.' }),
     status: t.exposeString('status', { description: '`uploaded` (awaiting review), `verified`, `rejected`, `generated` or `signed`.' }),
     statusReason: t.exposeString('statusReason', { nullable: true, description: 'Why it was rejected (or a note on its verification).' }),
-    duplicateOfAnotherParty: t.boolean({ description: 'Another party\'s document has the same content: for operations to look into.', resolve: (d) => d.duplicateOf !== null }),
+    duplicateOfAnotherParty: t.boolean({
+      description: 'Another party\'s document has the same content: for operations to look into. A partner is told only of look-alikes on applications it brought.',
+      resolve: (d, _args, context) => {
+        const partner = context.principal?.partner?.id;
+        return partner ? duplicateWithin(commandDbOf(context), d.duplicateOf, partner) : d.duplicateOf !== null;
+      },
+    }),
     duplicateOf: t.field({
       type: ApplicationDocumentRef, nullable: true, description: 'The other party\'s document with the same content (staff only).', authScopes: { can: 'parties.read' },
       resolve: (d, _args, context) => (d.duplicateOf ? documentById(context).load(d.duplicateOf) : null),

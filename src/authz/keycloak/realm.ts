@@ -38,8 +38,24 @@ export interface RealmOptions {
 export type Admin = KcAdminClient;
 
 export async function adminClient(baseUrl: string, credentials: { username: string; password: string }): Promise<Admin> {
+  // Tokens always come from the master realm. Left to itself the library refreshes against whichever realm the
+  // client was last pointed at (setConfig), which refuses a master token (invalid_grant) once the first one
+  // expires, so a long-lived client broke after about a minute.
+  const session = new KcAdminClient({ baseUrl, realmName: 'master' });
+  const login = () => session.auth({ grantType: 'password', clientId: 'admin-cli', ...credentials });
+  await login();
   const admin = new KcAdminClient({ baseUrl, realmName: 'master' });
-  await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...credentials });
+  admin.registerTokenProvider({
+    getAccessToken: async () => {
+      try {
+        return await session.getAccessToken();
+      } catch {
+        // The refresh token lapsed too: sign in again.
+        await login();
+        return session.accessToken;
+      }
+    },
+  });
   return admin;
 }
 

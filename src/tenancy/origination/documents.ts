@@ -102,6 +102,14 @@ async function duplicateOf(tx: Tx, sha256: string, party: string): Promise<strin
   return same.find((d) => (d.partyId ?? applicantOf.get(d.applicationId) ?? null) !== party)?.id ?? null;
 }
 
+/** Whether a document (a look-alike found for an upload) is on an application the partner brought. */
+export async function duplicateWithin(db: Pick<Tx, 'applicationDocument' | 'application'>, duplicate: string | null, partner: string): Promise<boolean> {
+  if (duplicate === null) return false;
+  const other = await db.applicationDocument.findUnique({ where: { id: duplicate }, select: { applicationId: true } });
+  if (!other) return false;
+  return (await db.application.count({ where: { id: other.applicationId, originationPartner: partner } })) === 1;
+}
+
 export interface UploadOptions {
   /** Repeat an upload with the same key to get the same document, never a second one. */
   idempotencyKey?: string | null;
@@ -150,12 +158,15 @@ export async function uploadDocument(
       },
     });
     const shown = { documentId: id, applicationId: application.id, reference: application.reference, partyId: row.partyId, kind, fileName: row.fileName, contentType: row.contentType, sizeBytes: row.sizeBytes, sha256 };
-    const result: UploadedDocument = { id, applicationId: application.id, sha256, sizeBytes: row.sizeBytes, duplicateOfAnotherParty: duplicate !== null };
+    // A partner is told of a look-alike only among the applications it brought: whether an applicant of another
+    // partner (or of the lender) holds the same file is not its to learn. Staff are told of any (and whose).
+    const toPartner = application.originationPartner === null ? duplicate !== null : await duplicateWithin(tx, duplicate, application.originationPartner);
+    const result: UploadedDocument = { id, applicationId: application.id, sha256, sizeBytes: row.sizeBytes, duplicateOfAnotherParty: partner === null ? duplicate !== null : toPartner };
     return {
       result,
       replay: { ...result },
       // The partner learns that the content is another party's too, never whose (the audit record says, for staff).
-      events: [{ type: 'application.documentUploaded', aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner, payload: { ...shown, duplicateOfAnotherParty: duplicate !== null } }],
+      events: [{ type: 'application.documentUploaded', aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner, payload: { ...shown, duplicateOfAnotherParty: toPartner } }],
       audit: { entityType: 'ApplicationDocument', entityId: id, after: { ...shown, status: 'uploaded', duplicateOf: duplicate } },
     };
   }, async (stored) => stored as unknown as UploadedDocument);
