@@ -74,7 +74,7 @@ describe('balances', () => {
 
   it('a loan\'s sub-ledger: what it owes per component as of a date', () => {
     const owed = loanReceivables(journals, 'loan-1', '2026-02-02');
-    expect(Object.fromEntries(Object.entries(owed).map(([k, v]) => [k, v.toFixed(2)]))).toEqual({ principal: '1000.00', interest: '10.00', fee: '0.00', penalty: '2.00', excess: '0.00' });
+    expect(Object.fromEntries(Object.entries(owed).map(([k, v]) => [k, v.toFixed(2)]))).toEqual({ principal: '1000.00', interest: '10.00', fee: '0.00', penalty: '2.00', excess: '0.00', interestInAdvance: '0.00' });
   });
 });
 

@@ -50,6 +50,10 @@ function reconciles(state: LoanAccountState): void {
   const ledger = loanReceivables(state.journals, state.loanId, state.asOf);
   expect(amounts(ledger)).toEqual(amounts(state.totals.receivable));
   expect(ledger.excess.toFixed(2)).toBe(state.held.advance.plus(state.held.excess).toFixed(2));
+  expect(ledger.interestInAdvance.toFixed(2)).toBe(state.interestInAdvance.toFixed(2));
+  // Interest received in advance is exactly the interest paid on instalments not yet due.
+  const paidAhead = state.instalments.filter((i) => i.dueDate > state.asOf).reduce((s, i) => s.plus(i.paid.interest), new Decimal(0));
+  expect(state.interestInAdvance.toFixed(2)).toBe(paidAhead.toFixed(2));
   for (const journal of state.journals) {
     const debits = journal.lines.reduce((s, l) => s.plus(l.debit), new Decimal(0));
     const credits = journal.lines.reduce((s, l) => s.plus(l.credit), new Decimal(0));
@@ -141,25 +145,37 @@ describe('replaying a loan account', () => {
     reconciles(afterReversal);
   });
 
-  it('a payment beyond everything owed closes the loan and holds the excess; future interest is recognised as paid', () => {
+  it('a payment beyond everything owed closes the loan and holds the excess; interest not yet due is held until it falls due', () => {
     // 413.03 + 413.03 + 413.02 = 1,239.08 pays every instalment; 1,300.00 − 1,239.08 = 60.92 is the borrower's.
     const state = replayLoan(loan(), [pay('p1', '2026-02-01', '1300')], '2026-02-01');
     expect(state.status).toBe('closed');
     expect(owing(state).flat().every((a) => a === '0.00')).toBe(true);
     expect(state.held.excess.toFixed(2)).toBe('60.92');
     expect(state.allocations[0]!.reasons.excess).toMatch(/more than everything the loan owes/);
-    // Instalments 2 and 3 are not yet due: their interest and fees are recognised on the payment date.
+    // Instalments 2 and 3 are not yet due: their fees are recognised on the payment date, their interest is not.
     expect(state.journals.slice(2, 4).map(journalLines)).toEqual([
-      [['1110', '8.04', '0.00'], ['4000', '0.00', '8.04'], ['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
-      [['1110', '4.04', '0.00'], ['4000', '0.00', '4.04'], ['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
+      [['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
+      [['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
     ]);
+    // Instalment 1's 12.00 of interest pays its receivable; 8.04 + 4.04 = 12.08 is interest received in advance.
     expect(journalLines(state.journals[4]!)).toEqual([
-      ['1120', '0.00', '15.00'], ['1110', '0.00', '24.08'], ['1100', '0.00', '1200.00'], ['2100', '0.00', '60.92'], ['1000', '1300.00', '0.00'],
+      ['1120', '0.00', '15.00'], ['1110', '0.00', '12.00'], ['1100', '0.00', '1200.00'], ['2150', '0.00', '12.08'], ['2100', '0.00', '60.92'], ['1000', '1300.00', '0.00'],
     ]);
-    // Later due dates find nothing left to recognise or collect: still closed, no new journals.
+    expect(state.journals).toHaveLength(5);
+    expect(state.interestInAdvance.toFixed(2)).toBe('12.08');
+    reconciles(state);
+    // On each later due date the instalment's interest is recognised and the advance settles it: nothing to collect.
     const later = replayLoan(loan(), [pay('p1', '2026-02-01', '1300')], '2026-06-30');
     expect(later.status).toBe('closed');
-    expect(later.journals).toEqual(state.journals);
+    expect(later.journals.slice(0, 5)).toEqual(state.journals);
+    expect(later.journals.slice(5).map((j) => [j.valueDate, journalLines(j)])).toEqual([
+      ['2026-03-01', [['1110', '8.04', '0.00'], ['4000', '0.00', '8.04']]],
+      ['2026-03-01', [['2150', '8.04', '0.00'], ['1110', '0.00', '8.04']]],
+      ['2026-04-01', [['1110', '4.04', '0.00'], ['4000', '0.00', '4.04']]],
+      ['2026-04-01', [['2150', '4.04', '0.00'], ['1110', '0.00', '4.04']]],
+    ]);
+    expect(later.interestInAdvance.toFixed(2)).toBe('0.00');
+    expect(amounts(later.totals.receivable)).toEqual(['0.00', '0.00', '0.00', '0.00']);
     reconciles(later);
   });
 
