@@ -269,6 +269,40 @@ describe('the books', () => {
     expect(chart.data!['ledgerAccounts']).toEqual(expect.arrayContaining([{ code: '1100', role: 'principalReceivable' }, { code: '2100', role: 'excess' }]));
   });
 
+  it('interest paid before its instalment falls due is held on 2150 until the due date; reversing the payment takes it back', async () => {
+    const loan = await disburse({ principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-09-01' });
+    const instalment = (k: number) => loan.account.instalments[k];
+    const cents = (money: string) => Math.round(Number(amount(money)) * 100);
+    const due = (k: number) => ((cents(instalment(k).charged.principal) + cents(instalment(k).charged.interest)) / 100).toFixed(2);
+    const secondInterest = cents(instalment(1).charged.interest);
+    expect(instalment(1).dueDate).toBe('2026-11-01');
+    // On 2026-10-01 the borrower pays instalment 1 and, a month early, instalment 2.
+    const early = await repay(loan.id, ((cents(due(0)) + cents(due(1))) / 100).toFixed(2), '2026-10-01');
+    expect(early.allocation.lines.filter((l: any) => l.instalment === 2).map((l: any) => l.component)).toEqual(['INTEREST', 'PRINCIPAL']);
+    const chart = await gql(server.gateway, '{ ledgerAccounts { code name kind role } }', { token: finance });
+    expect(chart.data!['ledgerAccounts']).toEqual(expect.arrayContaining([{ code: '2150', name: 'Interest received in advance', kind: 'liability', role: 'interestInAdvance' }]));
+
+    // This loan's lines on the account (other loans of the tenant may pay interest ahead too).
+    const mine = async () => {
+      const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+      const lines = await db.journalLine.findMany({ where: { loanId: raw(loan.id), account: '2150' }, orderBy: [{ valueDate: 'asc' }] });
+      return lines.map((l) => [l.valueDate.toISOString().slice(0, 10), cents(l.debit.toString()), cents(l.credit.toString())]);
+    };
+    // Held on the payment's date, applied on instalment 2's due date (the business date is past it): nothing left.
+    expect(await mine()).toEqual([['2026-10-01', 0, secondInterest], ['2026-11-01', secondInterest, 0]]);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect((await db.loan.findUniqueOrThrow({ where: { id: raw(loan.id) } })).interestInAdvance.toFixed(2)).toBe('0.00');
+
+    // The payment bounces: the correction takes the liability back on the dates it was booked.
+    const reversal = await gql(server.gateway, `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { kind } }`,
+      { token: agent, variables: { input: { idempotencyKey: key(), transactionId: early.id, reason: 'bounced' } } });
+    expect(reversal.errors).toBeUndefined();
+    const net = new Map<string, number>();
+    for (const [date, debit, credit] of await mine()) net.set(date as string, (net.get(date as string) ?? 0) + (debit as number) - (credit as number));
+    expect([...net.values()].every((v) => v === 0)).toBe(true);
+    expect(await invariants()).toMatchObject({ holds: true, unbalancedJournals: 0, loansOffLedger: 0, controlAccountsOff: 0, negativeBalances: 0 });
+  });
+
   it('a product mapped to another account posts new loans there; loans booked before keep theirs', async () => {
     const opened = await gql(server.gateway, 'mutation { openLedgerAccount(input: { code: "4010", name: "Interest income: personal loans", kind: "income" }) { code kind } }', { token: finance });
     expect(opened.errors).toBeUndefined();

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateAll, latestVersion } from '../src/tenancy/migrations.js';
 import type { Runtime } from '../src/runtime.js';
+import { disburseLoan } from '../src/tenancy/loans/loans.js';
 import { createTenant, openTestRuntime, uniqueSlug } from './support/harness.js';
 
 const run = promisify(execFile);
@@ -112,6 +113,34 @@ describe('migration runner', () => {
       const rows = await runtime.pool.query(`SELECT code FROM ${tenant.schemaName}.migration_probe`);
       expect(rows.rowCount).toBe(1);
     }
+  });
+
+  it('gives a tenant booked before it the interest-in-advance account, on a spare code when the tenant took 2150, and its loans the role', async () => {
+    const tenant = await createTenant(runtime, uniqueSlug('mig-adv'), { sandbox: true, businessDate: '2026-12-01' });
+    const db = runtime.tenantClients.forSchema(tenant.schemaName);
+    const command = { tenant: tenant.slug, actor: { subject: 'test', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'mig-adv' }, now: new Date() };
+    const { loanId } = await disburseLoan(db, command, '2026-12-01', { productCode: 'PL-STD', principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-12-01' });
+    // Back to how such a tenant looked before the migration, with an account of its own on 2150.
+    const id = '20261203160000_tenant_interest_in_advance';
+    const s = tenant.schemaName;
+    for (const sql of [
+      `UPDATE ${s}.loan SET accounts = accounts - 'interestInAdvance'`,
+      `ALTER TABLE ${s}.loan DROP COLUMN interest_in_advance`,
+      `DELETE FROM ${s}.ledger_account WHERE role = 'interestInAdvance'`,
+      `INSERT INTO ${s}.ledger_account (code, name, kind, created_by, created_at) VALUES ('2150', 'Deposits held', 'liability', 'tenant', now())`,
+      `DELETE FROM ${s}.schema_migration WHERE id = '${id}'`,
+    ]) await runtime.pool.query(sql);
+    const report = await migrateAll(runtime.pool, loadMigrations(), { concurrency: 1, only: [tenant.slug] });
+    expect(report.failed).toEqual([]);
+    expect(report.tenants[0]!.applied).toEqual([id]);
+    const { rows: accounts } = await runtime.pool.query(`SELECT code, name, kind FROM ${s}.ledger_account WHERE role = 'interestInAdvance'`);
+    expect(accounts).toEqual([{ code: '2151', name: 'Interest received in advance', kind: 'liability' }]);
+    const { rows: loans } = await runtime.pool.query(`SELECT accounts->>'interestInAdvance' AS account, interest_in_advance::text AS balance FROM ${s}.loan WHERE id = $1`, [loanId]);
+    expect(loans).toEqual([{ account: '2151', balance: '0.0000' }]);
+    // A new tenant gets the standard code.
+    const fresh = await createTenant(runtime, uniqueSlug('mig-adv-new'));
+    const { rows: standard } = await runtime.pool.query(`SELECT code FROM ${fresh.schemaName}.ledger_account WHERE role = 'interestInAdvance'`);
+    expect(standard).toEqual([{ code: '2150' }]);
   });
 
   it('refuses a migration edited after it was applied, naming it', async () => {

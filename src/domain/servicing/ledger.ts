@@ -20,6 +20,11 @@ export type AccountRole =
   | 'penaltyIncome'
   /** Money received beyond what is owed, held for the borrower until applied or refunded. */
   | 'excess'
+  /**
+   * Interest paid on an instalment that has not fallen due: owed back to the borrower until it is earned (the
+   * instalment falls due) or released as excess when a prepayment or payoff takes that interest off the schedule.
+   */
+  | 'interestInAdvance'
   /** For later milestones: write-off and co-lenders' shares. */
   | 'writeOffExpense'
   | 'colenderPayable';
@@ -39,6 +44,7 @@ export const STANDARD_CHART: readonly Account[] = [
   { code: '1120', name: 'Fee receivable', kind: 'asset', role: 'feeReceivable' },
   { code: '1130', name: 'Penalty receivable', kind: 'asset', role: 'penaltyReceivable' },
   { code: '2100', name: 'Borrower excess and suspense', kind: 'liability', role: 'excess' },
+  { code: '2150', name: 'Interest received in advance', kind: 'liability', role: 'interestInAdvance' },
   { code: '2200', name: 'Payable to co-lenders', kind: 'liability', role: 'colenderPayable' },
   { code: '4000', name: 'Interest income', kind: 'income', role: 'interestIncome' },
   { code: '4100', name: 'Fee income', kind: 'income', role: 'feeIncome' },
@@ -65,8 +71,13 @@ export type FinancialEvent =
   | { kind: 'disbursement'; principal: Decimal; feeFinanced: Decimal; feeDeducted: Decimal }
   /** Interest, fees or penalties fall due (recognised as income when they become owed). */
   | { kind: 'chargesDue'; interest: Decimal; fee: Decimal; penalty: Decimal }
-  /** A repayment as its allocation applied it, plus what it left as excess. */
-  | { kind: 'repayment'; allocated: ComponentAmounts; excess: Decimal }
+  /**
+   * A repayment as its allocation applied it, plus what it left as excess. `allocated` is what it paid off the
+   * receivables; `interestInAdvance` is interest it paid on instalments not yet due, held until they fall due.
+   */
+  | { kind: 'repayment'; allocated: ComponentAmounts; excess: Decimal; interestInAdvance?: Decimal }
+  /** An instalment falls due: the interest paid on it in advance is earned and settles its (just recognised) receivable. */
+  | { kind: 'advanceInterestApplied'; amount: Decimal }
   /** Forgiving an amount owed: the income it had recognised is taken back. */
   | { kind: 'waiver'; component: Exclude<Component, 'principal'>; amount: Decimal }
   /** Paying excess back to the borrower. */
@@ -126,8 +137,17 @@ export function journalFor(event: FinancialEvent, context: { loanId: string; cur
         credit(RECEIVABLE[component], amount);
         received = received.plus(amount);
       }
+      const advance = money(event.interestInAdvance ?? ZERO, currency, 'interestInAdvance');
+      credit('interestInAdvance', advance);
+      received = received.plus(advance);
       credit('excess', event.excess);
       debit('cash', received);
+      break;
+    }
+    case 'advanceInterestApplied': {
+      const amount = money(event.amount, currency, 'amount');
+      debit('interestInAdvance', amount);
+      credit('interestReceivable', amount);
       break;
     }
     case 'waiver': {
@@ -185,9 +205,14 @@ export function trialBalance(journals: readonly Journal[], asOf: string): TrialB
   return [...rows.values()].sort((a, b) => a.currency.localeCompare(b.currency) || a.account.localeCompare(b.account));
 }
 
-/** What one loan owes per component, from its own journals: the loan's sub-ledger. */
-export function loanReceivables(journals: readonly Journal[], loanId: string, asOf: string, accounts: AccountMapping = STANDARD_MAPPING): ComponentAmounts & { excess: Decimal } {
-  const owed = { principal: ZERO, interest: ZERO, fee: ZERO, penalty: ZERO, excess: ZERO };
+/**
+ * What one loan owes per component, from its own journals: the loan's sub-ledger. `excess` (advance and excess
+ * held) and `interestInAdvance` are what the lender holds for the borrower, as positive amounts.
+ */
+export function loanReceivables(
+  journals: readonly Journal[], loanId: string, asOf: string, accounts: AccountMapping = STANDARD_MAPPING,
+): ComponentAmounts & { excess: Decimal; interestInAdvance: Decimal } {
+  const owed = { principal: ZERO, interest: ZERO, fee: ZERO, penalty: ZERO, excess: ZERO, interestInAdvance: ZERO };
   for (const journal of journals) {
     if (journal.loanId !== loanId || journal.valueDate > asOf) continue;
     for (const line of journal.lines) {
@@ -195,6 +220,7 @@ export function loanReceivables(journals: readonly Journal[], loanId: string, as
         if (line.account === accounts[RECEIVABLE[component]]) owed[component] = owed[component].plus(line.debit).minus(line.credit);
       }
       if (line.account === accounts.excess) owed.excess = owed.excess.plus(line.credit).minus(line.debit);
+      if (line.account === accounts.interestInAdvance) owed.interestInAdvance = owed.interestInAdvance.plus(line.credit).minus(line.debit);
     }
   }
   return owed;

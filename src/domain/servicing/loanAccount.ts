@@ -11,9 +11,15 @@
 //   recognised: `chargesDue`, as the ledger decisions say), then held money is drawn on, then the transactions.
 //   So a payment on a due date finds that instalment due today.
 // - Repayments go through `allocateRepayment` with the loan's rule; money beyond what is due goes by the rule's
-//   `future` option. Interest or fees of an instalment not yet due that the rule lets a prepayment pay are
-//   recognised when paid (a `chargesDue` on the payment's date), and only the rest on the due date, so no
-//   receivable ever goes negative.
+//   `future` option. Fees of an instalment not yet due that the rule lets a prepayment pay are recognised when
+//   paid (a `chargesDue` on the payment's date), and only the rest on the due date, so no receivable ever goes
+//   negative.
+// - Interest is income when its instalment falls due. Interest paid on an instalment not yet due (by the rule's
+//   `future` option, or a prepayment's interest earned to date, which sits on the regenerated instalment) is
+//   held on the interest-in-advance liability; when the instalment falls due its whole interest is recognised
+//   and the advance applied to it (liability debited, receivable credited). A payoff makes the current
+//   instalment fall due on its date, so the interest earned to date it pays is income at once. A reschedule that
+//   drops interest already paid in advance moves it from the liability to the borrower's excess.
 // - Advance and excess are both the borrower's money, held on the excess account. Held money is drawn on
 //   whenever something falls due (an instalment's due date, a charge), through the same rule, by a journal that
 //   debits the excess account and credits the receivables. What stays held is reported as advance (what
@@ -213,6 +219,11 @@ export interface LoanAccountState {
     due: Amounts;
   };
   held: { advance: Decimal; excess: Decimal };
+  /**
+   * Interest paid on instalments not yet due as of `asOf`: the balance of the interest-in-advance account, owed
+   * back to the borrower until those instalments fall due (then it is income) or a reschedule releases it.
+   */
+  interestInAdvance: Decimal;
   status: LoanAccountStatus;
   daysPastDue: number;
   journals: Journal[];
@@ -262,6 +273,13 @@ function plannedInstalment(
 
 const outstandingOf = (w: Working): Amounts =>
   Object.fromEntries(COMPONENTS.map((c) => [c, w.charged[c].minus(w.paid[c]).minus(w.waived[c])])) as Amounts;
+
+/** Interest paid on an instalment that has not fallen due: held on the interest-in-advance account, not yet income. */
+const interestInAdvanceOf = (w: Working): Decimal => (w.fallen ? ZERO : w.paid.interest);
+
+/** What the receivable account holds for a component of `w`: what was recognised, less what was paid from it or waived. */
+const receivableOf = (w: Working, c: Component): Decimal =>
+  w.recognised[c].minus(w.paid[c]).minus(w.waived[c]).plus(c === 'interest' ? interestInAdvanceOf(w) : ZERO);
 
 function amountOf(value: DecimalInput, currency: string, field: string): Decimal {
   let amount: Decimal;
@@ -405,7 +423,7 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
     const event = { kind: 'chargesDue' as const, interest: ZERO, fee: ZERO, penalty: ZERO };
     for (const c of CHARGES) {
       let amount = w.charged[c].minus(w.recognised[c]);
-      if (upTo) amount = Decimal.min(amount, (upTo[c] ?? ZERO).minus(w.recognised[c].minus(w.paid[c]).minus(w.waived[c])));
+      if (upTo) amount = Decimal.min(amount, (upTo[c] ?? ZERO).minus(receivableOf(w, c)));
       if (amount.gt(0)) {
         event[c] = amount;
         w.recognised[c] = w.recognised[c].plus(amount);
@@ -424,8 +442,12 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   /** The instalment a charge dated `valueDate` is collected with: the next one due, or the last after maturity. */
   const chargedOn = (valueDate: string) => instalments.find((i) => i.dueDate >= valueDate) ?? instalments.at(-1)!;
 
-  /** Marks allocation lines paid, recognising first whatever they pay that was not yet recognised. */
-  const book = (lines: readonly AllocationLine[], valueDate: string) => {
+  /**
+   * Marks allocation lines paid, recognising first whatever fees and penalties they pay that were not yet
+   * recognised. Interest paid on an instalment not yet fallen due is not income yet: it is held as interest in
+   * advance until the instalment falls due. Returns that interest (the repayment credits it to the liability).
+   */
+  const book = (lines: readonly AllocationLine[], valueDate: string): Decimal => {
     const byNumber = new Map(instalments.map((w) => [w.number, w]));
     const paidNow = new Map<number, Amounts>();
     for (const line of lines) {
@@ -433,11 +455,34 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
       amounts[line.component] = amounts[line.component].plus(line.amount);
       paidNow.set(line.instalment, amounts);
     }
-    for (const [number, amounts] of paidNow) recognise(byNumber.get(number)!, valueDate, amounts);
+    let inAdvance = ZERO;
+    for (const [number, amounts] of paidNow) {
+      const w = byNumber.get(number)!;
+      if (!w.fallen) {
+        inAdvance = inAdvance.plus(amounts.interest);
+        amounts.interest = ZERO;
+      }
+      recognise(w, valueDate, amounts);
+    }
     for (const line of lines) {
       const w = byNumber.get(line.instalment)!;
       w.paid[line.component] = w.paid[line.component].plus(line.amount);
     }
+    return inAdvance;
+  };
+
+  /** A repayment's journal event: paid off the receivables, interest paid in advance to its liability, the rest held. */
+  const repaymentOf = (lines: readonly AllocationLine[], excess: Decimal, inAdvance: Decimal): FinancialEvent => {
+    const allocated = totalsOf(lines);
+    return { kind: 'repayment', allocated: { ...allocated, interest: allocated.interest.minus(inAdvance) }, excess, interestInAdvance: inAdvance };
+  };
+
+  /** Instalment `w` falls due on `date`: what it charges is recognised, and interest paid on it in advance is earned. */
+  const fallDue = (w: Working, date: string) => {
+    const advance = interestInAdvanceOf(w);
+    recognise(w, date);
+    w.fallen = true;
+    post({ kind: 'advanceInterestApplied', amount: advance }, date);
   };
 
   const owingOf = (list: readonly Working[]) => list.map((w) => ({ number: w.number, dueDate: w.dueDate, outstanding: outstandingOf(w) }));
@@ -450,17 +495,17 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   /** Applies money (a repayment, or held money drawn on) by the loan's rule. */
   const apply = (amount: Decimal, valueDate: string, repaymentId: string | null) => {
     const allocation = allocateRepayment({ currency, rule, payment: { amount, valueDate }, instalments: owingOf(instalments) });
-    book(allocation.lines, valueDate);
+    const inAdvance = book(allocation.lines, valueDate);
     const kept = allocation.advance.plus(allocation.excess);
     if (repaymentId !== null) {
-      post({ kind: 'repayment', allocated: allocation.totals, excess: kept }, valueDate);
+      post(repaymentOf(allocation.lines, kept, inAdvance), valueDate);
       held = held.plus(kept);
     } else {
       // Held money paid to receivables: the refund and repayment journals of the same money, the cash legs netted.
       const drawn = allocation.allocated;
       const lines: JournalLine[] = [
         ...journalFor({ kind: 'refund', amount: drawn }, context(valueDate)).lines,
-        ...journalFor({ kind: 'repayment', allocated: allocation.totals, excess: ZERO }, context(valueDate)).lines,
+        ...journalFor(repaymentOf(allocation.lines, ZERO, inAdvance), context(valueDate)).lines,
       ];
       const netted = lines.filter((l) => l.account !== accounts.cash);
       if (netted.length > 0) journals.push({ loanId: loan.id, currency, valueDate, lines: netted });
@@ -521,10 +566,7 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   const fallDueOn = (date: string) => {
     accruePenaltyTo(date);
     for (const w of instalments) {
-      if (!w.fallen && w.dueDate <= date) {
-        recognise(w, date);
-        w.fallen = true;
-      }
+      if (!w.fallen && w.dueDate <= date) fallDue(w, date);
     }
     while (nextFeeOnDate < feesOnDates.length && feesOnDates[nextFeeOnDate]!.date <= date) {
       const { amount, name } = feesOnDates[nextFeeOnDate]!;
@@ -601,7 +643,7 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
       for (const c of COMPONENTS) {
         pooled.paid[c] = pooled.paid[c].plus(w.paid[c]);
         pooled.waived[c] = pooled.waived[c].plus(w.waived[c]);
-        if (c !== 'principal') pooled.receivable[c] = pooled.receivable[c].plus(w.recognised[c].minus(w.paid[c]).minus(w.waived[c]));
+        if (c !== 'principal') pooled.receivable[c] = pooled.receivable[c].plus(receivableOf(w, c));
       }
     }
     const first = news[0]!;
@@ -625,13 +667,15 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
         waived = waived.minus(v);
         n.paid[c] = p;
         n.waived[c] = v;
-        n.recognised[c] = r.plus(p).plus(v);
+        // Interest paid on an instalment not yet due stays interest in advance (not recognised); fees were recognised.
+        n.recognised[c] = c === 'interest' ? r.plus(v) : r.plus(p).plus(v);
       }
       if (receivable.gt(0)) throw new Error(`rescheduling lost ${receivable.toFixed()} of ${c} receivable`);
       if (paid.gt(0) && c !== 'penalty') {
-        const income = accounts[c === 'interest' ? 'interestIncome' : 'feeIncome'];
+        // Interest paid ahead was held as interest in advance, fees ahead were income: either way it goes back to the borrower.
+        const from = accounts[c === 'interest' ? 'interestInAdvance' : 'feeIncome'];
         journals.push({ loanId: loan.id, currency, valueDate: date, lines: [
-          { account: income, debit: paid, credit: ZERO },
+          { account: from, debit: paid, credit: ZERO },
           { account: accounts.excess, debit: ZERO, credit: paid },
         ] });
         held = held.plus(paid);
@@ -657,9 +701,8 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
       number: current.number, fromDate: current.fromDate, dueDate: date, principal, interest: earned, fee: ZERO,
       accrual: { from: date, interest: ZERO, earnedBefore: earned },
     }]);
-    const collapsed = instalments.at(-1)!;
-    recognise(collapsed, date);
-    collapsed.fallen = true;
+    // The payoff makes the current instalment fall due today: the interest earned to date is income now.
+    fallDue(instalments.at(-1)!, date);
     return { interest: scheduledInterest.minus(earned), fee: scheduledFee };
   };
 
@@ -684,7 +727,7 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
     const before = remainingAfter(date);
     // What is due first, by the loan's rule; no instalment still to come is offered, so the rest comes back as excess.
     const due = allocateRepayment({ currency, rule, payment: { amount, valueDate: date }, instalments: owingOf(instalments.filter((w) => w.dueDate <= date)) });
-    book(due.lines, date);
+    let inAdvance = book(due.lines, date);
     const lines: AllocationLine[] = [...due.lines];
     let rest = due.excess;
     const future = instalments.filter((w) => w.dueDate > date);
@@ -718,10 +761,10 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
         rest = rest.minus(part);
         principalPaid = principalPaid.plus(part);
       }
-      book(more, date);
+      inAdvance = inAdvance.plus(book(more, date));
       lines.push(...more);
     }
-    post({ kind: 'repayment', allocated: totalsOf(lines), excess: rest }, date);
+    post(repaymentOf(lines, rest, inAdvance), date);
     held = held.plus(rest);
     allocations.push({ repaymentId: t.id, valueDate: date, amount, lines, held: rest, reasons: rest.gt(0) ? { excess: 'more than everything due and all principal; held as excess, refundable' } : {} });
 
@@ -840,7 +883,8 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
     for (const w of instalments) if (where(w)) for (const c of COMPONENTS) amounts[c] = amounts[c].plus(pick(w)[c]);
     return amounts;
   };
-  const receivable = total((w) => Object.fromEntries(COMPONENTS.map((c) => [c, w.recognised[c].minus(w.paid[c]).minus(w.waived[c])])) as Amounts);
+  const receivable = total((w) => Object.fromEntries(COMPONENTS.map((c) => [c, receivableOf(w, c)])) as Amounts);
+  const interestInAdvance = instalments.reduce((s, w) => s.plus(interestInAdvanceOf(w)), ZERO);
   const outstanding = total(outstandingOf);
   const due = total(outstandingOf, (w) => w.dueDate <= asOf);
 
@@ -864,6 +908,7 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
     ruleCharges,
     totals: { receivable, outstanding, due },
     held: { advance, excess: held.minus(advance) },
+    interestInAdvance,
     status,
     daysPastDue: daysPastDue(states, asOf, tolerance),
     journals,

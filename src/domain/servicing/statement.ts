@@ -10,10 +10,11 @@
 //   opening + movements = closing holds exactly by construction, whatever the event did: what a reversal does to
 //   the payments after the one it reverses, and kinds of transaction this file has not heard of. A statement
 //   whose lines do not end on the closing replay is refused, not printed.
-// - Balances are the replay's receivables (all principal; interest, fees and penalties once they fall due or are
-//   paid early) and the borrower's money held (advance and excess): the loan's sub-ledger. `totalOwed` is
-//   receivables less held money. Interest not yet due is not owed yet, so paying it early shows as paid without
-//   lowering the interest balance (it is recognised and paid on the same day).
+// - Balances are the replay's receivables (all principal; interest once it falls due; fees and penalties once
+//   they fall due or are paid early) and the borrower's money held (advance, excess and interest paid before
+//   its instalment fell due): the loan's sub-ledger. `totalOwed` is receivables less held money. Interest not
+//   yet due is not owed yet, so paying it early shows as paid and raises what is held (lowering `totalOwed`);
+//   on the due date the interest becomes owed and what was held for it settles it.
 // - A reversed transaction keeps its line on its value date (what the books showed then) and says when it was
 //   reversed; the reversal has its own line naming what it reverses, even when that was before `from`.
 // - Instalments falling due get a line (borrowers look for them): their interest and fees become owed, and money
@@ -39,7 +40,7 @@ export interface StatementBalances {
   interest: Decimal;
   fee: Decimal;
   penalty: Decimal;
-  /** The borrower's money the lender holds: advance and excess. */
+  /** The borrower's money the lender holds: advance, excess and interest paid before its instalment fell due. */
   held: Decimal;
   /** principal + interest + fee + penalty − held. */
   totalOwed: Decimal;
@@ -142,7 +143,7 @@ const minus = (a: Decimal, b: Decimal): Decimal => {
 function balancesOf(state: LoanAccountState | null): StatementBalances {
   if (!state) return { principal: ZERO, interest: ZERO, fee: ZERO, penalty: ZERO, held: ZERO, totalOwed: ZERO };
   const r = state.totals.receivable;
-  const held = state.held.advance.plus(state.held.excess);
+  const held = state.held.advance.plus(state.held.excess).plus(state.interestInAdvance);
   return {
     principal: r.principal,
     interest: r.interest,
@@ -255,8 +256,8 @@ export function loanStatement(request: StatementRequest): LoanStatement {
       interest: owed.interest,
       fee: owed.fee,
       penalty: owed.penalty,
-      held: owed.excess,
-      totalOwed: owed.principal.plus(owed.interest).plus(owed.fee).plus(owed.penalty).minus(owed.excess),
+      held: owed.excess.plus(owed.interestInAdvance),
+      totalOwed: owed.principal.plus(owed.interest).plus(owed.fee).plus(owed.penalty).minus(owed.excess).minus(owed.interestInAdvance),
     };
   };
 

@@ -293,7 +293,8 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
       id: loanId, status, as_of: books.businessDate, days_past_due: state.daysPastDue,
       principal_receivable: receivable.principal.toFixed(), interest_receivable: receivable.interest.toFixed(),
       fee_receivable: receivable.fee.toFixed(), penalty_receivable: receivable.penalty.toFixed(),
-      held: state.held.advance.plus(state.held.excess).toFixed(), transaction_count: loan.transactionCount + fresh.length,
+      held: state.held.advance.plus(state.held.excess).toFixed(), interest_in_advance: state.interestInAdvance.toFixed(),
+      transaction_count: loan.transactionCount + fresh.length,
     });
   }
 
@@ -326,9 +327,10 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
        UPDATE ${schema}.loan AS l
           SET status = r.status, as_of = r.as_of, days_past_due = r.days_past_due, principal_receivable = r.principal_receivable,
               interest_receivable = r.interest_receivable, fee_receivable = r.fee_receivable, penalty_receivable = r.penalty_receivable,
-              held = r.held, transaction_count = r.transaction_count, updated_at = $5::timestamptz
+              held = r.held, interest_in_advance = r.interest_in_advance, transaction_count = r.transaction_count, updated_at = $5::timestamptz
          FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, status text, as_of date, days_past_due integer, principal_receivable numeric,
-              interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, transaction_count integer)
+              interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, interest_in_advance numeric,
+              transaction_count integer)
         WHERE l.id = r.id
        RETURNING 1
      )

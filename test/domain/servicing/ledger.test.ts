@@ -28,6 +28,13 @@ describe('posting rules', () => {
     // 500 received: 5 fee + 83.33 interest + 400 principal = 488.33 applied, 11.67 held as excess.
     ['repayment with excess', { kind: 'repayment', allocated: { penalty: d(0), fee: d('5'), interest: d('83.33'), principal: d('400') }, excess: d('11.67') },
       [['1120', '0.00', '5.00'], ['1110', '0.00', '83.33'], ['1100', '0.00', '400.00'], ['2100', '0.00', '11.67'], ['1000', '500.00', '0.00']]],
+    // 300 received a month before the instalment falls due: 250 principal off the receivable, its 50 interest is
+    // not earned yet, so it is owed back to the borrower (2150) rather than income.
+    ['repayment of an instalment not yet due', { kind: 'repayment', allocated: { penalty: d(0), fee: d(0), interest: d(0), principal: d('250') }, excess: d(0), interestInAdvance: d('50') },
+      [['1100', '0.00', '250.00'], ['2150', '0.00', '50.00'], ['1000', '300.00', '0.00']]],
+    // On the due date its 50 interest is recognised (chargesDue) and what was paid in advance settles it.
+    ['interest paid in advance applied when the instalment falls due', { kind: 'advanceInterestApplied', amount: d('50') },
+      [['2150', '50.00', '0.00'], ['1110', '0.00', '50.00']]],
     ['penalty waived', { kind: 'waiver', component: 'penalty', amount: d('10') }, [['4200', '10.00', '0.00'], ['1130', '0.00', '10.00']]],
     ['excess refunded', { kind: 'refund', amount: d('11.67') }, [['2100', '11.67', '0.00'], ['1000', '0.00', '11.67']]],
   ])('%s', (_name, event, expected) => {
@@ -74,23 +81,23 @@ describe('balances', () => {
 
   it('a loan\'s sub-ledger: what it owes per component as of a date', () => {
     const owed = loanReceivables(journals, 'loan-1', '2026-02-02');
-    expect(Object.fromEntries(Object.entries(owed).map(([k, v]) => [k, v.toFixed(2)]))).toEqual({ principal: '1000.00', interest: '10.00', fee: '0.00', penalty: '2.00', excess: '0.00' });
+    expect(Object.fromEntries(Object.entries(owed).map(([k, v]) => [k, v.toFixed(2)]))).toEqual({ principal: '1000.00', interest: '10.00', fee: '0.00', penalty: '2.00', excess: '0.00', interestInAdvance: '0.00' });
   });
 });
 
 // Random valid histories: each loan is disbursed, then charges fall due, repayments apply at most what is owed
 // (plus some excess), waivers forgive at most what is owed, refunds return at most the excess.
 const CURRENCIES = ['USD', 'JPY', 'KWD'] as const;
-interface Step { loan: number; step: 'charges' | 'repay' | 'waive' | 'refund'; a: number; b: number; c: number }
+interface Step { loan: number; step: 'charges' | 'repay' | 'waive' | 'refund' | 'payAhead' | 'fallDue'; a: number; b: number; c: number }
 const history: fc.Arbitrary<Step[]> = fc.array(fc.record({
   loan: fc.integer({ min: 0, max: 3 }),
-  step: fc.constantFrom('charges', 'repay', 'waive', 'refund'),
+  step: fc.constantFrom('charges', 'repay', 'waive', 'refund', 'payAhead', 'fallDue'),
   a: fc.integer({ min: 0, max: 1_000_000 }), b: fc.integer({ min: 0, max: 1_000_000 }), c: fc.integer({ min: 0, max: 1_000_000 }),
 }), { minLength: 1, maxLength: 60 });
 
 function build(steps: Step[], principals: number[]): Journal[] {
   const journals: Journal[] = [];
-  const owed = principals.map(() => ({ principal: d(0), interest: d(0), fee: d(0), penalty: d(0), excess: d(0) }));
+  const owed = principals.map(() => ({ principal: d(0), interest: d(0), fee: d(0), penalty: d(0), excess: d(0), interestInAdvance: d(0) }));
   const scale = (i: number) => 10 ** ({ USD: 2, JPY: 0, KWD: 3 } as Record<string, number>)[CURRENCIES[i % 3]!]!;
   const m = (i: number, minor: number) => d(minor).div(scale(i));
   principals.forEach((minor, i) => {
@@ -111,6 +118,21 @@ function build(steps: Step[], principals: number[]): Journal[] {
       event = { kind: 'repayment', allocated, excess: m(i, step.c % 100) };
       for (const k of ['penalty', 'fee', 'interest', 'principal'] as const) o[k] = o[k].minus(allocated[k]);
       o.excess = o.excess.plus(event.excess);
+    } else if (step.step === 'payAhead') {
+      // Principal and interest of an instalment not yet due: the interest is held until it falls due.
+      const principal = part(o.principal, step.a);
+      event = { kind: 'repayment', allocated: { penalty: d(0), fee: d(0), interest: d(0), principal }, excess: d(0), interestInAdvance: m(i, step.b % 3_000) };
+      o.principal = o.principal.minus(principal);
+      o.interestInAdvance = o.interestInAdvance.plus(event.interestInAdvance!);
+    } else if (step.step === 'fallDue') {
+      // An instalment falls due: its interest is recognised, then what was paid on it in advance settles it.
+      const interest = m(i, step.a % 3_000);
+      journals.push(journalFor({ kind: 'chargesDue', interest, fee: d(0), penalty: d(0) }, context));
+      o.interest = o.interest.plus(interest);
+      const applied = Decimal.min(interest, o.interestInAdvance, m(i, step.c % 3_000));
+      event = { kind: 'advanceInterestApplied', amount: applied };
+      o.interest = o.interest.minus(applied);
+      o.interestInAdvance = o.interestInAdvance.minus(applied);
     } else if (step.step === 'waive') {
       const component = (['interest', 'fee', 'penalty'] as const)[step.a % 3]!;
       event = { kind: 'waiver', component, amount: part(o[component], step.b) };
@@ -148,12 +170,13 @@ describe('ledger invariants (fast-check)', () => {
         const loans = p.map((_, i) => i).filter((i) => i % 3 === ci).map((i) => loanReceivables(journals, `L${i}`, '2026-12-31'));
         for (const loan of loans) for (const value of Object.values(loan)) expect(value.isNegative()).toBe(false);
         const control = (role: keyof typeof STANDARD_MAPPING) => rows.find((r) => r.currency === currency && r.account === STANDARD_MAPPING[role])?.balance ?? d(0);
-        const sum = (k: 'principal' | 'interest' | 'fee' | 'penalty' | 'excess') => loans.reduce((s, l) => s.plus(l[k]), d(0));
+        const sum = (k: 'principal' | 'interest' | 'fee' | 'penalty' | 'excess' | 'interestInAdvance') => loans.reduce((s, l) => s.plus(l[k]), d(0));
         expect(sum('principal').equals(control('principalReceivable'))).toBe(true);
         expect(sum('interest').equals(control('interestReceivable'))).toBe(true);
         expect(sum('fee').equals(control('feeReceivable'))).toBe(true);
         expect(sum('penalty').equals(control('penaltyReceivable'))).toBe(true);
         expect(sum('excess').equals(control('excess').negated())).toBe(true);
+        expect(sum('interestInAdvance').equals(control('interestInAdvance').negated())).toBe(true);
       }
     }), { numRuns: 200 });
   });

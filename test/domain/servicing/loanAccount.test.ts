@@ -16,9 +16,10 @@ import {
   PENALTIES_FEES_INTEREST_PRINCIPAL_HOLD_ADVANCE,
   type AllocationRule,
 } from '../../../src/domain/servicing/allocation.js';
-import { loanReceivables, type Journal } from '../../../src/domain/servicing/ledger.js';
+import { loanReceivables, trialBalance, type Journal } from '../../../src/domain/servicing/ledger.js';
 import {
   daysPastDue,
+  payoffQuote,
   replayLoan,
   type Amounts,
   type LoanAccount,
@@ -50,6 +51,10 @@ function reconciles(state: LoanAccountState): void {
   const ledger = loanReceivables(state.journals, state.loanId, state.asOf);
   expect(amounts(ledger)).toEqual(amounts(state.totals.receivable));
   expect(ledger.excess.toFixed(2)).toBe(state.held.advance.plus(state.held.excess).toFixed(2));
+  expect(ledger.interestInAdvance.toFixed(2)).toBe(state.interestInAdvance.toFixed(2));
+  // Interest received in advance is exactly the interest paid on instalments not yet due.
+  const paidAhead = state.instalments.filter((i) => i.dueDate > state.asOf).reduce((s, i) => s.plus(i.paid.interest), new Decimal(0));
+  expect(state.interestInAdvance.toFixed(2)).toBe(paidAhead.toFixed(2));
   for (const journal of state.journals) {
     const debits = journal.lines.reduce((s, l) => s.plus(l.debit), new Decimal(0));
     const credits = journal.lines.reduce((s, l) => s.plus(l.credit), new Decimal(0));
@@ -141,25 +146,37 @@ describe('replaying a loan account', () => {
     reconciles(afterReversal);
   });
 
-  it('a payment beyond everything owed closes the loan and holds the excess; future interest is recognised as paid', () => {
+  it('a payment beyond everything owed closes the loan and holds the excess; interest not yet due is held until it falls due', () => {
     // 413.03 + 413.03 + 413.02 = 1,239.08 pays every instalment; 1,300.00 − 1,239.08 = 60.92 is the borrower's.
     const state = replayLoan(loan(), [pay('p1', '2026-02-01', '1300')], '2026-02-01');
     expect(state.status).toBe('closed');
     expect(owing(state).flat().every((a) => a === '0.00')).toBe(true);
     expect(state.held.excess.toFixed(2)).toBe('60.92');
     expect(state.allocations[0]!.reasons.excess).toMatch(/more than everything the loan owes/);
-    // Instalments 2 and 3 are not yet due: their interest and fees are recognised on the payment date.
+    // Instalments 2 and 3 are not yet due: their fees are recognised on the payment date, their interest is not.
     expect(state.journals.slice(2, 4).map(journalLines)).toEqual([
-      [['1110', '8.04', '0.00'], ['4000', '0.00', '8.04'], ['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
-      [['1110', '4.04', '0.00'], ['4000', '0.00', '4.04'], ['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
+      [['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
+      [['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
     ]);
+    // Instalment 1's 12.00 of interest pays its receivable; 8.04 + 4.04 = 12.08 is interest received in advance.
     expect(journalLines(state.journals[4]!)).toEqual([
-      ['1120', '0.00', '15.00'], ['1110', '0.00', '24.08'], ['1100', '0.00', '1200.00'], ['2100', '0.00', '60.92'], ['1000', '1300.00', '0.00'],
+      ['1120', '0.00', '15.00'], ['1110', '0.00', '12.00'], ['1100', '0.00', '1200.00'], ['2150', '0.00', '12.08'], ['2100', '0.00', '60.92'], ['1000', '1300.00', '0.00'],
     ]);
-    // Later due dates find nothing left to recognise or collect: still closed, no new journals.
+    expect(state.journals).toHaveLength(5);
+    expect(state.interestInAdvance.toFixed(2)).toBe('12.08');
+    reconciles(state);
+    // On each later due date the instalment's interest is recognised and the advance settles it: nothing to collect.
     const later = replayLoan(loan(), [pay('p1', '2026-02-01', '1300')], '2026-06-30');
     expect(later.status).toBe('closed');
-    expect(later.journals).toEqual(state.journals);
+    expect(later.journals.slice(0, 5)).toEqual(state.journals);
+    expect(later.journals.slice(5).map((j) => [j.valueDate, journalLines(j)])).toEqual([
+      ['2026-03-01', [['1110', '8.04', '0.00'], ['4000', '0.00', '8.04']]],
+      ['2026-03-01', [['2150', '8.04', '0.00'], ['1110', '0.00', '8.04']]],
+      ['2026-04-01', [['1110', '4.04', '0.00'], ['4000', '0.00', '4.04']]],
+      ['2026-04-01', [['2150', '4.04', '0.00'], ['1110', '0.00', '4.04']]],
+    ]);
+    expect(later.interestInAdvance.toFixed(2)).toBe('0.00');
+    expect(amounts(later.totals.receivable)).toEqual(['0.00', '0.00', '0.00', '0.00']);
     reconciles(later);
   });
 
@@ -253,5 +270,123 @@ describe('days past due', () => {
     ['the oldest unpaid counts, paid ones do not', [due('2026-01-01', '0'), due('2026-02-01', '10'), due('2026-03-01', '10')], '2026-03-15', 42],
   ])('%s', (_name, instalments, asOf, expected) => {
     expect(daysPastDue(instalments, asOf)).toBe(expected);
+  });
+});
+
+// Interest received in advance (docs/decisions.md, "Interest received in advance"), on a 12-month loan: USD 12,000
+// at 12 % a year, disbursed 2026-01-01, monthly from 2026-02-01, no fees. Level PMT = 12000 × 0.01 /
+// (1 − 1.01⁻¹²) = 1,066.1854 → 1,066.19.
+//   #1 2026-02-01  interest 12,000.00 × 1 % = 120.00   principal 946.19   left 11,053.81
+//   #2 2026-03-01  interest 11,053.81 × 1 % = 110.54   principal 955.65   left 10,098.16
+// The borrower pays #1 on its due date and, the same day, #2 a month early.
+describe('interest paid before its instalment falls due', () => {
+  const yearLoan: LoanAccount = {
+    id: 'loan-12',
+    terms: loanTerms({ currency: 'USD', annualRatePercent: '12', numberOfRepayments: 12 }),
+    rule: PENALTIES_FEES_INTEREST_PRINCIPAL,
+    principal: '12000',
+    disbursementDate: '2026-01-01',
+    firstRepaymentDate: '2026-02-01',
+  };
+  const early: LoanTransaction[] = [pay('p1', '2026-02-01', '1066.19'), pay('p2', '2026-02-01', '1066.19')];
+  const balance = (state: LoanAccountState, account: string, asOf = state.asOf) =>
+    (trialBalance(state.journals, asOf).find((r) => r.account === account)?.balance ?? new Decimal(0)).toFixed(2);
+  const dated = (state: LoanAccountState, date: string) => state.journals.filter((j) => j.valueDate === date).map(journalLines);
+
+  it('is held on the interest-received-in-advance liability (2150), not booked as income, until the instalment falls due', () => {
+    const state = replayLoan(yearLoan, early, '2026-02-01');
+    expect(dated(state, '2026-02-01')).toEqual([
+      [['1110', '120.00', '0.00'], ['4000', '0.00', '120.00']],
+      [['1110', '0.00', '120.00'], ['1100', '0.00', '946.19'], ['1000', '1066.19', '0.00']],
+      // #2 is not due: its principal comes off the receivable, its interest is owed back to the borrower until 2026-03-01.
+      [['1100', '0.00', '955.65'], ['2150', '0.00', '110.54'], ['1000', '1066.19', '0.00']],
+    ]);
+    expect(state.interestInAdvance.toFixed(2)).toBe('110.54');
+    expect(balance(state, '2150')).toBe('-110.54');
+    expect(balance(state, '4000')).toBe('-120.00'); // only #1's interest is income in February
+    expect(amounts(state.totals.receivable)).toEqual(['0.00', '0.00', '0.00', '10098.16']);
+    expect(amounts(state.instalments[1]!.paid)).toEqual(['0.00', '0.00', '110.54', '955.65']);
+    reconciles(state);
+    // Still held the day before the due date.
+    expect(replayLoan(yearLoan, early, '2026-02-28').interestInAdvance.toFixed(2)).toBe('110.54');
+  });
+
+  it('on the due date the whole interest is income and the advance settles its receivable', () => {
+    const state = replayLoan(yearLoan, early, '2026-03-01');
+    expect(dated(state, '2026-03-01')).toEqual([
+      [['1110', '110.54', '0.00'], ['4000', '0.00', '110.54']],
+      [['2150', '110.54', '0.00'], ['1110', '0.00', '110.54']],
+    ]);
+    expect(state.interestInAdvance.toFixed(2)).toBe('0.00');
+    expect(balance(state, '2150')).toBe('0.00');
+    expect(balance(state, '4000')).toBe('-230.54');
+    expect(amounts(state.totals.receivable)).toEqual(['0.00', '0.00', '0.00', '10098.16']);
+    expect(state.status).toBe('active');
+    expect(state.daysPastDue).toBe(0);
+    reconciles(state);
+    // The books as of February are unchanged by March's recognition.
+    expect(balance(state, '2150', '2026-02-28')).toBe('-110.54');
+  });
+
+  it('a backdated reversal of the early payment takes the liability back where it was booked', () => {
+    const bounced: LoanTransaction[] = [...early, { kind: 'reversal', id: 'r2', reverses: 'p2', valueDate: '2026-02-20' }];
+    const before = replayLoan(yearLoan, bounced, '2026-02-19');
+    const after = replayLoan(yearLoan, bounced, '2026-02-20');
+    // Before its reversal the payment counts, as the books showed then.
+    expect(before.interestInAdvance.toFixed(2)).toBe('110.54');
+    expect(after.interestInAdvance.toFixed(2)).toBe('0.00');
+    expect(balance(after, '2150')).toBe('0.00');
+    expect(amounts(after.instalments[1]!.outstanding)).toEqual(['0.00', '0.00', '110.54', '955.65']);
+    // What the posting service posts for the reversal: the replayed books less what was posted, per date and account.
+    const net = (state: LoanAccountState) => {
+      const sums = new Map<string, Decimal>();
+      for (const j of state.journals) for (const l of j.lines) sums.set(`${j.valueDate} ${l.account}`, (sums.get(`${j.valueDate} ${l.account}`) ?? new Decimal(0)).plus(l.debit).minus(l.credit));
+      return sums;
+    };
+    const [then, now] = [net(before), net(after)];
+    const correction = [...new Set([...then.keys(), ...now.keys()])].sort()
+      .map((k) => [k, (now.get(k) ?? new Decimal(0)).minus(then.get(k) ?? new Decimal(0)).toFixed(2)])
+      .filter(([, v]) => v !== '0.00');
+    expect(correction).toEqual([['2026-02-01 1000', '-1066.19'], ['2026-02-01 1100', '955.65'], ['2026-02-01 2150', '110.54']]);
+    reconciles(after);
+    // On the due date #2 is owed in full, as if the early payment had never arrived.
+    const due = replayLoan(yearLoan, bounced, '2026-03-01');
+    expect(due).toEqual(replayLoan(yearLoan, [early[0]!], '2026-03-01'));
+    expect(amounts(due.totals.receivable)).toEqual(['0.00', '0.00', '110.54', '11053.81']);
+  });
+
+  it('a payoff makes the current instalment fall due: interest earned to date is income, the rest goes back to the borrower', () => {
+    // On 2026-02-15 #2 has earned 14 of 28 days: 110.54 × 14 / 28 = 55.27. Of the 110.54 held, 55.27 is earned
+    // and 55.27 is released to the borrower's excess, which pays principal. Quote: 10,098.16 − 55.27 = 10,042.89.
+    const quote = payoffQuote(yearLoan, early, '2026-02-15');
+    expect([quote.principal, quote.interest, quote.held, quote.total].map((d) => d.toFixed(2))).toEqual(['10098.16', '0.00', '55.27', '10042.89']);
+    const state = replayLoan(yearLoan, [...early, { kind: 'payoff', id: 'po', valueDate: '2026-02-15', amount: '10042.89' }], '2026-02-15');
+    expect(dated(state, '2026-02-15')).toEqual([
+      [['2150', '55.27', '0.00'], ['2100', '0.00', '55.27']],
+      [['1110', '55.27', '0.00'], ['4000', '0.00', '55.27']],
+      [['2150', '55.27', '0.00'], ['1110', '0.00', '55.27']],
+      [['2100', '55.27', '0.00'], ['1100', '0.00', '55.27']],
+      [['1100', '0.00', '10042.89'], ['1000', '10042.89', '0.00']],
+    ]);
+    expect(state.status).toBe('closed');
+    expect(balance(state, '2150')).toBe('0.00');
+    expect(balance(state, '4000')).toBe('-175.27'); // 120.00 + 55.27 earned
+    reconciles(state);
+  });
+
+  it('a prepayment keeps interest paid ahead on the regenerated instalments, held until each falls due', () => {
+    // 2,000.00 on 2026-02-15, reduce tenor: #2's earned 55.27 is already paid (by the 110.54 held), so all of it is
+    // principal: 10,098.16 − 2,000.00 = 8,098.16. The new #2 asks for 55.27 + 8,098.16 × 12 % × 14 / 365 = 37.27,
+    // 92.54 in all; the 110.54 paid fills it and leaves 18.00 paid ahead on #3.
+    const state = replayLoan(yearLoan, [...early, { kind: 'prepayment', id: 'pp', valueDate: '2026-02-15', amount: '2000', reschedule: 'reduceTenor' }], '2026-03-01');
+    expect(dated(state, '2026-02-15')).toEqual([[['1100', '0.00', '2000.00'], ['1000', '2000.00', '0.00']]]);
+    expect(dated(state, '2026-03-01')).toEqual([
+      [['1110', '92.54', '0.00'], ['4000', '0.00', '92.54']],
+      [['2150', '92.54', '0.00'], ['1110', '0.00', '92.54']],
+    ]);
+    expect(state.instalments[2]!.paid.interest.toFixed(2)).toBe('18.00');
+    expect(state.interestInAdvance.toFixed(2)).toBe('18.00');
+    expect(balance(state, '2150')).toBe('-18.00');
+    reconciles(state);
   });
 });

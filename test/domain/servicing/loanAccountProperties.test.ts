@@ -14,6 +14,8 @@
 //   later one's and the trial balance as of the earlier date is the same from either.
 // - Ledger: every journal balances; the loan's sub-ledger (loanReceivables) equals the replayed receivable and held
 //   money, and the GL control accounts (trialBalance) equal the sub-ledger; cash is the repayments less the payout.
+// - Interest received in advance: at every date the liability (sub-ledger and GL) equals the interest paid on
+//   instalments not yet due then, and interest income equals the interest of instalments due by then less waivers.
 // - Money: nothing negative; every repayment is fully explained (lines + held = amount); everything received is
 //   either paid to an instalment or held; held money never sits beside something due; status and days past due
 //   agree with the instalments.
@@ -21,7 +23,7 @@
 // loans without a penalty rate only (a later replay recognises it to its own dates, not to the earlier one).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dayNumber, formatDate, fromDayNumber, parseDate } from '../../../src/domain/calendar.js';
+import { addDays, dayNumber, formatDate, fromDayNumber, parseDate } from '../../../src/domain/calendar.js';
 import { Decimal, minorUnits } from '../../../src/domain/money.js';
 import {
   COMPONENTS,
@@ -244,6 +246,17 @@ function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective:
   for (const c of COMPONENTS) expect((gl.get(control[c]) ?? ZERO).equals(subLedger[c])).toBe(true);
   expect((gl.get(STANDARD_MAPPING.excess) ?? ZERO).negated().equals(held)).toBe(true);
 
+  // Interest received in advance: exactly the interest paid on instalments not yet due as of the date, in the
+  // sub-ledger and on the liability account; interest income is exactly the interest of instalments due by then,
+  // less what was waived of it — nothing paid early is income before its due date.
+  const notYetDue = state.instalments.filter((i) => i.dueDate > state.asOf);
+  const paidAhead = sumOf(notYetDue.map((i) => i.paid.interest));
+  expect(state.interestInAdvance.equals(paidAhead)).toBe(true);
+  expect(subLedger.interestInAdvance.equals(paidAhead)).toBe(true);
+  expect((gl.get(STANDARD_MAPPING.interestInAdvance) ?? ZERO).negated().equals(paidAhead)).toBe(true);
+  const earned = sumOf(state.instalments.filter((i) => i.dueDate <= state.asOf).map((i) => i.charged.interest.minus(i.waived.interest)));
+  expect((gl.get(STANDARD_MAPPING.interestIncome) ?? ZERO).negated().equals(earned)).toBe(true);
+
   const moneyIn = effective.filter((t) => t.kind === 'repayment' || t.kind === 'prepayment' || t.kind === 'payoff');
   const received = sumOf(moneyIn.map((t) => new Decimal(t.amount)));
   const refunded = sumOf(effective.flatMap((t) => (t.kind === 'refund' ? [new Decimal(t.amount)] : [])));
@@ -336,6 +349,31 @@ describe('loan account replay properties', () => {
       }),
       RUNS,
     );
+  });
+
+  it('at every date, the interest received in advance is the interest paid on instalments not yet due then', () => {
+    let held = 0;
+    fc.assert(
+      fc.property(cases, ({ loan, transactions, asOf }) => {
+        const final = replayLoan(loan, transactions, asOf);
+        // The dates anything can change: each transaction's, each due date and the day before it.
+        const dates = [...new Set([
+          ...final.instalments.flatMap((i) => [i.dueDate, addDays(i.dueDate, -1)]), ...final.schedule.instalments.map((i) => i.dueDate),
+          ...transactions.map((t) => t.valueDate),
+        ])].filter((date) => date >= DISBURSED && date <= asOf).sort();
+        for (const date of dates) {
+          const state = replayLoan(loan, transactions, date);
+          const paidAhead = sumOf(state.instalments.filter((i) => i.dueDate > date).map((i) => i.paid.interest));
+          const liability = trialBalance(state.journals, date).find((r) => r.account === STANDARD_MAPPING.interestInAdvance)?.balance ?? ZERO;
+          expect(liability.negated().equals(paidAhead), date).toBe(true);
+          expect(loanReceivables(state.journals, loan.id, date).interestInAdvance.equals(paidAhead), date).toBe(true);
+          if (paidAhead.gt(0)) held += 1;
+        }
+      }),
+      { numRuns: 100 },
+    );
+    // Not vacuous: the random histories do pay interest ahead.
+    expect(held).toBeGreaterThan(0);
   });
 
   it('a reversal in effect leaves the loan exactly as if neither it nor the reversed transaction had arrived', () => {

@@ -44,6 +44,7 @@ function reconciles(state: LoanAccountState): void {
   const ledger = loanReceivables(state.journals, state.loanId, state.asOf);
   for (const c of ['principal', 'interest', 'fee', 'penalty'] as const) expect(ledger[c].toFixed(2)).toBe(state.totals.receivable[c].toFixed(2));
   expect(ledger.excess.toFixed(2)).toBe(state.held.advance.plus(state.held.excess).toFixed(2));
+  expect(ledger.interestInAdvance.toFixed(2)).toBe(state.interestInAdvance.toFixed(2));
 }
 
 function fieldOf(run: () => unknown): { field: string; message: string } {
@@ -82,14 +83,21 @@ describe('prepayment, reduce instalment', () => {
     expect(state.currentSchedule.instalments.map((i) => i.total.toFixed(2))).toEqual(['413.03', '612.06', '209.84']);
     expect(state.schedule.levelAmount?.toFixed(2)).toBe('408.03'); // the booked schedule is kept as booked
     expect(state.allocations.at(-1)!.lines.map((l) => [l.instalment, l.component, l.amount.toFixed(2)])).toEqual([[2, 'interest', '4.02'], [2, 'principal', '395.98']]);
-    expect(state.journals.slice(-2).map((j) => j.lines.map((l) => [l.account, l.debit.toFixed(2), l.credit.toFixed(2)]))).toEqual([
-      [['1110', '4.02', '0.00'], ['4000', '0.00', '4.02']],
-      [['1110', '0.00', '4.02'], ['1100', '0.00', '395.98'], ['1000', '400.00', '0.00']],
-    ]);
+    // The earned interest sits on #2, not due until 2026-03-01: it is held as interest received in advance (2150).
+    const lines = (j: (typeof state.journals)[number]) => j.lines.map((l) => [l.account, l.debit.toFixed(2), l.credit.toFixed(2)]);
+    expect(lines(state.journals.at(-1)!)).toEqual([['1100', '0.00', '395.98'], ['2150', '0.00', '4.02'], ['1000', '400.00', '0.00']]);
+    expect(state.journals.at(-1)!.valueDate).toBe('2026-02-15');
+    expect(state.interestInAdvance.toFixed(2)).toBe('4.02');
     reconciles(state);
-    // Paying the regenerated instalments closes the loan.
+    // Paying the regenerated instalments closes the loan. On 2026-03-01 #2's whole interest (5.90) is income and the
+    // 4.02 held settles part of it: 1.88 interest + 205.18 principal + 5.00 fee = 212.06 is what is collected.
     const closed = replayLoan(loanA(), [pay('p1', '2026-02-01', '413.03'), prepay('pp', '2026-02-15', '400', 'reduceInstalment'), pay('p2', '2026-03-01', '212.06'), pay('p3', '2026-04-01', '209.84')], '2026-04-01');
+    expect(closed.journals.filter((j) => j.valueDate === '2026-03-01').slice(0, 2).map(lines)).toEqual([
+      [['1110', '5.90', '0.00'], ['4000', '0.00', '5.90'], ['1120', '5.00', '0.00'], ['4100', '0.00', '5.00']],
+      [['2150', '4.02', '0.00'], ['1110', '0.00', '4.02']],
+    ]);
     expect(closed.status).toBe('closed');
+    expect(closed.interestInAdvance.toFixed(2)).toBe('0.00');
     reconciles(closed);
   });
 

@@ -44,6 +44,7 @@ function reconciles(state: LoanAccountState): void {
   const ledger = loanReceivables(state.journals, state.loanId, state.asOf);
   for (const c of ['principal', 'interest', 'fee', 'penalty'] as const) expect(ledger[c].toFixed(2)).toBe(state.totals.receivable[c].toFixed(2));
   expect(ledger.excess.toFixed(2)).toBe(state.held.advance.plus(state.held.excess).toFixed(2));
+  expect(ledger.interestInAdvance.toFixed(2)).toBe(state.interestInAdvance.toFixed(2));
   for (const journal of state.journals) {
     expect(journal.lines.reduce((s, l) => s.plus(l.debit), new Decimal(0)).equals(journal.lines.reduce((s, l) => s.plus(l.credit), new Decimal(0)))).toBe(true);
   }

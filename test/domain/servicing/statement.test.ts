@@ -15,7 +15,8 @@
 //   r2  reversal of p2 on 2026-03-25 (the payment bounced)
 //   p4  repayment 250.00 valued 2026-03-15, arrived last: backdated
 //
-// Balances are the replay's receivables (interest and fees once due or paid early) less money held.
+// Balances are the replay's receivables (interest once due, fees once due or paid early) less money held, interest
+// paid before its instalment falls due included (it is held until then, not income).
 //   2026-01-01 disbursed                       1,200.00
 //   2026-02-01 #1 due: +12.00 interest +5 fee  1,217.00
 //   2026-02-01 p1 pays #1 in full: −413.03       803.97
@@ -24,12 +25,12 @@
 //   2026-03-05 p2: #2 fee 5, interest 8.04, principal 186.96 (200 − 13.04)              627.01
 //   2026-03-10 w1: penalty 10 → 6                                                      623.01
 //   2026-03-15 p4: #2 principal 213.03 (399.99 − 186.96); the 36.97 left goes to #3 (not yet due): penalty 6,
-//              fee 5 and interest 4.04 (recognised as paid, so no change to those balances), principal 21.93.
-//              Total owed falls by 250 − 9.04 = 240.96                                 382.05
-//   2026-03-20 p3: #3 principal 300.00                                                  82.05
+//              fee 5 (recognised as paid, so no change to that balance), interest 4.04 (held until #3 falls
+//              due), principal 21.93. Total owed falls by 250 − 5.00 = 245.00           378.01 (4.04 held)
+//   2026-03-20 p3: #3 principal 300.00                                                  78.01 (4.04 held)
 //   2026-03-25 r2: without p2, p4 pays #2 (5 + 8.04 + 236.96) and p3 pays #2's last 163.03 and #3's penalty,
-//              fee, interest and 121.93 principal: #3 has 200.00 less principal paid   282.05
-//   2026-04-01 #3 due: nothing left to recognise                                        282.05
+//              fee, interest and 121.93 principal: #3 has 200.00 less principal paid   278.01 (4.04 held)
+//   2026-04-01 #3 due: its 4.04 interest is owed and the 4.04 held settles it           282.05
 import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal } from '../../../src/domain/money.js';
@@ -88,9 +89,9 @@ describe('a loan statement', () => {
       ['2026-03-04', 'charge', 'c1', '10.00', '803.97', '8.04', '5.00', '10.00', '0.00', '827.01'],
       ['2026-03-05', 'repayment', 'p2', '200.00', '617.01', '0.00', '0.00', '10.00', '0.00', '627.01'],
       ['2026-03-10', 'waiver', 'w1', '4.00', '617.01', '0.00', '0.00', '6.00', '0.00', '623.01'],
-      ['2026-03-15', 'repayment', 'p4', '250.00', '382.05', '0.00', '0.00', '0.00', '0.00', '382.05'],
-      ['2026-03-20', 'repayment', 'p3', '300.00', '82.05', '0.00', '0.00', '0.00', '0.00', '82.05'],
-      ['2026-03-25', 'reversal', 'r2', '200.00', '282.05', '0.00', '0.00', '0.00', '0.00', '282.05'],
+      ['2026-03-15', 'repayment', 'p4', '250.00', '382.05', '0.00', '0.00', '0.00', '4.04', '378.01'],
+      ['2026-03-20', 'repayment', 'p3', '300.00', '82.05', '0.00', '0.00', '0.00', '4.04', '78.01'],
+      ['2026-03-25', 'reversal', 'r2', '200.00', '282.05', '0.00', '0.00', '0.00', '4.04', '278.01'],
       ['2026-04-01', 'instalmentDue', null, '413.02', '282.05', '0.00', '0.00', '0.00', '0.00', '282.05'],
     ]);
     expect(statement.lines.map((l) => l.description)).toEqual([
@@ -116,8 +117,10 @@ describe('a loan statement', () => {
       [2, 'paid', 'principal', '213.03'],
       [3, 'paid', 'penalty', '6.00'], [3, 'paid', 'fee', '5.00'], [3, 'paid', 'interest', '4.04'], [3, 'paid', 'principal', '21.93'],
     ]);
-    // p4 paid 250.00 but total owed fell by 240.96: #3's fee and interest (9.04) became owed as they were paid.
-    expect(figures(line(statement, 'p4').movement)).toEqual(['-234.96', '0.00', '0.00', '-6.00', '0.00', '-240.96']);
+    // p4 paid 250.00 but total owed fell by 245.00: #3's fee (5.00) became owed as it was paid; #3's interest
+    // (4.04) is not owed before 2026-04-01, so it is held, and on that date it settles the interest falling due.
+    expect(figures(line(statement, 'p4').movement)).toEqual(['-234.96', '0.00', '0.00', '-6.00', '4.04', '-245.00']);
+    expect(figures(statement.lines.at(-1)!.movement)).toEqual(['0.00', '0.00', '0.00', '0.00', '-4.04', '4.04']);
     // The reversal takes p2's 200.00 off #3's principal: the later payments moved up to fill #2 in its place.
     expect(allocation(line(statement, 'r2'))).toEqual([[3, 'paid', 'principal', '-200.00']]);
     expect(figures(line(statement, 'r2').movement)).toEqual(['200.00', '0.00', '0.00', '0.00', '0.00', '200.00']);
@@ -145,12 +148,12 @@ describe('a loan statement', () => {
     expect(figures(statement.opening)).toEqual(['617.01', '0.00', '0.00', '10.00', '0.00', '627.01']);
     expect(statement.lines.map(row)).toEqual([
       ['2026-03-10', 'waiver', 'w1', '4.00', '617.01', '0.00', '0.00', '6.00', '0.00', '623.01'],
-      ['2026-03-15', 'repayment', 'p4', '250.00', '382.05', '0.00', '0.00', '0.00', '0.00', '382.05'],
-      ['2026-03-20', 'repayment', 'p3', '300.00', '82.05', '0.00', '0.00', '0.00', '0.00', '82.05'],
-      ['2026-03-25', 'reversal', 'r2', '200.00', '282.05', '0.00', '0.00', '0.00', '0.00', '282.05'],
+      ['2026-03-15', 'repayment', 'p4', '250.00', '382.05', '0.00', '0.00', '0.00', '4.04', '378.01'],
+      ['2026-03-20', 'repayment', 'p3', '300.00', '82.05', '0.00', '0.00', '0.00', '4.04', '78.01'],
+      ['2026-03-25', 'reversal', 'r2', '200.00', '282.05', '0.00', '0.00', '0.00', '4.04', '278.01'],
     ]);
     expect(line(statement, 'r2').reverses).toEqual({ id: 'p2', kind: 'repayment', valueDate: '2026-03-05', amount: new Decimal(200) });
-    expect(figures(statement.closing)).toEqual(['282.05', '0.00', '0.00', '0.00', '0.00', '282.05']);
+    expect(figures(statement.closing)).toEqual(['282.05', '0.00', '0.00', '0.00', '4.04', '278.01']);
     reconciles(statement);
     expect(statement.totals.received.toFixed(2)).toBe('350.00'); // 250 + 300 − 200
     expect(statement.status).toBe('active');
@@ -163,7 +166,7 @@ describe('a loan statement', () => {
     for (const [date, l] of lastOfDay) {
       const state = replayLoan(loan(), TRANSACTIONS, date);
       const r = state.totals.receivable;
-      expect(figures(l.balance).slice(0, 5), date).toEqual([r.principal, r.interest, r.fee, r.penalty, state.held.advance.plus(state.held.excess)].map((d) => d.toFixed(2)));
+      expect(figures(l.balance).slice(0, 5), date).toEqual([r.principal, r.interest, r.fee, r.penalty, state.held.advance.plus(state.held.excess).plus(state.interestInAdvance)].map((d) => d.toFixed(2)));
     }
   });
 
