@@ -235,6 +235,9 @@ describe('losing PostgreSQL', () => {
     await Promise.all(fresh.map(post));
     expect(fresh.every((p) => p.acknowledged)).toBe(true);
 
+    // The job queue's workers (webhook delivery) poll again without errors from here on.
+    const sinceRecovery = { logs: gateway.logs.length, at: Date.now() };
+
     // Every acknowledged posting is in the books exactly once, under the id the gateway gave.
     const all = [...postings, ...fresh];
     const rows = await sql<{ id: string; external_reference: string }>(
@@ -266,5 +269,8 @@ describe('losing PostgreSQL', () => {
     expect(resumed.results.map((r) => Number(r['data'].events.cursor))).toEqual(expected);
     await resumed.stop();
     await live.stop();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, sinceRecovery.at + 5_000 - Date.now())));
+    expect(gateway.logs.slice(sinceRecovery.logs).filter((l) => l['msg'] === 'job queue error')).toEqual([]);
+    expect(gateway.child.exitCode).toBeNull();
   }, 240_000);
 });

@@ -30,8 +30,10 @@ export function createPool(url: string, max: number, applicationName = 'lendgrap
     // Recycling connections bounds Postgres' per-connection catalog cache, which grows with every tenant
     // schema a connection touches (DESIGN.md, scale-out).
     maxLifetimeSeconds: 3_600,
-    // A server that vanished without closing its sockets (a network partition, a host lost) is noticed.
+    // A server that vanished without closing its sockets (a network partition, a host lost) is noticed
+    // eventually on a held connection; /readyz does not wait for that (src/readiness.ts).
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   pool.on('connect', (client) => {
     client.on('error', (err) => log?.warn({ err: driverError(err) }, 'database connection lost'));

@@ -160,7 +160,7 @@ export class OutboxFeed {
 
   private async listen(): Promise<void> {
     // The one connection a process holds beside its pool: LISTEN needs a session of its own.
-    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true });
+    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     let live = false;
     const lost = (err?: Error) => {
       if (!live) return;
