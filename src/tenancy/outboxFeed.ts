@@ -153,11 +153,6 @@ export class OutboxFeed {
     this.sweep.unref();
   }
 
-  /** True while the LISTEN connection is up (wake-ups arrive); otherwise only the sweeps deliver. */
-  get listening(): boolean {
-    return this.listener !== undefined;
-  }
-
   private async listen(): Promise<void> {
     // The one connection a process holds beside its pool: LISTEN needs a session of its own.
     const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
