@@ -21,7 +21,7 @@ import { buildSchema } from './graph/schema.js';
 import { authenticate, buildContext, contextFor, type GraphContext } from './graph/context.js';
 import { correlationIdFor, formatError, isInternal, requestError, rootCause, toGraphQLError } from './graph/errors.js';
 import { depthRule, enforceLimits, type QueryLimits } from './graph/limits.js';
-import { schemasBehind } from './tenancy/migrations.js';
+import { readinessCheck } from './readiness.js';
 import { signDevToken } from './authz/devIssuer.js';
 import type { Principal } from './authz/principal.js';
 import { DEMO_TENANT } from './tenancy/demoTenant.js';
@@ -189,19 +189,10 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  const readiness = readinessCheck(runtime.pool, runtime.migrations, log);
   app.get('/readyz', async (_req, res) => {
-    try {
-      await runtime.pool.query('SELECT 1');
-      const behind = await schemasBehind(runtime.pool, runtime.migrations);
-      if (behind.length > 0) {
-        res.status(503).json({ status: 'migrating', schemasBehind: behind.length });
-        return;
-      }
-      res.json({ status: 'ready' });
-    } catch (error) {
-      log.warn({ err: error }, 'readiness check failed');
-      res.status(503).json({ status: 'database unreachable' });
-    }
+    const answer = await readiness();
+    res.status(answer.status).json(answer.body);
   });
 
   if (runtime.devKey) {

@@ -6,6 +6,7 @@ import { openRuntime } from './runtime.js';
 import { startGateway } from './gateway.js';
 import { onboardTenant } from './tenancy/onboarding.js';
 import { DEMO_TENANT } from './tenancy/demoTenant.js';
+import { EmbeddedPostgresError } from './tenancy/embeddedPostgres.js';
 
 function readConfig(): Config {
   try {
@@ -21,7 +22,23 @@ function readConfig(): Config {
 
 const config = readConfig();
 const log = createLogger(config.LOG_LEVEL);
-const runtime = await openRuntime(config, log, { migrate: true });
+
+/**
+ * A start-up that fails says why in words, on stderr, and exits 1: what a person can fix (the embedded
+ * server's port taken) as the message alone; anything else with its message and, in the log, its stack.
+ * Never a bare `undefined` from a promise rejected with nothing.
+ */
+function failedToStart(error: unknown): never {
+  if (error instanceof EmbeddedPostgresError) {
+    process.stderr.write(`Lendgraph could not start: ${error.message}\n`);
+  } else {
+    log.fatal({ err: error }, 'start-up failed');
+    process.stderr.write(`Lendgraph could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+}
+
+const runtime = await openRuntime(config, log, { migrate: true }).catch(failedToStart);
 
 if (config.NODE_ENV !== 'production') {
   // On a laptop the sandbox tenant `demo` exists (with KEYCLOAK_URL, in Keycloak too); with the development

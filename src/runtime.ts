@@ -86,7 +86,8 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       settler,
       webhooks,
       dataKey,
-      feed: new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema)),
+      feed: new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema),
+        () => void settler.sweep().catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed'))),
       now,
       ...(migration ? { migration } : {}),
       async close() {

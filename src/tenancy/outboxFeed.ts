@@ -8,9 +8,14 @@
 // follows live events, in order, skipping any it has already had. A subscriber that falls more than
 // `maxQueue` events behind is ended with SLOW_CONSUMER (it resumes from its last cursor) so it never delays
 // anyone else. A periodic sweep covers lost wake-ups (e.g. the LISTEN connection was being re-established).
+//
+// Losing the database does not end subscriptions: subscribers keep their sockets and simply receive nothing
+// while it is gone; the LISTEN connection is re-established with backoff, and what committed meanwhile is read
+// from the table by cursor, so a subscriber sees every event once, in order (docs/operations.md).
 import pg from 'pg';
 import type { Logger } from '../log.js';
 import { quoteIdent } from './schemaNames.js';
+import { driverError } from './database.js';
 
 /** Sent by settle_commits() (SQL) when it numbered events. */
 export const OUTBOX_CHANNEL = 'lendgraph_outbox';
@@ -45,6 +50,9 @@ export class SlowConsumerError extends Error {
 }
 
 const RING = 2_000;
+/** Re-listening after a loss: the first try soon, then doubling to at most this, with jitter across replicas. */
+const RELISTEN_FIRST_MS = 250;
+const RELISTEN_MAX_MS = 5_000;
 
 export interface OutboxRow {
   seq: string; id: string; type: string; aggregate_type: string; aggregate_id: string; tenant: string;
@@ -112,12 +120,17 @@ interface Tail {
   subscribers: Set<Subscriber>;
   fetching: Promise<void> | undefined;
   again: boolean;
+  /** The last fetch failed: logged once per outage, not once per sweep. */
+  failing: boolean;
 }
 
 export class OutboxFeed {
   private listener: pg.Client | undefined;
   private readonly tails = new Map<string, Tail>();
   private sweep: NodeJS.Timeout | undefined;
+  private relisten: NodeJS.Timeout | undefined;
+  private relistenAttempts = 0;
+  private lostAt: number | undefined;
   private stopped = false;
 
   constructor(
@@ -127,9 +140,12 @@ export class OutboxFeed {
     private readonly options: { maxQueue: number; sweepMs: number } = { maxQueue: 1_000, sweepMs: 2_000 },
     /** Where a command's "settle me" wake-up goes. */
     private readonly onCommit: (schema: string) => void = () => {},
+    /** Called when LISTEN is re-established after a loss: wake-ups sent meanwhile were missed. */
+    private readonly onRelistened: () => void = () => {},
   ) {}
 
   async start(): Promise<void> {
+    // At start-up a database that cannot be reached is an error: the process is not serving yet.
     await this.listen();
     this.sweep = setInterval(() => {
       for (const schema of this.tails.keys()) void this.refresh(schema);
@@ -139,20 +155,61 @@ export class OutboxFeed {
 
   private async listen(): Promise<void> {
     // The one connection a process holds beside its pool: LISTEN needs a session of its own.
-    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen' });
+    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    let live = false;
+    const lost = (err?: Error) => {
+      if (!live) return;
+      live = false;
+      if (this.listener === client) this.listener = undefined;
+      void client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.lostAt = Date.now();
+      this.log.warn({ err: err ? driverError(err) : { message: 'connection ended' } }, 'outbox listener lost; re-listening with backoff');
+      this.scheduleRelisten();
+    };
     client.on('notification', (message) => {
       if (!message.payload) return;
       if (message.channel === COMMIT_CHANNEL) this.onCommit(message.payload);
       else if (this.tails.has(message.payload)) void this.refresh(message.payload);
     });
-    client.on('error', (err) => {
-      this.log.warn({ err: { message: err.message } }, 'outbox listener lost; reconnecting');
-      this.listener = undefined;
-      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 1_000).unref();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}; LISTEN ${COMMIT_CHANNEL}`);
+    // Always a listener: an 'error' event nobody hears ends the process. Before LISTEN took, the failure is
+    // also the connect's or the query's rejection, handled by whoever called listen().
+    client.on('error', (err) => lost(err));
+    client.on('end', () => lost());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}; LISTEN ${COMMIT_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    live = true;
     this.listener = client;
+  }
+
+  private scheduleRelisten(): void {
+    if (this.stopped || this.relisten) return;
+    const ceiling = Math.min(RELISTEN_MAX_MS, RELISTEN_FIRST_MS * 2 ** this.relistenAttempts);
+    this.relistenAttempts += 1;
+    this.relisten = setTimeout(() => {
+      this.relisten = undefined;
+      this.listen().then(() => {
+        if (this.stopped) return;
+        this.log.info({ attempts: this.relistenAttempts, downMs: this.lostAt ? Date.now() - this.lostAt : null }, 'outbox listener re-established');
+        this.relistenAttempts = 0;
+        // Wake-ups sent while nobody listened are lost: settle and read what may have committed meanwhile.
+        this.onRelistened();
+        for (const schema of this.tails.keys()) void this.refresh(schema);
+      }, (error: unknown) => {
+        this.log.debug({ err: error instanceof Error ? driverError(error) : { message: String(error) }, attempt: this.relistenAttempts }, 'outbox listener not back yet');
+        this.scheduleRelisten();
+      });
+    }, ceiling / 2 + Math.random() * (ceiling / 2));
+    this.relisten.unref();
   }
 
   /** Events of one tenant schema after `after` (exclusive), then live ones, until the consumer stops. */
@@ -184,7 +241,7 @@ export class OutboxFeed {
     let tail = this.tails.get(schema);
     if (!tail) {
       const { rows } = await this.pool.query<{ max: string | null }>(`SELECT max(seq) AS max FROM ${quoteIdent(schema)}.outbox_event`);
-      tail = this.tails.get(schema) ?? { highWater: Number(rows[0]?.max ?? 0), ring: [], subscribers: new Set(), fetching: undefined, again: false };
+      tail = this.tails.get(schema) ?? { highWater: Number(rows[0]?.max ?? 0), ring: [], subscribers: new Set(), fetching: undefined, again: false, failing: false };
       this.tails.set(schema, tail);
     }
     return tail;
@@ -219,8 +276,11 @@ export class OutboxFeed {
             if (tail.ring.length > RING) tail.ring.splice(0, tail.ring.length - RING);
           } while (rows.length === 500);
         } while (tail.again);
+        if (tail.failing) this.log.info({ schema, highWater: tail.highWater }, 'outbox reads resumed');
+        tail.failing = false;
       } catch (error) {
-        this.log.warn({ err: error, schema }, 'outbox fetch failed; the sweep will retry');
+        if (!tail.failing) this.log.warn({ err: error instanceof Error ? driverError(error) : { message: String(error) }, schema }, 'outbox fetch failed; the sweep will retry');
+        tail.failing = true;
       } finally {
         tail.fetching = undefined;
       }
@@ -231,6 +291,7 @@ export class OutboxFeed {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweep);
+    clearTimeout(this.relisten);
     for (const tail of this.tails.values()) for (const subscriber of tail.subscribers) subscriber.fail(new Error('server shutting down'));
     await this.listener?.end().catch(() => undefined);
   }

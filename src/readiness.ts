@@ -1,0 +1,56 @@
+// Readiness (/readyz): may this process take traffic? It needs its database and every schema migrated. The
+// answer is bounded in time: a database that is gone, or a pool with no connection to spare, answers 503 within
+// the timeout instead of a probe that hangs. Probes arriving while one is in flight share that one, so a dead
+// database never piles probes up in the pool's queue. The check holds no state of its own: the moment the
+// database answers again, so does readiness, without a restart.
+import type pg from 'pg';
+import type { Logger } from './log.js';
+import { schemasBehind, type Migration } from './tenancy/migrations.js';
+import { driverError } from './tenancy/database.js';
+
+/** Liveness probes usually give up after 1 s–10 s; answering well inside that keeps the answer ours. */
+export const READINESS_TIMEOUT_MS = 2_000;
+
+export interface Readiness {
+  status: 200 | 503;
+  body: { status: 'ready' | 'migrating' | 'database unreachable'; schemasBehind?: number };
+}
+
+const UNREACHABLE: Readiness = { status: 503, body: { status: 'database unreachable' } };
+
+export function readinessCheck(pool: pg.Pool, migrations: Migration[], log: Logger, timeoutMs = READINESS_TIMEOUT_MS): () => Promise<Readiness> {
+  let probing: Promise<Readiness> | undefined;
+  let last: Readiness['body']['status'] | undefined;
+
+  const probe = async (): Promise<Readiness> => {
+    try {
+      // pg honours a per-query read timeout its types do not list.
+      await pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig);
+      const behind = await schemasBehind(pool, migrations);
+      return behind.length > 0 ? { status: 503, body: { status: 'migrating', schemasBehind: behind.length } } : { status: 200, body: { status: 'ready' } };
+    } catch (error) {
+      if (last !== 'database unreachable') log.warn({ err: error instanceof Error ? driverError(error) : { message: String(error) } }, 'readiness check failed: database unreachable');
+      return UNREACHABLE;
+    }
+  };
+
+  return async () => {
+    probing ??= probe().finally(() => {
+      probing = undefined;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<Readiness>((resolve) => {
+      timer = setTimeout(() => resolve(UNREACHABLE), timeoutMs);
+    });
+    try {
+      const answer = await Promise.race([probing, timedOut]);
+      if (answer.body.status !== last) {
+        if (last !== undefined) log.info({ from: last, to: answer.body.status }, 'readiness changed');
+        last = answer.body.status;
+      }
+      return answer;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
