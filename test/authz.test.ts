@@ -20,7 +20,8 @@ let loanGlobalId: string;
 let documentGlobalId: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // The webhooks.manage probe registers a receiver on loopback: allowed here explicitly, as for local receivers.
+  server = await startTestServer({ OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '9' });
   tenant = await createTenant(server.runtime, uniqueSlug('authz'), { sandbox: true });
   // Partner tokens are honoured only for partners the tenant has registered.
   const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
