@@ -58,8 +58,8 @@ function isTimeout(error: unknown): boolean {
 
 export class OutboundClient {
   private readonly agent: Agent;
-  /** Sockets opened (after every check before connecting passed); tests prove refusals open none. */
-  socketsOpened = 0;
+  /** Connections established (every check before connecting passed); tests prove refusals make none. */
+  socketsConnected = 0;
 
   constructor(private readonly options: OutboundOptions) {
     const { policy } = options;
@@ -87,9 +87,9 @@ export class OutboundClient {
         // Address literals never reach `lookup`.
         const refusal = isIP(host) ? refusedAddress(host, policy) : null;
         if (refusal) return callback(new DestinationRefused(refusal), null);
-        this.socketsOpened += 1;
         connectSocket(connectOptions, (error, socket) => {
           if (error || !socket) return callback(error ?? new Error('no socket'), null);
+          this.socketsConnected += 1;
           const remote = (socket as Socket).remoteAddress;
           const reached = remote === undefined ? 'the destination address is unknown' : refusedAddress(remote, policy);
           if (reached) {
