@@ -300,6 +300,8 @@ describe('the outbound client', () => {
     expect(await said(`http://127.0.0.1:${unusedPort}/`)).toBe('could not connect');
     expect(await said(`http://127.0.0.1:${closerPort}/`)).toBe('could not connect');
     expect(await said(`http://127.0.0.1:${port}/silent`)).toBe('timed out');
+    // Names reserved never to exist (example domains in tests and docs) are not even looked up.
+    expect(describeResult(await client.post('https://hooks.partner.example.test/', {}, '{}'))).toBe('could not connect');
     await client.close();
   });
 

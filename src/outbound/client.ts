@@ -8,7 +8,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
-import { checkDestination, DestinationRefused, refusedAddress, refusedHostName, type DestinationPolicy } from './destination.js';
+import { checkDestination, DestinationRefused, neverResolves, refusedAddress, refusedHostName, type DestinationPolicy } from './destination.js';
 
 export interface OutboundOptions {
   policy: DestinationPolicy;
@@ -63,7 +63,10 @@ export class OutboundClient {
 
   constructor(private readonly options: OutboundOptions) {
     const { policy } = options;
-    const resolve = options.resolve ?? ((hostname, lookupOptions, callback) => dnsLookup(hostname, lookupOptions, callback));
+    const resolve = options.resolve ?? ((hostname, lookupOptions, callback) => {
+      if (neverResolves(hostname)) return callback(Object.assign(new Error('reserved name'), { code: 'ENOTFOUND' }), []);
+      dnsLookup(hostname, lookupOptions, callback);
+    });
     // Every address the name resolves to must pass, or none is used: picking the good ones would let a name
     // that also resolves inside be retried until it lands there.
     const lookup = ((hostname: string, lookupOptions: { all?: boolean; family?: number }, callback: (...args: unknown[]) => void) => {

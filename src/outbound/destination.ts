@@ -88,6 +88,12 @@ export function refusedHostName(host: string, policy: Pick<DestinationPolicy, 'a
   return null;
 }
 
+/** Names reserved never to exist on the public internet (RFC 2606, 6761): not worth a query to any resolver. */
+export function neverResolves(host: string): boolean {
+  const name = bareName(host);
+  return ['.test', '.example', '.invalid'].some((suffix) => name.endsWith(suffix)) || ['test', 'example', 'invalid'].includes(name);
+}
+
 export function allowedPort(port: number, policy: Pick<DestinationPolicy, 'allowPlainHttp' | 'extraPorts'>): boolean {
   return port === 443 || (policy.allowPlainHttp && port === 80) || policy.extraPorts.some(([from, to]) => port >= from && port <= to);
 }
