@@ -72,7 +72,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, retryDelaySeconds: config.WEBHOOK_RETRY_DELAY_SECONDS, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY, maxPauseSeconds: config.WEBHOOK_MAX_PAUSE_SECONDS,
       disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS,
-    }, { workers: config.WEBHOOK_WORKERS, enabled: config.JOBS_ENABLED, now, outbound: webhookOutbound(config) });
+    }, { workers: config.WEBHOOK_WORKERS, enabled: config.JOBS_ENABLED, now, outbound: webhookOutbound(config), jobsSchema: config.JOBS_SCHEMA });
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
     return {
       config,

@@ -20,7 +20,7 @@ export class Webhooks {
     private readonly log: Logger,
     readonly key: DataKey,
     readonly policy: RetryPolicy,
-    private readonly options: { workers: number; enabled: boolean; now: () => Date; outbound: OutboundOptions },
+    private readonly options: { workers: number; enabled: boolean; now: () => Date; outbound: OutboundOptions; jobsSchema: string },
   ) {
     this.client = new OutboundClient(options.outbound);
   }
@@ -33,6 +33,7 @@ export class Webhooks {
   async start(settler: CommitSettler): Promise<void> {
     const queue = await JobQueue.open(this.pool, this.log, {
       workers: this.options.enabled,
+      schema: this.options.jobsSchema,
       queues: [{ name: WEBHOOK_DEAD_LETTERS }, { name: WEBHOOK_QUEUE, deadLetter: WEBHOOK_DEAD_LETTERS }],
     });
     this.started = queue;
