@@ -6,11 +6,11 @@
 import { execFile } from 'node:child_process';
 import { channel } from 'node:diagnostics_channel';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { describeResult, OutboundClient, type OutboundOptions } from '../src/outbound/client.js';
+import { describeResult, OutboundClient, refusedConnection, type OutboundOptions } from '../src/outbound/client.js';
 import { checkDestination, DestinationRefused, parsePortList, type DestinationPolicy } from '../src/outbound/destination.js';
 import { destinationPolicy } from '../src/outbound/settings.js';
 
@@ -303,6 +303,20 @@ describe('the outbound client', () => {
     // Names reserved never to exist (example domains in tests and docs) are not even looked up.
     expect(describeResult(await client.post('https://hooks.partner.example.test/', {}, '{}'))).toBe('could not connect');
     await client.close();
+  });
+
+  it('judges the address a connection actually reached (the check after connecting)', async () => {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    try {
+      expect(refusedConnection(socket, DEVELOPMENT)).toMatch(/loopback/);
+      expect(refusedConnection(socket, LOCAL_RECEIVERS)).toBeNull();
+    } finally {
+      socket.destroy();
+    }
+    const unconnected = connect({ port: unusedPort, host: '127.0.0.1' }).on('error', () => undefined);
+    expect(refusedConnection(unconnected, LOCAL_RECEIVERS)).toMatch(/unknown/);
+    unconnected.destroy();
   });
 
   it('does not follow redirects', async () => {

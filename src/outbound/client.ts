@@ -56,6 +56,12 @@ function isTimeout(error: unknown): boolean {
   return false;
 }
 
+/** The address a socket actually reached, judged like any other; refused when unknown. */
+export function refusedConnection(socket: Socket, policy: Pick<DestinationPolicy, 'allowPrivate'>): string | null {
+  const remote = socket.remoteAddress;
+  return remote === undefined ? 'the destination address is unknown' : refusedAddress(remote, policy);
+}
+
 export class OutboundClient {
   private readonly agent: Agent;
   /** Connections established (every check before connecting passed); tests prove refusals make none. */
@@ -93,8 +99,7 @@ export class OutboundClient {
         connectSocket(connectOptions, (error, socket) => {
           if (error || !socket) return callback(error ?? new Error('no socket'), null);
           this.socketsConnected += 1;
-          const remote = (socket as Socket).remoteAddress;
-          const reached = remote === undefined ? 'the destination address is unknown' : refusedAddress(remote, policy);
+          const reached = refusedConnection(socket as Socket, policy);
           if (reached) {
             socket.destroy();
             return callback(new DestinationRefused(reached), null);
