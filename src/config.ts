@@ -2,6 +2,7 @@
 // process with a message naming the variable. Nothing else in the code reads process.env.
 import path from 'node:path';
 import { z } from 'zod';
+import { parsePortList } from './outbound/destination.js';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
@@ -41,10 +42,31 @@ const schema = z.object({
   MAX_WEBSOCKET_CONNECTIONS: z.coerce.number().int().min(0).max(10_000_000).optional(),
   DATA_ENCRYPTION_KEY: z.base64().refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded').optional(),
   JOBS_ENABLED: booleanFlag.default(true),
+  /** The schema pg-boss keeps its queue in: processes that share background work share it (a test file keeps its own). */
+  JOBS_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('pgboss'),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
   WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3_600).default(15),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_WORKERS: z.coerce.number().int().min(1).max(64).default(4),
+  /** In-flight attempts to one endpoint at a time, so a slow receiver holds at most this many (docs/webhooks.md). */
+  WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** The longest an endpoint is paused after consecutive failures (it grows from WEBHOOK_RETRY_DELAY_SECONDS). */
+  WEBHOOK_MAX_PAUSE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
+  /** An endpoint failing without a success for this long is disabled (3 days). */
+  WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(1).max(90 * 86_400).default(3 * 86_400),
+  /** Outbound requests on a customer's say-so (docs/operations.md, "Outbound requests"). Off in every mode. */
+  OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: booleanFlag.default(false),
+  /** Ports allowed besides 443 (and 80 where plain http is): `8443,9000-9010`. */
+  OUTBOUND_ALLOWED_PORTS: z.string().default('').transform((text, context) => {
+    try {
+      return parsePortList(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  OUTBOUND_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  OUTBOUND_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(10_000_000).default(16_384),
 });
 
 export type RawConfig = z.infer<typeof schema>;

@@ -16,6 +16,7 @@ import { adminClient } from './authz/keycloak/realm.js';
 import { OutboxFeed } from './tenancy/outboxFeed.js';
 import { CommitSettler } from './tenancy/commitSettler.js';
 import { Webhooks } from './tenancy/webhooks/webhooks.js';
+import { webhookOutbound } from './outbound/settings.js';
 import { loadDataKey, type DataKey } from './tenancy/sealing.js';
 
 export interface Runtime {
@@ -69,7 +70,9 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
     const dataKey = loadDataKey(config.DATA_ENCRYPTION_KEY, config.dataDir, config.NODE_ENV);
     const webhooks = new Webhooks(pool, log, dataKey, {
       maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, retryDelaySeconds: config.WEBHOOK_RETRY_DELAY_SECONDS, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-    }, { workers: config.WEBHOOK_WORKERS, enabled: config.JOBS_ENABLED, now });
+      endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY, maxPauseSeconds: config.WEBHOOK_MAX_PAUSE_SECONDS,
+      disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS,
+    }, { workers: config.WEBHOOK_WORKERS, enabled: config.JOBS_ENABLED, now, outbound: webhookOutbound(config), jobsSchema: config.JOBS_SCHEMA });
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
     return {
       config,

@@ -22,7 +22,8 @@ let documentGlobalId: string;
 const reviewGlobalIds: string[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // The webhooks.manage probe registers a receiver on loopback: allowed here explicitly, as for local receivers.
+  server = await startTestServer({ OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '9' });
   tenant = await createTenant(server.runtime, uniqueSlug('authz'), { sandbox: true });
   // Partner tokens are honoured only for partners the tenant has registered.
   const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -65,7 +66,15 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
   'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } } }'),
   'webhooks.read': (token) => query(token, '{ webhookDeliveries(first: 1) { edges { node { status } } } webhookEndpoints(first: 1) { edges { node { url } } } }'),
-  'webhooks.manage': (token) => query(token, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["probe.*"] }) { endpoint { active } } }'),
+  // Registering and enabling go together: a role may do both or neither (enabling the endpoint it just registered).
+  'webhooks.manage': async (token) => {
+    const registered = await gql(server.gateway, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["probe.*"] }) { endpoint { id active } } }', { token });
+    const id = registered.data?.['registerWebhookEndpoint']?.endpoint.id ?? encodeGlobalID('WebhookEndpoint', '00000000-0000-4000-8000-000000000000');
+    const enabled = await query(token, `mutation { enableWebhookEndpoint(input: { id: "${id}" }) { active } }`);
+    if (registered.errors) expect(codes(registered)).toEqual(['FORBIDDEN']);
+    expect(enabled).toBe(!registered.errors);
+    return enabled;
+  },
   // Money-moving probes carry a fixed idempotency key: each role posts once, and its later probes replay that.
   'loans.read': (token) => query(token, '{ loans(first: 1) { edges { node { id status } } } }'),
   'loans.disburse': (token) => query(token, `mutation { disburseLoan(input: { idempotencyKey: "authz-disburse", productCode: "PL-STD", principal: "5000", disbursementDate: "${tenant.businessDate}" }) { status } }`),

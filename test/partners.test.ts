@@ -202,6 +202,7 @@ const PROBES: Record<string, string> = {
   'Mutation.reviseLoanProductTerms': 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "99" }) { id code currentTerms { version } } }',
   'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret endpoint { id } } }',
   'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { id url active } }',
+  'Mutation.enableWebhookEndpoint': 'mutation { enableWebhookEndpoint(input: { id: "%HOOK%" }) { id url active disabledAt } }',
   'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { id endpoint { url } } }',
   'Query.loans': '{ loans(first: 100) { edges { node { id principal externalReference } } } }',
   'Query.loanWaiverRequests': '{ loanWaiverRequests(first: 100) { edges { node { id reason loan { id } } } } }',

@@ -2,7 +2,12 @@
 // docs/webhooks.md says, retried with exponential backoff on the job queue while the receiver fails, dead after
 // the last attempt, replayable by mutation, logged, and never sent to a partner the event does not concern.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { OutboundClient } from '../src/outbound/client.js';
+import { takeTurn } from '../src/tenancy/webhooks/delivery.js';
+import { quoteIdent } from '../src/tenancy/schemaNames.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
@@ -14,6 +19,12 @@ const fromGlobalId = (id: string) => decodeGlobalID(id).id;
 let server: TestServer;
 let tenant: TenantRecord;
 let receiver: Receiver;
+// Accepts requests and never answers them.
+let hanging: Server;
+const unanswered: IncomingMessage[] = [];
+// A server with the defaults (private destinations refused), for registration only: no workers.
+let strict: TestServer;
+let strictTenant: TenantRecord;
 
 // The partner's side, exactly as docs/webhooks.md shows it.
 function verify(secret: string, rawBody: string, header: string, toleranceSeconds = 300): boolean {
@@ -55,9 +66,35 @@ async function settledLog(token: string, endpoint: string, count: number) {
   }
 }
 
+/** Events as commands write them (unsettled), then settled: their deliveries are created as any event's are. */
+async function addEvents(type: string, partnerScope: string | null, count: number) {
+  await server.runtime.pool.query(
+    `INSERT INTO ${quoteIdent(tenant.schemaName)}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
+     SELECT gen_random_uuid(), $1, 'Probe', 'probe-' || n, $2, $3, now(), jsonb_build_object('n', n) FROM generate_series(1, $4) AS n`,
+    [type, tenant.slug, partnerScope, count]);
+  await server.runtime.settler.settle(tenant.schemaName);
+}
+
 beforeAll(async () => {
   receiver = await startReceiver();
-  server = await startTestServer({ JOBS_ENABLED: 'true', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_DELAY_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '10000' });
+  hanging = createServer((request) => { unanswered.push(request); request.resume(); });
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  // Receivers here listen on 127.0.0.1 at ports the system picks: this server says so explicitly (off by default).
+  server = await startTestServer({
+    JOBS_ENABLED: 'true', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_DELAY_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '10000',
+    OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '1024-65535',
+    // Short enough to watch an endpoint being disabled (the default is 3 days, paused up to an hour).
+    WEBHOOK_DISABLE_AFTER_SECONDS: '15', WEBHOOK_MAX_PAUSE_SECONDS: '3',
+    // A queue of this file's own: its workers never take (or, with the settings above, disable) the endpoints
+    // other test files register.
+    JOBS_SCHEMA: 'pgboss_webhooks_test',
+  });
+  strict = await startTestServer();
+  strictTenant = await createTenant(strict.runtime, uniqueSlug('hooks-strict'));
+  const strictPartner = await gql(strict.gateway, 'mutation { registerPartner(input: { code: "alpha", name: "Alpha", kind: ORIGINATION }) { partner { code } } }', {
+    token: await devToken(strict.runtime, 'tenant-admin', strictTenant.slug),
+  });
+  expect(strictPartner.errors).toBeUndefined();
   tenant = await createTenant(server.runtime, uniqueSlug('hooks'));
   const admin = await adminToken();
   for (const code of ['alpha', 'beta']) {
@@ -68,8 +105,11 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
+  await strict.close();
   await server.close();
   await receiver.close();
+  hanging.closeAllConnections();
+  await new Promise<void>((resolve) => hanging.close(() => resolve()));
 });
 
 describe('partner webhooks', () => {
@@ -119,7 +159,7 @@ describe('partner webhooks', () => {
 
     const [dead] = await settledLog(admin, lender.endpoint.id, 1);
     expect(dead).toMatchObject({ eventType: 'partner.registered', status: 'DEAD', attempts: 3, lastStatusCode: 503 });
-    expect(dead!['attemptLog']).toEqual([1, 2, 3].map((attempt) => ({ attempt, statusCode: 503, error: 'endpoint answered 503' })));
+    expect(dead!['attemptLog']).toEqual([1, 2, 3].map((attempt) => ({ attempt, statusCode: 503, error: 'answered 503' })));
     await until(() => receiver.received.filter((r) => r.path === '/lender').length === 3);
 
     // Another partner cannot replay it (it does not exist for them); staff can, once the receiver is back.
@@ -173,4 +213,158 @@ describe('partner webhooks', () => {
     expect(row.secretSealed).not.toContain(signingSecret);
     expect(row.secretSealed.startsWith('v1.')).toBe(true);
   });
+  it('refuses internal destinations at registration, as a partner and as staff, naming the field and the setting', async () => {
+    const postgresPort = new URL(inject('databaseUrl')).port;
+    const tokens = {
+      partner: await devToken(strict.runtime, 'origination-partner', strictTenant.slug, { partner: { id: 'alpha', kind: 'origination' } }),
+      staff: await devToken(strict.runtime, 'tenant-admin', strictTenant.slug),
+    };
+    const refused = [
+      'http://10.0.0.1:6379/', `http://127.0.0.1:${postgresPort}/`, 'http://169.254.169.254/latest/meta-data/', 'https://[::1]:22/',
+      'https://0x7f000001/', 'https://2130706433/', 'https://0177.0.0.1/', 'https://127.1/', 'https://10.1.2.3/', 'https://[::ffff:10.1.2.3]/',
+      'https://100.64.0.1/', 'https://[fd00::1]/', 'https://localhost/', 'https://metadata.google.internal/', 'https://redis/',
+    ];
+    for (const [who, token] of Object.entries(tokens)) {
+      for (const url of refused) {
+        const response = await gql(strict.gateway, REGISTER, { token, variables: { input: { url, eventTypes: ['*'] } } });
+        expect(codes(response), `${who} ${url}`).toEqual(['BAD_USER_INPUT']);
+        expect(response.errors![0]!.extensions['field'], url).toBe('input.url');
+      }
+      const privateOne = await gql(strict.gateway, REGISTER, { token, variables: { input: { url: 'https://10.1.2.3/', eventTypes: ['*'] } } });
+      expect(privateOne.errors![0]!.message).toMatch(/private.*OUTBOUND_ALLOW_PRIVATE_DESTINATIONS=true/);
+    }
+    expect(await strict.runtime.tenantClients.forSchema(strictTenant.schemaName).webhookEndpoint.count()).toBe(0);
+  });
+
+  it('refuses at delivery a name that has come to resolve inside (DNS rebinding), and says only "destination refused by policy"', async () => {
+    const alphaToken = await partnerToken('alpha');
+    // Accepted as written: a name is resolved only when a request is made. No event type of this name exists, so
+    // only the turn below ever sends to it.
+    const { endpoint } = await register(alphaToken, { url: 'https://hooks.rebinding.example/lendgraph', eventTypes: ['probe.never'] });
+    const endpointId = fromGlobalId(endpoint.id);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const event = await db.outboxEvent.findFirstOrThrow({ where: { seq: { not: null } }, orderBy: { seq: 'desc' } });
+    // Its last attempt, so nothing is left to retry (and no worker of this server resolves the name for real).
+    const delivery = await db.webhookDelivery.create({ data: {
+      id: crypto.randomUUID(), endpointId, partnerCode: 'alpha', eventId: event.id, eventSeq: event.seq!, eventType: event.type,
+      status: 'retrying', attempts: 2, createdAt: new Date(), updatedAt: new Date(),
+    } });
+    const asked: string[] = [];
+    const client = new OutboundClient({
+      policy: { allowPrivate: false, allowPlainHttp: true, extraPorts: [] }, connectTimeoutMs: 1_000, totalTimeoutMs: 2_000, maxResponseBytes: 1_024,
+      resolve: (hostname, _options, callback) => { asked.push(hostname); callback(null, [{ address: '127.0.0.1', family: 4 }]); },
+    });
+    const { webhooks } = server.runtime;
+    await takeTurn({ pool: server.runtime.pool, client, key: webhooks.key, policy: webhooks.policy, queue: webhooks.queue, now: () => new Date(), settle: () => undefined },
+      { schema: tenant.schemaName, endpointId });
+    await client.close();
+    expect(asked).toEqual(['hooks.rebinding.example']);
+    const [logged] = await deliveries(alphaToken, endpoint.id);
+    expect(logged).toMatchObject({ id: expect.any(String), status: 'DEAD', attempts: 3, lastStatusCode: null });
+    expect(fromGlobalId(logged!['id'])).toBe(delivery.id);
+    expect(logged!['attemptLog']).toEqual([{ attempt: 3, statusCode: null, error: 'destination refused by policy' }]);
+  });
+
+  it('logs a refused and a closed connection with the same words, and no internal error text', async () => {
+    const admin = await adminToken();
+    const closer = createTcpServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve));
+    const probe = createTcpServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const unused = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const closed = await register(admin, { url: `http://127.0.0.1:${(closer.address() as AddressInfo).port}/`, eventTypes: ['probe.wording'] });
+    const nothing = await register(admin, { url: `http://127.0.0.1:${unused}/`, eventTypes: ['probe.wording'] });
+    await addEvents('probe.wording', null, 1);
+    try {
+      const logs = await Promise.all([closed, nothing].map((e) => settledLog(admin, e.endpoint.id, 1)));
+      for (const [log] of logs) {
+        expect(log).toMatchObject({ status: 'DEAD', attempts: 3, lastStatusCode: null });
+        expect(log!['attemptLog'].map((a: { error: string }) => a.error)).toEqual(['could not connect', 'could not connect', 'could not connect']);
+      }
+      const stored = await server.runtime.pool.query(`SELECT last_error FROM ${quoteIdent(tenant.schemaName)}.webhook_delivery WHERE last_error ~ '[A-Z]{4,}|ECONN|socket|other side'`);
+      expect(stored.rows).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => closer.close(() => resolve()));
+    }
+  });
+
+  it('one failing receiver cannot stall another; an endpoint failing too long is disabled with an event to its owner and enabled again', async () => {
+    const alphaToken = await partnerToken('alpha');
+    const admin = await adminToken();
+    receiver.script('/flood', [503]);
+    const flood = await register(alphaToken, { url: receiver.url('/flood'), eventTypes: ['probe.flood'] });
+    const hangPort = (hanging.address() as AddressInfo).port;
+    const hang = await register(admin, { url: `http://127.0.0.1:${hangPort}/hang`, eventTypes: ['probe.hang'] });
+    await register(alphaToken, { url: receiver.url('/alpha-notices'), eventTypes: ['webhookEndpoint.disabled'] });
+    const floodId = fromGlobalId(flood.endpoint.id);
+
+    // 1,000 deliveries for a receiver that answers 503, and 100 for one that never answers.
+    await addEvents('probe.flood', 'alpha', 1_000);
+    await addEvents('probe.hang', null, 100);
+    const s = quoteIdent(tenant.schemaName);
+    const { rows: [queued] } = await server.runtime.pool.query(`SELECT count(*)::int AS n FROM ${s}.webhook_delivery WHERE endpoint_id = $1`, [floodId]);
+    expect(queued.n).toBe(1_000);
+    await until(() => receiver.received.some((r) => r.path === '/flood') && unanswered.length > 0, 30_000);
+
+    // Another partner's next delivery arrives within 5 s all the same.
+    const steady = await register(await partnerToken('beta'), { url: receiver.url('/steady'), eventTypes: ['partner.secretRotated'] });
+    expect(steady.endpoint.partnerCode).toBe('beta');
+    const started = Date.now();
+    expect((await gql(server.gateway, 'mutation { rotatePartnerSecret(input: { code: "beta" }) { partner { code } } }', { token: admin })).errors).toBeUndefined();
+    await until(() => receiver.received.some((r) => r.path === '/steady'), 5_000);
+    const waited = Date.now() - started;
+    expect(waited).toBeLessThan(5_000);
+    console.log(`another endpoint's delivery with 1,000 failing and 100 hanging deliveries queued: ${waited} ms`);
+
+    // Deliveries waiting out the failing endpoint's pause use no attempt: far fewer attempts than deliveries.
+    const { rows: [used] } = await server.runtime.pool.query(
+      `SELECT sum(attempts)::int AS attempts, count(*) FILTER (WHERE status = 'dead')::int AS dead FROM ${s}.webhook_delivery WHERE endpoint_id = $1`, [floodId]);
+    expect(used.attempts).toBeLessThan(100);
+    expect(used.dead).toBe(0);
+
+    // Failing without a success for WEBHOOK_DISABLE_AFTER_SECONDS (15 s here): disabled, with an event to alpha only.
+    await until(() => receiver.received.some((r) => r.path === '/alpha-notices'), 60_000);
+    const notice = JSON.parse(receiver.received.find((r) => r.path === '/alpha-notices')!.body);
+    expect(notice).toMatchObject({ type: 'webhookEndpoint.disabled', aggregateType: 'WebhookEndpoint', aggregateId: floodId, data: { id: floodId } });
+    expect(receiver.received.filter((r) => r.path === '/beta').map((r) => JSON.parse(r.body).type)).not.toContain('webhookEndpoint.disabled');
+    const listed = await gql(server.gateway, '{ webhookEndpoints(first: 100) { edges { node { id active disabledAt failingSince } } } }', { token: alphaToken });
+    const floodNow = listed.data!['webhookEndpoints'].edges.map((e: { node: Record<string, unknown> }) => e.node).find((n: { id: string }) => n.id === flood.endpoint.id);
+    expect(floodNow).toMatchObject({ active: false, disabledAt: expect.any(String), failingSince: expect.any(String) });
+    const { rows: [ended] } = await server.runtime.pool.query(
+      `SELECT count(*) FILTER (WHERE last_error = 'endpoint disabled')::int AS disabled, count(*) FILTER (WHERE status <> 'dead')::int AS open
+         FROM ${s}.webhook_delivery WHERE endpoint_id = $1`, [floodId]);
+    expect(ended.open).toBe(0);
+    expect(ended.disabled).toBeGreaterThan(900);
+
+    // A receiver that never answers held a worker no longer than the timeout (10 s here) on any attempt.
+    const { rows: [slowest] } = await server.runtime.pool.query(
+      `SELECT max(a.duration_ms)::int AS ms, array_agg(DISTINCT a.error) AS errors FROM ${s}.webhook_attempt a JOIN ${s}.webhook_delivery d ON d.id = a.delivery_id WHERE d.endpoint_id = $1`,
+      [fromGlobalId(hang.endpoint.id)]);
+    expect(slowest.errors).toEqual(['timed out']);
+    expect(slowest.ms).toBeLessThan(10_000 + 2_000);
+    console.log(`longest attempt at a receiver that never answers, WEBHOOK_TIMEOUT_MS=10000: ${slowest.ms} ms`);
+
+    // Enabled again by its owner; another partner cannot; staff can enable the lender's own.
+    const enable = 'mutation($id: ID!) { enableWebhookEndpoint(input: { id: $id }) { id active disabledAt failingSince } }';
+    const stranger = await gql(server.gateway, enable, { token: await partnerToken('beta'), variables: { id: flood.endpoint.id } });
+    expect(stranger.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.id' });
+    const enabled = await gql(server.gateway, enable, { token: alphaToken, variables: { id: flood.endpoint.id } });
+    expect(enabled.errors).toBeUndefined();
+    expect(enabled.data!['enableWebhookEndpoint']).toMatchObject({ active: true, disabledAt: null, failingSince: null });
+    const deactivated = await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: admin, variables: { id: hang.endpoint.id } });
+    expect(deactivated.data!['deactivateWebhookEndpoint']).toEqual({ active: false });
+    const { rows: [hangLeft] } = await server.runtime.pool.query(
+      `SELECT count(*)::int AS n FROM ${s}.webhook_delivery WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')`, [fromGlobalId(hang.endpoint.id)]);
+    expect(hangLeft.n).toBe(0);
+    const staffEnabled = await gql(server.gateway, enable, { token: admin, variables: { id: hang.endpoint.id } });
+    expect(staffEnabled.data!['enableWebhookEndpoint']).toMatchObject({ active: true });
+    // New events flow to the enabled endpoint again.
+    receiver.script('/flood', [200]);
+    const floodRequests = receiver.received.filter((r) => r.path === '/flood').length;
+    await addEvents('probe.flood', 'alpha', 1);
+    await until(() => receiver.received.filter((r) => r.path === '/flood').length === floodRequests + 1, 15_000);
+    await expect.poll(async () => (await deliveries(alphaToken, flood.endpoint.id))[0], { timeout: 10_000 }).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: admin, variables: { id: hang.endpoint.id } });
+  }, 150_000);
 });

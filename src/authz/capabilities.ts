@@ -190,7 +190,7 @@ export const CAPABILITIES = {
   },
   'webhooks.manage': {
     area: 'Webhooks',
-    description: 'Register and deactivate webhook endpoints, replay deliveries (a partner only its own)',
+    description: 'Register, deactivate and enable webhook endpoints, replay deliveries (a partner only its own)',
     roles: ['tenant-admin', ...PARTNERS],
     platform: false,
   },

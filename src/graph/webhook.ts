@@ -5,7 +5,8 @@ import { AppError } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './loaders.js';
-import { deactivateEndpoint, registerEndpoint, replayDelivery } from '../tenancy/webhooks/endpoints.js';
+import { deactivateEndpoint, enableEndpoint, registerEndpoint, replayDelivery } from '../tenancy/webhooks/endpoints.js';
+import { destinationPolicy } from '../outbound/settings.js';
 
 const owner = (context: GraphContext) => context.principal!.partner?.id ?? null;
 
@@ -21,7 +22,9 @@ builder.node(WebhookEndpointRef, {
     partnerCode: t.exposeString('partnerCode', { nullable: true, description: 'The partner that owns it; null for the lender\'s own endpoints, which receive every event.' }),
     url: t.exposeString('url', { description: 'Where deliveries are POSTed.' }),
     eventTypes: t.exposeStringList('eventTypes', { description: 'The event types it receives: exact types, prefixes such as `application.*`, or `*`.' }),
-    active: t.exposeBoolean('active', { description: 'Whether it still receives deliveries.' }),
+    active: t.exposeBoolean('active', { description: 'Whether it still receives deliveries (false once deactivated or disabled; `enableWebhookEndpoint` turns it back on).' }),
+    disabledAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was disabled for failing without a success for the configured period (3 days by default); null otherwise.', resolve: (e) => e.disabledAt }),
+    failingSince: t.field({ type: 'DateTime', nullable: true, description: 'When its current run of failed attempts began; null after a success.', resolve: (e) => e.failingSince }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was registered.', resolve: (e) => e.createdAt }),
   }),
 });
@@ -118,7 +121,7 @@ builder.queryField('webhookDeliveries', (t) =>
 const RegisterWebhookEndpointInput = builder.inputType('RegisterWebhookEndpointInput', {
   description: 'A new webhook endpoint.',
   fields: (t) => ({
-    url: t.string({ required: true, description: 'Where deliveries are POSTed: https (plain http is accepted outside production, for local receivers).' }),
+    url: t.string({ required: true, description: 'Where deliveries are POSTed: https on port 443, to a public address (internal, loopback, link-local and metadata destinations are refused; docs/webhooks.md). Plain http and port 80 are accepted outside production.' }),
     eventTypes: t.stringList({ required: true, description: 'Event types to receive: exact types, prefixes such as `application.*`, or `*` (1–50).' }),
     partnerCode: t.string({ required: false, description: 'Staff only: register it for this partner, which then receives only events that concern it.' }),
     idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat the request with the same key (8–200 characters) to get the same endpoint back; a replay carries no secret.' }),
@@ -135,6 +138,11 @@ const RegisteredWebhookEndpoint = builder.objectRef<{ endpoint: WebhookEndpointR
 });
 
 const DeactivateWebhookEndpointInput = builder.inputType('DeactivateWebhookEndpointInput', {
+  description: 'Which endpoint.',
+  fields: (t) => ({ id: t.globalID({ required: true, for: WebhookEndpointRef, description: 'The endpoint.' }) }),
+});
+
+const EnableWebhookEndpointInput = builder.inputType('EnableWebhookEndpointInput', {
   description: 'Which endpoint.',
   fields: (t) => ({ id: t.globalID({ required: true, for: WebhookEndpointRef, description: 'The endpoint.' }) }),
 });
@@ -158,7 +166,7 @@ builder.mutationFields((t) => ({
       return registerEndpoint(commandDbOf(context), context.runtime.webhooks.key, {
         ...commandOf(context),
         ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: fields } } : {}),
-      }, owner(context), fields, context.runtime.config.NODE_ENV !== 'production');
+      }, owner(context), fields, destinationPolicy(context.runtime.config));
     },
   }),
   deactivateWebhookEndpoint: t.field({
@@ -169,6 +177,16 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) => {
       if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: 'input.id' });
       return deactivateEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id);
+    },
+  }),
+  enableWebhookEndpoint: t.field({
+    type: WebhookEndpointRef,
+    description: 'Lets a deactivated or disabled endpoint receive deliveries again; its failure count starts over. Deliveries that died meanwhile stay dead (replay them).',
+    authScopes: { can: 'webhooks.manage' },
+    args: { input: t.arg({ type: EnableWebhookEndpointInput, required: true, description: 'Which endpoint.' }) },
+    resolve: (_root, { input }, context) => {
+      if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: 'input.id' });
+      return enableEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id);
     },
   }),
   replayWebhookDelivery: t.field({

@@ -7,6 +7,7 @@ import PgBoss from 'pg-boss';
 import type pg from 'pg';
 import type { Logger } from '../log.js';
 
+/** Where pg-boss keeps its tables unless JOBS_SCHEMA says otherwise; processes that share work share it. */
 export const JOBS_SCHEMA = 'pgboss';
 
 export type JobExecutor = PgBoss.Db;
@@ -27,10 +28,10 @@ export interface QueueDefinition {
 export class JobQueue {
   private constructor(readonly boss: PgBoss) {}
 
-  static async open(pool: pg.Pool, log: Logger, options: { workers: boolean; queues: QueueDefinition[] }): Promise<JobQueue> {
+  static async open(pool: pg.Pool, log: Logger, options: { workers: boolean; queues: QueueDefinition[]; schema?: string }): Promise<JobQueue> {
     const boss = new PgBoss({
       db: { executeSql: (text, values) => pool.query(text, values) },
-      schema: JOBS_SCHEMA,
+      schema: options.schema ?? JOBS_SCHEMA,
       // Maintenance (expiring stalled jobs, archiving) only where jobs are worked; no cron schedules are used.
       supervise: options.workers,
       schedule: false,

@@ -9,7 +9,8 @@ import { sealSecret, type DataKey } from '../sealing.js';
 import { inTransaction, type JobQueue } from '../jobs.js';
 import { newSigningSecret } from './signature.js';
 import { isEventTypePattern } from './subscriptions.js';
-import { deliveryJob, type RetryPolicy } from './dispatch.js';
+import { wakeEndpoints, type RetryPolicy } from './dispatch.js';
+import { checkDestination, DestinationRefused, type DestinationPolicy } from '../../outbound/destination.js';
 
 /** Who is acting: a partner (its code) or the lender's staff (null). */
 export type Owner = string | null;
@@ -21,23 +22,19 @@ export interface NewEndpoint {
   partnerCode?: string | null;
 }
 
-function checkUrl(url: string, allowPlainHttp: boolean): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidField('url', 'url must be an absolute URL');
-  }
-  if (parsed.protocol !== 'https:' && !(allowPlainHttp && parsed.protocol === 'http:')) {
-    throw new InvalidField('url', allowPlainHttp ? 'url must be http or https' : 'url must be https');
-  }
-  if (parsed.username || parsed.password) throw new InvalidField('url', 'url must not carry credentials; verify our signature instead');
+/** The URL as written must pass the destination policy; names are checked again at every delivery. */
+function checkUrl(url: string, policy: DestinationPolicy): string {
   if (url.length > 2_000) throw new InvalidField('url', 'url must be at most 2000 characters');
-  return parsed.toString();
+  try {
+    return checkDestination(url, policy).toString();
+  } catch (error) {
+    if (error instanceof DestinationRefused) throw new InvalidField('url', error.reason);
+    throw error;
+  }
 }
 
-export async function registerEndpoint(db: TenantDb, key: DataKey, command: Omit<Command, 'action'>, owner: Owner, input: NewEndpoint, allowPlainHttp: boolean) {
-  const url = checkUrl(input.url, allowPlainHttp);
+export async function registerEndpoint(db: TenantDb, key: DataKey, command: Omit<Command, 'action'>, owner: Owner, input: NewEndpoint, policy: DestinationPolicy) {
+  const url = checkUrl(input.url, policy);
   const eventTypes = [...new Set(input.eventTypes)];
   if (eventTypes.length === 0 || eventTypes.length > 50) throw new InvalidField('eventTypes', 'eventTypes must list 1–50 event types');
   const bad = eventTypes.find((type) => !isEventTypePattern(type));
@@ -74,11 +71,36 @@ export async function deactivateEndpoint(db: TenantDb, command: Omit<Command, 'a
   const existing = await ownedEndpoint(db, owner, id);
   if (!existing.active) return existing;
   return runCommand(db, { ...command, action: 'webhookEndpoint.deactivate' }, async (tx) => {
-    const endpoint = await tx.webhookEndpoint.update({ where: { id }, data: { active: false, updatedAt: command.now } });
+    const endpoint = await tx.webhookEndpoint.update({ where: { id }, data: { active: false, updatedAt: command.now, busyUntil: null, pausedUntil: null } });
+    // What was still waiting to be sent ends now, not at its next turn.
+    await tx.webhookDelivery.updateMany({
+      where: { endpointId: id, status: { in: ['pending', 'retrying'] } },
+      data: { status: 'dead', lastError: 'endpoint deactivated', nextAttemptAt: null, updatedAt: command.now },
+    });
     return {
       result: endpoint,
       audit: { entityType: 'WebhookEndpoint', entityId: id, before: { active: true }, after: { active: false } },
       events: [{ type: 'webhookEndpoint.deactivated', aggregateType: 'WebhookEndpoint', aggregateId: id, partnerScope: endpoint.partnerCode, payload: { id } }],
+    };
+  });
+}
+
+/**
+ * Lets an endpoint receive deliveries again, whether its owner deactivated it or it was disabled for failing:
+ * its failure count starts over. Deliveries that died meanwhile stay dead (replay them); new events flow.
+ */
+export async function enableEndpoint(db: TenantDb, command: Omit<Command, 'action'>, owner: Owner, id: string) {
+  const existing = await ownedEndpoint(db, owner, id);
+  if (existing.active) return existing;
+  return runCommand(db, { ...command, action: 'webhookEndpoint.enable' }, async (tx) => {
+    const endpoint = await tx.webhookEndpoint.update({
+      where: { id },
+      data: { active: true, disabledAt: null, consecutiveFailures: 0, failingSince: null, pausedUntil: null, busyUntil: null, wakeAt: null, updatedAt: command.now },
+    });
+    return {
+      result: endpoint,
+      audit: { entityType: 'WebhookEndpoint', entityId: id, before: { active: false, disabledAt: existing.disabledAt }, after: { active: true } },
+      events: [{ type: 'webhookEndpoint.enabled', aggregateType: 'WebhookEndpoint', aggregateId: id, partnerScope: endpoint.partnerCode, payload: { id } }],
     };
   });
 }
@@ -96,8 +118,10 @@ export async function replayDelivery(db: TenantDb, queue: JobQueue, policy: Retr
         eventType: original.eventType, status: 'pending', replayOf: original.id, createdAt: command.now, updatedAt: command.now,
       },
     });
-    // The job commits with the delivery, or neither exists.
-    await queue.boss.insert([deliveryJob({ schema, deliveryId: delivery.id }, policy)], { db: inTransaction(tx) });
+    // A replay is its owner saying the receiver is back: it goes out now rather than after the endpoint's pause.
+    await tx.webhookEndpoint.update({ where: { id: original.endpointId }, data: { pausedUntil: null } });
+    // The endpoint's wake-up commits with the delivery, or neither exists.
+    await wakeEndpoints(inTransaction(tx), queue, schema, [original.endpointId], null, policy);
     return {
       result: delivery,
       audit: { entityType: 'WebhookDelivery', entityId: delivery.id, after: { replayOf: original.id, eventId: original.eventId } },

@@ -5,20 +5,25 @@ import type { Logger } from '../../log.js';
 import type { CommitSettler } from '../commitSettler.js';
 import type { DataKey } from '../sealing.js';
 import { JobQueue } from '../jobs.js';
+import { OutboundClient, type OutboundOptions } from '../../outbound/client.js';
 import { dispatchWebhooks, WEBHOOK_DEAD_LETTERS, WEBHOOK_QUEUE, type DeliveryJob, type RetryPolicy } from './dispatch.js';
-import { deliver, DeliveryFailed, markDead } from './delivery.js';
+import { markDead, takeTurn } from './delivery.js';
 
 export class Webhooks {
   private started: JobQueue | undefined;
   private readonly workerIds: string[] = [];
+  /** Every delivery goes through the outbound client (destination policy, timeouts, response cap). */
+  readonly client: OutboundClient;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly log: Logger,
     readonly key: DataKey,
     readonly policy: RetryPolicy,
-    private readonly options: { workers: number; enabled: boolean; now: () => Date },
-  ) {}
+    private readonly options: { workers: number; enabled: boolean; now: () => Date; outbound: OutboundOptions; jobsSchema: string },
+  ) {
+    this.client = new OutboundClient(options.outbound);
+  }
 
   get queue(): JobQueue {
     if (!this.started) throw new Error('webhooks are not started in this process');
@@ -28,6 +33,7 @@ export class Webhooks {
   async start(settler: CommitSettler): Promise<void> {
     const queue = await JobQueue.open(this.pool, this.log, {
       workers: this.options.enabled,
+      schema: this.options.jobsSchema,
       queues: [{ name: WEBHOOK_DEAD_LETTERS }, { name: WEBHOOK_QUEUE, deadLetter: WEBHOOK_DEAD_LETTERS }],
     });
     this.started = queue;
@@ -37,18 +43,25 @@ export class Webhooks {
       return created > 0 && this.options.enabled ? () => this.wakeWorkers() : undefined;
     });
     if (!this.options.enabled) return;
+    const sender = {
+      pool: this.pool, client: this.client, key: this.key, policy: this.policy, queue, now: this.options.now,
+      settle: (schema: string) => settler.wake(schema),
+    };
     for (let i = 0; i < this.options.workers; i += 1) {
       this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5 }, async ([job]) => {
         try {
-          await deliver(this.pool, this.key, this.policy, job!, this.options.now);
+          await takeTurn(sender, job!.data);
         } catch (error) {
-          if (!(error instanceof DeliveryFailed)) this.log.warn({ err: error, deliveryId: job!.data.deliveryId }, 'webhook delivery failed');
+          this.log.warn({ err: error, job: job!.data }, 'webhook turn failed; the job queue retries it');
           throw error;
         }
       }));
     }
     this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_DEAD_LETTERS, { batchSize: 10, pollingIntervalSeconds: 2 }, async (jobs) => {
-      for (const job of jobs) await markDead(this.pool, job.data, this.options.now());
+      for (const job of jobs) {
+        if ('endpointId' in job.data) this.log.warn({ job: job.data }, 'webhook wake-up out of retries; the endpoint waits for its next event or enable');
+        await markDead(this.pool, job.data, this.options.now());
+      }
     }));
   }
 
@@ -58,5 +71,6 @@ export class Webhooks {
 
   async stop(): Promise<void> {
     await this.started?.stop();
+    await this.client.close();
   }
 }
