@@ -18,6 +18,7 @@ let server: TestServer;
 let tenant: TenantRecord;
 let loanGlobalId: string;
 let documentGlobalId: string;
+let partnerDraftGlobalId: string;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -34,6 +35,9 @@ beforeAll(async () => {
   const { applicationId } = await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Document' } }, 'staff', null);
   const document = await uploadDocument(db, setup, { applicationId, kind: 'other', fileName: 'probe.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.7\nauthz probe\n%%EOF\n') }, null);
   documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
+  // A draft brought by partner p-1: staff may amend any, the partner only its own.
+  const draft = await createApplication(db, server.runtime.dataKey, { ...setup, actor: { ...setup.actor, partner: 'p-1' } }, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Draft' } }, 'partner', 'p-1');
+  partnerDraftGlobalId = encodeGlobalID('Application', draft.applicationId);
 });
 afterAll(async () => {
   await server.close();
@@ -69,6 +73,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "1000" }) { code } }'),
   'applications.read': (token) => query(token, '{ applications(first: 1) { edges { node { id status } } } }'),
   'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: "PERSON", legalName: "Probe Person" } }) { status } }'),
+  'applications.amend': (token) => query(token, `mutation { updateApplication(input: { applicationId: "${partnerDraftGlobalId}", purpose: "amended by an authz probe" }) { status } }`),
   'parties.identifiers.read': (token) => query(token, '{ parties(first: 1) { edges { node { unmaskedIdentifiers { kind } } } } }'),
   'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { status } }`),
   'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),

@@ -3,7 +3,8 @@
 // inside a database transaction (a slow provider must not hold locks): the first starts the checks, the second
 // records what came back and, once every check has answered, decides. An asynchronous provider answers later
 // through the signed callback (providerCallbacks.ts), which completes the same way. A check that failed or
-// timed out leaves the application `checks_failed`, saying which and why, until someone retries.
+// timed out leaves the application `checks_failed`, saying which and why, until someone retries. An applicant
+// whose data the checks cannot run without sends the application back, `information_requested`, listing it.
 import { randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
@@ -22,7 +23,8 @@ import { productVersion } from '../loanProducts.js';
 import type { DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
 import { revealIdentifier, type PostalAddress } from './parties.js';
-import { transition } from './applications.js';
+import { missingOnFile, transition } from './applications.js';
+import { describeMissing } from '../../domain/origination/requiredInformation.js';
 import { businessDateOf, dateColumn } from '../dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
 
@@ -53,24 +55,15 @@ interface Outcome {
 
 /** What the providers need about the main applicant, or what is missing (named as the application names it). */
 async function checkedApplicant(tx: Tx, dataKey: DataKey, application: ApplicationRow): Promise<{ partyId: string; party: CheckedParty | null; missing: string[] }> {
-  const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' } });
-  const party = await tx.party.findUniqueOrThrow({ where: { id: link.partyId } });
-  const identifier = await tx.partyIdentifier.findFirst({ where: { partyId: party.id, kind: 'national_id' } });
-  const missing = [
-    ...(party.dateOfBirth ? [] : ['applicant.dateOfBirth']),
-    ...(identifier ? [] : ['applicant.identifiers (national_id)']),
-    ...(party.phone ? [] : ['applicant.phone']),
-    ...(party.email ? [] : ['applicant.email']),
-    ...(party.address ? [] : ['applicant.address']),
-    ...(application.declaredMonthlyIncome ? [] : ['declaredMonthlyIncome']),
-    ...(application.employer ? [] : ['employer']),
-  ];
-  if (missing.length > 0) return { partyId: party.id, party: null, missing };
+  const { partyId, missing } = await missingOnFile(tx, application);
+  if (missing.length > 0) return { partyId, party: null, missing };
+  const party = await tx.party.findUniqueOrThrow({ where: { id: partyId } });
+  const identifier = await tx.partyIdentifier.findFirstOrThrow({ where: { partyId, kind: 'national_id' } });
   return {
-    partyId: party.id,
+    partyId,
     missing,
     party: {
-      legalName: party.legalName, dateOfBirth: businessDateOf(party.dateOfBirth!), nationalId: revealIdentifier(dataKey, identifier!.sealed),
+      legalName: party.legalName, dateOfBirth: businessDateOf(party.dateOfBirth!), nationalId: revealIdentifier(dataKey, identifier.sealed),
       phone: party.phone!, email: party.email!, address: party.address as unknown as PostalAddress as CheckedParty['address'],
     },
   };
@@ -103,11 +96,15 @@ async function startChecks(db: TenantDb, deps: AssessmentDeps, command: Omit<Com
     out.audit.push(moved.audit);
     const applicant = await checkedApplicant(tx, deps.dataKey, application);
     if (!applicant.party) {
-      // Nothing to send: the application says what is missing and waits for it rather than being decided blind.
-      const failed = await transition(tx, application, 'check_failed', command.actor.subject, command.now, `the applicant's ${applicant.missing.join(', ')} ${applicant.missing.length === 1 ? 'is' : 'are'} missing`);
-      out.events.push(failed.event);
-      out.audit.push(failed.audit);
-      return { result: { applicationId, status: failed.to, requests: [], party: null, currency: application.currency, declaredMonthlyIncome: null, employer: null }, ...out };
+      // Nothing to send: the application goes back to its submitter saying what is missing, to be amended
+      // (updateApplication) and submitted again, rather than being decided blind or left failed with no way out.
+      const returned = await transition(tx, application, 'request_information', command.actor.subject, command.now, describeMissing(applicant.missing), {
+        missingInformation: applicant.missing,
+      });
+      await tx.application.update({ where: { id: applicationId }, data: { missingInformation: applicant.missing } });
+      out.events.push(returned.event);
+      out.audit.push({ ...returned.audit, after: { ...(returned.audit.after as object), missingInformation: applicant.missing } });
+      return { result: { applicationId, status: returned.to, requests: [], party: null, currency: application.currency, declaredMonthlyIncome: null, employer: null }, ...out };
     }
     const previous = await tx.applicationCheck.aggregate({ where: { applicationId }, _max: { attempt: true } });
     const attempt = (previous._max.attempt ?? 0) + 1;
@@ -271,8 +268,8 @@ export async function offerFor(
 
 /**
  * Runs the checks of a submitted (or failed, or referred) application and decides it when they all answer.
- * Returns the status it ends in: a decision, `under_checks` while an asynchronous provider is still out, or
- * `checks_failed`.
+ * Returns the status it ends in: a decision, `under_checks` while an asynchronous provider is still out,
+ * `checks_failed`, or `information_requested` when the applicant's data is incomplete.
  */
 export async function assessApplication(
   db: TenantDb, deps: AssessmentDeps, command: Omit<Command, 'action'>, businessDate: string, applicationId: string, partner: string | null,
