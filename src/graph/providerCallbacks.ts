@@ -3,22 +3,18 @@
 // provider derived from the data key (given to the provider when it is configured). A verified callback records
 // the check's answer and, once every check has answered, the application is decided — the same completion as a
 // synchronous assessment.
-import { hkdfSync } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { AppError } from '../errors.js';
 import { replyWithError } from './httpRoutes.js';
 import { CALLBACK_SIGNATURE_HEADER, readCallback, verifyCallback } from '../domain/origination/checks/callbacks.js';
 import type { Runtime } from '../runtime.js';
-import type { DataKey } from '../tenancy/sealing.js';
+import { providerCallbackSecret } from '../tenancy/origination/pendingChecks.js';
 import { runCommand } from '../tenancy/commands.js';
 import { completeAssessment, recordCheckResult } from '../tenancy/origination/assessment.js';
 
 export const PROVIDER_CALLBACK_PATH = '/providers/:tenant/:provider/callbacks';
 
-/** The secret a provider signs its callbacks to one tenant with. */
-export function providerCallbackSecret(dataKey: DataKey, tenant: string, provider: string): string {
-  return Buffer.from(hkdfSync('sha256', dataKey, 'lendgraph', `provider-callback|${tenant}|${provider}`, 32)).toString('base64url');
-}
+export { providerCallbackSecret };
 
 export function providerCallbacks(runtime: Runtime) {
   const handle = async (req: Request, res: Response) => {

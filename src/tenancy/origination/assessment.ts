@@ -24,6 +24,7 @@ import type { DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
 import { revealIdentifier, type PostalAddress } from './parties.js';
 import { missingOnFile, transition } from './applications.js';
+import type { PendingCheck } from './pendingChecks.js';
 import { describeMissing } from '../../domain/origination/requiredInformation.js';
 import { businessDateOf, dateColumn } from '../dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
@@ -136,6 +137,8 @@ function withTimeout<S>(call: Promise<CheckResult<S>>, ms: number): Promise<Chec
 export interface AssessmentDeps {
   dataKey: DataKey;
   providers: CheckProviders;
+  /** Follows up checks left pending (callbacks, deadlines: pendingChecks.ts), inside the transaction recording them. */
+  followUpPending?: (tx: Tx, pending: PendingCheck[]) => Promise<void>;
 }
 
 /** Records one provider answer on its check row. */
@@ -289,6 +292,9 @@ export async function assessApplication(
   }));
   return runCommand(db, { ...command, action: 'application.recordChecks' }, async (tx) => {
     for (const { checkId, result } of results) await recordCheckResult(tx, checkId, result, command.now);
+    const pending = results.flatMap(({ checkId, kind, result }) =>
+      result.status === 'pending' ? [{ checkId, kind, provider: deps.providers.names[kind], providerReference: result.providerReference }] : []);
+    if (pending.length > 0) await deps.followUpPending?.(tx, pending);
     const out = await completeAssessment(tx, command, businessDate, applicationId);
     const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
     return {
