@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { registerPartner } from '../src/tenancy/partners.js';
+import { expireUnansweredCheck, providerCallbackSecret } from '../src/tenancy/origination/pendingChecks.js';
+import { sandboxCallback } from '../src/domain/origination/checks/sandbox.js';
+import { CALLBACK_SIGNATURE_HEADER, callbackBody, signCallback } from '../src/domain/origination/checks/callbacks.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 
 // Calls back quickly; gives providers two minutes.
@@ -78,6 +81,12 @@ describe('asynchronous checks', () => {
     const db = prompt.runtime.tenantClients.forSchema(tenant.schemaName);
     const audit = await db.auditRecord.findMany({ where: { entityId: decodeGlobalID(pending.id).id, action: 'application.checkCallback' } });
     expect(audit.filter((a) => (a.after as { via?: string } | null)?.via === 'callback')).toMatchObject([{ actor: 'provider:sandbox-income', after: { check: 'income', status: 'passed', via: 'callback' } }]);
+    // Its deadline, when it comes, finds the check answered and changes nothing.
+    const income = await db.applicationCheck.findFirstOrThrow({ where: { applicationId: decodeGlobalID(pending.id).id, kind: 'income' } });
+    const deps = { ...prompt.runtime, publicUrl: prompt.runtime.config.publicUrl };
+    expect(await expireUnansweredCheck(deps, { tenant: tenant.slug, checkId: income.id, timeoutSeconds: 1 })).toBe('answered');
+    expect(await db.applicationCheck.findUniqueOrThrow({ where: { id: income.id } })).toMatchObject({ status: 'passed' });
+    expect((await read(prompt, pending.id, partner)).status).toBe('approved');
   });
 
   it('a check with no answer in time is recorded as timed out: checks_failed, saying which, and it can be retried', async () => {
@@ -94,6 +103,15 @@ describe('asynchronous checks', () => {
     expect(application.checks.find((c: any) => c.kind === 'income')).toMatchObject({ status: 'timeout', reason: 'no callback within 2 s' });
     const db = silent.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.outboxEvent.count({ where: { aggregateId: decodeGlobalID(pending.id).id, type: 'application.check_failed' } })).toBe(1);
+    // The provider's answer arriving after the deadline is acknowledged and changes nothing.
+    const income = await db.applicationCheck.findFirstOrThrow({ where: { applicationId: decodeGlobalID(pending.id).id, kind: 'income' } });
+    const body = callbackBody(sandboxCallback(income.providerReference!, new Date()));
+    const late = await fetch(`${silent.gateway.url}/providers/${tenant.slug}/${income.provider}/callbacks`, {
+      method: 'POST', body,
+      headers: { 'content-type': 'application/json', [CALLBACK_SIGNATURE_HEADER]: signCallback(providerCallbackSecret(silent.runtime.dataKey, tenant.slug, income.provider), body, new Date()) },
+    });
+    expect(await late.json()).toEqual({ status: 'already-recorded' });
+    expect(await db.applicationCheck.findUniqueOrThrow({ where: { id: income.id } })).toMatchObject({ status: 'timeout' });
     const retried = await gql(silent.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { ${APPLICATION} } }`, { token: officer, variables: { input: { applicationId: pending.id } } });
     expect(retried.errors, JSON.stringify(retried.errors)).toBeUndefined();
     expect(retried.data!['assessApplication'].status).toBe('under_checks');

@@ -39,12 +39,16 @@ export function providerCallbacks(runtime: Runtime) {
         return;
       }
       const command = { tenant: tenant.slug, actor: { subject: `provider:${provider}`, roles: [], partner: null, clientId: null, requestId: `callback-${check.id}` }, now: runtime.now() };
-      await runCommand(db, { ...command, action: 'application.checkCallback' }, async (tx) => {
+      const outcome = await runCommand(db, { ...command, action: 'application.checkCallback' }, async (tx) => {
+        // Claimed only while still pending (the row lock orders it against the check's deadline, pendingChecks.ts):
+        // whichever commits first decides the check, and the other changes nothing.
+        const claimed = await tx.applicationCheck.updateMany({ where: { id: check.id, status: 'pending' }, data: { completedAt: command.now } });
+        if (claimed.count === 0) return { result: 'already-recorded' as const, audit: [], events: [] };
         await recordCheckResult(tx, check.id, callback.result, command.now);
         const out = await completeAssessment(tx, command, tenant.businessDate, check.applicationId);
         const application = await tx.application.findUniqueOrThrow({ where: { id: check.applicationId } });
         return {
-          result: undefined,
+          result: 'recorded' as const,
           audit: [{ entityType: 'Application', entityId: check.applicationId, after: { check: check.kind, status: callback.result.status, via: 'callback' } }, ...out.audit],
           events: [
             { type: 'application.checkAnswered', aggregateType: 'Application', aggregateId: check.applicationId, partnerScope: application.originationPartner, payload: { applicationId: check.applicationId, kind: check.kind, status: callback.result.status } },
@@ -52,7 +56,7 @@ export function providerCallbacks(runtime: Runtime) {
           ],
         };
       }, undefined);
-      res.status(200).json({ status: 'recorded' });
+      res.status(200).json({ status: outcome });
     } catch (error) {
       replyWithError(runtime, res, error, 'provider callback');
     }
