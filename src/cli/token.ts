@@ -9,7 +9,8 @@ import { loadOrCreateDevKey, signDevToken } from '../authz/devIssuer.js';
 import { isRole, ROLES } from '../authz/roles.js';
 import { adminClient } from '../authz/keycloak/realm.js';
 import { devPartnerToken, devUserToken } from '../authz/keycloak/devUsers.js';
-import { openRuntime } from '../runtime.js';
+import { openDatabase } from '../tenancy/database.js';
+import { quoteIdent } from '../tenancy/schemaNames.js';
 
 const USAGE = `usage: npm run token -- --role ROLE [--tenant SLUG] [--partner CODE [--partner-kind origination|colending]] [--ttl SECONDS]
 
@@ -83,20 +84,30 @@ if (values.tenant) {
   }
 }
 
-/** Why no token can be made for this tenant (and partner), or null when both exist and may be used. */
+/**
+ * Why no token can be made for this tenant (and partner), or null when both exist and may be used. Two plain
+ * queries on the database alone (no runtime, no ORM): a token is asked for often, and should come back at once.
+ */
 async function missingTenantOrPartner(slug: string, partnerCode: string | null, partnerKind: string): Promise<string | null> {
-  const runtime = await openRuntime(config, log, { migrate: true });
+  const database = await openDatabase({ ...config, PG_POOL_MAX: 2 }, log);
   try {
-    const tenant = await runtime.registry.findBySlug(slug);
+    const tenants = await database.pool.query<{ schema_name: string; status: string }>('SELECT schema_name, status FROM platform.tenant WHERE slug = $1', [slug])
+      .catch((error: { code?: string }) => {
+        // No registry yet: nothing has been started on this database, so no tenant exists either.
+        if (error.code === '42P01' || error.code === '3F000') return { rows: [] };
+        throw error;
+      });
+    const tenant = tenants.rows[0];
     if (!tenant || tenant.status === 'offboarded') return `no tenant ${slug}: create it with npm run tenant -- create ${slug}`;
     if (!partnerCode) return null;
-    const partner = await runtime.tenantClients.forSchema(tenant.schemaName).partner.findUnique({ where: { code: partnerCode } });
+    const partners = await database.pool.query<{ kind: string; status: string }>(`SELECT kind, status FROM ${quoteIdent(tenant.schema_name)}.partner WHERE code = $1`, [partnerCode]);
+    const partner = partners.rows[0];
     if (!partner) return `no partner ${partnerCode} is registered with tenant ${slug}: register it first (registerPartner)`;
     if (partner.status !== 'active') return `partner ${partnerCode} of tenant ${slug} is ${partner.status}`;
     if (partner.kind !== partnerKind) return `partner ${partnerCode} of tenant ${slug} is registered as ${partner.kind}, not ${partnerKind}: pass --partner-kind ${partner.kind}`;
     return null;
   } finally {
-    await runtime.close();
+    await database.close();
   }
 }
 
