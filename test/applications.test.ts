@@ -238,4 +238,24 @@ describe('information the checks need', () => {
     expect(resubmitted.data!['updateApplication'].history.map((h: any) => h.event).slice(3, 6)).toEqual(['request_information', 'submit', 'start_checks']);
     expect(['approved', 'referred', 'declined', 'under_checks', 'checks_failed']).toContain(resubmitted.data!['updateApplication'].status);
   });
+
+  it('an application returned for missing information and never amended lapses like a draft', async () => {
+    const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome';
+    await gql(server.gateway, 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported } }', { token: officer, variables: { input: {
+      csv: [header, 'PL-STD,6000,24,lapsing,PERSON,Bulk Lapsing,lapsing@example.test,+14155553888,1983-03-04,LPSE1001,US,5000'].join('\n'),
+    } } });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const row = await db.application.findFirstOrThrow({ where: { purpose: 'lapsing' } });
+    const id = Buffer.from(`Application:${row.id}`).toString('base64');
+    const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: officer, variables: { input: { applicationId: id } } });
+    expect(assessed.data!['assessApplication'].status).toBe('information_requested');
+    // Returned 31 days before the business date, and nothing supplied since.
+    await db.application.update({ where: { id: row.id }, data: { updatedAt: new Date('2026-10-31T12:00:00Z') } });
+    const swept = await gql(server.gateway, 'mutation { expireStaleApplications { expired { id } } }', { token: officer });
+    expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
+    expect(swept.data!['expireStaleApplications'].expired.map((a: any) => a.id)).toContain(id);
+    const after = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status history { to event reason } } } }', { token: officer, variables: { id } });
+    expect(after.data!['node'].status).toBe('expired');
+    expect(after.data!['node'].history.at(-1)).toEqual({ to: 'expired', event: 'expire', reason: 'the missing information was not supplied within 30 days' });
+  });
 });
