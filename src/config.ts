@@ -67,6 +67,12 @@ const schema = z.object({
   }),
   OUTBOUND_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   OUTBOUND_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(10_000_000).default(16_384),
+  /** Whether this process works the follow-ups of pending checks (sandbox callbacks, deadlines); JOBS_ENABLED when unset. */
+  CHECK_JOBS_ENABLED: booleanFlag.optional(),
+  /** How long the sandbox's asynchronous checks wait before calling back. */
+  SANDBOX_CALLBACK_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(2_000),
+  /** How long a provider has to call back before its pending check is recorded as timed out. */
+  PROVIDER_CALLBACK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -76,6 +82,8 @@ export interface Config extends RawConfig {
   dataDir: string;
   /** The development issuer signs tokens for seeded dev users; never in production. */
   devIssuer: boolean;
+  /** CHECK_JOBS_ENABLED, or JOBS_ENABLED when that is unset. */
+  checkJobsEnabled: boolean;
   issuer: string;
   jwksUrl: string;
 }
@@ -121,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl,
     dataDir: path.resolve(raw.DATA_DIR),
     devIssuer,
+    checkJobsEnabled: raw.CHECK_JOBS_ENABLED ?? raw.JOBS_ENABLED,
     issuer,
     jwksUrl: raw.AUTH_JWKS_URL ?? (devIssuer ? `${issuer}/jwks` : `${issuer}/protocol/openid-connect/certs`),
   };

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { STATEMENT_PATH, statementDownload } from './graph/loanStatement.js';
 import { PROVIDER_CALLBACK_PATH, providerCallbacks } from './graph/providerCallbacks.js';
+import { startPendingChecks } from './tenancy/origination/pendingChecks.js';
 import { DOCUMENT_DOWNLOAD_ROUTE, DOCUMENT_UPLOAD_ROUTE, documentDownload, documentUpload } from './graph/documentUpload.js';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -184,6 +185,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   await apollo.start();
   await runtime.feed.start();
   await runtime.webhooks.start(runtime.settler);
+  await startPendingChecks(runtime.webhooks.queue, { ...runtime, publicUrl: config.publicUrl }, config.checkJobsEnabled);
   runtime.settler.start();
 
   app.get('/healthz', (_req, res) => {

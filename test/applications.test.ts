@@ -120,10 +120,9 @@ describe('applications', () => {
   });
 
   it('a partner\'s application is its own; staff see all; another partner sees none of it', async () => {
-    const mine = await create(application({ applicant: person({ legalName: 'Partner Client', email: 'pc@example.test', phone: '+14155550133', identifiers: [] }), submit: true }), partner);
-    // Submitted, then assessed at once: this applicant lacks what the checks need, so it waits in checks_failed.
-    expect(mine).toMatchObject({ status: 'checks_failed', channel: 'partner', originationPartnerCode: 'fintech' });
-    expect(mine.history.slice(0, 3)).toEqual([{ from: null, to: 'draft', event: 'create' }, { from: 'draft', to: 'submitted', event: 'submit' }, { from: 'submitted', to: 'under_checks', event: 'start_checks' }]);
+    const mine = await create(application({ applicant: person({ legalName: 'Partner Client', email: 'pc@example.test', phone: '+14155550133', identifiers: [] }) }), partner);
+    expect(mine).toMatchObject({ status: 'draft', channel: 'partner', originationPartnerCode: 'fintech' });
+    expect(mine.history).toEqual([{ from: null, to: 'draft', event: 'create' }]);
     const nodes = async (token: string) => (await gql(server.gateway, '{ applications(first: 100) { edges { node { id originationPartnerCode } } } }', { token })).data!['applications'].edges.map((e: any) => e.node);
     const list = async (token: string) => (await nodes(token)).map((n: any) => n.id);
     const theirs = await nodes(partner);
@@ -140,21 +139,19 @@ describe('applications', () => {
   it('moves only as the transition table allows; every move leaves history, an event and an audit record', async () => {
     const created = await create(application({ applicant: person({ legalName: 'Flow Test', email: 'flow@example.test', phone: '+14155550144', identifiers: [] }) }));
     const MOVE = (name: string) => `mutation($input: MoveApplicationInput!) { ${name}(input: $input) { status history { to event reason } } }`;
+    // The draft lacks what the checks need (no identifier, address, employer): submitting it is refused, nothing moves.
     const submitted = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
-    // Assessed at once after submission; without the data the checks need it waits in checks_failed.
-    expect(submitted.data!['submitApplication'].status).toBe('checks_failed');
-    const again = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
-    expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
+    expect(submitted.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
     const withdrawn = await gql(server.gateway, MOVE('withdrawApplication'), { token: officer, variables: { input: { applicationId: created.id, reason: 'found cheaper credit' } } });
     expect(withdrawn.data!['withdrawApplication']).toMatchObject({ status: 'withdrawn' });
-    expect(withdrawn.data!['withdrawApplication'].history.at(-1)).toEqual({ to: 'withdrawn', event: 'withdraw', reason: 'found cheaper credit' });
+    expect(withdrawn.data!['withdrawApplication'].history).toEqual([{ to: 'draft', event: 'create', reason: null }, { to: 'withdrawn', event: 'withdraw', reason: 'found cheaper credit' }]);
+    const again = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
+    expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const events = await db.outboxEvent.findMany({ where: { aggregateId: raw(created.id) }, orderBy: { recorded: 'asc' } });
-    expect(events.map((e) => e.type)).toEqual(['application.created', 'application.submit', 'application.start_checks', 'application.check_failed', 'application.withdraw']);
+    expect(events.map((e) => e.type)).toEqual(['application.created', 'application.withdraw']);
     const audit = await db.auditRecord.findMany({ where: { entityId: raw(created.id) }, orderBy: { recorded: 'asc' } });
-    expect(audit.map((a) => [a.action, (a.after as { status?: string } | null)?.status])).toEqual([
-      ['application.create', 'draft'], ['application.submit', 'submitted'], ['application.startChecks', 'under_checks'], ['application.startChecks', 'checks_failed'], ['application.withdraw', 'withdrawn'],
-    ]);
+    expect(audit.map((a) => [a.action, (a.after as { status?: string } | null)?.status])).toEqual([['application.create', 'draft'], ['application.withdraw', 'withdrawn']]);
   });
 
   it('a bulk upload imports every row or none, with a report per row', async () => {
@@ -178,5 +175,98 @@ describe('applications', () => {
     const imported = await db.application.findMany({ where: { channel: 'bulk' } });
     expect(imported).toHaveLength(3);
     expect(imported.every((a) => a.status === 'submitted' && a.originationPartner === 'fintech' && a.purpose === 'car, used')).toBe(true);
+  });
+});
+
+describe('information the checks need', () => {
+  const UPDATE = `mutation($input: UpdateApplicationInput!) { updateApplication(input: $input) { id status missingInformation history { to event reason } } }`;
+  const complete = (n: number, over: Record<string, unknown> = {}) => person({
+    legalName: `Complete Person ${n}`, email: `complete${n}@example.test`, phone: `+1415555${String(3000 + n)}`, dateOfBirth: '1984-06-0' + n,
+    identifiers: [{ kind: 'national_id', country: 'US', value: `CMPL${1000 + n}` }], address: { lines: [`${n} Complete Way`], city: 'Springfield', postalCode: '12345', country: 'US' }, ...over,
+  });
+
+  it('a submission without what the checks need is refused naming every missing field, and nothing is written', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const [applications, parties] = [await db.application.count(), await db.party.count()];
+    const refused = await gql(server.gateway, CREATE, { token: partner, variables: { input: application({
+      applicant: { kind: 'PERSON', legalName: 'Half Filled', email: 'half@example.test' }, declaredMonthlyIncome: null, submit: true,
+    }) } });
+    expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
+    expect(refused.errors![0]!.extensions).toMatchObject({
+      reason: 'MISSING_INFORMATION', field: 'input.applicant.dateOfBirth',
+      fields: ['input.applicant.dateOfBirth', 'input.applicant.identifiers', 'input.applicant.phone', 'input.applicant.address', 'input.declaredMonthlyIncome', 'input.employer'],
+    });
+    expect(refused.errors![0]!.message).toMatch(/^the checks need applicant\.dateOfBirth, .* and employer: /);
+    expect([await db.application.count(), await db.party.count()]).toEqual([applications, parties]);
+  });
+
+  it('a draft is amended by the partner that brought it, refused to anyone else, and submitted once complete', async () => {
+    const draft = await create(application({ applicant: { kind: 'PERSON', legalName: 'Draft Person', email: 'draft@example.test' } }), partner);
+    const refusedSubmit = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { submitApplication(input: $input) { status } }', { token: partner, variables: { input: { applicationId: draft.id } } });
+    expect(refusedSubmit.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION', fields: expect.arrayContaining(['input.applicant.dateOfBirth', 'input.employer']) });
+    const other = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'othertech', kind: 'origination' } });
+    const stranger = await gql(server.gateway, UPDATE, { token: other, variables: { input: { applicationId: draft.id, purpose: 'not yours' } } });
+    expect(codes(stranger)).toEqual(['BAD_USER_INPUT']);
+    expect(stranger.errors![0]!.extensions['field']).toBe('input.applicationId');
+    // Still incomplete: submitting with the amendment is refused and the amendment is not kept either.
+    const early = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, purpose: 'early submit', submit: true } } });
+    expect(early.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(await db.application.findUniqueOrThrow({ where: { id: raw(draft.id) } })).toMatchObject({ status: 'draft', purpose: 'home improvement' });
+    const done = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, applicant: complete(1, { email: 'draft@example.test' }), employer: 'Draft Ltd', submit: true } } });
+    expect(done.errors, JSON.stringify(done.errors)).toBeUndefined();
+    expect(done.data!['updateApplication'].history.slice(0, 3).map((h: any) => h.event)).toEqual(['create', 'submit', 'start_checks']);
+    expect(done.data!['updateApplication'].status).not.toBe('information_requested');
+    const decided = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, purpose: 'too late' } } });
+    expect(decided.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'NOT_AMENDABLE' });
+  });
+
+  it('found missing when assessed (a bulk upload has no address or employer), it goes back with the reasons listed, is amended and resubmitted', async () => {
+    const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome';
+    const uploaded = await gql(server.gateway, 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported } }', { token: partner, variables: { input: {
+      csv: [header, 'PL-STD,6000,24,car,PERSON,Bulk Returned,returned@example.test,+14155553999,1983-03-03,RTRN1001,US,5000'].join('\n'),
+    } } });
+    expect(uploaded.data!['importApplications'].imported).toBe(1);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const row = await db.application.findFirstOrThrow({ where: { channel: 'bulk', purpose: 'car', originationPartner: 'fintech' }, orderBy: { createdAt: 'desc' } });
+    const id = Buffer.from(`Application:${row.id}`).toString('base64');
+    const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status missingInformation history { to event reason } } }', { token: officer, variables: { input: { applicationId: id } } });
+    expect(assessed.errors, JSON.stringify(assessed.errors)).toBeUndefined();
+    expect(assessed.data!['assessApplication']).toMatchObject({ status: 'information_requested', missingInformation: ['applicant.address', 'employer'] });
+    expect(assessed.data!['assessApplication'].history.at(-1)).toEqual({ to: 'information_requested', event: 'request_information', reason: 'the checks need applicant.address and employer' });
+    const event = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: row.id, type: 'application.request_information' } });
+    expect(event).toMatchObject({ partnerScope: 'fintech', payload: { missingInformation: ['applicant.address', 'employer'] } });
+    // The partner sees why, amends part of it (the list shrinks), then the rest with submit: it is assessed again.
+    const seen = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status missingInformation } } }', { token: partner, variables: { id } });
+    expect(seen.data!['node']).toEqual({ status: 'information_requested', missingInformation: ['applicant.address', 'employer'] });
+    const part = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: id, employer: 'Returned Inc' } } });
+    expect(part.data!['updateApplication']).toMatchObject({ status: 'information_requested', missingInformation: ['applicant.address'] });
+    const resubmitted = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: id, submit: true, applicant: complete(2, {
+      legalName: 'Bulk Returned', email: 'returned@example.test', phone: '+14155553999', dateOfBirth: '1983-03-03', identifiers: [{ kind: 'national_id', country: 'US', value: 'RTRN1001' }],
+    }) } } });
+    expect(resubmitted.errors, JSON.stringify(resubmitted.errors)).toBeUndefined();
+    expect(resubmitted.data!['updateApplication'].missingInformation).toEqual([]);
+    expect(resubmitted.data!['updateApplication'].history.map((h: any) => h.event).slice(3, 6)).toEqual(['request_information', 'submit', 'start_checks']);
+    expect(['approved', 'referred', 'declined', 'under_checks', 'checks_failed']).toContain(resubmitted.data!['updateApplication'].status);
+  });
+
+  it('an application returned for missing information and never amended lapses like a draft', async () => {
+    const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome';
+    await gql(server.gateway, 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported } }', { token: officer, variables: { input: {
+      csv: [header, 'PL-STD,6000,24,lapsing,PERSON,Bulk Lapsing,lapsing@example.test,+14155553888,1983-03-04,LPSE1001,US,5000'].join('\n'),
+    } } });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const row = await db.application.findFirstOrThrow({ where: { purpose: 'lapsing' } });
+    const id = Buffer.from(`Application:${row.id}`).toString('base64');
+    const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: officer, variables: { input: { applicationId: id } } });
+    expect(assessed.data!['assessApplication'].status).toBe('information_requested');
+    // Returned 31 days before the business date, and nothing supplied since.
+    await db.application.update({ where: { id: row.id }, data: { updatedAt: new Date('2026-10-31T12:00:00Z') } });
+    const swept = await gql(server.gateway, 'mutation { expireStaleApplications { expired { id } } }', { token: officer });
+    expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
+    expect(swept.data!['expireStaleApplications'].expired.map((a: any) => a.id)).toContain(id);
+    const after = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status history { to event reason } } } }', { token: officer, variables: { id } });
+    expect(after.data!['node'].status).toBe('expired');
+    expect(after.data!['node'].history.at(-1)).toEqual({ to: 'expired', event: 'expire', reason: 'the missing information was not supplied within 30 days' });
   });
 });

@@ -111,13 +111,16 @@ describe('automated decisions', () => {
     expect(Math.max(...after.checks.map((c: any) => c.attempt))).toBe(2);
   });
 
-  it('an applicant without the data the checks need is not decided blind: checks_failed names what is missing', async () => {
+  it('an applicant without the data the checks need is not decided blind: the submission is refused naming everything missing', async () => {
     const response = await gql(server.gateway, CREATE, { token: officer, variables: { input: {
       productCode: 'PL-STD', amount: '6000', numberOfRepayments: 24, purpose: 'car', submit: true, applicant: { kind: 'PERSON', legalName: 'No Data' },
     } } });
-    const application = response.data!['createApplication'];
-    expect(application.status).toBe('checks_failed');
-    expect(application.history.at(-1).reason).toMatch(/applicant\.dateOfBirth/);
+    expect(codes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors![0]!.extensions).toMatchObject({ reason: 'MISSING_INFORMATION', field: 'input.applicant.dateOfBirth' });
+    expect(response.errors![0]!.extensions['fields']).toEqual([
+      'input.applicant.dateOfBirth', 'input.applicant.identifiers', 'input.applicant.phone', 'input.applicant.email', 'input.applicant.address',
+      'input.declaredMonthlyIncome', 'input.employer',
+    ]);
   });
 
   it('an asynchronous provider decides through the signed callback; forged or replayed callbacks change nothing', async () => {

@@ -20,6 +20,7 @@ let loanGlobalId: string;
 let documentGlobalId: string;
 /** Open possible-duplicate reviews: each probe of `parties.reconcile` resolves one of its own. */
 const reviewGlobalIds: string[] = [];
+let partnerDraftGlobalId: string;
 
 beforeAll(async () => {
   // The webhooks.manage probe registers a receiver on loopback: allowed here explicitly, as for local receivers.
@@ -43,6 +44,9 @@ beforeAll(async () => {
     await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz review', applicant: lookalike(name) }, 'staff', null);
   }
   reviewGlobalIds.push(...(await db.partyMatchReview.findMany()).map((review) => encodeGlobalID('PartyMatchReview', review.id)));
+  // A draft brought by partner p-1: staff may amend any, the partner only its own.
+  const draft = await createApplication(db, server.runtime.dataKey, { ...setup, actor: { ...setup.actor, partner: 'p-1' } }, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Draft' } }, 'partner', 'p-1');
+  partnerDraftGlobalId = encodeGlobalID('Application', draft.applicationId);
 });
 afterAll(async () => {
   await server.close();
@@ -87,6 +91,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'applications.read': (token) => query(token, '{ applications(first: 1) { edges { node { id status } } } }'),
   'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: "PERSON", legalName: "Probe Person" } }) { status } }'),
   'parties.reconcile': (token) => query(token, `mutation { resolvePartyMatchReview(input: { reviewId: "${reviewGlobalIds.pop()}", resolution: DISTINCT, note: "authz probe" }) { status } }`),
+  'applications.amend': (token) => query(token, `mutation { updateApplication(input: { applicationId: "${partnerDraftGlobalId}", purpose: "amended by an authz probe" }) { status } }`),
   'parties.identifiers.read': (token) => query(token, '{ parties(first: 1) { edges { node { unmaskedIdentifiers { kind } } } } }'),
   'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { status } }`),
   'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),

@@ -112,8 +112,11 @@ beforeAll(async () => {
   waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
   await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
   const { applicationId } = await createApplication(victimDb, server.runtime.dataKey, { ...command, actor: { ...command.actor, partner: alpha } }, {
-    productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'victim purpose', submit: true,
-    applicant: { kind: 'PERSON', legalName: applicantName, identifiers: [{ kind: 'national_id', country: 'US', value: applicantIdentifier }] },
+    productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'victim purpose', submit: true, declaredMonthlyIncome: '5000', employer: 'Victim Employer',
+    applicant: {
+      kind: 'PERSON', legalName: applicantName, identifiers: [{ kind: 'national_id', country: 'US', value: applicantIdentifier }],
+      dateOfBirth: '1980-01-01', phone: '+14155550177', email: 'victim-applicant@example.test', address: { lines: ['1 Victim Road'], city: 'Springfield', postalCode: '12345', country: 'US' },
+    },
   }, 'partner', alpha);
   applicationGlobalId = encodeGlobalID('Application', applicationId);
   const document = await uploadDocument(victimDb, { ...command, actor: { ...command.actor, partner: alpha } }, {
@@ -224,6 +227,7 @@ const PROBES: Record<string, string> = {
   'Mutation.createApplication': `mutation { createApplication(input: { idempotencyKey: "probe-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe",
     applicant: { kind: "PERSON", legalName: "Probe", identifiers: [{ kind: "national_id", country: "US", value: "%APPLICANT_ID%" }] } }) { id reference parties { party { legalName } } } }`,
   'Mutation.submitApplication': 'mutation { submitApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose } }',
+  'Mutation.updateApplication': 'mutation { updateApplication(input: { applicationId: "%APPLICATION%", purpose: "attacker purpose", submit: true }) { id status purpose missingInformation } }',
   'Mutation.withdrawApplication': 'mutation { withdrawApplication(input: { applicationId: "%APPLICATION%", reason: "attack" }) { id status purpose } }',
   'Mutation.reviewApplicationDocument': 'mutation { reviewApplicationDocument(input: { documentId: "%DOCUMENT%", verified: false, reason: "attack" }) { id status fileName sha256 application { id purpose } } }',
   'Mutation.acceptApplicationOffer': 'mutation { acceptApplicationOffer(input: { applicationId: "%APPLICATION%", consentText: "I agree to everything the attacker says here." }) { id status purpose } }',
@@ -303,7 +307,7 @@ describe('isolation across every root field', () => {
       expect(await victimDb.loan.count()).toBe(1);
       expect(await victimDb.loanWaiverRequest.findMany()).toMatchObject([{ status: 'pending' }]);
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
-      expect(await victimDb.application.findMany()).toMatchObject([{ status: 'submitted', originationPartner: alpha }]);
+      expect(await victimDb.application.findMany()).toMatchObject([{ status: 'submitted', originationPartner: alpha, purpose: 'victim purpose' }]);
       expect(await victimDb.partyMatch.count()).toBe(1);
       expect(await victimDb.applicationDocument.findMany()).toMatchObject([{ status: 'uploaded', reviewedBy: null }]);
       expect(await victimDb.creditPolicy.findMany()).toMatchObject([{ status: 'draft', activationRequestedBy: null }]);

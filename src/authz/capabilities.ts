@@ -80,6 +80,12 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'loan-officer', 'origination-partner'],
     platform: false,
   },
+  'applications.amend': {
+    area: 'Origination',
+    description: 'Amend a draft or an application returned for missing information, and resubmit it (an origination partner its own)',
+    roles: ['tenant-admin', 'loan-officer', 'origination-partner'],
+    platform: false,
+  },
   'applications.documents.review': {
     area: 'Origination',
     description: "Verify or reject an application's documents (a rejection with its reason)",

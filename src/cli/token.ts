@@ -1,38 +1,115 @@
 // `npm run token -- --tenant demo --role underwriter`: prints a token for the seeded dev user <role>@<tenant>,
 // from the development issuer, or with KEYCLOAK_URL set from Keycloak (the user is made there on first use).
-// `--partner CODE` prints a registered partner's token. Refused when NODE_ENV=production.
+// `--partner CODE` prints a registered partner's token. Refused when NODE_ENV=production. The tenant and the
+// partner are looked up first: a token for a tenant or partner that does not exist would only fail later, at
+// the gateway, with a less helpful answer.
 import { parseArgs } from 'node:util';
 import { cliSetup } from './open.js';
 import { loadOrCreateDevKey, signDevToken } from '../authz/devIssuer.js';
 import { isRole, ROLES } from '../authz/roles.js';
 import { adminClient } from '../authz/keycloak/realm.js';
 import { devPartnerToken, devUserToken } from '../authz/keycloak/devUsers.js';
+import { openDatabase } from '../tenancy/database.js';
+import { quoteIdent } from '../tenancy/schemaNames.js';
 
-const { values } = parseArgs({
-  options: {
-    tenant: { type: 'string' },
-    role: { type: 'string' },
-    partner: { type: 'string' },
-    'partner-kind': { type: 'string', default: 'origination' },
-    ttl: { type: 'string', default: '3600' },
-  },
-});
+const USAGE = `usage: npm run token -- --role ROLE [--tenant SLUG] [--partner CODE [--partner-kind origination|colending]] [--ttl SECONDS]
+
+Prints a bearer token on standard output.
+
+  --role ROLE           one of ${ROLES.join(', ')}
+  --tenant SLUG         the tenant (lender); required for every role but platform-admin
+  --partner CODE        a partner registered with that tenant: prints the partner's token
+  --partner-kind KIND   origination (default) or colending; must be the partner's registered kind
+  --ttl SECONDS         lifetime of the token (default 3600)
+  -h, --help            this text
+
+Without KEYCLOAK_URL the development issuer signs the token; with it, Keycloak does. Refused when NODE_ENV=production.
+Exit codes: 0 token printed (or --help), 1 the tenant or partner does not exist, 2 bad usage or configuration.
+`;
+
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    strict: true,
+    allowPositionals: false,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      tenant: { type: 'string' },
+      role: { type: 'string' },
+      partner: { type: 'string' },
+      'partner-kind': { type: 'string', default: 'origination' },
+      ttl: { type: 'string', default: '3600' },
+    },
+  });
+}
+try {
+  parsed = parse();
+} catch (error) {
+  // node:util's own messages name the option (`Unknown option '--tennant'`); a stack trace would bury it.
+  usageError(error instanceof Error ? error.message : String(error));
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(2);
 }
 
-const { config } = cliSetup();
+const { config, log } = cliSetup();
 if (config.NODE_ENV === 'production') fail('npm run token is for development; it refuses to run when NODE_ENV=production');
 if (!config.devIssuer && !config.KEYCLOAK_URL) fail('the development issuer is off (AUTH_ISSUER is set); get tokens from the identity provider');
-const role = values.role ?? fail(`--role is required: one of ${ROLES.join(', ')}`);
-if (!isRole(role)) fail(`--role must be one of ${ROLES.join(', ')}`);
-if (role !== 'platform-admin' && !values.tenant) fail('--tenant is required for every role but platform-admin');
+const role = values.role ?? usageError(`--role is required: one of ${ROLES.join(', ')}`);
+if (!isRole(role)) usageError(`--role must be one of ${ROLES.join(', ')}`);
+if (role !== 'platform-admin' && !values.tenant) usageError('--tenant is required for every role but platform-admin');
 const kind = values['partner-kind'];
-if (values.partner && kind !== 'origination' && kind !== 'colending') fail('--partner-kind must be origination or colending');
+if (kind !== 'origination' && kind !== 'colending') usageError('--partner-kind must be origination or colending');
+if (values.partner && !values.tenant) usageError('--partner needs --tenant: partners are registered with one tenant');
 const ttlSeconds = Number(values.ttl);
-if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) fail('--ttl must be a whole number of seconds');
+if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) usageError('--ttl must be a whole number of seconds');
+
+if (values.tenant) {
+  const problem = await missingTenantOrPartner(values.tenant, values.partner ?? null, kind);
+  if (problem) {
+    process.stderr.write(`${problem}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Why no token can be made for this tenant (and partner), or null when both exist and may be used. Two plain
+ * queries on the database alone (no runtime, no ORM): a token is asked for often, and should come back at once.
+ */
+async function missingTenantOrPartner(slug: string, partnerCode: string | null, partnerKind: string): Promise<string | null> {
+  const database = await openDatabase({ ...config, PG_POOL_MAX: 2 }, log);
+  try {
+    const tenants = await database.pool.query<{ schema_name: string; status: string }>('SELECT schema_name, status FROM platform.tenant WHERE slug = $1', [slug])
+      .catch((error: { code?: string }) => {
+        // No registry yet: nothing has been started on this database, so no tenant exists either.
+        if (error.code === '42P01' || error.code === '3F000') return { rows: [] };
+        throw error;
+      });
+    const tenant = tenants.rows[0];
+    if (!tenant || tenant.status === 'offboarded') return `no tenant ${slug}: create it with npm run tenant -- create ${slug}`;
+    if (!partnerCode) return null;
+    const partners = await database.pool.query<{ kind: string; status: string }>(`SELECT kind, status FROM ${quoteIdent(tenant.schema_name)}.partner WHERE code = $1`, [partnerCode]);
+    const partner = partners.rows[0];
+    if (!partner) return `no partner ${partnerCode} is registered with tenant ${slug}: register it first (registerPartner)`;
+    if (partner.status !== 'active') return `partner ${partnerCode} of tenant ${slug} is ${partner.status}`;
+    if (partner.kind !== partnerKind) return `partner ${partnerCode} of tenant ${slug} is registered as ${partner.kind}, not ${partnerKind}: pass --partner-kind ${partner.kind}`;
+    return null;
+  } finally {
+    await database.close();
+  }
+}
 
 if (config.KEYCLOAK_URL) {
   const admin = await adminClient(config.KEYCLOAK_URL, { username: config.KEYCLOAK_ADMIN_USERNAME, password: config.KEYCLOAK_ADMIN_PASSWORD ?? 'lendgraph-local-admin' });
@@ -49,7 +126,7 @@ const token = await signDevToken(key, {
   audience: config.AUTH_AUDIENCE,
   role,
   ...(values.tenant ? { tenant: values.tenant } : {}),
-  ...(values.partner ? { partner: { id: values.partner, kind: kind as 'origination' | 'colending' } } : {}),
+  ...(values.partner ? { partner: { id: values.partner, kind } } : {}),
   ttlSeconds,
   now: new Date(),
 });

@@ -11,7 +11,7 @@ import { LoanProductRef } from './loanProduct.js';
 import { LoanRef } from './loan.js';
 import { PartyRef } from './party.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { createApplication, expireStaleApplications, importApplications, moveApplication, type ApplicationInput } from '../tenancy/origination/applications.js';
+import { createApplication, expireStaleApplications, importApplications, moveApplication, updateApplication, type ApplicationInput } from '../tenancy/origination/applications.js';
 import type { PartyInput } from '../tenancy/origination/parties.js';
 import { assessAs } from './assessing.js';
 
@@ -62,6 +62,10 @@ builder.node(ApplicationRef, {
     purpose: t.exposeString('purpose', { description: 'What the money is for.' }),
     originationPartnerCode: t.exposeString('originationPartner', { nullable: true, description: 'The partner that brought it.' }),
     externalReference: t.exposeString('externalReference', { nullable: true, description: 'The partner\'s or lender\'s own reference.' }),
+    missingInformation: t.stringList({
+      description: 'What the checks need and the application lacks, named as `updateApplication`\'s input names it (e.g. `applicant.dateOfBirth`, `employer`), while it is `information_requested`; empty otherwise.',
+      resolve: (a) => a.missingInformation,
+    }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was created.', resolve: (a) => a.createdAt }),
     parties: t.field({
       type: [ApplicationPartyRoleRef], description: 'Applicants, co-applicants and guarantors (staff only).', authScopes: { can: 'parties.read' },
@@ -207,6 +211,44 @@ for (const [field, event, description] of [
     }),
   );
 }
+
+const UpdateApplicationInput = builder.inputType('UpdateApplicationInput', {
+  description: 'An amendment to a draft, or to an application returned for missing information (`information_requested`); fields left out stay as they are.',
+  fields: (t) => ({
+    applicationId: t.globalID({ required: true, for: ApplicationRef, description: 'The application.' }),
+    amount: t.field({ type: 'Decimal', required: false, description: 'Within the product\'s limits.' }),
+    numberOfRepayments: t.int({ required: false, description: 'Within the product\'s tenor.' }),
+    purpose: t.string({ required: false, description: 'What the money is for.' }),
+    applicant: t.field({ type: PartyIntakeInput, required: false, description: 'The main applicant, in full; resolved to a party as at creation, and fills what that party has no value for.' }),
+    declaredMonthlyIncome: t.field({ type: 'Decimal', required: false, description: 'The applicant\'s declared monthly income.' }),
+    monthlyDebtPayments: t.field({ type: 'Decimal', required: false, description: 'What the applicant already pays on debts each month.' }),
+    employer: t.string({ required: false, description: 'The applicant\'s employer (income verification).' }),
+    externalReference: t.string({ required: false, description: 'The partner\'s or lender\'s own reference.' }),
+    submit: t.boolean({ required: false, description: 'Submit once amended (refused, nothing written, while anything the checks need is still missing).' }),
+  }),
+});
+
+builder.mutationField('updateApplication', (t) =>
+  t.field({
+    type: ApplicationRef,
+    description: 'Amends a draft or an application returned for missing information, and with `submit: true` submits it for checks and a decision. A partner amends only applications it brought.',
+    authScopes: { can: 'applications.amend' },
+    args: { input: t.arg({ type: UpdateApplicationInput, required: true, description: 'The amendment.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      const applicationId = input.applicationId.id;
+      await updateApplication(db, context.runtime.dataKey, commandOf(context), applicationId, {
+        amount: input.amount ? String(input.amount) : null, numberOfRepayments: input.numberOfRepayments ?? null, purpose: input.purpose ?? null,
+        applicant: input.applicant ? intake(input.applicant) : null,
+        declaredMonthlyIncome: input.declaredMonthlyIncome ? String(input.declaredMonthlyIncome) : null,
+        monthlyDebtPayments: input.monthlyDebtPayments ? String(input.monthlyDebtPayments) : null,
+        employer: input.employer ?? null, externalReference: input.externalReference ?? null, submit: input.submit ?? false,
+      }, partnerOf(context));
+      if (input.submit) await assessAs(context, applicationId);
+      return db.application.findUniqueOrThrow({ where: { id: applicationId } });
+    },
+  }),
+);
 
 const ImportRowRef = builder.objectRef<{ row: number; applicationId: string | null; reference: string | null; errors: { field: string; message: string }[] }>('ApplicationImportRow').implement({
   description: 'What happened to one row of an upload.',

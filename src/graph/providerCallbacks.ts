@@ -3,22 +3,18 @@
 // provider derived from the data key (given to the provider when it is configured). A verified callback records
 // the check's answer and, once every check has answered, the application is decided — the same completion as a
 // synchronous assessment.
-import { hkdfSync } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { AppError } from '../errors.js';
 import { replyWithError } from './httpRoutes.js';
 import { CALLBACK_SIGNATURE_HEADER, readCallback, verifyCallback } from '../domain/origination/checks/callbacks.js';
 import type { Runtime } from '../runtime.js';
-import type { DataKey } from '../tenancy/sealing.js';
+import { providerCallbackSecret } from '../tenancy/origination/pendingChecks.js';
 import { runCommand } from '../tenancy/commands.js';
 import { completeAssessment, recordCheckResult } from '../tenancy/origination/assessment.js';
 
 export const PROVIDER_CALLBACK_PATH = '/providers/:tenant/:provider/callbacks';
 
-/** The secret a provider signs its callbacks to one tenant with. */
-export function providerCallbackSecret(dataKey: DataKey, tenant: string, provider: string): string {
-  return Buffer.from(hkdfSync('sha256', dataKey, 'lendgraph', `provider-callback|${tenant}|${provider}`, 32)).toString('base64url');
-}
+export { providerCallbackSecret };
 
 export function providerCallbacks(runtime: Runtime) {
   const handle = async (req: Request, res: Response) => {
@@ -43,12 +39,16 @@ export function providerCallbacks(runtime: Runtime) {
         return;
       }
       const command = { tenant: tenant.slug, actor: { subject: `provider:${provider}`, roles: [], partner: null, clientId: null, requestId: `callback-${check.id}` }, now: runtime.now() };
-      await runCommand(db, { ...command, action: 'application.checkCallback' }, async (tx) => {
+      const outcome = await runCommand(db, { ...command, action: 'application.checkCallback' }, async (tx) => {
+        // Claimed only while still pending (the row lock orders it against the check's deadline, pendingChecks.ts):
+        // whichever commits first decides the check, and the other changes nothing.
+        const claimed = await tx.applicationCheck.updateMany({ where: { id: check.id, status: 'pending' }, data: { completedAt: command.now } });
+        if (claimed.count === 0) return { result: 'already-recorded' as const, audit: [], events: [] };
         await recordCheckResult(tx, check.id, callback.result, command.now);
         const out = await completeAssessment(tx, command, tenant.businessDate, check.applicationId);
         const application = await tx.application.findUniqueOrThrow({ where: { id: check.applicationId } });
         return {
-          result: undefined,
+          result: 'recorded' as const,
           audit: [{ entityType: 'Application', entityId: check.applicationId, after: { check: check.kind, status: callback.result.status, via: 'callback' } }, ...out.audit],
           events: [
             { type: 'application.checkAnswered', aggregateType: 'Application', aggregateId: check.applicationId, partnerScope: application.originationPartner, payload: { applicationId: check.applicationId, kind: check.kind, status: callback.result.status } },
@@ -56,7 +56,7 @@ export function providerCallbacks(runtime: Runtime) {
           ],
         };
       }, undefined);
-      res.status(200).json({ status: 'recorded' });
+      res.status(200).json({ status: outcome });
     } catch (error) {
       replyWithError(runtime, res, error, 'provider callback');
     }

@@ -26,6 +26,9 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     // Webhook workers run only where a test asks for them (test/webhooks.test.ts), so no other test file's
     // process picks up its deliveries.
     JOBS_ENABLED: 'false',
+    // The sandbox's asynchronous checks call back only in the test that asks (test/pendingChecks.test.ts), so a
+    // test driving a callback itself never races the sandbox's own.
+    SANDBOX_CALLBACK_DELAY_MS: '86400000',
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@ export const APPLICATION_STATUSES = [
   'submitted',
   'under_checks',
   'checks_failed',
+  'information_requested',
   'under_review',
   'referred',
   'approved',
@@ -29,6 +30,11 @@ export const APPLICATION_EVENTS = [
   'checks_complete',
   /** A check failed or timed out; the application waits for a retry rather than being decided on half the facts. */
   'check_failed',
+  /**
+   * The checks cannot run (or a provider says so) because the applicant's data is incomplete: the application goes
+   * back to whoever submitted it, listing what is missing, to be amended and submitted again.
+   */
+  'request_information',
   'retry_checks',
   /** The policy (or an underwriter) sends the application to the underwriting queue. */
   'refer',
@@ -56,9 +62,12 @@ export const FINAL_APPLICATION_STATUSES: readonly ApplicationStatus[] = ['declin
 export const APPLICATION_TRANSITIONS: Readonly<Record<ApplicationStatus, Partial<Record<ApplicationEvent, ApplicationStatus>>>> = {
   draft: { submit: 'submitted', withdraw: 'withdrawn', expire: 'expired' },
   submitted: { start_checks: 'under_checks', withdraw: 'withdrawn' },
-  under_checks: { checks_complete: 'under_review', check_failed: 'checks_failed', withdraw: 'withdrawn' },
+  under_checks: { checks_complete: 'under_review', check_failed: 'checks_failed', request_information: 'information_requested', withdraw: 'withdrawn' },
   // A failed check is the provider's problem, not the applicant's: it is retried, not declined. It may still lapse.
   checks_failed: { retry_checks: 'under_checks', withdraw: 'withdrawn', expire: 'expired' },
+  // Missing data is the applicant's to supply: the submitter amends the application and submits it again (or it
+  // lapses like a draft never submitted).
+  information_requested: { submit: 'submitted', withdraw: 'withdrawn', expire: 'expired' },
   under_review: { approve: 'approved', decline: 'declined', refer: 'referred', withdraw: 'withdrawn' },
   // An underwriter may ask the providers again (new documents, a corrected bureau file) before deciding.
   referred: { approve: 'approved', decline: 'declined', retry_checks: 'under_checks', withdraw: 'withdrawn', expire: 'expired' },

@@ -5,16 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
-import { nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
+import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../tenantClients.js';
 import { runCommand, type AuditDraft, type Command, type EventDraft } from '../commands.js';
 import { productVersion } from '../loanProducts.js';
 import { quoteIdent, schemaForSlug } from '../schemaNames.js';
 import type { DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
-import { checkPartyInput, comparableName, resolveParty, submittedParty, type CheckedParty, type PartyInput } from './parties.js';
+import { asSubmitted, checkPartyInput, comparableName, resolveParty, submittedParty, type CheckedParty, type PartyInput } from './parties.js';
 import { dateColumn } from '../dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
+import { describeMissing, missingForChecks } from '../../domain/origination/requiredInformation.js';
 
 export type Channel = 'staff' | 'partner' | 'bulk';
 
@@ -64,8 +65,8 @@ function decimalField(value: string | null | undefined, field: string, currency:
   return amount;
 }
 
-/** Everything checked against the product before a write; errors name the field under `path`. */
-export async function checkApplication(db: TenantDb | Tx, input: ApplicationInput, path = ''): Promise<CheckedApplication> {
+/** The application's own terms and figures, checked against the product; errors name the field under `path`. */
+async function checkTerms(db: TenantDb | Tx, input: Omit<ApplicationInput, 'applicant' | 'coApplicants' | 'guarantors' | 'submit'>, path: string) {
   const product = await db.loanProduct.findUnique({ where: { code: input.productCode } });
   if (!product) throw new InvalidField(`${path}productCode`, 'no loan product with that code');
   const amount = decimalField(input.amount, `${path}amount`, product.currency);
@@ -80,6 +81,19 @@ export async function checkApplication(db: TenantDb | Tx, input: ApplicationInpu
   }
   const purpose = (input.purpose ?? '').trim();
   if (purpose.length < 2 || purpose.length > 200) throw new InvalidField(`${path}purpose`, 'purpose must be 2–200 characters');
+  const externalReference = input.externalReference?.trim() || null;
+  if (externalReference !== null && externalReference.length > 100) throw new InvalidField(`${path}externalReference`, 'externalReference must be at most 100 characters');
+  return {
+    product, version: version.version, amount, numberOfRepayments: input.numberOfRepayments, purpose,
+    declaredMonthlyIncome: decimalField(input.declaredMonthlyIncome, `${path}declaredMonthlyIncome`, product.currency),
+    monthlyDebtPayments: decimalField(input.monthlyDebtPayments, `${path}monthlyDebtPayments`, product.currency),
+    externalReference, employer: input.employer?.trim() || null,
+  };
+}
+
+/** Everything checked against the product before a write; errors name the field under `path`. */
+export async function checkApplication(db: TenantDb | Tx, input: ApplicationInput, path = ''): Promise<CheckedApplication> {
+  const terms = await checkTerms(db, input, path);
   const parties: CheckedApplication['parties'] = [
     { role: 'applicant', party: checkPartyInput(input.applicant, `${path}applicant.`), path: `${path}applicant.` },
     ...(input.coApplicants ?? []).map((p, k) => ({ role: 'co_applicant' as const, party: checkPartyInput(p, `${path}coApplicants.${k}.`), path: `${path}coApplicants.${k}.` })),
@@ -92,13 +106,43 @@ export async function checkApplication(db: TenantDb | Tx, input: ApplicationInpu
     const twin = parties.slice(0, k).find((other) => other.role === one.role && samePersonSent(other.party, one.party));
     if (twin) throw new InvalidField(one.path.slice(0, -1), `the same person is named twice as ${one.role.replace('_', '-')}`);
   }
-  const externalReference = input.externalReference?.trim() || null;
-  if (externalReference !== null && externalReference.length > 100) throw new InvalidField(`${path}externalReference`, 'externalReference must be at most 100 characters');
+  return { ...terms, parties, submit: input.submit ?? false };
+}
+
+/**
+ * Refuses a submission the checks could not run on, naming every missing field (as the mutation's input names
+ * it) in `extensions.fields`, the first in `extensions.field`. Nothing is written.
+ */
+export function missingInformationError(missing: readonly string[], hint: string): AppError {
+  return new AppError('BAD_USER_INPUT', `${describeMissing(missing)}: ${hint}`, {
+    field: `input.${missing[0]}`, fields: missing.map((field) => `input.${field}`), reason: 'MISSING_INFORMATION',
+  });
+}
+
+/** What the checks need that an intake, as submitted, does not give. */
+function missingFromIntake(checked: CheckedApplication): string[] {
+  const applicant = checked.parties.find((p) => p.role === 'applicant')!.party;
+  return missingForChecks({
+    dateOfBirth: Boolean(applicant.dateOfBirth), nationalId: applicant.identifiers.some((i) => i.kind === 'national_id'),
+    phone: Boolean(applicant.phoneNormalised), email: Boolean(applicant.emailNormalised), address: Boolean(applicant.address),
+    declaredMonthlyIncome: checked.declaredMonthlyIncome !== null, employer: checked.employer !== null,
+  });
+}
+
+/** What the checks need that is not on file: the applicant party's data and the application's own figures. */
+export async function missingOnFile(
+  tx: Tx, application: { id: string; declaredMonthlyIncome: unknown; employer: string | null },
+): Promise<{ partyId: string; missing: string[] }> {
+  // What this application's submitter sent, never another channel's data about the same person.
+  const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' }, include: { party: true } });
+  const identifiers = link.submitted ? [] : await tx.partyIdentifier.findMany({ where: { partyId: link.partyId } });
+  const sent = asSubmitted(link, link.party, identifiers);
   return {
-    product, version: version.version, amount, numberOfRepayments: input.numberOfRepayments, purpose, parties,
-    declaredMonthlyIncome: decimalField(input.declaredMonthlyIncome, `${path}declaredMonthlyIncome`, product.currency),
-    monthlyDebtPayments: decimalField(input.monthlyDebtPayments, `${path}monthlyDebtPayments`, product.currency),
-    externalReference, employer: input.employer?.trim() || null, submit: input.submit ?? false,
+    partyId: link.partyId,
+    missing: missingForChecks({
+      dateOfBirth: sent.dateOfBirth !== null, nationalId: sent.identifiers.some((i) => i.kind === 'national_id'), phone: Boolean(sent.phone),
+      email: Boolean(sent.email), address: sent.address !== null, declaredMonthlyIncome: application.declaredMonthlyIncome !== null, employer: Boolean(application.employer),
+    }),
   };
 }
 
@@ -177,6 +221,10 @@ export async function createApplication(
   db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, input: ApplicationInput, channel: Channel, partner: string | null, idempotencyKey?: string | null,
 ) {
   const checked = await checkApplication(db, input);
+  if (checked.submit) {
+    const missing = missingFromIntake(checked);
+    if (missing.length > 0) throw missingInformationError(missing, 'supply them, or leave the application a draft (submit: false) and complete it with updateApplication');
+  }
   return runCommand(db, { ...command, action: 'application.create', ...(idempotencyKey != null ? { idempotency: { key: idempotencyKey, input } } : {}) }, async (tx) => {
     const created = await createChecked(tx, dataKey, command, checked, channel, partner);
     return { result: { applicationId: created.application.id }, replay: { applicationId: created.application.id }, audit: created.audit, events: created.events };
@@ -244,7 +292,13 @@ export async function moveApplication(db: TenantDb, command: Omit<Command, 'acti
     const application = await tx.application.findUnique({ where: { id: applicationId } });
     // A partner moves only applications it brought; anyone else's does not exist for it.
     if (!application || (partner !== null && application.originationPartner !== partner)) throw new InvalidField('applicationId', 'no application with that id');
+    if (event === 'submit' && applicationEventsFrom(application.status as ApplicationStatus).includes('submit')) {
+      // Submitting what the checks cannot run on would only send it back: refuse it now, naming what to add.
+      const { missing } = await missingOnFile(tx, application);
+      if (missing.length > 0) throw missingInformationError(missing, 'amend the application with updateApplication, then submit it');
+    }
     const moved = await transition(tx, application, event, command.actor.subject, command.now, reason);
+    if (event === 'submit') await tx.application.update({ where: { id: applicationId }, data: { missingInformation: [] } });
     return { result: { applicationId }, audit: moved.audit, events: [moved.event] };
   });
 }
@@ -269,13 +323,15 @@ export async function expireStaleApplications(db: TenantDb, command: Omit<Comman
         OR: [
           { status: { in: ['approved', 'offer_accepted'] }, id: { in: lapsedOffers.map((o) => o.applicationId) } },
           { status: 'draft', createdAt: { lt: draftsBefore } },
+          { status: 'information_requested', updatedAt: { lt: draftsBefore } },
         ],
       },
     });
     const events: EventDraft[] = [];
     const audit: AuditDraft[] = [];
     for (const application of candidates) {
-      const moved = await transition(tx, application, 'expire', command.actor.subject, command.now, application.status === 'draft' ? `not submitted within ${DRAFT_LIFETIME_DAYS} days` : 'the offer lapsed');
+      const moved = await transition(tx, application, 'expire', command.actor.subject, command.now, application.status === 'draft' ? `not submitted within ${DRAFT_LIFETIME_DAYS} days`
+        : application.status === 'information_requested' ? `the missing information was not supplied within ${DRAFT_LIFETIME_DAYS} days` : 'the offer lapsed');
       events.push(moved.event);
       audit.push(moved.audit);
     }
@@ -284,4 +340,131 @@ export async function expireStaleApplications(db: TenantDb, command: Omit<Comman
     const summary = { expired: candidates.length, businessDate };
     return { result: { expired: candidates.map((a) => a.id) }, audit: audit.length > 0 ? audit : { entityType: 'Tenant', entityId: command.tenant, after: summary }, events };
   });
+}
+
+/** What `updateApplication` may change; anything left out (or null) stays as it is. */
+export interface ApplicationAmendment {
+  amount?: string | null;
+  numberOfRepayments?: number | null;
+  purpose?: string | null;
+  /** The main applicant, in full: resolved to a party as at intake (and fills what that party lacks). */
+  applicant?: PartyInput | null;
+  declaredMonthlyIncome?: string | null;
+  monthlyDebtPayments?: string | null;
+  employer?: string | null;
+  externalReference?: string | null;
+  /** Submit it once amended (refused, with nothing written, while anything the checks need is still missing). */
+  submit?: boolean | null;
+}
+
+/** Only these can be amended: nothing has been decided on them, and nobody else is working on them. */
+export const AMENDABLE_STATUSES: readonly ApplicationStatus[] = ['draft', 'information_requested'];
+
+/**
+ * The submitter (the partner that brought it, or the lender's staff) amends a draft or an application sent back
+ * for missing information, and may resubmit it in the same command. The amended application is checked against
+ * the product as a new one would be; one sent back keeps `missingInformation` current with what is still missing.
+ */
+export async function updateApplication(
+  db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, applicationId: string, amendment: ApplicationAmendment, partner: string | null,
+) {
+  return runCommand(db, { ...command, action: 'application.update' }, async (tx) => {
+    const application = await tx.application.findUnique({ where: { id: applicationId } });
+    if (!application || (partner !== null && application.originationPartner !== partner)) throw new InvalidField('applicationId', 'no application with that id');
+    if (!AMENDABLE_STATUSES.includes(application.status as ApplicationStatus)) {
+      throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} cannot be amended: only drafts and applications returned for missing information`, {
+        reason: 'NOT_AMENDABLE', status: application.status,
+      });
+    }
+    const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
+    const keep = (value: string | null | undefined, stored: { toString(): string } | null) => value ?? stored?.toString() ?? null;
+    const terms = await checkTerms(tx, {
+      productCode: product.code,
+      amount: keep(amendment.amount, application.amount)!,
+      numberOfRepayments: amendment.numberOfRepayments ?? application.numberOfRepayments,
+      purpose: amendment.purpose ?? application.purpose,
+      declaredMonthlyIncome: keep(amendment.declaredMonthlyIncome, application.declaredMonthlyIncome),
+      monthlyDebtPayments: keep(amendment.monthlyDebtPayments, application.monthlyDebtPayments),
+      employer: amendment.employer ?? application.employer,
+      externalReference: amendment.externalReference ?? application.externalReference,
+    }, '');
+    const before = {
+      amount: application.amount.toFixed(), numberOfRepayments: application.numberOfRepayments, purpose: application.purpose,
+      declaredMonthlyIncome: application.declaredMonthlyIncome?.toFixed() ?? null, monthlyDebtPayments: application.monthlyDebtPayments?.toFixed() ?? null,
+      employer: application.employer, externalReference: application.externalReference,
+    };
+    const after = {
+      amount: terms.amount.toFixed(), numberOfRepayments: terms.numberOfRepayments, purpose: terms.purpose,
+      declaredMonthlyIncome: terms.declaredMonthlyIncome?.toFixed() ?? null, monthlyDebtPayments: terms.monthlyDebtPayments?.toFixed() ?? null,
+      employer: terms.employer, externalReference: terms.externalReference,
+    };
+    const changed: string[] = (Object.keys(after) as (keyof typeof after)[]).filter((key) => String(after[key]) !== String(before[key]));
+    // Only from the status read: a concurrent move (or amendment) makes this one fail rather than both apply.
+    const updated = await tx.application.updateMany({
+      where: { id: applicationId, status: application.status, updatedAt: application.updatedAt },
+      data: {
+        amount: after.amount, numberOfRepayments: after.numberOfRepayments, purpose: after.purpose, declaredMonthlyIncome: after.declaredMonthlyIncome,
+        monthlyDebtPayments: after.monthlyDebtPayments, employer: after.employer, externalReference: after.externalReference,
+        productVersion: terms.version, updatedAt: command.now,
+      },
+    });
+    if (updated.count !== 1) throw new AppError('CONFLICT', 'the application changed meanwhile; read it again');
+
+    let applicantAudit: Record<string, unknown> = {};
+    if (amendment.applicant) {
+      const checked = checkPartyInput(amendment.applicant, 'applicant.');
+      const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId, role: 'applicant' } });
+      const resolved = await resolveParty(tx, dataKey, {
+        tenant: command.tenant, actor: command.actor.subject, now: command.now, channel: application.channel,
+        partner: application.originationPartner, applicationId,
+      }, checked);
+      // What this submitter now says about its applicant is what the checks read, whoever the party turned out to be.
+      const submitted = submittedParty(dataKey, checked) as object;
+      if (link.partyId !== resolved.partyId) {
+        if (await tx.applicationParty.findFirst({ where: { applicationId, partyId: resolved.partyId } })) {
+          throw new InvalidField('applicant', 'this person already plays another role on the application');
+        }
+        await tx.applicationParty.delete({ where: { applicationId_partyId_role: { applicationId, partyId: link.partyId, role: 'applicant' } } });
+        await tx.applicationParty.create({ data: { applicationId, partyId: resolved.partyId, role: 'applicant', submitted } });
+      } else {
+        await tx.applicationParty.update({ where: { applicationId_partyId_role: { applicationId, partyId: link.partyId, role: 'applicant' } }, data: { submitted } });
+      }
+      const completed = await completeParty(tx, resolved.partyId, checked, command.now);
+      changed.push('applicant');
+      applicantAudit = { applicant: { partyId: resolved.partyId, reason: resolved.reason, completed } };
+    }
+
+    const events: EventDraft[] = [{
+      type: 'application.updated', aggregateType: 'Application', aggregateId: applicationId, partnerScope: application.originationPartner,
+      payload: { applicationId, reference: application.reference, status: application.status, changed },
+    }];
+    const audit: AuditDraft[] = [{ entityType: 'Application', entityId: applicationId, before, after: { ...after, ...applicantAudit } }];
+    const { missing } = await missingOnFile(tx, { id: applicationId, declaredMonthlyIncome: terms.declaredMonthlyIncome, employer: terms.employer });
+    if (amendment.submit) {
+      if (missing.length > 0) throw missingInformationError(missing, 'supply them in this amendment before submitting');
+      const moved = await transition(tx, application, 'submit', command.actor.subject, command.now);
+      events.push(moved.event);
+      audit.push(moved.audit);
+      await tx.application.update({ where: { id: applicationId }, data: { missingInformation: [] } });
+    } else if (application.status === 'information_requested') {
+      await tx.application.update({ where: { id: applicationId }, data: { missingInformation: missing } });
+    }
+    return { result: { applicationId }, audit, events };
+  });
+}
+
+/**
+ * Fills what the party has no value for from the submitter's intake, never overwriting what is on file: what a
+ * submitter says about a person it submits adds to the record, it does not rewrite someone else's.
+ */
+async function completeParty(tx: Tx, partyId: string, intake: CheckedParty, now: Date): Promise<string[]> {
+  const party = await tx.party.findUniqueOrThrow({ where: { id: partyId } });
+  const data: Parameters<Tx['party']['update']>[0]['data'] = {};
+  const filled: string[] = [];
+  if (party.dateOfBirth === null && intake.dateOfBirth) { data.dateOfBirth = dateColumn(intake.dateOfBirth); filled.push('dateOfBirth'); }
+  if (party.address === null && intake.address) { data.address = intake.address as object; filled.push('address'); }
+  if (!party.phone && intake.phoneNormalised) { data.phone = intake.phoneNormalised; data.phoneNormalised = intake.phoneNormalised; filled.push('phone'); }
+  if (!party.email && intake.emailNormalised) { data.email = intake.email?.trim() ?? intake.emailNormalised; data.emailNormalised = intake.emailNormalised; filled.push('email'); }
+  if (filled.length > 0) await tx.party.update({ where: { id: partyId }, data: { ...data, updatedAt: now } });
+  return filled;
 }

@@ -3,7 +3,8 @@
 // inside a database transaction (a slow provider must not hold locks): the first starts the checks, the second
 // records what came back and, once every check has answered, decides. An asynchronous provider answers later
 // through the signed callback (providerCallbacks.ts), which completes the same way. A check that failed or
-// timed out leaves the application `checks_failed`, saying which and why, until someone retries.
+// timed out leaves the application `checks_failed`, saying which and why, until someone retries. An applicant
+// whose data the checks cannot run without sends the application back, `information_requested`, listing it.
 import { randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
@@ -22,7 +23,9 @@ import { productVersion } from '../loanProducts.js';
 import type { DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
 import { asSubmitted, revealIdentifier, type SubmittedParty } from './parties.js';
-import { transition } from './applications.js';
+import { missingOnFile, transition } from './applications.js';
+import type { PendingCheck } from './pendingChecks.js';
+import { describeMissing } from '../../domain/origination/requiredInformation.js';
 import { businessDateOf, dateColumn } from '../dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
 
@@ -53,23 +56,16 @@ interface Outcome {
 
 /** What the providers need about the main applicant, or what is missing (named as the application names it). */
 async function checkedApplicant(tx: Tx, dataKey: DataKey, application: ApplicationRow): Promise<{ partyId: string; party: CheckedParty | null; missing: string[] }> {
+  // The same list the submission was checked against, from what this application's submitter sent.
+  const { missing } = await missingOnFile(tx, application);
   const sent = await applicantAsSubmitted(tx, application.id);
-  const identifier = sent.applicant.identifiers.find((i) => i.kind === 'national_id');
-  const missing = [
-    ...(sent.applicant.dateOfBirth ? [] : ['applicant.dateOfBirth']),
-    ...(identifier ? [] : ['applicant.identifiers (national_id)']),
-    ...(sent.applicant.phone ? [] : ['applicant.phone']),
-    ...(sent.applicant.email ? [] : ['applicant.email']),
-    ...(sent.applicant.address ? [] : ['applicant.address']),
-    ...(application.declaredMonthlyIncome ? [] : ['declaredMonthlyIncome']),
-    ...(application.employer ? [] : ['employer']),
-  ];
   if (missing.length > 0) return { partyId: sent.partyId, party: null, missing };
+  const identifier = sent.applicant.identifiers.find((i) => i.kind === 'national_id')!;
   return {
     partyId: sent.partyId,
     missing,
     party: {
-      legalName: sent.applicant.legalName, dateOfBirth: sent.applicant.dateOfBirth!, nationalId: revealIdentifier(dataKey, identifier!.sealed),
+      legalName: sent.applicant.legalName, dateOfBirth: sent.applicant.dateOfBirth!, nationalId: revealIdentifier(dataKey, identifier.sealed),
       phone: sent.applicant.phone!, email: sent.applicant.email!, address: sent.applicant.address as unknown as CheckedParty['address'],
     },
   };
@@ -112,11 +108,15 @@ async function startChecks(db: TenantDb, deps: AssessmentDeps, command: Omit<Com
     out.audit.push(moved.audit);
     const applicant = await checkedApplicant(tx, deps.dataKey, application);
     if (!applicant.party) {
-      // Nothing to send: the application says what is missing and waits for it rather than being decided blind.
-      const failed = await transition(tx, application, 'check_failed', command.actor.subject, command.now, `the applicant's ${applicant.missing.join(', ')} ${applicant.missing.length === 1 ? 'is' : 'are'} missing`);
-      out.events.push(failed.event);
-      out.audit.push(failed.audit);
-      return { result: { applicationId, status: failed.to, requests: [], party: null, currency: application.currency, declaredMonthlyIncome: null, employer: null }, ...out };
+      // Nothing to send: the application goes back to its submitter saying what is missing, to be amended
+      // (updateApplication) and submitted again, rather than being decided blind or left failed with no way out.
+      const returned = await transition(tx, application, 'request_information', command.actor.subject, command.now, describeMissing(applicant.missing), {
+        missingInformation: applicant.missing,
+      });
+      await tx.application.update({ where: { id: applicationId }, data: { missingInformation: applicant.missing } });
+      out.events.push(returned.event);
+      out.audit.push({ ...returned.audit, after: { ...(returned.audit.after as object), missingInformation: applicant.missing } });
+      return { result: { applicationId, status: returned.to, requests: [], party: null, currency: application.currency, declaredMonthlyIncome: null, employer: null }, ...out };
     }
     const previous = await tx.applicationCheck.aggregate({ where: { applicationId }, _max: { attempt: true } });
     const attempt = (previous._max.attempt ?? 0) + 1;
@@ -148,6 +148,8 @@ function withTimeout<S>(call: Promise<CheckResult<S>>, ms: number): Promise<Chec
 export interface AssessmentDeps {
   dataKey: DataKey;
   providers: CheckProviders;
+  /** Follows up checks left pending (callbacks, deadlines: pendingChecks.ts), inside the transaction recording them. */
+  followUpPending?: (tx: Tx, pending: PendingCheck[]) => Promise<void>;
 }
 
 /** Records one provider answer on its check row. */
@@ -280,8 +282,8 @@ export async function offerFor(
 
 /**
  * Runs the checks of a submitted (or failed, or referred) application and decides it when they all answer.
- * Returns the status it ends in: a decision, `under_checks` while an asynchronous provider is still out, or
- * `checks_failed`.
+ * Returns the status it ends in: a decision, `under_checks` while an asynchronous provider is still out,
+ * `checks_failed`, or `information_requested` when the applicant's data is incomplete.
  */
 export async function assessApplication(
   db: TenantDb, deps: AssessmentDeps, command: Omit<Command, 'action'>, businessDate: string, applicationId: string, partner: string | null,
@@ -301,6 +303,9 @@ export async function assessApplication(
   }));
   return runCommand(db, { ...command, action: 'application.recordChecks' }, async (tx) => {
     for (const { checkId, result } of results) await recordCheckResult(tx, checkId, result, command.now);
+    const pending = results.flatMap(({ checkId, kind, result }) =>
+      result.status === 'pending' ? [{ checkId, kind, provider: deps.providers.names[kind], providerReference: result.providerReference }] : []);
+    if (pending.length > 0) await deps.followUpPending?.(tx, pending);
     const out = await completeAssessment(tx, command, businessDate, applicationId);
     const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
     return {

@@ -21,10 +21,14 @@ const ALLOWED: Record<string, ApplicationStatus> = {
   'submitted withdraw': 'withdrawn',
   'under_checks checks_complete': 'under_review',
   'under_checks check_failed': 'checks_failed',
+  'under_checks request_information': 'information_requested',
   'under_checks withdraw': 'withdrawn',
   'checks_failed retry_checks': 'under_checks',
   'checks_failed withdraw': 'withdrawn',
   'checks_failed expire': 'expired',
+  'information_requested submit': 'submitted',
+  'information_requested withdraw': 'withdrawn',
+  'information_requested expire': 'expired',
   'under_review approve': 'approved',
   'under_review decline': 'declined',
   'under_review refer': 'referred',
@@ -48,7 +52,7 @@ const ALLOWED: Record<string, ApplicationStatus> = {
 
 describe('application status transitions', () => {
   const pairs = APPLICATION_STATUSES.flatMap((status) => APPLICATION_EVENTS.map((event) => [status, event] as const));
-  it('covers every status and event (14 × 15 = 210 pairs)', () => expect(pairs).toHaveLength(210));
+  it('covers every status and event (15 × 16 = 240 pairs)', () => expect(pairs).toHaveLength(240));
 
   it.each(pairs)('%s + %s', (status, event) => {
     const expected = ALLOWED[`${status} ${event}`];
@@ -70,6 +74,15 @@ describe('application status transitions', () => {
     expect(caught).toMatchObject({ from: 'declined', event: 'disburse' });
     expect((caught as Error).message).toBe('an application that is declined cannot disburse');
     expect(() => nextApplicationStatus('under_checks', 'request_disbursement')).toThrow('an application that is under checks cannot request disbursement');
+  });
+
+  it('sends an application missing data back to its submitter, who resubmits it; it is never decided from there', () => {
+    expect(nextApplicationStatus('under_checks', 'request_information')).toBe('information_requested');
+    expect(applicationEventsFrom('information_requested')).toEqual(['submit', 'withdraw', 'expire']);
+    expect(nextApplicationStatus('information_requested', 'submit')).toBe('submitted');
+    for (const event of ['approve', 'decline', 'refer', 'retry_checks', 'start_checks'] as const) {
+      expect(() => nextApplicationStatus('information_requested', event)).toThrow(IllegalApplicationTransition);
+    }
   });
 
   it('leaves declined, withdrawn, expired and disbursed final, and only those', () => {
