@@ -26,6 +26,9 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     // Webhook workers run only where a test asks for them (test/webhooks.test.ts), so no other test file's
     // process picks up its deliveries.
     JOBS_ENABLED: 'false',
+    // Test files send bursts from one principal and one address; the rate limits have tests of their own.
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
     ...overrides,
   };
 }
