@@ -121,7 +121,7 @@ export function parseOptions(limits: QueryLimits) {
 
 /** The reason and limit for a parse error that is the token limit, else undefined. */
 export function tokenLimitOf(message: string): { reason: 'QUERY_TOO_MANY_TOKENS'; limit: number } | undefined {
-  const match = /Document contains more than (\d+) tokens/.exec(message);
+  const match = /Document contains more tha[nt] (\d+) tokens/.exec(message);
   return match ? { reason: 'QUERY_TOO_MANY_TOKENS', limit: Number(match[1]) } : undefined;
 }
 
