@@ -224,6 +224,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
           if (error instanceof AppError) return [toGraphQLError(error)];
+          if (error instanceof GraphQLError) return [error];
           throw error;
         }
       },

@@ -73,6 +73,6 @@ describe('query size and cost', () => {
     expect(size('{ a: auditChainVerification { intact } b: auditChainVerification { intact } }').cost).toBe(2 * (1 + audit));
     expect(size('{ trialBalance(asOf: "2026-01-31") { asOf } }').cost).toBeGreaterThan(1000);
     // Variables that do not fit their types are bad input, not a crash of the cost check.
-    expect(() => size('query($n: Int) { parties(first: $n) { edges { node { id } } } }', { n: 'many' })).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT' }));
+    expect(() => size('query($n: Int) { parties(first: $n) { edges { node { id } } } }', { n: 'many' })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
   });
 });

@@ -136,8 +136,14 @@ export function querySize(schema: GraphQLSchema, document: DocumentNode, variabl
   try {
     return { nodes: measure(false), cost: measure(true) };
   } catch (error) {
-    // Variables that do not fit their types: the same complaint graphql-js would make, as bad input, not a crash.
-    if (error instanceof GraphQLError) throw new AppError('BAD_USER_INPUT', error.message, { reason: 'GRAPHQL_VALIDATION_FAILED' });
+    // Variables that do not fit their types: graphql-js's own complaint (naming the input path, and keeping a
+    // scalar's AppError for formatError to name the field), as bad input rather than a crash of this check.
+    if (error instanceof GraphQLError) {
+      throw new GraphQLError(error.message, {
+        ...(error.originalError ? { originalError: error.originalError } : {}),
+        extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_VARIABLES', http: { status: 400 } },
+      });
+    }
     throw error;
   }
 }
