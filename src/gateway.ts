@@ -329,6 +329,9 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   app.post(PROVIDER_CALLBACK_PATH, ...providerCallbacks(runtime));
   app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER));
   app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER));
+  const parseBody = express.json({ limit: config.MAX_REQUEST_BYTES });
+  // A declared length over the limit is refused before the body is read.
+  const parseAnonymousBody = express.json({ limit: Math.min(config.MAX_ANONYMOUS_REQUEST_BYTES, config.MAX_REQUEST_BYTES) });
   const refuseRateLimited = (res: express.Response, refusal: RateLimitExceeded) => {
     res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
     res.status(429).json({ errors: [{ message: refusal.message, extensions: { code: refusal.code, ...refusal.details } }] });
@@ -343,7 +346,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
         else next(error);
       });
     },
-    express.json({ limit: config.MAX_REQUEST_BYTES }),
+    (req, res, next) => (req.headers.authorization ? parseBody : parseAnonymousBody)(req, res, next),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(header(req.headers['x-request-id']));
@@ -375,11 +378,11 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     }),
   );
   // Express's own errors (a body too large or not JSON) answer in the API's shape: a code, never a stack trace.
-  app.use((error: { status?: number; type?: string }, req: express.Request, res: express.Response, next: express.NextFunction) => {
+  app.use((error: { status?: number; type?: string; limit?: number }, req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(error);
     const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status !== 500) {
-      const message = error.type === 'entity.too.large' ? `the request body is larger than ${config.MAX_REQUEST_BYTES} bytes` : 'the request could not be read';
+      const message = error.type === 'entity.too.large' ? `the request body is larger than ${error.limit ?? config.MAX_REQUEST_BYTES} bytes` : 'the request could not be read';
       res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
       return;
     }
