@@ -4,7 +4,7 @@
 // its latency is recorded idle and under attack in docs/benchmarks.md. The address rate limit is turned off so
 // every hostile request reaches the parser and the limits (the worst case); with it on most are refused sooner.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../src/log.js';
@@ -49,6 +49,7 @@ try {
     return latencies.sort((a, b) => a - b);
   }
 
+  const load = loadavg()[0]!.toFixed(1);
   const idle = await healthLatencies(3_000);
 
   const statuses: Record<string, number> = {};
@@ -82,7 +83,8 @@ try {
     `${new Date().toISOString().slice(0, 10)} on ${machine()}. One gateway process (embedded PostgreSQL, address and`,
     `principal rate limits off so every request reaches the parser and the limits), ${concurrency} concurrent loops for`,
     `${seconds} s, half sending 100,000 aliases of \`__typename\` without a token (${(typenames.length / 1e6).toFixed(1)} MB), half 2,000 aliases of`,
-    '`auditChainVerification` with an auditor\'s token; `/healthz` polled every 20 ms from one client.',
+    '`auditChainVerification` with an auditor\'s token; `/healthz` polled every 20 ms from one client. The client runs on the',
+    `same machine; the 1-minute load average when it started was ${load} (other work shares the machine).`,
     '',
     '| /healthz | samples | p50 | p99 | max |',
     '| --- | --- | --- | --- | --- |',
