@@ -27,24 +27,46 @@ export interface QueryLimits {
 
 /**
  * Lists without pagination, by the number of items a large but real case holds (a 30-year monthly loan has 360
- * instalments; its transactions a few more). A list not named here counts DEFAULT_LIST_SIZE.
+ * instalments; its transactions a few more; an application a handful of parties and checks). A list not named here
+ * counts DEFAULT_LIST_SIZE.
  */
 export const LIST_SIZES: Record<string, number> = {
   'Loan.transactions': 500,
   'LoanAccount.instalments': 360,
   'LoanAccount.allocations': 500,
   'LoanStatement.lines': 500,
+  'LoanStatementLine.allocation': 10,
+  'PaymentAllocation.lines': 10,
   'LedgerAccountStatement.lines': 1_000,
   'TrialBalance.lines': 200,
   'Query.ledgerAccounts': 200,
   'Query.approvalRequests': 500,
   'Query.policyOverrides': 500,
-  'Query.pendingCreditPolicyActivations': 100,
+  'Query.pendingCreditPolicyActivations': 50,
+  'Query.creditPolicies': 50,
+  'LoanProduct.creditPolicies': 50,
   'ApplicationImportReport.rows': 1_000,
-  'CreditPolicySimulation.changes': 1_000,
+  'ExpiredApplications.expired': 200,
+  'CreditPolicySimulation.changes': 500,
+  'CreditPolicySimulation.skipped': 500,
+  'CreditPolicySimulation.byChange': 20,
+  'CreditPolicySimulatedChange.reasons': 5,
   'SchedulePreview.instalments': 360,
+  'Application.parties': 5,
+  'Application.checks': 20,
+  'Application.decisions': 20,
+  'Application.documentChecklist': 30,
+  'Application.documents': 50,
+  'Application.history': 20,
+  'DocumentChecklistItem.documents': 10,
+  'ApplicationDecision.reasons': 20,
+  'ApplicationDecision.rules': 50,
+  'Party.identifiers': 5,
+  'Party.unmaskedIdentifiers': 5,
+  'Party.matches': 20,
+  'WebhookDelivery.attemptLog': 30,
 };
-export const DEFAULT_LIST_SIZE = 100;
+export const DEFAULT_LIST_SIZE = 50;
 /** Lists whose length an argument states: `nodes(ids:)` and `underwritingQueue(first:)` (default 50). */
 const SIZED_BY_ARGUMENT: Record<string, (args: Record<string, unknown>) => number> = {
   'Query.nodes': (args) => (Array.isArray(args['ids']) ? args['ids'].length : DEFAULT_LIST_SIZE),
@@ -65,8 +87,8 @@ export const FIELD_COSTS: Record<string, number | ((args: Record<string, unknown
   'Loan.account': 200,
   'Loan.payoffQuote': 200,
   'LoanProduct.schedulePreview': 50,
-  // A simulation re-decides `limit` past decisions (default 1,000).
-  'CreditPolicy.simulation': (args) => 2 * (typeof args['limit'] === 'number' ? args['limit'] : 1_000),
+  // A simulation re-decides `limit` past decisions (default 1,000) from stored inputs, in memory.
+  'CreditPolicy.simulation': (args) => Math.ceil((typeof args['limit'] === 'number' ? args['limit'] : 1_000) / 5),
 };
 
 function estimator(withWork: boolean): ComplexityEstimator {
