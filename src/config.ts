@@ -1,6 +1,7 @@
 // Configuration is read once, at start-up, from the environment and validated here; a bad value stops the
 // process with a message naming the variable. Nothing else in the code reads process.env.
 import path from 'node:path';
+import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { parsePortList } from './outbound/destination.js';
 
@@ -32,11 +33,27 @@ const schema = z.object({
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_AUDIENCE: z.string().min(1).default('lendgraph-api'),
   DEV_ISSUER: booleanFlag.optional(),
+  /** The development issuer (and the explorer's pre-filled token) on a HOST other than loopback: only when said. */
+  DEV_ISSUER_ALLOW_REMOTE: booleanFlag.default(false),
+  /** Who may introspect the schema and see "Did you mean" suggestions: everyone, staff only, or nobody. */
+  INTROSPECTION: z.enum(['public', 'staff', 'off']).optional(),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
   MAX_QUERY_NODES: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+  MAX_QUERY_COST: z.coerce.number().int().min(10).max(10_000_000).default(20_000),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(0).max(10_000).default(50),
+  MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
+  /** Requests per minute per principal, and per client address for callers without a token; 0 turns it off. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client (hops, `loopback`, subnets). */
+  TRUST_PROXY: z.string().min(1).transform((value): boolean | number | string =>
+    value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value).optional(),
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(600),
   MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   /** The largest GraphQL request body: a payment file of 20,000 repayments is about 3 MB. */
   MAX_REQUEST_BYTES: z.coerce.number().int().min(10_000).max(100_000_000).default(4_000_000),
+  /** The largest body from a caller without a token: nothing it may ask needs more, and a flood is refused unread. */
+  MAX_ANONYMOUS_REQUEST_BYTES: z.coerce.number().int().min(1_000).max(100_000_000).default(100_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   TENANT_REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   MAX_WEBSOCKET_CONNECTIONS: z.coerce.number().int().min(0).max(10_000_000).optional(),
@@ -77,7 +94,8 @@ const schema = z.object({
 
 export type RawConfig = z.infer<typeof schema>;
 
-export interface Config extends RawConfig {
+export interface Config extends Omit<RawConfig, 'INTROSPECTION'> {
+  INTROSPECTION: 'public' | 'staff' | 'off';
   publicUrl: string;
   dataDir: string;
   /** The development issuer signs tokens for seeded dev users; never in production. */
@@ -94,6 +112,20 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Whether HOST binds loopback only: 127.0.0.0/8, ::1 (also IPv4-mapped) or the name localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  const family = isIP(bare);
+  if (family === 0) return false;
+  return LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // Empty strings count as unset, as a shell `VAR=` usually intends.
@@ -113,6 +145,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (devIssuer && raw.NODE_ENV === 'production') {
     problems.push('DEV_ISSUER: the development issuer refuses to run when NODE_ENV=production; set AUTH_ISSUER');
   }
+  if (devIssuer && !raw.DEV_ISSUER_ALLOW_REMOTE && !isLoopbackHost(raw.HOST)) {
+    problems.push(
+      `DEV_ISSUER: the development issuer signs tokens anyone can obtain (the explorer opens with one), so it refuses HOST=${raw.HOST}, ` +
+        'which is not loopback; set AUTH_ISSUER, listen on 127.0.0.1, or set DEV_ISSUER_ALLOW_REMOTE=true to accept the risk',
+    );
+  }
+  if (raw.NODE_ENV === 'production' && !raw.DATABASE_URL) {
+    problems.push(
+      'DATABASE_URL: required in production; the embedded PostgreSQL is for development only (its superuser password is ' +
+        'written in the source), so set DATABASE_URL to your PostgreSQL',
+    );
+  }
   if (raw.KEYCLOAK_URL && raw.NODE_ENV === 'production' && !raw.KEYCLOAK_ADMIN_PASSWORD) {
     problems.push('KEYCLOAK_ADMIN_PASSWORD: required with KEYCLOAK_URL in production (onboarding sets tenants up in Keycloak)');
   }
@@ -126,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const issuer = devIssuer ? `${publicUrl}/dev-issuer` : raw.AUTH_ISSUER!;
   return {
     ...raw,
+    INTROSPECTION: raw.INTROSPECTION ?? (raw.NODE_ENV === 'production' ? 'off' : 'public'),
     publicUrl,
     dataDir: path.resolve(raw.DATA_DIR),
     devIssuer,

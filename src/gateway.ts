@@ -14,15 +14,18 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { WebSocketServer } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getNamedType, isLeafType, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError } from './errors.js';
 import { buildSchema } from './graph/schema.js';
-import { authenticate, buildContext, contextFor, type GraphContext } from './graph/context.js';
-import { correlationIdFor, formatError, isInternal, requestError, rootCause, toGraphQLError } from './graph/errors.js';
-import { depthRule, enforceLimits, type QueryLimits } from './graph/limits.js';
 import { readinessCheck } from './readiness.js';
+import { authenticate, buildContext, contextFor, requestIdFrom, type GraphContext } from './graph/context.js';
+import { correlationIdFor, formatError, isMasked, requestError, rootCause, toGraphQLError, withoutSuggestions } from './graph/errors.js';
+import { enforceLimits, limitRules, nodeCounter, parseOptions, tooLarge, type QueryLimits } from './graph/limits.js';
+import { RateLimitExceeded, RequestRateLimits } from './rateLimits.js';
+import { isLoopbackHost, type Config } from './config.js';
+import type { Logger } from './log.js';
 import { signDevToken } from './authz/devIssuer.js';
 import type { Principal } from './authz/principal.js';
 import { DEMO_TENANT } from './tenancy/demoTenant.js';
@@ -44,34 +47,95 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Enforces the cost limit, logs every operation (request id, tenant, outcome) and every masked error. */
+/** Whether a caller may introspect the schema and be told "Did you mean …" (INTROSPECTION: public, staff or off). */
+export function mayIntrospect(config: Config, principal: Principal | null): boolean {
+  if (config.INTROSPECTION === 'public') return true;
+  if (config.INTROSPECTION === 'off' || !principal) return false;
+  return principal.partner === null && principal.roles.length > 0;
+}
+
+/** Refuses `__schema` / `__type` to a caller who may not introspect. */
+function assertIntrospectionAllowed(schema: GraphQLSchema, document: DocumentNode, config: Config, principal: Principal | null): void {
+  if (mayIntrospect(config, principal)) return;
+  const [refusal] = validate(schema, document, [NoSchemaIntrospectionCustomRule]);
+  if (refusal) throw new AppError('BAD_USER_INPUT', refusal.message, { reason: 'INTROSPECTION_DISABLED' });
+}
+
+/** Enforces the size limits that need variables or the caller; a refusal of size is logged with its correlation id. */
+function checkOperation(
+  runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits, log: Logger, principal: Principal | null,
+  document: DocumentNode, variables: Record<string, unknown>, operationName: string | null | undefined,
+): void {
+  assertIntrospectionAllowed(schema, document, runtime.config, principal);
+  try {
+    enforceLimits(schema, document, variables, operationName, limits, false);
+  } catch (error) {
+    if (error instanceof AppError && ['QUERY_TOO_LARGE', 'QUERY_TOO_COSTLY'].includes(String(error.details['reason']))) {
+      const correlationId = randomUUID();
+      error.details['correlationId'] = correlationId;
+      log.warn({ correlationId, operationName: operationName ?? null, ...error.details }, 'query refused before it ran');
+    }
+    throw error;
+  }
+}
+
+/**
+ * Enforces the limits that need variables or the caller, counts the answer's objects against the node ceiling as
+ * it is built, logs every operation (request id, tenant, outcome) and every masked error with its correlation id.
+ */
 function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<GraphContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
+      const counter = nodeCounter(limits.maxNodes);
+      let oversized: { error: AppError; correlationId: string } | undefined;
       return {
         async willSendResponse({ contextValue, operationName, errors, response }) {
-          const log = (contextValue as GraphContext | undefined)?.log ?? runtime.log;
+          const context = contextValue as GraphContext | undefined;
+          const log = context?.log ?? runtime.log;
+          if (oversized && response.body.kind === 'single') {
+            // No partial answer: the caller asks again for smaller pages.
+            const { error, correlationId } = oversized;
+            response.body.singleResult = { errors: [{ message: error.message, extensions: { code: error.code, ...error.details, correlationId } }] };
+            response.http.status = 400;
+          }
+          if (response.body.kind === 'single' && response.body.singleResult.errors && !mayIntrospect(runtime.config, context?.principal ?? null)) {
+            response.body.singleResult.errors = response.body.singleResult.errors.map((error) => ({ ...error, message: withoutSuggestions(error.message) }));
+          }
           log.info({
             operationName: operationName ?? null,
             status: response.http.status ?? 200,
-            errors: errors?.length ?? 0,
+            errors: oversized ? 1 : errors?.length ?? 0,
             durationMs: Math.round((performance.now() - started) * 10) / 10,
           }, 'graphql operation');
         },
-        async didResolveOperation({ document, request, operationName }) {
-          // Depth is checked by validationRules; cost needs the variables, so it is checked here.
+        async didResolveOperation({ document, request, operationName, contextValue }) {
+          // Depth, aliases and directives are checked by validationRules; the rest needs variables or the caller.
           try {
-            enforceLimits(schema, document, request.variables ?? {}, operationName, limits, false);
+            checkOperation(runtime, schema, limits, contextValue.log, contextValue.principal, document, request.variables ?? {}, operationName);
           } catch (error) {
             if (error instanceof AppError) throw toGraphQLError(error);
             throw error;
           }
         },
+        async executionDidStart({ contextValue }) {
+          return {
+            willResolveField({ info }) {
+              if (oversized) throw oversized.error;
+              const returnsObjects = !isLeafType(getNamedType(info.returnType));
+              return (_error, result) => {
+                if (counter.add(result, returnsObjects) || oversized) return;
+                const correlationId = randomUUID();
+                oversized = { error: tooLarge(undefined, limits.maxNodes), correlationId };
+                contextValue.log.warn({ correlationId, reason: 'QUERY_TOO_LARGE', limit: limits.maxNodes, nodes: counter.count }, 'query stopped: its answer passed the node ceiling');
+              };
+            },
+          };
+        },
         async didEncounterErrors({ errors, contextValue }) {
           const log = (contextValue as GraphContext | undefined)?.log ?? runtime.log;
           for (const error of errors) {
-            if (isInternal(error)) log.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
+            if (isMasked(error)) log.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
           }
         },
       };
@@ -82,11 +146,19 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
 export async function startGateway(runtime: Runtime): Promise<Gateway> {
   const { config, log } = runtime;
   const schema = buildSchema();
-  const limits: QueryLimits = { maxDepth: config.MAX_QUERY_DEPTH, maxNodes: config.MAX_QUERY_NODES };
+  const limits: QueryLimits = {
+    maxDepth: config.MAX_QUERY_DEPTH, maxNodes: config.MAX_QUERY_NODES, maxCost: config.MAX_QUERY_COST,
+    maxAliases: config.MAX_QUERY_ALIASES, maxDirectives: config.MAX_QUERY_DIRECTIVES, maxTokens: config.MAX_QUERY_TOKENS,
+  };
+  const rateLimits = new RequestRateLimits(config.RATE_LIMIT_PER_MINUTE, config.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
+  if (runtime.devKey && !isLoopbackHost(config.HOST)) {
+    log.warn({ host: config.HOST }, 'the development issuer serves on an address that is not loopback (DEV_ISSUER_ALLOW_REMOTE=true): anyone who reaches it gets a tenant-admin token from the explorer');
+  }
   const app = express();
   app.disable('x-powered-by');
   // Strict routing keeps /explorer and /explorer/ apart (the first redirects to the second).
   app.set('strict routing', true);
+  if (config.TRUST_PROXY !== undefined) app.set('trust proxy', config.TRUST_PROXY);
   const httpServer = http.createServer(app);
   const websocketLimit = websocketCap(config.MAX_WEBSOCKET_CONNECTIONS, config.PG_POOL_MAX);
   const wsServer = new WebSocketServer({
@@ -130,26 +202,35 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
+        const principal = ctx.extra.principal ?? null;
+        const hide = (error: GraphQLError) => (mayIntrospect(config, principal) ? error : new GraphQLError(withoutSuggestions(error.message), error));
+        try {
+          if (principal) await rateLimits.forPrincipal(principal);
+        } catch (error) {
+          if (error instanceof AppError) return [toGraphQLError(error)];
+          throw error;
+        }
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, parseOptions(limits));
         } catch (error) {
           return [requestError(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
         }
-        const errors = validate(schema, document, [...specifiedRules, depthRule(limits)]);
-        if (errors.length > 0) return errors.map((error) => requestError(error, 'GRAPHQL_VALIDATION_FAILED'));
+        const errors = validate(schema, document, [...specifiedRules, ...limitRules(limits)]);
+        if (errors.length > 0) return errors.map((error) => requestError(hide(error), 'GRAPHQL_VALIDATION_FAILED'));
         try {
-          enforceLimits(schema, document, payload.variables ?? {}, payload.operationName, limits, false);
+          checkOperation(runtime, schema, limits, log, principal, document, payload.variables ?? {}, payload.operationName);
           const params = ctx.connectionParams ?? {};
           const contextValue = await contextFor(runtime, ctx.extra.principal ?? null, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
           if (error instanceof AppError) return [toGraphQLError(error)];
+          if (error instanceof GraphQLError) return [error];
           throw error;
         }
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => {
-        if (isInternal(error)) log.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
+        if (isMasked(error)) log.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
         return formatError(error.toJSON(), error);
       }),
       onNext: (_ctx, _id, _payload, args, result) => {
@@ -158,7 +239,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
         return {
           ...result,
           errors: result.errors.map((error) => {
-            if (isInternal(error)) contextLog.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
+            if (isMasked(error)) contextLog.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
             return formatError(error.toJSON(), error);
           }),
         };
@@ -169,11 +250,13 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
 
   const apollo = new ApolloServer<GraphContext>({
     schema,
+    // Who may introspect is decided per caller (INTROSPECTION), in operationsPlugin.
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    parseOptions: parseOptions(limits),
     // main.ts owns SIGTERM/SIGINT: drain, close the pool, stop the embedded database, exit 0.
     stopOnTerminationSignals: false,
-    validationRules: [depthRule(limits)],
+    validationRules: limitRules(limits),
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -239,36 +322,66 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   app.post(PROVIDER_CALLBACK_PATH, ...providerCallbacks(runtime));
   app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER));
   app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER));
+  const parseBody = express.json({ limit: config.MAX_REQUEST_BYTES });
+  // A declared length over the limit is refused before the body is read.
+  const parseAnonymousBody = express.json({ limit: Math.min(config.MAX_ANONYMOUS_REQUEST_BYTES, config.MAX_REQUEST_BYTES) });
+  const refuseRateLimited = (res: express.Response, refusal: RateLimitExceeded) => {
+    res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
+    res.status(429).json({ errors: [{ message: refusal.message, extensions: { code: refusal.code, ...refusal.details } }] });
+  };
   app.use(
     GRAPHQL_PATH,
-    express.json({ limit: config.MAX_REQUEST_BYTES }),
+    // A caller without a token is counted by address before its body is read, so a flood costs little.
+    (req, res, next) => {
+      if (req.headers.authorization) return next();
+      rateLimits.forAddress(req.ip ?? req.socket.remoteAddress).then(() => next(), (error: unknown) => {
+        if (error instanceof RateLimitExceeded) refuseRateLimited(res, error);
+        else next(error);
+      });
+    },
+    (req, res, next) => (req.headers.authorization ? parseBody : parseAnonymousBody)(req, res, next),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const requestId = header(req.headers['x-request-id']);
+        const requestId = requestIdFrom(header(req.headers['x-request-id']));
+        const address = req.ip ?? req.socket.remoteAddress ?? null;
         try {
+          const authorization = header(req.headers.authorization);
+          const principal = await authenticate(runtime, authorization).catch(async (error: unknown) => {
+            // A bad token counts against its address, so guessing tokens is limited like calling without one.
+            if (error instanceof AppError && error.code === 'UNAUTHENTICATED') await rateLimits.forAddress(address);
+            throw error;
+          });
+          if (principal) await rateLimits.forPrincipal(principal);
           const context = await buildContext(runtime, {
-            authorization: header(req.headers.authorization),
+            principal,
             tenantSelector: header(req.headers[TENANT_HEADER]),
             requestId,
-            client: { ip: req.ip ?? req.socket.remoteAddress ?? null, userAgent: header(req.headers['user-agent']) ?? null },
+            client: { ip: address, userAgent: header(req.headers['user-agent']) ?? null },
           });
           res.setHeader('x-request-id', context.requestId);
           return context;
         } catch (error) {
+          if (error instanceof RateLimitExceeded) res.setHeader('Retry-After', String(error.retryAfterSeconds));
           if (error instanceof AppError) throw toGraphQLError(error);
+          // Answered as INTERNAL with this correlation id (formatError finds the same one), so log it here with the request id.
+          log.error({ err: error, requestId, correlationId: correlationIdFor(error) }, 'internal error');
           throw error;
         }
       },
     }),
   );
   // Express's own errors (a body too large or not JSON) answer in the API's shape: a code, never a stack trace.
-  app.use((error: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+  app.use((error: { status?: number; type?: string; limit?: number }, req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(error);
     const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) log.error({ err: error }, 'request failed before reaching the API');
-    const message = error.type === 'entity.too.large' ? `the request body is larger than ${config.MAX_REQUEST_BYTES} bytes`
-      : status === 500 ? 'internal error' : 'the request could not be read';
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL' : 'BAD_USER_INPUT' } }] });
+    if (status !== 500) {
+      const message = error.type === 'entity.too.large' ? `the request body is larger than ${error.limit ?? config.MAX_REQUEST_BYTES} bytes` : 'the request could not be read';
+      res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+      return;
+    }
+    const correlationId = randomUUID();
+    log.error({ err: error, requestId: requestIdFrom(header(req.headers['x-request-id'])), correlationId }, 'request failed before reaching the API');
+    res.status(500).json({ errors: [{ message: `Internal error. Quote correlation id ${correlationId} to support.`, extensions: { code: 'INTERNAL', correlationId } }] });
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -12,6 +12,13 @@ function problems(env: Record<string, string>): string[] {
   }
 }
 
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  AUTH_ISSUER: 'https://id.example.test/realms/lendgraph',
+  DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  DATABASE_URL: 'postgresql://lendgraph@db.example.test:5432/lendgraph',
+};
+
 describe('configuration', () => {
   it('has working defaults: the embedded database and the development issuer', () => {
     const config = loadConfig({});
@@ -35,6 +42,10 @@ describe('configuration', () => {
     [{ NODE_ENV: 'production', AUTH_ISSUER: 'https://id.example.test/realms/lendgraph' }, 'DATA_ENCRYPTION_KEY'],
     [{ DATA_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, 'DATA_ENCRYPTION_KEY'],
     [{ WEBHOOK_MAX_ATTEMPTS: '0' }, 'WEBHOOK_MAX_ATTEMPTS'],
+    [{ INTROSPECTION: 'everyone' }, 'INTROSPECTION'],
+    [{ RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE'],
+    [{ MAX_QUERY_TOKENS: '10' }, 'MAX_QUERY_TOKENS'],
+    [{ HOST: '0.0.0.0' }, 'DEV_ISSUER_ALLOW_REMOTE'],
   ])('%j is refused naming %s', (env, variable) => {
     const found = problems(env);
     expect(found.length).toBeGreaterThan(0);
@@ -42,7 +53,7 @@ describe('configuration', () => {
   });
 
   it('uses the identity provider\'s JWKS when AUTH_ISSUER is set', () => {
-    const config = loadConfig({ AUTH_ISSUER: 'https://id.example.test/realms/lendgraph', NODE_ENV: 'production', DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') });
+    const config = loadConfig({ ...PRODUCTION, NODE_ENV: 'production' });
     expect(config.devIssuer).toBe(false);
     expect(config.jwksUrl).toBe('https://id.example.test/realms/lendgraph/protocol/openid-connect/certs');
   });
@@ -56,5 +67,33 @@ describe('configuration', () => {
 
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(4000);
+  });
+
+  it('refuses the embedded PostgreSQL in production, saying to set DATABASE_URL', () => {
+    const { DATABASE_URL: _url, ...withoutDatabase } = PRODUCTION;
+    const found = problems(withoutDatabase).join('\n');
+    expect(found).toMatch(/DATABASE_URL: required in production.*embedded PostgreSQL.*set DATABASE_URL/);
+    expect(problems(PRODUCTION)).toEqual([]);
+    // Outside production the embedded database stays the default.
+    expect(loadConfig({ NODE_ENV: 'development' }).DATABASE_URL).toBeUndefined();
+  });
+
+  it('lets the development issuer serve only on loopback unless DEV_ISSUER_ALLOW_REMOTE=true', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost']) expect(problems({ HOST: host })).toEqual([]);
+    for (const host of ['0.0.0.0', '::', '10.1.2.3', 'api.example.test']) {
+      expect(problems({ HOST: host }).join('\n')).toMatch(/DEV_ISSUER: .*not loopback.*DEV_ISSUER_ALLOW_REMOTE=true/);
+    }
+    expect(loadConfig({ HOST: '0.0.0.0', DEV_ISSUER_ALLOW_REMOTE: 'true' }).devIssuer).toBe(true);
+    // With a real identity provider any HOST is fine.
+    expect(problems({ HOST: '0.0.0.0', AUTH_ISSUER: 'https://id.example.test/realms/lendgraph' })).toEqual([]);
+  });
+
+  it('turns introspection off in production and keeps generous limits by default', () => {
+    expect(loadConfig(PRODUCTION).INTROSPECTION).toBe('off');
+    expect(loadConfig({ ...PRODUCTION, INTROSPECTION: 'staff' }).INTROSPECTION).toBe('staff');
+    expect(loadConfig({})).toMatchObject({
+      INTROSPECTION: 'public', MAX_QUERY_COST: 20_000, MAX_QUERY_ALIASES: 50, MAX_QUERY_DIRECTIVES: 50, MAX_QUERY_TOKENS: 5_000,
+      RATE_LIMIT_PER_MINUTE: 6_000, RATE_LIMIT_ANONYMOUS_PER_MINUTE: 600,
+    });
   });
 });

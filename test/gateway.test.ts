@@ -252,7 +252,8 @@ describe('errors and limits', () => {
         // Each server is its own issuer (the URL carries its port), so it needs its own token.
         const shallowToken = await devToken(shallowLimit.runtime, 'finance', tenant.slug);
         const costly = await gql(shallowLimit.gateway, '{ parties(first: 100) { edges { node { legalName } } } }', { token: shallowToken });
-        expect(costly.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COSTLY', limit: 50 });
+        expect(costly.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_LARGE', limit: 50, nodes: 201 });
+        expect(costly.errors![0]!.message).toContain('MAX_QUERY_NODES');
         const fine = await gql(shallowLimit.gateway, '{ parties(first: 10) { edges { node { legalName } } } }', { token: shallowToken });
         expect(fine.errors).toBeUndefined();
       } finally {

@@ -47,13 +47,32 @@ describe('schema', () => {
   });
 });
 
-describe('query cost', () => {
+describe('query size and cost', () => {
   it('counts objects the GitHub way, as the README says', async () => {
     const { parse } = await import('graphql');
-    const { queryCost } = await import('../src/graph/limits.js');
+    const { querySize } = await import('../src/graph/limits.js');
     const schema = buildSchema();
-    expect(queryCost(schema, parse('{ parties(first: 100) { edges { node { legalName } } } }'), {})).toBe(201);
-    expect(queryCost(schema, parse('{ parties { edges { node { legalName } } } }'), {})).toBe(41);
-    expect(queryCost(schema, parse('{ viewer { subject roles } }'), {})).toBe(1);
+    const nodes = (query: string) => querySize(schema, parse(query), {}).nodes;
+    expect(nodes('{ parties(first: 100) { edges { node { legalName } } } }')).toBe(201);
+    expect(nodes('{ parties { edges { node { legalName } } } }')).toBe(41);
+    expect(nodes('{ viewer { subject roles } }')).toBe(1);
+  });
+
+  it('counts a list without pagination at its realistic size, and prices fields that compute over many rows', async () => {
+    const { parse } = await import('graphql');
+    const { querySize, LIST_SIZES, FIELD_COSTS } = await import('../src/graph/limits.js');
+    const schema = buildSchema();
+    const size = (query: string, variables: Record<string, unknown> = {}) => querySize(schema, parse(query), variables);
+    // 100 loans each with their transactions: not 301 objects but 100 × the transactions a long loan holds.
+    const transactions = LIST_SIZES['Loan.transactions']!;
+    expect(size('{ loans(first: 100) { edges { node { id transactions { id } } } } }').nodes).toBe(1 + 100 * (2 + transactions));
+    expect(size('{ nodes(ids: ["a", "b", "c"]) { id } }').nodes).toBe(3);
+    // Verifying the audit chain returns one object but recomputes the whole chain: aliases multiply its price.
+    const audit = FIELD_COSTS['Query.auditChainVerification'] as number;
+    expect(size('{ auditChainVerification { intact } }').cost).toBe(1 + audit);
+    expect(size('{ a: auditChainVerification { intact } b: auditChainVerification { intact } }').cost).toBe(2 * (1 + audit));
+    expect(size('{ trialBalance(asOf: "2026-01-31") { asOf } }').cost).toBeGreaterThan(1000);
+    // Variables that do not fit their types are bad input, not a crash of the cost check.
+    expect(() => size('query($n: Int) { parties(first: $n) { edges { node { id } } } }', { n: 'many' })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
   });
 });

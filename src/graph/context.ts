@@ -38,7 +38,9 @@ export interface GraphContext {
 }
 
 export interface ContextRequest {
-  authorization: string | undefined;
+  authorization?: string | undefined;
+  /** Already verified (the gateway verifies first, to count the request against the principal's rate limit). */
+  principal?: Principal | null;
   tenantSelector: string | undefined;
   requestId: string | undefined;
   client?: { ip: string | null; userAgent: string | null };
@@ -62,7 +64,7 @@ export function requestIdFrom(header: string | undefined): string {
 }
 
 export async function buildContext(runtime: Runtime, request: ContextRequest): Promise<GraphContext> {
-  const principal = await authenticate(runtime, request.authorization);
+  const principal = request.principal !== undefined ? request.principal : await authenticate(runtime, request.authorization);
   const context = await contextFor(runtime, principal, request.tenantSelector, requestIdFrom(request.requestId));
   return request.client ? { ...context, client: request.client, get db() { return context.db; } } : context;
 }

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError, ERROR_CODES, HTTP_STATUS, InvalidField, type ErrorCode } from '../errors.js';
+import { tokenLimitOf } from './limits.js';
 
 const REQUEST_ERROR_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -54,6 +55,23 @@ export function isInternal(error: unknown): boolean {
   return true;
 }
 
+/**
+ * Whether formatError will answer this error as INTERNAL: such an error must be logged, with the correlation id
+ * the client is given and the request id, wherever it was raised (context, limits, resolvers).
+ */
+export function isMasked(error: unknown): boolean {
+  const cause = rootCause(error);
+  if (cause instanceof InvalidField || cause instanceof AppError) return false;
+  const code = error instanceof GraphQLError ? error.extensions?.['code'] : undefined;
+  if (typeof code === 'string' && KNOWN.has(code) && !isInternal(error)) return false;
+  return !(typeof code === 'string' && REQUEST_ERROR_CODES.has(code));
+}
+
+/** Drops graphql-js's "Did you mean …?" hints, which name fields and enum values to callers not allowed to see them. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^?]*\?/g, '');
+}
+
 export function correlationIdFor(error: unknown): string {
   const key = (rootCause(error) ?? error) as object;
   let id = correlationIds.get(key);
@@ -88,7 +106,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     const { http: _http, stacktrace: _stack, code: _code, ...rest } = formatted.extensions ?? {};
-    return { message: formatted.message, ...base, extensions: { ...rest, code: 'BAD_USER_INPUT' satisfies ErrorCode, reason: rest['reason'] ?? code } };
+    const tokenLimit = code === 'GRAPHQL_PARSE_FAILED' ? tokenLimitOf(formatted.message) : undefined;
+    return { message: formatted.message, ...base, extensions: { ...rest, code: 'BAD_USER_INPUT' satisfies ErrorCode, reason: rest['reason'] ?? code, ...tokenLimit } };
   }
   const correlationId = correlationIdFor(error);
   return {

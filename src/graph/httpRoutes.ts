@@ -1,6 +1,7 @@
 // What the API's plain-HTTP routes share (statement and document downloads, document uploads, provider
 // callbacks): the caller's context and capability from its own bearer token, as GraphQL builds it, and errors in
 // one JSON shape with a code — never a stack trace, SQL or another tenant's identifiers.
+import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { AppError, HTTP_STATUS, InvalidField } from '../errors.js';
@@ -43,9 +44,17 @@ export function rawIdOf(globalId: string | undefined, typename: string): string 
 /** Answers a failed route: known errors with their code and field, anything else masked and logged. */
 export function replyWithError(runtime: Runtime, res: Response, error: unknown, what: string, status?: number): void {
   const known = error instanceof AppError ? error : error instanceof InvalidField ? new AppError('BAD_USER_INPUT', error.message, { field: error.field }) : null;
-  if (!known) runtime.log.error({ err: error }, `${what} failed`);
+  // Masked errors are logged with the correlation id the caller is given and the request id, as GraphQL's are.
+  const correlationId = known ? undefined : randomUUID();
+  if (!known) runtime.log.error({ err: error, correlationId, requestId: firstValue(res.getHeader('x-request-id')) }, `${what} failed`);
   const code = known?.code ?? 'INTERNAL';
   if (res.headersSent) return;
-  res.status(status ?? HTTP_STATUS[code])
-    .json({ error: { code, message: known?.message ?? 'internal error', ...(known?.details.field ? { field: known.details.field } : {}) } });
+  res.status(status ?? HTTP_STATUS[code]).json({
+    error: {
+      code,
+      message: known?.message ?? `internal error; quote correlation id ${correlationId} to support`,
+      ...(known?.details.field ? { field: known.details.field } : {}),
+      ...(correlationId ? { correlationId } : {}),
+    },
+  });
 }

@@ -1,72 +1,225 @@
-// Query depth and cost limits, the same for HTTP and WebSocket operations. Depth uses graphql-armor's rule;
-// cost counts the objects a query can return, GitHub's way: a connection is assumed to return as many items
-// as `first`/`last` asks (or the default page size), multiplying everything selected beneath it.
-import { GraphQLError, getNamedType, isLeafType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+// What one operation may ask for, the same for HTTP and WebSocket, all checked before anything runs:
+// - tokens: the parser stops after MAX_QUERY_TOKENS (graphql's own `maxTokens`), so a 100,000-alias document
+//   costs a few milliseconds to refuse, never a validation pass over every field;
+// - depth, aliases and directives: graphql-armor's validation rules;
+// - nodes (MAX_QUERY_NODES): how many objects the answer may hold, GitHub's way — a connection returns as many
+//   items as `first`/`last` asks (or the default page size), a list without pagination as many as it
+//   realistically holds (LIST_SIZES), multiplying everything selected beneath it;
+// - cost (MAX_QUERY_COST): the nodes plus the work of fields that compute over many rows (FIELD_COSTS), such as
+//   recomputing the audit chain or a trial balance.
+// Lists are estimated, so the node ceiling is also counted while the answer is built (`nodeCounter`).
+import { GraphQLError, getNamedType, isLeafType, isListType, getNullableType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { AppError } from '../errors.js';
 import { DEFAULT_PAGE_SIZE } from './pagination.js';
 
 export interface QueryLimits {
   maxDepth: number;
   maxNodes: number;
+  maxCost: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
 }
 
-const nodesEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-  const own = isLeafType(getNamedType(field.type)) ? 0 : 1;
-  const isConnection = field.args.some((arg) => arg.name === 'first');
-  if (!isConnection) return own + childComplexity;
-  const requested = typeof args['first'] === 'number' ? args['first'] : typeof args['last'] === 'number' ? args['last'] : DEFAULT_PAGE_SIZE;
-  return own + requested * childComplexity;
+/**
+ * Lists without pagination, by the number of items a large but real case holds (a 30-year monthly loan has 360
+ * instalments; its transactions a few more; an application a handful of parties and checks). A list not named here
+ * counts DEFAULT_LIST_SIZE.
+ */
+export const LIST_SIZES: Record<string, number> = {
+  'Loan.transactions': 500,
+  'LoanAccount.instalments': 360,
+  'LoanAccount.allocations': 500,
+  'LoanStatement.lines': 500,
+  'LoanStatementLine.allocation': 10,
+  'PaymentAllocation.lines': 10,
+  'LedgerAccountStatement.lines': 1_000,
+  'TrialBalance.lines': 200,
+  'Query.ledgerAccounts': 200,
+  'Query.approvalRequests': 500,
+  'Query.policyOverrides': 500,
+  'Query.pendingCreditPolicyActivations': 50,
+  'Query.creditPolicies': 50,
+  'LoanProduct.creditPolicies': 50,
+  'ApplicationImportReport.rows': 1_000,
+  'ExpiredApplications.expired': 200,
+  'CreditPolicySimulation.changes': 500,
+  'CreditPolicySimulation.skipped': 500,
+  'CreditPolicySimulation.byChange': 20,
+  'CreditPolicySimulatedChange.reasons': 5,
+  'SchedulePreview.instalments': 360,
+  'Application.parties': 5,
+  'Application.checks': 20,
+  'Application.decisions': 20,
+  'Application.documentChecklist': 30,
+  'Application.documents': 50,
+  'Application.history': 20,
+  'DocumentChecklistItem.documents': 10,
+  'ApplicationDecision.reasons': 20,
+  'ApplicationDecision.rules': 50,
+  'Party.identifiers': 5,
+  'Party.unmaskedIdentifiers': 5,
+  'Party.matches': 20,
+  'WebhookDelivery.attemptLog': 30,
+};
+export const DEFAULT_LIST_SIZE = 50;
+/** Lists whose length an argument states: `nodes(ids:)` and `underwritingQueue(first:)` (default 50). */
+const SIZED_BY_ARGUMENT: Record<string, (args: Record<string, unknown>) => number> = {
+  'Query.nodes': (args) => (Array.isArray(args['ids']) ? args['ids'].length : DEFAULT_LIST_SIZE),
+  'Query.underwritingQueue': (args) => (typeof args['first'] === 'number' ? args['first'] : 50),
 };
 
-/** Reports (never throws) a validation error, so HTTP and WebSocket both answer BAD_USER_INPUT / QUERY_TOO_DEEP. */
-export function depthRule(limits: QueryLimits) {
-  return maxDepthRule({
-    n: limits.maxDepth,
-    ignoreIntrospection: true,
+/**
+ * Work beyond the objects returned, in points (one point is about one row read): fields that recompute over a
+ * tenant's whole history or replay a loan. With the default MAX_QUERY_COST (20,000) one request may verify the
+ * audit chain or check the books at most twice.
+ */
+export const FIELD_COSTS: Record<string, number | ((args: Record<string, unknown>) => number)> = {
+  'Query.auditChainVerification': 8_000,
+  'Query.ledgerInvariants': 8_000,
+  'Query.trialBalance': 2_000,
+  'Query.ledgerAccountStatement': 1_000,
+  'Loan.statement': 500,
+  'Loan.account': 200,
+  'Loan.payoffQuote': 200,
+  'LoanProduct.schedulePreview': 50,
+  // A simulation re-decides `limit` past decisions (default 1,000) from stored inputs, in memory.
+  'CreditPolicy.simulation': (args) => Math.ceil((typeof args['limit'] === 'number' ? args['limit'] : 1_000) / 5),
+};
+
+function estimator(withWork: boolean): ComplexityEstimator {
+  return ({ type, field, args, childComplexity }) => {
+    const key = `${type.name}.${field.name}`;
+    const price = FIELD_COSTS[key];
+    const work = !withWork || price === undefined ? 0 : typeof price === 'number' ? price : price(args);
+    if (isLeafType(getNamedType(field.type))) return work;
+    const sized = SIZED_BY_ARGUMENT[key];
+    // A connection is one object holding `first` items; its `edges` are those items, counted once each.
+    if (!sized && field.args.some((arg) => arg.name === 'first')) {
+      const requested = typeof args['first'] === 'number' ? args['first'] : typeof args['last'] === 'number' ? args['last'] : DEFAULT_PAGE_SIZE;
+      return work + 1 + requested * childComplexity;
+    }
+    if (!isListType(getNullableType(field.type)) || type.name.endsWith('Connection')) return work + 1 + childComplexity;
+    const items = sized?.(args) ?? LIST_SIZES[key] ?? DEFAULT_LIST_SIZE;
+    return work + items * (1 + childComplexity);
+  };
+}
+
+/** Reports (never throws) a validation error, so HTTP and WebSocket both answer BAD_USER_INPUT with a reason. */
+function reporting(reason: string, limit: number) {
+  return {
     exposeLimits: true,
     propagateOnRejection: false,
     onReject: [
-      (context, error) => {
+      (context: { reportError(error: GraphQLError): void } | null, error: GraphQLError) => {
         if (!context) return;
-        context.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
-          extensions: { reason: 'QUERY_TOO_DEEP', limit: limits.maxDepth },
-        }));
+        context.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { reason, limit } }));
       },
     ],
+  };
+}
+
+export function depthRule(limits: QueryLimits) {
+  return maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, ...reporting('QUERY_TOO_DEEP', limits.maxDepth) });
+}
+
+/** The validation rules every operation passes besides graphql's own: depth, aliases (`__typename` too), directives. */
+export function limitRules(limits: QueryLimits) {
+  return [
+    depthRule(limits),
+    maxAliasesRule({ n: limits.maxAliases, allowList: [], ...reporting('QUERY_TOO_MANY_ALIASES', limits.maxAliases) }),
+    maxDirectivesRule({ n: limits.maxDirectives, ...reporting('QUERY_TOO_MANY_DIRECTIVES', limits.maxDirectives) }),
+  ];
+}
+
+/** graphql's parser refuses past this many tokens; the message is turned into a reason by `parseLimitReason`. */
+export function parseOptions(limits: QueryLimits) {
+  return { maxTokens: limits.maxTokens };
+}
+
+/** The reason and limit for a parse error that is the token limit, else undefined. */
+export function tokenLimitOf(message: string): { reason: 'QUERY_TOO_MANY_TOKENS'; limit: number } | undefined {
+  const match = /Document contains more tha[nt] (\d+) tokens/.exec(message);
+  return match ? { reason: 'QUERY_TOO_MANY_TOKENS', limit: Number(match[1]) } : undefined;
+}
+
+export interface QuerySize {
+  nodes: number;
+  cost: number;
+}
+
+export function querySize(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): QuerySize {
+  const measure = (withWork: boolean) =>
+    getComplexity({ schema, query: document, variables, ...(operationName ? { operationName } : {}), estimators: [estimator(withWork)] });
+  try {
+    return { nodes: measure(false), cost: measure(true) };
+  } catch (error) {
+    // Variables that do not fit their types: graphql-js's own complaint (naming the input path, and keeping a
+    // scalar's AppError for formatError to name the field), as bad input rather than a crash of this check.
+    if (error instanceof GraphQLError) {
+      throw new GraphQLError(error.message, {
+        ...(error.originalError ? { originalError: error.originalError } : {}),
+        extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_VARIABLES', http: { status: 400 } },
+      });
+    }
+    throw error;
+  }
+}
+
+export function tooLarge(nodes: number | undefined, limit: number): AppError {
+  const what = nodes === undefined ? `the answer passed ${limit} objects` : `the answer may hold ${nodes} objects`;
+  return new AppError('BAD_USER_INPUT', `${what}; the limit is ${limit} (MAX_QUERY_NODES): ask for smaller pages`, {
+    reason: 'QUERY_TOO_LARGE',
+    limit,
+    ...(nodes === undefined ? {} : { nodes }),
   });
 }
 
-export function queryCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): number {
-  return getComplexity({
-    schema,
-    query: document,
-    variables,
-    ...(operationName ? { operationName } : {}),
-    estimators: [nodesEstimator],
-  });
-}
-
-/** Throws BAD_USER_INPUT when an operation is deeper or costlier than allowed. */
+/** Throws BAD_USER_INPUT when an operation is deeper, larger or costlier than allowed. */
 export function enforceLimits(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown>,
   operationName: string | null | undefined,
   limits: QueryLimits,
-  checkDepth: boolean,
+  checkRules: boolean,
 ): void {
-  if (checkDepth) {
-    const [depthError] = validate(schema, document, [depthRule(limits)]);
-    if (depthError) throw new AppError('BAD_USER_INPUT', depthError.message, { reason: 'QUERY_TOO_DEEP', limit: limits.maxDepth });
+  if (checkRules) {
+    const [ruleError] = validate(schema, document, limitRules(limits));
+    if (ruleError) throw new AppError('BAD_USER_INPUT', ruleError.message, { ...ruleError.extensions });
   }
-  const cost = queryCost(schema, document, variables, operationName);
-  if (cost > limits.maxNodes) {
-    throw new AppError('BAD_USER_INPUT', `query may return ${cost} objects; the limit is ${limits.maxNodes}`, {
+  const size = querySize(schema, document, variables, operationName);
+  if (size.nodes > limits.maxNodes) throw tooLarge(size.nodes, limits.maxNodes);
+  if (size.cost > limits.maxCost) {
+    throw new AppError('BAD_USER_INPUT', `query costs ${size.cost} points; the limit is ${limits.maxCost} (MAX_QUERY_COST)`, {
       reason: 'QUERY_TOO_COSTLY',
-      cost,
-      limit: limits.maxNodes,
+      cost: size.cost,
+      limit: limits.maxCost,
     });
   }
+}
+
+/**
+ * Counts the objects of an answer as its fields resolve: `add` returns false once the ceiling is passed, and the
+ * gateway then stops resolving and answers QUERY_TOO_LARGE instead of a partial answer.
+ */
+export function nodeCounter(limit: number) {
+  let count = 0;
+  return {
+    get count() {
+      return count;
+    },
+    get exceeded() {
+      return count > limit;
+    },
+    add(result: unknown, returnsObjects: boolean): boolean {
+      if (!returnsObjects || result === null || result === undefined) return count <= limit;
+      count += Array.isArray(result) ? result.length : 1;
+      return count <= limit;
+    },
+  };
 }

@@ -29,6 +29,9 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     // The sandbox's asynchronous checks call back only in the test that asks (test/pendingChecks.test.ts), so a
     // test driving a callback itself never races the sandbox's own.
     SANDBOX_CALLBACK_DELAY_MS: '86400000',
+    // Test files send bursts from one principal and one address; the rate limits have tests of their own.
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
     ...overrides,
   };
 }
