@@ -160,7 +160,8 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
   const routes: [string, () => Record<string, unknown>, string[]][] = [
     ['the national identifier', () => mallory({ identifiers: VICTIM.identifiers }), ['identifier']],
     ['the phone and e-mail', () => mallory({ phone: VICTIM.phone, email: VICTIM.email }), ['phone_and_email']],
-    ['the phone and e-mail, without an identifier', () => mallory({ phone: VICTIM.phone, email: VICTIM.email, identifiers: [] }), ['phone_and_email']],
+    // (Without any identifier a submission is refused as missing what the checks need, before any matching.)
+    ['the phone and e-mail, with an identifier of its own', () => mallory({ phone: VICTIM.phone, email: VICTIM.email }), ['phone_and_email']],
     ['identifier, phone and e-mail together', () => mallory({ identifiers: VICTIM.identifiers, phone: VICTIM.phone, email: VICTIM.email }), ['identifier', 'phone_and_email']],
     ['the name and identifier with another date of birth', () => mallory({ legalName: VICTIM.legalName, identifiers: VICTIM.identifiers }), ['identifier']],
   ];
