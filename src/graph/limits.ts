@@ -1,7 +1,7 @@
 // Query depth and cost limits, the same for HTTP and WebSocket operations. Depth uses graphql-armor's rule;
 // cost counts the objects a query can return, GitHub's way: a connection is assumed to return as many items
 // as `first`/`last` asks (or the default page size), multiplying everything selected beneath it.
-import { GraphQLError, getNamedType, isLeafType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getNamedType, getOperationAST, getVariableValues, isLeafType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { AppError } from '../errors.js';
@@ -61,6 +61,12 @@ export function enforceLimits(
     const [depthError] = validate(schema, document, [depthRule(limits)]);
     if (depthError) throw new AppError('BAD_USER_INPUT', depthError.message, { reason: 'QUERY_TOO_DEEP', limit: limits.maxDepth });
   }
+  // Variables that do not coerce (a Date that is no date, a Decimal that is no number) run nothing: execution
+  // refuses them with HTTP 400 and BAD_USER_INPUT naming the field. Costing them here would throw graphql-js's
+  // coercion error out of a request hook, which Apollo answers with HTTP 500.
+  const operation = getOperationAST(document, operationName ?? undefined);
+  if (!operation) return;
+  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return;
   const cost = queryCost(schema, document, variables, operationName);
   if (cost > limits.maxNodes) {
     throw new AppError('BAD_USER_INPUT', `query may return ${cost} objects; the limit is ${limits.maxNodes}`, {
