@@ -15,6 +15,7 @@ import type { Tx } from '../loans/postings.js';
 import { checkPartyInput, resolveParty, type CheckedParty, type PartyInput } from './parties.js';
 import { dateColumn } from '../dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
+import { dateInZone } from '../../domain/businessDate.js';
 
 export type Channel = 'staff' | 'partner' | 'bulk';
 
@@ -61,11 +62,12 @@ function decimalField(value: string | null | undefined, field: string, currency:
   if (!amount.isFinite() || amount.lt(0) || amount.gte('1e15') || amount.decimalPlaces() > minorUnits(currency)) {
     throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
   }
-  return amount;
+  // "-0.00" is zero, never a negative amount.
+  return amount.isZero() ? new Decimal(0) : amount;
 }
 
 /** Everything checked against the product before a write; errors name the field under `path`. */
-export async function checkApplication(db: TenantDb | Tx, input: ApplicationInput, path = ''): Promise<CheckedApplication> {
+export async function checkApplication(db: TenantDb | Tx, input: ApplicationInput, asOf: string, path = ''): Promise<CheckedApplication> {
   const product = await db.loanProduct.findUnique({ where: { code: input.productCode } });
   if (!product) throw new InvalidField(`${path}productCode`, 'no loan product with that code');
   const amount = decimalField(input.amount, `${path}amount`, product.currency);
@@ -81,9 +83,9 @@ export async function checkApplication(db: TenantDb | Tx, input: ApplicationInpu
   const purpose = (input.purpose ?? '').trim();
   if (purpose.length < 2 || purpose.length > 200) throw new InvalidField(`${path}purpose`, 'purpose must be 2–200 characters');
   const parties: CheckedApplication['parties'] = [
-    { role: 'applicant', party: checkPartyInput(input.applicant, `${path}applicant.`), path: `${path}applicant.` },
-    ...(input.coApplicants ?? []).map((p, k) => ({ role: 'co_applicant' as const, party: checkPartyInput(p, `${path}coApplicants.${k}.`), path: `${path}coApplicants.${k}.` })),
-    ...(input.guarantors ?? []).map((p, k) => ({ role: 'guarantor' as const, party: checkPartyInput(p, `${path}guarantors.${k}.`), path: `${path}guarantors.${k}.` })),
+    { role: 'applicant', party: checkPartyInput(input.applicant, `${path}applicant.`, asOf), path: `${path}applicant.` },
+    ...(input.coApplicants ?? []).map((p, k) => ({ role: 'co_applicant' as const, party: checkPartyInput(p, `${path}coApplicants.${k}.`, asOf), path: `${path}coApplicants.${k}.` })),
+    ...(input.guarantors ?? []).map((p, k) => ({ role: 'guarantor' as const, party: checkPartyInput(p, `${path}guarantors.${k}.`, asOf), path: `${path}guarantors.${k}.` })),
   ];
   if (parties.length > 10) throw new InvalidField(`${path}guarantors`, 'an application has at most 10 parties');
   const externalReference = input.externalReference?.trim() || null;
@@ -164,7 +166,7 @@ async function createChecked(
 export async function createApplication(
   db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, input: ApplicationInput, channel: Channel, partner: string | null, idempotencyKey?: string | null,
 ) {
-  const checked = await checkApplication(db, input);
+  const checked = await checkApplication(db, input, dateInZone(command.now, 'UTC'));
   return runCommand(db, { ...command, action: 'application.create', ...(idempotencyKey ? { idempotency: { key: idempotencyKey, input } } : {}) }, async (tx) => {
     const created = await createChecked(tx, dataKey, command, checked, channel, partner);
     return { result: { applicationId: created.application.id }, replay: { applicationId: created.application.id }, audit: created.audit, events: created.events };
@@ -188,7 +190,7 @@ export async function importApplications(db: TenantDb, dataKey: DataKey, command
   const checked: CheckedApplication[] = [];
   for (const [k, row] of rows.entries()) {
     try {
-      checked.push(await checkApplication(db, row));
+      checked.push(await checkApplication(db, row, dateInZone(command.now, 'UTC')));
       report.push({ row: k + 1, applicationId: null, reference: null, errors: [] });
     } catch (error) {
       if (!(error instanceof InvalidField)) throw error;
