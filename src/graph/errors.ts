@@ -72,9 +72,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (cause instanceof AppError) {
     // A scalar's complaint about a variable arrives wrapped by graphql-js, whose message names the input path
-    // (`Variable "$input" got invalid value … at "input.businessDate"; …`): keep it, and name the field.
+    // (`Variable "$input" got invalid value … at "input.businessDate"; …`, or only `Variable "$asOf" …` when the
+    // variable itself is the value): keep it, and name the field.
     const wrapped = cause.code === 'BAD_USER_INPUT' && formatted.message !== cause.message;
-    const field = wrapped ? /at "([^"]+)"/.exec(formatted.message)?.[1] : undefined;
+    const field = wrapped ? (/ at "([^"]+)"/.exec(formatted.message)?.[1] ?? /^Variable "\$(\w+)" got invalid value/.exec(formatted.message)?.[1]) : undefined;
     return {
       message: wrapped ? formatted.message : cause.message,
       ...base,

@@ -52,13 +52,22 @@ export function maxLengthOf(fieldName: string): number {
   return MAX_LENGTH[fieldName] ?? DEFAULT_MAX_LENGTH;
 }
 
+function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
+}
+
 /** Why a string cannot be stored as given, or null when it can. */
 export function textProblem(value: string, fieldName: string): string | null {
   // PostgreSQL's text refuses U+0000; a lone surrogate is not Unicode at all (and not valid UTF-8 on the way out).
   if (value.includes('\u0000')) return 'must not contain NUL characters';
   if (/\p{Cs}/u.test(value)) return 'must be valid Unicode (it has a lone surrogate)';
   const max = maxLengthOf(fieldName);
-  if (!LENGTH_CHECKED_BY_SERVICE.has(fieldName) && value.length > max) return `must be at most ${max.toLocaleString('en')} characters`;
+  // Characters are Unicode code points, as PostgreSQL's length() counts them (an emoji is one, not two).
+  if (!LENGTH_CHECKED_BY_SERVICE.has(fieldName) && value.length > max && codePoints(value) > max) {
+    return `must be at most ${max.toLocaleString('en')} characters`;
+  }
   return null;
 }
 
