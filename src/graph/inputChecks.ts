@@ -24,13 +24,15 @@ import { badInput } from '../errors.js';
 /** The longest string any field takes unless named in MAX_LENGTH. */
 export const DEFAULT_MAX_LENGTH = 200;
 
-/** Fields (by name, wherever they appear) that may be longer than DEFAULT_MAX_LENGTH, and how long. */
+/** Fields (by name, wherever they appear) whose limit is not DEFAULT_MAX_LENGTH: longer or shorter. */
 export const MAX_LENGTH: Readonly<Record<string, number>> = {
   reason: 2_000,
   channel: 50,
   externalReference: 100,
   consentText: 10_000,
   legalName: 300,
+  // The longest e-mail address (64 + @ + 255).
+  email: 320,
   url: 2_048,
   ruleSet: 200_000,
   // A CSV file of applications: bounded by the request body limit (MAX_REQUEST_BYTES) rather than here.
