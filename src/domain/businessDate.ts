@@ -3,6 +3,15 @@
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** The dates the API takes (and a lender's books can hold): from 1900 to 2199, both included. */
+export const EARLIEST_DATE = '1900-01-01';
+export const LATEST_DATE = '2199-12-31';
+
+/** A real calendar date within EARLIEST_DATE…LATEST_DATE. */
+export function isDateInRange(text: string): boolean {
+  return isBusinessDate(text) && text >= EARLIEST_DATE && text <= LATEST_DATE;
+}
+
 export function isBusinessDate(text: string): boolean {
   const match = ISO_DATE.exec(text);
   if (!match) return false;

@@ -5,6 +5,28 @@ import { Decimal as DecimalBase } from 'decimal.js';
 export const Decimal = DecimalBase.clone({ precision: 40, rounding: DecimalBase.ROUND_HALF_EVEN });
 export type Decimal = InstanceType<typeof Decimal>;
 
+/**
+ * No amount the API takes or stores reaches this (columns are NUMERIC(20, 4)): a documented ceiling for every
+ * Decimal and Money input, fees and limits of products included (docs/input-limits.md).
+ */
+export const AMOUNT_CEILING = new Decimal('1e15');
+
+/** Digits after the point any Decimal input may carry (rates included); amounts are held to their currency's. */
+export const MAX_DECIMAL_PLACES = 10;
+
+/**
+ * A decimal as the API accepts it: plain digits (no exponent, NaN or Infinity), below AMOUNT_CEILING, at most
+ * MAX_DECIMAL_PLACES after the point; negative zero becomes zero. Null when it is not one, with why.
+ */
+export function parseDecimalText(text: string): { value: Decimal } | { problem: string } {
+  if (text.length > 64 || !/^-?\d+(\.\d+)?$/.test(text)) return { problem: 'must be a decimal number as a string, like "1234.56" (no exponent)' };
+  const value = new Decimal(text);
+  if (value.abs().gte(AMOUNT_CEILING)) return { problem: 'must be less than 10^15 in size' };
+  if (value.decimalPlaces() > MAX_DECIMAL_PLACES) return { problem: `may have at most ${MAX_DECIMAL_PLACES} digits after the point` };
+  // "-0.00" is zero: stored and compared as zero, never as a negative amount.
+  return { value: value.isZero() ? new Decimal(0) : value };
+}
+
 export interface Money {
   amount: Decimal;
   /** ISO 4217 code. */
@@ -42,5 +64,7 @@ export function formatMoney(value: Money): string {
 export function parseMoney(text: string): Money | null {
   const match = /^(-?\d+(?:\.\d+)?) ([A-Z]{3})$/.exec(text.trim());
   if (!match || !isCurrency(match[2]!)) return null;
-  return money(match[1]!, match[2]!);
+  const amount = parseDecimalText(match[1]!);
+  if (!('value' in amount) || amount.value.decimalPlaces() > minorUnits(match[2]!)) return null;
+  return { amount: amount.value, currency: match[2]! };
 }

@@ -17,7 +17,7 @@ export const DisbursementRequestRef = builder.objectRef<RequestRow>('Disbursemen
 builder.node(DisbursementRequestRef, {
   description: 'A request to pay out an application\'s loan, approved by someone other than who asked.',
   id: { resolve: (row) => row.id },
-  loadMany: (ids, context: GraphContext) => ids.map((id) => context.db!.disbursementRequest.findUnique({ where: { id } }).catch(() => null)),
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.disbursementRequestById.load(id)),
   authScopes: { can: 'loans.disburse' },
   fields: (t) => ({
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),

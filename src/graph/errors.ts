@@ -82,6 +82,12 @@ export function correlationIdFor(error: unknown): string {
   return id;
 }
 
+/** The input path graphql-js names in a variable's coercion error: `input.valueDate`, or the variable, `asOf`. */
+function variableField(message: string): string | undefined {
+  if (!message.startsWith('Variable "$')) return undefined;
+  return / at "([^"]+)"/.exec(message)?.[1] ?? /^Variable "\$(\w+)"/.exec(message)?.[1];
+}
+
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const cause = rootCause(error);
   const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
@@ -90,9 +96,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (cause instanceof AppError) {
     // A scalar's complaint about a variable arrives wrapped by graphql-js, whose message names the input path
-    // (`Variable "$input" got invalid value … at "input.businessDate"; …`): keep it, and name the field.
+    // (`Variable "$input" got invalid value … at "input.businessDate"; …`, or only `Variable "$asOf" …` when the
+    // variable itself is the value): keep it, and name the field.
     const wrapped = cause.code === 'BAD_USER_INPUT' && formatted.message !== cause.message;
-    const field = wrapped ? /at "([^"]+)"/.exec(formatted.message)?.[1] : undefined;
+    const field = wrapped ? variableField(formatted.message) : undefined;
     return {
       message: wrapped ? formatted.message : cause.message,
       ...base,
@@ -102,7 +109,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const code = formatted.extensions?.['code'];
   if (typeof code === 'string' && KNOWN.has(code) && !isInternal(error)) {
     const { http: _http, stacktrace: _stack, ...rest } = formatted.extensions ?? {};
-    return { message: formatted.message, ...base, extensions: { ...rest, code } };
+    // A variable graphql-js refused by itself (null for a required field, a list for an object) names it too.
+    const field = code === 'BAD_USER_INPUT' && rest['field'] === undefined ? variableField(formatted.message) : undefined;
+    return { message: formatted.message, ...base, extensions: { ...rest, code, ...(field ? { field } : {}) } };
   }
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     const { http: _http, stacktrace: _stack, code: _code, ...rest } = formatted.extensions ?? {};

@@ -8,7 +8,7 @@
 // - cost (MAX_QUERY_COST): the nodes plus the work of fields that compute over many rows (FIELD_COSTS), such as
 //   recomputing the audit chain or a trial balance.
 // Lists are estimated, so the node ceiling is also counted while the answer is built (`nodeCounter`).
-import { GraphQLError, getNamedType, isLeafType, isListType, getNullableType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getNamedType, getOperationAST, getVariableValues, isLeafType, isListType, getNullableType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -192,6 +192,12 @@ export function enforceLimits(
     const [ruleError] = validate(schema, document, limitRules(limits));
     if (ruleError) throw new AppError('BAD_USER_INPUT', ruleError.message, { ...ruleError.extensions });
   }
+  // Variables that do not coerce (a Date that is no date, a Decimal that is no number) run nothing: execution
+  // refuses them with HTTP 400 and BAD_USER_INPUT naming the field. Sizing them here would throw graphql-js's
+  // coercion error out of a request hook, which Apollo answers with HTTP 500.
+  const operation = getOperationAST(document, operationName ?? undefined);
+  if (!operation) return;
+  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return;
   const size = querySize(schema, document, variables, operationName);
   if (size.nodes > limits.maxNodes) throw tooLarge(size.nodes, limits.maxNodes);
   if (size.cost > limits.maxCost) {

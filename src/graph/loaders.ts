@@ -15,6 +15,8 @@ export type LoanRow = Awaited<ReturnType<TenantDb['loan']['findUniqueOrThrow']>>
 export type LoanTransactionRow = Awaited<ReturnType<TenantDb['loanTransaction']['findUniqueOrThrow']>>;
 export type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 export type LoanWaiverRequestRow = Awaited<ReturnType<TenantDb['loanWaiverRequest']['findUniqueOrThrow']>>;
+export type DisbursementRequestRow = Awaited<ReturnType<TenantDb['disbursementRequest']['findUniqueOrThrow']>>;
+export type ApprovalRequestRow = Awaited<ReturnType<TenantDb['approvalRequest']['findUniqueOrThrow']>>;
 
 export interface Loaders {
   tenantById: DataLoader<string, TenantRecord | null>;
@@ -28,6 +30,8 @@ export interface Loaders {
   loanTransactionById: DataLoader<string, LoanTransactionRow | null>;
   loanWaiverRequestById: DataLoader<string, LoanWaiverRequestRow | null>;
   applicationById: DataLoader<string, ApplicationRow | null>;
+  disbursementRequestById: DataLoader<string, DisbursementRequestRow | null>;
+  approvalRequestById: DataLoader<string, ApprovalRequestRow | null>;
 }
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
@@ -88,6 +92,12 @@ export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): L
     ),
     applicationById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.application.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    disbursementRequestById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.disbursementRequest.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    approvalRequestById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.approvalRequest.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
   };
 }

@@ -379,9 +379,9 @@ const PostRepaymentInput = builder.inputType('PostRepaymentInput', {
   }),
 });
 
-const channelOf = (channel: string) => {
+const channelOf = (channel: string, field = 'channel') => {
   const trimmed = channel.trim();
-  if (trimmed.length < 1 || trimmed.length > 50) throw new InvalidField('channel', 'channel must be 1–50 characters');
+  if (trimmed.length < 1 || trimmed.length > 50) throw new InvalidField(field, 'channel must be 1–50 characters');
   return trimmed;
 };
 
@@ -444,8 +444,8 @@ builder.mutationField('postRepayments', (t) =>
     authScopes: { can: 'loans.repay' },
     args: { input: t.arg({ type: PostRepaymentsInput, required: true, description: 'The file.' }) },
     resolve: (_root, { input }, context) =>
-      postRepaymentFile(commandDbOf(context), commandOf(context), tenantBusinessDate(context), input.repayments.map((line) => ({
-        loanId: line.loanId.id, amount: String(line.amount), valueDate: String(line.valueDate), channel: line.channel, externalReference: line.externalReference ?? null,
+      postRepaymentFile(commandDbOf(context), commandOf(context), tenantBusinessDate(context), input.repayments.map((line, k) => ({
+        loanId: line.loanId.id, amount: String(line.amount), valueDate: String(line.valueDate), channel: channelOf(line.channel, `repayments[${k}].channel`), externalReference: line.externalReference ?? null,
       })), input.idempotencyKey),
   }),
 );

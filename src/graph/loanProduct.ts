@@ -178,6 +178,19 @@ const ReviseLoanProductTermsInput = builder.inputType('ReviseLoanProductTermsInp
   }),
 });
 
+/** The terms' names for what this input names otherwise, so an error names the field the caller sent. */
+const REVISION_FIELDS: Record<string, string> = {
+  'fees.perInstalment': 'feePerInstalment',
+  'fees.disbursement.amount': 'disbursementFeeAmount',
+  'fees.disbursement.treatment': 'disbursementFeeTreatment',
+  'grace.principalPeriods': 'graceOnPrincipalPeriods',
+  'grace.interestPeriods': 'graceOnInterestPeriods',
+  'lateFee.amount': 'lateFeeAmount',
+  'lateFee.percent': 'lateFeePercent',
+  'lateFee.graceDays': 'lateFeeGraceDays',
+  'prepayment.allowed': 'prepaymentOptions',
+};
+
 builder.mutationField('reviseLoanProductTerms', (t) =>
   t.field({
     type: LoanProductRef,
@@ -209,7 +222,7 @@ builder.mutationField('reviseLoanProductTerms', (t) =>
         const { productId } = await reviseTerms(db, commandOf(context), input.code, revision);
         return db.loanProduct.findUniqueOrThrow({ where: { id: productId } });
       } catch (error) {
-        if (error instanceof InvalidField) throw badInput(`input.${error.field}`, error.message);
+        if (error instanceof InvalidField) throw badInput(`input.${REVISION_FIELDS[error.field] ?? error.field}`, error.message);
         throw error;
       }
     },

@@ -1,8 +1,10 @@
-// Decimal, Money, Date and DateTime travel as strings, so no client ever parses money into a float.
+// Decimal, Money, Date and DateTime travel as strings, so no client ever parses money into a float. Each scalar
+// refuses what it cannot hold exactly (an exponent, NaN, 10^39, 2026-02-30, year 99999) with BAD_USER_INPUT, and
+// graphql-js names the field (`input.valueDate`); the bounds are in docs/input-limits.md.
 import { Kind, type ValueNode } from 'graphql';
 import { AppError } from '../errors.js';
-import { Decimal, formatMoney, parseMoney } from '../domain/money.js';
-import { isBusinessDate } from '../domain/businessDate.js';
+import { Decimal, formatMoney, parseDecimalText, parseMoney } from '../domain/money.js';
+import { EARLIEST_DATE, LATEST_DATE, isDateInRange } from '../domain/businessDate.js';
 import { builder } from './builder.js';
 import { checkIdempotencyKey, IDEMPOTENCY_KEY_RULE } from '../tenancy/idempotencyKey.js';
 
@@ -12,14 +14,13 @@ function stringLiteral(ast: ValueNode, scalar: string): string {
 }
 
 function parseDecimal(value: unknown): Decimal {
-  if (typeof value !== 'string' || !/^-?\d+(\.\d+)?$/.test(value)) {
-    throw new AppError('BAD_USER_INPUT', 'Decimal must be a string like "1234.56"');
-  }
-  return new Decimal(value);
+  const parsed = typeof value === 'string' ? parseDecimalText(value) : { problem: 'must be a string like "1234.56"' };
+  if ('problem' in parsed) throw new AppError('BAD_USER_INPUT', `Decimal ${parsed.problem}`);
+  return parsed.value;
 }
 
 builder.scalarType('Decimal', {
-  description: 'An exact decimal number as a string, e.g. "1234.5600". Never a float.',
+  description: 'An exact decimal number as a string, e.g. "1234.5600". Never a float; less than 10^15 in size, at most 10 digits after the point; "-0" is 0.',
   serialize: (value) => (typeof value === 'string' ? value : value.toFixed()),
   parseValue: parseDecimal,
   parseLiteral: (ast) => parseDecimal(stringLiteral(ast, 'Decimal')),
@@ -27,7 +28,7 @@ builder.scalarType('Decimal', {
 
 function parseMoneyValue(value: unknown) {
   const parsed = typeof value === 'string' ? parseMoney(value) : null;
-  if (!parsed) throw new AppError('BAD_USER_INPUT', 'Money must be a string like "1250.00 USD" (amount, space, ISO 4217 code)');
+  if (!parsed) throw new AppError('BAD_USER_INPUT', 'Money must be a string like "1250.00 USD" (amount below 10^15 in the currency\'s minor units, space, ISO 4217 code)');
   return parsed;
 }
 
@@ -39,7 +40,9 @@ builder.scalarType('Money', {
 });
 
 function parseDate(value: unknown): string {
-  if (typeof value !== 'string' || !isBusinessDate(value)) throw new AppError('BAD_USER_INPUT', 'Date must be a calendar date YYYY-MM-DD');
+  if (typeof value !== 'string' || !isDateInRange(value)) {
+    throw new AppError('BAD_USER_INPUT', `Date must be a calendar date YYYY-MM-DD from ${EARLIEST_DATE} to ${LATEST_DATE}`);
+  }
   return value;
 }
 
@@ -53,8 +56,10 @@ builder.scalarType('Date', {
 function parseDateTime(value: unknown): Date {
   const text = typeof value === 'string' ? value : '';
   const date = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(date.getTime())) {
-    throw new AppError('BAD_USER_INPUT', 'DateTime must be an ISO 8601 instant with an offset, e.g. 2026-11-22T10:00:00Z');
+  const valid = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(text) && !Number.isNaN(date.getTime())
+    && isDateInRange(text.slice(0, 10)) && isDateInRange(date.toISOString().slice(0, 10));
+  if (!valid) {
+    throw new AppError('BAD_USER_INPUT', `DateTime must be an ISO 8601 instant with an offset, e.g. 2026-11-22T10:00:00Z, from ${EARLIEST_DATE} to ${LATEST_DATE}`);
   }
   return date;
 }

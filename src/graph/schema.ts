@@ -2,6 +2,7 @@
 // an authorization rule: every root field and every object type must declare authScopes.
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
+import { checkInputsOf } from './inputChecks.js';
 import './scalars.js';
 import './viewer.js';
 import './tenant.js';
@@ -50,5 +51,5 @@ export function buildSchema(): GraphQLSchema {
   const schema = builder.toSchema({ sortSchema: true });
   const missing = unauthorizedSurface(schema);
   if (missing.length > 0) throw new Error(`no authorization rule for: ${missing.join(', ')}`);
-  return schema;
+  return checkInputsOf(schema);
 }

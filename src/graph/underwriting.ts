@@ -22,7 +22,7 @@ export const ApprovalRequestRef = builder.objectRef<RequestRow>('ApprovalRequest
 builder.node(ApprovalRequestRef, {
   description: 'An underwriter\'s recommendation on a referred application, decided by someone else with the authority.',
   id: { resolve: (row) => row.id },
-  loadMany: (ids, context: GraphContext) => ids.map((id) => context.db!.approvalRequest.findUnique({ where: { id } }).catch(() => null)),
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.approvalRequestById.load(id)),
   authScopes: { can: 'underwriting.read' },
   fields: (t) => ({
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),

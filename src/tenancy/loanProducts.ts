@@ -2,7 +2,8 @@
 // (the database refuses to change an old one), written as a command with its audit record and event; loans keep
 // the copy of the terms they were booked with, so nothing booked changes.
 import { AppError, InvalidField } from '../errors.js';
-import { termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput } from '../domain/servicing/product.js';
+import { assertAmountsWithinProduct, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput } from '../domain/servicing/product.js';
+import { Decimal } from '../domain/money.js';
 import { assertValidAllocationRule, type AllocationRule } from '../domain/servicing/allocation.js';
 import type { TenantDb } from './tenantClients.js';
 import { runCommand, type Command } from './commands.js';
@@ -73,6 +74,7 @@ export async function reviseTerms(db: TenantDb, command: Omit<Command, 'action'>
   const current = await productVersion(db, product);
   if (!current) throw new Error(`product ${code} has no version ${product.currentVersion}`);
   const terms = revisedTerms(current.terms, revision);
+  assertAmountsWithinProduct(terms, new Decimal(product.maxAmount.toString()));
   const allocation = revision.allocation ?? current.allocation;
   assertValidAllocationRule(allocation, 'allocation');
   return runCommand(db, { ...command, action: 'loanProduct.revise' }, async (tx) => {

@@ -1,6 +1,6 @@
 // Money and business dates: exact cases. Minor units are ISO 4217's (the published code list, table A.1).
 import { describe, expect, it } from 'vitest';
-import { Decimal, formatMoney, isCurrency, minorUnits, money, parseMoney } from '../../src/domain/money.js';
+import { Decimal, formatMoney, isCurrency, minorUnits, money, parseDecimalText, parseMoney } from '../../src/domain/money.js';
 import { dateInZone, isBusinessDate, isTimeZone } from '../../src/domain/businessDate.js';
 
 describe('money', () => {
@@ -67,5 +67,23 @@ describe('business dates', () => {
     expect(isTimeZone('Africa/Nairobi')).toBe(true);
     expect(isTimeZone('Mars/Olympus_Mons')).toBe(false);
     expect(isTimeZone('')).toBe(false);
+  });
+});
+
+describe('decimal text as the API takes it', () => {
+  it.each([['-0', '0'], ['-0.00', '0'], ['0012.50', '12.5'], ['999999999999999.9999', '999999999999999.9999'], ['-5', '-5'], ['0.0000000001', '1e-10']])('reads %s as %s', (text, value) => {
+    const parsed = parseDecimalText(text);
+    expect('value' in parsed && parsed.value.toString()).toBe(value);
+    expect('value' in parsed && parsed.value.isNegative() && parsed.value.isZero()).toBe(false);
+  });
+
+  it.each(['1e39', '1E3', 'NaN', 'Infinity', '', ' 1', '+1', '.5', '1000000000000000', '-1000000000000000', '0.00000000001', '1'.repeat(65), `1${'0'.repeat(400)}`])('refuses %j', (text) => {
+    expect('problem' in parseDecimalText(text)).toBe(true);
+  });
+
+  it('holds Money to its currency\'s minor units and below the ceiling; negative zero is zero', () => {
+    expect(parseMoney('1.001 USD')).toBeNull();
+    expect(parseMoney('1000000000000000.00 USD')).toBeNull();
+    expect(formatMoney(parseMoney('-0.00 USD')!)).toBe('0.00 USD');
   });
 });

@@ -3,7 +3,7 @@
 // Plain data: a product version stores it as JSON, a loan copies it, the schedule generator reads it.
 import { InvalidField } from '../../errors.js';
 import { parseDate } from '../calendar.js';
-import { Decimal, isCurrency, minorUnits } from '../money.js';
+import { AMOUNT_CEILING, Decimal, isCurrency, minorUnits } from '../money.js';
 import { dayCountProblem, type DaysInMonth, type DaysInYear, type ThirtyDayMonths } from './dayCount.js';
 import { frequencyProblem, type RepaymentFrequency } from './dueDates.js';
 
@@ -229,8 +229,8 @@ function hasAtMostDecimals(value: Decimal, places: number): boolean {
 export function assertValidTerms(terms: LoanTerms): void {
   if (!isCurrency(terms.currency)) throw new InvalidField('currency', 'currency must be an ISO 4217 code');
   const places = minorUnits(terms.currency);
-  if (!terms.annualRatePercent.isFinite() || terms.annualRatePercent.isNegative()) {
-    throw new InvalidField('annualRatePercent', 'the annual rate must be a percentage of zero or more');
+  if (!isRate(terms.annualRatePercent)) {
+    throw new InvalidField('annualRatePercent', `the annual rate must be a percentage from 0 to ${MAX_RATE_PERCENT}`);
   }
   if (!['declining-balance', 'flat'].includes(terms.interestType)) throw new InvalidField('interestType', 'interest type must be declining-balance or flat');
   if (!['per-repayment-period', 'per-day'].includes(terms.interestCalculation)) {
@@ -262,15 +262,15 @@ export function assertValidTerms(terms: LoanTerms): void {
   if (amortization.kind !== 'bullet' && principalFreePeriods(terms) >= n) {
     throw new InvalidField('grace.principalPeriods', 'interest-only and principal grace periods must leave at least one instalment to repay principal');
   }
-  if (!terms.instalmentMultiple.isFinite() || !terms.instalmentMultiple.gt(0) || !hasAtMostDecimals(terms.instalmentMultiple, places)) {
+  if (!isAmount(terms.instalmentMultiple, places) || !terms.instalmentMultiple.gt(0)) {
     throw new InvalidField('instalmentMultiple', `the instalment multiple must be a positive amount in whole minor units of ${terms.currency}`);
   }
-  if (terms.fees.perInstalment.isNegative() || !hasAtMostDecimals(terms.fees.perInstalment, places)) {
+  if (!isAmount(terms.fees.perInstalment, places)) {
     throw new InvalidField('fees.perInstalment', `the instalment fee must be zero or more, in whole minor units of ${terms.currency}`);
   }
   const disbursementFee = terms.fees.disbursement;
   if (disbursementFee) {
-    if (disbursementFee.amount.isNegative() || !hasAtMostDecimals(disbursementFee.amount, places)) {
+    if (!isAmount(disbursementFee.amount, places)) {
       throw new InvalidField('fees.disbursement.amount', `the disbursement fee must be zero or more, in whole minor units of ${terms.currency}`);
     }
     if (disbursementFee.treatment !== 'financed' && disbursementFee.treatment !== 'deducted') {
@@ -290,11 +290,34 @@ function isBusinessDate(text: unknown): boolean {
 }
 
 function isAmount(value: unknown, places: number): boolean {
-  return value instanceof Decimal && !value.isNegative() && hasAtMostDecimals(value, places);
+  return value instanceof Decimal && !value.isNegative() && value.lt(AMOUNT_CEILING) && hasAtMostDecimals(value, places);
 }
 
+/** The highest rate any term may carry, in percent a year (docs/input-limits.md). */
+export const MAX_RATE_PERCENT = 1000;
+
 function isRate(value: unknown): boolean {
-  return value instanceof Decimal && value.isFinite() && !value.isNegative();
+  return value instanceof Decimal && value.isFinite() && !value.isNegative() && value.lte(MAX_RATE_PERCENT);
+}
+
+/**
+ * Throws InvalidField when a fixed amount of the terms (a fee, the tolerance, the instalment multiple) is more than
+ * the largest principal the product lends: no lender charges a fee larger than the loan.
+ */
+export function assertAmountsWithinProduct(terms: LoanTerms, maxPrincipal: Decimal): void {
+  const amounts: [string, Decimal | undefined][] = [
+    ['fees.perInstalment', terms.fees.perInstalment],
+    ['fees.disbursement.amount', terms.fees.disbursement?.amount],
+    ['instalmentMultiple', terms.instalmentMultiple],
+    ['underpaymentTolerance', terms.underpaymentTolerance],
+    ['lateFee.amount', terms.lateFee?.kind === 'fixed' ? terms.lateFee.amount : undefined],
+    ...(terms.feesOnDates ?? []).map((fee, k): [string, Decimal] => [`feesOnDates[${k}].amount`, fee.amount]),
+  ];
+  for (const [field, amount] of amounts) {
+    if (amount && amount.gt(maxPrincipal)) {
+      throw new InvalidField(field, `${field} may not be more than the product's largest principal, ${maxPrincipal.toFixed()} ${terms.currency}`);
+    }
+  }
 }
 
 /** The prepayment, tolerance and charge terms; each may be absent (older terms), never malformed. */
@@ -320,7 +343,7 @@ function assertValidCharges(terms: LoanTerms, places: number): void {
     }
   }
   if (terms.penaltyRatePercent !== undefined && !isRate(terms.penaltyRatePercent)) {
-    throw new InvalidField('penaltyRatePercent', 'the penalty rate must be a percentage of zero or more');
+    throw new InvalidField('penaltyRatePercent', `the penalty rate must be a percentage from 0 to ${MAX_RATE_PERCENT}`);
   }
   (terms.feesOnDates ?? []).forEach((fee, k) => {
     if (!isBusinessDate(fee.date)) {

@@ -16,6 +16,7 @@ import { asSubmitted, checkPartyInput, comparableName, resolveParty, submittedPa
 import { dateColumn } from '../dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
 import { describeMissing, missingForChecks } from '../../domain/origination/requiredInformation.js';
+import { dateInZone } from '../../domain/businessDate.js';
 
 export type Channel = 'staff' | 'partner' | 'bulk';
 
@@ -62,7 +63,8 @@ function decimalField(value: string | null | undefined, field: string, currency:
   if (!amount.isFinite() || amount.lt(0) || amount.gte('1e15') || amount.decimalPlaces() > minorUnits(currency)) {
     throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
   }
-  return amount;
+  // "-0.00" is zero, never a negative amount.
+  return amount.isZero() ? new Decimal(0) : amount;
 }
 
 /** The application's own terms and figures, checked against the product; errors name the field under `path`. */
@@ -92,12 +94,12 @@ async function checkTerms(db: TenantDb | Tx, input: Omit<ApplicationInput, 'appl
 }
 
 /** Everything checked against the product before a write; errors name the field under `path`. */
-export async function checkApplication(db: TenantDb | Tx, input: ApplicationInput, path = ''): Promise<CheckedApplication> {
+export async function checkApplication(db: TenantDb | Tx, input: ApplicationInput, asOf: string, path = ''): Promise<CheckedApplication> {
   const terms = await checkTerms(db, input, path);
   const parties: CheckedApplication['parties'] = [
-    { role: 'applicant', party: checkPartyInput(input.applicant, `${path}applicant.`), path: `${path}applicant.` },
-    ...(input.coApplicants ?? []).map((p, k) => ({ role: 'co_applicant' as const, party: checkPartyInput(p, `${path}coApplicants.${k}.`), path: `${path}coApplicants.${k}.` })),
-    ...(input.guarantors ?? []).map((p, k) => ({ role: 'guarantor' as const, party: checkPartyInput(p, `${path}guarantors.${k}.`), path: `${path}guarantors.${k}.` })),
+    { role: 'applicant', party: checkPartyInput(input.applicant, `${path}applicant.`, asOf), path: `${path}applicant.` },
+    ...(input.coApplicants ?? []).map((p, k) => ({ role: 'co_applicant' as const, party: checkPartyInput(p, `${path}coApplicants.${k}.`, asOf), path: `${path}coApplicants.${k}.` })),
+    ...(input.guarantors ?? []).map((p, k) => ({ role: 'guarantor' as const, party: checkPartyInput(p, `${path}guarantors.${k}.`, asOf), path: `${path}guarantors.${k}.` })),
   ];
   if (parties.length > 10) throw new InvalidField(`${path}guarantors`, 'an application has at most 10 parties');
   // The same person twice in one role is the submitter's own mistake, told from what it sent (never from who
@@ -220,7 +222,7 @@ async function createChecked(
 export async function createApplication(
   db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, input: ApplicationInput, channel: Channel, partner: string | null, idempotencyKey?: string | null,
 ) {
-  const checked = await checkApplication(db, input);
+  const checked = await checkApplication(db, input, dateInZone(command.now, 'UTC'));
   if (checked.submit) {
     const missing = missingFromIntake(checked);
     if (missing.length > 0) throw missingInformationError(missing, 'supply them, or leave the application a draft (submit: false) and complete it with updateApplication');
@@ -248,7 +250,7 @@ export async function importApplications(db: TenantDb, dataKey: DataKey, command
   const checked: CheckedApplication[] = [];
   for (const [k, row] of rows.entries()) {
     try {
-      checked.push(await checkApplication(db, row));
+      checked.push(await checkApplication(db, row, dateInZone(command.now, 'UTC')));
       report.push({ row: k + 1, applicationId: null, reference: null, errors: [] });
     } catch (error) {
       if (!(error instanceof InvalidField)) throw error;
@@ -412,7 +414,7 @@ export async function updateApplication(
 
     let applicantAudit: Record<string, unknown> = {};
     if (amendment.applicant) {
-      const checked = checkPartyInput(amendment.applicant, 'applicant.');
+      const checked = checkPartyInput(amendment.applicant, 'applicant.', dateInZone(command.now, 'UTC'));
       const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId, role: 'applicant' } });
       const resolved = await resolveParty(tx, dataKey, {
         tenant: command.tenant, actor: command.actor.subject, now: command.now, channel: application.channel,

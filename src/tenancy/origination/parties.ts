@@ -6,8 +6,9 @@
 // cannot be correlated from the database.
 import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { InvalidField } from '../../errors.js';
+import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
+import { dateOfBirthProblem } from '../../domain/origination/dateOfBirth.js';
 import { openSecret, sealSecret, type DataKey } from '../sealing.js';
 import type { Tx } from '../loans/postings.js';
 import { businessDateOf, dateColumn } from '../dateColumns.js';
@@ -80,12 +81,13 @@ export interface CheckedParty extends PartyInput {
   identifiers: IdentifierInput[];
 }
 
-/** Validates an intake before any write, naming fields under `path` (e.g. `applicants.0.`). */
-export function checkPartyInput(input: PartyInput, path: string): CheckedParty {
+/** Validates an intake before any write, naming fields under `path` (e.g. `applicants.0.`); `asOf` is today's date. */
+export function checkPartyInput(input: PartyInput, path: string, asOf: string): CheckedParty {
   const legalName = input.legalName.trim();
   if (legalName.length < 1 || legalName.length > 300) throw new InvalidField(`${path}legalName`, 'legalName must be 1–300 characters');
   if (input.kind !== 'PERSON' && input.kind !== 'BUSINESS') throw new InvalidField(`${path}kind`, 'kind must be PERSON or BUSINESS');
-  if (input.dateOfBirth != null && !isBusinessDate(input.dateOfBirth)) throw new InvalidField(`${path}dateOfBirth`, 'dateOfBirth must be a date (YYYY-MM-DD)');
+  const bornProblem = input.dateOfBirth != null ? dateOfBirthProblem(input.dateOfBirth, asOf) : null;
+  if (bornProblem) throw new InvalidField(`${path}dateOfBirth`, bornProblem);
   const identifiers = (input.identifiers ?? []).map((identifier, k) => {
     const field = `${path}identifiers.${k}.`;
     if (!(IDENTIFIER_KINDS as readonly string[]).includes(identifier.kind)) throw new InvalidField(`${field}kind`, `kind must be one of ${IDENTIFIER_KINDS.join(', ')}`);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal } from '../../../src/domain/money.js';
-import { assertWithinLimits, loanTerms, minorUnit, principalFreePeriods, termsFromJson, termsToJson, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
+import { assertAmountsWithinProduct, assertValidTerms, assertWithinLimits, loanTerms, minorUnit, principalFreePeriods, termsFromJson, termsToJson, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
 import { roundedQuotient } from '../../../src/domain/servicing/schedule.js';
 
 describe('loan terms', () => {
@@ -154,5 +154,21 @@ describe('rounding modes at a rounding point', () => {
     for (const mode of ['half-even', 'half-up', 'down', 'up'] as const) {
       expect(roundedQuotient(numerator, denominator, mode)).toBe(expected[mode]);
     }
+  });
+});
+
+describe('amounts and rates within bounds', () => {
+  it('refuses rates past 1000 % and amounts at 10^15', () => {
+    const valid = (input: Parameters<typeof loanTerms>[0]) => () => assertValidTerms(loanTerms(input));
+    expect(valid({ currency: 'USD', annualRatePercent: '1000.0001', numberOfRepayments: 12 })).toThrow(/annual rate/);
+    expect(valid({ currency: 'USD', annualRatePercent: '1000', numberOfRepayments: 12 })).not.toThrow();
+    expect(valid({ currency: 'USD', annualRatePercent: '10', numberOfRepayments: 12, fees: { perInstalment: '1e15' } })).toThrow(/instalment fee/);
+    expect(valid({ currency: 'USD', annualRatePercent: '10', numberOfRepayments: 12, fees: { perInstalment: '1e39' } })).toThrow(/instalment fee/);
+  });
+
+  it('refuses fixed amounts larger than the product lends, naming them', () => {
+    const terms = loanTerms({ currency: 'USD', annualRatePercent: '10', numberOfRepayments: 12, fees: { perInstalment: '50000.01' } });
+    expect(() => assertAmountsWithinProduct(terms, new Decimal('50000'))).toThrow(expect.objectContaining({ field: 'fees.perInstalment' }));
+    expect(() => assertAmountsWithinProduct(terms, new Decimal('50000.01'))).not.toThrow();
   });
 });

@@ -1,0 +1,164 @@
+// One check over every argument of every field, before any resolver (or authorization rule) sees it: strings
+// that PostgreSQL cannot store or that no lender would write, and ids this API never gave out, are refused here
+// as BAD_USER_INPUT naming the field (`input.repayments[3].loanId`), so no service needs to remember them.
+// Services keep their own, finer rules (a purpose of 2–200 characters, an e-mail address); this is the floor
+// every field stands on, including the ones added later. The limits are documented in docs/input-limits.md.
+import {
+  defaultFieldResolver,
+  getNullableType,
+  isInputObjectType,
+  isInterfaceType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLArgument,
+  type GraphQLFieldResolver,
+  type GraphQLInputField,
+  type GraphQLInputType,
+  type GraphQLSchema,
+} from 'graphql';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { badInput } from '../errors.js';
+
+/** The longest string any field takes unless named in MAX_LENGTH. */
+export const DEFAULT_MAX_LENGTH = 200;
+
+/** Fields (by name, wherever they appear) whose limit is not DEFAULT_MAX_LENGTH: longer or shorter. */
+export const MAX_LENGTH: Readonly<Record<string, number>> = {
+  reason: 2_000,
+  channel: 50,
+  externalReference: 100,
+  consentText: 10_000,
+  legalName: 300,
+  // The longest e-mail address (64 + @ + 255).
+  email: 320,
+  url: 2_048,
+  ruleSet: 200_000,
+  // A CSV file of applications: bounded by the request body limit (MAX_REQUEST_BYTES) rather than here.
+  csv: 100_000_000,
+};
+
+/**
+ * Strings whose length is the service's own rule and message (an idempotency key's 8–200 characters); they are
+ * still refused with NUL bytes or lone surrogates.
+ */
+const LENGTH_CHECKED_BY_SERVICE = new Set(['idempotencyKey']);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The longest global id: a type name and a UUID, base64-encoded, with room to spare. */
+const MAX_ID_LENGTH = 200;
+
+export function maxLengthOf(fieldName: string): number {
+  return MAX_LENGTH[fieldName] ?? DEFAULT_MAX_LENGTH;
+}
+
+function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
+}
+
+/** Why a string cannot be stored as given, or null when it can. */
+export function textProblem(value: string, fieldName: string): string | null {
+  // PostgreSQL's text refuses U+0000; a lone surrogate is not Unicode at all (and not valid UTF-8 on the way out).
+  if (value.includes('\u0000')) return 'must not contain NUL characters';
+  if (/\p{Cs}/u.test(value)) return 'must be valid Unicode (it has a lone surrogate)';
+  const max = maxLengthOf(fieldName);
+  // Characters are Unicode code points, as PostgreSQL's length() counts them (an emoji is one, not two).
+  if (!LENGTH_CHECKED_BY_SERVICE.has(fieldName) && value.length > max && codePoints(value) > max) {
+    return `must be at most ${max.toLocaleString('en')} characters`;
+  }
+  return null;
+}
+
+interface IdRule {
+  /** Node types this id may name; null for any. */
+  types: readonly string[] | null;
+}
+
+function idRuleOf(extensions: Readonly<Record<string, unknown>> | null | undefined): IdRule {
+  const forTypes = extensions?.['relayGlobalIDFor'] as { typename: string }[] | null | undefined;
+  return { types: forTypes && forTypes.length > 0 ? forTypes.map((entry) => entry.typename) : null };
+}
+
+/** Refuses an id that is not a global id of one of the expected Node types around a UUID. */
+function checkGlobalId(value: string, field: string, rule: IdRule, nodeTypes: ReadonlySet<string>): void {
+  const expected = rule.types ? rule.types.join(' or ') : 'an object';
+  const refuse = (why: string) => {
+    throw badInput(field, `${field} ${why}: give the \`id\` of ${rule.types ? `a ${expected}` : expected} as this API returned it`);
+  };
+  if (value.length === 0 || value.length > MAX_ID_LENGTH) refuse('is not a global id');
+  let decoded: { typename: string; id: string };
+  try {
+    decoded = decodeGlobalID(value);
+  } catch {
+    return refuse('is not a global id');
+  }
+  if (!nodeTypes.has(decoded.typename)) refuse('is not a global id');
+  if (rule.types && !rule.types.includes(decoded.typename)) refuse(`is the id of a ${decoded.typename}`);
+  if (!UUID.test(decoded.id)) refuse('is not a global id');
+}
+
+interface Walk {
+  nodeTypes: ReadonlySet<string>;
+}
+
+function checkValue(walk: Walk, value: unknown, type: GraphQLInputType, field: string, name: string, idRule: IdRule): void {
+  if (value === null || value === undefined) return;
+  const required = isNonNullType(type);
+  const named = getNullableType(type) as GraphQLInputType;
+  if (isListType(named)) {
+    if (!Array.isArray(value)) return;
+    value.forEach((item, k) => checkValue(walk, item, named.ofType as GraphQLInputType, `${field}[${k}]`, name, idRule));
+    return;
+  }
+  if (isInputObjectType(named)) {
+    const fields = named.getFields();
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      const definition: GraphQLInputField | undefined = fields[key];
+      if (definition) checkValue(walk, inner, definition.type, `${field}.${key}`, key, idRuleOf(definition.extensions));
+    }
+    return;
+  }
+  if (!isScalarType(named) || typeof value !== 'string') return;
+  if (named.name === 'ID') {
+    checkGlobalId(value, field, idRule, walk.nodeTypes);
+    return;
+  }
+  if (named.name !== 'String') return;
+  const problem = textProblem(value, name);
+  if (problem) throw badInput(field, `${field} ${problem}`);
+  if (required && value.trim().length === 0) throw badInput(field, `${field} must not be blank`);
+}
+
+export function checkArguments(walk: Walk, definitions: readonly GraphQLArgument[], args: Record<string, unknown>): void {
+  for (const definition of definitions) {
+    checkValue(walk, args[definition.name], definition.type, definition.name, definition.name, idRuleOf(definition.extensions));
+  }
+}
+
+/** Wraps every field that takes arguments (resolve and subscribe) so its arguments are checked first. */
+const guarded = new WeakSet<object>();
+
+export function checkInputsOf(schema: GraphQLSchema): GraphQLSchema {
+  const node = schema.getType('Node');
+  const nodeTypes = new Set(node && isInterfaceType(node) ? schema.getImplementations(node).objects.map((type) => type.name) : []);
+  const walk: Walk = { nodeTypes };
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (field.args.length === 0 || guarded.has(field)) continue;
+      guarded.add(field);
+      const definitions = field.args;
+      const guard = <S, C>(inner: GraphQLFieldResolver<S, C>): GraphQLFieldResolver<S, C> => (source, args, context, info) => {
+        checkArguments(walk, definitions, args);
+        return inner(source, args, context, info);
+      };
+      field.resolve = guard(field.resolve ?? defaultFieldResolver);
+      if (field.subscribe) field.subscribe = guard(field.subscribe);
+    }
+  }
+  return schema;
+}
