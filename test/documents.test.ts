@@ -78,7 +78,12 @@ beforeAll(async () => {
     token: partner,
     variables: { input: {
       productCode: 'PL-STD', amount: '8000', numberOfRepayments: 24, purpose: 'home improvement', submit: true,
-      applicant: { kind: 'PERSON', legalName: 'Docu Ment', email: 'docu@example.test', phone: '+14155550170' },
+      declaredMonthlyIncome: '6500', monthlyDebtPayments: '300', employer: 'Acme Corp',
+      applicant: {
+        kind: 'PERSON', legalName: 'Docu Ment', email: 'docu+bureau-prime@example.test', phone: '+14155550170', dateOfBirth: '1985-04-12',
+        address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
+        identifiers: [{ kind: 'national_id', country: 'US', value: 'DOC100170' }],
+      },
       guarantors: [{ kind: 'PERSON', legalName: 'Gua Rantor', email: 'gua@example.test', phone: '+14155550171' }],
     } },
   });

@@ -131,7 +131,9 @@ function build(type: GraphQLInputType, path: (string | number)[], name: string, 
     leaves.push({ field, path, kind: named.name as LeafKind, name, required, idTypes });
   }
   switch (named.name) {
-    case 'String': return name === 'idempotencyKey' ? key() : 'fuzz-value';
+    case 'String': return 'fuzz-value';
+    // Keys have their own scalar and their own walk over every keyed mutation (test/idempotencyKeys.test.ts).
+    case 'IdempotencyKey': return key();
     case 'ID': return baselineId(idTypes);
     case 'Decimal': return '100';
     case 'Money': return '100.00 USD';

@@ -151,7 +151,7 @@ describe('destination policy, as written', () => {
   });
 
   it('keeps private destinations off by default in every mode', () => {
-    const production = { NODE_ENV: 'production', AUTH_ISSUER: 'https://issuer.example/realms/x', DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://lendgraph@db.example.test:5432/lendgraph', AUTH_ISSUER: 'https://issuer.example/realms/x', DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
     for (const env of [{ NODE_ENV: 'development' }, { NODE_ENV: 'test' }, production]) {
       const config = loadConfig(env);
       expect(config.OUTBOUND_ALLOW_PRIVATE_DESTINATIONS, env.NODE_ENV).toBe(false);

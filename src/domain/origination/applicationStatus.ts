@@ -1,7 +1,7 @@
 // An application's status and the only moves it may make, from first draft to the money leaving the lender.
 // Every change of status goes through `nextApplicationStatus`, so an illegal move is a typed error rather than a
 // row in a state nobody planned for. Declined, withdrawn, expired and disbursed are final: nothing leaves them,
-// which is what guarantees that such an application can never be disbursed (issue 5, item 8).
+// which is what guarantees that such an application can never be disbursed.
 export const APPLICATION_STATUSES = [
   'draft',
   'submitted',

@@ -1,4 +1,4 @@
-// Underwriting of referred applications (issue 5, item 6). An underwriter (the maker) recommends approving or
+// Underwriting of referred applications. An underwriter (the maker) recommends approving or
 // declining a referred application; someone else with the authority (the checker) decides the recommendation.
 //
 // Decisions:

@@ -362,7 +362,15 @@ describe('loan account replay properties', () => {
           ...transactions.map((t) => t.valueDate),
         ])].filter((date) => date >= DISBURSED && date <= asOf).sort();
         for (const date of dates) {
-          const state = replayLoan(loan, transactions, date);
+          let state: ReturnType<typeof replayLoan>;
+          try {
+            state = replayLoan(loan, transactions, date);
+          } catch (error) {
+            // The generator accepts a history as of its own dates; as of another date a backdated reversal may
+            // leave, say, a refund with nothing to refund, which the services would refuse to post.
+            if (error instanceof InvalidField) continue;
+            throw error;
+          }
           const paidAhead = sumOf(state.instalments.filter((i) => i.dueDate > date).map((i) => i.paid.interest));
           const liability = trialBalance(state.journals, date).find((r) => r.account === STANDARD_MAPPING.interestInAdvance)?.balance ?? ZERO;
           expect(liability.negated().equals(paidAhead), date).toBe(true);

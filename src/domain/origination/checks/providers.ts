@@ -1,4 +1,4 @@
-// The three checks an application goes through before it is decided (issue 5, item 4): identity (KYC), the credit
+// The three checks an application goes through before it is decided: identity (KYC), the credit
 // bureau, and income. Each sits behind a provider function so a tenant can be wired to a real provider or, on a
 // sandbox tenant, to the deterministic ones in sandbox.ts. A provider reports what it found; whether that is good
 // enough to lend is the credit policy's question (item 5), so a bureau "passed" means "a usable report came
