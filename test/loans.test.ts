@@ -58,6 +58,18 @@ afterAll(async () => {
   await server.close();
 });
 
+describe('concurrent postings to one loan', () => {
+  it('queue on the loan and each sees what the one before committed: stored balances equal the journals', async () => {
+    const loan = await disburse({ principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-09-01' });
+    // Sixteen repayments at once to the same loan, each waiting for the one before it.
+    await Promise.all(Array.from({ length: 16 }, () => repay(loan.id, '25.00', '2026-12-01')));
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const stored = await db.loan.findUniqueOrThrow({ where: { id: raw(loan.id) } });
+    expect(stored.transactionCount).toBe(await db.loanTransaction.count({ where: { loanId: raw(loan.id) } }));
+    expect(await invariants()).toMatchObject({ holds: true, loansOffLedger: 0, controlAccountsOff: 0 });
+  });
+});
+
 describe('disbursement', () => {
   it('books the loan with its schedule and posts the disbursement; refuses what the product does not allow, naming the field', async () => {
     const loan = await disburse({ principal: '12000', numberOfRepayments: 12, disbursementDate: '2026-12-01' });
@@ -292,6 +304,8 @@ describe('the books', () => {
     expect(await mine()).toEqual([['2026-10-01', 0, secondInterest], ['2026-11-01', secondInterest, 0]]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect((await db.loan.findUniqueOrThrow({ where: { id: raw(loan.id) } })).interestInAdvance.toFixed(2)).toBe('0.00');
+    const shown = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Loan { interestInAdvance } } }', { token: finance, variables: { id: loan.id } });
+    expect(shown.data!['node']).toEqual({ interestInAdvance: '0.00 USD' });
 
     // The payment bounces: the correction takes the liability back on the dates it was booked.
     const reversal = await gql(server.gateway, `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { kind } }`,

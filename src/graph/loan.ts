@@ -61,8 +61,8 @@ const LoanStatusEnum = builder.enumType('LoanStatus', {
     ACTIVE: { value: 'active', description: 'Paid out; nothing is past due.' },
     OVERDUE: { value: 'overdue', description: 'Something fell due and is still unpaid.' },
     CLOSED: { value: 'closed', description: 'Obligations met: nothing owed and nothing left to fall due.' },
-    WRITTEN_OFF: { value: 'written_off', description: 'Written off (collections milestone).' },
-    RESTRUCTURED: { value: 'restructured', description: 'Restructured into another loan (collections milestone).' },
+    WRITTEN_OFF: { value: 'written_off', description: 'Written off (reserved: write-off is not offered yet).' },
+    RESTRUCTURED: { value: 'restructured', description: 'Restructured into another loan (reserved: restructuring is not offered yet).' },
   } as const,
 });
 
@@ -205,6 +205,10 @@ builder.node(LoanRef, {
       resolve: (l) => ({ currency: l.currency, principal: l.principalReceivable, interest: l.interestReceivable, fee: l.feeReceivable, penalty: l.penaltyReceivable }),
     }),
     held: t.field({ type: 'Money', description: 'Borrower money held (advance and excess) as of its last posting.', resolve: (l) => money(l.held.toString(), l.currency) }),
+    interestInAdvance: t.field({
+      type: 'Money', description: 'Interest paid before its instalment fell due, held as a liability (not income) until that date, as of its last posting.',
+      resolve: (l) => money(l.interestInAdvance.toString(), l.currency),
+    }),
     account: t.field({
       type: LoanAccountRef,
       description: 'The loan replayed as of a date: schedule, allocations and balances.',

@@ -25,7 +25,7 @@ export type AccountRole =
    * instalment falls due) or released as excess when a prepayment or payoff takes that interest off the schedule.
    */
   | 'interestInAdvance'
-  /** For later milestones: write-off and co-lenders' shares. */
+  /** Reserved for write-off and co-lenders' shares. */
   | 'writeOffExpense'
   | 'colenderPayable';
 

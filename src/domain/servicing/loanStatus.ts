@@ -1,6 +1,6 @@
 // A loan's status and the only moves it may make. Every change of status goes through `nextStatus`, so an
 // illegal move is a typed error rather than a row in a state nobody planned for. Written-off and restructured
-// are reserved here (their transitions exist) and arrive with the collections milestone.
+// are reserved here (their transitions exist) until collections and loan modifications use them.
 export const LOAN_STATUSES = ['approved', 'active', 'overdue', 'closed', 'written_off', 'restructured'] as const;
 export type LoanStatus = (typeof LOAN_STATUSES)[number];
 

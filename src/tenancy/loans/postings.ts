@@ -170,10 +170,15 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
   const loanIds = [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
   // A uuid[] literal (ids are UUIDs: checked below), so the planner sees an array and uses the loan indexes.
   const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
-  // One round trip: the loans, locked, each with its transactions and what is posted per date and account.
+  // Lock first, read after, in two statements: under READ COMMITTED a statement that waited for a row lock
+  // re-reads the locked row but its subqueries keep the snapshot taken before the wait, so one statement would
+  // miss the transactions and journals the posting it waited for had just committed (seen as a loan whose stored
+  // balances disagreed with its journals after concurrent repayments to it).
+  await tx.$queryRawUnsafe(`SELECT 1 FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids);
+  // Then one round trip: the loans, each with its transactions and what is posted per date and account.
   const loanRows = await tx.$queryRawUnsafe<(LoanRow & { transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] })[]>(
     `WITH locked AS (
-       SELECT * FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+       SELECT * FROM ${schema}.loan WHERE id = ANY($1::uuid[])
      )
      SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.disbursement_date::text AS "disbursementDate",
             l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf", l.transaction_count AS "transactionCount",
