@@ -6,9 +6,9 @@
 import { createLogger } from '../src/log.js';
 import { createPool } from '../src/tenancy/database.js';
 import { TenantClients } from '../src/tenancy/tenantClients.js';
-import { OutboxFeed, type FeedEvent } from '../src/tenancy/outboxFeed.js';
-import { CommitSettler } from '../src/tenancy/commitSettler.js';
-import { runCommand } from '../src/tenancy/commands.js';
+import { OutboxFeed, type FeedEvent } from '../src/events/outboxFeed.js';
+import { CommitSettler } from '../src/events/commitSettler.js';
+import { runCommand } from '../src/commands/runCommand.js';
 
 export interface InstanceRun {
   url: string;

@@ -15,7 +15,7 @@ import { loadMigrations, migrateAll } from '../src/tenancy/migrations.js';
 import { openRuntime } from '../src/runtime.js';
 import { startGateway } from '../src/gateway.js';
 import { provisionTenant } from '../src/tenancy/provisioning.js';
-import { registerPartner } from '../src/tenancy/partners.js';
+import { registerPartner } from '../src/services/partners.js';
 import { signDevToken } from '../src/authz/devIssuer.js';
 import { freePort } from '../test/support/ports.js';
 import { machine, percentile, recordSection } from './record.js';

@@ -13,9 +13,9 @@ import { loadOrCreateDevKey, type DevSigningKey } from './authz/devIssuer.js';
 import { developmentIdentity, type IdentityProvider } from './tenancy/identity.js';
 import { KeycloakTenantIdentity } from './authz/keycloak/tenants.js';
 import { adminClient } from './authz/keycloak/realm.js';
-import { OutboxFeed } from './tenancy/outboxFeed.js';
-import { CommitSettler } from './tenancy/commitSettler.js';
-import { Webhooks } from './tenancy/webhooks/webhooks.js';
+import { OutboxFeed } from './events/outboxFeed.js';
+import { CommitSettler } from './events/commitSettler.js';
+import { Webhooks } from './events/webhooks/deliveryWorkers.js';
 import { webhookOutbound } from './outbound/settings.js';
 import { loadDataKey, type DataKey } from './tenancy/sealing.js';
 

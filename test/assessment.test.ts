@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../src/tenancy/registry.js';
-import { registerPartner } from '../src/tenancy/partners.js';
+import { registerPartner } from '../src/services/partners.js';
 import { evaluatePolicy, type CreditRuleSet } from '../src/domain/origination/creditPolicy.js';
 import { sandboxCallback } from '../src/domain/origination/checks/sandbox.js';
 import { callbackBody, CALLBACK_SIGNATURE_HEADER, signCallback } from '../src/domain/origination/checks/callbacks.js';

@@ -7,11 +7,11 @@ import { ROLES, type Role } from '../src/authz/roles.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 import { firstErrors, subscribe, until } from './support/ws.js';
-import { registerPartner } from '../src/tenancy/partners.js';
+import { registerPartner } from '../src/services/partners.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { disburseLoan } from '../src/tenancy/loans/loans.js';
-import { createApplication } from '../src/tenancy/origination/applications.js';
-import { uploadDocument } from '../src/tenancy/origination/documents.js';
+import { disburseLoan } from '../src/services/servicing/loans.js';
+import { createApplication } from '../src/services/origination/applications.js';
+import { uploadDocument } from '../src/services/origination/documents.js';
 import { SANDBOX_CREDIT_POLICY } from '../src/domain/origination/creditPolicy.js';
 
 let server: TestServer;

@@ -68,7 +68,7 @@ beforeAll(async () => {
   approver = await devToken(server.runtime, 'credit-approver', tenant.slug, { subject: 'approver-1' });
   admin = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'admin-1' });
   auditor = await devToken(server.runtime, 'auditor', tenant.slug, { subject: 'auditor-1' });
-  const { registerPartner } = await import('../src/tenancy/partners.js');
+  const { registerPartner } = await import('../src/services/partners.js');
   const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
   await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'fintech', name: 'Fintech', kind: 'origination' });
   partner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });

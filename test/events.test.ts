@@ -2,8 +2,8 @@
 // cursor without gaps or duplicates, filtered for partners, across processes, and bounded for slow consumers.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { OutboxFeed, SlowConsumerError } from '../src/tenancy/outboxFeed.js';
-import { runCommand, type Actor } from '../src/tenancy/commands.js';
+import { OutboxFeed, SlowConsumerError } from '../src/events/outboxFeed.js';
+import { runCommand, type Actor } from '../src/commands/runCommand.js';
 import { createLogger } from '../src/log.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';

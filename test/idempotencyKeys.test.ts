@@ -1,4 +1,4 @@
-// Idempotency keys have one rule everywhere (src/tenancy/idempotencyKey.ts, docs/errors.md): 8–200 printable
+// Idempotency keys have one rule everywhere (src/commands/idempotencyKey.ts, docs/errors.md): 8–200 printable
 // ASCII characters without spaces. This walks every mutation of the built schema that takes a key — as an
 // argument or anywhere inside its input — and sends an empty, a blank, a 7-character and a 201-character key:
 // each is refused as BAD_USER_INPUT naming the key's path, and nothing at all is written.
@@ -8,7 +8,7 @@ import {
   isCompositeType,
 } from 'graphql';
 import { buildSchema } from '../src/graph/schema.js';
-import { checkIdempotencyKey } from '../src/tenancy/idempotencyKey.js';
+import { checkIdempotencyKey } from '../src/commands/idempotencyKey.js';
 import { quoteIdent } from '../src/tenancy/schemaNames.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';

@@ -1,4 +1,4 @@
-// Idempotency keys belong to whoever made the request (src/tenancy/commands.ts, idempotencyOwner): the tenant
+// Idempotency keys belong to whoever made the request (src/commands/runCommand.ts, idempotencyOwner): the tenant
 // (each tenant's keys live in its own schema), the partner (or the lender's staff), the client and the subject.
 // Another partner, another tenant's partner of the same code, another member of staff — repeating the same key
 // and the same body — each gets a result of its own, never someone else's; the development issuer gives each
@@ -6,7 +6,7 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../src/tenancy/registry.js';
-import { registerPartner } from '../src/tenancy/partners.js';
+import { registerPartner } from '../src/services/partners.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 
 let server: TestServer;

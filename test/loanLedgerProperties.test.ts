@@ -12,9 +12,9 @@ import { InvalidField } from '../src/errors.js';
 import { addDays } from '../src/domain/calendar.js';
 import { Decimal } from '../src/domain/money.js';
 import { effectiveTransactions, replayLoan } from '../src/domain/servicing/loanAccount.js';
-import { disburseLoan, postLoanTransaction } from '../src/tenancy/loans/loans.js';
-import { ledgerInvariants } from '../src/tenancy/loans/ledger.js';
-import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../src/tenancy/loans/loanRecords.js';
+import { disburseLoan, postLoanTransaction } from '../src/services/servicing/loans.js';
+import { ledgerInvariants } from '../src/services/servicing/ledger.js';
+import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../src/services/servicing/loanRecords.js';
 import { createTenant, openTestRuntime, uniqueSlug } from './support/harness.js';
 
 let runtime: Runtime;

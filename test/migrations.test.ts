@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateAll, latestVersion } from '../src/tenancy/migrations.js';
 import type { Runtime } from '../src/runtime.js';
-import { disburseLoan } from '../src/tenancy/loans/loans.js';
+import { disburseLoan } from '../src/services/servicing/loans.js';
 import { createTenant, openTestRuntime, uniqueSlug } from './support/harness.js';
 
 const run = promisify(execFile);

@@ -12,11 +12,11 @@ import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type T
 import { subscribe, until } from './support/ws.js';
 import { loanTerms, termsToJson } from '../src/domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../src/domain/servicing/allocation.js';
-import { disburseLoan, postLoanTransaction, requestWaiver } from '../src/tenancy/loans/loans.js';
-import { openLedgerAccount } from '../src/tenancy/loans/ledger.js';
-import { createApplication } from '../src/tenancy/origination/applications.js';
-import { uploadDocument } from '../src/tenancy/origination/documents.js';
-import { draftPolicy } from '../src/tenancy/origination/creditPolicies.js';
+import { disburseLoan, postLoanTransaction, requestWaiver } from '../src/services/servicing/loans.js';
+import { openLedgerAccount } from '../src/services/servicing/ledger.js';
+import { createApplication } from '../src/services/origination/applications.js';
+import { uploadDocument } from '../src/services/origination/documents.js';
+import { draftPolicy } from '../src/services/origination/creditPolicies.js';
 import { SANDBOX_CREDIT_POLICY } from '../src/domain/origination/creditPolicy.js';
 
 let server: TestServer;

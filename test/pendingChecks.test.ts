@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../src/tenancy/registry.js';
-import { registerPartner } from '../src/tenancy/partners.js';
-import { expireUnansweredCheck, providerCallbackSecret } from '../src/tenancy/origination/pendingChecks.js';
+import { registerPartner } from '../src/services/partners.js';
+import { expireUnansweredCheck, providerCallbackSecret } from '../src/services/origination/pendingChecks.js';
 import { sandboxCallback } from '../src/domain/origination/checks/sandbox.js';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, signCallback } from '../src/domain/origination/checks/callbacks.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';

@@ -3,8 +3,8 @@
 // effect however many twins arrive.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand, type Actor } from '../src/tenancy/commands.js';
-import { verifyAuditChain } from '../src/tenancy/auditTrail.js';
+import { runCommand, type Actor } from '../src/commands/runCommand.js';
+import { verifyAuditChain } from '../src/commands/auditTrail.js';
 import { withTenantSql } from '../src/tenancy/tenantSql.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';

@@ -3,7 +3,7 @@
 // does not exist or a partner that is not registered with that tenant, or not as the kind asked for.
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { decodeJwt } from 'jose';
-import { registerPartner } from '../src/tenancy/partners.js';
+import { registerPartner } from '../src/services/partners.js';
 import type { Runtime } from '../src/runtime.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { createTenant, openTestRuntime, uniqueSlug } from './support/harness.js';

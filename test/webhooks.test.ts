@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OutboundClient } from '../src/outbound/client.js';
-import { takeTurn } from '../src/tenancy/webhooks/delivery.js';
+import { takeTurn } from '../src/events/webhooks/delivery.js';
 import { quoteIdent } from '../src/tenancy/schemaNames.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';

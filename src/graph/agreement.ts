@@ -1,9 +1,9 @@
 // Accepting an application's offer (with the borrower's consent) and signing its agreement
-// (src/tenancy/origination/agreement.ts). A partner acts on the applications it brought, for its borrower.
+// (src/services/origination/agreement.ts). A partner acts on the applications it brought, for its borrower.
 import { builder } from './builder.js';
 import { commandDbOf, commandOf } from './context.js';
 import { ApplicationRef } from './application.js';
-import { acceptOffer, signAgreement } from '../tenancy/origination/agreement.js';
+import { acceptOffer, signAgreement } from '../services/origination/agreement.js';
 
 builder.mutationField('acceptApplicationOffer', (t) =>
   t.field({

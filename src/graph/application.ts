@@ -1,5 +1,5 @@
 // Application: a loan application from the lender's staff, an origination partner or a bulk upload, with the
-// parties playing roles on it and its status history (src/tenancy/origination). A partner reads and moves only
+// parties playing roles on it and its status history (src/services/origination). A partner reads and moves only
 // the applications it brought (GraphContext.db is partner-scoped; commands check ownership).
 import { parse } from 'csv-parse/sync';
 import { builder } from './builder.js';
@@ -11,8 +11,8 @@ import { LoanProductRef } from './loanProduct.js';
 import { LoanRef } from './loan.js';
 import { PartyRef } from './party.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { createApplication, expireStaleApplications, importApplications, moveApplication, updateApplication, type ApplicationInput } from '../tenancy/origination/applications.js';
-import type { PartyInput } from '../tenancy/origination/parties.js';
+import { createApplication, expireStaleApplications, importApplications, moveApplication, updateApplication, type ApplicationInput } from '../services/origination/applications.js';
+import type { PartyInput } from '../services/origination/parties.js';
 import { assessAs } from './assessing.js';
 
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;

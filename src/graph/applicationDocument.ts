@@ -1,4 +1,4 @@
-// An application's documents (src/tenancy/origination/documents.ts): uploaded over HTTP (documentUpload.ts),
+// An application's documents (src/services/origination/documents.ts): uploaded over HTTP (documentUpload.ts),
 // listed on the application with the product's checklist, and verified or rejected by operations.
 // ApplicationDocument has no Prisma relation to Application, so there is no partner rule for it in
 // src/authz/partnerScope.ts: documents are read on the tenant's client, and only after their application has
@@ -8,7 +8,7 @@ import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
 import { PartyRef } from './party.js';
-import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../tenancy/origination/documents.js';
+import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../services/origination/documents.js';
 import { documentDownloadPath } from './documentUpload.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

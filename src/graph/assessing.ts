@@ -1,8 +1,8 @@
 // Assessing an application as the caller: the checks through the providers, then the credit policy
-// (src/tenancy/origination/assessment.ts). Shared by submission, which assesses at once, and assessApplication.
+// (src/services/origination/assessment.ts). Shared by submission, which assesses at once, and assessApplication.
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { assessApplication, SANDBOX_PROVIDERS } from '../tenancy/origination/assessment.js';
-import { schedulePendingChecks } from '../tenancy/origination/pendingChecks.js';
+import { assessApplication, SANDBOX_PROVIDERS } from '../services/origination/assessment.js';
+import { schedulePendingChecks } from '../services/origination/pendingChecks.js';
 
 export function assessAs(context: GraphContext, applicationId: string): Promise<{ status: string }> {
   const { runtime } = context;

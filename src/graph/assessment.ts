@@ -1,4 +1,4 @@
-// An application's checks, decisions and offers (src/tenancy/origination/assessment.ts): what each provider
+// An application's checks, decisions and offers (src/services/origination/assessment.ts): what each provider
 // answered, each decision with the rule-set version, the input it read and every rule's outcome, and the offer.
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';

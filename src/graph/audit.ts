@@ -1,7 +1,7 @@
 // The audit trail: append-only and hash-chained in the tenant's schema (see the migration). Verification
 // recomputes every link and names the first broken one.
 import { builder } from './builder.js';
-import { verifyAuditChain, type ChainVerification } from '../tenancy/auditTrail.js';
+import { verifyAuditChain, type ChainVerification } from '../commands/auditTrail.js';
 
 const ChainVerificationRef = builder.objectRef<ChainVerification>('AuditChainVerification').implement({
   description: 'Whether the audit trail is exactly as written.',

@@ -10,7 +10,7 @@ import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createLoaders, type Loaders } from './loaders.js';
-import type { Actor, Command } from '../tenancy/commands.js';
+import type { Actor, Command } from '../commands/runCommand.js';
 import { scopeToPartner, type PartnerRef } from '../authz/partnerScope.js';
 
 /** A partner token is honoured only while the tenant knows that partner, of that kind, as active. */

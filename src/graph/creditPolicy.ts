@@ -1,4 +1,4 @@
-// Credit policy versions of a product (src/tenancy/origination/creditPolicies.ts): drafted as JSON rule sets,
+// Credit policy versions of a product (src/services/origination/creditPolicies.ts): drafted as JSON rule sets,
 // simulated over past automated decisions, activated through maker-checker. Staff only; partners see none of it.
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
@@ -9,7 +9,7 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import {
   decideActivation, DEFAULT_SIMULATION_LIMIT, draftPolicy, MAX_SIMULATION_LIMIT, requestActivation, simulateDraft,
   type DraftSimulation, type SimulatedChange,
-} from '../tenancy/origination/creditPolicies.js';
+} from '../services/origination/creditPolicies.js';
 import { InvalidField } from '../errors.js';
 
 type CreditPolicyRow = Awaited<ReturnType<TenantDb['creditPolicy']['findUniqueOrThrow']>>;

@@ -11,9 +11,9 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { AppError, InvalidField } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { commandDbOf, commandOf } from './context.js';
-import { checkIdempotencyKey } from '../tenancy/idempotencyKey.js';
+import { checkIdempotencyKey } from '../commands/idempotencyKey.js';
 import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
-import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../tenancy/origination/documents.js';
+import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../services/origination/documents.js';
 
 /** Express route of uploads (`app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER))`). */
 export const DOCUMENT_UPLOAD_ROUTE = '/applications/:applicationId/documents';

@@ -2,8 +2,8 @@
 // passes the last cursor it saw to resume: it receives every event after it, in order, without duplicates.
 import { builder } from './builder.js';
 import { AppError, badInput } from '../errors.js';
-import type { FeedEvent } from '../tenancy/outboxFeed.js';
-import { SlowConsumerError } from '../tenancy/outboxFeed.js';
+import type { FeedEvent } from '../events/outboxFeed.js';
+import { SlowConsumerError } from '../events/outboxFeed.js';
 
 const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
   description: 'Something that happened in the tenant, after its transaction committed.',

@@ -1,5 +1,5 @@
 // The tenant's books: chart of accounts, trial balance and account statements as of any date, the ledger's
-// invariants, and the finance team's commands (src/tenancy/loans/ledger.ts). Never visible to partners.
+// invariants, and the finance team's commands (src/services/servicing/ledger.ts). Never visible to partners.
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { commandDbOf, commandOf } from './context.js';
@@ -7,7 +7,7 @@ import { LoanProductRef } from './loanProduct.js';
 import {
   accountStatement, ledgerInvariants, mapProductAccount, openLedgerAccount,
   trialBalance, type AccountStatement, type AccountStatementLine, type LedgerInvariants, type TrialBalanceLine,
-} from '../tenancy/loans/ledger.js';
+} from '../services/servicing/ledger.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 
 type LedgerAccountRow = Awaited<ReturnType<TenantDb['ledgerAccount']['findUniqueOrThrow']>>;

@@ -1,5 +1,5 @@
 // Loan: a booked loan, its schedule and account as replayed from its transactions, and the commands that move
-// its money (src/tenancy/loans). An origination partner reads only the loans it brought (GraphContext.db is
+// its money (src/services/servicing). An origination partner reads only the loans it brought (GraphContext.db is
 // partner-scoped); writing is the lender's staff's.
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
@@ -9,9 +9,9 @@ import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loader
 import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
 import { payoffQuote, replayLoan, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote } from '../domain/servicing/loanAccount.js';
-import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../tenancy/loans/loanRecords.js';
-import { decideWaiver, disburseLoan, postLoanTransaction, postRepaymentFile, requestWaiver } from '../tenancy/loans/loans.js';
-import type { PostingDraft } from '../tenancy/loans/postings.js';
+import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../services/servicing/loanRecords.js';
+import { decideWaiver, disburseLoan, postLoanTransaction, postRepaymentFile, requestWaiver } from '../services/servicing/loans.js';
+import type { PostingDraft } from '../services/servicing/postings.js';
 import { InvalidField } from '../errors.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 

@@ -1,10 +1,10 @@
-// LoanProduct: the catalogue of what the lender offers, each product with versioned terms (src/tenancy/loanProducts.ts).
+// LoanProduct: the catalogue of what the lender offers, each product with versioned terms (src/services/servicing/loanProducts.ts).
 import { builder } from './builder.js';
 import { Decimal, money } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { badInput, InvalidField } from '../errors.js';
 import { generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
-import { productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../tenancy/loanProducts.js';
+import { productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 

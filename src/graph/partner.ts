@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { PartnerExistsError, registerPartner, rotateSecret } from '../tenancy/partners.js';
+import { PartnerExistsError, registerPartner, rotateSecret } from '../services/partners.js';
 
 type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
 

@@ -5,14 +5,14 @@ import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import DataLoader from 'dataloader';
 import { commandDbOf, commandOf } from './context.js';
-import { recordPersonalDataReads } from '../tenancy/personalData.js';
-import { maskIdentifier, revealIdentifier } from '../tenancy/origination/parties.js';
-import { resolvePartyMatchReview } from '../tenancy/origination/partyReviews.js';
+import { recordPersonalDataReads } from '../commands/personalData.js';
+import { maskIdentifier, revealIdentifier } from '../services/origination/parties.js';
+import { resolvePartyMatchReview } from '../services/origination/partyReviews.js';
 import { AppError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Per request: the party fields read, recorded in one audit command per batch (src/tenancy/personalData.ts). */
+/** Per request: the party fields read, recorded in one audit command per batch (src/commands/personalData.ts). */
 const personalReads = new WeakMap<GraphContext, DataLoader<string, true>>();
 function recordRead(context: GraphContext, partyId: string, field: string): Promise<true> {
   let loader = personalReads.get(context);

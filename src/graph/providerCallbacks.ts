@@ -8,9 +8,9 @@ import { AppError } from '../errors.js';
 import { replyWithError } from './httpRoutes.js';
 import { CALLBACK_SIGNATURE_HEADER, readCallback, verifyCallback } from '../domain/origination/checks/callbacks.js';
 import type { Runtime } from '../runtime.js';
-import { providerCallbackSecret } from '../tenancy/origination/pendingChecks.js';
-import { runCommand } from '../tenancy/commands.js';
-import { completeAssessment, recordCheckResult } from '../tenancy/origination/assessment.js';
+import { providerCallbackSecret } from '../services/origination/pendingChecks.js';
+import { runCommand } from '../commands/runCommand.js';
+import { completeAssessment, recordCheckResult } from '../services/origination/assessment.js';
 
 export const PROVIDER_CALLBACK_PATH = '/providers/:tenant/:provider/callbacks';
 

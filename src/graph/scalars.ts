@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 import { Decimal, formatMoney, parseDecimalText, parseMoney } from '../domain/money.js';
 import { EARLIEST_DATE, LATEST_DATE, isDateInRange } from '../domain/businessDate.js';
 import { builder } from './builder.js';
-import { checkIdempotencyKey, IDEMPOTENCY_KEY_RULE } from '../tenancy/idempotencyKey.js';
+import { checkIdempotencyKey, IDEMPOTENCY_KEY_RULE } from '../commands/idempotencyKey.js';
 
 function stringLiteral(ast: ValueNode, scalar: string): string {
   if (ast.kind !== Kind.STRING) throw new AppError('BAD_USER_INPUT', `${scalar} must be given as a string`);

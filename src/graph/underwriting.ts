@@ -1,4 +1,4 @@
-// Underwriting (src/tenancy/origination/underwriting.ts): the queue of referred applications, underwriters'
+// Underwriting (src/services/origination/underwriting.ts): the queue of referred applications, underwriters'
 // recommendations (the maker) decided by someone else with the authority (the checker), and the report of
 // overrides of the credit policy for compliance.
 import { builder } from './builder.js';
@@ -10,7 +10,7 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import { mayApprove } from '../domain/origination/approvalAuthority.js';
 import {
   authorityLevelsFor, authorityMatrix, decide, overridesReport, recommend, rolesHolding, type OverrideReportRow,
-} from '../tenancy/origination/underwriting.js';
+} from '../services/origination/underwriting.js';
 
 type RequestRow = Awaited<ReturnType<TenantDb['approvalRequest']['findUniqueOrThrow']>>;
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;

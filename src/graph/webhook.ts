@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './loaders.js';
-import { deactivateEndpoint, enableEndpoint, registerEndpoint, replayDelivery } from '../tenancy/webhooks/endpoints.js';
+import { deactivateEndpoint, enableEndpoint, registerEndpoint, replayDelivery } from '../services/webhooks/endpoints.js';
 import { destinationPolicy } from '../outbound/settings.js';
 
 const owner = (context: GraphContext) => context.principal!.partner?.id ?? null;

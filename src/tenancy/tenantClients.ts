@@ -80,6 +80,8 @@ function trackedClient(base: PrismaClient, usage: Usage) {
 
 /** A tenant's data access: a Prisma client whose every query is qualified with the tenant's schema. */
 export type TenantDb = ReturnType<typeof trackedClient>;
+/** The client inside one of a tenant's transactions (what a command's work receives). */
+export type Tx = Parameters<Parameters<TenantDb['$transaction']>[0]>[0];
 
 interface Entry {
   db: TenantDb;

@@ -1,5 +1,5 @@
 // How an asynchronous check provider proves a callback came from it: the same scheme as our own webhooks
-// (src/tenancy/webhooks/signature.ts), `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, under a secret
+// (src/events/webhooks/signature.ts), `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, under a secret
 // we share with that provider alone. The timestamp is signed with the body, so a captured callback cannot be
 // replayed outside the tolerance, and a result cannot be moved onto another check without breaking the signature.
 // Real providers bring their own header names and schemes; their adapters verify those and hand over the same

@@ -1,0 +1,19 @@
+// Maker-checker requests (waivers, underwriting recommendations, disbursements) are decided once: the checker's
+// command locks the request row for its transaction, so a concurrent decision waits and then finds it decided.
+import { AppError, InvalidField } from '../errors.js';
+import type { Tx } from '../tenancy/tenantClients.js';
+import { quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
+
+const TABLES = {
+  waiver: 'loan_waiver_request',
+  approval: 'approval_request',
+  disbursement: 'disbursement_request',
+} as const;
+
+/** Locks a pending request; refuses one that does not exist (naming `requestId`) or is already decided. */
+export async function lockPendingRequest(tx: Tx, tenant: string, kind: keyof typeof TABLES, requestId: string): Promise<void> {
+  const [row] = await tx.$queryRawUnsafe<{ status: string }[]>(
+    `SELECT status FROM ${quoteIdent(schemaForSlug(tenant))}.${TABLES[kind]} WHERE id = $1::uuid FOR UPDATE`, requestId);
+  if (!row) throw new InvalidField('requestId', `no ${kind} request with that id`);
+  if (row.status !== 'pending') throw new AppError('CONFLICT', `this ${kind} request is already ${row.status}`, { field: 'input.requestId' });
+}

@@ -1,0 +1,298 @@
+// Live delivery of committed outbox events to subscribers in this process, whichever process committed them.
+// Two small wake-ups (the tenant's schema, never the event: payloads stay far below PostgreSQL's 8000-byte
+// limit), each delivered only on commit: a command's commit says "settle me" (COMMIT_CHANNEL, handed to the
+// CommitSettler), and a settle pass that numbered events says "read me" (OUTBOX_CHANNEL). Each process holds one
+// LISTEN connection for both, fetches new rows once per wake-up per schema into a short ring, and hands them to
+// its subscribers. A
+// subscriber resumes from a cursor (the event's seq): it first reads what it missed from the table, then
+// follows live events, in order, skipping any it has already had. A subscriber that falls more than
+// `maxQueue` events behind is ended with SLOW_CONSUMER (it resumes from its last cursor) so it never delays
+// anyone else. A periodic sweep covers lost wake-ups (e.g. the LISTEN connection was being re-established).
+//
+// Losing the database does not end subscriptions: subscribers keep their sockets and simply receive nothing
+// while it is gone; the LISTEN connection is re-established with backoff, and what committed meanwhile is read
+// from the table by cursor, so a subscriber sees every event once, in order (docs/operations.md).
+import pg from 'pg';
+import type { Logger } from '../log.js';
+import { quoteIdent } from '../tenancy/schemaNames.js';
+import { driverError } from '../tenancy/database.js';
+
+/** Sent by settle_commits() (SQL) when it numbered events. */
+export const OUTBOX_CHANNEL = 'lendgraph_outbox';
+/** Sent by every command that recorded events or an audit record. */
+export const COMMIT_CHANNEL = 'lendgraph_commit';
+
+export interface FeedEvent {
+  seq: number;
+  id: string;
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  tenant: string;
+  partnerScope: string | null;
+  occurredAt: Date;
+  schemaVersion: number;
+  payload: unknown;
+}
+
+export interface FeedFilter {
+  aggregateType?: string;
+  aggregateId?: string;
+  /** Partner principals see only events that concern them. */
+  partner?: string;
+}
+
+export class SlowConsumerError extends Error {
+  constructor(readonly lastSeq: number) {
+    super(`subscriber fell too far behind; resume after ${lastSeq}`);
+    this.name = 'SlowConsumerError';
+  }
+}
+
+const RING = 2_000;
+/** Re-listening after a loss: the first try soon, then doubling to at most this, with jitter across replicas. */
+const RELISTEN_FIRST_MS = 250;
+const RELISTEN_MAX_MS = 5_000;
+
+export interface OutboxRow {
+  seq: string; id: string; type: string; aggregate_type: string; aggregate_id: string; tenant: string;
+  partner_scope: string | null; occurred_at: Date; schema_version: number; payload: unknown;
+}
+
+export function toEvent(row: OutboxRow): FeedEvent {
+  return {
+    seq: Number(row.seq), id: row.id, type: row.type, aggregateType: row.aggregate_type, aggregateId: row.aggregate_id,
+    tenant: row.tenant, partnerScope: row.partner_scope, occurredAt: row.occurred_at, schemaVersion: row.schema_version, payload: row.payload,
+  };
+}
+
+function matches(event: FeedEvent, filter: FeedFilter): boolean {
+  return (!filter.aggregateType || event.aggregateType === filter.aggregateType)
+    && (!filter.aggregateId || event.aggregateId === filter.aggregateId)
+    && (!filter.partner || event.partnerScope === filter.partner);
+}
+
+class Subscriber {
+  private readonly queue: FeedEvent[] = [];
+  private wake: (() => void) | undefined;
+  private failure: Error | undefined;
+  ended = false;
+
+  constructor(public cursor: number, readonly filter: FeedFilter, private readonly maxQueue: number) {}
+
+  offer(event: FeedEvent): void {
+    if (this.ended || event.seq <= this.cursor) return;
+    this.cursor = event.seq;
+    if (!matches(event, this.filter)) return;
+    if (this.queue.length >= this.maxQueue) {
+      this.fail(new SlowConsumerError((this.queue[0]?.seq ?? event.seq) - 1));
+      return;
+    }
+    this.queue.push(event);
+    this.wake?.();
+  }
+
+  fail(error: Error): void {
+    this.failure = error;
+    this.ended = true;
+    this.queue.length = 0;
+    this.wake?.();
+  }
+
+  async *events(): AsyncGenerator<FeedEvent> {
+    while (true) {
+      const next = this.queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.failure) throw this.failure;
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+}
+
+interface Tail {
+  highWater: number;
+  ring: FeedEvent[];
+  subscribers: Set<Subscriber>;
+  fetching: Promise<void> | undefined;
+  again: boolean;
+  /** The last fetch failed: logged once per outage, not once per sweep. */
+  failing: boolean;
+}
+
+export class OutboxFeed {
+  private listener: pg.Client | undefined;
+  private readonly tails = new Map<string, Tail>();
+  private sweep: NodeJS.Timeout | undefined;
+  private relisten: NodeJS.Timeout | undefined;
+  private relistenAttempts = 0;
+  private lostAt: number | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly url: string,
+    private readonly log: Logger,
+    private readonly options: { maxQueue: number; sweepMs: number } = { maxQueue: 1_000, sweepMs: 2_000 },
+    /** Where a command's "settle me" wake-up goes. */
+    private readonly onCommit: (schema: string) => void = () => {},
+    /** Called when LISTEN is re-established after a loss: wake-ups sent meanwhile were missed. */
+    private readonly onRelistened: () => void = () => {},
+  ) {}
+
+  async start(): Promise<void> {
+    // At start-up a database that cannot be reached is an error: the process is not serving yet.
+    await this.listen();
+    this.sweep = setInterval(() => {
+      for (const schema of this.tails.keys()) void this.refresh(schema);
+    }, this.options.sweepMs);
+    this.sweep.unref();
+  }
+
+  private async listen(): Promise<void> {
+    // The one connection a process holds beside its pool: LISTEN needs a session of its own.
+    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    let live = false;
+    const lost = (err?: Error) => {
+      if (!live) return;
+      live = false;
+      if (this.listener === client) this.listener = undefined;
+      void client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.lostAt = Date.now();
+      this.log.warn({ err: err ? driverError(err) : { message: 'connection ended' } }, 'outbox listener lost; re-listening with backoff');
+      this.scheduleRelisten();
+    };
+    client.on('notification', (message) => {
+      if (!message.payload) return;
+      if (message.channel === COMMIT_CHANNEL) this.onCommit(message.payload);
+      else if (this.tails.has(message.payload)) void this.refresh(message.payload);
+    });
+    // Always a listener: an 'error' event nobody hears ends the process. Before LISTEN took, the failure is
+    // also the connect's or the query's rejection, handled by whoever called listen().
+    client.on('error', (err) => lost(err));
+    client.on('end', () => lost());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}; LISTEN ${COMMIT_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    live = true;
+    this.listener = client;
+  }
+
+  private scheduleRelisten(): void {
+    if (this.stopped || this.relisten) return;
+    const ceiling = Math.min(RELISTEN_MAX_MS, RELISTEN_FIRST_MS * 2 ** this.relistenAttempts);
+    this.relistenAttempts += 1;
+    this.relisten = setTimeout(() => {
+      this.relisten = undefined;
+      this.listen().then(() => {
+        if (this.stopped) return;
+        this.log.info({ attempts: this.relistenAttempts, downMs: this.lostAt ? Date.now() - this.lostAt : null }, 'outbox listener re-established');
+        this.relistenAttempts = 0;
+        // Wake-ups sent while nobody listened are lost: settle and read what may have committed meanwhile.
+        this.onRelistened();
+        for (const schema of this.tails.keys()) void this.refresh(schema);
+      }, (error: unknown) => {
+        this.log.debug({ err: error instanceof Error ? driverError(error) : { message: String(error) }, attempt: this.relistenAttempts }, 'outbox listener not back yet');
+        this.scheduleRelisten();
+      });
+    }, ceiling / 2 + Math.random() * (ceiling / 2));
+    this.relisten.unref();
+  }
+
+  /** Events of one tenant schema after `after` (exclusive), then live ones, until the consumer stops. */
+  async *subscribe(schema: string, after: number, filter: FeedFilter): AsyncGenerator<FeedEvent> {
+    const tail = await this.tailFor(schema);
+    const subscriber = new Subscriber(after, filter, this.options.maxQueue);
+    // Catch up from the table until the ring covers the rest, then join live delivery: no gap, no duplicate.
+    while (subscriber.cursor < tail.highWater && (tail.ring[0]?.seq ?? Infinity) > subscriber.cursor + 1) {
+      const rows = await this.read(schema, subscriber.cursor, 1_000);
+      if (rows.length === 0) break;
+      for (const event of rows) subscriber.offer(event);
+    }
+    for (const event of tail.ring) subscriber.offer(event);
+    tail.subscribers.add(subscriber);
+    try {
+      yield* subscriber.events();
+    } finally {
+      tail.subscribers.delete(subscriber);
+    }
+  }
+
+  /** The newest committed event's cursor: where a subscriber that wants only new events starts. */
+  async currentCursor(schema: string): Promise<number> {
+    const { rows } = await this.pool.query<{ max: string | null }>(`SELECT max(seq) AS max FROM ${quoteIdent(schema)}.outbox_event`);
+    return Number(rows[0]?.max ?? 0);
+  }
+
+  private async tailFor(schema: string): Promise<Tail> {
+    let tail = this.tails.get(schema);
+    if (!tail) {
+      const { rows } = await this.pool.query<{ max: string | null }>(`SELECT max(seq) AS max FROM ${quoteIdent(schema)}.outbox_event`);
+      tail = this.tails.get(schema) ?? { highWater: Number(rows[0]?.max ?? 0), ring: [], subscribers: new Set(), fetching: undefined, again: false, failing: false };
+      this.tails.set(schema, tail);
+    }
+    return tail;
+  }
+
+  private async read(schema: string, after: number, limit: number): Promise<FeedEvent[]> {
+    const { rows } = await this.pool.query<OutboxRow>(
+      `SELECT * FROM ${quoteIdent(schema)}.outbox_event WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit]);
+    return rows.map(toEvent);
+  }
+
+  /** Fetches what is new for a schema once, however many wake-ups arrive meanwhile. */
+  private refresh(schema: string): Promise<void> {
+    const tail = this.tails.get(schema);
+    if (!tail) return Promise.resolve();
+    if (tail.fetching) {
+      tail.again = true;
+      return tail.fetching;
+    }
+    tail.fetching = (async () => {
+      try {
+        do {
+          tail.again = false;
+          let rows: FeedEvent[];
+          do {
+            rows = await this.read(schema, tail.highWater, 500);
+            for (const event of rows) {
+              tail.highWater = event.seq;
+              tail.ring.push(event);
+              for (const subscriber of tail.subscribers) subscriber.offer(event);
+            }
+            if (tail.ring.length > RING) tail.ring.splice(0, tail.ring.length - RING);
+          } while (rows.length === 500);
+        } while (tail.again);
+        if (tail.failing) this.log.info({ schema, highWater: tail.highWater }, 'outbox reads resumed');
+        tail.failing = false;
+      } catch (error) {
+        if (!tail.failing) this.log.warn({ err: error instanceof Error ? driverError(error) : { message: String(error) }, schema }, 'outbox fetch failed; the sweep will retry');
+        tail.failing = true;
+      } finally {
+        tail.fetching = undefined;
+      }
+    })();
+    return tail.fetching;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweep);
+    clearTimeout(this.relisten);
+    for (const tail of this.tails.values()) for (const subscriber of tail.subscribers) subscriber.fail(new Error('server shutting down'));
+    await this.listener?.end().catch(() => undefined);
+  }
+}

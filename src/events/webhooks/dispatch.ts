@@ -1,0 +1,103 @@
+// Turning settled events into deliveries. Runs inside the settle pass that numbered the events, so each event
+// becomes its deliveries exactly once: if the pass rolls back, so do they, and the next pass numbers and
+// dispatches the events again.
+//
+// Jobs are wake-ups per endpoint, not one per delivery: a wake-up gives one worker the endpoint's turn, in which
+// it sends that endpoint's due deliveries a few at a time, then queues the endpoint again behind every other
+// endpoint's wake-up (delivery.ts). A burst of events queues one wake-up per endpoint, and a failing endpoint's
+// backlog is rows in its own table, never jobs in front of other endpoints'.
+import type pg from 'pg';
+import type PgBoss from 'pg-boss';
+import type { FeedEvent } from '../outboxFeed.js';
+import { inTransaction, type JobExecutor, type JobQueue } from '../jobs.js';
+import { quoteIdent } from '../../tenancy/schemaNames.js';
+import { SUBSCRIBES_SQL } from './subscriptions.js';
+
+export const WEBHOOK_QUEUE = 'webhook-delivery';
+export const WEBHOOK_DEAD_LETTERS = 'webhook-dead-letter';
+
+/** An endpoint's turn. */
+export interface WakeJob {
+  schema: string;
+  endpointId: string;
+}
+
+/** Jobs queued before endpoints took turns named one delivery; they still wake its endpoint. */
+export interface LegacyDeliveryJob {
+  schema: string;
+  deliveryId: string;
+}
+
+export type DeliveryJob = WakeJob | LegacyDeliveryJob;
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  retryDelaySeconds: number;
+  /** The total timeout of one request. */
+  timeoutMs: number;
+  /** Requests in flight to one endpoint at a time. */
+  endpointConcurrency: number;
+  /** The longest pause after consecutive failures. */
+  maxPauseSeconds: number;
+  /** Failing without a success this long disables an endpoint. */
+  disableAfterSeconds: number;
+}
+
+/** How long a turn may hold an endpoint: rounds start only within one timeout, each lasts at most another. */
+export function turnMs(policy: RetryPolicy): number {
+  return 2 * policy.timeoutMs + 60_000;
+}
+
+function wakeJob(data: WakeJob, startAfter: Date, policy: RetryPolicy): PgBoss.JobInsert<WakeJob> {
+  return {
+    name: WEBHOOK_QUEUE,
+    data,
+    startAfter,
+    // Retries here are for a worker that died or a database error mid-turn; attempts at the endpoint are the
+    // deliveries' own (webhook_delivery.attempts).
+    retryLimit: 5,
+    retryDelay: 5,
+    retryBackoff: true,
+    deadLetter: WEBHOOK_DEAD_LETTERS,
+    expireInSeconds: Math.ceil(turnMs(policy) / 1000),
+  };
+}
+
+/**
+ * Queues a wake-up for each endpoint at `at` (now when null), or when its pause ends if later, unless one is
+ * already queued no later than that. A wake-up recorded long ago and never served (its job lost) is replaced.
+ */
+export async function wakeEndpoints(sql: JobExecutor, queue: JobQueue, schema: string, endpointIds: string[], at: Date | null, policy: RetryPolicy): Promise<void> {
+  if (endpointIds.length === 0) return;
+  const { rows } = await sql.executeSql(
+    `WITH target AS (
+       SELECT id, GREATEST(COALESCE($2::timestamptz, now()), COALESCE(paused_until, '-infinity')) AS at
+         FROM ${quoteIdent(schema)}.webhook_endpoint WHERE id = ANY($1::uuid[]) AND active
+     )
+     UPDATE ${quoteIdent(schema)}.webhook_endpoint e SET wake_at = target.at FROM target
+      WHERE e.id = target.id AND (e.wake_at IS NULL OR e.wake_at > target.at OR e.wake_at < now() - interval '5 minutes')
+     RETURNING e.id, target.at`,
+    [endpointIds, at]) as { rows: { id: string; at: Date | string }[] };
+  if (rows.length === 0) return;
+  await queue.boss.insert(rows.map((row) => wakeJob({ schema, endpointId: row.id }, new Date(row.at), policy)), { db: sql });
+}
+
+export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, schema: string, events: FeedEvent[], policy: RetryPolicy): Promise<number> {
+  if (events.length === 0) return 0;
+  const { rows } = await sql.query<{ endpoint_id: string; created: number }>(
+    `WITH created AS (
+       INSERT INTO webhook_delivery (id, endpoint_id, partner_code, event_id, event_seq, event_type, status, created_at, updated_at)
+       SELECT gen_random_uuid(), endpoint.id, endpoint.partner_code, event.id, event.seq, event.type, 'pending', now(), now()
+         FROM jsonb_to_recordset($1::jsonb) AS event(id uuid, seq bigint, type text, partner_scope text)
+         JOIN webhook_endpoint endpoint ON endpoint.active
+          AND (endpoint.partner_code IS NULL OR endpoint.partner_code = event.partner_scope)
+          AND ${SUBSCRIBES_SQL('endpoint.event_types', 'event.type')}
+        ORDER BY event.seq
+       RETURNING endpoint_id
+     )
+     SELECT endpoint_id, count(*)::int AS created FROM created GROUP BY endpoint_id`,
+    [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope })))],
+  );
+  await wakeEndpoints(inTransaction(sql), queue, schema, rows.map((row) => row.endpoint_id), null, policy);
+  return rows.reduce((sum, row) => sum + row.created, 0);
+}

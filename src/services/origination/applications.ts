@@ -1,0 +1,472 @@
+// Applications from every channel — the lender's staff, origination partners over the API, and bulk upload —
+// validated against the product before anything is written, with their applicants and guarantors resolved to
+// parties (never copied). Every status change goes through the transition table and records its history, an
+// event (the partner that brought the application sees it) and an audit record.
+import { randomUUID } from 'node:crypto';
+import { AppError, InvalidField } from '../../errors.js';
+import { Decimal, minorUnits } from '../../domain/money.js';
+import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { runCommand, type AuditDraft, type Command, type EventDraft } from '../../commands/runCommand.js';
+import { productVersion } from '../servicing/loanProducts.js';
+import { quoteIdent, schemaForSlug } from '../../tenancy/schemaNames.js';
+import type { DataKey } from '../../tenancy/sealing.js';
+import type { Tx } from '../../tenancy/tenantClients.js';
+import { asSubmitted, checkPartyInput, comparableName, resolveParty, submittedParty, type CheckedParty, type PartyInput } from './parties.js';
+import { dateColumn } from '../../tenancy/dateColumns.js';
+import { addDays } from '../../domain/calendar.js';
+import { describeMissing, missingForChecks } from '../../domain/origination/requiredInformation.js';
+import { dateInZone } from '../../domain/businessDate.js';
+
+export type Channel = 'staff' | 'partner' | 'bulk';
+
+export interface ApplicationInput {
+  productCode: string;
+  amount: string;
+  numberOfRepayments: number;
+  purpose: string;
+  applicant: PartyInput;
+  coApplicants?: PartyInput[] | null;
+  guarantors?: PartyInput[] | null;
+  declaredMonthlyIncome?: string | null;
+  monthlyDebtPayments?: string | null;
+  employer?: string | null;
+  externalReference?: string | null;
+  /** Submit at once rather than leave a draft. */
+  submit?: boolean | null;
+}
+
+type ProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
+
+interface CheckedApplication {
+  product: ProductRow;
+  version: number;
+  amount: Decimal;
+  numberOfRepayments: number;
+  purpose: string;
+  parties: { role: 'applicant' | 'co_applicant' | 'guarantor'; party: CheckedParty; path: string }[];
+  declaredMonthlyIncome: Decimal | null;
+  monthlyDebtPayments: Decimal | null;
+  externalReference: string | null;
+  employer: string | null;
+  submit: boolean;
+}
+
+function decimalField(value: string | null | undefined, field: string, currency: string): Decimal | null {
+  if (value === null || value === undefined || value === '') return null;
+  let amount: Decimal;
+  try {
+    amount = new Decimal(value);
+  } catch {
+    throw new InvalidField(field, `${field} must be a decimal number`);
+  }
+  if (!amount.isFinite() || amount.lt(0) || amount.gte('1e15') || amount.decimalPlaces() > minorUnits(currency)) {
+    throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
+  }
+  // "-0.00" is zero, never a negative amount.
+  return amount.isZero() ? new Decimal(0) : amount;
+}
+
+/** The application's own terms and figures, checked against the product; errors name the field under `path`. */
+async function checkTerms(db: TenantDb | Tx, input: Omit<ApplicationInput, 'applicant' | 'coApplicants' | 'guarantors' | 'submit'>, path: string) {
+  const product = await db.loanProduct.findUnique({ where: { code: input.productCode } });
+  if (!product) throw new InvalidField(`${path}productCode`, 'no loan product with that code');
+  const amount = decimalField(input.amount, `${path}amount`, product.currency);
+  if (amount === null || amount.lt(product.minAmount.toString()) || amount.gt(product.maxAmount.toString())) {
+    throw new InvalidField(`${path}amount`, `amount must be from ${product.minAmount.toString()} to ${product.maxAmount.toString()} ${product.currency}`);
+  }
+  const version = (await productVersion(db as TenantDb, product))!;
+  const every = version.terms.repaymentEvery;
+  const months = every.unit === 'months' ? input.numberOfRepayments * every.every : null;
+  if (!Number.isInteger(input.numberOfRepayments) || input.numberOfRepayments < 1 || (months !== null && (months < product.minTenor || months > product.maxTenor))) {
+    throw new InvalidField(`${path}numberOfRepayments`, `the tenor must be from ${product.minTenor} to ${product.maxTenor} months`);
+  }
+  const purpose = (input.purpose ?? '').trim();
+  if (purpose.length < 2 || purpose.length > 200) throw new InvalidField(`${path}purpose`, 'purpose must be 2–200 characters');
+  const externalReference = input.externalReference?.trim() || null;
+  if (externalReference !== null && externalReference.length > 100) throw new InvalidField(`${path}externalReference`, 'externalReference must be at most 100 characters');
+  return {
+    product, version: version.version, amount, numberOfRepayments: input.numberOfRepayments, purpose,
+    declaredMonthlyIncome: decimalField(input.declaredMonthlyIncome, `${path}declaredMonthlyIncome`, product.currency),
+    monthlyDebtPayments: decimalField(input.monthlyDebtPayments, `${path}monthlyDebtPayments`, product.currency),
+    externalReference, employer: input.employer?.trim() || null,
+  };
+}
+
+/** Everything checked against the product before a write; errors name the field under `path`. */
+export async function checkApplication(db: TenantDb | Tx, input: ApplicationInput, asOf: string, path = ''): Promise<CheckedApplication> {
+  const terms = await checkTerms(db, input, path);
+  const parties: CheckedApplication['parties'] = [
+    { role: 'applicant', party: checkPartyInput(input.applicant, `${path}applicant.`, asOf), path: `${path}applicant.` },
+    ...(input.coApplicants ?? []).map((p, k) => ({ role: 'co_applicant' as const, party: checkPartyInput(p, `${path}coApplicants.${k}.`, asOf), path: `${path}coApplicants.${k}.` })),
+    ...(input.guarantors ?? []).map((p, k) => ({ role: 'guarantor' as const, party: checkPartyInput(p, `${path}guarantors.${k}.`, asOf), path: `${path}guarantors.${k}.` })),
+  ];
+  if (parties.length > 10) throw new InvalidField(`${path}guarantors`, 'an application has at most 10 parties');
+  // The same person twice in one role is the submitter's own mistake, told from what it sent (never from who
+  // else the lender knows).
+  for (const [k, one] of parties.entries()) {
+    const twin = parties.slice(0, k).find((other) => other.role === one.role && samePersonSent(other.party, one.party));
+    if (twin) throw new InvalidField(one.path.slice(0, -1), `the same person is named twice as ${one.role.replace('_', '-')}`);
+  }
+  return { ...terms, parties, submit: input.submit ?? false };
+}
+
+/**
+ * Refuses a submission the checks could not run on, naming every missing field (as the mutation's input names
+ * it) in `extensions.fields`, the first in `extensions.field`. Nothing is written.
+ */
+export function missingInformationError(missing: readonly string[], hint: string): AppError {
+  return new AppError('BAD_USER_INPUT', `${describeMissing(missing)}: ${hint}`, {
+    field: `input.${missing[0]}`, fields: missing.map((field) => `input.${field}`), reason: 'MISSING_INFORMATION',
+  });
+}
+
+/** What the checks need that an intake, as submitted, does not give. */
+function missingFromIntake(checked: CheckedApplication): string[] {
+  const applicant = checked.parties.find((p) => p.role === 'applicant')!.party;
+  return missingForChecks({
+    dateOfBirth: Boolean(applicant.dateOfBirth), nationalId: applicant.identifiers.some((i) => i.kind === 'national_id'),
+    phone: Boolean(applicant.phoneNormalised), email: Boolean(applicant.emailNormalised), address: Boolean(applicant.address),
+    declaredMonthlyIncome: checked.declaredMonthlyIncome !== null, employer: checked.employer !== null,
+  });
+}
+
+/** What the checks need that is not on file: the applicant party's data and the application's own figures. */
+export async function missingOnFile(
+  tx: Tx, application: { id: string; declaredMonthlyIncome: unknown; employer: string | null },
+): Promise<{ partyId: string; missing: string[] }> {
+  // What this application's submitter sent, never another channel's data about the same person.
+  const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' }, include: { party: true } });
+  const identifiers = link.submitted ? [] : await tx.partyIdentifier.findMany({ where: { partyId: link.partyId } });
+  const sent = asSubmitted(link, link.party, identifiers);
+  return {
+    partyId: link.partyId,
+    missing: missingForChecks({
+      dateOfBirth: sent.dateOfBirth !== null, nationalId: sent.identifiers.some((i) => i.kind === 'national_id'), phone: Boolean(sent.phone),
+      email: Boolean(sent.email), address: sent.address !== null, declaredMonthlyIncome: application.declaredMonthlyIncome !== null, employer: Boolean(application.employer),
+    }),
+  };
+}
+
+function samePersonSent(a: CheckedParty, b: CheckedParty): boolean {
+  if (a.identifiers.some((i) => b.identifiers.some((j) => i.kind === j.kind && i.country === j.country && i.value === j.value))) return true;
+  return a.phoneNormalised !== null && a.emailNormalised !== null && a.phoneNormalised === b.phoneNormalised && a.emailNormalised === b.emailNormalised
+    && comparableName(a.legalName) === comparableName(b.legalName);
+}
+
+export interface Transitioned {
+  event: EventDraft;
+  audit: AuditDraft;
+}
+
+/** One move through the transition table, with its history row, event and audit record. */
+export async function transition(
+  tx: Tx, application: { id: string; status: string; reference: string; originationPartner: string | null },
+  event: ApplicationEvent, actor: string, now: Date, reason: string | null = null, extra: Record<string, unknown> = {},
+): Promise<Transitioned & { to: ApplicationStatus }> {
+  let to: ApplicationStatus;
+  try {
+    to = nextApplicationStatus(application.status as ApplicationStatus, event);
+  } catch (error) {
+    if (error instanceof IllegalApplicationTransition) throw new AppError('CONFLICT', error.message, { reason: 'ILLEGAL_TRANSITION', from: application.status, event });
+    throw error;
+  }
+  // Only from the status read: a concurrent move of the same application makes this one fail, not both succeed.
+  const moved = await tx.application.updateMany({ where: { id: application.id, status: application.status }, data: { status: to, updatedAt: now } });
+  if (moved.count !== 1) throw new AppError('CONFLICT', 'the application changed meanwhile; read it again');
+  await tx.applicationTransition.create({
+    data: { id: randomUUID(), applicationId: application.id, fromStatus: application.status, toStatus: to, event, reason, actor, at: now },
+  });
+  const payload = { applicationId: application.id, reference: application.reference, from: application.status, to, event, ...(reason ? { reason } : {}), ...extra };
+  application.status = to;
+  return {
+    to,
+    event: { type: `application.${event}`, aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner, payload },
+    audit: { entityType: 'Application', entityId: application.id, before: { status: payload.from }, after: { status: to, event, ...(reason ? { reason } : {}) } },
+  };
+}
+
+async function createChecked(
+  tx: Tx, dataKey: DataKey, command: Omit<Command, 'action'>, checked: CheckedApplication, channel: Channel, partner: string | null,
+) {
+  const id = randomUUID();
+  const [numbered] = await tx.$queryRawUnsafe<{ n: bigint }[]>('SELECT nextval($1::regclass) AS n', `${quoteIdent(schemaForSlug(command.tenant))}.application_number`);
+  const reference = `APP-${String(numbered!.n).padStart(7, '0')}`;
+  const row = await tx.application.create({
+    data: {
+      id, reference, productId: checked.product.id, productVersion: checked.version, currency: checked.product.currency, amount: checked.amount.toFixed(),
+      numberOfRepayments: checked.numberOfRepayments, purpose: checked.purpose, status: 'draft', channel, originationPartner: partner,
+      externalReference: checked.externalReference, declaredMonthlyIncome: checked.declaredMonthlyIncome?.toFixed() ?? null,
+      monthlyDebtPayments: checked.monthlyDebtPayments?.toFixed() ?? null, employer: checked.employer, createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
+    },
+  });
+  const matches: { role: string; partyId: string; reason: string }[] = [];
+  for (const { role, party } of checked.parties) {
+    const exclude = new Set(matches.filter((m) => m.role === role).map((m) => m.partyId));
+    const resolved = await resolveParty(tx, dataKey, { tenant: command.tenant, actor: command.actor.subject, now: command.now, channel, partner, applicationId: id, exclude }, party);
+    matches.push({ role, partyId: resolved.partyId, reason: resolved.reason });
+    await tx.applicationParty.create({ data: { applicationId: id, partyId: resolved.partyId, role, submitted: submittedParty(dataKey, party) as object } });
+  }
+  const shown = { applicationId: id, reference, productCode: checked.product.code, amount: checked.amount.toFixed(), currency: checked.product.currency, numberOfRepayments: checked.numberOfRepayments, channel };
+  const events: EventDraft[] = [{ type: 'application.created', aggregateType: 'Application', aggregateId: id, partnerScope: partner, payload: { ...shown, status: 'draft' } }];
+  const audit: AuditDraft[] = [{ entityType: 'Application', entityId: id, after: { ...shown, status: 'draft', parties: matches } }];
+  await tx.applicationTransition.create({ data: { id: randomUUID(), applicationId: id, fromStatus: null, toStatus: 'draft', event: 'create', actor: command.actor.subject, at: command.now } });
+  if (checked.submit) {
+    const moved = await transition(tx, { id, status: 'draft', reference, originationPartner: partner }, 'submit', command.actor.subject, command.now);
+    events.push(moved.event);
+    audit.push(moved.audit);
+  }
+  return { application: { ...row, status: checked.submit ? 'submitted' : 'draft' }, events, audit, matches };
+}
+
+export async function createApplication(
+  db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, input: ApplicationInput, channel: Channel, partner: string | null, idempotencyKey?: string | null,
+) {
+  const checked = await checkApplication(db, input, dateInZone(command.now, 'UTC'));
+  if (checked.submit) {
+    const missing = missingFromIntake(checked);
+    if (missing.length > 0) throw missingInformationError(missing, 'supply them, or leave the application a draft (submit: false) and complete it with updateApplication');
+  }
+  return runCommand(db, { ...command, action: 'application.create', ...(idempotencyKey != null ? { idempotency: { key: idempotencyKey, input } } : {}) }, async (tx) => {
+    const created = await createChecked(tx, dataKey, command, checked, channel, partner);
+    return { result: { applicationId: created.application.id }, replay: { applicationId: created.application.id }, audit: created.audit, events: created.events };
+  }, async (stored) => ({ applicationId: stored['applicationId'] as string }));
+}
+
+export interface ImportRow {
+  row: number;
+  applicationId: string | null;
+  reference: string | null;
+  errors: { field: string; message: string }[];
+}
+
+/**
+ * A bulk upload: every row is checked first and the report lists each row's errors; only when every row is good
+ * are they all created, in one transaction — nothing is ever half-imported.
+ */
+export async function importApplications(db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, rows: ApplicationInput[], partner: string | null) {
+  if (rows.length === 0 || rows.length > 1_000) throw new InvalidField('csv', 'an upload carries 1–1,000 applications');
+  const report: ImportRow[] = [];
+  const checked: CheckedApplication[] = [];
+  for (const [k, row] of rows.entries()) {
+    try {
+      checked.push(await checkApplication(db, row, dateInZone(command.now, 'UTC')));
+      report.push({ row: k + 1, applicationId: null, reference: null, errors: [] });
+    } catch (error) {
+      if (!(error instanceof InvalidField)) throw error;
+      report.push({ row: k + 1, applicationId: null, reference: null, errors: [{ field: error.field, message: error.message }] });
+    }
+  }
+  if (report.some((r) => r.errors.length > 0)) return { imported: 0, rows: report };
+  try {
+    return await runCommand(db, { ...command, action: 'application.import' }, async (tx) => {
+      const events: EventDraft[] = [];
+      const audit: AuditDraft[] = [];
+      for (const [k, one] of checked.entries()) {
+        try {
+          const created = await createChecked(tx, dataKey, command, one, 'bulk', partner);
+          report[k] = { row: k + 1, applicationId: created.application.id, reference: created.application.reference, errors: [] };
+          events.push(...created.events);
+          audit.push(...created.audit);
+        } catch (error) {
+          if (error instanceof InvalidField) throw new RowFailed(k, error);
+          throw error;
+        }
+      }
+      return { result: { imported: checked.length, rows: report }, audit, events };
+    });
+  } catch (error) {
+    if (!(error instanceof RowFailed)) throw error;
+    report[error.index] = { row: error.index + 1, applicationId: null, reference: null, errors: [{ field: error.cause.field, message: error.cause.message }] };
+    return { imported: 0, rows: report.map((r) => ({ ...r, applicationId: null, reference: null })) };
+  }
+}
+
+class RowFailed extends Error {
+  constructor(readonly index: number, override readonly cause: InvalidField) {
+    super(cause.message);
+  }
+}
+
+/** A transition asked for by a person (submit, withdraw, …): one command. */
+export async function moveApplication(db: TenantDb, command: Omit<Command, 'action'>, applicationId: string, event: ApplicationEvent, partner: string | null, reason: string | null = null) {
+  return runCommand(db, { ...command, action: `application.${event}` }, async (tx) => {
+    const application = await tx.application.findUnique({ where: { id: applicationId } });
+    // A partner moves only applications it brought; anyone else's does not exist for it.
+    if (!application || (partner !== null && application.originationPartner !== partner)) throw new InvalidField('applicationId', 'no application with that id');
+    if (event === 'submit' && applicationEventsFrom(application.status as ApplicationStatus).includes('submit')) {
+      // Submitting what the checks cannot run on would only send it back: refuse it now, naming what to add.
+      const { missing } = await missingOnFile(tx, application);
+      if (missing.length > 0) throw missingInformationError(missing, 'amend the application with updateApplication, then submit it');
+    }
+    const moved = await transition(tx, application, event, command.actor.subject, command.now, reason);
+    if (event === 'submit') await tx.application.update({ where: { id: applicationId }, data: { missingInformation: [] } });
+    return { result: { applicationId }, audit: moved.audit, events: [moved.event] };
+  });
+}
+
+/** How long a draft may wait to be submitted before it lapses. */
+export const DRAFT_LIFETIME_DAYS = 30;
+
+/**
+ * The lapsing a lender's end of day does: offers not accepted (or agreements not signed) by the offer's date,
+ * and drafts never submitted within DRAFT_LIFETIME_DAYS, move to `expired` — each with its history, event and
+ * audit record. Expired applications can never be disbursed.
+ */
+export async function expireStaleApplications(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string) {
+  const draftsBefore = dateColumn(addDays(businessDate, -DRAFT_LIFETIME_DAYS));
+  return runCommand(db, { ...command, action: 'application.expireStale' }, async (tx) => {
+    const lapsedOffers = await tx.applicationOffer.findMany({
+      where: { status: { in: ['open', 'accepted'] }, validUntil: { lt: dateColumn(businessDate) } },
+      select: { id: true, applicationId: true },
+    });
+    const candidates = await tx.application.findMany({
+      where: {
+        OR: [
+          { status: { in: ['approved', 'offer_accepted'] }, id: { in: lapsedOffers.map((o) => o.applicationId) } },
+          { status: 'draft', createdAt: { lt: draftsBefore } },
+          { status: 'information_requested', updatedAt: { lt: draftsBefore } },
+        ],
+      },
+    });
+    const events: EventDraft[] = [];
+    const audit: AuditDraft[] = [];
+    for (const application of candidates) {
+      const moved = await transition(tx, application, 'expire', command.actor.subject, command.now, application.status === 'draft' ? `not submitted within ${DRAFT_LIFETIME_DAYS} days`
+        : application.status === 'information_requested' ? `the missing information was not supplied within ${DRAFT_LIFETIME_DAYS} days` : 'the offer lapsed');
+      events.push(moved.event);
+      audit.push(moved.audit);
+    }
+    const expiredIds = new Set(candidates.map((a) => a.id));
+    await tx.applicationOffer.updateMany({ where: { id: { in: lapsedOffers.filter((o) => expiredIds.has(o.applicationId)).map((o) => o.id) } }, data: { status: 'expired' } });
+    const summary = { expired: candidates.length, businessDate };
+    return { result: { expired: candidates.map((a) => a.id) }, audit: audit.length > 0 ? audit : { entityType: 'Tenant', entityId: command.tenant, after: summary }, events };
+  });
+}
+
+/** What `updateApplication` may change; anything left out (or null) stays as it is. */
+export interface ApplicationAmendment {
+  amount?: string | null;
+  numberOfRepayments?: number | null;
+  purpose?: string | null;
+  /** The main applicant, in full: resolved to a party as at intake (and fills what that party lacks). */
+  applicant?: PartyInput | null;
+  declaredMonthlyIncome?: string | null;
+  monthlyDebtPayments?: string | null;
+  employer?: string | null;
+  externalReference?: string | null;
+  /** Submit it once amended (refused, with nothing written, while anything the checks need is still missing). */
+  submit?: boolean | null;
+}
+
+/** Only these can be amended: nothing has been decided on them, and nobody else is working on them. */
+export const AMENDABLE_STATUSES: readonly ApplicationStatus[] = ['draft', 'information_requested'];
+
+/**
+ * The submitter (the partner that brought it, or the lender's staff) amends a draft or an application sent back
+ * for missing information, and may resubmit it in the same command. The amended application is checked against
+ * the product as a new one would be; one sent back keeps `missingInformation` current with what is still missing.
+ */
+export async function updateApplication(
+  db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, applicationId: string, amendment: ApplicationAmendment, partner: string | null,
+) {
+  return runCommand(db, { ...command, action: 'application.update' }, async (tx) => {
+    const application = await tx.application.findUnique({ where: { id: applicationId } });
+    if (!application || (partner !== null && application.originationPartner !== partner)) throw new InvalidField('applicationId', 'no application with that id');
+    if (!AMENDABLE_STATUSES.includes(application.status as ApplicationStatus)) {
+      throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} cannot be amended: only drafts and applications returned for missing information`, {
+        reason: 'NOT_AMENDABLE', status: application.status,
+      });
+    }
+    const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
+    const keep = (value: string | null | undefined, stored: { toString(): string } | null) => value ?? stored?.toString() ?? null;
+    const terms = await checkTerms(tx, {
+      productCode: product.code,
+      amount: keep(amendment.amount, application.amount)!,
+      numberOfRepayments: amendment.numberOfRepayments ?? application.numberOfRepayments,
+      purpose: amendment.purpose ?? application.purpose,
+      declaredMonthlyIncome: keep(amendment.declaredMonthlyIncome, application.declaredMonthlyIncome),
+      monthlyDebtPayments: keep(amendment.monthlyDebtPayments, application.monthlyDebtPayments),
+      employer: amendment.employer ?? application.employer,
+      externalReference: amendment.externalReference ?? application.externalReference,
+    }, '');
+    const before = {
+      amount: application.amount.toFixed(), numberOfRepayments: application.numberOfRepayments, purpose: application.purpose,
+      declaredMonthlyIncome: application.declaredMonthlyIncome?.toFixed() ?? null, monthlyDebtPayments: application.monthlyDebtPayments?.toFixed() ?? null,
+      employer: application.employer, externalReference: application.externalReference,
+    };
+    const after = {
+      amount: terms.amount.toFixed(), numberOfRepayments: terms.numberOfRepayments, purpose: terms.purpose,
+      declaredMonthlyIncome: terms.declaredMonthlyIncome?.toFixed() ?? null, monthlyDebtPayments: terms.monthlyDebtPayments?.toFixed() ?? null,
+      employer: terms.employer, externalReference: terms.externalReference,
+    };
+    const changed: string[] = (Object.keys(after) as (keyof typeof after)[]).filter((key) => String(after[key]) !== String(before[key]));
+    // Only from the status read: a concurrent move (or amendment) makes this one fail rather than both apply.
+    const updated = await tx.application.updateMany({
+      where: { id: applicationId, status: application.status, updatedAt: application.updatedAt },
+      data: {
+        amount: after.amount, numberOfRepayments: after.numberOfRepayments, purpose: after.purpose, declaredMonthlyIncome: after.declaredMonthlyIncome,
+        monthlyDebtPayments: after.monthlyDebtPayments, employer: after.employer, externalReference: after.externalReference,
+        productVersion: terms.version, updatedAt: command.now,
+      },
+    });
+    if (updated.count !== 1) throw new AppError('CONFLICT', 'the application changed meanwhile; read it again');
+
+    let applicantAudit: Record<string, unknown> = {};
+    if (amendment.applicant) {
+      const checked = checkPartyInput(amendment.applicant, 'applicant.', dateInZone(command.now, 'UTC'));
+      const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId, role: 'applicant' } });
+      const resolved = await resolveParty(tx, dataKey, {
+        tenant: command.tenant, actor: command.actor.subject, now: command.now, channel: application.channel,
+        partner: application.originationPartner, applicationId,
+      }, checked);
+      // What this submitter now says about its applicant is what the checks read, whoever the party turned out to be.
+      const submitted = submittedParty(dataKey, checked) as object;
+      if (link.partyId !== resolved.partyId) {
+        if (await tx.applicationParty.findFirst({ where: { applicationId, partyId: resolved.partyId } })) {
+          throw new InvalidField('applicant', 'this person already plays another role on the application');
+        }
+        await tx.applicationParty.delete({ where: { applicationId_partyId_role: { applicationId, partyId: link.partyId, role: 'applicant' } } });
+        await tx.applicationParty.create({ data: { applicationId, partyId: resolved.partyId, role: 'applicant', submitted } });
+      } else {
+        await tx.applicationParty.update({ where: { applicationId_partyId_role: { applicationId, partyId: link.partyId, role: 'applicant' } }, data: { submitted } });
+      }
+      const completed = await completeParty(tx, resolved.partyId, checked, command.now);
+      changed.push('applicant');
+      applicantAudit = { applicant: { partyId: resolved.partyId, reason: resolved.reason, completed } };
+    }
+
+    const events: EventDraft[] = [{
+      type: 'application.updated', aggregateType: 'Application', aggregateId: applicationId, partnerScope: application.originationPartner,
+      payload: { applicationId, reference: application.reference, status: application.status, changed },
+    }];
+    const audit: AuditDraft[] = [{ entityType: 'Application', entityId: applicationId, before, after: { ...after, ...applicantAudit } }];
+    const { missing } = await missingOnFile(tx, { id: applicationId, declaredMonthlyIncome: terms.declaredMonthlyIncome, employer: terms.employer });
+    if (amendment.submit) {
+      if (missing.length > 0) throw missingInformationError(missing, 'supply them in this amendment before submitting');
+      const moved = await transition(tx, application, 'submit', command.actor.subject, command.now);
+      events.push(moved.event);
+      audit.push(moved.audit);
+      await tx.application.update({ where: { id: applicationId }, data: { missingInformation: [] } });
+    } else if (application.status === 'information_requested') {
+      await tx.application.update({ where: { id: applicationId }, data: { missingInformation: missing } });
+    }
+    return { result: { applicationId }, audit, events };
+  });
+}
+
+/**
+ * Fills what the party has no value for from the submitter's intake, never overwriting what is on file: what a
+ * submitter says about a person it submits adds to the record, it does not rewrite someone else's.
+ */
+async function completeParty(tx: Tx, partyId: string, intake: CheckedParty, now: Date): Promise<string[]> {
+  const party = await tx.party.findUniqueOrThrow({ where: { id: partyId } });
+  const data: Parameters<Tx['party']['update']>[0]['data'] = {};
+  const filled: string[] = [];
+  if (party.dateOfBirth === null && intake.dateOfBirth) { data.dateOfBirth = dateColumn(intake.dateOfBirth); filled.push('dateOfBirth'); }
+  if (party.address === null && intake.address) { data.address = intake.address as object; filled.push('address'); }
+  if (!party.phone && intake.phoneNormalised) { data.phone = intake.phoneNormalised; data.phoneNormalised = intake.phoneNormalised; filled.push('phone'); }
+  if (!party.email && intake.emailNormalised) { data.email = intake.email?.trim() ?? intake.emailNormalised; data.emailNormalised = intake.emailNormalised; filled.push('email'); }
+  if (filled.length > 0) await tx.party.update({ where: { id: partyId }, data: { ...data, updatedAt: now } });
+  return filled;
+}

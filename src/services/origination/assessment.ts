@@ -1,0 +1,327 @@
+// Assessing a submitted application: identity, bureau and income checks through the providers, then the
+// product's credit policy, then — when approved — the offer. Provider calls happen between two commands, never
+// inside a database transaction (a slow provider must not hold locks): the first starts the checks, the second
+// records what came back and, once every check has answered, decides. An asynchronous provider answers later
+// through the signed callback (providerCallbacks.ts), which completes the same way. A check that failed or
+// timed out leaves the application `checks_failed`, saying which and why, until someone retries. An applicant
+// whose data the checks cannot run without sends the application back, `information_requested`, listing it.
+import { randomUUID } from 'node:crypto';
+import { InvalidField } from '../../errors.js';
+import { Decimal } from '../../domain/money.js';
+import { daysBetween } from '../../domain/calendar.js';
+import { evaluatePolicy, type CreditRuleSet, type PolicyDecision, type PolicyInput } from '../../domain/origination/creditPolicy.js';
+import { makeOffer, SANDBOX_PRICING } from '../../domain/origination/offer.js';
+import type { ApplicationStatus } from '../../domain/origination/applicationStatus.js';
+import type {
+  BureauProvider, BureauSummary, CheckKind, CompletedCheck, CheckResult, CheckedParty, IncomeProvider, IncomeSummary, KycProvider,
+} from '../../domain/origination/checks/providers.js';
+import { SANDBOX_PROVIDER_NAMES, sandboxBureauProvider, sandboxIncomeProvider, sandboxKycProvider } from '../../domain/origination/checks/sandbox.js';
+import { generateSchedule } from '../../domain/servicing/schedule.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { runCommand, type AuditDraft, type Command, type EventDraft } from '../../commands/runCommand.js';
+import { productVersion } from '../servicing/loanProducts.js';
+import type { DataKey } from '../../tenancy/sealing.js';
+import type { Tx } from '../../tenancy/tenantClients.js';
+import { asSubmitted, revealIdentifier, type SubmittedParty } from './parties.js';
+import { missingOnFile, transition } from './applications.js';
+import type { PendingCheck } from './pendingChecks.js';
+import { describeMissing } from '../../domain/origination/requiredInformation.js';
+import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
+import { addDays } from '../../domain/calendar.js';
+
+export interface CheckProviders {
+  kyc: KycProvider;
+  bureau: BureauProvider;
+  income: IncomeProvider;
+  names: Record<CheckKind, string>;
+}
+
+/** The deterministic sandbox providers (docs/sandbox-providers.md); real providers implement the same interfaces. */
+export const SANDBOX_PROVIDERS: CheckProviders = { kyc: sandboxKycProvider, bureau: sandboxBureauProvider, income: sandboxIncomeProvider, names: SANDBOX_PROVIDER_NAMES };
+
+/** A provider that has not answered in this long is recorded as timed out (retryable). */
+export const PROVIDER_TIMEOUT_MS = 10_000;
+/** Offers stand for this many days from the decision. */
+export const OFFER_VALID_DAYS = 30;
+
+const FINAL: readonly string[] = ['declined', 'withdrawn', 'expired', 'disbursed'];
+
+type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
+type CheckRow = Awaited<ReturnType<TenantDb['applicationCheck']['findUniqueOrThrow']>>;
+
+interface Outcome {
+  audit: AuditDraft[];
+  events: EventDraft[];
+}
+
+/** What the providers need about the main applicant, or what is missing (named as the application names it). */
+async function checkedApplicant(tx: Tx, dataKey: DataKey, application: ApplicationRow): Promise<{ partyId: string; party: CheckedParty | null; missing: string[] }> {
+  // The same list the submission was checked against, from what this application's submitter sent.
+  const { missing } = await missingOnFile(tx, application);
+  const sent = await applicantAsSubmitted(tx, application.id);
+  if (missing.length > 0) return { partyId: sent.partyId, party: null, missing };
+  const identifier = sent.applicant.identifiers.find((i) => i.kind === 'national_id')!;
+  return {
+    partyId: sent.partyId,
+    missing,
+    party: {
+      legalName: sent.applicant.legalName, dateOfBirth: sent.applicant.dateOfBirth!, nationalId: revealIdentifier(dataKey, identifier.sealed),
+      phone: sent.applicant.phone!, email: sent.applicant.email!, address: sent.applicant.address as unknown as CheckedParty['address'],
+    },
+  };
+}
+
+/**
+ * The main applicant as this application's submitter gave it (checks, decisions and documents read this, never
+ * what another channel told the lender about the same party), and the party it resolved to.
+ */
+export async function applicantAsSubmitted(tx: Tx, applicationId: string): Promise<{ partyId: string; applicant: SubmittedParty }> {
+  const link = await tx.applicationParty.findFirstOrThrow({ where: { applicationId, role: 'applicant' }, include: { party: true } });
+  const identifiers = link.submitted ? [] : await tx.partyIdentifier.findMany({ where: { partyId: link.partyId } });
+  return { partyId: link.partyId, applicant: asSubmitted(link, link.party, identifiers) };
+}
+
+async function loadForMove(tx: Tx, applicationId: string, partner: string | null): Promise<ApplicationRow> {
+  const application = await tx.application.findUnique({ where: { id: applicationId } });
+  if (!application || (partner !== null && application.originationPartner !== partner)) throw new InvalidField('applicationId', 'no application with that id');
+  return application;
+}
+
+interface StartedChecks {
+  applicationId: string;
+  status: ApplicationStatus;
+  requests: { checkId: string; kind: CheckKind }[];
+  party: CheckedParty | null;
+  currency: string;
+  declaredMonthlyIncome: string | null;
+  employer: string | null;
+}
+
+/** First command: the application moves to checks and one pending check per kind is recorded. */
+async function startChecks(db: TenantDb, deps: AssessmentDeps, command: Omit<Command, 'action'>, applicationId: string, partner: string | null): Promise<StartedChecks> {
+  return runCommand<StartedChecks>(db, { ...command, action: 'application.startChecks' }, async (tx) => {
+    const application = await loadForMove(tx, applicationId, partner);
+    const out: Outcome = { audit: [], events: [] };
+    const event = application.status === 'submitted' ? 'start_checks' : 'retry_checks';
+    const moved = await transition(tx, application, event, command.actor.subject, command.now);
+    out.events.push(moved.event);
+    out.audit.push(moved.audit);
+    const applicant = await checkedApplicant(tx, deps.dataKey, application);
+    if (!applicant.party) {
+      // Nothing to send: the application goes back to its submitter saying what is missing, to be amended
+      // (updateApplication) and submitted again, rather than being decided blind or left failed with no way out.
+      const returned = await transition(tx, application, 'request_information', command.actor.subject, command.now, describeMissing(applicant.missing), {
+        missingInformation: applicant.missing,
+      });
+      await tx.application.update({ where: { id: applicationId }, data: { missingInformation: applicant.missing } });
+      out.events.push(returned.event);
+      out.audit.push({ ...returned.audit, after: { ...(returned.audit.after as object), missingInformation: applicant.missing } });
+      return { result: { applicationId, status: returned.to, requests: [], party: null, currency: application.currency, declaredMonthlyIncome: null, employer: null }, ...out };
+    }
+    const previous = await tx.applicationCheck.aggregate({ where: { applicationId }, _max: { attempt: true } });
+    const attempt = (previous._max.attempt ?? 0) + 1;
+    const requests = (['kyc', 'bureau', 'income'] as const).map((kind) => ({ checkId: randomUUID(), kind }));
+    await tx.applicationCheck.createMany({
+      data: requests.map(({ checkId, kind }) => ({
+        id: checkId, applicationId, partyId: applicant.partyId, kind, provider: deps.providers.names[kind], attempt, status: 'pending', requestedAt: command.now,
+      })),
+    });
+    return {
+      result: {
+        applicationId, status: moved.to, requests, party: applicant.party, currency: application.currency,
+        declaredMonthlyIncome: application.declaredMonthlyIncome?.toString() ?? null, employer: application.employer,
+      },
+      ...out,
+    };
+  });
+}
+
+function withTimeout<S>(call: Promise<CheckResult<S>>, ms: number): Promise<CheckResult<S>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<CheckResult<S>>((resolve) => {
+    timer = setTimeout(() => resolve({ status: 'timeout', reason: `no answer in ${ms} ms` }), ms);
+  });
+  return Promise.race([call.catch((error: unknown) => ({ status: 'error' as const, reason: error instanceof Error ? error.message.slice(0, 300) : 'provider failed' })), timeout])
+    .finally(() => clearTimeout(timer));
+}
+
+export interface AssessmentDeps {
+  dataKey: DataKey;
+  providers: CheckProviders;
+  /** Follows up checks left pending (callbacks, deadlines: pendingChecks.ts), inside the transaction recording them. */
+  followUpPending?: (tx: Tx, pending: PendingCheck[]) => Promise<void>;
+}
+
+/** Records one provider answer on its check row. */
+export async function recordCheckResult(tx: Tx, checkId: string, result: CheckResult<unknown>, now: Date): Promise<void> {
+  let data: Parameters<Tx['applicationCheck']['update']>[0]['data'];
+  if (result.status === 'pending') data = { status: 'pending', providerReference: result.providerReference };
+  else if (result.status === 'error' || result.status === 'timeout') data = { status: result.status, reason: result.reason, completedAt: now };
+  else {
+    const completed = result as CompletedCheck<unknown>;
+    data = { status: completed.status, summary: JSON.parse(JSON.stringify(completed.summary)), raw: completed.raw as object, completedAt: now };
+  }
+  await tx.applicationCheck.update({ where: { id: checkId }, data });
+}
+
+/**
+ * Once every check of the latest attempt has answered: a failed or timed-out one fails the checks (retryable);
+ * otherwise the checks are complete and the credit policy decides, and an approval gets its offer.
+ */
+export async function completeAssessment(tx: Tx, command: Omit<Command, 'action'>, businessDate: string, applicationId: string): Promise<Outcome> {
+  const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
+  const out: Outcome = { audit: [], events: [] };
+  if (application.status !== 'under_checks') return out;
+  const latest = await tx.applicationCheck.aggregate({ where: { applicationId }, _max: { attempt: true } });
+  const checks = await tx.applicationCheck.findMany({ where: { applicationId, attempt: latest._max.attempt ?? 0 } });
+  if (checks.some((c) => c.status === 'pending')) return out;
+  const unanswered = checks.filter((c) => c.status === 'error' || c.status === 'timeout');
+  if (unanswered.length > 0) {
+    const reason = unanswered.map((c) => `${c.kind} ${c.status === 'timeout' ? 'timed out' : 'failed'}: ${c.reason ?? ''}`.trim()).join('; ');
+    const moved = await transition(tx, application, 'check_failed', command.actor.subject, command.now, reason);
+    return { audit: [moved.audit], events: [moved.event] };
+  }
+  const complete = await transition(tx, application, 'checks_complete', command.actor.subject, command.now);
+  out.events.push(complete.event);
+  out.audit.push(complete.audit);
+
+  const policy = await tx.creditPolicy.findFirst({ where: { productId: application.productId, status: 'active' } });
+  const ruleSet = (policy?.ruleSet ?? null) as unknown as CreditRuleSet | null;
+  const input = await policyInput(tx, application, checks, businessDate, ruleSet);
+  const decision: PolicyDecision = ruleSet
+    ? evaluatePolicy(ruleSet, input)
+    : { policy: 'none', version: 0, outcome: 'REFER', reasons: [{ code: 'NO_ACTIVE_POLICY' as never, message: 'the product has no active credit policy: an underwriter decides' }], riskGrade: null, maxAmount: '0', rules: [] };
+  const decisionId = randomUUID();
+  await tx.applicationDecision.create({
+    data: {
+      id: decisionId, applicationId, policyId: policy?.id ?? null, policyVersion: policy?.version ?? null, outcome: decision.outcome,
+      reasons: decision.reasons as unknown as object, riskGrade: decision.riskGrade, maxAmount: decision.maxAmount,
+      inputSnapshot: JSON.parse(JSON.stringify(input)), ruleOutcomes: decision.rules as unknown as object, decidedByKind: 'policy', decidedBy: 'policy', decidedAt: command.now,
+    },
+  });
+  const summary = { decisionId, outcome: decision.outcome, riskGrade: decision.riskGrade, reasons: decision.reasons.map((r) => r.code), policyVersion: policy?.version ?? null };
+  const event = decision.outcome === 'APPROVE' ? 'approve' : decision.outcome === 'DECLINE' ? 'decline' : 'refer';
+  const decided = await transition(tx, application, event, 'policy', command.now, decision.reasons.map((r) => r.code).join(', ') || null, summary);
+  out.events.push(decided.event);
+  out.audit.push({ ...decided.audit, after: { ...(decided.audit.after as object), decision: summary } });
+  if (decision.outcome === 'APPROVE') out.events.push(...(await offerFor(tx, command, businessDate, application, decisionId, decision, false)).events);
+  return out;
+}
+
+/** Everything the rules read, exactly as they read it: stored with the decision. */
+async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow[], businessDate: string, ruleSet: CreditRuleSet | null): Promise<PolicyInput> {
+  const byKind = new Map(checks.map((c) => [c.kind, c]));
+  const kyc = byKind.get('kyc');
+  const bureau = byKind.get('bureau')?.summary as unknown as (Omit<BureauSummary, 'totalMonthlyDebtPayments'> & { totalMonthlyDebtPayments: { amount: string } }) | undefined;
+  const income = byKind.get('income');
+  const incomeSummary = income?.summary as unknown as (Omit<IncomeSummary, 'verifiedMonthlyIncome'> & { verifiedMonthlyIncome: { amount: string } }) | undefined;
+  const party = await applicantAsSubmitted(tx, application.id);
+  const born = party.applicant.dateOfBirth ?? businessDate;
+  const age = Math.floor(daysBetween(born, businessDate) / 365.2425);
+  const version = (await productVersion(tx as unknown as TenantDb, (await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } })), application.productVersion))!;
+  const schedule = generateSchedule({ ...version.terms, numberOfRepayments: application.numberOfRepayments }, { principal: application.amount.toString(), disbursementDate: businessDate });
+  const windowDays = ruleSet?.rules.reduce((days, rule) => (rule.kind === 'maxRecentApplications' ? Math.max(days, rule.days) : days), 0) || 30;
+  const since = dateColumn(addDays(businessDate, -windowDays));
+  const [openApplications, recent] = await Promise.all([
+    tx.applicationParty.count({ where: { partyId: party.partyId, applicationId: { not: application.id }, application: { status: { notIn: [...FINAL] } } } }),
+    tx.applicationParty.count({ where: { partyId: party.partyId, application: { createdAt: { gte: since } } } }),
+  ]);
+  const declaredDebt = new Decimal(application.monthlyDebtPayments?.toString() ?? 0);
+  const bureauDebt = new Decimal(bureau?.totalMonthlyDebtPayments.amount ?? 0);
+  return {
+    applicantAge: age,
+    monthlyIncome: income?.status === 'passed' || income?.status === 'refer' ? incomeSummary!.verifiedMonthlyIncome.amount : (application.declaredMonthlyIncome?.toString() ?? '0'),
+    monthlyDebtPayments: Decimal.max(declaredDebt, bureauDebt).toFixed(),
+    requestedAmount: application.amount.toString(),
+    requestedTenorMonths: application.numberOfRepayments,
+    instalment: schedule.instalments[0]!.total.toFixed(),
+    bureau: {
+      score: bureau?.score ?? null, openTradelines: bureau?.openTradelines ?? 0, worstDelinquency12m: bureau?.worstDelinquency12m ?? 0, enquiries6m: bureau?.enquiries6m ?? 0,
+    },
+    kyc: kyc?.status === 'passed' ? 'pass' : kyc?.status === 'failed' ? 'fail' : 'review',
+    incomeVerified: income?.status === 'passed',
+    duplicates: { openApplications, applicationsLastDays: recent, windowDays },
+  };
+}
+
+/** The offer on an approved decision, priced by grade; any earlier open offer is superseded. */
+export async function offerFor(
+  tx: Tx, command: Omit<Command, 'action'>, businessDate: string, application: ApplicationRow, decisionId: string,
+  decision: Pick<PolicyDecision, 'policy' | 'version' | 'outcome' | 'riskGrade' | 'maxAmount'>, referralApproved: boolean,
+): Promise<Outcome> {
+  const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
+  const version = (await productVersion(tx as unknown as TenantDb, product, application.productVersion))!;
+  const offer = makeOffer({
+    product: {
+      code: product.code, version: version.version, terms: version.terms,
+      limits: {
+        minPrincipal: new Decimal(product.minAmount.toString()), maxPrincipal: new Decimal(product.maxAmount.toString()),
+        minRepayments: 1, maxRepayments: 600, minAnnualRatePercent: new Decimal(0), maxAnnualRatePercent: new Decimal(100),
+      },
+    },
+    decision, referralApproved, pricing: SANDBOX_PRICING, requestedAmount: application.amount.toString(), numberOfRepayments: application.numberOfRepayments,
+    decisionDate: businessDate, validForDays: OFFER_VALID_DAYS,
+  });
+  await tx.applicationOffer.updateMany({ where: { applicationId: application.id, status: 'open' }, data: { status: 'superseded' } });
+  const offerId = randomUUID();
+  await tx.applicationOffer.create({
+    data: {
+      id: offerId, applicationId: application.id, decisionId, amount: offer.amount, annualRatePercent: offer.annualRatePercent, numberOfRepayments: offer.numberOfRepayments,
+      instalment: offer.firstInstalment.amount, totalRepayable: offer.totalRepayable, aprPercent: offer.apr.percent, fees: offer.fees as unknown as object,
+      terms: offer.terms as object, validUntil: dateColumn(offer.validUntil), status: 'open', createdAt: command.now,
+    },
+  });
+  return {
+    audit: [],
+    events: [{
+      type: 'application.offerMade', aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner,
+      payload: { applicationId: application.id, offerId, amount: offer.amount, annualRatePercent: offer.annualRatePercent, aprPercent: offer.apr.percent, validUntil: offer.validUntil },
+    }],
+  };
+}
+
+/**
+ * Runs the checks of a submitted (or failed, or referred) application and decides it when they all answer.
+ * Returns the status it ends in: a decision, `under_checks` while an asynchronous provider is still out,
+ * `checks_failed`, or `information_requested` when the applicant's data is incomplete.
+ */
+export async function assessApplication(
+  db: TenantDb, deps: AssessmentDeps, command: Omit<Command, 'action'>, businessDate: string, applicationId: string, partner: string | null,
+): Promise<{ status: string }> {
+  const started = await startChecks(db, deps, command, applicationId, partner);
+  if (!started.party) return { status: started.status };
+  const party = started.party;
+  const results = await Promise.all(started.requests.map(({ checkId, kind }) => {
+    const reference = checkId;
+    const call = kind === 'kyc' ? deps.providers.kyc({ reference, party }, command.now)
+      : kind === 'bureau' ? deps.providers.bureau({ reference, party, currency: started.currency }, command.now)
+        : deps.providers.income({
+          reference, party, employer: started.employer ?? '',
+          declaredMonthlyIncome: { amount: new Decimal(started.declaredMonthlyIncome ?? 0), currency: started.currency },
+        }, command.now);
+    return withTimeout(call as Promise<CheckResult<unknown>>, PROVIDER_TIMEOUT_MS).then((result) => ({ checkId, kind, result }));
+  }));
+  return runCommand(db, { ...command, action: 'application.recordChecks' }, async (tx) => {
+    for (const { checkId, result } of results) await recordCheckResult(tx, checkId, result, command.now);
+    const pending = results.flatMap(({ checkId, kind, result }) =>
+      result.status === 'pending' ? [{ checkId, kind, provider: deps.providers.names[kind], providerReference: result.providerReference }] : []);
+    if (pending.length > 0) await deps.followUpPending?.(tx, pending);
+    const out = await completeAssessment(tx, command, businessDate, applicationId);
+    const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
+    return {
+      result: { status: application.status },
+      audit: [
+        { entityType: 'Application', entityId: applicationId, after: { checks: results.map((r) => ({ kind: r.kind, status: r.result.status })) } },
+        ...out.audit,
+      ],
+      events: [
+        ...results.map((r) => ({
+          type: 'application.checkAnswered', aggregateType: 'Application', aggregateId: applicationId, partnerScope: application.originationPartner,
+          payload: { applicationId, kind: r.kind, status: r.result.status },
+        })),
+        ...out.events,
+      ],
+    };
+  });
+}
+

@@ -1,0 +1,98 @@
+// The hand-off from origination to servicing. A disbursement officer asks for the money to be paid out (the
+// maker); a different person approves it (the checker), and approval books the loan in the same database
+// transaction as the application's move to `disbursed`: the offer's terms snapshotted, the borrower, decision,
+// offer and documents linked by reference (the loan points at its application; nothing is copied), the schedule
+// generated and the ledger posted, events emitted. Declined, withdrawn, expired or already disbursed
+// applications can never be disbursed: the transition table has no way out of those statuses, and the loan's
+// unique application reference refuses a second loan even if two approvals raced.
+import { randomUUID } from 'node:crypto';
+import { AppError, InvalidField } from '../../errors.js';
+import { isBusinessDate } from '../../domain/businessDate.js';
+import { Decimal } from '../../domain/money.js';
+import { termsFromJson } from '../../domain/servicing/product.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { runCommand, type Command } from '../../commands/runCommand.js';
+import { productVersion } from '../servicing/loanProducts.js';
+import { bookLoan } from '../servicing/loans.js';
+import { transition } from './applications.js';
+import { lockPendingRequest } from '../../commands/pendingRequests.js';
+import { documentChecklist } from './documents.js';
+import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
+
+export interface DisbursementAsk {
+  applicationId: string;
+  disbursementDate: string;
+  firstRepaymentDate?: string | null;
+}
+
+export async function requestDisbursement(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string, ask: DisbursementAsk) {
+  if (!isBusinessDate(ask.disbursementDate)) throw new InvalidField('disbursementDate', 'disbursementDate must be a business date (YYYY-MM-DD)');
+  if (ask.disbursementDate < businessDate) throw new InvalidField('disbursementDate', `disbursementDate may not be before the business date, ${businessDate}`);
+  if (ask.firstRepaymentDate != null && (!isBusinessDate(ask.firstRepaymentDate) || ask.firstRepaymentDate <= ask.disbursementDate)) {
+    throw new InvalidField('firstRepaymentDate', 'firstRepaymentDate must be a date after disbursementDate');
+  }
+  return runCommand(db, { ...command, action: 'application.requestDisbursement' }, async (tx) => {
+    const application = await tx.application.findUnique({ where: { id: ask.applicationId } });
+    if (!application) throw new InvalidField('applicationId', 'no application with that id');
+    const missing = (await documentChecklist(tx as unknown as TenantDb, application.id)).filter((item) => item.status !== 'satisfied');
+    if (missing.length > 0) {
+      throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${m.status})`).join(', ')}`, { field: 'input.applicationId', reason: 'DOCUMENTS_MISSING' });
+    }
+    const moved = await transition(tx, application, 'request_disbursement', command.actor.subject, command.now);
+    const id = randomUUID();
+    try {
+      await tx.disbursementRequest.create({
+        data: {
+          id, applicationId: application.id, disbursementDate: dateColumn(ask.disbursementDate),
+          firstRepaymentDate: ask.firstRepaymentDate ? dateColumn(ask.firstRepaymentDate) : null,
+          status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now,
+        },
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', 'a disbursement request for this application is already pending', { field: 'input.applicationId' });
+      throw error;
+    }
+    return { result: { requestId: id }, audit: { ...moved.audit, after: { ...(moved.audit.after as object), requestId: id, disbursementDate: ask.disbursementDate } }, events: [moved.event] };
+  });
+}
+
+/**
+ * The checker's decision on a disbursement request. Approval books the loan in this same transaction; it is
+ * idempotent under the caller's key, and a second approval of the same request finds it decided.
+ */
+export async function decideDisbursement(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string, requestId: string, approve: boolean, reason: string | null, idempotencyKey?: string | null) {
+  const idempotency = idempotencyKey != null ? { key: idempotencyKey, input: { requestId, approve, reason } } : undefined;
+  return runCommand(db, { ...command, action: approve ? 'application.disburse' : 'application.rejectDisbursement', ...(idempotency ? { idempotency } : {}) }, async (tx) => {
+    await lockPendingRequest(tx, command.tenant, 'disbursement', requestId);
+    const request = await tx.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } });
+    if (request.requestedBy === command.actor.subject) {
+      throw new AppError('FORBIDDEN', 'a disbursement needs a second person: whoever requested it cannot approve it', { field: 'input.requestId' });
+    }
+    const application = await tx.application.findUniqueOrThrow({ where: { id: request.applicationId } });
+    if (!approve) {
+      const moved = await transition(tx, application, 'reject_disbursement', command.actor.subject, command.now, reason);
+      await tx.disbursementRequest.update({ where: { id: requestId }, data: { status: 'rejected', decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: reason } });
+      return { result: { loanId: null as string | null }, replay: { loanId: null }, audit: moved.audit, events: [moved.event] };
+    }
+    const disbursementDate = businessDateOf(request.disbursementDate);
+    if (disbursementDate > businessDate) throw new AppError('CONFLICT', `the disbursement is dated ${disbursementDate}, after the business date`, { field: 'input.requestId' });
+    const offer = await tx.applicationOffer.findFirstOrThrow({ where: { applicationId: application.id, status: 'accepted' } });
+    const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
+    const version = (await productVersion(tx as unknown as TenantDb, product, application.productVersion))!;
+    const borrower = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' } });
+    const moved = await transition(tx, application, 'disburse', command.actor.subject, command.now);
+    const booked = await bookLoan(tx, command, businessDate, {
+      product, productVersion: version.version, terms: termsFromJson(offer.terms), allocation: version.allocation, principal: new Decimal(offer.amount.toString()),
+      disbursementDate, firstRepaymentDate: request.firstRepaymentDate ? businessDateOf(request.firstRepaymentDate) : null, borrowerPartyId: borrower.partyId,
+      originationPartner: application.originationPartner, externalReference: application.externalReference ?? application.reference,
+      applicationId: application.id, decisionId: offer.decisionId, offerId: offer.id,
+    });
+    await tx.disbursementRequest.update({ where: { id: requestId }, data: { status: 'approved', decidedBy: command.actor.subject, decidedAt: command.now, loanId: booked.loanId } });
+    return {
+      result: { loanId: booked.loanId as string | null },
+      replay: { loanId: booked.loanId },
+      audit: [{ ...moved.audit, after: { ...(moved.audit.after as object), loanId: booked.loanId, requestId } }, booked.audit],
+      events: [{ ...moved.event, payload: { ...moved.event.payload, loanId: booked.loanId } }, ...booked.events],
+    };
+  }, async (stored) => ({ loanId: (stored['loanId'] as string | null) ?? null }));
+}

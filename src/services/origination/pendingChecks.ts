@@ -1,0 +1,161 @@
+// Checks a provider took and will answer later ("pending"), followed up on the job queue so any replica can do it
+// and a crash loses nothing (jobs are inserted in the same transaction that records the check as pending):
+// - the sandbox's providers call back: after SANDBOX_CALLBACK_DELAY_MS a job POSTs the signed callback to this
+//   platform's own callback endpoint (PUBLIC_URL/providers/<tenant>/<provider>/callbacks), exactly as a real
+//   provider would, so the sandbox exercises the same path (docs/sandbox-providers.md);
+// - every provider gets a deadline: PROVIDER_CALLBACK_TIMEOUT_SECONDS after the check was taken, a job records a
+//   check still pending as timed out, and the application moves on as for any timed-out check (`checks_failed`,
+//   saying which check and why; retryable), instead of waiting in `under_checks` for ever.
+import { hkdfSync } from 'node:crypto';
+import type PgBoss from 'pg-boss';
+import type { CheckKind } from '../../domain/origination/checks/providers.js';
+import { SANDBOX_PROVIDER_NAMES, sandboxCallback } from '../../domain/origination/checks/sandbox.js';
+import { CALLBACK_SIGNATURE_HEADER, callbackBody, signCallback } from '../../domain/origination/checks/callbacks.js';
+import type { Logger } from '../../log.js';
+import type { DataKey } from '../../tenancy/sealing.js';
+import type { TenantRegistry } from '../../tenancy/registry.js';
+import type { TenantClients } from '../../tenancy/tenantClients.js';
+import type { Tx } from '../../tenancy/tenantClients.js';
+import { inTransaction, type JobQueue } from '../../events/jobs.js';
+import { runCommand, type Command } from '../../commands/runCommand.js';
+import { completeAssessment } from './assessment.js';
+
+export const SANDBOX_CALLBACK_QUEUE = 'sandbox-check-callback';
+export const CHECK_DEADLINE_QUEUE = 'check-deadline';
+
+/** The secret a provider signs its callbacks to one tenant with. */
+export function providerCallbackSecret(dataKey: DataKey, tenant: string, provider: string): string {
+  return Buffer.from(hkdfSync('sha256', dataKey, 'lendgraph', `provider-callback|${tenant}|${provider}`, 32)).toString('base64url');
+}
+
+export interface PendingCheckPolicy {
+  /** How long the sandbox waits before it calls back. */
+  sandboxCallbackDelayMs: number;
+  /** How long any provider has to call back before the check is recorded as timed out. */
+  callbackTimeoutSeconds: number;
+}
+
+export interface PendingCheck {
+  checkId: string;
+  kind: CheckKind;
+  provider: string;
+  providerReference: string;
+}
+
+interface SandboxCallbackJob {
+  tenant: string;
+  provider: string;
+  providerReference: string;
+}
+
+interface CheckDeadlineJob {
+  tenant: string;
+  checkId: string;
+  /** Carried so the reason says the timeout the check was actually given, whatever this replica is configured with. */
+  timeoutSeconds: number;
+}
+
+const SANDBOX_PROVIDERS = new Set(Object.values(SANDBOX_PROVIDER_NAMES));
+
+/** The jobs that follow up pending checks; inserted by the transaction that records them as pending. */
+export async function schedulePendingChecks(
+  queue: JobQueue, tx: Tx, tenant: string, pending: readonly PendingCheck[], policy: PendingCheckPolicy, now: Date,
+): Promise<void> {
+  if (pending.length === 0) return;
+  const jobs: PgBoss.JobInsert<SandboxCallbackJob | CheckDeadlineJob>[] = [];
+  for (const check of pending) {
+    if (SANDBOX_PROVIDERS.has(check.provider)) {
+      jobs.push({
+        name: SANDBOX_CALLBACK_QUEUE,
+        data: { tenant, provider: check.provider, providerReference: check.providerReference },
+        startAfter: new Date(now.getTime() + policy.sandboxCallbackDelayMs),
+        // The endpoint may be briefly away (a deploy): try again, backing off, well within the deadline.
+        retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 60,
+        singletonKey: `callback:${tenant}:${check.checkId}`,
+      });
+    }
+    jobs.push({
+      name: CHECK_DEADLINE_QUEUE,
+      data: { tenant, checkId: check.checkId, timeoutSeconds: policy.callbackTimeoutSeconds },
+      startAfter: new Date(now.getTime() + policy.callbackTimeoutSeconds * 1000),
+      retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 120,
+      singletonKey: `deadline:${tenant}:${check.checkId}`,
+    });
+  }
+  await queue.boss.insert(jobs, { db: inTransaction(tx) });
+}
+
+export interface PendingCheckDeps {
+  registry: TenantRegistry;
+  tenantClients: TenantClients;
+  dataKey: DataKey;
+  publicUrl: string;
+  log: Logger;
+  now: () => Date;
+}
+
+/** The sandbox provider calling back, signed, through the endpoint real providers use. */
+export async function sendSandboxCallback(deps: PendingCheckDeps, job: SandboxCallbackJob): Promise<number> {
+  const now = deps.now();
+  const body = callbackBody(sandboxCallback(job.providerReference, now));
+  const signature = signCallback(providerCallbackSecret(deps.dataKey, job.tenant, job.provider), body, now);
+  const url = `${deps.publicUrl}/providers/${encodeURIComponent(job.tenant)}/${encodeURIComponent(job.provider)}/callbacks`;
+  const response = await fetch(url, {
+    method: 'POST', headers: { 'content-type': 'application/json', [CALLBACK_SIGNATURE_HEADER]: signature }, body, signal: AbortSignal.timeout(10_000),
+  });
+  await response.body?.cancel();
+  // A tenant gone (or suspended) answers 401 like any unknown one, and so does a check no longer there (404):
+  // nothing to retry. Anything else that is not a 2xx is tried again.
+  if (!response.ok && response.status !== 401 && response.status !== 404) throw new Error(`the callback endpoint answered ${response.status}`);
+  return response.status;
+}
+
+/**
+ * A check still pending at its deadline is recorded as timed out, and the assessment completes as it would had
+ * the provider answered "timeout": the application moves to `checks_failed`, the reason naming the check.
+ */
+export async function expireUnansweredCheck(deps: PendingCheckDeps, job: CheckDeadlineJob): Promise<'timed-out' | 'answered'> {
+  const tenant = await deps.registry.findBySlug(job.tenant);
+  if (!tenant || tenant.status !== 'active') return 'answered';
+  const db = deps.tenantClients.forSchema(tenant.schemaName);
+  const check = await db.applicationCheck.findUnique({ where: { id: job.checkId } });
+  if (!check || check.status !== 'pending') return 'answered';
+  const now = deps.now();
+  const command: Omit<Command, 'action'> = {
+    tenant: tenant.slug, now, actor: { subject: 'system:check-deadline', roles: [], partner: null, clientId: null, requestId: `deadline-${check.id}` },
+  };
+  return runCommand(db, { ...command, action: 'application.checkTimedOut' }, async (tx) => {
+    const reason = `no callback within ${job.timeoutSeconds} s`;
+    // Only if still pending: a callback that lands meanwhile wins, and this changes nothing.
+    const timedOut = await tx.applicationCheck.updateMany({ where: { id: check.id, status: 'pending' }, data: { status: 'timeout', reason, completedAt: now } });
+    if (timedOut.count === 0) return { result: 'answered' as const, audit: [], events: [] };
+    const out = await completeAssessment(tx, command, tenant.businessDate, check.applicationId);
+    const application = await tx.application.findUniqueOrThrow({ where: { id: check.applicationId } });
+    return {
+      result: 'timed-out' as const,
+      audit: [{ entityType: 'Application', entityId: check.applicationId, after: { check: check.kind, status: 'timeout', reason } }, ...out.audit],
+      events: [
+        { type: 'application.checkAnswered', aggregateType: 'Application', aggregateId: check.applicationId, partnerScope: application.originationPartner, payload: { applicationId: check.applicationId, kind: check.kind, status: 'timeout' } },
+        ...out.events,
+      ],
+    };
+  });
+}
+
+/** Creates the queues (every replica inserts into them) and, where jobs are worked, their workers. */
+export async function startPendingChecks(queue: JobQueue, deps: PendingCheckDeps, workers: boolean): Promise<void> {
+  await queue.boss.createQueue(SANDBOX_CALLBACK_QUEUE);
+  await queue.boss.createQueue(CHECK_DEADLINE_QUEUE);
+  if (!workers) return;
+  await queue.boss.work<SandboxCallbackJob>(SANDBOX_CALLBACK_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+    try {
+      await sendSandboxCallback(deps, job!.data);
+    } catch (error) {
+      deps.log.warn({ err: { message: (error as Error).message }, tenant: job!.data.tenant, provider: job!.data.provider }, 'sandbox callback failed');
+      throw error;
+    }
+  });
+  await queue.boss.work<CheckDeadlineJob>(CHECK_DEADLINE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+    await expireUnansweredCheck(deps, job!.data);
+  });
+}

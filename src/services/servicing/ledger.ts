@@ -1,0 +1,201 @@
+// Reading the tenant's books: the chart of accounts, a trial balance and an account statement as of any date,
+// and the ledger's invariants checked against the stored journals. Balances are by value date: "as of" a date
+// is what the books say today about that date, corrections included (each correction is dated where it applies).
+import { AppError, InvalidField } from '../../errors.js';
+import { isBusinessDate } from '../../domain/businessDate.js';
+import { Decimal } from '../../domain/money.js';
+import type { AccountRole } from '../../domain/servicing/ledger.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { runCommand, type Command } from '../../commands/runCommand.js';
+import { quoteIdent } from '../../tenancy/schemaNames.js';
+import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
+
+const ROLES: readonly AccountRole[] = [
+  'cash', 'principalReceivable', 'interestReceivable', 'feeReceivable', 'penaltyReceivable', 'interestIncome', 'feeIncome', 'penaltyIncome',
+  'excess', 'interestInAdvance', 'writeOffExpense', 'colenderPayable',
+];
+const KINDS = ['asset', 'liability', 'equity', 'income', 'expense'] as const;
+
+function checkDate(value: string, field: string): string {
+  if (!isBusinessDate(value)) throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
+  return value;
+}
+
+export interface TrialBalanceLine {
+  account: string;
+  name: string;
+  kind: string;
+  currency: string;
+  debits: Decimal;
+  credits: Decimal;
+  /** Debits less credits. */
+  balance: Decimal;
+}
+
+export async function trialBalance(db: TenantDb, asOf: string): Promise<TrialBalanceLine[]> {
+  checkDate(asOf, 'asOf');
+  const [groups, chart] = await Promise.all([
+    db.journalLine.groupBy({ by: ['account', 'currency'], where: { valueDate: { lte: dateColumn(asOf) } }, _sum: { debit: true, credit: true }, orderBy: [{ currency: 'asc' }, { account: 'asc' }] }),
+    db.ledgerAccount.findMany(),
+  ]);
+  const accounts = new Map(chart.map((a) => [a.code, a]));
+  return groups.map((g) => {
+    const debits = new Decimal(g._sum.debit?.toString() ?? 0);
+    const credits = new Decimal(g._sum.credit?.toString() ?? 0);
+    const account = accounts.get(g.account)!;
+    return { account: g.account, name: account.name, kind: account.kind, currency: g.currency, debits, credits, balance: debits.minus(credits) };
+  });
+}
+
+export interface AccountStatementLine {
+  journalId: string;
+  seq: bigint;
+  valueDate: string;
+  postedAt: Date;
+  kind: string;
+  narrative: string;
+  loanId: string | null;
+  transactionId: string | null;
+  debit: Decimal;
+  credit: Decimal;
+  balance: Decimal;
+}
+
+export interface AccountStatement {
+  account: string;
+  currency: string;
+  from: string;
+  to: string;
+  opening: Decimal;
+  lines: AccountStatementLine[];
+  closing: Decimal;
+  /** True when more lines exist than were returned: narrow the dates. */
+  truncated: boolean;
+}
+
+export const MAX_STATEMENT_LINES = 5_000;
+
+export async function accountStatement(db: TenantDb, account: string, currency: string, from: string, to: string): Promise<AccountStatement> {
+  checkDate(from, 'from');
+  checkDate(to, 'to');
+  if (from > to) throw new InvalidField('to', 'to must be on or after from');
+  if (!(await db.ledgerAccount.findUnique({ where: { code: account } }))) throw new InvalidField('account', 'no ledger account with that code');
+  const [before, rows] = await Promise.all([
+    db.journalLine.aggregate({ where: { account, currency, valueDate: { lt: dateColumn(from) } }, _sum: { debit: true, credit: true } }),
+    db.journalLine.findMany({
+      where: { account, currency, valueDate: { gte: dateColumn(from), lte: dateColumn(to) } },
+      include: { journal: true },
+      orderBy: [{ valueDate: 'asc' }, { journal: { seq: 'asc' } }, { line: 'asc' }],
+      take: MAX_STATEMENT_LINES + 1,
+    }),
+  ]);
+  const opening = new Decimal(before._sum.debit?.toString() ?? 0).minus(before._sum.credit?.toString() ?? 0);
+  let balance = opening;
+  const lines = rows.slice(0, MAX_STATEMENT_LINES).map((row) => {
+    const debit = new Decimal(row.debit.toString());
+    const credit = new Decimal(row.credit.toString());
+    balance = balance.plus(debit).minus(credit);
+    return {
+      journalId: row.journalId, seq: row.journal.seq, valueDate: businessDateOf(row.valueDate), postedAt: row.journal.postedAt,
+      kind: row.journal.kind, narrative: row.journal.narrative, loanId: row.loanId, transactionId: row.journal.transactionId, debit, credit, balance,
+    };
+  });
+  return { account, currency, from, to, opening, lines, closing: balance, truncated: rows.length > MAX_STATEMENT_LINES };
+}
+
+export interface LedgerInvariants {
+  /** Journals whose debits and credits differ in a currency (must be 0). */
+  unbalancedJournals: number;
+  /** Loans whose stored sub-ledger differs from their own journal lines (must be 0). */
+  loansOffLedger: number;
+  /** Control accounts whose GL balance differs from the sum of the loans' sub-ledgers (must be 0). */
+  controlAccountsOff: number;
+  /** Loan accounts (receivable or held) that went negative on some date (must be 0). */
+  negativeBalances: number;
+  loans: number;
+  journals: number;
+}
+
+/** The ledger's invariants, counted over the stored books (an auditor's check, and the bench's after a run). */
+export async function ledgerInvariants(db: TenantDb, schemaName: string): Promise<LedgerInvariants> {
+  const s = quoteIdent(schemaName);
+  const receivable = `ARRAY[l.accounts->>'principalReceivable', l.accounts->>'interestReceivable', l.accounts->>'feeReceivable', l.accounts->>'penaltyReceivable']`;
+  const [row] = await db.$queryRawUnsafe<Record<string, number>[]>(`
+    WITH per_loan AS (
+      SELECT l.id,
+             l.principal_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'principalReceivable'), 0)
+         AND l.interest_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'interestReceivable'), 0)
+         AND l.fee_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'feeReceivable'), 0)
+         AND l.penalty_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'penaltyReceivable'), 0)
+         AND l.held = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'excess'), 0)
+         AND l.interest_in_advance = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'interestInAdvance'), 0) AS matches
+        FROM ${s}.loan l LEFT JOIN ${s}.journal_line j ON j.loan_id = l.id
+       GROUP BY l.id
+    ), sub_ledger AS (
+      SELECT account, currency, sum(amount) AS amount FROM (
+        SELECT l.accounts->>'principalReceivable' AS account, l.currency, l.principal_receivable AS amount FROM ${s}.loan l
+        UNION ALL SELECT l.accounts->>'interestReceivable', l.currency, l.interest_receivable FROM ${s}.loan l
+        UNION ALL SELECT l.accounts->>'feeReceivable', l.currency, l.fee_receivable FROM ${s}.loan l
+        UNION ALL SELECT l.accounts->>'penaltyReceivable', l.currency, l.penalty_receivable FROM ${s}.loan l
+        UNION ALL SELECT l.accounts->>'excess', l.currency, -l.held FROM ${s}.loan l
+        UNION ALL SELECT l.accounts->>'interestInAdvance', l.currency, -l.interest_in_advance FROM ${s}.loan l
+      ) parts WHERE account IS NOT NULL GROUP BY account, currency
+    ), control AS (
+      SELECT account, currency, sum(debit - credit) AS amount FROM ${s}.journal_line
+       WHERE account IN (SELECT account FROM sub_ledger) GROUP BY account, currency
+    ), running AS (
+      SELECT j.loan_id, j.account, sum(sum(j.debit - j.credit)) OVER (PARTITION BY j.loan_id, j.account ORDER BY j.value_date) AS balance
+        FROM ${s}.journal_line j WHERE j.loan_id IS NOT NULL GROUP BY j.loan_id, j.account, j.value_date
+    )
+    SELECT
+      (SELECT count(*) FROM (SELECT journal_id FROM ${s}.journal_line GROUP BY journal_id, currency HAVING sum(debit) <> sum(credit)) u)::int AS "unbalancedJournals",
+      (SELECT count(*) FROM per_loan WHERE NOT matches)::int AS "loansOffLedger",
+      (SELECT count(*) FROM sub_ledger sl FULL JOIN control c USING (account, currency) WHERE coalesce(sl.amount, 0) <> coalesce(c.amount, 0))::int AS "controlAccountsOff",
+      (SELECT count(*) FROM running r JOIN ${s}.loan l ON l.id = r.loan_id
+        WHERE (r.account = ANY (${receivable}) AND r.balance < 0)
+           OR (r.account IN (l.accounts->>'excess', l.accounts->>'interestInAdvance') AND r.balance > 0))::int AS "negativeBalances",
+      (SELECT count(*) FROM ${s}.loan)::int AS loans,
+      (SELECT count(*) FROM ${s}.journal)::int AS journals`);
+  return row as unknown as LedgerInvariants;
+}
+
+export interface NewAccount {
+  code: string;
+  name: string;
+  kind: string;
+}
+
+export async function openLedgerAccount(db: TenantDb, command: Omit<Command, 'action'>, input: NewAccount) {
+  if (!/^[A-Za-z0-9._-]{1,20}$/.test(input.code)) throw new InvalidField('code', 'code must be 1–20 letters, digits, dots, dashes or underscores');
+  const name = input.name.trim();
+  if (name.length < 1 || name.length > 200) throw new InvalidField('name', 'name must be 1–200 characters');
+  if (!(KINDS as readonly string[]).includes(input.kind)) throw new InvalidField('kind', `kind must be one of ${KINDS.join(', ')}`);
+  return runCommand(db, { ...command, action: 'ledgerAccount.open' }, async (tx) => {
+    if (await tx.ledgerAccount.findUnique({ where: { code: input.code } })) throw new AppError('CONFLICT', 'an account with that code exists', { field: 'input.code' });
+    const account = await tx.ledgerAccount.create({ data: { code: input.code, name, kind: input.kind, createdBy: command.actor.subject, createdAt: command.now } });
+    return {
+      result: account,
+      audit: { entityType: 'LedgerAccount', entityId: account.code, after: { code: account.code, name, kind: input.kind } },
+      events: [{ type: 'ledgerAccount.opened', aggregateType: 'LedgerAccount', aggregateId: account.code, payload: { code: account.code, name, kind: input.kind } }],
+    };
+  });
+}
+
+/** Posts a product's role to another account from now on; loans booked earlier keep the accounts they were booked with. */
+export async function mapProductAccount(db: TenantDb, command: Omit<Command, 'action'>, productCode: string, role: string, account: string) {
+  if (!(ROLES as readonly string[]).includes(role)) throw new InvalidField('role', `role must be one of ${ROLES.join(', ')}`);
+  return runCommand(db, { ...command, action: 'loanProduct.mapAccount' }, async (tx) => {
+    const product = await tx.loanProduct.findUnique({ where: { code: productCode } });
+    if (!product) throw new InvalidField('productCode', 'no loan product with that code');
+    const target = await tx.ledgerAccount.findUnique({ where: { code: account } });
+    if (!target) throw new InvalidField('account', 'no ledger account with that code');
+    const before = product.accountMapping as Record<string, string>;
+    const after = { ...before, [role]: account };
+    const updated = await tx.loanProduct.update({ where: { id: product.id }, data: { accountMapping: after } });
+    return {
+      result: updated,
+      audit: { entityType: 'LoanProduct', entityId: product.id, before: { accountMapping: before }, after: { accountMapping: after } },
+      events: [{ type: 'loanProduct.accountMapped', aggregateType: 'LoanProduct', aggregateId: product.id, payload: { code: productCode, role, account } }],
+    };
+  });
+}

@@ -1,0 +1,323 @@
+// Loan commands: booking (disbursement) and every transaction a loan takes, each one database transaction with
+// its outbox events and audit record (commands.ts). The money itself is the posting engine's (postings.ts).
+import { createHash, randomUUID } from 'node:crypto';
+import { AppError, InvalidField } from '../../errors.js';
+import { isBusinessDate } from '../../domain/businessDate.js';
+import { Decimal, minorUnits } from '../../domain/money.js';
+import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
+import { termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
+import type { AllocationRule } from '../../domain/servicing/allocation.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { runCommand, type AuditDraft, type Command, type EventDraft } from '../../commands/runCommand.js';
+import { productVersion } from './loanProducts.js';
+import { schemaForSlug } from '../../tenancy/schemaNames.js';
+import { lockPendingRequest } from '../../commands/pendingRequests.js';
+import { postToLoans, type Books, type PostingDraft, type PostingResult } from './postings.js';
+import type { Tx } from '../../tenancy/tenantClients.js';
+import type { TransactionKind } from './loanRecords.js';
+import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
+
+type LoanCommand = Omit<Command, 'action'>;
+
+export interface Disbursement {
+  productCode: string;
+  principal: string;
+  numberOfRepayments?: number | null;
+  disbursementDate: string;
+  firstRepaymentDate?: string | null;
+  borrowerPartyId?: string | null;
+  originationPartnerCode?: string | null;
+  externalReference?: string | null;
+}
+
+const booksOf = (command: LoanCommand, businessDate: string, batchId?: string): Books => ({
+  schema: schemaForSlug(command.tenant), postedBy: command.actor.subject, now: command.now, businessDate, ...(batchId ? { batchId } : {}),
+});
+
+function dateField(value: string | null | undefined, field: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (!isBusinessDate(value)) throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
+  return value;
+}
+
+/** The product's accounts: each role on the account the product maps it to, else the chart's account for the role. */
+async function accountsFor(db: TenantDb | Tx, productMapping: unknown): Promise<AccountMapping> {
+  const chart = await db.ledgerAccount.findMany({ where: { role: { not: null } } });
+  const byRole = Object.fromEntries(chart.map((a) => [a.role!, a.code]));
+  return { ...STANDARD_MAPPING, ...byRole, ...(productMapping as Partial<Record<AccountRole, string>>) };
+}
+
+const EVENT_TYPE: Record<TransactionKind, string> = {
+  repayment: 'loan.repaymentPosted', prepayment: 'loan.prepaymentPosted', payoff: 'loan.paidOff', refund: 'loan.excessRefunded',
+  reversal: 'loan.transactionReversed', charge: 'loan.chargeApplied', waiver: 'loan.chargeWaived',
+};
+
+/** One event per transaction and one per loan whose status moved; each concerns the loan's origination partner. */
+function eventsOf(posting: PostingResult): EventDraft[] {
+  const events: EventDraft[] = posting.transactions.map(({ id, draft }) => {
+    const loan = posting.loans.get(draft.loanId)!;
+    return {
+      type: EVENT_TYPE[draft.kind], aggregateType: 'Loan', aggregateId: draft.loanId, partnerScope: loan.originationPartner,
+      payload: {
+        loanId: draft.loanId, transactionId: id, kind: draft.kind, valueDate: draft.valueDate, amount: draft.amount ?? null,
+        currency: loan.state.currency, status: loan.status, daysPastDue: loan.state.daysPastDue,
+        ...(draft.reverses ? { reverses: draft.reverses } : {}),
+      },
+    };
+  });
+  for (const loan of posting.loans.values()) {
+    if (loan.status !== loan.statusBefore) {
+      events.push({
+        type: 'loan.statusChanged', aggregateType: 'Loan', aggregateId: loan.loanId, partnerScope: loan.originationPartner,
+        payload: { loanId: loan.loanId, from: loan.statusBefore, to: loan.status, daysPastDue: loan.state.daysPastDue },
+      });
+    }
+  }
+  return events;
+}
+
+export async function disburseLoan(db: TenantDb, command: LoanCommand, businessDate: string, input: Disbursement, idempotencyKey?: string) {
+  const product = await db.loanProduct.findUnique({ where: { code: input.productCode } });
+  if (!product) throw new InvalidField('productCode', 'no loan product with that code');
+  const version = (await productVersion(db, product))!;
+  const disbursementDate = dateField(input.disbursementDate, 'disbursementDate')!;
+  const firstRepaymentDate = dateField(input.firstRepaymentDate, 'firstRepaymentDate');
+  if (disbursementDate > businessDate) throw new InvalidField('disbursementDate', `disbursementDate may not be after the business date, ${businessDate}`);
+  if (firstRepaymentDate !== null && firstRepaymentDate <= disbursementDate) throw new InvalidField('firstRepaymentDate', 'firstRepaymentDate must be after disbursementDate');
+  let principal: Decimal;
+  try {
+    principal = new Decimal(input.principal);
+  } catch {
+    throw new InvalidField('principal', 'principal must be a decimal number');
+  }
+  if (!principal.isFinite() || principal.decimalPlaces() > minorUnits(product.currency)) {
+    throw new InvalidField('principal', `principal must be in whole minor units of ${product.currency}`);
+  }
+  if (principal.lt(product.minAmount.toString()) || principal.gt(product.maxAmount.toString())) {
+    throw new InvalidField('principal', `principal must be from ${product.minAmount.toString()} to ${product.maxAmount.toString()} ${product.currency}`);
+  }
+  const repayments = input.numberOfRepayments ?? version.terms.numberOfRepayments;
+  const every = version.terms.repaymentEvery;
+  const months = every.unit === 'months' ? repayments * every.every : null;
+  if (!Number.isInteger(repayments) || repayments < 1 || (months !== null && (months < product.minTenor || months > product.maxTenor))) {
+    throw new InvalidField('numberOfRepayments', `the tenor must be from ${product.minTenor} to ${product.maxTenor} months`);
+  }
+  const terms = { ...version.terms, numberOfRepayments: repayments };
+  const partnerCode = input.originationPartnerCode ?? null;
+  const idempotency = idempotencyKey != null ? { key: idempotencyKey, input } : undefined;
+
+  return runCommand(db, { ...command, action: 'loan.disburse', ...(idempotency ? { idempotency } : {}) }, async (tx) => {
+    if (input.borrowerPartyId && !(await tx.party.findUnique({ where: { id: input.borrowerPartyId } }))) {
+      throw new InvalidField('borrowerPartyId', 'no party with that id');
+    }
+    if (partnerCode !== null) {
+      const partner = await tx.partner.findUnique({ where: { code: partnerCode } });
+      if (!partner || partner.kind !== 'origination') throw new InvalidField('originationPartnerCode', 'no origination partner with that code');
+    }
+    const booked = await bookLoan(tx, command, businessDate, {
+      product, productVersion: version.version, terms, allocation: version.allocation, principal, disbursementDate, firstRepaymentDate,
+      borrowerPartyId: input.borrowerPartyId ?? null, originationPartner: partnerCode, externalReference: input.externalReference ?? null,
+    });
+    return { result: { loanId: booked.loanId }, replay: { loanId: booked.loanId }, audit: booked.audit, events: booked.events };
+  }, async (stored) => ({ loanId: stored['loanId'] as string }));
+}
+
+export interface Booking {
+  product: { id: string; code: string; currency: string; accountMapping: unknown };
+  productVersion: number;
+  terms: LoanTerms;
+  allocation: AllocationRule;
+  principal: Decimal;
+  disbursementDate: string;
+  firstRepaymentDate: string | null;
+  borrowerPartyId: string | null;
+  originationPartner: string | null;
+  externalReference: string | null;
+  /** Origination by reference: the application, decision and offer the loan was booked from. */
+  applicationId?: string | null;
+  decisionId?: string | null;
+  offerId?: string | null;
+}
+
+/**
+ * Books a loan inside the caller's transaction: a copy of the terms, allocation rule and accounts, the schedule
+ * replayed and the disbursement (and anything already fallen due) posted to the ledger. The caller's command
+ * records the returned audit and events with its own.
+ */
+export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: string, booking: Booking): Promise<{ loanId: string; audit: AuditDraft; events: EventDraft[]; posting: PostingResult }> {
+  const accounts = await accountsFor(tx, booking.product.accountMapping);
+  const loanId = randomUUID();
+  await tx.loan.create({
+    data: {
+      id: loanId, productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(booking.terms) as object,
+      allocation: booking.allocation as unknown as object, accounts: accounts as unknown as object, currency: booking.product.currency,
+      principal: booking.principal.toFixed(), disbursementDate: dateColumn(booking.disbursementDate),
+      firstRepaymentDate: booking.firstRepaymentDate ? dateColumn(booking.firstRepaymentDate) : null, borrowerPartyId: booking.borrowerPartyId,
+      originationPartner: booking.originationPartner, externalReference: booking.externalReference, status: 'approved', asOf: dateColumn(businessDate),
+      applicationId: booking.applicationId ?? null, decisionId: booking.decisionId ?? null, offerId: booking.offerId ?? null,
+      createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
+    },
+  });
+  let posting: PostingResult;
+  try {
+    posting = await postToLoans(tx, booksOf(command, businessDate), [], [loanId]);
+  } catch (error) {
+    // The terms could not make a schedule for these dates: name what the caller gave.
+    if (error instanceof InvalidField && !['principal', 'firstRepaymentDate', 'disbursementDate', 'numberOfRepayments'].includes(error.field)) {
+      throw new InvalidField('firstRepaymentDate', error.message);
+    }
+    throw error;
+  }
+  const loan = posting.loans.get(loanId)!;
+  const shown = {
+    loanId, productCode: booking.product.code, productVersion: booking.productVersion, principal: booking.principal.toFixed(), currency: booking.product.currency,
+    disbursementDate: booking.disbursementDate, numberOfRepayments: booking.terms.numberOfRepayments, status: loan.status, originationPartner: booking.originationPartner,
+    ...(booking.applicationId ? { applicationId: booking.applicationId, decisionId: booking.decisionId ?? null, offerId: booking.offerId ?? null } : {}),
+  };
+  return {
+    loanId,
+    posting,
+    audit: { entityType: 'Loan', entityId: loanId, after: shown },
+    events: [
+      { type: 'loan.disbursed', aggregateType: 'Loan', aggregateId: loanId, partnerScope: booking.originationPartner, payload: { ...shown, netDisbursement: loan.state.schedule.netDisbursement.toFixed() } },
+      ...(loan.status !== 'active' ? eventsOf({ ...posting, transactions: [] }) : []),
+    ],
+  };
+}
+
+/** What a lender calls each command, for the audit trail. */
+const ACTION: Record<TransactionKind, string> = {
+  repayment: 'loan.repay', prepayment: 'loan.prepay', payoff: 'loan.payOff', refund: 'loan.refund',
+  reversal: 'loan.reverse', charge: 'loan.charge', waiver: 'loan.waive',
+};
+
+/** One transaction on one loan, idempotent under the caller's key. */
+export async function postLoanTransaction(db: TenantDb, command: LoanCommand, businessDate: string, draft: Omit<PostingDraft, 'field'>, idempotencyKey?: string) {
+  const idempotency = idempotencyKey != null ? { key: idempotencyKey, input: draft } : undefined;
+  return runCommand(db, { ...command, action: ACTION[draft.kind], ...(idempotency ? { idempotency } : {}) }, async (tx) => {
+    const posting = await postToLoans(tx, booksOf(command, businessDate), [{ ...draft, field: '' }]);
+    const { id } = posting.transactions[0]!;
+    const loan = posting.loans.get(draft.loanId)!;
+    return {
+      result: { transactionId: id, loanId: draft.loanId },
+      replay: { transactionId: id, loanId: draft.loanId },
+      audit: {
+        entityType: 'Loan', entityId: draft.loanId,
+        before: { status: loan.statusBefore },
+        after: { transactionId: id, ...draft, status: loan.status, receivable: loan.state.totals.receivable, held: loan.state.held },
+      },
+      events: eventsOf(posting),
+    };
+  }, async (stored) => ({ transactionId: stored['transactionId'] as string, loanId: stored['loanId'] as string }));
+}
+
+export interface RepaymentLine {
+  loanId: string;
+  amount: string;
+  valueDate: string;
+  channel: string;
+  externalReference?: string | null;
+}
+
+/** The most repayments one file may carry: one transaction, so a bound on how long it holds its loans. */
+export const MAX_FILE_REPAYMENTS = 20_000;
+
+/**
+ * A payment file: every repayment posted in one transaction, or none (a row that fails names itself and nothing
+ * is written). One audit record for the file (its hash and totals); one event per repayment for partners.
+ */
+export async function postRepaymentFile(db: TenantDb, command: LoanCommand, businessDate: string, lines: readonly RepaymentLine[], idempotencyKey: string) {
+  if (lines.length === 0 || lines.length > MAX_FILE_REPAYMENTS) throw new InvalidField('repayments', `a file carries 1–${MAX_FILE_REPAYMENTS} repayments`);
+  const batchId = randomUUID();
+  const digest = createHash('sha256').update(JSON.stringify(lines)).digest('hex');
+  return runCommand(db, { ...command, action: 'loan.repayFile', idempotency: { key: idempotencyKey, input: { sha256: digest } } }, async (tx) => {
+    const drafts: PostingDraft[] = lines.map((line, k) => ({
+      loanId: line.loanId, kind: 'repayment', valueDate: line.valueDate, amount: line.amount, channel: line.channel,
+      externalReference: line.externalReference ?? null, field: `repayments.${k}.`,
+    }));
+    const posting = await postToLoans(tx, booksOf(command, businessDate, batchId), drafts);
+    const total = lines.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
+    const summary = { batchId, posted: lines.length, loans: posting.loans.size, total: total.toFixed(), sha256: digest, journals: posting.journals };
+    return {
+      result: summary,
+      replay: summary,
+      audit: { entityType: 'RepaymentFile', entityId: batchId, after: summary },
+      events: eventsOf(posting),
+    };
+  }, async (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number });
+}
+
+export interface WaiverAsk {
+  loanId: string;
+  component: 'interest' | 'fee' | 'penalty';
+  amount: string;
+  instalment?: number | null;
+  valueDate: string;
+  reason: string;
+}
+
+/** The maker's half of a waiver: nothing moves until another person approves it. */
+export async function requestWaiver(db: TenantDb, command: LoanCommand, businessDate: string, ask: WaiverAsk) {
+  const valueDate = dateField(ask.valueDate, 'valueDate')!;
+  if (valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
+  let amount: Decimal;
+  try {
+    amount = new Decimal(ask.amount);
+  } catch {
+    throw new InvalidField('amount', 'amount must be a decimal number');
+  }
+  if (!amount.isFinite() || amount.lte(0) || amount.gte('1e15')) throw new InvalidField('amount', 'amount must be more than zero and less than 10^15');
+  const reason = ask.reason.trim();
+  if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
+  return runCommand(db, { ...command, action: 'loan.requestWaiver' }, async (tx) => {
+    const loan = await tx.loan.findUnique({ where: { id: ask.loanId } });
+    if (!loan) throw new InvalidField('loanId', 'no loan with that id');
+    if (amount.decimalPlaces() > minorUnits(loan.currency)) throw new InvalidField('amount', `amount must be in whole minor units of ${loan.currency}`);
+    const request = await tx.loanWaiverRequest.create({
+      data: {
+        id: randomUUID(), loanId: loan.id, component: ask.component, amount: amount.toFixed(), instalment: ask.instalment ?? null,
+        valueDate: dateColumn(valueDate), reason, status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now,
+      },
+    });
+    const shown = { requestId: request.id, loanId: loan.id, component: ask.component, amount: amount.toFixed(), instalment: ask.instalment ?? null, valueDate, reason };
+    return {
+      result: request,
+      audit: { entityType: 'LoanWaiverRequest', entityId: request.id, after: shown },
+      events: [{ type: 'loan.waiverRequested', aggregateType: 'Loan', aggregateId: loan.id, partnerScope: loan.originationPartner, payload: shown }],
+    };
+  });
+}
+
+/** The checker's half: someone other than the maker approves (the waiver posts) or rejects it. */
+export async function decideWaiver(db: TenantDb, command: LoanCommand, businessDate: string, requestId: string, approve: boolean, reason: string | null) {
+  return runCommand(db, { ...command, action: approve ? 'loan.approveWaiver' : 'loan.rejectWaiver' }, async (tx) => {
+    await lockPendingRequest(tx, command.tenant, 'waiver', requestId);
+    const request = await tx.loanWaiverRequest.findUniqueOrThrow({ where: { id: requestId } });
+    if (request.requestedBy === command.actor.subject) {
+      throw new AppError('FORBIDDEN', 'a waiver needs a second person: whoever asked for it cannot decide it', { field: 'input.requestId' });
+    }
+    let transactionId: string | null = null;
+    let events: EventDraft[] = [];
+    if (approve) {
+      const posting = await postToLoans(tx, booksOf(command, businessDate), [{
+        loanId: request.loanId, kind: 'waiver', valueDate: businessDateOf(request.valueDate), amount: request.amount.toString(),
+        component: request.component as WaiverAsk['component'], instalment: request.instalment, reason: request.reason, field: '',
+      }]);
+      transactionId = posting.transactions[0]!.id;
+      events = eventsOf(posting);
+    }
+    const decided = await tx.loanWaiverRequest.update({
+      where: { id: requestId },
+      data: { status: approve ? 'approved' : 'rejected', decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: reason, transactionId },
+    });
+    const loan = await tx.loan.findUniqueOrThrow({ where: { id: request.loanId }, select: { originationPartner: true } });
+    return {
+      result: decided,
+      audit: { entityType: 'LoanWaiverRequest', entityId: requestId, before: { status: 'pending' }, after: { status: decided.status, transactionId, reason } },
+      events: [
+        ...events,
+        { type: approve ? 'loan.waiverApproved' : 'loan.waiverRejected', aggregateType: 'Loan', aggregateId: request.loanId, partnerScope: loan.originationPartner, payload: { requestId, transactionId } },
+      ],
+    };
+  });
+}

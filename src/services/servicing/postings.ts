@@ -1,0 +1,346 @@
+// The posting engine: appends transactions to loans, replays each loan from scratch (the pure replayLoan) and
+// posts to the ledger exactly what the replayed books add to what is already posted. So the ledger always equals
+// the replay, and stays append-only: a plain repayment posts its own journal; a backdated one or a reversal also
+// posts correction journals dated where the replayed books differ; instalments that fell due since the loan was
+// last replayed post accrual journals. One code path serves one payment and a 10,000-row payment file: a fixed
+// number of set-based statements per call, whatever the number of loans (each round trip costs more than the
+// replay of a small loan).
+//
+// Loans are locked in id order (FOR UPDATE), so concurrent postings to one loan queue and two batches touching
+// the same loans cannot deadlock.
+import { randomUUID } from 'node:crypto';
+import { AppError, InvalidField } from '../../errors.js';
+import { isBusinessDate } from '../../domain/businessDate.js';
+import { Decimal } from '../../domain/money.js';
+import { replayLoan, type LoanAccountState, type LoanTransaction } from '../../domain/servicing/loanAccount.js';
+import { IllegalLoanTransition, nextStatus, type LoanEvent, type LoanStatus } from '../../domain/servicing/loanStatus.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import type { Tx } from '../../tenancy/tenantClients.js';
+import { quoteIdent } from '../../tenancy/schemaNames.js';
+import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionKind, type TransactionRecord } from './loanRecords.js';
+
+
+/** Where and by whom: the tenant's schema, the person or client posting, when, and the tenant's business date. */
+export interface Books {
+  schema: string;
+  postedBy: string;
+  now: Date;
+  businessDate: string;
+  batchId?: string;
+}
+
+export interface PostingDraft {
+  loanId: string;
+  kind: TransactionKind;
+  valueDate: string;
+  amount?: string | null;
+  component?: 'interest' | 'fee' | 'penalty' | null;
+  instalment?: number | null;
+  reschedule?: 'reduceInstalment' | 'reduceTenor' | null;
+  reverses?: string | null;
+  channel?: string | null;
+  externalReference?: string | null;
+  reason?: string | null;
+  /** How the caller's input names this draft in errors: '' for a single mutation, 'repayments.3.' in a file. */
+  field: string;
+}
+
+export interface PostedTransaction {
+  id: string;
+  draft: PostingDraft;
+}
+
+export interface PostedLoan {
+  loanId: string;
+  originationPartner: string | null;
+  statusBefore: LoanStatus;
+  status: LoanStatus;
+  state: LoanAccountState;
+}
+
+export interface PostingResult {
+  transactions: PostedTransaction[];
+  loans: Map<string, PostedLoan>;
+  journals: number;
+}
+
+/** The largest amount a NUMERIC(20, 4) column holds comfortably. */
+const MAX_AMOUNT = new Decimal('1e15');
+const ZERO = new Decimal(0);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface LoanRow extends LoanRecord {
+  currency: string;
+  status: LoanStatus;
+  asOf: string;
+  transactionCount: number;
+  originationPartner: string | null;
+}
+
+interface StoredTransaction extends TransactionRecord {
+  loanId: string;
+}
+
+/** The status a loan moves to when its replay says it is active, overdue or closed, through the transition table. */
+export function statusAfterReplay(from: LoanStatus, replayed: LoanAccountState['status']): LoanStatus {
+  let status = from;
+  for (let step = 0; status !== replayed && step < 3; step += 1) {
+    const event: LoanEvent = status === 'approved' ? 'disburse'
+      : replayed === 'overdue' ? 'fall_overdue'
+        : replayed === 'closed' ? 'settle'
+          : status === 'closed' ? 'reopen' : 'cure';
+    status = nextStatus(status, event);
+  }
+  return status;
+}
+
+function checkDraft(draft: PostingDraft, loan: LoanRow, books: Books, known: Map<string, StoredTransaction | PostingDraft & { id: string }>): void {
+  const f = draft.field;
+  if (!isBusinessDate(draft.valueDate)) throw new InvalidField(`${f}valueDate`, 'valueDate must be a business date (YYYY-MM-DD)');
+  if (draft.valueDate > books.businessDate) {
+    throw new InvalidField(`${f}valueDate`, `valueDate may not be after the business date, ${books.businessDate}`);
+  }
+  if (draft.valueDate < loan.disbursementDate) {
+    throw new InvalidField(`${f}valueDate`, `valueDate may not be before the disbursement on ${loan.disbursementDate}`);
+  }
+  if (draft.kind === 'reversal') {
+    const target = draft.reverses ? known.get(draft.reverses) : undefined;
+    if (!target || target.kind === 'reversal') throw new InvalidField(`${f}transactionId`, 'no repayment, charge, waiver or refund of this loan has that id');
+    return;
+  }
+  let amount: Decimal;
+  try {
+    amount = new Decimal(draft.amount ?? 'NaN');
+  } catch {
+    throw new InvalidField(`${f}amount`, 'amount must be a decimal number');
+  }
+  if (!amount.isFinite() || amount.lte(0) || amount.gte(MAX_AMOUNT)) throw new InvalidField(`${f}amount`, 'amount must be more than zero and less than 10^15');
+}
+
+/** A replay's complaint, named as the caller's input names it. */
+function asInputError(error: InvalidField, drafts: readonly (PostingDraft & { id: string })[]): InvalidField {
+  for (const draft of drafts) {
+    const prefix = `transactions.${draft.id}.`;
+    if (error.field.startsWith(prefix)) {
+      const rest = error.field.slice(prefix.length);
+      return new InvalidField(`${draft.field}${rest === 'reverses' ? 'transactionId' : rest}`, error.message);
+    }
+  }
+  // Caused by an earlier transaction once the new one was replayed in (e.g. a reversal that would undo money
+  // already refunded): name the new transaction's date or target, which is what the caller can change.
+  const last = drafts.at(-1)!;
+  return new InvalidField(`${last.field}${last.kind === 'reversal' ? 'transactionId' : 'valueDate'}`, error.message);
+}
+
+interface JournalDraft {
+  id: string;
+  loan_id: string;
+  transaction_id: string | null;
+  kind: 'disbursement' | 'posting' | 'accrual' | 'correction';
+  currency: string;
+  value_date: string;
+  narrative: string;
+  posted_by: string;
+  posted_at: string;
+  ord: number;
+}
+
+interface LineDraft {
+  journal_id: string;
+  line: number;
+  account: string;
+  debit: string;
+  credit: string;
+  loan_id: string;
+  currency: string;
+  value_date: string;
+}
+
+const NARRATIVE: Record<TransactionKind, string> = {
+  repayment: 'Repayment', prepayment: 'Prepayment', payoff: 'Payoff', refund: 'Refund of excess',
+  reversal: 'Reversal', charge: 'Charge', waiver: 'Waiver',
+};
+
+/**
+ * Appends `drafts` to their loans (and replays `alsoLoans`, e.g. one just booked), then posts what the replays
+ * add to the ledger and stores each loan's replayed sub-ledger. Throws InvalidField naming the caller's field.
+ */
+export async function postToLoans(tx: Tx, books: Books, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = []): Promise<PostingResult> {
+  const schema = quoteIdent(books.schema);
+  const loanIds = [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
+  // A uuid[] literal (ids are UUIDs: checked below), so the planner sees an array and uses the loan indexes.
+  const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
+  // Lock first, read after, in two statements: under READ COMMITTED a statement that waited for a row lock
+  // re-reads the locked row but its subqueries keep the snapshot taken before the wait, so one statement would
+  // miss the transactions and journals the posting it waited for had just committed (seen as a loan whose stored
+  // balances disagreed with its journals after concurrent repayments to it).
+  await tx.$queryRawUnsafe(`SELECT 1 FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids);
+  // Then one round trip: the loans, each with its transactions and what is posted per date and account.
+  const loanRows = await tx.$queryRawUnsafe<(LoanRow & { transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] })[]>(
+    `WITH locked AS (
+       SELECT * FROM ${schema}.loan WHERE id = ANY($1::uuid[])
+     )
+     SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.disbursement_date::text AS "disbursementDate",
+            l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf", l.transaction_count AS "transactionCount",
+            l.origination_partner AS "originationPartner",
+            coalesce((SELECT json_agg(json_build_object(
+                        'id', t.id, 'loanId', t.loan_id, 'kind', t.kind, 'valueDate', t.value_date, 'amount', t.amount::text, 'component', t.component,
+                        'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel,
+                        'externalReference', t.external_reference) ORDER BY t.seq)
+                        FROM ${schema}.loan_transaction t WHERE t.loan_id = l.id), '[]') AS transactions,
+            coalesce((SELECT json_agg(json_build_object('valueDate', p.value_date, 'account', p.account, 'net', p.net::text))
+                        FROM (SELECT value_date, account, sum(debit) - sum(credit) AS net FROM ${schema}.journal_line
+                               WHERE loan_id = l.id GROUP BY value_date, account) p), '[]') AS "postedNet"
+       FROM locked l ORDER BY l.id`, ids);
+  const loans = new Map(loanRows.map((row) => [row.id, row]));
+  drafts.forEach((draft) => {
+    if (!loans.has(draft.loanId)) throw new InvalidField(`${draft.field}loanId`, 'no loan with that id');
+  });
+  const stored = new Map<string, StoredTransaction[]>(loanRows.map((row) => [row.id, row.transactions]));
+  const posted = new Map<string, Map<string, Decimal>>(loanRows.map((row) => [row.id, new Map(row.postedNet.map((p) => [`${p.valueDate}|${p.account}`, new Decimal(p.net)]))]));
+  const newByLoan = new Map<string, (PostingDraft & { id: string })[]>(loanIds.map((id) => [id, []]));
+  const transactions: PostedTransaction[] = [];
+  for (const draft of drafts) {
+    const id = randomUUID();
+    newByLoan.get(draft.loanId)!.push({ ...draft, id });
+    transactions.push({ id, draft });
+  }
+
+  const result = new Map<string, PostedLoan>();
+  const transactionRows: Record<string, unknown>[] = [];
+  const journals: JournalDraft[] = [];
+  const lines: LineDraft[] = [];
+  const loanUpdates: Record<string, unknown>[] = [];
+  const postedAt = books.now.toISOString();
+
+  for (const loanId of loanIds) {
+    const loan = loans.get(loanId)!;
+    const before = stored.get(loanId)!;
+    const fresh = newByLoan.get(loanId)!;
+    if (fresh.length > 0 && (loan.status === 'written_off' || loan.status === 'restructured')) {
+      throw new InvalidField(`${fresh[0]!.field}loanId`, `the loan is ${loan.status.replace('_', ' ')}: it takes no more transactions`);
+    }
+    const known = new Map<string, StoredTransaction | (PostingDraft & { id: string })>(before.map((t) => [t.id, t]));
+    for (const draft of fresh) {
+      checkDraft(draft, loan, books, known);
+      known.set(draft.id, draft);
+    }
+    const history: LoanTransaction[] = [
+      ...before.map(loanTransactionOf),
+      ...fresh.map((d) => loanTransactionOf({
+        id: d.id, kind: d.kind, valueDate: d.valueDate, amount: d.amount ?? null, component: d.component ?? null, instalment: d.instalment ?? null,
+        reschedule: d.reschedule ?? null, reverses: d.reverses ?? null, channel: d.channel ?? null, externalReference: d.externalReference ?? null,
+      })),
+    ];
+    let state: LoanAccountState;
+    try {
+      state = replayLoan(loanAccountOf(loan), history, books.businessDate);
+    } catch (error) {
+      if (error instanceof InvalidField && fresh.length > 0) throw asInputError(error, fresh);
+      throw error;
+    }
+    let status: LoanStatus;
+    try {
+      status = statusAfterReplay(loan.status, state.status);
+    } catch (error) {
+      if (error instanceof IllegalLoanTransition) throw new AppError('CONFLICT', error.message, fresh[0] ? { field: `${fresh[0].field}loanId` } : {});
+      throw error;
+    }
+    result.set(loanId, { loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, state });
+
+    fresh.forEach((d, k) => transactionRows.push({
+      id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount ?? null,
+      component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
+      channel: d.channel ?? null, external_reference: d.externalReference ?? null, reason: d.reason ?? null, batch_id: books.batchId ?? null,
+      entered_by: books.postedBy, entered_at: postedAt,
+    }));
+
+    // What the replayed books hold per date and account, less what is posted: the journals to post now.
+    const target = new Map<string, Decimal>();
+    for (const journal of state.journals) {
+      for (const line of journal.lines) {
+        const key = `${journal.valueDate}|${line.account}`;
+        target.set(key, (target.get(key) ?? ZERO).plus(line.debit).minus(line.credit));
+      }
+    }
+    const already = posted.get(loanId)!;
+    const byDate = new Map<string, { account: string; net: Decimal }[]>();
+    for (const key of new Set([...target.keys(), ...already.keys()])) {
+      const net = (target.get(key) ?? ZERO).minus(already.get(key) ?? ZERO);
+      if (net.isZero()) continue;
+      const [valueDate, account] = key.split('|') as [string, string];
+      byDate.set(valueDate, [...(byDate.get(valueDate) ?? []), { account, net }]);
+    }
+    // A loan with nothing posted yet is being booked: its first journals are the disbursement and accruals.
+    const booking = already.size === 0;
+    for (const valueDate of [...byDate.keys()].sort()) {
+      const own = fresh.find((d) => d.valueDate === valueDate);
+      const latest = fresh.at(-1);
+      const kind: JournalDraft['kind'] = booking && valueDate === loan.disbursementDate ? 'disbursement'
+        : own ? 'posting'
+          : valueDate > loan.asOf || booking ? 'accrual' : 'correction';
+      const narrative = kind === 'disbursement' ? 'Disbursement'
+        : kind === 'posting' ? `${NARRATIVE[own!.kind]}${own!.externalReference ? ` ${own!.externalReference}` : ''}`
+          : kind === 'accrual' ? 'Instalments falling due'
+            : `Replayed after ${NARRATIVE[latest?.kind ?? 'repayment'].toLowerCase()} valued ${latest?.valueDate ?? books.businessDate}`;
+      const journalId = randomUUID();
+      journals.push({
+        id: journalId, loan_id: loanId, transaction_id: own?.id ?? (kind === 'correction' ? latest?.id ?? null : null), kind,
+        currency: loan.currency, value_date: valueDate, narrative, posted_by: books.postedBy, posted_at: postedAt, ord: journals.length,
+      });
+      byDate.get(valueDate)!.sort((a, b) => a.account.localeCompare(b.account)).forEach(({ account, net }, k) => lines.push({
+        journal_id: journalId, line: k + 1, account, loan_id: loanId, currency: loan.currency, value_date: valueDate,
+        debit: net.gt(0) ? net.toFixed() : '0', credit: net.lt(0) ? net.negated().toFixed() : '0',
+      }));
+    }
+    const receivable = state.totals.receivable;
+    loanUpdates.push({
+      id: loanId, status, as_of: books.businessDate, days_past_due: state.daysPastDue,
+      principal_receivable: receivable.principal.toFixed(), interest_receivable: receivable.interest.toFixed(),
+      fee_receivable: receivable.fee.toFixed(), penalty_receivable: receivable.penalty.toFixed(),
+      held: state.held.advance.plus(state.held.excess).toFixed(), interest_in_advance: state.interestInAdvance.toFixed(),
+      transaction_count: loan.transactionCount + fresh.length,
+    });
+  }
+
+  // One round trip for every write. Each part is a separate data-modifying CTE; the foreign keys and the
+  // balance check on journal lines are checked at the end of the statement, when all of them are in.
+  await tx.$executeRawUnsafe(
+    `WITH new_transactions AS (
+       INSERT INTO ${schema}.loan_transaction (id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel,
+              external_reference, reason, batch_id, entered_by, entered_at)
+       SELECT id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel, external_reference, reason,
+              batch_id, entered_by, entered_at
+         FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, loan_id uuid, seq integer, kind text, value_date date, amount numeric, component text,
+              instalment integer, reschedule text, reverses uuid, channel text, external_reference text, reason text, batch_id uuid,
+              entered_by text, entered_at timestamptz)
+       RETURNING 1
+     ), new_journals AS (
+       INSERT INTO ${schema}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
+       SELECT id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at
+         FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, loan_id uuid, transaction_id uuid, kind text, currency text, value_date date,
+              narrative text, posted_by text, posted_at timestamptz, ord integer)
+        ORDER BY ord
+       RETURNING 1
+     ), new_lines AS (
+       INSERT INTO ${schema}.journal_line (journal_id, line, account, debit, credit, loan_id, currency, value_date)
+       SELECT journal_id, line, account, debit, credit, loan_id, currency, value_date
+         FROM jsonb_to_recordset($3::jsonb) AS r(journal_id uuid, line integer, account text, debit numeric, credit numeric, loan_id uuid,
+              currency text, value_date date)
+       RETURNING 1
+     ), updated AS (
+       UPDATE ${schema}.loan AS l
+          SET status = r.status, as_of = r.as_of, days_past_due = r.days_past_due, principal_receivable = r.principal_receivable,
+              interest_receivable = r.interest_receivable, fee_receivable = r.fee_receivable, penalty_receivable = r.penalty_receivable,
+              held = r.held, interest_in_advance = r.interest_in_advance, transaction_count = r.transaction_count, updated_at = $5::timestamptz
+         FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, status text, as_of date, days_past_due integer, principal_receivable numeric,
+              interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, interest_in_advance numeric,
+              transaction_count integer)
+        WHERE l.id = r.id
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM new_transactions) + (SELECT count(*) FROM new_journals) + (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM updated)`,
+    JSON.stringify(transactionRows), JSON.stringify(journals), JSON.stringify(lines), JSON.stringify(loanUpdates), postedAt);
+
+  return { transactions, loans: result, journals: journals.length };
+}
