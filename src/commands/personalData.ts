@@ -3,14 +3,14 @@
 // fields read, in the same hash chain as changes. The record is written before the data is returned, so a read
 // that could not be recorded fails instead of leaking unrecorded.
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { runCommand, type Command } from './runCommand.js';
+import { runCommand, type CommandContext } from './runCommand.js';
 
 export interface PersonalDataRead {
   partyId: string;
   fields: string[];
 }
 
-export async function recordPersonalDataReads(db: TenantDb, command: Omit<Command, 'action'>, reads: PersonalDataRead[]): Promise<void> {
+export async function recordPersonalDataReads(db: TenantDb, command: CommandContext, reads: PersonalDataRead[]): Promise<void> {
   if (reads.length === 0) return;
   await runCommand(db, { ...command, action: 'party.personalData.read' }, async () => ({
     result: undefined,

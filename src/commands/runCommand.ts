@@ -57,6 +57,9 @@ export interface Command {
   settle?: (schema: string) => void;
 }
 
+/** A command before its action is named: who acts, for which tenant, when, with which key. Services name the action. */
+export type CommandContext = Omit<Command, 'action'>;
+
 /**
  * Whose key it is. Keys live in the tenant's own schema (so never shared across tenants) and belong to one
  * principal of one partner (or of the lender's staff) through one client: two partners, or two clients of one

@@ -10,7 +10,7 @@ import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createLoaders, type Loaders } from './loaders.js';
-import type { Actor, Command } from '../commands/runCommand.js';
+import type { Actor, CommandContext } from '../commands/runCommand.js';
 import { scopeToPartner, type PartnerRef } from '../authz/partnerScope.js';
 
 /** A partner token is honoured only while the tenant knows that partner, of that kind, as active. */
@@ -100,7 +100,7 @@ export async function contextFor(
 }
 
 /** A command on the caller's tenant, now, by the caller; settled by this process as soon as it commits. */
-export function commandOf(context: GraphContext): Omit<Command, 'action'> {
+export function commandOf(context: GraphContext): CommandContext {
   return { tenant: context.tenant!.slug, actor: actorOf(context), now: context.runtime.now(), settle: (schema) => context.runtime.settler.wake(schema) };
 }
 

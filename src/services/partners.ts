@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PartnerIdentity } from '../tenancy/identity.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { runCommand, type Command } from '../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../commands/runCommand.js';
 import { InvalidField } from '../errors.js';
 
 export type PartnerKind = 'origination' | 'colending';
@@ -22,7 +22,7 @@ const CODE = /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/;
 export async function registerPartner(
   db: TenantDb,
   identity: PartnerIdentity,
-  command: Omit<Command, 'action'>,
+  command: CommandContext,
   input: { code: string; name: string; kind: PartnerKind },
 ) {
   if (!CODE.test(input.code)) throw new InvalidField('code', 'code must be 3–40 lowercase letters, digits or hyphens');
@@ -42,7 +42,7 @@ export async function registerPartner(
   }, async (stored, tx) => ({ partner: await tx.partner.findUniqueOrThrow({ where: { id: String(stored['partnerId']) } }), clientSecret: null }));
 }
 
-export async function rotateSecret(db: TenantDb, identity: PartnerIdentity, command: Omit<Command, 'action'>, code: string) {
+export async function rotateSecret(db: TenantDb, identity: PartnerIdentity, command: CommandContext, code: string) {
   const existing = await db.partner.findUnique({ where: { code } });
   if (!existing) return null;
   return runCommand(db, { ...command, action: 'partner.rotateSecret' }, async (tx) => {

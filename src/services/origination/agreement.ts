@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import { agreementPdf, signedAgreementPdf } from '../../documents/agreementPdf.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type Command } from '../../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { transition } from './applications.js';
 import { applicantAsSubmitted } from './assessment.js';
@@ -24,7 +24,7 @@ async function ownApplication(tx: Tx, applicationId: string, partner: string | n
   return application;
 }
 
-export async function acceptOffer(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string, applicationId: string, consent: Consent, partner: string | null) {
+export async function acceptOffer(db: TenantDb, command: CommandContext, businessDate: string, applicationId: string, consent: Consent, partner: string | null) {
   const text = consent.text.trim();
   if (text.length < 20 || text.length > 10_000) throw new InvalidField('consentText', 'consentText must be the 20–10,000 characters the borrower agreed to');
   return runCommand(db, { ...command, action: 'application.acceptOffer' }, async (tx) => {
@@ -53,7 +53,7 @@ export async function acceptOffer(db: TenantDb, command: Omit<Command, 'action'>
  * Generates the agreement from the accepted offer and has it signed by the sandbox e-sign provider: the agreement
  * and the signed copy are stored with their SHA-256, and the application moves to `agreement_signed`.
  */
-export async function signAgreement(db: TenantDb, command: Omit<Command, 'action'>, lenderName: string, applicationId: string, partner: string | null) {
+export async function signAgreement(db: TenantDb, command: CommandContext, lenderName: string, applicationId: string, partner: string | null) {
   return runCommand(db, { ...command, action: 'application.signAgreement' }, async (tx) => {
     const application = await ownApplication(tx, applicationId, partner);
     if (application.status !== 'offer_accepted') throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} has no accepted offer to sign`, { field: 'input.applicationId', reason: 'ILLEGAL_TRANSITION' });

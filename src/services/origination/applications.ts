@@ -7,7 +7,7 @@ import { AppError, InvalidField } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type AuditDraft, type Command, type EventDraft } from '../../commands/runCommand.js';
+import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion } from '../servicing/loanProducts.js';
 import { quoteIdent, schemaForSlug } from '../../tenancy/schemaNames.js';
 import type { DataKey } from '../../tenancy/sealing.js';
@@ -187,7 +187,7 @@ export async function transition(
 }
 
 async function createChecked(
-  tx: Tx, dataKey: DataKey, command: Omit<Command, 'action'>, checked: CheckedApplication, channel: Channel, partner: string | null,
+  tx: Tx, dataKey: DataKey, command: CommandContext, checked: CheckedApplication, channel: Channel, partner: string | null,
 ) {
   const id = randomUUID();
   const [numbered] = await tx.$queryRawUnsafe<{ n: bigint }[]>('SELECT nextval($1::regclass) AS n', `${quoteIdent(schemaForSlug(command.tenant))}.application_number`);
@@ -220,7 +220,7 @@ async function createChecked(
 }
 
 export async function createApplication(
-  db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, input: ApplicationInput, channel: Channel, partner: string | null, idempotencyKey?: string | null,
+  db: TenantDb, dataKey: DataKey, command: CommandContext, input: ApplicationInput, channel: Channel, partner: string | null, idempotencyKey?: string | null,
 ) {
   const checked = await checkApplication(db, input, dateInZone(command.now, 'UTC'));
   if (checked.submit) {
@@ -244,7 +244,7 @@ export interface ImportRow {
  * A bulk upload: every row is checked first and the report lists each row's errors; only when every row is good
  * are they all created, in one transaction — nothing is ever half-imported.
  */
-export async function importApplications(db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, rows: ApplicationInput[], partner: string | null) {
+export async function importApplications(db: TenantDb, dataKey: DataKey, command: CommandContext, rows: ApplicationInput[], partner: string | null) {
   if (rows.length === 0 || rows.length > 1_000) throw new InvalidField('csv', 'an upload carries 1–1,000 applications');
   const report: ImportRow[] = [];
   const checked: CheckedApplication[] = [];
@@ -289,7 +289,7 @@ class RowFailed extends Error {
 }
 
 /** A transition asked for by a person (submit, withdraw, …): one command. */
-export async function moveApplication(db: TenantDb, command: Omit<Command, 'action'>, applicationId: string, event: ApplicationEvent, partner: string | null, reason: string | null = null) {
+export async function moveApplication(db: TenantDb, command: CommandContext, applicationId: string, event: ApplicationEvent, partner: string | null, reason: string | null = null) {
   return runCommand(db, { ...command, action: `application.${event}` }, async (tx) => {
     const application = await tx.application.findUnique({ where: { id: applicationId } });
     // A partner moves only applications it brought; anyone else's does not exist for it.
@@ -313,7 +313,7 @@ export const DRAFT_LIFETIME_DAYS = 30;
  * and drafts never submitted within DRAFT_LIFETIME_DAYS, move to `expired` — each with its history, event and
  * audit record. Expired applications can never be disbursed.
  */
-export async function expireStaleApplications(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string) {
+export async function expireStaleApplications(db: TenantDb, command: CommandContext, businessDate: string) {
   const draftsBefore = dateColumn(addDays(businessDate, -DRAFT_LIFETIME_DAYS));
   return runCommand(db, { ...command, action: 'application.expireStale' }, async (tx) => {
     const lapsedOffers = await tx.applicationOffer.findMany({
@@ -368,7 +368,7 @@ export const AMENDABLE_STATUSES: readonly ApplicationStatus[] = ['draft', 'infor
  * the product as a new one would be; one sent back keeps `missingInformation` current with what is still missing.
  */
 export async function updateApplication(
-  db: TenantDb, dataKey: DataKey, command: Omit<Command, 'action'>, applicationId: string, amendment: ApplicationAmendment, partner: string | null,
+  db: TenantDb, dataKey: DataKey, command: CommandContext, applicationId: string, amendment: ApplicationAmendment, partner: string | null,
 ) {
   return runCommand(db, { ...command, action: 'application.update' }, async (tx) => {
     const application = await tx.application.findUnique({ where: { id: applicationId } });

@@ -18,7 +18,7 @@ import type {
 import { SANDBOX_PROVIDER_NAMES, sandboxBureauProvider, sandboxIncomeProvider, sandboxKycProvider } from '../../domain/origination/checks/sandbox.js';
 import { generateSchedule } from '../../domain/servicing/schedule.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type AuditDraft, type Command, type EventDraft } from '../../commands/runCommand.js';
+import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion } from '../servicing/loanProducts.js';
 import type { DataKey } from '../../tenancy/sealing.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
@@ -98,7 +98,7 @@ interface StartedChecks {
 }
 
 /** First command: the application moves to checks and one pending check per kind is recorded. */
-async function startChecks(db: TenantDb, deps: AssessmentDeps, command: Omit<Command, 'action'>, applicationId: string, partner: string | null): Promise<StartedChecks> {
+async function startChecks(db: TenantDb, deps: AssessmentDeps, command: CommandContext, applicationId: string, partner: string | null): Promise<StartedChecks> {
   return runCommand<StartedChecks>(db, { ...command, action: 'application.startChecks' }, async (tx) => {
     const application = await loadForMove(tx, applicationId, partner);
     const out: Outcome = { audit: [], events: [] };
@@ -168,7 +168,7 @@ export async function recordCheckResult(tx: Tx, checkId: string, result: CheckRe
  * Once every check of the latest attempt has answered: a failed or timed-out one fails the checks (retryable);
  * otherwise the checks are complete and the credit policy decides, and an approval gets its offer.
  */
-export async function completeAssessment(tx: Tx, command: Omit<Command, 'action'>, businessDate: string, applicationId: string): Promise<Outcome> {
+export async function completeAssessment(tx: Tx, command: CommandContext, businessDate: string, applicationId: string): Promise<Outcome> {
   const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
   const out: Outcome = { audit: [], events: [] };
   if (application.status !== 'under_checks') return out;
@@ -246,7 +246,7 @@ async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow
 
 /** The offer on an approved decision, priced by grade; any earlier open offer is superseded. */
 export async function offerFor(
-  tx: Tx, command: Omit<Command, 'action'>, businessDate: string, application: ApplicationRow, decisionId: string,
+  tx: Tx, command: CommandContext, businessDate: string, application: ApplicationRow, decisionId: string,
   decision: Pick<PolicyDecision, 'policy' | 'version' | 'outcome' | 'riskGrade' | 'maxAmount'>, referralApproved: boolean,
 ): Promise<Outcome> {
   const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
@@ -286,7 +286,7 @@ export async function offerFor(
  * `checks_failed`, or `information_requested` when the applicant's data is incomplete.
  */
 export async function assessApplication(
-  db: TenantDb, deps: AssessmentDeps, command: Omit<Command, 'action'>, businessDate: string, applicationId: string, partner: string | null,
+  db: TenantDb, deps: AssessmentDeps, command: CommandContext, businessDate: string, applicationId: string, partner: string | null,
 ): Promise<{ status: string }> {
   const started = await startChecks(db, deps, command, applicationId, partner);
   if (!started.party) return { status: started.status };

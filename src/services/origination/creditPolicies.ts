@@ -11,7 +11,7 @@ import {
 } from '../../domain/origination/creditPolicy.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
-import { runCommand, type Command } from '../../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { quoteIdent, schemaForSlug } from '../../tenancy/schemaNames.js';
 
 type CreditPolicyRow = Awaited<ReturnType<TenantDb['creditPolicy']['findUniqueOrThrow']>>;
@@ -63,7 +63,7 @@ function expectStatus(row: CreditPolicyRow, status: CreditPolicyStatus, doing: s
  * will read it (errors name the field under `ruleSet.`); its `version` is assigned here, and its currency must be
  * the product's.
  */
-export async function draftPolicy(db: TenantDb, command: Omit<Command, 'action'>, productCode: string, ruleSet: unknown): Promise<CreditPolicyRow> {
+export async function draftPolicy(db: TenantDb, command: CommandContext, productCode: string, ruleSet: unknown): Promise<CreditPolicyRow> {
   const product = await db.loanProduct.findUnique({ where: { code: productCode } });
   if (!product) throw new InvalidField('productCode', 'no loan product with that code');
   if (typeof ruleSet !== 'object' || ruleSet === null || Array.isArray(ruleSet)) throw new InvalidField('ruleSet', 'a rule set is a JSON object');
@@ -175,7 +175,7 @@ export async function simulateDraft(db: TenantDb, schemaName: string, policyId: 
 }
 
 /** The maker's half: a draft is put forward for activation; nothing changes until someone else approves it. */
-export async function requestActivation(db: TenantDb, command: Omit<Command, 'action'>, policyId: string): Promise<CreditPolicyRow> {
+export async function requestActivation(db: TenantDb, command: CommandContext, policyId: string): Promise<CreditPolicyRow> {
   await findPolicy(db, policyId);
   return runCommand(db, { ...command, action: 'creditPolicy.requestActivation' }, async (tx) => {
     const before = await lockedPolicy(tx, command.tenant, policyId);
@@ -195,7 +195,7 @@ export async function requestActivation(db: TenantDb, command: Omit<Command, 'ac
  * version back to draft, with the reason in the audit trail and the event.
  */
 export async function decideActivation(
-  db: TenantDb, command: Omit<Command, 'action'>, policyId: string, approve: boolean, reason: string | null,
+  db: TenantDb, command: CommandContext, policyId: string, approve: boolean, reason: string | null,
 ): Promise<CreditPolicyRow> {
   if (!approve && !reason?.trim()) throw new InvalidField('reason', 'a rejection needs a reason');
   await findPolicy(db, policyId);
@@ -237,5 +237,5 @@ export async function decideActivation(
   }
 }
 
-export const approveActivation = (db: TenantDb, command: Omit<Command, 'action'>, policyId: string) => decideActivation(db, command, policyId, true, null);
-export const rejectActivation = (db: TenantDb, command: Omit<Command, 'action'>, policyId: string, reason: string) => decideActivation(db, command, policyId, false, reason);
+export const approveActivation = (db: TenantDb, command: CommandContext, policyId: string) => decideActivation(db, command, policyId, true, null);
+export const rejectActivation = (db: TenantDb, command: CommandContext, policyId: string, reason: string) => decideActivation(db, command, policyId, false, reason);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import { FINAL_APPLICATION_STATUSES, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type Command } from '../../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { postgresDocumentStore, sha256Hex, type DocumentStore } from './documentStore.js';
 
@@ -119,7 +119,7 @@ export interface UploadOptions {
 
 /** Uploads a document to an application: a partner only to those it brought. */
 export async function uploadDocument(
-  db: TenantDb, command: Omit<Command, 'action'>, input: DocumentUpload, partner: string | null, options: UploadOptions = {},
+  db: TenantDb, command: CommandContext, input: DocumentUpload, partner: string | null, options: UploadOptions = {},
 ): Promise<UploadedDocument> {
   const file = checkDocumentFile(input);
   const kind = (input.kind ?? '').trim();
@@ -173,7 +173,7 @@ export async function uploadDocument(
 }
 
 /** Marks an uploaded document verified, or rejected with a reason. A review can be revised (and is audited). */
-export async function reviewDocument(db: TenantDb, command: Omit<Command, 'action'>, documentId: string, verified: boolean, reason: string | null | undefined): Promise<DocumentRow> {
+export async function reviewDocument(db: TenantDb, command: CommandContext, documentId: string, verified: boolean, reason: string | null | undefined): Promise<DocumentRow> {
   const why = reason?.trim() || null;
   if (!verified && why === null) throw new InvalidField('reason', 'a rejection needs a reason');
   if (why !== null && why.length > 500) throw new InvalidField('reason', 'reason must be at most 500 characters');

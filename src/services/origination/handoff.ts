@@ -11,7 +11,7 @@ import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type Command } from '../../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion } from '../servicing/loanProducts.js';
 import { bookLoan } from '../servicing/loans.js';
 import { transition } from './applications.js';
@@ -25,7 +25,7 @@ export interface DisbursementAsk {
   firstRepaymentDate?: string | null;
 }
 
-export async function requestDisbursement(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string, ask: DisbursementAsk) {
+export async function requestDisbursement(db: TenantDb, command: CommandContext, businessDate: string, ask: DisbursementAsk) {
   if (!isBusinessDate(ask.disbursementDate)) throw new InvalidField('disbursementDate', 'disbursementDate must be a business date (YYYY-MM-DD)');
   if (ask.disbursementDate < businessDate) throw new InvalidField('disbursementDate', `disbursementDate may not be before the business date, ${businessDate}`);
   if (ask.firstRepaymentDate != null && (!isBusinessDate(ask.firstRepaymentDate) || ask.firstRepaymentDate <= ask.disbursementDate)) {
@@ -60,7 +60,7 @@ export async function requestDisbursement(db: TenantDb, command: Omit<Command, '
  * The checker's decision on a disbursement request. Approval books the loan in this same transaction; it is
  * idempotent under the caller's key, and a second approval of the same request finds it decided.
  */
-export async function decideDisbursement(db: TenantDb, command: Omit<Command, 'action'>, businessDate: string, requestId: string, approve: boolean, reason: string | null, idempotencyKey?: string | null) {
+export async function decideDisbursement(db: TenantDb, command: CommandContext, businessDate: string, requestId: string, approve: boolean, reason: string | null, idempotencyKey?: string | null) {
   const idempotency = idempotencyKey != null ? { key: idempotencyKey, input: { requestId, approve, reason } } : undefined;
   return runCommand(db, { ...command, action: approve ? 'application.disburse' : 'application.rejectDisbursement', ...(idempotency ? { idempotency } : {}) }, async (tx) => {
     await lockPendingRequest(tx, command.tenant, 'disbursement', requestId);

@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type Command } from '../../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 
 export type ReviewResolution = 'distinct' | 'same_person';
 
-async function merge(tx: Tx, from: string, into: string, command: Omit<Command, 'action'>): Promise<{ applications: number; identifiers: number }> {
+async function merge(tx: Tx, from: string, into: string, command: CommandContext): Promise<{ applications: number; identifiers: number }> {
   const links = await tx.applicationParty.findMany({ where: { partyId: from } });
   for (const link of links) {
     const clash = await tx.applicationParty.findUnique({ where: { applicationId_partyId_role: { applicationId: link.applicationId, partyId: into, role: link.role } } });
@@ -31,7 +31,7 @@ async function merge(tx: Tx, from: string, into: string, command: Omit<Command, 
   return { applications: links.length, identifiers: moving.length };
 }
 
-export async function resolvePartyMatchReview(db: TenantDb, command: Omit<Command, 'action'>, reviewId: string, resolution: ReviewResolution, note: string) {
+export async function resolvePartyMatchReview(db: TenantDb, command: CommandContext, reviewId: string, resolution: ReviewResolution, note: string) {
   const reason = note.trim();
   if (reason.length < 3 || reason.length > 1_000) throw new InvalidField('note', 'note must say why, in 3–1,000 characters');
   return runCommand(db, { ...command, action: 'party.review.resolve' }, async (tx) => {

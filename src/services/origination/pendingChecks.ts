@@ -17,7 +17,7 @@ import type { TenantRegistry } from '../../tenancy/registry.js';
 import type { TenantClients } from '../../tenancy/tenantClients.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { inTransaction, type JobQueue } from '../../events/jobs.js';
-import { runCommand, type Command } from '../../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { completeAssessment } from './assessment.js';
 
 export const SANDBOX_CALLBACK_QUEUE = 'sandbox-check-callback';
@@ -121,7 +121,7 @@ export async function expireUnansweredCheck(deps: PendingCheckDeps, job: CheckDe
   const check = await db.applicationCheck.findUnique({ where: { id: job.checkId } });
   if (!check || check.status !== 'pending') return 'answered';
   const now = deps.now();
-  const command: Omit<Command, 'action'> = {
+  const command: CommandContext = {
     tenant: tenant.slug, now, actor: { subject: 'system:check-deadline', roles: [], partner: null, clientId: null, requestId: `deadline-${check.id}` },
   };
   return runCommand(db, { ...command, action: 'application.checkTimedOut' }, async (tx) => {

@@ -25,7 +25,7 @@ import { Decimal, minorUnits } from '../../domain/money.js';
 import { assertMakerIsNotChecker, MakerIsChecker, mayApprove, SANDBOX_AUTHORITY_MATRIX, type AuthorityMatrix } from '../../domain/origination/approvalAuthority.js';
 import type { RuleResult } from '../../domain/origination/creditPolicy.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type AuditDraft, type Command, type EventDraft } from '../../commands/runCommand.js';
+import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { transition } from './applications.js';
 import { offerFor } from './assessment.js';
@@ -101,7 +101,7 @@ function parseAmount(text: string, currency: string): Decimal {
 }
 
 /** An underwriter's recommendation on a referred application: a pending approval request for someone else to decide. */
-export async function recommend(db: TenantDb, command: Omit<Command, 'action'>, _businessDate: string, input: Recommendation): Promise<{ requestId: string; override: boolean }> {
+export async function recommend(db: TenantDb, command: CommandContext, _businessDate: string, input: Recommendation): Promise<{ requestId: string; override: boolean }> {
   if (input.recommendation !== 'approve' && input.recommendation !== 'decline') throw new InvalidField('recommendation', 'recommendation is `approve` or `decline`');
   const reason = (input.reason ?? '').trim();
   if (reason === '') throw new InvalidField('reason', 'a recommendation needs a reason');
@@ -160,7 +160,7 @@ export async function recommend(db: TenantDb, command: Omit<Command, 'action'>, 
  * approved with an offer, or declined); rejecting it closes the request and leaves the application referred.
  */
 export async function decide(
-  db: TenantDb, command: Omit<Command, 'action'>, businessDate: string, requestId: string, approve: boolean, reason: string | null,
+  db: TenantDb, command: CommandContext, businessDate: string, requestId: string, approve: boolean, reason: string | null,
 ): Promise<{ requestId: string; applicationStatus: string }> {
   const why = reason?.trim() || null;
   if (!approve && why === null) throw new InvalidField('reason', 'a rejection needs a reason');

@@ -6,7 +6,7 @@ import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import type { AccountRole } from '../../domain/servicing/ledger.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type Command } from '../../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { quoteIdent } from '../../tenancy/schemaNames.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
@@ -165,7 +165,7 @@ export interface NewAccount {
   kind: string;
 }
 
-export async function openLedgerAccount(db: TenantDb, command: Omit<Command, 'action'>, input: NewAccount) {
+export async function openLedgerAccount(db: TenantDb, command: CommandContext, input: NewAccount) {
   if (!/^[A-Za-z0-9._-]{1,20}$/.test(input.code)) throw new InvalidField('code', 'code must be 1–20 letters, digits, dots, dashes or underscores');
   const name = input.name.trim();
   if (name.length < 1 || name.length > 200) throw new InvalidField('name', 'name must be 1–200 characters');
@@ -182,7 +182,7 @@ export async function openLedgerAccount(db: TenantDb, command: Omit<Command, 'ac
 }
 
 /** Posts a product's role to another account from now on; loans booked earlier keep the accounts they were booked with. */
-export async function mapProductAccount(db: TenantDb, command: Omit<Command, 'action'>, productCode: string, role: string, account: string) {
+export async function mapProductAccount(db: TenantDb, command: CommandContext, productCode: string, role: string, account: string) {
   if (!(ROLES as readonly string[]).includes(role)) throw new InvalidField('role', `role must be one of ${ROLES.join(', ')}`);
   return runCommand(db, { ...command, action: 'loanProduct.mapAccount' }, async (tx) => {
     const product = await tx.loanProduct.findUnique({ where: { code: productCode } });

@@ -6,7 +6,7 @@ import { assertAmountsWithinProduct, termsFromJson, termsToJson, type LoanTerms,
 import { Decimal } from '../../domain/money.js';
 import { assertValidAllocationRule, type AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type Command } from '../../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 
 export interface ProductVersion {
   productId: string;
@@ -68,7 +68,7 @@ function revisedTerms(current: LoanTerms, revision: TermsRevision): LoanTerms {
   }
 }
 
-export async function reviseTerms(db: TenantDb, command: Omit<Command, 'action'>, code: string, revision: TermsRevision) {
+export async function reviseTerms(db: TenantDb, command: CommandContext, code: string, revision: TermsRevision) {
   const product = await db.loanProduct.findUnique({ where: { code } });
   if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: 'input.code' });
   const current = await productVersion(db, product);

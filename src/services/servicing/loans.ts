@@ -8,7 +8,7 @@ import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../d
 import { termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type AuditDraft, type Command, type EventDraft } from '../../commands/runCommand.js';
+import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { lockPendingRequest } from '../../commands/pendingRequests.js';
@@ -17,7 +17,7 @@ import type { Tx } from '../../tenancy/tenantClients.js';
 import type { TransactionKind } from './loanRecords.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
-type LoanCommand = Omit<Command, 'action'>;
+type LoanCommand = CommandContext;
 
 export interface Disbursement {
   productCode: string;

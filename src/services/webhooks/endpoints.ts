@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type Command } from '../../commands/runCommand.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { sealSecret, type DataKey } from '../../tenancy/sealing.js';
 import { inTransaction, type JobQueue } from '../../events/jobs.js';
 import { newSigningSecret } from '../../events/webhooks/signature.js';
@@ -33,7 +33,7 @@ function checkUrl(url: string, policy: DestinationPolicy): string {
   }
 }
 
-export async function registerEndpoint(db: TenantDb, key: DataKey, command: Omit<Command, 'action'>, owner: Owner, input: NewEndpoint, policy: DestinationPolicy) {
+export async function registerEndpoint(db: TenantDb, key: DataKey, command: CommandContext, owner: Owner, input: NewEndpoint, policy: DestinationPolicy) {
   const url = checkUrl(input.url, policy);
   const eventTypes = [...new Set(input.eventTypes)];
   if (eventTypes.length === 0 || eventTypes.length > 50) throw new InvalidField('eventTypes', 'eventTypes must list 1–50 event types');
@@ -67,7 +67,7 @@ async function ownedEndpoint(db: TenantDb, owner: Owner, id: string) {
   return endpoint;
 }
 
-export async function deactivateEndpoint(db: TenantDb, command: Omit<Command, 'action'>, owner: Owner, id: string) {
+export async function deactivateEndpoint(db: TenantDb, command: CommandContext, owner: Owner, id: string) {
   const existing = await ownedEndpoint(db, owner, id);
   if (!existing.active) return existing;
   return runCommand(db, { ...command, action: 'webhookEndpoint.deactivate' }, async (tx) => {
@@ -89,7 +89,7 @@ export async function deactivateEndpoint(db: TenantDb, command: Omit<Command, 'a
  * Lets an endpoint receive deliveries again, whether its owner deactivated it or it was disabled for failing:
  * its failure count starts over. Deliveries that died meanwhile stay dead (replay them); new events flow.
  */
-export async function enableEndpoint(db: TenantDb, command: Omit<Command, 'action'>, owner: Owner, id: string) {
+export async function enableEndpoint(db: TenantDb, command: CommandContext, owner: Owner, id: string) {
   const existing = await ownedEndpoint(db, owner, id);
   if (existing.active) return existing;
   return runCommand(db, { ...command, action: 'webhookEndpoint.enable' }, async (tx) => {
@@ -106,7 +106,7 @@ export async function enableEndpoint(db: TenantDb, command: Omit<Command, 'actio
 }
 
 /** Sends a finished delivery's event to its endpoint again, as a new delivery that points at the old one. */
-export async function replayDelivery(db: TenantDb, queue: JobQueue, policy: RetryPolicy, schema: string, command: Omit<Command, 'action'>, owner: Owner, deliveryId: string) {
+export async function replayDelivery(db: TenantDb, queue: JobQueue, policy: RetryPolicy, schema: string, command: CommandContext, owner: Owner, deliveryId: string) {
   const original = await db.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { endpoint: true } });
   if (!original || (owner !== null && original.partnerCode !== owner)) throw new AppError('NOT_FOUND', 'no webhook delivery with that id', { field: 'input.deliveryId' });
   if (original.status !== 'succeeded' && original.status !== 'dead') throw new AppError('CONFLICT', 'this delivery is still being attempted; replay it once it has succeeded or died', { field: 'input.deliveryId', status: original.status });
