@@ -107,18 +107,3 @@ export function assertValidAuthorityMatrix(matrix: unknown): asserts matrix is A
   });
 }
 
-/** The person who made a request approved it: refused whatever their roles (four eyes). */
-export class MakerIsChecker extends Error {
-  constructor(readonly person: string) {
-    super('the maker of a request cannot also be its checker: a different person must approve it');
-    this.name = 'MakerIsChecker';
-  }
-}
-
-/** Throws MakerIsChecker when the checker is the maker; both are principal ids as the token names them. */
-export function assertMakerIsNotChecker(maker: string, checker: string): void {
-  if (typeof maker !== 'string' || maker.trim() === '') throw new InvalidField('maker', 'the maker is identified');
-  if (typeof checker !== 'string' || checker.trim() === '') throw new InvalidField('checker', 'the checker is identified');
-  // Ids are compared as identities, not as text a person typed: surrounding space never makes two people.
-  if (maker.trim() === checker.trim()) throw new MakerIsChecker(maker.trim());
-}

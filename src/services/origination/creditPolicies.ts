@@ -12,6 +12,7 @@ import {
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
+import { refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { quoteIdent, schemaForSlug } from '../../tenancy/schemaNames.js';
 
 type CreditPolicyRow = Awaited<ReturnType<TenantDb['creditPolicy']['findUniqueOrThrow']>>;
@@ -212,9 +213,7 @@ export async function decideActivation(
         };
       }
       const checker = command.actor.subject;
-      if (checker === before.activationRequestedBy || checker === before.createdBy) {
-        throw new AppError('FORBIDDEN', 'activating a credit policy needs a second person: whoever drafted it or asked for its activation cannot approve it', { field: 'input.policyId' });
-      }
+      refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'whoever drafted a credit policy or asked for its activation cannot approve it', 'input.policyId');
       const retiring = await tx.creditPolicy.findFirst({ where: { productId: before.productId, status: 'active' } });
       const retired = retiring ? await tx.creditPolicy.update({ where: { id: retiring.id }, data: { status: 'retired' } }) : null;
       const after = await tx.creditPolicy.update({ where: { id: policyId }, data: { status: 'active', activatedBy: checker, activatedAt: command.now } });

@@ -15,7 +15,7 @@ import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion } from '../servicing/loanProducts.js';
 import { bookLoan } from '../servicing/loans.js';
 import { transition } from './applications.js';
-import { lockPendingRequest } from '../../commands/pendingRequests.js';
+import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { documentChecklist } from './documents.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
@@ -65,9 +65,7 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
   return runCommand(db, { ...command, action: approve ? 'application.disburse' : 'application.rejectDisbursement', ...(idempotency ? { idempotency } : {}) }, async (tx) => {
     await lockPendingRequest(tx, command.tenant, 'disbursement', requestId);
     const request = await tx.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } });
-    if (request.requestedBy === command.actor.subject) {
-      throw new AppError('FORBIDDEN', 'a disbursement needs a second person: whoever requested it cannot approve it', { field: 'input.requestId' });
-    }
+    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'whoever requested a disbursement cannot approve it');
     const application = await tx.application.findUniqueOrThrow({ where: { id: request.applicationId } });
     if (!approve) {
       const moved = await transition(tx, application, 'reject_disbursement', command.actor.subject, command.now, reason);

@@ -22,7 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
-import { assertMakerIsNotChecker, MakerIsChecker, mayApprove, SANDBOX_AUTHORITY_MATRIX, type AuthorityMatrix } from '../../domain/origination/approvalAuthority.js';
+import { mayApprove, SANDBOX_AUTHORITY_MATRIX, type AuthorityMatrix } from '../../domain/origination/approvalAuthority.js';
 import type { RuleResult } from '../../domain/origination/creditPolicy.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
@@ -30,7 +30,7 @@ import type { Tx } from '../../tenancy/tenantClients.js';
 import { transition } from './applications.js';
 import { offerFor } from './assessment.js';
 import { dateColumn } from '../../tenancy/dateColumns.js';
-import { lockPendingRequest } from '../../commands/pendingRequests.js';
+import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 
 /** The shortest reason an override of the credit policy may give. */
 export const OVERRIDE_REASON_MIN = 10;
@@ -167,12 +167,7 @@ export async function decide(
   return runCommand(db, { ...command, action: approve ? 'application.approveRecommendation' : 'application.rejectRecommendation' }, async (tx) => {
     await lockPendingRequest(tx, command.tenant, 'approval', requestId);
     const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id: requestId } });
-    try {
-      assertMakerIsNotChecker(request.requestedBy, command.actor.subject);
-    } catch (error) {
-      if (error instanceof MakerIsChecker) throw new AppError('FORBIDDEN', `${error.message}: whoever recommended it cannot decide it`, { field: 'input.requestId', reason: 'MAKER_IS_CHECKER' });
-      throw error;
-    }
+    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'whoever recommended it cannot decide it');
     const application = await tx.application.findUniqueOrThrow({ where: { id: request.applicationId } });
     const before = { status: 'pending' };
     const decided = { decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: why };

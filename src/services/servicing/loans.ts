@@ -11,7 +11,7 @@ import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
-import { lockPendingRequest } from '../../commands/pendingRequests.js';
+import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { postToLoans, type Books, type PostingDraft, type PostingResult } from './postings.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import type { TransactionKind } from './loanRecords.js';
@@ -293,9 +293,7 @@ export async function decideWaiver(db: TenantDb, command: LoanCommand, businessD
   return runCommand(db, { ...command, action: approve ? 'loan.approveWaiver' : 'loan.rejectWaiver' }, async (tx) => {
     await lockPendingRequest(tx, command.tenant, 'waiver', requestId);
     const request = await tx.loanWaiverRequest.findUniqueOrThrow({ where: { id: requestId } });
-    if (request.requestedBy === command.actor.subject) {
-      throw new AppError('FORBIDDEN', 'a waiver needs a second person: whoever asked for it cannot decide it', { field: 'input.requestId' });
-    }
+    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'whoever asked for a waiver cannot decide it');
     let transactionId: string | null = null;
     let events: EventDraft[] = [];
     if (approve) {

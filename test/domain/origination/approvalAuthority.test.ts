@@ -1,11 +1,9 @@
 // The authority matrix: who may approve which amount at which grade, both sides of every limit, the reasons given,
-// validation naming the field, and maker-checker.
+// and validation naming the field.
 import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import {
-  assertMakerIsNotChecker,
   assertValidAuthorityMatrix,
-  MakerIsChecker,
   mayApprove,
   SANDBOX_AUTHORITY_MATRIX,
 } from '../../../src/domain/origination/approvalAuthority.js';
@@ -70,19 +68,4 @@ describe('authority matrix validation', () => {
   });
 
   it('is JSON', () => expect(JSON.parse(JSON.stringify(matrix))).toEqual(matrix));
-});
-
-describe('maker and checker', () => {
-  it('lets a different person check', () => expect(() => assertMakerIsNotChecker('user-1', 'user-2')).not.toThrow());
-
-  it('refuses the maker as checker, typed', () => {
-    expect(() => assertMakerIsNotChecker('user-1', 'user-1')).toThrow(MakerIsChecker);
-    expect(() => assertMakerIsNotChecker('user-1', ' user-1 ')).toThrow(MakerIsChecker);
-    expect(() => assertMakerIsNotChecker('user-1', 'user-1')).toThrow('the maker of a request cannot also be its checker');
-  });
-
-  it('needs both identified', () => {
-    expect(() => assertMakerIsNotChecker('', 'user-2')).toThrow(expect.objectContaining({ field: 'maker' }) as unknown as Error);
-    expect(() => assertMakerIsNotChecker('user-1', '  ')).toThrow(expect.objectContaining({ field: 'checker' }) as unknown as Error);
-  });
 });
