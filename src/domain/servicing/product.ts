@@ -370,3 +370,35 @@ export function assertWithinLimits(limits: ProductLimits, loan: { principal: Dec
     throw new InvalidField('annualRatePercent', `the annual rate must be from ${limits.minAnnualRatePercent.toString()} % to ${limits.maxAnnualRatePercent.toString()} %`);
   }
 }
+
+/** What a product allows a loan's size and length to be, as the lender set it on the product. */
+export interface SizeLimits {
+  currency: string;
+  minPrincipal: Decimal;
+  maxPrincipal: Decimal;
+  /** The tenor in months: checked where repayments fall every N months (other frequencies have no month limit). */
+  minTenorMonths: number;
+  maxTenorMonths: number;
+}
+
+/**
+ * The one product-limit rule for a loan's size and length, wherever a loan is asked for (an application, a
+ * booking): the principal in whole minor units within the product's range, and a whole number of repayments
+ * whose tenor falls within the product's months. Errors name the field as the caller's input does.
+ */
+export function assertLoanSize(
+  limits: SizeLimits, principal: Decimal, numberOfRepayments: number, every: RepaymentFrequency,
+  /** What the caller's input calls them (an application asks for an `amount`). */
+  names: { principal: string; numberOfRepayments: string } = { principal: 'principal', numberOfRepayments: 'numberOfRepayments' },
+): void {
+  if (!principal.isFinite() || principal.decimalPlaces() > minorUnits(limits.currency)) {
+    throw new InvalidField(names.principal, `${names.principal} must be in whole minor units of ${limits.currency}`);
+  }
+  if (principal.lt(limits.minPrincipal) || principal.gt(limits.maxPrincipal)) {
+    throw new InvalidField(names.principal, `${names.principal} must be from ${limits.minPrincipal.toString()} to ${limits.maxPrincipal.toString()} ${limits.currency}`);
+  }
+  const months = every.unit === 'months' ? numberOfRepayments * every.every : null;
+  if (!Number.isInteger(numberOfRepayments) || numberOfRepayments < 1 || (months !== null && (months < limits.minTenorMonths || months > limits.maxTenorMonths))) {
+    throw new InvalidField(names.numberOfRepayments, `the tenor must be from ${limits.minTenorMonths} to ${limits.maxTenorMonths} months`);
+  }
+}

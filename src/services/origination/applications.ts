@@ -8,7 +8,8 @@ import { Decimal, minorUnits } from '../../domain/money.js';
 import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
-import { productVersion } from '../servicing/loanProducts.js';
+import { productVersion, sizeLimitsOf } from '../servicing/loanProducts.js';
+import { assertLoanSize } from '../../domain/servicing/product.js';
 import { quoteIdent, schemaForSlug } from '../../tenancy/schemaNames.js';
 import type { DataKey } from '../../tenancy/sealing.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
@@ -72,15 +73,9 @@ async function checkTerms(db: TenantDb | Tx, input: Omit<ApplicationInput, 'appl
   const product = await db.loanProduct.findUnique({ where: { code: input.productCode } });
   if (!product) throw new InvalidField(`${path}productCode`, 'no loan product with that code');
   const amount = decimalField(input.amount, `${path}amount`, product.currency);
-  if (amount === null || amount.lt(product.minAmount.toString()) || amount.gt(product.maxAmount.toString())) {
-    throw new InvalidField(`${path}amount`, `amount must be from ${product.minAmount.toString()} to ${product.maxAmount.toString()} ${product.currency}`);
-  }
+  if (amount === null) throw new InvalidField(`${path}amount`, 'amount is required');
   const version = (await productVersion(db as TenantDb, product))!;
-  const every = version.terms.repaymentEvery;
-  const months = every.unit === 'months' ? input.numberOfRepayments * every.every : null;
-  if (!Number.isInteger(input.numberOfRepayments) || input.numberOfRepayments < 1 || (months !== null && (months < product.minTenor || months > product.maxTenor))) {
-    throw new InvalidField(`${path}numberOfRepayments`, `the tenor must be from ${product.minTenor} to ${product.maxTenor} months`);
-  }
+  assertLoanSize(sizeLimitsOf(product), amount, input.numberOfRepayments, version.terms.repaymentEvery, { principal: `${path}amount`, numberOfRepayments: `${path}numberOfRepayments` });
   const purpose = (input.purpose ?? '').trim();
   if (purpose.length < 2 || purpose.length > 200) throw new InvalidField(`${path}purpose`, 'purpose must be 2–200 characters');
   const externalReference = input.externalReference?.trim() || null;

@@ -2,7 +2,7 @@
 // (the database refuses to change an old one), written as a command with its audit record and event; loans keep
 // the copy of the terms they were booked with, so nothing booked changes.
 import { AppError, InvalidField } from '../../errors.js';
-import { assertAmountsWithinProduct, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput } from '../../domain/servicing/product.js';
+import { assertAmountsWithinProduct, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type SizeLimits } from '../../domain/servicing/product.js';
 import { Decimal } from '../../domain/money.js';
 import { assertValidAllocationRule, type AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
@@ -93,4 +93,12 @@ export async function reviseTerms(db: TenantDb, command: CommandContext, code: s
       events: [{ type: 'loanProduct.revised', aggregateType: 'LoanProduct', aggregateId: product.id, payload: { code, version: version.version } }],
     };
   });
+}
+
+/** The product's limits on a loan's size and length, as the domain's one rule for them takes them. */
+export function sizeLimitsOf(product: { currency: string; minAmount: { toString(): string }; maxAmount: { toString(): string }; minTenor: number; maxTenor: number }): SizeLimits {
+  return {
+    currency: product.currency, minPrincipal: new Decimal(product.minAmount.toString()), maxPrincipal: new Decimal(product.maxAmount.toString()),
+    minTenorMonths: product.minTenor, maxTenorMonths: product.maxTenor,
+  };
 }

@@ -5,11 +5,11 @@ import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
-import { termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
+import { assertLoanSize, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
-import { productVersion } from './loanProducts.js';
+import { productVersion, sizeLimitsOf } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { postToLoans, type Books, type PostingDraft, type PostingResult } from './postings.js';
@@ -90,18 +90,8 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
   } catch {
     throw new InvalidField('principal', 'principal must be a decimal number');
   }
-  if (!principal.isFinite() || principal.decimalPlaces() > minorUnits(product.currency)) {
-    throw new InvalidField('principal', `principal must be in whole minor units of ${product.currency}`);
-  }
-  if (principal.lt(product.minAmount.toString()) || principal.gt(product.maxAmount.toString())) {
-    throw new InvalidField('principal', `principal must be from ${product.minAmount.toString()} to ${product.maxAmount.toString()} ${product.currency}`);
-  }
   const repayments = input.numberOfRepayments ?? version.terms.numberOfRepayments;
-  const every = version.terms.repaymentEvery;
-  const months = every.unit === 'months' ? repayments * every.every : null;
-  if (!Number.isInteger(repayments) || repayments < 1 || (months !== null && (months < product.minTenor || months > product.maxTenor))) {
-    throw new InvalidField('numberOfRepayments', `the tenor must be from ${product.minTenor} to ${product.maxTenor} months`);
-  }
+  assertLoanSize(sizeLimitsOf(product), principal, repayments, version.terms.repaymentEvery);
   const terms = { ...version.terms, numberOfRepayments: repayments };
   const partnerCode = input.originationPartnerCode ?? null;
   const idempotency = idempotencyKey != null ? { key: idempotencyKey, input } : undefined;

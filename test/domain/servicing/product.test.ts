@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal } from '../../../src/domain/money.js';
-import { assertAmountsWithinProduct, assertValidTerms, assertWithinLimits, loanTerms, minorUnit, principalFreePeriods, termsFromJson, termsToJson, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
+import { assertAmountsWithinProduct, assertLoanSize, assertValidTerms, assertWithinLimits, loanTerms, minorUnit, principalFreePeriods, termsFromJson, termsToJson, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
 import { roundedQuotient } from '../../../src/domain/servicing/schedule.js';
 
 describe('loan terms', () => {
@@ -170,5 +170,33 @@ describe('amounts and rates within bounds', () => {
     const terms = loanTerms({ currency: 'USD', annualRatePercent: '10', numberOfRepayments: 12, fees: { perInstalment: '50000.01' } });
     expect(() => assertAmountsWithinProduct(terms, new Decimal('50000'))).toThrow(expect.objectContaining({ field: 'fees.perInstalment' }));
     expect(() => assertAmountsWithinProduct(terms, new Decimal('50000.01'))).not.toThrow();
+  });
+});
+
+describe('a loan\'s size and length against the product (the one rule for applications and bookings)', () => {
+  const limits = { currency: 'USD', minPrincipal: new Decimal('1000'), maxPrincipal: new Decimal('50000'), minTenorMonths: 6, maxTenorMonths: 60 };
+  const monthly = { every: 1, unit: 'months' } as const;
+  const field = (principal: string, n: number, every: { every: number; unit: 'days' | 'weeks' | 'months' } = monthly) => {
+    try {
+      assertLoanSize(limits, new Decimal(principal), n, every);
+      return null;
+    } catch (error) {
+      return (error as InvalidField).field;
+    }
+  };
+  it.each([
+    ['1000', 6, null], ['50000', 60, null], ['999.99', 12, 'principal'], ['50000.01', 12, 'principal'], ['1000.001', 12, 'principal'],
+    ['5000', 5, 'numberOfRepayments'], ['5000', 61, 'numberOfRepayments'], ['5000', 0, 'numberOfRepayments'], ['5000', 12.5, 'numberOfRepayments'],
+  ] as const)('principal %s over %i monthly repayments → %s', (principal, n, expected) => expect(field(principal, n)).toBe(expected));
+
+  it('counts the tenor in months for repayments every N months, and sets no month limit for weeks or days', () => {
+    expect(field('5000', 30, { every: 3, unit: 'months' })).toBe('numberOfRepayments');
+    expect(field('5000', 20, { every: 3, unit: 'months' })).toBeNull();
+    expect(field('5000', 520, { every: 1, unit: 'weeks' })).toBeNull();
+  });
+
+  it('names the fields as the caller\'s input does', () => {
+    expect(() => assertLoanSize(limits, new Decimal('10'), 12, monthly, { principal: 'input.amount', numberOfRepayments: 'input.numberOfRepayments' }))
+      .toThrow(expect.objectContaining({ field: 'input.amount', message: 'input.amount must be from 1000 to 50000 USD' }));
   });
 });
