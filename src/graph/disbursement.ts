@@ -1,12 +1,12 @@
 // Disbursement requests: the hand-off from an application to a loan, requested by one disbursement officer and
-// approved by another (src/services/origination/handoff.ts).
+// approved by another (src/services/origination/disbursement.ts).
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import { ApplicationRef } from './application.js';
 import { LoanRef } from './loan.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { decideDisbursement, requestDisbursement } from '../services/origination/handoff.js';
+import { decideDisbursement, requestDisbursement } from '../services/origination/disbursement.js';
 import { InvalidField } from '../errors.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 

@@ -12,7 +12,7 @@ import { runCommand, type AuditDraft, type EventDraft, type CommandContext } fro
 import { productVersion, sizeLimitsOf } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
-import { postToLoans, type Books, type PostingDraft, type PostingResult } from './postings.js';
+import { postToLoans, type PostingRun, type PostingDraft, type PostingResult } from './postings.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import type { TransactionKind } from './loanRecords.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
@@ -30,7 +30,7 @@ export interface Disbursement {
   externalReference?: string | null;
 }
 
-const booksOf = (command: LoanCommand, businessDate: string, batchId?: string): Books => ({
+const postingRunOf = (command: LoanCommand, businessDate: string, batchId?: string): PostingRun => ({
   schema: schemaForSlug(command.tenant), postedBy: command.actor.subject, now: command.now, businessDate, ...(batchId ? { batchId } : {}),
 });
 
@@ -130,7 +130,7 @@ export interface Booking {
 }
 
 /**
- * Books a loan inside the caller's transaction: a copy of the terms, allocation rule and accounts, the schedule
+ * PostingRun a loan inside the caller's transaction: a copy of the terms, allocation rule and accounts, the schedule
  * replayed and the disbursement (and anything already fallen due) posted to the ledger. The caller's command
  * records the returned audit and events with its own.
  */
@@ -150,7 +150,7 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
   });
   let posting: PostingResult;
   try {
-    posting = await postToLoans(tx, booksOf(command, businessDate), [], [loanId]);
+    posting = await postToLoans(tx, postingRunOf(command, businessDate), [], [loanId]);
   } catch (error) {
     // The terms could not make a schedule for these dates: name what the caller gave.
     if (error instanceof InvalidField && !['principal', 'firstRepaymentDate', 'disbursementDate', 'numberOfRepayments'].includes(error.field)) {
@@ -185,7 +185,7 @@ const ACTION: Record<TransactionKind, string> = {
 export async function postLoanTransaction(db: TenantDb, command: LoanCommand, businessDate: string, draft: Omit<PostingDraft, 'field'>, idempotencyKey?: string) {
   const idempotency = idempotencyKey != null ? { key: idempotencyKey, input: draft } : undefined;
   return runCommand(db, { ...command, action: ACTION[draft.kind], ...(idempotency ? { idempotency } : {}) }, async (tx) => {
-    const posting = await postToLoans(tx, booksOf(command, businessDate), [{ ...draft, field: '' }]);
+    const posting = await postToLoans(tx, postingRunOf(command, businessDate), [{ ...draft, field: '' }]);
     const { id } = posting.transactions[0]!;
     const loan = posting.loans.get(draft.loanId)!;
     return {
@@ -225,7 +225,7 @@ export async function postRepaymentFile(db: TenantDb, command: LoanCommand, busi
       loanId: line.loanId, kind: 'repayment', valueDate: line.valueDate, amount: line.amount, channel: line.channel,
       externalReference: line.externalReference ?? null, field: `repayments.${k}.`,
     }));
-    const posting = await postToLoans(tx, booksOf(command, businessDate, batchId), drafts);
+    const posting = await postToLoans(tx, postingRunOf(command, businessDate, batchId), drafts);
     const total = lines.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
     const summary = { batchId, posted: lines.length, loans: posting.loans.size, total: total.toFixed(), sha256: digest, journals: posting.journals };
     return {
@@ -287,7 +287,7 @@ export async function decideWaiver(db: TenantDb, command: LoanCommand, businessD
     let transactionId: string | null = null;
     let events: EventDraft[] = [];
     if (approve) {
-      const posting = await postToLoans(tx, booksOf(command, businessDate), [{
+      const posting = await postToLoans(tx, postingRunOf(command, businessDate), [{
         loanId: request.loanId, kind: 'waiver', valueDate: businessDateOf(request.valueDate), amount: request.amount.toString(),
         component: request.component as WaiverAsk['component'], instalment: request.instalment, reason: request.reason, field: '',
       }]);

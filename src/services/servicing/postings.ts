@@ -21,7 +21,7 @@ import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionKind
 
 
 /** Where and by whom: the tenant's schema, the person or client posting, when, and the tenant's business date. */
-export interface Books {
+export interface PostingRun {
   schema: string;
   postedBy: string;
   now: Date;
@@ -94,11 +94,11 @@ export function statusAfterReplay(from: LoanStatus, replayed: LoanAccountState['
   return status;
 }
 
-function checkDraft(draft: PostingDraft, loan: LoanRow, books: Books, known: Map<string, StoredTransaction | PostingDraft & { id: string }>): void {
+function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: Map<string, StoredTransaction | PostingDraft & { id: string }>): void {
   const f = draft.field;
   if (!isBusinessDate(draft.valueDate)) throw new InvalidField(`${f}valueDate`, 'valueDate must be a business date (YYYY-MM-DD)');
-  if (draft.valueDate > books.businessDate) {
-    throw new InvalidField(`${f}valueDate`, `valueDate may not be after the business date, ${books.businessDate}`);
+  if (draft.valueDate > run.businessDate) {
+    throw new InvalidField(`${f}valueDate`, `valueDate may not be after the business date, ${run.businessDate}`);
   }
   if (draft.valueDate < loan.disbursementDate) {
     throw new InvalidField(`${f}valueDate`, `valueDate may not be before the disbursement on ${loan.disbursementDate}`);
@@ -165,8 +165,8 @@ const NARRATIVE: Record<TransactionKind, string> = {
  * Appends `drafts` to their loans (and replays `alsoLoans`, e.g. one just booked), then posts what the replays
  * add to the ledger and stores each loan's replayed sub-ledger. Throws InvalidField naming the caller's field.
  */
-export async function postToLoans(tx: Tx, books: Books, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = []): Promise<PostingResult> {
-  const schema = quoteIdent(books.schema);
+export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = []): Promise<PostingResult> {
+  const schema = quoteIdent(run.schema);
   const loanIds = [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
   // A uuid[] literal (ids are UUIDs: checked below), so the planner sees an array and uses the loan indexes.
   const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
@@ -211,7 +211,7 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
   const journals: JournalDraft[] = [];
   const lines: LineDraft[] = [];
   const loanUpdates: Record<string, unknown>[] = [];
-  const postedAt = books.now.toISOString();
+  const postedAt = run.now.toISOString();
 
   for (const loanId of loanIds) {
     const loan = loans.get(loanId)!;
@@ -222,7 +222,7 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
     }
     const known = new Map<string, StoredTransaction | (PostingDraft & { id: string })>(before.map((t) => [t.id, t]));
     for (const draft of fresh) {
-      checkDraft(draft, loan, books, known);
+      checkDraft(draft, loan, run, known);
       known.set(draft.id, draft);
     }
     const history: LoanTransaction[] = [
@@ -234,7 +234,7 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
     ];
     let state: LoanAccountState;
     try {
-      state = replayLoan(loanAccountOf(loan), history, books.businessDate);
+      state = replayLoan(loanAccountOf(loan), history, run.businessDate);
     } catch (error) {
       if (error instanceof InvalidField && fresh.length > 0) throw asInputError(error, fresh);
       throw error;
@@ -251,8 +251,8 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
     fresh.forEach((d, k) => transactionRows.push({
       id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount ?? null,
       component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
-      channel: d.channel ?? null, external_reference: d.externalReference ?? null, reason: d.reason ?? null, batch_id: books.batchId ?? null,
-      entered_by: books.postedBy, entered_at: postedAt,
+      channel: d.channel ?? null, external_reference: d.externalReference ?? null, reason: d.reason ?? null, batch_id: run.batchId ?? null,
+      entered_by: run.postedBy, entered_at: postedAt,
     }));
 
     // What the replayed books hold per date and account, less what is posted: the journals to post now.
@@ -282,11 +282,11 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
       const narrative = kind === 'disbursement' ? 'Disbursement'
         : kind === 'posting' ? `${NARRATIVE[own!.kind]}${own!.externalReference ? ` ${own!.externalReference}` : ''}`
           : kind === 'accrual' ? 'Instalments falling due'
-            : `Replayed after ${NARRATIVE[latest?.kind ?? 'repayment'].toLowerCase()} valued ${latest?.valueDate ?? books.businessDate}`;
+            : `Replayed after ${NARRATIVE[latest?.kind ?? 'repayment'].toLowerCase()} valued ${latest?.valueDate ?? run.businessDate}`;
       const journalId = randomUUID();
       journals.push({
         id: journalId, loan_id: loanId, transaction_id: own?.id ?? (kind === 'correction' ? latest?.id ?? null : null), kind,
-        currency: loan.currency, value_date: valueDate, narrative, posted_by: books.postedBy, posted_at: postedAt, ord: journals.length,
+        currency: loan.currency, value_date: valueDate, narrative, posted_by: run.postedBy, posted_at: postedAt, ord: journals.length,
       });
       byDate.get(valueDate)!.sort((a, b) => a.account.localeCompare(b.account)).forEach(({ account, net }, k) => lines.push({
         journal_id: journalId, line: k + 1, account, loan_id: loanId, currency: loan.currency, value_date: valueDate,
@@ -295,7 +295,7 @@ export async function postToLoans(tx: Tx, books: Books, drafts: readonly Posting
     }
     const receivable = state.totals.receivable;
     loanUpdates.push({
-      id: loanId, status, as_of: books.businessDate, days_past_due: state.daysPastDue,
+      id: loanId, status, as_of: run.businessDate, days_past_due: state.daysPastDue,
       principal_receivable: receivable.principal.toFixed(), interest_receivable: receivable.interest.toFixed(),
       fee_receivable: receivable.fee.toFixed(), penalty_receivable: receivable.penalty.toFixed(),
       held: state.held.advance.plus(state.held.excess).toFixed(), interest_in_advance: state.interestInAdvance.toFixed(),
