@@ -3,7 +3,8 @@
 import { AppError, InvalidField } from '../errors.js';
 import { assertMakerIsNotChecker, MakerIsChecker } from '../domain/fourEyes.js';
 import type { Tx } from '../tenancy/tenantClients.js';
-import { quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
+import { schemaForSlug } from '../tenancy/schemaNames.js';
+import { tenantSql } from '../tenancy/tenantSql.js';
 
 const TABLES = {
   waiver: 'loan_waiver_request',
@@ -13,8 +14,7 @@ const TABLES = {
 
 /** Locks a pending request; refuses one that does not exist (naming `requestId`) or is already decided. */
 export async function lockPendingRequest(tx: Tx, tenant: string, kind: keyof typeof TABLES, requestId: string): Promise<void> {
-  const [row] = await tx.$queryRawUnsafe<{ status: string }[]>(
-    `SELECT status FROM ${quoteIdent(schemaForSlug(tenant))}.${TABLES[kind]} WHERE id = $1::uuid FOR UPDATE`, requestId);
+  const [row] = await tenantSql(tx, schemaForSlug(tenant)).query<{ status: string }[]>((schema) => `SELECT status FROM ${schema}.${TABLES[kind]} WHERE id = $1::uuid FOR UPDATE`, requestId);
   if (!row) throw new InvalidField('requestId', `no ${kind} request with that id`);
   if (row.status !== 'pending') throw new AppError('CONFLICT', `this ${kind} request is already ${row.status}`, { field: 'input.requestId' });
 }

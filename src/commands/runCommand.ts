@@ -7,7 +7,8 @@ import { AppError } from '../errors.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { Tx } from '../tenancy/tenantClients.js';
 import { COMMIT_CHANNEL } from '../events/outboxFeed.js';
-import { quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
+import { schemaForSlug } from '../tenancy/schemaNames.js';
+import { tenantSql } from '../tenancy/tenantSql.js';
 import { checkIdempotencyKey } from './idempotencyKey.js';
 
 export interface Actor {
@@ -96,8 +97,7 @@ export async function runCommand<T>(
       checkIdempotencyKey(idempotency.key, 'input.idempotencyKey');
       const requestHash = createHash('sha256').update(canonical({ action: command.action, input: idempotency.input })).digest('hex');
       // Claim the key; a twin in flight waits here on the row, then finds it claimed (and, once committed, answered).
-      const claimed = await tx.$queryRawUnsafe<unknown[]>(
-        `INSERT INTO ${quoteIdent(schemaForSlug(command.tenant))}.idempotency_key (principal, key, operation, request_hash, response)
+      const claimed = await tenantSql(tx, schemaForSlug(command.tenant)).query<unknown[]>((schema) => `INSERT INTO ${schema}.idempotency_key (principal, key, operation, request_hash, response)
          VALUES ($1, $2, $3, $4, '{}') ON CONFLICT (principal, key) DO NOTHING RETURNING 1`,
         owner, idempotency.key, command.action, requestHash);
       if (claimed.length === 0) {
@@ -114,7 +114,6 @@ export async function runCommand<T>(
     // Recorded unnumbered and unlinked: settle_commits() gives events their cursor and the audit record its
     // place in the chain just after commit (commitSettler.ts), so a tenant's commands never queue on one lock.
     // One statement, because a command's bookkeeping is on every write path and each ORM round trip costs CPU.
-    const schema = quoteIdent(schemaForSlug(command.tenant));
     const events = outcome.events.map((event) => ({
       id: randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: event.aggregateId,
       partnerScope: event.partnerScope ?? null, payload: asJson(event.payload),
@@ -124,8 +123,7 @@ export async function runCommand<T>(
       ...(entry.before === undefined || entry.before === null ? {} : { before: asJson(entry.before) }),
       ...(entry.after === undefined || entry.after === null ? {} : { after: asJson(entry.after) }),
     }));
-    await tx.$queryRawUnsafe(
-      `WITH events AS (
+    await tenantSql(tx, schemaForSlug(command.tenant)).query((schema) => `WITH events AS (
          INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
          SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', $2::timestamptz, e->'payload'
            FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n

@@ -3,6 +3,7 @@
 // connection. A session-level SET on a pooled connection is never used.
 import type pg from 'pg';
 import { quoteIdent } from './schemaNames.js';
+import type { TenantDb, Tx } from './tenantClients.js';
 
 export async function withTenantSql<T>(pool: pg.Pool, schema: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -18,4 +19,17 @@ export async function withTenantSql<T>(pool: pg.Pool, schema: string, work: (cli
   } finally {
     client.release();
   }
+}
+
+/**
+ * The one door for raw SQL on a tenant's Prisma client or inside one of its transactions. The statement is built
+ * from the tenant's quoted schema, so every name is qualified and no caller quotes a schema itself; values go
+ * as parameters, never into the text.
+ */
+export function tenantSql(db: TenantDb | Tx, schemaName: string) {
+  const schema = quoteIdent(schemaName);
+  return {
+    query: <T = unknown>(statement: (schema: string) => string, ...values: unknown[]): Promise<T> => db.$queryRawUnsafe<T>(statement(schema), ...values),
+    execute: (statement: (schema: string) => string, ...values: unknown[]): Promise<number> => db.$executeRawUnsafe(statement(schema), ...values),
+  };
 }

@@ -10,7 +10,8 @@ import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion, sizeLimitsOf } from '../servicing/loanProducts.js';
 import { assertLoanSize } from '../../domain/servicing/product.js';
-import { quoteIdent, schemaForSlug } from '../../tenancy/schemaNames.js';
+import { schemaForSlug } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 import type { DataKey } from '../../tenancy/sealing.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { asSubmitted, checkPartyInput, comparableName, resolveParty, submittedParty, type CheckedParty, type PartyInput } from './parties.js';
@@ -185,7 +186,7 @@ async function createChecked(
   tx: Tx, dataKey: DataKey, command: CommandContext, checked: CheckedApplication, channel: Channel, partner: string | null,
 ) {
   const id = randomUUID();
-  const [numbered] = await tx.$queryRawUnsafe<{ n: bigint }[]>('SELECT nextval($1::regclass) AS n', `${quoteIdent(schemaForSlug(command.tenant))}.application_number`);
+  const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.application_number'::regclass) AS n`);
   const reference = `APP-${String(numbered!.n).padStart(7, '0')}`;
   const row = await tx.application.create({
     data: {

@@ -13,7 +13,8 @@ import type { TenantDb } from '../../tenancy/tenantClients.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { refuseMakerAsChecker } from '../../commands/pendingRequests.js';
-import { quoteIdent, schemaForSlug } from '../../tenancy/schemaNames.js';
+import { schemaForSlug } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 
 type CreditPolicyRow = Awaited<ReturnType<TenantDb['creditPolicy']['findUniqueOrThrow']>>;
 
@@ -35,7 +36,7 @@ function shown(row: CreditPolicyRow) {
 
 /** Locks the product's row: drafts are numbered and activations made one at a time per product. */
 async function lockProduct(tx: Tx, tenant: string, productId: string): Promise<void> {
-  await tx.$queryRawUnsafe(`SELECT id::text FROM ${quoteIdent(schemaForSlug(tenant))}.loan_product WHERE id = $1::uuid FOR UPDATE`, productId);
+  await tenantSql(tx, schemaForSlug(tenant)).query((schema) => `SELECT id::text FROM ${schema}.loan_product WHERE id = $1::uuid FOR UPDATE`, productId);
 }
 
 async function findPolicy(db: TenantDb | Tx, policyId: string): Promise<CreditPolicyRow> {
@@ -140,9 +141,7 @@ export async function simulateDraft(db: TenantDb, schemaName: string, policyId: 
   }
   const policy = await findPolicy(db, policyId);
   const ruleSet = policy.ruleSet as unknown as CreditRuleSet;
-  const s = quoteIdent(schemaName);
-  const rows = await db.$queryRawUnsafe<PastRow[]>(
-    `SELECT latest.application_id::text AS "applicationId", latest.reference, latest.outcome, latest.input_snapshot AS input
+  const rows = await tenantSql(db, schemaName).query<PastRow[]>((s) => `SELECT latest.application_id::text AS "applicationId", latest.reference, latest.outcome, latest.input_snapshot AS input
        FROM (SELECT DISTINCT ON (d.application_id) d.application_id, a.reference, d.outcome, d.input_snapshot, d.decided_at, d.id
                FROM ${s}.application_decision d JOIN ${s}.application a ON a.id = d.application_id
               WHERE d.decided_by_kind = 'policy' AND a.product_id = $1::uuid

@@ -11,6 +11,8 @@ import { FINAL_APPLICATION_STATUSES, type ApplicationStatus } from '../../domain
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
+import { schemaForSlug } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 import { postgresDocumentStore, sha256Hex, type DocumentStore } from './documentStore.js';
 
 /** The largest document accepted: 10 MiB. */
@@ -146,7 +148,7 @@ export async function uploadDocument(
     if (input.partyId != null && !parties.some((p) => p.partyId === input.partyId)) throw new InvalidField('partyId', 'no party with that id on this application');
     const party = input.partyId ?? parties.find((p) => p.role === 'applicant')?.partyId ?? null;
     // Uploads of the same content wait for each other, so two parties' twins cannot both miss the other.
-    await tx.$queryRawUnsafe('SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1::bigint)) AS l', BigInt(`0x${sha256.slice(0, 15)}`).toString());
+    await tenantSql(tx, schemaForSlug(command.tenant)).query(() => 'SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1::bigint)) AS l', BigInt(`0x${sha256.slice(0, 15)}`).toString());
     const storageKey = await store(tx).put(input.bytes);
     const duplicate = party === null ? null : await duplicateOf(tx, sha256, party);
     const id = randomUUID();

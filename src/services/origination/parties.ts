@@ -11,6 +11,8 @@ import { isBusinessDate } from '../../domain/businessDate.js';
 import { dateOfBirthProblem } from '../../domain/origination/dateOfBirth.js';
 import { openSecret, sealSecret, type DataKey } from '../../tenancy/sealing.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
+import { schemaForSlug } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
 export const IDENTIFIER_KINDS = ['national_id', 'tax_id', 'passport'] as const;
@@ -168,7 +170,7 @@ export async function resolveParty(tx: Tx, dataKey: DataKey, context: IntakeCont
   const hashes = party.identifiers.map((identifier) => ({ identifier, hash: identifierHash(dataKey, context.tenant, identifier) }));
   const contactKey = party.emailNormalised && party.phoneNormalised ? `${party.phoneNormalised}|${party.emailNormalised}` : null;
   for (const lock of [...hashes.map((h) => h.hash), ...(contactKey ? [`contact|${contactKey}`] : [])].sort()) {
-    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', `party|${context.tenant}|${lock}`);
+    await tenantSql(tx, schemaForSlug(context.tenant)).execute(() => 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', `party|${context.tenant}|${lock}`);
   }
   const found = hashes.length === 0 ? [] : await tx.partyIdentifier.findMany({
     where: { OR: hashes.map(({ identifier, hash }) => ({ kind: identifier.kind, country: identifier.country, lookupHash: hash })) },

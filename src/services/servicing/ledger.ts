@@ -7,7 +7,7 @@ import { Decimal } from '../../domain/money.js';
 import type { AccountRole } from '../../domain/servicing/ledger.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
-import { quoteIdent } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
 const ROLES: readonly AccountRole[] = [
@@ -118,9 +118,8 @@ export interface LedgerInvariants {
 
 /** The ledger's invariants, counted over the stored books (an auditor's check, and the bench's after a run). */
 export async function ledgerInvariants(db: TenantDb, schemaName: string): Promise<LedgerInvariants> {
-  const s = quoteIdent(schemaName);
   const receivable = `ARRAY[l.accounts->>'principalReceivable', l.accounts->>'interestReceivable', l.accounts->>'feeReceivable', l.accounts->>'penaltyReceivable']`;
-  const [row] = await db.$queryRawUnsafe<Record<string, number>[]>(`
+  const [row] = await tenantSql(db, schemaName).query<Record<string, number>[]>((s) => `
     WITH per_loan AS (
       SELECT l.id,
              l.principal_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'principalReceivable'), 0)

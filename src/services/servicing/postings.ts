@@ -16,7 +16,7 @@ import { replayLoan, type LoanAccountState, type LoanTransaction } from '../../d
 import { IllegalLoanTransition, nextStatus, type LoanEvent, type LoanStatus } from '../../domain/servicing/loanStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
-import { quoteIdent } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionKind, type TransactionRecord } from './loanRecords.js';
 
 
@@ -166,7 +166,7 @@ const NARRATIVE: Record<TransactionKind, string> = {
  * add to the ledger and stores each loan's replayed sub-ledger. Throws InvalidField naming the caller's field.
  */
 export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = []): Promise<PostingResult> {
-  const schema = quoteIdent(run.schema);
+  const sql = tenantSql(tx, run.schema);
   const loanIds = [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
   // A uuid[] literal (ids are UUIDs: checked below), so the planner sees an array and uses the loan indexes.
   const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
@@ -174,10 +174,10 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
   // re-reads the locked row but its subqueries keep the snapshot taken before the wait, so one statement would
   // miss the transactions and journals the posting it waited for had just committed (seen as a loan whose stored
   // balances disagreed with its journals after concurrent repayments to it).
-  await tx.$queryRawUnsafe(`SELECT 1 FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids);
+  await sql.query((schema) => `SELECT 1 FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids);
   // Then one round trip: the loans, each with its transactions and what is posted per date and account.
-  const loanRows = await tx.$queryRawUnsafe<(LoanRow & { transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] })[]>(
-    `WITH locked AS (
+  const loanRows = await sql.query<(LoanRow & { transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] })[]>(
+    (schema) => `WITH locked AS (
        SELECT * FROM ${schema}.loan WHERE id = ANY($1::uuid[])
      )
      SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.disbursement_date::text AS "disbursementDate",
@@ -305,8 +305,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
 
   // One round trip for every write. Each part is a separate data-modifying CTE; the foreign keys and the
   // balance check on journal lines are checked at the end of the statement, when all of them are in.
-  await tx.$executeRawUnsafe(
-    `WITH new_transactions AS (
+  await sql.execute((schema) => `WITH new_transactions AS (
        INSERT INTO ${schema}.loan_transaction (id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel,
               external_reference, reason, batch_id, entered_by, entered_at)
        SELECT id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel, external_reference, reason,
