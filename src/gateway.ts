@@ -143,23 +143,10 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
   };
 }
 
-export async function startGateway(runtime: Runtime): Promise<Gateway> {
+/** The WebSocket side of the API (graphql-ws on the same path): authorized at connection_init, each operation
+ * parsed, validated and limited as over HTTP, with a cap on the sockets one process holds. */
+function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema: GraphQLSchema, limits: QueryLimits, rateLimits: RequestRateLimits) {
   const { config, log } = runtime;
-  const schema = buildSchema();
-  const limits: QueryLimits = {
-    maxDepth: config.MAX_QUERY_DEPTH, maxNodes: config.MAX_QUERY_NODES, maxCost: config.MAX_QUERY_COST,
-    maxAliases: config.MAX_QUERY_ALIASES, maxDirectives: config.MAX_QUERY_DIRECTIVES, maxTokens: config.MAX_QUERY_TOKENS,
-  };
-  const rateLimits = new RequestRateLimits(config.RATE_LIMIT_PER_MINUTE, config.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
-  if (runtime.devKey && !isLoopbackHost(config.HOST)) {
-    log.warn({ host: config.HOST }, 'the development issuer serves on an address that is not loopback (DEV_ISSUER_ALLOW_REMOTE=true): anyone who reaches it gets a tenant-admin token from the explorer');
-  }
-  const app = express();
-  app.disable('x-powered-by');
-  // Strict routing keeps /explorer and /explorer/ apart (the first redirects to the second).
-  app.set('strict routing', true);
-  if (config.TRUST_PROXY !== undefined) app.set('trust proxy', config.TRUST_PROXY);
-  const httpServer = http.createServer(app);
   const websocketLimit = websocketCap(config.MAX_WEBSOCKET_CONNECTIONS, config.PG_POOL_MAX);
   const wsServer = new WebSocketServer({
     server: httpServer,
@@ -170,14 +157,6 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
       accept(false, 503, 'at capacity; retry on another replica', { 'Retry-After': '5' });
     },
   });
-  // Errors after start-up (e.g. accept failing) are logged, never left to crash the process.
-  httpServer.on('error', (error) => log.error({ err: { message: error.message } }, 'HTTP server error'));
-  const sockets = new Set<import('node:net').Socket>();
-  httpServer.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
   const wsDisposable = useServer<{ authorization?: string; tenant?: string }, { principal: Principal | null; expiry?: NodeJS.Timeout }>(
     {
       schema,
@@ -247,39 +226,26 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     },
     wsServer,
   );
+  return { wsServer, wsDisposable };
+}
 
-  const apollo = new ApolloServer<GraphContext>({
-    schema,
-    // Who may introspect is decided per caller (INTROSPECTION), in operationsPlugin.
-    introspection: true,
-    includeStacktraceInErrorResponses: false,
-    parseOptions: parseOptions(limits),
-    // main.ts owns SIGTERM/SIGINT: drain, close the pool, stop the embedded database, exit 0.
-    stopOnTerminationSignals: false,
-    validationRules: limitRules(limits),
-    formatError,
-    plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      ApolloServerPluginLandingPageDisabled(),
-      { async serverWillStart() { return { async drainServer() { await wsDisposable.dispose(); } }; } },
-      operationsPlugin(runtime, schema, limits),
-    ],
-  });
-  await apollo.start();
-  await runtime.feed.start();
-  await runtime.webhooks.start(runtime.settler);
-  await startPendingChecks(runtime.webhooks.queue, { ...runtime, publicUrl: config.publicUrl }, config.checkJobsEnabled);
-  runtime.settler.start();
-
+/** Liveness and readiness: /healthz answers while the process runs; /readyz while the database answers and every
+ * schema is migrated, within a bounded time. */
+function healthRoutes(app: express.Express, runtime: Runtime): void {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  const readiness = readinessCheck(runtime.pool, runtime.migrations, log);
+  const readiness = readinessCheck(runtime.pool, runtime.migrations, runtime.log);
   app.get('/readyz', async (_req, res) => {
     const answer = await readiness();
     res.status(answer.status).json(answer.body);
   });
 
+}
+
+/** The development issuer's keys and the offline explorer (opened with a demo token when the issuer is on). */
+function developmentRoutes(app: express.Express, runtime: Runtime, websocketUrl: string): void {
+  const { config } = runtime;
   if (runtime.devKey) {
     const devKey = runtime.devKey;
     app.get('/dev-issuer/jwks', (_req, res) => {
@@ -290,7 +256,6 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     });
   }
 
-  const websocketUrl = `${config.publicUrl.replace(/^http/, 'ws')}${GRAPHQL_PATH}`;
   app.get('/explorer', (_req, res) => res.redirect(302, '/explorer/'));
   app.get('/explorer/', async (_req, res) => {
     // With the development issuer on, the explorer opens with a tenant-admin token for the demo tenant, so
@@ -313,15 +278,22 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     );
   });
   app.use('/explorer/', express.static(getDistDirectory(), { index: false }));
+}
 
-  app.use((req, res, next) => {
-    res.setHeader('x-request-id', header(req.headers['x-request-id']) ?? '');
-    next();
-  });
-  app.get(`${STATEMENT_PATH}/:file`, statementDownload(runtime, TENANT_HEADER));
-  app.post(PROVIDER_CALLBACK_PATH, ...providerCallbacks(runtime));
-  app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER));
-  app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER));
+/** What a gateway process runs besides answering requests: the outbox feed, webhook delivery and pending-check
+ * follow-ups (workers where JOBS_ENABLED), and the commit settler. */
+async function startBackgroundWork(runtime: Runtime): Promise<void> {
+  const { config } = runtime;
+  await runtime.feed.start();
+  await runtime.webhooks.start(runtime.settler);
+  await startPendingChecks(runtime.webhooks.queue, { ...runtime, publicUrl: config.publicUrl }, config.checkJobsEnabled);
+  runtime.settler.start();
+}
+
+/** The API over HTTP: callers without a token counted by address before their body is read, bodies parsed within
+ * their limit, the request's context built from its verified token, and Express's own errors in the API's shape. */
+function graphqlRoute(app: express.Express, runtime: Runtime, apollo: ApolloServer<GraphContext>, rateLimits: RequestRateLimits): void {
+  const { config, log } = runtime;
   const parseBody = express.json({ limit: config.MAX_REQUEST_BYTES });
   // A declared length over the limit is refused before the body is read.
   const parseAnonymousBody = express.json({ limit: Math.min(config.MAX_ANONYMOUS_REQUEST_BYTES, config.MAX_REQUEST_BYTES) });
@@ -383,6 +355,68 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     log.error({ err: error, requestId: requestIdFrom(header(req.headers['x-request-id'])), correlationId }, 'request failed before reaching the API');
     res.status(500).json({ errors: [{ message: `Internal error. Quote correlation id ${correlationId} to support.`, extensions: { code: 'INTERNAL', correlationId } }] });
   });
+}
+
+export async function startGateway(runtime: Runtime): Promise<Gateway> {
+  const { config, log } = runtime;
+  const schema = buildSchema();
+  const limits: QueryLimits = {
+    maxDepth: config.MAX_QUERY_DEPTH, maxNodes: config.MAX_QUERY_NODES, maxCost: config.MAX_QUERY_COST,
+    maxAliases: config.MAX_QUERY_ALIASES, maxDirectives: config.MAX_QUERY_DIRECTIVES, maxTokens: config.MAX_QUERY_TOKENS,
+  };
+  const rateLimits = new RequestRateLimits(config.RATE_LIMIT_PER_MINUTE, config.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
+  if (runtime.devKey && !isLoopbackHost(config.HOST)) {
+    log.warn({ host: config.HOST }, 'the development issuer serves on an address that is not loopback (DEV_ISSUER_ALLOW_REMOTE=true): anyone who reaches it gets a tenant-admin token from the explorer');
+  }
+  const app = express();
+  app.disable('x-powered-by');
+  // Strict routing keeps /explorer and /explorer/ apart (the first redirects to the second).
+  app.set('strict routing', true);
+  if (config.TRUST_PROXY !== undefined) app.set('trust proxy', config.TRUST_PROXY);
+  const httpServer = http.createServer(app);
+  // Errors after start-up (e.g. accept failing) are logged, never left to crash the process.
+  httpServer.on('error', (error) => log.error({ err: { message: error.message } }, 'HTTP server error'));
+  const sockets = new Set<import('node:net').Socket>();
+  httpServer.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const { wsServer, wsDisposable } = startWebSocketServer(runtime, httpServer, schema, limits, rateLimits);
+
+  const apollo = new ApolloServer<GraphContext>({
+    schema,
+    // Who may introspect is decided per caller (INTROSPECTION), in operationsPlugin.
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    parseOptions: parseOptions(limits),
+    // main.ts owns SIGTERM/SIGINT: drain, close the pool, stop the embedded database, exit 0.
+    stopOnTerminationSignals: false,
+    validationRules: limitRules(limits),
+    formatError,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      { async serverWillStart() { return { async drainServer() { await wsDisposable.dispose(); } }; } },
+      operationsPlugin(runtime, schema, limits),
+    ],
+  });
+  await apollo.start();
+  await startBackgroundWork(runtime);
+
+  healthRoutes(app, runtime);
+  const websocketUrl = `${config.publicUrl.replace(/^http/, 'ws')}${GRAPHQL_PATH}`;
+  developmentRoutes(app, runtime, websocketUrl);
+
+  app.use((req, res, next) => {
+    res.setHeader('x-request-id', header(req.headers['x-request-id']) ?? '');
+    next();
+  });
+  app.get(`${STATEMENT_PATH}/:file`, statementDownload(runtime, TENANT_HEADER));
+  app.post(PROVIDER_CALLBACK_PATH, ...providerCallbacks(runtime));
+  app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER));
+  app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER));
+  graphqlRoute(app, runtime, apollo, rateLimits);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
