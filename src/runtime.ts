@@ -94,6 +94,8 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       now,
       ...(migration ? { migration } : {}),
       async close() {
+        // Background jobs still running would use the pool after it ends.
+        await webhooks.stop();
         await tenantClients.close();
         await platformDb.$disconnect();
         await database.close();

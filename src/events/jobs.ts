@@ -45,8 +45,8 @@ export class JobQueue {
     return new JobQueue(boss);
   }
 
-  async stop(): Promise<void> {
+  async stop(timeoutMs = 5_000): Promise<void> {
     // Jobs in flight finish or, past the timeout, expire and are retried by another replica.
-    await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 5_000 });
+    await this.boss.stop({ graceful: true, close: false, wait: true, timeout: timeoutMs });
   }
 }

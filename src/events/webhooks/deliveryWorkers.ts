@@ -69,8 +69,18 @@ export class Webhooks {
     for (const id of this.workerIds) this.started?.boss.notifyWorker(id);
   }
 
-  async stop(): Promise<void> {
-    await this.started?.stop();
-    await this.client.close();
+  private stopping: Promise<void> | undefined;
+
+  /**
+   * Stops taking jobs and waits for deliveries in flight, which end within their total timeout, so none touches
+   * the pool after the process closes it. Called by the gateway's drain and again by the runtime's close: the
+   * second call waits for the first.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.started?.stop(this.policy.timeoutMs + 2_000);
+      await this.client.close();
+    })();
+    return this.stopping;
   }
 }
