@@ -199,8 +199,8 @@ function neverValid(leaf: Leaf): fc.Arbitrary<unknown> {
         fc.constantFrom('\ud83d', 'x\ude00y'),
       ];
       const max = maxLengthOf(leaf.name);
-      if (leaf.name !== 'idempotencyKey' && max <= 20_000) options.push(fc.constant('x'.repeat(max + 1)));
-      if (leaf.required && leaf.name !== 'idempotencyKey') options.push(fc.constantFrom('', ' ', '\t\n '));
+      if (max <= 20_000) options.push(fc.constant('x'.repeat(max + 1)));
+      if (leaf.required) options.push(fc.constantFrom('', ' ', '\t\n '));
       return fc.oneof(...options);
     }
     case 'ID': {
@@ -238,8 +238,6 @@ function neverValid(leaf: Leaf): fc.Arbitrary<unknown> {
 function edge(leaf: Leaf): fc.Arbitrary<unknown> {
   switch (leaf.kind) {
     case 'String':
-      // Idempotency keys are left to their own rule (8–200 characters), which is checked elsewhere.
-      if (leaf.name === 'idempotencyKey') return fc.string({ minLength: 8, maxLength: 40 }).map((text) => `${text}-${keys++}`);
       return fc.oneof(fc.constantFrom('😀', 'Zoë Ñandú', 'x'.repeat(Math.min(maxLengthOf(leaf.name), 20_000)), "'; DROP TABLE loan; --", '\u202e', '\ufeff'), fc.string({ unit: 'grapheme', maxLength: 30 }));
     case 'ID':
       return fc.oneof(fc.constantFrom(foreignLoanId), fc.constantFrom(...(leaf.idTypes ?? ['Loan', 'Party', 'Application', 'CreditPolicy', 'DisbursementRequest', 'ApprovalRequest'])).map((type) => encodeGlobalID(type, randomUUID())));

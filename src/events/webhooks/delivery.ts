@@ -14,6 +14,7 @@ import type { OutboundClient, OutboundResult } from '../../outbound/client.js';
 import { describeResult } from '../../outbound/client.js';
 import { inTransaction, type JobQueue } from '../jobs.js';
 import { quoteIdent } from '../../tenancy/schemaNames.js';
+import { withTenantSql } from '../../tenancy/tenantSql.js';
 import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import { turnMs, wakeEndpoints, type DeliveryJob, type RetryPolicy } from './dispatch.js';
@@ -63,21 +64,6 @@ export function pauseSeconds(policy: RetryPolicy, failures: number): number {
   return Math.min(policy.maxPauseSeconds, retryDelaySeconds(policy, failures));
 }
 
-async function inTx<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (failure) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw failure;
-  } finally {
-    client.release();
-  }
-}
-
 /** Serves one wake-up: takes the endpoint's turn if it may, sends what is due, and queues the next turn. */
 export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> {
   const { pool, queue, policy } = sender;
@@ -90,7 +76,7 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
     if (!legacy) return;
     endpointId = legacy.endpoint_id;
   }
-  const turn = await inTx(pool, async (sql) => {
+  const turn = await withTenantSql(pool, job.schema, async (sql) => {
     const { rows: [endpoint] } = await sql.query<{ active: boolean; paused_until: Date | null; paused: boolean; busy_until: Date | null; busy: boolean }>(
       `SELECT active, paused_until, paused_until > now() AS paused, busy_until, busy_until > now() AS busy
          FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
@@ -124,7 +110,7 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
       if (!keepGoing) break;
     }
   } finally {
-    await inTx(pool, async (sql) => {
+    await withTenantSql(pool, job.schema, async (sql) => {
       await sql.query(`SELECT 1 FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
       await sql.query(`UPDATE ${s}.webhook_endpoint SET busy_until = NULL WHERE id = $1`, [endpointId]);
       const { rows: [next] } = await sql.query<{ due_now: boolean | null; earliest: Date | null }>(
@@ -158,7 +144,7 @@ async function record(sender: Sender, schema: string, endpointId: string, due: D
   const s = quoteIdent(schema);
   const at = sender.now();
   let failures = 0;
-  const disabled = await inTx(sender.pool, async (sql) => {
+  const disabled = await withTenantSql(sender.pool, schema, async (sql) => {
     await sql.query(`SELECT 1 FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
     for (const [index, row] of due.entries()) {
       const { result, ms } = results[index]!;

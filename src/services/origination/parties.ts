@@ -6,8 +6,7 @@
 // cannot be correlated from the database.
 import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { AppError, InvalidField } from '../../errors.js';
-import { isBusinessDate } from '../../domain/businessDate.js';
+import { InvalidField } from '../../errors.js';
 import { dateOfBirthProblem } from '../../domain/origination/dateOfBirth.js';
 import { openSecret, sealSecret, type DataKey } from '../../tenancy/sealing.js';
 import type { Tx } from '../../tenancy/tenantClients.js';

@@ -177,7 +177,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
   await sql.query((schema) => `SELECT 1 FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids);
   // Then one round trip: the loans, each with its transactions and what is posted per date and account.
   const loanRows = await sql.query<(LoanRow & { transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] })[]>(
-    (schema) => `WITH locked AS (
+    (schema) => `WITH wanted AS (
        SELECT * FROM ${schema}.loan WHERE id = ANY($1::uuid[])
      )
      SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.disbursement_date::text AS "disbursementDate",
@@ -191,7 +191,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
             coalesce((SELECT json_agg(json_build_object('valueDate', p.value_date, 'account', p.account, 'net', p.net::text))
                         FROM (SELECT value_date, account, sum(debit) - sum(credit) AS net FROM ${schema}.journal_line
                                WHERE loan_id = l.id GROUP BY value_date, account) p), '[]') AS "postedNet"
-       FROM locked l ORDER BY l.id`, ids);
+       FROM wanted l ORDER BY l.id`, ids);
   const loans = new Map(loanRows.map((row) => [row.id, row]));
   drafts.forEach((draft) => {
     if (!loans.has(draft.loanId)) throw new InvalidField(`${draft.field}loanId`, 'no loan with that id');
