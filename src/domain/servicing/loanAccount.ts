@@ -43,18 +43,24 @@ import type { LoanStatus } from './loanStatus.js';
 import { InvalidField } from '../../errors.js';
 import { daysBetween, parseDate } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
-import {
-  allocateRepayment,
-  COMPONENTS,
-  type Allocation,
-  type AllocationLine,
-  type AllocationRule,
-  type Component,
-} from './allocation.js';
-import { isLate, lateFeeAmount, lateFeeDate, penaltyInterest } from './chargeRules.js';
-import { journalFor, STANDARD_MAPPING, type AccountMapping, type FinancialEvent, type Journal, type JournalLine } from './ledger.js';
-import { earnedInterest, remainingSchedule, type PeriodAccrual } from './prepayment.js';
+import { allocateRepayment, COMPONENTS, type Allocation, type AllocationLine, type AllocationRule, type Component } from './allocation.js';
+import type { AccountMapping, Journal } from './ledger.js';
+import { earnedInterest, remainingSchedule } from './prepayment.js';
 import { principalFreePeriods, PREPAYMENT_RESCHEDULES, type LoanTerms, type PrepaymentReschedule } from './product.js';
+import { collapseOn, remainingAfter, replaceAfter } from './replay/reschedule.js';
+import { advanceTo } from './replay/timePasses.js';
+import {
+  interestInAdvanceOf,
+  outstandingOf,
+  owingOf,
+  receivableOf,
+  repaymentOf,
+  sum,
+  WorkingState,
+  ZERO,
+  zeros,
+  type WorkingInstalment,
+} from './replay/workingState.js';
 import { generateSchedule, type Instalment, type Schedule } from './schedule.js';
 
 type DecimalInput = Decimal | string;
@@ -229,58 +235,6 @@ export interface LoanAccountState {
   journals: Journal[];
 }
 
-const ZERO = new Decimal(0);
-const zeros = (): Amounts => ({ penalty: ZERO, fee: ZERO, interest: ZERO, principal: ZERO });
-const sum = (amounts: Amounts) => COMPONENTS.reduce((total, c) => total.plus(amounts[c]), ZERO);
-const CHARGES = ['interest', 'fee', 'penalty'] as const;
-
-interface Working {
-  number: number;
-  fromDate: string;
-  dueDate: string;
-  charged: Amounts;
-  paid: Amounts;
-  waived: Amounts;
-  /** Interest, fees and penalties posted as receivable so far; principal is recognised at disbursement. */
-  recognised: Amounts;
-  /** Fees and penalties charged on it by hand or by rule (part of `charged`): a reschedule carries them over. */
-  added: { fee: Decimal; penalty: Decimal };
-  accrual: PeriodAccrual;
-  /** Its interest and fees have fallen due (recognised). */
-  fallen: boolean;
-  /** Its late fee day has passed (charged or not). */
-  lateFeeChecked: boolean;
-}
-
-/** An instalment as a schedule (booked or regenerated) plans it: nothing paid, waived or fallen due yet. */
-function plannedInstalment(
-  plan: { number: number; fromDate: string; dueDate: string; fee: Decimal; interest: Decimal; principal: Decimal }, accrual: PeriodAccrual,
-): Working {
-  return {
-    number: plan.number,
-    fromDate: plan.fromDate,
-    dueDate: plan.dueDate,
-    charged: { penalty: ZERO, fee: plan.fee, interest: plan.interest, principal: plan.principal },
-    paid: zeros(),
-    waived: zeros(),
-    recognised: { ...zeros(), principal: plan.principal },
-    added: { fee: ZERO, penalty: ZERO },
-    accrual,
-    fallen: false,
-    lateFeeChecked: false,
-  };
-}
-
-const outstandingOf = (w: Working): Amounts =>
-  Object.fromEntries(COMPONENTS.map((c) => [c, w.charged[c].minus(w.paid[c]).minus(w.waived[c])])) as Amounts;
-
-/** Interest paid on an instalment that has not fallen due: held on the interest-in-advance account, not yet income. */
-const interestInAdvanceOf = (w: Working): Decimal => (w.fallen ? ZERO : w.paid.interest);
-
-/** What the receivable account holds for a component of `w`: what was recognised, less what was paid from it or waived. */
-const receivableOf = (w: Working, c: Component): Decimal =>
-  w.recognised[c].minus(w.paid[c]).minus(w.waived[c]).plus(c === 'interest' ? interestInAdvanceOf(w) : ZERO);
-
 function amountOf(value: DecimalInput, currency: string, field: string): Decimal {
   let amount: Decimal;
   try {
@@ -363,355 +317,20 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   dateOf(asOf, 'asOf');
   dateOf(loan.disbursementDate, 'disbursementDate');
   if (asOf < loan.disbursementDate) throw new InvalidField('asOf', 'a loan has no account before it is disbursed');
-  const { terms, rule } = loan;
-  const currency = terms.currency;
+  const { terms } = loan;
   const request = { principal: loan.principal, disbursementDate: loan.disbursementDate, firstRepaymentDate: loan.firstRepaymentDate };
   const schedule = generateSchedule(terms, request);
   const effective = effectiveTransactions(transactions, asOf);
   effective.forEach((t) => {
     if (t.valueDate < loan.disbursementDate) throw new InvalidField('transactions', `transaction ${t.id} is valued before the disbursement on ${loan.disbursementDate}`);
   });
-  const tolerance = terms.underpaymentTolerance ?? ZERO;
   const feesOnDates = [...(terms.feesOnDates ?? [])].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   feesOnDates.forEach((fee) => {
     if (fee.date < loan.disbursementDate) throw new InvalidField('terms.feesOnDates', `the fee "${fee.name}" falls due on ${fee.date}, before the disbursement`);
   });
 
-  const journals: Journal[] = [];
-  const accounts = loan.accounts ?? STANDARD_MAPPING;
-  const context = (valueDate: string) => ({ loanId: loan.id, currency, valueDate, ...(loan.accounts ? { accounts: loan.accounts } : {}) });
-  const post = (event: FinancialEvent, valueDate: string) => {
-    const journal = journalFor(event, context(valueDate));
-    if (journal.lines.length > 0) journals.push(journal);
-  };
-
-  // Interest deferred by a grace on interest is earned as it accrues: the same loan without the grace says how much.
-  const accruing = terms.grace.interestPeriods > 0 ? generateSchedule({ ...terms, grace: { ...terms.grace, interestPeriods: 0 } }, request).instalments : schedule.instalments;
-  let deferred = ZERO;
-  let instalments: Working[] = schedule.instalments.map((i, k) => {
-    const accrual = { from: i.fromDate, interest: accruing[k]!.interest, earnedBefore: deferred };
-    deferred = deferred.plus(accruing[k]!.interest).minus(i.interest);
-    return plannedInstalment(i, accrual);
-  });
-  const allocations: AllocationExplanation[] = [];
-  const waivers: WaiverExplanation[] = [];
-  const refunds: RefundExplanation[] = [];
-  const prepayments: PrepaymentExplanation[] = [];
-  const payoffs: PayoffExplanation[] = [];
-  const ruleCharges: RuleChargeExplanation[] = [];
-  let held = ZERO;
-  let level = schedule.levelAmount;
-  /** Set by a payoff: no charge by rule arises after it. */
-  let paidOff = false;
-  /** Penalty interest is recognised up to here. */
-  let penaltyFrom = loan.disbursementDate;
-  let nextFeeOnDate = 0;
-
-  const fee = terms.fees.disbursement;
-  post({
-    kind: 'disbursement',
-    principal: schedule.principal,
-    feeFinanced: fee?.treatment === 'financed' ? fee.amount : ZERO,
-    feeDeducted: fee?.treatment === 'deducted' ? fee.amount : ZERO,
-  }, loan.disbursementDate);
-
-  /**
-   * Posts as receivable what is charged on instalment `w` but not yet recognised; with `upTo`, only enough for the
-   * receivable to cover `upTo` of each component (what is about to be paid or waived).
-   */
-  const recognise = (w: Working, valueDate: string, upTo?: Partial<Amounts>) => {
-    const event = { kind: 'chargesDue' as const, interest: ZERO, fee: ZERO, penalty: ZERO };
-    for (const c of CHARGES) {
-      let amount = w.charged[c].minus(w.recognised[c]);
-      if (upTo) amount = Decimal.min(amount, (upTo[c] ?? ZERO).minus(receivableOf(w, c)));
-      if (amount.gt(0)) {
-        event[c] = amount;
-        w.recognised[c] = w.recognised[c].plus(amount);
-      }
-    }
-    post(event, valueDate);
-  };
-
-  /** A fee or penalty owed from `valueDate` on instalment `w`: recognised at once. */
-  const charge = (w: Working, component: 'fee' | 'penalty', amount: Decimal, valueDate: string) => {
-    w.charged[component] = w.charged[component].plus(amount);
-    w.recognised[component] = w.recognised[component].plus(amount);
-    w.added[component] = w.added[component].plus(amount);
-    post({ kind: 'chargesDue', interest: ZERO, fee: ZERO, penalty: ZERO, [component]: amount }, valueDate);
-  };
-  /** The instalment a charge dated `valueDate` is collected with: the next one due, or the last after maturity. */
-  const chargedOn = (valueDate: string) => instalments.find((i) => i.dueDate >= valueDate) ?? instalments.at(-1)!;
-
-  /**
-   * Marks allocation lines paid, recognising first whatever fees and penalties they pay that were not yet
-   * recognised. Interest paid on an instalment not yet fallen due is not income yet: it is held as interest in
-   * advance until the instalment falls due. Returns that interest (the repayment credits it to the liability).
-   */
-  const book = (lines: readonly AllocationLine[], valueDate: string): Decimal => {
-    const byNumber = new Map(instalments.map((w) => [w.number, w]));
-    const paidNow = new Map<number, Amounts>();
-    for (const line of lines) {
-      const amounts = paidNow.get(line.instalment) ?? zeros();
-      amounts[line.component] = amounts[line.component].plus(line.amount);
-      paidNow.set(line.instalment, amounts);
-    }
-    let inAdvance = ZERO;
-    for (const [number, amounts] of paidNow) {
-      const w = byNumber.get(number)!;
-      if (!w.fallen) {
-        inAdvance = inAdvance.plus(amounts.interest);
-        amounts.interest = ZERO;
-      }
-      recognise(w, valueDate, amounts);
-    }
-    for (const line of lines) {
-      const w = byNumber.get(line.instalment)!;
-      w.paid[line.component] = w.paid[line.component].plus(line.amount);
-    }
-    return inAdvance;
-  };
-
-  /** A repayment's journal event: paid off the receivables, interest paid in advance to its liability, the rest held. */
-  const repaymentOf = (lines: readonly AllocationLine[], excess: Decimal, inAdvance: Decimal): FinancialEvent => {
-    const allocated = totalsOf(lines);
-    return { kind: 'repayment', allocated: { ...allocated, interest: allocated.interest.minus(inAdvance) }, excess, interestInAdvance: inAdvance };
-  };
-
-  /** Instalment `w` falls due on `date`: what it charges is recognised, and interest paid on it in advance is earned. */
-  const fallDue = (w: Working, date: string) => {
-    const advance = interestInAdvanceOf(w);
-    recognise(w, date);
-    w.fallen = true;
-    post({ kind: 'advanceInterestApplied', amount: advance }, date);
-  };
-
-  const owingOf = (list: readonly Working[]) => list.map((w) => ({ number: w.number, dueDate: w.dueDate, outstanding: outstandingOf(w) }));
-  const totalsOf = (lines: readonly AllocationLine[]): Amounts => {
-    const totals = zeros();
-    for (const line of lines) totals[line.component] = totals[line.component].plus(line.amount);
-    return totals;
-  };
-
-  /** Applies money (a repayment, or held money drawn on) by the loan's rule. */
-  const apply = (amount: Decimal, valueDate: string, repaymentId: string | null) => {
-    const allocation = allocateRepayment({ currency, rule, payment: { amount, valueDate }, instalments: owingOf(instalments) });
-    const inAdvance = book(allocation.lines, valueDate);
-    const kept = allocation.advance.plus(allocation.excess);
-    if (repaymentId !== null) {
-      post(repaymentOf(allocation.lines, kept, inAdvance), valueDate);
-      held = held.plus(kept);
-    } else {
-      // Held money paid to receivables: the refund and repayment journals of the same money, the cash legs netted.
-      const drawn = allocation.allocated;
-      const lines: JournalLine[] = [
-        ...journalFor({ kind: 'refund', amount: drawn }, context(valueDate)).lines,
-        ...journalFor(repaymentOf(allocation.lines, ZERO, inAdvance), context(valueDate)).lines,
-      ];
-      const netted = lines.filter((l) => l.account !== accounts.cash);
-      if (netted.length > 0) journals.push({ loanId: loan.id, currency, valueDate, lines: netted });
-      held = held.minus(drawn);
-    }
-    if (allocation.lines.length > 0 || repaymentId !== null) {
-      allocations.push({ repaymentId, valueDate, amount, lines: allocation.lines, held: kept, reasons: allocation.held });
-    }
-  };
-
-  const drawOnHeld = (valueDate: string) => {
-    if (held.gt(0)) apply(held, valueDate, null);
-  };
-
-  /** Held money that is an advance for instalments due after `date` (only a `holdAsAdvance` rule keeps one). */
-  const advanceOn = (date: string) => {
-    if (rule.future !== 'holdAsAdvance') return ZERO;
-    const ahead = instalments.filter((w) => w.dueDate > date).reduce((s, w) => rule.futureOrder.reduce((t, c) => t.plus(outstandingOf(w)[c]), s), ZERO);
-    return Decimal.min(held, ahead);
-  };
-
-  const owesBeyondTolerance = (w: Working) => isLate(terms, sum(outstandingOf(w)));
-
-  /** Recognises penalty interest on principal overdue from `penaltyFrom` to `date`, per overdue instalment. */
-  const accruePenaltyTo = (date: string): boolean => {
-    let charged = false;
-    if (date > penaltyFrom && (terms.penaltyRatePercent ?? ZERO).gt(0) && !paidOff) {
-      for (const w of instalments) {
-        const principal = outstandingOf(w).principal;
-        if (w.dueDate > penaltyFrom || !principal.gt(0) || !owesBeyondTolerance(w)) continue;
-        const { amount, how } = penaltyInterest(terms, principal, penaltyFrom, date);
-        if (!amount.gt(0)) continue;
-        charge(w, 'penalty', amount, date);
-        ruleCharges.push({ rule: 'penaltyInterest', valueDate: date, component: 'penalty', instalment: w.number, amount, reason: `instalment ${w.number} was due ${w.dueDate}: ${how}` });
-        charged = true;
-      }
-    }
-    if (date > penaltyFrom) penaltyFrom = date;
-    return charged;
-  };
-
-  const lateFee = terms.lateFee ?? null;
-  /** The next date on which something falls due by the terms alone. */
-  const nextEventDate = (): string | null => {
-    let next: string | null = null;
-    const consider = (date: string) => {
-      if (next === null || date < next) next = date;
-    };
-    for (const w of instalments) {
-      if (!w.fallen) consider(w.dueDate);
-      else if (lateFee && !w.lateFeeChecked) consider(lateFeeDate(lateFee, w.dueDate));
-    }
-    if (nextFeeOnDate < feesOnDates.length) consider(feesOnDates[nextFeeOnDate]!.date);
-    return next;
-  };
-
-  /** Everything the terms make happen on `date`, in this order: penalty interest, due dates, fees on dates, late fees. */
-  const fallDueOn = (date: string) => {
-    accruePenaltyTo(date);
-    for (const w of instalments) {
-      if (!w.fallen && w.dueDate <= date) fallDue(w, date);
-    }
-    while (nextFeeOnDate < feesOnDates.length && feesOnDates[nextFeeOnDate]!.date <= date) {
-      const { amount, name } = feesOnDates[nextFeeOnDate]!;
-      nextFeeOnDate += 1;
-      if (paidOff || instalments.every((w) => sum(outstandingOf(w)).isZero())) continue;
-      const w = chargedOn(date);
-      charge(w, 'fee', amount, date);
-      ruleCharges.push({ rule: 'feeOnDate', valueDate: date, component: 'fee', instalment: w.number, amount, reason: `${name}, due ${date} by the loan's terms; collected with instalment ${w.number}` });
-    }
-    if (lateFee) {
-      for (const w of instalments) {
-        if (!w.fallen || w.lateFeeChecked || lateFeeDate(lateFee, w.dueDate) > date) continue;
-        w.lateFeeChecked = true;
-        if (paidOff || !owesBeyondTolerance(w)) continue;
-        const owing = outstandingOf(w);
-        const { amount, how } = lateFeeAmount(terms, lateFee, owing.principal.plus(owing.interest).plus(owing.fee));
-        if (!amount.gt(0)) continue;
-        charge(w, 'penalty', amount, date);
-        const grace = lateFee.graceDays === 0 ? 'the day after its due date' : `${lateFee.graceDays} grace day${lateFee.graceDays === 1 ? '' : 's'} after its due date`;
-        ruleCharges.push({
-          rule: 'lateFee', valueDate: date, component: 'penalty', instalment: w.number, amount,
-          reason: `instalment ${w.number} due ${w.dueDate} still owed ${sum(owing).toFixed()} ${currency} (more than the tolerance of ${tolerance.toFixed()}) ${grace}: ${how}`,
-        });
-      }
-    }
-    drawOnHeld(date);
-  };
-
-  /** Brings the loan to `date`: every date something falls due by the terms, then penalty interest to `date`. */
-  const advanceTo = (date: string) => {
-    for (let next = nextEventDate(); next !== null && next <= date; next = nextEventDate()) fallDueOn(next);
-    if (accruePenaltyTo(date)) drawOnHeld(date);
-  };
-
-  const remainingAfter = (date: string): RemainingTerms => {
-    const ahead = instalments.filter((w) => w.dueDate > date);
-    return {
-      level,
-      instalments: ahead.length,
-      maturityDate: ahead.at(-1)?.dueDate ?? null,
-      interest: ahead.reduce((s, w) => s.plus(outstandingOf(w).interest), ZERO),
-      principal: ahead.reduce((s, w) => s.plus(outstandingOf(w).principal), ZERO),
-    };
-  };
-
-  interface Replacement {
-    number: number;
-    fromDate: string;
-    dueDate: string;
-    principal: Decimal;
-    interest: Decimal;
-    fee: Decimal;
-    accrual: PeriodAccrual;
-  }
-
-  /**
-   * Replaces the instalments due after `date` by `plan`. What was paid, waived or recognised on them is carried
-   * over: principal paid ahead stays paid on the first (it already reduced the principal the plan is for);
-   * interest, fees and penalties paid or waived fill the new instalments in order; charges added by hand or by
-   * rule stay on the instalment of the same number (the last one when it is gone). Interest or fees paid ahead
-   * beyond what the plan still asks for were never earned: the income is taken back and the money is held.
-   */
-  const replaceAfter = (date: string, plan: Replacement[]) => {
-    const future = instalments.filter((w) => w.dueDate > date);
-    const kept = instalments.filter((w) => w.dueDate <= date);
-    const news: Working[] = plan.map((p) => plannedInstalment(p, p.accrual));
-    const pooled = { paid: zeros(), waived: zeros(), receivable: zeros() };
-    for (const w of future) {
-      const target = news.find((n) => n.number === w.number) ?? news.at(-1)!;
-      for (const c of ['fee', 'penalty'] as const) {
-        target.charged[c] = target.charged[c].plus(w.added[c]);
-        target.added[c] = target.added[c].plus(w.added[c]);
-      }
-      for (const c of COMPONENTS) {
-        pooled.paid[c] = pooled.paid[c].plus(w.paid[c]);
-        pooled.waived[c] = pooled.waived[c].plus(w.waived[c]);
-        if (c !== 'principal') pooled.receivable[c] = pooled.receivable[c].plus(receivableOf(w, c));
-      }
-    }
-    const first = news[0]!;
-    first.charged.principal = first.charged.principal.plus(pooled.paid.principal);
-    first.recognised.principal = first.charged.principal;
-    first.paid.principal = pooled.paid.principal;
-    for (const c of CHARGES) {
-      // What the ledger holds as receivable must stay receivable; then what was paid, then what was waived.
-      let receivable = pooled.receivable[c];
-      let paid = pooled.paid[c];
-      let waived = pooled.waived[c];
-      for (const n of news) {
-        let room = n.charged[c];
-        const r = Decimal.min(receivable, room);
-        room = room.minus(r);
-        receivable = receivable.minus(r);
-        const p = Decimal.min(paid, room);
-        room = room.minus(p);
-        paid = paid.minus(p);
-        const v = Decimal.min(waived, room);
-        waived = waived.minus(v);
-        n.paid[c] = p;
-        n.waived[c] = v;
-        // Interest paid on an instalment not yet due stays interest in advance (not recognised); fees were recognised.
-        n.recognised[c] = c === 'interest' ? r.plus(v) : r.plus(p).plus(v);
-      }
-      if (receivable.gt(0)) throw new Error(`rescheduling lost ${receivable.toFixed()} of ${c} receivable`);
-      if (paid.gt(0) && c !== 'penalty') {
-        // Interest paid ahead was held as interest in advance, fees ahead were income: either way it goes back to the borrower.
-        const from = accounts[c === 'interest' ? 'interestInAdvance' : 'feeIncome'];
-        journals.push({ loanId: loan.id, currency, valueDate: date, lines: [
-          { account: from, debit: paid, credit: ZERO },
-          { account: accounts.excess, debit: ZERO, credit: paid },
-        ] });
-        held = held.plus(paid);
-      }
-      // A waiver of what the plan no longer asks for forgave nothing: recognised and waived drop together.
-    }
-    instalments = [...kept, ...news];
-  };
-
-  /**
-   * Collapses the schedule on `date` to what a payoff then owes: one instalment due on `date` with all principal
-   * still owed and the interest the current period has earned; later interest and instalment fees are cancelled.
-   */
-  const collapseOn = (date: string): { interest: Decimal; fee: Decimal } => {
-    const future = instalments.filter((w) => w.dueDate > date);
-    if (future.length === 0) return { interest: ZERO, fee: ZERO };
-    const current = future[0]!;
-    const earned = earnedInterest(terms, current.accrual, current.dueDate, date).amount;
-    const scheduledInterest = future.reduce((s, w) => s.plus(w.charged.interest), ZERO);
-    const scheduledFee = future.reduce((s, w) => s.plus(w.charged.fee.minus(w.added.fee)), ZERO);
-    const principal = future.reduce((s, w) => s.plus(w.charged.principal.minus(w.paid.principal)), ZERO);
-    replaceAfter(date, [{
-      number: current.number, fromDate: current.fromDate, dueDate: date, principal, interest: earned, fee: ZERO,
-      accrual: { from: date, interest: ZERO, earnedBefore: earned },
-    }]);
-    // The payoff makes the current instalment fall due today: the interest earned to date is income now.
-    fallDue(instalments.at(-1)!, date);
-    return { interest: scheduledInterest.minus(earned), fee: scheduledFee };
-  };
-
-  const quoteOn = (date: string): PayoffQuote => {
-    const owed = zeros();
-    for (const w of instalments) for (const c of COMPONENTS) owed[c] = owed[c].plus(outstandingOf(w)[c]);
-    const total = sum(owed).minus(held);
-    return { date, principal: owed.principal, interest: owed.interest, fees: owed.fee, penalties: owed.penalty, held, total: total.isNegative() ? ZERO : total };
-  };
+  const state = new WorkingState(loan, request, schedule, feesOnDates);
+  const { rule, currency } = state;
 
   const prepay = (t: Extract<LoanTransaction, { kind: 'prepayment' }>, field: string) => {
     const allowed = terms.prepayment?.allowed ?? PREPAYMENT_RESCHEDULES;
@@ -719,18 +338,18 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
     if (!allowed.includes(t.reschedule)) {
       throw new InvalidField(`${field}.reschedule`, `the loan's terms do not allow a prepayment to ${t.reschedule === 'reduceTenor' ? 'reduce the tenor' : 'reduce the instalment'}; allowed: ${allowed.join(', ') || 'none'}`);
     }
-    if (t.reschedule === 'reduceTenor' && level === null) {
+    if (t.reschedule === 'reduceTenor' && state.level === null) {
       throw new InvalidField(`${field}.reschedule`, 'a bullet loan repays its principal at maturity: a prepayment can reduce the instalment, not the tenor');
     }
     const amount = amountOf(t.amount, currency, `${field}.amount`);
     const date = t.valueDate;
-    const before = remainingAfter(date);
+    const before = remainingAfter(state, date);
     // What is due first, by the loan's rule; no instalment still to come is offered, so the rest comes back as excess.
-    const due = allocateRepayment({ currency, rule, payment: { amount, valueDate: date }, instalments: owingOf(instalments.filter((w) => w.dueDate <= date)) });
-    let inAdvance = book(due.lines, date);
+    const due = allocateRepayment({ currency, rule, payment: { amount, valueDate: date }, instalments: owingOf(state.instalments.filter((w) => w.dueDate <= date)) });
+    let inAdvance = state.book(due.lines, date);
     const lines: AllocationLine[] = [...due.lines];
     let rest = due.excess;
-    const future = instalments.filter((w) => w.dueDate > date);
+    const future = state.instalments.filter((w) => w.dueDate > date);
     let accruedPaid = ZERO;
     let principalPaid = ZERO;
     if (future.length > 0 && rest.gt(0)) {
@@ -761,12 +380,12 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
         rest = rest.minus(part);
         principalPaid = principalPaid.plus(part);
       }
-      inAdvance = inAdvance.plus(book(more, date));
+      inAdvance = inAdvance.plus(state.book(more, date));
       lines.push(...more);
     }
-    post(repaymentOf(lines, rest, inAdvance), date);
-    held = held.plus(rest);
-    allocations.push({ repaymentId: t.id, valueDate: date, amount, lines, held: rest, reasons: rest.gt(0) ? { excess: 'more than everything due and all principal; held as excess, refundable' } : {} });
+    state.post(repaymentOf(lines, rest, inAdvance), date);
+    state.held = state.held.plus(rest);
+    state.allocations.push({ repaymentId: t.id, valueDate: date, amount, lines, held: rest, reasons: rest.gt(0) ? { excess: 'more than everything due and all principal; held as excess, refundable' } : {} });
 
     const rescheduled = principalPaid.gt(0);
     if (rescheduled) {
@@ -774,13 +393,13 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
       const earned = earnedInterest(terms, current.accrual, current.dueDate, date).amount;
       const principal = future.reduce((s, w) => s.plus(outstandingOf(w).principal), ZERO);
       if (principal.isZero()) {
-        collapseOn(date);
+        collapseOn(state, date);
       } else {
         const remaining = remainingSchedule(terms, {
-          principal, valueDate: date, dueDates: future.map((w) => w.dueDate), reschedule: t.reschedule, level,
+          principal, valueDate: date, dueDates: future.map((w) => w.dueDate), reschedule: t.reschedule, level: state.level,
           principalFreeLeft: terms.amortization.kind === 'bullet' ? 0 : principalFreePeriods(terms) - (current.number - 1),
         });
-        replaceAfter(date, remaining.instalments.map((i, k) => ({
+        replaceAfter(state, date, remaining.instalments.map((i, k) => ({
           number: current.number + k,
           fromDate: k === 0 ? current.fromDate : future[k - 1]!.dueDate,
           dueDate: i.dueDate,
@@ -789,74 +408,74 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
           fee: i.fee,
           accrual: k === 0 ? { from: date, interest: i.interest, earnedBefore: earned } : { from: future[k - 1]!.dueDate, interest: i.interest, earnedBefore: ZERO },
         })));
-        level = remaining.level;
+        state.level = remaining.level;
       }
-      drawOnHeld(date);
+      state.drawOnHeld(date);
     }
-    prepayments.push({
+    state.prepayments.push({
       prepaymentId: t.id, valueDate: date, amount, reschedule: t.reschedule,
       paidDue: sum(due.totals), paidAccruedInterest: accruedPaid, principalReduced: principalPaid, excess: rest,
-      rescheduled, before, after: remainingAfter(date),
+      rescheduled, before, after: remainingAfter(state, date),
     });
   };
 
   for (const t of effective) {
-    advanceTo(t.valueDate);
+    advanceTo(state, t.valueDate);
     const field = `transactions.${t.id}`;
     switch (t.kind) {
       case 'repayment':
-        apply(amountOf(t.amount, currency, `${field}.amount`), t.valueDate, t.id);
+        state.apply(amountOf(t.amount, currency, `${field}.amount`), t.valueDate, t.id);
         break;
       case 'charge': {
         const amount = amountOf(t.amount, currency, `${field}.amount`);
-        charge(chargedOn(t.valueDate), t.component, amount, t.valueDate);
-        drawOnHeld(t.valueDate);
+        state.charge(state.chargedOn(t.valueDate), t.component, amount, t.valueDate);
+        state.drawOnHeld(t.valueDate);
         break;
       }
       case 'waiver': {
         let left = amountOf(t.amount, currency, `${field}.amount`);
         const c = t.component;
-        if (t.instalment !== undefined && !instalments.some((i) => i.number === t.instalment)) {
+        if (t.instalment !== undefined && !state.instalments.some((i) => i.number === t.instalment)) {
           throw new InvalidField(`${field}.instalment`, `the loan has no instalment ${t.instalment}`);
         }
-        const targets = t.instalment !== undefined ? instalments.filter((i) => i.number === t.instalment) : instalments;
+        const targets = t.instalment !== undefined ? state.instalments.filter((i) => i.number === t.instalment) : state.instalments;
         const lines: WaiverExplanation['lines'] = [];
         for (const w of targets) {
           const owed = outstandingOf(w)[c];
           const amount = Decimal.min(owed, left);
           if (!amount.gt(0)) continue;
-          recognise(w, t.valueDate, { [c]: amount });
+          state.recognise(w, t.valueDate, { [c]: amount });
           w.waived[c] = w.waived[c].plus(amount);
-          post({ kind: 'waiver', component: c, amount }, t.valueDate);
+          state.post({ kind: 'waiver', component: c, amount }, t.valueDate);
           lines.push({ instalment: w.number, amount });
           left = left.minus(amount);
         }
-        waivers.push({ waiverId: t.id, valueDate: t.valueDate, component: c, lines, notWaived: left });
+        state.waivers.push({ waiverId: t.id, valueDate: t.valueDate, component: c, lines, notWaived: left });
         break;
       }
       case 'refund': {
         const amount = amountOf(t.amount, currency, `${field}.amount`);
-        const refundable = held.minus(advanceOn(t.valueDate));
+        const refundable = state.held.minus(state.advanceOn(t.valueDate));
         if (amount.gt(refundable)) {
           throw new InvalidField(`${field}.amount`, `only ${refundable.toFixed(minorUnits(currency))} ${currency} of excess is held on ${t.valueDate} to refund; the refund asks for ${amount.toFixed(minorUnits(currency))}`);
         }
-        post({ kind: 'refund', amount }, t.valueDate);
-        held = held.minus(amount);
-        refunds.push({ refundId: t.id, valueDate: t.valueDate, amount, refundable });
+        state.post({ kind: 'refund', amount }, t.valueDate);
+        state.held = state.held.minus(amount);
+        state.refunds.push({ refundId: t.id, valueDate: t.valueDate, amount, refundable });
         break;
       }
       case 'payoff': {
         const amount = amountOf(t.amount, currency, `${field}.amount`);
-        const cancelled = collapseOn(t.valueDate);
-        const quote = quoteOn(t.valueDate);
+        const cancelled = collapseOn(state, t.valueDate);
+        const quote = state.quoteOn(t.valueDate);
         if (amount.lt(quote.total)) {
           throw new InvalidField(`${field}.amount`, `the payoff amount must be at least ${quote.total.toFixed(minorUnits(currency))} ${currency} on ${t.valueDate} (the payoff quote); it is ${amount.toFixed(minorUnits(currency))}`);
         }
-        drawOnHeld(t.valueDate);
-        const heldBefore = held;
-        apply(amount, t.valueDate, t.id);
-        paidOff = true;
-        payoffs.push({ payoffId: t.id, valueDate: t.valueDate, amount, quote, cancelled, excess: held.minus(heldBefore) });
+        state.drawOnHeld(t.valueDate);
+        const heldBefore = state.held;
+        state.apply(amount, t.valueDate, t.id);
+        state.paidOff = true;
+        state.payoffs.push({ payoffId: t.id, valueDate: t.valueDate, amount, quote, cancelled, excess: state.held.minus(heldBefore) });
         break;
       }
       case 'prepayment':
@@ -866,9 +485,14 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
         break;
     }
   }
-  advanceTo(asOf);
-  const quote = quoting ? (collapseOn(asOf), quoteOn(asOf)) : null;
+  advanceTo(state, asOf);
+  const quote = quoting ? (collapseOn(state, asOf), state.quoteOn(asOf)) : null;
+  return { state: stateOf(state, asOf), quote };
+}
 
+/** The replay's working state as the account a caller sees on `asOf`. */
+function stateOf(working: WorkingState, asOf: string): LoanAccountState {
+  const { instalments, tolerance } = working;
   const states: InstalmentState[] = instalments.map((w) => ({
     number: w.number,
     fromDate: w.fromDate,
@@ -878,7 +502,7 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
     waived: w.waived,
     outstanding: outstandingOf(w),
   }));
-  const total = (pick: (w: Working) => Amounts, where: (w: Working) => boolean = () => true): Amounts => {
+  const total = (pick: (w: WorkingInstalment) => Amounts, where: (w: WorkingInstalment) => boolean = () => true): Amounts => {
     const amounts = zeros();
     for (const w of instalments) if (where(w)) for (const c of COMPONENTS) amounts[c] = amounts[c].plus(pick(w)[c]);
     return amounts;
@@ -888,36 +512,35 @@ function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   const outstanding = total(outstandingOf);
   const due = total(outstandingOf, (w) => w.dueDate <= asOf);
 
-  const advance = advanceOn(asOf);
+  const advance = working.advanceOn(asOf);
   const status: LoanAccountStatus = sum(outstanding).isZero()
     ? 'closed'
     : states.some((i) => i.dueDate < asOf && sum(i.outstanding).gt(tolerance)) ? 'overdue' : 'active';
 
-  const state: LoanAccountState = {
-    loanId: loan.id,
-    currency,
+  return {
+    loanId: working.loan.id,
+    currency: working.currency,
     asOf,
-    schedule,
-    currentSchedule: currentScheduleOf(schedule, instalments, level),
+    schedule: working.schedule,
+    currentSchedule: currentScheduleOf(working.schedule, instalments, working.level),
     instalments: states,
-    allocations,
-    waivers,
-    refunds,
-    prepayments,
-    payoffs,
-    ruleCharges,
+    allocations: working.allocations,
+    waivers: working.waivers,
+    refunds: working.refunds,
+    prepayments: working.prepayments,
+    payoffs: working.payoffs,
+    ruleCharges: working.ruleCharges,
     totals: { receivable, outstanding, due },
-    held: { advance, excess: held.minus(advance) },
+    held: { advance, excess: working.held.minus(advance) },
     interestInAdvance,
     status,
     daysPastDue: daysPastDue(states, asOf, tolerance),
-    journals,
+    journals: working.journals,
   };
-  return { state, quote };
 }
 
 /** The booked schedule with the instalments as they stand (charges added, rescheduled by prepayments and payoffs). */
-function currentScheduleOf(booked: Schedule, instalments: readonly Working[], level: Decimal | null): Schedule {
+function currentScheduleOf(booked: Schedule, instalments: readonly WorkingInstalment[], level: Decimal | null): Schedule {
   let left = booked.financedPrincipal;
   const current: Instalment[] = instalments.map((w) => {
     left = left.minus(w.charged.principal);

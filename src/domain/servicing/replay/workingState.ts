@@ -1,0 +1,284 @@
+// The loan as the replay has it so far: its instalments with what each has charged, been paid, waived and had
+// recognised, the money held for the borrower, the journals posted and the explanations given. Every step of the
+// replay (a date passing, a transaction) changes this one object, so the steps share no hidden variables and each
+// can be read on its own. The operations here are the ones several steps need: posting a journal, recognising
+// what is charged, adding a charge, marking money paid, applying money by the loan's rule.
+import { Decimal } from '../../money.js';
+import { allocateRepayment, COMPONENTS, type AllocationLine, type AllocationRule, type Component } from '../allocation.js';
+import { isLate } from '../chargeRules.js';
+import { journalFor, STANDARD_MAPPING, type AccountMapping, type FinancialEvent, type Journal, type JournalLine } from '../ledger.js';
+import type {
+  AllocationExplanation,
+  Amounts,
+  LoanAccount,
+  PayoffExplanation,
+  PayoffQuote,
+  PrepaymentExplanation,
+  RefundExplanation,
+  RuleChargeExplanation,
+  WaiverExplanation,
+} from '../loanAccount.js';
+import type { PeriodAccrual } from '../prepayment.js';
+import type { FeeOnDate, LateFee, LoanTerms } from '../product.js';
+import { generateSchedule, type Schedule, type ScheduleRequest } from '../schedule.js';
+
+export const ZERO = new Decimal(0);
+export const zeros = (): Amounts => ({ penalty: ZERO, fee: ZERO, interest: ZERO, principal: ZERO });
+export const sum = (amounts: Amounts) => COMPONENTS.reduce((total, c) => total.plus(amounts[c]), ZERO);
+export const CHARGES = ['interest', 'fee', 'penalty'] as const;
+
+export interface WorkingInstalment {
+  number: number;
+  fromDate: string;
+  dueDate: string;
+  charged: Amounts;
+  paid: Amounts;
+  waived: Amounts;
+  /** Interest, fees and penalties posted as receivable so far; principal is recognised at disbursement. */
+  recognised: Amounts;
+  /** Fees and penalties charged on it by hand or by rule (part of `charged`): a reschedule carries them over. */
+  added: { fee: Decimal; penalty: Decimal };
+  accrual: PeriodAccrual;
+  /** Its interest and fees have fallen due (recognised). */
+  fallen: boolean;
+  /** Its late fee day has passed (charged or not). */
+  lateFeeChecked: boolean;
+}
+
+/** An instalment as a schedule (booked or regenerated) plans it: nothing paid, waived or fallen due yet. */
+export function plannedInstalment(
+  plan: { number: number; fromDate: string; dueDate: string; fee: Decimal; interest: Decimal; principal: Decimal }, accrual: PeriodAccrual,
+): WorkingInstalment {
+  return {
+    number: plan.number,
+    fromDate: plan.fromDate,
+    dueDate: plan.dueDate,
+    charged: { penalty: ZERO, fee: plan.fee, interest: plan.interest, principal: plan.principal },
+    paid: zeros(),
+    waived: zeros(),
+    recognised: { ...zeros(), principal: plan.principal },
+    added: { fee: ZERO, penalty: ZERO },
+    accrual,
+    fallen: false,
+    lateFeeChecked: false,
+  };
+}
+
+export const outstandingOf = (w: WorkingInstalment): Amounts =>
+  Object.fromEntries(COMPONENTS.map((c) => [c, w.charged[c].minus(w.paid[c]).minus(w.waived[c])])) as Amounts;
+
+/** Interest paid on an instalment that has not fallen due: held on the interest-in-advance account, not yet income. */
+export const interestInAdvanceOf = (w: WorkingInstalment): Decimal => (w.fallen ? ZERO : w.paid.interest);
+
+/** What the receivable account holds for a component of `w`: what was recognised, less what was paid from it or waived. */
+export const receivableOf = (w: WorkingInstalment, c: Component): Decimal =>
+  w.recognised[c].minus(w.paid[c]).minus(w.waived[c]).plus(c === 'interest' ? interestInAdvanceOf(w) : ZERO);
+
+export const owingOf = (list: readonly WorkingInstalment[]) => list.map((w) => ({ number: w.number, dueDate: w.dueDate, outstanding: outstandingOf(w) }));
+
+export const totalsOf = (lines: readonly AllocationLine[]): Amounts => {
+  const totals = zeros();
+  for (const line of lines) totals[line.component] = totals[line.component].plus(line.amount);
+  return totals;
+};
+
+/** A repayment's journal event: paid off the receivables, interest paid in advance to its liability, the rest held. */
+export const repaymentOf = (lines: readonly AllocationLine[], excess: Decimal, inAdvance: Decimal): FinancialEvent => {
+  const allocated = totalsOf(lines);
+  return { kind: 'repayment', allocated: { ...allocated, interest: allocated.interest.minus(inAdvance) }, excess, interestInAdvance: inAdvance };
+};
+
+export class WorkingState {
+  readonly loan: LoanAccount;
+  readonly terms: LoanTerms;
+  readonly rule: AllocationRule;
+  readonly currency: string;
+  readonly accounts: AccountMapping;
+  readonly tolerance: Decimal;
+  readonly lateFee: LateFee | null;
+  /** Fees the terms charge on fixed dates, in date order; `nextFeeOnDate` is the first not yet charged. */
+  readonly feesOnDates: readonly FeeOnDate[];
+  /** The schedule the loan was booked with. */
+  readonly schedule: Schedule;
+
+  instalments: WorkingInstalment[];
+  /** The level instalment of the schedule as it stands (a reduce-instalment prepayment changes it). */
+  level: Decimal | null;
+  /** The borrower's money held on the excess account: advance and excess. */
+  held = ZERO;
+  /** Set by a payoff: no charge by rule arises after it. */
+  paidOff = false;
+  /** Penalty interest is recognised up to here. */
+  penaltyFrom: string;
+  nextFeeOnDate = 0;
+
+  readonly journals: Journal[] = [];
+  readonly allocations: AllocationExplanation[] = [];
+  readonly waivers: WaiverExplanation[] = [];
+  readonly refunds: RefundExplanation[] = [];
+  readonly prepayments: PrepaymentExplanation[] = [];
+  readonly payoffs: PayoffExplanation[] = [];
+  readonly ruleCharges: RuleChargeExplanation[] = [];
+
+  /** The loan on its disbursement date: the booked schedule planned, nothing paid, the disbursement posted. */
+  constructor(loan: LoanAccount, request: ScheduleRequest, schedule: Schedule, feesOnDates: readonly FeeOnDate[]) {
+    this.loan = loan;
+    this.terms = loan.terms;
+    this.rule = loan.rule;
+    this.currency = loan.terms.currency;
+    this.accounts = loan.accounts ?? STANDARD_MAPPING;
+    this.tolerance = loan.terms.underpaymentTolerance ?? ZERO;
+    this.lateFee = loan.terms.lateFee ?? null;
+    this.feesOnDates = feesOnDates;
+    this.schedule = schedule;
+    this.level = schedule.levelAmount;
+    this.penaltyFrom = loan.disbursementDate;
+
+    const terms = loan.terms;
+    // Interest deferred by a grace on interest is earned as it accrues: the same loan without the grace says how much.
+    const accruing = terms.grace.interestPeriods > 0 ? generateSchedule({ ...terms, grace: { ...terms.grace, interestPeriods: 0 } }, request).instalments : schedule.instalments;
+    let deferred = ZERO;
+    this.instalments = schedule.instalments.map((i, k) => {
+      const accrual = { from: i.fromDate, interest: accruing[k]!.interest, earnedBefore: deferred };
+      deferred = deferred.plus(accruing[k]!.interest).minus(i.interest);
+      return plannedInstalment(i, accrual);
+    });
+
+    const fee = terms.fees.disbursement;
+    this.post({
+      kind: 'disbursement',
+      principal: schedule.principal,
+      feeFinanced: fee?.treatment === 'financed' ? fee.amount : ZERO,
+      feeDeducted: fee?.treatment === 'deducted' ? fee.amount : ZERO,
+    }, loan.disbursementDate);
+  }
+
+  private context(valueDate: string) {
+    return { loanId: this.loan.id, currency: this.currency, valueDate, ...(this.loan.accounts ? { accounts: this.loan.accounts } : {}) };
+  }
+
+  /** Posts the journal of `event`; an event that moves nothing leaves no journal. */
+  post(event: FinancialEvent, valueDate: string): void {
+    const journal = journalFor(event, this.context(valueDate));
+    if (journal.lines.length > 0) this.journals.push(journal);
+  }
+
+  /** A journal the ledger has no event for: its lines as the caller wrote them. */
+  postLines(valueDate: string, lines: JournalLine[]): void {
+    this.journals.push({ loanId: this.loan.id, currency: this.currency, valueDate, lines });
+  }
+
+  /**
+   * Posts as receivable what is charged on instalment `w` but not yet recognised; with `upTo`, only enough for the
+   * receivable to cover `upTo` of each component (what is about to be paid or waived).
+   */
+  recognise(w: WorkingInstalment, valueDate: string, upTo?: Partial<Amounts>): void {
+    const event = { kind: 'chargesDue' as const, interest: ZERO, fee: ZERO, penalty: ZERO };
+    for (const c of CHARGES) {
+      let amount = w.charged[c].minus(w.recognised[c]);
+      if (upTo) amount = Decimal.min(amount, (upTo[c] ?? ZERO).minus(receivableOf(w, c)));
+      if (amount.gt(0)) {
+        event[c] = amount;
+        w.recognised[c] = w.recognised[c].plus(amount);
+      }
+    }
+    this.post(event, valueDate);
+  }
+
+  /** A fee or penalty owed from `valueDate` on instalment `w`: recognised at once. */
+  charge(w: WorkingInstalment, component: 'fee' | 'penalty', amount: Decimal, valueDate: string): void {
+    w.charged[component] = w.charged[component].plus(amount);
+    w.recognised[component] = w.recognised[component].plus(amount);
+    w.added[component] = w.added[component].plus(amount);
+    this.post({ kind: 'chargesDue', interest: ZERO, fee: ZERO, penalty: ZERO, [component]: amount }, valueDate);
+  }
+
+  /** The instalment a charge dated `valueDate` is collected with: the next one due, or the last after maturity. */
+  chargedOn(valueDate: string): WorkingInstalment {
+    return this.instalments.find((i) => i.dueDate >= valueDate) ?? this.instalments.at(-1)!;
+  }
+
+  owesBeyondTolerance(w: WorkingInstalment): boolean {
+    return isLate(this.terms, sum(outstandingOf(w)));
+  }
+
+  /** Nothing is owed on any instalment. */
+  settled(): boolean {
+    return this.instalments.every((w) => sum(outstandingOf(w)).isZero());
+  }
+
+  /**
+   * Marks allocation lines paid, recognising first whatever fees and penalties they pay that were not yet
+   * recognised. Interest paid on an instalment not yet fallen due is not income yet: it is held as interest in
+   * advance until the instalment falls due. Returns that interest (the repayment credits it to the liability).
+   */
+  book(lines: readonly AllocationLine[], valueDate: string): Decimal {
+    const byNumber = new Map(this.instalments.map((w) => [w.number, w]));
+    const paidNow = new Map<number, Amounts>();
+    for (const line of lines) {
+      const amounts = paidNow.get(line.instalment) ?? zeros();
+      amounts[line.component] = amounts[line.component].plus(line.amount);
+      paidNow.set(line.instalment, amounts);
+    }
+    let inAdvance = ZERO;
+    for (const [number, amounts] of paidNow) {
+      const w = byNumber.get(number)!;
+      if (!w.fallen) {
+        inAdvance = inAdvance.plus(amounts.interest);
+        amounts.interest = ZERO;
+      }
+      this.recognise(w, valueDate, amounts);
+    }
+    for (const line of lines) {
+      const w = byNumber.get(line.instalment)!;
+      w.paid[line.component] = w.paid[line.component].plus(line.amount);
+    }
+    return inAdvance;
+  }
+
+  /** Applies money (a repayment, or held money drawn on) by the loan's rule. */
+  apply(amount: Decimal, valueDate: string, repaymentId: string | null): void {
+    const allocation = allocateRepayment({ currency: this.currency, rule: this.rule, payment: { amount, valueDate }, instalments: owingOf(this.instalments) });
+    const inAdvance = this.book(allocation.lines, valueDate);
+    const kept = allocation.advance.plus(allocation.excess);
+    if (repaymentId !== null) {
+      this.post(repaymentOf(allocation.lines, kept, inAdvance), valueDate);
+      this.held = this.held.plus(kept);
+    } else {
+      // Held money paid to receivables: the refund and repayment journals of the same money, the cash legs netted.
+      const drawn = allocation.allocated;
+      const lines: JournalLine[] = [
+        ...journalFor({ kind: 'refund', amount: drawn }, this.context(valueDate)).lines,
+        ...journalFor(repaymentOf(allocation.lines, ZERO, inAdvance), this.context(valueDate)).lines,
+      ];
+      const netted = lines.filter((l) => l.account !== this.accounts.cash);
+      if (netted.length > 0) this.postLines(valueDate, netted);
+      this.held = this.held.minus(drawn);
+    }
+    if (allocation.lines.length > 0 || repaymentId !== null) {
+      this.allocations.push({ repaymentId, valueDate, amount, lines: allocation.lines, held: kept, reasons: allocation.held });
+    }
+  }
+
+  /** Whenever something falls due, money the borrower already gave is drawn on first. */
+  drawOnHeld(valueDate: string): void {
+    if (this.held.gt(0)) this.apply(this.held, valueDate, null);
+  }
+
+  /** Held money that is an advance for instalments due after `date` (only a `holdAsAdvance` rule keeps one). */
+  advanceOn(date: string): Decimal {
+    if (this.rule.future !== 'holdAsAdvance') return ZERO;
+    const ahead = this.instalments
+      .filter((w) => w.dueDate > date)
+      .reduce((s, w) => this.rule.futureOrder.reduce((t, c) => t.plus(outstandingOf(w)[c]), s), ZERO);
+    return Decimal.min(this.held, ahead);
+  }
+
+  /** What closes the loan on `date` as it stands: everything owed, less what is held. */
+  quoteOn(date: string): PayoffQuote {
+    const owed = zeros();
+    for (const w of this.instalments) for (const c of COMPONENTS) owed[c] = owed[c].plus(outstandingOf(w)[c]);
+    const total = sum(owed).minus(this.held);
+    return { date, principal: owed.principal, interest: owed.interest, fees: owed.fee, penalties: owed.penalty, held: this.held, total: total.isNegative() ? ZERO : total };
+  }
+}
