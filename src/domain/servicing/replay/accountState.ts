@@ -1,0 +1,97 @@
+// What a caller sees of a replay: the working state reduced to balances, totals, status and the explanations.
+// Kept apart from the steps so that nothing a step does depends on how the result is reported.
+import { daysBetween } from '../../calendar.js';
+import type { Decimal } from '../../money.js';
+import { COMPONENTS } from '../allocation.js';
+import type { Amounts, InstalmentState, LoanAccountState, LoanAccountStatus } from '../loanAccount.js';
+import type { Instalment, Schedule } from '../schedule.js';
+import { interestInAdvanceOf, outstandingOf, receivableOf, sum, ZERO, zeros, type WorkingInstalment, type WorkingState } from './workingState.js';
+
+/**
+ * Days past due of the oldest instalment due before `asOf` that still owes more than `tolerance` (the terms'
+ * underpayment tolerance); 0 when none.
+ */
+export function daysPastDue(instalments: readonly Pick<InstalmentState, 'dueDate' | 'outstanding'>[], asOf: string, tolerance: Decimal = ZERO): number {
+  let oldest: string | null = null;
+  for (const i of instalments) {
+    if (i.dueDate < asOf && sum(i.outstanding).gt(tolerance) && (oldest === null || i.dueDate < oldest)) oldest = i.dueDate;
+  }
+  return oldest === null ? 0 : daysBetween(oldest, asOf);
+}
+
+/** The replay's working state as the account a caller sees on `asOf`. */
+export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
+  const { instalments, tolerance } = working;
+  const states: InstalmentState[] = instalments.map((w) => ({
+    number: w.number,
+    fromDate: w.fromDate,
+    dueDate: w.dueDate,
+    charged: w.charged,
+    paid: w.paid,
+    waived: w.waived,
+    outstanding: outstandingOf(w),
+  }));
+  const total = (pick: (w: WorkingInstalment) => Amounts, where: (w: WorkingInstalment) => boolean = () => true): Amounts => {
+    const amounts = zeros();
+    for (const w of instalments) if (where(w)) for (const c of COMPONENTS) amounts[c] = amounts[c].plus(pick(w)[c]);
+    return amounts;
+  };
+  const receivable = total((w) => Object.fromEntries(COMPONENTS.map((c) => [c, receivableOf(w, c)])) as Amounts);
+  const interestInAdvance = instalments.reduce((s, w) => s.plus(interestInAdvanceOf(w)), ZERO);
+  const outstanding = total(outstandingOf);
+  const due = total(outstandingOf, (w) => w.dueDate <= asOf);
+
+  const advance = working.advanceOn(asOf);
+  const status: LoanAccountStatus = sum(outstanding).isZero()
+    ? 'closed'
+    : states.some((i) => i.dueDate < asOf && sum(i.outstanding).gt(tolerance)) ? 'overdue' : 'active';
+
+  return {
+    loanId: working.loan.id,
+    currency: working.currency,
+    asOf,
+    schedule: working.schedule,
+    currentSchedule: currentScheduleOf(working.schedule, instalments, working.level),
+    instalments: states,
+    allocations: working.allocations,
+    waivers: working.waivers,
+    refunds: working.refunds,
+    prepayments: working.prepayments,
+    payoffs: working.payoffs,
+    ruleCharges: working.ruleCharges,
+    totals: { receivable, outstanding, due },
+    held: { advance, excess: working.held.minus(advance) },
+    interestInAdvance,
+    status,
+    daysPastDue: daysPastDue(states, asOf, tolerance),
+    journals: working.journals,
+  };
+}
+
+/** The booked schedule with the instalments as they stand (charges added, rescheduled by prepayments and payoffs). */
+function currentScheduleOf(booked: Schedule, instalments: readonly WorkingInstalment[], level: Decimal | null): Schedule {
+  let left = booked.financedPrincipal;
+  const current: Instalment[] = instalments.map((w) => {
+    left = left.minus(w.charged.principal);
+    return {
+      number: w.number,
+      fromDate: w.fromDate,
+      dueDate: w.dueDate,
+      principal: w.charged.principal,
+      interest: w.charged.interest,
+      fee: w.charged.fee,
+      penalty: w.charged.penalty,
+      total: sum(w.charged),
+      outstandingPrincipal: left,
+    };
+  });
+  const totals = { principal: ZERO, interest: ZERO, fee: ZERO, penalty: ZERO, total: ZERO };
+  for (const i of current) {
+    totals.principal = totals.principal.plus(i.principal);
+    totals.interest = totals.interest.plus(i.interest);
+    totals.fee = totals.fee.plus(i.fee);
+    totals.penalty = totals.penalty.plus(i.penalty);
+    totals.total = totals.total.plus(i.total);
+  }
+  return { ...booked, levelAmount: level, instalments: current, totals };
+}

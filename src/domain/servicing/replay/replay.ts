@@ -1,0 +1,48 @@
+// The replay rebuilds a loan from its terms and its transactions alone, so that a backdated payment or a reversal
+// needs no correction logic: append it and replay. The loop is the concept itself: start from the disbursement,
+// and for each transaction in effect (value date, then arrival) first let time pass to its value date — what the
+// terms make happen on the way (timePasses.ts) — then handle the transaction by its kind (handlers.ts); finally
+// let time pass to `asOf`. All of it works on one WorkingState (workingState.ts), so no step hides state from
+// another. A new kind of transaction is a member of `LoanTransaction` (loanAccount.ts) and a handler in
+// handlers.ts — the handlers' table does not compile without it; something that happens by the terms as dates
+// pass belongs in timePasses.ts instead. Pure: no clock, no database.
+import { InvalidField } from '../../../errors.js';
+import type { LoanAccount, LoanAccountState, LoanTransaction, PayoffQuote } from '../loanAccount.js';
+import { generateSchedule } from '../schedule.js';
+import { stateOf } from './accountState.js';
+import { handle } from './handlers.js';
+import { collapseOn } from './reschedule.js';
+import { advanceTo } from './timePasses.js';
+import { dateOf, effectiveTransactions } from './transactions.js';
+import { WorkingState } from './workingState.js';
+
+/** The loan's state as of `asOf`; with `quoting`, also what would close it on `asOf`. */
+export function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asOf: string, quoting: boolean): { state: LoanAccountState; quote: PayoffQuote | null } {
+  const { state, effective } = opened(loan, transactions, asOf);
+  for (const t of effective) {
+    advanceTo(state, t.valueDate);
+    handle(state, t);
+  }
+  advanceTo(state, asOf);
+  const quote = quoting ? (collapseOn(state, asOf), state.quoteOn(asOf)) : null;
+  return { state: stateOf(state, asOf), quote };
+}
+
+/** The loan on its disbursement date and the transactions to replay, refusing what the replay cannot make sense of. */
+function opened(loan: LoanAccount, transactions: readonly LoanTransaction[], asOf: string): { state: WorkingState; effective: LoanTransaction[] } {
+  dateOf(asOf, 'asOf');
+  dateOf(loan.disbursementDate, 'disbursementDate');
+  if (asOf < loan.disbursementDate) throw new InvalidField('asOf', 'a loan has no account before it is disbursed');
+  const { terms } = loan;
+  const request = { principal: loan.principal, disbursementDate: loan.disbursementDate, firstRepaymentDate: loan.firstRepaymentDate };
+  const schedule = generateSchedule(terms, request);
+  const effective = effectiveTransactions(transactions, asOf);
+  effective.forEach((t) => {
+    if (t.valueDate < loan.disbursementDate) throw new InvalidField('transactions', `transaction ${t.id} is valued before the disbursement on ${loan.disbursementDate}`);
+  });
+  const feesOnDates = [...(terms.feesOnDates ?? [])].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  feesOnDates.forEach((fee) => {
+    if (fee.date < loan.disbursementDate) throw new InvalidField('terms.feesOnDates', `the fee "${fee.name}" falls due on ${fee.date}, before the disbursement`);
+  });
+  return { state: new WorkingState(loan, request, schedule, feesOnDates), effective };
+}
