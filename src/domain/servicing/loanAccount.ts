@@ -1,7 +1,9 @@
 // A loan account's state as of a business date, replayed from scratch from its terms, its disbursement and its
 // transactions (DESIGN.md, "Servicing is replayable"). Nothing is updated in place: a backdated payment or a
 // reversal is appended to the transactions and the loan is replayed, so the result is, by construction, what it
-// would have been had the transactions arrived in value-date order. Pure: no clock, no database.
+// would have been had the transactions arrived in value-date order. Pure: no clock, no database. This file is the
+// replay's public face (its types, `replayLoan`, `payoffQuote`); the replay itself is in `replay/`, starting from
+// the loop in `replay/replay.ts`.
 //
 // Decisions (also in docs/decisions.md, "Loan account replay"):
 // - Effective transactions are those with a value date on or before `asOf` that no reversal dated on or before

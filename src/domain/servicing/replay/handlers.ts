@@ -200,7 +200,7 @@ function prepayment(state: WorkingState, t: Of<'prepayment'>, field: string): vo
  */
 function reversal(): void {}
 
-export const handlers: { [K in LoanTransaction['kind']]: Handler<K> } = {
+const handlers: { [K in LoanTransaction['kind']]: Handler<K> } = {
   repayment,
   charge,
   waiver,

@@ -3,7 +3,7 @@
 // instalments being replaced is carried onto their replacements.
 import { Decimal } from '../../money.js';
 import { COMPONENTS } from '../allocation.js';
-import type { RemainingTerms } from '../loanAccount.js';
+import type { Amounts, RemainingTerms } from '../loanAccount.js';
 import { earnedInterest, type PeriodAccrual } from '../prepayment.js';
 import { fallDue } from './timePasses.js';
 import { CHARGES, outstandingOf, plannedInstalment, receivableOf, ZERO, zeros, type WorkingInstalment, type WorkingState } from './workingState.js';
@@ -42,8 +42,21 @@ export function replaceAfter(state: WorkingState, date: string, plan: Replacemen
   const future = state.instalments.filter((w) => w.dueDate > date);
   const kept = state.instalments.filter((w) => w.dueDate <= date);
   const news: WorkingInstalment[] = plan.map((p) => plannedInstalment(p, p.accrual));
+  const pooled = poolReplaced(future, news);
+  const first = news[0]!;
+  first.charged.principal = first.charged.principal.plus(pooled.paid.principal);
+  first.recognised.principal = first.charged.principal;
+  first.paid.principal = pooled.paid.principal;
+  for (const c of CHARGES) fillFromPool(state, date, news, pooled, c);
+  state.instalments = [...kept, ...news];
+}
+
+type Pool = { paid: Amounts; waived: Amounts; receivable: Amounts };
+
+/** Moves charges added to the replaced instalments onto their replacements, and pools what was paid, waived and receivable. */
+function poolReplaced(replaced: readonly WorkingInstalment[], news: WorkingInstalment[]): Pool {
   const pooled = { paid: zeros(), waived: zeros(), receivable: zeros() };
-  for (const w of future) {
+  for (const w of replaced) {
     const target = news.find((n) => n.number === w.number) ?? news.at(-1)!;
     for (const c of ['fee', 'penalty'] as const) {
       target.charged[c] = target.charged[c].plus(w.added[c]);
@@ -55,43 +68,41 @@ export function replaceAfter(state: WorkingState, date: string, plan: Replacemen
       if (c !== 'principal') pooled.receivable[c] = pooled.receivable[c].plus(receivableOf(w, c));
     }
   }
-  const first = news[0]!;
-  first.charged.principal = first.charged.principal.plus(pooled.paid.principal);
-  first.recognised.principal = first.charged.principal;
-  first.paid.principal = pooled.paid.principal;
-  for (const c of CHARGES) {
-    // What the ledger holds as receivable must stay receivable; then what was paid, then what was waived.
-    let receivable = pooled.receivable[c];
-    let paid = pooled.paid[c];
-    let waived = pooled.waived[c];
-    for (const n of news) {
-      let room = n.charged[c];
-      const r = Decimal.min(receivable, room);
-      room = room.minus(r);
-      receivable = receivable.minus(r);
-      const p = Decimal.min(paid, room);
-      room = room.minus(p);
-      paid = paid.minus(p);
-      const v = Decimal.min(waived, room);
-      waived = waived.minus(v);
-      n.paid[c] = p;
-      n.waived[c] = v;
-      // Interest paid on an instalment not yet due stays interest in advance (not recognised); fees were recognised.
-      n.recognised[c] = c === 'interest' ? r.plus(v) : r.plus(p).plus(v);
-    }
-    if (receivable.gt(0)) throw new Error(`rescheduling lost ${receivable.toFixed()} of ${c} receivable`);
-    if (paid.gt(0) && c !== 'penalty') {
-      // Interest paid ahead was held as interest in advance, fees ahead were income: either way it goes back to the borrower.
-      const from = state.accounts[c === 'interest' ? 'interestInAdvance' : 'feeIncome'];
-      state.postLines(date, [
-        { account: from, debit: paid, credit: ZERO },
-        { account: state.accounts.excess, debit: ZERO, credit: paid },
-      ]);
-      state.held = state.held.plus(paid);
-    }
-    // A waiver of what the plan no longer asks for forgave nothing: recognised and waived drop together.
+  return pooled;
+}
+
+/** Fills the new instalments' `c` from the pool in order; paid beyond what they ask for goes back to the borrower. */
+function fillFromPool(state: WorkingState, date: string, news: WorkingInstalment[], pooled: Pool, c: (typeof CHARGES)[number]): void {
+  // What the ledger holds as receivable must stay receivable; then what was paid, then what was waived.
+  let receivable = pooled.receivable[c];
+  let paid = pooled.paid[c];
+  let waived = pooled.waived[c];
+  for (const n of news) {
+    let room = n.charged[c];
+    const r = Decimal.min(receivable, room);
+    room = room.minus(r);
+    receivable = receivable.minus(r);
+    const p = Decimal.min(paid, room);
+    room = room.minus(p);
+    paid = paid.minus(p);
+    const v = Decimal.min(waived, room);
+    waived = waived.minus(v);
+    n.paid[c] = p;
+    n.waived[c] = v;
+    // Interest paid on an instalment not yet due stays interest in advance (not recognised); fees were recognised.
+    n.recognised[c] = c === 'interest' ? r.plus(v) : r.plus(p).plus(v);
   }
-  state.instalments = [...kept, ...news];
+  if (receivable.gt(0)) throw new Error(`rescheduling lost ${receivable.toFixed()} of ${c} receivable`);
+  if (paid.gt(0) && c !== 'penalty') {
+    // Interest paid ahead was held as interest in advance, fees ahead were income: either way it goes back to the borrower.
+    const from = state.accounts[c === 'interest' ? 'interestInAdvance' : 'feeIncome'];
+    state.postLines(date, [
+      { account: from, debit: paid, credit: ZERO },
+      { account: state.accounts.excess, debit: ZERO, credit: paid },
+    ]);
+    state.held = state.held.plus(paid);
+  }
+  // A waiver of what the plan no longer asks for forgave nothing: recognised and waived drop together.
 }
 
 /**
