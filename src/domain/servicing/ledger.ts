@@ -207,7 +207,9 @@ export function trialBalanceOf(totals: Iterable<AccountTotals>): TrialBalanceRow
     row.balance = row.debits.minus(row.credits);
     rows.set(key, row);
   }
-  return [...rows.values()].sort((a, b) => a.currency.localeCompare(b.currency) || a.account.localeCompare(b.account));
+  // By code point, not by locale: the same order on every machine, and the one a C-collated database sorts in.
+  const byCode = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...rows.values()].sort((a, b) => byCode(a.currency, b.currency) || byCode(a.account, b.account));
 }
 
 /** Every account's totals over the journals effective on or before `asOf`, per currency, by account code. */

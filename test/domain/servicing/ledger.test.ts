@@ -94,6 +94,12 @@ describe('balances', () => {
     expect(trialBalanceOf(february)).toEqual(february);
   });
 
+  it('orders a tenant\'s own account codes by code point, capitals before small letters, whatever the locale', () => {
+    const total = (account: string) => ({ account, currency: 'USD', debits: d(1), credits: d(0) });
+    expect(trialBalanceOf(['loans-b', 'Loans-a', '1000', 'loans.a', 'loans_a'].map(total)).map((r) => r.account))
+      .toEqual(['1000', 'Loans-a', 'loans-b', 'loans.a', 'loans_a']);
+  });
+
   it('a loan\'s sub-ledger: what it owes per component as of a date', () => {
     const owed = loanReceivables(journals, 'loan-1', '2026-02-02');
     expect(Object.fromEntries(Object.entries(owed).map(([k, v]) => [k, v.toFixed(2)]))).toEqual({ principal: '1000.00', interest: '10.00', fee: '0.00', penalty: '2.00', excess: '0.00', interestInAdvance: '0.00' });
