@@ -4,7 +4,8 @@ import { Decimal, money } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { badInput, InvalidField } from '../errors.js';
 import { generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
-import { productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
+import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
+import { assertWithinProduct } from '../domain/servicing/product.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 
@@ -134,14 +135,9 @@ builder.objectFields(LoanProductRef, (t) => ({
     resolve: async (product, args, context) => {
       const version = (await productVersion(context.db!, product))!;
       const principal = new Decimal(String(args.principal));
-      if (principal.lessThan(product.minAmount.toString()) || principal.greaterThan(product.maxAmount.toString())) {
-        throw badInput('principal', `principal must be from ${product.minAmount.toString()} to ${product.maxAmount.toString()} ${product.currency}`);
-      }
       const repayments = args.numberOfRepayments ?? version.terms.numberOfRepayments;
-      if (version.terms.repaymentEvery.unit === 'months' && (repayments * version.terms.repaymentEvery.every < product.minTenor || repayments * version.terms.repaymentEvery.every > product.maxTenor)) {
-        throw badInput('numberOfRepayments', `the tenor must be from ${product.minTenor} to ${product.maxTenor} months`);
-      }
       try {
+        assertWithinProduct(productLimitsOf(product), { principal, numberOfRepayments: repayments, every: version.terms.repaymentEvery });
         const schedule = generateSchedule({ ...version.terms, numberOfRepayments: repayments }, {
           principal, disbursementDate: String(args.disbursementDate), firstRepaymentDate: args.firstRepaymentDate ? String(args.firstRepaymentDate) : undefined,
         });

@@ -13,7 +13,7 @@
 import { InvalidField } from '../../errors.js';
 import { addDays, parseDate } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
-import { assertValidTerms, assertWithinLimits, termsToJson, type LoanProductVersion, type LoanTerms } from '../servicing/product.js';
+import { assertValidTerms, assertWithinProduct, termsToJson, type LoanProductVersion, type LoanTerms } from '../servicing/product.js';
 import { generateSchedule } from '../servicing/schedule.js';
 import { annualPercentageRate, scheduleCashFlows, type AprMethod } from './apr.js';
 import type { PolicyDecision } from './creditPolicy.js';
@@ -130,14 +130,11 @@ export function makeOffer(request: OfferRequest): Offer {
   if (amount.gt(product.limits.maxPrincipal)) [amount, amountCutTo] = [product.limits.maxPrincipal, 'product-maximum'];
 
   const terms: LoanTerms = { ...product.terms, annualRatePercent: new Decimal(rate), numberOfRepayments: request.numberOfRepayments };
-  try {
-    assertWithinLimits(product.limits, { principal: amount, terms });
-  } catch (error) {
-    if (error instanceof InvalidField && error.field === 'principal') {
-      throw new InvalidField('amount', `the most this decision allows, ${amount.toFixed(places)}, is below the product's minimum of ${product.limits.minPrincipal.toFixed(places)}`);
-    }
-    throw error;
+  // Below the product's minimum, name the offer's amount (what the request and the decision allow), not a principal nobody gave.
+  if (amount.lt(product.limits.minPrincipal)) {
+    throw new InvalidField('amount', `the most this decision allows, ${amount.toFixed(places)}, is below the product's minimum of ${product.limits.minPrincipal.toFixed(places)}`);
   }
+  assertWithinProduct(product.limits, { principal: amount, numberOfRepayments: terms.numberOfRepayments, every: terms.repaymentEvery, annualRatePercent: terms.annualRatePercent });
   const schedule = generateSchedule(terms, { principal: amount, disbursementDate, firstRepaymentDate: request.firstRepaymentDate });
   const feesOnDates = terms.feesOnDates ?? [];
   const method: AprMethod =

@@ -188,21 +188,34 @@ export interface TrialBalanceRow {
   balance: Decimal;
 }
 
+/** One account's debits and credits in one currency: what a trial balance adds up, whoever did the summing. */
+export interface AccountTotals {
+  account: string;
+  currency: string;
+  debits: Decimal;
+  credits: Decimal;
+}
+
+/** The trial balance the totals add up to: one row per currency and account, by currency then account code. */
+export function trialBalanceOf(totals: Iterable<AccountTotals>): TrialBalanceRow[] {
+  const rows = new Map<string, TrialBalanceRow>();
+  for (const total of totals) {
+    const key = `${total.currency} ${total.account}`;
+    const row = rows.get(key) ?? { account: total.account, currency: total.currency, debits: ZERO, credits: ZERO, balance: ZERO };
+    row.debits = row.debits.plus(total.debits);
+    row.credits = row.credits.plus(total.credits);
+    row.balance = row.debits.minus(row.credits);
+    rows.set(key, row);
+  }
+  // By code point, not by locale: the same order on every machine, and the one a C-collated database sorts in.
+  const byCode = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...rows.values()].sort((a, b) => byCode(a.currency, b.currency) || byCode(a.account, b.account));
+}
+
 /** Every account's totals over the journals effective on or before `asOf`, per currency, by account code. */
 export function trialBalance(journals: readonly Journal[], asOf: string): TrialBalanceRow[] {
-  const rows = new Map<string, TrialBalanceRow>();
-  for (const journal of journals) {
-    if (journal.valueDate > asOf) continue;
-    for (const line of journal.lines) {
-      const key = `${journal.currency} ${line.account}`;
-      const row = rows.get(key) ?? { account: line.account, currency: journal.currency, debits: ZERO, credits: ZERO, balance: ZERO };
-      row.debits = row.debits.plus(line.debit);
-      row.credits = row.credits.plus(line.credit);
-      row.balance = row.debits.minus(row.credits);
-      rows.set(key, row);
-    }
-  }
-  return [...rows.values()].sort((a, b) => a.currency.localeCompare(b.currency) || a.account.localeCompare(b.account));
+  return trialBalanceOf(journals.filter((journal) => journal.valueDate <= asOf)
+    .flatMap((journal) => journal.lines.map((line) => ({ account: line.account, currency: journal.currency, debits: line.debit, credits: line.credit }))));
 }
 
 /**

@@ -109,14 +109,16 @@ export interface FeeOnDate {
   name: string;
 }
 
-/** The limits a product puts on the loans it books. */
+/** What a product allows a loan to be, as the lender set it on the product. */
 export interface ProductLimits {
+  currency: string;
   minPrincipal: Decimal;
   maxPrincipal: Decimal;
-  minRepayments: number;
-  maxRepayments: number;
-  minAnnualRatePercent: Decimal;
-  maxAnnualRatePercent: Decimal;
+  /** The tenor in months: checked where repayments fall every N months (other frequencies have no month limit). */
+  minTenorMonths: number;
+  maxTenorMonths: number;
+  /** The rates a priced loan may carry, in percent a year; absent where the loan takes the product's own rate. */
+  annualRatePercent?: { min: Decimal; max: Decimal };
 }
 
 /** One version of a lender's product: what new loans are booked with until the next version. */
@@ -356,41 +358,26 @@ function assertValidCharges(terms: LoanTerms, places: number): void {
   });
 }
 
-/** Throws InvalidField when a loan's principal, number of repayments or rate is outside the product's limits. */
-export function assertWithinLimits(limits: ProductLimits, loan: { principal: Decimal; terms: LoanTerms }): void {
-  if (loan.principal.lt(limits.minPrincipal) || loan.principal.gt(limits.maxPrincipal)) {
-    throw new InvalidField('principal', `the principal must be from ${limits.minPrincipal.toString()} to ${limits.maxPrincipal.toString()}`);
-  }
-  const n = loan.terms.numberOfRepayments;
-  if (n < limits.minRepayments || n > limits.maxRepayments) {
-    throw new InvalidField('numberOfRepayments', `the number of repayments must be from ${limits.minRepayments} to ${limits.maxRepayments}`);
-  }
-  const rate = loan.terms.annualRatePercent;
-  if (rate.lt(limits.minAnnualRatePercent) || rate.gt(limits.maxAnnualRatePercent)) {
-    throw new InvalidField('annualRatePercent', `the annual rate must be from ${limits.minAnnualRatePercent.toString()} % to ${limits.maxAnnualRatePercent.toString()} %`);
-  }
-}
-
-/** What a product allows a loan's size and length to be, as the lender set it on the product. */
-export interface SizeLimits {
-  currency: string;
-  minPrincipal: Decimal;
-  maxPrincipal: Decimal;
-  /** The tenor in months: checked where repayments fall every N months (other frequencies have no month limit). */
-  minTenorMonths: number;
-  maxTenorMonths: number;
+/** A loan as it is asked for: an application, a booking, an offer, a schedule preview. */
+export interface LoanAsked {
+  principal: Decimal;
+  numberOfRepayments: number;
+  every: RepaymentFrequency;
+  /** Only where the loan is priced at a rate of its own (an offer). */
+  annualRatePercent?: Decimal;
 }
 
 /**
- * The one product-limit rule for a loan's size and length, wherever a loan is asked for (an application, a
- * booking): the principal in whole minor units within the product's range, and a whole number of repayments
- * whose tenor falls within the product's months. Errors name the field as the caller's input does.
+ * The one product-limit rule, wherever a loan is asked for: the principal in whole minor units within the
+ * product's range, a whole number of repayments whose tenor falls within the product's months, and a priced rate
+ * within the product's band. Errors name the field as the caller's input does.
  */
-export function assertLoanSize(
-  limits: SizeLimits, principal: Decimal, numberOfRepayments: number, every: RepaymentFrequency,
+export function assertWithinProduct(
+  limits: ProductLimits, loan: LoanAsked,
   /** What the caller's input calls them (an application asks for an `amount`). */
   names: { principal: string; numberOfRepayments: string } = { principal: 'principal', numberOfRepayments: 'numberOfRepayments' },
 ): void {
+  const { principal, numberOfRepayments, every, annualRatePercent: rate } = loan;
   if (!principal.isFinite() || principal.decimalPlaces() > minorUnits(limits.currency)) {
     throw new InvalidField(names.principal, `${names.principal} must be in whole minor units of ${limits.currency}`);
   }
@@ -400,5 +387,9 @@ export function assertLoanSize(
   const months = every.unit === 'months' ? numberOfRepayments * every.every : null;
   if (!Number.isInteger(numberOfRepayments) || numberOfRepayments < 1 || (months !== null && (months < limits.minTenorMonths || months > limits.maxTenorMonths))) {
     throw new InvalidField(names.numberOfRepayments, `the tenor must be from ${limits.minTenorMonths} to ${limits.maxTenorMonths} months`);
+  }
+  const band = limits.annualRatePercent;
+  if (rate !== undefined && band !== undefined && (rate.lt(band.min) || rate.gt(band.max))) {
+    throw new InvalidField('annualRatePercent', `the annual rate must be from ${band.min.toString()} % to ${band.max.toString()} %`);
   }
 }

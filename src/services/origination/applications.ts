@@ -8,8 +8,8 @@ import { Decimal, minorUnits } from '../../domain/money.js';
 import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
-import { productVersion, sizeLimitsOf } from '../servicing/loanProducts.js';
-import { assertLoanSize } from '../../domain/servicing/product.js';
+import { productLimitsOf, productVersion } from '../servicing/loanProducts.js';
+import { assertWithinProduct } from '../../domain/servicing/product.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import type { DataKey } from '../../tenancy/sealing.js';
@@ -76,7 +76,9 @@ async function checkTerms(db: TenantDb | Tx, input: Omit<ApplicationInput, 'appl
   const amount = decimalField(input.amount, `${path}amount`, product.currency);
   if (amount === null) throw new InvalidField(`${path}amount`, 'amount is required');
   const version = (await productVersion(db as TenantDb, product))!;
-  assertLoanSize(sizeLimitsOf(product), amount, input.numberOfRepayments, version.terms.repaymentEvery, { principal: `${path}amount`, numberOfRepayments: `${path}numberOfRepayments` });
+  assertWithinProduct(productLimitsOf(product), { principal: amount, numberOfRepayments: input.numberOfRepayments, every: version.terms.repaymentEvery }, {
+    principal: `${path}amount`, numberOfRepayments: `${path}numberOfRepayments`,
+  });
   const purpose = (input.purpose ?? '').trim();
   if (purpose.length < 2 || purpose.length > 200) throw new InvalidField(`${path}purpose`, 'purpose must be 2–200 characters');
   const externalReference = input.externalReference?.trim() || null;

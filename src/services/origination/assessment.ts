@@ -19,7 +19,7 @@ import { SANDBOX_PROVIDER_NAMES, sandboxBureauProvider, sandboxIncomeProvider, s
 import { generateSchedule } from '../../domain/servicing/schedule.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
-import { productVersion } from '../servicing/loanProducts.js';
+import { productLimitsOf, productVersion } from '../servicing/loanProducts.js';
 import type { DataKey } from '../../tenancy/sealing.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { asSubmitted, revealIdentifier, type SubmittedParty } from './parties.js';
@@ -254,10 +254,8 @@ export async function offerFor(
   const offer = makeOffer({
     product: {
       code: product.code, version: version.version, terms: version.terms,
-      limits: {
-        minPrincipal: new Decimal(product.minAmount.toString()), maxPrincipal: new Decimal(product.maxAmount.toString()),
-        minRepayments: 1, maxRepayments: 600, minAnnualRatePercent: new Decimal(0), maxAnnualRatePercent: new Decimal(100),
-      },
+      // Products record no rate band of their own yet; a priced rate stays a percentage of at most 100.
+      limits: { ...productLimitsOf(product), annualRatePercent: { min: new Decimal(0), max: new Decimal(100) } },
     },
     decision, referralApproved, pricing: SANDBOX_PRICING, requestedAmount: application.amount.toString(), numberOfRepayments: application.numberOfRepayments,
     decisionDate: businessDate, validForDays: OFFER_VALID_DAYS,

@@ -2,7 +2,7 @@
 // (the database refuses to change an old one), written as a command with its audit record and event; loans keep
 // the copy of the terms they were booked with, so nothing booked changes.
 import { AppError, InvalidField } from '../../errors.js';
-import { assertAmountsWithinProduct, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type SizeLimits } from '../../domain/servicing/product.js';
+import { assertAmountsWithinProduct, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type ProductLimits } from '../../domain/servicing/product.js';
 import { Decimal } from '../../domain/money.js';
 import { assertValidAllocationRule, type AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
@@ -96,7 +96,7 @@ export async function reviseTerms(db: TenantDb, command: CommandContext, code: s
 }
 
 /** The product's limits on a loan's size and length, as the domain's one rule for them takes them. */
-export function sizeLimitsOf(product: { currency: string; minAmount: { toString(): string }; maxAmount: { toString(): string }; minTenor: number; maxTenor: number }): SizeLimits {
+export function productLimitsOf(product: { currency: string; minAmount: { toString(): string }; maxAmount: { toString(): string }; minTenor: number; maxTenor: number }): ProductLimits {
   return {
     currency: product.currency, minPrincipal: new Decimal(product.minAmount.toString()), maxPrincipal: new Decimal(product.maxAmount.toString()),
     minTenorMonths: product.minTenor, maxTenorMonths: product.maxTenor,

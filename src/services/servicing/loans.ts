@@ -5,11 +5,11 @@ import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
-import { assertLoanSize, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
+import { assertWithinProduct, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
-import { productVersion, sizeLimitsOf } from './loanProducts.js';
+import { productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { postToLoans, type PostingRun, type PostingDraft, type PostingResult } from './postings.js';
@@ -91,7 +91,7 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
     throw new InvalidField('principal', 'principal must be a decimal number');
   }
   const repayments = input.numberOfRepayments ?? version.terms.numberOfRepayments;
-  assertLoanSize(sizeLimitsOf(product), principal, repayments, version.terms.repaymentEvery);
+  assertWithinProduct(productLimitsOf(product), { principal, numberOfRepayments: repayments, every: version.terms.repaymentEvery });
   const terms = { ...version.terms, numberOfRepayments: repayments };
   const partnerCode = input.originationPartnerCode ?? null;
   const idempotency = idempotencyKey != null ? { key: idempotencyKey, input } : undefined;

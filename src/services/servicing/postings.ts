@@ -1,10 +1,8 @@
-// The posting engine: appends transactions to loans, replays each loan from scratch (the pure replayLoan) and
-// posts to the ledger exactly what the replayed books add to what is already posted. So the ledger always equals
-// the replay, and stays append-only: a plain repayment posts its own journal; a backdated one or a reversal also
-// posts correction journals dated where the replayed books differ; instalments that fell due since the loan was
-// last replayed post accrual journals. One code path serves one payment and a 10,000-row payment file: a fixed
-// number of set-based statements per call, whatever the number of loans (each round trip costs more than the
-// replay of a small loan).
+// The posting engine: appends transactions to loans, replays each loan from scratch (the pure replayLoan), and
+// posts what the replayed books add to what is already posted (journalsToPost, in the domain, decides what that
+// is and how it is named). So the ledger always equals the replay and stays append-only. One code path serves
+// one payment and a 10,000-row payment file: a fixed number of set-based statements per call, whatever the
+// number of loans (each round trip costs more than the replay of a small loan).
 //
 // Loans are locked in id order (FOR UPDATE), so concurrent postings to one loan queue and two batches touching
 // the same loans cannot deadlock.
@@ -13,8 +11,8 @@ import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { replayLoan, type LoanAccountState, type LoanTransaction } from '../../domain/servicing/loanAccount.js';
-import { IllegalLoanTransition, nextStatus, type LoanEvent, type LoanStatus } from '../../domain/servicing/loanStatus.js';
-import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { journalsToPost, statusAfterReplay, type PostedNet, type PostingKind } from '../../domain/servicing/journalsToPost.js';
+import { IllegalLoanTransition, type LoanStatus } from '../../domain/servicing/loanStatus.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionKind, type TransactionRecord } from './loanRecords.js';
@@ -66,7 +64,6 @@ export interface PostingResult {
 
 /** The largest amount a NUMERIC(20, 4) column holds comfortably. */
 const MAX_AMOUNT = new Decimal('1e15');
-const ZERO = new Decimal(0);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface LoanRow extends LoanRecord {
@@ -79,19 +76,6 @@ interface LoanRow extends LoanRecord {
 
 interface StoredTransaction extends TransactionRecord {
   loanId: string;
-}
-
-/** The status a loan moves to when its replay says it is active, overdue or closed, through the transition table. */
-export function statusAfterReplay(from: LoanStatus, replayed: LoanAccountState['status']): LoanStatus {
-  let status = from;
-  for (let step = 0; status !== replayed && step < 3; step += 1) {
-    const event: LoanEvent = status === 'approved' ? 'disburse'
-      : replayed === 'overdue' ? 'fall_overdue'
-        : replayed === 'closed' ? 'settle'
-          : status === 'closed' ? 'reopen' : 'cure';
-    status = nextStatus(status, event);
-  }
-  return status;
 }
 
 function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: Map<string, StoredTransaction | PostingDraft & { id: string }>): void {
@@ -136,7 +120,7 @@ interface JournalDraft {
   id: string;
   loan_id: string;
   transaction_id: string | null;
-  kind: 'disbursement' | 'posting' | 'accrual' | 'correction';
+  kind: PostingKind;
   currency: string;
   value_date: string;
   narrative: string;
@@ -155,11 +139,6 @@ interface LineDraft {
   currency: string;
   value_date: string;
 }
-
-const NARRATIVE: Record<TransactionKind, string> = {
-  repayment: 'Repayment', prepayment: 'Prepayment', payoff: 'Payoff', refund: 'Refund of excess',
-  reversal: 'Reversal', charge: 'Charge', waiver: 'Waiver',
-};
 
 /**
  * Appends `drafts` to their loans (and replays `alsoLoans`, e.g. one just booked), then posts what the replays
@@ -197,7 +176,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
     if (!loans.has(draft.loanId)) throw new InvalidField(`${draft.field}loanId`, 'no loan with that id');
   });
   const stored = new Map<string, StoredTransaction[]>(loanRows.map((row) => [row.id, row.transactions]));
-  const posted = new Map<string, Map<string, Decimal>>(loanRows.map((row) => [row.id, new Map(row.postedNet.map((p) => [`${p.valueDate}|${p.account}`, new Decimal(p.net)]))]));
+  const posted = new Map<string, PostedNet[]>(loanRows.map((row) => [row.id, row.postedNet.map((p) => ({ valueDate: p.valueDate, account: p.account, net: new Decimal(p.net) }))]));
   const newByLoan = new Map<string, (PostingDraft & { id: string })[]>(loanIds.map((id) => [id, []]));
   const transactions: PostedTransaction[] = [];
   for (const draft of drafts) {
@@ -255,42 +234,16 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
       entered_by: run.postedBy, entered_at: postedAt,
     }));
 
-    // What the replayed books hold per date and account, less what is posted: the journals to post now.
-    const target = new Map<string, Decimal>();
-    for (const journal of state.journals) {
-      for (const line of journal.lines) {
-        const key = `${journal.valueDate}|${line.account}`;
-        target.set(key, (target.get(key) ?? ZERO).plus(line.debit).minus(line.credit));
-      }
-    }
-    const already = posted.get(loanId)!;
-    const byDate = new Map<string, { account: string; net: Decimal }[]>();
-    for (const key of new Set([...target.keys(), ...already.keys()])) {
-      const net = (target.get(key) ?? ZERO).minus(already.get(key) ?? ZERO);
-      if (net.isZero()) continue;
-      const [valueDate, account] = key.split('|') as [string, string];
-      byDate.set(valueDate, [...(byDate.get(valueDate) ?? []), { account, net }]);
-    }
-    // A loan with nothing posted yet is being booked: its first journals are the disbursement and accruals.
-    const booking = already.size === 0;
-    for (const valueDate of [...byDate.keys()].sort()) {
-      const own = fresh.find((d) => d.valueDate === valueDate);
-      const latest = fresh.at(-1);
-      const kind: JournalDraft['kind'] = booking && valueDate === loan.disbursementDate ? 'disbursement'
-        : own ? 'posting'
-          : valueDate > loan.asOf || booking ? 'accrual' : 'correction';
-      const narrative = kind === 'disbursement' ? 'Disbursement'
-        : kind === 'posting' ? `${NARRATIVE[own!.kind]}${own!.externalReference ? ` ${own!.externalReference}` : ''}`
-          : kind === 'accrual' ? 'Instalments falling due'
-            : `Replayed after ${NARRATIVE[latest?.kind ?? 'repayment'].toLowerCase()} valued ${latest?.valueDate ?? run.businessDate}`;
+    const toPost = journalsToPost({ disbursementDate: loan.disbursementDate, replayedTo: loan.asOf, posted: posted.get(loanId)! }, state.journals, fresh, run.businessDate);
+    for (const journal of toPost) {
       const journalId = randomUUID();
       journals.push({
-        id: journalId, loan_id: loanId, transaction_id: own?.id ?? (kind === 'correction' ? latest?.id ?? null : null), kind,
-        currency: loan.currency, value_date: valueDate, narrative, posted_by: run.postedBy, posted_at: postedAt, ord: journals.length,
+        id: journalId, loan_id: loanId, transaction_id: journal.transactionId, kind: journal.kind, currency: loan.currency,
+        value_date: journal.valueDate, narrative: journal.narrative, posted_by: run.postedBy, posted_at: postedAt, ord: journals.length,
       });
-      byDate.get(valueDate)!.sort((a, b) => a.account.localeCompare(b.account)).forEach(({ account, net }, k) => lines.push({
-        journal_id: journalId, line: k + 1, account, loan_id: loanId, currency: loan.currency, value_date: valueDate,
-        debit: net.gt(0) ? net.toFixed() : '0', credit: net.lt(0) ? net.negated().toFixed() : '0',
+      journal.lines.forEach(({ account, debit, credit }, k) => lines.push({
+        journal_id: journalId, line: k + 1, account, loan_id: loanId, currency: loan.currency, value_date: journal.valueDate,
+        debit: debit.toFixed(), credit: credit.toFixed(),
       }));
     }
     const receivable = state.totals.receivable;

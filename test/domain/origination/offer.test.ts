@@ -15,12 +15,12 @@ function product(terms: Partial<LoanTermsInput> = {}): LoanProductVersion {
     version: 3,
     terms: loanTerms({ currency: 'USD', annualRatePercent: '10', numberOfRepayments: 12, ...terms }),
     limits: {
+      currency: 'USD',
       minPrincipal: new Decimal('1000'),
       maxPrincipal: new Decimal('20000'),
-      minRepayments: 6,
-      maxRepayments: 60,
-      minAnnualRatePercent: new Decimal('5'),
-      maxAnnualRatePercent: new Decimal('36'),
+      minTenorMonths: 6,
+      maxTenorMonths: 60,
+      annualRatePercent: { min: new Decimal('5'), max: new Decimal('36') },
     },
   };
 }

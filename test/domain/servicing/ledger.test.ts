@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../../src/domain/money.js';
 import {
-  journalFor, loanReceivables, reversal, STANDARD_MAPPING, trialBalance,
+  journalFor, loanReceivables, reversal, STANDARD_MAPPING, trialBalance, trialBalanceOf,
   type FinancialEvent, type Journal,
 } from '../../../src/domain/servicing/ledger.js';
 import { InvalidField } from '../../../src/errors.js';
@@ -77,6 +77,27 @@ describe('balances', () => {
     expect(february.map((r) => [r.account, r.balance.toFixed(2)])).toEqual([
       ['1000', '-880.00'], ['1100', '912.00'], ['1110', '0.00'], ['1130', '0.00'], ['4000', '-10.00'], ['4100', '-20.00'], ['4200', '-2.00'],
     ]);
+  });
+
+  it('a trial balance from account totals (as the books sum them) is the one from the journal lines', () => {
+    // Two partial sums of 1000 in USD add up (debits 100 + 20, credits 600 + 400); rows go by currency, then account.
+    const totals = [
+      { account: '1000', currency: 'USD', debits: d('100'), credits: d('600') },
+      { account: '4100', currency: 'USD', debits: d(0), credits: d('20') },
+      { account: '1000', currency: 'USD', debits: d('20'), credits: d('400') },
+      { account: '1000', currency: 'EUR', debits: d('5'), credits: d(0) },
+    ];
+    expect(trialBalanceOf(totals).map((r) => [r.currency, r.account, r.debits.toFixed(2), r.credits.toFixed(2), r.balance.toFixed(2)])).toEqual([
+      ['EUR', '1000', '5.00', '0.00', '5.00'], ['USD', '1000', '120.00', '1000.00', '-880.00'], ['USD', '4100', '0.00', '20.00', '-20.00'],
+    ]);
+    const february = trialBalance(journals, '2026-02-28');
+    expect(trialBalanceOf(february)).toEqual(february);
+  });
+
+  it('orders a tenant\'s own account codes by code point, capitals before small letters, whatever the locale', () => {
+    const total = (account: string) => ({ account, currency: 'USD', debits: d(1), credits: d(0) });
+    expect(trialBalanceOf(['loans-b', 'Loans-a', '1000', 'loans.a', 'loans_a'].map(total)).map((r) => r.account))
+      .toEqual(['1000', 'Loans-a', 'loans-b', 'loans.a', 'loans_a']);
   });
 
   it('a loan\'s sub-ledger: what it owes per component as of a date', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal } from '../../../src/domain/money.js';
-import { assertAmountsWithinProduct, assertLoanSize, assertValidTerms, assertWithinLimits, loanTerms, minorUnit, principalFreePeriods, termsFromJson, termsToJson, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
+import { assertAmountsWithinProduct, assertValidTerms, assertWithinProduct, loanTerms, minorUnit, principalFreePeriods, termsFromJson, termsToJson, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
 import { roundedQuotient } from '../../../src/domain/servicing/schedule.js';
 
 describe('loan terms', () => {
@@ -104,39 +104,6 @@ describe('prepayment, tolerance and charge terms', () => {
   });
 });
 
-describe('product limits', () => {
-  const limits: ProductLimits = {
-    minPrincipal: new Decimal('500'),
-    maxPrincipal: new Decimal('50000'),
-    minRepayments: 3,
-    maxRepayments: 60,
-    minAnnualRatePercent: new Decimal('8'),
-    maxAnnualRatePercent: new Decimal('36'),
-  };
-  const terms = (numberOfRepayments: number, annualRatePercent: string) => loanTerms({ currency: 'USD', annualRatePercent, numberOfRepayments });
-  const fieldOf = (principal: string, numberOfRepayments: number, rate: string) => {
-    try {
-      assertWithinLimits(limits, { principal: new Decimal(principal), terms: terms(numberOfRepayments, rate) });
-      return null;
-    } catch (error) {
-      return error instanceof InvalidField ? error.field : 'not InvalidField';
-    }
-  };
-
-  it.each([
-    ['500', 3, '8', null],
-    ['50000', 60, '36', null],
-    ['499.99', 12, '10', 'principal'],
-    ['50000.01', 12, '10', 'principal'],
-    ['1000', 2, '10', 'numberOfRepayments'],
-    ['1000', 61, '10', 'numberOfRepayments'],
-    ['1000', 12, '7.99', 'annualRatePercent'],
-    ['1000', 12, '36.01', 'annualRatePercent'],
-  ])('%s over %i repayments at %s %% → %s', (principal, n, rate, field) => {
-    expect(fieldOf(principal, n, rate)).toBe(field);
-  });
-});
-
 describe('rounding modes at a rounding point', () => {
   // numerator / denominator to a whole number of minor units; ties are exactly half.
   it.each([
@@ -173,30 +140,63 @@ describe('amounts and rates within bounds', () => {
   });
 });
 
-describe('a loan\'s size and length against the product (the one rule for applications and bookings)', () => {
-  const limits = { currency: 'USD', minPrincipal: new Decimal('1000'), maxPrincipal: new Decimal('50000'), minTenorMonths: 6, maxTenorMonths: 60 };
+describe('a loan against its product: the one rule for applications, bookings, offers and previews', () => {
+  const limits: ProductLimits = {
+    currency: 'USD', minPrincipal: new Decimal('1000'), maxPrincipal: new Decimal('50000'), minTenorMonths: 6, maxTenorMonths: 60,
+    annualRatePercent: { min: new Decimal('8'), max: new Decimal('36') },
+  };
   const monthly = { every: 1, unit: 'months' } as const;
-  const field = (principal: string, n: number, every: { every: number; unit: 'days' | 'weeks' | 'months' } = monthly) => {
+  type Every = { every: number; unit: 'days' | 'weeks' | 'months' };
+  const refusal = (principal: string, n: number, every: Every = monthly, rate?: string, on: ProductLimits = limits) => {
     try {
-      assertLoanSize(limits, new Decimal(principal), n, every);
+      assertWithinProduct(on, { principal: new Decimal(principal), numberOfRepayments: n, every, ...(rate === undefined ? {} : { annualRatePercent: new Decimal(rate) }) });
       return null;
     } catch (error) {
-      return (error as InvalidField).field;
+      return error instanceof InvalidField ? [error.field, error.message] : 'not InvalidField';
     }
   };
-  it.each([
-    ['1000', 6, null], ['50000', 60, null], ['999.99', 12, 'principal'], ['50000.01', 12, 'principal'], ['1000.001', 12, 'principal'],
-    ['5000', 5, 'numberOfRepayments'], ['5000', 61, 'numberOfRepayments'], ['5000', 0, 'numberOfRepayments'], ['5000', 12.5, 'numberOfRepayments'],
-  ] as const)('principal %s over %i monthly repayments → %s', (principal, n, expected) => expect(field(principal, n)).toBe(expected));
+  const PRINCIPAL = ['principal', 'principal must be from 1000 to 50000 USD'];
+  const TENOR = ['numberOfRepayments', 'the tenor must be from 6 to 60 months'];
+  const RATE = ['annualRatePercent', 'the annual rate must be from 8 % to 36 %'];
 
-  it('counts the tenor in months for repayments every N months, and sets no month limit for weeks or days', () => {
-    expect(field('5000', 30, { every: 3, unit: 'months' })).toBe('numberOfRepayments');
-    expect(field('5000', 20, { every: 3, unit: 'months' })).toBeNull();
-    expect(field('5000', 520, { every: 1, unit: 'weeks' })).toBeNull();
+  it.each([
+    // [principal, repayments, every, rate, refusal]
+    ['1000', 6, monthly, undefined, null],
+    ['50000', 60, monthly, undefined, null],
+    ['999.99', 12, monthly, undefined, PRINCIPAL],
+    ['50000.01', 12, monthly, undefined, PRINCIPAL],
+    ['1000.001', 12, monthly, undefined, ['principal', 'principal must be in whole minor units of USD']],
+    ['5000', 5, monthly, undefined, TENOR],
+    ['5000', 61, monthly, undefined, TENOR],
+    ['5000', 0, monthly, undefined, TENOR],
+    ['5000', 12.5, monthly, undefined, TENOR],
+    // The tenor counts months for repayments every N months; weeks and days have no month limit.
+    ['5000', 30, { every: 3, unit: 'months' }, undefined, TENOR],
+    ['5000', 20, { every: 3, unit: 'months' }, undefined, null],
+    ['5000', 520, { every: 1, unit: 'weeks' }, undefined, null],
+    ['5000', 0, { every: 1, unit: 'weeks' }, undefined, TENOR],
+    // A priced rate (an offer) within the band, at its ends, and past them.
+    ['5000', 12, monthly, '8', null],
+    ['5000', 12, monthly, '36', null],
+    ['5000', 12, monthly, '7.99', RATE],
+    ['5000', 12, monthly, '36.01', RATE],
+    // The principal is checked first, then the tenor, then the rate.
+    ['999.99', 5, monthly, '40', PRINCIPAL],
+    ['5000', 5, monthly, '40', TENOR],
+  ] as [string, number, Every, string | undefined, string[] | null][])('%s over %s repayments every %o at %s %% → %o', (principal, n, every, rate, expected) => {
+    expect(refusal(principal, n, every, rate)).toEqual(expected);
+  });
+
+  it('a product without a rate band takes any rate; a loan without a rate of its own is not checked against one', () => {
+    const { annualRatePercent: _band, ...unbanded } = limits;
+    expect(refusal('5000', 12, monthly, '99', unbanded)).toBeNull();
+    expect(refusal('5000', 12, monthly, undefined, limits)).toBeNull();
   });
 
   it('names the fields as the caller\'s input does', () => {
-    expect(() => assertLoanSize(limits, new Decimal('10'), 12, monthly, { principal: 'input.amount', numberOfRepayments: 'input.numberOfRepayments' }))
+    expect(() => assertWithinProduct(limits, { principal: new Decimal('10'), numberOfRepayments: 12, every: monthly }, { principal: 'input.amount', numberOfRepayments: 'input.numberOfRepayments' }))
       .toThrow(expect.objectContaining({ field: 'input.amount', message: 'input.amount must be from 1000 to 50000 USD' }));
+    expect(() => assertWithinProduct(limits, { principal: new Decimal('5000'), numberOfRepayments: 2, every: monthly }, { principal: 'input.amount', numberOfRepayments: 'input.numberOfRepayments' }))
+      .toThrow(expect.objectContaining({ field: 'input.numberOfRepayments', message: 'the tenor must be from 6 to 60 months' }));
   });
 });
