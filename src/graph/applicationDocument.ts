@@ -1,5 +1,6 @@
-// An application's documents (src/services/origination/documents.ts): uploaded over HTTP (documentUpload.ts),
-// listed on the application with the product's checklist, and verified or rejected by operations.
+// An application's documents (src/services/origination/applicationDocuments.ts): uploaded and downloaded over
+// HTTP (applicationDocumentFiles.ts), listed on the application with the product's checklist, and verified or
+// rejected by operations.
 // ApplicationDocument has no Prisma relation to Application, so there is no partner rule for it in
 // src/authz/partnerScope.ts: documents are read on the tenant's client, and only after their application has
 // been read through the caller's scoped client (a partner sees only the documents of applications it brought).
@@ -7,8 +8,8 @@ import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
 import { PartyRef } from './party.js';
-import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../services/origination/documents.js';
-import { documentDownloadPath } from './documentUpload.js';
+import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../services/origination/applicationDocuments.js';
+import { documentDownloadPath } from './applicationDocumentFiles.js';
 
 /** Whether the caller's own client can read the application (a partner's, only those it brought). */
 async function visible(context: GraphContext, applicationId: string): Promise<boolean> {

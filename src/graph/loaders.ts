@@ -3,7 +3,7 @@
 import DataLoader from 'dataloader';
 import { recordPersonalDataReads } from '../commands/personalData.js';
 import type { CommandContext } from '../commands/runCommand.js';
-import type { DocumentRow } from '../services/origination/documents.js';
+import type { DocumentRow } from '../services/origination/applicationDocuments.js';
 import type { Runtime } from '../runtime.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { TenantRecord } from '../tenancy/registry.js';
