@@ -6,7 +6,7 @@ import express from 'express';
 import { STATEMENT_PATH, statementDownload } from './graph/loanStatement.js';
 import { PROVIDER_CALLBACK_PATH, providerCallbacks } from './graph/providerCallbacks.js';
 import { startPendingChecks } from './services/origination/pendingChecks.js';
-import { DOCUMENT_DOWNLOAD_ROUTE, DOCUMENT_UPLOAD_ROUTE, documentDownload, documentUpload } from './graph/documentUpload.js';
+import { DOCUMENT_DOWNLOAD_ROUTE, DOCUMENT_UPLOAD_ROUTE, documentDownload, documentUpload } from './graph/applicationDocumentFiles.js';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';

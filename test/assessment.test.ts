@@ -10,7 +10,8 @@ import { registerPartner } from '../src/services/partners.js';
 import { evaluatePolicy, type CreditRuleSet } from '../src/domain/origination/creditPolicy.js';
 import { sandboxCallback } from '../src/domain/origination/checks/sandbox.js';
 import { callbackBody, CALLBACK_SIGNATURE_HEADER, signCallback } from '../src/domain/origination/checks/callbacks.js';
-import { providerCallbackSecret } from '../src/graph/providerCallbacks.js';
+import { providerCallbackSecret } from '../src/services/origination/pendingChecks.js';
+import { checkProvidersFor, SANDBOX_PROVIDERS } from '../src/services/origination/checkProviders.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 
 let server: TestServer;
@@ -160,5 +161,13 @@ describe('automated decisions', () => {
     const events = await server.runtime.tenantClients.forSchema(tenant.schemaName).outboxEvent.findMany({ where: { aggregateId: decodeGlobalID(theirs.id).id } });
     expect(events.length).toBeGreaterThan(6);
     expect(new Set(events.map((e) => e.partnerScope))).toEqual(new Set(['fintech']));
+  });
+
+  it("a tenant's checks go to the providers its registry entry names: the sandbox set until another exists", async () => {
+    const entry = (await server.runtime.registry.findBySlug(tenant.slug))!;
+    expect(entry.checkProviders).toBe('sandbox');
+    expect(checkProvidersFor(entry)).toBe(SANDBOX_PROVIDERS);
+    expect(() => checkProvidersFor({ slug: tenant.slug, checkProviders: 'toString' })).toThrow(/does not have/);
+    await expect(server.runtime.pool.query("UPDATE platform.tenant SET check_providers = 'acme-bureau' WHERE slug = $1", [tenant.slug])).rejects.toThrow(/tenant_check_providers_check/);
   });
 });

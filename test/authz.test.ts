@@ -11,7 +11,7 @@ import { registerPartner } from '../src/services/partners.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { disburseLoan } from '../src/services/servicing/loans.js';
 import { createApplication } from '../src/services/origination/applications.js';
-import { uploadDocument } from '../src/services/origination/documents.js';
+import { uploadDocument } from '../src/services/origination/applicationDocuments.js';
 import { SANDBOX_CREDIT_POLICY } from '../src/domain/origination/creditPolicy.js';
 
 let server: TestServer;

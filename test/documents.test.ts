@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
-import { MAX_DOCUMENT_BYTES } from '../src/services/origination/documents.js';
+import { MAX_DOCUMENT_BYTES } from '../src/services/origination/applicationDocuments.js';
 import { registerPartner } from '../src/services/partners.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';

@@ -169,7 +169,7 @@ describe('repayments, backdating and reversal', () => {
     // What is posted, per date and account, equals the loan replayed from scratch.
     const { replayedLoan } = await import('../src/graph/loan.js');
     const row = await db.loan.findUniqueOrThrow({ where: { id: raw(loan.id) } });
-    const state = await replayedLoan({ db, tenant } as any, row);
+    const state = await replayedLoan({ db, tenant, memo: new Map() } as any, row);
     const net = (entries: [string, string, number][]) => {
       const map = new Map<string, number>();
       for (const [date, account, value] of entries) map.set(`${date} ${account}`, Math.round(((map.get(`${date} ${account}`) ?? 0) + value) * 100) / 100);

@@ -15,7 +15,7 @@ import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../src/domain/servicing/alloc
 import { disburseLoan, postLoanTransaction, requestWaiver } from '../src/services/servicing/loans.js';
 import { openLedgerAccount } from '../src/services/servicing/ledger.js';
 import { createApplication } from '../src/services/origination/applications.js';
-import { uploadDocument } from '../src/services/origination/documents.js';
+import { uploadDocument } from '../src/services/origination/applicationDocuments.js';
 import { draftPolicy } from '../src/services/origination/creditPolicies.js';
 import { SANDBOX_CREDIT_POLICY } from '../src/domain/origination/creditPolicy.js';
 

@@ -10,7 +10,7 @@ import { isRole, ROLES } from '../authz/roles.js';
 import { adminClient } from '../authz/keycloak/realm.js';
 import { devPartnerToken, devUserToken } from '../authz/keycloak/devUsers.js';
 import { openDatabase } from '../tenancy/database.js';
-import { quoteIdent } from '../tenancy/schemaNames.js';
+import { poolSql } from '../tenancy/tenantSql.js';
 
 const USAGE = `usage: npm run token -- --role ROLE [--tenant SLUG] [--partner CODE [--partner-kind origination|colending]] [--ttl SECONDS]
 
@@ -100,7 +100,7 @@ async function missingTenantOrPartner(slug: string, partnerCode: string | null, 
     const tenant = tenants.rows[0];
     if (!tenant || tenant.status === 'offboarded') return `no tenant ${slug}: create it with npm run tenant -- create ${slug}`;
     if (!partnerCode) return null;
-    const partners = await database.pool.query<{ kind: string; status: string }>(`SELECT kind, status FROM ${quoteIdent(tenant.schema_name)}.partner WHERE code = $1`, [partnerCode]);
+    const partners = await poolSql(database.pool, tenant.schema_name).query<{ kind: string; status: string }>((s) => `SELECT kind, status FROM ${s}.partner WHERE code = $1`, [partnerCode]);
     const partner = partners.rows[0];
     if (!partner) return `no partner ${partnerCode} is registered with tenant ${slug}: register it first (registerPartner)`;
     if (partner.status !== 'active') return `partner ${partnerCode} of tenant ${slug} is ${partner.status}`;

@@ -10,8 +10,7 @@
 // what no wake-up announced (a process stopped between commit and settle; a listener was reconnecting).
 import type pg from 'pg';
 import type { Logger } from '../log.js';
-import { withTenantSql } from '../tenancy/tenantSql.js';
-import { quoteIdent } from '../tenancy/schemaNames.js';
+import { tenantStatement, withTenantSql } from '../tenancy/tenantSql.js';
 import { toEvent, type FeedEvent, type OutboxRow } from './outboxFeed.js';
 
 /**
@@ -111,9 +110,9 @@ export class CommitSettler {
   }
 
   private async unsettled(schemas: string[]): Promise<string[]> {
-    const probe = (schema: string, index: number) => `SELECT $${index + 1}::text AS schema_name WHERE
-      EXISTS (SELECT 1 FROM ${quoteIdent(schema)}.outbox_event WHERE seq IS NULL)
-      OR EXISTS (SELECT 1 FROM ${quoteIdent(schema)}.audit_record WHERE seq IS NULL)`;
+    const probe = (schema: string, index: number) => tenantStatement(schema, (s) => `SELECT $${index + 1}::text AS schema_name WHERE
+      EXISTS (SELECT 1 FROM ${s}.outbox_event WHERE seq IS NULL)
+      OR EXISTS (SELECT 1 FROM ${s}.audit_record WHERE seq IS NULL)`);
     try {
       const { rows } = await this.pool.query<{ schema_name: string }>(schemas.map(probe).join(' UNION ALL '), schemas);
       return rows.map((row) => row.schema_name);

@@ -14,7 +14,7 @@
 // from the table by cursor, so a subscriber sees every event once, in order (docs/operations.md).
 import pg from 'pg';
 import type { Logger } from '../log.js';
-import { quoteIdent } from '../tenancy/schemaNames.js';
+import { poolSql } from '../tenancy/tenantSql.js';
 import { driverError } from '../tenancy/database.js';
 
 /** Sent by settle_commits() (SQL) when it numbered events. */
@@ -233,14 +233,14 @@ export class OutboxFeed {
 
   /** The newest committed event's cursor: where a subscriber that wants only new events starts. */
   async currentCursor(schema: string): Promise<number> {
-    const { rows } = await this.pool.query<{ max: string | null }>(`SELECT max(seq) AS max FROM ${quoteIdent(schema)}.outbox_event`);
+    const { rows } = await poolSql(this.pool, schema).query<{ max: string | null }>((s) => `SELECT max(seq) AS max FROM ${s}.outbox_event`);
     return Number(rows[0]?.max ?? 0);
   }
 
   private async tailFor(schema: string): Promise<Tail> {
     let tail = this.tails.get(schema);
     if (!tail) {
-      const { rows } = await this.pool.query<{ max: string | null }>(`SELECT max(seq) AS max FROM ${quoteIdent(schema)}.outbox_event`);
+      const { rows } = await poolSql(this.pool, schema).query<{ max: string | null }>((s) => `SELECT max(seq) AS max FROM ${s}.outbox_event`);
       tail = this.tails.get(schema) ?? { highWater: Number(rows[0]?.max ?? 0), ring: [], subscribers: new Set(), fetching: undefined, again: false, failing: false };
       this.tails.set(schema, tail);
     }
@@ -248,8 +248,8 @@ export class OutboxFeed {
   }
 
   private async read(schema: string, after: number, limit: number): Promise<FeedEvent[]> {
-    const { rows } = await this.pool.query<OutboxRow>(
-      `SELECT * FROM ${quoteIdent(schema)}.outbox_event WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit]);
+    const { rows } = await poolSql(this.pool, schema).query<OutboxRow>(
+      (s) => `SELECT * FROM ${s}.outbox_event WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit]);
     return rows.map(toEvent);
   }
 

@@ -13,7 +13,9 @@ import { PartyRef } from './party.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createApplication, expireStaleApplications, importApplications, moveApplication, updateApplication, type ApplicationInput } from '../services/origination/applications.js';
 import type { PartyInput } from '../services/origination/parties.js';
-import { assessAs } from './assessing.js';
+import { assessApplication } from '../services/origination/assessment.js';
+import { checkProvidersFor } from '../services/origination/checkProviders.js';
+import { schedulePendingChecks } from '../services/origination/pendingChecks.js';
 
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 type ApplicationPartyRow = Awaited<ReturnType<TenantDb['applicationParty']['findUniqueOrThrow']>>;
@@ -22,6 +24,21 @@ type TransitionRow = Awaited<ReturnType<TenantDb['applicationTransition']['findU
 export const ApplicationRef = builder.objectRef<ApplicationRow>('Application');
 
 const partnerOf = (context: GraphContext) => context.principal!.partner?.id ?? null;
+
+/**
+ * Assesses an application as the caller, with the providers the tenant is configured with; shared by submission,
+ * which assesses at once, and assessApplication (assessment.ts).
+ */
+export function assessAs(context: GraphContext, applicationId: string): Promise<{ status: string }> {
+  const { runtime } = context;
+  const command = commandOf(context);
+  const policy = { sandboxCallbackDelayMs: runtime.config.SANDBOX_CALLBACK_DELAY_MS, callbackTimeoutSeconds: runtime.config.PROVIDER_CALLBACK_TIMEOUT_SECONDS };
+  return assessApplication(commandDbOf(context), {
+    dataKey: runtime.dataKey,
+    providers: checkProvidersFor(context.tenant!),
+    followUpPending: (tx, pending) => schedulePendingChecks(runtime.webhooks.queue, tx, command.tenant, pending, policy, command.now),
+  }, command, context.tenant!.businessDate, applicationId, partnerOf(context));
+}
 
 
 const ApplicationPartyRoleRef = builder.objectRef<ApplicationPartyRow>('ApplicationParty').implement({

@@ -1,37 +1,19 @@
-// An application's documents (src/services/origination/documents.ts): uploaded over HTTP (documentUpload.ts),
-// listed on the application with the product's checklist, and verified or rejected by operations.
+// An application's documents (src/services/origination/applicationDocuments.ts): uploaded and downloaded over
+// HTTP (applicationDocumentFiles.ts), listed on the application with the product's checklist, and verified or
+// rejected by operations.
 // ApplicationDocument has no Prisma relation to Application, so there is no partner rule for it in
 // src/authz/partnerScope.ts: documents are read on the tenant's client, and only after their application has
 // been read through the caller's scoped client (a partner sees only the documents of applications it brought).
-import DataLoader from 'dataloader';
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
 import { PartyRef } from './party.js';
-import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../services/origination/documents.js';
-import { documentDownloadPath } from './documentUpload.js';
+import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../services/origination/applicationDocuments.js';
+import { documentDownloadPath } from './applicationDocumentFiles.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
+/** Whether the caller's own client can read the application (a partner's, only those it brought). */
 async function visible(context: GraphContext, applicationId: string): Promise<boolean> {
   return (await context.loaders.applicationById.load(applicationId)) !== null;
-}
-
-/** Per request: documents by id, only those whose application the caller can see. */
-const loaders = new WeakMap<GraphContext, DataLoader<string, DocumentRow | null>>();
-function documentById(context: GraphContext): DataLoader<string, DocumentRow | null> {
-  let loader = loaders.get(context);
-  if (!loader) {
-    loader = new DataLoader(async (ids) => {
-      const valid = ids.filter((id) => UUID.test(id));
-      const rows = valid.length === 0 || !context.tenant ? [] : await commandDbOf(context).applicationDocument.findMany({ where: { id: { in: valid } } });
-      const shown = await Promise.all(rows.map(async (row) => ((await visible(context, row.applicationId)) ? row : null)));
-      const found = new Map(shown.filter((row): row is DocumentRow => row !== null).map((row) => [row.id, row]));
-      return ids.map((id) => found.get(id) ?? null);
-    });
-    loaders.set(context, loader);
-  }
-  return loader;
 }
 
 export const ApplicationDocumentRef = builder.objectRef<DocumentRow>('ApplicationDocument');
@@ -39,7 +21,7 @@ export const ApplicationDocumentRef = builder.objectRef<DocumentRow>('Applicatio
 builder.node(ApplicationDocumentRef, {
   description: 'A document on an application: uploaded (then verified or rejected), or generated and signed.',
   id: { resolve: (row) => row.id },
-  loadMany: (ids, context: GraphContext) => ids.map((id) => documentById(context).load(id)),
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.applicationDocumentById.load(id)),
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application it is on.', resolve: (d, _args, context) => context.loaders.applicationById.load(d.applicationId) }),
@@ -63,7 +45,7 @@ builder.node(ApplicationDocumentRef, {
     }),
     duplicateOf: t.field({
       type: ApplicationDocumentRef, nullable: true, description: 'The other party\'s document with the same content (staff only).', authScopes: { can: 'parties.read' },
-      resolve: (d, _args, context) => (d.duplicateOf ? documentById(context).load(d.duplicateOf) : null),
+      resolve: (d, _args, context) => (d.duplicateOf ? context.loaders.applicationDocumentById.load(d.duplicateOf) : null),
     }),
     uploadedBy: t.exposeString('uploadedBy', { description: 'Who uploaded it.' }),
     uploadedAt: t.field({ type: 'DateTime', description: 'When it was uploaded.', resolve: (d) => d.uploadedAt }),
@@ -82,7 +64,7 @@ const ChecklistItemRef = builder.objectRef<ChecklistItem>('DocumentChecklistItem
     status: t.exposeString('status', { description: '`satisfied` (a document of the kind is verified), `pending` (one awaits review), `rejected` (every one was rejected) or `missing`.' }),
     documents: t.field({
       type: [ApplicationDocumentRef], description: 'The documents of this kind, oldest first.',
-      resolve: async (item, _args, context) => (await Promise.all(item.documentIds.map((id) => documentById(context).load(id)))).filter((d): d is DocumentRow => d !== null),
+      resolve: async (item, _args, context) => (await Promise.all(item.documentIds.map((id) => context.loaders.applicationDocumentById.load(id)))).filter((d): d is DocumentRow => d !== null),
     }),
   }),
 });

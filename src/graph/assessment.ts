@@ -3,9 +3,8 @@
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { commandDbOf, type GraphContext } from './context.js';
-import { ApplicationRef } from './application.js';
+import { ApplicationRef, assessAs } from './application.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { assessAs } from './assessing.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 import { inputShownToPartner, rulesShownToPartner } from '../domain/origination/decisionDisclosure.js';
 

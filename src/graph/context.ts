@@ -33,6 +33,8 @@ export interface GraphContext {
    */
   readonly db: TenantDb | null;
   loaders: Loaders;
+  /** Values derived once per request and shared by its resolvers (a loan's replay: once() in loan.ts). */
+  readonly memo: Map<string, Promise<unknown>>;
   /** Where the request came from, as consent records keep it; null over WebSocket. */
   client: { ip: string | null; userAgent: string | null } | null;
 }
@@ -65,8 +67,7 @@ export function requestIdFrom(header: string | undefined): string {
 
 export async function buildContext(runtime: Runtime, request: ContextRequest): Promise<GraphContext> {
   const principal = request.principal !== undefined ? request.principal : await authenticate(runtime, request.authorization);
-  const context = await contextFor(runtime, principal, request.tenantSelector, requestIdFrom(request.requestId));
-  return request.client ? { ...context, client: request.client, get db() { return context.db; } } : context;
+  return contextFor(runtime, principal, request.tenantSelector, requestIdFrom(request.requestId), request.client ?? null);
 }
 
 /** The context of one operation for an already-verified principal (a WebSocket reuses its connection's). */
@@ -75,6 +76,7 @@ export async function contextFor(
   principal: Principal | null,
   tenantSelector: string | undefined,
   requestId: string,
+  client: GraphContext['client'] = null,
 ): Promise<GraphContext> {
   const tenant = await resolveTenant(principal, tenantSelector, runtime.registry);
   const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject, partner: principal?.partner?.id });
@@ -85,7 +87,7 @@ export async function contextFor(
     const db = runtime.tenantClients.forSchema(tenant.schemaName);
     return partner ? scopeToPartner(db, partner) : db;
   };
-  return {
+  const context: GraphContext = {
     requestId,
     log,
     runtime,
@@ -94,9 +96,15 @@ export async function contextFor(
     get db() {
       return dbFor();
     },
-    loaders: createLoaders(runtime, dbFor),
-    client: null,
+    loaders: createLoaders(runtime, {
+      db: dbFor,
+      tenantDb: () => (tenant ? runtime.tenantClients.forSchema(tenant.schemaName) : null),
+      command: () => commandOf(context),
+    }),
+    memo: new Map(),
+    client,
   };
+  return context;
 }
 
 /** A command on the caller's tenant, now, by the caller; settled by this process as soon as it commits. */

@@ -17,7 +17,11 @@ const REQUEST_ERROR_CODES = new Set([
 ]);
 const KNOWN = new Set<string>(ERROR_CODES);
 
-/** Correlation ids given to masked errors, so the formatter reuses the id already logged. */
+/**
+ * Correlation ids given to masked errors, so the formatter reuses the id already logged. Keyed by the error, not
+ * the request: errors raised before a context exists (token, tenant, limits) and Apollo's formatter, which is
+ * given no context, need the same id, and it lives exactly as long as the error it names.
+ */
 const correlationIds = new WeakMap<object, string>();
 
 export function toGraphQLError(error: AppError): GraphQLError {

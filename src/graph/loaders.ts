@@ -1,5 +1,9 @@
 // Per-request DataLoaders: batch and de-duplicate lookups within one operation, never across requests or tenants.
+// Every loader of a request is made here, with its context, so none outlives the request or hides in a module.
 import DataLoader from 'dataloader';
+import { recordPersonalDataReads } from '../commands/personalData.js';
+import type { CommandContext } from '../commands/runCommand.js';
+import type { DocumentRow } from '../services/origination/applicationDocuments.js';
 import type { Runtime } from '../runtime.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { TenantRecord } from '../tenancy/registry.js';
@@ -17,6 +21,7 @@ export type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUni
 export type LoanWaiverRequestRow = Awaited<ReturnType<TenantDb['loanWaiverRequest']['findUniqueOrThrow']>>;
 export type DisbursementRequestRow = Awaited<ReturnType<TenantDb['disbursementRequest']['findUniqueOrThrow']>>;
 export type ApprovalRequestRow = Awaited<ReturnType<TenantDb['approvalRequest']['findUniqueOrThrow']>>;
+export type PartyMatchReviewRow = Awaited<ReturnType<TenantDb['partyMatchReview']['findUniqueOrThrow']>>;
 
 export interface Loaders {
   tenantById: DataLoader<string, TenantRecord | null>;
@@ -32,6 +37,25 @@ export interface Loaders {
   applicationById: DataLoader<string, ApplicationRow | null>;
   disbursementRequestById: DataLoader<string, DisbursementRequestRow | null>;
   approvalRequestById: DataLoader<string, ApprovalRequestRow | null>;
+  /** Reviews through the caller's own client (a partner's refuses parties: none exist for it). */
+  partyMatchReviewById: DataLoader<string, PartyMatchReviewRow | null>;
+  /** Documents read on the tenant's client, kept only where the caller can see their application. */
+  applicationDocumentById: DataLoader<string, DocumentRow | null>;
+  /**
+   * Personal data read, keyed `partyId|field`: the reads of one batch are recorded in one audit command
+   * (src/commands/personalData.ts), not one per field.
+   */
+  personalDataRead: DataLoader<string, true>;
+}
+
+/** What the loaders of one request read with. */
+export interface LoaderScope {
+  /** The caller's data access (scoped to a partner's own), null without a tenant. */
+  db: () => TenantDb | null;
+  /** The tenant's own client, for what the caller's scope cannot read by itself; null without a tenant. */
+  tenantDb: () => TenantDb | null;
+  /** The caller's command, for the audit of personal-data reads. */
+  command: () => CommandContext;
 }
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
@@ -46,7 +70,8 @@ function uuids(ids: readonly string[]): string[] {
   return ids.filter((id) => UUID.test(id));
 }
 
-export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): Loaders {
+export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
+  const dbFor = scope.db;
   const tenantOnly = <T>(load: (db: TenantDb, ids: string[]) => Promise<T[]>) =>
     async (ids: readonly string[]) => {
       const db = dbFor();
@@ -60,6 +85,9 @@ export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): L
         throw error;
       }
     };
+  const applicationById: Loaders['applicationById'] = new DataLoader(async (ids) =>
+    byId(ids, await tenantOnly((d, valid) => d.application.findMany({ where: { id: { in: valid } } }))(ids)),
+  );
   return {
     tenantById: new DataLoader(async (ids) => byId(ids, await runtime.registry.findManyById(uuids(ids)))),
     partyById: new DataLoader(async (ids) =>
@@ -90,14 +118,33 @@ export function createLoaders(runtime: Runtime, dbFor: () => TenantDb | null): L
     loanWaiverRequestById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.loanWaiverRequest.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
-    applicationById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.application.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
+    applicationById,
     disbursementRequestById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.disbursementRequest.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
     approvalRequestById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.approvalRequest.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
+    partyMatchReviewById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.partyMatchReview.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    // ApplicationDocument has no relation a partner rule could follow, so documents are read on the tenant's
+    // client and shown only where the caller's own client can read their application.
+    applicationDocumentById: new DataLoader(async (ids) => {
+      const db = scope.tenantDb();
+      const valid = uuids(ids);
+      const rows = valid.length === 0 || !db ? [] : await db.applicationDocument.findMany({ where: { id: { in: valid } } });
+      const shown = await Promise.all(rows.map(async (row) => ((await applicationById.load(row.applicationId)) !== null ? row : null)));
+      return byId(ids, shown.filter((row): row is DocumentRow => row !== null));
+    }),
+    personalDataRead: new DataLoader(async (keys) => {
+      const fields = new Map<string, string[]>();
+      for (const key of keys) {
+        const [id, name] = key.split('|') as [string, string];
+        fields.set(id, [...(fields.get(id) ?? []), name]);
+      }
+      await recordPersonalDataReads(scope.tenantDb()!, scope.command(), [...fields].map(([id, names]) => ({ partyId: id, fields: names })));
+      return keys.map(() => true as const);
+    }),
   };
 }

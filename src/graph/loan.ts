@@ -25,12 +25,9 @@ const tenantBusinessDate = (context: GraphContext) => context.tenant!.businessDa
  * Per request: a loan's transactions and its replays, so that a query asking for the account, several
  * transactions' allocations and a statement of one loan reads and replays it once each.
  */
-const perRequest = new WeakMap<GraphContext, Map<string, Promise<unknown>>>();
 function once<T>(context: GraphContext, key: string, make: () => Promise<T>): Promise<T> {
-  let cache = perRequest.get(context);
-  if (!cache) perRequest.set(context, (cache = new Map()));
-  if (!cache.has(key)) cache.set(key, make());
-  return cache.get(key) as Promise<T>;
+  if (!context.memo.has(key)) context.memo.set(key, make());
+  return context.memo.get(key) as Promise<T>;
 }
 
 /** A loan row as of its last posting: a newer row (after a mutation in the same request) is read afresh. */

@@ -3,33 +3,13 @@ import { builder } from './builder.js';
 import type { GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import DataLoader from 'dataloader';
 import { commandDbOf, commandOf } from './context.js';
-import { recordPersonalDataReads } from '../commands/personalData.js';
 import { maskIdentifier, revealIdentifier } from '../services/origination/parties.js';
 import { resolvePartyMatchReview } from '../services/origination/partyReviews.js';
-import { AppError } from '../errors.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Per request: the party fields read, recorded in one audit command per batch (src/commands/personalData.ts). */
-const personalReads = new WeakMap<GraphContext, DataLoader<string, true>>();
+/** Reading a party's personal data is audited: the request's reads are recorded together (loaders.ts). */
 function recordRead(context: GraphContext, partyId: string, field: string): Promise<true> {
-  let loader = personalReads.get(context);
-  if (!loader) {
-    loader = new DataLoader<string, true>(async (keys) => {
-      const fields = new Map<string, string[]>();
-      for (const key of keys) {
-        const [id, name] = key.split('|') as [string, string];
-        fields.set(id, [...(fields.get(id) ?? []), name]);
-      }
-      await recordPersonalDataReads(commandDbOf(context), commandOf(context),
-        [...fields].map(([id, names]) => ({ partyId: id, fields: names })));
-      return keys.map(() => true as const);
-    });
-    personalReads.set(context, loader);
-  }
-  return loader.load(`${partyId}|${field}`);
+  return context.loaders.personalDataRead.load(`${partyId}|${field}`);
 }
 
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
@@ -103,30 +83,10 @@ type ReviewRow = Awaited<ReturnType<TenantDb['partyMatchReview']['findUniqueOrTh
 
 export const PartyMatchReviewRef = builder.objectRef<ReviewRow>('PartyMatchReview');
 
-/** Per request: reviews by id through the caller's own client (a partner's refuses parties: none exist for it). */
-const reviewLoaders = new WeakMap<GraphContext, DataLoader<string, ReviewRow | null>>();
-function reviewById(context: GraphContext): DataLoader<string, ReviewRow | null> {
-  let loader = reviewLoaders.get(context);
-  if (!loader) {
-    loader = new DataLoader(async (ids) => {
-      const valid = ids.filter((id) => UUID.test(id));
-      let rows: ReviewRow[] = [];
-      try {
-        rows = valid.length === 0 || !context.db ? [] : await context.db.partyMatchReview.findMany({ where: { id: { in: valid } } });
-      } catch (error) {
-        if (!(error instanceof AppError && error.code === 'FORBIDDEN')) throw error;
-      }
-      const found = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => found.get(id) ?? null);
-    });
-    reviewLoaders.set(context, loader);
-  }
-  return loader;
-}
 
 builder.node(PartyMatchReviewRef, {
   id: { resolve: (row) => row.id },
-  loadMany: (ids, context: GraphContext) => ids.map((id) => reviewById(context).load(id)),
+  loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.partyMatchReviewById.load(id)),
   description: 'A submission that resembled an existing party without agreeing with it (docs/origination-rules.md): it became a party of its own, held here for staff to decide whether the two are the same person. The submitter was never told.',
   authScopes: { can: 'parties.read' },
   fields: (t) => ({

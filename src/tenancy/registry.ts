@@ -14,6 +14,8 @@ export interface TenantRecord {
   status: TenantStatus;
   statusReason: string | null;
   sandbox: boolean;
+  /** The set of check providers its applications go to (services/origination/checkProviders.ts). */
+  checkProviders: string;
   currency: string;
   timeZone: string;
   /** The tenant's current business date, YYYY-MM-DD. */
@@ -34,6 +36,7 @@ export function toTenantRecord(row: TenantRow): TenantRecord {
     status: row.status as TenantStatus,
     statusReason: row.statusReason,
     sandbox: row.sandbox,
+    checkProviders: row.checkProviders,
     currency: row.currency,
     timeZone: row.timeZone,
     businessDate: businessDateOf(row.businessDate),

@@ -1,16 +1,43 @@
-// The raw-SQL path into a tenant's schema: a transaction whose search_path is set with
-// set_config(..., true), so it reverts at commit or rollback and never leaks to the next user of the pooled
-// connection. A session-level SET on a pooled connection is never used.
+// The raw-SQL path into a tenant's schema, whichever connection carries it: the tenant's Prisma client, or the
+// pg pool (and its clients) that the event machinery, webhook delivery and the CLI use beside Prisma. Every
+// statement is built from the tenant's schema quoted here, so no caller quotes a schema itself and a schema name
+// that is not a plain identifier is refused before any SQL is sent. Values go as parameters, never into the text.
+// A transaction's search_path is set with set_config(..., true), so it reverts at commit or rollback and never
+// leaks to the next user of the pooled connection; a session-level SET on a pooled connection is never used.
 import type pg from 'pg';
 import { quoteIdent } from './schemaNames.js';
 import type { TenantDb, Tx } from './tenantClients.js';
 
-export async function withTenantSql<T>(pool: pg.Pool, schema: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/** A statement's text, given the tenant's schema already quoted. */
+export type TenantStatement = (schema: string) => string;
+
+/** The text of a statement on a tenant's schema, for executors that take text (a job queue's transaction). */
+export function tenantStatement(schemaName: string, statement: TenantStatement): string {
+  return statement(quoteIdent(schemaName));
+}
+
+/** Raw SQL on a tenant's schema through the pg pool, or through one of its clients inside a transaction. */
+export function poolSql(db: pg.Pool | pg.PoolClient, schemaName: string) {
+  const schema = quoteIdent(schemaName);
+  return {
+    query: <R extends pg.QueryResultRow = pg.QueryResultRow>(statement: TenantStatement, values?: unknown[]): Promise<pg.QueryResult<R>> =>
+      db.query<R>(statement(schema), values),
+  };
+}
+
+export type PoolSql = ReturnType<typeof poolSql>;
+
+/**
+ * A transaction on the pool with the tenant's schema on its search_path. `work` gets the client and the same
+ * client as poolSql, for statements that qualify their names.
+ */
+export async function withTenantSql<T>(pool: pg.Pool, schemaName: string, work: (client: pg.PoolClient, sql: PoolSql) => Promise<T>): Promise<T> {
+  const schema = quoteIdent(schemaName);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(`SELECT set_config('search_path', $1, true)`, [quoteIdent(schema)]);
-    const result = await work(client);
+    await client.query(`SELECT set_config('search_path', $1, true)`, [schema]);
+    const result = await work(client, poolSql(client, schemaName));
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -22,14 +49,13 @@ export async function withTenantSql<T>(pool: pg.Pool, schema: string, work: (cli
 }
 
 /**
- * The one door for raw SQL on a tenant's Prisma client or inside one of its transactions. The statement is built
- * from the tenant's quoted schema, so every name is qualified and no caller quotes a schema itself; values go
- * as parameters, never into the text.
+ * The one door for raw SQL on a tenant's Prisma client or inside one of its transactions: every name is
+ * qualified with the schema this quotes.
  */
 export function tenantSql(db: TenantDb | Tx, schemaName: string) {
   const schema = quoteIdent(schemaName);
   return {
-    query: <T = unknown>(statement: (schema: string) => string, ...values: unknown[]): Promise<T> => db.$queryRawUnsafe<T>(statement(schema), ...values),
-    execute: (statement: (schema: string) => string, ...values: unknown[]): Promise<number> => db.$executeRawUnsafe(statement(schema), ...values),
+    query: <T = unknown>(statement: TenantStatement, ...values: unknown[]): Promise<T> => db.$queryRawUnsafe<T>(statement(schema), ...values),
+    execute: (statement: TenantStatement, ...values: unknown[]): Promise<number> => db.$executeRawUnsafe(statement(schema), ...values),
   };
 }

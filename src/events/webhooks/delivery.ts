@@ -13,8 +13,7 @@ import type pg from 'pg';
 import type { OutboundClient, OutboundResult } from '../../outbound/client.js';
 import { describeResult } from '../../outbound/client.js';
 import { inTransaction, type JobQueue } from '../jobs.js';
-import { quoteIdent } from '../../tenancy/schemaNames.js';
-import { withTenantSql } from '../../tenancy/tenantSql.js';
+import { poolSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
 import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import { turnMs, wakeEndpoints, type DeliveryJob, type RetryPolicy } from './dispatch.js';
@@ -67,38 +66,37 @@ export function pauseSeconds(policy: RetryPolicy, failures: number): number {
 /** Serves one wake-up: takes the endpoint's turn if it may, sends what is due, and queues the next turn. */
 export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> {
   const { pool, queue, policy } = sender;
-  const s = quoteIdent(job.schema);
   let endpointId: string;
   if ('endpointId' in job) {
     endpointId = job.endpointId;
   } else {
-    const { rows: [legacy] } = await pool.query<{ endpoint_id: string }>(`SELECT endpoint_id FROM ${s}.webhook_delivery WHERE id = $1`, [job.deliveryId]);
+    const { rows: [legacy] } = await poolSql(pool, job.schema).query<{ endpoint_id: string }>((s) => `SELECT endpoint_id FROM ${s}.webhook_delivery WHERE id = $1`, [job.deliveryId]);
     if (!legacy) return;
     endpointId = legacy.endpoint_id;
   }
-  const turn = await withTenantSql(pool, job.schema, async (sql) => {
+  const turn = await withTenantSql(pool, job.schema, async (client, sql) => {
     const { rows: [endpoint] } = await sql.query<{ active: boolean; paused_until: Date | null; paused: boolean; busy_until: Date | null; busy: boolean }>(
-      `SELECT active, paused_until, paused_until > now() AS paused, busy_until, busy_until > now() AS busy
+      (s) => `SELECT active, paused_until, paused_until > now() AS paused, busy_until, busy_until > now() AS busy
          FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
     if (!endpoint) return false;
     // This wake-up is being served; the next one is queued below or when the turn ends.
-    await sql.query(`UPDATE ${s}.webhook_endpoint SET wake_at = NULL WHERE id = $1 AND wake_at <= now()`, [endpointId]);
+    await sql.query((s) => `UPDATE ${s}.webhook_endpoint SET wake_at = NULL WHERE id = $1 AND wake_at <= now()`, [endpointId]);
     if (!endpoint.active) return false;
     // Paused: wait it out without touching a delivery. Busy: the worker in its turn queues the next one; this
     // wake-up at the turn's expiry covers a worker that died.
     if (endpoint.paused || endpoint.busy) {
-      await wakeEndpoints(inTransaction(sql), queue, job.schema, [endpointId], endpoint.busy ? endpoint.busy_until : endpoint.paused_until, policy);
+      await wakeEndpoints(inTransaction(client), queue, job.schema, [endpointId], endpoint.busy ? endpoint.busy_until : endpoint.paused_until, policy);
       return false;
     }
-    await sql.query(`UPDATE ${s}.webhook_endpoint SET busy_until = now() + $2 * interval '1 millisecond' WHERE id = $1`, [endpointId, turnMs(policy)]);
+    await sql.query((s) => `UPDATE ${s}.webhook_endpoint SET busy_until = now() + $2 * interval '1 millisecond' WHERE id = $1`, [endpointId, turnMs(policy)]);
     return true;
   });
   if (!turn) return;
   try {
     const started = performance.now();
     for (let round = 0; round < 5 && performance.now() - started < policy.timeoutMs; round += 1) {
-      const { rows: due } = await pool.query<Due>(
-        `SELECT d.id, d.attempts, e.url, e.secret_sealed, o.id AS event_id, o.seq, o.type, o.aggregate_type, o.aggregate_id,
+      const { rows: due } = await poolSql(pool, job.schema).query<Due>(
+        (s) => `SELECT d.id, d.attempts, e.url, e.secret_sealed, o.id AS event_id, o.seq, o.type, o.aggregate_type, o.aggregate_id,
                 o.tenant, o.occurred_at, o.schema_version, o.payload
            FROM ${s}.webhook_delivery d JOIN ${s}.webhook_endpoint e ON e.id = d.endpoint_id JOIN ${s}.outbox_event o ON o.id = d.event_id
           WHERE d.endpoint_id = $1 AND e.active AND d.status IN ('pending', 'retrying') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
@@ -110,15 +108,15 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
       if (!keepGoing) break;
     }
   } finally {
-    await withTenantSql(pool, job.schema, async (sql) => {
-      await sql.query(`SELECT 1 FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
-      await sql.query(`UPDATE ${s}.webhook_endpoint SET busy_until = NULL WHERE id = $1`, [endpointId]);
+    await withTenantSql(pool, job.schema, async (client, sql) => {
+      await sql.query((s) => `SELECT 1 FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
+      await sql.query((s) => `UPDATE ${s}.webhook_endpoint SET busy_until = NULL WHERE id = $1`, [endpointId]);
       const { rows: [next] } = await sql.query<{ due_now: boolean | null; earliest: Date | null }>(
-        `SELECT bool_or(next_attempt_at IS NULL OR next_attempt_at <= now()) AS due_now, min(next_attempt_at) AS earliest
+        (s) => `SELECT bool_or(next_attempt_at IS NULL OR next_attempt_at <= now()) AS due_now, min(next_attempt_at) AS earliest
            FROM ${s}.webhook_delivery WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')`, [endpointId]);
       // Due now: queued behind every other endpoint's wake-up, which is what makes the turns fair.
-      if (next?.due_now) await wakeEndpoints(inTransaction(sql), queue, job.schema, [endpointId], null, policy);
-      else if (next?.earliest) await wakeEndpoints(inTransaction(sql), queue, job.schema, [endpointId], next.earliest, policy);
+      if (next?.due_now) await wakeEndpoints(inTransaction(client), queue, job.schema, [endpointId], null, policy);
+      else if (next?.earliest) await wakeEndpoints(inTransaction(client), queue, job.schema, [endpointId], next.earliest, policy);
     });
   }
 }
@@ -141,11 +139,10 @@ async function send(sender: Sender, row: Due): Promise<{ result: OutboundResult;
 /** Records a round's attempts and what they mean for the endpoint; false when the turn should end. */
 async function record(sender: Sender, schema: string, endpointId: string, due: Due[], results: { result: OutboundResult; ms: number }[]): Promise<boolean> {
   const { policy } = sender;
-  const s = quoteIdent(schema);
   const at = sender.now();
   let failures = 0;
-  const disabled = await withTenantSql(sender.pool, schema, async (sql) => {
-    await sql.query(`SELECT 1 FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
+  const disabled = await withTenantSql(sender.pool, schema, async (_client, sql) => {
+    await sql.query((s) => `SELECT 1 FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
     for (const [index, row] of due.entries()) {
       const { result, ms } = results[index]!;
       const attempt = row.attempts + 1;
@@ -154,11 +151,11 @@ async function record(sender: Sender, schema: string, endpointId: string, due: D
       const status = error === null ? 'succeeded' : attempt >= policy.maxAttempts ? 'dead' : 'retrying';
       if (error !== null) failures += 1;
       await sql.query(
-        `INSERT INTO ${s}.webhook_attempt (delivery_id, attempt, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)
+        (s) => `INSERT INTO ${s}.webhook_attempt (delivery_id, attempt, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT DO NOTHING`, [row.id, attempt, at, statusCode, error, ms]);
       // A delivery ended meanwhile (its endpoint deactivated) stays as it is.
       await sql.query(
-        `UPDATE ${s}.webhook_delivery SET status = $2, attempts = $3, last_status_code = $4, last_error = $5, updated_at = $6,
+        (s) => `UPDATE ${s}.webhook_delivery SET status = $2, attempts = $3, last_status_code = $4, last_error = $5, updated_at = $6,
                 delivered_at = CASE WHEN $2 = 'succeeded' THEN $6 ELSE delivered_at END,
                 next_attempt_at = CASE WHEN $2 = 'retrying' THEN now() + $7 * interval '1 second' END
           WHERE id = $1 AND status IN ('pending', 'retrying')`,
@@ -166,14 +163,14 @@ async function record(sender: Sender, schema: string, endpointId: string, due: D
     }
     const succeeded = due.length - failures;
     if (failures === 0) {
-      await sql.query(`UPDATE ${s}.webhook_endpoint SET consecutive_failures = 0, failing_since = NULL, paused_until = NULL WHERE id = $1`, [endpointId]);
+      await sql.query((s) => `UPDATE ${s}.webhook_endpoint SET consecutive_failures = 0, failing_since = NULL, paused_until = NULL WHERE id = $1`, [endpointId]);
       return false;
     }
     const { rows: [endpoint] } = await sql.query<{ consecutive_failures: number }>(
-      `UPDATE ${s}.webhook_endpoint SET consecutive_failures = consecutive_failures + 1,
+      (s) => `UPDATE ${s}.webhook_endpoint SET consecutive_failures = consecutive_failures + 1,
               failing_since = CASE WHEN $2 THEN now() ELSE COALESCE(failing_since, now()) END
         WHERE id = $1 RETURNING consecutive_failures`, [endpointId, succeeded > 0]);
-    await sql.query(`UPDATE ${s}.webhook_endpoint SET paused_until = now() + $2 * interval '1 second' WHERE id = $1`,
+    await sql.query((s) => `UPDATE ${s}.webhook_endpoint SET paused_until = now() + $2 * interval '1 second' WHERE id = $1`,
       [endpointId, pauseSeconds(policy, endpoint!.consecutive_failures)]);
     return disableIfFailingTooLong(sql, schema, endpointId, policy, at);
   });
@@ -182,25 +179,24 @@ async function record(sender: Sender, schema: string, endpointId: string, due: D
 }
 
 /** Disables an endpoint that has failed without a success for the configured period; true when it did. */
-async function disableIfFailingTooLong(sql: pg.PoolClient, schema: string, endpointId: string, policy: RetryPolicy, at: Date): Promise<boolean> {
-  const s = quoteIdent(schema);
+async function disableIfFailingTooLong(sql: PoolSql, schema: string, endpointId: string, policy: RetryPolicy, at: Date): Promise<boolean> {
   const { rows: [endpoint] } = await sql.query<{ partner_code: string | null; failing_since: Date }>(
-    `UPDATE ${s}.webhook_endpoint SET active = false, disabled_at = $3, updated_at = $3, paused_until = NULL
+    (s) => `UPDATE ${s}.webhook_endpoint SET active = false, disabled_at = $3, updated_at = $3, paused_until = NULL
       WHERE id = $1 AND active AND failing_since <= now() - $2 * interval '1 second'
       RETURNING partner_code, failing_since`, [endpointId, policy.disableAfterSeconds, at]);
   if (!endpoint) return false;
   await sql.query(
-    `UPDATE ${s}.webhook_delivery SET status = 'dead', last_error = 'endpoint disabled', updated_at = $2, next_attempt_at = NULL
+    (s) => `UPDATE ${s}.webhook_delivery SET status = 'dead', last_error = 'endpoint disabled', updated_at = $2, next_attempt_at = NULL
       WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')`, [endpointId, at]);
   const payload = { id: endpointId, failingSince: endpoint.failing_since.toISOString(), reason: `no successful delivery for ${policy.disableAfterSeconds} seconds` };
   // The same bookkeeping as a command (commands.ts): an outbox event for the owner and an audit record.
   const tenant = schema.replace(/^tenant_/, '').replaceAll('_', '-');
   await sql.query(
-    `INSERT INTO ${s}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
+    (s) => `INSERT INTO ${s}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
      VALUES ($1, 'webhookEndpoint.disabled', 'WebhookEndpoint', $2, $3, $4, $5, $6::jsonb)`,
     [randomUUID(), endpointId, tenant, endpoint.partner_code, at, JSON.stringify(payload)]);
   await sql.query(
-    `INSERT INTO ${s}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
+    (s) => `INSERT INTO ${s}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
      VALUES ($1, 'lendgraph-webhooks', '{}', NULL, NULL, 'webhookEndpoint.disable', 'WebhookEndpoint', $2, '{"active":true}', $3::jsonb, $4)`,
     [at, endpointId, JSON.stringify({ active: false, ...payload }), `webhooks-${randomUUID()}`]);
   return true;
@@ -209,7 +205,7 @@ async function disableIfFailingTooLong(sql: pg.PoolClient, schema: string, endpo
 /** A job out of retries (its worker kept dying): a delivery it named ends as dead. */
 export async function markDead(pool: pg.Pool, job: DeliveryJob, now: Date): Promise<void> {
   if (!('deliveryId' in job)) return;
-  await pool.query(
-    `UPDATE ${quoteIdent(job.schema)}.webhook_delivery SET status = 'dead', last_error = COALESCE(last_error, 'out of attempts'), updated_at = $2
+  await poolSql(pool, job.schema).query(
+    (s) => `UPDATE ${s}.webhook_delivery SET status = 'dead', last_error = COALESCE(last_error, 'out of attempts'), updated_at = $2
       WHERE id = $1 AND status IN ('pending', 'retrying')`, [job.deliveryId, now]);
 }

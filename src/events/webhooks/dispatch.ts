@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type PgBoss from 'pg-boss';
 import type { FeedEvent } from '../outboxFeed.js';
 import { inTransaction, type JobExecutor, type JobQueue } from '../jobs.js';
-import { quoteIdent } from '../../tenancy/schemaNames.js';
+import { tenantStatement } from '../../tenancy/tenantSql.js';
 import { SUBSCRIBES_SQL } from './subscriptions.js';
 
 export const WEBHOOK_QUEUE = 'webhook-delivery';
@@ -69,14 +69,14 @@ function wakeJob(data: WakeJob, startAfter: Date, policy: RetryPolicy): PgBoss.J
  */
 export async function wakeEndpoints(sql: JobExecutor, queue: JobQueue, schema: string, endpointIds: string[], at: Date | null, policy: RetryPolicy): Promise<void> {
   if (endpointIds.length === 0) return;
-  const { rows } = await sql.executeSql(
+  const { rows } = await sql.executeSql(tenantStatement(schema, (s) =>
     `WITH target AS (
        SELECT id, GREATEST(COALESCE($2::timestamptz, now()), COALESCE(paused_until, '-infinity')) AS at
-         FROM ${quoteIdent(schema)}.webhook_endpoint WHERE id = ANY($1::uuid[]) AND active
+         FROM ${s}.webhook_endpoint WHERE id = ANY($1::uuid[]) AND active
      )
-     UPDATE ${quoteIdent(schema)}.webhook_endpoint e SET wake_at = target.at FROM target
+     UPDATE ${s}.webhook_endpoint e SET wake_at = target.at FROM target
       WHERE e.id = target.id AND (e.wake_at IS NULL OR e.wake_at > target.at OR e.wake_at < now() - interval '5 minutes')
-     RETURNING e.id, target.at`,
+     RETURNING e.id, target.at`),
     [endpointIds, at]) as { rows: { id: string; at: Date | string }[] };
   if (rows.length === 0) return;
   await queue.boss.insert(rows.map((row) => wakeJob({ schema, endpointId: row.id }, new Date(row.at), policy)), { db: sql });

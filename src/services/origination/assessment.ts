@@ -2,7 +2,7 @@
 // product's credit policy, then — when approved — the offer. Provider calls happen between two commands, never
 // inside a database transaction (a slow provider must not hold locks): the first starts the checks, the second
 // records what came back and, once every check has answered, decides. An asynchronous provider answers later
-// through the signed callback (providerCallbacks.ts), which completes the same way. A check that failed or
+// through the signed callback (recordProviderCallback, pendingChecks.ts), which completes the same way. A check that failed or
 // timed out leaves the application `checks_failed`, saying which and why, until someone retries. An applicant
 // whose data the checks cannot run without sends the application back, `information_requested`, listing it.
 import { randomUUID } from 'node:crypto';
@@ -12,10 +12,8 @@ import { daysBetween } from '../../domain/calendar.js';
 import { evaluatePolicy, type CreditRuleSet, type PolicyDecision, type PolicyInput } from '../../domain/origination/creditPolicy.js';
 import { makeOffer, SANDBOX_PRICING } from '../../domain/origination/offer.js';
 import type { ApplicationStatus } from '../../domain/origination/applicationStatus.js';
-import type {
-  BureauProvider, BureauSummary, CheckKind, CompletedCheck, CheckResult, CheckedParty, IncomeProvider, IncomeSummary, KycProvider,
-} from '../../domain/origination/checks/providers.js';
-import { SANDBOX_PROVIDER_NAMES, sandboxBureauProvider, sandboxIncomeProvider, sandboxKycProvider } from '../../domain/origination/checks/sandbox.js';
+import type { BureauSummary, CheckKind, CompletedCheck, CheckResult, CheckedParty, IncomeSummary } from '../../domain/origination/checks/providers.js';
+import type { CheckProviders } from './checkProviders.js';
 import { generateSchedule } from '../../domain/servicing/schedule.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
@@ -28,16 +26,6 @@ import type { PendingCheck } from './pendingChecks.js';
 import { describeMissing } from '../../domain/origination/requiredInformation.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
-
-export interface CheckProviders {
-  kyc: KycProvider;
-  bureau: BureauProvider;
-  income: IncomeProvider;
-  names: Record<CheckKind, string>;
-}
-
-/** The deterministic sandbox providers (docs/sandbox-providers.md); real providers implement the same interfaces. */
-export const SANDBOX_PROVIDERS: CheckProviders = { kyc: sandboxKycProvider, bureau: sandboxBureauProvider, income: sandboxIncomeProvider, names: SANDBOX_PROVIDER_NAMES };
 
 /** A provider that has not answered in this long is recorded as timed out (retryable). */
 export const PROVIDER_TIMEOUT_MS = 10_000;

@@ -16,7 +16,7 @@ import { productVersion } from '../servicing/loanProducts.js';
 import { bookLoan } from '../servicing/loans.js';
 import { transition } from './applications.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
-import { documentChecklist } from './documents.js';
+import { documentChecklist } from './applicationDocuments.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
 export interface DisbursementAsk {

@@ -10,7 +10,8 @@ import { hkdfSync } from 'node:crypto';
 import type PgBoss from 'pg-boss';
 import type { CheckKind } from '../../domain/origination/checks/providers.js';
 import { SANDBOX_PROVIDER_NAMES, sandboxCallback } from '../../domain/origination/checks/sandbox.js';
-import { CALLBACK_SIGNATURE_HEADER, callbackBody, signCallback } from '../../domain/origination/checks/callbacks.js';
+import { CALLBACK_SIGNATURE_HEADER, callbackBody, readCallback, signCallback, verifyCallback } from '../../domain/origination/checks/callbacks.js';
+import { AppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { DataKey } from '../../tenancy/sealing.js';
 import type { TenantRegistry } from '../../tenancy/registry.js';
@@ -18,7 +19,7 @@ import type { TenantClients } from '../../tenancy/tenantClients.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { inTransaction, type JobQueue } from '../../events/jobs.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
-import { completeAssessment } from './assessment.js';
+import { completeAssessment, recordCheckResult } from './assessment.js';
 
 export const SANDBOX_CALLBACK_QUEUE = 'sandbox-check-callback';
 export const CHECK_DEADLINE_QUEUE = 'check-deadline';
@@ -55,7 +56,8 @@ interface CheckDeadlineJob {
   timeoutSeconds: number;
 }
 
-const SANDBOX_PROVIDERS = new Set(Object.values(SANDBOX_PROVIDER_NAMES));
+/** Providers whose callbacks the sandbox sends itself. */
+const CALLED_BACK_BY_SANDBOX = new Set(Object.values(SANDBOX_PROVIDER_NAMES));
 
 /** The jobs that follow up pending checks; inserted by the transaction that records them as pending. */
 export async function schedulePendingChecks(
@@ -64,7 +66,7 @@ export async function schedulePendingChecks(
   if (pending.length === 0) return;
   const jobs: PgBoss.JobInsert<SandboxCallbackJob | CheckDeadlineJob>[] = [];
   for (const check of pending) {
-    if (SANDBOX_PROVIDERS.has(check.provider)) {
+    if (CALLED_BACK_BY_SANDBOX.has(check.provider)) {
       jobs.push({
         name: SANDBOX_CALLBACK_QUEUE,
         data: { tenant, provider: check.provider, providerReference: check.providerReference },
@@ -136,6 +138,57 @@ export async function expireUnansweredCheck(deps: PendingCheckDeps, job: CheckDe
       audit: [{ entityType: 'Application', entityId: check.applicationId, after: { check: check.kind, status: 'timeout', reason } }, ...out.audit],
       events: [
         { type: 'application.checkAnswered', aggregateType: 'Application', aggregateId: check.applicationId, partnerScope: application.originationPartner, payload: { applicationId: check.applicationId, kind: check.kind, status: 'timeout' } },
+        ...out.events,
+      ],
+    };
+  });
+}
+
+export interface ProviderCallback {
+  tenant: string;
+  provider: string;
+  /** The body exactly as received: the signature covers its bytes. */
+  body: string;
+  signature: string | undefined;
+}
+
+/**
+ * A provider answering a pending check (POST /providers/<tenant>/<provider>/callbacks): verified against the
+ * secret for that tenant and provider, recorded on the check, and — once every check has answered — the
+ * application is decided, the same completion as a synchronous assessment or a deadline.
+ */
+export async function recordProviderCallback(
+  deps: Pick<PendingCheckDeps, 'registry' | 'tenantClients' | 'dataKey' | 'now'>, callback: ProviderCallback,
+): Promise<'recorded' | 'already-recorded'> {
+  const { provider, body, signature } = callback;
+  const tenant = /^[a-z0-9-]{1,63}$/.test(callback.tenant) ? await deps.registry.findBySlug(callback.tenant) : null;
+  // Unknown tenants and bad signatures answer alike, so the endpoint tells a stranger nothing.
+  const verified = tenant && tenant.status === 'active' && typeof signature === 'string'
+    ? verifyCallback(providerCallbackSecret(deps.dataKey, tenant.slug, provider), signature, body, deps.now())
+    : { ok: false as const, reason: 'bad-signature' as const };
+  if (!tenant || !verified.ok) throw new AppError('UNAUTHENTICATED', `the callback's signature does not verify (${verified.ok ? 'unknown tenant' : verified.reason})`);
+  const answer = readCallback(body);
+  const db = deps.tenantClients.forSchema(tenant.schemaName);
+  const check = await db.applicationCheck.findFirst({ where: { provider, providerReference: answer.providerReference } })
+    ?? await db.applicationCheck.findFirst({ where: { id: /^[0-9a-f-]{36}$/.test(answer.reference) ? answer.reference : '00000000-0000-0000-0000-000000000000', provider } });
+  if (!check || check.kind !== answer.check) throw new AppError('NOT_FOUND', 'no check of this provider has that reference');
+  if (check.status !== 'pending') return 'already-recorded';
+  const command: CommandContext = {
+    tenant: tenant.slug, now: deps.now(), actor: { subject: `provider:${provider}`, roles: [], partner: null, clientId: null, requestId: `callback-${check.id}` },
+  };
+  return runCommand(db, { ...command, action: 'application.checkCallback' }, async (tx) => {
+    // Claimed only while still pending (the row lock orders it against the check's deadline, expireUnansweredCheck):
+    // whichever commits first decides the check, and the other changes nothing.
+    const claimed = await tx.applicationCheck.updateMany({ where: { id: check.id, status: 'pending' }, data: { completedAt: command.now } });
+    if (claimed.count === 0) return { result: 'already-recorded' as const, audit: [], events: [] };
+    await recordCheckResult(tx, check.id, answer.result, command.now);
+    const out = await completeAssessment(tx, command, tenant.businessDate, check.applicationId);
+    const application = await tx.application.findUniqueOrThrow({ where: { id: check.applicationId } });
+    return {
+      result: 'recorded' as const,
+      audit: [{ entityType: 'Application', entityId: check.applicationId, after: { check: check.kind, status: answer.result.status, via: 'callback' } }, ...out.audit],
+      events: [
+        { type: 'application.checkAnswered', aggregateType: 'Application', aggregateId: check.applicationId, partnerScope: application.originationPartner, payload: { applicationId: check.applicationId, kind: check.kind, status: answer.result.status } },
         ...out.events,
       ],
     };

@@ -1,5 +1,5 @@
-// Documents on applications: uploaded over HTTP (src/graph/documentUpload.ts), limited in size and type — the
-// type checked on the file's own first bytes, not only on what the client declared — with their SHA-256
+// Documents on applications: uploaded over HTTP (src/graph/applicationDocumentFiles.ts), limited in size and
+// type — the type checked on the file's own first bytes, not only on what the client declared — with their SHA-256
 // recorded and their bytes kept behind a DocumentStore (PostgreSQL by default). Each product has a checklist of
 // the kinds it requires (`product_document_requirement`); operations verify or reject each document, a
 // rejection with its reason. The same content on documents of different parties is flagged for operations:

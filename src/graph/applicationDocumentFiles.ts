@@ -13,7 +13,7 @@ import type { Runtime } from '../runtime.js';
 import { commandDbOf, commandOf } from './context.js';
 import { checkIdempotencyKey } from '../commands/idempotencyKey.js';
 import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
-import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../services/origination/documents.js';
+import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../services/origination/applicationDocuments.js';
 
 /** Express route of uploads (`app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER))`). */
 export const DOCUMENT_UPLOAD_ROUTE = '/applications/:applicationId/documents';

@@ -1,0 +1,26 @@
+// Which providers run a lender's checks is the lender's configuration (the registry's `check_providers`), not
+// the code's: assessment asks checkProvidersFor(tenant) and never names a provider itself. Only the sandbox set
+// exists (docs/sandbox-providers.md); a real set implements the same interfaces and gets its name here.
+import type { BureauProvider, CheckKind, IncomeProvider, KycProvider } from '../../domain/origination/checks/providers.js';
+import { SANDBOX_PROVIDER_NAMES, sandboxBureauProvider, sandboxIncomeProvider, sandboxKycProvider } from '../../domain/origination/checks/sandbox.js';
+import type { TenantRecord } from '../../tenancy/registry.js';
+
+export interface CheckProviders {
+  kyc: KycProvider;
+  bureau: BureauProvider;
+  income: IncomeProvider;
+  names: Record<CheckKind, string>;
+}
+
+/** The deterministic sandbox providers; real providers implement the same interfaces. */
+export const SANDBOX_PROVIDERS: CheckProviders = { kyc: sandboxKycProvider, bureau: sandboxBureauProvider, income: sandboxIncomeProvider, names: SANDBOX_PROVIDER_NAMES };
+
+const PROVIDER_SETS: Readonly<Record<string, CheckProviders>> = { sandbox: SANDBOX_PROVIDERS };
+
+/** The providers a tenant's checks go to, as its registry entry configures them. */
+export function checkProvidersFor(tenant: Pick<TenantRecord, 'slug' | 'checkProviders'>): CheckProviders {
+  const providers = Object.hasOwn(PROVIDER_SETS, tenant.checkProviders) ? PROVIDER_SETS[tenant.checkProviders] : undefined;
+  // The column's CHECK keeps unknown names out; a name this build does not know is a deploy out of step.
+  if (!providers) throw new Error(`tenant ${tenant.slug} is configured with check providers "${tenant.checkProviders}", which this build does not have`);
+  return providers;
+}
