@@ -452,6 +452,14 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.webhookDelivery.count({ where: { eventId: delivery.eventId } })).toBe(1);
     expect(await db.auditRecord.count({ where: { action: 'webhookEndpoint.test', entityId: fromGlobalId(target.endpoint.id), partner: 'alpha' } })).toBe(1);
+
+    // The same idempotency key twice is one more test delivery, not two.
+    const keyed = { endpointId: target.endpoint.id, idempotencyKey: `test-send-${delivery.id}` };
+    const once = await gql(server.gateway, SEND_TEST, { token: alphaToken, variables: { input: keyed } });
+    const twice = await gql(server.gateway, SEND_TEST, { token: alphaToken, variables: { input: keyed } });
+    expect(once.errors).toBeUndefined();
+    expect(twice.data!['sendTestWebhook'].id).toBe(once.data!['sendTestWebhook'].id);
+    expect(await db.webhookDelivery.count({ where: { endpointId: fromGlobalId(target.endpoint.id), eventType: 'webhookEndpoint.tested' } })).toBe(2);
   });
 
   it('rotation: inside the overlap a delivery verifies with the old and the new secret, after it only with the new', async () => {
@@ -480,11 +488,19 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     expect(verify(first.signingSecret, during!.body, during!.headers)).toBe(true);
     expect(verify(endpoint.signingSecret, during!.body, during!.headers)).toBe(true);
 
+    // Once the overlap has run out (moved into the past here, not waited for), only the new secret signs.
+    await db.webhookEndpoint.update({ where: { id }, data: { previousSecretExpiresAt: new Date(Date.now() - 1_000) } });
+    await sendTest(admin, endpoint.endpoint.id);
+    const ended = (await arrived('/rotate', 2))[1]!;
+    expect(String(ended.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verify(first.signingSecret, ended.body, ended.headers)).toBe(true);
+    expect(verify(endpoint.signingSecret, ended.body, ended.headers)).toBe(false);
+
     // Overlap 0: the replaced secret stops at once.
     const second = await rotate(admin, { endpointId: endpoint.endpoint.id, overlapHours: 0 });
     expect(second.previousSecretExpiresAt).toBeNull();
     await sendTest(admin, endpoint.endpoint.id);
-    const after = (await arrived('/rotate', 2))[1]!;
+    const after = (await arrived('/rotate', 3))[2]!;
     expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(verify(second.signingSecret, after.body, after.headers)).toBe(true);
     expect(verify(first.signingSecret, after.body, after.headers)).toBe(false);

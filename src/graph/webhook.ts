@@ -159,7 +159,10 @@ const ReplayWebhookDeliveryInput = builder.inputType('ReplayWebhookDeliveryInput
 
 const SendTestWebhookInput = builder.inputType('SendTestWebhookInput', {
   description: 'Which endpoint to send a test delivery to.',
-  fields: (t) => ({ endpointId: t.globalID({ required: true, for: WebhookEndpointRef, description: 'The endpoint; it must be active.' }) }),
+  fields: (t) => ({
+    endpointId: t.globalID({ required: true, for: WebhookEndpointRef, description: 'The endpoint; it must be active.' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key (8–200 characters) to get the same test delivery back, never a second one.' }),
+  }),
 });
 
 const RotateWebhookSigningSecretInput = builder.inputType('RotateWebhookSigningSecretInput', {
@@ -197,7 +200,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SendTestWebhookInput, required: true, description: 'Which endpoint.' }) },
     resolve: (_root, { input }, context) => {
       const schema = context.tenant!.schemaName;
-      return sendTestWebhook(commandDbOf(context), () => context.runtime.settler.settle(schema), commandOf(context), owner(context), endpointIdOf(input.endpointId.id));
+      const endpointId = endpointIdOf(input.endpointId.id);
+      return sendTestWebhook(commandDbOf(context), () => context.runtime.settler.settle(schema), {
+        ...commandOf(context),
+        ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: { endpointId } } } : {}),
+      }, owner(context), endpointId);
     },
   }),
   rotateWebhookSigningSecret: t.field({

@@ -184,13 +184,17 @@ export async function rotateSigningSecret(db: TenantDb, key: DataKey, command: C
 export async function sendTestWebhook(db: TenantDb, settle: () => Promise<void>, command: CommandContext, owner: Owner, id: string) {
   const endpoint = await endpointNamed(db, owner, id, 'endpointId');
   if (!endpoint.active) throw new AppError('CONFLICT', 'the endpoint is deactivated; enable it first', { field: 'input.endpointId' });
-  const eventId = randomUUID();
   const payload = { id, message: 'A test delivery: nothing happened in the lender\'s books.' };
-  await runCommand(db, { ...command, action: 'webhookEndpoint.test' }, async () => ({
-    result: undefined,
-    audit: { entityType: 'WebhookEndpoint', entityId: id, after: { eventId } },
-    events: [{ id: eventId, type: TEST_EVENT_TYPE, aggregateType: 'WebhookEndpoint', aggregateId: id, partnerScope: endpoint.partnerCode, payload }],
-  }));
+  // With an idempotency key, a repeat finds the first request's event and so its delivery, instead of a second one.
+  const eventId = await runCommand(db, { ...command, action: 'webhookEndpoint.test' }, async () => {
+    const newEventId = randomUUID();
+    return {
+      result: newEventId,
+      audit: { entityType: 'WebhookEndpoint', entityId: id, after: { eventId: newEventId } },
+      events: [{ id: newEventId, type: TEST_EVENT_TYPE, aggregateType: 'WebhookEndpoint', aggregateId: id, partnerScope: endpoint.partnerCode, payload }],
+      replay: { eventId: newEventId },
+    };
+  }, async (stored) => String(stored['eventId']));
   await settle();
   const delivery = await db.webhookDelivery.findFirst({ where: { eventId, endpointId: id } });
   // Deactivated between the check and the settle: the event was recorded, nothing is sent.
