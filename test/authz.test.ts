@@ -75,8 +75,11 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
     const registered = await gql(server.gateway, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["probe.*"] }) { endpoint { id active } } }', { token });
     const id = registered.data?.['registerWebhookEndpoint']?.endpoint.id ?? encodeGlobalID('WebhookEndpoint', '00000000-0000-4000-8000-000000000000');
     const enabled = await query(token, `mutation { enableWebhookEndpoint(input: { id: "${id}" }) { active } }`);
+    // Whoever manages an endpoint may also rotate its secret and send it a test delivery.
+    const rotated = await query(token, `mutation { rotateWebhookSigningSecret(input: { endpointId: "${id}", overlapHours: 1 }) { signingSecret } }`);
+    const tested = await query(token, `mutation { sendTestWebhook(input: { endpointId: "${id}" }) { eventType } }`);
     if (registered.errors) expect(codes(registered)).toEqual(['FORBIDDEN']);
-    expect(enabled).toBe(!registered.errors);
+    expect([enabled, rotated, tested]).toEqual([0, 1, 2].map(() => !registered.errors));
     return enabled;
   },
   // Money-moving probes carry a fixed idempotency key: each role posts once, and its later probes replay that.

@@ -207,6 +207,8 @@ const PROBES: Record<string, string> = {
   'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { id url active } }',
   'Mutation.enableWebhookEndpoint': 'mutation { enableWebhookEndpoint(input: { id: "%HOOK%" }) { id url active disabledAt } }',
   'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { id endpoint { url } } }',
+  'Mutation.sendTestWebhook': 'mutation { sendTestWebhook(input: { endpointId: "%HOOK%" }) { id eventId endpoint { url } } }',
+  'Mutation.rotateWebhookSigningSecret': 'mutation { rotateWebhookSigningSecret(input: { endpointId: "%HOOK%", overlapHours: 168 }) { signingSecret previousSecretExpiresAt endpoint { id url } } }',
   'Query.loans': '{ loans(first: 100) { edges { node { id principal externalReference } } } }',
   'Query.loanWaiverRequests': '{ loanWaiverRequests(first: 100) { edges { node { id reason loan { id } } } } }',
   'Query.ledgerAccounts': '{ ledgerAccounts { code name } }',
@@ -300,7 +302,8 @@ describe('isolation across every root field', () => {
       const alphaRow = await server.runtime.tenantClients.forSchema(victim.schemaName).partner.findUnique({ where: { code: alpha } });
       expect(alphaRow).toMatchObject({ name: `Partner ${alpha}`, secretRotatedAt: null, status: 'active' });
       const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
-      expect(await victimDb.webhookEndpoint.findUniqueOrThrow({ where: { id: decodeGlobalID(hookGlobalId).id } })).toMatchObject({ active: true, url: hookUrl });
+      expect(await victimDb.webhookEndpoint.findUniqueOrThrow({ where: { id: decodeGlobalID(hookGlobalId).id } })).toMatchObject({ active: true, url: hookUrl, secretRotatedAt: null, previousSecretSealed: null });
+      expect(await victimDb.outboxEvent.count({ where: { type: { in: ['webhookEndpoint.tested', 'webhookEndpoint.secretRotated'] } } })).toBe(0);
       expect(await victimDb.webhookDelivery.count({ where: { replayOf: decodeGlobalID(deliveryGlobalId).id } })).toBe(0);
       expect(await victimDb.webhookEndpoint.count({ where: { partnerCode: alpha } })).toBe(1);
       expect(await victimDb.loanTransaction.count({ where: { loanId } })).toBe(1);

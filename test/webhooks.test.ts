@@ -1,8 +1,8 @@
 // Partner webhooks end to end, against a real HTTP receiver on loopback: deliveries are signed as
 // docs/webhooks.md says, retried with exponential backoff on the job queue while the receiver fails, dead after
 // the last attempt, replayable by mutation, logged, and never sent to a partner the event does not concern.
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OutboundClient } from '../src/outbound/client.js';
@@ -12,7 +12,9 @@ import type { TenantRecord } from '../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
 import { until } from './support/ws.js';
-import { decodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { secretsInForce, signatureHeaders } from '../src/events/webhooks/signature.js';
 
 const fromGlobalId = (id: string) => decodeGlobalID(id).id;
 
@@ -26,13 +28,15 @@ const unanswered: IncomingMessage[] = [];
 let strict: TestServer;
 let strictTenant: TenantRecord;
 
-// The partner's side, exactly as docs/webhooks.md shows it.
-function verify(secret: string, rawBody: string, header: string, toleranceSeconds = 300): boolean {
-  const { t, v1 } = Object.fromEntries(header.split(',').map((part) => part.split('=')));
-  if (Math.abs(Date.now() / 1000 - Number(t)) > toleranceSeconds) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
-  const given = Buffer.from(v1 ?? '', 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+// The partner's side, as docs/webhooks.md shows it: the stock Standard Webhooks library from npm, nothing of ours.
+function verify(secret: string, rawBody: string, headers: IncomingHttpHeaders): boolean {
+  try {
+    new Webhook(secret).verify(rawBody, headers as Record<string, string>);
+    return true;
+  } catch (error) {
+    if (error instanceof WebhookVerificationError) return false;
+    throw error;
+  }
 }
 
 const REGISTER = `mutation($input: RegisterWebhookEndpointInput!) {
@@ -127,12 +131,14 @@ describe('partner webhooks', () => {
 
     await until(() => receiver.received.filter((r) => r.path === '/alpha').length >= 3, 30_000);
     const attempts = receiver.received.filter((r) => r.path === '/alpha');
-    const eventIds = new Set(attempts.map((a) => a.headers['lendgraph-event-id']));
-    expect(eventIds.size).toBe(1);
+    // One message id on every retry: the receiver's de-duplication key.
+    const messageIds = new Set(attempts.map((a) => a.headers['webhook-id']));
+    expect(messageIds.size).toBe(1);
     for (const attempt of attempts) {
-      expect(verify(alpha.signingSecret, attempt.body, String(attempt.headers['lendgraph-signature']))).toBe(true);
+      expect(attempt.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+      expect(verify(alpha.signingSecret, attempt.body, attempt.headers)).toBe(true);
       // A forged body does not verify.
-      expect(verify(alpha.signingSecret, attempt.body.replace('alpha', 'gamma'), String(attempt.headers['lendgraph-signature']))).toBe(false);
+      expect(verify(alpha.signingSecret, attempt.body.replace('alpha', 'gamma'), attempt.headers)).toBe(false);
       expect(JSON.parse(attempt.body)).toMatchObject({ type: 'partner.secretRotated', aggregateType: 'Partner', tenant: tenant.slug, data: { code: 'alpha' } });
     }
     expect(attempts.map((a) => a.headers['lendgraph-attempt'])).toEqual(['1', '2', '3']);
@@ -143,6 +149,7 @@ describe('partner webhooks', () => {
     const log = await settledLog(await partnerToken('alpha'), alpha.endpoint.id, 1);
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ eventType: 'partner.secretRotated', status: 'SUCCEEDED', attempts: 3, lastStatusCode: 200, replayOf: null });
+    expect([...messageIds]).toEqual([log[0]!['eventId']]);
     expect(log[0]!['attemptLog'].map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 502, 200]);
     // Beta heard only of its own doings (its endpoint's registration), nothing of alpha's.
     const toBeta = receiver.received.filter((r) => r.path === '/beta').map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
@@ -180,8 +187,8 @@ describe('partner webhooks', () => {
     expect(again).toMatchObject({ status: 'SUCCEEDED', attempts: 1, eventId: dead!['eventId'] });
     const sent = receiver.received.filter((r) => r.path === '/lender');
     expect(sent).toHaveLength(4);
-    expect(sent[3]!.headers['lendgraph-event-id']).toBe(dead!['eventId']);
-    expect(verify(lender.signingSecret, sent[3]!.body, String(sent[3]!.headers['lendgraph-signature']))).toBe(true);
+    expect(sent[3]!.headers['webhook-id']).toBe(dead!['eventId']);
+    expect(verify(lender.signingSecret, sent[3]!.body, sent[3]!.headers)).toBe(true);
     // A delivery that succeeded can be replayed too; one still being attempted cannot.
     const pendingRow = await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookDelivery.update({ where: { id: fromGlobalId(again!['id']) }, data: { status: 'retrying' } });
     const busy = await gql(server.gateway, replay, { token: admin, variables: { input: { deliveryId: again!['id'] } } });
@@ -367,4 +374,177 @@ describe('partner webhooks', () => {
     await expect.poll(async () => (await deliveries(alphaToken, flood.endpoint.id))[0], { timeout: 10_000 }).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: admin, variables: { id: hang.endpoint.id } });
   }, 150_000);
+});
+
+describe('Standard Webhooks signatures, test sends and secret rotation', () => {
+  const SEND_TEST = 'mutation($input: SendTestWebhookInput!) { sendTestWebhook(input: $input) { id eventId eventType status endpoint { id } } }';
+  const ROTATE = `mutation($input: RotateWebhookSigningSecretInput!) { rotateWebhookSigningSecret(input: $input) {
+    signingSecret previousSecretExpiresAt endpoint { id secretRotatedAt previousSecretExpiresAt } } }`;
+
+  async function sendTest(token: string, endpointId: string) {
+    const response = await gql(server.gateway, SEND_TEST, { token, variables: { input: { endpointId } } });
+    expect(response.errors).toBeUndefined();
+    return response.data!['sendTestWebhook'] as { id: string; eventId: string; eventType: string; status: string; endpoint: { id: string } };
+  }
+
+  async function rotate(token: string, input: Record<string, unknown>) {
+    const response = await gql(server.gateway, ROTATE, { token, variables: { input } });
+    expect(response.errors).toBeUndefined();
+    return response.data!['rotateWebhookSigningSecret'] as { signingSecret: string; previousSecretExpiresAt: string | null; endpoint: { secretRotatedAt: string; previousSecretExpiresAt: string | null } };
+  }
+
+  /** The requests a path received once there are `count` of them. */
+  async function arrived(path: string, count: number) {
+    await until(() => receiver.received.filter((r) => r.path === path).length >= count, 30_000);
+    return receiver.received.filter((r) => r.path === path);
+  }
+
+  it('signs as the spec does: the stock library accepts each of several signatures and nothing else', () => {
+    const [oldSecret, newSecret, stranger] = [0, 1, 2].map(() => `whsec_${Buffer.from(randomUUID() + randomUUID()).toString('base64')}`) as [string, string, string];
+    const body = JSON.stringify({ type: 'probe', data: { n: 1 } });
+    const headers = signatureHeaders([newSecret, oldSecret], 'msg-1', body, new Date());
+    expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    expect(new Webhook(newSecret).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(new Webhook(oldSecret).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(() => new Webhook(stranger).verify(body, headers)).toThrow(WebhookVerificationError);
+    // The library's own signing and ours agree byte for byte.
+    const at = new Date('2026-12-03T08:00:00Z');
+    expect(signatureHeaders([newSecret], 'msg-2', body, at)['webhook-signature']).toBe(new Webhook(newSecret).sign('msg-2', at, body));
+  });
+
+  it('signs with the replaced secret only until its overlap ends (the time is an argument)', () => {
+    const until = new Date('2026-12-04T10:00:00Z');
+    const endpoint = { current: 'new', previous: 'old', previousExpiresAt: until };
+    const cases: [string, string[]][] = [
+      ['2026-12-03T10:00:00Z', ['new', 'old']],
+      ['2026-12-04T09:59:59.999Z', ['new', 'old']],
+      ['2026-12-04T10:00:00Z', ['new']],
+      ['2026-12-05T00:00:00Z', ['new']],
+    ];
+    for (const [at, expected] of cases) expect(secretsInForce(endpoint, new Date(at)), at).toEqual(expected);
+    expect(secretsInForce({ current: 'new', previous: null, previousExpiresAt: null }, new Date(until.getTime() - 1))).toEqual(['new']);
+  });
+
+  it('sendTestWebhook delivers a signed test event to that one endpoint through the normal path, retries keeping its webhook-id, and returns the delivery', async () => {
+    const alphaToken = await partnerToken('alpha');
+    receiver.script('/test-send', [503, 200]);
+    // Subscribed to nothing the test sends: a test goes to the endpoint it names regardless of its event types.
+    const target = await register(alphaToken, { url: receiver.url('/test-send'), eventTypes: ['loan.disbursed'] });
+    // Another endpoint of the same partner that listens to everything must not get it.
+    await register(alphaToken, { url: receiver.url('/test-bystander'), eventTypes: ['*'] });
+
+    const delivery = await sendTest(alphaToken, target.endpoint.id);
+    expect(delivery).toMatchObject({ eventType: 'webhookEndpoint.tested', endpoint: { id: target.endpoint.id } });
+    expect(['PENDING', 'RETRYING', 'SUCCEEDED']).toContain(delivery.status);
+
+    const requests = await arrived('/test-send', 2);
+    expect(requests).toHaveLength(2);
+    for (const request of requests) {
+      expect(request.headers['webhook-id']).toBe(delivery.eventId);
+      expect(verify(target.signingSecret, request.body, request.headers)).toBe(true);
+      expect(JSON.parse(request.body)).toMatchObject({ id: delivery.eventId, type: 'webhookEndpoint.tested', aggregateType: 'WebhookEndpoint', data: { id: fromGlobalId(target.endpoint.id) } });
+    }
+    expect(requests.map((r) => r.headers['lendgraph-attempt'])).toEqual(['1', '2']);
+    await expect.poll(async () => (await deliveries(alphaToken, target.endpoint.id)).find((d) => d['id'] === delivery.id), { timeout: 15_000 })
+      .toMatchObject({ status: 'SUCCEEDED', attempts: 2, attemptLog: [{ attempt: 1, statusCode: 503 }, { attempt: 2, statusCode: 200 }] });
+    const bystander = receiver.received.filter((r) => r.path === '/test-bystander').map((r) => JSON.parse(r.body).type);
+    expect(bystander).not.toContain('webhookEndpoint.tested');
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(await db.webhookDelivery.count({ where: { eventId: delivery.eventId } })).toBe(1);
+    expect(await db.auditRecord.count({ where: { action: 'webhookEndpoint.test', entityId: fromGlobalId(target.endpoint.id), partner: 'alpha' } })).toBe(1);
+
+    // The same idempotency key twice is one more test delivery, not two.
+    const keyed = { endpointId: target.endpoint.id, idempotencyKey: `test-send-${delivery.id}` };
+    const once = await gql(server.gateway, SEND_TEST, { token: alphaToken, variables: { input: keyed } });
+    const twice = await gql(server.gateway, SEND_TEST, { token: alphaToken, variables: { input: keyed } });
+    expect(once.errors).toBeUndefined();
+    expect(twice.data!['sendTestWebhook'].id).toBe(once.data!['sendTestWebhook'].id);
+    expect(await db.webhookDelivery.count({ where: { endpointId: fromGlobalId(target.endpoint.id), eventType: 'webhookEndpoint.tested' } })).toBe(2);
+  });
+
+  it('rotation: inside the overlap a delivery verifies with the old and the new secret, after it only with the new', async () => {
+    const admin = await adminToken();
+    const endpoint = await register(admin, { url: receiver.url('/rotate'), eventTypes: ['none.*'] });
+    const id = fromGlobalId(endpoint.endpoint.id);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+
+    const before = Date.now();
+    const first = await rotate(admin, { endpointId: endpoint.endpoint.id, overlapHours: 24 });
+    expect(first.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(first.signingSecret).not.toBe(endpoint.signingSecret);
+    const expires = Date.parse(first.previousSecretExpiresAt!);
+    expect(expires).toBeGreaterThanOrEqual(before + 24 * 3_600_000 - 1_000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 24 * 3_600_000 + 1_000);
+    expect(first.endpoint.previousSecretExpiresAt).toBe(first.previousSecretExpiresAt);
+    // Both secrets sealed at rest, like the first one.
+    const row = await db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    for (const sealed of [row.secretSealed, row.previousSecretSealed!]) expect(sealed.startsWith('v1.')).toBe(true);
+    expect(JSON.stringify(row)).not.toContain(first.signingSecret.slice(6));
+    expect(JSON.stringify(row)).not.toContain(endpoint.signingSecret.slice(6));
+
+    await sendTest(admin, endpoint.endpoint.id);
+    const [during] = await arrived('/rotate', 1);
+    expect(String(during!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verify(first.signingSecret, during!.body, during!.headers)).toBe(true);
+    expect(verify(endpoint.signingSecret, during!.body, during!.headers)).toBe(true);
+
+    // Once the overlap has run out (moved into the past here, not waited for), only the new secret signs.
+    await db.webhookEndpoint.update({ where: { id }, data: { previousSecretExpiresAt: new Date(Date.now() - 1_000) } });
+    await sendTest(admin, endpoint.endpoint.id);
+    const ended = (await arrived('/rotate', 2))[1]!;
+    expect(String(ended.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verify(first.signingSecret, ended.body, ended.headers)).toBe(true);
+    expect(verify(endpoint.signingSecret, ended.body, ended.headers)).toBe(false);
+
+    // Overlap 0: the replaced secret stops at once.
+    const second = await rotate(admin, { endpointId: endpoint.endpoint.id, overlapHours: 0 });
+    expect(second.previousSecretExpiresAt).toBeNull();
+    await sendTest(admin, endpoint.endpoint.id);
+    const after = (await arrived('/rotate', 3))[2]!;
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verify(second.signingSecret, after.body, after.headers)).toBe(true);
+    expect(verify(first.signingSecret, after.body, after.headers)).toBe(false);
+    expect(verify(endpoint.signingSecret, after.body, after.headers)).toBe(false);
+
+    // Audited like other endpoint changes, and no secret in the trail.
+    const audits = await db.auditRecord.findMany({ where: { action: 'webhookEndpoint.rotateSecret', entityId: id }, orderBy: { recorded: 'asc' } });
+    expect(audits.map((a) => (a.after as { previousSecretExpiresAt: string | null }).previousSecretExpiresAt)).toEqual([first.previousSecretExpiresAt, null]);
+    for (const secret of [first.signingSecret, second.signingSecret]) expect(JSON.stringify(audits.map((a) => [a.before, a.after]))).not.toContain(secret.slice(6));
+    const events = await db.outboxEvent.findMany({ where: { type: 'webhookEndpoint.secretRotated', aggregateId: id } });
+    expect(events).toHaveLength(2);
+  });
+
+  it('refuses an unknown or another partner\'s endpoint and an overlap out of range, naming the field; nothing is written', async () => {
+    const alphaToken = await partnerToken('alpha');
+    const betaToken = await partnerToken('beta');
+    const alphas = await register(alphaToken, { url: receiver.url('/refusals'), eventTypes: ['none.*'] });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const id = fromGlobalId(alphas.endpoint.id);
+    const rowBefore = await db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const counts = async () => [await db.outboxEvent.count({ where: { aggregateId: id } }), await db.auditRecord.count({ where: { entityId: id } }),
+      await db.webhookDelivery.count({ where: { endpointId: id } })];
+    const countsBefore = await counts();
+
+    const unknown = encodeGlobalID('WebhookEndpoint', randomUUID());
+    const malformed = encodeGlobalID('WebhookEndpoint', 'not-a-uuid');
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      [alphaToken, ROTATE, { endpointId: alphas.endpoint.id, overlapHours: -1 }, 'input.overlapHours'],
+      [alphaToken, ROTATE, { endpointId: alphas.endpoint.id, overlapHours: 169 }, 'input.overlapHours'],
+      [alphaToken, ROTATE, { endpointId: unknown, overlapHours: 1 }, 'input.endpointId'],
+      [alphaToken, ROTATE, { endpointId: malformed }, 'input.endpointId'],
+      [betaToken, ROTATE, { endpointId: alphas.endpoint.id }, 'input.endpointId'],
+      [alphaToken, SEND_TEST, { endpointId: unknown }, 'input.endpointId'],
+      [alphaToken, SEND_TEST, { endpointId: malformed }, 'input.endpointId'],
+      [betaToken, SEND_TEST, { endpointId: alphas.endpoint.id }, 'input.endpointId'],
+    ];
+    for (const [token, document, input, field] of cases) {
+      const response = await gql(server.gateway, document, { token, variables: { input } });
+      expect(response.data, JSON.stringify(input)).toBeNull();
+      expect(response.errors![0]!.extensions, JSON.stringify(input)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(JSON.stringify(response.errors)).not.toContain(id);
+    }
+    expect(await db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).toEqual(rowBefore);
+    expect(await counts()).toEqual(countsBefore);
+    expect(receiver.received.filter((r) => r.path === '/refusals')).toHaveLength(0);
+  });
 });

@@ -196,7 +196,7 @@ export const CAPABILITIES = {
   },
   'webhooks.manage': {
     area: 'Webhooks',
-    description: 'Register, deactivate and enable webhook endpoints, replay deliveries (a partner only its own)',
+    description: 'Register, deactivate and enable webhook endpoints, rotate their signing secrets, send test deliveries, replay deliveries (a partner only its own)',
     roles: ['tenant-admin', ...PARTNERS],
     platform: false,
   },

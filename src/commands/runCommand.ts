@@ -20,6 +20,8 @@ export interface Actor {
 }
 
 export interface EventDraft {
+  /** Given when the caller must find what the event leads to after commit (a test webhook's delivery). */
+  id?: string;
   type: string;
   aggregateType: string;
   aggregateId: string;
@@ -115,7 +117,7 @@ export async function runCommand<T>(
     // place in the chain just after commit (commitSettler.ts), so a tenant's commands never queue on one lock.
     // One statement, because a command's bookkeeping is on every write path and each ORM round trip costs CPU.
     const events = outcome.events.map((event) => ({
-      id: randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: event.aggregateId,
+      id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: event.aggregateId,
       partnerScope: event.partnerScope ?? null, payload: asJson(event.payload),
     }));
     const audits = (Array.isArray(outcome.audit) ? outcome.audit : [outcome.audit]).map((entry) => ({

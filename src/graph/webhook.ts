@@ -1,11 +1,11 @@
 // Webhooks: endpoints a partner (or the lender) registers, the deliveries made to them and each attempt. A
 // partner reads only its own (GraphContext.db is partner-scoped); commands check ownership themselves.
 import { builder } from './builder.js';
-import { AppError } from '../errors.js';
+import { AppError, InvalidField } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './loaders.js';
-import { deactivateEndpoint, enableEndpoint, registerEndpoint, replayDelivery } from '../services/webhooks/endpoints.js';
+import { deactivateEndpoint, enableEndpoint, OVERLAP_HOURS, registerEndpoint, replayDelivery, rotateSigningSecret, sendTestWebhook } from '../services/webhooks/endpoints.js';
 import { destinationPolicy } from '../outbound/settings.js';
 
 const owner = (context: GraphContext) => context.principal!.partner?.id ?? null;
@@ -26,6 +26,8 @@ builder.node(WebhookEndpointRef, {
     disabledAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was disabled for failing without a success for the configured period (3 days by default); null otherwise.', resolve: (e) => e.disabledAt }),
     failingSince: t.field({ type: 'DateTime', nullable: true, description: 'When its current run of failed attempts began; null after a success.', resolve: (e) => e.failingSince }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was registered.', resolve: (e) => e.createdAt }),
+    secretRotatedAt: t.field({ type: 'DateTime', nullable: true, description: 'When its signing secret was last rotated; null if never.', resolve: (e) => e.secretRotatedAt }),
+    previousSecretExpiresAt: t.field({ type: 'DateTime', nullable: true, description: 'Until when deliveries are also signed with the secret the last rotation replaced; null when only the current secret signs.', resolve: (e, _args, context) => (e.previousSecretExpiresAt && e.previousSecretExpiresAt > context.runtime.now() ? e.previousSecretExpiresAt : null) }),
   }),
 });
 
@@ -58,7 +60,7 @@ builder.node(WebhookDeliveryRef, {
   authScopes: { can: 'webhooks.read' },
   fields: (t) => ({
     endpoint: t.field({ type: WebhookEndpointRef, nullable: true, description: 'Where it goes.', resolve: (d, _args, context) => context.loaders.webhookEndpointById.load(d.endpointId) }),
-    eventId: t.exposeString('eventId', { description: 'The event\'s id (the `lendgraph-event-id` header; the same on replays, so receivers can de-duplicate).' }),
+    eventId: t.exposeString('eventId', { description: 'The event\'s id: the `webhook-id` header, the same on every retry and replay, so receivers de-duplicate on it.' }),
     eventType: t.exposeString('eventType', { description: 'The event\'s type.' }),
     eventCursor: t.string({ description: 'The event\'s cursor in the `events` subscription.', resolve: (d) => String(d.eventSeq) }),
     status: t.field({ type: DeliveryStatusEnum, description: 'Where it stands.', resolve: (d) => d.status as 'pending' | 'retrying' | 'succeeded' | 'dead' }),
@@ -133,7 +135,7 @@ const RegisteredWebhookEndpoint = builder.objectRef<{ endpoint: WebhookEndpointR
   authScopes: { can: 'webhooks.manage' },
   fields: (t) => ({
     endpoint: t.field({ type: WebhookEndpointRef, description: 'The endpoint.', resolve: (r) => r.endpoint }),
-    signingSecret: t.exposeString('signingSecret', { nullable: true, description: 'Verify `lendgraph-signature` with it (docs/webhooks.md). Store it now: it is not shown again (null on an idempotent replay).' }),
+    signingSecret: t.exposeString('signingSecret', { nullable: true, description: 'Verify the `webhook-signature` header with it, with any Standard Webhooks library (docs/webhooks.md). Store it now: it is not shown again (null on an idempotent replay).' }),
   }),
 });
 
@@ -155,7 +157,64 @@ const ReplayWebhookDeliveryInput = builder.inputType('ReplayWebhookDeliveryInput
   }),
 });
 
+const SendTestWebhookInput = builder.inputType('SendTestWebhookInput', {
+  description: 'Which endpoint to send a test delivery to.',
+  fields: (t) => ({
+    endpointId: t.globalID({ required: true, for: WebhookEndpointRef, description: 'The endpoint; it must be active.' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key (8–200 characters) to get the same test delivery back, never a second one.' }),
+  }),
+});
+
+const RotateWebhookSigningSecretInput = builder.inputType('RotateWebhookSigningSecretInput', {
+  description: 'Which endpoint gets a new signing secret, and for how long the replaced one still signs.',
+  fields: (t) => ({
+    endpointId: t.globalID({ required: true, for: WebhookEndpointRef, description: 'The endpoint.' }),
+    overlapHours: t.int({
+      required: false, defaultValue: OVERLAP_HOURS.default,
+      description: `Hours (${OVERLAP_HOURS.min}–${OVERLAP_HOURS.max}, default ${OVERLAP_HOURS.default}) during which every delivery is signed with both the new and the replaced secret; 0 stops the replaced secret at once.`,
+    }),
+  }),
+});
+
+const RotatedWebhookSigningSecret = builder.objectRef<{ endpoint: WebhookEndpointRow; signingSecret: string; previousSecretExpiresAt: Date | null }>('RotatedWebhookSigningSecret').implement({
+  description: 'The endpoint\'s new signing secret, shown this once.',
+  authScopes: { can: 'webhooks.manage' },
+  fields: (t) => ({
+    endpoint: t.field({ type: WebhookEndpointRef, description: 'The endpoint.', resolve: (r) => r.endpoint }),
+    signingSecret: t.exposeString('signingSecret', { description: 'The new secret (`whsec_…`). Store it now: it is not shown again.' }),
+    previousSecretExpiresAt: t.field({ type: 'DateTime', nullable: true, description: 'Until when deliveries also carry a signature under the replaced secret; null when it stopped at once.', resolve: (r) => r.previousSecretExpiresAt }),
+  }),
+});
+
+/** A global id that is not one of ours names no endpoint: the caller's mistake in that field. */
+function endpointIdOf(id: string): string {
+  if (!UUID_KEY.test(id)) throw new InvalidField('endpointId', 'no webhook endpoint with that id');
+  return id;
+}
+
 builder.mutationFields((t) => ({
+  sendTestWebhook: t.field({
+    type: WebhookDeliveryRef,
+    description: 'Sends a `webhookEndpoint.tested` event to one endpoint, signed, checked and retried like any delivery; returns the delivery so its attempts can be watched.',
+    authScopes: { can: 'webhooks.manage' },
+    args: { input: t.arg({ type: SendTestWebhookInput, required: true, description: 'Which endpoint.' }) },
+    resolve: (_root, { input }, context) => {
+      const schema = context.tenant!.schemaName;
+      const endpointId = endpointIdOf(input.endpointId.id);
+      return sendTestWebhook(commandDbOf(context), () => context.runtime.settler.settle(schema), {
+        ...commandOf(context),
+        ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: { endpointId } } } : {}),
+      }, owner(context), endpointId);
+    },
+  }),
+  rotateWebhookSigningSecret: t.field({
+    type: RotatedWebhookSigningSecret,
+    description: 'Gives an endpoint a new signing secret, shown once; for `overlapHours` deliveries are signed with both the new and the replaced secret.',
+    authScopes: { can: 'webhooks.manage' },
+    args: { input: t.arg({ type: RotateWebhookSigningSecretInput, required: true, description: 'Which endpoint, and the overlap.' }) },
+    resolve: (_root, { input }, context) =>
+      rotateSigningSecret(commandDbOf(context), context.runtime.webhooks.key, commandOf(context), owner(context), endpointIdOf(input.endpointId.id), input.overlapHours ?? OVERLAP_HOURS.default),
+  }),
   registerWebhookEndpoint: t.field({
     type: RegisteredWebhookEndpoint,
     description: 'Registers an endpoint for the caller (a partner) or, for staff, the lender or a named partner; returns its signing secret once.',

@@ -15,7 +15,7 @@ import { describeResult } from '../../outbound/client.js';
 import { inTransaction, type JobQueue } from '../jobs.js';
 import { poolSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
 import { openSecret, type DataKey } from '../../tenancy/sealing.js';
-import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
+import { secretsInForce, signatureHeaders } from './signature.js';
 import { turnMs, wakeEndpoints, type DeliveryJob, type RetryPolicy } from './dispatch.js';
 
 export interface Sender {
@@ -34,6 +34,8 @@ interface Due {
   attempts: number;
   url: string;
   secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: Date | null;
   event_id: string;
   seq: string;
   type: string;
@@ -96,7 +98,7 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
     const started = performance.now();
     for (let round = 0; round < 5 && performance.now() - started < policy.timeoutMs; round += 1) {
       const { rows: due } = await poolSql(pool, job.schema).query<Due>(
-        (s) => `SELECT d.id, d.attempts, e.url, e.secret_sealed, o.id AS event_id, o.seq, o.type, o.aggregate_type, o.aggregate_id,
+        (s) => `SELECT d.id, d.attempts, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, o.id AS event_id, o.seq, o.type, o.aggregate_type, o.aggregate_id,
                 o.tenant, o.occurred_at, o.schema_version, o.payload
            FROM ${s}.webhook_delivery d JOIN ${s}.webhook_endpoint e ON e.id = d.endpoint_id JOIN ${s}.outbox_event o ON o.id = d.event_id
           WHERE d.endpoint_id = $1 AND e.active AND d.status IN ('pending', 'retrying') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
@@ -123,12 +125,15 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
 
 async function send(sender: Sender, row: Due): Promise<{ result: OutboundResult; ms: number }> {
   const body = webhookBody(row);
+  const at = sender.now();
+  const sealed = secretsInForce({ current: row.secret_sealed, previous: row.previous_secret_sealed, previousExpiresAt: row.previous_secret_expires_at }, at);
   const started = performance.now();
   const result = await sender.client.post(row.url, {
     'content-type': 'application/json',
     'user-agent': 'Lendgraph-Webhooks/1',
-    [SIGNATURE_HEADER]: signatureHeader(openSecret(sender.key, row.secret_sealed), body, sender.now()),
-    'lendgraph-event-id': row.event_id,
+    // The event's id is the message id: the same on every retry and replay of it, which is what receivers
+    // de-duplicate on (Standard Webhooks' webhook-id).
+    ...signatureHeaders(sealed.map((secret) => openSecret(sender.key, secret)), row.event_id, body, at),
     'lendgraph-event-type': row.type,
     'lendgraph-delivery-id': row.id,
     'lendgraph-attempt': String(row.attempts + 1),

@@ -15,6 +15,8 @@ import { SUBSCRIBES_SQL } from './subscriptions.js';
 
 export const WEBHOOK_QUEUE = 'webhook-delivery';
 export const WEBHOOK_DEAD_LETTERS = 'webhook-dead-letter';
+/** What sendTestWebhook records; its aggregate is the endpoint under test. */
+export const TEST_EVENT_TYPE = 'webhookEndpoint.tested';
 
 /** An endpoint's turn. */
 export interface WakeJob {
@@ -88,15 +90,17 @@ export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, sche
     `WITH created AS (
        INSERT INTO webhook_delivery (id, endpoint_id, partner_code, event_id, event_seq, event_type, status, created_at, updated_at)
        SELECT gen_random_uuid(), endpoint.id, endpoint.partner_code, event.id, event.seq, event.type, 'pending', now(), now()
-         FROM jsonb_to_recordset($1::jsonb) AS event(id uuid, seq bigint, type text, partner_scope text)
+         FROM jsonb_to_recordset($1::jsonb) AS event(id uuid, seq bigint, type text, partner_scope text, aggregate_id text)
          JOIN webhook_endpoint endpoint ON endpoint.active
           AND (endpoint.partner_code IS NULL OR endpoint.partner_code = event.partner_scope)
-          AND ${SUBSCRIBES_SQL('endpoint.event_types', 'event.type')}
+          -- A test webhook goes to the one endpoint it tests, whatever that endpoint subscribes to, and to no other.
+          AND CASE WHEN event.type = '${TEST_EVENT_TYPE}' THEN endpoint.id::text = event.aggregate_id
+                   ELSE ${SUBSCRIBES_SQL('endpoint.event_types', 'event.type')} END
         ORDER BY event.seq
        RETURNING endpoint_id
      )
      SELECT endpoint_id, count(*)::int AS created FROM created GROUP BY endpoint_id`,
-    [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope })))],
+    [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope, aggregate_id: event.aggregateId })))],
   );
   await wakeEndpoints(inTransaction(sql), queue, schema, rows.map((row) => row.endpoint_id), null, policy);
   return rows.reduce((sum, row) => sum + row.created, 0);

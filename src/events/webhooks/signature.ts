@@ -1,27 +1,50 @@
-// How a webhook proves it came from Lendgraph (docs/webhooks.md shows a partner's side in a few lines):
-// `Lendgraph-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" under the endpoint's secret>`.
-// The timestamp is signed too, so a captured request cannot be replayed later than the receiver's tolerance.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// How a webhook proves it came from Lendgraph: Standard Webhooks signatures, so a partner verifies with any stock
+// library for the spec instead of code of ours (docs/webhooks.md shows it in a few lines).
+//
+//   webhook-id:        the message id; the same on every retry and replay, so receivers de-duplicate on it
+//   webhook-timestamp: unix seconds, signed too, so a captured request cannot be replayed past the tolerance
+//   webhook-signature: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, space-separated when more than one
+//
+// The HMAC key is the secret's bytes: `whsec_` + base64 is the spec's way of writing them down.
+import { createHmac, randomBytes } from 'node:crypto';
 
-export const SIGNATURE_HEADER = 'lendgraph-signature';
+export const SECRET_PREFIX = 'whsec_';
 
 export function newSigningSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64url')}`;
+  // Standard base64, not base64url: the reference libraries decode the part after the prefix as plain base64.
+  return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
 }
 
-export function signatureHeader(secret: string, body: string, at: Date): string {
+function keyOf(secret: string): Buffer {
+  return Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+}
+
+export function signature(secret: string, id: string, body: string, at: Date): string {
   const timestamp = Math.floor(at.getTime() / 1000);
-  const digest = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return `t=${timestamp},v1=${digest}`;
+  return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
-/** The receiver's check: a v1 signature over this exact body, made within `toleranceSeconds` of `now`. */
-export function verifySignature(secret: string, body: string, header: string, now: Date, toleranceSeconds = 300): boolean {
-  const parts = new Map(header.split(',').map((part) => part.split('=', 2) as [string, string]));
-  const timestamp = Number(parts.get('t'));
-  const given = parts.get('v1');
-  if (!Number.isInteger(timestamp) || !given || Math.abs(now.getTime() / 1000 - timestamp) > toleranceSeconds) return false;
-  const expected = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest();
-  const received = Buffer.from(given, 'hex');
-  return received.length === expected.length && timingSafeEqual(received, expected);
+/** The three headers of one request, signed with every secret in force (the newest first). */
+export function signatureHeaders(secrets: readonly string[], id: string, body: string, at: Date): Record<string, string> {
+  if (secrets.length === 0) throw new Error('a webhook needs at least one signing secret');
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': secrets.map((secret) => signature(secret, id, body, at)).join(' '),
+  };
+}
+
+export interface EndpointSecrets<S> {
+  current: S;
+  previous: S | null;
+  previousExpiresAt: Date | null;
+}
+
+/**
+ * The secrets that sign a request made at `at`: the current one, and the one a rotation replaced until its
+ * overlap ends, so a receiver still holding the old secret keeps verifying while it switches.
+ */
+export function secretsInForce<S>(endpoint: EndpointSecrets<S>, at: Date): S[] {
+  const overlapping = endpoint.previous !== null && endpoint.previousExpiresAt !== null && at.getTime() < endpoint.previousExpiresAt.getTime();
+  return overlapping ? [endpoint.current, endpoint.previous!] : [endpoint.current];
 }

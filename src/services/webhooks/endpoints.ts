@@ -9,7 +9,7 @@ import { sealSecret, type DataKey } from '../../tenancy/sealing.js';
 import { inTransaction, type JobQueue } from '../../events/jobs.js';
 import { newSigningSecret } from '../../events/webhooks/signature.js';
 import { isEventTypePattern } from '../../events/webhooks/subscriptions.js';
-import { wakeEndpoints, type RetryPolicy } from '../../events/webhooks/dispatch.js';
+import { TEST_EVENT_TYPE, wakeEndpoints, type RetryPolicy } from '../../events/webhooks/dispatch.js';
 import { checkDestination, DestinationRefused, type DestinationPolicy } from '../../outbound/destination.js';
 
 /** Who is acting: a partner (its code) or the lender's staff (null). */
@@ -129,4 +129,75 @@ export async function replayDelivery(db: TenantDb, queue: JobQueue, policy: Retr
       replay: { deliveryId: delivery.id },
     };
   }, async (stored, tx) => tx.webhookDelivery.findUniqueOrThrow({ where: { id: String(stored['deliveryId']) } }));
+}
+
+/**
+ * An endpoint named in an input field: unknown, or another partner's (which does not exist as far as this partner
+ * can tell), is the caller's mistake in that field.
+ */
+async function endpointNamed(db: TenantDb, owner: Owner, id: string, field: string) {
+  const endpoint = await db.webhookEndpoint.findUnique({ where: { id } });
+  if (!endpoint || (owner !== null && endpoint.partnerCode !== owner)) throw new InvalidField(field, 'no webhook endpoint with that id');
+  return endpoint;
+}
+
+/** How long the replaced secret keeps signing after a rotation: up to a week, a day unless asked otherwise. */
+export const OVERLAP_HOURS = { min: 0, max: 168, default: 24 } as const;
+
+/**
+ * Gives an endpoint a new signing secret, returned this once. For `overlapHours` each delivery carries a
+ * signature under the replaced secret as well, so the receiver keeps verifying while it switches; with 0 the old
+ * secret stops at once. A rotation inside an overlap replaces the newest secret; the older one is forgotten.
+ */
+export async function rotateSigningSecret(db: TenantDb, key: DataKey, command: CommandContext, owner: Owner, id: string, overlapHours: number) {
+  if (!Number.isInteger(overlapHours) || overlapHours < OVERLAP_HOURS.min || overlapHours > OVERLAP_HOURS.max) {
+    throw new InvalidField('overlapHours', `overlapHours must be a whole number from ${OVERLAP_HOURS.min} to ${OVERLAP_HOURS.max}`);
+  }
+  await endpointNamed(db, owner, id, 'endpointId');
+  return runCommand(db, { ...command, action: 'webhookEndpoint.rotateSecret' }, async (tx) => {
+    // Locks the row first, so two rotations at once each replace the secret the other left, never the same one.
+    const before = await tx.webhookEndpoint.update({ where: { id }, data: { updatedAt: command.now } });
+    const secret = newSigningSecret();
+    const previousSecretExpiresAt = overlapHours > 0 ? new Date(command.now.getTime() + overlapHours * 3_600_000) : null;
+    const endpoint = await tx.webhookEndpoint.update({
+      where: { id },
+      data: {
+        secretSealed: sealSecret(key, secret),
+        previousSecretSealed: previousSecretExpiresAt ? before.secretSealed : null,
+        previousSecretExpiresAt, secretRotatedAt: command.now,
+      },
+    });
+    const shown = { id, secretRotatedAt: command.now.toISOString(), previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null };
+    return {
+      result: { endpoint, signingSecret: secret, previousSecretExpiresAt },
+      audit: { entityType: 'WebhookEndpoint', entityId: id, before: { secretRotatedAt: before.secretRotatedAt?.toISOString() ?? null }, after: shown },
+      events: [{ type: 'webhookEndpoint.secretRotated', aggregateType: 'WebhookEndpoint', aggregateId: id, partnerScope: endpoint.partnerCode, payload: shown }],
+    };
+  });
+}
+
+/**
+ * Sends a `webhookEndpoint.tested` event to one endpoint through the ordinary path (signing, destination policy,
+ * retries) and returns its delivery, so the owner can watch the attempts. `settle` numbers the committed event
+ * and creates its delivery (dispatch.ts sends a test event only to the endpoint it names).
+ */
+export async function sendTestWebhook(db: TenantDb, settle: () => Promise<void>, command: CommandContext, owner: Owner, id: string) {
+  const endpoint = await endpointNamed(db, owner, id, 'endpointId');
+  if (!endpoint.active) throw new AppError('CONFLICT', 'the endpoint is deactivated; enable it first', { field: 'input.endpointId' });
+  const payload = { id, message: 'A test delivery: nothing happened in the lender\'s books.' };
+  // With an idempotency key, a repeat finds the first request's event and so its delivery, instead of a second one.
+  const eventId = await runCommand(db, { ...command, action: 'webhookEndpoint.test' }, async () => {
+    const newEventId = randomUUID();
+    return {
+      result: newEventId,
+      audit: { entityType: 'WebhookEndpoint', entityId: id, after: { eventId: newEventId } },
+      events: [{ id: newEventId, type: TEST_EVENT_TYPE, aggregateType: 'WebhookEndpoint', aggregateId: id, partnerScope: endpoint.partnerCode, payload }],
+      replay: { eventId: newEventId },
+    };
+  }, async (stored) => String(stored['eventId']));
+  await settle();
+  const delivery = await db.webhookDelivery.findFirst({ where: { eventId, endpointId: id } });
+  // Deactivated between the check and the settle: the event was recorded, nothing is sent.
+  if (!delivery) throw new AppError('CONFLICT', 'the endpoint was deactivated before the test could be sent', { field: 'input.endpointId' });
+  return delivery;
 }
