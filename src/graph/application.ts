@@ -14,6 +14,7 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createApplication, expireStaleApplications, importApplications, moveApplication, updateApplication, type ApplicationInput } from '../services/origination/applications.js';
 import type { PartyInput } from '../services/origination/parties.js';
 import { assessAs } from './assessing.js';
+import { listSize } from './limits.js';
 
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 type ApplicationPartyRow = Awaited<ReturnType<TenantDb['applicationParty']['findUniqueOrThrow']>>;
@@ -69,11 +70,11 @@ builder.node(ApplicationRef, {
     createdAt: t.field({ type: 'DateTime', description: 'When it was created.', resolve: (a) => a.createdAt }),
     parties: t.field({
       type: [ApplicationPartyRoleRef], description: 'Applicants, co-applicants and guarantors (staff only).', authScopes: { can: 'parties.read' },
-      resolve: (a, _args, context) => context.db!.applicationParty.findMany({ where: { applicationId: a.id }, orderBy: [{ role: 'asc' }, { partyId: 'asc' }] }),
+      resolve: (a, _args, context) => context.db!.applicationParty.findMany({ where: { applicationId: a.id }, orderBy: [{ role: 'asc' }, { partyId: 'asc' }], take: listSize('Application.parties') }),
     }),
     history: t.field({
       type: [TransitionRef], description: 'Every status change, oldest first.',
-      resolve: (a, _args, context) => context.db!.applicationTransition.findMany({ where: { applicationId: a.id }, orderBy: { at: 'asc' } }),
+      resolve: (a, _args, context) => context.db!.applicationTransition.findMany({ where: { applicationId: a.id }, orderBy: { at: 'asc' }, take: listSize('Application.history') }),
     }),
     loan: t.field({
       type: LoanRef, nullable: true, description: 'The loan it became, once disbursed.',

@@ -10,6 +10,7 @@ import { ApplicationRef } from './application.js';
 import { PartyRef } from './party.js';
 import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../services/origination/documents.js';
 import { documentDownloadPath } from './documentUpload.js';
+import { listSize } from './limits.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -92,7 +93,7 @@ builder.objectFields(ApplicationRef, (t) => ({
     type: [ApplicationDocumentRef], description: 'Its documents, oldest first.', authScopes: { can: 'applications.read' },
     resolve: async (a, _args, context) => {
       if (!(await visible(context, a.id))) return [];
-      return commandDbOf(context).applicationDocument.findMany({ where: { applicationId: a.id }, orderBy: [{ uploadedAt: 'asc' }, { id: 'asc' }] });
+      return commandDbOf(context).applicationDocument.findMany({ where: { applicationId: a.id }, orderBy: [{ uploadedAt: 'asc' }, { id: 'asc' }], take: listSize('Application.documents') });
     },
   }),
   documentChecklist: t.field({
