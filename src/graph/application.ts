@@ -318,7 +318,7 @@ builder.mutationField('expireStaleApplications', (t) =>
       description: 'What lapsed.',
       authScopes: { can: 'applications.expire' },
       fields: (f) => ({
-        expired: f.field({ type: [ApplicationRef], description: 'The applications now expired.', resolve: async (r, _args, context) => (await Promise.all(r.expired.map((id) => context.loaders.applicationById.load(id)))).filter((a): a is ApplicationRow => a !== null) }),
+        expired: f.field({ type: [ApplicationRef], description: 'The applications now expired.', resolve: async (r, _args, context) => (await Promise.all(r.expired.slice(0, listSize('ExpiredApplications.expired')).map((id) => context.loaders.applicationById.load(id)))).filter((a): a is ApplicationRow => a !== null) }),
       }),
     }),
     description: 'Lapses, as of the business date, offers not accepted or agreements not signed by the offer\'s date, and drafts never submitted within 30 days (what end of day will run).',

@@ -83,7 +83,7 @@ const ChecklistItemRef = builder.objectRef<ChecklistItem>('DocumentChecklistItem
     status: t.exposeString('status', { description: '`satisfied` (a document of the kind is verified), `pending` (one awaits review), `rejected` (every one was rejected) or `missing`.' }),
     documents: t.field({
       type: [ApplicationDocumentRef], description: 'The documents of this kind, oldest first.',
-      resolve: async (item, _args, context) => (await Promise.all(item.documentIds.map((id) => documentById(context).load(id)))).filter((d): d is DocumentRow => d !== null),
+      resolve: async (item, _args, context) => (await Promise.all(item.documentIds.slice(0, listSize('DocumentChecklistItem.documents')).map((id) => documentById(context).load(id)))).filter((d): d is DocumentRow => d !== null),
     }),
   }),
 });
