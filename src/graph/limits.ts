@@ -3,11 +3,13 @@
 //   costs a few milliseconds to refuse, never a validation pass over every field;
 // - depth, aliases and directives: graphql-armor's validation rules;
 // - nodes (MAX_QUERY_NODES): how many objects the answer may hold, GitHub's way — a connection returns as many
-//   items as `first`/`last` asks (or the default page size), a list without pagination as many as it
-//   realistically holds (LIST_SIZES), multiplying everything selected beneath it;
+//   items as `first`/`last` asks (or the default page size), `nodes(ids:)` as many as its ids (at most
+//   MAX_NODE_IDS), a list without pagination as many as its bound (LIST_SIZES, kept by `boundLists`),
+//   multiplying everything selected beneath it;
 // - cost (MAX_QUERY_COST): the nodes plus the work of fields that compute over many rows (FIELD_COSTS), such as
 //   recomputing the audit chain or a trial balance.
-// Lists are estimated, so the node ceiling is also counted while the answer is built (`nodeCounter`).
+// The estimate is reported with every answer (`queryCost`, in `extensions.cost`). Should a list ever outgrow its
+// bound, the node ceiling is also counted while the answer is built (`nodeCounter`).
 import { GraphQLError, defaultFieldResolver, getNamedType, isObjectType, getOperationAST, getVariableValues, isLeafType, isListType, getNullableType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
