@@ -33,9 +33,9 @@ export interface QueryLimits {
  * Lists without pagination, by the most items each may hold. The count is a ceiling, not a guess: `boundLists`
  * cuts every one of these lists at its size when it resolves (and reads from the database ask for no more), so an
  * estimate made from this table is never exceeded. Where a domain rule bounds a list, the size is that rule: a
- * loan has at most MAX_REPAYMENTS (1,200) instalments (src/domain/servicing/product.ts). Elsewhere the size is a large real case (an
- * application's handful of parties and checks, a 30-year loan's dues and payments on a statement), and a list that
- * could hold more is cut there and says so in its description. A list not named here counts DEFAULT_LIST_SIZE.
+ * loan has at most MAX_REPAYMENTS (1,200) instalments. Elsewhere the size is a large real case (an application's
+ * handful of parties and checks, a 30-year loan's dues and payments on a statement), and a list that could hold
+ * more is cut there and says so in its description. test/schema.test.ts fails for a list of objects not named here.
  */
 export const LIST_SIZES: Record<string, number> = {
   // The resolver reads at most 1,000 rows.
