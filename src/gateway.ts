@@ -22,7 +22,7 @@ import { buildSchema } from './graph/schema.js';
 import { readinessCheck } from './readiness.js';
 import { authenticate, buildContext, contextFor, requestIdFrom, type GraphContext } from './graph/context.js';
 import { correlationIdFor, formatError, isMasked, requestError, rootCause, toGraphQLError, withoutSuggestions } from './graph/errors.js';
-import { enforceLimits, limitRules, nodeCounter, parseOptions, tooLarge, type QueryLimits } from './graph/limits.js';
+import { enforceLimits, limitRules, nodeCounter, parseOptions, queryCost, sizeOfRefusal, tooLarge, type QueryCost, type QueryLimits, type QuerySize } from './graph/limits.js';
 import { RateLimitExceeded, RequestRateLimits } from './rateLimits.js';
 import { isLoopbackHost, type Config } from './config.js';
 import type { Logger } from './log.js';
@@ -61,14 +61,17 @@ function assertIntrospectionAllowed(schema: GraphQLSchema, document: DocumentNod
   if (refusal) throw new AppError('BAD_USER_INPUT', refusal.message, { reason: 'INTROSPECTION_DISABLED' });
 }
 
-/** Enforces the size limits that need variables or the caller; a refusal of size is logged with its correlation id. */
+/**
+ * Enforces the size limits that need variables or the caller, and returns the operation's size for its response's
+ * `extensions.cost`; a refusal of size is logged with its correlation id.
+ */
 function checkOperation(
   runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits, log: Logger, principal: Principal | null,
   document: DocumentNode, variables: Record<string, unknown>, operationName: string | null | undefined,
-): void {
+): QuerySize | undefined {
   assertIntrospectionAllowed(schema, document, runtime.config, principal);
   try {
-    enforceLimits(schema, document, variables, operationName, limits, false);
+    return enforceLimits(schema, document, variables, operationName, limits, false);
   } catch (error) {
     if (error instanceof AppError && ['QUERY_TOO_LARGE', 'QUERY_TOO_COSTLY'].includes(String(error.details['reason']))) {
       const correlationId = randomUUID();
@@ -89,6 +92,7 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
       const started = performance.now();
       const counter = nodeCounter(limits.maxNodes);
       let oversized: { error: AppError; correlationId: string } | undefined;
+      let cost: QueryCost | undefined;
       return {
         async willSendResponse({ contextValue, operationName, errors, response }) {
           const context = contextValue as GraphContext | undefined;
@@ -98,6 +102,9 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
             const { error, correlationId } = oversized;
             response.body.singleResult = { errors: [{ message: error.message, extensions: { code: error.code, ...error.details, correlationId } }] };
             response.http.status = 400;
+          }
+          if (cost && response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost };
           }
           if (response.body.kind === 'single' && response.body.singleResult.errors && !mayIntrospect(runtime.config, context?.principal ?? null)) {
             response.body.singleResult.errors = response.body.singleResult.errors.map((error) => ({ ...error, message: withoutSuggestions(error.message) }));
@@ -112,8 +119,11 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
         async didResolveOperation({ document, request, operationName, contextValue }) {
           // Depth, aliases and directives are checked by validationRules; the rest needs variables or the caller.
           try {
-            checkOperation(runtime, schema, limits, contextValue.log, contextValue.principal, document, request.variables ?? {}, operationName);
+            const size = checkOperation(runtime, schema, limits, contextValue.log, contextValue.principal, document, request.variables ?? {}, operationName);
+            if (size) cost = queryCost(size, limits);
           } catch (error) {
+            const refused = sizeOfRefusal(error);
+            if (refused) cost = queryCost(refused, limits);
             if (error instanceof AppError) throw toGraphQLError(error);
             throw error;
           }
@@ -157,6 +167,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
       accept(false, 503, 'at capacity; retry on another replica', { 'Retry-After': '5' });
     },
   });
+  // An operation's cost, kept with its context from onSubscribe (where it is measured) to onNext.
+  const costs = new WeakMap<object, QueryCost>();
   const wsDisposable = useServer<{ authorization?: string; tenant?: string }, { principal: Principal | null; expiry?: NodeJS.Timeout }>(
     {
       schema,
@@ -198,9 +210,10 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         const errors = validate(schema, document, [...specifiedRules, ...limitRules(limits)]);
         if (errors.length > 0) return errors.map((error) => requestError(hide(error), 'GRAPHQL_VALIDATION_FAILED'));
         try {
-          checkOperation(runtime, schema, limits, log, principal, document, payload.variables ?? {}, payload.operationName);
+          const size = checkOperation(runtime, schema, limits, log, principal, document, payload.variables ?? {}, payload.operationName);
           const params = ctx.connectionParams ?? {};
           const contextValue = await contextFor(runtime, ctx.extra.principal ?? null, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
+          if (size) costs.set(contextValue, queryCost(size, limits));
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
           if (error instanceof AppError) return [toGraphQLError(error)];
@@ -213,10 +226,13 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         return formatError(error.toJSON(), error);
       }),
       onNext: (_ctx, _id, _payload, args, result) => {
-        if (!result.errors) return undefined;
+        // Every result of an operation (each event of a subscription) says what the operation cost, as over HTTP.
+        const cost = costs.get(args.contextValue as object);
+        const withCost = cost ? { ...result, extensions: { ...result.extensions, cost } } : result;
+        if (!result.errors) return withCost;
         const contextLog = (args.contextValue as GraphContext | undefined)?.log ?? log;
         return {
-          ...result,
+          ...withCost,
           errors: result.errors.map((error) => {
             if (isMasked(error)) contextLog.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
             return formatError(error.toJSON(), error);

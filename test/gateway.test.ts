@@ -6,6 +6,8 @@ import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug } from 
 import { subscribe, until } from './support/ws.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { SANDBOX_COUNTS } from '../src/tenancy/sandboxSeed.js';
+import { parse } from 'graphql';
+import { MAX_NODE_IDS, querySize } from '../src/graph/limits.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -270,6 +272,63 @@ describe('errors and limits', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe('what a query costs (extensions.cost)', () => {
+  const limitsOf = () => ({ maxQueryCost: server.runtime.config.MAX_QUERY_COST, maxNodes: server.runtime.config.MAX_QUERY_NODES });
+
+  it('every answer reports the cost the estimator computed and the limits, over HTTP and WebSocket', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    // Five parties and a trial balance, whose price (work over the whole ledger) is more than the one object it returns.
+    const query = '{ parties(first: 5) { edges { node { id legalName } } } trialBalance(asOf: "2026-01-31") { asOf } }';
+    const estimate = querySize(server.gateway.schema, parse(query), {});
+    expect(estimate.cost).toBeGreaterThan(estimate.nodes);
+    const expected = { requestedQueryCost: estimate.cost, requestedNodes: estimate.nodes, ...limitsOf() };
+    const response = await gql(server.gateway, query, { token });
+    expect(response.errors).toBeUndefined();
+    expect(response.extensions!['cost']).toEqual(expected);
+    const ws = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, query);
+    await until(() => ws.results.length > 0);
+    expect(ws.results[0]!['errors']).toBeUndefined();
+    expect(ws.results[0]!['extensions']).toEqual({ cost: expected });
+    await ws.stop();
+  });
+
+  it('a refused query says what it would have cost and the limit it passed, and runs nothing', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const large = '{ loans(first: 100) { edges { node { transactions { id } } } } }';
+    const largeSize = querySize(server.gateway.schema, parse(large), {});
+    const tooLarge = await gql(server.gateway, large, { token });
+    expect(tooLarge.status).toBe(400);
+    expect(tooLarge.data ?? null).toBeNull();
+    expect(tooLarge.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_LARGE', limit: 10_000, nodes: largeSize.nodes, cost: largeSize.cost });
+    expect(tooLarge.extensions!['cost']).toEqual({ requestedQueryCost: largeSize.cost, requestedNodes: largeSize.nodes, ...limitsOf() });
+    // Eleven trial balances: few objects, but more work than MAX_QUERY_COST allows.
+    const costly = `{ ${Array.from({ length: 11 }, (_, k) => `t${k}: trialBalance(asOf: "2026-01-31") { asOf }`).join(' ')} }`;
+    const costlySize = querySize(server.gateway.schema, parse(costly), {});
+    const tooCostly = await gql(server.gateway, costly, { token });
+    expect(tooCostly.status).toBe(400);
+    expect(tooCostly.data ?? null).toBeNull();
+    expect(tooCostly.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COSTLY', limit: 20_000, cost: costlySize.cost, nodes: 11 });
+    expect(tooCostly.errors![0]!.message).toContain('MAX_QUERY_COST');
+    expect(tooCostly.extensions!['cost']).toEqual({ requestedQueryCost: costlySize.cost, requestedNodes: 11, ...limitsOf() });
+  });
+
+  it(`nodes(ids:) takes at most ${MAX_NODE_IDS} ids: more is BAD_USER_INPUT naming ids, and nothing is read`, async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const page = await gql(server.gateway, PARTIES, { token });
+    const id = page.data!['parties'].edges[0].node.id as string;
+    const query = 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }';
+    const most = await gql(server.gateway, query, { token, variables: { ids: Array(MAX_NODE_IDS).fill(id) } });
+    expect(most.errors).toBeUndefined();
+    expect(most.data!['nodes']).toHaveLength(MAX_NODE_IDS);
+    expect(most.extensions!['cost']).toMatchObject({ requestedNodes: MAX_NODE_IDS });
+    const more = await gql(server.gateway, query, { token, variables: { ids: Array(MAX_NODE_IDS + 1).fill(id) } });
+    expect(more.status).toBe(400);
+    expect(more.data ?? null).toBeNull();
+    expect(more.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'ids' }) })]);
+    expect(more.errors![0]!.message).toContain(`at most ${MAX_NODE_IDS}`);
   });
 });
 

@@ -1,10 +1,11 @@
 // The committed schema.graphql is the built schema, and nothing in it is reachable without an authorization rule.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType } from 'graphql';
+import { GraphQLObjectType, GraphQLSchema, GraphQLString, getNamedType, getNullableType, isLeafType, isListType, isObjectType, parse, type GraphQLResolveInfo } from 'graphql';
 import { AUTHZ_FILE, printedSchema, SCHEMA_FILE } from '../src/graph/sdl.js';
 import { authzMatrix } from '../src/authz/capabilities.js';
 import { buildSchema, unauthorizedSurface } from '../src/graph/schema.js';
+import { enforceLimits, LIST_SIZES, MAX_NODE_IDS, querySize, SIZED_BY_ARGUMENT, type QueryLimits } from '../src/graph/limits.js';
 
 describe('schema', () => {
   it('schema.graphql is up to date (run `npm run schema` after changing the schema)', () => {
@@ -74,5 +75,71 @@ describe('query size and cost', () => {
     expect(size('{ trialBalance(asOf: "2026-01-31") { asOf } }').cost).toBeGreaterThan(1000);
     // Variables that do not fit their types are bad input, not a crash of the cost check.
     expect(() => size('query($n: Int) { parties(first: $n) { edges { node { id } } } }', { n: 'many' })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+  });
+});
+
+describe('every list has a bound', () => {
+  const schema = buildSchema();
+  // The defaults of docs/operations.md.
+  const DEFAULTS: QueryLimits = { maxDepth: 12, maxNodes: 10_000, maxCost: 20_000, maxAliases: 50, maxDirectives: 50, maxTokens: 5_000 };
+
+  it('every list of objects without pagination is sized by LIST_SIZES or by its arguments, and every size names a real list', () => {
+    const unbounded: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      // A connection's edges are its page, counted by `first`/`last` on the field that returns the connection.
+      if (!isObjectType(type) || type.name.startsWith('__') || type.name.endsWith('Connection')) continue;
+      for (const field of Object.values(type.getFields())) {
+        const key = `${type.name}.${field.name}`;
+        const isConnection = field.args.some((arg) => arg.name === 'first');
+        // A list of scalars is a value of its parent, not objects read one by one: it counts no nodes.
+        if (!isListType(getNullableType(field.type)) || isLeafType(getNamedType(field.type))) continue;
+        if (LIST_SIZES[key] === undefined && SIZED_BY_ARGUMENT[key] === undefined && !isConnection) unbounded.push(key);
+      }
+    }
+    expect(unbounded).toEqual([]);
+    for (const key of Object.keys(LIST_SIZES)) {
+      const [typeName, fieldName] = key.split('.') as [string, string];
+      const type = schema.getType(typeName);
+      expect(type && isObjectType(type) && isListType(getNullableType(type.getFields()[fieldName]!.type)), key).toBe(true);
+    }
+  });
+
+  it('cuts a list at its bound when it resolves, and says so in the field\'s description', async () => {
+    const lines = schema.getType('TrialBalance') as GraphQLObjectType;
+    const field = lines.getFields()['lines']!;
+    const source = { asOf: '2026-01-31', lines: Array.from({ length: 300 }, (_, k) => ({ account: `A${k}` })) };
+    // A finance user's context: the field's authorization rule runs before the list is resolved and cut.
+    const context = { principal: { roles: ['finance'], partner: null }, tenant: {} };
+    const resolved = (await field.resolve!(source, {}, context, {} as GraphQLResolveInfo)) as { account: string }[];
+    expect(resolved).toHaveLength(LIST_SIZES['TrialBalance.lines']!);
+    expect(resolved[0]).toEqual({ account: 'A0' });
+    expect(field.description).toMatch(/At most 200\./);
+    const short = { asOf: '2026-01-31', lines: [{ account: 'A' }] };
+    expect(await field.resolve!(short, {}, context, {} as GraphQLResolveInfo)).toEqual(short.lines);
+  });
+
+  it('nested lists multiply: a page of 100 loans with their transactions counts 100 × the transactions bound and is refused before it runs', () => {
+    const query = parse('{ loans(first: 100) { edges { node { transactions { id } } } } }');
+    const size = querySize(schema, query, {});
+    expect(LIST_SIZES['Loan.transactions']).toBe(1_000);
+    expect(size.nodes).toBeGreaterThanOrEqual(100 * LIST_SIZES['Loan.transactions']!);
+    expect(() => enforceLimits(schema, query, {}, null, DEFAULTS, true)).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', details: expect.objectContaining({ reason: 'QUERY_TOO_LARGE', nodes: size.nodes, cost: size.cost, limit: DEFAULTS.maxNodes }) }),
+    );
+    // A page small enough for the bound passes, and the check returns the size the response reports.
+    const small = parse('{ loans(first: 5) { edges { node { transactions { id } } } } }');
+    expect(enforceLimits(schema, small, {}, null, DEFAULTS, true)).toEqual(querySize(schema, small, {}));
+  });
+
+  it(`refuses nodes(ids:) with more than ${MAX_NODE_IDS} ids, naming ids, before it runs and in its resolver`, async () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, k) => `id${k}`);
+    const query = parse('query($ids: [ID!]!) { nodes(ids: $ids) { id } }');
+    expect(querySize(schema, query, { ids: ids(MAX_NODE_IDS) }).nodes).toBe(MAX_NODE_IDS);
+    expect(() => enforceLimits(schema, query, { ids: ids(MAX_NODE_IDS + 1) }, null, DEFAULTS, true)).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', details: { field: 'ids' } }),
+    );
+    const nodes = schema.getQueryType()!.getFields()['nodes']!;
+    // The resolver refuses before it reads: its context has no database to read from.
+    expect(() => nodes.resolve!({}, { ids: ids(MAX_NODE_IDS + 1) }, {}, {} as GraphQLResolveInfo)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', details: { field: 'ids' } }));
   });
 });

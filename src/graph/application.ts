@@ -16,6 +16,7 @@ import type { PartyInput } from '../services/origination/parties.js';
 import { assessApplication } from '../services/origination/assessment.js';
 import { checkProvidersFor } from '../services/origination/checkProviders.js';
 import { schedulePendingChecks } from '../services/origination/pendingChecks.js';
+import { listSize } from './limits.js';
 
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 type ApplicationPartyRow = Awaited<ReturnType<TenantDb['applicationParty']['findUniqueOrThrow']>>;
@@ -86,11 +87,11 @@ builder.node(ApplicationRef, {
     createdAt: t.field({ type: 'DateTime', description: 'When it was created.', resolve: (a) => a.createdAt }),
     parties: t.field({
       type: [ApplicationPartyRoleRef], description: 'Applicants, co-applicants and guarantors (staff only).', authScopes: { can: 'parties.read' },
-      resolve: (a, _args, context) => context.db!.applicationParty.findMany({ where: { applicationId: a.id }, orderBy: [{ role: 'asc' }, { partyId: 'asc' }] }),
+      resolve: (a, _args, context) => context.db!.applicationParty.findMany({ where: { applicationId: a.id }, orderBy: [{ role: 'asc' }, { partyId: 'asc' }], take: listSize('Application.parties') }),
     }),
     history: t.field({
       type: [TransitionRef], description: 'Every status change, oldest first.',
-      resolve: (a, _args, context) => context.db!.applicationTransition.findMany({ where: { applicationId: a.id }, orderBy: { at: 'asc' } }),
+      resolve: (a, _args, context) => context.db!.applicationTransition.findMany({ where: { applicationId: a.id }, orderBy: { at: 'asc' }, take: listSize('Application.history') }),
     }),
     loan: t.field({
       type: LoanRef, nullable: true, description: 'The loan it became, once disbursed.',
@@ -334,7 +335,7 @@ builder.mutationField('expireStaleApplications', (t) =>
       description: 'What lapsed.',
       authScopes: { can: 'applications.expire' },
       fields: (f) => ({
-        expired: f.field({ type: [ApplicationRef], description: 'The applications now expired.', resolve: async (r, _args, context) => (await Promise.all(r.expired.map((id) => context.loaders.applicationById.load(id)))).filter((a): a is ApplicationRow => a !== null) }),
+        expired: f.field({ type: [ApplicationRef], description: 'The applications now expired.', resolve: async (r, _args, context) => (await Promise.all(r.expired.slice(0, listSize('ExpiredApplications.expired')).map((id) => context.loaders.applicationById.load(id)))).filter((a): a is ApplicationRow => a !== null) }),
       }),
     }),
     description: 'Lapses, as of the business date, offers not accepted or agreements not signed by the offer\'s date, and drafts never submitted within 30 days (what end of day will run).',

@@ -10,6 +10,7 @@ import { ApplicationRef } from './application.js';
 import { PartyRef } from './party.js';
 import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../services/origination/applicationDocuments.js';
 import { documentDownloadPath } from './applicationDocumentFiles.js';
+import { listSize } from './limits.js';
 
 /** Whether the caller's own client can read the application (a partner's, only those it brought). */
 async function visible(context: GraphContext, applicationId: string): Promise<boolean> {
@@ -64,7 +65,7 @@ const ChecklistItemRef = builder.objectRef<ChecklistItem>('DocumentChecklistItem
     status: t.exposeString('status', { description: '`satisfied` (a document of the kind is verified), `pending` (one awaits review), `rejected` (every one was rejected) or `missing`.' }),
     documents: t.field({
       type: [ApplicationDocumentRef], description: 'The documents of this kind, oldest first.',
-      resolve: async (item, _args, context) => (await Promise.all(item.documentIds.map((id) => context.loaders.applicationDocumentById.load(id)))).filter((d): d is DocumentRow => d !== null),
+      resolve: async (item, _args, context) => (await Promise.all(item.documentIds.slice(0, listSize('DocumentChecklistItem.documents')).map((id) => context.loaders.applicationDocumentById.load(id)))).filter((d): d is DocumentRow => d !== null),
     }),
   }),
 });
@@ -74,7 +75,7 @@ builder.objectFields(ApplicationRef, (t) => ({
     type: [ApplicationDocumentRef], description: 'Its documents, oldest first.', authScopes: { can: 'applications.read' },
     resolve: async (a, _args, context) => {
       if (!(await visible(context, a.id))) return [];
-      return commandDbOf(context).applicationDocument.findMany({ where: { applicationId: a.id }, orderBy: [{ uploadedAt: 'asc' }, { id: 'asc' }] });
+      return commandDbOf(context).applicationDocument.findMany({ where: { applicationId: a.id }, orderBy: [{ uploadedAt: 'asc' }, { id: 'asc' }], take: listSize('Application.documents') });
     },
   }),
   documentChecklist: t.field({

@@ -7,6 +7,7 @@ import { ApplicationRef, assessAs } from './application.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 import { inputShownToPartner, rulesShownToPartner } from '../domain/origination/decisionDisclosure.js';
+import { listSize } from './limits.js';
 
 type CheckRow = Awaited<ReturnType<TenantDb['applicationCheck']['findUniqueOrThrow']>>;
 type DecisionRow = Awaited<ReturnType<TenantDb['applicationDecision']['findUniqueOrThrow']>>;
@@ -104,7 +105,7 @@ builder.objectFields(ApplicationRef, (t) => ({
   }),
   decisions: t.field({
     type: [DecisionRef], description: 'Every decision, oldest first (the policy\'s, then an underwriter\'s on a referral).', authScopes: { can: 'applications.read' },
-    resolve: async (a, _args, context) => (await visible(context, a.id)) ? commandDbOf(context).applicationDecision.findMany({ where: { applicationId: a.id }, orderBy: { decidedAt: 'asc' } }) : [],
+    resolve: async (a, _args, context) => (await visible(context, a.id)) ? commandDbOf(context).applicationDecision.findMany({ where: { applicationId: a.id }, orderBy: { decidedAt: 'asc' }, take: listSize('Application.decisions') }) : [],
   }),
   offer: t.field({
     type: OfferRef, nullable: true, description: 'The current offer (open or accepted).', authScopes: { can: 'applications.read' },
@@ -126,7 +127,7 @@ async function visible(context: GraphContext, applicationId: string): Promise<bo
 
 async function checksOf(context: GraphContext, applicationId: string) {
   if (!(await visible(context, applicationId))) return [];
-  return commandDbOf(context).applicationCheck.findMany({ where: { applicationId }, orderBy: [{ attempt: 'desc' }, { kind: 'asc' }] });
+  return commandDbOf(context).applicationCheck.findMany({ where: { applicationId }, orderBy: [{ attempt: 'desc' }, { kind: 'asc' }], take: listSize('Application.checks') });
 }
 
 builder.mutationField('assessApplication', (t) =>

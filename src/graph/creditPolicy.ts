@@ -11,6 +11,7 @@ import {
   type DraftSimulation, type SimulatedChange,
 } from '../services/origination/creditPolicies.js';
 import { InvalidField } from '../errors.js';
+import { listSize } from './limits.js';
 
 type CreditPolicyRow = Awaited<ReturnType<TenantDb['creditPolicy']['findUniqueOrThrow']>>;
 
@@ -120,7 +121,7 @@ builder.node(CreditPolicyRef, {
 });
 
 const versionsOf = (context: GraphContext, productId: string) =>
-  commandDbOf(context).creditPolicy.findMany({ where: { productId }, orderBy: { version: 'desc' } });
+  commandDbOf(context).creditPolicy.findMany({ where: { productId }, orderBy: { version: 'desc' }, take: listSize('Query.creditPolicies') });
 
 builder.objectFields(LoanProductRef, (t) => ({
   creditPolicies: t.field({
@@ -151,7 +152,7 @@ builder.queryField('pendingCreditPolicyActivations', (t) =>
     description: 'The checker\'s queue: credit policy versions waiting for someone to approve or reject their activation.',
     authScopes: { can: 'policies.activate' },
     resolve: (_root, _args, context) =>
-      commandDbOf(context).creditPolicy.findMany({ where: { status: 'pending_activation' }, orderBy: [{ productId: 'asc' }, { version: 'asc' }] }),
+      commandDbOf(context).creditPolicy.findMany({ where: { status: 'pending_activation' }, orderBy: [{ productId: 'asc' }, { version: 'asc' }], take: listSize('Query.pendingCreditPolicyActivations') }),
   }),
 );
 

@@ -9,6 +9,7 @@ import {
   trialBalance, type AccountStatement, type AccountStatementLine, type LedgerInvariants, type TrialBalanceLine,
 } from '../services/servicing/ledger.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
+import { listSize } from './limits.js';
 
 type LedgerAccountRow = Awaited<ReturnType<TenantDb['ledgerAccount']['findUniqueOrThrow']>>;
 
@@ -96,7 +97,7 @@ builder.queryFields((t) => ({
     type: [LedgerAccountRef],
     description: 'The chart of accounts, by code.',
     authScopes: { can: 'ledger.read' },
-    resolve: (_root, _args, context) => context.db!.ledgerAccount.findMany({ orderBy: { code: 'asc' } }),
+    resolve: (_root, _args, context) => context.db!.ledgerAccount.findMany({ orderBy: { code: 'asc' }, take: listSize('Query.ledgerAccounts') }),
   }),
   trialBalance: t.field({
     type: TrialBalanceRef,

@@ -3,18 +3,22 @@
 //   costs a few milliseconds to refuse, never a validation pass over every field;
 // - depth, aliases and directives: graphql-armor's validation rules;
 // - nodes (MAX_QUERY_NODES): how many objects the answer may hold, GitHub's way — a connection returns as many
-//   items as `first`/`last` asks (or the default page size), a list without pagination as many as it
-//   realistically holds (LIST_SIZES), multiplying everything selected beneath it;
+//   items as `first`/`last` asks (or the default page size), `nodes(ids:)` as many as its ids (at most
+//   MAX_NODE_IDS), a list without pagination as many as its bound (LIST_SIZES, kept by `boundLists`),
+//   multiplying everything selected beneath it;
 // - cost (MAX_QUERY_COST): the nodes plus the work of fields that compute over many rows (FIELD_COSTS), such as
 //   recomputing the audit chain or a trial balance.
-// Lists are estimated, so the node ceiling is also counted while the answer is built (`nodeCounter`).
-import { GraphQLError, getNamedType, getOperationAST, getVariableValues, isLeafType, isListType, getNullableType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+// The estimate is reported with every answer (`queryCost`, in `extensions.cost`). Should a list ever outgrow its
+// bound, the node ceiling is also counted while the answer is built (`nodeCounter`).
+import { GraphQLError, defaultFieldResolver, getNamedType, isObjectType, getOperationAST, getVariableValues, isLeafType, isListType, getNullableType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { AppError } from '../errors.js';
+import { AppError, badInput } from '../errors.js';
 import { DEFAULT_PAGE_SIZE } from './pagination.js';
+import { MAX_STATEMENT_LINES } from '../services/servicing/ledger.js';
+import { MAX_REPAYMENTS } from '../domain/servicing/product.js';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -26,33 +30,41 @@ export interface QueryLimits {
 }
 
 /**
- * Lists without pagination, by the number of items a large but real case holds (a 30-year monthly loan has 360
- * instalments; its transactions a few more; an application a handful of parties and checks). A list not named here
- * counts DEFAULT_LIST_SIZE.
+ * Lists without pagination, by the most items each may hold. The count is a ceiling, not a guess: `boundLists`
+ * cuts every one of these lists at its size when it resolves (and reads from the database ask for no more), so an
+ * estimate made from this table is never exceeded. Where a domain rule bounds a list, the size is that rule: a
+ * loan has at most MAX_REPAYMENTS (1,200) instalments. Elsewhere the size is a large real case (an application's
+ * handful of parties and checks, a 30-year loan's dues and payments on a statement), and a list that could hold
+ * more is cut there and says so in its description. test/schema.test.ts fails for a list of objects not named here.
  */
 export const LIST_SIZES: Record<string, number> = {
-  'Loan.transactions': 500,
-  'LoanAccount.instalments': 360,
+  // The resolver reads at most 1,000 rows.
+  'Loan.transactions': 1_000,
+  'LoanAccount.instalments': MAX_REPAYMENTS,
   'LoanAccount.allocations': 500,
-  'LoanStatement.lines': 500,
+  'LoanStatement.lines': 800,
   'LoanStatementLine.allocation': 10,
   'PaymentAllocation.lines': 10,
-  'LedgerAccountStatement.lines': 1_000,
+  // The service reads at most MAX_STATEMENT_LINES and marks the statement `truncated`.
+  'LedgerAccountStatement.lines': MAX_STATEMENT_LINES,
   'TrialBalance.lines': 200,
   'Query.ledgerAccounts': 200,
   'Query.approvalRequests': 500,
-  'Query.policyOverrides': 500,
+  // overridesReport reads at most 1,000 rows.
+  'Query.policyOverrides': 1_000,
   'Query.pendingCreditPolicyActivations': 50,
   'Query.creditPolicies': 50,
   'LoanProduct.creditPolicies': 50,
+  // An upload carries at most 1,000 applications.
   'ApplicationImportReport.rows': 1_000,
   'ExpiredApplications.expired': 200,
   'CreditPolicySimulation.changes': 500,
   'CreditPolicySimulation.skipped': 500,
   'CreditPolicySimulation.byChange': 20,
   'CreditPolicySimulatedChange.reasons': 5,
-  'SchedulePreview.instalments': 360,
-  'Application.parties': 5,
+  'SchedulePreview.instalments': MAX_REPAYMENTS,
+  // createApplication refuses more than 10 parties.
+  'Application.parties': 10,
   'Application.checks': 20,
   'Application.decisions': 20,
   'Application.documentChecklist': 30,
@@ -64,14 +76,69 @@ export const LIST_SIZES: Record<string, number> = {
   'Party.identifiers': 5,
   'Party.unmaskedIdentifiers': 5,
   'Party.matches': 20,
+  'Party.matchReviews': 20,
+  // WEBHOOK_MAX_ATTEMPTS is at most 30.
   'WebhookDelivery.attemptLog': 30,
 };
 export const DEFAULT_LIST_SIZE = 50;
+/** The most ids one `nodes(ids:)` may ask for: more is refused before anything is read. */
+export const MAX_NODE_IDS = 100;
 /** Lists whose length an argument states: `nodes(ids:)` and `underwritingQueue(first:)` (default 50). */
-const SIZED_BY_ARGUMENT: Record<string, (args: Record<string, unknown>) => number> = {
+export const SIZED_BY_ARGUMENT: Record<string, (args: Record<string, unknown>) => number> = {
   'Query.nodes': (args) => (Array.isArray(args['ids']) ? args['ids'].length : DEFAULT_LIST_SIZE),
   'Query.underwritingQueue': (args) => (typeof args['first'] === 'number' ? args['first'] : 50),
 };
+
+/** The bound of a list in LIST_SIZES, for resolvers that read it from the database (`take`). */
+export function listSize(key: keyof typeof LIST_SIZES & string): number {
+  const size = LIST_SIZES[key];
+  if (size === undefined) throw new Error(`no list size for ${key}`);
+  return size;
+}
+
+/** Refuses `nodes(ids:)` with more than MAX_NODE_IDS ids, naming the argument. */
+export function checkNodeIds(ids: unknown): void {
+  if (Array.isArray(ids) && ids.length > MAX_NODE_IDS) {
+    throw badInput('ids', `ids may name at most ${MAX_NODE_IDS} objects; it names ${ids.length}: ask in several requests`);
+  }
+}
+
+const bounded = new WeakSet<object>();
+
+/**
+ * Makes every size in LIST_SIZES a ceiling the answer keeps: a list longer than its size is cut there, the first
+ * items kept in the list's own order, and the field's description says so. The estimate then never undercounts a
+ * list, whichever resolver (or later change to it) produces it.
+ */
+export function boundLists(schema: GraphQLSchema): GraphQLSchema {
+  for (const [key, size] of Object.entries(LIST_SIZES)) {
+    const [typeName, fieldName] = key.split('.') as [string, string];
+    const type = schema.getType(typeName);
+    const field = type && isObjectType(type) ? type.getFields()[fieldName] : undefined;
+    if (!field) throw new Error(`LIST_SIZES names ${key}, which the schema does not have`);
+    if (bounded.has(field)) continue;
+    bounded.add(field);
+    const inner = field.resolve ?? defaultFieldResolver;
+    const cut = (result: unknown) => (Array.isArray(result) && result.length > size ? result.slice(0, size) : result);
+    field.resolve = (source, args, context, info) => {
+      const result = inner(source, args, context, info);
+      return result instanceof Promise ? result.then(cut) : cut(result);
+    };
+    if (!/at most/i.test(field.description ?? '')) field.description = `${field.description ?? ''} At most ${size.toLocaleString('en')}.`.trim();
+  }
+  // The gateway refuses too many ids before anything runs; this keeps the rule for any other caller of the schema.
+  const nodes = schema.getQueryType()?.getFields()['nodes'];
+  if (nodes && !bounded.has(nodes)) {
+    bounded.add(nodes);
+    const inner = nodes.resolve ?? defaultFieldResolver;
+    nodes.resolve = (source, args, context, info) => {
+      checkNodeIds(args['ids']);
+      return inner(source, args, context, info);
+    };
+    nodes.description = `${nodes.description ?? ''} At most ${MAX_NODE_IDS} ids.`.trim();
+  }
+  return schema;
+}
 
 /**
  * Work beyond the objects returned, in points (one point is about one row read): fields that recompute over a
@@ -97,6 +164,7 @@ function estimator(withWork: boolean): ComplexityEstimator {
     const price = FIELD_COSTS[key];
     const work = !withWork || price === undefined ? 0 : typeof price === 'number' ? price : price(args);
     if (isLeafType(getNamedType(field.type))) return work;
+    if (key === 'Query.nodes') checkNodeIds(args['ids']);
     const sized = SIZED_BY_ARGUMENT[key];
     // A connection is one object holding `first` items; its `edges` are those items, counted once each.
     if (!sized && field.args.some((arg) => arg.name === 'first')) {
@@ -170,16 +238,45 @@ export function querySize(schema: GraphQLSchema, document: DocumentNode, variabl
   }
 }
 
-export function tooLarge(nodes: number | undefined, limit: number): AppError {
-  const what = nodes === undefined ? `the answer passed ${limit} objects` : `the answer may hold ${nodes} objects`;
+export function tooLarge(size: QuerySize | undefined, limit: number): AppError {
+  const what = size === undefined ? `the answer passed ${limit} objects` : `the answer may hold ${size.nodes} objects`;
   return new AppError('BAD_USER_INPUT', `${what}; the limit is ${limit} (MAX_QUERY_NODES): ask for smaller pages`, {
     reason: 'QUERY_TOO_LARGE',
     limit,
-    ...(nodes === undefined ? {} : { nodes }),
+    ...(size === undefined ? {} : { nodes: size.nodes, cost: size.cost }),
   });
 }
 
-/** Throws BAD_USER_INPUT when an operation is deeper, larger or costlier than allowed. */
+/**
+ * What an operation costs, as every response reports it in `extensions.cost` (Shopify's name; GitHub's
+ * `rateLimit { cost nodeCount }` says the same): the estimate made before it ran and the limits it was held to.
+ */
+export interface QueryCost {
+  /** Points: the objects the answer may hold plus the work of expensive fields (FIELD_COSTS). */
+  requestedQueryCost: number;
+  /** MAX_QUERY_COST. */
+  maxQueryCost: number;
+  /** Objects the answer may hold, each list at its page size or LIST_SIZES bound. */
+  requestedNodes: number;
+  /** MAX_QUERY_NODES. */
+  maxNodes: number;
+}
+
+export function queryCost(size: QuerySize, limits: Pick<QueryLimits, 'maxCost' | 'maxNodes'>): QueryCost {
+  return { requestedQueryCost: size.cost, maxQueryCost: limits.maxCost, requestedNodes: size.nodes, maxNodes: limits.maxNodes };
+}
+
+/** The estimate a size refusal carries, so its response can still say what the operation would have cost. */
+export function sizeOfRefusal(error: unknown): QuerySize | undefined {
+  if (!(error instanceof AppError)) return undefined;
+  const { nodes, cost } = error.details;
+  return typeof nodes === 'number' && typeof cost === 'number' ? { nodes, cost } : undefined;
+}
+
+/**
+ * Throws BAD_USER_INPUT when an operation is deeper, larger or costlier than allowed; else returns its size
+ * (undefined when its variables do not fit their types, which execution then refuses).
+ */
 export function enforceLimits(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -187,7 +284,7 @@ export function enforceLimits(
   operationName: string | null | undefined,
   limits: QueryLimits,
   checkRules: boolean,
-): void {
+): QuerySize | undefined {
   if (checkRules) {
     const [ruleError] = validate(schema, document, limitRules(limits));
     if (ruleError) throw new AppError('BAD_USER_INPUT', ruleError.message, { ...ruleError.extensions });
@@ -196,17 +293,19 @@ export function enforceLimits(
   // refuses them with HTTP 400 and BAD_USER_INPUT naming the field. Sizing them here would throw graphql-js's
   // coercion error out of a request hook, which Apollo answers with HTTP 500.
   const operation = getOperationAST(document, operationName ?? undefined);
-  if (!operation) return;
-  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return;
+  if (!operation) return undefined;
+  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return undefined;
   const size = querySize(schema, document, variables, operationName);
-  if (size.nodes > limits.maxNodes) throw tooLarge(size.nodes, limits.maxNodes);
+  if (size.nodes > limits.maxNodes) throw tooLarge(size, limits.maxNodes);
   if (size.cost > limits.maxCost) {
     throw new AppError('BAD_USER_INPUT', `query costs ${size.cost} points; the limit is ${limits.maxCost} (MAX_QUERY_COST)`, {
       reason: 'QUERY_TOO_COSTLY',
       cost: size.cost,
+      nodes: size.nodes,
       limit: limits.maxCost,
     });
   }
+  return size;
 }
 
 /**

@@ -6,6 +6,8 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import { commandDbOf, commandOf } from './context.js';
 import { maskIdentifier, revealIdentifier } from '../services/origination/parties.js';
 import { resolvePartyMatchReview } from '../services/origination/partyReviews.js';
+import { AppError } from '../errors.js';
+import { listSize } from './limits.js';
 
 /** Reading a party's personal data is audited: the request's reads are recorded together (loaders.ts). */
 function recordRead(context: GraphContext, partyId: string, field: string): Promise<true> {
@@ -110,21 +112,22 @@ builder.objectFields(PartyRef, (t) => ({
     type: [PartyMatchReviewRef],
     description: 'Reviews this party is in, as the new party or as the one resembled, oldest first.',
     authScopes: { can: 'parties.read' },
-    resolve: (p, _args, context) => context.db!.partyMatchReview.findMany({ where: { OR: [{ partyId: p.id }, { candidatePartyId: p.id }] }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+    resolve: (p, _args, context) => context.db!.partyMatchReview.findMany({ where: { OR: [{ partyId: p.id }, { candidatePartyId: p.id }] }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: listSize('Party.matchReviews') }),
   }),
   identifiers: t.field({
     type: [PartyIdentifierRef],
     description: 'Identifiers, masked.',
     authScopes: { can: 'parties.read' },
     resolve: async (p, _args, context) =>
-      (await context.db!.partyIdentifier.findMany({ where: { partyId: p.id }, orderBy: [{ kind: 'asc' }, { country: 'asc' }] })).map((row) => ({ ...row, shown: maskIdentifier(row.last4) })),
+      (await context.db!.partyIdentifier.findMany({ where: { partyId: p.id }, orderBy: [{ kind: 'asc' }, { country: 'asc' }], take: listSize('Party.identifiers') })).map((row) => ({ ...row, shown: maskIdentifier(row.last4) })),
   }),
   unmaskedIdentifiers: t.field({
     type: [PartyIdentifierRef],
     description: 'Identifiers in full. Each read is audited.',
     authScopes: { can: 'parties.identifiers.read' },
     resolve: async (p, _args, context) => {
-      const rows = await context.db!.partyIdentifier.findMany({ where: { partyId: p.id }, orderBy: [{ kind: 'asc' }, { country: 'asc' }] });
+      // Only what is shown is read, so only what is shown is audited.
+      const rows = await context.db!.partyIdentifier.findMany({ where: { partyId: p.id }, orderBy: [{ kind: 'asc' }, { country: 'asc' }], take: listSize('Party.unmaskedIdentifiers') });
       await Promise.all(rows.map((row) => recordRead(context, p.id, `identifier:${row.kind}:${row.country}`)));
       return rows.map((row) => ({ ...row, shown: revealIdentifier(context.runtime.dataKey, row.sealed) }));
     },
@@ -133,7 +136,7 @@ builder.objectFields(PartyRef, (t) => ({
     type: [PartyMatchRef],
     description: 'Every intake that resolved to this party, oldest first, with the reason.',
     authScopes: { can: 'parties.read' },
-    resolve: (p, _args, context) => context.db!.partyMatch.findMany({ where: { partyId: p.id }, orderBy: { matchedAt: 'asc' } }),
+    resolve: (p, _args, context) => context.db!.partyMatch.findMany({ where: { partyId: p.id }, orderBy: { matchedAt: 'asc' }, take: listSize('Party.matches') }),
   }),
 }));
 

@@ -3,6 +3,7 @@
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import { checkInputsOf } from './inputChecks.js';
+import { boundLists } from './limits.js';
 import './scalars.js';
 import './viewer.js';
 import './tenant.js';
@@ -51,5 +52,5 @@ export function buildSchema(): GraphQLSchema {
   const schema = builder.toSchema({ sortSchema: true });
   const missing = unauthorizedSurface(schema);
   if (missing.length > 0) throw new Error(`no authorization rule for: ${missing.join(', ')}`);
-  return checkInputsOf(schema);
+  return boundLists(checkInputsOf(schema));
 }

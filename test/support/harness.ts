@@ -110,6 +110,7 @@ export interface GraphQLResponse<T = Record<string, any>> {
   headers: Headers;
   data: T | null | undefined;
   errors: { message: string; path?: string[]; extensions: Record<string, any> }[] | undefined;
+  extensions?: Record<string, any> | undefined;
 }
 
 export async function gql<T = Record<string, any>>(
@@ -127,8 +128,8 @@ export async function gql<T = Record<string, any>>(
     },
     body: JSON.stringify({ query, variables: options.variables ?? {} }),
   });
-  const body = (await response.json()) as { data?: T | null; errors?: GraphQLResponse['errors'] };
-  return { status: response.status, headers: response.headers, data: body.data, errors: body.errors };
+  const body = (await response.json()) as { data?: T | null; errors?: GraphQLResponse['errors']; extensions?: Record<string, any> };
+  return { status: response.status, headers: response.headers, data: body.data, errors: body.errors, extensions: body.extensions };
 }
 
 export function codes(response: GraphQLResponse): string[] {

@@ -109,6 +109,12 @@ export interface FeeOnDate {
   name: string;
 }
 
+/**
+ * The most instalments any loan may have: 100 years monthly, 23 weekly, over 3 daily. A schedule is answered
+ * whole, so the API's cost of a loan's instalments is this number (src/graph/limits.ts).
+ */
+export const MAX_REPAYMENTS = 1_200;
+
 /** What a product allows a loan to be, as the lender set it on the product. */
 export interface ProductLimits {
   currency: string;
@@ -244,7 +250,7 @@ export function assertValidTerms(terms: LoanTerms): void {
   const dayCount = dayCountProblem(terms);
   if (dayCount) throw new InvalidField('daysInMonth', dayCount);
   const n = terms.numberOfRepayments;
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidField('numberOfRepayments', 'the number of repayments must be a whole number from 1 to 10000');
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REPAYMENTS) throw new InvalidField('numberOfRepayments', `the number of repayments must be a whole number from 1 to ${MAX_REPAYMENTS}`);
   const amortization = terms.amortization;
   if (!['equal-instalments', 'equal-principal', 'bullet', 'interest-only'].includes(amortization.kind)) {
     throw new InvalidField('amortization', 'amortization must be equal-instalments, equal-principal, bullet or interest-only');

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal } from '../../../src/domain/money.js';
-import { assertAmountsWithinProduct, assertValidTerms, assertWithinProduct, loanTerms, minorUnit, principalFreePeriods, termsFromJson, termsToJson, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
+import { MAX_REPAYMENTS, assertAmountsWithinProduct, assertValidTerms, assertWithinProduct, loanTerms, minorUnit, principalFreePeriods, termsFromJson, termsToJson, type ProductLimits, type RoundingMode } from '../../../src/domain/servicing/product.js';
 import { roundedQuotient } from '../../../src/domain/servicing/schedule.js';
 
 describe('loan terms', () => {
@@ -40,6 +40,13 @@ describe('loan terms', () => {
     expect(principalFreePeriods(loanTerms({ ...base, grace: { principalPeriods: 2 } }))).toBe(2);
     expect(principalFreePeriods(loanTerms({ ...base, amortization: { kind: 'interest-only', periods: 3, then: 'equal-principal' }, grace: { principalPeriods: 2 } }))).toBe(5);
     expect(principalFreePeriods(loanTerms({ ...base, amortization: { kind: 'bullet' } }))).toBe(11);
+  });
+
+  it('allows at most 1,200 instalments, the size the API counts a schedule at', () => {
+    expect(MAX_REPAYMENTS).toBe(1_200);
+    const base = { currency: 'USD', annualRatePercent: '10', repaymentEvery: { every: 1, unit: 'days' as const } };
+    expect(() => assertValidTerms(loanTerms({ ...base, numberOfRepayments: 1_200 }))).not.toThrow();
+    expect(() => assertValidTerms(loanTerms({ ...base, numberOfRepayments: 1_201 }))).toThrow(expect.objectContaining({ field: 'numberOfRepayments' }));
   });
 });
 
