@@ -10,6 +10,8 @@ import type { Logger } from '../log.js';
 /** Where pg-boss keeps its tables unless JOBS_SCHEMA says otherwise; processes that share work share it. */
 export const JOBS_SCHEMA = 'pgboss';
 
+const DEADLOCK_DETECTED = '40P01';
+
 export type JobExecutor = PgBoss.Db;
 
 /** pg-boss's statements run inside a transaction we already hold (pg client or Prisma interactive transaction). */
@@ -39,10 +41,28 @@ export class JobQueue {
     boss.on('error', (error) => log.warn({ err: { message: error.message } }, 'job queue error'));
     await boss.start();
     // Dead-letter queues first: a queue names its dead-letter queue by reference.
+    const jobs = new JobQueue(boss);
     for (const queue of [...options.queues].sort((a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)))) {
-      await boss.createQueue(queue.name, queue.deadLetter ? { name: queue.name, deadLetter: queue.deadLetter } : { name: queue.name });
+      await jobs.ensureQueue(queue);
     }
-    return new JobQueue(boss);
+    return jobs;
+  }
+
+  /**
+   * Creates a queue unless it exists. pg-boss creates a queue's partition under a lock on the job table, so two
+   * processes creating different queues at the same moment can deadlock; PostgreSQL then aborts one of them, and
+   * creating again is safe (the queue row is inserted only if absent).
+   */
+  async ensureQueue(queue: QueueDefinition): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.boss.createQueue(queue.name, queue.deadLetter ? { name: queue.name, deadLetter: queue.deadLetter } : { name: queue.name });
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
   }
 
   async stop(timeoutMs = 5_000): Promise<void> {

@@ -197,8 +197,8 @@ export async function recordProviderCallback(
 
 /** Creates the queues (every replica inserts into them) and, where jobs are worked, their workers. */
 export async function startPendingChecks(queue: JobQueue, deps: PendingCheckDeps, workers: boolean): Promise<void> {
-  await queue.boss.createQueue(SANDBOX_CALLBACK_QUEUE);
-  await queue.boss.createQueue(CHECK_DEADLINE_QUEUE);
+  await queue.ensureQueue({ name: SANDBOX_CALLBACK_QUEUE });
+  await queue.ensureQueue({ name: CHECK_DEADLINE_QUEUE });
   if (!workers) return;
   await queue.boss.work<SandboxCallbackJob>(SANDBOX_CALLBACK_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
     try {
