@@ -75,6 +75,8 @@ export function idempotencyOwner(actor: Pick<Actor, 'subject' | 'partner' | 'cli
 /** Stable JSON: object keys sorted, so the same input always hashes the same. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  // Amounts arrive as decimal.js values: hashed as the text JSON stores them, as when they arrived as strings.
+  if (value && typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonical((value as { toJSON(): unknown }).toJSON());
   if (value && typeof value === 'object') {
     return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }

@@ -351,7 +351,7 @@ builder.mutationField('disburseLoan', (t) =>
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
       const { loanId } = await disburseLoan(db, commandOf(context), tenantBusinessDate(context), {
-        productCode: input.productCode, principal: String(input.principal), numberOfRepayments: input.numberOfRepayments ?? null,
+        productCode: input.productCode, principal: input.principal, numberOfRepayments: input.numberOfRepayments ?? null,
         disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
         borrowerPartyId: input.borrowerPartyId?.id ?? null, originationPartnerCode: input.originationPartnerCode ?? null, externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
@@ -400,7 +400,7 @@ builder.mutationField('postRepayment', (t) =>
       const purpose = input.purpose ?? 'regular';
       const draft: Omit<PostingDraft, 'field'> = {
         loanId: input.loanId.id, kind: purpose === 'regular' ? 'repayment' : purpose === 'payoff' ? 'payoff' : 'prepayment',
-        valueDate: String(input.valueDate), amount: String(input.amount), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
+        valueDate: String(input.valueDate), amount: input.amount, channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
         ...(purpose === 'reduceInstalment' || purpose === 'reduceTenor' ? { reschedule: purpose } : {}),
       };
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), draft, input.idempotencyKey);
@@ -449,7 +449,7 @@ builder.mutationField('postRepayments', (t) =>
     args: { input: t.arg({ type: PostRepaymentsInput, required: true, description: 'The file.' }) },
     resolve: (_root, { input }, context) =>
       postRepaymentFile(commandDbOf(context), commandOf(context), tenantBusinessDate(context), input.repayments.map((line, k) => ({
-        loanId: line.loanId.id, amount: String(line.amount), valueDate: String(line.valueDate), channel: channelOf(line.channel, `repayments[${k}].channel`), externalReference: line.externalReference ?? null,
+        loanId: line.loanId.id, amount: line.amount, valueDate: String(line.valueDate), channel: channelOf(line.channel, `repayments[${k}].channel`), externalReference: line.externalReference ?? null,
       })), input.idempotencyKey),
   }),
 );
@@ -504,7 +504,7 @@ builder.mutationField('applyLoanCharge', (t) =>
       if (input.component !== 'fee' && input.component !== 'penalty') throw new InvalidField('component', 'component must be FEE or PENALTY');
       const db = commandDbOf(context);
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
-        loanId: input.loanId.id, kind: 'charge', component: input.component, amount: String(input.amount), valueDate: String(input.valueDate), reason: input.reason,
+        loanId: input.loanId.id, kind: 'charge', component: input.component, amount: input.amount, valueDate: String(input.valueDate), reason: input.reason,
       }, input.idempotencyKey);
       return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
     },
@@ -532,7 +532,7 @@ builder.mutationField('refundLoanExcess', (t) =>
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
-        loanId: input.loanId.id, kind: 'refund', amount: String(input.amount), valueDate: String(input.valueDate), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
+        loanId: input.loanId.id, kind: 'refund', amount: input.amount, valueDate: String(input.valueDate), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
       return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
     },
@@ -560,7 +560,7 @@ builder.mutationField('requestLoanWaiver', (t) =>
     resolve: (_root, { input }, context) => {
       if (input.component === 'principal') throw new InvalidField('component', 'principal is not waived; that is a write-off');
       return requestWaiver(commandDbOf(context), commandOf(context), tenantBusinessDate(context), {
-        loanId: input.loanId.id, component: input.component, amount: String(input.amount), instalment: input.instalment ?? null,
+        loanId: input.loanId.id, component: input.component, amount: input.amount, instalment: input.instalment ?? null,
         valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       });
     },

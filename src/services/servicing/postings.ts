@@ -33,7 +33,8 @@ export interface PostingDraft {
   loanId: string;
   kind: TransactionKind;
   valueDate: string;
-  amount?: string | null;
+  /** As the Decimal scalar parsed it (below 10^15, at most 10 places); written as text only by the INSERT. */
+  amount?: Decimal | null;
   component?: 'interest' | 'fee' | 'penalty' | null;
   instalment?: number | null;
   reschedule?: 'reduceInstalment' | 'reduceTenor' | null;
@@ -64,8 +65,6 @@ export interface PostingResult {
   journals: number;
 }
 
-/** The largest amount a NUMERIC(20, 4) column holds comfortably. */
-const MAX_AMOUNT = new Decimal('1e15');
 const ZERO = new Decimal(0);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -108,13 +107,9 @@ function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: 
     if (!target || target.kind === 'reversal') throw new InvalidField(`${f}transactionId`, 'no repayment, charge, waiver or refund of this loan has that id');
     return;
   }
-  let amount: Decimal;
-  try {
-    amount = new Decimal(draft.amount ?? 'NaN');
-  } catch {
-    throw new InvalidField(`${f}amount`, 'amount must be a decimal number');
-  }
-  if (!amount.isFinite() || amount.lte(0) || amount.gte(MAX_AMOUNT)) throw new InvalidField(`${f}amount`, 'amount must be more than zero and less than 10^15');
+  // Form and size were settled by the Decimal scalar; the currency's minor units need the loan's terms and are the
+  // replay's to check. Only the sign is this posting's rule, refused here so the caller reads it in these words.
+  if (!draft.amount || !draft.amount.gt(0)) throw new InvalidField(`${f}amount`, 'amount must be more than zero and less than 10^15');
 }
 
 /** A replay's complaint, named as the caller's input names it. */
@@ -249,7 +244,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
     result.set(loanId, { loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, state });
 
     fresh.forEach((d, k) => transactionRows.push({
-      id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount ?? null,
+      id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount?.toFixed() ?? null,
       component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
       channel: d.channel ?? null, external_reference: d.externalReference ?? null, reason: d.reason ?? null, batch_id: run.batchId ?? null,
       entered_by: run.postedBy, entered_at: postedAt,
