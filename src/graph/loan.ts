@@ -44,14 +44,29 @@ export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ acc
   });
 }
 
+/**
+ * Every replay the graph runs goes through here: one per loan version and question (`account|<date>`,
+ * `payoffQuote|<date>`, `statement|<from>|<to>`) per request, however many fields ask it.
+ */
+export function replayOnce<T>(context: GraphContext, loan: LoanRow, question: string, replay: (history: { account: LoanAccount; transactions: LoanTransaction[] }) => T): Promise<T> {
+  return once(context, `replay|${versionOf(loan)}|${question}`, async () => replay(await loanHistory(context, loan)));
+}
+
+/** The replays this request has run, so that "at most one per loan and question" can be seen, not assumed. */
+export function replaysOf(context: GraphContext): { loanId: string; question: string }[] {
+  return [...(perRequest.get(context)?.keys() ?? [])]
+    .filter((key) => key.startsWith('replay|'))
+    .map((key) => {
+      const [, loanId, _count, _updatedAt, ...question] = key.split('|');
+      return { loanId: loanId!, question: question.join('|') };
+    });
+}
+
 /** A loan replayed from scratch as of a date (the tenant's business date unless asked). */
 export async function replayedLoan(context: GraphContext, loan: LoanRow, asOf?: string | null): Promise<LoanAccountState> {
   const date = asOf ?? tenantBusinessDate(context);
   if (date < businessDateOf(loan.disbursementDate)) throw new InvalidField('asOf', `the loan was disbursed on ${businessDateOf(loan.disbursementDate)}`);
-  return once(context, `replay|${versionOf(loan)}|${date}`, async () => {
-    const { account, transactions } = await loanHistory(context, loan);
-    return replayLoan(account, transactions, date);
-  });
+  return replayOnce(context, loan, `account|${date}`, ({ account, transactions }) => replayLoan(account, transactions, date));
 }
 
 const LoanStatusEnum = builder.enumType('LoanStatus', {
@@ -222,8 +237,7 @@ builder.node(LoanRef, {
       resolve: async (l, args, context) => {
         const date = args.date ? String(args.date) : tenantBusinessDate(context);
         if (date < tenantBusinessDate(context)) throw new InvalidField('date', `a payoff quote is for the business date, ${tenantBusinessDate(context)}, or later`);
-        const { account, transactions } = await loanHistory(context, l);
-        const quote = payoffQuote(account, transactions, date);
+        const quote = await replayOnce(context, l, `payoffQuote|${date}`, ({ account, transactions }) => payoffQuote(account, transactions, date));
         return { ...quote, currency: l.currency };
       },
     }),
