@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
-import { Decimal, minorUnits } from '../../domain/money.js';
+import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
 import { assertLoanSize, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
@@ -248,7 +248,7 @@ export async function requestWaiver(db: TenantDb, command: LoanCommand, business
   const valueDate = dateField(ask.valueDate, 'valueDate')!;
   if (valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
   const { amount } = ask;
-  if (!amount.gt(0)) throw new InvalidField('amount', 'amount must be more than zero and less than 10^15');
+  assertPositiveAmount(amount, 'amount');
   const reason = ask.reason.trim();
   if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
   return runCommand(db, { ...command, action: 'loan.requestWaiver' }, async (tx) => {

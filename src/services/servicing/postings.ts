@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
-import { Decimal } from '../../domain/money.js';
+import { assertPositiveAmount, Decimal } from '../../domain/money.js';
 import { replayLoan, type LoanAccountState, type LoanTransaction } from '../../domain/servicing/loanAccount.js';
 import { IllegalLoanTransition, nextStatus, type LoanEvent, type LoanStatus } from '../../domain/servicing/loanStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
@@ -107,9 +107,8 @@ function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: 
     if (!target || target.kind === 'reversal') throw new InvalidField(`${f}transactionId`, 'no repayment, charge, waiver or refund of this loan has that id');
     return;
   }
-  // Form and size were settled by the Decimal scalar; the currency's minor units need the loan's terms and are the
-  // replay's to check. Only the sign is this posting's rule, refused here so the caller reads it in these words.
-  if (!draft.amount || !draft.amount.gt(0)) throw new InvalidField(`${f}amount`, 'amount must be more than zero and less than 10^15');
+  // Refused before the replay, whose own guard would name the transaction by its new id rather than the input.
+  assertPositiveAmount(draft.amount, `${f}amount`);
 }
 
 /** A replay's complaint, named as the caller's input names it. */
