@@ -39,8 +39,7 @@ export class AppError extends Error {
 
 /**
  * A service's input failed validation. Services name the field as their input names it; the graph layer
- * reports it as BAD_USER_INPUT naming `input.<field>` (mutations take one `input` object), the CLIs as
- * `<field>: <message>`.
+ * reports it as BAD_USER_INPUT naming `inputPath(field)`, the CLIs as `<field>: <message>`.
  */
 export class InvalidField extends Error {
   constructor(
@@ -50,6 +49,15 @@ export class InvalidField extends Error {
     super(message);
     this.name = 'InvalidField';
   }
+}
+
+/**
+ * Where the caller finds a field a service named: mutations take one `input` object, so `amount` is
+ * `input.amount`, and a row of a payment file, named by the posting engine `repayments.3.amount`, is
+ * `input.repayments.3.amount`. Every error that names a service's field names it through here.
+ */
+export function inputPath(field: string): string {
+  return `input.${field}`;
 }
 
 export function badInput(field: string, message: string): AppError {

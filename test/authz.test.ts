@@ -10,6 +10,7 @@ import { firstErrors, subscribe, until } from './support/ws.js';
 import { registerPartner } from '../src/services/partners.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { disburseLoan } from '../src/services/servicing/loans.js';
+import { Decimal } from '../src/domain/money.js';
 import { createApplication } from '../src/services/origination/applications.js';
 import { uploadDocument } from '../src/services/origination/applicationDocuments.js';
 import { SANDBOX_CREDIT_POLICY } from '../src/domain/origination/creditPolicy.js';
@@ -32,7 +33,7 @@ beforeAll(async () => {
     await registerPartner(db, server.runtime.identity, { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() }, { code, name: `Partner ${code}`, kind });
   }
   const { loanId } = await disburseLoan(db, { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() },
-    tenant.businessDate, { productCode: 'PL-STD', principal: '5000', disbursementDate: tenant.businessDate, numberOfRepayments: 12 });
+    tenant.businessDate, { productCode: 'PL-STD', principal: new Decimal('5000'), disbursementDate: tenant.businessDate, numberOfRepayments: 12 });
   loanGlobalId = encodeGlobalID('Loan', loanId);
   const setup = { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() };
   const { applicationId } = await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Document' } }, 'staff', null);

@@ -42,7 +42,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reversal' as const), pick: fc.nat(), day: days }) },
 );
 
-const money = (cents: number) => (cents / 100).toFixed(2);
+const money = (cents: number) => new Decimal(cents).dividedBy(100);
 const key = (date: string, account: string) => `${date} ${account}`;
 
 describe('stored books equal the replay', () => {
@@ -53,7 +53,7 @@ describe('stored books equal the replay', () => {
     await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
       run += 1;
       const command = { tenant: tenant.slug, actor: { subject: 'property', roles: ['tenant-admin'], partner: null, clientId: null, requestId: `run-${run}` }, now: new Date() };
-      const { loanId } = await disburseLoan(db, command, BUSINESS_DATE, { productCode: 'PL-STD', principal: '6000', numberOfRepayments: 12, disbursementDate: DISBURSED });
+      const { loanId } = await disburseLoan(db, command, BUSINESS_DATE, { productCode: 'PL-STD', principal: new Decimal('6000'), numberOfRepayments: 12, disbursementDate: DISBURSED });
       const posted: string[] = [];
       for (const s of steps) {
         const valueDate = addDays(DISBURSED, s.day);

@@ -7,6 +7,12 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { registerPartner } from '../src/services/partners.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { graphql } from 'graphql';
+import { buildSchema } from '../src/graph/schema.js';
+import { contextFor } from '../src/graph/context.js';
+import { replaysOf } from '../src/graph/loan.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -450,5 +456,56 @@ describe('prepayment, payoff and refunds', () => {
     expect(after.data!['node'].productVersion).toBeGreaterThan(before.data!['node'].productVersion);
     await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "0", underpaymentTolerance: "0" }) { code } }', { token: admin });
     expect(await invariants()).toMatchObject({ holds: true });
+  });
+});
+
+describe('replays per request', () => {
+  const LOAN_FIELDS = `... on Loan {
+    account { asOf daysPastDue } onDate: account(asOf: "2026-12-01") { excess }
+    payoffQuote { total } again: payoffQuote(date: "2026-12-01") { principal }
+    statement(from: "2026-11-01", to: "2026-12-01") { closing { totalOwed } } sameStatement: statement(from: "2026-11-01", to: "2026-12-01") { opening { totalOwed } }
+    transactions { id allocation { amount held } }
+  }`;
+  const QUERY = `query($a: ID!, $b: ID!, $t1: ID!, $t2: ID!) {
+    a: node(id: $a) { ${LOAN_FIELDS} } sameLoan: node(id: $a) { ... on Loan { account { status } } }
+    b: node(id: $b) { ${LOAN_FIELDS} }
+    t1: node(id: $t1) { ... on LoanTransaction { allocation { lines { amount } } } }
+    t2: node(id: $t2) { ... on LoanTransaction { allocation { held } loan { account { daysPastDue } } } }
+  }`;
+
+  /** Runs in this process, so the request's own context (and the replays it ran) can be read afterwards. */
+  async function run(variables: Record<string, unknown>) {
+    const principal = await server.runtime.verifier.verify(agent);
+    const context = await contextFor(server.runtime, principal, tenant.slug, `replays-${key()}`);
+    const result = await graphql({ schema: buildSchema(), source: QUERY, contextValue: context, variableValues: variables });
+    return { result, replays: replaysOf(context) };
+  }
+
+  it('a query asking for the account, allocations, payoff quotes and statements replays each loan once per question, two loans twice', async () => {
+    const [first, second] = await Promise.all([0, 1].map(() => disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' })));
+    const t1 = (await repay(first.id, '200.00', '2026-11-01')).id;
+    const t2 = (await repay(first.id, '900.00', '2026-11-20')).id;
+    await repay(second.id, '300.00', '2026-11-01');
+
+    const { result, replays } = await run({ a: first.id, b: second.id, t1, t2 });
+    expect(result.errors).toBeUndefined();
+    const data = result.data as any;
+    expect(data.a.transactions.map((t: any) => t.allocation.amount)).toEqual(['200.00 USD', '900.00 USD']);
+    expect(data.t2.allocation.held).toBe(data.a.transactions[1].allocation.held);
+    expect(data.a.again.principal).not.toBeNull();
+
+    const asked = ['account|2026-12-01', 'payoffQuote|2026-12-01', 'statement|2026-11-01|2026-12-01'];
+    expect(replays.filter((r) => r.loanId === raw(first.id)).map((r) => r.question).sort()).toEqual(asked);
+    expect(replays.filter((r) => r.loanId === raw(second.id)).map((r) => r.question).sort()).toEqual(asked);
+    expect(replays).toHaveLength(2 * asked.length);
+  });
+
+  it('every replay the graph runs goes through replayOnce, so the count above is every replay', () => {
+    const dir = fileURLToPath(new URL('../src/graph/', import.meta.url));
+    const calls = readdirSync(dir).filter((f) => f.endsWith('.ts')).flatMap((file) => readFileSync(`${dir}${file}`, 'utf8').split('\n')
+      .filter((line) => /\b(replayLoan|payoffQuote|loanStatement)\(/.test(line) && !/^\s*(import|export function replayOnce)/.test(line))
+      .map((line) => `${file}: ${line.trim()}`));
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    for (const call of calls) expect(call).toMatch(/replayOnce\(context, /);
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateAll, latestVersion } from '../src/tenancy/migrations.js';
 import type { Runtime } from '../src/runtime.js';
 import { disburseLoan } from '../src/services/servicing/loans.js';
+import { Decimal } from '../src/domain/money.js';
 import { createTenant, openTestRuntime, uniqueSlug } from './support/harness.js';
 
 const run = promisify(execFile);
@@ -119,7 +120,7 @@ describe('migration runner', () => {
     const tenant = await createTenant(runtime, uniqueSlug('mig-adv'), { sandbox: true, businessDate: '2026-12-01' });
     const db = runtime.tenantClients.forSchema(tenant.schemaName);
     const command = { tenant: tenant.slug, actor: { subject: 'test', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'mig-adv' }, now: new Date() };
-    const { loanId } = await disburseLoan(db, command, '2026-12-01', { productCode: 'PL-STD', principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-12-01' });
+    const { loanId } = await disburseLoan(db, command, '2026-12-01', { productCode: 'PL-STD', principal: new Decimal('6000'), numberOfRepayments: 12, disbursementDate: '2026-12-01' });
     // Back to how such a tenant looked before the migration, with an account of its own on 2150.
     const id = '20261203160000_tenant_interest_in_advance';
     const s = tenant.schemaName;

@@ -13,6 +13,7 @@ import { subscribe, until } from './support/ws.js';
 import { loanTerms, termsToJson } from '../src/domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../src/domain/servicing/allocation.js';
 import { disburseLoan, postLoanTransaction, requestWaiver } from '../src/services/servicing/loans.js';
+import { Decimal } from '../src/domain/money.js';
 import { openLedgerAccount } from '../src/services/servicing/ledger.js';
 import { createApplication } from '../src/services/origination/applications.js';
 import { uploadDocument } from '../src/services/origination/applicationDocuments.js';
@@ -103,12 +104,12 @@ beforeAll(async () => {
   });
   const command = { tenant: victim.slug, actor: { subject: 'victim-staff', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: new Date() };
   ({ loanId } = await disburseLoan(victimDb, command, victim.businessDate, {
-    productCode: 'PL-STD', principal: loanPrincipal, disbursementDate: victim.businessDate, originationPartnerCode: alpha,
+    productCode: 'PL-STD', principal: new Decimal(loanPrincipal), disbursementDate: victim.businessDate, originationPartnerCode: alpha,
   }));
   loanGlobalId = encodeGlobalID('Loan', loanId);
-  const repaid = await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'repayment', valueDate: victim.businessDate, amount: '100', channel: 'card' });
+  const repaid = await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'repayment', valueDate: victim.businessDate, amount: new Decimal('100'), channel: 'card' });
   loanTransactionGlobalId = encodeGlobalID('LoanTransaction', repaid.transactionId);
-  const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: '5', valueDate: victim.businessDate, reason: 'goodwill' });
+  const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'goodwill' });
   waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
   await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
   const { applicationId } = await createApplication(victimDb, server.runtime.dataKey, { ...command, actor: { ...command.actor, partner: alpha } }, {

@@ -1,6 +1,6 @@
 // Maker-checker requests (waivers, underwriting recommendations, disbursements) are decided once: the checker's
 // command locks the request row for its transaction, so a concurrent decision waits and then finds it decided.
-import { AppError, InvalidField } from '../errors.js';
+import { AppError, inputPath, InvalidField } from '../errors.js';
 import { assertMakerIsNotChecker, MakerIsChecker } from '../domain/fourEyes.js';
 import type { Tx } from '../tenancy/tenantClients.js';
 import { schemaForSlug } from '../tenancy/schemaNames.js';
@@ -16,14 +16,14 @@ const TABLES = {
 export async function lockPendingRequest(tx: Tx, tenant: string, kind: keyof typeof TABLES, requestId: string): Promise<void> {
   const [row] = await tenantSql(tx, schemaForSlug(tenant)).query<{ status: string }[]>((schema) => `SELECT status FROM ${schema}.${TABLES[kind]} WHERE id = $1::uuid FOR UPDATE`, requestId);
   if (!row) throw new InvalidField('requestId', `no ${kind} request with that id`);
-  if (row.status !== 'pending') throw new AppError('CONFLICT', `this ${kind} request is already ${row.status}`, { field: 'input.requestId' });
+  if (row.status !== 'pending') throw new AppError('CONFLICT', `this ${kind} request is already ${row.status}`, { field: inputPath('requestId') });
 }
 
 /**
  * The four-eyes rule as every maker-checker command answers it: FORBIDDEN naming the request, with why this
  * action needs a second person.
  */
-export function refuseMakerAsChecker(makers: string | readonly (string | null | undefined)[], checker: string, why: string, field = 'input.requestId'): void {
+export function refuseMakerAsChecker(makers: string | readonly (string | null | undefined)[], checker: string, why: string, field = inputPath('requestId')): void {
   try {
     assertMakerIsNotChecker(makers, checker);
   } catch (error) {

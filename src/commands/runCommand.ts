@@ -3,7 +3,7 @@
 // idempotency key claim the key first, in the same transaction: concurrent twins wait on that row and then
 // replay the stored result; a twin with another input is a CONFLICT; an attempt that fails leaves no key.
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError } from '../errors.js';
+import { AppError, inputPath } from '../errors.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { Tx } from '../tenancy/tenantClients.js';
 import { COMMIT_CHANNEL } from '../events/outboxFeed.js';
@@ -77,6 +77,8 @@ export function idempotencyOwner(actor: Pick<Actor, 'subject' | 'partner' | 'cli
 /** Stable JSON: object keys sorted, so the same input always hashes the same. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  // Amounts arrive as decimal.js values: hashed as the text JSON stores them, as when they arrived as strings.
+  if (value && typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonical((value as { toJSON(): unknown }).toJSON());
   if (value && typeof value === 'object') {
     return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
@@ -96,7 +98,7 @@ export async function runCommand<T>(
     const idempotency = command.idempotency;
     if (idempotency) {
       // The graph refuses a bad key before anything runs (the IdempotencyKey scalar); this guards every other caller.
-      checkIdempotencyKey(idempotency.key, 'input.idempotencyKey');
+      checkIdempotencyKey(idempotency.key, inputPath('idempotencyKey'));
       const requestHash = createHash('sha256').update(canonical({ action: command.action, input: idempotency.input })).digest('hex');
       // Claim the key; a twin in flight waits here on the row, then finds it claimed (and, once committed, answered).
       const claimed = await tenantSql(tx, schemaForSlug(command.tenant)).query<unknown[]>((schema) => `INSERT INTO ${schema}.idempotency_key (principal, key, operation, request_hash, response)
@@ -105,9 +107,9 @@ export async function runCommand<T>(
       if (claimed.length === 0) {
         const stored = await tx.idempotencyKey.findUniqueOrThrow({ where: { principal_key: { principal: owner, key: idempotency.key } } });
         if (stored.operation !== command.action || stored.requestHash !== requestHash) {
-          throw new AppError('CONFLICT', 'this idempotency key was used with a different request', { field: 'input.idempotencyKey' });
+          throw new AppError('CONFLICT', 'this idempotency key was used with a different request', { field: inputPath('idempotencyKey') });
         }
-        if (!replay) throw new AppError('CONFLICT', 'this request was already made', { field: 'input.idempotencyKey' });
+        if (!replay) throw new AppError('CONFLICT', 'this request was already made', { field: inputPath('idempotencyKey') });
         return replay(stored.response as Record<string, unknown>, tx);
       }
     }

@@ -1,6 +1,7 @@
 // Money is decimal.js, never a JS number. One Decimal clone for the whole domain (never a global Decimal.set),
 // rounding half-even unless a product says otherwise; rounding happens only at named points.
 import { Decimal as DecimalBase } from 'decimal.js';
+import { InvalidField } from '../errors.js';
 
 export const Decimal = DecimalBase.clone({ precision: 40, rounding: DecimalBase.ROUND_HALF_EVEN });
 export type Decimal = InstanceType<typeof Decimal>;
@@ -25,6 +26,15 @@ export function parseDecimalText(text: string): { value: Decimal } | { problem: 
   if (value.decimalPlaces() > MAX_DECIMAL_PLACES) return { problem: `may have at most ${MAX_DECIMAL_PLACES} digits after the point` };
   // "-0.00" is zero: stored and compared as zero, never as a negative amount.
   return { value: value.isZero() ? new Decimal(0) : value };
+}
+
+/**
+ * Money paid, charged, refunded or waived is more than zero. Its form and ceiling are the Decimal scalar's to
+ * check (the message still names the ceiling, as callers have always read it); the currency's minor units need
+ * the loan's terms, and the replay checks those.
+ */
+export function assertPositiveAmount(amount: Decimal | null | undefined, field: string): asserts amount is Decimal {
+  if (!amount || !amount.gt(0)) throw new InvalidField(field, 'amount must be more than zero and less than 10^15');
 }
 
 export interface Money {

@@ -3,7 +3,7 @@
 // BAD_USER_INPUT; everything else is masked to INTERNAL with a correlation id that is also in the logs.
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError, ERROR_CODES, HTTP_STATUS, InvalidField, type ErrorCode } from '../errors.js';
+import { AppError, ERROR_CODES, HTTP_STATUS, InvalidField, inputPath, type ErrorCode } from '../errors.js';
 import { tokenLimitOf } from './limits.js';
 
 const REQUEST_ERROR_CODES = new Set([
@@ -96,7 +96,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const cause = rootCause(error);
   const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   if (cause instanceof InvalidField) {
-    return { message: cause.message, ...base, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, field: `input.${cause.field}` } };
+    return { message: cause.message, ...base, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, field: inputPath(cause.field) } };
   }
   if (cause instanceof AppError) {
     // A scalar's complaint about a variable arrives wrapped by graphql-js, whose message names the input path

@@ -41,14 +41,29 @@ export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ acc
   });
 }
 
+/**
+ * Every replay the graph runs goes through here: one per loan version and question (`account|<date>`,
+ * `payoffQuote|<date>`, `statement|<from>|<to>`) per request, however many fields ask it.
+ */
+export function replayOnce<T>(context: GraphContext, loan: LoanRow, question: string, replay: (history: { account: LoanAccount; transactions: LoanTransaction[] }) => T): Promise<T> {
+  return once(context, `replay|${versionOf(loan)}|${question}`, async () => replay(await loanHistory(context, loan)));
+}
+
+/** The replays this request has run, so that "at most one per loan and question" can be seen, not assumed. */
+export function replaysOf(context: GraphContext): { loanId: string; question: string }[] {
+  return [...context.memo.keys()]
+    .filter((key) => key.startsWith('replay|'))
+    .map((key) => {
+      const [, loanId, _count, _updatedAt, ...question] = key.split('|');
+      return { loanId: loanId!, question: question.join('|') };
+    });
+}
+
 /** A loan replayed from scratch as of a date (the tenant's business date unless asked). */
 export async function replayedLoan(context: GraphContext, loan: LoanRow, asOf?: string | null): Promise<LoanAccountState> {
   const date = asOf ?? tenantBusinessDate(context);
   if (date < businessDateOf(loan.disbursementDate)) throw new InvalidField('asOf', `the loan was disbursed on ${businessDateOf(loan.disbursementDate)}`);
-  return once(context, `replay|${versionOf(loan)}|${date}`, async () => {
-    const { account, transactions } = await loanHistory(context, loan);
-    return replayLoan(account, transactions, date);
-  });
+  return replayOnce(context, loan, `account|${date}`, ({ account, transactions }) => replayLoan(account, transactions, date));
 }
 
 const LoanStatusEnum = builder.enumType('LoanStatus', {
@@ -219,8 +234,7 @@ builder.node(LoanRef, {
       resolve: async (l, args, context) => {
         const date = args.date ? String(args.date) : tenantBusinessDate(context);
         if (date < tenantBusinessDate(context)) throw new InvalidField('date', `a payoff quote is for the business date, ${tenantBusinessDate(context)}, or later`);
-        const { account, transactions } = await loanHistory(context, l);
-        const quote = payoffQuote(account, transactions, date);
+        const quote = await replayOnce(context, l, `payoffQuote|${date}`, ({ account, transactions }) => payoffQuote(account, transactions, date));
         return { ...quote, currency: l.currency };
       },
     }),
@@ -348,7 +362,7 @@ builder.mutationField('disburseLoan', (t) =>
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
       const { loanId } = await disburseLoan(db, commandOf(context), tenantBusinessDate(context), {
-        productCode: input.productCode, principal: String(input.principal), numberOfRepayments: input.numberOfRepayments ?? null,
+        productCode: input.productCode, principal: input.principal, numberOfRepayments: input.numberOfRepayments ?? null,
         disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
         borrowerPartyId: input.borrowerPartyId?.id ?? null, originationPartnerCode: input.originationPartnerCode ?? null, externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
@@ -397,7 +411,7 @@ builder.mutationField('postRepayment', (t) =>
       const purpose = input.purpose ?? 'regular';
       const draft: Omit<PostingDraft, 'field'> = {
         loanId: input.loanId.id, kind: purpose === 'regular' ? 'repayment' : purpose === 'payoff' ? 'payoff' : 'prepayment',
-        valueDate: String(input.valueDate), amount: String(input.amount), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
+        valueDate: String(input.valueDate), amount: input.amount, channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
         ...(purpose === 'reduceInstalment' || purpose === 'reduceTenor' ? { reschedule: purpose } : {}),
       };
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), draft, input.idempotencyKey);
@@ -446,7 +460,7 @@ builder.mutationField('postRepayments', (t) =>
     args: { input: t.arg({ type: PostRepaymentsInput, required: true, description: 'The file.' }) },
     resolve: (_root, { input }, context) =>
       postRepaymentFile(commandDbOf(context), commandOf(context), tenantBusinessDate(context), input.repayments.map((line, k) => ({
-        loanId: line.loanId.id, amount: String(line.amount), valueDate: String(line.valueDate), channel: channelOf(line.channel, `repayments[${k}].channel`), externalReference: line.externalReference ?? null,
+        loanId: line.loanId.id, amount: line.amount, valueDate: String(line.valueDate), channel: channelOf(line.channel, `repayments[${k}].channel`), externalReference: line.externalReference ?? null,
       })), input.idempotencyKey),
   }),
 );
@@ -501,7 +515,7 @@ builder.mutationField('applyLoanCharge', (t) =>
       if (input.component !== 'fee' && input.component !== 'penalty') throw new InvalidField('component', 'component must be FEE or PENALTY');
       const db = commandDbOf(context);
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
-        loanId: input.loanId.id, kind: 'charge', component: input.component, amount: String(input.amount), valueDate: String(input.valueDate), reason: input.reason,
+        loanId: input.loanId.id, kind: 'charge', component: input.component, amount: input.amount, valueDate: String(input.valueDate), reason: input.reason,
       }, input.idempotencyKey);
       return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
     },
@@ -529,7 +543,7 @@ builder.mutationField('refundLoanExcess', (t) =>
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
-        loanId: input.loanId.id, kind: 'refund', amount: String(input.amount), valueDate: String(input.valueDate), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
+        loanId: input.loanId.id, kind: 'refund', amount: input.amount, valueDate: String(input.valueDate), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
       return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
     },
@@ -557,7 +571,7 @@ builder.mutationField('requestLoanWaiver', (t) =>
     resolve: (_root, { input }, context) => {
       if (input.component === 'principal') throw new InvalidField('component', 'principal is not waived; that is a write-off');
       return requestWaiver(commandDbOf(context), commandOf(context), tenantBusinessDate(context), {
-        loanId: input.loanId.id, component: input.component, amount: String(input.amount), instalment: input.instalment ?? null,
+        loanId: input.loanId.id, component: input.component, amount: input.amount, instalment: input.instalment ?? null,
         valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       });
     },

@@ -2,7 +2,7 @@
 import { builder } from './builder.js';
 import { Decimal, money } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { badInput, InvalidField } from '../errors.js';
+import { badInput, inputPath, InvalidField } from '../errors.js';
 import { generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
 import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
 import { assertWithinProduct } from '../domain/servicing/product.js';
@@ -213,12 +213,12 @@ builder.mutationField('reviseLoanProductTerms', (t) =>
         lateFee: input.lateFeeAmount != null ? { kind: 'fixed', amount: String(input.lateFeeAmount), graceDays: input.lateFeeGraceDays ?? 0 }
           : input.lateFeePercent != null ? { kind: 'percentOfOverdue', percent: String(input.lateFeePercent), graceDays: input.lateFeeGraceDays ?? 0 } : undefined,
       })) as TermsRevision;
-      if (input.lateFeeAmount != null && input.lateFeePercent != null) throw badInput('input.lateFeeAmount', 'give lateFeeAmount or lateFeePercent, not both');
+      if (input.lateFeeAmount != null && input.lateFeePercent != null) throw badInput(inputPath('lateFeeAmount'), 'give lateFeeAmount or lateFeePercent, not both');
       try {
         const { productId } = await reviseTerms(db, commandOf(context), input.code, revision);
         return db.loanProduct.findUniqueOrThrow({ where: { id: productId } });
       } catch (error) {
-        if (error instanceof InvalidField) throw badInput(`input.${REVISION_FIELDS[error.field] ?? error.field}`, error.message);
+        if (error instanceof InvalidField) throw badInput(inputPath(REVISION_FIELDS[error.field] ?? error.field), error.message);
         throw error;
       }
     },

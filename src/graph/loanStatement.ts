@@ -15,7 +15,7 @@ import type { Runtime } from '../runtime.js';
 import type { GraphContext } from './context.js';
 import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
 import type { LoanRow } from './loaders.js';
-import { LoanRef, loanHistory } from './loan.js';
+import { LoanRef, replayOnce } from './loan.js';
 
 /** Statements cover at most this many days, so one request cannot replay a loan's whole life many times over. */
 export const MAX_STATEMENT_DAYS = 3_660;
@@ -26,8 +26,7 @@ export async function statementFor(context: GraphContext, loan: LoanRow, from: s
   if (from > to) throw new InvalidField('to', 'to must be on or after from');
   if (to > context.tenant!.businessDate) throw new InvalidField('to', `to may not be after the business date, ${context.tenant!.businessDate}`);
   if (daysBetween(from, to) > MAX_STATEMENT_DAYS) throw new InvalidField('to', `a statement covers at most ${MAX_STATEMENT_DAYS} days`);
-  const { account, transactions } = await loanHistory(context, loan);
-  return loanStatement({ loan: account, transactions, from, to });
+  return replayOnce(context, loan, `statement|${from}|${to}`, ({ account, transactions }) => loanStatement({ loan: account, transactions, from, to }));
 }
 
 type Balances = StatementBalances & { currency: string };

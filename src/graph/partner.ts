@@ -1,7 +1,7 @@
 // Partner: an origination or co-lending partner of the lender, and its API client. A partner reading this sees
 // only itself: GraphContext.db is partner-scoped (src/authz/partnerScope.ts), not these resolvers.
 import { builder } from './builder.js';
-import { AppError } from '../errors.js';
+import { AppError, inputPath } from '../errors.js';
 import { commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -89,7 +89,7 @@ builder.mutationFields((t) => ({
         context.log.info({ partner: input.code, kind: input.kind }, 'partner registered');
         return result;
       } catch (error) {
-        if (error instanceof PartnerExistsError) throw new AppError('CONFLICT', error.message, { field: 'input.code' });
+        if (error instanceof PartnerExistsError) throw new AppError('CONFLICT', error.message, { field: inputPath('code') });
         throw error;
       }
     },
@@ -101,7 +101,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RotatePartnerSecretInput, required: true, description: 'Which partner.' }) },
     resolve: async (_root, { input }, context) => {
       const result = await rotateSecret(context.db!, context.runtime.identity, commandOf(context), input.code);
-      if (!result) throw new AppError('NOT_FOUND', 'no partner with that code', { field: 'input.code' });
+      if (!result) throw new AppError('NOT_FOUND', 'no partner with that code', { field: inputPath('code') });
       context.log.info({ partner: input.code }, 'partner secret rotated');
       return result;
     },

@@ -1,7 +1,7 @@
 // Tenant: a lender's registry entry. Platform admins onboard, suspend and reactivate tenants and see schema
 // versions; a tenant's own staff see their tenant's public settings (name, currency, business date).
 import { builder } from './builder.js';
-import { AppError, badInput } from '../errors.js';
+import { AppError, badInput, inputPath } from '../errors.js';
 import { isBehind, latestVersion, schemasBehind } from '../tenancy/migrations.js';
 import { TenantConflictError } from '../tenancy/provisioning.js';
 import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
@@ -156,14 +156,14 @@ const TenantPayload = builder.objectRef<{ tenant: TenantRecord }>('TenantPayload
 });
 
 async function changeStatus(context: GraphContext, slug: string, reason: string, status: 'active' | 'suspended') {
-  if (reason.trim().length === 0) throw badInput('input.reason', 'reason must not be empty');
+  if (reason.trim().length === 0) throw badInput(inputPath('reason'), 'reason must not be empty');
   const { registry } = context.runtime;
   const from: TenantStatus[] = status === 'suspended' ? ['active', 'suspended'] : ['suspended', 'active'];
   const tenant = await registry.setStatus(slug, status, reason, from);
   if (!tenant) {
     const existing = await registry.findBySlug(slug);
-    if (!existing) throw new AppError('NOT_FOUND', 'no tenant with that slug', { field: 'input.slug' });
-    throw new AppError('CONFLICT', `a ${existing.status} tenant cannot be made ${status}`, { field: 'input.slug' });
+    if (!existing) throw new AppError('NOT_FOUND', 'no tenant with that slug', { field: inputPath('slug') });
+    throw new AppError('CONFLICT', `a ${existing.status} tenant cannot be made ${status}`, { field: inputPath('slug') });
   }
   context.log.info({ slug, status, reason }, 'tenant status changed');
   return { tenant };
@@ -178,7 +178,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, context) => {
       const { runtime } = context;
       if (input.firstAdmin && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(input.firstAdmin.email)) {
-        throw badInput('input.firstAdmin.email', 'firstAdmin.email must be an e-mail address');
+        throw badInput(inputPath('firstAdmin.email'), 'firstAdmin.email must be an e-mail address');
       }
       try {
         const result = await onboardTenant(runtime, {
@@ -195,7 +195,7 @@ builder.mutationFields((t) => ({
         return { tenant: tenant!, created: result.created };
       } catch (error) {
         if (error instanceof TenantConflictError) {
-          throw new AppError('CONFLICT', error.message, { field: `input.${error.fields[0]}` });
+          throw new AppError('CONFLICT', error.message, { field: inputPath(error.fields[0]!) });
         }
         throw error;
       }
@@ -214,12 +214,12 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'platform.tenants.manage' },
     args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
     resolve: async (_root, { input }, context) => {
-      if (input.reason.trim().length === 0) throw badInput('input.reason', 'reason must not be empty');
+      if (input.reason.trim().length === 0) throw badInput(inputPath('reason'), 'reason must not be empty');
       const { runtime } = context;
       if (!(await offboardTenant(runtime, input.slug, input.reason))) {
         const existing = await runtime.registry.findBySlug(input.slug);
-        if (!existing) throw new AppError('NOT_FOUND', 'no tenant with that slug', { field: 'input.slug' });
-        throw new AppError('CONFLICT', `a ${existing.status} tenant cannot be offboarded`, { field: 'input.slug' });
+        if (!existing) throw new AppError('NOT_FOUND', 'no tenant with that slug', { field: inputPath('slug') });
+        throw new AppError('CONFLICT', `a ${existing.status} tenant cannot be offboarded`, { field: inputPath('slug') });
       }
       runtime.registry.forget(input.slug);
       context.log.info({ slug: input.slug, reason: input.reason }, 'tenant offboarded');

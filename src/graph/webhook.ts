@@ -1,7 +1,7 @@
 // Webhooks: endpoints a partner (or the lender) registers, the deliveries made to them and each attempt. A
 // partner reads only its own (GraphContext.db is partner-scoped); commands check ownership themselves.
 import { builder } from './builder.js';
-import { AppError, InvalidField } from '../errors.js';
+import { AppError, InvalidField, inputPath } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './loaders.js';
@@ -234,7 +234,7 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: DeactivateWebhookEndpointInput, required: true, description: 'Which endpoint.' }) },
     resolve: (_root, { input }, context) => {
-      if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: 'input.id' });
+      if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('id') });
       return deactivateEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id);
     },
   }),
@@ -244,7 +244,7 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: EnableWebhookEndpointInput, required: true, description: 'Which endpoint.' }) },
     resolve: (_root, { input }, context) => {
-      if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: 'input.id' });
+      if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('id') });
       return enableEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id);
     },
   }),
@@ -254,7 +254,7 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: ReplayWebhookDeliveryInput, required: true, description: 'Which delivery.' }) },
     resolve: (_root, { input }, context) => {
-      if (!UUID_KEY.test(input.deliveryId.id)) throw new AppError('NOT_FOUND', 'no webhook delivery with that id', { field: 'input.deliveryId' });
+      if (!UUID_KEY.test(input.deliveryId.id)) throw new AppError('NOT_FOUND', 'no webhook delivery with that id', { field: inputPath('deliveryId') });
       const { webhooks } = context.runtime;
       return replayDelivery(commandDbOf(context), webhooks.queue, webhooks.policy, context.tenant!.schemaName, {
         ...commandOf(context),

@@ -1,6 +1,6 @@
 // Money and business dates: exact cases. Minor units are ISO 4217's (the published code list, table A.1).
 import { describe, expect, it } from 'vitest';
-import { Decimal, formatMoney, isCurrency, minorUnits, money, parseDecimalText, parseMoney } from '../../src/domain/money.js';
+import { assertPositiveAmount, Decimal, formatMoney, isCurrency, minorUnits, money, parseDecimalText, parseMoney } from '../../src/domain/money.js';
 import { dateInZone, isBusinessDate, isTimeZone } from '../../src/domain/businessDate.js';
 
 describe('money', () => {
@@ -85,5 +85,16 @@ describe('decimal text as the API takes it', () => {
     expect(parseMoney('1.001 USD')).toBeNull();
     expect(parseMoney('1000000000000000.00 USD')).toBeNull();
     expect(formatMoney(parseMoney('-0.00 USD')!)).toBe('0.00 USD');
+  });
+});
+
+describe('an amount moved or waived', () => {
+  it.each(['0.01', '1', '999999999999999.9999'])('%s is more than zero', (text) => {
+    expect(() => assertPositiveAmount(new Decimal(text), 'amount')).not.toThrow();
+  });
+
+  it.each([['0', 'amount'], ['-5', 'repayments.1.amount'], [null, 'amount']] as const)('%s is refused, naming %s', (text, field) => {
+    expect(() => assertPositiveAmount(text === null ? null : new Decimal(text), field))
+      .toThrow(expect.objectContaining({ name: 'InvalidField', field, message: 'amount must be more than zero and less than 10^15' }));
   });
 });

@@ -2,7 +2,7 @@
 // from where and by whom), the agreement is generated from the offer, and the e-sign provider (a sandbox here,
 // completing at once) returns the signed copy. Both documents are kept with their hashes.
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { agreementPdf, signedAgreementPdf } from '../../documents/agreementPdf.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
@@ -30,10 +30,10 @@ export async function acceptOffer(db: TenantDb, command: CommandContext, busines
   return runCommand(db, { ...command, action: 'application.acceptOffer' }, async (tx) => {
     const application = await ownApplication(tx, applicationId, partner);
     const offer = await tx.applicationOffer.findFirst({ where: { applicationId, status: 'open' } });
-    if (!offer) throw new AppError('CONFLICT', 'the application has no open offer', { field: 'input.applicationId' });
+    if (!offer) throw new AppError('CONFLICT', 'the application has no open offer', { field: inputPath('applicationId') });
     if (businessDateOf(offer.validUntil) < businessDate) {
       await tx.applicationOffer.update({ where: { id: offer.id }, data: { status: 'expired' } });
-      throw new AppError('CONFLICT', `the offer lapsed on ${businessDateOf(offer.validUntil)}`, { field: 'input.applicationId' });
+      throw new AppError('CONFLICT', `the offer lapsed on ${businessDateOf(offer.validUntil)}`, { field: inputPath('applicationId') });
     }
     const sha = createHash('sha256').update(text, 'utf8').digest('hex');
     await tx.applicationOffer.update({
@@ -56,7 +56,7 @@ export async function acceptOffer(db: TenantDb, command: CommandContext, busines
 export async function signAgreement(db: TenantDb, command: CommandContext, lenderName: string, applicationId: string, partner: string | null) {
   return runCommand(db, { ...command, action: 'application.signAgreement' }, async (tx) => {
     const application = await ownApplication(tx, applicationId, partner);
-    if (application.status !== 'offer_accepted') throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} has no accepted offer to sign`, { field: 'input.applicationId', reason: 'ILLEGAL_TRANSITION' });
+    if (application.status !== 'offer_accepted') throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} has no accepted offer to sign`, { field: inputPath('applicationId'), reason: 'ILLEGAL_TRANSITION' });
     const offer = await tx.applicationOffer.findFirstOrThrow({ where: { applicationId, status: 'accepted' } });
     // The borrower as this application's submitter named them, never another channel's record of the party.
     const applicant = await applicantAsSubmitted(tx, applicationId);

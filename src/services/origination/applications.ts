@@ -3,7 +3,7 @@
 // parties (never copied). Every status change goes through the transition table and records its history, an
 // event (the partner that brought the application sees it) and an audit record.
 import { randomUUID } from 'node:crypto';
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
@@ -115,7 +115,7 @@ export async function checkApplication(db: TenantDb | Tx, input: ApplicationInpu
  */
 export function missingInformationError(missing: readonly string[], hint: string): AppError {
   return new AppError('BAD_USER_INPUT', `${describeMissing(missing)}: ${hint}`, {
-    field: `input.${missing[0]}`, fields: missing.map((field) => `input.${field}`), reason: 'MISSING_INFORMATION',
+    field: inputPath(missing[0]!), fields: missing.map(inputPath), reason: 'MISSING_INFORMATION',
   });
 }
 

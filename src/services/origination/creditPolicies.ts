@@ -5,7 +5,7 @@
 // The database holds the same lines: one active version per product (a unique partial index) and
 // `activated_by <> activation_requested_by`. Decisions keep the version that made them, so retired versions stay.
 import { randomUUID } from 'node:crypto';
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import {
   assertValidPolicyInput, assertValidRuleSet, simulatePolicy, type CreditRuleSet, type PastApplication, type PolicyOutcome, type PolicyReason,
 } from '../../domain/origination/creditPolicy.js';
@@ -55,7 +55,7 @@ async function lockedPolicy(tx: Tx, tenant: string, policyId: string): Promise<C
 function expectStatus(row: CreditPolicyRow, status: CreditPolicyStatus, doing: string): void {
   if (row.status !== status) {
     throw new AppError('CONFLICT', `version ${row.version} is ${row.status.replace('_', ' ')}: only a ${status.replace('_', ' ')} version can be ${doing}`, {
-      field: 'input.policyId', reason: 'ILLEGAL_TRANSITION', from: row.status,
+      field: inputPath('policyId'), reason: 'ILLEGAL_TRANSITION', from: row.status,
     });
   }
 }
@@ -212,7 +212,7 @@ export async function decideActivation(
         };
       }
       const checker = command.actor.subject;
-      refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'whoever drafted a credit policy or asked for its activation cannot approve it', 'input.policyId');
+      refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'whoever drafted a credit policy or asked for its activation cannot approve it', inputPath('policyId'));
       const retiring = await tx.creditPolicy.findFirst({ where: { productId: before.productId, status: 'active' } });
       const retired = retiring ? await tx.creditPolicy.update({ where: { id: retiring.id }, data: { status: 'retired' } }) : null;
       const after = await tx.creditPolicy.update({ where: { id: policyId }, data: { status: 'active', activatedBy: checker, activatedAt: command.now } });
@@ -230,7 +230,7 @@ export async function decideActivation(
     });
   } catch (error) {
     // The unique index on the active version: another activation of the product won the race.
-    if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', 'another version of this product was activated meanwhile; read it again', { field: 'input.policyId' });
+    if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', 'another version of this product was activated meanwhile; read it again', { field: inputPath('policyId') });
     throw error;
   }
 }

@@ -6,7 +6,7 @@
 // applications can never be disbursed: the transition table has no way out of those statuses, and the loan's
 // unique application reference refuses a second loan even if two approvals raced.
 import { randomUUID } from 'node:crypto';
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
@@ -36,7 +36,7 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
     const missing = (await documentChecklist(tx as unknown as TenantDb, application.id)).filter((item) => item.status !== 'satisfied');
     if (missing.length > 0) {
-      throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${m.status})`).join(', ')}`, { field: 'input.applicationId', reason: 'DOCUMENTS_MISSING' });
+      throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${m.status})`).join(', ')}`, { field: inputPath('applicationId'), reason: 'DOCUMENTS_MISSING' });
     }
     const moved = await transition(tx, application, 'request_disbursement', command.actor.subject, command.now);
     const id = randomUUID();
@@ -49,7 +49,7 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
         },
       });
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', 'a disbursement request for this application is already pending', { field: 'input.applicationId' });
+      if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', 'a disbursement request for this application is already pending', { field: inputPath('applicationId') });
       throw error;
     }
     return { result: { requestId: id }, audit: { ...moved.audit, after: { ...(moved.audit.after as object), requestId: id, disbursementDate: ask.disbursementDate } }, events: [moved.event] };
@@ -73,7 +73,7 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
       return { result: { loanId: null as string | null }, replay: { loanId: null }, audit: moved.audit, events: [moved.event] };
     }
     const disbursementDate = businessDateOf(request.disbursementDate);
-    if (disbursementDate > businessDate) throw new AppError('CONFLICT', `the disbursement is dated ${disbursementDate}, after the business date`, { field: 'input.requestId' });
+    if (disbursementDate > businessDate) throw new AppError('CONFLICT', `the disbursement is dated ${disbursementDate}, after the business date`, { field: inputPath('requestId') });
     const offer = await tx.applicationOffer.findFirstOrThrow({ where: { applicationId: application.id, status: 'accepted' } });
     const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
     const version = (await productVersion(tx as unknown as TenantDb, product, application.productVersion))!;

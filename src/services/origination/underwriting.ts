@@ -20,7 +20,7 @@
 //   decline records an underwriter's DECLINE with the policy's reasons (for the adverse-action notice).
 // - Rejecting a recommendation only closes it: the application stays referred and a new recommendation may follow.
 import { randomUUID } from 'node:crypto';
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import { mayApprove, SANDBOX_AUTHORITY_MATRIX, type AuthorityMatrix } from '../../domain/origination/approvalAuthority.js';
 import type { RuleResult } from '../../domain/origination/creditPolicy.js';
@@ -74,7 +74,7 @@ const PENDING_CONFLICT = 'this application already has a pending approval reques
 /** The latest decision the credit policy made on the application. */
 async function policyDecisionOf(tx: Tx, applicationId: string): Promise<DecisionRow> {
   const decision = await tx.applicationDecision.findFirst({ where: { applicationId, decidedByKind: 'policy' }, orderBy: { decidedAt: 'desc' } });
-  if (!decision) throw new AppError('CONFLICT', 'the application has no credit policy decision to underwrite', { field: 'input.applicationId' });
+  if (!decision) throw new AppError('CONFLICT', 'the application has no credit policy decision to underwrite', { field: inputPath('applicationId') });
   return decision;
 }
 
@@ -110,10 +110,10 @@ export async function recommend(db: TenantDb, command: CommandContext, _business
     const application = await tx.application.findUnique({ where: { id: input.applicationId } });
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
     if (application.status !== 'referred') {
-      throw new AppError('CONFLICT', `only a referred application can be recommended; this one is ${application.status}`, { field: 'input.applicationId', reason: 'NOT_REFERRED' });
+      throw new AppError('CONFLICT', `only a referred application can be recommended; this one is ${application.status}`, { field: inputPath('applicationId'), reason: 'NOT_REFERRED' });
     }
     const pending = await tx.approvalRequest.findFirst({ where: { applicationId: application.id, status: 'pending' } });
-    if (pending) throw new AppError('CONFLICT', PENDING_CONFLICT, { field: 'input.applicationId', reason: 'APPROVAL_PENDING' });
+    if (pending) throw new AppError('CONFLICT', PENDING_CONFLICT, { field: inputPath('applicationId'), reason: 'APPROVAL_PENDING' });
     const requested = new Decimal(application.amount.toString());
     const amount = input.amount === null || input.amount === undefined || input.amount === '' ? requested : parseAmount(input.amount, application.currency);
     if (amount.gt(requested)) throw new InvalidField('amount', `amount may not be more than the application asks for (${requested.toFixed(minorUnits(application.currency))})`);
@@ -140,7 +140,7 @@ export async function recommend(db: TenantDb, command: CommandContext, _business
         },
       });
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', PENDING_CONFLICT, { field: 'input.applicationId', reason: 'APPROVAL_PENDING' });
+      if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', PENDING_CONFLICT, { field: inputPath('applicationId'), reason: 'APPROVAL_PENDING' });
       throw error;
     }
     const shown = {
@@ -186,7 +186,7 @@ export async function decide(
       };
     }
     if (application.status !== 'referred') {
-      throw new AppError('CONFLICT', `the application is no longer referred (it is ${application.status}); reject this request instead`, { field: 'input.requestId', reason: 'NOT_REFERRED' });
+      throw new AppError('CONFLICT', `the application is no longer referred (it is ${application.status}); reject this request instead`, { field: inputPath('requestId'), reason: 'NOT_REFERRED' });
     }
     const policyDecision = await policyDecisionOf(tx, application.id);
     const amount = new Decimal(request.amount.toString());
@@ -197,7 +197,7 @@ export async function decide(
       if (!granted.allowed) {
         const roles = rolesHolding(granted.levelsThatMay);
         throw new AppError('FORBIDDEN', `${granted.reason}${roles.length > 0 ? ` (roles holding those levels: ${roles.join(', ')})` : ''}`, {
-          field: 'input.requestId', reason: 'BEYOND_AUTHORITY', levelsThatMay: granted.levelsThatMay, rolesThatMay: roles,
+          field: inputPath('requestId'), reason: 'BEYOND_AUTHORITY', levelsThatMay: granted.levelsThatMay, rolesThatMay: roles,
         });
       }
       authority = { level: granted.level, limit: granted.limit };

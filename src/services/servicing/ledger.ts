@@ -1,7 +1,7 @@
 // Reading the tenant's books: the chart of accounts, a trial balance and an account statement as of any date,
 // and the ledger's invariants checked against the stored journals. Balances are by value date: "as of" a date
 // is what the books say today about that date, corrections included (each correction is dated where it applies).
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { trialBalanceOf, type AccountRole } from '../../domain/servicing/ledger.js';
@@ -172,7 +172,7 @@ export async function openLedgerAccount(db: TenantDb, command: CommandContext, i
   if (name.length < 1 || name.length > 200) throw new InvalidField('name', 'name must be 1–200 characters');
   if (!(KINDS as readonly string[]).includes(input.kind)) throw new InvalidField('kind', `kind must be one of ${KINDS.join(', ')}`);
   return runCommand(db, { ...command, action: 'ledgerAccount.open' }, async (tx) => {
-    if (await tx.ledgerAccount.findUnique({ where: { code: input.code } })) throw new AppError('CONFLICT', 'an account with that code exists', { field: 'input.code' });
+    if (await tx.ledgerAccount.findUnique({ where: { code: input.code } })) throw new AppError('CONFLICT', 'an account with that code exists', { field: inputPath('code') });
     const account = await tx.ledgerAccount.create({ data: { code: input.code, name, kind: input.kind, createdBy: command.actor.subject, createdAt: command.now } });
     return {
       result: account,

@@ -1,7 +1,7 @@
 // Product versions: reading the terms new loans are booked with, and revising them. A revision is a new version
 // (the database refuses to change an old one), written as a command with its audit record and event; loans keep
 // the copy of the terms they were booked with, so nothing booked changes.
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { assertAmountsWithinProduct, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type ProductLimits } from '../../domain/servicing/product.js';
 import { Decimal } from '../../domain/money.js';
 import { assertValidAllocationRule, type AllocationRule } from '../../domain/servicing/allocation.js';
@@ -70,7 +70,7 @@ function revisedTerms(current: LoanTerms, revision: TermsRevision): LoanTerms {
 
 export async function reviseTerms(db: TenantDb, command: CommandContext, code: string, revision: TermsRevision) {
   const product = await db.loanProduct.findUnique({ where: { code } });
-  if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: 'input.code' });
+  if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('code') });
   const current = await productVersion(db, product);
   if (!current) throw new Error(`product ${code} has no version ${product.currentVersion}`);
   const terms = revisedTerms(current.terms, revision);

@@ -4,6 +4,7 @@ import { assertValidAllocationRule, type AllocationRule } from '../../domain/ser
 import type { AccountMapping } from '../../domain/servicing/ledger.js';
 import type { LoanAccount, LoanTransaction } from '../../domain/servicing/loanAccount.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
+import type { Decimal } from '../../domain/money.js';
 import { businessDateOf } from '../../tenancy/dateColumns.js';
 
 export const TRANSACTION_KINDS = ['repayment', 'prepayment', 'payoff', 'refund', 'reversal', 'charge', 'waiver'] as const;
@@ -23,7 +24,8 @@ export interface TransactionRecord {
   id: string;
   kind: string;
   valueDate: string;
-  amount: string | null;
+  /** Text as stored; a Decimal when the transaction is being posted, as the API parsed it. */
+  amount: string | Decimal | null;
   component: string | null;
   instalment: number | null;
   reschedule: string | null;

@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
-import { Decimal, minorUnits } from '../../domain/money.js';
+import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
 import { assertWithinProduct, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
@@ -21,7 +21,8 @@ type LoanCommand = CommandContext;
 
 export interface Disbursement {
   productCode: string;
-  principal: string;
+  /** As the Decimal scalar parsed it; the product's limits are the one check left (assertWithinProduct). */
+  principal: Decimal;
   numberOfRepayments?: number | null;
   disbursementDate: string;
   firstRepaymentDate?: string | null;
@@ -59,7 +60,7 @@ function eventsOf(posting: PostingResult): EventDraft[] {
     return {
       type: EVENT_TYPE[draft.kind], aggregateType: 'Loan', aggregateId: draft.loanId, partnerScope: loan.originationPartner,
       payload: {
-        loanId: draft.loanId, transactionId: id, kind: draft.kind, valueDate: draft.valueDate, amount: draft.amount ?? null,
+        loanId: draft.loanId, transactionId: id, kind: draft.kind, valueDate: draft.valueDate, amount: draft.amount?.toFixed() ?? null,
         currency: loan.state.currency, status: loan.status, daysPastDue: loan.state.daysPastDue,
         ...(draft.reverses ? { reverses: draft.reverses } : {}),
       },
@@ -84,12 +85,7 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
   const firstRepaymentDate = dateField(input.firstRepaymentDate, 'firstRepaymentDate');
   if (disbursementDate > businessDate) throw new InvalidField('disbursementDate', `disbursementDate may not be after the business date, ${businessDate}`);
   if (firstRepaymentDate !== null && firstRepaymentDate <= disbursementDate) throw new InvalidField('firstRepaymentDate', 'firstRepaymentDate must be after disbursementDate');
-  let principal: Decimal;
-  try {
-    principal = new Decimal(input.principal);
-  } catch {
-    throw new InvalidField('principal', 'principal must be a decimal number');
-  }
+  const { principal } = input;
   const repayments = input.numberOfRepayments ?? version.terms.numberOfRepayments;
   assertWithinProduct(productLimitsOf(product), { principal, numberOfRepayments: repayments, every: version.terms.repaymentEvery });
   const terms = { ...version.terms, numberOfRepayments: repayments };
@@ -203,7 +199,7 @@ export async function postLoanTransaction(db: TenantDb, command: LoanCommand, bu
 
 export interface RepaymentLine {
   loanId: string;
-  amount: string;
+  amount: Decimal;
   valueDate: string;
   channel: string;
   externalReference?: string | null;
@@ -240,7 +236,8 @@ export async function postRepaymentFile(db: TenantDb, command: LoanCommand, busi
 export interface WaiverAsk {
   loanId: string;
   component: 'interest' | 'fee' | 'penalty';
-  amount: string;
+  /** As the Decimal scalar parsed it (a number below 10^15); its sign and the loan's minor units are checked here. */
+  amount: Decimal;
   instalment?: number | null;
   valueDate: string;
   reason: string;
@@ -250,13 +247,8 @@ export interface WaiverAsk {
 export async function requestWaiver(db: TenantDb, command: LoanCommand, businessDate: string, ask: WaiverAsk) {
   const valueDate = dateField(ask.valueDate, 'valueDate')!;
   if (valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
-  let amount: Decimal;
-  try {
-    amount = new Decimal(ask.amount);
-  } catch {
-    throw new InvalidField('amount', 'amount must be a decimal number');
-  }
-  if (!amount.isFinite() || amount.lte(0) || amount.gte('1e15')) throw new InvalidField('amount', 'amount must be more than zero and less than 10^15');
+  const { amount } = ask;
+  assertPositiveAmount(amount, 'amount');
   const reason = ask.reason.trim();
   if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
   return runCommand(db, { ...command, action: 'loan.requestWaiver' }, async (tx) => {
@@ -288,7 +280,7 @@ export async function decideWaiver(db: TenantDb, command: LoanCommand, businessD
     let events: EventDraft[] = [];
     if (approve) {
       const posting = await postToLoans(tx, postingRunOf(command, businessDate), [{
-        loanId: request.loanId, kind: 'waiver', valueDate: businessDateOf(request.valueDate), amount: request.amount.toString(),
+        loanId: request.loanId, kind: 'waiver', valueDate: businessDateOf(request.valueDate), amount: new Decimal(request.amount.toString()),
         component: request.component as WaiverAsk['component'], instalment: request.instalment, reason: request.reason, field: '',
       }]);
       transactionId = posting.transactions[0]!.id;

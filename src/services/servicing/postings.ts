@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
-import { Decimal } from '../../domain/money.js';
+import { assertPositiveAmount, Decimal } from '../../domain/money.js';
 import { replayLoan, type LoanAccountState, type LoanTransaction } from '../../domain/servicing/loanAccount.js';
 import { journalsToPost, statusAfterReplay, type PostedNet, type PostingKind } from '../../domain/servicing/journalsToPost.js';
 import { IllegalLoanTransition, type LoanStatus } from '../../domain/servicing/loanStatus.js';
@@ -31,7 +31,8 @@ export interface PostingDraft {
   loanId: string;
   kind: TransactionKind;
   valueDate: string;
-  amount?: string | null;
+  /** As the Decimal scalar parsed it (below 10^15, at most 10 places); written as text only by the INSERT. */
+  amount?: Decimal | null;
   component?: 'interest' | 'fee' | 'penalty' | null;
   instalment?: number | null;
   reschedule?: 'reduceInstalment' | 'reduceTenor' | null;
@@ -62,8 +63,6 @@ export interface PostingResult {
   journals: number;
 }
 
-/** The largest amount a NUMERIC(20, 4) column holds comfortably. */
-const MAX_AMOUNT = new Decimal('1e15');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface LoanRow extends LoanRecord {
@@ -92,13 +91,8 @@ function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: 
     if (!target || target.kind === 'reversal') throw new InvalidField(`${f}transactionId`, 'no repayment, charge, waiver or refund of this loan has that id');
     return;
   }
-  let amount: Decimal;
-  try {
-    amount = new Decimal(draft.amount ?? 'NaN');
-  } catch {
-    throw new InvalidField(`${f}amount`, 'amount must be a decimal number');
-  }
-  if (!amount.isFinite() || amount.lte(0) || amount.gte(MAX_AMOUNT)) throw new InvalidField(`${f}amount`, 'amount must be more than zero and less than 10^15');
+  // Refused before the replay, whose own guard would name the transaction by its new id rather than the input.
+  assertPositiveAmount(draft.amount, `${f}amount`);
 }
 
 /** A replay's complaint, named as the caller's input names it. */
@@ -228,7 +222,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
     result.set(loanId, { loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, state });
 
     fresh.forEach((d, k) => transactionRows.push({
-      id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount ?? null,
+      id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount?.toFixed() ?? null,
       component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
       channel: d.channel ?? null, external_reference: d.externalReference ?? null, reason: d.reason ?? null, batch_id: run.batchId ?? null,
       entered_by: run.postedBy, entered_at: postedAt,

@@ -2,7 +2,7 @@
 // on the tenant's own client, so ownership is checked here: a partner registers endpoints only for itself and
 // deactivates or replays only its own; the lender's staff act on any.
 import { randomUUID } from 'node:crypto';
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { sealSecret, type DataKey } from '../../tenancy/sealing.js';
@@ -63,7 +63,7 @@ export async function registerEndpoint(db: TenantDb, key: DataKey, command: Comm
 async function ownedEndpoint(db: TenantDb, owner: Owner, id: string) {
   const endpoint = await db.webhookEndpoint.findUnique({ where: { id } });
   // Another partner's endpoint does not exist, as far as this partner can tell.
-  if (!endpoint || (owner !== null && endpoint.partnerCode !== owner)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: 'input.id' });
+  if (!endpoint || (owner !== null && endpoint.partnerCode !== owner)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('id') });
   return endpoint;
 }
 
@@ -108,9 +108,9 @@ export async function enableEndpoint(db: TenantDb, command: CommandContext, owne
 /** Sends a finished delivery's event to its endpoint again, as a new delivery that points at the old one. */
 export async function replayDelivery(db: TenantDb, queue: JobQueue, policy: RetryPolicy, schema: string, command: CommandContext, owner: Owner, deliveryId: string) {
   const original = await db.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { endpoint: true } });
-  if (!original || (owner !== null && original.partnerCode !== owner)) throw new AppError('NOT_FOUND', 'no webhook delivery with that id', { field: 'input.deliveryId' });
-  if (original.status !== 'succeeded' && original.status !== 'dead') throw new AppError('CONFLICT', 'this delivery is still being attempted; replay it once it has succeeded or died', { field: 'input.deliveryId', status: original.status });
-  if (!original.endpoint.active) throw new AppError('CONFLICT', 'the endpoint is deactivated', { field: 'input.deliveryId' });
+  if (!original || (owner !== null && original.partnerCode !== owner)) throw new AppError('NOT_FOUND', 'no webhook delivery with that id', { field: inputPath('deliveryId') });
+  if (original.status !== 'succeeded' && original.status !== 'dead') throw new AppError('CONFLICT', 'this delivery is still being attempted; replay it once it has succeeded or died', { field: inputPath('deliveryId'), status: original.status });
+  if (!original.endpoint.active) throw new AppError('CONFLICT', 'the endpoint is deactivated', { field: inputPath('deliveryId') });
   return runCommand(db, { ...command, action: 'webhookDelivery.replay' }, async (tx) => {
     const delivery = await tx.webhookDelivery.create({
       data: {
