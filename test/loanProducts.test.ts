@@ -10,7 +10,8 @@ let server: TestServer;
 let tenant: TenantRecord;
 
 const TERMS = 'version annualRatePercent interestType amortization repaymentEvery repaymentUnit numberOfRepayments roundingMode allocationOrder allocationStrategy';
-const PREVIEW = `query($principal: Decimal!, $n: Int) { loanProducts(first: 10) { edges { node { code
+// The sandbox has three products; a preview counts as its most instalments (1,200), so ten would pass the node limit.
+const PREVIEW = `query($principal: Decimal!, $n: Int) { loanProducts(first: 3) { edges { node { code
   schedulePreview(principal: $principal, numberOfRepayments: $n, disbursementDate: "2026-01-15") {
     productVersion netDisbursement totalInterest totalRepayable instalments { number dueDate principal interest total outstandingPrincipal } } } } } }`;
 
