@@ -236,8 +236,8 @@ export function authzMatrix(): string {
   );
   return `# Authorization matrix
 
-Generated from \`src/authz/capabilities.ts\` by \`npm run schema\`; \`test/authz.test.ts\` proves every cell over
-HTTP, and \`test/schema.test.ts\` fails when this file is stale. Every field of the schema names one capability
+Generated from \`src/authz/capabilities.ts\` by \`npm run schema\`; \`test/authz/authz.test.ts\` proves every cell over
+HTTP, and \`test/graph/schema.test.ts\` fails when this file is stale. Every field of the schema names one capability
 (\`authScopes: { can: '…' }\`); a field without a rule stops the server from starting.
 
 Roles come from the token (\`realm_access.roles\`); the tenant from its \`organization\` claim and the registry.

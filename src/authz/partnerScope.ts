@@ -5,7 +5,7 @@
 // those the origination partner submitted, loans to those the co-lending partner participates in. Commands
 // (writes) run on the tenant's own client, because their bookkeeping (outbox, audit, idempotency) is not the
 // caller's to read; each command takes the acting partner as an argument and checks ownership itself
-// (e.g. src/services/webhooks/endpoints.ts), and test/partners.test.ts probes every mutation as another partner.
+// (e.g. src/services/webhooks/endpoints.ts), and test/authz/partners.test.ts probes every mutation as another partner.
 import { AppError } from '../errors.js';
 import type { Principal } from './principal.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';

@@ -35,7 +35,7 @@ export interface QueryLimits {
  * estimate made from this table is never exceeded. Where a domain rule bounds a list, the size is that rule: a
  * loan has at most MAX_REPAYMENTS (1,200) instalments. Elsewhere the size is a large real case (an application's
  * handful of parties and checks, a 30-year loan's dues and payments on a statement), and a list that could hold
- * more is cut there and says so in its description. test/schema.test.ts fails for a list of objects not named here.
+ * more is cut there and says so in its description. test/graph/schema.test.ts fails for a list of objects not named here.
  */
 export const LIST_SIZES: Record<string, number> = {
   // The resolver reads at most 1,000 rows.

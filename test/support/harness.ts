@@ -23,10 +23,10 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     TENANT_REGISTRY_TTL_MS: '0',
-    // Webhook workers run only where a test asks for them (test/webhooks.test.ts), so no other test file's
+    // Webhook workers run only where a test asks for them (test/events/webhooks.test.ts), so no other test file's
     // process picks up its deliveries.
     JOBS_ENABLED: 'false',
-    // The sandbox's asynchronous checks call back only in the test that asks (test/pendingChecks.test.ts), so a
+    // The sandbox's asynchronous checks call back only in the test that asks (test/services/origination/pendingChecks.test.ts), so a
     // test driving a callback itself never races the sandbox's own.
     SANDBOX_CALLBACK_DELAY_MS: '86400000',
     // Test files send bursts from one principal and one address; the rate limits have tests of their own.

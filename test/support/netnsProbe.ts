@@ -1,5 +1,5 @@
 // Run only inside a network namespace of its own whose one interface is loopback, carrying 10.0.0.1 and 8.8.8.8
-// as extra loopback addresses (test/outbound.test.ts starts it with `unshare -n`): nothing here can reach a real
+// as extra loopback addresses (test/outbound/outbound.test.ts starts it with `unshare -n`): nothing here can reach a real
 // network. Listens on 10.0.0.1:443 and 8.8.8.8:443, counts the connections each receives, and prints what the
 // outbound client made of requests to them.
 import { createServer, type Server } from 'node:net';

@@ -15,7 +15,7 @@ function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = { ...process.env };
   for (const key of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'NODE_ENV', 'PORT', 'DATA_DIR']) delete inherited[key];
   // Processes started by tests share the run's database: they work no webhook jobs unless a test asks, so no
-  // test's deliveries are taken by another test's process (test/webhooks.test.ts owns its own).
+  // test's deliveries are taken by another test's process (test/events/webhooks.test.ts owns its own).
   return { JOBS_ENABLED: 'false', ...inherited, ...env };
 }
 

@@ -1,0 +1,155 @@
+// The authorization matrix, cell by cell: every role against every capability, through the real gateway
+// (HTTP, and WebSocket for subscriptions). Expected outcomes come from src/authz/capabilities.ts, the same table
+// that docs/authz.md is generated from.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAPABILITIES, allows, type Capability } from '../../src/authz/capabilities.js';
+import { ROLES, type Role } from '../../src/authz/roles.js';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { firstErrors, subscribe, until } from '../support/ws.js';
+import { registerPartner } from '../../src/services/partners.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { disburseLoan } from '../../src/services/servicing/loans.js';
+import { Decimal } from '../../src/domain/money.js';
+import { createApplication } from '../../src/services/origination/applications.js';
+import { uploadDocument } from '../../src/services/origination/applicationDocuments.js';
+import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let loanGlobalId: string;
+let documentGlobalId: string;
+/** Open possible-duplicate reviews: each probe of `parties.reconcile` resolves one of its own. */
+const reviewGlobalIds: string[] = [];
+let partnerDraftGlobalId: string;
+
+beforeAll(async () => {
+  // The webhooks.manage probe registers a receiver on loopback: allowed here explicitly, as for local receivers.
+  server = await startTestServer({ OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '9' });
+  tenant = await createTenant(server.runtime, uniqueSlug('authz'), { sandbox: true });
+  // Partner tokens are honoured only for partners the tenant has registered.
+  const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+  for (const [code, kind] of [['p-1', 'origination'], ['p-2', 'colending']] as const) {
+    await registerPartner(db, server.runtime.identity, { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() }, { code, name: `Partner ${code}`, kind });
+  }
+  const { loanId } = await disburseLoan(db, { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() },
+    tenant.businessDate, { productCode: 'PL-STD', principal: new Decimal('5000'), disbursementDate: tenant.businessDate, numberOfRepayments: 12 });
+  loanGlobalId = encodeGlobalID('Loan', loanId);
+  const setup = { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() };
+  const { applicationId } = await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Document' } }, 'staff', null);
+  const document = await uploadDocument(db, setup, { applicationId, kind: 'other', fileName: 'probe.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.7\nauthz probe\n%%EOF\n') }, null);
+  documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
+  // One person, then look-alikes under other names: each look-alike is a party of its own with a review.
+  const lookalike = (legalName: string) => ({ kind: 'PERSON' as const, legalName, dateOfBirth: '1980-01-01', identifiers: [{ kind: 'national_id' as const, country: 'US', value: 'AUTHZREVIEW1' }] });
+  for (const name of ['Authz Original', ...ROLES.map((role) => `Authz Lookalike ${role}`)]) {
+    await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz review', applicant: lookalike(name) }, 'staff', null);
+  }
+  reviewGlobalIds.push(...(await db.partyMatchReview.findMany()).map((review) => encodeGlobalID('PartyMatchReview', review.id)));
+  // A draft brought by partner p-1: staff may amend any, the partner only its own.
+  const draft = await createApplication(db, server.runtime.dataKey, { ...setup, actor: { ...setup.actor, partner: 'p-1' } }, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Draft' } }, 'partner', 'p-1');
+  partnerDraftGlobalId = encodeGlobalID('Application', draft.applicationId);
+});
+afterAll(async () => {
+  await server.close();
+});
+
+async function tokenFor(role: Role): Promise<string> {
+  if (role === 'platform-admin') return devToken(server.runtime, role);
+  if (role === 'origination-partner') return devToken(server.runtime, role, tenant.slug, { partner: { id: 'p-1', kind: 'origination' } });
+  if (role === 'colending-partner') return devToken(server.runtime, role, tenant.slug, { partner: { id: 'p-2', kind: 'colending' } });
+  return devToken(server.runtime, role, tenant.slug);
+}
+
+/** One operation per capability; resolves true when allowed, false when refused with FORBIDDEN. */
+const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
+  'platform.tenants.read': (token) => query(token, '{ tenants(first: 1) { edges { node { slug } } } }'),
+  'platform.tenants.manage': (token) => query(token, `mutation { reactivateTenant(input: { slug: "${tenant.slug}", reason: "authz probe" }) { tenant { status } } }`),
+  'tenant.settings.read': (token) => query(token, '{ currentTenant { slug businessDate } }'),
+  'parties.read': (token) => query(token, '{ parties(first: 1) { edges { node { legalName } } } }'),
+  'products.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code } } } }'),
+  'products.manage': (token) => query(token, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "14.9" }) { code } }'),
+  'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
+  'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } } }'),
+  'webhooks.read': (token) => query(token, '{ webhookDeliveries(first: 1) { edges { node { status } } } webhookEndpoints(first: 1) { edges { node { url } } } }'),
+  // Registering and enabling go together: a role may do both or neither (enabling the endpoint it just registered).
+  'webhooks.manage': async (token) => {
+    const registered = await gql(server.gateway, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["probe.*"] }) { endpoint { id active } } }', { token });
+    const id = registered.data?.['registerWebhookEndpoint']?.endpoint.id ?? encodeGlobalID('WebhookEndpoint', '00000000-0000-4000-8000-000000000000');
+    const enabled = await query(token, `mutation { enableWebhookEndpoint(input: { id: "${id}" }) { active } }`);
+    // Whoever manages an endpoint may also rotate its secret and send it a test delivery.
+    const rotated = await query(token, `mutation { rotateWebhookSigningSecret(input: { endpointId: "${id}", overlapHours: 1 }) { signingSecret } }`);
+    const tested = await query(token, `mutation { sendTestWebhook(input: { endpointId: "${id}" }) { eventType } }`);
+    if (registered.errors) expect(codes(registered)).toEqual(['FORBIDDEN']);
+    expect([enabled, rotated, tested]).toEqual([0, 1, 2].map(() => !registered.errors));
+    return enabled;
+  },
+  // Money-moving probes carry a fixed idempotency key: each role posts once, and its later probes replay that.
+  'loans.read': (token) => query(token, '{ loans(first: 1) { edges { node { id status } } } }'),
+  'loans.disburse': (token) => query(token, `mutation { disburseLoan(input: { idempotencyKey: "authz-disburse", productCode: "PL-STD", principal: "5000", disbursementDate: "${tenant.businessDate}" }) { status } }`),
+  'loans.repay': (token) => query(token, `mutation { postRepayment(input: { idempotencyKey: "authz-repay", loanId: "${loanGlobalId}", amount: "10", valueDate: "${tenant.businessDate}", channel: "card" }) { kind } }`),
+  'loans.charge': (token) => query(token, `mutation { applyLoanCharge(input: { idempotencyKey: "authz-charge", loanId: "${loanGlobalId}", component: FEE, amount: "1", valueDate: "${tenant.businessDate}", reason: "probe" }) { kind } }`),
+  'loans.waive.request': (token) => query(token, `mutation { requestLoanWaiver(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { status } }`),
+  'loans.waive.approve': (token) => query(token, '{ loanWaiverRequests(first: 1) { edges { node { status } } } }'),
+  'ledger.read': (token) => query(token, `{ trialBalance(asOf: "${tenant.businessDate}") { asOf } ledgerInvariants { holds } ledgerAccounts { code } }`),
+  'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "1000" }) { code } }'),
+  'applications.read': (token) => query(token, '{ applications(first: 1) { edges { node { id status } } } }'),
+  'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: "PERSON", legalName: "Probe Person" } }) { status } }'),
+  'parties.reconcile': (token) => query(token, `mutation { resolvePartyMatchReview(input: { reviewId: "${reviewGlobalIds.pop()}", resolution: DISTINCT, note: "authz probe" }) { status } }`),
+  'applications.amend': (token) => query(token, `mutation { updateApplication(input: { applicationId: "${partnerDraftGlobalId}", purpose: "amended by an authz probe" }) { status } }`),
+  'parties.identifiers.read': (token) => query(token, '{ parties(first: 1) { edges { node { unmaskedIdentifiers { kind } } } } }'),
+  'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { status } }`),
+  'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),
+  'policies.draft': (token) => query(token, `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${JSON.stringify(JSON.stringify(SANDBOX_CREDIT_POLICY))} }) { version } }`),
+  'policies.activate': (token) => query(token, '{ pendingCreditPolicyActivations { version } }'),
+  'underwriting.recommend': (token) => query(token, '{ underwritingQueue(first: 1) { application { id } } }'),
+  'underwriting.approve': (token) => query(token, '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed } }'),
+  'underwriting.read': (token) => query(token, '{ approvalRequests { status } policyOverrides(from: "2000-01-01", to: "2000-01-02") { decidedAt } }'),
+  'applications.expire': (token) => query(token, 'mutation { expireStaleApplications { expired { id } } }'),
+  'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
+  'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
+  'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),
+};
+
+/** A subscription is allowed when its first result carries data, refused when it carries FORBIDDEN. */
+async function live(token: string, document: string): Promise<boolean> {
+  const subscription = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, document);
+  try {
+    await until(() => subscription.results.length > 0 || subscription.errors.length > 0);
+    const errors = firstErrors(subscription);
+    if (!errors) return true;
+    expect(errors.map((e) => e.extensions['code'])).toEqual(['FORBIDDEN']);
+    return false;
+  } finally {
+    await subscription.stop();
+  }
+}
+
+async function query(token: string, document: string): Promise<boolean> {
+  const response = await gql(server.gateway, document, { token });
+  if (!response.errors) return true;
+  expect(codes(response)).toEqual(['FORBIDDEN']);
+  return false;
+}
+
+describe('authorization matrix', () => {
+  it('gives every role at least one capability and withholds at least one', () => {
+    for (const role of ROLES) {
+      const granted = (Object.keys(CAPABILITIES) as Capability[]).filter((c) => allows(c, [role], !CAPABILITIES[c].platform));
+      expect(granted.length, role).toBeGreaterThan(0);
+      expect(granted.length, role).toBeLessThan(Object.keys(CAPABILITIES).length);
+    }
+  });
+
+  for (const role of ROLES) {
+    it(`${role}: allowed and forbidden exactly as docs/authz.md says`, async () => {
+      const token = await tokenFor(role);
+      const outcome: Record<string, boolean> = {};
+      const expected: Record<string, boolean> = {};
+      for (const capability of Object.keys(CAPABILITIES) as Capability[]) {
+        outcome[capability] = await PROBES[capability](token);
+        expected[capability] = (CAPABILITIES[capability].roles as readonly Role[]).includes(role);
+      }
+      expect(outcome).toEqual(expected);
+    });
+  }
+});

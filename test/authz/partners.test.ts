@@ -1,0 +1,320 @@
+// Partners: registration by a tenant admin, and the scoping rule every read goes through. The isolation table
+// probes every root field of the schema as attackers from another tenant and as another partner of the same
+// tenant, and finds none of the victim's identifiers in any answer, and nothing changed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { buildSchema } from '../../src/graph/schema.js';
+import { scopeToPartner } from '../../src/authz/partnerScope.js';
+import { AppError } from '../../src/errors.js';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { subscribe, until } from '../support/ws.js';
+import { loanTerms, termsToJson } from '../../src/domain/servicing/product.js';
+import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../../src/domain/servicing/allocation.js';
+import { disburseLoan, postLoanTransaction, requestWaiver } from '../../src/services/servicing/loans.js';
+import { Decimal } from '../../src/domain/money.js';
+import { openLedgerAccount } from '../../src/services/servicing/ledger.js';
+import { createApplication } from '../../src/services/origination/applications.js';
+import { uploadDocument } from '../../src/services/origination/applicationDocuments.js';
+import { draftPolicy } from '../../src/services/origination/creditPolicies.js';
+import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
+
+let server: TestServer;
+let victim: TenantRecord;
+let other: TenantRecord;
+const alpha = `alpha-${randomUUID().slice(0, 6)}`;
+const beta = `beta-${randomUUID().slice(0, 6)}`;
+const gamma = `gamma-${randomUUID().slice(0, 6)}`;
+const secretName = `Victoria Secretname ${randomUUID().slice(0, 6)}`;
+let partyGlobalId: string;
+let alphaGlobalId: string;
+let alphaClientId: string;
+let hookGlobalId: string;
+let deliveryGlobalId: string;
+const hookUrl = `https://alpha.example.test/hooks/${randomUUID()}`;
+// The victim's loan (brought by alpha), one of its repayments, a pending waiver and a ledger account.
+let loanId: string;
+let loanGlobalId: string;
+let loanTransactionGlobalId: string;
+let waiverGlobalId: string;
+const loanPrincipal = '7777.77';
+const ledgerAccountName = `Victim suspense ${randomUUID().slice(0, 6)}`;
+// Alpha's application in the victim tenant, with an applicant whose name and identifier must not leak.
+let applicationGlobalId: string;
+let reviewId: string;
+let reviewGlobalId: string;
+let documentGlobalId: string;
+let policyGlobalId: string;
+const victimPolicyName = `victim-policy-${randomUUID().slice(0, 6)}`;
+const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
+const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
+
+async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
+  const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+  const response = await gql(server.gateway, `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { clientSecret partner { id code kind active clientId } } }`, {
+    token: admin, variables: { input: { code, name: `Partner ${code}`, kind } },
+  });
+  expect(response.errors).toBeUndefined();
+  return response.data!['registerPartner'] as { clientSecret: string | null; partner: { id: string; code: string; kind: string; active: boolean; clientId: string } };
+}
+
+const partnerToken = (tenant: TenantRecord, code: string, kind: 'origination' | 'colending') =>
+  devToken(server.runtime, `${kind}-partner`, tenant.slug, { partner: { id: code, kind } });
+
+beforeAll(async () => {
+  server = await startTestServer();
+  [victim, other] = await Promise.all([createTenant(server.runtime, uniqueSlug('pv')), createTenant(server.runtime, uniqueSlug('po'))]);
+  const party = await server.runtime.tenantClients.forSchema(victim.schemaName).party.create({ data: { id: randomUUID(), kind: 'PERSON', legalName: secretName } });
+  partyGlobalId = encodeGlobalID('Party', party.id);
+  // A look-alike of that party, held for staff review: what the probes try to resolve (and merge into it).
+  const lookalike = await server.runtime.tenantClients.forSchema(victim.schemaName).party.create({ data: { id: randomUUID(), kind: 'PERSON', legalName: `${secretName} II` } });
+  reviewId = randomUUID();
+  await server.runtime.tenantClients.forSchema(victim.schemaName).partyMatchReview.create({ data: {
+    id: reviewId, partyId: lookalike.id, candidatePartyId: party.id, signals: ['identifier'], conflicts: ['legal_name'], channel: 'staff', submittedBy: 'test-setup', createdAt: new Date(),
+  } });
+  reviewGlobalId = encodeGlobalID('PartyMatchReview', reviewId);
+  const registered = await register(victim, alpha, 'ORIGINATION');
+  alphaGlobalId = registered.partner.id;
+  alphaClientId = registered.partner.clientId;
+  await register(victim, beta, 'COLENDING');
+  await register(other, gamma, 'ORIGINATION');
+  // Alpha's webhook endpoint and a finished delivery to it: what the probes try to read, deactivate or replay.
+  const hook = await gql(server.gateway, 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { endpoint { id } } }', {
+    token: await partnerToken(victim, alpha, 'origination'), variables: { input: { url: hookUrl, eventTypes: ['*'] } },
+  });
+  hookGlobalId = hook.data!['registerWebhookEndpoint'].endpoint.id;
+  const delivery = await server.runtime.tenantClients.forSchema(victim.schemaName).webhookDelivery.create({
+    data: {
+      id: randomUUID(), endpointId: decodeGlobalID(hookGlobalId).id, partnerCode: alpha, eventId: randomUUID(), eventSeq: 1n,
+      eventType: 'partner.registered', status: 'dead', attempts: 3, createdAt: new Date(), updatedAt: new Date(),
+    },
+  });
+  deliveryGlobalId = encodeGlobalID('WebhookDelivery', delivery.id);
+
+  const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
+  const product = await victimDb.loanProduct.create({
+    data: { code: 'PL-STD', name: 'Personal loan', currency: 'USD', minAmount: 1000, maxAmount: 50000, minTenor: 6, maxTenor: 60, annualRate: '0.12' },
+  });
+  await victimDb.loanProductVersion.create({
+    data: {
+      productId: product.id, version: 1, terms: termsToJson(loanTerms({ currency: 'USD', annualRatePercent: '12', numberOfRepayments: 12 })) as object,
+      allocation: PENALTIES_FEES_INTEREST_PRINCIPAL as unknown as object, createdBy: 'test-setup', createdAt: new Date(),
+    },
+  });
+  const command = { tenant: victim.slug, actor: { subject: 'victim-staff', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: new Date() };
+  ({ loanId } = await disburseLoan(victimDb, command, victim.businessDate, {
+    productCode: 'PL-STD', principal: new Decimal(loanPrincipal), disbursementDate: victim.businessDate, originationPartnerCode: alpha,
+  }));
+  loanGlobalId = encodeGlobalID('Loan', loanId);
+  const repaid = await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'repayment', valueDate: victim.businessDate, amount: new Decimal('100'), channel: 'card' });
+  loanTransactionGlobalId = encodeGlobalID('LoanTransaction', repaid.transactionId);
+  const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'goodwill' });
+  waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
+  await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
+  const { applicationId } = await createApplication(victimDb, server.runtime.dataKey, { ...command, actor: { ...command.actor, partner: alpha } }, {
+    productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'victim purpose', submit: true, declaredMonthlyIncome: '5000', employer: 'Victim Employer',
+    applicant: {
+      kind: 'PERSON', legalName: applicantName, identifiers: [{ kind: 'national_id', country: 'US', value: applicantIdentifier }],
+      dateOfBirth: '1980-01-01', phone: '+14155550177', email: 'victim-applicant@example.test', address: { lines: ['1 Victim Road'], city: 'Springfield', postalCode: '12345', country: 'US' },
+    },
+  }, 'partner', alpha);
+  applicationGlobalId = encodeGlobalID('Application', applicationId);
+  const document = await uploadDocument(victimDb, { ...command, actor: { ...command.actor, partner: alpha } }, {
+    applicationId, kind: 'other', fileName: 'victim.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.7\nvictim document\n%%EOF\n'),
+  }, alpha);
+  documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
+  const victimPolicy = await draftPolicy(victimDb, command, 'PL-STD', { ...structuredClone(SANDBOX_CREDIT_POLICY), policy: victimPolicyName });
+  policyGlobalId = encodeGlobalID('CreditPolicy', victimPolicy.id);
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('registering partners', () => {
+  it('a tenant admin registers a partner; the development issuer has no client secret to show', async () => {
+    const code = `delta-${randomUUID().slice(0, 6)}`;
+    const result = await register(victim, code, 'ORIGINATION');
+    expect(result).toMatchObject({ clientSecret: null, partner: { code, kind: 'ORIGINATION', active: true, clientId: `partner-${victim.slug}-${code}` } });
+  });
+
+  it('refuses a taken code as CONFLICT and a bad one naming the field; only tenant admins may register', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', victim.slug);
+    const mutation = 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } } }';
+    const taken = await gql(server.gateway, mutation, { token: admin, variables: { input: { code: alpha, name: 'Again', kind: 'ORIGINATION' } } });
+    expect(taken.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.code' });
+    const bad = await gql(server.gateway, mutation, { token: admin, variables: { input: { code: 'Bad Code', name: 'X', kind: 'ORIGINATION' } } });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.code' });
+    const officer = await devToken(server.runtime, 'loan-officer', victim.slug);
+    expect(codes(await gql(server.gateway, mutation, { token: officer, variables: { input: { code: 'x-officer', name: 'X', kind: 'ORIGINATION' } } }))).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('the partner scoping rule', () => {
+  it('a partner sees itself and the catalogue, no other partner, and no borrower', async () => {
+    const token = await partnerToken(victim, beta, 'colending');
+    const response = await gql(server.gateway, '{ viewer { roles partner { id kind } } partners(first: 10) { edges { node { code } } } loanProducts { edges { node { code } } } }', { token });
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toMatchObject({ viewer: { roles: ['colending-partner'], partner: { id: beta, kind: 'colending' } }, partners: { edges: [{ node: { code: beta } }] } });
+    const lookups = await gql(server.gateway, `{ node(id: "${alphaGlobalId}") { id } nodes(ids: ["${alphaGlobalId}", "${partyGlobalId}"]) { id } }`, { token });
+    expect(lookups.data).toEqual({ node: null, nodes: [null, null] });
+  });
+
+  it('honours a partner token only for a registered, active partner of that kind, and only as that partner', async () => {
+    const unknown = await partnerToken(victim, 'never-registered', 'origination');
+    expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token: unknown }))).toEqual(['FORBIDDEN']);
+    const wrongKind = await partnerToken(victim, alpha, 'colending');
+    expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token: wrongKind }))).toEqual(['FORBIDDEN']);
+    const code = `epsilon-${randomUUID().slice(0, 6)}`;
+    await register(victim, code, 'ORIGINATION');
+    await server.runtime.tenantClients.forSchema(victim.schemaName).partner.update({ where: { code }, data: { status: 'disabled' } });
+    expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token: await partnerToken(victim, code, 'origination') }))).toEqual(['FORBIDDEN']);
+  });
+
+  it('fails closed below the resolvers: unscoped models, writes and raw SQL are refused for partners', async () => {
+    const db = scopeToPartner(server.runtime.tenantClients.forSchema(victim.schemaName), { id: beta, kind: 'colending' });
+    await expect(db.party.findMany()).rejects.toBeInstanceOf(AppError);
+    await expect(db.partner.update({ where: { code: beta }, data: { name: 'renamed' } })).rejects.toBeInstanceOf(AppError);
+    await expect(db.$queryRawUnsafe('SELECT * FROM party')).rejects.toBeInstanceOf(AppError);
+    expect(await db.partner.findUnique({ where: { code: alpha } })).toBeNull();
+    expect((await db.partner.findMany()).map((p) => p.code)).toEqual([beta]);
+  });
+});
+
+/** One probe per root field; the test below fails when the schema has a root field this table lacks. */
+const PROBES: Record<string, string> = {
+  'Query.auditChainVerification': '{ auditChainVerification { intact records firstBrokenSeq reason } }',
+  'Query.currentTenant': '{ currentTenant { slug displayName } }',
+  'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
+  'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } }`,
+  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%"]) { id ... on Party { legalName } ... on Partner { code } } }`,
+  'Query.parties': '{ parties(first: 100) { edges { node { id legalName } } } }',
+  'Mutation.resolvePartyMatchReview': 'mutation { resolvePartyMatchReview(input: { reviewId: "%REVIEW%", resolution: SAME_PERSON, note: "attack" }) { status party { id legalName } candidate { id legalName } } }',
+  'Query.partners': '{ partners(first: 100) { edges { node { id code clientId } } } }',
+  'Query.schemaStatus': '{ schemaStatus { tenantsBehind } }',
+  'Query.tenantBySlug': '{ tenantBySlug(slug: "%TENANT%") { id slug } }',
+  'Query.tenants': '{ tenants(first: 100) { edges { node { id slug } } } }',
+  'Query.viewer': '{ viewer { subject tenants partner { id } } }',
+  'Mutation.createTenant': 'mutation { createTenant(input: { slug: "%TENANT%", displayName: "Hijack", currency: "USD", timeZone: "UTC" }) { created } }',
+  'Mutation.suspendTenant': 'mutation { suspendTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
+  'Mutation.reactivateTenant': 'mutation { reactivateTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
+  'Mutation.offboardTenant': 'mutation { offboardTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
+  'Mutation.registerPartner': `mutation { registerPartner(input: { code: "%ALPHA_CODE%", name: "Hijack", kind: ORIGINATION }) { clientSecret partner { id } } }`,
+  'Mutation.rotatePartnerSecret': `mutation { rotatePartnerSecret(input: { code: "%ALPHA_CODE%" }) { clientSecret partner { id } } }`,
+  'Query.webhookEndpoints': '{ webhookEndpoints(first: 100) { edges { node { id url partnerCode } } } }',
+  'Query.webhookDeliveries': '{ webhookDeliveries(first: 100) { edges { node { id eventId endpoint { id url } } } } }',
+  'Mutation.reviseLoanProductTerms': 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "99" }) { id code currentTerms { version } } }',
+  'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret endpoint { id } } }',
+  'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { id url active } }',
+  'Mutation.enableWebhookEndpoint': 'mutation { enableWebhookEndpoint(input: { id: "%HOOK%" }) { id url active disabledAt } }',
+  'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { id endpoint { url } } }',
+  'Mutation.sendTestWebhook': 'mutation { sendTestWebhook(input: { endpointId: "%HOOK%" }) { id eventId endpoint { url } } }',
+  'Mutation.rotateWebhookSigningSecret': 'mutation { rotateWebhookSigningSecret(input: { endpointId: "%HOOK%", overlapHours: 168 }) { signingSecret previousSecretExpiresAt endpoint { id url } } }',
+  'Query.loans': '{ loans(first: 100) { edges { node { id principal externalReference } } } }',
+  'Query.loanWaiverRequests': '{ loanWaiverRequests(first: 100) { edges { node { id reason loan { id } } } } }',
+  'Query.ledgerAccounts': '{ ledgerAccounts { code name } }',
+  'Query.trialBalance': '{ trialBalance(asOf: "2099-12-31") { lines { account name debits credits balance } } }',
+  'Query.ledgerAccountStatement': '{ ledgerAccountStatement(account: "1100", from: "2000-01-01", to: "2099-12-31") { lines { loanId transactionId debit balance } } }',
+  'Query.ledgerInvariants': '{ ledgerInvariants { holds loans journals } }',
+  'Mutation.disburseLoan': 'mutation { disburseLoan(input: { idempotencyKey: "probe-disburse", productCode: "PL-STD", principal: "7777.77", disbursementDate: "2000-01-01", originationPartnerCode: "%ALPHA_CODE%" }) { id principal } }',
+  'Mutation.postRepayment': 'mutation { postRepayment(input: { idempotencyKey: "probe-repay", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { id loan { id principal } } }',
+  'Mutation.postRepayments': 'mutation { postRepayments(input: { idempotencyKey: "probe-file", repayments: [{ loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }] }) { batchId posted } }',
+  'Mutation.reverseLoanTransaction': 'mutation { reverseLoanTransaction(input: { idempotencyKey: "probe-reverse", transactionId: "%LOANTX%", reason: "attack" }) { id loan { id principal } } }',
+  'Mutation.applyLoanCharge': 'mutation { applyLoanCharge(input: { idempotencyKey: "probe-charge", loanId: "%LOAN%", component: FEE, amount: "10", valueDate: "2000-01-01", reason: "attack" }) { id loan { id } } }',
+  'Mutation.refundLoanExcess': 'mutation { refundLoanExcess(input: { idempotencyKey: "probe-refund", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { id loan { id } } }',
+  'Mutation.requestLoanWaiver': 'mutation { requestLoanWaiver(input: { loanId: "%LOAN%", component: FEE, amount: "10", reason: "attack" }) { id loan { id } } }',
+  'Mutation.decideLoanWaiver': 'mutation { decideLoanWaiver(input: { requestId: "%WAIVER%", approve: true }) { id status loan { id } } }',
+  'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: "asset" }) { code name } }',
+  'Mutation.mapProductAccount': 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "2900" }) { id code } }',
+  'Query.applications': '{ applications(first: 100) { edges { node { id reference purpose parties { party { legalName identifiers { value } } } } } } }',
+  'Mutation.createApplication': `mutation { createApplication(input: { idempotencyKey: "probe-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe",
+    applicant: { kind: "PERSON", legalName: "Probe", identifiers: [{ kind: "national_id", country: "US", value: "%APPLICANT_ID%" }] } }) { id reference parties { party { legalName } } } }`,
+  'Mutation.submitApplication': 'mutation { submitApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose } }',
+  'Mutation.updateApplication': 'mutation { updateApplication(input: { applicationId: "%APPLICATION%", purpose: "attacker purpose", submit: true }) { id status purpose missingInformation } }',
+  'Mutation.withdrawApplication': 'mutation { withdrawApplication(input: { applicationId: "%APPLICATION%", reason: "attack" }) { id status purpose } }',
+  'Mutation.reviewApplicationDocument': 'mutation { reviewApplicationDocument(input: { documentId: "%DOCUMENT%", verified: false, reason: "attack" }) { id status fileName sha256 application { id purpose } } }',
+  'Mutation.acceptApplicationOffer': 'mutation { acceptApplicationOffer(input: { applicationId: "%APPLICATION%", consentText: "I agree to everything the attacker says here." }) { id status purpose } }',
+  'Mutation.signApplicationAgreement': 'mutation { signApplicationAgreement(input: { applicationId: "%APPLICATION%" }) { id status purpose } }',
+  'Mutation.requestDisbursement': 'mutation { requestDisbursement(input: { applicationId: "%APPLICATION%", disbursementDate: "2099-01-01" }) { id status application { id purpose } } }',
+  'Mutation.decideDisbursement': 'mutation { decideDisbursement(input: { requestId: "%APPLICATION%", approve: true }) { id status loan { id } } }',
+  'Query.disbursementRequests': '{ disbursementRequests(first: 100) { edges { node { id application { id purpose } } } } }',
+  'Query.creditPolicies': '{ creditPolicies(productCode: "PL-STD") { id version status ruleSet createdBy product { id code } } }',
+  'Query.pendingCreditPolicyActivations': '{ pendingCreditPolicyActivations { id version status ruleSet createdBy } }',
+  'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${JSON.stringify(JSON.stringify(SANDBOX_CREDIT_POLICY))} }) { id version ruleSet product { id } } }`,
+  'Mutation.requestCreditPolicyActivation': 'mutation { requestCreditPolicyActivation(input: { policyId: "%POLICY%" }) { id status ruleSet } }',
+  'Mutation.decideCreditPolicyActivation': 'mutation { decideCreditPolicyActivation(input: { policyId: "%POLICY%", approve: true }) { id status ruleSet } }',
+  'Query.underwritingQueue': '{ underwritingQueue(first: 100) { application { id reference purpose } pendingRequest { id reason } } }',
+  'Query.approvalRequests': '{ approvalRequests(status: "pending") { id reason application { id purpose } } }',
+  'Query.approvalAuthority': '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed levels } }',
+  'Query.policyOverrides': '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { application { id purpose } overrideReason } }',
+  'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: "approve", reason: "attacker override reason" }) { id application { id purpose } } }',
+  'Mutation.decideApprovalRequest': 'mutation { decideApprovalRequest(input: { requestId: "%APPLICATION%", approve: true }) { id status application { id purpose } } }',
+  'Mutation.expireStaleApplications': 'mutation { expireStaleApplications { expired { id purpose } } }',
+  'Mutation.assessApplication': 'mutation { assessApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose checks { kind } } }',
+  'Mutation.importApplications': `mutation { importApplications(input: { csv: "productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantNationalId\\nPL-STD,5000,12,probe,PERSON,Probe,%APPLICANT_ID%" }) { imported rows { reference errors } } }`,
+  'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
+  'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
+};
+
+describe('isolation across every root field', () => {
+  it('has a probe for every root field of the schema', () => {
+    const schema = buildSchema();
+    const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]
+      .flatMap((type) => Object.keys(type!.getFields()).map((field) => `${type!.name}.${field}`));
+    expect(Object.keys(PROBES).sort()).toEqual(roots.sort());
+  });
+
+  const attackers = [
+    ['staff of another tenant', () => devToken(server.runtime, 'tenant-admin', other.slug), undefined],
+    ['staff of another tenant naming the victim', () => devToken(server.runtime, 'tenant-admin', other.slug), () => victim.slug],
+    ['a partner of another tenant', () => partnerToken(other, gamma, 'origination'), undefined],
+    ['another partner of the same tenant', () => partnerToken(victim, beta, 'colending'), undefined],
+  ] as const;
+
+  for (const [name, token, selector] of attackers) {
+    it(`${name}: no root field reveals or changes the victim's data`, async () => {
+      const bearer = await token();
+      // Identifiers only the victim's data carries. (A partner code is not one: the probes themselves register
+      // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
+      const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
+        loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName,
+        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName];
+      const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
+        .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
+        .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
+        .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
+        .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
+        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId);
+      for (const [field, document] of Object.entries(PROBES)) {
+        let answer: string;
+        if (field.startsWith('Subscription.')) {
+          const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${bearer}`, ...(selector ? { tenant: selector() } : {}) }, fill(document));
+          await until(() => live.results.length > 0 || live.errors.length > 0).catch(() => undefined);
+          answer = JSON.stringify([live.results, live.errors]);
+          await live.stop();
+        } else {
+          answer = JSON.stringify(await gql(server.gateway, fill(document), { token: bearer, ...(selector ? { tenant: selector() } : {}) }));
+        }
+        for (const leak of leaks) expect(answer, `${field} leaked ${leak}`).not.toContain(leak);
+      }
+      server.runtime.registry.forget(victim.slug);
+      expect((await server.runtime.registry.findBySlug(victim.slug))!.status).toBe('active');
+      expect((await server.runtime.tenantClients.forSchema(victim.schemaName).partyMatchReview.findUniqueOrThrow({ where: { id: reviewId } })).status).toBe('open');
+      const alphaRow = await server.runtime.tenantClients.forSchema(victim.schemaName).partner.findUnique({ where: { code: alpha } });
+      expect(alphaRow).toMatchObject({ name: `Partner ${alpha}`, secretRotatedAt: null, status: 'active' });
+      const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
+      expect(await victimDb.webhookEndpoint.findUniqueOrThrow({ where: { id: decodeGlobalID(hookGlobalId).id } })).toMatchObject({ active: true, url: hookUrl, secretRotatedAt: null, previousSecretSealed: null });
+      expect(await victimDb.outboxEvent.count({ where: { type: { in: ['webhookEndpoint.tested', 'webhookEndpoint.secretRotated'] } } })).toBe(0);
+      expect(await victimDb.webhookDelivery.count({ where: { replayOf: decodeGlobalID(deliveryGlobalId).id } })).toBe(0);
+      expect(await victimDb.webhookEndpoint.count({ where: { partnerCode: alpha } })).toBe(1);
+      expect(await victimDb.loanTransaction.count({ where: { loanId } })).toBe(1);
+      expect(await victimDb.loan.count()).toBe(1);
+      expect(await victimDb.loanWaiverRequest.findMany()).toMatchObject([{ status: 'pending' }]);
+      expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
+      expect(await victimDb.application.findMany()).toMatchObject([{ status: 'submitted', originationPartner: alpha, purpose: 'victim purpose' }]);
+      expect(await victimDb.partyMatch.count()).toBe(1);
+      expect(await victimDb.applicationDocument.findMany()).toMatchObject([{ status: 'uploaded', reviewedBy: null }]);
+      expect(await victimDb.creditPolicy.findMany()).toMatchObject([{ status: 'draft', activationRequestedBy: null }]);
+    });
+  }
+});

@@ -1,0 +1,159 @@
+// Idempotency keys have one rule everywhere (src/commands/idempotencyKey.ts, docs/errors.md): 8–200 printable
+// ASCII characters without spaces. This walks every mutation of the built schema that takes a key — as an
+// argument or anywhere inside its input — and sends an empty, a blank, a 7-character and a 201-character key:
+// each is refused as BAD_USER_INPUT naming the key's path, and nothing at all is written.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isScalarType, type GraphQLArgument, type GraphQLInputType, type GraphQLSchema,
+  isCompositeType,
+} from 'graphql';
+import { buildSchema } from '../../src/graph/schema.js';
+import { checkIdempotencyKey } from '../../src/commands/idempotencyKey.js';
+import { quoteIdent } from '../../src/tenancy/schemaNames.js';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let admin: string;
+const schema: GraphQLSchema = buildSchema();
+
+const SAMPLE_SCALARS: Record<string, unknown> = {
+  String: 'sample', ID: 'sample', Int: 1, Float: 1, Boolean: true, Decimal: '1', Money: '1.00 USD', Date: '2026-12-01', DateTime: '2026-12-01T00:00:00Z',
+  IdempotencyKey: 'sample-key-0001',
+};
+
+/** A value of `type` that passes variable coercion: every required field filled, optional ones left out. */
+function sample(type: GraphQLInputType): unknown {
+  if (isNonNullType(type)) return sample(type.ofType);
+  if (isListType(type)) return [];
+  if (isScalarType(type)) {
+    if (!(type.name in SAMPLE_SCALARS)) throw new Error(`no sample for scalar ${type.name}`);
+    return SAMPLE_SCALARS[type.name];
+  }
+  if (isEnumType(type)) return type.getValues()[0]!.name;
+  const value: Record<string, unknown> = {};
+  for (const field of Object.values(type.getFields())) if (isNonNullType(field.type) && field.defaultValue === undefined) value[field.name] = sample(field.type);
+  return value;
+}
+
+/** Paths (below an argument) at which an IdempotencyKey sits, e.g. [['idempotencyKey']]. */
+function keyPaths(type: GraphQLInputType, seen = new Set<string>()): string[][] {
+  const named = getNamedType(type);
+  if (named.name === 'IdempotencyKey') return [[]];
+  if (!isInputObjectType(named) || seen.has(named.name)) return [];
+  const paths: string[][] = [];
+  for (const field of Object.values(named.getFields())) {
+    if (isListType(isNonNullType(field.type) ? field.type.ofType : field.type)) continue;
+    for (const rest of keyPaths(field.type, new Set([...seen, named.name]))) paths.push([field.name, ...rest]);
+  }
+  return paths;
+}
+
+interface KeyedMutation {
+  field: string;
+  args: readonly GraphQLArgument[];
+  argument: string;
+  path: string[];
+  selection: string;
+}
+
+const keyed: KeyedMutation[] = Object.values(schema.getMutationType()!.getFields()).flatMap((field) =>
+  field.args.flatMap((arg) => keyPaths(arg.type).map((path) => ({
+    field: field.name, args: field.args, argument: arg.name, path, selection: isCompositeType(getNamedType(field.type)) ? '{ __typename }' : '',
+  }))));
+
+function withKey(value: unknown, path: string[], key: string): unknown {
+  if (path.length === 0) return key;
+  const [head, ...rest] = path;
+  const object = { ...(value as Record<string, unknown>) };
+  object[head!] = withKey(object[head!] ?? (rest.length === 0 ? undefined : {}), rest, key);
+  return object;
+}
+
+/** Rows in every table a command writes to: none of them may change. */
+async function written(): Promise<Record<string, number>> {
+  const tables = await server.runtime.pool.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`, [tenant.schemaName]);
+  const counts: Record<string, number> = {};
+  for (const { table_name } of tables.rows) {
+    const result = await server.runtime.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(tenant.schemaName)}.${quoteIdent(table_name)}`);
+    counts[table_name] = Number(result.rows[0]!.n);
+  }
+  return counts;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('idemkeys'), { sandbox: true, businessDate: '2026-12-01' });
+  admin = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'admin-keys' });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('idempotency key bounds', () => {
+  it('the schema has one IdempotencyKey type, used by every mutation that takes a key', () => {
+    expect(keyed.map((k) => k.field)).toEqual(expect.arrayContaining([
+      'createApplication', 'disburseLoan', 'postRepayment', 'postRepayments', 'reverseLoanTransaction', 'applyLoanCharge', 'refundLoanExcess',
+      'registerPartner', 'registerWebhookEndpoint',
+    ]));
+    // No key travels as a plain String under another name's rule.
+    for (const field of Object.values(schema.getMutationType()!.getFields())) {
+      for (const arg of field.args) {
+        const named = getNamedType(arg.type);
+        const fields = isInputObjectType(named) ? Object.values(named.getFields()) : [];
+        for (const f of fields) if (/idempotency/i.test(f.name)) expect(getNamedType(f.type).name, `${field.name}.${f.name}`).toBe('IdempotencyKey');
+      }
+    }
+  });
+
+  for (const [label, key] of [['empty', ''], ['blank', '          '], ['7 characters long', 'k'.repeat(7)], ['201 characters long', 'k'.repeat(201)], ['carrying a control character', 'abc\u0000defgh'], ['outside ASCII', 'clé-unique-01']] as const) {
+    it(`a key that is ${label} is refused on every mutation that takes one, naming the field, and nothing is written`, async () => {
+      const before = await written();
+      for (const mutation of keyed) {
+        const variables: Record<string, unknown> = {};
+        const declared: string[] = [];
+        const passed: string[] = [];
+        for (const arg of mutation.args) {
+          if (!isNonNullType(arg.type) && arg.name !== mutation.argument) continue;
+          const value = sample(arg.type);
+          variables[arg.name] = arg.name === mutation.argument ? withKey(value ?? {}, mutation.path, key) : value;
+          declared.push(`$${arg.name}: ${arg.type.toString()}`);
+          passed.push(`${arg.name}: $${arg.name}`);
+        }
+        const query = `mutation(${declared.join(', ')}) { ${mutation.field}(${passed.join(', ')}) ${mutation.selection} }`;
+        const response = await gql(server.gateway, query, { token: admin, variables });
+        const field = [mutation.argument, ...mutation.path].join('.');
+        expect(response.data ?? null, `${mutation.field}: ${JSON.stringify(response.errors)}`).toBeNull();
+        expect(response.errors?.map((e) => [e.extensions['code'], e.extensions['field']]), mutation.field).toEqual([['BAD_USER_INPUT', field]]);
+        expect(response.errors![0]!.message).toMatch(/8–200 printable ASCII characters without spaces/);
+      }
+      expect(await written()).toEqual(before);
+    });
+  }
+
+  it('the same rule holds for every other way in: the checker itself and the document upload\'s header', async () => {
+    expect(checkIdempotencyKey('k'.repeat(8), 'f')).toBe('k'.repeat(8));
+    expect(checkIdempotencyKey('~'.repeat(200), 'f')).toBe('~'.repeat(200));
+    for (const bad of ['', ' '.repeat(8), 'has a space', 'k'.repeat(7), 'k'.repeat(201), 'tab\there12', 12345678]) {
+      expect(() => checkIdempotencyKey(bad, 'input.idempotencyKey'), String(bad)).toThrowError(expect.objectContaining({ code: 'BAD_USER_INPUT', details: { field: 'input.idempotencyKey' } }));
+    }
+    const created = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id } }`, { token: admin, variables: { input: {
+      idempotencyKey: 'upload-host-0001', productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'upload host', applicant: { kind: 'PERSON', legalName: 'Upload Host' },
+    } } });
+    expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+    const before = await written();
+    for (const header of ['', '   ', 'short']) {
+      const form = new FormData();
+      form.append('kind', 'other');
+      form.append('file', new Blob(['%PDF-1.7\n%%EOF\n'], { type: 'application/pdf' }), 'x.pdf');
+      const response = await fetch(`${server.gateway.url.replace(/\/$/, '')}/applications/${encodeURIComponent(created.data!['createApplication'].id)}/documents`, {
+        method: 'POST', body: form, headers: { authorization: `Bearer ${admin}`, 'idempotency-key': header },
+      });
+      expect(response.status, header).toBe(400);
+      expect(((await response.json()) as { error: { code: string; field: string } }).error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'Idempotency-Key' });
+    }
+    expect(await written()).toEqual(before);
+  });
+});

@@ -1,0 +1,550 @@
+// Partner webhooks end to end, against a real HTTP receiver on loopback: deliveries are signed as
+// docs/webhooks.md says, retried with exponential backoff on the job queue while the receiver fails, dead after
+// the last attempt, replayable by mutation, logged, and never sent to a partner the event does not concern.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { OutboundClient } from '../../src/outbound/client.js';
+import { takeTurn } from '../../src/events/webhooks/delivery.js';
+import { quoteIdent } from '../../src/tenancy/schemaNames.js';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { until } from '../support/ws.js';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { secretsInForce, signatureHeaders } from '../../src/events/webhooks/signature.js';
+
+const fromGlobalId = (id: string) => decodeGlobalID(id).id;
+
+let server: TestServer;
+let tenant: TenantRecord;
+let receiver: Receiver;
+// Accepts requests and never answers them.
+let hanging: Server;
+const unanswered: IncomingMessage[] = [];
+// A server with the defaults (private destinations refused), for registration only: no workers.
+let strict: TestServer;
+let strictTenant: TenantRecord;
+
+// The partner's side, as docs/webhooks.md shows it: the stock Standard Webhooks library from npm, nothing of ours.
+function verify(secret: string, rawBody: string, headers: IncomingHttpHeaders): boolean {
+  try {
+    new Webhook(secret).verify(rawBody, headers as Record<string, string>);
+    return true;
+  } catch (error) {
+    if (error instanceof WebhookVerificationError) return false;
+    throw error;
+  }
+}
+
+const REGISTER = `mutation($input: RegisterWebhookEndpointInput!) {
+  registerWebhookEndpoint(input: $input) { signingSecret endpoint { id partnerCode url eventTypes active } } }`;
+const LOG = `query($endpoint: ID) { webhookDeliveries(first: 20, endpointId: $endpoint) { edges { node {
+  id eventId eventType status attempts lastStatusCode replayOf { id } endpoint { url } attemptLog { attempt statusCode error } } } } }`;
+
+const partnerToken = (code: string) => devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: code, kind: 'origination' } });
+const adminToken = () => devToken(server.runtime, 'tenant-admin', tenant.slug);
+
+async function register(token: string, input: Record<string, unknown>) {
+  const response = await gql(server.gateway, REGISTER, { token, variables: { input } });
+  expect(response.errors).toBeUndefined();
+  return response.data!['registerWebhookEndpoint'] as { signingSecret: string; endpoint: { id: string; partnerCode: string | null } };
+}
+
+async function deliveries(token: string, endpoint: string) {
+  const response = await gql(server.gateway, LOG, { token, variables: { endpoint } });
+  expect(response.errors).toBeUndefined();
+  return (response.data!['webhookDeliveries'].edges as { node: Record<string, any> }[]).map((edge) => edge.node);
+}
+
+/** The endpoint's log once `count` deliveries have finished (succeeded or dead). */
+async function settledLog(token: string, endpoint: string, count: number) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const log = await deliveries(token, endpoint);
+    const finished = log.filter((d) => d['status'] === 'SUCCEEDED' || d['status'] === 'DEAD');
+    if (finished.length >= count || Date.now() > deadline) return log;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Events as commands write them (unsettled), then settled: their deliveries are created as any event's are. */
+async function addEvents(type: string, partnerScope: string | null, count: number) {
+  await server.runtime.pool.query(
+    `INSERT INTO ${quoteIdent(tenant.schemaName)}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
+     SELECT gen_random_uuid(), $1, 'Probe', 'probe-' || n, $2, $3, now(), jsonb_build_object('n', n) FROM generate_series(1, $4) AS n`,
+    [type, tenant.slug, partnerScope, count]);
+  await server.runtime.settler.settle(tenant.schemaName);
+}
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  hanging = createServer((request) => { unanswered.push(request); request.resume(); });
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  // Receivers here listen on 127.0.0.1 at ports the system picks: this server says so explicitly (off by default).
+  server = await startTestServer({
+    JOBS_ENABLED: 'true', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_DELAY_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '10000',
+    OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '1024-65535',
+    // Short enough to watch an endpoint being disabled (the default is 3 days, paused up to an hour).
+    WEBHOOK_DISABLE_AFTER_SECONDS: '15', WEBHOOK_MAX_PAUSE_SECONDS: '3',
+    // A queue of this file's own: its workers never take (or, with the settings above, disable) the endpoints
+    // other test files register.
+    JOBS_SCHEMA: 'pgboss_webhooks_test',
+  });
+  strict = await startTestServer();
+  strictTenant = await createTenant(strict.runtime, uniqueSlug('hooks-strict'));
+  const strictPartner = await gql(strict.gateway, 'mutation { registerPartner(input: { code: "alpha", name: "Alpha", kind: ORIGINATION }) { partner { code } } }', {
+    token: await devToken(strict.runtime, 'tenant-admin', strictTenant.slug),
+  });
+  expect(strictPartner.errors).toBeUndefined();
+  tenant = await createTenant(server.runtime, uniqueSlug('hooks'));
+  const admin = await adminToken();
+  for (const code of ['alpha', 'beta']) {
+    const registered = await gql(server.gateway, 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } } }', {
+      token: admin, variables: { input: { code, name: `Partner ${code}`, kind: 'ORIGINATION' } },
+    });
+    expect(registered.errors).toBeUndefined();
+  }
+});
+afterAll(async () => {
+  await strict.close();
+  await server.close();
+  await receiver.close();
+  hanging.closeAllConnections();
+  await new Promise<void>((resolve) => hanging.close(() => resolve()));
+});
+
+describe('partner webhooks', () => {
+  it('signs each delivery, retries with growing delays until the receiver accepts, and logs every attempt; other partners get nothing', async () => {
+    receiver.script('/alpha', [500, 502, 200]);
+    const alpha = await register(await partnerToken('alpha'), { url: receiver.url('/alpha'), eventTypes: ['partner.*'] });
+    expect(alpha.endpoint).toMatchObject({ partnerCode: 'alpha', active: true });
+    expect(alpha.signingSecret).toMatch(/^whsec_/);
+    // Beta listens to everything it may see; alpha's events are not among them.
+    await register(await partnerToken('beta'), { url: receiver.url('/beta'), eventTypes: ['*'] });
+
+    // An event that concerns alpha: its client secret is rotated.
+    const rotated = await gql(server.gateway, 'mutation { rotatePartnerSecret(input: { code: "alpha" }) { partner { code } } }', { token: await adminToken() });
+    expect(rotated.errors).toBeUndefined();
+
+    await until(() => receiver.received.filter((r) => r.path === '/alpha').length >= 3, 30_000);
+    const attempts = receiver.received.filter((r) => r.path === '/alpha');
+    // One message id on every retry: the receiver's de-duplication key.
+    const messageIds = new Set(attempts.map((a) => a.headers['webhook-id']));
+    expect(messageIds.size).toBe(1);
+    for (const attempt of attempts) {
+      expect(attempt.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+      expect(verify(alpha.signingSecret, attempt.body, attempt.headers)).toBe(true);
+      // A forged body does not verify.
+      expect(verify(alpha.signingSecret, attempt.body.replace('alpha', 'gamma'), attempt.headers)).toBe(false);
+      expect(JSON.parse(attempt.body)).toMatchObject({ type: 'partner.secretRotated', aggregateType: 'Partner', tenant: tenant.slug, data: { code: 'alpha' } });
+    }
+    expect(attempts.map((a) => a.headers['lendgraph-attempt'])).toEqual(['1', '2', '3']);
+    // Exponential backoff with a 1 s base: the first retry waits 1–2 s, the second 2–4 s.
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(900);
+    expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(1_900);
+
+    const log = await settledLog(await partnerToken('alpha'), alpha.endpoint.id, 1);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ eventType: 'partner.secretRotated', status: 'SUCCEEDED', attempts: 3, lastStatusCode: 200, replayOf: null });
+    expect([...messageIds]).toEqual([log[0]!['eventId']]);
+    expect(log[0]!['attemptLog'].map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 502, 200]);
+    // Beta heard only of its own doings (its endpoint's registration), nothing of alpha's.
+    const toBeta = receiver.received.filter((r) => r.path === '/beta').map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
+    expect(toBeta.map((event) => event.type)).toEqual(['webhookEndpoint.registered']);
+    expect(JSON.stringify(toBeta)).not.toContain('alpha');
+  });
+
+  it('after the last attempt a delivery is dead; a replay by mutation sends the same event again and is logged as a replay', async () => {
+    receiver.script('/lender', [503]);
+    const lender = await register(await adminToken(), { url: receiver.url('/lender'), eventTypes: ['partner.registered'] });
+    expect(lender.endpoint.partnerCode).toBeNull();
+    const admin = await adminToken();
+    expect((await gql(server.gateway, 'mutation { registerPartner(input: { code: "gamma", name: "Gamma", kind: COLENDING }) { partner { code } } }', { token: admin })).errors).toBeUndefined();
+
+    const [dead] = await settledLog(admin, lender.endpoint.id, 1);
+    expect(dead).toMatchObject({ eventType: 'partner.registered', status: 'DEAD', attempts: 3, lastStatusCode: 503 });
+    expect(dead!['attemptLog']).toEqual([1, 2, 3].map((attempt) => ({ attempt, statusCode: 503, error: 'answered 503' })));
+    await until(() => receiver.received.filter((r) => r.path === '/lender').length === 3);
+
+    // Another partner cannot replay it (it does not exist for them); staff can, once the receiver is back.
+    const replay = 'mutation($input: ReplayWebhookDeliveryInput!) { replayWebhookDelivery(input: $input) { id status replayOf { id } } }';
+    const stranger = await gql(server.gateway, replay, { token: await partnerToken('beta'), variables: { input: { deliveryId: dead!['id'] } } });
+    expect(stranger.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.deliveryId' });
+    receiver.script('/lender', [200]);
+    const replayed = await gql(server.gateway, replay, { token: admin, variables: { input: { deliveryId: dead!['id'], idempotencyKey: `replay-${dead!['id']}` } } });
+    expect(replayed.errors).toBeUndefined();
+    expect(replayed.data!['replayWebhookDelivery']).toMatchObject({ replayOf: { id: dead!['id'] } });
+    // The same key again is the same replay, not a second one.
+    const twice = await gql(server.gateway, replay, { token: admin, variables: { input: { deliveryId: dead!['id'], idempotencyKey: `replay-${dead!['id']}` } } });
+    expect(twice.data!['replayWebhookDelivery'].id).toBe(replayed.data!['replayWebhookDelivery'].id);
+
+    const log = await settledLog(admin, lender.endpoint.id, 2);
+    expect(log).toHaveLength(2);
+    const again = log.find((d) => d['replayOf']?.['id'] === dead!['id']);
+    expect(again).toMatchObject({ status: 'SUCCEEDED', attempts: 1, eventId: dead!['eventId'] });
+    const sent = receiver.received.filter((r) => r.path === '/lender');
+    expect(sent).toHaveLength(4);
+    expect(sent[3]!.headers['webhook-id']).toBe(dead!['eventId']);
+    expect(verify(lender.signingSecret, sent[3]!.body, sent[3]!.headers)).toBe(true);
+    // A delivery that succeeded can be replayed too; one still being attempted cannot.
+    const pendingRow = await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookDelivery.update({ where: { id: fromGlobalId(again!['id']) }, data: { status: 'retrying' } });
+    const busy = await gql(server.gateway, replay, { token: admin, variables: { input: { deliveryId: again!['id'] } } });
+    expect(busy.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.deliveryId' });
+    expect(pendingRow.status).toBe('retrying');
+  });
+
+  it('refuses bad endpoints naming the field, and a partner registering for another partner', async () => {
+    const token = await partnerToken('alpha');
+    const cases: [Record<string, unknown>, string][] = [
+      [{ url: 'not a url', eventTypes: ['*'] }, 'input.url'],
+      [{ url: 'ftp://127.0.0.1/x', eventTypes: ['*'] }, 'input.url'],
+      [{ url: 'https://user:pw@example.test/x', eventTypes: ['*'] }, 'input.url'],
+      [{ url: 'https://example.test/x', eventTypes: [] }, 'input.eventTypes'],
+      [{ url: 'https://example.test/x', eventTypes: ['partner.*.x y'] }, 'input.eventTypes'],
+      [{ url: 'https://example.test/x', eventTypes: ['*'], partnerCode: 'beta' }, 'input.partnerCode'],
+    ];
+    for (const [input, field] of cases) {
+      const response = await gql(server.gateway, REGISTER, { token, variables: { input } });
+      expect(codes(response), JSON.stringify(input)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors![0]!.extensions['field']).toBe(field);
+    }
+    expect(await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookEndpoint.count({ where: { url: 'https://example.test/x' } })).toBe(0);
+  });
+
+  it('keeps signing secrets sealed at rest', async () => {
+    const { signingSecret, endpoint } = await register(await adminToken(), { url: receiver.url('/sealed'), eventTypes: ['none.*'] });
+    const row = await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookEndpoint.findUniqueOrThrow({ where: { id: fromGlobalId(endpoint.id) } });
+    expect(row.secretSealed).not.toContain(signingSecret);
+    expect(row.secretSealed.startsWith('v1.')).toBe(true);
+  });
+  it('refuses internal destinations at registration, as a partner and as staff, naming the field and the setting', async () => {
+    const postgresPort = new URL(inject('databaseUrl')).port;
+    const tokens = {
+      partner: await devToken(strict.runtime, 'origination-partner', strictTenant.slug, { partner: { id: 'alpha', kind: 'origination' } }),
+      staff: await devToken(strict.runtime, 'tenant-admin', strictTenant.slug),
+    };
+    const refused = [
+      'http://10.0.0.1:6379/', `http://127.0.0.1:${postgresPort}/`, 'http://169.254.169.254/latest/meta-data/', 'https://[::1]:22/',
+      'https://0x7f000001/', 'https://2130706433/', 'https://0177.0.0.1/', 'https://127.1/', 'https://10.1.2.3/', 'https://[::ffff:10.1.2.3]/',
+      'https://100.64.0.1/', 'https://[fd00::1]/', 'https://localhost/', 'https://metadata.google.internal/', 'https://redis/',
+    ];
+    for (const [who, token] of Object.entries(tokens)) {
+      for (const url of refused) {
+        const response = await gql(strict.gateway, REGISTER, { token, variables: { input: { url, eventTypes: ['*'] } } });
+        expect(codes(response), `${who} ${url}`).toEqual(['BAD_USER_INPUT']);
+        expect(response.errors![0]!.extensions['field'], url).toBe('input.url');
+      }
+      const privateOne = await gql(strict.gateway, REGISTER, { token, variables: { input: { url: 'https://10.1.2.3/', eventTypes: ['*'] } } });
+      expect(privateOne.errors![0]!.message).toMatch(/private.*OUTBOUND_ALLOW_PRIVATE_DESTINATIONS=true/);
+    }
+    expect(await strict.runtime.tenantClients.forSchema(strictTenant.schemaName).webhookEndpoint.count()).toBe(0);
+  });
+
+  it('refuses at delivery a name that has come to resolve inside (DNS rebinding), and says only "destination refused by policy"', async () => {
+    const alphaToken = await partnerToken('alpha');
+    // Accepted as written: a name is resolved only when a request is made. No event type of this name exists, so
+    // only the turn below ever sends to it.
+    const { endpoint } = await register(alphaToken, { url: 'https://hooks.rebinding.example/lendgraph', eventTypes: ['probe.never'] });
+    const endpointId = fromGlobalId(endpoint.id);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const event = await db.outboxEvent.findFirstOrThrow({ where: { seq: { not: null } }, orderBy: { seq: 'desc' } });
+    // Its last attempt, so nothing is left to retry (and no worker of this server resolves the name for real).
+    const delivery = await db.webhookDelivery.create({ data: {
+      id: crypto.randomUUID(), endpointId, partnerCode: 'alpha', eventId: event.id, eventSeq: event.seq!, eventType: event.type,
+      status: 'retrying', attempts: 2, createdAt: new Date(), updatedAt: new Date(),
+    } });
+    const asked: string[] = [];
+    const client = new OutboundClient({
+      policy: { allowPrivate: false, allowPlainHttp: true, extraPorts: [] }, connectTimeoutMs: 1_000, totalTimeoutMs: 2_000, maxResponseBytes: 1_024,
+      resolve: (hostname, _options, callback) => { asked.push(hostname); callback(null, [{ address: '127.0.0.1', family: 4 }]); },
+    });
+    const { webhooks } = server.runtime;
+    await takeTurn({ pool: server.runtime.pool, client, key: webhooks.key, policy: webhooks.policy, queue: webhooks.queue, now: () => new Date(), settle: () => undefined },
+      { schema: tenant.schemaName, endpointId });
+    await client.close();
+    expect(asked).toEqual(['hooks.rebinding.example']);
+    const [logged] = await deliveries(alphaToken, endpoint.id);
+    expect(logged).toMatchObject({ id: expect.any(String), status: 'DEAD', attempts: 3, lastStatusCode: null });
+    expect(fromGlobalId(logged!['id'])).toBe(delivery.id);
+    expect(logged!['attemptLog']).toEqual([{ attempt: 3, statusCode: null, error: 'destination refused by policy' }]);
+  });
+
+  it('logs a refused and a closed connection with the same words, and no internal error text', async () => {
+    const admin = await adminToken();
+    const closer = createTcpServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve));
+    const probe = createTcpServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const unused = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const closed = await register(admin, { url: `http://127.0.0.1:${(closer.address() as AddressInfo).port}/`, eventTypes: ['probe.wording'] });
+    const nothing = await register(admin, { url: `http://127.0.0.1:${unused}/`, eventTypes: ['probe.wording'] });
+    await addEvents('probe.wording', null, 1);
+    try {
+      const logs = await Promise.all([closed, nothing].map((e) => settledLog(admin, e.endpoint.id, 1)));
+      for (const [log] of logs) {
+        expect(log).toMatchObject({ status: 'DEAD', attempts: 3, lastStatusCode: null });
+        expect(log!['attemptLog'].map((a: { error: string }) => a.error)).toEqual(['could not connect', 'could not connect', 'could not connect']);
+      }
+      const stored = await server.runtime.pool.query(`SELECT last_error FROM ${quoteIdent(tenant.schemaName)}.webhook_delivery WHERE last_error ~ '[A-Z]{4,}|ECONN|socket|other side'`);
+      expect(stored.rows).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => closer.close(() => resolve()));
+    }
+  });
+
+  it('one failing receiver cannot stall another; an endpoint failing too long is disabled with an event to its owner and enabled again', async () => {
+    const alphaToken = await partnerToken('alpha');
+    const admin = await adminToken();
+    receiver.script('/flood', [503]);
+    const flood = await register(alphaToken, { url: receiver.url('/flood'), eventTypes: ['probe.flood'] });
+    const hangPort = (hanging.address() as AddressInfo).port;
+    const hang = await register(admin, { url: `http://127.0.0.1:${hangPort}/hang`, eventTypes: ['probe.hang'] });
+    await register(alphaToken, { url: receiver.url('/alpha-notices'), eventTypes: ['webhookEndpoint.disabled'] });
+    const floodId = fromGlobalId(flood.endpoint.id);
+
+    // 1,000 deliveries for a receiver that answers 503, and 100 for one that never answers.
+    await addEvents('probe.flood', 'alpha', 1_000);
+    await addEvents('probe.hang', null, 100);
+    const s = quoteIdent(tenant.schemaName);
+    const { rows: [queued] } = await server.runtime.pool.query(`SELECT count(*)::int AS n FROM ${s}.webhook_delivery WHERE endpoint_id = $1`, [floodId]);
+    expect(queued.n).toBe(1_000);
+    await until(() => receiver.received.some((r) => r.path === '/flood') && unanswered.length > 0, 30_000);
+
+    // Another partner's next delivery arrives within 5 s all the same.
+    const steady = await register(await partnerToken('beta'), { url: receiver.url('/steady'), eventTypes: ['partner.secretRotated'] });
+    expect(steady.endpoint.partnerCode).toBe('beta');
+    const started = Date.now();
+    expect((await gql(server.gateway, 'mutation { rotatePartnerSecret(input: { code: "beta" }) { partner { code } } }', { token: admin })).errors).toBeUndefined();
+    await until(() => receiver.received.some((r) => r.path === '/steady'), 5_000);
+    const waited = Date.now() - started;
+    expect(waited).toBeLessThan(5_000);
+    console.log(`another endpoint's delivery with 1,000 failing and 100 hanging deliveries queued: ${waited} ms`);
+
+    // Deliveries waiting out the failing endpoint's pause use no attempt: far fewer attempts than deliveries.
+    const { rows: [used] } = await server.runtime.pool.query(
+      `SELECT sum(attempts)::int AS attempts, count(*) FILTER (WHERE status = 'dead')::int AS dead FROM ${s}.webhook_delivery WHERE endpoint_id = $1`, [floodId]);
+    expect(used.attempts).toBeLessThan(100);
+    expect(used.dead).toBe(0);
+
+    // Failing without a success for WEBHOOK_DISABLE_AFTER_SECONDS (15 s here): disabled, with an event to alpha only.
+    await until(() => receiver.received.some((r) => r.path === '/alpha-notices'), 60_000);
+    const notice = JSON.parse(receiver.received.find((r) => r.path === '/alpha-notices')!.body);
+    expect(notice).toMatchObject({ type: 'webhookEndpoint.disabled', aggregateType: 'WebhookEndpoint', aggregateId: floodId, data: { id: floodId } });
+    expect(receiver.received.filter((r) => r.path === '/beta').map((r) => JSON.parse(r.body).type)).not.toContain('webhookEndpoint.disabled');
+    const listed = await gql(server.gateway, '{ webhookEndpoints(first: 100) { edges { node { id active disabledAt failingSince } } } }', { token: alphaToken });
+    const floodNow = listed.data!['webhookEndpoints'].edges.map((e: { node: Record<string, unknown> }) => e.node).find((n: { id: string }) => n.id === flood.endpoint.id);
+    expect(floodNow).toMatchObject({ active: false, disabledAt: expect.any(String), failingSince: expect.any(String) });
+    const { rows: [ended] } = await server.runtime.pool.query(
+      `SELECT count(*) FILTER (WHERE last_error = 'endpoint disabled')::int AS disabled, count(*) FILTER (WHERE status <> 'dead')::int AS open
+         FROM ${s}.webhook_delivery WHERE endpoint_id = $1`, [floodId]);
+    expect(ended.open).toBe(0);
+    expect(ended.disabled).toBeGreaterThan(900);
+
+    // A receiver that never answers held a worker no longer than the timeout (10 s here) on any attempt.
+    const { rows: [slowest] } = await server.runtime.pool.query(
+      `SELECT max(a.duration_ms)::int AS ms, array_agg(DISTINCT a.error) AS errors FROM ${s}.webhook_attempt a JOIN ${s}.webhook_delivery d ON d.id = a.delivery_id WHERE d.endpoint_id = $1`,
+      [fromGlobalId(hang.endpoint.id)]);
+    expect(slowest.errors).toEqual(['timed out']);
+    expect(slowest.ms).toBeLessThan(10_000 + 2_000);
+    console.log(`longest attempt at a receiver that never answers, WEBHOOK_TIMEOUT_MS=10000: ${slowest.ms} ms`);
+
+    // Enabled again by its owner; another partner cannot; staff can enable the lender's own.
+    const enable = 'mutation($id: ID!) { enableWebhookEndpoint(input: { id: $id }) { id active disabledAt failingSince } }';
+    const stranger = await gql(server.gateway, enable, { token: await partnerToken('beta'), variables: { id: flood.endpoint.id } });
+    expect(stranger.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.id' });
+    const enabled = await gql(server.gateway, enable, { token: alphaToken, variables: { id: flood.endpoint.id } });
+    expect(enabled.errors).toBeUndefined();
+    expect(enabled.data!['enableWebhookEndpoint']).toMatchObject({ active: true, disabledAt: null, failingSince: null });
+    const deactivated = await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: admin, variables: { id: hang.endpoint.id } });
+    expect(deactivated.data!['deactivateWebhookEndpoint']).toEqual({ active: false });
+    const { rows: [hangLeft] } = await server.runtime.pool.query(
+      `SELECT count(*)::int AS n FROM ${s}.webhook_delivery WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')`, [fromGlobalId(hang.endpoint.id)]);
+    expect(hangLeft.n).toBe(0);
+    const staffEnabled = await gql(server.gateway, enable, { token: admin, variables: { id: hang.endpoint.id } });
+    expect(staffEnabled.data!['enableWebhookEndpoint']).toMatchObject({ active: true });
+    // New events flow to the enabled endpoint again.
+    receiver.script('/flood', [200]);
+    const floodRequests = receiver.received.filter((r) => r.path === '/flood').length;
+    await addEvents('probe.flood', 'alpha', 1);
+    await until(() => receiver.received.filter((r) => r.path === '/flood').length === floodRequests + 1, 15_000);
+    await expect.poll(async () => (await deliveries(alphaToken, flood.endpoint.id))[0], { timeout: 10_000 }).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: admin, variables: { id: hang.endpoint.id } });
+  }, 150_000);
+});
+
+describe('Standard Webhooks signatures, test sends and secret rotation', () => {
+  const SEND_TEST = 'mutation($input: SendTestWebhookInput!) { sendTestWebhook(input: $input) { id eventId eventType status endpoint { id } } }';
+  const ROTATE = `mutation($input: RotateWebhookSigningSecretInput!) { rotateWebhookSigningSecret(input: $input) {
+    signingSecret previousSecretExpiresAt endpoint { id secretRotatedAt previousSecretExpiresAt } } }`;
+
+  async function sendTest(token: string, endpointId: string) {
+    const response = await gql(server.gateway, SEND_TEST, { token, variables: { input: { endpointId } } });
+    expect(response.errors).toBeUndefined();
+    return response.data!['sendTestWebhook'] as { id: string; eventId: string; eventType: string; status: string; endpoint: { id: string } };
+  }
+
+  async function rotate(token: string, input: Record<string, unknown>) {
+    const response = await gql(server.gateway, ROTATE, { token, variables: { input } });
+    expect(response.errors).toBeUndefined();
+    return response.data!['rotateWebhookSigningSecret'] as { signingSecret: string; previousSecretExpiresAt: string | null; endpoint: { secretRotatedAt: string; previousSecretExpiresAt: string | null } };
+  }
+
+  /** The requests a path received once there are `count` of them. */
+  async function arrived(path: string, count: number) {
+    await until(() => receiver.received.filter((r) => r.path === path).length >= count, 30_000);
+    return receiver.received.filter((r) => r.path === path);
+  }
+
+  it('signs as the spec does: the stock library accepts each of several signatures and nothing else', () => {
+    const [oldSecret, newSecret, stranger] = [0, 1, 2].map(() => `whsec_${Buffer.from(randomUUID() + randomUUID()).toString('base64')}`) as [string, string, string];
+    const body = JSON.stringify({ type: 'probe', data: { n: 1 } });
+    const headers = signatureHeaders([newSecret, oldSecret], 'msg-1', body, new Date());
+    expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    expect(new Webhook(newSecret).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(new Webhook(oldSecret).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(() => new Webhook(stranger).verify(body, headers)).toThrow(WebhookVerificationError);
+    // The library's own signing and ours agree byte for byte.
+    const at = new Date('2026-12-03T08:00:00Z');
+    expect(signatureHeaders([newSecret], 'msg-2', body, at)['webhook-signature']).toBe(new Webhook(newSecret).sign('msg-2', at, body));
+  });
+
+  it('signs with the replaced secret only until its overlap ends (the time is an argument)', () => {
+    const until = new Date('2026-12-04T10:00:00Z');
+    const endpoint = { current: 'new', previous: 'old', previousExpiresAt: until };
+    const cases: [string, string[]][] = [
+      ['2026-12-03T10:00:00Z', ['new', 'old']],
+      ['2026-12-04T09:59:59.999Z', ['new', 'old']],
+      ['2026-12-04T10:00:00Z', ['new']],
+      ['2026-12-05T00:00:00Z', ['new']],
+    ];
+    for (const [at, expected] of cases) expect(secretsInForce(endpoint, new Date(at)), at).toEqual(expected);
+    expect(secretsInForce({ current: 'new', previous: null, previousExpiresAt: null }, new Date(until.getTime() - 1))).toEqual(['new']);
+  });
+
+  it('sendTestWebhook delivers a signed test event to that one endpoint through the normal path, retries keeping its webhook-id, and returns the delivery', async () => {
+    const alphaToken = await partnerToken('alpha');
+    receiver.script('/test-send', [503, 200]);
+    // Subscribed to nothing the test sends: a test goes to the endpoint it names regardless of its event types.
+    const target = await register(alphaToken, { url: receiver.url('/test-send'), eventTypes: ['loan.disbursed'] });
+    // Another endpoint of the same partner that listens to everything must not get it.
+    await register(alphaToken, { url: receiver.url('/test-bystander'), eventTypes: ['*'] });
+
+    const delivery = await sendTest(alphaToken, target.endpoint.id);
+    expect(delivery).toMatchObject({ eventType: 'webhookEndpoint.tested', endpoint: { id: target.endpoint.id } });
+    expect(['PENDING', 'RETRYING', 'SUCCEEDED']).toContain(delivery.status);
+
+    const requests = await arrived('/test-send', 2);
+    expect(requests).toHaveLength(2);
+    for (const request of requests) {
+      expect(request.headers['webhook-id']).toBe(delivery.eventId);
+      expect(verify(target.signingSecret, request.body, request.headers)).toBe(true);
+      expect(JSON.parse(request.body)).toMatchObject({ id: delivery.eventId, type: 'webhookEndpoint.tested', aggregateType: 'WebhookEndpoint', data: { id: fromGlobalId(target.endpoint.id) } });
+    }
+    expect(requests.map((r) => r.headers['lendgraph-attempt'])).toEqual(['1', '2']);
+    await expect.poll(async () => (await deliveries(alphaToken, target.endpoint.id)).find((d) => d['id'] === delivery.id), { timeout: 15_000 })
+      .toMatchObject({ status: 'SUCCEEDED', attempts: 2, attemptLog: [{ attempt: 1, statusCode: 503 }, { attempt: 2, statusCode: 200 }] });
+    const bystander = receiver.received.filter((r) => r.path === '/test-bystander').map((r) => JSON.parse(r.body).type);
+    expect(bystander).not.toContain('webhookEndpoint.tested');
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(await db.webhookDelivery.count({ where: { eventId: delivery.eventId } })).toBe(1);
+    expect(await db.auditRecord.count({ where: { action: 'webhookEndpoint.test', entityId: fromGlobalId(target.endpoint.id), partner: 'alpha' } })).toBe(1);
+
+    // The same idempotency key twice is one more test delivery, not two.
+    const keyed = { endpointId: target.endpoint.id, idempotencyKey: `test-send-${delivery.id}` };
+    const once = await gql(server.gateway, SEND_TEST, { token: alphaToken, variables: { input: keyed } });
+    const twice = await gql(server.gateway, SEND_TEST, { token: alphaToken, variables: { input: keyed } });
+    expect(once.errors).toBeUndefined();
+    expect(twice.data!['sendTestWebhook'].id).toBe(once.data!['sendTestWebhook'].id);
+    expect(await db.webhookDelivery.count({ where: { endpointId: fromGlobalId(target.endpoint.id), eventType: 'webhookEndpoint.tested' } })).toBe(2);
+  });
+
+  it('rotation: inside the overlap a delivery verifies with the old and the new secret, after it only with the new', async () => {
+    const admin = await adminToken();
+    const endpoint = await register(admin, { url: receiver.url('/rotate'), eventTypes: ['none.*'] });
+    const id = fromGlobalId(endpoint.endpoint.id);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+
+    const before = Date.now();
+    const first = await rotate(admin, { endpointId: endpoint.endpoint.id, overlapHours: 24 });
+    expect(first.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(first.signingSecret).not.toBe(endpoint.signingSecret);
+    const expires = Date.parse(first.previousSecretExpiresAt!);
+    expect(expires).toBeGreaterThanOrEqual(before + 24 * 3_600_000 - 1_000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 24 * 3_600_000 + 1_000);
+    expect(first.endpoint.previousSecretExpiresAt).toBe(first.previousSecretExpiresAt);
+    // Both secrets sealed at rest, like the first one.
+    const row = await db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    for (const sealed of [row.secretSealed, row.previousSecretSealed!]) expect(sealed.startsWith('v1.')).toBe(true);
+    expect(JSON.stringify(row)).not.toContain(first.signingSecret.slice(6));
+    expect(JSON.stringify(row)).not.toContain(endpoint.signingSecret.slice(6));
+
+    await sendTest(admin, endpoint.endpoint.id);
+    const [during] = await arrived('/rotate', 1);
+    expect(String(during!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verify(first.signingSecret, during!.body, during!.headers)).toBe(true);
+    expect(verify(endpoint.signingSecret, during!.body, during!.headers)).toBe(true);
+
+    // Once the overlap has run out (moved into the past here, not waited for), only the new secret signs.
+    await db.webhookEndpoint.update({ where: { id }, data: { previousSecretExpiresAt: new Date(Date.now() - 1_000) } });
+    await sendTest(admin, endpoint.endpoint.id);
+    const ended = (await arrived('/rotate', 2))[1]!;
+    expect(String(ended.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verify(first.signingSecret, ended.body, ended.headers)).toBe(true);
+    expect(verify(endpoint.signingSecret, ended.body, ended.headers)).toBe(false);
+
+    // Overlap 0: the replaced secret stops at once.
+    const second = await rotate(admin, { endpointId: endpoint.endpoint.id, overlapHours: 0 });
+    expect(second.previousSecretExpiresAt).toBeNull();
+    await sendTest(admin, endpoint.endpoint.id);
+    const after = (await arrived('/rotate', 3))[2]!;
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verify(second.signingSecret, after.body, after.headers)).toBe(true);
+    expect(verify(first.signingSecret, after.body, after.headers)).toBe(false);
+    expect(verify(endpoint.signingSecret, after.body, after.headers)).toBe(false);
+
+    // Audited like other endpoint changes, and no secret in the trail.
+    const audits = await db.auditRecord.findMany({ where: { action: 'webhookEndpoint.rotateSecret', entityId: id }, orderBy: { recorded: 'asc' } });
+    expect(audits.map((a) => (a.after as { previousSecretExpiresAt: string | null }).previousSecretExpiresAt)).toEqual([first.previousSecretExpiresAt, null]);
+    for (const secret of [first.signingSecret, second.signingSecret]) expect(JSON.stringify(audits.map((a) => [a.before, a.after]))).not.toContain(secret.slice(6));
+    const events = await db.outboxEvent.findMany({ where: { type: 'webhookEndpoint.secretRotated', aggregateId: id } });
+    expect(events).toHaveLength(2);
+  });
+
+  it('refuses an unknown or another partner\'s endpoint and an overlap out of range, naming the field; nothing is written', async () => {
+    const alphaToken = await partnerToken('alpha');
+    const betaToken = await partnerToken('beta');
+    const alphas = await register(alphaToken, { url: receiver.url('/refusals'), eventTypes: ['none.*'] });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const id = fromGlobalId(alphas.endpoint.id);
+    const rowBefore = await db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const counts = async () => [await db.outboxEvent.count({ where: { aggregateId: id } }), await db.auditRecord.count({ where: { entityId: id } }),
+      await db.webhookDelivery.count({ where: { endpointId: id } })];
+    const countsBefore = await counts();
+
+    const unknown = encodeGlobalID('WebhookEndpoint', randomUUID());
+    const malformed = encodeGlobalID('WebhookEndpoint', 'not-a-uuid');
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      [alphaToken, ROTATE, { endpointId: alphas.endpoint.id, overlapHours: -1 }, 'input.overlapHours'],
+      [alphaToken, ROTATE, { endpointId: alphas.endpoint.id, overlapHours: 169 }, 'input.overlapHours'],
+      [alphaToken, ROTATE, { endpointId: unknown, overlapHours: 1 }, 'input.endpointId'],
+      [alphaToken, ROTATE, { endpointId: malformed }, 'input.endpointId'],
+      [betaToken, ROTATE, { endpointId: alphas.endpoint.id }, 'input.endpointId'],
+      [alphaToken, SEND_TEST, { endpointId: unknown }, 'input.endpointId'],
+      [alphaToken, SEND_TEST, { endpointId: malformed }, 'input.endpointId'],
+      [betaToken, SEND_TEST, { endpointId: alphas.endpoint.id }, 'input.endpointId'],
+    ];
+    for (const [token, document, input, field] of cases) {
+      const response = await gql(server.gateway, document, { token, variables: { input } });
+      expect(response.data, JSON.stringify(input)).toBeNull();
+      expect(response.errors![0]!.extensions, JSON.stringify(input)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(JSON.stringify(response.errors)).not.toContain(id);
+    }
+    expect(await db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).toEqual(rowBefore);
+    expect(await counts()).toEqual(countsBefore);
+    expect(receiver.received.filter((r) => r.path === '/refusals')).toHaveLength(0);
+  });
+});

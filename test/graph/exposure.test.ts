@@ -1,0 +1,262 @@
+// What the gateway shows and allows to callers it does not trust: introspection and suggestions by caller, the
+// limits every operation passes before it runs (tokens, aliases, directives, answer size, cost), the node ceiling
+// while an answer is built, request rate limits, and INTERNAL errors found in the log by their correlation id.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { openRuntime } from '../../src/runtime.js';
+import { startGateway } from '../../src/gateway.js';
+import type { TestServer } from '../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, testEnv, uniqueSlug } from '../support/harness.js';
+import { subscribe, until } from '../support/ws.js';
+import { runScript, tempDataDir } from '../support/process.js';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+
+/** A gateway whose log lines are kept in memory, parsed. */
+async function startLoggedServer(overrides: Record<string, string> = {}): Promise<TestServer & { logs: Record<string, any>[] }> {
+  const logs: Record<string, any>[] = [];
+  const config = loadConfig(await testEnv({ LOG_LEVEL: 'info', ...overrides }));
+  const runtime = await openRuntime(config, createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(JSON.parse(line)) }), { migrate: false });
+  try {
+    const gateway = await startGateway(runtime);
+    return { runtime, gateway, logs, async close() { await gateway.close(); await runtime.close(); } };
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}
+
+const INTROSPECTION = '{ __schema { queryType { name } } }';
+const MISSPELT = '{ partie { edges { node { id } } } }';
+
+let server: TestServer;
+let tenant: TenantRecord;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('exposure'), { sandbox: true });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('introspection and suggestions', () => {
+  it('in production, callers without a token get neither; INTROSPECTION=staff lets staff introspect, never partners', async () => {
+    const production = {
+      NODE_ENV: 'production',
+      // Tokens of the test server's development issuer, verified over loopback like any identity provider's.
+      AUTH_ISSUER: server.runtime.config.issuer,
+      AUTH_JWKS_URL: server.runtime.config.jwksUrl,
+      DATA_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+    };
+    const closed = await startTestServer(production);
+    try {
+      expect(closed.runtime.config.INTROSPECTION).toBe('off');
+      const schema = await gql(closed.gateway, INTROSPECTION);
+      expect(schema.status).toBe(400);
+      expect(schema.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INTROSPECTION_DISABLED' });
+      expect(schema.data ?? null).toBeNull();
+      const typeProbe = await gql(closed.gateway, '{ __type(name: "Party") { fields { name } } }');
+      expect(typeProbe.errors![0]!.extensions).toMatchObject({ reason: 'INTROSPECTION_DISABLED' });
+      const misspelt = await gql(closed.gateway, MISSPELT);
+      expect(codes(misspelt)).toEqual(['BAD_USER_INPUT']);
+      expect(misspelt.errors![0]!.message).toContain('Cannot query field "partie"');
+      expect(JSON.stringify(misspelt)).not.toMatch(/Did you mean|parties/);
+      // Off means off, for staff too.
+      const staff = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+      expect((await gql(closed.gateway, INTROSPECTION, { token: staff })).errors![0]!.extensions).toMatchObject({ reason: 'INTROSPECTION_DISABLED' });
+    } finally {
+      await closed.close();
+    }
+
+    const staffOnly = await startTestServer({ ...production, INTROSPECTION: 'staff' });
+    try {
+      const staff = await devToken(server.runtime, 'underwriter', tenant.slug);
+      const allowed = await gql(staffOnly.gateway, INTROSPECTION, { token: staff });
+      expect(allowed.errors).toBeUndefined();
+      expect(allowed.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+      expect((await gql(staffOnly.gateway, MISSPELT, { token: staff })).errors![0]!.message).toMatch(/Did you mean "parties"/);
+      const partner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'sandbox-marketplace', kind: 'origination' } });
+      const fromPartner = await gql(staffOnly.gateway, INTROSPECTION, { token: partner });
+      expect(fromPartner.errors?.[0]?.extensions).toMatchObject({ code: expect.stringMatching(/BAD_USER_INPUT|FORBIDDEN/) });
+      expect(fromPartner.data ?? null).toBeNull();
+      expect((await gql(staffOnly.gateway, INTROSPECTION)).errors![0]!.extensions).toMatchObject({ reason: 'INTROSPECTION_DISABLED' });
+    } finally {
+      await staffOnly.close();
+    }
+  });
+
+  it('outside production everyone may introspect (the explorer needs it) and suggestions help', async () => {
+    expect(server.runtime.config.INTROSPECTION).toBe('public');
+    expect((await gql(server.gateway, INTROSPECTION)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    expect((await gql(server.gateway, MISSPELT)).errors![0]!.message).toMatch(/Did you mean/);
+  });
+});
+
+describe('limits checked before an operation runs', () => {
+  it('refuses 100,000 aliases of __typename unread without a token, at the parser with one, and /healthz keeps answering', async () => {
+    const hostile = `{ ${Array.from({ length: 100_000 }, (_, i) => `a${i}: __typename`).join(' ')} }`;
+    const attacks = Array.from({ length: 3 }, () => gql(server.gateway, hostile));
+    const health = await fetch(`${server.gateway.url}/healthz`);
+    expect(health.status).toBe(200);
+    for (const refused of await Promise.all(attacks)) {
+      expect(refused.status).toBe(413);
+      expect(refused.errors).toEqual([{ message: `the request body is larger than ${server.runtime.config.MAX_ANONYMOUS_REQUEST_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }]);
+    }
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const parsed = await gql(server.gateway, hostile, { token });
+    expect(parsed.status).toBe(400);
+    expect(parsed.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_MANY_TOKENS', limit: server.runtime.config.MAX_QUERY_TOKENS });
+    // Within the token limit, aliases of __typename still count against the alias limit.
+    const aliases = `{ ${Array.from({ length: 60 }, (_, i) => `t${i}: __typename`).join(' ')} }`;
+    expect((await gql(server.gateway, aliases)).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_MANY_ALIASES', limit: 50 });
+  });
+
+  it('prices verifying the audit chain: 2,000 aliases are refused unrun, and three in one request cost too much', async () => {
+    const auditor = await devToken(server.runtime, 'auditor', tenant.slug);
+    const many = `{ ${Array.from({ length: 2_000 }, (_, i) => `v${i}: auditChainVerification { intact }`).join(' ')} }`;
+    const refused = await gql(server.gateway, many, { token: auditor });
+    expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: expect.stringMatching(/QUERY_TOO_MANY_(TOKENS|ALIASES)/) });
+    expect(refused.data ?? null).toBeNull();
+    const three = await gql(server.gateway, '{ a: auditChainVerification { intact } b: auditChainVerification { intact } c: auditChainVerification { intact } }', { token: auditor });
+    expect(three.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COSTLY', limit: 20_000 });
+    expect(three.errors![0]!.message).toContain('MAX_QUERY_COST');
+    const one = await gql(server.gateway, '{ auditChainVerification { intact } }', { token: auditor });
+    expect(one.errors).toBeUndefined();
+    expect(one.data).toEqual({ auditChainVerification: { intact: true } });
+  });
+
+  it('bounds directives', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const directives = `{ viewer { ${Array.from({ length: 60 }, () => 'subject @include(if: true)').join(' ')} } }`;
+    expect((await gql(server.gateway, directives, { token })).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_MANY_DIRECTIVES', limit: 50 });
+  });
+
+  it('answers variables that do not fit their types as bad input, not HTTP 500', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const response = await gql(server.gateway, 'query($n: Int) { parties(first: $n) { edges { node { id } } } }', { token, variables: { n: 'many' } });
+    expect(response.status).toBe(400);
+    expect(codes(response)).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
+describe('the node ceiling (MAX_QUERY_NODES)', () => {
+  it('refuses a query whose size is known from its arguments before it runs, naming the ceiling, logged with the correlation id', async () => {
+    const logged = await startLoggedServer();
+    try {
+      const token = await devToken(logged.runtime, 'finance', tenant.slug);
+      // 100 loans × the transactions a long loan holds: far past 10,000 objects, although it asks for one page.
+      const response = await gql(logged.gateway, '{ loans(first: 100) { edges { node { id transactions { id } } } } }', { token, headers: { 'x-request-id': 'too-large-1' } });
+      expect(response.status).toBe(400);
+      const [error] = response.errors!;
+      expect(error!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_LARGE', limit: 10_000 });
+      expect(error!.message).toContain('MAX_QUERY_NODES');
+      const correlationId = error!.extensions['correlationId'] as string;
+      expect(correlationId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(logged.logs).toContainEqual(expect.objectContaining({ correlationId, requestId: 'too-large-1', reason: 'QUERY_TOO_LARGE', limit: 10_000 }));
+    } finally {
+      await logged.close();
+    }
+  });
+
+  it('never answers a list longer than its bound, so the estimate made before a query runs is a ceiling', async () => {
+    const big = await createTenant(server.runtime, uniqueSlug('exposure-chart'));
+    // A chart of accounts larger than the 200 a list of accounts may hold.
+    await server.runtime.pool.query(
+      `INSERT INTO ${big.schemaName}.ledger_account (code, name, kind, created_by, created_at)
+       SELECT 'X' || lpad(n::text, 3, '0'), 'Account ' || n, 'asset', 'test', now() FROM generate_series(1, 300) AS n`,
+    );
+    const logged = await startLoggedServer({ MAX_QUERY_NODES: '250' });
+    try {
+      const token = await devToken(logged.runtime, 'finance', big.slug);
+      const response = await gql(logged.gateway, '{ ledgerAccounts { code name } }', { token, headers: { 'x-request-id': 'bounded-1' } });
+      expect(response.status).toBe(200);
+      expect(response.errors).toBeUndefined();
+      const codes = (response.data!['ledgerAccounts'] as { code: string }[]).map((a) => a.code);
+      const all = await server.runtime.pool.query<{ code: string }>(`SELECT code FROM ${big.schemaName}.ledger_account ORDER BY code`);
+      expect(all.rows.length).toBeGreaterThan(300);
+      // The first 200 in the list's own order, no more: what the estimate counted.
+      expect(codes).toEqual(all.rows.slice(0, 200).map((row) => row.code));
+      expect(response.extensions!['cost']).toMatchObject({ requestedNodes: 200, maxNodes: 250 });
+      // Past the ceiling it is refused before anything runs, naming the ceiling, logged with the correlation id.
+      const refused = await gql(logged.gateway, '{ a: ledgerAccounts { code } b: ledgerAccounts { code } }', { token, headers: { 'x-request-id': 'too-large-2' } });
+      expect(refused.status).toBe(400);
+      expect(refused.data ?? null).toBeNull();
+      const [error] = refused.errors!;
+      expect(error!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_LARGE', limit: 250, nodes: 400 });
+      expect(error!.message).toContain('MAX_QUERY_NODES');
+      const correlationId = error!.extensions['correlationId'] as string;
+      expect(logged.logs).toContainEqual(expect.objectContaining({ correlationId, requestId: 'too-large-2', reason: 'QUERY_TOO_LARGE' }));
+    } finally {
+      await logged.close();
+    }
+  });
+});
+
+describe('request rate limits', () => {
+  it('refuses part of a 300-request burst with RATE_LIMITED, HTTP 429 and Retry-After, per principal and per address', async () => {
+    const limited = await startTestServer({ RATE_LIMIT_PER_MINUTE: '100', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '50' });
+    try {
+      const token = await devToken(limited.runtime, 'finance', tenant.slug);
+      const burst = await Promise.all(Array.from({ length: 300 }, () => gql(limited.gateway, '{ viewer { subject } }', { token })));
+      const refused = burst.filter((response) => response.status === 429);
+      expect(burst.filter((response) => response.status === 200)).toHaveLength(100);
+      expect(refused).toHaveLength(200);
+      expect(refused[0]!.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
+      expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Another principal has a budget of its own.
+      const other = await devToken(limited.runtime, 'underwriter', tenant.slug, { subject: 'another-person' });
+      expect((await gql(limited.gateway, '{ viewer { subject } }', { token: other })).status).toBe(200);
+      // Callers without a token are counted by address, before their body is read.
+      const anonymous = await Promise.all(Array.from({ length: 300 }, () => gql(limited.gateway, '{ __typename }')));
+      expect(anonymous.filter((response) => response.status === 429).length).toBe(250);
+      const refusal = anonymous.find((response) => response.status === 429)!;
+      expect(refusal.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(refusal.headers.get('retry-after')).toMatch(/^\d+$/);
+      // Health checks are never limited.
+      expect((await fetch(`${limited.gateway.url}/healthz`)).status).toBe(200);
+      // Over WebSocket, each operation takes from the same budget.
+      const ws = subscribe(limited.gateway.websocketUrl, { authorization: `Bearer ${token}` }, '{ viewer { subject } }');
+      await until(() => ws.errors.length > 0 || ws.results.length > 0);
+      expect(ws.errors[0]).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+      await ws.stop();
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('INTERNAL errors', () => {
+  it('are logged with the correlation id the client is given and the request id', async () => {
+    const broken = await createTenant(server.runtime, uniqueSlug('exposure-broken'), { sandbox: true });
+    await server.runtime.pool.query(`ALTER TABLE ${broken.schemaName}.party RENAME COLUMN legal_name TO legal_name_old`);
+    const logged = await startLoggedServer();
+    try {
+      const token = await devToken(logged.runtime, 'finance', broken.slug);
+      const response = await gql(logged.gateway, '{ parties(first: 5) { edges { node { legalName } } } }', { token, headers: { 'x-request-id': 'internal-1' } });
+      expect(codes(response)).toEqual(['INTERNAL']);
+      const correlationId = response.errors![0]!.extensions['correlationId'] as string;
+      expect(correlationId).toMatch(/^[0-9a-f-]{36}$/);
+      const line = logged.logs.find((entry) => entry.correlationId === correlationId);
+      expect(line).toMatchObject({ level: 50, msg: 'internal error', requestId: 'internal-1', tenant: broken.slug });
+      expect(JSON.stringify(line!.err)).toContain('legal_name');
+    } finally {
+      await logged.close();
+    }
+  });
+});
+
+describe('the development issuer on a public address', () => {
+  it('refuses to start on a HOST that is not loopback unless DEV_ISSUER_ALLOW_REMOTE=true, and then warns', async () => {
+    const refused = await runScript('src/main.ts', [], { HOST: '0.0.0.0', DATA_DIR: tempDataDir() });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/DEV_ISSUER.*HOST=0\.0\.0\.0.*DEV_ISSUER_ALLOW_REMOTE=true/);
+    const allowed = await startLoggedServer({ HOST: '0.0.0.0', DEV_ISSUER_ALLOW_REMOTE: 'true' });
+    try {
+      expect(allowed.logs).toContainEqual(expect.objectContaining({ level: 40, host: '0.0.0.0', msg: expect.stringMatching(/development issuer.*not loopback/) }));
+      expect((await fetch(`http://127.0.0.1:${allowed.runtime.config.PORT}/healthz`)).status).toBe(200);
+    } finally {
+      await allowed.close();
+    }
+  });
+});

@@ -1,0 +1,272 @@
+// Applications from every channel and the parties behind them: one party per real person (reconciled by
+// identifier, or by phone and e-mail, with the same name and date of birth, the reason recorded; a partial
+// match held for review), identifiers sealed and shown masked (unmasked
+// reads audited), input checked against the product naming the field, bulk uploads all-or-nothing with a report
+// per row, and status moves through the transition table with history, events and audit records.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import type { TenantRecord } from '../../../src/tenancy/registry.js';
+import { registerPartner } from '../../../src/services/partners.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let officer: string;
+let underwriter: string;
+let partner: string;
+const raw = (id: string) => decodeGlobalID(id).id;
+
+const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id reference status channel amount originationPartnerCode
+  history { from to event } } }`;
+
+const person = (over: Record<string, unknown> = {}) => ({
+  kind: 'PERSON', legalName: 'Ada Lovelace', email: 'ada@example.test', phone: '+1 415 555 0100', dateOfBirth: '1990-12-10',
+  identifiers: [{ kind: 'national_id', country: 'US', value: '123-45-6789' }], ...over,
+});
+const application = (over: Record<string, unknown> = {}) => ({
+  productCode: 'PL-STD', amount: '8000', numberOfRepayments: 24, purpose: 'home improvement', applicant: person(), declaredMonthlyIncome: '5200', ...over,
+});
+
+async function create(input: Record<string, unknown>, token = officer) {
+  const response = await gql(server.gateway, CREATE, { token, variables: { input } });
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  return response.data!['createApplication'];
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('apps'), { sandbox: true, businessDate: '2026-12-01' });
+  const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+  const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+  for (const code of ['fintech', 'othertech']) {
+    await registerPartner(db, server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code, name: code, kind: 'origination' });
+  }
+  officer = await devToken(server.runtime, 'loan-officer', tenant.slug, { subject: 'officer-1' });
+  underwriter = await devToken(server.runtime, 'underwriter', tenant.slug, { subject: 'underwriter-1' });
+  partner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('parties', () => {
+  it('the same identifier, or the same phone and e-mail, with the same name and date of birth resolves to one party with the reason recorded', async () => {
+    const first = await create(application());
+    const byIdentifier = await create(application({ applicant: person({ legalName: 'ADA  lovelace', email: 'ada.king@example.test', phone: '+14155550199' }) }), partner);
+    const byContact = await create(application({ applicant: person({ legalName: 'Ada Lovelace', phone: '(415) 555-0100', email: ' ADA@example.test ', identifiers: [] }) }));
+    const someoneElse = await create(application({ applicant: person({ legalName: 'Grace Hopper', email: 'grace@example.test', phone: '+14155550111', identifiers: [{ kind: 'national_id', country: 'US', value: '987654321' }] }) }));
+    // Partial matches: the identifier under another name, the phone and e-mail with another date of birth.
+    const otherName = await create(application({ applicant: person({ legalName: 'Ada King', email: 'ada.k@example.test', phone: '+14155550198' }) }), partner);
+    const otherBirth = await create(application({ applicant: person({ dateOfBirth: '1991-12-10', identifiers: [] }) }));
+    const partyOf = async (id: string) => {
+      const r = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Application { parties { role party { id matches { reason detail channel }
+        matchReviews { candidate { id } signals conflicts status } } } } } }`, { token: underwriter, variables: { id } });
+      expect(r.errors).toBeUndefined();
+      return r.data!['node'].parties[0].party;
+    };
+    const parties = await Promise.all([first, byIdentifier, byContact, someoneElse, otherName, otherBirth].map((a) => partyOf(a.id)));
+    expect(new Set(parties.slice(0, 3).map((p) => p.id)).size).toBe(1);
+    expect(parties[3].id).not.toBe(parties[0].id);
+    expect(parties[0].matches.map((m: any) => m.reason)).toEqual(['new', 'identifier', 'phone_and_email']);
+    expect(parties[0].matches[1]).toEqual({ reason: 'identifier', detail: 'national_id US', channel: 'partner' });
+    // Neither partial match joins Ada's party: each is a party of its own, held for review against hers.
+    expect(parties[4].id).not.toBe(parties[0].id);
+    expect(parties[5].id).not.toBe(parties[0].id);
+    expect(parties[4].matchReviews).toEqual([{ candidate: { id: parties[0].id }, signals: ['identifier'], conflicts: ['legal_name'], status: 'open' }]);
+    expect(parties[5].matchReviews).toEqual([{ candidate: { id: parties[0].id }, signals: ['phone_and_email'], conflicts: ['date_of_birth'], status: 'open' }]);
+    expect(parties[4].matches).toEqual([{ reason: 'new', detail: 'held for review: resembles another party', channel: 'partner' }]);
+  });
+
+  it('identifiers are sealed at rest, masked when read, in full only for roles that may, and every unmasked read is audited', async () => {
+    const created = await create(application({ applicant: person({ legalName: 'Mask Test', email: 'mask@example.test', phone: '+14155550122', identifiers: [{ kind: 'national_id', country: 'US', value: '555-66-7777' }] }) }));
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const link = await db.applicationParty.findFirstOrThrow({ where: { applicationId: raw(created.id) } });
+    const stored = await db.partyIdentifier.findFirstOrThrow({ where: { partyId: link.partyId } });
+    expect(stored.sealed).not.toContain('5556');
+    expect(stored.lookupHash).not.toContain('5556');
+    const QUERY = `query($id: ID!) { node(id: $id) { ... on Party { identifiers { kind value } } } }`;
+    const masked = await gql(server.gateway, QUERY, { token: officer, variables: { id: Buffer.from(`Party:${link.partyId}`).toString('base64') } });
+    expect(masked.data!['node'].identifiers).toEqual([{ kind: 'national_id', value: '••••7777' }]);
+    const UNMASKED = `query($id: ID!) { node(id: $id) { ... on Party { unmaskedIdentifiers { kind value } } } }`;
+    const refused = await gql(server.gateway, UNMASKED, { token: officer, variables: { id: Buffer.from(`Party:${link.partyId}`).toString('base64') } });
+    expect(codes(refused)).toEqual(['FORBIDDEN']);
+    const before = await db.auditRecord.count({ where: { entityId: link.partyId, action: 'party.personalData.read' } });
+    const full = await gql(server.gateway, UNMASKED, { token: underwriter, variables: { id: Buffer.from(`Party:${link.partyId}`).toString('base64') } });
+    expect(full.data!['node'].unmaskedIdentifiers).toEqual([{ kind: 'national_id', value: '555667777' }]);
+    const reads = await db.auditRecord.findMany({ where: { entityId: link.partyId, action: 'party.personalData.read' } });
+    expect(reads.length).toBe(before + 1);
+    expect(reads.at(-1)!.after).toEqual({ fieldsRead: ['identifier:national_id:US'] });
+  });
+});
+
+describe('applications', () => {
+  it('checks input against the product, naming the field; nothing is written', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const count = await db.application.count();
+    for (const [input, field] of [
+      [application({ amount: '100' }), 'input.amount'],
+      [application({ numberOfRepayments: 99 }), 'input.numberOfRepayments'],
+      [application({ purpose: '' }), 'input.purpose'],
+      [application({ productCode: 'NOPE' }), 'input.productCode'],
+      [application({ applicant: person({ phone: '12' }) }), 'input.applicant.phone'],
+      [application({ applicant: person({ email: 'not-an-email' }) }), 'input.applicant.email'],
+      [application({ guarantors: [person({ identifiers: [{ kind: 'shoe_size', country: 'US', value: '12345' }] })] }), 'input.guarantors.0.identifiers.0.kind'],
+    ] as const) {
+      const refused = await gql(server.gateway, CREATE, { token: officer, variables: { input } });
+      expect(codes(refused), field).toEqual(['BAD_USER_INPUT']);
+      expect(refused.errors![0]!.extensions['field']).toBe(field);
+    }
+    expect(await db.application.count()).toBe(count);
+  });
+
+  it('a partner\'s application is its own; staff see all; another partner sees none of it', async () => {
+    const mine = await create(application({ applicant: person({ legalName: 'Partner Client', email: 'pc@example.test', phone: '+14155550133', identifiers: [] }) }), partner);
+    expect(mine).toMatchObject({ status: 'draft', channel: 'partner', originationPartnerCode: 'fintech' });
+    expect(mine.history).toEqual([{ from: null, to: 'draft', event: 'create' }]);
+    const nodes = async (token: string) => (await gql(server.gateway, '{ applications(first: 100) { edges { node { id originationPartnerCode } } } }', { token })).data!['applications'].edges.map((e: any) => e.node);
+    const list = async (token: string) => (await nodes(token)).map((n: any) => n.id);
+    const theirs = await nodes(partner);
+    expect(theirs.map((n: any) => n.id)).toContain(mine.id);
+    expect(theirs.every((n: any) => n.originationPartnerCode === 'fintech')).toBe(true);
+    expect((await nodes(officer)).some((n: any) => n.originationPartnerCode !== 'fintech')).toBe(true);
+    expect(await list(officer)).toContain(mine.id);
+    const other = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'othertech', kind: 'origination' } });
+    expect(await list(other)).toEqual([]);
+    const withdraw = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { withdrawApplication(input: $input) { status } }', { token: other, variables: { input: { applicationId: mine.id } } });
+    expect(codes(withdraw)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('moves only as the transition table allows; every move leaves history, an event and an audit record', async () => {
+    const created = await create(application({ applicant: person({ legalName: 'Flow Test', email: 'flow@example.test', phone: '+14155550144', identifiers: [] }) }));
+    const MOVE = (name: string) => `mutation($input: MoveApplicationInput!) { ${name}(input: $input) { status history { to event reason } } }`;
+    // The draft lacks what the checks need (no identifier, address, employer): submitting it is refused, nothing moves.
+    const submitted = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
+    expect(submitted.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
+    const withdrawn = await gql(server.gateway, MOVE('withdrawApplication'), { token: officer, variables: { input: { applicationId: created.id, reason: 'found cheaper credit' } } });
+    expect(withdrawn.data!['withdrawApplication']).toMatchObject({ status: 'withdrawn' });
+    expect(withdrawn.data!['withdrawApplication'].history).toEqual([{ to: 'draft', event: 'create', reason: null }, { to: 'withdrawn', event: 'withdraw', reason: 'found cheaper credit' }]);
+    const again = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
+    expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const events = await db.outboxEvent.findMany({ where: { aggregateId: raw(created.id) }, orderBy: { recorded: 'asc' } });
+    expect(events.map((e) => e.type)).toEqual(['application.created', 'application.withdraw']);
+    const audit = await db.auditRecord.findMany({ where: { entityId: raw(created.id) }, orderBy: { recorded: 'asc' } });
+    expect(audit.map((a) => [a.action, (a.after as { status?: string } | null)?.status])).toEqual([['application.create', 'draft'], ['application.withdraw', 'withdrawn']]);
+  });
+
+  it('a bulk upload imports every row or none, with a report per row', async () => {
+    const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome,monthlyDebtPayments,externalReference';
+    const good = (k: number) => `PL-STD,${5000 + k},12,"car, used",PERSON,Bulk Person ${k},bulk${k}@example.test,+1415555${String(1000 + k)},1985-01-0${k + 1},BULK${1000 + k},US,4000,200,ext-${k}`;
+    const IMPORT = 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported rows { row reference errors } } }';
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const before = await db.application.count();
+    const bad = await gql(server.gateway, IMPORT, { token: officer, variables: { input: { csv: [header, good(1), 'PL-STD,5,12,car,PERSON,Tiny,t@example.test,+14155559999,,,,,,', good(2)].join('\n') } } });
+    expect(bad.errors).toBeUndefined();
+    expect(bad.data!['importApplications'].imported).toBe(0);
+    expect(bad.data!['importApplications'].rows).toEqual([
+      { row: 1, reference: null, errors: [] },
+      { row: 2, reference: null, errors: [expect.stringMatching(/^amount: /)] },
+      { row: 3, reference: null, errors: [] },
+    ]);
+    expect(await db.application.count()).toBe(before);
+    const ok = await gql(server.gateway, IMPORT, { token: partner, variables: { input: { csv: [header, good(1), good(2), good(3)].join('\r\n') } } });
+    expect(ok.data!['importApplications'].imported).toBe(3);
+    expect(ok.data!['importApplications'].rows.map((r: any) => r.reference)).toEqual([expect.stringMatching(/^APP-/), expect.stringMatching(/^APP-/), expect.stringMatching(/^APP-/)]);
+    const imported = await db.application.findMany({ where: { channel: 'bulk' } });
+    expect(imported).toHaveLength(3);
+    expect(imported.every((a) => a.status === 'submitted' && a.originationPartner === 'fintech' && a.purpose === 'car, used')).toBe(true);
+  });
+});
+
+describe('information the checks need', () => {
+  const UPDATE = `mutation($input: UpdateApplicationInput!) { updateApplication(input: $input) { id status missingInformation history { to event reason } } }`;
+  const complete = (n: number, over: Record<string, unknown> = {}) => person({
+    legalName: `Complete Person ${n}`, email: `complete${n}@example.test`, phone: `+1415555${String(3000 + n)}`, dateOfBirth: '1984-06-0' + n,
+    identifiers: [{ kind: 'national_id', country: 'US', value: `CMPL${1000 + n}` }], address: { lines: [`${n} Complete Way`], city: 'Springfield', postalCode: '12345', country: 'US' }, ...over,
+  });
+
+  it('a submission without what the checks need is refused naming every missing field, and nothing is written', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const [applications, parties] = [await db.application.count(), await db.party.count()];
+    const refused = await gql(server.gateway, CREATE, { token: partner, variables: { input: application({
+      applicant: { kind: 'PERSON', legalName: 'Half Filled', email: 'half@example.test' }, declaredMonthlyIncome: null, submit: true,
+    }) } });
+    expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
+    expect(refused.errors![0]!.extensions).toMatchObject({
+      reason: 'MISSING_INFORMATION', field: 'input.applicant.dateOfBirth',
+      fields: ['input.applicant.dateOfBirth', 'input.applicant.identifiers', 'input.applicant.phone', 'input.applicant.address', 'input.declaredMonthlyIncome', 'input.employer'],
+    });
+    expect(refused.errors![0]!.message).toMatch(/^the checks need applicant\.dateOfBirth, .* and employer: /);
+    expect([await db.application.count(), await db.party.count()]).toEqual([applications, parties]);
+  });
+
+  it('a draft is amended by the partner that brought it, refused to anyone else, and submitted once complete', async () => {
+    const draft = await create(application({ applicant: { kind: 'PERSON', legalName: 'Draft Person', email: 'draft@example.test' } }), partner);
+    const refusedSubmit = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { submitApplication(input: $input) { status } }', { token: partner, variables: { input: { applicationId: draft.id } } });
+    expect(refusedSubmit.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION', fields: expect.arrayContaining(['input.applicant.dateOfBirth', 'input.employer']) });
+    const other = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'othertech', kind: 'origination' } });
+    const stranger = await gql(server.gateway, UPDATE, { token: other, variables: { input: { applicationId: draft.id, purpose: 'not yours' } } });
+    expect(codes(stranger)).toEqual(['BAD_USER_INPUT']);
+    expect(stranger.errors![0]!.extensions['field']).toBe('input.applicationId');
+    // Still incomplete: submitting with the amendment is refused and the amendment is not kept either.
+    const early = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, purpose: 'early submit', submit: true } } });
+    expect(early.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(await db.application.findUniqueOrThrow({ where: { id: raw(draft.id) } })).toMatchObject({ status: 'draft', purpose: 'home improvement' });
+    const done = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, applicant: complete(1, { email: 'draft@example.test' }), employer: 'Draft Ltd', submit: true } } });
+    expect(done.errors, JSON.stringify(done.errors)).toBeUndefined();
+    expect(done.data!['updateApplication'].history.slice(0, 3).map((h: any) => h.event)).toEqual(['create', 'submit', 'start_checks']);
+    expect(done.data!['updateApplication'].status).not.toBe('information_requested');
+    const decided = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, purpose: 'too late' } } });
+    expect(decided.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'NOT_AMENDABLE' });
+  });
+
+  it('found missing when assessed (a bulk upload has no address or employer), it goes back with the reasons listed, is amended and resubmitted', async () => {
+    const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome';
+    const uploaded = await gql(server.gateway, 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported } }', { token: partner, variables: { input: {
+      csv: [header, 'PL-STD,6000,24,car,PERSON,Bulk Returned,returned@example.test,+14155553999,1983-03-03,RTRN1001,US,5000'].join('\n'),
+    } } });
+    expect(uploaded.data!['importApplications'].imported).toBe(1);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const row = await db.application.findFirstOrThrow({ where: { channel: 'bulk', purpose: 'car', originationPartner: 'fintech' }, orderBy: { createdAt: 'desc' } });
+    const id = Buffer.from(`Application:${row.id}`).toString('base64');
+    const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status missingInformation history { to event reason } } }', { token: officer, variables: { input: { applicationId: id } } });
+    expect(assessed.errors, JSON.stringify(assessed.errors)).toBeUndefined();
+    expect(assessed.data!['assessApplication']).toMatchObject({ status: 'information_requested', missingInformation: ['applicant.address', 'employer'] });
+    expect(assessed.data!['assessApplication'].history.at(-1)).toEqual({ to: 'information_requested', event: 'request_information', reason: 'the checks need applicant.address and employer' });
+    const event = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: row.id, type: 'application.request_information' } });
+    expect(event).toMatchObject({ partnerScope: 'fintech', payload: { missingInformation: ['applicant.address', 'employer'] } });
+    // The partner sees why, amends part of it (the list shrinks), then the rest with submit: it is assessed again.
+    const seen = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status missingInformation } } }', { token: partner, variables: { id } });
+    expect(seen.data!['node']).toEqual({ status: 'information_requested', missingInformation: ['applicant.address', 'employer'] });
+    const part = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: id, employer: 'Returned Inc' } } });
+    expect(part.data!['updateApplication']).toMatchObject({ status: 'information_requested', missingInformation: ['applicant.address'] });
+    const resubmitted = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: id, submit: true, applicant: complete(2, {
+      legalName: 'Bulk Returned', email: 'returned@example.test', phone: '+14155553999', dateOfBirth: '1983-03-03', identifiers: [{ kind: 'national_id', country: 'US', value: 'RTRN1001' }],
+    }) } } });
+    expect(resubmitted.errors, JSON.stringify(resubmitted.errors)).toBeUndefined();
+    expect(resubmitted.data!['updateApplication'].missingInformation).toEqual([]);
+    expect(resubmitted.data!['updateApplication'].history.map((h: any) => h.event).slice(3, 6)).toEqual(['request_information', 'submit', 'start_checks']);
+    expect(['approved', 'referred', 'declined', 'under_checks', 'checks_failed']).toContain(resubmitted.data!['updateApplication'].status);
+  });
+
+  it('an application returned for missing information and never amended lapses like a draft', async () => {
+    const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome';
+    await gql(server.gateway, 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported } }', { token: officer, variables: { input: {
+      csv: [header, 'PL-STD,6000,24,lapsing,PERSON,Bulk Lapsing,lapsing@example.test,+14155553888,1983-03-04,LPSE1001,US,5000'].join('\n'),
+    } } });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const row = await db.application.findFirstOrThrow({ where: { purpose: 'lapsing' } });
+    const id = Buffer.from(`Application:${row.id}`).toString('base64');
+    const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: officer, variables: { input: { applicationId: id } } });
+    expect(assessed.data!['assessApplication'].status).toBe('information_requested');
+    // Returned 31 days before the business date, and nothing supplied since.
+    await db.application.update({ where: { id: row.id }, data: { updatedAt: new Date('2026-10-31T12:00:00Z') } });
+    const swept = await gql(server.gateway, 'mutation { expireStaleApplications { expired { id } } }', { token: officer });
+    expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
+    expect(swept.data!['expireStaleApplications'].expired.map((a: any) => a.id)).toContain(id);
+    const after = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status history { to event reason } } } }', { token: officer, variables: { id } });
+    expect(after.data!['node'].status).toBe('expired');
+    expect(after.data!['node'].history.at(-1)).toEqual({ to: 'expired', event: 'expire', reason: 'the missing information was not supplied within 30 days' });
+  });
+});

@@ -1,0 +1,207 @@
+// From a partner's submission to an active loan, through the API only: automated decision and offer, consent,
+// agreement generated and signed, documents uploaded and verified, disbursement requested by one officer and
+// approved by another — which books the loan in the same transaction as the application's move to disbursed,
+// idempotently — and the partner following it all, live. Applications that are declined or withdrawn can never
+// be disbursed, and a booking that fails leaves nothing half done.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import type { TenantRecord } from '../../../src/tenancy/registry.js';
+import { registerPartner } from '../../../src/services/partners.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { subscribe, until } from '../../support/ws.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let partner: string;
+let officer: string;
+let makerOfficer: string;
+let checkerOfficer: string;
+let people = 0;
+
+const CONSENT = 'I have read the loan agreement, the pre-contract information and the APR, and I agree to borrow on these terms.';
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('handoff'), { sandbox: true, businessDate: '2026-12-01' });
+  const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+  await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'fintech', name: 'Fintech', kind: 'origination' });
+  partner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
+  officer = await devToken(server.runtime, 'loan-officer', tenant.slug, { subject: 'officer-1' });
+  makerOfficer = await devToken(server.runtime, 'disbursement-officer', tenant.slug, { subject: 'disbursement-maker' });
+  checkerOfficer = await devToken(server.runtime, 'disbursement-officer', tenant.slug, { subject: 'disbursement-checker' });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+function applicant(tags = '') {
+  people += 1;
+  return {
+    kind: 'PERSON', legalName: `Handoff Person ${people}`, email: `handoff${people}${tags}@example.test`, phone: `+1415555${String(3000 + people)}`,
+    dateOfBirth: '1980-02-29', address: { lines: ['2 High Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
+    identifiers: [{ kind: 'national_id', country: 'US', value: `HND${String(100000 + people)}` }],
+  };
+}
+
+const APPLY = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id reference status offer { amount aprPercent } } }`;
+async function apply(tags: string) {
+  const response = await gql(server.gateway, APPLY, { token: partner, variables: { input: {
+    idempotencyKey: `apply-${people}-${tags}-${Date.now()}`, productCode: 'PL-STD', amount: '7000', numberOfRepayments: 12, purpose: 'wedding',
+    applicant: applicant(tags), declaredMonthlyIncome: '7000', monthlyDebtPayments: '200', employer: 'Acme Corp', submit: true,
+  } } });
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  return response.data!['createApplication'];
+}
+
+async function upload(applicationId: string, kind: string) {
+  const form = new FormData();
+  form.append('kind', kind);
+  form.append('file', new Blob([`%PDF-1.7\n% ${kind} ${applicationId}\n%%EOF\n`], { type: 'application/pdf' }), `${kind}.pdf`);
+  const response = await fetch(`${server.gateway.url.replace(/\/$/, '')}/applications/${encodeURIComponent(applicationId)}/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${partner}` } });
+  expect(response.status).toBe(201);
+  return (await response.json() as { id: string }).id;
+}
+
+const MOVE = (name: string, input: string) => `mutation($input: ${input}) { ${name}(input: $input) { status } }`;
+
+async function toSigned(application: { id: string }) {
+  const accepted = await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: application.id, consentText: CONSENT } }, headers: { 'user-agent': 'fintech-app/1.0' } });
+  expect(accepted.errors, JSON.stringify(accepted.errors)).toBeUndefined();
+  expect(accepted.data!['acceptApplicationOffer'].status).toBe('offer_accepted');
+  const signed = await gql(server.gateway, MOVE('signApplicationAgreement', 'SignApplicationAgreementInput!'), { token: partner, variables: { input: { applicationId: application.id } } });
+  expect(signed.errors, JSON.stringify(signed.errors)).toBeUndefined();
+  expect(signed.data!['signApplicationAgreement'].status).toBe('agreement_signed');
+  for (const kind of ['proof_of_identity', 'proof_of_income']) {
+    const documentId = await upload(application.id, kind);
+    const reviewed = await gql(server.gateway, 'mutation($input: ReviewApplicationDocumentInput!) { reviewApplicationDocument(input: $input) { status } }', { token: officer, variables: { input: { documentId, verified: true } } });
+    expect(reviewed.errors, JSON.stringify(reviewed.errors)).toBeUndefined();
+  }
+}
+
+const REQUEST = 'mutation($input: RequestDisbursementInput!) { requestDisbursement(input: $input) { id status requestedBy } }';
+const DECIDE = 'mutation($input: DecideDisbursementInput!) { decideDisbursement(input: $input) { status decidedBy loan { id status principal application { reference } } } }';
+
+describe('hand-off to servicing', () => {
+  it('walks a partner\'s application to an active loan through the API, the partner following it live', async () => {
+    const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+    await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'rival', name: 'Rival', kind: 'origination' });
+    const rival = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'rival', kind: 'origination' } });
+    const HOOK = 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { endpoint { id } } }';
+    for (const token of [partner, rival]) {
+      const hook = await gql(server.gateway, HOOK, { token, variables: { input: { url: 'https://partner.example.test/hooks', eventTypes: ['application.*', 'loan.*'] } } });
+      expect(hook.errors, JSON.stringify(hook.errors)).toBeUndefined();
+    }
+    const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${partner}` }, 'subscription { events(after: "0") { type aggregateType aggregateId } }');
+    const rivalLive = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${rival}` }, 'subscription { events(after: "0") { type aggregateType aggregateId } }');
+    const application = await apply('+bureau-prime');
+    expect(application.status).toBe('approved');
+    expect(application.offer.amount).toBe('7000.00 USD');
+    await toSigned(application);
+
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const offer = await db.applicationOffer.findFirstOrThrow({ where: { applicationId: decodeGlobalID(application.id).id } });
+    expect(offer).toMatchObject({ status: 'accepted', consentText: CONSENT, consentUserAgent: 'fintech-app/1.0' });
+    expect(offer.consentSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(offer.consentIp).toBeTruthy();
+    const documents = await db.applicationDocument.findMany({ where: { applicationId: decodeGlobalID(application.id).id, kind: { in: ['agreement', 'signed_agreement'] } } });
+    expect(documents.map((d) => [d.kind, d.status])).toEqual(expect.arrayContaining([['agreement', 'generated'], ['signed_agreement', 'signed']]));
+
+    const requested = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
+    expect(requested.errors, JSON.stringify(requested.errors)).toBeUndefined();
+    const requestId = requested.data!['requestDisbursement'].id;
+    const duplicate = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
+    expect(codes(duplicate)).toEqual(['CONFLICT']);
+    const self = await gql(server.gateway, DECIDE, { token: makerOfficer, variables: { input: { requestId, approve: true } } });
+    expect(codes(self)).toEqual(['FORBIDDEN']);
+    const key = `disburse-${requestId}`;
+    const [first, twin] = await Promise.all([0, 1].map(() => gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { idempotencyKey: key, requestId, approve: true } } })));
+    expect(first!.errors, JSON.stringify(first!.errors)).toBeUndefined();
+    expect(twin!.errors, JSON.stringify(twin!.errors)).toBeUndefined();
+    const decided = first!.data!['decideDisbursement'];
+    expect(decided).toMatchObject({ status: 'approved', decidedBy: 'disbursement-checker', loan: { status: 'ACTIVE', principal: '7000.00 USD', application: { reference: application.reference } } });
+    expect(twin!.data!['decideDisbursement'].loan.id).toBe(decided.loan.id);
+    expect(await db.loan.count({ where: { applicationId: decodeGlobalID(application.id).id } })).toBe(1);
+
+    // The loan keeps its origination by reference, and its terms are the accepted offer's.
+    const loan = await db.loan.findUniqueOrThrow({ where: { id: decodeGlobalID(decided.loan.id).id } });
+    expect(loan).toMatchObject({ offerId: offer.id, decisionId: offer.decisionId, originationPartner: 'fintech' });
+    expect((loan.terms as { annualRatePercent: string }).annualRatePercent).toBe(offer.annualRatePercent.toString());
+    const seen = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Application { status loan { status receivable { principal } } } } }`, { token: partner, variables: { id: application.id } });
+    expect(seen.data!['node']).toEqual({ status: 'disbursed', loan: { status: 'ACTIVE', receivable: { principal: '7000.00 USD' } } });
+    const books = await gql(server.gateway, '{ ledgerInvariants { holds loans } }', { token: await devToken(server.runtime, 'finance', tenant.slug) });
+    expect(books.data!['ledgerInvariants']).toEqual({ holds: true, loans: 1 });
+
+    await until(() => live.results.some((r: any) => r.data?.events.type === 'loan.disbursed'));
+    const types = live.results.map((r: any) => r.data.events.type);
+    expect(types).toEqual(expect.arrayContaining(['application.created', 'application.approve', 'application.offerMade', 'application.accept_offer', 'application.sign_agreement', 'application.disburse', 'loan.disbursed']));
+    await live.stop();
+    // The other partner saw none of it, live or by webhook; the partner's webhook has a delivery of each.
+    expect(rivalLive.results.filter((r: any) => r.data?.events.aggregateType === 'Application' || r.data?.events.aggregateType === 'Loan')).toEqual([]);
+    await rivalLive.stop();
+    for (let waited = 0; (await db.webhookDelivery.count({ where: { partnerCode: 'fintech', eventType: 'loan.disbursed' } })) === 0; waited += 100) {
+      if (waited > 10_000) throw new Error('no webhook delivery of loan.disbursed');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const delivered = await db.webhookDelivery.findMany({ where: { partnerCode: { in: ['fintech', 'rival'] } } });
+    expect(delivered.filter((d) => d.partnerCode === 'rival')).toEqual([]);
+    expect(delivered.map((d) => d.eventType)).toEqual(expect.arrayContaining(['application.approve', 'application.disburse', 'loan.disbursed']));
+  });
+
+  it('declined or withdrawn applications can never be disbursed; a disbursed one not twice', async () => {
+    const declined = await apply('+kyc-fail');
+    expect(declined.status).toBe('declined');
+    const refused = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: declined.id, disbursementDate: '2026-12-01' } } });
+    expect(codes(refused)).toEqual(['CONFLICT']);
+    const approved = await apply('+bureau-prime');
+    const withdrawn = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { withdrawApplication(input: $input) { status } }', { token: partner, variables: { input: { applicationId: approved.id, reason: 'changed mind' } } });
+    expect(withdrawn.data!['withdrawApplication'].status).toBe('withdrawn');
+    expect(codes(await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: approved.id, consentText: CONSENT } } }))).toEqual(['CONFLICT']);
+    expect(codes(await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: approved.id, disbursementDate: '2026-12-01' } } }))).toEqual(['CONFLICT']);
+  });
+
+  it('offers not taken by their date, and drafts never submitted, lapse; an expired application goes nowhere', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const approved = await apply('+bureau-prime');
+    const draft = await gql(server.gateway, APPLY, { token: partner, variables: { input: {
+      productCode: 'PL-STD', amount: '7000', numberOfRepayments: 12, purpose: 'holiday', applicant: applicant(), submit: false,
+    } } });
+    const draftId = decodeGlobalID(draft.data!['createApplication'].id).id;
+    // Time passes (below the API): the offer's date is behind the business date, the draft a month old.
+    await db.applicationOffer.updateMany({ where: { applicationId: decodeGlobalID(approved.id).id }, data: { validUntil: new Date('2026-11-30T00:00:00Z') } });
+    await db.application.update({ where: { id: draftId }, data: { createdAt: new Date('2026-10-01T00:00:00Z') } });
+    const officerToken = await devToken(server.runtime, 'loan-officer', tenant.slug);
+    const swept = await gql(server.gateway, 'mutation { expireStaleApplications { expired { id status history { event reason } } } }', { token: officerToken });
+    expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
+    const expired = swept.data!['expireStaleApplications'].expired;
+    expect(expired.map((a: any) => a.id).sort()).toEqual([approved.id, draft.data!['createApplication'].id].sort());
+    expect(expired.every((a: any) => a.status === 'expired')).toBe(true);
+    expect(expired.find((a: any) => a.id === approved.id).history.at(-1)).toEqual({ event: 'expire', reason: 'the offer lapsed' });
+    expect((await db.applicationOffer.findFirstOrThrow({ where: { applicationId: decodeGlobalID(approved.id).id } })).status).toBe('expired');
+    expect(codes(await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: approved.id, consentText: CONSENT } } }))).toEqual(['CONFLICT']);
+    expect(codes(await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: approved.id, disbursementDate: '2026-12-01' } } }))).toEqual(['CONFLICT']);
+  });
+
+  it('a booking that fails leaves the application, the request and the books exactly as they were', async () => {
+    const application = await apply('+bureau-prime');
+    await toSigned(application);
+    const requested = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
+    expect(requested.errors, JSON.stringify(requested.errors)).toBeUndefined();
+    // Sabotage below the API: the product now posts cash to an account the chart lacks, so the
+    // ledger refuses the booking's journal — after the application's transition, inside the same transaction.
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    await db.loanProduct.update({ where: { code: 'PL-STD' }, data: { accountMapping: { cash: 'NO-SUCH-ACCOUNT' } } });
+    const failed = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId: requested.data!['requestDisbursement'].id, approve: true } } });
+    await db.loanProduct.update({ where: { code: 'PL-STD' }, data: { accountMapping: {} } });
+    expect(codes(failed)).toEqual(['INTERNAL']);
+    expect(JSON.stringify(failed.errors)).not.toMatch(/NO-SUCH-ACCOUNT|journal_line|violat/);
+    const id = decodeGlobalID(application.id).id;
+    expect((await db.application.findUniqueOrThrow({ where: { id } })).status).toBe('disbursement_requested');
+    expect(await db.loan.count({ where: { applicationId: id } })).toBe(0);
+    expect((await db.disbursementRequest.findFirstOrThrow({ where: { applicationId: id } })).status).toBe('pending');
+    expect(await db.outboxEvent.count({ where: { aggregateId: id, type: 'application.disburse' } })).toBe(0);
+    // The checker rejects it instead; the agreement stands and a corrected request can follow.
+    const rejected = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId: requested.data!['requestDisbursement'].id, approve: false, reason: 'wrong first due date' } } });
+    expect(rejected.data!['decideDisbursement'].status).toBe('rejected');
+    expect((await db.application.findUniqueOrThrow({ where: { id } })).status).toBe('agreement_signed');
+  });
+});

@@ -1,0 +1,238 @@
+// Underwriting through the API (issue 5, item 6): a referred application waits in the queue; an underwriter
+// recommends (the maker) and someone else with the authority decides (the checker); the maker is never the
+// checker; duplicate pending recommendations are refused; a checker beyond the authority matrix is told who may;
+// an override of the rules needs a reason and shows in the compliance report; partners see none of it.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+// Not yet wired into src/graph/schema.ts: imported before the server builds its schema.
+import type { TenantRecord } from '../../../src/tenancy/registry.js';
+import { registerPartner } from '../../../src/services/partners.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let officer: string;
+let partner: string;
+let maker: string;
+let otherUnderwriter: string;
+let approver: string;
+let admin: string;
+let compliance: string;
+let people = 0;
+
+const APPLICATION = `id status history { to event reason }
+  decisions { outcome riskGrade decidedBy override overrideReason reasons { code } }
+  offer { status amount annualRatePercent }`;
+const REQUEST = 'id status recommendation amount riskGrade override reason requestedBy decidedBy decisionReason application { id status }';
+const RECOMMEND = `mutation($input: RecommendApplicationInput!) { recommendApplication(input: $input) { ${REQUEST} } }`;
+const DECIDE = `mutation($input: DecideApprovalRequestInput!) { decideApprovalRequest(input: $input) { ${REQUEST} application { ${APPLICATION} } } }`;
+const QUEUE = `{ underwritingQueue { referredAt application { id status } pendingRequest { id status requestedBy } } }`;
+
+function applicant(tags: string, nationalId?: string) {
+  people += 1;
+  return {
+    kind: 'PERSON', legalName: `Underwritten Person ${people}`, email: `uw${people}${tags}@example.test`, phone: `+1415556${String(2000 + people)}`,
+    dateOfBirth: '1985-04-12', address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
+    identifiers: [{ kind: 'national_id', country: 'US', value: nationalId ?? `UWT${String(100000 + people)}` }],
+  };
+}
+
+/** A submitted application the sandbox checks and the policy refer to underwriting. */
+async function referred(tags: string, amount: string, nationalId?: string, token = officer) {
+  const response = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { ${APPLICATION} decisions { riskGrade maxAmount } } }`, {
+    token,
+    variables: { input: {
+      productCode: 'PL-STD', amount, numberOfRepayments: 24, purpose: 'home improvement', applicant: applicant(tags, nationalId),
+      declaredMonthlyIncome: '30000', monthlyDebtPayments: '300', employer: 'Acme Corp', submit: true,
+    } },
+  });
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  const application = response.data!['createApplication'];
+  expect(application.status).toBe('referred');
+  return application as { id: string; status: string; decisions: { riskGrade: string | null; maxAmount: string | null }[] };
+}
+
+async function recommendation(token: string, input: Record<string, unknown>) {
+  return gql(server.gateway, RECOMMEND, { token, variables: { input } });
+}
+
+async function decision(token: string, input: Record<string, unknown>) {
+  return gql(server.gateway, DECIDE, { token, variables: { input } });
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('uw'), { sandbox: true, businessDate: '2026-12-01' });
+  const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+  await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'fintech', name: 'Fintech', kind: 'origination' });
+  officer = await devToken(server.runtime, 'loan-officer', tenant.slug, { subject: 'officer-1' });
+  partner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
+  maker = await devToken(server.runtime, 'underwriter', tenant.slug, { subject: 'underwriter-1' });
+  otherUnderwriter = await devToken(server.runtime, 'underwriter', tenant.slug, { subject: 'underwriter-2' });
+  approver = await devToken(server.runtime, 'credit-approver', tenant.slug, { subject: 'approver-1' });
+  admin = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'admin-1' });
+  compliance = await devToken(server.runtime, 'compliance', tenant.slug, { subject: 'compliance-1' });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('underwriting referred applications', () => {
+  it('a referral is queued, recommended by one underwriter and approved by a checker with the authority; never by its maker', async () => {
+    // A politically exposed person with a prime bureau file: grade A, referred for the identity review.
+    const application = await referred('+kyc-pep+bureau-prime', '20000', undefined, partner);
+    expect(application.decisions[0]!.riskGrade).toBe('A');
+
+    const queued = await gql(server.gateway, QUEUE, { token: maker });
+    expect(queued.errors).toBeUndefined();
+    const item = queued.data!['underwritingQueue'].find((i: any) => i.application.id === application.id);
+    expect(item).toMatchObject({ application: { status: 'referred' }, pendingRequest: null });
+
+    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'PEP cleared by enhanced due diligence' });
+    expect(recommended.errors, JSON.stringify(recommended.errors)).toBeUndefined();
+    const request = recommended.data!['recommendApplication'];
+    expect(request).toMatchObject({ status: 'pending', recommendation: 'approve', amount: '20000.00 USD', riskGrade: 'A', override: false, requestedBy: 'underwriter-1' });
+
+    const queuedAgain = await gql(server.gateway, QUEUE, { token: maker });
+    expect(queuedAgain.data!['underwritingQueue'].find((i: any) => i.application.id === application.id).pendingRequest).toMatchObject({ id: request.id, status: 'pending' });
+
+    // The maker cannot be the checker, whatever their roles.
+    const own = await decision(maker, { requestId: request.id, approve: true });
+    expect(codes(own)).toEqual(['FORBIDDEN']);
+    expect(own.errors![0]!.message).toMatch(/maker .* cannot also be its checker/);
+
+    // A second pending recommendation for the same application is refused, by anyone.
+    for (const token of [maker, otherUnderwriter]) {
+      const twin = await recommendation(token, { applicationId: application.id, recommendation: 'decline', reason: 'second opinion' });
+      expect(codes(twin)).toEqual(['CONFLICT']);
+      expect(twin.errors![0]!.message).toMatch(/already has a pending approval request/);
+    }
+
+    // Another underwriter may approve up to 10,000 at grade A: refused, told who may.
+    const beyond = await decision(otherUnderwriter, { requestId: request.id, approve: true });
+    expect(codes(beyond)).toEqual(['FORBIDDEN']);
+    expect(beyond.errors![0]!.message).toMatch(/underwriter may approve up to 10000\.00 at grade A\); senior_underwriter or credit_committee may \(roles holding those levels: credit-approver, tenant-admin\)/);
+    expect(beyond.errors![0]!.extensions).toMatchObject({ levelsThatMay: ['senior_underwriter', 'credit_committee'], rolesThatMay: ['credit-approver', 'tenant-admin'] });
+    const authority = await gql(server.gateway, '{ approvalAuthority(amount: "20000", riskGrade: "A") { levels allowed reason levelsThatMay } }', { token: otherUnderwriter });
+    expect(authority.data!['approvalAuthority']).toMatchObject({ levels: ['underwriter'], allowed: false, levelsThatMay: ['senior_underwriter', 'credit_committee'] });
+
+    const approved = await decision(approver, { requestId: request.id, approve: true, reason: 'within senior authority' });
+    expect(approved.errors, JSON.stringify(approved.errors)).toBeUndefined();
+    const decided = approved.data!['decideApprovalRequest'];
+    expect(decided).toMatchObject({ status: 'approved', decidedBy: 'approver-1', decisionReason: 'within senior authority' });
+    expect(decided.application.status).toBe('approved');
+    expect(decided.application.history.at(-1)).toMatchObject({ to: 'approved', event: 'approve' });
+    expect(decided.application.offer).toMatchObject({ status: 'open', amount: '20000.00 USD', annualRatePercent: '9.9' });
+    expect(decided.application.decisions.map((d: any) => [d.outcome, d.decidedBy, d.override])).toEqual([['REFER', 'policy', false], ['APPROVE', 'approver-1', false]]);
+
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const [policy, underwriter] = await db.applicationDecision.findMany({ where: { applicationId: decodeGlobalID(application.id).id }, orderBy: { decidedAt: 'asc' } });
+    expect(underwriter).toMatchObject({ decidedByKind: 'underwriter', decidedBy: 'approver-1', outcome: 'APPROVE', riskGrade: 'A', override: false, overrideReason: null });
+    expect(underwriter!.inputSnapshot).toEqual(policy!.inputSnapshot);
+    expect(underwriter!.ruleOutcomes).toEqual(policy!.ruleOutcomes);
+    // Every step was announced to the partner that brought it, and audited.
+    const events = await db.outboxEvent.findMany({ where: { aggregateId: decodeGlobalID(application.id).id, type: { in: ['application.approvalRecommended', 'application.approve', 'application.offerMade'] } } });
+    expect(events.map((e) => [e.type, e.partnerScope]).sort()).toEqual([['application.approvalRecommended', 'fintech'], ['application.approve', 'fintech'], ['application.offerMade', 'fintech']]);
+    expect(await db.auditRecord.count({ where: { entityType: 'ApprovalRequest', entityId: decodeGlobalID(request.id).id } })).toBe(2);
+
+    // Decided once: a second decision finds it so, and the application has left the queue.
+    expect(codes(await decision(admin, { requestId: request.id, approve: true }))).toEqual(['CONFLICT']);
+    const after = await gql(server.gateway, QUEUE, { token: maker });
+    expect(after.data!['underwritingQueue'].some((i: any) => i.application.id === application.id)).toBe(false);
+  });
+
+  it('approving above the grade\'s maximum overrides the policy: it needs a reason and appears in the overrides report', async () => {
+    // UWC00027's sandbox bureau file scores 676 (grade C, at most 10,000): 12,000 is referred for the amount band.
+    const application = await referred('', '12000', 'UWC00027');
+    expect(application.decisions[0]).toMatchObject({ riskGrade: 'C', maxAmount: '10000' });
+
+    const terse = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'fine' });
+    expect(codes(terse)).toEqual(['BAD_USER_INPUT']);
+    expect(terse.errors![0]!.extensions['field']).toBe('input.reason');
+    expect(terse.errors![0]!.message).toMatch(/overrides the credit policy .*above the maximum for grade C/);
+
+    const reason = 'Long-standing customer; collateral pledged outside this loan';
+    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason });
+    expect(recommended.errors, JSON.stringify(recommended.errors)).toBeUndefined();
+    const request = recommended.data!['recommendApplication'];
+    expect(request).toMatchObject({ override: true, amount: '12000.00 USD', riskGrade: 'C' });
+
+    // A plain underwriter may approve at most 10,000 at C; the credit approver 15,000.
+    expect(codes(await decision(otherUnderwriter, { requestId: request.id, approve: true }))).toEqual(['FORBIDDEN']);
+    const approved = await decision(approver, { requestId: request.id, approve: true });
+    expect(approved.errors, JSON.stringify(approved.errors)).toBeUndefined();
+    const decided = approved.data!['decideApprovalRequest'].application;
+    expect(decided.status).toBe('approved');
+    expect(decided.offer).toMatchObject({ status: 'open', amount: '12000.00 USD', annualRatePercent: '16.9' });
+    expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'APPROVE', decidedBy: 'approver-1', override: true, overrideReason: reason });
+
+    const report = await gql(server.gateway, `{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { application { id } outcome amount riskGrade failedRules overrideReason recommendedBy decidedBy } }`, { token: compliance });
+    expect(report.errors, JSON.stringify(report.errors)).toBeUndefined();
+    expect(report.data!['policyOverrides']).toEqual([{
+      application: { id: application.id }, outcome: 'APPROVE', amount: '12000.00 USD', riskGrade: 'C', failedRules: ['amount-band (REFER)'],
+      overrideReason: reason, recommendedBy: 'underwriter-1', decidedBy: 'approver-1',
+    }]);
+    const none = await gql(server.gateway, '{ policyOverrides(from: "2000-01-01", to: "2000-12-31") { decidedAt } }', { token: compliance });
+    expect(none.data!['policyOverrides']).toEqual([]);
+  });
+
+  it('a rejected recommendation leaves the application referred; an approved recommendation to decline declines it', async () => {
+    const application = await referred('+kyc-pep+bureau-prime', '5000');
+    const first = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'looks fine' });
+    expect(first.errors).toBeUndefined();
+    const noReason = await decision(approver, { requestId: first.data!['recommendApplication'].id, approve: false });
+    expect(codes(noReason)).toEqual(['BAD_USER_INPUT']);
+    const rejected = await decision(approver, { requestId: first.data!['recommendApplication'].id, approve: false, reason: 'source of wealth not documented' });
+    expect(rejected.errors).toBeUndefined();
+    expect(rejected.data!['decideApprovalRequest']).toMatchObject({ status: 'rejected', decisionReason: 'source of wealth not documented', application: { status: 'referred' } });
+    const listed = await gql(server.gateway, '{ approvalRequests(status: "rejected") { id } }', { token: compliance });
+    expect(listed.data!['approvalRequests'].map((r: any) => r.id)).toContain(first.data!['recommendApplication'].id);
+
+    const second = await recommendation(maker, { applicationId: application.id, recommendation: 'decline', reason: 'source of wealth unexplained' });
+    expect(second.errors).toBeUndefined();
+    expect(second.data!['recommendApplication'].override).toBe(false);
+    const pending = await gql(server.gateway, '{ approvalRequests { id } }', { token: approver });
+    expect(pending.data!['approvalRequests'].map((r: any) => r.id)).toContain(second.data!['recommendApplication'].id);
+    // Confirming a decline lends nothing: any checker but the maker may.
+    const declined = await decision(otherUnderwriter, { requestId: second.data!['recommendApplication'].id, approve: true });
+    expect(declined.errors, JSON.stringify(declined.errors)).toBeUndefined();
+    const decided = declined.data!['decideApprovalRequest'].application;
+    expect(decided.status).toBe('declined');
+    expect(decided.offer).toBeNull();
+    expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'DECLINE', decidedBy: 'underwriter-2', override: false, reasons: [{ code: 'IDENTITY_NOT_VERIFIED' }] });
+    // Only referred applications are underwritten.
+    expect(codes(await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'try again' }))).toEqual(['CONFLICT']);
+  });
+
+  it('two recommendations racing for the same application: the database lets one through, the other is a CONFLICT', async () => {
+    const application = await referred('+kyc-pep+bureau-prime', '3000');
+    const raced = await Promise.all([maker, otherUnderwriter, admin].map((token) => recommendation(token, { applicationId: application.id, recommendation: 'approve', reason: 'racing twins' })));
+    expect(raced.filter((r) => !r.errors)).toHaveLength(1);
+    expect(raced.filter((r) => r.errors).map((r) => [codes(r), /already has a pending approval request/.test(r.errors![0]!.message)])).toEqual([[['CONFLICT'], true], [['CONFLICT'], true]]);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(await db.approvalRequest.count({ where: { applicationId: decodeGlobalID(application.id).id } })).toBe(1);
+    // The error the service turns into that CONFLICT when its own check loses the race.
+    const twin = db.approvalRequest.create({ data: {
+      id: randomUUID(), applicationId: decodeGlobalID(application.id).id, recommendation: 'decline', amount: '3000', reason: 'twin', status: 'pending', requestedBy: 'someone', requestedAt: new Date(),
+    } });
+    await expect(twin).rejects.toMatchObject({ code: 'P2002' });
+  });
+
+  it('partners and staff without the capability see no queue, requests or overrides, and cannot recommend or decide', async () => {
+    const application = await referred('+kyc-pep+bureau-prime', '4000', undefined, partner);
+    const made = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'fine by me' });
+    const requestId = made.data!['recommendApplication'].id;
+    for (const token of [partner, officer]) {
+      expect(codes(await gql(server.gateway, QUEUE, { token }))).toEqual(['FORBIDDEN']);
+      expect(codes(await gql(server.gateway, '{ approvalRequests { id } }', { token }))).toEqual(['FORBIDDEN']);
+      expect(codes(await gql(server.gateway, '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { decidedBy } }', { token }))).toEqual(['FORBIDDEN']);
+      expect(codes(await recommendation(token, { applicationId: application.id, recommendation: 'decline', reason: 'attack attack' }))).toEqual(['FORBIDDEN']);
+      expect(codes(await decision(token, { requestId, approve: true }))).toEqual(['FORBIDDEN']);
+    }
+    const node = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { id ... on ApprovalRequest { reason } } }', { token: partner, variables: { id: requestId } });
+    expect(JSON.stringify(node)).not.toContain('fine by me');
+    // Compliance reads but neither recommends nor decides.
+    expect(codes(await decision(compliance, { requestId, approve: true }))).toEqual(['FORBIDDEN']);
+  });
+});

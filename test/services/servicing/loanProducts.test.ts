@@ -1,0 +1,85 @@
+// Versioned product terms through the API: a product's current terms, a schedule preview from them, and a
+// revision that adds a version while the earlier one stays exactly as it was (the database refuses changes).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../../src/tenancy/registry.js';
+import { withTenantSql } from '../../../src/tenancy/tenantSql.js';
+import { registerPartner } from '../../../src/services/partners.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+
+const TERMS = 'version annualRatePercent interestType amortization repaymentEvery repaymentUnit numberOfRepayments roundingMode allocationOrder allocationStrategy';
+// The sandbox has three products; a preview counts as its most instalments (1,200), so ten would pass the node limit.
+const PREVIEW = `query($principal: Decimal!, $n: Int) { loanProducts(first: 3) { edges { node { code
+  schedulePreview(principal: $principal, numberOfRepayments: $n, disbursementDate: "2026-01-15") {
+    productVersion netDisbursement totalInterest totalRepayable instalments { number dueDate principal interest total outstandingPrincipal } } } } } }`;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('products'), { sandbox: true });
+  const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+  await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'fintech', name: 'Fintech', kind: 'origination' });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const product = (response: { data: Record<string, any> | null | undefined }, code: string) =>
+  (response.data!['loanProducts'].edges as { node: Record<string, any> }[]).map((e) => e.node).find((n) => n['code'] === code)!;
+
+describe('loan product versions', () => {
+  it('a product has current terms; a partner previews a schedule from them', async () => {
+    const partner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
+    const terms = await gql(server.gateway, `{ loanProducts(first: 10) { edges { node { code currentTerms { ${TERMS} } } } } }`, { token: partner });
+    expect(terms.errors).toBeUndefined();
+    expect(product(terms, 'PL-STD')['currentTerms']).toEqual({
+      version: 1, annualRatePercent: '14.9', interestType: 'declining-balance', amortization: 'equal-instalments', repaymentEvery: 1, repaymentUnit: 'months',
+      numberOfRepayments: 60, roundingMode: 'half-even', allocationOrder: ['penalty', 'fee', 'interest', 'principal'], allocationStrategy: 'dueDateFirst',
+    });
+    const preview = await gql(server.gateway, PREVIEW, { token: partner, variables: { principal: '10000', n: 12 } });
+    expect(preview.errors).toBeUndefined();
+    const plan = product(preview, 'PL-STD')['schedulePreview'];
+    expect(plan.productVersion).toBe(1);
+    expect(plan.instalments).toHaveLength(12);
+    expect(plan.instalments[0]).toMatchObject({ number: 1, dueDate: '2026-02-15' });
+    expect(plan.instalments.at(-1).outstandingPrincipal).toBe('0.00 USD');
+    // Principal sums exactly to what was lent.
+    const principal = plan.instalments.reduce((sum: number, i: { principal: string }) => sum + Math.round(Number(i.principal.split(' ')[0]) * 100), 0);
+    expect(principal).toBe(1_000_000);
+  });
+
+  it('revising adds a version; the earlier version, and what it previews, never change', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const before = product(await gql(server.gateway, PREVIEW, { token: admin, variables: { principal: '10000', n: 12 } }), 'PL-STD')['schedulePreview'];
+    const revised = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "12.5", feePerInstalment: "2.50" }) {
+      code annualRate currentTerms { version annualRatePercent feePerInstalment } v1: termsVersion(version: 1) { version annualRatePercent feePerInstalment } } }`, { token: admin });
+    expect(revised.errors).toBeUndefined();
+    expect(revised.data!['reviseLoanProductTerms']).toEqual({
+      code: 'PL-STD', annualRate: '0.125',
+      currentTerms: { version: 2, annualRatePercent: '12.5', feePerInstalment: '2.50 USD' },
+      v1: { version: 1, annualRatePercent: '14.9', feePerInstalment: '0.00 USD' },
+    });
+    const after = product(await gql(server.gateway, PREVIEW, { token: admin, variables: { principal: '10000', n: 12 } }), 'PL-STD')['schedulePreview'];
+    expect(after.productVersion).toBe(2);
+    expect(after.totalInterest).not.toBe(before.totalInterest);
+    expect(after.instalments[0].total).not.toBe(before.instalments[0].total);
+    await expect(withTenantSql(server.runtime.pool, tenant.schemaName, (sql) => sql.query(`UPDATE loan_product_version SET terms = '{}' WHERE version = 1`))).rejects.toThrow(/never changed/);
+    const audit = await server.runtime.tenantClients.forSchema(tenant.schemaName).auditRecord.findFirst({ where: { action: 'loanProduct.revise' } });
+    expect(audit).toMatchObject({ entityType: 'LoanProduct', before: { version: 1 }, after: { version: 2 } });
+  });
+
+  it('refuses bad terms and previews outside the product, naming the field; only a tenant admin revises', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const bad = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", interestType: "compound" }) { code } }', { token: admin });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.interestType' });
+    const grace = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", graceOnPrincipalPeriods: 500 }) { code } }', { token: admin });
+    expect(grace.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.graceOnPrincipalPeriods' });
+    const tooMuch = await gql(server.gateway, PREVIEW, { token: admin, variables: { principal: '999999999', n: 12 } });
+    expect(tooMuch.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'principal' });
+    const underwriter = await devToken(server.runtime, 'underwriter', tenant.slug);
+    expect(codes(await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "1" }) { code } }', { token: underwriter }))).toEqual(['FORBIDDEN']);
+    const missing = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "NOPE", annualRatePercent: "1" }) { code } }', { token: admin });
+    expect(missing.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.code' });
+  });
+});

@@ -1,0 +1,138 @@
+// Onboarding as a saga over the database and the identity provider, driven through the provider interface with
+// a scripted sandbox provider (the real one, Keycloak, is exercised in test/authz/keycloak.test.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FirstAdmin, TenantIdentity } from '../../src/tenancy/identity.js';
+import { offboardTenant, onboardTenant } from '../../src/tenancy/onboarding.js';
+import { provisionTenant } from '../../src/tenancy/provisioning.js';
+import { schemaForSlug } from '../../src/tenancy/schemaNames.js';
+import { schemasBehind } from '../../src/tenancy/migrations.js';
+import type { Runtime } from '../../src/runtime.js';
+import { codes, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+
+/** A sandbox identity provider that does what it is told: succeed, or fail at a named step. */
+class ScriptedIdentity implements TenantIdentity {
+  failEnsure = false;
+  failRemove = false;
+  readonly made = new Set<string>();
+  readonly disabled = new Set<string>();
+  readonly admins = new Map<string, FirstAdmin | null>();
+
+  async ensureTenant(tenant: { slug: string }, firstAdmin: FirstAdmin | null) {
+    this.made.add(tenant.slug);
+    if (this.failEnsure) throw new Error('identity provider unavailable (scripted)');
+    this.admins.set(tenant.slug, firstAdmin);
+  }
+  async removeTenant(slug: string) {
+    if (this.failRemove) throw new Error('identity provider still unavailable (scripted)');
+    this.made.delete(slug);
+  }
+  async disableTenant(slug: string) {
+    this.disabled.add(slug);
+  }
+}
+
+let server: TestServer;
+let runtime: Runtime;
+let identity: ScriptedIdentity;
+const NOW = new Date('2026-11-22T09:00:00Z');
+const input = (slug: string) => ({ slug, displayName: 'Northwind Credit', currency: 'GBP', timeZone: 'Europe/London', sandbox: true });
+
+async function schemaExists(slug: string): Promise<boolean> {
+  return (await runtime.pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schemaForSlug(slug)])).rowCount === 1;
+}
+
+async function status(slug: string) {
+  runtime.registry.forget(slug);
+  return runtime.registry.findBySlug(slug);
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  runtime = server.runtime;
+  identity = new ScriptedIdentity();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const deps = () => ({ ...runtime, identity });
+
+describe('onboarding', () => {
+  it('makes both sides and then serves the tenant', async () => {
+    const slug = uniqueSlug('onb');
+    const result = await onboardTenant(deps(), input(slug), { email: 'ops@northwind.example', name: 'Ada Lovelace' }, NOW);
+    expect(result).toEqual({ created: true, status: 'active' });
+    expect(identity.admins.get(slug)).toEqual({ email: 'ops@northwind.example', name: 'Ada Lovelace' });
+    const token = await devToken(runtime, 'tenant-admin', slug);
+    expect((await gql(server.gateway, '{ currentTenant { slug } }', { token })).data).toEqual({ currentTenant: { slug } });
+  });
+
+  it('undoes both sides when the identity side fails, says so, and a repeat completes it', async () => {
+    const slug = uniqueSlug('onb-fail');
+    identity.failEnsure = true;
+    const failed = await onboardTenant(deps(), input(slug), null, NOW);
+    identity.failEnsure = false;
+    expect(failed).toEqual({ created: false, status: 'onboarding_failed' });
+    const record = (await status(slug))!;
+    expect(record.status).toBe('onboarding_failed');
+    expect(record.statusReason).toMatch(/identity provider: identity provider unavailable/);
+    expect(identity.made.has(slug)).toBe(false);
+    expect(await schemaExists(slug)).toBe(false);
+    // Nothing is served for it, and readiness does not wait for it.
+    const token = await devToken(runtime, 'tenant-admin', slug);
+    expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token }))).toEqual(['FORBIDDEN']);
+    expect(await schemasBehind(runtime.pool, runtime.migrations)).not.toContain(schemaForSlug(slug));
+
+    const retried = await onboardTenant(deps(), input(slug), null, NOW);
+    expect(retried).toEqual({ created: true, status: 'active' });
+    expect((await status(slug))!).toMatchObject({ status: 'active', statusReason: null, id: record.id });
+    expect(await schemaExists(slug)).toBe(true);
+    expect((await gql(server.gateway, '{ currentTenant { slug } }', { token })).data).toEqual({ currentTenant: { slug } });
+  });
+
+  it('when compensation fails too, stays provisioning (serving nothing) and a repeat completes it', async () => {
+    const slug = uniqueSlug('onb-stuck');
+    identity.failEnsure = true;
+    identity.failRemove = true;
+    const stuck = await onboardTenant(deps(), input(slug), null, NOW);
+    identity.failEnsure = false;
+    identity.failRemove = false;
+    expect(stuck.status).toBe('provisioning');
+    expect((await status(slug))!.statusReason).toMatch(/compensation failed, retry/);
+    const token = await devToken(runtime, 'tenant-admin', slug);
+    expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token }))).toEqual(['FORBIDDEN']);
+    expect(await onboardTenant(deps(), input(slug), null, NOW)).toEqual({ created: false, status: 'active' });
+  });
+
+  it('completes a tenant left provisioning by a crash between the two sides', async () => {
+    const slug = uniqueSlug('onb-crash');
+    await provisionTenant(runtime.pool, runtime.migrations, input(slug), NOW, 'provisioning');
+    expect(identity.made.has(slug)).toBe(false);
+    expect(await onboardTenant(deps(), input(slug), null, NOW)).toEqual({ created: false, status: 'active' });
+    expect(identity.made.has(slug)).toBe(true);
+  });
+
+  it('offboarding stops serving the tenant at once and disables its identities, keeping its data', async () => {
+    const slug = uniqueSlug('onb-off');
+    await onboardTenant(deps(), input(slug), null, NOW);
+    expect(await offboardTenant(deps(), slug, 'contract ended')).toBe(true);
+    expect(identity.disabled.has(slug)).toBe(true);
+    expect((await status(slug))!).toMatchObject({ status: 'offboarded', statusReason: 'contract ended' });
+    const token = await devToken(runtime, 'tenant-admin', slug);
+    expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token }))).toEqual(['FORBIDDEN']);
+    expect(await schemaExists(slug)).toBe(true);
+  });
+
+  it('through the API: createTenant reports where onboarding stands, offboardTenant ends it', async () => {
+    const admin = await devToken(runtime, 'platform-admin');
+    const slug = uniqueSlug('onb-api');
+    const created = await gql(server.gateway, `mutation { createTenant(input: { slug: "${slug}", displayName: "Via API", currency: "USD", timeZone: "UTC", firstAdmin: { email: "boss@via-api.example", name: "Grace Hopper" } }) { created tenant { status statusReason } } }`, { token: admin });
+    expect(created.data!['createTenant']).toEqual({ created: true, tenant: { status: 'ACTIVE', statusReason: null } });
+    const badEmail = await gql(server.gateway, `mutation { createTenant(input: { slug: "${uniqueSlug('onb-api')}", displayName: "X", currency: "USD", timeZone: "UTC", firstAdmin: { email: "not-an-email", name: "X" } }) { created } }`, { token: admin });
+    expect(badEmail.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.firstAdmin.email' });
+    const offboarded = await gql(server.gateway, `mutation { offboardTenant(input: { slug: "${slug}", reason: "test" }) { tenant { status } } }`, { token: admin });
+    expect(offboarded.data!['offboardTenant'].tenant.status).toBe('OFFBOARDED');
+    const reactivate = await gql(server.gateway, `mutation { reactivateTenant(input: { slug: "${slug}", reason: "oops" }) { tenant { status } } }`, { token: admin });
+    expect(reactivate.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT' });
+  });
+});
