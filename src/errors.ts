@@ -53,11 +53,12 @@ export class InvalidField extends Error {
 
 /**
  * Where the caller finds a field a service named: mutations take one `input` object, so `amount` is
- * `input.amount`, and a row of a payment file, named by the posting engine `repayments.3.amount`, is
- * `input.repayments.3.amount`. Every error that names a service's field names it through here.
+ * `input.amount`, and a row a service names `repayments.3.amount` is `input.repayments[3].amount`, as
+ * GraphQL itself and the argument checks name list items. Every error that names a service's field names it
+ * through here, so a caller meets one path style.
  */
 export function inputPath(field: string): string {
-  return `input.${field}`;
+  return `input.${field.replace(/\.(\d+)(?=\.|$)/g, '[$1]')}`;
 }
 
 export function badInput(field: string, message: string): AppError {

@@ -7,7 +7,7 @@
 // Loans are locked in id order (FOR UPDATE), so concurrent postings to one loan queue and two batches touching
 // the same loans cannot deadlock.
 import { randomUUID } from 'node:crypto';
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal } from '../../domain/money.js';
 import { replayLoan, type LoanAccountState, type LoanTransaction } from '../../domain/servicing/loanAccount.js';
@@ -216,7 +216,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
     try {
       status = statusAfterReplay(loan.status, state.status);
     } catch (error) {
-      if (error instanceof IllegalLoanTransition) throw new AppError('CONFLICT', error.message, fresh[0] ? { field: `${fresh[0].field}loanId` } : {});
+      if (error instanceof IllegalLoanTransition) throw new AppError('CONFLICT', error.message, fresh[0] ? { field: inputPath(`${fresh[0].field}loanId`) } : {});
       throw error;
     }
     result.set(loanId, { loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, state });

@@ -183,7 +183,7 @@ export async function rotateSigningSecret(db: TenantDb, key: DataKey, command: C
  */
 export async function sendTestWebhook(db: TenantDb, settle: () => Promise<void>, command: CommandContext, owner: Owner, id: string) {
   const endpoint = await endpointNamed(db, owner, id, 'endpointId');
-  if (!endpoint.active) throw new AppError('CONFLICT', 'the endpoint is deactivated; enable it first', { field: 'input.endpointId' });
+  if (!endpoint.active) throw new AppError('CONFLICT', 'the endpoint is deactivated; enable it first', { field: inputPath('endpointId') });
   const payload = { id, message: 'A test delivery: nothing happened in the lender\'s books.' };
   // With an idempotency key, a repeat finds the first request's event and so its delivery, instead of a second one.
   const eventId = await runCommand(db, { ...command, action: 'webhookEndpoint.test' }, async () => {
@@ -198,6 +198,6 @@ export async function sendTestWebhook(db: TenantDb, settle: () => Promise<void>,
   await settle();
   const delivery = await db.webhookDelivery.findFirst({ where: { eventId, endpointId: id } });
   // Deactivated between the check and the settle: the event was recorded, nothing is sent.
-  if (!delivery) throw new AppError('CONFLICT', 'the endpoint was deactivated before the test could be sent', { field: 'input.endpointId' });
+  if (!delivery) throw new AppError('CONFLICT', 'the endpoint was deactivated before the test could be sent', { field: inputPath('endpointId') });
   return delivery;
 }

@@ -110,7 +110,7 @@ describe('applications', () => {
       [application({ productCode: 'NOPE' }), 'input.productCode'],
       [application({ applicant: person({ phone: '12' }) }), 'input.applicant.phone'],
       [application({ applicant: person({ email: 'not-an-email' }) }), 'input.applicant.email'],
-      [application({ guarantors: [person({ identifiers: [{ kind: 'shoe_size', country: 'US', value: '12345' }] })] }), 'input.guarantors.0.identifiers.0.kind'],
+      [application({ guarantors: [person({ identifiers: [{ kind: 'shoe_size', country: 'US', value: '12345' }] })] }), 'input.guarantors[0].identifiers[0].kind'],
     ] as const) {
       const refused = await gql(server.gateway, CREATE, { token: officer, variables: { input } });
       expect(codes(refused), field).toEqual(['BAD_USER_INPUT']);

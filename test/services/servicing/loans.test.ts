@@ -224,7 +224,7 @@ describe('payment files', () => {
     const rows = loans.map((l, k) => ({ loanId: l.id, amount: String(100 + k), valueDate: '2026-11-30', channel: 'direct-debit', externalReference: `dd-${k}` }));
     const bad = await gql(server.gateway, FILE, { token: agent, variables: { input: { idempotencyKey: key(), repayments: [rows[0], { ...rows[1], amount: '-5' }, rows[2]] } } });
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
-    expect(bad.errors![0]!.extensions['field']).toBe('input.repayments.1.amount');
+    expect(bad.errors![0]!.extensions['field']).toBe('input.repayments[1].amount');
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.loanTransaction.count({ where: { loanId: { in: loans.map((l) => raw(l.id)) } } })).toBe(0);
     const good = await gql(server.gateway, FILE, { token: agent, variables: { input: { idempotencyKey: key(), repayments: [...rows, { ...rows[0], amount: '50', externalReference: 'dd-3' }] } } });
