@@ -8,7 +8,7 @@ import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
 import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
-import { payoffQuote, replayLoan, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote } from '../domain/servicing/loanAccount.js';
+import { loanOn, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote } from '../domain/servicing/loanAccount.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../services/servicing/loanRecords.js';
 import { decideWaiver, disburseLoan, postLoanTransaction, postRepaymentFile, requestWaiver } from '../services/servicing/loans.js';
 import type { PostingDraft } from '../services/servicing/postings.js';
@@ -42,8 +42,8 @@ export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ acc
 }
 
 /**
- * Every replay the graph runs goes through here: one per loan version and question (`account|<date>`,
- * `payoffQuote|<date>`, `statement|<from>|<to>`) per request, however many fields ask it.
+ * Every replay the graph runs goes through here: one per loan version and question (`on|<date>` for the account
+ * and payoff quote, `statement|<from>|<to>`) per request, however many fields ask it.
  */
 export function replayOnce<T>(context: GraphContext, loan: LoanRow, question: string, replay: (history: { account: LoanAccount; transactions: LoanTransaction[] }) => T): Promise<T> {
   return once(context, `replay|${versionOf(loan)}|${question}`, async () => replay(await loanHistory(context, loan)));
@@ -63,7 +63,12 @@ export function replaysOf(context: GraphContext): { loanId: string; question: st
 export async function replayedLoan(context: GraphContext, loan: LoanRow, asOf?: string | null): Promise<LoanAccountState> {
   const date = asOf ?? tenantBusinessDate(context);
   if (date < businessDateOf(loan.disbursementDate)) throw new InvalidField('asOf', `the loan was disbursed on ${businessDateOf(loan.disbursementDate)}`);
-  return replayOnce(context, loan, `account|${date}`, ({ account, transactions }) => replayLoan(account, transactions, date));
+  return (await loanOnDate(context, loan, date)).account;
+}
+
+/** The loan on a date, account and payoff quote together: one replay answers both, whichever a request asks. */
+function loanOnDate(context: GraphContext, loan: LoanRow, date: string): Promise<{ account: LoanAccountState; payoff: PayoffQuote }> {
+  return replayOnce(context, loan, `on|${date}`, ({ account, transactions }) => loanOn(account, transactions, date));
 }
 
 const LoanStatusEnum = builder.enumType('LoanStatus', {
@@ -234,8 +239,8 @@ builder.node(LoanRef, {
       resolve: async (l, args, context) => {
         const date = args.date ? String(args.date) : tenantBusinessDate(context);
         if (date < tenantBusinessDate(context)) throw new InvalidField('date', `a payoff quote is for the business date, ${tenantBusinessDate(context)}, or later`);
-        const quote = await replayOnce(context, l, `payoffQuote|${date}`, ({ account, transactions }) => payoffQuote(account, transactions, date));
-        return { ...quote, currency: l.currency };
+        const { payoff } = await loanOnDate(context, l, date);
+        return { ...payoff, currency: l.currency };
       },
     }),
     transactions: t.field({

@@ -236,3 +236,9 @@ export function replayLoan(loan: LoanAccount, transactions: readonly LoanTransac
 export function payoffQuote(loan: LoanAccount, transactions: readonly LoanTransaction[], date: string): PayoffQuote {
   return replay(loan, transactions, date, true).quote!;
 }
+
+/** The account on `date` and what would close it then, from one replay: what a caller asking both is given. */
+export function loanOn(loan: LoanAccount, transactions: readonly LoanTransaction[], date: string): { account: LoanAccountState; payoff: PayoffQuote } {
+  const { state, quote } = replay(loan, transactions, date, true);
+  return { account: state, payoff: quote! };
+}

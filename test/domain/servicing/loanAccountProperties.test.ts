@@ -38,6 +38,7 @@ import {
 import { loanReceivables, STANDARD_MAPPING, trialBalance } from '../../../src/domain/servicing/ledger.js';
 import {
   effectiveTransactions,
+  loanOn,
   payoffQuote,
   replayLoan,
   type LoanAccount,
@@ -308,6 +309,17 @@ describe('loan account replay properties', () => {
         const effective = effectiveTransactions(transactions, asOf);
         expect(state).toEqual(replayLoan(loan, effective, asOf));
         assertInvariants(loan, state, effective);
+      }),
+      RUNS,
+    );
+  });
+
+  it('the loan on a date from one replay is the account and the payoff quote replayed apart', () => {
+    fc.assert(
+      fc.property(cases, ({ loan, transactions, asOf }) => {
+        const both = loanOn(loan, transactions, asOf);
+        expect(both.account).toEqual(replayLoan(loan, transactions, asOf));
+        expect(both.payoff).toEqual(payoffQuote(loan, transactions, asOf));
       }),
       RUNS,
     );

@@ -19,16 +19,19 @@ export function daysPastDue(instalments: readonly Pick<InstalmentState, 'dueDate
   return oldest === null ? 0 : daysBetween(oldest, asOf);
 }
 
-/** The replay's working state as the account a caller sees on `asOf`. */
+/**
+ * The replay's working state as the account a caller sees on `asOf`: a copy, so that working on (quoting a payoff
+ * from the same state) never changes an account already reported.
+ */
 export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
   const { instalments, tolerance } = working;
   const states: InstalmentState[] = instalments.map((w) => ({
     number: w.number,
     fromDate: w.fromDate,
     dueDate: w.dueDate,
-    charged: w.charged,
-    paid: w.paid,
-    waived: w.waived,
+    charged: { ...w.charged },
+    paid: { ...w.paid },
+    waived: { ...w.waived },
     outstanding: outstandingOf(w),
   }));
   const total = (pick: (w: WorkingInstalment) => Amounts, where: (w: WorkingInstalment) => boolean = () => true): Amounts => {
@@ -53,18 +56,18 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
     schedule: working.schedule,
     currentSchedule: currentScheduleOf(working.schedule, instalments, working.level),
     instalments: states,
-    allocations: working.allocations,
-    waivers: working.waivers,
-    refunds: working.refunds,
-    prepayments: working.prepayments,
-    payoffs: working.payoffs,
-    ruleCharges: working.ruleCharges,
+    allocations: [...working.allocations],
+    waivers: [...working.waivers],
+    refunds: [...working.refunds],
+    prepayments: [...working.prepayments],
+    payoffs: [...working.payoffs],
+    ruleCharges: [...working.ruleCharges],
     totals: { receivable, outstanding, due },
     held: { advance, excess: working.held.minus(advance) },
     interestInAdvance,
     status,
     daysPastDue: daysPastDue(states, asOf, tolerance),
-    journals: working.journals,
+    journals: [...working.journals],
   };
 }
 

@@ -24,8 +24,10 @@ export function replay(loan: LoanAccount, transactions: readonly LoanTransaction
     handle(state, t);
   }
   advanceTo(state, asOf);
+  // The account is taken before quoting: a quote collapses the future instalments into today's, on the working state.
+  const account = stateOf(state, asOf);
   const quote = quoting ? (collapseOn(state, asOf), state.quoteOn(asOf)) : null;
-  return { state: stateOf(state, asOf), quote };
+  return { state: account, quote };
 }
 
 /** The loan on its disbursement date and the transactions to replay, refusing what the replay cannot make sense of. */
