@@ -4,18 +4,13 @@
 import { Decimal } from '../../money.js';
 import { COMPONENTS } from '../allocation.js';
 import type { Amounts, RemainingTerms } from '../loanAccount.js';
+import type { Instalment } from '../schedule.js';
 import { earnedInterest, type PeriodAccrual } from '../prepayment.js';
 import { fallDue } from './timePasses.js';
 import { CHARGES, outstandingOf, plannedInstalment, receivableOf, ZERO, zeros, type WorkingInstalment, type WorkingState } from './workingState.js';
 
 /** An instalment of a regenerated schedule, before anything is carried onto it. */
-export interface Replacement {
-  number: number;
-  fromDate: string;
-  dueDate: string;
-  principal: Decimal;
-  interest: Decimal;
-  fee: Decimal;
+export interface Replacement extends Omit<Instalment, 'penalty' | 'total' | 'outstandingPrincipal'> {
   accrual: PeriodAccrual;
 }
 

@@ -10,6 +10,7 @@ import { journalFor, STANDARD_MAPPING, type AccountMapping, type FinancialEvent,
 import type {
   AllocationExplanation,
   Amounts,
+  InstalmentState,
   LoanAccount,
   PayoffExplanation,
   PayoffQuote,
@@ -27,13 +28,8 @@ export const zeros = (): Amounts => ({ penalty: ZERO, fee: ZERO, interest: ZERO,
 export const sum = (amounts: Amounts) => COMPONENTS.reduce((total, c) => total.plus(amounts[c]), ZERO);
 export const CHARGES = ['interest', 'fee', 'penalty'] as const;
 
-export interface WorkingInstalment {
-  number: number;
-  fromDate: string;
-  dueDate: string;
-  charged: Amounts;
-  paid: Amounts;
-  waived: Amounts;
+/** An instalment as the account reports it, less what is derived (outstanding), plus what the replay tracks. */
+export interface WorkingInstalment extends Omit<InstalmentState, 'outstanding'> {
   /** Interest, fees and penalties posted as receivable so far; principal is recognised at disbursement. */
   recognised: Amounts;
   /** Fees and penalties charged on it by hand or by rule (part of `charged`): a reschedule carries them over. */
