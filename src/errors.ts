@@ -25,12 +25,56 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/**
+ * Every `extensions.reason` the API gives, with the one code it comes with. A reason tells a caller which of
+ * several failures behind one code it met, so a client can act on it; docs/errors.md explains each, and a test
+ * keeps the doc, this table and the source in step.
+ */
+export const ERROR_REASONS = {
+  // A request GraphQL itself refuses, before anything runs.
+  GRAPHQL_PARSE_FAILED: 'BAD_USER_INPUT',
+  GRAPHQL_VALIDATION_FAILED: 'BAD_USER_INPUT',
+  BAD_REQUEST: 'BAD_USER_INPUT',
+  OPERATION_RESOLUTION_FAILURE: 'BAD_USER_INPUT',
+  BAD_VARIABLES: 'BAD_USER_INPUT',
+  PERSISTED_QUERY_HASH_MISMATCH: 'BAD_USER_INPUT',
+  PERSISTED_QUERY_VERSION_UNSUPPORTED: 'BAD_USER_INPUT',
+  // The limits on one operation.
+  QUERY_TOO_MANY_TOKENS: 'BAD_USER_INPUT',
+  QUERY_TOO_MANY_ALIASES: 'BAD_USER_INPUT',
+  QUERY_TOO_MANY_DIRECTIVES: 'BAD_USER_INPUT',
+  QUERY_TOO_DEEP: 'BAD_USER_INPUT',
+  QUERY_TOO_LARGE: 'BAD_USER_INPUT',
+  QUERY_TOO_COSTLY: 'BAD_USER_INPUT',
+  INTROSPECTION_DISABLED: 'BAD_USER_INPUT',
+  // Business rules.
+  MISSING_INFORMATION: 'BAD_USER_INPUT',
+  MAKER_IS_CHECKER: 'FORBIDDEN',
+  BEYOND_AUTHORITY: 'FORBIDDEN',
+  ILLEGAL_TRANSITION: 'CONFLICT',
+  NOT_AMENDABLE: 'CONFLICT',
+  NOT_REFERRED: 'CONFLICT',
+  APPROVAL_PENDING: 'CONFLICT',
+  DOCUMENTS_MISSING: 'CONFLICT',
+  APPLICATION_CLOSED: 'CONFLICT',
+  NOT_REVIEWABLE: 'CONFLICT',
+  // Budgets.
+  TOO_MANY_REQUESTS: 'RATE_LIMITED',
+  SLOW_CONSUMER: 'RATE_LIMITED',
+} as const satisfies Record<string, ErrorCode>;
+
+export type ErrorReason = keyof typeof ERROR_REASONS;
+
+export function isErrorReason(value: unknown): value is ErrorReason {
+  return typeof value === 'string' && Object.hasOwn(ERROR_REASONS, value);
+}
+
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
     /** Extra, client-safe details: `field` names the offending input field. */
-    readonly details: { field?: string; [key: string]: unknown } = {},
+    readonly details: { field?: string; reason?: ErrorReason; [key: string]: unknown } = {},
   ) {
     super(message);
     this.name = 'AppError';

@@ -405,6 +405,11 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     // Who may introspect is decided per caller (INTROSPECTION), in operationsPlugin.
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // Automatic persisted queries, as docs/partners.md promises: each replica keeps registered queries in Apollo's
+    // bounded in-memory cache (about 30 MB of query text, least recently used dropped first) and no time limit,
+    // since a replica lacking a hash costs the client only one resend of the text.
+    cache: 'bounded',
+    persistedQueries: { ttl: null },
     parseOptions: parseOptions(limits),
     // main.ts owns SIGTERM/SIGINT: drain, close the pool, stop the embedded database, exit 0.
     stopOnTerminationSignals: false,

@@ -1,21 +1,44 @@
 // How errors reach clients: every error carries one code from the documented set (src/errors.ts,
 // docs/errors.md). AppErrors keep their message and safe details; GraphQL's own request errors become
-// BAD_USER_INPUT; everything else is masked to INTERNAL with a correlation id that is also in the logs.
+// BAD_USER_INPUT (the persisted query protocol's own codes excepted); everything else is masked to INTERNAL
+// with a correlation id that is also in the logs.
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError, ERROR_CODES, HTTP_STATUS, InvalidField, inputPath, type ErrorCode } from '../errors.js';
+import { AppError, ERROR_CODES, HTTP_STATUS, InvalidField, inputPath, isErrorReason, type ErrorCode, type ErrorReason } from '../errors.js';
 import { tokenLimitOf } from './limits.js';
 
-const REQUEST_ERROR_CODES = new Set([
+/** Apollo's codes for a request it refuses before running it: answered as BAD_USER_INPUT with the code as `reason`. */
+export const REQUEST_ERROR_REASONS = [
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
   'BAD_REQUEST',
   'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
+] as const satisfies readonly ErrorReason[];
+
+/**
+ * The automatic persisted query protocol's own codes, passed through untouched: Apollo Client's persisted-queries
+ * link (and every client following the protocol) resends the full query only on seeing exactly these.
+ */
+export const PERSISTED_QUERY_CODES = ['PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED'] as const;
+
+/**
+ * Apollo refuses a persisted query whose hash is not the query's, or of a version it does not know, with a bare
+ * error and no code; these are the caller's mistakes, not ours, so they are answered as bad input.
+ */
+const PERSISTED_QUERY_REFUSALS = new Map<string, { reason: ErrorReason; field: string }>([
+  ['provided sha does not match query', { reason: 'PERSISTED_QUERY_HASH_MISMATCH', field: 'extensions.persistedQuery.sha256Hash' }],
+  ['Unsupported persisted query version', { reason: 'PERSISTED_QUERY_VERSION_UNSUPPORTED', field: 'extensions.persistedQuery.version' }],
 ]);
+
+const REQUEST_ERROR_CODES = new Set<string>([...REQUEST_ERROR_REASONS, 'BAD_USER_INPUT', ...PERSISTED_QUERY_CODES]);
 const KNOWN = new Set<string>(ERROR_CODES);
+
+/** The reason for one of Apollo's bare persisted-query refusals, else undefined. */
+function persistedQueryRefusal(error: unknown): { reason: ErrorReason; field: string } | undefined {
+  const cause = rootCause(error);
+  if (!(cause instanceof GraphQLError) || cause.originalError) return undefined;
+  return PERSISTED_QUERY_REFUSALS.get(cause.message);
+}
 
 /**
  * Correlation ids given to masked errors, so the formatter reuses the id already logged. Keyed by the error, not
@@ -65,7 +88,7 @@ export function isInternal(error: unknown): boolean {
  */
 export function isMasked(error: unknown): boolean {
   const cause = rootCause(error);
-  if (cause instanceof InvalidField || cause instanceof AppError) return false;
+  if (cause instanceof InvalidField || cause instanceof AppError || persistedQueryRefusal(error)) return false;
   const code = error instanceof GraphQLError ? error.extensions?.['code'] : undefined;
   if (typeof code === 'string' && KNOWN.has(code) && !isInternal(error)) return false;
   return !(typeof code === 'string' && REQUEST_ERROR_CODES.has(code));
@@ -111,6 +134,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
   const code = formatted.extensions?.['code'];
+  const refusal = persistedQueryRefusal(error);
+  if (refusal) return { message: formatted.message, ...base, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, ...refusal } };
+  if (typeof code === 'string' && (PERSISTED_QUERY_CODES as readonly string[]).includes(code)) {
+    return { message: formatted.message, ...base, extensions: { code } };
+  }
   if (typeof code === 'string' && KNOWN.has(code) && !isInternal(error)) {
     const { http: _http, stacktrace: _stack, ...rest } = formatted.extensions ?? {};
     // A variable graphql-js refused by itself (null for a required field, a list for an object) names it too.
@@ -120,7 +148,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     const { http: _http, stacktrace: _stack, code: _code, ...rest } = formatted.extensions ?? {};
     const tokenLimit = code === 'GRAPHQL_PARSE_FAILED' ? tokenLimitOf(formatted.message) : undefined;
-    return { message: formatted.message, ...base, extensions: { ...rest, code: 'BAD_USER_INPUT' satisfies ErrorCode, reason: rest['reason'] ?? code, ...tokenLimit } };
+    return { message: formatted.message, ...base, extensions: { ...rest, code: 'BAD_USER_INPUT' satisfies ErrorCode, reason: rest['reason'] ?? (isErrorReason(code) ? code : undefined), ...tokenLimit } };
   }
   const correlationId = correlationIdFor(error);
   return {

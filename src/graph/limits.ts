@@ -15,7 +15,7 @@ import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexit
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { AppError, badInput } from '../errors.js';
+import { AppError, badInput, type ErrorReason } from '../errors.js';
 import { DEFAULT_PAGE_SIZE } from './pagination.js';
 import { MAX_STATEMENT_LINES } from '../services/servicing/ledger.js';
 import { MAX_REPAYMENTS } from '../domain/servicing/product.js';
@@ -178,7 +178,7 @@ function estimator(withWork: boolean): ComplexityEstimator {
 }
 
 /** Reports (never throws) a validation error, so HTTP and WebSocket both answer BAD_USER_INPUT with a reason. */
-function reporting(reason: string, limit: number) {
+function reporting(reason: ErrorReason, limit: number) {
   return {
     exposeLimits: true,
     propagateOnRejection: false,
@@ -212,7 +212,7 @@ export function parseOptions(limits: QueryLimits) {
 /** The reason and limit for a parse error that is the token limit, else undefined. */
 export function tokenLimitOf(message: string): { reason: 'QUERY_TOO_MANY_TOKENS'; limit: number } | undefined {
   const match = /Document contains more tha[nt] (\d+) tokens/.exec(message);
-  return match ? { reason: 'QUERY_TOO_MANY_TOKENS', limit: Number(match[1]) } : undefined;
+  return match ? { reason: 'QUERY_TOO_MANY_TOKENS' satisfies ErrorReason, limit: Number(match[1]) } : undefined;
 }
 
 export interface QuerySize {
@@ -231,7 +231,7 @@ export function querySize(schema: GraphQLSchema, document: DocumentNode, variabl
     if (error instanceof GraphQLError) {
       throw new GraphQLError(error.message, {
         ...(error.originalError ? { originalError: error.originalError } : {}),
-        extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_VARIABLES', http: { status: 400 } },
+        extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_VARIABLES' satisfies ErrorReason, http: { status: 400 } },
       });
     }
     throw error;

@@ -1,0 +1,158 @@
+// docs/partners.md's quickstart is what a partner's developer copies on day one, so it must stay true: every
+// GraphQL document in it validates against the schema, the commands name real options, and the quickstart's
+// requests, run as written with the variables printed beside them, do what the text says.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, validate, type DocumentNode } from 'graphql';
+import { buildSchema } from '../../src/graph/schema.js';
+import { isRole } from '../../src/authz/roles.js';
+import { partnerClientId } from '../../src/authz/keycloak/partners.js';
+import { REALM } from '../../src/authz/keycloak/realm.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { subscribe, until, type Subscriber } from '../support/ws.js';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const doc = readFileSync(path.join(root, 'docs/partners.md'), 'utf8');
+
+interface Block { lang: string; text: string }
+const blocks: Block[] = [...doc.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, text: m[2]! }));
+
+/** The guide's GraphQL documents by operation name, each with the JSON variables printed right after it, if any. */
+const operations = new Map<string, { text: string; variables: Record<string, any> }>();
+blocks.forEach((block, index) => {
+  if (block.lang !== 'graphql') return;
+  const name = /^(?:query|mutation|subscription)\s+(\w+)/m.exec(block.text)?.[1];
+  if (!name) return;
+  const next = blocks[index + 1];
+  operations.set(name, { text: block.text, variables: next?.lang === 'json' ? JSON.parse(next.text) : {} });
+});
+
+function operation(name: string) {
+  const found = operations.get(name);
+  if (!found) throw new Error(`docs/partners.md has no operation ${name}`);
+  return found;
+}
+
+const shellLines = blocks.filter((b) => b.lang === 'sh').flatMap((b) => b.text.split('\n'));
+
+describe('the documents in docs/partners.md', () => {
+  const schema = buildSchema();
+
+  it('every ```graphql block parses and validates against the schema', () => {
+    const graphqlBlocks = blocks.filter((b) => b.lang === 'graphql');
+    expect(graphqlBlocks.length).toBeGreaterThanOrEqual(6);
+    for (const block of graphqlBlocks) {
+      let document: DocumentNode;
+      try {
+        document = parse(block.text);
+      } catch (error) {
+        throw new Error(`does not parse: ${(error as Error).message}\n${block.text}`);
+      }
+      expect(validate(schema, document).map((e) => e.message), block.text).toEqual([]);
+    }
+  });
+
+  it('the inline queries of the shell commands validate too', () => {
+    const inline = shellLines.flatMap((line) => [...line.matchAll(/"query":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string));
+    expect(inline.length).toBeGreaterThan(0);
+    for (const query of inline) expect(validate(schema, parse(query)).map((e) => e.message), query).toEqual([]);
+  });
+
+  it('the token commands name the realm\'s token endpoint, the partner\'s client id and real CLI options', () => {
+    const tokenCurl = shellLines.find((line) => line.includes('/protocol/openid-connect/token'));
+    expect(tokenCurl).toContain(`/realms/${REALM}/protocol/openid-connect/token`);
+    expect(shellLines).toContain(`  -d client_id=${partnerClientId('demo', 'acme')} \\`);
+    expect(shellLines).toContain('  -d grant_type=client_credentials \\');
+    const devCommand = shellLines.find((line) => line.startsWith('npm run -s token -- '));
+    const options = devCommand!.replace('npm run -s token -- ', '').split(/\s+/);
+    const usage = readFileSync(path.join(root, 'src/cli/token.ts'), 'utf8');
+    for (const option of options.filter((o) => o.startsWith('--'))) expect(usage).toContain(`${option} `);
+    expect(isRole(options[options.indexOf('--role') + 1]!)).toBe(true);
+  });
+});
+
+describe('the quickstart, run as written', () => {
+  let server: TestServer;
+  let tenant: TenantRecord;
+  let partnerToken: string;
+  let follower: Subscriber | undefined;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    tenant = await createTenant(server.runtime, uniqueSlug('quickstart'), { sandbox: true });
+  });
+  afterAll(async () => {
+    await follower?.stop();
+    await server.close();
+  });
+
+  it('step 1: the lender registers the partner, whose client is partner-<tenant>-<code>', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const { text, variables } = operation('RegisterPartner');
+    const response = await gql(server.gateway, text, { token: admin, variables });
+    expect(response.errors).toBeUndefined();
+    const code = variables['input']['code'] as string;
+    expect(response.data!['registerPartner']).toMatchObject({
+      clientSecret: null, // the development issuer has no client secrets, as the guide says
+      partner: { code, kind: 'ORIGINATION', clientId: partnerClientId(tenant.slug, code), active: true },
+    });
+    partnerToken = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: code, kind: 'origination' } });
+  });
+
+  it('step 2: the first request needs no tenant header; the token says who and which lender', async () => {
+    const response = await gql(server.gateway, operation('WhoAmI').text, { token: partnerToken });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!['viewer']).toMatchObject({ roles: ['origination-partner'], tenants: [tenant.slug], partner: { id: 'acme', kind: 'origination' } });
+    expect(response.data!['currentTenant']['slug']).toBe(tenant.slug);
+  });
+
+  let applicationId: string;
+  it('step 3 and 6: the application is submitted; the same key and input return it again, a new input under it is CONFLICT', async () => {
+    const { text, variables } = operation('SubmitApplication');
+    const first = await gql(server.gateway, text, { token: partnerToken, variables });
+    expect(first.errors).toBeUndefined();
+    const application = first.data!['createApplication'];
+    expect(application).toMatchObject({ reference: expect.any(String), missingInformation: [], product: { code: 'PL-STD' } });
+    expect(application.status).not.toBe('draft');
+    applicationId = application.id;
+
+    const again = await gql(server.gateway, text, { token: partnerToken, variables });
+    expect(again.errors).toBeUndefined();
+    expect(again.data!['createApplication']['id']).toBe(applicationId);
+
+    const changed = await gql(server.gateway, text, { token: partnerToken, variables: { input: { ...variables['input'], amount: '6000' } } });
+    expect(changed.errors?.map((e) => e.extensions['code'])).toEqual(['CONFLICT']);
+  });
+
+  it('step 4: the subscription replays from after: "0", then delivers a new application live', async () => {
+    const databaseId = Buffer.from(applicationId, 'base64').toString('utf8').replace(/^Application:/, '');
+    follower = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${partnerToken}` }, operation('FollowApplications').text, { after: '0' });
+    const seen = () => follower!.results.map((r) => r['data']?.['events']).filter(Boolean) as { cursor: string; aggregateId: string; type: string; payload: string }[];
+    await until(() => seen().some((e) => e.aggregateId === databaseId));
+    expect(follower.errors).toEqual([]);
+    expect(seen().every((e) => e.type.length > 0 && JSON.parse(e.payload) !== null)).toBe(true);
+
+    const { text, variables } = operation('SubmitApplication');
+    const second = await gql(server.gateway, text, { token: partnerToken, variables: { input: { ...variables['input'], idempotencyKey: 'acme-app-2026-000124', externalReference: 'ACME-000124' } } });
+    expect(second.errors).toBeUndefined();
+    const secondId = Buffer.from(second.data!['createApplication']['id'], 'base64').toString('utf8').replace(/^Application:/, '');
+    await until(() => seen().some((e) => e.aggregateId === secondId));
+    const cursors = seen().map((e) => Number(e.cursor));
+    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+  });
+
+  it('step 5: the partner registers its endpoint and gets the signing secret once; the test delivery document is the API\'s', async () => {
+    const { text, variables } = operation('RegisterWebhook');
+    const response = await gql(server.gateway, text, { token: partnerToken, variables });
+    expect(response.errors).toBeUndefined();
+    const registered = response.data!['registerWebhookEndpoint'];
+    expect(registered.signingSecret).toMatch(/^whsec_/);
+    expect(registered.endpoint).toMatchObject({ url: variables['input']['url'], eventTypes: ['application.*'], active: true });
+    // Nothing is sent from this test: the endpoint is turned off at once (its URL's `.example` name is reserved and
+    // never resolves, and webhook workers are off in tests besides).
+    const off = await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: partnerToken, variables: { id: registered.endpoint.id } });
+    expect(off.data?.['deactivateWebhookEndpoint']).toEqual({ active: false });
+  });
+});
