@@ -133,7 +133,7 @@ describe('underwriting referred applications', () => {
     expect(underwriter!.ruleOutcomes).toEqual(policy!.ruleOutcomes);
     // Every step was announced to the partner that brought it, and audited.
     const events = await db.outboxEvent.findMany({ where: { aggregateId: decodeGlobalID(application.id).id, type: { in: ['application.approvalRecommended', 'application.approve', 'application.offerMade'] } } });
-    expect(events.map((e) => [e.type, e.partnerScope]).sort()).toEqual([['application.approvalRecommended', 'fintech'], ['application.approve', 'fintech'], ['application.offerMade', 'fintech']]);
+    expect(events.map((e) => [e.type, e.partnerScope]).sort()).toEqual([['application.approvalRecommended', 'fintech'], ['application.approved', 'fintech'], ['application.offerMade', 'fintech']]);
     expect(await db.auditRecord.count({ where: { entityType: 'ApprovalRequest', entityId: decodeGlobalID(request.id).id } })).toBe(2);
 
     // Decided once: a second decision finds it so, and the application has left the queue.
