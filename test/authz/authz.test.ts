@@ -107,6 +107,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'applications.expire': (token) => query(token, 'mutation { expireStaleApplications { expired { id } } }'),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
+  'events.list': (token) => query(token, '{ events(first: 1) { edges { cursor node { type } } } }'),
   'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),
 };
 
