@@ -36,6 +36,8 @@ export interface FieldSpec {
   readonly optional?: boolean;
   /** May be null. */
   readonly nullable?: boolean;
+  /** For a list of objects: the fields of each. */
+  readonly items?: Readonly<Record<string, FieldSpec>>;
   /** The value as the API shows it, from the value the use case has. */
   readonly write: (value: unknown, path: string) => unknown;
 }
@@ -82,8 +84,10 @@ const money = spec('Money', (v, p) => {
 });
 
 /** A list of objects, each of the given fields. */
-const list = (fields: Record<string, FieldSpec>, type: string) => spec(`[${type}]`, (v, p) =>
-  (Array.isArray(v) ? v.map((item, k) => writeFields(fields, item, `${p}[${k}]`)) : fail(p, 'a list')));
+const list = (fields: Record<string, FieldSpec>, type: string) => (meaning: string): FieldSpec => ({
+  ...spec(`[${type}]`, (v, p) => (Array.isArray(v) ? v.map((item, k) => writeFields(fields, item, `${p}[${k}]`)) : fail(p, 'a list')))(meaning),
+  items: fields,
+});
 
 function writeFields(fields: Readonly<Record<string, FieldSpec>>, value: unknown, path: string): Record<string, unknown> {
   if (!value || typeof value !== 'object' || Array.isArray(value)) fail(path, 'an object');
