@@ -31,8 +31,10 @@ describe('outbox and audit, in the command\'s transaction', () => {
     const code = `ob-${randomUUID().slice(0, 6)}`;
     const response = await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'Outbox Partner', kind: 'ORIGINATION' } }, headers: { 'x-request-id': `req-${code}` } });
     const partnerId = response.data!['registerPartner'].partner.id as string;
+    expect(partnerId).toBe(globalIdOf('Partner', (await db().partner.findUniqueOrThrow({ where: { code } })).id));
     const row = await db().partner.findUniqueOrThrow({ where: { code } });
-    const events = await db().outboxEvent.findMany({ where: { aggregateId: row.id } });
+    // Written with the API's global id, the one the answer gave.
+    const events = await db().outboxEvent.findMany({ where: { aggregateId: partnerId } });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'partner.registered', aggregateType: 'Partner', tenant: tenant.slug, partnerScope: code, payload: { code, kind: 'origination' } });
     const [audit] = await db().auditRecord.findMany({ where: { entityId: row.id } });
@@ -145,7 +147,7 @@ describe('idempotency keys', () => {
     expect(ids.size).toBe(1);
     const row = await db().partner.findUniqueOrThrow({ where: { code } });
     expect(await db().partner.count({ where: { code } })).toBe(1);
-    expect(await db().outboxEvent.count({ where: { aggregateId: row.id } })).toBe(1);
+    expect(await db().outboxEvent.count({ where: { aggregateId: [...ids][0] } })).toBe(1);
     expect(await db().auditRecord.count({ where: { entityId: row.id } })).toBe(1);
   });
 

@@ -239,7 +239,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     documents: list({ id: id('ApplicationDocument')('The document.'), kind: text('Its kind.'), sha256: text('SHA-256 of its content.') }, 'SignedDocument')('The signed documents.'),
   }),
   'application.disbursementRequested': transition('Someone asked for the money to be paid out (the maker).'),
-  'application.disbursed': transition('The money was paid out and the loan booked (see loan.disbursed).'),
+  'application.disbursed': transition('The money was paid out and the loan booked (see loan.disbursed).', { loanId: id('Loan')('The loan booked.') }),
   'application.disbursementRejected': transition('The disbursement request was refused (the checker); a corrected one may follow.'),
   'application.checkAnswered': {
     aggregate: 'Application', meaning: 'A provider answered one check (or it timed out).', schemaVersion: 2, audience: 'originationPartner',

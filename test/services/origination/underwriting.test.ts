@@ -132,7 +132,7 @@ describe('underwriting referred applications', () => {
     expect(underwriter!.inputSnapshot).toEqual(policy!.inputSnapshot);
     expect(underwriter!.ruleOutcomes).toEqual(policy!.ruleOutcomes);
     // Every step was announced to the partner that brought it, and audited.
-    const events = await db.outboxEvent.findMany({ where: { aggregateId: decodeGlobalID(application.id).id, type: { in: ['application.approvalRecommended', 'application.approve', 'application.offerMade'] } } });
+    const events = await db.outboxEvent.findMany({ where: { aggregateId: application.id, type: { in: ['application.approvalRecommended', 'application.approved', 'application.offerMade'] } } });
     expect(events.map((e) => [e.type, e.partnerScope]).sort()).toEqual([['application.approvalRecommended', 'fintech'], ['application.approved', 'fintech'], ['application.offerMade', 'fintech']]);
     expect(await db.auditRecord.count({ where: { entityType: 'ApprovalRequest', entityId: decodeGlobalID(request.id).id } })).toBe(2);
 
