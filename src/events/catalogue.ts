@@ -70,8 +70,6 @@ const dateTime = spec('DateTime', (v, p) => (v instanceof Date ? v.toISOString()
 /** decimal.js values (of any clone) and decimal text alike. */
 const isDecimal = (v: unknown) => typeof v === 'string' || (typeof v === 'object' && v !== null && typeof (v as { toFixed?: unknown }).toFixed === 'function');
 const decimal = spec('Decimal', (v, p) => (isDecimal(v) ? new Decimal(String(v)).toFixed() : fail(p, 'a decimal')));
-/** Recorded as the use case recorded it (a decision's summary): a JSON object whose fields are listed in its meaning. */
-const record = spec('JSON object', (v, p) => (v && typeof v === 'object' && !Array.isArray(v) ? v : fail(p, 'an object')));
 
 /** A node's global id, the one `node(id:)` takes, from its database id. */
 const id = (typename: string) => spec(`ID (${typename})`, (v, p) => (typeof v === 'string' && v.length > 0 ? globalIdOf(typename, v) : fail(p, `a ${typename} id`)));
@@ -81,6 +79,12 @@ const money = spec('Money', (v, p) => {
   const m = v as { amount?: unknown; currency?: unknown } | null;
   if (!m || typeof m.currency !== 'string' || !isDecimal(m.amount)) return fail(p, 'an amount with its currency');
   return formatMoney({ amount: new Decimal(String(m.amount)), currency: m.currency });
+});
+
+/** An object of the given fields. */
+const object = (fields: Record<string, FieldSpec>, type: string) => (meaning: string, options: { optional?: boolean; nullable?: boolean } = {}): FieldSpec => ({
+  ...spec(type, (v, p) => writeFields(fields, v, p))(meaning, options),
+  items: fields,
 });
 
 /** A list of objects, each of the given fields. */
@@ -125,9 +129,19 @@ const transitionFields = {
   reason: text('Why, when a reason was given (a policy\'s reason codes, a rejection\'s reason, a lapse).', { optional: true }),
 };
 
-const decisionField = record(
-  'The decision: decisionId, outcome (APPROVE, DECLINE, REFER), riskGrade; from the policy also reasons and policyVersion; '
-  + 'from an underwriter also override, requestId, recommendedBy, confirmsPolicyDecision and authority.', { optional: true });
+const decisionField = object({
+  decisionId: text('The decision (its database id).'),
+  outcome: text('APPROVE, DECLINE or REFER.'),
+  riskGrade: text('The risk grade.', { nullable: true }),
+  reasons: texts('From the policy: its reason codes.', { optional: true }),
+  policyVersion: int('From the policy: the version that decided.', { optional: true, nullable: true }),
+  override: bool('From an underwriter: whether it overrides the policy.', { optional: true }),
+  requestId: id('ApprovalRequest')('From an underwriter: the approval request decided.', { optional: true }),
+  recommendedBy: text('From an underwriter: who recommended it (the maker).', { optional: true }),
+  confirmsPolicyDecision: text('From an underwriter: the policy decision it confirms or overrides (its database id).', { optional: true }),
+  authority: object({ level: text('The approver level used.'), limit: text('Its limit, when it has one.', { nullable: true }) }, 'Authority')(
+    'From an underwriter approving: the authority it was approved under.', { optional: true }),
+}, 'Decision')('The decision, by the policy or by an underwriter.', { optional: true });
 
 function transition(meaning: string, extra: Record<string, FieldSpec> = {}): EventSpec {
   return { aggregate: 'Application', meaning, schemaVersion: 2, audience: 'originationPartner', fields: { ...transitionFields, ...extra } };

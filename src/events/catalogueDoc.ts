@@ -11,7 +11,7 @@ const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 function section(type: string, entry: EventSpec): string {
   const rows = (fields: EventSpec['fields'], prefix: string): string[] => Object.entries(fields).flatMap(([name, field]) => {
     const shape = `${field.type}${field.nullable ? ' or null' : ''}${field.optional ? ', may be absent' : ''}`;
-    return [`| \`${prefix}${name}\` | ${cell(shape)} | ${cell(field.meaning)} |`, ...(field.items ? rows(field.items, `${prefix}${name}[].`) : [])];
+    return [`| \`${prefix}${name}\` | ${cell(shape)} | ${cell(field.meaning)} |`, ...(field.items ? rows(field.items, `${prefix}${name}${field.type.startsWith('[') ? '[]' : ''}.`) : [])];
   });
   return [
     `### \`${type}\``,

@@ -152,7 +152,10 @@ export async function recommend(db: TenantDb, command: CommandContext, _business
       audit: { entityType: 'ApprovalRequest', entityId: id, after: { ...shown, reason, status: 'pending' } },
       events: [{
         type: 'application.approvalRecommended', aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner,
-        payload: { ...shown, amount: { amount: shown.amount, currency: application.currency }, currency: undefined },
+        payload: {
+          requestId: id, applicationId: application.id, recommendation: input.recommendation, amount: { amount, currency: application.currency },
+          riskGrade: decision.riskGrade, override, ...(override ? { overrideGrounds: grounds } : {}), policyDecisionId: decision.id,
+        },
       }],
     };
   });

@@ -166,12 +166,18 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
     audit: { entityType: 'Loan', entityId: loanId, after: shown },
     events: [
       { type: 'loan.disbursed', aggregateType: 'Loan', aggregateId: loanId, partnerScope: booking.originationPartner, payload: {
-        ...shown, principal: { amount: booking.principal, currency: booking.product.currency }, currency: undefined,
+        ...withoutCurrency(shown), principal: { amount: booking.principal, currency: booking.product.currency },
         netDisbursement: { amount: loan.state.schedule.netDisbursement, currency: booking.product.currency },
       } },
       ...(loan.status !== 'active' ? eventsOf({ ...posting, transactions: [] }) : []),
     ],
   };
+}
+
+/** Events carry money as Money (amount with currency), so the separate currency the audit keeps is left out. */
+function withoutCurrency<T extends { currency: string }>(shown: T): Omit<T, 'currency'> {
+  const { currency: _currency, ...rest } = shown;
+  return rest;
 }
 
 /** What a lender calls each command, for the audit trail. */
