@@ -289,6 +289,20 @@ describe('the events query', () => {
     expect(probing.events).toEqual([]);
   });
 
+  it('the subscription takes the same types filter and delivers what the query lists, in the same order', async () => {
+    const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` },
+      'subscription($types: [String!]) { events(after: "0", types: $types) { type aggregateId } }', { types: ['loan.*'] });
+    const expected = (await listEvents(admin, { types: ['loan.*'], first: 100 })).events;
+    await until(() => live.results.length >= expected.length);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(live.results.map((r) => r['data'].events)).toEqual(expected.map((e) => ({ type: e.type, aggregateId: e.aggregateId })));
+    await live.stop();
+    const misspelt = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` }, 'subscription { events(types: ["loan.disburse"]) { type } }');
+    await until(() => misspelt.results.length > 0 || misspelt.errors.length > 0);
+    expect(firstErrors(misspelt)![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'types' });
+    await misspelt.stop();
+  });
+
   it('refuses a forged cursor, an unknown type and an oversized page, naming the argument', async () => {
     for (const [variables, field] of [
       [{ after: 'DROP TABLE' }, 'after'],
