@@ -43,7 +43,7 @@ const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
   fields: (t) => ({
     cursor: t.string({ description: 'Pass as `after` to resume after this event.', resolve: (e) => String(e.seq) }),
     id: t.exposeString('id', { description: 'The event\'s own id (stable across redeliveries).' }),
-    type: t.exposeString('type', { description: 'What happened, aggregate.pastTenseVerb, e.g. loan.repaymentPosted (every type: docs/events.md).' }),
+    type: t.exposeString('type', { description: 'What happened, aggregate.pastTenseVerb, e.g. loan.repaymentPosted (all of them are in docs/events.md).' }),
     aggregateType: t.exposeString('aggregateType', { description: 'The kind of thing it happened to.' }),
     aggregateId: t.exposeString('aggregateId', { description: 'Which one: its global id, as node(id:) takes it.' }),
     occurredAt: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => e.occurredAt }),
