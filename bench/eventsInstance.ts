@@ -53,7 +53,7 @@ export async function runInstance(run: InstanceRun): Promise<InstanceResult> {
     followers.push((async () => {
       let received = 0;
       for await (const event of feed.subscribe(run.schema, run.start, {}) as AsyncGenerator<FeedEvent>) {
-        if (i === 0) delivered.set((event.payload as { key: string }).key, epoch());
+        if (i === 0) delivered.set((event.payload as { code: string }).code, epoch());
         if (++received === run.total) return;
       }
     })());
@@ -73,7 +73,8 @@ export async function runInstance(run: InstanceRun): Promise<InstanceResult> {
       const keys = Array.from({ length: run.eventsPerCommand }, (_, i) => `${run.name}-${n}-${i}`);
       await runCommand(db, { tenant: run.tenant, action: 'bench.emit', actor, now: new Date(), settle: (s) => settler.wake(s) }, async () => ({
         result: null, audit: { entityType: 'Bench', entityId: keys[0]! },
-        events: keys.map((key) => ({ type: 'bench.emitted', aggregateType: 'Bench', aggregateId: key, payload: { key } })),
+        // A catalogued type (every event is written through the catalogue) that nothing else emits in a bench tenant.
+        events: keys.map((key) => ({ type: 'ledgerAccount.opened', aggregateType: 'LedgerAccount', aggregateId: key, payload: { code: key, name: 'bench', kind: 'asset' } })),
       }));
       const at = epoch();
       for (const key of keys) committed.set(key, at);

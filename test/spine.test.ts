@@ -3,6 +3,7 @@
 // effect however many twins arrive.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { globalIdOf } from '../src/domain/globalId.js';
 import { runCommand, type Actor } from '../src/commands/runCommand.js';
 import { verifyAuditChain } from '../src/commands/auditTrail.js';
 import { withTenantSql } from '../src/tenancy/tenantSql.js';
@@ -30,8 +31,10 @@ describe('outbox and audit, in the command\'s transaction', () => {
     const code = `ob-${randomUUID().slice(0, 6)}`;
     const response = await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'Outbox Partner', kind: 'ORIGINATION' } }, headers: { 'x-request-id': `req-${code}` } });
     const partnerId = response.data!['registerPartner'].partner.id as string;
+    expect(partnerId).toBe(globalIdOf('Partner', (await db().partner.findUniqueOrThrow({ where: { code } })).id));
     const row = await db().partner.findUniqueOrThrow({ where: { code } });
-    const events = await db().outboxEvent.findMany({ where: { aggregateId: row.id } });
+    // Written with the API's global id, the one the answer gave.
+    const events = await db().outboxEvent.findMany({ where: { aggregateId: partnerId } });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'partner.registered', aggregateType: 'Partner', tenant: tenant.slug, partnerScope: code, payload: { code, kind: 'origination' } });
     const [audit] = await db().auditRecord.findMany({ where: { entityId: row.id } });
@@ -48,9 +51,8 @@ describe('outbox and audit, in the command\'s transaction', () => {
       return {
         result: id,
         audit: { entityType: 'Party', entityId: id, after: { legalName: 'Never Was' } },
-        // The second event's payload cannot be serialised: the transaction fails after the change and the first
-        // event were written.
-        events: [{ type: 'party.created', aggregateType: 'Party', aggregateId: id, payload: {} }, { type: 'party.created', aggregateType: 'Party', aggregateId: id, payload: { value: 1n as unknown as number } }],
+        // The second event's payload does not have its catalogued shape: the transaction fails after the change.
+        events: [{ type: 'partner.secretRotated', aggregateType: 'Partner', aggregateId: id, payload: { code: 'never' } }, { type: 'partner.secretRotated', aggregateType: 'Partner', aggregateId: id, payload: { code: 1n as unknown as string } }],
       };
     })).rejects.toThrow();
     expect(await db().party.findUnique({ where: { id } })).toBeNull();
@@ -120,7 +122,7 @@ describe('settling after commit', () => {
         await runCommand(busyDb, { tenant: busy.slug, action: 'test.step', actor, now: new Date(), settle }, async () => ({
           result: null,
           audit: { entityType: 'Counter', entityId: `c-${a}`, after: { step } },
-          events: [{ type: 'counter.stepped', aggregateType: 'Counter', aggregateId: `c-${a}`, payload: { step } }],
+          events: [{ type: 'ledgerAccount.opened', aggregateType: 'LedgerAccount', aggregateId: `c-${a}`, payload: { code: `c-${a}`, name: String(step), kind: 'asset' } }],
         }));
       }
     }));
@@ -129,7 +131,7 @@ describe('settling after commit', () => {
     expect(events.every((event) => event.seq !== null)).toBe(true);
     expect(new Set(events.map((event) => event.seq)).size).toBe(64);
     for (let a = 0; a < 8; a += 1) {
-      expect(events.filter((event) => event.aggregateId === `c-${a}`).map((event) => (event.payload as { step: number }).step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(events.filter((event) => event.aggregateId === globalIdOf('LedgerAccount', `c-${a}`)).map((event) => Number((event.payload as { name: string }).name))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     }
   });
 });
@@ -145,7 +147,7 @@ describe('idempotency keys', () => {
     expect(ids.size).toBe(1);
     const row = await db().partner.findUniqueOrThrow({ where: { code } });
     expect(await db().partner.count({ where: { code } })).toBe(1);
-    expect(await db().outboxEvent.count({ where: { aggregateId: row.id } })).toBe(1);
+    expect(await db().outboxEvent.count({ where: { aggregateId: [...ids][0] } })).toBe(1);
     expect(await db().auditRecord.count({ where: { entityId: row.id } })).toBe(1);
   });
 

@@ -212,6 +212,12 @@ export const CAPABILITIES = {
     roles: TENANT_ROLES,
     platform: false,
   },
+  'events.list': {
+    area: 'Live',
+    description: "Read the tenant's events a page at a time after a cursor, to catch up or poll (a partner sees only its own)",
+    roles: TENANT_ROLES,
+    platform: false,
+  },
   'live.heartbeat': {
     area: 'Live',
     description: 'Subscribe to the heartbeat (liveness and business date)',

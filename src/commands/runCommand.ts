@@ -7,6 +7,7 @@ import { AppError, inputPath } from '../errors.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { Tx } from '../tenancy/tenantClients.js';
 import { COMMIT_CHANNEL } from '../events/outboxFeed.js';
+import { writtenEvent } from '../events/catalogue.js';
 import { schemaForSlug } from '../tenancy/schemaNames.js';
 import { tenantSql } from '../tenancy/tenantSql.js';
 import { checkIdempotencyKey } from './idempotencyKey.js';
@@ -22,8 +23,10 @@ export interface Actor {
 export interface EventDraft {
   /** Given when the caller must find what the event leads to after commit (a test webhook's delivery). */
   id?: string;
+  /** A type of the event catalogue (src/events/catalogue.ts), which also says what its payload holds. */
   type: string;
   aggregateType: string;
+  /** The aggregate's database id; written as its global id. */
   aggregateId: string;
   /** The partner (code) the event concerns; partner streams see only their own. */
   partnerScope?: string | null;
@@ -118,18 +121,23 @@ export async function runCommand<T>(
     // Recorded unnumbered and unlinked: settle_commits() gives events their cursor and the audit record its
     // place in the chain just after commit (commitSettler.ts), so a tenant's commands never queue on one lock.
     // One statement, because a command's bookkeeping is on every write path and each ORM round trip costs CPU.
-    const events = outcome.events.map((event) => ({
-      id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: event.aggregateId,
-      partnerScope: event.partnerScope ?? null, payload: asJson(event.payload),
-    }));
+    // Written in the API's form (global ids, Money text) with its type's schema version: what is stored is
+    // what every reader is sent, so the outbox feed, the events query and webhooks cannot disagree.
+    const events = outcome.events.map((event) => {
+      const written = writtenEvent(event.type, event.aggregateType, event.aggregateId, event.payload);
+      return {
+        id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: written.aggregateId,
+        partnerScope: event.partnerScope ?? null, schemaVersion: written.schemaVersion, payload: asJson(written.payload),
+      };
+    });
     const audits = (Array.isArray(outcome.audit) ? outcome.audit : [outcome.audit]).map((entry) => ({
       entityType: entry.entityType, entityId: entry.entityId,
       ...(entry.before === undefined || entry.before === null ? {} : { before: asJson(entry.before) }),
       ...(entry.after === undefined || entry.after === null ? {} : { after: asJson(entry.after) }),
     }));
     await tenantSql(tx, schemaForSlug(command.tenant)).query((schema) => `WITH events AS (
-         INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
-         SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', $2::timestamptz, e->'payload'
+         INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)
+         SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', $2::timestamptz, (e->>'schemaVersion')::int, e->'payload'
            FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n
          RETURNING 1
        ), replay AS (

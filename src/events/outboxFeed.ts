@@ -16,6 +16,7 @@ import pg from 'pg';
 import type { Logger } from '../log.js';
 import { poolSql } from '../tenancy/tenantSql.js';
 import { driverError } from '../tenancy/database.js';
+import { SUBSCRIBES_SQL, subscribesTo } from './webhooks/subscriptions.js';
 
 /** Sent by settle_commits() (SQL) when it numbered events. */
 export const OUTBOX_CHANNEL = 'lendgraph_outbox';
@@ -40,6 +41,8 @@ export interface FeedFilter {
   aggregateId?: string;
   /** Partner principals see only events that concern them. */
   partner?: string;
+  /** Only these types: exact, a prefix such as `application.*`, or `*` (as webhook endpoints name them). */
+  types?: readonly string[];
 }
 
 export class SlowConsumerError extends Error {
@@ -66,10 +69,32 @@ export function toEvent(row: OutboxRow): FeedEvent {
   };
 }
 
+// One filter, two forms: `matches` for live events in memory, `filterSql` for reading the table (catch-up and
+// the events query); a filter means the same in both.
 function matches(event: FeedEvent, filter: FeedFilter): boolean {
   return (!filter.aggregateType || event.aggregateType === filter.aggregateType)
     && (!filter.aggregateId || event.aggregateId === filter.aggregateId)
-    && (!filter.partner || event.partnerScope === filter.partner);
+    && (!filter.partner || event.partnerScope === filter.partner)
+    && (!filter.types || subscribesTo(filter.types, event.type));
+}
+
+/** The filter as SQL conditions on outbox_event, its values appended to `params`. */
+function filterSql(filter: FeedFilter, params: unknown[]): string {
+  const conditions: string[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  if (filter.aggregateType) conditions.push(`aggregate_type = ${param(filter.aggregateType)}`);
+  if (filter.aggregateId) conditions.push(`aggregate_id = ${param(filter.aggregateId)}`);
+  if (filter.partner) conditions.push(`partner_scope = ${param(filter.partner)}`);
+  if (filter.types) conditions.push(SUBSCRIBES_SQL(`${param(filter.types)}::text[]`, 'type'));
+  return conditions.map((c) => ` AND ${c}`).join('');
+}
+
+/** A page of settled events between two cursors (both exclusive), oldest first unless `newestFirst`. */
+export interface PageRequest {
+  after?: number;
+  before?: number;
+  limit: number;
+  newestFirst: boolean;
 }
 
 class Subscriber {
@@ -235,6 +260,15 @@ export class OutboxFeed {
   async currentCursor(schema: string): Promise<number> {
     const { rows } = await poolSql(this.pool, schema).query<{ max: string | null }>((s) => `SELECT max(seq) AS max FROM ${s}.outbox_event`);
     return Number(rows[0]?.max ?? 0);
+  }
+
+  /** Settled events matching `filter` a page at a time, by cursor: what a polling client reads. */
+  async page(schema: string, filter: FeedFilter, request: PageRequest): Promise<FeedEvent[]> {
+    const params: unknown[] = [request.after ?? 0, request.before ?? null, request.limit];
+    const { rows } = await poolSql(this.pool, schema).query<OutboxRow>((s) => `SELECT * FROM ${s}.outbox_event
+      WHERE seq > $1 AND ($2::bigint IS NULL OR seq < $2)${filterSql(filter, params)}
+      ORDER BY seq ${request.newestFirst ? 'DESC' : 'ASC'} LIMIT $3`, params);
+    return rows.map(toEvent);
   }
 
   private async tailFor(schema: string): Promise<Tail> {

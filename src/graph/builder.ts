@@ -8,6 +8,7 @@ import { allows, type Capability } from '../authz/capabilities.js';
 import { AppError } from '../errors.js';
 import type { Decimal, Money } from '../domain/money.js';
 import type { GraphContext } from './context.js';
+import { globalIdOf } from '../domain/globalId.js';
 
 export interface AuthScopes {
   /** Any verified principal. */
@@ -45,6 +46,8 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    // Events carry global ids made by the same function (src/domain/globalId.ts).
+    encodeGlobalID: (typename, id) => globalIdOf(typename, String(id)),
     nodeQueryOptions: { authScopes: { authenticated: true }, description: 'Fetches any object by its global id.' },
     nodesQueryOptions: { authScopes: { authenticated: true }, description: 'Fetches objects by their global ids.' },
     nodeTypeOptions: { description: 'An object with a global id.' },

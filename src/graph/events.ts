@@ -1,22 +1,54 @@
-// Live events: the tenant's committed outbox events over graphql-ws, for dashboards and partners. A client
-// passes the last cursor it saw to resume: it receives every event after it, in order, without duplicates.
+// The tenant's committed outbox events, two ways: live over graphql-ws (the `events` subscription) and a page
+// at a time (the `events` query) for clients that catch up or poll. Both take the same cursor (the event's
+// sequence), and both see through one filter (`visibleEvents`): a partner only events that concern it, staff
+// every event of their tenant. What each type's payload holds is docs/events.md.
+import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from './builder.js';
 import { AppError, badInput } from '../errors.js';
-import type { FeedEvent } from '../events/outboxFeed.js';
+import type { FeedEvent, FeedFilter } from '../events/outboxFeed.js';
 import { SlowConsumerError } from '../events/outboxFeed.js';
+import { isEventTypePattern } from '../events/webhooks/subscriptions.js';
+import { namesCataloguedTypes } from '../events/catalogue.js';
+import { allows } from '../authz/capabilities.js';
+import type { GraphContext } from './context.js';
+
+const CURSOR = /^\d{1,18}$/;
+
+function cursorArg(name: string, value: string | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!CURSOR.test(value)) throw badInput(name, `${name} must be a cursor from this stream`);
+  return Number(value);
+}
+
+/** Who sees which events, for the subscription and the query alike; `types` as webhook endpoints name them. */
+function visibleEvents(context: GraphContext, filter: { aggregateType?: string | null; aggregateId?: string | null; types?: readonly string[] | null }): FeedFilter {
+  if (filter.types) {
+    if (filter.types.length === 0 || filter.types.length > 50) throw badInput('types', 'types must list 1–50 event types');
+    const bad = filter.types.find((type) => !isEventTypePattern(type) || !namesCataloguedTypes(type));
+    if (bad !== undefined) throw badInput('types', `"${bad.slice(0, 100)}" names no event type (see docs/events.md)`);
+  }
+  return {
+    ...(filter.aggregateType ? { aggregateType: filter.aggregateType } : {}),
+    ...(filter.aggregateId ? { aggregateId: filter.aggregateId } : {}),
+    ...(filter.types ? { types: filter.types } : {}),
+    ...(context.principal?.partner ? { partner: context.principal.partner.id } : {}),
+  };
+}
 
 const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
   description: 'Something that happened in the tenant, after its transaction committed.',
-  authScopes: { can: 'events.read' },
+  // Reached only through the subscription or the query, each with its own capability.
+  authScopes: (_event, context) => context.principal !== null
+    && (['events.read', 'events.list'] as const).some((capability) => allows(capability, context.principal!.roles, context.tenant !== null)),
   fields: (t) => ({
     cursor: t.string({ description: 'Pass as `after` to resume after this event.', resolve: (e) => String(e.seq) }),
     id: t.exposeString('id', { description: 'The event\'s own id (stable across redeliveries).' }),
-    type: t.exposeString('type', { description: 'What happened, e.g. partner.registered.' }),
+    type: t.exposeString('type', { description: 'What happened, aggregate.pastTenseVerb, e.g. loan.repaymentPosted (all of them are in docs/events.md).' }),
     aggregateType: t.exposeString('aggregateType', { description: 'The kind of thing it happened to.' }),
-    aggregateId: t.exposeString('aggregateId', { description: 'Which one (its database id).' }),
+    aggregateId: t.exposeString('aggregateId', { description: 'Which one: its global id, as node(id:) takes it.' }),
     occurredAt: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => e.occurredAt }),
-    schemaVersion: t.exposeInt('schemaVersion', { description: 'Version of the payload\'s shape.' }),
-    payload: t.string({ description: 'The event\'s data, as JSON.', resolve: (e) => JSON.stringify(e.payload) }),
+    schemaVersion: t.exposeInt('schemaVersion', { description: 'Version of its type\'s payload shape (docs/events.md).' }),
+    payload: t.string({ description: 'The event\'s data, as JSON: global ids and Money text, as the API writes them (docs/events.md).', resolve: (e) => JSON.stringify(e.payload) }),
   }),
 });
 
@@ -28,19 +60,17 @@ builder.subscriptionField('events', (t) =>
     args: {
       after: t.arg.string({ required: false, description: 'The last cursor received; omitted, only new events arrive.' }),
       aggregateType: t.arg.string({ required: false, description: 'Only events of this kind of aggregate.' }),
-      aggregateId: t.arg.string({ required: false, description: 'Only events of this aggregate.' }),
+      aggregateId: t.arg.string({ required: false, description: 'Only events of this aggregate (its global id).' }),
+      types: t.arg.stringList({ required: false, description: 'Only these event types: exact, a prefix such as "application.*", or "*".' }),
     },
     subscribe: async function* (_root, args, context) {
-      if (args.after !== null && args.after !== undefined && !/^\d{1,18}$/.test(args.after)) throw badInput('after', 'after must be a cursor from this stream');
+      const given = cursorArg('after', args.after);
+      const filter = visibleEvents(context, args);
       const { feed } = context.runtime;
       const schema = context.tenant!.schemaName;
-      const after = args.after ? Number(args.after) : await feed.currentCursor(schema);
+      const after = given ?? await feed.currentCursor(schema);
       try {
-        yield* feed.subscribe(schema, after, {
-          ...(args.aggregateType ? { aggregateType: args.aggregateType } : {}),
-          ...(args.aggregateId ? { aggregateId: args.aggregateId } : {}),
-          ...(context.principal?.partner ? { partner: context.principal.partner.id } : {}),
-        });
+        yield* feed.subscribe(schema, after, filter);
       } catch (error) {
         if (error instanceof SlowConsumerError) throw new AppError('RATE_LIMITED', error.message, { reason: 'SLOW_CONSUMER', resumeAfter: String(error.lastSeq) });
         throw error;
@@ -48,4 +78,34 @@ builder.subscriptionField('events', (t) =>
     },
     resolve: (event: FeedEvent) => event,
   }),
+);
+
+builder.queryField('events', (t) =>
+  t.connection({
+    type: EventRef,
+    description: 'The tenant\'s committed events, oldest first, a page at a time after a cursor: for clients that catch up or poll. '
+      + 'Cursors are the subscription\'s (pass the last one seen as `after`); a partner sees only events that concern it.',
+    authScopes: { can: 'events.list' },
+    args: {
+      types: t.arg.stringList({ required: false, description: 'Only these event types: exact, a prefix such as "application.*", or "*".' }),
+    },
+    resolve: (_root, args, context) => {
+      const max = context.runtime.config.MAX_PAGE_SIZE;
+      for (const name of ['first', 'last'] as const) {
+        const value = args[name];
+        if (value !== null && value !== undefined && (value < 0 || value > max)) throw badInput(name, `${name} must be between 0 and ${max}`);
+      }
+      const after = cursorArg('after', args.after);
+      const before = cursorArg('before', args.before);
+      const filter = visibleEvents(context, { types: args.types ?? null });
+      return resolveCursorConnection(
+        { args, toCursor: (event: FeedEvent) => String(event.seq), defaultSize: 20, maxSize: max },
+        (page: ResolveCursorConnectionArgs) => context.runtime.feed.page(context.tenant!.schemaName, filter, {
+          ...(page.after !== undefined ? { after } : {}),
+          ...(page.before !== undefined ? { before } : {}),
+          limit: page.limit, newestFirst: page.inverted,
+        }),
+      );
+    },
+  }, { name: 'TenantEventConnection', description: 'A page of the tenant\'s events.' }, { name: 'TenantEventEdge', description: 'An event, with its cursor.' }),
 );

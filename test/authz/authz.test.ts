@@ -73,7 +73,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'webhooks.read': (token) => query(token, '{ webhookDeliveries(first: 1) { edges { node { status } } } webhookEndpoints(first: 1) { edges { node { url } } } }'),
   // Registering and enabling go together: a role may do both or neither (enabling the endpoint it just registered).
   'webhooks.manage': async (token) => {
-    const registered = await gql(server.gateway, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["probe.*"] }) { endpoint { id active } } }', { token });
+    const registered = await gql(server.gateway, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["creditPolicy.*"] }) { endpoint { id active } } }', { token });
     const id = registered.data?.['registerWebhookEndpoint']?.endpoint.id ?? encodeGlobalID('WebhookEndpoint', '00000000-0000-4000-8000-000000000000');
     const enabled = await query(token, `mutation { enableWebhookEndpoint(input: { id: "${id}" }) { active } }`);
     // Whoever manages an endpoint may also rotate its secret and send it a test delivery.
@@ -107,6 +107,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'applications.expire': (token) => query(token, 'mutation { expireStaleApplications { expired { id } } }'),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
+  'events.list': (token) => query(token, '{ events(first: 1) { edges { cursor node { type } } } }'),
   'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),
 };
 

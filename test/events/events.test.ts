@@ -1,5 +1,7 @@
-// Live events from the outbox: delivered after commit (never before, never if rolled back), resumable from a
-// cursor without gaps or duplicates, filtered for partners, across processes, and bounded for slow consumers.
+// Events from the outbox: live ones delivered after commit (never before, never if rolled back), resumable from a
+// cursor without gaps or duplicates, filtered for partners, across processes, and bounded for slow consumers; and
+// the events query, which pages the same stream by the same cursor under the same partner rule, its payloads in the
+// API's forms (global ids that node() and postRepayment take, Money text).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OutboxFeed, SlowConsumerError } from '../../src/events/outboxFeed.js';
@@ -126,7 +128,7 @@ describe('under concurrent commits', () => {
     await feed.start();
     try {
       const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
-      const stream = feed.subscribe(tenant.schemaName, await feed.currentCursor(tenant.schemaName), { aggregateType: 'Burst' });
+      const stream = feed.subscribe(tenant.schemaName, await feed.currentCursor(tenant.schemaName), { aggregateType: 'LedgerAccount' });
       const received: string[] = [];
       const reading = (async () => {
         for await (const event of stream) {
@@ -142,7 +144,7 @@ describe('under concurrent commits', () => {
           const n = next++;
           await runCommand(db, { tenant: tenant.slug, action: 'test.burst', actor, now: new Date() }, async () => {
             if (n % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-            return { result: null, audit: { entityType: 'Burst', entityId: `b-${n}` }, events: [{ type: 'test.burst', aggregateType: 'Burst', aggregateId: `b-${n}`, payload: { n } }] };
+            return { result: null, audit: { entityType: 'Burst', entityId: `b-${n}` }, events: [{ type: 'ledgerAccount.opened', aggregateType: 'LedgerAccount', aggregateId: `b-${n}`, payload: { code: `b-${n}`, name: 'burst', kind: 'asset' } }] };
           });
         }
       }));
@@ -161,18 +163,156 @@ describe('slow consumers', () => {
     try {
       const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
       const emit = (n: number) => runCommand(db, { tenant: tenant.slug, action: 'test.emit', actor, now: new Date() }, async () => ({
-        result: null, audit: { entityType: 'Test', entityId: `t-${n}` }, events: [{ type: 'test.emitted', aggregateType: 'Test', aggregateId: `t-${n}`, payload: { n } }],
+        result: null, audit: { entityType: 'Test', entityId: `t-${n}` }, events: [{ type: 'loanProduct.revised', aggregateType: 'LoanProduct', aggregateId: `t-${n}`, payload: { code: `t-${n}`, version: n } }],
       }));
-      const stream = feed.subscribe(tenant.schemaName, await feed.currentCursor(tenant.schemaName), { aggregateType: 'Test' });
+      const stream = feed.subscribe(tenant.schemaName, await feed.currentCursor(tenant.schemaName), { aggregateType: 'LoanProduct' });
       const first = stream.next();
       await emit(0);
-      expect((await first).value).toMatchObject({ payload: { n: 0 } });
+      expect((await first).value).toMatchObject({ payload: { code: 't-0', version: 0 } });
       for (let n = 1; n <= 6; n += 1) await emit(n);
       await new Promise((resolve) => setTimeout(resolve, 500));
       // It had 3 waiting when the 4th arrived: it is ended, and told to resume after the last one it received.
       await expect(stream.next()).rejects.toBeInstanceOf(SlowConsumerError);
     } finally {
       await feed.stop();
+    }
+  });
+});
+
+const PAGE = `query($first: Int, $after: String, $types: [String!]) {
+  events(first: $first, after: $after, types: $types) { edges { cursor node { id cursor type aggregateType aggregateId schemaVersion payload } } pageInfo { hasNextPage endCursor } }
+}`;
+
+interface Listed { id: string; cursor: string; type: string; aggregateType: string; aggregateId: string; schemaVersion: number; payload: Record<string, any> }
+
+async function listEvents(token: string, variables: Record<string, unknown>): Promise<{ events: Listed[]; endCursor: string | null; hasNextPage: boolean }> {
+  const response = await gql(server.gateway, PAGE, { token, variables });
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  const connection = response.data!['events'];
+  return {
+    events: connection.edges.map((edge: { cursor: string; node: Listed & { payload: string } }) => {
+      expect(edge.cursor).toBe(edge.node.cursor);
+      return { ...edge.node, payload: JSON.parse(edge.node.payload) };
+    }),
+    endCursor: connection.pageInfo.endCursor, hasNextPage: connection.pageInfo.hasNextPage,
+  };
+}
+
+describe('the events query', () => {
+  let admin: string;
+  let alphaCode: string;
+  let betaCode: string;
+  let loanGlobalId: string;
+  // A lender with the sandbox's products, so a loan can be booked and repaid.
+  let book: TenantRecord;
+
+  beforeAll(async () => {
+    book = await createTenant(server.runtime, uniqueSlug('evq'), { sandbox: true });
+    admin = await devToken(server.runtime, 'tenant-admin', book.slug);
+    alphaCode = await registerPartner(server.gateway, admin);
+    betaCode = await registerPartner(server.gateway, admin);
+    const disbursed = await gql(server.gateway, `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { id principal } }`, {
+      token: admin, variables: { input: { idempotencyKey: `events-loan-${alphaCode}`, productCode: 'PL-STD', principal: '1000', disbursementDate: book.businessDate, originationPartnerCode: alphaCode } },
+    });
+    expect(disbursed.errors, JSON.stringify(disbursed.errors)).toBeUndefined();
+    loanGlobalId = disbursed.data!['disburseLoan'].id;
+    // The lender's own books: an event no partner receives.
+    const opened = await gql(server.gateway, 'mutation { openLedgerAccount(input: { code: "2901", name: "Events suspense", kind: "asset" }) { code } }', { token: admin });
+    expect(opened.errors, JSON.stringify(opened.errors)).toBeUndefined();
+  });
+
+  it('gives payload ids that node() and postRepayment take, and money as Money text', async () => {
+    const { events: [disbursed] } = await listEvents(admin, { types: ['loan.disbursed'], first: 100 }).then((page) => ({ events: page.events.filter((e) => e.payload['loanId'] === loanGlobalId) }));
+    expect(disbursed).toMatchObject({ type: 'loan.disbursed', aggregateType: 'Loan', aggregateId: loanGlobalId, schemaVersion: 2 });
+    expect(disbursed!.payload).toMatchObject({ loanId: loanGlobalId, principal: '1000.00 USD', productCode: 'PL-STD', originationPartner: alphaCode });
+    expect(disbursed!.payload['netDisbursement']).toMatch(/^\d+\.\d{2} USD$/);
+    expect(disbursed!.payload).not.toHaveProperty('currency');
+
+    const node = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { __typename ... on Loan { id principal } } }', { token: admin, variables: { id: disbursed!.payload['loanId'] } });
+    expect(node.errors).toBeUndefined();
+    expect(node.data!['node']).toEqual({ __typename: 'Loan', id: loanGlobalId, principal: disbursed!.payload['principal'] });
+
+    const repaid = await gql(server.gateway, 'mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { id amount } }', {
+      token: admin, variables: { input: { idempotencyKey: `events-repay-${alphaCode}`, loanId: disbursed!.payload['loanId'], amount: '10', valueDate: book.businessDate, channel: 'card' } },
+    });
+    expect(repaid.errors, JSON.stringify(repaid.errors)).toBeUndefined();
+    const transactionGlobalId = repaid.data!['postRepayment'].id as string;
+    const { events: repayments } = await listEvents(admin, { types: ['loan.repaymentPosted'], first: 100 });
+    const posted = repayments.find((e) => e.payload['transactionId'] === transactionGlobalId);
+    expect(posted).toMatchObject({ aggregateId: loanGlobalId, payload: { loanId: loanGlobalId, kind: 'repayment', amount: '10.00 USD', valueDate: book.businessDate } });
+    const transaction = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { __typename ... on LoanTransaction { id amount } } }', { token: admin, variables: { id: posted!.payload['transactionId'] } });
+    expect(transaction.data!['node']).toEqual({ __typename: 'LoanTransaction', id: transactionGlobalId, amount: '10.00 USD' });
+  });
+
+  it('pages the stream by the subscription\'s cursor: in order, none twice, and a subscription resumes from a page\'s last cursor', async () => {
+    const everything = await listEvents(admin, { first: 100 });
+    const first = await listEvents(admin, { first: 2 });
+    expect(first.hasNextPage).toBe(true);
+    const second = await listEvents(admin, { first: 2, after: first.endCursor });
+    const paged = [...first.events, ...second.events];
+    expect(paged.map((e) => e.id)).toEqual(everything.events.slice(0, 4).map((e) => e.id));
+    const cursors = everything.events.map((e) => Number(e.cursor));
+    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    expect(new Set(cursors).size).toBe(cursors.length);
+    // The subscription resumed from the first page's end receives exactly what the next page holds, first.
+    const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` }, 'subscription($after: String) { events(after: $after) { id cursor } }', { after: first.endCursor });
+    await until(() => live.results.length >= 2);
+    expect(live.results.slice(0, 2).map((r) => r['data'].events)).toEqual(second.events.map((e) => ({ id: e.id, cursor: e.cursor })));
+    await live.stop();
+  });
+
+  it('filters by type, exactly or by prefix', async () => {
+    const loans = await listEvents(admin, { types: ['loan.*'], first: 100 });
+    expect(loans.events.length).toBeGreaterThanOrEqual(2);
+    expect(loans.events.every((e) => e.type.startsWith('loan.'))).toBe(true);
+    const two = await listEvents(admin, { types: ['partner.registered', 'loan.disbursed'], first: 100 });
+    expect(new Set(two.events.map((e) => e.type))).toEqual(new Set(['partner.registered', 'loan.disbursed']));
+  });
+
+  it('shows a partner only the events that concern it; another partner none of them', async () => {
+    const alpha = await devToken(server.runtime, 'origination-partner', book.slug, { partner: { id: alphaCode, kind: 'origination' } });
+    const beta = await devToken(server.runtime, 'origination-partner', book.slug, { partner: { id: betaCode, kind: 'origination' } });
+    const staff = await listEvents(admin, { first: 100 });
+    const alphas = await listEvents(alpha, { first: 100 });
+    const betas = await listEvents(beta, { first: 100 });
+    // Alpha's own registration and its loan's events, nothing of beta's or anyone else's.
+    expect(alphas.events.map((e) => e.type)).toEqual(expect.arrayContaining(['partner.registered', 'loan.disbursed', 'loan.repaymentPosted']));
+    expect(alphas.events.every((e) => e.payload['code'] === alphaCode || e.aggregateId === loanGlobalId)).toBe(true);
+    expect(betas.events.map((e) => [e.type, e.payload['code']])).toEqual([['partner.registered', betaCode]]);
+    expect(JSON.stringify(betas)).not.toContain(loanGlobalId);
+    // Staff see the tenant's events: the partners' and the lender's own.
+    expect(staff.events.map((e) => e.id)).toEqual(expect.arrayContaining([...alphas.events, ...betas.events].map((e) => e.id)));
+    expect(staff.events.find((e) => e.type === 'ledgerAccount.opened')).toMatchObject({ payload: { code: '2901', name: 'Events suspense' } });
+    expect([...alphas.events, ...betas.events].some((e) => e.type === 'ledgerAccount.opened')).toBe(false);
+    // A partner that names another's event types or pages past its cursors still sees only its own.
+    const probing = await listEvents(beta, { types: ['loan.*'], first: 100, after: '0' });
+    expect(probing.events).toEqual([]);
+  });
+
+  it('the subscription takes the same types filter and delivers what the query lists, in the same order', async () => {
+    const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` },
+      'subscription($types: [String!]) { events(after: "0", types: $types) { type aggregateId } }', { types: ['loan.*'] });
+    const expected = (await listEvents(admin, { types: ['loan.*'], first: 100 })).events;
+    await until(() => live.results.length >= expected.length);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(live.results.map((r) => r['data'].events)).toEqual(expected.map((e) => ({ type: e.type, aggregateId: e.aggregateId })));
+    await live.stop();
+    const misspelt = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` }, 'subscription { events(types: ["loan.disburse"]) { type } }');
+    await until(() => misspelt.results.length > 0 || misspelt.errors.length > 0);
+    expect(firstErrors(misspelt)![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'types' });
+    await misspelt.stop();
+  });
+
+  it('refuses a forged cursor, an unknown type and an oversized page, naming the argument', async () => {
+    for (const [variables, field] of [
+      [{ after: 'DROP TABLE' }, 'after'],
+      [{ types: ['loan.disburse'] }, 'types'],
+      [{ types: ['application.accept_offer'] }, 'types'],
+      [{ first: 101 }, 'first'],
+      [{ first: -1 }, 'first'],
+    ] as const) {
+      const response = await gql(server.gateway, PAGE, { token: admin, variables });
+      expect(response.errors?.[0]?.extensions, JSON.stringify(variables)).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
   });
 });

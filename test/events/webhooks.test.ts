@@ -70,7 +70,10 @@ async function settledLog(token: string, endpoint: string, count: number) {
   }
 }
 
-/** Events as commands write them (unsettled), then settled: their deliveries are created as any event's are. */
+/**
+ * Events as commands write them (unsettled), then settled: their deliveries are created as any event's are. The
+ * types are catalogued ones this file never otherwise emits, so only the endpoints registered for them receive them.
+ */
 async function addEvents(type: string, partnerScope: string | null, count: number) {
   await server.runtime.pool.query(
     `INSERT INTO ${quoteIdent(tenant.schemaName)}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
@@ -204,6 +207,9 @@ describe('partner webhooks', () => {
       [{ url: 'https://user:pw@example.test/x', eventTypes: ['*'] }, 'input.url'],
       [{ url: 'https://example.test/x', eventTypes: [] }, 'input.eventTypes'],
       [{ url: 'https://example.test/x', eventTypes: ['partner.*.x y'] }, 'input.eventTypes'],
+      // Well formed, but no such type: it would receive nothing.
+      [{ url: 'https://example.test/x', eventTypes: ['loan.disburse'] }, 'input.eventTypes'],
+      [{ url: 'https://example.test/x', eventTypes: ['probe.*'] }, 'input.eventTypes'],
       [{ url: 'https://example.test/x', eventTypes: ['*'], partnerCode: 'beta' }, 'input.partnerCode'],
     ];
     for (const [input, field] of cases) {
@@ -215,7 +221,7 @@ describe('partner webhooks', () => {
   });
 
   it('keeps signing secrets sealed at rest', async () => {
-    const { signingSecret, endpoint } = await register(await adminToken(), { url: receiver.url('/sealed'), eventTypes: ['none.*'] });
+    const { signingSecret, endpoint } = await register(await adminToken(), { url: receiver.url('/sealed'), eventTypes: ['creditPolicy.activationRejected'] });
     const row = await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookEndpoint.findUniqueOrThrow({ where: { id: fromGlobalId(endpoint.id) } });
     expect(row.secretSealed).not.toContain(signingSecret);
     expect(row.secretSealed.startsWith('v1.')).toBe(true);
@@ -247,7 +253,7 @@ describe('partner webhooks', () => {
     const alphaToken = await partnerToken('alpha');
     // Accepted as written: a name is resolved only when a request is made. No event type of this name exists, so
     // only the turn below ever sends to it.
-    const { endpoint } = await register(alphaToken, { url: 'https://hooks.rebinding.example/lendgraph', eventTypes: ['probe.never'] });
+    const { endpoint } = await register(alphaToken, { url: 'https://hooks.rebinding.example/lendgraph', eventTypes: ['creditPolicy.retired'] });
     const endpointId = fromGlobalId(endpoint.id);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const event = await db.outboxEvent.findFirstOrThrow({ where: { seq: { not: null } }, orderBy: { seq: 'desc' } });
@@ -280,9 +286,9 @@ describe('partner webhooks', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const unused = (probe.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const closed = await register(admin, { url: `http://127.0.0.1:${(closer.address() as AddressInfo).port}/`, eventTypes: ['probe.wording'] });
-    const nothing = await register(admin, { url: `http://127.0.0.1:${unused}/`, eventTypes: ['probe.wording'] });
-    await addEvents('probe.wording', null, 1);
+    const closed = await register(admin, { url: `http://127.0.0.1:${(closer.address() as AddressInfo).port}/`, eventTypes: ['ledgerAccount.opened'] });
+    const nothing = await register(admin, { url: `http://127.0.0.1:${unused}/`, eventTypes: ['ledgerAccount.opened'] });
+    await addEvents('ledgerAccount.opened', null, 1);
     try {
       const logs = await Promise.all([closed, nothing].map((e) => settledLog(admin, e.endpoint.id, 1)));
       for (const [log] of logs) {
@@ -300,15 +306,15 @@ describe('partner webhooks', () => {
     const alphaToken = await partnerToken('alpha');
     const admin = await adminToken();
     receiver.script('/flood', [503]);
-    const flood = await register(alphaToken, { url: receiver.url('/flood'), eventTypes: ['probe.flood'] });
+    const flood = await register(alphaToken, { url: receiver.url('/flood'), eventTypes: ['loanProduct.accountMapped'] });
     const hangPort = (hanging.address() as AddressInfo).port;
-    const hang = await register(admin, { url: `http://127.0.0.1:${hangPort}/hang`, eventTypes: ['probe.hang'] });
+    const hang = await register(admin, { url: `http://127.0.0.1:${hangPort}/hang`, eventTypes: ['creditPolicy.drafted'] });
     await register(alphaToken, { url: receiver.url('/alpha-notices'), eventTypes: ['webhookEndpoint.disabled'] });
     const floodId = fromGlobalId(flood.endpoint.id);
 
     // 1,000 deliveries for a receiver that answers 503, and 100 for one that never answers.
-    await addEvents('probe.flood', 'alpha', 1_000);
-    await addEvents('probe.hang', null, 100);
+    await addEvents('loanProduct.accountMapped', 'alpha', 1_000);
+    await addEvents('creditPolicy.drafted', null, 100);
     const s = quoteIdent(tenant.schemaName);
     const { rows: [queued] } = await server.runtime.pool.query(`SELECT count(*)::int AS n FROM ${s}.webhook_delivery WHERE endpoint_id = $1`, [floodId]);
     expect(queued.n).toBe(1_000);
@@ -333,7 +339,7 @@ describe('partner webhooks', () => {
     // Failing without a success for WEBHOOK_DISABLE_AFTER_SECONDS (15 s here): disabled, with an event to alpha only.
     await until(() => receiver.received.some((r) => r.path === '/alpha-notices'), 60_000);
     const notice = JSON.parse(receiver.received.find((r) => r.path === '/alpha-notices')!.body);
-    expect(notice).toMatchObject({ type: 'webhookEndpoint.disabled', aggregateType: 'WebhookEndpoint', aggregateId: floodId, data: { id: floodId } });
+    expect(notice).toMatchObject({ type: 'webhookEndpoint.disabled', aggregateType: 'WebhookEndpoint', aggregateId: flood.endpoint.id, data: { id: flood.endpoint.id } });
     expect(receiver.received.filter((r) => r.path === '/beta').map((r) => JSON.parse(r.body).type)).not.toContain('webhookEndpoint.disabled');
     const listed = await gql(server.gateway, '{ webhookEndpoints(first: 100) { edges { node { id active disabledAt failingSince } } } }', { token: alphaToken });
     const floodNow = listed.data!['webhookEndpoints'].edges.map((e: { node: Record<string, unknown> }) => e.node).find((n: { id: string }) => n.id === flood.endpoint.id);
@@ -369,7 +375,7 @@ describe('partner webhooks', () => {
     // New events flow to the enabled endpoint again.
     receiver.script('/flood', [200]);
     const floodRequests = receiver.received.filter((r) => r.path === '/flood').length;
-    await addEvents('probe.flood', 'alpha', 1);
+    await addEvents('loanProduct.accountMapped', 'alpha', 1);
     await until(() => receiver.received.filter((r) => r.path === '/flood').length === floodRequests + 1, 15_000);
     await expect.poll(async () => (await deliveries(alphaToken, flood.endpoint.id))[0], { timeout: 10_000 }).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: admin, variables: { id: hang.endpoint.id } });
@@ -442,7 +448,7 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     for (const request of requests) {
       expect(request.headers['webhook-id']).toBe(delivery.eventId);
       expect(verify(target.signingSecret, request.body, request.headers)).toBe(true);
-      expect(JSON.parse(request.body)).toMatchObject({ id: delivery.eventId, type: 'webhookEndpoint.tested', aggregateType: 'WebhookEndpoint', data: { id: fromGlobalId(target.endpoint.id) } });
+      expect(JSON.parse(request.body)).toMatchObject({ id: delivery.eventId, type: 'webhookEndpoint.tested', aggregateType: 'WebhookEndpoint', aggregateId: target.endpoint.id, data: { id: target.endpoint.id } });
     }
     expect(requests.map((r) => r.headers['lendgraph-attempt'])).toEqual(['1', '2']);
     await expect.poll(async () => (await deliveries(alphaToken, target.endpoint.id)).find((d) => d['id'] === delivery.id), { timeout: 15_000 })
@@ -464,7 +470,7 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
 
   it('rotation: inside the overlap a delivery verifies with the old and the new secret, after it only with the new', async () => {
     const admin = await adminToken();
-    const endpoint = await register(admin, { url: receiver.url('/rotate'), eventTypes: ['none.*'] });
+    const endpoint = await register(admin, { url: receiver.url('/rotate'), eventTypes: ['creditPolicy.activationRejected'] });
     const id = fromGlobalId(endpoint.endpoint.id);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
 
@@ -510,18 +516,18 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     const audits = await db.auditRecord.findMany({ where: { action: 'webhookEndpoint.rotateSecret', entityId: id }, orderBy: { recorded: 'asc' } });
     expect(audits.map((a) => (a.after as { previousSecretExpiresAt: string | null }).previousSecretExpiresAt)).toEqual([first.previousSecretExpiresAt, null]);
     for (const secret of [first.signingSecret, second.signingSecret]) expect(JSON.stringify(audits.map((a) => [a.before, a.after]))).not.toContain(secret.slice(6));
-    const events = await db.outboxEvent.findMany({ where: { type: 'webhookEndpoint.secretRotated', aggregateId: id } });
+    const events = await db.outboxEvent.findMany({ where: { type: 'webhookEndpoint.secretRotated', aggregateId: endpoint.endpoint.id } });
     expect(events).toHaveLength(2);
   });
 
   it('refuses an unknown or another partner\'s endpoint and an overlap out of range, naming the field; nothing is written', async () => {
     const alphaToken = await partnerToken('alpha');
     const betaToken = await partnerToken('beta');
-    const alphas = await register(alphaToken, { url: receiver.url('/refusals'), eventTypes: ['none.*'] });
+    const alphas = await register(alphaToken, { url: receiver.url('/refusals'), eventTypes: ['creditPolicy.activationRejected'] });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const id = fromGlobalId(alphas.endpoint.id);
     const rowBefore = await db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
-    const counts = async () => [await db.outboxEvent.count({ where: { aggregateId: id } }), await db.auditRecord.count({ where: { entityId: id } }),
+    const counts = async () => [await db.outboxEvent.count({ where: { aggregateId: alphas.endpoint.id } }), await db.auditRecord.count({ where: { entityId: id } }),
       await db.webhookDelivery.count({ where: { endpointId: id } })];
     const countsBefore = await counts();
 

@@ -17,6 +17,7 @@ import { poolSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js
 import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { secretsInForce, signatureHeaders } from './signature.js';
 import { turnMs, wakeEndpoints, type DeliveryJob, type RetryPolicy } from './dispatch.js';
+import { writtenEvent } from '../catalogue.js';
 
 export interface Sender {
   pool: pg.Pool;
@@ -194,12 +195,13 @@ async function disableIfFailingTooLong(sql: PoolSql, schema: string, endpointId:
     (s) => `UPDATE ${s}.webhook_delivery SET status = 'dead', last_error = 'endpoint disabled', updated_at = $2, next_attempt_at = NULL
       WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')`, [endpointId, at]);
   const payload = { id: endpointId, failingSince: endpoint.failing_since.toISOString(), reason: `no successful delivery for ${policy.disableAfterSeconds} seconds` };
+  const event = writtenEvent('webhookEndpoint.disabled', 'WebhookEndpoint', endpointId, payload);
   // The same bookkeeping as a command (commands.ts): an outbox event for the owner and an audit record.
   const tenant = schema.replace(/^tenant_/, '').replaceAll('_', '-');
   await sql.query(
-    (s) => `INSERT INTO ${s}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
-     VALUES ($1, 'webhookEndpoint.disabled', 'WebhookEndpoint', $2, $3, $4, $5, $6::jsonb)`,
-    [randomUUID(), endpointId, tenant, endpoint.partner_code, at, JSON.stringify(payload)]);
+    (s) => `INSERT INTO ${s}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload, schema_version)
+     VALUES ($1, 'webhookEndpoint.disabled', 'WebhookEndpoint', $2, $3, $4, $5, $6::jsonb, $7)`,
+    [randomUUID(), event.aggregateId, tenant, endpoint.partner_code, at, JSON.stringify(event.payload), event.schemaVersion]);
   await sql.query(
     (s) => `INSERT INTO ${s}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
      VALUES ($1, 'lendgraph-webhooks', '{}', NULL, NULL, 'webhookEndpoint.disable', 'WebhookEndpoint', $2, '{"active":true}', $3::jsonb, $4)`,

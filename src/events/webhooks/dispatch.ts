@@ -12,6 +12,7 @@ import type { FeedEvent } from '../outboxFeed.js';
 import { inTransaction, type JobExecutor, type JobQueue } from '../jobs.js';
 import { tenantStatement } from '../../tenancy/tenantSql.js';
 import { SUBSCRIBES_SQL } from './subscriptions.js';
+import { databaseIdOf } from '../../domain/globalId.js';
 
 export const WEBHOOK_QUEUE = 'webhook-delivery';
 export const WEBHOOK_DEAD_LETTERS = 'webhook-dead-letter';
@@ -90,17 +91,18 @@ export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, sche
     `WITH created AS (
        INSERT INTO webhook_delivery (id, endpoint_id, partner_code, event_id, event_seq, event_type, status, created_at, updated_at)
        SELECT gen_random_uuid(), endpoint.id, endpoint.partner_code, event.id, event.seq, event.type, 'pending', now(), now()
-         FROM jsonb_to_recordset($1::jsonb) AS event(id uuid, seq bigint, type text, partner_scope text, aggregate_id text)
+         FROM jsonb_to_recordset($1::jsonb) AS event(id uuid, seq bigint, type text, partner_scope text, tested_endpoint text)
          JOIN webhook_endpoint endpoint ON endpoint.active
           AND (endpoint.partner_code IS NULL OR endpoint.partner_code = event.partner_scope)
           -- A test webhook goes to the one endpoint it tests, whatever that endpoint subscribes to, and to no other.
-          AND CASE WHEN event.type = '${TEST_EVENT_TYPE}' THEN endpoint.id::text = event.aggregate_id
+          AND CASE WHEN event.type = '${TEST_EVENT_TYPE}' THEN endpoint.id::text = event.tested_endpoint
                    ELSE ${SUBSCRIBES_SQL('endpoint.event_types', 'event.type')} END
         ORDER BY event.seq
        RETURNING endpoint_id
      )
      SELECT endpoint_id, count(*)::int AS created FROM created GROUP BY endpoint_id`,
-    [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope, aggregate_id: event.aggregateId })))],
+    [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope,
+      tested_endpoint: event.type === TEST_EVENT_TYPE ? databaseIdOf(event.aggregateId, 'WebhookEndpoint') : null })))],
   );
   await wakeEndpoints(inTransaction(sql), queue, schema, rows.map((row) => row.endpoint_id), null, policy);
   return rows.reduce((sum, row) => sum + row.created, 0);

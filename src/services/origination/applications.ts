@@ -8,6 +8,7 @@ import { Decimal, minorUnits } from '../../domain/money.js';
 import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
+import { APPLICATION_TRANSITION_EVENT } from '../../events/catalogue.js';
 import { productLimitsOf, productVersion } from '../servicing/loanProducts.js';
 import { assertWithinProduct } from '../../domain/servicing/product.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
@@ -175,11 +176,11 @@ export async function transition(
   await tx.applicationTransition.create({
     data: { id: randomUUID(), applicationId: application.id, fromStatus: application.status, toStatus: to, event, reason, actor, at: now },
   });
-  const payload = { applicationId: application.id, reference: application.reference, from: application.status, to, event, ...(reason ? { reason } : {}), ...extra };
+  const payload = { applicationId: application.id, reference: application.reference, from: application.status, to, ...(reason ? { reason } : {}), ...extra };
   application.status = to;
   return {
     to,
-    event: { type: `application.${event}`, aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner, payload },
+    event: { type: APPLICATION_TRANSITION_EVENT[event]!, aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner, payload },
     audit: { entityType: 'Application', entityId: application.id, before: { status: payload.from }, after: { status: to, event, ...(reason ? { reason } : {}) } },
   };
 }
@@ -206,7 +207,10 @@ async function createChecked(
     await tx.applicationParty.create({ data: { applicationId: id, partyId: resolved.partyId, role, submitted: submittedParty(dataKey, party) as object } });
   }
   const shown = { applicationId: id, reference, productCode: checked.product.code, amount: checked.amount.toFixed(), currency: checked.product.currency, numberOfRepayments: checked.numberOfRepayments, channel };
-  const events: EventDraft[] = [{ type: 'application.created', aggregateType: 'Application', aggregateId: id, partnerScope: partner, payload: { ...shown, status: 'draft' } }];
+  const events: EventDraft[] = [{
+    type: 'application.created', aggregateType: 'Application', aggregateId: id, partnerScope: partner,
+    payload: { applicationId: id, reference, productCode: checked.product.code, amount: { amount: checked.amount, currency: checked.product.currency }, numberOfRepayments: checked.numberOfRepayments, channel, status: 'draft' },
+  }];
   const audit: AuditDraft[] = [{ entityType: 'Application', entityId: id, after: { ...shown, status: 'draft', parties: matches } }];
   await tx.applicationTransition.create({ data: { id: randomUUID(), applicationId: id, fromStatus: null, toStatus: 'draft', event: 'create', actor: command.actor.subject, at: command.now } });
   if (checked.submit) {

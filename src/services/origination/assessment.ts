@@ -189,7 +189,7 @@ export async function completeAssessment(tx: Tx, command: CommandContext, busine
   });
   const summary = { decisionId, outcome: decision.outcome, riskGrade: decision.riskGrade, reasons: decision.reasons.map((r) => r.code), policyVersion: policy?.version ?? null };
   const event = decision.outcome === 'APPROVE' ? 'approve' : decision.outcome === 'DECLINE' ? 'decline' : 'refer';
-  const decided = await transition(tx, application, event, 'policy', command.now, decision.reasons.map((r) => r.code).join(', ') || null, summary);
+  const decided = await transition(tx, application, event, 'policy', command.now, decision.reasons.map((r) => r.code).join(', ') || null, { decision: summary });
   out.events.push(decided.event);
   out.audit.push({ ...decided.audit, after: { ...(decided.audit.after as object), decision: summary } });
   if (decision.outcome === 'APPROVE') out.events.push(...(await offerFor(tx, command, businessDate, application, decisionId, decision, false)).events);
@@ -261,7 +261,7 @@ export async function offerFor(
     audit: [],
     events: [{
       type: 'application.offerMade', aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner,
-      payload: { applicationId: application.id, offerId, amount: offer.amount, annualRatePercent: offer.annualRatePercent, aprPercent: offer.apr.percent, validUntil: offer.validUntil },
+      payload: { applicationId: application.id, offerId, amount: { amount: offer.amount, currency: application.currency }, annualRatePercent: offer.annualRatePercent, aprPercent: offer.apr.percent, validUntil: offer.validUntil },
     }],
   };
 }

@@ -150,7 +150,13 @@ export async function recommend(db: TenantDb, command: CommandContext, _business
     return {
       result: { requestId: id, override },
       audit: { entityType: 'ApprovalRequest', entityId: id, after: { ...shown, reason, status: 'pending' } },
-      events: [{ type: 'application.approvalRecommended', aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner, payload: shown }],
+      events: [{
+        type: 'application.approvalRecommended', aggregateType: 'Application', aggregateId: application.id, partnerScope: application.originationPartner,
+        payload: {
+          requestId: id, applicationId: application.id, recommendation: input.recommendation, amount: { amount, currency: application.currency },
+          riskGrade: decision.riskGrade, override, ...(override ? { overrideGrounds: grounds } : {}), policyDecisionId: decision.id,
+        },
+      }],
     };
   });
 }
@@ -219,7 +225,7 @@ export async function decide(
       decisionId, outcome, riskGrade: request.riskGrade, override: request.override, requestId, recommendedBy: request.requestedBy, confirmsPolicyDecision: policyDecision.id,
       ...(authority ? { authority } : {}),
     };
-    const moved = await transition(tx, application, outcome === 'APPROVE' ? 'approve' : 'decline', command.actor.subject, command.now, why ?? request.reason, summary);
+    const moved = await transition(tx, application, outcome === 'APPROVE' ? 'approve' : 'decline', command.actor.subject, command.now, why ?? request.reason, { decision: summary });
     events.push(moved.event);
     audit.push({ ...moved.audit, after: { ...(moved.audit.after as object), decision: summary } });
     audit.push({ entityType: 'ApprovalRequest', entityId: requestId, before, after: { status: 'approved', reason: why } });

@@ -60,8 +60,8 @@ function eventsOf(posting: PostingResult): EventDraft[] {
     return {
       type: EVENT_TYPE[draft.kind], aggregateType: 'Loan', aggregateId: draft.loanId, partnerScope: loan.originationPartner,
       payload: {
-        loanId: draft.loanId, transactionId: id, kind: draft.kind, valueDate: draft.valueDate, amount: draft.amount?.toFixed() ?? null,
-        currency: loan.state.currency, status: loan.status, daysPastDue: loan.state.daysPastDue,
+        loanId: draft.loanId, transactionId: id, kind: draft.kind, valueDate: draft.valueDate,
+        amount: draft.amount ? { amount: draft.amount, currency: loan.state.currency } : null, status: loan.status, daysPastDue: loan.state.daysPastDue,
         ...(draft.reverses ? { reverses: draft.reverses } : {}),
       },
     };
@@ -165,10 +165,19 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
     posting,
     audit: { entityType: 'Loan', entityId: loanId, after: shown },
     events: [
-      { type: 'loan.disbursed', aggregateType: 'Loan', aggregateId: loanId, partnerScope: booking.originationPartner, payload: { ...shown, netDisbursement: loan.state.schedule.netDisbursement.toFixed() } },
+      { type: 'loan.disbursed', aggregateType: 'Loan', aggregateId: loanId, partnerScope: booking.originationPartner, payload: {
+        ...withoutCurrency(shown), principal: { amount: booking.principal, currency: booking.product.currency },
+        netDisbursement: { amount: loan.state.schedule.netDisbursement, currency: booking.product.currency },
+      } },
       ...(loan.status !== 'active' ? eventsOf({ ...posting, transactions: [] }) : []),
     ],
   };
+}
+
+/** Events carry money as Money (amount with currency), so the separate currency the audit keeps is left out. */
+function withoutCurrency<T extends { currency: string }>(shown: T): Omit<T, 'currency'> {
+  const { currency: _currency, ...rest } = shown;
+  return rest;
 }
 
 /** What a lender calls each command, for the audit trail. */
@@ -265,7 +274,7 @@ export async function requestWaiver(db: TenantDb, command: LoanCommand, business
     return {
       result: request,
       audit: { entityType: 'LoanWaiverRequest', entityId: request.id, after: shown },
-      events: [{ type: 'loan.waiverRequested', aggregateType: 'Loan', aggregateId: loan.id, partnerScope: loan.originationPartner, payload: shown }],
+      events: [{ type: 'loan.waiverRequested', aggregateType: 'Loan', aggregateId: loan.id, partnerScope: loan.originationPartner, payload: { ...shown, amount: { amount, currency: loan.currency } } }],
     };
   });
 }

@@ -9,6 +9,7 @@ import { sealSecret, type DataKey } from '../../tenancy/sealing.js';
 import { inTransaction, type JobQueue } from '../../events/jobs.js';
 import { newSigningSecret } from '../../events/webhooks/signature.js';
 import { isEventTypePattern } from '../../events/webhooks/subscriptions.js';
+import { namesCataloguedTypes } from '../../events/catalogue.js';
 import { TEST_EVENT_TYPE, wakeEndpoints, type RetryPolicy } from '../../events/webhooks/dispatch.js';
 import { checkDestination, DestinationRefused, type DestinationPolicy } from '../../outbound/destination.js';
 
@@ -39,6 +40,9 @@ export async function registerEndpoint(db: TenantDb, key: DataKey, command: Comm
   if (eventTypes.length === 0 || eventTypes.length > 50) throw new InvalidField('eventTypes', 'eventTypes must list 1–50 event types');
   const bad = eventTypes.find((type) => !isEventTypePattern(type));
   if (bad !== undefined) throw new InvalidField('eventTypes', `"${bad.slice(0, 100)}" is not an event type, a prefix such as "application.*", or "*"`);
+  // A misspelt type would receive nothing, silently: only what the catalogue (docs/events.md) names is taken.
+  const unknown = eventTypes.find((type) => !namesCataloguedTypes(type));
+  if (unknown !== undefined) throw new InvalidField('eventTypes', `"${unknown}" names no event type (see docs/events.md)`);
   if (owner !== null && input.partnerCode && input.partnerCode !== owner) throw new InvalidField('partnerCode', 'a partner registers endpoints only for itself');
   const partnerCode = owner ?? input.partnerCode ?? null;
   return runCommand(db, { ...command, action: 'webhookEndpoint.register' }, async (tx) => {

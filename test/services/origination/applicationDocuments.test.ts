@@ -3,6 +3,7 @@
 // reviews (a rejection needs a reason), duplicate content across parties flagged, and partners kept to the
 // applications they brought.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { globalIdOf } from '../../../src/domain/globalId.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { MAX_DOCUMENT_BYTES } from '../../../src/services/origination/applicationDocuments.js';
@@ -113,8 +114,8 @@ describe('upload and download', () => {
     const again = await upload({ kind: 'proof_of_income', bytes });
     expect(again.body['duplicateOfAnotherParty']).toBe(false);
     expect(await db.documentContent.count({ where: { storageKey: `sha256:${sha256}` } })).toBe(1);
-    const events = await db.outboxEvent.findMany({ where: { type: 'application.documentUploaded', aggregateId: raw(applicationId) } });
-    expect(events.find((e) => (e.payload as any).documentId === row.id)).toMatchObject({ partnerScope: 'fintech', payload: expect.objectContaining({ sha256, kind: 'proof_of_income', duplicateOfAnotherParty: false }) });
+    const events = await db.outboxEvent.findMany({ where: { type: 'application.documentUploaded', aggregateId: applicationId } });
+    expect(events.find((e) => (e.payload as any).documentId === globalIdOf('ApplicationDocument', row.id))).toMatchObject({ partnerScope: 'fintech', payload: expect.objectContaining({ sha256, kind: 'proof_of_income', duplicateOfAnotherParty: false }) });
     expect(await db.auditRecord.count({ where: { entityId: row.id, action: 'application.document.upload' } })).toBe(1);
 
     const download = await fetch(`${base}${uploaded.body['downloadPath']}`, { headers: { authorization: `Bearer ${partner}` } });
@@ -198,8 +199,8 @@ describe('checklist and review', () => {
     expect(await checklist()).toMatchObject({ proof_of_identity: 'satisfied' });
 
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
-    const reviewed = await db.outboxEvent.findMany({ where: { type: 'application.documentReviewed', aggregateId: raw(applicationId) } });
-    expect(reviewed.at(-1)).toMatchObject({ partnerScope: 'fintech', payload: expect.objectContaining({ documentId: raw(uploaded.body['id']), status: 'verified' }) });
+    const reviewed = await db.outboxEvent.findMany({ where: { type: 'application.documentReviewed', aggregateId: applicationId } });
+    expect(reviewed.at(-1)).toMatchObject({ partnerScope: 'fintech', payload: expect.objectContaining({ documentId: uploaded.body['id'], status: 'verified' }) });
     expect(await db.auditRecord.count({ where: { entityId: raw(uploaded.body['id']), action: 'application.document.verify' } })).toBe(1);
   });
 
@@ -226,7 +227,7 @@ describe('duplicates and partners', () => {
     expect(theirs.body['duplicateOfAnotherParty']).toBe(true);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect((await db.applicationDocument.findUniqueOrThrow({ where: { id: raw(theirs.body['id']) } })).duplicateOf).toBe(raw(mine.body['id']));
-    const event = (await db.outboxEvent.findMany({ where: { type: 'application.documentUploaded' } })).find((e) => (e.payload as any).documentId === raw(theirs.body['id']));
+    const event = (await db.outboxEvent.findMany({ where: { type: 'application.documentUploaded' } })).find((e) => (e.payload as any).documentId === theirs.body['id']);
     expect(event!.payload).toMatchObject({ duplicateOfAnotherParty: true });
     const listed = await gql(server.gateway, CHECKLIST, { token: officer, variables: { id: applicationId } });
     expect(listed.data!['node'].documents.find((d: any) => d.id === theirs.body['id'])).toMatchObject({ duplicateOfAnotherParty: true });

@@ -4,6 +4,7 @@
 // reads audited), input checked against the product naming the field, bulk uploads all-or-nothing with a report
 // per row, and status moves through the transition table with history, events and audit records.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { globalIdOf } from '../../../src/domain/globalId.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
@@ -148,8 +149,8 @@ describe('applications', () => {
     const again = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
     expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
-    const events = await db.outboxEvent.findMany({ where: { aggregateId: raw(created.id) }, orderBy: { recorded: 'asc' } });
-    expect(events.map((e) => e.type)).toEqual(['application.created', 'application.withdraw']);
+    const events = await db.outboxEvent.findMany({ where: { aggregateId: created.id }, orderBy: { recorded: 'asc' } });
+    expect(events.map((e) => e.type)).toEqual(['application.created', 'application.withdrawn']);
     const audit = await db.auditRecord.findMany({ where: { entityId: raw(created.id) }, orderBy: { recorded: 'asc' } });
     expect(audit.map((a) => [a.action, (a.after as { status?: string } | null)?.status])).toEqual([['application.create', 'draft'], ['application.withdraw', 'withdrawn']]);
   });
@@ -234,7 +235,7 @@ describe('information the checks need', () => {
     expect(assessed.errors, JSON.stringify(assessed.errors)).toBeUndefined();
     expect(assessed.data!['assessApplication']).toMatchObject({ status: 'information_requested', missingInformation: ['applicant.address', 'employer'] });
     expect(assessed.data!['assessApplication'].history.at(-1)).toEqual({ to: 'information_requested', event: 'request_information', reason: 'the checks need applicant.address and employer' });
-    const event = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: row.id, type: 'application.request_information' } });
+    const event = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: globalIdOf('Application', row.id), type: 'application.informationRequested' } });
     expect(event).toMatchObject({ partnerScope: 'fintech', payload: { missingInformation: ['applicant.address', 'employer'] } });
     // The partner sees why, amends part of it (the list shrinks), then the rest with submit: it is assessed again.
     const seen = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status missingInformation } } }', { token: partner, variables: { id } });

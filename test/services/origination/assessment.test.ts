@@ -158,7 +158,7 @@ describe('automated decisions', () => {
     // Staff retrying it: what the checks say still concerns the partner that brought it.
     const retried = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: officer, variables: { input: { applicationId: theirs.id } } });
     expect(retried.errors).toBeUndefined();
-    const events = await server.runtime.tenantClients.forSchema(tenant.schemaName).outboxEvent.findMany({ where: { aggregateId: decodeGlobalID(theirs.id).id } });
+    const events = await server.runtime.tenantClients.forSchema(tenant.schemaName).outboxEvent.findMany({ where: { aggregateId: theirs.id } });
     expect(events.length).toBeGreaterThan(6);
     expect(new Set(events.map((e) => e.partnerScope))).toEqual(new Set(['fintech']));
   });

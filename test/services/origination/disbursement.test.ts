@@ -4,6 +4,7 @@
 // idempotently — and the partner following it all, live. Applications that are declined or withdrawn can never
 // be disbursed, and a booking that fails leaves nothing half done.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { globalIdOf } from '../../../src/domain/globalId.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
@@ -133,7 +134,7 @@ describe('hand-off to servicing', () => {
 
     await until(() => live.results.some((r: any) => r.data?.events.type === 'loan.disbursed'));
     const types = live.results.map((r: any) => r.data.events.type);
-    expect(types).toEqual(expect.arrayContaining(['application.created', 'application.approve', 'application.offerMade', 'application.accept_offer', 'application.sign_agreement', 'application.disburse', 'loan.disbursed']));
+    expect(types).toEqual(expect.arrayContaining(['application.created', 'application.approved', 'application.offerMade', 'application.offerAccepted', 'application.agreementSigned', 'application.disbursed', 'loan.disbursed']));
     await live.stop();
     // The other partner saw none of it, live or by webhook; the partner's webhook has a delivery of each.
     expect(rivalLive.results.filter((r: any) => r.data?.events.aggregateType === 'Application' || r.data?.events.aggregateType === 'Loan')).toEqual([]);
@@ -144,7 +145,7 @@ describe('hand-off to servicing', () => {
     }
     const delivered = await db.webhookDelivery.findMany({ where: { partnerCode: { in: ['fintech', 'rival'] } } });
     expect(delivered.filter((d) => d.partnerCode === 'rival')).toEqual([]);
-    expect(delivered.map((d) => d.eventType)).toEqual(expect.arrayContaining(['application.approve', 'application.disburse', 'loan.disbursed']));
+    expect(delivered.map((d) => d.eventType)).toEqual(expect.arrayContaining(['application.approved', 'application.disbursed', 'loan.disbursed']));
   });
 
   it('declined or withdrawn applications can never be disbursed; a disbursed one not twice', async () => {
@@ -198,7 +199,7 @@ describe('hand-off to servicing', () => {
     expect((await db.application.findUniqueOrThrow({ where: { id } })).status).toBe('disbursement_requested');
     expect(await db.loan.count({ where: { applicationId: id } })).toBe(0);
     expect((await db.disbursementRequest.findFirstOrThrow({ where: { applicationId: id } })).status).toBe('pending');
-    expect(await db.outboxEvent.count({ where: { aggregateId: id, type: 'application.disburse' } })).toBe(0);
+    expect(await db.outboxEvent.count({ where: { aggregateId: globalIdOf('Application', id), type: 'application.disbursed' } })).toBe(0);
     // The checker rejects it instead; the agreement stands and a corrected request can follow.
     const rejected = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId: requested.data!['requestDisbursement'].id, approve: false, reason: 'wrong first due date' } } });
     expect(rejected.data!['decideDisbursement'].status).toBe('rejected');

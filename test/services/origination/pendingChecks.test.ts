@@ -102,7 +102,7 @@ describe('asynchronous checks', () => {
     expect(application.history.at(-1)).toMatchObject({ to: 'checks_failed', event: 'check_failed', reason: 'income timed out: no callback within 2 s', actor: 'system:check-deadline' });
     expect(application.checks.find((c: any) => c.kind === 'income')).toMatchObject({ status: 'timeout', reason: 'no callback within 2 s' });
     const db = silent.runtime.tenantClients.forSchema(tenant.schemaName);
-    expect(await db.outboxEvent.count({ where: { aggregateId: decodeGlobalID(pending.id).id, type: 'application.check_failed' } })).toBe(1);
+    expect(await db.outboxEvent.count({ where: { aggregateId: pending.id, type: 'application.checkFailed' } })).toBe(1);
     // The provider's answer arriving after the deadline is acknowledged and changes nothing.
     const income = await db.applicationCheck.findFirstOrThrow({ where: { applicationId: decodeGlobalID(pending.id).id, kind: 'income' } });
     const body = callbackBody(sandboxCallback(income.providerReference!, new Date()));

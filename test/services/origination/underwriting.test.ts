@@ -132,8 +132,8 @@ describe('underwriting referred applications', () => {
     expect(underwriter!.inputSnapshot).toEqual(policy!.inputSnapshot);
     expect(underwriter!.ruleOutcomes).toEqual(policy!.ruleOutcomes);
     // Every step was announced to the partner that brought it, and audited.
-    const events = await db.outboxEvent.findMany({ where: { aggregateId: decodeGlobalID(application.id).id, type: { in: ['application.approvalRecommended', 'application.approve', 'application.offerMade'] } } });
-    expect(events.map((e) => [e.type, e.partnerScope]).sort()).toEqual([['application.approvalRecommended', 'fintech'], ['application.approve', 'fintech'], ['application.offerMade', 'fintech']]);
+    const events = await db.outboxEvent.findMany({ where: { aggregateId: application.id, type: { in: ['application.approvalRecommended', 'application.approved', 'application.offerMade'] } } });
+    expect(events.map((e) => [e.type, e.partnerScope]).sort()).toEqual([['application.approvalRecommended', 'fintech'], ['application.approved', 'fintech'], ['application.offerMade', 'fintech']]);
     expect(await db.auditRecord.count({ where: { entityType: 'ApprovalRequest', entityId: decodeGlobalID(request.id).id } })).toBe(2);
 
     // Decided once: a second decision finds it so, and the application has left the queue.

@@ -1,0 +1,16 @@
+// The API's global ids (Relay `Node`): base64 of "<Type>:<database id>". Here rather than in src/graph so that
+// events can carry the very ids `node(id:)` takes without the use cases importing the graph; the graph's builder
+// encodes with this function too, so the two can never drift.
+
+/** The global id of a `typename` row with database id `id`. */
+export function globalIdOf(typename: string, id: string): string {
+  return Buffer.from(`${typename}:${id}`, 'utf8').toString('base64');
+}
+
+/** The database id inside a global id of `typename`, or null when it is not one. */
+export function databaseIdOf(globalId: string, typename: string): string | null {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(globalId)) return null;
+  const text = Buffer.from(globalId, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  return colon > 0 && text.slice(0, colon) === typename && colon < text.length - 1 ? text.slice(colon + 1) : null;
+}

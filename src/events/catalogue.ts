@@ -1,0 +1,385 @@
+// The event contract, in one table: every event type Lendgraph emits, the fields of its payload (name, type,
+// meaning), the version of that shape, and who receives it. Three things read it, so they cannot disagree:
+// runCommand writes each event through `writtenEvent` (which refuses a type or a field the table does not
+// name, and turns database ids into global ids and amounts into Money text), `npm run schema` renders it as
+// docs/events.md, and test/events/catalogue.test.ts fails when the source emits a type missing here.
+//
+// Names are `aggregate.pastTenseVerb` in camelCase (`application.offerAccepted`, `loan.repaymentPosted`): what
+// happened, to what. A field added to a type keeps its version; a field removed, renamed or changed in meaning
+// is a new type or the next schemaVersion, never a silent change.
+import { Decimal, formatMoney } from '../domain/money.js';
+import { globalIdOf } from '../domain/globalId.js';
+
+/** Who, besides the lender's staff (who receive every event of their tenant), receives events of a type. */
+export type Audience =
+  /** The origination partner that brought the application or loan (the event's partnerScope is its code). */
+  | 'originationPartner'
+  /** The partner the event is about: its own registration (origination or co-lending). */
+  | 'thePartner'
+  /** The partner owning the webhook endpoint; nobody else's endpoints or stream. */
+  | 'endpointOwner'
+  /** No partner: the lender's own configuration and books. */
+  | 'staffOnly';
+
+export const AUDIENCE_TEXT: Readonly<Record<Audience, string>> = {
+  originationPartner: 'staff; the origination partner that brought the application or loan (none when the lender brought it). Co-lending partners: not sent.',
+  thePartner: 'staff; the partner it is about, of either kind (origination or co-lending), and no other partner.',
+  endpointOwner: 'staff; the partner that owns the endpoint (origination or co-lending), none when the lender owns it.',
+  staffOnly: 'staff only; no partner of either kind.',
+};
+
+export interface FieldSpec {
+  /** The field's type in the API's words (ID of a node, Money, Date, DateTime, String, Int, Boolean, …). */
+  readonly type: string;
+  readonly meaning: string;
+  /** May be absent from the payload. */
+  readonly optional?: boolean;
+  /** May be null. */
+  readonly nullable?: boolean;
+  /** For a list of objects: the fields of each. */
+  readonly items?: Readonly<Record<string, FieldSpec>>;
+  /** The value as the API shows it, from the value the use case has. */
+  readonly write: (value: unknown, path: string) => unknown;
+}
+
+export interface EventSpec {
+  /** The aggregate it happens to (the envelope's aggregateType; its aggregateId is that node's global id). */
+  readonly aggregate: string;
+  readonly meaning: string;
+  readonly schemaVersion: number;
+  readonly audience: Audience;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+}
+
+class EventContractError extends Error {}
+
+const fail = (path: string, what: string): never => {
+  throw new EventContractError(`event payload ${path}: ${what}`);
+};
+
+function spec(type: string, write: (value: unknown, path: string) => unknown) {
+  return (meaning: string, options: { optional?: boolean; nullable?: boolean } = {}): FieldSpec => ({ type, meaning, ...options, write });
+}
+
+const text = spec('String', (v, p) => (typeof v === 'string' ? v : fail(p, 'a string')));
+const int = spec('Int', (v, p) => (Number.isInteger(v) ? v : fail(p, 'an integer')));
+const bool = spec('Boolean', (v, p) => (typeof v === 'boolean' ? v : fail(p, 'a boolean')));
+const texts = spec('[String]', (v, p) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : fail(p, 'a list of strings')));
+const date = spec('Date', (v, p) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : fail(p, 'a date YYYY-MM-DD')));
+const dateTime = spec('DateTime', (v, p) => (v instanceof Date ? v.toISOString() : typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : fail(p, 'an instant')));
+/** decimal.js values (of any clone) and decimal text alike. */
+const isDecimal = (v: unknown) => typeof v === 'string' || (typeof v === 'object' && v !== null && typeof (v as { toFixed?: unknown }).toFixed === 'function');
+const decimal = spec('Decimal', (v, p) => (isDecimal(v) ? new Decimal(String(v)).toFixed() : fail(p, 'a decimal')));
+
+/** A node's global id, the one `node(id:)` takes, from its database id. */
+const id = (typename: string) => spec(`ID (${typename})`, (v, p) => (typeof v === 'string' && v.length > 0 ? globalIdOf(typename, v) : fail(p, `a ${typename} id`)));
+
+/** Money as the API writes it ("1000.00 USD"), from `{ amount, currency }`. */
+const money = spec('Money', (v, p) => {
+  const m = v as { amount?: unknown; currency?: unknown } | null;
+  if (!m || typeof m.currency !== 'string' || !isDecimal(m.amount)) return fail(p, 'an amount with its currency');
+  return formatMoney({ amount: new Decimal(String(m.amount)), currency: m.currency });
+});
+
+/** An object of the given fields. */
+const object = (fields: Record<string, FieldSpec>, type: string) => (meaning: string, options: { optional?: boolean; nullable?: boolean } = {}): FieldSpec => ({
+  ...spec(type, (v, p) => writeFields(fields, v, p))(meaning, options),
+  items: fields,
+});
+
+/** A list of objects, each of the given fields. */
+const list = (fields: Record<string, FieldSpec>, type: string) => (meaning: string): FieldSpec => ({
+  ...spec(`[${type}]`, (v, p) => (Array.isArray(v) ? v.map((item, k) => writeFields(fields, item, `${p}[${k}]`)) : fail(p, 'a list')))(meaning),
+  items: fields,
+});
+
+function writeFields(fields: Readonly<Record<string, FieldSpec>>, value: unknown, path: string): Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) fail(path, 'an object');
+  const given = value as Record<string, unknown>;
+  const unknownField = Object.keys(given).find((key) => !(key in fields) && given[key] !== undefined);
+  if (unknownField !== undefined) fail(`${path}.${unknownField}`, 'not in the event catalogue (src/events/catalogue.ts)');
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(fields)) {
+    const v = given[name];
+    if (v === undefined) {
+      if (!field.optional) fail(`${path}.${name}`, 'missing');
+      continue;
+    }
+    if (v === null) {
+      if (!field.nullable) fail(`${path}.${name}`, 'null');
+      out[name] = null;
+      continue;
+    }
+    out[name] = field.write(v, `${path}.${name}`);
+  }
+  return out;
+}
+
+// Fields many types share, declared once so they mean the same everywhere.
+const applicationId = id('Application')('The application.');
+const reference = text('The application\'s reference, e.g. APP-0000042.');
+const loanId = id('Loan')('The loan.');
+const endpointId = id('WebhookEndpoint')('The endpoint.');
+
+/** Every application's move from one status to another carries these, and the transition's own fields. */
+const transitionFields = {
+  applicationId, reference,
+  from: text('The status it left.'),
+  to: text('The status it is now in.'),
+  reason: text('Why, when a reason was given (a policy\'s reason codes, a rejection\'s reason, a lapse).', { optional: true }),
+};
+
+const decisionField = object({
+  decisionId: text('The decision (its database id).'),
+  outcome: text('APPROVE, DECLINE or REFER.'),
+  riskGrade: text('The risk grade.', { nullable: true }),
+  reasons: texts('From the policy: its reason codes.', { optional: true }),
+  policyVersion: int('From the policy: the version that decided.', { optional: true, nullable: true }),
+  override: bool('From an underwriter: whether it overrides the policy.', { optional: true }),
+  requestId: id('ApprovalRequest')('From an underwriter: the approval request decided.', { optional: true }),
+  recommendedBy: text('From an underwriter: who recommended it (the maker).', { optional: true }),
+  confirmsPolicyDecision: text('From an underwriter: the policy decision it confirms or overrides (its database id).', { optional: true }),
+  authority: object({ level: text('The approver level used.'), limit: text('Its limit, when it has one.', { nullable: true }) }, 'Authority')(
+    'From an underwriter approving: the authority it was approved under.', { optional: true }),
+}, 'Decision')('The decision, by the policy or by an underwriter.', { optional: true });
+
+function transition(meaning: string, extra: Record<string, FieldSpec> = {}): EventSpec {
+  return { aggregate: 'Application', meaning, schemaVersion: 2, audience: 'originationPartner', fields: { ...transitionFields, ...extra } };
+}
+
+const creditPolicyFields = {
+  productId: id('LoanProduct')('The product the policy decides for.'),
+  version: int('The policy\'s version within its product.'),
+  status: text('Its status: draft, pending_activation, active or retired.'),
+  createdBy: text('Who drafted it (subject).'),
+  activationRequestedBy: text('Who asked for its activation.', { nullable: true }),
+  activatedBy: text('Who activated it (not the asker).', { nullable: true }),
+  activatedAt: dateTime('When it was activated.', { nullable: true }),
+};
+
+function creditPolicy(meaning: string, extra: Record<string, FieldSpec> = {}): EventSpec {
+  return { aggregate: 'CreditPolicy', meaning, schemaVersion: 2, audience: 'staffOnly', fields: { ...creditPolicyFields, ...extra } };
+}
+
+const loanTransactionFields = {
+  loanId,
+  transactionId: id('LoanTransaction')('The transaction posted.'),
+  kind: text('Its kind: repayment, prepayment, payoff, refund, reversal, charge or waiver.'),
+  valueDate: date('The business date it took effect on.'),
+  amount: money('Its amount; null for a reversal.', { nullable: true }),
+  status: text('The loan\'s status after it.'),
+  daysPastDue: int('The loan\'s days past due after it.'),
+  reverses: id('LoanTransaction')('For a reversal: the transaction it reverses.', { optional: true }),
+};
+
+function loanTransaction(meaning: string): EventSpec {
+  return { aggregate: 'Loan', meaning, schemaVersion: 2, audience: 'originationPartner', fields: loanTransactionFields };
+}
+
+export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
+  // Partners registered with the lender.
+  'partner.registered': {
+    aggregate: 'Partner', meaning: 'A partner was registered with the lender.', schemaVersion: 2, audience: 'thePartner',
+    fields: { code: text('The partner\'s code (its id in tokens and scopes).'), kind: text('origination or colending.'), name: text('Its name.') },
+  },
+  'partner.secretRotated': {
+    aggregate: 'Partner', meaning: 'The partner\'s client secret was replaced.', schemaVersion: 2, audience: 'thePartner',
+    fields: { code: text('The partner\'s code.') },
+  },
+
+  // Webhook endpoints and deliveries.
+  'webhookEndpoint.registered': {
+    aggregate: 'WebhookEndpoint', meaning: 'A webhook endpoint was registered.', schemaVersion: 2, audience: 'endpointOwner',
+    fields: {
+      id: endpointId, partnerCode: text('The owning partner; null for the lender\'s own endpoint.', { nullable: true }),
+      url: text('Where deliveries go.'), eventTypes: texts('The event types it receives (exact, prefix.*, or *).'),
+    },
+  },
+  'webhookEndpoint.deactivated': {
+    aggregate: 'WebhookEndpoint', meaning: 'An endpoint was deactivated by its owner; its waiting deliveries ended.', schemaVersion: 2, audience: 'endpointOwner', fields: { id: endpointId },
+  },
+  'webhookEndpoint.enabled': {
+    aggregate: 'WebhookEndpoint', meaning: 'A deactivated or disabled endpoint receives deliveries again.', schemaVersion: 2, audience: 'endpointOwner', fields: { id: endpointId },
+  },
+  'webhookEndpoint.disabled': {
+    aggregate: 'WebhookEndpoint', meaning: 'The platform disabled an endpoint that failed without a success for too long.', schemaVersion: 2, audience: 'endpointOwner',
+    fields: { id: endpointId, failingSince: dateTime('Its first failure since its last success.'), reason: text('Why, in words.') },
+  },
+  'webhookEndpoint.secretRotated': {
+    aggregate: 'WebhookEndpoint', meaning: 'The endpoint\'s signing secret was replaced.', schemaVersion: 2, audience: 'endpointOwner',
+    fields: {
+      id: endpointId, secretRotatedAt: dateTime('When.'),
+      previousSecretExpiresAt: dateTime('Until when the replaced secret still signs; null when it stopped at once.', { nullable: true }),
+    },
+  },
+  'webhookEndpoint.tested': {
+    aggregate: 'WebhookEndpoint', meaning: 'A test delivery was asked for; it goes to that endpoint only.', schemaVersion: 2, audience: 'endpointOwner',
+    fields: { id: endpointId, message: text('Says that nothing happened in the books.') },
+  },
+  'webhookDelivery.replayed': {
+    aggregate: 'WebhookDelivery', meaning: 'A delivery was sent again as a new delivery.', schemaVersion: 2, audience: 'endpointOwner',
+    fields: { replayOf: id('WebhookDelivery')('The delivery replayed.'), eventId: text('The id of the event delivered again (its webhook-id).') },
+  },
+
+  // Applications.
+  'application.created': {
+    aggregate: 'Application', meaning: 'An application was created (as a draft).', schemaVersion: 2, audience: 'originationPartner',
+    fields: {
+      applicationId, reference, productCode: text('The product applied for.'), amount: money('The amount asked for.'),
+      numberOfRepayments: int('The number of repayments asked for.'), channel: text('How it came: staff, partner or bulk.'), status: text('draft.'),
+    },
+  },
+  'application.updated': {
+    aggregate: 'Application', meaning: 'An application was amended.', schemaVersion: 2, audience: 'originationPartner',
+    fields: { applicationId, reference, status: text('Its status.'), changed: texts('The fields amended.') },
+  },
+  'application.submitted': transition('The application was submitted for checks.'),
+  'application.checksStarted': transition('Its checks (KYC, bureau, income) were sent to the providers.'),
+  'application.checksCompleted': transition('Every check answered; it is decided next.'),
+  'application.checkFailed': transition('A check failed or timed out; the checks are retried, not decided on half the facts.'),
+  'application.informationRequested': transition('It went back to its submitter to supply what is missing.', {
+    missingInformation: texts('What is missing, by field.', { optional: true }),
+  }),
+  'application.checksRetried': transition('Its checks were asked again.'),
+  'application.referred': transition('It was sent to an underwriter.', { decision: decisionField }),
+  'application.approved': transition('It was approved; an offer follows (application.offerMade).', { decision: decisionField }),
+  'application.declined': transition('It was declined.', { decision: decisionField }),
+  'application.withdrawn': transition('The applicant withdrew it.'),
+  'application.expired': transition('It lapsed (a draft never submitted, an offer never accepted, missing information never supplied).'),
+  'application.offerAccepted': transition('The applicant accepted the offer.', {
+    offerId: text('The offer accepted (its database id).'), consentSha256: text('SHA-256 of the consent the applicant gave.'),
+  }),
+  'application.agreementSigned': transition('The loan agreement was signed.', {
+    documents: list({ id: id('ApplicationDocument')('The document.'), kind: text('Its kind.'), sha256: text('SHA-256 of its content.') }, 'SignedDocument')('The signed documents.'),
+  }),
+  'application.disbursementRequested': transition('Someone asked for the money to be paid out (the maker).'),
+  'application.disbursed': transition('The money was paid out and the loan booked (see loan.disbursed).', { loanId: id('Loan')('The loan booked.') }),
+  'application.disbursementRejected': transition('The disbursement request was refused (the checker); a corrected one may follow.'),
+  'application.checkAnswered': {
+    aggregate: 'Application', meaning: 'A provider answered one check (or it timed out).', schemaVersion: 2, audience: 'originationPartner',
+    fields: { applicationId, kind: text('kyc, bureau or income.'), status: text('passed, failed, refer, pending, error or timeout.') },
+  },
+  'application.offerMade': {
+    aggregate: 'Application', meaning: 'An offer was made on an approved application.', schemaVersion: 2, audience: 'originationPartner',
+    fields: {
+      applicationId, offerId: text('The offer (its database id).'), amount: money('The amount offered.'),
+      annualRatePercent: decimal('The nominal annual rate, in percent.'), aprPercent: decimal('The annual percentage rate, in percent.'),
+      validUntil: date('The last business date it may be accepted.'),
+    },
+  },
+  'application.approvalRecommended': {
+    aggregate: 'Application', meaning: 'An underwriter recommended a decision on a referred application; a checker decides it.', schemaVersion: 2, audience: 'originationPartner',
+    fields: {
+      requestId: id('ApprovalRequest')('The approval request.'), applicationId, recommendation: text('approve or decline.'),
+      amount: money('The amount recommended.'), riskGrade: text('The risk grade.', { nullable: true }),
+      override: bool('Whether it overrides what the policy would have decided.'),
+      overrideGrounds: texts('What the recommendation overrides, when it does.', { optional: true }),
+      policyDecisionId: text('The policy decision it confirms or overrides (its database id).'),
+    },
+  },
+  'application.approvalRequestRejected': {
+    aggregate: 'Application', meaning: 'The checker rejected a recommendation; the application stays referred.', schemaVersion: 2, audience: 'originationPartner',
+    fields: { applicationId, requestId: id('ApprovalRequest')('The approval request.'), recommendation: text('approve or decline.') },
+  },
+  'application.documentUploaded': {
+    aggregate: 'Application', meaning: 'A document was uploaded to an application.', schemaVersion: 2, audience: 'originationPartner',
+    fields: {
+      documentId: id('ApplicationDocument')('The document.'), applicationId, reference, partyId: id('Party')('Whose document it is (staff may read the party); null until it is linked to one.', { nullable: true }),
+      kind: text('Its kind.'), fileName: text('Its file name.'), contentType: text('Its media type.'), sizeBytes: int('Its size.'), sha256: text('SHA-256 of its content.'),
+      duplicateOfAnotherParty: bool('Whether another party (among the applications this receiver may see) holds the same content.'),
+    },
+  },
+  'application.documentReviewed': {
+    aggregate: 'Application', meaning: 'A document was verified or rejected.', schemaVersion: 2, audience: 'originationPartner',
+    fields: { documentId: id('ApplicationDocument')('The document.'), applicationId, reference, kind: text('Its kind.'), status: text('verified or rejected.'), reason: text('Why it was rejected.', { optional: true }) },
+  },
+
+  // Credit policies.
+  'creditPolicy.drafted': creditPolicy('A credit policy version was drafted.', { productCode: text('The product\'s code.') }),
+  'creditPolicy.activationRequested': creditPolicy('Its activation was asked for (the maker).'),
+  'creditPolicy.activationRejected': creditPolicy('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
+  'creditPolicy.activated': creditPolicy('It became the product\'s active policy.', { replaced: int('The version it replaced.', { nullable: true }) }),
+  'creditPolicy.retired': creditPolicy('It was replaced by a newer active version.', { replacedBy: int('The version that replaced it.') }),
+
+  // Loans.
+  'loan.disbursed': {
+    aggregate: 'Loan', meaning: 'A loan was booked and its money paid out.', schemaVersion: 2, audience: 'originationPartner',
+    fields: {
+      loanId, productCode: text('The product.'), productVersion: int('The product version whose terms it keeps.'), principal: money('The principal lent.'),
+      disbursementDate: date('When it was paid out.'), numberOfRepayments: int('Its number of repayments.'), status: text('Its status.'),
+      originationPartner: text('The partner that brought it.', { nullable: true }),
+      applicationId: id('Application')('The application it came from.', { optional: true }),
+      decisionId: text('The decision it rests on (its database id).', { optional: true, nullable: true }),
+      offerId: text('The offer it was booked on (its database id).', { optional: true, nullable: true }),
+      netDisbursement: money('What was paid out, after fees deducted.'),
+    },
+  },
+  'loan.repaymentPosted': loanTransaction('A repayment was posted.'),
+  'loan.prepaymentPosted': loanTransaction('A prepayment was posted.'),
+  'loan.paidOff': loanTransaction('A payoff was posted.'),
+  'loan.excessRefunded': loanTransaction('Money held in excess was refunded to the borrower.'),
+  'loan.transactionReversed': loanTransaction('A transaction was reversed; what followed was replayed.'),
+  'loan.chargeApplied': loanTransaction('A charge (fee or penalty) was applied.'),
+  'loan.chargeWaived': loanTransaction('A charge was waived.'),
+  'loan.statusChanged': {
+    aggregate: 'Loan', meaning: 'The loan\'s status moved (e.g. active to overdue, to closed).', schemaVersion: 2, audience: 'originationPartner',
+    fields: { loanId, from: text('The status it left.'), to: text('Its status now.'), daysPastDue: int('Its days past due.') },
+  },
+  'loan.waiverRequested': {
+    aggregate: 'Loan', meaning: 'A waiver was asked for (the maker).', schemaVersion: 2, audience: 'originationPartner',
+    fields: {
+      requestId: id('LoanWaiverRequest')('The waiver request.'), loanId, component: text('What is waived: interest, fee or penalty.'), amount: money('How much.'),
+      instalment: int('The instalment, when one.', { nullable: true }), valueDate: date('When it takes effect.'), reason: text('Why.'),
+    },
+  },
+  'loan.waiverApproved': {
+    aggregate: 'Loan', meaning: 'A waiver was approved (the checker) and posted.', schemaVersion: 2, audience: 'originationPartner',
+    fields: { requestId: id('LoanWaiverRequest')('The waiver request.'), transactionId: id('LoanTransaction')('The waiver posted.', { nullable: true }) },
+  },
+  'loan.waiverRejected': {
+    aggregate: 'Loan', meaning: 'A waiver was rejected (the checker).', schemaVersion: 2, audience: 'originationPartner',
+    fields: { requestId: id('LoanWaiverRequest')('The waiver request.'), transactionId: id('LoanTransaction')('Always null.', { nullable: true }) },
+  },
+
+  // Products and the ledger.
+  'loanProduct.revised': {
+    aggregate: 'LoanProduct', meaning: 'A product got a new version of its terms (new loans only).', schemaVersion: 2, audience: 'staffOnly',
+    fields: { code: text('The product\'s code.'), version: int('The new version.') },
+  },
+  'loanProduct.accountMapped': {
+    aggregate: 'LoanProduct', meaning: 'A product\'s posting role was mapped to a ledger account.', schemaVersion: 2, audience: 'staffOnly',
+    fields: { code: text('The product\'s code.'), role: text('The posting role.'), account: text('The ledger account\'s code.') },
+  },
+  'ledgerAccount.opened': {
+    aggregate: 'LedgerAccount', meaning: 'A ledger account was opened.', schemaVersion: 2, audience: 'staffOnly',
+    fields: { code: text('Its code.'), name: text('Its name.'), kind: text('asset, liability, equity, income or expense.') },
+  },
+};
+
+/** The application event a transition emits: `submit` → `application.submitted`, `accept_offer` → `application.offerAccepted`. */
+export const APPLICATION_TRANSITION_EVENT: Readonly<Record<string, string>> = {
+  submit: 'application.submitted', start_checks: 'application.checksStarted', checks_complete: 'application.checksCompleted',
+  check_failed: 'application.checkFailed', request_information: 'application.informationRequested', retry_checks: 'application.checksRetried',
+  refer: 'application.referred', approve: 'application.approved', decline: 'application.declined', withdraw: 'application.withdrawn',
+  expire: 'application.expired', accept_offer: 'application.offerAccepted', sign_agreement: 'application.agreementSigned',
+  request_disbursement: 'application.disbursementRequested', disburse: 'application.disbursed', reject_disbursement: 'application.disbursementRejected',
+};
+
+/**
+ * An event as it is stored and sent: its type checked against the catalogue, its aggregate id and payload in
+ * the API's form, and its type's schema version. Throws for a type or field the catalogue does not name, so
+ * the contract cannot drift from what is emitted.
+ */
+export function writtenEvent(type: string, aggregateType: string, aggregateId: string, payload: Record<string, unknown>): { aggregateId: string; payload: Record<string, unknown>; schemaVersion: number } {
+  const entry = EVENT_CATALOGUE[type];
+  if (!entry) throw new EventContractError(`event type ${type} is not in the event catalogue (src/events/catalogue.ts)`);
+  if (entry.aggregate !== aggregateType) throw new EventContractError(`event type ${type} happens to ${entry.aggregate}, not ${aggregateType}`);
+  return { aggregateId: globalIdOf(aggregateType, aggregateId), payload: writeFields(entry.fields, payload, type), schemaVersion: entry.schemaVersion };
+}
+
+/** Whether an endpoint's or a filter's pattern names something the catalogue has: a type, `aggregate.*`, or `*`. */
+export function namesCataloguedTypes(pattern: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('.*')) return Object.keys(EVENT_CATALOGUE).some((type) => type.startsWith(pattern.slice(0, -1)));
+  return pattern in EVENT_CATALOGUE;
+}

@@ -1,0 +1,76 @@
+// docs/events.md, rendered from the event catalogue (`npm run schema` writes it; test/events/catalogue.test.ts
+// fails when the committed file differs), so the page partners build on is the table the server writes by.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AUDIENCE_TEXT, EVENT_CATALOGUE, type EventSpec } from './catalogue.js';
+
+export const EVENTS_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'events.md');
+
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+function section(type: string, entry: EventSpec): string {
+  const rows = (fields: EventSpec['fields'], prefix: string): string[] => Object.entries(fields).flatMap(([name, field]) => {
+    const shape = `${field.type}${field.nullable ? ' or null' : ''}${field.optional ? ', may be absent' : ''}`;
+    return [`| \`${prefix}${name}\` | ${cell(shape)} | ${cell(field.meaning)} |`, ...(field.items ? rows(field.items, `${prefix}${name}${field.type.startsWith('[') ? '[]' : ''}.`) : [])];
+  });
+  return [
+    `### \`${type}\``,
+    '',
+    `${entry.meaning} Aggregate: \`${entry.aggregate}\`. Schema version: ${entry.schemaVersion}.`,
+    '',
+    `Received by: ${AUDIENCE_TEXT[entry.audience]}`,
+    '',
+    '| Field | Type | Meaning |',
+    '| --- | --- | --- |',
+    ...rows(entry.fields, ''),
+    '',
+  ].join('\n');
+}
+
+export function eventsDoc(): string {
+  const types = Object.keys(EVENT_CATALOGUE).sort();
+  const byAggregate = new Map<string, string[]>();
+  for (const type of types) {
+    const aggregate = EVENT_CATALOGUE[type]!.aggregate;
+    byAggregate.set(aggregate, [...(byAggregate.get(aggregate) ?? []), type]);
+  }
+  const head = `# Events
+
+<!-- Generated from src/events/catalogue.ts by \`npm run schema\`; do not edit by hand. -->
+
+Every event Lendgraph emits, what its payload holds, its schema version and who receives it. The same events
+reach the \`events\` subscription, the \`events\` query and webhooks, in the same envelope:
+
+| Envelope field | Meaning |
+| --- | --- |
+| \`id\` | The event's id (a UUID); a webhook's \`webhook-id\` header. The same on every retry and replay: de-duplicate on it. |
+| \`type\` | What happened, \`aggregate.pastTenseVerb\` (below). |
+| \`aggregateType\`, \`aggregateId\` | What it happened to: its type and its global id, the one \`node(id:)\` takes. |
+| \`cursor\` | Its place in the tenant's stream: pass it as \`after\` to the subscription or the query. |
+| \`occurredAt\` | When its transaction committed its change (DateTime). |
+| \`schemaVersion\` | The version of its type's payload shape (below). |
+| \`payload\` (\`data\` in a webhook body) | The fields listed for its type. |
+
+## The contract
+
+- **Names** are \`aggregate.pastTenseVerb\` in camelCase: the aggregate it happened to, then what happened to it
+  (\`application.offerAccepted\`, \`loan.repaymentPosted\`, \`webhookEndpoint.secretRotated\`).
+- **Ids** in payloads are global ids, as the API gives them: pass one to \`node(id:)\`, or use a loan's
+  \`loanId\` in \`postRepayment\`. A field described as "its database id" names something the API has no node for.
+- **Money** is the API's \`Money\` text, \`"1000.00 USD"\`: the amount in the currency's minor units, a space, the
+  ISO 4217 code. Dates are \`Date\` (\`YYYY-MM-DD\`, business dates), instants \`DateTime\` (ISO 8601, UTC).
+- **Versions.** Adding a field keeps a type's schema version; removing or renaming one, or changing its meaning, makes
+  the next version (or a new type). Ignore fields you do not know. Events stored before this contract carry
+  version 1 (database ids, amounts and currency apart); every type below starts at version 2.
+- **Who receives what.** The lender's staff receive every event of their tenant. A partner receives only events
+  whose scope is that partner: an origination partner, events of the applications and loans it brought, its own
+  registration and its own webhook endpoints; a co-lending partner, its own registration and its own endpoints
+  (loan events are scoped to the loan's origination partner). The same rule governs the subscription, the query
+  and a partner's webhook endpoints.
+- **Order and delivery**: see webhooks.md ("Ordering and duplicates") and partners.md ("Events").
+
+`;
+  const sections = [...byAggregate.entries()].map(([aggregate, list]) =>
+    [`## ${aggregate}`, '', ...list.map((type) => section(type, EVENT_CATALOGUE[type]!))].join('\n'));
+  return `${head}\n${sections.join('\n')}`;
+}
