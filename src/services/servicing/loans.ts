@@ -11,6 +11,7 @@ import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
 import { productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { postToLoans, type PostingRun, type PostingDraft, type PostingResult } from './postings.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
@@ -133,9 +134,11 @@ export interface Booking {
 export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: string, booking: Booking): Promise<{ loanId: string; audit: AuditDraft; events: EventDraft[]; posting: PostingResult }> {
   const accounts = await accountsFor(tx, booking.product.accountMapping);
   const loanId = randomUUID();
+  // Taken inside the booking's transaction, from the tenant's own sequence (its schema's loan_number).
+  const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.loan_number'::regclass) AS n`);
   await tx.loan.create({
     data: {
-      id: loanId, productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(booking.terms) as object,
+      id: loanId, number: Number(numbered!.n), productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(booking.terms) as object,
       allocation: booking.allocation as unknown as object, accounts: accounts as unknown as object, currency: booking.product.currency,
       principal: booking.principal.toFixed(), disbursementDate: dateColumn(booking.disbursementDate),
       firstRepaymentDate: booking.firstRepaymentDate ? dateColumn(booking.firstRepaymentDate) : null, borrowerPartyId: booking.borrowerPartyId,
