@@ -44,6 +44,8 @@ export const LIST_SIZES: Record<string, number> = {
   'LoanAccount.allocations': 500,
   'LoanStatement.lines': 800,
   'LoanStatementLine.allocation': 10,
+  // A fee or penalty is charged and then paid or waived: two items for each of a statement's lines.
+  'LoanStatement.feesAndPenalties': 1_600,
   'PaymentAllocation.lines': 10,
   // The service reads at most MAX_STATEMENT_LINES and marks the statement `truncated`.
   'LedgerAccountStatement.lines': MAX_STATEMENT_LINES,

@@ -8,6 +8,7 @@ import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
 import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
@@ -483,7 +484,7 @@ const PostRepaymentsInput = builder.inputType('PostRepaymentsInput', {
   }),
 });
 
-const RepaymentBatchRef = builder.objectRef<{ batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number }>('RepaymentBatch').implement({
+const RepaymentBatchRef = builder.objectRef<{ batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] }>('RepaymentBatch').implement({
   description: 'A posted payment file.',
   authScopes: { can: 'loans.repay' },
   fields: (t) => ({
@@ -493,6 +494,10 @@ const RepaymentBatchRef = builder.objectRef<{ batchId: string; posted: number; l
     total: t.field({ type: 'Decimal', description: 'The sum of the amounts (across currencies, as given).', resolve: (b) => b.total }),
     sha256: t.exposeString('sha256', { description: 'Hash of the file as received, for reconciliation.' }),
     journals: t.exposeInt('journals', { description: 'Journals posted to the ledger.' }),
+    transactionIds: t.idList({
+      description: 'The transaction posted for each line, in the file\'s order: `transactionIds[k]` is `repayments[k]`\'s (a LoanTransaction id, for node(id:) and reverseLoanTransaction).',
+      resolve: (b) => b.transactionIds.map((id) => encodeGlobalID('LoanTransaction', id)),
+    }),
   }),
 });
 

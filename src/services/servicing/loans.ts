@@ -227,13 +227,15 @@ export async function postRepaymentFile(db: TenantDb, command: LoanCommand, busi
     const posting = await postToLoans(tx, postingRunOf(command, businessDate, batchId), drafts);
     const total = lines.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
     const summary = { batchId, posted: lines.length, loans: posting.loans.size, total: total.toFixed(), sha256: digest, journals: posting.journals };
+    // The payer reconciles line by line: each line's transaction, in the file's order (the audit keeps the summary).
+    const answer = { ...summary, transactionIds: posting.transactions.map((t) => t.id) };
     return {
-      result: summary,
-      replay: summary,
+      result: answer,
+      replay: answer,
       audit: { entityType: 'RepaymentFile', entityId: batchId, after: summary },
       events: eventsOf(posting),
     };
-  }, async (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number });
+  }, async (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] });
 }
 
 export interface WaiverAsk {
