@@ -4,7 +4,6 @@
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
@@ -364,21 +363,37 @@ builder.queryField('loans', (t) =>
   }, ...countedConnectionTypes('Loan')),
 );
 
+const LOANWAIVERREQUEST_ORDER = {
+  REQUESTED_AT: { field: 'requestedAt', kind: 'time', label: 'when it was asked for' },
+} as const satisfies Record<string, SortKey>;
+const LoanWaiverRequestOrderEnum = orderEnum('LoanWaiverRequest', LOANWAIVERREQUEST_ORDER);
+
 builder.queryField('loanWaiverRequests', (t) =>
   t.connection({
     type: LoanWaiverRequestRef,
-    description: 'Waiver requests, oldest first: the checkers\' queue (pending unless asked otherwise).',
+    description: 'Waiver requests in one status (pending unless asked otherwise), oldest first unless `orderBy` says otherwise: the checkers\' queue.',
     authScopes: { can: 'loans.waive.approve' },
-    args: { status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }) },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (w: LoanWaiverRequestRow) => w.id, UUID_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.loanWaiverRequest.findMany({
-          where: { id: { gt: after, lt: before }, status: args.status ?? 'pending' },
-          orderBy: { id: inverted ? 'desc' : 'asc' },
-          take: limit,
-        }),
-      ),
-  }, ...connectionTypes('LoanWaiverRequest')),
+    args: {
+      orderBy: t.arg({ type: LoanWaiverRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
+      status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }),
+      requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or after this.' }),
+      requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or before this.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for or decided at or after this: the sync filter, see docs/partners.md.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('requestedFrom', args.requestedFrom, 'requestedTo', args.requestedTo);
+      const where: Record<string, unknown> = {
+        status: args.status ?? 'pending',
+        ...(args.requestedFrom != null || args.requestedTo != null ? { requestedAt: between(args.requestedFrom, args.requestedTo) } : {}),
+        // A request changes twice: when it is asked for and when it is decided.
+        ...(args.updatedSince != null ? { OR: [{ requestedAt: { gte: args.updatedSince } }, { decidedAt: { gte: args.updatedSince } }] } : {}),
+      };
+      return listPage(context, args, orderingOf(LOANWAIVERREQUEST_ORDER, args.orderBy, 'requestedAt:asc'), where, {
+        findMany: (query) => context.db!.loanWaiverRequest.findMany(query as Prisma.LoanWaiverRequestFindManyArgs),
+        count: (query) => context.db!.loanWaiverRequest.count(query as Prisma.LoanWaiverRequestCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('LoanWaiverRequest')),
 );
 
 const IDEMPOTENCY = { required: true, description: 'Repeat the request with the same key (8–200 characters) to get the same result, never a second posting.' } as const;

@@ -246,3 +246,53 @@ describe('the applications list', () => {
     expect((await applications({ createdFrom: since })).totalCount).toBe(0);
   });
 });
+
+describe('the parties and loan products lists', () => {
+  it('order both ways by their natural key, filter, count and sync the same way', async () => {
+    const PARTIES = `query($orderBy: PartyOrder, $name: String, $updatedSince: DateTime, $first: Int, $after: String) {
+      parties(orderBy: $orderBy, name: $name, updatedSince: $updatedSince, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`;
+    type Page = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { id: string } }[] };
+    const parties = async (variables: Record<string, unknown>) => (await call(PARTIES, variables))['parties'] as Page;
+    const walkParties = async (variables: Record<string, unknown>) => {
+      const ids: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page: Page = await parties({ ...variables, first: 2, after });
+        ids.push(...page.edges.map((e) => e.node.id));
+        if (!page.pageInfo.hasNextPage) return ids;
+        after = page.pageInfo.endCursor;
+      }
+    };
+    const byName = await walkParties({ orderBy: 'NAME_ASC' });
+    expect(byName.length).toBe((await parties({})).totalCount);
+    expect(await walkParties({ orderBy: 'NAME_DESC' })).toEqual([...byName].reverse());
+    expect(await walkParties({ orderBy: 'CREATED_AT_DESC' })).toEqual([...(await walkParties({ orderBy: 'CREATED_AT_ASC' }))].reverse());
+    // Ada Lovelace sorts before Grace Hopper.
+    expect(byName.indexOf(ada)).toBeLessThan(byName.indexOf(grace));
+    expect(await parties({ name: 'HOPPER' })).toMatchObject({ totalCount: 1, edges: [{ node: { id: grace } }] });
+    expect((await parties({ updatedSince: new Date(Date.now() + 60_000).toISOString() })).totalCount).toBe(0);
+
+    const PRODUCTS = `query($orderBy: LoanProductOrder, $currency: String, $first: Int, $after: String) {
+      loanProducts(orderBy: $orderBy, currency: $currency, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { code } } } }`;
+    type Products = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { code: string } }[] };
+    const walkProducts = async (orderBy: string) => {
+      const codes: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page = (await call(PRODUCTS, { orderBy, first: 1, after }))['loanProducts'] as Products;
+        codes.push(...page.edges.map((e) => e.node.code));
+        if (!page.pageInfo.hasNextPage) return codes;
+        after = page.pageInfo.endCursor;
+      }
+    };
+    const codes = await walkProducts('CODE_ASC');
+    expect(codes).toEqual([...codes].sort());
+    expect(codes.length).toBeGreaterThan(1);
+    expect(await walkProducts('CODE_DESC')).toEqual([...codes].reverse());
+    const all = (await call(PRODUCTS, {}))['loanProducts'] as Products;
+    expect(all.totalCount).toBe(codes.length);
+    expect(((await call(PRODUCTS, { currency: 'XXX' }))['loanProducts'] as Products).totalCount).toBe(0);
+    // A partner sees the whole catalogue: it originates against it.
+    expect(((await call(PRODUCTS, {}, fintech))['loanProducts'] as Products).totalCount).toBe(codes.length);
+  });
+});
