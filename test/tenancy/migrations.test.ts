@@ -165,7 +165,8 @@ describe('migration runner', () => {
     const s = tenant.schemaName;
     const id = '20261203200000_tenant_reference_numbers';
     for (const sql of [
-      `DROP INDEX ${s}.loan_updated_idx`, `DROP INDEX ${s}.application_updated_idx`, `DROP INDEX ${s}.application_created_idx`,
+      ...['loan_updated_idx', 'application_updated_idx', 'application_created_idx', 'loan_borrower_idx', 'loan_external_reference_idx', 'application_external_reference_idx']
+        .map((index) => `DROP INDEX ${s}.${index}`),
       `ALTER TABLE ${s}.loan DROP COLUMN number`, `DROP SEQUENCE ${s}.loan_number`, `ALTER TABLE ${s}.application DROP COLUMN number`,
       // An application told APP-0000007 before, and one whose reference is in no numbered form.
       `UPDATE ${s}.application SET reference = 'APP-0000007' WHERE id = '${renumbered}'`,

@@ -31,3 +31,8 @@ CREATE UNIQUE INDEX application_number_key ON application (number);
 CREATE INDEX loan_updated_idx ON loan (updated_at, id);
 CREATE INDEX application_updated_idx ON application (updated_at, id);
 CREATE INDEX application_created_idx ON application (created_at, id);
+
+-- Finding a loan or an application by the borrower or by the partner's own reference.
+CREATE INDEX loan_borrower_idx ON loan (borrower_party_id) WHERE borrower_party_id IS NOT NULL;
+CREATE INDEX loan_external_reference_idx ON loan (external_reference) WHERE external_reference IS NOT NULL;
+CREATE INDEX application_external_reference_idx ON application (external_reference) WHERE external_reference IS NOT NULL;
