@@ -296,3 +296,25 @@ describe('the parties and loan products lists', () => {
     expect(((await call(PRODUCTS, {}, fintech))['loanProducts'] as Products).totalCount).toBe(codes.length);
   });
 });
+
+describe('the webhook endpoints list', () => {
+  it('orders both ways, filters by active and creation time, and counts only the caller\'s endpoints', async () => {
+    const REGISTER = 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { endpoint { id createdAt } } }';
+    const made: { id: string; createdAt: string }[] = [];
+    for (const [host, token] of [['b', admin], ['a', fintech], ['c', admin]] as const) {
+      const data = await call(REGISTER, { input: { url: `https://${host}.example.test/hooks`, eventTypes: ['loan.*'] } }, token);
+      made.push((data['registerWebhookEndpoint'] as { endpoint: { id: string; createdAt: string } }).endpoint);
+    }
+    const ENDPOINTS = `query($orderBy: WebhookEndpointOrder, $active: Boolean, $createdFrom: DateTime, $first: Int) {
+      webhookEndpoints(orderBy: $orderBy, active: $active, createdFrom: $createdFrom, first: $first) { totalCount edges { node { id url } } } }`;
+    type Endpoints = { totalCount: number; edges: { node: { id: string; url: string } }[] };
+    const list = async (variables: Record<string, unknown>, token = admin) => (await call(ENDPOINTS, { first: 100, ...variables }, token))['webhookEndpoints'] as Endpoints;
+    const urls = (page: Endpoints) => page.edges.map((e) => e.node.url);
+    expect(urls(await list({ orderBy: 'URL_ASC' }))).toEqual(['https://a.example.test/hooks', 'https://b.example.test/hooks', 'https://c.example.test/hooks']);
+    expect(urls(await list({ orderBy: 'URL_DESC' }))).toEqual(['https://c.example.test/hooks', 'https://b.example.test/hooks', 'https://a.example.test/hooks']);
+    expect((await list({ orderBy: 'CREATED_AT_DESC' })).edges.map((e) => e.node.id)).toEqual([...made].reverse().map((m) => m.id));
+    expect((await list({ createdFrom: made[1]!.createdAt })).totalCount).toBe(2);
+    expect((await list({ active: false })).totalCount).toBe(0);
+    expect(await list({}, fintech)).toMatchObject({ totalCount: 1, edges: [{ node: { id: made[1]!.id } }] });
+  });
+});
