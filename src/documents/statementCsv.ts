@@ -7,6 +7,9 @@
 //   allocation one instalment/component the line above charged, paid or waived (negative when undone)
 //   closing    balances at the end of the period
 //   total      received, and paid/waived/charged per component, over the period
+//   feeOrPenalty one fee or penalty charged, waived or paid in the period (the same items as the allocation
+//              records, gathered so a borrower can check each one)
+// The loan's number and the borrower's name follow `loan` as `number` and `borrower` when the caller gives them.
 // Amounts are plain decimals at the currency's minor units ("-200.00", no grouping), so they parse back exactly.
 //
 // Quoting is written here (no CSV library in the project): a field is quoted when it holds a comma, a quote, CR
@@ -15,6 +18,7 @@
 import { COMPONENTS } from '../domain/servicing/allocation.js';
 import { statementAmount, type LoanStatement, type StatementBalances } from '../domain/servicing/statement.js';
 import type { Decimal } from '../domain/money.js';
+import { feesAndPenalties } from '../domain/servicing/statementFees.js';
 
 export const STATEMENT_CSV_COLUMNS = [
   'Record',
@@ -46,7 +50,7 @@ function text(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-export function statementCsv(statement: LoanStatement, options: { lenderName?: string } = {}): string {
+export function statementCsv(statement: LoanStatement, options: { lenderName?: string; loanNumber?: string; borrowerName?: string | null } = {}): string {
   const money = (value: Decimal) => statementAmount(value, statement.currency);
   const balances = (b: StatementBalances) => [money(b.principal), money(b.interest), money(b.fee), money(b.penalty), money(b.held), money(b.totalOwed)];
   const records: string[][] = [];
@@ -55,6 +59,8 @@ export function statementCsv(statement: LoanStatement, options: { lenderName?: s
   record(['statement', 'Loan statement']);
   if (options.lenderName !== undefined) record(['lender', text(options.lenderName)]);
   record(['loan', text(statement.loanId)]);
+  if (options.loanNumber !== undefined) record(['number', text(options.loanNumber)]);
+  if (options.borrowerName != null) record(['borrower', text(options.borrowerName)]);
   record(['currency', statement.currency]);
   record(['from', statement.from]);
   record(['to', statement.to]);
@@ -73,6 +79,10 @@ export function statementCsv(statement: LoanStatement, options: { lenderName?: s
     for (const component of COMPONENTS) {
       record(['total', statement.to, as, '', `${as[0]!.toUpperCase()}${as.slice(1)} in the period`, '', as, component, money(statement.totals[as][component])]);
     }
+  }
+  for (const item of feesAndPenalties(statement)) {
+    const id = item.transactionId === null ? '' : text(item.transactionId);
+    record(['feeOrPenalty', item.date, item.kind, id, text(item.description), String(item.instalment), item.as, item.component, money(item.amount)]);
   }
   return records.map((fields) => fields.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

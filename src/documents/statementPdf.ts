@@ -9,12 +9,17 @@
 import PDFDocument from 'pdfkit';
 import { COMPONENTS, type Component } from '../domain/servicing/allocation.js';
 import type { Decimal } from '../domain/money.js';
+import { feesAndPenalties } from '../domain/servicing/statementFees.js';
 import { statementAmount, type LoanStatement, type StatementBalances, type StatementLine } from '../domain/servicing/statement.js';
 
 export interface StatementPdfOptions {
   lenderName: string;
   /** Recorded as the document's creation date; the clock is never read. */
   createdAt: Date;
+  /** The loan's number (L-000123), printed with the loan. */
+  loanNumber?: string;
+  /** The borrower's legal name; left out when null or absent. */
+  borrowerName?: string | null;
   /** Deflate page contents (the default); tests turn it off to read the text. */
   compress?: boolean;
 }
@@ -59,7 +64,7 @@ function allocationText(line: StatementLine, money: (value: Decimal) => string):
 
 export function statementPdf(statement: LoanStatement, options: StatementPdfOptions): Promise<Buffer> {
   const money = (value: Decimal) => grouped(statementAmount(value, statement.currency));
-  const title = `Loan statement ${statement.loanId}`;
+  const title = `Loan statement ${options.loanNumber ?? statement.loanId}`;
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
@@ -93,6 +98,8 @@ export function statementPdf(statement: LoanStatement, options: StatementPdfOpti
   doc.font(FONT).fontSize(10).text(options.lenderName, { width });
   doc.moveDown(0.6);
   const facts: [string, string][] = [
+    ...(options.borrowerName != null ? [['Borrower', options.borrowerName] as [string, string]] : []),
+    ...(options.loanNumber !== undefined ? [['Loan number', options.loanNumber] as [string, string]] : []),
     ['Loan', statement.loanId],
     ['Currency', statement.currency],
     ['Period', `${statement.from} to ${statement.to}`],
@@ -202,6 +209,20 @@ export function statementPdf(statement: LoanStatement, options: StatementPdfOpti
     if (COMPONENTS.every((c) => amounts[c].isZero())) continue;
     const parts = COMPONENTS.filter((c) => !amounts[c].isZero()).map((c) => `${COMPONENT_NAMES[c]} ${money(amounts[c])}`);
     doc.text(`${as[0]!.toUpperCase()}${as.slice(1)}: ${parts.join(', ')}`, left, doc.y, { width });
+  }
+  const items = feesAndPenalties(statement);
+  if (items.length > 0) {
+    doc.moveDown(0.4);
+    doc.font(BOLD).fontSize(10).text('Fees and penalties', left, doc.y, { width });
+    doc.font(FONT).fontSize(9);
+    for (const item of items) {
+      if (doc.y + 14 > bottom()) {
+        doc.addPage();
+        doc.y = MARGIN;
+      }
+      doc.text(`${item.date}  ${COMPONENT_NAMES[item.component]} ${item.as} ${money(item.amount)} on instalment ${item.instalment} (due ${item.dueDate}): ${item.description}`, left, doc.y, { width });
+    }
+    doc.moveDown(0.4);
   }
   if (!statement.amountDue.isZero()) doc.font(BOLD).text(`Due now ${money(statement.amountDue)} ${statement.currency}`, left, doc.y, { width }).font(FONT);
   if (statement.nextInstalment) {

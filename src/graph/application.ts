@@ -6,7 +6,9 @@ import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { InvalidField } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { formatNumber } from '../domain/referenceNumbers.js';
 import { LoanProductRef } from './loanProduct.js';
 import { LoanRef } from './loan.js';
 import { PartyRef } from './party.js';
@@ -70,7 +72,8 @@ builder.node(ApplicationRef, {
   loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.applicationById.load(id)),
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
-    reference: t.exposeString('reference', { description: 'The lender\'s reference, e.g. APP-0000123.' }),
+    number: t.string({ description: 'The tenant\'s number for it, e.g. A-000045: counted per lender from 1 as applications are created, never reused. Find it with `applications(number:)`.', resolve: (a) => formatNumber('application', a.number) }),
+    reference: t.exposeString('reference', { description: 'The same number in its older spelling, e.g. APP-0000045 (kept for callers that stored it). Not the partner\'s own reference: that is `externalReference`.' }),
     status: t.exposeString('status', { description: 'Where it stands (docs/origination-rules.md has the transition table).' }),
     channel: t.exposeString('channel', { description: '`staff`, `partner` or `bulk`.' }),
     product: t.field({ type: LoanProductRef, nullable: true, description: 'The product applied for.', resolve: (a, _args, context) => context.loaders.loanProductById.load(a.productId) }),
@@ -85,6 +88,7 @@ builder.node(ApplicationRef, {
       resolve: (a) => a.missingInformation,
     }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was created.', resolve: (a) => a.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When it last changed: what `applications(updatedSince:)` compares.', resolve: (a) => a.updatedAt }),
     parties: t.field({
       type: [ApplicationPartyRoleRef], description: 'Applicants, co-applicants and guarantors (staff only).', authScopes: { can: 'parties.read' },
       resolve: (a, _args, context) => context.db!.applicationParty.findMany({ where: { applicationId: a.id }, orderBy: [{ role: 'asc' }, { partyId: 'asc' }], take: listSize('Application.parties') }),
@@ -100,21 +104,50 @@ builder.node(ApplicationRef, {
   }),
 });
 
+const APPLICATION_ORDER = {
+  NUMBER: { field: 'number', kind: 'int', label: 'its number' },
+  CREATED_AT: { field: 'createdAt', kind: 'time', label: 'when it was created' },
+  UPDATED_AT: { field: 'updatedAt', kind: 'time', label: 'when it last changed' },
+} as const satisfies Record<string, SortKey>;
+const ApplicationOrderEnum = orderEnum('Application', APPLICATION_ORDER);
+
 builder.queryField('applications', (t) =>
   t.connection({
     type: ApplicationRef,
-    description: 'Applications by id, optionally in one status. An origination partner sees only those it brought.',
+    description: 'Applications, by number unless `orderBy` says otherwise, narrowed by the filters given (all of them must hold). An origination partner sees and counts only those it brought.',
     authScopes: { can: 'applications.read' },
-    args: { status: t.arg.string({ required: false, description: 'Only applications in this status.' }) },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (a: ApplicationRow) => a.id, UUID_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.application.findMany({
-          where: { id: { gt: after, lt: before }, ...(args.status ? { status: args.status } : {}) },
-          orderBy: { id: inverted ? 'desc' : 'asc' },
-          take: limit,
-        }),
-      ),
-  }, ...connectionTypes('Application')),
+    args: {
+      orderBy: t.arg({ type: ApplicationOrderEnum, required: false, description: 'The order of the list; `NUMBER_ASC` when absent.' }),
+      status: t.arg.string({ required: false, description: 'Only applications in this status.' }),
+      number: t.arg.string({ required: false, description: 'Only the application with this number: `A-000045`, its older spelling `APP-0000045`, or `45`.' }),
+      externalReference: t.arg.string({ required: false, description: 'Only applications with this external reference (the partner\'s own, as it sent it), exactly.' }),
+      applicantId: t.arg.globalID({ required: false, for: PartyRef, description: 'Only applications on which this party is the main applicant (staff: needs `parties.read`).' }),
+      applicantName: t.arg.string({ required: false, description: 'Only applications whose main applicant\'s legal name contains this, ignoring case (staff: needs `parties.read`).' }),
+      createdFrom: t.arg({ type: 'DateTime', required: false, description: 'Only applications created at or after this.' }),
+      createdTo: t.arg({ type: 'DateTime', required: false, description: 'Only applications created at or before this.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only applications changed at or after this (a status move, an update): the sync filter, see docs/partners.md.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
+      if (args.applicantId != null || args.applicantName != null) requirePartyReader(context, args.applicantId != null ? 'applicantId' : 'applicantName');
+      const applicant = {
+        ...(args.applicantId != null ? { partyId: args.applicantId.id } : {}),
+        ...(args.applicantName != null ? { party: { legalName: { contains: args.applicantName, mode: 'insensitive' } } } : {}),
+      };
+      const where: Record<string, unknown> = {
+        ...(args.status ? { status: args.status } : {}),
+        ...(args.number != null ? { number: numberArg('application', 'number', args.number) } : {}),
+        ...(args.externalReference != null ? { externalReference: args.externalReference } : {}),
+        ...(args.applicantId != null || args.applicantName != null ? { parties: { some: { role: 'applicant', ...applicant } } } : {}),
+        ...(args.createdFrom != null || args.createdTo != null ? { createdAt: between(args.createdFrom, args.createdTo) } : {}),
+        ...(args.updatedSince != null ? { updatedAt: { gte: args.updatedSince } } : {}),
+      };
+      return listPage(context, args, orderingOf(APPLICATION_ORDER, args.orderBy, 'number:asc'), where, {
+        findMany: (query) => context.db!.application.findMany(query as Prisma.ApplicationFindManyArgs),
+        count: (query) => context.db!.application.count(query as Prisma.ApplicationCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('Application')),
 );
 
 const IdentifierInput = builder.inputType('PartyIdentifierInput', {

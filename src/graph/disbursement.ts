@@ -2,7 +2,8 @@
 // approved by another (src/services/origination/disbursement.ts).
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import { ApplicationRef } from './application.js';
 import { LoanRef } from './loan.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -33,21 +34,37 @@ builder.node(DisbursementRequestRef, {
   }),
 });
 
+const DISBURSEMENTREQUEST_ORDER = {
+  REQUESTED_AT: { field: 'requestedAt', kind: 'time', label: 'when it was asked for' },
+} as const satisfies Record<string, SortKey>;
+const DisbursementRequestOrderEnum = orderEnum('DisbursementRequest', DISBURSEMENTREQUEST_ORDER);
+
 builder.queryField('disbursementRequests', (t) =>
   t.connection({
     type: DisbursementRequestRef,
-    description: 'Disbursement requests (pending unless asked otherwise): the checkers\' queue.',
+    description: 'Disbursement requests in one status (pending unless asked otherwise), oldest first unless `orderBy` says otherwise: the checkers\' queue.',
     authScopes: { can: 'loans.disburse' },
-    args: { status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }) },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (r: RequestRow) => r.id, UUID_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.disbursementRequest.findMany({
-          where: { id: { gt: after, lt: before }, status: args.status ?? 'pending' },
-          orderBy: { id: inverted ? 'desc' : 'asc' },
-          take: limit,
-        }),
-      ),
-  }, ...connectionTypes('DisbursementRequest')),
+    args: {
+      orderBy: t.arg({ type: DisbursementRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
+      status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }),
+      requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or after this.' }),
+      requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or before this.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for or decided at or after this: the sync filter, see docs/partners.md.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('requestedFrom', args.requestedFrom, 'requestedTo', args.requestedTo);
+      const where: Record<string, unknown> = {
+        status: args.status ?? 'pending',
+        ...(args.requestedFrom != null || args.requestedTo != null ? { requestedAt: between(args.requestedFrom, args.requestedTo) } : {}),
+        // A request changes twice: when it is asked for and when it is decided.
+        ...(args.updatedSince != null ? { OR: [{ requestedAt: { gte: args.updatedSince } }, { decidedAt: { gte: args.updatedSince } }] } : {}),
+      };
+      return listPage(context, args, orderingOf(DISBURSEMENTREQUEST_ORDER, args.orderBy, 'requestedAt:asc'), where, {
+        findMany: (query) => context.db!.disbursementRequest.findMany(query as Prisma.DisbursementRequestFindManyArgs),
+        count: (query) => context.db!.disbursementRequest.count(query as Prisma.DisbursementRequestCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('DisbursementRequest')),
 );
 
 builder.mutationField('requestDisbursement', (t) =>

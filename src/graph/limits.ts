@@ -44,14 +44,13 @@ export const LIST_SIZES: Record<string, number> = {
   'LoanAccount.allocations': 500,
   'LoanStatement.lines': 800,
   'LoanStatementLine.allocation': 10,
+  // A fee or penalty is charged and then paid or waived: two items for each of a statement's lines.
+  'LoanStatement.feesAndPenalties': 1_600,
   'PaymentAllocation.lines': 10,
   // The service reads at most MAX_STATEMENT_LINES and marks the statement `truncated`.
   'LedgerAccountStatement.lines': MAX_STATEMENT_LINES,
   'TrialBalance.lines': 200,
   'Query.ledgerAccounts': 200,
-  'Query.approvalRequests': 500,
-  // overridesReport reads at most 1,000 rows.
-  'Query.policyOverrides': 1_000,
   'Query.pendingCreditPolicyActivations': 50,
   'Query.creditPolicies': 50,
   'LoanProduct.creditPolicies': 50,
@@ -83,10 +82,9 @@ export const LIST_SIZES: Record<string, number> = {
 export const DEFAULT_LIST_SIZE = 50;
 /** The most ids one `nodes(ids:)` may ask for: more is refused before anything is read. */
 export const MAX_NODE_IDS = 100;
-/** Lists whose length an argument states: `nodes(ids:)` and `underwritingQueue(first:)` (default 50). */
+/** Lists whose length an argument states: `nodes(ids:)`. */
 export const SIZED_BY_ARGUMENT: Record<string, (args: Record<string, unknown>) => number> = {
   'Query.nodes': (args) => (Array.isArray(args['ids']) ? args['ids'].length : DEFAULT_LIST_SIZE),
-  'Query.underwritingQueue': (args) => (typeof args['first'] === 'number' ? args['first'] : 50),
 };
 
 /** The bound of a list in LIST_SIZES, for resolvers that read it from the database (`take`). */

@@ -4,7 +4,10 @@
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { formatNumber } from '../domain/referenceNumbers.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
 import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
@@ -13,7 +16,7 @@ import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfR
 import { decideWaiver, disburseLoan, postLoanTransaction, postRepaymentFile, requestWaiver } from '../services/servicing/loans.js';
 import type { PostingDraft } from '../services/servicing/postings.js';
 import { InvalidField } from '../errors.js';
-import { businessDateOf } from '../tenancy/dateColumns.js';
+import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
 
 export const LoanRef = builder.objectRef<LoanRow>('Loan');
 export const LoanTransactionRef = builder.objectRef<LoanTransactionRow>('LoanTransaction');
@@ -202,7 +205,10 @@ builder.node(LoanRef, {
   loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.loanById.load(id)),
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
+    number: t.string({ description: 'The tenant\'s number for it, e.g. L-000123: counted per lender from 1 in booking order, never reused. Find it with `loans(number:)`.', resolve: (l) => formatNumber('loan', l.number) }),
     status: t.field({ type: LoanStatusEnum, description: 'Where it stands, as of its last posting.', resolve: (l) => l.status as 'active' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was booked.', resolve: (l) => l.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When it last changed (a posting, a status move): what `loans(updatedSince:)` compares.', resolve: (l) => l.updatedAt }),
     product: t.field({ type: LoanProductRef, nullable: true, description: 'The product it was booked under.', resolve: (l, _args, context) => context.loaders.loanProductById.load(l.productId) }),
     productVersion: t.exposeInt('productVersion', { description: 'The product version whose terms it keeps.' }),
     currency: t.exposeString('currency', { description: 'ISO 4217.' }),
@@ -307,38 +313,87 @@ builder.node(LoanWaiverRequestRef, {
   }),
 });
 
+const LOAN_ORDER = {
+  NUMBER: { field: 'number', kind: 'int', label: 'its number' },
+  CREATED_AT: { field: 'createdAt', kind: 'time', label: 'when it was booked' },
+  UPDATED_AT: { field: 'updatedAt', kind: 'time', label: 'when it last changed' },
+  DISBURSEMENT_DATE: { field: 'disbursementDate', kind: 'date', label: 'its disbursement date' },
+} as const satisfies Record<string, SortKey>;
+const LoanOrderEnum = orderEnum('Loan', LOAN_ORDER);
+
 builder.queryField('loans', (t) =>
   t.connection({
     type: LoanRef,
-    description: 'The tenant\'s loans by id, optionally in one status. An origination partner sees only the loans it brought.',
+    description: 'The tenant\'s loans, by number unless `orderBy` says otherwise, narrowed by the filters given (all of them must hold). An origination partner sees and counts only the loans it brought.',
     authScopes: { can: 'loans.read' },
-    args: { status: t.arg({ type: LoanStatusEnum, required: false, description: 'Only loans in this status.' }) },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (loan: LoanRow) => loan.id, UUID_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.loan.findMany({
-          where: { id: { gt: after, lt: before }, ...(args.status ? { status: args.status } : {}) },
-          orderBy: { id: inverted ? 'desc' : 'asc' },
-          take: limit,
-        }),
-      ),
-  }, ...connectionTypes('Loan')),
+    args: {
+      orderBy: t.arg({ type: LoanOrderEnum, required: false, description: 'The order of the list; `NUMBER_ASC` when absent.' }),
+      status: t.arg({ type: LoanStatusEnum, required: false, description: 'Only loans in this status.' }),
+      number: t.arg.string({ required: false, description: 'Only the loan with this number: `L-000123`, `L-123` or `123`.' }),
+      externalReference: t.arg.string({ required: false, description: 'Only loans with this external reference (the partner\'s or lender\'s own), exactly.' }),
+      borrowerId: t.arg.globalID({ required: false, for: PartyRef, description: 'Only loans to this party (staff: needs `parties.read`).' }),
+      borrowerName: t.arg.string({ required: false, description: 'Only loans whose borrower\'s legal name contains this, ignoring case (staff: needs `parties.read`).' }),
+      createdFrom: t.arg({ type: 'DateTime', required: false, description: 'Only loans booked at or after this.' }),
+      createdTo: t.arg({ type: 'DateTime', required: false, description: 'Only loans booked at or before this.' }),
+      disbursedFrom: t.arg({ type: 'Date', required: false, description: 'Only loans disbursed on or after this date.' }),
+      disbursedTo: t.arg({ type: 'Date', required: false, description: 'Only loans disbursed on or before this date.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only loans changed at or after this (a posting, a status move, end of day): the sync filter, see docs/partners.md.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
+      checkRange('disbursedFrom', args.disbursedFrom, 'disbursedTo', args.disbursedTo);
+      if (args.borrowerId != null || args.borrowerName != null) requirePartyReader(context, args.borrowerId != null ? 'borrowerId' : 'borrowerName');
+      const where: Record<string, unknown> = {
+        ...(args.status ? { status: args.status } : {}),
+        ...(args.number != null ? { number: numberArg('loan', 'number', args.number) } : {}),
+        ...(args.externalReference != null ? { externalReference: args.externalReference } : {}),
+        ...(args.borrowerId != null ? { borrowerPartyId: args.borrowerId.id } : {}),
+        ...(args.borrowerName != null ? { borrower: { legalName: { contains: args.borrowerName, mode: 'insensitive' } } } : {}),
+        ...(args.createdFrom != null || args.createdTo != null ? { createdAt: between(args.createdFrom, args.createdTo) } : {}),
+        ...(args.disbursedFrom != null || args.disbursedTo != null
+          ? { disbursementDate: between(args.disbursedFrom != null ? dateColumn(String(args.disbursedFrom)) : null, args.disbursedTo != null ? dateColumn(String(args.disbursedTo)) : null) }
+          : {}),
+        ...(args.updatedSince != null ? { updatedAt: { gte: args.updatedSince } } : {}),
+      };
+      return listPage(context, args, orderingOf(LOAN_ORDER, args.orderBy, 'number:asc'), where, {
+        findMany: (query) => context.db!.loan.findMany(query as Prisma.LoanFindManyArgs),
+        count: (query) => context.db!.loan.count(query as Prisma.LoanCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('Loan')),
 );
+
+const LOANWAIVERREQUEST_ORDER = {
+  REQUESTED_AT: { field: 'requestedAt', kind: 'time', label: 'when it was asked for' },
+} as const satisfies Record<string, SortKey>;
+const LoanWaiverRequestOrderEnum = orderEnum('LoanWaiverRequest', LOANWAIVERREQUEST_ORDER);
 
 builder.queryField('loanWaiverRequests', (t) =>
   t.connection({
     type: LoanWaiverRequestRef,
-    description: 'Waiver requests, oldest first: the checkers\' queue (pending unless asked otherwise).',
+    description: 'Waiver requests in one status (pending unless asked otherwise), oldest first unless `orderBy` says otherwise: the checkers\' queue.',
     authScopes: { can: 'loans.waive.approve' },
-    args: { status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }) },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (w: LoanWaiverRequestRow) => w.id, UUID_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.loanWaiverRequest.findMany({
-          where: { id: { gt: after, lt: before }, status: args.status ?? 'pending' },
-          orderBy: { id: inverted ? 'desc' : 'asc' },
-          take: limit,
-        }),
-      ),
-  }, ...connectionTypes('LoanWaiverRequest')),
+    args: {
+      orderBy: t.arg({ type: LoanWaiverRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
+      status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }),
+      requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or after this.' }),
+      requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or before this.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for or decided at or after this: the sync filter, see docs/partners.md.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('requestedFrom', args.requestedFrom, 'requestedTo', args.requestedTo);
+      const where: Record<string, unknown> = {
+        status: args.status ?? 'pending',
+        ...(args.requestedFrom != null || args.requestedTo != null ? { requestedAt: between(args.requestedFrom, args.requestedTo) } : {}),
+        // A request changes twice: when it is asked for and when it is decided.
+        ...(args.updatedSince != null ? { OR: [{ requestedAt: { gte: args.updatedSince } }, { decidedAt: { gte: args.updatedSince } }] } : {}),
+      };
+      return listPage(context, args, orderingOf(LOANWAIVERREQUEST_ORDER, args.orderBy, 'requestedAt:asc'), where, {
+        findMany: (query) => context.db!.loanWaiverRequest.findMany(query as Prisma.LoanWaiverRequestFindManyArgs),
+        count: (query) => context.db!.loanWaiverRequest.count(query as Prisma.LoanWaiverRequestCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('LoanWaiverRequest')),
 );
 
 const IDEMPOTENCY = { required: true, description: 'Repeat the request with the same key (8–200 characters) to get the same result, never a second posting.' } as const;
@@ -444,7 +499,7 @@ const PostRepaymentsInput = builder.inputType('PostRepaymentsInput', {
   }),
 });
 
-const RepaymentBatchRef = builder.objectRef<{ batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number }>('RepaymentBatch').implement({
+const RepaymentBatchRef = builder.objectRef<{ batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] }>('RepaymentBatch').implement({
   description: 'A posted payment file.',
   authScopes: { can: 'loans.repay' },
   fields: (t) => ({
@@ -454,6 +509,10 @@ const RepaymentBatchRef = builder.objectRef<{ batchId: string; posted: number; l
     total: t.field({ type: 'Decimal', description: 'The sum of the amounts (across currencies, as given).', resolve: (b) => b.total }),
     sha256: t.exposeString('sha256', { description: 'Hash of the file as received, for reconciliation.' }),
     journals: t.exposeInt('journals', { description: 'Journals posted to the ledger.' }),
+    transactionIds: t.idList({
+      description: 'The transaction posted for each line, in the file\'s order: `transactionIds[k]` is `repayments[k]`\'s (a LoanTransaction id, for node(id:) and reverseLoanTransaction).',
+      resolve: (b) => b.transactionIds.map((id) => encodeGlobalID('LoanTransaction', id)),
+    }),
   }),
 });
 

@@ -6,7 +6,8 @@ import { badInput, inputPath, InvalidField } from '../errors.js';
 import { generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
 import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
 import { assertWithinProduct } from '../domain/servicing/product.js';
-import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
+import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 
 type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
@@ -30,20 +31,39 @@ builder.node(LoanProductRef, {
   }),
 });
 
+const PRODUCT_ORDER = {
+  CODE: { field: 'code', kind: 'text', label: 'code' },
+  NAME: { field: 'name', kind: 'text', label: 'name' },
+  CREATED_AT: { field: 'createdAt', kind: 'time', label: 'when it was created' },
+} as const satisfies Record<string, SortKey>;
+const LoanProductOrderEnum = orderEnum('LoanProduct', PRODUCT_ORDER);
+
 builder.queryField('loanProducts', (t) =>
   t.connection({
     type: LoanProductRef,
-    description: 'The tenant\'s loan products, by code.',
+    description: 'The tenant\'s loan products, by code unless `orderBy` says otherwise, narrowed by the filters given.',
     authScopes: { can: 'products.read' },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (product: LoanProductRow) => product.code, TEXT_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.loanProduct.findMany({
-          where: { code: { gt: after, lt: before } },
-          orderBy: { code: inverted ? 'desc' : 'asc' },
-          take: limit,
-        }),
-      ),
-  }, ...connectionTypes('LoanProduct')),
+    args: {
+      orderBy: t.arg({ type: LoanProductOrderEnum, required: false, description: 'The order of the list; `CODE_ASC` when absent.' }),
+      currency: t.arg.string({ required: false, description: 'Only products lending in this currency (ISO 4217).' }),
+      createdFrom: t.arg({ type: 'DateTime', required: false, description: 'Only products created at or after this.' }),
+      createdTo: t.arg({ type: 'DateTime', required: false, description: 'Only products created at or before this.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only products created, or given new terms (a new version), at or after this: the sync filter, see docs/partners.md.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
+      const where: Record<string, unknown> = {
+        ...(args.currency != null ? { currency: args.currency } : {}),
+        ...(args.createdFrom != null || args.createdTo != null ? { createdAt: between(args.createdFrom, args.createdTo) } : {}),
+        // A product changes by taking a new version, so a new version is its change.
+        ...(args.updatedSince != null ? { OR: [{ createdAt: { gte: args.updatedSince } }, { versions: { some: { createdAt: { gte: args.updatedSince } } } }] } : {}),
+      };
+      return listPage(context, args, orderingOf(PRODUCT_ORDER, args.orderBy, 'code:asc'), where, {
+        findMany: (query) => context.db!.loanProduct.findMany(query as Prisma.LoanProductFindManyArgs),
+        count: (query) => context.db!.loanProduct.count(query as Prisma.LoanProductCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('LoanProduct')),
 );
 
 // Versions, terms and schedule previews. A partner previews what a borrower would repay before applying.

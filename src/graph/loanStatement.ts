@@ -16,6 +16,9 @@ import type { GraphContext } from './context.js';
 import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
 import type { LoanRow } from './loaders.js';
 import { LoanRef, replayOnce } from './loan.js';
+import { feesAndPenalties, type FeeOrPenaltyItem } from '../domain/servicing/statementFees.js';
+import { formatNumber } from '../domain/referenceNumbers.js';
+import { allows } from '../authz/capabilities.js';
 
 /** Statements cover at most this many days, so one request cannot replay a loan's whole life many times over. */
 export const MAX_STATEMENT_DAYS = 3_660;
@@ -73,10 +76,65 @@ const StatementLineRef = builder.objectRef<StatementLine & { currency: string }>
   }),
 });
 
-const LoanStatementRef = builder.objectRef<LoanStatement & { downloadPath: string }>('LoanStatement').implement({
+type ComponentTotals = Record<'principal' | 'interest' | 'fee' | 'penalty', Decimal> & { currency: string };
+
+const ComponentTotalsRef = builder.objectRef<ComponentTotals>('StatementComponentAmounts').implement({
+  description: 'An amount per component over a statement\'s period.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    principal: t.field({ type: 'Money', description: 'Principal.', resolve: (a) => money(a.principal, a.currency) }),
+    interest: t.field({ type: 'Money', description: 'Interest.', resolve: (a) => money(a.interest, a.currency) }),
+    fee: t.field({ type: 'Money', description: 'Fees.', resolve: (a) => money(a.fee, a.currency) }),
+    penalty: t.field({ type: 'Money', description: 'Penalties.', resolve: (a) => money(a.penalty, a.currency) }),
+  }),
+});
+
+const FeeOrPenaltyRef = builder.objectRef<FeeOrPenaltyItem & { currency: string }>('StatementFeeOrPenalty').implement({
+  description: 'One fee or penalty charged, waived or paid in a statement\'s period, on one instalment.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    date: t.field({ type: 'Date', description: 'The value date of the line it is on.', resolve: (i) => i.date }),
+    kind: t.string({ description: 'The line it is on: `charge`, `waiver`, `repayment`, `reversal`, `instalmentDue`, …', resolve: (i) => i.kind }),
+    transactionId: t.exposeString('transactionId', { nullable: true, description: 'The transaction (raw id), as on the statement\'s lines; null for instalments falling due.' }),
+    description: t.exposeString('description', { description: 'The line\'s description.' }),
+    component: t.string({ description: '`fee` or `penalty`.', resolve: (i) => i.component }),
+    as: t.string({ description: '`charged`, `waived` or `paid`.', resolve: (i) => i.as }),
+    instalment: t.exposeInt('instalment', { description: 'The instalment it is owed with.' }),
+    dueDate: t.field({ type: 'Date', description: 'That instalment\'s due date.', resolve: (i) => i.dueDate }),
+    amount: t.field({ type: 'Money', description: 'How much (negative when a reversal undid it).', resolve: (i) => money(i.amount, i.currency) }),
+  }),
+});
+
+type ShownStatement = LoanStatement & { downloadPath: string; loanNumber: string; borrowerPartyId: string | null };
+
+/** The borrower's legal name for a statement, for callers who may read parties (the read is audited); else null. */
+export async function borrowerNameFor(context: GraphContext, borrowerPartyId: string | null): Promise<string | null> {
+  const principal = context.principal;
+  if (!borrowerPartyId || !principal || !allows('parties.read', principal.roles, context.tenant !== null)) return null;
+  const party = await context.loaders.partyById.load(borrowerPartyId);
+  if (!party) return null;
+  await context.loaders.personalDataRead.load(`${party.id}|legalName`);
+  return party.legalName;
+}
+
+const LoanStatementRef = builder.objectRef<ShownStatement>('LoanStatement').implement({
   description: 'A loan statement for a period: opening balances, every event with its allocation, closing balances.',
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
+    loanNumber: t.exposeString('loanNumber', { description: 'The loan\'s number, e.g. L-000123.' }),
+    borrowerName: t.string({
+      nullable: true,
+      description: 'The borrower\'s legal name, for callers who may read parties (reading it is audited); null for others, such as partners, and for a loan booked without a borrower.',
+      resolve: (s, _args, context) => borrowerNameFor(context, s.borrowerPartyId),
+    }),
+    feesAndPenalties: t.field({
+      type: [FeeOrPenaltyRef],
+      description: 'Every fee and penalty charged, waived or paid in the period, item by item, in the order of the lines.',
+      resolve: (s) => feesAndPenalties(s).map((i) => ({ ...i, currency: s.currency })),
+    }),
+    charged: t.field({ type: ComponentTotalsRef, description: 'Fees and penalties charged in the period (instalments\' own interest and fees fall due, they are not charged).', resolve: (s) => ({ ...s.totals.charged, currency: s.currency }) }),
+    waived: t.field({ type: ComponentTotalsRef, description: 'Waived in the period, per component.', resolve: (s) => ({ ...s.totals.waived, currency: s.currency }) }),
+    paid: t.field({ type: ComponentTotalsRef, description: 'Paid in the period per component, from payments and from money held.', resolve: (s) => ({ ...s.totals.paid, currency: s.currency }) }),
     from: t.field({ type: 'Date', description: 'First day.', resolve: (s) => s.from }),
     to: t.field({ type: 'Date', description: 'Last day.', resolve: (s) => s.to }),
     opening: t.field({ type: BalancesRef, description: 'At the end of the day before `from`.', resolve: (s) => ({ ...s.opening, currency: s.currency }) }),
@@ -104,6 +162,8 @@ builder.objectField(LoanRef, 'statement', (t) =>
     },
     resolve: async (loan, args, context) => ({
       ...(await statementFor(context, loan, String(args.from), String(args.to))),
+      loanNumber: formatNumber('loan', loan.number),
+      borrowerPartyId: loan.borrowerPartyId,
       downloadPath: `${STATEMENT_PATH}/${encodeURIComponent(encodeGlobalID('Loan', loan.id))}`,
     }),
   }),
@@ -122,13 +182,15 @@ export function statementDownload(runtime: Runtime, tenantHeader: string) {
       const from = firstValue(req.query['from']) ?? '';
       const to = firstValue(req.query['to']) ?? '';
       const statement = await statementFor(context, loan, from, to);
-      const name = `statement-${loan.id}-${from}-${to}`;
+      const loanNumber = formatNumber('loan', loan.number);
+      const borrowerName = await borrowerNameFor(context, loan.borrowerPartyId);
+      const name = `statement-${loanNumber}-${from}-${to}`;
       if (match[2] === 'csv') {
         res.setHeader('content-type', 'text/csv; charset=utf-8');
         res.setHeader('content-disposition', `attachment; filename="${name}.csv"`);
-        res.send(statementCsv(statement, { lenderName: context.tenant!.displayName }));
+        res.send(statementCsv(statement, { lenderName: context.tenant!.displayName, loanNumber, borrowerName }));
       } else {
-        const pdf = await statementPdf(statement, { lenderName: context.tenant!.displayName, createdAt: runtime.now() });
+        const pdf = await statementPdf(statement, { lenderName: context.tenant!.displayName, createdAt: runtime.now(), loanNumber, borrowerName });
         res.setHeader('content-type', 'application/pdf');
         res.setHeader('content-disposition', `attachment; filename="${name}.pdf"`);
         res.send(pdf);

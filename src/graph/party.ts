@@ -1,7 +1,8 @@
 // Party: one record per real person or business known to the lender.
 import { builder } from './builder.js';
 import type { GraphContext } from './context.js';
-import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { commandDbOf, commandOf } from './context.js';
 import { maskIdentifier, revealIdentifier } from '../services/origination/parties.js';
@@ -40,20 +41,40 @@ builder.node(PartyRef, {
   }),
 });
 
+const PARTY_ORDER = {
+  CREATED_AT: { field: 'createdAt', kind: 'time', label: 'when it was first recorded' },
+  UPDATED_AT: { field: 'updatedAt', kind: 'time', label: 'when it last changed' },
+  NAME: { field: 'legalName', kind: 'text', label: 'legal name' },
+} as const satisfies Record<string, SortKey>;
+const PartyOrderEnum = orderEnum('Party', PARTY_ORDER);
+
 builder.queryField('parties', (t) =>
   t.connection({
     type: PartyRef,
-    description: 'The tenant\'s parties, ordered by id so pages stay stable as parties are added.',
+    description: 'The tenant\'s parties, oldest first unless `orderBy` says otherwise, narrowed by the filters given.',
     authScopes: { can: 'parties.read' },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (party: PartyRow) => party.id, UUID_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.party.findMany({
-          where: { id: { gt: after, lt: before } },
-          orderBy: { id: inverted ? 'desc' : 'asc' },
-          take: limit,
-        }),
-      ),
-  }, ...connectionTypes('Party')),
+    args: {
+      orderBy: t.arg({ type: PartyOrderEnum, required: false, description: 'The order of the list; `CREATED_AT_ASC` when absent.' }),
+      kind: t.arg({ type: PartyKindEnum, required: false, description: 'Only people, or only businesses.' }),
+      name: t.arg.string({ required: false, description: 'Only parties whose legal name contains this, ignoring case.' }),
+      createdFrom: t.arg({ type: 'DateTime', required: false, description: 'Only parties first recorded at or after this.' }),
+      createdTo: t.arg({ type: 'DateTime', required: false, description: 'Only parties first recorded at or before this.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only parties changed at or after this: the sync filter, see docs/partners.md.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
+      const where: Record<string, unknown> = {
+        ...(args.kind ? { kind: args.kind } : {}),
+        ...(args.name != null ? { legalName: { contains: args.name, mode: 'insensitive' } } : {}),
+        ...(args.createdFrom != null || args.createdTo != null ? { createdAt: between(args.createdFrom, args.createdTo) } : {}),
+        ...(args.updatedSince != null ? { updatedAt: { gte: args.updatedSince } } : {}),
+      };
+      return listPage(context, args, orderingOf(PARTY_ORDER, args.orderBy, 'createdAt:asc'), where, {
+        findMany: (query) => context.db!.party.findMany(query as Prisma.PartyFindManyArgs),
+        count: (query) => context.db!.party.count(query as Prisma.PartyCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('Party')),
 );
 
 type IdentifierRow = Awaited<ReturnType<TenantDb['partyIdentifier']['findUniqueOrThrow']>>;

@@ -6,16 +6,17 @@ import { money } from '../domain/money.js';
 import { badInput } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
+import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { dateColumn } from '../tenancy/dateColumns.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { mayApprove } from '../domain/origination/approvalAuthority.js';
 import {
-  authorityLevelsFor, authorityMatrix, decide, overridesReport, recommend, rolesHolding, type OverrideReportRow,
+  authorityLevelsFor, authorityMatrix, decide, overrideRowsOf, recommend, rolesHolding, type OverrideReportRow,
 } from '../services/origination/underwriting.js';
 
 type RequestRow = Awaited<ReturnType<TenantDb['approvalRequest']['findUniqueOrThrow']>>;
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
-
-const DEFAULT_QUEUE_SIZE = 50;
 
 export const ApprovalRequestRef = builder.objectRef<RequestRow>('ApprovalRequest');
 
@@ -61,36 +62,75 @@ const QueueItemRef = builder.objectRef<QueueItem>('UnderwritingQueueItem').imple
   }),
 });
 
+const QUEUE_ORDER = {
+  REFERRED_AT: { field: 'updatedAt', kind: 'time', label: 'when it was referred (its last change)' },
+  CREATED_AT: { field: 'createdAt', kind: 'time', label: 'when the application was created' },
+  NUMBER: { field: 'number', kind: 'int', label: 'the application\'s number' },
+} as const satisfies Record<string, SortKey>;
+const QueueOrderEnum = orderEnum('UnderwritingQueueItem', QUEUE_ORDER);
+
 builder.queryField('underwritingQueue', (t) =>
-  t.field({
-    type: [QueueItemRef],
-    description: 'Referred applications, longest waiting first, each with its pending recommendation if any. A capped list: `first` is at most the server\'s page size.',
+  t.connection({
+    type: QueueItemRef,
+    description: 'Referred applications, longest waiting first unless `orderBy` says otherwise, each with its pending recommendation if any.',
     authScopes: { can: 'underwriting.recommend' },
-    args: { first: t.arg.int({ required: false, description: `How many (default ${DEFAULT_QUEUE_SIZE}).` }) },
-    resolve: async (_root, args, context) => {
-      const max = context.runtime.config.MAX_PAGE_SIZE;
-      const first = args.first ?? Math.min(DEFAULT_QUEUE_SIZE, max);
-      if (first < 0 || first > max) throw badInput('first', `first must be between 0 and ${max}`);
-      const db = context.db!;
-      const applications = await db.application.findMany({ where: { status: 'referred' }, orderBy: [{ updatedAt: 'asc' }, { id: 'asc' }], take: first });
-      const pending = applications.length === 0 ? [] : await db.approvalRequest.findMany({ where: { applicationId: { in: applications.map((a) => a.id) }, status: 'pending' } });
-      return applications.map((application) => ({ application, pendingRequest: pending.find((r) => r.applicationId === application.id) ?? null }));
+    args: {
+      orderBy: t.arg({ type: QueueOrderEnum, required: false, description: 'The order of the queue; `REFERRED_AT_ASC` (longest waiting first) when absent.' }),
+      referredFrom: t.arg({ type: 'DateTime', required: false, description: 'Only applications referred at or after this.' }),
+      referredTo: t.arg({ type: 'DateTime', required: false, description: 'Only applications referred at or before this.' }),
     },
-  }),
+    resolve: (_root, args, context) => {
+      checkRange('referredFrom', args.referredFrom, 'referredTo', args.referredTo);
+      const db = context.db!;
+      const where: Record<string, unknown> = {
+        status: 'referred',
+        ...(args.referredFrom != null || args.referredTo != null ? { updatedAt: between(args.referredFrom, args.referredTo) } : {}),
+      };
+      return listPage(context, args, orderingOf(QUEUE_ORDER, args.orderBy, 'updatedAt:asc'), where, {
+        findMany: async (query) => {
+          const applications = await db.application.findMany(query as Prisma.ApplicationFindManyArgs);
+          const pending = applications.length === 0 ? [] : await db.approvalRequest.findMany({ where: { applicationId: { in: applications.map((a) => a.id) }, status: 'pending' } });
+          return applications.map((application) => ({ ...application, application, pendingRequest: pending.find((r) => r.applicationId === application.id) ?? null }));
+        },
+        count: (query) => db.application.count(query as Prisma.ApplicationCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('UnderwritingQueueItem')),
 );
 
+const REQUEST_ORDER = {
+  REQUESTED_AT: { field: 'requestedAt', kind: 'time', label: 'when it was recommended' },
+} as const satisfies Record<string, SortKey>;
+const ApprovalRequestOrderEnum = orderEnum('ApprovalRequest', REQUEST_ORDER);
+
 builder.queryField('approvalRequests', (t) =>
-  t.field({
-    type: [ApprovalRequestRef],
-    description: 'Approval requests in one status (pending unless asked otherwise), oldest first: the checkers\' queue. At most 500.',
+  t.connection({
+    type: ApprovalRequestRef,
+    description: 'Approval requests in one status (pending unless asked otherwise), oldest first unless `orderBy` says otherwise: the checkers\' queue.',
     authScopes: { can: 'underwriting.read' },
-    args: { status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }) },
+    args: {
+      orderBy: t.arg({ type: ApprovalRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` when absent.' }),
+      status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }),
+      requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended at or after this.' }),
+      requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended at or before this.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended or decided at or after this: the sync filter, see docs/partners.md.' }),
+    },
     resolve: (_root, args, context) => {
       const status = args.status ?? 'pending';
       if (!['pending', 'approved', 'rejected'].includes(status)) throw badInput('status', 'status is `pending`, `approved` or `rejected`');
-      return context.db!.approvalRequest.findMany({ where: { status }, orderBy: [{ requestedAt: 'asc' }, { id: 'asc' }], take: 500 });
+      checkRange('requestedFrom', args.requestedFrom, 'requestedTo', args.requestedTo);
+      const where: Record<string, unknown> = {
+        status,
+        ...(args.requestedFrom != null || args.requestedTo != null ? { requestedAt: between(args.requestedFrom, args.requestedTo) } : {}),
+        // A request changes twice: when it is made and when it is decided.
+        ...(args.updatedSince != null ? { OR: [{ requestedAt: { gte: args.updatedSince } }, { decidedAt: { gte: args.updatedSince } }] } : {}),
+      };
+      return listPage(context, args, orderingOf(REQUEST_ORDER, args.orderBy, 'requestedAt:asc'), where, {
+        findMany: (query) => context.db!.approvalRequest.findMany(query as Prisma.ApprovalRequestFindManyArgs),
+        count: (query) => context.db!.approvalRequest.count(query as Prisma.ApprovalRequestCountArgs),
+      });
     },
-  }),
+  }, ...countedConnectionTypes('ApprovalRequest')),
 );
 
 const ApprovalAuthorityRef = builder.objectRef<{ levels: string[]; allowed: boolean; level: string | null; limit: string | null; reason: string | null; levelsThatMay: string[]; rolesThatMay: string[] }>('ApprovalAuthority').implement({
@@ -146,17 +186,39 @@ const PolicyOverrideRef = builder.objectRef<OverrideReportRow>('PolicyOverride')
   }),
 });
 
+const OVERRIDE_ORDER = {
+  DECIDED_AT: { field: 'decidedAt', kind: 'time', label: 'when it was decided' },
+} as const satisfies Record<string, SortKey>;
+const PolicyOverrideOrderEnum = orderEnum('PolicyOverride', OVERRIDE_ORDER);
+
 builder.queryField('policyOverrides', (t) =>
-  t.field({
-    type: [PolicyOverrideRef],
-    description: 'Decisions that overrode the credit policy, decided from `from` to `to` (UTC days, both included), oldest first; at most 1,000.',
+  t.connection({
+    type: PolicyOverrideRef,
+    description: 'Decisions that overrode the credit policy, oldest first unless `orderBy` says otherwise, decided from `from` to `to` when given (UTC days, both included).',
     authScopes: { can: 'underwriting.read' },
     args: {
-      from: t.arg({ type: 'Date', required: true, description: 'First day.' }),
-      to: t.arg({ type: 'Date', required: true, description: 'Last day.' }),
+      orderBy: t.arg({ type: PolicyOverrideOrderEnum, required: false, description: 'The order of the list; `DECIDED_AT_ASC` when absent.' }),
+      from: t.arg({ type: 'Date', required: false, description: 'First day.' }),
+      to: t.arg({ type: 'Date', required: false, description: 'Last day.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only overrides decided at or after this (a decision never changes afterwards): the sync filter.' }),
     },
-    resolve: (_root, args, context) => overridesReport(context.db!, String(args.from), String(args.to)),
-  }),
+    resolve: (_root, args, context) => {
+      checkRange('from', args.from, 'to', args.to);
+      const db = context.db!;
+      const decided = between(args.from != null ? dateColumn(String(args.from)) : null, args.to != null ? new Date(dateColumn(String(args.to)).getTime() + 86_400_000) : null);
+      const where: Record<string, unknown> = {
+        override: true,
+        // `to` is a whole UTC day: decisions before the next midnight.
+        ...(decided ? { decidedAt: { ...(decided.gte ? { gte: decided.gte } : {}), ...(decided.lte ? { lt: decided.lte } : {}) } } : {}),
+        ...(args.updatedSince != null ? { AND: [{ decidedAt: { gte: args.updatedSince } }] } : {}),
+      };
+      return listPage(context, args, orderingOf(OVERRIDE_ORDER, args.orderBy, 'decidedAt:asc'), where, {
+        findMany: async (query) => (await overrideRowsOf(db, await db.applicationDecision.findMany(query as Prisma.ApplicationDecisionFindManyArgs)))
+          .map((row) => ({ ...row, id: row.decision.id, decidedAt: row.decision.decidedAt })),
+        count: (query) => db.applicationDecision.count(query as Prisma.ApplicationDecisionCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('PolicyOverride')),
 );
 
 builder.mutationField('recommendApplication', (t) =>

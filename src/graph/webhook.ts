@@ -3,7 +3,9 @@
 import { builder } from './builder.js';
 import { AppError, InvalidField, inputPath } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { UUID_KEY } from './pagination.js';
+import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './loaders.js';
 import { deactivateEndpoint, enableEndpoint, OVERLAP_HOURS, registerEndpoint, replayDelivery, rotateSigningSecret, sendTestWebhook } from '../services/webhooks/endpoints.js';
 import { destinationPolicy } from '../outbound/settings.js';
@@ -74,50 +76,75 @@ builder.node(WebhookDeliveryRef, {
   }),
 });
 
+const ENDPOINT_ORDER = {
+  CREATED_AT: { field: 'createdAt', kind: 'time', label: 'when it was registered' },
+  UPDATED_AT: { field: 'updatedAt', kind: 'time', label: 'when it last changed' },
+  URL: { field: 'url', kind: 'text', label: 'URL' },
+} as const satisfies Record<string, SortKey>;
+const WebhookEndpointOrderEnum = orderEnum('WebhookEndpoint', ENDPOINT_ORDER);
+
 builder.queryField('webhookEndpoints', (t) =>
   t.connection({
     type: WebhookEndpointRef,
-    description: 'Webhook endpoints, by id. A partner sees only its own.',
+    description: 'Webhook endpoints, oldest first unless `orderBy` says otherwise. A partner sees and counts only its own.',
     authScopes: { can: 'webhooks.read' },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (row: WebhookEndpointRow) => row.id, UUID_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.webhookEndpoint.findMany({ where: { id: { gt: after, lt: before } }, orderBy: { id: inverted ? 'desc' : 'asc' }, take: limit }),
-      ),
-  }, ...connectionTypes('WebhookEndpoint')),
+    args: {
+      orderBy: t.arg({ type: WebhookEndpointOrderEnum, required: false, description: 'The order of the list; `CREATED_AT_ASC` when absent.' }),
+      active: t.arg.boolean({ required: false, description: 'Only endpoints that still receive deliveries (true), or only those deactivated or disabled (false).' }),
+      createdFrom: t.arg({ type: 'DateTime', required: false, description: 'Only endpoints registered at or after this.' }),
+      createdTo: t.arg({ type: 'DateTime', required: false, description: 'Only endpoints registered at or before this.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only endpoints changed at or after this: the sync filter, see docs/partners.md.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
+      const where: Record<string, unknown> = {
+        ...(args.active != null ? { active: args.active } : {}),
+        ...(args.createdFrom != null || args.createdTo != null ? { createdAt: between(args.createdFrom, args.createdTo) } : {}),
+        ...(args.updatedSince != null ? { updatedAt: { gte: args.updatedSince } } : {}),
+      };
+      return listPage(context, args, orderingOf(ENDPOINT_ORDER, args.orderBy, 'createdAt:asc'), where, {
+        findMany: (query) => context.db!.webhookEndpoint.findMany(query as Prisma.WebhookEndpointFindManyArgs),
+        count: (query) => context.db!.webhookEndpoint.count(query as Prisma.WebhookEndpointCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('WebhookEndpoint')),
 );
 
-// The log reads newest first; its cursor is the creation time and id, so pages hold still as deliveries arrive.
-const LOG_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const logKey = (row: WebhookDeliveryRow) => `${row.createdAt.toISOString()}_${row.id}`;
-function beyond(key: string | undefined, direction: 'lt' | 'gt') {
-  if (!key) return {};
-  const [at, id] = key.split('_') as [string, string];
-  const createdAt = new Date(at);
-  return { OR: [{ createdAt: { [direction]: createdAt } }, { createdAt, id: { [direction]: id } }] };
-}
+const DELIVERY_ORDER = {
+  CREATED_AT: { field: 'createdAt', kind: 'time', label: 'when it was queued' },
+  UPDATED_AT: { field: 'updatedAt', kind: 'time', label: 'when it last changed' },
+} as const satisfies Record<string, SortKey>;
+const WebhookDeliveryOrderEnum = orderEnum('WebhookDelivery', DELIVERY_ORDER);
 
 builder.queryField('webhookDeliveries', (t) =>
   t.connection({
     type: WebhookDeliveryRef,
-    description: 'The delivery log, newest first, optionally for one endpoint or in one status. A partner sees only its own.',
+    description: 'The delivery log, newest first unless `orderBy` says otherwise, narrowed by the filters given. A partner sees and counts only its own.',
     authScopes: { can: 'webhooks.read' },
     args: {
+      orderBy: t.arg({ type: WebhookDeliveryOrderEnum, required: false, description: 'The order of the list; `CREATED_AT_DESC` when absent.' }),
       endpointId: t.arg.globalID({ required: false, for: WebhookEndpointRef, description: 'Only deliveries to this endpoint.' }),
       status: t.arg({ type: DeliveryStatusEnum, required: false, description: 'Only deliveries in this status.' }),
+      eventType: t.arg.string({ required: false, description: 'Only deliveries of this event type, exactly.' }),
+      createdFrom: t.arg({ type: 'DateTime', required: false, description: 'Only deliveries queued at or after this.' }),
+      createdTo: t.arg({ type: 'DateTime', required: false, description: 'Only deliveries queued at or before this.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only deliveries changed (an attempt, a new status) at or after this.' }),
     },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, logKey, LOG_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.webhookDelivery.findMany({
-          where: {
-            AND: [beyond(after, 'lt'), beyond(before, 'gt')],
-            ...(args.endpointId ? { endpointId: args.endpointId.id } : {}),
-            ...(args.status ? { status: args.status } : {}),
-          },
-          orderBy: [{ createdAt: inverted ? 'asc' : 'desc' }, { id: inverted ? 'asc' : 'desc' }],
-          take: limit,
-        }),
-      ),
-  }, ...connectionTypes('WebhookDelivery')),
+    resolve: (_root, args, context) => {
+      checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
+      const where: Record<string, unknown> = {
+        ...(args.endpointId ? { endpointId: args.endpointId.id } : {}),
+        ...(args.status ? { status: args.status } : {}),
+        ...(args.eventType != null ? { eventType: args.eventType } : {}),
+        ...(args.createdFrom != null || args.createdTo != null ? { createdAt: between(args.createdFrom, args.createdTo) } : {}),
+        ...(args.updatedSince != null ? { updatedAt: { gte: args.updatedSince } } : {}),
+      };
+      return listPage(context, args, orderingOf(DELIVERY_ORDER, args.orderBy, 'createdAt:desc'), where, {
+        findMany: (query) => context.db!.webhookDelivery.findMany(query as Prisma.WebhookDeliveryFindManyArgs),
+        count: (query) => context.db!.webhookDelivery.count(query as Prisma.WebhookDeliveryCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('WebhookDelivery')),
 );
 
 const RegisterWebhookEndpointInput = builder.inputType('RegisterWebhookEndpointInput', {

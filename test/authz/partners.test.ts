@@ -210,7 +210,7 @@ const PROBES: Record<string, string> = {
   'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { id endpoint { url } } }',
   'Mutation.sendTestWebhook': 'mutation { sendTestWebhook(input: { endpointId: "%HOOK%" }) { id eventId endpoint { url } } }',
   'Mutation.rotateWebhookSigningSecret': 'mutation { rotateWebhookSigningSecret(input: { endpointId: "%HOOK%", overlapHours: 168 }) { signingSecret previousSecretExpiresAt endpoint { id url } } }',
-  'Query.loans': '{ loans(first: 100) { edges { node { id principal externalReference } } } }',
+  'Query.loans': '{ loans(first: 100, number: "1") { totalCount edges { node { id number principal externalReference } } } }',
   'Query.loanWaiverRequests': '{ loanWaiverRequests(first: 100) { edges { node { id reason loan { id } } } } }',
   'Query.ledgerAccounts': '{ ledgerAccounts { code name } }',
   'Query.trialBalance': '{ trialBalance(asOf: "2099-12-31") { lines { account name debits credits balance } } }',
@@ -226,7 +226,7 @@ const PROBES: Record<string, string> = {
   'Mutation.decideLoanWaiver': 'mutation { decideLoanWaiver(input: { requestId: "%WAIVER%", approve: true }) { id status loan { id } } }',
   'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: "asset" }) { code name } }',
   'Mutation.mapProductAccount': 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "2900" }) { id code } }',
-  'Query.applications': '{ applications(first: 100) { edges { node { id reference purpose parties { party { legalName identifiers { value } } } } } } }',
+  'Query.applications': '{ applications(first: 100, number: "1") { totalCount edges { node { id number reference purpose parties { party { legalName identifiers { value } } } } } } }',
   'Mutation.createApplication': `mutation { createApplication(input: { idempotencyKey: "probe-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe",
     applicant: { kind: "PERSON", legalName: "Probe", identifiers: [{ kind: "national_id", country: "US", value: "%APPLICANT_ID%" }] } }) { id reference parties { party { legalName } } } }`,
   'Mutation.submitApplication': 'mutation { submitApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose } }',
@@ -243,10 +243,10 @@ const PROBES: Record<string, string> = {
   'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${JSON.stringify(JSON.stringify(SANDBOX_CREDIT_POLICY))} }) { id version ruleSet product { id } } }`,
   'Mutation.requestCreditPolicyActivation': 'mutation { requestCreditPolicyActivation(input: { policyId: "%POLICY%" }) { id status ruleSet } }',
   'Mutation.decideCreditPolicyActivation': 'mutation { decideCreditPolicyActivation(input: { policyId: "%POLICY%", approve: true }) { id status ruleSet } }',
-  'Query.underwritingQueue': '{ underwritingQueue(first: 100) { application { id reference purpose } pendingRequest { id reason } } }',
-  'Query.approvalRequests': '{ approvalRequests(status: "pending") { id reason application { id purpose } } }',
+  'Query.underwritingQueue': '{ underwritingQueue(first: 100) { totalCount edges { node { application { id reference purpose } pendingRequest { id reason } } } } }',
+  'Query.approvalRequests': '{ approvalRequests(status: "pending", first: 100) { totalCount edges { node { id reason application { id purpose } } } } }',
   'Query.approvalAuthority': '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed levels } }',
-  'Query.policyOverrides': '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { application { id purpose } overrideReason } }',
+  'Query.policyOverrides': '{ policyOverrides(from: "2000-01-01", to: "2099-12-31", first: 100) { totalCount edges { node { application { id purpose } overrideReason } } } }',
   'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: "approve", reason: "attacker override reason" }) { id application { id purpose } } }',
   'Mutation.decideApprovalRequest': 'mutation { decideApprovalRequest(input: { requestId: "%APPLICATION%", approve: true }) { id status application { id purpose } } }',
   'Mutation.expireStaleApplications': 'mutation { expireStaleApplications { expired { id purpose } } }',
@@ -256,6 +256,32 @@ const PROBES: Record<string, string> = {
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
   'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
 };
+
+describe('counts under the partner scope', () => {
+  it('a partner\'s totalCount holds only its own rows, filtered or not; another partner of the tenant counts none', async () => {
+    const query = `{ loans { totalCount } byNumber: loans(number: "L-000001") { totalCount } applications { totalCount }
+      applicationByNumber: applications(number: "A-000001") { totalCount } webhookEndpoints { totalCount } webhookDeliveries { totalCount } }`;
+    const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
+    // Alpha's endpoint keeps receiving its own events, so its deliveries are counted around the query.
+    const deliveredBefore = await victimDb.webhookDelivery.count({ where: { partnerCode: alpha } });
+    const own = await gql(server.gateway, query, { token: await partnerToken(victim, alpha, 'origination') });
+    const deliveredAfter = await victimDb.webhookDelivery.count({ where: { partnerCode: alpha } });
+    expect(own.errors).toBeUndefined();
+    const one = { totalCount: 1 };
+    const { webhookDeliveries, ...rest } = own.data as { webhookDeliveries: { totalCount: number } };
+    expect(rest).toEqual({ loans: one, byNumber: one, applications: one, applicationByNumber: one, webhookEndpoints: one });
+    expect(webhookDeliveries.totalCount).toBeGreaterThanOrEqual(Math.max(1, deliveredBefore));
+    expect(webhookDeliveries.totalCount).toBeLessThanOrEqual(deliveredAfter);
+    await register(victim, 'countprobe', 'ORIGINATION');
+    const another = await gql(server.gateway, query, { token: await partnerToken(victim, 'countprobe', 'origination') });
+    expect(another.errors).toBeUndefined();
+    const none = { totalCount: 0 };
+    expect(another.data).toEqual({ loans: none, byNumber: none, applications: none, applicationByNumber: none, webhookEndpoints: none, webhookDeliveries: none });
+    // The lender's staff count the same rows as theirs.
+    const staff = await gql(server.gateway, '{ loans { totalCount } applications { totalCount } }', { token: await devToken(server.runtime, 'tenant-admin', victim.slug) });
+    expect(staff.data).toEqual({ loans: one, applications: one });
+  });
+});
 
 describe('isolation across every root field', () => {
   it('has a probe for every root field of the schema', () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateAll, latestVersion } from '../../src/tenancy/migrations.js';
 import type { Runtime } from '../../src/runtime.js';
 import { disburseLoan } from '../../src/services/servicing/loans.js';
+import { createApplication } from '../../src/services/origination/applications.js';
 import { Decimal } from '../../src/domain/money.js';
 import { createTenant, openTestRuntime, uniqueSlug } from '../support/harness.js';
 
@@ -142,6 +143,47 @@ describe('migration runner', () => {
     const fresh = await createTenant(runtime, uniqueSlug('mig-adv-new'));
     const { rows: standard } = await runtime.pool.query(`SELECT code FROM ${fresh.schemaName}.ledger_account WHERE role = 'interestInAdvance'`);
     expect(standard).toEqual([{ code: '2150' }]);
+  });
+
+  it('numbers a tenant\'s existing loans in booking order and keeps its applications\' numbers, then counts on from there', async () => {
+    const tenant = await createTenant(runtime, uniqueSlug('mig-num'), { sandbox: true, businessDate: '2026-12-01' });
+    const db = runtime.tenantClients.forSchema(tenant.schemaName);
+    const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 9, minute));
+    const command = (now: Date) => ({ tenant: tenant.slug, actor: { subject: 'test', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'mig-num' }, now });
+    const book = async (now: Date) => (await disburseLoan(db, command(now), '2026-12-01', { productCode: 'PL-STD', principal: new Decimal('6000'), numberOfRepayments: 12, disbursementDate: '2026-12-01' })).loanId;
+    // Inserted in one order, booked (created_at) in another: the backfill follows the booking.
+    const second = await book(at(2));
+    const first = await book(at(1));
+    const third = await book(at(3));
+    const apply = async (n: number) => (await createApplication(db, runtime.dataKey, command(at(n)), {
+      productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'a car',
+      applicant: { kind: 'PERSON', legalName: `Applicant ${n}`, identifiers: [{ kind: 'national_id', country: 'US', value: `555-00-000${n}` }], dateOfBirth: '1980-01-01' },
+    }, 'staff', null)).applicationId;
+    const told = await apply(1);
+    const renumbered = await apply(2);
+    const odd = await apply(3);
+    const s = tenant.schemaName;
+    const id = '20261203200000_tenant_reference_numbers';
+    for (const sql of [
+      ...['loan_updated_idx', 'application_updated_idx', 'application_created_idx', 'loan_borrower_idx', 'loan_external_reference_idx', 'application_external_reference_idx']
+        .map((index) => `DROP INDEX ${s}.${index}`),
+      `ALTER TABLE ${s}.loan DROP COLUMN number`, `DROP SEQUENCE ${s}.loan_number`, `ALTER TABLE ${s}.application DROP COLUMN number`,
+      // An application told APP-0000007 before, and one whose reference is in no numbered form.
+      `UPDATE ${s}.application SET reference = 'APP-0000007' WHERE id = '${renumbered}'`,
+      `UPDATE ${s}.application SET reference = 'IMPORTED-X' WHERE id = '${odd}'`,
+      `DELETE FROM ${s}.schema_migration WHERE id = '${id}'`,
+    ]) await runtime.pool.query(sql);
+    const report = await migrateAll(runtime.pool, loadMigrations(), { concurrency: 1, only: [tenant.slug] });
+    expect(report.failed).toEqual([]);
+    expect(report.tenants[0]!.applied).toEqual([id]);
+    const numbers = async (table: string) => Object.fromEntries((await runtime.pool.query<{ id: string; number: number }>(`SELECT id, number FROM ${s}.${table}`)).rows.map((r) => [r.id, r.number]));
+    expect(await numbers('loan')).toEqual({ [first]: 1, [second]: 2, [third]: 3 });
+    expect(await numbers('application')).toEqual({ [told]: 1, [renumbered]: 7, [odd]: 8 });
+    // New rows count on from the largest number, and the column refuses a duplicate or a null.
+    expect((await db.loan.findUniqueOrThrow({ where: { id: await book(at(4)) } })).number).toBe(4);
+    expect((await db.application.findUniqueOrThrow({ where: { id: await apply(4) } })).number).toBe(9);
+    await expect(runtime.pool.query(`UPDATE ${s}.loan SET number = 1 WHERE id = '${third}'`)).rejects.toThrow(/loan_number_key/);
+    await expect(runtime.pool.query(`UPDATE ${s}.application SET number = NULL WHERE id = '${odd}'`)).rejects.toThrow(/null/);
   });
 
   it('refuses a migration edited after it was applied, naming it', async () => {

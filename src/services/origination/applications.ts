@@ -190,10 +190,11 @@ async function createChecked(
 ) {
   const id = randomUUID();
   const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.application_number'::regclass) AS n`);
-  const reference = `APP-${String(numbered!.n).padStart(7, '0')}`;
+  const number = Number(numbered!.n);
+  const reference = `APP-${String(number).padStart(7, '0')}`;
   const row = await tx.application.create({
     data: {
-      id, reference, productId: checked.product.id, productVersion: checked.version, currency: checked.product.currency, amount: checked.amount.toFixed(),
+      id, number, reference, productId: checked.product.id, productVersion: checked.version, currency: checked.product.currency, amount: checked.amount.toFixed(),
       numberOfRepayments: checked.numberOfRepayments, purpose: checked.purpose, status: 'draft', channel, originationPartner: partner,
       externalReference: checked.externalReference, declaredMonthlyIncome: checked.declaredMonthlyIncome?.toFixed() ?? null,
       monthlyDebtPayments: checked.monthlyDebtPayments?.toFixed() ?? null, employer: checked.employer, createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,

@@ -24,7 +24,8 @@ async function merge(tx: Tx, from: string, into: string, command: CommandContext
   if (moving.length > 0) await tx.partyIdentifier.updateMany({ where: { id: { in: moving.map((i) => i.id) } }, data: { partyId: into } });
   await tx.applicationDocument.updateMany({ where: { partyId: from }, data: { partyId: into } });
   await tx.applicationCheck.updateMany({ where: { partyId: from }, data: { partyId: into } });
-  await tx.loan.updateMany({ where: { borrowerPartyId: from }, data: { borrowerPartyId: into } });
+  // The loans' borrower changed: a partner or dashboard syncing by updatedSince must see them again.
+  await tx.loan.updateMany({ where: { borrowerPartyId: from }, data: { borrowerPartyId: into, updatedAt: command.now } });
   await tx.partyMatch.create({
     data: { id: randomUUID(), partyId: into, reason: 'review', detail: `same person as party ${from}, by review`, channel: 'staff', matchedBy: command.actor.subject, matchedAt: command.now },
   });

@@ -261,6 +261,11 @@ export async function overridesReport(db: TenantDb, from: string, to: string, li
     orderBy: [{ decidedAt: 'asc' }, { id: 'asc' }],
     take: limit,
   });
+  return overrideRowsOf(db, decisions);
+}
+
+/** Override decisions with their application's currency and the maker who recommended them. */
+export async function overrideRowsOf(db: TenantDb, decisions: DecisionRow[]): Promise<OverrideReportRow[]> {
   if (decisions.length === 0) return [];
   const applicationIds = [...new Set(decisions.map((d) => d.applicationId))];
   const [applications, requests] = await Promise.all([

@@ -11,6 +11,7 @@ import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
 import { productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { postToLoans, type PostingRun, type PostingDraft, type PostingResult } from './postings.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
@@ -133,9 +134,11 @@ export interface Booking {
 export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: string, booking: Booking): Promise<{ loanId: string; audit: AuditDraft; events: EventDraft[]; posting: PostingResult }> {
   const accounts = await accountsFor(tx, booking.product.accountMapping);
   const loanId = randomUUID();
+  // Taken inside the booking's transaction, from the tenant's own sequence (its schema's loan_number).
+  const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.loan_number'::regclass) AS n`);
   await tx.loan.create({
     data: {
-      id: loanId, productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(booking.terms) as object,
+      id: loanId, number: Number(numbered!.n), productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(booking.terms) as object,
       allocation: booking.allocation as unknown as object, accounts: accounts as unknown as object, currency: booking.product.currency,
       principal: booking.principal.toFixed(), disbursementDate: dateColumn(booking.disbursementDate),
       firstRepaymentDate: booking.firstRepaymentDate ? dateColumn(booking.firstRepaymentDate) : null, borrowerPartyId: booking.borrowerPartyId,
@@ -233,13 +236,15 @@ export async function postRepaymentFile(db: TenantDb, command: LoanCommand, busi
     const posting = await postToLoans(tx, postingRunOf(command, businessDate, batchId), drafts);
     const total = lines.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
     const summary = { batchId, posted: lines.length, loans: posting.loans.size, total: total.toFixed(), sha256: digest, journals: posting.journals };
+    // The payer reconciles line by line: each line's transaction, in the file's order (the audit keeps the summary).
+    const answer = { ...summary, transactionIds: posting.transactions.map((t) => t.id) };
     return {
-      result: summary,
-      replay: summary,
+      result: answer,
+      replay: answer,
       audit: { entityType: 'RepaymentFile', entityId: batchId, after: summary },
       events: eventsOf(posting),
     };
-  }, async (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number });
+  }, async (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] });
 }
 
 export interface WaiverAsk {

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
+import { disburseLoan } from '../../../src/services/servicing/loans.js';
+import { Decimal } from '../../../src/domain/money.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
@@ -320,12 +322,20 @@ describe('consistent matches, and staff', () => {
     const sent = mallory({ legalName: 'Victoria Q.', dateOfBirth: VICTIM.dateOfBirth, identifiers: VICTIM.identifiers });
     const lookalike = await create(attacker, body(sent, { submit: false }));
     const reviewId = await reviewOf(lookalike.id);
+    // A loan already booked to the look-alike: after the merge it is the victim's, and it reads as changed.
+    const bookedAt = new Date(Date.now() - 60_000);
+    const { loanId } = await disburseLoan(db(), { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'loan' }, now: bookedAt }, '2026-12-01', {
+      productCode: 'PL-STD', principal: new Decimal('6000'), numberOfRepayments: 12, disbursementDate: '2026-12-01', borrowerPartyId: (await partiesOf(lookalike.id))[0]!.party.id,
+    });
     const byPartner = await gql(server.gateway, RESOLVE, { token: attacker, variables: { input: { reviewId, resolution: 'SAME_PERSON', note: 'it is her, trust me' } } });
     expect(codes(byPartner)).toEqual(['FORBIDDEN']);
     const merged = await gql(server.gateway, RESOLVE, { token: underwriter, variables: { input: { reviewId, resolution: 'SAME_PERSON', note: 'same person: initial for the surname' } } });
     expect(merged.errors, JSON.stringify(merged.errors)).toBeUndefined();
     expect(merged.data!['resolvePartyMatchReview']).toMatchObject({ status: 'same_person', resolutionNote: 'same person: initial for the surname' });
     expect((await partiesOf(lookalike.id))[0]!.party.id).toBe(victimPartyId);
+    const loan = await db().loan.findUniqueOrThrow({ where: { id: loanId } });
+    expect(loan.borrowerPartyId).toBe(victimPartyId);
+    expect(loan.updatedAt.getTime()).toBeGreaterThan(bookedAt.getTime());
     const again = await gql(server.gateway, RESOLVE, { token: underwriter, variables: { input: { reviewId, resolution: 'DISTINCT', note: 'changed my mind' } } });
     expect(codes(again)).toEqual(['CONFLICT']);
     const audit = await db().auditRecord.findFirstOrThrow({ where: { action: 'party.review.resolve', entityId: raw(reviewId) } });

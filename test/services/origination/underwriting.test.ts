@@ -27,7 +27,8 @@ const APPLICATION = `id status history { to event reason }
 const REQUEST = 'id status recommendation amount riskGrade override reason requestedBy decidedBy decisionReason application { id status }';
 const RECOMMEND = `mutation($input: RecommendApplicationInput!) { recommendApplication(input: $input) { ${REQUEST} } }`;
 const DECIDE = `mutation($input: DecideApprovalRequestInput!) { decideApprovalRequest(input: $input) { ${REQUEST} application { ${APPLICATION} } } }`;
-const QUEUE = `{ underwritingQueue { referredAt application { id status } pendingRequest { id status requestedBy } } }`;
+const QUEUE = `{ underwritingQueue(first: 100) { nodes: edges { node { referredAt application { id status } pendingRequest { id status requestedBy } } } } }`;
+const queueOf = (data: any) => data['underwritingQueue'].nodes.map((e: any) => e.node);
 
 function applicant(tags: string, nationalId?: string) {
   people += 1;
@@ -86,7 +87,7 @@ describe('underwriting referred applications', () => {
 
     const queued = await gql(server.gateway, QUEUE, { token: maker });
     expect(queued.errors).toBeUndefined();
-    const item = queued.data!['underwritingQueue'].find((i: any) => i.application.id === application.id);
+    const item = queueOf(queued.data!).find((i: any) => i.application.id === application.id);
     expect(item).toMatchObject({ application: { status: 'referred' }, pendingRequest: null });
 
     const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'PEP cleared by enhanced due diligence' });
@@ -95,7 +96,7 @@ describe('underwriting referred applications', () => {
     expect(request).toMatchObject({ status: 'pending', recommendation: 'approve', amount: '20000.00 USD', riskGrade: 'A', override: false, requestedBy: 'underwriter-1' });
 
     const queuedAgain = await gql(server.gateway, QUEUE, { token: maker });
-    expect(queuedAgain.data!['underwritingQueue'].find((i: any) => i.application.id === application.id).pendingRequest).toMatchObject({ id: request.id, status: 'pending' });
+    expect(queueOf(queuedAgain.data!).find((i: any) => i.application.id === application.id).pendingRequest).toMatchObject({ id: request.id, status: 'pending' });
 
     // The maker cannot be the checker, whatever their roles.
     const own = await decision(maker, { requestId: request.id, approve: true });
@@ -139,7 +140,7 @@ describe('underwriting referred applications', () => {
     // Decided once: a second decision finds it so, and the application has left the queue.
     expect(codes(await decision(admin, { requestId: request.id, approve: true }))).toEqual(['CONFLICT']);
     const after = await gql(server.gateway, QUEUE, { token: maker });
-    expect(after.data!['underwritingQueue'].some((i: any) => i.application.id === application.id)).toBe(false);
+    expect(queueOf(after.data!).some((i: any) => i.application.id === application.id)).toBe(false);
   });
 
   it('approving above the grade\'s maximum overrides the policy: it needs a reason and appears in the overrides report', async () => {
@@ -167,14 +168,14 @@ describe('underwriting referred applications', () => {
     expect(decided.offer).toMatchObject({ status: 'open', amount: '12000.00 USD', annualRatePercent: '16.9' });
     expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'APPROVE', decidedBy: 'approver-1', override: true, overrideReason: reason });
 
-    const report = await gql(server.gateway, `{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { application { id } outcome amount riskGrade failedRules overrideReason recommendedBy decidedBy } }`, { token: compliance });
+    const report = await gql(server.gateway, `{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { totalCount edges { node { application { id } outcome amount riskGrade failedRules overrideReason recommendedBy decidedBy } } } }`, { token: compliance });
     expect(report.errors, JSON.stringify(report.errors)).toBeUndefined();
-    expect(report.data!['policyOverrides']).toEqual([{
+    expect(report.data!['policyOverrides']).toEqual({ totalCount: 1, edges: [{ node: {
       application: { id: application.id }, outcome: 'APPROVE', amount: '12000.00 USD', riskGrade: 'C', failedRules: ['amount-band (REFER)'],
       overrideReason: reason, recommendedBy: 'underwriter-1', decidedBy: 'approver-1',
-    }]);
-    const none = await gql(server.gateway, '{ policyOverrides(from: "2000-01-01", to: "2000-12-31") { decidedAt } }', { token: compliance });
-    expect(none.data!['policyOverrides']).toEqual([]);
+    } }] });
+    const none = await gql(server.gateway, '{ policyOverrides(from: "2000-01-01", to: "2000-12-31") { totalCount edges { node { decidedAt } } } }', { token: compliance });
+    expect(none.data!['policyOverrides']).toEqual({ totalCount: 0, edges: [] });
   });
 
   it('a rejected recommendation leaves the application referred; an approved recommendation to decline declines it', async () => {
@@ -186,14 +187,14 @@ describe('underwriting referred applications', () => {
     const rejected = await decision(approver, { requestId: first.data!['recommendApplication'].id, approve: false, reason: 'source of wealth not documented' });
     expect(rejected.errors).toBeUndefined();
     expect(rejected.data!['decideApprovalRequest']).toMatchObject({ status: 'rejected', decisionReason: 'source of wealth not documented', application: { status: 'referred' } });
-    const listed = await gql(server.gateway, '{ approvalRequests(status: "rejected") { id } }', { token: compliance });
-    expect(listed.data!['approvalRequests'].map((r: any) => r.id)).toContain(first.data!['recommendApplication'].id);
+    const listed = await gql(server.gateway, '{ approvalRequests(status: "rejected", first: 100) { edges { node { id } } } }', { token: compliance });
+    expect(listed.data!['approvalRequests'].edges.map((e: any) => e.node.id)).toContain(first.data!['recommendApplication'].id);
 
     const second = await recommendation(maker, { applicationId: application.id, recommendation: 'decline', reason: 'source of wealth unexplained' });
     expect(second.errors).toBeUndefined();
     expect(second.data!['recommendApplication'].override).toBe(false);
-    const pending = await gql(server.gateway, '{ approvalRequests { id } }', { token: approver });
-    expect(pending.data!['approvalRequests'].map((r: any) => r.id)).toContain(second.data!['recommendApplication'].id);
+    const pending = await gql(server.gateway, '{ approvalRequests(first: 100) { edges { node { id } } } }', { token: approver });
+    expect(pending.data!['approvalRequests'].edges.map((e: any) => e.node.id)).toContain(second.data!['recommendApplication'].id);
     // Confirming a decline lends nothing: any checker but the maker may.
     const declined = await decision(otherUnderwriter, { requestId: second.data!['recommendApplication'].id, approve: true });
     expect(declined.errors, JSON.stringify(declined.errors)).toBeUndefined();
@@ -225,8 +226,8 @@ describe('underwriting referred applications', () => {
     const requestId = made.data!['recommendApplication'].id;
     for (const token of [partner, officer]) {
       expect(codes(await gql(server.gateway, QUEUE, { token }))).toEqual(['FORBIDDEN']);
-      expect(codes(await gql(server.gateway, '{ approvalRequests { id } }', { token }))).toEqual(['FORBIDDEN']);
-      expect(codes(await gql(server.gateway, '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { decidedBy } }', { token }))).toEqual(['FORBIDDEN']);
+      expect(codes(await gql(server.gateway, '{ approvalRequests { totalCount } }', { token }))).toEqual(['FORBIDDEN']);
+      expect(codes(await gql(server.gateway, '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { totalCount } }', { token }))).toEqual(['FORBIDDEN']);
       expect(codes(await recommendation(token, { applicationId: application.id, recommendation: 'decline', reason: 'attack attack' }))).toEqual(['FORBIDDEN']);
       expect(codes(await decision(token, { requestId, approve: true }))).toEqual(['FORBIDDEN']);
     }

@@ -1,0 +1,169 @@
+// Lists a partner can sync from and a person can search: every list that grows is a keyset connection with a
+// chosen order, filters and `totalCount` (docs/partners.md, "Lists"). The order travels inside the cursor, so a
+// cursor taken under one order is refused under another instead of silently skipping rows. Rows are read and
+// counted through the caller's own client (GraphContext.db), so a partner's pages and counts hold only its rows.
+import type { DefaultConnectionArguments } from '@pothos/plugin-relay';
+import { builder } from './builder.js';
+import { AppError, badInput } from '../errors.js';
+import { allows } from '../authz/capabilities.js';
+import { formatNumber, parseNumber, type NumberedKind } from '../domain/referenceNumbers.js';
+import type { GraphContext } from './context.js';
+import { connectionTypes, keysetConnection } from './pagination.js';
+
+/** How a sort key is compared and written into a cursor. */
+export type SortKind = 'time' | 'date' | 'int' | 'text';
+
+export interface SortKey {
+  /** The Prisma field. */
+  field: string;
+  kind: SortKind;
+  /** What it orders by, for the enum's descriptions ("when it was created"). */
+  label: string;
+}
+
+export interface Ordering {
+  field: string;
+  kind: SortKind;
+  direction: 'asc' | 'desc';
+}
+
+/**
+ * The `<Item>Order` enum: each key both ways (`CREATED_AT_ASC`, `CREATED_AT_DESC`, …), ties broken by id in the
+ * same direction so that every order is total and pages never overlap.
+ */
+export function orderEnum(item: string, keys: Record<string, SortKey>) {
+  const values: Record<string, { value: string; description: string }> = {};
+  for (const [name, key] of Object.entries(keys)) {
+    values[`${name}_ASC`] = { value: `${key.field}:asc`, description: `By ${key.label}, ascending (ties by id).` };
+    values[`${name}_DESC`] = { value: `${key.field}:desc`, description: `By ${key.label}, descending (ties by id).` };
+  }
+  return builder.enumType(`${item}Order`, { description: `How a list of ${item} items is ordered.`, values });
+}
+
+/** The ordering an `<Item>Order` value names (the default when absent). */
+export function orderingOf(keys: Record<string, SortKey>, value: string | null | undefined, fallback: string): Ordering {
+  const [field, direction] = (value ?? fallback).split(':') as [string, 'asc' | 'desc'];
+  const key = Object.values(keys).find((k) => k.field === field)!;
+  return { field, kind: key.kind, direction };
+}
+
+const ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const VALUE: Record<SortKind, string> = {
+  // Timestamps are kept to the millisecond the service wrote (command.now).
+  time: '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z',
+  date: '\\d{4}-\\d{2}-\\d{2}',
+  int: '\\d{1,10}',
+  text: '[^\\u0000-\\u001f]{0,400}',
+};
+
+function valueOf(kind: SortKind, row: Record<string, unknown>, field: string): string {
+  const value = row[field];
+  if (kind === 'time') return (value as Date).toISOString();
+  if (kind === 'date') return (value as Date).toISOString().slice(0, 10);
+  return String(value);
+}
+
+function cursorPattern(ordering: Ordering): RegExp {
+  return new RegExp(`^${ordering.field}\\|${VALUE[ordering.kind]}\\|${ID}$`, 'u');
+}
+
+/** Rows strictly beyond a cursor key: greater in the list's order when `after`, smaller when `before`. */
+function beyond(ordering: Ordering, key: string, side: 'after' | 'before'): Record<string, unknown> {
+  const first = key.indexOf('|');
+  const last = key.lastIndexOf('|');
+  const text = key.slice(first + 1, last);
+  const id = key.slice(last + 1);
+  const greater = (side === 'after') === (ordering.direction === 'asc');
+  const f = ordering.field;
+  const idBeyond = { id: greater ? { gt: id } : { lt: id } };
+  if (ordering.kind === 'time') {
+    const at = new Date(text);
+    if (Number.isNaN(at.getTime())) throw badInput(side, `${side} is not a cursor from this connection`);
+    const next = new Date(at.getTime() + 1);
+    return { OR: [{ [f]: greater ? { gte: next } : { lt: at } }, { AND: [{ [f]: { gte: at, lt: next } }, idBeyond] }] };
+  }
+  // A business date is a whole day: compared exactly, as the column holds it.
+  const value = ordering.kind === 'int' ? Number(text) : ordering.kind === 'date' ? new Date(`${text}T00:00:00.000Z`) : text;
+  return { OR: [{ [f]: greater ? { gt: value } : { lt: value } }, { AND: [{ [f]: value }, idBeyond] }] };
+}
+
+export interface ListQuery {
+  where: Record<string, unknown>;
+  orderBy: Record<string, 'asc' | 'desc'>[];
+  take: number;
+}
+
+/** A page with its count, counted only when `totalCount` is asked for. */
+export type CountedPage<T> = Awaited<ReturnType<typeof keysetConnection<T>>> & { totalCount: () => Promise<number> };
+
+/**
+ * One page of a list in the given order under `where` (the filters), and its `totalCount`: a COUNT with the same
+ * filters, read through the same client, so the caller's scope applies to both.
+ */
+export async function listPage<T extends { id: string }>(
+  context: Parameters<typeof keysetConnection>[0],
+  args: DefaultConnectionArguments,
+  ordering: Ordering,
+  where: Record<string, unknown>,
+  read: { findMany: (query: ListQuery) => Promise<T[]>; count: (query: { where: Record<string, unknown> }) => Promise<number> },
+): Promise<CountedPage<T>> {
+  const sortKey = (row: T) => `${ordering.field}|${valueOf(ordering.kind, row as unknown as Record<string, unknown>, ordering.field)}|${row.id}`;
+  const page = await keysetConnection(context, args, sortKey, cursorPattern(ordering), ({ before, after, limit, inverted }) => {
+    const direction = inverted ? (ordering.direction === 'asc' ? 'desc' : 'asc') : ordering.direction;
+    const and = [where];
+    if (after !== undefined) and.push(beyond(ordering, after, 'after'));
+    if (before !== undefined) and.push(beyond(ordering, before, 'before'));
+    return read.findMany({ where: { AND: and }, orderBy: [{ [ordering.field]: direction }, { id: direction }], take: limit });
+  });
+  let counted: Promise<number> | undefined;
+  return Object.assign(page, { totalCount: () => (counted ??= read.count({ where })) });
+}
+
+type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+
+/** The connection and edge types of a list, its connection carrying `totalCount`. */
+export function countedConnectionTypes(item: string) {
+  const [connection, edge] = connectionTypes(item);
+  return [
+    {
+      ...connection,
+      fields: (t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, object>) => ({
+        totalCount: t.int({
+          description: 'How many items the list holds under these filters (every page, not this one), as the caller may see them.',
+          resolve: (page: object) => (page as { totalCount: () => Promise<number> }).totalCount(),
+        }),
+      }),
+    },
+    edge,
+  ] as const;
+}
+
+/** `{ gte, lte }` for a from–to pair of filters, either side optional. */
+export function between<T>(from: T | null | undefined, to: T | null | undefined): { gte?: T; lte?: T } | undefined {
+  if (from == null && to == null) return undefined;
+  return { ...(from != null ? { gte: from } : {}), ...(to != null ? { lte: to } : {}) };
+}
+
+/** Refuses a range whose end comes before its start, naming the end. */
+export function checkRange<T extends Date | string>(fromName: string, from: T | null | undefined, toName: string, to: T | null | undefined): void {
+  if (from != null && to != null && to < from) throw badInput(toName, `${toName} is before ${fromName}`);
+}
+
+/** The count a number filter names, or BAD_USER_INPUT naming the argument. */
+export function numberArg(kind: NumberedKind, name: string, text: string): number {
+  const n = parseNumber(kind, text);
+  if (n === null) throw badInput(name, `${name} is not a ${kind} number (e.g. ${formatNumber(kind, 123)})`);
+  return n;
+}
+
+/**
+ * Finding by borrower reads the lender's party records, which partners never see (they keep their own copy of
+ * what they sent): a filter by party or name needs `parties.read`, or a partner could learn the name the lender
+ * holds by guessing it.
+ */
+export function requirePartyReader(context: GraphContext, argument: string): void {
+  const principal = context.principal;
+  if (!principal || !allows('parties.read', principal.roles, context.tenant !== null)) {
+    throw new AppError('FORBIDDEN', `${argument} needs the parties.read capability`, { field: argument });
+  }
+}

@@ -1,0 +1,119 @@
+// What a borrower and a payer reconcile against: a statement names the borrower and the loan's number and lists
+// each fee and penalty, in the API and in its CSV; a payment file's answer gives each line's transaction.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import type { TenantRecord } from '../../../src/tenancy/registry.js';
+import { registerPartner } from '../../../src/services/partners.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let admin: string;
+let fintech: string;
+let keys = 0;
+const key = () => `statement-items-${Date.now()}-${keys++}`;
+
+async function call(query: string, variables: Record<string, unknown> = {}, token = admin) {
+  const response = await gql(server.gateway, query, { token, variables });
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  return response.data!;
+}
+
+let loanId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('stmt-items'), { sandbox: true, businessDate: '2026-12-01' });
+  const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+  await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'fintech', name: 'Fintech', kind: 'origination' });
+  admin = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'admin-1' });
+  fintech = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
+  const created = await call(`mutation($input: CreateApplicationInput!) { createApplication(input: $input) { parties { role party { id } } } }`, {
+    input: {
+      idempotencyKey: key(), productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'a car',
+      applicant: { kind: 'PERSON', legalName: 'Ada Lovelace', email: 'ada@example.test', phone: '+1 415 555 0100', dateOfBirth: '1990-12-10', identifiers: [{ kind: 'national_id', country: 'US', value: '123-45-6789' }] },
+    },
+  });
+  const borrowerPartyId = (created['createApplication'] as { parties: { party: { id: string } }[] }).parties[0]!.party.id;
+  // A loan before it, so this one's number is not 1 by accident.
+  for (const reference of ['FIRST', 'SECOND']) {
+    const booked = await call(`mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { id } }`, {
+      input: { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-09-01', borrowerPartyId, originationPartnerCode: 'fintech', externalReference: reference },
+    });
+    loanId = (booked['disburseLoan'] as { id: string }).id;
+  }
+  const charge = `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { id } }`;
+  await call(charge, { input: { idempotencyKey: key(), loanId, component: 'FEE', amount: '25', valueDate: '2026-10-05', reason: 'returned direct debit' } });
+  await call(charge, { input: { idempotencyKey: key(), loanId, component: 'PENALTY', amount: '40', valueDate: '2026-10-20', reason: 'late payment' } });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const STATEMENT = `query($id: ID!) { node(id: $id) { ... on Loan { number statement(from: "2026-09-01", to: "2026-11-30") {
+  loanNumber borrowerName csvPath charged { fee penalty } paid { fee penalty }
+  feesAndPenalties { date kind transactionId component as instalment dueDate amount description } } } } }`;
+
+type Statement = {
+  loanNumber: string; borrowerName: string | null; csvPath: string; charged: { fee: string; penalty: string }; paid: { fee: string; penalty: string };
+  feesAndPenalties: { date: string; kind: string; transactionId: string | null; component: string; as: string; instalment: number; dueDate: string; amount: string; description: string }[];
+};
+
+describe('a loan statement', () => {
+  it('shows the borrower\'s name and the loan\'s number, and each fee and penalty', async () => {
+    const loan = (await call(STATEMENT, { id: loanId }))['node'] as { number: string; statement: Statement };
+    expect(loan.number).toBe('L-000002');
+    const statement = loan.statement;
+    expect(statement).toMatchObject({ loanNumber: 'L-000002', borrowerName: 'Ada Lovelace', charged: { fee: '25.00 USD', penalty: '40.00 USD' } });
+    const charged = statement.feesAndPenalties.filter((i) => i.as === 'charged');
+    expect(charged.map((i) => [i.date, i.kind, i.component, i.amount])).toEqual([
+      ['2026-10-05', 'charge', 'fee', '25.00 USD'],
+      ['2026-10-20', 'charge', 'penalty', '40.00 USD'],
+    ]);
+    for (const item of charged) expect(item.transactionId).toMatch(/^[0-9a-f-]{36}$/);
+    // The items add up to the statement's totals.
+    const sum = (component: string, as: string) => statement.feesAndPenalties.filter((i) => i.component === component && i.as === as)
+      .reduce((total, i) => total + Math.round(Number(i.amount.split(' ')[0]) * 100), 0);
+    expect(sum('fee', 'paid')).toBe(Math.round(Number(statement.paid.fee.split(' ')[0]) * 100));
+    expect(sum('penalty', 'charged')).toBe(4000);
+  });
+
+  it('gives the same in its CSV, and names no borrower to a partner', async () => {
+    const { statement } = (await call(STATEMENT, { id: loanId }))['node'] as { statement: Statement };
+    const response = await fetch(`${server.gateway.url}${statement.csvPath}`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-disposition')).toContain('statement-L-000002-');
+    const records = parse(await response.text()) as string[][];
+    expect(records.find((r) => r[0] === 'number')!.slice(0, 2)).toEqual(['number', 'L-000002']);
+    expect(records.find((r) => r[0] === 'borrower')!.slice(0, 2)).toEqual(['borrower', 'Ada Lovelace']);
+    const items = records.filter((r) => r[0] === 'feeOrPenalty' && r[6] === 'charged').map((r) => [r[1], r[7], r[8]]);
+    expect(items).toEqual([['2026-10-05', 'fee', '25.00'], ['2026-10-20', 'penalty', '40.00']]);
+
+    const seen = (await call(STATEMENT, { id: loanId }, fintech))['node'] as { statement: Statement };
+    expect(seen.statement).toMatchObject({ loanNumber: 'L-000002', borrowerName: null });
+    const partnerCsv = await (await fetch(`${server.gateway.url}${statement.csvPath}`, { headers: { authorization: `Bearer ${fintech}` } })).text();
+    expect(partnerCsv).not.toContain('Lovelace');
+    expect(partnerCsv).toContain('number,L-000002');
+  });
+});
+
+describe('a payment file', () => {
+  it('answers with each line\'s transaction, in the file\'s order, and the same on a repeat', async () => {
+    const loans = (await call('{ loans(first: 2) { edges { node { id } } } }'))['loans'] as { edges: { node: { id: string } }[] };
+    const [a, b] = loans.edges.map((e) => e.node.id) as [string, string];
+    const lines = [
+      { loanId: a, amount: '10.00', valueDate: '2026-11-02', channel: 'bank-transfer', externalReference: 'P-1' },
+      { loanId: b, amount: '20.00', valueDate: '2026-11-02', channel: 'bank-transfer', externalReference: 'P-2' },
+      { loanId: a, amount: '30.00', valueDate: '2026-11-03', channel: 'bank-transfer', externalReference: 'P-3' },
+    ];
+    const input = { idempotencyKey: key(), repayments: lines };
+    const FILE = `mutation($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted transactionIds } }`;
+    const batch = (await call(FILE, { input }))['postRepayments'] as { posted: number; transactionIds: string[] };
+    expect(batch.posted).toBe(3);
+    expect(batch.transactionIds).toHaveLength(3);
+    const found = (await call('query($ids: [ID!]!) { nodes(ids: $ids) { ... on LoanTransaction { loan { id } amount externalReference } } }', { ids: batch.transactionIds }))['nodes'] as { loan: { id: string }; amount: string; externalReference: string }[];
+    expect(found.map((t) => [t.loan.id, t.amount, t.externalReference])).toEqual(lines.map((l) => [l.loanId, `${l.amount} USD`, l.externalReference]));
+    const again = (await call(FILE, { input }))['postRepayments'] as { transactionIds: string[] };
+    expect(again.transactionIds).toEqual(batch.transactionIds);
+  });
+});
