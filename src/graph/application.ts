@@ -9,7 +9,8 @@ import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import { LoanProductRef } from './loanProduct.js';
 import { LoanRef } from './loan.js';
-import { PartyRef } from './party.js';
+import { PartyIdentifierKindEnum, PartyKindEnum, PartyRef } from './party.js';
+import { ApplicationChannelEnum, ApplicationStatusEnum, storedEnum } from './enums.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createApplication, expireStaleApplications, importApplications, moveApplication, updateApplication, type ApplicationInput } from '../services/origination/applications.js';
 import type { PartyInput } from '../services/origination/parties.js';
@@ -42,11 +43,17 @@ export function assessAs(context: GraphContext, applicationId: string): Promise<
 }
 
 
+const ApplicationPartyRoleEnum = storedEnum('ApplicationPartyRole', 'The part a party plays on an application.', {
+  applicant: 'The main applicant.',
+  co_applicant: 'Applies jointly with the applicant.',
+  guarantor: 'Guarantees the loan.',
+});
+
 const ApplicationPartyRoleRef = builder.objectRef<ApplicationPartyRow>('ApplicationParty').implement({
   description: 'A party playing a role on an application (staff only: partners hold their own copy of what they sent).',
   authScopes: { can: 'parties.read' },
   fields: (t) => ({
-    role: t.exposeString('role', { description: '`applicant`, `co_applicant` or `guarantor`.' }),
+    role: t.expose('role', { type: ApplicationPartyRoleEnum, description: 'Applicant, co-applicant or guarantor.' }),
     party: t.field({ type: PartyRef, nullable: true, description: 'The party.', resolve: (r, _args, context) => context.loaders.partyById.load(r.partyId) }),
   }),
 });
@@ -55,8 +62,8 @@ const TransitionRef = builder.objectRef<TransitionRow>('ApplicationTransition').
   description: 'One move of an application\'s status.',
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
-    from: t.exposeString('fromStatus', { nullable: true, description: 'The status before; null at creation.' }),
-    to: t.exposeString('toStatus', { description: 'The status after.' }),
+    from: t.expose('fromStatus', { type: ApplicationStatusEnum, nullable: true, description: 'The status before; null at creation.' }),
+    to: t.expose('toStatus', { type: ApplicationStatusEnum, description: 'The status after.' }),
     event: t.exposeString('event', { description: 'What moved it.' }),
     reason: t.exposeString('reason', { nullable: true, description: 'Why, when given.' }),
     actor: t.exposeString('actor', { description: 'Who moved it.' }),
@@ -71,8 +78,8 @@ builder.node(ApplicationRef, {
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
     reference: t.exposeString('reference', { description: 'The lender\'s reference, e.g. APP-0000123.' }),
-    status: t.exposeString('status', { description: 'Where it stands (docs/origination-rules.md has the transition table).' }),
-    channel: t.exposeString('channel', { description: '`staff`, `partner` or `bulk`.' }),
+    status: t.expose('status', { type: ApplicationStatusEnum, description: 'Where it stands (docs/origination-rules.md has the transition table).' }),
+    channel: t.expose('channel', { type: ApplicationChannelEnum, description: 'How it reached the lender.' }),
     product: t.field({ type: LoanProductRef, nullable: true, description: 'The product applied for.', resolve: (a, _args, context) => context.loaders.loanProductById.load(a.productId) }),
     productVersion: t.exposeInt('productVersion', { description: 'The product version it was checked against.' }),
     amount: t.field({ type: 'Money', description: 'The amount asked for.', resolve: (a) => money(a.amount.toString(), a.currency) }),
@@ -105,7 +112,7 @@ builder.queryField('applications', (t) =>
     type: ApplicationRef,
     description: 'Applications by id, optionally in one status. An origination partner sees only those it brought.',
     authScopes: { can: 'applications.read' },
-    args: { status: t.arg.string({ required: false, description: 'Only applications in this status.' }) },
+    args: { status: t.arg({ type: ApplicationStatusEnum, required: false, description: 'Only applications in this status.' }) },
     resolve: (_root, args, context) =>
       keysetConnection(context, args, (a: ApplicationRow) => a.id, UUID_KEY, ({ before, after, limit, inverted }) =>
         context.db!.application.findMany({
@@ -120,7 +127,7 @@ builder.queryField('applications', (t) =>
 const IdentifierInput = builder.inputType('PartyIdentifierInput', {
   description: 'A national, tax or passport identifier.',
   fields: (t) => ({
-    kind: t.string({ required: true, description: '`national_id`, `tax_id` or `passport`.' }),
+    kind: t.field({ type: PartyIdentifierKindEnum, required: true, description: 'National id, tax id or passport.' }),
     country: t.string({ required: true, description: 'ISO 3166 two-letter code of the issuing country.' }),
     value: t.string({ required: true, description: 'The identifier (stored sealed; shown masked).' }),
   }),
@@ -140,7 +147,7 @@ const AddressInput = builder.inputType('PostalAddressInput', {
 const PartyIntakeInput = builder.inputType('PartyIntakeInput', {
   description: 'A person or business on an application; resolved to the lender\'s existing party when the identifier, or the phone and e-mail, match.',
   fields: (t) => ({
-    kind: t.string({ required: true, description: '`PERSON` or `BUSINESS`.' }),
+    kind: t.field({ type: PartyKindEnum, required: true, description: 'A person or a business.' }),
     legalName: t.string({ required: true, description: 'Full legal name.' }),
     email: t.string({ required: false, description: 'E-mail.' }),
     phone: t.string({ required: false, description: 'Phone, preferably E.164.' }),

@@ -1,5 +1,6 @@
 // Disbursement requests: the hand-off from an application to a loan, requested by one disbursement officer and
 // approved by another (src/services/origination/disbursement.ts).
+import { ApprovalStatusEnum } from './enums.js';
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
@@ -23,7 +24,7 @@ builder.node(DisbursementRequestRef, {
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),
     disbursementDate: t.field({ type: 'Date', description: 'When the money is to be paid out.', resolve: (r) => businessDateOf(r.disbursementDate) }),
     firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set.', resolve: (r) => (r.firstRepaymentDate ? businessDateOf(r.firstRepaymentDate) : null) }),
-    status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
+    status: t.expose('status', { type: ApprovalStatusEnum, description: 'Pending, approved or rejected.' }),
     requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
     requestedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (r) => r.requestedAt }),
     decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
@@ -38,7 +39,7 @@ builder.queryField('disbursementRequests', (t) =>
     type: DisbursementRequestRef,
     description: 'Disbursement requests (pending unless asked otherwise): the checkers\' queue.',
     authScopes: { can: 'loans.disburse' },
-    args: { status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }) },
+    args: { status: t.arg({ type: ApprovalStatusEnum, required: false, description: 'PENDING (default), APPROVED or REJECTED.' }) },
     resolve: (_root, args, context) =>
       keysetConnection(context, args, (r: RequestRow) => r.id, UUID_KEY, ({ before, after, limit, inverted }) =>
         context.db!.disbursementRequest.findMany({

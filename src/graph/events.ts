@@ -16,7 +16,7 @@ const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
     aggregateId: t.exposeString('aggregateId', { description: 'Which one (its database id).' }),
     occurredAt: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => e.occurredAt }),
     schemaVersion: t.exposeInt('schemaVersion', { description: 'Version of the payload\'s shape.' }),
-    payload: t.string({ description: 'The event\'s data, as JSON.', resolve: (e) => JSON.stringify(e.payload) }),
+    payload: t.field({ type: 'JSON', description: 'The event\'s data: an object whose shape its type and schemaVersion give (docs/webhooks.md).', resolve: (e) => e.payload }),
   }),
 });
 

@@ -1,6 +1,7 @@
 // Underwriting (src/services/origination/underwriting.ts): the queue of referred applications, underwriters'
 // recommendations (the maker) decided by someone else with the authority (the checker), and the report of
 // overrides of the credit policy for compliance.
+import { ApprovalStatusEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { badInput } from '../errors.js';
@@ -37,7 +38,7 @@ builder.node(ApprovalRequestRef, {
     riskGrade: t.exposeString('riskGrade', { nullable: true, description: 'The risk grade of the credit policy\'s decision.' }),
     override: t.exposeBoolean('override', { description: 'Approving it overrides the credit policy (a DECLINE rule failed, or the amount is above the grade\'s maximum); computed by the server.' }),
     reason: t.exposeString('reason', { description: 'The underwriter\'s reason.' }),
-    status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
+    status: t.expose('status', { type: ApprovalStatusEnum, description: 'Pending, approved or rejected.' }),
     requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
     requestedAt: t.field({ type: 'DateTime', description: 'When it was recommended.', resolve: (r) => r.requestedAt }),
     decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
@@ -84,10 +85,9 @@ builder.queryField('approvalRequests', (t) =>
     type: [ApprovalRequestRef],
     description: 'Approval requests in one status (pending unless asked otherwise), oldest first: the checkers\' queue. At most 500.',
     authScopes: { can: 'underwriting.read' },
-    args: { status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }) },
+    args: { status: t.arg({ type: ApprovalStatusEnum, required: false, description: 'PENDING (default), APPROVED or REJECTED.' }) },
     resolve: (_root, args, context) => {
       const status = args.status ?? 'pending';
-      if (!['pending', 'approved', 'rejected'].includes(status)) throw badInput('status', 'status is `pending`, `approved` or `rejected`');
       return context.db!.approvalRequest.findMany({ where: { status }, orderBy: [{ requestedAt: 'asc' }, { id: 'asc' }], take: 500 });
     },
   }),
