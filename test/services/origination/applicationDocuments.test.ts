@@ -82,7 +82,7 @@ beforeAll(async () => {
       applicant: {
         kind: 'PERSON', legalName: 'Docu Ment', email: 'docu+bureau-prime@example.test', phone: '+14155550170', dateOfBirth: '1985-04-12',
         address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
-        identifiers: [{ kind: 'national_id', country: 'US', value: 'DOC100170' }],
+        identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'DOC100170' }],
       },
       guarantors: [{ kind: 'PERSON', legalName: 'Gua Rantor', email: 'gua@example.test', phone: '+14155550171' }],
     } },
@@ -194,7 +194,7 @@ describe('checklist and review', () => {
     expect(codes(asPartner)).toEqual(['FORBIDDEN']);
     const verified = await gql(server.gateway, REVIEW, { token: underwriter, variables: { input: { documentId: uploaded.body['id'], verified: true } } });
     expect(verified.errors).toBeUndefined();
-    expect(verified.data!['reviewApplicationDocument']).toMatchObject({ status: 'verified', reviewedBy: 'underwriter-1' });
+    expect(verified.data!['reviewApplicationDocument']).toMatchObject({ status: 'VERIFIED', reviewedBy: 'underwriter-1' });
     expect(await checklist()).toMatchObject({ proof_of_identity: 'satisfied' });
 
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -210,7 +210,7 @@ describe('checklist and review', () => {
     for (const document of income) {
       const rejected = await gql(server.gateway, REVIEW, { token: officer, variables: { input: { documentId: encodeGlobalID('ApplicationDocument', document.id), verified: false, reason: 'illegible scan' } } });
       expect(rejected.errors).toBeUndefined();
-      expect(rejected.data!['reviewApplicationDocument']).toMatchObject({ status: 'rejected', statusReason: 'illegible scan' });
+      expect(rejected.data!['reviewApplicationDocument']).toMatchObject({ status: 'REJECTED', statusReason: 'illegible scan' });
     }
     expect(await checklist()).toMatchObject({ proof_of_income: 'rejected' });
   });

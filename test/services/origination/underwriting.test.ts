@@ -34,7 +34,7 @@ function applicant(tags: string, nationalId?: string) {
   return {
     kind: 'PERSON', legalName: `Underwritten Person ${people}`, email: `uw${people}${tags}@example.test`, phone: `+1415556${String(2000 + people)}`,
     dateOfBirth: '1985-04-12', address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
-    identifiers: [{ kind: 'national_id', country: 'US', value: nationalId ?? `UWT${String(100000 + people)}` }],
+    identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: nationalId ?? `UWT${String(100000 + people)}` }],
   };
 }
 
@@ -49,7 +49,7 @@ async function referred(tags: string, amount: string, nationalId?: string, token
   });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
   const application = response.data!['createApplication'];
-  expect(application.status).toBe('referred');
+  expect(application.status).toBe('REFERRED');
   return application as { id: string; status: string; decisions: { riskGrade: string | null; maxAmount: string | null }[] };
 }
 
@@ -87,15 +87,15 @@ describe('underwriting referred applications', () => {
     const queued = await gql(server.gateway, QUEUE, { token: maker });
     expect(queued.errors).toBeUndefined();
     const item = queued.data!['underwritingQueue'].find((i: any) => i.application.id === application.id);
-    expect(item).toMatchObject({ application: { status: 'referred' }, pendingRequest: null });
+    expect(item).toMatchObject({ application: { status: 'REFERRED' }, pendingRequest: null });
 
     const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'PEP cleared by enhanced due diligence' });
     expect(recommended.errors, JSON.stringify(recommended.errors)).toBeUndefined();
     const request = recommended.data!['recommendApplication'];
-    expect(request).toMatchObject({ status: 'pending', recommendation: 'approve', amount: '20000.00 USD', riskGrade: 'A', override: false, requestedBy: 'underwriter-1' });
+    expect(request).toMatchObject({ status: 'PENDING', recommendation: 'approve', amount: '20000.00 USD', riskGrade: 'A', override: false, requestedBy: 'underwriter-1' });
 
     const queuedAgain = await gql(server.gateway, QUEUE, { token: maker });
-    expect(queuedAgain.data!['underwritingQueue'].find((i: any) => i.application.id === application.id).pendingRequest).toMatchObject({ id: request.id, status: 'pending' });
+    expect(queuedAgain.data!['underwritingQueue'].find((i: any) => i.application.id === application.id).pendingRequest).toMatchObject({ id: request.id, status: 'PENDING' });
 
     // The maker cannot be the checker, whatever their roles.
     const own = await decision(maker, { requestId: request.id, approve: true });
@@ -120,10 +120,10 @@ describe('underwriting referred applications', () => {
     const approved = await decision(approver, { requestId: request.id, approve: true, reason: 'within senior authority' });
     expect(approved.errors, JSON.stringify(approved.errors)).toBeUndefined();
     const decided = approved.data!['decideApprovalRequest'];
-    expect(decided).toMatchObject({ status: 'approved', decidedBy: 'approver-1', decisionReason: 'within senior authority' });
-    expect(decided.application.status).toBe('approved');
-    expect(decided.application.history.at(-1)).toMatchObject({ to: 'approved', event: 'approve' });
-    expect(decided.application.offer).toMatchObject({ status: 'open', amount: '20000.00 USD', annualRatePercent: '9.9' });
+    expect(decided).toMatchObject({ status: 'APPROVED', decidedBy: 'approver-1', decisionReason: 'within senior authority' });
+    expect(decided.application.status).toBe('APPROVED');
+    expect(decided.application.history.at(-1)).toMatchObject({ to: 'APPROVED', event: 'approve' });
+    expect(decided.application.offer).toMatchObject({ status: 'OPEN', amount: '20000.00 USD', annualRatePercent: '9.9' });
     expect(decided.application.decisions.map((d: any) => [d.outcome, d.decidedBy, d.override])).toEqual([['REFER', 'policy', false], ['APPROVE', 'approver-1', false]]);
 
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -163,8 +163,8 @@ describe('underwriting referred applications', () => {
     const approved = await decision(approver, { requestId: request.id, approve: true });
     expect(approved.errors, JSON.stringify(approved.errors)).toBeUndefined();
     const decided = approved.data!['decideApprovalRequest'].application;
-    expect(decided.status).toBe('approved');
-    expect(decided.offer).toMatchObject({ status: 'open', amount: '12000.00 USD', annualRatePercent: '16.9' });
+    expect(decided.status).toBe('APPROVED');
+    expect(decided.offer).toMatchObject({ status: 'OPEN', amount: '12000.00 USD', annualRatePercent: '16.9' });
     expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'APPROVE', decidedBy: 'approver-1', override: true, overrideReason: reason });
 
     const report = await gql(server.gateway, `{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { application { id } outcome amount riskGrade failedRules overrideReason recommendedBy decidedBy } }`, { token: compliance });
@@ -185,8 +185,8 @@ describe('underwriting referred applications', () => {
     expect(codes(noReason)).toEqual(['BAD_USER_INPUT']);
     const rejected = await decision(approver, { requestId: first.data!['recommendApplication'].id, approve: false, reason: 'source of wealth not documented' });
     expect(rejected.errors).toBeUndefined();
-    expect(rejected.data!['decideApprovalRequest']).toMatchObject({ status: 'rejected', decisionReason: 'source of wealth not documented', application: { status: 'referred' } });
-    const listed = await gql(server.gateway, '{ approvalRequests(status: "rejected") { id } }', { token: compliance });
+    expect(rejected.data!['decideApprovalRequest']).toMatchObject({ status: 'REJECTED', decisionReason: 'source of wealth not documented', application: { status: 'REFERRED' } });
+    const listed = await gql(server.gateway, '{ approvalRequests(status: REJECTED) { id } }', { token: compliance });
     expect(listed.data!['approvalRequests'].map((r: any) => r.id)).toContain(first.data!['recommendApplication'].id);
 
     const second = await recommendation(maker, { applicationId: application.id, recommendation: 'decline', reason: 'source of wealth unexplained' });
@@ -198,7 +198,7 @@ describe('underwriting referred applications', () => {
     const declined = await decision(otherUnderwriter, { requestId: second.data!['recommendApplication'].id, approve: true });
     expect(declined.errors, JSON.stringify(declined.errors)).toBeUndefined();
     const decided = declined.data!['decideApprovalRequest'].application;
-    expect(decided.status).toBe('declined');
+    expect(decided.status).toBe('DECLINED');
     expect(decided.offer).toBeNull();
     expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'DECLINE', decidedBy: 'underwriter-2', override: false, reasons: [{ code: 'IDENTITY_NOT_VERIFIED' }] });
     // Only referred applications are underwritten.
