@@ -116,7 +116,7 @@ beforeAll(async () => {
   const { applicationId } = await createApplication(victimDb, server.runtime.dataKey, { ...command, actor: { ...command.actor, partner: alpha } }, {
     productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'victim purpose', submit: true, declaredMonthlyIncome: '5000', employer: 'Victim Employer',
     applicant: {
-      kind: 'PERSON', legalName: applicantName, identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: applicantIdentifier }],
+      kind: 'PERSON', legalName: applicantName, identifiers: [{ kind: 'national_id', country: 'US', value: applicantIdentifier }],
       dateOfBirth: '1980-01-01', phone: '+14155550177', email: 'victim-applicant@example.test', address: { lines: ['1 Victim Road'], city: 'Springfield', postalCode: '12345', country: 'US' },
     },
   }, 'partner', alpha);

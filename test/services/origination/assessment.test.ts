@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
-import { evaluatePolicy, type CreditRuleSet } from '../../../src/domain/origination/creditPolicy.js';
+import { evaluatePolicy, type CreditRuleSet, type PolicyInput } from '../../../src/domain/origination/creditPolicy.js';
 import { sandboxCallback } from '../../../src/domain/origination/checks/sandbox.js';
 import { callbackBody, CALLBACK_SIGNATURE_HEADER, signCallback } from '../../../src/domain/origination/checks/callbacks.js';
 import { providerCallbackSecret } from '../../../src/services/origination/pendingChecks.js';
@@ -57,7 +57,7 @@ afterAll(async () => {
   await server.close();
 });
 
-async function reproduce(decision: { outcome: string; riskGrade: string | null; policyVersion: number; input: string; rules: { rule: string; passed: boolean }[] }) {
+async function reproduce(decision: { outcome: string; riskGrade: string | null; policyVersion: number; input: PolicyInput; rules: { rule: string; passed: boolean }[] }) {
   const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
   const product = await db.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } });
   const policy = await db.creditPolicy.findUniqueOrThrow({ where: { productId_version: { productId: product.id, version: decision.policyVersion } } });
