@@ -67,7 +67,7 @@ describe('parties', () => {
     const parties = await Promise.all([first, byIdentifier, byContact, someoneElse, otherName, otherBirth].map((a) => partyOf(a.id)));
     expect(new Set(parties.slice(0, 3).map((p) => p.id)).size).toBe(1);
     expect(parties[3].id).not.toBe(parties[0].id);
-    expect(parties[0].matches.map((m: any) => m.reason)).toEqual(['new', 'identifier', 'phone_and_email']);
+    expect(parties[0].matches.map((m: any) => m.reason)).toEqual(['NEW', 'IDENTIFIER', 'PHONE_AND_EMAIL']);
     expect(parties[0].matches[1]).toEqual({ reason: 'IDENTIFIER', detail: 'national_id US', channel: 'PARTNER' });
     // Neither partial match joins Ada's party: each is a party of its own, held for review against hers.
     expect(parties[4].id).not.toBe(parties[0].id);
@@ -247,7 +247,7 @@ describe('information the checks need', () => {
     expect(resubmitted.errors, JSON.stringify(resubmitted.errors)).toBeUndefined();
     expect(resubmitted.data!['updateApplication'].missingInformation).toEqual([]);
     expect(resubmitted.data!['updateApplication'].history.map((h: any) => h.event).slice(3, 6)).toEqual(['request_information', 'submit', 'start_checks']);
-    expect(['approved', 'referred', 'declined', 'under_checks', 'checks_failed']).toContain(resubmitted.data!['updateApplication'].status);
+    expect(['APPROVED', 'REFERRED', 'DECLINED', 'UNDER_CHECKS', 'CHECKS_FAILED']).toContain(resubmitted.data!['updateApplication'].status);
   });
 
   it('an application returned for missing information and never amended lapses like a draft', async () => {

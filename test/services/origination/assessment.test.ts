@@ -70,8 +70,8 @@ describe('automated decisions', () => {
   it('a clean applicant with a prime bureau file is approved by the policy and gets an offer, from a partner\'s submission', async () => {
     const application = await apply('+bureau-prime', {}, partner);
     expect(application.status).toBe('APPROVED');
-    expect(application.history.map((h: any) => h.to)).toEqual(['draft', 'submitted', 'under_checks', 'under_review', 'approved']);
-    expect(application.checks.map((c: any) => [c.kind, c.status])).toEqual([['bureau', 'passed'], ['income', 'passed'], ['kyc', 'passed']]);
+    expect(application.history.map((h: any) => h.to)).toEqual(['DRAFT', 'SUBMITTED', 'UNDER_CHECKS', 'UNDER_REVIEW', 'APPROVED']);
+    expect(application.checks.map((c: any) => [c.kind, c.status])).toEqual([['BUREAU', 'PASSED'], ['INCOME', 'PASSED'], ['KYC', 'PASSED']]);
     const [decision] = application.decisions;
     expect(decision).toMatchObject({ outcome: 'APPROVE', riskGrade: 'A', policyVersion: 1, reasons: [] });
     expect(decision.rules.every((r: any) => r.passed)).toBe(true);
@@ -129,7 +129,7 @@ describe('automated decisions', () => {
     expect(pending.status).toBe('UNDER_CHECKS');
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const check = await db.applicationCheck.findFirstOrThrow({ where: { applicationId: decodeGlobalID(pending.id).id, kind: 'kyc' } });
-    expect(check.status).toBe('PENDING');
+    expect(check.status).toBe('pending');
     const body = callbackBody(sandboxCallback(check.providerReference!, new Date()));
     const url = `${server.gateway.url}/providers/${tenant.slug}/${check.provider}/callbacks`;
     const post = (signature: string, text = body) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', [CALLBACK_SIGNATURE_HEADER]: signature }, body: text });

@@ -175,7 +175,7 @@ describe('credit policy versions', () => {
     ]);
     // Other products keep their own active version 1.
     expect(versions.data!['loanProducts'].edges.filter((e: any) => e.node.code !== 'PL-STD').map((e: any) => e.node.creditPolicies.map((p: any) => p.status)))
-      .toEqual([['active'], ['active']]);
+      .toEqual([['ACTIVE'], ['ACTIVE']]);
 
     // Each step is audited and announced.
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);

@@ -241,7 +241,7 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
       guarantors: [mallory({ legalName: 'Mallory Guarantor', phone: VICTIM.phone, email: VICTIM.email, identifiers: [] })],
     }));
     const links = await partiesOf(created.id);
-    expect(links.map((l) => l.role).sort()).toEqual(['applicant', 'co_applicant', 'guarantor']);
+    expect(links.map((l) => l.role).sort()).toEqual(['APPLICANT', 'CO_APPLICANT', 'GUARANTOR']);
     for (const link of links.filter((l) => l.role !== 'APPLICANT')) {
       expect(link.party.id).not.toBe(victimPartyId);
       expect(link.party.matchReviews.map((r: any) => r.candidate.id)).toContain(victimPartyId);

@@ -76,7 +76,7 @@ describe('asynchronous checks', () => {
     }, 30_000);
     expect(application.status).toBe('APPROVED');
     expect(application.checks.find((c: any) => c.kind === 'INCOME')).toMatchObject({ status: 'PASSED', attempt: 1 });
-    expect(application.history.map((h: any) => h.to)).toEqual(['draft', 'submitted', 'under_checks', 'under_review', 'approved']);
+    expect(application.history.map((h: any) => h.to)).toEqual(['DRAFT', 'SUBMITTED', 'UNDER_CHECKS', 'UNDER_REVIEW', 'APPROVED']);
     // It came in through the HTTP endpoint, signed, as the provider: the callback handler's own audit record.
     const db = prompt.runtime.tenantClients.forSchema(tenant.schemaName);
     const audit = await db.auditRecord.findMany({ where: { entityId: decodeGlobalID(pending.id).id, action: 'application.checkCallback' } });

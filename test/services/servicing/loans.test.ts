@@ -364,7 +364,7 @@ describe('statements', () => {
     expect(response.errors).toBeUndefined();
     const statement = response.data!['node'].statement;
     expect(statement.opening).toEqual({ principal: '6000.00 USD', totalOwed: '6000.00 USD' });
-    expect(statement.lines.map((l: any) => l.kind)).toEqual(expect.arrayContaining(['instalmentDue', 'repayment', 'reversal']));
+    expect(statement.lines.map((l: any) => l.kind)).toEqual(expect.arrayContaining(['INSTALMENT_DUE', 'REPAYMENT', 'REVERSAL']));
     // The second repayment, once the first is reversed, pays instalment 1; the reversal line shows the move.
     expect(statement.received).toBe('1100.00 USD');
     expect(statement.lines.at(-1).balance.totalOwed).toBe(statement.closing.totalOwed);
