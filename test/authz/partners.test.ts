@@ -248,7 +248,7 @@ const PROBES: Record<string, string> = {
   'Query.approvalRequests': '{ approvalRequests(status: PENDING) { id reason application { id purpose } } }',
   'Query.approvalAuthority': '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed levels } }',
   'Query.policyOverrides': '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { application { id purpose } overrideReason } }',
-  'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: "approve", reason: "attacker override reason" }) { id application { id purpose } } }',
+  'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: APPROVE, reason: "attacker override reason" }) { id application { id purpose } } }',
   'Mutation.decideApprovalRequest': 'mutation { decideApprovalRequest(input: { requestId: "%APPLICATION%", approve: true }) { id status application { id purpose } } }',
   'Mutation.expireStaleApplications': 'mutation { expireStaleApplications { expired { id purpose } } }',
   'Mutation.assessApplication': 'mutation { assessApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose checks { kind } } }',

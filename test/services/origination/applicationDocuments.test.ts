@@ -183,10 +183,10 @@ describe('idempotency and closed applications', () => {
 
 describe('checklist and review', () => {
   it('moves missing → pending → satisfied; a rejection needs a reason', async () => {
-    expect((await checklist())['proof_of_identity']).toBe('missing');
+    expect((await checklist())['proof_of_identity']).toBe('MISSING');
     const uploaded = await upload({ kind: 'proof_of_identity', partyId: applicantId });
     expect(uploaded.status).toBe(201);
-    expect(await checklist(partner)).toMatchObject({ proof_of_identity: 'pending' });
+    expect(await checklist(partner)).toMatchObject({ proof_of_identity: 'PENDING' });
     const refused = await gql(server.gateway, REVIEW, { token: underwriter, variables: { input: { documentId: uploaded.body['id'], verified: false } } });
     expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
     expect(refused.errors![0]!.extensions['field']).toBe('input.reason');
@@ -195,7 +195,7 @@ describe('checklist and review', () => {
     const verified = await gql(server.gateway, REVIEW, { token: underwriter, variables: { input: { documentId: uploaded.body['id'], verified: true } } });
     expect(verified.errors).toBeUndefined();
     expect(verified.data!['reviewApplicationDocument']).toMatchObject({ status: 'VERIFIED', reviewedBy: 'underwriter-1' });
-    expect(await checklist()).toMatchObject({ proof_of_identity: 'satisfied' });
+    expect(await checklist()).toMatchObject({ proof_of_identity: 'SATISFIED' });
 
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const reviewed = await db.outboxEvent.findMany({ where: { type: 'application.documentReviewed', aggregateId: raw(applicationId) } });
@@ -212,7 +212,7 @@ describe('checklist and review', () => {
       expect(rejected.errors).toBeUndefined();
       expect(rejected.data!['reviewApplicationDocument']).toMatchObject({ status: 'REJECTED', statusReason: 'illegible scan' });
     }
-    expect(await checklist()).toMatchObject({ proof_of_income: 'rejected' });
+    expect(await checklist()).toMatchObject({ proof_of_income: 'REJECTED' });
   });
 });
 

@@ -216,7 +216,7 @@ describe('information the checks need', () => {
     const done = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, applicant: complete(1, { email: 'draft@example.test' }), employer: 'Draft Ltd', submit: true } } });
     expect(done.errors, JSON.stringify(done.errors)).toBeUndefined();
     expect(done.data!['updateApplication'].history.slice(0, 3).map((h: any) => h.event)).toEqual(['create', 'submit', 'start_checks']);
-    expect(done.data!['updateApplication'].status).not.toBe('information_requested');
+    expect(done.data!['updateApplication'].status).not.toBe('INFORMATION_REQUESTED');
     const decided = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, purpose: 'too late' } } });
     expect(decided.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'NOT_AMENDABLE' });
   });

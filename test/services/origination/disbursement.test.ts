@@ -118,7 +118,7 @@ describe('hand-off to servicing', () => {
     expect(first!.errors, JSON.stringify(first!.errors)).toBeUndefined();
     expect(twin!.errors, JSON.stringify(twin!.errors)).toBeUndefined();
     const decided = first!.data!['decideDisbursement'];
-    expect(decided).toMatchObject({ status: 'approved', decidedBy: 'disbursement-checker', loan: { status: 'ACTIVE', principal: '7000.00 USD', application: { reference: application.reference } } });
+    expect(decided).toMatchObject({ status: 'APPROVED', decidedBy: 'disbursement-checker', loan: { status: 'ACTIVE', principal: '7000.00 USD', application: { reference: application.reference } } });
     expect(twin!.data!['decideDisbursement'].loan.id).toBe(decided.loan.id);
     expect(await db.loan.count({ where: { applicationId: decodeGlobalID(application.id).id } })).toBe(1);
 
@@ -127,7 +127,7 @@ describe('hand-off to servicing', () => {
     expect(loan).toMatchObject({ offerId: offer.id, decisionId: offer.decisionId, originationPartner: 'fintech' });
     expect((loan.terms as { annualRatePercent: string }).annualRatePercent).toBe(offer.annualRatePercent.toString());
     const seen = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Application { status loan { status receivable { principal } } } } }`, { token: partner, variables: { id: application.id } });
-    expect(seen.data!['node']).toEqual({ status: 'disbursed', loan: { status: 'ACTIVE', receivable: { principal: '7000.00 USD' } } });
+    expect(seen.data!['node']).toEqual({ status: 'DISBURSED', loan: { status: 'ACTIVE', receivable: { principal: '7000.00 USD' } } });
     const books = await gql(server.gateway, '{ ledgerInvariants { holds loans } }', { token: await devToken(server.runtime, 'finance', tenant.slug) });
     expect(books.data!['ledgerInvariants']).toEqual({ holds: true, loans: 1 });
 

@@ -228,7 +228,7 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
       const id = Buffer.from(`Application:${application.id}`).toString('base64');
       const [link] = await partiesOf(id);
       expect(link!.party.id).not.toBe(victimPartyId);
-      expect(link!.party.matchReviews.map((r: any) => [r.candidate.id, r.channel])).toContainEqual([victimPartyId, 'bulk']);
+      expect(link!.party.matchReviews.map((r: any) => [r.candidate.id, r.channel])).toContainEqual([victimPartyId, 'BULK']);
       const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: attacker, variables: { input: { applicationId: id } } });
       expect(assessed.errors, JSON.stringify(assessed.errors)).toBeUndefined();
       expectNothingOfTheVictim(await whatThePartnerSees(attacker, id));

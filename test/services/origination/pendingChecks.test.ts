@@ -99,7 +99,7 @@ describe('asynchronous checks', () => {
       return application.status !== 'UNDER_CHECKS';
     }, 30_000);
     expect(application.status).toBe('CHECKS_FAILED');
-    expect(application.history.at(-1)).toMatchObject({ to: 'checks_failed', event: 'check_failed', reason: 'income timed out: no callback within 2 s', actor: 'system:check-deadline' });
+    expect(application.history.at(-1)).toMatchObject({ to: 'CHECKS_FAILED', event: 'check_failed', reason: 'income timed out: no callback within 2 s', actor: 'system:check-deadline' });
     expect(application.checks.find((c: any) => c.kind === 'INCOME')).toMatchObject({ status: 'TIMEOUT', reason: 'no callback within 2 s' });
     const db = silent.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.outboxEvent.count({ where: { aggregateId: decodeGlobalID(pending.id).id, type: 'application.check_failed' } })).toBe(1);

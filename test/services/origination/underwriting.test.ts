@@ -89,10 +89,10 @@ describe('underwriting referred applications', () => {
     const item = queued.data!['underwritingQueue'].find((i: any) => i.application.id === application.id);
     expect(item).toMatchObject({ application: { status: 'REFERRED' }, pendingRequest: null });
 
-    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'PEP cleared by enhanced due diligence' });
+    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'PEP cleared by enhanced due diligence' });
     expect(recommended.errors, JSON.stringify(recommended.errors)).toBeUndefined();
     const request = recommended.data!['recommendApplication'];
-    expect(request).toMatchObject({ status: 'PENDING', recommendation: 'approve', amount: '20000.00 USD', riskGrade: 'A', override: false, requestedBy: 'underwriter-1' });
+    expect(request).toMatchObject({ status: 'PENDING', recommendation: 'APPROVE', amount: '20000.00 USD', riskGrade: 'A', override: false, requestedBy: 'underwriter-1' });
 
     const queuedAgain = await gql(server.gateway, QUEUE, { token: maker });
     expect(queuedAgain.data!['underwritingQueue'].find((i: any) => i.application.id === application.id).pendingRequest).toMatchObject({ id: request.id, status: 'PENDING' });
@@ -104,7 +104,7 @@ describe('underwriting referred applications', () => {
 
     // A second pending recommendation for the same application is refused, by anyone.
     for (const token of [maker, otherUnderwriter]) {
-      const twin = await recommendation(token, { applicationId: application.id, recommendation: 'decline', reason: 'second opinion' });
+      const twin = await recommendation(token, { applicationId: application.id, recommendation: 'DECLINE', reason: 'second opinion' });
       expect(codes(twin)).toEqual(['CONFLICT']);
       expect(twin.errors![0]!.message).toMatch(/already has a pending approval request/);
     }
@@ -147,13 +147,13 @@ describe('underwriting referred applications', () => {
     const application = await referred('', '12000', 'UWC00027');
     expect(application.decisions[0]).toMatchObject({ riskGrade: 'C', maxAmount: '10000' });
 
-    const terse = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'fine' });
+    const terse = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'fine' });
     expect(codes(terse)).toEqual(['BAD_USER_INPUT']);
     expect(terse.errors![0]!.extensions['field']).toBe('input.reason');
     expect(terse.errors![0]!.message).toMatch(/overrides the credit policy .*above the maximum for grade C/);
 
     const reason = 'Long-standing customer; collateral pledged outside this loan';
-    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason });
+    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason });
     expect(recommended.errors, JSON.stringify(recommended.errors)).toBeUndefined();
     const request = recommended.data!['recommendApplication'];
     expect(request).toMatchObject({ override: true, amount: '12000.00 USD', riskGrade: 'C' });
@@ -179,7 +179,7 @@ describe('underwriting referred applications', () => {
 
   it('a rejected recommendation leaves the application referred; an approved recommendation to decline declines it', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '5000');
-    const first = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'looks fine' });
+    const first = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'looks fine' });
     expect(first.errors).toBeUndefined();
     const noReason = await decision(approver, { requestId: first.data!['recommendApplication'].id, approve: false });
     expect(codes(noReason)).toEqual(['BAD_USER_INPUT']);
@@ -189,7 +189,7 @@ describe('underwriting referred applications', () => {
     const listed = await gql(server.gateway, '{ approvalRequests(status: REJECTED) { id } }', { token: compliance });
     expect(listed.data!['approvalRequests'].map((r: any) => r.id)).toContain(first.data!['recommendApplication'].id);
 
-    const second = await recommendation(maker, { applicationId: application.id, recommendation: 'decline', reason: 'source of wealth unexplained' });
+    const second = await recommendation(maker, { applicationId: application.id, recommendation: 'DECLINE', reason: 'source of wealth unexplained' });
     expect(second.errors).toBeUndefined();
     expect(second.data!['recommendApplication'].override).toBe(false);
     const pending = await gql(server.gateway, '{ approvalRequests { id } }', { token: approver });
@@ -202,12 +202,12 @@ describe('underwriting referred applications', () => {
     expect(decided.offer).toBeNull();
     expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'DECLINE', decidedBy: 'underwriter-2', override: false, reasons: [{ code: 'IDENTITY_NOT_VERIFIED' }] });
     // Only referred applications are underwritten.
-    expect(codes(await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'try again' }))).toEqual(['CONFLICT']);
+    expect(codes(await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'try again' }))).toEqual(['CONFLICT']);
   });
 
   it('two recommendations racing for the same application: the database lets one through, the other is a CONFLICT', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '3000');
-    const raced = await Promise.all([maker, otherUnderwriter, admin].map((token) => recommendation(token, { applicationId: application.id, recommendation: 'approve', reason: 'racing twins' })));
+    const raced = await Promise.all([maker, otherUnderwriter, admin].map((token) => recommendation(token, { applicationId: application.id, recommendation: 'APPROVE', reason: 'racing twins' })));
     expect(raced.filter((r) => !r.errors)).toHaveLength(1);
     expect(raced.filter((r) => r.errors).map((r) => [codes(r), /already has a pending approval request/.test(r.errors![0]!.message)])).toEqual([[['CONFLICT'], true], [['CONFLICT'], true]]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -221,13 +221,13 @@ describe('underwriting referred applications', () => {
 
   it('partners and staff without the capability see no queue, requests or overrides, and cannot recommend or decide', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '4000', undefined, partner);
-    const made = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'fine by me' });
+    const made = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'fine by me' });
     const requestId = made.data!['recommendApplication'].id;
     for (const token of [partner, officer]) {
       expect(codes(await gql(server.gateway, QUEUE, { token }))).toEqual(['FORBIDDEN']);
       expect(codes(await gql(server.gateway, '{ approvalRequests { id } }', { token }))).toEqual(['FORBIDDEN']);
       expect(codes(await gql(server.gateway, '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { decidedBy } }', { token }))).toEqual(['FORBIDDEN']);
-      expect(codes(await recommendation(token, { applicationId: application.id, recommendation: 'decline', reason: 'attack attack' }))).toEqual(['FORBIDDEN']);
+      expect(codes(await recommendation(token, { applicationId: application.id, recommendation: 'DECLINE', reason: 'attack attack' }))).toEqual(['FORBIDDEN']);
       expect(codes(await decision(token, { requestId, approve: true }))).toEqual(['FORBIDDEN']);
     }
     const node = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { id ... on ApprovalRequest { reason } } }', { token: partner, variables: { id: requestId } });
