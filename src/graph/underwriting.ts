@@ -1,7 +1,7 @@
 // Underwriting (src/services/origination/underwriting.ts): the queue of referred applications, underwriters'
 // recommendations (the maker) decided by someone else with the authority (the checker), and the report of
 // overrides of the credit policy for compliance.
-import { ApprovalStatusEnum } from './enums.js';
+import { ApprovalStatusEnum, storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { badInput } from '../errors.js';
@@ -12,6 +12,11 @@ import { mayApprove } from '../domain/origination/approvalAuthority.js';
 import {
   authorityLevelsFor, authorityMatrix, decide, overridesReport, recommend, rolesHolding, type OverrideReportRow,
 } from '../services/origination/underwriting.js';
+
+const RecommendationEnum = storedEnum('UnderwriterRecommendation', 'What an underwriter recommends on a referred application.', {
+  approve: 'Approve, with an offer.',
+  decline: 'Decline.',
+});
 
 type RequestRow = Awaited<ReturnType<TenantDb['approvalRequest']['findUniqueOrThrow']>>;
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
@@ -27,7 +32,7 @@ builder.node(ApprovalRequestRef, {
   authScopes: { can: 'underwriting.read' },
   fields: (t) => ({
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),
-    recommendation: t.exposeString('recommendation', { description: '`approve` or `decline`.' }),
+    recommendation: t.expose('recommendation', { type: RecommendationEnum, description: 'Approve or decline.' }),
     amount: t.field({
       type: 'Money', description: 'The amount recommended (at most what the application asks for).',
       resolve: async (r, _args, context) => {
@@ -168,7 +173,7 @@ builder.mutationField('recommendApplication', (t) =>
       description: 'The recommendation.',
       fields: (f) => ({
         applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The referred application.' }),
-        recommendation: f.string({ required: true, description: '`approve` or `decline`.' }),
+        recommendation: f.field({ type: RecommendationEnum, required: true, description: 'Approve or decline.' }),
         amount: f.field({ type: 'Decimal', required: false, description: 'The amount to approve; the application\'s when absent, never more.' }),
         reason: f.string({ required: true, description: 'Why; at least 10 characters when approving overrides the credit policy.' }),
       }),
