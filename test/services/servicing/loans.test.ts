@@ -284,7 +284,7 @@ describe('the books', () => {
     expect(Math.round(Number(amount(s.opening)) * 100) + moved).toBe(Math.round(Number(amount(s.closing)) * 100));
     expect(s.lines.at(-1).balance).toBe(s.closing);
     const chart = await gql(server.gateway, '{ ledgerAccounts { code role } }', { token: finance });
-    expect(chart.data!['ledgerAccounts']).toEqual(expect.arrayContaining([{ code: '1100', role: 'principalReceivable' }, { code: '2100', role: 'excess' }]));
+    expect(chart.data!['ledgerAccounts']).toEqual(expect.arrayContaining([{ code: '1100', role: 'PRINCIPAL_RECEIVABLE' }, { code: '2100', role: 'EXCESS' }]));
   });
 
   it('interest paid before its instalment falls due is held on 2150 until the due date; reversing the payment takes it back', async () => {
