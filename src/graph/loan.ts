@@ -1,7 +1,7 @@
 // Loan: a booked loan, its schedule and account as replayed from its transactions, and the commands that move
 // its money (src/services/servicing). An origination partner reads only the loans it brought (GraphContext.db is
 // partner-scoped); writing is the lender's staff's.
-import { ApprovalStatusEnum } from './enums.js';
+import { ApprovalStatusEnum, storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
@@ -82,6 +82,11 @@ export const LoanStatusEnum = builder.enumType('LoanStatus', {
     WRITTEN_OFF: { value: 'written_off', description: 'Written off (reserved: write-off is not offered yet).' },
     RESTRUCTURED: { value: 'restructured', description: 'Restructured into another loan (reserved: restructuring is not offered yet).' },
   } as const,
+});
+
+const PrepaymentRescheduleEnum = storedEnum('PrepaymentReschedule', 'What a prepayment does to the rest of the schedule.', {
+  reduceInstalment: 'The tenor stays; every later instalment is lower.',
+  reduceTenor: 'The instalment stays; fewer instalments are left.',
 });
 
 const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
@@ -265,7 +270,7 @@ builder.node(LoanTransactionRef, {
     amount: t.field({ type: 'Money', nullable: true, description: 'Its amount; null for a reversal.', resolve: async (x, _args, context) => (x.amount ? money(x.amount.toString(), (await context.loaders.loanById.load(x.loanId))!.currency) : null) }),
     component: t.field({ type: LoanComponentEnum, nullable: true, description: 'For charges and waivers: what is charged or waived.', resolve: (x) => x.component as 'fee' | null }),
     instalment: t.exposeInt('instalment', { nullable: true, description: 'For a waiver of one instalment: which.' }),
-    reschedule: t.exposeString('reschedule', { nullable: true, description: 'For a prepayment: `reduceInstalment` or `reduceTenor`.' }),
+    reschedule: t.expose('reschedule', { type: PrepaymentRescheduleEnum, nullable: true, description: 'For a prepayment: a lower instalment or a shorter tenor.' }),
     reverses: t.field({ type: LoanTransactionRef, nullable: true, description: 'For a reversal: what it undoes.', resolve: (x, _args, context) => (x.reverses ? context.loaders.loanTransactionById.load(x.reverses) : null) }),
     channel: t.exposeString('channel', { nullable: true, description: 'How the money came or went (e.g. `bank-transfer`, `card`, `cash`).' }),
     externalReference: t.exposeString('externalReference', { nullable: true, description: 'The payment\'s reference at the bank or channel.' }),
