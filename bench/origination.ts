@@ -58,7 +58,7 @@ async function submit(): Promise<{ ms: number; status: string }> {
     applicant: {
       kind: 'PERSON', legalName: `Bench Person ${person}`, email: `bench${person}+bureau-prime@example.test`, phone: `+1415${String(5_000_000 + person).padStart(7, '0')}`,
       dateOfBirth: '1984-06-01', address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
-      identifiers: [{ kind: 'national_id', country: 'US', value: `BENCH${String(person).padStart(6, '0')}` }],
+      identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: `BENCH${String(person).padStart(6, '0')}` }],
     },
   };
   const started = performance.now();

@@ -73,7 +73,7 @@ describe('GraphQL over HTTP and WebSocket at one path', () => {
     const response = await gql(server.gateway, '{ viewer { roles tenants } currentTenant { slug businessDate currency } }', { token });
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({
-      viewer: { roles: ['underwriter'], tenants: [tenant.slug] },
+      viewer: { roles: ['UNDERWRITER'], tenants: [tenant.slug] },
       currentTenant: { slug: tenant.slug, businessDate: tenant.businessDate, currency: 'USD' },
     });
   });

@@ -11,7 +11,8 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { LoanProductRef } from './loanProduct.js';
 import { LoanRef } from './loan.js';
-import { PartyRef } from './party.js';
+import { PartyIdentifierKindEnum, PartyKindEnum, PartyRef } from './party.js';
+import { ApplicationChannelEnum, ApplicationStatusEnum, storedEnum } from './enums.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createApplication, expireStaleApplications, importApplications, moveApplication, updateApplication, type ApplicationInput } from '../services/origination/applications.js';
 import type { PartyInput } from '../services/origination/parties.js';
@@ -44,11 +45,17 @@ export function assessAs(context: GraphContext, applicationId: string): Promise<
 }
 
 
+const ApplicationPartyRoleEnum = storedEnum('ApplicationPartyRole', 'The part a party plays on an application.', {
+  applicant: 'The main applicant.',
+  co_applicant: 'Applies jointly with the applicant.',
+  guarantor: 'Guarantees the loan.',
+});
+
 const ApplicationPartyRoleRef = builder.objectRef<ApplicationPartyRow>('ApplicationParty').implement({
   description: 'A party playing a role on an application (staff only: partners hold their own copy of what they sent).',
   authScopes: { can: 'parties.read' },
   fields: (t) => ({
-    role: t.exposeString('role', { description: '`applicant`, `co_applicant` or `guarantor`.' }),
+    role: t.expose('role', { type: ApplicationPartyRoleEnum, description: 'Applicant, co-applicant or guarantor.' }),
     party: t.field({ type: PartyRef, nullable: true, description: 'The party.', resolve: (r, _args, context) => context.loaders.partyById.load(r.partyId) }),
   }),
 });
@@ -57,8 +64,8 @@ const TransitionRef = builder.objectRef<TransitionRow>('ApplicationTransition').
   description: 'One move of an application\'s status.',
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
-    from: t.exposeString('fromStatus', { nullable: true, description: 'The status before; null at creation.' }),
-    to: t.exposeString('toStatus', { description: 'The status after.' }),
+    from: t.expose('fromStatus', { type: ApplicationStatusEnum, nullable: true, description: 'The status before; null at creation.' }),
+    to: t.expose('toStatus', { type: ApplicationStatusEnum, description: 'The status after.' }),
     event: t.exposeString('event', { description: 'What moved it.' }),
     reason: t.exposeString('reason', { nullable: true, description: 'Why, when given.' }),
     actor: t.exposeString('actor', { description: 'Who moved it.' }),
@@ -74,8 +81,8 @@ builder.node(ApplicationRef, {
   fields: (t) => ({
     number: t.string({ description: 'The tenant\'s number for it, e.g. A-000045: counted per lender from 1 as applications are created, never reused. Find it with `applications(number:)`.', resolve: (a) => formatNumber('application', a.number) }),
     reference: t.exposeString('reference', { description: 'The same number in its older spelling, e.g. APP-0000045 (kept for callers that stored it). Not the partner\'s own reference: that is `externalReference`.' }),
-    status: t.exposeString('status', { description: 'Where it stands (docs/origination-rules.md has the transition table).' }),
-    channel: t.exposeString('channel', { description: '`staff`, `partner` or `bulk`.' }),
+    status: t.expose('status', { type: ApplicationStatusEnum, description: 'Where it stands (docs/origination-rules.md has the transition table).' }),
+    channel: t.expose('channel', { type: ApplicationChannelEnum, description: 'How it reached the lender.' }),
     product: t.field({ type: LoanProductRef, nullable: true, description: 'The product applied for.', resolve: (a, _args, context) => context.loaders.loanProductById.load(a.productId) }),
     productVersion: t.exposeInt('productVersion', { description: 'The product version it was checked against.' }),
     amount: t.field({ type: 'Money', description: 'The amount asked for.', resolve: (a) => money(a.amount.toString(), a.currency) }),
@@ -118,7 +125,7 @@ builder.queryField('applications', (t) =>
     authScopes: { can: 'applications.read' },
     args: {
       orderBy: t.arg({ type: ApplicationOrderEnum, required: false, description: 'The order of the list; `NUMBER_ASC` when absent.' }),
-      status: t.arg.string({ required: false, description: 'Only applications in this status.' }),
+      status: t.arg({ type: ApplicationStatusEnum, required: false, description: 'Only applications in this status.' }),
       number: t.arg.string({ required: false, description: 'Only the application with this number: `A-000045`, its older spelling `APP-0000045`, or `45`.' }),
       externalReference: t.arg.string({ required: false, description: 'Only applications with this external reference (the partner\'s own, as it sent it), exactly.' }),
       applicantId: t.arg.globalID({ required: false, for: PartyRef, description: 'Only applications on which this party is the main applicant (staff: needs `parties.read`).' }),
@@ -153,7 +160,7 @@ builder.queryField('applications', (t) =>
 const IdentifierInput = builder.inputType('PartyIdentifierInput', {
   description: 'A national, tax or passport identifier.',
   fields: (t) => ({
-    kind: t.string({ required: true, description: '`national_id`, `tax_id` or `passport`.' }),
+    kind: t.field({ type: PartyIdentifierKindEnum, required: true, description: 'National id, tax id or passport.' }),
     country: t.string({ required: true, description: 'ISO 3166 two-letter code of the issuing country.' }),
     value: t.string({ required: true, description: 'The identifier (stored sealed; shown masked).' }),
   }),
@@ -173,7 +180,7 @@ const AddressInput = builder.inputType('PostalAddressInput', {
 const PartyIntakeInput = builder.inputType('PartyIntakeInput', {
   description: 'A person or business on an application; resolved to the lender\'s existing party when the identifier, or the phone and e-mail, match.',
   fields: (t) => ({
-    kind: t.string({ required: true, description: '`PERSON` or `BUSINESS`.' }),
+    kind: t.field({ type: PartyKindEnum, required: true, description: 'A person or a business.' }),
     legalName: t.string({ required: true, description: 'Full legal name.' }),
     email: t.string({ required: false, description: 'E-mail.' }),
     phone: t.string({ required: false, description: 'Phone, preferably E.164.' }),

@@ -1,5 +1,7 @@
 // An application's checks, decisions and offers (src/services/origination/assessment.ts): what each provider
 // answered, each decision with the rule-set version, the input it read and every rule's outcome, and the offer.
+import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
+import { CREDIT_RULE_KINDS } from '../domain/origination/creditPolicy.js';
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { commandDbOf, type GraphContext } from './context.js';
@@ -13,17 +15,63 @@ type CheckRow = Awaited<ReturnType<TenantDb['applicationCheck']['findUniqueOrThr
 type DecisionRow = Awaited<ReturnType<TenantDb['applicationDecision']['findUniqueOrThrow']>>;
 type OfferRow = Awaited<ReturnType<TenantDb['applicationOffer']['findUniqueOrThrow']>>;
 
+const CheckKindEnum = storedEnum('CheckKind', 'What a check of the applicant verifies.', {
+  kyc: 'Identity (know your customer).',
+  bureau: 'Credit bureau report.',
+  income: 'Income verification.',
+});
+
+const CheckStatusEnum = storedEnum('CheckStatus', 'How a check came out.', {
+  pending: 'An asynchronous provider will call back.',
+  passed: 'Passed.',
+  failed: 'Failed.',
+  refer: 'Needs a person to look at it.',
+  error: 'The provider answered with an error.',
+  timeout: 'The provider did not answer in time.',
+});
+
+const CreditRuleKindEnum = storedEnum(
+  'CreditRuleKind',
+  'What a credit policy rule tests (docs/origination-rules.md describes each).',
+  Object.fromEntries(CREDIT_RULE_KINDS.map((kind) => [kind, `The ${kind} rule.`])),
+);
+
+const DecisionOutcomeEnum = storedEnum('DecisionOutcome', 'What a decision (or a failed rule) leads to.', {
+  APPROVE: 'Approve.',
+  DECLINE: 'Decline.',
+  REFER: 'Refer to an underwriter.',
+});
+
+const OfferStatusEnum = storedEnum('OfferStatus', 'Where an offer stands.', {
+  open: 'Can be accepted until it expires.',
+  accepted: 'Accepted by the borrower.',
+  expired: 'Past its last day.',
+  superseded: 'Replaced by a newer offer.',
+});
+
+type OfferFees = { disbursement: { amount: string; treatment: string } | null; perInstalment: string };
+
+const OfferFeesRef = builder.objectRef<OfferFees & { currency: string }>('OfferFees').implement({
+  description: 'The fees of an offer.',
+  authScopes: { can: 'applications.read' },
+  fields: (t) => ({
+    disbursementFee: t.field({ type: 'Money', nullable: true, description: 'Fee at disbursement, if any.', resolve: (f) => (f.disbursement ? money(f.disbursement.amount, f.currency) : null) }),
+    disbursementFeeTreatment: t.field({ type: DisbursementFeeTreatmentEnum, nullable: true, description: 'Whether the disbursement fee is deducted from what is paid out or financed.', resolve: (f) => f.disbursement?.treatment ?? null }),
+    perInstalment: t.field({ type: 'Money', description: 'Fee due with every instalment.', resolve: (f) => money(f.perInstalment, f.currency) }),
+  }),
+});
+
 const CheckRef = builder.objectRef<CheckRow>('ApplicationCheck').implement({
   description: 'One identity, bureau or income check of the applicant, with what the provider answered.',
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
-    kind: t.exposeString('kind', { description: '`kyc`, `bureau` or `income`.' }),
+    kind: t.expose('kind', { type: CheckKindEnum, description: 'Identity (KYC), bureau or income.' }),
     provider: t.exposeString('provider', { description: 'The provider asked.' }),
     attempt: t.exposeInt('attempt', { description: '1 for the first round of checks; retries count up.' }),
-    status: t.exposeString('status', { description: '`pending` (an asynchronous provider will call back), `passed`, `failed`, `refer`, `error` or `timeout`.' }),
-    reason: t.exposeString('reason', { nullable: true, description: 'Why it failed to answer, for `error` and `timeout`.' }),
-    summary: t.string({ nullable: true, description: 'What the decision reads from it, as JSON.', resolve: (c) => (c.summary === null ? null : JSON.stringify(c.summary)) }),
-    raw: t.string({ nullable: true, description: 'The provider\'s whole response as JSON (staff only).', authScopes: { can: 'parties.read' }, resolve: (c) => (c.raw === null ? null : JSON.stringify(c.raw)) }),
+    status: t.expose('status', { type: CheckStatusEnum, description: 'Pending (an asynchronous provider will call back), passed, failed, refer, error or timeout.' }),
+    reason: t.exposeString('reason', { nullable: true, description: 'Why it failed to answer, for ERROR and TIMEOUT.' }),
+    summary: t.field({ type: 'JSON', nullable: true, description: 'What the decision reads from it: an object whose fields depend on the check\'s kind.', resolve: (c) => c.summary }),
+    raw: t.field({ type: 'JSON', nullable: true, description: 'The provider\'s whole response, as it sent it (staff only).', authScopes: { can: 'parties.read' }, resolve: (c) => c.raw }),
     requestedAt: t.field({ type: 'DateTime', description: 'When it was asked for.', resolve: (c) => c.requestedAt }),
     completedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it answered.', resolve: (c) => c.completedAt }),
   }),
@@ -34,11 +82,11 @@ const RuleOutcomeRef = builder.objectRef<{ id: string; kind: string; passed: boo
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
     rule: t.exposeString('id', { description: 'The rule\'s id in the rule set.' }),
-    kind: t.exposeString('kind', { description: 'What it tests.' }),
+    kind: t.expose('kind', { type: CreditRuleKindEnum, description: 'What it tests.' }),
     passed: t.exposeBoolean('passed', { description: 'Whether it passed.' }),
     observed: t.string({ nullable: true, description: 'What it saw.', resolve: (r) => (r.observed === null || r.observed === undefined ? null : String(r.observed)) }),
     threshold: t.exposeString('threshold', { description: 'What it had to be.' }),
-    outcomeIfFailed: t.exposeString('outcomeIfFailed', { description: '`DECLINE` or `REFER`.' }),
+    outcomeIfFailed: t.expose('outcomeIfFailed', { type: DecisionOutcomeEnum, description: 'DECLINE or REFER.' }),
     reasonCode: t.exposeString('reasonCode', { description: 'The adverse-action reason code it gives when it fails.' }),
   }),
 });
@@ -56,7 +104,7 @@ const DecisionRef = builder.objectRef<DecisionRow>('ApplicationDecision').implem
   description: 'A decision on an application, explainable and reproducible: the rule-set version, its input and every rule\'s outcome.',
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
-    outcome: t.exposeString('outcome', { description: '`APPROVE`, `DECLINE` or `REFER`.' }),
+    outcome: t.expose('outcome', { type: DecisionOutcomeEnum, description: 'Approve, decline or refer to an underwriter.' }),
     reasons: t.field({ type: [ReasonRef], description: 'Why.', resolve: (d) => d.reasons as unknown as { code: string; message: string }[] }),
     riskGrade: t.exposeString('riskGrade', { nullable: true, description: 'The risk grade from the bureau score.' }),
     maxAmount: t.field({ type: 'Decimal', nullable: true, description: 'The most the policy lends at that grade.', resolve: (d) => d.maxAmount?.toString() ?? null }),
@@ -72,9 +120,10 @@ const DecisionRef = builder.objectRef<DecisionRow>('ApplicationDecision').implem
         return context.principal?.partner ? rulesShownToPartner(rules) : rules;
       },
     }),
-    input: t.string({
-      description: 'Everything the rules read, as JSON: with the policy version, enough to reproduce the decision. A partner sees it without the lender\'s history of the person (`duplicates`).',
-      resolve: (d, _args, context) => JSON.stringify(context.principal?.partner ? inputShownToPartner(d.inputSnapshot as Record<string, unknown>) : d.inputSnapshot),
+    input: t.field({
+      type: 'JSON',
+      description: 'Everything the rules read, as an object: with the policy version, enough to reproduce the decision. A partner sees it without the lender\'s history of the person (`duplicates`).',
+      resolve: (d, _args, context) => (context.principal?.partner ? inputShownToPartner(d.inputSnapshot as Record<string, unknown>) : d.inputSnapshot),
     }),
   }),
 });
@@ -84,14 +133,14 @@ export const OfferRef = builder.objectRef<OfferRow & { currency: string }>('Appl
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
     id: t.exposeString('id', { description: 'The offer\'s id (to accept it).' }),
-    status: t.exposeString('status', { description: '`open`, `accepted`, `expired` or `superseded`.' }),
+    status: t.expose('status', { type: OfferStatusEnum, description: 'Open, accepted, expired or superseded.' }),
     amount: t.field({ type: 'Money', description: 'The principal offered.', resolve: (o) => money(o.amount.toString(), o.currency) }),
     annualRatePercent: t.field({ type: 'Decimal', description: 'Nominal annual rate, by risk grade.', resolve: (o) => o.annualRatePercent.toString() }),
     numberOfRepayments: t.exposeInt('numberOfRepayments', { description: 'Tenor.' }),
     instalment: t.field({ type: 'Money', description: 'The first instalment.', resolve: (o) => money(o.instalment.toString(), o.currency) }),
     totalRepayable: t.field({ type: 'Money', description: 'Everything the borrower repays, fees included.', resolve: (o) => money(o.totalRepayable.toString(), o.currency) }),
     aprPercent: t.field({ type: 'Decimal', description: 'APR: the internal rate of return of the borrower\'s cash flows, fees included.', resolve: (o) => o.aprPercent.toString() }),
-    fees: t.string({ description: 'The fees, as JSON.', resolve: (o) => JSON.stringify(o.fees) }),
+    fees: t.field({ type: OfferFeesRef, description: 'The fees.', resolve: (o) => ({ ...(o.fees as unknown as OfferFees), currency: o.currency }) }),
     validUntil: t.field({ type: 'Date', description: 'Last day it can be accepted.', resolve: (o) => businessDateOf(o.validUntil) }),
     acceptedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was accepted.', resolve: (o) => o.acceptedAt }),
     consentSha256: t.exposeString('consentSha256', { nullable: true, description: 'SHA-256 of the consent text the borrower accepted.' }),

@@ -1,5 +1,6 @@
 // Credit policy versions of a product (src/services/origination/creditPolicies.ts): drafted as JSON rule sets,
 // simulated over past automated decisions, activated through maker-checker. Staff only; partners see none of it.
+import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { AppError } from '../errors.js';
@@ -14,6 +15,13 @@ import { InvalidField } from '../errors.js';
 import { listSize } from './limits.js';
 
 type CreditPolicyRow = Awaited<ReturnType<TenantDb['creditPolicy']['findUniqueOrThrow']>>;
+
+const CreditPolicyStatusEnum = storedEnum('CreditPolicyStatus', 'Where a version of a credit policy stands.', {
+  draft: 'Drafted; decides nothing.',
+  pending_activation: 'Put forward for activation; waiting for a second person.',
+  active: 'Decides the product\'s applications (one version per product).',
+  retired: 'Replaced by a later version.',
+});
 
 export const CreditPolicyRef = builder.objectRef<CreditPolicyRow>('CreditPolicy');
 
@@ -94,8 +102,8 @@ builder.node(CreditPolicyRef, {
   fields: (t) => ({
     product: t.field({ type: LoanProductRef, description: 'The product it decides for.', resolve: async (p, _args, context) => (await context.loaders.loanProductById.load(p.productId))! }),
     version: t.exposeInt('version', { description: 'The version number, 1 for the first.' }),
-    status: t.exposeString('status', { description: '`draft`, `pending_activation`, `active` (one per product) or `retired`.' }),
-    ruleSet: t.string({ description: 'The rule set as JSON (docs/origination-rules.md).', resolve: (p) => JSON.stringify(p.ruleSet) }),
+    status: t.expose('status', { type: CreditPolicyStatusEnum, description: 'Draft, pending activation, active (one per product) or retired.' }),
+    ruleSet: t.field({ type: 'JSON', description: 'The rule set, an object as docs/origination-rules.md describes it.', resolve: (p) => p.ruleSet }),
     createdBy: t.exposeString('createdBy', { description: 'Who drafted it.' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was drafted.', resolve: (p) => p.createdAt }),
     activationRequestedBy: t.exposeString('activationRequestedBy', { nullable: true, description: 'Who asked for its activation (the maker).' }),
@@ -160,7 +168,7 @@ const DraftCreditPolicyInput = builder.inputType('DraftCreditPolicyInput', {
   description: 'A new version of a product\'s credit policy. It decides nothing until activated by a second person.',
   fields: (t) => ({
     productCode: t.string({ required: true, description: 'The product.' }),
-    ruleSet: t.string({ required: true, description: 'The rule set as JSON (docs/origination-rules.md); its `version` is assigned, its currency must be the product\'s.' }),
+    ruleSet: t.field({ type: 'JSON', required: true, description: 'The rule set, an object as docs/origination-rules.md describes it; its `version` is assigned, its currency must be the product\'s.' }),
   }),
 });
 
@@ -170,15 +178,7 @@ builder.mutationField('draftCreditPolicy', (t) =>
     description: 'Drafts the next version of a product\'s credit policy; errors name the rule set\'s field (`input.ruleSet.rules[3].min`).',
     authScopes: { can: 'policies.draft' },
     args: { input: t.arg({ type: DraftCreditPolicyInput, required: true, description: 'The product and the rule set.' }) },
-    resolve: (_root, { input }, context) => {
-      let ruleSet: unknown;
-      try {
-        ruleSet = JSON.parse(input.ruleSet);
-      } catch {
-        throw new InvalidField('ruleSet', 'the rule set must be JSON');
-      }
-      return draftPolicy(commandDbOf(context), commandOf(context), input.productCode, ruleSet);
-    },
+    resolve: (_root, { input }, context) => draftPolicy(commandDbOf(context), commandOf(context), input.productCode, input.ruleSet),
   }),
 );
 

@@ -1,5 +1,6 @@
 // Disbursement requests: the hand-off from an application to a loan, requested by one disbursement officer and
 // approved by another (src/services/origination/disbursement.ts).
+import { ApprovalStatusEnum } from './enums.js';
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
@@ -24,7 +25,7 @@ builder.node(DisbursementRequestRef, {
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),
     disbursementDate: t.field({ type: 'Date', description: 'When the money is to be paid out.', resolve: (r) => businessDateOf(r.disbursementDate) }),
     firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set.', resolve: (r) => (r.firstRepaymentDate ? businessDateOf(r.firstRepaymentDate) : null) }),
-    status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
+    status: t.expose('status', { type: ApprovalStatusEnum, description: 'Pending, approved or rejected.' }),
     requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
     requestedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (r) => r.requestedAt }),
     decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
@@ -46,7 +47,7 @@ builder.queryField('disbursementRequests', (t) =>
     authScopes: { can: 'loans.disburse' },
     args: {
       orderBy: t.arg({ type: DisbursementRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
-      status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }),
+      status: t.arg({ type: ApprovalStatusEnum, required: false, description: 'PENDING (default), APPROVED or REJECTED.' }),
       requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or after this.' }),
       requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or before this.' }),
       updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for or decided at or after this: the sync filter, see docs/partners.md.' }),

@@ -48,7 +48,7 @@ const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
     aggregateId: t.exposeString('aggregateId', { description: 'Which one: its global id, as node(id:) takes it.' }),
     occurredAt: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => e.occurredAt }),
     schemaVersion: t.exposeInt('schemaVersion', { description: 'Version of its type\'s payload shape (docs/events.md).' }),
-    payload: t.string({ description: 'The event\'s data, as JSON: global ids and Money text, as the API writes them (docs/events.md).', resolve: (e) => JSON.stringify(e.payload) }),
+    payload: t.field({ type: 'JSON', description: 'The event\'s data: an object whose shape its type and schemaVersion give, with global ids and Money text as the API writes them (docs/events.md).', resolve: (e) => e.payload }),
   }),
 });
 

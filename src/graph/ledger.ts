@@ -1,15 +1,39 @@
 // The tenant's books: chart of accounts, trial balance and account statements as of any date, the ledger's
 // invariants, and the finance team's commands (src/services/servicing/ledger.ts). Never visible to partners.
+import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { commandDbOf, commandOf } from './context.js';
 import { LoanProductRef } from './loanProduct.js';
 import {
-  accountStatement, ledgerInvariants, mapProductAccount, openLedgerAccount,
+  accountStatement, KINDS as ACCOUNT_KINDS, ledgerInvariants, mapProductAccount, openLedgerAccount, ROLES as ACCOUNT_ROLES,
   trialBalance, type AccountStatement, type AccountStatementLine, type LedgerInvariants, type TrialBalanceLine,
 } from '../services/servicing/ledger.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { listSize } from './limits.js';
+
+const ACCOUNT_KIND_MEANINGS: Readonly<Record<(typeof ACCOUNT_KINDS)[number], string>> = {
+  asset: 'What the lender owns or is owed (cash, receivables).',
+  liability: 'What the lender owes (money held for borrowers, co-lenders\' shares).',
+  equity: 'The owners\' stake.',
+  income: 'What the lender earns (interest, fees, penalties).',
+  expense: 'What the lender spends or loses (write-offs).',
+};
+
+const LedgerAccountKindEnum = storedEnum('LedgerAccountKind', 'What an account of the chart is.', ACCOUNT_KIND_MEANINGS);
+
+const LedgerAccountRoleEnum = storedEnum(
+  'LedgerAccountRole',
+  'What an account is for, in a lender\'s words; products map each role to one of the tenant\'s accounts.',
+  Object.fromEntries(ACCOUNT_ROLES.map((role) => [role, `Where a product posts its ${role.replace(/([A-Z])/g, ' $1').toLowerCase()}.`])),
+);
+
+const JournalKindEnum = storedEnum('JournalKind', 'What made a journal.', {
+  disbursement: 'Money paid out on a loan.',
+  posting: 'A loan transaction (repayment, charge, waiver, reversal …).',
+  accrual: 'Interest accrued by end of day.',
+  correction: 'A correction of earlier journals.',
+});
 
 type LedgerAccountRow = Awaited<ReturnType<TenantDb['ledgerAccount']['findUniqueOrThrow']>>;
 
@@ -19,8 +43,8 @@ const LedgerAccountRef = builder.objectRef<LedgerAccountRow>('LedgerAccount').im
   fields: (t) => ({
     code: t.exposeString('code', { description: 'The account code.' }),
     name: t.exposeString('name', { description: 'Its name.' }),
-    kind: t.exposeString('kind', { description: '`asset`, `liability`, `equity`, `income` or `expense`.' }),
-    role: t.exposeString('role', { nullable: true, description: 'The role it plays by default for products (e.g. `principalReceivable`).' }),
+    kind: t.expose('kind', { type: LedgerAccountKindEnum, description: 'Asset, liability, equity, income or expense.' }),
+    role: t.expose('role', { type: LedgerAccountRoleEnum, nullable: true, description: 'The role it plays by default for products (e.g. PRINCIPAL_RECEIVABLE).' }),
   }),
 });
 
@@ -30,7 +54,7 @@ const TrialBalanceLineRef = builder.objectRef<TrialBalanceLine>('TrialBalanceLin
   fields: (t) => ({
     account: t.exposeString('account', { description: 'The account code.' }),
     name: t.exposeString('name', { description: 'Its name.' }),
-    kind: t.exposeString('kind', { description: 'Its kind.' }),
+    kind: t.expose('kind', { type: LedgerAccountKindEnum, description: 'Its kind.' }),
     debits: t.field({ type: 'Money', description: 'All debits to the date.', resolve: (r) => money(r.debits, r.currency) }),
     credits: t.field({ type: 'Money', description: 'All credits to the date.', resolve: (r) => money(r.credits, r.currency) }),
     balance: t.field({ type: 'Money', description: 'Debits less credits (negative for liabilities and income in good order).', resolve: (r) => money(r.balance, r.currency) }),
@@ -54,7 +78,7 @@ const StatementLineRef = builder.objectRef<AccountStatementLine & { currency: st
     journalSequence: t.string({ description: 'The journal\'s posting order.', resolve: (l) => l.seq.toString() }),
     valueDate: t.field({ type: 'Date', description: 'The date it is effective on.', resolve: (l) => l.valueDate }),
     postedAt: t.field({ type: 'DateTime', description: 'When it was written.', resolve: (l) => l.postedAt }),
-    kind: t.exposeString('kind', { description: '`disbursement`, `posting`, `accrual` or `correction`.' }),
+    kind: t.expose('kind', { type: JournalKindEnum, description: 'Disbursement, posting, accrual or correction.' }),
     narrative: t.exposeString('narrative', { description: 'What it was.' }),
     loanId: t.exposeString('loanId', { nullable: true, description: 'The loan (raw id).' }),
     transactionId: t.exposeString('transactionId', { nullable: true, description: 'The loan transaction behind it (raw id).' }),
@@ -131,7 +155,7 @@ const OpenLedgerAccountInput = builder.inputType('OpenLedgerAccountInput', {
   fields: (t) => ({
     code: t.string({ required: true, description: 'Its code (letters, digits, dots, dashes, underscores; up to 20).' }),
     name: t.string({ required: true, description: 'Its name.' }),
-    kind: t.string({ required: true, description: '`asset`, `liability`, `equity`, `income` or `expense`.' }),
+    kind: t.field({ type: LedgerAccountKindEnum, required: true, description: 'Asset, liability, equity, income or expense.' }),
   }),
 });
 
@@ -139,7 +163,7 @@ const MapProductAccountInput = builder.inputType('MapProductAccountInput', {
   description: 'Which account a product posts a role to.',
   fields: (t) => ({
     productCode: t.string({ required: true, description: 'The product.' }),
-    role: t.string({ required: true, description: 'The role, e.g. `interestIncome` or `principalReceivable`.' }),
+    role: t.field({ type: LedgerAccountRoleEnum, required: true, description: 'The role, e.g. INTEREST_INCOME or PRINCIPAL_RECEIVABLE.' }),
     account: t.string({ required: true, description: 'The account code.' }),
   }),
 });

@@ -41,6 +41,8 @@ export const LIST_SIZES: Record<string, number> = {
   // The resolver reads at most 1,000 rows.
   'Loan.transactions': 1_000,
   'LoanAccount.instalments': MAX_REPAYMENTS,
+  // A product's own dated fees (annual maintenance …): as many as a loan's instalments is far beyond any product.
+  'LoanTerms.feesOnDates': MAX_REPAYMENTS,
   'LoanAccount.allocations': 500,
   'LoanStatement.lines': 800,
   'LoanStatementLine.allocation': 10,

@@ -1,6 +1,7 @@
 // Loan: a booked loan, its schedule and account as replayed from its transactions, and the commands that move
 // its money (src/services/servicing). An origination partner reads only the loans it brought (GraphContext.db is
 // partner-scoped); writing is the lender's staff's.
+import { ApprovalStatusEnum, storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
@@ -74,7 +75,7 @@ function loanOnDate(context: GraphContext, loan: LoanRow, date: string): Promise
   return replayOnce(context, loan, `on|${date}`, ({ account, transactions }) => loanOn(account, transactions, date));
 }
 
-const LoanStatusEnum = builder.enumType('LoanStatus', {
+export const LoanStatusEnum = builder.enumType('LoanStatus', {
   description: 'Where a loan stands (src/domain/servicing/loanStatus.ts holds the transitions).',
   values: {
     APPROVED: { value: 'approved', description: 'Booked, not yet paid out.' },
@@ -84,6 +85,11 @@ const LoanStatusEnum = builder.enumType('LoanStatus', {
     WRITTEN_OFF: { value: 'written_off', description: 'Written off (reserved: write-off is not offered yet).' },
     RESTRUCTURED: { value: 'restructured', description: 'Restructured into another loan (reserved: restructuring is not offered yet).' },
   } as const,
+});
+
+const PrepaymentRescheduleEnum = storedEnum('PrepaymentReschedule', 'What a prepayment does to the rest of the schedule.', {
+  reduceInstalment: 'The tenor stays; every later instalment is lower.',
+  reduceTenor: 'The instalment stays; fewer instalments are left.',
 });
 
 const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
@@ -99,7 +105,7 @@ const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
   } as const,
 });
 
-const ComponentEnum = builder.enumType('LoanComponent', {
+export const LoanComponentEnum = builder.enumType('LoanComponent', {
   description: 'A part of what a loan owes.',
   values: {
     PRINCIPAL: { value: 'principal', description: 'Principal.' },
@@ -147,7 +153,7 @@ const AllocationLineRef = builder.objectRef<{ instalment: number; dueDate: strin
   fields: (t) => ({
     instalment: t.exposeInt('instalment', { description: 'The instalment it paid.' }),
     dueDate: t.field({ type: 'Date', description: 'That instalment\'s due date.', resolve: (l) => l.dueDate }),
-    component: t.field({ type: ComponentEnum, description: 'What it paid.', resolve: (l) => l.component as 'principal' }),
+    component: t.field({ type: LoanComponentEnum, description: 'What it paid.', resolve: (l) => l.component as 'principal' }),
     amount: t.field({ type: 'Money', description: 'How much.', resolve: (l) => money(l.amount, l.currency) }),
     reason: t.exposeString('reason', { description: 'Why the rule sent it there.' }),
   }),
@@ -171,7 +177,7 @@ const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implem
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
     asOf: t.field({ type: 'Date', description: 'The date it was replayed to.', resolve: (s) => s.asOf }),
-    status: t.string({ description: '`active`, `overdue` or `closed`, as the money says on that date.', resolve: (s) => s.status }),
+    status: t.field({ type: LoanStatusEnum, description: 'ACTIVE, OVERDUE or CLOSED, as the money says on that date.', resolve: (s) => s.status }),
     daysPastDue: t.exposeInt('daysPastDue', { description: 'Days since the oldest unpaid due date.' }),
     netDisbursement: t.field({ type: 'Money', description: 'What was paid out.', resolve: (s) => money(s.schedule.netDisbursement, s.currency) }),
     instalments: t.field({ type: [LoanInstalmentRef], description: 'Every instalment.', resolve: (s) => s.instalments.map((i) => ({ ...i, currency: s.currency })) }),
@@ -268,9 +274,9 @@ builder.node(LoanTransactionRef, {
     sequence: t.exposeInt('seq', { description: 'Arrival order within the loan (breaks value-date ties).' }),
     valueDate: t.field({ type: 'Date', description: 'The date it is effective on.', resolve: (x) => businessDateOf(x.valueDate) }),
     amount: t.field({ type: 'Money', nullable: true, description: 'Its amount; null for a reversal.', resolve: async (x, _args, context) => (x.amount ? money(x.amount.toString(), (await context.loaders.loanById.load(x.loanId))!.currency) : null) }),
-    component: t.field({ type: ComponentEnum, nullable: true, description: 'For charges and waivers: what is charged or waived.', resolve: (x) => x.component as 'fee' | null }),
+    component: t.field({ type: LoanComponentEnum, nullable: true, description: 'For charges and waivers: what is charged or waived.', resolve: (x) => x.component as 'fee' | null }),
     instalment: t.exposeInt('instalment', { nullable: true, description: 'For a waiver of one instalment: which.' }),
-    reschedule: t.exposeString('reschedule', { nullable: true, description: 'For a prepayment: `reduceInstalment` or `reduceTenor`.' }),
+    reschedule: t.expose('reschedule', { type: PrepaymentRescheduleEnum, nullable: true, description: 'For a prepayment: a lower instalment or a shorter tenor.' }),
     reverses: t.field({ type: LoanTransactionRef, nullable: true, description: 'For a reversal: what it undoes.', resolve: (x, _args, context) => (x.reverses ? context.loaders.loanTransactionById.load(x.reverses) : null) }),
     channel: t.exposeString('channel', { nullable: true, description: 'How the money came or went (e.g. `bank-transfer`, `card`, `cash`).' }),
     externalReference: t.exposeString('externalReference', { nullable: true, description: 'The payment\'s reference at the bank or channel.' }),
@@ -298,12 +304,12 @@ builder.node(LoanWaiverRequestRef, {
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
     loan: t.field({ type: LoanRef, nullable: true, description: 'The loan.', resolve: (w, _args, context) => context.loaders.loanById.load(w.loanId) }),
-    component: t.field({ type: ComponentEnum, description: 'What is to be waived.', resolve: (w) => w.component as 'fee' }),
+    component: t.field({ type: LoanComponentEnum, description: 'What is to be waived.', resolve: (w) => w.component as 'fee' }),
     amount: t.field({ type: 'Decimal', description: 'How much, in the loan\'s currency.', resolve: (w) => w.amount.toString() }),
     instalment: t.exposeInt('instalment', { nullable: true, description: 'Which instalment; oldest owing first when null.' }),
     valueDate: t.field({ type: 'Date', description: 'The date it takes effect.', resolve: (w) => businessDateOf(w.valueDate) }),
     reason: t.exposeString('reason', { description: 'Why it was asked for.' }),
-    status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
+    status: t.expose('status', { type: ApprovalStatusEnum, description: 'Pending, approved or rejected.' }),
     requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
     requestedAt: t.field({ type: 'DateTime', description: 'When it was asked for.', resolve: (w) => w.requestedAt }),
     decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
@@ -375,7 +381,7 @@ builder.queryField('loanWaiverRequests', (t) =>
     authScopes: { can: 'loans.waive.approve' },
     args: {
       orderBy: t.arg({ type: LoanWaiverRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
-      status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }),
+      status: t.arg({ type: ApprovalStatusEnum, required: false, description: 'PENDING (default), APPROVED or REJECTED.' }),
       requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or after this.' }),
       requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or before this.' }),
       updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for or decided at or after this: the sync filter, see docs/partners.md.' }),
@@ -562,7 +568,7 @@ const ApplyLoanChargeInput = builder.inputType('ApplyLoanChargeInput', {
   fields: (t) => ({
     idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
     loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
-    component: t.field({ type: ComponentEnum, required: true, description: '`FEE` or `PENALTY`.' }),
+    component: t.field({ type: LoanComponentEnum, required: true, description: '`FEE` or `PENALTY`.' }),
     amount: t.field({ type: 'Decimal', required: true, description: 'The amount.' }),
     valueDate: t.field({ type: 'Date', required: true, description: 'When it is owed from.' }),
     reason: t.string({ required: true, description: 'Why.' }),
@@ -618,7 +624,7 @@ const RequestLoanWaiverInput = builder.inputType('RequestLoanWaiverInput', {
   description: 'A waiver to ask for; another person decides it.',
   fields: (t) => ({
     loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
-    component: t.field({ type: ComponentEnum, required: true, description: '`INTEREST`, `FEE` or `PENALTY`.' }),
+    component: t.field({ type: LoanComponentEnum, required: true, description: '`INTEREST`, `FEE` or `PENALTY`.' }),
     amount: t.field({ type: 'Decimal', required: true, description: 'How much.' }),
     instalment: t.int({ required: false, description: 'Which instalment; the oldest owing first when omitted.' }),
     valueDate: t.field({ type: 'Date', required: false, description: 'When it takes effect; the business date when omitted.' }),

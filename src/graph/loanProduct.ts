@@ -5,7 +5,8 @@ import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { badInput, inputPath, InvalidField } from '../errors.js';
 import { generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
 import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
-import { assertWithinProduct } from '../domain/servicing/product.js';
+import { assertWithinProduct, type FeeOnDate, type LateFee } from '../domain/servicing/product.js';
+import { storedEnum } from './enums.js';
 import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -27,7 +28,7 @@ builder.node(LoanProductRef, {
     maxAmount: t.field({ type: 'Money', description: 'Largest amount lent.', resolve: (p) => money(p.maxAmount.toString(), p.currency) }),
     minTenorMonths: t.exposeInt('minTenor', { description: 'Shortest tenor, in months.' }),
     maxTenorMonths: t.exposeInt('maxTenor', { description: 'Longest tenor, in months.' }),
-    annualRate: t.field({ type: 'Decimal', description: 'Nominal annual rate as a fraction, e.g. "0.149" for 14.9%.', resolve: (p) => p.annualRate.toString() }),
+    annualRatePercent: t.field({ type: 'Decimal', description: 'Nominal annual rate in percent ("14.9"), as its current terms say.', resolve: (p) => new Decimal(p.annualRate.toString()).times(100).toFixed() }),
   }),
 });
 
@@ -67,6 +68,32 @@ builder.queryField('loanProducts', (t) =>
 );
 
 // Versions, terms and schedule previews. A partner previews what a borrower would repay before applying.
+const LateFeeKindEnum = storedEnum('LateFeeKind', 'How a late fee is worked out.', {
+  fixed: 'A fixed amount.',
+  percentOfOverdue: 'A percentage of what the instalment still owes of principal, interest and fees.',
+});
+
+const LateFeeRef = builder.objectRef<LateFee & { currency: string }>('LateFee').implement({
+  description: 'A product\'s late fee rule.',
+  authScopes: { can: 'products.read' },
+  fields: (t) => ({
+    kind: t.field({ type: LateFeeKindEnum, description: 'A fixed amount or a percentage of what is overdue.', resolve: (f) => f.kind }),
+    amount: t.field({ type: 'Money', nullable: true, description: 'For FIXED: the fee.', resolve: (f) => (f.kind === 'fixed' ? money(f.amount, f.currency) : null) }),
+    overduePercent: t.field({ type: 'Decimal', nullable: true, description: 'For PERCENT_OF_OVERDUE: the fee in percent of what is overdue ("2" is 2 %).', resolve: (f) => (f.kind === 'percentOfOverdue' ? f.percent.toFixed() : null) }),
+    graceDays: t.exposeInt('graceDays', { description: 'Days after the due date before it is charged.' }),
+  }),
+});
+
+const FeeOnDateRef = builder.objectRef<FeeOnDate & { currency: string }>('FeeOnDate').implement({
+  description: 'A fee due on a date of its own.',
+  authScopes: { can: 'products.read' },
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'How the borrower\'s statement names it.' }),
+    date: t.field({ type: 'Date', description: 'When it falls due.', resolve: (f) => f.date }),
+    amount: t.field({ type: 'Money', description: 'How much.', resolve: (f) => money(f.amount, f.currency) }),
+  }),
+});
+
 const LoanTermsRef = builder.objectRef<ProductVersion>('LoanTerms').implement({
   description: 'The terms a product version books loans with, and how it allocates repayments.',
   authScopes: { can: 'products.read' },
@@ -92,8 +119,8 @@ const LoanTermsRef = builder.objectRef<ProductVersion>('LoanTerms').implement({
     prepaymentOptions: t.stringList({ description: 'What a borrower\'s prepayment may do: `reduceInstalment`, `reduceTenor`.', resolve: (v) => [...(v.terms.prepayment?.allowed ?? [])] }),
     underpaymentTolerance: t.field({ type: 'Money', description: 'An instalment owing no more than this is not overdue.', resolve: (v) => money(v.terms.underpaymentTolerance ?? 0, v.terms.currency) }),
     penaltyRatePercent: t.field({ type: 'Decimal', description: 'Annual penalty interest on overdue principal, in percent.', resolve: (v) => (v.terms.penaltyRatePercent ?? 0).toString() }),
-    lateFee: t.string({ nullable: true, description: 'The late fee rule as JSON (`fixed` amount or `percentOfOverdue`, after `graceDays`), or null.', resolve: (v) => (v.terms.lateFee ? JSON.stringify(v.terms.lateFee) : null) }),
-    feesOnDates: t.string({ description: 'Fees due on dates of their own, as JSON.', resolve: (v) => JSON.stringify(v.terms.feesOnDates ?? []) }),
+    lateFee: t.field({ type: LateFeeRef, nullable: true, description: 'The late fee charged on an instalment still owing after its grace days, or null.', resolve: (v) => (v.terms.lateFee ? { ...v.terms.lateFee, currency: v.terms.currency } : null) }),
+    feesOnDates: t.field({ type: [FeeOnDateRef], description: 'Fees due on dates of their own.', resolve: (v) => (v.terms.feesOnDates ?? []).map((fee) => ({ ...fee, currency: v.terms.currency })) }),
     allocationOrder: t.stringList({ description: 'Components of due instalments in the order repayments settle them.', resolve: (v) => [...v.allocation.order] }),
     allocationStrategy: t.string({ description: '`dueDateFirst` (instalment by instalment) or `componentFirst`.', resolve: (v) => v.allocation.strategy }),
     allocationFuture: t.string({ description: 'What money beyond what is due does: `payNextInstalments`, `reduceLastInstalments`, `reduceEveryInstalment` or `holdAsAdvance`.', resolve: (v) => v.allocation.future }),

@@ -2,6 +2,8 @@
 // download (GET /statements/loans/<loan id>.csv|pdf?from=&to=), read with the caller's own token and scope: a
 // partner downloads only statements of loans it brought.
 import type { Request, Response } from 'express';
+import { storedEnum } from './enums.js';
+import { TRANSACTION_KINDS } from '../services/servicing/loanRecords.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { isBusinessDate } from '../domain/businessDate.js';
@@ -15,7 +17,7 @@ import type { Runtime } from '../runtime.js';
 import type { GraphContext } from './context.js';
 import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
 import type { LoanRow } from './loaders.js';
-import { LoanRef, replayOnce } from './loan.js';
+import { LoanComponentEnum, LoanRef, LoanStatusEnum, replayOnce } from './loan.js';
 import { feesAndPenalties, type FeeOrPenaltyItem } from '../domain/servicing/statementFees.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { allows } from '../authz/capabilities.js';
@@ -47,14 +49,27 @@ const BalancesRef = builder.objectRef<Balances>('StatementBalances').implement({
   }),
 });
 
+const AllocationEffectEnum = storedEnum('StatementAllocationEffect', 'What a statement line did to an instalment\'s component.', {
+  charged: 'Added to what the instalment asks for.',
+  paid: 'Paid on it.',
+  waived: 'Forgiven.',
+});
+
+const StatementLineKindEnum = storedEnum('LoanStatementLineKind', 'What a statement line records.', {
+  disbursement: 'The loan was paid out.',
+  instalmentDue: 'An instalment fell due.',
+  adjustment: 'An adjustment made by the replay.',
+  ...Object.fromEntries(TRANSACTION_KINDS.map((kind) => [kind, `A ${kind} transaction.`])),
+});
+
 const StatementAllocationRef = builder.objectRef<{ instalment: number; dueDate: string; component: string; as: string; amount: Decimal; currency: string }>('StatementAllocation').implement({
   description: 'One instalment and component a statement line charged, paid or waived (negative when undone).',
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
     instalment: t.exposeInt('instalment', { description: 'The instalment.' }),
     dueDate: t.field({ type: 'Date', description: 'Its due date.', resolve: (a) => a.dueDate }),
-    component: t.exposeString('component', { description: '`principal`, `interest`, `fee` or `penalty`.' }),
-    as: t.exposeString('as', { description: '`charged`, `paid` or `waived`.' }),
+    component: t.field({ type: LoanComponentEnum, description: 'Principal, interest, fee or penalty.', resolve: (a) => a.component as 'principal' }),
+    as: t.expose('as', { type: AllocationEffectEnum, description: 'Charged, paid or waived.' }),
     amount: t.field({ type: 'Money', description: 'How much.', resolve: (a) => money(a.amount, a.currency) }),
   }),
 });
@@ -64,7 +79,7 @@ const StatementLineRef = builder.objectRef<StatementLine & { currency: string }>
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
     date: t.field({ type: 'Date', description: 'Its value date.', resolve: (l) => l.date }),
-    kind: t.string({ description: '`disbursement`, `instalmentDue`, `repayment`, `reversal`, `charge`, `waiver`, … or `adjustment`.', resolve: (l) => l.kind }),
+    kind: t.field({ type: StatementLineKindEnum, description: 'What happened: the disbursement, an instalment falling due, a transaction, or an adjustment.', resolve: (l) => l.kind }),
     transactionId: t.exposeString('transactionId', { nullable: true, description: 'The transaction (raw id); null for the disbursement and instalments falling due.' }),
     description: t.exposeString('description', { description: 'What happened, in words.' }),
     amount: t.field({ type: 'Money', description: 'The event\'s own amount.', resolve: (l) => money(l.amount, l.currency) }),
@@ -141,7 +156,7 @@ const LoanStatementRef = builder.objectRef<ShownStatement>('LoanStatement').impl
     lines: t.field({ type: [StatementLineRef], description: 'Every event in value-date order.', resolve: (s) => s.lines.map((l) => ({ ...l, currency: s.currency })) }),
     closing: t.field({ type: BalancesRef, description: 'At the end of `to`.', resolve: (s) => ({ ...s.closing, currency: s.currency }) }),
     received: t.field({ type: 'Money', description: 'Repayments in the period, less those reversed in it.', resolve: (s) => money(s.totals.received, s.currency) }),
-    status: t.string({ description: 'The loan\'s status at the end of the period.', resolve: (s) => s.status }),
+    status: t.field({ type: LoanStatusEnum, description: 'The loan\'s status at the end of the period.', resolve: (s) => s.status }),
     daysPastDue: t.exposeInt('daysPastDue', { description: 'At the end of the period.' }),
     amountDue: t.field({ type: 'Money', description: 'Owed on instalments due by the end of the period.', resolve: (s) => money(s.amountDue, s.currency) }),
     csvPath: t.string({ description: 'GET it (with the same Authorization header) for this statement as CSV.', resolve: (s) => `${s.downloadPath}.csv?from=${s.from}&to=${s.to}` }),

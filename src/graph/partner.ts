@@ -9,7 +9,7 @@ import { PartnerExistsError, registerPartner, rotateSecret } from '../services/p
 
 type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
 
-const PartnerKindEnum = builder.enumType('PartnerKind', {
+export const PartnerKindEnum = builder.enumType('PartnerKind', {
   description: 'What a partner does with the lender.',
   values: {
     ORIGINATION: { value: 'origination', description: 'Brings applications over the API; sees only those it submitted.' },

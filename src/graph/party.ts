@@ -1,4 +1,5 @@
 // Party: one record per real person or business known to the lender.
+import { ApplicationChannelEnum, storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import type { GraphContext } from './context.js';
 import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
@@ -17,7 +18,7 @@ function recordRead(context: GraphContext, partyId: string, field: string): Prom
 
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
 
-const PartyKindEnum = builder.enumType('PartyKind', {
+export const PartyKindEnum = builder.enumType('PartyKind', {
   description: 'Whether a party is a natural person or a business.',
   values: {
     PERSON: { value: 'PERSON', description: 'A natural person.' },
@@ -80,11 +81,30 @@ builder.queryField('parties', (t) =>
 type IdentifierRow = Awaited<ReturnType<TenantDb['partyIdentifier']['findUniqueOrThrow']>>;
 type MatchRow = Awaited<ReturnType<TenantDb['partyMatch']['findUniqueOrThrow']>>;
 
+export const PartyIdentifierKindEnum = storedEnum('PartyIdentifierKind', 'What kind of identifier a party holds.', {
+  national_id: 'A national identity number.',
+  tax_id: 'A tax identification number.',
+  passport: 'A passport number.',
+});
+
+const PartyMatchReasonEnum = storedEnum('PartyMatchReason', 'Why an intake resolved to a party.', {
+  new: 'Nothing matched: the party was created.',
+  identifier: 'An identifier matched.',
+  phone_and_email: 'The phone and the e-mail both matched.',
+  review: 'It resembled an existing party without agreeing with it: a party of its own, held for review.',
+});
+
+const PartyMatchReviewStatusEnum = storedEnum('PartyMatchReviewStatus', 'Where a possible duplicate party stands.', {
+  open: 'Waiting for staff to decide.',
+  distinct: 'Decided: two different people.',
+  same_person: 'Decided: one person, merged into the existing party.',
+});
+
 const PartyIdentifierRef = builder.objectRef<IdentifierRow & { shown: string }>('PartyIdentifier').implement({
   description: 'A national, tax or passport identifier of a party.',
   authScopes: { can: 'parties.read' },
   fields: (t) => ({
-    kind: t.exposeString('kind', { description: '`national_id`, `tax_id` or `passport`.' }),
+    kind: t.expose('kind', { type: PartyIdentifierKindEnum, description: 'National id, tax id or passport.' }),
     country: t.exposeString('country', { description: 'Issuing country, ISO 3166.' }),
     value: t.exposeString('shown', { description: 'Masked (`••••1234`) in `identifiers`; in full in `unmaskedIdentifiers`.' }),
   }),
@@ -94,9 +114,9 @@ const PartyMatchRef = builder.objectRef<MatchRow>('PartyMatch').implement({
   description: 'An intake that resolved to this party, and why.',
   authScopes: { can: 'parties.read' },
   fields: (t) => ({
-    reason: t.exposeString('reason', { description: '`new` (no match: the party was created), `identifier` or `phone_and_email`.' }),
+    reason: t.expose('reason', { type: PartyMatchReasonEnum, description: 'New (no match: the party was created), identifier or phone and e-mail.' }),
     detail: t.exposeString('detail', { nullable: true, description: 'Which identifier matched.' }),
-    channel: t.exposeString('channel', { description: '`staff`, `partner` or `bulk`.' }),
+    channel: t.expose('channel', { type: ApplicationChannelEnum, description: 'How the intake reached the lender.' }),
     matchedBy: t.exposeString('matchedBy', { description: 'Who submitted the intake.' }),
     matchedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (m) => m.matchedAt }),
   }),
@@ -117,10 +137,10 @@ builder.node(PartyMatchReviewRef, {
     candidate: t.field({ type: PartyRef, nullable: true, description: 'The existing party it resembled.', resolve: (r, _args, context) => context.loaders.partyById.load(r.candidatePartyId) }),
     signals: t.exposeStringList('signals', { description: 'What matched: `identifier`, `phone_and_email`.' }),
     conflicts: t.exposeStringList('conflicts', { description: 'What disagreed: `legal_name`, `date_of_birth`, `kind`, `identifier:<kind>:<country>`, `named_twice`.' }),
-    channel: t.exposeString('channel', { description: '`staff`, `partner` or `bulk`.' }),
+    channel: t.expose('channel', { type: ApplicationChannelEnum, description: 'How the intake reached the lender.' }),
     partnerCode: t.exposeString('partner', { nullable: true, description: 'The partner that submitted it, if one did.' }),
     submittedBy: t.exposeString('submittedBy', { description: 'Who submitted it.' }),
-    status: t.exposeString('status', { description: '`open` until staff decide; then `distinct` or `same_person`.' }),
+    status: t.expose('status', { type: PartyMatchReviewStatusEnum, description: 'Open until staff decide; then distinct or the same person.' }),
     resolutionNote: t.exposeString('resolutionNote', { nullable: true, description: 'Why staff decided as they did.' }),
     resolvedBy: t.exposeString('resolvedBy', { nullable: true, description: 'Who decided.' }),
     resolvedAt: t.field({ type: 'DateTime', nullable: true, description: 'When.', resolve: (r) => r.resolvedAt }),

@@ -5,6 +5,7 @@ import { Kind, type ValueNode } from 'graphql';
 import { AppError } from '../errors.js';
 import { Decimal, formatMoney, parseDecimalText, parseMoney } from '../domain/money.js';
 import { EARLIEST_DATE, LATEST_DATE, isDateInRange } from '../domain/businessDate.js';
+import { JSONResolver } from 'graphql-scalars';
 import { builder } from './builder.js';
 import { checkIdempotencyKey, IDEMPOTENCY_KEY_RULE } from '../commands/idempotencyKey.js';
 
@@ -80,4 +81,22 @@ builder.scalarType('IdempotencyKey', {
   serialize: (value) => value,
   parseValue: parseIdempotencyKey,
   parseLiteral: (ast) => parseIdempotencyKey(stringLiteral(ast, 'IdempotencyKey')),
+});
+
+// Data whose shape is the data's own (a provider's response, an event's payload, a rule set that
+// docs/origination-rules.md describes) travels as an object, never as JSON inside a string. graphql-scalars does
+// the coercion; its refusals become BAD_USER_INPUT like every other scalar's.
+function refusedAsInput<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new AppError('BAD_USER_INPUT', error instanceof Error ? error.message : 'not a JSON value');
+  }
+}
+
+builder.scalarType('JSON', {
+  description: 'A JSON value (usually an object, e.g. {"rules": []}) whose shape the field that carries it describes; never a string holding JSON.',
+  serialize: (value) => JSONResolver.serialize(value),
+  parseValue: (value) => refusedAsInput(() => JSONResolver.parseValue(value) as unknown),
+  parseLiteral: (ast, variables) => refusedAsInput(() => JSONResolver.parseLiteral(ast, variables) as unknown),
 });

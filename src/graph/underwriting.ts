@@ -1,6 +1,7 @@
 // Underwriting (src/services/origination/underwriting.ts): the queue of referred applications, underwriters'
 // recommendations (the maker) decided by someone else with the authority (the checker), and the report of
 // overrides of the credit policy for compliance.
+import { ApprovalStatusEnum, storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { badInput } from '../errors.js';
@@ -15,6 +16,11 @@ import {
   authorityLevelsFor, authorityMatrix, decide, overrideRowsOf, recommend, rolesHolding, type OverrideReportRow,
 } from '../services/origination/underwriting.js';
 
+const RecommendationEnum = storedEnum('UnderwriterRecommendation', 'What an underwriter recommends on a referred application.', {
+  approve: 'Approve, with an offer.',
+  decline: 'Decline.',
+});
+
 type RequestRow = Awaited<ReturnType<TenantDb['approvalRequest']['findUniqueOrThrow']>>;
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 
@@ -27,7 +33,7 @@ builder.node(ApprovalRequestRef, {
   authScopes: { can: 'underwriting.read' },
   fields: (t) => ({
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),
-    recommendation: t.exposeString('recommendation', { description: '`approve` or `decline`.' }),
+    recommendation: t.expose('recommendation', { type: RecommendationEnum, description: 'Approve or decline.' }),
     amount: t.field({
       type: 'Money', description: 'The amount recommended (at most what the application asks for).',
       resolve: async (r, _args, context) => {
@@ -38,7 +44,7 @@ builder.node(ApprovalRequestRef, {
     riskGrade: t.exposeString('riskGrade', { nullable: true, description: 'The risk grade of the credit policy\'s decision.' }),
     override: t.exposeBoolean('override', { description: 'Approving it overrides the credit policy (a DECLINE rule failed, or the amount is above the grade\'s maximum); computed by the server.' }),
     reason: t.exposeString('reason', { description: 'The underwriter\'s reason.' }),
-    status: t.exposeString('status', { description: '`pending`, `approved` or `rejected`.' }),
+    status: t.expose('status', { type: ApprovalStatusEnum, description: 'Pending, approved or rejected.' }),
     requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
     requestedAt: t.field({ type: 'DateTime', description: 'When it was recommended.', resolve: (r) => r.requestedAt }),
     decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
@@ -110,14 +116,13 @@ builder.queryField('approvalRequests', (t) =>
     authScopes: { can: 'underwriting.read' },
     args: {
       orderBy: t.arg({ type: ApprovalRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` when absent.' }),
-      status: t.arg.string({ required: false, description: '`pending` (default), `approved` or `rejected`.' }),
+      status: t.arg({ type: ApprovalStatusEnum, required: false, description: 'PENDING (default), APPROVED or REJECTED.' }),
       requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended at or after this.' }),
       requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended at or before this.' }),
       updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended or decided at or after this: the sync filter, see docs/partners.md.' }),
     },
     resolve: (_root, args, context) => {
       const status = args.status ?? 'pending';
-      if (!['pending', 'approved', 'rejected'].includes(status)) throw badInput('status', 'status is `pending`, `approved` or `rejected`');
       checkRange('requestedFrom', args.requestedFrom, 'requestedTo', args.requestedTo);
       const where: Record<string, unknown> = {
         status,
@@ -230,7 +235,7 @@ builder.mutationField('recommendApplication', (t) =>
       description: 'The recommendation.',
       fields: (f) => ({
         applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The referred application.' }),
-        recommendation: f.string({ required: true, description: '`approve` or `decline`.' }),
+        recommendation: f.field({ type: RecommendationEnum, required: true, description: 'Approve or decline.' }),
         amount: f.field({ type: 'Decimal', required: false, description: 'The amount to approve; the application\'s when absent, never more.' }),
         reason: f.string({ required: true, description: 'Why; at least 10 characters when approving overrides the credit policy.' }),
       }),

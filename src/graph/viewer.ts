@@ -1,4 +1,6 @@
 // The caller as the platform sees it: useful to an embedded dashboard deciding what to show.
+import { RoleEnum } from './enums.js';
+import { PartnerKindEnum } from './partner.js';
 import { builder } from './builder.js';
 import type { Principal } from '../authz/principal.js';
 
@@ -7,7 +9,7 @@ const PartnerRef = builder.objectRef<{ id: string; kind: string }>('PartnerIdent
   authScopes: { authenticated: true },
   fields: (t) => ({
     id: t.exposeString('id', { description: 'The partner\'s id within the tenant.' }),
-    kind: t.exposeString('kind', { description: 'origination or colending.' }),
+    kind: t.field({ type: PartnerKindEnum, description: 'Origination or co-lending.', resolve: (p) => p.kind as 'origination' | 'colending' }),
   }),
 });
 
@@ -18,7 +20,7 @@ const ViewerRef = builder.objectRef<Principal>('Viewer').implement({
     subject: t.exposeString('subject', { description: 'The identity provider\'s subject id.' }),
     username: t.exposeString('username', { nullable: true, description: 'Preferred username, when the token has one.' }),
     clientId: t.exposeString('clientId', { nullable: true, description: 'The OAuth client the token was issued to.' }),
-    roles: t.exposeStringList('roles', { description: 'Lendgraph roles the token carries.' }),
+    roles: t.expose('roles', { type: [RoleEnum], description: 'Lendgraph roles the token carries.' }),
     tenants: t.exposeStringList('tenants', { description: 'Slugs of the tenants the token is entitled to.' }),
     partner: t.field({
       type: PartnerRef,

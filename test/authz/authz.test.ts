@@ -1,6 +1,7 @@
 // The authorization matrix, cell by cell: every role against every capability, through the real gateway
 // (HTTP, and WebSocket for subscriptions). Expected outcomes come from src/authz/capabilities.ts, the same table
 // that docs/authz.md is generated from.
+import { graphqlLiteral } from '../support/graphqlLiteral.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPABILITIES, allows, type Capability } from '../../src/authz/capabilities.js';
 import { ROLES, type Role } from '../../src/authz/roles.js';
@@ -91,15 +92,15 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'loans.waive.request': (token) => query(token, `mutation { requestLoanWaiver(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { status } }`),
   'loans.waive.approve': (token) => query(token, '{ loanWaiverRequests(first: 1) { edges { node { status } } } }'),
   'ledger.read': (token) => query(token, `{ trialBalance(asOf: "${tenant.businessDate}") { asOf } ledgerInvariants { holds } ledgerAccounts { code } }`),
-  'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "1000" }) { code } }'),
+  'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: CASH, account: "1000" }) { code } }'),
   'applications.read': (token) => query(token, '{ applications(first: 1) { edges { node { id status } } } }'),
-  'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: "PERSON", legalName: "Probe Person" } }) { status } }'),
+  'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: PERSON, legalName: "Probe Person" } }) { status } }'),
   'parties.reconcile': (token) => query(token, `mutation { resolvePartyMatchReview(input: { reviewId: "${reviewGlobalIds.pop()}", resolution: DISTINCT, note: "authz probe" }) { status } }`),
   'applications.amend': (token) => query(token, `mutation { updateApplication(input: { applicationId: "${partnerDraftGlobalId}", purpose: "amended by an authz probe" }) { status } }`),
   'parties.identifiers.read': (token) => query(token, '{ parties(first: 1) { edges { node { unmaskedIdentifiers { kind } } } } }'),
   'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { status } }`),
   'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),
-  'policies.draft': (token) => query(token, `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${JSON.stringify(JSON.stringify(SANDBOX_CREDIT_POLICY))} }) { version } }`),
+  'policies.draft': (token) => query(token, `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { version } }`),
   'policies.activate': (token) => query(token, '{ pendingCreditPolicyActivations { version } }'),
   'underwriting.recommend': (token) => query(token, '{ underwritingQueue(first: 1) { edges { node { application { id } } } } }'),
   'underwriting.approve': (token) => query(token, '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed } }'),

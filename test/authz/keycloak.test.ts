@@ -111,7 +111,7 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     const token = await login(await staffUser(tenantA.slug, 'loan-officer'));
     const response = await gql(server.gateway, `{ viewer { roles tenants } currentTenant { slug } ${PARTIES_FIELD} }`, { token });
     expect(response.errors).toBeUndefined();
-    expect(response.data).toMatchObject({ viewer: { roles: ['loan-officer'], tenants: [tenantA.slug] }, currentTenant: { slug: tenantA.slug } });
+    expect(response.data).toMatchObject({ viewer: { roles: ['LOAN_OFFICER'], tenants: [tenantA.slug] }, currentTenant: { slug: tenantA.slug } });
   });
 
   /** A tenant admin registers the partner through the API: its row, and its confidential client in Keycloak. */
@@ -129,7 +129,7 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     const token = await clientCredentialsToken(keycloakUrl, identity);
     const viewer = await gql(server.gateway, '{ viewer { roles tenants partner { id kind } } partners { edges { node { code } } } }', { token });
     expect(viewer.data).toEqual({
-      viewer: { roles: ['origination-partner'], tenants: [tenantA.slug], partner: { id: 'quickcash', kind: 'origination' } },
+      viewer: { roles: ['ORIGINATION_PARTNER'], tenants: [tenantA.slug], partner: { id: 'quickcash', kind: 'ORIGINATION' } },
       partners: { edges: [{ node: { code: 'quickcash' } }] },
     });
     const tenantAdmin = await login(tenantAdminA);
@@ -348,7 +348,7 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     expect(staff.code, staff.stderr).toBe(0);
     const token = staff.stdout.trim();
     expect(decodeJwt(token).iss).toBe(`${keycloakUrl}/realms/${REALM}`);
-    expect((await gql(server.gateway, '{ currentTenant { slug } viewer { roles } }', { token })).data).toEqual({ currentTenant: { slug }, viewer: { roles: ['underwriter'] } });
+    expect((await gql(server.gateway, '{ currentTenant { slug } viewer { roles } }', { token })).data).toEqual({ currentTenant: { slug }, viewer: { roles: ['UNDERWRITER'] } });
 
     const tenantAdmin = (await runScript('src/cli/token.ts', ['--tenant', slug, '--role', 'tenant-admin'], env)).stdout.trim();
     await gql(server.gateway, 'mutation { registerPartner(input: { code: "cli-partner", name: "CLI Partner", kind: ORIGINATION }) { partner { code } } }', { token: tenantAdmin });

@@ -1,6 +1,7 @@
 // Partners: registration by a tenant admin, and the scoping rule every read goes through. The isolation table
 // probes every root field of the schema as attackers from another tenant and as another partner of the same
 // tenant, and finds none of the victim's identifiers in any answer, and nothing changed.
+import { graphqlLiteral } from '../support/graphqlLiteral.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
@@ -155,7 +156,7 @@ describe('the partner scoping rule', () => {
     const token = await partnerToken(victim, beta, 'colending');
     const response = await gql(server.gateway, '{ viewer { roles partner { id kind } } partners(first: 10) { edges { node { code } } } loanProducts { edges { node { code } } } }', { token });
     expect(response.errors).toBeUndefined();
-    expect(response.data).toMatchObject({ viewer: { roles: ['colending-partner'], partner: { id: beta, kind: 'colending' } }, partners: { edges: [{ node: { code: beta } }] } });
+    expect(response.data).toMatchObject({ viewer: { roles: ['COLENDING_PARTNER'], partner: { id: beta, kind: 'COLENDING' } }, partners: { edges: [{ node: { code: beta } }] } });
     const lookups = await gql(server.gateway, `{ node(id: "${alphaGlobalId}") { id } nodes(ids: ["${alphaGlobalId}", "${partyGlobalId}"]) { id } }`, { token });
     expect(lookups.data).toEqual({ node: null, nodes: [null, null] });
   });
@@ -224,11 +225,11 @@ const PROBES: Record<string, string> = {
   'Mutation.refundLoanExcess': 'mutation { refundLoanExcess(input: { idempotencyKey: "probe-refund", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { id loan { id } } }',
   'Mutation.requestLoanWaiver': 'mutation { requestLoanWaiver(input: { loanId: "%LOAN%", component: FEE, amount: "10", reason: "attack" }) { id loan { id } } }',
   'Mutation.decideLoanWaiver': 'mutation { decideLoanWaiver(input: { requestId: "%WAIVER%", approve: true }) { id status loan { id } } }',
-  'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: "asset" }) { code name } }',
-  'Mutation.mapProductAccount': 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "cash", account: "2900" }) { id code } }',
+  'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: ASSET }) { code name } }',
+  'Mutation.mapProductAccount': 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: CASH, account: "2900" }) { id code } }',
   'Query.applications': '{ applications(first: 100, number: "1") { totalCount edges { node { id number reference purpose parties { party { legalName identifiers { value } } } } } } }',
   'Mutation.createApplication': `mutation { createApplication(input: { idempotencyKey: "probe-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe",
-    applicant: { kind: "PERSON", legalName: "Probe", identifiers: [{ kind: "national_id", country: "US", value: "%APPLICANT_ID%" }] } }) { id reference parties { party { legalName } } } }`,
+    applicant: { kind: PERSON, legalName: "Probe", identifiers: [{ kind: NATIONAL_ID, country: "US", value: "%APPLICANT_ID%" }] } }) { id reference parties { party { legalName } } } }`,
   'Mutation.submitApplication': 'mutation { submitApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose } }',
   'Mutation.updateApplication': 'mutation { updateApplication(input: { applicationId: "%APPLICATION%", purpose: "attacker purpose", submit: true }) { id status purpose missingInformation } }',
   'Mutation.withdrawApplication': 'mutation { withdrawApplication(input: { applicationId: "%APPLICATION%", reason: "attack" }) { id status purpose } }',
@@ -240,14 +241,14 @@ const PROBES: Record<string, string> = {
   'Query.disbursementRequests': '{ disbursementRequests(first: 100) { edges { node { id application { id purpose } } } } }',
   'Query.creditPolicies': '{ creditPolicies(productCode: "PL-STD") { id version status ruleSet createdBy product { id code } } }',
   'Query.pendingCreditPolicyActivations': '{ pendingCreditPolicyActivations { id version status ruleSet createdBy } }',
-  'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${JSON.stringify(JSON.stringify(SANDBOX_CREDIT_POLICY))} }) { id version ruleSet product { id } } }`,
+  'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { id version ruleSet product { id } } }`,
   'Mutation.requestCreditPolicyActivation': 'mutation { requestCreditPolicyActivation(input: { policyId: "%POLICY%" }) { id status ruleSet } }',
   'Mutation.decideCreditPolicyActivation': 'mutation { decideCreditPolicyActivation(input: { policyId: "%POLICY%", approve: true }) { id status ruleSet } }',
   'Query.underwritingQueue': '{ underwritingQueue(first: 100) { totalCount edges { node { application { id reference purpose } pendingRequest { id reason } } } } }',
-  'Query.approvalRequests': '{ approvalRequests(status: "pending", first: 100) { totalCount edges { node { id reason application { id purpose } } } } }',
+  'Query.approvalRequests': '{ approvalRequests(status: PENDING, first: 100) { totalCount edges { node { id reason application { id purpose } } } } }',
   'Query.approvalAuthority': '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed levels } }',
   'Query.policyOverrides': '{ policyOverrides(from: "2000-01-01", to: "2099-12-31", first: 100) { totalCount edges { node { application { id purpose } overrideReason } } } }',
-  'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: "approve", reason: "attacker override reason" }) { id application { id purpose } } }',
+  'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: APPROVE, reason: "attacker override reason" }) { id application { id purpose } } }',
   'Mutation.decideApprovalRequest': 'mutation { decideApprovalRequest(input: { requestId: "%APPLICATION%", approve: true }) { id status application { id purpose } } }',
   'Mutation.expireStaleApplications': 'mutation { expireStaleApplications { expired { id purpose } } }',
   'Mutation.assessApplication': 'mutation { assessApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose checks { kind } } }',

@@ -142,6 +142,8 @@ function build(type: GraphQLInputType, path: (string | number)[], name: string, 
     case 'Int': return 1;
     case 'Float': return 1;
     case 'Boolean': return false;
+    // A JSON value: the service that reads it (a rule set) checks its shape, after every other field's checks.
+    case 'JSON': return {};
     default: return null;
   }
 }

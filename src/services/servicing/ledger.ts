@@ -10,11 +10,11 @@ import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
-const ROLES: readonly AccountRole[] = [
+export const ROLES: readonly AccountRole[] = [
   'cash', 'principalReceivable', 'interestReceivable', 'feeReceivable', 'penaltyReceivable', 'interestIncome', 'feeIncome', 'penaltyIncome',
   'excess', 'interestInAdvance', 'writeOffExpense', 'colenderPayable',
 ];
-const KINDS = ['asset', 'liability', 'equity', 'income', 'expense'] as const;
+export const KINDS = ['asset', 'liability', 'equity', 'income', 'expense'] as const;
 
 function checkDate(value: string, field: string): string {
   if (!isBusinessDate(value)) throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);

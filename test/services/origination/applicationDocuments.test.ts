@@ -83,7 +83,7 @@ beforeAll(async () => {
       applicant: {
         kind: 'PERSON', legalName: 'Docu Ment', email: 'docu+bureau-prime@example.test', phone: '+14155550170', dateOfBirth: '1985-04-12',
         address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
-        identifiers: [{ kind: 'national_id', country: 'US', value: 'DOC100170' }],
+        identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'DOC100170' }],
       },
       guarantors: [{ kind: 'PERSON', legalName: 'Gua Rantor', email: 'gua@example.test', phone: '+14155550171' }],
     } },
@@ -184,10 +184,10 @@ describe('idempotency and closed applications', () => {
 
 describe('checklist and review', () => {
   it('moves missing → pending → satisfied; a rejection needs a reason', async () => {
-    expect((await checklist())['proof_of_identity']).toBe('missing');
+    expect((await checklist())['proof_of_identity']).toBe('MISSING');
     const uploaded = await upload({ kind: 'proof_of_identity', partyId: applicantId });
     expect(uploaded.status).toBe(201);
-    expect(await checklist(partner)).toMatchObject({ proof_of_identity: 'pending' });
+    expect(await checklist(partner)).toMatchObject({ proof_of_identity: 'PENDING' });
     const refused = await gql(server.gateway, REVIEW, { token: underwriter, variables: { input: { documentId: uploaded.body['id'], verified: false } } });
     expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
     expect(refused.errors![0]!.extensions['field']).toBe('input.reason');
@@ -195,8 +195,8 @@ describe('checklist and review', () => {
     expect(codes(asPartner)).toEqual(['FORBIDDEN']);
     const verified = await gql(server.gateway, REVIEW, { token: underwriter, variables: { input: { documentId: uploaded.body['id'], verified: true } } });
     expect(verified.errors).toBeUndefined();
-    expect(verified.data!['reviewApplicationDocument']).toMatchObject({ status: 'verified', reviewedBy: 'underwriter-1' });
-    expect(await checklist()).toMatchObject({ proof_of_identity: 'satisfied' });
+    expect(verified.data!['reviewApplicationDocument']).toMatchObject({ status: 'VERIFIED', reviewedBy: 'underwriter-1' });
+    expect(await checklist()).toMatchObject({ proof_of_identity: 'SATISFIED' });
 
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const reviewed = await db.outboxEvent.findMany({ where: { type: 'application.documentReviewed', aggregateId: applicationId } });
@@ -211,9 +211,9 @@ describe('checklist and review', () => {
     for (const document of income) {
       const rejected = await gql(server.gateway, REVIEW, { token: officer, variables: { input: { documentId: encodeGlobalID('ApplicationDocument', document.id), verified: false, reason: 'illegible scan' } } });
       expect(rejected.errors).toBeUndefined();
-      expect(rejected.data!['reviewApplicationDocument']).toMatchObject({ status: 'rejected', statusReason: 'illegible scan' });
+      expect(rejected.data!['reviewApplicationDocument']).toMatchObject({ status: 'REJECTED', statusReason: 'illegible scan' });
     }
-    expect(await checklist()).toMatchObject({ proof_of_income: 'rejected' });
+    expect(await checklist()).toMatchObject({ proof_of_income: 'REJECTED' });
   });
 });
 

@@ -22,7 +22,7 @@ const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(in
 
 const person = (over: Record<string, unknown> = {}) => ({
   kind: 'PERSON', legalName: 'Ada Lovelace', email: 'ada@example.test', phone: '+1 415 555 0100', dateOfBirth: '1990-12-10',
-  identifiers: [{ kind: 'national_id', country: 'US', value: '123-45-6789' }], ...over,
+  identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: '123-45-6789' }], ...over,
 });
 const application = (over: Record<string, unknown> = {}) => ({
   productCode: 'PL-STD', amount: '8000', numberOfRepayments: 24, purpose: 'home improvement', applicant: person(), declaredMonthlyIncome: '5200', ...over,
@@ -55,7 +55,7 @@ describe('parties', () => {
     const first = await create(application());
     const byIdentifier = await create(application({ applicant: person({ legalName: 'ADA  lovelace', email: 'ada.king@example.test', phone: '+14155550199' }) }), partner);
     const byContact = await create(application({ applicant: person({ legalName: 'Ada Lovelace', phone: '(415) 555-0100', email: ' ADA@example.test ', identifiers: [] }) }));
-    const someoneElse = await create(application({ applicant: person({ legalName: 'Grace Hopper', email: 'grace@example.test', phone: '+14155550111', identifiers: [{ kind: 'national_id', country: 'US', value: '987654321' }] }) }));
+    const someoneElse = await create(application({ applicant: person({ legalName: 'Grace Hopper', email: 'grace@example.test', phone: '+14155550111', identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: '987654321' }] }) }));
     // Partial matches: the identifier under another name, the phone and e-mail with another date of birth.
     const otherName = await create(application({ applicant: person({ legalName: 'Ada King', email: 'ada.k@example.test', phone: '+14155550198' }) }), partner);
     const otherBirth = await create(application({ applicant: person({ dateOfBirth: '1991-12-10', identifiers: [] }) }));
@@ -68,18 +68,18 @@ describe('parties', () => {
     const parties = await Promise.all([first, byIdentifier, byContact, someoneElse, otherName, otherBirth].map((a) => partyOf(a.id)));
     expect(new Set(parties.slice(0, 3).map((p) => p.id)).size).toBe(1);
     expect(parties[3].id).not.toBe(parties[0].id);
-    expect(parties[0].matches.map((m: any) => m.reason)).toEqual(['new', 'identifier', 'phone_and_email']);
-    expect(parties[0].matches[1]).toEqual({ reason: 'identifier', detail: 'national_id US', channel: 'partner' });
+    expect(parties[0].matches.map((m: any) => m.reason)).toEqual(['NEW', 'IDENTIFIER', 'PHONE_AND_EMAIL']);
+    expect(parties[0].matches[1]).toEqual({ reason: 'IDENTIFIER', detail: 'national_id US', channel: 'PARTNER' });
     // Neither partial match joins Ada's party: each is a party of its own, held for review against hers.
     expect(parties[4].id).not.toBe(parties[0].id);
     expect(parties[5].id).not.toBe(parties[0].id);
-    expect(parties[4].matchReviews).toEqual([{ candidate: { id: parties[0].id }, signals: ['identifier'], conflicts: ['legal_name'], status: 'open' }]);
-    expect(parties[5].matchReviews).toEqual([{ candidate: { id: parties[0].id }, signals: ['phone_and_email'], conflicts: ['date_of_birth'], status: 'open' }]);
-    expect(parties[4].matches).toEqual([{ reason: 'new', detail: 'held for review: resembles another party', channel: 'partner' }]);
+    expect(parties[4].matchReviews).toEqual([{ candidate: { id: parties[0].id }, signals: ['identifier'], conflicts: ['legal_name'], status: 'OPEN' }]);
+    expect(parties[5].matchReviews).toEqual([{ candidate: { id: parties[0].id }, signals: ['phone_and_email'], conflicts: ['date_of_birth'], status: 'OPEN' }]);
+    expect(parties[4].matches).toEqual([{ reason: 'NEW', detail: 'held for review: resembles another party', channel: 'PARTNER' }]);
   });
 
   it('identifiers are sealed at rest, masked when read, in full only for roles that may, and every unmasked read is audited', async () => {
-    const created = await create(application({ applicant: person({ legalName: 'Mask Test', email: 'mask@example.test', phone: '+14155550122', identifiers: [{ kind: 'national_id', country: 'US', value: '555-66-7777' }] }) }));
+    const created = await create(application({ applicant: person({ legalName: 'Mask Test', email: 'mask@example.test', phone: '+14155550122', identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: '555-66-7777' }] }) }));
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const link = await db.applicationParty.findFirstOrThrow({ where: { applicationId: raw(created.id) } });
     const stored = await db.partyIdentifier.findFirstOrThrow({ where: { partyId: link.partyId } });
@@ -87,13 +87,13 @@ describe('parties', () => {
     expect(stored.lookupHash).not.toContain('5556');
     const QUERY = `query($id: ID!) { node(id: $id) { ... on Party { identifiers { kind value } } } }`;
     const masked = await gql(server.gateway, QUERY, { token: officer, variables: { id: Buffer.from(`Party:${link.partyId}`).toString('base64') } });
-    expect(masked.data!['node'].identifiers).toEqual([{ kind: 'national_id', value: '••••7777' }]);
+    expect(masked.data!['node'].identifiers).toEqual([{ kind: 'NATIONAL_ID', value: '••••7777' }]);
     const UNMASKED = `query($id: ID!) { node(id: $id) { ... on Party { unmaskedIdentifiers { kind value } } } }`;
     const refused = await gql(server.gateway, UNMASKED, { token: officer, variables: { id: Buffer.from(`Party:${link.partyId}`).toString('base64') } });
     expect(codes(refused)).toEqual(['FORBIDDEN']);
     const before = await db.auditRecord.count({ where: { entityId: link.partyId, action: 'party.personalData.read' } });
     const full = await gql(server.gateway, UNMASKED, { token: underwriter, variables: { id: Buffer.from(`Party:${link.partyId}`).toString('base64') } });
-    expect(full.data!['node'].unmaskedIdentifiers).toEqual([{ kind: 'national_id', value: '555667777' }]);
+    expect(full.data!['node'].unmaskedIdentifiers).toEqual([{ kind: 'NATIONAL_ID', value: '555667777' }]);
     const reads = await db.auditRecord.findMany({ where: { entityId: link.partyId, action: 'party.personalData.read' } });
     expect(reads.length).toBe(before + 1);
     expect(reads.at(-1)!.after).toEqual({ fieldsRead: ['identifier:national_id:US'] });
@@ -122,8 +122,8 @@ describe('applications', () => {
 
   it('a partner\'s application is its own; staff see all; another partner sees none of it', async () => {
     const mine = await create(application({ applicant: person({ legalName: 'Partner Client', email: 'pc@example.test', phone: '+14155550133', identifiers: [] }) }), partner);
-    expect(mine).toMatchObject({ status: 'draft', channel: 'partner', originationPartnerCode: 'fintech' });
-    expect(mine.history).toEqual([{ from: null, to: 'draft', event: 'create' }]);
+    expect(mine).toMatchObject({ status: 'DRAFT', channel: 'PARTNER', originationPartnerCode: 'fintech' });
+    expect(mine.history).toEqual([{ from: null, to: 'DRAFT', event: 'create' }]);
     const nodes = async (token: string) => (await gql(server.gateway, '{ applications(first: 100) { edges { node { id originationPartnerCode } } } }', { token })).data!['applications'].edges.map((e: any) => e.node);
     const list = async (token: string) => (await nodes(token)).map((n: any) => n.id);
     const theirs = await nodes(partner);
@@ -144,8 +144,8 @@ describe('applications', () => {
     const submitted = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
     expect(submitted.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
     const withdrawn = await gql(server.gateway, MOVE('withdrawApplication'), { token: officer, variables: { input: { applicationId: created.id, reason: 'found cheaper credit' } } });
-    expect(withdrawn.data!['withdrawApplication']).toMatchObject({ status: 'withdrawn' });
-    expect(withdrawn.data!['withdrawApplication'].history).toEqual([{ to: 'draft', event: 'create', reason: null }, { to: 'withdrawn', event: 'withdraw', reason: 'found cheaper credit' }]);
+    expect(withdrawn.data!['withdrawApplication']).toMatchObject({ status: 'WITHDRAWN' });
+    expect(withdrawn.data!['withdrawApplication'].history).toEqual([{ to: 'DRAFT', event: 'create', reason: null }, { to: 'WITHDRAWN', event: 'withdraw', reason: 'found cheaper credit' }]);
     const again = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
     expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -183,7 +183,7 @@ describe('information the checks need', () => {
   const UPDATE = `mutation($input: UpdateApplicationInput!) { updateApplication(input: $input) { id status missingInformation history { to event reason } } }`;
   const complete = (n: number, over: Record<string, unknown> = {}) => person({
     legalName: `Complete Person ${n}`, email: `complete${n}@example.test`, phone: `+1415555${String(3000 + n)}`, dateOfBirth: '1984-06-0' + n,
-    identifiers: [{ kind: 'national_id', country: 'US', value: `CMPL${1000 + n}` }], address: { lines: [`${n} Complete Way`], city: 'Springfield', postalCode: '12345', country: 'US' }, ...over,
+    identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: `CMPL${1000 + n}` }], address: { lines: [`${n} Complete Way`], city: 'Springfield', postalCode: '12345', country: 'US' }, ...over,
   });
 
   it('a submission without what the checks need is refused naming every missing field, and nothing is written', async () => {
@@ -217,7 +217,7 @@ describe('information the checks need', () => {
     const done = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, applicant: complete(1, { email: 'draft@example.test' }), employer: 'Draft Ltd', submit: true } } });
     expect(done.errors, JSON.stringify(done.errors)).toBeUndefined();
     expect(done.data!['updateApplication'].history.slice(0, 3).map((h: any) => h.event)).toEqual(['create', 'submit', 'start_checks']);
-    expect(done.data!['updateApplication'].status).not.toBe('information_requested');
+    expect(done.data!['updateApplication'].status).not.toBe('INFORMATION_REQUESTED');
     const decided = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, purpose: 'too late' } } });
     expect(decided.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'NOT_AMENDABLE' });
   });
@@ -233,22 +233,22 @@ describe('information the checks need', () => {
     const id = Buffer.from(`Application:${row.id}`).toString('base64');
     const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status missingInformation history { to event reason } } }', { token: officer, variables: { input: { applicationId: id } } });
     expect(assessed.errors, JSON.stringify(assessed.errors)).toBeUndefined();
-    expect(assessed.data!['assessApplication']).toMatchObject({ status: 'information_requested', missingInformation: ['applicant.address', 'employer'] });
-    expect(assessed.data!['assessApplication'].history.at(-1)).toEqual({ to: 'information_requested', event: 'request_information', reason: 'the checks need applicant.address and employer' });
+    expect(assessed.data!['assessApplication']).toMatchObject({ status: 'INFORMATION_REQUESTED', missingInformation: ['applicant.address', 'employer'] });
+    expect(assessed.data!['assessApplication'].history.at(-1)).toEqual({ to: 'INFORMATION_REQUESTED', event: 'request_information', reason: 'the checks need applicant.address and employer' });
     const event = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: globalIdOf('Application', row.id), type: 'application.informationRequested' } });
     expect(event).toMatchObject({ partnerScope: 'fintech', payload: { missingInformation: ['applicant.address', 'employer'] } });
     // The partner sees why, amends part of it (the list shrinks), then the rest with submit: it is assessed again.
     const seen = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status missingInformation } } }', { token: partner, variables: { id } });
-    expect(seen.data!['node']).toEqual({ status: 'information_requested', missingInformation: ['applicant.address', 'employer'] });
+    expect(seen.data!['node']).toEqual({ status: 'INFORMATION_REQUESTED', missingInformation: ['applicant.address', 'employer'] });
     const part = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: id, employer: 'Returned Inc' } } });
-    expect(part.data!['updateApplication']).toMatchObject({ status: 'information_requested', missingInformation: ['applicant.address'] });
+    expect(part.data!['updateApplication']).toMatchObject({ status: 'INFORMATION_REQUESTED', missingInformation: ['applicant.address'] });
     const resubmitted = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: id, submit: true, applicant: complete(2, {
-      legalName: 'Bulk Returned', email: 'returned@example.test', phone: '+14155553999', dateOfBirth: '1983-03-03', identifiers: [{ kind: 'national_id', country: 'US', value: 'RTRN1001' }],
+      legalName: 'Bulk Returned', email: 'returned@example.test', phone: '+14155553999', dateOfBirth: '1983-03-03', identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'RTRN1001' }],
     }) } } });
     expect(resubmitted.errors, JSON.stringify(resubmitted.errors)).toBeUndefined();
     expect(resubmitted.data!['updateApplication'].missingInformation).toEqual([]);
     expect(resubmitted.data!['updateApplication'].history.map((h: any) => h.event).slice(3, 6)).toEqual(['request_information', 'submit', 'start_checks']);
-    expect(['approved', 'referred', 'declined', 'under_checks', 'checks_failed']).toContain(resubmitted.data!['updateApplication'].status);
+    expect(['APPROVED', 'REFERRED', 'DECLINED', 'UNDER_CHECKS', 'CHECKS_FAILED']).toContain(resubmitted.data!['updateApplication'].status);
   });
 
   it('an application returned for missing information and never amended lapses like a draft', async () => {
@@ -260,14 +260,14 @@ describe('information the checks need', () => {
     const row = await db.application.findFirstOrThrow({ where: { purpose: 'lapsing' } });
     const id = Buffer.from(`Application:${row.id}`).toString('base64');
     const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: officer, variables: { input: { applicationId: id } } });
-    expect(assessed.data!['assessApplication'].status).toBe('information_requested');
+    expect(assessed.data!['assessApplication'].status).toBe('INFORMATION_REQUESTED');
     // Returned 31 days before the business date, and nothing supplied since.
     await db.application.update({ where: { id: row.id }, data: { updatedAt: new Date('2026-10-31T12:00:00Z') } });
     const swept = await gql(server.gateway, 'mutation { expireStaleApplications { expired { id } } }', { token: officer });
     expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
     expect(swept.data!['expireStaleApplications'].expired.map((a: any) => a.id)).toContain(id);
     const after = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status history { to event reason } } } }', { token: officer, variables: { id } });
-    expect(after.data!['node'].status).toBe('expired');
-    expect(after.data!['node'].history.at(-1)).toEqual({ to: 'expired', event: 'expire', reason: 'the missing information was not supplied within 30 days' });
+    expect(after.data!['node'].status).toBe('EXPIRED');
+    expect(after.data!['node'].history.at(-1)).toEqual({ to: 'EXPIRED', event: 'expire', reason: 'the missing information was not supplied within 30 days' });
   });
 });

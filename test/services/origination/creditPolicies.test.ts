@@ -32,7 +32,7 @@ function applicant(tags: string) {
   return {
     kind: 'PERSON', legalName: `Policy Person ${people}`, email: `policy${people}${tags}@example.test`, phone: `+1415666${String(3000 + people)}`,
     dateOfBirth: '1980-02-20', address: { lines: ['2 Policy Road'], city: 'Springfield', postalCode: '12345', country: 'US' },
-    identifiers: [{ kind: 'national_id', country: 'US', value: `POL${String(200000 + people)}` }],
+    identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: `POL${String(200000 + people)}` }],
   };
 }
 
@@ -57,7 +57,7 @@ function stricter(): CreditRuleSet {
 }
 
 async function draft(token: string, ruleSet: unknown) {
-  return gql(server.gateway, DRAFT, { token, variables: { input: { productCode: 'PL-STD', ruleSet: typeof ruleSet === 'string' ? ruleSet : JSON.stringify(ruleSet) } } });
+  return gql(server.gateway, DRAFT, { token, variables: { input: { productCode: 'PL-STD', ruleSet } } });
 }
 
 beforeAll(async () => {
@@ -84,7 +84,7 @@ describe('credit policy versions', () => {
   it('the sandbox product starts with version 1 active, and applications are decided by it', async () => {
     const versions = await gql(server.gateway, `{ creditPolicies(productCode: "PL-STD") { ${POLICY} product { code } } }`, { token: auditor });
     expect(versions.errors).toBeUndefined();
-    expect(versions.data!['creditPolicies']).toMatchObject([{ version: 1, status: 'active', createdBy: 'sandbox-seed', product: { code: 'PL-STD' } }]);
+    expect(versions.data!['creditPolicies']).toMatchObject([{ version: 1, status: 'ACTIVE', createdBy: 'sandbox-seed', product: { code: 'PL-STD' } }]);
     for (const [name, tags] of [['prime1', '+bureau-prime'], ['prime2', '+bureau-prime'], ['pep', '+kyc-pep+bureau-prime'], ['kycFail', '+kyc-fail+bureau-prime'], ['delinquent', '+bureau-delinquent']] as const) {
       const application = await apply(tags);
       decided[name] = application;
@@ -114,8 +114,8 @@ describe('credit policy versions', () => {
     const drafted = await draft(underwriter, stricter());
     expect(drafted.errors, JSON.stringify(drafted.errors)).toBeUndefined();
     const policy = drafted.data!['draftCreditPolicy'];
-    expect(policy).toMatchObject({ version: 2, status: 'draft', createdBy: 'underwriter-1', activationRequestedBy: null, activatedBy: null });
-    expect(JSON.parse(policy.ruleSet)).toMatchObject({ version: 2, currency: 'USD' });
+    expect(policy).toMatchObject({ version: 2, status: 'DRAFT', createdBy: 'underwriter-1', activationRequestedBy: null, activatedBy: null });
+    expect(policy.ruleSet).toMatchObject({ version: 2, currency: 'USD' });
     v2 = policy.id;
     const simulated = await gql(server.gateway, SIMULATE, { token: approver, variables: { id: v2 } });
     expect(simulated.errors, JSON.stringify(simulated.errors)).toBeUndefined();
@@ -140,42 +140,42 @@ describe('credit policy versions', () => {
     const own = (await draft(admin, { ...stricter(), policy: 'admin-draft' })).data!['draftCreditPolicy'];
     expect(own.version).toBe(3);
     expect((await gql(server.gateway, REQUEST, { token: admin, variables: { input: { policyId: own.id } } })).data!['requestCreditPolicyActivation'])
-      .toMatchObject({ status: 'pending_activation', activationRequestedBy: 'admin-1' });
+      .toMatchObject({ status: 'PENDING_ACTIVATION', activationRequestedBy: 'admin-1' });
     const selfApproved = await gql(server.gateway, DECIDE, { token: admin, variables: { input: { policyId: own.id, approve: true } } });
     expect(codes(selfApproved)).toEqual(['FORBIDDEN']);
     const queue = await gql(server.gateway, '{ pendingCreditPolicyActivations { version status } }', { token: approver });
-    expect(queue.data!['pendingCreditPolicyActivations']).toEqual([{ version: 3, status: 'pending_activation' }]);
+    expect(queue.data!['pendingCreditPolicyActivations']).toEqual([{ version: 3, status: 'PENDING_ACTIVATION' }]);
     expect(codes(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: own.id, approve: false } } }))).toEqual(['BAD_USER_INPUT']);
     const rejected = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: own.id, approve: false, reason: 'not the version we discussed' } } });
-    expect(rejected.data!['decideCreditPolicyActivation']).toMatchObject({ version: 3, status: 'draft', activationRequestedBy: null, activatedBy: null });
+    expect(rejected.data!['decideCreditPolicyActivation']).toMatchObject({ version: 3, status: 'DRAFT', activationRequestedBy: null, activatedBy: null });
     // Whoever drafted the rules cannot approve them either, even when someone else asked for the activation.
     expect((await gql(server.gateway, REQUEST, { token: underwriter, variables: { input: { policyId: own.id } } })).data!['requestCreditPolicyActivation'])
-      .toMatchObject({ status: 'pending_activation', createdBy: 'admin-1', activationRequestedBy: 'underwriter-1' });
+      .toMatchObject({ status: 'PENDING_ACTIVATION', createdBy: 'admin-1', activationRequestedBy: 'underwriter-1' });
     expect(codes(await gql(server.gateway, DECIDE, { token: admin, variables: { input: { policyId: own.id, approve: true } } }))).toEqual(['FORBIDDEN']);
     expect((await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: own.id, approve: false, reason: 'later' } } })).data!['decideCreditPolicyActivation'])
-      .toMatchObject({ status: 'draft' });
+      .toMatchObject({ status: 'DRAFT' });
 
     // The underwriter drafted v2 and asks for it; an underwriter cannot decide, nor can the maker; a credit approver can.
     expect(codes(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: v2, approve: true } } }))).toEqual(['CONFLICT']);
     const requested = await gql(server.gateway, REQUEST, { token: underwriter, variables: { input: { policyId: v2 } } });
-    expect(requested.data!['requestCreditPolicyActivation']).toMatchObject({ status: 'pending_activation', activationRequestedBy: 'underwriter-1' });
+    expect(requested.data!['requestCreditPolicyActivation']).toMatchObject({ status: 'PENDING_ACTIVATION', activationRequestedBy: 'underwriter-1' });
     expect(codes(await gql(server.gateway, DECIDE, { token: underwriter, variables: { input: { policyId: v2, approve: true } } }))).toEqual(['FORBIDDEN']);
     expect(codes(await gql(server.gateway, REQUEST, { token: underwriter, variables: { input: { policyId: v2 } } }))).toEqual(['CONFLICT']);
     const activated = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: v2, approve: true } } });
     expect(activated.errors, JSON.stringify(activated.errors)).toBeUndefined();
-    expect(activated.data!['decideCreditPolicyActivation']).toMatchObject({ version: 2, status: 'active', activationRequestedBy: 'underwriter-1', activatedBy: 'approver-1' });
+    expect(activated.data!['decideCreditPolicyActivation']).toMatchObject({ version: 2, status: 'ACTIVE', activationRequestedBy: 'underwriter-1', activatedBy: 'approver-1' });
     expect(activated.data!['decideCreditPolicyActivation'].activatedAt).toEqual(expect.any(String));
 
     const versions = await gql(server.gateway, VERSIONS, { token: auditor });
     const plStd = versions.data!['loanProducts'].edges.find((e: any) => e.node.code === 'PL-STD').node;
     expect(plStd.creditPolicies).toEqual([
-      { version: 3, status: 'draft', createdBy: 'admin-1', activationRequestedBy: null, activatedBy: null },
-      { version: 2, status: 'active', createdBy: 'underwriter-1', activationRequestedBy: 'underwriter-1', activatedBy: 'approver-1' },
-      { version: 1, status: 'retired', createdBy: 'sandbox-seed', activationRequestedBy: null, activatedBy: 'sandbox-seed' },
+      { version: 3, status: 'DRAFT', createdBy: 'admin-1', activationRequestedBy: null, activatedBy: null },
+      { version: 2, status: 'ACTIVE', createdBy: 'underwriter-1', activationRequestedBy: 'underwriter-1', activatedBy: 'approver-1' },
+      { version: 1, status: 'RETIRED', createdBy: 'sandbox-seed', activationRequestedBy: null, activatedBy: 'sandbox-seed' },
     ]);
     // Other products keep their own active version 1.
     expect(versions.data!['loanProducts'].edges.filter((e: any) => e.node.code !== 'PL-STD').map((e: any) => e.node.creditPolicies.map((p: any) => p.status)))
-      .toEqual([['active'], ['active']]);
+      .toEqual([['ACTIVE'], ['ACTIVE']]);
 
     // Each step is audited and announced.
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -187,10 +187,10 @@ describe('credit policy versions', () => {
 
   it('the next application is decided by the new version; earlier decisions keep theirs', async () => {
     const next = await apply('+bureau-prime');
-    expect(next.status).toBe('declined');
+    expect(next.status).toBe('DECLINED');
     expect(next.decisions[0]).toMatchObject({ outcome: 'DECLINE', policyVersion: 2, reasons: [{ code: 'SCORE_BELOW_MINIMUM' }] });
     const earlier = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Application { status decisions { outcome policyVersion } } } }`, { token: officer, variables: { id: decided['prime1']!.id } });
-    expect(earlier.data!['node']).toEqual({ status: 'approved', decisions: [{ outcome: 'APPROVE', policyVersion: 1 }] });
+    expect(earlier.data!['node']).toEqual({ status: 'APPROVED', decisions: [{ outcome: 'APPROVE', policyVersion: 1 }] });
   });
 
   it('partners and roles without the capability see none of it', async () => {

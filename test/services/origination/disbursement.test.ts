@@ -40,7 +40,7 @@ function applicant(tags = '') {
   return {
     kind: 'PERSON', legalName: `Handoff Person ${people}`, email: `handoff${people}${tags}@example.test`, phone: `+1415555${String(3000 + people)}`,
     dateOfBirth: '1980-02-29', address: { lines: ['2 High Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
-    identifiers: [{ kind: 'national_id', country: 'US', value: `HND${String(100000 + people)}` }],
+    identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: `HND${String(100000 + people)}` }],
   };
 }
 
@@ -68,10 +68,10 @@ const MOVE = (name: string, input: string) => `mutation($input: ${input}) { ${na
 async function toSigned(application: { id: string }) {
   const accepted = await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: application.id, consentText: CONSENT } }, headers: { 'user-agent': 'fintech-app/1.0' } });
   expect(accepted.errors, JSON.stringify(accepted.errors)).toBeUndefined();
-  expect(accepted.data!['acceptApplicationOffer'].status).toBe('offer_accepted');
+  expect(accepted.data!['acceptApplicationOffer'].status).toBe('OFFER_ACCEPTED');
   const signed = await gql(server.gateway, MOVE('signApplicationAgreement', 'SignApplicationAgreementInput!'), { token: partner, variables: { input: { applicationId: application.id } } });
   expect(signed.errors, JSON.stringify(signed.errors)).toBeUndefined();
-  expect(signed.data!['signApplicationAgreement'].status).toBe('agreement_signed');
+  expect(signed.data!['signApplicationAgreement'].status).toBe('AGREEMENT_SIGNED');
   for (const kind of ['proof_of_identity', 'proof_of_income']) {
     const documentId = await upload(application.id, kind);
     const reviewed = await gql(server.gateway, 'mutation($input: ReviewApplicationDocumentInput!) { reviewApplicationDocument(input: $input) { status } }', { token: officer, variables: { input: { documentId, verified: true } } });
@@ -95,7 +95,7 @@ describe('hand-off to servicing', () => {
     const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${partner}` }, 'subscription { events(after: "0") { type aggregateType aggregateId } }');
     const rivalLive = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${rival}` }, 'subscription { events(after: "0") { type aggregateType aggregateId } }');
     const application = await apply('+bureau-prime');
-    expect(application.status).toBe('approved');
+    expect(application.status).toBe('APPROVED');
     expect(application.offer.amount).toBe('7000.00 USD');
     await toSigned(application);
 
@@ -119,7 +119,7 @@ describe('hand-off to servicing', () => {
     expect(first!.errors, JSON.stringify(first!.errors)).toBeUndefined();
     expect(twin!.errors, JSON.stringify(twin!.errors)).toBeUndefined();
     const decided = first!.data!['decideDisbursement'];
-    expect(decided).toMatchObject({ status: 'approved', decidedBy: 'disbursement-checker', loan: { status: 'ACTIVE', principal: '7000.00 USD', application: { reference: application.reference } } });
+    expect(decided).toMatchObject({ status: 'APPROVED', decidedBy: 'disbursement-checker', loan: { status: 'ACTIVE', principal: '7000.00 USD', application: { reference: application.reference } } });
     expect(twin!.data!['decideDisbursement'].loan.id).toBe(decided.loan.id);
     expect(await db.loan.count({ where: { applicationId: decodeGlobalID(application.id).id } })).toBe(1);
 
@@ -128,7 +128,7 @@ describe('hand-off to servicing', () => {
     expect(loan).toMatchObject({ offerId: offer.id, decisionId: offer.decisionId, originationPartner: 'fintech' });
     expect((loan.terms as { annualRatePercent: string }).annualRatePercent).toBe(offer.annualRatePercent.toString());
     const seen = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Application { status loan { status receivable { principal } } } } }`, { token: partner, variables: { id: application.id } });
-    expect(seen.data!['node']).toEqual({ status: 'disbursed', loan: { status: 'ACTIVE', receivable: { principal: '7000.00 USD' } } });
+    expect(seen.data!['node']).toEqual({ status: 'DISBURSED', loan: { status: 'ACTIVE', receivable: { principal: '7000.00 USD' } } });
     const books = await gql(server.gateway, '{ ledgerInvariants { holds loans } }', { token: await devToken(server.runtime, 'finance', tenant.slug) });
     expect(books.data!['ledgerInvariants']).toEqual({ holds: true, loans: 1 });
 
@@ -150,12 +150,12 @@ describe('hand-off to servicing', () => {
 
   it('declined or withdrawn applications can never be disbursed; a disbursed one not twice', async () => {
     const declined = await apply('+kyc-fail');
-    expect(declined.status).toBe('declined');
+    expect(declined.status).toBe('DECLINED');
     const refused = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: declined.id, disbursementDate: '2026-12-01' } } });
     expect(codes(refused)).toEqual(['CONFLICT']);
     const approved = await apply('+bureau-prime');
     const withdrawn = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { withdrawApplication(input: $input) { status } }', { token: partner, variables: { input: { applicationId: approved.id, reason: 'changed mind' } } });
-    expect(withdrawn.data!['withdrawApplication'].status).toBe('withdrawn');
+    expect(withdrawn.data!['withdrawApplication'].status).toBe('WITHDRAWN');
     expect(codes(await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: approved.id, consentText: CONSENT } } }))).toEqual(['CONFLICT']);
     expect(codes(await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: approved.id, disbursementDate: '2026-12-01' } } }))).toEqual(['CONFLICT']);
   });
@@ -175,7 +175,7 @@ describe('hand-off to servicing', () => {
     expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
     const expired = swept.data!['expireStaleApplications'].expired;
     expect(expired.map((a: any) => a.id).sort()).toEqual([approved.id, draft.data!['createApplication'].id].sort());
-    expect(expired.every((a: any) => a.status === 'expired')).toBe(true);
+    expect(expired.every((a: any) => a.status === 'EXPIRED')).toBe(true);
     expect(expired.find((a: any) => a.id === approved.id).history.at(-1)).toEqual({ event: 'expire', reason: 'the offer lapsed' });
     expect((await db.applicationOffer.findFirstOrThrow({ where: { applicationId: decodeGlobalID(approved.id).id } })).status).toBe('expired');
     expect(codes(await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: approved.id, consentText: CONSENT } } }))).toEqual(['CONFLICT']);
@@ -202,7 +202,7 @@ describe('hand-off to servicing', () => {
     expect(await db.outboxEvent.count({ where: { aggregateId: globalIdOf('Application', id), type: 'application.disbursed' } })).toBe(0);
     // The checker rejects it instead; the agreement stands and a corrected request can follow.
     const rejected = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId: requested.data!['requestDisbursement'].id, approve: false, reason: 'wrong first due date' } } });
-    expect(rejected.data!['decideDisbursement'].status).toBe('rejected');
+    expect(rejected.data!['decideDisbursement'].status).toBe('REJECTED');
     expect((await db.application.findUniqueOrThrow({ where: { id } })).status).toBe('agreement_signed');
   });
 });

@@ -30,7 +30,7 @@ const CONSENT = 'I have read the loan agreement, the pre-contract information an
 const VICTIM = {
   kind: 'PERSON', legalName: 'Victoria Quillfeather', email: 'victoria.quillfeather@example.test', phone: '+14155557001', dateOfBirth: '1970-05-05',
   address: { lines: ['9 Secret Lane'], city: 'Hiddenville', postalCode: '99999', country: 'US' },
-  identifiers: [{ kind: 'national_id', country: 'US', value: 'VIC7700123' }],
+  identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'VIC7700123' }],
 };
 /** Everything about the victim the attacker did not send, as it could surface in an answer. */
 const VICTIM_MARKERS = ['Victoria', 'Quillfeather', 'quillfeather', '1970-05-05', '4155557001', 'Hiddenville', '9 Secret Lane', '"applicantAge":56'];
@@ -42,7 +42,7 @@ function mallory(over: Record<string, unknown> = {}) {
   return {
     kind: 'PERSON', legalName: 'Mallory Brightwater', email: `mallory${mallories}@example.test`, phone: `+1415555${String(7100 + mallories)}`, dateOfBirth: '1991-01-01',
     address: { lines: ['1 Open Road'], city: 'Plainview', postalCode: '11111', country: 'US' },
-    identifiers: [{ kind: 'national_id', country: 'US', value: `MAL${String(880000 + mallories)}` }], ...over,
+    identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: `MAL${String(880000 + mallories)}` }], ...over,
   };
 }
 
@@ -128,7 +128,7 @@ async function signAs(token: string, applicationId: string) {
   expect(accepted.errors, JSON.stringify(accepted.errors)).toBeUndefined();
   const signed = await gql(server.gateway, 'mutation($input: SignApplicationAgreementInput!) { signApplicationAgreement(input: $input) { status } }', { token, variables: { input: { applicationId } } });
   expect(signed.errors, JSON.stringify(signed.errors)).toBeUndefined();
-  expect(signed.data!['signApplicationAgreement'].status).toBe('agreement_signed');
+  expect(signed.data!['signApplicationAgreement'].status).toBe('AGREEMENT_SIGNED');
 }
 
 beforeAll(async () => {
@@ -145,7 +145,7 @@ beforeAll(async () => {
   underwriter = await devToken(server.runtime, 'underwriter', tenant.slug, { subject: 'underwriter-recon' });
   // The victim: one partner's applicant, approved, with a signed agreement in its own name.
   const victim = await create(victimPartner, body(VICTIM));
-  expect(victim.status).toBe('approved');
+  expect(victim.status).toBe('APPROVED');
   await signAs(victimPartner, victim.id);
   victimPartyId = (await partiesOf(victim.id))[0]!.party.id;
   victimApplicationId = victim.id;
@@ -175,16 +175,16 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
       expect(link!.party.id).not.toBe(victimPartyId);
       expect(link!.party.legalName).toBe(sent.legalName);
       const review = link!.party.matchReviews.find((r: any) => r.candidate.id === victimPartyId);
-      expect(review).toMatchObject({ party: { id: link!.party.id }, signals, channel: 'partner', partnerCode: 'attackco', status: 'open' });
+      expect(review).toMatchObject({ party: { id: link!.party.id }, signals, channel: 'PARTNER', partnerCode: 'attackco', status: 'OPEN' });
       expect(review.conflicts).toContain('date_of_birth');
       // Decided on what the attacker sent — its applicant's age, never the victim's — and never as a duplicate of the victim.
       for (const decision of created.decisions) {
-        expect(JSON.parse(decision.input)).toMatchObject({ applicantAge: 35 });
+        expect(decision.input).toMatchObject({ applicantAge: 35 });
         expect(decision.reasons.map((r: any) => r.code)).not.toContain('DUPLICATE_APPLICATION');
       }
-      if (created.status === 'approved') await signAs(attacker, created.id);
+      if (created.status === 'APPROVED') await signAs(attacker, created.id);
       const seen = await whatThePartnerSees(attacker, created.id);
-      if (created.status === 'approved') expect(seen).toContain(`and ${sent.legalName} (the borrower)`);
+      if (created.status === 'APPROVED') expect(seen).toContain(`and ${sent.legalName} (the borrower)`);
       expectNothingOfTheVictim(seen, sent);
       // The victim's own party is untouched.
       const victim = await db().party.findUniqueOrThrow({ where: { id: victimPartyId } });
@@ -197,7 +197,7 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
     const sent = mallory({ identifiers: VICTIM.identifiers });
     const created = await create(attacker, body(sent));
     // The victim's identifier has a clean sandbox file, so the attacker's application is approved on its own data.
-    expect(created.status).toBe('approved');
+    expect(created.status).toBe('APPROVED');
     await signAs(attacker, created.id);
     const seen = await whatThePartnerSees(attacker, created.id);
     expect(seen).toContain('and Mallory Brightwater (the borrower)');
@@ -210,10 +210,10 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
     const borrowed = await create(attacker, body(mallory({ identifiers: VICTIM.identifiers, email: 'mallory-borrow+bureau-prime@example.test' })));
     const shape = (a: any) => ({
       status: a.status, history: a.history.map((h: any) => [h.from, h.to, h.event, h.reason]),
-      decisions: a.decisions.map((d: any) => ({ outcome: d.outcome, reasons: d.reasons, rules: d.rules.map((r: any) => [r.rule, r.passed]), input: Object.keys(JSON.parse(d.input)).sort() })),
+      decisions: a.decisions.map((d: any) => ({ outcome: d.outcome, reasons: d.reasons, rules: d.rules.map((r: any) => [r.rule, r.passed]), input: Object.keys(d.input).sort() })),
     });
     expect(shape(borrowed)).toEqual(shape(unknown));
-    expect(unknown.status).toBe('approved');
+    expect(unknown.status).toBe('APPROVED');
   });
 
   it('through a CSV upload: each row gets a party of its own, held for review', async () => {
@@ -230,7 +230,7 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
       const id = Buffer.from(`Application:${application.id}`).toString('base64');
       const [link] = await partiesOf(id);
       expect(link!.party.id).not.toBe(victimPartyId);
-      expect(link!.party.matchReviews.map((r: any) => [r.candidate.id, r.channel])).toContainEqual([victimPartyId, 'bulk']);
+      expect(link!.party.matchReviews.map((r: any) => [r.candidate.id, r.channel])).toContainEqual([victimPartyId, 'BULK']);
       const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: attacker, variables: { input: { applicationId: id } } });
       expect(assessed.errors, JSON.stringify(assessed.errors)).toBeUndefined();
       expectNothingOfTheVictim(await whatThePartnerSees(attacker, id));
@@ -243,8 +243,8 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
       guarantors: [mallory({ legalName: 'Mallory Guarantor', phone: VICTIM.phone, email: VICTIM.email, identifiers: [] })],
     }));
     const links = await partiesOf(created.id);
-    expect(links.map((l) => l.role).sort()).toEqual(['applicant', 'co_applicant', 'guarantor']);
-    for (const link of links.filter((l) => l.role !== 'applicant')) {
+    expect(links.map((l) => l.role).sort()).toEqual(['APPLICANT', 'CO_APPLICANT', 'GUARANTOR']);
+    for (const link of links.filter((l) => l.role !== 'APPLICANT')) {
       expect(link.party.id).not.toBe(victimPartyId);
       expect(link.party.matchReviews.map((r: any) => r.candidate.id)).toContain(victimPartyId);
     }
@@ -296,7 +296,7 @@ describe('consistent matches, and staff', () => {
     const created = await create(officer, body(mallory({ legalName: 'Walter Staffentry', identifiers: VICTIM.identifiers }), { submit: false }));
     const [link] = await partiesOf(created.id);
     expect(link!.party.id).not.toBe(victimPartyId);
-    expect(link!.party.matchReviews).toContainEqual(expect.objectContaining({ candidate: { id: victimPartyId }, channel: 'staff', partnerCode: null, status: 'open', conflicts: expect.arrayContaining(['legal_name', 'date_of_birth']) }));
+    expect(link!.party.matchReviews).toContainEqual(expect.objectContaining({ candidate: { id: victimPartyId }, channel: 'STAFF', partnerCode: null, status: 'OPEN', conflicts: expect.arrayContaining(['legal_name', 'date_of_birth']) }));
     const fromVictim = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Party { matchReviews { party { id } } } } }`, { token: underwriter, variables: { id: Buffer.from(`Party:${victimPartyId}`).toString('base64') } });
     expect(fromVictim.data!['node'].matchReviews.map((r: any) => raw(r.party.id))).toContain(link!.party.id);
     // A partner cannot read parties, reviews included.
@@ -316,7 +316,7 @@ describe('consistent matches, and staff', () => {
     const stranger = await create(officer, body(mallory({ legalName: 'Walter Otherperson', identifiers: VICTIM.identifiers }), { submit: false }));
     const distinct = await gql(server.gateway, RESOLVE, { token: underwriter, variables: { input: { reviewId: await reviewOf(stranger.id), resolution: 'DISTINCT', note: 'different person, mistyped identifier' } } });
     expect(distinct.errors, JSON.stringify(distinct.errors)).toBeUndefined();
-    expect(distinct.data!['resolvePartyMatchReview']).toMatchObject({ status: 'distinct', resolvedBy: 'underwriter-recon' });
+    expect(distinct.data!['resolvePartyMatchReview']).toMatchObject({ status: 'DISTINCT', resolvedBy: 'underwriter-recon' });
     expect((await partiesOf(stranger.id))[0]!.party.id).not.toBe(victimPartyId);
     // The victim's name written another way by a partner: staff find it is the same person and merge.
     const sent = mallory({ legalName: 'Victoria Q.', dateOfBirth: VICTIM.dateOfBirth, identifiers: VICTIM.identifiers });
@@ -331,7 +331,7 @@ describe('consistent matches, and staff', () => {
     expect(codes(byPartner)).toEqual(['FORBIDDEN']);
     const merged = await gql(server.gateway, RESOLVE, { token: underwriter, variables: { input: { reviewId, resolution: 'SAME_PERSON', note: 'same person: initial for the surname' } } });
     expect(merged.errors, JSON.stringify(merged.errors)).toBeUndefined();
-    expect(merged.data!['resolvePartyMatchReview']).toMatchObject({ status: 'same_person', resolutionNote: 'same person: initial for the surname' });
+    expect(merged.data!['resolvePartyMatchReview']).toMatchObject({ status: 'SAME_PERSON', resolutionNote: 'same person: initial for the surname' });
     expect((await partiesOf(lookalike.id))[0]!.party.id).toBe(victimPartyId);
     const loan = await db().loan.findUniqueOrThrow({ where: { id: loanId } });
     expect(loan.borrowerPartyId).toBe(victimPartyId);
@@ -351,11 +351,11 @@ describe('consistent matches, and staff', () => {
     const id = Buffer.from(`Application:${victimApplication.id}`).toString('base64');
     const staffRead = await gql(server.gateway, READ, { token: underwriter, variables: { id } });
     expect(staffRead.errors, JSON.stringify(staffRead.errors)).toBeUndefined();
-    expect(JSON.parse(staffRead.data!['node'].decisions[0].input)).toHaveProperty('duplicates');
+    expect(staffRead.data!['node'].decisions[0].input).toHaveProperty('duplicates');
     const partnerRead = await gql(server.gateway, READ, { token: victimPartner, variables: { id } });
     expect(partnerRead.errors, JSON.stringify(partnerRead.errors)).toBeUndefined();
     const decision = partnerRead.data!['node'].decisions[0];
-    expect(JSON.parse(decision.input)).not.toHaveProperty('duplicates');
-    expect(decision.rules.filter((r: any) => r.kind === 'maxOpenApplications' || r.kind === 'maxRecentApplications').map((r: any) => r.observed)).toEqual([null, null]);
+    expect(decision.input).not.toHaveProperty('duplicates');
+    expect(decision.rules.filter((r: any) => r.kind === 'MAX_OPEN_APPLICATIONS' || r.kind === 'MAX_RECENT_APPLICATIONS').map((r: any) => r.observed)).toEqual([null, null]);
   });
 });

@@ -34,7 +34,7 @@ function applicant(tags: string) {
   return {
     kind: 'PERSON', legalName: `Async Person ${people}`, email: `async${people}${tags}@example.test`, phone: `+1415555${String(4000 + people)}`,
     dateOfBirth: '1985-04-12', address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
-    identifiers: [{ kind: 'national_id', country: 'US', value: `ASYNC${String(100000 + people)}` }],
+    identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: `ASYNC${String(100000 + people)}` }],
   };
 }
 
@@ -67,16 +67,16 @@ describe('asynchronous checks', () => {
   it('the sandbox calls back by itself through the signed callback endpoint, and the application is decided', async () => {
     const partner = await devToken(prompt.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
     const pending = await apply(prompt, '+income-async+bureau-prime', partner);
-    expect(pending.status).toBe('under_checks');
-    expect(pending.checks.find((c: any) => c.kind === 'income').status).toBe('pending');
+    expect(pending.status).toBe('UNDER_CHECKS');
+    expect(pending.checks.find((c: any) => c.kind === 'INCOME').status).toBe('PENDING');
     let application: any;
     await until(async () => {
       application = await read(prompt, pending.id, partner);
-      return application.status !== 'under_checks';
+      return application.status !== 'UNDER_CHECKS';
     }, 30_000);
-    expect(application.status).toBe('approved');
-    expect(application.checks.find((c: any) => c.kind === 'income')).toMatchObject({ status: 'passed', attempt: 1 });
-    expect(application.history.map((h: any) => h.to)).toEqual(['draft', 'submitted', 'under_checks', 'under_review', 'approved']);
+    expect(application.status).toBe('APPROVED');
+    expect(application.checks.find((c: any) => c.kind === 'INCOME')).toMatchObject({ status: 'PASSED', attempt: 1 });
+    expect(application.history.map((h: any) => h.to)).toEqual(['DRAFT', 'SUBMITTED', 'UNDER_CHECKS', 'UNDER_REVIEW', 'APPROVED']);
     // It came in through the HTTP endpoint, signed, as the provider: the callback handler's own audit record.
     const db = prompt.runtime.tenantClients.forSchema(tenant.schemaName);
     const audit = await db.auditRecord.findMany({ where: { entityId: decodeGlobalID(pending.id).id, action: 'application.checkCallback' } });
@@ -86,21 +86,21 @@ describe('asynchronous checks', () => {
     const deps = { ...prompt.runtime, publicUrl: prompt.runtime.config.publicUrl };
     expect(await expireUnansweredCheck(deps, { tenant: tenant.slug, checkId: income.id, timeoutSeconds: 1 })).toBe('answered');
     expect(await db.applicationCheck.findUniqueOrThrow({ where: { id: income.id } })).toMatchObject({ status: 'passed' });
-    expect((await read(prompt, pending.id, partner)).status).toBe('approved');
+    expect((await read(prompt, pending.id, partner)).status).toBe('APPROVED');
   });
 
   it('a check with no answer in time is recorded as timed out: checks_failed, saying which, and it can be retried', async () => {
     const officer = await devToken(silent.runtime, 'loan-officer', tenant.slug, { subject: 'officer-1' });
     const pending = await apply(silent, '+income-async', officer);
-    expect(pending.status).toBe('under_checks');
+    expect(pending.status).toBe('UNDER_CHECKS');
     let application: any;
     await until(async () => {
       application = await read(silent, pending.id, officer);
-      return application.status !== 'under_checks';
+      return application.status !== 'UNDER_CHECKS';
     }, 30_000);
-    expect(application.status).toBe('checks_failed');
-    expect(application.history.at(-1)).toMatchObject({ to: 'checks_failed', event: 'check_failed', reason: 'income timed out: no callback within 2 s', actor: 'system:check-deadline' });
-    expect(application.checks.find((c: any) => c.kind === 'income')).toMatchObject({ status: 'timeout', reason: 'no callback within 2 s' });
+    expect(application.status).toBe('CHECKS_FAILED');
+    expect(application.history.at(-1)).toMatchObject({ to: 'CHECKS_FAILED', event: 'check_failed', reason: 'income timed out: no callback within 2 s', actor: 'system:check-deadline' });
+    expect(application.checks.find((c: any) => c.kind === 'INCOME')).toMatchObject({ status: 'TIMEOUT', reason: 'no callback within 2 s' });
     const db = silent.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.outboxEvent.count({ where: { aggregateId: pending.id, type: 'application.checkFailed' } })).toBe(1);
     // The provider's answer arriving after the deadline is acknowledged and changes nothing.
@@ -114,7 +114,7 @@ describe('asynchronous checks', () => {
     expect(await db.applicationCheck.findUniqueOrThrow({ where: { id: income.id } })).toMatchObject({ status: 'timeout' });
     const retried = await gql(silent.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { ${APPLICATION} } }`, { token: officer, variables: { input: { applicationId: pending.id } } });
     expect(retried.errors, JSON.stringify(retried.errors)).toBeUndefined();
-    expect(retried.data!['assessApplication'].status).toBe('under_checks');
+    expect(retried.data!['assessApplication'].status).toBe('UNDER_CHECKS');
     expect(retried.data!['assessApplication'].history.at(-1)).toMatchObject({ event: 'retry_checks' });
   });
 });

@@ -35,7 +35,7 @@ function applicant(tags: string, nationalId?: string) {
   return {
     kind: 'PERSON', legalName: `Underwritten Person ${people}`, email: `uw${people}${tags}@example.test`, phone: `+1415556${String(2000 + people)}`,
     dateOfBirth: '1985-04-12', address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' },
-    identifiers: [{ kind: 'national_id', country: 'US', value: nationalId ?? `UWT${String(100000 + people)}` }],
+    identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: nationalId ?? `UWT${String(100000 + people)}` }],
   };
 }
 
@@ -50,7 +50,7 @@ async function referred(tags: string, amount: string, nationalId?: string, token
   });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
   const application = response.data!['createApplication'];
-  expect(application.status).toBe('referred');
+  expect(application.status).toBe('REFERRED');
   return application as { id: string; status: string; decisions: { riskGrade: string | null; maxAmount: string | null }[] };
 }
 
@@ -88,15 +88,15 @@ describe('underwriting referred applications', () => {
     const queued = await gql(server.gateway, QUEUE, { token: maker });
     expect(queued.errors).toBeUndefined();
     const item = queueOf(queued.data!).find((i: any) => i.application.id === application.id);
-    expect(item).toMatchObject({ application: { status: 'referred' }, pendingRequest: null });
+    expect(item).toMatchObject({ application: { status: 'REFERRED' }, pendingRequest: null });
 
-    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'PEP cleared by enhanced due diligence' });
+    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'PEP cleared by enhanced due diligence' });
     expect(recommended.errors, JSON.stringify(recommended.errors)).toBeUndefined();
     const request = recommended.data!['recommendApplication'];
-    expect(request).toMatchObject({ status: 'pending', recommendation: 'approve', amount: '20000.00 USD', riskGrade: 'A', override: false, requestedBy: 'underwriter-1' });
+    expect(request).toMatchObject({ status: 'PENDING', recommendation: 'APPROVE', amount: '20000.00 USD', riskGrade: 'A', override: false, requestedBy: 'underwriter-1' });
 
     const queuedAgain = await gql(server.gateway, QUEUE, { token: maker });
-    expect(queueOf(queuedAgain.data!).find((i: any) => i.application.id === application.id).pendingRequest).toMatchObject({ id: request.id, status: 'pending' });
+    expect(queueOf(queuedAgain.data!).find((i: any) => i.application.id === application.id).pendingRequest).toMatchObject({ id: request.id, status: 'PENDING' });
 
     // The maker cannot be the checker, whatever their roles.
     const own = await decision(maker, { requestId: request.id, approve: true });
@@ -105,7 +105,7 @@ describe('underwriting referred applications', () => {
 
     // A second pending recommendation for the same application is refused, by anyone.
     for (const token of [maker, otherUnderwriter]) {
-      const twin = await recommendation(token, { applicationId: application.id, recommendation: 'decline', reason: 'second opinion' });
+      const twin = await recommendation(token, { applicationId: application.id, recommendation: 'DECLINE', reason: 'second opinion' });
       expect(codes(twin)).toEqual(['CONFLICT']);
       expect(twin.errors![0]!.message).toMatch(/already has a pending approval request/);
     }
@@ -121,10 +121,10 @@ describe('underwriting referred applications', () => {
     const approved = await decision(approver, { requestId: request.id, approve: true, reason: 'within senior authority' });
     expect(approved.errors, JSON.stringify(approved.errors)).toBeUndefined();
     const decided = approved.data!['decideApprovalRequest'];
-    expect(decided).toMatchObject({ status: 'approved', decidedBy: 'approver-1', decisionReason: 'within senior authority' });
-    expect(decided.application.status).toBe('approved');
-    expect(decided.application.history.at(-1)).toMatchObject({ to: 'approved', event: 'approve' });
-    expect(decided.application.offer).toMatchObject({ status: 'open', amount: '20000.00 USD', annualRatePercent: '9.9' });
+    expect(decided).toMatchObject({ status: 'APPROVED', decidedBy: 'approver-1', decisionReason: 'within senior authority' });
+    expect(decided.application.status).toBe('APPROVED');
+    expect(decided.application.history.at(-1)).toMatchObject({ to: 'APPROVED', event: 'approve' });
+    expect(decided.application.offer).toMatchObject({ status: 'OPEN', amount: '20000.00 USD', annualRatePercent: '9.9' });
     expect(decided.application.decisions.map((d: any) => [d.outcome, d.decidedBy, d.override])).toEqual([['REFER', 'policy', false], ['APPROVE', 'approver-1', false]]);
 
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -148,13 +148,13 @@ describe('underwriting referred applications', () => {
     const application = await referred('', '12000', 'UWC00027');
     expect(application.decisions[0]).toMatchObject({ riskGrade: 'C', maxAmount: '10000' });
 
-    const terse = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'fine' });
+    const terse = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'fine' });
     expect(codes(terse)).toEqual(['BAD_USER_INPUT']);
     expect(terse.errors![0]!.extensions['field']).toBe('input.reason');
     expect(terse.errors![0]!.message).toMatch(/overrides the credit policy .*above the maximum for grade C/);
 
     const reason = 'Long-standing customer; collateral pledged outside this loan';
-    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason });
+    const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason });
     expect(recommended.errors, JSON.stringify(recommended.errors)).toBeUndefined();
     const request = recommended.data!['recommendApplication'];
     expect(request).toMatchObject({ override: true, amount: '12000.00 USD', riskGrade: 'C' });
@@ -164,8 +164,8 @@ describe('underwriting referred applications', () => {
     const approved = await decision(approver, { requestId: request.id, approve: true });
     expect(approved.errors, JSON.stringify(approved.errors)).toBeUndefined();
     const decided = approved.data!['decideApprovalRequest'].application;
-    expect(decided.status).toBe('approved');
-    expect(decided.offer).toMatchObject({ status: 'open', amount: '12000.00 USD', annualRatePercent: '16.9' });
+    expect(decided.status).toBe('APPROVED');
+    expect(decided.offer).toMatchObject({ status: 'OPEN', amount: '12000.00 USD', annualRatePercent: '16.9' });
     expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'APPROVE', decidedBy: 'approver-1', override: true, overrideReason: reason });
 
     const report = await gql(server.gateway, `{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { totalCount edges { node { application { id } outcome amount riskGrade failedRules overrideReason recommendedBy decidedBy } } } }`, { token: compliance });
@@ -180,17 +180,17 @@ describe('underwriting referred applications', () => {
 
   it('a rejected recommendation leaves the application referred; an approved recommendation to decline declines it', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '5000');
-    const first = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'looks fine' });
+    const first = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'looks fine' });
     expect(first.errors).toBeUndefined();
     const noReason = await decision(approver, { requestId: first.data!['recommendApplication'].id, approve: false });
     expect(codes(noReason)).toEqual(['BAD_USER_INPUT']);
     const rejected = await decision(approver, { requestId: first.data!['recommendApplication'].id, approve: false, reason: 'source of wealth not documented' });
     expect(rejected.errors).toBeUndefined();
-    expect(rejected.data!['decideApprovalRequest']).toMatchObject({ status: 'rejected', decisionReason: 'source of wealth not documented', application: { status: 'referred' } });
-    const listed = await gql(server.gateway, '{ approvalRequests(status: "rejected", first: 100) { edges { node { id } } } }', { token: compliance });
+    expect(rejected.data!['decideApprovalRequest']).toMatchObject({ status: 'REJECTED', decisionReason: 'source of wealth not documented', application: { status: 'REFERRED' } });
+    const listed = await gql(server.gateway, '{ approvalRequests(status: REJECTED, first: 100) { edges { node { id } } } }', { token: compliance });
     expect(listed.data!['approvalRequests'].edges.map((e: any) => e.node.id)).toContain(first.data!['recommendApplication'].id);
 
-    const second = await recommendation(maker, { applicationId: application.id, recommendation: 'decline', reason: 'source of wealth unexplained' });
+    const second = await recommendation(maker, { applicationId: application.id, recommendation: 'DECLINE', reason: 'source of wealth unexplained' });
     expect(second.errors).toBeUndefined();
     expect(second.data!['recommendApplication'].override).toBe(false);
     const pending = await gql(server.gateway, '{ approvalRequests(first: 100) { edges { node { id } } } }', { token: approver });
@@ -199,16 +199,16 @@ describe('underwriting referred applications', () => {
     const declined = await decision(otherUnderwriter, { requestId: second.data!['recommendApplication'].id, approve: true });
     expect(declined.errors, JSON.stringify(declined.errors)).toBeUndefined();
     const decided = declined.data!['decideApprovalRequest'].application;
-    expect(decided.status).toBe('declined');
+    expect(decided.status).toBe('DECLINED');
     expect(decided.offer).toBeNull();
     expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'DECLINE', decidedBy: 'underwriter-2', override: false, reasons: [{ code: 'IDENTITY_NOT_VERIFIED' }] });
     // Only referred applications are underwritten.
-    expect(codes(await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'try again' }))).toEqual(['CONFLICT']);
+    expect(codes(await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'try again' }))).toEqual(['CONFLICT']);
   });
 
   it('two recommendations racing for the same application: the database lets one through, the other is a CONFLICT', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '3000');
-    const raced = await Promise.all([maker, otherUnderwriter, admin].map((token) => recommendation(token, { applicationId: application.id, recommendation: 'approve', reason: 'racing twins' })));
+    const raced = await Promise.all([maker, otherUnderwriter, admin].map((token) => recommendation(token, { applicationId: application.id, recommendation: 'APPROVE', reason: 'racing twins' })));
     expect(raced.filter((r) => !r.errors)).toHaveLength(1);
     expect(raced.filter((r) => r.errors).map((r) => [codes(r), /already has a pending approval request/.test(r.errors![0]!.message)])).toEqual([[['CONFLICT'], true], [['CONFLICT'], true]]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -222,13 +222,13 @@ describe('underwriting referred applications', () => {
 
   it('partners and staff without the capability see no queue, requests or overrides, and cannot recommend or decide', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '4000', undefined, partner);
-    const made = await recommendation(maker, { applicationId: application.id, recommendation: 'approve', reason: 'fine by me' });
+    const made = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'fine by me' });
     const requestId = made.data!['recommendApplication'].id;
     for (const token of [partner, officer]) {
       expect(codes(await gql(server.gateway, QUEUE, { token }))).toEqual(['FORBIDDEN']);
       expect(codes(await gql(server.gateway, '{ approvalRequests { totalCount } }', { token }))).toEqual(['FORBIDDEN']);
       expect(codes(await gql(server.gateway, '{ policyOverrides(from: "2000-01-01", to: "2099-12-31") { totalCount } }', { token }))).toEqual(['FORBIDDEN']);
-      expect(codes(await recommendation(token, { applicationId: application.id, recommendation: 'decline', reason: 'attack attack' }))).toEqual(['FORBIDDEN']);
+      expect(codes(await recommendation(token, { applicationId: application.id, recommendation: 'DECLINE', reason: 'attack attack' }))).toEqual(['FORBIDDEN']);
       expect(codes(await decision(token, { requestId, approve: true }))).toEqual(['FORBIDDEN']);
     }
     const node = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { id ... on ApprovalRequest { reason } } }', { token: partner, variables: { id: requestId } });

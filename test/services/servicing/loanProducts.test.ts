@@ -53,10 +53,10 @@ describe('loan product versions', () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
     const before = product(await gql(server.gateway, PREVIEW, { token: admin, variables: { principal: '10000', n: 12 } }), 'PL-STD')['schedulePreview'];
     const revised = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "12.5", feePerInstalment: "2.50" }) {
-      code annualRate currentTerms { version annualRatePercent feePerInstalment } v1: termsVersion(version: 1) { version annualRatePercent feePerInstalment } } }`, { token: admin });
+      code annualRatePercent currentTerms { version annualRatePercent feePerInstalment } v1: termsVersion(version: 1) { version annualRatePercent feePerInstalment } } }`, { token: admin });
     expect(revised.errors).toBeUndefined();
     expect(revised.data!['reviseLoanProductTerms']).toEqual({
-      code: 'PL-STD', annualRate: '0.125',
+      code: 'PL-STD', annualRatePercent: '12.5',
       currentTerms: { version: 2, annualRatePercent: '12.5', feePerInstalment: '2.50 USD' },
       v1: { version: 1, annualRatePercent: '14.9', feePerInstalment: '0.00 USD' },
     });

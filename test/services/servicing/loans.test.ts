@@ -246,7 +246,7 @@ describe('charges and waivers', () => {
       { token: agent, variables: { input: { loanId: loan.id, component: 'FEE', amount: '25', reason: 'goodwill: bank error' } } });
     expect(ask.errors).toBeUndefined();
     const request = ask.data!['requestLoanWaiver'];
-    expect(request).toMatchObject({ status: 'pending', requestedBy: 'agent-1' });
+    expect(request).toMatchObject({ status: 'PENDING', requestedBy: 'agent-1' });
     const DECIDE = 'mutation($input: DecideLoanWaiverInput!) { decideLoanWaiver(input: $input) { status decidedBy transaction { kind amount } } }';
     // The same person, even holding the approver's role, cannot check their own request.
     const selfApproval = await gql(server.gateway, DECIDE, { token: await devToken(server.runtime, 'finance', tenant.slug, { subject: 'agent-1' }), variables: { input: { requestId: request.id, approve: true } } });
@@ -257,7 +257,7 @@ describe('charges and waivers', () => {
     expect(queue.data!['loanWaiverRequests'].edges.map((e: any) => e.node.id)).toContain(request.id);
     const approved = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId: request.id, approve: true } } });
     expect(approved.errors).toBeUndefined();
-    expect(approved.data!['decideLoanWaiver']).toEqual({ status: 'approved', decidedBy: 'approver-1', transaction: { kind: 'WAIVER', amount: '25.00 USD' } });
+    expect(approved.data!['decideLoanWaiver']).toEqual({ status: 'APPROVED', decidedBy: 'approver-1', transaction: { kind: 'WAIVER', amount: '25.00 USD' } });
     expect(codes(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId: request.id, approve: false, reason: 'changed mind' } } }))).toEqual(['CONFLICT']);
     const account = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Loan { account { instalments { number charged { fee } waived { fee } outstanding { fee } } } } } }`, { token: agent, variables: { id: loan.id } });
     const second = account.data!['node'].account.instalments[1];
@@ -284,7 +284,7 @@ describe('the books', () => {
     expect(Math.round(Number(amount(s.opening)) * 100) + moved).toBe(Math.round(Number(amount(s.closing)) * 100));
     expect(s.lines.at(-1).balance).toBe(s.closing);
     const chart = await gql(server.gateway, '{ ledgerAccounts { code role } }', { token: finance });
-    expect(chart.data!['ledgerAccounts']).toEqual(expect.arrayContaining([{ code: '1100', role: 'principalReceivable' }, { code: '2100', role: 'excess' }]));
+    expect(chart.data!['ledgerAccounts']).toEqual(expect.arrayContaining([{ code: '1100', role: 'PRINCIPAL_RECEIVABLE' }, { code: '2100', role: 'EXCESS' }]));
   });
 
   it('interest paid before its instalment falls due is held on 2150 until the due date; reversing the payment takes it back', async () => {
@@ -298,7 +298,7 @@ describe('the books', () => {
     const early = await repay(loan.id, ((cents(due(0)) + cents(due(1))) / 100).toFixed(2), '2026-10-01');
     expect(early.allocation.lines.filter((l: any) => l.instalment === 2).map((l: any) => l.component)).toEqual(['INTEREST', 'PRINCIPAL']);
     const chart = await gql(server.gateway, '{ ledgerAccounts { code name kind role } }', { token: finance });
-    expect(chart.data!['ledgerAccounts']).toEqual(expect.arrayContaining([{ code: '2150', name: 'Interest received in advance', kind: 'liability', role: 'interestInAdvance' }]));
+    expect(chart.data!['ledgerAccounts']).toEqual(expect.arrayContaining([{ code: '2150', name: 'Interest received in advance', kind: 'LIABILITY', role: 'INTEREST_IN_ADVANCE' }]));
 
     // This loan's lines on the account (other loans of the tenant may pay interest ahead too).
     const mine = async () => {
@@ -324,9 +324,9 @@ describe('the books', () => {
   });
 
   it('a product mapped to another account posts new loans there; loans booked before keep theirs', async () => {
-    const opened = await gql(server.gateway, 'mutation { openLedgerAccount(input: { code: "4010", name: "Interest income: personal loans", kind: "income" }) { code kind } }', { token: finance });
+    const opened = await gql(server.gateway, 'mutation { openLedgerAccount(input: { code: "4010", name: "Interest income: personal loans", kind: INCOME }) { code kind } }', { token: finance });
     expect(opened.errors).toBeUndefined();
-    const mapped = await gql(server.gateway, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: "interestIncome", account: "4010" }) { code } }', { token: finance });
+    const mapped = await gql(server.gateway, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: INTEREST_INCOME, account: "4010" }) { code } }', { token: finance });
     expect(mapped.errors).toBeUndefined();
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -364,11 +364,11 @@ describe('statements', () => {
     expect(response.errors).toBeUndefined();
     const statement = response.data!['node'].statement;
     expect(statement.opening).toEqual({ principal: '6000.00 USD', totalOwed: '6000.00 USD' });
-    expect(statement.lines.map((l: any) => l.kind)).toEqual(expect.arrayContaining(['instalmentDue', 'repayment', 'reversal']));
+    expect(statement.lines.map((l: any) => l.kind)).toEqual(expect.arrayContaining(['INSTALMENT_DUE', 'REPAYMENT', 'REVERSAL']));
     // The second repayment, once the first is reversed, pays instalment 1; the reversal line shows the move.
     expect(statement.received).toBe('1100.00 USD');
     expect(statement.lines.at(-1).balance.totalOwed).toBe(statement.closing.totalOwed);
-    const repayment = statement.lines.find((l: any) => l.kind === 'repayment');
+    const repayment = statement.lines.find((l: any) => l.kind === 'REPAYMENT');
     expect(repayment.allocation.length).toBeGreaterThan(0);
 
     const download = (path: string, token?: string) => fetch(`${server.gateway.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -441,9 +441,9 @@ describe('prepayment, payoff and refunds', () => {
   it('a late fee by rule: revising the product adds it for new loans, and a missed instalment is charged it', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
     const bookedBefore = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-09-01' });
-    const revised = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "15", lateFeeGraceDays: 5, underpaymentTolerance: "1" }) { currentTerms { lateFee underpaymentTolerance } } }', { token: admin });
+    const revised = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "15", lateFeeGraceDays: 5, underpaymentTolerance: "1" }) { currentTerms { lateFee { kind amount overduePercent graceDays } underpaymentTolerance } } }', { token: admin });
     expect(revised.errors).toBeUndefined();
-    expect(JSON.parse(revised.data!['reviseLoanProductTerms'].currentTerms.lateFee)).toEqual({ kind: 'fixed', amount: '15', graceDays: 5 });
+    expect(revised.data!['reviseLoanProductTerms'].currentTerms.lateFee).toEqual({ kind: 'FIXED', amount: '15.00 USD', overduePercent: null, graceDays: 5 });
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-09-01' });
     // October and November were missed, more than 5 days ago: each is charged the late fee as a penalty.
     const account = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Loan { account { instalments { number charged { penalty } } } } } }`, { token: agent, variables: { id: loan.id } });
