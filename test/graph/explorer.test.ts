@@ -43,7 +43,7 @@ describe.skipIf(!available)('explorer in a browser, offline', () => {
     await page.getByText('Send Request').click();
     await page.getByText(`"slug": "${DEMO_TENANT.slug}"`).waitFor({ timeout: 20_000 });
     // The answer came back through the dev issuer's token: the viewer is the demo tenant's admin.
-    await page.getByText('"tenant-admin"').first().waitFor({ timeout: 5_000 });
+    await page.getByText('"TENANT_ADMIN"').first().waitFor({ timeout: 5_000 });
     expect(external).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@ const key = () => `lists-key-${Date.now()}-${keys++}`;
 
 const person = (legalName: string, n: number) => ({
   kind: 'PERSON', legalName, email: `p${n}@example.test`, phone: `+1 415 555 ${String(1000 + n)}`, dateOfBirth: '1980-01-01',
-  identifiers: [{ kind: 'national_id', country: 'US', value: `900-00-${String(1000 + n)}` }],
+  identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: `900-00-${String(1000 + n)}` }],
 });
 
 async function call(query: string, variables: Record<string, unknown> = {}, token = admin) {
@@ -34,7 +34,7 @@ async function apply(legalName: string, n: number, token = admin, externalRefere
 
 async function applicantOf(applicationId: string): Promise<string> {
   const data = await call('query($id: ID!) { node(id: $id) { ... on Application { parties { role party { id } } } } }', { id: applicationId });
-  return (data['node'] as { parties: { role: string; party: { id: string } }[] }).parties.find((p) => p.role === 'applicant')!.party.id;
+  return (data['node'] as { parties: { role: string; party: { id: string } }[] }).parties.find((p) => p.role === 'APPLICANT')!.party.id;
 }
 
 async function disburse(input: Record<string, unknown>, token = admin) {
@@ -206,7 +206,7 @@ describe('the loans list', () => {
   });
 });
 
-const APPLICATIONS = `query($first: Int, $after: String, $orderBy: ApplicationOrder, $status: String, $number: String, $externalReference: String,
+const APPLICATIONS = `query($first: Int, $after: String, $orderBy: ApplicationOrder, $status: ApplicationStatus, $number: String, $externalReference: String,
   $applicantId: ID, $applicantName: String, $createdFrom: DateTime, $createdTo: DateTime, $updatedSince: DateTime) {
   applications(first: $first, after: $after, orderBy: $orderBy, status: $status, number: $number, externalReference: $externalReference,
     applicantId: $applicantId, applicantName: $applicantName, createdFrom: $createdFrom, createdTo: $createdTo, updatedSince: $updatedSince) {
@@ -241,7 +241,7 @@ describe('the applications list', () => {
     const since = new Date().toISOString();
     expect((await applications({ updatedSince: since })).totalCount).toBe(0);
     await call(`mutation($input: MoveApplicationInput!) { withdrawApplication(input: $input) { status } }`, { input: { applicationId: app.id, reason: 'changed her mind' } });
-    const changed = await applications({ updatedSince: since, status: 'withdrawn' });
+    const changed = await applications({ updatedSince: since, status: 'WITHDRAWN' });
     expect(changed.edges.map((e) => e.node.id)).toEqual([app.id]);
     expect((await applications({ createdFrom: since })).totalCount).toBe(0);
   });

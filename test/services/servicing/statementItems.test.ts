@@ -31,7 +31,7 @@ beforeAll(async () => {
   const created = await call(`mutation($input: CreateApplicationInput!) { createApplication(input: $input) { parties { role party { id } } } }`, {
     input: {
       idempotencyKey: key(), productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'a car',
-      applicant: { kind: 'PERSON', legalName: 'Ada Lovelace', email: 'ada@example.test', phone: '+1 415 555 0100', dateOfBirth: '1990-12-10', identifiers: [{ kind: 'national_id', country: 'US', value: '123-45-6789' }] },
+      applicant: { kind: 'PERSON', legalName: 'Ada Lovelace', email: 'ada@example.test', phone: '+1 415 555 0100', dateOfBirth: '1990-12-10', identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: '123-45-6789' }] },
     },
   });
   const borrowerPartyId = (created['createApplication'] as { parties: { party: { id: string } }[] }).parties[0]!.party.id;
@@ -65,17 +65,17 @@ describe('a loan statement', () => {
     expect(loan.number).toBe('L-000002');
     const statement = loan.statement;
     expect(statement).toMatchObject({ loanNumber: 'L-000002', borrowerName: 'Ada Lovelace', charged: { fee: '25.00 USD', penalty: '40.00 USD' } });
-    const charged = statement.feesAndPenalties.filter((i) => i.as === 'charged');
+    const charged = statement.feesAndPenalties.filter((i) => i.as === 'CHARGED');
     expect(charged.map((i) => [i.date, i.kind, i.component, i.amount])).toEqual([
-      ['2026-10-05', 'charge', 'fee', '25.00 USD'],
-      ['2026-10-20', 'charge', 'penalty', '40.00 USD'],
+      ['2026-10-05', 'CHARGE', 'FEE', '25.00 USD'],
+      ['2026-10-20', 'CHARGE', 'PENALTY', '40.00 USD'],
     ]);
     for (const item of charged) expect(item.transactionId).toMatch(/^[0-9a-f-]{36}$/);
     // The items add up to the statement's totals.
     const sum = (component: string, as: string) => statement.feesAndPenalties.filter((i) => i.component === component && i.as === as)
       .reduce((total, i) => total + Math.round(Number(i.amount.split(' ')[0]) * 100), 0);
-    expect(sum('fee', 'paid')).toBe(Math.round(Number(statement.paid.fee.split(' ')[0]) * 100));
-    expect(sum('penalty', 'charged')).toBe(4000);
+    expect(sum('FEE', 'PAID')).toBe(Math.round(Number(statement.paid.fee.split(' ')[0]) * 100));
+    expect(sum('PENALTY', 'CHARGED')).toBe(4000);
   });
 
   it('gives the same in its CSV, and names no borrower to a partner', async () => {
