@@ -3,7 +3,7 @@
 import { ApprovalStatusEnum } from './enums.js';
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import { countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey, checkersQueueWhere } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ApplicationRef } from './application.js';
 import { LoanRef } from './loan.js';
@@ -53,13 +53,7 @@ builder.queryField('disbursementRequests', (t) =>
       updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for or decided at or after this: the sync filter, see docs/partners.md.' }),
     },
     resolve: (_root, args, context) => {
-      checkRange('requestedFrom', args.requestedFrom, 'requestedTo', args.requestedTo);
-      const where: Record<string, unknown> = {
-        status: args.status ?? 'pending',
-        ...(args.requestedFrom != null || args.requestedTo != null ? { requestedAt: between(args.requestedFrom, args.requestedTo) } : {}),
-        // A request changes twice: when it is asked for and when it is decided.
-        ...(args.updatedSince != null ? { OR: [{ requestedAt: { gte: args.updatedSince } }, { decidedAt: { gte: args.updatedSince } }] } : {}),
-      };
+      const where = checkersQueueWhere(args);
       return listPage(context, args, orderingOf(DISBURSEMENTREQUEST_ORDER, args.orderBy, 'requestedAt:asc'), where, {
         findMany: (query) => context.db!.disbursementRequest.findMany(query as Prisma.DisbursementRequestFindManyArgs),
         count: (query) => context.db!.disbursementRequest.count(query as Prisma.DisbursementRequestCountArgs),

@@ -167,3 +167,17 @@ export function requirePartyReader(context: GraphContext, argument: string): voi
     throw new AppError('FORBIDDEN', `${argument} needs the parties.read capability`, { field: argument });
   }
 }
+
+/**
+ * The where of a checkers' queue (disbursement, waiver and approval requests): one status (pending unless asked),
+ * when it was asked for, and for sync whatever changed since — a request changes twice, when it is asked for and
+ * when it is decided.
+ */
+export function checkersQueueWhere(args: { status?: string | null; requestedFrom?: Date | null; requestedTo?: Date | null; updatedSince?: Date | null }): Record<string, unknown> {
+  checkRange('requestedFrom', args.requestedFrom, 'requestedTo', args.requestedTo);
+  return {
+    status: args.status ?? 'pending',
+    ...(args.requestedFrom != null || args.requestedTo != null ? { requestedAt: between(args.requestedFrom, args.requestedTo) } : {}),
+    ...(args.updatedSince != null ? { OR: [{ requestedAt: { gte: args.updatedSince } }, { decidedAt: { gte: args.updatedSince } }] } : {}),
+  };
+}

@@ -5,7 +5,7 @@ import { ApprovalStatusEnum, storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
+import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey, checkersQueueWhere } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -387,13 +387,7 @@ builder.queryField('loanWaiverRequests', (t) =>
       updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for or decided at or after this: the sync filter, see docs/partners.md.' }),
     },
     resolve: (_root, args, context) => {
-      checkRange('requestedFrom', args.requestedFrom, 'requestedTo', args.requestedTo);
-      const where: Record<string, unknown> = {
-        status: args.status ?? 'pending',
-        ...(args.requestedFrom != null || args.requestedTo != null ? { requestedAt: between(args.requestedFrom, args.requestedTo) } : {}),
-        // A request changes twice: when it is asked for and when it is decided.
-        ...(args.updatedSince != null ? { OR: [{ requestedAt: { gte: args.updatedSince } }, { decidedAt: { gte: args.updatedSince } }] } : {}),
-      };
+      const where = checkersQueueWhere(args);
       return listPage(context, args, orderingOf(LOANWAIVERREQUEST_ORDER, args.orderBy, 'requestedAt:asc'), where, {
         findMany: (query) => context.db!.loanWaiverRequest.findMany(query as Prisma.LoanWaiverRequestFindManyArgs),
         count: (query) => context.db!.loanWaiverRequest.count(query as Prisma.LoanWaiverRequestCountArgs),

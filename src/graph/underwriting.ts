@@ -4,10 +4,9 @@
 import { ApprovalStatusEnum, storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
-import { badInput } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
-import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey, checkersQueueWhere } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { dateColumn } from '../tenancy/dateColumns.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -122,14 +121,7 @@ builder.queryField('approvalRequests', (t) =>
       updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended or decided at or after this: the sync filter, see docs/partners.md.' }),
     },
     resolve: (_root, args, context) => {
-      const status = args.status ?? 'pending';
-      checkRange('requestedFrom', args.requestedFrom, 'requestedTo', args.requestedTo);
-      const where: Record<string, unknown> = {
-        status,
-        ...(args.requestedFrom != null || args.requestedTo != null ? { requestedAt: between(args.requestedFrom, args.requestedTo) } : {}),
-        // A request changes twice: when it is made and when it is decided.
-        ...(args.updatedSince != null ? { OR: [{ requestedAt: { gte: args.updatedSince } }, { decidedAt: { gte: args.updatedSince } }] } : {}),
-      };
+      const where = checkersQueueWhere(args);
       return listPage(context, args, orderingOf(REQUEST_ORDER, args.orderBy, 'requestedAt:asc'), where, {
         findMany: (query) => context.db!.approvalRequest.findMany(query as Prisma.ApprovalRequestFindManyArgs),
         count: (query) => context.db!.approvalRequest.count(query as Prisma.ApprovalRequestCountArgs),

@@ -1,4 +1,4 @@
-// Underwriting through the API (issue 5, item 6): a referred application waits in the queue; an underwriter
+// Underwriting through the API: a referred application waits in the queue; an underwriter
 // recommends (the maker) and someone else with the authority decides (the checker); the maker is never the
 // checker; duplicate pending recommendations are refused; a checker beyond the authority matrix is told who may;
 // an override of the rules needs a reason and shows in the compliance report; partners see none of it.
