@@ -3,7 +3,7 @@
 import { ApprovalStatusEnum } from './enums.js';
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey, checkersQueueWhere } from './lists.js';
+import { countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey, checkersQueueWhere, checkersQueueArgs } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ApplicationRef } from './application.js';
 import { LoanRef } from './loan.js';
@@ -47,10 +47,7 @@ builder.queryField('disbursementRequests', (t) =>
     authScopes: { can: 'loans.disburse' },
     args: {
       orderBy: t.arg({ type: DisbursementRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
-      status: t.arg({ type: ApprovalStatusEnum, required: false, description: 'PENDING (default), APPROVED or REJECTED.' }),
-      requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or after this.' }),
-      requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or before this.' }),
-      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for or decided at or after this: the sync filter, see docs/partners.md.' }),
+      ...checkersQueueArgs('asked for'),
     },
     resolve: (_root, args, context) => {
       const where = checkersQueueWhere(args);

@@ -9,6 +9,7 @@ import { allows } from '../authz/capabilities.js';
 import { formatNumber, parseNumber, type NumberedKind } from '../domain/referenceNumbers.js';
 import type { GraphContext } from './context.js';
 import { connectionTypes, keysetConnection } from './pagination.js';
+import { ApprovalStatusEnum } from './enums.js';
 
 /** How a sort key is compared and written into a cursor. */
 export type SortKind = 'time' | 'date' | 'int' | 'text';
@@ -166,6 +167,16 @@ export function requirePartyReader(context: GraphContext, argument: string): voi
   if (!principal || !allows('parties.read', principal.roles, context.tenant !== null)) {
     throw new AppError('FORBIDDEN', `${argument} needs the parties.read capability`, { field: argument });
   }
+}
+
+/** The filters of a checkers' queue (checkersQueueWhere reads them); `asked` is how its requests are made. */
+export function checkersQueueArgs(asked: string) {
+  return builder.args((t) => ({
+    status: t.field({ type: ApprovalStatusEnum, required: false, description: 'PENDING (default), APPROVED or REJECTED.' }),
+    requestedFrom: t.field({ type: 'DateTime', required: false, description: `Only requests ${asked} at or after this.` }),
+    requestedTo: t.field({ type: 'DateTime', required: false, description: `Only requests ${asked} at or before this.` }),
+    updatedSince: t.field({ type: 'DateTime', required: false, description: `Only requests ${asked} or decided at or after this: the sync filter, see docs/partners.md.` }),
+  }));
 }
 
 /**

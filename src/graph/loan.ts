@@ -5,7 +5,7 @@ import { ApprovalStatusEnum, storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey, checkersQueueWhere } from './lists.js';
+import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey, checkersQueueWhere, checkersQueueArgs } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -381,10 +381,7 @@ builder.queryField('loanWaiverRequests', (t) =>
     authScopes: { can: 'loans.waive.approve' },
     args: {
       orderBy: t.arg({ type: LoanWaiverRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
-      status: t.arg({ type: ApprovalStatusEnum, required: false, description: 'PENDING (default), APPROVED or REJECTED.' }),
-      requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or after this.' }),
-      requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for at or before this.' }),
-      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests asked for or decided at or after this: the sync filter, see docs/partners.md.' }),
+      ...checkersQueueArgs('asked for'),
     },
     resolve: (_root, args, context) => {
       const where = checkersQueueWhere(args);

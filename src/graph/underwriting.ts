@@ -6,7 +6,7 @@ import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
-import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey, checkersQueueWhere } from './lists.js';
+import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey, checkersQueueWhere, checkersQueueArgs } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { dateColumn } from '../tenancy/dateColumns.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -115,10 +115,7 @@ builder.queryField('approvalRequests', (t) =>
     authScopes: { can: 'underwriting.read' },
     args: {
       orderBy: t.arg({ type: ApprovalRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` when absent.' }),
-      status: t.arg({ type: ApprovalStatusEnum, required: false, description: 'PENDING (default), APPROVED or REJECTED.' }),
-      requestedFrom: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended at or after this.' }),
-      requestedTo: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended at or before this.' }),
-      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only requests recommended or decided at or after this: the sync filter, see docs/partners.md.' }),
+      ...checkersQueueArgs('recommended'),
     },
     resolve: (_root, args, context) => {
       const where = checkersQueueWhere(args);
