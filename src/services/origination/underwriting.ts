@@ -29,7 +29,6 @@ import { runCommand, type AuditDraft, type EventDraft, type CommandContext } fro
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { transition } from './applications.js';
 import { offerFor } from './assessment.js';
-import { dateColumn } from '../../tenancy/dateColumns.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 
 /** The shortest reason an override of the credit policy may give. */
@@ -249,20 +248,6 @@ export interface OverrideReportRow {
   recommendedBy: string | null;
 }
 
-/** Underwriters' decisions that overrode the credit policy, decided from `from` to `to` (business dates, UTC days, both included). */
-export async function overridesReport(db: TenantDb, from: string, to: string, limit = 1_000): Promise<OverrideReportRow[]> {
-  const start = dateColumn(from);
-  const end = dateColumn(to);
-  if (Number.isNaN(start.getTime())) throw new InvalidField('from', 'from must be a date (YYYY-MM-DD)');
-  if (Number.isNaN(end.getTime())) throw new InvalidField('to', 'to must be a date (YYYY-MM-DD)');
-  if (end < start) throw new InvalidField('to', 'to may not be before from');
-  const decisions = await db.applicationDecision.findMany({
-    where: { override: true, decidedAt: { gte: start, lt: new Date(end.getTime() + 86_400_000) } },
-    orderBy: [{ decidedAt: 'asc' }, { id: 'asc' }],
-    take: limit,
-  });
-  return overrideRowsOf(db, decisions);
-}
 
 /** Override decisions with their application's currency and the maker who recommended them. */
 export async function overrideRowsOf(db: TenantDb, decisions: DecisionRow[]): Promise<OverrideReportRow[]> {
