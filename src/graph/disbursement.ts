@@ -11,6 +11,7 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import { decideDisbursement, requestDisbursement } from '../services/origination/disbursement.js';
 import { InvalidField } from '../errors.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
+import { objectPayload } from './payloads.js';
 
 type RequestRow = Awaited<ReturnType<TenantDb['disbursementRequest']['findUniqueOrThrow']>>;
 
@@ -59,9 +60,11 @@ builder.queryField('disbursementRequests', (t) =>
   }, ...countedConnectionTypes('DisbursementRequest')),
 );
 
+const RequestDisbursementPayload = objectPayload('requestDisbursement', 'disbursementRequest', DisbursementRequestRef, 'The request, pending its checker.');
+
 builder.mutationField('requestDisbursement', (t) =>
   t.field({
-    type: DisbursementRequestRef,
+    type: RequestDisbursementPayload,
     description: 'Asks for a signed application\'s loan to be paid out (the maker); another person approves it. Required documents must be verified.',
     authScopes: { can: 'loans.disburse' },
     args: { input: t.arg({ type: builder.inputType('RequestDisbursementInput', {
@@ -77,14 +80,16 @@ builder.mutationField('requestDisbursement', (t) =>
       const { requestId } = await requestDisbursement(db, commandOf(context), context.tenant!.businessDate, {
         applicationId: input.applicationId.id, disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
       });
-      return db.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } });
+      return { disbursementRequest: await db.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } }) };
     },
   }),
 );
 
+const DecideDisbursementPayload = objectPayload('decideDisbursement', 'disbursementRequest', DisbursementRequestRef, 'The request as decided; on approval its `loan` is the booked loan.');
+
 builder.mutationField('decideDisbursement', (t) =>
   t.field({
-    type: DisbursementRequestRef,
+    type: DecideDisbursementPayload,
     description: 'Approves (books the loan in the same transaction as the application\'s move to disbursed) or rejects a disbursement request someone else made.',
     authScopes: { can: 'loans.disburse' },
     args: { input: t.arg({ type: builder.inputType('DecideDisbursementInput', {
@@ -100,7 +105,7 @@ builder.mutationField('decideDisbursement', (t) =>
       if (!input.approve && !input.reason?.trim()) throw new InvalidField('reason', 'a rejection needs a reason');
       const db = commandDbOf(context);
       await decideDisbursement(db, commandOf(context), context.tenant!.businessDate, input.requestId.id, input.approve, input.reason?.trim() || null, input.idempotencyKey);
-      return db.disbursementRequest.findUniqueOrThrow({ where: { id: input.requestId.id } });
+      return { disbursementRequest: await db.disbursementRequest.findUniqueOrThrow({ where: { id: input.requestId.id } }) };
     },
   }),
 );

@@ -4,6 +4,7 @@ import { isObjectType, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import { checkInputsOf } from './inputChecks.js';
 import { boundLists } from './limits.js';
+import { refusalsAsUserErrors } from './payloads.js';
 import './scalars.js';
 import './viewer.js';
 import './tenant.js';
@@ -52,5 +53,5 @@ export function buildSchema(): GraphQLSchema {
   const schema = builder.toSchema({ sortSchema: true });
   const missing = unauthorizedSurface(schema);
   if (missing.length > 0) throw new Error(`no authorization rule for: ${missing.join(', ')}`);
-  return boundLists(checkInputsOf(schema));
+  return refusalsAsUserErrors(boundLists(checkInputsOf(schema)));
 }

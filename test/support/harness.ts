@@ -135,3 +135,30 @@ export async function gql<T = Record<string, any>>(
 export function codes(response: GraphQLResponse): string[] {
   return (response.errors ?? []).map((e) => e.extensions['code'] as string);
 }
+
+export interface UserError {
+  message: string;
+  code: string;
+  reason: string | null;
+  field: string | null;
+}
+
+/** The fields every test asks of a payload's userErrors. */
+export const USER_ERRORS = 'userErrors { message code reason field }';
+
+/**
+ * A mutation's refusals from its payload (`data[mutation].userErrors`, asked for with USER_ERRORS). Fails the
+ * test when the mutation answered with top-level errors instead, or its payload has no userErrors: a refusal
+ * must come in the payload, and only there.
+ */
+export function userErrors(response: GraphQLResponse, mutation: string): UserError[] {
+  if (response.errors?.length) throw new Error(`${mutation} answered with GraphQL errors, not userErrors: ${JSON.stringify(response.errors)}`);
+  const payload = (response.data as Record<string, { userErrors?: UserError[] } | null> | null | undefined)?.[mutation];
+  if (!payload || !Array.isArray(payload.userErrors)) throw new Error(`${mutation} has no payload with userErrors: ${JSON.stringify(response.data)}`);
+  return payload.userErrors;
+}
+
+/** The codes of a mutation's userErrors (see userErrors). */
+export function userErrorCodes(response: GraphQLResponse, mutation: string): string[] {
+  return userErrors(response, mutation).map((e) => e.code);
+}
