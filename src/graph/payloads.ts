@@ -94,16 +94,20 @@ export function objectPayload<Name extends string, T>(
   }));
 }
 
-/** The refusals a caller can act on, as a user error; anything else stays a GraphQL error. */
-export function userErrorOf(error: unknown): UserErrorShape | null {
+/**
+ * The refusals a caller can act on, as user errors — one per input field when an error names several (every
+ * missing field of an incomplete submission) — or null: anything else stays a GraphQL error.
+ */
+export function userErrorsOf(error: unknown): UserErrorShape[] | null {
   const cause = rootCause(error);
-  if (cause instanceof InvalidField) return { message: cause.message, code: 'BAD_USER_INPUT', reason: null, field: inputPath(cause.field) };
+  if (cause instanceof InvalidField) return [{ message: cause.message, code: 'BAD_USER_INPUT', reason: null, field: inputPath(cause.field) }];
   if (!(cause instanceof AppError)) return null;
   const reason = cause.details.reason ?? null;
   const business = cause.code === 'BAD_USER_INPUT' || cause.code === 'CONFLICT' || (cause.code === 'FORBIDDEN' && reason !== null);
   if (!business) return null;
-  const field = typeof cause.details.field === 'string' ? cause.details.field : null;
-  return { message: cause.message, code: cause.code, reason, field };
+  const { field, fields } = cause.details;
+  const named = Array.isArray(fields) && fields.length > 0 ? fields.filter((f): f is string => typeof f === 'string') : [typeof field === 'string' ? field : null];
+  return named.map((path) => ({ message: cause.message, code: cause.code, reason, field: path }));
 }
 
 /**
@@ -120,9 +124,9 @@ export function refusalsAsUserErrors(schema: GraphQLSchema): GraphQLSchema {
       try {
         return await resolve(source, args, context, info);
       } catch (error) {
-        const userError = userErrorOf(error);
-        if (!userError) throw error;
-        return { userErrors: [userError] };
+        const userErrors = userErrorsOf(error);
+        if (!userErrors) throw error;
+        return { userErrors };
       }
     };
   }
