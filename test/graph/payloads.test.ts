@@ -9,12 +9,15 @@ import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 
 describe('which errors are user errors', () => {
-  it('bad input, conflicts and four-eyes refusals are; access, budgets and faults are not', () => {
+  it('bad input, unknown ids, conflicts and four-eyes refusals are; access, budgets and faults are not', () => {
     expect(userErrorsOf(new InvalidField('repayments.3.amount', 'amount must be positive'))).toEqual([
       { message: 'amount must be positive', code: 'BAD_USER_INPUT', reason: null, field: 'input.repayments[3].amount' },
     ]);
     expect(userErrorsOf(new AppError('CONFLICT', 'already decided', { field: 'input.requestId', reason: 'ILLEGAL_TRANSITION' }))).toEqual([
       { message: 'already decided', code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION', field: 'input.requestId' },
+    ]);
+    expect(userErrorsOf(new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: 'input.id' }))).toEqual([
+      { message: 'no webhook endpoint with that id', code: 'NOT_FOUND', reason: null, field: 'input.id' },
     ]);
     expect(userErrorsOf(new AppError('FORBIDDEN', 'the maker may not decide', { reason: 'MAKER_IS_CHECKER' }))).toEqual([
       { message: 'the maker may not decide', code: 'FORBIDDEN', reason: 'MAKER_IS_CHECKER', field: null },
@@ -30,7 +33,6 @@ describe('which errors are user errors', () => {
     for (const error of [
       new AppError('FORBIDDEN', 'not allowed for this principal'),
       new AppError('UNAUTHENTICATED', 'a valid token is required'),
-      new AppError('NOT_FOUND', 'no such loan', { field: 'input.loanId' }),
       new AppError('RATE_LIMITED', 'slow down', { reason: 'TOO_MANY_REQUESTS' }),
       new AppError('TENANT_SUSPENDED', 'suspended'),
       new Error('connection reset'),
@@ -69,17 +71,27 @@ describe('a refused mutation over HTTP', () => {
     expect(made.data!['createApplication'].application.id).toEqual(expect.any(String));
   });
 
-  it('keeps who may call and what the caller cannot see as GraphQL errors, with no payload', async () => {
+  it('names an id the caller cannot see in userErrors, like any bad input', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const unknown = await gql(server.gateway, `mutation($input: DeactivateWebhookEndpointInput!) { deactivateWebhookEndpoint(input: $input) { webhookEndpoint { id } ${USER_ERRORS} } }`, {
+      token: admin, variables: { input: { id: encodeGlobalID('WebhookEndpoint', randomUUID()) } },
+    });
+    expect(userErrors(unknown, 'deactivateWebhookEndpoint')).toMatchObject([{ code: 'NOT_FOUND', field: 'input.id' }]);
+    const officer = await devToken(server.runtime, 'loan-officer', tenant.slug);
+    const noApplication = await gql(server.gateway, `mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { application { id } ${USER_ERRORS} } }`, {
+      token: officer, variables: { input: { applicationId: encodeGlobalID('Application', randomUUID()) } },
+    });
+    expect(userErrors(noApplication, 'submitApplication')).toMatchObject([{ code: 'BAD_USER_INPUT', field: 'input.applicationId' }]);
+  });
+
+  it('keeps who may call as GraphQL errors, with no payload', async () => {
     const finance = await devToken(server.runtime, 'finance', tenant.slug);
     const forbidden = await gql(server.gateway, CREATE, { token: finance, variables: { input: input('5000') } });
     expect(codes(forbidden)).toEqual(['FORBIDDEN']);
     expect(forbidden.data).toBeNull();
 
-    const officer = await devToken(server.runtime, 'loan-officer', tenant.slug);
-    const unknown = await gql(server.gateway, `mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { application { id } ${USER_ERRORS} } }`, {
-      token: officer, variables: { input: { applicationId: encodeGlobalID('Application', randomUUID()) } },
-    });
-    expect(codes(unknown)).toEqual(['NOT_FOUND']);
-    expect(unknown.data).toBeNull();
+    const anonymous = await gql(server.gateway, CREATE, { variables: { input: input('5000') } });
+    expect(codes(anonymous)).toEqual(['UNAUTHENTICATED']);
+    expect(anonymous.data ?? null).toBeNull();
   });
 });
