@@ -84,7 +84,9 @@ describe('loan product versions', () => {
     expect(tooMuch.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'principal' });
     const underwriter = await devToken(server.runtime, 'underwriter', tenant.slug);
     expect(codes(await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "1" }) { loanProduct { code } } }', { token: underwriter }))).toEqual(['FORBIDDEN']);
-    const missing = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "NOPE", annualRatePercent: "1" }) { loanProduct { code } } }', { token: admin });
-    expect(missing.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.code' });
+    // A product code naming nothing is the caller's input at fault: a user error naming the field.
+    const missing = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "NOPE", annualRatePercent: "1" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(missing, 'reviseLoanProductTerms')).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.code' })]);
+    expect(missing.data!['reviseLoanProductTerms'].loanProduct).toBeNull();
   });
 });
