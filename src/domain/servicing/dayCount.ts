@@ -1,11 +1,33 @@
 // Day-count conventions: how many days of interest a stretch of calendar earns, and what fraction of a year that
 // is. A product names one by its days in the month (actual, or 30) and its days in the year (actual, 360, 364,
-// 365); the pairs are the conventions lenders and the ISDA definitions know as Actual/Actual (ISDA),
-// Actual/360, Actual/364, Actual/365 (Fixed), 30/360, 30/364 and 30/365.
+// 365, or fineract-actual); the pairs are the conventions lenders and the ISDA definitions know as Actual/Actual
+// (ISDA), Actual/360, Actual/364, Actual/365 (Fixed), 30/360, 30/364 and 30/365.
+//
+// Two "actual" years, named apart on purpose: `actual` is Actual/Actual (ISDA), each day weighed by the length of
+// its own calendar year (1/365 or 1/366); `fineract-actual` is what Apache Fineract's cumulative schedule engine
+// does with its "Actual" days-in-year setting: its daily rate is the annual rate / 365 in every year, leap or not
+// (LoanApplicationTerms.calculatePeriodsInOneYear falls back to 365 days for "actual"), so it counts as
+// Actual/365 (Fixed). A product migrated from Fineract with "Actual" takes `fineract-actual` and keeps Fineract's
+// numbers; one that means the ISDA convention takes `actual`.
 import { Decimal } from '../money.js';
 import { dayNumber, daysInYear as daysInCalendarYear, isLastDayOfMonth, parseDate, type CalendarDate } from '../calendar.js';
 
-export type DaysInYear = 'actual' | 360 | 364 | 365;
+export type DaysInYear =
+  /** Actual/Actual (ISDA): a day of a leap year is 1/366 of a year, any other day 1/365. */
+  | 'actual'
+  /** Apache Fineract's cumulative "Actual": every year 365 days, so Actual/365 (Fixed) under Fineract's name. */
+  | 'fineract-actual'
+  | 360
+  | 364
+  | 365;
+
+export const DAYS_IN_YEAR: readonly DaysInYear[] = ['actual', 'fineract-actual', 360, 364, 365];
+
+/** The fixed number of days a year counts under `daysInYear`, or null for Actual/Actual (ISDA). */
+export function fixedDaysInYear(daysInYear: DaysInYear): 360 | 364 | 365 | null {
+  if (daysInYear === 'actual') return null;
+  return daysInYear === 'fineract-actual' ? 365 : daysInYear;
+}
 export type DaysInMonth = 'actual' | 30;
 
 /**
@@ -32,15 +54,16 @@ export interface DayCount {
 /** The convention's market name, for statements and explanations. */
 export function conventionName(count: DayCount): string {
   if (count.daysInMonth === 30) {
-    return `30/${count.daysInYear}${count.thirtyDayMonths === 'european' ? ' (European)' : ' (US)'}`;
+    return `30/${fixedDaysInYear(count.daysInYear)}${count.thirtyDayMonths === 'european' ? ' (European)' : ' (US)'}`;
   }
   if (count.daysInYear === 'actual') return 'Actual/Actual (ISDA)';
+  if (count.daysInYear === 'fineract-actual') return 'Actual/365 (Fixed), Fineract "Actual"';
   return `Actual/${count.daysInYear}${count.daysInYear === 365 ? ' (Fixed)' : ''}`;
 }
 
 /** A reason the pair is not a convention, or null. */
 export function dayCountProblem(count: DayCount): string | null {
-  if (![360, 364, 365, 'actual'].includes(count.daysInYear)) return 'days in year must be actual, 360, 364 or 365';
+  if (!DAYS_IN_YEAR.includes(count.daysInYear)) return 'days in year must be actual, fineract-actual, 360, 364 or 365';
   if (count.daysInMonth !== 30 && count.daysInMonth !== 'actual') return 'days in month must be actual or 30';
   // A 30-day month has no "actual" year to divide by: no market convention pairs them.
   if (count.daysInMonth === 30 && count.daysInYear === 'actual') return '30-day months need a fixed year of 360, 364 or 365 days';
@@ -93,7 +116,8 @@ export function yearFractionRatio(from: string, to: string, count: DayCount): Ye
   const startDay = dayNumber(start);
   const endDay = dayNumber(end);
   if (endDay < startDay) throw new RangeError(`${to} is before ${from}`);
-  if (count.daysInYear !== 'actual') return { numerator: accrualDays(from, to, count), denominator: count.daysInYear };
+  const fixed = fixedDaysInYear(count.daysInYear);
+  if (fixed !== null) return { numerator: accrualDays(from, to, count), denominator: fixed };
   // Actual/Actual (ISDA): the days in each calendar year over that year's length, over 365 × 366.
   let numerator = 0;
   for (let year = start.year; year <= end.year; year += 1) {
