@@ -302,7 +302,7 @@ export function assertValidTerms(terms: LoanTerms): void {
   if (!['half-even', 'half-up', 'down', 'up'].includes(terms.roundingMode)) throw new InvalidField('roundingMode', 'rounding mode must be half-even, half-up, down or up');
   const frequency = frequencyProblem(terms.repaymentEvery);
   if (frequency) throw new InvalidField('repaymentEvery', frequency);
-  if (!DAYS_IN_YEAR.includes(terms.daysInYear)) throw new InvalidField('daysInYear', 'days in year must be actual, fineract-actual, 360, 364 or 365');
+  if (!DAYS_IN_YEAR.includes(terms.daysInYear)) throw new InvalidField('daysInYear', 'days in year must be actual, fineract-cumulative-actual, fineract-progressive-actual, 360, 364 or 365');
   const dayCount = dayCountProblem(terms);
   if (dayCount) throw new InvalidField('daysInMonth', dayCount);
   assertValidConventions(terms);

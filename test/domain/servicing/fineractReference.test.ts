@@ -9,9 +9,9 @@
 // - "cumulative" schedule (LP1_* products)       → the default level instalment ('periodic-rate')
 // - interest calculation DAILY                   → interestCalculation: 'per-day'
 // - interest calculation SAME_AS_REPAYMENT_PERIOD → interestCalculation: 'per-repayment-period' (the default)
-// - days in year ACTUAL, cumulative schedule     → daysInYear: 'fineract-actual' (Fineract divides by 365)
-// - days in year ACTUAL, progressive schedule    → daysInYear: 'actual' (Actual/Actual, see the docs for the
-//                                                   one place it differs: a period that spans 31 December)
+// - days in year ACTUAL, cumulative schedule     → daysInYear: 'fineract-cumulative-actual' (Fineract divides by 365)
+// - days in year ACTUAL, progressive schedule    → daysInYear: 'fineract-progressive-actual' (Actual/Actual with
+//                                                   the year boundary on 31 December)
 // - days in month DAYS_30 with monthly periods   → daysInMonth: 30
 // - days in month DAYS_30 with weekly or daily periods → daysInMonth: 'actual' (Fineract's 30-day month only
 //                                                   touches monthly periods; a week is 7 days)
@@ -51,6 +51,8 @@ const TERMS_SOURCE = 'fineract-loan/src/main/java/org/apache/fineract/portfolio/
 const progressive360: Partial<LoanTermsInput> = { interestCalculation: 'per-day', daysInYear: 360, daysInMonth: 30, levelInstalmentBasis: 'period-days' };
 /** Fineract's LP2 progressive products with 365/Actual and daily interest. */
 const progressive365: Partial<LoanTermsInput> = { interestCalculation: 'per-day', daysInYear: 365, daysInMonth: 'actual', levelInstalmentBasis: 'period-days' };
+/** Fineract's LP2 progressive products with Actual/Actual and daily interest. */
+const progressiveActual: Partial<LoanTermsInput> = { interestCalculation: 'per-day', daysInYear: 'fineract-progressive-actual', levelInstalmentBasis: 'period-days' };
 /** Fineract's LP1 cumulative products: whole-unit instalments, Fineract's rounding of equal principal and flat parts. */
 const cumulativeLp1: Partial<LoanTermsInput> = { instalmentMultiple: '1', equalPrincipalRounding: 'minor-unit', flatInstalmentRounding: 'principal-and-interest' };
 
@@ -139,9 +141,30 @@ const cases: FineractCase[] = [
     expected: rows(firstOfMonths('2024-02-01', 6), '16.10 1.33 17.43, 16.38 1.05 17.43, 16.53 0.90 17.43, 16.77 0.66 17.43, 16.97 0.46 17.43, 17.25 0.22 17.47'),
   },
   {
-    // Actual/Actual across a year end, a leap year after a common one.
+    // Actual/Actual across a year end, a leap year after a common one: 19 days of 2023 at 1/365 and 12 at 1/366.
+    source: `${EMI_FEATURE} — C3152 "EMI calculation with Actual/Actual setup - integer"`,
+    terms: { currency: 'EUR', annualRatePercent: '12', numberOfRepayments: 6, ...progressiveActual },
+    principal: '10000', disbursementDate: '2023-12-12',
+    expected: rows(
+      ['2024-01-12', '2024-02-12', '2024-03-12', '2024-04-12', '2024-05-12', '2024-06-12'],
+      `1623.75 101.81 1725.56, 1640.42 85.14 1725.56, 1661.51 64.05 1725.56, 1673.98 51.58 1725.56, 1692.11 33.45 1725.56,
+       1708.23 17.36 1725.59`,
+    ),
+  },
+  {
+    source: `${EMI_FEATURE} — C3153 "EMI calculation with Actual/Actual setup - decimal"`,
+    terms: { currency: 'EUR', annualRatePercent: '9.4822', numberOfRepayments: 6, ...progressiveActual },
+    principal: '10000', disbursementDate: '2023-12-12',
+    expected: rows(
+      ['2024-01-12', '2024-02-12', '2024-03-12', '2024-04-12', '2024-05-12', '2024-06-12'],
+      `1632.67 80.45 1713.12, 1645.92 67.20 1713.12, 1662.62 50.50 1713.12, 1672.49 40.63 1713.12, 1686.80 26.32 1713.12,
+       1699.50 13.65 1713.15`,
+    ),
+  },
+  {
+    // A small amount over five months, across the same year end.
     source: `${EMI_FEATURE} — C3164 "EMI calculation with Actual/Actual setup - decimal - iterate"`,
-    terms: { currency: 'EUR', annualRatePercent: '10.65', numberOfRepayments: 5, interestCalculation: 'per-day', daysInYear: 'actual', levelInstalmentBasis: 'period-days' },
+    terms: { currency: 'EUR', annualRatePercent: '10.65', numberOfRepayments: 5, ...progressiveActual },
     principal: '331.77', disbursementDate: '2023-12-12',
     expected: rows(
       ['2024-01-12', '2024-02-12', '2024-03-12', '2024-04-12', '2024-05-12'],
@@ -175,7 +198,7 @@ const cases: FineractCase[] = [
   {
     // Daily interest over a leap February (29 days at 1/365 each): Fineract's "Actual" is a 365-day year.
     source: `${LOAN_FEATURE} — C2493 "RS03 - Repayment Schedule with interest type: Declining Balance, interest period: Daily, amortization type: Equal installments"`,
-    terms: { currency: 'EUR', annualRatePercent: '12', numberOfRepayments: 18, interestCalculation: 'per-day', daysInYear: 'fineract-actual', ...cumulativeLp1 },
+    terms: { currency: 'EUR', annualRatePercent: '12', numberOfRepayments: 18, interestCalculation: 'per-day', daysInYear: 'fineract-cumulative-actual', ...cumulativeLp1 },
     principal: '5000', disbursementDate: '2022-11-01',
     expected: rows(
       firstOfMonths('2022-12-01', 18),
@@ -284,6 +307,13 @@ describe("each option changes the schedule where Fineract's convention differs f
     expect(printed(isda)[15]).toEqual(['2024-03-01', '296.49', '8.51', '305.00']);
     expect(printed(isda)[17]).toEqual(['2024-05-01', '299.31', '2.94', '302.25']);
   });
+
+  it("daysInYear: Actual/Actual (ISDA) counts 31 December 2023 in 2023, so C3153's first period earns 80.46 where Fineract's progressive 'Actual' earns 80.45", () => {
+    const c = cases.find((k) => k.source.includes('C3153'))!;
+    const isda = generateSchedule(loanTerms({ ...c.terms, daysInYear: 'actual' }), { principal: c.principal, disbursementDate: c.disbursementDate });
+    expect(printed(isda)[0]).toEqual(['2024-01-12', '1632.67', '80.46', '1713.13']);
+    expect(printed(isda)[5]).toEqual(['2024-06-12', '1699.46', '13.65', '1713.11']);
+  });
 });
 
 describe('the options as loan terms', () => {
@@ -296,8 +326,8 @@ describe('the options as loan terms', () => {
   });
 
   it('named, they round-trip through stored JSON', () => {
-    const terms = loanTerms({ ...base, daysInYear: 'fineract-actual', levelInstalmentBasis: 'period-days', equalPrincipalRounding: 'minor-unit', flatInstalmentRounding: 'principal-and-interest' });
-    expect(termsToJson(terms)).toMatchObject({ daysInYear: 'fineract-actual', levelInstalmentBasis: 'period-days', equalPrincipalRounding: 'minor-unit', flatInstalmentRounding: 'principal-and-interest' });
+    const terms = loanTerms({ ...base, daysInYear: 'fineract-progressive-actual', levelInstalmentBasis: 'period-days', equalPrincipalRounding: 'minor-unit', flatInstalmentRounding: 'principal-and-interest' });
+    expect(termsToJson(terms)).toMatchObject({ daysInYear: 'fineract-progressive-actual', levelInstalmentBasis: 'period-days', equalPrincipalRounding: 'minor-unit', flatInstalmentRounding: 'principal-and-interest' });
     expect(termsFromJson(termsToJson(terms))).toEqual(terms);
   });
 
@@ -320,12 +350,22 @@ describe('the options as loan terms', () => {
 
   it("names Fineract's 'Actual' apart from Actual/Actual (ISDA)", () => {
     expect(conventionName({ daysInYear: 'actual', daysInMonth: 'actual' })).toBe('Actual/Actual (ISDA)');
-    expect(conventionName({ daysInYear: 'fineract-actual', daysInMonth: 'actual' })).toBe('Actual/365 (Fixed), Fineract "Actual"');
-    expect(conventionName({ daysInYear: 'fineract-actual', daysInMonth: 30 })).toBe('30/365 (US)');
+    expect(conventionName({ daysInYear: 'fineract-cumulative-actual', daysInMonth: 'actual' })).toBe('Actual/365 (Fixed), Fineract cumulative "Actual"');
+    expect(conventionName({ daysInYear: 'fineract-progressive-actual', daysInMonth: 'actual' })).toBe('Actual/Actual, Fineract progressive "Actual"');
+    expect(conventionName({ daysInYear: 'fineract-cumulative-actual', daysInMonth: 30 })).toBe('30/365 (US)');
   });
 
-  it("counts Fineract's 'Actual' year as 365 days, leap or not, where Actual/Actual (ISDA) takes 366", () => {
-    expect(yearFractionRatio('2024-02-01', '2024-03-01', { daysInYear: 'fineract-actual', daysInMonth: 'actual' })).toEqual({ numerator: 29, denominator: 365 });
+  it("splits a year end at 31 December for Fineract's progressive 'Actual', at 1 January for ISDA", () => {
+    // 12 Dec 2023 to 12 Jan 2024: Fineract 19/365 + 12/366, ISDA 20/365 + 11/366, both over 365 × 366.
+    expect(yearFractionRatio('2023-12-12', '2024-01-12', { daysInYear: 'fineract-progressive-actual', daysInMonth: 'actual' })).toEqual({ numerator: 19 * 366 + 12 * 365, denominator: 365 * 366 });
+    expect(yearFractionRatio('2023-12-12', '2024-01-12', { daysInYear: 'actual', daysInMonth: 'actual' })).toEqual({ numerator: 20 * 366 + 11 * 365, denominator: 365 * 366 });
+    // Within one year the two agree.
+    expect(yearFractionRatio('2024-03-01', '2024-04-01', { daysInYear: 'fineract-progressive-actual', daysInMonth: 'actual' })).toEqual({ numerator: 31 * 365, denominator: 365 * 366 });
+    expect(() => yearFractionRatio('2024-01-01', '2024-02-01', { daysInYear: 'fineract-progressive-actual', daysInMonth: 30 })).toThrow(RangeError);
+  });
+
+  it("counts Fineract's cumulative 'Actual' year as 365 days, leap or not, where Actual/Actual (ISDA) takes 366", () => {
+    expect(yearFractionRatio('2024-02-01', '2024-03-01', { daysInYear: 'fineract-cumulative-actual', daysInMonth: 'actual' })).toEqual({ numerator: 29, denominator: 365 });
     // ISDA: 29 days of a 366-day year, over 365 × 366.
     expect(yearFractionRatio('2024-02-01', '2024-03-01', { daysInYear: 'actual', daysInMonth: 'actual' })).toEqual({ numerator: 29 * 365, denominator: 365 * 366 });
   });
