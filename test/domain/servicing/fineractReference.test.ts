@@ -44,6 +44,7 @@ interface FineractCase {
 const EMI_FEATURE = 'fineract-e2e-tests-runner/src/test/resources/features/EMICalculation.feature';
 const EMI_UNIT = 'fineract-progressive-loan/src/test/java/org/apache/fineract/portfolio/loanproduct/calc/ProgressiveEMICalculatorTest.java';
 const GENERATOR_UNIT = 'fineract-progressive-loan/src/test/java/org/apache/fineract/portfolio/loanaccount/loanschedule/domain/LoanScheduleGeneratorTest.java';
+/** The e2e Loan feature as it held the RS01–RS05 scenarios; their TestRail ids name them wherever they move. */
 const LOAN_FEATURE = 'fineract-e2e-tests-runner/src/test/resources/features/Loan.feature';
 const TERMS_SOURCE = 'fineract-loan/src/main/java/org/apache/fineract/portfolio/loanaccount/loanschedule/domain/LoanApplicationTerms.java';
 
@@ -232,13 +233,13 @@ const cases: FineractCase[] = [
   },
   {
     // Flat with installmentAmountInMultiplesOf 1: 312.50 → 312 and 15.62 → 16, so principal 312 + 16 − 15.62.
-    source: `fineract-e2e-tests-runner (Loan feature) — C2961 "Verify that outstanding amounts are rounded correctly in case of: installmentAmountInMultiplesOf=1, interestType: FLAT, amortizationType: EQUAL_INSTALLMENTS"`,
+    source: `fineract-e2e-tests-runner e2e Loan feature — C2961 "Verify that outstanding amounts are rounded correctly in case of: installmentAmountInMultiplesOf=1, interestType: FLAT, amortizationType: EQUAL_INSTALLMENTS"`,
     terms: { currency: 'EUR', annualRatePercent: '15', numberOfRepayments: 4, interestType: 'flat', ...cumulativeLp1 },
     principal: '1250', disbursementDate: '2023-09-01',
     expected: rows(['2023-10-01', '2023-11-01', '2023-12-01', '2024-01-01'], '312.38 15.62 328.00, 312.38 15.62 328.00, 312.38 15.62 328.00, 312.86 15.64 328.50'),
   },
   {
-    source: `fineract-e2e-tests-runner (Loan feature) — C2962 "Verify that outstanding amounts are rounded correctly in case of: installmentAmountInMultiplesOf=1, interestType: DECLINING_BALANCE, amortizationType: EQUAL_INSTALLMENTS"`,
+    source: `fineract-e2e-tests-runner e2e Loan feature — C2962 "Verify that outstanding amounts are rounded correctly in case of: installmentAmountInMultiplesOf=1, interestType: DECLINING_BALANCE, amortizationType: EQUAL_INSTALLMENTS"`,
     terms: { currency: 'EUR', annualRatePercent: '15', numberOfRepayments: 4, ...cumulativeLp1 },
     principal: '1250', disbursementDate: '2023-09-01',
     expected: rows(['2023-10-01', '2023-11-01', '2023-12-01', '2024-01-01'], '306.38 15.62 322.00, 310.20 11.80 322.00, 314.08 7.92 322.00, 319.34 3.99 323.33'),
