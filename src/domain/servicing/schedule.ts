@@ -27,6 +27,9 @@
 //   not capitalised: principal and balances are exactly those of the same loan without the grace.
 // - Flat interest: principal × the sum of the periods' interest factors (rate × term), spread in equal shares
 //   over the instalments, the last taking the rounding remainder.
+// - Where Apache Fineract's convention differs, the terms may name it (product.ts: levelInstalmentBasis,
+//   equalPrincipalRounding, flatInstalmentRounding; dayCount.ts: Fineract's two "Actual" years), so that a
+//   migrated lender's schedules match Fineract's to the cent (test/domain/servicing/fineractReference.test.ts).
 import type { Decimal as DecimalJs } from 'decimal.js';
 import { InvalidField } from '../../errors.js';
 import { Decimal, minorUnits } from '../money.js';
