@@ -8,7 +8,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 // Not yet wired into src/graph/schema.ts: imported before the server builds its schema.
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, userErrors, USER_ERRORS, type GraphQLResponse, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -64,7 +64,7 @@ async function decision(token: string, input: Record<string, unknown>) {
 }
 
 /** The approval request of an answer that must have succeeded: no GraphQL errors, no user errors. */
-function requestOf(response: Awaited<ReturnType<typeof gql>>, mutation: 'recommendApplication' | 'decideApprovalRequest') {
+function requestOf(response: GraphQLResponse, mutation: 'recommendApplication' | 'decideApprovalRequest') {
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
   expect(userErrors(response, mutation)).toEqual([]);
   return response.data![mutation].approvalRequest;
@@ -216,7 +216,7 @@ describe('underwriting referred applications', () => {
   it('two recommendations racing for the same application: the database lets one through, the other is a CONFLICT', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '3000');
     const raced = await Promise.all([maker, otherUnderwriter, admin].map((token) => recommendation(token, { applicationId: application.id, recommendation: 'APPROVE', reason: 'racing twins' })));
-    const refusalsOf = (r: Awaited<ReturnType<typeof gql>>) => userErrors(r, 'recommendApplication');
+    const refusalsOf = (r: GraphQLResponse) => userErrors(r, 'recommendApplication');
     expect(raced.filter((r) => refusalsOf(r).length === 0 && r.data!['recommendApplication'].approvalRequest !== null)).toHaveLength(1);
     expect(raced.filter((r) => refusalsOf(r).length > 0).map((r) => refusalsOf(r).map((e) => [e.code, /already has a pending approval request/.test(e.message)]))).toEqual([[['CONFLICT', true]], [['CONFLICT', true]]]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
