@@ -120,11 +120,15 @@ describe('automated decisions', () => {
     } } });
     expect(response.status).toBe(200);
     const refusals = userErrors(response, 'createApplication');
-    expect(refusals).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION', field: 'input.applicant.dateOfBirth' })]);
-    // The user error names the first; its message names every one, in order.
-    expect(refusals[0]!.message).toMatch(
-      /^the checks need applicant\.dateOfBirth, applicant\.identifiers, applicant\.phone, applicant\.email, applicant\.address, declaredMonthlyIncome and employer: /,
-    );
+    // One user error per missing field, in order, all MISSING_INFORMATION, the message naming every one.
+    expect(refusals.map((e) => e.field)).toEqual([
+      'input.applicant.dateOfBirth', 'input.applicant.identifiers', 'input.applicant.phone', 'input.applicant.email', 'input.applicant.address',
+      'input.declaredMonthlyIncome', 'input.employer',
+    ]);
+    for (const refusal of refusals) {
+      expect(refusal).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
+      expect(refusal.message).toMatch(/^the checks need applicant\.dateOfBirth, applicant\.identifiers, applicant\.phone, applicant\.email, applicant\.address, declaredMonthlyIncome and employer: /);
+    }
     expect(response.data!['createApplication'].application).toBeNull();
   });
 
