@@ -73,12 +73,12 @@ export function isCurrency(code: string): boolean {
 }
 
 /**
- * The currency's minor units (ISO 4217). Callers check the code first; an unknown code here is a fault in the
- * caller, so it throws rather than guessing two places.
+ * The currency's minor units (ISO 4217). A code that is not a currency in use is refused, naming `currency`,
+ * rather than guessed at two places: terms built from input reach here before they are checked.
  */
 export function minorUnits(currency: string): number {
   const places = CURRENCY_MINOR_UNITS.get(currency);
-  if (places === undefined) throw new Error(`not an ISO 4217 currency Lendgraph accepts: ${JSON.stringify(currency)}`);
+  if (places === undefined) throw new InvalidField('currency', 'currency must be an ISO 4217 code of a currency in use');
   return places;
 }
 
