@@ -56,6 +56,18 @@ export const CAPABILITIES = {
     roles: ['tenant-admin'],
     platform: false,
   },
+  'currencies.read': {
+    area: 'Tenant',
+    description: "Read the lender's currencies: minor units and cash rounding",
+    roles: STAFF_ROLES,
+    platform: false,
+  },
+  'currencies.manage': {
+    area: 'Tenant',
+    description: "Set a currency's cash rounding multiple (instalments of loans booked later are multiples of it)",
+    roles: ['tenant-admin'],
+    platform: false,
+  },
   'partners.read': {
     area: 'Partners',
     description: "Read the lender's partners (a partner sees only itself)",

@@ -1,6 +1,7 @@
 // Money is decimal.js, never a JS number. One Decimal clone for the whole domain (never a global Decimal.set),
 // rounding half-even unless a product says otherwise; rounding happens only at named points.
 import { Decimal as DecimalBase } from 'decimal.js';
+import { data as iso4217, publishDate as iso4217PublishDate } from 'currency-codes';
 import { InvalidField } from '../errors.js';
 
 export const Decimal = DecimalBase.clone({ precision: 40, rounding: DecimalBase.ROUND_HALF_EVEN });
@@ -43,22 +44,41 @@ export interface Money {
   currency: string;
 }
 
-const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+/**
+ * The currencies money may be held in: ISO 4217 list one as the `currency-codes` package carries it (pinned; the
+ * list it ships is dated by `ISO_4217_PUBLISHED`), never the locale data of the runtime, whose minor units are
+ * what a locale displays (ICU shows IDR, HUF or COP without decimals) rather than what ISO 4217 defines.
+ * Withdrawn codes are not on list one, so they are refused. Two kinds of entry on the list are not money a
+ * borrower repays, and are refused too (docs/decisions.md, "Currencies"):
+ * - the entries ISO gives no minor units ("N.A."): precious metals, bond-market units, the SDR, the testing code
+ *   and "no currency" (the package writes 0 for them, which would pass for a whole-unit currency);
+ * - funds codes (ISO marks them IsFund): units of account and index units beside a national currency.
+ * test/domain/currencies.test.ts reads both sets back from the ISO file the package ships, so they cannot drift.
+ */
+const NO_MINOR_UNITS = new Set(['XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX']);
+const FUNDS_CODES = new Set(['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI']);
+
+/** The date ISO published the list the pinned table follows. */
+export const ISO_4217_PUBLISHED: string = iso4217PublishDate;
+
+/** Every currency Lendgraph accepts, with its ISO 4217 minor units (2 for USD, 0 for JPY, 3 for KWD). */
+export const CURRENCY_MINOR_UNITS: ReadonlyMap<string, number> = new Map(
+  iso4217
+    .filter((entry) => !NO_MINOR_UNITS.has(entry.code) && !FUNDS_CODES.has(entry.code))
+    .map((entry) => [entry.code, entry.digits]),
+);
 
 export function isCurrency(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code) && KNOWN_CURRENCIES.has(code);
+  return CURRENCY_MINOR_UNITS.has(code);
 }
 
-const MINOR_UNITS = new Map<string, number>();
-
-/** The currency's minor units (2 for USD, 0 for JPY, 3 for KWD), from the ICU data shipped with Node. */
+/**
+ * The currency's minor units (ISO 4217). A code that is not a currency in use is refused, naming `currency`,
+ * rather than guessed at two places: terms built from input reach here before they are checked.
+ */
 export function minorUnits(currency: string): number {
-  // Building a NumberFormat costs tens of microseconds; schedules and money formatting ask constantly.
-  let places = MINOR_UNITS.get(currency);
-  if (places === undefined) {
-    places = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-    MINOR_UNITS.set(currency, places);
-  }
+  const places = CURRENCY_MINOR_UNITS.get(currency);
+  if (places === undefined) throw new InvalidField('currency', 'currency must be an ISO 4217 code of a currency in use');
   return places;
 }
 

@@ -53,6 +53,10 @@ export const LIST_SIZES: Record<string, number> = {
   'LedgerAccountStatement.lines': MAX_STATEMENT_LINES,
   'TrialBalance.lines': 200,
   'Query.ledgerAccounts': 200,
+  // A lender's currencies are a handful; ISO 4217 has fewer than 200 in use.
+  'Query.currencies': 200,
+  // A refused mutation carries one user error (refusalsAsUserErrors).
+  'SetCurrencyCashRoundingPayload.userErrors': 10,
   'Query.pendingCreditPolicyActivations': 50,
   'Query.creditPolicies': 50,
   'LoanProduct.creditPolicies': 50,

@@ -1,4 +1,5 @@
 // LoanProduct: the catalogue of what the lender offers, each product with versioned terms (src/services/servicing/loanProducts.ts).
+import { termsUnderCashRounding } from '../services/currencies.js';
 import { builder } from './builder.js';
 import { Decimal, money } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
@@ -186,7 +187,7 @@ builder.objectFields(LoanProductRef, (t) => ({
       const repayments = args.numberOfRepayments ?? version.terms.numberOfRepayments;
       try {
         assertWithinProduct(productLimitsOf(product), { principal, numberOfRepayments: repayments, every: version.terms.repaymentEvery });
-        const schedule = generateSchedule({ ...version.terms, numberOfRepayments: repayments }, {
+        const schedule = generateSchedule({ ...(await termsUnderCashRounding(context.db!, version.terms)), numberOfRepayments: repayments }, {
           principal, disbursementDate: String(args.disbursementDate), firstRepaymentDate: args.firstRepaymentDate ? String(args.firstRepaymentDate) : undefined,
         });
         return { version: version.version, schedule };

@@ -69,6 +69,9 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'parties.read': (token) => query(token, '{ parties(first: 1) { edges { node { legalName } } } }'),
   'products.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code } } } }'),
   'products.manage': (token) => query(token, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "14.9" }) { loanProduct { code } userErrors { code } } }'),
+  'currencies.read': (token) => query(token, '{ currencies { currency minorUnits cashRoundingMultiple } }'),
+  // Setting the minor unit itself: allowed roles change nothing the other probes rely on.
+  'currencies.manage': (token) => query(token, 'mutation { setCurrencyCashRounding(input: { currency: "USD", cashRoundingMultiple: "0.01" }) { currencySetting { currency } userErrors { code } } }'),
   'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
   'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } userErrors { code } } }'),
   'webhooks.read': (token) => query(token, '{ webhookDeliveries(first: 1) { edges { node { status } } } webhookEndpoints(first: 1) { edges { node { url } } } }'),

@@ -16,6 +16,7 @@ import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../../src/domain/servicing/al
 import { disburseLoan, postLoanTransaction, requestWaiver } from '../../src/services/servicing/loans.js';
 import { Decimal } from '../../src/domain/money.js';
 import { openLedgerAccount } from '../../src/services/servicing/ledger.js';
+import { setCurrencyCashRounding } from '../../src/services/currencies.js';
 import { createApplication } from '../../src/services/origination/applications.js';
 import { uploadDocument } from '../../src/services/origination/applicationDocuments.js';
 import { draftPolicy } from '../../src/services/origination/creditPolicies.js';
@@ -41,6 +42,8 @@ let loanTransactionGlobalId: string;
 let waiverGlobalId: string;
 const loanPrincipal = '7777.77';
 const ledgerAccountName = `Victim suspense ${randomUUID().slice(0, 6)}`;
+// The victim's cash rounding for ISK, set by someone whose name must not leak.
+const currencyAdmin = `victim-currency-admin-${randomUUID().slice(0, 6)}`;
 // Alpha's application in the victim tenant, with an applicant whose name and identifier must not leak.
 let applicationGlobalId: string;
 let reviewId: string;
@@ -113,6 +116,7 @@ beforeAll(async () => {
   const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'goodwill' });
   waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
   await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
+  await setCurrencyCashRounding(victimDb, { ...command, actor: { ...command.actor, subject: currencyAdmin } }, { currency: 'ISK', cashRoundingMultiple: new Decimal('500') });
   const { applicationId } = await createApplication(victimDb, server.runtime.dataKey, { ...command, actor: { ...command.actor, partner: alpha } }, {
     productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'victim purpose', submit: true, declaredMonthlyIncome: '5000', employer: 'Victim Employer',
     applicant: {
@@ -254,6 +258,8 @@ const PROBES: Record<string, string> = {
   'Mutation.expireStaleApplications': 'mutation { expireStaleApplications { expired { id purpose } userErrors { code field message } } }',
   'Mutation.assessApplication': 'mutation { assessApplication(input: { applicationId: "%APPLICATION%" }) { application { id status purpose checks { kind } } userErrors { code field message } } }',
   'Mutation.importApplications': `mutation { importApplications(input: { csv: "productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantNationalId\\nPL-STD,5000,12,probe,PERSON,Probe,%APPLICANT_ID%" }) { imported rows { reference errors } userErrors { code field message } } }`,
+  'Query.currencies': '{ currencies { currency cashRoundingMultiple updatedBy updatedAt } }',
+  'Mutation.setCurrencyCashRounding': 'mutation { setCurrencyCashRounding(input: { currency: "ISK", cashRoundingMultiple: "1" }) { currencySetting { currency cashRoundingMultiple updatedBy } userErrors { code field } } }',
   'Query.events': '{ events(first: 100) { edges { cursor node { type aggregateId payload } } } }',
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
   'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
@@ -285,6 +291,33 @@ describe('counts under the partner scope', () => {
   });
 });
 
+describe('currency settings across tenants and partners', () => {
+  it('another tenant\'s staff read and set only their own; partners, the tenant\'s own included, neither read nor set them', async () => {
+    const read = '{ currencies { currency cashRoundingMultiple updatedBy } }';
+    const set = `mutation { setCurrencyCashRounding(input: { currency: "ISK", cashRoundingMultiple: "1" }) { currencySetting { currency cashRoundingMultiple updatedBy } ${USER_ERRORS} } }`;
+    const otherStaff = await devToken(server.runtime, 'tenant-admin', other.slug);
+    // Staff of another tenant: their own tenant's settings, never the victim's; naming the victim is refused.
+    const own = await gql(server.gateway, read, { token: otherStaff });
+    expect(own.errors).toBeUndefined();
+    expect(JSON.stringify(own.data)).not.toContain(currencyAdmin);
+    for (const [token, tenantHeader] of [[otherStaff, victim.slug], [await partnerToken(other, gamma, 'origination'), undefined],
+      [await partnerToken(victim, alpha, 'origination'), undefined], [await partnerToken(victim, beta, 'colending'), undefined]] as const) {
+      for (const document of [read, set]) {
+        const answer = await gql(server.gateway, document, { token, ...(tenantHeader ? { tenant: tenantHeader } : {}) });
+        expect(codes(answer).length).toBeGreaterThan(0);
+        expect(['FORBIDDEN', 'UNAUTHENTICATED']).toEqual(expect.arrayContaining(codes(answer)));
+        expect(JSON.stringify(answer)).not.toContain(currencyAdmin);
+      }
+    }
+    // What another tenant's admin sets is its own.
+    const changed = await gql(server.gateway, set, { token: otherStaff });
+    expect(userErrors(changed, 'setCurrencyCashRounding')).toEqual([]);
+    const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
+    const rows = await victimDb.currencySetting.findMany();
+    expect(rows.map((row) => [row.currency, row.cashRoundingMultiple.toString(), row.updatedBy])).toEqual([['ISK', '500', currencyAdmin]]);
+  });
+});
+
 describe('isolation across every root field', () => {
   it('has a probe for every root field of the schema', () => {
     const schema = buildSchema();
@@ -306,7 +339,7 @@ describe('isolation across every root field', () => {
       // Identifiers only the victim's data carries. (A partner code is not one: the probes themselves register
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
-        loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName,
+        loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
         applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
@@ -344,6 +377,8 @@ describe('isolation across every root field', () => {
       expect(await victimDb.partyMatch.count()).toBe(1);
       expect(await victimDb.applicationDocument.findMany()).toMatchObject([{ status: 'uploaded', reviewedBy: null }]);
       expect(await victimDb.creditPolicy.findMany()).toMatchObject([{ status: 'draft', activationRequestedBy: null }]);
+      expect(await victimDb.currencySetting.findMany()).toMatchObject([{ currency: 'ISK', updatedBy: currencyAdmin }]);
+      expect((await victimDb.currencySetting.findMany())[0]!.cashRoundingMultiple.toString()).toBe('500');
     });
   }
 });

@@ -11,6 +11,7 @@ import { Decimal } from '../../domain/money.js';
 import { daysBetween } from '../../domain/calendar.js';
 import { evaluatePolicy, type CreditRuleSet, type PolicyDecision, type PolicyInput } from '../../domain/origination/creditPolicy.js';
 import { makeOffer, SANDBOX_PRICING } from '../../domain/origination/offer.js';
+import { termsUnderCashRounding } from '../currencies.js';
 import type { ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { BureauSummary, CheckKind, CompletedCheck, CheckResult, CheckedParty, IncomeSummary } from '../../domain/origination/checks/providers.js';
 import type { CheckProviders } from './checkProviders.js';
@@ -241,7 +242,7 @@ export async function offerFor(
   const version = (await productVersion(tx as unknown as TenantDb, product, application.productVersion))!;
   const offer = makeOffer({
     product: {
-      code: product.code, version: version.version, terms: version.terms,
+      code: product.code, version: version.version, terms: await termsUnderCashRounding(tx, version.terms),
       // Products record no rate band of their own yet; a priced rate stays a percentage of at most 100.
       limits: { ...productLimitsOf(product), annualRatePercent: { min: new Decimal(0), max: new Decimal(100) } },
     },

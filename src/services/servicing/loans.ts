@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
+import { termsUnderCashRounding } from '../currencies.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
 import { assertWithinProduct, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
@@ -138,7 +139,7 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
   const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.loan_number'::regclass) AS n`);
   await tx.loan.create({
     data: {
-      id: loanId, number: Number(numbered!.n), productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(booking.terms) as object,
+      id: loanId, number: Number(numbered!.n), productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(await termsUnderCashRounding(tx, booking.terms)) as object,
       allocation: booking.allocation as unknown as object, accounts: accounts as unknown as object, currency: booking.product.currency,
       principal: booking.principal.toFixed(), disbursementDate: dateColumn(booking.disbursementDate),
       firstRepaymentDate: booking.firstRepaymentDate ? dateColumn(booking.firstRepaymentDate) : null, borrowerPartyId: booking.borrowerPartyId,
