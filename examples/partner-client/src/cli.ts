@@ -23,7 +23,7 @@ const { values } = parseArgs({
 });
 const token = values.token ?? process.env['LENDGRAPH_TOKEN'];
 if (values.help || !token) {
-  process.stdout.write(USAGE);
+  (values.help ? process.stdout : process.stderr).write(USAGE);
   process.exit(values.help ? 0 : 2);
 }
 
