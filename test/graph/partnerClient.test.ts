@@ -142,8 +142,10 @@ describe('the example\'s flow against a server', () => {
     if (submission.ok) return;
     expect(submission.refusals.length).toBeGreaterThan(0);
     expect(submission.refusals.every((r) => r.kind === 'missing-information')).toBe(true);
-    const fields = submission.refusals.map((r) => (r.kind === 'missing-information' ? r.field : null));
-    expect(fields[0]).toBe('input.applicant.dateOfBirth');
+    // One refusal per missing input, named by its path in the mutation's input (employer was sent).
+    expect(submission.refusals.map((r) => (r.kind === 'missing-information' ? r.field : null))).toEqual([
+      'input.applicant.dateOfBirth', 'input.applicant.identifiers', 'input.applicant.phone', 'input.applicant.address', 'input.declaredMonthlyIncome',
+    ]);
     expect(await server.runtime.tenantClients.forSchema(tenant.schemaName).application.count()).toBe(before);
     await client.close();
   });
