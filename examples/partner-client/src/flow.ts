@@ -118,10 +118,15 @@ export async function runPartnerFlow(options: PartnerFlowOptions): Promise<Partn
 
     // 4. Both feeds show it: the subscription, and a webhook whose signature checked out.
     const about = <T extends { aggregateId: string }>(list: T[]) => list.filter((e) => e.aggregateId === application.id);
-    await Promise.race([
-      waitFor(() => about(live).length > 0 && about(receiver.events).length > 0, options.timeoutMs ?? 20_000),
-      following.done.then(() => { throw new Error('the subscription ended early'); }),
-    ]);
+    const waiting = new AbortController();
+    try {
+      await Promise.race([
+        waitFor(() => about(live).length > 0 && about(receiver.events).length > 0, options.timeoutMs ?? 20_000, waiting.signal),
+        following.done.then(() => { throw new Error('the subscription ended early'); }),
+      ]);
+    } finally {
+      waiting.abort();
+    }
     for (const event of about(receiver.events)) log(`webhook: ${event.type} (cursor ${event.cursor}), signature verified`);
 
     const current = await readApplication(client, application.id);
@@ -141,9 +146,9 @@ export async function runPartnerFlow(options: PartnerFlowOptions): Promise<Partn
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!condition() && !signal.aborted) {
     if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
