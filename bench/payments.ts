@@ -153,11 +153,28 @@ function dataOf<T>(reply: GraphQLReply<T>, what: string): T {
   return reply.data;
 }
 
+/** A business refusal of a mutation, answered in its payload (schema.graphql, `UserError`). */
+interface UserError {
+  message: string;
+  code: string;
+  reason: string | null;
+  field: string | null;
+}
+
+/** A mutation's payload, or an error naming what went wrong: a GraphQL error, or a refusal in its userErrors. */
+function payloadOf<P extends { userErrors: UserError[] }>(reply: GraphQLReply<Record<string, P>>, mutation: string, what: string): P {
+  const payload = dataOf(reply, what)[mutation];
+  if (!payload) throw new Error(`${what} failed (HTTP ${reply.status}): no ${mutation} payload`);
+  if (payload.userErrors.length > 0) throw new Error(`${what} refused: ${JSON.stringify(payload.userErrors).slice(0, 2000)}`);
+  return payload;
+}
+
 // --- operations (schema.graphql) -------------------------------------------------------------------------------
 
-const DISBURSE = `mutation Disburse($input: DisburseLoanInput!) { disburseLoan(input: $input) { id status } }`;
-const REPAY = `mutation Repay($input: PostRepaymentInput!) { postRepayment(input: $input) { id } }`;
-const REPAY_MANY = `mutation RepayMany($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted } }`;
+const USER_ERRORS = 'userErrors { message code reason field }';
+const DISBURSE = `mutation Disburse($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id status } ${USER_ERRORS} } }`;
+const REPAY = `mutation Repay($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`;
+const REPAY_MANY = `mutation RepayMany($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted ${USER_ERRORS} } }`;
 const INVARIANTS = `query Invariants($asOf: Date!) {
   ledgerInvariants { holds journals loans unbalancedJournals loansOffLedger controlAccountsOff negativeBalances }
   trialBalance(asOf: $asOf) { lines { account debits credits balance } }
@@ -259,13 +276,13 @@ async function run(): Promise<void> {
     const disburseMs: number[] = [];
     const disburseStarted = performance.now();
     await inParallel(LOANS, 8, async (i) => {
-      const reply = await api<{ disburseLoan: { id: string; status: string } }>('disburse', DISBURSE, {
+      const reply = await api<{ disburseLoan: { loan: { id: string; status: string } | null; userErrors: UserError[] } }>('disburse', DISBURSE, {
         input: {
           idempotencyKey: `bench-loan-${i}`, productCode: PRODUCT, principal: PRINCIPAL, numberOfRepayments: REPAYMENTS,
           disbursementDate, firstRepaymentDate, externalReference: `BENCH-${i}`,
         },
       });
-      loanIds[i] = dataOf(reply, `disburseLoan #${i}`).disburseLoan.id;
+      loanIds[i] = payloadOf(reply, 'disburseLoan', `disburseLoan #${i}`).loan!.id;
       disburseMs.push(reply.ms);
       if ((i + 1) % 500 === 0) say(`  disbursed ${n(i + 1)} / ${n(LOANS)}`);
     });
@@ -282,13 +299,15 @@ async function run(): Promise<void> {
       await Promise.all(Array.from({ length: width }, async (_, worker) => {
         for (let k = 0; worker + k * width < count; k += 1) {
           const loan = loanIds[(worker + k * width) % LOANS]!;
-          const reply = await api<{ postRepayment: { id: string } }>('repay', REPAY, {
+          const reply = await api<{ postRepayment: { loanTransaction: { id: string } | null; userErrors: UserError[] } }>('repay', REPAY, {
             input: { idempotencyKey: `bench-single-${sequence++}`, loanId: loan, amount: SINGLE_AMOUNT, valueDate: businessDate, channel: CHANNEL },
           });
-          if (reply.errors?.length || !reply.data?.postRepayment) {
-            const code = reply.errors?.[0]?.extensions?.code ?? `HTTP ${reply.status}`;
+          // A refusal in the payload counts as an error by its code, as a GraphQL error does.
+          const refusal = reply.data?.postRepayment?.userErrors[0];
+          if (reply.errors?.length || !reply.data?.postRepayment?.loanTransaction || refusal) {
+            const code = reply.errors?.[0]?.extensions?.code ?? refusal?.code ?? `HTTP ${reply.status}`;
             errors[code] = (errors[code] ?? 0) + 1;
-            if (errors[code] === 1) say(`  first ${code}: ${reply.errors?.[0]?.message ?? ''}`);
+            if (errors[code] === 1) say(`  first ${code}: ${reply.errors?.[0]?.message ?? refusal?.message ?? ''}`);
           } else {
             latencies.push(reply.ms);
           }
@@ -344,7 +363,7 @@ async function run(): Promise<void> {
       const variables = { input: { idempotencyKey: `bench-bulk-${bulkSize}-${round}`, repayments } };
       bulkBytes = Buffer.byteLength(JSON.stringify({ query: REPAY_MANY, variables }));
       const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid) };
-      const reply = await api<{ postRepayments: { posted: number } }>('repay', REPAY_MANY, variables);
+      const reply = await api<{ postRepayments: { posted: number | null; userErrors: UserError[] } }>('repay', REPAY_MANY, variables);
       const cpu = { gateway: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgres: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres };
       if (reply.status === 413 && bulkSize > 500) {
         refused.push(`${n(bulkSize)} payments (${n(bulkBytes / 1024)} KiB): HTTP 413, larger than the gateway's JSON body limit`);
@@ -353,7 +372,7 @@ async function run(): Promise<void> {
         round -= 1;
         continue;
       }
-      const posted = dataOf(reply, `postRepayments round ${round + 1} (request body ${n(bulkBytes / 1024)} KiB)`).postRepayments.posted;
+      const posted = payloadOf(reply, 'postRepayments', `postRepayments round ${round + 1} (request body ${n(bulkBytes / 1024)} KiB)`).posted!;
       bulkRounds.push({ seconds: reply.ms / 1000, posted, gatewayCpu: cpu.gateway, postgresCpu: cpu.postgres });
       say(`bulk file ${round + 1}: ${n(posted)} payments (${n(bulkBytes / 1024)} KiB) in ${(reply.ms / 1000).toFixed(2)} s = ${n(posted / (reply.ms / 1000))}/s`);
     }

@@ -60,7 +60,7 @@ try {
     if (!(await offboardTenant(runtime, slug!, values.reason))) throw new InvalidField('slug', `no tenant ${slug} that can be offboarded`);
     process.stdout.write(`${slug}: offboarded\n`);
   } else if (command === 'list') {
-    for (const tenant of await runtime.registry.page({ limit: 10_000, inverted: false })) {
+    for (const tenant of await runtime.registry.list({ where: {}, orderBy: [{ slug: 'asc' }], take: 10_000 })) {
       process.stdout.write(`${tenant.slug}\t${tenant.status}\t${tenant.sandbox ? 'sandbox' : ''}\t${tenant.schemaVersion}\n`);
     }
   } else {

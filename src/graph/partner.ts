@@ -3,7 +3,8 @@
 import { builder } from './builder.js';
 import { AppError, inputPath } from '../errors.js';
 import { commandOf, type GraphContext } from './context.js';
-import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
+import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { payloadType } from './payloads.js';
 import { PartnerExistsError, registerPartner, rotateSecret } from '../services/partners.js';
@@ -36,16 +37,39 @@ builder.node(PartnerRef, {
   }),
 });
 
+const PARTNER_ORDER = {
+  CODE: { field: 'code', kind: 'text', label: 'code' },
+  NAME: { field: 'name', kind: 'text', label: 'name shown to people' },
+  CREATED_AT: { field: 'createdAt', kind: 'time', label: 'when it was registered' },
+} as const satisfies Record<string, SortKey>;
+const PartnerOrderEnum = orderEnum('Partner', PARTNER_ORDER);
+
 builder.queryField('partners', (t) =>
   t.connection({
     type: PartnerRef,
-    description: 'The lender\'s partners, by code. A partner sees only itself.',
+    description: 'The lender\'s partners, by code unless `orderBy` says otherwise. A partner sees only itself.',
     authScopes: { can: 'partners.read' },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (partner: PartnerRow) => partner.code, TEXT_KEY, ({ before, after, limit, inverted }) =>
-        context.db!.partner.findMany({ where: { code: { gt: after, lt: before } }, orderBy: { code: inverted ? 'desc' : 'asc' }, take: limit }),
-      ),
-  }, ...connectionTypes('Partner')),
+    args: {
+      orderBy: t.arg({ type: PartnerOrderEnum, required: false, description: 'The order of the list; `CODE_ASC` when absent.' }),
+      kind: t.arg({ type: PartnerKindEnum, required: false, description: 'Only partners of this kind.' }),
+      active: t.arg.boolean({ required: false, description: 'Only partners whose tokens are honoured (true) or not (false).' }),
+      createdFrom: t.arg({ type: 'DateTime', required: false, description: 'Only partners registered at or after this instant.' }),
+      createdTo: t.arg({ type: 'DateTime', required: false, description: 'Only partners registered at or before this instant.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
+      const created = between(args.createdFrom, args.createdTo);
+      const where = {
+        ...(args.kind ? { kind: args.kind } : {}),
+        ...(args.active != null ? { status: args.active ? 'active' : { not: 'active' } } : {}),
+        ...(created ? { createdAt: created } : {}),
+      };
+      return listPage(context, args, orderingOf(PARTNER_ORDER, args.orderBy, 'code:asc'), where, {
+        findMany: (query) => context.db!.partner.findMany(query as Prisma.PartnerFindManyArgs),
+        count: (query) => context.db!.partner.count(query as Prisma.PartnerCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('Partner')),
 );
 
 const RegisterPartnerInput = builder.inputType('RegisterPartnerInput', {

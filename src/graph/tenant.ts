@@ -6,7 +6,7 @@ import { isBehind, latestVersion, schemasBehind } from '../tenancy/migrations.js
 import { TenantConflictError } from '../tenancy/provisioning.js';
 import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
 import type { TenantRecord, TenantStatus } from '../tenancy/registry.js';
-import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
+import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import type { GraphContext } from './context.js';
 import { objectPayload, payloadType } from './payloads.js';
 
@@ -54,6 +54,14 @@ builder.node(TenantRef, {
   }),
 });
 
+const TENANT_ORDER = {
+  SLUG: { field: 'slug', kind: 'text', label: 'slug' },
+  DISPLAY_NAME: { field: 'displayName', kind: 'text', label: 'name shown to people' },
+  CREATED_AT: { field: 'createdAt', kind: 'time', label: 'when it was onboarded' },
+  UPDATED_AT: { field: 'updatedAt', kind: 'time', label: 'when it last changed' },
+} as const satisfies Record<string, SortKey>;
+const TenantOrderEnum = orderEnum('Tenant', TENANT_ORDER);
+
 builder.queryFields((t) => ({
   currentTenant: t.field({
     type: TenantRef,
@@ -63,11 +71,32 @@ builder.queryFields((t) => ({
   }),
   tenants: t.connection({
     type: TenantRef,
-    description: 'Every tenant, by slug.',
+    description: 'Every tenant, by slug unless `orderBy` says otherwise, with filters for an operator\'s views and for syncing (`updatedSince`).',
     authScopes: { can: 'platform.tenants.read' },
-    resolve: (_root, args, context) =>
-      keysetConnection(context, args, (tenant: TenantRecord) => tenant.slug, TEXT_KEY, (page) => context.runtime.registry.page(page)),
-  }, ...connectionTypes('Tenant')),
+    args: {
+      orderBy: t.arg({ type: TenantOrderEnum, required: false, description: 'The order of the list; `SLUG_ASC` when absent.' }),
+      status: t.arg({ type: TenantStatusEnum, required: false, description: 'Only tenants in this status.' }),
+      sandbox: t.arg.boolean({ required: false, description: 'Only sandbox (true) or real (false) lenders.' }),
+      createdFrom: t.arg({ type: 'DateTime', required: false, description: 'Only tenants created at or after this instant.' }),
+      createdTo: t.arg({ type: 'DateTime', required: false, description: 'Only tenants created at or before this instant.' }),
+      updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only tenants changed at or after this instant (status, onboarding): for syncing.' }),
+    },
+    resolve: (_root, args, context) => {
+      checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
+      const created = between(args.createdFrom, args.createdTo);
+      const where = {
+        ...(args.status ? { status: args.status } : {}),
+        ...(args.sandbox != null ? { sandbox: args.sandbox } : {}),
+        ...(created ? { createdAt: created } : {}),
+        ...(args.updatedSince ? { updatedAt: { gte: args.updatedSince } } : {}),
+      };
+      const { registry } = context.runtime;
+      return listPage(context, args, orderingOf(TENANT_ORDER, args.orderBy, 'slug:asc'), where, {
+        findMany: (query) => registry.list(query),
+        count: (query) => registry.count(query),
+      });
+    },
+  }, ...countedConnectionTypes('Tenant')),
   tenantBySlug: t.field({
     type: TenantRef,
     nullable: true,

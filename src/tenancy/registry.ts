@@ -72,13 +72,15 @@ export class TenantRegistry {
   }
 
   /** Keyset page ordered by slug; `after` / `before` are slugs. */
-  async page(args: { after?: string; before?: string; limit: number; inverted: boolean }): Promise<TenantRecord[]> {
-    const rows = await this.platform.tenant.findMany({
-      where: { slug: { gt: args.after, lt: args.before } },
-      orderBy: { slug: args.inverted ? 'desc' : 'asc' },
-      take: args.limit,
-    });
+  /** Tenants under a Prisma query (the platform list's filters, order and page). */
+  async list(query: { where: Record<string, unknown>; orderBy: Record<string, 'asc' | 'desc'>[]; take: number }): Promise<TenantRecord[]> {
+    const rows = await this.platform.tenant.findMany(query as Parameters<PrismaClient['tenant']['findMany']>[0]);
     return rows.map(toTenantRecord);
+  }
+
+  /** How many tenants match a Prisma filter. */
+  count(query: { where: Record<string, unknown> }): Promise<number> {
+    return this.platform.tenant.count(query as Parameters<PrismaClient['tenant']['count']>[0]);
   }
 
   /** Moves a tenant to `status` only from one of `from`; null when no such tenant is in such a state. */

@@ -318,3 +318,52 @@ describe('the webhook endpoints list', () => {
     expect(await list({}, fintech)).toMatchObject({ totalCount: 1, edges: [{ node: { id: made[1]!.id } }] });
   });
 });
+
+describe('the partners and tenants lists', () => {
+  it('partners: ordered both ways, filtered by kind, activity and registration time, counted; a partner counts only itself', async () => {
+    const PARTNERS = `query($orderBy: PartnerOrder, $kind: PartnerKind, $active: Boolean, $createdFrom: DateTime, $first: Int, $after: String) {
+      partners(orderBy: $orderBy, kind: $kind, active: $active, createdFrom: $createdFrom, first: $first, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { code createdAt } } } }`;
+    type Partners = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { code: string; createdAt: string } }[] };
+    const list = async (variables: Record<string, unknown>, token = admin) => (await call(PARTNERS, { first: 100, ...variables }, token))['partners'] as Partners;
+    const codesOf = (page: Partners) => page.edges.map((e) => e.node.code);
+    expect(codesOf(await list({}))).toEqual(['fintech', 'othertech']);
+    expect(codesOf(await list({ orderBy: 'CODE_DESC' }))).toEqual(['othertech', 'fintech']);
+    const byTime = await list({ orderBy: 'CREATED_AT_ASC' });
+    expect(codesOf(byTime)).toEqual(['fintech', 'othertech']);
+    expect(await list({ createdFrom: byTime.edges[1]!.node.createdAt })).toMatchObject({ totalCount: 1, edges: [{ node: { code: 'othertech' } }] });
+    expect((await list({ kind: 'COLENDING' })).totalCount).toBe(0);
+    expect((await list({ kind: 'ORIGINATION', active: true })).totalCount).toBe(2);
+    expect((await list({ active: false })).totalCount).toBe(0);
+    // Pages of one, and a cursor from one order refused under another, naming `after`.
+    const first = await list({ first: 1 });
+    expect(first).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: true }, edges: [{ node: { code: 'fintech' } }] });
+    expect(codesOf(await list({ first: 1, after: first.pageInfo.endCursor }))).toEqual(['othertech']);
+    const refused = await gql(server.gateway, PARTNERS, { token: admin, variables: { orderBy: 'NAME_ASC', first: 1, after: first.pageInfo.endCursor } });
+    expect(refused.errors?.map((e) => [e.extensions['code'], e.extensions['field']])).toEqual([['BAD_USER_INPUT', 'after']]);
+    expect(await list({}, fintech)).toMatchObject({ totalCount: 1, edges: [{ node: { code: 'fintech' } }] });
+  });
+
+  it('tenants: ordered, filtered by status, sandbox, creation and change time, counted (platform admins only)', async () => {
+    const since = new Date(Date.now() - 1).toISOString();
+    const made = [await createTenant(server.runtime, uniqueSlug('lists-b')), await createTenant(server.runtime, uniqueSlug('lists-a'), { sandbox: true })];
+    const platform = await devToken(server.runtime, 'platform-admin');
+    const TENANTS = `query($orderBy: TenantOrder, $status: TenantStatus, $sandbox: Boolean, $createdFrom: DateTime, $updatedSince: DateTime) {
+      tenants(orderBy: $orderBy, status: $status, sandbox: $sandbox, createdFrom: $createdFrom, updatedSince: $updatedSince, first: 100) { totalCount edges { node { slug } } } }`;
+    type Tenants = { totalCount: number; edges: { node: { slug: string } }[] };
+    const list = async (variables: Record<string, unknown>) => (await call(TENANTS, variables, platform))['tenants'] as Tenants;
+    const slugs = (page: Tenants) => page.edges.map((e) => e.node.slug);
+    const mine = (page: Tenants) => slugs(page).filter((slug) => made.some((t) => t.slug === slug));
+    expect(mine(await list({ createdFrom: since, orderBy: 'SLUG_ASC' }))).toEqual([made[1]!.slug, made[0]!.slug]);
+    expect(mine(await list({ createdFrom: since, orderBy: 'CREATED_AT_DESC' }))).toEqual([made[1]!.slug, made[0]!.slug]);
+    expect(mine(await list({ createdFrom: since, sandbox: true }))).toEqual([made[1]!.slug]);
+    expect(mine(await list({ createdFrom: since, status: 'SUSPENDED' }))).toEqual([]);
+    const beforeSuspension = new Date().toISOString();
+    await server.runtime.registry.setStatus(made[0]!.slug, 'suspended', 'lists test', ['active']);
+    expect(mine(await list({ updatedSince: beforeSuspension }))).toEqual([made[0]!.slug]);
+    expect(mine(await list({ status: 'SUSPENDED' }))).toEqual([made[0]!.slug]);
+    const counted = await list({ createdFrom: since });
+    expect(counted.totalCount).toBe(counted.edges.length);
+    expect(codes(await gql(server.gateway, TENANTS, { token: admin, variables: {} }))).toEqual(['FORBIDDEN']);
+  });
+});

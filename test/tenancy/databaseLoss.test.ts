@@ -20,10 +20,11 @@ import { createLogger } from '../../src/log.js';
 import { freePort } from '../support/ports.js';
 import { startServer, type RunningServer } from '../support/process.js';
 import { subscribe, until, type Subscriber } from '../support/ws.js';
+import { USER_ERRORS } from '../support/harness.js';
 
 const log = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
-const DISBURSE = 'mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { id } }';
-const REPAY = 'mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { id } }';
+const DISBURSE = `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`;
+const REPAY = `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`;
 const EVENTS = 'subscription($after: String) { events(after: $after) { cursor type } }';
 const INVARIANTS = '{ ledgerInvariants { holds unbalancedJournals loansOffLedger controlAccountsOff negativeBalances } }';
 
@@ -121,8 +122,9 @@ function repaymentInput(posting: Posting) {
 async function post(posting: Posting): Promise<void> {
   try {
     const response = await gql(REPAY, 'servicing-agent', { input: repaymentInput(posting) });
-    const id = response.data?.['postRepayment']?.id as string | undefined;
-    if (!response.errors && id) posting.acknowledged = id;
+    const payload = response.data?.['postRepayment'];
+    const id = payload?.loanTransaction?.id as string | undefined;
+    if (!response.errors && payload?.userErrors?.length === 0 && id) posting.acknowledged = id;
   } catch {
     // No answer is no acknowledgement.
   }
@@ -160,7 +162,8 @@ beforeAll(async () => {
       input: { idempotencyKey: `loss-loan-${slug}-${i}`, productCode: 'PL-STD', principal: '10000', numberOfRepayments: 12, disbursementDate: '2026-12-01' },
     });
     expect(response.errors).toBeUndefined();
-    loans.push(response.data!['disburseLoan'].id as string);
+    expect(response.data!['disburseLoan'].userErrors).toEqual([]);
+    loans.push(response.data!['disburseLoan'].loan.id as string);
   }
 });
 

@@ -1,11 +1,41 @@
 // Day-count conventions: how many days of interest a stretch of calendar earns, and what fraction of a year that
 // is. A product names one by its days in the month (actual, or 30) and its days in the year (actual, 360, 364,
-// 365); the pairs are the conventions lenders and the ISDA definitions know as Actual/Actual (ISDA),
-// Actual/360, Actual/364, Actual/365 (Fixed), 30/360, 30/364 and 30/365.
+// 365, or one of Fineract's two "actual" years); the pairs are the conventions lenders and the ISDA definitions know as Actual/Actual
+// (ISDA), Actual/360, Actual/364, Actual/365 (Fixed), 30/360, 30/364 and 30/365.
+//
+// Three "actual" years, named apart on purpose, because Apache Fineract's "Actual" days-in-year setting means a
+// different thing in each of its two schedule engines, and neither is quite Actual/Actual (ISDA):
+// - `actual` is Actual/Actual (ISDA): each day weighed by the length of its own calendar year (1/365 or 1/366).
+// - `fineract-cumulative-actual` is Fineract's cumulative engine: its daily rate is the annual rate / 365 in every
+//   year, leap or not (LoanApplicationTerms.calculatePeriodsInOneYear falls back to 365 days for "actual"), so it
+//   counts as Actual/365 (Fixed).
+// - `fineract-progressive-actual` is Fineract's progressive engine: a day is weighed by the length of its year as
+//   ISDA does, but a period that spans a year end is split at 31 December rather than 1 January, so 31 December
+//   counts in the new year (ProgressiveEMICalculator.calculatePeriodFractions, getFractionPeriodDueDateForEndOfYear).
+//   Only periods that span a year end differ from `actual`, by a day's weight.
+// A product migrated from Fineract takes the one its engine used and keeps Fineract's numbers; one that means the
+// ISDA convention takes `actual`.
 import { Decimal } from '../money.js';
 import { dayNumber, daysInYear as daysInCalendarYear, isLastDayOfMonth, parseDate, type CalendarDate } from '../calendar.js';
 
-export type DaysInYear = 'actual' | 360 | 364 | 365;
+export type DaysInYear =
+  /** Actual/Actual (ISDA): a day of a leap year is 1/366 of a year, any other day 1/365. */
+  | 'actual'
+  /** Apache Fineract's cumulative "Actual": every year 365 days, so Actual/365 (Fixed) under Fineract's name. */
+  | 'fineract-cumulative-actual'
+  /** Apache Fineract's progressive "Actual": Actual/Actual with the year boundary on 31 December (see above). */
+  | 'fineract-progressive-actual'
+  | 360
+  | 364
+  | 365;
+
+export const DAYS_IN_YEAR: readonly DaysInYear[] = ['actual', 'fineract-cumulative-actual', 'fineract-progressive-actual', 360, 364, 365];
+
+/** The fixed number of days a year counts under `daysInYear`, or null where it is the calendar year's length. */
+export function fixedDaysInYear(daysInYear: DaysInYear): 360 | 364 | 365 | null {
+  if (daysInYear === 'actual' || daysInYear === 'fineract-progressive-actual') return null;
+  return daysInYear === 'fineract-cumulative-actual' ? 365 : daysInYear;
+}
 export type DaysInMonth = 'actual' | 30;
 
 /**
@@ -32,18 +62,20 @@ export interface DayCount {
 /** The convention's market name, for statements and explanations. */
 export function conventionName(count: DayCount): string {
   if (count.daysInMonth === 30) {
-    return `30/${count.daysInYear}${count.thirtyDayMonths === 'european' ? ' (European)' : ' (US)'}`;
+    return `30/${fixedDaysInYear(count.daysInYear)}${count.thirtyDayMonths === 'european' ? ' (European)' : ' (US)'}`;
   }
   if (count.daysInYear === 'actual') return 'Actual/Actual (ISDA)';
+  if (count.daysInYear === 'fineract-cumulative-actual') return 'Actual/365 (Fixed), Fineract cumulative "Actual"';
+  if (count.daysInYear === 'fineract-progressive-actual') return 'Actual/Actual, Fineract progressive "Actual"';
   return `Actual/${count.daysInYear}${count.daysInYear === 365 ? ' (Fixed)' : ''}`;
 }
 
 /** A reason the pair is not a convention, or null. */
 export function dayCountProblem(count: DayCount): string | null {
-  if (![360, 364, 365, 'actual'].includes(count.daysInYear)) return 'days in year must be actual, 360, 364 or 365';
+  if (!DAYS_IN_YEAR.includes(count.daysInYear)) return 'days in year must be actual, fineract-cumulative-actual, fineract-progressive-actual, 360, 364 or 365';
   if (count.daysInMonth !== 30 && count.daysInMonth !== 'actual') return 'days in month must be actual or 30';
   // A 30-day month has no "actual" year to divide by: no market convention pairs them.
-  if (count.daysInMonth === 30 && count.daysInYear === 'actual') return '30-day months need a fixed year of 360, 364 or 365 days';
+  if (count.daysInMonth === 30 && fixedDaysInYear(count.daysInYear) === null) return '30-day months need a fixed year of 360, 364 or 365 days';
   if (count.thirtyDayMonths !== undefined && count.thirtyDayMonths !== 'us' && count.thirtyDayMonths !== 'european') {
     return '30-day months follow the us or european rule';
   }
@@ -93,12 +125,15 @@ export function yearFractionRatio(from: string, to: string, count: DayCount): Ye
   const startDay = dayNumber(start);
   const endDay = dayNumber(end);
   if (endDay < startDay) throw new RangeError(`${to} is before ${from}`);
-  if (count.daysInYear !== 'actual') return { numerator: accrualDays(from, to, count), denominator: count.daysInYear };
-  // Actual/Actual (ISDA): the days in each calendar year over that year's length, over 365 × 366.
+  const fixed = fixedDaysInYear(count.daysInYear);
+  if (fixed !== null) return { numerator: accrualDays(from, to, count), denominator: fixed };
+  // Actual/Actual (ISDA): the days in each calendar year over that year's length, over 365 × 366. Fineract's
+  // progressive "Actual" moves each year's first day back to 31 December of the year before.
+  const shift = count.daysInYear === 'fineract-progressive-actual' ? 1 : 0;
   let numerator = 0;
-  for (let year = start.year; year <= end.year; year += 1) {
-    const yearStart = Math.max(startDay, dayNumber({ year, month: 1, day: 1 }));
-    const yearEnd = Math.min(endDay, dayNumber({ year: year + 1, month: 1, day: 1 }));
+  for (let year = start.year; year <= end.year + shift; year += 1) {
+    const yearStart = Math.max(startDay, dayNumber({ year, month: 1, day: 1 }) - shift);
+    const yearEnd = Math.min(endDay, dayNumber({ year: year + 1, month: 1, day: 1 }) - shift);
     if (yearEnd > yearStart) numerator += (yearEnd - yearStart) * (LEAP_AND_COMMON / daysInCalendarYear(year));
   }
   return { numerator, denominator: LEAP_AND_COMMON };

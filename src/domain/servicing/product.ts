@@ -4,7 +4,7 @@
 import { InvalidField } from '../../errors.js';
 import { parseDate } from '../calendar.js';
 import { AMOUNT_CEILING, Decimal, isCurrency, minorUnits } from '../money.js';
-import { dayCountProblem, type DaysInMonth, type DaysInYear, type ThirtyDayMonths } from './dayCount.js';
+import { DAYS_IN_YEAR, dayCountProblem, type DaysInMonth, type DaysInYear, type ThirtyDayMonths } from './dayCount.js';
 import { frequencyProblem, type RepaymentFrequency } from './dueDates.js';
 
 export type InterestType =
@@ -34,6 +34,45 @@ export type InterestCalculation =
 
 /** How amounts that are not whole minor units are rounded at the named rounding points. */
 export type RoundingMode = 'half-even' | 'half-up' | 'down' | 'up';
+
+/**
+ * How the level instalment of an equal-instalment, declining-balance loan is found.
+ *
+ * - `periodic-rate` — Lendgraph's convention: the annuity (PMT) on the periodic rate (annual rate × months / 12,
+ *   × weeks / 52, or × days / days in year), whatever the calendar; with per-day interest the last instalment
+ *   absorbs what the calendar adds or takes.
+ * - `period-days` — Apache Fineract's progressive schedule: the level instalment solved over each period's own
+ *   rate by its day count (a 31-day month earns more than a 29-day one), then evened out as Fineract's EMI
+ *   adjustment does (when the last instalment differs from the others by more than half the number of
+ *   instalments in hundredths, the difference is spread over them; kept only if that brings the last one closer,
+ *   at most three times).
+ */
+export type LevelInstalmentBasis = 'periodic-rate' | 'period-days';
+
+export const LEVEL_INSTALMENT_BASES: readonly LevelInstalmentBasis[] = ['periodic-rate', 'period-days'];
+
+/**
+ * What the instalment multiple rounds on an equal-principal loan.
+ *
+ * - `multiple` — Lendgraph's convention: the equal principal part is rounded to the instalment multiple.
+ * - `minor-unit` — Apache Fineract's: its "installment amount in multiples of" applies to level instalments only;
+ *   the equal principal part is rounded to the currency's minor unit.
+ */
+export type EqualPrincipalRounding = 'multiple' | 'minor-unit';
+
+export const EQUAL_PRINCIPAL_ROUNDINGS: readonly EqualPrincipalRounding[] = ['multiple', 'minor-unit'];
+
+/**
+ * How a flat loan's instalment meets the instalment multiple.
+ *
+ * - `instalment` — Lendgraph's convention: principal share plus interest share, rounded to the multiple as one
+ *   amount.
+ * - `principal-and-interest` — Apache Fineract's: the principal share and the interest share are each rounded to
+ *   the multiple and added; the interest due stays the unrounded share, the principal takes the difference.
+ */
+export type FlatInstalmentRounding = 'instalment' | 'principal-and-interest';
+
+export const FLAT_INSTALMENT_ROUNDINGS: readonly FlatInstalmentRounding[] = ['instalment', 'principal-and-interest'];
 
 export type DisbursementFeeTreatment =
   /** Added to the principal the borrower repays (and pays interest on). */
@@ -67,6 +106,15 @@ export interface LoanTerms {
   /** Level instalments (or equal principal parts) are rounded to a multiple of this: "0.01", "1", "100". */
   instalmentMultiple: Decimal;
   roundingMode: RoundingMode;
+  // Where Lendgraph's conventions differ from Apache Fineract's, the other convention is one of these options so
+  // that a lender migrating from Fineract gets the same schedule to the cent. Absent means Lendgraph's convention
+  // (the first value of each), so terms stored before they existed make exactly the schedule they made.
+  /** `periodic-rate` when absent (see LevelInstalmentBasis). */
+  levelInstalmentBasis?: LevelInstalmentBasis;
+  /** `multiple` when absent (see EqualPrincipalRounding). */
+  equalPrincipalRounding?: EqualPrincipalRounding;
+  /** `instalment` when absent (see FlatInstalmentRounding). */
+  flatInstalmentRounding?: FlatInstalmentRounding;
   fees: {
     /** A fixed fee due with every instalment. */
     perInstalment: Decimal;
@@ -153,6 +201,9 @@ export interface LoanTermsInput {
   /** The currency's minor unit when absent (0.01 for USD, 1 for JPY). */
   instalmentMultiple?: DecimalInput;
   roundingMode?: RoundingMode;
+  levelInstalmentBasis?: LevelInstalmentBasis;
+  equalPrincipalRounding?: EqualPrincipalRounding;
+  flatInstalmentRounding?: FlatInstalmentRounding;
   fees?: { perInstalment?: DecimalInput; disbursement?: { amount: DecimalInput; treatment: DisbursementFeeTreatment } | null };
   /** Both choices when absent. */
   prepayment?: { allowed?: PrepaymentReschedule[] };
@@ -192,6 +243,10 @@ export function loanTerms(input: LoanTermsInput): LoanTerms {
     },
   };
   if (input.thirtyDayMonths !== undefined) terms.thirtyDayMonths = input.thirtyDayMonths;
+  // Named only when the lender chose them, so that terms without them store and compare as they always did.
+  if (input.levelInstalmentBasis !== undefined) terms.levelInstalmentBasis = input.levelInstalmentBasis;
+  if (input.equalPrincipalRounding !== undefined) terms.equalPrincipalRounding = input.equalPrincipalRounding;
+  if (input.flatInstalmentRounding !== undefined) terms.flatInstalmentRounding = input.flatInstalmentRounding;
   terms.prepayment = { allowed: [...(input.prepayment?.allowed ?? PREPAYMENT_RESCHEDULES)] };
   terms.underpaymentTolerance = new Decimal(input.underpaymentTolerance ?? 0);
   const lateFee = input.lateFee;
@@ -247,8 +302,10 @@ export function assertValidTerms(terms: LoanTerms): void {
   if (!['half-even', 'half-up', 'down', 'up'].includes(terms.roundingMode)) throw new InvalidField('roundingMode', 'rounding mode must be half-even, half-up, down or up');
   const frequency = frequencyProblem(terms.repaymentEvery);
   if (frequency) throw new InvalidField('repaymentEvery', frequency);
+  if (!DAYS_IN_YEAR.includes(terms.daysInYear)) throw new InvalidField('daysInYear', 'days in year must be actual, fineract-cumulative-actual, fineract-progressive-actual, 360, 364 or 365');
   const dayCount = dayCountProblem(terms);
   if (dayCount) throw new InvalidField('daysInMonth', dayCount);
+  assertValidConventions(terms);
   const n = terms.numberOfRepayments;
   if (!Number.isInteger(n) || n < 1 || n > MAX_REPAYMENTS) throw new InvalidField('numberOfRepayments', `the number of repayments must be a whole number from 1 to ${MAX_REPAYMENTS}`);
   const amortization = terms.amortization;
@@ -286,6 +343,18 @@ export function assertValidTerms(terms: LoanTerms): void {
     }
   }
   assertValidCharges(terms, places);
+}
+
+/** The options that choose Apache Fineract's convention where it differs; each may be absent, never unknown. */
+function assertValidConventions(terms: LoanTerms): void {
+  const options: [keyof LoanTerms, unknown, readonly string[]][] = [
+    ['levelInstalmentBasis', terms.levelInstalmentBasis, LEVEL_INSTALMENT_BASES],
+    ['equalPrincipalRounding', terms.equalPrincipalRounding, EQUAL_PRINCIPAL_ROUNDINGS],
+    ['flatInstalmentRounding', terms.flatInstalmentRounding, FLAT_INSTALMENT_ROUNDINGS],
+  ];
+  for (const [field, value, allowed] of options) {
+    if (value !== undefined && !allowed.includes(value as string)) throw new InvalidField(field, `${field} must be ${allowed.join(' or ')}`);
+  }
 }
 
 function isBusinessDate(text: unknown): boolean {

@@ -27,10 +27,13 @@
 //   not capitalised: principal and balances are exactly those of the same loan without the grace.
 // - Flat interest: principal × the sum of the periods' interest factors (rate × term), spread in equal shares
 //   over the instalments, the last taking the rounding remainder.
+// - Where Apache Fineract's convention differs, the terms may name it (product.ts: levelInstalmentBasis,
+//   equalPrincipalRounding, flatInstalmentRounding; dayCount.ts: Fineract's two "Actual" years), so that a
+//   migrated lender's schedules match Fineract's to the cent (test/domain/servicing/fineractReference.test.ts).
 import type { Decimal as DecimalJs } from 'decimal.js';
 import { InvalidField } from '../../errors.js';
 import { Decimal, minorUnits } from '../money.js';
-import { yearFractionRatio } from './dayCount.js';
+import { fixedDaysInYear, yearFractionRatio } from './dayCount.js';
 import { repaymentPeriods, type FirstPeriod, type RepaymentPeriod } from './dueDates.js';
 import { assertValidTerms, principalFreePeriods, type LoanTerms, type RoundingMode } from './product.js';
 
@@ -116,7 +119,7 @@ function gcd(a: bigint, b: bigint): bigint {
 /** The year fraction one whole repayment period stands for: months / 12, weeks / 52, or days / days in year. */
 function wholePeriodYears(terms: LoanTerms): Ratio {
   const { every, unit } = terms.repaymentEvery;
-  const denominator = unit === 'months' ? 12 : unit === 'weeks' ? 52 : terms.daysInYear === 'actual' ? 365 : terms.daysInYear;
+  const denominator = unit === 'months' ? 12 : unit === 'weeks' ? 52 : (fixedDaysInYear(terms.daysInYear) ?? 365);
   return { numerator: BigInt(every), denominator: BigInt(denominator) };
 }
 
@@ -125,7 +128,7 @@ function periodYears(terms: LoanTerms, period: RepaymentPeriod, wholePeriod: Rat
   if (period.whole) {
     if (terms.interestCalculation === 'per-repayment-period') return wholePeriod;
     if (terms.daysInMonth === 30 && terms.repaymentEvery.unit === 'months') {
-      return { numerator: BigInt(30 * terms.repaymentEvery.every), denominator: BigInt(terms.daysInYear as number) };
+      return { numerator: BigInt(30 * terms.repaymentEvery.every), denominator: BigInt(fixedDaysInYear(terms.daysInYear)!) };
     }
   }
   const { numerator, denominator } = yearFractionRatio(period.fromDate, period.dueDate, terms);
@@ -172,6 +175,61 @@ function minorUnitsOf(currency: string) {
       return new Decimal(`${minor < 0n ? '-' : ''}${digits.slice(0, -places)}.${digits.slice(-places)}`);
     },
   };
+}
+
+/**
+ * The level payment that repays `principal` (minor units) when period k earns numerators[k] / denominators[k]:
+ * P × Π(1 + r) / Σₖ Π_{j>k}(1 + r_j), the annuity over unequal period rates (Apache Fineract's progressive EMI).
+ */
+export function levelOverPeriodRates(principal: bigint, numerators: bigint[], denominators: bigint[]): Decimal {
+  const growth = numerators.map((numerator, k) => new Decimal(numerator.toString()).div(denominators[k]!.toString()).plus(1));
+  let product = new Decimal(1);
+  let sum = new Decimal(0);
+  // From the last period back: sum gathers Π_{j>k}(1 + r_j) for each k, product the whole Π(1 + r).
+  for (let k = growth.length - 1; k >= 0; k -= 1) {
+    sum = sum.plus(product);
+    product = product.times(growth[k]!);
+  }
+  return new Decimal(principal.toString()).times(product).div(sum);
+}
+
+interface Evening {
+  amortizingCount: number;
+  fee: bigint;
+  units: ReturnType<typeof minorUnitsOf>;
+  mode: RoundingMode;
+  toMultiple: (minor: bigint) => bigint;
+  instalmentsFor: (level: bigint) => { instalments: Instalment[]; interestTotal: bigint };
+}
+
+/**
+ * Apache Fineract's EMI adjustment (ProgressiveEMICalculator.checkAndAdjustEmiIfNeededOnRelatedRepaymentPeriods,
+ * EmiAdjustment): when the last instalment differs from the level one by more than half the number of
+ * instalments (rounded down) in hundredths of the currency, the difference divided by the number of instalments
+ * is added to the level instalment; the new level is kept only if the last instalment then differs less. At
+ * most three times.
+ */
+function evenedOut(level: bigint, built: ReturnType<Evening['instalmentsFor']>, e: Evening): { level: bigint; built: ReturnType<Evening['instalmentsFor']> } {
+  const half = BigInt(Math.floor(e.amortizingCount / 2));
+  // Fineract compares the difference × 100 in the currency's major unit; in minor units that is × 100 / 10^places.
+  const minorPerUnit = 10n ** BigInt(e.units.places);
+  const lastDifference = (b: typeof built, l: bigint): bigint => {
+    const last = b.instalments[b.instalments.length - 1]!;
+    return e.units.toMinor(last.total) - e.fee - l;
+  };
+  const abs = (x: bigint) => (x < 0n ? -x : x);
+  for (let pass = 0; pass < 3; pass += 1) {
+    const difference = lastDifference(built, level);
+    if (half === 0n || difference === 0n || abs(difference) * 100n <= half * minorPerUnit) break;
+    const step = roundedQuotient(abs(difference), BigInt(e.amortizingCount), e.mode);
+    const adjusted = e.toMultiple(level + (difference < 0n ? -step : step));
+    if (adjusted === level) break;
+    const trial = e.instalmentsFor(adjusted);
+    if (abs(lastDifference(trial, adjusted)) >= abs(difference)) break;
+    level = adjusted;
+    built = trial;
+  }
+  return { level, built };
 }
 
 export function generateSchedule(terms: LoanTerms, request: ScheduleRequest): Schedule {
@@ -225,75 +283,97 @@ export function generateSchedule(terms: LoanTerms, request: ScheduleRequest): Sc
     if (flatShare * (count - 1n) > flatInterest) flatShare = flatInterest / count;
   }
 
+  // Rounds an amount of minor units to the product's multiple by its mode.
+  const toMultiple = (minor: bigint): bigint => roundedQuotient(minor, multiple, mode) * multiple;
+  // Apache Fineract's flat convention rounds principal and interest to the multiple apart (FlatInstalmentRounding);
+  // its instalment is then principal share + interest share whether the loan amortizes by instalment or principal.
+  const flatPartsApart = flat && terms.flatInstalmentRounding === 'principal-and-interest' && amortizeBy !== 'bullet';
+  const levelIncludesInterest = amortizeBy === 'equal-instalments' || flatPartsApart;
+
   let level = 0n;
-  if (amortizeBy === 'equal-instalments') {
+  if (flatPartsApart) {
+    level = toMultiple(roundedQuotient(financed, amortizing, mode)) + toMultiple(flatShare);
+  } else if (amortizeBy === 'equal-instalments') {
     if (flat) {
       level = roundedQuotient(financed * count + flatInterest * amortizing, amortizing * count * multiple, mode) * multiple;
     } else {
       // The annuity needs a power of the rate: computed in Decimal, then rounded to the multiple like the rest.
-      const payment = annuityPayment(new Decimal(financed.toString()), periodicRate(terms), amortizingCount);
+      const payment = terms.levelInstalmentBasis === 'period-days'
+        ? levelOverPeriodRates(financed, factorNumerators.slice(principalFree), factorDenominators.slice(principalFree))
+        : annuityPayment(new Decimal(financed.toString()), periodicRate(terms), amortizingCount);
       level = BigInt(payment.div(multiple.toString()).toDecimalPlaces(0, DECIMAL_ROUNDING[mode]).toFixed(0)) * multiple;
     }
   } else if (amortizeBy === 'equal-principal') {
-    level = roundedQuotient(financed, amortizing * multiple, mode) * multiple;
+    level = terms.equalPrincipalRounding === 'minor-unit' ? roundedQuotient(financed, amortizing, mode) : roundedQuotient(financed, amortizing * multiple, mode) * multiple;
   }
 
   const fee = units.toMinor(terms.fees.perInstalment);
   const zero = new Decimal(0);
   const feeAmount = units.toDecimal(fee);
-  const levelTotal = units.toDecimal(level + fee);
-  const instalments: Instalment[] = [];
-  let balance = financed;
-  // The balance's Decimal follows by subtraction, which costs less than making one from text.
-  let outstanding = financedPrincipal;
-  let deferredInterest = 0n;
-  let flatAllocated = 0n;
-  let interestTotal = 0n;
-  for (let index = 0; index < n; index += 1) {
-    const period = periods[index]!;
-    const last = index === n - 1;
-    let accrued: bigint;
-    if (flat) {
-      accrued = last ? flatInterest - flatAllocated : flatShare;
-      flatAllocated += accrued;
-    } else {
-      accrued = roundedQuotient(balance * factorNumerators[index]!, factorDenominators[index]!, mode);
+
+  /** The instalments a level amount gives: each period's interest, principal, and what is left. */
+  const instalmentsFor = (level: bigint): { instalments: Instalment[]; interestTotal: bigint } => {
+    const levelTotal = units.toDecimal(level + fee);
+    const instalments: Instalment[] = [];
+    let balance = financed;
+    // The balance's Decimal follows by subtraction, which costs less than making one from text.
+    let outstanding = financedPrincipal;
+    let deferredInterest = 0n;
+    let flatAllocated = 0n;
+    let interestTotal = 0n;
+    for (let index = 0; index < n; index += 1) {
+      const period = periods[index]!;
+      const last = index === n - 1;
+      let accrued: bigint;
+      if (flat) {
+        accrued = last ? flatInterest - flatAllocated : flatShare;
+        flatAllocated += accrued;
+      } else {
+        accrued = roundedQuotient(balance * factorNumerators[index]!, factorDenominators[index]!, mode);
+      }
+
+      let principalPart: bigint;
+      if (period.number <= principalFree) principalPart = 0n;
+      else if (last) principalPart = balance;
+      else if (levelIncludesInterest) principalPart = level > accrued ? level - accrued : 0n;
+      else principalPart = level;
+      if (principalPart > balance) principalPart = balance;
+
+      let interest: bigint;
+      if (period.number <= terms.grace.interestPeriods) {
+        deferredInterest += accrued;
+        interest = 0n;
+      } else {
+        interest = accrued + deferredInterest;
+        deferredInterest = 0n;
+      }
+
+      balance -= principalPart;
+      interestTotal += interest;
+      const total = principalPart + interest + fee;
+      const principalAmount = principalPart === 0n ? zero : units.toDecimal(principalPart);
+      if (principalPart !== 0n) outstanding = balance === 0n ? zero : outstanding.minus(principalAmount);
+      instalments.push({
+        number: period.number,
+        fromDate: period.fromDate,
+        dueDate: period.dueDate,
+        principal: principalAmount,
+        interest: interest === 0n ? zero : units.toDecimal(interest),
+        fee: feeAmount,
+        penalty: zero,
+        // Level instalments share one (immutable) Decimal: most of a long schedule is the same total.
+        total: total === level + fee ? levelTotal : units.toDecimal(total),
+        outstandingPrincipal: outstanding,
+      });
     }
+    return { instalments, interestTotal };
+  };
 
-    let principalPart: bigint;
-    if (period.number <= principalFree) principalPart = 0n;
-    else if (last) principalPart = balance;
-    else if (amortizeBy === 'equal-instalments') principalPart = level > accrued ? level - accrued : 0n;
-    else principalPart = level;
-    if (principalPart > balance) principalPart = balance;
-
-    let interest: bigint;
-    if (period.number <= terms.grace.interestPeriods) {
-      deferredInterest += accrued;
-      interest = 0n;
-    } else {
-      interest = accrued + deferredInterest;
-      deferredInterest = 0n;
-    }
-
-    balance -= principalPart;
-    interestTotal += interest;
-    const total = principalPart + interest + fee;
-    const principalAmount = principalPart === 0n ? zero : units.toDecimal(principalPart);
-    if (principalPart !== 0n) outstanding = balance === 0n ? zero : outstanding.minus(principalAmount);
-    instalments.push({
-      number: period.number,
-      fromDate: period.fromDate,
-      dueDate: period.dueDate,
-      principal: principalAmount,
-      interest: interest === 0n ? zero : units.toDecimal(interest),
-      fee: feeAmount,
-      penalty: zero,
-      // Level instalments share one (immutable) Decimal: most of a long schedule is the same total.
-      total: total === level + fee ? levelTotal : units.toDecimal(total),
-      outstandingPrincipal: outstanding,
-    });
+  let built = instalmentsFor(level);
+  if (terms.levelInstalmentBasis === 'period-days' && amortizeBy === 'equal-instalments' && !flat) {
+    ({ level, built } = evenedOut(level, built, { amortizingCount, fee, units, mode, toMultiple, instalmentsFor }));
   }
+  const { instalments, interestTotal } = built;
 
   const feeTotal = fee * count;
   return {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { SANDBOX_CREDIT_POLICY, type CreditRuleSet } from '../../../src/domain/origination/creditPolicy.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type GraphQLResponse, type TestServer, type UserError } from '../../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -18,14 +18,29 @@ let partner: string;
 let people = 0;
 
 const POLICY = 'id version status ruleSet createdBy activationRequestedBy activatedBy activatedAt';
-const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) {
-  id reference status decisions { outcome policyVersion reasons { code } } } }`;
-const DRAFT = `mutation($input: DraftCreditPolicyInput!) { draftCreditPolicy(input: $input) { ${POLICY} } }`;
-const REQUEST = `mutation($input: RequestCreditPolicyActivationInput!) { requestCreditPolicyActivation(input: $input) { ${POLICY} } }`;
-const DECIDE = `mutation($input: DecideCreditPolicyActivationInput!) { decideCreditPolicyActivation(input: $input) { ${POLICY} } }`;
+const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application {
+  id reference status decisions { outcome policyVersion reasons { code } } } ${USER_ERRORS} } }`;
+const DRAFT = `mutation($input: DraftCreditPolicyInput!) { draftCreditPolicy(input: $input) { creditPolicy { ${POLICY} } ${USER_ERRORS} } }`;
+const REQUEST = `mutation($input: RequestCreditPolicyActivationInput!) { requestCreditPolicyActivation(input: $input) { creditPolicy { ${POLICY} } ${USER_ERRORS} } }`;
+const DECIDE = `mutation($input: DecideCreditPolicyActivationInput!) { decideCreditPolicyActivation(input: $input) { creditPolicy { ${POLICY} } ${USER_ERRORS} } }`;
 const SIMULATE = `query($id: ID!) { node(id: $id) { ... on CreditPolicy { version status simulation {
   evaluated changed changes { applicationId reference from to reasons { code } } byChange { from to count } skipped { reference field } } } } }`;
 const VERSIONS = `{ loanProducts { edges { node { code creditPolicies { version status createdBy activationRequestedBy activatedBy } } } } }`;
+
+/** A mutation's policy when it succeeded (no userErrors). */
+function policyOf(response: GraphQLResponse, mutation: string) {
+  expect(userErrors(response, mutation)).toEqual([]);
+  return response.data![mutation].creditPolicy;
+}
+
+/** A refused mutation: answered 200 with exactly one refusal in its payload's userErrors and no policy. */
+function refusal(response: GraphQLResponse, mutation: string): UserError {
+  expect(response.status).toBe(200);
+  const errors = userErrors(response, mutation);
+  expect(errors).toHaveLength(1);
+  expect(response.data![mutation].creditPolicy).toBeNull();
+  return errors[0]!;
+}
 
 function applicant(tags: string) {
   people += 1;
@@ -42,8 +57,8 @@ async function apply(tags: string) {
     token: officer,
     variables: { input: { productCode: 'PL-STD', amount: '6000', numberOfRepayments: 24, purpose: 'home improvement', applicant: applicant(tags), declaredMonthlyIncome: '20000', monthlyDebtPayments: '300', employer: 'Acme Corp', submit: true } },
   });
-  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data!['createApplication'] as { id: string; reference: string; status: string; decisions: { outcome: string; policyVersion: number; reasons: { code: string }[] }[] };
+  expect(userErrors(response, 'createApplication')).toEqual([]);
+  return response.data!['createApplication'].application as { id: string; reference: string; status: string; decisions: { outcome: string; policyVersion: number; reasons: { code: string }[] }[] };
 }
 
 /** The sandbox policy with the minimum score raised above the prime bureau file's 810. */
@@ -99,12 +114,12 @@ describe('credit policy versions', () => {
     const bad = stricter();
     (bad.rules[3] as { min: number }).min = -5;
     const refused = await draft(underwriter, bad);
-    expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.ruleSet.rules[3].min' });
+    expect(refusal(refused, 'draftCreditPolicy')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.ruleSet.rules[3].min' });
     const euro = { ...stricter(), currency: 'EUR' };
-    expect((await draft(underwriter, euro)).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.ruleSet.currency' });
-    expect((await draft(underwriter, '{"policy":')).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.ruleSet' });
+    expect(refusal(await draft(underwriter, euro), 'draftCreditPolicy')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.ruleSet.currency' });
+    expect(refusal(await draft(underwriter, '{"policy":'), 'draftCreditPolicy')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.ruleSet' });
     const noGrades = { ...stricter(), grades: [] };
-    expect((await draft(underwriter, noGrades)).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.ruleSet.grades' });
+    expect(refusal(await draft(underwriter, noGrades), 'draftCreditPolicy')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.ruleSet.grades' });
     // Nothing was drafted.
     const versions = await gql(server.gateway, `{ creditPolicies(productCode: "PL-STD") { version } }`, { token: underwriter });
     expect(versions.data!['creditPolicies']).toEqual([{ version: 1 }]);
@@ -112,8 +127,7 @@ describe('credit policy versions', () => {
 
   it('a stricter draft is simulated over the past decisions: exactly how many would change, and which', async () => {
     const drafted = await draft(underwriter, stricter());
-    expect(drafted.errors, JSON.stringify(drafted.errors)).toBeUndefined();
-    const policy = drafted.data!['draftCreditPolicy'];
+    const policy = policyOf(drafted, 'draftCreditPolicy');
     expect(policy).toMatchObject({ version: 2, status: 'DRAFT', createdBy: 'underwriter-1', activationRequestedBy: null, activatedBy: null });
     expect(policy.ruleSet).toMatchObject({ version: 2, currency: 'USD' });
     v2 = policy.id;
@@ -137,34 +151,39 @@ describe('credit policy versions', () => {
 
   it('activation is maker-checker: the maker cannot approve their own, a rejection goes back to draft, another person activates', async () => {
     // A tenant admin may draft and activate, but not both on one version.
-    const own = (await draft(admin, { ...stricter(), policy: 'admin-draft' })).data!['draftCreditPolicy'];
+    const own = policyOf(await draft(admin, { ...stricter(), policy: 'admin-draft' }), 'draftCreditPolicy');
     expect(own.version).toBe(3);
-    expect((await gql(server.gateway, REQUEST, { token: admin, variables: { input: { policyId: own.id } } })).data!['requestCreditPolicyActivation'])
+    expect(policyOf(await gql(server.gateway, REQUEST, { token: admin, variables: { input: { policyId: own.id } } }), 'requestCreditPolicyActivation'))
       .toMatchObject({ status: 'PENDING_ACTIVATION', activationRequestedBy: 'admin-1' });
     const selfApproved = await gql(server.gateway, DECIDE, { token: admin, variables: { input: { policyId: own.id, approve: true } } });
-    expect(codes(selfApproved)).toEqual(['FORBIDDEN']);
+    expect(refusal(selfApproved, 'decideCreditPolicyActivation')).toMatchObject({ code: 'FORBIDDEN', reason: 'MAKER_IS_CHECKER', field: 'input.policyId' });
     const queue = await gql(server.gateway, '{ pendingCreditPolicyActivations { version status } }', { token: approver });
     expect(queue.data!['pendingCreditPolicyActivations']).toEqual([{ version: 3, status: 'PENDING_ACTIVATION' }]);
-    expect(codes(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: own.id, approve: false } } }))).toEqual(['BAD_USER_INPUT']);
+    expect(refusal(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: own.id, approve: false } } }), 'decideCreditPolicyActivation'))
+      .toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.reason' });
     const rejected = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: own.id, approve: false, reason: 'not the version we discussed' } } });
-    expect(rejected.data!['decideCreditPolicyActivation']).toMatchObject({ version: 3, status: 'DRAFT', activationRequestedBy: null, activatedBy: null });
+    expect(policyOf(rejected, 'decideCreditPolicyActivation')).toMatchObject({ version: 3, status: 'DRAFT', activationRequestedBy: null, activatedBy: null });
     // Whoever drafted the rules cannot approve them either, even when someone else asked for the activation.
-    expect((await gql(server.gateway, REQUEST, { token: underwriter, variables: { input: { policyId: own.id } } })).data!['requestCreditPolicyActivation'])
+    expect(policyOf(await gql(server.gateway, REQUEST, { token: underwriter, variables: { input: { policyId: own.id } } }), 'requestCreditPolicyActivation'))
       .toMatchObject({ status: 'PENDING_ACTIVATION', createdBy: 'admin-1', activationRequestedBy: 'underwriter-1' });
-    expect(codes(await gql(server.gateway, DECIDE, { token: admin, variables: { input: { policyId: own.id, approve: true } } }))).toEqual(['FORBIDDEN']);
-    expect((await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: own.id, approve: false, reason: 'later' } } })).data!['decideCreditPolicyActivation'])
+    expect(refusal(await gql(server.gateway, DECIDE, { token: admin, variables: { input: { policyId: own.id, approve: true } } }), 'decideCreditPolicyActivation'))
+      .toMatchObject({ code: 'FORBIDDEN', reason: 'MAKER_IS_CHECKER', field: 'input.policyId' });
+    expect(policyOf(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: own.id, approve: false, reason: 'later' } } }), 'decideCreditPolicyActivation'))
       .toMatchObject({ status: 'DRAFT' });
 
-    // The underwriter drafted v2 and asks for it; an underwriter cannot decide, nor can the maker; a credit approver can.
-    expect(codes(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: v2, approve: true } } }))).toEqual(['CONFLICT']);
+    // The underwriter drafted v2 and asks for it; an underwriter cannot decide (a top-level error: the role may
+    // not), nor can the maker; a credit approver can.
+    expect(refusal(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: v2, approve: true } } }), 'decideCreditPolicyActivation'))
+      .toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION', field: 'input.policyId' });
     const requested = await gql(server.gateway, REQUEST, { token: underwriter, variables: { input: { policyId: v2 } } });
-    expect(requested.data!['requestCreditPolicyActivation']).toMatchObject({ status: 'PENDING_ACTIVATION', activationRequestedBy: 'underwriter-1' });
+    expect(policyOf(requested, 'requestCreditPolicyActivation')).toMatchObject({ status: 'PENDING_ACTIVATION', activationRequestedBy: 'underwriter-1' });
     expect(codes(await gql(server.gateway, DECIDE, { token: underwriter, variables: { input: { policyId: v2, approve: true } } }))).toEqual(['FORBIDDEN']);
-    expect(codes(await gql(server.gateway, REQUEST, { token: underwriter, variables: { input: { policyId: v2 } } }))).toEqual(['CONFLICT']);
+    expect(refusal(await gql(server.gateway, REQUEST, { token: underwriter, variables: { input: { policyId: v2 } } }), 'requestCreditPolicyActivation'))
+      .toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION', field: 'input.policyId' });
     const activated = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: v2, approve: true } } });
-    expect(activated.errors, JSON.stringify(activated.errors)).toBeUndefined();
-    expect(activated.data!['decideCreditPolicyActivation']).toMatchObject({ version: 2, status: 'ACTIVE', activationRequestedBy: 'underwriter-1', activatedBy: 'approver-1' });
-    expect(activated.data!['decideCreditPolicyActivation'].activatedAt).toEqual(expect.any(String));
+    const active = policyOf(activated, 'decideCreditPolicyActivation');
+    expect(active).toMatchObject({ version: 2, status: 'ACTIVE', activationRequestedBy: 'underwriter-1', activatedBy: 'approver-1' });
+    expect(active.activatedAt).toEqual(expect.any(String));
 
     const versions = await gql(server.gateway, VERSIONS, { token: auditor });
     const plStd = versions.data!['loanProducts'].edges.find((e: any) => e.node.code === 'PL-STD').node;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { withTenantSql } from '../../../src/tenancy/tenantSql.js';
 import { registerPartner } from '../../../src/services/partners.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -52,10 +52,10 @@ describe('loan product versions', () => {
   it('revising adds a version; the earlier version, and what it previews, never change', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
     const before = product(await gql(server.gateway, PREVIEW, { token: admin, variables: { principal: '10000', n: 12 } }), 'PL-STD')['schedulePreview'];
-    const revised = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "12.5", feePerInstalment: "2.50" }) {
-      code annualRatePercent currentTerms { version annualRatePercent feePerInstalment } v1: termsVersion(version: 1) { version annualRatePercent feePerInstalment } } }`, { token: admin });
-    expect(revised.errors).toBeUndefined();
-    expect(revised.data!['reviseLoanProductTerms']).toEqual({
+    const revised = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "12.5", feePerInstalment: "2.50" }) { loanProduct {
+      code annualRatePercent currentTerms { version annualRatePercent feePerInstalment } v1: termsVersion(version: 1) { version annualRatePercent feePerInstalment } } ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(revised, 'reviseLoanProductTerms')).toEqual([]);
+    expect(revised.data!['reviseLoanProductTerms'].loanProduct).toEqual({
       code: 'PL-STD', annualRatePercent: '12.5',
       currentTerms: { version: 2, annualRatePercent: '12.5', feePerInstalment: '2.50 USD' },
       v1: { version: 1, annualRatePercent: '14.9', feePerInstalment: '0.00 USD' },
@@ -71,15 +71,22 @@ describe('loan product versions', () => {
 
   it('refuses bad terms and previews outside the product, naming the field; only a tenant admin revises', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
-    const bad = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", interestType: "compound" }) { code } }', { token: admin });
-    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.interestType' });
-    const grace = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", graceOnPrincipalPeriods: 500 }) { code } }', { token: admin });
-    expect(grace.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.graceOnPrincipalPeriods' });
+    // A refusal answers 200 with the reason in the payload and no product; nothing is revised.
+    const versionsBefore = await server.runtime.tenantClients.forSchema(tenant.schemaName).loanProductVersion.count();
+    const bad = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", interestType: "compound" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
+    expect(bad.status).toBe(200);
+    expect(userErrors(bad, 'reviseLoanProductTerms')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.interestType' })]);
+    expect(bad.data!['reviseLoanProductTerms'].loanProduct).toBeNull();
+    const grace = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", graceOnPrincipalPeriods: 500 }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(grace, 'reviseLoanProductTerms')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.graceOnPrincipalPeriods' })]);
+    expect(await server.runtime.tenantClients.forSchema(tenant.schemaName).loanProductVersion.count()).toBe(versionsBefore);
     const tooMuch = await gql(server.gateway, PREVIEW, { token: admin, variables: { principal: '999999999', n: 12 } });
     expect(tooMuch.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'principal' });
     const underwriter = await devToken(server.runtime, 'underwriter', tenant.slug);
-    expect(codes(await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "1" }) { code } }', { token: underwriter }))).toEqual(['FORBIDDEN']);
-    const missing = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "NOPE", annualRatePercent: "1" }) { code } }', { token: admin });
-    expect(missing.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.code' });
+    expect(codes(await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "1" }) { loanProduct { code } } }', { token: underwriter }))).toEqual(['FORBIDDEN']);
+    // A product code naming nothing is the caller's input at fault: a user error naming the field.
+    const missing = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "NOPE", annualRatePercent: "1" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(missing, 'reviseLoanProductTerms')).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.code' })]);
+    expect(missing.data!['reviseLoanProductTerms'].loanProduct).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type GraphQLResponse, type TestServer, type UserError } from '../../support/harness.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { graphql } from 'graphql';
@@ -21,10 +21,10 @@ let agent: string;
 let approver: string;
 let finance: string;
 
-const DISBURSE = `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { id status principal disbursementDate daysPastDue
-  receivable { principal interest fee penalty } account { netDisbursement instalments { number dueDate charged { principal interest } } } } }`;
-const REPAY = `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { id kind valueDate amount
-  allocation { amount held lines { instalment component amount reason } } loan { status daysPastDue receivable { principal interest } } } }`;
+const DISBURSE = `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id status principal disbursementDate daysPastDue
+  receivable { principal interest fee penalty } account { netDisbursement instalments { number dueDate charged { principal interest } } } } ${USER_ERRORS} } }`;
+const REPAY = `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id kind valueDate amount
+  allocation { amount held lines { instalment component amount reason } } loan { status daysPastDue receivable { principal interest } } } ${USER_ERRORS} } }`;
 const INVARIANTS = '{ ledgerInvariants { holds unbalancedJournals loansOffLedger controlAccountsOff negativeBalances loans journals } }';
 
 let keys = 0;
@@ -32,16 +32,28 @@ const key = () => `test-key-${Date.now()}-${keys++}`;
 const amount = (money: string) => money.split(' ')[0]!;
 const raw = (id: string) => decodeGlobalID(id).id;
 
+/**
+ * A refused mutation: answered 200 with exactly one refusal in its payload's userErrors and no result (`result`
+ * names the payload's field), nothing at the top level.
+ */
+function refusal(response: GraphQLResponse, mutation: string, result: string): UserError {
+  expect(response.status).toBe(200);
+  const errors = userErrors(response, mutation);
+  expect(errors).toHaveLength(1);
+  expect(response.data![mutation][result]).toBeNull();
+  return errors[0]!;
+}
+
 async function disburse(input: Record<string, unknown>, token = officer) {
   const response = await gql(server.gateway, DISBURSE, { token, variables: { input: { idempotencyKey: key(), productCode: 'PL-STD', ...input } } });
-  expect(response.errors).toBeUndefined();
-  return response.data!['disburseLoan'];
+  expect(userErrors(response, 'disburseLoan')).toEqual([]);
+  return response.data!['disburseLoan'].loan;
 }
 
 async function repay(loanId: string, money: string, valueDate: string, extra: Record<string, unknown> = {}) {
   const response = await gql(server.gateway, REPAY, { token: agent, variables: { input: { idempotencyKey: key(), loanId, amount: money, valueDate, channel: 'bank-transfer', ...extra } } });
-  expect(response.errors).toBeUndefined();
-  return response.data!['postRepayment'];
+  expect(userErrors(response, 'postRepayment')).toEqual([]);
+  return response.data!['postRepayment'].loanTransaction;
 }
 
 async function invariants() {
@@ -95,27 +107,26 @@ describe('disbursement', () => {
       [{ principal: '5000', disbursementDate: '2026-12-01', productCode: 'NOPE' }, 'input.productCode'],
     ] as const) {
       const refused = await gql(server.gateway, DISBURSE, { token: officer, variables: { input: { idempotencyKey: key(), productCode: 'PL-STD', ...input } } });
-      expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
-      expect(refused.errors![0]!.extensions['field']).toBe(field);
+      expect(refusal(refused, 'disburseLoan', 'loan')).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
   });
 
   it('is idempotent: the same key gives the same loan; another input under it is a conflict', async () => {
     const input = { idempotencyKey: key(), productCode: 'PL-STD', principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-12-01' };
     const [a, b] = await Promise.all([0, 1].map(() => gql(server.gateway, DISBURSE, { token: officer, variables: { input } })));
-    expect(a!.errors).toBeUndefined();
-    expect(b!.data!['disburseLoan'].id).toBe(a!.data!['disburseLoan'].id);
+    expect(userErrors(a!, 'disburseLoan')).toEqual([]);
+    expect(b!.data!['disburseLoan'].loan.id).toBe(a!.data!['disburseLoan'].loan.id);
     const other = await gql(server.gateway, DISBURSE, { token: officer, variables: { input: { ...input, principal: '6000' } } });
-    expect(codes(other)).toEqual(['CONFLICT']);
+    expect(refusal(other, 'disburseLoan', 'loan').code).toBe('CONFLICT');
   });
 
   it('a disbursement fee set on the product is deducted from the payout and posted as fee income', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
-    const revised = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "120", disbursementFeeTreatment: "deducted" }) { currentTerms { disbursementFee disbursementFeeTreatment } } }', { token: admin });
-    expect(revised.errors).toBeUndefined();
-    expect(revised.data!['reviseLoanProductTerms'].currentTerms).toEqual({ disbursementFee: '120.00 USD', disbursementFeeTreatment: 'deducted' });
-    const bad = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "50", disbursementFeeTreatment: "sideways" }) { code } }', { token: admin });
-    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.disbursementFeeTreatment' });
+    const revised = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "120", disbursementFeeTreatment: "deducted" }) { loanProduct { currentTerms { disbursementFee disbursementFeeTreatment } } ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(revised, 'reviseLoanProductTerms')).toEqual([]);
+    expect(revised.data!['reviseLoanProductTerms'].loanProduct.currentTerms).toEqual({ disbursementFee: '120.00 USD', disbursementFeeTreatment: 'deducted' });
+    const bad = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "50", disbursementFeeTreatment: "sideways" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
+    expect(refusal(bad, 'reviseLoanProductTerms', 'loanProduct')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.disbursementFeeTreatment' });
     const loan = await disburse({ principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-12-01' });
     expect(loan.account.netDisbursement).toBe('5880.00 USD');
     expect(loan.receivable.principal).toBe('6000.00 USD');
@@ -123,7 +134,7 @@ describe('disbursement', () => {
     const lines = await db.journalLine.findMany({ where: { loanId: raw(loan.id) } });
     expect(lines.find((l) => l.account === '4100')?.credit.toFixed(2)).toBe('120.00');
     expect(lines.find((l) => l.account === '1000')?.credit.toFixed(2)).toBe('5880.00');
-    await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "0" }) { code } }', { token: admin });
+    await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "0" }) { loanProduct { code } } }', { token: admin });
   });
 
   it('only disbursement officers and admins book loans', async () => {
@@ -159,15 +170,15 @@ describe('repayments, backdating and reversal', () => {
     const backdated = await repay(loan.id, due(1), '2026-08-01');
     expect(backdated.allocation.lines.every((l: any) => l.instalment === 2)).toBe(true);
     const reversal = await gql(server.gateway, `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) {
-      kind reverses { id } loan { status daysPastDue } } }`, { token: agent, variables: { input: { idempotencyKey: key(), transactionId: first.id, reason: 'bounced' } } });
-    expect(reversal.errors).toBeUndefined();
-    expect(reversal.data!['reverseLoanTransaction']).toMatchObject({ kind: 'REVERSAL', reverses: { id: first.id }, loan: { status: 'OVERDUE' } });
+      loanTransaction { kind reverses { id } loan { status daysPastDue } } ${USER_ERRORS} } }`, { token: agent, variables: { input: { idempotencyKey: key(), transactionId: first.id, reason: 'bounced' } } });
+    expect(userErrors(reversal, 'reverseLoanTransaction')).toEqual([]);
+    expect(reversal.data!['reverseLoanTransaction'].loanTransaction).toMatchObject({ kind: 'REVERSAL', reverses: { id: first.id }, loan: { status: 'OVERDUE' } });
     // With July's money gone, August's pays instalment 1 and September's instalment 2: instalment 3 is unpaid
     // since September 1.
-    expect(reversal.data!['reverseLoanTransaction'].loan.daysPastDue).toBe(91);
-    const reversedTwice = await gql(server.gateway, `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { id } }`,
+    expect(reversal.data!['reverseLoanTransaction'].loanTransaction.loan.daysPastDue).toBe(91);
+    const reversedTwice = await gql(server.gateway, `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
       { token: agent, variables: { input: { idempotencyKey: key(), transactionId: first.id, reason: 'again' } } });
-    expect(codes(reversedTwice)).toEqual(['BAD_USER_INPUT']);
+    expect(refusal(reversedTwice, 'reverseLoanTransaction', 'loanTransaction').code).toBe('BAD_USER_INPUT');
 
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const journals = await db.journal.findMany({ where: { loanId: raw(loan.id) }, include: { lines: true }, orderBy: { seq: 'asc' } });
@@ -199,8 +210,7 @@ describe('repayments, backdating and reversal', () => {
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-11-01' });
     for (const [valueDate, money, field] of [['2026-12-02', '10', 'input.valueDate'], ['2026-10-31', '10', 'input.valueDate'], ['2026-11-15', '0', 'input.amount'], ['2026-11-15', '1.001', 'input.amount']]) {
       const refused = await gql(server.gateway, REPAY, { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, amount: money, valueDate, channel: 'card' } } });
-      expect(codes(refused), `${valueDate} ${money}`).toEqual(['BAD_USER_INPUT']);
-      expect(refused.errors![0]!.extensions['field']).toBe(field);
+      expect(refusal(refused, 'postRepayment', 'loanTransaction'), `${valueDate} ${money}`).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
   });
 
@@ -208,10 +218,10 @@ describe('repayments, backdating and reversal', () => {
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-11-01' });
     const input = { idempotencyKey: key(), loanId: loan.id, amount: '100', valueDate: '2026-11-20', channel: 'card' };
     const [a, b] = await Promise.all([0, 1].map(() => gql(server.gateway, REPAY, { token: agent, variables: { input } })));
-    expect(a!.errors).toBeUndefined();
-    expect(b!.errors).toBeUndefined();
-    expect(b!.data!['postRepayment'].id).toBe(a!.data!['postRepayment'].id);
-    expect(codes(await gql(server.gateway, REPAY, { token: agent, variables: { input: { ...input, amount: '101' } } }))).toEqual(['CONFLICT']);
+    expect(userErrors(a!, 'postRepayment')).toEqual([]);
+    expect(userErrors(b!, 'postRepayment')).toEqual([]);
+    expect(b!.data!['postRepayment'].loanTransaction.id).toBe(a!.data!['postRepayment'].loanTransaction.id);
+    expect(refusal(await gql(server.gateway, REPAY, { token: agent, variables: { input: { ...input, amount: '101' } } }), 'postRepayment', 'loanTransaction').code).toBe('CONFLICT');
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.loanTransaction.count({ where: { loanId: raw(loan.id) } })).toBe(1);
   });
@@ -220,15 +230,15 @@ describe('repayments, backdating and reversal', () => {
 describe('payment files', () => {
   it('posts every row in one transaction, or nothing when a row fails (the error names the row)', async () => {
     const loans = await Promise.all([0, 1, 2].map(() => disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-11-01' })));
-    const FILE = 'mutation($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted loans total journals sha256 } }';
+    const FILE = `mutation($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted loans total journals sha256 ${USER_ERRORS} } }`;
     const rows = loans.map((l, k) => ({ loanId: l.id, amount: String(100 + k), valueDate: '2026-11-30', channel: 'direct-debit', externalReference: `dd-${k}` }));
     const bad = await gql(server.gateway, FILE, { token: agent, variables: { input: { idempotencyKey: key(), repayments: [rows[0], { ...rows[1], amount: '-5' }, rows[2]] } } });
-    expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
-    expect(bad.errors![0]!.extensions['field']).toBe('input.repayments[1].amount');
+    expect(refusal(bad, 'postRepayments', 'posted')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.repayments[1].amount' });
+    expect(bad.data!['postRepayments']).toMatchObject({ loans: null, total: null, journals: null, sha256: null });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.loanTransaction.count({ where: { loanId: { in: loans.map((l) => raw(l.id)) } } })).toBe(0);
     const good = await gql(server.gateway, FILE, { token: agent, variables: { input: { idempotencyKey: key(), repayments: [...rows, { ...rows[0], amount: '50', externalReference: 'dd-3' }] } } });
-    expect(good.errors).toBeUndefined();
+    expect(userErrors(good, 'postRepayments')).toEqual([]);
     expect(good.data!['postRepayments']).toMatchObject({ posted: 4, loans: 3, total: '353' });
     expect(await db.loanTransaction.count({ where: { loanId: { in: loans.map((l) => raw(l.id)) } } })).toBe(4);
     expect(await invariants()).toMatchObject({ holds: true });
@@ -238,27 +248,28 @@ describe('payment files', () => {
 describe('charges and waivers', () => {
   it('a fee charged by hand is owed with the next instalment; waiving it needs a second person and posts to the ledger', async () => {
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
-    const charge = await gql(server.gateway, `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { kind component amount } }`,
+    const charge = await gql(server.gateway, `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { loanTransaction { kind component amount } ${USER_ERRORS} } }`,
       { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, component: 'FEE', amount: '25', valueDate: '2026-11-05', reason: 'returned direct debit' } } });
-    expect(charge.errors).toBeUndefined();
-    expect(charge.data!['applyLoanCharge']).toEqual({ kind: 'CHARGE', component: 'FEE', amount: '25.00 USD' });
-    const ask = await gql(server.gateway, `mutation($input: RequestLoanWaiverInput!) { requestLoanWaiver(input: $input) { id status requestedBy } }`,
+    expect(userErrors(charge, 'applyLoanCharge')).toEqual([]);
+    expect(charge.data!['applyLoanCharge'].loanTransaction).toEqual({ kind: 'CHARGE', component: 'FEE', amount: '25.00 USD' });
+    const ask = await gql(server.gateway, `mutation($input: RequestLoanWaiverInput!) { requestLoanWaiver(input: $input) { loanWaiverRequest { id status requestedBy } ${USER_ERRORS} } }`,
       { token: agent, variables: { input: { loanId: loan.id, component: 'FEE', amount: '25', reason: 'goodwill: bank error' } } });
-    expect(ask.errors).toBeUndefined();
-    const request = ask.data!['requestLoanWaiver'];
+    expect(userErrors(ask, 'requestLoanWaiver')).toEqual([]);
+    const request = ask.data!['requestLoanWaiver'].loanWaiverRequest;
     expect(request).toMatchObject({ status: 'PENDING', requestedBy: 'agent-1' });
-    const DECIDE = 'mutation($input: DecideLoanWaiverInput!) { decideLoanWaiver(input: $input) { status decidedBy transaction { kind amount } } }';
+    const DECIDE = `mutation($input: DecideLoanWaiverInput!) { decideLoanWaiver(input: $input) { loanWaiverRequest { status decidedBy transaction { kind amount } } ${USER_ERRORS} } }`;
     // The same person, even holding the approver's role, cannot check their own request.
     const selfApproval = await gql(server.gateway, DECIDE, { token: await devToken(server.runtime, 'finance', tenant.slug, { subject: 'agent-1' }), variables: { input: { requestId: request.id, approve: true } } });
-    expect(codes(selfApproval)).toEqual(['FORBIDDEN']);
+    expect(refusal(selfApproval, 'decideLoanWaiver', 'loanWaiverRequest')).toMatchObject({ code: 'FORBIDDEN', reason: 'MAKER_IS_CHECKER', field: 'input.requestId' });
+    // Without the approver's role at all, the caller may not decide: that stays a top-level error.
     expect(codes(await gql(server.gateway, DECIDE, { token: agent, variables: { input: { requestId: request.id, approve: true } } }))).toEqual(['FORBIDDEN']);
     const queue = await gql(server.gateway, '{ loanWaiverRequests(first: 10) { edges { node { id status } } } }', { token: approver });
     expect(queue.errors, JSON.stringify(queue.errors)).toBeUndefined();
     expect(queue.data!['loanWaiverRequests'].edges.map((e: any) => e.node.id)).toContain(request.id);
     const approved = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId: request.id, approve: true } } });
-    expect(approved.errors).toBeUndefined();
-    expect(approved.data!['decideLoanWaiver']).toEqual({ status: 'APPROVED', decidedBy: 'approver-1', transaction: { kind: 'WAIVER', amount: '25.00 USD' } });
-    expect(codes(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId: request.id, approve: false, reason: 'changed mind' } } }))).toEqual(['CONFLICT']);
+    expect(userErrors(approved, 'decideLoanWaiver')).toEqual([]);
+    expect(approved.data!['decideLoanWaiver'].loanWaiverRequest).toEqual({ status: 'APPROVED', decidedBy: 'approver-1', transaction: { kind: 'WAIVER', amount: '25.00 USD' } });
+    expect(refusal(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId: request.id, approve: false, reason: 'changed mind' } } }), 'decideLoanWaiver', 'loanWaiverRequest').code).toBe('CONFLICT');
     const account = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Loan { account { instalments { number charged { fee } waived { fee } outstanding { fee } } } } } }`, { token: agent, variables: { id: loan.id } });
     const second = account.data!['node'].account.instalments[1];
     expect(second).toEqual({ number: 2, charged: { fee: '25.00 USD' }, waived: { fee: '25.00 USD' }, outstanding: { fee: '0.00 USD' } });
@@ -314,9 +325,10 @@ describe('the books', () => {
     expect(shown.data!['node']).toEqual({ interestInAdvance: '0.00 USD' });
 
     // The payment bounces: the correction takes the liability back on the dates it was booked.
-    const reversal = await gql(server.gateway, `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { kind } }`,
+    const reversal = await gql(server.gateway, `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { kind } ${USER_ERRORS} } }`,
       { token: agent, variables: { input: { idempotencyKey: key(), transactionId: early.id, reason: 'bounced' } } });
-    expect(reversal.errors).toBeUndefined();
+    expect(userErrors(reversal, 'reverseLoanTransaction')).toEqual([]);
+    expect(reversal.data!['reverseLoanTransaction'].loanTransaction).toEqual({ kind: 'REVERSAL' });
     const net = new Map<string, number>();
     for (const [date, debit, credit] of await mine()) net.set(date as string, (net.get(date as string) ?? 0) + (debit as number) - (credit as number));
     expect([...net.values()].every((v) => v === 0)).toBe(true);
@@ -324,10 +336,12 @@ describe('the books', () => {
   });
 
   it('a product mapped to another account posts new loans there; loans booked before keep theirs', async () => {
-    const opened = await gql(server.gateway, 'mutation { openLedgerAccount(input: { code: "4010", name: "Interest income: personal loans", kind: INCOME }) { code kind } }', { token: finance });
-    expect(opened.errors).toBeUndefined();
-    const mapped = await gql(server.gateway, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: INTEREST_INCOME, account: "4010" }) { code } }', { token: finance });
-    expect(mapped.errors).toBeUndefined();
+    const opened = await gql(server.gateway, `mutation { openLedgerAccount(input: { code: "4010", name: "Interest income: personal loans", kind: INCOME }) { ledgerAccount { code kind } ${USER_ERRORS} } }`, { token: finance });
+    expect(userErrors(opened, 'openLedgerAccount')).toEqual([]);
+    expect(opened.data!['openLedgerAccount'].ledgerAccount).toEqual({ code: '4010', kind: 'INCOME' });
+    const mapped = await gql(server.gateway, `mutation { mapProductAccount(input: { productCode: "PL-STD", role: INTEREST_INCOME, account: "4010" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: finance });
+    expect(userErrors(mapped, 'mapProductAccount')).toEqual([]);
+    expect(mapped.data!['mapProductAccount'].loanProduct).toEqual({ code: 'PL-STD' });
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const lines = await db.journalLine.findMany({ where: { loanId: raw(loan.id) } });
@@ -355,7 +369,7 @@ describe('statements', () => {
     const loan = await disburse({ principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-06-01', originationPartnerCode: 'fintech' });
     const first = await repay(loan.id, '1100', '2026-07-01');
     await repay(loan.id, '1100', '2026-08-01');
-    await gql(server.gateway, 'mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { id } }',
+    await gql(server.gateway, 'mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { id } } }',
       { token: agent, variables: { input: { idempotencyKey: key(), transactionId: first.id, valueDate: '2026-08-15', reason: 'bounced' } } });
     const STATEMENT = `query($id: ID!) { node(id: $id) { ... on Loan { statement(from: "2026-07-01", to: "2026-09-30") {
       opening { principal totalOwed } closing { principal interest totalOwed } received csvPath pdfPath
@@ -404,18 +418,17 @@ describe('prepayment, payoff and refunds', () => {
     // Two instalments fell due unpaid (October 15 and November 15) plus interest earned since November 15.
     expect(Number(amount(quote.interest))).toBeGreaterThan(100);
     const short = await gql(server.gateway, REPAY, { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, amount: (Number(amount(quote.total)) - 1).toFixed(2), valueDate: '2026-12-01', channel: 'bank-transfer', purpose: 'PAYOFF' } } });
-    expect(codes(short)).toEqual(['BAD_USER_INPUT']);
-    expect(short.errors![0]!.extensions['field']).toBe('input.amount');
+    expect(refusal(short, 'postRepayment', 'loanTransaction')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.amount' });
     const paid = await repay(loan.id, (Number(amount(quote.total)) + 25).toFixed(2), '2026-12-01', { purpose: 'PAYOFF' });
     expect(paid.loan.status).toBe('CLOSED');
     expect(paid.loan.receivable).toEqual({ principal: '0.00 USD', interest: '0.00 USD' });
-    const refund = await gql(server.gateway, `mutation($input: RefundLoanExcessInput!) { refundLoanExcess(input: $input) { kind amount loan { held status } } }`,
+    const refund = await gql(server.gateway, `mutation($input: RefundLoanExcessInput!) { refundLoanExcess(input: $input) { loanTransaction { kind amount loan { held status } } ${USER_ERRORS} } }`,
       { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, amount: '25', valueDate: '2026-12-01', channel: 'bank-transfer' } } });
-    expect(refund.errors).toBeUndefined();
-    expect(refund.data!['refundLoanExcess']).toEqual({ kind: 'REFUND', amount: '25.00 USD', loan: { held: '0.00 USD', status: 'CLOSED' } });
-    const tooMuch = await gql(server.gateway, `mutation($input: RefundLoanExcessInput!) { refundLoanExcess(input: $input) { kind } }`,
+    expect(userErrors(refund, 'refundLoanExcess')).toEqual([]);
+    expect(refund.data!['refundLoanExcess'].loanTransaction).toEqual({ kind: 'REFUND', amount: '25.00 USD', loan: { held: '0.00 USD', status: 'CLOSED' } });
+    const tooMuch = await gql(server.gateway, `mutation($input: RefundLoanExcessInput!) { refundLoanExcess(input: $input) { loanTransaction { kind } ${USER_ERRORS} } }`,
       { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, amount: '1', valueDate: '2026-12-01', channel: 'bank-transfer' } } });
-    expect(codes(tooMuch)).toEqual(['BAD_USER_INPUT']);
+    expect(refusal(tooMuch, 'refundLoanExcess', 'loanTransaction').code).toBe('BAD_USER_INPUT');
     expect(await invariants()).toMatchObject({ holds: true });
   });
 
@@ -441,9 +454,9 @@ describe('prepayment, payoff and refunds', () => {
   it('a late fee by rule: revising the product adds it for new loans, and a missed instalment is charged it', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
     const bookedBefore = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-09-01' });
-    const revised = await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "15", lateFeeGraceDays: 5, underpaymentTolerance: "1" }) { currentTerms { lateFee { kind amount overduePercent graceDays } underpaymentTolerance } } }', { token: admin });
-    expect(revised.errors).toBeUndefined();
-    expect(revised.data!['reviseLoanProductTerms'].currentTerms.lateFee).toEqual({ kind: 'FIXED', amount: '15.00 USD', overduePercent: null, graceDays: 5 });
+    const revised = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "15", lateFeeGraceDays: 5, underpaymentTolerance: "1" }) { loanProduct { currentTerms { lateFee { kind amount overduePercent graceDays } underpaymentTolerance } } ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(revised, 'reviseLoanProductTerms')).toEqual([]);
+    expect(revised.data!['reviseLoanProductTerms'].loanProduct.currentTerms.lateFee).toEqual({ kind: 'FIXED', amount: '15.00 USD', overduePercent: null, graceDays: 5 });
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-09-01' });
     // October and November were missed, more than 5 days ago: each is charged the late fee as a penalty.
     const account = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Loan { account { instalments { number charged { penalty } } } } } }`, { token: agent, variables: { id: loan.id } });
@@ -454,7 +467,7 @@ describe('prepayment, payoff and refunds', () => {
     expect(before.data!['node'].account.instalments.every((i: any) => i.charged.penalty === '0.00 USD')).toBe(true);
     const after = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on Loan { productVersion } } }`, { token: agent, variables: { id: loan.id } });
     expect(after.data!['node'].productVersion).toBeGreaterThan(before.data!['node'].productVersion);
-    await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "0", underpaymentTolerance: "0" }) { code } }', { token: admin });
+    await gql(server.gateway, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeAmount: "0", underpaymentTolerance: "0" }) { loanProduct { code } } }', { token: admin });
     expect(await invariants()).toMatchObject({ holds: true });
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
-import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -16,6 +16,10 @@ const key = () => `statement-items-${Date.now()}-${keys++}`;
 async function call(query: string, variables: Record<string, unknown> = {}, token = admin) {
   const response = await gql(server.gateway, query, { token, variables });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  // A mutation's payload carries its refusals: none here.
+  for (const answer of Object.values(response.data!)) {
+    if (answer && typeof answer === 'object' && 'userErrors' in answer) expect(answer.userErrors).toEqual([]);
+  }
   return response.data!;
 }
 
@@ -28,21 +32,21 @@ beforeAll(async () => {
   await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'fintech', name: 'Fintech', kind: 'origination' });
   admin = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'admin-1' });
   fintech = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
-  const created = await call(`mutation($input: CreateApplicationInput!) { createApplication(input: $input) { parties { role party { id } } } }`, {
+  const created = await call(`mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { parties { role party { id } } } ${USER_ERRORS} } }`, {
     input: {
       idempotencyKey: key(), productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'a car',
       applicant: { kind: 'PERSON', legalName: 'Ada Lovelace', email: 'ada@example.test', phone: '+1 415 555 0100', dateOfBirth: '1990-12-10', identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: '123-45-6789' }] },
     },
   });
-  const borrowerPartyId = (created['createApplication'] as { parties: { party: { id: string } }[] }).parties[0]!.party.id;
+  const borrowerPartyId = (created['createApplication'] as { application: { parties: { party: { id: string } }[] } }).application.parties[0]!.party.id;
   // A loan before it, so this one's number is not 1 by accident.
   for (const reference of ['FIRST', 'SECOND']) {
-    const booked = await call(`mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { id } }`, {
+    const booked = await call(`mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`, {
       input: { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-09-01', borrowerPartyId, originationPartnerCode: 'fintech', externalReference: reference },
     });
-    loanId = (booked['disburseLoan'] as { id: string }).id;
+    loanId = (booked['disburseLoan'] as { loan: { id: string } }).loan.id;
   }
-  const charge = `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { id } }`;
+  const charge = `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`;
   await call(charge, { input: { idempotencyKey: key(), loanId, component: 'FEE', amount: '25', valueDate: '2026-10-05', reason: 'returned direct debit' } });
   await call(charge, { input: { idempotencyKey: key(), loanId, component: 'PENALTY', amount: '40', valueDate: '2026-10-20', reason: 'late payment' } });
 });
@@ -107,7 +111,7 @@ describe('a payment file', () => {
       { loanId: a, amount: '30.00', valueDate: '2026-11-03', channel: 'bank-transfer', externalReference: 'P-3' },
     ];
     const input = { idempotencyKey: key(), repayments: lines };
-    const FILE = `mutation($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted transactionIds } }`;
+    const FILE = `mutation($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted transactionIds ${USER_ERRORS} } }`;
     const batch = (await call(FILE, { input }))['postRepayments'] as { posted: number; transactionIds: string[] };
     expect(batch.posted).toBe(3);
     expect(batch.transactionIds).toHaveLength(3);
