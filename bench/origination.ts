@@ -48,7 +48,7 @@ const token = await signDevToken(runtime.devKey!, {
   issuer: config.issuer, audience: config.AUTH_AUDIENCE, role: 'origination-partner', tenant: slug, partner: { id: 'fintech', kind: 'origination' }, ttlSeconds: 3600, now: new Date(),
 });
 
-const CREATE = 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { status decisions { outcome } } }';
+const CREATE = 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { status decisions { outcome } } userErrors { code field message } } }';
 let person = 0;
 /** A complete applicant with a prime bureau file: the policy approves without a person. */
 async function submit(): Promise<{ ms: number; status: string }> {
@@ -63,10 +63,12 @@ async function submit(): Promise<{ ms: number; status: string }> {
   };
   const started = performance.now();
   const response = await fetch(gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: CREATE, variables: { input } }) });
-  const body = (await response.json()) as { data?: { createApplication: { status: string } }; errors?: unknown[] };
+  const body = (await response.json()) as { data?: { createApplication: { application: { status: string } | null; userErrors: unknown[] } }; errors?: unknown[] };
   const ms = performance.now() - started;
   if (body.errors) throw new Error(`submission failed: ${JSON.stringify(body.errors).slice(0, 500)}`);
-  return { ms, status: body.data!.createApplication.status };
+  const answer = body.data!.createApplication;
+  if (answer.userErrors.length > 0 || !answer.application) throw new Error(`submission refused: ${JSON.stringify(answer.userErrors).slice(0, 500)}`);
+  return { ms, status: answer.application.status };
 }
 
 for (let i = 0; i < WARMUP; i += 1) await submit();

@@ -11,7 +11,7 @@ import { buildSchema } from '../../src/graph/schema.js';
 import { checkIdempotencyKey } from '../../src/commands/idempotencyKey.js';
 import { quoteIdent } from '../../src/tenancy/schemaNames.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -139,16 +139,17 @@ describe('idempotency key bounds', () => {
     for (const bad of ['', ' '.repeat(8), 'has a space', 'k'.repeat(7), 'k'.repeat(201), 'tab\there12', 12345678]) {
       expect(() => checkIdempotencyKey(bad, 'input.idempotencyKey'), String(bad)).toThrowError(expect.objectContaining({ code: 'BAD_USER_INPUT', details: { field: 'input.idempotencyKey' } }));
     }
-    const created = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id } }`, { token: admin, variables: { input: {
+    const created = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id } ${USER_ERRORS} } }`, { token: admin, variables: { input: {
       idempotencyKey: 'upload-host-0001', productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'upload host', applicant: { kind: 'PERSON', legalName: 'Upload Host' },
     } } });
     expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+    expect(created.data!['createApplication'].userErrors).toEqual([]);
     const before = await written();
     for (const header of ['', '   ', 'short']) {
       const form = new FormData();
       form.append('kind', 'other');
       form.append('file', new Blob(['%PDF-1.7\n%%EOF\n'], { type: 'application/pdf' }), 'x.pdf');
-      const response = await fetch(`${server.gateway.url.replace(/\/$/, '')}/applications/${encodeURIComponent(created.data!['createApplication'].id)}/documents`, {
+      const response = await fetch(`${server.gateway.url.replace(/\/$/, '')}/applications/${encodeURIComponent(created.data!['createApplication'].application.id)}/documents`, {
         method: 'POST', body: form, headers: { authorization: `Bearer ${admin}`, 'idempotency-key': header },
       });
       expect(response.status, header).toBe(400);

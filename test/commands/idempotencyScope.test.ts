@@ -7,13 +7,13 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { registerPartner } from '../../src/services/partners.js';
-import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 
 let server: TestServer;
 let first: TenantRecord;
 let second: TenantRecord;
 
-const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id reference originationPartnerCode externalReference } }`;
+const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id reference originationPartnerCode externalReference } ${USER_ERRORS} } }`;
 const KEY = 'shared-key-0001';
 const BODY = {
   idempotencyKey: KEY, productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'same body everywhere', externalReference: 'same-ref',
@@ -23,7 +23,8 @@ const BODY = {
 async function create(token: string, tenant: string, input: Record<string, unknown> = BODY) {
   const response = await gql(server.gateway, CREATE, { token, tenant, variables: { input } });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data!['createApplication'] as { id: string; reference: string; originationPartnerCode: string | null };
+  expect(response.data!['createApplication'].userErrors).toEqual([]);
+  return response.data!['createApplication'].application as { id: string; reference: string; originationPartnerCode: string | null };
 }
 
 beforeAll(async () => {
@@ -100,7 +101,9 @@ describe('idempotency keys are scoped to tenant, partner and principal', () => {
     const beta = await devToken(server.runtime, 'origination-partner', first.slug, { partner: { id: 'beta', kind: 'origination' } });
     await create(alpha, first.slug, { ...BODY, idempotencyKey: key });
     const conflicting = await gql(server.gateway, CREATE, { token: alpha, variables: { input: { ...BODY, idempotencyKey: key, amount: '6000' } } });
-    expect(conflicting.errors?.map((e) => e.extensions['code'])).toEqual(['CONFLICT']);
+    expect(conflicting.status).toBe(200);
+    expect(userErrors(conflicting, 'createApplication').map((e) => e.code)).toEqual(['CONFLICT']);
+    expect(conflicting.data!['createApplication'].application).toBeNull();
     // Beta never learns that alpha used the key: another body under it is simply beta's own first request.
     const fresh = await create(beta, first.slug, { ...BODY, idempotencyKey: key, amount: '6000' });
     expect(fresh.originationPartnerCode).toBe('beta');

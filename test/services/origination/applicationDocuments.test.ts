@@ -9,7 +9,7 @@ import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { MAX_DOCUMENT_BYTES } from '../../../src/services/origination/applicationDocuments.js';
 import { registerPartner } from '../../../src/services/partners.js';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
 let base: string;
@@ -49,7 +49,7 @@ async function checklist(token = officer) {
   return Object.fromEntries(response.data!['node'].documentChecklist.map((i: any) => [i.kind, i.status]));
 }
 
-const REVIEW = 'mutation($input: ReviewApplicationDocumentInput!) { reviewApplicationDocument(input: $input) { id status statusReason reviewedBy } }';
+const REVIEW = `mutation($input: ReviewApplicationDocumentInput!) { reviewApplicationDocument(input: $input) { applicationDocument { id status statusReason reviewedBy } ${USER_ERRORS} } }`;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -75,7 +75,7 @@ beforeAll(async () => {
   underwriter = await devToken(server.runtime, 'underwriter', tenant.slug, { subject: 'underwriter-1' });
   partner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
   otherPartner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'othertech', kind: 'origination' } });
-  const created = await gql(server.gateway, 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id } }', {
+  const created = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id } ${USER_ERRORS} } }`, {
     token: partner,
     variables: { input: {
       productCode: 'PL-STD', amount: '8000', numberOfRepayments: 24, purpose: 'home improvement', submit: true,
@@ -89,7 +89,8 @@ beforeAll(async () => {
     } },
   });
   expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
-  applicationId = created.data!['createApplication'].id;
+  expect(created.data!['createApplication'].userErrors).toEqual([]);
+  applicationId = created.data!['createApplication'].application.id;
   const parties = await db.applicationParty.findMany({ where: { applicationId: raw(applicationId) } });
   applicantId = encodeGlobalID('Party', parties.find((p) => p.role === 'applicant')!.partyId);
   guarantorId = encodeGlobalID('Party', parties.find((p) => p.role === 'guarantor')!.partyId);
@@ -170,13 +171,15 @@ describe('idempotency and closed applications', () => {
   });
 
   it('a withdrawn application takes no more documents', async () => {
-    const created = await gql(server.gateway, 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id } }', {
+    const created = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id } ${USER_ERRORS} } }`, {
       token: partner,
       variables: { input: { productCode: 'PL-STD', amount: '8000', numberOfRepayments: 24, purpose: 'closing', applicant: { kind: 'PERSON', legalName: 'Clo Sed', email: 'closed@example.test', phone: '+14155550172' } } },
     });
-    const id = created.data!['createApplication'].id;
-    const withdrawn = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { withdrawApplication(input: $input) { status } }', { token: partner, variables: { input: { applicationId: id } } });
+    expect(created.data!['createApplication'].userErrors).toEqual([]);
+    const id = created.data!['createApplication'].application.id;
+    const withdrawn = await gql(server.gateway, `mutation($input: WithdrawApplicationInput!) { withdrawApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: partner, variables: { input: { applicationId: id } } });
     expect(withdrawn.errors).toBeUndefined();
+    expect(withdrawn.data!['withdrawApplication']).toEqual({ application: { status: 'WITHDRAWN' }, userErrors: [] });
     const refused = await upload({ kind: 'other', application: id });
     expect(refused.status).toBe(409);
   });
@@ -189,13 +192,16 @@ describe('checklist and review', () => {
     expect(uploaded.status).toBe(201);
     expect(await checklist(partner)).toMatchObject({ proof_of_identity: 'PENDING' });
     const refused = await gql(server.gateway, REVIEW, { token: underwriter, variables: { input: { documentId: uploaded.body['id'], verified: false } } });
-    expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
-    expect(refused.errors![0]!.extensions['field']).toBe('input.reason');
+    expect(refused.status).toBe(200);
+    expect(userErrors(refused, 'reviewApplicationDocument')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.reason' })]);
+    expect(refused.data!['reviewApplicationDocument'].applicationDocument).toBeNull();
+    expect(await checklist(partner)).toMatchObject({ proof_of_identity: 'PENDING' });
     const asPartner = await gql(server.gateway, REVIEW, { token: partner, variables: { input: { documentId: uploaded.body['id'], verified: true } } });
     expect(codes(asPartner)).toEqual(['FORBIDDEN']);
     const verified = await gql(server.gateway, REVIEW, { token: underwriter, variables: { input: { documentId: uploaded.body['id'], verified: true } } });
     expect(verified.errors).toBeUndefined();
-    expect(verified.data!['reviewApplicationDocument']).toMatchObject({ status: 'VERIFIED', reviewedBy: 'underwriter-1' });
+    expect(verified.data!['reviewApplicationDocument'].userErrors).toEqual([]);
+    expect(verified.data!['reviewApplicationDocument'].applicationDocument).toMatchObject({ status: 'VERIFIED', reviewedBy: 'underwriter-1' });
     expect(await checklist()).toMatchObject({ proof_of_identity: 'SATISFIED' });
 
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -211,7 +217,8 @@ describe('checklist and review', () => {
     for (const document of income) {
       const rejected = await gql(server.gateway, REVIEW, { token: officer, variables: { input: { documentId: encodeGlobalID('ApplicationDocument', document.id), verified: false, reason: 'illegible scan' } } });
       expect(rejected.errors).toBeUndefined();
-      expect(rejected.data!['reviewApplicationDocument']).toMatchObject({ status: 'REJECTED', statusReason: 'illegible scan' });
+      expect(rejected.data!['reviewApplicationDocument'].userErrors).toEqual([]);
+      expect(rejected.data!['reviewApplicationDocument'].applicationDocument).toMatchObject({ status: 'REJECTED', statusReason: 'illegible scan' });
     }
     expect(await checklist()).toMatchObject({ proof_of_income: 'REJECTED' });
   });

@@ -12,7 +12,7 @@ import { sandboxCallback } from '../../../src/domain/origination/checks/sandbox.
 import { callbackBody, CALLBACK_SIGNATURE_HEADER, signCallback } from '../../../src/domain/origination/checks/callbacks.js';
 import { providerCallbackSecret } from '../../../src/services/origination/pendingChecks.js';
 import { checkProvidersFor, SANDBOX_PROVIDERS } from '../../../src/services/origination/checkProviders.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -24,7 +24,7 @@ const APPLICATION = `id status history { to event reason }
   checks { kind status attempt reason }
   decisions { outcome riskGrade policyVersion reasons { code } rules { rule passed } input }
   offer { id status amount annualRatePercent aprPercent instalment totalRepayable validUntil }`;
-const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { ${APPLICATION} } }`;
+const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { ${APPLICATION} } ${USER_ERRORS} } }`;
 
 /** A fully documented applicant; `tags` choose sandbox outcomes through the e-mail (docs/sandbox-providers.md). */
 function applicant(tags = '') {
@@ -42,7 +42,8 @@ async function apply(tags: string, over: Record<string, unknown> = {}, token = o
     variables: { input: { productCode: 'PL-STD', amount: '6000', numberOfRepayments: 24, purpose: 'debt consolidation', applicant: applicant(tags), declaredMonthlyIncome: '6500', monthlyDebtPayments: '300', employer: 'Acme Corp', submit: true, ...over } },
   });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data!['createApplication'];
+  expect(response.data!['createApplication'].userErrors).toEqual([]);
+  return response.data!['createApplication'].application;
 }
 
 beforeAll(async () => {
@@ -105,9 +106,10 @@ describe('automated decisions', () => {
     expect(failed.status).toBe('CHECKS_FAILED');
     expect(failed.history.at(-1)).toMatchObject({ to: 'CHECKS_FAILED', event: 'check_failed', reason: expect.stringMatching(/^bureau timed out/) });
     expect(failed.decisions).toEqual([]);
-    const retried = await gql(server.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { ${APPLICATION} } }`, { token: officer, variables: { input: { applicationId: failed.id } } });
+    const retried = await gql(server.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { ${APPLICATION} } ${USER_ERRORS} } }`, { token: officer, variables: { input: { applicationId: failed.id } } });
     expect(retried.errors).toBeUndefined();
-    const after = retried.data!['assessApplication'];
+    expect(retried.data!['assessApplication'].userErrors).toEqual([]);
+    const after = retried.data!['assessApplication'].application;
     expect(after.history.map((h: any) => h.event).slice(-2)).toEqual(['retry_checks', 'check_failed']);
     expect(Math.max(...after.checks.map((c: any) => c.attempt))).toBe(2);
   });
@@ -116,12 +118,18 @@ describe('automated decisions', () => {
     const response = await gql(server.gateway, CREATE, { token: officer, variables: { input: {
       productCode: 'PL-STD', amount: '6000', numberOfRepayments: 24, purpose: 'car', submit: true, applicant: { kind: 'PERSON', legalName: 'No Data' },
     } } });
-    expect(codes(response)).toEqual(['BAD_USER_INPUT']);
-    expect(response.errors![0]!.extensions).toMatchObject({ reason: 'MISSING_INFORMATION', field: 'input.applicant.dateOfBirth' });
-    expect(response.errors![0]!.extensions['fields']).toEqual([
+    expect(response.status).toBe(200);
+    const refusals = userErrors(response, 'createApplication');
+    // One user error per missing field, in order, all MISSING_INFORMATION, the message naming every one.
+    expect(refusals.map((e) => e.field)).toEqual([
       'input.applicant.dateOfBirth', 'input.applicant.identifiers', 'input.applicant.phone', 'input.applicant.email', 'input.applicant.address',
       'input.declaredMonthlyIncome', 'input.employer',
     ]);
+    for (const refusal of refusals) {
+      expect(refusal).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
+      expect(refusal.message).toMatch(/^the checks need applicant\.dateOfBirth, applicant\.identifiers, applicant\.phone, applicant\.email, applicant\.address, declaredMonthlyIncome and employer: /);
+    }
+    expect(response.data!['createApplication'].application).toBeNull();
   });
 
   it('an asynchronous provider decides through the signed callback; forged or replayed callbacks change nothing', async () => {
@@ -153,11 +161,13 @@ describe('automated decisions', () => {
     const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
     await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'rival', name: 'Rival', kind: 'origination' });
     const rival = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'rival', kind: 'origination' } });
-    const refused = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: rival, variables: { input: { applicationId: theirs.id } } });
-    expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
+    const refused = await gql(server.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: rival, variables: { input: { applicationId: theirs.id } } });
+    expect(userErrorCodes(refused, 'assessApplication')).toEqual(['BAD_USER_INPUT']);
+    expect(refused.data!['assessApplication'].application).toBeNull();
     // Staff retrying it: what the checks say still concerns the partner that brought it.
-    const retried = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: officer, variables: { input: { applicationId: theirs.id } } });
+    const retried = await gql(server.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: officer, variables: { input: { applicationId: theirs.id } } });
     expect(retried.errors).toBeUndefined();
+    expect(retried.data!['assessApplication'].userErrors).toEqual([]);
     const events = await server.runtime.tenantClients.forSchema(tenant.schemaName).outboxEvent.findMany({ where: { aggregateId: theirs.id } });
     expect(events.length).toBeGreaterThan(6);
     expect(new Set(events.map((e) => e.partnerScope))).toEqual(new Set(['fintech']));

@@ -8,7 +8,7 @@ import { globalIdOf } from '../../../src/domain/globalId.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { subscribe, until } from '../../support/ws.js';
 
 let server: TestServer;
@@ -44,14 +44,15 @@ function applicant(tags = '') {
   };
 }
 
-const APPLY = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id reference status offer { amount aprPercent } } }`;
+const APPLY = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id reference status offer { amount aprPercent } } ${USER_ERRORS} } }`;
 async function apply(tags: string) {
   const response = await gql(server.gateway, APPLY, { token: partner, variables: { input: {
     idempotencyKey: `apply-${people}-${tags}-${Date.now()}`, productCode: 'PL-STD', amount: '7000', numberOfRepayments: 12, purpose: 'wedding',
     applicant: applicant(tags), declaredMonthlyIncome: '7000', monthlyDebtPayments: '200', employer: 'Acme Corp', submit: true,
   } } });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data!['createApplication'];
+  expect(response.data!['createApplication'].userErrors).toEqual([]);
+  return response.data!['createApplication'].application;
 }
 
 async function upload(applicationId: string, kind: string) {
@@ -63,34 +64,37 @@ async function upload(applicationId: string, kind: string) {
   return (await response.json() as { id: string }).id;
 }
 
-const MOVE = (name: string, input: string) => `mutation($input: ${input}) { ${name}(input: $input) { status } }`;
+const MOVE = (name: string, input: string) => `mutation($input: ${input}) { ${name}(input: $input) { application { status } ${USER_ERRORS} } }`;
 
 async function toSigned(application: { id: string }) {
   const accepted = await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: application.id, consentText: CONSENT } }, headers: { 'user-agent': 'fintech-app/1.0' } });
   expect(accepted.errors, JSON.stringify(accepted.errors)).toBeUndefined();
-  expect(accepted.data!['acceptApplicationOffer'].status).toBe('OFFER_ACCEPTED');
+  expect(accepted.data!['acceptApplicationOffer']).toEqual({ application: { status: 'OFFER_ACCEPTED' }, userErrors: [] });
   const signed = await gql(server.gateway, MOVE('signApplicationAgreement', 'SignApplicationAgreementInput!'), { token: partner, variables: { input: { applicationId: application.id } } });
   expect(signed.errors, JSON.stringify(signed.errors)).toBeUndefined();
-  expect(signed.data!['signApplicationAgreement'].status).toBe('AGREEMENT_SIGNED');
+  expect(signed.data!['signApplicationAgreement']).toEqual({ application: { status: 'AGREEMENT_SIGNED' }, userErrors: [] });
   for (const kind of ['proof_of_identity', 'proof_of_income']) {
     const documentId = await upload(application.id, kind);
-    const reviewed = await gql(server.gateway, 'mutation($input: ReviewApplicationDocumentInput!) { reviewApplicationDocument(input: $input) { status } }', { token: officer, variables: { input: { documentId, verified: true } } });
+    const reviewed = await gql(server.gateway, `mutation($input: ReviewApplicationDocumentInput!) { reviewApplicationDocument(input: $input) { applicationDocument { status } ${USER_ERRORS} } }`, { token: officer, variables: { input: { documentId, verified: true } } });
     expect(reviewed.errors, JSON.stringify(reviewed.errors)).toBeUndefined();
+    expect(reviewed.data!['reviewApplicationDocument']).toEqual({ applicationDocument: { status: 'VERIFIED' }, userErrors: [] });
   }
 }
 
-const REQUEST = 'mutation($input: RequestDisbursementInput!) { requestDisbursement(input: $input) { id status requestedBy } }';
-const DECIDE = 'mutation($input: DecideDisbursementInput!) { decideDisbursement(input: $input) { status decidedBy loan { id status principal application { reference } } } }';
+const REQUEST = `mutation($input: RequestDisbursementInput!) { requestDisbursement(input: $input) { disbursementRequest { id status requestedBy } ${USER_ERRORS} } }`;
+const DECIDE = `mutation($input: DecideDisbursementInput!) { decideDisbursement(input: $input) { disbursementRequest { status decidedBy loan { id status principal application { reference } } } ${USER_ERRORS} } }`;
 
 describe('hand-off to servicing', () => {
   it('walks a partner\'s application to an active loan through the API, the partner following it live', async () => {
     const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
     await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'rival', name: 'Rival', kind: 'origination' });
     const rival = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'rival', kind: 'origination' } });
-    const HOOK = 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { endpoint { id } } }';
+    const HOOK = `mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { webhookEndpoint { id } ${USER_ERRORS} } }`;
     for (const token of [partner, rival]) {
       const hook = await gql(server.gateway, HOOK, { token, variables: { input: { url: 'https://partner.example.test/hooks', eventTypes: ['application.*', 'loan.*'] } } });
       expect(hook.errors, JSON.stringify(hook.errors)).toBeUndefined();
+      expect(hook.data!['registerWebhookEndpoint'].userErrors).toEqual([]);
+      expect(hook.data!['registerWebhookEndpoint'].webhookEndpoint.id).toEqual(expect.any(String));
     }
     const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${partner}` }, 'subscription { events(after: "0") { type aggregateType aggregateId } }');
     const rivalLive = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${rival}` }, 'subscription { events(after: "0") { type aggregateType aggregateId } }');
@@ -109,18 +113,23 @@ describe('hand-off to servicing', () => {
 
     const requested = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
     expect(requested.errors, JSON.stringify(requested.errors)).toBeUndefined();
-    const requestId = requested.data!['requestDisbursement'].id;
+    expect(requested.data!['requestDisbursement'].userErrors).toEqual([]);
+    const requestId = requested.data!['requestDisbursement'].disbursementRequest.id;
     const duplicate = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
-    expect(codes(duplicate)).toEqual(['CONFLICT']);
+    expect(duplicate.status).toBe(200);
+    expect(userErrorCodes(duplicate, 'requestDisbursement')).toEqual(['CONFLICT']);
+    expect(duplicate.data!['requestDisbursement'].disbursementRequest).toBeNull();
     const self = await gql(server.gateway, DECIDE, { token: makerOfficer, variables: { input: { requestId, approve: true } } });
-    expect(codes(self)).toEqual(['FORBIDDEN']);
+    expect(userErrors(self, 'decideDisbursement')).toEqual([expect.objectContaining({ code: 'FORBIDDEN', reason: 'MAKER_IS_CHECKER', field: 'input.requestId' })]);
+    expect(self.data!['decideDisbursement'].disbursementRequest).toBeNull();
     const key = `disburse-${requestId}`;
     const [first, twin] = await Promise.all([0, 1].map(() => gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { idempotencyKey: key, requestId, approve: true } } })));
     expect(first!.errors, JSON.stringify(first!.errors)).toBeUndefined();
     expect(twin!.errors, JSON.stringify(twin!.errors)).toBeUndefined();
-    const decided = first!.data!['decideDisbursement'];
+    expect([userErrors(first!, 'decideDisbursement'), userErrors(twin!, 'decideDisbursement')]).toEqual([[], []]);
+    const decided = first!.data!['decideDisbursement'].disbursementRequest;
     expect(decided).toMatchObject({ status: 'APPROVED', decidedBy: 'disbursement-checker', loan: { status: 'ACTIVE', principal: '7000.00 USD', application: { reference: application.reference } } });
-    expect(twin!.data!['decideDisbursement'].loan.id).toBe(decided.loan.id);
+    expect(twin!.data!['decideDisbursement'].disbursementRequest.loan.id).toBe(decided.loan.id);
     expect(await db.loan.count({ where: { applicationId: decodeGlobalID(application.id).id } })).toBe(1);
 
     // The loan keeps its origination by reference, and its terms are the accepted offer's.
@@ -152,12 +161,15 @@ describe('hand-off to servicing', () => {
     const declined = await apply('+kyc-fail');
     expect(declined.status).toBe('DECLINED');
     const refused = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: declined.id, disbursementDate: '2026-12-01' } } });
-    expect(codes(refused)).toEqual(['CONFLICT']);
+    expect(userErrorCodes(refused, 'requestDisbursement')).toEqual(['CONFLICT']);
     const approved = await apply('+bureau-prime');
-    const withdrawn = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { withdrawApplication(input: $input) { status } }', { token: partner, variables: { input: { applicationId: approved.id, reason: 'changed mind' } } });
-    expect(withdrawn.data!['withdrawApplication'].status).toBe('WITHDRAWN');
-    expect(codes(await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: approved.id, consentText: CONSENT } } }))).toEqual(['CONFLICT']);
-    expect(codes(await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: approved.id, disbursementDate: '2026-12-01' } } }))).toEqual(['CONFLICT']);
+    const withdrawn = await gql(server.gateway, MOVE('withdrawApplication', 'WithdrawApplicationInput!'), { token: partner, variables: { input: { applicationId: approved.id, reason: 'changed mind' } } });
+    expect(withdrawn.data!['withdrawApplication']).toEqual({ application: { status: 'WITHDRAWN' }, userErrors: [] });
+    expect(userErrorCodes(await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: approved.id, consentText: CONSENT } } }), 'acceptApplicationOffer')).toEqual(['CONFLICT']);
+    expect(userErrorCodes(await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: approved.id, disbursementDate: '2026-12-01' } } }), 'requestDisbursement')).toEqual(['CONFLICT']);
+    const id = decodeGlobalID(approved.id).id;
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(await db.disbursementRequest.count({ where: { applicationId: { in: [id, decodeGlobalID(declined.id).id] } } })).toBe(0);
   });
 
   it('offers not taken by their date, and drafts never submitted, lapse; an expired application goes nowhere', async () => {
@@ -166,20 +178,22 @@ describe('hand-off to servicing', () => {
     const draft = await gql(server.gateway, APPLY, { token: partner, variables: { input: {
       productCode: 'PL-STD', amount: '7000', numberOfRepayments: 12, purpose: 'holiday', applicant: applicant(), submit: false,
     } } });
-    const draftId = decodeGlobalID(draft.data!['createApplication'].id).id;
+    expect(draft.data!['createApplication'].userErrors).toEqual([]);
+    const draftId = decodeGlobalID(draft.data!['createApplication'].application.id).id;
     // Time passes (below the API): the offer's date is behind the business date, the draft a month old.
     await db.applicationOffer.updateMany({ where: { applicationId: decodeGlobalID(approved.id).id }, data: { validUntil: new Date('2026-11-30T00:00:00Z') } });
     await db.application.update({ where: { id: draftId }, data: { createdAt: new Date('2026-10-01T00:00:00Z') } });
     const officerToken = await devToken(server.runtime, 'loan-officer', tenant.slug);
-    const swept = await gql(server.gateway, 'mutation { expireStaleApplications { expired { id status history { event reason } } } }', { token: officerToken });
+    const swept = await gql(server.gateway, `mutation { expireStaleApplications { expired { id status history { event reason } } ${USER_ERRORS} } }`, { token: officerToken });
     expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
+    expect(swept.data!['expireStaleApplications'].userErrors).toEqual([]);
     const expired = swept.data!['expireStaleApplications'].expired;
-    expect(expired.map((a: any) => a.id).sort()).toEqual([approved.id, draft.data!['createApplication'].id].sort());
+    expect(expired.map((a: any) => a.id).sort()).toEqual([approved.id, draft.data!['createApplication'].application.id].sort());
     expect(expired.every((a: any) => a.status === 'EXPIRED')).toBe(true);
     expect(expired.find((a: any) => a.id === approved.id).history.at(-1)).toEqual({ event: 'expire', reason: 'the offer lapsed' });
     expect((await db.applicationOffer.findFirstOrThrow({ where: { applicationId: decodeGlobalID(approved.id).id } })).status).toBe('expired');
-    expect(codes(await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: approved.id, consentText: CONSENT } } }))).toEqual(['CONFLICT']);
-    expect(codes(await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: approved.id, disbursementDate: '2026-12-01' } } }))).toEqual(['CONFLICT']);
+    expect(userErrorCodes(await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: approved.id, consentText: CONSENT } } }), 'acceptApplicationOffer')).toEqual(['CONFLICT']);
+    expect(userErrorCodes(await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: approved.id, disbursementDate: '2026-12-01' } } }), 'requestDisbursement')).toEqual(['CONFLICT']);
   });
 
   it('a booking that fails leaves the application, the request and the books exactly as they were', async () => {
@@ -187,11 +201,13 @@ describe('hand-off to servicing', () => {
     await toSigned(application);
     const requested = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
     expect(requested.errors, JSON.stringify(requested.errors)).toBeUndefined();
+    expect(requested.data!['requestDisbursement'].userErrors).toEqual([]);
+    const requestId = requested.data!['requestDisbursement'].disbursementRequest.id;
     // Sabotage below the API: the product now posts cash to an account the chart lacks, so the
     // ledger refuses the booking's journal — after the application's transition, inside the same transaction.
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     await db.loanProduct.update({ where: { code: 'PL-STD' }, data: { accountMapping: { cash: 'NO-SUCH-ACCOUNT' } } });
-    const failed = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId: requested.data!['requestDisbursement'].id, approve: true } } });
+    const failed = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId, approve: true } } });
     await db.loanProduct.update({ where: { code: 'PL-STD' }, data: { accountMapping: {} } });
     expect(codes(failed)).toEqual(['INTERNAL']);
     expect(JSON.stringify(failed.errors)).not.toMatch(/NO-SUCH-ACCOUNT|journal_line|violat/);
@@ -201,8 +217,8 @@ describe('hand-off to servicing', () => {
     expect((await db.disbursementRequest.findFirstOrThrow({ where: { applicationId: id } })).status).toBe('pending');
     expect(await db.outboxEvent.count({ where: { aggregateId: globalIdOf('Application', id), type: 'application.disbursed' } })).toBe(0);
     // The checker rejects it instead; the agreement stands and a corrected request can follow.
-    const rejected = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId: requested.data!['requestDisbursement'].id, approve: false, reason: 'wrong first due date' } } });
-    expect(rejected.data!['decideDisbursement'].status).toBe('REJECTED');
+    const rejected = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId, approve: false, reason: 'wrong first due date' } } });
+    expect(rejected.data!['decideDisbursement']).toMatchObject({ disbursementRequest: { status: 'REJECTED' }, userErrors: [] });
     expect((await db.application.findUniqueOrThrow({ where: { id } })).status).toBe('agreement_signed');
   });
 });

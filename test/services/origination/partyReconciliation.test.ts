@@ -11,7 +11,7 @@ import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
 import { disburseLoan } from '../../../src/services/servicing/loans.js';
 import { Decimal } from '../../../src/domain/money.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, USER_ERRORS, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -52,7 +52,7 @@ const ANSWER = `id reference status
   decisions { outcome reasons { code message } rules { rule kind passed observed threshold } input }
   offer { id status amount }
   documents { kind downloadPath }`;
-const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { ${ANSWER} } }`;
+const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { ${ANSWER} } ${USER_ERRORS} } }`;
 const READ = `query($id: ID!) { node(id: $id) { ... on Application { ${ANSWER} } } }`;
 
 const body = (applicant: Record<string, unknown>, over: Record<string, unknown> = {}) => ({
@@ -63,7 +63,8 @@ const body = (applicant: Record<string, unknown>, over: Record<string, unknown> 
 async function create(token: string, input: Record<string, unknown>) {
   const response = await gql(server.gateway, CREATE, { token, variables: { input } });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data!['createApplication'];
+  expect(response.data!['createApplication'].userErrors).toEqual([]);
+  return response.data!['createApplication'].application;
 }
 
 async function partiesOf(applicationId: string) {
@@ -124,11 +125,12 @@ function expectNothingOfTheVictim(seen: string, sent: unknown = {}) {
 }
 
 async function signAs(token: string, applicationId: string) {
-  const accepted = await gql(server.gateway, 'mutation($input: AcceptApplicationOfferInput!) { acceptApplicationOffer(input: $input) { status } }', { token, variables: { input: { applicationId, consentText: CONSENT } } });
+  const accepted = await gql(server.gateway, `mutation($input: AcceptApplicationOfferInput!) { acceptApplicationOffer(input: $input) { application { status } ${USER_ERRORS} } }`, { token, variables: { input: { applicationId, consentText: CONSENT } } });
   expect(accepted.errors, JSON.stringify(accepted.errors)).toBeUndefined();
-  const signed = await gql(server.gateway, 'mutation($input: SignApplicationAgreementInput!) { signApplicationAgreement(input: $input) { status } }', { token, variables: { input: { applicationId } } });
+  expect(accepted.data!['acceptApplicationOffer'].userErrors).toEqual([]);
+  const signed = await gql(server.gateway, `mutation($input: SignApplicationAgreementInput!) { signApplicationAgreement(input: $input) { application { status } ${USER_ERRORS} } }`, { token, variables: { input: { applicationId } } });
   expect(signed.errors, JSON.stringify(signed.errors)).toBeUndefined();
-  expect(signed.data!['signApplicationAgreement'].status).toBe('AGREEMENT_SIGNED');
+  expect(signed.data!['signApplicationAgreement']).toEqual({ application: { status: 'AGREEMENT_SIGNED' }, userErrors: [] });
 }
 
 beforeAll(async () => {
@@ -222,8 +224,9 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
       `PL-STD,5000,12,car,PERSON,Mallory Csv,mallory.csv@example.test,+14155557301,1991-01-01,${VICTIM.identifiers[0]!.value},US,4000,200,csv-1`,
       `PL-STD,5000,12,car,PERSON,Mallory Csv Two,${VICTIM.email},${VICTIM.phone},1991-01-01,,,4000,200,csv-2`,
     ];
-    const uploaded = await gql(server.gateway, 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported rows { row reference errors } } }', { token: attacker, variables: { input: { csv: [header, ...rows].join('\n') } } });
+    const uploaded = await gql(server.gateway, `mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported rows { row reference errors } ${USER_ERRORS} } }`, { token: attacker, variables: { input: { csv: [header, ...rows].join('\n') } } });
     expect(uploaded.errors, JSON.stringify(uploaded.errors)).toBeUndefined();
+    expect(uploaded.data!['importApplications'].userErrors).toEqual([]);
     expect(uploaded.data!['importApplications'].imported).toBe(2);
     for (const { reference } of uploaded.data!['importApplications'].rows) {
       const application = await db().application.findUniqueOrThrow({ where: { reference } });
@@ -231,8 +234,9 @@ describe('an origination partner submitting another partner\'s applicant\'s iden
       const [link] = await partiesOf(id);
       expect(link!.party.id).not.toBe(victimPartyId);
       expect(link!.party.matchReviews.map((r: any) => [r.candidate.id, r.channel])).toContainEqual([victimPartyId, 'BULK']);
-      const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: attacker, variables: { input: { applicationId: id } } });
+      const assessed = await gql(server.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: attacker, variables: { input: { applicationId: id } } });
       expect(assessed.errors, JSON.stringify(assessed.errors)).toBeUndefined();
+      expect(assessed.data!['assessApplication'].userErrors).toEqual([]);
       expectNothingOfTheVictim(await whatThePartnerSees(attacker, id));
     }
   });
@@ -305,7 +309,7 @@ describe('consistent matches, and staff', () => {
   });
 
   it('staff resolve a review once: distinct people stay apart; the same person is merged, and the submitter still sees only what it sent', async () => {
-    const RESOLVE = 'mutation($input: ResolvePartyMatchReviewInput!) { resolvePartyMatchReview(input: $input) { status resolutionNote resolvedBy party { id } candidate { id } } }';
+    const RESOLVE = `mutation($input: ResolvePartyMatchReviewInput!) { resolvePartyMatchReview(input: $input) { partyMatchReview { status resolutionNote resolvedBy party { id } candidate { id } } ${USER_ERRORS} } }`;
     const reviewOf = async (applicationId: string) => {
       const [link] = await partiesOf(applicationId);
       const reviews = await db().partyMatchReview.findMany({ where: { partyId: link!.party.id } });
@@ -316,7 +320,8 @@ describe('consistent matches, and staff', () => {
     const stranger = await create(officer, body(mallory({ legalName: 'Walter Otherperson', identifiers: VICTIM.identifiers }), { submit: false }));
     const distinct = await gql(server.gateway, RESOLVE, { token: underwriter, variables: { input: { reviewId: await reviewOf(stranger.id), resolution: 'DISTINCT', note: 'different person, mistyped identifier' } } });
     expect(distinct.errors, JSON.stringify(distinct.errors)).toBeUndefined();
-    expect(distinct.data!['resolvePartyMatchReview']).toMatchObject({ status: 'DISTINCT', resolvedBy: 'underwriter-recon' });
+    expect(distinct.data!['resolvePartyMatchReview'].userErrors).toEqual([]);
+    expect(distinct.data!['resolvePartyMatchReview'].partyMatchReview).toMatchObject({ status: 'DISTINCT', resolvedBy: 'underwriter-recon' });
     expect((await partiesOf(stranger.id))[0]!.party.id).not.toBe(victimPartyId);
     // The victim's name written another way by a partner: staff find it is the same person and merge.
     const sent = mallory({ legalName: 'Victoria Q.', dateOfBirth: VICTIM.dateOfBirth, identifiers: VICTIM.identifiers });
@@ -331,18 +336,22 @@ describe('consistent matches, and staff', () => {
     expect(codes(byPartner)).toEqual(['FORBIDDEN']);
     const merged = await gql(server.gateway, RESOLVE, { token: underwriter, variables: { input: { reviewId, resolution: 'SAME_PERSON', note: 'same person: initial for the surname' } } });
     expect(merged.errors, JSON.stringify(merged.errors)).toBeUndefined();
-    expect(merged.data!['resolvePartyMatchReview']).toMatchObject({ status: 'SAME_PERSON', resolutionNote: 'same person: initial for the surname' });
+    expect(merged.data!['resolvePartyMatchReview'].userErrors).toEqual([]);
+    expect(merged.data!['resolvePartyMatchReview'].partyMatchReview).toMatchObject({ status: 'SAME_PERSON', resolutionNote: 'same person: initial for the surname' });
     expect((await partiesOf(lookalike.id))[0]!.party.id).toBe(victimPartyId);
     const loan = await db().loan.findUniqueOrThrow({ where: { id: loanId } });
     expect(loan.borrowerPartyId).toBe(victimPartyId);
     expect(loan.updatedAt.getTime()).toBeGreaterThan(bookedAt.getTime());
     const again = await gql(server.gateway, RESOLVE, { token: underwriter, variables: { input: { reviewId, resolution: 'DISTINCT', note: 'changed my mind' } } });
-    expect(codes(again)).toEqual(['CONFLICT']);
+    expect(userErrorCodes(again, 'resolvePartyMatchReview')).toEqual(['CONFLICT']);
+    expect(again.data!['resolvePartyMatchReview'].partyMatchReview).toBeNull();
+    expect(await db().partyMatchReview.findUniqueOrThrow({ where: { id: raw(reviewId) } })).toMatchObject({ status: 'same_person', resolutionNote: 'same person: initial for the surname' });
     const audit = await db().auditRecord.findFirstOrThrow({ where: { action: 'party.review.resolve', entityId: raw(reviewId) } });
     expect(audit.after).toMatchObject({ status: 'same_person', mergedInto: victimPartyId });
     // Merged or not, the partner's application answers with what the partner sent, nothing of the victim's record.
-    const submitted = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { submitApplication(input: $input) { status } }', { token: attacker, variables: { input: { applicationId: lookalike.id } } });
+    const submitted = await gql(server.gateway, `mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: attacker, variables: { input: { applicationId: lookalike.id } } });
     expect(submitted.errors, JSON.stringify(submitted.errors)).toBeUndefined();
+    expect(submitted.data!['submitApplication'].userErrors).toEqual([]);
     expectNothingOfTheVictim(await whatThePartnerSees(attacker, lookalike.id), sent);
   });
 

@@ -9,7 +9,7 @@ import { registerPartner } from '../../../src/services/partners.js';
 import { expireUnansweredCheck, providerCallbackSecret } from '../../../src/services/origination/pendingChecks.js';
 import { sandboxCallback } from '../../../src/domain/origination/checks/sandbox.js';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, signCallback } from '../../../src/domain/origination/checks/callbacks.js';
-import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 
 // Calls back quickly; gives providers two minutes.
 let prompt: TestServer;
@@ -39,12 +39,13 @@ function applicant(tags: string) {
 }
 
 async function apply(server: TestServer, tags: string, token: string) {
-  const response = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { ${APPLICATION} } }`, {
+  const response = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { ${APPLICATION} } ${USER_ERRORS} } }`, {
     token,
     variables: { input: { productCode: 'PL-STD', amount: '6000', numberOfRepayments: 24, purpose: 'car', applicant: applicant(tags), declaredMonthlyIncome: '6500', monthlyDebtPayments: '300', employer: 'Acme Corp', submit: true } },
   });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data!['createApplication'];
+  expect(response.data!['createApplication'].userErrors).toEqual([]);
+  return response.data!['createApplication'].application;
 }
 
 async function read(server: TestServer, id: string, token: string) {
@@ -112,9 +113,10 @@ describe('asynchronous checks', () => {
     });
     expect(await late.json()).toEqual({ status: 'already-recorded' });
     expect(await db.applicationCheck.findUniqueOrThrow({ where: { id: income.id } })).toMatchObject({ status: 'timeout' });
-    const retried = await gql(silent.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { ${APPLICATION} } }`, { token: officer, variables: { input: { applicationId: pending.id } } });
+    const retried = await gql(silent.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { ${APPLICATION} } ${USER_ERRORS} } }`, { token: officer, variables: { input: { applicationId: pending.id } } });
     expect(retried.errors, JSON.stringify(retried.errors)).toBeUndefined();
-    expect(retried.data!['assessApplication'].status).toBe('UNDER_CHECKS');
-    expect(retried.data!['assessApplication'].history.at(-1)).toMatchObject({ event: 'retry_checks' });
+    expect(retried.data!['assessApplication'].userErrors).toEqual([]);
+    expect(retried.data!['assessApplication'].application.status).toBe('UNDER_CHECKS');
+    expect(retried.data!['assessApplication'].application.history.at(-1)).toMatchObject({ event: 'retry_checks' });
   });
 });

@@ -8,7 +8,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 // Not yet wired into src/graph/schema.ts: imported before the server builds its schema.
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, userErrors, USER_ERRORS, type GraphQLResponse, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -25,8 +25,8 @@ const APPLICATION = `id status history { to event reason }
   decisions { outcome riskGrade decidedBy override overrideReason reasons { code } }
   offer { status amount annualRatePercent }`;
 const REQUEST = 'id status recommendation amount riskGrade override reason requestedBy decidedBy decisionReason application { id status }';
-const RECOMMEND = `mutation($input: RecommendApplicationInput!) { recommendApplication(input: $input) { ${REQUEST} } }`;
-const DECIDE = `mutation($input: DecideApprovalRequestInput!) { decideApprovalRequest(input: $input) { ${REQUEST} application { ${APPLICATION} } } }`;
+const RECOMMEND = `mutation($input: RecommendApplicationInput!) { recommendApplication(input: $input) { approvalRequest { ${REQUEST} } ${USER_ERRORS} } }`;
+const DECIDE = `mutation($input: DecideApprovalRequestInput!) { decideApprovalRequest(input: $input) { approvalRequest { ${REQUEST} application { ${APPLICATION} } } ${USER_ERRORS} } }`;
 const QUEUE = `{ underwritingQueue(first: 100) { nodes: edges { node { referredAt application { id status } pendingRequest { id status requestedBy } } } } }`;
 const queueOf = (data: any) => data['underwritingQueue'].nodes.map((e: any) => e.node);
 
@@ -41,7 +41,7 @@ function applicant(tags: string, nationalId?: string) {
 
 /** A submitted application the sandbox checks and the policy refer to underwriting. */
 async function referred(tags: string, amount: string, nationalId?: string, token = officer) {
-  const response = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { ${APPLICATION} decisions { riskGrade maxAmount } } }`, {
+  const response = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { ${APPLICATION} decisions { riskGrade maxAmount } } ${USER_ERRORS} } }`, {
     token,
     variables: { input: {
       productCode: 'PL-STD', amount, numberOfRepayments: 24, purpose: 'home improvement', applicant: applicant(tags, nationalId),
@@ -49,7 +49,8 @@ async function referred(tags: string, amount: string, nationalId?: string, token
     } },
   });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  const application = response.data!['createApplication'];
+  expect(response.data!['createApplication'].userErrors).toEqual([]);
+  const application = response.data!['createApplication'].application;
   expect(application.status).toBe('REFERRED');
   return application as { id: string; status: string; decisions: { riskGrade: string | null; maxAmount: string | null }[] };
 }
@@ -60,6 +61,13 @@ async function recommendation(token: string, input: Record<string, unknown>) {
 
 async function decision(token: string, input: Record<string, unknown>) {
   return gql(server.gateway, DECIDE, { token, variables: { input } });
+}
+
+/** The approval request of an answer that must have succeeded: no GraphQL errors, no user errors. */
+function requestOf(response: GraphQLResponse, mutation: 'recommendApplication' | 'decideApprovalRequest') {
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  expect(userErrors(response, mutation)).toEqual([]);
+  return response.data![mutation].approvalRequest;
 }
 
 beforeAll(async () => {
@@ -91,8 +99,7 @@ describe('underwriting referred applications', () => {
     expect(item).toMatchObject({ application: { status: 'REFERRED' }, pendingRequest: null });
 
     const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'PEP cleared by enhanced due diligence' });
-    expect(recommended.errors, JSON.stringify(recommended.errors)).toBeUndefined();
-    const request = recommended.data!['recommendApplication'];
+    const request = requestOf(recommended, 'recommendApplication');
     expect(request).toMatchObject({ status: 'PENDING', recommendation: 'APPROVE', amount: '20000.00 USD', riskGrade: 'A', override: false, requestedBy: 'underwriter-1' });
 
     const queuedAgain = await gql(server.gateway, QUEUE, { token: maker });
@@ -100,27 +107,32 @@ describe('underwriting referred applications', () => {
 
     // The maker cannot be the checker, whatever their roles.
     const own = await decision(maker, { requestId: request.id, approve: true });
-    expect(codes(own)).toEqual(['FORBIDDEN']);
-    expect(own.errors![0]!.message).toMatch(/maker .* cannot also be its checker/);
+    expect(own.status).toBe(200);
+    const [ownRefusal, ...ownMore] = userErrors(own, 'decideApprovalRequest');
+    expect(ownMore).toEqual([]);
+    expect(ownRefusal).toMatchObject({ code: 'FORBIDDEN', reason: 'MAKER_IS_CHECKER', field: 'input.requestId' });
+    expect(ownRefusal!.message).toMatch(/maker .* cannot also be its checker/);
+    expect(own.data!['decideApprovalRequest'].approvalRequest).toBeNull();
 
     // A second pending recommendation for the same application is refused, by anyone.
     for (const token of [maker, otherUnderwriter]) {
       const twin = await recommendation(token, { applicationId: application.id, recommendation: 'DECLINE', reason: 'second opinion' });
-      expect(codes(twin)).toEqual(['CONFLICT']);
-      expect(twin.errors![0]!.message).toMatch(/already has a pending approval request/);
+      expect(userErrors(twin, 'recommendApplication')).toEqual([expect.objectContaining({ code: 'CONFLICT', message: expect.stringMatching(/already has a pending approval request/) })]);
     }
 
     // Another underwriter may approve up to 10,000 at grade A: refused, told who may.
     const beyond = await decision(otherUnderwriter, { requestId: request.id, approve: true });
-    expect(codes(beyond)).toEqual(['FORBIDDEN']);
-    expect(beyond.errors![0]!.message).toMatch(/underwriter may approve up to 10000\.00 at grade A\); senior_underwriter or credit_committee may \(roles holding those levels: credit-approver, tenant-admin\)/);
-    expect(beyond.errors![0]!.extensions).toMatchObject({ levelsThatMay: ['senior_underwriter', 'credit_committee'], rolesThatMay: ['credit-approver', 'tenant-admin'] });
+    const [beyondRefusal, ...beyondMore] = userErrors(beyond, 'decideApprovalRequest');
+    expect(beyondMore).toEqual([]);
+    expect(beyondRefusal).toMatchObject({ code: 'FORBIDDEN', reason: 'BEYOND_AUTHORITY', field: 'input.requestId' });
+    // The levels and the roles that may approve it, in the message (a user error carries no more than code, reason, field and message).
+    expect(beyondRefusal!.message).toMatch(/underwriter may approve up to 10000\.00 at grade A\); senior_underwriter or credit_committee may \(roles holding those levels: credit-approver, tenant-admin\)/);
+    expect(beyond.data!['decideApprovalRequest'].approvalRequest).toBeNull();
     const authority = await gql(server.gateway, '{ approvalAuthority(amount: "20000", riskGrade: "A") { levels allowed reason levelsThatMay } }', { token: otherUnderwriter });
     expect(authority.data!['approvalAuthority']).toMatchObject({ levels: ['underwriter'], allowed: false, levelsThatMay: ['senior_underwriter', 'credit_committee'] });
 
     const approved = await decision(approver, { requestId: request.id, approve: true, reason: 'within senior authority' });
-    expect(approved.errors, JSON.stringify(approved.errors)).toBeUndefined();
-    const decided = approved.data!['decideApprovalRequest'];
+    const decided = requestOf(approved, 'decideApprovalRequest');
     expect(decided).toMatchObject({ status: 'APPROVED', decidedBy: 'approver-1', decisionReason: 'within senior authority' });
     expect(decided.application.status).toBe('APPROVED');
     expect(decided.application.history.at(-1)).toMatchObject({ to: 'APPROVED', event: 'approve' });
@@ -138,7 +150,7 @@ describe('underwriting referred applications', () => {
     expect(await db.auditRecord.count({ where: { entityType: 'ApprovalRequest', entityId: decodeGlobalID(request.id).id } })).toBe(2);
 
     // Decided once: a second decision finds it so, and the application has left the queue.
-    expect(codes(await decision(admin, { requestId: request.id, approve: true }))).toEqual(['CONFLICT']);
+    expect(userErrorCodes(await decision(admin, { requestId: request.id, approve: true }), 'decideApprovalRequest')).toEqual(['CONFLICT']);
     const after = await gql(server.gateway, QUEUE, { token: maker });
     expect(queueOf(after.data!).some((i: any) => i.application.id === application.id)).toBe(false);
   });
@@ -149,21 +161,20 @@ describe('underwriting referred applications', () => {
     expect(application.decisions[0]).toMatchObject({ riskGrade: 'C', maxAmount: '10000' });
 
     const terse = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'fine' });
-    expect(codes(terse)).toEqual(['BAD_USER_INPUT']);
-    expect(terse.errors![0]!.extensions['field']).toBe('input.reason');
-    expect(terse.errors![0]!.message).toMatch(/overrides the credit policy .*above the maximum for grade C/);
+    expect(userErrors(terse, 'recommendApplication')).toEqual([expect.objectContaining({
+      code: 'BAD_USER_INPUT', field: 'input.reason', message: expect.stringMatching(/overrides the credit policy .*above the maximum for grade C/),
+    })]);
+    expect(terse.data!['recommendApplication'].approvalRequest).toBeNull();
 
     const reason = 'Long-standing customer; collateral pledged outside this loan';
     const recommended = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason });
-    expect(recommended.errors, JSON.stringify(recommended.errors)).toBeUndefined();
-    const request = recommended.data!['recommendApplication'];
+    const request = requestOf(recommended, 'recommendApplication');
     expect(request).toMatchObject({ override: true, amount: '12000.00 USD', riskGrade: 'C' });
 
     // A plain underwriter may approve at most 10,000 at C; the credit approver 15,000.
-    expect(codes(await decision(otherUnderwriter, { requestId: request.id, approve: true }))).toEqual(['FORBIDDEN']);
+    expect(userErrors(await decision(otherUnderwriter, { requestId: request.id, approve: true }), 'decideApprovalRequest')).toEqual([expect.objectContaining({ code: 'FORBIDDEN', reason: 'BEYOND_AUTHORITY' })]);
     const approved = await decision(approver, { requestId: request.id, approve: true });
-    expect(approved.errors, JSON.stringify(approved.errors)).toBeUndefined();
-    const decided = approved.data!['decideApprovalRequest'].application;
+    const decided = requestOf(approved, 'decideApprovalRequest').application;
     expect(decided.status).toBe('APPROVED');
     expect(decided.offer).toMatchObject({ status: 'OPEN', amount: '12000.00 USD', annualRatePercent: '16.9' });
     expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'APPROVE', decidedBy: 'approver-1', override: true, overrideReason: reason });
@@ -180,37 +191,34 @@ describe('underwriting referred applications', () => {
 
   it('a rejected recommendation leaves the application referred; an approved recommendation to decline declines it', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '5000');
-    const first = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'looks fine' });
-    expect(first.errors).toBeUndefined();
-    const noReason = await decision(approver, { requestId: first.data!['recommendApplication'].id, approve: false });
-    expect(codes(noReason)).toEqual(['BAD_USER_INPUT']);
-    const rejected = await decision(approver, { requestId: first.data!['recommendApplication'].id, approve: false, reason: 'source of wealth not documented' });
-    expect(rejected.errors).toBeUndefined();
-    expect(rejected.data!['decideApprovalRequest']).toMatchObject({ status: 'REJECTED', decisionReason: 'source of wealth not documented', application: { status: 'REFERRED' } });
+    const first = requestOf(await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'looks fine' }), 'recommendApplication');
+    const noReason = await decision(approver, { requestId: first.id, approve: false });
+    expect(userErrorCodes(noReason, 'decideApprovalRequest')).toEqual(['BAD_USER_INPUT']);
+    const rejected = await decision(approver, { requestId: first.id, approve: false, reason: 'source of wealth not documented' });
+    expect(requestOf(rejected, 'decideApprovalRequest')).toMatchObject({ status: 'REJECTED', decisionReason: 'source of wealth not documented', application: { status: 'REFERRED' } });
     const listed = await gql(server.gateway, '{ approvalRequests(status: REJECTED, first: 100) { edges { node { id } } } }', { token: compliance });
-    expect(listed.data!['approvalRequests'].edges.map((e: any) => e.node.id)).toContain(first.data!['recommendApplication'].id);
+    expect(listed.data!['approvalRequests'].edges.map((e: any) => e.node.id)).toContain(first.id);
 
-    const second = await recommendation(maker, { applicationId: application.id, recommendation: 'DECLINE', reason: 'source of wealth unexplained' });
-    expect(second.errors).toBeUndefined();
-    expect(second.data!['recommendApplication'].override).toBe(false);
+    const second = requestOf(await recommendation(maker, { applicationId: application.id, recommendation: 'DECLINE', reason: 'source of wealth unexplained' }), 'recommendApplication');
+    expect(second.override).toBe(false);
     const pending = await gql(server.gateway, '{ approvalRequests(first: 100) { edges { node { id } } } }', { token: approver });
-    expect(pending.data!['approvalRequests'].edges.map((e: any) => e.node.id)).toContain(second.data!['recommendApplication'].id);
+    expect(pending.data!['approvalRequests'].edges.map((e: any) => e.node.id)).toContain(second.id);
     // Confirming a decline lends nothing: any checker but the maker may.
-    const declined = await decision(otherUnderwriter, { requestId: second.data!['recommendApplication'].id, approve: true });
-    expect(declined.errors, JSON.stringify(declined.errors)).toBeUndefined();
-    const decided = declined.data!['decideApprovalRequest'].application;
+    const declined = await decision(otherUnderwriter, { requestId: second.id, approve: true });
+    const decided = requestOf(declined, 'decideApprovalRequest').application;
     expect(decided.status).toBe('DECLINED');
     expect(decided.offer).toBeNull();
     expect(decided.decisions.at(-1)).toMatchObject({ outcome: 'DECLINE', decidedBy: 'underwriter-2', override: false, reasons: [{ code: 'IDENTITY_NOT_VERIFIED' }] });
     // Only referred applications are underwritten.
-    expect(codes(await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'try again' }))).toEqual(['CONFLICT']);
+    expect(userErrorCodes(await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'try again' }), 'recommendApplication')).toEqual(['CONFLICT']);
   });
 
   it('two recommendations racing for the same application: the database lets one through, the other is a CONFLICT', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '3000');
     const raced = await Promise.all([maker, otherUnderwriter, admin].map((token) => recommendation(token, { applicationId: application.id, recommendation: 'APPROVE', reason: 'racing twins' })));
-    expect(raced.filter((r) => !r.errors)).toHaveLength(1);
-    expect(raced.filter((r) => r.errors).map((r) => [codes(r), /already has a pending approval request/.test(r.errors![0]!.message)])).toEqual([[['CONFLICT'], true], [['CONFLICT'], true]]);
+    const refusalsOf = (r: GraphQLResponse) => userErrors(r, 'recommendApplication');
+    expect(raced.filter((r) => refusalsOf(r).length === 0 && r.data!['recommendApplication'].approvalRequest !== null)).toHaveLength(1);
+    expect(raced.filter((r) => refusalsOf(r).length > 0).map((r) => refusalsOf(r).map((e) => [e.code, /already has a pending approval request/.test(e.message)]))).toEqual([[['CONFLICT', true]], [['CONFLICT', true]]]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.approvalRequest.count({ where: { applicationId: decodeGlobalID(application.id).id } })).toBe(1);
     // The error the service turns into that CONFLICT when its own check loses the race.
@@ -222,8 +230,7 @@ describe('underwriting referred applications', () => {
 
   it('partners and staff without the capability see no queue, requests or overrides, and cannot recommend or decide', async () => {
     const application = await referred('+kyc-pep+bureau-prime', '4000', undefined, partner);
-    const made = await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'fine by me' });
-    const requestId = made.data!['recommendApplication'].id;
+    const requestId = requestOf(await recommendation(maker, { applicationId: application.id, recommendation: 'APPROVE', reason: 'fine by me' }), 'recommendApplication').id;
     for (const token of [partner, officer]) {
       expect(codes(await gql(server.gateway, QUEUE, { token }))).toEqual(['FORBIDDEN']);
       expect(codes(await gql(server.gateway, '{ approvalRequests { totalCount } }', { token }))).toEqual(['FORBIDDEN']);
