@@ -174,8 +174,11 @@ describe('tenants through the API', () => {
   });
 
   it('suspending an unknown tenant is NOT_FOUND naming the field', async () => {
-    const response = await gql(server.gateway, 'mutation { suspendTenant(input: { slug: "no-such-lender", reason: "x" }) { tenant { slug } } }', { token: admin });
-    expect(response.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.slug' });
+    const response = await gql(server.gateway, `mutation { suspendTenant(input: { slug: "no-such-lender", reason: "x" }) { tenant { slug } ${USER_ERRORS} } }`, { token: admin });
+    expect(response.status).toBe(200);
+    expect(userErrors(response, 'suspendTenant')).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.slug' })]);
+    expect(response.data!['suspendTenant'].tenant).toBeNull();
+    expect(await server.runtime.registry.findBySlug('no-such-lender')).toBeNull();
   });
 });
 

@@ -181,7 +181,8 @@ describe('partner webhooks', () => {
     // Another partner cannot replay it (it does not exist for them); staff can, once the receiver is back.
     const replay = `mutation($input: ReplayWebhookDeliveryInput!) { replayWebhookDelivery(input: $input) { webhookDelivery { id status replayOf { id } } ${USER_ERRORS} } }`;
     const stranger = await gql(server.gateway, replay, { token: await partnerToken('beta'), variables: { input: { deliveryId: dead!['id'] } } });
-    expect(stranger.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.deliveryId' });
+    expect(userErrors(stranger, 'replayWebhookDelivery')).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.deliveryId' })]);
+    expect(stranger.data!['replayWebhookDelivery'].webhookDelivery).toBeNull();
     receiver.script('/lender', [200]);
     const replayed = await gql(server.gateway, replay, { token: admin, variables: { input: { deliveryId: dead!['id'], idempotencyKey: `replay-${dead!['id']}` } } });
     expect(replayed.errors).toBeUndefined();
@@ -374,7 +375,8 @@ describe('partner webhooks', () => {
     // Enabled again by its owner; another partner cannot; staff can enable the lender's own.
     const enable = `mutation($id: ID!) { enableWebhookEndpoint(input: { id: $id }) { webhookEndpoint { id active disabledAt failingSince } ${USER_ERRORS} } }`;
     const stranger = await gql(server.gateway, enable, { token: await partnerToken('beta'), variables: { id: flood.webhookEndpoint.id } });
-    expect(stranger.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.id' });
+    expect(userErrors(stranger, 'enableWebhookEndpoint')).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.id' })]);
+    expect(stranger.data!['enableWebhookEndpoint'].webhookEndpoint).toBeNull();
     const enabled = await gql(server.gateway, enable, { token: alphaToken, variables: { id: flood.webhookEndpoint.id } });
     expect(enabled.errors).toBeUndefined();
     expect(enabled.data!['enableWebhookEndpoint']).toMatchObject({ webhookEndpoint: { active: true, disabledAt: null, failingSince: null }, userErrors: [] });
