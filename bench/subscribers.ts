@@ -38,7 +38,7 @@ const INFLIGHT = 64;
 const TENANT = 'bench-subscribers';
 const OUTBOX = `tenant_${TENANT.replace(/-/g, '_')}.outbox_event`;
 const QUERY = 'subscription { events { cursor type } }';
-const REGISTER = 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } } }';
+const REGISTER = 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } userErrors { message code field } } }';
 // What a gateway needs besides its WebSockets: its pool (10), the LISTEN connection, an HTTP request or two, a
 // JWKS refresh. At its descriptor limit it can hold sockets but not open the database connection that commits
 // or reads the very event its subscribers wait for.
@@ -131,8 +131,11 @@ async function run(): Promise<void> {
       body: JSON.stringify({ query: REGISTER, variables: { input: { code, name: code, kind: 'ORIGINATION' } } }),
     });
     const mutationMs = epochNow() - sentAt;
-    const body = (await response.json()) as { errors?: unknown[] };
+    const body = (await response.json()) as { errors?: unknown[]; data?: { registerPartner?: { userErrors: unknown[] } | null } };
     if (body.errors) throw new Error(`registerPartner failed: ${JSON.stringify(body.errors)}`);
+    // A refusal comes in the payload, not as a GraphQL error.
+    const refusals = body.data?.registerPartner?.userErrors ?? [];
+    if (refusals.length > 0) throw new Error(`registerPartner refused: ${JSON.stringify(refusals)}`);
     // The cursor (seq) may be given only after the commit; asked for beside the delivery, not in its way.
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(5)) {
       const { rows } = await pool.query<{ seq: string | null }>(`SELECT seq::text FROM ${OUTBOX} WHERE type = 'partner.registered' AND payload->>'code' = $1`, [code]);

@@ -2,7 +2,7 @@
 // tenant onboarding and suspension through the API, error codes and masking, query limits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from './support/harness.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug } from './support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS } from './support/harness.js';
 import { subscribe, until } from './support/ws.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { SANDBOX_COUNTS } from '../src/tenancy/sandboxSeed.js';
@@ -118,14 +118,21 @@ describe('tenants through the API', () => {
   });
 
   it('refuses bad input naming the field, and a clashing repeat as CONFLICT', async () => {
-    const mutation = `mutation($input: CreateTenantInput!) { createTenant(input: $input) { created } }`;
-    const bad = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: uniqueSlug('api-bad'), displayName: 'X', currency: 'XXY', timeZone: 'UTC' } } });
-    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.currency' });
+    const mutation = `mutation($input: CreateTenantInput!) { createTenant(input: $input) { created tenant { slug } ${USER_ERRORS} } }`;
+    const badSlug = uniqueSlug('api-bad');
+    const bad = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: badSlug, displayName: 'X', currency: 'XXY', timeZone: 'UTC' } } });
+    expect(bad.status).toBe(200);
+    expect(userErrors(bad, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.currency' })]);
+    expect(bad.data!['createTenant']).toMatchObject({ created: null, tenant: null });
+    expect(await server.runtime.registry.findBySlug(badSlug)).toBeNull();
+    // A value graphql-js itself cannot read (an impossible date in a variable) is refused before the mutation runs,
+    // so it stays a GraphQL error, still naming the field.
     const badDate = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: uniqueSlug('api-bad'), displayName: 'X', currency: 'USD', timeZone: 'UTC', businessDate: '2026-02-30' } } });
     expect(badDate.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.businessDate' });
     expect(badDate.errors![0]!.message).toMatch(/calendar date/);
     const clash = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: tenant.slug, displayName: 'Someone Else', currency: 'USD', timeZone: 'UTC', sandbox: true } } });
-    expect(clash.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.displayName' });
+    expect(userErrors(clash, 'createTenant')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.displayName' })]);
+    expect((await server.runtime.registry.findBySlug(tenant.slug))!.displayName).toBe(tenant.displayName);
   });
 
   it('only platform admins onboard tenants or list them', async () => {
@@ -167,8 +174,11 @@ describe('tenants through the API', () => {
   });
 
   it('suspending an unknown tenant is NOT_FOUND naming the field', async () => {
-    const response = await gql(server.gateway, 'mutation { suspendTenant(input: { slug: "no-such-lender", reason: "x" }) { tenant { slug } } }', { token: admin });
-    expect(response.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.slug' });
+    const response = await gql(server.gateway, `mutation { suspendTenant(input: { slug: "no-such-lender", reason: "x" }) { tenant { slug } ${USER_ERRORS} } }`, { token: admin });
+    expect(response.status).toBe(200);
+    expect(userErrors(response, 'suspendTenant')).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.slug' })]);
+    expect(response.data!['suspendTenant'].tenant).toBeNull();
+    expect(await server.runtime.registry.findBySlug('no-such-lender')).toBeNull();
   });
 });
 

@@ -8,7 +8,7 @@ import { runCommand, type Actor } from '../src/commands/runCommand.js';
 import { verifyAuditChain } from '../src/commands/auditTrail.js';
 import { withTenantSql } from '../src/tenancy/tenantSql.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from './support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from './support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 const db = () => server.runtime.tenantClients.forSchema(tenant.schemaName);
-const REGISTER = 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { clientSecret partner { id code } } }';
+const REGISTER = `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { clientSecret partner { id code } ${USER_ERRORS} } }`;
 
 describe('outbox and audit, in the command\'s transaction', () => {
   it('a command writes its event and its audit record (actor, roles, client, request id, after)', async () => {
@@ -142,7 +142,10 @@ describe('idempotency keys', () => {
     const code = `idem-${randomUUID().slice(0, 6)}`;
     const input = { code, name: 'Fifty Times', kind: 'COLENDING', idempotencyKey: `key-${code}` };
     const answers = await Promise.all(Array.from({ length: 50 }, () => gql(server.gateway, REGISTER, { token, variables: { input } })));
-    for (const answer of answers) expect(answer.errors).toBeUndefined();
+    for (const answer of answers) {
+      expect(answer.errors).toBeUndefined();
+      expect(userErrors(answer, 'registerPartner')).toEqual([]);
+    }
     const ids = new Set(answers.map((a) => a.data!['registerPartner'].partner.id));
     expect(ids.size).toBe(1);
     const row = await db().partner.findUniqueOrThrow({ where: { code } });
@@ -157,14 +160,17 @@ describe('idempotency keys', () => {
     const key = `key-${code}`;
     await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'First', kind: 'ORIGINATION', idempotencyKey: key } } });
     const clash = await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'Second', kind: 'ORIGINATION', idempotencyKey: key } } });
-    expect(clash.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.idempotencyKey' });
+    expect(userErrors(clash, 'registerPartner')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.idempotencyKey' })]);
+    expect(clash.data!['registerPartner']).toMatchObject({ clientSecret: null, partner: null });
+    expect((await db().partner.findUniqueOrThrow({ where: { code } })).name).toBe('First');
     const replay = await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'First', kind: 'ORIGINATION', idempotencyKey: key } } });
-    expect(replay.data!['registerPartner']).toMatchObject({ clientSecret: null, partner: { code } });
+    expect(replay.data!['registerPartner']).toMatchObject({ clientSecret: null, partner: { code }, userErrors: [] });
     // Another principal's identical request with the same key string is no replay: it is its own registration,
     // refused because the partner exists.
     const someoneElse = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'dev-user:second-admin' });
     const other = await gql(server.gateway, REGISTER, { token: someoneElse, variables: { input: { code, name: 'First', kind: 'ORIGINATION', idempotencyKey: key } } });
-    expect(other.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.code' });
+    expect(userErrors(other, 'registerPartner')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.code' })]);
+    expect(await db().partner.count({ where: { code } })).toBe(1);
   });
 
   it('a failed attempt does not poison the key', async () => {
@@ -178,6 +184,7 @@ describe('idempotency keys', () => {
 
   it('refuses a key too short to be unique, naming the field', async () => {
     const token = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    // The key's scalar refuses it while graphql-js reads the variables, before the mutation runs: a GraphQL error.
     const response = await gql(server.gateway, REGISTER, { token, variables: { input: { code: `short-${randomUUID().slice(0, 4)}`, name: 'X', kind: 'ORIGINATION', idempotencyKey: 'abc' } } });
     expect(codes(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors![0]!.extensions['field']).toBe('input.idempotencyKey');

@@ -9,7 +9,7 @@ import { clientCredentialsToken, registerPartnerClient } from '../../src/authz/k
 import { KEYCLOAK_ADMIN } from '../../scripts/keycloakServer.js';
 import { STAFF_ROLES, type Role } from '../../src/authz/roles.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { codes, createTenant, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { codes, createTenant, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import { runScript, tempDataDir } from '../support/process.js';
 
 const keycloakUrl = inject('keycloakUrl');
@@ -147,11 +147,12 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
       idempotencyKey: 'keycloak-same-key-1', productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'same key, same body',
       applicant: { kind: 'PERSON', legalName: 'Keycloak Same', email: 'kc.same@example.test', phone: '+14155558101', dateOfBirth: '1981-01-01' },
     };
-    const CREATE = 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id originationPartnerCode } }';
+    const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id originationPartnerCode } ${USER_ERRORS} } }`;
     const send = async (token: string) => {
       const response = await gql(server.gateway, CREATE, { token, variables: { input } });
       expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-      return response.data!['createApplication'] as { id: string; originationPartnerCode: string };
+      expect(userErrors(response, 'createApplication')).toEqual([]);
+      return response.data!['createApplication'].application as { id: string; originationPartnerCode: string };
     };
     const [one, two] = [await send(tokens[0]!), await send(tokens[1]!)];
     expect(two.id).not.toBe(one.id);
@@ -183,6 +184,8 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
       expect(read.data ?? null).toBeNull();
       const slug = uniqueSlug('kc-attack');
       const write = await gql(server.gateway, `mutation { createTenant(input: { slug: "${slug}", displayName: "X", currency: "USD", timeZone: "UTC" }) { created } suspendTenant(input: { slug: "${tenantA.slug}", reason: "x" }) { tenant { status } } }`, { token, ...options });
+      // Refused callers get GraphQL errors, never a payload's userErrors (which would leave no code here).
+      expect(codes(write).length).toBeGreaterThan(0);
       expect(codes(write).every((code) => code === expected)).toBe(true);
       expect(await server.runtime.registry.findBySlug(slug)).toBeNull();
       server.runtime.registry.forget(tenantA.slug);

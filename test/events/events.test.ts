@@ -8,7 +8,7 @@ import { OutboxFeed, SlowConsumerError } from '../../src/events/outboxFeed.js';
 import { runCommand, type Actor } from '../../src/commands/runCommand.js';
 import { createLogger } from '../../src/log.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import { firstErrors, subscribe, until } from '../support/ws.js';
 import { freePort } from '../support/ports.js';
 import { runScript, startServer, tempDataDir } from '../support/process.js';
@@ -17,7 +17,7 @@ let server: TestServer;
 let tenant: TenantRecord;
 const actor: Actor = { subject: 'user-1', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'req-events' };
 const EVENTS = 'subscription($after: String) { events(after: $after) { cursor type aggregateId payload } }';
-const REGISTER = 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { id code } } }';
+const REGISTER = `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { id code } ${USER_ERRORS} } }`;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -31,6 +31,7 @@ async function registerPartner(gateway: TestServer['gateway'], token: string, ki
   const code = `ev-${randomUUID().slice(0, 8)}`;
   const response = await gql(gateway, REGISTER, { token, variables: { input: { code, name: `Events ${code}`, kind } } });
   expect(response.errors).toBeUndefined();
+  expect(userErrors(response, 'registerPartner')).toEqual([]);
   return code;
 }
 
@@ -211,14 +212,16 @@ describe('the events query', () => {
     admin = await devToken(server.runtime, 'tenant-admin', book.slug);
     alphaCode = await registerPartner(server.gateway, admin);
     betaCode = await registerPartner(server.gateway, admin);
-    const disbursed = await gql(server.gateway, `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { id principal } }`, {
+    const disbursed = await gql(server.gateway, `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id principal } ${USER_ERRORS} } }`, {
       token: admin, variables: { input: { idempotencyKey: `events-loan-${alphaCode}`, productCode: 'PL-STD', principal: '1000', disbursementDate: book.businessDate, originationPartnerCode: alphaCode } },
     });
     expect(disbursed.errors, JSON.stringify(disbursed.errors)).toBeUndefined();
-    loanGlobalId = disbursed.data!['disburseLoan'].id;
+    expect(userErrors(disbursed, 'disburseLoan')).toEqual([]);
+    loanGlobalId = disbursed.data!['disburseLoan'].loan.id;
     // The lender's own books: an event no partner receives.
-    const opened = await gql(server.gateway, 'mutation { openLedgerAccount(input: { code: "2901", name: "Events suspense", kind: ASSET }) { code } }', { token: admin });
+    const opened = await gql(server.gateway, `mutation { openLedgerAccount(input: { code: "2901", name: "Events suspense", kind: ASSET }) { ledgerAccount { code } ${USER_ERRORS} } }`, { token: admin });
     expect(opened.errors, JSON.stringify(opened.errors)).toBeUndefined();
+    expect(userErrors(opened, 'openLedgerAccount')).toEqual([]);
   });
 
   it('gives payload ids that node() and postRepayment take, and money as Money text', async () => {
@@ -232,11 +235,12 @@ describe('the events query', () => {
     expect(node.errors).toBeUndefined();
     expect(node.data!['node']).toEqual({ __typename: 'Loan', id: loanGlobalId, principal: disbursed!.payload['principal'] });
 
-    const repaid = await gql(server.gateway, 'mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { id amount } }', {
+    const repaid = await gql(server.gateway, `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id amount } ${USER_ERRORS} } }`, {
       token: admin, variables: { input: { idempotencyKey: `events-repay-${alphaCode}`, loanId: disbursed!.payload['loanId'], amount: '10', valueDate: book.businessDate, channel: 'card' } },
     });
     expect(repaid.errors, JSON.stringify(repaid.errors)).toBeUndefined();
-    const transactionGlobalId = repaid.data!['postRepayment'].id as string;
+    expect(userErrors(repaid, 'postRepayment')).toEqual([]);
+    const transactionGlobalId = repaid.data!['postRepayment'].loanTransaction.id as string;
     const { events: repayments } = await listEvents(admin, { types: ['loan.repaymentPosted'], first: 100 });
     const posted = repayments.find((e) => e.payload['transactionId'] === transactionGlobalId);
     expect(posted).toMatchObject({ aggregateId: loanGlobalId, payload: { loanId: loanGlobalId, kind: 'repayment', amount: '10.00 USD', valueDate: book.businessDate } });

@@ -9,7 +9,7 @@ import { OutboundClient } from '../../src/outbound/client.js';
 import { takeTurn } from '../../src/events/webhooks/delivery.js';
 import { quoteIdent } from '../../src/tenancy/schemaNames.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { until } from '../support/ws.js';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
@@ -40,7 +40,7 @@ function verify(secret: string, rawBody: string, headers: IncomingHttpHeaders): 
 }
 
 const REGISTER = `mutation($input: RegisterWebhookEndpointInput!) {
-  registerWebhookEndpoint(input: $input) { signingSecret endpoint { id partnerCode url eventTypes active } } }`;
+  registerWebhookEndpoint(input: $input) { signingSecret webhookEndpoint { id partnerCode url eventTypes active } ${USER_ERRORS} } }`;
 const LOG = `query($endpoint: ID) { webhookDeliveries(first: 20, endpointId: $endpoint) { edges { node {
   id eventId eventType status attempts lastStatusCode replayOf { id } endpoint { url } attemptLog { attempt statusCode error } } } } }`;
 
@@ -50,7 +50,8 @@ const adminToken = () => devToken(server.runtime, 'tenant-admin', tenant.slug);
 async function register(token: string, input: Record<string, unknown>) {
   const response = await gql(server.gateway, REGISTER, { token, variables: { input } });
   expect(response.errors).toBeUndefined();
-  return response.data!['registerWebhookEndpoint'] as { signingSecret: string; endpoint: { id: string; partnerCode: string | null } };
+  expect(userErrors(response, 'registerWebhookEndpoint')).toEqual([]);
+  return response.data!['registerWebhookEndpoint'] as { signingSecret: string; webhookEndpoint: { id: string; partnerCode: string | null } };
 }
 
 async function deliveries(token: string, endpoint: string) {
@@ -98,17 +99,19 @@ beforeAll(async () => {
   });
   strict = await startTestServer();
   strictTenant = await createTenant(strict.runtime, uniqueSlug('hooks-strict'));
-  const strictPartner = await gql(strict.gateway, 'mutation { registerPartner(input: { code: "alpha", name: "Alpha", kind: ORIGINATION }) { partner { code } } }', {
+  const strictPartner = await gql(strict.gateway, `mutation { registerPartner(input: { code: "alpha", name: "Alpha", kind: ORIGINATION }) { partner { code } ${USER_ERRORS} } }`, {
     token: await devToken(strict.runtime, 'tenant-admin', strictTenant.slug),
   });
   expect(strictPartner.errors).toBeUndefined();
+  expect(userErrors(strictPartner, 'registerPartner')).toEqual([]);
   tenant = await createTenant(server.runtime, uniqueSlug('hooks'));
   const admin = await adminToken();
   for (const code of ['alpha', 'beta']) {
-    const registered = await gql(server.gateway, 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } } }', {
+    const registered = await gql(server.gateway, `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } ${USER_ERRORS} } }`, {
       token: admin, variables: { input: { code, name: `Partner ${code}`, kind: 'ORIGINATION' } },
     });
     expect(registered.errors).toBeUndefined();
+    expect(userErrors(registered, 'registerPartner')).toEqual([]);
   }
 });
 afterAll(async () => {
@@ -123,14 +126,15 @@ describe('partner webhooks', () => {
   it('signs each delivery, retries with growing delays until the receiver accepts, and logs every attempt; other partners get nothing', async () => {
     receiver.script('/alpha', [500, 502, 200]);
     const alpha = await register(await partnerToken('alpha'), { url: receiver.url('/alpha'), eventTypes: ['partner.*'] });
-    expect(alpha.endpoint).toMatchObject({ partnerCode: 'alpha', active: true });
+    expect(alpha.webhookEndpoint).toMatchObject({ partnerCode: 'alpha', active: true });
     expect(alpha.signingSecret).toMatch(/^whsec_/);
     // Beta listens to everything it may see; alpha's events are not among them.
     await register(await partnerToken('beta'), { url: receiver.url('/beta'), eventTypes: ['*'] });
 
     // An event that concerns alpha: its client secret is rotated.
-    const rotated = await gql(server.gateway, 'mutation { rotatePartnerSecret(input: { code: "alpha" }) { partner { code } } }', { token: await adminToken() });
+    const rotated = await gql(server.gateway, `mutation { rotatePartnerSecret(input: { code: "alpha" }) { partner { code } ${USER_ERRORS} } }`, { token: await adminToken() });
     expect(rotated.errors).toBeUndefined();
+    expect(rotated.data!['rotatePartnerSecret']).toEqual({ partner: { code: 'alpha' }, userErrors: [] });
 
     await until(() => receiver.received.filter((r) => r.path === '/alpha').length >= 3, 30_000);
     const attempts = receiver.received.filter((r) => r.path === '/alpha');
@@ -149,7 +153,7 @@ describe('partner webhooks', () => {
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(900);
     expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(1_900);
 
-    const log = await settledLog(await partnerToken('alpha'), alpha.endpoint.id, 1);
+    const log = await settledLog(await partnerToken('alpha'), alpha.webhookEndpoint.id, 1);
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ eventType: 'partner.secretRotated', status: 'SUCCEEDED', attempts: 3, lastStatusCode: 200, replayOf: null });
     expect([...messageIds]).toEqual([log[0]!['eventId']]);
@@ -163,28 +167,32 @@ describe('partner webhooks', () => {
   it('after the last attempt a delivery is dead; a replay by mutation sends the same event again and is logged as a replay', async () => {
     receiver.script('/lender', [503]);
     const lender = await register(await adminToken(), { url: receiver.url('/lender'), eventTypes: ['partner.registered'] });
-    expect(lender.endpoint.partnerCode).toBeNull();
+    expect(lender.webhookEndpoint.partnerCode).toBeNull();
     const admin = await adminToken();
-    expect((await gql(server.gateway, 'mutation { registerPartner(input: { code: "gamma", name: "Gamma", kind: COLENDING }) { partner { code } } }', { token: admin })).errors).toBeUndefined();
+    const gamma = await gql(server.gateway, `mutation { registerPartner(input: { code: "gamma", name: "Gamma", kind: COLENDING }) { partner { code } ${USER_ERRORS} } }`, { token: admin });
+    expect(gamma.errors).toBeUndefined();
+    expect(gamma.data!['registerPartner']).toEqual({ partner: { code: 'gamma' }, userErrors: [] });
 
-    const [dead] = await settledLog(admin, lender.endpoint.id, 1);
+    const [dead] = await settledLog(admin, lender.webhookEndpoint.id, 1);
     expect(dead).toMatchObject({ eventType: 'partner.registered', status: 'DEAD', attempts: 3, lastStatusCode: 503 });
     expect(dead!['attemptLog']).toEqual([1, 2, 3].map((attempt) => ({ attempt, statusCode: 503, error: 'answered 503' })));
     await until(() => receiver.received.filter((r) => r.path === '/lender').length === 3);
 
     // Another partner cannot replay it (it does not exist for them); staff can, once the receiver is back.
-    const replay = 'mutation($input: ReplayWebhookDeliveryInput!) { replayWebhookDelivery(input: $input) { id status replayOf { id } } }';
+    const replay = `mutation($input: ReplayWebhookDeliveryInput!) { replayWebhookDelivery(input: $input) { webhookDelivery { id status replayOf { id } } ${USER_ERRORS} } }`;
     const stranger = await gql(server.gateway, replay, { token: await partnerToken('beta'), variables: { input: { deliveryId: dead!['id'] } } });
-    expect(stranger.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.deliveryId' });
+    expect(userErrors(stranger, 'replayWebhookDelivery')).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.deliveryId' })]);
+    expect(stranger.data!['replayWebhookDelivery'].webhookDelivery).toBeNull();
     receiver.script('/lender', [200]);
     const replayed = await gql(server.gateway, replay, { token: admin, variables: { input: { deliveryId: dead!['id'], idempotencyKey: `replay-${dead!['id']}` } } });
     expect(replayed.errors).toBeUndefined();
-    expect(replayed.data!['replayWebhookDelivery']).toMatchObject({ replayOf: { id: dead!['id'] } });
+    expect(userErrors(replayed, 'replayWebhookDelivery')).toEqual([]);
+    expect(replayed.data!['replayWebhookDelivery'].webhookDelivery).toMatchObject({ replayOf: { id: dead!['id'] } });
     // The same key again is the same replay, not a second one.
     const twice = await gql(server.gateway, replay, { token: admin, variables: { input: { deliveryId: dead!['id'], idempotencyKey: `replay-${dead!['id']}` } } });
-    expect(twice.data!['replayWebhookDelivery'].id).toBe(replayed.data!['replayWebhookDelivery'].id);
+    expect(twice.data!['replayWebhookDelivery'].webhookDelivery.id).toBe(replayed.data!['replayWebhookDelivery'].webhookDelivery.id);
 
-    const log = await settledLog(admin, lender.endpoint.id, 2);
+    const log = await settledLog(admin, lender.webhookEndpoint.id, 2);
     expect(log).toHaveLength(2);
     const again = log.find((d) => d['replayOf']?.['id'] === dead!['id']);
     expect(again).toMatchObject({ status: 'SUCCEEDED', attempts: 1, eventId: dead!['eventId'] });
@@ -194,9 +202,12 @@ describe('partner webhooks', () => {
     expect(verify(lender.signingSecret, sent[3]!.body, sent[3]!.headers)).toBe(true);
     // A delivery that succeeded can be replayed too; one still being attempted cannot.
     const pendingRow = await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookDelivery.update({ where: { id: fromGlobalId(again!['id']) }, data: { status: 'retrying' } });
+    const deliveriesBefore = await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookDelivery.count({ where: { endpointId: fromGlobalId(lender.webhookEndpoint.id) } });
     const busy = await gql(server.gateway, replay, { token: admin, variables: { input: { deliveryId: again!['id'] } } });
-    expect(busy.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.deliveryId' });
+    expect(userErrors(busy, 'replayWebhookDelivery')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.deliveryId' })]);
+    expect(busy.data!['replayWebhookDelivery'].webhookDelivery).toBeNull();
     expect(pendingRow.status).toBe('retrying');
+    expect(await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookDelivery.count({ where: { endpointId: fromGlobalId(lender.webhookEndpoint.id) } })).toBe(deliveriesBefore);
   });
 
   it('refuses bad endpoints naming the field, and a partner registering for another partner', async () => {
@@ -214,14 +225,15 @@ describe('partner webhooks', () => {
     ];
     for (const [input, field] of cases) {
       const response = await gql(server.gateway, REGISTER, { token, variables: { input } });
-      expect(codes(response), JSON.stringify(input)).toEqual(['BAD_USER_INPUT']);
-      expect(response.errors![0]!.extensions['field']).toBe(field);
+      expect(userErrors(response, 'registerWebhookEndpoint').map((e) => e.code), JSON.stringify(input)).toEqual(['BAD_USER_INPUT']);
+      expect(userErrors(response, 'registerWebhookEndpoint')[0]!.field).toBe(field);
+      expect(response.data!['registerWebhookEndpoint']).toMatchObject({ signingSecret: null, webhookEndpoint: null });
     }
     expect(await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookEndpoint.count({ where: { url: 'https://example.test/x' } })).toBe(0);
   });
 
   it('keeps signing secrets sealed at rest', async () => {
-    const { signingSecret, endpoint } = await register(await adminToken(), { url: receiver.url('/sealed'), eventTypes: ['creditPolicy.activationRejected'] });
+    const { signingSecret, webhookEndpoint: endpoint } = await register(await adminToken(), { url: receiver.url('/sealed'), eventTypes: ['creditPolicy.activationRejected'] });
     const row = await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookEndpoint.findUniqueOrThrow({ where: { id: fromGlobalId(endpoint.id) } });
     expect(row.secretSealed).not.toContain(signingSecret);
     expect(row.secretSealed.startsWith('v1.')).toBe(true);
@@ -240,11 +252,11 @@ describe('partner webhooks', () => {
     for (const [who, token] of Object.entries(tokens)) {
       for (const url of refused) {
         const response = await gql(strict.gateway, REGISTER, { token, variables: { input: { url, eventTypes: ['*'] } } });
-        expect(codes(response), `${who} ${url}`).toEqual(['BAD_USER_INPUT']);
-        expect(response.errors![0]!.extensions['field'], url).toBe('input.url');
+        expect(userErrors(response, 'registerWebhookEndpoint').map((e) => e.code), `${who} ${url}`).toEqual(['BAD_USER_INPUT']);
+        expect(userErrors(response, 'registerWebhookEndpoint')[0]!.field, url).toBe('input.url');
       }
       const privateOne = await gql(strict.gateway, REGISTER, { token, variables: { input: { url: 'https://10.1.2.3/', eventTypes: ['*'] } } });
-      expect(privateOne.errors![0]!.message).toMatch(/private.*OUTBOUND_ALLOW_PRIVATE_DESTINATIONS=true/);
+      expect(userErrors(privateOne, 'registerWebhookEndpoint')[0]!.message).toMatch(/private.*OUTBOUND_ALLOW_PRIVATE_DESTINATIONS=true/);
     }
     expect(await strict.runtime.tenantClients.forSchema(strictTenant.schemaName).webhookEndpoint.count()).toBe(0);
   });
@@ -253,7 +265,7 @@ describe('partner webhooks', () => {
     const alphaToken = await partnerToken('alpha');
     // Accepted as written: a name is resolved only when a request is made. No event type of this name exists, so
     // only the turn below ever sends to it.
-    const { endpoint } = await register(alphaToken, { url: 'https://hooks.rebinding.example/lendgraph', eventTypes: ['creditPolicy.retired'] });
+    const { webhookEndpoint: endpoint } = await register(alphaToken, { url: 'https://hooks.rebinding.example/lendgraph', eventTypes: ['creditPolicy.retired'] });
     const endpointId = fromGlobalId(endpoint.id);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const event = await db.outboxEvent.findFirstOrThrow({ where: { seq: { not: null } }, orderBy: { seq: 'desc' } });
@@ -290,7 +302,7 @@ describe('partner webhooks', () => {
     const nothing = await register(admin, { url: `http://127.0.0.1:${unused}/`, eventTypes: ['ledgerAccount.opened'] });
     await addEvents('ledgerAccount.opened', null, 1);
     try {
-      const logs = await Promise.all([closed, nothing].map((e) => settledLog(admin, e.endpoint.id, 1)));
+      const logs = await Promise.all([closed, nothing].map((e) => settledLog(admin, e.webhookEndpoint.id, 1)));
       for (const [log] of logs) {
         expect(log).toMatchObject({ status: 'DEAD', attempts: 3, lastStatusCode: null });
         expect(log!['attemptLog'].map((a: { error: string }) => a.error)).toEqual(['could not connect', 'could not connect', 'could not connect']);
@@ -310,7 +322,7 @@ describe('partner webhooks', () => {
     const hangPort = (hanging.address() as AddressInfo).port;
     const hang = await register(admin, { url: `http://127.0.0.1:${hangPort}/hang`, eventTypes: ['creditPolicy.drafted'] });
     await register(alphaToken, { url: receiver.url('/alpha-notices'), eventTypes: ['webhookEndpoint.disabled'] });
-    const floodId = fromGlobalId(flood.endpoint.id);
+    const floodId = fromGlobalId(flood.webhookEndpoint.id);
 
     // 1,000 deliveries for a receiver that answers 503, and 100 for one that never answers.
     await addEvents('loanProduct.accountMapped', 'alpha', 1_000);
@@ -322,9 +334,11 @@ describe('partner webhooks', () => {
 
     // Another partner's next delivery arrives within 5 s all the same.
     const steady = await register(await partnerToken('beta'), { url: receiver.url('/steady'), eventTypes: ['partner.secretRotated'] });
-    expect(steady.endpoint.partnerCode).toBe('beta');
+    expect(steady.webhookEndpoint.partnerCode).toBe('beta');
     const started = Date.now();
-    expect((await gql(server.gateway, 'mutation { rotatePartnerSecret(input: { code: "beta" }) { partner { code } } }', { token: admin })).errors).toBeUndefined();
+    const rotatedBeta = await gql(server.gateway, `mutation { rotatePartnerSecret(input: { code: "beta" }) { partner { code } ${USER_ERRORS} } }`, { token: admin });
+    expect(rotatedBeta.errors).toBeUndefined();
+    expect(userErrors(rotatedBeta, 'rotatePartnerSecret')).toEqual([]);
     await until(() => receiver.received.some((r) => r.path === '/steady'), 5_000);
     const waited = Date.now() - started;
     expect(waited).toBeLessThan(5_000);
@@ -339,10 +353,10 @@ describe('partner webhooks', () => {
     // Failing without a success for WEBHOOK_DISABLE_AFTER_SECONDS (15 s here): disabled, with an event to alpha only.
     await until(() => receiver.received.some((r) => r.path === '/alpha-notices'), 60_000);
     const notice = JSON.parse(receiver.received.find((r) => r.path === '/alpha-notices')!.body);
-    expect(notice).toMatchObject({ type: 'webhookEndpoint.disabled', aggregateType: 'WebhookEndpoint', aggregateId: flood.endpoint.id, data: { id: flood.endpoint.id } });
+    expect(notice).toMatchObject({ type: 'webhookEndpoint.disabled', aggregateType: 'WebhookEndpoint', aggregateId: flood.webhookEndpoint.id, data: { id: flood.webhookEndpoint.id } });
     expect(receiver.received.filter((r) => r.path === '/beta').map((r) => JSON.parse(r.body).type)).not.toContain('webhookEndpoint.disabled');
     const listed = await gql(server.gateway, '{ webhookEndpoints(first: 100) { edges { node { id active disabledAt failingSince } } } }', { token: alphaToken });
-    const floodNow = listed.data!['webhookEndpoints'].edges.map((e: { node: Record<string, unknown> }) => e.node).find((n: { id: string }) => n.id === flood.endpoint.id);
+    const floodNow = listed.data!['webhookEndpoints'].edges.map((e: { node: Record<string, unknown> }) => e.node).find((n: { id: string }) => n.id === flood.webhookEndpoint.id);
     expect(floodNow).toMatchObject({ active: false, disabledAt: expect.any(String), failingSince: expect.any(String) });
     const { rows: [ended] } = await server.runtime.pool.query(
       `SELECT count(*) FILTER (WHERE last_error = 'endpoint disabled')::int AS disabled, count(*) FILTER (WHERE status <> 'dead')::int AS open
@@ -353,50 +367,54 @@ describe('partner webhooks', () => {
     // A receiver that never answers held a worker no longer than the timeout (10 s here) on any attempt.
     const { rows: [slowest] } = await server.runtime.pool.query(
       `SELECT max(a.duration_ms)::int AS ms, array_agg(DISTINCT a.error) AS errors FROM ${s}.webhook_attempt a JOIN ${s}.webhook_delivery d ON d.id = a.delivery_id WHERE d.endpoint_id = $1`,
-      [fromGlobalId(hang.endpoint.id)]);
+      [fromGlobalId(hang.webhookEndpoint.id)]);
     expect(slowest.errors).toEqual(['timed out']);
     expect(slowest.ms).toBeLessThan(10_000 + 2_000);
     console.log(`longest attempt at a receiver that never answers, WEBHOOK_TIMEOUT_MS=10000: ${slowest.ms} ms`);
 
     // Enabled again by its owner; another partner cannot; staff can enable the lender's own.
-    const enable = 'mutation($id: ID!) { enableWebhookEndpoint(input: { id: $id }) { id active disabledAt failingSince } }';
-    const stranger = await gql(server.gateway, enable, { token: await partnerToken('beta'), variables: { id: flood.endpoint.id } });
-    expect(stranger.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.id' });
-    const enabled = await gql(server.gateway, enable, { token: alphaToken, variables: { id: flood.endpoint.id } });
+    const enable = `mutation($id: ID!) { enableWebhookEndpoint(input: { id: $id }) { webhookEndpoint { id active disabledAt failingSince } ${USER_ERRORS} } }`;
+    const stranger = await gql(server.gateway, enable, { token: await partnerToken('beta'), variables: { id: flood.webhookEndpoint.id } });
+    expect(userErrors(stranger, 'enableWebhookEndpoint')).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.id' })]);
+    expect(stranger.data!['enableWebhookEndpoint'].webhookEndpoint).toBeNull();
+    const enabled = await gql(server.gateway, enable, { token: alphaToken, variables: { id: flood.webhookEndpoint.id } });
     expect(enabled.errors).toBeUndefined();
-    expect(enabled.data!['enableWebhookEndpoint']).toMatchObject({ active: true, disabledAt: null, failingSince: null });
-    const deactivated = await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: admin, variables: { id: hang.endpoint.id } });
-    expect(deactivated.data!['deactivateWebhookEndpoint']).toEqual({ active: false });
+    expect(enabled.data!['enableWebhookEndpoint']).toMatchObject({ webhookEndpoint: { active: true, disabledAt: null, failingSince: null }, userErrors: [] });
+    const deactivated = await gql(server.gateway, `mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { webhookEndpoint { active } ${USER_ERRORS} } }`, { token: admin, variables: { id: hang.webhookEndpoint.id } });
+    expect(deactivated.data!['deactivateWebhookEndpoint']).toEqual({ webhookEndpoint: { active: false }, userErrors: [] });
     const { rows: [hangLeft] } = await server.runtime.pool.query(
-      `SELECT count(*)::int AS n FROM ${s}.webhook_delivery WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')`, [fromGlobalId(hang.endpoint.id)]);
+      `SELECT count(*)::int AS n FROM ${s}.webhook_delivery WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')`, [fromGlobalId(hang.webhookEndpoint.id)]);
     expect(hangLeft.n).toBe(0);
-    const staffEnabled = await gql(server.gateway, enable, { token: admin, variables: { id: hang.endpoint.id } });
-    expect(staffEnabled.data!['enableWebhookEndpoint']).toMatchObject({ active: true });
+    const staffEnabled = await gql(server.gateway, enable, { token: admin, variables: { id: hang.webhookEndpoint.id } });
+    expect(staffEnabled.data!['enableWebhookEndpoint']).toMatchObject({ webhookEndpoint: { active: true }, userErrors: [] });
     // New events flow to the enabled endpoint again.
     receiver.script('/flood', [200]);
     const floodRequests = receiver.received.filter((r) => r.path === '/flood').length;
     await addEvents('loanProduct.accountMapped', 'alpha', 1);
     await until(() => receiver.received.filter((r) => r.path === '/flood').length === floodRequests + 1, 15_000);
-    await expect.poll(async () => (await deliveries(alphaToken, flood.endpoint.id))[0], { timeout: 10_000 }).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
-    await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: admin, variables: { id: hang.endpoint.id } });
+    await expect.poll(async () => (await deliveries(alphaToken, flood.webhookEndpoint.id))[0], { timeout: 10_000 }).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    const deactivatedAgain = await gql(server.gateway, `mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { webhookEndpoint { active } ${USER_ERRORS} } }`, { token: admin, variables: { id: hang.webhookEndpoint.id } });
+    expect(deactivatedAgain.data!['deactivateWebhookEndpoint']).toEqual({ webhookEndpoint: { active: false }, userErrors: [] });
   }, 150_000);
 });
 
 describe('Standard Webhooks signatures, test sends and secret rotation', () => {
-  const SEND_TEST = 'mutation($input: SendTestWebhookInput!) { sendTestWebhook(input: $input) { id eventId eventType status endpoint { id } } }';
+  const SEND_TEST = `mutation($input: SendTestWebhookInput!) { sendTestWebhook(input: $input) { webhookDelivery { id eventId eventType status endpoint { id } } ${USER_ERRORS} } }`;
   const ROTATE = `mutation($input: RotateWebhookSigningSecretInput!) { rotateWebhookSigningSecret(input: $input) {
-    signingSecret previousSecretExpiresAt endpoint { id secretRotatedAt previousSecretExpiresAt } } }`;
+    signingSecret previousSecretExpiresAt webhookEndpoint { id secretRotatedAt previousSecretExpiresAt } ${USER_ERRORS} } }`;
 
   async function sendTest(token: string, endpointId: string) {
     const response = await gql(server.gateway, SEND_TEST, { token, variables: { input: { endpointId } } });
     expect(response.errors).toBeUndefined();
-    return response.data!['sendTestWebhook'] as { id: string; eventId: string; eventType: string; status: string; endpoint: { id: string } };
+    expect(userErrors(response, 'sendTestWebhook')).toEqual([]);
+    return response.data!['sendTestWebhook'].webhookDelivery as { id: string; eventId: string; eventType: string; status: string; endpoint: { id: string } };
   }
 
   async function rotate(token: string, input: Record<string, unknown>) {
     const response = await gql(server.gateway, ROTATE, { token, variables: { input } });
     expect(response.errors).toBeUndefined();
-    return response.data!['rotateWebhookSigningSecret'] as { signingSecret: string; previousSecretExpiresAt: string | null; endpoint: { secretRotatedAt: string; previousSecretExpiresAt: string | null } };
+    expect(userErrors(response, 'rotateWebhookSigningSecret')).toEqual([]);
+    return response.data!['rotateWebhookSigningSecret'] as { signingSecret: string; previousSecretExpiresAt: string | null; webhookEndpoint: { secretRotatedAt: string; previousSecretExpiresAt: string | null } };
   }
 
   /** The requests a path received once there are `count` of them. */
@@ -439,8 +457,8 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     // Another endpoint of the same partner that listens to everything must not get it.
     await register(alphaToken, { url: receiver.url('/test-bystander'), eventTypes: ['*'] });
 
-    const delivery = await sendTest(alphaToken, target.endpoint.id);
-    expect(delivery).toMatchObject({ eventType: 'webhookEndpoint.tested', endpoint: { id: target.endpoint.id } });
+    const delivery = await sendTest(alphaToken, target.webhookEndpoint.id);
+    expect(delivery).toMatchObject({ eventType: 'webhookEndpoint.tested', endpoint: { id: target.webhookEndpoint.id } });
     expect(['PENDING', 'RETRYING', 'SUCCEEDED']).toContain(delivery.status);
 
     const requests = await arrived('/test-send', 2);
@@ -448,47 +466,48 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     for (const request of requests) {
       expect(request.headers['webhook-id']).toBe(delivery.eventId);
       expect(verify(target.signingSecret, request.body, request.headers)).toBe(true);
-      expect(JSON.parse(request.body)).toMatchObject({ id: delivery.eventId, type: 'webhookEndpoint.tested', aggregateType: 'WebhookEndpoint', aggregateId: target.endpoint.id, data: { id: target.endpoint.id } });
+      expect(JSON.parse(request.body)).toMatchObject({ id: delivery.eventId, type: 'webhookEndpoint.tested', aggregateType: 'WebhookEndpoint', aggregateId: target.webhookEndpoint.id, data: { id: target.webhookEndpoint.id } });
     }
     expect(requests.map((r) => r.headers['lendgraph-attempt'])).toEqual(['1', '2']);
-    await expect.poll(async () => (await deliveries(alphaToken, target.endpoint.id)).find((d) => d['id'] === delivery.id), { timeout: 15_000 })
+    await expect.poll(async () => (await deliveries(alphaToken, target.webhookEndpoint.id)).find((d) => d['id'] === delivery.id), { timeout: 15_000 })
       .toMatchObject({ status: 'SUCCEEDED', attempts: 2, attemptLog: [{ attempt: 1, statusCode: 503 }, { attempt: 2, statusCode: 200 }] });
     const bystander = receiver.received.filter((r) => r.path === '/test-bystander').map((r) => JSON.parse(r.body).type);
     expect(bystander).not.toContain('webhookEndpoint.tested');
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.webhookDelivery.count({ where: { eventId: delivery.eventId } })).toBe(1);
-    expect(await db.auditRecord.count({ where: { action: 'webhookEndpoint.test', entityId: fromGlobalId(target.endpoint.id), partner: 'alpha' } })).toBe(1);
+    expect(await db.auditRecord.count({ where: { action: 'webhookEndpoint.test', entityId: fromGlobalId(target.webhookEndpoint.id), partner: 'alpha' } })).toBe(1);
 
     // The same idempotency key twice is one more test delivery, not two.
-    const keyed = { endpointId: target.endpoint.id, idempotencyKey: `test-send-${delivery.id}` };
+    const keyed = { endpointId: target.webhookEndpoint.id, idempotencyKey: `test-send-${delivery.id}` };
     const once = await gql(server.gateway, SEND_TEST, { token: alphaToken, variables: { input: keyed } });
     const twice = await gql(server.gateway, SEND_TEST, { token: alphaToken, variables: { input: keyed } });
     expect(once.errors).toBeUndefined();
-    expect(twice.data!['sendTestWebhook'].id).toBe(once.data!['sendTestWebhook'].id);
-    expect(await db.webhookDelivery.count({ where: { endpointId: fromGlobalId(target.endpoint.id), eventType: 'webhookEndpoint.tested' } })).toBe(2);
+    expect(userErrors(once, 'sendTestWebhook')).toEqual([]);
+    expect(twice.data!['sendTestWebhook'].webhookDelivery.id).toBe(once.data!['sendTestWebhook'].webhookDelivery.id);
+    expect(await db.webhookDelivery.count({ where: { endpointId: fromGlobalId(target.webhookEndpoint.id), eventType: 'webhookEndpoint.tested' } })).toBe(2);
   });
 
   it('rotation: inside the overlap a delivery verifies with the old and the new secret, after it only with the new', async () => {
     const admin = await adminToken();
     const endpoint = await register(admin, { url: receiver.url('/rotate'), eventTypes: ['creditPolicy.activationRejected'] });
-    const id = fromGlobalId(endpoint.endpoint.id);
+    const id = fromGlobalId(endpoint.webhookEndpoint.id);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
 
     const before = Date.now();
-    const first = await rotate(admin, { endpointId: endpoint.endpoint.id, overlapHours: 24 });
+    const first = await rotate(admin, { endpointId: endpoint.webhookEndpoint.id, overlapHours: 24 });
     expect(first.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(first.signingSecret).not.toBe(endpoint.signingSecret);
     const expires = Date.parse(first.previousSecretExpiresAt!);
     expect(expires).toBeGreaterThanOrEqual(before + 24 * 3_600_000 - 1_000);
     expect(expires).toBeLessThanOrEqual(Date.now() + 24 * 3_600_000 + 1_000);
-    expect(first.endpoint.previousSecretExpiresAt).toBe(first.previousSecretExpiresAt);
+    expect(first.webhookEndpoint.previousSecretExpiresAt).toBe(first.previousSecretExpiresAt);
     // Both secrets sealed at rest, like the first one.
     const row = await db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
     for (const sealed of [row.secretSealed, row.previousSecretSealed!]) expect(sealed.startsWith('v1.')).toBe(true);
     expect(JSON.stringify(row)).not.toContain(first.signingSecret.slice(6));
     expect(JSON.stringify(row)).not.toContain(endpoint.signingSecret.slice(6));
 
-    await sendTest(admin, endpoint.endpoint.id);
+    await sendTest(admin, endpoint.webhookEndpoint.id);
     const [during] = await arrived('/rotate', 1);
     expect(String(during!.headers['webhook-signature']).split(' ')).toHaveLength(2);
     expect(verify(first.signingSecret, during!.body, during!.headers)).toBe(true);
@@ -496,16 +515,16 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
 
     // Once the overlap has run out (moved into the past here, not waited for), only the new secret signs.
     await db.webhookEndpoint.update({ where: { id }, data: { previousSecretExpiresAt: new Date(Date.now() - 1_000) } });
-    await sendTest(admin, endpoint.endpoint.id);
+    await sendTest(admin, endpoint.webhookEndpoint.id);
     const ended = (await arrived('/rotate', 2))[1]!;
     expect(String(ended.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(verify(first.signingSecret, ended.body, ended.headers)).toBe(true);
     expect(verify(endpoint.signingSecret, ended.body, ended.headers)).toBe(false);
 
     // Overlap 0: the replaced secret stops at once.
-    const second = await rotate(admin, { endpointId: endpoint.endpoint.id, overlapHours: 0 });
+    const second = await rotate(admin, { endpointId: endpoint.webhookEndpoint.id, overlapHours: 0 });
     expect(second.previousSecretExpiresAt).toBeNull();
-    await sendTest(admin, endpoint.endpoint.id);
+    await sendTest(admin, endpoint.webhookEndpoint.id);
     const after = (await arrived('/rotate', 3))[2]!;
     expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(verify(second.signingSecret, after.body, after.headers)).toBe(true);
@@ -516,7 +535,7 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     const audits = await db.auditRecord.findMany({ where: { action: 'webhookEndpoint.rotateSecret', entityId: id }, orderBy: { recorded: 'asc' } });
     expect(audits.map((a) => (a.after as { previousSecretExpiresAt: string | null }).previousSecretExpiresAt)).toEqual([first.previousSecretExpiresAt, null]);
     for (const secret of [first.signingSecret, second.signingSecret]) expect(JSON.stringify(audits.map((a) => [a.before, a.after]))).not.toContain(secret.slice(6));
-    const events = await db.outboxEvent.findMany({ where: { type: 'webhookEndpoint.secretRotated', aggregateId: endpoint.endpoint.id } });
+    const events = await db.outboxEvent.findMany({ where: { type: 'webhookEndpoint.secretRotated', aggregateId: endpoint.webhookEndpoint.id } });
     expect(events).toHaveLength(2);
   });
 
@@ -525,29 +544,33 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     const betaToken = await partnerToken('beta');
     const alphas = await register(alphaToken, { url: receiver.url('/refusals'), eventTypes: ['creditPolicy.activationRejected'] });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
-    const id = fromGlobalId(alphas.endpoint.id);
+    const id = fromGlobalId(alphas.webhookEndpoint.id);
     const rowBefore = await db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
-    const counts = async () => [await db.outboxEvent.count({ where: { aggregateId: alphas.endpoint.id } }), await db.auditRecord.count({ where: { entityId: id } }),
+    const counts = async () => [await db.outboxEvent.count({ where: { aggregateId: alphas.webhookEndpoint.id } }), await db.auditRecord.count({ where: { entityId: id } }),
       await db.webhookDelivery.count({ where: { endpointId: id } })];
     const countsBefore = await counts();
 
     const unknown = encodeGlobalID('WebhookEndpoint', randomUUID());
     const malformed = encodeGlobalID('WebhookEndpoint', 'not-a-uuid');
     const cases: [string, string, Record<string, unknown>, string][] = [
-      [alphaToken, ROTATE, { endpointId: alphas.endpoint.id, overlapHours: -1 }, 'input.overlapHours'],
-      [alphaToken, ROTATE, { endpointId: alphas.endpoint.id, overlapHours: 169 }, 'input.overlapHours'],
+      [alphaToken, ROTATE, { endpointId: alphas.webhookEndpoint.id, overlapHours: -1 }, 'input.overlapHours'],
+      [alphaToken, ROTATE, { endpointId: alphas.webhookEndpoint.id, overlapHours: 169 }, 'input.overlapHours'],
       [alphaToken, ROTATE, { endpointId: unknown, overlapHours: 1 }, 'input.endpointId'],
       [alphaToken, ROTATE, { endpointId: malformed }, 'input.endpointId'],
-      [betaToken, ROTATE, { endpointId: alphas.endpoint.id }, 'input.endpointId'],
+      [betaToken, ROTATE, { endpointId: alphas.webhookEndpoint.id }, 'input.endpointId'],
       [alphaToken, SEND_TEST, { endpointId: unknown }, 'input.endpointId'],
       [alphaToken, SEND_TEST, { endpointId: malformed }, 'input.endpointId'],
-      [betaToken, SEND_TEST, { endpointId: alphas.endpoint.id }, 'input.endpointId'],
+      [betaToken, SEND_TEST, { endpointId: alphas.webhookEndpoint.id }, 'input.endpointId'],
     ];
     for (const [token, document, input, field] of cases) {
       const response = await gql(server.gateway, document, { token, variables: { input } });
-      expect(response.data, JSON.stringify(input)).toBeNull();
-      expect(response.errors![0]!.extensions, JSON.stringify(input)).toMatchObject({ code: 'BAD_USER_INPUT', field });
-      expect(JSON.stringify(response.errors)).not.toContain(id);
+      const mutation = document === ROTATE ? 'rotateWebhookSigningSecret' : 'sendTestWebhook';
+      const refusals = userErrors(response, mutation);
+      expect(refusals, JSON.stringify(input)).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field })]);
+      // Nothing but the refusal: no endpoint, no secret, no delivery.
+      const { userErrors: _refusals, ...result } = response.data![mutation] as Record<string, unknown>;
+      expect(Object.values(result).every((value) => value === null), JSON.stringify(input)).toBe(true);
+      expect(JSON.stringify(response)).not.toContain(id);
     }
     expect(await db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).toEqual(rowBefore);
     expect(await counts()).toEqual(countsBefore);

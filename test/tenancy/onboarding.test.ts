@@ -7,7 +7,7 @@ import { provisionTenant } from '../../src/tenancy/provisioning.js';
 import { schemaForSlug } from '../../src/tenancy/schemaNames.js';
 import { schemasBehind } from '../../src/tenancy/migrations.js';
 import type { Runtime } from '../../src/runtime.js';
-import { codes, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { codes, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 
 /** A sandbox identity provider that does what it is told: succeed, or fail at a named step. */
 class ScriptedIdentity implements TenantIdentity {
@@ -128,11 +128,17 @@ describe('onboarding', () => {
     const slug = uniqueSlug('onb-api');
     const created = await gql(server.gateway, `mutation { createTenant(input: { slug: "${slug}", displayName: "Via API", currency: "USD", timeZone: "UTC", firstAdmin: { email: "boss@via-api.example", name: "Grace Hopper" } }) { created tenant { status statusReason } } }`, { token: admin });
     expect(created.data!['createTenant']).toEqual({ created: true, tenant: { status: 'ACTIVE', statusReason: null } });
-    const badEmail = await gql(server.gateway, `mutation { createTenant(input: { slug: "${uniqueSlug('onb-api')}", displayName: "X", currency: "USD", timeZone: "UTC", firstAdmin: { email: "not-an-email", name: "X" } }) { created } }`, { token: admin });
-    expect(badEmail.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.firstAdmin.email' });
+    const badSlug = uniqueSlug('onb-api');
+    const badEmail = await gql(server.gateway, `mutation { createTenant(input: { slug: "${badSlug}", displayName: "X", currency: "USD", timeZone: "UTC", firstAdmin: { email: "not-an-email", name: "X" } }) { created ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(badEmail, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.firstAdmin.email' })]);
+    expect(badEmail.data!['createTenant'].created).toBeNull();
+    expect(await status(badSlug)).toBeNull();
+    expect(await schemaExists(badSlug)).toBe(false);
     const offboarded = await gql(server.gateway, `mutation { offboardTenant(input: { slug: "${slug}", reason: "test" }) { tenant { status } } }`, { token: admin });
     expect(offboarded.data!['offboardTenant'].tenant.status).toBe('OFFBOARDED');
-    const reactivate = await gql(server.gateway, `mutation { reactivateTenant(input: { slug: "${slug}", reason: "oops" }) { tenant { status } } }`, { token: admin });
-    expect(reactivate.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT' });
+    const reactivate = await gql(server.gateway, `mutation { reactivateTenant(input: { slug: "${slug}", reason: "oops" }) { tenant { status } ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrorCodes(reactivate, 'reactivateTenant')).toEqual(['CONFLICT']);
+    expect(reactivate.data!['reactivateTenant'].tenant).toBeNull();
+    expect((await status(slug))!).toMatchObject({ status: 'offboarded' });
   });
 });
