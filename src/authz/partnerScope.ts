@@ -21,6 +21,8 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   /** The product catalogue is what partners originate against: all of it. */
   LoanProduct: () => ({}),
   LoanProductVersion: () => ({}),
+  /** How the lender rounds amounts in each currency shapes the schedules partners preview: readable, not writable. */
+  CurrencySetting: () => ({}),
   /** A partner's own webhook endpoints, deliveries and attempts; never the lender's or another partner's. */
   WebhookEndpoint: (partner) => ({ partnerCode: partner.id }),
   WebhookDelivery: (partner) => ({ partnerCode: partner.id }),
