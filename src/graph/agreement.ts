@@ -4,10 +4,13 @@ import { builder } from './builder.js';
 import { commandDbOf, commandOf } from './context.js';
 import { ApplicationRef } from './application.js';
 import { acceptOffer, signAgreement } from '../services/origination/agreement.js';
+import { objectPayload } from './payloads.js';
+
+const AcceptApplicationOfferPayload = objectPayload('acceptApplicationOffer', 'application', ApplicationRef, 'The application, its offer accepted.');
 
 builder.mutationField('acceptApplicationOffer', (t) =>
   t.field({
-    type: ApplicationRef,
+    type: AcceptApplicationOfferPayload,
     description: 'Records the borrower\'s acceptance of the open offer: the consent text, its SHA-256, when, from where (the request\'s address and user agent) and by whom.',
     authScopes: { can: 'applications.create' },
     args: { input: t.arg({ type: builder.inputType('AcceptApplicationOfferInput', {
@@ -21,14 +24,16 @@ builder.mutationField('acceptApplicationOffer', (t) =>
       const db = commandDbOf(context);
       await acceptOffer(db, commandOf(context), context.tenant!.businessDate, input.applicationId.id,
         { text: input.consentText, ip: context.client?.ip ?? null, userAgent: context.client?.userAgent ?? null }, context.principal!.partner?.id ?? null);
-      return db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } });
+      return { application: await db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } }) };
     },
   }),
 );
 
+const SignApplicationAgreementPayload = objectPayload('signApplicationAgreement', 'application', ApplicationRef, 'The application, its agreement signed.');
+
 builder.mutationField('signApplicationAgreement', (t) =>
   t.field({
-    type: ApplicationRef,
+    type: SignApplicationAgreementPayload,
     description: 'Generates the agreement from the accepted offer and has it signed through the (sandbox) e-sign provider; both documents are kept with their SHA-256.',
     authScopes: { can: 'applications.create' },
     args: { input: t.arg({ type: builder.inputType('SignApplicationAgreementInput', {
@@ -38,7 +43,7 @@ builder.mutationField('signApplicationAgreement', (t) =>
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
       await signAgreement(db, commandOf(context), context.tenant!.displayName, input.applicationId.id, context.principal!.partner?.id ?? null);
-      return db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } });
+      return { application: await db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } }) };
     },
   }),
 );

@@ -20,6 +20,7 @@ import { assessApplication } from '../services/origination/assessment.js';
 import { checkProvidersFor } from '../services/origination/checkProviders.js';
 import { schedulePendingChecks } from '../services/origination/pendingChecks.js';
 import { listSize } from './limits.js';
+import { objectPayload, payloadType } from './payloads.js';
 
 type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 type ApplicationPartyRow = Awaited<ReturnType<TenantDb['applicationParty']['findUniqueOrThrow']>>;
@@ -216,9 +217,11 @@ const intake = (p: PartyIntake): PartyInput => ({
   identifiers: (p.identifiers ?? []).map((i) => ({ kind: i.kind as 'national_id', country: i.country, value: i.value })),
 });
 
+const CreateApplicationPayload = objectPayload('createApplication', 'application', ApplicationRef, 'The application created (or, for a repeated idempotency key, the one created the first time), assessed when it was submitted.');
+
 builder.mutationField('createApplication', (t) =>
   t.field({
-    type: ApplicationRef,
+    type: CreateApplicationPayload,
     description: 'Creates an application (submitted at once with `submit: true`). A partner\'s applications are its own.',
     authScopes: { can: 'applications.create' },
     args: { input: t.arg({ type: CreateApplicationInput, required: true, description: 'The application.' }) },
@@ -237,34 +240,35 @@ builder.mutationField('createApplication', (t) =>
       // Submitted applications are assessed at once: checks, then the credit policy (a replayed key finds it assessed).
       const created = await db.application.findUniqueOrThrow({ where: { id: applicationId } });
       if (created.status === 'submitted') await assessAs(context, applicationId);
-      return db.application.findUniqueOrThrow({ where: { id: applicationId } });
+      return { application: await db.application.findUniqueOrThrow({ where: { id: applicationId } }) };
     },
   }),
 );
 
-const MoveApplicationInput = builder.inputType('MoveApplicationInput', {
-  description: 'An application to move.',
-  fields: (t) => ({
-    applicationId: t.globalID({ required: true, for: ApplicationRef, description: 'The application.' }),
-    reason: t.string({ required: false, description: 'Why.' }),
-  }),
-});
-
-for (const [field, event, description] of [
-  ['submitApplication', 'submit', 'Submits a draft for checks and a decision.'],
-  ['withdrawApplication', 'withdraw', 'Withdraws an application (the applicant changed their mind); it can never be disbursed.'],
+for (const [field, event, description, inputDescription, payloadDescription] of [
+  ['submitApplication', 'submit', 'Submits a draft for checks and a decision.', 'The draft to submit.', 'The application submitted, as its assessment left it.'],
+  ['withdrawApplication', 'withdraw', 'Withdraws an application (the applicant changed their mind); it can never be disbursed.', 'The application to withdraw.', 'The application withdrawn.'],
 ] as const) {
+  const name = field.charAt(0).toUpperCase() + field.slice(1);
+  const input = builder.inputType(`${name}Input`, {
+    description: inputDescription,
+    fields: (f) => ({
+      applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The application.' }),
+      reason: f.string({ required: false, description: 'Why (kept in its history).' }),
+    }),
+  });
+  const payload = objectPayload(field, 'application', ApplicationRef, payloadDescription);
   builder.mutationField(field, (t) =>
     t.field({
-      type: ApplicationRef,
+      type: payload,
       description,
       authScopes: { can: 'applications.create' },
-      args: { input: t.arg({ type: MoveApplicationInput, required: true, description: 'The application.' }) },
+      args: { input: t.arg({ type: input, required: true, description: inputDescription }) },
       resolve: async (_root, { input }, context) => {
         const db = commandDbOf(context);
         await moveApplication(db, commandOf(context), input.applicationId.id, event, partnerOf(context), input.reason ?? null);
         if (event === 'submit') await assessAs(context, input.applicationId.id);
-        return db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } });
+        return { application: await db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } }) };
       },
     }),
   );
@@ -286,9 +290,11 @@ const UpdateApplicationInput = builder.inputType('UpdateApplicationInput', {
   }),
 });
 
+const UpdateApplicationPayload = objectPayload('updateApplication', 'application', ApplicationRef, 'The application as amended (and, with `submit: true`, as its assessment left it).');
+
 builder.mutationField('updateApplication', (t) =>
   t.field({
-    type: ApplicationRef,
+    type: UpdateApplicationPayload,
     description: 'Amends a draft or an application returned for missing information, and with `submit: true` submits it for checks and a decision. A partner amends only applications it brought.',
     authScopes: { can: 'applications.amend' },
     args: { input: t.arg({ type: UpdateApplicationInput, required: true, description: 'The amendment.' }) },
@@ -303,27 +309,20 @@ builder.mutationField('updateApplication', (t) =>
         employer: input.employer ?? null, externalReference: input.externalReference ?? null, submit: input.submit ?? false,
       }, partnerOf(context));
       if (input.submit) await assessAs(context, applicationId);
-      return db.application.findUniqueOrThrow({ where: { id: applicationId } });
+      return { application: await db.application.findUniqueOrThrow({ where: { id: applicationId } }) };
     },
   }),
 );
 
-const ImportRowRef = builder.objectRef<{ row: number; applicationId: string | null; reference: string | null; errors: { field: string; message: string }[] }>('ApplicationImportRow').implement({
+type ImportRow = { row: number; applicationId: string | null; reference: string | null; errors: { field: string; message: string }[] };
+
+const ImportRowRef = builder.objectRef<ImportRow>('ApplicationImportRow').implement({
   description: 'What happened to one row of an upload.',
   authScopes: { can: 'applications.create' },
   fields: (t) => ({
     row: t.exposeInt('row', { description: 'The data row, 1 for the first after the header.' }),
     reference: t.exposeString('reference', { nullable: true, description: 'The application created, when the upload was imported.' }),
     errors: t.stringList({ description: 'What is wrong with it, as `field: message`.', resolve: (r) => r.errors.map((e) => `${e.field}: ${e.message}`) }),
-  }),
-});
-
-const ImportReportRef = builder.objectRef<{ imported: number; rows: { row: number; applicationId: string | null; reference: string | null; errors: { field: string; message: string }[] }[] }>('ApplicationImportReport').implement({
-  description: 'A bulk upload\'s report: every row imported, or none (then the rows say why).',
-  authScopes: { can: 'applications.create' },
-  fields: (t) => ({
-    imported: t.exposeInt('imported', { description: 'Applications created: all rows, or 0.' }),
-    rows: t.field({ type: [ImportRowRef], description: 'One entry per data row.', resolve: (r) => r.rows }),
   }),
 });
 
@@ -355,9 +354,21 @@ function rowsOfCsv(csv: string): ApplicationInput[] {
   }));
 }
 
+// A bulk upload's report: every row imported, or none (then the rows say why). A row's faults are the report,
+// not a refusal of the upload as a whole: they come in `rows` with `imported: 0`, and userErrors is for an
+// upload refused as a whole (unreadable, a header lacking columns, no rows or more than 1,000).
+const ImportApplicationsPayload = payloadType<{ imported: number; rows: ImportRow[] }>(
+  'importApplications',
+  'A bulk upload\'s report: every row imported, or none (then the rows say why).',
+  (t) => ({
+    imported: t.int({ nullable: true, description: 'Applications created: all rows, or 0.', resolve: (r) => r.imported ?? null }),
+    rows: t.field({ type: [ImportRowRef], nullable: true, description: 'One entry per data row.', resolve: (r) => r.rows ?? null }),
+  }),
+);
+
 builder.mutationField('importApplications', (t) =>
   t.field({
-    type: ImportReportRef,
+    type: ImportApplicationsPayload,
     description: 'Imports a CSV of applications (submitted at once): all of them in one transaction, or none, with a report per row.',
     authScopes: { can: 'applications.create' },
     args: { input: t.arg({ type: builder.inputType('ImportApplicationsInput', {
@@ -369,15 +380,20 @@ builder.mutationField('importApplications', (t) =>
   }),
 );
 
+const ExpireStaleApplicationsPayload = payloadType<{ expired: string[] }>(
+  'expireStaleApplications',
+  'What lapsed.',
+  (t) => ({
+    expired: t.field({
+      type: [ApplicationRef], nullable: true, description: 'The applications now expired.',
+      resolve: async (r, _args, context) => (r.expired ? (await Promise.all(r.expired.slice(0, listSize('ExpireStaleApplicationsPayload.expired')).map((id) => context.loaders.applicationById.load(id)))).filter((a): a is ApplicationRow => a !== null) : null),
+    }),
+  }),
+);
+
 builder.mutationField('expireStaleApplications', (t) =>
   t.field({
-    type: builder.objectRef<{ expired: string[] }>('ExpiredApplications').implement({
-      description: 'What lapsed.',
-      authScopes: { can: 'applications.expire' },
-      fields: (f) => ({
-        expired: f.field({ type: [ApplicationRef], description: 'The applications now expired.', resolve: async (r, _args, context) => (await Promise.all(r.expired.slice(0, listSize('ExpiredApplications.expired')).map((id) => context.loaders.applicationById.load(id)))).filter((a): a is ApplicationRow => a !== null) }),
-      }),
-    }),
+    type: ExpireStaleApplicationsPayload,
     description: 'Lapses, as of the business date, offers not accepted or agreements not signed by the offer\'s date, and drafts never submitted within 30 days (what end of day will run).',
     authScopes: { can: 'applications.expire' },
     resolve: (_root, _args, context) => expireStaleApplications(commandDbOf(context), commandOf(context), context.tenant!.businessDate),

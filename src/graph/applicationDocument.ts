@@ -12,6 +12,7 @@ import { PartyRef } from './party.js';
 import { documentChecklist, duplicateWithin, reviewDocument, type ChecklistItem, type DocumentRow } from '../services/origination/applicationDocuments.js';
 import { documentDownloadPath } from './applicationDocumentFiles.js';
 import { listSize } from './limits.js';
+import { objectPayload } from './payloads.js';
 
 /** Whether the caller's own client can read the application (a partner's, only those it brought). */
 async function visible(context: GraphContext, applicationId: string): Promise<boolean> {
@@ -109,13 +110,15 @@ const ReviewApplicationDocumentInput = builder.inputType('ReviewApplicationDocum
   }),
 });
 
+const ReviewApplicationDocumentPayload = objectPayload('reviewApplicationDocument', 'applicationDocument', ApplicationDocumentRef, 'The document as reviewed.');
+
 builder.mutationField('reviewApplicationDocument', (t) =>
   t.field({
-    type: ApplicationDocumentRef,
+    type: ReviewApplicationDocumentPayload,
     description: 'Verifies a document, or rejects it with a reason. A review can be revised; each one is audited.',
     authScopes: { can: 'applications.documents.review' },
     args: { input: t.arg({ type: ReviewApplicationDocumentInput, required: true, description: 'The review.' }) },
-    resolve: (_root, { input }, context) =>
-      reviewDocument(commandDbOf(context), commandOf(context), input.documentId.id, input.verified, input.reason ?? null),
+    resolve: async (_root, { input }, context) =>
+      ({ applicationDocument: await reviewDocument(commandDbOf(context), commandOf(context), input.documentId.id, input.verified, input.reason ?? null) }),
   }),
 );

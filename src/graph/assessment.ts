@@ -10,6 +10,7 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 import { inputShownToPartner, rulesShownToPartner } from '../domain/origination/decisionDisclosure.js';
 import { listSize } from './limits.js';
+import { objectPayload } from './payloads.js';
 
 type CheckRow = Awaited<ReturnType<TenantDb['applicationCheck']['findUniqueOrThrow']>>;
 type DecisionRow = Awaited<ReturnType<TenantDb['applicationDecision']['findUniqueOrThrow']>>;
@@ -179,9 +180,11 @@ async function checksOf(context: GraphContext, applicationId: string) {
   return commandDbOf(context).applicationCheck.findMany({ where: { applicationId }, orderBy: [{ attempt: 'desc' }, { kind: 'asc' }], take: listSize('Application.checks') });
 }
 
+const AssessApplicationPayload = objectPayload('assessApplication', 'application', ApplicationRef, 'The application as the assessment left it: its checks, and its decision once every check has answered.');
+
 builder.mutationField('assessApplication', (t) =>
   t.field({
-    type: ApplicationRef,
+    type: AssessApplicationPayload,
     description: 'Runs the checks of a submitted application (or retries failed ones) and decides it once every check has answered.',
     authScopes: { can: 'applications.create' },
     args: { input: t.arg({ type: builder.inputType('AssessApplicationInput', {
@@ -191,7 +194,7 @@ builder.mutationField('assessApplication', (t) =>
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
       await assessAs(context, input.applicationId.id);
-      return db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } });
+      return { application: await db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } }) };
     },
   }),
 );

@@ -13,6 +13,7 @@ import {
 } from '../services/origination/creditPolicies.js';
 import { InvalidField } from '../errors.js';
 import { listSize } from './limits.js';
+import { objectPayload } from './payloads.js';
 
 type CreditPolicyRow = Awaited<ReturnType<TenantDb['creditPolicy']['findUniqueOrThrow']>>;
 
@@ -172,13 +173,15 @@ const DraftCreditPolicyInput = builder.inputType('DraftCreditPolicyInput', {
   }),
 });
 
+const DraftCreditPolicyPayload = objectPayload('draftCreditPolicy', 'creditPolicy', CreditPolicyRef, 'The drafted version.');
+
 builder.mutationField('draftCreditPolicy', (t) =>
   t.field({
-    type: CreditPolicyRef,
+    type: DraftCreditPolicyPayload,
     description: 'Drafts the next version of a product\'s credit policy; errors name the rule set\'s field (`input.ruleSet.rules[3].min`).',
     authScopes: { can: 'policies.draft' },
     args: { input: t.arg({ type: DraftCreditPolicyInput, required: true, description: 'The product and the rule set.' }) },
-    resolve: (_root, { input }, context) => draftPolicy(commandDbOf(context), commandOf(context), input.productCode, input.ruleSet),
+    resolve: async (_root, { input }, context) => ({ creditPolicy: await draftPolicy(commandDbOf(context), commandOf(context), input.productCode, input.ruleSet) }),
   }),
 );
 
@@ -187,13 +190,15 @@ const RequestCreditPolicyActivationInput = builder.inputType('RequestCreditPolic
   fields: (t) => ({ policyId: t.globalID({ required: true, for: CreditPolicyRef, description: 'The draft version.' }) }),
 });
 
+const RequestCreditPolicyActivationPayload = objectPayload('requestCreditPolicyActivation', 'creditPolicy', CreditPolicyRef, 'The version, now pending activation.');
+
 builder.mutationField('requestCreditPolicyActivation', (t) =>
   t.field({
-    type: CreditPolicyRef,
+    type: RequestCreditPolicyActivationPayload,
     description: 'Puts a draft forward for activation (the maker). Nothing changes until someone else approves it.',
     authScopes: { can: 'policies.draft' },
     args: { input: t.arg({ type: RequestCreditPolicyActivationInput, required: true, description: 'The draft.' }) },
-    resolve: (_root, { input }, context) => requestActivation(commandDbOf(context), commandOf(context), input.policyId.id),
+    resolve: async (_root, { input }, context) => ({ creditPolicy: await requestActivation(commandDbOf(context), commandOf(context), input.policyId.id) }),
   }),
 );
 
@@ -206,13 +211,15 @@ const DecideCreditPolicyActivationInput = builder.inputType('DecideCreditPolicyA
   }),
 });
 
+const DecideCreditPolicyActivationPayload = objectPayload('decideCreditPolicyActivation', 'creditPolicy', CreditPolicyRef, 'The version as decided: active on approval, back to draft on rejection.');
+
 builder.mutationField('decideCreditPolicyActivation', (t) =>
   t.field({
-    type: CreditPolicyRef,
+    type: DecideCreditPolicyActivationPayload,
     description: 'Approves or rejects the activation of a credit policy version; neither who drafted it nor who asked for it may approve it.',
     authScopes: { can: 'policies.activate' },
     args: { input: t.arg({ type: DecideCreditPolicyActivationInput, required: true, description: 'The decision.' }) },
-    resolve: (_root, { input }, context) =>
-      decideActivation(commandDbOf(context), commandOf(context), input.policyId.id, input.approve, input.reason?.trim() || null),
+    resolve: async (_root, { input }, context) =>
+      ({ creditPolicy: await decideActivation(commandDbOf(context), commandOf(context), input.policyId.id, input.approve, input.reason?.trim() || null) }),
   }),
 );

@@ -11,6 +11,7 @@ import {
 } from '../services/servicing/ledger.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { listSize } from './limits.js';
+import { objectPayload } from './payloads.js';
 
 const ACCOUNT_KIND_MEANINGS: Readonly<Record<(typeof ACCOUNT_KINDS)[number], string>> = {
   asset: 'What the lender owns or is owed (cash, receivables).',
@@ -168,19 +169,22 @@ const MapProductAccountInput = builder.inputType('MapProductAccountInput', {
   }),
 });
 
+const OpenLedgerAccountPayload = objectPayload('openLedgerAccount', 'ledgerAccount', LedgerAccountRef, 'The account as opened.');
+const MapProductAccountPayload = objectPayload('mapProductAccount', 'loanProduct', LoanProductRef, 'The product, posting the role to the account from now on.');
+
 builder.mutationFields((t) => ({
   openLedgerAccount: t.field({
-    type: LedgerAccountRef,
+    type: OpenLedgerAccountPayload,
     description: 'Opens an account in the tenant\'s chart.',
     authScopes: { can: 'ledger.manage' },
     args: { input: t.arg({ type: OpenLedgerAccountInput, required: true, description: 'The account.' }) },
-    resolve: (_root, { input }, context) => openLedgerAccount(commandDbOf(context), commandOf(context), input),
+    resolve: async (_root, { input }, context) => ({ ledgerAccount: await openLedgerAccount(commandDbOf(context), commandOf(context), input) }),
   }),
   mapProductAccount: t.field({
-    type: LoanProductRef,
+    type: MapProductAccountPayload,
     description: 'Makes a product post a role to an account; loans booked before keep the accounts they were booked with.',
     authScopes: { can: 'ledger.manage' },
     args: { input: t.arg({ type: MapProductAccountInput, required: true, description: 'The mapping.' }) },
-    resolve: (_root, { input }, context) => mapProductAccount(commandDbOf(context), commandOf(context), input.productCode, input.role, input.account),
+    resolve: async (_root, { input }, context) => ({ loanProduct: await mapProductAccount(commandDbOf(context), commandOf(context), input.productCode, input.role, input.account) }),
   }),
 }));

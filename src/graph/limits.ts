@@ -57,8 +57,8 @@ export const LIST_SIZES: Record<string, number> = {
   'Query.creditPolicies': 50,
   'LoanProduct.creditPolicies': 50,
   // An upload carries at most 1,000 applications.
-  'ApplicationImportReport.rows': 1_000,
-  'ExpiredApplications.expired': 200,
+  'ImportApplicationsPayload.rows': 1_000,
+  'ExpireStaleApplicationsPayload.expired': 200,
   'CreditPolicySimulation.changes': 500,
   'CreditPolicySimulation.skipped': 500,
   'CreditPolicySimulation.byChange': 20,

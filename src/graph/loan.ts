@@ -18,6 +18,7 @@ import { decideWaiver, disburseLoan, postLoanTransaction, postRepaymentFile, req
 import type { PostingDraft } from '../services/servicing/postings.js';
 import { InvalidField } from '../errors.js';
 import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
+import { objectPayload, payloadType } from './payloads.js';
 
 export const LoanRef = builder.objectRef<LoanRow>('Loan');
 export const LoanTransactionRef = builder.objectRef<LoanTransactionRow>('LoanTransaction');
@@ -410,9 +411,11 @@ const DisburseLoanInput = builder.inputType('DisburseLoanInput', {
   }),
 });
 
+const DisburseLoanPayload = objectPayload('disburseLoan', 'loan', LoanRef, 'The booked loan, with its schedule; the same loan when the idempotency key was used before.');
+
 builder.mutationField('disburseLoan', (t) =>
   t.field({
-    type: LoanRef,
+    type: DisburseLoanPayload,
     description: 'Books a loan with a copy of the product\'s current terms, generates its schedule and posts the disbursement to the ledger.',
     authScopes: { can: 'loans.disburse' },
     args: { input: t.arg({ type: DisburseLoanInput, required: true, description: 'The loan.' }) },
@@ -423,7 +426,7 @@ builder.mutationField('disburseLoan', (t) =>
         disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
         borrowerPartyId: input.borrowerPartyId?.id ?? null, originationPartnerCode: input.originationPartnerCode ?? null, externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
-      return db.loan.findUniqueOrThrow({ where: { id: loanId } });
+      return { loan: await db.loan.findUniqueOrThrow({ where: { id: loanId } }) };
     },
   }),
 );
@@ -457,9 +460,11 @@ const channelOf = (channel: string, field = 'channel') => {
   return trimmed;
 };
 
+const PostRepaymentPayload = objectPayload('postRepayment', 'loanTransaction', LoanTransactionRef, 'The posted repayment, prepayment or payoff, with where every unit went.');
+
 builder.mutationField('postRepayment', (t) =>
   t.field({
-    type: LoanTransactionRef,
+    type: PostRepaymentPayload,
     description: 'Posts a repayment (or a prepayment or payoff) and replays the loan; the answer explains where every unit went.',
     authScopes: { can: 'loans.repay' },
     args: { input: t.arg({ type: PostRepaymentInput, required: true, description: 'The payment.' }) },
@@ -472,7 +477,7 @@ builder.mutationField('postRepayment', (t) =>
         ...(purpose === 'reduceInstalment' || purpose === 'reduceTenor' ? { reschedule: purpose } : {}),
       };
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), draft, input.idempotencyKey);
-      return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
+      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
     },
   }),
 );
@@ -496,27 +501,26 @@ const PostRepaymentsInput = builder.inputType('PostRepaymentsInput', {
   }),
 });
 
-const RepaymentBatchRef = builder.objectRef<{ batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] }>('RepaymentBatch').implement({
-  description: 'A posted payment file.',
-  authScopes: { can: 'loans.repay' },
-  fields: (t) => ({
-    batchId: t.exposeString('batchId', { description: 'Its id; each of its transactions carries it.' }),
-    posted: t.exposeInt('posted', { description: 'Repayments posted.' }),
-    loans: t.exposeInt('loans', { description: 'Loans they paid.' }),
-    total: t.field({ type: 'Decimal', description: 'The sum of the amounts (across currencies, as given).', resolve: (b) => b.total }),
-    sha256: t.exposeString('sha256', { description: 'Hash of the file as received, for reconciliation.' }),
-    journals: t.exposeInt('journals', { description: 'Journals posted to the ledger.' }),
-    transactionIds: t.idList({
-      description: 'The transaction posted for each line, in the file\'s order: `transactionIds[k]` is `repayments[k]`\'s (a LoanTransaction id, for node(id:) and reverseLoanTransaction).',
-      resolve: (b) => b.transactionIds.map((id) => encodeGlobalID('LoanTransaction', id)),
-    }),
+type RepaymentBatch = { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] };
+
+const PostRepaymentsPayload = payloadType<RepaymentBatch>('postRepayments', 'The posted payment file.', (t) => ({
+  batchId: t.string({ nullable: true, description: 'The file\'s id; each of its transactions carries it.', resolve: (b) => b.batchId ?? null }),
+  posted: t.int({ nullable: true, description: 'Repayments posted.', resolve: (b) => b.posted ?? null }),
+  loans: t.int({ nullable: true, description: 'Loans they paid.', resolve: (b) => b.loans ?? null }),
+  total: t.field({ type: 'Decimal', nullable: true, description: 'The sum of the amounts (across currencies, as given).', resolve: (b) => b.total ?? null }),
+  sha256: t.string({ nullable: true, description: 'Hash of the file as received, for reconciliation.', resolve: (b) => b.sha256 ?? null }),
+  journals: t.int({ nullable: true, description: 'Journals posted to the ledger.', resolve: (b) => b.journals ?? null }),
+  transactionIds: t.idList({
+    nullable: true,
+    description: 'The transaction posted for each line, in the file\'s order: `transactionIds[k]` is `repayments[k]`\'s (a LoanTransaction id, for node(id:) and reverseLoanTransaction).',
+    resolve: (b) => (b.transactionIds ? b.transactionIds.map((id) => encodeGlobalID('LoanTransaction', id)) : null),
   }),
-});
+}));
 
 builder.mutationField('postRepayments', (t) =>
   t.field({
-    type: RepaymentBatchRef,
-    description: 'Posts a payment file in one transaction: all of it, or, when a row fails, nothing (the error names the row).',
+    type: PostRepaymentsPayload,
+    description: 'Posts a payment file in one transaction: all of it, or, when a row fails, nothing (the user error names the row, `input.repayments[k]…`).',
     authScopes: { can: 'loans.repay' },
     args: { input: t.arg({ type: PostRepaymentsInput, required: true, description: 'The file.' }) },
     resolve: (_root, { input }, context) =>
@@ -536,9 +540,11 @@ const ReverseLoanTransactionInput = builder.inputType('ReverseLoanTransactionInp
   }),
 });
 
+const ReverseLoanTransactionPayload = objectPayload('reverseLoanTransaction', 'loanTransaction', LoanTransactionRef, 'The reversal (its `reverses` is the transaction undone).');
+
 builder.mutationField('reverseLoanTransaction', (t) =>
   t.field({
-    type: LoanTransactionRef,
+    type: ReverseLoanTransactionPayload,
     description: 'Reverses a transaction: the loan is replayed without it and the ledger posts the corrections.',
     authScopes: { can: 'loans.repay' },
     args: { input: t.arg({ type: ReverseLoanTransactionInput, required: true, description: 'What to reverse.' }) },
@@ -549,7 +555,7 @@ builder.mutationField('reverseLoanTransaction', (t) =>
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
         loanId: target.loanId, kind: 'reversal', reverses: target.id, valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       }, input.idempotencyKey);
-      return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
+      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
     },
   }),
 );
@@ -566,9 +572,11 @@ const ApplyLoanChargeInput = builder.inputType('ApplyLoanChargeInput', {
   }),
 });
 
+const ApplyLoanChargePayload = objectPayload('applyLoanCharge', 'loanTransaction', LoanTransactionRef, 'The charge as posted.');
+
 builder.mutationField('applyLoanCharge', (t) =>
   t.field({
-    type: LoanTransactionRef,
+    type: ApplyLoanChargePayload,
     description: 'Charges a fee or penalty, owed with the instalment due on or after its date.',
     authScopes: { can: 'loans.charge' },
     args: { input: t.arg({ type: ApplyLoanChargeInput, required: true, description: 'The charge.' }) },
@@ -578,7 +586,7 @@ builder.mutationField('applyLoanCharge', (t) =>
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, kind: 'charge', component: input.component, amount: input.amount, valueDate: String(input.valueDate), reason: input.reason,
       }, input.idempotencyKey);
-      return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
+      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
     },
   }),
 );
@@ -595,9 +603,11 @@ const RefundLoanExcessInput = builder.inputType('RefundLoanExcessInput', {
   }),
 });
 
+const RefundLoanExcessPayload = objectPayload('refundLoanExcess', 'loanTransaction', LoanTransactionRef, 'The refund as posted.');
+
 builder.mutationField('refundLoanExcess', (t) =>
   t.field({
-    type: LoanTransactionRef,
+    type: RefundLoanExcessPayload,
     description: 'Refunds money the borrower paid beyond what the loan owes.',
     authScopes: { can: 'loans.repay' },
     args: { input: t.arg({ type: RefundLoanExcessInput, required: true, description: 'The refund.' }) },
@@ -606,7 +616,7 @@ builder.mutationField('refundLoanExcess', (t) =>
       const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, kind: 'refund', amount: input.amount, valueDate: String(input.valueDate), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
-      return db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } });
+      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
     },
   }),
 );
@@ -623,18 +633,21 @@ const RequestLoanWaiverInput = builder.inputType('RequestLoanWaiverInput', {
   }),
 });
 
+const RequestLoanWaiverPayload = objectPayload('requestLoanWaiver', 'loanWaiverRequest', LoanWaiverRequestRef, 'The waiver request, pending its checker.');
+
 builder.mutationField('requestLoanWaiver', (t) =>
   t.field({
-    type: LoanWaiverRequestRef,
+    type: RequestLoanWaiverPayload,
     description: 'Asks for a waiver (the maker). Nothing is waived until someone else approves it.',
     authScopes: { can: 'loans.waive.request' },
     args: { input: t.arg({ type: RequestLoanWaiverInput, required: true, description: 'The waiver.' }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       if (input.component === 'principal') throw new InvalidField('component', 'principal is not waived; that is a write-off');
-      return requestWaiver(commandDbOf(context), commandOf(context), tenantBusinessDate(context), {
+      const loanWaiverRequest = await requestWaiver(commandDbOf(context), commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, component: input.component, amount: input.amount, instalment: input.instalment ?? null,
         valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       });
+      return { loanWaiverRequest };
     },
   }),
 );
@@ -648,15 +661,17 @@ const DecideLoanWaiverInput = builder.inputType('DecideLoanWaiverInput', {
   }),
 });
 
+const DecideLoanWaiverPayload = objectPayload('decideLoanWaiver', 'loanWaiverRequest', LoanWaiverRequestRef, 'The waiver request as decided; on approval its `transaction` is the posted waiver.');
+
 builder.mutationField('decideLoanWaiver', (t) =>
   t.field({
-    type: LoanWaiverRequestRef,
+    type: DecideLoanWaiverPayload,
     description: 'Approves (posts) or rejects a waiver someone else asked for.',
     authScopes: { can: 'loans.waive.approve' },
     args: { input: t.arg({ type: DecideLoanWaiverInput, required: true, description: 'The decision.' }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       if (!input.approve && !input.reason?.trim()) throw new InvalidField('reason', 'a rejection needs a reason');
-      return decideWaiver(commandDbOf(context), commandOf(context), tenantBusinessDate(context), input.requestId.id, input.approve, input.reason?.trim() || null);
+      return { loanWaiverRequest: await decideWaiver(commandDbOf(context), commandOf(context), tenantBusinessDate(context), input.requestId.id, input.approve, input.reason?.trim() || null) };
     },
   }),
 );

@@ -10,6 +10,7 @@ import { storedEnum } from './enums.js';
 import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
+import { objectPayload } from './payloads.js';
 
 type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
 
@@ -234,9 +235,11 @@ const REVISION_FIELDS: Record<string, string> = {
   'prepayment.allowed': 'prepaymentOptions',
 };
 
+const ReviseLoanProductTermsPayload = objectPayload('reviseLoanProductTerms', 'loanProduct', LoanProductRef, 'The product, its `terms` now the new version.');
+
 builder.mutationField('reviseLoanProductTerms', (t) =>
   t.field({
-    type: LoanProductRef,
+    type: ReviseLoanProductTermsPayload,
     description: 'Adds a version of the product\'s terms that new loans take from now on; earlier versions and booked loans never change.',
     authScopes: { can: 'products.manage' },
     args: { input: t.arg({ type: ReviseLoanProductTermsInput, required: true, description: 'The product and what changes.' }) },
@@ -263,7 +266,7 @@ builder.mutationField('reviseLoanProductTerms', (t) =>
       if (input.lateFeeAmount != null && input.lateFeePercent != null) throw badInput(inputPath('lateFeeAmount'), 'give lateFeeAmount or lateFeePercent, not both');
       try {
         const { productId } = await reviseTerms(db, commandOf(context), input.code, revision);
-        return db.loanProduct.findUniqueOrThrow({ where: { id: productId } });
+        return { loanProduct: await db.loanProduct.findUniqueOrThrow({ where: { id: productId } }) };
       } catch (error) {
         if (error instanceof InvalidField) throw badInput(inputPath(REVISION_FIELDS[error.field] ?? error.field), error.message);
         throw error;

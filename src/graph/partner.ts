@@ -5,6 +5,7 @@ import { AppError, inputPath } from '../errors.js';
 import { commandOf, type GraphContext } from './context.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
+import { payloadType } from './payloads.js';
 import { PartnerExistsError, registerPartner, rotateSecret } from '../services/partners.js';
 
 type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
@@ -57,17 +58,20 @@ const RegisterPartnerInput = builder.inputType('RegisterPartnerInput', {
   }),
 });
 
-const PartnerSecretPayload = builder.objectRef<{ partner: PartnerRow; clientSecret: string | null }>('PartnerSecretPayload').implement({
-  description: 'The partner and its client secret, shown this once.',
-  authScopes: { can: 'partners.manage' },
-  fields: (t) => ({
-    partner: t.field({ type: PartnerRef, description: 'The partner.', resolve: (p) => p.partner }),
-    clientSecret: t.exposeString('clientSecret', {
+/** A partner with its client secret, shown this once: what registering and rotating answer. */
+function partnerSecretPayload(mutation: string, description: string) {
+  return payloadType<{ partner: PartnerRow; clientSecret: string | null }>(mutation, description, (t) => ({
+    partner: t.field({ type: PartnerRef, nullable: true, description: 'The partner.', resolve: (p) => p.partner ?? null }),
+    clientSecret: t.string({
       nullable: true,
       description: 'Its client secret: store it now, it is not shown again. Null with the development issuer, which has no client secrets (use `npm run token -- --partner`).',
+      resolve: (p) => p.clientSecret ?? null,
     }),
-  }),
-});
+  }));
+}
+
+const RegisterPartnerPayload = partnerSecretPayload('registerPartner', 'The new partner and its client secret, shown this once; an idempotent replay returns the partner without a secret.');
+const RotatePartnerSecretPayload = partnerSecretPayload('rotatePartnerSecret', 'The partner and its new client secret, shown this once.');
 
 const RotatePartnerSecretInput = builder.inputType('RotatePartnerSecretInput', {
   description: 'Which partner.',
@@ -76,7 +80,7 @@ const RotatePartnerSecretInput = builder.inputType('RotatePartnerSecretInput', {
 
 builder.mutationFields((t) => ({
   registerPartner: t.field({
-    type: PartnerSecretPayload,
+    type: RegisterPartnerPayload,
     description: 'Registers a partner and creates its confidential client at the identity provider; its tokens carry this tenant, the partner code and kind.',
     authScopes: { can: 'partners.manage' },
     args: { input: t.arg({ type: RegisterPartnerInput, required: true, description: 'The new partner.' }) },
@@ -95,7 +99,7 @@ builder.mutationFields((t) => ({
     },
   }),
   rotatePartnerSecret: t.field({
-    type: PartnerSecretPayload,
+    type: RotatePartnerSecretPayload,
     description: 'Issues the partner a new client secret; the old one stops working at once.',
     authScopes: { can: 'partners.manage' },
     args: { input: t.arg({ type: RotatePartnerSecretInput, required: true, description: 'Which partner.' }) },

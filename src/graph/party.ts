@@ -10,6 +10,7 @@ import { maskIdentifier, revealIdentifier } from '../services/origination/partie
 import { resolvePartyMatchReview } from '../services/origination/partyReviews.js';
 import { AppError } from '../errors.js';
 import { listSize } from './limits.js';
+import { objectPayload } from './payloads.js';
 
 /** Reading a party's personal data is audited: the request's reads are recorded together (loaders.ts). */
 function recordRead(context: GraphContext, partyId: string, field: string): Promise<true> {
@@ -189,9 +190,11 @@ const ReviewResolutionEnum = builder.enumType('PartyMatchResolution', {
   } as const,
 });
 
+const ResolvePartyMatchReviewPayload = objectPayload('resolvePartyMatchReview', 'partyMatchReview', PartyMatchReviewRef, 'The review as resolved.');
+
 builder.mutationField('resolvePartyMatchReview', (t) =>
   t.field({
-    type: PartyMatchReviewRef,
+    type: ResolvePartyMatchReviewPayload,
     description: 'Resolves a possible duplicate party (docs/origination-rules.md, "Parties"), once: distinct people, or the same person (merged into the existing party).',
     authScopes: { can: 'parties.reconcile' },
     args: { input: t.arg({ type: builder.inputType('ResolvePartyMatchReviewInput', {
@@ -204,7 +207,7 @@ builder.mutationField('resolvePartyMatchReview', (t) =>
     }), required: true, description: 'The decision.' }) },
     resolve: async (_root, { input }, context) => {
       await resolvePartyMatchReview(commandDbOf(context), commandOf(context), input.reviewId.id, input.resolution, input.note);
-      return commandDbOf(context).partyMatchReview.findUniqueOrThrow({ where: { id: input.reviewId.id } });
+      return { partyMatchReview: await commandDbOf(context).partyMatchReview.findUniqueOrThrow({ where: { id: input.reviewId.id } }) };
     },
   }),
 );

@@ -1,9 +1,10 @@
-// The one shape of every mutation (docs/partners.md, "Mutations"): `fooBar(input: FooBarInput!): FooBarPayload!`,
-// the payload carrying what the command made or changed, null when it was refused, and `userErrors`: the
-// business refusals a caller can act on (a field's bad value, a state that does not allow the command, the
-// maker trying to be the checker), each with its code, reason and the input field it names. Nothing is
-// written when userErrors is not empty. Who may call (UNAUTHENTICATED, FORBIDDEN), an id the caller cannot
-// see (NOT_FOUND), budgets and internal faults stay top-level GraphQL errors, as for queries.
+// The one shape of every mutation (docs/partners.md, "Mutations: one shape"): `fooBar(input: FooBarInput!):
+// FooBarPayload!`, the payload carrying what the command made or changed, null when it was refused, and
+// `userErrors`: the business refusals a caller can act on (a field's bad value, an id in the input that names
+// nothing the caller may see, a state that does not allow the command, the maker trying to be the checker),
+// each with its code, reason and the input field it names. Nothing is written when userErrors is not empty.
+// Who may call (UNAUTHENTICATED, FORBIDDEN), budgets, a suspended lender and internal faults stay top-level
+// GraphQL errors, as for queries.
 //
 // Resolvers do not build refusals: they throw as services do, and `refusalsAsUserErrors` turns a mutation's
 // business errors into its payload once, over the built schema, so a mutation added later cannot forget.
@@ -11,6 +12,7 @@ import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } f
 import { builder } from './builder.js';
 import { AppError, ERROR_CODES, ERROR_REASONS, InvalidField, inputPath, type ErrorCode, type ErrorReason } from '../errors.js';
 import { rootCause } from './errors.js';
+import { LIST_SIZES } from './limits.js';
 
 export interface UserErrorShape {
   message: string;
@@ -25,7 +27,7 @@ export type Refusable<Shape extends object> = { [K in keyof Shape]?: Shape[K] | 
 const CODE_ABOUT: Record<ErrorCode, string> = {
   UNAUTHENTICATED: 'No valid token was given.',
   FORBIDDEN: 'The caller may not do this (as a user error: a four-eyes or authority rule refused it).',
-  NOT_FOUND: 'Nothing the caller may see has that id.',
+  NOT_FOUND: 'Nothing the caller may see has that id or code (as a user error: the input field names it).',
   BAD_USER_INPUT: 'An input field\'s value is refused; `field` names it.',
   CONFLICT: 'The object\'s state does not allow this now (already decided, closed, changed meanwhile).',
   TENANT_SUSPENDED: 'The lender is suspended.',
@@ -68,7 +70,9 @@ function capitalized(name: string): string {
  * own authorization rule guards it; the payload only needs a caller.
  */
 export function payloadType<Shape extends object>(mutation: string, description: string, fields: PayloadFields<Shape>) {
-  return builder.objectRef<Refusable<Shape>>(`${capitalized(mutation)}Payload`).implement({
+  const name = `${capitalized(mutation)}Payload`;
+  LIST_SIZES[`${name}.userErrors`] = MAX_USER_ERRORS;
+  return builder.objectRef<Refusable<Shape>>(name).implement({
     description: `${description} Null when the mutation was refused: userErrors then says why, and nothing was written.`,
     authScopes: { authenticated: true },
     fields: (t) => ({
@@ -94,16 +98,26 @@ export function objectPayload<Name extends string, T>(
   }));
 }
 
-/** The refusals a caller can act on, as a user error; anything else stays a GraphQL error. */
-export function userErrorOf(error: unknown): UserErrorShape | null {
+/** Codes that are always the caller's input or the record's state; FORBIDDEN only with a four-eyes reason. */
+const BUSINESS_CODES = new Set<ErrorCode>(['BAD_USER_INPUT', 'CONFLICT', 'NOT_FOUND']);
+
+/** The most user errors one refusal carries (an incomplete submission names each missing field). */
+export const MAX_USER_ERRORS = 50;
+
+/**
+ * The refusals a caller can act on, as user errors — one per input field when an error names several (every
+ * missing field of an incomplete submission) — or null: anything else stays a GraphQL error.
+ */
+export function userErrorsOf(error: unknown): UserErrorShape[] | null {
   const cause = rootCause(error);
-  if (cause instanceof InvalidField) return { message: cause.message, code: 'BAD_USER_INPUT', reason: null, field: inputPath(cause.field) };
+  if (cause instanceof InvalidField) return [{ message: cause.message, code: 'BAD_USER_INPUT', reason: null, field: inputPath(cause.field) }];
   if (!(cause instanceof AppError)) return null;
   const reason = cause.details.reason ?? null;
-  const business = cause.code === 'BAD_USER_INPUT' || cause.code === 'CONFLICT' || (cause.code === 'FORBIDDEN' && reason !== null);
+  const business = BUSINESS_CODES.has(cause.code) || (cause.code === 'FORBIDDEN' && reason !== null);
   if (!business) return null;
-  const field = typeof cause.details.field === 'string' ? cause.details.field : null;
-  return { message: cause.message, code: cause.code, reason, field };
+  const { field, fields } = cause.details;
+  const named = Array.isArray(fields) && fields.length > 0 ? fields.filter((f): f is string => typeof f === 'string') : [typeof field === 'string' ? field : null];
+  return named.slice(0, MAX_USER_ERRORS).map((path) => ({ message: cause.message, code: cause.code, reason, field: path }));
 }
 
 /**
@@ -120,9 +134,9 @@ export function refusalsAsUserErrors(schema: GraphQLSchema): GraphQLSchema {
       try {
         return await resolve(source, args, context, info);
       } catch (error) {
-        const userError = userErrorOf(error);
-        if (!userError) throw error;
-        return { userErrors: [userError] };
+        const userErrors = userErrorsOf(error);
+        if (!userErrors) throw error;
+        return { userErrors };
       }
     };
   }

@@ -8,6 +8,7 @@ import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
 import type { TenantRecord, TenantStatus } from '../tenancy/registry.js';
 import { connectionTypes, keysetConnection, TEXT_KEY } from './pagination.js';
 import type { GraphContext } from './context.js';
+import { objectPayload, payloadType } from './payloads.js';
 
 const TenantStatusEnum = builder.enumType('TenantStatus', {
   description: 'Where a tenant stands on the platform.',
@@ -132,28 +133,33 @@ const CreateTenantInput = builder.inputType('CreateTenantInput', {
   }),
 });
 
-const CreateTenantPayload = builder.objectRef<{ tenant: TenantRecord; created: boolean }>('CreateTenantPayload').implement({
-  description: 'The tenant, newly made or found already made by an identical earlier request. Its status says where onboarding stands.',
-  authScopes: { can: 'platform.tenants.manage' },
-  fields: (t) => ({
-    tenant: t.field({ type: TenantRef, description: 'The tenant.', resolve: (p) => p.tenant }),
-    created: t.exposeBoolean('created', { description: 'False when an identical request had already created it.' }),
+const CreateTenantPayload = payloadType<{ tenant: TenantRecord; created: boolean }>(
+  'createTenant',
+  'The tenant, newly made or found already made by an identical earlier request. Its status says where onboarding stands.',
+  (t) => ({
+    tenant: t.field({ type: TenantRef, nullable: true, description: 'The tenant.', resolve: (p) => p.tenant ?? null }),
+    created: t.boolean({ nullable: true, description: 'False when an identical request had already created it.', resolve: (p) => p.created ?? null }),
   }),
-});
+);
 
-const ChangeTenantStatusInput = builder.inputType('ChangeTenantStatusInput', {
-  description: 'Which tenant, and why.',
-  fields: (t) => ({
-    slug: t.string({ required: true, description: 'The tenant\'s slug.' }),
-    reason: t.string({ required: true, description: 'Recorded with the status.' }),
-  }),
-});
+/** Each status change takes its own input (which tenant, and why), so each can grow on its own. */
+function tenantStatusInput(name: string, why: string) {
+  return builder.inputType(name, {
+    description: `Which tenant, and why it is ${why}.`,
+    fields: (t) => ({
+      slug: t.string({ required: true, description: 'The tenant\'s slug.' }),
+      reason: t.string({ required: true, description: 'Why; recorded with the status.' }),
+    }),
+  });
+}
 
-const TenantPayload = builder.objectRef<{ tenant: TenantRecord }>('TenantPayload').implement({
-  description: 'The tenant after the change.',
-  authScopes: { can: 'platform.tenants.manage' },
-  fields: (t) => ({ tenant: t.field({ type: TenantRef, description: 'The tenant.', resolve: (p) => p.tenant }) }),
-});
+const SuspendTenantInput = tenantStatusInput('SuspendTenantInput', 'suspended');
+const ReactivateTenantInput = tenantStatusInput('ReactivateTenantInput', 'reactivated');
+const OffboardTenantInput = tenantStatusInput('OffboardTenantInput', 'offboarded');
+
+const SuspendTenantPayload = objectPayload('suspendTenant', 'tenant', TenantRef, 'The tenant, suspended.');
+const ReactivateTenantPayload = objectPayload('reactivateTenant', 'tenant', TenantRef, 'The tenant, active again.');
+const OffboardTenantPayload = objectPayload('offboardTenant', 'tenant', TenantRef, 'The tenant, offboarded.');
 
 async function changeStatus(context: GraphContext, slug: string, reason: string, status: 'active' | 'suspended') {
   if (reason.trim().length === 0) throw badInput(inputPath('reason'), 'reason must not be empty');
@@ -202,17 +208,17 @@ builder.mutationFields((t) => ({
     },
   }),
   suspendTenant: t.field({
-    type: TenantPayload,
+    type: SuspendTenantPayload,
     description: 'Suspends a tenant: every request for it fails with TENANT_SUSPENDED until reactivated.',
     authScopes: { can: 'platform.tenants.manage' },
-    args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
+    args: { input: t.arg({ type: SuspendTenantInput, required: true, description: 'Which tenant, and why.' }) },
     resolve: (_root, { input }, context) => changeStatus(context, input.slug, input.reason, 'suspended'),
   }),
   offboardTenant: t.field({
-    type: TenantPayload,
+    type: OffboardTenantPayload,
     description: 'Offboards a lender: every request for it is refused from now on, and its people and partner clients can no longer sign in. Its data is kept. Repeating retries disabling identities.',
     authScopes: { can: 'platform.tenants.manage' },
-    args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
+    args: { input: t.arg({ type: OffboardTenantInput, required: true, description: 'Which tenant, and why.' }) },
     resolve: async (_root, { input }, context) => {
       if (input.reason.trim().length === 0) throw badInput(inputPath('reason'), 'reason must not be empty');
       const { runtime } = context;
@@ -227,10 +233,10 @@ builder.mutationFields((t) => ({
     },
   }),
   reactivateTenant: t.field({
-    type: TenantPayload,
+    type: ReactivateTenantPayload,
     description: 'Reactivates a suspended tenant.',
     authScopes: { can: 'platform.tenants.manage' },
-    args: { input: t.arg({ type: ChangeTenantStatusInput, required: true, description: 'Which tenant, and why.' }) },
+    args: { input: t.arg({ type: ReactivateTenantInput, required: true, description: 'Which tenant, and why.' }) },
     resolve: (_root, { input }, context) => changeStatus(context, input.slug, input.reason, 'active'),
   }),
 }));

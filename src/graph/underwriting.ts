@@ -14,6 +14,7 @@ import { mayApprove } from '../domain/origination/approvalAuthority.js';
 import {
   authorityLevelsFor, authorityMatrix, decide, overrideRowsOf, recommend, rolesHolding, type OverrideReportRow,
 } from '../services/origination/underwriting.js';
+import { objectPayload } from './payloads.js';
 
 const RecommendationEnum = storedEnum('UnderwriterRecommendation', 'What an underwriter recommends on a referred application.', {
   approve: 'Approve, with an offer.',
@@ -215,9 +216,11 @@ builder.queryField('policyOverrides', (t) =>
   }, ...countedConnectionTypes('PolicyOverride')),
 );
 
+const RecommendApplicationPayload = objectPayload('recommendApplication', 'approvalRequest', ApprovalRequestRef, 'The recommendation, pending its checker.');
+
 builder.mutationField('recommendApplication', (t) =>
   t.field({
-    type: ApprovalRequestRef,
+    type: RecommendApplicationPayload,
     description: 'Recommends approving or declining a referred application (the maker); someone else with the authority decides. One pending recommendation per application.',
     authScopes: { can: 'underwriting.recommend' },
     args: { input: t.arg({ type: builder.inputType('RecommendApplicationInput', {
@@ -235,14 +238,16 @@ builder.mutationField('recommendApplication', (t) =>
         applicationId: input.applicationId.id, recommendation: input.recommendation as 'approve' | 'decline',
         amount: input.amount === null || input.amount === undefined ? null : String(input.amount), reason: input.reason,
       });
-      return db.approvalRequest.findUniqueOrThrow({ where: { id: requestId } });
+      return { approvalRequest: await db.approvalRequest.findUniqueOrThrow({ where: { id: requestId } }) };
     },
   }),
 );
 
+const DecideApprovalRequestPayload = objectPayload('decideApprovalRequest', 'approvalRequest', ApprovalRequestRef, 'The recommendation as decided; its application shows what came of it.');
+
 builder.mutationField('decideApprovalRequest', (t) =>
   t.field({
-    type: ApprovalRequestRef,
+    type: DecideApprovalRequestPayload,
     description: 'Approves (carries out the recommendation: an approval with its offer, or a decline) or rejects (the application stays referred) a recommendation someone else made, within the authority matrix.',
     authScopes: { can: 'underwriting.approve' },
     args: { input: t.arg({ type: builder.inputType('DecideApprovalRequestInput', {
@@ -256,7 +261,7 @@ builder.mutationField('decideApprovalRequest', (t) =>
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
       await decide(db, commandOf(context), context.tenant!.businessDate, input.requestId.id, input.approve, input.reason ?? null);
-      return db.approvalRequest.findUniqueOrThrow({ where: { id: input.requestId.id } });
+      return { approvalRequest: await db.approvalRequest.findUniqueOrThrow({ where: { id: input.requestId.id } }) };
     },
   }),
 );

@@ -9,6 +9,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './loaders.js';
 import { deactivateEndpoint, enableEndpoint, OVERLAP_HOURS, registerEndpoint, replayDelivery, rotateSigningSecret, sendTestWebhook } from '../services/webhooks/endpoints.js';
 import { destinationPolicy } from '../outbound/settings.js';
+import { objectPayload, payloadType } from './payloads.js';
 
 const owner = (context: GraphContext) => context.principal!.partner?.id ?? null;
 
@@ -157,14 +158,23 @@ const RegisterWebhookEndpointInput = builder.inputType('RegisterWebhookEndpointI
   }),
 });
 
-const RegisteredWebhookEndpoint = builder.objectRef<{ endpoint: WebhookEndpointRow; signingSecret: string | null }>('RegisteredWebhookEndpoint').implement({
-  description: 'The new endpoint and its signing secret, shown this once.',
-  authScopes: { can: 'webhooks.manage' },
-  fields: (t) => ({
-    endpoint: t.field({ type: WebhookEndpointRef, description: 'The endpoint.', resolve: (r) => r.endpoint }),
-    signingSecret: t.exposeString('signingSecret', { nullable: true, description: 'Verify the `webhook-signature` header with it, with any Standard Webhooks library (docs/webhooks.md). Store it now: it is not shown again (null on an idempotent replay).' }),
+const RegisterWebhookEndpointPayload = payloadType<{ webhookEndpoint: WebhookEndpointRow; signingSecret: string | null }>(
+  'registerWebhookEndpoint',
+  'The new endpoint and its signing secret, shown this once.',
+  (t) => ({
+    webhookEndpoint: t.field({ type: WebhookEndpointRef, nullable: true, description: 'The endpoint.', resolve: (r) => r.webhookEndpoint ?? null }),
+    signingSecret: t.string({
+      nullable: true,
+      description: 'Verify the `webhook-signature` header with it, with any Standard Webhooks library (docs/webhooks.md). Store it now: it is not shown again (null on an idempotent replay).',
+      resolve: (r) => r.signingSecret ?? null,
+    }),
   }),
-});
+);
+
+const DeactivateWebhookEndpointPayload = objectPayload('deactivateWebhookEndpoint', 'webhookEndpoint', WebhookEndpointRef, 'The endpoint, no longer receiving deliveries.');
+const EnableWebhookEndpointPayload = objectPayload('enableWebhookEndpoint', 'webhookEndpoint', WebhookEndpointRef, 'The endpoint, receiving deliveries again.');
+const ReplayWebhookDeliveryPayload = objectPayload('replayWebhookDelivery', 'webhookDelivery', WebhookDeliveryRef, 'The new delivery; its `replayOf` is the one replayed.');
+const SendTestWebhookPayload = objectPayload('sendTestWebhook', 'webhookDelivery', WebhookDeliveryRef, 'The test delivery, so its attempts can be watched.');
 
 const DeactivateWebhookEndpointInput = builder.inputType('DeactivateWebhookEndpointInput', {
   description: 'Which endpoint.',
@@ -203,15 +213,19 @@ const RotateWebhookSigningSecretInput = builder.inputType('RotateWebhookSigningS
   }),
 });
 
-const RotatedWebhookSigningSecret = builder.objectRef<{ endpoint: WebhookEndpointRow; signingSecret: string; previousSecretExpiresAt: Date | null }>('RotatedWebhookSigningSecret').implement({
-  description: 'The endpoint\'s new signing secret, shown this once.',
-  authScopes: { can: 'webhooks.manage' },
-  fields: (t) => ({
-    endpoint: t.field({ type: WebhookEndpointRef, description: 'The endpoint.', resolve: (r) => r.endpoint }),
-    signingSecret: t.exposeString('signingSecret', { description: 'The new secret (`whsec_…`). Store it now: it is not shown again.' }),
-    previousSecretExpiresAt: t.field({ type: 'DateTime', nullable: true, description: 'Until when deliveries also carry a signature under the replaced secret; null when it stopped at once.', resolve: (r) => r.previousSecretExpiresAt }),
+const RotateWebhookSigningSecretPayload = payloadType<{ webhookEndpoint: WebhookEndpointRow; signingSecret: string; previousSecretExpiresAt: Date | null }>(
+  'rotateWebhookSigningSecret',
+  'The endpoint\'s new signing secret, shown this once.',
+  (t) => ({
+    webhookEndpoint: t.field({ type: WebhookEndpointRef, nullable: true, description: 'The endpoint.', resolve: (r) => r.webhookEndpoint ?? null }),
+    signingSecret: t.string({ nullable: true, description: 'The new secret (`whsec_…`). Store it now: it is not shown again.', resolve: (r) => r.signingSecret ?? null }),
+    previousSecretExpiresAt: t.field({
+      type: 'DateTime', nullable: true,
+      description: 'Until when deliveries also carry a signature under the replaced secret; null when it stopped at once.',
+      resolve: (r) => r.previousSecretExpiresAt ?? null,
+    }),
   }),
-});
+);
 
 /** A global id that is not one of ours names no endpoint: the caller's mistake in that field. */
 function endpointIdOf(id: string): string {
@@ -221,72 +235,77 @@ function endpointIdOf(id: string): string {
 
 builder.mutationFields((t) => ({
   sendTestWebhook: t.field({
-    type: WebhookDeliveryRef,
+    type: SendTestWebhookPayload,
     description: 'Sends a `webhookEndpoint.tested` event to one endpoint, signed, checked and retried like any delivery; returns the delivery so its attempts can be watched.',
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: SendTestWebhookInput, required: true, description: 'Which endpoint.' }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       const schema = context.tenant!.schemaName;
       const endpointId = endpointIdOf(input.endpointId.id);
-      return sendTestWebhook(commandDbOf(context), () => context.runtime.settler.settle(schema), {
+      const webhookDelivery = await sendTestWebhook(commandDbOf(context), () => context.runtime.settler.settle(schema), {
         ...commandOf(context),
         ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: { endpointId } } } : {}),
       }, owner(context), endpointId);
+      return { webhookDelivery };
     },
   }),
   rotateWebhookSigningSecret: t.field({
-    type: RotatedWebhookSigningSecret,
+    type: RotateWebhookSigningSecretPayload,
     description: 'Gives an endpoint a new signing secret, shown once; for `overlapHours` deliveries are signed with both the new and the replaced secret.',
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: RotateWebhookSigningSecretInput, required: true, description: 'Which endpoint, and the overlap.' }) },
-    resolve: (_root, { input }, context) =>
-      rotateSigningSecret(commandDbOf(context), context.runtime.webhooks.key, commandOf(context), owner(context), endpointIdOf(input.endpointId.id), input.overlapHours ?? OVERLAP_HOURS.default),
+    resolve: async (_root, { input }, context) => {
+      const { endpoint, ...secret } = await rotateSigningSecret(commandDbOf(context), context.runtime.webhooks.key, commandOf(context), owner(context), endpointIdOf(input.endpointId.id), input.overlapHours ?? OVERLAP_HOURS.default);
+      return { webhookEndpoint: endpoint, ...secret };
+    },
   }),
   registerWebhookEndpoint: t.field({
-    type: RegisteredWebhookEndpoint,
+    type: RegisterWebhookEndpointPayload,
     description: 'Registers an endpoint for the caller (a partner) or, for staff, the lender or a named partner; returns its signing secret once.',
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: RegisterWebhookEndpointInput, required: true, description: 'The endpoint.' }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       const fields = { url: input.url, eventTypes: input.eventTypes, partnerCode: input.partnerCode ?? null };
-      return registerEndpoint(commandDbOf(context), context.runtime.webhooks.key, {
+      const { endpoint, signingSecret } = await registerEndpoint(commandDbOf(context), context.runtime.webhooks.key, {
         ...commandOf(context),
         ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: fields } } : {}),
       }, owner(context), fields, destinationPolicy(context.runtime.config));
+      return { webhookEndpoint: endpoint, signingSecret };
     },
   }),
   deactivateWebhookEndpoint: t.field({
-    type: WebhookEndpointRef,
+    type: DeactivateWebhookEndpointPayload,
     description: 'Stops deliveries to an endpoint; those still being retried end as dead.',
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: DeactivateWebhookEndpointInput, required: true, description: 'Which endpoint.' }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('id') });
-      return deactivateEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id);
+      return { webhookEndpoint: await deactivateEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id) };
     },
   }),
   enableWebhookEndpoint: t.field({
-    type: WebhookEndpointRef,
+    type: EnableWebhookEndpointPayload,
     description: 'Lets a deactivated or disabled endpoint receive deliveries again; its failure count starts over. Deliveries that died meanwhile stay dead (replay them).',
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: EnableWebhookEndpointInput, required: true, description: 'Which endpoint.' }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('id') });
-      return enableEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id);
+      return { webhookEndpoint: await enableEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id) };
     },
   }),
   replayWebhookDelivery: t.field({
-    type: WebhookDeliveryRef,
+    type: ReplayWebhookDeliveryPayload,
     description: 'Sends a delivery\'s event to its endpoint again, as a new delivery pointing at the old one (same event id).',
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: ReplayWebhookDeliveryInput, required: true, description: 'Which delivery.' }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       if (!UUID_KEY.test(input.deliveryId.id)) throw new AppError('NOT_FOUND', 'no webhook delivery with that id', { field: inputPath('deliveryId') });
       const { webhooks } = context.runtime;
-      return replayDelivery(commandDbOf(context), webhooks.queue, webhooks.policy, context.tenant!.schemaName, {
+      const webhookDelivery = await replayDelivery(commandDbOf(context), webhooks.queue, webhooks.policy, context.tenant!.schemaName, {
         ...commandOf(context),
         ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: { deliveryId: input.deliveryId.id } } } : {}),
       }, owner(context), input.deliveryId.id);
+      return { webhookDelivery };
     },
   }),
 }));

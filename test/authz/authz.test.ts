@@ -64,48 +64,48 @@ async function tokenFor(role: Role): Promise<string> {
 /** One operation per capability; resolves true when allowed, false when refused with FORBIDDEN. */
 const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'platform.tenants.read': (token) => query(token, '{ tenants(first: 1) { edges { node { slug } } } }'),
-  'platform.tenants.manage': (token) => query(token, `mutation { reactivateTenant(input: { slug: "${tenant.slug}", reason: "authz probe" }) { tenant { status } } }`),
+  'platform.tenants.manage': (token) => query(token, `mutation { reactivateTenant(input: { slug: "${tenant.slug}", reason: "authz probe" }) { tenant { status } userErrors { code } } }`),
   'tenant.settings.read': (token) => query(token, '{ currentTenant { slug businessDate } }'),
   'parties.read': (token) => query(token, '{ parties(first: 1) { edges { node { legalName } } } }'),
   'products.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code } } } }'),
-  'products.manage': (token) => query(token, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "14.9" }) { code } }'),
+  'products.manage': (token) => query(token, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "14.9" }) { loanProduct { code } userErrors { code } } }'),
   'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
-  'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } } }'),
+  'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } userErrors { code } } }'),
   'webhooks.read': (token) => query(token, '{ webhookDeliveries(first: 1) { edges { node { status } } } webhookEndpoints(first: 1) { edges { node { url } } } }'),
   // Registering and enabling go together: a role may do both or neither (enabling the endpoint it just registered).
   'webhooks.manage': async (token) => {
-    const registered = await gql(server.gateway, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["creditPolicy.*"] }) { endpoint { id active } } }', { token });
-    const id = registered.data?.['registerWebhookEndpoint']?.endpoint.id ?? encodeGlobalID('WebhookEndpoint', '00000000-0000-4000-8000-000000000000');
-    const enabled = await query(token, `mutation { enableWebhookEndpoint(input: { id: "${id}" }) { active } }`);
+    const registered = await gql(server.gateway, 'mutation { registerWebhookEndpoint(input: { url: "http://127.0.0.1:9/authz-probe", eventTypes: ["creditPolicy.*"] }) { webhookEndpoint { id active } userErrors { code } } }', { token });
+    const id = registered.data?.['registerWebhookEndpoint']?.webhookEndpoint.id ?? encodeGlobalID('WebhookEndpoint', '00000000-0000-4000-8000-000000000000');
+    const enabled = await query(token, `mutation { enableWebhookEndpoint(input: { id: "${id}" }) { webhookEndpoint { active } userErrors { code } } }`);
     // Whoever manages an endpoint may also rotate its secret and send it a test delivery.
-    const rotated = await query(token, `mutation { rotateWebhookSigningSecret(input: { endpointId: "${id}", overlapHours: 1 }) { signingSecret } }`);
-    const tested = await query(token, `mutation { sendTestWebhook(input: { endpointId: "${id}" }) { eventType } }`);
+    const rotated = await query(token, `mutation { rotateWebhookSigningSecret(input: { endpointId: "${id}", overlapHours: 1 }) { signingSecret userErrors { code } } }`);
+    const tested = await query(token, `mutation { sendTestWebhook(input: { endpointId: "${id}" }) { webhookDelivery { eventType } userErrors { code } } }`);
     if (registered.errors) expect(codes(registered)).toEqual(['FORBIDDEN']);
     expect([enabled, rotated, tested]).toEqual([0, 1, 2].map(() => !registered.errors));
     return enabled;
   },
   // Money-moving probes carry a fixed idempotency key: each role posts once, and its later probes replay that.
   'loans.read': (token) => query(token, '{ loans(first: 1) { edges { node { id status } } } }'),
-  'loans.disburse': (token) => query(token, `mutation { disburseLoan(input: { idempotencyKey: "authz-disburse", productCode: "PL-STD", principal: "5000", disbursementDate: "${tenant.businessDate}" }) { status } }`),
-  'loans.repay': (token) => query(token, `mutation { postRepayment(input: { idempotencyKey: "authz-repay", loanId: "${loanGlobalId}", amount: "10", valueDate: "${tenant.businessDate}", channel: "card" }) { kind } }`),
-  'loans.charge': (token) => query(token, `mutation { applyLoanCharge(input: { idempotencyKey: "authz-charge", loanId: "${loanGlobalId}", component: FEE, amount: "1", valueDate: "${tenant.businessDate}", reason: "probe" }) { kind } }`),
-  'loans.waive.request': (token) => query(token, `mutation { requestLoanWaiver(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { status } }`),
+  'loans.disburse': (token) => query(token, `mutation { disburseLoan(input: { idempotencyKey: "authz-disburse", productCode: "PL-STD", principal: "5000", disbursementDate: "${tenant.businessDate}" }) { loan { status } userErrors { code } } }`),
+  'loans.repay': (token) => query(token, `mutation { postRepayment(input: { idempotencyKey: "authz-repay", loanId: "${loanGlobalId}", amount: "10", valueDate: "${tenant.businessDate}", channel: "card" }) { loanTransaction { kind } userErrors { code } } }`),
+  'loans.charge': (token) => query(token, `mutation { applyLoanCharge(input: { idempotencyKey: "authz-charge", loanId: "${loanGlobalId}", component: FEE, amount: "1", valueDate: "${tenant.businessDate}", reason: "probe" }) { loanTransaction { kind } userErrors { code } } }`),
+  'loans.waive.request': (token) => query(token, `mutation { requestLoanWaiver(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { loanWaiverRequest { status } userErrors { code } } }`),
   'loans.waive.approve': (token) => query(token, '{ loanWaiverRequests(first: 1) { edges { node { status } } } }'),
   'ledger.read': (token) => query(token, `{ trialBalance(asOf: "${tenant.businessDate}") { asOf } ledgerInvariants { holds } ledgerAccounts { code } }`),
-  'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: CASH, account: "1000" }) { code } }'),
+  'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: CASH, account: "1000" }) { loanProduct { code } userErrors { code } } }'),
   'applications.read': (token) => query(token, '{ applications(first: 1) { edges { node { id status } } } }'),
-  'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: PERSON, legalName: "Probe Person" } }) { status } }'),
-  'parties.reconcile': (token) => query(token, `mutation { resolvePartyMatchReview(input: { reviewId: "${reviewGlobalIds.pop()}", resolution: DISTINCT, note: "authz probe" }) { status } }`),
-  'applications.amend': (token) => query(token, `mutation { updateApplication(input: { applicationId: "${partnerDraftGlobalId}", purpose: "amended by an authz probe" }) { status } }`),
+  'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: PERSON, legalName: "Probe Person" } }) { application { status } userErrors { code } } }'),
+  'parties.reconcile': (token) => query(token, `mutation { resolvePartyMatchReview(input: { reviewId: "${reviewGlobalIds.pop()}", resolution: DISTINCT, note: "authz probe" }) { partyMatchReview { status } userErrors { code } } }`),
+  'applications.amend': (token) => query(token, `mutation { updateApplication(input: { applicationId: "${partnerDraftGlobalId}", purpose: "amended by an authz probe" }) { application { status } userErrors { code } } }`),
   'parties.identifiers.read': (token) => query(token, '{ parties(first: 1) { edges { node { unmaskedIdentifiers { kind } } } } }'),
-  'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { status } }`),
+  'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { applicationDocument { status } userErrors { code } } }`),
   'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),
-  'policies.draft': (token) => query(token, `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { version } }`),
+  'policies.draft': (token) => query(token, `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { creditPolicy { version } userErrors { code } } }`),
   'policies.activate': (token) => query(token, '{ pendingCreditPolicyActivations { version } }'),
   'underwriting.recommend': (token) => query(token, '{ underwritingQueue(first: 1) { edges { node { application { id } } } } }'),
   'underwriting.approve': (token) => query(token, '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed } }'),
   'underwriting.read': (token) => query(token, '{ approvalRequests(first: 1) { edges { node { status } } } policyOverrides(from: "2000-01-01", to: "2000-01-02", first: 1) { edges { node { decidedAt } } } }'),
-  'applications.expire': (token) => query(token, 'mutation { expireStaleApplications { expired { id } } }'),
+  'applications.expire': (token) => query(token, 'mutation { expireStaleApplications { expired { id } userErrors { code } } }'),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'events.list': (token) => query(token, '{ events(first: 1) { edges { cursor node { type } } } }'),
@@ -128,7 +128,13 @@ async function live(token: string, document: string): Promise<boolean> {
 
 async function query(token: string, document: string): Promise<boolean> {
   const response = await gql(server.gateway, document, { token });
-  if (!response.errors) return true;
+  if (!response.errors) {
+    // An allowed probe succeeds: a mutation it may call but whose refusal hides in userErrors proves nothing.
+    for (const answer of Object.values(response.data ?? {})) {
+      if (answer && typeof answer === 'object' && 'userErrors' in answer) expect((answer as { userErrors: unknown }).userErrors, document).toEqual([]);
+    }
+    return true;
+  }
   expect(codes(response)).toEqual(['FORBIDDEN']);
   return false;
 }

@@ -9,7 +9,7 @@ import { buildSchema } from '../../src/graph/schema.js';
 import { scopeToPartner } from '../../src/authz/partnerScope.js';
 import { AppError } from '../../src/errors.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import { subscribe, until } from '../support/ws.js';
 import { loanTerms, termsToJson } from '../../src/domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../../src/domain/servicing/allocation.js';
@@ -53,7 +53,7 @@ const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).t
 
 async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
   const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
-  const response = await gql(server.gateway, `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { clientSecret partner { id code kind active clientId } } }`, {
+  const response = await gql(server.gateway, `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { clientSecret partner { id code kind active clientId } userErrors { code } } }`, {
     token: admin, variables: { input: { code, name: `Partner ${code}`, kind } },
   });
   expect(response.errors).toBeUndefined();
@@ -81,10 +81,10 @@ beforeAll(async () => {
   await register(victim, beta, 'COLENDING');
   await register(other, gamma, 'ORIGINATION');
   // Alpha's webhook endpoint and a finished delivery to it: what the probes try to read, deactivate or replay.
-  const hook = await gql(server.gateway, 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { endpoint { id } } }', {
+  const hook = await gql(server.gateway, 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { webhookEndpoint { id } userErrors { code } } }', {
     token: await partnerToken(victim, alpha, 'origination'), variables: { input: { url: hookUrl, eventTypes: ['*'] } },
   });
-  hookGlobalId = hook.data!['registerWebhookEndpoint'].endpoint.id;
+  hookGlobalId = hook.data!['registerWebhookEndpoint'].webhookEndpoint.id;
   const delivery = await server.runtime.tenantClients.forSchema(victim.schemaName).webhookDelivery.create({
     data: {
       id: randomUUID(), endpointId: decodeGlobalID(hookGlobalId).id, partnerCode: alpha, eventId: randomUUID(), eventSeq: 1n,
@@ -141,11 +141,12 @@ describe('registering partners', () => {
 
   it('refuses a taken code as CONFLICT and a bad one naming the field; only tenant admins may register', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', victim.slug);
-    const mutation = 'mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } } }';
+    const mutation = `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } ${USER_ERRORS} } }`;
     const taken = await gql(server.gateway, mutation, { token: admin, variables: { input: { code: alpha, name: 'Again', kind: 'ORIGINATION' } } });
-    expect(taken.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.code' });
+    expect(userErrors(taken, 'registerPartner')).toMatchObject([{ code: 'CONFLICT', field: 'input.code' }]);
+    expect(taken.data!['registerPartner'].partner).toBeNull();
     const bad = await gql(server.gateway, mutation, { token: admin, variables: { input: { code: 'Bad Code', name: 'X', kind: 'ORIGINATION' } } });
-    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.code' });
+    expect(userErrors(bad, 'registerPartner')).toMatchObject([{ code: 'BAD_USER_INPUT', field: 'input.code' }]);
     const officer = await devToken(server.runtime, 'loan-officer', victim.slug);
     expect(codes(await gql(server.gateway, mutation, { token: officer, variables: { input: { code: 'x-officer', name: 'X', kind: 'ORIGINATION' } } }))).toEqual(['FORBIDDEN']);
   });
@@ -190,69 +191,69 @@ const PROBES: Record<string, string> = {
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } }`,
   'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%"]) { id ... on Party { legalName } ... on Partner { code } } }`,
   'Query.parties': '{ parties(first: 100) { edges { node { id legalName } } } }',
-  'Mutation.resolvePartyMatchReview': 'mutation { resolvePartyMatchReview(input: { reviewId: "%REVIEW%", resolution: SAME_PERSON, note: "attack" }) { status party { id legalName } candidate { id legalName } } }',
+  'Mutation.resolvePartyMatchReview': 'mutation { resolvePartyMatchReview(input: { reviewId: "%REVIEW%", resolution: SAME_PERSON, note: "attack" }) { partyMatchReview { status party { id legalName } candidate { id legalName } } userErrors { code field message } } }',
   'Query.partners': '{ partners(first: 100) { edges { node { id code clientId } } } }',
   'Query.schemaStatus': '{ schemaStatus { tenantsBehind } }',
   'Query.tenantBySlug': '{ tenantBySlug(slug: "%TENANT%") { id slug } }',
   'Query.tenants': '{ tenants(first: 100) { edges { node { id slug } } } }',
   'Query.viewer': '{ viewer { subject tenants partner { id } } }',
-  'Mutation.createTenant': 'mutation { createTenant(input: { slug: "%TENANT%", displayName: "Hijack", currency: "USD", timeZone: "UTC" }) { created } }',
-  'Mutation.suspendTenant': 'mutation { suspendTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
-  'Mutation.reactivateTenant': 'mutation { reactivateTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
-  'Mutation.offboardTenant': 'mutation { offboardTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } } }',
-  'Mutation.registerPartner': `mutation { registerPartner(input: { code: "%ALPHA_CODE%", name: "Hijack", kind: ORIGINATION }) { clientSecret partner { id } } }`,
-  'Mutation.rotatePartnerSecret': `mutation { rotatePartnerSecret(input: { code: "%ALPHA_CODE%" }) { clientSecret partner { id } } }`,
+  'Mutation.createTenant': 'mutation { createTenant(input: { slug: "%TENANT%", displayName: "Hijack", currency: "USD", timeZone: "UTC" }) { created userErrors { code field message } } }',
+  'Mutation.suspendTenant': 'mutation { suspendTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } userErrors { code field message } } }',
+  'Mutation.reactivateTenant': 'mutation { reactivateTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } userErrors { code field message } } }',
+  'Mutation.offboardTenant': 'mutation { offboardTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } userErrors { code field message } } }',
+  'Mutation.registerPartner': `mutation { registerPartner(input: { code: "%ALPHA_CODE%", name: "Hijack", kind: ORIGINATION }) { clientSecret partner { id } userErrors { code field message } } }`,
+  'Mutation.rotatePartnerSecret': `mutation { rotatePartnerSecret(input: { code: "%ALPHA_CODE%" }) { clientSecret partner { id } userErrors { code field message } } }`,
   'Query.webhookEndpoints': '{ webhookEndpoints(first: 100) { edges { node { id url partnerCode } } } }',
   'Query.webhookDeliveries': '{ webhookDeliveries(first: 100) { edges { node { id eventId endpoint { id url } } } } }',
-  'Mutation.reviseLoanProductTerms': 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "99" }) { id code currentTerms { version } } }',
-  'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret endpoint { id } } }',
-  'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { id url active } }',
-  'Mutation.enableWebhookEndpoint': 'mutation { enableWebhookEndpoint(input: { id: "%HOOK%" }) { id url active disabledAt } }',
-  'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { id endpoint { url } } }',
-  'Mutation.sendTestWebhook': 'mutation { sendTestWebhook(input: { endpointId: "%HOOK%" }) { id eventId endpoint { url } } }',
-  'Mutation.rotateWebhookSigningSecret': 'mutation { rotateWebhookSigningSecret(input: { endpointId: "%HOOK%", overlapHours: 168 }) { signingSecret previousSecretExpiresAt endpoint { id url } } }',
+  'Mutation.reviseLoanProductTerms': 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "99" }) { loanProduct { id code currentTerms { version } } userErrors { code field message } } }',
+  'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret webhookEndpoint { id } userErrors { code field message } } }',
+  'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active } userErrors { code field message } } }',
+  'Mutation.enableWebhookEndpoint': 'mutation { enableWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active disabledAt } userErrors { code field message } } }',
+  'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { webhookDelivery { id endpoint { url } } userErrors { code field message } } }',
+  'Mutation.sendTestWebhook': 'mutation { sendTestWebhook(input: { endpointId: "%HOOK%" }) { webhookDelivery { id eventId endpoint { url } } userErrors { code field message } } }',
+  'Mutation.rotateWebhookSigningSecret': 'mutation { rotateWebhookSigningSecret(input: { endpointId: "%HOOK%", overlapHours: 168 }) { signingSecret previousSecretExpiresAt webhookEndpoint { id url } userErrors { code field message } } }',
   'Query.loans': '{ loans(first: 100, number: "1") { totalCount edges { node { id number principal externalReference } } } }',
   'Query.loanWaiverRequests': '{ loanWaiverRequests(first: 100) { edges { node { id reason loan { id } } } } }',
   'Query.ledgerAccounts': '{ ledgerAccounts { code name } }',
   'Query.trialBalance': '{ trialBalance(asOf: "2099-12-31") { lines { account name debits credits balance } } }',
   'Query.ledgerAccountStatement': '{ ledgerAccountStatement(account: "1100", from: "2000-01-01", to: "2099-12-31") { lines { loanId transactionId debit balance } } }',
   'Query.ledgerInvariants': '{ ledgerInvariants { holds loans journals } }',
-  'Mutation.disburseLoan': 'mutation { disburseLoan(input: { idempotencyKey: "probe-disburse", productCode: "PL-STD", principal: "7777.77", disbursementDate: "2000-01-01", originationPartnerCode: "%ALPHA_CODE%" }) { id principal } }',
-  'Mutation.postRepayment': 'mutation { postRepayment(input: { idempotencyKey: "probe-repay", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { id loan { id principal } } }',
-  'Mutation.postRepayments': 'mutation { postRepayments(input: { idempotencyKey: "probe-file", repayments: [{ loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }] }) { batchId posted } }',
-  'Mutation.reverseLoanTransaction': 'mutation { reverseLoanTransaction(input: { idempotencyKey: "probe-reverse", transactionId: "%LOANTX%", reason: "attack" }) { id loan { id principal } } }',
-  'Mutation.applyLoanCharge': 'mutation { applyLoanCharge(input: { idempotencyKey: "probe-charge", loanId: "%LOAN%", component: FEE, amount: "10", valueDate: "2000-01-01", reason: "attack" }) { id loan { id } } }',
-  'Mutation.refundLoanExcess': 'mutation { refundLoanExcess(input: { idempotencyKey: "probe-refund", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { id loan { id } } }',
-  'Mutation.requestLoanWaiver': 'mutation { requestLoanWaiver(input: { loanId: "%LOAN%", component: FEE, amount: "10", reason: "attack" }) { id loan { id } } }',
-  'Mutation.decideLoanWaiver': 'mutation { decideLoanWaiver(input: { requestId: "%WAIVER%", approve: true }) { id status loan { id } } }',
-  'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: ASSET }) { code name } }',
-  'Mutation.mapProductAccount': 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: CASH, account: "2900" }) { id code } }',
+  'Mutation.disburseLoan': 'mutation { disburseLoan(input: { idempotencyKey: "probe-disburse", productCode: "PL-STD", principal: "7777.77", disbursementDate: "2000-01-01", originationPartnerCode: "%ALPHA_CODE%" }) { loan { id principal } userErrors { code field message } } }',
+  'Mutation.postRepayment': 'mutation { postRepayment(input: { idempotencyKey: "probe-repay", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { loanTransaction { id loan { id principal } } userErrors { code field message } } }',
+  'Mutation.postRepayments': 'mutation { postRepayments(input: { idempotencyKey: "probe-file", repayments: [{ loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }] }) { batchId posted userErrors { code field message } } }',
+  'Mutation.reverseLoanTransaction': 'mutation { reverseLoanTransaction(input: { idempotencyKey: "probe-reverse", transactionId: "%LOANTX%", reason: "attack" }) { loanTransaction { id loan { id principal } } userErrors { code field message } } }',
+  'Mutation.applyLoanCharge': 'mutation { applyLoanCharge(input: { idempotencyKey: "probe-charge", loanId: "%LOAN%", component: FEE, amount: "10", valueDate: "2000-01-01", reason: "attack" }) { loanTransaction { id loan { id } } userErrors { code field message } } }',
+  'Mutation.refundLoanExcess': 'mutation { refundLoanExcess(input: { idempotencyKey: "probe-refund", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { loanTransaction { id loan { id } } userErrors { code field message } } }',
+  'Mutation.requestLoanWaiver': 'mutation { requestLoanWaiver(input: { loanId: "%LOAN%", component: FEE, amount: "10", reason: "attack" }) { loanWaiverRequest { id loan { id } } userErrors { code field message } } }',
+  'Mutation.decideLoanWaiver': 'mutation { decideLoanWaiver(input: { requestId: "%WAIVER%", approve: true }) { loanWaiverRequest { id status loan { id } } userErrors { code field message } } }',
+  'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: ASSET }) { ledgerAccount { code name } userErrors { code field message } } }',
+  'Mutation.mapProductAccount': 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: CASH, account: "2900" }) { loanProduct { id code } userErrors { code field message } } }',
   'Query.applications': '{ applications(first: 100, number: "1") { totalCount edges { node { id number reference purpose parties { party { legalName identifiers { value } } } } } } }',
   'Mutation.createApplication': `mutation { createApplication(input: { idempotencyKey: "probe-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe",
-    applicant: { kind: PERSON, legalName: "Probe", identifiers: [{ kind: NATIONAL_ID, country: "US", value: "%APPLICANT_ID%" }] } }) { id reference parties { party { legalName } } } }`,
-  'Mutation.submitApplication': 'mutation { submitApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose } }',
-  'Mutation.updateApplication': 'mutation { updateApplication(input: { applicationId: "%APPLICATION%", purpose: "attacker purpose", submit: true }) { id status purpose missingInformation } }',
-  'Mutation.withdrawApplication': 'mutation { withdrawApplication(input: { applicationId: "%APPLICATION%", reason: "attack" }) { id status purpose } }',
-  'Mutation.reviewApplicationDocument': 'mutation { reviewApplicationDocument(input: { documentId: "%DOCUMENT%", verified: false, reason: "attack" }) { id status fileName sha256 application { id purpose } } }',
-  'Mutation.acceptApplicationOffer': 'mutation { acceptApplicationOffer(input: { applicationId: "%APPLICATION%", consentText: "I agree to everything the attacker says here." }) { id status purpose } }',
-  'Mutation.signApplicationAgreement': 'mutation { signApplicationAgreement(input: { applicationId: "%APPLICATION%" }) { id status purpose } }',
-  'Mutation.requestDisbursement': 'mutation { requestDisbursement(input: { applicationId: "%APPLICATION%", disbursementDate: "2099-01-01" }) { id status application { id purpose } } }',
-  'Mutation.decideDisbursement': 'mutation { decideDisbursement(input: { requestId: "%APPLICATION%", approve: true }) { id status loan { id } } }',
+    applicant: { kind: PERSON, legalName: "Probe", identifiers: [{ kind: NATIONAL_ID, country: "US", value: "%APPLICANT_ID%" }] } }) { application { id reference parties { party { legalName } } } userErrors { code field message } } }`,
+  'Mutation.submitApplication': 'mutation { submitApplication(input: { applicationId: "%APPLICATION%" }) { application { id status purpose } userErrors { code field message } } }',
+  'Mutation.updateApplication': 'mutation { updateApplication(input: { applicationId: "%APPLICATION%", purpose: "attacker purpose", submit: true }) { application { id status purpose missingInformation } userErrors { code field message } } }',
+  'Mutation.withdrawApplication': 'mutation { withdrawApplication(input: { applicationId: "%APPLICATION%", reason: "attack" }) { application { id status purpose } userErrors { code field message } } }',
+  'Mutation.reviewApplicationDocument': 'mutation { reviewApplicationDocument(input: { documentId: "%DOCUMENT%", verified: false, reason: "attack" }) { applicationDocument { id status fileName sha256 application { id purpose } } userErrors { code field message } } }',
+  'Mutation.acceptApplicationOffer': 'mutation { acceptApplicationOffer(input: { applicationId: "%APPLICATION%", consentText: "I agree to everything the attacker says here." }) { application { id status purpose } userErrors { code field message } } }',
+  'Mutation.signApplicationAgreement': 'mutation { signApplicationAgreement(input: { applicationId: "%APPLICATION%" }) { application { id status purpose } userErrors { code field message } } }',
+  'Mutation.requestDisbursement': 'mutation { requestDisbursement(input: { applicationId: "%APPLICATION%", disbursementDate: "2099-01-01" }) { disbursementRequest { id status application { id purpose } } userErrors { code field message } } }',
+  'Mutation.decideDisbursement': 'mutation { decideDisbursement(input: { requestId: "%APPLICATION%", approve: true }) { disbursementRequest { id status loan { id } } userErrors { code field message } } }',
   'Query.disbursementRequests': '{ disbursementRequests(first: 100) { edges { node { id application { id purpose } } } } }',
   'Query.creditPolicies': '{ creditPolicies(productCode: "PL-STD") { id version status ruleSet createdBy product { id code } } }',
   'Query.pendingCreditPolicyActivations': '{ pendingCreditPolicyActivations { id version status ruleSet createdBy } }',
-  'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { id version ruleSet product { id } } }`,
-  'Mutation.requestCreditPolicyActivation': 'mutation { requestCreditPolicyActivation(input: { policyId: "%POLICY%" }) { id status ruleSet } }',
-  'Mutation.decideCreditPolicyActivation': 'mutation { decideCreditPolicyActivation(input: { policyId: "%POLICY%", approve: true }) { id status ruleSet } }',
+  'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { creditPolicy { id version ruleSet product { id } } userErrors { code field message } } }`,
+  'Mutation.requestCreditPolicyActivation': 'mutation { requestCreditPolicyActivation(input: { policyId: "%POLICY%" }) { creditPolicy { id status ruleSet } userErrors { code field message } } }',
+  'Mutation.decideCreditPolicyActivation': 'mutation { decideCreditPolicyActivation(input: { policyId: "%POLICY%", approve: true }) { creditPolicy { id status ruleSet } userErrors { code field message } } }',
   'Query.underwritingQueue': '{ underwritingQueue(first: 100) { totalCount edges { node { application { id reference purpose } pendingRequest { id reason } } } } }',
   'Query.approvalRequests': '{ approvalRequests(status: PENDING, first: 100) { totalCount edges { node { id reason application { id purpose } } } } }',
   'Query.approvalAuthority': '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed levels } }',
   'Query.policyOverrides': '{ policyOverrides(from: "2000-01-01", to: "2099-12-31", first: 100) { totalCount edges { node { application { id purpose } overrideReason } } } }',
-  'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: APPROVE, reason: "attacker override reason" }) { id application { id purpose } } }',
-  'Mutation.decideApprovalRequest': 'mutation { decideApprovalRequest(input: { requestId: "%APPLICATION%", approve: true }) { id status application { id purpose } } }',
-  'Mutation.expireStaleApplications': 'mutation { expireStaleApplications { expired { id purpose } } }',
-  'Mutation.assessApplication': 'mutation { assessApplication(input: { applicationId: "%APPLICATION%" }) { id status purpose checks { kind } } }',
-  'Mutation.importApplications': `mutation { importApplications(input: { csv: "productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantNationalId\\nPL-STD,5000,12,probe,PERSON,Probe,%APPLICANT_ID%" }) { imported rows { reference errors } } }`,
+  'Mutation.recommendApplication': 'mutation { recommendApplication(input: { applicationId: "%APPLICATION%", recommendation: APPROVE, reason: "attacker override reason" }) { approvalRequest { id application { id purpose } } userErrors { code field message } } }',
+  'Mutation.decideApprovalRequest': 'mutation { decideApprovalRequest(input: { requestId: "%APPLICATION%", approve: true }) { approvalRequest { id status application { id purpose } } userErrors { code field message } } }',
+  'Mutation.expireStaleApplications': 'mutation { expireStaleApplications { expired { id purpose } userErrors { code field message } } }',
+  'Mutation.assessApplication': 'mutation { assessApplication(input: { applicationId: "%APPLICATION%" }) { application { id status purpose checks { kind } } userErrors { code field message } } }',
+  'Mutation.importApplications': `mutation { importApplications(input: { csv: "productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantNationalId\\nPL-STD,5000,12,probe,PERSON,Probe,%APPLICANT_ID%" }) { imported rows { reference errors } userErrors { code field message } } }`,
   'Query.events': '{ events(first: 100) { edges { cursor node { type aggregateId payload } } } }',
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
   'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   GraphQLEnumType,
   GraphQLFloat,
+  GraphQLInputObjectType,
   GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
@@ -13,6 +14,8 @@ import {
   isEnumType,
   isInputObjectType,
   isInterfaceType,
+  isListType,
+  isNonNullType,
   isObjectType,
   type GraphQLArgument,
   type GraphQLField,
@@ -98,6 +101,93 @@ function conventionViolations(schema: GraphQLSchema): string[] {
   }
   return found.filter((violation) => !(violation.split(':')[0]! in EXCEPTIONS));
 }
+
+function capitalized(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/**
+ * The one mutation shape (docs/partners.md, "Mutations"): `fooBar(input: FooBarInput!): FooBarPayload!` — no
+ * argument at all only when the mutation takes nothing — whose payload has `userErrors: [UserError!]!` and
+ * only nullable fields besides, since they are null when the mutation is refused.
+ */
+function mutationShapeViolations(schema: GraphQLSchema): string[] {
+  const found: string[] = [];
+  const mutation = schema.getMutationType();
+  for (const field of Object.values(mutation?.getFields() ?? {})) {
+    const name = capitalized(field.name);
+    const where = `Mutation.${field.name}`;
+    const args = field.args.map((a) => `${a.name}: ${String(a.type)}`);
+    if (!(args.length === 0 || (args.length === 1 && args[0] === `input: ${name}Input!`))) {
+      found.push(`${where}: takes (${args.join(', ')}), not (input: ${name}Input!)`);
+    }
+    const payload = isNonNullType(field.type) ? field.type.ofType : undefined;
+    if (!isObjectType(payload) || payload.name !== `${name}Payload`) {
+      found.push(`${where}: returns ${String(field.type)}, not ${name}Payload!`);
+      continue;
+    }
+    const fields = payload.getFields();
+    const userErrors = fields['userErrors']?.type;
+    const isUserErrorList =
+      userErrors !== undefined && isNonNullType(userErrors) && isListType(userErrors.ofType) &&
+      isNonNullType(userErrors.ofType.ofType) && getNamedType(userErrors) === schema.getType('UserError');
+    if (!isUserErrorList) found.push(`${payload.name}: has no userErrors: [UserError!]!`);
+    for (const [fieldName, payloadField] of Object.entries(fields)) {
+      if (fieldName !== 'userErrors' && isNonNullType(payloadField.type)) found.push(`${payload.name}.${fieldName}: non-null, so a refusal cannot leave it null`);
+    }
+  }
+  return found;
+}
+
+describe('the mutation shape', () => {
+  it('every mutation takes one input and answers its own payload with userErrors', () => {
+    const schema = buildSchema();
+    expect(Object.keys(schema.getMutationType()!.getFields()).length).toBeGreaterThan(30);
+    expect(mutationShapeViolations(schema)).toEqual([]);
+  });
+
+  it('finds each kind of deviation in a schema that has them', () => {
+    const UserError = new GraphQLObjectType({ name: 'UserError', fields: { message: { type: new GraphQLNonNull(GraphQLString) } } });
+    const Thing = new GraphQLObjectType({ name: 'Thing', fields: { name: { type: GraphQLString } } });
+    const input = (name: string) => new GraphQLInputObjectType({ name, fields: { name: { type: GraphQLString } } });
+    const userErrorsField = { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(UserError))) };
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { thing: { type: Thing } } }),
+      mutation: new GraphQLObjectType({
+        name: 'Mutation',
+        fields: {
+          makeThing: {
+            type: new GraphQLNonNull(new GraphQLObjectType({ name: 'MakeThingPayload', fields: { thing: { type: Thing }, userErrors: userErrorsField } })),
+            args: { input: { type: new GraphQLNonNull(input('MakeThingInput')) } },
+          },
+          sweepThings: { type: new GraphQLNonNull(new GraphQLObjectType({ name: 'SweepThingsPayload', fields: { swept: { type: GraphQLString }, userErrors: userErrorsField } })) },
+          bareThing: { type: new GraphQLNonNull(Thing), args: { input: { type: new GraphQLNonNull(input('BareThingInput')) } } },
+          sharedInput: {
+            type: new GraphQLNonNull(new GraphQLObjectType({ name: 'SharedInputPayload', fields: { thing: { type: Thing }, userErrors: userErrorsField } })),
+            args: { input: { type: new GraphQLNonNull(input('SomeoneElsesInput')) } },
+          },
+          looseArgs: {
+            type: new GraphQLNonNull(new GraphQLObjectType({ name: 'LooseArgsPayload', fields: { thing: { type: Thing }, userErrors: userErrorsField } })),
+            args: { name: { type: GraphQLString } },
+          },
+          noErrors: {
+            type: new GraphQLNonNull(new GraphQLObjectType({ name: 'NoErrorsPayload', fields: { thing: { type: new GraphQLNonNull(Thing) } } })),
+            args: { input: { type: new GraphQLNonNull(input('NoErrorsInput')) } },
+          },
+        },
+      }),
+    });
+    expect(mutationShapeViolations(schema).sort()).toEqual(
+      [
+        'Mutation.bareThing: returns Thing!, not BareThingPayload!',
+        'Mutation.sharedInput: takes (input: SomeoneElsesInput!), not (input: SharedInputInput!)',
+        'Mutation.looseArgs: takes (name: String), not (input: LooseArgsInput!)',
+        'NoErrorsPayload: has no userErrors: [UserError!]!',
+        'NoErrorsPayload.thing: non-null, so a refusal cannot leave it null',
+      ].sort(),
+    );
+  });
+});
 
 describe('schema conventions', () => {
   it('every field, argument and enum value of the built schema follows them', () => {

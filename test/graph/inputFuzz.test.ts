@@ -35,7 +35,7 @@ const tokens: { role: Role; token: string }[] = [];
 const ownIds = new Map<string, string>();
 let foreignLoanId: string;
 
-const DISBURSE = 'mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { id } }';
+const DISBURSE = 'mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } userErrors { code } } }';
 let keys = 0;
 const key = () => `fuzz-key-${Date.now()}-${keys++}`;
 
@@ -45,7 +45,7 @@ async function disburseIn(slug: string): Promise<string> {
     token: officer, variables: { input: { idempotencyKey: key(), productCode: 'PL-STD', principal: '5000', numberOfRepayments: 12, disbursementDate: '2026-12-01' } },
   });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data!['disburseLoan'].id as string;
+  return response.data!['disburseLoan'].loan.id as string;
 }
 
 /**
@@ -161,7 +161,8 @@ function operationsOf(): Operation[] {
       }
       const variables = field.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(', ');
       const passed = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
-      const selection = isLeafType(getNullableTypeDeep(field.type)) ? '' : ' { __typename }';
+      // A mutation's refusals come in its payload's userErrors (docs/partners.md, "Mutations: one shape").
+      const selection = root === 'mutation' ? ' { __typename userErrors { code field } }' : isLeafType(getNullableTypeDeep(field.type)) ? '' : ' { __typename }';
       operations.push({ root, field, document: `${root}(${variables}) { ${field.name}(${passed})${selection} }`, baseline, leaves });
     }
   }
@@ -257,6 +258,19 @@ function edge(leaf: Leaf): fc.Arbitrary<unknown> {
 
 const KNOWN_CODES = new Set<string>(ERROR_CODES.filter((code) => code !== 'INTERNAL'));
 
+/**
+ * How a request was refused, as [code, field] pairs: GraphQL errors (a query's, or a value GraphQL itself refuses
+ * before a mutation runs, such as an impossible date), else the mutation's userErrors. Never both.
+ */
+function refusalsOf(response: GraphQLResponse, mutation?: string): [string, string | null][] {
+  const top = (response.errors ?? []).map((error) => [error.extensions['code'] as string, (error.extensions['field'] ?? null) as string | null] as [string, string | null]);
+  if (!mutation) return top;
+  const payload = (response.data as Record<string, { userErrors?: { code: string; field: string | null }[] } | null> | null | undefined)?.[mutation];
+  const inPayload = (payload?.userErrors ?? []).map((e) => [e.code, e.field] as [string, string | null]);
+  expect(top.length === 0 || inPayload.length === 0, `${mutation}: refused in both errors and userErrors`).toBe(true);
+  return top.length > 0 ? top : inPayload;
+}
+
 function expectTyped(response: GraphQLResponse, label: string): void {
   expect([200, 400], `${label}: HTTP ${response.status}`).toContain(response.status);
   for (const error of response.errors ?? []) {
@@ -283,8 +297,9 @@ describe('every query and mutation argument, fuzzed', () => {
           const response = await gql(server.gateway, operation.document, { token, variables });
           const label = `${operation.field.name} ${leaf.field}=${JSON.stringify(value)?.slice(0, 80)} as ${role}`;
           expectTyped(response, label);
-          expect(codes(response), label).toContain('BAD_USER_INPUT');
-          expect(response.errors!.map((error) => error.extensions['field']), label).toContain(leaf.field);
+          const refusals = refusalsOf(response, operation.root === 'mutation' ? operation.field.name : undefined);
+          expect(refusals.map(([code]) => code), label).toContain('BAD_USER_INPUT');
+          expect(refusals.map(([, field]) => field), label).toContain(leaf.field);
         },
       ),
       { numRuns: 400, seed: Number(process.env['FUZZ_SEED'] ?? Date.now() % 2_147_483_647) },
@@ -312,7 +327,7 @@ describe('every query and mutation argument, fuzzed', () => {
 
 describe('the cases seen from outside', () => {
   const tokenOf = (role: Role) => tokens.find((t) => t.role === role)!.token;
-  const fieldsOf = (response: GraphQLResponse) => (response.errors ?? []).map((error) => [error.extensions['code'], error.extensions['field']]);
+  const fieldsOf = (response: GraphQLResponse, mutation?: string) => refusalsOf(response, mutation);
 
   it('node and nodes: ids of every Node type read as null when nothing has them; raw UUIDs, forged and foreign-type ids name the argument', async () => {
     const NODE = 'query($id: ID!) { node(id: $id) { id } }';
@@ -344,15 +359,15 @@ describe('the cases seen from outside', () => {
     const before = await writtenRows();
     const loanId = ownIds.get('Loan')!;
     const row = { loanId, amount: '10', valueDate: '2026-12-01', channel: 'direct-debit' };
-    const FILE = 'mutation($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted } }';
+    const FILE = 'mutation($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted userErrors { code field } } }';
     const file = (rows: unknown[]) => gql(server.gateway, FILE, { token: agent, variables: { input: { idempotencyKey: key(), repayments: rows } } });
-    expect(fieldsOf(await file([row, row, { ...row, loanId: 'not-an-id' }]))).toEqual([['BAD_USER_INPUT', 'input.repayments[2].loanId']]);
-    expect(fieldsOf(await file([row, { ...row, loanId: raw(loanId) }]))).toEqual([['BAD_USER_INPUT', 'input.repayments[1].loanId']]);
-    expect(fieldsOf(await file([row, { ...row, channel: '' }]))).toEqual([['BAD_USER_INPUT', 'input.repayments[1].channel']]);
-    expect(fieldsOf(await file([{ ...row, channel: ' \t ' }]))).toEqual([['BAD_USER_INPUT', 'input.repayments[0].channel']]);
-    expect(fieldsOf(await file([{ ...row, externalReference: 'r'.repeat(1_000_000) }]))).toEqual([['BAD_USER_INPUT', 'input.repayments[0].externalReference']]);
+    expect(fieldsOf(await file([row, row, { ...row, loanId: 'not-an-id' }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[2].loanId']]);
+    expect(fieldsOf(await file([row, { ...row, loanId: raw(loanId) }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[1].loanId']]);
+    expect(fieldsOf(await file([row, { ...row, channel: '' }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[1].channel']]);
+    expect(fieldsOf(await file([{ ...row, channel: ' \t ' }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[0].channel']]);
+    expect(fieldsOf(await file([{ ...row, externalReference: 'r'.repeat(1_000_000) }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[0].externalReference']]);
 
-    const REPAY = 'mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { id } }';
+    const REPAY = 'mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } userErrors { code field } } }';
     const repay = (over: Record<string, unknown>) => gql(server.gateway, REPAY, { token: agent, variables: { input: { idempotencyKey: key(), ...row, ...over } } });
     for (const [over, field] of [
       [{ channel: '' }, 'input.channel'],
@@ -367,16 +382,16 @@ describe('the cases seen from outside', () => {
     ] as const) {
       const response = await repay(over);
       expectTyped(response, JSON.stringify(over).slice(0, 60));
-      expect(fieldsOf(response), JSON.stringify(over).slice(0, 60)).toEqual([['BAD_USER_INPUT', field]]);
+      expect(fieldsOf(response, 'postRepayment'), JSON.stringify(over).slice(0, 60)).toEqual([['BAD_USER_INPUT', field]]);
     }
-    const CHARGE = 'mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { id } }';
+    const CHARGE = 'mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { loanTransaction { id } userErrors { code field } } }';
     const charge = await gql(server.gateway, CHARGE, { token: agent, variables: { input: { idempotencyKey: key(), loanId, component: 'FEE', amount: '5', valueDate: '2026-12-01', reason: 'x'.repeat(1_000_000) } } });
-    expect(fieldsOf(charge)).toEqual([['BAD_USER_INPUT', 'input.reason']]);
+    expect(fieldsOf(charge, 'applyLoanCharge')).toEqual([['BAD_USER_INPUT', 'input.reason']]);
     expect(await writtenRows()).toBe(before);
   });
 
   it('applications: dates of birth must be a living person\'s; negative zero income and debts are zero', async () => {
-    const CREATE = 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id } }';
+    const CREATE = 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id } userErrors { code field } } }';
     const person = (over: Record<string, unknown> = {}) => ({ kind: 'PERSON', legalName: 'Dana Doe', email: `dana-${keys++}@example.test`, phone: '+1 415 555 0177', dateOfBirth: '1990-12-10', ...over });
     const create = (over: Record<string, unknown>) => gql(server.gateway, CREATE, {
       token: tokenOf('loan-officer'), variables: { input: { productCode: 'PL-STD', amount: '8000', numberOfRepayments: 24, purpose: 'a new roof', applicant: person(), ...over } },
@@ -395,24 +410,25 @@ describe('the cases seen from outside', () => {
     ] as const) {
       const response = await create(over);
       expectTyped(response, JSON.stringify(over).slice(0, 80));
-      expect(response.errors?.map((e) => e.extensions['code']), JSON.stringify(over).slice(0, 80)).toEqual(['BAD_USER_INPUT']);
       // One path style whoever finds the fault: a service's row `guarantors.0.` reaches the caller as `guarantors[0]`.
-      expect(response.errors![0]!.extensions['field']).toBe(field);
+      expect(fieldsOf(response, 'createApplication'), JSON.stringify(over).slice(0, 80)).toEqual([['BAD_USER_INPUT', field]]);
     }
     expect(await writtenRows()).toBe(before);
 
     const zero = await create({ declaredMonthlyIncome: '-0.00', monthlyDebtPayments: '-0' });
     expect(zero.errors, JSON.stringify(zero.errors)).toBeUndefined();
+    expect(zero.data!['createApplication'].userErrors).toEqual([]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
-    const stored = await db.application.findUniqueOrThrow({ where: { id: raw(zero.data!['createApplication'].id) } });
+    const stored = await db.application.findUniqueOrThrow({ where: { id: raw(zero.data!['createApplication'].application.id) } });
     expect([stored.declaredMonthlyIncome?.toString(), stored.monthlyDebtPayments?.toString()]).toEqual(['0', '0']);
     // 126 years old on the day: unlikely, not impossible (the 130-year bound is tested in test/domain/origination).
     const oldest = await create({ applicant: person({ dateOfBirth: '1900-01-01' }) });
     expect(oldest.errors, JSON.stringify(oldest.errors)).toBeUndefined();
+    expect(oldest.data!['createApplication'].userErrors).toEqual([]);
   });
 
   it('product terms: a fee of 10^39 or beyond the largest loan, and rates past 1000 %, are refused naming the field', async () => {
-    const REVISE = 'mutation($input: ReviseLoanProductTermsInput!) { reviseLoanProductTerms(input: $input) { code } }';
+    const REVISE = 'mutation($input: ReviseLoanProductTermsInput!) { reviseLoanProductTerms(input: $input) { loanProduct { code } userErrors { code field } } }';
     const revise = (over: Record<string, unknown>) => gql(server.gateway, REVISE, { token: tokenOf('tenant-admin'), variables: { input: { code: 'PL-STD', ...over } } });
     const before = await writtenRows();
     for (const [over, field] of [
@@ -428,11 +444,12 @@ describe('the cases seen from outside', () => {
     ] as const) {
       const response = await revise(over);
       expectTyped(response, JSON.stringify(over));
-      expect(fieldsOf(response), JSON.stringify(over)).toEqual([['BAD_USER_INPUT', field]]);
+      expect(fieldsOf(response, 'reviseLoanProductTerms'), JSON.stringify(over)).toEqual([['BAD_USER_INPUT', field]]);
     }
     expect(await writtenRows()).toBe(before);
     // Negative zero is a fee of zero.
     const zero = await revise({ feePerInstalment: '-0.00' });
     expect(zero.errors, JSON.stringify(zero.errors)).toBeUndefined();
+    expect(zero.data!['reviseLoanProductTerms'].userErrors).toEqual([]);
   });
 });

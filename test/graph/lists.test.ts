@@ -26,10 +26,10 @@ async function call(query: string, variables: Record<string, unknown> = {}, toke
 }
 
 async function apply(legalName: string, n: number, token = admin, externalReference?: string) {
-  const data = await call(`mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id number reference externalReference } }`, {
+  const data = await call(`mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id number reference externalReference } userErrors { code } } }`, {
     input: { idempotencyKey: key(), productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'a car', applicant: person(legalName, n), ...(externalReference ? { externalReference } : {}) },
   }, token);
-  return data['createApplication'] as { id: string; number: string; reference: string };
+  return data['createApplication'].application as { id: string; number: string; reference: string };
 }
 
 async function applicantOf(applicationId: string): Promise<string> {
@@ -38,10 +38,10 @@ async function applicantOf(applicationId: string): Promise<string> {
 }
 
 async function disburse(input: Record<string, unknown>, token = admin) {
-  const data = await call(`mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { id number createdAt updatedAt } }`, {
+  const data = await call(`mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id number createdAt updatedAt } userErrors { code } } }`, {
     input: { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-11-01', ...input },
   }, token);
-  return data['disburseLoan'] as { id: string; number: string; createdAt: string; updatedAt: string };
+  return data['disburseLoan'].loan as { id: string; number: string; createdAt: string; updatedAt: string };
 }
 
 const LOANS = `query($first: Int, $last: Int, $after: String, $before: String, $orderBy: LoanOrder, $status: LoanStatus, $number: String, $externalReference: String,
@@ -183,7 +183,7 @@ describe('the loans list', () => {
   it('updatedSince picks up a loan that changed, and only it', async () => {
     const since = new Date(Date.now() - 1).toISOString();
     expect((await loans({ updatedSince: since })).totalCount).toBe(0);
-    await call(`mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { id } }`, {
+    await call(`mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } userErrors { code } } }`, {
       input: { idempotencyKey: key(), loanId: booked[2]!.id, amount: '100', valueDate: '2026-12-01', channel: 'bank-transfer' },
     });
     const changed = await loans({ updatedSince: since });
@@ -240,7 +240,7 @@ describe('the applications list', () => {
     const app = await apply('Mary Jackson', 5);
     const since = new Date().toISOString();
     expect((await applications({ updatedSince: since })).totalCount).toBe(0);
-    await call(`mutation($input: MoveApplicationInput!) { withdrawApplication(input: $input) { status } }`, { input: { applicationId: app.id, reason: 'changed her mind' } });
+    await call(`mutation($input: WithdrawApplicationInput!) { withdrawApplication(input: $input) { application { status } userErrors { code } } }`, { input: { applicationId: app.id, reason: 'changed her mind' } });
     const changed = await applications({ updatedSince: since, status: 'WITHDRAWN' });
     expect(changed.edges.map((e) => e.node.id)).toEqual([app.id]);
     expect((await applications({ createdFrom: since })).totalCount).toBe(0);
@@ -299,11 +299,11 @@ describe('the parties and loan products lists', () => {
 
 describe('the webhook endpoints list', () => {
   it('orders both ways, filters by active and creation time, and counts only the caller\'s endpoints', async () => {
-    const REGISTER = 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { endpoint { id createdAt } } }';
+    const REGISTER = 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { webhookEndpoint { id createdAt } userErrors { code } } }';
     const made: { id: string; createdAt: string }[] = [];
     for (const [host, token] of [['b', admin], ['a', fintech], ['c', admin]] as const) {
       const data = await call(REGISTER, { input: { url: `https://${host}.example.test/hooks`, eventTypes: ['loan.*'] } }, token);
-      made.push((data['registerWebhookEndpoint'] as { endpoint: { id: string; createdAt: string } }).endpoint);
+      made.push((data['registerWebhookEndpoint'] as { webhookEndpoint: { id: string; createdAt: string } }).webhookEndpoint);
     }
     const ENDPOINTS = `query($orderBy: WebhookEndpointOrder, $active: Boolean, $createdFrom: DateTime, $first: Int) {
       webhookEndpoints(orderBy: $orderBy, active: $active, createdFrom: $createdFrom, first: $first) { totalCount edges { node { id url } } } }`;

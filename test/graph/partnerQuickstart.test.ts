@@ -9,7 +9,7 @@ import { buildSchema } from '../../src/graph/schema.js';
 import { isRole } from '../../src/authz/roles.js';
 import { partnerClientId } from '../../src/authz/keycloak/partners.js';
 import { REALM } from '../../src/authz/keycloak/realm.js';
-import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, type TestServer } from '../support/harness.js';
 import { subscribe, until, type Subscriber } from '../support/ws.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 
@@ -97,6 +97,7 @@ describe('the quickstart, run as written', () => {
     expect(response.data!['registerPartner']).toMatchObject({
       clientSecret: null, // the development issuer has no client secrets, as the guide says
       partner: { code, kind: 'ORIGINATION', clientId: partnerClientId(tenant.slug, code), active: true },
+      userErrors: [],
     });
     partnerToken = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: code, kind: 'origination' } });
   });
@@ -113,17 +114,19 @@ describe('the quickstart, run as written', () => {
     const { text, variables } = operation('SubmitApplication');
     const first = await gql(server.gateway, text, { token: partnerToken, variables });
     expect(first.errors).toBeUndefined();
-    const application = first.data!['createApplication'];
+    expect(first.data!['createApplication'].userErrors).toEqual([]);
+    const application = first.data!['createApplication'].application;
     expect(application).toMatchObject({ reference: expect.any(String), missingInformation: [], product: { code: 'PL-STD' } });
     expect(application.status).not.toBe('draft');
     applicationId = application.id;
 
     const again = await gql(server.gateway, text, { token: partnerToken, variables });
     expect(again.errors).toBeUndefined();
-    expect(again.data!['createApplication']['id']).toBe(applicationId);
+    expect(again.data!['createApplication'].application.id).toBe(applicationId);
 
     const changed = await gql(server.gateway, text, { token: partnerToken, variables: { input: { ...variables['input'], amount: '6000' } } });
-    expect(changed.errors?.map((e) => e.extensions['code'])).toEqual(['CONFLICT']);
+    expect(userErrors(changed, 'createApplication').map((e) => e.code)).toEqual(['CONFLICT']);
+    expect(changed.data!['createApplication'].application).toBeNull();
   });
 
   it('step 4: the subscription replays from after: "0", then delivers a new application live', async () => {
@@ -137,7 +140,7 @@ describe('the quickstart, run as written', () => {
     const second = await gql(server.gateway, text, { token: partnerToken, variables: { input: { ...variables['input'], idempotencyKey: 'acme-app-2026-000124', externalReference: 'ACME-000124' } } });
     expect(second.errors).toBeUndefined();
     // An event names its aggregate by the global id the API gave.
-    const secondId = second.data!['createApplication']['id'];
+    const secondId = second.data!['createApplication'].application.id;
     await until(() => seen().some((e) => e.aggregateId === secondId));
     const cursors = seen().map((e) => Number(e.cursor));
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
@@ -149,10 +152,11 @@ describe('the quickstart, run as written', () => {
     expect(response.errors).toBeUndefined();
     const registered = response.data!['registerWebhookEndpoint'];
     expect(registered.signingSecret).toMatch(/^whsec_/);
-    expect(registered.endpoint).toMatchObject({ url: variables['input']['url'], eventTypes: ['application.*'], active: true });
+    expect(registered.userErrors).toEqual([]);
+    expect(registered.webhookEndpoint).toMatchObject({ url: variables['input']['url'], eventTypes: ['application.*'], active: true });
     // Nothing is sent from this test: the endpoint is turned off at once (its URL's `.example` name is reserved and
     // never resolves, and webhook workers are off in tests besides).
-    const off = await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { active } }', { token: partnerToken, variables: { id: registered.endpoint.id } });
-    expect(off.data?.['deactivateWebhookEndpoint']).toEqual({ active: false });
+    const off = await gql(server.gateway, 'mutation($id: ID!) { deactivateWebhookEndpoint(input: { id: $id }) { webhookEndpoint { active } userErrors { code } } }', { token: partnerToken, variables: { id: registered.webhookEndpoint.id } });
+    expect(off.data?.['deactivateWebhookEndpoint']).toEqual({ webhookEndpoint: { active: false }, userErrors: [] });
   });
 });

@@ -8,7 +8,7 @@ import { globalIdOf } from '../../../src/domain/globalId.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -17,8 +17,8 @@ let underwriter: string;
 let partner: string;
 const raw = (id: string) => decodeGlobalID(id).id;
 
-const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id reference status channel amount originationPartnerCode
-  history { from to event } } }`;
+const CREATE = `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id reference status channel amount originationPartnerCode
+  history { from to event } } ${USER_ERRORS} } }`;
 
 const person = (over: Record<string, unknown> = {}) => ({
   kind: 'PERSON', legalName: 'Ada Lovelace', email: 'ada@example.test', phone: '+1 415 555 0100', dateOfBirth: '1990-12-10',
@@ -31,7 +31,8 @@ const application = (over: Record<string, unknown> = {}) => ({
 async function create(input: Record<string, unknown>, token = officer) {
   const response = await gql(server.gateway, CREATE, { token, variables: { input } });
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data!['createApplication'];
+  expect(response.data!['createApplication'].userErrors).toEqual([]);
+  return response.data!['createApplication'].application;
 }
 
 beforeAll(async () => {
@@ -111,12 +112,16 @@ describe('applications', () => {
       [application({ productCode: 'NOPE' }), 'input.productCode'],
       [application({ applicant: person({ phone: '12' }) }), 'input.applicant.phone'],
       [application({ applicant: person({ email: 'not-an-email' }) }), 'input.applicant.email'],
-      [application({ guarantors: [person({ identifiers: [{ kind: 'shoe_size', country: 'US', value: '12345' }] })] }), 'input.guarantors[0].identifiers[0].kind'],
     ] as const) {
       const refused = await gql(server.gateway, CREATE, { token: officer, variables: { input } });
-      expect(codes(refused), field).toEqual(['BAD_USER_INPUT']);
-      expect(refused.errors![0]!.extensions['field']).toBe(field);
+      expect(refused.status, field).toBe(200);
+      expect(userErrors(refused, 'createApplication'), field).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field })]);
+      expect(refused.data!['createApplication'].application).toBeNull();
     }
+    // A value outside an enum never reaches the mutation: the variables are refused before it runs, naming the path.
+    const unknownKind = await gql(server.gateway, CREATE, { token: officer, variables: { input: application({ guarantors: [person({ identifiers: [{ kind: 'shoe_size', country: 'US', value: '12345' }] })] }) } });
+    expect(codes(unknownKind)).toEqual(['BAD_USER_INPUT']);
+    expect(unknownKind.errors![0]!.extensions['field']).toBe('input.guarantors[0].identifiers[0].kind');
     expect(await db.application.count()).toBe(count);
   });
 
@@ -133,21 +138,22 @@ describe('applications', () => {
     expect(await list(officer)).toContain(mine.id);
     const other = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'othertech', kind: 'origination' } });
     expect(await list(other)).toEqual([]);
-    const withdraw = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { withdrawApplication(input: $input) { status } }', { token: other, variables: { input: { applicationId: mine.id } } });
-    expect(codes(withdraw)).toEqual(['BAD_USER_INPUT']);
+    const withdraw = await gql(server.gateway, `mutation($input: WithdrawApplicationInput!) { withdrawApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: other, variables: { input: { applicationId: mine.id } } });
+    expect(userErrorCodes(withdraw, 'withdrawApplication')).toEqual(['BAD_USER_INPUT']);
+    expect(withdraw.data!['withdrawApplication'].application).toBeNull();
   });
 
   it('moves only as the transition table allows; every move leaves history, an event and an audit record', async () => {
     const created = await create(application({ applicant: person({ legalName: 'Flow Test', email: 'flow@example.test', phone: '+14155550144', identifiers: [] }) }));
-    const MOVE = (name: string) => `mutation($input: MoveApplicationInput!) { ${name}(input: $input) { status history { to event reason } } }`;
+    const MOVE = (name: string) => `mutation($input: ${name.charAt(0).toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { application { status history { to event reason } } ${USER_ERRORS} } }`;
     // The draft lacks what the checks need (no identifier, address, employer): submitting it is refused, nothing moves.
     const submitted = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
-    expect(submitted.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
+    expect(userErrors(submitted, 'submitApplication')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' })]);
     const withdrawn = await gql(server.gateway, MOVE('withdrawApplication'), { token: officer, variables: { input: { applicationId: created.id, reason: 'found cheaper credit' } } });
-    expect(withdrawn.data!['withdrawApplication']).toMatchObject({ status: 'WITHDRAWN' });
-    expect(withdrawn.data!['withdrawApplication'].history).toEqual([{ to: 'DRAFT', event: 'create', reason: null }, { to: 'WITHDRAWN', event: 'withdraw', reason: 'found cheaper credit' }]);
+    expect(withdrawn.data!['withdrawApplication'].application).toMatchObject({ status: 'WITHDRAWN' });
+    expect(withdrawn.data!['withdrawApplication'].application.history).toEqual([{ to: 'DRAFT', event: 'create', reason: null }, { to: 'WITHDRAWN', event: 'withdraw', reason: 'found cheaper credit' }]);
     const again = await gql(server.gateway, MOVE('submitApplication'), { token: officer, variables: { input: { applicationId: created.id } } });
-    expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
+    expect(userErrors(again, 'submitApplication')).toEqual([expect.objectContaining({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' })]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const events = await db.outboxEvent.findMany({ where: { aggregateId: created.id }, orderBy: { recorded: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(['application.created', 'application.withdrawn']);
@@ -158,11 +164,13 @@ describe('applications', () => {
   it('a bulk upload imports every row or none, with a report per row', async () => {
     const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome,monthlyDebtPayments,externalReference';
     const good = (k: number) => `PL-STD,${5000 + k},12,"car, used",PERSON,Bulk Person ${k},bulk${k}@example.test,+1415555${String(1000 + k)},1985-01-0${k + 1},BULK${1000 + k},US,4000,200,ext-${k}`;
-    const IMPORT = 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported rows { row reference errors } } }';
+    const IMPORT = `mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported rows { row reference errors } ${USER_ERRORS} } }`;
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const before = await db.application.count();
     const bad = await gql(server.gateway, IMPORT, { token: officer, variables: { input: { csv: [header, good(1), 'PL-STD,5,12,car,PERSON,Tiny,t@example.test,+14155559999,,,,,,', good(2)].join('\n') } } });
     expect(bad.errors).toBeUndefined();
+    // Faulty rows are the report, not a refusal of the upload.
+    expect(bad.data!['importApplications'].userErrors).toEqual([]);
     expect(bad.data!['importApplications'].imported).toBe(0);
     expect(bad.data!['importApplications'].rows).toEqual([
       { row: 1, reference: null, errors: [] },
@@ -171,6 +179,7 @@ describe('applications', () => {
     ]);
     expect(await db.application.count()).toBe(before);
     const ok = await gql(server.gateway, IMPORT, { token: partner, variables: { input: { csv: [header, good(1), good(2), good(3)].join('\r\n') } } });
+    expect(ok.data!['importApplications'].userErrors).toEqual([]);
     expect(ok.data!['importApplications'].imported).toBe(3);
     expect(ok.data!['importApplications'].rows.map((r: any) => r.reference)).toEqual([expect.stringMatching(/^APP-/), expect.stringMatching(/^APP-/), expect.stringMatching(/^APP-/)]);
     const imported = await db.application.findMany({ where: { channel: 'bulk' } });
@@ -180,7 +189,7 @@ describe('applications', () => {
 });
 
 describe('information the checks need', () => {
-  const UPDATE = `mutation($input: UpdateApplicationInput!) { updateApplication(input: $input) { id status missingInformation history { to event reason } } }`;
+  const UPDATE = `mutation($input: UpdateApplicationInput!) { updateApplication(input: $input) { application { id status missingInformation history { to event reason } } ${USER_ERRORS} } }`;
   const complete = (n: number, over: Record<string, unknown> = {}) => person({
     legalName: `Complete Person ${n}`, email: `complete${n}@example.test`, phone: `+1415555${String(3000 + n)}`, dateOfBirth: '1984-06-0' + n,
     identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: `CMPL${1000 + n}` }], address: { lines: [`${n} Complete Way`], city: 'Springfield', postalCode: '12345', country: 'US' }, ...over,
@@ -192,79 +201,86 @@ describe('information the checks need', () => {
     const refused = await gql(server.gateway, CREATE, { token: partner, variables: { input: application({
       applicant: { kind: 'PERSON', legalName: 'Half Filled', email: 'half@example.test' }, declaredMonthlyIncome: null, submit: true,
     }) } });
-    expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
-    expect(refused.errors![0]!.extensions).toMatchObject({
-      reason: 'MISSING_INFORMATION', field: 'input.applicant.dateOfBirth',
-      fields: ['input.applicant.dateOfBirth', 'input.applicant.identifiers', 'input.applicant.phone', 'input.applicant.address', 'input.declaredMonthlyIncome', 'input.employer'],
-    });
-    expect(refused.errors![0]!.message).toMatch(/^the checks need applicant\.dateOfBirth, .* and employer: /);
+    expect(refused.status).toBe(200);
+    const [refusal, ...more] = userErrors(refused, 'createApplication');
+    expect(more).toEqual([]);
+    expect(refusal).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION', field: 'input.applicant.dateOfBirth' });
+    // Every missing field, in order (a user error carries the first as `field`; the message names them all).
+    expect(refusal!.message).toMatch(/^the checks need applicant\.dateOfBirth, applicant\.identifiers, applicant\.phone, applicant\.address, declaredMonthlyIncome and employer: /);
+    expect(refused.data!['createApplication'].application).toBeNull();
     expect([await db.application.count(), await db.party.count()]).toEqual([applications, parties]);
   });
 
   it('a draft is amended by the partner that brought it, refused to anyone else, and submitted once complete', async () => {
     const draft = await create(application({ applicant: { kind: 'PERSON', legalName: 'Draft Person', email: 'draft@example.test' } }), partner);
-    const refusedSubmit = await gql(server.gateway, 'mutation($input: MoveApplicationInput!) { submitApplication(input: $input) { status } }', { token: partner, variables: { input: { applicationId: draft.id } } });
-    expect(refusedSubmit.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION', fields: expect.arrayContaining(['input.applicant.dateOfBirth', 'input.employer']) });
+    const refusedSubmit = await gql(server.gateway, `mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: partner, variables: { input: { applicationId: draft.id } } });
+    const [missing] = userErrors(refusedSubmit, 'submitApplication');
+    expect(missing).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION', field: 'input.applicant.dateOfBirth' });
+    expect(missing!.message).toMatch(/^the checks need applicant\.dateOfBirth, .*employer: /);
     const other = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'othertech', kind: 'origination' } });
     const stranger = await gql(server.gateway, UPDATE, { token: other, variables: { input: { applicationId: draft.id, purpose: 'not yours' } } });
-    expect(codes(stranger)).toEqual(['BAD_USER_INPUT']);
-    expect(stranger.errors![0]!.extensions['field']).toBe('input.applicationId');
+    expect(userErrors(stranger, 'updateApplication')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.applicationId' })]);
     // Still incomplete: submitting with the amendment is refused and the amendment is not kept either.
     const early = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, purpose: 'early submit', submit: true } } });
-    expect(early.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
+    expect(userErrors(early, 'updateApplication')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' })]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.application.findUniqueOrThrow({ where: { id: raw(draft.id) } })).toMatchObject({ status: 'draft', purpose: 'home improvement' });
     const done = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, applicant: complete(1, { email: 'draft@example.test' }), employer: 'Draft Ltd', submit: true } } });
     expect(done.errors, JSON.stringify(done.errors)).toBeUndefined();
-    expect(done.data!['updateApplication'].history.slice(0, 3).map((h: any) => h.event)).toEqual(['create', 'submit', 'start_checks']);
-    expect(done.data!['updateApplication'].status).not.toBe('INFORMATION_REQUESTED');
+    expect(done.data!['updateApplication'].userErrors).toEqual([]);
+    expect(done.data!['updateApplication'].application.history.slice(0, 3).map((h: any) => h.event)).toEqual(['create', 'submit', 'start_checks']);
+    expect(done.data!['updateApplication'].application.status).not.toBe('INFORMATION_REQUESTED');
     const decided = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: draft.id, purpose: 'too late' } } });
-    expect(decided.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'NOT_AMENDABLE' });
+    expect(userErrors(decided, 'updateApplication')).toEqual([expect.objectContaining({ code: 'CONFLICT', reason: 'NOT_AMENDABLE' })]);
   });
 
   it('found missing when assessed (a bulk upload has no address or employer), it goes back with the reasons listed, is amended and resubmitted', async () => {
     const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome';
-    const uploaded = await gql(server.gateway, 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported } }', { token: partner, variables: { input: {
+    const uploaded = await gql(server.gateway, `mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported ${USER_ERRORS} } }`, { token: partner, variables: { input: {
       csv: [header, 'PL-STD,6000,24,car,PERSON,Bulk Returned,returned@example.test,+14155553999,1983-03-03,RTRN1001,US,5000'].join('\n'),
     } } });
-    expect(uploaded.data!['importApplications'].imported).toBe(1);
+    expect(uploaded.data!['importApplications']).toEqual({ imported: 1, userErrors: [] });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const row = await db.application.findFirstOrThrow({ where: { channel: 'bulk', purpose: 'car', originationPartner: 'fintech' }, orderBy: { createdAt: 'desc' } });
     const id = Buffer.from(`Application:${row.id}`).toString('base64');
-    const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status missingInformation history { to event reason } } }', { token: officer, variables: { input: { applicationId: id } } });
+    const assessed = await gql(server.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { status missingInformation history { to event reason } } ${USER_ERRORS} } }`, { token: officer, variables: { input: { applicationId: id } } });
     expect(assessed.errors, JSON.stringify(assessed.errors)).toBeUndefined();
-    expect(assessed.data!['assessApplication']).toMatchObject({ status: 'INFORMATION_REQUESTED', missingInformation: ['applicant.address', 'employer'] });
-    expect(assessed.data!['assessApplication'].history.at(-1)).toEqual({ to: 'INFORMATION_REQUESTED', event: 'request_information', reason: 'the checks need applicant.address and employer' });
+    expect(assessed.data!['assessApplication'].userErrors).toEqual([]);
+    expect(assessed.data!['assessApplication'].application).toMatchObject({ status: 'INFORMATION_REQUESTED', missingInformation: ['applicant.address', 'employer'] });
+    expect(assessed.data!['assessApplication'].application.history.at(-1)).toEqual({ to: 'INFORMATION_REQUESTED', event: 'request_information', reason: 'the checks need applicant.address and employer' });
     const event = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: globalIdOf('Application', row.id), type: 'application.informationRequested' } });
     expect(event).toMatchObject({ partnerScope: 'fintech', payload: { missingInformation: ['applicant.address', 'employer'] } });
     // The partner sees why, amends part of it (the list shrinks), then the rest with submit: it is assessed again.
     const seen = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status missingInformation } } }', { token: partner, variables: { id } });
     expect(seen.data!['node']).toEqual({ status: 'INFORMATION_REQUESTED', missingInformation: ['applicant.address', 'employer'] });
     const part = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: id, employer: 'Returned Inc' } } });
-    expect(part.data!['updateApplication']).toMatchObject({ status: 'INFORMATION_REQUESTED', missingInformation: ['applicant.address'] });
+    expect(part.data!['updateApplication'].application).toMatchObject({ status: 'INFORMATION_REQUESTED', missingInformation: ['applicant.address'] });
     const resubmitted = await gql(server.gateway, UPDATE, { token: partner, variables: { input: { applicationId: id, submit: true, applicant: complete(2, {
       legalName: 'Bulk Returned', email: 'returned@example.test', phone: '+14155553999', dateOfBirth: '1983-03-03', identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'RTRN1001' }],
     }) } } });
     expect(resubmitted.errors, JSON.stringify(resubmitted.errors)).toBeUndefined();
-    expect(resubmitted.data!['updateApplication'].missingInformation).toEqual([]);
-    expect(resubmitted.data!['updateApplication'].history.map((h: any) => h.event).slice(3, 6)).toEqual(['request_information', 'submit', 'start_checks']);
-    expect(['APPROVED', 'REFERRED', 'DECLINED', 'UNDER_CHECKS', 'CHECKS_FAILED']).toContain(resubmitted.data!['updateApplication'].status);
+    expect(resubmitted.data!['updateApplication'].userErrors).toEqual([]);
+    expect(resubmitted.data!['updateApplication'].application.missingInformation).toEqual([]);
+    expect(resubmitted.data!['updateApplication'].application.history.map((h: any) => h.event).slice(3, 6)).toEqual(['request_information', 'submit', 'start_checks']);
+    expect(['APPROVED', 'REFERRED', 'DECLINED', 'UNDER_CHECKS', 'CHECKS_FAILED']).toContain(resubmitted.data!['updateApplication'].application.status);
   });
 
   it('an application returned for missing information and never amended lapses like a draft', async () => {
     const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome';
-    await gql(server.gateway, 'mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported } }', { token: officer, variables: { input: {
+    const imported = await gql(server.gateway, `mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported ${USER_ERRORS} } }`, { token: officer, variables: { input: {
       csv: [header, 'PL-STD,6000,24,lapsing,PERSON,Bulk Lapsing,lapsing@example.test,+14155553888,1983-03-04,LPSE1001,US,5000'].join('\n'),
     } } });
+    expect(imported.data!['importApplications']).toEqual({ imported: 1, userErrors: [] });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const row = await db.application.findFirstOrThrow({ where: { purpose: 'lapsing' } });
     const id = Buffer.from(`Application:${row.id}`).toString('base64');
-    const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { status } }', { token: officer, variables: { input: { applicationId: id } } });
-    expect(assessed.data!['assessApplication'].status).toBe('INFORMATION_REQUESTED');
+    const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { status } } }', { token: officer, variables: { input: { applicationId: id } } });
+    expect(assessed.data!['assessApplication'].application.status).toBe('INFORMATION_REQUESTED');
     // Returned 31 days before the business date, and nothing supplied since.
     await db.application.update({ where: { id: row.id }, data: { updatedAt: new Date('2026-10-31T12:00:00Z') } });
-    const swept = await gql(server.gateway, 'mutation { expireStaleApplications { expired { id } } }', { token: officer });
+    const swept = await gql(server.gateway, `mutation { expireStaleApplications { expired { id } ${USER_ERRORS} } }`, { token: officer });
     expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
+    expect(swept.data!['expireStaleApplications'].userErrors).toEqual([]);
     expect(swept.data!['expireStaleApplications'].expired.map((a: any) => a.id)).toContain(id);
     const after = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status history { to event reason } } } }', { token: officer, variables: { id } });
     expect(after.data!['node'].status).toBe('EXPIRED');
