@@ -134,6 +134,7 @@ export function assertTrancheFits(
   const { currency } = loan;
   const places = minorUnits(currency);
   wholeAmount(tranche.amount, currency, 'amount');
+  if (paid.length >= MAX_TRANCHES) throw new InvalidField('loanId', `a loan is paid out in at most ${MAX_TRANCHES} tranches; this one has had them all`);
   const latest = paid.reduce<string | null>((d, t) => (d === null || t.valueDate > d ? t.valueDate : d), null);
   if (latest !== null && tranche.valueDate < latest) {
     throw new InvalidField('valueDate', `a tranche is paid out on or after the previous one, paid on ${latest}`);
