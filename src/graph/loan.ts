@@ -183,7 +183,7 @@ const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implem
     asOf: t.field({ type: 'Date', description: 'The date it was replayed to.', resolve: (s) => s.asOf }),
     status: t.field({ type: LoanStatusEnum, description: 'ACTIVE, OVERDUE or CLOSED, as the money says on that date.', resolve: (s) => s.status }),
     daysPastDue: t.exposeInt('daysPastDue', { description: 'Days since the oldest unpaid due date.' }),
-    netDisbursement: t.field({ type: 'Money', description: 'What was paid out.', resolve: (s) => money(s.schedule.netDisbursement, s.currency) }),
+    netDisbursement: t.field({ type: 'Money', description: 'What was paid out: at booking (less a deducted fee), and every later tranche in effect.', resolve: (s) => money(s.currentSchedule.netDisbursement, s.currency) }),
     instalments: t.field({ type: [LoanInstalmentRef], description: 'Every instalment.', resolve: (s) => s.instalments.map((i) => ({ ...i, currency: s.currency })) }),
     receivable: t.field({ type: ComponentAmountsRef, description: 'What the loan\'s receivable accounts hold: unpaid principal, and interest, fees and penalties once due.', resolve: (s) => ({ ...s.totals.receivable, currency: s.currency }) }),
     due: t.field({ type: ComponentAmountsRef, description: 'Owed on instalments due on or before the date.', resolve: (s) => ({ ...s.totals.due, currency: s.currency }) }),
