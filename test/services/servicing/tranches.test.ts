@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { Decimal } from '../../../src/domain/money.js';
+import { registerPartner } from '../../../src/services/partners.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
@@ -13,6 +14,9 @@ let tenant: TenantRecord;
 let officer: string;
 let agent: string;
 let finance: string;
+let partner: string;
+let loanOfficer: string;
+let checker: string;
 
 const DISBURSE = `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id principal approvedPrincipal undisbursedPrincipal } ${USER_ERRORS} } }`;
 const TRANCHE = `mutation($input: DisburseLoanTrancheInput!) { disburseLoanTranche(input: $input) { loanTransaction { id kind valueDate amount } ${USER_ERRORS} } }`;
@@ -60,6 +64,11 @@ beforeAll(async () => {
   officer = await devToken(server.runtime, 'disbursement-officer', tenant.slug, { subject: 'officer-1' });
   agent = await devToken(server.runtime, 'servicing-agent', tenant.slug, { subject: 'agent-1' });
   finance = await devToken(server.runtime, 'finance', tenant.slug, { subject: 'finance-1' });
+  const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+  await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'fintech', name: 'Fintech', kind: 'origination' });
+  partner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
+  loanOfficer = await devToken(server.runtime, 'loan-officer', tenant.slug, { subject: 'loan-officer-1' });
+  checker = await devToken(server.runtime, 'disbursement-officer', tenant.slug, { subject: 'checker-1' });
 });
 afterAll(async () => {
   await server.close();
@@ -185,5 +194,56 @@ describe('a loan approved for 10,000 in three tranches', () => {
     expect(paidAgain.tranches.map((t: any) => [t.status, t.paidDate, t.paidAmount])).toEqual([
       ['PAID', '2026-09-01', '4000.00 USD'], ['PAID', '2026-12-01', '6000.00 USD'], ['PLANNED', null, null],
     ]);
+  });
+});
+
+describe('an application\'s loan paid out in tranches', () => {
+  const CONSENT = 'I have read the loan agreement, the pre-contract information and the APR, and I agree to borrow on these terms.';
+  const move = async (name: string, input: Record<string, unknown>, token: string) => {
+    const type = name.charAt(0).toUpperCase() + name.slice(1);
+    const response = await gql(server.gateway, `mutation($input: ${type}Input!) { ${name}(input: $input) { ${USER_ERRORS} } }`, { token, variables: { input } });
+    expect(userErrors(response, name)).toEqual([]);
+  };
+
+  it('carries the plan from the maker\'s request to the loan the checker books: the offer\'s amount approved, the first tranche paid', async () => {
+    const created = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id status offer { amount } } ${USER_ERRORS} } }`, { token: partner, variables: { input: {
+      idempotencyKey: key(), productCode: 'PL-STD', amount: '7000', numberOfRepayments: 12, purpose: 'home improvement', submit: true,
+      applicant: {
+        kind: 'PERSON', legalName: 'Tranche Person', email: 'tranche+bureau-prime@example.test', phone: '+14155554001', dateOfBirth: '1980-02-29',
+        address: { lines: ['2 High Street'], city: 'Springfield', postalCode: '12345', country: 'US' }, identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'TRN100001' }],
+      },
+      declaredMonthlyIncome: '7000', monthlyDebtPayments: '200', employer: 'Acme Corp',
+    } } });
+    expect(userErrors(created, 'createApplication')).toEqual([]);
+    const application = created.data!['createApplication'].application;
+    expect([application.status, application.offer.amount]).toEqual(['APPROVED', '7000.00 USD']);
+    await move('acceptApplicationOffer', { applicationId: application.id, consentText: CONSENT }, partner);
+    await move('signApplicationAgreement', { applicationId: application.id }, partner);
+    for (const kind of ['proof_of_identity', 'proof_of_income']) {
+      const form = new FormData();
+      form.append('kind', kind);
+      form.append('file', new Blob([`%PDF-1.7\n% ${kind}\n%%EOF\n`], { type: 'application/pdf' }), `${kind}.pdf`);
+      const uploaded = await fetch(`${server.gateway.url.replace(/\/$/, '')}/applications/${encodeURIComponent(application.id)}/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${partner}` } });
+      expect(uploaded.status).toBe(201);
+      await move('reviewApplicationDocument', { documentId: ((await uploaded.json()) as { id: string }).id, verified: true }, loanOfficer);
+    }
+
+    const REQUEST = `mutation($input: RequestDisbursementInput!) { requestDisbursement(input: $input) { disbursementRequest { id } ${USER_ERRORS} } }`;
+    // A plan beyond the offer's amount is refused at the request, naming the tranche.
+    const over = await gql(server.gateway, REQUEST, { token: officer, variables: { input: {
+      applicationId: application.id, disbursementDate: '2026-12-01', tranches: [{ expectedDate: '2026-12-01', amount: '5000' }, { expectedDate: '2027-02-01', amount: '2000.01' }],
+    } } });
+    expect(userErrors(over, 'requestDisbursement').map((e) => e.field)).toEqual(['input.tranches[1].amount']);
+    const requested = await gql(server.gateway, REQUEST, { token: officer, variables: { input: {
+      applicationId: application.id, disbursementDate: '2026-12-01', tranches: [{ expectedDate: '2026-12-01', amount: '5000' }, { expectedDate: '2027-02-01', amount: '2000' }],
+    } } });
+    expect(userErrors(requested, 'requestDisbursement')).toEqual([]);
+    const decided = await gql(server.gateway, `mutation($input: DecideDisbursementInput!) { decideDisbursement(input: $input) { disbursementRequest { loan { id principal approvedPrincipal undisbursedPrincipal tranches { status expectedDate paidAmount } } } ${USER_ERRORS} } }`,
+      { token: checker, variables: { input: { idempotencyKey: key(), requestId: requested.data!['requestDisbursement'].disbursementRequest.id, approve: true } } });
+    expect(userErrors(decided, 'decideDisbursement')).toEqual([]);
+    expect(decided.data!['decideDisbursement'].disbursementRequest.loan).toMatchObject({
+      principal: '5000.00 USD', approvedPrincipal: '7000.00 USD', undisbursedPrincipal: '2000.00 USD',
+      tranches: [{ status: 'PAID', expectedDate: '2026-12-01', paidAmount: '5000.00 USD' }, { status: 'PLANNED', expectedDate: '2027-02-01', paidAmount: null }],
+    });
   });
 });
