@@ -307,6 +307,8 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     fields: {
       loanId, productCode: text('The product.'), productVersion: int('The product version whose terms it keeps.'), principal: money('The principal lent.'),
       disbursementDate: date('When it was paid out.'), numberOfRepayments: int('Its number of repayments.'), status: text('Its status.'),
+      approvedPrincipal: money('Paid out in tranches: what the loan is approved for (`principal` is the first tranche, paid now).', { optional: true }),
+      tranches: int('Paid out in tranches: how many the plan has.', { optional: true }),
       originationPartner: text('The partner that brought it.', { nullable: true }),
       applicationId: id('Application')('The application it came from.', { optional: true }),
       decisionId: text('The decision it rests on (its database id).', { optional: true, nullable: true }),
@@ -321,6 +323,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'loan.transactionReversed': loanTransaction('A transaction was reversed; what followed was replayed.'),
   'loan.chargeApplied': loanTransaction('A charge (fee or penalty) was applied.'),
   'loan.chargeWaived': loanTransaction('A charge was waived.'),
+  'loan.trancheDisbursed': loanTransaction('A later tranche of a loan approved in tranches was paid out; the instalments still to come were regenerated.'),
   'loan.statusChanged': {
     aggregate: 'Loan', meaning: 'The loan\'s status moved (e.g. active to overdue, to closed).', schemaVersion: 2, audience: 'originationPartner',
     fields: { loanId, from: text('The status it left.'), to: text('Its status now.'), daysPastDue: int('Its days past due.') },

@@ -6,7 +6,7 @@ import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey, checkersQueueWhere, checkersQueueArgs } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ApplicationRef } from './application.js';
-import { LoanRef } from './loan.js';
+import { LoanRef, plannedTrancheInput, TRANCHES_DESCRIPTION } from './loan.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { decideDisbursement, requestDisbursement } from '../services/origination/disbursement.js';
 import { InvalidField } from '../errors.js';
@@ -73,12 +73,14 @@ builder.mutationField('requestDisbursement', (t) =>
         applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The application (agreement signed).' }),
         disbursementDate: f.field({ type: 'Date', required: true, description: 'When to pay out (on or after the business date).' }),
         firstRepaymentDate: f.field({ type: 'Date', required: false, description: 'Sets the repayment day.' }),
+        tranches: f.field({ type: [plannedTrancheInput('RequestDisbursementPlannedTrancheInput')], required: false, description: `${TRANCHES_DESCRIPTION} The amount approved is the accepted offer's.` }),
       }),
     }), required: true, description: 'The request.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
       const { requestId } = await requestDisbursement(db, commandOf(context), context.tenant!.businessDate, {
         applicationId: input.applicationId.id, disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
+        tranches: input.tranches?.map((x) => ({ expectedDate: String(x.expectedDate), amount: x.amount })) ?? null,
       });
       return { disbursementRequest: await db.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } }) };
     },

@@ -19,6 +19,7 @@ import { AppError, badInput, type ErrorReason } from '../errors.js';
 import { DEFAULT_PAGE_SIZE } from './pagination.js';
 import { MAX_STATEMENT_LINES } from '../services/servicing/ledger.js';
 import { MAX_REPAYMENTS } from '../domain/servicing/product.js';
+import { MAX_TRANCHES } from '../domain/servicing/tranches.js';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -40,6 +41,8 @@ export interface QueryLimits {
 export const LIST_SIZES: Record<string, number> = {
   // The resolver reads at most 1,000 rows.
   'Loan.transactions': 1_000,
+  // A plan has at most MAX_TRANCHES tranches, and no more are paid out.
+  'Loan.tranches': MAX_TRANCHES,
   'LoanAccount.instalments': MAX_REPAYMENTS,
   // A product's own dated fees (annual maintenance …): as many as a loan's instalments is far beyond any product.
   'LoanTerms.feesOnDates': MAX_REPAYMENTS,

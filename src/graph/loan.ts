@@ -14,7 +14,9 @@ import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
 import { loanOn, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote } from '../domain/servicing/loanAccount.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../services/servicing/loanRecords.js';
-import { decideWaiver, disburseLoan, postLoanTransaction, postRepaymentFile, requestWaiver } from '../services/servicing/loans.js';
+import { decideWaiver, disburseLoan, disburseLoanTranche, postLoanTransaction, postRepaymentFile, requestWaiver } from '../services/servicing/loans.js';
+import { loanTranchesOf } from '../services/servicing/loanTranches.js';
+import type { TrancheView } from '../domain/servicing/tranches.js';
 import type { PostingDraft } from '../services/servicing/postings.js';
 import { InvalidField } from '../errors.js';
 import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
@@ -103,6 +105,7 @@ const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
     REVERSAL: { value: 'reversal', description: 'Undoes another transaction; the loan is replayed without it.' },
     CHARGE: { value: 'charge', description: 'A fee or penalty charged by hand.' },
     WAIVER: { value: 'waiver', description: 'Interest, fees or penalties forgiven (approved by a second person).' },
+    TRANCHE: { value: 'tranche', description: 'A later tranche of a loan approved in tranches paid out; the instalments still to come are regenerated.' },
   } as const,
 });
 
@@ -180,7 +183,7 @@ const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implem
     asOf: t.field({ type: 'Date', description: 'The date it was replayed to.', resolve: (s) => s.asOf }),
     status: t.field({ type: LoanStatusEnum, description: 'ACTIVE, OVERDUE or CLOSED, as the money says on that date.', resolve: (s) => s.status }),
     daysPastDue: t.exposeInt('daysPastDue', { description: 'Days since the oldest unpaid due date.' }),
-    netDisbursement: t.field({ type: 'Money', description: 'What was paid out.', resolve: (s) => money(s.schedule.netDisbursement, s.currency) }),
+    netDisbursement: t.field({ type: 'Money', description: 'What was paid out: at booking (less a deducted fee), and every later tranche in effect.', resolve: (s) => money(s.currentSchedule.netDisbursement, s.currency) }),
     instalments: t.field({ type: [LoanInstalmentRef], description: 'Every instalment.', resolve: (s) => s.instalments.map((i) => ({ ...i, currency: s.currency })) }),
     receivable: t.field({ type: ComponentAmountsRef, description: 'What the loan\'s receivable accounts hold: unpaid principal, and interest, fees and penalties once due.', resolve: (s) => ({ ...s.totals.receivable, currency: s.currency }) }),
     due: t.field({ type: ComponentAmountsRef, description: 'Owed on instalments due on or before the date.', resolve: (s) => ({ ...s.totals.due, currency: s.currency }) }),
@@ -206,6 +209,40 @@ const PayoffQuoteRef = builder.objectRef<PayoffQuote & { currency: string }>('Pa
   }),
 });
 
+const LoanTrancheStatusEnum = builder.enumType('LoanTrancheStatus', {
+  description: 'Whether a tranche has been paid out.',
+  values: {
+    PAID: { value: 'paid', description: 'Paid out (the first at booking, later ones by `disburseLoanTranche`).' },
+    PLANNED: { value: 'planned', description: 'In the plan, not paid out yet.' },
+  } as const,
+});
+
+const LoanTrancheRef = builder.objectRef<TrancheView & { currency: string }>('LoanTranche').implement({
+  description: 'One tranche of a loan: as planned at booking and as paid out.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    number: t.exposeInt('number', { description: '1 for the tranche paid at booking.' }),
+    status: t.field({ type: LoanTrancheStatusEnum, description: 'Paid or planned.', resolve: (x) => x.status }),
+    expectedDate: t.field({ type: 'Date', nullable: true, description: 'When the plan expects it; null for a tranche paid beyond the plan.', resolve: (x) => x.expectedDate }),
+    expectedAmount: t.field({ type: 'Money', nullable: true, description: 'What the plan expects; null for a tranche paid beyond the plan.', resolve: (x) => (x.expectedAmount ? money(x.expectedAmount, x.currency) : null) }),
+    paidDate: t.field({ type: 'Date', nullable: true, description: 'When it was paid out; null while planned.', resolve: (x) => x.paidDate }),
+    paidAmount: t.field({ type: 'Money', nullable: true, description: 'What was paid out; null while planned.', resolve: (x) => (x.paidAmount ? money(x.paidAmount, x.currency) : null) }),
+    transaction: t.field({
+      type: LoanTransactionRef, nullable: true, description: 'The tranche transaction that paid it out; null for the booking\'s tranche and while planned.',
+      resolve: (x, _args, context) => (x.transactionId ? context.loaders.loanTransactionById.load(x.transactionId) : null),
+    }),
+  }),
+});
+
+/** The loan's tranches from its plan and its stored transactions (the booking's tranche first). */
+async function tranchesOfLoan(context: GraphContext, loan: LoanRow) {
+  const transactions = await context.db!.loanTransaction.findMany({
+    where: { loanId: loan.id, kind: { in: ['tranche', 'reversal'] } }, orderBy: { seq: 'asc' },
+    select: { id: true, kind: true, valueDate: true, amount: true, reverses: true },
+  });
+  return loanTranchesOf(loan, transactions);
+}
+
 builder.node(LoanRef, {
   description: 'A booked loan, with the terms it was booked with.',
   id: { resolve: (row) => row.id },
@@ -219,7 +256,17 @@ builder.node(LoanRef, {
     product: t.field({ type: LoanProductRef, nullable: true, description: 'The product it was booked under.', resolve: (l, _args, context) => context.loaders.loanProductById.load(l.productId) }),
     productVersion: t.exposeInt('productVersion', { description: 'The product version whose terms it keeps.' }),
     currency: t.exposeString('currency', { description: 'ISO 4217.' }),
-    principal: t.field({ type: 'Money', description: 'The principal lent.', resolve: (l) => money(l.principal.toString(), l.currency) }),
+    principal: t.field({ type: 'Money', description: 'The principal paid out at booking (for a loan paid out in tranches, the first tranche; see `tranches`).', resolve: (l) => money(l.principal.toString(), l.currency) }),
+    approvedPrincipal: t.field({ type: 'Money', description: 'What the loan is approved for: its principal, or more when later tranches may be paid out.', resolve: (l) => money(l.approvedPrincipal.toString(), l.currency) }),
+    undisbursedPrincipal: t.field({
+      type: 'Money', description: 'Approved and not yet paid out (zero for a loan paid out at once).',
+      resolve: async (l, _args, context) => money((await tranchesOfLoan(context, l)).undisbursed, l.currency),
+    }),
+    tranches: t.field({
+      type: [LoanTrancheRef],
+      description: 'The tranches, planned and paid: the plan at booking with what was paid against each (the k-th paid against the k-th planned), then any paid beyond the plan. One paid tranche for a loan paid out at once.',
+      resolve: async (l, _args, context) => (await tranchesOfLoan(context, l)).tranches.map((x) => ({ ...x, currency: l.currency })),
+    }),
     disbursementDate: t.field({ type: 'Date', description: 'When it was paid out.', resolve: (l) => businessDateOf(l.disbursementDate) }),
     firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set at booking.', resolve: (l) => (l.firstRepaymentDate ? businessDateOf(l.firstRepaymentDate) : null) }),
     externalReference: t.exposeString('externalReference', { nullable: true, description: 'The lender\'s or partner\'s own reference.' }),
@@ -396,12 +443,26 @@ builder.queryField('loanWaiverRequests', (t) =>
 
 const IDEMPOTENCY = { required: true, description: 'Repeat the request with the same key (8–200 characters) to get the same result, never a second posting.' } as const;
 
+/** A tranche as a booking plans it: one input type per mutation that takes a plan. */
+export function plannedTrancheInput(name: string) {
+  return builder.inputType(name, {
+    description: 'One tranche of the plan: when it is expected to be paid out, and how much.',
+    fields: (t) => ({
+      expectedDate: t.field({ type: 'Date', required: true, description: 'When it is expected (the first: the disbursement date; then in date order).' }),
+      amount: t.field({ type: 'Decimal', required: true, description: 'How much, in the loan\'s currency; all of them together at most the approved amount.' }),
+    }),
+  });
+}
+
+export const TRANCHES_DESCRIPTION = 'Pays the loan out in tranches (at most 24): the first, on the disbursement date, when the loan is booked; the rest later by `disburseLoanTranche`. The principal is then the amount approved. None pays it all out at once.';
+
 const DisburseLoanInput = builder.inputType('DisburseLoanInput', {
   description: 'A loan to book and pay out under a product\'s current terms.',
   fields: (t) => ({
     idempotencyKey: t.field({ type: 'IdempotencyKey', required: true, description: 'Repeat with the same key to get the same loan back, never a second one.' }),
     productCode: t.string({ required: true, description: 'The product.' }),
-    principal: t.field({ type: 'Decimal', required: true, description: 'The amount lent, within the product\'s limits.' }),
+    principal: t.field({ type: 'Decimal', required: true, description: 'The amount lent (with `tranches`, the amount approved), within the product\'s limits.' }),
+    tranches: t.field({ type: [plannedTrancheInput('DisburseLoanPlannedTrancheInput')], required: false, description: TRANCHES_DESCRIPTION }),
     numberOfRepayments: t.int({ required: false, description: 'Within the product\'s tenor; its default when omitted.' }),
     disbursementDate: t.field({ type: 'Date', required: true, description: 'When it is paid out (on or before the business date).' }),
     firstRepaymentDate: t.field({ type: 'Date', required: false, description: 'Sets the repayment day; one period after disbursement when omitted.' }),
@@ -423,10 +484,40 @@ builder.mutationField('disburseLoan', (t) =>
       const db = commandDbOf(context);
       const { loanId } = await disburseLoan(db, commandOf(context), tenantBusinessDate(context), {
         productCode: input.productCode, principal: input.principal, numberOfRepayments: input.numberOfRepayments ?? null,
+        tranches: input.tranches?.map((x) => ({ expectedDate: String(x.expectedDate), amount: x.amount })) ?? null,
         disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
         borrowerPartyId: input.borrowerPartyId?.id ?? null, originationPartnerCode: input.originationPartnerCode ?? null, externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
       return { loan: await db.loan.findUniqueOrThrow({ where: { id: loanId } }) };
+    },
+  }),
+);
+
+const DisburseLoanTrancheInput = builder.inputType('DisburseLoanTrancheInput', {
+  description: 'A later tranche of a loan approved in tranches.',
+  fields: (t) => ({
+    idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
+    loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
+    amount: t.field({ type: 'Decimal', required: true, description: 'How much to pay out: at most what is approved and not yet paid out.' }),
+    valueDate: t.field({ type: 'Date', required: true, description: 'When it is paid out: on or after the previous tranche, on or before the business date, before the last due date.' }),
+    externalReference: t.string({ required: false, description: 'The payout\'s reference.' }),
+  }),
+});
+
+const DisburseLoanTranchePayload = objectPayload('disburseLoanTranche', 'loanTransaction', LoanTransactionRef, 'The tranche as posted; the loan\'s schedule is regenerated from its date.');
+
+builder.mutationField('disburseLoanTranche', (t) =>
+  t.field({
+    type: DisburseLoanTranchePayload,
+    description: 'Pays out a later tranche of a loan approved in tranches: posts it to the ledger (loan principal receivable against cash) and regenerates the instalments still to come for the principal then owed, by the product\'s rule, on the same due dates.',
+    authScopes: { can: 'loans.disburse' },
+    args: { input: t.arg({ type: DisburseLoanTrancheInput, required: true, description: 'The tranche.' }) },
+    resolve: async (_root, { input }, context) => {
+      const db = commandDbOf(context);
+      const { transactionId } = await disburseLoanTranche(db, commandOf(context), tenantBusinessDate(context), {
+        loanId: input.loanId.id, amount: input.amount, valueDate: String(input.valueDate), externalReference: input.externalReference ?? null,
+      }, input.idempotencyKey);
+      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
     },
   }),
 );

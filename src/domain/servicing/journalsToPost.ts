@@ -49,7 +49,7 @@ const ZERO = new Decimal(0);
 
 const NARRATIVE: Record<TransactionKind, string> = {
   repayment: 'Repayment', prepayment: 'Prepayment', payoff: 'Payoff', refund: 'Refund of excess',
-  reversal: 'Reversal', charge: 'Charge', waiver: 'Waiver',
+  reversal: 'Reversal', charge: 'Charge', waiver: 'Waiver', tranche: 'Tranche disbursed',
 };
 
 const keyOf = (valueDate: string, account: string) => `${valueDate}|${account}`;
@@ -87,11 +87,12 @@ export function journalsToPost(
   const latest = fresh.at(-1);
   return [...byDate.keys()].sort().map((valueDate) => {
     const own = fresh.find((t) => t.valueDate === valueDate);
+    // A later tranche is money paid out, as the booking's was: its journal is a disbursement too.
     const kind: PostingKind = booking && valueDate === loan.disbursementDate ? 'disbursement'
-      : own ? 'posting'
+      : own ? (own.kind === 'tranche' ? 'disbursement' : 'posting')
         : valueDate > loan.replayedTo || booking ? 'accrual' : 'correction';
-    const narrative = kind === 'disbursement' ? 'Disbursement'
-      : kind === 'posting' ? `${NARRATIVE[own!.kind]}${own!.externalReference ? ` ${own!.externalReference}` : ''}`
+    const narrative = kind === 'disbursement' && !own ? 'Disbursement'
+      : kind === 'posting' || kind === 'disbursement' ? `${NARRATIVE[own!.kind]}${own!.externalReference ? ` ${own!.externalReference}` : ''}`
         : kind === 'accrual' ? 'Instalments falling due'
           : `Replayed after ${NARRATIVE[latest?.kind ?? 'repayment'].toLowerCase()} valued ${latest?.valueDate ?? businessDate}`;
     const lines = byDate.get(valueDate)!

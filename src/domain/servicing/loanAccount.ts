@@ -38,6 +38,8 @@
 //   schedule. A `prepayment` (reduce instalment or tenor) regenerates the remaining schedule and a `payoff`
 //   collapses it; refunds pay held excess back; late fees, penalty interest and fees on dates arise from the terms
 //   as time passes. Those decisions are in docs/decisions.md, "Payoff, prepayment, refunds and charges by rule".
+// - A `tranche` pays out more of the approved principal and regenerates the instalments still to come
+//   (tranches.ts; docs/decisions.md, "Multi-tranche disbursement").
 // - Status: closed when no instalment owes anything; overdue when an instalment due before `asOf` still owes
 //   more than the underpayment tolerance; otherwise active. Days past due count from the due date of the oldest
 //   such instalment.
@@ -56,7 +58,10 @@ export interface LoanAccount {
   id: string;
   terms: LoanTerms;
   rule: AllocationRule;
+  /** The first tranche, paid out at booking: the schedule is booked on it. */
   principal: DecimalInput;
+  /** What the loan is approved for, when it is paid out in tranches (tranches.ts); absent, the principal. */
+  approvedPrincipal?: DecimalInput | undefined;
   disbursementDate: string;
   firstRepaymentDate?: string | undefined;
   accounts?: AccountMapping | undefined;
@@ -73,7 +78,9 @@ export type LoanTransaction =
   /** Closes the loan: at least the payoff quote for the value date; anything above is held as excess. */
   | { kind: 'payoff'; id: string; valueDate: string; amount: DecimalInput; channel?: string; externalRef?: string }
   /** Pays what is due, interest earned to date, then principal; the remaining schedule is regenerated. */
-  | { kind: 'prepayment'; id: string; valueDate: string; amount: DecimalInput; reschedule: PrepaymentReschedule; channel?: string; externalRef?: string };
+  | { kind: 'prepayment'; id: string; valueDate: string; amount: DecimalInput; reschedule: PrepaymentReschedule; channel?: string; externalRef?: string }
+  /** A later tranche paid out: more principal owed from its value date, the instalments still to come regenerated. */
+  | { kind: 'tranche'; id: string; valueDate: string; amount: DecimalInput; externalRef?: string };
 
 export type Amounts = Record<Component, Decimal>;
 
@@ -174,6 +181,15 @@ export interface PrepaymentExplanation {
   after: RemainingTerms;
 }
 
+export interface TrancheExplanation {
+  trancheId: string;
+  valueDate: string;
+  amount: Decimal;
+  /** The instalments still to come before and after the tranche regenerated them. */
+  before: RemainingTerms;
+  after: RemainingTerms;
+}
+
 export interface RuleChargeExplanation {
   rule: 'lateFee' | 'penaltyInterest' | 'feeOnDate';
   valueDate: string;
@@ -193,7 +209,7 @@ export interface LoanAccountState {
   asOf: string;
   /** The schedule the loan was booked with. */
   schedule: Schedule;
-  /** The schedule as it stands after prepayments and payoffs, with charges added (the instalments' `charged`). */
+  /** The schedule as it stands after tranches, prepayments and payoffs, with charges added (the instalments' `charged`). */
   currentSchedule: Schedule;
   instalments: InstalmentState[];
   allocations: AllocationExplanation[];
@@ -202,6 +218,8 @@ export interface LoanAccountState {
   prepayments: PrepaymentExplanation[];
   payoffs: PayoffExplanation[];
   ruleCharges: RuleChargeExplanation[];
+  /** Tranches paid out after booking, in value-date order. */
+  tranches: TrancheExplanation[];
   totals: {
     /** What the loan's receivable accounts hold: all unpaid principal, interest/fees/penalties once recognised. */
     receivable: Amounts;

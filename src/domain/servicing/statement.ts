@@ -54,6 +54,7 @@ export type StatementLineKind =
   | 'reversal'
   | 'charge'
   | 'waiver'
+  | 'tranche'
   | 'adjustment'
   | (string & {});
 
@@ -362,6 +363,15 @@ export function loanStatement(request: StatementRequest): LoanStatement {
         const explained = after?.waivers.find((w) => w.waiverId === t.id);
         const short = explained && explained.notWaived.gt(0) ? ` (${explained.notWaived.toFixed(places)} no longer owed, not waived)` : '';
         return { ...common, description: `${COMPONENT_NAMES[t.component]} waived${short}`, amount: new Decimal(t.amount) };
+      }
+      case 'tranche': {
+        const explained = after?.tranches.find((x) => x.trancheId === t.id);
+        const level = explained?.after.level;
+        return {
+          ...common,
+          description: `Tranche paid out${t.externalRef ? ` (ref ${t.externalRef})` : ''}${explained ? `; ${explained.after.instalments} instalments regenerated${level ? `, now ${level.toFixed(places)} each` : ''}` : ''}`,
+          amount: new Decimal(t.amount),
+        };
       }
       default: {
         const other = t as { kind: string };

@@ -13,7 +13,8 @@ import { termsFromJson } from '../../domain/servicing/product.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion } from '../servicing/loanProducts.js';
-import { bookLoan } from '../servicing/loans.js';
+import { bookLoan, type PlannedTrancheInput } from '../servicing/loans.js';
+import { tranchePlanOf } from '../../domain/servicing/tranches.js';
 import { transition } from './applications.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { documentChecklist } from './applicationDocuments.js';
@@ -23,6 +24,11 @@ export interface DisbursementAsk {
   applicationId: string;
   disbursementDate: string;
   firstRepaymentDate?: string | null;
+  /**
+   * Pays the accepted offer's amount out in tranches: the first on the disbursement date when the loan is booked,
+   * the rest later (disburseLoanTranche). None pays it all out at once.
+   */
+  tranches?: readonly PlannedTrancheInput[] | null;
 }
 
 export async function requestDisbursement(db: TenantDb, command: CommandContext, businessDate: string, ask: DisbursementAsk) {
@@ -38,6 +44,12 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
     if (missing.length > 0) {
       throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${m.status})`).join(', ')}`, { field: inputPath('applicationId'), reason: 'DOCUMENTS_MISSING' });
     }
+    const tranches = ask.tranches?.length ? ask.tranches : null;
+    if (tranches) {
+      // The offer's amount is what is approved: the plan is checked against it now, so the checker approves a plan that books.
+      const offer = await tx.applicationOffer.findFirst({ where: { applicationId: application.id, status: 'accepted' } });
+      if (offer) tranchePlanOf({ approvedPrincipal: new Decimal(offer.amount.toString()), tranches }, termsFromJson(offer.terms).currency, ask.disbursementDate);
+    }
     const moved = await transition(tx, application, 'request_disbursement', command.actor.subject, command.now);
     const id = randomUUID();
     try {
@@ -45,6 +57,7 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
         data: {
           id, applicationId: application.id, disbursementDate: dateColumn(ask.disbursementDate),
           firstRepaymentDate: ask.firstRepaymentDate ? dateColumn(ask.firstRepaymentDate) : null,
+          ...(tranches ? { tranchePlan: tranches.map((t) => ({ expectedDate: t.expectedDate, amount: t.amount.toFixed() })) } : {}),
           status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now,
         },
       });
@@ -81,6 +94,7 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
     const moved = await transition(tx, application, 'disburse', command.actor.subject, command.now);
     const booked = await bookLoan(tx, command, businessDate, {
       product, productVersion: version.version, terms: termsFromJson(offer.terms), allocation: version.allocation, principal: new Decimal(offer.amount.toString()),
+      tranches: plannedOf(request.tranchePlan),
       disbursementDate, firstRepaymentDate: request.firstRepaymentDate ? businessDateOf(request.firstRepaymentDate) : null, borrowerPartyId: borrower.partyId,
       originationPartner: application.originationPartner, externalReference: application.externalReference ?? application.reference,
       applicationId: application.id, decisionId: offer.decisionId, offerId: offer.id,
@@ -93,4 +107,10 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
       events: [{ ...moved.event, payload: { ...moved.event.payload, loanId: booked.loanId } }, ...booked.events],
     };
   }, async (stored) => ({ loanId: (stored['loanId'] as string | null) ?? null }));
+}
+
+/** The plan a disbursement request stored, as the booking takes it. */
+function plannedOf(stored: unknown): PlannedTrancheInput[] | null {
+  if (!Array.isArray(stored)) return null;
+  return (stored as { expectedDate: string; amount: string }[]).map((t) => ({ expectedDate: t.expectedDate, amount: new Decimal(t.amount) }));
 }

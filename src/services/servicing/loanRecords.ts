@@ -7,7 +7,7 @@ import { termsFromJson } from '../../domain/servicing/product.js';
 import type { Decimal } from '../../domain/money.js';
 import { businessDateOf } from '../../tenancy/dateColumns.js';
 
-export const TRANSACTION_KINDS = ['repayment', 'prepayment', 'payoff', 'refund', 'reversal', 'charge', 'waiver'] as const;
+export const TRANSACTION_KINDS = ['repayment', 'prepayment', 'payoff', 'refund', 'reversal', 'charge', 'waiver', 'tranche'] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export interface LoanRecord {
@@ -16,6 +16,8 @@ export interface LoanRecord {
   allocation: unknown;
   accounts: unknown;
   principal: string;
+  /** What the loan is approved for (at least `principal`, the first tranche). */
+  approvedPrincipal: string;
   disbursementDate: string;
   firstRepaymentDate: string | null;
 }
@@ -42,6 +44,7 @@ export function loanAccountOf(record: LoanRecord): LoanAccount {
     terms: termsFromJson(record.terms),
     rule,
     principal: record.principal,
+    approvedPrincipal: record.approvedPrincipal,
     disbursementDate: record.disbursementDate,
     firstRepaymentDate: record.firstRepaymentDate ?? undefined,
     accounts: record.accounts as AccountMapping,
@@ -61,7 +64,7 @@ export function loanTransactionOf(record: TransactionRecord): LoanTransaction {
         ...(record.instalment === null ? {} : { instalment: record.instalment }),
       };
     default:
-      // Money in or out: repayment, prepayment (with its rescheduling choice), payoff, refund.
+      // Money in or out: repayment, prepayment (with its rescheduling choice), payoff, refund, a later tranche.
       return {
         kind: record.kind, ...base, amount: record.amount!,
         ...(record.reschedule ? { reschedule: record.reschedule } : {}),
@@ -73,10 +76,11 @@ export function loanTransactionOf(record: TransactionRecord): LoanTransaction {
 
 /** A loan read through Prisma, in the replay's shape. */
 export function loanRecordOfRow(row: {
-  id: string; terms: unknown; allocation: unknown; accounts: unknown; principal: { toString(): string }; disbursementDate: Date; firstRepaymentDate: Date | null;
+  id: string; terms: unknown; allocation: unknown; accounts: unknown; principal: { toString(): string }; approvedPrincipal: { toString(): string };
+  disbursementDate: Date; firstRepaymentDate: Date | null;
 }): LoanRecord {
   return {
-    id: row.id, terms: row.terms, allocation: row.allocation, accounts: row.accounts, principal: row.principal.toString(),
+    id: row.id, terms: row.terms, allocation: row.allocation, accounts: row.accounts, principal: row.principal.toString(), approvedPrincipal: row.approvedPrincipal.toString(),
     disbursementDate: businessDateOf(row.disbursementDate), firstRepaymentDate: row.firstRepaymentDate ? businessDateOf(row.firstRepaymentDate) : null,
   };
 }

@@ -7,6 +7,7 @@ import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js
 import { termsUnderCashRounding } from '../currencies.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
 import { assertWithinProduct, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
+import { tranchePlanOf } from '../../domain/servicing/tranches.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
@@ -21,10 +22,20 @@ import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
 type LoanCommand = CommandContext;
 
+/** A tranche as a booking input plans it. */
+export interface PlannedTrancheInput {
+  expectedDate: string;
+  amount: Decimal;
+}
+
 export interface Disbursement {
   productCode: string;
-  /** As the Decimal scalar parsed it; the product's limits are the one check left (assertWithinProduct). */
+  /**
+   * As the Decimal scalar parsed it; the product's limits are the one check left (assertWithinProduct). With
+   * `tranches`, the amount approved: the first tranche is paid out now, the rest later (disburseLoanTranche).
+   */
   principal: Decimal;
+  tranches?: readonly PlannedTrancheInput[] | null;
   numberOfRepayments?: number | null;
   disbursementDate: string;
   firstRepaymentDate?: string | null;
@@ -52,7 +63,7 @@ async function accountsFor(db: TenantDb | Tx, productMapping: unknown): Promise<
 
 const EVENT_TYPE: Record<TransactionKind, string> = {
   repayment: 'loan.repaymentPosted', prepayment: 'loan.prepaymentPosted', payoff: 'loan.paidOff', refund: 'loan.excessRefunded',
-  reversal: 'loan.transactionReversed', charge: 'loan.chargeApplied', waiver: 'loan.chargeWaived',
+  reversal: 'loan.transactionReversed', charge: 'loan.chargeApplied', waiver: 'loan.chargeWaived', tranche: 'loan.trancheDisbursed',
 };
 
 /** One event per transaction and one per loan whose status moved; each concerns the loan's origination partner. */
@@ -103,7 +114,7 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
       if (!partner || partner.kind !== 'origination') throw new InvalidField('originationPartnerCode', 'no origination partner with that code');
     }
     const booked = await bookLoan(tx, command, businessDate, {
-      product, productVersion: version.version, terms, allocation: version.allocation, principal, disbursementDate, firstRepaymentDate,
+      product, productVersion: version.version, terms, allocation: version.allocation, principal, tranches: input.tranches ?? null, disbursementDate, firstRepaymentDate,
       borrowerPartyId: input.borrowerPartyId ?? null, originationPartner: partnerCode, externalReference: input.externalReference ?? null,
     });
     return { result: { loanId: booked.loanId }, replay: { loanId: booked.loanId }, audit: booked.audit, events: booked.events };
@@ -115,7 +126,10 @@ export interface Booking {
   productVersion: number;
   terms: LoanTerms;
   allocation: AllocationRule;
+  /** What is approved: paid out now, or with `tranches` the first of them now and the rest later. */
   principal: Decimal;
+  /** The plan of tranches (tranches.ts); none or empty pays the whole principal out at booking. */
+  tranches?: readonly PlannedTrancheInput[] | null;
   disbursementDate: string;
   firstRepaymentDate: string | null;
   borrowerPartyId: string | null;
@@ -134,6 +148,8 @@ export interface Booking {
  */
 export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: string, booking: Booking): Promise<{ loanId: string; audit: AuditDraft; events: EventDraft[]; posting: PostingResult }> {
   const accounts = await accountsFor(tx, booking.product.accountMapping);
+  const plan = tranchePlanOf({ approvedPrincipal: booking.principal, tranches: booking.tranches ?? null }, booking.product.currency, booking.disbursementDate);
+  const paidNow = plan.tranches[0]!.amount;
   const loanId = randomUUID();
   // Taken inside the booking's transaction, from the tenant's own sequence (its schema's loan_number).
   const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.loan_number'::regclass) AS n`);
@@ -141,7 +157,9 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
     data: {
       id: loanId, number: Number(numbered!.n), productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(await termsUnderCashRounding(tx, booking.terms)) as object,
       allocation: booking.allocation as unknown as object, accounts: accounts as unknown as object, currency: booking.product.currency,
-      principal: booking.principal.toFixed(), disbursementDate: dateColumn(booking.disbursementDate),
+      principal: paidNow.toFixed(), approvedPrincipal: plan.approvedPrincipal.toFixed(),
+      ...(booking.tranches?.length ? { tranchePlan: plan.tranches.map((t) => ({ expectedDate: t.expectedDate, amount: t.amount.toFixed() })) } : {}),
+      disbursementDate: dateColumn(booking.disbursementDate),
       firstRepaymentDate: booking.firstRepaymentDate ? dateColumn(booking.firstRepaymentDate) : null, borrowerPartyId: booking.borrowerPartyId,
       originationPartner: booking.originationPartner, externalReference: booking.externalReference, status: 'approved', asOf: dateColumn(businessDate),
       applicationId: booking.applicationId ?? null, decisionId: booking.decisionId ?? null, offerId: booking.offerId ?? null,
@@ -153,14 +171,15 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
     posting = await postToLoans(tx, postingRunOf(command, businessDate), [], [loanId]);
   } catch (error) {
     // The terms could not make a schedule for these dates: name what the caller gave.
-    if (error instanceof InvalidField && !['principal', 'firstRepaymentDate', 'disbursementDate', 'numberOfRepayments'].includes(error.field)) {
+    if (error instanceof InvalidField && !['principal', 'firstRepaymentDate', 'disbursementDate', 'numberOfRepayments', 'approvedPrincipal'].includes(error.field)) {
       throw new InvalidField('firstRepaymentDate', error.message);
     }
     throw error;
   }
   const loan = posting.loans.get(loanId)!;
   const shown = {
-    loanId, productCode: booking.product.code, productVersion: booking.productVersion, principal: booking.principal.toFixed(), currency: booking.product.currency,
+    loanId, productCode: booking.product.code, productVersion: booking.productVersion, principal: paidNow.toFixed(), currency: booking.product.currency,
+    ...(booking.tranches?.length ? { approvedPrincipal: plan.approvedPrincipal.toFixed(), tranches: plan.tranches.length } : {}),
     disbursementDate: booking.disbursementDate, numberOfRepayments: booking.terms.numberOfRepayments, status: loan.status, originationPartner: booking.originationPartner,
     ...(booking.applicationId ? { applicationId: booking.applicationId, decisionId: booking.decisionId ?? null, offerId: booking.offerId ?? null } : {}),
   };
@@ -170,7 +189,8 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
     audit: { entityType: 'Loan', entityId: loanId, after: shown },
     events: [
       { type: 'loan.disbursed', aggregateType: 'Loan', aggregateId: loanId, partnerScope: booking.originationPartner, payload: {
-        ...withoutCurrency(shown), principal: { amount: booking.principal, currency: booking.product.currency },
+        ...withoutCurrency(shown), principal: { amount: paidNow, currency: booking.product.currency },
+        ...(booking.tranches?.length ? { approvedPrincipal: { amount: plan.approvedPrincipal, currency: booking.product.currency } } : {}),
         netDisbursement: { amount: loan.state.schedule.netDisbursement, currency: booking.product.currency },
       } },
       ...(loan.status !== 'active' ? eventsOf({ ...posting, transactions: [] }) : []),
@@ -187,7 +207,7 @@ function withoutCurrency<T extends { currency: string }>(shown: T): Omit<T, 'cur
 /** What a lender calls each command, for the audit trail. */
 const ACTION: Record<TransactionKind, string> = {
   repayment: 'loan.repay', prepayment: 'loan.prepay', payoff: 'loan.payOff', refund: 'loan.refund',
-  reversal: 'loan.reverse', charge: 'loan.charge', waiver: 'loan.waive',
+  reversal: 'loan.reverse', charge: 'loan.charge', waiver: 'loan.waive', tranche: 'loan.disburseTranche',
 };
 
 /** One transaction on one loan, idempotent under the caller's key. */
@@ -315,4 +335,24 @@ export async function decideWaiver(db: TenantDb, command: LoanCommand, businessD
       ],
     };
   });
+}
+
+export interface TrancheAsk {
+  loanId: string;
+  /** As the Decimal scalar parsed it; within what is approved and not yet paid out. */
+  amount: Decimal;
+  valueDate: string;
+  externalReference?: string | null;
+}
+
+/**
+ * Pays out a later tranche of a loan approved for more than it has paid out: on or after the previous tranche, on
+ * or before the business date, within the undisbursed remainder. The posting engine appends it, replays the loan
+ * (the instalments still to come are regenerated) and posts the disbursement journal; idempotent under the key.
+ */
+export async function disburseLoanTranche(db: TenantDb, command: LoanCommand, businessDate: string, ask: TrancheAsk, idempotencyKey?: string) {
+  const valueDate = dateField(ask.valueDate, 'valueDate')!;
+  return postLoanTransaction(db, command, businessDate, {
+    loanId: ask.loanId, kind: 'tranche', valueDate, amount: ask.amount, externalReference: ask.externalReference ?? null,
+  }, idempotencyKey);
 }

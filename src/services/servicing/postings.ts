@@ -15,6 +15,7 @@ import { journalsToPost, statusAfterReplay, type PostedNet, type PostingKind } f
 import { IllegalLoanTransition, type LoanStatus } from '../../domain/servicing/loanStatus.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
+import { assertTrancheFits, type PaidTranche } from '../../domain/servicing/tranches.js';
 import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionKind, type TransactionRecord } from './loanRecords.js';
 
 
@@ -93,6 +94,25 @@ function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: 
   }
   // Refused before the replay, whose own guard would name the transaction by its new id rather than the input.
   assertPositiveAmount(draft.amount, `${f}amount`);
+  if (draft.kind === 'tranche') assertTrancheFitsLoan(draft, loan, known);
+}
+
+/**
+ * A later tranche in arrival order: on or after every tranche still in effect, within what is approved and not
+ * yet paid out (the replay checks the amount again in value-date order).
+ */
+function assertTrancheFitsLoan(draft: PostingDraft, loan: LoanRow, known: Map<string, StoredTransaction | PostingDraft & { id: string }>): void {
+  const reversed = new Set([...known.values()].flatMap((t) => (t.kind === 'reversal' && t.reverses ? [t.reverses] : [])));
+  const paid: PaidTranche[] = [
+    { transactionId: null, valueDate: loan.disbursementDate, amount: new Decimal(loan.principal) },
+    ...[...known.values()].filter((t) => t.kind === 'tranche' && !reversed.has(t.id)).map((t) => ({ transactionId: t.id, valueDate: t.valueDate, amount: new Decimal(t.amount!) })),
+  ];
+  try {
+    assertTrancheFits({ approvedPrincipal: new Decimal(loan.approvedPrincipal), currency: loan.currency }, paid, { valueDate: draft.valueDate, amount: draft.amount! });
+  } catch (error) {
+    if (error instanceof InvalidField) throw new InvalidField(`${draft.field}${error.field}`, error.message);
+    throw error;
+  }
 }
 
 /** A replay's complaint, named as the caller's input names it. */
@@ -153,7 +173,8 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
     (schema) => `WITH wanted AS (
        SELECT * FROM ${schema}.loan WHERE id = ANY($1::uuid[])
      )
-     SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.disbursement_date::text AS "disbursementDate",
+     SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
+            l.disbursement_date::text AS "disbursementDate",
             l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf", l.transaction_count AS "transactionCount",
             l.origination_partner AS "originationPartner",
             coalesce((SELECT json_agg(json_build_object(

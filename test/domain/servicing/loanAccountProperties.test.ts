@@ -1,5 +1,6 @@
 // Replay properties (fast-check) over random loans, allocation rules and transaction lists: repayments,
-// prepayments (reduce instalment or tenor), payoffs, refunds, charges, waivers and reversals arriving in a random
+// prepayments (reduce instalment or tenor), payoffs, refunds, charges, waivers, later tranches of a loan approved
+// for more than its first (multi-tranche disbursement) and reversals arriving in a random
 // order with random value dates, so that backdated transactions and reversals of earlier ones are common. Loans
 // carry random charges by rule (late fees, penalty interest, fees on dates) and underpayment tolerances.
 // A transaction the replay would refuse (a refund beyond the excess, a payoff below its quote, a reversal that
@@ -93,8 +94,10 @@ const loans: fc.Arbitrary<LoanAccount> = fc
     interestGrace: fc.constantFrom(0, 0, 0, 1, 2),
     // Day 76 is 2026-03-31: monthly loans then fall due on month-ends the month-end rule shortens.
     firstRepaymentDay: fc.option(fc.constantFrom(10, 45, 76)),
+    // Approved for more than the first tranche: later tranches may pay the rest out.
+    undisbursedMinor: fc.option(fc.integer({ min: 1, max: 400_000 })),
   })
-  .map(({ currency, principalMinor, ratePercent, n, unit, perInstalmentFee, disbursementFee, rule, amortization, interestCalculation, toleranceMinor, lateFee, penaltyRatePercent, feeOnDay, interestGrace, firstRepaymentDay }) => {
+  .map(({ currency, principalMinor, ratePercent, n, unit, perInstalmentFee, disbursementFee, rule, amortization, interestCalculation, toleranceMinor, lateFee, penaltyRatePercent, feeOnDay, interestGrace, firstRepaymentDay, undisbursedMinor }) => {
     const scale = new Decimal(10).pow(minorUnits(currency));
     const amount = (minor: number) => new Decimal(minor).div(scale).toFixed();
     return {
@@ -120,6 +123,7 @@ const loans: fc.Arbitrary<LoanAccount> = fc
       }),
       rule,
       principal: amount(principalMinor),
+      ...(undisbursedMinor === null ? {} : { approvedPrincipal: amount(principalMinor + undisbursedMinor) }),
       disbursementDate: DISBURSED,
       firstRepaymentDate: firstRepaymentDay === null ? undefined : dayAfter(firstRepaymentDay),
     };
@@ -135,7 +139,9 @@ type Draft =
   | { kind: 'refund'; day: number; percent: number }
   | { kind: 'prepayment'; day: number; minor: number; reschedule: 'reduceInstalment' | 'reduceTenor' }
   /** Pays the quote for its date plus `extraMinor`. */
-  | { kind: 'payoff'; day: number; extraMinor: number };
+  | { kind: 'payoff'; day: number; extraMinor: number }
+  /** Pays out a later tranche of `minor` (refused, and so left out, beyond the approved amount). */
+  | { kind: 'tranche'; day: number; minor: number };
 
 const day = fc.integer({ min: 0, max: 220 });
 const drafts: fc.Arbitrary<Draft[]> = fc.array(
@@ -147,6 +153,7 @@ const drafts: fc.Arbitrary<Draft[]> = fc.array(
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('refund' as const), day, percent: fc.constantFrom(100, 100, 50, 101) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('prepayment' as const), day, minor: fc.integer({ min: 1, max: 300_000 }), reschedule: fc.constantFrom('reduceInstalment' as const, 'reduceTenor' as const) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('payoff' as const), day, extraMinor: fc.constantFrom(0, 0, 1, 2_500) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('tranche' as const), day, minor: fc.integer({ min: 1, max: 250_000 }) }) },
   ),
   { maxLength: 14 },
 );
@@ -201,6 +208,7 @@ function transactionsFrom(loan: LoanAccount, list: Draft[], dates: readonly stri
       t = { kind: 'refund', id, valueDate, amount: amount(minor) };
     }
     else if (draft.kind === 'prepayment') t = { kind: 'prepayment', id, valueDate, amount: amount(draft.minor), reschedule: draft.reschedule };
+    else if (draft.kind === 'tranche') t = { kind: 'tranche', id, valueDate, amount: amount(draft.minor) };
     else if (draft.kind === 'payoff') {
       let quote: number;
       try {
@@ -261,7 +269,12 @@ function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective:
   const moneyIn = effective.filter((t) => t.kind === 'repayment' || t.kind === 'prepayment' || t.kind === 'payoff');
   const received = sumOf(moneyIn.map((t) => new Decimal(t.amount)));
   const refunded = sumOf(effective.flatMap((t) => (t.kind === 'refund' ? [new Decimal(t.amount)] : [])));
-  expect((gl.get(STANDARD_MAPPING.cash) ?? ZERO).equals(received.minus(refunded).minus(state.schedule.netDisbursement))).toBe(true);
+  const tranches = sumOf(effective.flatMap((t) => (t.kind === 'tranche' ? [new Decimal(t.amount)] : [])));
+  // Cash: money in, less refunds, less everything paid out (the booking's net payout and every later tranche).
+  expect((gl.get(STANDARD_MAPPING.cash) ?? ZERO).equals(received.minus(refunded).minus(state.schedule.netDisbursement).minus(tranches))).toBe(true);
+  expect(state.tranches.map((x) => x.trancheId)).toEqual(effective.filter((t) => t.kind === 'tranche').map((t) => t.id));
+  // Never beyond the approved amount.
+  expect(state.schedule.principal.plus(tranches).lte(new Decimal(loan.approvedPrincipal ?? loan.principal))).toBe(true);
   expect(state.refunds.map((r) => r.refundId)).toEqual(effective.filter((t) => t.kind === 'refund').map((t) => t.id));
 
   for (const i of state.instalments) {
@@ -284,8 +297,10 @@ function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective:
   expect(state.allocations.filter((a) => a.repaymentId !== null).map((a) => a.repaymentId)).toEqual(moneyIn.map((t) => t.id));
   const paid = sumOf(state.instalments.flatMap((i) => COMPONENTS.map((c) => i.paid[c])));
   expect(paid.plus(held).equals(received.minus(refunded))).toBe(true);
-  // The current schedule still repays exactly what was lent, and a payoff leaves nothing owed when nothing follows it.
-  expect(state.currentSchedule.totals.principal.equals(state.schedule.financedPrincipal)).toBe(true);
+  // The current schedule still repays exactly what was lent (every tranche paid out included), and a payoff leaves
+  // nothing owed when nothing follows it.
+  expect(state.currentSchedule.totals.principal.equals(state.schedule.financedPrincipal.plus(tranches))).toBe(true);
+  expect(state.currentSchedule.financedPrincipal.equals(state.schedule.financedPrincipal.plus(tranches))).toBe(true);
   const lastPayoff = effective.findLastIndex((t) => t.kind === 'payoff');
   if (lastPayoff >= 0 && effective.slice(lastPayoff + 1).every((t) => t.kind === 'refund' || t.kind === 'repayment' || t.kind === 'prepayment' || t.kind === 'payoff')) {
     expect(state.status).toBe('closed');
@@ -303,15 +318,19 @@ const RUNS = { numRuns: 150 };
 
 describe('loan account replay properties', () => {
   it('replaying the arrival-ordered list equals replaying its effective transactions in value-date order', () => {
+    let withTranches = 0;
     fc.assert(
       fc.property(cases, ({ loan, transactions, asOf }) => {
         const state = replayLoan(loan, transactions, asOf);
         const effective = effectiveTransactions(transactions, asOf);
         expect(state).toEqual(replayLoan(loan, effective, asOf));
         assertInvariants(loan, state, effective);
+        if (state.tranches.length > 0) withTranches += 1;
       }),
       RUNS,
     );
+    // Not vacuous: some loans were paid out in more than one tranche.
+    expect(withTranches).toBeGreaterThan(0);
   });
 
   it('the loan on a date from one replay is the account and the payoff quote replayed apart', () => {

@@ -54,7 +54,7 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
     currency: working.currency,
     asOf,
     schedule: working.schedule,
-    currentSchedule: currentScheduleOf(working.schedule, instalments, working.level),
+    currentSchedule: currentScheduleOf(working.schedule, instalments, working.level, working.tranches.reduce((s, t) => s.plus(t.amount), ZERO)),
     instalments: states,
     allocations: [...working.allocations],
     waivers: [...working.waivers],
@@ -62,6 +62,7 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
     prepayments: [...working.prepayments],
     payoffs: [...working.payoffs],
     ruleCharges: [...working.ruleCharges],
+    tranches: [...working.tranches],
     totals: { receivable, outstanding, due },
     held: { advance, excess: working.held.minus(advance) },
     interestInAdvance,
@@ -71,9 +72,12 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
   };
 }
 
-/** The booked schedule with the instalments as they stand (charges added, rescheduled by prepayments and payoffs). */
-function currentScheduleOf(booked: Schedule, instalments: readonly WorkingInstalment[], level: Decimal | null): Schedule {
-  let left = booked.financedPrincipal;
+/**
+ * The booked schedule with the instalments as they stand (charges added, rescheduled by tranches, prepayments
+ * and payoffs); what it lends includes the tranches paid out since booking.
+ */
+function currentScheduleOf(booked: Schedule, instalments: readonly WorkingInstalment[], level: Decimal | null, tranches: Decimal): Schedule {
+  let left = booked.financedPrincipal.plus(tranches);
   const current: Instalment[] = instalments.map((w) => {
     left = left.minus(w.charged.principal);
     return {
@@ -96,5 +100,10 @@ function currentScheduleOf(booked: Schedule, instalments: readonly WorkingInstal
     totals.penalty = totals.penalty.plus(i.penalty);
     totals.total = totals.total.plus(i.total);
   }
-  return { ...booked, levelAmount: level, instalments: current, totals };
+  return {
+    ...booked, levelAmount: level, instalments: current, totals,
+    ...(tranches.isZero() ? {} : {
+      principal: booked.principal.plus(tranches), financedPrincipal: booked.financedPrincipal.plus(tranches), netDisbursement: booked.netDisbursement.plus(tranches),
+    }),
+  };
 }

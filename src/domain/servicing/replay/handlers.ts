@@ -8,6 +8,7 @@ import { allocateRepayment, type AllocationLine } from '../allocation.js';
 import type { LoanTransaction, WaiverExplanation } from '../loanAccount.js';
 import { earnedInterest, remainingSchedule } from '../prepayment.js';
 import { principalFreePeriods, PREPAYMENT_RESCHEDULES, type PrepaymentReschedule } from '../product.js';
+import { undisbursedOf } from '../tranches.js';
 import { collapseOn, remainingAfter, replaceAfter } from './reschedule.js';
 import { amountOf } from './transactions.js';
 import { outstandingOf, owingOf, repaymentOf, sum, ZERO, type WorkingState } from './workingState.js';
@@ -147,15 +148,16 @@ function payDueThenEarnedThenPrincipal(state: WorkingState, t: Of<'prepayment'>,
 }
 
 /**
- * Regenerates the instalments after `date` for the principal they still owe; with none left, the schedule
- * collapses as for a payoff. The first new instalment keeps the interest its period earned before `date`.
+ * Regenerates the instalments after `date` for the principal they still owe (plus `added`, a tranche paid out on
+ * `date`); with none left, the schedule collapses as for a payoff. The first new instalment keeps the interest
+ * its period earned before `date`.
  */
-function regenerateAfter(state: WorkingState, date: string, reschedule: PrepaymentReschedule): void {
+function regenerateAfter(state: WorkingState, date: string, reschedule: PrepaymentReschedule, added: Decimal = ZERO): void {
   const { terms } = state;
   const future = state.instalments.filter((w) => w.dueDate > date);
   const current = future[0]!;
   const earned = earnedInterest(terms, current.accrual, current.dueDate, date).amount;
-  const principal = future.reduce((s, w) => s.plus(outstandingOf(w).principal), ZERO);
+  const principal = future.reduce((s, w) => s.plus(outstandingOf(w).principal), added);
   if (principal.isZero()) {
     collapseOn(state, date);
   } else {
@@ -195,6 +197,31 @@ function prepayment(state: WorkingState, t: Of<'prepayment'>, field: string): vo
 }
 
 /**
+ * Pays out a later tranche: the principal receivable grows by it (a disbursement journal, no fee), and the
+ * instalments still to come are regenerated for the principal they owe plus the tranche, by the product's rule
+ * over the same due dates, interest on the tranche only from its date (tranches.ts has the decisions).
+ */
+function tranche(state: WorkingState, t: Of<'tranche'>, field: string): void {
+  const { currency } = state;
+  const amount = amountOf(t.amount, currency, `${field}.amount`);
+  const date = t.valueDate;
+  const places = minorUnits(currency);
+  const approved = new Decimal(state.loan.approvedPrincipal ?? state.loan.principal);
+  const paid = [{ transactionId: null, valueDate: state.loan.disbursementDate, amount: state.schedule.principal }, ...state.tranches.map((x) => ({ transactionId: x.trancheId, valueDate: x.valueDate, amount: x.amount }))];
+  const undisbursed = undisbursedOf(approved, paid);
+  if (amount.gt(undisbursed)) {
+    throw new InvalidField(`${field}.amount`, `only ${undisbursed.toFixed(places)} ${currency} of the approved ${approved.toFixed(places)} is left to pay out; the tranche asks for ${amount.toFixed(places)}`);
+  }
+  if (!state.instalments.some((w) => w.dueDate > date)) {
+    throw new InvalidField(`${field}.valueDate`, `a tranche is paid out before the loan's last due date, ${state.instalments.at(-1)!.dueDate}: no instalment is left to repay it`);
+  }
+  const before = remainingAfter(state, date);
+  state.post({ kind: 'disbursement', principal: amount, feeFinanced: ZERO, feeDeducted: ZERO }, date);
+  regenerateAfter(state, date, 'reduceInstalment', amount);
+  state.tranches.push({ trancheId: t.id, valueDate: date, amount, before, after: remainingAfter(state, date) });
+}
+
+/**
  * A reversal acts before the replay: `effectiveTransactions` leaves out the transaction it reverses (from the
  * reversal's date on) and the reversal itself, so the loan replays as if the reversed money never arrived.
  */
@@ -207,6 +234,7 @@ const handlers: { [K in LoanTransaction['kind']]: Handler<K> } = {
   refund,
   payoff,
   prepayment,
+  tranche,
   reversal,
 };
 

@@ -7,6 +7,7 @@
 // handlers.ts — the handlers' table does not compile without it; something that happens by the terms as dates
 // pass belongs in timePasses.ts instead. Pure: no clock, no database.
 import { InvalidField } from '../../../errors.js';
+import { Decimal } from '../../money.js';
 import type { LoanAccount, LoanAccountState, LoanTransaction, PayoffQuote } from '../loanAccount.js';
 import { generateSchedule } from '../schedule.js';
 import { stateOf } from './accountState.js';
@@ -36,6 +37,9 @@ function opened(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   dateOf(loan.disbursementDate, 'disbursementDate');
   if (asOf < loan.disbursementDate) throw new InvalidField('asOf', 'a loan has no account before it is disbursed');
   const { terms } = loan;
+  if (loan.approvedPrincipal !== undefined && new Decimal(loan.approvedPrincipal).lt(loan.principal)) {
+    throw new InvalidField('approvedPrincipal', 'the approved principal is at least the first tranche, paid out at booking');
+  }
   const request = { principal: loan.principal, disbursementDate: loan.disbursementDate, firstRepaymentDate: loan.firstRepaymentDate };
   const schedule = generateSchedule(terms, request);
   const effective = effectiveTransactions(transactions, asOf);

@@ -45,7 +45,7 @@ export function effectiveTransactions(transactions: readonly LoanTransaction[], 
     if (t.kind !== 'reversal') return;
     const target = byId.get(t.reverses);
     if (!target || target.kind === 'reversal') {
-      throw new InvalidField(`transactions[${k}].reverses`, `${t.reverses} is not a repayment, prepayment, payoff, refund, charge or waiver of this loan`);
+      throw new InvalidField(`transactions[${k}].reverses`, `${t.reverses} is not a repayment, prepayment, payoff, refund, charge, waiver or tranche of this loan`);
     }
     if (reversedEver.has(t.reverses)) throw new InvalidField(`transactions[${k}].reverses`, `${t.reverses} is already reversed`);
     reversedEver.add(t.reverses);

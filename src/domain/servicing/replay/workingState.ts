@@ -17,6 +17,7 @@ import type {
   PrepaymentExplanation,
   RefundExplanation,
   RuleChargeExplanation,
+  TrancheExplanation,
   WaiverExplanation,
 } from '../loanAccount.js';
 import type { PeriodAccrual } from '../prepayment.js';
@@ -115,6 +116,7 @@ export class WorkingState {
   readonly prepayments: PrepaymentExplanation[] = [];
   readonly payoffs: PayoffExplanation[] = [];
   readonly ruleCharges: RuleChargeExplanation[] = [];
+  readonly tranches: TrancheExplanation[] = [];
 
   /** The loan on its disbursement date: the booked schedule planned, nothing paid, the disbursement posted. */
   constructor(loan: LoanAccount, request: ScheduleRequest, schedule: Schedule, feesOnDates: readonly FeeOnDate[]) {
