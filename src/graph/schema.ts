@@ -22,6 +22,7 @@ import './disbursement.js';
 import './creditPolicy.js';
 import './underwriting.js';
 import './ledger.js';
+import './loanProductSetup.js';
 import './audit.js';
 import './events.js';
 import './heartbeat.js';
