@@ -333,6 +333,9 @@ describe('a lender that is not a sandbox sets up its products', () => {
     expect(userErrors(again, 'retireLoanProduct')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.code' })]);
     const refused = await disburse('setup-loan-2');
     expect(userErrors(refused, 'disburseLoan')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.productCode' })]);
+    const application = await gql(server.gateway, `mutation { createApplication(input: { idempotencyKey: "setup-application", productCode: "COPY", amount: "5000", numberOfRepayments: 12,
+      purpose: "a new kitchen", applicant: { kind: PERSON, legalName: "Ada Example", identifiers: [{ kind: NATIONAL_ID, country: "US", value: "123-45-6789" }] } }) { application { id } ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(application, 'createApplication')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.productCode' })]);
     const revise = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "COPY", annualRatePercent: "9" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
     expect(userErrors(revise, 'reviseLoanProductTerms')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.code' })]);
     // The loan booked before carries on with its terms.
@@ -347,7 +350,7 @@ describe('a lender that is not a sandbox sets up its products', () => {
     // Each change is audited and announced.
     const events = await db.outboxEvent.findMany({ where: { type: { startsWith: 'loanProduct.' } } });
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['loanProduct.created', 'loanProduct.cloned', 'loanProduct.retired']));
-    expect(events.find((e) => e.type === 'loanProduct.cloned')!.payload).toMatchObject({ code: 'COPY', fromCode: source['code'], fromVersion: 1 });
+    expect(events.filter((e) => e.type === 'loanProduct.cloned').map((e) => e.payload)).toContainEqual(expect.objectContaining({ code: 'COPY', fromCode: source['code'], fromVersion: 1 }));
     const audits = await db.auditRecord.findMany({ where: { action: { in: ['loanProduct.create', 'loanProduct.clone', 'loanProduct.retire'] } } });
     expect(new Set(audits.map((a) => a.action))).toEqual(new Set(['loanProduct.create', 'loanProduct.clone', 'loanProduct.retire']));
   });
