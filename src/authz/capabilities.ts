@@ -52,7 +52,7 @@ export const CAPABILITIES = {
   },
   'products.manage': {
     area: 'Products',
-    description: 'Revise a product\'s loan terms (a new version; booked loans keep theirs)',
+    description: 'Create, clone, revise and retire loan products (a revision is a new version; booked loans keep theirs)',
     roles: ['tenant-admin'],
     platform: false,
   },

@@ -349,6 +349,18 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     aggregate: 'LoanProduct', meaning: 'A product got a new version of its terms (new loans only).', schemaVersion: 2, audience: 'staffOnly',
     fields: { code: text('The product\'s code.'), version: int('The new version.') },
   },
+  'loanProduct.created': {
+    aggregate: 'LoanProduct', meaning: 'A lender created a product with its first version of terms.', schemaVersion: 2, audience: 'staffOnly',
+    fields: { code: text('The product\'s code.'), version: int('Its first version, 1.') },
+  },
+  'loanProduct.cloned': {
+    aggregate: 'LoanProduct', meaning: 'A lender created a product from another product\'s current version.', schemaVersion: 2, audience: 'staffOnly',
+    fields: { code: text('The new product\'s code.'), fromCode: text('The product it was cloned from.'), fromVersion: int('The version of that product it copied.') },
+  },
+  'loanProduct.retired': {
+    aggregate: 'LoanProduct', meaning: 'A product stopped taking new applications and bookings; loans booked on it carry on.', schemaVersion: 2, audience: 'staffOnly',
+    fields: { code: text('The product\'s code.') },
+  },
   'loanProduct.accountMapped': {
     aggregate: 'LoanProduct', meaning: 'A product\'s posting role was mapped to a ledger account.', schemaVersion: 2, audience: 'staffOnly',
     fields: { code: text('The product\'s code.'), role: text('The posting role.'), account: text('The ledger account\'s code.') },

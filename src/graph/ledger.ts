@@ -23,7 +23,7 @@ const ACCOUNT_KIND_MEANINGS: Readonly<Record<(typeof ACCOUNT_KINDS)[number], str
 
 const LedgerAccountKindEnum = storedEnum('LedgerAccountKind', 'What an account of the chart is.', ACCOUNT_KIND_MEANINGS);
 
-const LedgerAccountRoleEnum = storedEnum(
+export const LedgerAccountRoleEnum = storedEnum(
   'LedgerAccountRole',
   'What an account is for, in a lender\'s words; products map each role to one of the tenant\'s accounts.',
   Object.fromEntries(ACCOUNT_ROLES.map((role) => [role, `Where a product posts its ${role.replace(/([A-Z])/g, ' $1').toLowerCase()}.`])),

@@ -21,6 +21,9 @@ import type { PostingDraft } from '../services/servicing/postings.js';
 import { InvalidField } from '../errors.js';
 import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
 import { objectPayload, payloadType } from './payloads.js';
+import { LoanComponentEnum, PrepaymentRescheduleEnum } from './loanTermsEnums.js';
+
+export { LoanComponentEnum };
 
 export const LoanRef = builder.objectRef<LoanRow>('Loan');
 export const LoanTransactionRef = builder.objectRef<LoanTransactionRow>('LoanTransaction');
@@ -90,11 +93,6 @@ export const LoanStatusEnum = builder.enumType('LoanStatus', {
   } as const,
 });
 
-const PrepaymentRescheduleEnum = storedEnum('PrepaymentReschedule', 'What a prepayment does to the rest of the schedule.', {
-  reduceInstalment: 'The tenor stays; every later instalment is lower.',
-  reduceTenor: 'The instalment stays; fewer instalments are left.',
-});
-
 const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
   description: 'What a loan transaction is.',
   values: {
@@ -106,16 +104,6 @@ const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
     CHARGE: { value: 'charge', description: 'A fee or penalty charged by hand.' },
     WAIVER: { value: 'waiver', description: 'Interest, fees or penalties forgiven (approved by a second person).' },
     TRANCHE: { value: 'tranche', description: 'A later tranche of a loan approved in tranches paid out; the instalments still to come are regenerated.' },
-  } as const,
-});
-
-export const LoanComponentEnum = builder.enumType('LoanComponent', {
-  description: 'A part of what a loan owes.',
-  values: {
-    PRINCIPAL: { value: 'principal', description: 'Principal.' },
-    INTEREST: { value: 'interest', description: 'Interest.' },
-    FEE: { value: 'fee', description: 'Fees.' },
-    PENALTY: { value: 'penalty', description: 'Penalties.' },
   } as const,
 });
 

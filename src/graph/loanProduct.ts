@@ -7,7 +7,12 @@ import { badInput, inputPath, InvalidField } from '../errors.js';
 import { generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
 import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
 import { assertWithinProduct, type FeeOnDate, type LateFee } from '../domain/servicing/product.js';
-import { storedEnum } from './enums.js';
+import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
+import {
+  AllocationStrategyEnum, AmortizationAfterInterestOnlyEnum, AmortizationEnum, DaysInMonthEnum, DaysInYearEnum, FutureInstalmentsEnum, InterestCalculationEnum,
+  InterestTypeEnum, LoanComponentEnum, PrepaymentRescheduleEnum, RepaymentUnitEnum, RoundingModeEnum, ThirtyDayMonthsEnum,
+} from './loanTermsEnums.js';
+import { conventionName } from '../domain/servicing/dayCount.js';
 import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -31,6 +36,7 @@ builder.node(LoanProductRef, {
     minTenorMonths: t.exposeInt('minTenor', { description: 'Shortest tenor, in months.' }),
     maxTenorMonths: t.exposeInt('maxTenor', { description: 'Longest tenor, in months.' }),
     annualRatePercent: t.field({ type: 'Decimal', description: 'Nominal annual rate in percent ("14.9"), as its current terms say.', resolve: (p) => new Decimal(p.annualRate.toString()).times(100).toFixed() }),
+    retiredAt: t.field({ type: 'DateTime', nullable: true, description: 'When the lender retired it: no new applications or bookings since; loans booked on it carry on. Null while it is offered.', resolve: (p) => p.retiredAt }),
   }),
 });
 
@@ -70,7 +76,7 @@ builder.queryField('loanProducts', (t) =>
 );
 
 // Versions, terms and schedule previews. A partner previews what a borrower would repay before applying.
-const LateFeeKindEnum = storedEnum('LateFeeKind', 'How a late fee is worked out.', {
+export const LateFeeKindEnum = storedEnum('LateFeeKind', 'How a late fee is worked out.', {
   fixed: 'A fixed amount.',
   percentOfOverdue: 'A percentage of what the instalment still owes of principal, interest and fees.',
 });
@@ -102,30 +108,34 @@ const LoanTermsRef = builder.objectRef<ProductVersion>('LoanTerms').implement({
   fields: (t) => ({
     version: t.exposeInt('version', { description: 'The product version these terms belong to.' }),
     annualRatePercent: t.field({ type: 'Decimal', description: 'Nominal annual rate in percent ("14.9").', resolve: (v) => v.terms.annualRatePercent.toString() }),
-    interestType: t.string({ description: '`declining-balance` or `flat`.', resolve: (v) => v.terms.interestType }),
-    amortization: t.string({ description: '`equal-instalments`, `equal-principal`, `bullet` or `interest-only`.', resolve: (v) => v.terms.amortization.kind }),
-    interestOnlyPeriods: t.int({ nullable: true, description: 'With `interest-only`: how many instalments pay interest only.', resolve: (v) => (v.terms.amortization.kind === 'interest-only' ? v.terms.amortization.periods : null) }),
-    interestCalculation: t.string({ description: '`per-repayment-period` or `per-day`.', resolve: (v) => v.terms.interestCalculation }),
+    interestType: t.field({ type: InterestTypeEnum, description: 'What interest is charged on.', resolve: (v) => v.terms.interestType }),
+    amortization: t.field({ type: AmortizationEnum, description: 'How principal is repaid.', resolve: (v) => v.terms.amortization.kind }),
+    interestOnlyPeriods: t.int({ nullable: true, description: 'With INTEREST_ONLY: how many instalments pay interest only.', resolve: (v) => (v.terms.amortization.kind === 'interest-only' ? v.terms.amortization.periods : null) }),
+    afterInterestOnly: t.field({ type: AmortizationAfterInterestOnlyEnum, nullable: true, description: 'With INTEREST_ONLY: how principal is repaid afterwards.', resolve: (v) => (v.terms.amortization.kind === 'interest-only' ? v.terms.amortization.then : null) }),
+    interestCalculation: t.field({ type: InterestCalculationEnum, description: 'Interest per repayment period or per day.', resolve: (v) => v.terms.interestCalculation }),
     repaymentEvery: t.int({ description: 'Repayments fall every this many `repaymentUnit`s.', resolve: (v) => v.terms.repaymentEvery.every }),
-    repaymentUnit: t.string({ description: '`days`, `weeks` or `months`.', resolve: (v) => v.terms.repaymentEvery.unit }),
+    repaymentUnit: t.field({ type: RepaymentUnitEnum, description: 'Days, weeks or months.', resolve: (v) => v.terms.repaymentEvery.unit }),
     numberOfRepayments: t.int({ description: 'Default number of repayments.', resolve: (v) => v.terms.numberOfRepayments }),
-    daysInYear: t.string({ description: '`actual`, `360`, `364` or `365`.', resolve: (v) => String(v.terms.daysInYear) }),
-    daysInMonth: t.string({ description: '`actual` or `30`.', resolve: (v) => String(v.terms.daysInMonth) }),
+    daysInYear: t.field({ type: DaysInYearEnum, description: 'The year a day\'s interest is a fraction of.', resolve: (v) => v.terms.daysInYear }),
+    daysInMonth: t.field({ type: DaysInMonthEnum, description: 'Actual calendar days or 30-day months.', resolve: (v) => v.terms.daysInMonth }),
+    thirtyDayMonths: t.field({ type: ThirtyDayMonthsEnum, nullable: true, description: 'With DAYS_30: the 30-day-month rule (US when not set).', resolve: (v) => (v.terms.daysInMonth === 30 ? v.terms.thirtyDayMonths ?? 'us' : null) }),
+    dayCountConvention: t.string({ description: 'The day count\'s market name: "Actual/365 (Fixed)", "Actual/Actual (ISDA)", "30/360 (US)" …', resolve: (v) => conventionName(v.terms) }),
     graceOnPrincipalPeriods: t.int({ description: 'First instalments that repay no principal.', resolve: (v) => v.terms.grace.principalPeriods }),
     graceOnInterestPeriods: t.int({ description: 'First instalments whose interest is deferred to the next one.', resolve: (v) => v.terms.grace.interestPeriods }),
     instalmentMultiple: t.field({ type: 'Decimal', description: 'Instalments are rounded to a multiple of this.', resolve: (v) => v.terms.instalmentMultiple.toString() }),
-    roundingMode: t.string({ description: '`half-even`, `half-up`, `down` or `up`.', resolve: (v) => v.terms.roundingMode }),
+    roundingMode: t.field({ type: RoundingModeEnum, description: 'How amounts are rounded.', resolve: (v) => v.terms.roundingMode }),
     feePerInstalment: t.field({ type: 'Money', description: 'Fee due with every instalment.', resolve: (v) => money(v.terms.fees.perInstalment, v.terms.currency) }),
     disbursementFee: t.field({ type: 'Money', nullable: true, description: 'Fee at disbursement, if any.', resolve: (v) => (v.terms.fees.disbursement ? money(v.terms.fees.disbursement.amount, v.terms.currency) : null) }),
-    disbursementFeeTreatment: t.string({ nullable: true, description: '`deducted` or `financed`.', resolve: (v) => v.terms.fees.disbursement?.treatment ?? null }),
-    prepaymentOptions: t.stringList({ description: 'What a borrower\'s prepayment may do: `reduceInstalment`, `reduceTenor`.', resolve: (v) => [...(v.terms.prepayment?.allowed ?? [])] }),
+    disbursementFeeTreatment: t.field({ type: DisbursementFeeTreatmentEnum, nullable: true, description: 'How the fee at disbursement is paid, if there is one.', resolve: (v) => v.terms.fees.disbursement?.treatment ?? null }),
+    prepaymentOptions: t.field({ type: [PrepaymentRescheduleEnum], description: 'What a borrower\'s prepayment may do to the rest of the schedule.', resolve: (v) => [...(v.terms.prepayment?.allowed ?? [])] }),
     underpaymentTolerance: t.field({ type: 'Money', description: 'An instalment owing no more than this is not overdue.', resolve: (v) => money(v.terms.underpaymentTolerance ?? 0, v.terms.currency) }),
     penaltyRatePercent: t.field({ type: 'Decimal', description: 'Annual penalty interest on overdue principal, in percent.', resolve: (v) => (v.terms.penaltyRatePercent ?? 0).toString() }),
     lateFee: t.field({ type: LateFeeRef, nullable: true, description: 'The late fee charged on an instalment still owing after its grace days, or null.', resolve: (v) => (v.terms.lateFee ? { ...v.terms.lateFee, currency: v.terms.currency } : null) }),
     feesOnDates: t.field({ type: [FeeOnDateRef], description: 'Fees due on dates of their own.', resolve: (v) => (v.terms.feesOnDates ?? []).map((fee) => ({ ...fee, currency: v.terms.currency })) }),
-    allocationOrder: t.stringList({ description: 'Components of due instalments in the order repayments settle them.', resolve: (v) => [...v.allocation.order] }),
-    allocationStrategy: t.string({ description: '`dueDateFirst` (instalment by instalment) or `componentFirst`.', resolve: (v) => v.allocation.strategy }),
-    allocationFuture: t.string({ description: 'What money beyond what is due does: `payNextInstalments`, `reduceLastInstalments`, `reduceEveryInstalment` or `holdAsAdvance`.', resolve: (v) => v.allocation.future }),
+    allocationOrder: t.field({ type: [LoanComponentEnum], description: 'Components of due instalments in the order repayments settle them.', resolve: (v) => [...v.allocation.order] }),
+    allocationStrategy: t.field({ type: AllocationStrategyEnum, description: 'Instalment by instalment, or component by component.', resolve: (v) => v.allocation.strategy }),
+    allocationFuture: t.field({ type: FutureInstalmentsEnum, description: 'What money beyond what is due does to instalments not yet due.', resolve: (v) => v.allocation.future }),
+    allocationFutureOrder: t.field({ type: [LoanComponentEnum], description: 'The components money beyond what is due may pay of future instalments, in order.', resolve: (v) => [...v.allocation.futureOrder] }),
     createdAt: t.field({ type: 'DateTime', description: 'When this version was made.', resolve: (v) => v.createdAt }),
   }),
 });
@@ -199,15 +209,17 @@ builder.objectFields(LoanProductRef, (t) => ({
   }),
 }));
 
+// Revision stays partial and flat (what is not given stays as it is) so that a rate change is one field; a product
+// whose structure must change (amortization, frequency, day count) is cloned with its whole terms (cloneLoanProduct).
 const ReviseLoanProductTermsInput = builder.inputType('ReviseLoanProductTermsInput', {
   description: 'A new version of a product\'s terms: what is not given stays as it is. Booked loans keep theirs.',
   fields: (t) => ({
     code: t.string({ required: true, description: 'The product.' }),
     annualRatePercent: t.field({ type: 'Decimal', required: false, description: 'Nominal annual rate in percent.' }),
     numberOfRepayments: t.int({ required: false, description: 'Default number of repayments.' }),
-    interestType: t.string({ required: false, description: '`declining-balance` or `flat`.' }),
-    interestCalculation: t.string({ required: false, description: '`per-repayment-period` or `per-day`.' }),
-    roundingMode: t.string({ required: false, description: '`half-even`, `half-up`, `down` or `up`.' }),
+    interestType: t.field({ type: InterestTypeEnum, required: false, description: 'What interest is charged on.' }),
+    interestCalculation: t.field({ type: InterestCalculationEnum, required: false, description: 'Interest per repayment period or per day.' }),
+    roundingMode: t.field({ type: RoundingModeEnum, required: false, description: 'How amounts are rounded.' }),
     instalmentMultiple: t.field({ type: 'Decimal', required: false, description: 'Round instalments to a multiple of this.' }),
     feePerInstalment: t.field({ type: 'Decimal', required: false, description: 'Fee due with every instalment.' }),
     graceOnPrincipalPeriods: t.int({ required: false, description: 'First instalments that repay no principal.' }),
@@ -215,11 +227,11 @@ const ReviseLoanProductTermsInput = builder.inputType('ReviseLoanProductTermsInp
     underpaymentTolerance: t.field({ type: 'Decimal', required: false, description: 'An instalment owing no more than this is not overdue.' }),
     penaltyRatePercent: t.field({ type: 'Decimal', required: false, description: 'Annual penalty interest on overdue principal, in percent.' }),
     disbursementFeeAmount: t.field({ type: 'Decimal', required: false, description: 'A fee at disbursement ("0" removes it).' }),
-    disbursementFeeTreatment: t.string({ required: false, description: '`deducted` (kept back from the payout, the default) or `financed` (added to the principal).' }),
+    disbursementFeeTreatment: t.field({ type: DisbursementFeeTreatmentEnum, required: false, description: 'DEDUCTED (kept back from the payout, the default) or FINANCED (added to the principal).' }),
     lateFeeAmount: t.field({ type: 'Decimal', required: false, description: 'A fixed late fee (give this or lateFeePercent).' }),
     lateFeePercent: t.field({ type: 'Decimal', required: false, description: 'A late fee as a percentage of what is overdue.' }),
     lateFeeGraceDays: t.int({ required: false, description: 'Days after the due date before the late fee is charged (0 when omitted).' }),
-    prepaymentOptions: t.stringList({ required: false, description: 'What prepayments may do: `reduceInstalment`, `reduceTenor`.' }),
+    prepaymentOptions: t.field({ type: [PrepaymentRescheduleEnum], required: false, description: 'What prepayments may do to the rest of the schedule.' }),
   }),
 });
 

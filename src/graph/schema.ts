@@ -23,6 +23,7 @@ import './creditPolicy.js';
 import './underwriting.js';
 import './ledger.js';
 import './currency.js';
+import './loanProductSetup.js';
 import './audit.js';
 import './events.js';
 import './heartbeat.js';

@@ -232,6 +232,10 @@ const PROBES: Record<string, string> = {
   'Mutation.requestLoanWaiver': 'mutation { requestLoanWaiver(input: { loanId: "%LOAN%", component: FEE, amount: "10", reason: "attack" }) { loanWaiverRequest { id loan { id } } userErrors { code field message } } }',
   'Mutation.decideLoanWaiver': 'mutation { decideLoanWaiver(input: { requestId: "%WAIVER%", approve: true }) { loanWaiverRequest { id status loan { id } } userErrors { code field message } } }',
   'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: ASSET }) { ledgerAccount { code name } userErrors { code field message } } }',
+  'Mutation.createLoanProduct': `mutation { createLoanProduct(input: { code: "PROBE", name: "Probe", currency: "USD", terms: { annualRatePercent: "1", numberOfRepayments: 12 },
+    limits: { minAmount: "100", maxAmount: "1000", minTenorMonths: 1, maxTenorMonths: 24 } }) { loanProduct { id code } userErrors { code field message } } }`,
+  'Mutation.cloneLoanProduct': 'mutation { cloneLoanProduct(input: { fromCode: "PL-STD", code: "PROBE-CLONE", name: "Probe" }) { loanProduct { id code currentTerms { version annualRatePercent } } userErrors { code field message } } }',
+  'Mutation.retireLoanProduct': 'mutation { retireLoanProduct(input: { code: "PL-STD" }) { loanProduct { id code retiredAt } userErrors { code field message } } }',
   'Mutation.mapProductAccount': 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: CASH, account: "2900" }) { loanProduct { id code } userErrors { code field message } } }',
   'Query.applications': '{ applications(first: 100, number: "1") { totalCount edges { node { id number reference purpose parties { party { legalName identifiers { value } } } } } } }',
   'Mutation.createApplication': `mutation { createApplication(input: { idempotencyKey: "probe-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe",
@@ -374,6 +378,8 @@ describe('isolation across every root field', () => {
       expect(await victimDb.loan.count()).toBe(1);
       expect(await victimDb.loanWaiverRequest.findMany()).toMatchObject([{ status: 'pending' }]);
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
+      expect(await victimDb.loanProduct.findMany({ select: { code: true, retiredAt: true } })).toEqual([{ code: 'PL-STD', retiredAt: null }]);
+      expect(await victimDb.outboxEvent.count({ where: { type: { in: ['loanProduct.created', 'loanProduct.cloned', 'loanProduct.retired'] } } })).toBe(0);
       expect(await victimDb.application.findMany()).toMatchObject([{ status: 'submitted', originationPartner: alpha, purpose: 'victim purpose' }]);
       expect(await victimDb.partyMatch.count()).toBe(1);
       expect(await victimDb.applicationDocument.findMany()).toMatchObject([{ status: 'uploaded', reviewedBy: null }]);

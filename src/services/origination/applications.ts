@@ -9,7 +9,7 @@ import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransit
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
 import { APPLICATION_TRANSITION_EVENT } from '../../events/catalogue.js';
-import { productLimitsOf, productVersion } from '../servicing/loanProducts.js';
+import { assertOffered, productLimitsOf, productVersion } from '../servicing/loanProducts.js';
 import { assertWithinProduct } from '../../domain/servicing/product.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
@@ -74,6 +74,7 @@ function decimalField(value: string | null | undefined, field: string, currency:
 async function checkTerms(db: TenantDb | Tx, input: Omit<ApplicationInput, 'applicant' | 'coApplicants' | 'guarantors' | 'submit'>, path: string) {
   const product = await db.loanProduct.findUnique({ where: { code: input.productCode } });
   if (!product) throw new InvalidField(`${path}productCode`, 'no loan product with that code');
+  assertOffered(product, `${path}productCode`);
   const amount = decimalField(input.amount, `${path}amount`, product.currency);
   if (amount === null) throw new InvalidField(`${path}amount`, 'amount is required');
   const version = (await productVersion(db as TenantDb, product))!;

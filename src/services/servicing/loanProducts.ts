@@ -2,9 +2,12 @@
 // (the database refuses to change an old one), written as a command with its audit record and event; loans keep
 // the copy of the terms they were booked with, so nothing booked changes.
 import { AppError, inputPath, InvalidField } from '../../errors.js';
-import { assertAmountsWithinProduct, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type ProductLimits } from '../../domain/servicing/product.js';
-import { Decimal } from '../../domain/money.js';
-import { assertValidAllocationRule, type AllocationRule } from '../../domain/servicing/allocation.js';
+import { assertAmountsWithinProduct, assertValidTerms, loanTerms, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type ProductLimits } from '../../domain/servicing/product.js';
+import { assertValidLimits } from '../../domain/servicing/productLimits.js';
+import { Decimal, isCurrency } from '../../domain/money.js';
+import { assertValidAllocationRule, PENALTIES_FEES_INTEREST_PRINCIPAL, type AllocationRule } from '../../domain/servicing/allocation.js';
+import { ROLES as ACCOUNT_ROLES } from './ledger.js';
+import type { Tx } from '../../tenancy/tenantClients.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 
@@ -71,6 +74,7 @@ function revisedTerms(current: LoanTerms, revision: TermsRevision): LoanTerms {
 export async function reviseTerms(db: TenantDb, command: CommandContext, code: string, revision: TermsRevision) {
   const product = await db.loanProduct.findUnique({ where: { code } });
   if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('code') });
+  if (product.retiredAt) throw new AppError('CONFLICT', 'the product is retired: it takes no new terms', { field: inputPath('code') });
   const current = await productVersion(db, product);
   if (!current) throw new Error(`product ${code} has no version ${product.currentVersion}`);
   const terms = revisedTerms(current.terms, revision);
@@ -101,4 +105,188 @@ export function productLimitsOf(product: { currency: string; minAmount: { toStri
     currency: product.currency, minPrincipal: new Decimal(product.minAmount.toString()), maxPrincipal: new Decimal(product.maxAmount.toString()),
     minTenorMonths: product.minTenor, maxTenorMonths: product.maxTenor,
   };
+}
+
+/** Refuses a retired product where a new application or booking names it; `field` is the caller's name for the code. */
+export function assertOffered(product: { retiredAt: Date | null }, field: string): void {
+  if (product.retiredAt) throw new InvalidField(field, 'the product is retired: it takes no new applications or bookings');
+}
+
+/** A product's limits as a lender sets them. */
+export interface LimitsInput {
+  minAmount: string;
+  maxAmount: string;
+  minTenorMonths: number;
+  maxTenorMonths: number;
+}
+
+/** Everything a product's terms say, but its currency (the product's own). */
+export type ProductTermsInput = Omit<LoanTermsInput, 'currency'> & { allocation?: AllocationRule };
+
+export interface NewProduct {
+  code: string;
+  name: string;
+  currency: string;
+  terms: ProductTermsInput;
+  limits: LimitsInput;
+  /** Roles the product posts to another account than the chart's default for the role. */
+  accountMapping?: { role: string; account: string }[];
+}
+
+export interface ProductClone {
+  fromCode: string;
+  code: string;
+  name: string;
+  /** The whole terms of the new product; the source's current terms when absent. */
+  terms?: ProductTermsInput;
+  /** The source's limits when absent. */
+  limits?: LimitsInput;
+}
+
+/** Where a term's error lands in the input: the domain's names, under `terms.`, with the few the input names otherwise. */
+const TERM_FIELD: Record<string, string> = {
+  currency: 'currency',
+  repaymentEvery: 'terms.repaymentEvery.every',
+  amortization: 'terms.amortization.kind',
+  'amortization.periods': 'terms.amortization.interestOnlyPeriods',
+  'amortization.then': 'terms.amortization.afterInterestOnly',
+  principal: 'limits.minAmount',
+};
+
+function termField(field: string): string {
+  return TERM_FIELD[field] ?? (field.startsWith('limits.') ? field : `terms.${field}`);
+}
+
+const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+
+function checkedName(name: string, field: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length < 2 || trimmed.length > 200) throw new InvalidField(field, `${field} must be 2–200 characters`);
+  return trimmed;
+}
+
+/**
+ * Complete, checked terms, allocation and limits from what a lender said; nothing is written. Every refusal is an
+ * InvalidField naming the input path (`terms.grace.principalPeriods`, `limits.maxAmount`), as the domain's rules
+ * (`loanTerms`, `assertValidTerms`, `assertValidAllocationRule`, `assertValidLimits`) decide it.
+ */
+export function productSetup(currency: string, input: ProductTermsInput, limitsInput: LimitsInput): { terms: LoanTerms; allocation: AllocationRule; limits: ProductLimits } {
+  try {
+    if (!isCurrency(currency)) throw new InvalidField('currency', 'currency must be an ISO 4217 code');
+    const { allocation: given, ...plain } = input;
+    const terms = loanTerms({ ...plain, currency });
+    assertValidTerms(terms);
+    const allocation = given ?? PENALTIES_FEES_INTEREST_PRINCIPAL;
+    assertValidAllocationRule(allocation, 'allocation');
+    const amount = (value: string, field: string) => {
+      try {
+        return new Decimal(value);
+      } catch {
+        throw new InvalidField(field, `${field} must be an amount`);
+      }
+    };
+    const limits: ProductLimits = {
+      currency, minPrincipal: amount(limitsInput.minAmount, 'limits.minAmount'), maxPrincipal: amount(limitsInput.maxAmount, 'limits.maxAmount'),
+      minTenorMonths: limitsInput.minTenorMonths, maxTenorMonths: limitsInput.maxTenorMonths,
+    };
+    assertValidLimits(limits, terms);
+    return { terms, allocation, limits };
+  } catch (error) {
+    if (error instanceof InvalidField) throw new InvalidField(termField(error.field), error.message);
+    throw error;
+  }
+}
+
+/** Role → account code, each role once and each account one of the chart's. */
+async function checkedMapping(tx: Tx, mapping: { role: string; account: string }[]): Promise<Record<string, string>> {
+  const checked: Record<string, string> = {};
+  for (const [k, { role, account }] of mapping.entries()) {
+    if (!(ACCOUNT_ROLES as readonly string[]).includes(role)) throw new InvalidField(`accountMapping[${k}].role`, `role must be one of ${ACCOUNT_ROLES.join(', ')}`);
+    if (role in checked) throw new InvalidField(`accountMapping[${k}].role`, `the mapping names ${role} twice`);
+    if (!(await tx.ledgerAccount.findUnique({ where: { code: account } }))) throw new InvalidField(`accountMapping[${k}].account`, 'no ledger account with that code');
+    checked[role] = account;
+  }
+  return checked;
+}
+
+async function writeProduct(
+  tx: Tx, command: CommandContext, code: string, name: string,
+  setup: { terms: LoanTerms; allocation: AllocationRule; limits: ProductLimits }, accountMapping: Record<string, string>,
+) {
+  if (await tx.loanProduct.findUnique({ where: { code } })) throw new AppError('CONFLICT', 'a loan product with that code exists', { field: inputPath('code') });
+  const { terms, allocation, limits } = setup;
+  const product = await tx.loanProduct.create({
+    data: {
+      code, name, currency: terms.currency, minAmount: limits.minPrincipal.toFixed(), maxAmount: limits.maxPrincipal.toFixed(),
+      minTenor: limits.minTenorMonths, maxTenor: limits.maxTenorMonths, annualRate: terms.annualRatePercent.div(100).toFixed(6),
+      accountMapping, createdAt: command.now,
+    },
+  });
+  await tx.loanProductVersion.create({
+    data: { productId: product.id, version: 1, terms: termsToJson(terms) as object, allocation: allocation as unknown as object, createdBy: command.actor.subject, createdAt: command.now },
+  });
+  return product;
+}
+
+function snapshot(product: { code: string; name: string; currency: string }, setup: { terms: LoanTerms; allocation: AllocationRule; limits: ProductLimits }, accountMapping: Record<string, string>) {
+  const { limits } = setup;
+  return {
+    code: product.code, name: product.name, currency: product.currency, version: 1, terms: termsToJson(setup.terms), allocation: setup.allocation,
+    limits: { minAmount: limits.minPrincipal.toFixed(), maxAmount: limits.maxPrincipal.toFixed(), minTenorMonths: limits.minTenorMonths, maxTenorMonths: limits.maxTenorMonths },
+    accountMapping,
+  };
+}
+
+/** A new product with its first version, as a lender sets itself up; refused whole, naming the field, or written whole. */
+export async function createProduct(db: TenantDb, command: CommandContext, input: NewProduct) {
+  if (!CODE.test(input.code)) throw new InvalidField('code', 'a product code is 1–40 letters, digits, dots, dashes or underscores');
+  const name = checkedName(input.name, 'name');
+  const setup = productSetup(input.currency, input.terms, input.limits);
+  return runCommand(db, { ...command, action: 'loanProduct.create' }, async (tx) => {
+    const mapping = await checkedMapping(tx, input.accountMapping ?? []);
+    const product = await writeProduct(tx, command, input.code, name, setup, mapping);
+    return {
+      result: product,
+      audit: { entityType: 'LoanProduct', entityId: product.id, before: null, after: snapshot(product, setup, mapping) },
+      events: [{ type: 'loanProduct.created', aggregateType: 'LoanProduct', aggregateId: product.id, payload: { code: product.code, version: 1 } }],
+    };
+  });
+}
+
+/** A new product from another's current version (its terms, allocation, limits and account mapping), with what the lender changes. */
+export async function cloneProduct(db: TenantDb, command: CommandContext, input: ProductClone) {
+  if (!CODE.test(input.code)) throw new InvalidField('code', 'a product code is 1–40 letters, digits, dots, dashes or underscores');
+  const name = checkedName(input.name, 'name');
+  const source = await db.loanProduct.findUnique({ where: { code: input.fromCode } });
+  if (!source) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('fromCode') });
+  const current = (await productVersion(db, source))!;
+  const { currency: _currency, ...storedTerms } = termsToJson(current.terms) as unknown as LoanTermsInput;
+  const limits = input.limits ?? {
+    minAmount: source.minAmount.toString(), maxAmount: source.maxAmount.toString(), minTenorMonths: source.minTenor, maxTenorMonths: source.maxTenor,
+  };
+  const setup = productSetup(source.currency, input.terms ?? { ...storedTerms, allocation: current.allocation }, limits);
+  return runCommand(db, { ...command, action: 'loanProduct.clone' }, async (tx) => {
+    const mapping = source.accountMapping as Record<string, string>;
+    const product = await writeProduct(tx, command, input.code, name, setup, mapping);
+    return {
+      result: product,
+      audit: { entityType: 'LoanProduct', entityId: product.id, before: null, after: { ...snapshot(product, setup, mapping), clonedFrom: { code: source.code, version: current.version } } },
+      events: [{ type: 'loanProduct.cloned', aggregateType: 'LoanProduct', aggregateId: product.id, payload: { code: product.code, fromCode: source.code, fromVersion: current.version } }],
+    };
+  });
+}
+
+/** Stops offering a product: no new applications or bookings name it; loans booked on it carry on untouched. */
+export async function retireProduct(db: TenantDb, command: CommandContext, code: string) {
+  return runCommand(db, { ...command, action: 'loanProduct.retire' }, async (tx) => {
+    const product = await tx.loanProduct.findUnique({ where: { code } });
+    if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('code') });
+    if (product.retiredAt) throw new AppError('CONFLICT', 'the product is already retired', { field: inputPath('code') });
+    const retired = await tx.loanProduct.update({ where: { id: product.id }, data: { retiredAt: command.now } });
+    return {
+      result: retired,
+      audit: { entityType: 'LoanProduct', entityId: product.id, before: { retiredAt: null }, after: { retiredAt: command.now.toISOString() } },
+      events: [{ type: 'loanProduct.retired', aggregateType: 'LoanProduct', aggregateId: product.id, payload: { code } }],
+    };
+  });
 }

@@ -11,7 +11,7 @@ import { tranchePlanOf } from '../../domain/servicing/tranches.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
-import { productLimitsOf, productVersion } from './loanProducts.js';
+import { assertOffered, productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
@@ -93,6 +93,7 @@ function eventsOf(posting: PostingResult): EventDraft[] {
 export async function disburseLoan(db: TenantDb, command: LoanCommand, businessDate: string, input: Disbursement, idempotencyKey?: string) {
   const product = await db.loanProduct.findUnique({ where: { code: input.productCode } });
   if (!product) throw new InvalidField('productCode', 'no loan product with that code');
+  assertOffered(product, 'productCode');
   const version = (await productVersion(db, product))!;
   const disbursementDate = dateField(input.disbursementDate, 'disbursementDate')!;
   const firstRepaymentDate = dateField(input.firstRepaymentDate, 'firstRepaymentDate');

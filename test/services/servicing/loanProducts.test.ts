@@ -34,8 +34,8 @@ describe('loan product versions', () => {
     const terms = await gql(server.gateway, `{ loanProducts(first: 10) { edges { node { code currentTerms { ${TERMS} } } } } }`, { token: partner });
     expect(terms.errors).toBeUndefined();
     expect(product(terms, 'PL-STD')['currentTerms']).toEqual({
-      version: 1, annualRatePercent: '14.9', interestType: 'declining-balance', amortization: 'equal-instalments', repaymentEvery: 1, repaymentUnit: 'months',
-      numberOfRepayments: 60, roundingMode: 'half-even', allocationOrder: ['penalty', 'fee', 'interest', 'principal'], allocationStrategy: 'dueDateFirst',
+      version: 1, annualRatePercent: '14.9', interestType: 'DECLINING_BALANCE', amortization: 'EQUAL_INSTALMENTS', repaymentEvery: 1, repaymentUnit: 'MONTHS',
+      numberOfRepayments: 60, roundingMode: 'HALF_EVEN', allocationOrder: ['PENALTY', 'FEE', 'INTEREST', 'PRINCIPAL'], allocationStrategy: 'DUE_DATE_FIRST',
     });
     const preview = await gql(server.gateway, PREVIEW, { token: partner, variables: { principal: '10000', n: 12 } });
     expect(preview.errors).toBeUndefined();
@@ -73,9 +73,13 @@ describe('loan product versions', () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
     // A refusal answers 200 with the reason in the payload and no product; nothing is revised.
     const versionsBefore = await server.runtime.tenantClients.forSchema(tenant.schemaName).loanProductVersion.count();
-    const bad = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", interestType: "compound" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
+    const bad = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", instalmentMultiple: "0.001" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
     expect(bad.status).toBe(200);
-    expect(userErrors(bad, 'reviseLoanProductTerms')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.interestType' })]);
+    expect(userErrors(bad, 'reviseLoanProductTerms')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.instalmentMultiple' })]);
+    // The closed sets are enums: a value outside one never reaches the service.
+    const compound = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", interestType: COMPOUND }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
+    expect(compound.data?.['reviseLoanProductTerms']).toBeUndefined();
+    expect(compound.errors![0]!.message).toContain('COMPOUND');
     expect(bad.data!['reviseLoanProductTerms'].loanProduct).toBeNull();
     const grace = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", graceOnPrincipalPeriods: 500 }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
     expect(userErrors(grace, 'reviseLoanProductTerms')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.graceOnPrincipalPeriods' })]);

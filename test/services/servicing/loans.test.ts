@@ -122,11 +122,11 @@ describe('disbursement', () => {
 
   it('a disbursement fee set on the product is deducted from the payout and posted as fee income', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
-    const revised = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "120", disbursementFeeTreatment: "deducted" }) { loanProduct { currentTerms { disbursementFee disbursementFeeTreatment } } ${USER_ERRORS} } }`, { token: admin });
+    const revised = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "120", disbursementFeeTreatment: DEDUCTED }) { loanProduct { currentTerms { disbursementFee disbursementFeeTreatment } } ${USER_ERRORS} } }`, { token: admin });
     expect(userErrors(revised, 'reviseLoanProductTerms')).toEqual([]);
-    expect(revised.data!['reviseLoanProductTerms'].loanProduct.currentTerms).toEqual({ disbursementFee: '120.00 USD', disbursementFeeTreatment: 'deducted' });
-    const bad = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "50", disbursementFeeTreatment: "sideways" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
-    expect(refusal(bad, 'reviseLoanProductTerms', 'loanProduct')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.disbursementFeeTreatment' });
+    expect(revised.data!['reviseLoanProductTerms'].loanProduct.currentTerms).toEqual({ disbursementFee: '120.00 USD', disbursementFeeTreatment: 'DEDUCTED' });
+    const bad = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", disbursementFeeAmount: "50.001", disbursementFeeTreatment: FINANCED }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
+    expect(refusal(bad, 'reviseLoanProductTerms', 'loanProduct')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.disbursementFeeAmount' });
     const loan = await disburse({ principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-12-01' });
     expect(loan.account.netDisbursement).toBe('5880.00 USD');
     expect(loan.receivable.principal).toBe('6000.00 USD');
