@@ -244,7 +244,7 @@ export async function offerFor(
   const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
   const version = (await productVersion(tx as unknown as TenantDb, product))!;
   const pricing = await activePricing(tx, product.id);
-  if (!pricing) throw noPricingRefusal(product.code, inputPath('applicationId'));
+  if (!pricing) throw noPricingRefusal(product.code);
   const offer = makeOffer({
     product: {
       code: product.code, version: version.version, terms: version.terms,
@@ -278,7 +278,7 @@ async function refuseUnpriced(db: TenantDb, applicationId: string, partner: stri
   if (!application || (partner !== null && application.originationPartner !== partner)) return;
   if (await activePricing(db, application.productId)) return;
   const product = await db.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
-  throw noPricingRefusal(product.code, inputPath('applicationId'));
+  throw noPricingRefusal(product.code);
 }
 
 /**

@@ -66,9 +66,9 @@ export function activePricing(db: TenantDb | Tx, productId: string): Promise<Pro
 }
 
 /** Refuses, naming what is missing, when an offer would be made on a product nobody has priced. */
-export function noPricingRefusal(productCode: string, field: string): AppError {
+export function noPricingRefusal(productCode: string): AppError {
   return new AppError('CONFLICT', `product ${productCode} has no active pricing: draft its rates by risk grade (draftProductPricing) and have a second person activate them before offers can be made`, {
-    field, reason: 'NO_ACTIVE_PRICING',
+    reason: 'NO_ACTIVE_PRICING',
   });
 }
 
