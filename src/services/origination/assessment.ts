@@ -6,7 +6,7 @@
 // timed out leaves the application `checks_failed`, saying which and why, until someone retries. An applicant
 // whose data the checks cannot run without sends the application back, `information_requested`, listing it.
 import { randomUUID } from 'node:crypto';
-import { inputPath, InvalidField } from '../../errors.js';
+import { InvalidField } from '../../errors.js';
 import { productRateBand } from '../../domain/origination/pricing.js';
 import { Decimal } from '../../domain/money.js';
 import { daysBetween } from '../../domain/calendar.js';
