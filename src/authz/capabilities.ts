@@ -140,6 +140,24 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'credit-approver'],
     platform: false,
   },
+  'pricing.read': {
+    area: 'Origination',
+    description: "Read products' pricing versions: rates by risk grade, offer fees and validity",
+    roles: ['tenant-admin', 'loan-officer', 'underwriter', 'credit-approver', 'compliance', 'auditor', 'finance'],
+    platform: false,
+  },
+  'pricing.draft': {
+    area: 'Origination',
+    description: "Draft a new version of a product's pricing and ask for its activation (the maker)",
+    roles: ['tenant-admin', 'underwriter'],
+    platform: false,
+  },
+  'pricing.activate': {
+    area: 'Origination',
+    description: "Approve or reject the activation of a product's pricing version someone else drafted and asked for (the checker)",
+    roles: ['tenant-admin', 'credit-approver'],
+    platform: false,
+  },
   'applications.expire': {
     area: 'Origination',
     description: 'Lapse stale applications (offers past their date, drafts never submitted), as end of day will',

@@ -161,6 +161,20 @@ function creditPolicy(meaning: string, extra: Record<string, FieldSpec> = {}): E
   return { aggregate: 'CreditPolicy', meaning, schemaVersion: 2, audience: 'staffOnly', fields: { ...creditPolicyFields, ...extra } };
 }
 
+const productPricingFields = {
+  productId: id('LoanProduct')('The product it prices.'),
+  version: int('The pricing\'s version within its product.'),
+  status: text('Its status: draft, pending_activation, active or retired.'),
+  createdBy: text('Who drafted it (subject).'),
+  activationRequestedBy: text('Who asked for its activation.', { nullable: true }),
+  activatedBy: text('Who activated it (not the asker).', { nullable: true }),
+  activatedAt: dateTime('When it was activated.', { nullable: true }),
+};
+
+function productPricing(meaning: string, extra: Record<string, FieldSpec> = {}): EventSpec {
+  return { aggregate: 'ProductPricing', meaning, schemaVersion: 1, audience: 'staffOnly', fields: { ...productPricingFields, ...extra } };
+}
+
 const loanTransactionFields = {
   loanId,
   transactionId: id('LoanTransaction')('The transaction posted.'),
@@ -300,6 +314,11 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'creditPolicy.activationRejected': creditPolicy('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
   'creditPolicy.activated': creditPolicy('It became the product\'s active policy.', { replaced: int('The version it replaced.', { nullable: true }) }),
   'creditPolicy.retired': creditPolicy('It was replaced by a newer active version.', { replacedBy: int('The version that replaced it.') }),
+  'productPricing.drafted': productPricing('A version of a product\'s pricing was drafted.', { productCode: text('The product\'s code.') }),
+  'productPricing.activationRequested': productPricing('Its activation was asked for (the maker).'),
+  'productPricing.activationRejected': productPricing('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
+  'productPricing.activated': productPricing('It became the product\'s active pricing: offers made from now on use it.', { replaced: int('The version it replaced.', { nullable: true }) }),
+  'productPricing.retired': productPricing('It was replaced by a newer active version; offers already made keep it.', { replacedBy: int('The version that replaced it.') }),
 
   // Loans.
   'loan.disbursed': {

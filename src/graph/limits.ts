@@ -18,6 +18,7 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { AppError, badInput, type ErrorReason } from '../errors.js';
 import { DEFAULT_PAGE_SIZE } from './pagination.js';
 import { MAX_STATEMENT_LINES } from '../services/servicing/ledger.js';
+import { MAX_PRICED_GRADES } from '../domain/origination/pricing.js';
 import { MAX_REPAYMENTS } from '../domain/servicing/product.js';
 import { MAX_TRANCHES } from '../domain/servicing/tranches.js';
 
@@ -63,6 +64,9 @@ export const LIST_SIZES: Record<string, number> = {
   'Query.pendingCreditPolicyActivations': 50,
   'Query.creditPolicies': 50,
   'LoanProduct.creditPolicies': 50,
+  'LoanProduct.pricingVersions': 50,
+  // A pricing prices at most this many grades (refused when drafted).
+  'ProductPricing.rates': MAX_PRICED_GRADES,
   // An upload carries at most 1,000 applications.
   'ImportApplicationsPayload.rows': 1_000,
   'ExpireStaleApplicationsPayload.expired': 200,

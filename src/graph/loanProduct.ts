@@ -9,7 +9,7 @@ import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type
 import { assertWithinProduct, type FeeOnDate, type LateFee } from '../domain/servicing/product.js';
 import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
 import {
-  AllocationStrategyEnum, AmortizationAfterInterestOnlyEnum, AmortizationEnum, DaysInMonthEnum, DaysInYearEnum, FutureInstalmentsEnum, InterestCalculationEnum,
+  AllocationStrategyEnum, AmortizationAfterInterestOnlyEnum, AmortizationEnum, DaysInMonthEnum, DaysInYearEnum, EqualPrincipalRoundingEnum, FlatInstalmentRoundingEnum, FutureInstalmentsEnum, InterestCalculationEnum, LevelInstalmentBasisEnum,
   InterestTypeEnum, LoanComponentEnum, PrepaymentRescheduleEnum, RepaymentUnitEnum, RoundingModeEnum, ThirtyDayMonthsEnum,
 } from './loanTermsEnums.js';
 import { conventionName } from '../domain/servicing/dayCount.js';
@@ -124,6 +124,9 @@ const LoanTermsRef = builder.objectRef<ProductVersion>('LoanTerms').implement({
     graceOnInterestPeriods: t.int({ description: 'First instalments whose interest is deferred to the next one.', resolve: (v) => v.terms.grace.interestPeriods }),
     instalmentMultiple: t.field({ type: 'Decimal', description: 'Instalments are rounded to a multiple of this.', resolve: (v) => v.terms.instalmentMultiple.toString() }),
     roundingMode: t.field({ type: RoundingModeEnum, description: 'How amounts are rounded.', resolve: (v) => v.terms.roundingMode }),
+    levelInstalmentBasis: t.field({ type: LevelInstalmentBasisEnum, description: 'How a level payment is derived.', resolve: (v) => v.terms.levelInstalmentBasis ?? 'periodic-rate' }),
+    equalPrincipalRounding: t.field({ type: EqualPrincipalRoundingEnum, description: 'What the multiple rounds on an equal-principal loan.', resolve: (v) => v.terms.equalPrincipalRounding ?? 'multiple' }),
+    flatInstalmentRounding: t.field({ type: FlatInstalmentRoundingEnum, description: 'How a flat loan\'s instalment meets the multiple.', resolve: (v) => v.terms.flatInstalmentRounding ?? 'instalment' }),
     feePerInstalment: t.field({ type: 'Money', description: 'Fee due with every instalment.', resolve: (v) => money(v.terms.fees.perInstalment, v.terms.currency) }),
     disbursementFee: t.field({ type: 'Money', nullable: true, description: 'Fee at disbursement, if any.', resolve: (v) => (v.terms.fees.disbursement ? money(v.terms.fees.disbursement.amount, v.terms.currency) : null) }),
     disbursementFeeTreatment: t.field({ type: DisbursementFeeTreatmentEnum, nullable: true, description: 'How the fee at disbursement is paid, if there is one.', resolve: (v) => v.terms.fees.disbursement?.treatment ?? null }),

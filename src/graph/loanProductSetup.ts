@@ -6,7 +6,7 @@ import { DisbursementFeeTreatmentEnum } from './enums.js';
 import { LateFeeKindEnum, LoanProductRef } from './loanProduct.js';
 import { LedgerAccountRoleEnum } from './ledger.js';
 import {
-  AllocationStrategyEnum, AmortizationAfterInterestOnlyEnum, AmortizationEnum, DaysInMonthEnum, DaysInYearEnum, FutureInstalmentsEnum, InterestCalculationEnum,
+  AllocationStrategyEnum, AmortizationAfterInterestOnlyEnum, AmortizationEnum, DaysInMonthEnum, DaysInYearEnum, EqualPrincipalRoundingEnum, FlatInstalmentRoundingEnum, FutureInstalmentsEnum, InterestCalculationEnum, LevelInstalmentBasisEnum,
   InterestTypeEnum, LoanComponentEnum, PrepaymentRescheduleEnum, RepaymentUnitEnum, RoundingModeEnum, ThirtyDayMonthsEnum,
 } from './loanTermsEnums.js';
 import { objectPayload } from './payloads.js';
@@ -106,6 +106,9 @@ export const LoanProductTermsInput = builder.inputType('LoanProductTermsInput', 
     grace: t.field({ type: GraceInput, required: false, description: 'No grace when omitted.' }),
     instalmentMultiple: t.field({ type: 'Decimal', required: false, description: 'Instalments are rounded to a multiple of this ("100"); the currency\'s minor unit when omitted.' }),
     roundingMode: t.field({ type: RoundingModeEnum, required: false, description: 'HALF_EVEN when omitted.' }),
+    levelInstalmentBasis: t.field({ type: LevelInstalmentBasisEnum, required: false, description: 'PERIODIC_RATE when omitted; PERIOD_DAYS for Apache Fineract\'s progressive schedules.' }),
+    equalPrincipalRounding: t.field({ type: EqualPrincipalRoundingEnum, required: false, description: 'MULTIPLE when omitted; MINOR_UNIT for Apache Fineract\'s equal-principal schedules.' }),
+    flatInstalmentRounding: t.field({ type: FlatInstalmentRoundingEnum, required: false, description: 'INSTALMENT when omitted; PRINCIPAL_AND_INTEREST for Apache Fineract\'s flat schedules.' }),
     fees: t.field({ type: FeesInput, required: false, description: 'No fees when omitted.' }),
     feesOnDates: t.field({ type: [FeeOnDateInput], required: false, description: 'Fees due on dates of their own.' }),
     lateFee: t.field({ type: LateFeeInput, required: false, description: 'No late fee when omitted.' }),
@@ -151,6 +154,9 @@ interface TermsArg {
   grace?: Maybe<{ principalPeriods?: Maybe<number>; interestPeriods?: Maybe<number> }>;
   instalmentMultiple?: Maybe<unknown>;
   roundingMode?: Maybe<string>;
+  levelInstalmentBasis?: Maybe<string>;
+  equalPrincipalRounding?: Maybe<string>;
+  flatInstalmentRounding?: Maybe<string>;
   fees?: Maybe<{ perInstalment?: Maybe<unknown>; disbursement?: Maybe<{ amount: unknown; treatment: string }> }>;
   feesOnDates?: Maybe<{ name: string; date: unknown; amount: unknown }[]>;
   lateFee?: Maybe<{ kind: string; amount?: Maybe<unknown>; percent?: Maybe<unknown>; graceDays?: Maybe<number> }>;
@@ -196,6 +202,9 @@ export function productTermsOf(input: TermsArg): ProductTermsInput {
     grace: input.grace ? { principalPeriods: given(input.grace.principalPeriods), interestPeriods: given(input.grace.interestPeriods) } : undefined,
     instalmentMultiple: text(input.instalmentMultiple),
     roundingMode: given(input.roundingMode),
+    levelInstalmentBasis: given(input.levelInstalmentBasis),
+    equalPrincipalRounding: given(input.equalPrincipalRounding),
+    flatInstalmentRounding: given(input.flatInstalmentRounding),
     fees: input.fees
       ? { perInstalment: text(input.fees.perInstalment), disbursement: input.fees.disbursement ? { amount: String(input.fees.disbursement.amount), treatment: input.fees.disbursement.treatment } : null }
       : undefined,

@@ -44,7 +44,30 @@ export const DaysInYearEnum = builder.enumType('DaysInYear', {
     DAYS_360: { value: 360, description: 'A year of 360 days: Actual/360 with actual days in the month (a day earns 1/360), 30/360 with 30-day months.' },
     DAYS_364: { value: 364, description: 'A year of 364 days (52 weeks): Actual/364, or 30/364 with 30-day months.' },
     DAYS_365: { value: 365, description: 'A fixed year of 365 days, leap years included: Actual/365 (Fixed), or 30/365 with 30-day months. The default.' },
+    FINERACT_CUMULATIVE_ACTUAL: {
+      value: 'fineract-cumulative-actual',
+      description: 'Apache Fineract\'s "Actual" in its cumulative schedule engine: every year counts 365 days, leap years too (the same figures as DAYS_365, named for lenders migrating from Fineract).',
+    },
+    FINERACT_PROGRESSIVE_ACTUAL: {
+      value: 'fineract-progressive-actual',
+      description: 'Apache Fineract\'s "Actual" in its progressive engine: days of a leap year earn 1/366, as ISDA, but a period across a year end is split at 31 December, not 1 January.',
+    },
   } as const,
+});
+
+export const LevelInstalmentBasisEnum = storedEnum('LevelInstalmentBasis', 'How a level (equal-instalment) payment is derived.', {
+  'periodic-rate': 'From the periodic rate (annual rate × months / 12, × weeks / 52, or × days / days in year): Lendgraph\'s default.',
+  'period-days': 'From each period\'s own day-count rate, then adjusted as Apache Fineract\'s progressive engine does (its EMI on actual days).',
+});
+
+export const EqualPrincipalRoundingEnum = storedEnum('EqualPrincipalRounding', 'What the instalment multiple rounds on an equal-principal loan.', {
+  multiple: 'The equal principal parts are rounded to the instalment multiple: Lendgraph\'s default.',
+  'minor-unit': 'The principal parts are rounded to the currency\'s minor unit only, as Apache Fineract does (its multiple does not apply to equal principal).',
+});
+
+export const FlatInstalmentRoundingEnum = storedEnum('FlatInstalmentRounding', 'How a flat loan\'s instalment meets the instalment multiple.', {
+  instalment: 'The whole instalment is rounded to the multiple: Lendgraph\'s default.',
+  'principal-and-interest': 'Principal and interest shares are rounded to the multiple separately and added, as Apache Fineract does; the interest due stays unrounded.',
 });
 
 export const DaysInMonthEnum = builder.enumType('DaysInMonth', {

@@ -20,6 +20,7 @@ import './assessment.js';
 import './agreement.js';
 import './disbursement.js';
 import './creditPolicy.js';
+import './productPricing.js';
 import './underwriting.js';
 import './ledger.js';
 import './currency.js';

@@ -7,6 +7,7 @@ import { Decimal } from '../domain/money.js';
 import { loanTerms, termsToJson } from '../domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../domain/servicing/allocation.js';
 import { SANDBOX_CREDIT_POLICY, type CreditRuleSet } from '../domain/origination/creditPolicy.js';
+import { SANDBOX_PRICING } from '../domain/origination/offer.js';
 
 const PEOPLE = [
   'Amara Okafor', 'Rohan Mehta', 'Lucía Fernández', 'Chen Wei', 'Fatima Al-Sayed', 'Jonas Becker', 'Priya Raman',
@@ -76,6 +77,13 @@ export async function seedSandbox(
       `INSERT INTO credit_policy (id, product_id, version, status, rule_set, created_by, created_at, activated_by, activated_at)
        VALUES ($1, $2, 1, 'active', $3, 'sandbox-seed', $4::date, 'sandbox-seed', $4::date)`,
       [seededUuid(tenant.slug, 'policy', product.code), id, policy, tenant.businessDate],
+    );
+    // Its first active pricing: rates by the policy's grades (percentages, the same in every currency); fees follow
+    // the product's terms, which are in the tenant's currency.
+    await client.query(
+      `INSERT INTO product_pricing (id, product_id, version, status, rates_by_grade, fees, offer_validity_days, created_by, created_at, activated_by, activated_at)
+       VALUES ($1, $2, 1, 'active', $3, NULL, $4, 'sandbox-seed', $5::date, 'sandbox-seed', $5::date)`,
+      [seededUuid(tenant.slug, 'pricing', product.code), id, SANDBOX_PRICING.ratesByGrade, SANDBOX_PRICING.offerValidityDays, tenant.businessDate],
     );
     await client.query(
       `INSERT INTO product_document_requirement (product_id, kind, description) VALUES

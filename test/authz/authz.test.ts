@@ -15,6 +15,7 @@ import { Decimal } from '../../src/domain/money.js';
 import { createApplication } from '../../src/services/origination/applications.js';
 import { uploadDocument } from '../../src/services/origination/applicationDocuments.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
+import { draftPricing, requestPricingActivation } from '../../src/services/origination/productPricing.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -105,6 +106,16 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),
   'policies.draft': (token) => query(token, `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { creditPolicy { version } userErrors { code } } }`),
   'policies.activate': (token) => query(token, '{ pendingCreditPolicyActivations { version } }'),
+  'pricing.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code pricing { version rates { grade annualRatePercent } } } } } }'),
+  'pricing.draft': (token) => query(token, `mutation { draftProductPricing(input: { productCode: "PL-STD", offerValidityDays: 30, rates: [${['A', 'B', 'C', 'D'].map((grade) => `{ grade: "${grade}", annualRatePercent: "12.5" }`).join(', ')}] }) { productPricing { version } userErrors { code } } }`),
+  // Each probe rejects a version of its own, put forward by someone else (a rejection is no four-eyes question).
+  'pricing.activate': async (token) => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const setup = { tenant: tenant.slug, actor: { subject: 'pricing-maker', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() };
+    const draft = await draftPricing(db, setup, 'PL-STD', { rates: ['A', 'B', 'C', 'D'].map((grade) => ({ grade, annualRatePercent: '11' })), fees: null, offerValidityDays: 30 });
+    await requestPricingActivation(db, setup, draft.id);
+    return query(token, `mutation { decideProductPricingActivation(input: { pricingId: "${encodeGlobalID('ProductPricing', draft.id)}", approve: false, reason: "authz probe" }) { productPricing { status } userErrors { code } } }`);
+  },
   'underwriting.recommend': (token) => query(token, '{ underwritingQueue(first: 1) { edges { node { application { id } } } } }'),
   'underwriting.approve': (token) => query(token, '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed } }'),
   'underwriting.read': (token) => query(token, '{ approvalRequests(first: 1) { edges { node { status } } } policyOverrides(from: "2000-01-01", to: "2000-01-02", first: 1) { edges { node { decidedAt } } } }'),

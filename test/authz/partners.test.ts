@@ -20,6 +20,7 @@ import { setCurrencyCashRounding } from '../../src/services/currencies.js';
 import { createApplication } from '../../src/services/origination/applications.js';
 import { uploadDocument } from '../../src/services/origination/applicationDocuments.js';
 import { draftPolicy } from '../../src/services/origination/creditPolicies.js';
+import { draftPricing } from '../../src/services/origination/productPricing.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
 
 let server: TestServer;
@@ -50,6 +51,7 @@ let reviewId: string;
 let reviewGlobalId: string;
 let documentGlobalId: string;
 let policyGlobalId: string;
+let pricingGlobalId: string;
 const victimPolicyName = `victim-policy-${randomUUID().slice(0, 6)}`;
 const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
 const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
@@ -131,6 +133,8 @@ beforeAll(async () => {
   documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
   const victimPolicy = await draftPolicy(victimDb, command, 'PL-STD', { ...structuredClone(SANDBOX_CREDIT_POLICY), policy: victimPolicyName });
   policyGlobalId = encodeGlobalID('CreditPolicy', victimPolicy.id);
+  const victimPricing = await draftPricing(victimDb, command, 'PL-STD', { rates: [{ grade: 'A', annualRatePercent: '13.1357' }], fees: null, offerValidityDays: 30 });
+  pricingGlobalId = encodeGlobalID('ProductPricing', victimPricing.id);
 });
 afterAll(async () => {
   await server.close();
@@ -254,6 +258,9 @@ const PROBES: Record<string, string> = {
   'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { creditPolicy { id version ruleSet product { id } } userErrors { code field message } } }`,
   'Mutation.requestCreditPolicyActivation': 'mutation { requestCreditPolicyActivation(input: { policyId: "%POLICY%" }) { creditPolicy { id status ruleSet } userErrors { code field message } } }',
   'Mutation.decideCreditPolicyActivation': 'mutation { decideCreditPolicyActivation(input: { policyId: "%POLICY%", approve: true }) { creditPolicy { id status ruleSet } userErrors { code field message } } }',
+  'Mutation.draftProductPricing': 'mutation { draftProductPricing(input: { productCode: "PL-STD", offerValidityDays: 30, rates: [{ grade: "A", annualRatePercent: "1" }] }) { productPricing { id version rates { grade annualRatePercent } product { id } } userErrors { code field message } } }',
+  'Mutation.requestProductPricingActivation': 'mutation { requestProductPricingActivation(input: { pricingId: "%PRICING%" }) { productPricing { id status rates { annualRatePercent } } userErrors { code field message } } }',
+  'Mutation.decideProductPricingActivation': 'mutation { decideProductPricingActivation(input: { pricingId: "%PRICING%", approve: true }) { productPricing { id status rates { annualRatePercent } } userErrors { code field message } } }',
   'Query.underwritingQueue': '{ underwritingQueue(first: 100) { totalCount edges { node { application { id reference purpose } pendingRequest { id reason } } } } }',
   'Query.approvalRequests': '{ approvalRequests(status: PENDING, first: 100) { totalCount edges { node { id reason application { id purpose } } } } }',
   'Query.approvalAuthority': '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed levels } }',
@@ -351,7 +358,7 @@ describe('isolation across every root field', () => {
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
-        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId);
+        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {

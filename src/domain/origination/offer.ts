@@ -4,8 +4,9 @@
 //
 // Decisions:
 // - The amount is the requested amount, cut to the risk grade's maximum and to the product's; never more than asked.
-// - The rate comes from a pricing table by risk grade (data, versioned like the credit policy); it must lie within
-//   the product's rate limits.
+// - The rate comes from the product's pricing by risk grade (data, versioned like the credit policy); a grade
+//   priced null takes the product's current rate; either must lie within the product's rate limits.
+// - The fees are the pricing's when it sets them, else the product's current terms' fees.
 // - Instalments and totals come from the servicing schedule generator on the product's terms at the offered rate,
 //   assuming disbursement on the decision date unless told otherwise (the figures are illustrative until then).
 // - The APR is over the schedule's real cash flows: the net disbursement against every instalment (with its fee)
@@ -17,18 +18,28 @@ import { assertValidTerms, assertWithinProduct, termsToJson, type LoanProductVer
 import { generateSchedule } from '../servicing/schedule.js';
 import { annualPercentageRate, scheduleCashFlows, type AprMethod } from './apr.js';
 import type { PolicyDecision } from './creditPolicy.js';
+import type { PricingFees } from './pricing.js';
 
-/** The annual rate for each risk grade: one version of a product's pricing, stored as JSON. */
+/** One version of a product's pricing (pricing.ts), as an offer reads it. */
 export interface PricingTable {
   version: number;
-  /** Nominal annual rate in percent, as decimal text, by grade: { "A": "9.9" }. */
-  ratesByGrade: Record<string, string>;
+  /** Nominal annual rate in percent, as decimal text, by grade: { "A": "9.9" }; null takes the product's current rate. */
+  ratesByGrade: Record<string, string | null>;
+  /** The fees an offer carries; null or absent: the product's current terms' fees. */
+  fees?: PricingFees | null;
+  /** How long an offer stands, in days from the decision. */
+  offerValidityDays: number;
 }
 
-/** The pricing sandbox tenants start with, for the grades of SANDBOX_CREDIT_POLICY. */
+/**
+ * The pricing sandbox tenants start with (as their first active version, in the tenant's currency: it names no
+ * amounts), for the grades of SANDBOX_CREDIT_POLICY; fees follow the product's terms.
+ */
 export const SANDBOX_PRICING: PricingTable = Object.freeze({
   version: 1,
   ratesByGrade: Object.freeze({ A: '9.9', B: '12.9', C: '16.9', D: '21.9' }) as Record<string, string>,
+  fees: null,
+  offerValidityDays: 30,
 });
 
 export interface OfferRequest {
@@ -41,8 +52,8 @@ export interface OfferRequest {
   requestedAmount: Decimal | string;
   numberOfRepayments: number;
   decisionDate: string;
-  /** The offer stands until the decision date plus this many days. */
-  validForDays: number;
+  /** The offer stands until the decision date plus this many days (the pricing's `offerValidityDays` when absent). */
+  validForDays?: number;
   /** The decision date when absent. */
   disbursementDate?: string;
   firstRepaymentDate?: string;
@@ -100,10 +111,12 @@ export function makeOffer(request: OfferRequest): Offer {
   }
   const grade = decision.riskGrade;
   if (grade === null) throw new InvalidField('decision.riskGrade', 'an offer is priced by risk grade; the decision has none');
-  const rate = pricing.ratesByGrade[grade];
+  const priced = pricing.ratesByGrade[grade];
+  const rate = priced === null ? product.terms.annualRatePercent.toString() : priced;
   if (rate === undefined || !/^\d+(\.\d+)?$/.test(rate)) throw new InvalidField(`pricing.ratesByGrade.${grade}`, `the pricing has no rate for grade ${grade}`);
   if (!isDate(request.decisionDate)) throw new InvalidField('decisionDate', 'the decision date is a business date (YYYY-MM-DD)');
-  if (!Number.isInteger(request.validForDays) || request.validForDays < 1 || request.validForDays > 366) {
+  const validForDays = request.validForDays ?? pricing.offerValidityDays;
+  if (!Number.isInteger(validForDays) || validForDays < 1 || validForDays > 366) {
     throw new InvalidField('validForDays', 'an offer stands for a whole number of days from 1 to 366');
   }
   const disbursementDate = request.disbursementDate ?? request.decisionDate;
@@ -129,7 +142,13 @@ export function makeOffer(request: OfferRequest): Offer {
   if (amount.gt(gradeMaximum)) [amount, amountCutTo] = [gradeMaximum, 'grade-maximum'];
   if (amount.gt(product.limits.maxPrincipal)) [amount, amountCutTo] = [product.limits.maxPrincipal, 'product-maximum'];
 
-  const terms: LoanTerms = { ...product.terms, annualRatePercent: new Decimal(rate), numberOfRepayments: request.numberOfRepayments };
+  const fees: LoanTerms['fees'] = pricing.fees
+    ? {
+      perInstalment: new Decimal(pricing.fees.perInstalment),
+      disbursement: pricing.fees.disbursement ? { amount: new Decimal(pricing.fees.disbursement.amount), treatment: pricing.fees.disbursement.treatment } : null,
+    }
+    : product.terms.fees;
+  const terms: LoanTerms = { ...product.terms, annualRatePercent: new Decimal(rate), numberOfRepayments: request.numberOfRepayments, fees };
   // Below the product's minimum, name the offer's amount (what the request and the decision allow), not a principal nobody gave.
   if (amount.lt(product.limits.minPrincipal)) {
     throw new InvalidField('amount', `the most this decision allows, ${amount.toFixed(places)}, is below the product's minimum of ${product.limits.minPrincipal.toFixed(places)}`);
@@ -167,7 +186,7 @@ export function makeOffer(request: OfferRequest): Offer {
     apr: { method: apr.method, percent: apr.percent.toFixed(8), disclosed: apr.disclosed },
     decisionDate: request.decisionDate,
     disbursementDate,
-    validUntil: addDays(request.decisionDate, request.validForDays),
+    validUntil: addDays(request.decisionDate, validForDays),
     terms: termsToJson(terms),
   };
 }

@@ -7,11 +7,13 @@
 // whose data the checks cannot run without sends the application back, `information_requested`, listing it.
 import { randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
+import { productRateBand } from '../../domain/origination/pricing.js';
 import { Decimal } from '../../domain/money.js';
 import { daysBetween } from '../../domain/calendar.js';
 import { evaluatePolicy, type CreditRuleSet, type PolicyDecision, type PolicyInput } from '../../domain/origination/creditPolicy.js';
-import { makeOffer, SANDBOX_PRICING } from '../../domain/origination/offer.js';
+import { makeOffer } from '../../domain/origination/offer.js';
 import { termsUnderCashRounding } from '../currencies.js';
+import { activePricing, noPricingRefusal, pricingTableOf } from './productPricing.js';
 import type { ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { BureauSummary, CheckKind, CompletedCheck, CheckResult, CheckedParty, IncomeSummary } from '../../domain/origination/checks/providers.js';
 import type { CheckProviders } from './checkProviders.js';
@@ -30,8 +32,6 @@ import { addDays } from '../../domain/calendar.js';
 
 /** A provider that has not answered in this long is recorded as timed out (retryable). */
 export const PROVIDER_TIMEOUT_MS = 10_000;
-/** Offers stand for this many days from the decision. */
-export const OFFER_VALID_DAYS = 30;
 
 const FINAL: readonly string[] = ['declined', 'withdrawn', 'expired', 'disbursed'];
 
@@ -233,21 +233,26 @@ async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow
   };
 }
 
-/** The offer on an approved decision, priced by grade; any earlier open offer is superseded. */
+/**
+ * The offer on an approved decision, priced by grade with the product's active pricing on the product's current
+ * terms (not those of when the application was made); any earlier open offer is superseded. The offer records the
+ * pricing and terms versions it used. A product nobody has priced gets no offer: the command is refused, naming it.
+ */
 export async function offerFor(
   tx: Tx, command: CommandContext, businessDate: string, application: ApplicationRow, decisionId: string,
   decision: Pick<PolicyDecision, 'policy' | 'version' | 'outcome' | 'riskGrade' | 'maxAmount'>, referralApproved: boolean,
 ): Promise<Outcome> {
   const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
-  const version = (await productVersion(tx as unknown as TenantDb, product, application.productVersion))!;
+  const version = (await productVersion(tx as unknown as TenantDb, product))!;
+  const pricing = await activePricing(tx, product.id);
+  if (!pricing) throw noPricingRefusal(product.code);
   const offer = makeOffer({
     product: {
       code: product.code, version: version.version, terms: await termsUnderCashRounding(tx, version.terms),
-      // Products record no rate band of their own yet; a priced rate stays a percentage of at most 100.
-      limits: { ...productLimitsOf(product), annualRatePercent: { min: new Decimal(0), max: new Decimal(100) } },
+      limits: { ...productLimitsOf(product), annualRatePercent: productRateBand(product) },
     },
-    decision, referralApproved, pricing: SANDBOX_PRICING, requestedAmount: application.amount.toString(), numberOfRepayments: application.numberOfRepayments,
-    decisionDate: businessDate, validForDays: OFFER_VALID_DAYS,
+    decision, referralApproved, pricing: pricingTableOf(pricing), requestedAmount: application.amount.toString(), numberOfRepayments: application.numberOfRepayments,
+    decisionDate: businessDate,
   });
   await tx.applicationOffer.updateMany({ where: { applicationId: application.id, status: 'open' }, data: { status: 'superseded' } });
   const offerId = randomUUID();
@@ -256,6 +261,7 @@ export async function offerFor(
       id: offerId, applicationId: application.id, decisionId, amount: offer.amount, annualRatePercent: offer.annualRatePercent, numberOfRepayments: offer.numberOfRepayments,
       instalment: offer.firstInstalment.amount, totalRepayable: offer.totalRepayable, aprPercent: offer.apr.percent, fees: offer.fees as unknown as object,
       terms: offer.terms as object, validUntil: dateColumn(offer.validUntil), status: 'open', createdAt: command.now,
+      pricingId: pricing.id, pricingVersion: pricing.version, productVersion: version.version,
     },
   });
   return {
@@ -267,6 +273,15 @@ export async function offerFor(
   };
 }
 
+/** Before any provider is called: an application on a product nobody has priced could never get its offer. */
+async function refuseUnpriced(db: TenantDb, applicationId: string, partner: string | null): Promise<void> {
+  const application = await db.application.findUnique({ where: { id: applicationId }, select: { productId: true, originationPartner: true } });
+  if (!application || (partner !== null && application.originationPartner !== partner)) return;
+  if (await activePricing(db, application.productId)) return;
+  const product = await db.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
+  throw noPricingRefusal(product.code);
+}
+
 /**
  * Runs the checks of a submitted (or failed, or referred) application and decides it when they all answer.
  * Returns the status it ends in: a decision, `under_checks` while an asynchronous provider is still out,
@@ -275,6 +290,7 @@ export async function offerFor(
 export async function assessApplication(
   db: TenantDb, deps: AssessmentDeps, command: CommandContext, businessDate: string, applicationId: string, partner: string | null,
 ): Promise<{ status: string }> {
+  await refuseUnpriced(db, applicationId, partner);
   const started = await startChecks(db, deps, command, applicationId, partner);
   if (!started.party) return { status: started.status };
   const party = started.party;

@@ -23,7 +23,8 @@ afterAll(async () => {
 const TERMS = `version annualRatePercent interestType amortization interestOnlyPeriods afterInterestOnly interestCalculation repaymentEvery repaymentUnit
   numberOfRepayments daysInYear daysInMonth thirtyDayMonths dayCountConvention graceOnPrincipalPeriods graceOnInterestPeriods instalmentMultiple roundingMode
   feePerInstalment disbursementFee disbursementFeeTreatment prepaymentOptions underpaymentTolerance penaltyRatePercent lateFee { kind amount overduePercent graceDays }
-  feesOnDates { name date amount } allocationOrder allocationStrategy allocationFuture allocationFutureOrder`;
+  feesOnDates { name date amount } allocationOrder allocationStrategy allocationFuture allocationFutureOrder
+  levelInstalmentBasis equalPrincipalRounding flatInstalmentRounding`;
 const PRODUCT = `id code name currency minAmount maxAmount minTenorMonths maxTenorMonths annualRatePercent retiredAt currentTerms { ${TERMS} }`;
 const CREATE = `mutation($input: CreateLoanProductInput!) { createLoanProduct(input: $input) { loanProduct { ${PRODUCT} } ${USER_ERRORS} } }`;
 const PREVIEW = `query($id: ID!, $principal: Decimal!, $n: Int, $date: Date!, $first: Date) { node(id: $id) { ... on LoanProduct {
@@ -80,6 +81,7 @@ describe('a lender that is not a sandbox sets up its products', () => {
       feePerInstalment: '0.00 USD', disbursementFee: null, disbursementFeeTreatment: null, prepaymentOptions: ['REDUCE_INSTALMENT', 'REDUCE_TENOR'],
       underpaymentTolerance: '0.00 USD', penaltyRatePercent: '0', lateFee: null, feesOnDates: [],
       allocationOrder: ['PENALTY', 'FEE', 'INTEREST', 'PRINCIPAL'], allocationStrategy: 'DUE_DATE_FIRST', allocationFuture: 'PAY_NEXT_INSTALMENTS', allocationFutureOrder: expect.any(Array),
+      levelInstalmentBasis: 'PERIODIC_RATE', equalPrincipalRounding: 'MULTIPLE', flatInstalmentRounding: 'INSTALMENT',
     });
     const plan = await previewOf(product['id'], '10000');
     expect(plan.instalments).toHaveLength(12);
@@ -210,6 +212,29 @@ describe('a lender that is not a sandbox sets up its products', () => {
     expect(await interest('ACTUAL', '2028-01-15')).toBe('101.64');
     expect(await interest('DAYS_365', '2028-01-15')).toBe('101.92');
     expect(await interest('DAYS_360', '2028-01-15')).not.toBe(await interest('DAYS_365', '2028-01-15'));
+  });
+
+  it('a lender migrating from Apache Fineract names its conventions: each option changes the schedule, Lendgraph\'s own are the defaults', async () => {
+    const plain = await created({ ...base, amortization: { kind: 'EQUAL_PRINCIPAL' }, instalmentMultiple: '100' });
+    expect(plain['currentTerms']).toMatchObject({ levelInstalmentBasis: 'PERIODIC_RATE', equalPrincipalRounding: 'MULTIPLE', flatInstalmentRounding: 'INSTALMENT' });
+    // 10,000 over 12: the equal part is 833.33; rounded to the multiple it is 800, to the minor unit 833.33.
+    expect((await previewOf(plain['id'], '10000')).instalments[0]!.principal.toFixed(2)).toBe('800.00');
+    const fineract = await created({ ...base, amortization: { kind: 'EQUAL_PRINCIPAL' }, instalmentMultiple: '100', equalPrincipalRounding: 'MINOR_UNIT' });
+    expect(fineract['currentTerms'].equalPrincipalRounding).toBe('MINOR_UNIT');
+    expect((await previewOf(fineract['id'], '10000')).instalments[0]!.principal.toFixed(2)).toBe('833.33');
+
+    const level = async (terms: Record<string, unknown>) => (await previewOf((await created({ ...base, interestCalculation: 'PER_DAY', ...terms }))['id'], '10000')).instalments[0]!.total.toFixed(2);
+    expect(await level({ levelInstalmentBasis: 'PERIOD_DAYS' })).not.toBe(await level({}));
+    const flat = async (terms: Record<string, unknown>) => (await previewOf((await created({ ...base, annualRatePercent: '13', interestType: 'FLAT', instalmentMultiple: '1', ...terms }))['id'], '10000')).instalments[0]!;
+    const [whole, split] = [await flat({}), await flat({ flatInstalmentRounding: 'PRINCIPAL_AND_INTEREST' })];
+    expect(whole.total.isInteger()).toBe(true);
+    expect(split.total.toFixed(2)).not.toBe(whole.total.toFixed(2));
+    for (const daysInYear of ['FINERACT_CUMULATIVE_ACTUAL', 'FINERACT_PROGRESSIVE_ACTUAL']) {
+      expect((await created({ ...base, daysInYear }))['currentTerms'].daysInYear).toBe(daysInYear);
+    }
+    // Fineract's cumulative "Actual" is a fixed 365-day year: the same interest as DAYS_365 in a leap year.
+    const interest = async (daysInYear: string) => (await previewOf((await created({ ...base, interestCalculation: 'PER_DAY', daysInYear }))['id'], '10000', { date: '2028-01-15' })).instalments[0]!.interest.toFixed(2);
+    expect(await interest('FINERACT_CUMULATIVE_ACTUAL')).toBe(await interest('DAYS_365'));
   });
 
   it('each rounding mode rounds the level instalment its own way', async () => {
