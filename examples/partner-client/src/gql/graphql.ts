@@ -124,6 +124,8 @@ export type ErrorReason =
   | 'NOT_REFERRED'
   /** Comes with CONFLICT (docs/errors.md). */
   | 'NOT_REVIEWABLE'
+  /** Comes with CONFLICT (docs/errors.md). */
+  | 'NO_ACTIVE_PRICING'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'OPERATION_RESOLUTION_FAILURE'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
