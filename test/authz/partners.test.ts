@@ -20,6 +20,7 @@ import { createApplication } from '../../src/services/origination/applications.j
 import { uploadDocument } from '../../src/services/origination/applicationDocuments.js';
 import { draftPolicy } from '../../src/services/origination/creditPolicies.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
+import { inviteStaffMember } from '../../src/services/staff.js';
 
 let server: TestServer;
 let victim: TenantRecord;
@@ -50,6 +51,11 @@ let policyGlobalId: string;
 const victimPolicyName = `victim-policy-${randomUUID().slice(0, 6)}`;
 const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
 const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
+// A person of the victim's staff, whose e-mail, name and subject must not leak nor change.
+const staffEmail = `victim-staff-${randomUUID().slice(0, 6)}@example.test`;
+const staffName = `Stef Victimstaff ${randomUUID().slice(0, 6)}`;
+let staffGlobalId: string;
+let staffSubject: string;
 
 async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
   const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
@@ -113,6 +119,9 @@ beforeAll(async () => {
   const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'goodwill' });
   waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
   await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
+  const invited = await inviteStaffMember(victimDb, server.runtime.identity, command, { email: staffEmail, displayName: staffName, roles: ['underwriter'] });
+  staffGlobalId = encodeGlobalID('StaffMember', invited.member.id);
+  staffSubject = invited.member.identitySubject;
   const { applicationId } = await createApplication(victimDb, server.runtime.dataKey, { ...command, actor: { ...command.actor, partner: alpha } }, {
     productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'victim purpose', submit: true, declaredMonthlyIncome: '5000', employer: 'Victim Employer',
     applicant: {
@@ -193,6 +202,11 @@ const PROBES: Record<string, string> = {
   'Query.parties': '{ parties(first: 100) { edges { node { id legalName } } } }',
   'Mutation.resolvePartyMatchReview': 'mutation { resolvePartyMatchReview(input: { reviewId: "%REVIEW%", resolution: SAME_PERSON, note: "attack" }) { partyMatchReview { status party { id legalName } candidate { id legalName } } userErrors { code field message } } }',
   'Query.partners': '{ partners(first: 100) { edges { node { id code clientId } } } }',
+  'Query.staffMembers': '{ staffMembers(first: 100) { totalCount edges { node { id email displayName subject roles status } } } }',
+  'Mutation.inviteStaffMember': 'mutation { inviteStaffMember(input: { email: "attacker-probe@example.test", displayName: "Attacker", roles: [TENANT_ADMIN] }) { staffMember { id email } requiredActions userErrors { code field message } } }',
+  'Mutation.changeStaffMemberRoles': 'mutation { changeStaffMemberRoles(input: { staffMemberId: "%STAFF%", roles: [TENANT_ADMIN] }) { staffMember { id email displayName subject roles } userErrors { code field message } } }',
+  'Mutation.deactivateStaffMember': 'mutation { deactivateStaffMember(input: { staffMemberId: "%STAFF%" }) { staffMember { id email displayName subject status } userErrors { code field message } } }',
+  'Mutation.reactivateStaffMember': 'mutation { reactivateStaffMember(input: { staffMemberId: "%STAFF%" }) { staffMember { id email displayName subject status } userErrors { code field message } } }',
   'Query.schemaStatus': '{ schemaStatus { tenantsBehind } }',
   'Query.tenantBySlug': '{ tenantBySlug(slug: "%TENANT%") { id slug } }',
   'Query.tenants': '{ tenants(first: 100) { edges { node { id slug } } } }',
@@ -307,13 +321,15 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName,
-        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName];
+        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName,
+        staffGlobalId, staffEmail, staffName, staffSubject];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
-        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId);
+        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId)
+        .replaceAll('%STAFF%', staffGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -344,6 +360,7 @@ describe('isolation across every root field', () => {
       expect(await victimDb.partyMatch.count()).toBe(1);
       expect(await victimDb.applicationDocument.findMany()).toMatchObject([{ status: 'uploaded', reviewedBy: null }]);
       expect(await victimDb.creditPolicy.findMany()).toMatchObject([{ status: 'draft', activationRequestedBy: null }]);
+      expect(await victimDb.staffMember.findMany()).toMatchObject([{ email: staffEmail, roles: ['underwriter'], status: 'active', changedBy: null }]);
     });
   }
 });
