@@ -147,11 +147,12 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
       idempotencyKey: 'keycloak-same-key-1', productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'same key, same body',
       applicant: { kind: 'PERSON', legalName: 'Keycloak Same', email: 'kc.same@example.test', phone: '+14155558101', dateOfBirth: '1981-01-01' },
     };
-    const CREATE = 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { id originationPartnerCode } }';
+    const CREATE = 'mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id originationPartnerCode } userErrors { code field } } }';
     const send = async (token: string) => {
       const response = await gql(server.gateway, CREATE, { token, variables: { input } });
       expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-      return response.data!['createApplication'] as { id: string; originationPartnerCode: string };
+      expect(response.data!['createApplication'].userErrors).toEqual([]);
+      return response.data!['createApplication'].application as { id: string; originationPartnerCode: string };
     };
     const [one, two] = [await send(tokens[0]!), await send(tokens[1]!)];
     expect(two.id).not.toBe(one.id);
