@@ -128,11 +128,13 @@ describe('onboarding', () => {
     const slug = uniqueSlug('onb-api');
     const created = await gql(server.gateway, `mutation { createTenant(input: { slug: "${slug}", displayName: "Via API", currency: "USD", timeZone: "UTC", firstAdmin: { email: "boss@via-api.example", name: "Grace Hopper" } }) { created tenant { status statusReason } } }`, { token: admin });
     expect(created.data!['createTenant']).toEqual({ created: true, tenant: { status: 'ACTIVE', statusReason: null } });
-    const badEmail = await gql(server.gateway, `mutation { createTenant(input: { slug: "${uniqueSlug('onb-api')}", displayName: "X", currency: "USD", timeZone: "UTC", firstAdmin: { email: "not-an-email", name: "X" } }) { created } }`, { token: admin });
-    expect(badEmail.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.firstAdmin.email' });
+    const badEmail = await gql(server.gateway, `mutation { createTenant(input: { slug: "${uniqueSlug('onb-api')}", displayName: "X", currency: "USD", timeZone: "UTC", firstAdmin: { email: "not-an-email", name: "X" } }) { created userErrors { code field } } }`, { token: admin });
+    expect(badEmail.errors).toBeUndefined();
+    expect(badEmail.data!['createTenant']).toEqual({ created: null, userErrors: [{ code: 'BAD_USER_INPUT', field: 'input.firstAdmin.email' }] });
     const offboarded = await gql(server.gateway, `mutation { offboardTenant(input: { slug: "${slug}", reason: "test" }) { tenant { status } } }`, { token: admin });
     expect(offboarded.data!['offboardTenant'].tenant.status).toBe('OFFBOARDED');
-    const reactivate = await gql(server.gateway, `mutation { reactivateTenant(input: { slug: "${slug}", reason: "oops" }) { tenant { status } } }`, { token: admin });
-    expect(reactivate.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT' });
+    const reactivate = await gql(server.gateway, `mutation { reactivateTenant(input: { slug: "${slug}", reason: "oops" }) { tenant { status } userErrors { code } } }`, { token: admin });
+    expect(reactivate.errors).toBeUndefined();
+    expect(reactivate.data!['reactivateTenant']).toEqual({ tenant: null, userErrors: [{ code: 'CONFLICT' }] });
   });
 });
