@@ -80,6 +80,18 @@ export const CAPABILITIES = {
     roles: ['tenant-admin'],
     platform: false,
   },
+  'staff.read': {
+    area: 'Staff',
+    description: "Read the lender's staff: who was invited, their roles and whether they may act",
+    roles: ['tenant-admin', 'auditor', 'compliance'],
+    platform: false,
+  },
+  'staff.manage': {
+    area: 'Staff',
+    description: 'Invite staff by e-mail with roles, change their roles, deactivate and reactivate them',
+    roles: ['tenant-admin'],
+    platform: false,
+  },
   'applications.read': {
     area: 'Origination',
     description: 'Read applications and their history (an origination partner only those it brought)',

@@ -46,6 +46,8 @@ export interface DevTokenRequest {
   tenant?: string;
   partner?: { id: string; kind: PartnerKind };
   subject?: string;
+  /** A named staff member (src/authz/devStaff.ts): their e-mail as the username, all their roles. */
+  staff?: { email: string; roles: readonly Role[] };
   ttlSeconds?: number;
   now: Date;
 }
@@ -58,15 +60,15 @@ function devSubject(request: DevTokenRequest, username: string): string {
   return request.partner ? `dev-partner:${request.tenant ?? ''}:${request.partner.id}` : `dev-user:${username}`;
 }
 
-/** A token for the seeded dev user `<role>@<tenant>`, or for a partner's client. */
+/** A token for the seeded dev user `<role>@<tenant>`, for a named staff member, or for a partner's client. */
 export async function signDevToken(key: DevSigningKey, request: DevTokenRequest): Promise<string> {
-  const username = request.tenant ? `${request.role}@${request.tenant}` : request.role;
+  const username = request.staff ? request.staff.email : request.tenant ? `${request.role}@${request.tenant}` : request.role;
   const issuedAt = Math.floor(request.now.getTime() / 1000);
   const claims: Record<string, unknown> = {
     typ: 'Bearer',
     azp: request.partner ? `partner-${request.partner.id}` : 'lendgraph-dev',
     preferred_username: username,
-    realm_access: { roles: [request.role] },
+    realm_access: { roles: request.staff ? [...request.staff.roles] : [request.role] },
   };
   if (request.tenant) claims['organization'] = [request.tenant];
   if (request.partner) claims['lendgraph_partner'] = request.partner;

@@ -1,18 +1,22 @@
 // `npm run token -- --tenant demo --role underwriter`: prints a token for the seeded dev user <role>@<tenant>,
 // from the development issuer, or with KEYCLOAK_URL set from Keycloak (the user is made there on first use).
-// `--partner CODE` prints a registered partner's token. Refused when NODE_ENV=production. The tenant and the
+// `--partner CODE` prints a registered partner's token; `--user EMAIL` a named staff member's (invited with
+// inviteStaffMember; refused once deactivated), with that person's own subject and roles, from the development
+// issuer only. Refused when NODE_ENV=production. The tenant and the
 // partner are looked up first: a token for a tenant or partner that does not exist would only fail later, at
 // the gateway, with a less helpful answer.
 import { parseArgs } from 'node:util';
 import { cliSetup } from './open.js';
 import { loadOrCreateDevKey, signDevToken } from '../authz/devIssuer.js';
-import { isRole, ROLES } from '../authz/roles.js';
+import { isRole, ROLES, type Role } from '../authz/roles.js';
+import { staffTokenSubject } from '../authz/devStaff.js';
 import { adminClient } from '../authz/keycloak/realm.js';
 import { devPartnerToken, devUserToken } from '../authz/keycloak/devUsers.js';
 import { openDatabase } from '../tenancy/database.js';
 import { poolSql } from '../tenancy/tenantSql.js';
 
 const USAGE = `usage: npm run token -- --role ROLE [--tenant SLUG] [--partner CODE [--partner-kind origination|colending]] [--ttl SECONDS]
+       npm run token -- --tenant SLUG --user EMAIL [--ttl SECONDS]
 
 Prints a bearer token on standard output.
 
@@ -20,11 +24,14 @@ Prints a bearer token on standard output.
   --tenant SLUG         the tenant (lender); required for every role but platform-admin
   --partner CODE        a partner registered with that tenant: prints the partner's token
   --partner-kind KIND   origination (default) or colending; must be the partner's registered kind
+  --user EMAIL          a staff member invited to that tenant (inviteStaffMember): their own subject and roles;
+                        refused for a deactivated one (development issuer only)
   --ttl SECONDS         lifetime of the token (default 3600)
   -h, --help            this text
 
 Without KEYCLOAK_URL the development issuer signs the token; with it, Keycloak does. Refused when NODE_ENV=production.
-Exit codes: 0 token printed (or --help), 1 the tenant or partner does not exist, 2 bad usage or configuration.
+Exit codes: 0 token printed (or --help), 1 the tenant, partner or staff member does not exist (or may not act),
+2 bad usage or configuration.
 `;
 
 function usageError(message: string): never {
@@ -42,6 +49,7 @@ function parse() {
       tenant: { type: 'string' },
       role: { type: 'string' },
       partner: { type: 'string' },
+      user: { type: 'string' },
       'partner-kind': { type: 'string', default: 'origination' },
       ttl: { type: 'string', default: '3600' },
     },
@@ -67,7 +75,12 @@ function fail(message: string): never {
 const { config, log } = cliSetup();
 if (config.NODE_ENV === 'production') fail('npm run token is for development; it refuses to run when NODE_ENV=production');
 if (!config.devIssuer && !config.KEYCLOAK_URL) fail('the development issuer is off (AUTH_ISSUER is set); get tokens from the identity provider');
-const role = values.role ?? usageError(`--role is required: one of ${ROLES.join(', ')}`);
+if (values.user !== undefined) {
+  if (!values.tenant) usageError('--user needs --tenant: staff are invited to one tenant');
+  if (values.role || values.partner) usageError('--user takes the staff member\'s own roles: leave out --role and --partner');
+  if (config.KEYCLOAK_URL) fail('--user is for the development issuer: with Keycloak, an invited person signs in themselves');
+}
+const role = values.user !== undefined ? 'tenant-admin' : values.role ?? usageError(`--role is required: one of ${ROLES.join(', ')}`);
 if (!isRole(role)) usageError(`--role must be one of ${ROLES.join(', ')}`);
 if (role !== 'platform-admin' && !values.tenant) usageError('--tenant is required for every role but platform-admin');
 const kind = values['partner-kind'];
@@ -76,19 +89,21 @@ if (values.partner && !values.tenant) usageError('--partner needs --tenant: part
 const ttlSeconds = Number(values.ttl);
 if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) usageError('--ttl must be a whole number of seconds');
 
+let staff: { subject: string; email: string; roles: Role[] } | null = null;
 if (values.tenant) {
-  const problem = await missingTenantOrPartner(values.tenant, values.partner ?? null, kind);
-  if (problem) {
+  const problem = await missingTenantOrPartner(values.tenant, values.partner ?? null, kind, values.user ?? null);
+  if (typeof problem === 'string') {
     process.stderr.write(`${problem}\n`);
     process.exit(1);
   }
+  staff = problem;
 }
 
 /**
  * Why no token can be made for this tenant (and partner), or null when both exist and may be used. Two plain
  * queries on the database alone (no runtime, no ORM): a token is asked for often, and should come back at once.
  */
-async function missingTenantOrPartner(slug: string, partnerCode: string | null, partnerKind: string): Promise<string | null> {
+async function missingTenantOrPartner(slug: string, partnerCode: string | null, partnerKind: string, user: string | null): Promise<string | { subject: string; email: string; roles: Role[] } | null> {
   const database = await openDatabase({ ...config, PG_POOL_MAX: 2 }, log);
   try {
     const tenants = await database.pool.query<{ schema_name: string; status: string }>('SELECT schema_name, status FROM platform.tenant WHERE slug = $1', [slug])
@@ -99,6 +114,10 @@ async function missingTenantOrPartner(slug: string, partnerCode: string | null, 
       });
     const tenant = tenants.rows[0];
     if (!tenant || tenant.status === 'offboarded') return `no tenant ${slug}: create it with npm run tenant -- create ${slug}`;
+    if (user !== null) {
+      const found = await staffTokenSubject(database.pool, { slug, schemaName: tenant.schema_name }, user);
+      return 'refused' in found ? found.refused : found;
+    }
     if (!partnerCode) return null;
     const partners = await poolSql(database.pool, tenant.schema_name).query<{ kind: string; status: string }>((s) => `SELECT kind, status FROM ${s}.partner WHERE code = $1`, [partnerCode]);
     const partner = partners.rows[0];
@@ -127,6 +146,7 @@ const token = await signDevToken(key, {
   role,
   ...(values.tenant ? { tenant: values.tenant } : {}),
   ...(values.partner ? { partner: { id: values.partner, kind } } : {}),
+  ...(staff ? { subject: staff.subject, staff: { email: staff.email, roles: staff.roles } } : {}),
   ttlSeconds,
   now: new Date(),
 });

@@ -201,6 +201,24 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     fields: { code: text('The partner\'s code.') },
   },
 
+  // The lender's staff (people signing in to the lender's side; src/services/staff.ts).
+  'staffMember.invited': {
+    aggregate: 'StaffMember', meaning: 'A person was invited to the lender\'s staff with these roles.', schemaVersion: 1, audience: 'staffOnly',
+    fields: { email: text('Their e-mail address (their sign-in name).'), displayName: text('Their name shown to people.'), roles: texts('Their staff roles.') },
+  },
+  'staffMember.rolesChanged': {
+    aggregate: 'StaffMember', meaning: 'A staff member\'s roles were replaced.', schemaVersion: 1, audience: 'staffOnly',
+    fields: { email: text('Their e-mail address.'), roles: texts('Their roles now.'), previousRoles: texts('Their roles before.') },
+  },
+  'staffMember.deactivated': {
+    aggregate: 'StaffMember', meaning: 'A staff member can no longer act for the lender (no new tokens; sessions ended).', schemaVersion: 1, audience: 'staffOnly',
+    fields: { email: text('Their e-mail address.') },
+  },
+  'staffMember.reactivated': {
+    aggregate: 'StaffMember', meaning: 'A deactivated staff member may act for the lender again, with these roles.', schemaVersion: 1, audience: 'staffOnly',
+    fields: { email: text('Their e-mail address.'), roles: texts('Their roles.') },
+  },
+
   // Webhook endpoints and deliveries.
   'webhookEndpoint.registered': {
     aggregate: 'WebhookEndpoint', meaning: 'A webhook endpoint was registered.', schemaVersion: 2, audience: 'endpointOwner',

@@ -11,6 +11,7 @@ import './tenant.js';
 import './party.js';
 import './loanProduct.js';
 import './partner.js';
+import './staff.js';
 import './webhook.js';
 import './loan.js';
 import './loanStatement.js';

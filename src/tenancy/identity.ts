@@ -1,6 +1,8 @@
 // A tenant's side in the identity provider. Onboarding (src/tenancy/onboarding.ts) drives it beside the
 // database side; Keycloak implements it (src/authz/keycloak/tenants.ts). With the development issuer there
 // are no identities to make: its dev users exist implicitly, so the development implementation does nothing.
+import { randomUUID } from 'node:crypto';
+
 export interface FirstAdmin {
   email: string;
   name: string;
@@ -26,7 +28,42 @@ export interface PartnerIdentity {
   rotatePartnerSecret(clientId: string): Promise<string | null>;
 }
 
-export type IdentityProvider = TenantIdentity & PartnerIdentity;
+/** A person to invite to a tenant's staff. */
+export interface StaffInvitation {
+  email: string;
+  displayName: string;
+  /** Staff roles only (src/authz/roles.ts STAFF_ROLES); the service refuses any other before calling. */
+  roles: readonly string[];
+}
+
+/** What the identity provider made for an invitation. */
+export interface InvitedStaff {
+  /** The `sub` of the person's tokens. */
+  subject: string;
+  /**
+   * What the person must do on first sign-in (Keycloak required actions, e.g. UPDATE_PASSWORD); empty with the
+   * development issuer, whose tokens come from `npm run token -- --tenant SLUG --user EMAIL`.
+   */
+  requiredActions: string[];
+  /** Whether the provider sent the invitation e-mail itself (Keycloak with SMTP configured and asked to). */
+  emailSent: boolean;
+}
+
+/** A tenant's staff people in the identity provider. Every operation is idempotent. */
+export interface StaffIdentity {
+  /** Makes the person (or finds them by e-mail), a member of the tenant's organization, in its role groups. */
+  inviteStaff(tenant: string, person: StaffInvitation): Promise<InvitedStaff>;
+  /** Compensation for an invitation whose database side failed: takes the person out of the tenant again. */
+  removeStaff(tenant: string, subject: string): Promise<void>;
+  /** Puts the person in exactly these role groups of the tenant. */
+  setStaffRoles(tenant: string, subject: string, roles: readonly string[]): Promise<void>;
+  /** The person can no longer get tokens for this tenant (their live sessions end). */
+  deactivateStaff(tenant: string, subject: string): Promise<void>;
+  /** Undoes deactivateStaff, with these roles. */
+  reactivateStaff(tenant: string, subject: string, roles: readonly string[]): Promise<void>;
+}
+
+export type IdentityProvider = TenantIdentity & PartnerIdentity & StaffIdentity;
 
 export const developmentIdentity: IdentityProvider = {
   async ensureTenant() {},
@@ -38,4 +75,14 @@ export const developmentIdentity: IdentityProvider = {
   async rotatePartnerSecret() {
     return null;
   },
+  // The development issuer keeps no people of its own: the tenant's staff_member rows are its record, and
+  // `npm run token -- --user` reads them (src/authz/devStaff.ts). A subject of its own per person, so two
+  // people with the same role are two different makers and checkers.
+  async inviteStaff() {
+    return { subject: `dev-staff:${randomUUID()}`, requiredActions: [], emailSent: false };
+  },
+  async removeStaff() {},
+  async setStaffRoles() {},
+  async deactivateStaff() {},
+  async reactivateStaff() {},
 };

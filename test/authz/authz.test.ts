@@ -24,6 +24,7 @@ let documentGlobalId: string;
 /** Open possible-duplicate reviews: each probe of `parties.reconcile` resolves one of its own. */
 const reviewGlobalIds: string[] = [];
 let partnerDraftGlobalId: string;
+let invitations = 0;
 
 beforeAll(async () => {
   // The webhooks.manage probe registers a receiver on loopback: allowed here explicitly, as for local receivers.
@@ -74,6 +75,9 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   // Setting the minor unit itself: allowed roles change nothing the other probes rely on.
   'currencies.manage': (token) => query(token, 'mutation { setCurrencyCashRounding(input: { currency: "USD", cashRoundingMultiple: "0.01" }) { currencySetting { currency } userErrors { code } } }'),
   'partners.read': (token) => query(token, '{ partners(first: 5) { edges { node { code } } } }'),
+  'staff.read': (token) => query(token, '{ staffMembers(first: 5, orderBy: INVITED_AT_DESC) { totalCount edges { node { email roles status } } } }'),
+  // Each allowed role invites a person of its own (an e-mail address is invited once per tenant).
+  'staff.manage': (token) => query(token, `mutation { inviteStaffMember(input: { email: "authz-probe-${++invitations}@example.test", displayName: "Authz Probe", roles: [LOAN_OFFICER] }) { staffMember { email } userErrors { code } } }`),
   'partners.manage': (token) => query(token, 'mutation { rotatePartnerSecret(input: { code: "p-1" }) { partner { code } userErrors { code } } }'),
   'webhooks.read': (token) => query(token, '{ webhookDeliveries(first: 1) { edges { node { status } } } webhookEndpoints(first: 1) { edges { node { url } } } }'),
   // Registering and enabling go together: a role may do both or neither (enabling the endpoint it just registered).

@@ -339,6 +339,70 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     });
   });
 
+  it('staff: an invitation makes a user in the tenant\'s organization and role group; changing roles moves groups; deactivating disables them', async () => {
+    const slug = uniqueSlug('kc-staff');
+    admin.setConfig({ realmName: REALM });
+    const platformUser = await admin.users.create({ username: `platform-staff-${Date.now()}`, enabled: true, email: `platform-staff-${Date.now()}@lendgraph.example`, emailVerified: true, firstName: 'Plat', lastName: 'Form', credentials: [{ type: 'password', value: PASSWORD, temporary: false }] });
+    const platformRole = await admin.roles.findOneByName({ name: 'platform-admin' });
+    await admin.users.addRealmRoleMappings({ id: platformUser.id, roles: [{ id: platformRole!.id!, name: 'platform-admin' }] });
+    const created = await gql(server.gateway, `mutation { createTenant(input: { slug: "${slug}", displayName: "Staffed Lending", currency: "USD", timeZone: "UTC" }) { tenant { status } userErrors { code } } }`,
+      { token: await login((await admin.users.findOne({ id: platformUser.id }))!.username!) });
+    expect(created.data!['createTenant'].tenant.status).toBe('ACTIVE');
+    const boss = await login(await staffUser(slug, 'tenant-admin'));
+    const email = `ada@${slug}.example`;
+    const groupsOf = async (id: string) => (await admin.users.listGroups({ id })).map((g) => g.path).sort();
+    const orgsOf = async (id: string) => (await admin.organizations.memberOrganizations({ userId: id } as never)).map((o) => o.alias);
+
+    const invited = await gql(server.gateway, 'mutation($input: InviteStaffMemberInput!) { inviteStaffMember(input: $input) { staffMember { id subject email } requiredActions invitationEmailSent userErrors { code field } } }',
+      { token: boss, variables: { input: { email, displayName: 'Ada Lovelace', roles: ['DISBURSEMENT_OFFICER'] } } });
+    expect(invited.errors).toBeUndefined();
+    const payload = invited.data!['inviteStaffMember'];
+    expect(payload).toMatchObject({ requiredActions: ['UPDATE_PASSWORD'], invitationEmailSent: false, userErrors: [], staffMember: { email } });
+    const subject = payload.staffMember.subject as string;
+    admin.setConfig({ realmName: REALM });
+    const person = await admin.users.findOne({ id: subject });
+    expect(person).toMatchObject({ email, enabled: true, firstName: 'Ada', lastName: 'Lovelace', requiredActions: ['UPDATE_PASSWORD'] });
+    expect(await orgsOf(subject)).toEqual([slug]);
+    expect(await groupsOf(subject)).toEqual([`/tenant-${slug}/disbursement-officer`]);
+    // Once they have set a password (done here by the admin API), their token carries the tenant and role, and its subject is theirs.
+    await admin.users.update({ id: subject }, { requiredActions: [] });
+    await admin.users.resetPassword({ id: subject, credential: { type: 'password', value: PASSWORD, temporary: false } });
+    const theirs = decodeJwt(await login(email));
+    expect(theirs).toMatchObject({ sub: subject, organization: expect.arrayContaining([slug]) });
+    expect((theirs['realm_access'] as { roles: string[] }).roles).toContain('disbursement-officer');
+
+    const changed = await gql(server.gateway, 'mutation($input: ChangeStaffMemberRolesInput!) { changeStaffMemberRoles(input: $input) { staffMember { roles } userErrors { code } } }',
+      { token: boss, variables: { input: { staffMemberId: payload.staffMember.id, roles: ['UNDERWRITER', 'AUDITOR'] } } });
+    expect(changed.data!['changeStaffMemberRoles']).toEqual({ staffMember: { roles: ['UNDERWRITER', 'AUDITOR'] }, userErrors: [] });
+    admin.setConfig({ realmName: REALM });
+    expect(await groupsOf(subject)).toEqual([`/tenant-${slug}/auditor`, `/tenant-${slug}/underwriter`]);
+
+    const deactivated = await gql(server.gateway, 'mutation($input: DeactivateStaffMemberInput!) { deactivateStaffMember(input: $input) { staffMember { status } userErrors { code } } }',
+      { token: boss, variables: { input: { staffMemberId: payload.staffMember.id } } });
+    expect(deactivated.data!['deactivateStaffMember']).toEqual({ staffMember: { status: 'DEACTIVATED' }, userErrors: [] });
+    admin.setConfig({ realmName: REALM });
+    expect((await admin.users.findOne({ id: subject }))!.enabled).toBe(false);
+    expect(await orgsOf(subject)).toEqual([]);
+    expect(await groupsOf(subject)).toEqual([]);
+    await expect(login(email)).rejects.toThrow(/login refused/);
+
+    const reactivated = await gql(server.gateway, 'mutation($input: ReactivateStaffMemberInput!) { reactivateStaffMember(input: $input) { staffMember { status } userErrors { code } } }',
+      { token: boss, variables: { input: { staffMemberId: payload.staffMember.id } } });
+    expect(reactivated.data!['reactivateStaffMember']).toEqual({ staffMember: { status: 'ACTIVE' }, userErrors: [] });
+    admin.setConfig({ realmName: REALM });
+    expect((await admin.users.findOne({ id: subject }))!.enabled).toBe(true);
+    expect(await orgsOf(subject)).toEqual([slug]);
+    expect(await groupsOf(subject)).toEqual([`/tenant-${slug}/auditor`, `/tenant-${slug}/underwriter`]);
+
+    // The same address again is refused, and Keycloak keeps one user for it.
+    const again = await gql(server.gateway, 'mutation($input: InviteStaffMemberInput!) { inviteStaffMember(input: $input) { staffMember { id } userErrors { code field } } }',
+      { token: boss, variables: { input: { email, displayName: 'Ada Again', roles: ['FINANCE'] } } });
+    expect(again.data!['inviteStaffMember']).toEqual({ staffMember: null, userErrors: [{ code: 'CONFLICT', field: 'input.email' }] });
+    admin.setConfig({ realmName: REALM });
+    expect(await admin.users.find({ email, exact: true })).toHaveLength(1);
+    expect(await groupsOf(subject)).toEqual([`/tenant-${slug}/auditor`, `/tenant-${slug}/underwriter`]);
+  });
+
   it('with KEYCLOAK_URL set, the same commands use Keycloak: tenant create, token for a dev user and for a partner', async () => {
     const slug = uniqueSlug('kc-cli');
     const env = { KEYCLOAK_URL: keycloakUrl, KEYCLOAK_ADMIN_PASSWORD: KEYCLOAK_ADMIN.password, DATABASE_URL: inject('databaseUrl'), DATA_DIR: tempDataDir() };

@@ -22,6 +22,7 @@ import { uploadDocument } from '../../src/services/origination/applicationDocume
 import { draftPolicy } from '../../src/services/origination/creditPolicies.js';
 import { draftPricing } from '../../src/services/origination/productPricing.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
+import { inviteStaffMember } from '../../src/services/staff.js';
 
 let server: TestServer;
 let victim: TenantRecord;
@@ -55,6 +56,11 @@ let pricingGlobalId: string;
 const victimPolicyName = `victim-policy-${randomUUID().slice(0, 6)}`;
 const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
 const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
+// A person of the victim's staff, whose e-mail, name and subject must not leak nor change.
+const staffEmail = `victim-staff-${randomUUID().slice(0, 6)}@example.test`;
+const staffName = `Stef Victimstaff ${randomUUID().slice(0, 6)}`;
+let staffGlobalId: string;
+let staffSubject: string;
 
 async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
   const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
@@ -201,6 +207,11 @@ const PROBES: Record<string, string> = {
   'Query.parties': '{ parties(first: 100) { edges { node { id legalName } } } }',
   'Mutation.resolvePartyMatchReview': 'mutation { resolvePartyMatchReview(input: { reviewId: "%REVIEW%", resolution: SAME_PERSON, note: "attack" }) { partyMatchReview { status party { id legalName } candidate { id legalName } } userErrors { code field message } } }',
   'Query.partners': '{ partners(first: 100) { edges { node { id code clientId } } } }',
+  'Query.staffMembers': '{ staffMembers(first: 100) { totalCount edges { node { id email displayName subject roles status } } } }',
+  'Mutation.inviteStaffMember': 'mutation { inviteStaffMember(input: { email: "attacker-probe@example.test", displayName: "Attacker", roles: [TENANT_ADMIN] }) { staffMember { id email } requiredActions userErrors { code field message } } }',
+  'Mutation.changeStaffMemberRoles': 'mutation { changeStaffMemberRoles(input: { staffMemberId: "%STAFF%", roles: [TENANT_ADMIN] }) { staffMember { id email displayName subject roles } userErrors { code field message } } }',
+  'Mutation.deactivateStaffMember': 'mutation { deactivateStaffMember(input: { staffMemberId: "%STAFF%" }) { staffMember { id email displayName subject status } userErrors { code field message } } }',
+  'Mutation.reactivateStaffMember': 'mutation { reactivateStaffMember(input: { staffMemberId: "%STAFF%" }) { staffMember { id email displayName subject status } userErrors { code field message } } }',
   'Query.schemaStatus': '{ schemaStatus { tenantsBehind } }',
   'Query.tenantBySlug': '{ tenantBySlug(slug: "%TENANT%") { id slug } }',
   'Query.tenants': '{ tenants(first: 100) { edges { node { id slug } } } }',

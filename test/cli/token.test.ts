@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { decodeJwt } from 'jose';
 import { registerPartner } from '../../src/services/partners.js';
+import { deactivateStaffMember, inviteStaffMember } from '../../src/services/staff.js';
 import type { Runtime } from '../../src/runtime.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { createTenant, openTestRuntime, uniqueSlug } from '../support/harness.js';
@@ -87,3 +88,32 @@ describe('npm run token: only for tenants and partners that exist', () => {
     expect(decodeJwt(staff.stdout.trim())).toMatchObject({ organization: [tenant.slug], realm_access: { roles: ['underwriter'] } });
   });
 });
+
+describe('npm run token -- --user: a named staff member', () => {
+  it('prints a token with the person\'s own subject and roles, two officers two subjects; refuses one deactivated, one never invited, and --user with --role', async () => {
+    const db = runtime.tenantClients.forSchema(tenant.schemaName);
+    const command = { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: new Date() };
+    const ada = await inviteStaffMember(db, runtime.identity, command, { email: 'ada@lender.example', displayName: 'Ada Officer', roles: ['disbursement-officer'] });
+    const bo = await inviteStaffMember(db, runtime.identity, command, { email: 'bo@lender.example', displayName: 'Bo Officer', roles: ['disbursement-officer', 'auditor'] });
+    const [adaToken, boToken] = [await token(['--tenant', tenant.slug, '--user', 'Ada@Lender.example']), await token(['--tenant', tenant.slug, '--user', 'bo@lender.example'])];
+    expect(adaToken.code, adaToken.stderr).toBe(0);
+    expect(boToken.code, boToken.stderr).toBe(0);
+    expect(decodeJwt(adaToken.stdout.trim())).toMatchObject({ sub: ada.member.identitySubject, preferred_username: 'ada@lender.example', organization: [tenant.slug], realm_access: { roles: ['disbursement-officer'] } });
+    expect(decodeJwt(boToken.stdout.trim())).toMatchObject({ sub: bo.member.identitySubject, realm_access: { roles: ['disbursement-officer', 'auditor'] } });
+    expect(ada.member.identitySubject).not.toBe(bo.member.identitySubject);
+
+    await deactivateStaffMember(db, runtime.identity, command, bo.member.id);
+    const refused = await token(['--tenant', tenant.slug, '--user', 'bo@lender.example']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('is deactivated');
+    expect(refused.stdout).toBe('');
+    const stranger = await token(['--tenant', tenant.slug, '--user', 'nobody@lender.example']);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toContain('no staff member nobody@lender.example');
+    const both = await token(['--tenant', tenant.slug, '--user', 'ada@lender.example', '--role', 'tenant-admin']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--user takes the staff member\'s own roles');
+    expect(both.stderr).not.toMatch(STACK);
+  });
+});
+

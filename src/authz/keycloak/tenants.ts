@@ -3,7 +3,8 @@
 // until they set one (required actions). Every step is idempotent so a retry completes a half-made tenant;
 // removeTenant undoes them all for compensation.
 import { STAFF_ROLES } from '../roles.js';
-import type { FirstAdmin, IdentityProvider } from '../../tenancy/identity.js';
+import type { FirstAdmin, IdentityProvider, InvitedStaff, StaffInvitation } from '../../tenancy/identity.js';
+import { bringBackToTenant, inviteStaffUser, placeInRoleGroups, takeOutOfTenant, type TenantPlaces } from './staff.js';
 import { REALM, type Admin } from './realm.js';
 import { partnerClientId, registerPartnerClient, rotatePartnerSecret } from './partners.js';
 
@@ -123,5 +124,39 @@ export class KeycloakTenantIdentity implements IdentityProvider {
       await admin.organizations.updateById({ id: organization.id! }, { ...organization, enabled: false });
     }
     for (const client of await this.partnerClients(admin, slug)) await admin.clients.update({ id: client.id! }, { ...client, enabled: false });
+  }
+
+  /** The tenant's organization and role groups, as onboarding made them. */
+  private async places(admin: Admin, slug: string): Promise<TenantPlaces> {
+    const organization = await this.findOrganization(admin, slug);
+    const parent = await this.findGroup(admin, slug);
+    if (!organization || !parent) throw new Error(`no organization ${slug} in Keycloak: the tenant was not onboarded there`);
+    const groups = await admin.groups.listSubGroups({ parentId: parent.id!, max: 100 });
+    return { organizationId: organization.id!, roleGroups: new Map(groups.map((g) => [g.name!, g.id!])) };
+  }
+
+  async inviteStaff(tenant: string, person: StaffInvitation): Promise<InvitedStaff> {
+    const admin = await this.client();
+    return inviteStaffUser(admin, await this.places(admin, tenant), tenant, person);
+  }
+
+  async removeStaff(tenant: string, subject: string): Promise<void> {
+    const admin = await this.client();
+    await takeOutOfTenant(admin, await this.places(admin, tenant), subject, 'delete');
+  }
+
+  async setStaffRoles(tenant: string, subject: string, roles: readonly string[]): Promise<void> {
+    const admin = await this.client();
+    await placeInRoleGroups(admin, await this.places(admin, tenant), subject, roles);
+  }
+
+  async deactivateStaff(tenant: string, subject: string): Promise<void> {
+    const admin = await this.client();
+    await takeOutOfTenant(admin, await this.places(admin, tenant), subject, 'disable');
+  }
+
+  async reactivateStaff(tenant: string, subject: string, roles: readonly string[]): Promise<void> {
+    const admin = await this.client();
+    await bringBackToTenant(admin, await this.places(admin, tenant), subject, roles);
   }
 }
