@@ -7,11 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { registerPartner } from '../../src/services/partners.js';
-import { signDevToken } from '../../src/authz/devIssuer.js';
 import { staffTokenSubject } from '../../src/authz/devStaff.js';
 import { developmentIdentity, type StaffIdentity } from '../../src/tenancy/identity.js';
 import { changeStaffMemberRoles, inviteStaffMember } from '../../src/services/staff.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
+import { codes, createTenant, devToken, gql, staffToken, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -25,14 +24,7 @@ const CONSENT = 'I have read the loan agreement, the pre-contract information an
 const setup = () => ({ tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: new Date() });
 
 /** A token for a named staff member, as `npm run token -- --tenant SLUG --user EMAIL` makes it. */
-async function tokenFor(email: string): Promise<string> {
-  const found = await staffTokenSubject(server.runtime.database.pool, tenant, email);
-  if ('refused' in found) throw new Error(found.refused);
-  return signDevToken(server.runtime.devKey!, {
-    issuer: server.runtime.config.issuer, audience: server.runtime.config.AUTH_AUDIENCE, role: 'tenant-admin', tenant: tenant.slug,
-    subject: found.subject, staff: { email: found.email, roles: found.roles }, now: server.runtime.now(),
-  });
-}
+const tokenFor = (email: string) => staffToken(server.runtime, tenant, email);
 
 beforeAll(async () => {
   server = await startTestServer();

@@ -8,6 +8,7 @@ import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { provisionTenant, type NewTenant } from '../../src/tenancy/provisioning.js';
 import { signDevToken } from '../../src/authz/devIssuer.js';
+import { staffTokenSubject } from '../../src/authz/devStaff.js';
 import type { Role } from '../../src/authz/roles.js';
 import type { PartnerKind } from '../../src/authz/principal.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
@@ -102,6 +103,16 @@ export async function devToken(
     ...(extra.ttlSeconds ? { ttlSeconds: extra.ttlSeconds } : {}),
     ...(extra.subject ? { subject: extra.subject } : {}),
     now: extra.now ?? runtime.now(),
+  });
+}
+
+/** A token for a named member of staff a tenant admin invited, as `npm run token -- --tenant SLUG --user EMAIL` makes it. */
+export async function staffToken(runtime: Runtime, tenant: { slug: string; schemaName: string }, email: string): Promise<string> {
+  const found = await staffTokenSubject(runtime.database.pool, tenant, email);
+  if ('refused' in found) throw new Error(found.refused);
+  return signDevToken(runtime.devKey!, {
+    issuer: runtime.config.issuer, audience: runtime.config.AUTH_AUDIENCE, role: 'tenant-admin', tenant: tenant.slug,
+    subject: found.subject, staff: { email: found.email, roles: found.roles }, now: runtime.now(),
   });
 }
 
