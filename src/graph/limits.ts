@@ -19,6 +19,9 @@ import { AppError, badInput, type ErrorReason } from '../errors.js';
 import { DEFAULT_PAGE_SIZE } from './pagination.js';
 import { MAX_STATEMENT_LINES } from '../services/servicing/ledger.js';
 import { MAX_REPAYMENTS } from '../domain/servicing/product.js';
+import { MAX_AUTHORITY_GRADES, MAX_AUTHORITY_LEVELS } from '../domain/origination/approvalAuthority.js';
+import { STAFF_ROLES } from '../authz/roles.js';
+import { MAX_CHECKLIST_ITEMS } from '../services/origination/documentChecklists.js';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -55,6 +58,13 @@ export const LIST_SIZES: Record<string, number> = {
   'Query.ledgerAccounts': 200,
   'Query.pendingCreditPolicyActivations': 50,
   'Query.creditPolicies': 50,
+  'Query.approvalAuthorityMatrixVersions': 50,
+  'Query.pendingApprovalAuthorityMatrixActivations': 50,
+  // Bounded by the matrix's own validation (domain/origination/approvalAuthority.ts); roles are the staff roles.
+  'ApprovalAuthorityMatrix.levels': MAX_AUTHORITY_LEVELS,
+  'ApprovalAuthorityLevel.limits': MAX_AUTHORITY_GRADES,
+  'ApprovalAuthorityMatrix.roles': STAFF_ROLES.length,
+  'ProductDocumentChecklist.items': MAX_CHECKLIST_ITEMS,
   'LoanProduct.creditPolicies': 50,
   // An upload carries at most 1,000 applications.
   'ImportApplicationsPayload.rows': 1_000,

@@ -21,6 +21,7 @@ import './agreement.js';
 import './disbursement.js';
 import './creditPolicy.js';
 import './underwriting.js';
+import './lenderSetup.js';
 import './ledger.js';
 import './audit.js';
 import './events.js';

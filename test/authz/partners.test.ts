@@ -19,6 +19,7 @@ import { openLedgerAccount } from '../../src/services/servicing/ledger.js';
 import { createApplication } from '../../src/services/origination/applications.js';
 import { uploadDocument } from '../../src/services/origination/applicationDocuments.js';
 import { draftPolicy } from '../../src/services/origination/creditPolicies.js';
+import { draftMatrix, requestMatrixActivation } from '../../src/services/origination/approvalAuthorityMatrices.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
 
 let server: TestServer;
@@ -48,6 +49,8 @@ let reviewGlobalId: string;
 let documentGlobalId: string;
 let policyGlobalId: string;
 const victimPolicyName = `victim-policy-${randomUUID().slice(0, 6)}`;
+let matrixGlobalId: string;
+const victimLevelName = `victim_level_${randomUUID().slice(0, 6)}`;
 const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
 const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
 
@@ -127,6 +130,9 @@ beforeAll(async () => {
   documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
   const victimPolicy = await draftPolicy(victimDb, command, 'PL-STD', { ...structuredClone(SANDBOX_CREDIT_POLICY), policy: victimPolicyName });
   policyGlobalId = encodeGlobalID('CreditPolicy', victimPolicy.id);
+  const victimMatrix = await draftMatrix(victimDb, command, 'USD', [{ level: victimLevelName, limits: [{ riskGrade: '*', maxAmount: '777.00' }] }], [{ role: 'underwriter', levels: [victimLevelName] }]);
+  await requestMatrixActivation(victimDb, command, victimMatrix.id);
+  matrixGlobalId = encodeGlobalID('ApprovalAuthorityMatrix', victimMatrix.id);
 });
 afterAll(async () => {
   await server.close();
@@ -240,6 +246,13 @@ const PROBES: Record<string, string> = {
   'Mutation.requestDisbursement': 'mutation { requestDisbursement(input: { applicationId: "%APPLICATION%", disbursementDate: "2099-01-01" }) { disbursementRequest { id status application { id purpose } } userErrors { code field message } } }',
   'Mutation.decideDisbursement': 'mutation { decideDisbursement(input: { requestId: "%APPLICATION%", approve: true }) { disbursementRequest { id status loan { id } } userErrors { code field message } } }',
   'Query.disbursementRequests': '{ disbursementRequests(first: 100) { edges { node { id application { id purpose } } } } }',
+  'Query.approvalAuthorityMatrix': '{ approvalAuthorityMatrix { id version levels { level limits { riskGrade maxAmount } } roles { role levels } } }',
+  'Query.approvalAuthorityMatrixVersions': '{ approvalAuthorityMatrixVersions { id version status levels { level } createdBy } }',
+  'Query.pendingApprovalAuthorityMatrixActivations': '{ pendingApprovalAuthorityMatrixActivations { id version status levels { level } } }',
+  'Mutation.draftApprovalAuthorityMatrix': 'mutation { draftApprovalAuthorityMatrix(input: { levels: [{ level: "probe", limits: [{ riskGrade: "*" }] }], roles: [{ role: TENANT_ADMIN, levels: ["probe"] }] }) { approvalAuthorityMatrix { id version levels { level } } userErrors { code field message } } }',
+  'Mutation.requestApprovalAuthorityMatrixActivation': 'mutation { requestApprovalAuthorityMatrixActivation(input: { matrixId: "%MATRIX%" }) { approvalAuthorityMatrix { id status levels { level } } userErrors { code field message } } }',
+  'Mutation.decideApprovalAuthorityMatrixActivation': 'mutation { decideApprovalAuthorityMatrixActivation(input: { matrixId: "%MATRIX%", approve: true }) { approvalAuthorityMatrix { id status levels { level } } userErrors { code field message } } }',
+  'Mutation.setProductDocumentChecklist': 'mutation { setProductDocumentChecklist(input: { productCode: "PL-STD", items: [{ kind: "probe_kind", required: false, description: "probe" }] }) { productDocumentChecklist { version items { kind } } userErrors { code field message } } }',
   'Query.creditPolicies': '{ creditPolicies(productCode: "PL-STD") { id version status ruleSet createdBy product { id code } } }',
   'Query.pendingCreditPolicyActivations': '{ pendingCreditPolicyActivations { id version status ruleSet createdBy } }',
   'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { creditPolicy { id version ruleSet product { id } } userErrors { code field message } } }`,
@@ -307,13 +320,13 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName,
-        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName];
+        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
-        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId);
+        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%MATRIX%', matrixGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -344,6 +357,8 @@ describe('isolation across every root field', () => {
       expect(await victimDb.partyMatch.count()).toBe(1);
       expect(await victimDb.applicationDocument.findMany()).toMatchObject([{ status: 'uploaded', reviewedBy: null }]);
       expect(await victimDb.creditPolicy.findMany()).toMatchObject([{ status: 'draft', activationRequestedBy: null }]);
+      expect(await victimDb.approvalAuthorityMatrix.findMany()).toMatchObject([{ status: 'pending_activation', activatedBy: null }]);
+      expect(await victimDb.productDocumentChecklist.count()).toBe(0);
     });
   }
 });
