@@ -185,7 +185,7 @@ describe('the approval authority matrix', () => {
     ]);
     expect(audit[2]!.after).toMatchObject({ version: 1, status: 'retired' });
     expect(audit[0]!.after).toMatchObject({ levels: [{ level: 'underwriter', limits: [{ riskGrade: 'A', maxAmount: '3000.00' }, { riskGrade: '*', maxAmount: '1000.00' }] }, { level: 'credit_committee' }] });
-    const events = await db.outboxEvent.findMany({ where: { aggregateType: 'ApprovalAuthorityMatrix' }, orderBy: { id: 'asc' } });
+    const events = await db.outboxEvent.findMany({ where: { aggregateType: 'ApprovalAuthorityMatrix' }, orderBy: { recorded: 'asc' } });
     expect(events.map((event) => event.type)).toEqual([
       'approvalAuthorityMatrix.drafted', 'approvalAuthorityMatrix.activationRequested', 'approvalAuthorityMatrix.retired', 'approvalAuthorityMatrix.activated',
     ]);
