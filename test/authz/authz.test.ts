@@ -102,7 +102,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),
   'policies.draft': (token) => query(token, `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { creditPolicy { version } userErrors { code } } }`),
   'policies.activate': (token) => query(token, '{ pendingCreditPolicyActivations { version } }'),
-  'setup.read': (token) => query(token, '{ approvalAuthorityMatrix { version levels { level } } approvalAuthorityMatrixVersions { version } }'),
+  'setup.read': (token) => query(token, '{ approvalAuthorityMatrixVersions { version levels { level } } }'),
   'setup.draft': (token) => query(token, 'mutation { draftApprovalAuthorityMatrix(input: { levels: [{ level: "committee", limits: [{ riskGrade: "*" }] }], roles: [{ role: TENANT_ADMIN, levels: ["committee"] }] }) { approvalAuthorityMatrix { version } userErrors { code } } }'),
   'setup.activate': (token) => query(token, '{ pendingApprovalAuthorityMatrixActivations { version } }'),
   'underwriting.recommend': (token) => query(token, '{ underwritingQueue(first: 1) { edges { node { application { id } } } } }'),
