@@ -328,7 +328,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'approvalAuthorityMatrix.retired': authorityMatrix('It was replaced by a newer active version.', { replacedBy: int('The version that replaced it.') }),
 
   // Product document checklists.
-  'productDocumentChecklist.set': {
+  'productDocumentChecklist.changed': {
     aggregate: 'ProductDocumentChecklist', meaning: 'A product\'s document checklist was set: a new version, for applications created from now on.', schemaVersion: 1, audience: 'staffOnly',
     fields: {
       productCode: text('The product\'s code.'), version: int('The new version.'), previousVersion: int('The version it follows, if one was set before.', { nullable: true }),

@@ -7,7 +7,7 @@
 // - No maker-checker: a checklist decides no credit question (who is lent to, how much, at what price); it asks
 //   for evidence before the money moves, and the disbursement itself is already maker-checker. Every version is
 //   audited (before and after) and announced, so a weakened checklist is visible; the lender's own policy can ask a
-//   second person to look at `productDocumentChecklist.set` events.
+//   second person to look at `productDocumentChecklist.changed` events.
 // - Kinds are snake_case words; `other` is reserved (any application takes it besides its checklist).
 import { randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
@@ -49,7 +49,7 @@ export async function setProductChecklist(db: TenantDb, command: CommandContext,
   const product = await db.loanProduct.findUnique({ where: { code: productCode } });
   if (!product) throw new InvalidField('productCode', 'no loan product with that code');
   const checked = checkedItems(items);
-  return runCommand(db, { ...command, action: 'productDocumentChecklist.set' }, async (tx) => {
+  return runCommand(db, { ...command, action: 'productDocumentChecklist.changed' }, async (tx) => {
     // Versions of one product are numbered one at a time.
     await tenantSql(tx, schemaForSlug(command.tenant)).query((schema) => `SELECT id::text FROM ${schema}.loan_product WHERE id = $1::uuid FOR UPDATE`, product.id);
     const previous = await latestChecklist(tx, product.id);
@@ -63,7 +63,7 @@ export async function setProductChecklist(db: TenantDb, command: CommandContext,
     return {
       result: row,
       audit: { entityType: 'ProductDocumentChecklist', entityId: row.id, before, after: shown },
-      events: [{ type: 'productDocumentChecklist.set', aggregateType: 'ProductDocumentChecklist', aggregateId: row.id, payload: { ...shown, previousVersion: previous?.version ?? null } }],
+      events: [{ type: 'productDocumentChecklist.changed', aggregateType: 'ProductDocumentChecklist', aggregateId: row.id, payload: { ...shown, previousVersion: previous?.version ?? null } }],
     };
   });
 }

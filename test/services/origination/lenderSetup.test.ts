@@ -259,8 +259,8 @@ describe('a product\'s document checklist', () => {
 
     const audit = await db.auditRecord.findMany({ where: { entityType: 'ProductDocumentChecklist' } });
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ action: 'productDocumentChecklist.set', actor: 'admin-1', before: { version: 0, items: [{ kind: 'proof_of_identity' }, { kind: 'proof_of_income' }] } });
-    expect(await db.outboxEvent.count({ where: { type: 'productDocumentChecklist.set' } })).toBe(1);
+    expect(audit[0]).toMatchObject({ action: 'productDocumentChecklist.changed', actor: 'admin-1', before: { version: 0, items: [{ kind: 'proof_of_identity' }, { kind: 'proof_of_income' }] } });
+    expect(await db.outboxEvent.count({ where: { type: 'productDocumentChecklist.changed' } })).toBe(1);
   });
 });
 
