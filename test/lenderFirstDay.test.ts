@@ -60,7 +60,8 @@ describe('a lender\'s first day, through the API', () => {
       const invited = await command(admin, 'inviteStaffMember', 'InviteStaffMemberInput', 'staffMember { email roles status }', { email, displayName, roles });
       expect(invited['staffMember']).toMatchObject({ email, roles, status: 'ACTIVE' });
     }
-    const [underwriter, approver, officer, maker, checker] = await Promise.all(staff.map(([email]) => staffToken(server.runtime, tenant, email)));
+    const tokens = await Promise.all(staff.map(([email]) => staffToken(server.runtime, tenant, email)));
+    const [underwriter, approver, officer, maker, checker] = tokens as [string, string, string, string, string];
 
     // A product with its terms and limits, its document checklist, its credit policy and its pricing.
     const product = await command(admin, 'createLoanProduct', 'CreateLoanProductInput', 'loanProduct { id code currentTerms { annualRatePercent interestType } }', {

@@ -170,6 +170,24 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'credit-approver'],
     platform: false,
   },
+  'setup.read': {
+    area: 'Lender setup',
+    description: "Read the lender's setup: approval authority matrix versions, product document checklists, check providers (never their secrets)",
+    roles: ['tenant-admin', 'credit-approver', 'underwriter', 'compliance', 'auditor'],
+    platform: false,
+  },
+  'setup.draft': {
+    area: 'Lender setup',
+    description: "Draft a version of the lender's setup (authority matrix, check providers) and ask for its activation (the maker); set a product's document checklist",
+    roles: ['tenant-admin'],
+    platform: false,
+  },
+  'setup.activate': {
+    area: 'Lender setup',
+    description: 'Approve or reject the activation of a setup version someone else drafted and asked for (the checker)',
+    roles: ['tenant-admin', 'credit-approver'],
+    platform: false,
+  },
   'applications.expire': {
     area: 'Origination',
     description: 'Lapse stale applications (offers past their date, drafts never submitted), as end of day will',

@@ -139,7 +139,10 @@ const decisionField = object({
   requestId: id('ApprovalRequest')('From an underwriter: the approval request decided.', { optional: true }),
   recommendedBy: text('From an underwriter: who recommended it (the maker).', { optional: true }),
   confirmsPolicyDecision: text('From an underwriter: the policy decision it confirms or overrides (its database id).', { optional: true }),
-  authority: object({ level: text('The approver level used.'), limit: text('Its limit, when it has one.', { nullable: true }) }, 'Authority')(
+  authority: object({
+    level: text('The approver level used.'), limit: text('Its limit, when it has one.', { nullable: true }),
+    matrixVersion: int('The version of the approval authority matrix it was approved under.', { optional: true }),
+  }, 'Authority')(
     'From an underwriter approving: the authority it was approved under.', { optional: true }),
 }, 'Decision')('The decision, by the policy or by an underwriter.', { optional: true });
 
@@ -161,9 +164,8 @@ function creditPolicy(meaning: string, extra: Record<string, FieldSpec> = {}): E
   return { aggregate: 'CreditPolicy', meaning, schemaVersion: 2, audience: 'staffOnly', fields: { ...creditPolicyFields, ...extra } };
 }
 
-const productPricingFields = {
-  productId: id('LoanProduct')('The product it prices.'),
-  version: int('The pricing\'s version within its product.'),
+/** Where a version that needs a second person stands (pricing, the authority matrix). */
+const activationFields = {
   status: text('Its status: draft, pending_activation, active or retired.'),
   createdBy: text('Who drafted it (subject).'),
   activationRequestedBy: text('Who asked for its activation.', { nullable: true }),
@@ -171,8 +173,26 @@ const productPricingFields = {
   activatedAt: dateTime('When it was activated.', { nullable: true }),
 };
 
+const productPricingFields = {
+  productId: id('LoanProduct')('The product it prices.'),
+  version: int('The pricing\'s version within its product.'),
+  ...activationFields,
+};
+
+const setupVersionFields = {
+  version: int('The version number.'),
+  ...activationFields,
+};
+
 function productPricing(meaning: string, extra: Record<string, FieldSpec> = {}): EventSpec {
   return { aggregate: 'ProductPricing', meaning, schemaVersion: 1, audience: 'staffOnly', fields: { ...productPricingFields, ...extra } };
+}
+
+function authorityMatrix(meaning: string, extra: Record<string, FieldSpec> = {}): EventSpec {
+  return {
+    aggregate: 'ApprovalAuthorityMatrix', meaning, schemaVersion: 1, audience: 'staffOnly',
+    fields: { ...setupVersionFields, currency: text('The currency its limits are in (the tenant\'s).'), ...extra },
+  };
 }
 
 const loanTransactionFields = {
@@ -337,6 +357,23 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'productPricing.activationRejected': productPricing('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
   'productPricing.activated': productPricing('It became the product\'s active pricing: offers made from now on use it.', { replaced: int('The version it replaced.', { nullable: true }) }),
   'productPricing.retired': productPricing('It was replaced by a newer active version; offers already made keep it.', { replacedBy: int('The version that replaced it.') }),
+
+  // The lender's approval authority matrix.
+  'approvalAuthorityMatrix.drafted': authorityMatrix('A version of the approval authority matrix was drafted.'),
+  'approvalAuthorityMatrix.activationRequested': authorityMatrix('Its activation was asked for (the maker).'),
+  'approvalAuthorityMatrix.activationRejected': authorityMatrix('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
+  'approvalAuthorityMatrix.activated': authorityMatrix('It became the matrix approvals are checked against.', { replaced: int('The version it replaced.', { nullable: true }) }),
+  'approvalAuthorityMatrix.retired': authorityMatrix('It was replaced by a newer active version.', { replacedBy: int('The version that replaced it.') }),
+
+  // Product document checklists.
+  'productDocumentChecklist.changed': {
+    aggregate: 'ProductDocumentChecklist', meaning: 'A product\'s document checklist was set: a new version, for applications created from now on.', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      productCode: text('The product\'s code.'), version: int('The new version.'), previousVersion: int('The version it follows, if one was set before.', { nullable: true }),
+      items: list({ kind: text('The kind of document.'), required: bool('Whether disbursement waits for it.'), description: text('What it is.') }, 'ChecklistItem')('The kinds of document it asks for.'),
+      createdBy: text('Who set it (subject).'),
+    },
+  },
 
   // Loans.
   'loan.disbursed': {

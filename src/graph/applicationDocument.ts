@@ -74,11 +74,12 @@ builder.node(ApplicationDocumentRef, {
 });
 
 const ChecklistItemRef = builder.objectRef<ChecklistItem>('DocumentChecklistItem').implement({
-  description: 'One document the product requires, and where the application stands on it.',
+  description: 'One document the application\'s checklist asks for (the version of its product\'s checklist it was created under), and where the application stands on it.',
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
     kind: t.exposeString('kind', { description: 'The kind of document required.' }),
     description: t.exposeString('description', { description: 'What it is, in words.' }),
+    required: t.exposeBoolean('required', { description: 'Whether disbursement waits for it to be verified.' }),
     status: t.expose('status', { type: ChecklistStatusEnum, description: 'Satisfied, pending, rejected or missing.' }),
     documents: t.field({
       type: [ApplicationDocumentRef], description: 'The documents of this kind, oldest first.',

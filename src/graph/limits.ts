@@ -21,6 +21,9 @@ import { MAX_STATEMENT_LINES } from '../services/servicing/ledger.js';
 import { MAX_PRICED_GRADES } from '../domain/origination/pricing.js';
 import { MAX_REPAYMENTS } from '../domain/servicing/product.js';
 import { MAX_TRANCHES } from '../domain/servicing/tranches.js';
+import { MAX_AUTHORITY_GRADES, MAX_AUTHORITY_LEVELS } from '../domain/origination/approvalAuthority.js';
+import { STAFF_ROLES } from '../authz/roles.js';
+import { MAX_CHECKLIST_ITEMS } from '../services/origination/documentChecklists.js';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -63,6 +66,13 @@ export const LIST_SIZES: Record<string, number> = {
   'SetCurrencyCashRoundingPayload.userErrors': 10,
   'Query.pendingCreditPolicyActivations': 50,
   'Query.creditPolicies': 50,
+  'Query.approvalAuthorityMatrixVersions': 50,
+  'Query.pendingApprovalAuthorityMatrixActivations': 50,
+  // Bounded by the matrix's own validation (domain/origination/approvalAuthority.ts); roles are the staff roles.
+  'ApprovalAuthorityMatrix.levels': MAX_AUTHORITY_LEVELS,
+  'ApprovalAuthorityLevel.limits': MAX_AUTHORITY_GRADES,
+  'ApprovalAuthorityMatrix.roles': STAFF_ROLES.length,
+  'ProductDocumentChecklist.items': MAX_CHECKLIST_ITEMS,
   'LoanProduct.creditPolicies': 50,
   'LoanProduct.pricingVersions': 50,
   // A pricing prices at most this many grades (refused when drafted).

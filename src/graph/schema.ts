@@ -23,6 +23,7 @@ import './disbursement.js';
 import './creditPolicy.js';
 import './productPricing.js';
 import './underwriting.js';
+import './lenderSetup.js';
 import './ledger.js';
 import './currency.js';
 import './loanProductSetup.js';

@@ -11,8 +11,9 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { dateColumn } from '../tenancy/dateColumns.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { mayApprove } from '../domain/origination/approvalAuthority.js';
+import { activeAuthority } from '../services/origination/approvalAuthorityMatrices.js';
 import {
-  authorityLevelsFor, authorityMatrix, decide, overrideRowsOf, recommend, rolesHolding, type OverrideReportRow,
+  authorityLevelsFor, decide, overrideRowsOf, recommend, rolesHolding, type OverrideReportRow,
 } from '../services/origination/underwriting.js';
 import { objectPayload } from './payloads.js';
 
@@ -151,12 +152,13 @@ builder.queryField('approvalAuthority', (t) =>
       amount: t.arg({ type: 'Decimal', required: true, description: 'The amount to approve.' }),
       riskGrade: t.arg.string({ required: false, description: 'The risk grade; none for an application without one.' }),
     },
-    resolve: (_root, args, context) => {
-      const levels = authorityLevelsFor(context.principal!.roles);
-      const answer = mayApprove(authorityMatrix(), levels, String(args.amount), args.riskGrade ?? null);
+    resolve: async (_root, args, context) => {
+      const active = await activeAuthority(commandDbOf(context), context.tenant!);
+      const levels = authorityLevelsFor(context.principal!.roles, active.roles);
+      const answer = mayApprove(active.matrix, levels, String(args.amount), args.riskGrade ?? null);
       return answer.allowed
         ? { levels, allowed: true, level: answer.level, limit: answer.limit, reason: null, levelsThatMay: [], rolesThatMay: [] }
-        : { levels, allowed: false, level: null, limit: null, reason: answer.reason, levelsThatMay: answer.levelsThatMay, rolesThatMay: rolesHolding(answer.levelsThatMay) };
+        : { levels, allowed: false, level: null, limit: null, reason: answer.reason, levelsThatMay: answer.levelsThatMay, rolesThatMay: rolesHolding(answer.levelsThatMay, active.roles) };
     },
   }),
 );
@@ -260,7 +262,7 @@ builder.mutationField('decideApprovalRequest', (t) =>
     }), required: true, description: 'The decision.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      await decide(db, commandOf(context), context.tenant!.businessDate, input.requestId.id, input.approve, input.reason ?? null);
+      await decide(db, commandOf(context), context.tenant!, input.requestId.id, input.approve, input.reason ?? null);
       return { approvalRequest: await db.approvalRequest.findUniqueOrThrow({ where: { id: input.requestId.id } }) };
     },
   }),

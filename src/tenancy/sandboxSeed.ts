@@ -8,6 +8,7 @@ import { loanTerms, termsToJson } from '../domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../domain/servicing/allocation.js';
 import { SANDBOX_CREDIT_POLICY, type CreditRuleSet } from '../domain/origination/creditPolicy.js';
 import { SANDBOX_PRICING } from '../domain/origination/offer.js';
+import { SANDBOX_AUTHORITY_ROLES, sandboxAuthorityMatrix, storedAuthority } from '../domain/origination/approvalAuthority.js';
 
 const PEOPLE = [
   'Amara Okafor', 'Rohan Mehta', 'Lucía Fernández', 'Chen Wei', 'Fatima Al-Sayed', 'Jonas Becker', 'Priya Raman',
@@ -39,6 +40,11 @@ const PRODUCTS: ProductTemplate[] = [
 // Currencies whose everyday loan amounts run into the hundreds of thousands or more.
 const LARGE_UNIT_CURRENCIES: Record<string, number> = { INR: 80, JPY: 150, KES: 130, NGN: 1500, IDR: 16000, PHP: 58 };
 
+/** How much the sandbox's amounts are multiplied by in `currency` (1 unless its everyday amounts run larger). */
+export function sandboxScale(currency: string): number {
+  return LARGE_UNIT_CURRENCIES[currency] ?? 1;
+}
+
 function seededUuid(...parts: string[]): string {
   const hex = createHash('sha256').update(parts.join('|')).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -53,7 +59,7 @@ export async function seedSandbox(
   client: pg.ClientBase,
   tenant: { slug: string; currency: string; businessDate: string },
 ): Promise<void> {
-  const scale = LARGE_UNIT_CURRENCIES[tenant.currency] ?? 1;
+  const scale = sandboxScale(tenant.currency);
   for (const product of PRODUCTS) {
     const id = seededUuid(tenant.slug, 'product', product.code);
     await client.query(
@@ -92,6 +98,13 @@ export async function seedSandbox(
       [id],
     );
   }
+  // The sandbox approval authority matrix (docs/origination-rules.md), active as version 1, in the tenant's currency.
+  const matrix = storedAuthority(sandboxAuthorityMatrix(tenant.currency, scale).levels, SANDBOX_AUTHORITY_ROLES);
+  await client.query(
+    `INSERT INTO approval_authority_matrix (id, version, status, currency, levels, roles, created_by, created_at, activated_by, activated_at)
+     VALUES ($1, 1, 'active', $2, $3, $4, 'sandbox-seed', $5::date, 'sandbox-seed', $5::date)`,
+    [seededUuid(tenant.slug, 'authority-matrix'), tenant.currency, JSON.stringify(matrix.levels), JSON.stringify(matrix.roles), tenant.businessDate],
+  );
   const parties = [
     ...PEOPLE.map((name) => ({ name, kind: 'PERSON' })),
     ...BUSINESSES.map((name) => ({ name, kind: 'BUSINESS' })),

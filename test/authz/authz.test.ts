@@ -120,6 +120,9 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
     await requestPricingActivation(db, setup, draft.id);
     return query(token, `mutation { decideProductPricingActivation(input: { pricingId: "${encodeGlobalID('ProductPricing', draft.id)}", approve: false, reason: "authz probe" }) { productPricing { status } userErrors { code } } }`);
   },
+  'setup.read': (token) => query(token, '{ approvalAuthorityMatrixVersions { version levels { level } } }'),
+  'setup.draft': (token) => query(token, 'mutation { draftApprovalAuthorityMatrix(input: { levels: [{ level: "committee", limits: [{ riskGrade: "*" }] }], roles: [{ role: TENANT_ADMIN, levels: ["committee"] }] }) { approvalAuthorityMatrix { version } userErrors { code } } }'),
+  'setup.activate': (token) => query(token, '{ pendingApprovalAuthorityMatrixActivations { version } }'),
   'underwriting.recommend': (token) => query(token, '{ underwritingQueue(first: 1) { edges { node { application { id } } } } }'),
   'underwriting.approve': (token) => query(token, '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed } }'),
   'underwriting.read': (token) => query(token, '{ approvalRequests(first: 1) { edges { node { status } } } policyOverrides(from: "2000-01-01", to: "2000-01-02", first: 1) { edges { node { decidedAt } } } }'),

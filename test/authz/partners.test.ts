@@ -21,6 +21,7 @@ import { createApplication } from '../../src/services/origination/applications.j
 import { uploadDocument } from '../../src/services/origination/applicationDocuments.js';
 import { draftPolicy } from '../../src/services/origination/creditPolicies.js';
 import { draftPricing } from '../../src/services/origination/productPricing.js';
+import { draftMatrix, requestMatrixActivation } from '../../src/services/origination/approvalAuthorityMatrices.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
 import { inviteStaffMember } from '../../src/services/staff.js';
 
@@ -54,6 +55,8 @@ let documentGlobalId: string;
 let policyGlobalId: string;
 let pricingGlobalId: string;
 const victimPolicyName = `victim-policy-${randomUUID().slice(0, 6)}`;
+let matrixGlobalId: string;
+const victimLevelName = `victim_level_${randomUUID().slice(0, 6)}`;
 const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
 const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
 // A person of the victim's staff, whose e-mail, name and subject must not leak nor change.
@@ -141,6 +144,9 @@ beforeAll(async () => {
   policyGlobalId = encodeGlobalID('CreditPolicy', victimPolicy.id);
   const victimPricing = await draftPricing(victimDb, command, 'PL-STD', { rates: [{ grade: 'A', annualRatePercent: '13.1357' }], fees: null, offerValidityDays: 30 });
   pricingGlobalId = encodeGlobalID('ProductPricing', victimPricing.id);
+  const victimMatrix = await draftMatrix(victimDb, command, 'USD', [{ level: victimLevelName, limits: [{ riskGrade: '*', maxAmount: '777.00' }] }], [{ role: 'underwriter', levels: [victimLevelName] }]);
+  await requestMatrixActivation(victimDb, command, victimMatrix.id);
+  matrixGlobalId = encodeGlobalID('ApprovalAuthorityMatrix', victimMatrix.id);
 });
 afterAll(async () => {
   await server.close();
@@ -264,6 +270,13 @@ const PROBES: Record<string, string> = {
   'Mutation.requestDisbursement': 'mutation { requestDisbursement(input: { applicationId: "%APPLICATION%", disbursementDate: "2099-01-01" }) { disbursementRequest { id status application { id purpose } } userErrors { code field message } } }',
   'Mutation.decideDisbursement': 'mutation { decideDisbursement(input: { requestId: "%APPLICATION%", approve: true }) { disbursementRequest { id status loan { id } } userErrors { code field message } } }',
   'Query.disbursementRequests': '{ disbursementRequests(first: 100) { edges { node { id application { id purpose } } } } }',
+  'Query.approvalAuthorityMatrix': '{ approvalAuthorityMatrix { id version levels { level limits { riskGrade maxAmount } } roles { role levels } } }',
+  'Query.approvalAuthorityMatrixVersions': '{ approvalAuthorityMatrixVersions { id version status levels { level } createdBy } }',
+  'Query.pendingApprovalAuthorityMatrixActivations': '{ pendingApprovalAuthorityMatrixActivations { id version status levels { level } } }',
+  'Mutation.draftApprovalAuthorityMatrix': 'mutation { draftApprovalAuthorityMatrix(input: { levels: [{ level: "probe", limits: [{ riskGrade: "*" }] }], roles: [{ role: TENANT_ADMIN, levels: ["probe"] }] }) { approvalAuthorityMatrix { id version levels { level } } userErrors { code field message } } }',
+  'Mutation.requestApprovalAuthorityMatrixActivation': 'mutation { requestApprovalAuthorityMatrixActivation(input: { matrixId: "%MATRIX%" }) { approvalAuthorityMatrix { id status levels { level } } userErrors { code field message } } }',
+  'Mutation.decideApprovalAuthorityMatrixActivation': 'mutation { decideApprovalAuthorityMatrixActivation(input: { matrixId: "%MATRIX%", approve: true }) { approvalAuthorityMatrix { id status levels { level } } userErrors { code field message } } }',
+  'Mutation.setProductDocumentChecklist': 'mutation { setProductDocumentChecklist(input: { productCode: "PL-STD", items: [{ kind: "probe_kind", required: false, description: "probe" }] }) { productDocumentChecklist { version items { kind } } userErrors { code field message } } }',
   'Query.creditPolicies': '{ creditPolicies(productCode: "PL-STD") { id version status ruleSet createdBy product { id code } } }',
   'Query.pendingCreditPolicyActivations': '{ pendingCreditPolicyActivations { id version status ruleSet createdBy } }',
   'Mutation.draftCreditPolicy': `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { creditPolicy { id version ruleSet product { id } } userErrors { code field message } } }`,
@@ -363,13 +376,13 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
-        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName];
+        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
-        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId);
+        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -404,6 +417,8 @@ describe('isolation across every root field', () => {
       expect(await victimDb.creditPolicy.findMany()).toMatchObject([{ status: 'draft', activationRequestedBy: null }]);
       expect(await victimDb.currencySetting.findMany()).toMatchObject([{ currency: 'ISK', updatedBy: currencyAdmin }]);
       expect((await victimDb.currencySetting.findMany())[0]!.cashRoundingMultiple.toString()).toBe('500');
+      expect(await victimDb.approvalAuthorityMatrix.findMany()).toMatchObject([{ status: 'pending_activation', activatedBy: null }]);
+      expect(await victimDb.productDocumentChecklist.count()).toBe(0);
     });
   }
 });

@@ -54,6 +54,8 @@ const EVENT_TYPES = 'dotted event names (aggregate.pastTenseVerb) with `aggregat
 const EXCEPTIONS: Readonly<Record<string, string>> = {
   'ApplicationDocument.kind': PRODUCT_DOCUMENT_KINDS,
   'DocumentChecklistItem.kind': PRODUCT_DOCUMENT_KINDS,
+  'ProductDocumentChecklistItem.kind': PRODUCT_DOCUMENT_KINDS,
+  'ProductDocumentChecklistItemInput.kind': PRODUCT_DOCUMENT_KINDS,
   'LoanTransaction.channel': PAYMENT_CHANNELS,
   'PostRepaymentInput.channel': PAYMENT_CHANNELS,
   'RepaymentLineInput.channel': PAYMENT_CHANNELS,

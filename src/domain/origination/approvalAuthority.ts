@@ -107,3 +107,135 @@ export function assertValidAuthorityMatrix(matrix: unknown): asserts matrix is A
   });
 }
 
+
+/** Which matrix levels each role holds; a role not listed holds none. */
+export type AuthorityRoles = Record<string, readonly string[]>;
+
+/** The roles sandbox tenants start with: underwriter → underwriter, credit-approver → senior_underwriter, tenant-admin → credit_committee. */
+export const SANDBOX_AUTHORITY_ROLES: Readonly<AuthorityRoles> = Object.freeze({
+  underwriter: Object.freeze(['underwriter']),
+  'credit-approver': Object.freeze(['senior_underwriter']),
+  'tenant-admin': Object.freeze(['credit_committee']),
+});
+
+/**
+ * The sandbox matrix in a tenant's currency: its limits times `scale` (the sandbox products' scale for currencies
+ * whose everyday amounts run larger), so a sandbox tenant in INR approves the same loans one in USD does.
+ */
+export function sandboxAuthorityMatrix(currency: string, scale: number): AuthorityMatrix {
+  const places = minorUnits(currency);
+  return {
+    version: 1,
+    currency,
+    levels: SANDBOX_AUTHORITY_MATRIX.levels.map((level) => ({
+      level: level.level,
+      maxAmountByGrade: Object.fromEntries(Object.entries(level.maxAmountByGrade)
+        .map(([grade, limit]) => [grade, limit === null ? null : new Decimal(limit).times(scale).toFixed(places)])),
+    })),
+  };
+}
+
+/** The most levels a matrix has, and grades a level lists: a real matrix has a handful of each. */
+export const MAX_AUTHORITY_LEVELS = 20;
+export const MAX_AUTHORITY_GRADES = 30;
+
+/** One row of a matrix as a lender writes it: the most a level may approve at a grade (null: no limit). */
+export interface AuthorityLimitInput { riskGrade: string; maxAmount: string | null }
+export interface AuthorityLevelInput { level: string; limits: readonly AuthorityLimitInput[] }
+export interface AuthorityRoleInput { role: string; levels: readonly string[] }
+
+/** Which of two limits at a grade is the larger; undefined (may not approve) is the smallest, null (no limit) the largest. */
+function atLeast(higher: string | null | undefined, lower: string | null | undefined): boolean {
+  if (lower === undefined) return true;
+  if (higher === undefined) return false;
+  if (higher === null) return true;
+  return lower !== null && new Decimal(higher).gte(lower);
+}
+
+/**
+ * A matrix drafted by a lender, checked and turned into what mayApprove reads. Refusals name the field:
+ * - levels are listed from the least authority to the most, so each level may approve at least what every level
+ *   before it may, at every grade ("unordered" otherwise);
+ * - a grade appears once per level ("overlapping" otherwise); `*` is every grade the level does not list;
+ * - an amount is more than zero, in the currency's minor units; null is no limit;
+ * - each role is one of `knownRoles`, listed once, and holds only levels of this matrix.
+ */
+export function authorityMatrixFromInput(
+  currency: string, levels: readonly AuthorityLevelInput[], roles: readonly AuthorityRoleInput[], knownRoles: readonly string[],
+): { matrix: AuthorityMatrix; roles: AuthorityRoles } {
+  if (!isCurrency(currency)) throw new InvalidField('currency', 'currency must be an ISO 4217 code');
+  const places = minorUnits(currency);
+  if (levels.length === 0) throw new InvalidField('levels', 'an authority matrix has at least one level');
+  if (levels.length > MAX_AUTHORITY_LEVELS) throw new InvalidField('levels', `an authority matrix has at most ${MAX_AUTHORITY_LEVELS} levels`);
+  const built: AuthorityLevel[] = [];
+  levels.forEach((entry, k) => {
+    const name = entry.level.trim();
+    if (name === '') throw new InvalidField(`levels.${k}.level`, 'a level has a name');
+    if (built.some((level) => level.level === name)) throw new InvalidField(`levels.${k}.level`, `level ${name} appears twice`);
+    if (entry.limits.length === 0) throw new InvalidField(`levels.${k}.limits`, `level ${name} may approve at no grade: give it at least one limit`);
+    if (entry.limits.length > MAX_AUTHORITY_GRADES) throw new InvalidField(`levels.${k}.limits`, `a level lists at most ${MAX_AUTHORITY_GRADES} grades`);
+    const maxAmountByGrade: Record<string, string | null> = {};
+    entry.limits.forEach((limit, j) => {
+      const grade = limit.riskGrade.trim();
+      if (grade === '') throw new InvalidField(`levels.${k}.limits.${j}.riskGrade`, 'a limit names a risk grade, or * for every other grade');
+      if (Object.hasOwn(maxAmountByGrade, grade)) {
+        throw new InvalidField(`levels.${k}.limits.${j}.riskGrade`, `grade ${grade} appears twice at level ${name}: its limits overlap`);
+      }
+      if (limit.maxAmount === null) {
+        maxAmountByGrade[grade] = null;
+        return;
+      }
+      const amount = new Decimal(limit.maxAmount);
+      if (!amount.isFinite() || amount.isNegative()) throw new InvalidField(`levels.${k}.limits.${j}.maxAmount`, 'a limit is not negative');
+      if (amount.isZero()) throw new InvalidField(`levels.${k}.limits.${j}.maxAmount`, 'a limit is more than zero (leave the grade out to let the level approve nothing at it)');
+      if (amount.decimalPlaces() > places) throw new InvalidField(`levels.${k}.limits.${j}.maxAmount`, `a limit in ${currency} has at most ${places} decimal places`);
+      maxAmountByGrade[grade] = amount.toFixed(places);
+    });
+    const level: AuthorityLevel = { level: name, maxAmountByGrade };
+    for (const earlier of built) {
+      const grades = new Set([...Object.keys(earlier.maxAmountByGrade), ...Object.keys(maxAmountByGrade), ANY_GRADE]);
+      for (const grade of grades) {
+        const mine = limitAt(level, grade === ANY_GRADE ? null : grade);
+        const theirs = limitAt(earlier, grade === ANY_GRADE ? null : grade);
+        if (!atLeast(mine, theirs)) {
+          const shown = grade === ANY_GRADE ? 'the grades it does not list' : `grade ${grade}`;
+          throw new InvalidField(`levels.${k}.limits`,
+            `levels are listed from the least authority to the most, but ${name} may approve less at ${shown} than ${earlier.level} listed before it: the limits are unordered`);
+        }
+      }
+    }
+    built.push(level);
+  });
+  if (roles.length === 0) throw new InvalidField('roles', 'at least one role holds a level, or nobody could approve');
+  const held: AuthorityRoles = {};
+  roles.forEach((entry, k) => {
+    if (!knownRoles.includes(entry.role)) throw new InvalidField(`roles.${k}.role`, `${entry.role} is not a role that may hold a level: one of ${knownRoles.join(', ')}`);
+    if (Object.hasOwn(held, entry.role)) throw new InvalidField(`roles.${k}.role`, `role ${entry.role} appears twice`);
+    if (entry.levels.length === 0) throw new InvalidField(`roles.${k}.levels`, 'a role listed holds at least one level');
+    entry.levels.forEach((level, j) => {
+      if (!built.some((b) => b.level === level)) throw new InvalidField(`roles.${k}.levels.${j}`, `unknown level ${level}: one of ${built.map((b) => b.level).join(', ')}`);
+    });
+    held[entry.role] = [...new Set(entry.levels)];
+  });
+  return { matrix: { version: 1, currency, levels: built }, roles: held };
+}
+
+/** A matrix as stored: lists, not maps, so the order the lender wrote survives (jsonb sorts an object's keys). */
+export interface StoredAuthority {
+  levels: { level: string; limits: AuthorityLimitInput[] }[];
+  roles: { role: string; levels: string[] }[];
+}
+
+export function storedAuthority(levels: readonly AuthorityLevel[], roles: Readonly<AuthorityRoles>): StoredAuthority {
+  return {
+    levels: levels.map((level) => ({ level: level.level, limits: Object.entries(level.maxAmountByGrade).map(([riskGrade, maxAmount]) => ({ riskGrade, maxAmount })) })),
+    roles: Object.entries(roles).map(([role, held]) => ({ role, levels: [...held] })),
+  };
+}
+
+export function authorityFromStored(stored: StoredAuthority): { levels: AuthorityLevel[]; roles: AuthorityRoles } {
+  return {
+    levels: stored.levels.map((level) => ({ level: level.level, maxAmountByGrade: Object.fromEntries(level.limits.map((limit) => [limit.riskGrade, limit.maxAmount])) })),
+    roles: Object.fromEntries(stored.roles.map((entry) => [entry.role, entry.levels])),
+  };
+}

@@ -1,7 +1,8 @@
 // Documents on applications: uploaded over HTTP (src/graph/applicationDocumentFiles.ts), limited in size and
 // type — the type checked on the file's own first bytes, not only on what the client declared — with their SHA-256
 // recorded and their bytes kept behind a DocumentStore (PostgreSQL by default). Each product has a checklist of
-// the kinds it requires (`product_document_requirement`); operations verify or reject each document, a
+// the kinds it asks for (versioned: services/origination/documentChecklists.ts; an application keeps the version
+// it was created under); operations verify or reject each document, a
 // rejection with its reason. The same content on documents of different parties is flagged for operations:
 // one payslip or identity document presented for two people is a classic sign of fraud.
 // Every write is one command: the record, its content, an event the originating partner sees, an audit record.
@@ -86,9 +87,25 @@ export function checkDocumentFile(input: Pick<DocumentUpload, 'fileName' | 'cont
 
 type Reader = TenantDb | Tx;
 
-/** The kinds an application's product requires, in order. */
-export async function requiredKinds(db: Reader, productId: string) {
-  return db.productDocumentRequirement.findMany({ where: { productId }, orderBy: { kind: 'asc' } });
+/** A kind of document a checklist asks for; only a required one holds up disbursement. */
+export interface ChecklistEntry {
+  kind: string;
+  required: boolean;
+  description: string;
+}
+
+/**
+ * The checklist an application works to: the version of its product's checklist it was created under
+ * (services/origination/documentChecklists.ts), or, for one created before checklists were versioned or of a
+ * product that never had one set, the product's fixed requirements, all required.
+ */
+export async function checklistOf(db: Reader, application: { productId: string; documentChecklistId: string | null }): Promise<ChecklistEntry[]> {
+  if (application.documentChecklistId !== null) {
+    const version = await db.productDocumentChecklist.findUniqueOrThrow({ where: { id: application.documentChecklistId } });
+    return version.items as unknown as ChecklistEntry[];
+  }
+  const fixed = await db.productDocumentRequirement.findMany({ where: { productId: application.productId }, orderBy: { kind: 'asc' } });
+  return fixed.map((r) => ({ kind: r.kind, required: true, description: r.description }));
 }
 
 /**
@@ -140,7 +157,7 @@ export async function uploadDocument(
     if (FINAL_APPLICATION_STATUSES.includes(application.status as ApplicationStatus)) {
       throw new AppError('CONFLICT', `the application is ${application.status}: it takes no more documents`, { reason: 'APPLICATION_CLOSED' });
     }
-    const required = await requiredKinds(tx, application.productId);
+    const required = await checklistOf(tx, application);
     if (kind !== OTHER_KIND && !required.some((r) => r.kind === kind)) {
       throw new InvalidField('kind', `kind must be one of ${[...required.map((r) => r.kind), OTHER_KIND].join(', ')}`);
     }
@@ -212,24 +229,26 @@ export type ChecklistStatus = 'satisfied' | 'pending' | 'missing' | 'rejected';
 export interface ChecklistItem {
   kind: string;
   description: string;
+  /** Whether disbursement waits for it. */
+  required: boolean;
   /** satisfied: a document of the kind is verified; pending: one awaits review; rejected: all were rejected; missing: none. */
   status: ChecklistStatus;
   documentIds: string[];
 }
 
-/** The product's required documents and where the application stands on each. */
+/** The documents the application's checklist asks for and where the application stands on each. */
 export async function documentChecklist(db: Reader, applicationId: string): Promise<ChecklistItem[]> {
   const application = await db.application.findUnique({ where: { id: applicationId } });
   if (!application) return [];
   const [required, documents] = await Promise.all([
-    requiredKinds(db, application.productId),
+    checklistOf(db, application),
     db.applicationDocument.findMany({ where: { applicationId }, orderBy: [{ uploadedAt: 'asc' }, { id: 'asc' }] }),
   ]);
   return required.map((r) => {
     const mine = documents.filter((d) => d.kind === r.kind);
     const has = (status: string) => mine.some((d) => d.status === status);
     const status: ChecklistStatus = has('verified') ? 'satisfied' : has('uploaded') ? 'pending' : has('rejected') ? 'rejected' : 'missing';
-    return { kind: r.kind, description: r.description, status, documentIds: mine.map((d) => d.id) };
+    return { kind: r.kind, description: r.description, required: r.required, status, documentIds: mine.map((d) => d.id) };
   });
 }
 

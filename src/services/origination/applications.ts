@@ -20,6 +20,7 @@ import { dateColumn } from '../../tenancy/dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
 import { describeMissing, missingForChecks } from '../../domain/origination/requiredInformation.js';
 import { dateInZone } from '../../domain/businessDate.js';
+import { latestChecklist } from './documentChecklists.js';
 
 export type Channel = 'staff' | 'partner' | 'bulk';
 
@@ -193,12 +194,15 @@ async function createChecked(
   const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.application_number'::regclass) AS n`);
   const number = Number(numbered!.n);
   const reference = `APP-${String(number).padStart(7, '0')}`;
+  // The application keeps the checklist version in force now, whatever the product's checklist becomes later.
+  const checklist = await latestChecklist(tx, checked.product.id);
   const row = await tx.application.create({
     data: {
       id, number, reference, productId: checked.product.id, productVersion: checked.version, currency: checked.product.currency, amount: checked.amount.toFixed(),
       numberOfRepayments: checked.numberOfRepayments, purpose: checked.purpose, status: 'draft', channel, originationPartner: partner,
       externalReference: checked.externalReference, declaredMonthlyIncome: checked.declaredMonthlyIncome?.toFixed() ?? null,
       monthlyDebtPayments: checked.monthlyDebtPayments?.toFixed() ?? null, employer: checked.employer, createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
+      documentChecklistId: checklist?.id ?? null,
     },
   });
   const matches: { role: string; partyId: string; reason: string }[] = [];

@@ -40,7 +40,7 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
   return runCommand(db, { ...command, action: 'application.requestDisbursement' }, async (tx) => {
     const application = await tx.application.findUnique({ where: { id: ask.applicationId } });
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
-    const missing = (await documentChecklist(tx as unknown as TenantDb, application.id)).filter((item) => item.status !== 'satisfied');
+    const missing = (await documentChecklist(tx as unknown as TenantDb, application.id)).filter((item) => item.required && item.status !== 'satisfied');
     if (missing.length > 0) {
       throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${m.status})`).join(', ')}`, { field: inputPath('applicationId'), reason: 'DOCUMENTS_MISSING' });
     }

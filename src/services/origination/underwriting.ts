@@ -9,9 +9,10 @@
 //   grade's maximum. An override needs a reason of at least OVERRIDE_REASON_MIN characters.
 // - The amount recommended defaults to the application's and may be less (a counter-offer), never more: an offer
 //   never lends more than was asked.
-// - Authority comes from the authority matrix (SANDBOX_AUTHORITY_MATRIX until matrices are stored per product). A
-//   checker's roles map to matrix levels (AUTHORITY_LEVELS_BY_ROLE): underwriter → `underwriter`,
-//   credit-approver → `senior_underwriter`, tenant-admin → `credit_committee` (no limit). The matrix governs
+// - Authority comes from the tenant's active approval authority matrix (services/origination/
+//   approvalAuthorityMatrices.ts; sandbox tenants start with SANDBOX_AUTHORITY_MATRIX in their currency). A
+//   checker's roles map to matrix levels as that version says (the sandbox's: underwriter → `underwriter`,
+//   credit-approver → `senior_underwriter`, tenant-admin → `credit_committee`, no limit). The matrix governs
 //   approving a recommendation to approve (that lends money); confirming a recommendation to decline, or
 //   rejecting any recommendation, lends nothing and needs only the capability and a second person.
 // - Approving a recommendation to approve records an underwriter's decision (APPROVE) that copies the input
@@ -22,7 +23,9 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
-import { mayApprove, SANDBOX_AUTHORITY_MATRIX, type AuthorityMatrix } from '../../domain/origination/approvalAuthority.js';
+import { mayApprove, SANDBOX_AUTHORITY_ROLES, type AuthorityRoles } from '../../domain/origination/approvalAuthority.js';
+import { activeAuthority } from './approvalAuthorityMatrices.js';
+import type { TenantRecord } from '../../tenancy/registry.js';
 import type { RuleResult } from '../../domain/origination/creditPolicy.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
@@ -34,26 +37,17 @@ import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pending
 /** The shortest reason an override of the credit policy may give. */
 export const OVERRIDE_REASON_MIN = 10;
 
-/** The authority matrix levels each role holds (documented above); roles not listed hold none. */
-export const AUTHORITY_LEVELS_BY_ROLE: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  underwriter: ['underwriter'],
-  'credit-approver': ['senior_underwriter'],
-  'tenant-admin': ['credit_committee'],
-});
+/** The levels each role holds in the sandbox matrix; a tenant's active matrix says its own. */
+export const AUTHORITY_LEVELS_BY_ROLE: Readonly<AuthorityRoles> = SANDBOX_AUTHORITY_ROLES;
 
-/** The matrix levels someone holding `roles` has. */
-export function authorityLevelsFor(roles: readonly string[]): string[] {
-  return [...new Set(roles.flatMap((role) => AUTHORITY_LEVELS_BY_ROLE[role] ?? []))];
+/** The matrix levels someone holding `roles` has, as `held` (the active matrix's roles) says. */
+export function authorityLevelsFor(roles: readonly string[], held: Readonly<AuthorityRoles> = AUTHORITY_LEVELS_BY_ROLE): string[] {
+  return [...new Set(roles.flatMap((role) => (Object.hasOwn(held, role) ? held[role]! : [])))];
 }
 
 /** The roles that hold any of `levels`, for telling a refused checker who may. */
-export function rolesHolding(levels: readonly string[]): string[] {
-  return Object.entries(AUTHORITY_LEVELS_BY_ROLE).filter(([, held]) => held.some((level) => levels.includes(level))).map(([role]) => role);
-}
-
-/** The matrix in force for a tenant: the sandbox matrix until matrices are stored per product. */
-export function authorityMatrix(): AuthorityMatrix {
-  return SANDBOX_AUTHORITY_MATRIX;
+export function rolesHolding(levels: readonly string[], held: Readonly<AuthorityRoles> = AUTHORITY_LEVELS_BY_ROLE): string[] {
+  return Object.entries(held).filter(([, mine]) => mine.some((level) => levels.includes(level))).map(([role]) => role);
 }
 
 export interface Recommendation {
@@ -165,8 +159,9 @@ export async function recommend(db: TenantDb, command: CommandContext, _business
  * approved with an offer, or declined); rejecting it closes the request and leaves the application referred.
  */
 export async function decide(
-  db: TenantDb, command: CommandContext, businessDate: string, requestId: string, approve: boolean, reason: string | null,
+  db: TenantDb, command: CommandContext, tenant: Pick<TenantRecord, 'businessDate' | 'sandbox' | 'currency'>, requestId: string, approve: boolean, reason: string | null,
 ): Promise<{ requestId: string; applicationStatus: string }> {
+  const businessDate = tenant.businessDate;
   const why = reason?.trim() || null;
   if (!approve && why === null) throw new InvalidField('reason', 'a rejection needs a reason');
   return runCommand(db, { ...command, action: approve ? 'application.approveRecommendation' : 'application.rejectRecommendation' }, async (tx) => {
@@ -196,16 +191,18 @@ export async function decide(
     const policyDecision = await policyDecisionOf(tx, application.id);
     const amount = new Decimal(request.amount.toString());
     const places = minorUnits(application.currency);
-    let authority: { level: string; limit: string | null } | null = null;
+    let authority: { level: string; limit: string | null; matrixVersion: number } | null = null;
     if (request.recommendation === 'approve') {
-      const granted = mayApprove(authorityMatrix(), authorityLevelsFor(command.actor.roles), amount, request.riskGrade);
+      // The version active now decides; the decision records the level and limit it was approved under.
+      const active = await activeAuthority(tx, tenant);
+      const granted = mayApprove(active.matrix, authorityLevelsFor(command.actor.roles, active.roles), amount, request.riskGrade);
       if (!granted.allowed) {
-        const roles = rolesHolding(granted.levelsThatMay);
+        const roles = rolesHolding(granted.levelsThatMay, active.roles);
         throw new AppError('FORBIDDEN', `${granted.reason}${roles.length > 0 ? ` (roles holding those levels: ${roles.join(', ')})` : ''}`, {
           field: inputPath('requestId'), reason: 'BEYOND_AUTHORITY', levelsThatMay: granted.levelsThatMay, rolesThatMay: roles,
         });
       }
-      authority = { level: granted.level, limit: granted.limit };
+      authority = { level: granted.level, limit: granted.limit, matrixVersion: active.matrix.version };
     }
     const decisionId = randomUUID();
     const outcome = request.recommendation === 'approve' ? 'APPROVE' : 'DECLINE';

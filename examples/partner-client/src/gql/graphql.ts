@@ -126,6 +126,8 @@ export type ErrorReason =
   | 'NOT_REVIEWABLE'
   /** Comes with CONFLICT (docs/errors.md). */
   | 'NO_ACTIVE_PRICING'
+  /** Comes with CONFLICT (docs/errors.md). */
+  | 'NO_AUTHORITY_MATRIX'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'OPERATION_RESOLUTION_FAILURE'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
