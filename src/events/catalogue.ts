@@ -188,6 +188,10 @@ function productPricing(meaning: string, extra: Record<string, FieldSpec> = {}):
   return { aggregate: 'ProductPricing', meaning, schemaVersion: 1, audience: 'staffOnly', fields: { ...productPricingFields, ...extra } };
 }
 
+function checkProviderSettings(meaning: string, extra: Record<string, FieldSpec> = {}): EventSpec {
+  return { aggregate: 'CheckProviderSettings', meaning, schemaVersion: 1, audience: 'staffOnly', fields: { ...setupVersionFields, ...extra } };
+}
+
 function authorityMatrix(meaning: string, extra: Record<string, FieldSpec> = {}): EventSpec {
   return {
     aggregate: 'ApprovalAuthorityMatrix', meaning, schemaVersion: 1, audience: 'staffOnly',
@@ -364,6 +368,11 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'approvalAuthorityMatrix.activationRejected': authorityMatrix('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
   'approvalAuthorityMatrix.activated': authorityMatrix('It became the matrix approvals are checked against.', { replaced: int('The version it replaced.', { nullable: true }) }),
   'approvalAuthorityMatrix.retired': authorityMatrix('It was replaced by a newer active version.', { replacedBy: int('The version that replaced it.') }),
+  'checkProviderSettings.drafted': checkProviderSettings('A version of the lender\'s check provider settings was drafted (its secrets are never in the event).'),
+  'checkProviderSettings.activationRequested': checkProviderSettings('Its activation was asked for (the maker).'),
+  'checkProviderSettings.activationRejected': checkProviderSettings('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
+  'checkProviderSettings.activated': checkProviderSettings('It became the providers the lender\'s checks go to.', { replaced: int('The version it replaced.', { nullable: true }) }),
+  'checkProviderSettings.retired': checkProviderSettings('It was replaced by a newer active version.', { replacedBy: int('The version that replaced it.') }),
 
   // Product document checklists.
   'productDocumentChecklist.changed': {

@@ -17,7 +17,7 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import { createApplication, expireStaleApplications, importApplications, moveApplication, updateApplication, type ApplicationInput } from '../services/origination/applications.js';
 import type { PartyInput } from '../services/origination/parties.js';
 import { assessApplication } from '../services/origination/assessment.js';
-import { checkProvidersFor } from '../services/origination/checkProviders.js';
+import { providersForAssessment } from '../services/origination/checkProviders.js';
 import { schedulePendingChecks } from '../services/origination/pendingChecks.js';
 import { listSize } from './limits.js';
 import { objectPayload, payloadType } from './payloads.js';
@@ -34,13 +34,13 @@ const partnerOf = (context: GraphContext) => context.principal!.partner?.id ?? n
  * Assesses an application as the caller, with the providers the tenant is configured with; shared by submission,
  * which assesses at once, and assessApplication (assessment.ts).
  */
-export function assessAs(context: GraphContext, applicationId: string): Promise<{ status: string }> {
+export async function assessAs(context: GraphContext, applicationId: string): Promise<{ status: string }> {
   const { runtime } = context;
   const command = commandOf(context);
   const policy = { sandboxCallbackDelayMs: runtime.config.SANDBOX_CALLBACK_DELAY_MS, callbackTimeoutSeconds: runtime.config.PROVIDER_CALLBACK_TIMEOUT_SECONDS };
   return assessApplication(commandDbOf(context), {
     dataKey: runtime.dataKey,
-    providers: checkProvidersFor(context.tenant!),
+    providers: await providersForAssessment(commandDbOf(context), context.tenant!),
     followUpPending: (tx, pending) => schedulePendingChecks(runtime.webhooks.queue, tx, command.tenant, pending, policy, command.now),
   }, command, context.tenant!.businessDate, applicationId, partnerOf(context));
 }

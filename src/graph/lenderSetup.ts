@@ -14,6 +14,10 @@ import type { StoredAuthority } from '../domain/origination/approvalAuthority.js
 import { LoanProductRef } from './loanProduct.js';
 import { latestChecklist, MAX_CHECKLIST_ITEMS, setProductChecklist, type ChecklistRow } from '../services/origination/documentChecklists.js';
 import type { ChecklistEntry } from '../services/origination/applicationDocuments.js';
+import {
+  activeCheckProviderSettings, decideCheckProviderSettingsActivation, draftCheckProviderSettings, PROVIDER_KINDS, requestCheckProviderSettingsActivation,
+  storedProviders, type CheckProviderSettingsRow, type ProviderKind, type StoredProvider,
+} from '../services/origination/checkProviderSettings.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -268,5 +272,147 @@ builder.mutationField('setProductDocumentChecklist', (t) =>
       productDocumentChecklist: await setProductChecklist(commandDbOf(context), commandOf(context), input.productCode,
         input.items.map((item) => ({ kind: item.kind, required: item.required, description: item.description }))),
     }),
+  }),
+);
+
+// Check provider settings: which KYC, bureau, income and e-sign providers the lender uses. Secrets go in and
+// never come out: only whether one is set and its last four characters.
+
+const CheckProviderKindEnum = storedEnum('CheckProviderKind', 'What a provider does for the lender.', {
+  kyc: 'Identity (KYC) checks.',
+  bureau: 'Credit bureau reports.',
+  income: 'Income verification.',
+  esign: 'Electronic signature of agreements.',
+});
+
+const CheckProviderSettingRef = builder.objectRef<StoredProvider & { kind: ProviderKind }>('CheckProviderSetting').implement({
+  description: 'The provider one kind of check goes to, and its settings; its secret is never shown.',
+  authScopes: { can: 'setup.read' },
+  fields: (t) => ({
+    kind: t.field({ type: CheckProviderKindEnum, description: 'What it does.', resolve: (p) => p.kind }),
+    provider: t.exposeString('provider', { description: '`sandbox` or the adapter\'s name (e.g. `http-adapter`).' }),
+    endpointUrl: t.exposeString('endpointUrl', { nullable: true, description: 'The adapter\'s https endpoint; null for the sandbox.' }),
+    accountReference: t.exposeString('accountReference', { nullable: true, description: 'The lender\'s account with the provider, when it has one.' }),
+    secretSet: t.boolean({ description: 'Whether a secret is stored (sealed; it is never returned).', resolve: (p) => p.secretLastFour !== null }),
+    secretLastFour: t.exposeString('secretLastFour', { nullable: true, description: 'The last four characters of the secret, to tell secrets apart; null when none is set.' }),
+  }),
+});
+
+export const CheckProviderSettingsRef = builder.objectRef<CheckProviderSettingsRow>('CheckProviderSettings');
+
+builder.node(CheckProviderSettingsRef, {
+  description: 'One version of which providers the lender\'s checks and e-signatures go to.',
+  id: { resolve: (row) => row.id },
+  loadMany: async (ids, context: GraphContext) => {
+    const valid = context.tenant ? ids.filter((id) => UUID.test(id)) : [];
+    const rows = valid.length > 0 ? await commandDbOf(context).checkProviderSettings.findMany({ where: { id: { in: valid } } }) : [];
+    return ids.map((id) => rows.find((row) => row.id === id) ?? null);
+  },
+  authScopes: { can: 'setup.read' },
+  fields: (t) => ({
+    version: t.exposeInt('version', { description: 'The version number, 1 for the first.' }),
+    status: t.expose('status', { type: SetupVersionStatusEnum, description: 'Draft, pending activation, active (one at a time) or retired.' }),
+    providers: t.field({
+      type: [CheckProviderSettingRef], description: 'The provider for each kind: KYC, bureau, income, e-sign.',
+      resolve: (row) => { const stored = storedProviders(row); return PROVIDER_KINDS.map((kind) => ({ ...stored[kind], kind })); },
+    }),
+    createdBy: t.exposeString('createdBy', { description: 'Who drafted it.' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was drafted.', resolve: (m) => m.createdAt }),
+    activationRequestedBy: t.exposeString('activationRequestedBy', { nullable: true, description: 'Who asked for its activation (the maker).' }),
+    activatedBy: t.exposeString('activatedBy', { nullable: true, description: 'Who approved its activation (the checker).' }),
+    activatedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it became active.', resolve: (m) => m.activatedAt }),
+  }),
+});
+
+builder.queryField('checkProviderSettings', (t) =>
+  t.field({
+    type: CheckProviderSettingsRef,
+    nullable: true,
+    description: 'The active version of the lender\'s check provider settings; null when none is stored (the platform\'s configured providers apply, docs/sandbox-providers.md).',
+    authScopes: { can: 'setup.read' },
+    resolve: (_root, _args, context) => activeCheckProviderSettings(commandDbOf(context)),
+  }),
+);
+
+builder.queryField('checkProviderSettingsVersions', (t) =>
+  t.field({
+    type: [CheckProviderSettingsRef],
+    description: 'Every version of the check provider settings, newest first.',
+    authScopes: { can: 'setup.read' },
+    resolve: (_root, _args, context) =>
+      commandDbOf(context).checkProviderSettings.findMany({ orderBy: { version: 'desc' }, take: listSize('Query.checkProviderSettingsVersions') }),
+  }),
+);
+
+const CheckProviderInput = builder.inputType('CheckProviderSettingInput', {
+  description: 'The provider for one kind, its settings and (write-only) its secret.',
+  fields: (t) => ({
+    kind: t.field({ type: CheckProviderKindEnum, required: true, description: 'What it does; each kind once.' }),
+    provider: t.string({ required: true, description: '`sandbox`, or an adapter\'s name (lower-case letters, digits, dashes).' }),
+    endpointUrl: t.string({ required: false, description: 'The adapter\'s endpoint, https only; required for anything but the sandbox.' }),
+    accountReference: t.string({ required: false, description: 'The lender\'s account with the provider (at most 100 characters).' }),
+    secret: t.string({ required: false, description: 'The adapter\'s secret (8 to 4096 characters): sealed at once and never returned; the sandbox takes none.' }),
+  }),
+});
+
+const DraftCheckProviderSettingsInput = builder.inputType('DraftCheckProviderSettingsInput', {
+  description: 'A new version of the check provider settings. It changes nothing until a second person activates it.',
+  fields: (t) => ({
+    providers: t.field({ type: [CheckProviderInput], required: true, description: 'One entry for each kind: KYC, bureau, income and e-sign.' }),
+  }),
+});
+
+const DraftCheckProviderSettingsPayload = objectPayload('draftCheckProviderSettings', 'checkProviderSettings', CheckProviderSettingsRef, 'The drafted version.');
+
+builder.mutationField('draftCheckProviderSettings', (t) =>
+  t.field({
+    type: DraftCheckProviderSettingsPayload,
+    description: 'Drafts the next version of the check provider settings; errors name the field (`input.providers[1].endpointUrl`).',
+    authScopes: { can: 'setup.draft' },
+    args: { input: t.arg({ type: DraftCheckProviderSettingsInput, required: true, description: 'The providers.' }) },
+    resolve: async (_root, { input }, context) => ({
+      checkProviderSettings: await draftCheckProviderSettings(commandDbOf(context), context.runtime.dataKey, commandOf(context), input.providers.map((p) => ({
+        kind: p.kind, provider: p.provider, endpointUrl: p.endpointUrl ?? null, accountReference: p.accountReference ?? null, secret: p.secret ?? null,
+      }))),
+    }),
+  }),
+);
+
+const RequestCheckProviderSettingsActivationInput = builder.inputType('RequestCheckProviderSettingsActivationInput', {
+  description: 'The draft to put forward for activation.',
+  fields: (t) => ({ settingsId: t.globalID({ required: true, for: CheckProviderSettingsRef, description: 'The draft version.' }) }),
+});
+
+const RequestCheckProviderSettingsActivationPayload = objectPayload('requestCheckProviderSettingsActivation', 'checkProviderSettings', CheckProviderSettingsRef, 'The version, now pending activation.');
+
+builder.mutationField('requestCheckProviderSettingsActivation', (t) =>
+  t.field({
+    type: RequestCheckProviderSettingsActivationPayload,
+    description: 'Puts a draft forward for activation (the maker). Nothing changes until someone else approves it.',
+    authScopes: { can: 'setup.draft' },
+    args: { input: t.arg({ type: RequestCheckProviderSettingsActivationInput, required: true, description: 'The draft.' }) },
+    resolve: async (_root, { input }, context) => ({ checkProviderSettings: await requestCheckProviderSettingsActivation(commandDbOf(context), commandOf(context), input.settingsId.id) }),
+  }),
+);
+
+const DecideCheckProviderSettingsActivationInput = builder.inputType('DecideCheckProviderSettingsActivationInput', {
+  description: 'The checker\'s decision on a version pending activation.',
+  fields: (t) => ({
+    settingsId: t.globalID({ required: true, for: CheckProviderSettingsRef, description: 'The version pending activation.' }),
+    approve: t.boolean({ required: true, description: 'True activates it (retiring the active version); false sends it back to draft.' }),
+    reason: t.string({ required: false, description: 'Why (required to reject).' }),
+  }),
+});
+
+const DecideCheckProviderSettingsActivationPayload = objectPayload('decideCheckProviderSettingsActivation', 'checkProviderSettings', CheckProviderSettingsRef, 'The version as decided: active on approval, back to draft on rejection.');
+
+builder.mutationField('decideCheckProviderSettingsActivation', (t) =>
+  t.field({
+    type: DecideCheckProviderSettingsActivationPayload,
+    description: 'Approves or rejects the activation of a check provider settings version; neither who drafted it nor who asked for it may approve it.',
+    authScopes: { can: 'setup.activate' },
+    args: { input: t.arg({ type: DecideCheckProviderSettingsActivationInput, required: true, description: 'The decision.' }) },
+    resolve: async (_root, { input }, context) =>
+      ({ checkProviderSettings: await decideCheckProviderSettingsActivation(commandDbOf(context), commandOf(context), input.settingsId.id, input.approve, input.reason?.trim() || null) }),
   }),
 );

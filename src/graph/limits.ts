@@ -67,6 +67,7 @@ export const LIST_SIZES: Record<string, number> = {
   'Query.pendingCreditPolicyActivations': 50,
   'Query.creditPolicies': 50,
   'Query.approvalAuthorityMatrixVersions': 50,
+  'Query.checkProviderSettingsVersions': 50,
   'Query.pendingApprovalAuthorityMatrixActivations': 50,
   // Bounded by the matrix's own validation (domain/origination/approvalAuthority.ts); roles are the staff roles.
   'ApprovalAuthorityMatrix.levels': MAX_AUTHORITY_LEVELS,

@@ -4,6 +4,9 @@
 import type { BureauProvider, CheckKind, IncomeProvider, KycProvider } from '../../domain/origination/checks/providers.js';
 import { SANDBOX_PROVIDER_NAMES, sandboxBureauProvider, sandboxIncomeProvider, sandboxKycProvider } from '../../domain/origination/checks/sandbox.js';
 import type { TenantRecord } from '../../tenancy/registry.js';
+import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
+import { AppError } from '../../errors.js';
+import { activeCheckProviderSettings, storedProviders } from './checkProviderSettings.js';
 
 export interface CheckProviders {
   kyc: KycProvider;
@@ -23,4 +26,23 @@ export function checkProvidersFor(tenant: Pick<TenantRecord, 'slug' | 'checkProv
   // The column's CHECK keeps unknown names out; a name this build does not know is a deploy out of step.
   if (!providers) throw new Error(`tenant ${tenant.slug} is configured with check providers "${tenant.checkProviders}", which this build does not have`);
   return providers;
+}
+
+/**
+ * The providers an assessment uses: the tenant's active check provider settings when it has a version
+ * (checkProviderSettings.ts), otherwise the platform column as above. Only the sandbox is implemented: a check
+ * kind set to another adapter is refused with CONFLICT PROVIDER_NOT_IMPLEMENTED, never quietly run in the sandbox.
+ * (E-signature providers are stored with the rest; signing does not read them yet.)
+ */
+export async function providersForAssessment(db: TenantDb | Tx, tenant: Pick<TenantRecord, 'slug' | 'checkProviders'>): Promise<CheckProviders & { settingsVersion: number | null }> {
+  const active = await activeCheckProviderSettings(db);
+  if (!active) return { ...checkProvidersFor(tenant), settingsVersion: null };
+  const stored = storedProviders(active);
+  const missing = (['kyc', 'bureau', 'income'] as const).filter((kind) => stored[kind].provider !== 'sandbox');
+  if (missing.length > 0) {
+    throw new AppError('CONFLICT', `check provider settings version ${active.version} names adapters this platform does not implement (${missing.map((kind) => `${kind}: ${stored[kind].provider}`).join(', ')}), so checks cannot run: activate a version using sandbox for them`, {
+      reason: 'PROVIDER_NOT_IMPLEMENTED', kinds: missing,
+    });
+  }
+  return { ...SANDBOX_PROVIDERS, settingsVersion: active.version };
 }
