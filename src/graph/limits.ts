@@ -74,6 +74,8 @@ export const LIST_SIZES: Record<string, number> = {
   'ApprovalAuthorityLevel.limits': MAX_AUTHORITY_GRADES,
   'ApprovalAuthorityMatrix.roles': STAFF_ROLES.length,
   'ProductDocumentChecklist.items': MAX_CHECKLIST_ITEMS,
+  // One entry per kind (kyc, bureau, income, esign).
+  'CheckProviderSettings.providers': 4,
   'LoanProduct.creditPolicies': 50,
   'LoanProduct.pricingVersions': 50,
   // A pricing prices at most this many grades (refused when drafted).

@@ -22,6 +22,7 @@ import { uploadDocument } from '../../src/services/origination/applicationDocume
 import { draftPolicy } from '../../src/services/origination/creditPolicies.js';
 import { draftPricing } from '../../src/services/origination/productPricing.js';
 import { draftMatrix, requestMatrixActivation } from '../../src/services/origination/approvalAuthorityMatrices.js';
+import { draftCheckProviderSettings, requestCheckProviderSettingsActivation } from '../../src/services/origination/checkProviderSettings.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
 import { inviteStaffMember } from '../../src/services/staff.js';
 
@@ -56,6 +57,8 @@ let policyGlobalId: string;
 let pricingGlobalId: string;
 const victimPolicyName = `victim-policy-${randomUUID().slice(0, 6)}`;
 let matrixGlobalId: string;
+let settingsGlobalId: string;
+const victimAccountRef = `victim-acct-${randomUUID().slice(0, 6)}`;
 const victimLevelName = `victim_level_${randomUUID().slice(0, 6)}`;
 const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
 const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
@@ -147,6 +150,12 @@ beforeAll(async () => {
   const victimMatrix = await draftMatrix(victimDb, command, 'USD', [{ level: victimLevelName, limits: [{ riskGrade: '*', maxAmount: '777.00' }] }], [{ role: 'underwriter', levels: [victimLevelName] }]);
   await requestMatrixActivation(victimDb, command, victimMatrix.id);
   matrixGlobalId = encodeGlobalID('ApprovalAuthorityMatrix', victimMatrix.id);
+  const victimSettings = await draftCheckProviderSettings(victimDb, server.runtime.dataKey, command, [
+    { kind: 'kyc', provider: 'sandbox', accountReference: victimAccountRef }, { kind: 'bureau', provider: 'sandbox' }, { kind: 'income', provider: 'sandbox' },
+    { kind: 'esign', provider: 'http-adapter', endpointUrl: 'https://esign.example.test/v1', secret: 'victim-esign-secret-9z9z' },
+  ]);
+  await requestCheckProviderSettingsActivation(victimDb, command, victimSettings.id);
+  settingsGlobalId = encodeGlobalID('CheckProviderSettings', victimSettings.id);
 });
 afterAll(async () => {
   await server.close();
@@ -275,6 +284,11 @@ const PROBES: Record<string, string> = {
   'Query.pendingApprovalAuthorityMatrixActivations': '{ pendingApprovalAuthorityMatrixActivations { id version status levels { level } } }',
   'Mutation.draftApprovalAuthorityMatrix': 'mutation { draftApprovalAuthorityMatrix(input: { levels: [{ level: "probe", limits: [{ riskGrade: "*" }] }], roles: [{ role: TENANT_ADMIN, levels: ["probe"] }] }) { approvalAuthorityMatrix { id version levels { level } } userErrors { code field message } } }',
   'Mutation.requestApprovalAuthorityMatrixActivation': 'mutation { requestApprovalAuthorityMatrixActivation(input: { matrixId: "%MATRIX%" }) { approvalAuthorityMatrix { id status levels { level } } userErrors { code field message } } }',
+  'Query.checkProviderSettings': '{ checkProviderSettings { id version providers { kind provider accountReference secretLastFour } } }',
+  'Query.checkProviderSettingsVersions': '{ checkProviderSettingsVersions { id version status providers { kind provider accountReference secretLastFour } createdBy } }',
+  'Mutation.draftCheckProviderSettings': 'mutation { draftCheckProviderSettings(input: { providers: [{ kind: KYC, provider: "sandbox" }, { kind: BUREAU, provider: "sandbox" }, { kind: INCOME, provider: "sandbox" }, { kind: ESIGN, provider: "sandbox" }] }) { checkProviderSettings { id version } userErrors { code field message } } }',
+  'Mutation.requestCheckProviderSettingsActivation': 'mutation { requestCheckProviderSettingsActivation(input: { settingsId: "%SETTINGS%" }) { checkProviderSettings { id status providers { accountReference } } userErrors { code field message } } }',
+  'Mutation.decideCheckProviderSettingsActivation': 'mutation { decideCheckProviderSettingsActivation(input: { settingsId: "%SETTINGS%", approve: true }) { checkProviderSettings { id status providers { accountReference } } userErrors { code field message } } }',
   'Mutation.decideApprovalAuthorityMatrixActivation': 'mutation { decideApprovalAuthorityMatrixActivation(input: { matrixId: "%MATRIX%", approve: true }) { approvalAuthorityMatrix { id status levels { level } } userErrors { code field message } } }',
   'Mutation.setProductDocumentChecklist': 'mutation { setProductDocumentChecklist(input: { productCode: "PL-STD", items: [{ kind: "probe_kind", required: false, description: "probe" }] }) { productDocumentChecklist { version items { kind } } userErrors { code field message } } }',
   'Query.creditPolicies': '{ creditPolicies(productCode: "PL-STD") { id version status ruleSet createdBy product { id code } } }',
@@ -376,13 +390,13 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
-        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName];
+        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z'];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
-        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId);
+        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId).replaceAll('%SETTINGS%', settingsGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -419,6 +433,7 @@ describe('isolation across every root field', () => {
       expect((await victimDb.currencySetting.findMany())[0]!.cashRoundingMultiple.toString()).toBe('500');
       expect(await victimDb.approvalAuthorityMatrix.findMany()).toMatchObject([{ status: 'pending_activation', activatedBy: null }]);
       expect(await victimDb.productDocumentChecklist.count()).toBe(0);
+      expect(await victimDb.checkProviderSettings.findMany()).toMatchObject([{ status: 'pending_activation', activatedBy: null }]);
     });
   }
 });
