@@ -143,7 +143,7 @@ describe('check provider settings', () => {
     expect(audit.map((record) => record.action)).toEqual(expect.arrayContaining(['checkProviderSettings.draft', 'checkProviderSettings.requestActivation', 'checkProviderSettings.approveActivation']));
     const events = await db.outboxEvent.findMany({ where: { type: { startsWith: 'checkProviderSettings.' } } });
     expect(new Set(events.map((event) => event.type))).toEqual(new Set(['checkProviderSettings.drafted', 'checkProviderSettings.activationRequested', 'checkProviderSettings.activated', 'checkProviderSettings.retired']));
-    expect(JSON.stringify([answers, audit, events])).not.toContain(SECRET);
+    expect(JSON.stringify([answers, audit, events], (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))).not.toContain(SECRET);
     expect(JSON.stringify(answers)).not.toContain(sealed);
   });
 });
