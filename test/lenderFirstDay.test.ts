@@ -1,6 +1,6 @@
 // A lender's first day, through GraphQL alone (the README's "Try it" walks the same road): the platform admin
 // onboards a lender that is not a sandbox; its admin creates a product, its pricing, the approval authority, the
-// document checklist and the credit policy, invites staff and registers a partner; the partner's application is
+// document checklist, the check providers and the credit policy, invites staff and registers a partner; the partner's application is
 // referred, recommended, approved within authority, offered at the lender's price, accepted, signed, documented,
 // and paid out by two disbursement officers. Tokens come from the development issuer, as `npm run token` gives
 // them (a named member of staff by e-mail); everything else is a GraphQL request.
@@ -90,6 +90,13 @@ describe('a lender\'s first day, through the API', () => {
     });
     await command(admin, 'requestApprovalAuthorityMatrixActivation', 'RequestApprovalAuthorityMatrixActivationInput', 'approvalAuthorityMatrix { status }', { matrixId: matrix['approvalAuthorityMatrix'].id });
     expect((await command(approver, 'decideApprovalAuthorityMatrixActivation', 'DecideApprovalAuthorityMatrixActivationInput', 'approvalAuthorityMatrix { status }', { matrixId: matrix['approvalAuthorityMatrix'].id, approve: true }))['approvalAuthorityMatrix'].status).toBe('ACTIVE');
+
+    // Which providers its checks go to: the sandbox ones for now, activated by a second person.
+    const providers = await command(admin, 'draftCheckProviderSettings', 'DraftCheckProviderSettingsInput', 'checkProviderSettings { id status }', {
+      providers: ['KYC', 'BUREAU', 'INCOME', 'ESIGN'].map((kind) => ({ kind, provider: 'sandbox' })),
+    });
+    await command(admin, 'requestCheckProviderSettingsActivation', 'RequestCheckProviderSettingsActivationInput', 'checkProviderSettings { status }', { settingsId: providers['checkProviderSettings'].id });
+    expect((await command(approver, 'decideCheckProviderSettingsActivation', 'DecideCheckProviderSettingsActivationInput', 'checkProviderSettings { status }', { settingsId: providers['checkProviderSettings'].id, approve: true }))['checkProviderSettings'].status).toBe('ACTIVE');
 
     // A partner, and its application: a politically exposed person with a prime bureau file is referred (grade A).
     await command(admin, 'registerPartner', 'RegisterPartnerInput', 'partner { code }', { code: 'acme', name: 'Acme Marketplace', kind: 'ORIGINATION' });

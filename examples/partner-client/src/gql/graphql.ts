@@ -134,6 +134,8 @@ export type ErrorReason =
   | 'PERSISTED_QUERY_HASH_MISMATCH'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'PERSISTED_QUERY_VERSION_UNSUPPORTED'
+  /** Comes with CONFLICT (docs/errors.md). */
+  | 'PROVIDER_NOT_IMPLEMENTED'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'QUERY_TOO_COSTLY'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
