@@ -11,6 +11,7 @@ import { transition } from './applications.js';
 import { applicantAsSubmitted } from './assessment.js';
 import { postgresDocumentStore, sha256Hex } from './documentStore.js';
 import { businessDateOf } from '../../tenancy/dateColumns.js';
+import { assertEsignAvailable } from './checkProviders.js';
 
 export interface Consent {
   text: string;
@@ -57,6 +58,7 @@ export async function signAgreement(db: TenantDb, command: CommandContext, lende
   return runCommand(db, { ...command, action: 'application.signAgreement' }, async (tx) => {
     const application = await ownApplication(tx, applicationId, partner);
     if (application.status !== 'offer_accepted') throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} has no accepted offer to sign`, { field: inputPath('applicationId'), reason: 'ILLEGAL_TRANSITION' });
+    await assertEsignAvailable(tx);
     const offer = await tx.applicationOffer.findFirstOrThrow({ where: { applicationId, status: 'accepted' } });
     // The borrower as this application's submitter named them, never another channel's record of the party.
     const applicant = await applicantAsSubmitted(tx, applicationId);

@@ -34,15 +34,28 @@ export function checkProvidersFor(tenant: Pick<TenantRecord, 'slug' | 'checkProv
  * kind set to another adapter is refused with CONFLICT PROVIDER_NOT_IMPLEMENTED, never quietly run in the sandbox.
  * (E-signature providers are stored with the rest; signing does not read them yet.)
  */
+/**
+ * The kinds of an active settings version that name an adapter this platform does not implement: they are refused,
+ * never run in the sandbox instead.
+ */
+function unimplemented(active: NonNullable<Awaited<ReturnType<typeof activeCheckProviderSettings>>>, kinds: readonly ('kyc' | 'bureau' | 'income' | 'esign')[], doing: string): void {
+  const stored = storedProviders(active);
+  const missing = kinds.filter((kind) => stored[kind].provider !== 'sandbox');
+  if (missing.length === 0) return;
+  throw new AppError('CONFLICT', `check provider settings version ${active.version} names adapters this platform does not implement (${missing.map((kind) => `${kind}: ${stored[kind].provider}`).join(', ')}), so ${doing}: activate a version using sandbox for them`, {
+    reason: 'PROVIDER_NOT_IMPLEMENTED', kinds: missing,
+  });
+}
+
 export async function providersForAssessment(db: TenantDb | Tx, tenant: Pick<TenantRecord, 'slug' | 'checkProviders'>): Promise<CheckProviders & { settingsVersion: number | null }> {
   const active = await activeCheckProviderSettings(db);
   if (!active) return { ...checkProvidersFor(tenant), settingsVersion: null };
-  const stored = storedProviders(active);
-  const missing = (['kyc', 'bureau', 'income'] as const).filter((kind) => stored[kind].provider !== 'sandbox');
-  if (missing.length > 0) {
-    throw new AppError('CONFLICT', `check provider settings version ${active.version} names adapters this platform does not implement (${missing.map((kind) => `${kind}: ${stored[kind].provider}`).join(', ')}), so checks cannot run: activate a version using sandbox for them`, {
-      reason: 'PROVIDER_NOT_IMPLEMENTED', kinds: missing,
-    });
-  }
+  unimplemented(active, ['kyc', 'bureau', 'income'], 'checks cannot run');
   return { ...SANDBOX_PROVIDERS, settingsVersion: active.version };
+}
+
+/** Refuses signing when the lender's active settings name an e-sign adapter other than the sandbox's. */
+export async function assertEsignAvailable(db: TenantDb | Tx): Promise<void> {
+  const active = await activeCheckProviderSettings(db);
+  if (active) unimplemented(active, ['esign'], 'the agreement cannot be signed');
 }

@@ -146,4 +146,29 @@ describe('check provider settings', () => {
     expect(JSON.stringify([answers, audit, events], (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))).not.toContain(SECRET);
     expect(JSON.stringify(answers)).not.toContain(sealed);
   });
+
+  it('an e-sign adapter the platform does not implement refuses signing, never signs in the sandbox instead', async () => {
+    // Approved with an offer under sandbox checks (+bureau-prime), accepted by the borrower.
+    const created = await ask(CREATE, officer, { input: { ...application(true), applicant: { ...application(true).applicant, email: `esign${people}+bureau-prime@example.test` } } });
+    expect(userErrors(created, 'createApplication')).toEqual([]);
+    const applicationId = created.data!['createApplication'].application.id as string;
+    expect(created.data!['createApplication'].application.status).toBe('APPROVED');
+    const MOVE = (name: string) => `mutation($input: ${name.charAt(0).toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { application { status } ${USER_ERRORS} } }`;
+    const consentText = 'I have read the loan agreement, the pre-contract information and the APR, and I agree to borrow on these terms.';
+    expect(userErrors(await ask(MOVE('acceptApplicationOffer'), officer, { input: { applicationId, consentText } }), 'acceptApplicationOffer')).toEqual([]);
+
+    await activate([sandbox('KYC'), sandbox('BUREAU'), sandbox('INCOME'), { kind: 'ESIGN', provider: 'docusign-adapter', endpointUrl: 'https://esign.example.test/v1', secret: SECRET }]);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const documentsBefore = await db.applicationDocument.count();
+    const refused = await ask(MOVE('signApplicationAgreement'), officer, { input: { applicationId } });
+    expect(userErrors(refused, 'signApplicationAgreement')).toMatchObject([{ code: 'CONFLICT', reason: 'PROVIDER_NOT_IMPLEMENTED' }]);
+    expect(userErrors(refused, 'signApplicationAgreement')[0]!.message).toContain('esign: docusign-adapter');
+    expect(await db.applicationDocument.count()).toBe(documentsBefore);
+
+    // Back to the sandbox e-sign: the agreement is signed.
+    await activate([sandbox('KYC'), sandbox('BUREAU'), sandbox('INCOME'), sandbox('ESIGN')]);
+    const signed = await ask(MOVE('signApplicationAgreement'), officer, { input: { applicationId } });
+    expect(userErrors(signed, 'signApplicationAgreement')).toEqual([]);
+    expect(signed.data!['signApplicationAgreement'].application.status).toBe('AGREEMENT_SIGNED');
+  });
 });
