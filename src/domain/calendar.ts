@@ -19,6 +19,16 @@ export function parseDate(text: string): CalendarDate {
   return date;
 }
 
+/** Whether the text is a real business date (YYYY-MM-DD), without throwing. */
+export function isDate(text: string): boolean {
+  try {
+    parseDate(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function formatDate({ year, month, day }: CalendarDate): string {
   return `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
 }

@@ -12,7 +12,7 @@
 // - The APR is over the schedule's real cash flows: the net disbursement against every instalment (with its fee)
 //   and every fee due on a date of its own (apr.ts).
 import { InvalidField } from '../../errors.js';
-import { addDays, parseDate } from '../calendar.js';
+import { addDays, isDate } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 import { assertValidTerms, assertWithinProduct, termsToJson, type LoanProductVersion, type LoanTerms } from '../servicing/product.js';
 import { generateSchedule } from '../servicing/schedule.js';
@@ -91,15 +91,6 @@ export interface Offer {
   validUntil: string;
   /** The priced loan terms as booked if the offer is accepted (termsToJson). */
   terms: Record<string, unknown>;
-}
-
-function isDate(text: string): boolean {
-  try {
-    parseDate(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The offer for an approved decision; throws InvalidField naming what stands in the way. */

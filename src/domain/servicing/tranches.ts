@@ -27,7 +27,7 @@
 // - What is approved and not yet paid out is the undisbursed remainder; nothing in the schedule or the ledger
 //   depends on it until it is paid out.
 import { InvalidField } from '../../errors.js';
-import { parseDate } from '../calendar.js';
+import { isDate } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 
 /** The most tranches a plan may carry. */
@@ -67,15 +67,6 @@ export interface TranchesOfLoan {
   /** Approved and not yet paid out. */
   undisbursed: Decimal;
   tranches: TrancheView[];
-}
-
-function isDate(text: string): boolean {
-  try {
-    parseDate(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function wholeAmount(value: Decimal, currency: string, field: string): Decimal {
