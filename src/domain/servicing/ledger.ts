@@ -27,7 +27,13 @@ export type AccountRole =
   | 'interestInAdvance'
   /** Reserved for write-off and co-lenders' shares. */
   | 'writeOffExpense'
-  | 'colenderPayable';
+  | 'colenderPayable'
+  /** Interest receivable of a non-performing loan, held out of income until it is paid or the loan performs again. */
+  | 'interestSuspense'
+  /** The provision against the loans (a contra-asset: its balance is a credit). */
+  | 'loanLossAllowance'
+  /** What provisions cost: made (debit) and released (credit) as classes and exposures change. */
+  | 'provisionExpense';
 
 export interface Account {
   code: string;
@@ -43,13 +49,16 @@ export const STANDARD_CHART: readonly Account[] = [
   { code: '1110', name: 'Interest receivable', kind: 'asset', role: 'interestReceivable' },
   { code: '1120', name: 'Fee receivable', kind: 'asset', role: 'feeReceivable' },
   { code: '1130', name: 'Penalty receivable', kind: 'asset', role: 'penaltyReceivable' },
+  { code: '1190', name: 'Allowance for loan losses', kind: 'asset', role: 'loanLossAllowance' },
   { code: '2100', name: 'Borrower excess and suspense', kind: 'liability', role: 'excess' },
   { code: '2150', name: 'Interest received in advance', kind: 'liability', role: 'interestInAdvance' },
+  { code: '2160', name: 'Interest in suspense', kind: 'liability', role: 'interestSuspense' },
   { code: '2200', name: 'Payable to co-lenders', kind: 'liability', role: 'colenderPayable' },
   { code: '4000', name: 'Interest income', kind: 'income', role: 'interestIncome' },
   { code: '4100', name: 'Fee income', kind: 'income', role: 'feeIncome' },
   { code: '4200', name: 'Penalty income', kind: 'income', role: 'penaltyIncome' },
   { code: '5100', name: 'Loans written off', kind: 'expense', role: 'writeOffExpense' },
+  { code: '5200', name: 'Loan loss provisions', kind: 'expense', role: 'provisionExpense' },
 ];
 
 /** A product's mapping: the account code used for each role (the standard chart's unless the product says). */
