@@ -229,7 +229,7 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
   }
   const { rows } = await sql.query<{ totals: Record<string, number> }>((s) => `
     UPDATE ${s}.end_of_day_run r SET status = 'completed', finished_at = $2,
-           totals = coalesce((SELECT jsonb_object_agg(step, rows) FROM ${s}.end_of_day_step WHERE business_date = $1 AND part = 0), '{}')
+           totals = r.totals || coalesce((SELECT jsonb_object_agg(step, rows) FROM ${s}.end_of_day_step WHERE business_date = $1 AND part = 0), '{}')
      WHERE business_date = $1 RETURNING totals`, [businessDate, rt.now().toISOString()]);
   return { businessDate, resumed, steps, totals: rows[0]?.totals ?? {} };
 }
