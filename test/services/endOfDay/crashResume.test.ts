@@ -231,3 +231,42 @@ describe('end of day killed and run again', () => {
     }
   });
 });
+
+describe('what a resumed run records', () => {
+  const totals: Record<string, Record<string, number>> = {};
+
+  it('interrupts one run inside its set-based batches and resumes it, beside a twin run whole', { timeout: 600_000 }, async () => {
+    const whole = await createTenant(runtime, uniqueSlug('eod-totals-whole'), { businessDate: BOOK_START });
+    const broken = await createTenant(runtime, uniqueSlug('eod-totals-broken'), { businessDate: BOOK_START });
+    await seedBook(runtime, whole.slug, whole.schemaName);
+    await seedBook(runtime, broken.slug, broken.schemaName);
+    await runEndOfDay(runtime, whole.slug, { startedBy: 'test', batchSize: BATCH });
+    let cut = false;
+    const failure = await runEndOfDay(runtime, broken.slug, {
+      startedBy: 'test', batchSize: BATCH,
+      async afterCommit(where) {
+        if (!cut && where.step === 'advancePositions') {
+          cut = true;
+          throw new Error('the power went out');
+        }
+      },
+    }).then(() => null, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(EndOfDayFailure);
+    const [resumed] = await runEndOfDay(runtime, broken.slug, { startedBy: 'test', batchSize: BATCH });
+    expect(resumed!.resumed).toBe(true);
+    for (const t of [whole, broken]) {
+      const { rows } = await sqlOf(t).query<{ totals: Record<string, number> }>((s) => `SELECT totals FROM ${s}.end_of_day_run WHERE business_date = $1`, [addDays(BOOK_START, 1)]);
+      totals[t === whole ? 'whole' : 'broken'] = rows[0]!.totals;
+    }
+    // The day had more than one batch to move, so the cut left work for the resumed attempt.
+    expect(totals['whole']!['advancePositions']).toBeGreaterThan(BATCH.positions);
+    expect((await books(broken)).positions).toEqual((await books(whole)).positions);
+  });
+
+  // Fails today: an `own` step records the rows of the attempt that finished it (run.ts, runSteps: `rows = await
+  // step.run(context)`), so a resumed run's totals undercount what the day did. The books are right; the report of
+  // them is not. Remove `.fails` when the runner counts every attempt's batches.
+  it.fails('counts the whole day\'s work in the resumed run\'s totals, as in the run never interrupted', () => {
+    expect(totals['broken']).toEqual(totals['whole']);
+  });
+});
