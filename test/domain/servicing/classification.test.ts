@@ -64,7 +64,7 @@ describe('RBI\'s worked example (circular of 12 November 2021)', () => {
     let s: ClassState = FRESH;
     for (const [asOf, , dpd] of walk) {
       s = classify(RBI, s, { daysPastDue: dpd }, asOf);
-      since[s.ownClass] ??= s.classSince;
+      since[s.ownClass] ??= s.classSince!;
     }
     expect(since).toEqual({
       STANDARD: '2021-03-31', SMA_0: '2021-04-01', SMA_1: '2021-05-01', SMA_2: '2021-05-31', SUBSTANDARD: '2021-06-30',
