@@ -274,6 +274,16 @@ export function isNonAccrual(policy: ClassificationPolicy, cls: string, daysPast
   return cls === 'SUBSTANDARD' && p.nonAccrualAfterDays <= p.substandardAfterDays;
 }
 
+/**
+ * The non-accrual rule in the form a set-based statement applies to many loans at once: a loan is non-accrual when
+ * the class it carries is one of `classes`, or (US) its DPD is at least `fromDaysPastDue`. The same rule as
+ * isNonAccrual given the DPD.
+ */
+export function nonAccrualRule(policy: ClassificationPolicy): { classes: AssetClass[]; fromDaysPastDue: number | null } {
+  if (policy.regime === 'RBI_IRAC') return { classes: CLASSES.RBI_IRAC.filter((cls) => NON_PERFORMING.has(cls)), fromDaysPastDue: null };
+  return { classes: ['LOSS'], fromDaysPastDue: policy.parameters.nonAccrualAfterDays };
+}
+
 /** Whether the class says the loan is due to be written off: LOSS in both regimes. */
 export function chargeOffDue(policy: ClassificationPolicy, cls: string): boolean {
   severity(policy.regime, cls);

@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal } from '../../../src/domain/money.js';
 import {
-  assertValidParameters, carriedClass, chargeOffDue, classesOf, classify, daysPastDueOf, defaultParameters, isNonAccrual, suspenseFor,
+  assertValidParameters, carriedClass, chargeOffDue, classesOf, classify, daysPastDueOf, defaultParameters, isNonAccrual, nonAccrualRule, suspenseFor,
   wholeMonths, worstClass, type ClassificationPolicy, type ClassState, type Regime,
 } from '../../../src/domain/servicing/classification.js';
 
@@ -203,6 +203,21 @@ describe('income recognition and charge-off', () => {
     expect(isNonAccrual(later, 'SUBSTANDARD')).toBe(false);
     expect(isNonAccrual(later, 'SUBSTANDARD', 99)).toBe(false);
     expect(isNonAccrual(later, 'LOSS')).toBe(true);
+  });
+
+  it('the rule for many loans at once agrees with isNonAccrual for every class and DPD', () => {
+    const earlier: ClassificationPolicy = { regime: 'US_CHARGE_OFF', parameters: { ...defaultParameters('US_CHARGE_OFF'), nonAccrualAfterDays: 60 } };
+    expect(nonAccrualRule(RBI)).toEqual({ classes: ['SUBSTANDARD', 'DOUBTFUL_1', 'DOUBTFUL_2', 'DOUBTFUL_3', 'LOSS'], fromDaysPastDue: null });
+    expect(nonAccrualRule(US)).toEqual({ classes: ['LOSS'], fromDaysPastDue: 90 });
+    for (const policy of [RBI, US, earlier]) {
+      const rule = nonAccrualRule(policy);
+      for (const cls of classesOf(policy.regime)) {
+        for (let dpd = 0; dpd <= 200; dpd += 1) {
+          const byRule = (rule.classes as string[]).includes(cls) || (rule.fromDaysPastDue !== null && dpd >= rule.fromDaysPastDue);
+          if (byRule !== isNonAccrual(policy, cls, dpd)) expect.fail(`${policy.regime} ${cls} at ${dpd} DPD`);
+        }
+      }
+    }
   });
 
   it('charge-off is due in LOSS only', () => {
