@@ -248,6 +248,18 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'finance'],
     platform: false,
   },
+  'delinquency.read': {
+    area: 'Delinquency',
+    description: "Read the lender's delinquency policy (buckets, regulatory regime, parameters, provisions) and products' own buckets",
+    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'finance', 'auditor', 'compliance'],
+    platform: false,
+  },
+  'delinquency.manage': {
+    area: 'Delinquency',
+    description: "Change the lender's delinquency policy and give a product buckets of its own (applied from the next end of day)",
+    roles: ['tenant-admin'],
+    platform: false,
+  },
   'webhooks.read': {
     area: 'Webhooks',
     description: 'Read webhook endpoints and the delivery log (a partner sees only its own)',

@@ -133,6 +133,9 @@ function writeFields(fields: Readonly<Record<string, FieldSpec>>, value: unknown
 }
 
 // Fields many types share, declared once so they mean the same everywhere.
+const bucketFields = {
+  name: text('The bucket\'s name.'), fromDays: int('The first count of days past due in it.'), toDays: int('The last count in it; null for "and above".', { nullable: true }),
+};
 const applicationId = id('Application')('The application.');
 const reference = text('The application\'s reference, e.g. APP-0000042.');
 const loanId = id('Loan')('The loan.');
@@ -511,6 +514,33 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'loanProduct.accountMapped': {
     aggregate: 'LoanProduct', meaning: 'A product\'s posting role was mapped to a ledger account.', schemaVersion: 2, audience: 'staffOnly',
     fields: { code: text('The product\'s code.'), role: text('The posting role.'), account: text('The ledger account\'s code.') },
+  },
+  'loanProduct.delinquencyBucketsChanged': {
+    aggregate: 'LoanProduct', meaning: 'A product was given delinquency buckets of its own, or set back to the policy\'s (applied from the next end of day).', schemaVersion: 1, audience: 'staffOnly',
+    fields: { code: text('The product\'s code.'), buckets: { ...list(bucketFields, 'DelinquencyBucket')('Its own buckets; null when it follows the delinquency policy\'s.'), nullable: true } },
+  },
+  'delinquencyPolicy.changed': {
+    aggregate: 'DelinquencyPolicy', meaning: 'The lender changed its delinquency policy: buckets, regulatory regime, parameters, provisions (a new version, applied from the next end of day; docs/classification.md).', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      version: int('The new version.'), previousVersion: int('The version it replaces; 0 for the default.'),
+      regime: text('RBI_IRAC or US_CHARGE_OFF.'),
+      buckets: list(bucketFields, 'DelinquencyBucket')('The buckets by days past due, from 0 upwards.'),
+      parameters: object({
+        sma1AfterDays: int('RBI_IRAC: SMA_1 when days past due are more than this.', { optional: true }),
+        sma2AfterDays: int('RBI_IRAC: SMA_2 when days past due are more than this.', { optional: true }),
+        npaAfterDays: int('RBI_IRAC: non-performing when days past due are more than this.', { optional: true }),
+        doubtfulAfterMonths: int('RBI_IRAC: DOUBTFUL_1 after this many whole months as NPA.', { optional: true }),
+        doubtful2AfterMonths: int('RBI_IRAC: DOUBTFUL_2 after this many whole months as NPA.', { optional: true }),
+        doubtful3AfterMonths: int('RBI_IRAC: DOUBTFUL_3 after this many whole months as NPA.', { optional: true }),
+        lossAfterMonths: int('RBI_IRAC: LOSS after this many whole months as NPA; null for never by age.', { optional: true, nullable: true }),
+        substandardAfterDays: int('US_CHARGE_OFF: SUBSTANDARD from this many days past due.', { optional: true }),
+        chargeOffAfterDays: int('US_CHARGE_OFF: LOSS (charge-off due) from this many days past due.', { optional: true }),
+        nonAccrualAfterDays: int('US_CHARGE_OFF: non-accrual from this many days past due.', { optional: true }),
+        borrowerLevel: bool('Whether a borrower\'s loans carry its worst class.'),
+      }, 'ClassificationParameters')('The regime\'s parameters.'),
+      provisions: list({ assetClass: text('The class.'), percent: decimal('Percent of the exposure provided.') }, 'ClassProvision')('The provision rate of each class of the regime.'),
+      changedBy: text('Who changed it (subject).'),
+    },
   },
   'ledgerAccount.opened': {
     aggregate: 'LedgerAccount', meaning: 'A ledger account was opened.', schemaVersion: 2, audience: 'staffOnly',

@@ -27,6 +27,7 @@ import './lenderSetup.js';
 import './ledger.js';
 import './currency.js';
 import './loanProductSetup.js';
+import './delinquencyPolicy.js';
 import './audit.js';
 import './events.js';
 import './heartbeat.js';
