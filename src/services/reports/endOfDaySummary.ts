@@ -13,7 +13,7 @@
 //   exact figure (principal of the instalments due and unpaid) needs each upcoming instalment's principal, which
 //   the position does not carry. Portfolio at risk does not need it: it is read from principal_receivable per band.
 import { Decimal } from '../../domain/money.js';
-import type { TenantDb } from '../../tenancy/tenantClients.js';
+import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { tenantSql, type TenantStatement } from '../../tenancy/tenantSql.js';
 
 /** The raw-SQL door as tenantSql (a Prisma client or transaction) gives it. */
@@ -138,13 +138,13 @@ const AS_TEXT = 'product_id::text, currency::text, dpd_band, delinquency_bucket,
   + 'interest_receivable::text, fee_receivable::text, penalty_receivable::text, overdue_principal::text, interest_suspense::text, provision::text';
 
 /** The summary as end of day would write it now, from the current positions, without writing anything. */
-export async function liveSummary(db: TenantDb, schemaName: string): Promise<SummaryRow[]> {
+export async function liveSummary(db: TenantDb | Tx, schemaName: string): Promise<SummaryRow[]> {
   const rows = await tenantSql(db, schemaName).query<RawRow[]>((s) => `SELECT ${AS_TEXT} FROM (${bookSelect(s, null)}) book`);
   return rows.map(rowOf);
 }
 
 /** The summary end of day wrote for `businessDate` (no rows when it wrote none). */
-export async function storedSummary(db: TenantDb, schemaName: string, businessDate: string): Promise<SummaryRow[]> {
+export async function storedSummary(db: TenantDb | Tx, schemaName: string, businessDate: string): Promise<SummaryRow[]> {
   const rows = await tenantSql(db, schemaName).query<RawRow[]>(
     (s) => `SELECT ${AS_TEXT} FROM ${s}.end_of_day_summary WHERE business_date = $1::date`, businessDate);
   return rows.map(rowOf);

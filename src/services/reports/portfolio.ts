@@ -6,7 +6,7 @@ import { InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { bookFigures, monthStartOf, splitBy, type BookFigures, type BookGroup } from '../../domain/servicing/portfolio.js';
-import type { TenantDb } from '../../tenancy/tenantClients.js';
+import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { dateColumn } from '../../tenancy/dateColumns.js';
 import { trialBalance, type TrialBalanceLine } from '../servicing/ledger.js';
@@ -62,8 +62,14 @@ interface IncomeRow {
  * income, whichever account their other side is (so the figure is net of suspense either way), and their lines on
  * the income accounts are not counted twice.
  */
-async function incomeOf(db: TenantDb, schemaName: string, from: string, to: string): Promise<Map<string, IncomeRow>> {
+async function incomeOf(db: Tx, schemaName: string, from: string, to: string): Promise<Map<string, IncomeRow>> {
+  // The accounts are the loans' own (a product may map a role to another account); naming them lets the
+  // account and value-date index find the month's lines instead of reading the whole ledger.
   const rows = await tenantSql(db, schemaName).query<IncomeRow[]>((s) => `
+    WITH income_accounts AS (
+      SELECT DISTINCT unnest(ARRAY[accounts->>'interestIncome', accounts->>'feeIncome', accounts->>'penaltyIncome', accounts->>'interestSuspense']) AS account
+        FROM ${s}.loan
+    )
     SELECT j.currency::text AS currency,
            coalesce(sum(j.credit - j.debit) FILTER (WHERE jr.kind <> 'suspense' AND j.account = l.accounts->>'interestIncome'), 0)::text AS interest,
            coalesce(sum(j.credit - j.debit) FILTER (WHERE jr.kind <> 'suspense' AND j.account = l.accounts->>'feeIncome'), 0)::text AS fee,
@@ -72,14 +78,15 @@ async function incomeOf(db: TenantDb, schemaName: string, from: string, to: stri
       FROM ${s}.journal_line j
       JOIN ${s}.journal jr ON jr.id = j.journal_id
       JOIN ${s}.loan l ON l.id = j.loan_id
-     WHERE j.value_date BETWEEN $1::date AND $2::date
+     WHERE j.account IN (SELECT account FROM income_accounts WHERE account IS NOT NULL)
+       AND j.value_date BETWEEN $1::date AND $2::date
        AND j.account IN (l.accounts->>'interestIncome', l.accounts->>'feeIncome', l.accounts->>'penaltyIncome', l.accounts->>'interestSuspense')
      GROUP BY j.currency`, from, to);
   return new Map(rows.map((row) => [row.currency, row]));
 }
 
 /** The rows of the book as of `asOf`, and where they came from; refuses a date no report can be given for. */
-async function bookAsOf(db: TenantDb, schemaName: string, asOf: string, businessDate: string): Promise<{ source: ReportSource; groups: BookGroup[] }> {
+async function bookAsOf(db: Tx, schemaName: string, asOf: string, businessDate: string): Promise<{ source: ReportSource; groups: BookGroup[] }> {
   if (!isBusinessDate(asOf)) throw new InvalidField('asOf', 'asOf must be a business date (YYYY-MM-DD)');
   if (asOf > businessDate) throw new InvalidField('asOf', `asOf may not be after the business date, ${businessDate}`);
   if (asOf === businessDate) return { source: 'positions', groups: await liveSummary(db, schemaName) };
@@ -95,12 +102,14 @@ async function bookAsOf(db: TenantDb, schemaName: string, asOf: string, business
 export async function portfolioReport(db: TenantDb, schemaName: string, options: { asOf?: string | null; businessDate: string }): Promise<PortfolioReport> {
   const { businessDate } = options;
   const asOf = options.asOf ?? businessDate;
-  const { source, groups } = await bookAsOf(db, schemaName, asOf, businessDate);
   const from = monthStartOf(asOf);
-  const [income, products] = await Promise.all([
-    incomeOf(db, schemaName, from, asOf),
-    db.loanProduct.findMany({ where: { id: { in: [...new Set(groups.map((g) => g.productId))] } }, select: { id: true, code: true, name: true } }),
-  ]);
+  // One snapshot: the book, the month's income and the products' names are read as of the same commit.
+  const { source, groups, income, products } = await db.$transaction(async (tx) => {
+    const book = await bookAsOf(tx, schemaName, asOf, businessDate);
+    const income = await incomeOf(tx, schemaName, from, asOf);
+    const products = await tx.loanProduct.findMany({ where: { id: { in: [...new Set(book.groups.map((g) => g.productId))] } }, select: { id: true, code: true, name: true } });
+    return { ...book, income, products };
+  }, { isolationLevel: 'RepeatableRead', timeout: 120_000 });
   const productById = new Map(products.map((p) => [p.id, p]));
   const currencies = new Set([...groups.map((g) => g.currency), ...income.keys()]);
   const byCurrency = splitBy(groups, 'currency');
