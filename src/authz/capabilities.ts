@@ -260,6 +260,12 @@ export const CAPABILITIES = {
     roles: ['tenant-admin'],
     platform: false,
   },
+  'reports.read': {
+    area: 'Reports',
+    description: 'Read the portfolio report as of a date (portfolio at risk, aging, classification and provisions, accruals, trial balance) and download its sections as CSV',
+    roles: ['tenant-admin', 'finance', 'auditor', 'compliance'],
+    platform: false,
+  },
   'webhooks.read': {
     area: 'Webhooks',
     description: 'Read webhook endpoints and the delivery log (a partner sees only its own)',

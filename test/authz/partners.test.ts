@@ -258,6 +258,7 @@ const PROBES: Record<string, string> = {
   'Query.trialBalance': '{ trialBalance(asOf: "2099-12-31") { lines { account name debits credits balance } } }',
   'Query.ledgerAccountStatement': '{ ledgerAccountStatement(account: "1100", from: "2000-01-01", to: "2099-12-31") { lines { loanId transactionId debit balance } } }',
   'Query.ledgerInvariants': '{ ledgerInvariants { holds loans journals } }',
+  'Query.portfolioReport': '{ portfolioReport { asOf source currencies { currency loans principal products { productCode productName principal } aging { delinquencyBucket principal } } trialBalance { lines { account name balance } } } }',
   'Mutation.disburseLoan': 'mutation { disburseLoan(input: { idempotencyKey: "probe-disburse", productCode: "PL-STD", principal: "7777.77", disbursementDate: "2000-01-01", originationPartnerCode: "%ALPHA_CODE%" }) { loan { id principal } userErrors { code field message } } }',
   'Mutation.postRepayment': 'mutation { postRepayment(input: { idempotencyKey: "probe-repay", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { loanTransaction { id loan { id principal } } userErrors { code field message } } }',
   'Mutation.postRepayments': 'mutation { postRepayments(input: { idempotencyKey: "probe-file", repayments: [{ loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }] }) { batchId posted userErrors { code field message } } }',
@@ -374,6 +375,35 @@ describe('currency settings across tenants and partners', () => {
     const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
     const rows = await victimDb.currencySetting.findMany();
     expect(rows.map((row) => [row.currency, row.cashRoundingMultiple.toString(), row.updatedBy])).toEqual([['ISK', '500', currencyAdmin]]);
+  });
+});
+
+describe('the portfolio report across tenants and partners', () => {
+  it('staff of another tenant read only their own book; partners of either kind, the victim\'s own included, read none, over GraphQL and CSV', async () => {
+    const document = '{ portfolioReport { currencies { currency loans principal products { productCode principal } } trialBalance { lines { account balance } } } }';
+    const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
+    const principal = `${(await victimDb.loan.findUniqueOrThrow({ where: { id: loanId } })).principalReceivable.toFixed(2)} USD`;
+    // The victim's own staff see the victim's loan in the book: what the others must not.
+    const own = await gql(server.gateway, document, { token: await devToken(server.runtime, 'finance', victim.slug) });
+    expect(own.errors).toBeUndefined();
+    expect(own.data!['portfolioReport'].currencies).toMatchObject([{ currency: 'USD', loans: 1, principal }]);
+    const leaks = [principal.split(' ')[0]!, loanPrincipal];
+    const otherStaff = await devToken(server.runtime, 'finance', other.slug);
+    const theirs = await gql(server.gateway, document, { token: otherStaff });
+    expect(theirs.errors).toBeUndefined();
+    const theirCsv = await fetch(`${server.gateway.url}/reports/portfolio/products.csv`, { headers: { authorization: `Bearer ${otherStaff}` } });
+    expect(theirCsv.status).toBe(200);
+    for (const answer of [JSON.stringify(theirs), await theirCsv.text()]) for (const leak of leaks) expect(answer).not.toContain(leak);
+    for (const [token, tenantHeader] of [[otherStaff, victim.slug], [await partnerToken(other, gamma, 'origination'), undefined],
+      [await partnerToken(victim, alpha, 'origination'), undefined], [await partnerToken(victim, beta, 'colending'), undefined]] as const) {
+      const headers = { authorization: `Bearer ${token}`, ...(tenantHeader ? { 'x-lendgraph-tenant': tenantHeader } : {}) };
+      const answer = await gql(server.gateway, document, { token, ...(tenantHeader ? { tenant: tenantHeader } : {}) });
+      expect(codes(answer).length).toBeGreaterThan(0);
+      expect(['FORBIDDEN', 'UNAUTHENTICATED']).toEqual(expect.arrayContaining(codes(answer)));
+      const csv = await fetch(`${server.gateway.url}/reports/portfolio/products.csv`, { headers });
+      expect([401, 403]).toContain(csv.status);
+      for (const text of [JSON.stringify(answer), await csv.text()]) for (const leak of leaks) expect(text).not.toContain(leak);
+    }
   });
 });
 
