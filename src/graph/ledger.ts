@@ -32,8 +32,10 @@ export const LedgerAccountRoleEnum = storedEnum(
 const JournalKindEnum = storedEnum('JournalKind', 'What made a journal.', {
   disbursement: 'Money paid out on a loan.',
   posting: 'A loan transaction (repayment, charge, waiver, reversal …).',
-  accrual: 'Interest accrued by end of day.',
+  accrual: 'Interest, fees and penalties of instalments falling due, recognised as income (end of day, or a replay catching up).',
   correction: 'A correction of earlier journals.',
+  suspense: 'Interest of a non-performing loan moved out of income into suspense, or released back (end of day).',
+  provision: 'A provision made or released for a loan\'s class and exposure (end of day).',
 });
 
 type LedgerAccountRow = Awaited<ReturnType<TenantDb['ledgerAccount']['findUniqueOrThrow']>>;
@@ -79,7 +81,7 @@ const StatementLineRef = builder.objectRef<AccountStatementLine & { currency: st
     journalSequence: t.string({ description: 'The journal\'s posting order.', resolve: (l) => l.seq.toString() }),
     valueDate: t.field({ type: 'Date', description: 'The date it is effective on.', resolve: (l) => l.valueDate }),
     postedAt: t.field({ type: 'DateTime', description: 'When it was written.', resolve: (l) => l.postedAt }),
-    kind: t.expose('kind', { type: JournalKindEnum, description: 'Disbursement, posting, accrual or correction.' }),
+    kind: t.expose('kind', { type: JournalKindEnum, description: 'What made it: a disbursement, a posting, an accrual, a correction, a move to or from suspense, a provision.' }),
     narrative: t.exposeString('narrative', { description: 'What it was.' }),
     loanId: t.exposeString('loanId', { nullable: true, description: 'The loan (raw id).' }),
     transactionId: t.exposeString('transactionId', { nullable: true, description: 'The loan transaction behind it (raw id).' }),

@@ -41,15 +41,19 @@ async function postDifferences(sql: PoolSql, businessDate: string, now: Date, sp
   return Number(rows[0]!.n);
 }
 
-/** Interest receivable of loans in a non-accrual class moves to suspense; what no longer is, comes back. */
-export function postInterestSuspense(sql: PoolSql, businessDate: string, now: Date, nonAccrualClasses: readonly string[]): Promise<number> {
+/**
+ * Interest receivable of non-accrual loans moves to suspense; what no longer is, comes back. Non-accrual is the
+ * policy's rule (`nonAccrualRule`): a class the loan carries, or days past due from a threshold.
+ */
+export function postInterestSuspense(sql: PoolSql, businessDate: string, now: Date, rule: { classes: readonly string[]; fromDaysPastDue: number | null }): Promise<number> {
+  const nonAccrual = `(l.asset_class = ANY($3::text[]) OR ($4::int IS NOT NULL AND l.days_past_due >= $4::int))`;
   return postDifferences(sql, businessDate, now, {
     column: 'interest_suspense', kind: 'suspense',
-    target: `CASE WHEN l.status IN ('active', 'overdue') AND l.asset_class = ANY($3::text[]) THEN l.interest_receivable ELSE 0 END`,
-    where: `(l.status IN ('active', 'overdue') AND l.asset_class = ANY($3::text[])) OR l.interest_suspense <> 0 OR $4::boolean`,
+    target: `CASE WHEN l.status IN ('active', 'overdue') AND ${nonAccrual} THEN l.interest_receivable ELSE 0 END`,
+    where: `(l.status IN ('active', 'overdue') AND ${nonAccrual}) OR l.interest_suspense <> 0`,
     debitRole: 'interestIncome', creditRole: 'interestSuspense',
     narrative: { up: 'Interest moved to suspense', down: 'Interest released from suspense' },
-  }, [nonAccrualClasses, false]);
+  }, [rule.classes, rule.fromDaysPastDue]);
 }
 
 /**

@@ -17,6 +17,12 @@ import { expireStaleApplications } from '../origination/applications.js';
 import { advancePositionsBatch } from './advancePositions.js';
 import { EndOfDayLoanFailure, loansToReplay, replayLoansBatch } from './replayLoans.js';
 import { endOfDayEventsStep } from './events.js';
+import { classifyLoans } from './classification.js';
+import { postInterestSuspense, postProvisions } from './ledgerSteps.js';
+import { delinquencyPolicyOf } from '../servicing/delinquencyPolicy.js';
+import { nonAccrualRule } from '../../domain/servicing/classification.js';
+import { minorUnits } from '../../domain/money.js';
+import { writeEndOfDaySummary } from '../reports/endOfDaySummary.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now'>;
 
@@ -119,6 +125,28 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
       }
     },
   },
+  {
+    name: 'classify', kind: 'once',
+    async run(sql, c) {
+      return classifyLoans(sql, c, await delinquencyPolicyOf(sql, c.tenant.currency));
+    },
+  },
+  {
+    name: 'suspense', kind: 'once',
+    async run(sql, c) {
+      return postInterestSuspense(sql, c.businessDate, c.now, nonAccrualRule(await delinquencyPolicyOf(sql, c.tenant.currency)));
+    },
+  },
+  {
+    name: 'provisions', kind: 'once',
+    async run(sql, c) {
+      const policy = await delinquencyPolicyOf(sql, c.tenant.currency);
+      const { rows } = await sql.query<{ currency: string }>((s) => `SELECT DISTINCT currency FROM ${s}.loan`);
+      const places = Object.fromEntries(rows.map((r) => [r.currency, minorUnits(r.currency)]));
+      return postProvisions(sql, c.businessDate, c.now, policy.provisions as Record<string, string>, places);
+    },
+  },
+  { name: 'summary', kind: 'once', run: (sql, c) => writeEndOfDaySummary(sql, c.businessDate) },
   endOfDayEventsStep,
 ];
 

@@ -184,8 +184,11 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
                         'externalReference', t.external_reference) ORDER BY t.seq)
                         FROM ${schema}.loan_transaction t WHERE t.loan_id = l.id), '[]') AS transactions,
             coalesce((SELECT json_agg(json_build_object('valueDate', p.value_date, 'account', p.account, 'net', p.net::text))
-                        FROM (SELECT value_date, account, sum(debit) - sum(credit) AS net FROM ${schema}.journal_line
-                               WHERE loan_id = l.id GROUP BY value_date, account) p), '[]') AS "postedNet"
+                        FROM (SELECT jl.value_date, jl.account, sum(jl.debit) - sum(jl.credit) AS net FROM ${schema}.journal_line jl
+                               -- Suspense and provisions are end of day's, from the loan's class: not the replay's to net.
+                               WHERE jl.loan_id = l.id
+                                 AND NOT EXISTS (SELECT 1 FROM ${schema}.journal j WHERE j.id = jl.journal_id AND j.kind IN ('suspense', 'provision'))
+                               GROUP BY jl.value_date, jl.account) p), '[]') AS "postedNet"
        FROM wanted l ORDER BY l.id`, ids);
   const loans = new Map(loanRows.map((row) => [row.id, row]));
   drafts.forEach((draft) => {
