@@ -16,7 +16,8 @@ function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   for (const key of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'NODE_ENV', 'PORT', 'DATA_DIR']) delete inherited[key];
   // Processes started by tests share the run's database: they work no webhook jobs unless a test asks, so no
   // test's deliveries are taken by another test's process (test/events/webhooks.test.ts owns its own).
-  return { JOBS_ENABLED: 'false', ...inherited, ...env };
+  // Nor do they tick end of day over every test file's tenants.
+  return { JOBS_ENABLED: 'false', END_OF_DAY_TICK_SECONDS: '0', ...inherited, ...env };
 }
 
 export interface RunningServer {
