@@ -90,11 +90,12 @@ export function runScript(script: string, args: string[], env: Record<string, st
 }
 
 /** Runs `node --import tsx <script>` on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
-export function runInTerminal(script: string, env: Record<string, string>): Promise<CommandResult> {
+export function runInTerminal(script: string, env: Record<string, string>, args: string[] = []): Promise<CommandResult> {
   return new Promise((resolve) => {
     const environment = baseEnv(env);
     delete environment['CI'];
-    const command = `${process.execPath} --import tsx ${script}`;
+    // Arguments are the test's own (slugs, dates): quoted for the shell `script` runs the command in.
+    const command = [process.execPath, '--import', 'tsx', script, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -3,16 +3,11 @@
 // fixed it completes on the queue's retry; runs at once never exceed the share of the pool.
 // The process works jobs in its own pg-boss schema and its clock is set in 2001, where no other test file's
 // tenant is due, so its workers touch only this file's tenants.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decimal } from '../../../src/domain/money.js';
-import { loanTerms, termsToJson } from '../../../src/domain/servicing/product.js';
-import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../../../src/domain/servicing/allocation.js';
-import { disburseLoan } from '../../../src/services/servicing/loans.js';
 import { CONNECTIONS_PER_RUN, endOfDayConcurrency, tenantsDue } from '../../../src/services/endOfDay/scheduler.js';
 import { tenantSql } from '../../../src/tenancy/tenantSql.js';
-import type { TenantRecord } from '../../../src/tenancy/registry.js';
-import { createTenant, startTestServer, uniqueSlug, type TestServer } from '../../support/harness.js';
+import { startTestServer, type TestServer } from '../../support/harness.js';
+import { breakLoan, tenantWithLoan as books } from '../../support/endOfDayBooks.js';
 
 const NOW = new Date('2001-02-10T03:00:00Z');
 let server: TestServer;
@@ -45,23 +40,7 @@ async function businessDate(slug: string): Promise<string> {
   return (await server.runtime.registry.findBySlug(slug))!.businessDate;
 }
 
-/** A tenant with one product and one loan booked on its business date. */
-async function tenantWithLoan(prefix: string, timeZone: string, date: string): Promise<{ tenant: TenantRecord; loanId: string }> {
-  const { runtime } = server;
-  const slug = uniqueSlug(prefix);
-  const tenant = await createTenant(runtime, slug, { businessDate: date, timeZone });
-  const db = runtime.tenantClients.forSchema(tenant.schemaName);
-  const sql = tenantSql(db, tenant.schemaName);
-  const productId = randomUUID();
-  await sql.execute((s) => `INSERT INTO ${s}.loan_product (id, code, name, currency, min_amount, max_amount, min_tenor_months, max_tenor_months, annual_rate, current_version)
-    VALUES ($1::uuid, 'PLAIN', 'Plain', 'USD', 100, 100000, 1, 60, 0.12, 1)`, productId);
-  await sql.execute((s) => `INSERT INTO ${s}.loan_product_version (product_id, version, terms, allocation, created_by, created_at)
-    VALUES ($1::uuid, 1, $2::jsonb, $3::jsonb, 'test', now())`, productId,
-  JSON.stringify(termsToJson(loanTerms({ currency: 'USD', annualRatePercent: '12', numberOfRepayments: 6 }))), JSON.stringify(PENALTIES_FEES_INTEREST_PRINCIPAL));
-  const command = { tenant: slug, now: NOW, actor: { subject: 'officer', roles: [], partner: null, clientId: null, requestId: randomUUID() } };
-  const { loanId } = await disburseLoan(db, command, date, { productCode: 'PLAIN', principal: new Decimal(1200), disbursementDate: date });
-  return { tenant, loanId };
-}
+const tenantWithLoan = (prefix: string, timeZone: string, businessDate: string) => books(server.runtime, prefix, { timeZone, businessDate, now: NOW });
 
 describe('the end-of-day schedule', () => {
   it('works out which tenants are due from their own time zones', () => {
@@ -86,9 +65,8 @@ describe('the end-of-day schedule', () => {
     const pagoPago = await tenantWithLoan('eod-pago-pago', 'Pacific/Pago_Pago', '2001-02-09');
     const broken = await tenantWithLoan('eod-broken', 'UTC', '2001-02-08');
     const brokenSql = tenantSql(runtime.tenantClients.forSchema(broken.tenant.schemaName), broken.tenant.schemaName);
-    const [{ terms }] = await brokenSql.query<{ terms: unknown }[]>((s) => `SELECT terms FROM ${s}.loan WHERE id = $1::uuid`, broken.loanId) as [{ terms: unknown }];
     // Terms the replay cannot read, on a loan end of day must replay on the 9th.
-    await brokenSql.execute((s) => `UPDATE ${s}.loan SET terms = '{"broken": true}'::jsonb, replay_on = '2001-02-09' WHERE id = $1::uuid`, broken.loanId);
+    const mend = await breakLoan(runtime, broken.tenant, broken.loanId, '2001-02-09');
 
     const queued = await runtime.endOfDay.tick();
     expect(queued).toBeGreaterThanOrEqual(4);
@@ -116,7 +94,7 @@ describe('the end-of-day schedule', () => {
     expect(await businessDate(broken.tenant.slug)).toBe('2001-02-09');
 
     // Fixed, it completes on the queue's retry, and goes on to its local date.
-    await brokenSql.execute((s) => `UPDATE ${s}.loan SET terms = $2::jsonb WHERE id = $1::uuid`, broken.loanId, JSON.stringify(terms));
+    await mend();
     await until('the broken tenant to complete on retry', async () => (await businessDate(broken.tenant.slug)) === '2001-02-10'
       && (await brokenSql.query<{ n: number }[]>((s) => `SELECT count(*)::int AS n FROM ${s}.end_of_day_run WHERE status <> 'completed'`))[0]!.n === 0);
     const [retried] = await brokenSql.query<{ attempts: number; failure: unknown }[]>((s) => `SELECT attempts, failure FROM ${s}.end_of_day_run WHERE business_date = '2001-02-09'`);
