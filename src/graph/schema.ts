@@ -25,6 +25,7 @@ import './productPricing.js';
 import './underwriting.js';
 import './lenderSetup.js';
 import './ledger.js';
+import './endOfDay.js';
 import './currency.js';
 import './loanProductSetup.js';
 import './audit.js';
