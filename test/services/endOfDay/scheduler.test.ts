@@ -6,11 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTIONS_PER_RUN, endOfDayConcurrency, tenantsDue } from '../../../src/services/endOfDay/scheduler.js';
 import { tenantSql } from '../../../src/tenancy/tenantSql.js';
+import { createLogger } from '../../../src/log.js';
+import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { startTestServer, type TestServer } from '../../support/harness.js';
 import { breakLoan, tenantWithLoan as books } from '../../support/endOfDayBooks.js';
 
 const NOW = new Date('2001-02-10T03:00:00Z');
 let server: TestServer;
+/** What the process logged at error level: the workers log each failure there. */
+const logged: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({
@@ -20,6 +24,7 @@ beforeAll(async () => {
     END_OF_DAY_MAX_DATES_PER_JOB: '2', END_OF_DAY_RETRY_LIMIT: '20', END_OF_DAY_RETRY_DELAY_SECONDS: '1',
   });
   server.runtime.now = () => NOW;
+  server.runtime.log = createLogger('error', { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
 }, 120_000);
 afterAll(async () => {
   await server?.close();
@@ -38,6 +43,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
 async function businessDate(slug: string): Promise<string> {
   server.runtime.registry.forget(slug);
   return (await server.runtime.registry.findBySlug(slug))!.businessDate;
+}
+
+/** Whether the tenant is at `date` with every run completed (the date moves first, the steps follow). */
+async function broughtTo(tenant: TenantRecord, date: string): Promise<boolean> {
+  if ((await businessDate(tenant.slug)) !== date) return false;
+  const sql = tenantSql(server.runtime.tenantClients.forSchema(tenant.schemaName), tenant.schemaName);
+  const [open] = await sql.query<{ n: number }[]>((s) => `SELECT count(*)::int AS n FROM ${s}.end_of_day_run WHERE status <> 'completed'`);
+  return open!.n === 0;
 }
 
 const tenantWithLoan = (prefix: string, timeZone: string, businessDate: string) => books(server.runtime, prefix, { timeZone, businessDate, now: NOW });
@@ -80,11 +93,13 @@ describe('the end-of-day schedule', () => {
     });
     expect(failure).toMatchObject({ step: 'replayLoans', loanId: broken.loanId });
     expect(String(failure!['message'])).not.toMatch(/\bat \w+ \(|SELECT|\.ts:/);
+    // The worker logs the failure with the tenant, date, step and loan, and the attempt against the retry limit.
+    const entry = await until('the failure to be logged', async () => logged.find((e) => e['msg'] === 'end of day failed; the job queue retries it' && e['tenant'] === broken.tenant.slug));
+    expect(entry).toMatchObject({ businessDate: '2001-02-09', step: 'replayLoans', loanId: broken.loanId, to: '2001-02-10', attempt: 1, retryLimit: 20 });
 
     // The others complete while it fails: New York five dates (three jobs of at most two), the rest theirs.
     await until('the other tenants to reach their local dates', async () =>
-      (await businessDate(kolkata.tenant.slug)) === '2001-02-10' && (await businessDate(newYork.tenant.slug)) === '2001-02-09'
-      && (await businessDate(kiritimati.tenant.slug)) === '2001-02-10');
+      (await broughtTo(kolkata.tenant, '2001-02-10')) && (await broughtTo(newYork.tenant, '2001-02-09')) && (await broughtTo(kiritimati.tenant, '2001-02-10')));
     expect(await businessDate(pagoPago.tenant.slug)).toBe('2001-02-09');
     const newYorkSql = tenantSql(runtime.tenantClients.forSchema(newYork.tenant.schemaName), newYork.tenant.schemaName);
     const runs = await newYorkSql.query<{ business_date: string; status: string; started_by: string }[]>((s) =>
@@ -95,8 +110,7 @@ describe('the end-of-day schedule', () => {
 
     // Fixed, it completes on the queue's retry, and goes on to its local date.
     await mend();
-    await until('the broken tenant to complete on retry', async () => (await businessDate(broken.tenant.slug)) === '2001-02-10'
-      && (await brokenSql.query<{ n: number }[]>((s) => `SELECT count(*)::int AS n FROM ${s}.end_of_day_run WHERE status <> 'completed'`))[0]!.n === 0);
+    await until('the broken tenant to complete on retry', () => broughtTo(broken.tenant, '2001-02-10'));
     const [retried] = await brokenSql.query<{ attempts: number; failure: unknown }[]>((s) => `SELECT attempts, failure FROM ${s}.end_of_day_run WHERE business_date = '2001-02-09'`);
     expect(retried!.attempts).toBeGreaterThan(1);
     expect(retried!.failure).toBeNull();
@@ -129,7 +143,7 @@ describe('the end-of-day schedule', () => {
     };
     try {
       await runtime.endOfDay.tick();
-      for (const slug of slugs) await until(`${slug} to reach its local date`, async () => (await businessDate(slug)) === '2001-02-10');
+      for (const { tenant } of tenants) await until(`${tenant.slug} to reach its local date`, () => broughtTo(tenant, '2001-02-10'));
     } finally {
       runtime.endOfDay.observer = {};
     }
