@@ -84,6 +84,17 @@ const schema = z.object({
   }),
   OUTBOUND_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   OUTBOUND_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(10_000_000).default(16_384),
+  /** How often a process that works jobs looks for tenants whose local midnight has passed; 0 turns the schedule off. */
+  END_OF_DAY_TICK_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  /** The share of PG_POOL_MAX end-of-day runs may hold at once in one process (docs/end-of-day.md, "Running it"). */
+  END_OF_DAY_POOL_SHARE: z.coerce.number().gt(0).max(1).default(0.25),
+  /** The most dates one job brings a tenant forward before it queues the rest behind the other tenants. */
+  END_OF_DAY_MAX_DATES_PER_JOB: z.coerce.number().int().min(1).max(366).default(7),
+  /** Retries of a failed end-of-day job, the first after END_OF_DAY_RETRY_DELAY_SECONDS, then doubling. */
+  END_OF_DAY_RETRY_LIMIT: z.coerce.number().int().min(0).max(100).default(5),
+  END_OF_DAY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** How long a job may stay active before the queue deems its process dead and hands it to another (below 24 h). */
+  END_OF_DAY_JOB_EXPIRE_SECONDS: z.coerce.number().int().min(60).max(86_399).default(3_600),
   /** Whether this process works the follow-ups of pending checks (sandbox callbacks, deadlines); JOBS_ENABLED when unset. */
   CHECK_JOBS_ENABLED: booleanFlag.optional(),
   /** How long the sandbox's asynchronous checks wait before calling back. */

@@ -297,13 +297,14 @@ function developmentRoutes(app: express.Express, runtime: Runtime, websocketUrl:
   app.use('/explorer/', express.static(getDistDirectory(), { index: false }));
 }
 
-/** What a gateway process runs besides answering requests: the outbox feed, webhook delivery and pending-check
- * follow-ups (workers where JOBS_ENABLED), and the commit settler. */
+/** What a gateway process runs besides answering requests: the outbox feed, webhook delivery, pending-check
+ * follow-ups and the end-of-day schedule (workers where JOBS_ENABLED), and the commit settler. */
 async function startBackgroundWork(runtime: Runtime): Promise<void> {
   const { config } = runtime;
   await runtime.feed.start();
   await runtime.webhooks.start(runtime.settler);
   await startPendingChecks(runtime.webhooks.queue, { ...runtime, publicUrl: config.publicUrl }, config.checkJobsEnabled);
+  await runtime.endOfDay.start(runtime, runtime.webhooks.queue);
   runtime.settler.start();
 }
 
@@ -459,6 +460,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
           for (const client of wsServer.clients) client.close(1001, 'server shutting down');
           await runtime.feed.stop();
           runtime.settler.stop();
+          await runtime.endOfDay.stop(config.SHUTDOWN_TIMEOUT_MS);
           await runtime.webhooks.stop();
           await apollo.stop();
           await new Promise<void>((resolve) => wsServer.close(() => resolve()));

@@ -18,6 +18,7 @@ import { CommitSettler } from './events/commitSettler.js';
 import { Webhooks } from './events/webhooks/deliveryWorkers.js';
 import { webhookOutbound } from './outbound/settings.js';
 import { loadDataKey, type DataKey } from './tenancy/sealing.js';
+import { EndOfDayScheduler, endOfDayConcurrency } from './services/endOfDay/scheduler.js';
 
 export interface Runtime {
   config: Config;
@@ -38,6 +39,8 @@ export interface Runtime {
   settler: CommitSettler;
   /** Partner webhooks: dispatch on settle, delivery on the job queue (started by the gateway). */
   webhooks: Webhooks;
+  /** End of day on the job queue: the tick and the workers where JOBS_ENABLED (started by the gateway). */
+  endOfDay: EndOfDayScheduler;
   /** Seals what must be read back (signing secrets, borrowers' identifiers); derives the identifier lookup key. */
   dataKey: DataKey;
   /** The only clock: services receive instants from here and pass business dates down. */
@@ -73,6 +76,11 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY, maxPauseSeconds: config.WEBHOOK_MAX_PAUSE_SECONDS,
       disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS,
     }, { workers: config.WEBHOOK_WORKERS, enabled: config.JOBS_ENABLED, now, outbound: webhookOutbound(config), jobsSchema: config.JOBS_SCHEMA });
+    const endOfDay = new EndOfDayScheduler({
+      tickSeconds: config.END_OF_DAY_TICK_SECONDS, concurrency: endOfDayConcurrency(config.PG_POOL_MAX, config.END_OF_DAY_POOL_SHARE),
+      maxDatesPerJob: config.END_OF_DAY_MAX_DATES_PER_JOB, retryLimit: config.END_OF_DAY_RETRY_LIMIT,
+      retryDelaySeconds: config.END_OF_DAY_RETRY_DELAY_SECONDS, expireInSeconds: config.END_OF_DAY_JOB_EXPIRE_SECONDS,
+    }, config.JOBS_ENABLED);
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
     return {
       config,
@@ -88,6 +96,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       identity: identityFor(config),
       settler,
       webhooks,
+      endOfDay,
       dataKey,
       feed: new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema),
         () => void settler.sweep().catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed'))),
@@ -95,6 +104,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       ...(migration ? { migration } : {}),
       async close() {
         // Background jobs still running would use the pool after it ends.
+        await endOfDay.stop(config.SHUTDOWN_TIMEOUT_MS);
         await webhooks.stop();
         await tenantClients.close();
         await platformDb.$disconnect();

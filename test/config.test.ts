@@ -46,6 +46,11 @@ describe('configuration', () => {
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE'],
     [{ MAX_QUERY_TOKENS: '10' }, 'MAX_QUERY_TOKENS'],
     [{ HOST: '0.0.0.0' }, 'DEV_ISSUER_ALLOW_REMOTE'],
+    [{ END_OF_DAY_POOL_SHARE: '0' }, 'END_OF_DAY_POOL_SHARE'],
+    [{ END_OF_DAY_POOL_SHARE: '1.5' }, 'END_OF_DAY_POOL_SHARE'],
+    [{ END_OF_DAY_TICK_SECONDS: '-1' }, 'END_OF_DAY_TICK_SECONDS'],
+    [{ END_OF_DAY_MAX_DATES_PER_JOB: '0' }, 'END_OF_DAY_MAX_DATES_PER_JOB'],
+    [{ END_OF_DAY_JOB_EXPIRE_SECONDS: '86400' }, 'END_OF_DAY_JOB_EXPIRE_SECONDS'],
   ])('%j is refused naming %s', (env, variable) => {
     const found = problems(env);
     expect(found.length).toBeGreaterThan(0);
@@ -63,6 +68,11 @@ describe('configuration', () => {
     expect(config.devIssuer).toBe(false);
     expect(config.issuer).toBe('http://127.0.0.1:8080/realms/lendgraph');
     expect(config.jwksUrl).toBe('http://127.0.0.1:8080/realms/lendgraph/protocol/openid-connect/certs');
+  });
+
+  it('schedules end of day every minute, in a quarter of the pool, a week of dates per job', () => {
+    expect(loadConfig({})).toMatchObject({ END_OF_DAY_TICK_SECONDS: 60, END_OF_DAY_POOL_SHARE: 0.25, END_OF_DAY_MAX_DATES_PER_JOB: 7, END_OF_DAY_RETRY_LIMIT: 5, END_OF_DAY_RETRY_DELAY_SECONDS: 60 });
+    expect(loadConfig({ END_OF_DAY_TICK_SECONDS: '0', END_OF_DAY_POOL_SHARE: '0.5' })).toMatchObject({ END_OF_DAY_TICK_SECONDS: 0, END_OF_DAY_POOL_SHARE: 0.5 });
   });
 
   it('treats empty variables as unset', () => {

@@ -242,6 +242,19 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'finance', 'auditor', 'compliance'],
     platform: false,
   },
+  'endOfDay.read': {
+    area: 'End of day',
+    description: "Read the lender's end-of-day runs: dates, status, failures, what each step did",
+    roles: ['tenant-admin', 'finance', 'auditor', 'compliance', 'servicing-agent'],
+    platform: false,
+  },
+  'endOfDay.run': {
+    area: 'End of day',
+    // A platform admin acts on the registry, not inside a tenant: it runs a tenant's end of day with `npm run eod`.
+    description: "Run the lender's end of day now, up to a date, and advance a sandbox tenant's clock",
+    roles: ['tenant-admin'],
+    platform: false,
+  },
   'ledger.manage': {
     area: 'Ledger',
     description: 'Open ledger accounts and map a product\'s postings to them',

@@ -25,6 +25,8 @@ export function inTransaction(sql: pg.PoolClient | { $queryRawUnsafe: (text: str
 export interface QueueDefinition {
   name: string;
   deadLetter?: string;
+  /** pg-boss's queue policy; `short` keeps at most one job per singleton key waiting. */
+  policy?: PgBoss.QueuePolicy;
 }
 
 export class JobQueue {
@@ -56,7 +58,7 @@ export class JobQueue {
   async ensureQueue(queue: QueueDefinition): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.boss.createQueue(queue.name, queue.deadLetter ? { name: queue.name, deadLetter: queue.deadLetter } : { name: queue.name });
+        await this.boss.createQueue(queue.name, { name: queue.name, ...(queue.deadLetter ? { deadLetter: queue.deadLetter } : {}), ...(queue.policy ? { policy: queue.policy } : {}) });
         return;
       } catch (error) {
         if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 5) throw error;

@@ -26,6 +26,7 @@ import './underwriting.js';
 import './lenderSetup.js';
 import './ledger.js';
 import './portfolioReport.js';
+import './endOfDay.js';
 import './currency.js';
 import './loanProductSetup.js';
 import './delinquencyPolicy.js';

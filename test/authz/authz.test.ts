@@ -101,6 +101,10 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'loans.waive.approve': (token) => query(token, '{ loanWaiverRequests(first: 1) { edges { node { status } } } }'),
   'ledger.read': (token) => query(token, `{ trialBalance(asOf: "${tenant.businessDate}") { asOf } ledgerInvariants { holds } ledgerAccounts { code } }`),
   'reports.read': (token) => query(token, '{ portfolioReport { asOf source currencies { currency portfolioAtRisk { measure ratio } } trialBalance { asOf } } }'),
+  'endOfDay.read': (token) => query(token, '{ endOfDayRuns(first: 1) { edges { node { businessDate status } } } endOfDayRun(businessDate: "2000-01-01") { status } }'),
+  // Up to the business date it already has: allowed and nothing moves (advanceSandboxClock, under the same rule,
+  // would move this sandbox tenant's date under the other probes; test/services/endOfDay/endOfDayApi.test.ts has it).
+  'endOfDay.run': (token) => query(token, `mutation { runEndOfDay(input: { to: "${tenant.businessDate}" }) { endOfDayRuns { businessDate } userErrors { code } } }`),
   'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: CASH, account: "1000" }) { loanProduct { code } userErrors { code } } }'),
   'applications.read': (token) => query(token, '{ applications(first: 1) { edges { node { id status } } } }'),
   'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: PERSON, legalName: "Probe Person" } }) { application { status } userErrors { code } } }'),

@@ -34,6 +34,7 @@ const alpha = `alpha-${randomUUID().slice(0, 6)}`;
 const beta = `beta-${randomUUID().slice(0, 6)}`;
 const gamma = `gamma-${randomUUID().slice(0, 6)}`;
 const secretName = `Victoria Secretname ${randomUUID().slice(0, 6)}`;
+const victimEodOperator = `victim-eod-${randomUUID().slice(0, 8)}`;
 let partyGlobalId: string;
 let alphaGlobalId: string;
 let alphaClientId: string;
@@ -96,6 +97,11 @@ beforeAll(async () => {
     id: reviewId, partyId: lookalike.id, candidatePartyId: party.id, signals: ['identifier'], conflicts: ['legal_name'], channel: 'staff', submittedBy: 'test-setup', createdAt: new Date(),
   } });
   reviewGlobalId = encodeGlobalID('PartyMatchReview', reviewId);
+  // A run of the victim's end of day, long past (the victim's date does not move): what the end-of-day probes try to read.
+  await server.runtime.tenantClients.forSchema(victim.schemaName).endOfDayRun.create({ data: {
+    businessDate: new Date('1999-12-31T00:00:00Z'), previousDate: new Date('1999-12-30T00:00:00Z'), status: 'failed', startedBy: victimEodOperator,
+    startedAt: new Date(), attempts: 2, failure: { step: 'replayLoans', loanId: null, message: `${victimEodOperator} failure` },
+  } });
   const registered = await register(victim, alpha, 'ORIGINATION');
   alphaGlobalId = registered.partner.id;
   alphaClientId = registered.partner.clientId;
@@ -321,6 +327,10 @@ const PROBES: Record<string, string> = {
   'Query.currencies': '{ currencies { currency cashRoundingMultiple updatedBy updatedAt } }',
   'Mutation.setCurrencyCashRounding': 'mutation { setCurrencyCashRounding(input: { currency: "ISK", cashRoundingMultiple: "1" }) { currencySetting { currency cashRoundingMultiple updatedBy } userErrors { code field } } }',
   'Query.events': '{ events(first: 100) { edges { cursor node { type aggregateId payload } } } }',
+  'Query.endOfDayRuns': '{ endOfDayRuns(first: 100) { edges { node { businessDate startedBy attempts failure { step loanId message } totals { step rows } steps { step rows } } } } }',
+  'Query.endOfDayRun': '{ endOfDayRun(businessDate: "1999-12-31") { businessDate startedBy failure { step loanId message } } }',
+  'Mutation.runEndOfDay': 'mutation { runEndOfDay(input: { to: "2000-01-01" }) { endOfDayRuns { businessDate startedBy } userErrors { code field message } } }',
+  'Mutation.advanceSandboxClock': 'mutation { advanceSandboxClock(input: { days: 1 }) { tenant { slug businessDate } endOfDayRuns { businessDate startedBy } userErrors { code field message } } }',
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
   'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
 };
@@ -429,7 +439,7 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
-        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName];
+        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
@@ -450,6 +460,7 @@ describe('isolation across every root field', () => {
       }
       server.runtime.registry.forget(victim.slug);
       expect((await server.runtime.registry.findBySlug(victim.slug))!.status).toBe('active');
+      expect((await server.runtime.registry.findBySlug(victim.slug))!.businessDate).toBe(victim.businessDate);
       expect((await server.runtime.tenantClients.forSchema(victim.schemaName).partyMatchReview.findUniqueOrThrow({ where: { id: reviewId } })).status).toBe('open');
       const alphaRow = await server.runtime.tenantClients.forSchema(victim.schemaName).partner.findUnique({ where: { code: alpha } });
       expect(alphaRow).toMatchObject({ name: `Partner ${alpha}`, secretRotatedAt: null, status: 'active' });

@@ -27,6 +27,9 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     // Webhook workers run only where a test asks for them (test/events/webhooks.test.ts), so no other test file's
     // process picks up its deliveries.
     JOBS_ENABLED: 'false',
+    // End of day is scheduled only where a test asks (test/services/endOfDay/scheduler.test.ts): a process working
+    // jobs would otherwise bring every test file's tenants to today's date.
+    END_OF_DAY_TICK_SECONDS: '0',
     // The sandbox's asynchronous checks call back only in the test that asks (test/services/origination/pendingChecks.test.ts), so a
     // test driving a callback itself never races the sandbox's own.
     SANDBOX_CALLBACK_DELAY_MS: '86400000',

@@ -16,7 +16,8 @@ function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   for (const key of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'NODE_ENV', 'PORT', 'DATA_DIR']) delete inherited[key];
   // Processes started by tests share the run's database: they work no webhook jobs unless a test asks, so no
   // test's deliveries are taken by another test's process (test/events/webhooks.test.ts owns its own).
-  return { JOBS_ENABLED: 'false', ...inherited, ...env };
+  // Nor do they tick end of day over every test file's tenants.
+  return { JOBS_ENABLED: 'false', END_OF_DAY_TICK_SECONDS: '0', ...inherited, ...env };
 }
 
 export interface RunningServer {
@@ -89,11 +90,12 @@ export function runScript(script: string, args: string[], env: Record<string, st
 }
 
 /** Runs `node --import tsx <script>` on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
-export function runInTerminal(script: string, env: Record<string, string>): Promise<CommandResult> {
+export function runInTerminal(script: string, env: Record<string, string>, args: string[] = []): Promise<CommandResult> {
   return new Promise((resolve) => {
     const environment = baseEnv(env);
     delete environment['CI'];
-    const command = `${process.execPath} --import tsx ${script}`;
+    // Arguments are the test's own (slugs, dates): quoted for the shell `script` runs the command in.
+    const command = [process.execPath, '--import', 'tsx', script, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -106,6 +106,8 @@ export type ErrorReason =
   | 'BEYOND_AUTHORITY'
   /** Comes with CONFLICT (docs/errors.md). */
   | 'DOCUMENTS_MISSING'
+  /** Comes with CONFLICT (docs/errors.md). */
+  | 'END_OF_DAY_FAILED'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'GRAPHQL_PARSE_FAILED'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
@@ -134,6 +136,8 @@ export type ErrorReason =
   | 'PERSISTED_QUERY_HASH_MISMATCH'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'PERSISTED_QUERY_VERSION_UNSUPPORTED'
+  /** Comes with CONFLICT (docs/errors.md). */
+  | 'PRODUCTION_TENANT'
   /** Comes with CONFLICT (docs/errors.md). */
   | 'PROVIDER_NOT_IMPLEMENTED'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
