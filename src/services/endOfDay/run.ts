@@ -12,7 +12,8 @@ import type { Runtime } from '../../runtime.js';
 import type { TenantRecord } from '../../tenancy/registry.js';
 import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { poolSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
+import { poolSql, tenantSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
+import { runCommand } from '../../commands/runCommand.js';
 import { expireStaleApplications } from '../origination/applications.js';
 import { advancePositionsBatch } from './advancePositions.js';
 import { EndOfDayLoanFailure, loansToReplay, replayLoansBatch } from './replayLoans.js';
@@ -257,15 +258,24 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
     options.onProgress?.({ tenant: tenant.slug, businessDate, step: step.name, done: rows, total: rows });
     await options.afterCommit?.({ businessDate, step: step.name });
   }
-  const { rows } = await sql.query<{ totals: Record<string, number> }>((s) => `
-    UPDATE ${s}.end_of_day_run r SET status = 'completed', finished_at = $2,
-           -- A batched step's work is the sum of its batches (each recorded with its writes, whichever attempt did it).
-           totals = r.totals || coalesce((
-             SELECT jsonb_object_agg(step, n) FROM (
-               SELECT step, CASE WHEN count(*) FILTER (WHERE part > 0) > 0 THEN sum(rows) FILTER (WHERE part > 0) ELSE sum(rows) FILTER (WHERE part = 0) END AS n
-                 FROM ${s}.end_of_day_step WHERE business_date = $1 GROUP BY step) per_step), '{}')
-     WHERE business_date = $1 RETURNING totals`, [businessDate, rt.now().toISOString()]);
-  return { businessDate, resumed, steps, totals: rows[0]?.totals ?? {} };
+  // The run closes as a command: its completion, totals and who started it go on the audit trail with it.
+  const command = { tenant: tenant.slug, action: 'endOfDay.complete', now: rt.now(), actor: { subject: options.startedBy, roles: [], partner: null, clientId: null, requestId: `end-of-day:${businessDate}` } };
+  const totals = await runCommand(db, command, async (tx) => {
+    const [row] = await tenantSql(tx, schema).query<{ totals: Record<string, number>; previous: string; attempts: number }[]>((s) => `
+      UPDATE ${s}.end_of_day_run r SET status = 'completed', finished_at = $2::timestamptz,
+             -- A batched step's work is the sum of its batches (each recorded with its writes, whichever attempt did it).
+             totals = r.totals || coalesce((
+               SELECT jsonb_object_agg(step, n) FROM (
+                 SELECT step, CASE WHEN count(*) FILTER (WHERE part > 0) > 0 THEN sum(rows) FILTER (WHERE part > 0) ELSE sum(rows) FILTER (WHERE part = 0) END AS n
+                   FROM ${s}.end_of_day_step WHERE business_date = $1::date GROUP BY step) per_step), '{}')
+       WHERE business_date = $1::date RETURNING totals, previous_date::text AS previous, attempts`, businessDate, rt.now().toISOString());
+    return {
+      result: row!.totals,
+      audit: { entityType: 'EndOfDayRun', entityId: businessDate, before: { businessDate: row!.previous }, after: { businessDate, attempts: row!.attempts, totals: row!.totals } },
+      events: [],
+    };
+  });
+  return { businessDate, resumed, steps, totals };
 }
 
 async function recordStep(sql: PoolSql, businessDate: string, step: string, rows: number, now: Date): Promise<void> {

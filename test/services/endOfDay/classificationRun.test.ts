@@ -129,6 +129,11 @@ describe('classification at end of day', () => {
       ['2021-06-30', 'SMA_2', 'SUBSTANDARD'], ['2021-07-02', 'SUBSTANDARD', 'STANDARD'],
     ]);
     await l.books([unpaid, paid]);
+    // Each run closes as a command on the audit trail: who started it, the date it moved from, what it did.
+    const [audit] = await tenantSql(l.db, tenant.schemaName).query<{ actor: string; before: { businessDate: string }; after: { totals: Record<string, number> } }[]>((s) => `
+      SELECT actor, before, after FROM ${s}.audit_record WHERE action = 'endOfDay.complete' AND entity_type = 'EndOfDayRun' AND entity_id = '2021-06-30'`);
+    expect(audit).toMatchObject({ actor: 'test', before: { businessDate: '2021-06-29' } });
+    expect(audit!.after.totals['classify']).toBeGreaterThan(0);
   });
 
   it('charges off under the US policy at 120 days, loan by loan, substandard and non-accrual from 90', { timeout: 300_000 }, async () => {

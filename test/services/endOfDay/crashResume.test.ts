@@ -113,7 +113,7 @@ async function books(t: TenantRecord) {
   const { rows: changes } = await sql.query((s) => `SELECT l.number, c.business_date::text, c.days_past_due, c.bucket_before, c.bucket_after, c.class_before, c.class_after
       FROM ${s}.loan_delinquency_change c JOIN ${s}.loan l ON l.id = c.loan_id ORDER BY 1, 2`);
   const { rows: summary } = await sql.query((s) => `SELECT to_jsonb(x) - 'product_id' || jsonb_build_object('product', p.code) AS row
-      FROM ${s}.end_of_day_summary x JOIN ${s}.loan_product p ON p.id = x.product_id ORDER BY 1::text`);
+      FROM ${s}.end_of_day_summary x JOIN ${s}.loan_product p ON p.id = x.product_id ORDER BY (to_jsonb(x) - 'product_id' || jsonb_build_object('product', p.code))::text`);
   const { rows: events } = await sql.query((s) => `SELECT type, count(*)::int AS n FROM ${s}.outbox_event GROUP BY type ORDER BY type`);
   return {
     positions, journals: journals.map((j) => j.line), counts, runs, steps, changes, summary: summary.map((r) => r['row']), events,
