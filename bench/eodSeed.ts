@@ -267,7 +267,8 @@ export async function seedBook(pool: pg.Pool, options: SeedOptions): Promise<See
               -- The position: the instalments not yet fallen due (fallen + 1 .. tenor), in order.
               s.due_dates[p.fallen + 1 : s.tenor], s.interest_parts[p.fallen + 1 : s.tenor], s.fee_parts[p.fallen + 1 : s.tenor],
               array_fill(0::numeric, ARRAY[s.tenor - p.fallen]), s.totals[p.fallen + 1 : s.tenor],
-              p.fallen + 1, s.due_dates[p.fallen + 1], s.due_dates[p.fallen],
+              -- next_instalment is the cursor into those arrays (end of day moves it on as instalments fall due).
+              1, s.due_dates[p.fallen + 1], s.due_dates[p.fallen],
               CASE WHEN p.unpaid > 0 THEN s.totals[p.fallen] ELSE 0 END,
               s.tolerance, s.late_fee_grace_days, s.penalty_interest, NULL,
               CASE WHEN p.history THEN p.paid * $2::int WHEN p.paid > 0 THEN 1 ELSE 0 END,
