@@ -94,9 +94,12 @@ function commitOf(): string {
 /** What the oracle found, or an error naming the first loans that differ: the bench fails loudly. */
 function assertCheck(result: CheckResult, when: string): void {
   say(`  oracle ${when}: ${describeCheck(result)}`);
-  if (result.loansOff === 0 && result.loansOffLedger === 0) return;
+  const engineOff = result.engineCheck?.mismatches ?? [];
+  if (result.loansOff === 0 && result.loansOffLedger === 0 && engineOff.length === 0) return;
   for (const m of result.mismatches.slice(0, 20)) say(`    loan ${m.loanNumber}: ${m.field} stored ${JSON.stringify(m.stored)} but the replay says ${JSON.stringify(m.replayed)}`);
-  throw new Error(`ORACLE FAILED ${when}: ${result.loansOff} of ${result.loans} sampled loans differ from their replay, ${result.loansOffLedger} from their journals`);
+  for (const m of engineOff.slice(0, 20)) say(`    checkPositions, loan ${m.loanId}: ${m.field} stored ${m.stored} but the replay says ${m.replayed}`);
+  throw new Error(`ORACLE FAILED ${when}: ${result.loansOff} of ${result.loans} sampled loans differ from their replay, ${result.loansOffLedger} from their journals, `
+    + `${engineOff.length} mismatches by checkPositions`);
 }
 
 /** Makes the freshly seeded book look like a live one to the planner and the disk: statistics, visibility, a checkpoint. */
@@ -199,10 +202,11 @@ async function run(): Promise<void> {
   say(`  ${n(seed.loans)} loans, ${n(seed.parties)} borrowers (${n(book.borrowers)} holding loans, ${n(book.multi)} of them several), ${n(seed.transactions)} transactions, ${n(seed.journals)} journals, ${n(seed.lines)} lines; ${book.size}`);
   say(`  ${n(book.overdue)} overdue (DPD 1–30: ${n(book.dpd_1_30)}, 31–90: ${n(book.dpd_31_90)}, 91+: ${n(book.dpd_91)}, max ${book.dpd_max}); ${n(book.due)} with an instalment due ${runDate} (${((book.due / LOANS) * 100).toFixed(1)} %)`);
 
-  const sample = await chooseSample(pool, schema, runDate, SAMPLE);
-  const checks: CheckResult[] = [await checkSample(pool, schema, sample, seedDate)];
-  assertCheck(checks[0]!, 'after seeding');
   const tenantDb = runtime.tenantClients.forSchema(schema);
+  const HISTORY_EVERY = Number(values['history-every']);
+  const { ids: sample, fullHistory } = await chooseSample(pool, schema, runDate, SAMPLE, HISTORY_EVERY);
+  const checks: CheckResult[] = [await checkSample(pool, tenantDb, schema, sample, seedDate, fullHistory)];
+  assertCheck(checks[0]!, 'after seeding');
   let invariantsBefore: LedgerInvariants | null = null;
   if (LOANS <= Number(values['invariants-up-to'])) {
     const at = performance.now();
@@ -241,8 +245,12 @@ async function run(): Promise<void> {
   }
   let idleProbe: Latency | null = null;
   if (probeToken) {
+    // Warm-up first (the gateway's first requests build its schema and connections), then the baseline.
+    const warm = startProbe(base, probeToken, sample);
+    await sleep(3_000);
+    await warm.stop();
     const probe = startProbe(base, probeToken, sample);
-    await sleep(5_000);
+    await sleep(10_000);
     idleProbe = latencyOf(await probe.stop());
     say(`probe before end of day: ${describeLatency(idleProbe)}`);
   }
@@ -254,7 +262,7 @@ async function run(): Promise<void> {
     say(`end of day to ${date}: ${s1(result.seconds)} (${n(LOANS / result.seconds)} loans/s); ${result.steps.map((st) => `${st.step} ${s1(st.seconds)}${st.rows !== null ? ` (${n(st.rows)} rows)` : ''}`).join(', ')}`);
     if (Object.keys(result.totals).length) say(`  totals: ${JSON.stringify(result.totals)}`);
     if (latency) say(`  probe during the run: ${describeLatency(latency)}`);
-    const check = await checkSample(pool, schema, sample, date);
+    const check = await checkSample(pool, tenantDb, schema, sample, date, fullHistory);
     runs.push({ run: result, probe: latency, check });
     checks.push(check);
     assertCheck(check, `after end of day to ${date}`);
@@ -282,10 +290,11 @@ async function run(): Promise<void> {
         parts: Number(values['age-parts']), partiesPerLoan: 0.8, now: new Date(),
       });
       await settle(pool, ageSchema);
-      const ageSample = await chooseSample(pool, ageSchema, runDate, 30);
-      assertCheck(await checkSample(pool, ageSchema, ageSample, seedDate), `after seeding loans ${age} months old`);
+      const ageDb = runtime.tenantClients.forSchema(ageSchema);
+      const { ids: ageSample, fullHistory: ageFull } = await chooseSample(pool, ageSchema, runDate, 30, 1);
+      assertCheck(await checkSample(pool, ageDb, ageSchema, ageSample, seedDate, ageFull), `after seeding loans ${age} months old`);
       const ageRun = await runEndOfDay(runtime, ageSlug, runDate);
-      const ageCheck = await checkSample(pool, ageSchema, ageSample, runDate);
+      const ageCheck = await checkSample(pool, ageDb, ageSchema, ageSample, runDate, ageFull);
       assertCheck(ageCheck, `after end of day on loans ${age} months old`);
       const result = { age, loans: AGE_LOANS, transactionsPerLoan: ageSeed.transactions / AGE_LOANS, seed: ageSeed, run: ageRun, msPerLoan: (ageRun.seconds * 1000) / AGE_LOANS, check: ageCheck };
       ages.push(result);
@@ -318,7 +327,7 @@ The book is vacuumed, analysed and checkpointed before anything is timed.
 | end of day, first date (${first.run.date}: every loan classified for the first time) | **${s1(first.run.seconds)}** (${n(LOANS / first.run.seconds)} loans/s); ${stepRows(first.run)} | — | |
 | end of day, next date (${second.run.date}: a day like any other) | **${s1(second.run.seconds)}** (${n(LOANS / second.run.seconds)} loans/s; ${s1(scaled(second.run.seconds))} scaled to 1,000,000); ${stepRows(second.run)} | ≤ 60 s for 1,000,000 | ${met ? 'met' : '**missed**'} |
 | API while end of day runs (gateway in its own process, one \`node(id:)\` request at a time) | ${idleProbe ? `before: ${describeLatency(idleProbe)}; during the first date: ${describeLatency(first.probe!)}; during the next: ${describeLatency(second.probe!)}` : 'not measured (--no-probe)'} | — | |
-| oracle: replay from scratch of ${checks[0]!.loans} sampled loans (random, overdue, due on the run date, full history) vs the stored position, and their journals vs their balances | ${checks.map((c) => `as of ${c.asOf}: ${c.loansOff} off the replay, ${c.loansOffLedger} off the ledger`).join('; ')} | 0 | ${checks.every((c) => c.loansOff === 0 && c.loansOffLedger === 0) ? 'holds' : '**fails**'} |
+| oracle: replay from scratch of ${checks[0]!.loans} sampled loans (random, overdue, due on the run date, full history) vs the stored position, and their journals vs their balances; the ${fullHistory.length} with full history also through \`checkPositions\` (journals per value date) | ${checks.map((c) => `as of ${c.asOf}: ${c.loansOff} off the replay, ${c.loansOffLedger} off the ledger${c.engineCheck ? `, ${c.engineCheck.mismatches.length} by checkPositions` : ''}`).join('; ')} | 0 | ${checks.every((c) => c.loansOff === 0 && c.loansOffLedger === 0 && !c.engineCheck?.mismatches.length) ? 'holds' : '**fails**'} |
 ${invariantsBefore ? `| \`ledgerInvariants\` over the whole book | before: ${JSON.stringify(invariantsBefore)}; after: ${JSON.stringify(invariantsAfter)} | holds | ${invariantsAfter?.loansOffLedger === 0 && invariantsAfter.unbalancedJournals === 0 && invariantsAfter.controlAccountsOff === 0 ? 'holds' : '**fails**'} |\n` : ''}| seeding (set-based, chunks of ${n(Number(values.chunk))}) | ${s1(seed.seconds)}: ${Object.entries(seed.phases).map(([p, t]) => `${p} ${s1(t)}`).join(', ')}; vacuum/analyse/checkpoint ${s1(settleSeconds)} | a few minutes | |
 ${pgbench ? `| **reference: pgbench TPC-B-like**, same server, same run (scale ${pgbench.scale}, ${pgbench.clients} clients, ${pgbench.threads} threads, ${pgbench.seconds} s) | **${n(pgbench.tps)} tps**; p50 ${msOf(pgbench.latencyP50Ms)}, p99 ${msOf(pgbench.latencyP99Ms)}. End of day's loans per second on the next date = **${ratio!.toFixed(1)} ×** pgbench's transactions per second | — | |\n` : ''}${ages.length ? `
 Cost per loan by age (three more tenants, ${n(AGE_LOANS)} loans each on a 36-month PL-STD schedule, every loan with an instalment due on ${runDate},

@@ -10,6 +10,7 @@ import { addDays } from '../src/domain/calendar.js';
 import { replayLoan, type LoanAccountState } from '../src/domain/servicing/loanAccount.js';
 import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionRecord } from '../src/services/servicing/loanRecords.js';
 import { poolSql } from '../src/tenancy/tenantSql.js';
+import type { TenantDb } from '../src/tenancy/tenantClients.js';
 
 /** What the position columns hold, as text (amounts and dates exactly as stored). */
 export interface StoredPosition {
@@ -87,6 +88,12 @@ export interface CheckResult {
   byField: Record<string, number>;
   /** Loans whose journal lines do not add up to their stored balances (ledgerInvariants' rule). */
   loansOffLedger: number;
+  /**
+   * The build's own oracle (src/services/endOfDay/positionCheck.ts, when the build has it) over the sampled loans
+   * with full history: it also compares the journals per value date, which only those reproduce exactly. Null
+   * when the build has none.
+   */
+  engineCheck: { loans: number; mismatches: { loanId: string; field: string; stored: string; replayed: string }[] } | null;
   /** Sample loans overdue, and with an instalment due on `asOf`, as the replay sees them. */
   overdue: number;
   dueToday: number;
@@ -94,7 +101,24 @@ export interface CheckResult {
 }
 
 /** Replays each sampled loan as of `asOf` and compares with what is stored; and its journals with its balances. */
-export async function checkSample(pool: pg.Pool, schema: string, loanIds: readonly string[], asOf: string): Promise<CheckResult> {
+type CheckPositions = (db: TenantDb, schema: string, loanIds: readonly string[], asOf: string) => Promise<{ loanId: string; field: string; stored: string; replayed: string }[]>;
+
+async function engineOracle(): Promise<CheckPositions | null> {
+  // By a path in a variable: the bench type-checks in a build without it.
+  const modulePath = '../src/services/endOfDay/positionCheck.js';
+  try {
+    return ((await import(modulePath)) as { checkPositions: CheckPositions }).checkPositions;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
+    throw error;
+  }
+}
+
+/**
+ * Replays each sampled loan as of `asOf` and compares with what is stored; and its journals with its balances.
+ * `fullHistory`: the sampled loans whose journals are what the engine would have posted date by date.
+ */
+export async function checkSample(pool: pg.Pool, db: TenantDb, schema: string, loanIds: readonly string[], asOf: string, fullHistory: readonly string[]): Promise<CheckResult> {
   const sql = poolSql(pool, schema);
   const rows = (await sql.query<LoanRecord & StoredPosition & { number: number; transactions: TransactionRecord[] }>((s) => `
     SELECT l.id::text, l.number, l.terms, l.allocation, l.accounts, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
@@ -149,14 +173,16 @@ export async function checkSample(pool: pg.Pool, schema: string, loanIds: readon
         FROM ${s}.loan l LEFT JOIN ${s}.journal_line j ON j.loan_id = l.id
        WHERE l.id = ANY($1::uuid[])
        GROUP BY l.id) per_loan`, [loanIds])).rows[0]!;
-  return { asOf, loans: rows.length, loansOff: off.size, mismatches, byField, loansOffLedger: ledger.off, overdue, dueToday, replayMs };
+  const checkPositions = await engineOracle();
+  const engineCheck = checkPositions ? { loans: fullHistory.length, mismatches: await checkPositions(db, schema, fullHistory, asOf) } : null;
+  return { asOf, loans: rows.length, loansOff: off.size, mismatches, byField, loansOffLedger: ledger.off, engineCheck, overdue, dueToday, replayMs };
 }
 
 /**
  * The loans to follow through the run: some at random, some overdue, some with an instalment falling due on the
  * run date, some with full history (one repayment per instalment). Chosen once, before the run.
  */
-export async function chooseSample(pool: pg.Pool, schema: string, runDate: string, size: number): Promise<string[]> {
+export async function chooseSample(pool: pg.Pool, schema: string, runDate: string, size: number, historyEvery: number): Promise<{ ids: string[]; fullHistory: string[] }> {
   const sql = poolSql(pool, schema);
   const quarter = Math.max(1, Math.round(size / 4));
   const pick = async (where: string, count: number, values: unknown[] = []) =>
@@ -164,17 +190,19 @@ export async function chooseSample(pool: pg.Pool, schema: string, runDate: strin
   const ids = new Set<string>([
     ...(await pick('oldest_due_date IS NOT NULL', quarter)),
     ...(await pick('next_due_date = $1::date', quarter, [runDate])),
-    ...(await pick('transaction_count > 1', Math.round(quarter / 2))),
+    ...(await pick('number % $1::int = 0', Math.round(quarter / 2), [historyEvery])),
   ]);
   // The rest at random: numbers drawn here, so no sort of the whole book.
   const { max } = (await sql.query<{ max: number }>((s) => `SELECT coalesce(max(number), 0) AS max FROM ${s}.loan`)).rows[0]!;
   const numbers = Array.from({ length: Math.max(0, size - ids.size) }, () => 1 + Math.floor(Math.random() * max));
   for (const { id } of (await sql.query<{ id: string }>((s) => `SELECT id::text FROM ${s}.loan WHERE number = ANY($1::int[])`, [numbers])).rows) ids.add(id);
-  return [...ids];
+  const fullHistory = (await sql.query<{ id: string }>((s) => `SELECT id::text FROM ${s}.loan WHERE id = ANY($1::uuid[]) AND number % $2::int = 0`, [[...ids], historyEvery])).rows.map((r) => r.id);
+  return { ids: [...ids], fullHistory };
 }
 
 export function describeCheck(result: CheckResult): string {
   const fields = Object.entries(result.byField).map(([f, n]) => `${f} ${n}`).join(', ');
   return `${result.loans} loans replayed as of ${result.asOf} (${result.overdue} overdue, ${result.dueToday} with an instalment due that day; `
-    + `${result.replayMs.toFixed(0)} ms of replay): ${result.loansOff} off the replay${fields ? ` (${fields})` : ''}, ${result.loansOffLedger} off their journals`;
+    + `${result.replayMs.toFixed(0)} ms of replay): ${result.loansOff} off the replay${fields ? ` (${fields})` : ''}, ${result.loansOffLedger} off their journals`
+    + (result.engineCheck ? `; checkPositions on the ${result.engineCheck.loans} with full history: ${result.engineCheck.mismatches.length} mismatches` : '; (no checkPositions in this build)');
 }
