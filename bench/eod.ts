@@ -70,6 +70,8 @@ const { values } = parseArgs({
     'no-probe': { type: 'boolean', default: false },
     'no-pgbench': { type: 'boolean', default: false },
     'no-record': { type: 'boolean', default: false },
+    // A sentence recorded with the figures (what was unusual about the run).
+    note: { type: 'string' },
   },
 });
 const LOANS = Number(values.loans);
@@ -342,7 +344,7 @@ End of day runs in the bench's process (\`runEndOfDay\`), one tenant, ${n(LOANS)
 (bench/eodSeed.ts: ${shapes.length} schedule shapes from the domain's \`generateSchedule\`, products PL-STD and AUTO-NEW, 12–60 monthly instalments;
 ${n(book.due)} loans (${((book.due / LOANS) * 100).toFixed(1)} %) with an instalment due on ${runDate}; ${n(book.overdue)} overdue, days past due up to ${book.dpd_max};
 ${n(seed.parties)} borrowers, ${n(book.multi)} holding several loans; ${n(seed.transactions)} transactions, ${n(seed.journals)} journals, ${n(seed.lines)} journal lines, ${book.size} on disk).
-The book is vacuumed, analysed and checkpointed before anything is timed.
+The book is vacuumed, analysed and checkpointed before anything is timed.${values.note ? `\n\n${values.note}` : ''}
 
 | figure | measured | goal | |
 | --- | --- | --- | --- |
