@@ -263,8 +263,31 @@ builder.node(LoanRef, {
       type: PartyRef, nullable: true, description: 'The borrower (staff only).', authScopes: { can: 'parties.read' },
       resolve: (l, _args, context) => (l.borrowerPartyId ? context.loaders.partyById.load(l.borrowerPartyId) : null),
     }),
-    daysPastDue: t.exposeInt('daysPastDue', { description: 'Days past due as of its last posting.' }),
-    balancesAsOf: t.field({ type: 'Date', description: 'The business date of its last posting, which the stored balances are as of.', resolve: (l) => businessDateOf(l.asOf) }),
+    daysPastDue: t.exposeInt('daysPastDue', { description: 'Days past due as of the business date: the business date less the due date of the oldest instalment still owing more than the tolerance (end of day counts them on; docs/end-of-day.md).' }),
+    overdueSince: t.field({
+      type: 'Date', nullable: true, description: 'The due date of the oldest instalment still owing more than the tolerance; null when nothing is overdue.',
+      resolve: (l) => (l.oldestDueDate ? businessDateOf(l.oldestDueDate) : null),
+    }),
+    nextDueDate: t.field({
+      type: 'Date', nullable: true, description: 'When the next instalment falls due; null after maturity or once closed.',
+      resolve: (l) => (l.status === 'active' || l.status === 'overdue') && l.nextDueDate ? businessDateOf(l.nextDueDate) : null,
+    }),
+    delinquencyBucket: t.exposeString('delinquencyBucket', {
+      nullable: true, description: 'Its delinquency bucket by days past due, as the last end of day set it (the product\'s ranges or the lender\'s policy); null before its first end of day.',
+    }),
+    nonPerformingSince: t.field({
+      type: 'Date', nullable: true, description: 'When the regulatory regime first counted it non-performing, until it performs again (docs/classification.md).',
+      resolve: (l) => (l.npaSince ? businessDateOf(l.npaSince) : null),
+    }),
+    interestInSuspense: t.field({
+      type: 'Money', description: 'Interest receivable held out of income while the loan is in a non-accrual class (staff only).', authScopes: { can: 'ledger.read' },
+      resolve: (l) => money(l.interestSuspense.toString(), l.currency),
+    }),
+    provision: t.field({
+      type: 'Money', description: 'The provision held against it for its class (staff only).', authScopes: { can: 'ledger.read' },
+      resolve: (l) => money(l.provision.toString(), l.currency),
+    }),
+    balancesAsOf: t.field({ type: 'Date', description: 'The business date its stored balances and position were last brought to, by a posting or by end of day; they hold as of the tenant\'s business date (nothing happened to the loan in between).', resolve: (l) => businessDateOf(l.asOf) }),
     receivable: t.field({
       type: ComponentAmountsRef, description: 'Its sub-ledger as of its last posting (what the GL control accounts hold for it).',
       resolve: (l) => ({ currency: l.currency, principal: l.principalReceivable, interest: l.interestReceivable, fee: l.feeReceivable, penalty: l.penaltyReceivable }),

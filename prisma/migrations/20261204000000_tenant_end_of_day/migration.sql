@@ -76,7 +76,9 @@ ALTER TABLE loan
 UPDATE loan SET replay_on = as_of WHERE status IN ('active', 'overdue');
 
 CREATE INDEX loan_next_due_idx ON loan (next_due_date) WHERE status IN ('active', 'overdue');
-CREATE INDEX loan_replay_on_idx ON loan (replay_on) WHERE status IN ('active', 'overdue');
+CREATE INDEX loan_replay_on_idx ON loan (replay_on) WHERE replay_on IS NOT NULL;
+-- The instalment that fell due yesterday and still owes: today it makes the loan overdue.
+CREATE INDEX loan_last_due_idx ON loan (last_due_date) WHERE last_due_owing > 0 AND oldest_due_date IS NULL;
 CREATE INDEX loan_overdue_idx ON loan (oldest_due_date) WHERE oldest_due_date IS NOT NULL;
 
 -- How the lender counts delinquency and classifies loans: one row, versioned; every change audited.

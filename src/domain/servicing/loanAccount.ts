@@ -50,6 +50,8 @@ import type { AccountMapping, Journal } from './ledger.js';
 import type { LoanTerms, PrepaymentReschedule } from './product.js';
 import { replay } from './replay/replay.js';
 import type { Schedule } from './schedule.js';
+import type { PositionFacts } from './replay/position.js';
+export type { PositionFacts, UpcomingInstalment } from './replay/position.js';
 
 type DecimalInput = Decimal | string;
 type ChargeComponent = Exclude<Component, 'principal'>;
@@ -237,6 +239,8 @@ export interface LoanAccountState {
   status: LoanAccountStatus;
   daysPastDue: number;
   journals: Journal[];
+  /** What end of day needs to bring the loan forward without a replay (replay/position.ts). */
+  position: PositionFacts;
 }
 
 export { daysPastDue } from './replay/accountState.js';

@@ -129,7 +129,9 @@ export async function ledgerInvariants(db: TenantDb, schemaName: string): Promis
          AND l.fee_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'feeReceivable'), 0)
          AND l.penalty_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'penaltyReceivable'), 0)
          AND l.held = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'excess'), 0)
-         AND l.interest_in_advance = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'interestInAdvance'), 0) AS matches
+         AND l.interest_in_advance = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'interestInAdvance'), 0)
+         AND l.interest_suspense = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'interestSuspense'), 0)
+         AND l.provision = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'loanLossAllowance'), 0) AS matches
         FROM ${s}.loan l LEFT JOIN ${s}.journal_line j ON j.loan_id = l.id
        GROUP BY l.id
     ), sub_ledger AS (
@@ -140,6 +142,8 @@ export async function ledgerInvariants(db: TenantDb, schemaName: string): Promis
         UNION ALL SELECT l.accounts->>'penaltyReceivable', l.currency, l.penalty_receivable FROM ${s}.loan l
         UNION ALL SELECT l.accounts->>'excess', l.currency, -l.held FROM ${s}.loan l
         UNION ALL SELECT l.accounts->>'interestInAdvance', l.currency, -l.interest_in_advance FROM ${s}.loan l
+        UNION ALL SELECT l.accounts->>'interestSuspense', l.currency, -l.interest_suspense FROM ${s}.loan l
+        UNION ALL SELECT l.accounts->>'loanLossAllowance', l.currency, -l.provision FROM ${s}.loan l
       ) parts WHERE account IS NOT NULL GROUP BY account, currency
     ), control AS (
       SELECT account, currency, sum(debit - credit) AS amount FROM ${s}.journal_line
@@ -154,7 +158,8 @@ export async function ledgerInvariants(db: TenantDb, schemaName: string): Promis
       (SELECT count(*) FROM sub_ledger sl FULL JOIN control c USING (account, currency) WHERE coalesce(sl.amount, 0) <> coalesce(c.amount, 0))::int AS "controlAccountsOff",
       (SELECT count(*) FROM running r JOIN ${s}.loan l ON l.id = r.loan_id
         WHERE (r.account = ANY (${receivable}) AND r.balance < 0)
-           OR (r.account IN (l.accounts->>'excess', l.accounts->>'interestInAdvance') AND r.balance > 0))::int AS "negativeBalances",
+           OR (r.account IN (l.accounts->>'excess', l.accounts->>'interestInAdvance', l.accounts->>'interestSuspense', l.accounts->>'loanLossAllowance')
+               AND r.balance > 0))::int AS "negativeBalances",
       (SELECT count(*) FROM ${s}.loan)::int AS loans,
       (SELECT count(*) FROM ${s}.journal)::int AS journals`);
   return row as unknown as LedgerInvariants;

@@ -16,6 +16,7 @@ import { IllegalLoanTransition, type LoanStatus } from '../../domain/servicing/l
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { assertTrancheFits, type PaidTranche } from '../../domain/servicing/tranches.js';
+import type { LoanTerms } from '../../domain/servicing/product.js';
 import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionKind, type TransactionRecord } from './loanRecords.js';
 
 
@@ -227,8 +228,9 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
       })),
     ];
     let state: LoanAccountState;
+    const account = loanAccountOf(loan);
     try {
-      state = replayLoan(loanAccountOf(loan), history, run.businessDate);
+      state = replayLoan(account, history, run.businessDate);
     } catch (error) {
       if (error instanceof InvalidField && fresh.length > 0) throw asInputError(error, fresh);
       throw error;
@@ -268,6 +270,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
       fee_receivable: receivable.fee.toFixed(), penalty_receivable: receivable.penalty.toFixed(),
       held: state.held.advance.plus(state.held.excess).toFixed(), interest_in_advance: state.interestInAdvance.toFixed(),
       transaction_count: loan.transactionCount + fresh.length,
+      ...positionColumns(state, account.terms),
     });
   }
 
@@ -299,10 +302,16 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
        UPDATE ${schema}.loan AS l
           SET status = r.status, as_of = r.as_of, days_past_due = r.days_past_due, principal_receivable = r.principal_receivable,
               interest_receivable = r.interest_receivable, fee_receivable = r.fee_receivable, penalty_receivable = r.penalty_receivable,
-              held = r.held, interest_in_advance = r.interest_in_advance, transaction_count = r.transaction_count, updated_at = $5::timestamptz
+              held = r.held, interest_in_advance = r.interest_in_advance, transaction_count = r.transaction_count, updated_at = $5::timestamptz,
+              oldest_due_date = r.oldest_due_date, upcoming_due_dates = r.upcoming_due_dates, upcoming_interest = r.upcoming_interest,
+              upcoming_fee = r.upcoming_fee, upcoming_penalty = r.upcoming_penalty, upcoming_owing = r.upcoming_owing, next_instalment = 1,
+              next_due_date = r.upcoming_due_dates[1], last_due_date = r.last_due_date, last_due_owing = r.last_due_owing,
+              tolerance = r.tolerance, late_fee_grace_days = r.late_fee_grace_days, penalty_interest = r.penalty_interest, replay_on = r.replay_on
          FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, status text, as_of date, days_past_due integer, principal_receivable numeric,
               interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, interest_in_advance numeric,
-              transaction_count integer)
+              transaction_count integer, oldest_due_date date, upcoming_due_dates date[], upcoming_interest numeric[], upcoming_fee numeric[],
+              upcoming_penalty numeric[], upcoming_owing numeric[], last_due_date date, last_due_owing numeric, tolerance numeric,
+              late_fee_grace_days integer, penalty_interest boolean, replay_on date)
         WHERE l.id = r.id
        RETURNING 1
      )
@@ -310,4 +319,26 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
     JSON.stringify(transactionRows), JSON.stringify(journals), JSON.stringify(lines), JSON.stringify(loanUpdates), postedAt);
 
   return { transactions, loans: result, journals: journals.length };
+}
+
+/**
+ * The loan's position as its replay leaves it (docs/end-of-day.md): what end of day reads to bring it forward
+ * without a replay. Arrays go as JSON arrays, which jsonb_to_recordset reads into PostgreSQL arrays.
+ */
+function positionColumns(state: LoanAccountState, terms: LoanTerms): Record<string, unknown> {
+  const { upcoming, lastFallen, oldestDueDate, replayOn } = state.position;
+  return {
+    oldest_due_date: oldestDueDate,
+    upcoming_due_dates: upcoming.map((u) => u.dueDate),
+    upcoming_interest: upcoming.map((u) => u.interest.toFixed()),
+    upcoming_fee: upcoming.map((u) => u.fee.toFixed()),
+    upcoming_penalty: upcoming.map((u) => u.penalty.toFixed()),
+    upcoming_owing: upcoming.map((u) => u.owing.toFixed()),
+    last_due_date: lastFallen?.dueDate ?? null,
+    last_due_owing: (lastFallen?.owing ?? new Decimal(0)).toFixed(),
+    tolerance: (terms.underpaymentTolerance ?? new Decimal(0)).toFixed(),
+    late_fee_grace_days: terms.lateFee ? terms.lateFee.graceDays : null,
+    penalty_interest: (terms.penaltyRatePercent ?? new Decimal(0)).gt(0),
+    replay_on: replayOn,
+  };
 }

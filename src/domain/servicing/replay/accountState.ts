@@ -5,6 +5,7 @@ import type { Decimal } from '../../money.js';
 import { COMPONENTS } from '../allocation.js';
 import type { Amounts, InstalmentState, LoanAccountState, LoanAccountStatus } from '../loanAccount.js';
 import type { Instalment, Schedule } from '../schedule.js';
+import { positionFactsOf } from './position.js';
 import { interestInAdvanceOf, outstandingOf, receivableOf, sum, ZERO, zeros, type WorkingInstalment, type WorkingState } from './workingState.js';
 
 /**
@@ -69,6 +70,7 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
     status,
     daysPastDue: daysPastDue(states, asOf, tolerance),
     journals: [...working.journals],
+    position: positionFactsOf(working, asOf),
   };
 }
 

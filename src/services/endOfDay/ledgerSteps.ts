@@ -1,0 +1,70 @@
+// The classification's own journals at end of day, each one set-based statement over the loans whose figure
+// moved: interest receivable held in suspense while a loan is non-performing (moved out of income when it
+// stops performing or more falls due, back into income when it is paid or the loan performs again), and the
+// provision per class (made against expense, released back). Each loan's `interest_suspense` and `provision` is
+// its share of the ledger's account, as the receivables are, and `ledgerInvariants` checks both.
+import type { PoolSql } from '../../tenancy/tenantSql.js';
+import { END_OF_DAY_POSTER } from './advancePositions.js';
+
+/**
+ * Posts, per loan, the difference between a target figure and the stored one: a journal of `kind` debiting
+ * `debitRole` and crediting `creditRole` (the other way round for a decrease), and stores the target.
+ * `target` is an SQL expression over the loan `l` and the parameters $3, $4.
+ */
+async function postDifferences(sql: PoolSql, businessDate: string, now: Date, spec: {
+  column: 'interest_suspense' | 'provision'; kind: 'suspense' | 'provision'; target: string; where: string;
+  debitRole: string; creditRole: string; narrative: { up: string; down: string };
+}, parameters: [unknown, unknown]): Promise<number> {
+  const { rows } = await sql.query<{ n: string }>((s) => `
+    WITH c AS (
+      SELECT l.id, l.currency, l.accounts, (${spec.target}) - l.${spec.column} AS change, ${spec.target} AS target
+        FROM ${s}.loan l WHERE ${spec.where}
+    ), changed AS (
+      SELECT c.*, gen_random_uuid() AS journal_id FROM c WHERE c.change <> 0
+    ), stored AS (
+      UPDATE ${s}.loan l SET ${spec.column} = ch.target FROM changed ch WHERE l.id = ch.id RETURNING 1
+    ), journals AS (
+      INSERT INTO ${s}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
+      SELECT journal_id, id, NULL, '${spec.kind}', currency, $1::date,
+             CASE WHEN change > 0 THEN '${spec.narrative.up}' ELSE '${spec.narrative.down}' END, '${END_OF_DAY_POSTER}', $2::timestamptz
+        FROM changed ORDER BY id
+      RETURNING 1
+    ), lines AS (
+      INSERT INTO ${s}.journal_line (journal_id, line, account, debit, credit, loan_id, currency, value_date)
+      SELECT journal_id, 1, accounts->>(CASE WHEN change > 0 THEN '${spec.debitRole}' ELSE '${spec.creditRole}' END), abs(change), 0, id, currency, $1::date FROM changed
+      UNION ALL
+      SELECT journal_id, 2, accounts->>(CASE WHEN change > 0 THEN '${spec.creditRole}' ELSE '${spec.debitRole}' END), 0, abs(change), id, currency, $1::date FROM changed
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM stored)::text AS n, (SELECT count(*) FROM journals), (SELECT count(*) FROM lines)`,
+  [businessDate, now.toISOString(), ...parameters]);
+  return Number(rows[0]!.n);
+}
+
+/** Interest receivable of loans in a non-accrual class moves to suspense; what no longer is, comes back. */
+export function postInterestSuspense(sql: PoolSql, businessDate: string, now: Date, nonAccrualClasses: readonly string[]): Promise<number> {
+  return postDifferences(sql, businessDate, now, {
+    column: 'interest_suspense', kind: 'suspense',
+    target: `CASE WHEN l.status IN ('active', 'overdue') AND l.asset_class = ANY($3::text[]) THEN l.interest_receivable ELSE 0 END`,
+    where: `(l.status IN ('active', 'overdue') AND l.asset_class = ANY($3::text[])) OR l.interest_suspense <> 0 OR $4::boolean`,
+    debitRole: 'interestIncome', creditRole: 'interestSuspense',
+    narrative: { up: 'Interest moved to suspense', down: 'Interest released from suspense' },
+  }, [nonAccrualClasses, false]);
+}
+
+/**
+ * The provision of each loan: its class's percentage of its exposure (receivables less interest in suspense),
+ * rounded half up to the currency's minor unit; a closed loan holds none.
+ */
+export function postProvisions(sql: PoolSql, businessDate: string, now: Date, percentByClass: Record<string, string>, minorUnitsByCurrency: Record<string, number>): Promise<number> {
+  const exposure = `(l.principal_receivable + l.interest_receivable + l.fee_receivable + l.penalty_receivable - l.interest_suspense)`;
+  return postDifferences(sql, businessDate, now, {
+    column: 'provision', kind: 'provision',
+    target: `CASE WHEN l.status IN ('active', 'overdue')
+                  THEN round(${exposure} * coalesce(($3::jsonb->>l.asset_class)::numeric, 0) / 100, coalesce(($4::jsonb->>l.currency)::int, 2))
+                  ELSE 0 END`,
+    where: `l.status IN ('active', 'overdue') OR l.provision <> 0`,
+    debitRole: 'provisionExpense', creditRole: 'loanLossAllowance',
+    narrative: { up: 'Provision made', down: 'Provision released' },
+  }, [JSON.stringify(percentByClass), JSON.stringify(minorUnitsByCurrency)]);
+}

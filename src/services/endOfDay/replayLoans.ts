@@ -1,0 +1,49 @@
+// The loans end of day replays rather than moves by statement: those whose terms make something happen that day
+// that the set-based steps do not do (`replay_on`: a late fee day, penalty interest, a fee on a date, held money
+// to draw on), and any whose position fell behind. Each batch goes through the posting engine with no new
+// transaction — the same code path as a payment — so the journals are what the replay says, netted against what
+// is already posted. A loan already brought to the date is skipped, so a batch repeated after a crash posts
+// nothing twice.
+import { AppError, InvalidField } from '../../errors.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { postToLoans } from '../servicing/postings.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
+import { END_OF_DAY_POSTER } from './advancePositions.js';
+
+/** A loan end of day could not bring to the date, named for the operator. */
+export class EndOfDayLoanFailure extends Error {
+  constructor(readonly loanId: string, message: string) {
+    super(message);
+  }
+}
+
+const NEEDS_REPLAY = (s: string) => `FROM ${s}.loan
+  WHERE as_of < $1::date AND ((status IN ('active', 'overdue') AND (replay_on <= $1::date OR next_due_date < $1::date))
+                               OR (status = 'closed' AND replay_on <= $1::date))`;
+
+export async function loansToReplay(db: TenantDb, schema: string, businessDate: string): Promise<number> {
+  const [row] = await tenantSql(db, schema).query<{ n: number }[]>((s) => `SELECT count(*)::int AS n ${NEEDS_REPLAY(s)}`, businessDate);
+  return row!.n;
+}
+
+/** Replays up to `limit` of the loans that need it to `businessDate`; returns how many. */
+export async function replayLoansBatch(db: TenantDb, schema: string, businessDate: string, limit: number, now: Date): Promise<{ replayed: number; journals: number }> {
+  const ids = (await tenantSql(db, schema).query<{ id: string }[]>((s) => `SELECT id::text ${NEEDS_REPLAY(s)} ORDER BY id LIMIT $2`, businessDate, limit)).map((r) => r.id);
+  if (ids.length === 0) return { replayed: 0, journals: 0 };
+  const run = { schema, postedBy: END_OF_DAY_POSTER, now, businessDate };
+  try {
+    const result = await db.$transaction((tx) => postToLoans(tx, run, [], ids), { timeout: 120_000 });
+    return { replayed: ids.length, journals: result.journals };
+  } catch (error) {
+    // Find the loan that fails on its own, so the failure names it; the others of the batch are left for the retry.
+    for (const id of ids) {
+      try {
+        await db.$transaction((tx) => postToLoans(tx, run, [], [id]), { timeout: 60_000 });
+      } catch (single) {
+        // Only a refusal the domain explains is shown; anything else stays in the logs.
+        throw new EndOfDayLoanFailure(id, single instanceof InvalidField || single instanceof AppError ? single.message : 'the loan could not be replayed (the logs have the details)');
+      }
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,251 @@
+// End of day for one tenant: brings its books from the business date to the next, one date at a time and in
+// order, through recorded steps (docs/end-of-day.md). A run is one per tenant-date (end_of_day_run); each step,
+// or each batch of a batched step, commits its writes with what records its progress, and every statement skips
+// what is already done, so a run killed at any point and started again posts nothing twice and ends with the
+// same books. The date moves first — the day's postings then replay to the new date — and the steps catch the
+// positions up behind it. One run per tenant at a time (an advisory lock held by the runner's connection, freed
+// by PostgreSQL if the process dies).
+import { AppError, InvalidField } from '../../errors.js';
+import { addDays } from '../../domain/calendar.js';
+import { isBusinessDate } from '../../domain/businessDate.js';
+import type { Runtime } from '../../runtime.js';
+import type { TenantRecord } from '../../tenancy/registry.js';
+import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { poolSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
+import { expireStaleApplications } from '../origination/applications.js';
+import { advancePositionsBatch } from './advancePositions.js';
+import { EndOfDayLoanFailure, loansToReplay, replayLoansBatch } from './replayLoans.js';
+
+export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now'>;
+
+export interface EndOfDayProgress {
+  tenant: string;
+  businessDate: string;
+  step: string;
+  done: number;
+  total: number | null;
+}
+
+export interface EndOfDayOptions {
+  /** The date to bring the books to; the day after the business date when absent. */
+  to?: string;
+  /** Who asked: an operator's subject, or the scheduler. */
+  startedBy: string;
+  onProgress?: (progress: EndOfDayProgress) => void;
+  /** Loans per batch of the set-based step and of replays (tests make them small to cut runs into many parts). */
+  batchSize?: { positions?: number; replays?: number };
+  /** Called after each committed step or batch: a test stops the process there. */
+  afterCommit?: (where: { businessDate: string; step: string }) => void | Promise<void>;
+}
+
+export interface StepOutcome {
+  step: string;
+  rows: number;
+  ms: number;
+  /** Already done by an earlier attempt of the run. */
+  skipped: boolean;
+}
+
+export interface EndOfDayOutcome {
+  businessDate: string;
+  resumed: boolean;
+  steps: StepOutcome[];
+  totals: Record<string, number>;
+}
+
+/** A run that stopped, naming the tenant, the step and (when one loan caused it) the loan; retried by running again. */
+export class EndOfDayFailure extends Error {
+  constructor(readonly tenant: string, readonly businessDate: string, readonly step: string, readonly loanId: string | null, message: string) {
+    super(`end of day ${businessDate} for ${tenant} stopped at ${step}${loanId ? ` on loan ${loanId}` : ''}: ${message}`);
+  }
+}
+
+export interface StepContext {
+  rt: EndOfDayRuntime;
+  tenant: TenantRecord;
+  db: TenantDb;
+  schema: string;
+  businessDate: string;
+  startedBy: string;
+  now: Date;
+  batchSize: { positions: number; replays: number };
+  /** Reports progress within the step; `afterCommit` is called by it after each committed batch. */
+  progress(done: number, total: number | null): Promise<void>;
+}
+
+/**
+ * A step of the run. `once` steps run in one transaction together with their record; `own` steps commit their
+ * own work (in batches, each idempotent by itself) and are recorded when they return.
+ */
+export type EndOfDayStep =
+  | { name: string; kind: 'once'; run(sql: PoolSql, context: StepContext): Promise<number> }
+  | { name: string; kind: 'own'; run(context: StepContext): Promise<number> };
+
+/** The steps, in order. */
+export const END_OF_DAY_STEPS: EndOfDayStep[] = [
+  {
+    name: 'expireApplications', kind: 'own',
+    async run(c) {
+      const command = { tenant: c.tenant.slug, now: c.now, actor: { subject: c.startedBy, roles: [], partner: null, clientId: null, requestId: `end-of-day:${c.businessDate}` } };
+      const { expired } = await expireStaleApplications(c.db, command, c.businessDate);
+      return expired.length;
+    },
+  },
+  {
+    name: 'replayLoans', kind: 'own',
+    async run(c) {
+      const total = await loansToReplay(c.db, c.schema, c.businessDate);
+      let done = 0;
+      await c.progress(0, total);
+      for (;;) {
+        const { replayed } = await replayLoansBatch(c.db, c.schema, c.businessDate, c.batchSize.replays, c.now);
+        if (replayed === 0) return done;
+        done += replayed;
+        await c.progress(done, total);
+      }
+    },
+  },
+  {
+    name: 'advancePositions', kind: 'own',
+    async run(c) {
+      let done = 0;
+      for (;;) {
+        const moved = await withTenantSql(c.rt.pool, c.schema, (_client, sql) => advancePositionsBatch(sql, c.businessDate, c.batchSize.positions, c.now));
+        if (moved.moved === 0) return done;
+        done += moved.moved;
+        await c.progress(done, null);
+      }
+    },
+  },
+];
+
+const DEFAULT_BATCH = { positions: 20_000, replays: 200 };
+
+/** The lock key of a tenant's end of day: one runner per tenant across every process. */
+const lockKey = (tenantId: string) => `end-of-day:${tenantId}`;
+
+/**
+ * Runs end of day for `slug` up to `options.to` (the next date by default), resuming a run left unfinished.
+ * Returns one outcome per date brought to.
+ */
+export async function runEndOfDay(rt: EndOfDayRuntime, slug: string, options: EndOfDayOptions): Promise<EndOfDayOutcome[]> {
+  if (options.to !== undefined && !isBusinessDate(options.to)) throw new InvalidField('to', 'to must be a business date (YYYY-MM-DD)');
+  rt.registry.forget(slug);
+  const found = await rt.registry.findBySlug(slug);
+  if (!found) throw new AppError('NOT_FOUND', `no tenant ${slug}`);
+  if (found.status !== 'active') throw new AppError('CONFLICT', `the tenant is ${found.status}: end of day runs only for active tenants`, { field: 'tenant' });
+
+  const lock = await rt.pool.connect();
+  try {
+    const { rows } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey(found.id)]);
+    if (!rows[0]!.locked) throw new AppError('CONFLICT', 'end of day is already running for this tenant');
+    try {
+      return await runDates(rt, found, options);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(found.id)]);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function runDates(rt: EndOfDayRuntime, initial: TenantRecord, options: EndOfDayOptions): Promise<EndOfDayOutcome[]> {
+  const db = rt.tenantClients.forSchema(initial.schemaName);
+  const sql = poolSql(rt.pool, initial.schemaName);
+  const outcomes: EndOfDayOutcome[] = [];
+  let tenant = initial;
+  const target = options.to ?? null;
+  if (target !== null && target < tenant.businessDate) {
+    throw new InvalidField('to', `the business date is ${tenant.businessDate}: it never moves back`);
+  }
+  for (;;) {
+    const unfinished = await unfinishedRun(sql, tenant.businessDate);
+    const next = unfinished ? tenant.businessDate : addDays(tenant.businessDate, 1);
+    if (!unfinished && (target === null ? outcomes.length > 0 : next > target)) return outcomes;
+    if (unfinished) await sql.query((s) => `UPDATE ${s}.end_of_day_run SET status = 'running', attempts = attempts + 1, failure = NULL WHERE business_date = $1`, [next]);
+    else await openRun(rt, tenant, next, options.startedBy);
+    rt.registry.forget(tenant.slug);
+    tenant = { ...tenant, businessDate: next };
+    outcomes.push(await runSteps(rt, tenant, db, options, unfinished));
+  }
+}
+
+async function unfinishedRun(sql: PoolSql, businessDate: string): Promise<boolean> {
+  const { rows } = await sql.query<{ status: string }>((s) => `SELECT status FROM ${s}.end_of_day_run WHERE business_date = $1`, [businessDate]);
+  return rows.length > 0 && rows[0]!.status !== 'completed';
+}
+
+/** Records the run and moves the tenant's date in one transaction: no date moves without its run, nor the reverse. */
+async function openRun(rt: EndOfDayRuntime, tenant: TenantRecord, businessDate: string, startedBy: string): Promise<void> {
+  await withTenantSql(rt.pool, tenant.schemaName, async (client, sql) => {
+    await sql.query((s) => `INSERT INTO ${s}.end_of_day_run (business_date, previous_date, status, started_by, started_at) VALUES ($1, $2, 'running', $3, $4)`,
+      [businessDate, tenant.businessDate, startedBy, rt.now().toISOString()]);
+    const moved = await client.query(`UPDATE ${quoteIdent(PLATFORM_SCHEMA)}.tenant SET business_date = $1, updated_at = $2 WHERE id = $3 AND business_date = $4`,
+      [businessDate, rt.now().toISOString(), tenant.id, tenant.businessDate]);
+    if (moved.rowCount !== 1) throw new AppError('CONFLICT', 'the business date moved while end of day was starting');
+  });
+}
+
+async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb, options: EndOfDayOptions, resumed: boolean): Promise<EndOfDayOutcome> {
+  const schema = tenant.schemaName;
+  const businessDate = tenant.businessDate;
+  const sql = poolSql(rt.pool, schema);
+  const { rows: done } = await sql.query<{ step: string }>((s) => `SELECT step FROM ${s}.end_of_day_step WHERE business_date = $1 AND part = 0`, [businessDate]);
+  const finished = new Set(done.map((d) => d.step));
+  const steps: StepOutcome[] = [];
+  for (const step of END_OF_DAY_STEPS) {
+    if (finished.has(step.name)) {
+      steps.push({ step: step.name, rows: 0, ms: 0, skipped: true });
+      continue;
+    }
+    const started = performance.now();
+    const context: StepContext = {
+      rt, tenant, db, schema, businessDate, startedBy: options.startedBy, now: rt.now(),
+      batchSize: { ...DEFAULT_BATCH, ...options.batchSize },
+      async progress(count, total) {
+        options.onProgress?.({ tenant: tenant.slug, businessDate, step: step.name, done: count, total });
+        if (count > 0) await options.afterCommit?.({ businessDate, step: step.name });
+      },
+    };
+    let rows: number;
+    try {
+      if (step.kind === 'once') {
+        rows = await withTenantSql(rt.pool, schema, async (_client, stepSql) => {
+          const n = await step.run(stepSql, context);
+          await recordStep(stepSql, businessDate, step.name, n, context.now);
+          return n;
+        });
+      } else {
+        rows = await step.run(context);
+        await recordStep(sql, businessDate, step.name, rows, context.now);
+      }
+    } catch (error) {
+      throw await failed(rt, tenant, step.name, error);
+    }
+    steps.push({ step: step.name, rows, ms: Math.round(performance.now() - started), skipped: false });
+    options.onProgress?.({ tenant: tenant.slug, businessDate, step: step.name, done: rows, total: rows });
+    await options.afterCommit?.({ businessDate, step: step.name });
+  }
+  const { rows } = await sql.query<{ totals: Record<string, number> }>((s) => `
+    UPDATE ${s}.end_of_day_run r SET status = 'completed', finished_at = $2,
+           totals = r.totals || coalesce((SELECT jsonb_object_agg(step, rows) FROM ${s}.end_of_day_step WHERE business_date = $1 AND part = 0), '{}')
+     WHERE business_date = $1 RETURNING totals`, [businessDate, rt.now().toISOString()]);
+  return { businessDate, resumed, steps, totals: rows[0]?.totals ?? {} };
+}
+
+async function recordStep(sql: PoolSql, businessDate: string, step: string, rows: number, now: Date): Promise<void> {
+  await sql.query((s) => `INSERT INTO ${s}.end_of_day_step (business_date, step, part, rows, completed_at) VALUES ($1, $2, 0, $3, $4)
+                          ON CONFLICT DO NOTHING`, [businessDate, step, rows, now.toISOString()]);
+}
+
+/** Records why the run stopped — what an operator can act on, never SQL or a stack — and names it. */
+async function failed(rt: EndOfDayRuntime, tenant: TenantRecord, step: string, error: unknown): Promise<EndOfDayFailure> {
+  const loanId = error instanceof EndOfDayLoanFailure ? error.loanId : null;
+  const safe = error instanceof AppError || error instanceof InvalidField || error instanceof EndOfDayLoanFailure;
+  const message = safe ? (error as Error).message : 'an internal error stopped the step (the logs have its details)';
+  rt.log.error({ tenant: tenant.slug, businessDate: tenant.businessDate, step, loanId, err: error }, 'end of day step failed');
+  await poolSql(rt.pool, tenant.schemaName).query((s) => `UPDATE ${s}.end_of_day_run SET status = 'failed', failure = $2 WHERE business_date = $1`,
+    [tenant.businessDate, JSON.stringify({ step, loanId, message })]).catch(() => undefined);
+  return new EndOfDayFailure(tenant.slug, tenant.businessDate, step, loanId, message);
+}
