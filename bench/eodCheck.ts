@@ -11,6 +11,7 @@ import { replayLoan, type LoanAccountState } from '../src/domain/servicing/loanA
 import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionRecord } from '../src/services/servicing/loanRecords.js';
 import { poolSql } from '../src/tenancy/tenantSql.js';
 import type { TenantDb } from '../src/tenancy/tenantClients.js';
+import { checkPositions, type PositionMismatch } from '../src/services/endOfDay/positionCheck.js';
 
 /** What the position columns hold, as text (amounts and dates exactly as stored). */
 export interface StoredPosition {
@@ -89,11 +90,10 @@ export interface CheckResult {
   /** Loans whose journal lines do not add up to their stored balances (ledgerInvariants' rule). */
   loansOffLedger: number;
   /**
-   * The build's own oracle (src/services/endOfDay/positionCheck.ts, when the build has it) over the sampled loans
-   * with full history: it also compares the journals per value date, which only those reproduce exactly. Null
-   * when the build has none.
+   * End of day's own oracle (src/services/endOfDay/positionCheck.ts) over the sampled loans with full history: it
+   * also compares the journals per value date, which only those reproduce exactly.
    */
-  engineCheck: { loans: number; mismatches: { loanId: string; field: string; stored: string; replayed: string }[] } | null;
+  engineCheck: { loans: number; mismatches: PositionMismatch[] };
   /** Sample loans overdue, and with an instalment due on `asOf`, as the replay sees them. */
   overdue: number;
   dueToday: number;
@@ -101,19 +101,6 @@ export interface CheckResult {
 }
 
 /** Replays each sampled loan as of `asOf` and compares with what is stored; and its journals with its balances. */
-type CheckPositions = (db: TenantDb, schema: string, loanIds: readonly string[], asOf: string) => Promise<{ loanId: string; field: string; stored: string; replayed: string }[]>;
-
-async function engineOracle(): Promise<CheckPositions | null> {
-  // By a path in a variable: the bench type-checks in a build without it.
-  const modulePath = '../src/services/endOfDay/positionCheck.js';
-  try {
-    return ((await import(modulePath)) as { checkPositions: CheckPositions }).checkPositions;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw error;
-  }
-}
-
 /**
  * Replays each sampled loan as of `asOf` and compares with what is stored; and its journals with its balances.
  * `fullHistory`: the sampled loans whose journals are what the engine would have posted date by date.
@@ -173,8 +160,7 @@ export async function checkSample(pool: pg.Pool, db: TenantDb, schema: string, l
         FROM ${s}.loan l LEFT JOIN ${s}.journal_line j ON j.loan_id = l.id
        WHERE l.id = ANY($1::uuid[])
        GROUP BY l.id) per_loan`, [loanIds])).rows[0]!;
-  const checkPositions = await engineOracle();
-  const engineCheck = checkPositions ? { loans: fullHistory.length, mismatches: await checkPositions(db, schema, fullHistory, asOf) } : null;
+  const engineCheck = { loans: fullHistory.length, mismatches: await checkPositions(db, schema, fullHistory, asOf) };
   return { asOf, loans: rows.length, loansOff: off.size, mismatches, byField, loansOffLedger: ledger.off, engineCheck, overdue, dueToday, replayMs };
 }
 
@@ -204,5 +190,5 @@ export function describeCheck(result: CheckResult): string {
   const fields = Object.entries(result.byField).map(([f, n]) => `${f} ${n}`).join(', ');
   return `${result.loans} loans replayed as of ${result.asOf} (${result.overdue} overdue, ${result.dueToday} with an instalment due that day; `
     + `${result.replayMs.toFixed(0)} ms of replay): ${result.loansOff} off the replay${fields ? ` (${fields})` : ''}, ${result.loansOffLedger} off their journals`
-    + (result.engineCheck ? `; checkPositions on the ${result.engineCheck.loans} with full history: ${result.engineCheck.mismatches.length} mismatches` : '; (no checkPositions in this build)');
+    + `; checkPositions on the ${result.engineCheck.loans} with full history: ${result.engineCheck.mismatches.length} mismatches`;
 }
