@@ -248,6 +248,24 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'finance'],
     platform: false,
   },
+  'delinquency.read': {
+    area: 'Delinquency',
+    description: "Read the lender's delinquency policy (buckets, regulatory regime, parameters, provisions) and products' own buckets",
+    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'finance', 'auditor', 'compliance'],
+    platform: false,
+  },
+  'delinquency.manage': {
+    area: 'Delinquency',
+    description: "Change the lender's delinquency policy and give a product buckets of its own (applied from the next end of day)",
+    roles: ['tenant-admin'],
+    platform: false,
+  },
+  'reports.read': {
+    area: 'Reports',
+    description: 'Read the portfolio report as of a date (portfolio at risk, aging, classification and provisions, accruals, trial balance) and download its sections as CSV',
+    roles: ['tenant-admin', 'finance', 'auditor', 'compliance'],
+    platform: false,
+  },
   'webhooks.read': {
     area: 'Webhooks',
     description: 'Read webhook endpoints and the delivery log (a partner sees only its own)',

@@ -19,13 +19,25 @@ export type Audience =
   /** The partner owning the webhook endpoint; nobody else's endpoints or stream. */
   | 'endpointOwner'
   /** No partner: the lender's own configuration and books. */
-  | 'staffOnly';
+  | 'staffOnly'
+  /**
+   * Every partner of the lender, of either kind: facts about the lender as a whole that every partner works
+   * by and that say nothing about anyone's loans (the business date). Written with partnerScope EVERY_PARTNER.
+   */
+  | 'everyPartner';
+
+/**
+ * The partnerScope of an event every partner receives (audience `everyPartner`). No partner code can be this
+ * (codes are lower-case letters, digits and hyphens), so it never names one partner by accident.
+ */
+export const EVERY_PARTNER = '*';
 
 export const AUDIENCE_TEXT: Readonly<Record<Audience, string>> = {
   originationPartner: 'staff; the origination partner that brought the application or loan (none when the lender brought it). Co-lending partners: not sent.',
   thePartner: 'staff; the partner it is about, of either kind (origination or co-lending), and no other partner.',
   endpointOwner: 'staff; the partner that owns the endpoint (origination or co-lending), none when the lender owns it.',
   staffOnly: 'staff only; no partner of either kind.',
+  everyPartner: 'staff; every partner of the lender, of either kind (origination or co-lending). It names no loan, borrower or partner.',
 };
 
 export interface FieldSpec {
@@ -49,6 +61,11 @@ export interface EventSpec {
   readonly schemaVersion: number;
   readonly audience: Audience;
   readonly fields: Readonly<Record<string, FieldSpec>>;
+  /**
+   * A batch: one event about many aggregates of its type (end of day's per-loan changes, coalesced), listed in
+   * its payload. Its aggregateId is the batch's own id (the event's id), not a node's global id.
+   */
+  readonly batch?: true;
 }
 
 class EventContractError extends Error {}
@@ -116,6 +133,9 @@ function writeFields(fields: Readonly<Record<string, FieldSpec>>, value: unknown
 }
 
 // Fields many types share, declared once so they mean the same everywhere.
+const bucketFields = {
+  name: text('The bucket\'s name.'), fromDays: int('The first count of days past due in it.'), toDays: int('The last count in it; null for "and above".', { nullable: true }),
+};
 const applicationId = id('Application')('The application.');
 const reference = text('The application\'s reference, e.g. APP-0000042.');
 const loanId = id('Loan')('The loan.');
@@ -223,6 +243,24 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'partner.secretRotated': {
     aggregate: 'Partner', meaning: 'The partner\'s client secret was replaced.', schemaVersion: 2, audience: 'thePartner',
     fields: { code: text('The partner\'s code.') },
+  },
+
+  // The lender's business date (end of day, src/services/endOfDay/events.ts).
+  'tenant.businessDateAdvanced': {
+    aggregate: 'Tenant', schemaVersion: 2, audience: 'everyPartner',
+    meaning: 'End of day brought the lender\'s books to a new business date: postings from now on take effect on it, and what fell due or became overdue on it has been posted.',
+    fields: { previousDate: date('The business date before.'), businessDate: date('The business date now.') },
+  },
+  'tenant.endOfDayCompleted': {
+    aggregate: 'Tenant', schemaVersion: 2, audience: 'staffOnly',
+    meaning: 'End of day for a business date did every step; the counts are of the lender\'s whole book, so only staff receive them (partners receive tenant.businessDateAdvanced and the per-loan batches of their own loans).',
+    fields: {
+      previousDate: date('The business date before.'), businessDate: date('The business date brought to.'),
+      loansFellDue: int('Loans (active or overdue) with an instalment falling due on the date.'),
+      loansBecameOverdue: int('Loans overdue since this date: their oldest unpaid instalment fell due the day before (1 day past due).'),
+      loansChangedBucket: int('Loans that moved to another delinquency bucket.'),
+      loansChangedClass: int('Loans whose asset class changed.'),
+    },
   },
 
   // The lender's staff (people signing in to the lender's side; src/services/staff.ts).
@@ -427,6 +465,35 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     fields: { requestId: id('LoanWaiverRequest')('The waiver request.'), transactionId: id('LoanTransaction')('Always null.', { nullable: true }) },
   },
 
+  // End of day (src/services/endOfDay/events.ts): what a run changed, coalesced, so a million loans moving send a
+  // few thousand events, not a million.
+  'loan.instalmentsFellDue': {
+    aggregate: 'Loan', batch: true, schemaVersion: 2, audience: 'originationPartner',
+    meaning: 'End of day: the listed loans (up to 500, all brought by the same origination partner, or all by none) each had an instalment fall due on the business date.',
+    fields: {
+      businessDate: date('The business date the instalments fell due on.'),
+      loans: list({
+        loan: id('Loan')('The loan.'),
+        daysPastDue: int('Its days past due once end of day brought it to the date.'),
+      }, 'LoanInstalmentFellDue')('The loans, in no meaningful order.'),
+    },
+  },
+  'loan.delinquencyChanged': {
+    aggregate: 'Loan', batch: true, schemaVersion: 2, audience: 'originationPartner',
+    meaning: 'End of day: the listed loans (up to 500, all brought by the same origination partner, or all by none) moved to another delinquency bucket or asset class on the business date.',
+    fields: {
+      businessDate: date('The business date of the change.'),
+      loans: list({
+        loan: id('Loan')('The loan.'),
+        daysPastDue: int('Its days past due on the business date.'),
+        bucketBefore: text('The delinquency bucket it was in; null before it had one.', { nullable: true }),
+        bucketAfter: text('The delinquency bucket it is in now.', { nullable: true }),
+        classBefore: text('The asset class it carried (e.g. STANDARD, SUBSTANDARD).'),
+        classAfter: text('The asset class it carries now.'),
+      }, 'LoanDelinquencyChange')('The loans that changed, in no meaningful order.'),
+    },
+  },
+
   // Products and the ledger.
   'loanProduct.revised': {
     aggregate: 'LoanProduct', meaning: 'A product got a new version of its terms (new loans only).', schemaVersion: 2, audience: 'staffOnly',
@@ -447,6 +514,33 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'loanProduct.accountMapped': {
     aggregate: 'LoanProduct', meaning: 'A product\'s posting role was mapped to a ledger account.', schemaVersion: 2, audience: 'staffOnly',
     fields: { code: text('The product\'s code.'), role: text('The posting role.'), account: text('The ledger account\'s code.') },
+  },
+  'loanProduct.delinquencyBucketsChanged': {
+    aggregate: 'LoanProduct', meaning: 'A product was given delinquency buckets of its own, or set back to the policy\'s (applied from the next end of day).', schemaVersion: 1, audience: 'staffOnly',
+    fields: { code: text('The product\'s code.'), buckets: { ...list(bucketFields, 'DelinquencyBucket')('Its own buckets; null when it follows the delinquency policy\'s.'), nullable: true } },
+  },
+  'delinquencyPolicy.changed': {
+    aggregate: 'DelinquencyPolicy', meaning: 'The lender changed its delinquency policy: buckets, regulatory regime, parameters, provisions (a new version, applied from the next end of day; docs/classification.md).', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      version: int('The new version.'), previousVersion: int('The version it replaces; 0 for the default.'),
+      regime: text('RBI_IRAC or US_CHARGE_OFF.'),
+      buckets: list(bucketFields, 'DelinquencyBucket')('The buckets by days past due, from 0 upwards.'),
+      parameters: object({
+        sma1AfterDays: int('RBI_IRAC: SMA_1 when days past due are more than this.', { optional: true }),
+        sma2AfterDays: int('RBI_IRAC: SMA_2 when days past due are more than this.', { optional: true }),
+        npaAfterDays: int('RBI_IRAC: non-performing when days past due are more than this.', { optional: true }),
+        doubtfulAfterMonths: int('RBI_IRAC: DOUBTFUL_1 after this many whole months as NPA.', { optional: true }),
+        doubtful2AfterMonths: int('RBI_IRAC: DOUBTFUL_2 after this many whole months as NPA.', { optional: true }),
+        doubtful3AfterMonths: int('RBI_IRAC: DOUBTFUL_3 after this many whole months as NPA.', { optional: true }),
+        lossAfterMonths: int('RBI_IRAC: LOSS after this many whole months as NPA; null for never by age.', { optional: true, nullable: true }),
+        substandardAfterDays: int('US_CHARGE_OFF: SUBSTANDARD from this many days past due.', { optional: true }),
+        chargeOffAfterDays: int('US_CHARGE_OFF: LOSS (charge-off due) from this many days past due.', { optional: true }),
+        nonAccrualAfterDays: int('US_CHARGE_OFF: non-accrual from this many days past due.', { optional: true }),
+        borrowerLevel: bool('Whether a borrower\'s loans carry its worst class.'),
+      }, 'ClassificationParameters')('The regime\'s parameters.'),
+      provisions: list({ assetClass: text('The class.'), percent: decimal('Percent of the exposure provided.') }, 'ClassProvision')('The provision rate of each class of the regime.'),
+      changedBy: text('Who changed it (subject).'),
+    },
   },
   'ledgerAccount.opened': {
     aggregate: 'LedgerAccount', meaning: 'A ledger account was opened.', schemaVersion: 2, audience: 'staffOnly',
@@ -472,7 +566,7 @@ export function writtenEvent(type: string, aggregateType: string, aggregateId: s
   const entry = EVENT_CATALOGUE[type];
   if (!entry) throw new EventContractError(`event type ${type} is not in the event catalogue (src/events/catalogue.ts)`);
   if (entry.aggregate !== aggregateType) throw new EventContractError(`event type ${type} happens to ${entry.aggregate}, not ${aggregateType}`);
-  return { aggregateId: globalIdOf(aggregateType, aggregateId), payload: writeFields(entry.fields, payload, type), schemaVersion: entry.schemaVersion };
+  return { aggregateId: entry.batch ? aggregateId : globalIdOf(aggregateType, aggregateId), payload: writeFields(entry.fields, payload, type), schemaVersion: entry.schemaVersion };
 }
 
 /** Whether an endpoint's or a filter's pattern names something the catalogue has: a type, `aggregate.*`, or `*`. */

@@ -18,6 +18,7 @@ function section(type: string, entry: EventSpec): string {
     '',
     `${entry.meaning} Aggregate: \`${entry.aggregate}\`. Schema version: ${entry.schemaVersion}.`,
     '',
+    ...(entry.batch ? [`A batch: its \`aggregateId\` is the batch's own id (the same as its \`id\`), not a node; the ${entry.aggregate.toLowerCase()}s it is about are listed in its payload.`, ''] : []),
     `Received by: ${AUDIENCE_TEXT[entry.audience]}`,
     '',
     '| Field | Type | Meaning |',
@@ -65,8 +66,13 @@ reach the \`events\` subscription, the \`events\` query and webhooks, in the sam
 - **Who receives what.** The lender's staff receive every event of their tenant. A partner receives only events
   whose scope is that partner: an origination partner, events of the applications and loans it brought, its own
   registration and its own webhook endpoints; a co-lending partner, its own registration and its own endpoints
-  (loan events are scoped to the loan's origination partner). The same rule governs the subscription, the query
-  and a partner's webhook endpoints.
+  (loan events are scoped to the loan's origination partner). Events about the lender as a whole that name no
+  loan, borrower or partner (\`tenant.businessDateAdvanced\`) go to every partner of either kind. The same rule
+  governs the subscription, the query and a partner's webhook endpoints.
+- **Batches.** End of day sends what it changed coalesced: one \`tenant.businessDateAdvanced\` per business date,
+  and the per-loan changes in batch events of up to 500 loans, one set per origination partner (and one for the
+  lender's own loans), so each partner's batches list only its loans. A batch's \`aggregateId\` is its own id, so a
+  stream filtered to one loan's \`aggregateId\` does not receive batches: filter by type and read \`loans\`.
 - **Order and delivery**: see webhooks.md ("Ordering and duplicates") and partners.md ("Events").
 
 `;

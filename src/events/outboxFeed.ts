@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import { poolSql } from '../tenancy/tenantSql.js';
 import { driverError } from '../tenancy/database.js';
 import { SUBSCRIBES_SQL, subscribesTo } from './webhooks/subscriptions.js';
+import { EVERY_PARTNER } from './catalogue.js';
 
 /** Sent by settle_commits() (SQL) when it numbered events. */
 export const OUTBOX_CHANNEL = 'lendgraph_outbox';
@@ -39,7 +40,7 @@ export interface FeedEvent {
 export interface FeedFilter {
   aggregateType?: string;
   aggregateId?: string;
-  /** Partner principals see only events that concern them. */
+  /** Partner principals see only events that concern them (their own, and those for every partner). */
   partner?: string;
   /** Only these types: exact, a prefix such as `application.*`, or `*` (as webhook endpoints name them). */
   types?: readonly string[];
@@ -74,7 +75,7 @@ export function toEvent(row: OutboxRow): FeedEvent {
 function matches(event: FeedEvent, filter: FeedFilter): boolean {
   return (!filter.aggregateType || event.aggregateType === filter.aggregateType)
     && (!filter.aggregateId || event.aggregateId === filter.aggregateId)
-    && (!filter.partner || event.partnerScope === filter.partner)
+    && (!filter.partner || event.partnerScope === filter.partner || event.partnerScope === EVERY_PARTNER)
     && (!filter.types || subscribesTo(filter.types, event.type));
 }
 
@@ -84,7 +85,8 @@ function filterSql(filter: FeedFilter, params: unknown[]): string {
   const param = (value: unknown) => `$${params.push(value)}`;
   if (filter.aggregateType) conditions.push(`aggregate_type = ${param(filter.aggregateType)}`);
   if (filter.aggregateId) conditions.push(`aggregate_id = ${param(filter.aggregateId)}`);
-  if (filter.partner) conditions.push(`partner_scope = ${param(filter.partner)}`);
+  // A partner's own events, and those every partner receives (the catalogue's `everyPartner` audience).
+  if (filter.partner) conditions.push(`partner_scope IN (${param(filter.partner)}, ${param(EVERY_PARTNER)})`);
   if (filter.types) conditions.push(SUBSCRIBES_SQL(`${param(filter.types)}::text[]`, 'type'));
   return conditions.map((c) => ` AND ${c}`).join('');
 }

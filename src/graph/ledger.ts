@@ -62,7 +62,7 @@ const TrialBalanceLineRef = builder.objectRef<TrialBalanceLine>('TrialBalanceLin
   }),
 });
 
-const TrialBalanceRef = builder.objectRef<{ asOf: string; lines: TrialBalanceLine[] }>('TrialBalance').implement({
+export const TrialBalanceRef = builder.objectRef<{ asOf: string; lines: TrialBalanceLine[] }>('TrialBalance').implement({
   description: 'Every account\'s totals as of a date; debits equal credits in each currency.',
   authScopes: { can: 'ledger.read' },
   fields: (t) => ({

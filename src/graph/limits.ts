@@ -102,6 +102,15 @@ export const LIST_SIZES: Record<string, number> = {
   'Party.unmaskedIdentifiers': 5,
   'Party.matches': 20,
   'Party.matchReviews': 20,
+  // The portfolio report (src/graph/portfolioReport.ts): a lender's book in a handful of currencies and products;
+  // four PAR measures; buckets and classes as the delinquency policy names them (a few each). A fully selected
+  // report stays under the node ceiling with these sizes.
+  'PortfolioReport.currencies': 20,
+  'PortfolioCurrency.portfolioAtRisk': 4,
+  'PortfolioCurrency.aging': 20,
+  'PortfolioCurrency.classification': 20,
+  'PortfolioCurrency.products': 50,
+  'PortfolioProductLine.portfolioAtRisk': 4,
   // WEBHOOK_MAX_ATTEMPTS is at most 30.
   'WebhookDelivery.attemptLog': 30,
 };
@@ -173,6 +182,9 @@ export const FIELD_COSTS: Record<string, number | ((args: Record<string, unknown
   'Query.auditChainVerification': 8_000,
   'Query.ledgerInvariants': 8_000,
   'Query.trialBalance': 2_000,
+  // Sums every loan's position (or a day's summary) and the month's income journal lines.
+  'Query.portfolioReport': 2_000,
+  'PortfolioReport.trialBalance': 2_000,
   'Query.ledgerAccountStatement': 1_000,
   'Loan.statement': 500,
   'Loan.account': 200,

@@ -100,6 +100,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'loans.waive.request': (token) => query(token, `mutation { requestLoanWaiver(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { loanWaiverRequest { status } userErrors { code } } }`),
   'loans.waive.approve': (token) => query(token, '{ loanWaiverRequests(first: 1) { edges { node { status } } } }'),
   'ledger.read': (token) => query(token, `{ trialBalance(asOf: "${tenant.businessDate}") { asOf } ledgerInvariants { holds } ledgerAccounts { code } }`),
+  'reports.read': (token) => query(token, '{ portfolioReport { asOf source currencies { currency portfolioAtRisk { measure ratio } } trialBalance { asOf } } }'),
   'ledger.manage': (token) => query(token, 'mutation { mapProductAccount(input: { productCode: "PL-STD", role: CASH, account: "1000" }) { loanProduct { code } userErrors { code } } }'),
   'applications.read': (token) => query(token, '{ applications(first: 1) { edges { node { id status } } } }'),
   'applications.create': (token) => query(token, 'mutation { createApplication(input: { idempotencyKey: "authz-application", productCode: "PL-STD", amount: "5000", numberOfRepayments: 12, purpose: "probe", applicant: { kind: PERSON, legalName: "Probe Person" } }) { application { status } userErrors { code } } }'),
@@ -127,6 +128,14 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'underwriting.approve': (token) => query(token, '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed } }'),
   'underwriting.read': (token) => query(token, '{ approvalRequests(first: 1) { edges { node { status } } } policyOverrides(from: "2000-01-01", to: "2000-01-02", first: 1) { edges { node { decidedAt } } } }'),
   'applications.expire': (token) => query(token, 'mutation { expireStaleApplications { expired { id } userErrors { code } } }'),
+  'delinquency.read': (token) => query(token, '{ delinquencyPolicy { version regime buckets { name } parameters { borrowerLevel } provisions { assetClass percent } } }'),
+  // Changing the policy and a product's own buckets go together: a role may do both or neither.
+  'delinquency.manage': async (token) => {
+    const policy = await query(token, 'mutation { setDelinquencyPolicy(input: { regime: US_CHARGE_OFF, provisions: [{ assetClass: STANDARD, percent: "1" }] }) { delinquencyPolicy { version } userErrors { code } } }');
+    const product = await query(token, 'mutation { setLoanProductDelinquencyBuckets(input: { productCode: "PL-STD", buckets: null }) { loanProduct { code } userErrors { code } } }');
+    expect(product).toBe(policy);
+    return policy;
+  },
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'events.list': (token) => query(token, '{ events(first: 1) { edges { cursor node { type } } } }'),

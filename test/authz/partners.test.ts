@@ -25,6 +25,7 @@ import { draftMatrix, requestMatrixActivation } from '../../src/services/origina
 import { draftCheckProviderSettings, requestCheckProviderSettingsActivation } from '../../src/services/origination/checkProviderSettings.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
 import { inviteStaffMember } from '../../src/services/staff.js';
+import { setDelinquencyPolicy, setLoanProductDelinquencyBuckets } from '../../src/services/servicing/delinquencyPolicy.js';
 
 let server: TestServer;
 let victim: TenantRecord;
@@ -60,6 +61,9 @@ let matrixGlobalId: string;
 let settingsGlobalId: string;
 const victimAccountRef = `victim-acct-${randomUUID().slice(0, 6)}`;
 const victimLevelName = `victim_level_${randomUUID().slice(0, 6)}`;
+// The victim's delinquency policy and PL-STD's own buckets, named so a leak shows.
+const victimBucketName = `victim-bucket-${randomUUID().slice(0, 6)}`;
+const victimProductBucketName = `victim-product-bucket-${randomUUID().slice(0, 6)}`;
 const applicantName = `Appl Icant ${randomUUID().slice(0, 6)}`;
 const applicantIdentifier = `ID${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`;
 // A person of the victim's staff, whose e-mail, name and subject must not leak nor change.
@@ -156,6 +160,8 @@ beforeAll(async () => {
   ]);
   await requestCheckProviderSettingsActivation(victimDb, command, victimSettings.id);
   settingsGlobalId = encodeGlobalID('CheckProviderSettings', victimSettings.id);
+  await setDelinquencyPolicy(victimDb, command, { regime: 'US_CHARGE_OFF', buckets: [{ name: 'Current', fromDays: 0, toDays: 0 }, { name: victimBucketName, fromDays: 1, toDays: null }] }, 'USD');
+  await setLoanProductDelinquencyBuckets(victimDb, command, { productCode: 'PL-STD', buckets: [{ name: victimProductBucketName, fromDays: 0, toDays: null }] });
 });
 afterAll(async () => {
   await server.close();
@@ -252,6 +258,7 @@ const PROBES: Record<string, string> = {
   'Query.trialBalance': '{ trialBalance(asOf: "2099-12-31") { lines { account name debits credits balance } } }',
   'Query.ledgerAccountStatement': '{ ledgerAccountStatement(account: "1100", from: "2000-01-01", to: "2099-12-31") { lines { loanId transactionId debit balance } } }',
   'Query.ledgerInvariants': '{ ledgerInvariants { holds loans journals } }',
+  'Query.portfolioReport': '{ portfolioReport { asOf source currencies { currency loans principal products { productCode productName principal } aging { delinquencyBucket principal } } trialBalance { lines { account name balance } } } }',
   'Mutation.disburseLoan': 'mutation { disburseLoan(input: { idempotencyKey: "probe-disburse", productCode: "PL-STD", principal: "7777.77", disbursementDate: "2000-01-01", originationPartnerCode: "%ALPHA_CODE%" }) { loan { id principal } userErrors { code field message } } }',
   'Mutation.postRepayment': 'mutation { postRepayment(input: { idempotencyKey: "probe-repay", loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }) { loanTransaction { id loan { id principal } } userErrors { code field message } } }',
   'Mutation.postRepayments': 'mutation { postRepayments(input: { idempotencyKey: "probe-file", repayments: [{ loanId: "%LOAN%", amount: "10", valueDate: "2000-01-01", channel: "card" }] }) { batchId posted userErrors { code field message } } }',
@@ -290,6 +297,9 @@ const PROBES: Record<string, string> = {
   'Mutation.requestCheckProviderSettingsActivation': 'mutation { requestCheckProviderSettingsActivation(input: { settingsId: "%SETTINGS%" }) { checkProviderSettings { id status providers { accountReference } } userErrors { code field message } } }',
   'Mutation.decideCheckProviderSettingsActivation': 'mutation { decideCheckProviderSettingsActivation(input: { settingsId: "%SETTINGS%", approve: true }) { checkProviderSettings { id status providers { accountReference } } userErrors { code field message } } }',
   'Mutation.decideApprovalAuthorityMatrixActivation': 'mutation { decideApprovalAuthorityMatrixActivation(input: { matrixId: "%MATRIX%", approve: true }) { approvalAuthorityMatrix { id status levels { level } } userErrors { code field message } } }',
+  'Query.delinquencyPolicy': '{ delinquencyPolicy { version regime buckets { name fromDays toDays } parameters { borrowerLevel } provisions { assetClass percent } changedBy } }',
+  'Mutation.setDelinquencyPolicy': 'mutation { setDelinquencyPolicy(input: { regime: RBI_IRAC, buckets: [{ name: "probe", fromDays: 0 }] }) { delinquencyPolicy { version regime buckets { name } } userErrors { code field message } } }',
+  'Mutation.setLoanProductDelinquencyBuckets': 'mutation { setLoanProductDelinquencyBuckets(input: { productCode: "PL-STD", buckets: null }) { loanProduct { id code delinquencyBuckets { name } } userErrors { code field message } } }',
   'Mutation.setProductDocumentChecklist': 'mutation { setProductDocumentChecklist(input: { productCode: "PL-STD", items: [{ kind: "probe_kind", required: false, description: "probe" }] }) { productDocumentChecklist { version items { kind } } userErrors { code field message } } }',
   'Query.creditPolicies': '{ creditPolicies(productCode: "PL-STD") { id version status ruleSet createdBy product { id code } } }',
   'Query.pendingCreditPolicyActivations': '{ pendingCreditPolicyActivations { id version status ruleSet createdBy } }',
@@ -368,6 +378,35 @@ describe('currency settings across tenants and partners', () => {
   });
 });
 
+describe('the portfolio report across tenants and partners', () => {
+  it('staff of another tenant read only their own book; partners of either kind, the victim\'s own included, read none, over GraphQL and CSV', async () => {
+    const document = '{ portfolioReport { currencies { currency loans principal products { productCode principal } } trialBalance { lines { account balance } } } }';
+    const victimDb = server.runtime.tenantClients.forSchema(victim.schemaName);
+    const principal = `${(await victimDb.loan.findUniqueOrThrow({ where: { id: loanId } })).principalReceivable.toFixed(2)} USD`;
+    // The victim's own staff see the victim's loan in the book: what the others must not.
+    const own = await gql(server.gateway, document, { token: await devToken(server.runtime, 'finance', victim.slug) });
+    expect(own.errors).toBeUndefined();
+    expect(own.data!['portfolioReport'].currencies).toMatchObject([{ currency: 'USD', loans: 1, principal }]);
+    const leaks = [principal.split(' ')[0]!, loanPrincipal];
+    const otherStaff = await devToken(server.runtime, 'finance', other.slug);
+    const theirs = await gql(server.gateway, document, { token: otherStaff });
+    expect(theirs.errors).toBeUndefined();
+    const theirCsv = await fetch(`${server.gateway.url}/reports/portfolio/products.csv`, { headers: { authorization: `Bearer ${otherStaff}` } });
+    expect(theirCsv.status).toBe(200);
+    for (const answer of [JSON.stringify(theirs), await theirCsv.text()]) for (const leak of leaks) expect(answer).not.toContain(leak);
+    for (const [token, tenantHeader] of [[otherStaff, victim.slug], [await partnerToken(other, gamma, 'origination'), undefined],
+      [await partnerToken(victim, alpha, 'origination'), undefined], [await partnerToken(victim, beta, 'colending'), undefined]] as const) {
+      const headers = { authorization: `Bearer ${token}`, ...(tenantHeader ? { 'x-lendgraph-tenant': tenantHeader } : {}) };
+      const answer = await gql(server.gateway, document, { token, ...(tenantHeader ? { tenant: tenantHeader } : {}) });
+      expect(codes(answer).length).toBeGreaterThan(0);
+      expect(['FORBIDDEN', 'UNAUTHENTICATED']).toEqual(expect.arrayContaining(codes(answer)));
+      const csv = await fetch(`${server.gateway.url}/reports/portfolio/products.csv`, { headers });
+      expect([401, 403]).toContain(csv.status);
+      for (const text of [JSON.stringify(answer), await csv.text()]) for (const leak of leaks) expect(text).not.toContain(leak);
+    }
+  });
+});
+
 describe('isolation across every root field', () => {
   it('has a probe for every root field of the schema', () => {
     const schema = buildSchema();
@@ -390,7 +429,7 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
-        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z'];
+        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
@@ -433,6 +472,8 @@ describe('isolation across every root field', () => {
       expect((await victimDb.currencySetting.findMany())[0]!.cashRoundingMultiple.toString()).toBe('500');
       expect(await victimDb.approvalAuthorityMatrix.findMany()).toMatchObject([{ status: 'pending_activation', activatedBy: null }]);
       expect(await victimDb.productDocumentChecklist.count()).toBe(0);
+      expect(await victimDb.delinquencyPolicy.findMany()).toMatchObject([{ version: 1, regime: 'US_CHARGE_OFF', buckets: [{ name: 'Current' }, { name: victimBucketName }] }]);
+      expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).delinquencyBuckets).toEqual([{ name: victimProductBucketName, fromDays: 0, toDays: null }]);
       expect(await victimDb.checkProviderSettings.findMany()).toMatchObject([{ status: 'pending_activation', activatedBy: null }]);
     });
   }

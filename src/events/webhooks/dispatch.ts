@@ -13,6 +13,7 @@ import { inTransaction, type JobExecutor, type JobQueue } from '../jobs.js';
 import { tenantStatement } from '../../tenancy/tenantSql.js';
 import { SUBSCRIBES_SQL } from './subscriptions.js';
 import { databaseIdOf } from '../../domain/globalId.js';
+import { EVERY_PARTNER } from '../catalogue.js';
 
 export const WEBHOOK_QUEUE = 'webhook-delivery';
 export const WEBHOOK_DEAD_LETTERS = 'webhook-dead-letter';
@@ -93,7 +94,7 @@ export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, sche
        SELECT gen_random_uuid(), endpoint.id, endpoint.partner_code, event.id, event.seq, event.type, 'pending', now(), now()
          FROM jsonb_to_recordset($1::jsonb) AS event(id uuid, seq bigint, type text, partner_scope text, tested_endpoint text)
          JOIN webhook_endpoint endpoint ON endpoint.active
-          AND (endpoint.partner_code IS NULL OR endpoint.partner_code = event.partner_scope)
+          AND (endpoint.partner_code IS NULL OR endpoint.partner_code = event.partner_scope OR event.partner_scope = '${EVERY_PARTNER}')
           -- A test webhook goes to the one endpoint it tests, whatever that endpoint subscribes to, and to no other.
           AND CASE WHEN event.type = '${TEST_EVENT_TYPE}' THEN endpoint.id::text = event.tested_endpoint
                    ELSE ${SUBSCRIBES_SQL('endpoint.event_types', 'event.type')} END

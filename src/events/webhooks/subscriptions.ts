@@ -1,6 +1,7 @@
 // Which events an endpoint receives: the event types it names (exact, a prefix such as `application.*`, or `*`)
-// among the events its owner may see — a partner's endpoint only events that concern that partner, the
-// lender's own endpoints every event. The same rule runs in SQL when deliveries are created (dispatch.ts).
+// among the events its owner may see — a partner's endpoint only events that concern that partner (and those
+// every partner receives, scoped EVERY_PARTNER), the lender's own endpoints every event. The same rule runs in
+// SQL when deliveries are created (dispatch.ts).
 
 const EVENT_TYPE_PATTERN = /^(\*|[a-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*(\.\*)?)$/;
 

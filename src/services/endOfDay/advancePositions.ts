@@ -73,8 +73,16 @@ export async function advancePositionsBatch(sql: PoolSql, businessDate: string, 
              greatest(net, 0), greatest(-net, 0), loan_id, currency, $1::date
         FROM legs
       RETURNING 1
+    ), part AS (
+      -- The batch's own record, committed with it: the run's totals count every attempt's work once.
+      INSERT INTO ${s}.end_of_day_step (business_date, step, part, rows, completed_at)
+      SELECT $1::date, 'advancePositions',
+             coalesce((SELECT max(part) FROM ${s}.end_of_day_step WHERE business_date = $1::date AND step = 'advancePositions'), 0) + 1,
+             (SELECT count(*) FROM moved), $3::timestamptz
+       WHERE EXISTS (SELECT 1 FROM moved)
+      RETURNING 1
     )
-    SELECT (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM moved WHERE falls) AS fell_due,
+    SELECT (SELECT count(*) FROM part) AS parts, (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM moved WHERE falls) AS fell_due,
            (SELECT count(*) FROM new_journals) AS journals, (SELECT count(*) FROM new_lines) AS lines`, [businessDate, limit, now.toISOString()]);
   const row = rows[0]!;
   return { moved: Number(row.moved), fellDue: Number(row.fell_due), journals: Number(row.journals) };

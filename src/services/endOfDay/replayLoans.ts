@@ -5,7 +5,7 @@
 // is already posted. A loan already brought to the date is skipped, so a batch repeated after a crash posts
 // nothing twice.
 import { AppError, InvalidField } from '../../errors.js';
-import type { TenantDb } from '../../tenancy/tenantClients.js';
+import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { postToLoans } from '../servicing/postings.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { END_OF_DAY_POSTER } from './advancePositions.js';
@@ -32,13 +32,20 @@ export async function replayLoansBatch(db: TenantDb, schema: string, businessDat
   if (ids.length === 0) return { replayed: 0, journals: 0 };
   const run = { schema, postedBy: END_OF_DAY_POSTER, now, businessDate };
   try {
-    const result = await db.$transaction((tx) => postToLoans(tx, run, [], ids), { timeout: 120_000 });
+    const result = await db.$transaction(async (tx) => {
+      const posted = await postToLoans(tx, run, [], ids);
+      await recordBatch(tx, schema, businessDate, ids.length, now);
+      return posted;
+    }, { timeout: 120_000 });
     return { replayed: ids.length, journals: result.journals };
   } catch (error) {
     // Find the loan that fails on its own, so the failure names it; the others of the batch are left for the retry.
     for (const id of ids) {
       try {
-        await db.$transaction((tx) => postToLoans(tx, run, [], [id]), { timeout: 60_000 });
+        await db.$transaction(async (tx) => {
+          await postToLoans(tx, run, [], [id]);
+          await recordBatch(tx, schema, businessDate, 1, now);
+        }, { timeout: 60_000 });
       } catch (single) {
         // Only a refusal the domain explains is shown; anything else stays in the logs.
         throw new EndOfDayLoanFailure(id, single instanceof InvalidField || single instanceof AppError ? single.message : 'the loan could not be replayed (the logs have the details)');
@@ -46,4 +53,12 @@ export async function replayLoansBatch(db: TenantDb, schema: string, businessDat
     }
     throw error;
   }
+}
+
+/** The batch's own record, committed with it: the run's totals count every attempt's work once. */
+async function recordBatch(tx: Tx, schema: string, businessDate: string, rows: number, now: Date): Promise<void> {
+  await tenantSql(tx, schema).execute((s) => `
+    INSERT INTO ${s}.end_of_day_step (business_date, step, part, rows, completed_at)
+    SELECT $1::date, 'replayLoans', coalesce(max(part), 0) + 1, $2, $3::timestamptz
+      FROM ${s}.end_of_day_step WHERE business_date = $1::date AND step = 'replayLoans'`, businessDate, rows, now.toISOString());
 }

@@ -16,6 +16,7 @@ import { poolSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js
 import { expireStaleApplications } from '../origination/applications.js';
 import { advancePositionsBatch } from './advancePositions.js';
 import { EndOfDayLoanFailure, loansToReplay, replayLoansBatch } from './replayLoans.js';
+import { endOfDayEventsStep } from './events.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now'>;
 
@@ -118,6 +119,7 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
       }
     },
   },
+  endOfDayEventsStep,
 ];
 
 const DEFAULT_BATCH = { positions: 20_000, replays: 200 };
@@ -229,7 +231,11 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
   }
   const { rows } = await sql.query<{ totals: Record<string, number> }>((s) => `
     UPDATE ${s}.end_of_day_run r SET status = 'completed', finished_at = $2,
-           totals = r.totals || coalesce((SELECT jsonb_object_agg(step, rows) FROM ${s}.end_of_day_step WHERE business_date = $1 AND part = 0), '{}')
+           -- A batched step's work is the sum of its batches (each recorded with its writes, whichever attempt did it).
+           totals = r.totals || coalesce((
+             SELECT jsonb_object_agg(step, n) FROM (
+               SELECT step, CASE WHEN count(*) FILTER (WHERE part > 0) > 0 THEN sum(rows) FILTER (WHERE part > 0) ELSE sum(rows) FILTER (WHERE part = 0) END AS n
+                 FROM ${s}.end_of_day_step WHERE business_date = $1 GROUP BY step) per_step), '{}')
      WHERE business_date = $1 RETURNING totals`, [businessDate, rt.now().toISOString()]);
   return { businessDate, resumed, steps, totals: rows[0]?.totals ?? {} };
 }
