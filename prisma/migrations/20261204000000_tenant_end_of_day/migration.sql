@@ -80,6 +80,13 @@ CREATE INDEX loan_replay_on_idx ON loan (replay_on) WHERE replay_on IS NOT NULL;
 -- The instalment that fell due yesterday and still owes: today it makes the loan overdue.
 CREATE INDEX loan_last_due_idx ON loan (last_due_date) WHERE last_due_owing > 0 AND oldest_due_date IS NULL;
 CREATE INDEX loan_overdue_idx ON loan (oldest_due_date) WHERE oldest_due_date IS NOT NULL;
+-- What each step of end of day looks at, found without reading the whole book: classified loans, loans by bucket
+-- (never bucketed, or in a bucket of overdue loans), loans brought up to date since a date, suspense held.
+CREATE INDEX loan_classified_idx ON loan (id) WHERE own_class <> 'STANDARD' OR asset_class <> 'STANDARD';
+CREATE INDEX loan_bucket_idx ON loan (delinquency_bucket);
+CREATE INDEX loan_as_of_idx ON loan (as_of);
+CREATE INDEX loan_suspense_idx ON loan (id) WHERE interest_suspense <> 0;
+CREATE INDEX loan_provision_idx ON loan (id) WHERE provision <> 0 AND status NOT IN ('active', 'overdue');
 
 -- How the lender counts delinquency and classifies loans: one row, versioned; every change audited.
 CREATE TABLE delinquency_policy (

@@ -10,8 +10,27 @@ import type { PoolSql } from '../../tenancy/tenantSql.js';
 
 export const END_OF_DAY_POSTER = 'end-of-day';
 
-/** Moves up to `limit` loans to `businessDate`; returns how many moved and how many had an instalment fall due. */
-export async function advancePositionsBatch(sql: PoolSql, businessDate: string, limit: number, now: Date): Promise<{ moved: number; fellDue: number; journals: number }> {
+/**
+ * The loans that may move on `businessDate`, found once through the partial indexes (due that day, overdue, fell
+ * due the day before still owing), in id order: the batches then read only these rows, never the whole book.
+ */
+export async function loansToAdvance(sql: PoolSql, businessDate: string): Promise<string[]> {
+  const { rows } = await sql.query<{ id: string }>((s) => `
+    SELECT c.id::text FROM (
+      SELECT id FROM ${s}.loan WHERE next_due_date = $1::date AND status IN ('active', 'overdue')
+      UNION SELECT id FROM ${s}.loan WHERE oldest_due_date IS NOT NULL
+      UNION SELECT id FROM ${s}.loan WHERE last_due_date = $1::date - 1 AND last_due_owing > 0 AND oldest_due_date IS NULL
+    ) c JOIN ${s}.loan l ON l.id = c.id
+     WHERE l.status IN ('active', 'overdue') AND l.as_of < $1::date AND (l.replay_on IS NULL OR l.replay_on > $1::date)
+     ORDER BY c.id`, [businessDate]);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Moves those of `ids` that still need it to `businessDate`; returns how many moved and how many had an
+ * instalment fall due.
+ */
+export async function advancePositionsBatch(sql: PoolSql, businessDate: string, ids: readonly string[], now: Date): Promise<{ moved: number; fellDue: number; journals: number }> {
   const { rows } = await sql.query<{ moved: string; fell_due: string; journals: string }>((s) => `
     WITH candidate AS (
       SELECT l.id, l.next_due_date = $1::date AS falls,
@@ -22,12 +41,11 @@ export async function advancePositionsBatch(sql: PoolSql, businessDate: string, 
              CASE WHEN l.oldest_due_date IS NOT NULL THEN l.oldest_due_date
                   WHEN l.last_due_date < $1::date AND l.last_due_owing > l.tolerance THEN l.last_due_date END AS oldest
         FROM ${s}.loan l
-       WHERE l.status IN ('active', 'overdue') AND l.as_of < $1::date
+       WHERE l.id = ANY($2::uuid[]) AND l.status IN ('active', 'overdue') AND l.as_of < $1::date
          AND (l.replay_on IS NULL OR l.replay_on > $1::date)
          AND (l.next_due_date = $1::date OR l.oldest_due_date IS NOT NULL
               OR (l.last_due_date = $1::date - 1 AND l.last_due_owing > l.tolerance))
        ORDER BY l.id
-       LIMIT $2
          FOR UPDATE OF l
     ), moved AS (
       UPDATE ${s}.loan l
@@ -83,7 +101,7 @@ export async function advancePositionsBatch(sql: PoolSql, businessDate: string, 
       RETURNING 1
     )
     SELECT (SELECT count(*) FROM part) AS parts, (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM moved WHERE falls) AS fell_due,
-           (SELECT count(*) FROM new_journals) AS journals, (SELECT count(*) FROM new_lines) AS lines`, [businessDate, limit, now.toISOString()]);
+           (SELECT count(*) FROM new_journals) AS journals, (SELECT count(*) FROM new_lines) AS lines`, [businessDate, `{${ids.join(',')}}`, now.toISOString()]);
   const row = rows[0]!;
   return { moved: Number(row.moved), fellDue: Number(row.fell_due), journals: Number(row.journals) };
 }

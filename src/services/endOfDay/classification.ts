@@ -33,21 +33,26 @@ export async function classifyLoans(sql: PoolSql, context: StepContext, policy: 
   const everyLoan = last.length === 0 || last[0]!.version !== policy.version;
   const { rows: products } = await sql.query<{ id: string; delinquencyBuckets: unknown }>((s) => `SELECT id::text, delinquency_buckets AS "delinquencyBuckets" FROM ${s}.loan_product`);
   const bucketsOf = new Map(products.map((p) => [p.id, bucketsFor(policy, p)]));
-  // A loan cured during the day (a payment) can be current again while its bucket is not yet.
-  const current = [...new Set([policy.buckets, ...bucketsOf.values()].map((b) => bucketOf(b, 0)))];
 
-  let after = '00000000-0000-0000-0000-000000000000';
-  for (;;) {
+  // The loans that can have moved, through the indexes: overdue, classified, never bucketed, or in a bucket that
+  // is not a current one (cured by a payment since); every loan once after the policy changed.
+  const current = [...new Set([policy.buckets, ...bucketsOf.values()].map((b) => bucketOf(b, 0)))];
+  const named = [...new Set([policy.buckets, ...bucketsOf.values()].flatMap((b) => b.map((r) => r.name)))].filter((n) => !current.includes(n));
+  const { rows: candidates } = await sql.query<{ id: string }>((s) => everyLoan
+    ? `SELECT id::text FROM ${s}.loan WHERE status IN ('active', 'overdue') ORDER BY id`
+    : `SELECT id::text FROM (
+         SELECT id FROM ${s}.loan WHERE oldest_due_date IS NOT NULL
+         UNION SELECT id FROM ${s}.loan WHERE own_class <> 'STANDARD' OR asset_class <> 'STANDARD'
+         UNION SELECT id FROM ${s}.loan WHERE delinquency_bucket IS NULL
+         UNION SELECT id FROM ${s}.loan WHERE delinquency_bucket = ANY($1::text[])
+       ) c ORDER BY id`, everyLoan ? [] : [named]);
+  for (let from = 0; from < candidates.length; from += CHUNK) {
+    const ids = `{${candidates.slice(from, from + CHUNK).map((c) => c.id).join(',')}}`;
     const { rows } = await sql.query<Candidate>((s) => `
       SELECT id::text, product_id::text AS "productId", days_past_due AS "daysPastDue", delinquency_bucket AS bucket, own_class AS "ownClass",
              asset_class AS "assetClass", class_since::text AS "classSince", npa_since::text AS "npaSince"
         FROM ${s}.loan
-       WHERE status IN ('active', 'overdue') AND id > $1::uuid
-         AND ($2 OR delinquency_bucket IS NULL OR days_past_due > 0 OR own_class <> 'STANDARD' OR asset_class <> 'STANDARD'
-              OR NOT (delinquency_bucket = ANY($4::text[])))
-       ORDER BY id LIMIT $3`, [after, everyLoan, CHUNK, current]);
-    if (rows.length === 0) break;
-    after = rows.at(-1)!.id;
+       WHERE id = ANY($1::uuid[]) AND status IN ('active', 'overdue')`, [ids]);
     const changed = rows.flatMap((loan) => {
       const bucket = bucketOf(bucketsOf.get(loan.productId) ?? policy.buckets, loan.daysPastDue);
       const next = classify(policy, { ownClass: loan.ownClass, npaSince: loan.npaSince, classSince: loan.classSince }, { daysPastDue: loan.daysPastDue }, businessDate);
@@ -76,13 +81,16 @@ export async function classifyLoans(sql: PoolSql, context: StepContext, policy: 
   const classes = classesOf(policy.regime);
   const spreading = policy.regime === 'RBI_IRAC' ? classes.filter((c) => isNonPerforming(policy, c)) : [...classes];
   await sql.query((s) => `
-    WITH borrowers AS (
-      SELECT DISTINCT borrower_party_id FROM ${s}.loan
-       WHERE status IN ('active', 'overdue') AND borrower_party_id IS NOT NULL AND (own_class <> 'STANDARD' OR asset_class <> own_class)
+    WITH classified AS (
+      SELECT id, own_class, asset_class, borrower_party_id FROM ${s}.loan
+       WHERE (own_class <> 'STANDARD' OR asset_class <> 'STANDARD') AND status IN ('active', 'overdue')
+    ), borrowers AS (
+      SELECT DISTINCT borrower_party_id FROM classified WHERE borrower_party_id IS NOT NULL
     ), concerned AS (
+      SELECT id, own_class, asset_class, borrower_party_id FROM classified
+      UNION
       SELECT l.id, l.own_class, l.asset_class, l.borrower_party_id FROM ${s}.loan l
-       WHERE l.status IN ('active', 'overdue')
-         AND (l.own_class <> 'STANDARD' OR l.asset_class <> l.own_class OR l.borrower_party_id IN (SELECT borrower_party_id FROM borrowers))
+       WHERE l.borrower_party_id IN (SELECT borrower_party_id FROM borrowers) AND l.status IN ('active', 'overdue')
     ), worst AS (
       SELECT l.borrower_party_id, (array_agg(l.own_class ORDER BY array_position($1::text[], l.own_class) DESC))[1] AS cls
         FROM ${s}.loan l WHERE l.status IN ('active', 'overdue') AND l.borrower_party_id IN (SELECT borrower_party_id FROM borrowers)

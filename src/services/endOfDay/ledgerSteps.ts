@@ -9,16 +9,16 @@ import { END_OF_DAY_POSTER } from './advancePositions.js';
 /**
  * Posts, per loan, the difference between a target figure and the stored one: a journal of `kind` debiting
  * `debitRole` and crediting `creditRole` (the other way round for a decrease), and stores the target.
- * `target` is an SQL expression over the loan `l` and the parameters $3, $4.
+ * `target` and `where` are SQL over the loan `l` and the parameters from $3 on.
  */
 async function postDifferences(sql: PoolSql, businessDate: string, now: Date, spec: {
-  column: 'interest_suspense' | 'provision'; kind: 'suspense' | 'provision'; target: string; where: string;
+  column: 'interest_suspense' | 'provision'; kind: 'suspense' | 'provision'; target: string; where: (schema: string) => string;
   debitRole: string; creditRole: string; narrative: { up: string; down: string };
-}, parameters: [unknown, unknown]): Promise<number> {
+}, parameters: unknown[]): Promise<number> {
   const { rows } = await sql.query<{ n: string }>((s) => `
     WITH c AS (
       SELECT l.id, l.currency, l.accounts, (${spec.target}) - l.${spec.column} AS change, ${spec.target} AS target
-        FROM ${s}.loan l WHERE ${spec.where}
+        FROM ${s}.loan l WHERE ${spec.where(s)}
     ), changed AS (
       SELECT c.*, gen_random_uuid() AS journal_id FROM c WHERE c.change <> 0
     ), stored AS (
@@ -50,7 +50,10 @@ export function postInterestSuspense(sql: PoolSql, businessDate: string, now: Da
   return postDifferences(sql, businessDate, now, {
     column: 'interest_suspense', kind: 'suspense',
     target: `CASE WHEN l.status IN ('active', 'overdue') AND ${nonAccrual} THEN l.interest_receivable ELSE 0 END`,
-    where: `(l.status IN ('active', 'overdue') AND ${nonAccrual}) OR l.interest_suspense <> 0`,
+    // Non-accrual loans carry a class or are overdue: found through those indexes, with those holding suspense.
+    where: (s) => `l.id IN (SELECT id FROM ${s}.loan WHERE own_class <> 'STANDARD' OR asset_class <> 'STANDARD'
+                            UNION SELECT id FROM ${s}.loan WHERE oldest_due_date IS NOT NULL
+                            UNION SELECT id FROM ${s}.loan WHERE interest_suspense <> 0)`,
     debitRole: 'interestIncome', creditRole: 'interestSuspense',
     narrative: { up: 'Interest moved to suspense', down: 'Interest released from suspense' },
   }, [rule.classes, rule.fromDaysPastDue]);
@@ -60,15 +63,26 @@ export function postInterestSuspense(sql: PoolSql, businessDate: string, now: Da
  * The provision of each loan: its class's percentage of its exposure (receivables less interest in suspense),
  * rounded half up to the currency's minor unit; a closed loan holds none.
  */
-export function postProvisions(sql: PoolSql, businessDate: string, now: Date, percentByClass: Record<string, string>, minorUnitsByCurrency: Record<string, number>): Promise<number> {
+export function postProvisions(
+  sql: PoolSql, businessDate: string, now: Date, percentByClass: Record<string, string>, minorUnitsByCurrency: Record<string, number>,
+  /** Loans brought up to date on or after this date (postings since the last run, this run) can have a new exposure. */
+  changedSince: string, everyLoan: boolean,
+): Promise<number> {
   const exposure = `(l.principal_receivable + l.interest_receivable + l.fee_receivable + l.penalty_receivable - l.interest_suspense)`;
   return postDifferences(sql, businessDate, now, {
     column: 'provision', kind: 'provision',
     target: `CASE WHEN l.status IN ('active', 'overdue')
                   THEN round(${exposure} * coalesce(($3::jsonb->>l.asset_class)::numeric, 0) / 100, coalesce(($4::jsonb->>l.currency)::int, 2))
                   ELSE 0 END`,
-    where: `l.status IN ('active', 'overdue') OR l.provision <> 0`,
+    // A provision moves with the exposure or the class: loans brought up to date since the last run, classified or
+    // reclassified loans, those holding suspense, and closed loans still holding one — or all after a policy change.
+    where: (s) => `$6::boolean OR l.id IN (
+        SELECT id FROM ${s}.loan WHERE as_of >= $5::date
+        UNION SELECT id FROM ${s}.loan WHERE own_class <> 'STANDARD' OR asset_class <> 'STANDARD'
+        UNION SELECT loan_id FROM ${s}.loan_delinquency_change WHERE business_date = $1::date
+        UNION SELECT id FROM ${s}.loan WHERE interest_suspense <> 0
+        UNION SELECT id FROM ${s}.loan WHERE provision <> 0 AND status NOT IN ('active', 'overdue'))`,
     debitRole: 'provisionExpense', creditRole: 'loanLossAllowance',
     narrative: { up: 'Provision made', down: 'Provision released' },
-  }, [JSON.stringify(percentByClass), JSON.stringify(minorUnitsByCurrency)]);
+  }, [JSON.stringify(percentByClass), JSON.stringify(minorUnitsByCurrency), changedSince, everyLoan]);
 }

@@ -15,7 +15,7 @@ import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { poolSql, tenantSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
 import { runCommand } from '../../commands/runCommand.js';
 import { expireStaleApplications } from '../origination/applications.js';
-import { advancePositionsBatch } from './advancePositions.js';
+import { advancePositionsBatch, loansToAdvance } from './advancePositions.js';
 import { EndOfDayLoanFailure, loansToReplay, replayLoansBatch } from './replayLoans.js';
 import { endOfDayEventsStep } from './events.js';
 import { classifyLoans } from './classification.js';
@@ -117,13 +117,16 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
   {
     name: 'advancePositions', kind: 'own',
     async run(c) {
+      const ids = await loansToAdvance(poolSql(c.rt.pool, c.schema), c.businessDate);
       let done = 0;
-      for (;;) {
-        const moved = await withTenantSql(c.rt.pool, c.schema, (_client, sql) => advancePositionsBatch(sql, c.businessDate, c.batchSize.positions, c.now));
-        if (moved.moved === 0) return done;
+      await c.progress(0, ids.length);
+      for (let from = 0; from < ids.length; from += c.batchSize.positions) {
+        const batch = ids.slice(from, from + c.batchSize.positions);
+        const moved = await withTenantSql(c.rt.pool, c.schema, (_client, sql) => advancePositionsBatch(sql, c.businessDate, batch, c.now));
         done += moved.moved;
-        await c.progress(done, null);
+        await c.progress(Math.min(from + batch.length, ids.length), ids.length);
       }
+      return done;
     },
   },
   {
@@ -144,7 +147,12 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
       const policy = await delinquencyPolicyOf(sql, c.tenant.currency);
       const { rows } = await sql.query<{ currency: string }>((s) => `SELECT DISTINCT currency FROM ${s}.loan`);
       const places = Object.fromEntries(rows.map((r) => [r.currency, minorUnits(r.currency)]));
-      return postProvisions(sql, c.businessDate, c.now, policy.provisions as Record<string, string>, places);
+      const { rows: runs } = await sql.query<{ previous: string; version: number | null }>((s) => `
+        SELECT r.previous_date::text AS previous,
+               (SELECT (totals->>'policyVersion')::int FROM ${s}.end_of_day_run p WHERE p.business_date = r.previous_date AND p.status = 'completed') AS version
+          FROM ${s}.end_of_day_run r WHERE r.business_date = $1`, [c.businessDate]);
+      const everyLoan = runs[0]!.version !== policy.version;
+      return postProvisions(sql, c.businessDate, c.now, policy.provisions as Record<string, string>, places, runs[0]!.previous, everyLoan);
     },
   },
   { name: 'summary', kind: 'once', run: (sql, c) => writeEndOfDaySummary(sql, c.businessDate) },
