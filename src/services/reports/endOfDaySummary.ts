@@ -13,6 +13,7 @@
 //   exact figure (principal of the instalments due and unpaid) needs each upcoming instalment's principal, which
 //   the position does not carry. Portfolio at risk does not need it: it is read from principal_receivable per band.
 import { Decimal } from '../../domain/money.js';
+import { DPD_BAND_ORDER, type BookGroup } from '../../domain/servicing/portfolio.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { tenantSql, type TenantStatement } from '../../tenancy/tenantSql.js';
 
@@ -29,27 +30,14 @@ export interface QueryingSql {
 export type SummarySql = ExecutingSql | QueryingSql;
 
 /** The days-past-due bands, in order. */
-export const DPD_BANDS = ['0', '1-30', '31-60', '61-90', '91+'] as const;
+export const DPD_BANDS = DPD_BAND_ORDER;
 export type DpdBand = (typeof DPD_BANDS)[number];
 
 /** Where a loan with no bucket and no buckets to place it in is counted. */
 export const UNCLASSIFIED_BUCKET = 'unclassified';
 
-export interface SummaryRow {
-  productId: string;
-  currency: string;
-  dpdBand: DpdBand;
-  delinquencyBucket: string;
-  assetClass: string;
-  loans: number;
-  principalReceivable: Decimal;
-  interestReceivable: Decimal;
-  feeReceivable: Decimal;
-  penaltyReceivable: Decimal;
-  overduePrincipal: Decimal;
-  interestSuspense: Decimal;
-  provision: Decimal;
-}
+/** One group of the book: the domain's group, with its band as the summary names it. */
+export type SummaryRow = BookGroup & { dpdBand: DpdBand };
 
 /** The columns of end_of_day_summary after business_date, in the order the SELECT gives them. */
 const COLUMNS = 'product_id, currency, dpd_band, delinquency_bucket, asset_class, loans, principal_receivable, interest_receivable, '
