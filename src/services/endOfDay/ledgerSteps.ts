@@ -76,7 +76,8 @@ export function postProvisions(
                   ELSE 0 END`,
     // A provision moves with the exposure or the class: loans brought up to date since the last run, classified or
     // reclassified loans, those holding suspense, and closed loans still holding one — or all after a policy change.
-    where: (s) => `$6::boolean OR l.id IN (
+    // (An OR with the flag would make the planner read the whole book; the statement is built for the case.)
+    where: (s) => everyLoan ? `($6::boolean OR $5::date IS NULL)` : `NOT $6::boolean AND l.id IN (
         SELECT id FROM ${s}.loan WHERE as_of >= $5::date
         UNION SELECT id FROM ${s}.loan WHERE own_class <> 'STANDARD' OR asset_class <> 'STANDARD'
         UNION SELECT loan_id FROM ${s}.loan_delinquency_change WHERE business_date = $1::date
