@@ -27,10 +27,7 @@ const CHUNK = 5_000;
 /** Classifies and buckets the loans that can have moved; returns how many changed bucket or class. */
 export async function classifyLoans(sql: PoolSql, context: StepContext, policy: DelinquencyPolicy): Promise<number> {
   const { businessDate } = context;
-  const { rows: last } = await sql.query<{ version: number | null }>((s) => `
-    SELECT (totals->>'policyVersion')::int AS version FROM ${s}.end_of_day_run
-     WHERE status = 'completed' AND business_date < $1 ORDER BY business_date DESC LIMIT 1`, [businessDate]);
-  const everyLoan = last.length === 0 || last[0]!.version !== policy.version;
+  const everyLoan = await policyChangedSinceLastRun(sql, businessDate, policy.version);
   const { rows: products } = await sql.query<{ id: string; delinquencyBuckets: unknown }>((s) => `SELECT id::text, delinquency_buckets AS "delinquencyBuckets" FROM ${s}.loan_product`);
   const bucketsOf = new Map(products.map((p) => [p.id, bucketsFor(policy, p)]));
 
@@ -111,4 +108,15 @@ export async function classifyLoans(sql: PoolSql, context: StepContext, policy: 
   const { rows: counted } = await sql.query<{ n: string }>((s) => `SELECT count(*)::text AS n FROM ${s}.loan_delinquency_change WHERE business_date = $1`, [businessDate]);
   await sql.query((s) => `UPDATE ${s}.end_of_day_run SET totals = totals || jsonb_build_object('policyVersion', $2::int) WHERE business_date = $1`, [businessDate, policy.version]);
   return Number(counted[0]!.n);
+}
+
+/**
+ * Whether the policy differs from the one the last completed run worked with (each run records its version in
+ * its totals): then every loan is bucketed, classified and provisioned again; so too on the first run.
+ */
+export async function policyChangedSinceLastRun(sql: PoolSql, businessDate: string, version: number): Promise<boolean> {
+  const { rows } = await sql.query<{ version: number | null }>((s) => `
+    SELECT (totals->>'policyVersion')::int AS version FROM ${s}.end_of_day_run
+     WHERE status = 'completed' AND business_date < $1 ORDER BY business_date DESC LIMIT 1`, [businessDate]);
+  return rows.length === 0 || rows[0]!.version !== version;
 }

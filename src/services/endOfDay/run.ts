@@ -18,7 +18,7 @@ import { expireStaleApplications } from '../origination/applications.js';
 import { advancePositionsBatch, loansToAdvance } from './advancePositions.js';
 import { EndOfDayLoanFailure, loansToReplay, replayLoansBatch } from './replayLoans.js';
 import { endOfDayEventsStep } from './events.js';
-import { classifyLoans } from './classification.js';
+import { classifyLoans, policyChangedSinceLastRun } from './classification.js';
 import { postInterestSuspense, postProvisions } from './ledgerSteps.js';
 import { delinquencyPolicyOf } from '../servicing/delinquencyPolicy.js';
 import { nonAccrualRule } from '../../domain/servicing/classification.js';
@@ -147,11 +147,8 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
       const policy = await delinquencyPolicyOf(sql, c.tenant.currency);
       const { rows } = await sql.query<{ currency: string }>((s) => `SELECT DISTINCT currency FROM ${s}.loan`);
       const places = Object.fromEntries(rows.map((r) => [r.currency, minorUnits(r.currency)]));
-      const { rows: runs } = await sql.query<{ previous: string; version: number | null }>((s) => `
-        SELECT r.previous_date::text AS previous,
-               (SELECT (totals->>'policyVersion')::int FROM ${s}.end_of_day_run p WHERE p.business_date = r.previous_date AND p.status = 'completed') AS version
-          FROM ${s}.end_of_day_run r WHERE r.business_date = $1`, [c.businessDate]);
-      const everyLoan = runs[0]!.version !== policy.version;
+      const { rows: runs } = await sql.query<{ previous: string }>((s) => `SELECT previous_date::text AS previous FROM ${s}.end_of_day_run WHERE business_date = $1`, [c.businessDate]);
+      const everyLoan = await policyChangedSinceLastRun(sql, c.businessDate, policy.version);
       return postProvisions(sql, c.businessDate, c.now, policy.provisions as Record<string, string>, places, runs[0]!.previous, everyLoan);
     },
   },
