@@ -15,14 +15,14 @@ export const END_OF_DAY_POSTER = 'end-of-day';
  * due the day before still owing), in id order: the batches then read only these rows, never the whole book.
  */
 export async function loansToAdvance(sql: PoolSql, businessDate: string): Promise<string[]> {
+  // Each branch reads the rows its index finds and judges them there, so no loan is looked up a second time.
+  const movable = `status IN ('active', 'overdue') AND as_of < $1::date AND (replay_on IS NULL OR replay_on > $1::date)`;
   const { rows } = await sql.query<{ id: string }>((s) => `
-    SELECT c.id::text FROM (
-      SELECT id FROM ${s}.loan WHERE next_due_date = $1::date AND status IN ('active', 'overdue')
-      UNION SELECT id FROM ${s}.loan WHERE oldest_due_date IS NOT NULL
-      UNION SELECT id FROM ${s}.loan WHERE last_due_date = $1::date - 1 AND last_due_owing > 0 AND oldest_due_date IS NULL
-    ) c JOIN ${s}.loan l ON l.id = c.id
-     WHERE l.status IN ('active', 'overdue') AND l.as_of < $1::date AND (l.replay_on IS NULL OR l.replay_on > $1::date)
-     ORDER BY c.id`, [businessDate]);
+    SELECT id::text FROM (
+      SELECT id FROM ${s}.loan WHERE next_due_date = $1::date AND ${movable}
+      UNION SELECT id FROM ${s}.loan WHERE oldest_due_date IS NOT NULL AND ${movable}
+      UNION SELECT id FROM ${s}.loan WHERE last_due_date = $1::date - 1 AND last_due_owing > 0 AND oldest_due_date IS NULL AND ${movable}
+    ) c ORDER BY id`, [businessDate]);
   return rows.map((r) => r.id);
 }
 
@@ -32,43 +32,38 @@ export async function loansToAdvance(sql: PoolSql, businessDate: string): Promis
  */
 export async function advancePositionsBatch(sql: PoolSql, businessDate: string, ids: readonly string[], now: Date): Promise<{ moved: number; fellDue: number; journals: number }> {
   const { rows } = await sql.query<{ moved: string; fell_due: string; journals: string }>((s) => `
-    WITH candidate AS (
-      SELECT l.id, l.next_due_date = $1::date AS falls,
-             CASE WHEN l.next_due_date = $1::date THEN coalesce(l.upcoming_interest[l.next_instalment], 0) ELSE 0 END AS interest,
-             CASE WHEN l.next_due_date = $1::date THEN coalesce(l.upcoming_fee[l.next_instalment], 0) ELSE 0 END AS fee,
-             CASE WHEN l.next_due_date = $1::date THEN coalesce(l.upcoming_penalty[l.next_instalment], 0) ELSE 0 END AS penalty,
-             -- On the old values: the oldest overdue instalment stays; else the last one fallen due, if it still owes.
-             CASE WHEN l.oldest_due_date IS NOT NULL THEN l.oldest_due_date
-                  WHEN l.last_due_date < $1::date AND l.last_due_owing > l.tolerance THEN l.last_due_date END AS oldest
-        FROM ${s}.loan l
+    WITH moved AS (
+      -- One UPDATE, every value from the row it replaces: were a posting to change the loan meanwhile, the database
+      -- evaluates the row again as the posting left it (no separate read to go stale, no row locked twice).
+      -- The oldest overdue instalment stays; else the last one fallen due becomes it if it still owes.
+      UPDATE ${s}.loan l
+         SET interest_receivable = l.interest_receivable + CASE WHEN l.next_due_date = $1::date THEN coalesce(l.upcoming_interest[l.next_instalment], 0) ELSE 0 END,
+             fee_receivable = l.fee_receivable + CASE WHEN l.next_due_date = $1::date THEN coalesce(l.upcoming_fee[l.next_instalment], 0) ELSE 0 END,
+             penalty_receivable = l.penalty_receivable + CASE WHEN l.next_due_date = $1::date THEN coalesce(l.upcoming_penalty[l.next_instalment], 0) ELSE 0 END,
+             oldest_due_date = CASE WHEN l.oldest_due_date IS NOT NULL THEN l.oldest_due_date WHEN l.last_due_date < $1::date AND l.last_due_owing > l.tolerance THEN l.last_due_date END,
+             days_past_due = coalesce($1::date - (CASE WHEN l.oldest_due_date IS NOT NULL THEN l.oldest_due_date WHEN l.last_due_date < $1::date AND l.last_due_owing > l.tolerance THEN l.last_due_date END), 0),
+             status = CASE WHEN (CASE WHEN l.oldest_due_date IS NOT NULL THEN l.oldest_due_date WHEN l.last_due_date < $1::date AND l.last_due_owing > l.tolerance THEN l.last_due_date END) IS NOT NULL THEN 'overdue' ELSE l.status END,
+             last_due_date = CASE WHEN l.next_due_date = $1::date THEN $1::date ELSE l.last_due_date END,
+             last_due_owing = CASE WHEN l.next_due_date = $1::date THEN coalesce(l.upcoming_owing[l.next_instalment], 0) ELSE l.last_due_owing END,
+             next_instalment = CASE WHEN l.next_due_date = $1::date THEN l.next_instalment + 1 ELSE l.next_instalment END,
+             next_due_date = CASE WHEN l.next_due_date = $1::date THEN l.upcoming_due_dates[l.next_instalment + 1] ELSE l.next_due_date END,
+             -- What the replay would do next by the terms: a late fee day after an instalment fell due, penalty
+             -- interest from the day after (the replay then keeps judging for itself).
+             replay_on = least(l.replay_on,
+                               CASE WHEN l.next_due_date = $1::date AND l.late_fee_grace_days IS NOT NULL THEN $1::date + l.late_fee_grace_days + 1 END,
+                               CASE WHEN l.next_due_date = $1::date AND l.penalty_interest THEN $1::date + 1 END),
+             as_of = $1::date,
+             updated_at = $3::timestamptz
        WHERE l.id = ANY($2::uuid[]) AND l.status IN ('active', 'overdue') AND l.as_of < $1::date
          AND (l.replay_on IS NULL OR l.replay_on > $1::date)
          AND (l.next_due_date = $1::date OR l.oldest_due_date IS NOT NULL
               OR (l.last_due_date = $1::date - 1 AND l.last_due_owing > l.tolerance))
-       ORDER BY l.id
-         FOR UPDATE OF l
-    ), moved AS (
-      UPDATE ${s}.loan l
-         SET interest_receivable = l.interest_receivable + c.interest,
-             fee_receivable = l.fee_receivable + c.fee,
-             penalty_receivable = l.penalty_receivable + c.penalty,
-             oldest_due_date = c.oldest,
-             days_past_due = CASE WHEN c.oldest IS NULL THEN 0 ELSE $1::date - c.oldest END,
-             status = CASE WHEN c.oldest IS NOT NULL THEN 'overdue' ELSE l.status END,
-             last_due_date = CASE WHEN c.falls THEN $1::date ELSE l.last_due_date END,
-             last_due_owing = CASE WHEN c.falls THEN coalesce(l.upcoming_owing[l.next_instalment], 0) ELSE l.last_due_owing END,
-             next_instalment = CASE WHEN c.falls THEN l.next_instalment + 1 ELSE l.next_instalment END,
-             next_due_date = CASE WHEN c.falls THEN l.upcoming_due_dates[l.next_instalment + 1] ELSE l.next_due_date END,
-             -- What the replay would do next by the terms: a late fee day after an instalment fell due, penalty
-             -- interest from the day after (the replay then keeps judging for itself).
-             replay_on = least(l.replay_on,
-                               CASE WHEN c.falls AND l.late_fee_grace_days IS NOT NULL THEN $1::date + l.late_fee_grace_days + 1 END,
-                               CASE WHEN c.falls AND l.penalty_interest THEN $1::date + 1 END),
-             as_of = $1::date,
-             updated_at = $3::timestamptz
-        FROM candidate c
-       WHERE l.id = c.id
-      RETURNING l.id, l.currency, l.accounts, c.falls, c.interest, c.fee, c.penalty
+      -- As the row now stands: an instalment fell due when the last due date became the date, and it was the one
+      -- before the next.
+      RETURNING l.id, l.currency, l.accounts, l.last_due_date = $1::date AS falls,
+                CASE WHEN l.last_due_date = $1::date THEN coalesce(l.upcoming_interest[l.next_instalment - 1], 0) ELSE 0 END AS interest,
+                CASE WHEN l.last_due_date = $1::date THEN coalesce(l.upcoming_fee[l.next_instalment - 1], 0) ELSE 0 END AS fee,
+                CASE WHEN l.last_due_date = $1::date THEN coalesce(l.upcoming_penalty[l.next_instalment - 1], 0) ELSE 0 END AS penalty
     ), due AS (
       SELECT m.*, gen_random_uuid() AS journal_id FROM moved m WHERE m.falls AND m.interest + m.fee + m.penalty > 0
     ), new_journals AS (

@@ -24,6 +24,9 @@ interface Candidate {
 
 const CHUNK = 5_000;
 
+const COLUMNS = `id::text, product_id::text AS "productId", days_past_due AS "daysPastDue", delinquency_bucket AS bucket, own_class AS "ownClass",
+                 asset_class AS "assetClass", class_since::text AS "classSince", npa_since::text AS "npaSince"`;
+
 /** Classifies and buckets the loans that can have moved; returns how many changed bucket or class. */
 export async function classifyLoans(sql: PoolSql, context: StepContext, policy: DelinquencyPolicy): Promise<number> {
   const { businessDate } = context;
@@ -31,50 +34,56 @@ export async function classifyLoans(sql: PoolSql, context: StepContext, policy: 
   const { rows: products } = await sql.query<{ id: string; delinquencyBuckets: unknown }>((s) => `SELECT id::text, delinquency_buckets AS "delinquencyBuckets" FROM ${s}.loan_product`);
   const bucketsOf = new Map(products.map((p) => [p.id, bucketsFor(policy, p)]));
 
-  // The loans that can have moved, through the indexes: overdue, classified, never bucketed, or in a bucket that
-  // is not a current one (cured by a payment since); every loan once after the policy changed.
+  // The loans that can have moved, each read once through the index that finds it: overdue, classified, never
+  // bucketed, or in a bucket that is not a current one (cured by a payment since); every loan after the policy changed.
   const current = [...new Set([policy.buckets, ...bucketsOf.values()].map((b) => bucketOf(b, 0)))];
   const named = [...new Set([policy.buckets, ...bucketsOf.values()].flatMap((b) => b.map((r) => r.name)))].filter((n) => !current.includes(n));
-  const { rows: candidates } = await sql.query<{ id: string }>((s) => everyLoan
-    ? `SELECT id::text FROM ${s}.loan WHERE status IN ('active', 'overdue') ORDER BY id`
-    : `SELECT id::text FROM (
-         SELECT id FROM ${s}.loan WHERE oldest_due_date IS NOT NULL
-         UNION SELECT id FROM ${s}.loan WHERE own_class <> 'STANDARD' OR asset_class <> 'STANDARD'
-         UNION SELECT id FROM ${s}.loan WHERE delinquency_bucket IS NULL
-         UNION SELECT id FROM ${s}.loan WHERE delinquency_bucket = ANY($1::text[])
-       ) c ORDER BY id`, everyLoan ? [] : [named]);
-  for (let from = 0; from < candidates.length; from += CHUNK) {
-    const ids = `{${candidates.slice(from, from + CHUNK).map((c) => c.id).join(',')}}`;
-    const { rows } = await sql.query<Candidate>((s) => `
-      SELECT id::text, product_id::text AS "productId", days_past_due AS "daysPastDue", delinquency_bucket AS bucket, own_class AS "ownClass",
-             asset_class AS "assetClass", class_since::text AS "classSince", npa_since::text AS "npaSince"
-        FROM ${s}.loan
-       WHERE id = ANY($1::uuid[]) AND status IN ('active', 'overdue')`, [ids]);
+  // Judges a slice of loans and writes what changed; the change record keeps the bucket and class before (the
+  // carried class is settled below).
+  const judge = async (rows: Candidate[]) => {
     const changed = rows.flatMap((loan) => {
       const bucket = bucketOf(bucketsOf.get(loan.productId) ?? policy.buckets, loan.daysPastDue);
       const next = classify(policy, { ownClass: loan.ownClass, npaSince: loan.npaSince, classSince: loan.classSince }, { daysPastDue: loan.daysPastDue }, businessDate);
       if (bucket === loan.bucket && next.ownClass === loan.ownClass && next.npaSince === loan.npaSince && next.classSince === loan.classSince) return [];
       return [{ id: loan.id, bucket, own_class: next.ownClass, npa_since: next.npaSince, class_since: next.classSince }];
     });
-    if (changed.length > 0) {
-      // The change record keeps the bucket and class before; the carried class is settled below.
-      await sql.query((s) => `
-        WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, bucket text, own_class text, npa_since date, class_since date)),
-        before AS (SELECT l.id, l.days_past_due, l.delinquency_bucket, l.asset_class FROM ${s}.loan l JOIN r ON r.id = l.id),
-        noted AS (
-          INSERT INTO ${s}.loan_delinquency_change (loan_id, business_date, days_past_due, bucket_before, bucket_after, class_before, class_after)
-          SELECT b.id, $2::date, b.days_past_due, b.delinquency_bucket, r.bucket, b.asset_class, b.asset_class FROM before b JOIN r ON r.id = b.id
-           WHERE r.bucket IS DISTINCT FROM b.delinquency_bucket
-          ON CONFLICT (loan_id, business_date) DO UPDATE SET bucket_after = EXCLUDED.bucket_after
-        )
-        UPDATE ${s}.loan l SET delinquency_bucket = r.bucket, own_class = r.own_class, npa_since = r.npa_since, class_since = r.class_since
-          FROM r WHERE l.id = r.id`, [JSON.stringify(changed), businessDate]);
+    if (changed.length === 0) return;
+    await sql.query((s) => `
+      WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, bucket text, own_class text, npa_since date, class_since date)),
+      before AS (SELECT l.id, l.days_past_due, l.delinquency_bucket, l.asset_class FROM ${s}.loan l JOIN r ON r.id = l.id),
+      noted AS (
+        INSERT INTO ${s}.loan_delinquency_change (loan_id, business_date, days_past_due, bucket_before, bucket_after, class_before, class_after)
+        SELECT b.id, $2::date, b.days_past_due, b.delinquency_bucket, r.bucket, b.asset_class, b.asset_class FROM before b JOIN r ON r.id = b.id
+         WHERE r.bucket IS DISTINCT FROM b.delinquency_bucket
+        ON CONFLICT (loan_id, business_date) DO UPDATE SET bucket_after = EXCLUDED.bucket_after
+      )
+      UPDATE ${s}.loan l SET delinquency_bucket = r.bucket, own_class = r.own_class, npa_since = r.npa_since, class_since = r.class_since
+        FROM r WHERE l.id = r.id`, [JSON.stringify(changed), businessDate]);
+  };
+  if (everyLoan) {
+    // The whole book, a slice of ids at a time (a million rows are not held at once).
+    for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
+      const { rows } = await sql.query<Candidate>((s) => `
+        SELECT ${COLUMNS} FROM ${s}.loan WHERE status IN ('active', 'overdue') AND id > $1::uuid ORDER BY id LIMIT ${CHUNK}`, [after]);
+      if (rows.length === 0) break;
+      await judge(rows);
+      after = rows.at(-1)!.id;
     }
+  } else {
+    const { rows } = await sql.query<Candidate>((s) => `
+      SELECT ${COLUMNS} FROM ${s}.loan WHERE oldest_due_date IS NOT NULL AND status IN ('active', 'overdue')
+      UNION ALL SELECT ${COLUMNS} FROM ${s}.loan WHERE (own_class <> 'STANDARD' OR asset_class <> 'STANDARD') AND status IN ('active', 'overdue')
+      UNION ALL SELECT ${COLUMNS} FROM ${s}.loan WHERE delinquency_bucket IS NULL AND status IN ('active', 'overdue')
+      UNION ALL SELECT ${COLUMNS} FROM ${s}.loan WHERE delinquency_bucket = ANY($1::text[]) AND status IN ('active', 'overdue')`, [named]);
+    const seen = new Set<string>();
+    const loans = rows.filter((row) => !seen.has(row.id) && seen.add(row.id)).sort((x, y) => (x.id < y.id ? -1 : 1));
+    for (let from = 0; from < loans.length; from += CHUNK) await judge(loans.slice(from, from + CHUNK));
   }
 
   // The class each loan carries: its own, or where the regime is borrower-level its borrower's worst — under IRAC
   // only a non-performing class spreads to the borrower's other loans (carriedClass in the domain). Only borrowers
-  // with a loan not standard, or whose loans carry another class than their own, can be concerned.
+  // with a loan not standard, or whose loans carry another class than their own, can be concerned; each of their
+  // loans is read once.
   const classes = classesOf(policy.regime);
   const spreading = policy.regime === 'RBI_IRAC' ? classes.filter((c) => isNonPerforming(policy, c)) : [...classes];
   await sql.query((s) => `
@@ -89,9 +98,9 @@ export async function classifyLoans(sql: PoolSql, context: StepContext, policy: 
       SELECT l.id, l.own_class, l.asset_class, l.borrower_party_id FROM ${s}.loan l
        WHERE l.borrower_party_id IN (SELECT borrower_party_id FROM borrowers) AND l.status IN ('active', 'overdue')
     ), worst AS (
-      SELECT l.borrower_party_id, (array_agg(l.own_class ORDER BY array_position($1::text[], l.own_class) DESC))[1] AS cls
-        FROM ${s}.loan l WHERE l.status IN ('active', 'overdue') AND l.borrower_party_id IN (SELECT borrower_party_id FROM borrowers)
-       GROUP BY l.borrower_party_id
+      SELECT c.borrower_party_id, (array_agg(c.own_class ORDER BY array_position($1::text[], c.own_class) DESC))[1] AS cls
+        FROM concerned c WHERE c.borrower_party_id IN (SELECT borrower_party_id FROM borrowers)
+       GROUP BY c.borrower_party_id
     ), target AS (
       SELECT c.id, c.asset_class AS before,
              CASE WHEN $2 AND w.cls = ANY($4::text[]) AND array_position($1::text[], w.cls) > array_position($1::text[], c.own_class)

@@ -22,7 +22,7 @@ import { classifyLoans, policyChangedSinceLastRun } from './classification.js';
 import { postInterestSuspense, postProvisions } from './ledgerSteps.js';
 import { delinquencyPolicyOf } from '../servicing/delinquencyPolicy.js';
 import { nonAccrualRule } from '../../domain/servicing/classification.js';
-import { minorUnits } from '../../domain/money.js';
+import { CURRENCY_MINOR_UNITS } from '../../domain/money.js';
 import { writeEndOfDaySummary } from '../reports/endOfDaySummary.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now'>;
@@ -145,8 +145,8 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
     name: 'provisions', kind: 'once',
     async run(sql, c) {
       const policy = await delinquencyPolicyOf(sql, c.tenant.currency);
-      const { rows } = await sql.query<{ currency: string }>((s) => `SELECT DISTINCT currency FROM ${s}.loan`);
-      const places = Object.fromEntries(rows.map((r) => [r.currency, minorUnits(r.currency)]));
+      // Every currency in use, rather than reading the book for the few its loans are in.
+      const places = Object.fromEntries(CURRENCY_MINOR_UNITS);
       const { rows: runs } = await sql.query<{ previous: string }>((s) => `SELECT previous_date::text AS previous FROM ${s}.end_of_day_run WHERE business_date = $1`, [c.businessDate]);
       const everyLoan = await policyChangedSinceLastRun(sql, c.businessDate, policy.version);
       return postProvisions(sql, c.businessDate, c.now, policy.provisions as Record<string, string>, places, runs[0]!.previous, everyLoan);

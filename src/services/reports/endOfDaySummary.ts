@@ -20,11 +20,12 @@ import { tenantSql, type TenantStatement } from '../../tenancy/tenantSql.js';
 /** The raw-SQL door as tenantSql (a Prisma client or transaction) gives it. */
 export interface ExecutingSql {
   execute(statement: TenantStatement, ...values: unknown[]): Promise<number>;
+  query<T>(statement: TenantStatement, ...values: unknown[]): Promise<T>;
 }
 
 /** The raw-SQL door as poolSql (the pg pool or one of its clients in a transaction) gives it. */
 export interface QueryingSql {
-  query(statement: TenantStatement, values?: unknown[]): Promise<{ rowCount: number | null }>;
+  query(statement: TenantStatement, values?: unknown[]): Promise<{ rowCount: number | null; rows: unknown[] }>;
 }
 
 export type SummarySql = ExecutingSql | QueryingSql;
@@ -43,32 +44,51 @@ export type SummaryRow = BookGroup & { dpdBand: DpdBand };
 const COLUMNS = 'product_id, currency, dpd_band, delinquency_bucket, asset_class, loans, principal_receivable, interest_receivable, '
   + 'fee_receivable, penalty_receivable, overdue_principal, interest_suspense, provision';
 
-/** The book from the positions, one row per group; `date` is the SQL of the business date column (or nothing). */
+/**
+ * The book from the positions, one row per group; `date` is the SQL of the business date column (or nothing).
+ * The loans are summed first by their own columns (one pass over the book, which the database may share among
+ * its workers), and only the few groups of loans not yet bucketed are placed in a bucket from their days past due.
+ */
 function bookSelect(s: string, date: string | null): string {
   return `
     SELECT ${date === null ? '' : `${date}, `}
-           l.product_id, l.currency,
-           CASE WHEN l.days_past_due <= 0 THEN '0' WHEN l.days_past_due <= 30 THEN '1-30' WHEN l.days_past_due <= 60 THEN '31-60'
-                WHEN l.days_past_due <= 90 THEN '61-90' ELSE '91+' END AS dpd_band,
-           coalesce(l.delinquency_bucket,
-             (SELECT b->>'name' FROM jsonb_array_elements(coalesce(p.delinquency_buckets, policy.buckets)) b
-               WHERE (b->>'fromDays')::int <= l.days_past_due
-                 AND (b->>'toDays' IS NULL OR (b->>'toDays')::int >= l.days_past_due)
+           g.product_id, g.currency, g.dpd_band,
+           coalesce(g.delinquency_bucket,
+             (SELECT b->>'name' FROM jsonb_array_elements(coalesce(p.delinquency_buckets, (SELECT buckets FROM ${s}.delinquency_policy LIMIT 1))) b
+               WHERE (b->>'fromDays')::int <= g.days_past_due
+                 AND (b->>'toDays' IS NULL OR (b->>'toDays')::int >= g.days_past_due)
                ORDER BY (b->>'fromDays')::int LIMIT 1),
              '${UNCLASSIFIED_BUCKET}') AS delinquency_bucket,
-           l.asset_class,
-           count(*)::int AS loans,
-           sum(l.principal_receivable) AS principal_receivable,
-           sum(l.interest_receivable) AS interest_receivable,
-           sum(l.fee_receivable) AS fee_receivable,
-           sum(l.penalty_receivable) AS penalty_receivable,
-           coalesce(sum(l.principal_receivable) FILTER (WHERE l.days_past_due > 0), 0) AS overdue_principal,
-           sum(l.interest_suspense) AS interest_suspense,
-           sum(l.provision) AS provision
-      FROM ${s}.loan l
-      JOIN ${s}.loan_product p ON p.id = l.product_id
-      LEFT JOIN ${s}.delinquency_policy policy ON true
-     WHERE l.status IN ('active', 'overdue')
+           g.asset_class,
+           sum(g.loans)::int AS loans,
+           sum(g.principal_receivable) AS principal_receivable,
+           sum(g.interest_receivable) AS interest_receivable,
+           sum(g.fee_receivable) AS fee_receivable,
+           sum(g.penalty_receivable) AS penalty_receivable,
+           sum(g.overdue_principal) AS overdue_principal,
+           sum(g.interest_suspense) AS interest_suspense,
+           sum(g.provision) AS provision
+      FROM (
+        SELECT l.product_id, l.currency,
+               CASE WHEN l.days_past_due <= 0 THEN '0' WHEN l.days_past_due <= 30 THEN '1-30' WHEN l.days_past_due <= 60 THEN '31-60'
+                    WHEN l.days_past_due <= 90 THEN '61-90' ELSE '91+' END AS dpd_band,
+               l.delinquency_bucket,
+               -- Only a loan without a bucket needs its days past due beyond the band.
+               CASE WHEN l.delinquency_bucket IS NULL THEN l.days_past_due END AS days_past_due,
+               l.asset_class,
+               count(*) AS loans,
+               sum(l.principal_receivable) AS principal_receivable,
+               sum(l.interest_receivable) AS interest_receivable,
+               sum(l.fee_receivable) AS fee_receivable,
+               sum(l.penalty_receivable) AS penalty_receivable,
+               coalesce(sum(l.principal_receivable) FILTER (WHERE l.days_past_due > 0), 0) AS overdue_principal,
+               sum(l.interest_suspense) AS interest_suspense,
+               sum(l.provision) AS provision
+          FROM ${s}.loan l
+         WHERE l.status IN ('active', 'overdue')
+         GROUP BY 1, 2, 3, 4, 5, 6
+      ) g
+      JOIN ${s}.loan_product p ON p.id = g.product_id
      GROUP BY 1, 2, 3, 4, 5${date === null ? '' : ', 6'}`;
 }
 
@@ -78,13 +98,21 @@ async function run(sql: SummarySql, statement: TenantStatement, values: unknown[
 }
 
 /**
- * End of day's `summary` step: replaces the summary of `businessDate` with the book as the positions stand, in
- * one set-based statement (after deleting that date's rows, so a step run twice writes the same rows). Runs in
- * the caller's transaction; the run of that date must exist (end_of_day_run). Returns the rows written.
+ * End of day's `summary` step: replaces the summary of `businessDate` with the book as the positions stand (after
+ * deleting that date's rows, so a step run twice writes the same rows). The book is read by a SELECT of its own and
+ * its few rows written after: an INSERT … SELECT would read the whole book in one process, a SELECT may read it
+ * with the database's parallel workers. Runs in the caller's transaction; the run of that date must exist
+ * (end_of_day_run). Returns the rows written.
  */
 export async function writeEndOfDaySummary(sql: SummarySql, businessDate: string): Promise<number> {
   await run(sql, (s) => `DELETE FROM ${s}.end_of_day_summary WHERE business_date = $1::date`, [businessDate]);
-  return run(sql, (s) => `INSERT INTO ${s}.end_of_day_summary (business_date, ${COLUMNS}) ${bookSelect(s, '$1::date')}`, [businessDate]);
+  const book = (s: string) => `SELECT ${AS_TEXT} FROM (${bookSelect(s, null)}) book`;
+  const rows = 'execute' in sql ? await sql.query<RawRow[]>(book) : (await sql.query(book)).rows as RawRow[];
+  return run(sql, (s) => `
+    INSERT INTO ${s}.end_of_day_summary (business_date, ${COLUMNS})
+    SELECT $1::date, ${COLUMNS} FROM jsonb_to_recordset($2::jsonb) AS r(product_id uuid, currency char(3), dpd_band text, delinquency_bucket text,
+           asset_class text, loans int, principal_receivable numeric, interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric,
+           overdue_principal numeric, interest_suspense numeric, provision numeric)`, [businessDate, JSON.stringify(rows)]);
 }
 
 interface RawRow {
