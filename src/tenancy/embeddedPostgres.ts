@@ -60,6 +60,8 @@ export interface EmbeddedOptions {
   log: Logger;
   /** Remove the data folder when stopped (tests). */
   ephemeral?: boolean;
+  /** Server settings for this start, `name=value` (benchmarks size shared_buffers to the machine). */
+  settings?: readonly string[];
 }
 
 function urlFor(port: number, database = DATABASE): string {
@@ -121,7 +123,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     persistent: !options.ephemeral,
     createPostgresUser: userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories=',
+      ...(options.settings ?? []).flatMap((setting) => ['-c', setting])],
     onLog: (message) => {
       said.push(message.trim());
       if (said.length > 20) said.shift();
