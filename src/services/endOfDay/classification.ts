@@ -28,9 +28,8 @@ const COLUMNS = `id::text, product_id::text AS "productId", days_past_due AS "da
                  asset_class AS "assetClass", class_since::text AS "classSince", npa_since::text AS "npaSince"`;
 
 /** Classifies and buckets the loans that can have moved; returns how many changed bucket or class. */
-export async function classifyLoans(sql: PoolSql, context: StepContext, policy: DelinquencyPolicy): Promise<number> {
+export async function classifyLoans(sql: PoolSql, context: Pick<StepContext, 'businessDate'>, policy: DelinquencyPolicy, everyLoan: boolean): Promise<number> {
   const { businessDate } = context;
-  const everyLoan = await policyChangedSinceLastRun(sql, businessDate, policy.version);
   const { rows: products } = await sql.query<{ id: string; delinquencyBuckets: unknown }>((s) => `SELECT id::text, delinquency_buckets AS "delinquencyBuckets" FROM ${s}.loan_product`);
   const bucketsOf = new Map(products.map((p) => [p.id, bucketsFor(policy, p)]));
 

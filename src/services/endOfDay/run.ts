@@ -20,7 +20,7 @@ import { EndOfDayLoanFailure, loansToReplay, replayLoansBatch } from './replayLo
 import { endOfDayEventsStep } from './events.js';
 import { classifyLoans, policyChangedSinceLastRun } from './classification.js';
 import { postInterestSuspense, postProvisions } from './ledgerSteps.js';
-import { delinquencyPolicyOf } from '../servicing/delinquencyPolicy.js';
+import { delinquencyPolicyOf, type DelinquencyPolicy } from '../servicing/delinquencyPolicy.js';
 import { nonAccrualRule } from '../../domain/servicing/classification.js';
 import { CURRENCY_MINOR_UNITS } from '../../domain/money.js';
 import { writeEndOfDaySummary } from '../reports/endOfDaySummary.js';
@@ -78,6 +78,10 @@ export interface StepContext {
   startedBy: string;
   now: Date;
   batchSize: { positions: number; replays: number };
+  /** The lender's delinquency policy, read once per run: every step of a date works with the same one. */
+  policy(): Promise<DelinquencyPolicy>;
+  /** Whether that policy differs from the last completed run's (then every loan is classified and provisioned). */
+  policyChanged(): Promise<boolean>;
   /** Reports progress within the step; `afterCommit` is called by it after each committed batch. */
   progress(done: number, total: number | null): Promise<void>;
 }
@@ -132,24 +136,23 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
   {
     name: 'classify', kind: 'once',
     async run(sql, c) {
-      return classifyLoans(sql, c, await delinquencyPolicyOf(sql, c.tenant.currency));
+      return classifyLoans(sql, c, await c.policy(), await c.policyChanged());
     },
   },
   {
     name: 'suspense', kind: 'once',
     async run(sql, c) {
-      return postInterestSuspense(sql, c.businessDate, c.now, nonAccrualRule(await delinquencyPolicyOf(sql, c.tenant.currency)));
+      return postInterestSuspense(sql, c.businessDate, c.now, nonAccrualRule(await c.policy()));
     },
   },
   {
     name: 'provisions', kind: 'once',
     async run(sql, c) {
-      const policy = await delinquencyPolicyOf(sql, c.tenant.currency);
+      const policy = await c.policy();
       // Every currency in use, rather than reading the book for the few its loans are in.
       const places = Object.fromEntries(CURRENCY_MINOR_UNITS);
       const { rows: runs } = await sql.query<{ previous: string }>((s) => `SELECT previous_date::text AS previous FROM ${s}.end_of_day_run WHERE business_date = $1`, [c.businessDate]);
-      const everyLoan = await policyChangedSinceLastRun(sql, c.businessDate, policy.version);
-      return postProvisions(sql, c.businessDate, c.now, policy.provisions as Record<string, string>, places, runs[0]!.previous, everyLoan);
+      return postProvisions(sql, c.businessDate, c.now, policy.provisions as Record<string, string>, places, runs[0]!.previous, await c.policyChanged());
     },
   },
   { name: 'summary', kind: 'once', run: (sql, c) => writeEndOfDaySummary(sql, c.businessDate) },
@@ -230,6 +233,10 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
   const { rows: done } = await sql.query<{ step: string }>((s) => `SELECT step FROM ${s}.end_of_day_step WHERE business_date = $1 AND part = 0`, [businessDate]);
   const finished = new Set(done.map((d) => d.step));
   const steps: StepOutcome[] = [];
+  let policy: Promise<DelinquencyPolicy> | undefined;
+  let policyChanged: Promise<boolean> | undefined;
+  const policyOf = () => (policy ??= delinquencyPolicyOf(sql, tenant.currency));
+  const changedOf = () => (policyChanged ??= policyOf().then((p) => policyChangedSinceLastRun(sql, businessDate, p.version)));
   for (const step of END_OF_DAY_STEPS) {
     if (finished.has(step.name)) {
       steps.push({ step: step.name, rows: 0, ms: 0, skipped: true });
@@ -239,6 +246,8 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
     const context: StepContext = {
       rt, tenant, db, schema, businessDate, startedBy: options.startedBy, now: rt.now(),
       batchSize: { ...DEFAULT_BATCH, ...options.batchSize },
+      policy: policyOf,
+      policyChanged: changedOf,
       async progress(count, total) {
         options.onProgress?.({ tenant: tenant.slug, businessDate, step: step.name, done: count, total });
         if (count > 0) await options.afterCommit?.({ businessDate, step: step.name });
