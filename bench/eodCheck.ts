@@ -1,6 +1,6 @@
 // The oracle for `npm run bench:eod`: for a sample of loans, the replay from scratch (the domain's replayLoan on
 // the loan's terms and transactions) as of a date must equal the position stored in the loan row, field by field,
-// and each loan's journal lines must add up to its stored balances (ledgerInvariants' per-loan rule). Run after
+// and each loan's journal lines must add up to its stored figures (ledgerInvariants' per-loan rule, the same SQL). Run after
 // seeding (as of the seeding date) and after each end of day (as of the date it brought the books to). `as_of` is
 // not compared: end of day leaves a loan with nothing falling due and nothing overdue untouched, its position as
 // good on the new date as on the old.
@@ -8,10 +8,11 @@ import type pg from 'pg';
 import { Decimal } from '../src/domain/money.js';
 import { addDays } from '../src/domain/calendar.js';
 import { replayLoan, type LoanAccountState } from '../src/domain/servicing/loanAccount.js';
-import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionRecord } from '../src/services/servicing/loanRecords.js';
+import { loanAccountOf, loanTransactionOf, transactionsJson, type LoanRecord, type TransactionRecord } from '../src/services/servicing/loanRecords.js';
 import { poolSql } from '../src/tenancy/tenantSql.js';
 import type { TenantDb } from '../src/tenancy/tenantClients.js';
 import { checkPositions, type PositionMismatch } from '../src/services/endOfDay/positionCheck.js';
+import { perLoanLedgerMatch } from '../src/services/servicing/ledger.js';
 
 /** What the position columns hold, as text (amounts and dates exactly as stored). */
 export interface StoredPosition {
@@ -121,11 +122,7 @@ export async function checkSample(pool: pg.Pool, db: TenantDb, schema: string, l
            coalesce(l.upcoming_fee[l.next_instalment:]::text[], '{}') AS "upcomingFee",
            coalesce(l.upcoming_penalty[l.next_instalment:]::text[], '{}') AS "upcomingPenalty",
            coalesce(l.upcoming_owing[l.next_instalment:]::text[], '{}') AS "upcomingOwing",
-           coalesce((SELECT json_agg(json_build_object(
-                       'id', t.id, 'kind', t.kind, 'valueDate', t.value_date, 'amount', t.amount::text, 'component', t.component,
-                       'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel,
-                       'externalReference', t.external_reference) ORDER BY t.seq)
-                       FROM ${s}.loan_transaction t WHERE t.loan_id = l.id), '[]') AS transactions
+           ${transactionsJson(s, 'l')} AS transactions
       FROM ${s}.loan l WHERE l.id = ANY($1::uuid[]) ORDER BY l.number`, [loanIds])).rows;
   const mismatches: Mismatch[] = [];
   const off = new Set<number>();
@@ -149,17 +146,7 @@ export async function checkSample(pool: pg.Pool, db: TenantDb, schema: string, l
   const replayMs = performance.now() - started;
   if (rows.length !== loanIds.length) throw new Error(`the sample names ${loanIds.length} loans, ${rows.length} found`);
   const ledger = (await sql.query<{ off: number }>((s) => `
-    SELECT count(*) FILTER (WHERE NOT matches)::int AS off FROM (
-      SELECT l.id,
-             l.principal_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'principalReceivable'), 0)
-         AND l.interest_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'interestReceivable'), 0)
-         AND l.fee_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'feeReceivable'), 0)
-         AND l.penalty_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'penaltyReceivable'), 0)
-         AND l.held = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'excess'), 0)
-         AND l.interest_in_advance = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'interestInAdvance'), 0) AS matches
-        FROM ${s}.loan l LEFT JOIN ${s}.journal_line j ON j.loan_id = l.id
-       WHERE l.id = ANY($1::uuid[])
-       GROUP BY l.id) per_loan`, [loanIds])).rows[0]!;
+    SELECT count(*) FILTER (WHERE NOT matches)::int AS off FROM (${perLoanLedgerMatch(s, 'WHERE l.id = ANY($1::uuid[])')}) per_loan`, [loanIds])).rows[0]!;
   const engineCheck = { loans: fullHistory.length, mismatches: await checkPositions(db, schema, fullHistory, asOf) };
   return { asOf, loans: rows.length, loansOff: off.size, mismatches, byField, loansOffLedger: ledger.off, engineCheck, overdue, dueToday, replayMs };
 }

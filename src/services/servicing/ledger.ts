@@ -118,11 +118,13 @@ export interface LedgerInvariants {
   journals: number;
 }
 
-/** The ledger's invariants, counted over the stored books (an auditor's check, and the bench's after a run). */
-export async function ledgerInvariants(db: TenantDb, schemaName: string): Promise<LedgerInvariants> {
-  const receivable = `ARRAY[l.accounts->>'principalReceivable', l.accounts->>'interestReceivable', l.accounts->>'feeReceivable', l.accounts->>'penaltyReceivable']`;
-  const [row] = await tenantSql(db, schemaName).query<Record<string, number>[]>((s) => `
-    WITH per_loan AS (
+/**
+ * Each loan `l` and whether its stored figures equal what its journal lines add up to (`matches`): the
+ * receivables, money held, interest paid ahead, interest in suspense and the provision. `where` narrows the loans
+ * (SQL over `l`, or empty for the whole book).
+ */
+export function perLoanLedgerMatch(s: string, where: string): string {
+  return `
       SELECT l.id,
              l.principal_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'principalReceivable'), 0)
          AND l.interest_receivable = coalesce(sum(j.debit - j.credit) FILTER (WHERE j.account = l.accounts->>'interestReceivable'), 0)
@@ -133,7 +135,15 @@ export async function ledgerInvariants(db: TenantDb, schemaName: string): Promis
          AND l.interest_suspense = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'interestSuspense'), 0)
          AND l.provision = coalesce(sum(j.credit - j.debit) FILTER (WHERE j.account = l.accounts->>'loanLossAllowance'), 0) AS matches
         FROM ${s}.loan l LEFT JOIN ${s}.journal_line j ON j.loan_id = l.id
-       GROUP BY l.id
+       ${where}
+       GROUP BY l.id`;
+}
+
+/** The ledger's invariants, counted over the stored books (an auditor's check, and the bench's after a run). */
+export async function ledgerInvariants(db: TenantDb, schemaName: string): Promise<LedgerInvariants> {
+  const receivable = `ARRAY[l.accounts->>'principalReceivable', l.accounts->>'interestReceivable', l.accounts->>'feeReceivable', l.accounts->>'penaltyReceivable']`;
+  const [row] = await tenantSql(db, schemaName).query<Record<string, number>[]>((s) => `
+    WITH per_loan AS (${perLoanLedgerMatch(s, '')}
     ), sub_ledger AS (
       SELECT account, currency, sum(amount) AS amount FROM (
         SELECT l.accounts->>'principalReceivable' AS account, l.currency, l.principal_receivable AS amount FROM ${s}.loan l
