@@ -6,7 +6,7 @@ import { Decimal } from '../../domain/money.js';
 import { replayLoan } from '../../domain/servicing/loanAccount.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
-import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionRecord } from '../servicing/loanRecords.js';
+import { loanAccountOf, loanTransactionOf, postedNetJson, transactionsJson, type LoanRecord, type TransactionRecord } from '../servicing/loanRecords.js';
 
 export interface PositionMismatch {
   loanId: string;
@@ -42,14 +42,8 @@ export async function checkPositions(db: TenantDb, schema: string, loanIds: read
                        FROM unnest(l.upcoming_due_dates, l.upcoming_interest, l.upcoming_fee, l.upcoming_penalty, l.upcoming_owing) WITH ORDINALITY AS u(d, i, f, p, o, k)
                       WHERE u.k >= l.next_instalment), '[]') AS upcoming,
            l.last_due_date::text AS "lastDueDate", l.last_due_owing::text AS "lastDueOwing",
-           coalesce((SELECT json_agg(json_build_object('id', t.id, 'kind', t.kind, 'valueDate', t.value_date, 'amount', t.amount::text, 'component', t.component,
-                       'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel, 'externalReference', t.external_reference) ORDER BY t.seq)
-                       FROM ${s}.loan_transaction t WHERE t.loan_id = l.id), '[]') AS transactions,
-           coalesce((SELECT json_agg(json_build_object('valueDate', p.value_date, 'account', p.account, 'net', p.net::text))
-                       FROM (SELECT jl.value_date, jl.account, sum(jl.debit) - sum(jl.credit) AS net
-                               FROM ${s}.journal_line jl JOIN ${s}.journal j ON j.id = jl.journal_id
-                              WHERE jl.loan_id = l.id AND j.kind NOT IN ('suspense', 'provision')
-                              GROUP BY jl.value_date, jl.account) p), '[]') AS posted
+           ${transactionsJson(s, 'l')} AS transactions,
+           ${postedNetJson(s, 'l')} AS posted
       FROM ${s}.loan l WHERE l.id = ANY($1::uuid[])`, `{${loanIds.join(',')}}`);
   const mismatches: PositionMismatch[] = [];
   for (const row of rows) {

@@ -92,3 +92,28 @@ export function transactionRecordOfRow(row: {
 }): TransactionRecord {
   return { ...row, valueDate: businessDateOf(row.valueDate), amount: row.amount === null ? null : row.amount.toString() };
 }
+
+/**
+ * SQL: the transactions of loan `loan` (an alias) as a JSON array of TransactionRecord, in the order they
+ * arrived: what the replay takes. One text for every reader of a loan's history.
+ */
+export function transactionsJson(s: string, loan: string): string {
+  return `coalesce((SELECT json_agg(json_build_object(
+            'id', t.id, 'loanId', t.loan_id, 'kind', t.kind, 'valueDate', t.value_date, 'amount', t.amount::text, 'component', t.component,
+            'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel,
+            'externalReference', t.external_reference) ORDER BY t.seq)
+            FROM ${s}.loan_transaction t WHERE t.loan_id = ${loan}.id), '[]')`;
+}
+
+/**
+ * SQL: what is posted to loan `loan` per value date and account, as a JSON array of { valueDate, account, net }
+ * (debits less credits) — the replay's own journals only: suspense and provisions are end of day's, from the
+ * loan's class.
+ */
+export function postedNetJson(s: string, loan: string): string {
+  return `coalesce((SELECT json_agg(json_build_object('valueDate', p.value_date, 'account', p.account, 'net', p.net::text))
+            FROM (SELECT jl.value_date, jl.account, sum(jl.debit) - sum(jl.credit) AS net FROM ${s}.journal_line jl
+                   WHERE jl.loan_id = ${loan}.id
+                     AND NOT EXISTS (SELECT 1 FROM ${s}.journal j WHERE j.id = jl.journal_id AND j.kind IN ('suspense', 'provision'))
+                   GROUP BY jl.value_date, jl.account) p), '[]')`;
+}

@@ -17,7 +17,7 @@ import type { Tx } from '../../tenancy/tenantClients.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { assertTrancheFits, type PaidTranche } from '../../domain/servicing/tranches.js';
 import type { LoanTerms } from '../../domain/servicing/product.js';
-import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionKind, type TransactionRecord } from './loanRecords.js';
+import { loanAccountOf, loanTransactionOf, postedNetJson, transactionsJson, type LoanRecord, type TransactionKind, type TransactionRecord } from './loanRecords.js';
 
 
 /** Where and by whom: the tenant's schema, the person or client posting, when, and the tenant's business date. */
@@ -178,17 +178,8 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
             l.disbursement_date::text AS "disbursementDate",
             l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf", l.transaction_count AS "transactionCount",
             l.origination_partner AS "originationPartner",
-            coalesce((SELECT json_agg(json_build_object(
-                        'id', t.id, 'loanId', t.loan_id, 'kind', t.kind, 'valueDate', t.value_date, 'amount', t.amount::text, 'component', t.component,
-                        'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel,
-                        'externalReference', t.external_reference) ORDER BY t.seq)
-                        FROM ${schema}.loan_transaction t WHERE t.loan_id = l.id), '[]') AS transactions,
-            coalesce((SELECT json_agg(json_build_object('valueDate', p.value_date, 'account', p.account, 'net', p.net::text))
-                        FROM (SELECT jl.value_date, jl.account, sum(jl.debit) - sum(jl.credit) AS net FROM ${schema}.journal_line jl
-                               -- Suspense and provisions are end of day's, from the loan's class: not the replay's to net.
-                               WHERE jl.loan_id = l.id
-                                 AND NOT EXISTS (SELECT 1 FROM ${schema}.journal j WHERE j.id = jl.journal_id AND j.kind IN ('suspense', 'provision'))
-                               GROUP BY jl.value_date, jl.account) p), '[]') AS "postedNet"
+            ${transactionsJson(schema, 'l')} AS transactions,
+            ${postedNetJson(schema, 'l')} AS "postedNet"
        FROM wanted l ORDER BY l.id`, ids);
   const loans = new Map(loanRows.map((row) => [row.id, row]));
   drafts.forEach((draft) => {

@@ -22,7 +22,7 @@ import { exposureOf, provisionFor } from '../../../src/domain/servicing/provisio
 import { suspenseFor } from '../../../src/domain/servicing/classification.js';
 import { delinquencyPolicyOf, type DelinquencyPolicy } from '../../../src/services/servicing/delinquencyPolicy.js';
 import { replayLoan } from '../../../src/domain/servicing/loanAccount.js';
-import { loanAccountOf, loanTransactionOf, type LoanRecord, type TransactionRecord } from '../../../src/services/servicing/loanRecords.js';
+import { loanAccountOf, loanTransactionOf, transactionsJson, type LoanRecord, type TransactionRecord } from '../../../src/services/servicing/loanRecords.js';
 import { createTenant, openTestRuntime, uniqueSlug } from '../../support/harness.js';
 
 let runtime: Runtime;
@@ -87,9 +87,7 @@ async function replayedDaysPastDue(schema: string, dates: string[]): Promise<Map
   const rows = await tenantSql(runtime.tenantClients.forSchema(schema), schema).query<(LoanRecord & { status: string; transactions: TransactionRecord[] })[]>((s) => `
     SELECT l.id::text, l.terms, l.allocation, l.accounts, l.principal::text, l.approved_principal::text AS "approvedPrincipal", l.status,
            l.disbursement_date::text AS "disbursementDate", l.first_repayment_date::text AS "firstRepaymentDate",
-           coalesce((SELECT json_agg(json_build_object('id', t.id, 'kind', t.kind, 'valueDate', t.value_date, 'amount', t.amount::text, 'component', t.component,
-             'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel, 'externalReference', t.external_reference) ORDER BY t.seq)
-             FROM ${s}.loan_transaction t WHERE t.loan_id = l.id), '[]') AS transactions
+           ${transactionsJson(s, 'l')} AS transactions
       FROM ${s}.loan l`);
   return dates.map((date) => new Map(rows.filter((r) => r.disbursementDate <= date).map((r) => {
     const state = replayLoan(loanAccountOf(r), r.transactions.map(loanTransactionOf), date);
