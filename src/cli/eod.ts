@@ -2,9 +2,8 @@
 // tenant up or to resume a run that failed (docs/end-of-day.md, "Running it"). A progress bar on a terminal
 // (date, step, loans done of the step's total), then a summary per date: the rows each step touched and how long
 // it took. A failure is named — tenant, date, step and loan — without a stack trace; exit 1.
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { cliSetup } from './open.js';
+import { cliSetup, commandLine } from './open.js';
 import { openRuntime } from '../runtime.js';
 import { createLogger } from '../log.js';
 import { AppError, InvalidField } from '../errors.js';
@@ -19,26 +18,8 @@ resuming a run left unfinished. The date never moves back.
 Exit codes: 0 every date completed (or --help), 1 a run failed or was refused, 2 bad usage or configuration.
 `;
 
-function usageError(message: string): never {
-  process.stderr.write(`${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-let parsed: ReturnType<typeof parse>;
-function parse() {
-  return parseArgs({ strict: true, allowPositionals: false, options: { help: { type: 'boolean', short: 'h' }, tenant: { type: 'string' }, to: { type: 'string' } } });
-}
-try {
-  parsed = parse();
-} catch (error) {
-  usageError(error instanceof Error ? error.message : String(error));
-}
-const { values } = parsed;
-if (values.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-if (!values.tenant) usageError('--tenant is required');
+const { values, usageError } = commandLine(USAGE, { tenant: { type: 'string' }, to: { type: 'string' } });
+const slug: string = values.tenant || usageError('--tenant is required');
 
 const { config, log } = cliSetup();
 // The runner logs a failure with its cause for the server's log; here the operator reads the failure itself, so
@@ -82,7 +63,6 @@ function report(outcomes: EndOfDayOutcome[]): void {
 }
 
 try {
-  const slug = values.tenant;
   const options = { startedBy: `operator:${process.env['USER'] ?? 'cli'}`, onProgress: progress };
   if (values.to === undefined) {
     report(await runEndOfDay(runtime, slug, options));

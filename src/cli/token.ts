@@ -5,8 +5,7 @@
 // issuer only. Refused when NODE_ENV=production. The tenant and the
 // partner are looked up first: a token for a tenant or partner that does not exist would only fail later, at
 // the gateway, with a less helpful answer.
-import { parseArgs } from 'node:util';
-import { cliSetup } from './open.js';
+import { cliSetup, commandLine } from './open.js';
 import { loadOrCreateDevKey, signDevToken } from '../authz/devIssuer.js';
 import { isRole, ROLES, type Role } from '../authz/roles.js';
 import { staffTokenSubject } from '../authz/devStaff.js';
@@ -34,38 +33,17 @@ Exit codes: 0 token printed (or --help), 1 the tenant, partner or staff member d
 2 bad usage or configuration.
 `;
 
-function usageError(message: string): never {
-  process.stderr.write(`${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-let parsed: ReturnType<typeof parse>;
-function parse() {
-  return parseArgs({
-    strict: true,
-    allowPositionals: false,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      tenant: { type: 'string' },
-      role: { type: 'string' },
-      partner: { type: 'string' },
-      user: { type: 'string' },
-      'partner-kind': { type: 'string', default: 'origination' },
-      ttl: { type: 'string', default: '3600' },
-    },
-  });
-}
-try {
-  parsed = parse();
-} catch (error) {
-  // node:util's own messages name the option (`Unknown option '--tennant'`); a stack trace would bury it.
-  usageError(error instanceof Error ? error.message : String(error));
-}
-const { values } = parsed;
-if (values.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const cli = commandLine(USAGE, {
+  tenant: { type: 'string' },
+  role: { type: 'string' },
+  partner: { type: 'string' },
+  user: { type: 'string' },
+  'partner-kind': { type: 'string', default: 'origination' },
+  ttl: { type: 'string', default: '3600' },
+});
+const { values } = cli;
+// Declared with its type, so that TypeScript knows the checks below end the program.
+const usageError: (message: string) => never = cli.usageError;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
