@@ -281,6 +281,7 @@ async function run(): Promise<void> {
     say(`probe before end of day: ${describeLatency(idleProbe)}`);
   }
   const runs: { run: DateRun; probe: Latency | null; check: CheckResult }[] = [];
+  let betweenDates = 0;
   for (const date of [runDate, addDays(runDate, 1)]) {
     const probe = probeToken ? startProbe(base, probeToken, sample) : null;
     const result = await endOfDayTo(runtime, slug, date);
@@ -292,6 +293,13 @@ async function run(): Promise<void> {
     runs.push({ run: result, probe: latency, check });
     checks.push(check);
     assertCheck(check, `after end of day to ${date}`);
+    if (date === runDate) {
+      // The first date rewrote every loan (its first classification and provision, as after a policy change).
+      // Between two midnights autovacuum has a day to clear that; here it gets the same chance before the next
+      // date is timed, instead of running beside it.
+      betweenDates = await settle(pool, schema);
+      say(`  vacuum, analyse and checkpoint before the next date: ${s1(betweenDates)}`);
+    }
   }
   let invariantsAfter: LedgerInvariants | null = null;
   if (LOANS <= Number(values['invariants-up-to'])) {
@@ -350,7 +358,7 @@ End of day runs in the bench's process (\`runEndOfDay\`), one tenant, ${n(LOANS)
 (bench/eodSeed.ts: ${shapes.length} schedule shapes from the domain's \`generateSchedule\`, products PL-STD and AUTO-NEW, 12–60 monthly instalments;
 ${n(book.due)} loans (${((book.due / LOANS) * 100).toFixed(1)} %) with an instalment due on ${runDate}; ${n(book.overdue)} overdue, days past due up to ${book.dpd_max};
 ${n(seed.parties)} borrowers, ${n(book.multi)} holding several loans; ${n(seed.transactions)} transactions, ${n(seed.journals)} journals, ${n(seed.lines)} journal lines, ${book.size} on disk).
-The book is vacuumed, analysed and checkpointed before anything is timed.${values.note ? `\n\n${values.note}` : ''}
+The book is vacuumed, analysed and checkpointed before anything is timed, and again after the first date (${s1(betweenDates)}), which rewrites every loan once.${values.note ? `\n\n${values.note}` : ''}
 
 | figure | measured | goal | |
 | --- | --- | --- | --- |
