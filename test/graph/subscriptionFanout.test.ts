@@ -1,8 +1,9 @@
 // Which subscriptions may share one execution per event: the key, derived from the document, its variables and
 // everything about the caller that changes what they see; none at all when unsure.
 import { describe, expect, it } from 'vitest';
-import { parse } from 'graphql';
-import { sharingKey } from '../../src/graph/subscriptionFanout.js';
+import { buildSchema, parse, type ExecutionResult } from 'graphql';
+import { SubscriptionFanout, sharingKey } from '../../src/graph/subscriptionFanout.js';
+import { AppError } from '../../src/errors.js';
 import type { GraphContext } from '../../src/graph/context.js';
 import type { Principal } from '../../src/authz/principal.js';
 
@@ -56,5 +57,56 @@ describe('sharingKey', () => {
     expect(key('subscription { ... on Subscription { events { cursor } } }', {}, staff)).toBeUndefined();
     expect(key('subscription($x: Boolean!) { events @include(if: $x) { cursor } }', { x: true }, staff)).toBeUndefined();
     expect(key('query { __typename }', {}, staff)).toBeUndefined();
+  });
+});
+
+describe('SubscriptionFanout', () => {
+  // A stand-in for the events field: a stream the test pushes events into, counted each time it is opened.
+  const schema = buildSchema('type Query { ok: Boolean } type Event { cursor: String } type Subscription { events(types: [String!], after: String): Event }');
+  function harness() {
+    const pushes: ((seq: number) => void)[] = [];
+    let opened = 0;
+    const subscriptionType = schema.getSubscriptionType()!;
+    subscriptionType.getFields()['events']!.subscribe = () => {
+      opened += 1;
+      const waiting: number[] = [];
+      let wake: (() => void) | undefined;
+      pushes.push((seq) => { waiting.push(seq); wake?.(); });
+      return (async function* () {
+        while (true) {
+          const seq = waiting.shift();
+          if (seq !== undefined) yield { seq };
+          else await new Promise<void>((resolve) => (wake = resolve));
+        }
+      })();
+    };
+    subscriptionType.getFields()['events']!.resolve = (event: { seq: number }) => ({ cursor: String(event.seq) });
+    const contextValue = { ...context(staff), runtime: { feed: { currentCursor: async () => 0 } } };
+    const fanout = new SubscriptionFanout({ maxQueue: 2 });
+    const open = () => fanout.subscribe({ schema, document: parse('subscription { events { cursor } }'), contextValue }) as Promise<AsyncIterableIterator<ExecutionResult>>;
+    return { fanout, open, push: (seq: number) => pushes.forEach((push) => push(seq)), opened: () => opened };
+  }
+
+  it('opens one stream and executes once per event for a group; a member that stops reading is ended alone, told where to resume', async () => {
+    const { fanout, open, push, opened } = harness();
+    const reader = await open();
+    const idle = await open();
+    expect(opened()).toBe(1);
+    expect(fanout.stats()).toEqual([expect.objectContaining({ members: 2 })]);
+    push(1);
+    expect((await reader.next()).value).toEqual({ data: { events: { cursor: '1' } } });
+    expect((await idle.next()).value).toEqual({ data: { events: { cursor: '1' } } });
+    for (const seq of [2, 3, 4]) {
+      push(seq);
+      expect((await reader.next()).value).toEqual({ data: { events: { cursor: String(seq) } } });
+    }
+    // idle held 2 and 3 when 4 arrived: it is ended, resuming after 1, the last it received; reader carries on.
+    const failure = await idle.next().then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(AppError);
+    expect((failure as AppError).details).toMatchObject({ reason: 'SLOW_CONSUMER', resumeAfter: '1' });
+    expect(fanout.stats()).toEqual([expect.objectContaining({ members: 1, executions: 4 })]);
+    expect(fanout.executions).toBe(4);
+    await reader.return!();
+    expect(fanout.stats()).toEqual([]);
   });
 });
