@@ -20,6 +20,7 @@ import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError } from './errors.js';
 import { buildSchema } from './graph/schema.js';
+import { SubscriptionFanout } from './graph/subscriptionFanout.js';
 import { readinessCheck } from './readiness.js';
 import { authenticate, buildContext, contextFor, requestIdFrom, type GraphContext } from './graph/context.js';
 import { correlationIdFor, formatError, isMasked, requestError, rootCause, toGraphQLError, withoutSuggestions } from './graph/errors.js';
@@ -33,6 +34,8 @@ import { DEMO_TENANT } from './tenancy/demoTenant.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const TENANT_HEADER = 'x-lendgraph-tenant';
+/** How far one subscriber of a shared group may fall behind before SLOW_CONSUMER: the feed's own bound. */
+const SHARED_SUBSCRIBER_QUEUE = 1_000;
 
 export interface Gateway {
   url: string;
@@ -40,6 +43,8 @@ export interface Gateway {
   websocketUrl: string;
   explorerUrl: string;
   schema: GraphQLSchema;
+  /** The shared subscription groups of this process (how many share each, how often each document ran). */
+  subscriptions: SubscriptionFanout;
   /** Stops accepting, drains HTTP and WebSocket connections, within SHUTDOWN_TIMEOUT_MS. */
   close(): Promise<void>;
 }
@@ -170,9 +175,12 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   });
   // An operation's cost, kept with its context from onSubscribe (where it is measured) to onNext.
   const costs = new WeakMap<object, QueryCost>();
+  // Subscribers asking the same thing in the same scope share one execution per event (docs/events.md).
+  const fanout = new SubscriptionFanout({ maxQueue: SHARED_SUBSCRIBER_QUEUE });
   const wsDisposable = useServer<{ authorization?: string; tenant?: string }, { principal: Principal | null; expiry?: NodeJS.Timeout }>(
     {
       schema,
+      subscribe: fanout.subscribe,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         try {
@@ -243,7 +251,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     },
     wsServer,
   );
-  return { wsServer, wsDisposable };
+  return { wsServer, wsDisposable, fanout };
 }
 
 /** Liveness and readiness: /healthz answers while the process runs; /readyz while the database answers and every
@@ -400,7 +408,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     socket.on('close', () => sockets.delete(socket));
   });
 
-  const { wsServer, wsDisposable } = startWebSocketServer(runtime, httpServer, schema, limits, rateLimits);
+  const { wsServer, wsDisposable, fanout } = startWebSocketServer(runtime, httpServer, schema, limits, rateLimits);
 
   const apollo = new ApolloServer<GraphContext>({
     schema,
@@ -454,6 +462,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     websocketUrl,
     explorerUrl: `${config.publicUrl}/explorer/`,
     schema,
+    subscriptions: fanout,
     close() {
       closing ??= (async () => {
         const drain = (async () => {

@@ -75,6 +75,30 @@ reach the \`events\` subscription, the \`events\` query and webhooks, in the sam
   stream filtered to one loan's \`aggregateId\` does not receive batches: filter by type and read \`loans\`.
 - **Order and delivery**: see webhooks.md ("Ordering and duplicates") and partners.md ("Events").
 
+## How subscriptions are shared
+
+A gateway process executes an \`events\` subscription's document once per event for every subscriber that asked
+the same thing in the same scope, and hands each of them the same result (src/graph/subscriptionFanout.ts);
+without this, the document ran once per subscriber and event, and delivery time grew with the subscriber count.
+
+- **The group key** is a SHA-256 of: the document as \`graphql\`'s printer writes it (spacing and comments do not
+  matter), the operation name, the variables (keys in any order), and the caller's scope: the tenant's schema,
+  the partner (id and kind, or none for staff), the roles (sorted), the tenants the token names and its client id.
+  Two subscribers with equal keys share one stream from the outbox feed and one execution per event; anything
+  else gets a group of its own.
+- **Why it cannot leak.** Everything that decides what a subscriber may see is in the key: the tenant (which
+  schema is read), the partner (which events pass the partner filter, see "Who receives what"), the roles (which
+  fields and capabilities apply) and the filter arguments (in the document or its variables). A staff member and
+  a partner, or two partners, never have the same key, so never share a result. When the key cannot be derived
+  conservatively the subscription runs alone, as before: any operation other than one plain \`events\` field (a
+  fragment or directive at its root), a caller without a tenant, and every subscription that passes an \`after\`
+  cursor (it reads its own past from the table, then follows live events, exactly as before).
+- **Joining a live group** gives only events after the newest committed one when it joined (what "\`after\`
+  omitted" always meant); events that arrive while it joins are kept and passed on if newer.
+- **Falling behind** is still per subscriber: each member of a group has its own bound (1,000 events); a member
+  that reaches it is ended alone with \`RATE_LIMITED\` / \`SLOW_CONSUMER\` and \`resumeAfter\` naming the last event
+  it received, while the others carry on. The group's stream stops when its last member leaves.
+
 `;
   const sections = [...byAggregate.entries()].map(([aggregate, list]) =>
     [`## ${aggregate}`, '', ...list.map((type) => section(type, EVENT_CATALOGUE[type]!))].join('\n'));

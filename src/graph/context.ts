@@ -37,6 +37,8 @@ export interface GraphContext {
   readonly memo: Map<string, Promise<unknown>>;
   /** Where the request came from, as consent records keep it; null over WebSocket. */
   client: { ip: string | null; userAgent: string | null } | null;
+  /** Set only on a shared subscription's context: the cursor its live stream starts after (subscriptionFanout.ts). */
+  readonly subscriptionStart?: number;
 }
 
 export interface ContextRequest {

@@ -68,7 +68,8 @@ builder.subscriptionField('events', (t) =>
       const filter = visibleEvents(context, args);
       const { feed } = context.runtime;
       const schema = context.tenant!.schemaName;
-      const after = given ?? await feed.currentCursor(schema);
+      // A shared stream (subscriptionFanout.ts) starts where its first subscriber's "now" was.
+      const after = given ?? context.subscriptionStart ?? await feed.currentCursor(schema);
       try {
         yield* feed.subscribe(schema, after, filter);
       } catch (error) {

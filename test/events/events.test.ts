@@ -95,6 +95,81 @@ describe('events over graphql-ws', () => {
   });
 });
 
+describe('shared subscriptions', () => {
+  const LIVE = 'subscription($types: [String!]) { events(types: $types) { cursor type payload } }';
+  const ROTATE = `mutation($input: RotatePartnerSecretInput!) { rotatePartnerSecret(input: $input) { partner { code } ${USER_ERRORS} } }`;
+  const url = () => server.gateway.websocketUrl;
+  const groupsSince = (before: Set<string>) => server.gateway.subscriptions.stats().filter((group) => !before.has(group.key));
+  const existing = () => new Set(server.gateway.subscriptions.stats().map((group) => group.key));
+
+  it('runs the document once per event for everyone who asked the same in the same scope, apart for other variables', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const before = existing();
+    const executionsBefore = server.gateway.subscriptions.executions;
+    const same = Array.from({ length: 5 }, () => subscribe(url(), { authorization: `Bearer ${admin}` }, LIVE, { types: ['partner.*'] }));
+    const other = subscribe(url(), { authorization: `Bearer ${admin}` }, LIVE, { types: ['partner.registered'] });
+    await until(() => groupsSince(before).map((group) => group.members).sort().join() === '1,5');
+    const codes = [await registerPartner(server.gateway, admin), await registerPartner(server.gateway, admin)];
+    await until(() => [...same, other].every((live) => live.results.length >= 2));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const live of [...same, other]) expect(live.results.map(codeOf)).toEqual(codes);
+    // Every member of a group got the very same answer.
+    for (const live of same) expect(live.results.map((r) => r['data'])).toEqual(same[0]!.results.map((r) => r['data']));
+    const groups = groupsSince(before);
+    expect(groups.map((group) => [group.members, group.executions]).sort()).toEqual([[1, 2], [5, 2]]);
+    // Two events, two groups: four executions, not twelve.
+    expect(server.gateway.subscriptions.executions - executionsBefore).toBe(4);
+    await Promise.all([...same, other].map((live) => live.stop()));
+    await until(() => groupsSince(before).length === 0);
+  });
+
+  it('two partners with the same document and variables never share, each receives only its own events, and staff share with neither', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const [a, b] = [await registerPartner(server.gateway, admin, 'COLENDING'), await registerPartner(server.gateway, admin, 'COLENDING')];
+    const tokenOf = (code: string) => devToken(server.runtime, 'colending-partner', tenant.slug, { partner: { id: code, kind: 'colending' } });
+    const [tokenA, tokenB] = [await tokenOf(a), await tokenOf(b)];
+    const before = existing();
+    const variables = { types: ['partner.secretRotated'] };
+    const partnerA = [subscribe(url(), { authorization: `Bearer ${tokenA}` }, LIVE, variables), subscribe(url(), { authorization: `Bearer ${tokenA}` }, LIVE, variables)];
+    const partnerB = subscribe(url(), { authorization: `Bearer ${tokenB}` }, LIVE, variables);
+    const staff = subscribe(url(), { authorization: `Bearer ${admin}` }, LIVE, variables);
+    // Partner a's two subscribers share; b and staff each have a group of their own.
+    await until(() => groupsSince(before).map((group) => group.members).sort().join() === '1,1,2');
+    for (const code of [a, b]) {
+      const response = await gql(server.gateway, ROTATE, { token: admin, variables: { input: { code } } });
+      expect(response.errors).toBeUndefined();
+      expect(userErrors(response, 'rotatePartnerSecret')).toEqual([]);
+    }
+    await until(() => staff.results.length >= 2 && partnerB.results.length >= 1 && partnerA.every((live) => live.results.length >= 1));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const live of partnerA) expect(live.results.map(codeOf)).toEqual([a]);
+    expect(partnerB.results.map(codeOf)).toEqual([b]);
+    expect(staff.results.map(codeOf)).toEqual([a, b]);
+    await Promise.all([...partnerA, partnerB, staff].map((live) => live.stop()));
+  });
+
+  it('a subscriber joining a live group receives only events after it joined, and one resuming from a cursor runs alone', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const before = existing();
+    const variables = { types: ['partner.registered'] };
+    const first = subscribe(url(), { authorization: `Bearer ${admin}` }, LIVE, variables);
+    await until(() => groupsSince(before).length === 1);
+    const early = await registerPartner(server.gateway, admin);
+    await until(() => first.results.length >= 1);
+    const cursor = first.results[0]!['data'].events.cursor as string;
+    const late = subscribe(url(), { authorization: `Bearer ${admin}` }, LIVE, variables);
+    const resumed = subscribe(url(), { authorization: `Bearer ${admin}` }, 'subscription($types: [String!], $after: String) { events(types: $types, after: $after) { cursor type payload } }', { ...variables, after: String(Number(cursor) - 1) });
+    await until(() => groupsSince(before).map((group) => group.members).join() === '2' && resumed.results.length >= 1);
+    const later = await registerPartner(server.gateway, admin);
+    await until(() => first.results.length >= 2 && late.results.length >= 1 && resumed.results.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(first.results.map(codeOf)).toEqual([early, later]);
+    expect(late.results.map(codeOf)).toEqual([later]);
+    expect(resumed.results.map(codeOf)).toEqual([early, later]);
+    await Promise.all([first, late, resumed].map((live) => live.stop()));
+  });
+});
+
 describe('across processes', () => {
   it('a mutation through one gateway process reaches a subscriber on another', async () => {
     const dataDir = tempDataDir();
