@@ -46,7 +46,7 @@ const versionOf = (loan: LoanRow) => `${loan.id}|${loan.transactionCount}|${loan
 /** The loan as the replay takes it, with its transactions in arrival order (read through the caller's scope). */
 export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ account: LoanAccount; transactions: LoanTransaction[] }> {
   return once(context, `history|${versionOf(loan)}`, async () => {
-    const rows = await context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
+    const rows = await context.loaders.loanTransactionsByLoan.load(loan.id);
     return { account: loanAccountOf(loanRecordOfRow(loan)), transactions: rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))) };
   });
 }
