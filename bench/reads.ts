@@ -60,6 +60,10 @@ const POOL = Number(values.pool);
 const APPLICATIONS = 5;
 const TENANT = 'bench-reads';
 const PRODUCT = 'PL-STD';
+const READS_APPLICANT = {
+  kind: 'PERSON', legalName: 'Reads Bench', email: 'reads.bench@example.test', phone: '+1 415 555 0199', dateOfBirth: '1980-01-01',
+  identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: '900-00-0199' }],
+};
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -189,11 +193,12 @@ async function run(): Promise<void> {
   }
   say(`booked ${n(LOANS)} loans in ${((performance.now() - booking) / 1000).toFixed(1)} s`);
 
-  // A party with applications: the first application's applicant, the others for the same person.
+  // A party with applications: the first application's applicant, the others for the same person (the same
+  // identifier and contacts, which intake matches to the party already known).
   let partyId: string | undefined;
   for (let i = 0; i < APPLICATIONS; i += 1) {
     const reply = await api('mutation A($input: CreateApplicationInput!) { createApplication(input: $input) { application { id parties { role party { id } } } userErrors { message code field } } }', {
-      input: { productCode: PRODUCT, amount: '5000.00', numberOfRepayments: 12, purpose: `Bench reads ${i}`, applicant: { kind: 'PERSON', legalName: 'Reads Bench', email: 'reads.bench@example.test' } },
+      input: { productCode: PRODUCT, amount: '5000.00', numberOfRepayments: 12, purpose: `Bench reads ${i}`, applicant: READS_APPLICANT },
     });
     const payload = dataOf(reply, `createApplication #${i}`).createApplication;
     if (!payload?.application) throw new Error(`createApplication #${i} refused: ${JSON.stringify(payload?.userErrors)}`);
