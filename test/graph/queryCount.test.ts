@@ -66,12 +66,22 @@ async function statementsOf(query: string, variables: Record<string, unknown>) {
   return { statements, data: response.data! };
 }
 
+/**
+ * The fewest statements of three runs of the same request: a timer of the process (a sweep not listed in
+ * BACKGROUND) can only add statements to a window, never take the request's own away.
+ */
+async function fewestOf(query: string, variables: Record<string, unknown>) {
+  const runs = [];
+  for (let i = 0; i < 3; i += 1) runs.push(await statementsOf(query, variables));
+  return runs.reduce((best, run) => (run.statements.length < best.statements.length ? run : best));
+}
+
 describe('statements per request', () => {
   it('a page of 50 loans with products and schedules costs the same statements as a page of 5', async () => {
     // Once first: the first request of a tenant warms caches (its client, its registry entry).
     await statementsOf(PAGE, { first: 5 });
-    const five = await statementsOf(PAGE, { first: 5 });
-    const fifty = await statementsOf(PAGE, { first: 50 });
+    const five = await fewestOf(PAGE, { first: 5 });
+    const fifty = await fewestOf(PAGE, { first: 50 });
     expect(five.data['loans'].edges).toHaveLength(5);
     expect(fifty.data['loans'].edges).toHaveLength(50);
     expect(fifty.data['loans'].edges[49].node.account.instalments).toHaveLength(12);
