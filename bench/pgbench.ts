@@ -23,6 +23,8 @@ export interface PgbenchOptions {
   clients: number;
   threads: number;
   seconds: number;
+  /** pgbench's built-in select-only script (`-S`: one primary-key SELECT per transaction) instead of TPC-B. */
+  selectOnly?: boolean;
 }
 
 export interface PgbenchResult {
@@ -31,6 +33,8 @@ export interface PgbenchResult {
   clients: number;
   threads: number;
   seconds: number;
+  /** 'select-only' (`-S`) or 'TPC-B-like' (the default script). */
+  script: string;
   transactions: number;
   failed: number;
   /** As pgbench reports it (without initial connection time). */
@@ -76,9 +80,10 @@ export async function runPgbench(options: PgbenchOptions, say: (text: string) =>
 
   const logs = mkdtempSync(path.join(tmpdir(), 'lendgraph-pgbench-'));
   try {
-    say(`pgbench: TPC-B-like, ${options.clients} clients, ${options.threads} threads, ${options.seconds} s…`);
+    const script = options.selectOnly ? 'select-only' : 'TPC-B-like';
+    say(`pgbench: ${script}, ${options.clients} clients, ${options.threads} threads, ${options.seconds} s…`);
     const { stdout } = await run(binary, [
-      '-c', String(options.clients), '-j', String(options.threads), '-T', String(options.seconds), '-n',
+      '-c', String(options.clients), '-j', String(options.threads), '-T', String(options.seconds), '-n', ...(options.selectOnly ? ['-S'] : []),
       '--log', '--log-prefix', path.join(logs, 'tx'), ...connection, 'pgbench',
     ], { env, cwd: logs, maxBuffer: 16 * 2 ** 20 });
     const number = (pattern: RegExp) => {
@@ -96,7 +101,7 @@ export async function runPgbench(options: PgbenchOptions, say: (text: string) =>
     }
     latencies.sort((a, b) => a - b);
     return {
-      version, scale: options.scale, clients: options.clients, threads: options.threads, seconds: options.seconds,
+      version, scale: options.scale, clients: options.clients, threads: options.threads, seconds: options.seconds, script,
       transactions: number(/number of transactions actually processed: (\d+)/),
       failed: /number of failed transactions: (\d+)/.exec(stdout) ? number(/number of failed transactions: (\d+)/) : 0,
       tps: number(/tps = ([\d.]+) \(without initial connection time\)/),
@@ -120,7 +125,7 @@ export async function runPgbench(options: PgbenchOptions, say: (text: string) =>
 
 export function describePgbench(r: PgbenchResult): string {
   return `${r.tps.toFixed(0)} tps, latency avg ${r.latencyAverageMs.toFixed(2)} ms, p50 ${r.latencyP50Ms.toFixed(2)} ms, p99 ${r.latencyP99Ms.toFixed(2)} ms `
-    + `(${r.transactions.toLocaleString('en-US')} transactions${r.failed ? `, ${r.failed} failed` : ''}; scale ${r.scale}, ${r.clients} clients, ${r.threads} threads, ${r.seconds} s)`;
+    + `(${r.script === 'select-only' ? 'select-only, ' : ''}${r.transactions.toLocaleString('en-US')} transactions${r.failed ? `, ${r.failed} failed` : ''}; scale ${r.scale}, ${r.clients} clients, ${r.threads} threads, ${r.seconds} s)`;
 }
 
 // Alone: a dry run against a server given by URL.

@@ -33,6 +33,8 @@ export interface Loaders {
   webhookAttemptsByDelivery: DataLoader<string, WebhookAttemptRow[]>;
   loanById: DataLoader<string, LoanRow | null>;
   loanTransactionById: DataLoader<string, LoanTransactionRow | null>;
+  /** A loan's transactions in arrival order (through the caller's scope): a page of loans' replays read in one statement. */
+  loanTransactionsByLoan: DataLoader<string, LoanTransactionRow[]>;
   loanWaiverRequestById: DataLoader<string, LoanWaiverRequestRow | null>;
   applicationById: DataLoader<string, ApplicationRow | null>;
   disbursementRequestById: DataLoader<string, DisbursementRequestRow | null>;
@@ -112,6 +114,16 @@ export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
     loanById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.loan.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
+    loanTransactionsByLoan: new DataLoader(async (ids) => {
+      const rows = await tenantOnly((d, valid) => d.loanTransaction.findMany({ where: { loanId: { in: valid } }, orderBy: [{ loanId: 'asc' }, { seq: 'asc' }] }))(ids);
+      const byLoan = new Map<string, LoanTransactionRow[]>();
+      for (const row of rows) {
+        const list = byLoan.get(row.loanId);
+        if (list) list.push(row);
+        else byLoan.set(row.loanId, [row]);
+      }
+      return ids.map((id) => byLoan.get(id) ?? []);
+    }),
     loanTransactionById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.loanTransaction.findMany({ where: { id: { in: valid } } }))(ids)),
     ),

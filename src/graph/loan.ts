@@ -46,7 +46,11 @@ const versionOf = (loan: LoanRow) => `${loan.id}|${loan.transactionCount}|${loan
 /** The loan as the replay takes it, with its transactions in arrival order (read through the caller's scope). */
 export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ account: LoanAccount; transactions: LoanTransaction[] }> {
   return once(context, `history|${versionOf(loan)}`, async () => {
-    const rows = await context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
+    // Through the request's loader, so a page of loans reads all their transactions in one statement; a context
+    // made outside a request (a replay from scratch, in checks) has no loaders and reads the loan's own.
+    const rows = context.loaders
+      ? await context.loaders.loanTransactionsByLoan.load(loan.id)
+      : await context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
     return { account: loanAccountOf(loanRecordOfRow(loan)), transactions: rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))) };
   });
 }

@@ -1,0 +1,93 @@
+// Queries per request do not grow with page size: a page of 5 loans and a page of 50, each with its product and
+// its schedule, cost the same number of SQL statements. Counted for real, on the pg client every query of the
+// process goes through (Prisma's adapter and plain SQL alike), while one request is in flight and nothing else of
+// the test's is: every statement sent in that // window, less what this process sends in the background meanwhile whatever the request: the job queue's
+// (pg-boss, schema pgboss) and the commit settler's sweeps (tenants' schemas; their outbox and audit tails).
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let admin: string;
+
+/** Statements sent by pg clients while a request is being counted: the text of each. */
+let counting: string[] | null = null;
+const originalQuery = pg.Client.prototype.query;
+
+beforeAll(async () => {
+  pg.Client.prototype.query = function query(this: pg.Client, ...args: unknown[]) {
+    const sink = counting;
+    if (sink) {
+      const first = args[0] as string | { text?: string } | undefined;
+      sink.push(typeof first === 'string' ? first : first?.text ?? '(submittable)');
+    }
+    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof pg.Client.prototype.query;
+  // The page of 50 with schedules is larger than the default MAX_QUERY_NODES and MAX_QUERY_COST estimates allow.
+  server = await startTestServer({ MAX_QUERY_NODES: '1000000', MAX_QUERY_COST: '1000000' });
+  tenant = await createTenant(server.runtime, uniqueSlug('querycount'), { sandbox: true });
+  admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+  for (let start = 0; start < 50; start += 10) {
+    await Promise.all(Array.from({ length: 10 }, async (_, k) => {
+      const response = await gql(server.gateway, `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } userErrors { code message } } }`, {
+        token: admin,
+        variables: { input: { idempotencyKey: `querycount-${start + k}`, productCode: 'PL-STD', principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-11-01' } },
+      });
+      expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+      expect(response.data!['disburseLoan'].loan, JSON.stringify(response.data)).toBeTruthy();
+    }));
+  }
+}, 120_000);
+
+afterAll(async () => {
+  pg.Client.prototype.query = originalQuery;
+  await server?.close();
+});
+
+const PAGE = `query($first: Int!) { loans(first: $first) { edges { node {
+  id number status principal daysPastDue receivable { principal interest }
+  product { id code name }
+  account { instalments { number dueDate outstanding { principal interest } } }
+} } } }`;
+
+/** Statements the process sends on its own, on timers, not for a request. */
+const BACKGROUND = [/pgboss/i, /FROM platform\.tenant WHERE status IN/, /outbox_event WHERE seq IS NULL/];
+
+/** The statements one request costs, and its reply. */
+async function statementsOf(query: string, variables: Record<string, unknown>) {
+  const statements: string[] = [];
+  counting = statements;
+  const response = await gql(server.gateway, query, { token: admin, variables }).finally(() => { counting = null; });
+  const own = statements.filter((text) => !BACKGROUND.some((shape) => shape.test(text)));
+  statements.splice(0, statements.length, ...own);
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  return { statements, data: response.data! };
+}
+
+/**
+ * The fewest statements of three runs of the same request: a timer of the process (a sweep not listed in
+ * BACKGROUND) can only add statements to a window, never take the request's own away.
+ */
+async function fewestOf(query: string, variables: Record<string, unknown>) {
+  const runs = [];
+  for (let i = 0; i < 3; i += 1) runs.push(await statementsOf(query, variables));
+  return runs.reduce((best, run) => (run.statements.length < best.statements.length ? run : best));
+}
+
+describe('statements per request', () => {
+  it('a page of 50 loans with products and schedules costs the same statements as a page of 5', async () => {
+    // Once first: the first request of a tenant warms caches (its client, its registry entry).
+    await statementsOf(PAGE, { first: 5 });
+    const five = await fewestOf(PAGE, { first: 5 });
+    const fifty = await fewestOf(PAGE, { first: 50 });
+    expect(five.data['loans'].edges).toHaveLength(5);
+    expect(fifty.data['loans'].edges).toHaveLength(50);
+    expect(fifty.data['loans'].edges[49].node.account.instalments).toHaveLength(12);
+    expect(fifty.data['loans'].edges[49].node.product.code).toBe('PL-STD');
+    // Something was counted: the counter sees the request's statements at all.
+    expect(five.statements.length).toBeGreaterThan(0);
+    expect(fifty.statements.length, `5: ${five.statements.length}\n${five.statements.join('\n')}\n\n50: ${fifty.statements.length}\n${fifty.statements.join('\n')}`).toBe(five.statements.length);
+  });
+});
