@@ -168,7 +168,7 @@ async function run(): Promise<void> {
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
   const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
-  const gateway = await startGatewayProcess({ dataDir, databaseUrl: server.url, nodeArgs, env: { PG_POOL_MAX: String(POOL) } });
+  const gateway = await startGatewayProcess({ dataDir, databaseUrl: server.url, nodeArgs, env: { PG_POOL_MAX: String(POOL), RATE_LIMIT_PER_MINUTE: '0' } });
   const token = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'tenant-admin', tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
   const disburser = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'disbursement-officer', tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
   const api = (query: string, variables: Record<string, unknown> = {}, who = token) => graphql(gateway.base, who, query, variables);
@@ -272,7 +272,7 @@ async function run(): Promise<void> {
     '',
     `Machine: ${machine()}. PostgreSQL ${postgresVersion} (embedded). Commit ${commitOf()}, ${new Date().toISOString()}.`,
     `Load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}.`,
-    `One gateway (its own process, pool ${POOL}); ${CONNECTIONS} connections (HTTP keep-alive, a tenant-admin dev token), ${SECONDS} s each after ${WARMUP} s of warm-up; ${n(LOANS)} loans of 12 instalments; a party with ${partyApplications} applications.`,
+    `One gateway (its own process, pool ${POOL}, its per-principal rate limit off: one token sends every request); ${CONNECTIONS} connections (HTTP keep-alive, a tenant-admin dev token), ${SECONDS} s each after ${WARMUP} s of warm-up; ${n(LOANS)} loans of 12 instalments; a party with ${partyApplications} applications.`,
     '',
     '| query | requests/s | p50 | p99 | of `{ __typename }` | of pgbench -S | gateway CPU per request | goal |',
     '|---|---:|---:|---:|---:|---:|---:|---|',
