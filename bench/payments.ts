@@ -9,7 +9,6 @@
 // the client (HTTP keep-alive, one socket per request in flight). Records the figures in docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import { freePort } from '../test/support/ports.js';
 import { addDays } from '../src/domain/calendar.js';
 import { machine, percentile, recordSection } from './record.js';
 import { cleanUp, cpuSeconds, onCleanUp, startedGateway, startGatewayProcess, type Gateway } from './gatewayProcess.js';
+import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 
 const { values } = parseArgs({
@@ -108,44 +108,6 @@ function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
 }
 
 // --- GraphQL over HTTP keep-alive ------------------------------------------------------------------------------
-
-interface GraphQLReply<T> {
-  data?: T;
-  errors?: { message: string; extensions?: { code?: string } }[];
-  status: number;
-  ms: number;
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-onCleanUp(() => agent.destroy());
-
-function graphql<T>(base: string, token: string, query: string, variables: Record<string, unknown>): Promise<GraphQLReply<T>> {
-  const body = Buffer.from(JSON.stringify({ query, variables }));
-  const url = new URL('/graphql', base);
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const request = http.request({
-      agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${token}` },
-    }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const elapsed = performance.now() - started;
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          const parsed = JSON.parse(text) as { data?: T; errors?: GraphQLReply<T>['errors'] };
-          resolve({ ...parsed, status: response.statusCode ?? 0, ms: elapsed });
-        } catch {
-          resolve({ errors: [{ message: `HTTP ${response.statusCode}: ${text.slice(0, 300)}` }], status: response.statusCode ?? 0, ms: elapsed });
-        }
-      });
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
 
 /** The reply's data, or an error naming what went wrong. */
 function dataOf<T>(reply: GraphQLReply<T>, what: string): T {

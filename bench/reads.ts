@@ -21,7 +21,6 @@
 // Record figures only on a quiet machine: the load average before and after is printed beside them.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +35,7 @@ import { freePort } from '../test/support/ports.js';
 import { addDays } from '../src/domain/calendar.js';
 import { machine, percentile, recordSection } from './record.js';
 import { cleanUp, cpuSeconds, onCleanUp, startedGateway, startGatewayProcess } from './gatewayProcess.js';
+import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 
 const { values } = parseArgs({
@@ -70,42 +70,7 @@ const say = (text: string) => process.stdout.write(`${text}\n`);
 const n = (value: number) => Math.round(value).toLocaleString('en-US');
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : '—');
 
-interface Reply {
-  data?: Record<string, unknown>;
-  errors?: { message: string; extensions?: { code?: string } }[];
-  status: number;
-  ms: number;
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-onCleanUp(() => agent.destroy());
-
-function graphql(base: string, token: string, query: string, variables: Record<string, unknown>): Promise<Reply> {
-  const body = Buffer.from(JSON.stringify({ query, variables }));
-  const url = new URL('/graphql', base);
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const request = http.request({
-      agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${token}` },
-    }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const elapsed = performance.now() - started;
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          resolve({ ...(JSON.parse(text) as Omit<Reply, 'status' | 'ms'>), status: response.statusCode ?? 0, ms: elapsed });
-        } catch {
-          resolve({ errors: [{ message: `HTTP ${response.statusCode}: ${text.slice(0, 300)}` }], status: response.statusCode ?? 0, ms: elapsed });
-        }
-      });
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+type Reply = GraphQLReply<Record<string, unknown>>;
 
 function dataOf(reply: Reply, what: string): Record<string, any> {
   if (reply.errors?.length || !reply.data) throw new Error(`${what} failed (HTTP ${reply.status}): ${JSON.stringify(reply.errors ?? reply).slice(0, 2000)}`);
@@ -171,7 +136,7 @@ async function run(): Promise<void> {
   const gateway = await startGatewayProcess({ dataDir, databaseUrl: server.url, nodeArgs, env: { PG_POOL_MAX: String(POOL), RATE_LIMIT_PER_MINUTE: '0' } });
   const token = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'tenant-admin', tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
   const disburser = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'disbursement-officer', tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
-  const api = (query: string, variables: Record<string, unknown> = {}, who = token) => graphql(gateway.base, who, query, variables);
+  const api = (query: string, variables: Record<string, unknown> = {}, who = token) => graphql<Record<string, unknown>>(gateway.base, who, query, variables);
 
   const businessDate = dataOf(await api('{ currentTenant { businessDate } }'), 'currentTenant').currentTenant.businessDate as string;
   say(`gateway ${gateway.base} (pid ${gateway.pid}, pool ${POOL}); PostgreSQL ${postgresVersion}; tenant ${TENANT}, business date ${businessDate}`);
