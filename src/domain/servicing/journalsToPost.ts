@@ -41,8 +41,9 @@ export interface LoanOnTheBooks {
   disbursementDate: string;
   /** The business date the loan was last replayed to: anything the replay adds after it has newly fallen due. */
   replayedTo: string;
-  /** What is posted so far; none means the loan is being booked. */
+  /** What is posted so far (or since a checkpoint); none means the loan is being booked, unless `booking` says otherwise. */
   posted: readonly PostedNet[];
+  booking?: boolean;
 }
 
 const ZERO = new Decimal(0);
@@ -83,7 +84,7 @@ export function journalsToPost(
   }
 
   // A loan with nothing posted yet is being booked: its first journals are the disbursement and accruals.
-  const booking = loan.posted.length === 0;
+  const booking = loan.booking ?? loan.posted.length === 0;
   const latest = fresh.at(-1);
   return [...byDate.keys()].sort().map((valueDate) => {
     const own = fresh.find((t) => t.valueDate === valueDate);

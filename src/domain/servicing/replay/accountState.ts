@@ -46,6 +46,11 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
   const due = total(outstandingOf, (w) => w.dueDate <= asOf);
 
   const advance = working.advanceOn(asOf);
+  // What the current schedule is made of, copied now: the working state goes on changing after this.
+  const instalmentsNow = instalments.map((w) => ({ ...w, charged: { ...w.charged } }));
+  const level = working.level;
+  const trancheTotal = working.paidTranches.reduce((s, t) => s.plus(t.amount), ZERO);
+  let current: Schedule | undefined;
   const status: LoanAccountStatus = sum(outstanding).isZero()
     ? 'closed'
     : states.some((i) => i.dueDate < asOf && sum(i.outstanding).gt(tolerance)) ? 'overdue' : 'active';
@@ -54,8 +59,14 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
     loanId: working.loan.id,
     currency: working.currency,
     asOf,
-    schedule: working.schedule,
-    currentSchedule: currentScheduleOf(working.schedule, instalments, working.level, working.tranches.reduce((s, t) => s.plus(t.amount), ZERO)),
+    // Made when first read: a posting reads balances, not schedules, and a resumed state has to make its schedule again.
+    get schedule() {
+      return working.schedule;
+    },
+    get currentSchedule() {
+      current ??= currentScheduleOf(working.schedule, instalmentsNow, level, trancheTotal);
+      return current;
+    },
     instalments: states,
     allocations: [...working.allocations],
     waivers: [...working.waivers],

@@ -207,7 +207,7 @@ function tranche(state: WorkingState, t: Of<'tranche'>, field: string): void {
   const date = t.valueDate;
   const places = minorUnits(currency);
   const approved = new Decimal(state.loan.approvedPrincipal ?? state.loan.principal);
-  const paid = [{ transactionId: null, valueDate: state.loan.disbursementDate, amount: state.schedule.principal }, ...state.tranches.map((x) => ({ transactionId: x.trancheId, valueDate: x.valueDate, amount: x.amount }))];
+  const paid = [{ transactionId: null, valueDate: state.loan.disbursementDate, amount: state.schedule.principal }, ...state.paidTranches.map((x) => ({ transactionId: x.trancheId, valueDate: x.valueDate, amount: x.amount }))];
   const undisbursed = undisbursedOf(approved, paid);
   if (amount.gt(undisbursed)) {
     throw new InvalidField(`${field}.amount`, `only ${undisbursed.toFixed(places)} ${currency} of the approved ${approved.toFixed(places)} is left to pay out; the tranche asks for ${amount.toFixed(places)}`);
@@ -219,6 +219,7 @@ function tranche(state: WorkingState, t: Of<'tranche'>, field: string): void {
   state.post({ kind: 'disbursement', principal: amount, feeFinanced: ZERO, feeDeducted: ZERO }, date);
   regenerateAfter(state, date, 'reduceInstalment', amount);
   state.tranches.push({ trancheId: t.id, valueDate: date, amount, before, after: remainingAfter(state, date) });
+  state.paidTranches.push({ trancheId: t.id, valueDate: date, amount });
 }
 
 /**

@@ -9,7 +9,8 @@
 import { InvalidField } from '../../../errors.js';
 import { Decimal } from '../../money.js';
 import type { LoanAccount, LoanAccountState, LoanTransaction, PayoffQuote } from '../loanAccount.js';
-import { generateSchedule } from '../schedule.js';
+import { generateSchedule, type ScheduleRequest } from '../schedule.js';
+import type { FeeOnDate } from '../product.js';
 import { stateOf } from './accountState.js';
 import { handle } from './handlers.js';
 import { collapseOn } from './reschedule.js';
@@ -20,15 +21,34 @@ import { WorkingState } from './workingState.js';
 /** The loan's state as of `asOf`; with `quoting`, also what would close it on `asOf`. */
 export function replay(loan: LoanAccount, transactions: readonly LoanTransaction[], asOf: string, quoting: boolean): { state: LoanAccountState; quote: PayoffQuote | null } {
   const { state, effective } = opened(loan, transactions, asOf);
+  carryForward(state, effective, asOf);
+  // The account is taken before quoting: a quote collapses the future instalments into today's, on the working state.
+  const account = stateOf(state, asOf);
+  const quote = quoting ? (collapseOn(state, asOf), state.quoteOn(asOf)) : null;
+  return { state: account, quote };
+}
+
+/** The replay from scratch, with the working state it ends in (what a checkpoint keeps) and what it applied. */
+export function replayWorking(loan: LoanAccount, transactions: readonly LoanTransaction[], asOf: string): { working: WorkingState; state: LoanAccountState; effective: LoanTransaction[] } {
+  const { state: working, effective } = opened(loan, transactions, asOf);
+  carryForward(working, effective, asOf);
+  return { working, state: stateOf(working, asOf), effective };
+}
+
+/** The loop itself: for each transaction (in the order they apply), time passes to its value date and it is handled; then time passes to `asOf`. */
+export function carryForward(state: WorkingState, effective: readonly LoanTransaction[], asOf: string): void {
   for (const t of effective) {
     advanceTo(state, t.valueDate);
     handle(state, t);
   }
   advanceTo(state, asOf);
-  // The account is taken before quoting: a quote collapses the future instalments into today's, on the working state.
-  const account = stateOf(state, asOf);
-  const quote = quoting ? (collapseOn(state, asOf), state.quoteOn(asOf)) : null;
-  return { state: account, quote };
+}
+
+/** What the replay builds from the loan's terms alone: the schedule's request and the fees on fixed dates, in date order. */
+export function openingOf(loan: LoanAccount): { request: ScheduleRequest; feesOnDates: FeeOnDate[] } {
+  const request = { principal: loan.principal, disbursementDate: loan.disbursementDate, firstRepaymentDate: loan.firstRepaymentDate };
+  const feesOnDates = [...(loan.terms.feesOnDates ?? [])].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  return { request, feesOnDates };
 }
 
 /** The loan on its disbursement date and the transactions to replay, refusing what the replay cannot make sense of. */
@@ -40,15 +60,14 @@ function opened(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   if (loan.approvedPrincipal !== undefined && new Decimal(loan.approvedPrincipal).lt(loan.principal)) {
     throw new InvalidField('approvedPrincipal', 'the approved principal is at least the first tranche, paid out at booking');
   }
-  const request = { principal: loan.principal, disbursementDate: loan.disbursementDate, firstRepaymentDate: loan.firstRepaymentDate };
+  const { request, feesOnDates } = openingOf(loan);
   const schedule = generateSchedule(terms, request);
   const effective = effectiveTransactions(transactions, asOf);
   effective.forEach((t) => {
     if (t.valueDate < loan.disbursementDate) throw new InvalidField('transactions', `transaction ${t.id} is valued before the disbursement on ${loan.disbursementDate}`);
   });
-  const feesOnDates = [...(terms.feesOnDates ?? [])].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   feesOnDates.forEach((fee) => {
     if (fee.date < loan.disbursementDate) throw new InvalidField('terms.feesOnDates', `the fee "${fee.name}" falls due on ${fee.date}, before the disbursement`);
   });
-  return { state: new WorkingState(loan, request, schedule, feesOnDates), effective };
+  return { state: new WorkingState(loan, request, feesOnDates, { booked: schedule }), effective };
 }

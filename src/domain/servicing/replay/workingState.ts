@@ -85,6 +85,24 @@ export const repaymentOf = (lines: readonly AllocationLine[], excess: Decimal, i
   return { kind: 'repayment', allocated: { ...allocated, interest: allocated.interest.minus(inAdvance) }, excess, interestInAdvance: inAdvance };
 };
 
+/** A later tranche as the replay needs it: what was paid out, when. */
+export interface PaidOutTranche {
+  trancheId: string;
+  valueDate: string;
+  amount: Decimal;
+}
+
+/** The part of the working state that changes as the loan lives; the rest follows from the loan's terms. */
+export interface WorkingFields {
+  instalments: WorkingInstalment[];
+  level: Decimal | null;
+  held: Decimal;
+  paidOff: boolean;
+  penaltyFrom: string;
+  nextFeeOnDate: number;
+  paidTranches: PaidOutTranche[];
+}
+
 export class WorkingState {
   readonly loan: LoanAccount;
   readonly terms: LoanTerms;
@@ -95,8 +113,8 @@ export class WorkingState {
   readonly lateFee: LateFee | null;
   /** Fees the terms charge on fixed dates, in date order; `nextFeeOnDate` is the first not yet charged. */
   readonly feesOnDates: readonly FeeOnDate[];
-  /** The schedule the loan was booked with. */
-  readonly schedule: Schedule;
+  private readonly request: ScheduleRequest;
+  private booked: Schedule | null;
 
   instalments: WorkingInstalment[];
   /** The level instalment of the schedule as it stands (a reduce-instalment prepayment changes it). */
@@ -117,9 +135,14 @@ export class WorkingState {
   readonly payoffs: PayoffExplanation[] = [];
   readonly ruleCharges: RuleChargeExplanation[] = [];
   readonly tranches: TrancheExplanation[] = [];
+  /** The later tranches paid out so far (the explanations above carry more, and only for what was replayed). */
+  paidTranches: PaidOutTranche[] = [];
 
-  /** The loan on its disbursement date: the booked schedule planned, nothing paid, the disbursement posted. */
-  constructor(loan: LoanAccount, request: ScheduleRequest, schedule: Schedule, feesOnDates: readonly FeeOnDate[]) {
+  /**
+   * The loan on its disbursement date (`booked`: the schedule planned, nothing paid, the disbursement posted), or
+   * as a checkpoint left it (`resumed`: its fields as they were, no journal or explanation yet).
+   */
+  constructor(loan: LoanAccount, request: ScheduleRequest, feesOnDates: readonly FeeOnDate[], opening: { booked: Schedule } | { resumed: WorkingFields }) {
     this.loan = loan;
     this.terms = loan.terms;
     this.rule = loan.rule;
@@ -128,7 +151,21 @@ export class WorkingState {
     this.tolerance = loan.terms.underpaymentTolerance ?? ZERO;
     this.lateFee = loan.terms.lateFee ?? null;
     this.feesOnDates = feesOnDates;
-    this.schedule = schedule;
+    this.request = request;
+    if ('resumed' in opening) {
+      const fields = opening.resumed;
+      this.booked = null;
+      this.instalments = fields.instalments;
+      this.level = fields.level;
+      this.held = fields.held;
+      this.paidOff = fields.paidOff;
+      this.penaltyFrom = fields.penaltyFrom;
+      this.nextFeeOnDate = fields.nextFeeOnDate;
+      this.paidTranches = fields.paidTranches;
+      return;
+    }
+    const schedule = opening.booked;
+    this.booked = schedule;
     this.level = schedule.levelAmount;
     this.penaltyFrom = loan.disbursementDate;
 
@@ -149,6 +186,20 @@ export class WorkingState {
       feeFinanced: fee?.treatment === 'financed' ? fee.amount : ZERO,
       feeDeducted: fee?.treatment === 'deducted' ? fee.amount : ZERO,
     }, loan.disbursementDate);
+  }
+
+  /** The schedule the loan was booked with (made again from the terms when the state was resumed). */
+  get schedule(): Schedule {
+    this.booked ??= generateSchedule(this.terms, this.request);
+    return this.booked;
+  }
+
+  /** What a checkpoint keeps: every field a later step reads. */
+  fields(): WorkingFields {
+    return {
+      instalments: this.instalments, level: this.level, held: this.held, paidOff: this.paidOff, penaltyFrom: this.penaltyFrom,
+      nextFeeOnDate: this.nextFeeOnDate, paidTranches: this.paidTranches,
+    };
   }
 
   private context(valueDate: string) {

@@ -1,0 +1,126 @@
+// A loan's replay kept as of a date, so a posting that touches nothing before that date carries the loan on from
+// there instead of replaying it from its disbursement: the cost of a posting then follows what it touches, not
+// how long the loan has lived. The replay from scratch stays the oracle; a checkpoint only ever stands for what
+// the replay from scratch would have reached (the properties in test/domain show it), so it is kept only where
+// carrying on from it is exactly the same:
+// - it covers the loan's transactions in arrival order up to `covers`, every one valued on or before `asOf`; a
+//   later transaction valued on or after `asOf` applies after them in the replay's order (value date, then arrival);
+// - penalty interest is recognised whenever the replay stops on a date, so stopping on `asOf` changes the books
+//   when overdue principal bears it — unless the replay stops there anyway (a transaction valued that day).
+//   Such a state is kept but marked not `resumable`.
+// Stored as JSON with amounts as text (the loan's `replay_checkpoint`); the format has a version.
+import { Decimal } from '../../money.js';
+import type { Amounts, LoanAccount, LoanTransaction } from '../loanAccount.js';
+import { openingOf } from './replay.js';
+import { outstandingOf, WorkingState, type WorkingFields, type WorkingInstalment } from './workingState.js';
+
+/** Penalty, fee, interest, principal. */
+type AmountsRow = [string, string, string, string];
+/** number, from, due, charged, paid, waived, recognised, added [fee, penalty], accrual [from, interest, earnedBefore], fallen, lateFeeChecked. */
+type InstalmentRow = [number, string, string, AmountsRow, AmountsRow, AmountsRow, AmountsRow, [string, string], [string, string, string], boolean, boolean];
+
+export interface ReplayCheckpoint {
+  version: 1;
+  /** The working state is the loan as of the end of this date. */
+  asOf: string;
+  /** How many of the loan's transactions, in arrival order, it has taken in. */
+  covers: number;
+  /** A transaction in effect among those it covers is valued `asOf`: the replay from scratch stops there too. */
+  transactedOn: boolean;
+  /** Carrying on from it equals the replay from scratch (see above). */
+  resumable: boolean;
+  state: {
+    instalments: InstalmentRow[];
+    level: string | null;
+    held: string;
+    paidOff: boolean;
+    penaltyFrom: string;
+    nextFeeOnDate: number;
+    tranches: [string, string, string][];
+  };
+}
+
+const text = (d: Decimal) => d.toFixed();
+const amountsRow = (a: Amounts): AmountsRow => [text(a.penalty), text(a.fee), text(a.interest), text(a.principal)];
+const amountsOf = (row: AmountsRow): Amounts => ({ penalty: new Decimal(row[0]), fee: new Decimal(row[1]), interest: new Decimal(row[2]), principal: new Decimal(row[3]) });
+
+function instalmentRow(w: WorkingInstalment): InstalmentRow {
+  return [
+    w.number, w.fromDate, w.dueDate, amountsRow(w.charged), amountsRow(w.paid), amountsRow(w.waived), amountsRow(w.recognised),
+    [text(w.added.fee), text(w.added.penalty)], [w.accrual.from, text(w.accrual.interest), text(w.accrual.earnedBefore)], w.fallen, w.lateFeeChecked,
+  ];
+}
+
+function instalmentOf(row: InstalmentRow): WorkingInstalment {
+  const [number, fromDate, dueDate, charged, paid, waived, recognised, added, accrual, fallen, lateFeeChecked] = row;
+  return {
+    number, fromDate, dueDate, charged: amountsOf(charged), paid: amountsOf(paid), waived: amountsOf(waived), recognised: amountsOf(recognised),
+    added: { fee: new Decimal(added[0]), penalty: new Decimal(added[1]) },
+    accrual: { from: accrual[0], interest: new Decimal(accrual[1]), earnedBefore: new Decimal(accrual[2]) },
+    fallen, lateFeeChecked,
+  };
+}
+
+/** Overdue principal is bearing penalty interest: the books depend on the dates the replay stops on. */
+export function penaltyAccrues(state: WorkingState): boolean {
+  if (!(state.terms.penaltyRatePercent ?? new Decimal(0)).gt(0) || state.paidOff) return false;
+  return state.instalments.some((w) => w.fallen && outstandingOf(w).principal.gt(0));
+}
+
+/**
+ * The checkpoint of `state`, the loan as of `asOf` having taken in its first `covers` transactions;
+ * `transactedOn` says whether one of them in effect is valued `asOf` (the replay stops there anyway).
+ */
+export function checkpointOf(state: WorkingState, asOf: string, covers: number, transactedOn: boolean): ReplayCheckpoint {
+  const fields = state.fields();
+  return {
+    version: 1,
+    asOf,
+    covers,
+    transactedOn,
+    resumable: transactedOn || !penaltyAccrues(state),
+    state: {
+      instalments: fields.instalments.map(instalmentRow),
+      level: fields.level === null ? null : text(fields.level),
+      held: text(fields.held),
+      paidOff: fields.paidOff,
+      penaltyFrom: fields.penaltyFrom,
+      nextFeeOnDate: fields.nextFeeOnDate,
+      tranches: fields.paidTranches.map((t) => [t.trancheId, t.valueDate, text(t.amount)]),
+    },
+  };
+}
+
+/** The working state a checkpoint keeps, for `loan` (its terms, rule and accounts), with no journal yet. */
+export function resumedState(loan: LoanAccount, checkpoint: ReplayCheckpoint): WorkingState {
+  const { request, feesOnDates } = openingOf(loan);
+  const s = checkpoint.state;
+  const fields: WorkingFields = {
+    instalments: s.instalments.map(instalmentOf),
+    level: s.level === null ? null : new Decimal(s.level),
+    held: new Decimal(s.held),
+    paidOff: s.paidOff,
+    penaltyFrom: s.penaltyFrom,
+    nextFeeOnDate: s.nextFeeOnDate,
+    paidTranches: s.tranches.map(([trancheId, valueDate, amount]) => ({ trancheId, valueDate, amount: new Decimal(amount) })),
+  };
+  return new WorkingState(loan, request, feesOnDates, { resumed: fields });
+}
+
+/** A checkpoint read back from storage, or null when it is not one this code writes. */
+export function checkpointFromJson(value: unknown): ReplayCheckpoint | null {
+  if (!value || typeof value !== 'object') return null;
+  const c = value as Partial<ReplayCheckpoint>;
+  return c.version === 1 && typeof c.asOf === 'string' && typeof c.covers === 'number' && c.state ? (c as ReplayCheckpoint) : null;
+}
+
+/**
+ * Whether appending `fresh` to a loan whose checkpoint is `checkpoint` and which has `transactionCount`
+ * transactions can carry on from the checkpoint: it covers them all, is resumable, and nothing new reaches before
+ * it — no transaction valued before its date, no reversal (it takes a transaction out of the history from its
+ * start) and no later tranche (checked against every tranche before it).
+ */
+export function resumesFrom(checkpoint: ReplayCheckpoint | null, transactionCount: number, fresh: readonly LoanTransaction[]): checkpoint is ReplayCheckpoint {
+  return checkpoint !== null && checkpoint.resumable && checkpoint.covers === transactionCount
+    && fresh.every((t) => t.valueDate >= checkpoint.asOf && t.kind !== 'reversal' && t.kind !== 'tranche');
+}
