@@ -60,7 +60,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
     const migrations = loadMigrations();
     let migration: MigrationReport | undefined;
     if (options.migrate) {
-      migration = await migrateAll(pool, migrations, { concurrency: config.MIGRATION_CONCURRENCY });
+      migration = await migrateAll(pool, migrations, { concurrency: config.MIGRATION_CONCURRENCY, behindOnly: true });
       for (const failed of migration.failed) {
         log.error({ schema: failed.schema, tenant: failed.tenant, migration: failed.error?.migrationId, error: failed.error?.message }, 'migration failed');
       }
