@@ -99,7 +99,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       endOfDay,
       dataKey,
       feed: new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema),
-        () => void settler.sweep().catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed'))),
+        () => void settler.sweep({ everySchema: true }).catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed'))),
       now,
       ...(migration ? { migration } : {}),
       async close() {
