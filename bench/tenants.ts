@@ -17,7 +17,8 @@
 //   7. the gateway (`src/main.ts`, its own process, default configuration) started against this database: time
 //      from spawn to /healthz and to /readyz answering 200; then a minute idle: its CPU, the whole cluster's CPU
 //      and its pool connections' memory.
-// At 5,000 tenants the run takes about 25–40 minutes on 2 shared cores (most of it provisioning). Options:
+// At 5,000 tenants the run took 42 minutes on 2 cores shared with other work (load average 8–10), 29 of them
+// provisioning; expect less on a quiet machine. It needs some 12 GiB of disk for the database. Options:
 // --tenants N (5000), --timed N (200), --pool N (10), --concurrency N (4, bulk provisioning), --sweeps N (5),
 // --idle S (60), --no-record (do not touch docs/benchmarks.md).
 // The load average before and after is printed beside the figures: other work on the machine slows all of them.
