@@ -80,6 +80,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   /** Open an IPC channel (for a probe inside the gateway). */
   ipc?: boolean;
+  /** Called as soon as the child is spawned, before it is ready (to time its start-up from outside). */
+  onSpawned?: (gateway: Gateway) => void;
 }
 
 export async function startGatewayProcess(options: GatewayOptions): Promise<Gateway> {
@@ -101,6 +103,7 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Gate
     exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(`gateway exited (${code ?? signal})`))),
   };
   startedGateway = gateway;
+  options.onSpawned?.(gateway);
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
       gateway.lines.push(line);

@@ -60,7 +60,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
     const migrations = loadMigrations();
     let migration: MigrationReport | undefined;
     if (options.migrate) {
-      migration = await migrateAll(pool, migrations, { concurrency: config.MIGRATION_CONCURRENCY });
+      migration = await migrateAll(pool, migrations, { concurrency: config.MIGRATION_CONCURRENCY, behindOnly: true });
       for (const failed of migration.failed) {
         log.error({ schema: failed.schema, tenant: failed.tenant, migration: failed.error?.migrationId, error: failed.error?.message }, 'migration failed');
       }
@@ -99,7 +99,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       endOfDay,
       dataKey,
       feed: new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema),
-        () => void settler.sweep().catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed'))),
+        () => void settler.sweep({ everySchema: true }).catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed'))),
       now,
       ...(migration ? { migration } : {}),
       async close() {

@@ -21,6 +21,15 @@ export type SettledHook = (sql: pg.PoolClient, schema: string, events: FeedEvent
 
 const PASS_LIMIT = 5_000;
 const SWEEP_BATCH = 100;
+/** One sweep in this many probes every schema whatever the write counters say (5 minutes at the 10 s default). */
+const FULL_SWEEP_EVERY = 30;
+
+/** What one sweep did: tenants listed, schemas probed, and those found with something unsettled. */
+export interface SweepOutcome {
+  listed: number;
+  probed: string[];
+  woken: string[];
+}
 
 interface Settling {
   done: Promise<void>;
@@ -31,11 +40,15 @@ export class CommitSettler {
   private readonly settling = new Map<string, Settling>();
   private readonly hooks: SettledHook[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Each schema's outbox and audit write counters when a sweep last probed it. */
+  private probedAt = new Map<string, string>();
+  private sweeps = 0;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly log: Logger,
     private readonly sweepMs = 10_000,
+    private readonly fullSweepEvery = FULL_SWEEP_EVERY,
   ) {}
 
   onSettled(hook: SettledHook): void {
@@ -98,32 +111,72 @@ export class CommitSettler {
     clearInterval(this.sweepTimer);
   }
 
-  /** Finds tenants with anything unsettled (cheap: partial indexes on the unsettled rows) and settles them. */
-  async sweep(): Promise<void> {
-    const { rows } = await this.pool.query<{ schema_name: string }>(
-      `SELECT schema_name FROM platform.tenant WHERE status IN ('active', 'suspended') ORDER BY schema_name`);
-    const schemas = rows.map((row) => row.schema_name);
-    for (let i = 0; i < schemas.length; i += SWEEP_BATCH) {
-      const batch = schemas.slice(i, i + SWEEP_BATCH);
-      for (const schema of await this.unsettled(batch)) this.wake(schema);
+  /**
+   * Finds tenants with anything unsettled (cheap per schema: partial indexes on the unsettled rows) and settles
+   * them. A schema is probed only when its outbox or audit table has been written since it was last probed, by
+   * PostgreSQL's own per-table write counters: probing every schema every 10 s cost thousands of relations
+   * opened per sweep and filled each pool connection's relation cache with every tenant's tables (docs/
+   * tenancy-scale.md). Counters reach the statistics within a second or so of a commit, so a row they have not
+   * shown yet is found by the next sweep; a counter reset changes the signature too. The first sweep, one in
+   * every `fullSweepEvery`, and `everySchema` (after the listener was lost) probe every schema regardless.
+   */
+  async sweep(options: { everySchema?: boolean } = {}): Promise<SweepOutcome> {
+    const everySchema = options.everySchema === true || this.sweeps % this.fullSweepEvery === 0;
+    this.sweeps += 1;
+    const { rows } = await this.pool.query<{ schema_name: string; writes: string | null }>(
+      `SELECT t.schema_name,
+              CASE WHEN current_setting('track_counts')::boolean THEN
+                (SELECT sum(pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_tuples_updated(c.oid) + pg_stat_get_tuples_deleted(c.oid))::text
+                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = t.schema_name AND c.relname IN ('outbox_event', 'audit_record'))
+                || '/' || d.reset
+              END AS writes
+         FROM platform.tenant t,
+              (SELECT coalesce(max(stats_reset)::text, '') AS reset FROM pg_stat_database WHERE datname = current_database()) d
+        WHERE t.status IN ('active', 'suspended') ORDER BY t.schema_name`);
+    const writesOf = new Map(rows.map((row) => [row.schema_name, row.writes]));
+    const seen = new Map<string, string>();
+    const due: string[] = [];
+    for (const { schema_name: schema, writes } of rows) {
+      const last = this.probedAt.get(schema);
+      if (!everySchema && writes !== null && last === writes) seen.set(schema, writes);
+      else due.push(schema);
     }
+    const woken: string[] = [];
+    for (let i = 0; i < due.length; i += SWEEP_BATCH) {
+      const batch = due.slice(i, i + SWEEP_BATCH);
+      const { found, probed } = await this.unsettled(batch);
+      for (const schema of found) this.wake(schema);
+      woken.push(...found);
+      // What the probe saw is settled or being settled; a later write changes the counters again.
+      for (const schema of probed) {
+        const writes = writesOf.get(schema);
+        if (writes) seen.set(schema, writes);
+      }
+    }
+    this.probedAt = seen;
+    return { listed: rows.length, probed: due, woken };
   }
 
-  private async unsettled(schemas: string[]): Promise<string[]> {
+  private async unsettled(schemas: string[]): Promise<{ found: string[]; probed: string[] }> {
     const probe = (schema: string, index: number) => tenantStatement(schema, (s) => `SELECT $${index + 1}::text AS schema_name WHERE
       EXISTS (SELECT 1 FROM ${s}.outbox_event WHERE seq IS NULL)
       OR EXISTS (SELECT 1 FROM ${s}.audit_record WHERE seq IS NULL)`);
     try {
       const { rows } = await this.pool.query<{ schema_name: string }>(schemas.map(probe).join(' UNION ALL '), schemas);
-      return rows.map((row) => row.schema_name);
+      return { found: rows.map((row) => row.schema_name), probed: schemas };
     } catch {
-      // A schema mid-migration fails the batch; probe one by one so the others are still settled.
+      // A schema mid-migration fails the batch; probe one by one so the others are still settled. One that
+      // fails is not counted as probed: the next sweep tries it again.
       const found: string[] = [];
+      const probed: string[] = [];
       for (const schema of schemas) {
-        const rows = await this.pool.query<{ schema_name: string }>(probe(schema, 0), [schema]).then((r) => r.rows, () => []);
+        const rows = await this.pool.query<{ schema_name: string }>(probe(schema, 0), [schema]).then((r) => r.rows, () => null);
+        if (rows === null) continue;
+        probed.push(schema);
         found.push(...rows.map((row) => row.schema_name));
       }
-      return found;
+      return { found, probed };
     }
   }
 }

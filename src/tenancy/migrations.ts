@@ -150,6 +150,14 @@ export interface MigrateOptions {
   concurrency: number;
   /** Only these tenant slugs (the platform schema is always brought up to date first). */
   only?: string[];
+  /**
+   * Visit only tenant schemas whose registry version is behind this build's latest tenant migration (what
+   * readiness looks at), instead of opening a transaction in every schema to find nothing to do. Start-up uses
+   * it: with thousands of tenants the full pass is most of the time to ready, bumps every registry row and
+   * fills every pool connection's relation cache with each schema's `schema_migration`. The full pass (the
+   * migrate CLI) also verifies checksums and mends a schema whose record disagrees with its registry row.
+   */
+  behindOnly?: boolean;
   onProgress?: (outcome: SchemaOutcome, done: number, total: number) => void;
 }
 
@@ -161,8 +169,9 @@ export async function migrateAll(pool: pg.Pool, migrations: Migration[], options
     `SELECT slug, schema_name FROM platform.tenant t
       WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name)
         AND ($1::text[] IS NULL OR slug = ANY($1))
+        AND ($2::text IS NULL OR schema_version IS NULL OR schema_version < $2)
       ORDER BY slug`,
-    [options.only ?? null],
+    [options.only ?? null, options.behindOnly ? latestVersion(migrations, 'tenant') : null],
   );
   const outcomes: SchemaOutcome[] = [];
   let next = 0;

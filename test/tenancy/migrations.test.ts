@@ -97,6 +97,23 @@ describe('migration runner', () => {
     });
   });
 
+  it('at start-up (behindOnly) opens only the schemas whose registry version is behind, leaving the others and their registry rows untouched', async () => {
+    const [current, behind] = await Promise.all(['mig-cur', 'mig-behind'].map((p) => createTenant(runtime, uniqueSlug(p))));
+    const migrations = loadMigrations(migrationsWith({ '99990103000000_behind_only_probe': 'CREATE TABLE behind_only_probe (id int);' }));
+    // `current` is at the new latest already; `behind` is not.
+    await migrateAll(runtime.pool, migrations, { concurrency: 1, only: [current!.slug] });
+    const updatedAt = async (slug: string) => (await runtime.pool.query<{ at: Date }>('SELECT updated_at AS at FROM platform.tenant WHERE slug = $1', [slug])).rows[0]!.at.getTime();
+    const before = await updatedAt(current!.slug);
+    const report = await migrateAll(runtime.pool, migrations, { concurrency: 2, only: [current!.slug, behind!.slug], behindOnly: true });
+    expect(report.failed).toEqual([]);
+    expect(report.tenants.map((t) => [t.tenant, t.applied])).toEqual([[behind!.slug, ['99990103000000_behind_only_probe']]]);
+    expect(await registryVersion(behind!.slug)).toBe('99990103000000_behind_only_probe');
+    expect(await updatedAt(current!.slug)).toBe(before);
+    // Nothing left behind: a second start visits no schema at all.
+    const again = await migrateAll(runtime.pool, migrations, { concurrency: 2, only: [current!.slug, behind!.slug], behindOnly: true });
+    expect(again.tenants).toEqual([]);
+  });
+
   it('lets two processes migrate at once without colliding: each migration applied exactly once', async () => {
     const tenants = await Promise.all(['mig-p1', 'mig-p2', 'mig-p3', 'mig-p4'].map((p) => createTenant(runtime, uniqueSlug(p))));
     const dir = migrationsWith({

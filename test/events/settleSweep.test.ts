@@ -1,0 +1,76 @@
+// The commit settler's periodic sweep: it settles what no wake-up announced, and with thousands of tenants it
+// probes only the schemas whose outbox or audit table was written since it last probed them (PostgreSQL's
+// per-table write counters), not every schema every 10 s.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommitSettler } from '../../src/events/commitSettler.js';
+import { createLogger } from '../../src/log.js';
+import type { Runtime } from '../../src/runtime.js';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+import { createTenant, openTestRuntime, uniqueSlug } from '../support/harness.js';
+
+let runtime: Runtime;
+let quiet: TenantRecord;
+let busy: TenantRecord;
+
+beforeAll(async () => {
+  runtime = await openTestRuntime();
+  [quiet, busy] = await Promise.all(['sweep-quiet', 'sweep-busy'].map((p) => createTenant(runtime, uniqueSlug(p)))) as [TenantRecord, TenantRecord];
+});
+afterAll(async () => {
+  await runtime.close();
+});
+
+/** Repeats `check` until it holds, within a generous bound (statistics reach other sessions within about a second). */
+async function until(check: () => Promise<boolean>, withinMs = 15_000): Promise<void> {
+  for (const deadline = Date.now() + withinMs; !(await check()); await new Promise((resolve) => setTimeout(resolve, 200))) {
+    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms`);
+  }
+}
+
+/** An audit record committed with nobody told to settle it (a wake-up lost while no process listened). */
+async function unannouncedCommit(schema: string): Promise<void> {
+  await runtime.pool.query(
+    `INSERT INTO ${schema}.audit_record (occurred_at, actor, roles, action, entity_type, entity_id, request_id)
+     VALUES (now(), 'test', '{tenant-admin}', 'party.create', 'Party', 'sweep-probe', 'sweep-probe')`);
+}
+
+async function unsettledAudit(schema: string): Promise<number> {
+  const { rows } = await runtime.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.audit_record WHERE seq IS NULL`);
+  return rows[0]!.n;
+}
+
+describe('settle sweep', () => {
+  it('probes every schema at first, then only those written since it last probed them, and settles an unannounced commit', async () => {
+    // No sweep here is a periodic full one (one in 30 by default): this test may take dozens on a slow machine.
+    const settler = new CommitSettler(runtime.pool, createLogger('silent'), 10_000, 1_000_000);
+    const first = await settler.sweep();
+    expect(first.probed).toEqual(expect.arrayContaining([quiet.schemaName, busy.schemaName]));
+    // Once what created the tenants has reached the statistics, a schema nobody writes is left alone.
+    await until(async () => {
+      const { probed } = await settler.sweep();
+      return !probed.includes(quiet.schemaName) && !probed.includes(busy.schemaName);
+    });
+    for (let i = 0; i < 3; i += 1) expect((await settler.sweep()).probed).not.toContain(quiet.schemaName);
+
+    await unannouncedCommit(busy.schemaName);
+    expect(await unsettledAudit(busy.schemaName)).toBe(1);
+    let quietProbed = false;
+    await until(async () => {
+      const outcome = await settler.sweep();
+      quietProbed ||= outcome.probed.includes(quiet.schemaName);
+      return outcome.woken.includes(busy.schemaName);
+    });
+    expect(quietProbed).toBe(false);
+    await until(async () => (await unsettledAudit(busy.schemaName)) === 0);
+  });
+
+  it('probes every schema when asked (the listener was lost) and on every n-th sweep, written or not', async () => {
+    const settler = new CommitSettler(runtime.pool, createLogger('silent'), 10_000, 3);
+    await settler.sweep();
+    await until(async () => !(await settler.sweep()).probed.includes(quiet.schemaName));
+    expect((await settler.sweep({ everySchema: true })).probed).toContain(quiet.schemaName);
+    // Sweeps so far: 1 full, k usual, 1 asked for; the counter runs on: within the next three, one is full.
+    const next = [await settler.sweep(), await settler.sweep(), await settler.sweep()];
+    expect(next.filter((outcome) => outcome.probed.includes(quiet.schemaName))).toHaveLength(1);
+  });
+});
