@@ -35,6 +35,14 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   LoanTransaction: (partner) => ({ loan: { originationPartner: partner.id } }),
 };
 
+/**
+ * The same rules for the readers that use plain SQL instead of a scoped client (src/graph/loanRows.ts): the column
+ * that must hold the partner's value. Only models read that way are here; each must say what its rule above says.
+ */
+export const PARTNER_SQL_SCOPES = {
+  Loan: (partner: PartnerRef) => ({ column: 'origination_partner', value: partner.id }),
+} as const satisfies Partial<Record<keyof typeof PARTNER_READ_SCOPES, (partner: PartnerRef) => { column: string; value: string }>>;
+
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']);
 
 function refuse(): never {
