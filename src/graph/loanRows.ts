@@ -2,7 +2,7 @@
 // same fields and values), without the query engine between. A loan by id and a page of loans are the reads the
 // API answers most, and building and interpreting a Prisma query, then decoding its answer, cost the gateway more
 // than the database spends finding the row (docs/performance.md). Writes and everything else keep Prisma.
-import type pg from 'pg';
+import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
 import { poolSql } from '../tenancy/tenantSql.js';
@@ -71,13 +71,18 @@ const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
 const FIELDS = Object.entries(COLUMNS) as [keyof LoanRow, [string, Kind]][];
 
 /**
- * The select list: dates, numerics and JSON as text (pg would make a date local midnight where Prisma makes it UTC;
- * JSON is parsed only when read), the rest as pg reads them (a uuid as text). Each is aliased by its index.
+ * The select list: dates, numerics, arrays and JSON as text (pg would make a date local midnight where Prisma makes
+ * it UTC; arrays and JSON are parsed only when read), the rest as pg reads them (a uuid as text). Each is aliased
+ * by its index.
  */
 const SELECT = FIELDS.map(([, [column, kind]], i) => {
-  const cast = kind === 'date' || kind === 'decimal' || kind === 'json' ? '::text' : kind === 'dates' || kind === 'decimals' ? '::text[]' : '';
+  const cast = kind === 'date' || kind === 'decimal' || kind === 'json' || kind === 'dates' || kind === 'decimals' ? '::text' : '';
   return `l.${column}${cast} AS c${i}`;
 }).join(', ');
+
+/** A PostgreSQL array's text (`{2026-01-01,2026-02-01}`) as pg itself parses a text[]. */
+const TEXT_ARRAY_OID = 1009 as pg.types.TypeId;
+const textArray = pg.types.getTypeParser(TEXT_ARRAY_OID, 'text') as (text: string) => string[];
 
 /** A DATE column as Prisma gives it: midnight UTC of that day. */
 const dateOf = (text: string) => new Date(`${text}T00:00:00.000Z`);
@@ -90,9 +95,9 @@ function decode(kind: Kind, value: unknown): unknown {
     case 'date':
       return dateOf(value as string);
     case 'dates':
-      return (value as string[]).map(dateOf);
+      return textArray(value as string).map(dateOf);
     case 'decimals':
-      return (value as string[]).map((text) => new Prisma.Decimal(text));
+      return textArray(value as string).map((text) => new Prisma.Decimal(text));
     case 'json':
       return JSON.parse(value as string);
     default:

@@ -120,3 +120,30 @@ describe('a schedule read again', () => {
     expect(paid(after)).toEqual(['700.00 USD', '250.00 USD']);
   });
 });
+
+describe('what every answer still says', () => {
+  it('is never to be cached, refused or answered', async () => {
+    const answered = await gql(server.gateway, '{ __typename }', { token: admin });
+    expect(answered.headers.get('cache-control')).toBe('no-store');
+    const refused = await gql(server.gateway, '{ nosuchfield }', { token: admin });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('costs what its own arguments ask, whichever loan it names and however often it is asked', async () => {
+    const page = 'query($first: Int!) { loans(first: $first) { edges { node { id } } } }';
+    const costOf = async (query: string, variables: Record<string, unknown>) => (await gql(server.gateway, query, { token: admin, variables })).extensions!['cost'];
+    const five = await costOf(page, { first: 5 });
+    const fifty = await costOf(page, { first: 50 });
+    expect(five.requestedNodes).toBeLessThan(fifty.requestedNodes);
+    expect(await costOf(page, { first: 5 })).toEqual(five);
+    expect(await costOf(page, { first: 50 })).toEqual(fifty);
+    // A single ID does not change a size: the same document naming two loans costs the same.
+    expect(await costOf(SCHEDULE, { id: globalLoanId(plain) })).toEqual(await costOf(SCHEDULE, { id: globalLoanId(repaid) }));
+    // A skipped selection is not counted, whatever was sized before with the other value.
+    const skipping = 'query($id: ID!, $skip: Boolean!) { node(id: $id) { ... on Loan { account @skip(if: $skip) { instalments { number } } } } }';
+    const skipped = await costOf(skipping, { id: globalLoanId(plain), skip: true });
+    const kept = await costOf(skipping, { id: globalLoanId(plain), skip: false });
+    expect(skipped.requestedQueryCost).toBeLessThan(kept.requestedQueryCost);
+  });
+});
