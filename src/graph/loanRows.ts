@@ -81,7 +81,7 @@ const SELECT = FIELDS.map(([, [column, kind]], i) => {
 }).join(', ');
 
 /** A PostgreSQL array's text (`{2026-01-01,2026-02-01}`) as pg itself parses a text[]. */
-const TEXT_ARRAY_OID = 1009 as pg.types.TypeId;
+const TEXT_ARRAY_OID = 1009 as Parameters<typeof pg.types.getTypeParser>[0];
 const textArray = pg.types.getTypeParser(TEXT_ARRAY_OID, 'text') as (text: string) => string[];
 
 /** A DATE column as Prisma gives it: midnight UTC of that day. */
