@@ -1,13 +1,34 @@
 // Summarises V8 CPU profiles (node --cpu-prof, e.g. `npm run bench:reads -- --profile DIR`): the functions with
 // the most self time, and the time by package (node_modules/<name>, our src/, node internals), over all files given.
-// `tsx bench/profileSummary.ts DIR/*.cpuprofile [--top 25]`
+// `tsx bench/profileSummary.ts DIR/*.cpuprofile [--top 25] [--last S]`
+// --last S counts only the S seconds that end with the profile's last busy second: with `bench:reads --only one`
+// that is the measured load alone, without start-up and the booking of the loans (pgbench leaves the gateway idle).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
-const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' }, last: { type: 'string' } }, allowPositionals: true });
+const isIdle = (name: string) => name === '(idle)' || name === '(program)';
+
+/** When each sample was taken, and the window --last keeps (the whole profile without it). */
+function windowOf(profile: Profile, nodes: Map<number, ProfileNode>): { at: number[]; from: number; to: number } {
+  const at: number[] = [];
+  let clock = profile.startTime;
+  for (const delta of profile.timeDeltas) at.push((clock += delta));
+  if (!values.last) return { at, from: -Infinity, to: Infinity };
+  // A second is busy when more than half of it ran something.
+  const busy = new Map<number, number>();
+  profile.samples.forEach((id, i) => {
+    if (isIdle(nodes.get(id)!.callFrame.functionName)) return;
+    const second = Math.floor((at[i]! - profile.startTime) / 1e6);
+    busy.set(second, (busy.get(second) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const lastBusy = Math.max(...[...busy].filter(([, micros]) => micros > 500_000).map(([second]) => second));
+  const to = profile.startTime + (lastBusy + 1) * 1e6;
+  return { at, from: to - Number(values.last) * 1e6, to };
+}
 const self = new Map<string, number>();
 const byPackage = new Map<string, number>();
 let total = 0;
@@ -20,10 +41,12 @@ const packageOf = (url: string) => {
 for (const file of positionals) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const { at, from, to } = windowOf(profile, nodes);
   profile.samples.forEach((id, i) => {
+    if (at[i]! < from || at[i]! >= to) return;
     const micros = profile.timeDeltas[i] ?? 0;
     const frame = nodes.get(id)!.callFrame;
-    if (frame.functionName === '(idle)' || frame.functionName === '(program)') return;
+    if (isIdle(frame.functionName)) return;
     const key = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '').replace(/^.*\/src\//, 'src/')}:${frame.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + micros);
     const pkg = frame.functionName === '(garbage collector)' ? '(garbage collector)' : packageOf(frame.url);

@@ -11,7 +11,7 @@ import { DOCUMENT_DOWNLOAD_ROUTE, DOCUMENT_UPLOAD_ROUTE, documentDownload, docum
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
@@ -103,6 +103,9 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
         async willSendResponse({ contextValue, operationName, errors, response }) {
           const context = contextValue as GraphContext | undefined;
           const log = context?.log ?? runtime.log;
+          // What Apollo's cache-control plugin answered for every response of this schema, which declares no
+          // cache hints: nothing may be cached. The plugin itself is off (it costs a hook on every field resolved).
+          response.http.headers.set('cache-control', 'no-store');
           if (oversized && response.body.kind === 'single') {
             // No partial answer: the caller asks again for smaller pages.
             const { error, correlationId } = oversized;
@@ -138,9 +141,10 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
           return {
             willResolveField({ info }) {
               if (oversized) throw oversized.error;
-              const returnsObjects = !isLeafType(getNamedType(info.returnType));
+              // A scalar or enum adds no object: nothing to count once it resolves.
+              if (isLeafType(getNamedType(info.returnType))) return undefined;
               return (_error, result) => {
-                if (counter.add(result, returnsObjects) || oversized) return;
+                if (counter.add(result, true) || oversized) return;
                 const correlationId = randomUUID();
                 oversized = { error: tooLarge(undefined, limits.maxNodes), correlationId };
                 contextValue.log.warn({ correlationId, reason: 'QUERY_TOO_LARGE', limit: limits.maxNodes, nodes: counter.count }, 'query stopped: its answer passed the node ceiling');
@@ -428,6 +432,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsDisposable.dispose(); } }; } },
       operationsPlugin(runtime, schema, limits),
     ],

@@ -1,7 +1,8 @@
 // The partner scoping rule, in one place. A partner principal's data access is the tenant's client wrapped by
 // this extension: every model operation gets the partner's filter added to its `where`, and a model with no
 // rule here is refused, as is raw SQL. Every query, node(id:) lookup, connection and subscription reads through
-// GraphContext.db, so none can forget the rule. Models arrive with their rules: applications will be scoped to
+// GraphContext.db, so none can forget the rule — but for loans by id, which the request's loader reads with plain
+// SQL (src/graph/loanRows.ts) and which take the same rule from PARTNER_SQL_SCOPES below. Models arrive with their rules: applications will be scoped to
 // those the origination partner submitted, loans to those the co-lending partner participates in. Commands
 // (writes) run on the tenant's own client, because their bookkeeping (outbox, audit, idempotency) is not the
 // caller's to read; each command takes the acting partner as an argument and checks ownership itself
@@ -34,6 +35,14 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   ApplicationTransition: (partner) => ({ application: { originationPartner: partner.id } }),
   LoanTransaction: (partner) => ({ loan: { originationPartner: partner.id } }),
 };
+
+/**
+ * The same rules for the readers that use plain SQL instead of a scoped client (src/graph/loanRows.ts): the column
+ * that must hold the partner's value. Only models read that way are here; each must say what its rule above says.
+ */
+export const PARTNER_SQL_SCOPES = {
+  Loan: (partner: PartnerRef) => ({ column: 'origination_partner', value: partner.id }),
+} as const satisfies Partial<Record<keyof typeof PARTNER_READ_SCOPES, (partner: PartnerRef) => { column: string; value: string }>>;
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']);
 

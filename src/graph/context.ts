@@ -102,6 +102,7 @@ export async function contextFor(
       db: dbFor,
       tenantDb: () => (tenant ? runtime.tenantClients.forSchema(tenant.schemaName) : null),
       command: () => commandOf(context),
+      sql: () => (tenant ? { schemaName: tenant.schemaName, partner } : null),
     }),
     memo: new Map(),
     client,

@@ -10,7 +10,7 @@
 //   recomputing the audit chain or a trial balance.
 // The estimate is reported with every answer (`queryCost`, in `extensions.cost`). Should a list ever outgrow its
 // bound, the node ceiling is also counted while the answer is built (`nodeCounter`).
-import { GraphQLError, defaultFieldResolver, getNamedType, isObjectType, getOperationAST, getVariableValues, isLeafType, isListType, getNullableType, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, defaultFieldResolver, getNamedType, isObjectType, getOperationAST, getVariableValues, isLeafType, isListType, getNullableType, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type TypeNode } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -274,6 +274,52 @@ export function querySize(schema: GraphQLSchema, document: DocumentNode, variabl
   }
 }
 
+/** A single ID (not a list of them): no estimate reads its value, see `sizeKey`. */
+function isSingleId(type: TypeNode): boolean {
+  const inner = type.kind === Kind.NON_NULL_TYPE ? type.type : type;
+  return inner.kind === Kind.NAMED_TYPE && inner.name.value === 'ID';
+}
+
+/**
+ * What an operation's size can depend on: its name and its variables, but for those that are a single ID. The
+ * estimate reads the values of `first`, `last` and `limit` (Int), the length of `ids` (a list) and the `if` of
+ * `@skip`/`@include` (Boolean), never the value of one ID, so `node(id: $id)` is the same size for every id.
+ */
+function sizeKey(operation: OperationDefinitionNode, variables: Record<string, unknown>, operationName: string | null | undefined): string {
+  const relevant: Record<string, unknown> = {};
+  for (const definition of operation.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    if (!isSingleId(definition.type)) relevant[name] = variables[name];
+  }
+  return `${operationName ?? ''}\u0000${JSON.stringify(relevant)}`;
+}
+
+/** Sizes per schema and parsed document (Apollo's document store hands the same object to every request with the same text). */
+const sizes = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, QuerySize>>>();
+/** Variants kept per document: a client paging with ever new `first` values cannot grow this without bound. */
+const SIZES_PER_DOCUMENT = 64;
+
+/** `querySize`, computed once per document and the variables it depends on: the same question is not sized twice. */
+function sizeOnce(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, operationName: string | null | undefined): QuerySize {
+  let bySchema = sizes.get(schema);
+  if (!bySchema) {
+    bySchema = new WeakMap();
+    sizes.set(schema, bySchema);
+  }
+  let known = bySchema.get(document);
+  if (!known) {
+    known = new Map();
+    bySchema.set(document, known);
+  }
+  const key = sizeKey(operation, variables, operationName);
+  const cached = known.get(key);
+  if (cached) return cached;
+  const size = querySize(schema, document, variables, operationName);
+  if (known.size >= SIZES_PER_DOCUMENT) known.delete(known.keys().next().value!);
+  known.set(key, size);
+  return size;
+}
+
 export function tooLarge(size: QuerySize | undefined, limit: number): AppError {
   const what = size === undefined ? `the answer passed ${limit} objects` : `the answer may hold ${size.nodes} objects`;
   return new AppError('BAD_USER_INPUT', `${what}; the limit is ${limit} (MAX_QUERY_NODES): ask for smaller pages`, {
@@ -331,7 +377,7 @@ export function enforceLimits(
   const operation = getOperationAST(document, operationName ?? undefined);
   if (!operation) return undefined;
   if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return undefined;
-  const size = querySize(schema, document, variables, operationName);
+  const size = sizeOnce(schema, document, operation, variables, operationName);
   if (size.nodes > limits.maxNodes) throw tooLarge(size, limits.maxNodes);
   if (size.cost > limits.maxCost) {
     throw new AppError('BAD_USER_INPUT', `query costs ${size.cost} points; the limit is ${limits.maxCost} (MAX_QUERY_COST)`, {

@@ -8,6 +8,8 @@ import type { Runtime } from '../runtime.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import { AppError } from '../errors.js';
+import type { PartnerRef } from '../authz/partnerScope.js';
+import { loanRowsById } from './loanRows.js';
 
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
 type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
@@ -58,6 +60,8 @@ export interface LoaderScope {
   tenantDb: () => TenantDb | null;
   /** The caller's command, for the audit of personal-data reads. */
   command: () => CommandContext;
+  /** Where plain-SQL readers read (the tenant's schema on the pool) and for which partner, null without a tenant. */
+  sql: () => { schemaName: string; partner: PartnerRef | null } | null;
 }
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
@@ -111,9 +115,11 @@ export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
       const rows = await tenantOnly((d, valid) => d.webhookAttempt.findMany({ where: { deliveryId: { in: valid } }, orderBy: { attempt: 'asc' } }))(ids);
       return ids.map((id) => rows.filter((row) => row.deliveryId === id));
     }),
-    loanById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.loan.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
+    // Plain SQL, the most read row of all (src/graph/loanRows.ts): the same rows, through the same partner rule.
+    loanById: new DataLoader(async (ids) => {
+      const reader = scope.sql();
+      return byId(ids, reader ? await loanRowsById(runtime.pool, reader.schemaName, uuids(ids), reader.partner) : []);
+    }),
     loanTransactionsByLoan: new DataLoader(async (ids) => {
       const rows = await tenantOnly((d, valid) => d.loanTransaction.findMany({ where: { loanId: { in: valid } }, orderBy: [{ loanId: 'asc' }, { seq: 'asc' }] }))(ids);
       const byLoan = new Map<string, LoanTransactionRow[]>();

@@ -9,6 +9,7 @@ import { between, checkRange, countedConnectionTypes, listPage, numberArg, order
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { LRUCache } from 'lru-cache';
 import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
 import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
@@ -60,8 +61,29 @@ export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ acc
  * and payoff quote, `statement|<from>|<to>`) per request, however many fields ask it.
  */
 export function replayOnce<T>(context: GraphContext, loan: LoanRow, question: string, replay: (history: { account: LoanAccount; transactions: LoanTransaction[] }) => T): Promise<T> {
-  return once(context, `replay|${versionOf(loan)}|${question}`, async () => replay(await loanHistory(context, loan)));
+  return once(context, `replay|${versionOf(loan)}|${question}`, () => {
+    const shared = context.tenant && question.startsWith('on|') ? `${context.tenant.schemaName}|${versionOf(loan)}|${question}` : undefined;
+    const known = shared ? loansOnDates.get(shared) : undefined;
+    if (known) return known as Promise<T>;
+    const replayed = (async () => replay(await loanHistory(context, loan)))();
+    if (shared) {
+      loansOnDates.set(shared, replayed);
+      replayed.catch(() => loansOnDates.delete(shared));
+    }
+    return replayed;
+  });
 }
+
+/**
+ * A loan on a date, as replayed, shared by the requests of this process: the replay is a function of the loan's
+ * terms, its transactions and the date alone, and a loan's version (`versionOf`: its transaction count and last
+ * change) moves with every transaction posted, reversed or replayed into it, so an answer kept under the same
+ * version and date is the answer a replay would give now. Reading a loan's schedule again does not replay it
+ * again, nor read its transactions. Who may read the loan is still decided on each request: the loan row is read
+ * through the caller's scope before this is asked, and a partner that can read a loan reads all of its
+ * transactions. Bounded; the least recently read are replayed again when next asked.
+ */
+const loansOnDates = new LRUCache<string, Promise<unknown>>({ max: 1_000 });
 
 /** The replays this request has run, so that "at most one per loan and question" can be seen, not assumed. */
 export function replaysOf(context: GraphContext): { loanId: string; question: string }[] {
@@ -425,7 +447,15 @@ builder.queryField('loans', (t) =>
         ...(args.updatedSince != null ? { updatedAt: { gte: args.updatedSince } } : {}),
       };
       return listPage(context, args, orderingOf(LOAN_ORDER, args.orderBy, 'number:asc'), where, {
-        findMany: (query) => context.db!.loan.findMany(query as Prisma.LoanFindManyArgs),
+        // The page's ids through the caller's scoped client (its filters and order are Prisma's), then the rows
+        // themselves through the request's loader, plain SQL (src/graph/loanRows.ts), in the page's order.
+        findMany: async (query) => {
+          const page = await context.db!.loan.findMany({ ...(query as Prisma.LoanFindManyArgs), select: { id: true } });
+          const rows = await context.loaders.loanById.loadMany(page.map((row) => row.id));
+          const failed = rows.find((row) => row instanceof Error);
+          if (failed) throw failed;
+          return rows.filter((row): row is LoanRow => row !== null);
+        },
         count: (query) => context.db!.loan.count(query as Prisma.LoanCountArgs),
       });
     },

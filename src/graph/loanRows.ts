@@ -1,0 +1,158 @@
+// Loans as the graph reads them, with plain SQL on the pool: the row Prisma's `loan.findMany` gives (LoanRow, the
+// same fields and values), without the query engine between. A loan by id and a page of loans are the reads the
+// API answers most, and building and interpreting a Prisma query, then decoding its answer, cost the gateway more
+// than the database spends finding the row (docs/performance.md). Writes and everything else keep Prisma.
+import pg from 'pg';
+import { Prisma } from '../generated/prisma/client.js';
+import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
+import { poolSql } from '../tenancy/tenantSql.js';
+import type { LoanRow } from './loaders.js';
+
+/** How a column arrives (always as text where pg's own parsing would differ from Prisma's) and is decoded. */
+type Kind = 'text' | 'int' | 'bool' | 'json' | 'decimal' | 'date' | 'timestamp' | 'dates' | 'decimals';
+
+/** Every column of `loan`, by the field name Prisma gives it; test/graph/loanRows.test.ts holds it to Prisma's row. */
+const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
+  id: ['id', 'text'],
+  number: ['number', 'int'],
+  productId: ['product_id', 'text'],
+  productVersion: ['product_version', 'int'],
+  terms: ['terms', 'json'],
+  allocation: ['allocation', 'json'],
+  accounts: ['accounts', 'json'],
+  currency: ['currency', 'text'],
+  principal: ['principal', 'decimal'],
+  approvedPrincipal: ['approved_principal', 'decimal'],
+  tranchePlan: ['tranche_plan', 'json'],
+  disbursementDate: ['disbursement_date', 'date'],
+  firstRepaymentDate: ['first_repayment_date', 'date'],
+  borrowerPartyId: ['borrower_party_id', 'text'],
+  originationPartner: ['origination_partner', 'text'],
+  externalReference: ['external_reference', 'text'],
+  status: ['status', 'text'],
+  asOf: ['as_of', 'date'],
+  daysPastDue: ['days_past_due', 'int'],
+  principalReceivable: ['principal_receivable', 'decimal'],
+  interestReceivable: ['interest_receivable', 'decimal'],
+  feeReceivable: ['fee_receivable', 'decimal'],
+  penaltyReceivable: ['penalty_receivable', 'decimal'],
+  held: ['held', 'decimal'],
+  interestInAdvance: ['interest_in_advance', 'decimal'],
+  oldestDueDate: ['oldest_due_date', 'date'],
+  upcomingDueDates: ['upcoming_due_dates', 'dates'],
+  upcomingInterest: ['upcoming_interest', 'decimals'],
+  upcomingFee: ['upcoming_fee', 'decimals'],
+  upcomingPenalty: ['upcoming_penalty', 'decimals'],
+  upcomingOwing: ['upcoming_owing', 'decimals'],
+  nextInstalment: ['next_instalment', 'int'],
+  nextDueDate: ['next_due_date', 'date'],
+  lastDueDate: ['last_due_date', 'date'],
+  lastDueOwing: ['last_due_owing', 'decimal'],
+  tolerance: ['tolerance', 'decimal'],
+  lateFeeGraceDays: ['late_fee_grace_days', 'int'],
+  penaltyInterest: ['penalty_interest', 'bool'],
+  replayOn: ['replay_on', 'date'],
+  delinquencyBucket: ['delinquency_bucket', 'text'],
+  ownClass: ['own_class', 'text'],
+  assetClass: ['asset_class', 'text'],
+  classSince: ['class_since', 'date'],
+  npaSince: ['npa_since', 'date'],
+  interestSuspense: ['interest_suspense', 'decimal'],
+  provision: ['provision', 'decimal'],
+  transactionCount: ['transaction_count', 'int'],
+  applicationId: ['application_id', 'text'],
+  decisionId: ['decision_id', 'text'],
+  offerId: ['offer_id', 'text'],
+  createdBy: ['created_by', 'text'],
+  createdAt: ['created_at', 'timestamp'],
+  updatedAt: ['updated_at', 'timestamp'],
+};
+
+const FIELDS = Object.entries(COLUMNS) as [keyof LoanRow, [string, Kind]][];
+
+/**
+ * The select list: dates, numerics, arrays and JSON as text (pg would make a date local midnight where Prisma makes
+ * it UTC; arrays and JSON are parsed only when read), the rest as pg reads them (a uuid as text). Each is aliased
+ * by its index.
+ */
+const SELECT = FIELDS.map(([, [column, kind]], i) => {
+  const cast = kind === 'date' || kind === 'decimal' || kind === 'json' || kind === 'dates' || kind === 'decimals' ? '::text' : '';
+  return `l.${column}${cast} AS c${i}`;
+}).join(', ');
+
+/** A PostgreSQL array's text (`{2026-01-01,2026-02-01}`) as pg itself parses a text[]. */
+const TEXT_ARRAY_OID = 1009 as Parameters<typeof pg.types.getTypeParser>[0];
+const textArray = pg.types.getTypeParser(TEXT_ARRAY_OID, 'text') as (text: string) => string[];
+
+/** A DATE column as Prisma gives it: midnight UTC of that day. */
+const dateOf = (text: string) => new Date(`${text}T00:00:00.000Z`);
+
+function decode(kind: Kind, value: unknown): unknown {
+  if (value === null) return null;
+  switch (kind) {
+    case 'decimal':
+      return new Prisma.Decimal(value as string);
+    case 'date':
+      return dateOf(value as string);
+    case 'dates':
+      return textArray(value as string).map(dateOf);
+    case 'decimals':
+      return textArray(value as string).map((text) => new Prisma.Decimal(text));
+    case 'json':
+      return JSON.parse(value as string);
+    default:
+      // text, int, bool, timestamp (a Date, to the millisecond as Prisma gives it)
+      return value;
+  }
+}
+
+/** Columns decoded when first read rather than when the row arrives: most reads of a loan touch few of them. */
+const LAZY = new Set<Kind>(['decimal', 'decimals', 'dates', 'json']);
+
+/**
+ * The row, every field its own enumerable property as in Prisma's row (spread, compared and serialized alike);
+ * a decimal, an array or a JSON document is decoded on first read and kept. A page of loans with their balances
+ * reads seven of a loan's twenty decimals and none of its position arrays or terms.
+ */
+function rowOf(raw: Record<string, unknown>): LoanRow {
+  const row: Record<string, unknown> = {};
+  FIELDS.forEach(([field, [, kind]], i) => {
+    const value = raw[`c${i}`];
+    if (value === null || !LAZY.has(kind)) {
+      row[field] = decode(kind, value);
+      return;
+    }
+    let decoded: unknown;
+    let done = false;
+    Object.defineProperty(row, field, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (!done) {
+          decoded = decode(kind, value);
+          done = true;
+        }
+        return decoded;
+      },
+      set(next: unknown) {
+        decoded = next;
+        done = true;
+      },
+    });
+  });
+  return row as LoanRow;
+}
+
+/**
+ * The loans with these ids (uuids) that the reader may see, in no particular order: for a partner only those it
+ * brought (the Loan rule of src/authz/partnerScope.ts, applied here as Prisma's scoped client applies it).
+ */
+export async function loanRowsById(pool: pg.Pool, schemaName: string, ids: string[], partner: PartnerRef | null): Promise<LoanRow[]> {
+  if (ids.length === 0) return [];
+  const scope = partner ? PARTNER_SQL_SCOPES.Loan(partner) : null;
+  const { rows } = await poolSql(pool, schemaName).query(
+    (s) => `SELECT ${SELECT} FROM ${s}.loan l WHERE l.id = ANY($1::uuid[])${scope ? ` AND l.${scope.column} = $2` : ''}`,
+    scope ? [ids, scope.value] : [ids],
+  );
+  return rows.map(rowOf);
+}

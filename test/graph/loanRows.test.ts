@@ -1,0 +1,149 @@
+// Loans read with plain SQL (src/graph/loanRows.ts) are the rows Prisma reads, field for field, through the same
+// partner rule; and a loan's schedule answered again from what an earlier request replayed is the schedule a
+// replay gives, before and after a posting.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+import { registerPartner } from '../../src/services/partners.js';
+import { scopeToPartner } from '../../src/authz/partnerScope.js';
+import { loanRowsById } from '../../src/graph/loanRows.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { databaseIdOf, globalIdOf } from '../../src/domain/globalId.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let admin: string;
+let fintech: string;
+let keys = 0;
+const key = () => `loanrows-${Date.now()}-${keys++}`;
+
+async function call(query: string, variables: Record<string, unknown> = {}, token = admin) {
+  const response = await gql(server.gateway, query, { token, variables });
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  return response.data!;
+}
+
+async function disburse(input: Record<string, unknown>): Promise<string> {
+  const data = await call(`mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } userErrors { code message } } }`, {
+    input: { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 12, disbursementDate: '2026-09-01', ...input },
+  });
+  return databaseIdOf(data['disburseLoan'].loan.id as string, 'Loan')!;
+}
+
+const SCHEDULE = `query($id: ID!) { node(id: $id) { ... on Loan { id status principal receivable { principal interest fee penalty } held
+  account { asOf status daysPastDue instalments { number dueDate charged { principal interest fee penalty } paid { principal interest fee penalty }
+  outstanding { principal interest fee penalty } } allocations { transactionId amount } }
+  payoffQuote { total } } } }`;
+
+let plain: string;
+let tranched: string;
+let partners: string;
+let repaid: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('loanrows'), { sandbox: true, businessDate: '2026-12-01' });
+  const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+  const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+  await registerPartner(db, server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'fintech', name: 'fintech', kind: 'origination' });
+  admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+  fintech = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'fintech', kind: 'origination' } });
+  plain = await disburse({});
+  tranched = await disburse({ principal: '9000', tranches: [{ expectedDate: '2026-09-01', amount: '5000' }, { expectedDate: '2026-10-15', amount: '4000' }] });
+  partners = await disburse({ originationPartnerCode: 'fintech', externalReference: 'FT-9' });
+  // Repaid, so its position and balances are not the booking's.
+  repaid = await disburse({ disbursementDate: '2026-08-01' });
+  await call(`mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } userErrors { code message } } }`, {
+    input: { idempotencyKey: key(), loanId: globalLoanId(repaid), amount: '700', valueDate: '2026-09-05', channel: 'bank-transfer' },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const globalLoanId = (id: string) => globalIdOf('Loan', id);
+
+describe('a loan read with plain SQL', () => {
+  it('is the row Prisma reads, every field equal', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const ids = [plain, tranched, partners, repaid];
+    const rows = await loanRowsById(server.runtime.pool, tenant.schemaName, ids, null);
+    expect(rows).toHaveLength(4);
+    for (const id of ids) {
+      const viaPrisma = await db.loan.findUniqueOrThrow({ where: { id } });
+      const viaSql = rows.find((row) => row.id === id)!;
+      expect(Object.keys(viaSql).sort()).toEqual(Object.keys(viaPrisma).sort());
+      expect(viaSql).toEqual(viaPrisma);
+      // Decimals as text too (toEqual compares their digits; the text is what the API prints).
+      expect(viaSql.principal.toString()).toBe(viaPrisma.principal.toString());
+      expect(viaSql.upcomingOwing.map(String)).toEqual(viaPrisma.upcomingOwing.map(String));
+    }
+    const repaidRow = rows.find((row) => row.id === repaid)!;
+    expect(repaidRow.transactionCount).toBe(1);
+    expect(rows.find((row) => row.id === tranched)!.tranchePlan).not.toBeNull();
+  });
+
+  it('holds a partner to the loans it brought, as its scoped client does', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const partner = { id: 'fintech', kind: 'origination' as const };
+    const ids = [plain, tranched, partners, repaid];
+    const rows = await loanRowsById(server.runtime.pool, tenant.schemaName, ids, partner);
+    const scoped = await scopeToPartner(db, partner).loan.findMany({ where: { id: { in: ids } } });
+    expect(rows.map((row) => row.id)).toEqual([partners]);
+    expect(rows).toEqual(scoped);
+    // Through the API: the partner's own loan, and another's is null as if it did not exist.
+    const own = await call('query($id: ID!) { node(id: $id) { ... on Loan { id externalReference } } }', { id: globalLoanId(partners) }, fintech);
+    expect(own['node']).toEqual({ id: globalLoanId(partners), externalReference: 'FT-9' });
+    const other = await call('query($id: ID!) { node(id: $id) { id } }', { id: globalLoanId(plain) }, fintech);
+    expect(other['node']).toBeNull();
+  });
+
+  it('reads nothing for ids that are not there, and nothing from another tenant', async () => {
+    const other = await createTenant(server.runtime, uniqueSlug('loanrows-b'), { sandbox: true, businessDate: '2026-12-01' });
+    expect(await loanRowsById(server.runtime.pool, other.schemaName, [plain], null)).toEqual([]);
+    expect(await loanRowsById(server.runtime.pool, tenant.schemaName, ['00000000-0000-4000-8000-000000000000'], null)).toEqual([]);
+  });
+});
+
+describe('a schedule read again', () => {
+  it('is the schedule a replay gives, and a posting is seen at once', async () => {
+    const first = await call(SCHEDULE, { id: globalLoanId(repaid) });
+    const again = await call(SCHEDULE, { id: globalLoanId(repaid) });
+    expect(again).toEqual(first);
+    await call(`mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } userErrors { code message } } }`, {
+      input: { idempotencyKey: key(), loanId: globalLoanId(repaid), amount: '250', valueDate: '2026-10-05', channel: 'bank-transfer' },
+    });
+    const after = await call(SCHEDULE, { id: globalLoanId(repaid) });
+    expect(after).not.toEqual(first);
+    const paid = (state: Record<string, any>) => (state['node'].account.allocations as { amount: string }[]).map((a) => a.amount);
+    expect(paid(first)).toEqual(['700.00 USD']);
+    expect(paid(after)).toEqual(['700.00 USD', '250.00 USD']);
+  });
+});
+
+describe('what every answer still says', () => {
+  it('is never to be cached, refused or answered', async () => {
+    const answered = await gql(server.gateway, '{ __typename }', { token: admin });
+    expect(answered.headers.get('cache-control')).toBe('no-store');
+    const refused = await gql(server.gateway, '{ nosuchfield }', { token: admin });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('costs what its own arguments ask, whichever loan it names and however often it is asked', async () => {
+    const page = 'query($first: Int!) { loans(first: $first) { edges { node { id } } } }';
+    const costOf = async (query: string, variables: Record<string, unknown>) => (await gql(server.gateway, query, { token: admin, variables })).extensions!['cost'];
+    const five = await costOf(page, { first: 5 });
+    const fifty = await costOf(page, { first: 50 });
+    expect(five.requestedNodes).toBeLessThan(fifty.requestedNodes);
+    expect(await costOf(page, { first: 5 })).toEqual(five);
+    expect(await costOf(page, { first: 50 })).toEqual(fifty);
+    // A single ID does not change a size: the same document naming two loans costs the same.
+    expect(await costOf(SCHEDULE, { id: globalLoanId(plain) })).toEqual(await costOf(SCHEDULE, { id: globalLoanId(repaid) }));
+    // A skipped selection is not counted, whatever was sized before with the other value.
+    const skipping = 'query($id: ID!, $skip: Boolean!) { node(id: $id) { ... on Loan { account @skip(if: $skip) { instalments { number } } } } }';
+    const skipped = await costOf(skipping, { id: globalLoanId(plain), skip: true });
+    const kept = await costOf(skipping, { id: globalLoanId(plain), skip: false });
+    expect(skipped.requestedQueryCost).toBeLessThan(kept.requestedQueryCost);
+  });
+});
