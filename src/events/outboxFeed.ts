@@ -18,6 +18,7 @@ import { poolSql } from '../tenancy/tenantSql.js';
 import { driverError } from '../tenancy/database.js';
 import { SUBSCRIBES_SQL, subscribesTo } from './webhooks/subscriptions.js';
 import { EVERY_PARTNER } from './catalogue.js';
+import { markDelivery } from './deliveryTrace.js';
 
 /** Sent by settle_commits() (SQL) when it numbered events. */
 export const OUTBOX_CHANNEL = 'lendgraph_outbox';
@@ -196,8 +197,13 @@ export class OutboxFeed {
     };
     client.on('notification', (message) => {
       if (!message.payload) return;
-      if (message.channel === COMMIT_CHANNEL) this.onCommit(message.payload);
-      else if (this.tails.has(message.payload)) void this.refresh(message.payload);
+      if (message.channel === COMMIT_CHANNEL) {
+        markDelivery('commitHeard', { schema: message.payload });
+        this.onCommit(message.payload);
+      } else if (this.tails.has(message.payload)) {
+        markDelivery('outboxHeard', { schema: message.payload });
+        void this.refresh(message.payload);
+      }
     });
     // Always a listener: an 'error' event nobody hears ends the process. Before LISTEN took, the failure is
     // also the connect's or the query's rejection, handled by whoever called listen().
@@ -304,6 +310,7 @@ export class OutboxFeed {
           let rows: FeedEvent[];
           do {
             rows = await this.read(schema, tail.highWater, 500);
+            if (rows.length > 0) markDelivery('outboxRead', { schema, seq: rows.at(-1)!.seq });
             for (const event of rows) {
               tail.highWater = event.seq;
               tail.ring.push(event);

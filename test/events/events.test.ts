@@ -3,6 +3,7 @@
 // the events query, which pages the same stream by the same cursor under the same partner rule, its payloads in the
 // API's forms (global ids that node() and postRepayment take, Money text).
 import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OutboxFeed, SlowConsumerError } from '../../src/events/outboxFeed.js';
 import { runCommand, type Actor } from '../../src/commands/runCommand.js';
@@ -167,6 +168,44 @@ describe('shared subscriptions', () => {
     expect(late.results.map(codeOf)).toEqual([later]);
     expect(resumed.results.map(codeOf)).toEqual([early, later]);
     await Promise.all([first, late, resumed].map((live) => live.stop()));
+  });
+
+  it('a shared member\'s `next` frame is, byte for byte, the one graphql-ws sends a subscriber running alone, but for its id', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const before = existing();
+    const document = 'subscription($types: [String!], $after: String) { events(types: $types, after: $after) { cursor type payload } }';
+    // The newest event now: resuming after it, the lone subscriber's first event is the one committed below.
+    const cursor = String(await server.runtime.feed.currentCursor(tenant.schemaName));
+    // Raw sockets, to see the text of each frame: one without a cursor (shared), one resuming (runs alone, sent by
+    // graphql-ws itself), in the same scope with the same document.
+    const raw = (id: string, variables: Record<string, unknown>) => {
+      const frames: string[] = [];
+      const socket = new WebSocket(url(), 'graphql-transport-ws');
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } })));
+      socket.on('message', (data) => {
+        const text = String(data);
+        const message = JSON.parse(text) as { type: string };
+        if (message.type === 'connection_ack') socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: document, variables } }));
+        else if (message.type === 'next') frames.push(text);
+      });
+      return { frames, close: () => socket.close() };
+    };
+    const serializationsBefore = server.gateway.subscriptions.serializations;
+    const shared = raw('shared-1', { types: ['partner.registered'] });
+    const alone = raw('alone-1', { types: ['partner.registered'], after: cursor });
+    try {
+      await until(() => groupsSince(before).length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await registerPartner(server.gateway, admin);
+      await until(() => shared.frames.length >= 1 && alone.frames.length >= 1);
+      expect(JSON.parse(shared.frames[0]!)).toMatchObject({ id: 'shared-1', type: 'next', payload: { data: { events: { type: 'partner.registered' } }, extensions: { cost: expect.any(Object) } } });
+      expect(shared.frames[0]!.replace('"shared-1"', '"alone-1"')).toBe(alone.frames[0]!);
+      // Written by the group (one serialization for the event), not by graphql-ws.
+      expect(server.gateway.subscriptions.serializations - serializationsBefore).toBe(1);
+    } finally {
+      shared.close();
+      alone.close();
+    }
   });
 });
 
