@@ -228,7 +228,7 @@ export interface FanoutOptions {
   sinkOf?: (args: ExecutionArgs) => FrameSink | undefined;
   /** The `next` message's payload for a result, as graphql-ws's onNext would give it; the result itself if absent. */
   payloadOf?: (args: ExecutionArgs, result: ExecutionResult) => unknown;
-  /** Bytes a directly written member's socket may hold unsent before SLOW_CONSUMER (default 1 MiB). */
+  /** Bytes a directly written member's socket may hold unsent before SLOW_CONSUMER (default 256 KiB). */
   maxBufferedBytes?: number;
   /** Members written per turn of the event loop, so that other sockets and requests are served meanwhile (256). */
   chunk?: number;
@@ -311,7 +311,7 @@ export class SubscriptionFanout {
     const member = new Member(this.options.maxQueue, (gone) => {
       group.members.delete(gone);
       if (group.members.size === 0) this.close(group);
-    }, this.options.sinkOf?.(args), this.options.maxBufferedBytes ?? 2 ** 20, (delivery) => this.frameTail(group, delivery));
+    }, this.options.sinkOf?.(args), this.options.maxBufferedBytes ?? 256 * 1024, (delivery) => this.frameTail(group, delivery));
     group.members.add(member);
     return member;
   }
