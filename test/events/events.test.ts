@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OutboxFeed, SlowConsumerError } from '../../src/events/outboxFeed.js';
+import { CommitSettler } from '../../src/events/commitSettler.js';
 import { runCommand, type Actor } from '../../src/commands/runCommand.js';
 import { createLogger } from '../../src/log.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
@@ -272,6 +273,42 @@ describe('under concurrent commits', () => {
 });
 
 describe('slow consumers', () => {
+  it('hands what this process settled to its subscribers without reading it back, and reads the table when that would skip an event', async () => {
+    const silent = createLogger('silent');
+    // Never started: no LISTEN and no sweep, so only what the settle pass hands on (or reads) can reach it.
+    const feed = new OutboxFeed(server.runtime.pool, server.runtime.database.url, silent, { maxQueue: 100, sweepMs: 60_000 });
+    const ours = new CommitSettler(server.runtime.pool, silent);
+    ours.onSettled(async (_sql, schema, events) => () => feed.accept(schema, events));
+    // Another process's settler: our feed hears nothing of what it numbers.
+    const theirs = new CommitSettler(server.runtime.pool, silent);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const emit = async (code: string, settler: CommitSettler) => {
+      let settled: Promise<void> = Promise.resolve();
+      await runCommand(db, {
+        tenant: tenant.slug, action: 'test.emit', actor, now: new Date(), settle: (schema) => (settled = settler.settle(schema)),
+      }, async () => ({
+        result: null, audit: { entityType: 'Test', entityId: code }, events: [{ type: 'loanProduct.revised', aggregateType: 'LoanProduct', aggregateId: code, payload: { code, version: 1 } }],
+      }));
+      await settled;
+    };
+    const codes = ['handed-1', 'numbered-elsewhere-2', 'handed-3'].map((code) => `${code}-${randomUUID().slice(0, 6)}`);
+    try {
+      const stream = feed.subscribe(tenant.schemaName, await feed.currentCursor(tenant.schemaName), { types: ['loanProduct.revised'] });
+      const first = stream.next();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await emit(codes[0]!, ours);
+      expect((await first).value).toMatchObject({ type: 'loanProduct.revised', payload: { code: codes[0] } });
+      // The next one this process settles does not follow what it has: it reads the table, and misses nothing.
+      await emit(codes[1]!, theirs);
+      await emit(codes[2]!, ours);
+      const rest = [(await stream.next()).value, (await stream.next()).value];
+      expect(rest.map((event) => (event.payload as { code: string }).code)).toEqual(codes.slice(1));
+      await stream.return(undefined);
+    } finally {
+      await feed.stop();
+    }
+  });
+
   it('a subscriber that stops reading is ended with SLOW_CONSUMER at its bound, naming where to resume', async () => {
     const feed = new OutboxFeed(server.runtime.pool, server.runtime.database.url, createLogger('silent'), { maxQueue: 3, sweepMs: 100 });
     await feed.start();
