@@ -341,7 +341,7 @@ const STAGES: Record<string, string> = {
   commitHeard: 'the gateway hears the commit (LISTEN, `lendgraph_commit`)',
   mutationAnswered: 'the mutation\'s answer is back at the bench',
   outboxHeard: 'events numbered; the gateway hears `lendgraph_outbox`',
-  outboxRead: 'the feed has read the new row',
+  outboxRead: 'the feed has the new row (from its own settle pass, or read)',
   executed: 'the shared group has run its document',
   framesWritten: 'every member\'s frame handed to its socket',
   firstReceived: 'the first subscriber has it',
