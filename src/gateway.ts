@@ -34,7 +34,8 @@ import { DEMO_TENANT } from './tenancy/demoTenant.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const TENANT_HEADER = 'x-lendgraph-tenant';
-/** How far one subscriber of a shared group may fall behind before SLOW_CONSUMER: the feed's own bound. */
+/** How far a shared subscriber the fan-out cannot write to directly may fall behind before SLOW_CONSUMER: the feed's
+ * own bound. One written directly is bounded by what its socket holds unsent (subscriptionFanout.ts). */
 const SHARED_SUBSCRIBER_QUEUE = 1_000;
 
 export interface Gateway {
@@ -167,7 +168,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: GRAPHQL_PATH,
-    // Frames go out as written: compressing each of 20,000 copies of an event costs more than it saves on a LAN.
+    // Frames go out as written (ws's default, said here because the fan-out relies on it): with compression every
+    // subscriber's copy of an event would be deflated on its own.
     perMessageDeflate: false,
     verifyClient: (_info, accept) => {
       if (wsServer.clients.size < websocketLimit) return accept(true);
