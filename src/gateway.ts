@@ -15,12 +15,12 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { WebSocketServer } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getNamedType, isLeafType, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs, type ExecutionResult, getNamedType, isLeafType, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError } from './errors.js';
 import { buildSchema } from './graph/schema.js';
-import { SubscriptionFanout } from './graph/subscriptionFanout.js';
+import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
 import { readinessCheck } from './readiness.js';
 import { authenticate, buildContext, contextFor, requestIdFrom, type GraphContext } from './graph/context.js';
 import { correlationIdFor, formatError, isMasked, requestError, rootCause, toGraphQLError, withoutSuggestions } from './graph/errors.js';
@@ -34,7 +34,8 @@ import { DEMO_TENANT } from './tenancy/demoTenant.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const TENANT_HEADER = 'x-lendgraph-tenant';
-/** How far one subscriber of a shared group may fall behind before SLOW_CONSUMER: the feed's own bound. */
+/** How far a shared subscriber the fan-out cannot write to directly may fall behind before SLOW_CONSUMER: the feed's
+ * own bound. One written directly is bounded by what its socket holds unsent (subscriptionFanout.ts). */
 const SHARED_SUBSCRIBER_QUEUE = 1_000;
 
 export interface Gateway {
@@ -171,6 +172,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: GRAPHQL_PATH,
+    // Frames go out as written (ws's default, said here because the fan-out relies on it): with compression every
+    // subscriber's copy of an event would be deflated on its own.
+    perMessageDeflate: false,
     verifyClient: (_info, accept) => {
       if (wsServer.clients.size < websocketLimit) return accept(true);
       log.warn({ limit: websocketLimit }, 'WebSocket refused: this process holds its maximum');
@@ -179,8 +183,31 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   });
   // An operation's cost, kept with its context from onSubscribe (where it is measured) to onNext.
   const costs = new WeakMap<object, QueryCost>();
-  // Subscribers asking the same thing in the same scope share one execution per event (docs/events.md).
-  const fanout = new SubscriptionFanout({ maxQueue: SHARED_SUBSCRIBER_QUEUE });
+  // An operation's socket and subscription id, kept with its context from onSubscribe: a shared group writes its
+  // members' frames there itself.
+  const sinks = new WeakMap<object, FrameSink>();
+  /** What a `next` message carries for a result: its cost, as over HTTP, and its errors formatted (masked ones logged). */
+  const nextPayload = (args: ExecutionArgs, result: ExecutionResult) => {
+    // Every result of an operation (each event of a subscription) says what the operation cost, as over HTTP.
+    const cost = costs.get(args.contextValue as object);
+    const withCost = cost ? { ...result, extensions: { ...result.extensions, cost } } : result;
+    if (!result.errors) return withCost;
+    const contextLog = (args.contextValue as GraphContext | undefined)?.log ?? log;
+    return {
+      ...withCost,
+      errors: result.errors.map((error) => {
+        if (isMasked(error)) contextLog.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
+        return formatError(error.toJSON(), error);
+      }),
+    };
+  };
+  // Subscribers asking the same thing in the same scope share one execution per event, and one serialization of
+  // its `next` payload (docs/events.md).
+  const fanout = new SubscriptionFanout({
+    maxQueue: SHARED_SUBSCRIBER_QUEUE,
+    sinkOf: (args) => sinks.get(args.contextValue as object),
+    payloadOf: nextPayload,
+  });
   const wsDisposable = useServer<{ authorization?: string; tenant?: string }, { principal: Principal | null; expiry?: NodeJS.Timeout }>(
     {
       schema,
@@ -205,7 +232,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           return false;
         }
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const principal = ctx.extra.principal ?? null;
         const hide = (error: GraphQLError) => (mayIntrospect(config, principal) ? error : new GraphQLError(withoutSuggestions(error.message), error));
         try {
@@ -227,6 +254,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const params = ctx.connectionParams ?? {};
           const contextValue = await contextFor(runtime, ctx.extra.principal ?? null, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
           if (size) costs.set(contextValue, queryCost(size, limits));
+          sinks.set(contextValue, { socket: ctx.extra.socket, id });
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
           if (error instanceof AppError) return [toGraphQLError(error)];
@@ -238,20 +266,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         if (isMasked(error)) log.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
         return formatError(error.toJSON(), error);
       }),
-      onNext: (_ctx, _id, _payload, args, result) => {
-        // Every result of an operation (each event of a subscription) says what the operation cost, as over HTTP.
-        const cost = costs.get(args.contextValue as object);
-        const withCost = cost ? { ...result, extensions: { ...result.extensions, cost } } : result;
-        if (!result.errors) return withCost;
-        const contextLog = (args.contextValue as GraphContext | undefined)?.log ?? log;
-        return {
-          ...withCost,
-          errors: result.errors.map((error) => {
-            if (isMasked(error)) contextLog.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');
-            return formatError(error.toJSON(), error);
-          }),
-        };
-      },
+      // Results graphql-ws sends itself: operations that run alone, and the answer of a query or mutation.
+      onNext: (_ctx, _id, _payload, args, result) => nextPayload(args, result),
     },
     wsServer,
   );

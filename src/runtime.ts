@@ -82,6 +82,10 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       retryDelaySeconds: config.END_OF_DAY_RETRY_DELAY_SECONDS, expireInSeconds: config.END_OF_DAY_JOB_EXPIRE_SECONDS,
     }, config.JOBS_ENABLED);
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
+    const feed = new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema),
+      () => void settler.sweep({ everySchema: true }).catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed')));
+    // What this process settles reaches its own subscribers once committed, without the "read me" round trip.
+    settler.onSettled(async (_sql, schema, events) => () => feed.accept(schema, events));
     return {
       config,
       log,
@@ -98,8 +102,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       webhooks,
       endOfDay,
       dataKey,
-      feed: new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema),
-        () => void settler.sweep({ everySchema: true }).catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed'))),
+      feed,
       now,
       ...(migration ? { migration } : {}),
       async close() {

@@ -95,9 +95,24 @@ without this, the document ran once per subscriber and event, and delivery time 
   cursor (it reads its own past from the table, then follows live events, exactly as before).
 - **Joining a live group** gives only events after the newest committed one when it joined (what "\`after\`
   omitted" always meant); events that arrive while it joins are kept and passed on if newer.
-- **Falling behind** is still per subscriber: each member of a group has its own bound (1,000 events); a member
-  that reaches it is ended alone with \`RATE_LIMITED\` / \`SLOW_CONSUMER\` and \`resumeAfter\` naming the last event
-  it received, while the others carry on. The group's stream stops when its last member leaves.
+- **One serialization per event.** graphql-ws would build each subscriber's \`next\` message and \`JSON.stringify\`
+  it, once per subscriber, through a chain of promises per socket. Instead the group serializes the event's
+  payload once (with \`extensions.cost\` and errors formatted and masked exactly as graphql-ws's \`onNext\` gives
+  them; a masked error is logged once per group, not once per member) and writes each member the frame graphql-ws
+  would have sent, \`{"id":"<its id>","type":"next","payload":…}\`, with only the subscription's id spliced in,
+  straight to its socket as one uncompressed text frame (per-message deflate is off). It writes 256 members, then
+  yields to the event loop, so pings, new subscribers and HTTP requests are served during a fan-out; each member
+  has one event whole before the group takes the next, so every member's events stay in order. graphql-ws still
+  owns each subscription: it starts it, completes it, and sends the \`error\` frame when a member is ended; a
+  member is written nothing before graphql-ws has registered it (events that arrive meanwhile wait and follow in
+  order). test/graph/subscriptionFanout.test.ts and test/events/events.test.ts show that the frames are byte for
+  byte what graphql-ws sends a subscriber running alone.
+- **Falling behind** is still per subscriber: a member is ended alone with \`RATE_LIMITED\` / \`SLOW_CONSUMER\` and
+  \`resumeAfter\` naming the last event written to it, while the others carry on, when its socket holds more than
+  256 KiB that the network has not taken yet (about a thousand events of the usual size). The group's own stream
+  has the feed's bound (1,000 events), and it stops when its last member leaves.
+- **How fast.** One gateway process's fan-out is bounded by the kernel's cost of one send per socket; the
+  measured figures and where the time goes are in performance.md ("Subscription fan-out") and benchmarks.md.
 
 `;
   const sections = [...byAggregate.entries()].map(([aggregate, list]) =>

@@ -18,6 +18,7 @@ import { poolSql } from '../tenancy/tenantSql.js';
 import { driverError } from '../tenancy/database.js';
 import { SUBSCRIBES_SQL, subscribesTo } from './webhooks/subscriptions.js';
 import { EVERY_PARTNER } from './catalogue.js';
+import { markDelivery } from './deliveryTrace.js';
 
 /** Sent by settle_commits() (SQL) when it numbered events. */
 export const OUTBOX_CHANNEL = 'lendgraph_outbox';
@@ -196,8 +197,13 @@ export class OutboxFeed {
     };
     client.on('notification', (message) => {
       if (!message.payload) return;
-      if (message.channel === COMMIT_CHANNEL) this.onCommit(message.payload);
-      else if (this.tails.has(message.payload)) void this.refresh(message.payload);
+      if (message.channel === COMMIT_CHANNEL) {
+        markDelivery('commitHeard', { schema: message.payload });
+        this.onCommit(message.payload);
+      } else if (this.tails.has(message.payload)) {
+        markDelivery('outboxHeard', { schema: message.payload });
+        void this.refresh(message.payload);
+      }
     });
     // Always a listener: an 'error' event nobody hears ends the process. Before LISTEN took, the failure is
     // also the connect's or the query's rejection, handled by whoever called listen().
@@ -289,6 +295,30 @@ export class OutboxFeed {
     return rows.map(toEvent);
   }
 
+  /**
+   * Events this process's own settle pass just numbered, once its transaction has committed (CommitSettler's
+   * onSettled): handed to subscribers at once, without waiting for the "read me" wake-up and reading them back.
+   * Only when they follow exactly what this process already has; anything else (another process settled some in
+   * between, a fetch is running) reads the table as a wake-up would, so no event is skipped or repeated.
+   */
+  accept(schema: string, events: readonly FeedEvent[]): void {
+    const tail = this.tails.get(schema);
+    if (!tail || events.length === 0) return;
+    const ordered = [...events].sort((a, b) => a.seq - b.seq);
+    const follows = ordered.every((event, i) => event.seq === tail.highWater + 1 + i);
+    if (tail.fetching || !follows) {
+      void this.refresh(schema);
+      return;
+    }
+    markDelivery('outboxRead', { schema, seq: ordered.at(-1)!.seq });
+    for (const event of ordered) {
+      tail.highWater = event.seq;
+      tail.ring.push(event);
+      for (const subscriber of tail.subscribers) subscriber.offer(event);
+    }
+    if (tail.ring.length > RING) tail.ring.splice(0, tail.ring.length - RING);
+  }
+
   /** Fetches what is new for a schema once, however many wake-ups arrive meanwhile. */
   private refresh(schema: string): Promise<void> {
     const tail = this.tails.get(schema);
@@ -304,6 +334,7 @@ export class OutboxFeed {
           let rows: FeedEvent[];
           do {
             rows = await this.read(schema, tail.highWater, 500);
+            if (rows.length > 0) markDelivery('outboxRead', { schema, seq: rows.at(-1)!.seq });
             for (const event of rows) {
               tail.highWater = event.seq;
               tail.ring.push(event);

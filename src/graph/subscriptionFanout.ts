@@ -7,6 +7,14 @@
 // subscriber that resumes from a cursor runs alone, exactly as before), and the scope part of the key holds
 // everything about the caller that can change what they see: tenant, partner (id and kind), roles, the tenants the
 // token names and its client. When anything is unknown, there is no key and the operation runs alone.
+//
+// Delivery: graphql-ws would take each member's result, build its `next` message and JSON.stringify it, once per
+// subscriber, through a chain of promises per socket. When the gateway names a member's socket and subscription id
+// (`sinkOf`), the group serializes the event's `next` payload once (`payloadOf`, what graphql-ws's onNext gives)
+// and writes each member the very frame graphql-ws would have sent — `{"id":…,"type":"next","payload":…}` — with
+// only the id spliced in, straight to its socket, a chunk of members per turn of the event loop. graphql-ws still
+// owns the subscription: it starts it, completes it, and sends the error frame when a member ends with one; a member
+// writes nothing before graphql-ws has started iterating it, so no `next` precedes the subscription's registration.
 import { createHash } from 'node:crypto';
 import {
   Kind, createSourceEventStream, execute, getOperationAST, print, subscribe,
@@ -14,6 +22,7 @@ import {
 } from 'graphql';
 import { AppError } from '../errors.js';
 import type { FeedEvent } from '../events/outboxFeed.js';
+import { markDelivery } from '../events/deliveryTrace.js';
 import type { GraphContext } from './context.js';
 
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` give the same text. */
@@ -59,7 +68,22 @@ export function sharingKey(args: Pick<ExecutionArgs, 'document' | 'operationName
     .digest('hex');
 }
 
-interface Delivery { seq: number; result: ExecutionResult }
+/** One event of a group: its result, and the tail of its `next` frame once serialized (for every member alike). */
+interface Delivery { seq: number; result: ExecutionResult; frameTail?: string }
+
+/** The WebSocket (ws) a member's frames are written to: only what the fanout uses. */
+export interface FrameSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string, options: { binary: boolean; compress: boolean; fin: boolean }): void;
+}
+
+/** Where a member's frames go: its socket, and the id its client gave the subscription. */
+export interface FrameSink { socket: FrameSocket; id: string }
+
+const OPEN = 1;
+// A text frame, whole, never compressed (the gateway's WebSocket server has per-message deflate off anyway).
+const SEND_OPTIONS = { binary: false, compress: false, fin: true } as const;
 
 /** One subscriber of a group: its own start, its own queue and bound, ended on its own. */
 class Member implements AsyncIterableIterator<ExecutionResult> {
@@ -70,29 +94,57 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   private wake: (() => void) | undefined;
   private failure: unknown;
   private ended = false;
+  /** Written to directly: whether graphql-ws has started iterating (before that, events wait). */
+  private pulled = false;
+  private readonly idJson: string | undefined;
 
-  constructor(private readonly maxQueue: number, private readonly leave: (member: Member) => void) {}
+  constructor(
+    private readonly maxQueue: number,
+    private readonly leave: (member: Member) => void,
+    private readonly sink: FrameSink | undefined,
+    private readonly maxBufferedBytes: number,
+    /** The tail of an event's `next` frame, serialized once per event for the whole group. */
+    private readonly frameTail: (delivery: Delivery) => string,
+  ) {
+    this.idJson = sink ? JSON.stringify(sink.id) : undefined;
+  }
 
   /** From here on it receives events after `cursor`; what arrived meanwhile and is newer is kept. */
   begin(cursor: number): void {
     this.start = cursor;
     this.delivered = cursor;
-    for (const delivery of this.waiting.splice(0)) this.offer(delivery);
+    if (!this.sink || this.pulled) for (const delivery of this.waiting.splice(0)) this.offer(delivery);
   }
 
-  offer(delivery: Delivery): void {
-    if (this.ended) return;
-    if (this.start === undefined) {
+  /** Hands it an event; true when that wrote a frame to its socket. */
+  offer(delivery: Delivery): boolean {
+    if (this.ended) return false;
+    if (this.start === undefined || (this.sink && !this.pulled)) {
       this.waiting.push(delivery);
-      return;
+      return false;
     }
-    if (delivery.seq <= this.start) return;
+    if (delivery.seq <= this.start) return false;
+    if (this.sink) return this.write(this.sink, delivery);
     if (this.queue.length >= this.maxQueue) {
       this.fail(slowConsumer(this.delivered));
-      return;
+      return false;
     }
     this.queue.push(delivery);
     this.wake?.();
+    return false;
+  }
+
+  private write(sink: FrameSink, delivery: Delivery): boolean {
+    // A closing socket: graphql-ws ends the subscription with it.
+    if (sink.socket.readyState !== OPEN) return false;
+    // What its socket has not yet handed to the kernel is its queue: too much, and it resumes from its cursor.
+    if (sink.socket.bufferedAmount > this.maxBufferedBytes) {
+      this.fail(slowConsumer(this.delivered));
+      return false;
+    }
+    sink.socket.send(`{"id":${this.idJson}${this.frameTail(delivery)}`, SEND_OPTIONS);
+    this.delivered = delivery.seq;
+    return true;
   }
 
   fail(error: unknown): void {
@@ -112,6 +164,11 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   }
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.sink && !this.pulled) {
+      // graphql-ws holds the subscription now: what arrived meanwhile goes out, then events as they come.
+      this.pulled = true;
+      if (this.start !== undefined) for (const delivery of this.waiting.splice(0)) this.offer(delivery);
+    }
     while (true) {
       const delivery = this.queue.shift();
       if (delivery) {
@@ -158,17 +215,32 @@ interface Group {
   closed: boolean;
   /** Settles once the source stream exists: undefined, or the refusal every member gets. */
   ready: Promise<ExecutionResult | undefined>;
+  /** The first member's arguments, as graphql-ws gave them: what the payload of every member's frame is built with. */
+  args: ExecutionArgs;
 }
 
 export interface GroupStats { key: string; members: number; executions: number }
 
-export interface FanoutOptions { maxQueue: number }
+export interface FanoutOptions {
+  /** Events a member that graphql-ws serializes may fall behind before SLOW_CONSUMER. */
+  maxQueue: number;
+  /** A member's socket and subscription id, when its frames may be written directly; undefined: through graphql-ws. */
+  sinkOf?: (args: ExecutionArgs) => FrameSink | undefined;
+  /** The `next` message's payload for a result, as graphql-ws's onNext would give it; the result itself if absent. */
+  payloadOf?: (args: ExecutionArgs, result: ExecutionResult) => unknown;
+  /** Bytes a directly written member's socket may hold unsent before SLOW_CONSUMER (default 256 KiB). */
+  maxBufferedBytes?: number;
+  /** Members written per turn of the event loop, so that other sockets and requests are served meanwhile (256). */
+  chunk?: number;
+}
 
 /** graphql-ws's `subscribe`, sharing what may be shared (sharingKey) and running the rest as graphql does. */
 export class SubscriptionFanout {
   private readonly groups = new Map<string, Group>();
   /** Executions of shared documents since start: one per event per group. */
   executions = 0;
+  /** `next` payloads serialized for directly written members since start: at most one per event per group. */
+  serializations = 0;
 
   constructor(private readonly options: FanoutOptions) {}
 
@@ -185,7 +257,7 @@ export class SubscriptionFanout {
     const feed = context.runtime.feed;
     const existing = this.groups.get(key);
     if (existing) {
-      const member = this.join(existing);
+      const member = this.join(existing, args);
       try {
         // A group refused before its first event refuses everyone who asked the same, in the same scope.
         const refusal = await existing.ready;
@@ -207,10 +279,10 @@ export class SubscriptionFanout {
       settle = resolve;
       broke = reject;
     });
-    const group: Group = { key, members: new Set(), executions: 0, source: undefined, closed: false, ready };
+    const group: Group = { key, members: new Set(), executions: 0, source: undefined, closed: false, ready, args };
     group.ready.catch(() => undefined);
     this.groups.set(key, group);
-    const member = this.join(group);
+    const member = this.join(group, args);
     try {
       const start = await feed.currentCursor(schemaName);
       // The group's stream starts where its first member does (events.ts reads subscriptionStart).
@@ -235,13 +307,35 @@ export class SubscriptionFanout {
     return member;
   };
 
-  private join(group: Group): Member {
+  private join(group: Group, args: ExecutionArgs): Member {
     const member = new Member(this.options.maxQueue, (gone) => {
       group.members.delete(gone);
       if (group.members.size === 0) this.close(group);
-    });
+    }, this.options.sinkOf?.(args), this.options.maxBufferedBytes ?? 256 * 1024, (delivery) => this.frameTail(group, delivery));
     group.members.add(member);
     return member;
+  }
+
+  /** `,"type":"next","payload":…}`: what follows the id in every member's frame, serialized once per event. */
+  private frameTail(group: Group, delivery: Delivery): string {
+    if (delivery.frameTail === undefined) {
+      // The first member's own arguments: its cost and log are every member's (same document, variables, scope).
+      const payload = this.options.payloadOf ? this.options.payloadOf(group.args, delivery.result) : delivery.result;
+      delivery.frameTail = `,"type":"next","payload":${JSON.stringify(payload)}}`;
+      this.serializations += 1;
+    }
+    return delivery.frameTail;
+  }
+
+  /** Offers an event to every member, yielding to the event loop after each chunk of frames written. */
+  private async deliver(group: Group, delivery: Delivery): Promise<void> {
+    const chunk = this.options.chunk ?? 256;
+    let written = 0;
+    // A Set's iterator visits members that join meanwhile and skips those that leave.
+    for (const member of group.members) {
+      if (member.offer(delivery) && ++written % chunk === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (group.closed) return;
+    }
   }
 
   private close(group: Group): void {
@@ -262,8 +356,10 @@ export class SubscriptionFanout {
         const result = await execute({ ...args, rootValue: event });
         group.executions += 1;
         this.executions += 1;
-        const delivery = { seq: event.seq, result };
-        for (const member of group.members) member.offer(delivery);
+        markDelivery('executed', { seq: event.seq, members: group.members.size });
+        // The whole group has the event before the next one is taken: each member's frames stay in order.
+        await this.deliver(group, { seq: event.seq, result });
+        markDelivery('framesWritten', { seq: event.seq, members: group.members.size });
       }
     } catch (error) {
       for (const member of [...group.members]) member.fail(error);

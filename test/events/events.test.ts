@@ -3,8 +3,10 @@
 // the events query, which pages the same stream by the same cursor under the same partner rule, its payloads in the
 // API's forms (global ids that node() and postRepayment take, Money text).
 import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OutboxFeed, SlowConsumerError } from '../../src/events/outboxFeed.js';
+import { CommitSettler } from '../../src/events/commitSettler.js';
 import { runCommand, type Actor } from '../../src/commands/runCommand.js';
 import { createLogger } from '../../src/log.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
@@ -168,6 +170,44 @@ describe('shared subscriptions', () => {
     expect(resumed.results.map(codeOf)).toEqual([early, later]);
     await Promise.all([first, late, resumed].map((live) => live.stop()));
   });
+
+  it('a shared member\'s `next` frame is, byte for byte, the one graphql-ws sends a subscriber running alone, but for its id', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const before = existing();
+    const document = 'subscription($types: [String!], $after: String) { events(types: $types, after: $after) { cursor type payload } }';
+    // The newest event now: resuming after it, the lone subscriber's first event is the one committed below.
+    const cursor = String(await server.runtime.feed.currentCursor(tenant.schemaName));
+    // Raw sockets, to see the text of each frame: one without a cursor (shared), one resuming (runs alone, sent by
+    // graphql-ws itself), in the same scope with the same document.
+    const raw = (id: string, variables: Record<string, unknown>) => {
+      const frames: string[] = [];
+      const socket = new WebSocket(url(), 'graphql-transport-ws');
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } })));
+      socket.on('message', (data) => {
+        const text = String(data);
+        const message = JSON.parse(text) as { type: string };
+        if (message.type === 'connection_ack') socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: document, variables } }));
+        else if (message.type === 'next') frames.push(text);
+      });
+      return { frames, close: () => socket.close() };
+    };
+    const serializationsBefore = server.gateway.subscriptions.serializations;
+    const shared = raw('shared-1', { types: ['partner.registered'] });
+    const alone = raw('alone-1', { types: ['partner.registered'], after: cursor });
+    try {
+      await until(() => groupsSince(before).length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await registerPartner(server.gateway, admin);
+      await until(() => shared.frames.length >= 1 && alone.frames.length >= 1);
+      expect(JSON.parse(shared.frames[0]!)).toMatchObject({ id: 'shared-1', type: 'next', payload: { data: { events: { type: 'partner.registered' } }, extensions: { cost: expect.any(Object) } } });
+      expect(shared.frames[0]!.replace('"shared-1"', '"alone-1"')).toBe(alone.frames[0]!);
+      // Written by the group (one serialization for the event), not by graphql-ws.
+      expect(server.gateway.subscriptions.serializations - serializationsBefore).toBe(1);
+    } finally {
+      shared.close();
+      alone.close();
+    }
+  });
 });
 
 describe('across processes', () => {
@@ -233,6 +273,42 @@ describe('under concurrent commits', () => {
 });
 
 describe('slow consumers', () => {
+  it('hands what this process settled to its subscribers without reading it back, and reads the table when that would skip an event', async () => {
+    const silent = createLogger('silent');
+    // Never started: no LISTEN and no sweep, so only what the settle pass hands on (or reads) can reach it.
+    const feed = new OutboxFeed(server.runtime.pool, server.runtime.database.url, silent, { maxQueue: 100, sweepMs: 60_000 });
+    const ours = new CommitSettler(server.runtime.pool, silent);
+    ours.onSettled(async (_sql, schema, events) => () => feed.accept(schema, events));
+    // Another process's settler: our feed hears nothing of what it numbers.
+    const theirs = new CommitSettler(server.runtime.pool, silent);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const emit = async (code: string, settler: CommitSettler) => {
+      let settled: Promise<void> = Promise.resolve();
+      await runCommand(db, {
+        tenant: tenant.slug, action: 'test.emit', actor, now: new Date(), settle: (schema) => (settled = settler.settle(schema)),
+      }, async () => ({
+        result: null, audit: { entityType: 'Test', entityId: code }, events: [{ type: 'loanProduct.revised', aggregateType: 'LoanProduct', aggregateId: code, payload: { code, version: 1 } }],
+      }));
+      await settled;
+    };
+    const codes = ['handed-1', 'numbered-elsewhere-2', 'handed-3'].map((code) => `${code}-${randomUUID().slice(0, 6)}`);
+    try {
+      const stream = feed.subscribe(tenant.schemaName, await feed.currentCursor(tenant.schemaName), { types: ['loanProduct.revised'] });
+      const first = stream.next();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await emit(codes[0]!, ours);
+      expect((await first).value).toMatchObject({ type: 'loanProduct.revised', payload: { code: codes[0] } });
+      // The next one this process settles does not follow what it has: it reads the table, and misses nothing.
+      await emit(codes[1]!, theirs);
+      await emit(codes[2]!, ours);
+      const rest = [(await stream.next()).value, (await stream.next()).value];
+      expect(rest.map((event) => (event.payload as { code: string }).code)).toEqual(codes.slice(1));
+      await stream.return(undefined);
+    } finally {
+      await feed.stop();
+    }
+  });
+
   it('a subscriber that stops reading is ended with SLOW_CONSUMER at its bound, naming where to resume', async () => {
     const feed = new OutboxFeed(server.runtime.pool, server.runtime.database.url, createLogger('silent'), { maxQueue: 3, sweepMs: 100 });
     await feed.start();
