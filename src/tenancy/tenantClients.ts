@@ -13,12 +13,17 @@ import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { PLATFORM_SCHEMA } from './schemaNames.js';
 
-export function prismaForSchema(pool: pg.Pool, schema: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
+// A loan's replay checkpoint is the posting engine's alone (plain SQL): no read through the ORM carries it.
+const TENANT_OMIT = { loan: { replayCheckpoint: true } } as const;
+
+export type TenantPrisma = PrismaClient<never, typeof TENANT_OMIT>;
+
+export function prismaForSchema(pool: pg.Pool, schema: string): TenantPrisma {
+  return new PrismaClient({ adapter: new PrismaPg(pool, { schema }), omit: TENANT_OMIT });
 }
 
 export function platformPrisma(pool: pg.Pool): PrismaClient {
-  return prismaForSchema(pool, PLATFORM_SCHEMA);
+  return new PrismaClient({ adapter: new PrismaPg(pool, { schema: PLATFORM_SCHEMA }) });
 }
 
 class Usage {
@@ -62,7 +67,7 @@ class Usage {
   }
 }
 
-function trackedClient(base: PrismaClient, usage: Usage) {
+function trackedClient(base: TenantPrisma, usage: Usage) {
   return base.$extends({
     name: 'lendgraph-usage',
     query: {
@@ -85,14 +90,14 @@ export type Tx = Parameters<Parameters<TenantDb['$transaction']>[0]>[0];
 
 interface Entry {
   db: TenantDb;
-  base: PrismaClient;
+  base: TenantPrisma;
   usage: Usage;
 }
 
 export class TenantClients {
   private readonly cache: LRUCache<string, Entry>;
   private readonly retiring = new Set<Usage>();
-  private readonly bases = new Map<Usage, PrismaClient>();
+  private readonly bases = new Map<Usage, TenantPrisma>();
   private created = 0;
 
   constructor(

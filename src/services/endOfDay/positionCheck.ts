@@ -3,7 +3,8 @@
 // benchmark run it over the loans they touch; an operator can run it over a sample. Classification, suspense and
 // provisions are checked by their own pure functions against the position (they are not the replay's).
 import { Decimal } from '../../domain/money.js';
-import { replayLoan } from '../../domain/servicing/loanAccount.js';
+import { checkpointFromJson, checkpointOf, resumedState } from '../../domain/servicing/replay/checkpoint.js';
+import { carryForward, replayWorking } from '../../domain/servicing/replay/replay.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { loanAccountOf, loanTransactionOf, postedNetJson, transactionsJson, type LoanRecord, type TransactionRecord } from '../servicing/loanRecords.js';
@@ -25,6 +26,7 @@ interface StoredLoan extends LoanRecord {
   lastDueOwing: string;
   transactions: TransactionRecord[];
   posted: { valueDate: string; account: string; net: string }[];
+  checkpoint: unknown;
 }
 
 const money = (v: Decimal | string) => new Decimal(v).toFixed(4);
@@ -43,11 +45,12 @@ export async function checkPositions(db: TenantDb, schema: string, loanIds: read
                       WHERE u.k >= l.next_instalment), '[]') AS upcoming,
            l.last_due_date::text AS "lastDueDate", l.last_due_owing::text AS "lastDueOwing",
            ${transactionsJson(s, 'l')} AS transactions,
-           ${postedNetJson(s, 'l')} AS posted
+           ${postedNetJson(s, 'l')} AS posted, l.replay_checkpoint AS checkpoint
       FROM ${s}.loan l WHERE l.id = ANY($1::uuid[])`, `{${loanIds.join(',')}}`);
   const mismatches: PositionMismatch[] = [];
   for (const row of rows) {
-    const state = replayLoan(loanAccountOf(row), row.transactions.map(loanTransactionOf), asOf);
+    const account = loanAccountOf(row);
+    const { working, state } = replayWorking(account, row.transactions.map(loanTransactionOf), asOf);
     const expect = (field: string, stored: unknown, replayed: unknown) => {
       const a = JSON.stringify(stored);
       const b = JSON.stringify(replayed);
@@ -77,6 +80,14 @@ export async function checkPositions(db: TenantDb, schema: string, loanIds: read
     for (const p of row.posted) add(`${p.valueDate}|${p.account}`, new Decimal(p.net).negated());
     const off = [...net].filter(([, v]) => !v.isZero()).map(([k, v]) => `${k} ${v.toFixed()}`).sort();
     if (off.length > 0) mismatches.push({ loanId: row.id, field: 'journals', stored: 'posted', replayed: off.join('; ') });
+    // The checkpoint, carried to the date, is the replay from scratch: it covers every transaction, and a posting
+    // that carries on from it starts where the replay from scratch would be.
+    const checkpoint = checkpointFromJson(row.checkpoint);
+    if (checkpoint && (checkpoint.resumable || checkpoint.asOf === asOf)) {
+      const resumed = resumedState(account, checkpoint);
+      carryForward(resumed, [], asOf);
+      expect('checkpoint', [checkpoint.covers, checkpointOf(resumed, asOf, 0, false).state], [row.transactions.length, checkpointOf(working, asOf, 0, false).state]);
+    }
   }
   return mismatches;
 }

@@ -10,7 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal } from '../../domain/money.js';
-import { replayLoan, type LoanAccountState, type LoanTransaction } from '../../domain/servicing/loanAccount.js';
+import type { LoanAccountState, LoanTransaction } from '../../domain/servicing/loanAccount.js';
+import { needsHistory, replayForPosting, type LoanOnRecord, type PostingReplay } from '../../domain/servicing/postingReplay.js';
+import { checkpointFromJson } from '../../domain/servicing/replay/checkpoint.js';
 import { journalsToPost, statusAfterReplay, type PostedNet, type PostingKind } from '../../domain/servicing/journalsToPost.js';
 import { IllegalLoanTransition, type LoanStatus } from '../../domain/servicing/loanStatus.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
@@ -164,35 +166,48 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
   const loanIds = [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
   // A uuid[] literal (ids are UUIDs: checked below), so the planner sees an array and uses the loan indexes.
   const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
-  // Lock first, read after, in two statements: under READ COMMITTED a statement that waited for a row lock
-  // re-reads the locked row but its subqueries keep the snapshot taken before the wait, so one statement would
-  // miss the transactions and journals the posting it waited for had just committed (seen as a loan whose stored
-  // balances disagreed with its journals after concurrent repayments to it).
-  await sql.query((schema) => `SELECT 1 FROM ${schema}.loan WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids);
-  // Then one round trip: the loans, each with its transactions and what is posted per date and account.
-  const loanRows = await sql.query<(LoanRow & { transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] })[]>(
-    (schema) => `WITH wanted AS (
-       SELECT * FROM ${schema}.loan WHERE id = ANY($1::uuid[])
-     )
-     SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
-            l.disbursement_date::text AS "disbursementDate",
-            l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf", l.transaction_count AS "transactionCount",
-            l.origination_partner AS "originationPartner",
-            ${transactionsJson(schema, 'l')} AS transactions,
-            ${postedNetJson(schema, 'l')} AS "postedNet"
-       FROM wanted l ORDER BY l.id`, ids);
+  // The loans, locked in id order, with what a posting from their checkpoints needs. Under READ COMMITTED a
+  // statement that waited for a row lock reads the locked row as the posting it waited for left it, so what is
+  // read from the loan's own row here is current.
+  const loanRows = await sql.query<(LoanRow & { checkpoint: unknown })[]>(
+    (schema) => `SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
+            l.disbursement_date::text AS "disbursementDate", l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf",
+            l.transaction_count AS "transactionCount", l.origination_partner AS "originationPartner", l.replay_checkpoint AS checkpoint
+       FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[]) ORDER BY l.id FOR UPDATE`, ids);
   const loans = new Map(loanRows.map((row) => [row.id, row]));
   drafts.forEach((draft) => {
     if (!loans.has(draft.loanId)) throw new InvalidField(`${draft.field}loanId`, 'no loan with that id');
   });
-  const stored = new Map<string, StoredTransaction[]>(loanRows.map((row) => [row.id, row.transactions]));
-  const posted = new Map<string, PostedNet[]>(loanRows.map((row) => [row.id, row.postedNet.map((p) => ({ valueDate: p.valueDate, account: p.account, net: new Decimal(p.net) }))]));
   const newByLoan = new Map<string, (PostingDraft & { id: string })[]>(loanIds.map((id) => [id, []]));
   const transactions: PostedTransaction[] = [];
   for (const draft of drafts) {
     const id = randomUUID();
     newByLoan.get(draft.loanId)!.push({ ...draft, id });
     transactions.push({ id, draft });
+  }
+
+  // Only a loan whose posting reaches before its checkpoint is read whole: its transactions and what is posted
+  // per date and account. A separate statement after the lock, because a locking statement's subqueries keep the
+  // snapshot taken before it waited (seen as stored balances disagreeing with journals after concurrent postings).
+  const onRecord = new Map<string, LoanOnRecord>();
+  const freshOf = new Map<string, LoanTransaction[]>();
+  for (const loanId of loanIds) {
+    const loan = loans.get(loanId)!;
+    onRecord.set(loanId, { account: loanAccountOf(loan), replayedTo: loan.asOf, transactionCount: loan.transactionCount, checkpoint: checkpointFromJson(loan.checkpoint) });
+    freshOf.set(loanId, newByLoan.get(loanId)!.map((d) => loanTransactionOf({
+      id: d.id, kind: d.kind, valueDate: d.valueDate, amount: d.amount ?? null, component: d.component ?? null, instalment: d.instalment ?? null,
+      reschedule: d.reschedule ?? null, reverses: d.reverses ?? null, channel: d.channel ?? null, externalReference: d.externalReference ?? null,
+    })));
+  }
+  const whole = loanIds.filter((id) => needsHistory(onRecord.get(id)!, freshOf.get(id)!));
+  const histories = new Map<string, { transactions: StoredTransaction[]; posted: PostedNet[] }>();
+  if (whole.length > 0) {
+    const rows = await sql.query<{ id: string; transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] }[]>(
+      (schema) => `SELECT l.id::text, ${transactionsJson(schema, 'l')} AS transactions, ${postedNetJson(schema, 'l')} AS "postedNet"
+         FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[])`, `{${whole.join(',')}}`);
+    for (const row of rows) {
+      histories.set(row.id, { transactions: row.transactions, posted: row.postedNet.map((p) => ({ valueDate: p.valueDate, account: p.account, net: new Decimal(p.net) })) });
+    }
   }
 
   const result = new Map<string, PostedLoan>();
@@ -204,31 +219,26 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
 
   for (const loanId of loanIds) {
     const loan = loans.get(loanId)!;
-    const before = stored.get(loanId)!;
     const fresh = newByLoan.get(loanId)!;
     if (fresh.length > 0 && (loan.status === 'written_off' || loan.status === 'restructured')) {
       throw new InvalidField(`${fresh[0]!.field}loanId`, `the loan is ${loan.status.replace('_', ' ')}: it takes no more transactions`);
     }
-    const known = new Map<string, StoredTransaction | (PostingDraft & { id: string })>(before.map((t) => [t.id, t]));
+    const history = histories.get(loanId) ?? null;
+    // Without the history, nothing new reverses or adds a tranche (the checkpoint would not do): the drafts are checked among themselves.
+    const known = new Map<string, StoredTransaction | (PostingDraft & { id: string })>((history?.transactions ?? []).map((t) => [t.id, t]));
     for (const draft of fresh) {
       checkDraft(draft, loan, run, known);
       known.set(draft.id, draft);
     }
-    const history: LoanTransaction[] = [
-      ...before.map(loanTransactionOf),
-      ...fresh.map((d) => loanTransactionOf({
-        id: d.id, kind: d.kind, valueDate: d.valueDate, amount: d.amount ?? null, component: d.component ?? null, instalment: d.instalment ?? null,
-        reschedule: d.reschedule ?? null, reverses: d.reverses ?? null, channel: d.channel ?? null, externalReference: d.externalReference ?? null,
-      })),
-    ];
-    let state: LoanAccountState;
-    const account = loanAccountOf(loan);
+    let replayed: PostingReplay;
     try {
-      state = replayLoan(account, history, run.businessDate);
+      replayed = replayForPosting(onRecord.get(loanId)!, freshOf.get(loanId)!, run.businessDate,
+        history && { transactions: history.transactions.map(loanTransactionOf), posted: history.posted });
     } catch (error) {
       if (error instanceof InvalidField && fresh.length > 0) throw asInputError(error, fresh);
       throw error;
     }
+    const { state } = replayed;
     let status: LoanStatus;
     try {
       status = statusAfterReplay(loan.status, state.status);
@@ -245,7 +255,9 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
       entered_by: run.postedBy, entered_at: postedAt,
     }));
 
-    const toPost = journalsToPost({ disbursementDate: loan.disbursementDate, replayedTo: loan.asOf, posted: posted.get(loanId)! }, state.journals, fresh, run.businessDate);
+    const toPost = journalsToPost(
+      { disbursementDate: loan.disbursementDate, replayedTo: loan.asOf, posted: replayed.posted, booking: replayed.booking }, replayed.journals, fresh, run.businessDate,
+    );
     for (const journal of toPost) {
       const journalId = randomUUID();
       journals.push({
@@ -263,8 +275,8 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
       principal_receivable: receivable.principal.toFixed(), interest_receivable: receivable.interest.toFixed(),
       fee_receivable: receivable.fee.toFixed(), penalty_receivable: receivable.penalty.toFixed(),
       held: state.held.advance.plus(state.held.excess).toFixed(), interest_in_advance: state.interestInAdvance.toFixed(),
-      transaction_count: loan.transactionCount + fresh.length,
-      ...positionColumns(state, account.terms),
+      transaction_count: loan.transactionCount + fresh.length, replay_checkpoint: replayed.checkpoint,
+      ...positionColumns(state, onRecord.get(loanId)!.account.terms),
     });
   }
 
@@ -300,12 +312,13 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
               oldest_due_date = r.oldest_due_date, upcoming_due_dates = r.upcoming_due_dates, upcoming_interest = r.upcoming_interest,
               upcoming_fee = r.upcoming_fee, upcoming_penalty = r.upcoming_penalty, upcoming_owing = r.upcoming_owing, next_instalment = 1,
               next_due_date = r.upcoming_due_dates[1], last_due_date = r.last_due_date, last_due_owing = r.last_due_owing,
-              tolerance = r.tolerance, late_fee_grace_days = r.late_fee_grace_days, penalty_interest = r.penalty_interest, replay_on = r.replay_on
+              tolerance = r.tolerance, late_fee_grace_days = r.late_fee_grace_days, penalty_interest = r.penalty_interest, replay_on = r.replay_on,
+              replay_checkpoint = r.replay_checkpoint
          FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, status text, as_of date, days_past_due integer, principal_receivable numeric,
               interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, interest_in_advance numeric,
               transaction_count integer, oldest_due_date date, upcoming_due_dates date[], upcoming_interest numeric[], upcoming_fee numeric[],
               upcoming_penalty numeric[], upcoming_owing numeric[], last_due_date date, last_due_owing numeric, tolerance numeric,
-              late_fee_grace_days integer, penalty_interest boolean, replay_on date)
+              late_fee_grace_days integer, penalty_interest boolean, replay_on date, replay_checkpoint jsonb)
         WHERE l.id = r.id
        RETURNING 1
      )

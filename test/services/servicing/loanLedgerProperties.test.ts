@@ -15,6 +15,8 @@ import { Decimal } from '../../../src/domain/money.js';
 import { effectiveTransactions, replayLoan } from '../../../src/domain/servicing/loanAccount.js';
 import { disburseLoan, disburseLoanTranche, postLoanTransaction } from '../../../src/services/servicing/loans.js';
 import { ledgerInvariants } from '../../../src/services/servicing/ledger.js';
+import { tenantSql } from '../../../src/tenancy/tenantSql.js';
+import { checkPositions } from '../../../src/services/endOfDay/positionCheck.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../../../src/services/servicing/loanRecords.js';
 import { createTenant, openTestRuntime, uniqueSlug } from '../../support/harness.js';
 
@@ -124,7 +126,10 @@ async function storedBooksEqualTheReplay(db: Db, steps: Step[], inTranches: bool
   // Never beyond the approved amount: the booking's tranche and every later one in effect.
   const paidOut = fromScratch.tranches.reduce((sum, t) => sum.plus(t.amount), new Decimal(loan.principal.toString()));
   expect(paidOut.lte(new Decimal(loan.approvedPrincipal.toString()))).toBe(true);
-  return { paidAhead: ahead.gt(0), tranches: fromScratch.tranches.length };
+  // Every stored position and the loan's replay checkpoint, carried to the date, agree with the replay from scratch.
+  expect(await checkPositions(db, tenant.schemaName, [loanId], BUSINESS_DATE)).toEqual([]);
+  expect(await tenantSql(db, tenant.schemaName).query<{ covers: number }[]>((s) => `SELECT (replay_checkpoint->>'covers')::int AS covers FROM ${s}.loan WHERE id = $1::uuid`, loanId)).toEqual([{ covers: stored.length }]);
+    return { paidAhead: ahead.gt(0), tranches: fromScratch.tranches.length };
 }
 
 describe('stored books equal the replay', () => {
