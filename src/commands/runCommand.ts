@@ -9,7 +9,10 @@ import type { Tx } from '../tenancy/tenantClients.js';
 import { COMMIT_CHANNEL } from '../events/outboxFeed.js';
 import { writtenEvent } from '../events/catalogue.js';
 import { schemaForSlug } from '../tenancy/schemaNames.js';
-import { tenantSql } from '../tenancy/tenantSql.js';
+import pg from 'pg';
+import { prepareValue } from 'pg/lib/utils.js';
+import { quoteIdent } from '../tenancy/schemaNames.js';
+import { tenantSql, type TenantStatement } from '../tenancy/tenantSql.js';
 import { checkIdempotencyKey } from './idempotencyKey.js';
 
 export interface Actor {
@@ -47,6 +50,8 @@ export interface Outcome<T> {
   events: EventDraft[];
   /** What an idempotent replay needs to rebuild the result (never secrets). */
   replay?: Record<string, unknown>;
+  /** Writes the work left to go with the bookkeeping (one round trip with it where the connection allows). */
+  writes?: Statement[];
 }
 
 export interface Command {
@@ -90,6 +95,91 @@ function canonical(value: unknown): string {
 
 const asJson = (value: unknown) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
 
+/** A statement for a tenant's schema with its values: run by whichever connection carries the command. */
+export interface Statement {
+  text: TenantStatement;
+  values: unknown[];
+}
+
+/** What claims an idempotency key (a row back: claimed now; none: claimed before). */
+function claimStatement(command: Command, owner: string): { statement: Statement; requestHash: string } | null {
+  const idempotency = command.idempotency;
+  if (!idempotency) return null;
+  // The graph refuses a bad key before anything runs (the IdempotencyKey scalar); this guards every other caller.
+  checkIdempotencyKey(idempotency.key, inputPath('idempotencyKey'));
+  const requestHash = createHash('sha256').update(canonical({ action: command.action, input: idempotency.input })).digest('hex');
+  return {
+    requestHash,
+    statement: {
+      text: (schema) => `INSERT INTO ${schema}.idempotency_key (principal, key, operation, request_hash, response)
+         VALUES ($1, $2, $3, $4, '{}') ON CONFLICT (principal, key) DO NOTHING RETURNING 1`,
+      values: [owner, idempotency.key, command.action, requestHash],
+    },
+  };
+}
+
+/** The stored answer to a repeated key, or a CONFLICT when the key was used for something else. */
+function answerOfClaimed(command: Command, stored: { operation: string; requestHash: string; response: unknown }, requestHash: string, canReplay: boolean): Record<string, unknown> {
+  if (stored.operation !== command.action || stored.requestHash !== requestHash) {
+    throw new AppError('CONFLICT', 'this idempotency key was used with a different request', { field: inputPath('idempotencyKey') });
+  }
+  if (!canReplay) throw new AppError('CONFLICT', 'this request was already made', { field: inputPath('idempotencyKey') });
+  return stored.response as Record<string, unknown>;
+}
+
+/**
+ * The command's bookkeeping as one statement: its events in the outbox, its audit record, the answer a repeat
+ * of its key gets, and a wake-up for whichever process settles commits.
+ */
+function bookkeepingStatement<T>(command: Command, outcome: Outcome<T>, owner: string): Statement {
+  const { actor } = command;
+  // Recorded unnumbered and unlinked: settle_commits() gives events their cursor and the audit record its
+  // place in the chain just after commit (commitSettler.ts), so a tenant's commands never queue on one lock.
+  // One statement, because a command's bookkeeping is on every write path and each round trip costs CPU.
+  // Written in the API's form (global ids, Money text) with its type's schema version: what is stored is
+  // what every reader is sent, so the outbox feed, the events query and webhooks cannot disagree.
+  const events = outcome.events.map((event) => {
+    const written = writtenEvent(event.type, event.aggregateType, event.aggregateId, event.payload);
+    return {
+      id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: written.aggregateId,
+      partnerScope: event.partnerScope ?? null, schemaVersion: written.schemaVersion, payload: asJson(written.payload),
+    };
+  });
+  const audits = (Array.isArray(outcome.audit) ? outcome.audit : [outcome.audit]).map((entry) => ({
+    entityType: entry.entityType, entityId: entry.entityId,
+    ...(entry.before === undefined || entry.before === null ? {} : { before: asJson(entry.before) }),
+    ...(entry.after === undefined || entry.after === null ? {} : { after: asJson(entry.after) }),
+  }));
+  return {
+    text: BOOKKEEPING,
+    values: [
+      command.tenant, command.now.toISOString(), JSON.stringify(events),
+      actor.subject, actor.roles, actor.partner, actor.clientId, command.action, JSON.stringify(audits), actor.requestId,
+      COMMIT_CHANNEL, schemaForSlug(command.tenant), !command.settle,
+      command.idempotency?.key ?? null, JSON.stringify(asJson(outcome.replay ?? {})), owner,
+    ],
+  };
+}
+
+const BOOKKEEPING: TenantStatement = (schema) => `WITH events AS (
+    INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)
+    SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', $2::timestamptz, (e->>'schemaVersion')::int, e->'payload'
+      FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n
+    RETURNING 1
+  ), replay AS (
+    -- With an idempotency key: what a repeat of this request gets back.
+    UPDATE ${schema}.idempotency_key SET response = $15::jsonb WHERE principal = $16 AND key = $14 AND $14 IS NOT NULL
+    RETURNING 1
+  ), audit AS (
+    INSERT INTO ${schema}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
+    SELECT $2::timestamptz, $4, $5::text[], $6, $7, $8, a->>'entityType', a->>'entityId', a->'before', a->'after', $10
+      FROM jsonb_array_elements($9::jsonb) WITH ORDINALITY AS drafts(a, n) ORDER BY n
+    RETURNING 1
+  )
+  -- A wake-up, not the event: delivered to every process's listener only if this transaction commits.
+  SELECT 1 AS recorded FROM (SELECT count(*) FROM audit) AS recorded, (SELECT count(*) FROM replay) AS replayed,
+         LATERAL (SELECT pg_notify($11, $12) WHERE $13::boolean) AS wake`;
+
 export async function runCommand<T>(
   db: TenantDb,
   command: Command,
@@ -98,68 +188,91 @@ export async function runCommand<T>(
 ): Promise<T> {
   const owner = idempotencyOwner(command.actor);
   const result = await db.$transaction(async (tx) => {
-    const idempotency = command.idempotency;
-    if (idempotency) {
-      // The graph refuses a bad key before anything runs (the IdempotencyKey scalar); this guards every other caller.
-      checkIdempotencyKey(idempotency.key, inputPath('idempotencyKey'));
-      const requestHash = createHash('sha256').update(canonical({ action: command.action, input: idempotency.input })).digest('hex');
+    const sql = tenantSql(tx, schemaForSlug(command.tenant));
+    const claim = claimStatement(command, owner);
+    if (claim) {
       // Claim the key; a twin in flight waits here on the row, then finds it claimed (and, once committed, answered).
-      const claimed = await tenantSql(tx, schemaForSlug(command.tenant)).query<unknown[]>((schema) => `INSERT INTO ${schema}.idempotency_key (principal, key, operation, request_hash, response)
-         VALUES ($1, $2, $3, $4, '{}') ON CONFLICT (principal, key) DO NOTHING RETURNING 1`,
-        owner, idempotency.key, command.action, requestHash);
+      const claimed = await sql.query<unknown[]>(claim.statement.text, ...claim.statement.values);
       if (claimed.length === 0) {
-        const stored = await tx.idempotencyKey.findUniqueOrThrow({ where: { principal_key: { principal: owner, key: idempotency.key } } });
-        if (stored.operation !== command.action || stored.requestHash !== requestHash) {
-          throw new AppError('CONFLICT', 'this idempotency key was used with a different request', { field: inputPath('idempotencyKey') });
-        }
-        if (!replay) throw new AppError('CONFLICT', 'this request was already made', { field: inputPath('idempotencyKey') });
-        return replay(stored.response as Record<string, unknown>, tx);
+        const stored = await tx.idempotencyKey.findUniqueOrThrow({ where: { principal_key: { principal: owner, key: command.idempotency!.key } } });
+        return replay!(answerOfClaimed(command, stored, claim.requestHash, replay !== undefined), tx);
       }
     }
     const outcome = await work(tx);
-    const { actor } = command;
-    // Recorded unnumbered and unlinked: settle_commits() gives events their cursor and the audit record its
-    // place in the chain just after commit (commitSettler.ts), so a tenant's commands never queue on one lock.
-    // One statement, because a command's bookkeeping is on every write path and each ORM round trip costs CPU.
-    // Written in the API's form (global ids, Money text) with its type's schema version: what is stored is
-    // what every reader is sent, so the outbox feed, the events query and webhooks cannot disagree.
-    const events = outcome.events.map((event) => {
-      const written = writtenEvent(event.type, event.aggregateType, event.aggregateId, event.payload);
-      return {
-        id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: written.aggregateId,
-        partnerScope: event.partnerScope ?? null, schemaVersion: written.schemaVersion, payload: asJson(written.payload),
-      };
-    });
-    const audits = (Array.isArray(outcome.audit) ? outcome.audit : [outcome.audit]).map((entry) => ({
-      entityType: entry.entityType, entityId: entry.entityId,
-      ...(entry.before === undefined || entry.before === null ? {} : { before: asJson(entry.before) }),
-      ...(entry.after === undefined || entry.after === null ? {} : { after: asJson(entry.after) }),
-    }));
-    await tenantSql(tx, schemaForSlug(command.tenant)).query((schema) => `WITH events AS (
-         INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)
-         SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', $2::timestamptz, (e->>'schemaVersion')::int, e->'payload'
-           FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n
-         RETURNING 1
-       ), replay AS (
-         -- With an idempotency key: what a repeat of this request gets back.
-         UPDATE ${schema}.idempotency_key SET response = $15::jsonb WHERE principal = $16 AND key = $14 AND $14 IS NOT NULL
-         RETURNING 1
-       ), audit AS (
-         INSERT INTO ${schema}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
-         SELECT $2::timestamptz, $4, $5::text[], $6, $7, $8, a->>'entityType', a->>'entityId', a->'before', a->'after', $10
-           FROM jsonb_array_elements($9::jsonb) WITH ORDINALITY AS drafts(a, n) ORDER BY n
-         RETURNING 1
-       )
-       -- A wake-up, not the event: delivered to every process's listener only if this transaction commits.
-       SELECT 1 AS recorded FROM (SELECT count(*) FROM audit) AS recorded, (SELECT count(*) FROM replay) AS replayed,
-              LATERAL (SELECT pg_notify($11, $12) WHERE $13::boolean) AS wake`,
-      command.tenant, command.now.toISOString(), JSON.stringify(events),
-      actor.subject, actor.roles, actor.partner, actor.clientId, command.action, JSON.stringify(audits), actor.requestId,
-      COMMIT_CHANNEL, schemaForSlug(command.tenant), !command.settle,
-      idempotency?.key ?? null, JSON.stringify(asJson(outcome.replay ?? {})), owner,
-    );
+    for (const write of outcome.writes ?? []) await sql.execute(write.text, ...write.values);
+    const bookkeeping = bookkeepingStatement(command, outcome, owner);
+    await sql.query(bookkeeping.text, ...bookkeeping.values);
     return outcome.result;
   }, { timeout: 30_000, maxWait: 30_000 });
   command.settle?.(schemaForSlug(command.tenant));
   return result;
+}
+
+/**
+ * The same command on one pooled connection with plain SQL, for the commands on the hot path (postings): no ORM
+ * between, and as few round trips as the work allows. The transaction's BEGIN goes with its first statement and
+ * its COMMIT with its writes and bookkeeping, each batch one simple query with its values written as literals
+ * by the driver's own escaping.
+ */
+export async function runSqlCommand<T>(
+  pool: pg.Pool,
+  command: Command,
+  work: (sql: CommandSql) => Promise<Outcome<T>>,
+  replay?: (stored: Record<string, unknown>) => T,
+): Promise<T> {
+  const owner = idempotencyOwner(command.actor);
+  const schema = quoteIdent(schemaForSlug(command.tenant));
+  const client = await pool.connect();
+  let begun = false;
+  let done = false;
+  const run = async <R extends pg.QueryResultRow>(statements: Statement[], commit: boolean): Promise<pg.QueryResult<R>[]> => {
+    const texts = statements.map((s) => inlined(client, s.text(schema), s.values));
+    const batch = [...(begun ? [] : ['BEGIN']), ...texts, ...(commit ? ['COMMIT'] : [])];
+    begun = true;
+    const results = await client.query<R>(batch.join('\n;\n'));
+    const all = (Array.isArray(results) ? results : [results]) as pg.QueryResult<R>[];
+    return all.slice(all.length - texts.length - (commit ? 1 : 0), all.length - (commit ? 1 : 0));
+  };
+  const sql: CommandSql = {
+    async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = []): Promise<R[]> {
+      if (!begun) return (await run<R>([{ text, values }], false))[0]!.rows;
+      return (await client.query<R>(text(schema), values)).rows;
+    },
+  };
+  try {
+    const claim = claimStatement(command, owner);
+    if (claim) {
+      const claimed = await sql.query(claim.statement.text, claim.statement.values);
+      if (claimed.length === 0) {
+        const [stored] = await sql.query<{ operation: string; requestHash: string; response: unknown }>(
+          (s) => `SELECT operation, request_hash AS "requestHash", response FROM ${s}.idempotency_key WHERE principal = $1 AND key = $2`, [owner, command.idempotency!.key]);
+        const answer = replay!(answerOfClaimed(command, stored!, claim.requestHash, replay !== undefined));
+        await client.query('COMMIT');
+        done = true;
+        return answer;
+      }
+    }
+    const outcome = await work(sql);
+    await run([...(outcome.writes ?? []), bookkeepingStatement(command, outcome, owner)], true);
+    done = true;
+    command.settle?.(schemaForSlug(command.tenant));
+    return outcome.result;
+  } finally {
+    if (!done && begun) await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
+}
+
+/** The raw-SQL door a command on one connection gives its work: rows back, names qualified by the statement. */
+export interface CommandSql {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: TenantStatement, values?: unknown[]): Promise<R[]>;
+}
+
+/** `text` with each `$n` replaced by its value as a literal, escaped by the driver (arrays, dates and JSON as it sends them). */
+function inlined(client: pg.PoolClient, text: string, values: readonly unknown[]): string {
+  if (values.length === 0) return text;
+  return text.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = prepareValue(values[Number(n) - 1]) as string | null;
+    return value === null || value === undefined ? 'NULL' : client.escapeLiteral(String(value));
+  });
 }

@@ -15,7 +15,8 @@ import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
 import { loanOn, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote } from '../domain/servicing/loanAccount.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../services/servicing/loanRecords.js';
-import { decideWaiver, disburseLoan, disburseLoanTranche, postLoanTransaction, postRepaymentFile, requestWaiver } from '../services/servicing/loans.js';
+import { decideWaiver, disburseLoan, disburseLoanTranche, postLoanTransaction, postRepaymentFile, requestWaiver, type PostedLoanTransaction } from '../services/servicing/loans.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
 import { loanTranchesOf } from '../services/servicing/loanTranches.js';
 import type { TrancheView } from '../domain/servicing/tranches.js';
 import type { PostingDraft } from '../services/servicing/postings.js';
@@ -559,13 +560,18 @@ builder.mutationField('disburseLoanTranche', (t) =>
     args: { input: t.arg({ type: DisburseLoanTrancheInput, required: true, description: 'The tranche.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      const { transactionId } = await disburseLoanTranche(db, commandOf(context), tenantBusinessDate(context), {
+      const posted = await disburseLoanTranche(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, amount: input.amount, valueDate: String(input.valueDate), externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
-      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
+      return { loanTransaction: await postedRow(db, posted) };
     },
   }),
 );
+
+/** The transaction a posting wrote, as it wrote it; read back only when a repeated idempotency key answered. */
+async function postedRow(db: TenantDb, posted: PostedLoanTransaction): Promise<LoanTransactionRow> {
+  return posted.transaction ?? db.loanTransaction.findUniqueOrThrow({ where: { id: posted.transactionId } });
+}
 
 const RepaymentPurposeEnum = builder.enumType('RepaymentPurpose', {
   description: 'What the borrower means the money for.',
@@ -612,8 +618,8 @@ builder.mutationField('postRepayment', (t) =>
         valueDate: String(input.valueDate), amount: input.amount, channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
         ...(purpose === 'reduceInstalment' || purpose === 'reduceTenor' ? { reschedule: purpose } : {}),
       };
-      const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), draft, input.idempotencyKey);
-      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
+      const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), draft, input.idempotencyKey);
+      return { loanTransaction: await postedRow(db, posted) };
     },
   }),
 );
@@ -660,7 +666,7 @@ builder.mutationField('postRepayments', (t) =>
     authScopes: { can: 'loans.repay' },
     args: { input: t.arg({ type: PostRepaymentsInput, required: true, description: 'The file.' }) },
     resolve: (_root, { input }, context) =>
-      postRepaymentFile(commandDbOf(context), commandOf(context), tenantBusinessDate(context), input.repayments.map((line, k) => ({
+      postRepaymentFile(context.runtime.pool, commandOf(context), tenantBusinessDate(context), input.repayments.map((line, k) => ({
         loanId: line.loanId.id, amount: line.amount, valueDate: String(line.valueDate), channel: channelOf(line.channel, `repayments[${k}].channel`), externalReference: line.externalReference ?? null,
       })), input.idempotencyKey),
   }),
@@ -688,10 +694,10 @@ builder.mutationField('reverseLoanTransaction', (t) =>
       const db = commandDbOf(context);
       const target = await db.loanTransaction.findUnique({ where: { id: input.transactionId.id } });
       if (!target) throw new InvalidField('transactionId', 'no transaction with that id');
-      const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
+      const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
         loanId: target.loanId, kind: 'reversal', reverses: target.id, valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       }, input.idempotencyKey);
-      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
+      return { loanTransaction: await postedRow(db, posted) };
     },
   }),
 );
@@ -719,10 +725,10 @@ builder.mutationField('applyLoanCharge', (t) =>
     resolve: async (_root, { input }, context) => {
       if (input.component !== 'fee' && input.component !== 'penalty') throw new InvalidField('component', 'component must be FEE or PENALTY');
       const db = commandDbOf(context);
-      const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
+      const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, kind: 'charge', component: input.component, amount: input.amount, valueDate: String(input.valueDate), reason: input.reason,
       }, input.idempotencyKey);
-      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
+      return { loanTransaction: await postedRow(db, posted) };
     },
   }),
 );
@@ -749,10 +755,10 @@ builder.mutationField('refundLoanExcess', (t) =>
     args: { input: t.arg({ type: RefundLoanExcessInput, required: true, description: 'The refund.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      const { transactionId } = await postLoanTransaction(db, commandOf(context), tenantBusinessDate(context), {
+      const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, kind: 'refund', amount: input.amount, valueDate: String(input.valueDate), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
-      return { loanTransaction: await db.loanTransaction.findUniqueOrThrow({ where: { id: transactionId } }) };
+      return { loanTransaction: await postedRow(db, posted) };
     },
   }),
 );

@@ -10,12 +10,13 @@ import { assertWithinProduct, termsToJson, type LoanTerms } from '../../domain/s
 import { tranchePlanOf } from '../../domain/servicing/tranches.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
-import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
+import pg from 'pg';
+import { runCommand, runSqlCommand, type AuditDraft, type Command, type CommandSql, type EventDraft, type CommandContext, type Outcome, type Statement } from '../../commands/runCommand.js';
 import { assertOffered, productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
-import { postToLoans, type PostingRun, type PostingDraft, type PostingResult } from './postings.js';
+import { postToLoans, type PostingRun, type PostingDraft, type PostingResult, type TransactionRow } from './postings.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import type { TransactionKind } from './loanRecords.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
@@ -211,15 +212,24 @@ const ACTION: Record<TransactionKind, string> = {
   reversal: 'loan.reverse', charge: 'loan.charge', waiver: 'loan.waive', tranche: 'loan.disburseTranche',
 };
 
+/**
+ * Runs a posting command: on the pool (plain SQL on one connection, the hot path the API takes) or inside a
+ * tenant client's transaction (services and tests that hold one).
+ */
+function runPosting<T>(db: TenantDb | pg.Pool, command: Command, work: (sql: Tx | CommandSql) => Promise<Outcome<T>>, replay: (stored: Record<string, unknown>) => T): Promise<T> {
+  return db instanceof pg.Pool ? runSqlCommand(db, command, work, replay) : runCommand(db, command, work, async (stored) => replay(stored));
+}
+
 /** One transaction on one loan, idempotent under the caller's key. */
-export async function postLoanTransaction(db: TenantDb, command: LoanCommand, businessDate: string, draft: Omit<PostingDraft, 'field'>, idempotencyKey?: string) {
+export async function postLoanTransaction(db: TenantDb | pg.Pool, command: LoanCommand, businessDate: string, draft: Omit<PostingDraft, 'field'>, idempotencyKey?: string) {
   const idempotency = idempotencyKey != null ? { key: idempotencyKey, input: draft } : undefined;
-  return runCommand(db, { ...command, action: ACTION[draft.kind], ...(idempotency ? { idempotency } : {}) }, async (tx) => {
-    const posting = await postToLoans(tx, postingRunOf(command, businessDate), [{ ...draft, field: '' }]);
+  return runPosting(db, { ...command, action: ACTION[draft.kind], ...(idempotency ? { idempotency } : {}) }, async (sql) => {
+    const writes: Statement[] = [];
+    const posting = await postToLoans(sql, postingRunOf(command, businessDate), [{ ...draft, field: '' }], [], { defer: (write) => writes.push(write) });
     const { id } = posting.transactions[0]!;
     const loan = posting.loans.get(draft.loanId)!;
     return {
-      result: { transactionId: id, loanId: draft.loanId },
+      result: { transactionId: id, loanId: draft.loanId, transaction: posting.rows[0]! } as PostedLoanTransaction,
       replay: { transactionId: id, loanId: draft.loanId },
       audit: {
         entityType: 'Loan', entityId: draft.loanId,
@@ -227,8 +237,16 @@ export async function postLoanTransaction(db: TenantDb, command: LoanCommand, bu
         after: { transactionId: id, ...draft, status: loan.status, receivable: loan.state.totals.receivable, held: loan.state.held },
       },
       events: eventsOf(posting),
+      writes,
     };
-  }, async (stored) => ({ transactionId: stored['transactionId'] as string, loanId: stored['loanId'] as string }));
+  }, (stored) => ({ transactionId: stored['transactionId'] as string, loanId: stored['loanId'] as string, transaction: null }));
+}
+
+/** A posted transaction; `transaction` is the stored row as the posting wrote it (null when a repeated key answers). */
+export interface PostedLoanTransaction {
+  transactionId: string;
+  loanId: string;
+  transaction: TransactionRow | null;
 }
 
 export interface RepaymentLine {
@@ -246,16 +264,17 @@ export const MAX_FILE_REPAYMENTS = 20_000;
  * A payment file: every repayment posted in one transaction, or none (a row that fails names itself and nothing
  * is written). One audit record for the file (its hash and totals); one event per repayment for partners.
  */
-export async function postRepaymentFile(db: TenantDb, command: LoanCommand, businessDate: string, lines: readonly RepaymentLine[], idempotencyKey: string) {
+export async function postRepaymentFile(db: TenantDb | pg.Pool, command: LoanCommand, businessDate: string, lines: readonly RepaymentLine[], idempotencyKey: string) {
   if (lines.length === 0 || lines.length > MAX_FILE_REPAYMENTS) throw new InvalidField('repayments', `a file carries 1–${MAX_FILE_REPAYMENTS} repayments`);
   const batchId = randomUUID();
   const digest = createHash('sha256').update(JSON.stringify(lines)).digest('hex');
-  return runCommand(db, { ...command, action: 'loan.repayFile', idempotency: { key: idempotencyKey, input: { sha256: digest } } }, async (tx) => {
+  return runPosting(db, { ...command, action: 'loan.repayFile', idempotency: { key: idempotencyKey, input: { sha256: digest } } }, async (sql) => {
+    const writes: Statement[] = [];
     const drafts: PostingDraft[] = lines.map((line, k) => ({
       loanId: line.loanId, kind: 'repayment', valueDate: line.valueDate, amount: line.amount, channel: line.channel,
       externalReference: line.externalReference ?? null, field: `repayments.${k}.`,
     }));
-    const posting = await postToLoans(tx, postingRunOf(command, businessDate, batchId), drafts);
+    const posting = await postToLoans(sql, postingRunOf(command, businessDate, batchId), drafts, [], { defer: (write) => writes.push(write) });
     const total = lines.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
     const summary = { batchId, posted: lines.length, loans: posting.loans.size, total: total.toFixed(), sha256: digest, journals: posting.journals };
     // The payer reconciles line by line: each line's transaction, in the file's order (the audit keeps the summary).
@@ -265,8 +284,9 @@ export async function postRepaymentFile(db: TenantDb, command: LoanCommand, busi
       replay: answer,
       audit: { entityType: 'RepaymentFile', entityId: batchId, after: summary },
       events: eventsOf(posting),
+      writes,
     };
-  }, async (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] });
+  }, (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] });
 }
 
 export interface WaiverAsk {
@@ -351,7 +371,7 @@ export interface TrancheAsk {
  * or before the business date, within the undisbursed remainder. The posting engine appends it, replays the loan
  * (the instalments still to come are regenerated) and posts the disbursement journal; idempotent under the key.
  */
-export async function disburseLoanTranche(db: TenantDb, command: LoanCommand, businessDate: string, ask: TrancheAsk, idempotencyKey?: string) {
+export async function disburseLoanTranche(db: TenantDb | pg.Pool, command: LoanCommand, businessDate: string, ask: TrancheAsk, idempotencyKey?: string) {
   const valueDate = dateField(ask.valueDate, 'valueDate')!;
   return postLoanTransaction(db, command, businessDate, {
     loanId: ask.loanId, kind: 'tranche', valueDate, amount: ask.amount, externalReference: ask.externalReference ?? null,

@@ -16,7 +16,10 @@ import { checkpointFromJson } from '../../domain/servicing/replay/checkpoint.js'
 import { journalsToPost, statusAfterReplay, type PostedNet, type PostingKind } from '../../domain/servicing/journalsToPost.js';
 import { IllegalLoanTransition, type LoanStatus } from '../../domain/servicing/loanStatus.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
-import { tenantSql } from '../../tenancy/tenantSql.js';
+import { tenantSql, type TenantStatement } from '../../tenancy/tenantSql.js';
+import type { CommandSql, Statement } from '../../commands/runCommand.js';
+import { Prisma, type LoanTransaction as LoanTransactionModel } from '../../generated/prisma/client.js';
+import { dateColumn } from '../../tenancy/dateColumns.js';
 import { assertTrancheFits, type PaidTranche } from '../../domain/servicing/tranches.js';
 import type { LoanTerms } from '../../domain/servicing/product.js';
 import { loanAccountOf, loanTransactionOf, postedNetJson, transactionsJson, type LoanRecord, type TransactionKind, type TransactionRecord } from './loanRecords.js';
@@ -61,8 +64,13 @@ export interface PostedLoan {
   state: LoanAccountState;
 }
 
+/** A stored transaction as the ORM reads it (what the API's LoanTransaction is made from). */
+export type TransactionRow = LoanTransactionModel;
+
 export interface PostingResult {
   transactions: PostedTransaction[];
+  /** The rows written for `transactions`, in the same order: the answer needs no read back. */
+  rows: TransactionRow[];
   loans: Map<string, PostedLoan>;
   journals: number;
 }
@@ -161,19 +169,21 @@ interface LineDraft {
  * Appends `drafts` to their loans (and replays `alsoLoans`, e.g. one just booked), then posts what the replays
  * add to the ledger and stores each loan's replayed sub-ledger. Throws InvalidField naming the caller's field.
  */
-export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = []): Promise<PostingResult> {
-  const sql = tenantSql(tx, run.schema);
+export async function postToLoans(
+  db: Tx | CommandSql, run: PostingRun, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = [], options: { defer?: (write: Statement) => void } = {},
+): Promise<PostingResult> {
+  const sql = postingSql(db, run.schema);
   const loanIds = [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
   // A uuid[] literal (ids are UUIDs: checked below), so the planner sees an array and uses the loan indexes.
   const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
   // The loans, locked in id order, with what a posting from their checkpoints needs. Under READ COMMITTED a
   // statement that waited for a row lock reads the locked row as the posting it waited for left it, so what is
   // read from the loan's own row here is current.
-  const loanRows = await sql.query<(LoanRow & { checkpoint: unknown })[]>(
+  const loanRows = await sql.query<LoanRow & { checkpoint: unknown }>(
     (schema) => `SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
             l.disbursement_date::text AS "disbursementDate", l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf",
             l.transaction_count AS "transactionCount", l.origination_partner AS "originationPartner", l.replay_checkpoint AS checkpoint
-       FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[]) ORDER BY l.id FOR UPDATE`, ids);
+       FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[]) ORDER BY l.id FOR UPDATE`, [ids]);
   const loans = new Map(loanRows.map((row) => [row.id, row]));
   drafts.forEach((draft) => {
     if (!loans.has(draft.loanId)) throw new InvalidField(`${draft.field}loanId`, 'no loan with that id');
@@ -202,9 +212,9 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
   const whole = loanIds.filter((id) => needsHistory(onRecord.get(id)!, freshOf.get(id)!));
   const histories = new Map<string, { transactions: StoredTransaction[]; posted: PostedNet[] }>();
   if (whole.length > 0) {
-    const rows = await sql.query<{ id: string; transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] }[]>(
+    const rows = await sql.query<{ id: string; transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] }>(
       (schema) => `SELECT l.id::text, ${transactionsJson(schema, 'l')} AS transactions, ${postedNetJson(schema, 'l')} AS "postedNet"
-         FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[])`, `{${whole.join(',')}}`);
+         FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[])`, [`{${whole.join(',')}}`]);
     for (const row of rows) {
       histories.set(row.id, { transactions: row.transactions, posted: row.postedNet.map((p) => ({ valueDate: p.valueDate, account: p.account, net: new Decimal(p.net) })) });
     }
@@ -212,6 +222,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
 
   const result = new Map<string, PostedLoan>();
   const transactionRows: Record<string, unknown>[] = [];
+  const rows: TransactionRow[] = [];
   const journals: JournalDraft[] = [];
   const lines: LineDraft[] = [];
   const loanUpdates: Record<string, unknown>[] = [];
@@ -248,6 +259,12 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
     }
     result.set(loanId, { loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, state });
 
+    fresh.forEach((d, k) => rows.push({
+      id: d.id, loanId, seq: loan.transactionCount + k + 1, kind: d.kind, valueDate: dateColumn(d.valueDate), amount: d.amount ? new Prisma.Decimal(d.amount.toFixed()) : null,
+      component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
+      channel: d.channel ?? null, externalReference: d.externalReference ?? null, reason: d.reason ?? null, batchId: run.batchId ?? null,
+      enteredBy: run.postedBy, enteredAt: run.now,
+    }));
     fresh.forEach((d, k) => transactionRows.push({
       id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount?.toFixed() ?? null,
       component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
@@ -282,7 +299,7 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
 
   // One round trip for every write. Each part is a separate data-modifying CTE; the foreign keys and the
   // balance check on journal lines are checked at the end of the statement, when all of them are in.
-  await sql.execute((schema) => `WITH new_transactions AS (
+  const write: Statement = { text: (schema) => `WITH new_transactions AS (
        INSERT INTO ${schema}.loan_transaction (id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel,
               external_reference, reason, batch_id, entered_by, entered_at)
        SELECT id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel, external_reference, reason,
@@ -323,9 +340,22 @@ export async function postToLoans(tx: Tx, run: PostingRun, drafts: readonly Post
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM new_transactions) + (SELECT count(*) FROM new_journals) + (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM updated)`,
-    JSON.stringify(transactionRows), JSON.stringify(journals), JSON.stringify(lines), JSON.stringify(loanUpdates), postedAt);
+    values: [JSON.stringify(transactionRows), JSON.stringify(journals), JSON.stringify(lines), JSON.stringify(loanUpdates), postedAt] };
+  if (options.defer) options.defer(write);
+  else await sql.query(write.text, write.values);
 
-  return { transactions, loans: result, journals: journals.length };
+  // In the drafts' order, as `transactions`.
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return { transactions, rows: transactions.map((t) => byId.get(t.id)!), loans: result, journals: journals.length };
+}
+
+/** Raw SQL on whichever connection carries the posting: a Prisma transaction, or a command's own connection. */
+function postingSql(db: Tx | CommandSql, schema: string): CommandSql {
+  if ('$queryRawUnsafe' in db) {
+    const sql = tenantSql(db, schema);
+    return { query: <R>(text: TenantStatement, values: unknown[] = []) => sql.query<R[]>(text, ...values) } as CommandSql;
+  }
+  return db;
 }
 
 /**

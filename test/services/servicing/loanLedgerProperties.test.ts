@@ -75,14 +75,14 @@ async function storedBooksEqualTheReplay(db: Db, steps: Step[], inTranches: bool
     const valueDate = addDays(DISBURSED, s.day);
     try {
       if (s.kind === 'repayment') {
-        posted.push((await postLoanTransaction(db, command, BUSINESS_DATE, { loanId, kind: 'repayment', valueDate, amount: money(s.cents), channel: 'test' })).transactionId);
+        posted.push((await postLoanTransaction(runtime.pool, command, BUSINESS_DATE, { loanId, kind: 'repayment', valueDate, amount: money(s.cents), channel: 'test' })).transactionId);
       } else if (s.kind === 'charge') {
-        posted.push((await postLoanTransaction(db, command, BUSINESS_DATE, { loanId, kind: 'charge', component: s.component, valueDate, amount: money(s.cents) })).transactionId);
+        posted.push((await postLoanTransaction(runtime.pool, command, BUSINESS_DATE, { loanId, kind: 'charge', component: s.component, valueDate, amount: money(s.cents) })).transactionId);
       } else if (s.kind === 'tranche') {
-        posted.push((await disburseLoanTranche(db, command, BUSINESS_DATE, { loanId, valueDate, amount: money(s.cents) })).transactionId);
+        posted.push((await disburseLoanTranche(runtime.pool, command, BUSINESS_DATE, { loanId, valueDate, amount: money(s.cents) })).transactionId);
       } else if (posted.length > 0) {
         const target = posted[s.pick % posted.length]!;
-        await postLoanTransaction(db, command, BUSINESS_DATE, { loanId, kind: 'reversal', reverses: target, valueDate, reason: 'test' });
+        await postLoanTransaction(runtime.pool, command, BUSINESS_DATE, { loanId, kind: 'reversal', reverses: target, valueDate, reason: 'test' });
       }
     } catch (error) {
       // A reversal of something already reversed, or one dated before what it reverses, is refused, naming the
