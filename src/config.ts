@@ -50,8 +50,8 @@ const schema = z.object({
     value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value).optional(),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(600),
   MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
-  /** The largest GraphQL request body: a payment file of 20,000 repayments is about 3 MB. */
-  MAX_REQUEST_BYTES: z.coerce.number().int().min(10_000).max(100_000_000).default(4_000_000),
+  /** The largest GraphQL request body: a payment file of 100,000 repayments is about 13 MB. */
+  MAX_REQUEST_BYTES: z.coerce.number().int().min(10_000).max(100_000_000).default(16_000_000),
   /** The largest body from a caller without a token: nothing it may ask needs more, and a flood is refused unread. */
   MAX_ANONYMOUS_REQUEST_BYTES: z.coerce.number().int().min(1_000).max(100_000_000).default(100_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),

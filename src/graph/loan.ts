@@ -639,7 +639,7 @@ const PostRepaymentsInput = builder.inputType('PostRepaymentsInput', {
   description: 'A payment file: every repayment is posted, or none is.',
   fields: (t) => ({
     idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
-    repayments: t.field({ type: [RepaymentLineInput], required: true, description: 'The repayments (1–20,000).' }),
+    repayments: t.field({ type: [RepaymentLineInput], required: true, description: 'The repayments (1–100,000).' }),
   }),
 });
 

@@ -258,7 +258,7 @@ export interface RepaymentLine {
 }
 
 /** The most repayments one file may carry: one transaction, so a bound on how long it holds its loans. */
-export const MAX_FILE_REPAYMENTS = 20_000;
+export const MAX_FILE_REPAYMENTS = 100_000;
 
 /**
  * A payment file: every repayment posted in one transaction, or none (a row that fails names itself and nothing

@@ -1,0 +1,100 @@
+// A payment file's contract (docs/partners.md, "Payment files"): every repayment in it is posted in one
+// transaction, or none is — a row that fails names itself (`input.repayments[k]…`) and nothing is written: no
+// transaction, journal, event or audit record, and the loans' stored positions and checkpoints are as before. A file
+// of more than 100,000 rows is refused before anything runs. A file that posts leaves each loan's position and
+// replay checkpoint equal to the replay from scratch, whether the loan was posted to from its checkpoint or
+// replayed whole (a backdated row reaches before the checkpoint).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import type { TenantRecord } from '../../../src/tenancy/registry.js';
+import { Decimal } from '../../../src/domain/money.js';
+import { checkPositions } from '../../../src/services/endOfDay/positionCheck.js';
+import { MAX_FILE_REPAYMENTS, postRepaymentFile } from '../../../src/services/servicing/loans.js';
+import { tenantSql } from '../../../src/tenancy/tenantSql.js';
+import { InvalidField } from '../../../src/errors.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
+
+const BUSINESS_DATE = '2026-12-01';
+const DISBURSE = `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`;
+const FILE = `mutation($input: PostRepaymentsInput!) { postRepayments(input: $input) { posted loans transactionIds ${USER_ERRORS} } }`;
+
+let server: TestServer;
+let tenant: TenantRecord;
+let agent: string;
+const loans: string[] = [];
+let keys = 0;
+const raw = (id: string) => decodeGlobalID(id).id;
+
+/** What a file could have written, counted over the tenant. */
+async function written() {
+  const [row] = await tenantSql(server.runtime.tenantClients.forSchema(tenant.schemaName), tenant.schemaName).query<Record<string, string>[]>((s) => `SELECT
+      (SELECT count(*) FROM ${s}.loan_transaction)::text AS transactions, (SELECT count(*) FROM ${s}.journal)::text AS journals,
+      (SELECT count(*) FROM ${s}.outbox_event)::text AS events, (SELECT count(*) FROM ${s}.audit_record)::text AS audits,
+      (SELECT string_agg(l.id || ':' || l.transaction_count || ':' || l.principal_receivable || ':' || coalesce(l.replay_checkpoint::text, ''), ',' ORDER BY l.id) FROM ${s}.loan l) AS loans`);
+  return row!;
+}
+
+const file = (repayments: Record<string, unknown>[]) => gql(server.gateway, FILE, { token: agent, variables: { input: { idempotencyKey: `payment-file-${keys++}`, repayments } } });
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('payfiles'), { sandbox: true, businessDate: BUSINESS_DATE });
+  const officer = await devToken(server.runtime, 'disbursement-officer', tenant.slug, { subject: 'officer-1' });
+  agent = await devToken(server.runtime, 'servicing-agent', tenant.slug, { subject: 'agent-1' });
+  for (let i = 0; i < 3; i += 1) {
+    const response = await gql(server.gateway, DISBURSE, {
+      token: officer,
+      variables: { input: { idempotencyKey: `file-loan-${i}`, productCode: 'PL-STD', principal: '5000', numberOfRepayments: 12, disbursementDate: '2026-06-01', firstRepaymentDate: '2026-07-01' } },
+    });
+    expect(userErrors(response, 'disburseLoan')).toEqual([]);
+    loans.push(response.data!['disburseLoan'].loan.id);
+  }
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('payment files', () => {
+  it('post every row in one transaction, each loan equal to its replay from scratch, from its checkpoint or replayed whole', async () => {
+    const rows = [
+      ...loans.flatMap((loanId) => [1, 2, 3].map(() => ({ loanId, amount: '25.00', valueDate: BUSINESS_DATE, channel: 'bank' }))),
+      // Backdated: this loan is replayed whole.
+      { loanId: loans[0], amount: '10.00', valueDate: '2026-07-15', channel: 'bank' },
+    ];
+    const response = await file(rows);
+    expect(userErrors(response, 'postRepayments')).toEqual([]);
+    expect(response.data!['postRepayments']).toMatchObject({ posted: rows.length, loans: 3 });
+    expect(response.data!['postRepayments'].transactionIds).toHaveLength(rows.length);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(await checkPositions(db, tenant.schemaName, loans.map(raw), BUSINESS_DATE)).toEqual([]);
+  });
+
+  it('post nothing when one row fails, and name the row', async () => {
+    const before = await written();
+    const good = { loanId: loans[1], amount: '5.00', valueDate: BUSINESS_DATE, channel: 'bank' };
+    const cases: [Record<string, unknown>[], string][] = [
+      [[good, good, { ...good, valueDate: '2026-12-02' }], 'input.repayments[2].valueDate'],
+      [[good, { ...good, amount: '0.001' }, good], 'input.repayments[1].amount'],
+      [[good, { ...good, valueDate: '2026-05-01' }], 'input.repayments[1].valueDate'],
+    ];
+    for (const [rows, field] of cases) {
+      const response = await file(rows);
+      expect(userErrors(response, 'postRepayments').map((e) => e.field)).toEqual([field]);
+      expect(response.data!['postRepayments'].posted).toBeNull();
+      expect(await written()).toEqual(before);
+    }
+  });
+
+  it(`refuses a file of more than ${MAX_FILE_REPAYMENTS.toLocaleString('en-US')} rows before anything runs, and takes one of exactly that many`, async () => {
+    const command = { tenant: tenant.slug, actor: { subject: 'agent-1', roles: ['servicing-agent'], partner: null, clientId: null, requestId: 'r' }, now: new Date() };
+    const line = { loanId: raw(loans[2]!), amount: new Decimal('0.01'), valueDate: BUSINESS_DATE, channel: 'bank' };
+    const before = await written();
+    await expect(postRepaymentFile(server.runtime.pool, command, BUSINESS_DATE, Array.from({ length: MAX_FILE_REPAYMENTS + 1 }, () => line), 'file-too-large'))
+      .rejects.toThrow(InvalidField);
+    expect(await written()).toEqual(before);
+    const posted = await postRepaymentFile(server.runtime.pool, command, BUSINESS_DATE, Array.from({ length: MAX_FILE_REPAYMENTS }, () => line), 'file-largest');
+    expect(posted.posted).toBe(MAX_FILE_REPAYMENTS);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(await checkPositions(db, tenant.schemaName, [raw(loans[2]!)], BUSINESS_DATE)).toEqual([]);
+  }, 300_000);
+});
