@@ -45,7 +45,7 @@ import { machine, percentile, recordSection } from './record.js';
 import { bookShapes, readProduct, seedBook, verifyBook, type SeedReport, type Shape } from './eodSeed.js';
 import { checkSample, chooseSample, describeCheck, type CheckResult } from './eodCheck.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
-import { cleanUp, onCleanUp, startedGateway, startGatewayProcess } from './gatewayProcess.js';
+import { runBench, onCleanUp, startGatewayProcess } from './gatewayProcess.js';
 import { endOfDayTo, type DateRun } from './eodRunner.js';
 
 const { values } = parseArgs({
@@ -377,12 +377,4 @@ ${ages.map((a) => `| ${a.age} months | ${a.transactionsPerLoan.toFixed(0)} | ${s
 ` : ''}`);
 }
 
-try {
-  await run();
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  if (startedGateway) process.stderr.write(`the gateway's last lines:\n${startedGateway.lines.slice(-20).join('\n')}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBench(run, { gatewayLines: 20 });

@@ -123,3 +123,21 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Gate
     if (Date.now() > deadline) throw new Error(`gateway not ready in 120 s:\n${gateway.lines.join('\n')}`);
   }
 }
+
+/**
+ * Runs a bench's `run` and always cleans up; a failure is written with the gateway's last lines (with `onlyIfGatewayEnded`, only
+ * when the gateway has ended) and sets a non-zero exit code.
+ */
+export async function runBench(run: () => Promise<void>, options: { gatewayLines?: number; onlyIfGatewayEnded?: boolean } = {}): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    const gateway = startedGateway;
+    const ended = gateway !== undefined && (gateway.child.exitCode !== null || gateway.child.signalCode !== null);
+    if (gateway && (!options.onlyIfGatewayEnded || ended)) process.stderr.write(`the gateway's last lines:\n${gateway.lines.slice(-(options.gatewayLines ?? 40)).join('\n')}\n`);
+    process.exitCode = 1;
+  } finally {
+    await cleanUp();
+  }
+}

@@ -24,7 +24,7 @@ import type { Role } from '../src/authz/roles.js';
 import { freePort } from '../test/support/ports.js';
 import { addDays } from '../src/domain/calendar.js';
 import { machine, percentile, recordSection } from './record.js';
-import { cleanUp, cpuSeconds, onCleanUp, startedGateway, startGatewayProcess, type Gateway } from './gatewayProcess.js';
+import { runBench, cpuSeconds, onCleanUp, startGatewayProcess, type Gateway } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 
@@ -517,12 +517,4 @@ ${notes.length ? `\n${notes.join('\n\n')}\n` : ''}`);
   else say(singlesMet(best) && bulkMet ? 'goals met' : 'goals missed; see docs/benchmarks.md');
 }
 
-try {
-  await run();
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  if (startedGateway) process.stderr.write(`the gateway's last lines:\n${startedGateway.lines.slice(-40).join('\n')}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBench(run);

@@ -33,8 +33,8 @@ import { provisionTenant } from '../src/tenancy/provisioning.js';
 import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
 import { freePort } from '../test/support/ports.js';
 import { addDays } from '../src/domain/calendar.js';
-import { machine, percentile, recordSection } from './record.js';
-import { cleanUp, cpuSeconds, onCleanUp, startedGateway, startGatewayProcess } from './gatewayProcess.js';
+import { machine, percentile, publishSection } from './record.js';
+import { runBench, cpuSeconds, onCleanUp, startGatewayProcess } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 
@@ -245,19 +245,7 @@ async function run(): Promise<void> {
     '',
     pgbench ? `pgbench select-only (\`-S\`) on the same server in the same run: ${describePgbench(pgbench)}.` : 'pgbench select-only: not run (pgbench not installed: scripts/bench-prerequisites.sh).',
   ].join('\n');
-  say(`\n${body}`);
-  if (!values['no-record']) {
-    recordSection('reads', body);
-    say('recorded in docs/benchmarks.md');
-  }
+  publishSection('reads', body, !values['no-record']);
 }
 
-try {
-  await run();
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  if (startedGateway) process.stderr.write(`the gateway's last lines:\n${startedGateway.lines.slice(-40).join('\n')}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBench(run);

@@ -28,3 +28,11 @@ export function recordSection(name: string, body: string): void {
   const next = pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(FILE, next);
 }
+
+/** Prints a bench's section and, unless `record` is false, writes it into docs/benchmarks.md. */
+export function publishSection(name: string, body: string, record: boolean): void {
+  process.stdout.write(`\n${body}\n`);
+  if (!record) return;
+  recordSection(name, body);
+  process.stdout.write('recorded in docs/benchmarks.md\n');
+}

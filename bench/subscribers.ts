@@ -25,7 +25,7 @@ import type { FromClients, ToClients } from './subscriberClients.js';
 import type { GatewayMarks, GatewayMemory, ToProbe } from './gatewayProbe.js';
 import type { DeliveryMark } from '../src/events/deliveryTrace.js';
 import { machine, percentile, recordSection } from './record.js';
-import { cleanUp, cpuSeconds, onCleanUp, startedGateway, startGatewayProcess, stopChild, type Gateway } from './gatewayProcess.js';
+import { runBench, cpuSeconds, onCleanUp, startGatewayProcess, stopChild, type Gateway } from './gatewayProcess.js';
 
 const { values } = parseArgs({
   options: {
@@ -368,14 +368,4 @@ function stageTimes(marks: DeliveryMark[], seq: number, sentAt: number, mutation
   return result;
 }
 
-try {
-  await run();
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  if (startedGateway && (startedGateway.child.exitCode !== null || startedGateway.child.signalCode !== null)) {
-    process.stderr.write(`the gateway's last lines:\n${startedGateway.lines.slice(-40).join('\n')}\n`);
-  }
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBench(run, { onlyIfGatewayEnded: true });

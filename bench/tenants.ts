@@ -39,8 +39,8 @@ import { quoteIdent, schemaForSlug } from '../src/tenancy/schemaNames.js';
 import { TenantClients } from '../src/tenancy/tenantClients.js';
 import { CommitSettler } from '../src/events/commitSettler.js';
 import { freePort } from '../test/support/ports.js';
-import { cleanUp, cpuSeconds, onCleanUp, startedGateway, startGatewayProcess, stopChild } from './gatewayProcess.js';
-import { machine, percentile, recordSection } from './record.js';
+import { runBench, cpuSeconds, onCleanUp, startGatewayProcess, stopChild } from './gatewayProcess.js';
+import { machine, percentile, publishSection } from './record.js';
 
 const { values } = parseArgs({
   options: {
@@ -374,19 +374,7 @@ Load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${lo
 | gateway idle ${IDLE_SECONDS} s after ready (settle sweeps, end-of-day ticks, autovacuum): its CPU / PostgreSQL's CPU | ${idleGatewayCpu.toFixed(2)} s / ${idleClusterCpu.toFixed(2)} s | — | |
 | … its pool backends then (RssAnon each) | ${gatewayRss.map((b) => (b / 2 ** 20).toFixed(0)).join(', ')} MiB | — | |
 `;
-  say(`\n${body}`);
-  if (!values['no-record']) {
-    recordSection('tenants', body);
-    say('recorded in docs/benchmarks.md');
-  }
+  publishSection('tenants', body, !values['no-record']);
 }
 
-try {
-  await run();
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  if (startedGateway) process.stderr.write(`the gateway's last lines:\n${startedGateway.lines.slice(-40).join('\n')}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBench(run);
