@@ -392,8 +392,12 @@ describe('the events query', () => {
     expect(repaid.errors, JSON.stringify(repaid.errors)).toBeUndefined();
     expect(userErrors(repaid, 'postRepayment')).toEqual([]);
     const transactionGlobalId = repaid.data!['postRepayment'].loanTransaction.id as string;
-    const { events: repayments } = await listEvents(admin, { types: ['loan.repaymentPosted'], first: 100 });
-    const posted = repayments.find((e) => e.payload['transactionId'] === transactionGlobalId);
+    // An event takes its cursor (and its place in the query) when its commit is settled, just after the commit.
+    let posted: Listed | undefined;
+    for (const deadline = Date.now() + 10_000; !posted && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+      const { events: repayments } = await listEvents(admin, { types: ['loan.repaymentPosted'], first: 100 });
+      posted = repayments.find((e) => e.payload['transactionId'] === transactionGlobalId);
+    }
     expect(posted).toMatchObject({ aggregateId: loanGlobalId, payload: { loanId: loanGlobalId, kind: 'repayment', amount: '10.00 USD', valueDate: book.businessDate } });
     const transaction = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { __typename ... on LoanTransaction { id amount } } }', { token: admin, variables: { id: posted!.payload['transactionId'] } });
     expect(transaction.data!['node']).toEqual({ __typename: 'LoanTransaction', id: transactionGlobalId, amount: '10.00 USD' });
