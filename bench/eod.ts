@@ -19,11 +19,9 @@
 //    instalment paid, so ~500 at 24 months) and all have an instalment due on the run date: end of day's time per
 //    loan in each must be flat, since falling due is set-based whatever the history.
 // Figures go to docs/benchmarks.md, one section per --loans (so the 100,000 and 1,000,000 runs stand side by side).
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { loadConfig } from '../src/config.js';
@@ -41,7 +39,7 @@ import { Decimal } from '../src/domain/money.js';
 import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
 import { globalIdOf } from '../src/domain/globalId.js';
 import { freePort } from '../test/support/ports.js';
-import { machine, percentile, recordSection } from './record.js';
+import { commitOf, machine, percentile, recordSection } from './record.js';
 import { bookShapes, readProduct, seedBook, verifyBook, type SeedReport, type Shape } from './eodSeed.js';
 import { checkSample, chooseSample, describeCheck, type CheckResult } from './eodCheck.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
@@ -88,19 +86,12 @@ const EMBEDDED_SETTINGS = ["max_wal_size = '16GB'", "checkpoint_timeout = '30min
 const SHARED_BUFFERS = `shared_buffers=${Math.min(8192, Math.floor(os.totalmem() / 4 / 2 ** 20))}MB`;
 const GOAL_LOANS = 1_000_000;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const projectRoot = path.resolve(here, '..');
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const n = (value: number) => Math.round(value).toLocaleString('en-US');
 const s1 = (seconds: number) => `${seconds.toFixed(1)} s`;
 const msOf = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : '—');
 
-function commitOf(): string {
-  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
-  return head ? `${head}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
-}
 
 /** What the oracle found, or an error naming the first loans that differ: the bench fails loudly. */
 function assertCheck(result: CheckResult, when: string): void {

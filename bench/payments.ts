@@ -8,23 +8,17 @@
 //
 // The gateway is `src/main.ts` in a child process of its own, on a fresh embedded PostgreSQL; this process is
 // the client (HTTP keep-alive, one socket per request in flight). Records the figures in docs/benchmarks.md.
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../src/log.js';
-import { startEmbeddedPostgres } from '../src/tenancy/embeddedPostgres.js';
-import { createPool } from '../src/tenancy/database.js';
-import { loadMigrations, migrateAll } from '../src/tenancy/migrations.js';
-import { provisionTenant } from '../src/tenancy/provisioning.js';
 import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
 import type { Role } from '../src/authz/roles.js';
-import { freePort } from '../test/support/ports.js';
 import { addDays } from '../src/domain/calendar.js';
-import { machine, percentile, recordSection } from './record.js';
-import { runBench, cpuSeconds, onCleanUp, startGatewayProcess, type Gateway } from './gatewayProcess.js';
+import { commitOf, machine, percentile, recordSection } from './record.js';
+import { benchDatabase } from './benchDatabase.js';
+import { runBench, cpuSeconds, startGatewayProcess, type Gateway } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 
@@ -163,11 +157,6 @@ const INVARIANTS = `query Invariants($asOf: Date!) {
   trialBalance(asOf: $asOf) { lines { account debits credits balance } }
 }`;
 
-function commitOf(): string {
-  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
-  return head ? `${head}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
-}
 
 /** Runs `task(i)` for i in [0, count) with at most `width` at once; worker w takes w, w + width, … */
 async function inParallel(count: number, width: number, task: (i: number, worker: number) => Promise<void>): Promise<void> {
@@ -211,20 +200,7 @@ async function run(): Promise<void> {
 
   // Other work on the machine skews every figure: said beside them.
   const loadBefore = os.loadavg();
-  const log = createLogger('warn');
-  const root = mkdtempSync(path.join(tmpdir(), 'lendgraph-bench-payments-'));
-  // As root, initdb and postgres run as another user, which must be able to enter the folder.
-  chmodSync(root, 0o755);
-  onCleanUp(() => rmSync(root, { recursive: true, force: true }));
-  const server = await startEmbeddedPostgres({ dataDir: root, port: await freePort(), log, ephemeral: true });
-  onCleanUp(() => server.stop());
-  const pool = createPool(server.url, 2, 'lendgraph-bench');
-  onCleanUp(() => pool.end());
-  const postgresVersion = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-  const migrations = loadMigrations();
-  await migrateAll(pool, migrations, { concurrency: 2 });
-  const today = new Date().toISOString().slice(0, 10);
-  await provisionTenant(pool, migrations, { slug: TENANT, displayName: 'Bench payments', currency: 'USD', timeZone: 'UTC', businessDate: today, sandbox: true }, new Date());
+  const { root, server, pool, postgresVersion } = await benchDatabase('payments', { slug: TENANT, displayName: 'Bench payments' });
   const postmasterPid = Number(readFileSync(path.join(root, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
   const dataDir = path.join(root, 'gateway');

@@ -19,22 +19,14 @@
 // summarise it with `tsx bench/profileSummary.ts DIR/*.cpuprofile`); --only a,b (run only these queries:
 // trivial, loan, schedule, page, party); --no-record (do not touch docs/benchmarks.md, for trial runs).
 // Record figures only on a quiet machine: the load average before and after is printed beside them.
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../src/log.js';
-import { startEmbeddedPostgres } from '../src/tenancy/embeddedPostgres.js';
-import { createPool } from '../src/tenancy/database.js';
-import { loadMigrations, migrateAll } from '../src/tenancy/migrations.js';
-import { provisionTenant } from '../src/tenancy/provisioning.js';
 import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
-import { freePort } from '../test/support/ports.js';
 import { addDays } from '../src/domain/calendar.js';
-import { machine, percentile, publishSection } from './record.js';
-import { runBench, cpuSeconds, onCleanUp, startGatewayProcess } from './gatewayProcess.js';
+import { commitOf, machine, percentile, publishSection } from './record.js';
+import { benchDatabase } from './benchDatabase.js';
+import { runBench, cpuSeconds, startGatewayProcess } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 
@@ -65,7 +57,6 @@ const READS_APPLICANT = {
   identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: '900-00-0199' }],
 };
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const n = (value: number) => Math.round(value).toLocaleString('en-US');
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : '—');
@@ -108,27 +99,10 @@ interface Measured {
   gatewayCpuPerRequestMs: number;
 }
 
-function commitOf(): string {
-  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
-  return head ? `${head}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
-}
 
 async function run(): Promise<void> {
   const loadBefore = os.loadavg();
-  const log = createLogger('warn');
-  const root = mkdtempSync(path.join(tmpdir(), 'lendgraph-bench-reads-'));
-  chmodSync(root, 0o755);
-  onCleanUp(() => rmSync(root, { recursive: true, force: true }));
-  const server = await startEmbeddedPostgres({ dataDir: root, port: await freePort(), log, ephemeral: true });
-  onCleanUp(() => server.stop());
-  const pool = createPool(server.url, 2, 'lendgraph-bench');
-  onCleanUp(() => pool.end());
-  const postgresVersion = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-  const migrations = loadMigrations();
-  await migrateAll(pool, migrations, { concurrency: 2 });
-  const today = new Date().toISOString().slice(0, 10);
-  await provisionTenant(pool, migrations, { slug: TENANT, displayName: 'Bench reads', currency: 'USD', timeZone: 'UTC', businessDate: today, sandbox: true }, new Date());
+  const { root, server, postgresVersion } = await benchDatabase('reads', { slug: TENANT, displayName: 'Bench reads' });
 
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');

@@ -1,11 +1,13 @@
 // Benchmarks record their figures in docs/benchmarks.md, one section per script, replaced on each run,
 // with the machine and the date.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../docs/benchmarks.md');
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const FILE = path.join(PROJECT_ROOT, 'docs/benchmarks.md');
 const HEADER = '# Benchmarks\n\nFigures written by `npm run bench:*` scripts; each section is replaced when its script runs again. Tests never assert on timings.\n';
 
 export function machine(): string {
@@ -35,4 +37,11 @@ export function publishSection(name: string, body: string, record: boolean): voi
   if (!record) return;
   recordSection(name, body);
   process.stdout.write('recorded in docs/benchmarks.md\n');
+}
+
+/** The commit the figures were measured at, and whether tracked files differed from it. */
+export function commitOf(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout.trim();
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout.trim();
+  return head ? `${head}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
 }

@@ -22,12 +22,10 @@
 // --tenants N (5000), --timed N (200), --pool N (10), --concurrency N (4, bulk provisioning), --sweeps N (5),
 // --idle S (60), --no-record (do not touch docs/benchmarks.md).
 // The load average before and after is printed beside the figures: other work on the machine slows all of them.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { createLogger } from '../src/log.js';
@@ -40,7 +38,7 @@ import { TenantClients } from '../src/tenancy/tenantClients.js';
 import { CommitSettler } from '../src/events/commitSettler.js';
 import { freePort } from '../test/support/ports.js';
 import { runBench, cpuSeconds, onCleanUp, startGatewayProcess, stopChild } from './gatewayProcess.js';
-import { machine, percentile, publishSection } from './record.js';
+import { commitOf, machine, percentile, publishSection } from './record.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,7 +53,6 @@ const POOL_MAX = Number(values.pool);
 const CONCURRENCY = Number(values.concurrency);
 const SWEEPS = Math.max(2, Number(values.sweeps));
 const IDLE_SECONDS = Number(values.idle);
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = createLogger('warn');
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,11 +60,6 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const n = (value: number) => value.toLocaleString('en-US');
 
-function commitOf(): string {
-  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim();
-  return head ? `${head}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
-}
 
 /** A process's anonymous resident memory (what it allocated itself, not shared buffers) in bytes; 0 when unreadable. */
 function rssAnon(pid: number): number {
