@@ -1,7 +1,7 @@
 // Loan commands: booking (disbursement) and every transaction a loan takes, each one database transaction with
 // its outbox events and audit record (commands.ts). The money itself is the posting engine's (postings.ts).
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, InvalidField } from '../../errors.js';
+import { InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
 import { termsUnderCashRounding } from '../currencies.js';
