@@ -162,7 +162,7 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
 const DEFAULT_BATCH = { positions: 20_000, replays: 200 };
 
 /** The lock key of a tenant's end of day: one runner per tenant across every process. */
-const lockKey = (tenantId: string) => `end-of-day:${tenantId}`;
+export const endOfDayLockKey = (tenantId: string) => `end-of-day:${tenantId}`;
 
 /**
  * Runs end of day for `slug` up to `options.to` (the next date by default), resuming a run left unfinished.
@@ -177,12 +177,12 @@ export async function runEndOfDay(rt: EndOfDayRuntime, slug: string, options: En
 
   const lock = await rt.pool.connect();
   try {
-    const { rows } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey(found.id)]);
+    const { rows } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [endOfDayLockKey(found.id)]);
     if (!rows[0]!.locked) throw new AppError('CONFLICT', 'end of day is already running for this tenant');
     try {
       return await runDates(rt, found, options);
     } finally {
-      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(found.id)]);
+      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [endOfDayLockKey(found.id)]);
     }
   } finally {
     lock.release();

@@ -12,7 +12,7 @@ import { addDays } from '../../../src/domain/calendar.js';
 import type { Runtime } from '../../../src/runtime.js';
 import { AppError } from '../../../src/errors.js';
 import { ledgerInvariants } from '../../../src/services/servicing/ledger.js';
-import { EndOfDayFailure, runEndOfDay } from '../../../src/services/endOfDay/run.js';
+import { EndOfDayFailure, endOfDayLockKey, runEndOfDay } from '../../../src/services/endOfDay/run.js';
 import { checkPositions } from '../../../src/services/endOfDay/positionCheck.js';
 import { poolSql } from '../../../src/tenancy/tenantSql.js';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
@@ -36,11 +36,15 @@ afterAll(async () => {
 
 interface ChildLine { at?: string; businessDate?: string; step?: string; killed?: boolean; done?: boolean; resumed?: string[]; error?: string; code?: string | null }
 
-/** Runs end of day for `slug` to `to` in a child process that dies at `kill`; what it said and how it ended. */
-function child(slug: string, to: string, kill: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: ChildLine[]; stderr: string }> {
+/**
+ * Runs end of day for `slug` to `to` in a child process that dies at `kill`; what it said and how it ended. A killed
+ * child's connections outlive it until PostgreSQL reads their closed sockets, and one of them holds the tenant's
+ * runner lock: like an operator starting the next run, this waits for that lock to be free before going on.
+ */
+async function child(slug: string, to: string, kill: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: ChildLine[]; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATABASE_URL: inject('databaseUrl'), DATA_DIR: inject('dataDir') };
   delete env['PORT'];
-  return new Promise((resolve) => {
+  const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: ChildLine[]; stderr: string }>((resolve) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'test/support/endOfDayChild.ts', slug, to, kill], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -51,6 +55,27 @@ function child(slug: string, to: string, kill: string): Promise<{ code: number |
       lines: stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ChildLine),
     }));
   });
+  if (ended.signal === 'SIGKILL') await runnerLockFreed(slug);
+  return ended;
+}
+
+/** Waits until no session holds `slug`'s end-of-day lock (a killed runner's backend has gone). */
+async function runnerLockFreed(slug: string): Promise<void> {
+  const tenant = (await runtime.registry.findBySlug(slug))!;
+  const client = await runtime.pool.connect();
+  try {
+    for (let waited = 0; ; waited += 50) {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [endOfDayLockKey(tenant.id)]);
+      if (rows[0]!.locked) {
+        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [endOfDayLockKey(tenant.id)]);
+        return;
+      }
+      if (waited > 30_000) throw new Error(`the end-of-day lock of ${slug} is still held 30 s after its runner was killed`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    client.release();
+  }
 }
 
 const sqlOf = (t: TenantRecord) => poolSql(runtime.pool, t.schemaName);
