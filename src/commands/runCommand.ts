@@ -93,7 +93,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-const asJson = (value: unknown) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+export const asJson = (value: unknown) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
 
 /** A statement for a tenant's schema with its values: run by whichever connection carries the command. */
 export interface Statement {
@@ -101,13 +101,17 @@ export interface Statement {
   values: unknown[];
 }
 
+/** The hash a key's request is known by; refuses a malformed key (the graph refuses it first; this guards every other caller). */
+export function requestHashOf(command: Command & { idempotency: NonNullable<Command['idempotency']> }): string {
+  checkIdempotencyKey(command.idempotency.key, inputPath('idempotencyKey'));
+  return createHash('sha256').update(canonical({ action: command.action, input: command.idempotency.input })).digest('hex');
+}
+
 /** What claims an idempotency key (a row back: claimed now; none: claimed before). */
 function claimStatement(command: Command, owner: string): { statement: Statement; requestHash: string } | null {
   const idempotency = command.idempotency;
   if (!idempotency) return null;
-  // The graph refuses a bad key before anything runs (the IdempotencyKey scalar); this guards every other caller.
-  checkIdempotencyKey(idempotency.key, inputPath('idempotencyKey'));
-  const requestHash = createHash('sha256').update(canonical({ action: command.action, input: idempotency.input })).digest('hex');
+  const requestHash = requestHashOf({ ...command, idempotency });
   return {
     requestHash,
     statement: {
@@ -136,29 +140,39 @@ function bookkeepingStatement<T>(command: Command, outcome: Outcome<T>, owner: s
   // Recorded unnumbered and unlinked: settle_commits() gives events their cursor and the audit record its
   // place in the chain just after commit (commitSettler.ts), so a tenant's commands never queue on one lock.
   // One statement, because a command's bookkeeping is on every write path and each round trip costs CPU.
-  // Written in the API's form (global ids, Money text) with its type's schema version: what is stored is
-  // what every reader is sent, so the outbox feed, the events query and webhooks cannot disagree.
-  const events = outcome.events.map((event) => {
+  return {
+    text: BOOKKEEPING,
+    values: [
+      command.tenant, command.now.toISOString(), JSON.stringify(writtenEvents(outcome)),
+      actor.subject, actor.roles, actor.partner, actor.clientId, command.action, JSON.stringify(auditEntries(outcome)), actor.requestId,
+      COMMIT_CHANNEL, schemaForSlug(command.tenant), !command.settle,
+      command.idempotency?.key ?? null, JSON.stringify(asJson(outcome.replay ?? {})), owner,
+    ],
+  };
+}
+
+/**
+ * A command's events as the outbox stores them: in the API's form (global ids, Money text) with its type's schema
+ * version, so what is stored is what every reader is sent and the outbox feed, the events query and webhooks
+ * cannot disagree.
+ */
+export function writtenEvents(outcome: Outcome<unknown>) {
+  return outcome.events.map((event) => {
     const written = writtenEvent(event.type, event.aggregateType, event.aggregateId, event.payload);
     return {
       id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: written.aggregateId,
       partnerScope: event.partnerScope ?? null, schemaVersion: written.schemaVersion, payload: asJson(written.payload),
     };
   });
-  const audits = (Array.isArray(outcome.audit) ? outcome.audit : [outcome.audit]).map((entry) => ({
+}
+
+/** A command's audit entries as JSON (before and after only when there is something to show). */
+export function auditEntries(outcome: Outcome<unknown>) {
+  return (Array.isArray(outcome.audit) ? outcome.audit : [outcome.audit]).map((entry) => ({
     entityType: entry.entityType, entityId: entry.entityId,
     ...(entry.before === undefined || entry.before === null ? {} : { before: asJson(entry.before) }),
     ...(entry.after === undefined || entry.after === null ? {} : { after: asJson(entry.after) }),
   }));
-  return {
-    text: BOOKKEEPING,
-    values: [
-      command.tenant, command.now.toISOString(), JSON.stringify(events),
-      actor.subject, actor.roles, actor.partner, actor.clientId, command.action, JSON.stringify(audits), actor.requestId,
-      COMMIT_CHANNEL, schemaForSlug(command.tenant), !command.settle,
-      command.idempotency?.key ?? null, JSON.stringify(asJson(outcome.replay ?? {})), owner,
-    ],
-  };
 }
 
 const BOOKKEEPING: TenantStatement = (schema) => `WITH events AS (
@@ -269,7 +283,7 @@ export interface CommandSql {
 }
 
 /** `text` with each `$n` replaced by its value as a literal, escaped by the driver (arrays, dates and JSON as it sends them). */
-function inlined(client: pg.PoolClient, text: string, values: readonly unknown[]): string {
+export function inlined(client: pg.PoolClient, text: string, values: readonly unknown[]): string {
   if (values.length === 0) return text;
   return text.replace(/\$(\d+)/g, (_, n: string) => {
     const value = prepareValue(values[Number(n) - 1]) as string | null;

@@ -165,26 +165,54 @@ interface LineDraft {
   value_date: string;
 }
 
+/** A loan as the posting's locking read leaves it. */
+export type LockedLoan = LoanRow & { checkpoint: unknown };
+
+/** What a replay that reaches before a loan's checkpoint reads: its transactions and what is posted per date and account. */
+export interface LoanHistory {
+  transactions: StoredTransaction[];
+  posted: PostedNet[];
+}
+
+/** The rows one posting writes; the postings of a batch are written together (`postingWrite`). */
+export interface PostingRows {
+  transactions: Record<string, unknown>[];
+  journals: JournalDraft[];
+  lines: LineDraft[];
+  loans: Record<string, unknown>[];
+}
+
+/** Drafts sorted onto their loans, each with the id its transaction will have. */
+export interface PostingPlan {
+  loanIds: string[];
+  transactions: PostedTransaction[];
+  newByLoan: Map<string, (PostingDraft & { id: string })[]>;
+  onRecord: Map<string, LoanOnRecord>;
+  freshOf: Map<string, LoanTransaction[]>;
+}
+
+/** The loans, sorted by id as they are locked. */
+export const loanIdsOf = (drafts: readonly PostingDraft[], alsoLoans: readonly string[] = []) => [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
+
 /**
- * Appends `drafts` to their loans (and replays `alsoLoans`, e.g. one just booked), then posts what the replays
- * add to the ledger and stores each loan's replayed sub-ledger. Throws InvalidField naming the caller's field.
+ * Locks the loans in id order and reads what a posting from their checkpoints needs. Under READ COMMITTED a
+ * statement that waited for a row lock reads the locked row as the posting it waited for left it, so what is
+ * read from the loan's own row here is current.
  */
-export async function postToLoans(
-  db: Tx | CommandSql, run: PostingRun, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = [], options: { defer?: (write: Statement) => void } = {},
-): Promise<PostingResult> {
-  const sql = postingSql(db, run.schema);
-  const loanIds = [...new Set([...drafts.map((d) => d.loanId), ...alsoLoans])].sort();
-  // A uuid[] literal (ids are UUIDs: checked below), so the planner sees an array and uses the loan indexes.
+export async function lockLoans(sql: CommandSql, loanIds: readonly string[]): Promise<Map<string, LockedLoan>> {
+  // A uuid[] literal (ids are UUIDs: checked here), so the planner sees an array and uses the loan indexes.
   const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
-  // The loans, locked in id order, with what a posting from their checkpoints needs. Under READ COMMITTED a
-  // statement that waited for a row lock reads the locked row as the posting it waited for left it, so what is
-  // read from the loan's own row here is current.
-  const loanRows = await sql.query<LoanRow & { checkpoint: unknown }>(
+  const loanRows = await sql.query<LockedLoan>(
     (schema) => `SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
             l.disbursement_date::text AS "disbursementDate", l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf",
             l.transaction_count AS "transactionCount", l.origination_partner AS "originationPartner", l.replay_checkpoint AS checkpoint
        FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[]) ORDER BY l.id FOR UPDATE`, [ids]);
-  const loans = new Map(loanRows.map((row) => [row.id, row]));
+  return new Map(loanRows.map((row) => [row.id, row]));
+}
+
+/** Puts each draft on its loan (InvalidField naming the draft when there is no such loan). */
+export function planPosting(drafts: readonly PostingDraft[], loans: ReadonlyMap<string, LockedLoan>, alsoLoans: readonly string[] = []): PostingPlan {
+  const loanIds = loanIdsOf(drafts, alsoLoans);
   drafts.forEach((draft) => {
     if (!loans.has(draft.loanId)) throw new InvalidField(`${draft.field}loanId`, 'no loan with that id');
   });
@@ -195,31 +223,60 @@ export async function postToLoans(
     newByLoan.get(draft.loanId)!.push({ ...draft, id });
     transactions.push({ id, draft });
   }
-
-  // Only a loan whose posting reaches before its checkpoint is read whole: its transactions and what is posted
-  // per date and account. A separate statement after the lock, because a locking statement's subqueries keep the
-  // snapshot taken before it waited (seen as stored balances disagreeing with journals after concurrent postings).
   const onRecord = new Map<string, LoanOnRecord>();
   const freshOf = new Map<string, LoanTransaction[]>();
   for (const loanId of loanIds) {
-    const loan = loans.get(loanId)!;
+    const loan = loans.get(loanId);
+    if (!loan) throw new InvalidField('loanId', 'no loan with that id');
     onRecord.set(loanId, { account: loanAccountOf(loan), replayedTo: loan.asOf, transactionCount: loan.transactionCount, checkpoint: checkpointFromJson(loan.checkpoint) });
     freshOf.set(loanId, newByLoan.get(loanId)!.map((d) => loanTransactionOf({
       id: d.id, kind: d.kind, valueDate: d.valueDate, amount: d.amount ?? null, component: d.component ?? null, instalment: d.instalment ?? null,
       reschedule: d.reschedule ?? null, reverses: d.reverses ?? null, channel: d.channel ?? null, externalReference: d.externalReference ?? null,
     })));
   }
-  const whole = loanIds.filter((id) => needsHistory(onRecord.get(id)!, freshOf.get(id)!));
-  const histories = new Map<string, { transactions: StoredTransaction[]; posted: PostedNet[] }>();
-  if (whole.length > 0) {
-    const rows = await sql.query<{ id: string; transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] }>(
-      (schema) => `SELECT l.id::text, ${transactionsJson(schema, 'l')} AS transactions, ${postedNetJson(schema, 'l')} AS "postedNet"
-         FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[])`, [`{${whole.join(',')}}`]);
-    for (const row of rows) {
-      histories.set(row.id, { transactions: row.transactions, posted: row.postedNet.map((p) => ({ valueDate: p.valueDate, account: p.account, net: new Decimal(p.net) })) });
-    }
-  }
+  return { loanIds, transactions, newByLoan, onRecord, freshOf };
+}
 
+/** The loans of `plan` whose posting reaches before their checkpoint: only these are read whole. */
+export const loansNeedingHistory = (plan: PostingPlan) => plan.loanIds.filter((id) => needsHistory(plan.onRecord.get(id)!, plan.freshOf.get(id)!));
+
+/**
+ * The whole history of `loanIds`. A separate statement after the lock, because a locking statement's subqueries
+ * keep the snapshot taken before it waited (seen as stored balances disagreeing with journals after concurrent
+ * postings).
+ */
+export async function readHistories(sql: CommandSql, loanIds: readonly string[]): Promise<Map<string, LoanHistory>> {
+  const histories = new Map<string, LoanHistory>();
+  if (loanIds.length === 0) return histories;
+  const rows = await sql.query<{ id: string; transactions: StoredTransaction[]; postedNet: { valueDate: string; account: string; net: string }[] }>(
+    (schema) => `SELECT l.id::text, ${transactionsJson(schema, 'l')} AS transactions, ${postedNetJson(schema, 'l')} AS "postedNet"
+       FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[])`, [`{${loanIds.join(',')}}`]);
+  for (const row of rows) {
+    histories.set(row.id, { transactions: row.transactions, posted: row.postedNet.map((p) => ({ valueDate: p.valueDate, account: p.account, net: new Decimal(p.net) })) });
+  }
+  return histories;
+}
+
+/**
+ * Appends `drafts` to their loans (and replays `alsoLoans`, e.g. one just booked), then posts what the replays
+ * add to the ledger and stores each loan's replayed sub-ledger. Throws InvalidField naming the caller's field.
+ */
+export async function postToLoans(
+  db: Tx | CommandSql, run: PostingRun, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = [], options: { defer?: (write: Statement) => void } = {},
+): Promise<PostingResult> {
+  const sql = postingSql(db, run.schema);
+  const loans = await lockLoans(sql, loanIdsOf(drafts, alsoLoans));
+  const plan = planPosting(drafts, loans, alsoLoans);
+  const histories = await readHistories(sql, loansNeedingHistory(plan));
+  const { result, rows } = computePosting(run, plan, loans, histories);
+  const write = postingWrite([rows]);
+  if (options.defer) options.defer(write);
+  else await sql.query(write.text, write.values);
+  return result;
+}
+
+/** The replays of `plan`'s loans and the rows they add; throws InvalidField or CONFLICT naming the caller's field. */
+export function computePosting(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>): { result: PostingResult; rows: PostingRows } {
   const result = new Map<string, PostedLoan>();
   const transactionRows: Record<string, unknown>[] = [];
   const rows: TransactionRow[] = [];
@@ -227,6 +284,7 @@ export async function postToLoans(
   const lines: LineDraft[] = [];
   const loanUpdates: Record<string, unknown>[] = [];
   const postedAt = run.now.toISOString();
+  const { loanIds, newByLoan, onRecord, freshOf, transactions } = plan;
 
   for (const loanId of loanIds) {
     const loan = loans.get(loanId)!;
@@ -292,14 +350,34 @@ export async function postToLoans(
       principal_receivable: receivable.principal.toFixed(), interest_receivable: receivable.interest.toFixed(),
       fee_receivable: receivable.fee.toFixed(), penalty_receivable: receivable.penalty.toFixed(),
       held: state.held.advance.plus(state.held.excess).toFixed(), interest_in_advance: state.interestInAdvance.toFixed(),
-      transaction_count: loan.transactionCount + fresh.length, replay_checkpoint: replayed.checkpoint,
+      transaction_count: loan.transactionCount + fresh.length, replay_checkpoint: replayed.checkpoint, updated_at: postedAt,
       ...positionColumns(state, onRecord.get(loanId)!.account.terms),
     });
   }
 
-  // One round trip for every write. Each part is a separate data-modifying CTE; the foreign keys and the
-  // balance check on journal lines are checked at the end of the statement, when all of them are in.
-  const write: Statement = { text: (schema) => `WITH new_transactions AS (
+
+  // In the drafts' order, as `transactions`.
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return {
+    result: { transactions, rows: transactions.map((t) => byId.get(t.id)!), loans: result, journals: journals.length },
+    rows: { transactions: transactionRows, journals, lines, loans: loanUpdates },
+  };
+}
+
+/**
+ * The rows of one or more postings (on distinct loans) as one statement: one round trip for every write. Each part
+ * is a separate data-modifying CTE; the foreign keys and the balance check on journal lines are checked at the
+ * end of the statement, when all of them are in.
+ */
+export function postingWrite(parts: readonly PostingRows[]): Statement {
+  const all: PostingRows = { transactions: [], journals: [], lines: [], loans: [] };
+  for (const part of parts) {
+    all.transactions.push(...part.transactions);
+    for (const journal of part.journals) all.journals.push({ ...journal, ord: all.journals.length });
+    all.lines.push(...part.lines);
+    all.loans.push(...part.loans);
+  }
+  return { text: (schema) => `WITH new_transactions AS (
        INSERT INTO ${schema}.loan_transaction (id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel,
               external_reference, reason, batch_id, entered_by, entered_at)
        SELECT id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel, external_reference, reason,
@@ -325,7 +403,7 @@ export async function postToLoans(
        UPDATE ${schema}.loan AS l
           SET status = r.status, as_of = r.as_of, days_past_due = r.days_past_due, principal_receivable = r.principal_receivable,
               interest_receivable = r.interest_receivable, fee_receivable = r.fee_receivable, penalty_receivable = r.penalty_receivable,
-              held = r.held, interest_in_advance = r.interest_in_advance, transaction_count = r.transaction_count, updated_at = $5::timestamptz,
+              held = r.held, interest_in_advance = r.interest_in_advance, transaction_count = r.transaction_count, updated_at = r.updated_at,
               oldest_due_date = r.oldest_due_date, upcoming_due_dates = r.upcoming_due_dates, upcoming_interest = r.upcoming_interest,
               upcoming_fee = r.upcoming_fee, upcoming_penalty = r.upcoming_penalty, upcoming_owing = r.upcoming_owing, next_instalment = 1,
               next_due_date = r.upcoming_due_dates[1], last_due_date = r.last_due_date, last_due_owing = r.last_due_owing,
@@ -335,18 +413,12 @@ export async function postToLoans(
               interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, interest_in_advance numeric,
               transaction_count integer, oldest_due_date date, upcoming_due_dates date[], upcoming_interest numeric[], upcoming_fee numeric[],
               upcoming_penalty numeric[], upcoming_owing numeric[], last_due_date date, last_due_owing numeric, tolerance numeric,
-              late_fee_grace_days integer, penalty_interest boolean, replay_on date, replay_checkpoint jsonb)
+              late_fee_grace_days integer, penalty_interest boolean, replay_on date, replay_checkpoint jsonb, updated_at timestamptz)
         WHERE l.id = r.id
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM new_transactions) + (SELECT count(*) FROM new_journals) + (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM updated)`,
-    values: [JSON.stringify(transactionRows), JSON.stringify(journals), JSON.stringify(lines), JSON.stringify(loanUpdates), postedAt] };
-  if (options.defer) options.defer(write);
-  else await sql.query(write.text, write.values);
-
-  // In the drafts' order, as `transactions`.
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return { transactions, rows: transactions.map((t) => byId.get(t.id)!), loans: result, journals: journals.length };
+    values: [JSON.stringify(all.transactions), JSON.stringify(all.journals), JSON.stringify(all.lines), JSON.stringify(all.loans)] };
 }
 
 /** Raw SQL on whichever connection carries the posting: a Prisma transaction, or a command's own connection. */
