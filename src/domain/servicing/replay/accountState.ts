@@ -6,7 +6,7 @@ import { COMPONENTS } from '../allocation.js';
 import type { Amounts, InstalmentState, LoanAccountState, LoanAccountStatus } from '../loanAccount.js';
 import type { Instalment, Schedule } from '../schedule.js';
 import { positionFactsOf } from './position.js';
-import { interestInAdvanceOf, outstandingOf, receivableOf, sum, ZERO, zeros, type WorkingInstalment, type WorkingState } from './workingState.js';
+import { interestInAdvanceOf, more, outstandingOf, receivableOf, sum, ZERO, zeros, type WorkingInstalment, type WorkingState } from './workingState.js';
 
 /**
  * Days past due of the oldest instalment due before `asOf` that still owes more than `tolerance` (the terms'
@@ -26,24 +26,32 @@ export function daysPastDue(instalments: readonly Pick<InstalmentState, 'dueDate
  */
 export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
   const { instalments, tolerance } = working;
-  const states: InstalmentState[] = instalments.map((w) => ({
+  // Each instalment's outstanding once: the states, the totals, the status and the days past due all read it.
+  const outstandings = instalments.map(outstandingOf);
+  const states: InstalmentState[] = instalments.map((w, k) => ({
     number: w.number,
     fromDate: w.fromDate,
     dueDate: w.dueDate,
     charged: { ...w.charged },
     paid: { ...w.paid },
     waived: { ...w.waived },
-    outstanding: outstandingOf(w),
+    outstanding: outstandings[k]!,
   }));
-  const total = (pick: (w: WorkingInstalment) => Amounts, where: (w: WorkingInstalment) => boolean = () => true): Amounts => {
-    const amounts = zeros();
-    for (const w of instalments) if (where(w)) for (const c of COMPONENTS) amounts[c] = amounts[c].plus(pick(w)[c]);
-    return amounts;
-  };
-  const receivable = total((w) => Object.fromEntries(COMPONENTS.map((c) => [c, receivableOf(w, c)])) as Amounts);
-  const interestInAdvance = instalments.reduce((s, w) => s.plus(interestInAdvanceOf(w)), ZERO);
-  const outstanding = total(outstandingOf);
-  const due = total(outstandingOf, (w) => w.dueDate <= asOf);
+  const receivable = zeros();
+  const outstanding = zeros();
+  const due = zeros();
+  let interestInAdvance = ZERO;
+  let overdue = false;
+  instalments.forEach((w, k) => {
+    const owes = outstandings[k]!;
+    for (const c of COMPONENTS) {
+      receivable[c] = more(receivable[c], receivableOf(w, c));
+      outstanding[c] = more(outstanding[c], owes[c]);
+      if (w.dueDate <= asOf) due[c] = more(due[c], owes[c]);
+    }
+    interestInAdvance = more(interestInAdvance, interestInAdvanceOf(w));
+    if (!overdue && w.dueDate < asOf && sum(owes).gt(tolerance)) overdue = true;
+  });
 
   const advance = working.advanceOn(asOf);
   // What the current schedule is made of, copied now: the working state goes on changing after this.
@@ -51,9 +59,7 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
   const level = working.level;
   const trancheTotal = working.paidTranches.reduce((s, t) => s.plus(t.amount), ZERO);
   let current: Schedule | undefined;
-  const status: LoanAccountStatus = sum(outstanding).isZero()
-    ? 'closed'
-    : states.some((i) => i.dueDate < asOf && sum(i.outstanding).gt(tolerance)) ? 'overdue' : 'active';
+  const status: LoanAccountStatus = sum(outstanding).isZero() ? 'closed' : overdue ? 'overdue' : 'active';
 
   return {
     loanId: working.loan.id,

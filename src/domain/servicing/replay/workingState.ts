@@ -26,7 +26,10 @@ import { generateSchedule, type Schedule, type ScheduleRequest } from '../schedu
 
 export const ZERO = new Decimal(0);
 export const zeros = (): Amounts => ({ penalty: ZERO, fee: ZERO, interest: ZERO, principal: ZERO });
-export const sum = (amounts: Amounts) => COMPONENTS.reduce((total, c) => total.plus(amounts[c]), ZERO);
+/** a − b and a + b without making a new number when one side is zero, as most are (an instalment not yet paid): the replay runs on every posting. */
+export const less = (a: Decimal, b: Decimal): Decimal => (b.isZero() ? a : a.minus(b));
+export const more = (a: Decimal, b: Decimal): Decimal => (b.isZero() ? a : a.isZero() ? b : a.plus(b));
+export const sum = (amounts: Amounts) => more(more(more(amounts.penalty, amounts.fee), amounts.interest), amounts.principal);
 export const CHARGES = ['interest', 'fee', 'penalty'] as const;
 
 /** An instalment as the account reports it, less what is derived (outstanding), plus what the replay tracks. */
@@ -61,15 +64,19 @@ export function plannedInstalment(
   };
 }
 
-export const outstandingOf = (w: WorkingInstalment): Amounts =>
-  Object.fromEntries(COMPONENTS.map((c) => [c, w.charged[c].minus(w.paid[c]).minus(w.waived[c])])) as Amounts;
+export const outstandingOf = ({ charged, paid, waived }: WorkingInstalment): Amounts => ({
+  penalty: less(less(charged.penalty, paid.penalty), waived.penalty),
+  fee: less(less(charged.fee, paid.fee), waived.fee),
+  interest: less(less(charged.interest, paid.interest), waived.interest),
+  principal: less(less(charged.principal, paid.principal), waived.principal),
+});
 
 /** Interest paid on an instalment that has not fallen due: held on the interest-in-advance account, not yet income. */
 export const interestInAdvanceOf = (w: WorkingInstalment): Decimal => (w.fallen ? ZERO : w.paid.interest);
 
 /** What the receivable account holds for a component of `w`: what was recognised, less what was paid from it or waived. */
 export const receivableOf = (w: WorkingInstalment, c: Component): Decimal =>
-  w.recognised[c].minus(w.paid[c]).minus(w.waived[c]).plus(c === 'interest' ? interestInAdvanceOf(w) : ZERO);
+  more(less(less(w.recognised[c], w.paid[c]), w.waived[c]), c === 'interest' ? interestInAdvanceOf(w) : ZERO);
 
 export const owingOf = (list: readonly WorkingInstalment[]) => list.map((w) => ({ number: w.number, dueDate: w.dueDate, outstanding: outstandingOf(w) }));
 
@@ -317,16 +324,22 @@ export class WorkingState {
   /** Held money that is an advance for instalments due after `date` (only a `holdAsAdvance` rule keeps one). */
   advanceOn(date: string): Decimal {
     if (this.rule.future !== 'holdAsAdvance') return ZERO;
-    const ahead = this.instalments
-      .filter((w) => w.dueDate > date)
-      .reduce((s, w) => this.rule.futureOrder.reduce((t, c) => t.plus(outstandingOf(w)[c]), s), ZERO);
+    let ahead = ZERO;
+    for (const w of this.instalments) {
+      if (w.dueDate <= date) continue;
+      const outstanding = outstandingOf(w);
+      for (const c of this.rule.futureOrder) ahead = more(ahead, outstanding[c]);
+    }
     return Decimal.min(this.held, ahead);
   }
 
   /** What closes the loan on `date` as it stands: everything owed, less what is held. */
   quoteOn(date: string): PayoffQuote {
     const owed = zeros();
-    for (const w of this.instalments) for (const c of COMPONENTS) owed[c] = owed[c].plus(outstandingOf(w)[c]);
+    for (const w of this.instalments) {
+      const outstanding = outstandingOf(w);
+      for (const c of COMPONENTS) owed[c] = more(owed[c], outstanding[c]);
+    }
     const total = sum(owed).minus(this.held);
     return { date, principal: owed.principal, interest: owed.interest, fees: owed.fee, penalties: owed.penalty, held: this.held, total: total.isNegative() ? ZERO : total };
   }
