@@ -240,7 +240,7 @@ export async function runSqlCommand<T>(
   let begun = false;
   let done = false;
   const run = async <R extends pg.QueryResultRow>(statements: Statement[], commit: boolean): Promise<pg.QueryResult<R>[]> => {
-    const texts = statements.map((s) => inlined(client, s.text(schema), s.values));
+    const texts = statements.map((s) => inlined(s.text(schema), s.values));
     const batch = [...(begun ? [] : ['BEGIN']), ...texts, ...(commit ? ['COMMIT'] : [])];
     begun = true;
     const results = await client.query<R>(batch.join('\n;\n'));
@@ -282,11 +282,21 @@ export interface CommandSql {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: TenantStatement, values?: unknown[]): Promise<R[]>;
 }
 
-/** `text` with each `$n` replaced by its value as a literal, escaped by the driver (arrays, dates and JSON as it sends them). */
-export function inlined(client: pg.PoolClient, text: string, values: readonly unknown[]): string {
+/** `text` with each `$n` replaced by its value as a literal (arrays, dates and JSON as the driver sends them). */
+export function inlined(text: string, values: readonly unknown[]): string {
   if (values.length === 0) return text;
   return text.replace(/\$(\d+)/g, (_, n: string) => {
     const value = prepareValue(values[Number(n) - 1]) as string | null;
-    return value === null || value === undefined ? 'NULL' : client.escapeLiteral(String(value));
+    return value === null || value === undefined ? 'NULL' : literal(String(value));
   });
+}
+
+/**
+ * A string literal, escaped as the driver's escapeLiteral does (quotes doubled; with a backslash, an E'' literal
+ * with backslashes doubled) but with the engine's own replaceAll: the driver builds it a character at a time,
+ * which on the hot path's JSON values cost more than the statement it went into.
+ */
+export function literal(text: string): string {
+  const quoted = text.replaceAll("'", "''");
+  return text.includes('\\') ? ` E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
 }

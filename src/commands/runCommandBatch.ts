@@ -56,13 +56,13 @@ export async function runSqlCommandBatch<T, S, P>(
   let begun = false;
   let done = false;
   try {
-    const pending = ['BEGIN', ...(claims.length > 0 ? [inlined(client, CLAIMS(schema), [JSON.stringify(claims)])] : [])];
+    const pending = ['BEGIN', ...(claims.length > 0 ? [inlined(CLAIMS(schema), [JSON.stringify(claims)])] : [])];
     let claimed = new Set<string>();
     const sql: CommandSql = {
       async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = []): Promise<R[]> {
         if (begun) return (await client.query<R>(text(schema), values)).rows;
         begun = true;
-        const results = await client.query([...pending, inlined(client, text(schema), values)].join('\n;\n')) as unknown as pg.QueryResult[];
+        const results = await client.query([...pending, inlined(text(schema), values)].join('\n;\n')) as unknown as pg.QueryResult[];
         if (claims.length > 0) claimed = new Set(results[1]!.rows.map((row) => JSON.stringify([row['principal'], row['key']])));
         return results.at(-1)!.rows as R[];
       },
@@ -93,7 +93,7 @@ export async function runSqlCommandBatch<T, S, P>(
     } else {
       const statements = [...work.write(decided.map((d) => d.part)), bookkeepingOf(commands, decided, forgotten)];
       try {
-        await client.query([...statements.map((s) => inlined(client, s.text(schema), s.values)), 'COMMIT'].join('\n;\n'));
+        await client.query([...statements.map((s) => inlined(s.text(schema), s.values)), 'COMMIT'].join('\n;\n'));
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         done = true;
