@@ -12,7 +12,7 @@
 import { Decimal } from '../../money.js';
 import type { Amounts, LoanAccount, LoanTransaction } from '../loanAccount.js';
 import { openingOf } from './replay.js';
-import { outstandingOf, WorkingState, type WorkingFields, type WorkingInstalment } from './workingState.js';
+import { outstandingOf, WorkingState, ZERO, type WorkingFields, type WorkingInstalment } from './workingState.js';
 
 /** Penalty, fee, interest, principal. */
 type AmountsRow = [string, string, string, string];
@@ -42,7 +42,9 @@ export interface ReplayCheckpoint {
 
 const text = (d: Decimal) => d.toFixed();
 const amountsRow = (a: Amounts): AmountsRow => [text(a.penalty), text(a.fee), text(a.interest), text(a.principal)];
-const amountsOf = (row: AmountsRow): Amounts => ({ penalty: new Decimal(row[0]), fee: new Decimal(row[1]), interest: new Decimal(row[2]), principal: new Decimal(row[3]) });
+// Most amounts a checkpoint keeps are nothing yet (paid, waived, added on instalments to come): one zero serves them all.
+const amount = (t: string) => (t === '0' ? ZERO : new Decimal(t));
+const amountsOf = (row: AmountsRow): Amounts => ({ penalty: amount(row[0]), fee: amount(row[1]), interest: amount(row[2]), principal: amount(row[3]) });
 
 function instalmentRow(w: WorkingInstalment): InstalmentRow {
   return [
@@ -55,8 +57,8 @@ function instalmentOf(row: InstalmentRow): WorkingInstalment {
   const [number, fromDate, dueDate, charged, paid, waived, recognised, added, accrual, fallen, lateFeeChecked] = row;
   return {
     number, fromDate, dueDate, charged: amountsOf(charged), paid: amountsOf(paid), waived: amountsOf(waived), recognised: amountsOf(recognised),
-    added: { fee: new Decimal(added[0]), penalty: new Decimal(added[1]) },
-    accrual: { from: accrual[0], interest: new Decimal(accrual[1]), earnedBefore: new Decimal(accrual[2]) },
+    added: { fee: amount(added[0]), penalty: amount(added[1]) },
+    accrual: { from: accrual[0], interest: amount(accrual[1]), earnedBefore: amount(accrual[2]) },
     fallen, lateFeeChecked,
   };
 }
@@ -98,7 +100,7 @@ export function resumedState(loan: LoanAccount, checkpoint: ReplayCheckpoint): W
   const fields: WorkingFields = {
     instalments: s.instalments.map(instalmentOf),
     level: s.level === null ? null : new Decimal(s.level),
-    held: new Decimal(s.held),
+    held: amount(s.held),
     paidOff: s.paidOff,
     penaltyFrom: s.penaltyFrom,
     nextFeeOnDate: s.nextFeeOnDate,
