@@ -274,22 +274,23 @@ export function querySize(schema: GraphQLSchema, document: DocumentNode, variabl
   }
 }
 
-/** A single ID (not a list of them): no estimate reads its value, see `sizeKey`. */
-function isSingleId(type: TypeNode): boolean {
+/** A variable whose value an estimate can read (see `sizeKey`): an Int, a Boolean, or a list. */
+function readByEstimate(type: TypeNode): boolean {
   const inner = type.kind === Kind.NON_NULL_TYPE ? type.type : type;
-  return inner.kind === Kind.NAMED_TYPE && inner.name.value === 'ID';
+  return inner.kind === Kind.LIST_TYPE || (inner.kind === Kind.NAMED_TYPE && (inner.name.value === 'Int' || inner.name.value === 'Boolean'));
 }
 
 /**
- * What an operation's size can depend on: its name and its variables, but for those that are a single ID. The
- * estimate reads the values of `first`, `last` and `limit` (Int), the length of `ids` (a list) and the `if` of
- * `@skip`/`@include` (Boolean), never the value of one ID, so `node(id: $id)` is the same size for every id.
+ * What an operation's size can depend on: its name and the variables an estimate reads. The estimate reads the
+ * values of `first`, `last` and `limit` (Int), the length of `ids` (a list) and the `if` of `@skip`/`@include`
+ * (Boolean) — never an ID, a text, an amount or a mutation's input object — so `node(id: $id)` is the same size
+ * for every id, and a posting the same size for every payment.
  */
 function sizeKey(operation: OperationDefinitionNode, variables: Record<string, unknown>, operationName: string | null | undefined): string {
   const relevant: Record<string, unknown> = {};
   for (const definition of operation.variableDefinitions ?? []) {
     const name = definition.variable.name.value;
-    if (!isSingleId(definition.type)) relevant[name] = variables[name];
+    if (readByEstimate(definition.type)) relevant[name] = variables[name];
   }
   return `${operationName ?? ''}\u0000${JSON.stringify(relevant)}`;
 }

@@ -131,6 +131,25 @@ describe('every list has a bound', () => {
     expect(enforceLimits(schema, small, {}, null, DEFAULTS, true)).toEqual(querySize(schema, small, {}));
   });
 
+  it('sizes a document once per value of what an estimate reads (Int, Boolean, lists), the same for any input object, ID or text', () => {
+    // Each document, variables changed one at a time: the cached answer must be what sizing afresh says.
+    const page = parse('query Page($n: Int, $deep: Boolean!, $id: ID!) { loans(first: $n) { edges { node { id transactions @include(if: $deep) { id } } } } node(id: $id) { id } }');
+    for (const variables of [
+      { n: 5, deep: false, id: 'a' }, { n: 5, deep: false, id: 'b' }, { n: 9, deep: false, id: 'a' }, { n: 5, deep: true, id: 'a' }, { n: 9, deep: true, id: 'c' },
+    ]) {
+      expect(enforceLimits(schema, page, variables, 'Page', DEFAULTS, true)).toEqual(querySize(schema, page, variables, 'Page'));
+    }
+    const many = parse('query Many($ids: [ID!]!) { nodes(ids: $ids) { id } }');
+    for (const ids of [['a'], ['a', 'b', 'c'], ['x', 'y']]) {
+      expect(enforceLimits(schema, many, { ids }, 'Many', DEFAULTS, true)).toEqual(querySize(schema, many, { ids }, 'Many'));
+    }
+    const posting = parse('mutation Repay($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } userErrors { field message } } }');
+    for (const amount of ['1.00', '2.50']) {
+      const variables = { input: { idempotencyKey: `posting-key-${amount}`, loanId: 'TG9hbjox', amount, valueDate: '2026-12-01', channel: 'bank' } };
+      expect(enforceLimits(schema, posting, variables, 'Repay', DEFAULTS, true)).toEqual(querySize(schema, posting, variables, 'Repay'));
+    }
+  });
+
   it(`refuses nodes(ids:) with more than ${MAX_NODE_IDS} ids, naming ids, before it runs and in its resolver`, async () => {
     const ids = (n: number) => Array.from({ length: n }, (_, k) => `id${k}`);
     const query = parse('query($ids: [ID!]!) { nodes(ids: $ids) { id } }');
