@@ -179,15 +179,31 @@ export function assertValidAllocationRule(rule: AllocationRule, prefix = 'rule')
 
 function toMinor(value: DecimalInput | undefined, scale: Decimal, places: number, currency: string, field: string): bigint {
   let amount: Decimal;
-  try {
-    amount = new Decimal(value ?? 0);
-  } catch {
-    throw new InvalidField(field, `${field} must be an amount`);
+  if (value instanceof Decimal) {
+    amount = value;
+  } else {
+    try {
+      amount = new Decimal(value ?? 0);
+    } catch {
+      throw new InvalidField(field, `${field} must be an amount`);
+    }
   }
+  // Most of what an instalment owes is nothing (fees, penalties, an instalment paid): no arithmetic for those.
+  if (amount.isZero() && !amount.isNegative()) return 0n;
   if (!amount.isFinite() || amount.isNegative() || amount.decimalPlaces() > places) {
     throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
   }
   return BigInt(amount.times(scale).toFixed(0));
+}
+
+const NOTHING = new Decimal(0);
+
+/** Whole minor units back to an amount: the decimal point written in, rather than a division. */
+function fromMinor(minor: bigint, places: number): Decimal {
+  if (minor === 0n) return NOTHING;
+  const digits = (minor < 0n ? -minor : minor).toString().padStart(places + 1, '0');
+  const text = places === 0 ? digits : `${digits.slice(0, -places)}.${digits.slice(-places)}`;
+  return new Decimal(minor < 0n ? `-${text}` : text);
 }
 
 function assertDate(text: unknown, field: string): string {
@@ -311,7 +327,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
   }
   const excess = remaining;
 
-  const toDecimal = (minor: bigint) => new Decimal(minor.toString()).div(scale);
+  const toDecimal = (minor: bigint) => fromMinor(minor, places);
   const totals = Object.fromEntries(COMPONENTS.map((c) => [c, 0n])) as Record<Component, bigint>;
   for (const line of lines) totals[line.component] += line.amount;
   const held: Allocation['held'] = {};
@@ -338,11 +354,14 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
     advance: toDecimal(advance),
     excess: toDecimal(excess),
     held,
-    instalments: owing.map((i) => ({
-      number: i.number,
-      dueDate: i.dueDate,
-      outstanding: Object.fromEntries(COMPONENTS.map((c) => [c, toDecimal(i.owed[c])])) as ComponentAmounts,
-    })),
+    // Made when read: the replay applies payments by the lines and never reads it.
+    get instalments() {
+      return owing.map((i) => ({
+        number: i.number,
+        dueDate: i.dueDate,
+        outstanding: Object.fromEntries(COMPONENTS.map((c) => [c, toDecimal(i.owed[c])])) as ComponentAmounts,
+      }));
+    },
   };
 }
 
