@@ -247,10 +247,18 @@ export async function runSqlCommand<T>(
     const all = (Array.isArray(results) ? results : [results]) as pg.QueryResult<R>[];
     return all.slice(all.length - texts.length - (commit ? 1 : 0), all.length - (commit ? 1 : 0));
   };
+  const sent: Promise<unknown>[] = [];
+  let sendFailed: { error: unknown } | null = null;
   const sql: CommandSql = {
     async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = []): Promise<R[]> {
       if (!begun) return (await run<R>([{ text, values }], false))[0]!.rows;
       return (await client.query<R>(text(schema), values)).rows;
+    },
+    send(statement) {
+      if (!begun) throw new Error('a write is sent ahead only inside the transaction, after its first query');
+      sent.push(client.query(inlined(statement.text(schema), statement.values)).catch((error: unknown) => {
+        sendFailed ??= { error };
+      }));
     },
   };
   try {
@@ -267,6 +275,8 @@ export async function runSqlCommand<T>(
       }
     }
     const outcome = await work(sql);
+    await Promise.all(sent);
+    if (sendFailed) throw (sendFailed as { error: unknown }).error;
     await run([...(outcome.writes ?? []), bookkeepingStatement(command, outcome, owner)], true);
     done = true;
     command.settle?.(schemaForSlug(command.tenant));
@@ -280,6 +290,12 @@ export async function runSqlCommand<T>(
 /** The raw-SQL door a command on one connection gives its work: rows back, names qualified by the statement. */
 export interface CommandSql {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: TenantStatement, values?: unknown[]): Promise<R[]>;
+  /**
+   * Sends a write without waiting for its answer, once the transaction has begun (its first query): the work goes
+   * on while PostgreSQL runs it. The command waits for every one before its bookkeeping and `COMMIT`, and fails
+   * with the first that failed.
+   */
+  send?(statement: Statement): void;
 }
 
 /** `text` with each `$n` replaced by its value as a literal (arrays, dates and JSON as the driver sends them). */

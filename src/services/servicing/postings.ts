@@ -268,6 +268,7 @@ export async function postToLoans(
   const loans = await lockLoans(sql, loanIdsOf(drafts, alsoLoans));
   const plan = planPosting(drafts, loans, alsoLoans);
   const histories = await readHistories(sql, loansNeedingHistory(plan));
+  if (options.defer && sql.send && plan.transactions.length > PART_TRANSACTIONS) return postInParts(sql.send, run, plan, loans, histories);
   const { result, rows } = computePosting(run, plan, loans, histories);
   const write = postingWrite([rows]);
   if (options.defer) options.defer(write);
@@ -275,8 +276,63 @@ export async function postToLoans(
   return result;
 }
 
+/** Transactions per part of a large posting (a payment file): enough that a part's statement is worth its round trip. */
+export const PART_TRANSACTIONS = 2_500;
+
+/**
+ * A large posting replayed and written a part at a time on its one connection, in its one transaction: while
+ * PostgreSQL writes one part, the gateway replays the next, so a payment file keeps both busy instead of
+ * replaying everything and then waiting for the write. Parts follow the loans' order, as one statement would.
+ */
+async function postInParts(send: NonNullable<CommandSql['send']>, run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>): Promise<PostingResult> {
+  const parts: ComputedPart[] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    const part = computeLoans(run, plan, loans, histories, chunk);
+    parts.push(part);
+    send(postingWrite([part.rows]));
+    chunk = [];
+    size = 0;
+    // Lets the connection take PostgreSQL's answer and send the part queued behind it while the next is replayed.
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  for (const loanId of plan.loanIds) {
+    chunk.push(loanId);
+    size += Math.max(1, plan.newByLoan.get(loanId)!.length);
+    if (size >= PART_TRANSACTIONS) await flush();
+  }
+  if (chunk.length > 0) await flush();
+  return resultOf(plan, parts);
+}
+
 /** The replays of `plan`'s loans and the rows they add; throws InvalidField or CONFLICT naming the caller's field. */
 export function computePosting(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>): { result: PostingResult; rows: PostingRows } {
+  const part = computeLoans(run, plan, loans, histories, plan.loanIds);
+  return { result: resultOf(plan, [part]), rows: part.rows };
+}
+
+/** What the replays of some of a plan's loans add. */
+interface ComputedPart {
+  loans: Map<string, PostedLoan>;
+  transactionRows: TransactionRow[];
+  rows: PostingRows;
+}
+
+/** The posting's result, in the drafts' order, from its parts. */
+function resultOf(plan: PostingPlan, parts: readonly ComputedPart[]): PostingResult {
+  const loans = new Map<string, PostedLoan>();
+  const byId = new Map<string, TransactionRow>();
+  let journals = 0;
+  for (const part of parts) {
+    for (const [id, loan] of part.loans) loans.set(id, loan);
+    for (const row of part.transactionRows) byId.set(row.id, row);
+    journals += part.rows.journals.length;
+  }
+  return { transactions: plan.transactions, rows: plan.transactions.map((t) => byId.get(t.id)!), loans, journals };
+}
+
+function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>, loanIds: readonly string[]): ComputedPart {
   const result = new Map<string, PostedLoan>();
   const transactionRows: Record<string, unknown>[] = [];
   const rows: TransactionRow[] = [];
@@ -284,7 +340,7 @@ export function computePosting(run: PostingRun, plan: PostingPlan, loans: Readon
   const lines: LineDraft[] = [];
   const loanUpdates: Record<string, unknown>[] = [];
   const postedAt = run.now.toISOString();
-  const { loanIds, newByLoan, onRecord, freshOf, transactions } = plan;
+  const { newByLoan, onRecord, freshOf } = plan;
 
   for (const loanId of loanIds) {
     const loan = loans.get(loanId)!;
@@ -356,12 +412,7 @@ export function computePosting(run: PostingRun, plan: PostingPlan, loans: Readon
   }
 
 
-  // In the drafts' order, as `transactions`.
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return {
-    result: { transactions, rows: transactions.map((t) => byId.get(t.id)!), loans: result, journals: journals.length },
-    rows: { transactions: transactionRows, journals, lines, loans: loanUpdates },
-  };
+  return { loans: result, transactionRows: rows, rows: { transactions: transactionRows, journals, lines, loans: loanUpdates } };
 }
 
 /**

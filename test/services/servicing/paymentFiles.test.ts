@@ -10,6 +10,7 @@ import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { Decimal } from '../../../src/domain/money.js';
 import { checkPositions } from '../../../src/services/endOfDay/positionCheck.js';
 import { MAX_FILE_REPAYMENTS, postRepaymentFile } from '../../../src/services/servicing/loans.js';
+import { PART_TRANSACTIONS } from '../../../src/services/servicing/postings.js';
 import { tenantSql } from '../../../src/tenancy/tenantSql.js';
 import { InvalidField } from '../../../src/errors.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
@@ -84,6 +85,27 @@ describe('payment files', () => {
       expect(await written()).toEqual(before);
     }
   });
+
+  it(`a file of more than ${PART_TRANSACTIONS.toLocaleString('en-US')} rows, written a part at a time while the next is replayed, is still all or nothing`, async () => {
+    const command = { tenant: tenant.slug, actor: { subject: 'agent-1', roles: ['servicing-agent'], partner: null, clientId: null, requestId: 'r' }, now: new Date() };
+    // Parts follow the loans' order: 1,300 rows on each of three loans makes a part of the first two, then the last.
+    const ordered = loans.map(raw).sort();
+    const rows = ordered.flatMap((loanId) => Array.from({ length: 1_300 }, () => ({ loanId, amount: new Decimal('0.01'), valueDate: BUSINESS_DATE, channel: 'bank' })));
+    const before = await written();
+    const last = rows.length - 7;
+    const failing = rows.map((row, k) => (k === last ? { ...row, valueDate: '2026-05-01' } : row));
+    const refused = await postRepaymentFile(server.runtime.pool, command, BUSINESS_DATE, failing, 'file-in-parts-failing').then(() => null, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(InvalidField);
+    expect((refused as InvalidField).field).toBe(`repayments.${last}.valueDate`);
+    expect(await written()).toEqual(before);
+
+    const posted = await postRepaymentFile(server.runtime.pool, command, BUSINESS_DATE, rows, 'file-in-parts');
+    expect(posted).toMatchObject({ posted: rows.length, loans: 3 });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(await checkPositions(db, tenant.schemaName, ordered, BUSINESS_DATE)).toEqual([]);
+    const { count } = (await tenantSql(db, tenant.schemaName).query<{ count: number }[]>((s) => `SELECT count(DISTINCT xmin::text)::int AS count FROM ${s}.loan_transaction WHERE batch_id = $1::uuid`, posted.batchId))[0]!;
+    expect(count).toBe(1);
+  }, 120_000);
 
   it(`refuses a file of more than ${MAX_FILE_REPAYMENTS.toLocaleString('en-US')} rows before anything runs, and takes one of exactly that many`, async () => {
     const command = { tenant: tenant.slug, actor: { subject: 'agent-1', roles: ['servicing-agent'], partner: null, clientId: null, requestId: 'r' }, now: new Date() };
