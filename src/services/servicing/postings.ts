@@ -1,8 +1,9 @@
-// The posting engine: appends transactions to loans, replays each loan from scratch (the pure replayLoan), and
-// posts what the replayed books add to what is already posted (journalsToPost, in the domain, decides what that
-// is and how it is named). So the ledger always equals the replay and stays append-only. One code path serves
-// one payment and a 10,000-row payment file: a fixed number of set-based statements per call, whatever the
-// number of loans (each round trip costs more than the replay of a small loan).
+// The posting engine: appends transactions to loans, replays each loan (from its stored checkpoint when nothing new
+// reaches before it, else from scratch — the pure replay either way), and posts what the replayed books add to what
+// is already posted (journalsToPost, in the domain, decides what that is and how it is named). So the ledger always
+// equals the replay and stays append-only. One code path serves one payment, a batch of single postings and a
+// 100,000-row payment file: a fixed number of set-based statements per call, whatever the number of loans (each
+// round trip costs more than the replay of a small loan); a large file is written in parts as they are replayed.
 //
 // Loans are locked in id order (FOR UPDATE), so concurrent postings to one loan queue and two batches touching
 // the same loans cannot deadlock.
