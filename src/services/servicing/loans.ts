@@ -267,8 +267,9 @@ const postedFromReplay = (stored: Record<string, unknown>): PostedLoanTransactio
 const postingQueues = new WeakMap<pg.Pool, CommandQueue<SinglePosting, PostedLoanTransaction>>();
 
 /**
- * The queue of a pool's single postings. Two batches of a tenant at a time: one being written while the next is
- * replayed, which kept both cores busy in bench:payments; a batch holds at most 64 loans' locks.
+ * The queue of a pool's single postings. Two batches of a tenant at a time, one written while the next is replayed:
+ * in bench:payments that posted more than one, three or four at a time (docs/performance.md). A batch holds at most
+ * 64 loans' locks.
  */
 function postingQueueOf(pool: pg.Pool): CommandQueue<SinglePosting, PostedLoanTransaction> {
   let queue = postingQueues.get(pool);
