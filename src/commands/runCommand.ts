@@ -107,19 +107,34 @@ export function requestHashOf(command: Command & { idempotency: NonNullable<Comm
   return createHash('sha256').update(canonical({ action: command.action, input: command.idempotency.input })).digest('hex');
 }
 
-/** What claims an idempotency key (a row back: claimed now; none: claimed before). */
+/** A key to claim for a command: whose, which, for what request. */
+export interface KeyClaim {
+  principal: string;
+  key: string;
+  operation: string;
+  requestHash: string;
+}
+
+/**
+ * Claims keys, in the order given, in one statement; the rows back (principal, key) are the keys claimed now, the
+ * others were claimed before. A twin in flight waits here on the row, then finds it claimed.
+ */
+export function claimsStatement(claims: readonly KeyClaim[]): Statement {
+  return {
+    text: (schema) => `INSERT INTO ${schema}.idempotency_key (principal, key, operation, request_hash, response)
+      SELECT c->>'principal', c->>'key', c->>'operation', c->>'requestHash', '{}' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS claims(c, n)
+       ORDER BY n
+      ON CONFLICT (principal, key) DO NOTHING RETURNING principal, key`,
+    values: [JSON.stringify(claims.map(({ principal, key, operation, requestHash }) => ({ principal, key, operation, requestHash })))],
+  };
+}
+
+/** What claims one command's key (a row back: claimed now; none: claimed before). */
 function claimStatement(command: Command, owner: string): { statement: Statement; requestHash: string } | null {
   const idempotency = command.idempotency;
   if (!idempotency) return null;
   const requestHash = requestHashOf({ ...command, idempotency });
-  return {
-    requestHash,
-    statement: {
-      text: (schema) => `INSERT INTO ${schema}.idempotency_key (principal, key, operation, request_hash, response)
-         VALUES ($1, $2, $3, $4, '{}') ON CONFLICT (principal, key) DO NOTHING RETURNING 1`,
-      values: [owner, idempotency.key, command.action, requestHash],
-    },
-  };
+  return { requestHash, statement: claimsStatement([{ principal: owner, key: idempotency.key, operation: command.action, requestHash }]) };
 }
 
 /** The stored answer to a repeated key, or a CONFLICT when the key was used for something else. */
@@ -129,26 +144,6 @@ function answerOfClaimed(command: Command, stored: { operation: string; requestH
   }
   if (!canReplay) throw new AppError('CONFLICT', 'this request was already made', { field: inputPath('idempotencyKey') });
   return stored.response as Record<string, unknown>;
-}
-
-/**
- * The command's bookkeeping as one statement: its events in the outbox, its audit record, the answer a repeat
- * of its key gets, and a wake-up for whichever process settles commits.
- */
-function bookkeepingStatement<T>(command: Command, outcome: Outcome<T>, owner: string): Statement {
-  const { actor } = command;
-  // Recorded unnumbered and unlinked: settle_commits() gives events their cursor and the audit record its
-  // place in the chain just after commit (commitSettler.ts), so a tenant's commands never queue on one lock.
-  // One statement, because a command's bookkeeping is on every write path and each round trip costs CPU.
-  return {
-    text: BOOKKEEPING,
-    values: [
-      command.tenant, command.now.toISOString(), JSON.stringify(writtenEvents(outcome)),
-      actor.subject, actor.roles, actor.partner, actor.clientId, command.action, JSON.stringify(auditEntries(outcome)), actor.requestId,
-      COMMIT_CHANNEL, schemaForSlug(command.tenant), !command.settle,
-      command.idempotency?.key ?? null, JSON.stringify(asJson(outcome.replay ?? {})), owner,
-    ],
-  };
 }
 
 /**
@@ -175,24 +170,64 @@ export function auditEntries(outcome: Outcome<unknown>) {
   }));
 }
 
-const BOOKKEEPING: TenantStatement = (schema) => `WITH events AS (
-    INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)
-    SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', $2::timestamptz, (e->>'schemaVersion')::int, e->'payload'
-      FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n
-    RETURNING 1
-  ), replay AS (
-    -- With an idempotency key: what a repeat of this request gets back.
-    UPDATE ${schema}.idempotency_key SET response = $15::jsonb WHERE principal = $16 AND key = $14 AND $14 IS NOT NULL
-    RETURNING 1
-  ), audit AS (
-    INSERT INTO ${schema}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
-    SELECT $2::timestamptz, $4, $5::text[], $6, $7, $8, a->>'entityType', a->>'entityId', a->'before', a->'after', $10
-      FROM jsonb_array_elements($9::jsonb) WITH ORDINALITY AS drafts(a, n) ORDER BY n
-    RETURNING 1
-  )
-  -- A wake-up, not the event: delivered to every process's listener only if this transaction commits.
-  SELECT 1 AS recorded FROM (SELECT count(*) FROM audit) AS recorded, (SELECT count(*) FROM replay) AS replayed,
-         LATERAL (SELECT pg_notify($11, $12) WHERE $13::boolean) AS wake`;
+/** A command that went through, with its outcome, for its bookkeeping. */
+export interface Bookkept {
+  command: Command;
+  outcome: Outcome<unknown>;
+}
+
+/**
+ * The bookkeeping of commands that went through (one, or a batch's), as one statement, because it is on every
+ * write path and each round trip costs CPU: events in the outbox and audit records, each with its own command's
+ * actor and time; the answer a repeat of each key gets; the keys of commands of the batch that failed, let go
+ * (`forgotten`); one wake-up for whichever process settles commits. Recorded unnumbered and unlinked:
+ * settle_commits() gives events their cursor and audit records their place in the chain just after commit
+ * (commitSettler.ts), so a tenant's commands never queue on one lock.
+ */
+export function bookkeepingStatement(done: readonly Bookkept[], forgotten: readonly { principal: string; key: string }[] = []): Statement {
+  const events = done.flatMap(({ command, outcome }) => writtenEvents(outcome).map((event) => ({ ...event, occurredAt: command.now.toISOString() })));
+  const audits = done.flatMap(({ command: { actor, action, now }, outcome }) => auditEntries(outcome).map((entry) => ({
+    ...entry, occurredAt: now.toISOString(), actor: actor.subject, roles: actor.roles, partner: actor.partner, clientId: actor.clientId, action, requestId: actor.requestId,
+  })));
+  const replays = done.flatMap(({ command, outcome }) => (command.idempotency
+    ? [{ principal: idempotencyOwner(command.actor), key: command.idempotency.key, response: asJson(outcome.replay ?? {}) }]
+    : []));
+  const keys = [...replays, ...forgotten];
+  const first = done[0]?.command;
+  if (!first) throw new Error('bookkeeping needs a command that went through');
+  return {
+    text: (schema) => `WITH events AS (
+        INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)
+        SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', (e->>'occurredAt')::timestamptz, (e->>'schemaVersion')::int, e->'payload'
+          FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n
+        RETURNING 1
+      ), replay AS (
+        UPDATE ${schema}.idempotency_key k SET response = r.response
+          FROM jsonb_to_recordset($3::jsonb) AS r(principal text, key text, response jsonb)
+         WHERE k.principal = r.principal AND k.key = r.key AND k.principal = ANY($9::text[]) AND k.key = ANY($10::text[])
+        RETURNING 1
+      ), forgotten AS (
+        DELETE FROM ${schema}.idempotency_key k USING jsonb_to_recordset($4::jsonb) AS r(principal text, key text)
+         WHERE k.principal = r.principal AND k.key = r.key AND k.principal = ANY($9::text[]) AND k.key = ANY($10::text[])
+        RETURNING 1
+      ), audit AS (
+        INSERT INTO ${schema}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
+        SELECT (a->>'occurredAt')::timestamptz, a->>'actor', ARRAY(SELECT jsonb_array_elements_text(a->'roles')), a->>'partner', a->>'clientId',
+               a->>'action', a->>'entityType', a->>'entityId', a->'before', a->'after', a->>'requestId'
+          FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS drafts(a, n) ORDER BY n
+        RETURNING 1
+      )
+      -- A wake-up, not the events: delivered to every process's listener only if this transaction commits.
+      SELECT 1 AS recorded FROM (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM audit) AS a, (SELECT count(*) FROM replay) AS r,
+             (SELECT count(*) FROM forgotten) AS f, LATERAL (SELECT pg_notify($6, $7) WHERE $8::boolean) AS wake`,
+    values: [
+      first.tenant, JSON.stringify(events), JSON.stringify(replays), JSON.stringify(forgotten.map(({ principal, key }) => ({ principal, key }))), JSON.stringify(audits),
+      COMMIT_CHANNEL, schemaForSlug(first.tenant), !done.some((d) => d.command.settle),
+      // The keys again as arrays: what lets the planner look each up by the key's index rather than scan the table.
+      keys.map((k) => k.principal), keys.map((k) => k.key),
+    ],
+  };
+}
 
 export async function runCommand<T>(
   db: TenantDb,
@@ -214,7 +249,7 @@ export async function runCommand<T>(
     }
     const outcome = await work(tx);
     for (const write of outcome.writes ?? []) await sql.execute(write.text, ...write.values);
-    const bookkeeping = bookkeepingStatement(command, outcome, owner);
+    const bookkeeping = bookkeepingStatement([{ command, outcome }]);
     await sql.query(bookkeeping.text, ...bookkeeping.values);
     return outcome.result;
   }, { timeout: 30_000, maxWait: 30_000 });
@@ -277,7 +312,7 @@ export async function runSqlCommand<T>(
     const outcome = await work(sql);
     await Promise.all(sent);
     if (sendFailed) throw (sendFailed as { error: unknown }).error;
-    await run([...(outcome.writes ?? []), bookkeepingStatement(command, outcome, owner)], true);
+    await run([...(outcome.writes ?? []), bookkeepingStatement([{ command, outcome }])], true);
     done = true;
     command.settle?.(schemaForSlug(command.tenant));
     return outcome.result;

@@ -4,10 +4,9 @@
 // claimed before, and every command of a batch the database refused as a whole, run again alone
 // (runSqlCommand), so a batch never answers differently from its commands run one by one.
 import pg from 'pg';
-import { COMMIT_CHANNEL } from '../events/outboxFeed.js';
 import { quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
 import type { TenantStatement } from '../tenancy/tenantSql.js';
-import { asJson, auditEntries, idempotencyOwner, inlined, requestHashOf, writtenEvents, type Command, type CommandSql, type Outcome, type Statement } from './runCommand.js';
+import { bookkeepingStatement, claimsStatement, idempotencyOwner, inlined, requestHashOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
 
 export interface BatchWork<T, S, P> {
   /** Reads (and locks) what the batch needs; its first statement goes with BEGIN and the key claims. */
@@ -18,12 +17,8 @@ export interface BatchWork<T, S, P> {
   write(parts: P[]): Statement[];
 }
 
-interface Claim {
+interface Claim extends KeyClaim {
   index: number;
-  principal: string;
-  key: string;
-  operation: string;
-  requestHash: string;
 }
 
 /**
@@ -56,7 +51,8 @@ export async function runSqlCommandBatch<T, S, P>(
   let begun = false;
   let done = false;
   try {
-    const pending = ['BEGIN', ...(claims.length > 0 ? [inlined(CLAIMS(schema), [JSON.stringify(claims)])] : [])];
+    const claiming = claimsStatement(claims);
+    const pending = ['BEGIN', ...(claims.length > 0 ? [inlined(claiming.text(schema), claiming.values)] : [])];
     let claimed = new Set<string>();
     const sql: CommandSql = {
       async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = []): Promise<R[]> {
@@ -91,7 +87,7 @@ export async function runSqlCommandBatch<T, S, P>(
     if (decided.length === 0) {
       await client.query('ROLLBACK');
     } else {
-      const statements = [...work.write(decided.map((d) => d.part)), bookkeepingOf(commands, decided, forgotten)];
+      const statements = [...work.write(decided.map((d) => d.part)), bookkeepingStatement(decided.map((d) => ({ command: commands[d.index]!, outcome: d.outcome })), forgotten)];
       try {
         await client.query([...statements.map((s) => inlined(s.text(schema), s.values)), 'COMMIT'].join('\n;\n'));
       } catch (error) {
@@ -138,60 +134,3 @@ class BatchRefused extends Error {
   }
 }
 
-/** Claims every key at once; the rows back are the keys claimed now (the others were claimed before). */
-const CLAIMS: TenantStatement = (schema) => `INSERT INTO ${schema}.idempotency_key (principal, key, operation, request_hash, response)
-  SELECT c->>'principal', c->>'key', c->>'operation', c->>'requestHash', '{}' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS claims(c, n)
-   ORDER BY n
-  ON CONFLICT (principal, key) DO NOTHING RETURNING principal, key`;
-
-/**
- * The bookkeeping of every command that went through, as one statement (runCommand.ts writes the same for one
- * command): events in the outbox and audit records, each with its own command's actor and time; the answer a
- * repeat of each key gets; the keys of commands that failed, let go; one wake-up for the settler.
- */
-function bookkeepingOf<T>(commands: readonly Command[], decided: { index: number; outcome: Outcome<T> }[], forgotten: Claim[]): Statement {
-  const events = decided.flatMap(({ index, outcome }) => writtenEvents(outcome).map((event) => ({ ...event, occurredAt: commands[index]!.now.toISOString() })));
-  const audits = decided.flatMap(({ index, outcome }) => {
-    const { actor, action, now } = commands[index]!;
-    return auditEntries(outcome).map((entry) => ({
-      ...entry, occurredAt: now.toISOString(), actor: actor.subject, roles: actor.roles, partner: actor.partner, clientId: actor.clientId, action, requestId: actor.requestId,
-    }));
-  });
-  const replays = decided.flatMap(({ index, outcome }) => {
-    const command = commands[index]!;
-    return command.idempotency ? [{ principal: idempotencyOwner(command.actor), key: command.idempotency.key, response: asJson(outcome.replay ?? {}) }] : [];
-  });
-  const first = commands[decided[0]!.index]!;
-  return {
-    text: (schema) => `WITH events AS (
-        INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)
-        SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', (e->>'occurredAt')::timestamptz, (e->>'schemaVersion')::int, e->'payload'
-          FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n
-        RETURNING 1
-      ), replay AS (
-        UPDATE ${schema}.idempotency_key k SET response = r.response
-          FROM jsonb_to_recordset($3::jsonb) AS r(principal text, key text, response jsonb)
-         WHERE k.principal = r.principal AND k.key = r.key AND k.principal = ANY($9::text[]) AND k.key = ANY($10::text[])
-        RETURNING 1
-      ), forgotten AS (
-        DELETE FROM ${schema}.idempotency_key k USING jsonb_to_recordset($4::jsonb) AS r(principal text, key text)
-         WHERE k.principal = r.principal AND k.key = r.key AND k.principal = ANY($9::text[]) AND k.key = ANY($10::text[])
-        RETURNING 1
-      ), audit AS (
-        INSERT INTO ${schema}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
-        SELECT (a->>'occurredAt')::timestamptz, a->>'actor', ARRAY(SELECT jsonb_array_elements_text(a->'roles')), a->>'partner', a->>'clientId',
-               a->>'action', a->>'entityType', a->>'entityId', a->'before', a->'after', a->>'requestId'
-          FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS drafts(a, n) ORDER BY n
-        RETURNING 1
-      )
-      -- A wake-up, not the events: delivered to every process's listener only if this transaction commits.
-      SELECT 1 AS recorded FROM (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM audit) AS a, (SELECT count(*) FROM replay) AS r,
-             (SELECT count(*) FROM forgotten) AS f, LATERAL (SELECT pg_notify($6, $7) WHERE $8::boolean) AS wake`,
-    values: [
-      first.tenant, JSON.stringify(events), JSON.stringify(replays), JSON.stringify(forgotten.map(({ principal, key }) => ({ principal, key }))), JSON.stringify(audits),
-      COMMIT_CHANNEL, schemaForSlug(first.tenant), !commands.some((c) => c.settle),
-      // The keys again as arrays: what lets the planner look each up by the key's index rather than scan the table.
-      [...replays, ...forgotten].map((k) => k.principal), [...replays, ...forgotten].map((k) => k.key),
-    ],
-  };
-}
