@@ -93,7 +93,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-export const asJson = (value: unknown) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+const asJson = (value: unknown) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
 
 /** A statement for a tenant's schema with its values: run by whichever connection carries the command. */
 export interface Statement {
@@ -151,7 +151,7 @@ function answerOfClaimed(command: Command, stored: { operation: string; requestH
  * version, so what is stored is what every reader is sent and the outbox feed, the events query and webhooks
  * cannot disagree.
  */
-export function writtenEvents(outcome: Outcome<unknown>) {
+function writtenEvents(outcome: Outcome<unknown>) {
   return outcome.events.map((event) => {
     const written = writtenEvent(event.type, event.aggregateType, event.aggregateId, event.payload);
     return {
@@ -162,7 +162,7 @@ export function writtenEvents(outcome: Outcome<unknown>) {
 }
 
 /** A command's audit entries as JSON (before and after only when there is something to show). */
-export function auditEntries(outcome: Outcome<unknown>) {
+function auditEntries(outcome: Outcome<unknown>) {
   return (Array.isArray(outcome.audit) ? outcome.audit : [outcome.audit]).map((entry) => ({
     entityType: entry.entityType, entityId: entry.entityId,
     ...(entry.before === undefined || entry.before === null ? {} : { before: asJson(entry.before) }),
