@@ -2,11 +2,14 @@
 // and timestamps every event each of them receives. It speaks graphql-ws directly over `ws`
 // (connection_init → connection_ack → subscribe): a graphql-ws client object per socket would cost the
 // client processes memory and CPU that the gateway then has to share its two cores with.
-// Started by bench/subscribers.ts with an IPC channel; never run on its own.
+// Afterwards the same processes hold as many plain WebSockets to the floor (bench/socketFloor.ts) and timestamp
+// its frames alike. Started by bench/subscribers.ts with an IPC channel; never run on its own.
 import WebSocket from 'ws';
 
 export type ToClients =
   | { type: 'open'; url: string; token: string; query: string; count: number; localAddress: string; ratePerSecond: number; inflight: number }
+  // Plain WebSockets to the floor (bench/socketFloor.ts): held once open, no graphql-ws handshake.
+  | { type: 'openPlain'; url: string; count: number; localAddress: string; ratePerSecond: number; inflight: number }
   | { type: 'collect'; cursor: string; timeoutMs: number }
   | { type: 'release'; count: number }
   | { type: 'status' };
@@ -35,10 +38,11 @@ const lost: Record<string, number> = {};
 const count = (into: Record<string, number>, reason: string) => (into[reason] = (into[reason] ?? 0) + 1);
 const send = (message: FromClients) => process.send!(message);
 
-function openOne(url: string, token: string, query: string, localAddress: string): Promise<number | null> {
+/** One subscriber: with `graphql`, the graphql-ws handshake and subscribe; without, a plain socket held once open. */
+function openOne(url: string, localAddress: string, graphql?: { token: string; query: string }): Promise<number | null> {
   return new Promise((resolve) => {
     const began = now();
-    const entry: Held = { socket: new WebSocket(url, 'graphql-transport-ws', { localAddress, perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }), receivedAt: new Map() };
+    const entry: Held = { socket: new WebSocket(url, graphql ? 'graphql-transport-ws' : [], { localAddress, perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }), receivedAt: new Map() };
     const { socket } = entry;
     let settled = false;
     const fail = (reason: string) => {
@@ -50,7 +54,16 @@ function openOne(url: string, token: string, query: string, localAddress: string
       resolve(null);
     };
     const timer = setTimeout(() => fail('no connection_ack within 30 s'), HANDSHAKE_TIMEOUT_MS);
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    socket.on('open', () => {
+      if (graphql) {
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${graphql.token}` } }));
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      held.add(entry);
+      resolve(now() - began);
+    });
     socket.on('message', (data) => {
       const at = now();
       const message = JSON.parse(String(data)) as { type: string; payload?: { data?: { events?: { cursor: string } } } };
@@ -59,7 +72,7 @@ function openOne(url: string, token: string, query: string, localAddress: string
       else if (message.type === 'connection_ack' && !settled) {
         settled = true;
         clearTimeout(timer);
-        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: graphql?.query } }));
         held.add(entry);
         resolve(now() - began);
       } else if (message.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
@@ -73,7 +86,7 @@ function openOne(url: string, token: string, query: string, localAddress: string
   });
 }
 
-async function open(request: Extract<ToClients, { type: 'open' }>): Promise<void> {
+async function open(request: Extract<ToClients, { type: 'open' | 'openPlain' }>): Promise<void> {
   const handshakeMs: number[] = [];
   let started = 0;
   let pending = 0;
@@ -88,7 +101,7 @@ async function open(request: Extract<ToClients, { type: 'open' }>): Promise<void
       for (let i = 0; i < perTick && started < request.count && pending < request.inflight; i += 1) {
         started += 1;
         pending += 1;
-        void openOne(request.url, request.token, request.query, request.localAddress).then((ms) => {
+        void openOne(request.url, request.localAddress, request.type === 'open' ? { token: request.token, query: request.query } : undefined).then((ms) => {
           pending -= 1;
           if (ms === null) failed += 1;
           else handshakeMs.push(ms);
@@ -129,7 +142,7 @@ function release(request: Extract<ToClients, { type: 'release' }>): void {
 }
 
 process.on('message', (message: ToClients) => {
-  if (message.type === 'open') void open(message);
+  if (message.type === 'open' || message.type === 'openPlain') void open(message);
   else if (message.type === 'collect') void collect(message);
   else if (message.type === 'release') release(message);
   else send({ type: 'status', open: held.size, lost });

@@ -2,7 +2,9 @@
 // in memory, and whether they are all live: every one must receive a committed event, and how long that
 // fan-out takes. The gateway runs as `src/main.ts` in a child process of its own (on a fresh embedded
 // PostgreSQL) and the subscribers in separate client processes (bench/subscriberClients.ts), so the figures
-// read from the gateway's process are its own. Records them in docs/benchmarks.md.
+// read from the gateway's process are its own. Then, in the same run, the floor: as many plain WebSockets held by
+// the same client processes, sent the same frame by a process that does nothing else (bench/socketFloor.ts), so
+// the gateway's latency stands beside what the machine's sockets alone cost. Records them in docs/benchmarks.md.
 //
 // Options: --subscribers N (20000), --workers N (client processes, 4), --rate N (connections/s, 1000), --rounds N
 // (events, 5), --no-record (print only), --profile FILE (a V8 CPU profile of the gateway over the events only;
@@ -22,6 +24,7 @@ import { loadMigrations, migrateAll } from '../src/tenancy/migrations.js';
 import { provisionTenant } from '../src/tenancy/provisioning.js';
 import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
 import type { FromClients, ToClients } from './subscriberClients.js';
+import type { FromFloor, ToFloor } from './socketFloor.js';
 import type { GatewayMarks, GatewayMemory, ToProbe } from './gatewayProbe.js';
 import type { DeliveryMark } from '../src/events/deliveryTrace.js';
 import { machine, percentile, recordSection } from './record.js';
@@ -232,7 +235,8 @@ async function run(): Promise<void> {
   const loadBefore = os.loadavg();
   const probe = (message: ToProbe, reply: string) => ask<{ type: string }>(gateway.child, message, reply);
   if (values.profile) await probe({ type: 'profile-start' }, 'profiling');
-  for (let round = 0; round < ROUNDS; round += 1) {
+  // Round -1 warms the fan-out's own code paths with every subscriber in place and is not counted; the floor gets one too.
+  for (let round = -1; round < ROUNDS; round += 1) {
     await probe({ type: 'marks' }, 'marks');
     const cpuBefore = { gateway: cpuSeconds(pid), clients: workers.reduce((sum, w) => sum + cpuSeconds(w.child.pid!), 0) };
     const { cursor, sentAt, mutationMs } = await commitEvent();
@@ -242,6 +246,11 @@ async function run(): Promise<void> {
     const { marks } = (await probe({ type: 'marks' }, 'marks')) as GatewayMarks;
     const latencies = collected.flatMap((c) => c.receivedAt.map((at) => at - sentAt)).sort((a, b) => a - b);
     const stages = stageTimes(marks, Number(cursor), sentAt, mutationMs, latencies);
+    if (round < 0) {
+      say(`warm-up event ${cursor} (not counted): received by ${n(latencies.length)}, the last after ${ms(latencies.at(-1) ?? Number.NaN)}`);
+      await sleep(1_000);
+      continue;
+    }
     rounds.push({ latencies, mutationMs, stages, cpu });
     say(`event ${cursor}: received by ${n(latencies.length)} of ${n(live)}, the last after ${ms(latencies.at(-1) ?? Number.NaN)} (p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}); mutation round trip ${ms(mutationMs)}`);
     say(`  stages after sending the mutation: ${Object.entries(stages).map(([stage, at]) => `${stage} ${ms(at)}`).join(', ')}`);
@@ -257,6 +266,41 @@ async function run(): Promise<void> {
   for (const status of await Promise.all(workers.map((w) => ask<Extract<FromClients, { type: 'status' }>>(w.child, { type: 'status' } satisfies ToClients, 'status')))) add(lost, status.lost);
   if (Object.keys(lost).length > 0) say(`  subscribers ended by the gateway: ${tally(lost)}`);
   if (Object.keys(gateway.logged).length > 0) say(`  gateway logged: ${tally(gateway.logged)}`);
+
+  // 4. The floor, in the same run: the gateway's subscribers closed, the same client processes hold as many plain
+  // WebSockets to a process that only sends them the same frame (bench/socketFloor.ts).
+  for (const worker of workers) await ask(worker.child, { type: 'release', count: SUBSCRIBERS } satisfies ToClients, 'released');
+  const floorChild = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'socketFloor.ts')], { cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  onCleanUp(() => stopChild(floorChild, 5_000));
+  raiseNofile(floorChild.pid!);
+  const { port: floorPort } = await new Promise<Extract<FromFloor, { type: 'listening' }>>((resolve) => floorChild.once('message', resolve));
+  const floorOpened = await Promise.all(workers.map((worker, i) => ask<Extract<FromClients, { type: 'opened' }>>(worker.child, {
+    type: 'openPlain', url: `ws://127.0.0.1:${floorPort}/`,
+    count: Math.floor(live / WORKERS) + (i < live % WORKERS ? 1 : 0),
+    localAddress: `127.0.0.${2 + i}`, ratePerSecond: RATE / WORKERS, inflight: INFLIGHT,
+  } satisfies ToClients, 'opened')));
+  const floorHeld = floorOpened.reduce((sum, o) => sum + o.open, 0);
+  await sleep(2_000);
+  const floorRounds: { latencies: number[]; writtenMs: number; cpu: { floor: number; clients: number } }[] = [];
+  for (let round = -1; round < ROUNDS; round += 1) {
+    const cursor = `floor-${round}`;
+    const cpuBefore = { floor: cpuSeconds(floorChild.pid!), clients: workers.reduce((sum, w) => sum + cpuSeconds(w.child.pid!), 0) };
+    const collecting = Promise.all(workers.map((w) =>
+      ask<Extract<FromClients, { type: 'collected' }>>(w.child, { type: 'collect', cursor, timeoutMs: 60_000 } satisfies ToClients, 'collected')));
+    const sent = await ask<Extract<FromFloor, { type: 'broadcast' }>>(floorChild, { type: 'broadcast', cursor } satisfies ToFloor, 'broadcast');
+    const collected = await collecting;
+    const cpu = { floor: cpuSeconds(floorChild.pid!) - cpuBefore.floor, clients: workers.reduce((sum, w) => sum + cpuSeconds(w.child.pid!), 0) - cpuBefore.clients };
+    const latencies = collected.flatMap((c) => c.receivedAt.map((at) => at - sent.startedAt)).sort((a, b) => a - b);
+    if (round >= 0) floorRounds.push({ latencies, writtenMs: sent.writtenAt - sent.startedAt, cpu });
+    say(`floor ${round < 0 ? 'warm-up (not counted)' : round + 1}: received by ${n(latencies.length)} of ${n(floorHeld)}, all frames written after ${ms(sent.writtenAt - sent.startedAt)}, the last received after ${ms(latencies.at(-1) ?? Number.NaN)} (p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}); CPU floor ${cpu.floor.toFixed(2)} s, clients ${cpu.clients.toFixed(2)} s`);
+    await sleep(1_000);
+  }
+  await stopChild(floorChild, 5_000);
+  const floorDeliveries = floorRounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const floorWritten = floorRounds.map((r) => r.writtenMs).sort((a, b) => a - b);
+  const floorP99 = percentile(floorDeliveries, 99);
+  const floorCpu = floorRounds.reduce((sum, r) => sum + r.cpu.floor, 0) / floorRounds.length;
+  const floorClientsCpu = floorRounds.reduce((sum, r) => sum + r.cpu.clients, 0) / floorRounds.length;
 
   // The record.
   const deliveries = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
@@ -299,6 +343,7 @@ async function run(): Promise<void> {
   const cpuClients = rounds.reduce((sum, r) => sum + r.cpu.clients, 0) / rounds.length;
   const p99 = percentile(deliveries, 99);
   say(`per-subscriber latency over ${rounds.length} events: p50 ${ms(percentile(deliveries, 50))}, p99 ${ms(p99)} (goal 250 ms); load average ${load(loadBefore)} before, ${load(loadAfter)} after`);
+  say(`the floor (plain sockets, the same frame, no GraphQL or database): p50 ${ms(percentile(floorDeliveries, 50))}, p99 ${ms(floorP99)}; the gateway's p99 is ${(p99 / floorP99).toFixed(2)} × the floor's`);
   if (values['no-record']) {
     say('not recorded (--no-record)');
     return;
@@ -311,7 +356,8 @@ processes on the same 2 cores, each from its own loopback address, opened ${n(SU
 handshakes in flight per process): \`connection_init\` with a bearer token, then \`${QUERY}\`. Memory is
 the gateway's own after a full garbage collection, before the first connection and once all were settled. Each event
 is one \`registerPartner\` mutation over HTTP; latency runs from sending it to a subscriber's process receiving the
-event, so it includes the commit and everything before delivery; ${ROUNDS} events, one second apart.
+event, so it includes the commit and everything before delivery; ${ROUNDS} events, one second apart, after one not counted
+that warms the fan-out's code with every subscriber in place (the floor gets one too).
 
 | figure | measured | goal | |
 | --- | --- | --- | --- |
@@ -321,6 +367,8 @@ event, so it includes the commit and everything before delivery; ${ROUNDS} event
 | all live: each event received by | ${rounds.map((r) => n(r.latencies.length)).join(', ')} of ${n(live)} | all | ${allLive ? 'met' : '**missed**'} |
 | fan-out: until the last subscriber had the event | median ${ms(percentile(fanOut, 50))}, worst ${ms(fanOut.at(-1) ?? Number.NaN)} (≈ ${n(Math.round(live / (percentile(fanOut, 50) / 1000) / 100) * 100)} deliveries/s) | — | |
 | per-subscriber latency, commit to receipt (${n(deliveries.length)} deliveries of ${rounds.length} events) | p50 ${ms(percentile(deliveries, 50))}, **p99 ${ms(p99)}**, max ${ms(deliveries.at(-1) ?? Number.NaN)} | p99 ≤ 250 ms | ${p99 <= 250 ? 'met' : '**missed**'} |
+| **the floor, same run:** ${n(floorHeld)} plain WebSockets held by the same client processes, sent the same frame by a process doing nothing else (bench/socketFloor.ts), from its first write to receipt | all frames written after median ${ms(percentile(floorWritten, 50))}; per subscriber p50 ${ms(percentile(floorDeliveries, 50))}, **p99 ${ms(floorP99)}**, max ${ms(floorDeliveries.at(-1) ?? Number.NaN)}; CPU per event: that process ${floorCpu.toFixed(2)} s, the client processes ${floorClientsCpu.toFixed(2)} s | — | |
+| the gateway's p99 (from sending the mutation) against the floor's (from the first write) | **${(p99 / floorP99).toFixed(2)} ×** the floor | — | |
 | the mutation's own round trip | median ${ms(percentile(mutation, 50))}, worst ${ms(mutation.at(-1) ?? Number.NaN)} | — | |
 | CPU per event, until every subscriber had it | gateway ${cpuGateway.toFixed(2)} s, the ${WORKERS} client processes ${cpuClients.toFixed(2)} s | — | |
 | load average (1 / 5 / 15 min) | ${load(loadBefore)} before the events, ${load(loadAfter)} after | — | |
