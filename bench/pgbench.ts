@@ -71,7 +71,8 @@ export async function runPgbench(options: PgbenchOptions, say: (text: string) =>
     await admin.end();
   }
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(server.password), PGCONNECT_TIMEOUT: '10' };
-  const connection = ['-h', server.hostname, '-p', server.port || '5432', '-U', decodeURIComponent(server.username)];
+  // The same way in as the gateway's: the server's Unix-domain socket folder when the URL names one (`?host=`).
+  const connection = ['-h', server.searchParams.get('host') ?? server.hostname, '-p', server.port || '5432', '-U', decodeURIComponent(server.username)];
 
   say(`pgbench: ${version}; initialising scale ${options.scale} in database pgbench…`);
   const initStarted = performance.now();
