@@ -5,7 +5,8 @@
 import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
-import { poolSql } from '../tenancy/tenantSql.js';
+import { preparedQuery } from '../tenancy/preparedStatements.js';
+import { quoteIdent } from '../tenancy/schemaNames.js';
 import type { LoanRow } from './loaders.js';
 
 /** How a column arrives (always as text where pg's own parsing would differ from Prisma's) and is decoded. */
@@ -150,9 +151,8 @@ function rowOf(raw: Record<string, unknown>): LoanRow {
 export async function loanRowsById(pool: pg.Pool, schemaName: string, ids: string[], partner: PartnerRef | null): Promise<LoanRow[]> {
   if (ids.length === 0) return [];
   const scope = partner ? PARTNER_SQL_SCOPES.Loan(partner) : null;
-  const { rows } = await poolSql(pool, schemaName).query(
-    (s) => `SELECT ${SELECT} FROM ${s}.loan l WHERE l.id = ANY($1::uuid[])${scope ? ` AND l.${scope.column} = $2` : ''}`,
-    scope ? [ids, scope.value] : [ids],
-  );
+  // A named statement per schema and scope column (src/tenancy/preparedStatements.ts): planned once per connection.
+  const text = `SELECT ${SELECT} FROM ${quoteIdent(schemaName)}.loan l WHERE l.id = ANY($1::uuid[])${scope ? ` AND l.${scope.column} = $2` : ''}`;
+  const { rows } = await preparedQuery(pool, `loan-rows:${schemaName}:${scope?.column ?? ''}`, text, scope ? [ids, scope.value] : [ids]);
   return rows.map(rowOf);
 }
