@@ -7,7 +7,8 @@
 // its whole life: memory in its backend that grows with the number of tenants. So each pooled connection prepares at
 // most `perConnection` distinct statements; the one that passes the bound is closed when released and the pool opens
 // a fresh one, with none. A statement that fails (a migration changed a column it returns, the connection broke) also
-// closes its connection, so no stale statement survives into the next request.
+// closes its connection, so no stale statement survives into the next request. Prisma's reads outside transactions
+// go the same way (`namingPool`, given to its adapter in src/tenancy/tenantClients.ts).
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 
@@ -17,7 +18,7 @@ export const PREPARED_PER_CONNECTION = 256;
 const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
 /** PostgreSQL cuts names at 63 bytes (two long schema names could then collide): the name is a digest of the key. */
-function statementName(key: string): string {
+export function statementName(key: string): string {
   return `lg_${createHash('sha1').update(key).digest('base64url')}`;
 }
 
@@ -26,31 +27,72 @@ export interface PreparedOptions {
   perConnection?: number;
 }
 
-/**
- * Runs `text` as the named statement `key` on a connection from the pool. `key` must name everything the text
- * depends on (schema, shape): two texts under one key would run the first one's plan.
- */
-export async function preparedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
-  pool: pg.Pool, key: string, text: string, values: unknown[], options: PreparedOptions = {},
-): Promise<pg.QueryResult<R>> {
+type NamedConfig = pg.QueryConfig & { name: string };
+
+/** A named statement on a connection of the pool, under the bound per connection. */
+async function queryNamed<R extends pg.QueryResultRow>(pool: pg.Pool, config: NamedConfig, perConnection: number): Promise<pg.QueryResult<R>> {
   const client = await pool.connect();
   let names = preparedOn.get(client);
   if (!names) {
     names = new Set();
     preparedOn.set(client, names);
   }
-  const name = statementName(key);
   let retire = false;
-  if (!names.has(name)) {
-    names.add(name);
-    retire = names.size > (options.perConnection ?? PREPARED_PER_CONNECTION);
+  if (!names.has(config.name)) {
+    names.add(config.name);
+    retire = names.size > perConnection;
   }
   try {
-    return await client.query<R>({ name, text, values });
+    return await client.query<R>(config);
   } catch (error) {
     retire = true;
     throw error;
   } finally {
     client.release(retire);
   }
+}
+
+/**
+ * Runs `text` as the named statement `key` on a connection from the pool. `key` must name everything the text
+ * depends on (schema, shape): two texts under one key would run the first one's plan.
+ */
+export function preparedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  pool: pg.Pool, key: string, text: string, values: unknown[], options: PreparedOptions = {},
+): Promise<pg.QueryResult<R>> {
+  return queryNamed<R>(pool, { name: statementName(key), text, values }, options.perConnection ?? PREPARED_PER_CONNECTION);
+}
+
+const isNamed = (args: unknown[]): args is [NamedConfig] =>
+  args.length === 1 && typeof args[0] === 'object' && args[0] !== null && typeof (args[0] as { name?: unknown }).name === 'string';
+
+/** Forwards everything to `target` except what `own` answers. */
+function forwarding<T extends object>(target: T, own: Partial<Record<string | symbol, unknown>>): T {
+  return new Proxy(target, {
+    get(object, property) {
+      if (Object.hasOwn(own, property)) return own[property];
+      const value: unknown = Reflect.get(object, property, object);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+    },
+  });
+}
+
+/**
+ * The pool as Prisma's adapter is given it (its `statementNameGenerator` names every statement by its text): a
+ * named statement sent on the pool runs under the same bound per connection as `preparedQuery`. Inside a
+ * transaction, on a connection the adapter holds, names are dropped and statements run unnamed as before: a
+ * transaction is mostly writes, each statement seldom repeated on the same connection, and a connection held by a
+ * transaction cannot be retired halfway.
+ */
+export function namingPool(pool: pg.Pool, options: PreparedOptions = {}): pg.Pool {
+  const perConnection = options.perConnection ?? PREPARED_PER_CONNECTION;
+  const unnamed = (client: pg.PoolClient) => forwarding(client, {
+    query: (...args: unknown[]) => (client.query as (...a: unknown[]) => unknown)(
+      ...(isNamed(args) ? [{ ...args[0], name: undefined }] : args)),
+  });
+  return forwarding(pool, {
+    query: (...args: unknown[]) => (isNamed(args) ? queryNamed(pool, args[0], perConnection) : (pool.query as (...a: unknown[]) => unknown)(...args)),
+    connect: (...args: unknown[]) => (args.length > 0
+      ? (pool.connect as (...a: unknown[]) => unknown)(...args)
+      : pool.connect().then(unnamed)),
+  });
 }

@@ -11,6 +11,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { namingPool, statementName } from './preparedStatements.js';
 import { PLATFORM_SCHEMA } from './schemaNames.js';
 
 // A loan's replay checkpoint is the posting engine's alone (plain SQL): no read through the ORM carries it.
@@ -19,7 +20,8 @@ const TENANT_OMIT = { loan: { replayCheckpoint: true } } as const;
 export type TenantPrisma = PrismaClient<never, typeof TENANT_OMIT>;
 
 export function prismaForSchema(pool: pg.Pool, schema: string): TenantPrisma {
-  return new PrismaClient({ adapter: new PrismaPg(pool, { schema }), omit: TENANT_OMIT });
+  // Statements named by their text, run as named statements outside transactions (src/tenancy/preparedStatements.ts).
+  return new PrismaClient({ adapter: new PrismaPg(namingPool(pool), { schema, statementNameGenerator: (query) => statementName(query.sql) }), omit: TENANT_OMIT });
 }
 
 export function platformPrisma(pool: pg.Pool): PrismaClient {

@@ -1,10 +1,14 @@
 // Named statements (src/tenancy/preparedStatements.ts): prepared once per connection and reused, at most a bounded
 // number per connection (each names a tenant's schema, so an unbounded set would grow with the tenants), and a
-// failing statement does not outlive its connection.
+// failing statement does not outlive its connection. Prisma's reads go the same way; its transactions stay unnamed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
 import { preparedQuery } from '../../src/tenancy/preparedStatements.js';
+import { prismaForSchema } from '../../src/tenancy/tenantClients.js';
+import { loadMigrations } from '../../src/tenancy/migrations.js';
+import { provisionTenant } from '../../src/tenancy/provisioning.js';
+import { schemaForSlug } from '../../src/tenancy/schemaNames.js';
 
 let pool: pg.Pool;
 
@@ -57,5 +61,31 @@ describe('named statements', () => {
     expect(after.prepared).toBe(0);
     const { rows } = await preparedQuery<{ n: number }>(pool, 'test:fails', 'SELECT 1 / $1::int AS n', [1]);
     expect(rows[0]!.n).toBe(1);
+  });
+
+  it('runs a tenant Prisma client\'s reads as named statements, and its transactions unnamed', async () => {
+    const slug = `prepared-${Date.now()}`;
+    const admin = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
+    try {
+      await provisionTenant(admin, loadMigrations(), { slug, displayName: 'Prepared', currency: 'USD', timeZone: 'UTC', sandbox: false }, new Date());
+    } finally {
+      await admin.end();
+    }
+    const prisma = prismaForSchema(pool, schemaForSlug(slug));
+    try {
+      const before = await backend();
+      await prisma.party.findMany({ where: { kind: 'person' }, take: 1 });
+      await prisma.party.findMany({ where: { kind: 'person' }, take: 1 });
+      const read = await backend();
+      expect(read.pid).toBe(before.pid);
+      // Two reads of the same text: one statement prepared, used twice.
+      expect(read.prepared).toBe(before.prepared + 1);
+      await prisma.$transaction(async (tx) => {
+        await tx.party.findMany({ where: { kind: 'organisation' }, take: 2 });
+      });
+      expect((await backend()).prepared).toBe(read.prepared);
+    } finally {
+      await prisma.$disconnect();
+    }
   });
 });
