@@ -2,7 +2,7 @@
 // against a given database and waiting until it is ready, keeping its last lines and what it logged, reading its
 // CPU from /proc, and stopping everything started — in reverse order — however the run ends.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,21 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+export /** CPU seconds of the PostgreSQL server: the postmaster and every process it started (backends, WAL writer…). */
+function postgresCpuSeconds(postmaster: number): number {
+  let total = cpuSeconds(postmaster);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const after = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(after[1]) === postmaster) total += (Number(after[11]) + Number(after[12])) / 100;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
 }
 
 export interface Gateway {

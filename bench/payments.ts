@@ -8,7 +8,7 @@
 //
 // The gateway is `src/main.ts` in a child process of its own, on a fresh embedded PostgreSQL; this process is
 // the client (HTTP keep-alive, one socket per request in flight). Records the figures in docs/benchmarks.md.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import type { Role } from '../src/authz/roles.js';
 import { addDays } from '../src/domain/calendar.js';
 import { commitOf, machine, percentile, recordSection } from './record.js';
 import { benchDatabase } from './benchDatabase.js';
-import { runBench, cpuSeconds, startGatewayProcess, type Gateway } from './gatewayProcess.js';
+import { runBench, cpuSeconds, postgresCpuSeconds, startGatewayProcess, type Gateway } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 
@@ -99,21 +99,6 @@ function writeCalls(pid: number): number {
   } catch {
     return Number.NaN;
   }
-}
-
-/** CPU seconds of the PostgreSQL server: the postmaster and every process it started (backends, WAL writer…). */
-function postgresCpuSeconds(postmaster: number): number {
-  let total = cpuSeconds(postmaster);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const after = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(after[1]) === postmaster) total += (Number(after[11]) + Number(after[12])) / 100;
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return total;
 }
 
 function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {

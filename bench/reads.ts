@@ -19,6 +19,7 @@
 // summarise it with `tsx bench/profileSummary.ts DIR/*.cpuprofile`); --only a,b (run only these queries:
 // trivial, loan, schedule, page, party); --no-record (do not touch docs/benchmarks.md, for trial runs).
 // Record figures only on a quiet machine: the load average before and after is printed beside them.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +27,7 @@ import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
 import { addDays } from '../src/domain/calendar.js';
 import { commitOf, machine, percentile, publishSection } from './record.js';
 import { benchDatabase } from './benchDatabase.js';
-import { runBench, cpuSeconds, startGatewayProcess } from './gatewayProcess.js';
+import { runBench, cpuSeconds, postgresCpuSeconds, startGatewayProcess } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 
@@ -97,12 +98,14 @@ interface Measured {
   p50: number;
   p99: number;
   gatewayCpuPerRequestMs: number;
+  postgresCpuPerRequestMs: number;
 }
 
 
 async function run(): Promise<void> {
   const loadBefore = os.loadavg();
   const { root, server, postgresVersion } = await benchDatabase('reads', { slug: TENANT, displayName: 'Bench reads' });
+  const postmasterPid = Number(readFileSync(path.join(root, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
@@ -151,7 +154,7 @@ async function run(): Promise<void> {
     name === 'loan' || name === 'schedule' ? { id: loanIds[i % LOANS] } : name === 'party' ? { id: partyId } : {};
 
   /** `CONNECTIONS` clients, each sending its next request as soon as the previous is answered, for `seconds`. */
-  const load = async (name: QueryName, seconds: number): Promise<Omit<Measured, 'gatewayCpuPerRequestMs' | 'name'>> => {
+  const load = async (name: QueryName, seconds: number): Promise<Omit<Measured, 'gatewayCpuPerRequestMs' | 'postgresCpuPerRequestMs' | 'name'>> => {
     const latencies: number[] = [];
     const errors: Record<string, number> = {};
     const started = performance.now();
@@ -178,12 +181,13 @@ async function run(): Promise<void> {
   const results: Measured[] = [];
   for (const name of chosen) {
     await load(name, WARMUP);
-    const cpuBefore = cpuSeconds(gateway.pid);
+    const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid) };
     const measured = await load(name, SECONDS);
-    const cpu = cpuSeconds(gateway.pid) - cpuBefore;
-    const result = { name, ...measured, gatewayCpuPerRequestMs: (cpu * 1000) / Math.max(1, measured.requests) };
+    const cpu = { gateway: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgres: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres };
+    const perRequest = (seconds: number) => (seconds * 1000) / Math.max(1, measured.requests);
+    const result = { name, ...measured, gatewayCpuPerRequestMs: perRequest(cpu.gateway), postgresCpuPerRequestMs: perRequest(cpu.postgres) };
     results.push(result);
-    say(`${QUERIES[name].label}: ${n(result.perSecond)}/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}; gateway CPU ${result.gatewayCpuPerRequestMs.toFixed(2)} ms per request`
+    say(`${QUERIES[name].label}: ${n(result.perSecond)}/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}; CPU per request: gateway ${result.gatewayCpuPerRequestMs.toFixed(2)} ms, PostgreSQL ${result.postgresCpuPerRequestMs.toFixed(2)} ms`
       + `${Object.keys(result.errors).length ? `; errors ${JSON.stringify(result.errors)}` : ''}`);
   }
 
@@ -205,7 +209,7 @@ async function run(): Promise<void> {
     const met = r.perSecond >= goal * trivial.perSecond && (r.name !== 'loan' || r.p99 < 20);
     return `${met ? 'met' : 'NOT met'} (≥ ${goal * 100} %${r.name === 'loan' ? ', p99 < 20 ms' : ''})`;
   };
-  const rows = results.map((r) => `| ${QUERIES[r.name].label} | ${n(r.perSecond)} | ${ms(r.p50)} | ${ms(r.p99)} | ${share(r)} | ${ofPgbench(r)} | ${r.gatewayCpuPerRequestMs.toFixed(2)} ms | ${verdict(r)}${Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : ''} |`);
+  const rows = results.map((r) => `| ${QUERIES[r.name].label} | ${n(r.perSecond)} | ${ms(r.p50)} | ${ms(r.p99)} | ${share(r)} | ${ofPgbench(r)} | ${r.gatewayCpuPerRequestMs.toFixed(2)} ms | ${r.postgresCpuPerRequestMs.toFixed(2)} ms | ${verdict(r)}${Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : ''} |`);
   const body = [
     '## Reads (`npm run bench:reads`)',
     '',
@@ -213,8 +217,8 @@ async function run(): Promise<void> {
     `Load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}.`,
     `One gateway (its own process, pool ${POOL}, its per-principal rate limit off: one token sends every request); ${CONNECTIONS} connections (HTTP keep-alive, a tenant-admin dev token), ${SECONDS} s each after ${WARMUP} s of warm-up; ${n(LOANS)} loans of 12 instalments; a party with ${partyApplications} applications.`,
     '',
-    '| query | requests/s | p50 | p99 | of `{ __typename }` | of pgbench -S | gateway CPU per request | goal |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    '| query | requests/s | p50 | p99 | of `{ __typename }` | of pgbench -S | gateway CPU per request | PostgreSQL CPU per request | goal |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows,
     '',
     pgbench ? `pgbench select-only (\`-S\`) on the same server in the same run: ${describePgbench(pgbench)}.` : 'pgbench select-only: not run (pgbench not installed: scripts/bench-prerequisites.sh).',
