@@ -177,7 +177,7 @@ export function assertValidAllocationRule(rule: AllocationRule, prefix = 'rule')
   componentList(rule.futureOrder, `${prefix}.futureOrder`, false);
 }
 
-function toMinor(value: DecimalInput | undefined, scale: Decimal, places: number, currency: string, field: string): bigint {
+function toMinor(value: DecimalInput | undefined, places: number, currency: string, field: string): bigint {
   let amount: Decimal;
   if (value instanceof Decimal) {
     amount = value;
@@ -193,7 +193,8 @@ function toMinor(value: DecimalInput | undefined, scale: Decimal, places: number
   if (!amount.isFinite() || amount.isNegative() || amount.decimalPlaces() > places) {
     throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
   }
-  return BigInt(amount.times(scale).toFixed(0));
+  // Exact: it has no more places than the currency, so writing it with them and dropping the point is × 10^places.
+  return BigInt(amount.toFixed(places).replace('.', ''));
 }
 
 const NOTHING = new Decimal(0);
@@ -242,8 +243,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
   if (!isCurrency(currency)) throw new InvalidField('currency', 'currency must be an ISO 4217 code');
   assertValidAllocationRule(rule);
   const places = minorUnits(currency);
-  const scale = new Decimal(10).pow(places);
-  const payment = toMinor(request.payment?.amount, scale, places, currency, 'payment.amount');
+  const payment = toMinor(request.payment?.amount, places, currency, 'payment.amount');
   if (payment === 0n) throw new InvalidField('payment.amount', 'a repayment must be more than zero');
   const valueDate = assertDate(request.payment.valueDate, 'payment.valueDate');
   if (!Array.isArray(request.instalments)) throw new InvalidField('instalments', 'instalments must be a list');
@@ -257,7 +257,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
     const dueDate = assertDate(instalment.dueDate, `${field}.dueDate`);
     const owed = {} as Record<Component, bigint>;
     for (const component of COMPONENTS) {
-      owed[component] = toMinor(instalment.outstanding?.[component], scale, places, currency, `${field}.outstanding.${component}`);
+      owed[component] = toMinor(instalment.outstanding?.[component], places, currency, `${field}.outstanding.${component}`);
     }
     return { index, number: instalment.number, dueDate, owed };
   });
@@ -269,28 +269,32 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
 
   const lines: { instalment: Owing; component: Component; amount: bigint; reason: string }[] = [];
   let remaining = payment;
-  const pay = (instalment: Owing, component: Component, most: bigint, reason: string): void => {
-    const amount = [remaining, most, instalment.owed[component]].reduce((a, b) => (a < b ? a : b));
+  // The reason is written only for a line that is paid: most instalment-component pairs a payment passes get nothing.
+  const pay = (instalment: Owing, component: Component, most: bigint, reason: () => string): void => {
+    const owed = instalment.owed[component];
+    let amount = remaining < most ? remaining : most;
+    if (owed < amount) amount = owed;
     if (amount <= 0n) return;
     instalment.owed[component] -= amount;
     remaining -= amount;
-    lines.push({ instalment, component, amount, reason });
+    lines.push({ instalment, component, amount, reason: reason() });
   };
   const dueness = (i: Owing) => (i.dueDate < valueDate ? `overdue since ${i.dueDate}` : `due today (${i.dueDate})`);
   const order = rule.order;
 
   if (rule.strategy === 'dueDateFirst') {
     for (const instalment of due) {
+      if (remaining === 0n) break;
       for (const component of order) {
-        pay(instalment, component, remaining, `${dueness(instalment)}; oldest due instalment first, ${before(component, order)} per rule order (${listed(order)})`);
+        pay(instalment, component, remaining, () => `${dueness(instalment)}; oldest due instalment first, ${before(component, order)} per rule order (${listed(order)})`);
       }
     }
   } else {
     for (const component of order) {
+      const earlier = order.slice(0, order.indexOf(component));
+      const after = earlier.length === 0 ? ', before anything else' : `, after all due ${inWords(earlier)}`;
       for (const instalment of due) {
-        const earlier = order.slice(0, order.indexOf(component));
-        const after = earlier.length === 0 ? ', before anything else' : `, after all due ${inWords(earlier)}`;
-        pay(instalment, component, remaining, `${dueness(instalment)}; ${component} of every due instalment, oldest first${after}, per rule order (${listed(order)})`);
+        pay(instalment, component, remaining, () => `${dueness(instalment)}; ${component} of every due instalment, oldest first${after}, per rule order (${listed(order)})`);
       }
     }
   }
@@ -302,20 +306,20 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
     if (rule.future === 'payNextInstalments') {
       for (const instalment of future) {
         for (const component of futureOrder) {
-          pay(instalment, component, remaining, `${notDue(instalment)}, so the next instalment is paid in advance, ${before(component, futureOrder)} (in-advance order ${listed(futureOrder)})`);
+          pay(instalment, component, remaining, () => `${notDue(instalment)}, so the next instalment is paid in advance, ${before(component, futureOrder)} (in-advance order ${listed(futureOrder)})`);
         }
       }
     } else if (rule.future === 'reduceLastInstalments') {
       for (const instalment of [...future].reverse()) {
         for (const component of futureOrder) {
-          pay(instalment, component, remaining, `${notDue(instalment)}, so the prepayment reduces the last instalments first and shortens the tenor (${listed(futureOrder)})`);
+          pay(instalment, component, remaining, () => `${notDue(instalment)}, so the prepayment reduces the last instalments first and shortens the tenor (${listed(futureOrder)})`);
         }
       }
     } else if (rule.future === 'reduceEveryInstalment') {
       for (const component of futureOrder) {
         const shares = proRata(remaining, future.map((i) => i.owed[component]));
         future.forEach((instalment, k) => {
-          pay(instalment, component, shares[k]!, `${notDue(instalment)}, so the prepayment is spread over every future instalment pro rata to its ${component} and keeps the tenor`);
+          pay(instalment, component, shares[k]!, () => `${notDue(instalment)}, so the prepayment is spread over every future instalment pro rata to its ${component} and keeps the tenor`);
         });
       }
     } else {
