@@ -67,7 +67,8 @@ export interface EmbeddedOptions {
 /**
  * The server's own Unix-domain socket, in its data folder, when the socket's path fits the kernel's limit (107
  * bytes). On the same machine a statement through it costs both sides about a third less CPU than through TCP on
- * loopback (docs/performance.md, "The embedded server's socket"); TCP on 127.0.0.1 stays open beside it.
+ * loopback (docs/performance.md, "Third round: the runtime, the socket to PostgreSQL, named statements"); TCP on
+ * 127.0.0.1 stays open beside it.
  */
 function socketDirFor(pgData: string, port: number): string | undefined {
   const dir = path.resolve(pgData);

@@ -1,7 +1,8 @@
 // Named (prepared) statements for the reads the API answers most. Sent unnamed, a statement is parsed, analysed and
 // planned by PostgreSQL on every execution; a loan's row read by id (fifty-odd columns, most cast to text) cost the
-// server more in that than in finding the row, and the gateway waited for it (docs/performance.md, "Prepared
-// statements"). A named statement is parsed and planned once per connection and then only bound and executed.
+// server more in that than in finding the row, and the gateway waited for it (docs/performance.md, "Third round:
+// the runtime, the socket to PostgreSQL, named statements"). A named statement is parsed and planned once per
+// connection and then only bound and executed.
 //
 // Each statement names its tenant's schema, so a connection that serves many tenants would keep one per tenant for
 // its whole life: memory in its backend that grows with the number of tenants. So each pooled connection prepares at
