@@ -25,6 +25,8 @@ const schema = z.object({
   TENANT_CLIENT_CACHE_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   TENANT_CLIENT_EVICTION_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   MIGRATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Migrate behind schemas at start-up; off by default in production, where a separate job migrates (`npm run migrate`). */
+  MIGRATE_ON_START: booleanFlag.optional(),
   KEYCLOAK_URL: z.url().optional(),
   KEYCLOAK_REALM: z.string().regex(/^[\w-]{1,60}$/).default('lendgraph'),
   KEYCLOAK_ADMIN_USERNAME: z.string().min(1).default('admin'),
@@ -105,8 +107,9 @@ const schema = z.object({
 
 export type RawConfig = z.infer<typeof schema>;
 
-export interface Config extends Omit<RawConfig, 'INTROSPECTION'> {
+export interface Config extends Omit<RawConfig, 'INTROSPECTION' | 'MIGRATE_ON_START'> {
   INTROSPECTION: 'public' | 'staff' | 'off';
+  MIGRATE_ON_START: boolean;
   publicUrl: string;
   dataDir: string;
   /** The development issuer signs tokens for seeded dev users; never in production. */
@@ -182,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...raw,
     INTROSPECTION: raw.INTROSPECTION ?? (raw.NODE_ENV === 'production' ? 'off' : 'public'),
+    MIGRATE_ON_START: raw.MIGRATE_ON_START ?? raw.NODE_ENV !== 'production',
     publicUrl,
     dataDir: path.resolve(raw.DATA_DIR),
     devIssuer,

@@ -1,5 +1,5 @@
 // `npm start`: validate configuration, open the database (embedded PostgreSQL when DATABASE_URL is unset),
-// migrate every schema, serve. SIGTERM/SIGINT drain connections, close the pool and stop the embedded server.
+// migrate the schemas behind (unless MIGRATE_ON_START=false, production's default), serve. SIGTERM/SIGINT drain connections, close the pool and stop the embedded server.
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { openRuntime } from './runtime.js';
@@ -7,6 +7,8 @@ import { startGateway } from './gateway.js';
 import { onboardTenant } from './tenancy/onboarding.js';
 import { DEMO_TENANT } from './tenancy/demoTenant.js';
 import { EmbeddedPostgresError } from './tenancy/embeddedPostgres.js';
+import { schemasBehind } from './tenancy/migrations.js';
+import { PLATFORM_SCHEMA } from './tenancy/schemaNames.js';
 
 function readConfig(): Config {
   try {
@@ -38,7 +40,21 @@ function failedToStart(error: unknown): never {
   process.exit(1);
 }
 
-const runtime = await openRuntime(config, log, { migrate: true }).catch(failedToStart);
+const runtime = await openRuntime(config, log, { migrate: config.MIGRATE_ON_START }).catch(failedToStart);
+
+if (!config.MIGRATE_ON_START) {
+  // Replicas that do not migrate (production: a job runs `npm run migrate` before them) still refuse a platform
+  // schema older than their code; tenant schemas behind only keep /readyz at 503 until the job has run.
+  const behind = await schemasBehind(runtime.pool, runtime.migrations).catch(async (error: unknown) => {
+    await runtime.close();
+    return failedToStart(error);
+  });
+  if (behind.includes(PLATFORM_SCHEMA)) {
+    await runtime.close();
+    failedToStart(new Error('the platform schema is behind this build and MIGRATE_ON_START=false: run `npm run migrate` (the migration job) first'));
+  }
+  if (behind.length > 0) log.warn({ schemasBehind: behind.length }, 'tenant schemas behind this build: /readyz answers 503 until `npm run migrate` has run (MIGRATE_ON_START=false)');
+}
 
 if (config.NODE_ENV !== 'production') {
   // On a laptop the sandbox tenant `demo` exists (with KEYCLOAK_URL, in Keycloak too); with the development

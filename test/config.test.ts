@@ -106,4 +106,12 @@ describe('configuration', () => {
       RATE_LIMIT_PER_MINUTE: 6_000, RATE_LIMIT_ANONYMOUS_PER_MINUTE: 600,
     });
   });
+
+  it('migrates at start-up by default except in production, where a separate job does; either way when told', () => {
+    expect(loadConfig({}).MIGRATE_ON_START).toBe(true);
+    expect(loadConfig(PRODUCTION).MIGRATE_ON_START).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, MIGRATE_ON_START: 'true' }).MIGRATE_ON_START).toBe(true);
+    expect(loadConfig({ MIGRATE_ON_START: 'false' }).MIGRATE_ON_START).toBe(false);
+    expect(problems({ MIGRATE_ON_START: 'sometimes' })).toEqual([expect.stringMatching(/^MIGRATE_ON_START/)]);
+  });
 });

@@ -75,6 +75,23 @@ describe('running the platform', () => {
     server.child.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);
   });
+
+  it('with MIGRATE_ON_START=false a replica migrates nothing: it refuses an unmigrated platform schema, and serves once `npm run migrate` has run', async () => {
+    const dataDir = tempDataDir();
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' };
+    const refused = await runScript('src/main.ts', [], { ...env, PORT: String(await freePort()) });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('MIGRATE_ON_START=false: run `npm run migrate`');
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    // What the migration job does before the replicas start.
+    const migrated = await runScript('src/cli/migrate.ts', [], { ...env, CI: 'true' });
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const port = await freePort();
+    const server = await startServer({ ...env, PORT: String(port) });
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  });
 });
 
 describe('configuration and commands', () => {
