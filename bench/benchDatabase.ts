@@ -1,6 +1,6 @@
 // A fresh embedded PostgreSQL for a bench, migrated, with one sandbox tenant on today's business date; removed
 // when the bench cleans up. What the API benches share before they start their gateway.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../src/log.js';
@@ -26,5 +26,7 @@ export async function benchDatabase(bench: string, tenant: { slug: string; displ
   await migrateAll(pool, migrations, { concurrency: 2 });
   const today = new Date().toISOString().slice(0, 10);
   await provisionTenant(pool, migrations, { ...tenant, currency: 'USD', timeZone: 'UTC', businessDate: today, sandbox: true }, new Date());
-  return { root, server, pool, postgresVersion, migrations };
+  // The server's own process: the benches add up its and its backends' CPU (postgresCpuSeconds).
+  const postmasterPid = Number(readFileSync(path.join(root, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return { root, server, pool, postgresVersion, migrations, postmasterPid };
 }

@@ -185,8 +185,7 @@ async function run(): Promise<void> {
 
   // Other work on the machine skews every figure: said beside them.
   const loadBefore = os.loadavg();
-  const { root, server, pool, postgresVersion } = await benchDatabase('payments', { slug: TENANT, displayName: 'Bench payments' });
-  const postmasterPid = Number(readFileSync(path.join(root, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const { root, server, pool, postgresVersion, postmasterPid } = await benchDatabase('payments', { slug: TENANT, displayName: 'Bench payments' });
 
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');

@@ -19,7 +19,6 @@
 // summarise it with `tsx bench/profileSummary.ts DIR/*.cpuprofile`); --only a,b (run only these queries:
 // trivial, loan, schedule, page, party); --no-record (do not touch docs/benchmarks.md, for trial runs).
 // Record figures only on a quiet machine: the load average before and after is printed beside them.
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -104,8 +103,7 @@ interface Measured {
 
 async function run(): Promise<void> {
   const loadBefore = os.loadavg();
-  const { root, server, postgresVersion } = await benchDatabase('reads', { slug: TENANT, displayName: 'Bench reads' });
-  const postmasterPid = Number(readFileSync(path.join(root, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const { root, server, postgresVersion, postmasterPid } = await benchDatabase('reads', { slug: TENANT, displayName: 'Bench reads' });
 
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
