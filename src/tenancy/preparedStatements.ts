@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 
 /** Distinct named statements one pooled connection prepares before it is retired. */
-export const PREPARED_PER_CONNECTION = 256;
+const PREPARED_PER_CONNECTION = 256;
 
 const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
