@@ -78,8 +78,10 @@ async function fewestOf(query: string, variables: Record<string, unknown>) {
 
 describe('statements per request', () => {
   it('a page of 50 loans with products and schedules costs the same statements as a page of 5', async () => {
-    // Once first: the first request of a tenant warms caches (its client, its registry entry).
-    await statementsOf(PAGE, { first: 5 });
+    // Once first, at the larger size: the first request of a tenant warms caches (its client, its registry entry)
+    // and a loan's first read keeps its replay for the next request (src/graph/loan.ts), so both sizes are then
+    // counted in the same state.
+    await statementsOf(PAGE, { first: 50 });
     const five = await fewestOf(PAGE, { first: 5 });
     const fifty = await fewestOf(PAGE, { first: 50 });
     expect(five.data['loans'].edges).toHaveLength(5);
