@@ -151,8 +151,13 @@ function rowOf(raw: Record<string, unknown>): LoanRow {
 export async function loanRowsById(pool: pg.Pool, schemaName: string, ids: string[], partner: PartnerRef | null): Promise<LoanRow[]> {
   if (ids.length === 0) return [];
   const scope = partner ? PARTNER_SQL_SCOPES.Loan(partner) : null;
-  // A named statement per schema and scope column (src/tenancy/preparedStatements.ts): planned once per connection.
-  const text = `SELECT ${SELECT} FROM ${quoteIdent(schemaName)}.loan l WHERE l.id = ANY($1::uuid[])${scope ? ` AND l.${scope.column} = $2` : ''}`;
-  const { rows } = await preparedQuery(pool, `loan-rows:${schemaName}:${scope?.column ?? ''}`, text, scope ? [ids, scope.value] : [ids]);
+  // A named statement per schema, scope column and shape (src/tenancy/preparedStatements.ts), planned once per
+  // connection. One id has a statement of its own: with `= ANY($1::uuid[])` PostgreSQL's generic plan assumes an
+  // array of several ids, so a custom plan for one id always looks cheaper and the 53-column statement was planned
+  // again on every execution (0.16 ms of the server's CPU per read instead of 0.07, measured; docs/performance.md).
+  const one = ids.length === 1;
+  const text = `SELECT ${SELECT} FROM ${quoteIdent(schemaName)}.loan l WHERE ${one ? 'l.id = $1::uuid' : 'l.id = ANY($1::uuid[])'}${scope ? ` AND l.${scope.column} = $2` : ''}`;
+  const key = one ? ids[0] : ids;
+  const { rows } = await preparedQuery(pool, `loan-row${one ? '' : 's'}:${schemaName}:${scope?.column ?? ''}`, text, scope ? [key, scope.value] : [key]);
   return rows.map(rowOf);
 }

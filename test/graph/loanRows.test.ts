@@ -1,7 +1,8 @@
 // Loans read with plain SQL (src/graph/loanRows.ts) are the rows Prisma reads, field for field, through the same
 // partner rule; and a loan's schedule answered again from what an earlier request replayed is the schedule a
 // replay gives, before and after a posting.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { registerPartner } from '../../src/services/partners.js';
 import { scopeToPartner } from '../../src/authz/partnerScope.js';
@@ -96,6 +97,45 @@ describe('a loan read with plain SQL', () => {
     expect(own['node']).toEqual({ id: globalLoanId(partners), externalReference: 'FT-9' });
     const other = await call('query($id: ID!) { node(id: $id) { id } }', { id: globalLoanId(plain) }, fintech);
     expect(other['node']).toBeNull();
+  });
+
+  it('reads one id as it reads many, partner rule included', async () => {
+    const many = await loanRowsById(server.runtime.pool, tenant.schemaName, [plain, partners], null);
+    for (const id of [plain, partners]) {
+      expect(await loanRowsById(server.runtime.pool, tenant.schemaName, [id], null)).toEqual([many.find((row) => row.id === id)]);
+    }
+    const partner = { id: 'fintech', kind: 'origination' as const };
+    expect((await loanRowsById(server.runtime.pool, tenant.schemaName, [partners], partner)).map((row) => row.id)).toEqual([partners]);
+    expect(await loanRowsById(server.runtime.pool, tenant.schemaName, [plain], partner)).toEqual([]);
+  });
+
+  it('is planned once per connection, for one id and for many, not at every read', async () => {
+    // PostgreSQL counts, per named statement on a connection, how often it planned for the values given (custom)
+    // and how often it ran the plan it keeps (generic). One connection, so every read below lands on it.
+    const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
+    try {
+      const reads = 12;
+      for (let i = 0; i < reads; i += 1) {
+        await loanRowsById(pool, tenant.schemaName, [[plain, tranched, partners, repaid][i % 4]!], null);
+        await loanRowsById(pool, tenant.schemaName, [plain, tranched, partners, repaid].slice(0, 2 + (i % 3)), null);
+      }
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ statement: string; generic: number; custom: number }>(
+          `SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE statement LIKE '%.loan l WHERE%'`,
+        );
+        expect(rows).toHaveLength(2);
+        for (const row of rows) {
+          expect(row.generic + row.custom, row.statement.slice(-80)).toBe(reads);
+          // The first five executions are always planned for their values; after that, the kept plan.
+          expect(row.custom, row.statement.slice(-80)).toBeLessThanOrEqual(5);
+        }
+      } finally {
+        client.release();
+      }
+    } finally {
+      await pool.end();
+    }
   });
 
   it('reads nothing for ids that are not there, and nothing from another tenant', async () => {
