@@ -12,6 +12,7 @@ import { schemaForSlug } from '../tenancy/schemaNames.js';
 import pg from 'pg';
 import { prepareValue } from 'pg/lib/utils.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
+import { batchStatement, pastBound } from '../tenancy/preparedStatements.js';
 import { tenantSql, type TenantStatement } from '../tenancy/tenantSql.js';
 import { checkIdempotencyKey } from './idempotencyKey.js';
 
@@ -99,6 +100,12 @@ const asJson = (value: unknown) => (value === undefined ? undefined : JSON.parse
 export interface Statement {
   text: TenantStatement;
   values: unknown[];
+  /**
+   * For a statement of fixed text sent on the hot path: its shape's name and its parameters' types. Sent in a
+   * command's batch on one connection (runSqlCommand), it is prepared once per connection and then only executed,
+   * not parsed and planned again for every command.
+   */
+  prepared?: { shape: string; types: readonly string[] };
 }
 
 /** The hash a key's request is known by; refuses a malformed key (the graph refuses it first; this guards every other caller). */
@@ -126,6 +133,7 @@ export function claimsStatement(claims: readonly KeyClaim[]): Statement {
        ORDER BY n
       ON CONFLICT (principal, key) DO NOTHING RETURNING principal, key`,
     values: [JSON.stringify(claims.map(({ principal, key, operation, requestHash }) => ({ principal, key, operation, requestHash })))],
+    prepared: { shape: 'key-claims', types: ['jsonb'] },
   };
 }
 
@@ -226,6 +234,7 @@ export function bookkeepingStatement(done: readonly Bookkept[], forgotten: reado
       // The keys again as arrays: what lets the planner look each up by the key's index rather than scan the table.
       keys.map((k) => k.principal), keys.map((k) => k.key),
     ],
+    prepared: { shape: 'bookkeeping', types: ['text', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'text', 'text', 'boolean', 'text[]', 'text[]'] },
   };
 }
 
@@ -274,13 +283,20 @@ export async function runSqlCommand<T>(
   const client = await pool.connect();
   let begun = false;
   let done = false;
+  let retire = false;
   const run = async <R extends pg.QueryResultRow>(statements: Statement[], commit: boolean): Promise<pg.QueryResult<R>[]> => {
-    const texts = statements.map((s) => inlined(s.text(schema), s.values));
-    const batch = [...(begun ? [] : ['BEGIN']), ...texts, ...(commit ? ['COMMIT'] : [])];
+    const { parts, answerAt, preparing, preparations } = batchParts(client, schema, statements, begun ? [] : ['BEGIN']);
+    if (commit) parts.push('COMMIT');
     begun = true;
-    const results = await client.query<R>(batch.join('\n;\n'));
-    const all = (Array.isArray(results) ? results : [results]) as pg.QueryResult<R>[];
-    return all.slice(all.length - texts.length - (commit ? 1 : 0), all.length - (commit ? 1 : 0));
+    let results;
+    try {
+      results = await inTurn<R>(client, preparations, parts);
+    } catch (error) {
+      if (preparing.length > 0) retire = true;
+      throw error;
+    }
+    if (preparing.length > 0 && pastBound(client)) retire = true;
+    return answerAt.map((at) => results[at]!);
   };
   const sent: Promise<unknown>[] = [];
   let sendFailed: { error: unknown } | null = null;
@@ -291,7 +307,8 @@ export async function runSqlCommand<T>(
     },
     send(statement) {
       if (!begun) throw new Error('a write is sent ahead only inside the transaction, after its first query');
-      sent.push(client.query(inlined(statement.text(schema), statement.values)).catch((error: unknown) => {
+      // `run` hands the batch to the driver before its first await, so the write is queued in the order sent.
+      sent.push(run([statement], false).catch((error: unknown) => {
         sendFailed ??= { error };
       }));
     },
@@ -299,7 +316,7 @@ export async function runSqlCommand<T>(
   try {
     const claim = claimStatement(command, owner);
     if (claim) {
-      const claimed = await sql.query(claim.statement.text, claim.statement.values);
+      const claimed = (await run([claim.statement], false))[0]!.rows;
       if (claimed.length === 0) {
         const [stored] = await sql.query<{ operation: string; requestHash: string; response: unknown }>(
           (s) => `SELECT operation, request_hash AS "requestHash", response FROM ${s}.idempotency_key WHERE principal = $1 AND key = $2`, [owner, command.idempotency!.key]);
@@ -318,8 +335,50 @@ export async function runSqlCommand<T>(
     return outcome.result;
   } finally {
     if (!done && begun) await client.query('ROLLBACK').catch(() => undefined);
-    client.release();
+    client.release(retire);
   }
+}
+
+/**
+ * `statements` as the parts of one batch of simple queries on `client`, after `before`: each statement with values
+ * inlined, or, for a statement of fixed text (`prepared`), `EXECUTE` of the statement prepared on this connection.
+ * `preparations` are the `PREPARE`s of those this connection does not have yet, sent as a query of their own just
+ * before the batch (`inTurn`): PostgreSQL keeps the whole query string a statement was prepared from, which must
+ * not be a batch carrying a payment file's values. `answerAt` gives the part whose result is each statement's
+ * answer; `preparing` the names prepared. When such a batch failed, which of its PREPAREs ran is not known: its
+ * connection is to be retired, and its statements with it (batchStatement).
+ */
+export function batchParts(client: pg.PoolClient, schema: string, statements: readonly Statement[], before: readonly string[] = []) {
+  const parts = [...before];
+  const answerAt: number[] = [];
+  const preparing: string[] = [];
+  const preparations: string[] = [];
+  for (const statement of statements) {
+    if (statement.prepared) {
+      const { name, prepared } = batchStatement(client, `${statement.prepared.shape}:${schema}`);
+      if (!prepared) {
+        preparations.push(`PREPARE "${name}" (${statement.prepared.types.join(', ')}) AS ${statement.text(schema)}`);
+        preparing.push(name);
+      }
+      const placeholders = statement.values.map((_, i) => `$${i + 1}`).join(', ');
+      parts.push(inlined(placeholders ? `EXECUTE "${name}"(${placeholders})` : `EXECUTE "${name}"`, statement.values));
+    } else {
+      parts.push(inlined(statement.text(schema), statement.values));
+    }
+    answerAt.push(parts.length - 1);
+  }
+  return { parts, answerAt, preparing, preparations };
+}
+
+/**
+ * The preparations, then the batch, handed to the driver together (it runs them in that order, and nothing the
+ * caller sends meanwhile comes between): the results of the batch.
+ */
+export async function inTurn<R extends pg.QueryResultRow>(client: pg.PoolClient, preparations: readonly string[], parts: readonly string[]): Promise<pg.QueryResult<R>[]> {
+  const prepared = preparations.length > 0 ? client.query(preparations.join('\n;\n')) : undefined;
+  const batch = client.query<R>(parts.join('\n;\n')) as unknown as Promise<pg.QueryResult<R> | pg.QueryResult<R>[]>;
+  const [, results] = await Promise.all([prepared, batch]);
+  return Array.isArray(results) ? results : [results];
 }
 
 /** The raw-SQL door a command on one connection gives its work: rows back, names qualified by the statement. */

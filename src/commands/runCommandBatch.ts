@@ -6,7 +6,8 @@
 import pg from 'pg';
 import { quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
 import type { TenantStatement } from '../tenancy/tenantSql.js';
-import { bookkeepingStatement, claimsStatement, idempotencyOwner, inlined, requestHashOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
+import { pastBound } from '../tenancy/preparedStatements.js';
+import { batchParts, inTurn, bookkeepingStatement, claimsStatement, idempotencyOwner, inlined, requestHashOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
 
 export interface BatchWork<T, S, P> {
   /** Reads (and locks) what the batch needs; its first statement goes with BEGIN and the key claims. */
@@ -50,16 +51,31 @@ export async function runSqlCommandBatch<T, S, P>(
   const client = await pool.connect();
   let begun = false;
   let done = false;
+  // Set when a batch that prepared statements on the connection failed (src/commands/runCommand.ts, batchParts).
+  let retire = false;
+  /** One batch of simple queries: the statements' answers, with what it prepared kept on success. */
+  const send = async ({ parts, preparing, preparations }: { parts: string[]; preparing: string[]; preparations: string[] }) => {
+    try {
+      const results = await inTurn(client, preparations, parts);
+      if (preparing.length > 0 && pastBound(client)) retire = true;
+      return results;
+    } catch (error) {
+      if (preparing.length > 0) retire = true;
+      throw error;
+    }
+  };
   try {
     const claiming = claimsStatement(claims);
-    const pending = ['BEGIN', ...(claims.length > 0 ? [inlined(claiming.text(schema), claiming.values)] : [])];
     let claimed = new Set<string>();
     const sql: CommandSql = {
       async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = []): Promise<R[]> {
         if (begun) return (await client.query<R>(text(schema), values)).rows;
         begun = true;
-        const results = await client.query([...pending, inlined(text(schema), values)].join('\n;\n')) as unknown as pg.QueryResult[];
-        if (claims.length > 0) claimed = new Set(results[1]!.rows.map((row) => JSON.stringify([row['principal'], row['key']])));
+        const batch = batchParts(client, schema, claims.length > 0 ? [claiming] : [], ['BEGIN']);
+        batch.parts.push(inlined(text(schema), values));
+        const results = await send(batch);
+        const { answerAt } = batch;
+        if (claims.length > 0) claimed = new Set(results[answerAt[0]!]!.rows.map((row) => JSON.stringify([row['principal'], row['key']])));
         return results.at(-1)!.rows as R[];
       },
     };
@@ -89,7 +105,9 @@ export async function runSqlCommandBatch<T, S, P>(
     } else {
       const statements = [...work.write(decided.map((d) => d.part)), bookkeepingStatement(decided.map((d) => ({ command: commands[d.index]!, outcome: d.outcome })), forgotten)];
       try {
-        await client.query([...statements.map((s) => inlined(s.text(schema), s.values)), 'COMMIT'].join('\n;\n'));
+        const batch = batchParts(client, schema, statements);
+        batch.parts.push('COMMIT');
+        await send(batch);
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         done = true;
@@ -112,7 +130,7 @@ export async function runSqlCommandBatch<T, S, P>(
     }
   } finally {
     if (!done && begun) await client.query('ROLLBACK').catch(() => undefined);
-    client.release();
+    client.release(retire);
   }
 
   await Promise.all(runAlone.map(async (index) => {

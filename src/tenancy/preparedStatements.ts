@@ -63,6 +63,32 @@ export function preparedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
   return queryNamed<R>(pool, { name: statementName(key), text, values }, options.perConnection ?? PREPARED_PER_CONNECTION);
 }
 
+/**
+ * A statement a command sends inside a batch of simple queries on a connection it holds (runSqlCommand), where
+ * the extended protocol's names cannot go: `PREPARE name (types) AS text` the first time on that connection, then
+ * `EXECUTE name(values)`. `key` must name everything the text depends on (its shape and the schema). `prepared`
+ * false means the caller prepares it now: it is counted as the connection's from this moment, so a second batch
+ * queued behind the first on the same connection only executes it. A batch that prepared statements and failed
+ * leaves unknown which of them exist: its connection must be retired. The statements count against the same bound
+ * per connection as `preparedQuery`'s (`pastBound`).
+ */
+export function batchStatement(client: pg.PoolClient, key: string): { name: string; prepared: boolean } {
+  const name = statementName(`batch:${key}`);
+  let names = preparedOn.get(client);
+  if (!names) {
+    names = new Set();
+    preparedOn.set(client, names);
+  }
+  if (names.has(name)) return { name, prepared: true };
+  names.add(name);
+  return { name, prepared: false };
+}
+
+/** True when `client` holds more named statements than the bound: it is to be retired on release. */
+export function pastBound(client: pg.PoolClient, perConnection = PREPARED_PER_CONNECTION): boolean {
+  return (preparedOn.get(client)?.size ?? 0) > perConnection;
+}
+
 const isNamed = (args: unknown[]): args is [NamedConfig] =>
   args.length === 1 && typeof args[0] === 'object' && args[0] !== null && typeof (args[0] as { name?: unknown }).name === 'string';
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
-import { preparedQuery } from '../../src/tenancy/preparedStatements.js';
+import { batchStatement, pastBound, preparedQuery } from '../../src/tenancy/preparedStatements.js';
 import { prismaForSchema } from '../../src/tenancy/tenantClients.js';
 import { loadMigrations } from '../../src/tenancy/migrations.js';
 import { provisionTenant } from '../../src/tenancy/provisioning.js';
@@ -37,6 +37,26 @@ describe('named statements', () => {
     const after = await backend();
     expect(after.pid).toBe(before.pid);
     expect(after.prepared).toBe(before.prepared + 1);
+  });
+
+  it('counts statements prepared inside a batch of simple queries against the same bound', async () => {
+    const client = await pool.connect();
+    try {
+      const key = `test:batch-a:${Date.now()}`;
+      const first = batchStatement(client, key);
+      // The first ask is the one to prepare it; every later one, even before that batch has run, only executes it.
+      expect(first.prepared).toBe(false);
+      expect(batchStatement(client, key)).toEqual({ name: first.name, prepared: true });
+      await client.query(`PREPARE "${first.name}" (int) AS SELECT $1 + 1 AS n;\nEXECUTE "${first.name}"(1)`);
+      expect(pastBound(client)).toBe(false);
+      const second = batchStatement(client, `test:batch-b:${Date.now()}`);
+      await client.query(`PREPARE "${second.name}" (int) AS SELECT $1 + 2 AS n`);
+      expect((await client.query<{ n: number }>(`EXECUTE "${second.name}"(40)`)).rows[0]!.n).toBe(42);
+      // Past the bound (two statements or more where one is allowed), the connection is to be retired on release.
+      expect(pastBound(client, 1)).toBe(true);
+    } finally {
+      client.release(true);
+    }
   });
 
   it('retires a connection that passes the bound, so the statements one backend holds never grow past it', async () => {

@@ -470,7 +470,8 @@ export function postingWrite(parts: readonly PostingRows[]): Statement {
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM new_transactions) + (SELECT count(*) FROM new_journals) + (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM updated)`,
-    values: [JSON.stringify(all.transactions), JSON.stringify(all.journals), JSON.stringify(all.lines), JSON.stringify(all.loans)] };
+    values: [JSON.stringify(all.transactions), JSON.stringify(all.journals), JSON.stringify(all.lines), JSON.stringify(all.loans)],
+    prepared: { shape: 'posting-write', types: ['jsonb', 'jsonb', 'jsonb', 'jsonb'] } };
 }
 
 /** Raw SQL on whichever connection carries the posting: a Prisma transaction, or a command's own connection. */
