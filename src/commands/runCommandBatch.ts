@@ -53,7 +53,7 @@ export async function runSqlCommandBatch<T, S, P>(
   let done = false;
   // Set when a batch that prepared statements on the connection failed (src/commands/runCommand.ts, batchParts).
   let retire = false;
-  /** One batch of simple queries: the statements' answers, with what it prepared kept on success. */
+  /** One batch of simple queries and its statements' answers; past the bound, or failed after preparing, the connection goes. */
   const send = async ({ parts, preparing, preparations }: { parts: string[]; preparing: string[]; preparations: string[] }) => {
     try {
       const results = await inTurn(client, preparations, parts);
