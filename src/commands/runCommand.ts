@@ -283,20 +283,13 @@ export async function runSqlCommand<T>(
   const client = await pool.connect();
   let begun = false;
   let done = false;
-  let retire = false;
+  const batches = batchesOn(client);
   const run = async <R extends pg.QueryResultRow>(statements: Statement[], commit: boolean): Promise<pg.QueryResult<R>[]> => {
-    const { parts, answerAt, preparing, preparations } = batchParts(client, schema, statements, begun ? [] : ['BEGIN']);
-    if (commit) parts.push('COMMIT');
+    const batch = batchParts(client, schema, statements, begun ? [] : ['BEGIN']);
+    if (commit) batch.parts.push('COMMIT');
     begun = true;
-    let results;
-    try {
-      results = await inTurn<R>(client, preparations, parts);
-    } catch (error) {
-      if (preparing.length > 0) retire = true;
-      throw error;
-    }
-    if (preparing.length > 0 && pastBound(client)) retire = true;
-    return answerAt.map((at) => results[at]!);
+    const results = await batches.send<R>(batch);
+    return batch.answerAt.map((at) => results[at]!);
   };
   const sent: Promise<unknown>[] = [];
   let sendFailed: { error: unknown } | null = null;
@@ -335,31 +328,26 @@ export async function runSqlCommand<T>(
     return outcome.result;
   } finally {
     if (!done && begun) await client.query('ROLLBACK').catch(() => undefined);
-    client.release(retire);
+    client.release(batches.retire);
   }
 }
 
 /**
  * `statements` as the parts of one batch of simple queries on `client`, after `before`: each statement with values
  * inlined, or, for a statement of fixed text (`prepared`), `EXECUTE` of the statement prepared on this connection.
- * `preparations` are the `PREPARE`s of those this connection does not have yet, sent as a query of their own just
- * before the batch (`inTurn`): PostgreSQL keeps the whole query string a statement was prepared from, which must
- * not be a batch carrying a payment file's values. `answerAt` gives the part whose result is each statement's
- * answer; `preparing` the names prepared. When such a batch failed, which of its PREPAREs ran is not known: its
- * connection is to be retired, and its statements with it (batchStatement).
+ * `preparations` are the `PREPARE`s of those this connection does not have yet (batchStatement counts them as the
+ * connection's from now), sent as a query of their own just before the batch: PostgreSQL keeps the whole query
+ * string a statement was prepared from, which must not be a batch carrying a payment file's values. `answerAt`
+ * gives the part whose result is each statement's answer.
  */
 export function batchParts(client: pg.PoolClient, schema: string, statements: readonly Statement[], before: readonly string[] = []) {
   const parts = [...before];
   const answerAt: number[] = [];
-  const preparing: string[] = [];
   const preparations: string[] = [];
   for (const statement of statements) {
     if (statement.prepared) {
       const { name, prepared } = batchStatement(client, `${statement.prepared.shape}:${schema}`);
-      if (!prepared) {
-        preparations.push(`PREPARE "${name}" (${statement.prepared.types.join(', ')}) AS ${statement.text(schema)}`);
-        preparing.push(name);
-      }
+      if (!prepared) preparations.push(`PREPARE "${name}" (${statement.prepared.types.join(', ')}) AS ${statement.text(schema)}`);
       const placeholders = statement.values.map((_, i) => `$${i + 1}`).join(', ');
       parts.push(inlined(placeholders ? `EXECUTE "${name}"(${placeholders})` : `EXECUTE "${name}"`, statement.values));
     } else {
@@ -367,18 +355,34 @@ export function batchParts(client: pg.PoolClient, schema: string, statements: re
     }
     answerAt.push(parts.length - 1);
   }
-  return { parts, answerAt, preparing, preparations };
+  return { parts, answerAt, preparations };
 }
 
 /**
- * The preparations, then the batch, handed to the driver together (it runs them in that order, and nothing the
- * caller sends meanwhile comes between): the results of the batch.
+ * Batches of simple queries on a command's connection. `send` hands a batch's preparations and then the batch to
+ * the driver together, before its first await (the driver runs them in that order, and nothing the caller sends
+ * meanwhile comes between), and answers the batch's results. `retire` says the connection must go on release: it
+ * passed the bound on prepared statements, or a batch that prepared failed (which of its PREPAREs ran is unknown).
  */
-export async function inTurn<R extends pg.QueryResultRow>(client: pg.PoolClient, preparations: readonly string[], parts: readonly string[]): Promise<pg.QueryResult<R>[]> {
-  const prepared = preparations.length > 0 ? client.query(preparations.join('\n;\n')) : undefined;
-  const batch = client.query<R>(parts.join('\n;\n')) as unknown as Promise<pg.QueryResult<R> | pg.QueryResult<R>[]>;
-  const [, results] = await Promise.all([prepared, batch]);
-  return Array.isArray(results) ? results : [results];
+export function batchesOn(client: pg.PoolClient) {
+  let retire = false;
+  return {
+    get retire() {
+      return retire;
+    },
+    async send<R extends pg.QueryResultRow = pg.QueryResultRow>({ parts, preparations }: { parts: readonly string[]; preparations: readonly string[] }): Promise<pg.QueryResult<R>[]> {
+      const prepared = preparations.length > 0 ? client.query(preparations.join('\n;\n')) : undefined;
+      const batch = client.query<R>(parts.join('\n;\n')) as unknown as Promise<pg.QueryResult<R> | pg.QueryResult<R>[]>;
+      try {
+        const [, results] = await Promise.all([prepared, batch]);
+        if (preparations.length > 0 && pastBound(client)) retire = true;
+        return Array.isArray(results) ? results : [results];
+      } catch (error) {
+        if (preparations.length > 0) retire = true;
+        throw error;
+      }
+    },
+  };
 }
 
 /** The raw-SQL door a command on one connection gives its work: rows back, names qualified by the statement. */

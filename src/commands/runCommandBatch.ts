@@ -6,8 +6,7 @@
 import pg from 'pg';
 import { quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
 import type { TenantStatement } from '../tenancy/tenantSql.js';
-import { pastBound } from '../tenancy/preparedStatements.js';
-import { batchParts, inTurn, bookkeepingStatement, claimsStatement, idempotencyOwner, inlined, requestHashOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
+import { batchesOn, batchParts, bookkeepingStatement, claimsStatement, idempotencyOwner, inlined, requestHashOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
 
 export interface BatchWork<T, S, P> {
   /** Reads (and locks) what the batch needs; its first statement goes with BEGIN and the key claims. */
@@ -51,19 +50,7 @@ export async function runSqlCommandBatch<T, S, P>(
   const client = await pool.connect();
   let begun = false;
   let done = false;
-  // Set when a batch that prepared statements on the connection failed (src/commands/runCommand.ts, batchParts).
-  let retire = false;
-  /** One batch of simple queries and its statements' answers; past the bound, or failed after preparing, the connection goes. */
-  const send = async ({ parts, preparing, preparations }: { parts: string[]; preparing: string[]; preparations: string[] }) => {
-    try {
-      const results = await inTurn(client, preparations, parts);
-      if (preparing.length > 0 && pastBound(client)) retire = true;
-      return results;
-    } catch (error) {
-      if (preparing.length > 0) retire = true;
-      throw error;
-    }
-  };
+  const batches = batchesOn(client);
   try {
     const claiming = claimsStatement(claims);
     let claimed = new Set<string>();
@@ -73,9 +60,8 @@ export async function runSqlCommandBatch<T, S, P>(
         begun = true;
         const batch = batchParts(client, schema, claims.length > 0 ? [claiming] : [], ['BEGIN']);
         batch.parts.push(inlined(text(schema), values));
-        const results = await send(batch);
-        const { answerAt } = batch;
-        if (claims.length > 0) claimed = new Set(results[answerAt[0]!]!.rows.map((row) => JSON.stringify([row['principal'], row['key']])));
+        const results = await batches.send(batch);
+        if (claims.length > 0) claimed = new Set(results[batch.answerAt[0]!]!.rows.map((row) => JSON.stringify([row['principal'], row['key']])));
         return results.at(-1)!.rows as R[];
       },
     };
@@ -107,7 +93,7 @@ export async function runSqlCommandBatch<T, S, P>(
       try {
         const batch = batchParts(client, schema, statements);
         batch.parts.push('COMMIT');
-        await send(batch);
+        await batches.send(batch);
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         done = true;
@@ -130,7 +116,7 @@ export async function runSqlCommandBatch<T, S, P>(
     }
   } finally {
     if (!done && begun) await client.query('ROLLBACK').catch(() => undefined);
-    client.release(retire);
+    client.release(batches.retire);
   }
 
   await Promise.all(runAlone.map(async (index) => {
