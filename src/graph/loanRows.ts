@@ -107,41 +107,52 @@ function decode(kind: Kind, value: unknown): unknown {
   }
 }
 
-/** Columns decoded when first read rather than when the row arrives: most reads of a loan touch few of them. */
-const LAZY = new Set<Kind>(['decimal', 'decimals', 'dates', 'json']);
-
 /**
- * The row, every field its own enumerable property as in Prisma's row (spread, compared and serialized alike);
- * a decimal, an array or a JSON document is decoded on first read and kept. A page of loans with their balances
- * reads seven of a loan's twenty decimals and none of its position arrays or terms.
+ * A loan's row as the graph reads it: every field of Prisma's row, each decoded from its column when first read
+ * and kept. Resolvers read a handful of a loan's fifty-odd fields (a page of loans with their balances reads seven
+ * of its twenty decimals and none of its position arrays or terms), so nothing is decoded before it is asked for.
+ * The fields are getters on the prototype, made once: a row is two arrays, not fifty closures (defining an accessor
+ * on every row for every field cost the gateway more than pg's parsing of the row; docs/performance.md). A row is
+ * to be read field by field: spreading it copies nothing (`plainLoanRow` gives the plain object).
  */
-function rowOf(raw: Record<string, unknown>): LoanRow {
-  const row: Record<string, unknown> = {};
-  FIELDS.forEach(([field, [, kind]], i) => {
-    const value = raw[`c${i}`];
-    if (value === null || !LAZY.has(kind)) {
-      row[field] = decode(kind, value);
-      return;
-    }
-    let decoded: unknown;
-    let done = false;
-    Object.defineProperty(row, field, {
-      enumerable: true,
-      configurable: true,
-      get() {
-        if (!done) {
-          decoded = decode(kind, value);
-          done = true;
-        }
-        return decoded;
-      },
-      set(next: unknown) {
-        decoded = next;
-        done = true;
-      },
+class LoanRowView {
+  /** The column's value as it arrived, then (once read) decoded. */
+  readonly #values: unknown[];
+  readonly #decoded: boolean[];
+
+  constructor(values: unknown[]) {
+    this.#values = values;
+    this.#decoded = new Array<boolean>(values.length).fill(false);
+  }
+
+  static {
+    FIELDS.forEach(([field, [, kind]], i) => {
+      Object.defineProperty(LoanRowView.prototype, field, {
+        enumerable: true,
+        get(this: LoanRowView) {
+          if (!this.#decoded[i]) {
+            this.#values[i] = decode(kind, this.#values[i]);
+            this.#decoded[i] = true;
+          }
+          return this.#values[i];
+        },
+        set(this: LoanRowView, next: unknown) {
+          this.#values[i] = next;
+          this.#decoded[i] = true;
+        },
+      });
     });
-  });
-  return row as LoanRow;
+  }
+
+  /** Serialized as Prisma's row would be. */
+  toJSON(): Record<string, unknown> {
+    return plainLoanRow(this as unknown as LoanRow);
+  }
+}
+
+/** The row as a plain object, every field decoded: Prisma's row, field for field. */
+export function plainLoanRow(row: LoanRow): LoanRow {
+  return Object.fromEntries(FIELDS.map(([field]) => [field, row[field]])) as LoanRow;
 }
 
 /**
@@ -158,6 +169,6 @@ export async function loanRowsById(pool: pg.Pool, schemaName: string, ids: strin
   const one = ids.length === 1;
   const text = `SELECT ${SELECT} FROM ${quoteIdent(schemaName)}.loan l WHERE ${one ? 'l.id = $1::uuid' : 'l.id = ANY($1::uuid[])'}${scope ? ` AND l.${scope.column} = $2` : ''}`;
   const key = one ? ids[0] : ids;
-  const { rows } = await preparedQuery(pool, `loan-row${one ? '' : 's'}:${schemaName}:${scope?.column ?? ''}`, text, scope ? [key, scope.value] : [key]);
-  return rows.map(rowOf);
+  const { rows } = await preparedQuery<unknown[]>(pool, `loan-row${one ? '' : 's'}:${schemaName}:${scope?.column ?? ''}`, text, scope ? [key, scope.value] : [key], { rowMode: 'array' });
+  return rows.map((values) => new LoanRowView(values) as unknown as LoanRow);
 }

@@ -12,20 +12,31 @@
 // go the same way (`namingPool`, given to its adapter in src/tenancy/tenantClients.ts).
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { LRUCache } from 'lru-cache';
 
 /** Distinct named statements one pooled connection prepares before it is retired. */
 const PREPARED_PER_CONNECTION = 256;
 
 const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
+/** Names already digested: every read asks for one, and a digest per read showed in the gateway's profile. */
+const digested = new LRUCache<string, string>({ max: 10_000 });
+
 /** PostgreSQL cuts names at 63 bytes (two long schema names could then collide): the name is a digest of the key. */
 export function statementName(key: string): string {
-  return `lg_${createHash('sha1').update(key).digest('base64url')}`;
+  let name = digested.get(key);
+  if (name === undefined) {
+    name = `lg_${createHash('sha1').update(key).digest('base64url')}`;
+    digested.set(key, name);
+  }
+  return name;
 }
 
 export interface PreparedOptions {
   /** The bound per connection (tests make it small). */
   perConnection?: number;
+  /** Rows as arrays of the columns in order, not objects keyed by name (cheaper for pg to build). */
+  rowMode?: 'array';
 }
 
 type NamedConfig = pg.QueryConfig & { name: string };
@@ -60,7 +71,8 @@ async function queryNamed<R extends pg.QueryResultRow>(pool: pg.Pool, config: Na
 export function preparedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
   pool: pg.Pool, key: string, text: string, values: unknown[], options: PreparedOptions = {},
 ): Promise<pg.QueryResult<R>> {
-  return queryNamed<R>(pool, { name: statementName(key), text, values }, options.perConnection ?? PREPARED_PER_CONNECTION);
+  const config: NamedConfig = options.rowMode ? { name: statementName(key), text, values, rowMode: options.rowMode } as NamedConfig : { name: statementName(key), text, values };
+  return queryNamed<R>(pool, config, options.perConnection ?? PREPARED_PER_CONNECTION);
 }
 
 /**
