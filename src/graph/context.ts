@@ -1,5 +1,6 @@
 // What every GraphQL operation carries: request id, verified principal, tenant, the tenant's data access and
 // per-request DataLoaders. Built the same way for HTTP and WebSocket.
+import type { AnswerCeiling } from './answerCeiling.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
@@ -39,6 +40,8 @@ export interface GraphContext {
   client: { ip: string | null; userAgent: string | null } | null;
   /** Set only on a shared subscription's context: the cursor its live stream starts after (subscriptionFanout.ts). */
   readonly subscriptionStart?: number;
+  /** The node ceiling counted while an operation's answer is built; set by the gateway for HTTP operations. */
+  answerCeiling?: AnswerCeiling;
 }
 
 export interface ContextRequest {

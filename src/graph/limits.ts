@@ -9,7 +9,7 @@
 // - cost (MAX_QUERY_COST): the nodes plus the work of fields that compute over many rows (FIELD_COSTS), such as
 //   recomputing the audit chain or a trial balance.
 // The estimate is reported with every answer (`queryCost`, in `extensions.cost`). Should a list ever outgrow its
-// bound, the node ceiling is also counted while the answer is built (`nodeCounter`).
+// bound, the node ceiling is also counted while the answer is built (src/graph/answerCeiling.ts).
 import { GraphQLError, Kind, defaultFieldResolver, getNamedType, isObjectType, getOperationAST, getVariableValues, isLeafType, isListType, getNullableType, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type TypeNode } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
@@ -391,23 +391,3 @@ export function enforceLimits(
   return size;
 }
 
-/**
- * Counts the objects of an answer as its fields resolve: `add` returns false once the ceiling is passed, and the
- * gateway then stops resolving and answers QUERY_TOO_LARGE instead of a partial answer.
- */
-export function nodeCounter(limit: number) {
-  let count = 0;
-  return {
-    get count() {
-      return count;
-    },
-    get exceeded() {
-      return count > limit;
-    },
-    add(result: unknown, returnsObjects: boolean): boolean {
-      if (!returnsObjects || result === null || result === undefined) return count <= limit;
-      count += Array.isArray(result) ? result.length : 1;
-      return count <= limit;
-    },
-  };
-}

@@ -1,5 +1,6 @@
 // Builds the executable schema from one file per aggregate, then refuses it if anything can be reached without
 // an authorization rule: every root field and every object type must declare authScopes.
+import { countAnswerObjects } from './answerCeiling.js';
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import { checkInputsOf } from './inputChecks.js';
@@ -61,5 +62,5 @@ export function buildSchema(): GraphQLSchema {
   const schema = builder.toSchema({ sortSchema: true });
   const missing = unauthorizedSurface(schema);
   if (missing.length > 0) throw new Error(`no authorization rule for: ${missing.join(', ')}`);
-  return refusalsAsUserErrors(boundLists(checkInputsOf(schema)));
+  return countAnswerObjects(refusalsAsUserErrors(boundLists(checkInputsOf(schema))));
 }
