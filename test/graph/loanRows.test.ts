@@ -169,6 +169,10 @@ describe('what every answer still says', () => {
   it('is never to be cached, refused or answered', async () => {
     const answered = await gql(server.gateway, '{ __typename }', { token: admin });
     expect(answered.headers.get('cache-control')).toBe('no-store');
+    // No digest of a body nobody may cache; and the answer is compact JSON.
+    expect(answered.headers.get('etag')).toBeNull();
+    const raw = await fetch(server.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ query: '{ a: __typename b: __typename }' }) });
+    expect(await raw.text()).toMatch(/^\{"data":\{"a":"Query","b":"Query"\},/);
     const refused = await gql(server.gateway, '{ nosuchfield }', { token: admin });
     expect(refused.status).toBe(400);
     expect(refused.headers.get('cache-control')).toBe('no-store');
