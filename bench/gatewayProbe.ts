@@ -1,5 +1,5 @@
 // Preloaded into the gateway by `npm run bench:subscribers`
-// (`node --expose-gc --import tsx --import ./bench/gatewayProbe.ts src/main.ts`) so that the gateway can report
+// (`node --expose-gc --import tsx --import ./bench/gatewayProbe.ts dist/main.js`) so that the gateway can report
 // what /proc cannot show, without a line of src/ knowing about benchmarks. It answers over the IPC channel:
 // - `memory`: its V8 heap, after a full collection (garbage left from connecting must not count as memory held per
 //   connection). RSS is read by the bench from /proc: process.memoryUsage() opens /proc/self/stat, which fails

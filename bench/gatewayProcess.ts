@@ -1,4 +1,4 @@
-// What the benches that run the gateway as a process of its own share: starting `src/main.ts` on a free port
+// What the benches that run the gateway as a process of its own share: building the gateway into dist/ and starting `dist/main.js` on a free port
 // against a given database and waiting until it is ready, keeping its last lines and what it logged, reading its
 // CPU from /proc, and stopping everything started — in reverse order — however the run ends.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';

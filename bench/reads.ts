@@ -1,5 +1,5 @@
 // `npm run bench:reads`: what reading costs through the GraphQL API on this machine, beside the cheapest request
-// the gateway can answer and beside what the database alone reads. Against ONE gateway (`src/main.ts` in a child
+// the gateway can answer and beside what the database alone reads. Against ONE gateway (`dist/main.js`, compiled, in a child
 // process of its own, bench/gatewayProcess.ts) on a fresh embedded PostgreSQL, a sandbox tenant with loans booked
 // through `disburseLoan` and applications submitted through `createApplication`, each query is sent by
 // `--connections` clients at once (HTTP keep-alive, one socket each, a dev token as every caller has) for
@@ -213,7 +213,7 @@ async function run(): Promise<void> {
     '',
     `Machine: ${machine()}. PostgreSQL ${postgresVersion} (embedded). Commit ${commitOf()}, ${new Date().toISOString()}.`,
     `Load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}.`,
-    `One gateway (its own process, pool ${POOL}, its per-principal rate limit off: one token sends every request); ${CONNECTIONS} connections (HTTP keep-alive, a tenant-admin dev token), ${SECONDS} s each after ${WARMUP} s of warm-up; ${n(LOANS)} loans of 12 instalments; a party with ${partyApplications} applications.`,
+    `One gateway (\`dist/main.js\`, compiled; its own process, pool ${POOL}, its per-principal rate limit off: one token sends every request); ${CONNECTIONS} connections (HTTP keep-alive, a tenant-admin dev token), ${SECONDS} s each after ${WARMUP} s of warm-up; ${n(LOANS)} loans of 12 instalments; a party with ${partyApplications} applications.`,
     '',
     '| query | requests/s | p50 | p99 | of `{ __typename }` | of pgbench -S | gateway CPU per request | PostgreSQL CPU per request | goal |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',

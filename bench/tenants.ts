@@ -14,7 +14,7 @@
 //      directly on a pool of one connection: time per sweep, statements, that backend's CPU and memory — the
 //      first (every schema, fresh connection), `--sweeps`-1 usual ones, and as many probing every schema;
 //   6. the catalog: pg_class and pg_attribute rows, catalog and database size;
-//   7. the gateway (`src/main.ts`, its own process, default configuration) started against this database: time
+//   7. the gateway (`dist/main.js`, compiled, its own process, default configuration) started against this database: time
 //      from spawn to /healthz and to /readyz answering 200; then a minute idle: its CPU, the whole cluster's CPU
 //      and its pool connections' memory.
 // At 5,000 tenants the run took 42 minutes on 2 cores shared with other work (load average 8–10), 29 of them
@@ -361,7 +361,7 @@ Load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${lo
 | … the sweeping backend's memory after | ${describeMemory(sweepMemory)} | — | |
 | catalog | ${n(Number(catalog.classes))} pg_class rows (${n(Number(catalog.tables))} tables, ${n(Number(catalog.indexes))} indexes; ${catalog.per_tenant} relations per tenant schema), ${n(Number(catalog.attributes))} pg_attribute rows; pg_catalog ${mib(Number(catalog.catalog))} | — | |
 | database size | ${mib(Number(catalog.database))} | — | |
-| gateway start-up (\`src/main.ts\`, default configuration: start-up migrates only schemas the registry says are behind, MIGRATION_CONCURRENCY 4, pool 10): spawn → /healthz | ${(healthyMs / 1000).toFixed(1)} s | — | |
+| gateway start-up (\`dist/main.js\`, compiled, default configuration: start-up migrates only schemas the registry says are behind, MIGRATION_CONCURRENCY 4, pool 10): spawn → /healthz | ${(healthyMs / 1000).toFixed(1)} s | — | |
 | … spawn → /readyz 200 | ${(readyMs / 1000).toFixed(1)} s (${gatewayCpuAtReady.toFixed(1)} s of its CPU) | — | |
 | gateway idle ${IDLE_SECONDS} s after ready (settle sweeps, end-of-day ticks, autovacuum): its CPU / PostgreSQL's CPU | ${idleGatewayCpu.toFixed(2)} s / ${idleClusterCpu.toFixed(2)} s | — | |
 | … its pool backends then (RssAnon each) | ${gatewayRss.map((b) => (b / 2 ** 20).toFixed(0)).join(', ')} MiB | — | |
