@@ -98,15 +98,16 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
   return {
     async requestDidStart({ contextValue }) {
       const started = performance.now();
-      let oversized: { error: AppError; correlationId: string } | undefined;
       // The answer's objects, counted as it is built (src/graph/answerCeiling.ts): past the ceiling nothing more
-      // resolves, and the answer is the refusal.
-      contextValue.answerCeiling = answerCeiling(limits.maxNodes, (nodes) => {
+      // resolves, and the answer is the refusal (`ceiling.passed`), logged with its correlation id.
+      const ceiling = answerCeiling(limits.maxNodes, (nodes) => {
+        const refusal = tooLarge(undefined, limits.maxNodes);
         const correlationId = randomUUID();
-        oversized = { error: tooLarge(undefined, limits.maxNodes), correlationId };
+        refusal.details['correlationId'] = correlationId;
         contextValue.log.warn({ correlationId, reason: 'QUERY_TOO_LARGE', limit: limits.maxNodes, nodes }, 'query stopped: its answer passed the node ceiling');
-        return oversized.error;
+        return refusal;
       });
+      contextValue.answerCeiling = ceiling;
       let cost: QueryCost | undefined;
       return {
         async willSendResponse({ contextValue, operationName, errors, response }) {
@@ -115,10 +116,10 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
           // What Apollo's cache-control plugin answered for every response of this schema, which declares no
           // cache hints: nothing may be cached. The plugin itself is off (it costs a hook on every field resolved).
           response.http.headers.set('cache-control', 'no-store');
+          const oversized = ceiling.passed;
           if (oversized && response.body.kind === 'single') {
             // No partial answer: the caller asks again for smaller pages.
-            const { error, correlationId } = oversized;
-            response.body.singleResult = { errors: [{ message: error.message, extensions: { code: error.code, ...error.details, correlationId } }] };
+            response.body.singleResult = { errors: [{ message: oversized.message, extensions: { code: oversized.code, ...oversized.details } }] };
             response.http.status = 400;
           }
           if (cost && response.body.kind === 'single') {

@@ -6,23 +6,23 @@
 import { defaultFieldResolver, getNamedType, isLeafType, isObjectType, type GraphQLSchema } from 'graphql';
 
 /** A request's count of the objects its answer holds, against the ceiling. */
-export interface AnswerCeiling {
+export interface AnswerCeiling<E extends Error = Error> {
   /** Throws the refusal once the ceiling has been passed: nothing more is resolved. */
   check(): void;
   /** Counts what a field returned (an object, or a list's items); false once the ceiling is passed. */
   add(result: unknown): boolean;
   readonly count: number;
   /** The refusal, once the ceiling has been passed. */
-  readonly passed: Error | undefined;
+  readonly passed: E | undefined;
 }
 
 /**
  * A ceiling of `limit` objects; `refusal` is made once, when the count first passes it (the caller logs it and
  * answers with it instead of a partial answer).
  */
-export function answerCeiling(limit: number, refusal: (count: number) => Error): AnswerCeiling {
+export function answerCeiling<E extends Error>(limit: number, refusal: (count: number) => E): AnswerCeiling<E> {
   let count = 0;
-  let passed: Error | undefined;
+  let passed: E | undefined;
   return {
     check() {
       if (passed) throw passed;

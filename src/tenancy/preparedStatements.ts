@@ -71,7 +71,7 @@ async function queryNamed<R extends pg.QueryResultRow>(pool: pg.Pool, config: Na
 export function preparedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
   pool: pg.Pool, key: string, text: string, values: unknown[], options: PreparedOptions = {},
 ): Promise<pg.QueryResult<R>> {
-  const config: NamedConfig = options.rowMode ? { name: statementName(key), text, values, rowMode: options.rowMode } as NamedConfig : { name: statementName(key), text, values };
+  const config = { name: statementName(key), text, values, ...(options.rowMode ? { rowMode: options.rowMode } : {}) } as NamedConfig;
   return queryNamed<R>(pool, config, options.perConnection ?? PREPARED_PER_CONNECTION);
 }
 
