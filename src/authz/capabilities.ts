@@ -221,19 +221,43 @@ export const CAPABILITIES = {
   'loans.charge': {
     area: 'Loans',
     description: 'Charge a fee or penalty by hand',
-    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'finance'],
+    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'collections-supervisor', 'finance'],
     platform: false,
   },
   'loans.waive.request': {
     area: 'Loans',
     description: 'Ask for a waiver of interest, fees or penalties (the maker)',
-    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'finance'],
+    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'collections-supervisor', 'finance'],
     platform: false,
   },
   'loans.waive.approve': {
     area: 'Loans',
     description: 'Approve or reject a waiver someone else asked for (the checker), and read the queue',
     roles: ['tenant-admin', 'credit-approver', 'finance'],
+    platform: false,
+  },
+  'collections.read': {
+    area: 'Collections',
+    description: 'Read collection cases, their timelines and promises to pay (a collections agent only the cases assigned to them)',
+    roles: ['tenant-admin', 'collections-supervisor', 'collections-agent', 'auditor', 'compliance'],
+    platform: false,
+  },
+  'collections.readAll': {
+    area: 'Collections',
+    description: "Read every collection case whoever works it, and the collections figures (queues, promises, kept rate)",
+    roles: ['tenant-admin', 'collections-supervisor', 'auditor', 'compliance'],
+    platform: false,
+  },
+  'collections.work': {
+    area: 'Collections',
+    description: 'Log calls, visits, messages and notes, and record promises to pay, on a case (a collections agent only on their own)',
+    roles: ['tenant-admin', 'collections-supervisor', 'collections-agent'],
+    platform: false,
+  },
+  'collections.manage': {
+    area: 'Collections',
+    description: 'Set the collection rules (when a case opens, which collectors work it) and assign or reassign cases',
+    roles: ['tenant-admin', 'collections-supervisor'],
     platform: false,
   },
   'ledger.read': {
@@ -264,7 +288,7 @@ export const CAPABILITIES = {
   'delinquency.read': {
     area: 'Delinquency',
     description: "Read the lender's delinquency policy (buckets, regulatory regime, parameters, provisions) and products' own buckets",
-    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'finance', 'auditor', 'compliance'],
+    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'collections-supervisor', 'finance', 'auditor', 'compliance'],
     platform: false,
   },
   'delinquency.manage': {

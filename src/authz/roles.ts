@@ -8,6 +8,7 @@ export const ROLES = [
   'disbursement-officer',
   'servicing-agent',
   'collections-agent',
+  'collections-supervisor',
   'finance',
   'auditor',
   'compliance',

@@ -542,6 +542,75 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
       changedBy: text('Who changed it (subject).'),
     },
   },
+  'collectionRule.changed': {
+    aggregate: 'CollectionRule', meaning: 'The lender set when end of day opens a collection case on a product\'s loans (or by default) and which collectors work it; applied from the next end of day (docs/collections.md).', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      productCode: text('The product; null for the lender\'s default rule.', { nullable: true }),
+      openAtDays: int('A case opens when a loan\'s days past due reach this.'),
+      collectors: list({ bucket: text('The delinquency bucket; null for a case in any other bucket.', { nullable: true }), staffMembers: texts('The collectors (StaffMember ids), in turn order.') }, 'CollectorGroup')('Who works the cases, by bucket.'),
+      setBy: text('Who set it (subject).'),
+    },
+  },
+  'collectionCase.opened': {
+    aggregate: 'CollectionCase', batch: true, schemaVersion: 1, audience: 'staffOnly',
+    meaning: 'End of day opened collection cases (up to 500 per event) on loans whose days past due reached their rule\'s threshold.',
+    fields: {
+      businessDate: date('The business date.'),
+      cases: list({
+        case: id('CollectionCase')('The case.'), loan: id('Loan')('The loan.'), daysPastDue: int('Its days past due.'),
+        bucket: text('Its delinquency bucket.', { nullable: true }), assignedTo: id('StaffMember')('The collector it was given to; null when its rule names none.', { nullable: true }),
+      }, 'CollectionCaseOpened')('The cases opened.'),
+    },
+  },
+  'collectionCase.reassigned': {
+    aggregate: 'CollectionCase', batch: true, schemaVersion: 1, audience: 'staffOnly',
+    meaning: 'End of day gave open cases (up to 500 per event) to a collector by their rule: cases nobody had, or whose loan rolled into a bucket other collectors work.',
+    fields: {
+      businessDate: date('The business date.'),
+      cases: list({
+        case: id('CollectionCase')('The case.'), loan: id('Loan')('The loan.'), bucket: text('Its loan\'s delinquency bucket.', { nullable: true }),
+        assignedTo: id('StaffMember')('The collector it went to.'), previouslyAssignedTo: id('StaffMember')('Who had it; null for nobody.', { nullable: true }),
+      }, 'CollectionCaseReassigned')('The cases given to another collector.'),
+    },
+  },
+  'collectionCase.closed': {
+    aggregate: 'CollectionCase', batch: true, schemaVersion: 1, audience: 'staffOnly',
+    meaning: 'End of day closed collection cases (up to 500 per event): the loan was cured (nothing past due) or is no longer active.',
+    fields: {
+      businessDate: date('The business date.'),
+      cases: list({ case: id('CollectionCase')('The case.'), loan: id('Loan')('The loan.'), reason: text('CURED or LOAN_CLOSED.') }, 'CollectionCaseClosed')('The cases closed.'),
+    },
+  },
+  'collectionCase.assigned': {
+    aggregate: 'CollectionCase', meaning: 'A supervisor gave a case to a collector (or took it from one).', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      loan: id('Loan')('The loan.'), assignedTo: id('StaffMember')('The collector; null when taken from everyone.', { nullable: true }),
+      previouslyAssignedTo: id('StaffMember')('Who had it; null for nobody.', { nullable: true }), assignedBy: text('Who assigned it (subject).'),
+    },
+  },
+  'collectionCase.activityLogged': {
+    aggregate: 'CollectionCase', meaning: 'A collector logged a call, visit, message or note on a case (the note itself is read on the case\'s timeline).', schemaVersion: 1, audience: 'staffOnly',
+    fields: { loan: id('Loan')('The loan.'), channel: text('CALL, VISIT, MESSAGE or NOTE.'), outcome: text('What came of it.'), loggedBy: text('Who logged it (subject).') },
+  },
+  'promiseToPay.recorded': {
+    aggregate: 'PromiseToPay', meaning: 'A borrower promised to pay an amount by a date, recorded on a collection case (judged by end of day).', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      case: id('CollectionCase')('The case.'), loan: id('Loan')('The loan.'), amount: money('What was promised.'), promisedDate: date('By when.'),
+      replaced: id('PromiseToPay')('The pending promise this one replaced; null when none.', { nullable: true }), recordedBy: text('Who recorded it (subject).'),
+    },
+  },
+  'promiseToPay.judged': {
+    aggregate: 'PromiseToPay', batch: true, schemaVersion: 1, audience: 'staffOnly',
+    meaning: 'End of day judged promises to pay (up to 500 per event) from the payments that arrived: kept once they reach the amount, broken when the promised date ended short of it.',
+    fields: {
+      businessDate: date('The business date.'),
+      promises: list({
+        promise: id('PromiseToPay')('The promise.'), case: id('CollectionCase')('Its case.'), loan: id('Loan')('The loan.'), outcome: text('KEPT or BROKEN.'),
+        promisedDate: date('By when it was promised.'), amount: money('What was promised.'), paid: money('What had arrived towards it.'),
+        escalationLevel: int('The case\'s escalation level after a broken promise raised it; null when kept or the case is closed.', { nullable: true }),
+      }, 'PromiseToPayJudged')('The promises judged.'),
+    },
+  },
   'ledgerAccount.opened': {
     aggregate: 'LedgerAccount', meaning: 'A ledger account was opened.', schemaVersion: 2, audience: 'staffOnly',
     fields: { code: text('Its code.'), name: text('Its name.'), kind: text('asset, liability, equity, income or expense.') },

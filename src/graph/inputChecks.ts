@@ -27,6 +27,8 @@ export const DEFAULT_MAX_LENGTH = 200;
 /** Fields (by name, wherever they appear) whose limit is not DEFAULT_MAX_LENGTH: longer or shorter. */
 export const MAX_LENGTH: Readonly<Record<string, number>> = {
   reason: 2_000,
+  // A collector's note on a case; a reviewer's note on a possible duplicate (its own rule: at most 1,000).
+  note: 2_000,
   channel: 50,
   externalReference: 100,
   consentText: 10_000,

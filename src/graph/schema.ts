@@ -31,6 +31,7 @@ import './endOfDay.js';
 import './currency.js';
 import './loanProductSetup.js';
 import './delinquencyPolicy.js';
+import './collections.js';
 import './audit.js';
 import './events.js';
 import './heartbeat.js';

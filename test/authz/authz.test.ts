@@ -10,6 +10,7 @@ import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type T
 import { firstErrors, subscribe, until } from '../support/ws.js';
 import { registerPartner } from '../../src/services/partners.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { randomUUID } from 'node:crypto';
 import { disburseLoan } from '../../src/services/servicing/loans.js';
 import { Decimal } from '../../src/domain/money.js';
 import { createApplication } from '../../src/services/origination/applications.js';
@@ -24,6 +25,7 @@ let documentGlobalId: string;
 /** Open possible-duplicate reviews: each probe of `parties.reconcile` resolves one of its own. */
 const reviewGlobalIds: string[] = [];
 let partnerDraftGlobalId: string;
+let caseGlobalId: string;
 let invitations = 0;
 
 beforeAll(async () => {
@@ -51,6 +53,17 @@ beforeAll(async () => {
   // A draft brought by partner p-1: staff may amend any, the partner only its own.
   const draft = await createApplication(db, server.runtime.dataKey, { ...setup, actor: { ...setup.actor, partner: 'p-1' } }, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Draft' } }, 'partner', 'p-1');
   partnerDraftGlobalId = encodeGlobalID('Application', draft.applicationId);
+  // A collection case on the loan, assigned to the collections agent whose dev token the probes use: an agent works
+  // only its own cases, so the case must be its for the agent's cell to show the capability itself.
+  const collector = await db.staffMember.create({ data: {
+    id: randomUUID(), email: 'authz-collector@example.test', displayName: 'Authz Collector', roles: ['collections-agent'],
+    identitySubject: `dev-user:collections-agent@${tenant.slug}`, invitedBy: 'test-setup', invitedAt: new Date(),
+  } });
+  const collectionCase = await db.collectionCase.create({ data: {
+    id: randomUUID(), loanId, status: 'open', openedOn: new Date(`${tenant.businessDate}T00:00:00Z`), openedDaysPastDue: 1, assignedTo: collector.id,
+    createdAt: new Date(), updatedAt: new Date(),
+  } });
+  caseGlobalId = encodeGlobalID('CollectionCase', collectionCase.id);
 });
 afterAll(async () => {
   await server.close();
@@ -140,6 +153,10 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
     expect(product).toBe(policy);
     return policy;
   },
+  'collections.read': (token) => query(token, '{ collectionCases(first: 5) { totalCount edges { node { status openedOn } } } collectionRules { openAtDays } }'),
+  'collections.readAll': (token) => query(token, '{ collectionFigures { openCases promisesDueToday keptRatePercent queues { bucket openCases } } }'),
+  'collections.work': (token) => query(token, `mutation { logCollectionActivity(input: { caseId: "${caseGlobalId}", channel: NOTE, outcome: NOTED, note: "authz probe" }) { entry { kind } userErrors { code } } }`),
+  'collections.manage': (token) => query(token, 'mutation { setCollectionRule(input: { openAtDays: 1, collectors: [] }) { collectionRule { openAtDays } userErrors { code } } }'),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'events.list': (token) => query(token, '{ events(first: 1) { edges { cursor node { type } } } }'),

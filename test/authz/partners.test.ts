@@ -25,6 +25,7 @@ import { draftMatrix, requestMatrixActivation } from '../../src/services/origina
 import { draftCheckProviderSettings, requestCheckProviderSettingsActivation } from '../../src/services/origination/checkProviderSettings.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
 import { inviteStaffMember } from '../../src/services/staff.js';
+import { logCollectionActivity, recordPromiseToPay, setCollectionRule } from '../../src/services/collections/cases.js';
 import { setDelinquencyPolicy, setLoanProductDelinquencyBuckets } from '../../src/services/servicing/delinquencyPolicy.js';
 
 let server: TestServer;
@@ -72,6 +73,11 @@ const staffEmail = `victim-staff-${randomUUID().slice(0, 6)}@example.test`;
 const staffName = `Stef Victimstaff ${randomUUID().slice(0, 6)}`;
 let staffGlobalId: string;
 let staffSubject: string;
+// The victim's collection case on its loan, worked by that staff member: a note and a promise that must not leak.
+let caseGlobalId: string;
+let promiseGlobalId: string;
+const victimCaseNote = `victim-case-note-${randomUUID().slice(0, 6)}`;
+const promisedAmount = '321.09';
 
 async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
   const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
@@ -168,6 +174,18 @@ beforeAll(async () => {
   settingsGlobalId = encodeGlobalID('CheckProviderSettings', victimSettings.id);
   await setDelinquencyPolicy(victimDb, command, { regime: 'US_CHARGE_OFF', buckets: [{ name: 'Current', fromDays: 0, toDays: 0 }, { name: victimBucketName, fromDays: 1, toDays: null }] }, 'USD');
   await setLoanProductDelinquencyBuckets(victimDb, command, { productCode: 'PL-STD', buckets: [{ name: victimProductBucketName, fromDays: 0, toDays: null }] });
+  const invited = await inviteStaffMember(victimDb, server.runtime.identity, command, { email: staffEmail, displayName: staffName, roles: ['collections-agent'] });
+  staffGlobalId = encodeGlobalID('StaffMember', invited.member.id);
+  staffSubject = invited.member.identitySubject;
+  await setCollectionRule(victimDb, command, { productCode: 'PL-STD', openAtDays: 3, collectors: [{ bucket: null, staffMemberIds: [invited.member.id] }] }, 'USD');
+  const victimCase = await victimDb.collectionCase.create({ data: {
+    id: randomUUID(), loanId, status: 'open', openedOn: new Date(`${victim.businessDate}T00:00:00Z`), openedDaysPastDue: 5, openedBucket: victimProductBucketName,
+    assignedTo: invited.member.id, createdAt: new Date(), updatedAt: new Date(),
+  } });
+  caseGlobalId = encodeGlobalID('CollectionCase', victimCase.id);
+  await logCollectionActivity(victimDb, command, victim.businessDate, victimCase.id, { channel: 'call', outcome: 'REACHED', note: victimCaseNote });
+  const promise = await recordPromiseToPay(victimDb, command, victim.businessDate, victimCase.id, { amount: new Decimal(promisedAmount), promisedDate: victim.businessDate });
+  promiseGlobalId = encodeGlobalID('PromiseToPay', promise.id);
 });
 afterAll(async () => {
   await server.close();
@@ -230,7 +248,14 @@ const PROBES: Record<string, string> = {
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } }`,
-  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%"]) { id ... on Party { legalName } ... on Partner { code } } }`,
+  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%"]) { id ... on Party { legalName } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } } }`,
+  'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName email } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
+  'Query.collectionFigures': '{ collectionFigures { openCases promisesDueToday promisesJudged keptRatePercent queues { bucket openCases unassigned escalated } } }',
+  'Query.collectionRules': '{ collectionRules { openAtDays product { code } collectors { bucket collectors { staffMemberId displayName email } } changedBy } }',
+  'Mutation.setCollectionRule': 'mutation { setCollectionRule(input: { productCode: "PL-STD", openAtDays: 1, collectors: [{ staffMemberIds: ["%STAFF%"] }] }) { collectionRule { openAtDays collectors { collectors { staffMemberId displayName } } } userErrors { code field message } } }',
+  'Mutation.assignCollectionCase': 'mutation { assignCollectionCase(input: { caseId: "%CASE%" }) { collectionCase { id status timeline { note } } userErrors { code field message } } }',
+  'Mutation.logCollectionActivity': 'mutation { logCollectionActivity(input: { caseId: "%CASE%", channel: NOTE, outcome: NOTED, note: "attack" }) { entry { kind note } userErrors { code field message } } }',
+  'Mutation.recordPromiseToPay': 'mutation { recordPromiseToPay(input: { caseId: "%CASE%", amount: "1", promisedDate: "2099-01-01" }) { promiseToPay { id amount case { id } } userErrors { code field message } } }',
   'Query.parties': '{ parties(first: 100) { edges { node { id legalName } } } }',
   'Mutation.resolvePartyMatchReview': 'mutation { resolvePartyMatchReview(input: { reviewId: "%REVIEW%", resolution: SAME_PERSON, note: "attack" }) { partyMatchReview { status party { id legalName } candidate { id legalName } } userErrors { code field message } } }',
   'Query.partners': '{ partners(first: 100) { edges { node { id code clientId } } } }',
@@ -439,13 +464,15 @@ describe('isolation across every root field', () => {
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
-        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator];
+        applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator,
+        staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
-        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId).replaceAll('%SETTINGS%', settingsGlobalId);
+        .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId).replaceAll('%SETTINGS%', settingsGlobalId)
+        .replaceAll('%STAFF%', staffGlobalId).replaceAll('%CASE%', caseGlobalId).replaceAll('%PROMISE%', promiseGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -486,6 +513,11 @@ describe('isolation across every root field', () => {
       expect(await victimDb.delinquencyPolicy.findMany()).toMatchObject([{ version: 1, regime: 'US_CHARGE_OFF', buckets: [{ name: 'Current' }, { name: victimBucketName }] }]);
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).delinquencyBuckets).toEqual([{ name: victimProductBucketName, fromDays: 0, toDays: null }]);
       expect(await victimDb.checkProviderSettings.findMany()).toMatchObject([{ status: 'pending_activation', activatedBy: null }]);
+      expect(await victimDb.staffMember.findMany()).toMatchObject([{ email: staffEmail, displayName: staffName, roles: ['collections-agent'], status: 'active', changedBy: null }]);
+      expect(await victimDb.collectionCase.findMany()).toMatchObject([{ status: 'open', assignedTo: decodeGlobalID(staffGlobalId).id, escalationLevel: 0 }]);
+      expect((await victimDb.collectionCaseEntry.findMany({ orderBy: { seq: 'asc' } })).map((e) => e.kind)).toEqual(['activity', 'promiseMade']);
+      expect(await victimDb.promiseToPay.findMany()).toMatchObject([{ status: 'pending' }]);
+      expect(await victimDb.collectionRule.findMany()).toMatchObject([{ openAtDays: 3, collectors: [{ bucket: null, staffMemberIds: [decodeGlobalID(staffGlobalId).id] }] }]);
     });
   }
 });

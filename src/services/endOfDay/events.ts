@@ -94,11 +94,21 @@ async function writeBatches(sql: PoolSql, batch: (typeof BATCHES)[number], tenan
   return rows[0]!.events;
 }
 
-/** Writes events drafted here through the catalogue, as runCommand does. */
-async function writeEvents(sql: PoolSql, tenant: string, occurredAt: string, drafts: { type: string; aggregateType: string; aggregateId: string; partnerScope: string | null; payload: Record<string, unknown> }[]): Promise<void> {
+/** An event end of day writes; a batch's id is its aggregate id too. */
+export interface EventDraft {
+  id?: string;
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  partnerScope: string | null;
+  payload: Record<string, unknown>;
+}
+
+/** Writes events drafted by end of day's steps through the catalogue, as runCommand does. */
+export async function writeEvents(sql: PoolSql, tenant: string, occurredAt: string, drafts: EventDraft[]): Promise<void> {
   const events = drafts.map((draft) => {
     const written = writtenEvent(draft.type, draft.aggregateType, draft.aggregateId, draft.payload);
-    return { id: randomUUID(), type: draft.type, aggregateType: draft.aggregateType, aggregateId: written.aggregateId, partnerScope: draft.partnerScope, schemaVersion: written.schemaVersion, payload: written.payload };
+    return { id: draft.id ?? randomUUID(), type: draft.type, aggregateType: draft.aggregateType, aggregateId: written.aggregateId, partnerScope: draft.partnerScope, schemaVersion: written.schemaVersion, payload: written.payload };
   });
   await sql.query((s) => `
     INSERT INTO ${s}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)

@@ -24,6 +24,7 @@ import { delinquencyPolicyOf, type DelinquencyPolicy } from '../servicing/delinq
 import { nonAccrualRule } from '../../domain/servicing/classification.js';
 import { CURRENCY_MINOR_UNITS } from '../../domain/money.js';
 import { writeEndOfDaySummary } from '../reports/endOfDaySummary.js';
+import { workCollections } from './collections.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now'>;
 
@@ -153,6 +154,13 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
       const places = Object.fromEntries(CURRENCY_MINOR_UNITS);
       const { rows: runs } = await sql.query<{ previous: string }>((s) => `SELECT previous_date::text AS previous FROM ${s}.end_of_day_run WHERE business_date = $1`, [c.businessDate]);
       return postProvisions(sql, c.businessDate, c.now, policy.provisions as Record<string, string>, places, runs[0]!.previous, await c.policyChanged());
+    },
+  },
+  {
+    name: 'collections', kind: 'once',
+    async run(sql, c) {
+      const done = await workCollections(sql, c);
+      return done.opened + done.closed + done.assigned + done.promisesKept + done.promisesBroken;
     },
   },
   { name: 'summary', kind: 'once', run: (sql, c) => writeEndOfDaySummary(sql, c.businessDate) },

@@ -1,0 +1,361 @@
+// Collections (src/services/collections/cases.ts, docs/collections.md): the cases end of day opens on loans past
+// due, their timelines and promises to pay, the rules that open and assign them, and the figures supervisors read.
+// A collections agent reads and works only the cases assigned to them; a supervisor, the tenant admin, auditors and
+// compliance read every case.
+import { builder } from './builder.js';
+import { actorOf, commandDbOf, commandOf, type GraphContext } from './context.js';
+import { countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import { storedEnum } from './enums.js';
+import { objectPayload } from './payloads.js';
+import { LIST_SIZES } from './limits.js';
+import { LoanRef } from './loan.js';
+import { LoanProductRef } from './loanProduct.js';
+import { StaffMemberRef } from './staff.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { businessDateOf } from '../tenancy/dateColumns.js';
+import { Decimal, money } from '../domain/money.js';
+import { globalIdOf } from '../domain/globalId.js';
+import { MAX_GROUP_COLLECTORS, type CollectorGroup } from '../domain/servicing/collections.js';
+import { MAX_BUCKETS } from '../domain/servicing/delinquencyBuckets.js';
+import {
+  ACTIVITY_OUTCOMES, assignCollectionCase, caseFilter, caseScopeOf, collectionFigures, collectionRules, logCollectionActivity,
+  recordPromiseToPay, setCollectionRule, type ActivityChannel, type ActivityOutcome, type CaseEntryRow, type CaseRow, type CaseScope,
+  type CollectionFigures, type CollectionRuleView, type PromiseRow, type QueueFigure,
+} from '../services/collections/cases.js';
+
+/** The principal's case scope, looked up once per request. */
+const scopes = new WeakMap<GraphContext, Promise<CaseScope>>();
+function scopeOf(context: GraphContext): Promise<CaseScope> {
+  let scope = scopes.get(context);
+  if (!scope) {
+    scope = caseScopeOf(context.db!, actorOf(context));
+    scopes.set(context, scope);
+  }
+  return scope;
+}
+
+export const CollectionCaseRef = builder.objectRef<CaseRow>('CollectionCase');
+const PromiseToPayRef = builder.objectRef<PromiseRow>('PromiseToPay');
+
+const CaseStatusEnum = storedEnum('CollectionCaseStatus', 'Whether a collection case is being worked.', {
+  open: 'Being worked: the loan is past due.',
+  closed: 'Closed by end of day: the loan was cured or is no longer active.',
+});
+const CloseReasonEnum = storedEnum('CollectionCaseCloseReason', 'Why end of day closed a case.', {
+  cured: 'Nothing is past due any more.',
+  loanClosed: 'The loan is no longer active (repaid, or otherwise closed).',
+});
+const ActivityChannelEnum = storedEnum('CollectionActivityChannel', 'How a collector reached out.', {
+  call: 'A telephone call.',
+  visit: 'A visit in person.',
+  message: 'A message (text, e-mail, letter).',
+  note: 'A note for the file; nobody was contacted.',
+} satisfies Record<ActivityChannel, string>);
+const ActivityOutcomeEnum = storedEnum('CollectionActivityOutcome', 'What came of an activity.', ACTIVITY_OUTCOMES);
+const PromiseStatusEnum = storedEnum('PromiseToPayStatus', 'Where a promise to pay stands (docs/collections.md, "Promises").', {
+  pending: 'Not judged yet: its date has not ended and what arrived falls short.',
+  kept: 'What arrived from the day it was made reached the amount (less the loan\'s underpayment tolerance) by the promised date.',
+  broken: 'The promised date ended short of the amount; the case was escalated.',
+  replaced: 'A later promise on the case replaced it before it was judged.',
+});
+const EntryKindEnum = storedEnum('CollectionCaseEntryKind', 'What a timeline entry records.', {
+  opened: 'End of day opened the case.',
+  assigned: 'The case was given to a collector (by its rule at end of day, or by hand), or taken from one.',
+  activity: 'A collector\'s call, visit, message or note.',
+  promiseMade: 'A promise to pay was recorded.',
+  promiseKept: 'End of day judged a promise kept.',
+  promiseBroken: 'End of day judged a promise broken.',
+  promiseReplaced: 'A pending promise was replaced by a new one.',
+  escalated: 'A broken promise raised the case\'s escalation level.',
+  closed: 'End of day closed the case.',
+});
+
+const dateOf = (value: Date) => businessDateOf(value);
+
+/** Someone on the staff, as collections show them: enough to read a queue by, without `staff.read`. */
+const CollectorRef = builder.objectRef<{ id: string; displayName: string; email: string }>('Collector').implement({
+  description: 'A member of staff who works collection cases.',
+  authScopes: { can: 'collections.read' },
+  fields: (t) => ({
+    staffMemberId: t.field({ type: 'ID', description: 'Their StaffMember id (what assignments and rules name).', resolve: (c) => globalIdOf('StaffMember', c.id) }),
+    displayName: t.exposeString('displayName', { description: 'Their name.' }),
+    email: t.exposeString('email', { description: 'Their e-mail address.' }),
+  }),
+});
+
+async function collector(context: GraphContext, id: string | null) {
+  if (id === null) return null;
+  return context.db!.staffMember.findUnique({ where: { id }, select: { id: true, displayName: true, email: true } });
+}
+
+const CaseEntryRef = builder.objectRef<CaseEntryRow>('CollectionCaseEntry').implement({
+  description: 'One entry of a case\'s timeline.',
+  authScopes: { can: 'collections.read' },
+  fields: (t) => ({
+    kind: t.field({ type: EntryKindEnum, description: 'What it records.', resolve: (e) => e.kind as 'opened' }),
+    businessDate: t.field({ type: 'Date', description: 'The business date it happened on.', resolve: (e) => dateOf(e.businessDate) }),
+    at: t.field({ type: 'DateTime', description: 'When it was recorded.', resolve: (e) => e.at }),
+    by: t.exposeString('by', { description: 'Who: a token subject, or `end-of-day`.' }),
+    channel: t.field({ type: ActivityChannelEnum, nullable: true, description: 'An activity\'s channel.', resolve: (e) => e.channel as ActivityChannel | null }),
+    outcome: t.field({ type: ActivityOutcomeEnum, nullable: true, description: 'An activity\'s outcome.', resolve: (e) => e.outcome as ActivityOutcome | null }),
+    note: t.exposeString('note', { nullable: true, description: 'An activity\'s note.' }),
+    details: t.field({ type: 'JSON', description: 'What else the entry records: for an assignment `to`, `from` (StaffMember database ids) and `bucket`; for a promise its id, amount and date; for an escalation the level; for a close the reason.', resolve: (e) => e.details as object }),
+  }),
+});
+
+builder.node(PromiseToPayRef, {
+  description: 'A borrower\'s promise to pay an amount by a date, recorded on a collection case and judged by end of day.',
+  id: { resolve: (p) => p.id },
+  loadMany: async (ids, context: GraphContext) => {
+    const scope = await scopeOf(context);
+    const rows = await context.db!.promiseToPay.findMany({ where: { id: { in: [...ids] } } });
+    const visible = new Set((await context.db!.collectionCase.findMany({ where: { id: { in: rows.map((r) => r.caseId) }, ...caseFilter(scope) }, select: { id: true } })).map((c) => c.id));
+    return ids.map((id) => rows.find((row) => row.id === id && visible.has(row.caseId)) ?? null);
+  },
+  authScopes: { can: 'collections.read' },
+  fields: (t) => ({
+    amount: t.field({ type: 'Money', description: 'What was promised.', resolve: (p) => money(p.amount.toString(), p.currency) }),
+    promisedDate: t.field({ type: 'Date', description: 'By when.', resolve: (p) => dateOf(p.promisedDate) }),
+    madeOn: t.field({ type: 'Date', description: 'The business date it was made on: payments from then count towards it.', resolve: (p) => dateOf(p.madeOn) }),
+    status: t.field({ type: PromiseStatusEnum, description: 'Where it stands.', resolve: (p) => p.status as 'pending' }),
+    paid: t.field({ type: 'Money', nullable: true, description: 'What had arrived towards it when it was judged; null until then.', resolve: (p) => (p.paid === null ? null : money(p.paid.toString(), p.currency)) }),
+    judgedOn: t.field({ type: 'Date', nullable: true, description: 'The business date end of day judged it on.', resolve: (p) => (p.judgedOn ? dateOf(p.judgedOn) : null) }),
+    madeBy: t.exposeString('madeBy', { description: 'Who recorded it (subject).' }),
+    case: t.field({ type: CollectionCaseRef, nullable: true, description: 'Its case.', resolve: async (p, _args, context) => context.db!.collectionCase.findFirst({ where: { id: p.caseId, ...caseFilter(await scopeOf(context)) } }) }),
+  }),
+});
+
+builder.node(CollectionCaseRef, {
+  description: 'A loan being worked by collections: opened by end of day when its days past due reached its rule\'s threshold, closed when it is cured or no longer active.',
+  id: { resolve: (c) => c.id },
+  loadMany: async (ids, context: GraphContext) => {
+    const rows = await context.db!.collectionCase.findMany({ where: { id: { in: [...ids] }, ...caseFilter(await scopeOf(context)) } });
+    return ids.map((id) => rows.find((row) => row.id === id) ?? null);
+  },
+  authScopes: { can: 'collections.read' },
+  fields: (t) => ({
+    loan: t.field({ type: LoanRef, nullable: true, description: 'The loan.', resolve: (c, _args, context) => context.loaders.loanById.load(c.loanId) }),
+    status: t.field({ type: CaseStatusEnum, description: 'Open or closed.', resolve: (c) => c.status as 'open' }),
+    openedOn: t.field({ type: 'Date', description: 'The business date end of day opened it.', resolve: (c) => dateOf(c.openedOn) }),
+    openedDaysPastDue: t.exposeInt('openedDaysPastDue', { description: 'The loan\'s days past due then.' }),
+    openedBucket: t.exposeString('openedBucket', { nullable: true, description: 'Its delinquency bucket then.' }),
+    daysPastDue: t.int({ description: 'The loan\'s days past due now (as the last end of day left them).', resolve: async (c, _args, context) => (await context.loaders.loanById.load(c.loanId))!.daysPastDue }),
+    bucket: t.string({ nullable: true, description: 'The loan\'s delinquency bucket now: the queue the case is in.', resolve: async (c, _args, context) => (await context.loaders.loanById.load(c.loanId))!.delinquencyBucket }),
+    assignedTo: t.field({ type: CollectorRef, nullable: true, description: 'The collector working it; null for nobody yet.', resolve: (c, _args, context) => collector(context, c.assignedTo) }),
+    assignedOn: t.field({ type: 'Date', nullable: true, description: 'When it was given to them.', resolve: (c) => (c.assignedOn ? dateOf(c.assignedOn) : null) }),
+    escalationLevel: t.exposeInt('escalationLevel', { description: 'Raised by one for every promise broken; 0 when none was.' }),
+    closedOn: t.field({ type: 'Date', nullable: true, description: 'When end of day closed it.', resolve: (c) => (c.closedOn ? dateOf(c.closedOn) : null) }),
+    closeReason: t.field({ type: CloseReasonEnum, nullable: true, description: 'Why it was closed.', resolve: (c) => c.closeReason as 'cured' | null }),
+    pendingPromise: t.field({ type: PromiseToPayRef, nullable: true, description: 'The promise not yet judged, if any.', resolve: (c, _args, context) => context.db!.promiseToPay.findFirst({ where: { caseId: c.id, status: 'pending' } }) }),
+    promises: t.field({ type: [PromiseToPayRef], description: 'Every promise made on it, the latest first.', resolve: (c, _args, context) => context.db!.promiseToPay.findMany({ where: { caseId: c.id }, orderBy: [{ madeAt: 'desc' }, { id: 'desc' }], take: 200 }) }),
+    timeline: t.field({ type: [CaseEntryRef], description: 'What happened to it, oldest first (at most the last 500 entries).', resolve: async (c, _args, context) => (await context.db!.collectionCaseEntry.findMany({ where: { caseId: c.id }, orderBy: { seq: 'desc' }, take: 500 })).reverse() }),
+  }),
+});
+LIST_SIZES['CollectionCase.promises'] = 200;
+LIST_SIZES['CollectionCase.timeline'] = 500;
+
+builder.objectFields(LoanRef, (t) => ({
+  collectionCase: t.field({
+    type: CollectionCaseRef, nullable: true, authScopes: { can: 'collections.read' },
+    description: 'Its open collection case, or the last one closed; null when it never had one (or, for a collections agent, when it is not theirs).',
+    resolve: async (loan, _args, context) => context.db!.collectionCase.findFirst({ where: { loanId: loan.id, ...caseFilter(await scopeOf(context)) }, orderBy: [{ status: 'desc' }, { openedOn: 'desc' }] }),
+  }),
+}));
+
+const CASE_ORDER = {
+  OPENED_ON: { field: 'openedOn', kind: 'date', label: 'the business date it was opened' },
+  ESCALATION_LEVEL: { field: 'escalationLevel', kind: 'int', label: 'escalation level' },
+  UPDATED_AT: { field: 'updatedAt', kind: 'time', label: 'when it last changed' },
+} as const satisfies Record<string, SortKey>;
+const CaseOrderEnum = orderEnum('CollectionCase', CASE_ORDER);
+
+builder.queryField('collectionCases', (t) =>
+  t.connection({
+    type: CollectionCaseRef,
+    description: 'Collection cases, open ones unless `status` says otherwise, the oldest opened first unless `orderBy` says otherwise. A collections agent sees only the cases assigned to them: their own queue.',
+    authScopes: { can: 'collections.read' },
+    args: {
+      status: t.arg({ type: CaseStatusEnum, required: false, description: 'Only cases in this status (OPEN when absent).' }),
+      bucket: t.arg.string({ required: false, description: 'Only cases whose loan is in this delinquency bucket now: one queue.' }),
+      assignedTo: t.arg.globalID({ required: false, for: StaffMemberRef, description: 'Only cases assigned to this collector.' }),
+      unassigned: t.arg.boolean({ required: false, description: 'Only cases nobody works yet (true), or only assigned ones (false).' }),
+      escalated: t.arg.boolean({ required: false, description: 'Only cases escalated by a broken promise (true), or only those never escalated (false).' }),
+      orderBy: t.arg({ type: CaseOrderEnum, required: false, description: 'The order; `OPENED_ON_ASC` when absent.' }),
+    },
+    resolve: async (_root, args, context) => {
+      const scope = await scopeOf(context);
+      const where: Prisma.CollectionCaseWhereInput = {
+        status: args.status ?? 'open',
+        ...(args.assignedTo ? { assignedTo: args.assignedTo.id } : {}),
+        ...(args.unassigned === true ? { assignedTo: null } : args.unassigned === false ? { assignedTo: { not: null } } : {}),
+        ...(args.escalated === true ? { escalationLevel: { gt: 0 } } : args.escalated === false ? { escalationLevel: 0 } : {}),
+        ...(args.bucket ? { loanId: { in: (await context.db!.loan.findMany({ where: { delinquencyBucket: args.bucket }, select: { id: true } })).map((l) => l.id) } } : {}),
+      };
+      // The scope last: an agent's own filter cannot be widened by any argument.
+      const scoped = { AND: [where, caseFilter(scope)] };
+      return listPage(context, args, orderingOf(CASE_ORDER, args.orderBy, 'openedOn:asc'), scoped, {
+        findMany: (query) => context.db!.collectionCase.findMany(query as Prisma.CollectionCaseFindManyArgs),
+        count: (query) => context.db!.collectionCase.count(query as Prisma.CollectionCaseCountArgs),
+      });
+    },
+  }, ...countedConnectionTypes('CollectionCase')),
+);
+
+const QueueRef = builder.objectRef<QueueFigure>('CollectionQueue').implement({
+  description: 'The open cases of one delinquency bucket.',
+  authScopes: { can: 'collections.readAll' },
+  fields: (t) => ({
+    bucket: t.exposeString('bucket', { nullable: true, description: 'The bucket; null for loans not bucketed yet.' }),
+    openCases: t.exposeInt('openCases', { description: 'Open cases whose loan is in it.' }),
+    unassigned: t.exposeInt('unassigned', { description: 'Of those, the ones nobody works.' }),
+    escalated: t.exposeInt('escalated', { description: 'Of those, the ones escalated by a broken promise.' }),
+  }),
+});
+
+const FiguresRef = builder.objectRef<CollectionFigures>('CollectionFigures').implement({
+  description: 'The collections figures as of the business date (what the last end of day left).',
+  authScopes: { can: 'collections.readAll' },
+  fields: (t) => ({
+    businessDate: t.field({ type: 'Date', description: 'The business date.', resolve: (f) => f.businessDate }),
+    openCases: t.int({ description: 'Open cases, every bucket.', resolve: (f) => f.queues.reduce((sum, q) => sum + q.openCases, 0) }),
+    queues: t.field({ type: [QueueRef], description: 'Open cases by delinquency bucket, from the least overdue.', resolve: (f) => f.queues }),
+    promisesDueToday: t.exposeInt('promisesDueToday', { description: 'Pending promises whose date is the business date.' }),
+    promisesJudged: t.exposeInt('promisesJudged', { description: 'Promises judged in the 30 days to the business date.' }),
+    promisesKept: t.exposeInt('promisesKept', { description: 'Of those, the ones kept.' }),
+    keptRatePercent: t.field({
+      type: 'Decimal', nullable: true, description: 'promisesKept as a percentage of promisesJudged, to 2 places; null when none was judged.',
+      resolve: (f) => (f.promisesJudged === 0 ? null : new Decimal(f.promisesKept).times(100).div(f.promisesJudged).toDecimalPlaces(2).toFixed(2)),
+    }),
+  }),
+});
+LIST_SIZES['CollectionFigures.queues'] = MAX_BUCKETS + 1;
+
+builder.queryField('collectionFigures', (t) =>
+  t.field({
+    type: FiguresRef,
+    description: 'Queue sizes by bucket, promises due today and the kept rate, over every case.',
+    authScopes: { can: 'collections.readAll' },
+    resolve: (_root, _args, context) => collectionFigures(commandDbOf(context), context.tenant!.schemaName, context.tenant!.businessDate),
+  }),
+);
+
+const CollectorGroupRef = builder.objectRef<CollectorGroup>('CollectorGroup').implement({
+  description: 'The collectors who take a rule\'s cases in one bucket, in turn.',
+  authScopes: { can: 'collections.read' },
+  fields: (t) => ({
+    bucket: t.exposeString('bucket', { nullable: true, description: 'The delinquency bucket; null for a case in any bucket without a group of its own.' }),
+    collectors: t.field({
+      type: [CollectorRef], description: 'The collectors, in turn order.',
+      resolve: async (g, _args, context) => {
+        const rows = await context.db!.staffMember.findMany({ where: { id: { in: g.staffMemberIds } }, select: { id: true, displayName: true, email: true } });
+        return g.staffMemberIds.flatMap((id) => rows.filter((r) => r.id === id));
+      },
+    }),
+  }),
+});
+LIST_SIZES['CollectorGroup.collectors'] = MAX_GROUP_COLLECTORS;
+
+const CollectionRuleRef = builder.objectRef<CollectionRuleView>('CollectionRule').implement({
+  description: 'When end of day opens a collection case on a product\'s loans, and who works it.',
+  authScopes: { can: 'collections.read' },
+  fields: (t) => ({
+    product: t.field({ type: LoanProductRef, nullable: true, description: 'The product; null for the lender\'s default rule.', resolve: (r, _args, context) => (r.productId ? context.db!.loanProduct.findUnique({ where: { id: r.productId } }) : null) }),
+    openAtDays: t.exposeInt('openAtDays', { description: 'A case opens when a loan\'s days past due reach this.' }),
+    collectors: t.field({ type: [CollectorGroupRef], description: 'Who works the cases, by bucket; empty: cases wait for a supervisor to assign them.', resolve: (r) => r.collectors }),
+    changedBy: t.exposeString('changedBy', { nullable: true, description: 'Who last set it; null for the built-in default.' }),
+    changedAt: t.field({ type: 'DateTime', nullable: true, description: 'When.', resolve: (r) => r.changedAt }),
+  }),
+});
+LIST_SIZES['CollectionRule.collectors'] = MAX_BUCKETS + 1;
+LIST_SIZES['Query.collectionRules'] = 1000;
+
+builder.queryField('collectionRules', (t) =>
+  t.field({
+    type: [CollectionRuleRef],
+    description: 'The default rule first (the built-in one, from 1 day past due to nobody, until the lender sets its own), then each product\'s own.',
+    authScopes: { can: 'collections.read' },
+    resolve: (_root, _args, context) => collectionRules(commandDbOf(context)),
+  }),
+);
+
+const CollectorGroupInput = builder.inputType('CollectorGroupInput', {
+  description: 'The collectors who take cases in one bucket, in turn.',
+  fields: (t) => ({
+    bucket: t.string({ required: false, description: 'A delinquency bucket of the product; null or absent for a case in any bucket without a group of its own.' }),
+    staffMemberIds: t.globalIDList({ required: true, for: StaffMemberRef, description: `Active collections agents or supervisors, each once, in turn order (at most ${MAX_GROUP_COLLECTORS}).` }),
+  }),
+});
+
+const SetCollectionRuleInput = builder.inputType('SetCollectionRuleInput', {
+  description: 'A product\'s collection rule, or the default.',
+  fields: (t) => ({
+    productCode: t.string({ required: false, description: 'The product; absent for the lender\'s default rule (products without their own).' }),
+    openAtDays: t.int({ required: true, description: 'Open a case when a loan\'s days past due reach this (1 to 3650).' }),
+    collectors: t.field({ type: [CollectorGroupInput], required: true, description: 'Who works the cases, by bucket; empty for nobody (a supervisor assigns by hand).' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  setCollectionRule: t.field({
+    type: objectPayload('setCollectionRule', 'collectionRule', CollectionRuleRef, 'The rule as set.'),
+    description: 'Sets when end of day opens cases on a product\'s loans (or by default) and who works them; applied from the next end of day. Errors name the field (`input.collectors[1].bucket`).',
+    authScopes: { can: 'collections.manage' },
+    args: { input: t.arg({ type: SetCollectionRuleInput, required: true, description: 'The rule.' }) },
+    resolve: async (_root, { input }, context) => ({
+      collectionRule: await setCollectionRule(commandDbOf(context), commandOf(context), {
+        productCode: input.productCode ?? null, openAtDays: input.openAtDays,
+        collectors: input.collectors.map((g) => ({ bucket: g.bucket ?? null, staffMemberIds: g.staffMemberIds.map((id) => id.id) })),
+      }, context.tenant!.currency),
+    }),
+  }),
+  assignCollectionCase: t.field({
+    type: objectPayload('assignCollectionCase', 'collectionCase', CollectionCaseRef, 'The case, with its collector.'),
+    description: 'Gives an open case to a collector (an active collections agent or supervisor), or takes it from whoever has it. End of day hands it on again only when its loan rolls into a bucket other collectors work.',
+    authScopes: { can: 'collections.manage' },
+    args: { input: t.arg({ type: builder.inputType('AssignCollectionCaseInput', {
+      description: 'The case and its collector.',
+      fields: (f) => ({
+        caseId: f.globalID({ required: true, for: CollectionCaseRef, description: 'The case.' }),
+        staffMemberId: f.globalID({ required: false, for: StaffMemberRef, description: 'The collector; absent or null to take it from whoever has it.' }),
+      }),
+    }), required: true, description: 'The case and its collector.' }) },
+    resolve: async (_root, { input }, context) => ({
+      collectionCase: await assignCollectionCase(commandDbOf(context), commandOf(context), context.tenant!.businessDate, input.caseId.id, input.staffMemberId?.id ?? null),
+    }),
+  }),
+  logCollectionActivity: t.field({
+    type: objectPayload('logCollectionActivity', 'entry', CaseEntryRef, 'The timeline entry written.'),
+    description: 'Logs a call, visit, message or note on an open case (a collections agent only on theirs).',
+    authScopes: { can: 'collections.work' },
+    args: { input: t.arg({ type: builder.inputType('LogCollectionActivityInput', {
+      description: 'What was done.',
+      fields: (f) => ({
+        caseId: f.globalID({ required: true, for: CollectionCaseRef, description: 'The case.' }),
+        channel: f.field({ type: ActivityChannelEnum, required: true, description: 'How.' }),
+        outcome: f.field({ type: ActivityOutcomeEnum, required: true, description: 'What came of it.' }),
+        note: f.string({ required: false, description: 'What to remember (1 to 2000 characters); a NOTE carries one.' }),
+      }),
+    }), required: true, description: 'What was done.' }) },
+    resolve: async (_root, { input }, context) => ({
+      entry: await logCollectionActivity(commandDbOf(context), commandOf(context), context.tenant!.businessDate, input.caseId.id, {
+        channel: input.channel as ActivityChannel, outcome: input.outcome as ActivityOutcome, note: input.note ?? null,
+      }),
+    }),
+  }),
+  recordPromiseToPay: t.field({
+    type: objectPayload('recordPromiseToPay', 'promiseToPay', PromiseToPayRef, 'The promise recorded.'),
+    description: 'Records the borrower\'s promise to pay an amount by a date on an open case (a collections agent only on theirs); it replaces a promise still pending. End of day judges it from the payments that arrive (docs/collections.md, "Promises").',
+    authScopes: { can: 'collections.work' },
+    args: { input: t.arg({ type: builder.inputType('RecordPromiseToPayInput', {
+      description: 'The promise.',
+      fields: (f) => ({
+        caseId: f.globalID({ required: true, for: CollectionCaseRef, description: 'The case.' }),
+        amount: f.field({ type: 'Decimal', required: true, description: 'What the borrower promised, in the loan\'s currency.' }),
+        promisedDate: f.field({ type: 'Date', required: true, description: 'By when: from the business date to 90 days after it.' }),
+      }),
+    }), required: true, description: 'The promise.' }) },
+    resolve: async (_root, { input }, context) => ({
+      promiseToPay: await recordPromiseToPay(commandDbOf(context), commandOf(context), context.tenant!.businessDate, input.caseId.id, { amount: input.amount, promisedDate: input.promisedDate }),
+    }),
+  }),
+}));
