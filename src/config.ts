@@ -88,6 +88,8 @@ const schema = z.object({
   OUTBOUND_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(10_000_000).default(16_384),
   /** How often a process that works jobs looks for tenants whose local midnight has passed; 0 turns the schedule off. */
   END_OF_DAY_TICK_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  /** How often a process that works jobs sends the borrower messages that are due (docs/reminders.md); 0 turns it off. */
+  MESSAGE_DISPATCH_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   /** The share of PG_POOL_MAX end-of-day runs may hold at once in one process (docs/end-of-day.md, "Running it"). */
   END_OF_DAY_POOL_SHARE: z.coerce.number().gt(0).max(1).default(0.25),
   /** The most dates one job brings a tenant forward before it queues the rest behind the other tenants. */

@@ -320,13 +320,14 @@ function developmentRoutes(app: express.Express, runtime: Runtime, websocketUrl:
 }
 
 /** What a gateway process runs besides answering requests: the outbox feed, webhook delivery, pending-check
- * follow-ups and the end-of-day schedule (workers where JOBS_ENABLED), and the commit settler. */
+ * follow-ups, the end-of-day schedule and borrower messages (workers where JOBS_ENABLED), and the commit settler. */
 async function startBackgroundWork(runtime: Runtime): Promise<void> {
   const { config } = runtime;
   await runtime.feed.start();
   await runtime.webhooks.start(runtime.settler);
   await startPendingChecks(runtime.webhooks.queue, { ...runtime, publicUrl: config.publicUrl }, config.checkJobsEnabled);
   await runtime.endOfDay.start(runtime, runtime.webhooks.queue);
+  runtime.messages.start();
   runtime.settler.start();
 }
 
@@ -491,6 +492,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
           await runtime.feed.stop();
           runtime.settler.stop();
           await runtime.endOfDay.stop(config.SHUTDOWN_TIMEOUT_MS);
+          await runtime.messages.stop();
           await runtime.webhooks.stop();
           await apollo.stop();
           await new Promise<void>((resolve) => wsServer.close(() => resolve()));

@@ -19,6 +19,8 @@ import { Webhooks } from './events/webhooks/deliveryWorkers.js';
 import { webhookOutbound } from './outbound/settings.js';
 import { loadDataKey, type DataKey } from './tenancy/sealing.js';
 import { EndOfDayScheduler, endOfDayConcurrency } from './services/endOfDay/scheduler.js';
+import { MessageDispatcher } from './services/reminders/dispatch.js';
+import { sandboxNotificationProvider } from './services/reminders/notificationProvider.js';
 
 export interface Runtime {
   config: Config;
@@ -41,6 +43,8 @@ export interface Runtime {
   webhooks: Webhooks;
   /** End of day on the job queue: the tick and the workers where JOBS_ENABLED (started by the gateway). */
   endOfDay: EndOfDayScheduler;
+  /** Sends borrower messages when due, where JOBS_ENABLED (started by the gateway). */
+  messages: MessageDispatcher;
   /** Seals what must be read back (signing secrets, borrowers' identifiers); derives the identifier lookup key. */
   dataKey: DataKey;
   /** The only clock: services receive instants from here and pass business dates down. */
@@ -81,6 +85,8 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       maxDatesPerJob: config.END_OF_DAY_MAX_DATES_PER_JOB, retryLimit: config.END_OF_DAY_RETRY_LIMIT,
       retryDelaySeconds: config.END_OF_DAY_RETRY_DELAY_SECONDS, expireInSeconds: config.END_OF_DAY_JOB_EXPIRE_SECONDS,
     }, config.JOBS_ENABLED);
+    const messages = new MessageDispatcher({ pool, tenantClients, log, provider: sandboxNotificationProvider(pool) },
+      config.JOBS_ENABLED ? config.MESSAGE_DISPATCH_SECONDS : 0, now);
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
     const feed = new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema),
       () => void settler.sweep({ everySchema: true }).catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed')));
@@ -101,6 +107,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       settler,
       webhooks,
       endOfDay,
+      messages,
       dataKey,
       feed,
       now,
@@ -108,6 +115,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       async close() {
         // Background jobs still running would use the pool after it ends.
         await endOfDay.stop(config.SHUTDOWN_TIMEOUT_MS);
+        await messages.stop();
         await webhooks.stop();
         await tenantClients.close();
         await platformDb.$disconnect();

@@ -260,6 +260,24 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'collections-supervisor'],
     platform: false,
   },
+  'messages.read': {
+    area: 'Reminders',
+    description: "Read the reminder rules and quiet hours, and the messages sent (or kept unsent) to a loan's borrower",
+    roles: STAFF_ROLES,
+    platform: false,
+  },
+  'reminders.manage': {
+    area: 'Reminders',
+    description: 'Replace the reminder rules (days before due or past due, channel, template) and the quiet hours',
+    roles: ['tenant-admin', 'collections-supervisor'],
+    platform: false,
+  },
+  'contactPreferences.manage': {
+    area: 'Reminders',
+    description: "Record a borrower's time zone and the channels they opted out of",
+    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'collections-supervisor', 'compliance'],
+    platform: false,
+  },
   'ledger.read': {
     area: 'Ledger',
     description: 'Read the chart of accounts, trial balance, account statements and the ledger\'s invariants',

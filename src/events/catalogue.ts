@@ -611,6 +611,41 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
       }, 'PromiseToPayJudged')('The promises judged.'),
     },
   },
+  'reminderRules.changed': {
+    aggregate: 'ReminderRules', meaning: 'The lender replaced its reminder rules and quiet hours (applied from the next end of day; docs/reminders.md).', schemaVersion: 1, audience: 'staffOnly',
+    fields: { quietHoursStart: text('HH:MM, in the borrower\'s time zone.'), quietHoursEnd: text('HH:MM.'), rules: int('How many rules there are now.'), changedBy: text('Who changed them (subject).') },
+  },
+  'party.contactPreferencesChanged': {
+    aggregate: 'Party', meaning: 'A borrower\'s time zone or the channels they opted out of were recorded.', schemaVersion: 1, audience: 'staffOnly',
+    fields: { timeZone: text('Their time zone; null for the lender\'s.', { nullable: true }), optedOutChannels: texts('SMS, EMAIL: channels no message goes on.'), changedBy: text('Who recorded it (subject).') },
+  },
+  'loanMessage.dispatched': {
+    aggregate: 'LoanMessage', meaning: 'A reminder was handed to the notification provider, outside the borrower\'s quiet hours.', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      loan: id('Loan')('The loan.'), trigger: text('BEFORE_DUE or PAST_DUE.'), days: int('Days before the due date, or days past due.'),
+      dueDate: date('The instalment\'s due date (PAST_DUE: the oldest unpaid one).'), channel: text('SMS or EMAIL.'),
+      destination: text('Where it went, masked; null when the borrower has no address for the channel.', { nullable: true }),
+      providerReference: text('The provider\'s reference for it.'),
+    },
+  },
+  'loanMessage.suppressed': {
+    aggregate: 'LoanMessage', meaning: 'A reminder was kept but not sent: the borrower opted out of its channel, has no address on it, or the loan was no longer behind or active when it was due to go.', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      loan: id('Loan')('The loan.'), trigger: text('BEFORE_DUE or PAST_DUE.'), days: int('Days before the due date, or days past due.'),
+      dueDate: date('The instalment\'s due date (PAST_DUE: the oldest unpaid one).'), channel: text('SMS or EMAIL.'),
+      destination: text('Where it went, masked; null when the borrower has no address for the channel.', { nullable: true }),
+      reason: text('optedOut, noContact or loanNotDue.'),
+    },
+  },
+  'loanMessage.failed': {
+    aggregate: 'LoanMessage', meaning: 'The notification provider refused a reminder five times; it is not tried again.', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      loan: id('Loan')('The loan.'), trigger: text('BEFORE_DUE or PAST_DUE.'), days: int('Days before the due date, or days past due.'),
+      dueDate: date('The instalment\'s due date (PAST_DUE: the oldest unpaid one).'), channel: text('SMS or EMAIL.'),
+      destination: text('Where it went, masked; null when the borrower has no address for the channel.', { nullable: true }),
+      reason: text('providerFailed.'),
+    },
+  },
   'ledgerAccount.opened': {
     aggregate: 'LedgerAccount', meaning: 'A ledger account was opened.', schemaVersion: 2, audience: 'staffOnly',
     fields: { code: text('Its code.'), name: text('Its name.'), kind: text('asset, liability, equity, income or expense.') },

@@ -20,7 +20,7 @@ import { MAX_BUCKETS } from '../domain/servicing/delinquencyBuckets.js';
 import {
   ACTIVITY_OUTCOMES, assignCollectionCase, caseFilter, caseScopeOf, collectionFigures, collectionRules, logCollectionActivity,
   recordPromiseToPay, setCollectionRule, type ActivityChannel, type ActivityOutcome, type CaseEntryRow, type CaseRow, type CaseScope,
-  type CollectionFigures, type CollectionRuleView, type PromiseRow, type QueueFigure,
+  type CollectionFigures, type CollectionRuleView, type PromiseRow, type QueueFigure, ROLL_RATE_MONTHS,
 } from '../services/collections/cases.js';
 
 /** The principal's case scope, looked up once per request. */
@@ -212,6 +212,19 @@ const QueueRef = builder.objectRef<QueueFigure>('CollectionQueue').implement({
   }),
 });
 
+const RollRateRef = builder.objectRef<CollectionFigures['rollRates'][number]>('RollRate').implement({
+  description: 'Of the loans in one bucket at a month\'s close, those in another (or gone) at the next month\'s close.',
+  authScopes: { can: 'collections.readAll' },
+  fields: (t) => ({
+    fromMonthEnd: t.field({ type: 'Date', description: 'The earlier month\'s last day.', resolve: (r) => r.fromMonthEnd }),
+    toMonthEnd: t.field({ type: 'Date', description: 'The next month\'s last day.', resolve: (r) => r.toMonthEnd }),
+    fromBucket: t.exposeString('fromBucket', { description: 'The bucket at the earlier close.' }),
+    toBucket: t.exposeString('toBucket', { nullable: true, description: 'The bucket at the later close; null when the loan left the book (repaid, closed, written off).' }),
+    loans: t.exposeInt('loans', { description: 'How many loans made that move.' }),
+    ratePercent: t.field({ type: 'Decimal', description: 'Of the loans in fromBucket at the earlier close, the percentage that made it (2 places).', resolve: (r) => r.ratePercent }),
+  }),
+});
+
 const FiguresRef = builder.objectRef<CollectionFigures>('CollectionFigures').implement({
   description: 'The collections figures as of the business date (what the last end of day left).',
   authScopes: { can: 'collections.readAll' },
@@ -222,6 +235,7 @@ const FiguresRef = builder.objectRef<CollectionFigures>('CollectionFigures').imp
     promisesDueToday: t.exposeInt('promisesDueToday', { description: 'Pending promises whose date is the business date.' }),
     promisesJudged: t.exposeInt('promisesJudged', { description: 'Promises judged in the 30 days to the business date.' }),
     promisesKept: t.exposeInt('promisesKept', { description: 'Of those, the ones kept.' }),
+    rollRates: t.field({ type: [RollRateRef], description: `Roll rates between buckets month over month, for the last ${ROLL_RATE_MONTHS} pairs of month closes recorded, the latest first.`, resolve: (f) => f.rollRates }),
     keptRatePercent: t.field({
       type: 'Decimal', nullable: true, description: 'promisesKept as a percentage of promisesJudged, to 2 places; null when none was judged.',
       resolve: (f) => (f.promisesJudged === 0 ? null : new Decimal(f.promisesKept).times(100).div(f.promisesJudged).toDecimalPlaces(2).toFixed(2)),
@@ -229,6 +243,7 @@ const FiguresRef = builder.objectRef<CollectionFigures>('CollectionFigures').imp
   }),
 });
 LIST_SIZES['CollectionFigures.queues'] = MAX_BUCKETS + 1;
+LIST_SIZES['CollectionFigures.rollRates'] = ROLL_RATE_MONTHS * MAX_BUCKETS * (MAX_BUCKETS + 1);
 
 builder.queryField('collectionFigures', (t) =>
   t.field({

@@ -29,6 +29,8 @@ export const MAX_LENGTH: Readonly<Record<string, number>> = {
   reason: 2_000,
   // A collector's note on a case; a reviewer's note on a possible duplicate (its own rule: at most 1,000).
   note: 2_000,
+  // A reminder's template (its own rule: at most 1,000).
+  template: 1_000,
   channel: 50,
   externalReference: 100,
   consentText: 10_000,

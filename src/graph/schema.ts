@@ -32,6 +32,7 @@ import './currency.js';
 import './loanProductSetup.js';
 import './delinquencyPolicy.js';
 import './collections.js';
+import './reminders.js';
 import './audit.js';
 import './events.js';
 import './heartbeat.js';

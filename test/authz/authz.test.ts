@@ -26,6 +26,7 @@ let documentGlobalId: string;
 const reviewGlobalIds: string[] = [];
 let partnerDraftGlobalId: string;
 let caseGlobalId: string;
+let partyGlobalId: string;
 let invitations = 0;
 
 beforeAll(async () => {
@@ -64,6 +65,7 @@ beforeAll(async () => {
     createdAt: new Date(), updatedAt: new Date(),
   } });
   caseGlobalId = encodeGlobalID('CollectionCase', collectionCase.id);
+  partyGlobalId = encodeGlobalID('Party', (await db.party.findFirstOrThrow({ where: { legalName: 'Authz Document' } })).id);
 });
 afterAll(async () => {
   await server.close();
@@ -157,6 +159,9 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'collections.readAll': (token) => query(token, '{ collectionFigures { openCases promisesDueToday keptRatePercent queues { bucket openCases } } }'),
   'collections.work': (token) => query(token, `mutation { logCollectionActivity(input: { caseId: "${caseGlobalId}", channel: NOTE, outcome: NOTED, note: "authz probe" }) { entry { kind } userErrors { code } } }`),
   'collections.manage': (token) => query(token, 'mutation { setCollectionRule(input: { openAtDays: 1, collectors: [] }) { collectionRule { openAtDays } userErrors { code } } }'),
+  'messages.read': (token) => query(token, `{ reminderSettings { quietHoursStart rules { days } templateFields } node(id: "${loanGlobalId}") { ... on Loan { messages { status } } } }`),
+  'reminders.manage': (token) => query(token, 'mutation { setReminderRules(input: { quietHoursStart: "21:00", quietHoursEnd: "08:00", rules: [{ trigger: BEFORE_DUE, days: 3, channel: SMS, template: "Due {{dueDate}}" }] }) { reminderSettings { quietHoursStart } userErrors { code } } }'),
+  'contactPreferences.manage': (token) => query(token, `mutation { setPartyContactPreferences(input: { partyId: "${partyGlobalId}", timeZone: "Asia/Kolkata", optedOutChannels: [EMAIL] }) { contactPreferences { timeZone } userErrors { code } } }`),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'events.list': (token) => query(token, '{ events(first: 1) { edges { cursor node { type } } } }'),

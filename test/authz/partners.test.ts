@@ -26,6 +26,7 @@ import { draftCheckProviderSettings, requestCheckProviderSettingsActivation } fr
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
 import { inviteStaffMember } from '../../src/services/staff.js';
 import { logCollectionActivity, recordPromiseToPay, setCollectionRule } from '../../src/services/collections/cases.js';
+import { setPartyContactPreferences, setReminderRules } from '../../src/services/reminders/settings.js';
 import { setDelinquencyPolicy, setLoanProductDelinquencyBuckets } from '../../src/services/servicing/delinquencyPolicy.js';
 
 let server: TestServer;
@@ -78,6 +79,10 @@ let caseGlobalId: string;
 let promiseGlobalId: string;
 const victimCaseNote = `victim-case-note-${randomUUID().slice(0, 6)}`;
 const promisedAmount = '321.09';
+// The victim's reminder rule, its borrower's preferences and a message, with text that must not leak.
+const victimTemplate = `victim-template-${randomUUID().slice(0, 6)} {{dueDate}}`;
+const victimMessageBody = `victim-message-${randomUUID().slice(0, 6)}`;
+let messageGlobalId: string;
 
 async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
   const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
@@ -186,6 +191,13 @@ beforeAll(async () => {
   await logCollectionActivity(victimDb, command, victim.businessDate, victimCase.id, { channel: 'call', outcome: 'REACHED', note: victimCaseNote });
   const promise = await recordPromiseToPay(victimDb, command, victim.businessDate, victimCase.id, { amount: new Decimal(promisedAmount), promisedDate: victim.businessDate });
   promiseGlobalId = encodeGlobalID('PromiseToPay', promise.id);
+  await setReminderRules(victimDb, command, { quietHoursStart: '22:17', quietHoursEnd: '07:43', rules: [{ trigger: 'beforeDue', days: 3, channel: 'sms', template: victimTemplate, productCode: 'PL-STD' }] });
+  await setPartyContactPreferences(victimDb, command, party.id, { timeZone: 'Pacific/Chatham', optedOut: ['email'] });
+  const message = await victimDb.loanMessage.create({ data: {
+    id: randomUUID(), loanId, trigger: 'beforeDue', days: 3, dueDate: new Date(`${victim.businessDate}T00:00:00Z`), businessDate: new Date(`${victim.businessDate}T00:00:00Z`),
+    channel: 'sms', destination: '+141•••77', body: victimMessageBody, status: 'scheduled', sendAfter: new Date(), createdAt: new Date(), updatedAt: new Date(),
+  } });
+  messageGlobalId = encodeGlobalID('LoanMessage', message.id);
 });
 afterAll(async () => {
   await server.close();
@@ -248,8 +260,11 @@ const PROBES: Record<string, string> = {
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } }`,
-  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%"]) { id ... on Party { legalName } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } } }`,
+  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%"]) { id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
   'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName email } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
+  'Query.reminderSettings': '{ reminderSettings { quietHoursStart quietHoursEnd rules { trigger days channel template product { code } } changedBy } }',
+  'Mutation.setReminderRules': 'mutation { setReminderRules(input: { quietHoursStart: "20:00", quietHoursEnd: "09:00", rules: [] }) { reminderSettings { quietHoursStart rules { template } } userErrors { code field message } } }',
+  'Mutation.setPartyContactPreferences': 'mutation { setPartyContactPreferences(input: { partyId: "%PARTY%", timeZone: "UTC", optedOutChannels: [] }) { contactPreferences { timeZone optedOutChannels changedBy } userErrors { code field message } } }',
   'Query.collectionFigures': '{ collectionFigures { openCases promisesDueToday promisesJudged keptRatePercent queues { bucket openCases unassigned escalated } } }',
   'Query.collectionRules': '{ collectionRules { openAtDays product { code } collectors { bucket collectors { staffMemberId displayName email } } changedBy } }',
   'Mutation.setCollectionRule': 'mutation { setCollectionRule(input: { productCode: "PL-STD", openAtDays: 1, collectors: [{ staffMemberIds: ["%STAFF%"] }] }) { collectionRule { openAtDays collectors { collectors { staffMemberId displayName } } } userErrors { code field message } } }',
@@ -465,14 +480,15 @@ describe('isolation across every root field', () => {
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
         applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator,
-        staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount];
+        staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount,
+        victimTemplate.split(' ')[0]!, victimMessageBody, messageGlobalId, 'Pacific/Chatham', '22:17'];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
         .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId).replaceAll('%SETTINGS%', settingsGlobalId)
-        .replaceAll('%STAFF%', staffGlobalId).replaceAll('%CASE%', caseGlobalId).replaceAll('%PROMISE%', promiseGlobalId);
+        .replaceAll('%STAFF%', staffGlobalId).replaceAll('%CASE%', caseGlobalId).replaceAll('%PROMISE%', promiseGlobalId).replaceAll('%MESSAGE%', messageGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -517,6 +533,10 @@ describe('isolation across every root field', () => {
       expect(await victimDb.collectionCase.findMany()).toMatchObject([{ status: 'open', assignedTo: decodeGlobalID(staffGlobalId).id, escalationLevel: 0 }]);
       expect((await victimDb.collectionCaseEntry.findMany({ orderBy: { seq: 'asc' } })).map((e) => e.kind)).toEqual(['activity', 'promiseMade']);
       expect(await victimDb.promiseToPay.findMany()).toMatchObject([{ status: 'pending' }]);
+      expect(await victimDb.reminderRule.findMany()).toMatchObject([{ template: victimTemplate }]);
+      expect(await victimDb.reminderSettings.findMany()).toMatchObject([{ quietFrom: 22 * 60 + 17, quietTo: 7 * 60 + 43 }]);
+      expect(await victimDb.partyContactPreference.findMany()).toMatchObject([{ timeZone: 'Pacific/Chatham', optedOut: ['email'] }]);
+      expect(await victimDb.loanMessage.findMany()).toMatchObject([{ status: 'scheduled', body: victimMessageBody }]);
       expect(await victimDb.collectionRule.findMany()).toMatchObject([{ openAtDays: 3, collectors: [{ bucket: null, staffMemberIds: [decodeGlobalID(staffGlobalId).id] }] }]);
     });
   }

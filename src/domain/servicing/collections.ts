@@ -109,3 +109,25 @@ export function assertValidRule(rule: { openAtDays: number; collectors: readonly
     });
   });
 }
+
+export interface BucketFlow {
+  fromMonthEnd: string;
+  toMonthEnd: string;
+  fromBucket: string;
+  /** Null: the loan left the book (repaid, closed or written off) by the later month's close. */
+  toBucket: string | null;
+  loans: number;
+}
+
+/**
+ * Roll rates: of the loans in a bucket at one month's close, the share in each bucket (or gone) at the next
+ * month's close, in percent to 2 places (half even); the shares of one bucket add up to 100 within rounding.
+ */
+export function rollRates(flows: readonly BucketFlow[]): (BucketFlow & { ratePercent: string })[] {
+  const totals = new Map<string, number>();
+  for (const flow of flows) {
+    const key = `${flow.fromMonthEnd}|${flow.fromBucket}`;
+    totals.set(key, (totals.get(key) ?? 0) + flow.loans);
+  }
+  return flows.map((flow) => ({ ...flow, ratePercent: new Decimal(flow.loans).times(100).div(totals.get(`${flow.fromMonthEnd}|${flow.fromBucket}`)!).toDecimalPlaces(2).toFixed(2) }));
+}

@@ -9,7 +9,7 @@ import type { Role } from '../../authz/roles.js';
 import { AppError, InvalidField, inputPath } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import {
-  assertValidPromise, assertValidRule, DEFAULT_OPEN_AT_DAYS, MAX_NOTE_LENGTH, type CollectorGroup,
+  assertValidPromise, assertValidRule, DEFAULT_OPEN_AT_DAYS, MAX_NOTE_LENGTH, rollRates, type BucketFlow, type CollectorGroup,
 } from '../../domain/servicing/collections.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
@@ -238,7 +238,12 @@ export interface CollectionFigures {
   /** Promises judged in the 30 days to the business date: how many, how many kept. */
   promisesJudged: number;
   promisesKept: number;
+  /** Month over month, the latest first: from each bucket at one close to each at the next. */
+  rollRates: (BucketFlow & { ratePercent: string })[];
 }
+
+/** How many month pairs the figures' roll rates cover. */
+export const ROLL_RATE_MONTHS = 6;
 
 /** The figures supervisors read the book by, as of the business date. */
 export async function collectionFigures(db: TenantDb, schemaName: string, businessDate: string): Promise<CollectionFigures> {
@@ -252,8 +257,23 @@ export async function collectionFigures(db: TenantDb, schemaName: string, busine
     SELECT (SELECT count(*)::int FROM ${s}.promise_to_pay WHERE status = 'pending' AND promised_date = $1::date) AS due,
            (SELECT count(*)::int FROM ${s}.promise_to_pay WHERE judged_on > $1::date - 30 AND judged_on <= $1::date) AS judged,
            (SELECT count(*)::int FROM ${s}.promise_to_pay WHERE status = 'kept' AND judged_on > $1::date - 30 AND judged_on <= $1::date) AS kept`, businessDate);
+  // A month's close and the next one's, for the latest months both were recorded for.
+  const flows = await sql.query<BucketFlow[]>((s) => `
+    WITH closes AS (
+      SELECT a.month_end, (date_trunc('month', a.month_end) + interval '2 month' - interval '1 day')::date AS next_end
+        FROM (SELECT DISTINCT month_end FROM ${s}.loan_month_end_bucket) a
+    ), pairs AS (
+      SELECT c.month_end, c.next_end FROM closes c
+       WHERE EXISTS (SELECT 1 FROM ${s}.loan_month_end_bucket b WHERE b.month_end = c.next_end)
+       ORDER BY c.month_end DESC LIMIT $1
+    )
+    SELECT p.month_end::text AS "fromMonthEnd", p.next_end::text AS "toMonthEnd", a.bucket AS "fromBucket", b.bucket AS "toBucket", count(*)::int AS loans
+      FROM pairs p JOIN ${s}.loan_month_end_bucket a ON a.month_end = p.month_end
+      LEFT JOIN ${s}.loan_month_end_bucket b ON b.month_end = p.next_end AND b.loan_id = a.loan_id
+     GROUP BY 1, 2, 3, 4 ORDER BY 1 DESC, 3, 4 NULLS LAST`, ROLL_RATE_MONTHS);
   return {
     businessDate,
+    rollRates: rollRates(flows),
     queues: queues.map((q) => ({ bucket: q.bucket, openCases: q.open, unassigned: q.unassigned, escalated: q.escalated })),
     promisesDueToday: promises!.due, promisesJudged: promises!.judged, promisesKept: promises!.kept,
   };

@@ -60,6 +60,14 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
   const entries: Entry[] = [];
   const events: EventDraft[] = [];
 
+  // 0. The run to the 1st closes the month's last day: every active loan's bucket then is the month's close.
+  if (businessDate.endsWith('-01')) {
+    await sql.query((s) => `
+      INSERT INTO ${s}.loan_month_end_bucket (month_end, loan_id, bucket)
+      SELECT $1::date - 1, id, delinquency_bucket FROM ${s}.loan WHERE status IN ('active', 'overdue') AND delinquency_bucket IS NOT NULL
+      ON CONFLICT DO NOTHING`, [businessDate]);
+  }
+
   // 1. Promises: each pending one with what has arrived towards it (money in, with a value date from the day it
   //    was made to the promised date, not reversed since).
   const { rows: pending } = await sql.query<{ id: string; caseId: string; loanId: string; amount: string; currency: string; promisedDate: string; tolerance: string; paid: string; caseOpen: boolean }>((s) => `

@@ -25,6 +25,7 @@ import { nonAccrualRule } from '../../domain/servicing/classification.js';
 import { CURRENCY_MINOR_UNITS } from '../../domain/money.js';
 import { writeEndOfDaySummary } from '../reports/endOfDaySummary.js';
 import { workCollections } from './collections.js';
+import { makeReminders } from './reminders.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now'>;
 
@@ -163,6 +164,7 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
       return done.opened + done.closed + done.assigned + done.promisesKept + done.promisesBroken;
     },
   },
+  { name: 'reminders', kind: 'once', run: (sql, c) => makeReminders(sql, c) },
   { name: 'summary', kind: 'once', run: (sql, c) => writeEndOfDaySummary(sql, c.businessDate) },
   endOfDayEventsStep,
 ];

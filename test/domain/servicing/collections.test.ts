@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal } from '../../../src/domain/money.js';
 import {
-  assertValidPromise, assertValidRule, assignInTurn, caseMove, collectorsFor, handsOn, judgePromise, type CaseMove,
+  assertValidPromise, assertValidRule, assignInTurn, caseMove, collectorsFor, handsOn, judgePromise, rollRates, type CaseMove,
 } from '../../../src/domain/servicing/collections.js';
 
 function refusal(check: () => void): { field: string; message: string } | null {
@@ -112,5 +112,18 @@ describe('refusals name the field', () => {
     expect(refusal(() => assertValidRule({ openAtDays: 1, collectors: [{ bucket: '1-30', staffMemberIds: ['a'] }, { bucket: '1-30', staffMemberIds: ['b'] }] }, buckets))?.field).toBe('collectors.1.bucket');
     expect(refusal(() => assertValidRule({ openAtDays: 1, collectors: [{ bucket: null, staffMemberIds: [] }] }, buckets))?.field).toBe('collectors.0.staffMemberIds');
     expect(refusal(() => assertValidRule({ openAtDays: 1, collectors: [{ bucket: null, staffMemberIds: ['a', 'b', 'a'] }] }, buckets))?.field).toBe('collectors.0.staffMemberIds.2');
+  });
+});
+
+describe('rollRates', () => {
+  it('gives each move its share of the bucket it started from', () => {
+    const flow = (fromBucket: string, toBucket: string | null, loans: number) => ({ fromMonthEnd: '2026-01-31', toMonthEnd: '2026-02-28', fromBucket, toBucket, loans });
+    expect(rollRates([flow('Current', 'Current', 90), flow('Current', '1-30', 8), flow('Current', null, 2), flow('1-30', 'Current', 1), flow('1-30', '31-60', 2)]).map((r) => r.ratePercent))
+      .toEqual(['90.00', '8.00', '2.00', '33.33', '66.67']);
+    // Shares of one bucket add up to 100 within rounding, whatever the counts.
+    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 10_000 }), { minLength: 1, maxLength: 8 }), (counts) => {
+      const total = rollRates(counts.map((n, k) => flow('1-30', `b${k}`, n))).reduce((sum, r) => sum + Number(r.ratePercent), 0);
+      expect(Math.abs(total - 100)).toBeLessThanOrEqual(0.005 * counts.length + 1e-9);
+    }));
   });
 });

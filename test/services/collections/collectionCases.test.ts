@@ -3,7 +3,7 @@
 // end of day opens the cases and hands them round; each collector sees only their own queue and works only their
 // own cases; one promise is kept by two part payments, one broken by a part payment and escalates its case; a cured
 // loan's case closes; a supervisor reassigns by hand; a roll into 31-60 hands cases on to that bucket's collector;
-// the figures, timelines and events say the same.
+// the figures (roll rates between month closes among them), timelines and events say the same.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, staffToken, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
@@ -211,6 +211,14 @@ describe('collection cases through end of day', () => {
     // The case C already held by hand stays with C, with no second hand-over on its timeline.
     const held = (await call(supervisor, PROMISES, { id: ofB.id }))['node'];
     expect(held.timeline.filter((e: { kind: string }) => e.kind === 'ASSIGNED')).toEqual([{ kind: 'ASSIGNED', by: 'end-of-day' }, { kind: 'ASSIGNED', by: expect.not.stringMatching(/^end-of-day$/) }]);
+
+    // Roll rates between the January and February closes: all five current at the end of January; at the end of
+    // February the cured loan current again, the four others in 1-30.
+    const rolls = await call(supervisor, '{ collectionFigures { rollRates { fromMonthEnd toMonthEnd fromBucket toBucket loans ratePercent } } }');
+    expect(rolls['collectionFigures'].rollRates).toEqual([
+      { fromMonthEnd: '2026-01-31', toMonthEnd: '2026-02-28', fromBucket: 'Current', toBucket: '1-30', loans: 4, ratePercent: '80.00' },
+      { fromMonthEnd: '2026-01-31', toMonthEnd: '2026-02-28', fromBucket: 'Current', toBucket: 'Current', loans: 1, ratePercent: '20.00' },
+    ]);
 
     // Every change was announced, to staff only.
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
