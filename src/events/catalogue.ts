@@ -564,12 +564,12 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   },
   'collectionCase.reassigned': {
     aggregate: 'CollectionCase', batch: true, schemaVersion: 1, audience: 'staffOnly',
-    meaning: 'End of day gave open cases (up to 500 per event) to a collector by their rule: cases nobody had, or whose loan rolled into a bucket other collectors work.',
+    meaning: 'End of day gave open cases (up to 500 per event) to a collector by their rule — cases whose loan rolled into a bucket other collectors work, or whose collector may no longer work cases — or, when the rule names nobody, took them from a collector who may no longer work them.',
     fields: {
       businessDate: date('The business date.'),
       cases: list({
         case: id('CollectionCase')('The case.'), loan: id('Loan')('The loan.'), bucket: text('Its loan\'s delinquency bucket.', { nullable: true }),
-        assignedTo: id('StaffMember')('The collector it went to.'), previouslyAssignedTo: id('StaffMember')('Who had it; null for nobody.', { nullable: true }),
+        assignedTo: id('StaffMember')('The collector it went to; null for nobody.', { nullable: true }), previouslyAssignedTo: id('StaffMember')('Who had it; null for nobody.', { nullable: true }),
       }, 'CollectionCaseReassigned')('The cases given to another collector.'),
     },
   },

@@ -45,6 +45,8 @@ export interface FeedFilter {
   partner?: string;
   /** Only these types: exact, a prefix such as `application.*`, or `*` (as webhook endpoints name them). */
   types?: readonly string[];
+  /** Events about these aggregates are not the principal's to see (a collector's stream leaves out every case). */
+  hiddenAggregates?: readonly string[];
 }
 
 export class SlowConsumerError extends Error {
@@ -77,7 +79,8 @@ function matches(event: FeedEvent, filter: FeedFilter): boolean {
   return (!filter.aggregateType || event.aggregateType === filter.aggregateType)
     && (!filter.aggregateId || event.aggregateId === filter.aggregateId)
     && (!filter.partner || event.partnerScope === filter.partner || event.partnerScope === EVERY_PARTNER)
-    && (!filter.types || subscribesTo(filter.types, event.type));
+    && (!filter.types || subscribesTo(filter.types, event.type))
+    && (!filter.hiddenAggregates || !filter.hiddenAggregates.includes(event.aggregateType));
 }
 
 /** The filter as SQL conditions on outbox_event, its values appended to `params`. */
@@ -89,6 +92,7 @@ function filterSql(filter: FeedFilter, params: unknown[]): string {
   // A partner's own events, and those every partner receives (the catalogue's `everyPartner` audience).
   if (filter.partner) conditions.push(`partner_scope IN (${param(filter.partner)}, ${param(EVERY_PARTNER)})`);
   if (filter.types) conditions.push(SUBSCRIBES_SQL(`${param(filter.types)}::text[]`, 'type'));
+  if (filter.hiddenAggregates) conditions.push(`aggregate_type <> ALL (${param(filter.hiddenAggregates)}::text[])`);
   return conditions.map((c) => ` AND ${c}`).join('');
 }
 

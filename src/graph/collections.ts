@@ -73,19 +73,18 @@ const EntryKindEnum = storedEnum('CollectionCaseEntryKind', 'What a timeline ent
 const dateOf = (value: Date) => businessDateOf(value);
 
 /** Someone on the staff, as collections show them: enough to read a queue by, without `staff.read`. */
-const CollectorRef = builder.objectRef<{ id: string; displayName: string; email: string }>('Collector').implement({
+const CollectorRef = builder.objectRef<{ id: string; displayName: string }>('Collector').implement({
   description: 'A member of staff who works collection cases.',
   authScopes: { can: 'collections.read' },
   fields: (t) => ({
     staffMemberId: t.field({ type: 'ID', description: 'Their StaffMember id (what assignments and rules name).', resolve: (c) => globalIdOf('StaffMember', c.id) }),
-    displayName: t.exposeString('displayName', { description: 'Their name.' }),
-    email: t.exposeString('email', { description: 'Their e-mail address.' }),
+    displayName: t.exposeString('displayName', { description: 'Their name (their e-mail address and roles are read on StaffMember, with `staff.read`).' }),
   }),
 });
 
 async function collector(context: GraphContext, id: string | null) {
   if (id === null) return null;
-  return context.db!.staffMember.findUnique({ where: { id }, select: { id: true, displayName: true, email: true } });
+  return context.db!.staffMember.findUnique({ where: { id }, select: { id: true, displayName: true } });
 }
 
 const CaseEntryRef = builder.objectRef<CaseEntryRow>('CollectionCaseEntry').implement({
@@ -189,7 +188,7 @@ builder.queryField('collectionCases', (t) =>
         ...(args.assignedTo ? { assignedTo: args.assignedTo.id } : {}),
         ...(args.unassigned === true ? { assignedTo: null } : args.unassigned === false ? { assignedTo: { not: null } } : {}),
         ...(args.escalated === true ? { escalationLevel: { gt: 0 } } : args.escalated === false ? { escalationLevel: 0 } : {}),
-        ...(args.bucket ? { loanId: { in: (await context.db!.loan.findMany({ where: { delinquencyBucket: args.bucket }, select: { id: true } })).map((l) => l.id) } } : {}),
+        ...(args.bucket ? { loan: { delinquencyBucket: args.bucket } } : {}),
       };
       // The scope last: an agent's own filter cannot be widened by any argument.
       const scoped = { AND: [where, caseFilter(scope)] };
@@ -242,7 +241,8 @@ const FiguresRef = builder.objectRef<CollectionFigures>('CollectionFigures').imp
     }),
   }),
 });
-LIST_SIZES['CollectionFigures.queues'] = MAX_BUCKETS + 1;
+// Buckets of the policy and of every product's own: more than one set's worth.
+LIST_SIZES['CollectionFigures.queues'] = 200;
 LIST_SIZES['CollectionFigures.rollRates'] = ROLL_RATE_MONTHS * MAX_BUCKETS * (MAX_BUCKETS + 1);
 
 builder.queryField('collectionFigures', (t) =>
@@ -262,7 +262,7 @@ const CollectorGroupRef = builder.objectRef<CollectorGroup>('CollectorGroup').im
     collectors: t.field({
       type: [CollectorRef], description: 'The collectors, in turn order.',
       resolve: async (g, _args, context) => {
-        const rows = await context.db!.staffMember.findMany({ where: { id: { in: g.staffMemberIds } }, select: { id: true, displayName: true, email: true } });
+        const rows = await context.db!.staffMember.findMany({ where: { id: { in: g.staffMemberIds } }, select: { id: true, displayName: true } });
         return g.staffMemberIds.flatMap((id) => rows.filter((r) => r.id === id));
       },
     }),

@@ -32,8 +32,12 @@ function visibleEvents(context: GraphContext, filter: { aggregateType?: string |
     ...(filter.aggregateId ? { aggregateId: filter.aggregateId } : {}),
     ...(filter.types ? { types: filter.types } : {}),
     ...(context.principal?.partner ? { partner: context.principal.partner.id } : {}),
+    // Collection cases and promises are for those who see every case: a collector's own are read on the queue.
+    ...(context.principal && !allows('collections.readAll', context.principal.roles, context.tenant !== null) ? { hiddenAggregates: CASE_AGGREGATES } : {}),
   };
 }
+
+const CASE_AGGREGATES = ['CollectionCase', 'PromiseToPay'] as const;
 
 const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
   description: 'Something that happened in the tenant, after its transaction committed.',

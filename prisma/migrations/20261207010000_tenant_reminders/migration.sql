@@ -40,7 +40,7 @@ CREATE TABLE party_contact_preference (
 CREATE TABLE loan_message (
   id             uuid PRIMARY KEY,
   loan_id        uuid NOT NULL REFERENCES loan (id),
-  -- The rule that made it, with what it was made for: one message per rule, loan and due date.
+  -- The rule that made it, with what it was made for: one message per loan, trigger, days, channel and due date.
   rule_id        uuid REFERENCES reminder_rule (id) ON DELETE SET NULL,
   trigger        text NOT NULL,
   days           integer NOT NULL,

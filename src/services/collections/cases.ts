@@ -63,10 +63,10 @@ export async function visibleCase(db: TenantDb | Tx, scope: CaseScope, caseId: s
 /** A case the actor may work, open, locked for the command; refused naming `caseId` otherwise. */
 async function workableCase(tx: Tx, command: CommandContext, caseId: string): Promise<CaseRow> {
   const scope = await caseScopeOf(tx, command.actor);
-  const found = await visibleCase(tx, scope, caseId);
-  if (!found) throw new AppError('NOT_FOUND', scope.all ? 'no collection case with that id' : 'no collection case with that id among the cases assigned to you', { field: inputPath('caseId') });
+  // Locked first, then judged: a case reassigned meanwhile is judged as it now is.
   await tenantSql(tx, schemaForSlug(command.tenant)).query((s) => `SELECT 1 FROM ${s}.collection_case WHERE id = $1::uuid FOR UPDATE`, caseId);
-  const locked = await tx.collectionCase.findUniqueOrThrow({ where: { id: caseId } });
+  const locked = await visibleCase(tx, scope, caseId);
+  if (!locked) throw new AppError('NOT_FOUND', scope.all ? 'no collection case with that id' : 'no collection case with that id among the cases assigned to you', { field: inputPath('caseId') });
   if (locked.status !== 'open') throw new AppError('CONFLICT', `the case was closed on ${locked.closedOn!.toISOString().slice(0, 10)}: end of day opens a new one if the loan falls behind again`, { field: inputPath('caseId') });
   return locked;
 }
@@ -87,9 +87,9 @@ async function assertCollectors(tx: Tx, ids: readonly { id: string; field: strin
   for (const { id, field } of ids) {
     const member = members.find((m) => m.id === id);
     if (!member) throw new InvalidField(field, 'no staff member with that id');
-    if (member.status !== 'active') throw new InvalidField(field, `${member.email} is deactivated`);
+    if (member.status !== 'active') throw new InvalidField(field, 'that staff member is deactivated');
     if (!member.roles.some((role) => role === 'collections-agent' || role === 'collections-supervisor')) {
-      throw new InvalidField(field, `${member.email} is neither a collections agent nor a collections supervisor`);
+      throw new InvalidField(field, 'that staff member is neither a collections agent nor a collections supervisor');
     }
   }
 }

@@ -79,7 +79,8 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
                         AND NOT EXISTS (SELECT 1 FROM ${s}.loan_transaction r WHERE r.reverses = t.id)), 0)::text AS paid
       FROM ${s}.promise_to_pay p JOIN ${s}.loan l ON l.id = p.loan_id JOIN ${s}.collection_case c ON c.id = p.case_id
      WHERE p.status = 'pending'
-     ORDER BY p.id`);
+     ORDER BY p.id
+       FOR UPDATE OF p`);
   const judged = pending.flatMap((promise) => {
     const outcome = judgePromise({ amount: new Decimal(promise.amount), promisedDate: promise.promisedDate }, new Decimal(promise.paid), new Decimal(promise.tolerance), businessDate);
     return outcome === 'pending' ? [] : [{ ...promise, outcome }];
@@ -87,7 +88,7 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
   if (judged.length > 0) {
     await sql.query((s) => `
       UPDATE ${s}.promise_to_pay p SET status = j.outcome, paid = j.paid, judged_on = $2::date
-        FROM jsonb_to_recordset($1::jsonb) AS j(id uuid, outcome text, paid numeric) WHERE p.id = j.id`,
+        FROM jsonb_to_recordset($1::jsonb) AS j(id uuid, outcome text, paid numeric) WHERE p.id = j.id AND p.status = 'pending'`,
     [JSON.stringify(judged.map((p) => ({ id: p.id, outcome: p.outcome, paid: p.paid }))), businessDate]);
   }
   // A broken promise raises its case's escalation, if the case is still open.
@@ -109,7 +110,7 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
   const ruleOf = (productId: string) => byProduct.get(productId) ?? fallback;
   const { rows: open } = await sql.query<{ id: string; loanId: string; status: string; daysPastDue: number }>((s) => `
     SELECT c.id::text, c.loan_id::text AS "loanId", l.status, l.days_past_due AS "daysPastDue"
-      FROM ${s}.collection_case c JOIN ${s}.loan l ON l.id = c.loan_id WHERE c.status = 'open'`);
+      FROM ${s}.collection_case c JOIN ${s}.loan l ON l.id = c.loan_id WHERE c.status = 'open' FOR UPDATE OF c`);
   const closing = open.flatMap((c) => {
     const move = caseMove(c, 0, true);
     return move && 'close' in move ? [{ id: c.id, loanId: c.loanId, reason: move.close }] : [];
@@ -135,23 +136,31 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
     for (const c of opening) entries.push({ caseId: c.id, kind: 'opened', details: { daysPastDue: c.daysPastDue, bucket: c.bucket } });
   }
 
-  // 3. Assignment: cases with nobody on them, and cases whose loan is in another bucket than they were assigned for.
+  // 3. Assignment: cases with nobody on them, cases whose loan is in another bucket than they were assigned for,
+  //    and cases whose collector may no longer work them (deactivated, or no longer in a collections role).
+  const COLLECTORS = (s: string) => `SELECT id FROM ${s}.staff_member WHERE status = 'active' AND roles && ARRAY['collections-agent', 'collections-supervisor']`;
   const { rows: toAssign } = await sql.query<{ id: string; loanId: string; productId: string; bucket: string | null; assignedTo: string | null }>((s) => `
     SELECT c.id::text, c.loan_id::text AS "loanId", l.product_id::text AS "productId", l.delinquency_bucket AS bucket, c.assigned_to::text AS "assignedTo"
       FROM ${s}.collection_case c JOIN ${s}.loan l ON l.id = c.loan_id
-     WHERE c.status = 'open' AND (c.assigned_to IS NULL OR c.assigned_bucket IS DISTINCT FROM l.delinquency_bucket)
-     ORDER BY c.opened_on, c.id`);
-  const { rows: active } = await sql.query<{ id: string }>((s) => `SELECT id::text FROM ${s}.staff_member WHERE status = 'active'`);
+     WHERE c.status = 'open' AND (c.assigned_to IS NULL OR c.assigned_bucket IS DISTINCT FROM l.delinquency_bucket
+                                  OR c.assigned_to NOT IN (${COLLECTORS(s)}))
+     ORDER BY c.opened_on, c.id
+       FOR UPDATE OF c`);
+  const { rows: active } = await sql.query<{ id: string }>((s) => `SELECT id::text FROM (${COLLECTORS(s)}) collectors`);
   const activeIds = new Set(active.map((m) => m.id));
   // Cases by the group of collectors they go to, in the order found.
   const byPool = new Map<string, { collectors: string[]; cases: typeof toAssign }>();
   const bucketOnly: { id: string; bucket: string | null }[] = [];
+  const released: { id: string; from: string; loanId: string; bucket: string | null }[] = [];
   for (const c of toAssign) {
     const rule = ruleOf(c.productId);
     const { pool, collectors } = collectorsFor(rule.collectors, c.bucket);
     const working = collectors.filter((id) => activeIds.has(id));
-    if (pool === null || !handsOn(c.assignedTo, working)) {
-      if (c.assignedTo !== null) bucketOnly.push({ id: c.id, bucket: c.bucket });
+    // A collector who may no longer work the case gives it up, to the group in turn or else to nobody.
+    const gone = c.assignedTo !== null && !activeIds.has(c.assignedTo);
+    if (pool === null || working.length === 0 || !handsOn(gone ? null : c.assignedTo, working)) {
+      if (gone) released.push({ id: c.id, from: c.assignedTo!, loanId: c.loanId, bucket: c.bucket });
+      else if (c.assignedTo !== null) bucketOnly.push({ id: c.id, bucket: c.bucket });
       continue;
     }
     const key = `${rule.id}:${pool}`;
@@ -172,6 +181,12 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
       UPDATE ${s}.collection_case c SET assigned_to = j.to, assigned_bucket = j.bucket, assigned_on = $2::date, updated_at = $3::timestamptz
         FROM jsonb_to_recordset($1::jsonb) AS j(id uuid, "to" uuid, bucket text) WHERE c.id = j.id`, [JSON.stringify(assignments), businessDate, at]);
     for (const a of assignments) entries.push({ caseId: a.id, kind: 'assigned', details: { to: a.to, from: a.from, bucket: a.bucket } });
+  }
+  if (released.length > 0) {
+    await sql.query((s) => `
+      UPDATE ${s}.collection_case c SET assigned_to = NULL, assigned_bucket = NULL, assigned_on = NULL, updated_at = $2::timestamptz
+        FROM jsonb_to_recordset($1::jsonb) AS j(id uuid) WHERE c.id = j.id`, [JSON.stringify(released), at]);
+    for (const r of released) entries.push({ caseId: r.id, kind: 'assigned', details: { to: null, from: r.from, bucket: r.bucket } });
   }
   if (bucketOnly.length > 0) {
     await sql.query((s) => `
@@ -196,7 +211,8 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
   for (const cases of batches(opening)) {
     events.push(batch('collectionCase.opened', { cases: cases.map((c) => ({ case: c.id, loan: c.loanId, daysPastDue: c.daysPastDue, bucket: c.bucket, assignedTo: assignedTo.get(c.id) ?? null })) }));
   }
-  for (const cases of batches(assignments.filter((a) => !newly.has(a.id)))) {
+  const handedOn = [...assignments.filter((a) => !newly.has(a.id)), ...released.map((r) => ({ ...r, to: null }))];
+  for (const cases of batches(handedOn)) {
     events.push(batch('collectionCase.reassigned', { cases: cases.map((a) => ({ case: a.id, loan: a.loanId, bucket: a.bucket, assignedTo: a.to, previouslyAssignedTo: a.from })) }));
   }
   for (const cases of batches(closing)) {

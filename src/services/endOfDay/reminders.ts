@@ -40,14 +40,15 @@ interface Target {
 
 /** What each trigger selects: the loans, their due date and (before due) the amount. $1 the date, $2 the days, $3 the product or null. */
 const TARGETS: Record<ReminderTrigger | 'onDueDate', (s: string) => string> = {
-  beforeDue: (s) => `l.status IN ('active', 'overdue') AND l.next_due_date = $1::date + $2::int AND l.upcoming_owing[1] > 0`,
+  // The upcoming arrays run from the last replay; next_instalment points at the one due next within them.
+  beforeDue: (s) => `l.status IN ('active', 'overdue') AND l.next_due_date = $1::date + $2::int AND l.upcoming_owing[l.next_instalment] > 0`,
   onDueDate: (s) => `l.status IN ('active', 'overdue') AND l.last_due_date = $1::date AND l.last_due_owing > 0 AND $2::int = 0`,
   // Days past due at N are N − the oldest unpaid due date: found through that date's index.
   pastDue: (s) => `l.status = 'overdue' AND l.oldest_due_date = $1::date - $2::int`,
 };
 
 const COLUMNS: Record<ReminderTrigger | 'onDueDate', string> = {
-  beforeDue: `l.next_due_date::text AS "dueDate", l.upcoming_owing[1]::text AS amount`,
+  beforeDue: `l.next_due_date::text AS "dueDate", l.upcoming_owing[l.next_instalment]::text AS amount`,
   onDueDate: `l.last_due_date::text AS "dueDate", l.last_due_owing::text AS amount`,
   pastDue: `l.oldest_due_date::text AS "dueDate", NULL AS amount`,
 };
@@ -56,11 +57,14 @@ const COLUMNS: Record<ReminderTrigger | 'onDueDate', string> = {
 export async function makeReminders(sql: PoolSql, context: Pick<StepContext, 'tenant' | 'businessDate' | 'now'>): Promise<number> {
   const { tenant, businessDate, now } = context;
   const { rows: rules } = await sql.query<RuleRow>((s) => `
-    SELECT id::text, product_id::text AS "productId", trigger, days, channel, template FROM ${s}.reminder_rule ORDER BY position`);
+    SELECT id::text, product_id::text AS "productId", trigger, days, channel, template FROM ${s}.reminder_rule ORDER BY product_id IS NULL, position`);
   if (rules.length === 0) return 0;
   const { rows: settings } = await sql.query<{ from: number; to: number }>((s) => `SELECT quiet_from AS "from", quiet_to AS "to" FROM ${s}.reminder_settings`);
   const quiet = settings[0] ?? DEFAULT_QUIET_HOURS;
+  // A product's own rule comes before an every-product rule with the same trigger, days and channel: its loan gets
+  // the product's message, not both (one message per loan, trigger, days, channel and due date).
   const messages: Record<string, unknown>[] = [];
+  const made = new Set<string>();
   for (const rule of rules) {
     const shape = rule.trigger === 'beforeDue' && rule.days === 0 ? 'onDueDate' : rule.trigger;
     const { rows: targets } = await sql.query<Target>((s) => `
@@ -72,6 +76,9 @@ export async function makeReminders(sql: PoolSql, context: Pick<StepContext, 'te
        WHERE ${TARGETS[shape](s)} AND ($3::uuid IS NULL OR l.product_id = $3::uuid)
        ORDER BY l.id`, [businessDate, rule.days, rule.productId]);
     for (const target of targets) {
+      const once = JSON.stringify([target.loanId, rule.trigger, rule.days, rule.channel, target.dueDate]);
+      if (made.has(once)) continue;
+      made.add(once);
       const address = rule.channel === 'email' ? target.email : target.phone;
       const body = renderTemplate(rule.template, {
         borrowerName: target.legalName ?? '', lenderName: tenant.displayName, loanNumber: formatNumber('loan', target.number),
@@ -101,12 +108,13 @@ export async function makeReminders(sql: PoolSql, context: Pick<StepContext, 'te
     payload: { loan: m.loanId, trigger: m.trigger === 'pastDue' ? 'PAST_DUE' : 'BEFORE_DUE', days: m.days, dueDate: m.dueDate, channel: m.channel.toUpperCase(), destination: m.destination, reason: m.reason },
   }));
   if (events.length > 0) await writeEvents(sql, tenant.slug, now.toISOString(), events);
-  const next = written.filter((m) => m.status === 'scheduled').map((m) => new Date(m.sendAfter).getTime());
-  if (next.length > 0) {
+  let next: number | null = null;
+  for (const m of written) if (m.status === 'scheduled') next = Math.min(next ?? Infinity, new Date(m.sendAfter).getTime());
+  if (next !== null) {
     const platform = quoteIdent(PLATFORM_SCHEMA);
     await sql.query(() => `
       INSERT INTO ${platform}.message_schedule (tenant_id, next_at) VALUES ($1, $2)
-      ON CONFLICT (tenant_id) DO UPDATE SET next_at = LEAST(${platform}.message_schedule.next_at, EXCLUDED.next_at)`, [tenant.id, new Date(Math.min(...next)).toISOString()]);
+      ON CONFLICT (tenant_id) DO UPDATE SET next_at = LEAST(${platform}.message_schedule.next_at, EXCLUDED.next_at)`, [tenant.id, new Date(next).toISOString()]);
   }
   return written.length;
 }

@@ -2,8 +2,9 @@
 // which tenants have a message due; a tenant is worked by one dispatcher at a time (its row locked, others skip
 // it). Each message is looked at again as it goes: a loan no longer behind or closed, or a borrower who opted out
 // since, suppresses it; the borrower's quiet hours now (their time zone, else the lender's) put it off; otherwise
-// the provider sends it. A provider failure is retried five times, a minute, then 2, 4, 8 apart, then the message
-// is failed. Every outcome is a command: audited, announced (`loanMessage.dispatched`, `.suppressed`, `.failed`).
+// the provider sends it. A message the provider refuses is tried again after 1, 2, 4 and 8 minutes; the fifth refusal
+// fails it. Every outcome is a command: audited, announced (`loanMessage.dispatched`, `.suppressed`, `.failed`).
+// A tenant whose turn fails (its database, not a provider) is logged and tried again a minute later; the others go on.
 import type pg from 'pg';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { DEFAULT_QUIET_HOURS, sendableAt, type ReminderChannel } from '../../domain/servicing/reminders.js';
@@ -67,13 +68,18 @@ export async function dispatchDueMessages(deps: DispatchDeps, now: Date): Promis
         return total;
       }
       seen.add(tenant.id);
-      const outcome = await dispatchTenant(deps, tenant, now);
-      for (const key of Object.keys(total) as (keyof DispatchOutcome)[]) total[key] += outcome[key];
-      // The next time this tenant has something to send, or nothing.
-      const { rows: next } = await client.query<{ at: Date | null }>(
-        `SELECT min(send_after) AS at FROM ${quoteIdent(tenant.schemaName)}.loan_message WHERE status = 'scheduled'`);
-      if (next[0]!.at === null) await client.query(`DELETE FROM ${platform}.message_schedule WHERE tenant_id = $1`, [tenant.id]);
-      else await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, next[0]!.at]);
+      try {
+        const outcome = await dispatchTenant(deps, tenant, now);
+        for (const key of Object.keys(total) as (keyof DispatchOutcome)[]) total[key] += outcome[key];
+        // The next time this tenant has something to send, or nothing.
+        const { rows: next } = await client.query<{ at: Date | null }>(
+          `SELECT min(send_after) AS at FROM ${quoteIdent(tenant.schemaName)}.loan_message WHERE status = 'scheduled'`);
+        if (next[0]!.at === null) await client.query(`DELETE FROM ${platform}.message_schedule WHERE tenant_id = $1`, [tenant.id]);
+        else await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, next[0]!.at]);
+      } catch (error) {
+        deps.log.warn({ tenant: tenant.slug, err: { message: (error as Error).message } }, 'message dispatch failed for a tenant');
+        await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, new Date(now.getTime() + 60_000).toISOString()]);
+      }
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -113,18 +119,24 @@ async function dispatchTenant(deps: DispatchDeps, tenant: { slug: string; schema
       outcome.postponed += 1;
       continue;
     }
+    let reference: string | null = null;
     try {
-      const { reference } = await deps.provider.send(tenant.schemaName, { id: message.id, channel: message.channel, recipient: recipient!, body: message.body }, now);
-      await settle(db, command, message, { status: 'sent', reference, provider: deps.provider.name });
-      outcome.sent += 1;
+      ({ reference } = await deps.provider.send(tenant.schemaName, { id: message.id, channel: message.channel, recipient: recipient!, body: message.body }, now));
     } catch (error) {
       deps.log.warn({ tenant: tenant.slug, message: message.id, provider: deps.provider.name, err: { message: (error as Error).message } }, 'message not sent');
+    }
+    // Sent: recorded outside the provider's refusal handling, so a failure to record it is never taken for a refusal
+    // (the message stays scheduled and goes again: at least once).
+    if (reference !== null) {
+      await settle(db, command, message, { status: 'sent', reference, provider: deps.provider.name });
+      outcome.sent += 1;
+    } else {
       if (message.attempts + 1 >= MAX_SEND_ATTEMPTS) {
         await settle(db, command, message, { status: 'failed', reason: 'providerFailed' });
         outcome.failed += 1;
       } else {
         const retry = new Date(now.getTime() + 60_000 * 2 ** message.attempts);
-        await sql.query((s) => `UPDATE ${s}.loan_message SET attempts = attempts + 1, send_after = $2, updated_at = $3 WHERE id = $1`, [message.id, retry.toISOString(), now.toISOString()]);
+        await sql.query((s) => `UPDATE ${s}.loan_message SET attempts = attempts + 1, send_after = $2, updated_at = $3 WHERE id = $1 AND status = 'scheduled'`, [message.id, retry.toISOString(), now.toISOString()]);
         outcome.postponed += 1;
       }
     }

@@ -2,7 +2,7 @@
 // day past due, to two collectors in turn for 1-30 and a third for 31-60; SME-WC's from the fifth day, to nobody);
 // end of day opens the cases and hands them round; each collector sees only their own queue and works only their
 // own cases; one promise is kept by two part payments, one broken by a part payment and escalates its case; a cured
-// loan's case closes; a supervisor reassigns by hand; a roll into 31-60 hands cases on to that bucket's collector;
+// loan's case closes; a supervisor reassigns by hand; a collector who leaves gives up their cases in turn; a roll into 31-60 hands cases on to that bucket's collector;
 // the figures (roll rates between month closes among them), timelines and events say the same.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
@@ -120,6 +120,13 @@ describe('collection cases through end of day', () => {
     expect((await call(agentA, `{ node(id: "${ofB.id}") { id } }`))['node']).toBeNull();
     expect((await call(agentB, `{ node(id: "${ofB.id}") { id } }`))['node']).toEqual({ id: ofB.id });
     expect((await gql(server.gateway, '{ collectionFigures { openCases } }', { token: agentA })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    // Nor through the loan, `nodes`, or the tenant's event stream (a collector's leaves out every case).
+    expect((await call(agentA, `{ node(id: "${ofB.loan.id}") { ... on Loan { collectionCase { id } } } }`))['node']).toEqual({ collectionCase: null });
+    expect((await call(agentB, `{ node(id: "${ofB.loan.id}") { ... on Loan { collectionCase { id } } } }`))['node']).toEqual({ collectionCase: { id: ofB.id } });
+    expect((await call(agentA, `{ nodes(ids: ["${ofB.id}", "${mineA.cases[0]!.id}"]) { id } }`))['nodes']).toEqual([null, { id: mineA.cases[0]!.id }]);
+    const streamOf = async (token: string) => (await call(token, '{ events(first: 100, types: ["collectionCase.*", "promiseToPay.*"]) { edges { node { type } } } }'))['events'].edges.map((e: { node: { type: string } }) => e.node.type);
+    expect(await streamOf(supervisor)).toContain('collectionCase.opened');
+    expect(await streamOf(agentA)).toEqual([]);
 
     // The SME loan is a day past due too, but its rule opens a case from the fifth day.
     expect(await caseOf(sme)).toBeUndefined();
@@ -149,6 +156,8 @@ describe('collection cases through end of day', () => {
     expect((await mutate(agentA, 'recordPromiseToPay', PROMISE, { caseId: caseA2.id, amount: '100.001', promisedDate: '2026-02-08' })).errors)
       .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.amount' })]);
     expect((await mutate(agentA, 'recordPromiseToPay', PROMISE, { caseId: caseA2.id, amount: '100', promisedDate: '2026-02-08' })).errors).toEqual([]);
+    expect((await mutate(agentA, 'recordPromiseToPay', PROMISE, { caseId: ofB.id, amount: '100', promisedDate: '2026-02-08' })).errors)
+      .toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.caseId' })]);
 
     const agent = await devToken(server.runtime, 'servicing-agent', tenant.slug);
     const pay = async (loanId: string, amount: string, valueDate: string) => {
@@ -191,14 +200,21 @@ describe('collection cases through end of day', () => {
     expect((await cases(agentC)).cases.map((c) => c.id)).toEqual([ofB.id]);
     expect((await cases(agentB)).cases.map((c) => c.id)).not.toContain(ofB.id);
 
+    // B leaves collections: end of day hands B's remaining case to A, the only 1-30 collector left, in turn.
+    const leftWithB = (await cases(agentB)).cases.map((c) => c.id);
+    expect(leftWithB).toHaveLength(1);
+    expect((await mutate(admin, 'deactivateStaffMember', `mutation($input: DeactivateStaffMemberInput!) { deactivateStaffMember(input: $input) { staffMember { status } ${USER_ERRORS} } }`, { staffMemberId: staff['b'] })).errors).toEqual([]);
+    await advance(1); // 2026-02-11
+    expect((await caseOf((await cases(supervisor)).cases.find((c) => c.id === leftWithB[0])!.loan.id))!.assignedTo).toEqual({ staffMemberId: staff['a'], displayName: 'Collector A' });
+
     const figures = await call(supervisor, '{ collectionFigures { businessDate openCases promisesDueToday promisesJudged promisesKept keptRatePercent queues { bucket openCases unassigned escalated } } }');
     expect(figures['collectionFigures']).toEqual({
-      businessDate: '2026-02-10', openCases: 4, promisesDueToday: 0, promisesJudged: 2, promisesKept: 1, keptRatePercent: '50.00',
+      businessDate: '2026-02-11', openCases: 4, promisesDueToday: 0, promisesJudged: 2, promisesKept: 1, keptRatePercent: '50.00',
       queues: [{ bucket: '1-30', openCases: 4, unassigned: 1, escalated: 1 }],
     });
 
     // 8 March: the three personal loans still behind are 31 days past due, in 31-60, C's bucket: every one is C's now.
-    await advance(26);
+    await advance(25);
     const rolled = await cases(supervisor);
     const personal = rolled.cases.filter((c) => c.loan.id !== sme && c.loan.id !== caseA1.loan.id);
     expect(personal.map((c) => c.loan.id).sort()).toEqual([l1, l2, l3, l4].filter((l) => l !== caseA1.loan.id).sort());

@@ -4,7 +4,8 @@
 // points — inside the replay batches, inside the set-based batches, just after a step was recorded, just after
 // the date moved — with small batches so there are many, plus one run that fails and is resumed; each time the
 // next process simply runs again. Then A and B agree loan by loan: positions and balances, the journals (value
-// date, kind, account, debit, credit, as multisets), how many journals, the runs and their steps, the date.
+// date, kind, account, debit, credit, as multisets), how many journals, the runs and their steps, the date, the
+// collection cases and their timelines, the reminders made, the month closes.
 // A second runner for a tenant is refused while one runs.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,6 +15,7 @@ import { AppError } from '../../../src/errors.js';
 import { ledgerInvariants } from '../../../src/services/servicing/ledger.js';
 import { EndOfDayFailure, endOfDayLockKey, runEndOfDay } from '../../../src/services/endOfDay/run.js';
 import { checkPositions } from '../../../src/services/endOfDay/positionCheck.js';
+import { setReminderRules } from '../../../src/services/reminders/settings.js';
 import { poolSql } from '../../../src/tenancy/tenantSql.js';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { createTenant, openTestRuntime, uniqueSlug } from '../../support/harness.js';
@@ -140,8 +142,17 @@ async function books(t: TenantRecord) {
   const { rows: summary } = await sql.query((s) => `SELECT to_jsonb(x) - 'product_id' || jsonb_build_object('product', p.code) AS row
       FROM ${s}.end_of_day_summary x JOIN ${s}.loan_product p ON p.id = x.product_id ORDER BY (to_jsonb(x) - 'product_id' || jsonb_build_object('product', p.code))::text`);
   const { rows: events } = await sql.query((s) => `SELECT type, count(*)::int AS n FROM ${s}.outbox_event GROUP BY type ORDER BY type`);
+  // Collections and reminders: the cases with their timelines, the messages, the month closes.
+  const { rows: cases } = await sql.query((s) => `
+    SELECT l.number, c.status, c.opened_on::text, c.opened_days_past_due, c.opened_bucket, c.closed_on::text, c.close_reason, c.escalation_level,
+           (SELECT string_agg(e.kind, ',' ORDER BY e.seq) FROM ${s}.collection_case_entry e WHERE e.case_id = c.id) AS timeline
+      FROM ${s}.collection_case c JOIN ${s}.loan l ON l.id = c.loan_id ORDER BY 1, 3`);
+  const { rows: messages } = await sql.query((s) => `
+    SELECT l.number, m.trigger, m.days, m.due_date::text, m.business_date::text, m.channel, m.status, m.reason, m.body
+      FROM ${s}.loan_message m JOIN ${s}.loan l ON l.id = m.loan_id ORDER BY 1, 2, 3, 4, 6`);
+  const { rows: monthEnds } = await sql.query((s) => `SELECT l.number, b.month_end::text, b.bucket FROM ${s}.loan_month_end_bucket b JOIN ${s}.loan l ON l.id = b.loan_id ORDER BY 1, 2`);
   return {
-    positions, journals: journals.map((j) => j.line), counts, runs, steps, changes, summary: summary.map((r) => r['row']), events,
+    positions, journals: journals.map((j) => j.line), counts, runs, steps, changes, summary: summary.map((r) => r['row']), events, cases, messages, monthEnds,
     date: await dateOf(t),
   };
 }
@@ -152,6 +163,16 @@ describe('end of day killed and run again', () => {
     b = await createTenant(runtime, uniqueSlug('eod-crash'), { businessDate: BOOK_START });
     await seedBook(runtime, a.slug, a.schemaName);
     await seedBook(runtime, b.slug, b.schemaName);
+    // Reminders on both (templates without the lender's name, which differs between them).
+    for (const t of [a, b]) {
+      await setReminderRules(runtime.tenantClients.forSchema(t.schemaName), { tenant: t.slug, now: runtime.now(), actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' } }, {
+        quietHoursStart: '21:00', quietHoursEnd: '08:00',
+        rules: [
+          { trigger: 'beforeDue', days: 2, channel: 'sms', template: '{{amountDue}} on {{loanNumber}} falls due on {{dueDate}}.', productCode: null },
+          { trigger: 'pastDue', days: 3, channel: 'email', template: '{{loanNumber}}: {{daysPastDue}} days past due.', productCode: null },
+        ],
+      });
+    }
 
     // A, in one go — paused at its first commit while a second runner for the same tenant is refused.
     let tried = false;
@@ -218,7 +239,7 @@ describe('end of day killed and run again', () => {
     expect(resumedFirst.signal).toBe('SIGKILL');
     expect(resumedFirst.lines.find((l) => l.businessDate)).toMatchObject({ businessDate: failedLater });
     stops.push(await classify(b, resumedFirst.lines.at(-1)!));
-    stops.push(...await crashingRun(END, ['recorded:advancePositions:3', 'inside:replayLoans:2', 'dateMoved:1', 'commit:15', 'recorded:expireApplications:4', 'inside:advancePositions:7'], true));
+    stops.push(...await crashingRun(END, ['recorded:advancePositions:3', 'inside:replayLoans:2', 'dateMoved:1', 'commit:15', 'recorded:expireApplications:4', 'recorded:collections:3', 'inside:advancePositions:7', 'recorded:reminders:5'], true));
 
     // The kills landed where they were meant to, checked against the database.
     expect(stops.some((s) => s === 'inside:replayLoans'), stops.join(', ')).toBe(true);
@@ -241,6 +262,12 @@ describe('end of day killed and run again', () => {
     expect(booksB.changes).toEqual(booksA.changes);
     expect(booksB.summary).toEqual(booksA.summary);
     expect(booksB.events).toEqual(booksA.events);
+    expect(booksB.cases).toEqual(booksA.cases);
+    expect(booksB.messages).toEqual(booksA.messages);
+    expect(booksB.monthEnds).toEqual(booksA.monthEnds);
+    // Collections and reminders did happen: cases opened, messages made.
+    expect(booksA.cases.length).toBeGreaterThan(0);
+    expect(booksA.messages.length).toBeGreaterThan(0);
     // The book did move: journals from end of day, loans overdue, and B was resumed more than once.
     expect(booksA.journals.length).toBeGreaterThan(BOOK_LOANS * 4);
     expect(booksA.positions.some((p) => p['status'] === 'overdue')).toBe(true);
