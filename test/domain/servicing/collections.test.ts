@@ -2,21 +2,11 @@
 // to pay is kept or broken (partial payments add up, the loan's tolerance counts), and the refusals naming fields.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidField } from '../../../src/errors.js';
+import { refusalOf as refusal } from '../../support/refusal.js';
 import { Decimal } from '../../../src/domain/money.js';
 import {
   assertValidPromise, assertValidRule, assignInTurn, caseMove, collectorsFor, handsOn, judgePromise, rollRates, type CaseMove,
 } from '../../../src/domain/servicing/collections.js';
-
-function refusal(check: () => void): { field: string; message: string } | null {
-  try {
-    check();
-    return null;
-  } catch (error) {
-    if (!(error instanceof InvalidField)) throw error;
-    return { field: error.field, message: error.message };
-  }
-}
 
 describe('caseMove', () => {
   const cases: [string, { status: string; daysPastDue: number }, number, boolean, CaseMove][] = [

@@ -1,20 +1,10 @@
 // Reminders as tables of exact cases: templates and their fields by trigger, rules refused naming the entry, quiet
 // hours in a borrower's time zone (spanning midnight, across a daylight-saving change), masked destinations.
 import { describe, expect, it } from 'vitest';
-import { InvalidField } from '../../../src/errors.js';
+import { refusalOf as refusal } from '../../support/refusal.js';
 import {
   assertValidRules, assertValidTemplate, clockMinutes, isQuiet, localMinutes, maskDestination, renderTemplate, sendableAt, DEFAULT_QUIET_HOURS, type ReminderRuleInput,
 } from '../../../src/domain/servicing/reminders.js';
-
-function refusal(check: () => void): { field: string; message: string } | null {
-  try {
-    check();
-    return null;
-  } catch (error) {
-    if (!(error instanceof InvalidField)) throw error;
-    return { field: error.field, message: error.message };
-  }
-}
 
 describe('templates', () => {
   it('renders the fields it names', () => {
