@@ -55,19 +55,21 @@ describe('reminders', () => {
     const now = new Date();
     const far = localMinutes(now, 'Etc/GMT-12');
     const quiet = { start: clockText((far - 30 + 1440) % 1440), end: clockText((far + 30) % 1440) };
+    // PL-STD's own three-days-before text takes the place of the every-product one for its loans (all of them here).
     const rules = [
-      { trigger: 'BEFORE_DUE', days: 3, channel: 'SMS', template: 'Dear {{borrowerName}}, {{amountDue}} on {{loanNumber}} falls due on {{dueDate}}. {{lenderName}}' },
+      { trigger: 'BEFORE_DUE', days: 3, channel: 'SMS', template: 'GENERAL: {{dueDate}}' },
+      { trigger: 'BEFORE_DUE', days: 3, channel: 'SMS', template: 'Dear {{borrowerName}}, {{amountDue}} on {{loanNumber}} falls due on {{dueDate}}. {{lenderName}}', productCode: 'PL-STD' },
       { trigger: 'BEFORE_DUE', days: 0, channel: 'EMAIL', template: 'Due today: {{amountDue}} on {{loanNumber}}.' },
       { trigger: 'PAST_DUE', days: 2, channel: 'SMS', template: '{{loanNumber}} is {{daysPastDue}} days past due since {{dueDate}}.' },
     ];
-    expect((await mutate(admin, 'setReminderRules', RULES, { quietHoursStart: quiet.start, quietHoursEnd: quiet.end, rules: [rules[0], { ...rules[2], template: '{{amountDue}} overdue' }] })).errors)
+    expect((await mutate(admin, 'setReminderRules', RULES, { quietHoursStart: quiet.start, quietHoursEnd: quiet.end, rules: [rules[0], { ...rules[3], template: '{{amountDue}} overdue' }] })).errors)
       .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.rules[1].template' })]);
     expect((await mutate(admin, 'setReminderRules', RULES, { quietHoursStart: '25:00', quietHoursEnd: quiet.end, rules })).errors)
       .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.quietHoursStart' })]);
     const agent = await devToken(server.runtime, 'collections-agent', tenant.slug);
     expect(codes(await gql(server.gateway, RULES, { token: agent, variables: { input: { quietHoursStart: '21:00', quietHoursEnd: '08:00', rules: [] } } }))).toEqual(['FORBIDDEN']);
     expect(await mutate(admin, 'setReminderRules', RULES, { quietHoursStart: quiet.start, quietHoursEnd: quiet.end, rules }))
-      .toMatchObject({ errors: [], data: { reminderSettings: { quietHoursStart: quiet.start, rules: [{ trigger: 'BEFORE_DUE', days: 3 }, { trigger: 'BEFORE_DUE', days: 0 }, { trigger: 'PAST_DUE', days: 2 }] } } });
+      .toMatchObject({ errors: [], data: { reminderSettings: { quietHoursStart: quiet.start, rules: [{ trigger: 'BEFORE_DUE', days: 3 }, { trigger: 'BEFORE_DUE', days: 3 }, { trigger: 'BEFORE_DUE', days: 0 }, { trigger: 'PAST_DUE', days: 2 }] } } });
 
     // Four borrowers: one in UTC with a phone and e-mail, one who opted out of text messages, one with no phone,
     // one in UTC+12 (in their quiet hours now).
@@ -178,6 +180,9 @@ describe('reminders', () => {
     const secondOutstanding = (account.data!['node'].account.instalments as { dueDate: string; outstanding: Record<string, string> }[]).find((i) => i.dueDate === '2026-03-05')!.outstanding;
     const secondCents = ['principal', 'interest', 'fee', 'penalty'].reduce((sum, c) => sum + Math.round(Number(secondOutstanding[c]!.split(' ')[0]) * 100), 0);
     expect(second.body).toBe(`Dear Nell Nophone, ${(secondCents / 100).toFixed(2)} USD on ${l3.number} falls due on 2026-03-05. Lender ${tenant.slug}`);
+
+    // No loan got the every-product text: PL-STD's own rule took its place, one message per loan and date.
+    expect((await db.loanMessage.findMany()).filter((m) => m.body.startsWith('GENERAL'))).toEqual([]);
 
     // Every outcome announced, to staff only; none carries the message's text or the full address.
     const events = await db.outboxEvent.findMany({ where: { type: { startsWith: 'loanMessage.' } } });
