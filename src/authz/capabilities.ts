@@ -278,6 +278,24 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'collections-supervisor', 'compliance'],
     platform: false,
   },
+  'autoDebit.read': {
+    area: 'Auto-debit',
+    description: "Read loans' debit mandates (account numbers masked) and presentments, and the auto-debit settings",
+    roles: ['tenant-admin', 'servicing-agent', 'collections-agent', 'collections-supervisor', 'finance', 'auditor', 'compliance'],
+    platform: false,
+  },
+  'autoDebit.mandates': {
+    area: 'Auto-debit',
+    description: "Register a borrower's debit mandate on a loan, and revoke one",
+    roles: ['tenant-admin', 'servicing-agent'],
+    platform: false,
+  },
+  'autoDebit.manage': {
+    area: 'Auto-debit',
+    description: 'Set the auto-debit settings, download the NACHA debit files (full account numbers) and take in return files',
+    roles: ['tenant-admin', 'finance'],
+    platform: false,
+  },
   'ledger.read': {
     area: 'Ledger',
     description: 'Read the chart of accounts, trial balance, account statements and the ledger\'s invariants',

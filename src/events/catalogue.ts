@@ -646,6 +646,26 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
       reason: text('providerFailed.'),
     },
   },
+  'debitSettings.changed': {
+    aggregate: 'DebitSettings', meaning: 'The lender set who it is in the ACH network and its return fee (docs/auto-debit.md).', schemaVersion: 1, audience: 'staffOnly',
+    fields: { companyName: text('The company name borrowers\' statements show.'), odfiRouting: text('The routing number of the lender\'s bank.'), returnFee: money('The default fee for a debit returned R01 or R09.'), changedBy: text('Who set it (subject).') },
+  },
+  'debitMandate.registered': {
+    aggregate: 'DebitMandate', meaning: 'A borrower authorised debits of a bank account for a loan\'s instalments.', schemaVersion: 1, audience: 'staffOnly',
+    fields: { loan: id('Loan')('The loan.'), routingNumber: text('The bank\'s routing number.'), accountLast4: text('The account number\'s last four digits.'), accountType: text('CHECKING or SAVINGS.') },
+  },
+  'debitMandate.revoked': {
+    aggregate: 'DebitMandate', meaning: 'A mandate ended: revoked by staff, or by a return R02, R03 or R04.', schemaVersion: 1, audience: 'staffOnly',
+    fields: { loan: id('Loan')('The loan.'), reason: text('Why.'), returnCode: text('The return that ended it; null when staff revoked it.', { nullable: true }) },
+  },
+  'debitPresentment.returned': {
+    aggregate: 'DebitPresentment', meaning: 'The bank returned a debit: its repayment was reversed from the day it was presented, a fee charged for R01/R09.', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      loan: id('Loan')('The loan.'), returnCode: text('The R-code (R01 insufficient funds, R09 uncollected funds, R02 account closed, R03 no account, R04 invalid account number, …).'),
+      amount: money('The debit returned.'), attempt: int('Which presentment of the instalment it was (1, 2 or 3).'), presentedOn: date('When it was presented.'),
+      presentedAgain: bool('Whether end of day presents it again (R01/R09 while tries are left).'), feeCharged: money('The return fee charged; null when none.', { nullable: true }),
+    },
+  },
   'ledgerAccount.opened': {
     aggregate: 'LedgerAccount', meaning: 'A ledger account was opened.', schemaVersion: 2, audience: 'staffOnly',
     fields: { code: text('Its code.'), name: text('Its name.'), kind: text('asset, liability, equity, income or expense.') },

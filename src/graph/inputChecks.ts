@@ -41,6 +41,8 @@ export const MAX_LENGTH: Readonly<Record<string, number>> = {
   ruleSet: 200_000,
   // A CSV file of applications: bounded by the request body limit (MAX_REQUEST_BYTES) rather than here.
   csv: 100_000_000,
+  // A NACHA return file: bounded by the request body limit too.
+  file: 100_000_000,
 };
 
 /**

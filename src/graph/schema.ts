@@ -33,6 +33,7 @@ import './loanProductSetup.js';
 import './delinquencyPolicy.js';
 import './collections.js';
 import './reminders.js';
+import './autoDebit.js';
 import './audit.js';
 import './events.js';
 import './heartbeat.js';

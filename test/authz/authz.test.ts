@@ -162,6 +162,18 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'messages.read': (token) => query(token, `{ reminderSettings { quietHoursStart rules { days } templateFields } node(id: "${loanGlobalId}") { ... on Loan { messages { status } } } }`),
   'reminders.manage': (token) => query(token, 'mutation { setReminderRules(input: { quietHoursStart: "21:00", quietHoursEnd: "08:00", rules: [{ trigger: BEFORE_DUE, days: 3, channel: SMS, template: "Due {{dueDate}}" }] }) { reminderSettings { quietHoursStart } userErrors { code } } }'),
   'contactPreferences.manage': (token) => query(token, `mutation { setPartyContactPreferences(input: { partyId: "${partyGlobalId}", timeZone: "Asia/Kolkata", optedOutChannels: [EMAIL] }) { contactPreferences { timeZone } userErrors { code } } }`),
+  'autoDebit.read': (token) => query(token, '{ debitSettings { companyName } }'),
+  // Registering and revoking go together: each allowed role registers a mandate on the loan and revokes it.
+  'autoDebit.mandates': async (token) => {
+    const registered = await gql(server.gateway, `mutation { registerDebitMandate(input: { loanId: "${loanGlobalId}", holderName: "Authz Probe", routingNumber: "021000021", accountNumber: "12345678", accountType: CHECKING }) { debitMandate { id } userErrors { code } } }`, { token });
+    if (registered.errors) {
+      expect(codes(registered)).toEqual(['FORBIDDEN']);
+      return false;
+    }
+    expect(registered.data!['registerDebitMandate'].userErrors).toEqual([]);
+    return query(token, `mutation { revokeDebitMandate(input: { mandateId: "${registered.data!['registerDebitMandate'].debitMandate.id}", reason: "authz probe" }) { debitMandate { status } userErrors { code } } }`);
+  },
+  'autoDebit.manage': (token) => query(token, `mutation { setDebitSettings(input: { companyName: "Authz", companyId: "1234567890", odfiRouting: "121000358", odfiName: "Probe Bank", returnFee: "25" }) { debitSettings { companyName } userErrors { code } } }`),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'events.list': (token) => query(token, '{ events(first: 1) { edges { cursor node { type } } } }'),

@@ -27,6 +27,7 @@ import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy
 import { inviteStaffMember } from '../../src/services/staff.js';
 import { logCollectionActivity, recordPromiseToPay, setCollectionRule } from '../../src/services/collections/cases.js';
 import { setPartyContactPreferences, setReminderRules } from '../../src/services/reminders/settings.js';
+import { registerDebitMandate, setDebitSettings } from '../../src/services/autoDebit/mandates.js';
 import { setDelinquencyPolicy, setLoanProductDelinquencyBuckets } from '../../src/services/servicing/delinquencyPolicy.js';
 
 let server: TestServer;
@@ -83,6 +84,10 @@ const promisedAmount = '321.09';
 const victimTemplate = `victim-template-${randomUUID().slice(0, 6)} {{dueDate}}`;
 const victimMessageBody = `victim-message-${randomUUID().slice(0, 6)}`;
 let messageGlobalId: string;
+// The victim's auto-debit: its settings, a mandate on its loan and a day's file, none of which may leak.
+const victimCompany = `VICTIM${randomUUID().slice(0, 4).toUpperCase()}`;
+const victimAccount = '98765432101';
+let mandateGlobalId: string;
 
 async function register(tenant: TenantRecord, code: string, kind: 'ORIGINATION' | 'COLENDING') {
   const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
@@ -198,6 +203,10 @@ beforeAll(async () => {
     channel: 'sms', destination: '+141•••77', body: victimMessageBody, status: 'scheduled', sendAfter: new Date(), createdAt: new Date(), updatedAt: new Date(),
   } });
   messageGlobalId = encodeGlobalID('LoanMessage', message.id);
+  await setDebitSettings(victimDb, command, { companyName: victimCompany, companyId: '1234567890', odfiRouting: '121000358', odfiName: 'Victim Bank', returnFee: new Decimal('25'), productReturnFees: [] });
+  const victimMandate = await registerDebitMandate(victimDb, server.runtime.dataKey, command, { loanId, holderName: 'Victim Holder', routingNumber: '021000021', accountNumber: victimAccount, accountType: 'checking' });
+  mandateGlobalId = encodeGlobalID('DebitMandate', victimMandate.id);
+  await victimDb.debitFile.create({ data: { businessDate: new Date('1999-12-31T00:00:00Z'), entries: 1, total: '1.00', content: `victim file ${victimAccount}`, createdAt: new Date() } });
 });
 afterAll(async () => {
   await server.close();
@@ -260,11 +269,17 @@ const PROBES: Record<string, string> = {
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } }`,
-  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%"]) { id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
+  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%"]) { ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
   'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
   'Query.reminderSettings': '{ reminderSettings { quietHoursStart quietHoursEnd rules { trigger days channel template product { code } } changedBy } }',
   'Mutation.setReminderRules': 'mutation { setReminderRules(input: { quietHoursStart: "20:00", quietHoursEnd: "09:00", rules: [] }) { reminderSettings { quietHoursStart rules { template } } userErrors { code field message } } }',
   'Mutation.setPartyContactPreferences': 'mutation { setPartyContactPreferences(input: { partyId: "%PARTY%", timeZone: "UTC", optedOutChannels: [] }) { contactPreferences { timeZone optedOutChannels changedBy } userErrors { code field message } } }',
+  'Query.debitSettings': '{ debitSettings { companyName companyId odfiRouting odfiName changedBy } }',
+  'Query.debitFile': '{ debitFile(businessDate: "1999-12-31") { entries total content } }',
+  'Mutation.setDebitSettings': 'mutation { setDebitSettings(input: { companyName: "Attacker", companyId: "0000000000", odfiRouting: "121000358", odfiName: "Attacker Bank", returnFee: "0" }) { debitSettings { companyName } userErrors { code field message } } }',
+  'Mutation.registerDebitMandate': 'mutation { registerDebitMandate(input: { loanId: "%LOAN%", holderName: "Attacker", routingNumber: "021000021", accountNumber: "11112222", accountType: CHECKING }) { debitMandate { id accountNumberMasked loan { id } } userErrors { code field message } } }',
+  'Mutation.revokeDebitMandate': 'mutation { revokeDebitMandate(input: { mandateId: "%MANDATE%", reason: "attack" }) { debitMandate { id holderName accountNumberMasked } userErrors { code field message } } }',
+  'Mutation.takeInDebitReturns': 'mutation { takeInDebitReturns(input: { file: "not a file" }) { returned { traceNumber } userErrors { code field message } } }',
   'Query.collectionFigures': '{ collectionFigures { openCases promisesDueToday promisesJudged keptRatePercent queues { bucket openCases unassigned escalated } } }',
   'Query.collectionRules': '{ collectionRules { openAtDays product { code } collectors { bucket collectors { staffMemberId displayName } } changedBy } }',
   'Mutation.setCollectionRule': 'mutation { setCollectionRule(input: { productCode: "PL-STD", openAtDays: 1, collectors: [{ staffMemberIds: ["%STAFF%"] }] }) { collectionRule { openAtDays collectors { collectors { staffMemberId displayName } } } userErrors { code field message } } }',
@@ -481,14 +496,14 @@ describe('isolation across every root field', () => {
         loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
         applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator,
         staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount,
-        victimTemplate.split(' ')[0]!, victimMessageBody, messageGlobalId, 'Pacific/Chatham', '22:17'];
+        victimTemplate.split(' ')[0]!, victimMessageBody, messageGlobalId, 'Pacific/Chatham', '22:17', victimCompany, victimAccount, mandateGlobalId, 'Victim Holder'];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
         .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId).replaceAll('%SETTINGS%', settingsGlobalId)
-        .replaceAll('%STAFF%', staffGlobalId).replaceAll('%CASE%', caseGlobalId).replaceAll('%PROMISE%', promiseGlobalId).replaceAll('%MESSAGE%', messageGlobalId);
+        .replaceAll('%STAFF%', staffGlobalId).replaceAll('%CASE%', caseGlobalId).replaceAll('%PROMISE%', promiseGlobalId).replaceAll('%MESSAGE%', messageGlobalId).replaceAll('%MANDATE%', mandateGlobalId);
       for (const [field, document] of Object.entries(PROBES)) {
         let answer: string;
         if (field.startsWith('Subscription.')) {
@@ -533,6 +548,8 @@ describe('isolation across every root field', () => {
       expect(await victimDb.collectionCase.findMany()).toMatchObject([{ status: 'open', assignedTo: decodeGlobalID(staffGlobalId).id, escalationLevel: 0 }]);
       expect((await victimDb.collectionCaseEntry.findMany({ orderBy: { seq: 'asc' } })).map((e) => e.kind)).toEqual(['activity', 'promiseMade']);
       expect(await victimDb.promiseToPay.findMany()).toMatchObject([{ status: 'pending' }]);
+      expect(await victimDb.debitMandate.findMany()).toMatchObject([{ status: 'active', holderName: 'Victim Holder' }]);
+      expect(await victimDb.debitSettings.findMany()).toMatchObject([{ companyName: victimCompany }]);
       expect(await victimDb.reminderRule.findMany()).toMatchObject([{ template: victimTemplate }]);
       expect(await victimDb.reminderSettings.findMany()).toMatchObject([{ quietFrom: 22 * 60 + 17, quietTo: 7 * 60 + 43 }]);
       expect(await victimDb.partyContactPreference.findMany()).toMatchObject([{ timeZone: 'Pacific/Chatham', optedOut: ['email'] }]);

@@ -45,7 +45,7 @@ registry.forget = (s: string) => {
     passed('dateMoved', { at: 'dateMoved' });
   }
 };
-const rt: EndOfDayRuntime = { pool: runtime.pool, registry, tenantClients: runtime.tenantClients, log: runtime.log, now: runtime.now };
+const rt: EndOfDayRuntime = { pool: runtime.pool, registry, tenantClients: runtime.tenantClients, log: runtime.log, now: runtime.now, dataKey: runtime.dataKey };
 
 try {
   const outcomes = await runEndOfDay(rt, slug, {

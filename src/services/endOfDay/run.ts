@@ -26,8 +26,9 @@ import { CURRENCY_MINOR_UNITS } from '../../domain/money.js';
 import { writeEndOfDaySummary } from '../reports/endOfDaySummary.js';
 import { workCollections } from './collections.js';
 import { makeReminders } from './reminders.js';
+import { presentDebits } from './presentments.js';
 
-export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now'>;
+export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now' | 'dataKey'>;
 
 export interface EndOfDayProgress {
   tenant: string;
@@ -135,6 +136,7 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
       return done;
     },
   },
+  { name: 'presentments', kind: 'own', run: (c) => presentDebits(c) },
   {
     name: 'classify', kind: 'once',
     async run(sql, c) {

@@ -5,7 +5,8 @@
 // the date moved — with small batches so there are many, plus one run that fails and is resumed; each time the
 // next process simply runs again. Then A and B agree loan by loan: positions and balances, the journals (value
 // date, kind, account, debit, credit, as multisets), how many journals, the runs and their steps, the date, the
-// collection cases and their timelines, the reminders made, the month closes.
+// collection cases and their timelines, the reminders made, the month closes, the debits presented and posted and
+// the files written.
 // A second runner for a tenant is refused while one runs.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,6 +17,8 @@ import { ledgerInvariants } from '../../../src/services/servicing/ledger.js';
 import { EndOfDayFailure, endOfDayLockKey, runEndOfDay } from '../../../src/services/endOfDay/run.js';
 import { checkPositions } from '../../../src/services/endOfDay/positionCheck.js';
 import { setReminderRules } from '../../../src/services/reminders/settings.js';
+import { registerDebitMandate, setDebitSettings } from '../../../src/services/autoDebit/mandates.js';
+import { Decimal } from '../../../src/domain/money.js';
 import { poolSql } from '../../../src/tenancy/tenantSql.js';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { createTenant, openTestRuntime, uniqueSlug } from '../../support/harness.js';
@@ -150,9 +153,13 @@ async function books(t: TenantRecord) {
   const { rows: messages } = await sql.query((s) => `
     SELECT l.number, m.trigger, m.days, m.due_date::text, m.business_date::text, m.channel, m.status, m.reason, m.body
       FROM ${s}.loan_message m JOIN ${s}.loan l ON l.id = m.loan_id ORDER BY 1, 2, 3, 4, 6`);
+  const { rows: presentments } = await sql.query((s) => `
+    SELECT l.number, p.due_date::text, p.attempt, p.amount::text, p.presented_on::text, p.status, t.amount::text AS posted, t.value_date::text AS posted_on
+      FROM ${s}.debit_presentment p JOIN ${s}.loan l ON l.id = p.loan_id LEFT JOIN ${s}.loan_transaction t ON t.id = p.transaction_id ORDER BY 1, 2, 3`);
+  const { rows: debitFiles } = await sql.query((s) => `SELECT business_date::text, entries, total::text FROM ${s}.debit_file ORDER BY 1`);
   const { rows: monthEnds } = await sql.query((s) => `SELECT l.number, b.month_end::text, b.bucket FROM ${s}.loan_month_end_bucket b JOIN ${s}.loan l ON l.id = b.loan_id ORDER BY 1, 2`);
   return {
-    positions, journals: journals.map((j) => j.line), counts, runs, steps, changes, summary: summary.map((r) => r['row']), events, cases, messages, monthEnds,
+    positions, journals: journals.map((j) => j.line), counts, runs, steps, changes, summary: summary.map((r) => r['row']), events, cases, messages, monthEnds, presentments, debitFiles,
     date: await dateOf(t),
   };
 }
@@ -163,9 +170,18 @@ describe('end of day killed and run again', () => {
     b = await createTenant(runtime, uniqueSlug('eod-crash'), { businessDate: BOOK_START });
     await seedBook(runtime, a.slug, a.schemaName);
     await seedBook(runtime, b.slug, b.schemaName);
-    // Reminders on both (templates without the lender's name, which differs between them).
+    // Reminders and auto-debit on both (templates without the lender's name, which differs between them); a mandate
+    // on every third loan.
     for (const t of [a, b]) {
-      await setReminderRules(runtime.tenantClients.forSchema(t.schemaName), { tenant: t.slug, now: runtime.now(), actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' } }, {
+      const setup = { tenant: t.slug, now: runtime.now(), actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' } };
+      const tdb = runtime.tenantClients.forSchema(t.schemaName);
+      await setDebitSettings(tdb, setup, { companyName: 'Crash Lending', companyId: '1234567890', odfiRouting: '121000358', odfiName: 'Crash Bank', returnFee: new Decimal('25'), productReturnFees: [] });
+      for (const l of await tdb.loan.findMany({ orderBy: { number: 'asc' } })) {
+        if (l.number % 3 === 0 && ['active', 'overdue'].includes(l.status)) {
+          await registerDebitMandate(tdb, runtime.dataKey, setup, { loanId: l.id, holderName: 'Crash Holder', routingNumber: '021000021', accountNumber: `1000${l.number}`, accountType: 'checking' });
+        }
+      }
+      await setReminderRules(runtime.tenantClients.forSchema(t.schemaName), setup, {
         quietHoursStart: '21:00', quietHoursEnd: '08:00',
         rules: [
           { trigger: 'beforeDue', days: 2, channel: 'sms', template: '{{amountDue}} on {{loanNumber}} falls due on {{dueDate}}.', productCode: null },
@@ -239,7 +255,7 @@ describe('end of day killed and run again', () => {
     expect(resumedFirst.signal).toBe('SIGKILL');
     expect(resumedFirst.lines.find((l) => l.businessDate)).toMatchObject({ businessDate: failedLater });
     stops.push(await classify(b, resumedFirst.lines.at(-1)!));
-    stops.push(...await crashingRun(END, ['recorded:advancePositions:3', 'inside:replayLoans:2', 'dateMoved:1', 'commit:15', 'recorded:expireApplications:4', 'recorded:collections:3', 'inside:advancePositions:7', 'recorded:reminders:5'], true));
+    stops.push(...await crashingRun(END, ['recorded:advancePositions:3', 'inside:replayLoans:2', 'dateMoved:1', 'commit:15', 'recorded:expireApplications:4', 'recorded:collections:3', 'inside:advancePositions:7', 'recorded:presentments:4', 'recorded:reminders:5'], true));
 
     // The kills landed where they were meant to, checked against the database.
     expect(stops.some((s) => s === 'inside:replayLoans'), stops.join(', ')).toBe(true);
@@ -265,6 +281,11 @@ describe('end of day killed and run again', () => {
     expect(booksB.cases).toEqual(booksA.cases);
     expect(booksB.messages).toEqual(booksA.messages);
     expect(booksB.monthEnds).toEqual(booksA.monthEnds);
+    expect(booksB.presentments).toEqual(booksA.presentments);
+    expect(booksB.debitFiles).toEqual(booksA.debitFiles);
+    // Each presentment posted once, on its date, for its amount; and there were some.
+    expect(booksA.presentments.length).toBeGreaterThan(0);
+    for (const p of booksA.presentments as { amount: string; posted: string; presented_on: string; posted_on: string }[]) expect([p.posted, p.posted_on]).toEqual([p.amount, p.presented_on]);
     // Collections and reminders did happen: cases opened, messages made.
     expect(booksA.cases.length).toBeGreaterThan(0);
     expect(booksA.messages.length).toBeGreaterThan(0);

@@ -1,0 +1,79 @@
+// End of day's presentments step (after advancePositions, before classify): every instalment falling due on the
+// business date on a loan with an active mandate is presented for debit, and every debit returned R01 or R09 is
+// presented again (at most twice, within 180 days of the first); each presentment is posted as a repayment valued
+// on the date (channel `ach`, its trace number as reference), through the posting engine like any other; then the
+// date's NACHA file is written (docs/auto-debit.md). Each part skips what is done — presentments are one per loan,
+// due date and attempt, a posting carries the presentment's idempotency key, the file is one per date — so a run
+// resumed after a crash presents, posts and writes nothing twice.
+import { Decimal } from '../../domain/money.js';
+import { debitFile, MAX_ATTEMPTS, REPRESENT_WITHIN_DAYS, type DebitEntry } from '../../domain/servicing/nacha.js';
+import { formatNumber } from '../../domain/referenceNumbers.js';
+import { openSecret } from '../../tenancy/sealing.js';
+import { poolSql } from '../../tenancy/tenantSql.js';
+import { postLoanTransaction } from '../servicing/loans.js';
+import type { StepContext } from './run.js';
+
+/** Who end of day's postings are recorded as. */
+const PRESENTER = 'end-of-day:auto-debit';
+
+export async function presentDebits(c: StepContext): Promise<number> {
+  const settings = await c.db.debitSettings.findUnique({ where: { id: true } });
+  if (!settings) return 0;
+  const sql = poolSql(c.rt.pool, c.schema);
+  const odfi8 = settings.odfiRouting.slice(0, 8);
+  const trace = (s: string) => `$2 || lpad(nextval('${s}.debit_trace_seq')::text, 7, '0')`;
+  // First presentments: instalments that fell due today and still owe.
+  await sql.query((s) => `
+    INSERT INTO ${s}.debit_presentment (id, mandate_id, loan_id, due_date, attempt, amount, presented_on, trace_number, status, created_at)
+    SELECT gen_random_uuid(), m.id, l.id, l.last_due_date, 1, round(l.last_due_owing, 2), $1::date, ${trace(s)}, 'presented', $3::timestamptz
+      FROM ${s}.loan l JOIN ${s}.debit_mandate m ON m.loan_id = l.id AND m.status = 'active'
+     WHERE l.last_due_date = $1::date AND l.last_due_owing >= 0.01 AND l.status IN ('active', 'overdue') AND l.currency = 'USD'
+    ON CONFLICT (loan_id, due_date, attempt) DO NOTHING`, [c.businessDate, odfi8, c.now.toISOString()]);
+  // Again, after a return for want of money: the next business date after the return, while tries and days are left.
+  await sql.query((s) => `
+    INSERT INTO ${s}.debit_presentment (id, mandate_id, loan_id, due_date, attempt, amount, presented_on, trace_number, status, created_at)
+    SELECT gen_random_uuid(), m.id, p.loan_id, p.due_date, p.attempt + 1, p.amount, $1::date, ${trace(s)}, 'presented', $3::timestamptz
+      FROM ${s}.debit_presentment p
+      JOIN ${s}.debit_mandate m ON m.loan_id = p.loan_id AND m.status = 'active'
+      JOIN ${s}.loan l ON l.id = p.loan_id AND l.status IN ('active', 'overdue')
+      JOIN ${s}.debit_presentment first ON first.loan_id = p.loan_id AND first.due_date = p.due_date AND first.attempt = 1
+     WHERE p.status = 'returned' AND p.return_code IN ('R01', 'R09') AND p.attempt < $4 AND p.returned_on < $1::date
+       AND $1::date <= first.presented_on + $5::int
+    ON CONFLICT (loan_id, due_date, attempt) DO NOTHING`, [c.businessDate, odfi8, c.now.toISOString(), MAX_ATTEMPTS, REPRESENT_WITHIN_DAYS]);
+
+  // Each presented today and not yet posted: a repayment, under the presentment's own key.
+  const { rows: unposted } = await sql.query<{ id: string; loanId: string; amount: string; traceNumber: string }>((s) => `
+    SELECT id::text, loan_id::text AS "loanId", amount::text, trace_number AS "traceNumber" FROM ${s}.debit_presentment
+     WHERE presented_on = $1::date AND transaction_id IS NULL ORDER BY trace_number`, [c.businessDate]);
+  await c.progress(0, unposted.length);
+  const command = { tenant: c.tenant.slug, now: c.now, actor: { subject: PRESENTER, roles: [], partner: null, clientId: null, requestId: `end-of-day:${c.businessDate}` } };
+  let done = 0;
+  for (const p of unposted) {
+    const posted = await postLoanTransaction(c.db, command, c.businessDate, {
+      loanId: p.loanId, kind: 'repayment', valueDate: c.businessDate, amount: new Decimal(p.amount), channel: 'ach', externalReference: p.traceNumber,
+    }, `debit-presentment:${p.id}`);
+    await sql.query((s) => `UPDATE ${s}.debit_presentment SET transaction_id = $2 WHERE id = $1 AND transaction_id IS NULL`, [p.id, posted.transactionId]);
+    done += 1;
+    if (done % 100 === 0) await c.progress(done, unposted.length);
+  }
+
+  // The date's file, once.
+  const { rows: today } = await sql.query<{ amount: string; traceNumber: string; number: number; holderName: string; routingNumber: string; accountNumberSealed: string; accountType: 'checking' | 'savings' }>((s) => `
+    SELECT p.amount::text, p.trace_number AS "traceNumber", l.number, m.holder_name AS "holderName", m.routing_number AS "routingNumber",
+           m.account_number_sealed AS "accountNumberSealed", m.account_type AS "accountType"
+      FROM ${s}.debit_presentment p JOIN ${s}.debit_mandate m ON m.id = p.mandate_id JOIN ${s}.loan l ON l.id = p.loan_id
+     WHERE p.presented_on = $1::date ORDER BY p.trace_number`, [c.businessDate]);
+  if (today.length === 0) return 0;
+  const entries: DebitEntry[] = today.map((p) => ({
+    accountType: p.accountType, routingNumber: p.routingNumber, accountNumber: openSecret(c.rt.dataKey, p.accountNumberSealed),
+    amountCents: BigInt(new Decimal(p.amount).times(100).toFixed(0)), individualId: formatNumber('loan', p.number), individualName: p.holderName, traceNumber: p.traceNumber,
+  }));
+  const content = debitFile({
+    odfiRouting: settings.odfiRouting, odfiName: settings.odfiName, companyName: settings.companyName, companyId: settings.companyId,
+    created: c.now, effectiveDate: c.businessDate, entries,
+  });
+  const total = today.reduce((s, p) => s.plus(p.amount), new Decimal(0));
+  await sql.query((s) => `INSERT INTO ${s}.debit_file (business_date, entries, total, content, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (business_date) DO NOTHING`,
+    [c.businessDate, today.length, total.toFixed(2), content, c.now.toISOString()]);
+  return today.length;
+}

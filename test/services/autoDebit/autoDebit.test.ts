@@ -1,0 +1,159 @@
+// Auto-debit on a sandbox lender's clock, over GraphQL, every file read back by moov-io/ach (a NACHA reader from the
+// Go module proxy, not our own): settings and mandates refused naming the field; end of day presents each instalment
+// falling due on a loan with a mandate, posts it as a repayment and writes the day's PPD file; a return file reverses
+// the repayments from the day they were presented — R01 charging the product's return fee and presenting again, at
+// most twice; R03 revoking the mandate; a file taken in twice, or naming an unknown trace, refused with nothing
+// written; the account number sealed at rest and masked in answers; the ledger's invariants hold throughout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { TenantRecord } from '../../../src/tenancy/registry.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
+import { hasAchcli, readWithMoov, returnFile } from '../../support/nacha.js';
+import { ledgerInvariants } from '../../../src/services/servicing/ledger.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let admin: string;
+let finance: string;
+let servicing: string;
+let keys = 0;
+const key = () => `auto-debit-${Date.now()}-${keys++}`;
+
+beforeAll(async () => {
+  server = await startTestServer({ MESSAGE_DISPATCH_SECONDS: '0' });
+  tenant = await createTenant(server.runtime, uniqueSlug('auto-debit'), { sandbox: true, businessDate: '2026-01-05' });
+  admin = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'auto-debit-admin' });
+  finance = await devToken(server.runtime, 'finance', tenant.slug);
+  servicing = await devToken(server.runtime, 'servicing-agent', tenant.slug);
+}, 120_000);
+afterAll(async () => {
+  await server?.close();
+});
+
+async function mutate(token: string, name: string, document: string, input: Record<string, unknown>) {
+  const response = await gql(server.gateway, document, { token, variables: { input } });
+  return { errors: userErrors(response, name), data: response.data?.[name] };
+}
+async function call(token: string, document: string, variables: Record<string, unknown> = {}) {
+  const response = await gql(server.gateway, document, { token, variables });
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  return response.data!;
+}
+async function advance(days: number) {
+  expect((await mutate(admin, 'advanceSandboxClock', `mutation($input: AdvanceSandboxClockInput!) { advanceSandboxClock(input: $input) { tenant { businessDate } ${USER_ERRORS} } }`, { days })).errors).toEqual([]);
+}
+const fileOn = async (date: string) => (await call(finance, `{ debitFile(businessDate: "${date}") { businessDate entries total content } }`))['debitFile'];
+
+describe('auto-debit', () => {
+  it.skipIf(!hasAchcli())('presents instalments as they fall due, posts them, writes valid NACHA files, and takes returns back by R-code', { timeout: 600_000 }, async () => {
+    const SETTINGS = `mutation($input: SetDebitSettingsInput!) { setDebitSettings(input: $input) { debitSettings { companyName odfiRouting returnFee productReturnFees { productCode fee } } ${USER_ERRORS} } }`;
+    const settings = { companyName: 'Acme Lending', companyId: '1234567890', odfiRouting: '121000358', odfiName: 'Bank of Lenders', returnFee: '25', productReturnFees: [{ productCode: 'PL-STD', fee: '30' }] };
+    expect((await mutate(finance, 'setDebitSettings', SETTINGS, { ...settings, odfiRouting: '121000359' })).errors).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.odfiRouting' })]);
+    expect((await mutate(finance, 'setDebitSettings', SETTINGS, { ...settings, productReturnFees: [{ productCode: 'NOPE', fee: '1' }] })).errors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.productReturnFees[0].productCode' })]);
+    expect(codes(await gql(server.gateway, SETTINGS, { token: servicing, variables: { input: settings } }))).toEqual(['FORBIDDEN']);
+    expect(await mutate(finance, 'setDebitSettings', SETTINGS, settings)).toMatchObject({ errors: [], data: { debitSettings: { companyName: 'Acme Lending', returnFee: '25.00 USD', productReturnFees: [{ productCode: 'PL-STD', fee: '30.00 USD' }] } } });
+
+    const officer = await devToken(server.runtime, 'disbursement-officer', tenant.slug);
+    const book = async () => {
+      const { errors, data } = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id number } ${USER_ERRORS} } }`,
+        { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-01-05' });
+      expect(errors).toEqual([]);
+      return data.loan as { id: string; number: string };
+    };
+    const [l1, l2, l3, l4] = [await book(), await book(), await book(), await book()];
+    const MANDATE = `mutation($input: RegisterDebitMandateInput!) { registerDebitMandate(input: $input) { debitMandate { id holderName routingNumber accountNumberMasked accountType status } ${USER_ERRORS} } }`;
+    const mandate = (loanId: string, accountNumber: string, accountType = 'CHECKING', routingNumber = '021000021') => ({ loanId, holderName: 'Borrower Person', routingNumber, accountNumber, accountType });
+    expect((await mutate(servicing, 'registerDebitMandate', MANDATE, mandate(l1.id, '12345678', 'CHECKING', '021000022'))).errors).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.routingNumber' })]);
+    expect((await mutate(servicing, 'registerDebitMandate', MANDATE, mandate(l1.id, '123'))).errors).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.accountNumber' })]);
+    expect(codes(await gql(server.gateway, MANDATE, { token: await devToken(server.runtime, 'collections-agent', tenant.slug), variables: { input: mandate(l1.id, '12345678') } }))).toEqual(['FORBIDDEN']);
+    const accounts = { [l1.id]: '12345678', [l2.id]: '99887766554', [l3.id]: '55550000' };
+    const m1 = await mutate(servicing, 'registerDebitMandate', MANDATE, mandate(l1.id, accounts[l1.id]!));
+    expect(m1).toMatchObject({ errors: [], data: { debitMandate: { accountNumberMasked: '••••5678', accountType: 'CHECKING', status: 'ACTIVE' } } });
+    expect((await mutate(servicing, 'registerDebitMandate', MANDATE, mandate(l2.id, accounts[l2.id]!, 'SAVINGS', '011000015'))).errors).toEqual([]);
+    expect((await mutate(servicing, 'registerDebitMandate', MANDATE, mandate(l3.id, accounts[l3.id]!))).errors).toEqual([]);
+    expect((await mutate(servicing, 'registerDebitMandate', MANDATE, mandate(l3.id, '44443333'))).errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.loanId' })]);
+    // Sealed at rest: the plain account number is nowhere in the mandate rows.
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    expect(JSON.stringify(await db.debitMandate.findMany())).not.toContain('99887766554');
+
+    // 5 February: the first instalments fall due; the three with a mandate are presented and posted.
+    await advance(31);
+    const PRESENTMENTS = `query($id: ID!) { node(id: $id) { ... on Loan { status daysPastDue debitPresentments { attempt amount presentedOn traceNumber status returnCode } transactions { kind amount valueDate channel externalReference reason } } } }`;
+    const loan = async (id: string) => (await call(admin, PRESENTMENTS, { id }))['node'];
+    const first = await fileOn('2026-02-05');
+    expect(first).toMatchObject({ businessDate: '2026-02-05', entries: 3 });
+    const moov = readWithMoov(first.content);
+    const entries = moov.batches[0]!.entryDetails;
+    expect(moov.batches[0]!.batchHeader).toMatchObject({ serviceClassCode: 225, standardEntryClassCode: 'PPD', companyName: 'ACME LENDING', companyIdentification: '1234567890', effectiveEntryDate: '260205', ODFIIdentification: '12100035' });
+    expect(moov.fileControl).toMatchObject({ batchCount: 1, entryAddendaCount: 3 });
+    for (const l of [l1, l2, l3]) {
+      const state = await loan(l.id);
+      const [p] = state.debitPresentments;
+      expect(p).toMatchObject({ attempt: 1, presentedOn: '2026-02-05', status: 'PRESENTED' });
+      const entry = entries.find((e) => e['traceNumber'] === p.traceNumber)!;
+      expect(entry).toMatchObject({ DFIAccountNumber: accounts[l.id], amount: Math.round(Number(p.amount.split(' ')[0]) * 100), transactionCode: l === l2 ? 37 : 27, identificationNumber: `${l.number}`.padEnd(15, ' ') });
+      expect(state.transactions).toContainEqual({ kind: 'REPAYMENT', amount: p.amount, valueDate: '2026-02-05', channel: 'ach', externalReference: p.traceNumber, reason: null });
+    }
+    expect((await loan(l4.id)).debitPresentments).toEqual([]);
+    expect(first.total).toBe(`${(entries.reduce((s, e) => s + (e['amount'] as number), 0) / 100).toFixed(2)} USD`);
+    // The file is finance's: it holds full account numbers.
+    expect(codes(await gql(server.gateway, '{ debitFile(businessDate: "2026-02-05") { content } }', { token: servicing }))).toEqual(['FORBIDDEN']);
+
+    // The bank returns L1 (R01, no money) and L2 (R03, no such account).
+    const trace = async (l: { id: string }) => (await loan(l.id)).debitPresentments[0].traceNumber as string;
+    const RETURNS = `mutation($input: TakeInDebitReturnsInput!) { takeInDebitReturns(input: $input) { returned { attempt status returnCode returnedOn } ${USER_ERRORS} } }`;
+    const returns = returnFile(first.content, [{ trace: await trace(l1), code: 'R01' }, { trace: await trace(l2), code: 'R03' }]);
+    expect(readWithMoov(returns).batches[0]!.entryDetails.map((e) => (e['addenda99'] as { returnCode: string }).returnCode)).toEqual(['R01', 'R03']);
+    const unknown = returnFile(first.content, [{ trace: await trace(l1), code: 'R01' }]).replace(await trace(l1), '121000359999999');
+    expect((await mutate(finance, 'takeInDebitReturns', RETURNS, { file: unknown })).errors).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.file' })]);
+    expect(await db.debitPresentment.count({ where: { status: 'returned' } })).toBe(0);
+    expect(await mutate(finance, 'takeInDebitReturns', RETURNS, { file: returns })).toMatchObject({ errors: [], data: { returned: [
+      { attempt: 1, status: 'RETURNED', returnCode: 'R01', returnedOn: '2026-02-05' }, { attempt: 1, status: 'RETURNED', returnCode: 'R03', returnedOn: '2026-02-05' },
+    ] } });
+    expect((await mutate(finance, 'takeInDebitReturns', RETURNS, { file: returns })).errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.file' })]);
+    const afterReturn = await loan(l1.id);
+    const kinds = afterReturn.transactions;
+    expect(kinds).toContainEqual(expect.objectContaining({ kind: 'REVERSAL', valueDate: '2026-02-05', reason: 'ACH return R01' }));
+    expect(kinds).toContainEqual(expect.objectContaining({ kind: 'CHARGE', amount: '30.00 USD', reason: 'ACH return R01: return fee' }));
+    const l2Mandate = (await call(admin, `{ node(id: "${l2.id}") { ... on Loan { debitMandate { status revokedReason } transactions { kind } } } }`))['node'];
+    expect(l2Mandate.debitMandate).toEqual({ status: 'REVOKED', revokedReason: 'ACH return R03' });
+    expect(l2Mandate.transactions.map((t: { kind: string }) => t.kind).filter((k: string) => k === 'CHARGE')).toEqual([]);
+
+    // 6 February: L1 presented again (the same amount); L2's mandate is gone; both overdue from the returned debits.
+    await advance(1);
+    const again = await fileOn('2026-02-06');
+    expect(again.entries).toBe(1);
+    expect(readWithMoov(again.content).batches[0]!.entryDetails).toHaveLength(1);
+    const l1Again = await loan(l1.id);
+    expect(l1Again.debitPresentments.map((p: { attempt: number; status: string }) => [p.attempt, p.status])).toEqual([[2, 'PRESENTED'], [1, 'RETURNED']]);
+    expect(l1Again.debitPresentments[0].amount).toBe(l1Again.debitPresentments[1].amount);
+    expect((await loan(l2.id))).toMatchObject({ status: 'OVERDUE', daysPastDue: 1 });
+
+    // Returned again (R09), presented a third time, returned again (R01): no fourth try.
+    const takeBack = async (date: string, code: string) => {
+      const file = await fileOn(date);
+      const [p] = (await loan(l1.id)).debitPresentments;
+      expect((await mutate(finance, 'takeInDebitReturns', RETURNS, { file: returnFile(file.content, [{ trace: p.traceNumber, code }]) })).errors).toEqual([]);
+    };
+    await takeBack('2026-02-06', 'R09');
+    await advance(1);
+    expect((await loan(l1.id)).debitPresentments.map((p: { attempt: number }) => p.attempt)).toEqual([3, 2, 1]);
+    await takeBack('2026-02-07', 'R01');
+    await advance(2);
+    expect((await loan(l1.id)).debitPresentments.map((p: { attempt: number; status: string }) => [p.attempt, p.status])).toEqual([[3, 'RETURNED'], [2, 'RETURNED'], [1, 'RETURNED']]);
+    expect(await fileOn('2026-02-09')).toBeNull();
+    // Three returns for want of money, three fees; the loan overdue since 5 February.
+    const final = await loan(l1.id);
+    expect(final.transactions.filter((t: { kind: string }) => t.kind === 'CHARGE')).toHaveLength(3);
+    expect(final).toMatchObject({ status: 'OVERDUE', daysPastDue: 4 });
+    // L3 paid by its debit: current.
+    expect(await loan(l3.id)).toMatchObject({ status: 'ACTIVE', daysPastDue: 0 });
+
+    expect(await ledgerInvariants(db, tenant.schemaName)).toMatchObject({ unbalancedJournals: 0, loansOffLedger: 0, controlAccountsOff: 0, negativeBalances: 0 });
+    const events = await db.outboxEvent.findMany({ where: { type: { startsWith: 'debit' } } });
+    const count = (type: string) => events.filter((e) => e.type === type).length;
+    expect([count('debitSettings.changed'), count('debitMandate.registered'), count('debitMandate.revoked'), count('debitPresentment.returned')]).toEqual([1, 3, 1, 4]);
+    expect(JSON.stringify(events.map((e) => e.payload))).not.toMatch(/12345678|99887766554|55550000/);
+    void encodeGlobalID;
+  });
+});
