@@ -663,7 +663,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     fields: {
       loan: id('Loan')('The loan.'), returnCode: text('The R-code (R01 insufficient funds, R09 uncollected funds, R02 account closed, R03 no account, R04 invalid account number, …).'),
       amount: money('The debit returned.'), attempt: int('Which presentment of the instalment it was (1, 2 or 3).'), presentedOn: date('When it was presented.'),
-      presentedAgain: bool('Whether end of day presents it again (R01/R09 while tries are left).'), feeCharged: money('The return fee charged; null when none.', { nullable: true }),
+      presentedAgain: bool('Whether end of day will present it again: R01/R09, tries and days left, the mandate active (and the loan still behind then).'), feeCharged: money('The return fee charged; null when none.', { nullable: true }),
     },
   },
   'ledgerAccount.opened': {

@@ -10,6 +10,7 @@ import { LIST_SIZES } from './limits.js';
 import { LoanRef } from './loan.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 import { money } from '../domain/money.js';
+import { openSecret } from '../tenancy/sealing.js';
 import { registerDebitMandate, revokeDebitMandate, setDebitSettings, type DebitMandateRow, type DebitSettingsRow } from '../services/autoDebit/mandates.js';
 import { MAX_RETURNS_PER_FILE, takeInDebitReturns, type PresentmentRow } from '../services/autoDebit/returns.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -112,7 +113,7 @@ const DebitFileRef = builder.objectRef<FileRow>('DebitFile').implement({
     businessDate: t.field({ type: 'Date', description: 'The business date (the entries\' effective date).', resolve: (f) => businessDateOf(f.businessDate) }),
     entries: t.exposeInt('entries', { description: 'How many debits.' }),
     total: t.field({ type: 'Money', description: 'Their total.', resolve: (f) => money(f.total.toString(), 'USD') }),
-    content: t.exposeString('content', { description: 'The file: 94-character records, blocked to tens (full account numbers).' }),
+    content: t.string({ description: 'The file: 94-character records, blocked to tens (full account numbers; kept sealed, opened for this answer).', resolve: (f, _args, context) => openSecret(context.runtime.dataKey, f.contentSealed) }),
   }),
 });
 

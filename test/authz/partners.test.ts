@@ -28,6 +28,7 @@ import { inviteStaffMember } from '../../src/services/staff.js';
 import { logCollectionActivity, recordPromiseToPay, setCollectionRule } from '../../src/services/collections/cases.js';
 import { setPartyContactPreferences, setReminderRules } from '../../src/services/reminders/settings.js';
 import { registerDebitMandate, setDebitSettings } from '../../src/services/autoDebit/mandates.js';
+import { sealSecret } from '../../src/tenancy/sealing.js';
 import { setDelinquencyPolicy, setLoanProductDelinquencyBuckets } from '../../src/services/servicing/delinquencyPolicy.js';
 
 let server: TestServer;
@@ -206,7 +207,7 @@ beforeAll(async () => {
   await setDebitSettings(victimDb, command, { companyName: victimCompany, companyId: '1234567890', odfiRouting: '121000358', odfiName: 'Victim Bank', returnFee: new Decimal('25'), productReturnFees: [] });
   const victimMandate = await registerDebitMandate(victimDb, server.runtime.dataKey, command, { loanId, holderName: 'Victim Holder', routingNumber: '021000021', accountNumber: victimAccount, accountType: 'checking' });
   mandateGlobalId = encodeGlobalID('DebitMandate', victimMandate.id);
-  await victimDb.debitFile.create({ data: { businessDate: new Date('1999-12-31T00:00:00Z'), entries: 1, total: '1.00', content: `victim file ${victimAccount}`, createdAt: new Date() } });
+  await victimDb.debitFile.create({ data: { businessDate: new Date('1999-12-31T00:00:00Z'), entries: 1, total: '1.00', contentSealed: sealSecret(server.runtime.dataKey, `victim file ${victimAccount}`), createdAt: new Date() } });
 });
 afterAll(async () => {
   await server.close();

@@ -34,7 +34,8 @@ CREATE TABLE debit_mandate (
 );
 CREATE UNIQUE INDEX debit_mandate_active_idx ON debit_mandate (loan_id) WHERE status = 'active';
 
--- Trace numbers' sequence part (7 digits after the ODFI's 8).
+-- Trace numbers' sequence part (7 digits after the ODFI's 8). NACHA asks a trace number to be unique within its
+-- file; the sequence goes round after ten million, so a trace number is unique per presentment date.
 CREATE SEQUENCE debit_trace_seq MAXVALUE 9999999 CYCLE;
 
 CREATE TABLE debit_presentment (
@@ -46,25 +47,31 @@ CREATE TABLE debit_presentment (
   attempt         integer NOT NULL CHECK (attempt BETWEEN 1 AND 3),
   amount          numeric(20, 4) NOT NULL CHECK (amount > 0),
   presented_on    date NOT NULL,
-  trace_number    text NOT NULL UNIQUE,
+  trace_number    text NOT NULL,
   -- The repayment it was posted as; the reversal and fee when it came back.
   transaction_id  uuid,
   status          text NOT NULL CHECK (status IN ('presented', 'returned')),
   return_code     text,
   returned_on     date,
   reversal_id     uuid,
+  -- The return fee decided when the return was taken in (posted with the reversal), and its posting.
+  return_fee      numeric(20, 4),
   fee_id          uuid,
   created_at      timestamptz(6) NOT NULL,
-  UNIQUE (loan_id, due_date, attempt)
+  UNIQUE (loan_id, due_date, attempt),
+  UNIQUE (presented_on, trace_number)
 );
 CREATE INDEX debit_presentment_day_idx ON debit_presentment (presented_on);
+CREATE INDEX debit_presentment_trace_idx ON debit_presentment (trace_number);
+-- Returns taken in whose reversal or fee is still to post (a taking-in that stopped part-way).
+CREATE INDEX debit_presentment_unsettled_idx ON debit_presentment (id) WHERE status = 'returned' AND reversal_id IS NULL;
 
--- The file each end of day wrote, as sent to the bank.
+-- The file each end of day wrote, as sent to the bank, sealed (it holds full account numbers).
 CREATE TABLE debit_file (
   business_date  date PRIMARY KEY,
   entries        integer NOT NULL,
   total          numeric(20, 4) NOT NULL,
-  content        text NOT NULL,
+  content_sealed text NOT NULL,
   created_at     timestamptz(6) NOT NULL
 );
 

@@ -34,6 +34,8 @@ export interface DebitEntry {
   individualId: string;
   individualName: string;
   traceNumber: string;
+  /** A debit presented again after a return: NACHA asks for it in a batch described `RETRY PYMT`. */
+  retry: boolean;
 }
 
 export interface DebitFileInput {
@@ -50,29 +52,42 @@ export interface DebitFileInput {
 
 const yymmdd = (date: string) => date.slice(2, 4) + date.slice(5, 7) + date.slice(8, 10);
 
-/** The PPD debit file of `input`'s entries, lines joined by "\n", blocked to tens with "9" records. */
+/**
+ * The PPD debit file of `input`'s entries, lines joined by "\n", blocked to tens with "9" records: one batch of first
+ * presentments (`LOAN PMT`) and one of debits presented again (`RETRY PYMT`), each only when it has entries.
+ */
 export function debitFile(input: DebitFileInput): string {
   const odfi8 = input.odfiRouting.slice(0, 8);
   const iso = input.created.toISOString();
   const lines: string[] = [];
   lines.push('1' + '01' + ' ' + input.odfiRouting + alpha(input.companyId, 10) + yymmdd(iso.slice(0, 10)) + iso.slice(11, 13) + iso.slice(14, 16) + 'A' + '094' + '10' + '1'
     + alpha(input.odfiName, 23) + alpha(input.companyName, 23) + alpha('', 8));
-  const batch = (service: string) => '5' + service + alpha(input.companyName, 16) + alpha('', 20) + alpha(input.companyId, 10) + 'PPD' + alpha('LOAN PMT', 10)
-    + alpha('', 6) + yymmdd(input.effectiveDate) + '   ' + '1' + odfi8 + numeric(1, 7);
-  lines.push(batch('225'));
-  let hash = 0n;
-  let total = 0n;
-  for (const entry of input.entries) {
-    lines.push('6' + (entry.accountType === 'checking' ? '27' : '37') + entry.routingNumber.slice(0, 8) + entry.routingNumber.slice(8) + alpha(entry.accountNumber, 17)
-      + numeric(entry.amountCents, 10) + alpha(entry.individualId, 15) + alpha(entry.individualName, 22) + '  ' + '0' + numeric(entry.traceNumber, 15));
-    hash += BigInt(entry.routingNumber.slice(0, 8));
-    total += entry.amountCents;
-  }
-  const entryHash = numeric(hash % 10_000_000_000n, 10);
-  lines.push('8' + '225' + numeric(input.entries.length, 6) + entryHash + numeric(total, 12) + numeric(0, 12) + alpha(input.companyId, 10) + alpha('', 19) + alpha('', 6) + odfi8 + numeric(1, 7));
-  const records = lines.length + 1;
-  const blocks = Math.ceil(records / 10);
-  lines.push('9' + numeric(1, 6) + numeric(blocks, 6) + numeric(input.entries.length, 8) + entryHash + numeric(total, 12) + numeric(0, 12) + alpha('', 39));
+  const groups = [
+    { description: 'LOAN PMT', entries: input.entries.filter((e) => !e.retry) },
+    { description: 'RETRY PYMT', entries: input.entries.filter((e) => e.retry) },
+  ].filter((g) => g.entries.length > 0);
+  let fileHash = 0n;
+  let fileTotal = 0n;
+  groups.forEach((group, k) => {
+    const batchNumber = numeric(k + 1, 7);
+    lines.push('5' + '225' + alpha(input.companyName, 16) + alpha('', 20) + alpha(input.companyId, 10) + 'PPD' + alpha(group.description, 10)
+      + alpha('', 6) + yymmdd(input.effectiveDate) + '   ' + '1' + odfi8 + batchNumber);
+    let hash = 0n;
+    let total = 0n;
+    for (const entry of group.entries) {
+      lines.push('6' + (entry.accountType === 'checking' ? '27' : '37') + entry.routingNumber.slice(0, 8) + entry.routingNumber.slice(8) + alpha(entry.accountNumber, 17)
+        + numeric(entry.amountCents, 10) + alpha(entry.individualId, 15) + alpha(entry.individualName, 22) + '  ' + '0' + numeric(entry.traceNumber, 15));
+      hash += BigInt(entry.routingNumber.slice(0, 8));
+      total += entry.amountCents;
+    }
+    lines.push('8' + '225' + numeric(group.entries.length, 6) + numeric(hash % 10_000_000_000n, 10) + numeric(total, 12) + numeric(0, 12) + alpha(input.companyId, 10)
+      + alpha('', 19) + alpha('', 6) + odfi8 + batchNumber);
+    fileHash += hash;
+    fileTotal += total;
+  });
+  const blocks = Math.ceil((lines.length + 1) / 10);
+  lines.push('9' + numeric(groups.length, 6) + numeric(blocks, 6) + numeric(input.entries.length, 8) + numeric(fileHash % 10_000_000_000n, 10) + numeric(fileTotal, 12)
+    + numeric(0, 12) + alpha('', 39));
   while (lines.length % 10 !== 0) lines.push('9'.repeat(RECORD_LENGTH));
   return lines.join('\n') + '\n';
 }
@@ -116,12 +131,19 @@ export function readReturns(text: string): DebitReturn[] {
   return returns;
 }
 
-/** What a return does: R01 and R09 (no money) are charged the return fee and presented again; R02–R04 end the mandate. */
+/**
+ * What a return does. R01 and R09 (no money now) are charged the return fee and may be presented again. A return
+ * that says the account cannot be debited, or that the borrower did not or no longer authorises it, ends the
+ * mandate: R02 (closed), R03 (no account), R04 (invalid number), R05 (unauthorised consumer debit), R07
+ * (authorisation revoked), R10 (not authorised), R16 (frozen), R20 (non-transaction account), R29 (corporate:
+ * not authorised). Any other only reverses the repayment.
+ */
 export function returnAction(code: string): { fee: boolean; represent: boolean; revokeMandate: boolean } {
   if (code === 'R01' || code === 'R09') return { fee: true, represent: true, revokeMandate: false };
-  if (code === 'R02' || code === 'R03' || code === 'R04') return { fee: false, represent: false, revokeMandate: true };
+  if (MANDATE_ENDING.has(code)) return { fee: false, represent: false, revokeMandate: true };
   return { fee: false, represent: false, revokeMandate: false };
 }
+const MANDATE_ENDING = new Set(['R02', 'R03', 'R04', 'R05', 'R07', 'R10', 'R16', 'R20', 'R29']);
 
 /** A presentment may be made again at most twice, within 180 days of the first. */
 export const MAX_ATTEMPTS = 3;

@@ -1,15 +1,19 @@
-// A return file from the bank (docs/auto-debit.md): each returned debit reverses the repayment its presentment was
-// posted as, valued on the day it was presented (the money never arrived; the loan replays), with the R-code as the
-// reason. R01 and R09 charge the product's return fee and are presented again by end of day (at most twice within
-// 180 days); R02, R03 and R04 revoke the mandate. The whole file is checked before anything is posted: every return
-// must match a presentment not yet returned. Each posting carries a key of its own, and the file is recorded last,
-// so a file taken in again after a failure part-way posts nothing twice; one already taken in is refused.
+// A return file from the bank (docs/auto-debit.md). Taking it in is one command: the whole file checked (every return
+// matching a presented debit, once, for its amount), the file claimed by its digest (a file taken in already is
+// refused), each presentment marked returned with its R-code and the return fee it costs, mandates revoked, all
+// audited and announced together. Then the money: each return reverses the repayment its presentment was posted as,
+// valued on the day it was presented (the money never arrived; the loan replays), and the fee is charged — posted by
+// the auto-debit's own principal with keys and inputs taken from what was stored, so whoever finishes the work (this
+// taking-in, a later one, or the next end of day) posts each exactly once.
 import { createHash } from 'node:crypto';
-import { runCommand, type CommandContext } from '../../commands/runCommand.js';
+import { runCommand, type Actor, type CommandContext } from '../../commands/runCommand.js';
 import { AppError, InvalidField, inputPath } from '../../errors.js';
+import { addDays } from '../../domain/calendar.js';
 import { Decimal } from '../../domain/money.js';
-import { readReturns, returnAction } from '../../domain/servicing/nacha.js';
+import { MAX_ATTEMPTS, readReturns, REPRESENT_WITHIN_DAYS, returnAction } from '../../domain/servicing/nacha.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { schemaForSlug } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 import { postLoanTransaction } from '../servicing/loans.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 
@@ -18,59 +22,86 @@ export type PresentmentRow = Prisma.DebitPresentmentGetPayload<object>;
 /** Returns taken in at once: a day's returns for a lender; a larger file is split. */
 export const MAX_RETURNS_PER_FILE = 1000;
 
+/** Who auto-debit's own postings are made as: one principal, so their keys mean the same whoever finishes the work. */
+export const AUTO_DEBIT_ACTOR: Omit<Actor, 'requestId'> = { subject: 'auto-debit', roles: [], partner: null, clientId: null };
+
+const dateOf = (d: Date) => d.toISOString().slice(0, 10);
+
 export async function takeInDebitReturns(db: TenantDb, command: CommandContext, businessDate: string, file: string): Promise<PresentmentRow[]> {
   const digest = createHash('sha256').update(file).digest('hex');
-  if (await db.debitReturnFile.findUnique({ where: { digest } })) throw new AppError('CONFLICT', 'this return file was taken in already', { field: inputPath('file') });
   const returns = readReturns(file);
   if (returns.length === 0) throw new InvalidField('file', 'the file returns no entry');
   if (returns.length > MAX_RETURNS_PER_FILE) throw new InvalidField('file', `at most ${MAX_RETURNS_PER_FILE} returns per file: split it`);
-  const settings = await db.debitSettings.findUnique({ where: { id: true } });
-  const presentments = await db.debitPresentment.findMany({ where: { traceNumber: { in: returns.map((r) => r.originalTrace) } } });
+  const seen = new Set<string>();
   returns.forEach((r, k) => {
-    const p = presentments.find((x) => x.traceNumber === r.originalTrace);
-    if (!p) throw new InvalidField('file', `return ${k + 1} (${r.code}) names trace number ${r.originalTrace}, which no presentment has`);
-    if (p.status === 'returned' && !(p.returnCode === r.code)) throw new InvalidField('file', `return ${k + 1}: the presentment ${r.originalTrace} was already returned ${p.returnCode}`);
-    if (p.transactionId === null) throw new InvalidField('file', `return ${k + 1}: the presentment ${r.originalTrace} was never posted`);
-    if (BigInt(p.amount.times(100).toFixed(0)) !== r.amountCents) throw new InvalidField('file', `return ${k + 1}: the amount is not the presentment's`);
+    if (seen.has(r.originalTrace)) throw new InvalidField('file', `return ${k + 1} returns trace number ${r.originalTrace} a second time`);
+    seen.add(r.originalTrace);
   });
-  const products = new Map((await db.loan.findMany({ where: { id: { in: presentments.map((p) => p.loanId) } }, select: { id: true, product: { select: { code: true } } } })).map((l) => [l.id, l.product.code]));
-  const fees = (settings?.productReturnFees ?? {}) as Record<string, string>;
-  const done: PresentmentRow[] = [];
-  for (const r of returns) {
-    const p = presentments.find((x) => x.traceNumber === r.originalTrace)!;
-    // Taken in by an earlier attempt at this file that stopped part-way: done already.
-    if (p.status === 'returned') {
-      done.push(p);
-      continue;
-    }
-    const action = returnAction(r.code);
-    const presentedOn = p.presentedOn.toISOString().slice(0, 10);
-    const reversal = await postLoanTransaction(db, command, businessDate, {
-      loanId: p.loanId, kind: 'reversal', valueDate: presentedOn, reverses: p.transactionId, reason: `ACH return ${r.code}`,
-    }, `debit-return:${p.id}:reversal`);
-    const fee = new Decimal(fees[products.get(p.loanId)!] ?? settings?.returnFee.toString() ?? '0');
-    const charged = action.fee && fee.gt(0)
-      ? await postLoanTransaction(db, command, businessDate, { loanId: p.loanId, kind: 'charge', component: 'fee', valueDate: businessDate, amount: fee, reason: `ACH return ${r.code}: return fee` }, `debit-return:${p.id}:fee`)
-      : null;
-    done.push(await runCommand(db, { ...command, action: 'debitPresentment.returned' }, async (tx) => {
-      const row = await tx.debitPresentment.update({
-        where: { id: p.id },
-        data: { status: 'returned', returnCode: r.code, returnedOn: new Date(`${businessDate}T00:00:00Z`), reversalId: reversal.transactionId, feeId: charged?.transactionId ?? null },
-      });
+  const schema = schemaForSlug(command.tenant);
+  const ids = await runCommand(db, { ...command, action: 'debitReturns.takenIn' }, async (tx) => {
+    const claimed = await tenantSql(tx, schema).query<{ digest: string }[]>((s) => `
+      INSERT INTO ${s}.debit_return_file (digest, entries, received_by, received_at) VALUES ($1, $2, $3, $4::timestamptz)
+      ON CONFLICT (digest) DO NOTHING RETURNING digest`, digest, returns.length, command.actor.subject, command.now.toISOString());
+    if (claimed.length === 0) throw new AppError('CONFLICT', 'this return file was taken in already', { field: inputPath('file') });
+    // The latest presentment of each trace number (they are unique per presentment date), locked.
+    const rows = await tenantSql(tx, schema).query<{ id: string }[]>((s) => `
+      SELECT p.id::text FROM ${s}.debit_presentment p
+       WHERE p.trace_number = ANY($1::text[])
+         AND NOT EXISTS (SELECT 1 FROM ${s}.debit_presentment later WHERE later.trace_number = p.trace_number AND later.presented_on > p.presented_on)
+       FOR UPDATE OF p`, returns.map((r) => r.originalTrace));
+    const presentments = await tx.debitPresentment.findMany({ where: { id: { in: rows.map((r) => r.id) } } });
+    const settings = await tx.debitSettings.findUnique({ where: { id: true } });
+    const fees = (settings?.productReturnFees ?? {}) as Record<string, string>;
+    const loans = new Map((await tx.loan.findMany({ where: { id: { in: presentments.map((p) => p.loanId) } }, select: { id: true, product: { select: { code: true } } } })).map((l) => [l.id, l.product.code]));
+    const firsts = await tx.debitPresentment.findMany({ where: { attempt: 1, OR: presentments.map((p) => ({ loanId: p.loanId, dueDate: p.dueDate })) } });
+    const audit: { entityType: string; entityId: string; before?: unknown; after?: unknown }[] = [];
+    const events: { type: string; aggregateType: string; aggregateId: string; payload: Record<string, unknown> }[] = [];
+    const marked: string[] = [];
+    for (const [k, r] of returns.entries()) {
+      const p = presentments.find((x) => x.traceNumber === r.originalTrace);
+      if (!p) throw new InvalidField('file', `return ${k + 1} (${r.code}) names trace number ${r.originalTrace}, which no presentment has`);
+      if (p.status !== 'presented') throw new InvalidField('file', `return ${k + 1}: the presentment ${r.originalTrace} was already returned ${p.returnCode}`);
+      if (p.transactionId === null) throw new InvalidField('file', `return ${k + 1}: the presentment ${r.originalTrace} was never posted`);
+      if (BigInt(p.amount.times(100).toFixed(0)) !== r.amountCents) throw new InvalidField('file', `return ${k + 1}: the amount is not the presentment's`);
+      const action = returnAction(r.code);
+      const fee = action.fee ? new Decimal(fees[loans.get(p.loanId)!] ?? settings?.returnFee.toString() ?? '0') : new Decimal(0);
+      await tx.debitPresentment.update({ where: { id: p.id }, data: { status: 'returned', returnCode: r.code, returnedOn: new Date(`${businessDate}T00:00:00Z`), returnFee: fee.gt(0) ? fee.toFixed(2) : null } });
       const revoked = action.revokeMandate ? await tx.debitMandate.updateMany({ where: { id: p.mandateId, status: 'active' }, data: { status: 'revoked', revokedReason: `ACH return ${r.code}`, revokedAt: command.now } }) : { count: 0 };
-      return {
-        result: row,
-        audit: { entityType: 'DebitPresentment', entityId: p.id, before: { status: p.status }, after: { status: 'returned', returnCode: r.code, reversalId: reversal.transactionId, feeId: charged?.transactionId ?? null, mandateRevoked: revoked.count > 0 } },
-        events: [
-          {
-            type: 'debitPresentment.returned', aggregateType: 'DebitPresentment', aggregateId: p.id,
-            payload: { loan: p.loanId, returnCode: r.code, amount: { amount: p.amount, currency: 'USD' }, attempt: p.attempt, presentedOn, presentedAgain: action.represent && p.attempt < 3, feeCharged: charged ? { amount: fee, currency: 'USD' } : null },
-          },
-          ...(revoked.count > 0 ? [{ type: 'debitMandate.revoked', aggregateType: 'DebitMandate', aggregateId: p.mandateId, payload: { loan: p.loanId, reason: `ACH return ${r.code}`, returnCode: r.code } }] : []),
-        ],
-      };
-    }));
+      const mandate = await tx.debitMandate.findUniqueOrThrow({ where: { id: p.mandateId }, select: { status: true } });
+      const first = firsts.find((f) => f.loanId === p.loanId && f.dueDate.getTime() === p.dueDate.getTime())!;
+      const presentedAgain = action.represent && p.attempt < MAX_ATTEMPTS && mandate.status === 'active' && addDays(businessDate, 1) <= addDays(dateOf(first.presentedOn), REPRESENT_WITHIN_DAYS);
+      audit.push({ entityType: 'DebitPresentment', entityId: p.id, before: { status: 'presented' }, after: { status: 'returned', returnCode: r.code, returnFee: fee.toFixed(2), mandateRevoked: revoked.count > 0 } });
+      events.push({
+        type: 'debitPresentment.returned', aggregateType: 'DebitPresentment', aggregateId: p.id,
+        payload: { loan: p.loanId, returnCode: r.code, amount: { amount: p.amount, currency: 'USD' }, attempt: p.attempt, presentedOn: dateOf(p.presentedOn), presentedAgain, feeCharged: fee.gt(0) ? { amount: fee, currency: 'USD' } : null },
+      });
+      if (revoked.count > 0) events.push({ type: 'debitMandate.revoked', aggregateType: 'DebitMandate', aggregateId: p.mandateId, payload: { loan: p.loanId, reason: `ACH return ${r.code}`, returnCode: r.code } });
+      marked.push(p.id);
+    }
+    return { result: marked, audit, events };
+  });
+  await postReturns(db, schema, { ...command, actor: { ...AUTO_DEBIT_ACTOR, requestId: command.actor.requestId } }, businessDate);
+  const rows = await db.debitPresentment.findMany({ where: { id: { in: ids } } });
+  return ids.map((id) => rows.find((r) => r.id === id)!);
+}
+
+/** Posts the reversal and fee of every return taken in whose money is not posted yet; each once, whoever calls. */
+export async function postReturns(db: TenantDb, schemaName: string, command: CommandContext, businessDate: string): Promise<number> {
+  const pending = await db.debitPresentment.findMany({ where: { status: 'returned', OR: [{ reversalId: null }, { returnFee: { gt: 0 }, feeId: null }] }, orderBy: { traceNumber: 'asc' } });
+  const sql = tenantSql(db, schemaName);
+  for (const p of pending) {
+    if (p.reversalId === null) {
+      const reversal = await postLoanTransaction(db, command, businessDate, {
+        loanId: p.loanId, kind: 'reversal', valueDate: dateOf(p.presentedOn), reverses: p.transactionId, reason: `ACH return ${p.returnCode}`,
+      }, `debit-return:${p.id}:reversal`);
+      await sql.execute((s) => `UPDATE ${s}.debit_presentment SET reversal_id = $2::uuid WHERE id = $1::uuid AND reversal_id IS NULL`, p.id, reversal.transactionId);
+    }
+    if (p.returnFee !== null && p.returnFee.gt(0) && p.feeId === null) {
+      const fee = await postLoanTransaction(db, command, businessDate, {
+        loanId: p.loanId, kind: 'charge', component: 'fee', valueDate: dateOf(p.returnedOn!), amount: new Decimal(p.returnFee.toString()), reason: `ACH return ${p.returnCode}: return fee`,
+      }, `debit-return:${p.id}:fee`);
+      await sql.execute((s) => `UPDATE ${s}.debit_presentment SET fee_id = $2::uuid WHERE id = $1::uuid AND fee_id IS NULL`, p.id, fee.transactionId);
+    }
   }
-  await db.debitReturnFile.create({ data: { digest, entries: returns.length, receivedBy: command.actor.subject, receivedAt: command.now } });
-  return done;
+  return pending.length;
 }

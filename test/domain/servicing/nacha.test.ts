@@ -9,8 +9,8 @@ import { refusalOf } from '../../support/refusal.js';
 const input = {
   odfiRouting: '121000358', odfiName: 'Bank of Lenders', companyName: 'Acme Lending', companyId: '1234567890', created: new Date('2026-02-05T00:05:00Z'), effectiveDate: '2026-02-05',
   entries: [
-    { accountType: 'checking' as const, routingNumber: '021000021', accountNumber: '12345678', amountCents: 53617n, individualId: 'L-000001', individualName: 'Åsa Öberg', traceNumber: '121000350000001' },
-    { accountType: 'savings' as const, routingNumber: '011000015', accountNumber: '99887766554', amountCents: 100n, individualId: 'L-000002', individualName: 'Otto', traceNumber: '121000350000002' },
+    { accountType: 'checking' as const, routingNumber: '021000021', accountNumber: '12345678', amountCents: 53617n, individualId: 'L-000001', individualName: 'Åsa Öberg', traceNumber: '121000350000001', retry: false },
+    { accountType: 'savings' as const, routingNumber: '011000015', accountNumber: '99887766554', amountCents: 100n, individualId: 'L-000002', individualName: 'Otto', traceNumber: '121000350000002', retry: false },
   ],
 };
 
@@ -45,6 +45,16 @@ describe('the debit file', () => {
   });
 });
 
+describe('a file with debits presented again', () => {
+  it.skipIf(!hasAchcli())('puts them in a batch of their own described RETRY PYMT, the file control counting both', () => {
+    const file = debitFile({ ...input, entries: [input.entries[0]!, { ...input.entries[1]!, retry: true }] });
+    const read = readWithMoov(file);
+    expect(read.batches.map((b) => [b.batchHeader['companyEntryDescription'], b.batchHeader['batchNumber'], b.entryDetails.length, b.batchControl['entryHash'], b.batchControl['totalDebit']]))
+      .toEqual([['LOAN PMT', 1, 1, 2100002, 53617], ['RETRY PYMT', 2, 1, 1100001, 100]]);
+    expect(read.fileControl).toMatchObject({ batchCount: 2, entryAddendaCount: 2, entryHash: 3200003, totalDebit: 53717 });
+  });
+});
+
 describe('return files', () => {
   const returns = returnFile(debitFile(input), [{ trace: '121000350000002', code: 'R03' }, { trace: '121000350000001', code: 'R01' }]);
   it.skipIf(!hasAchcli())('are read alike by moov-io/ach and by us', () => {
@@ -62,10 +72,10 @@ describe('return files', () => {
   });
 
   it('say what each code does', () => {
-    expect(['R01', 'R09', 'R02', 'R03', 'R04', 'R10'].map(returnAction)).toEqual([
-      { fee: true, represent: true, revokeMandate: false }, { fee: true, represent: true, revokeMandate: false },
-      { fee: false, represent: false, revokeMandate: true }, { fee: false, represent: false, revokeMandate: true }, { fee: false, represent: false, revokeMandate: true },
-      { fee: false, represent: false, revokeMandate: false },
-    ]);
+    const money = { fee: true, represent: true, revokeMandate: false };
+    const ends = { fee: false, represent: false, revokeMandate: true };
+    const only = { fee: false, represent: false, revokeMandate: false };
+    expect(['R01', 'R09', 'R02', 'R03', 'R04', 'R05', 'R07', 'R10', 'R16', 'R20', 'R29', 'R06', 'R08', 'R11'].map(returnAction))
+      .toEqual([money, money, ends, ends, ends, ends, ends, ends, ends, ends, ends, only, only, only]);
   });
 });

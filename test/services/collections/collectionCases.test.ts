@@ -7,8 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, staffToken, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
+import { apiCalls } from '../../support/apiCalls.js';
 
 let server: TestServer;
+const { call, mutate, advance: advanceBy } = apiCalls(() => server);
 let tenant: TenantRecord;
 let admin: string;
 let supervisor: string;
@@ -20,26 +22,10 @@ const staff: Record<string, string> = {};
 let keys = 0;
 const key = () => `collections-${Date.now()}-${keys++}`;
 
-async function call(token: string, document: string, variables: Record<string, unknown> = {}) {
-  const response = await gql(server.gateway, document, { token, variables });
-  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data!;
-}
-
-async function mutate(token: string, name: string, document: string, input: Record<string, unknown>) {
-  const response = await gql(server.gateway, document, { token, variables: { input } });
-  return { errors: userErrors(response, name), data: response.data?.[name] };
-}
-
 /** Whether the mutation was refused outright, as a field its caller has no rule for. */
 async function forbidden(token: string, document: string, input: Record<string, unknown>) {
   const response = await gql(server.gateway, document, { token, variables: { input } });
   return codes(response).length === 1 && codes(response)[0] === 'FORBIDDEN';
-}
-
-async function advance(days: number) {
-  const { errors } = await mutate(admin, 'advanceSandboxClock', `mutation($input: AdvanceSandboxClockInput!) { advanceSandboxClock(input: $input) { tenant { businessDate } ${USER_ERRORS} } }`, { days });
-  expect(errors).toEqual([]);
 }
 
 const CASES = `query($first: Int, $bucket: String, $assignedTo: ID, $status: CollectionCaseStatus, $unassigned: Boolean) {
@@ -100,7 +86,7 @@ describe('collection cases through end of day', () => {
     const [l1, l2, l3, l4] = [await book('PL-STD', '6000'), await book('PL-STD', '6000'), await book('PL-STD', '6000'), await book('PL-STD', '6000')];
     const sme = await book('SME-WC', '12000');
 
-    await advance(32); // 2026-02-06: the first instalments (due 5 February) are a day past due.
+    await advanceBy(admin, 32); // 2026-02-06: the first instalments (due 5 February) are a day past due.
     const opened = await cases(supervisor);
     expect(opened.totalCount).toBe(4);
     expect(opened.cases.map((c) => c.loan.id).sort()).toEqual([l1, l2, l3, l4].sort());
@@ -168,11 +154,11 @@ describe('collection cases through end of day', () => {
     const half = Math.floor(owedCents / 2);
     await pay(caseA1.loan.id, (half / 100).toFixed(2), '2026-02-06');
     await pay(caseA2.loan.id, '40', '2026-02-06');
-    await advance(1); // 2026-02-07: A's first promise is half paid, not judged yet.
+    await advanceBy(admin, 1); // 2026-02-07: A's first promise is half paid, not judged yet.
     const PROMISES = `query($id: ID!) { node(id: $id) { ... on CollectionCase { status escalationLevel closeReason promises { status paid judgedOn } timeline { kind by } } } }`;
     expect((await call(supervisor, PROMISES, { id: caseA1.id }))['node'].promises).toEqual([{ status: 'PENDING', paid: null, judgedOn: null }]);
     await pay(caseA1.loan.id, ((owedCents - half) / 100).toFixed(2), '2026-02-07');
-    await advance(1); // 2026-02-08: kept (the parts reached the amount), and the loan is cured: its case closes.
+    await advanceBy(admin, 1); // 2026-02-08: kept (the parts reached the amount), and the loan is cured: its case closes.
     const first = (await call(supervisor, PROMISES, { id: caseA1.id }))['node'];
     expect(first).toMatchObject({ status: 'CLOSED', closeReason: 'CURED', escalationLevel: 0, promises: [{ status: 'KEPT', paid: `${(owedCents / 100).toFixed(2)} USD`, judgedOn: '2026-02-08' }] });
     expect(first.timeline.map((e: { kind: string }) => e.kind)).toEqual(['OPENED', 'ASSIGNED', 'ACTIVITY', 'PROMISE_MADE', 'PROMISE_KEPT', 'CLOSED']);
@@ -181,13 +167,13 @@ describe('collection cases through end of day', () => {
     expect((await mutate(agentA, 'logCollectionActivity', ACTIVITY, { caseId: caseA1.id, channel: 'CALL', outcome: 'NO_ANSWER' })).errors)
       .toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.caseId' })]);
 
-    await advance(1); // 2026-02-09: 8 February ended with 40 of 100 paid: broken, and the case escalated.
+    await advanceBy(admin, 1); // 2026-02-09: 8 February ended with 40 of 100 paid: broken, and the case escalated.
     const second = (await call(supervisor, PROMISES, { id: caseA2.id }))['node'];
     expect(second).toMatchObject({ status: 'OPEN', escalationLevel: 1, promises: [{ status: 'BROKEN', paid: '40.00 USD', judgedOn: '2026-02-09' }] });
     expect(second.timeline.map((e: { kind: string }) => e.kind)).toEqual(['OPENED', 'ASSIGNED', 'PROMISE_MADE', 'PROMISE_BROKEN', 'ESCALATED']);
     expect((await cases(supervisor, { status: 'OPEN' })).cases.filter((c) => c.escalationLevel > 0).map((c) => c.id)).toEqual([caseA2.id]);
 
-    await advance(1); // 2026-02-10: the SME loan is five days past due: its case opens, for nobody.
+    await advanceBy(admin, 1); // 2026-02-10: the SME loan is five days past due: its case opens, for nobody.
     const smeCase = (await caseOf(sme))!;
     expect(smeCase).toMatchObject({ daysPastDue: 5, assignedTo: null });
     expect((await cases(supervisor, { unassigned: true })).cases.map((c) => c.id)).toEqual([smeCase.id]);
@@ -204,7 +190,7 @@ describe('collection cases through end of day', () => {
     const leftWithB = (await cases(agentB)).cases.map((c) => c.id);
     expect(leftWithB).toHaveLength(1);
     expect((await mutate(admin, 'deactivateStaffMember', `mutation($input: DeactivateStaffMemberInput!) { deactivateStaffMember(input: $input) { staffMember { status } ${USER_ERRORS} } }`, { staffMemberId: staff['b'] })).errors).toEqual([]);
-    await advance(1); // 2026-02-11
+    await advanceBy(admin, 1); // 2026-02-11
     expect((await caseOf((await cases(supervisor)).cases.find((c) => c.id === leftWithB[0])!.loan.id))!.assignedTo).toEqual({ staffMemberId: staff['a'], displayName: 'Collector A' });
 
     const figures = await call(supervisor, '{ collectionFigures { businessDate openCases promisesDueToday promisesJudged promisesKept keptRatePercent queues { bucket openCases unassigned escalated } } }');
@@ -214,7 +200,7 @@ describe('collection cases through end of day', () => {
     });
 
     // 8 March: the three personal loans still behind are 31 days past due, in 31-60, C's bucket: every one is C's now.
-    await advance(25);
+    await advanceBy(admin, 25);
     const rolled = await cases(supervisor);
     const personal = rolled.cases.filter((c) => c.loan.id !== sme && c.loan.id !== caseA1.loan.id);
     expect(personal.map((c) => c.loan.id).sort()).toEqual([l1, l2, l3, l4].filter((l) => l !== caseA1.loan.id).sort());

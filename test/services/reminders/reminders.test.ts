@@ -8,13 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
+import { apiCalls } from '../../support/apiCalls.js';
 import { dispatchDueMessages, MAX_SEND_ATTEMPTS } from '../../../src/services/reminders/dispatch.js';
 import { sandboxNotificationProvider, type NotificationProvider } from '../../../src/services/reminders/notificationProvider.js';
 import { clockText, localMinutes } from '../../../src/domain/servicing/reminders.js';
 import { poolSql } from '../../../src/tenancy/tenantSql.js';
 
 let server: TestServer;
+const { call, mutate, advance: advanceBy } = apiCalls(() => server);
 let tenant: TenantRecord;
 let admin: string;
 let keys = 0;
@@ -29,15 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-async function mutate(token: string, name: string, document: string, input: Record<string, unknown>) {
-  const response = await gql(server.gateway, document, { token, variables: { input } });
-  return { errors: userErrors(response, name), data: response.data?.[name] };
-}
-
-async function advance(days: number) {
-  expect((await mutate(admin, 'advanceSandboxClock', `mutation($input: AdvanceSandboxClockInput!) { advanceSandboxClock(input: $input) { tenant { businessDate } ${USER_ERRORS} } }`, { days })).errors).toEqual([]);
-}
 
 type Message = { trigger: string; days: number; dueDate: string; channel: string; destination: string | null; body: string; status: string; reason: string | null; sendAfter: string; attempts: number; providerReference: string | null };
 async function messages(loanId: string): Promise<Message[]> {
@@ -94,7 +87,7 @@ describe('reminders', () => {
     };
     const [l1, l2, l3, l4] = [await book(p1), await book(p2), await book(p3), await book(p4)];
 
-    await advance(28); // 2 February: three days before the first instalment falls due on 5 February.
+    await advanceBy(admin, 28); // 2 February: three days before the first instalment falls due on 5 February.
     const [m1] = await messages(l1.id);
     expect(m1).toMatchObject({ trigger: 'BEFORE_DUE', days: 3, dueDate: '2026-02-05', channel: 'SMS', destination: '+141•••01', status: 'SCHEDULED', reason: null, attempts: 0 });
     expect(m1!.body).toMatch(new RegExp(`^Dear Uma Utc, \\d+\\.\\d{2} USD on ${l1.number} falls due on 2026-02-05\\. Lender ${tenant.slug}$`));
@@ -124,7 +117,7 @@ describe('reminders', () => {
     expect(await schedule()).toBe(0);
 
     // 5 February: due today, by e-mail — to the two borrowers with an address. One opts out before it goes.
-    await advance(3);
+    await advanceBy(admin, 3);
     expect((await messages(l1.id)).map((m) => [m.channel, m.status])).toEqual([['EMAIL', 'SCHEDULED'], ['SMS', 'SENT']]);
     expect((await messages(l3.id))[0]).toMatchObject({ channel: 'EMAIL', status: 'SCHEDULED', destination: 'n•••@example.test' });
     expect(await schedule()).toBe(1);
@@ -135,7 +128,7 @@ describe('reminders', () => {
 
     // 7 February: two days past due. The opted-out and the phoneless borrowers' are kept unsent; the UTC borrower's
     // goes; the UTC+12 borrower pays before theirs does.
-    await advance(2);
+    await advanceBy(admin, 2);
     const overdue = (await messages(l4.id))[0]!;
     expect(overdue).toMatchObject({ trigger: 'PAST_DUE', days: 2, dueDate: '2026-02-05', status: 'SCHEDULED' });
     expect(overdue.body).toBe(`${l4.number} is 2 days past due since 2026-02-05.`);
@@ -173,7 +166,7 @@ describe('reminders', () => {
     expect(await db.loanMessage.findUniqueOrThrow({ where: { id: doomed.id } })).toMatchObject({ status: 'failed', reason: 'providerFailed' });
 
     // 2 March: three days before the second instalment. The amount quoted is that instalment's, as the account has it.
-    await advance(23);
+    await advanceBy(admin, 23);
     const second = (await messages(l3.id))[0]!;
     expect(second).toMatchObject({ trigger: 'BEFORE_DUE', days: 3, dueDate: '2026-03-05' });
     const account = await gql(server.gateway, `{ node(id: "${l3.id}") { ... on Loan { account { instalments { dueDate outstanding { principal interest fee penalty } } } } } }`, { token: admin });
