@@ -8,7 +8,7 @@ import { storedEnum } from './enums.js';
 import { objectPayload, payloadType } from './payloads.js';
 import { LIST_SIZES } from './limits.js';
 import { LoanRef } from './loan.js';
-import { businessDateOf } from '../tenancy/dateColumns.js';
+import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
 import { money } from '../domain/money.js';
 import { openSecret } from '../tenancy/sealing.js';
 import { registerDebitMandate, revokeDebitMandate, setDebitSettings, type DebitMandateRow, type DebitSettingsRow } from '../services/autoDebit/mandates.js';
@@ -127,7 +127,7 @@ builder.queryFields((t) => ({
     type: DebitFileRef, nullable: true, authScopes: { can: 'autoDebit.manage' },
     description: 'The debit file end of day wrote for a business date; null when it presented nothing.',
     args: { businessDate: t.arg({ type: 'Date', required: true, description: 'The business date.' }) },
-    resolve: (_root, args, context) => commandDbOf(context).debitFile.findUnique({ where: { businessDate: new Date(`${args.businessDate}T00:00:00Z`) } }),
+    resolve: (_root, args, context) => commandDbOf(context).debitFile.findUnique({ where: { businessDate: dateColumn(args.businessDate) } }),
   }),
 }));
 

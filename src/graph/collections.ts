@@ -82,9 +82,8 @@ const CollectorRef = builder.objectRef<{ id: string; displayName: string }>('Col
   }),
 });
 
-async function collector(context: GraphContext, id: string | null) {
-  if (id === null) return null;
-  return context.db!.staffMember.findUnique({ where: { id }, select: { id: true, displayName: true } });
+function collector(context: GraphContext, id: string | null) {
+  return id === null ? null : context.loaders.staffMemberById.load(id);
 }
 
 const CaseEntryRef = builder.objectRef<CaseEntryRow>('CollectionCaseEntry').implement({
@@ -261,10 +260,7 @@ const CollectorGroupRef = builder.objectRef<CollectorGroup>('CollectorGroup').im
     bucket: t.exposeString('bucket', { nullable: true, description: 'The delinquency bucket; null for a case in any bucket without a group of its own.' }),
     collectors: t.field({
       type: [CollectorRef], description: 'The collectors, in turn order.',
-      resolve: async (g, _args, context) => {
-        const rows = await context.db!.staffMember.findMany({ where: { id: { in: g.staffMemberIds } }, select: { id: true, displayName: true } });
-        return g.staffMemberIds.flatMap((id) => rows.filter((r) => r.id === id));
-      },
+      resolve: async (g, _args, context) => (await context.loaders.staffMemberById.loadMany(g.staffMemberIds)).flatMap((row) => (row && !(row instanceof Error) ? [row] : [])),
     }),
   }),
 });

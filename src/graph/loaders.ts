@@ -14,6 +14,7 @@ import { loanRowsById } from './loanRows.js';
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
 type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
 type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
+type StaffMemberRow = Awaited<ReturnType<TenantDb['staffMember']['findUniqueOrThrow']>>;
 export type WebhookEndpointRow = Awaited<ReturnType<TenantDb['webhookEndpoint']['findUniqueOrThrow']>>;
 export type WebhookDeliveryRow = Awaited<ReturnType<TenantDb['webhookDelivery']['findUniqueOrThrow']>>;
 export type WebhookAttemptRow = Awaited<ReturnType<TenantDb['webhookAttempt']['findUniqueOrThrow']>>;
@@ -38,6 +39,7 @@ export interface Loaders {
   /** A loan's transactions in arrival order (through the caller's scope): a page of loans' replays read in one statement. */
   loanTransactionsByLoan: DataLoader<string, LoanTransactionRow[]>;
   loanWaiverRequestById: DataLoader<string, LoanWaiverRequestRow | null>;
+  staffMemberById: DataLoader<string, StaffMemberRow | null>;
   applicationById: DataLoader<string, ApplicationRow | null>;
   disbursementRequestById: DataLoader<string, DisbursementRequestRow | null>;
   approvalRequestById: DataLoader<string, ApprovalRequestRow | null>;
@@ -135,6 +137,9 @@ export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
     ),
     loanWaiverRequestById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.loanWaiverRequest.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    staffMemberById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.staffMember.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
     applicationById,
     disbursementRequestById: new DataLoader(async (ids) =>

@@ -14,6 +14,7 @@ import { MAX_ATTEMPTS, readReturns, REPRESENT_WITHIN_DAYS, returnAction } from '
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
+import { businessDateOf as dateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { postLoanTransaction } from '../servicing/loans.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 
@@ -24,8 +25,6 @@ export const MAX_RETURNS_PER_FILE = 1000;
 
 /** Who auto-debit's own postings are made as: one principal, so their keys mean the same whoever finishes the work. */
 export const AUTO_DEBIT_ACTOR: Omit<Actor, 'requestId'> = { subject: 'auto-debit', roles: [], partner: null, clientId: null };
-
-const dateOf = (d: Date) => d.toISOString().slice(0, 10);
 
 export async function takeInDebitReturns(db: TenantDb, command: CommandContext, businessDate: string, file: string): Promise<PresentmentRow[]> {
   const digest = createHash('sha256').update(file).digest('hex');
@@ -65,7 +64,7 @@ export async function takeInDebitReturns(db: TenantDb, command: CommandContext, 
       if (BigInt(p.amount.times(100).toFixed(0)) !== r.amountCents) throw new InvalidField('file', `return ${k + 1}: the amount is not the presentment's`);
       const action = returnAction(r.code);
       const fee = action.fee ? new Decimal(fees[loans.get(p.loanId)!] ?? settings?.returnFee.toString() ?? '0') : new Decimal(0);
-      await tx.debitPresentment.update({ where: { id: p.id }, data: { status: 'returned', returnCode: r.code, returnedOn: new Date(`${businessDate}T00:00:00Z`), returnFee: fee.gt(0) ? fee.toFixed(2) : null } });
+      await tx.debitPresentment.update({ where: { id: p.id }, data: { status: 'returned', returnCode: r.code, returnedOn: dateColumn(businessDate), returnFee: fee.gt(0) ? fee.toFixed(2) : null } });
       const revoked = action.revokeMandate ? await tx.debitMandate.updateMany({ where: { id: p.mandateId, status: 'active' }, data: { status: 'revoked', revokedReason: `ACH return ${r.code}`, revokedAt: command.now } }) : { count: 0 };
       const mandate = await tx.debitMandate.findUniqueOrThrow({ where: { id: p.mandateId }, select: { status: true } });
       const first = firsts.find((f) => f.loanId === p.loanId && f.dueDate.getTime() === p.dueDate.getTime())!;

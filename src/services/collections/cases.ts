@@ -15,6 +15,7 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
+import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { bucketsFor, delinquencyPolicyOf } from '../servicing/delinquencyPolicy.js';
 
 export const ACTIVITY_CHANNELS = ['call', 'visit', 'message', 'note'] as const;
@@ -67,14 +68,14 @@ async function workableCase(tx: Tx, command: CommandContext, caseId: string): Pr
   await tenantSql(tx, schemaForSlug(command.tenant)).query((s) => `SELECT 1 FROM ${s}.collection_case WHERE id = $1::uuid FOR UPDATE`, caseId);
   const locked = await visibleCase(tx, scope, caseId);
   if (!locked) throw new AppError('NOT_FOUND', scope.all ? 'no collection case with that id' : 'no collection case with that id among the cases assigned to you', { field: inputPath('caseId') });
-  if (locked.status !== 'open') throw new AppError('CONFLICT', `the case was closed on ${locked.closedOn!.toISOString().slice(0, 10)}: end of day opens a new one if the loan falls behind again`, { field: inputPath('caseId') });
+  if (locked.status !== 'open') throw new AppError('CONFLICT', `the case was closed on ${businessDateOf(locked.closedOn!)}: end of day opens a new one if the loan falls behind again`, { field: inputPath('caseId') });
   return locked;
 }
 
-async function addEntry(tx: Tx, caseId: string, businessDate: string, command: CommandContext, entry: { kind: string; channel?: string; outcome?: string; note?: string | null; details?: Record<string, unknown> }) {
-  await tx.collectionCaseEntry.create({
+async function addEntry(tx: Tx, caseId: string, businessDate: string, command: CommandContext, entry: { kind: string; channel?: string; outcome?: string; note?: string | null; details?: Record<string, unknown> }): Promise<CaseEntryRow> {
+  return tx.collectionCaseEntry.create({
     data: {
-      id: randomUUID(), caseId, kind: entry.kind, businessDate: new Date(`${businessDate}T00:00:00Z`), at: command.now, by: command.actor.subject,
+      id: randomUUID(), caseId, kind: entry.kind, businessDate: dateColumn(businessDate), at: command.now, by: command.actor.subject,
       channel: entry.channel ?? null, outcome: entry.outcome ?? null, note: entry.note ?? null, details: (entry.details ?? {}) as object,
     },
   });
@@ -155,7 +156,7 @@ export async function assignCollectionCase(db: TenantDb, command: CommandContext
     const updated = await tx.collectionCase.update({
       where: { id: caseId },
       // Assigned by hand for the loan's bucket now: end of day hands it on only when the loan rolls into another.
-      data: { assignedTo: staffMemberId, assignedBucket: staffMemberId === null ? null : loan.delinquencyBucket, assignedOn: staffMemberId === null ? null : new Date(`${businessDate}T00:00:00Z`), updatedAt: command.now },
+      data: { assignedTo: staffMemberId, assignedBucket: staffMemberId === null ? null : loan.delinquencyBucket, assignedOn: staffMemberId === null ? null : dateColumn(businessDate), updatedAt: command.now },
     });
     await addEntry(tx, caseId, businessDate, command, { kind: 'assigned', details: { to: staffMemberId, from: found.assignedTo, bucket: loan.delinquencyBucket } });
     return {
@@ -179,15 +180,12 @@ export async function logCollectionActivity(db: TenantDb, command: CommandContex
   if (input.channel === 'note' && note === null) throw new InvalidField('note', 'a NOTE activity carries its note');
   return runCommand(db, { ...command, action: 'collectionCase.activityLogged' }, async (tx) => {
     const found = await workableCase(tx, command, caseId);
-    const id = randomUUID();
-    const entry = await tx.collectionCaseEntry.create({
-      data: { id, caseId, kind: 'activity', businessDate: new Date(`${businessDate}T00:00:00Z`), at: command.now, by: command.actor.subject, channel: input.channel, outcome: input.outcome, note, details: {} },
-    });
+    const entry = await addEntry(tx, caseId, businessDate, command, { kind: 'activity', channel: input.channel, outcome: input.outcome, note });
     await tx.collectionCase.update({ where: { id: caseId }, data: { updatedAt: command.now } });
     return {
       result: entry,
       // The note is the case's, not the trail's: the trail records that one was written, and how long.
-      audit: { entityType: 'CollectionCase', entityId: caseId, after: { activity: id, channel: input.channel, outcome: input.outcome, noteLength: note?.length ?? 0 } },
+      audit: { entityType: 'CollectionCase', entityId: caseId, after: { activity: entry.id, channel: input.channel, outcome: input.outcome, noteLength: note?.length ?? 0 } },
       events: [{ type: 'collectionCase.activityLogged', aggregateType: 'CollectionCase', aggregateId: caseId, payload: { loan: found.loanId, channel: input.channel.toUpperCase(), outcome: input.outcome, loggedBy: command.actor.subject } }],
     };
   });
@@ -207,7 +205,7 @@ export async function recordPromiseToPay(db: TenantDb, command: CommandContext, 
     const promise = await tx.promiseToPay.create({
       data: {
         id: randomUUID(), caseId, loanId: found.loanId, amount: input.amount.toFixed(), currency: loan.currency,
-        madeOn: new Date(`${businessDate}T00:00:00Z`), promisedDate: new Date(`${input.promisedDate}T00:00:00Z`), status: 'pending',
+        madeOn: dateColumn(businessDate), promisedDate: dateColumn(input.promisedDate), status: 'pending',
         madeBy: command.actor.subject, madeAt: command.now,
       },
     });

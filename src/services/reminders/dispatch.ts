@@ -11,7 +11,7 @@ import { DEFAULT_QUIET_HOURS, sendableAt, type ReminderChannel } from '../../dom
 import type { Logger } from '../../log.js';
 import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
 import type { TenantClients } from '../../tenancy/tenantClients.js';
-import { poolSql } from '../../tenancy/tenantSql.js';
+import { poolSql, withTenantSql } from '../../tenancy/tenantSql.js';
 import type { NotificationProvider } from './notificationProvider.js';
 
 export const MAX_SEND_ATTEMPTS = 5;
@@ -53,41 +53,35 @@ interface DueMessage {
 export async function dispatchDueMessages(deps: DispatchDeps, now: Date): Promise<DispatchOutcome> {
   const total: DispatchOutcome = { sent: 0, suppressed: 0, failed: 0, postponed: 0 };
   const platform = quoteIdent(PLATFORM_SCHEMA);
-  for (const seen = new Set<string>(); ;) {
-    const client = await deps.pool.connect();
+  const seen = new Set<string>();
+  // One tenant a turn, its schedule row locked in a transaction of its own (other replicas skip it).
+  const turn = () => withTenantSql(deps.pool, PLATFORM_SCHEMA, async (client) => {
+    const { rows } = await client.query<{ id: string; slug: string; schemaName: string; timeZone: string }>(`
+      SELECT t.id::text, t.slug, t.schema_name AS "schemaName", t.time_zone AS "timeZone"
+        FROM ${platform}.message_schedule s JOIN ${platform}.tenant t ON t.id = s.tenant_id
+       WHERE s.next_at <= $1 AND t.status = 'active' AND NOT (t.id = ANY($2::uuid[]))
+       ORDER BY s.next_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED`, [now.toISOString(), [...seen]]);
+    const tenant = rows[0];
+    if (!tenant) return false;
+    seen.add(tenant.id);
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ id: string; slug: string; schemaName: string; timeZone: string }>(`
-        SELECT t.id::text, t.slug, t.schema_name AS "schemaName", t.time_zone AS "timeZone"
-          FROM ${platform}.message_schedule s JOIN ${platform}.tenant t ON t.id = s.tenant_id
-         WHERE s.next_at <= $1 AND t.status = 'active' AND NOT (t.id = ANY($2::uuid[]))
-         ORDER BY s.next_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED`, [now.toISOString(), [...seen]]);
-      const tenant = rows[0];
-      if (!tenant) {
-        await client.query('COMMIT');
-        return total;
-      }
-      seen.add(tenant.id);
-      try {
-        const outcome = await dispatchTenant(deps, tenant, now);
-        for (const key of Object.keys(total) as (keyof DispatchOutcome)[]) total[key] += outcome[key];
-        // The next time this tenant has something to send, or nothing.
-        const { rows: next } = await client.query<{ at: Date | null }>(
-          `SELECT min(send_after) AS at FROM ${quoteIdent(tenant.schemaName)}.loan_message WHERE status = 'scheduled'`);
-        if (next[0]!.at === null) await client.query(`DELETE FROM ${platform}.message_schedule WHERE tenant_id = $1`, [tenant.id]);
-        else await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, next[0]!.at]);
-      } catch (error) {
-        deps.log.warn({ tenant: tenant.slug, err: { message: (error as Error).message } }, 'message dispatch failed for a tenant');
-        await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, new Date(now.getTime() + 60_000).toISOString()]);
-      }
-      await client.query('COMMIT');
+      const outcome = await dispatchTenant(deps, tenant, now);
+      for (const key of Object.keys(total) as (keyof DispatchOutcome)[]) total[key] += outcome[key];
+      // The next time this tenant has something to send, or nothing.
+      const { rows: next } = await client.query<{ at: Date | null }>(
+        `SELECT min(send_after) AS at FROM ${quoteIdent(tenant.schemaName)}.loan_message WHERE status = 'scheduled'`);
+      if (next[0]!.at === null) await client.query(`DELETE FROM ${platform}.message_schedule WHERE tenant_id = $1`, [tenant.id]);
+      else await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, next[0]!.at]);
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
+      deps.log.warn({ tenant: tenant.slug, err: { message: (error as Error).message } }, 'message dispatch failed for a tenant');
+      await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, new Date(now.getTime() + 60_000).toISOString()]);
     }
+    return true;
+  });
+  while (await turn()) {
+    // the next tenant with a message due
   }
+  return total;
 }
 
 async function dispatchTenant(deps: DispatchDeps, tenant: { slug: string; schemaName: string; timeZone: string }, now: Date): Promise<DispatchOutcome> {
