@@ -269,7 +269,7 @@ const PROBES: Record<string, string> = {
   'Query.auditChainVerification': '{ auditChainVerification { intact records firstBrokenSeq reason } }',
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
-  'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } }`,
+  'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } c: node(id: "%LOAN%") { id ... on Loan { collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
   'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%"]) { ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
   'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
   'Query.reminderSettings': '{ reminderSettings { quietHoursStart quietHoursEnd rules { trigger days channel template product { code } } changedBy } }',
