@@ -222,9 +222,9 @@ function authorityMatrix(meaning: string, extra: Record<string, FieldSpec> = {})
 const loanTransactionFields = {
   loanId,
   transactionId: id('LoanTransaction')('The transaction posted.'),
-  kind: text('Its kind: repayment, prepayment, payoff, refund, reversal, charge or waiver.'),
+  kind: text('Its kind: repayment, prepayment, payoff, refund, reversal, charge, waiver, tranche or writeOff.'),
   valueDate: date('The business date it took effect on.'),
-  amount: money('Its amount; null for a reversal.', { nullable: true }),
+  amount: money('Its amount; null for a reversal and a write-off in full.', { nullable: true }),
   status: text('The loan\'s status after it.'),
   daysPastDue: int('The loan\'s days past due after it.'),
   reverses: id('LoanTransaction')('For a reversal: the transaction it reverses.', { optional: true }),
@@ -445,6 +445,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'loan.chargeApplied': loanTransaction('A charge (fee or penalty) was applied.'),
   'loan.chargeWaived': loanTransaction('A charge was waived.'),
   'loan.trancheDisbursed': loanTransaction('A later tranche of a loan approved in tranches was paid out; the instalments still to come were regenerated.'),
+  'loan.writtenOff': loanTransaction('A loan was written off: in full (no amount; the loan is written off and money received after it is a recovery) or in part (an amount of one component).'),
   'loan.statusChanged': {
     aggregate: 'Loan', meaning: 'The loan\'s status moved (e.g. active to overdue, to closed).', schemaVersion: 2, audience: 'originationPartner',
     fields: { loanId, from: text('The status it left.'), to: text('Its status now.'), daysPastDue: int('Its days past due.') },
@@ -459,6 +460,23 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'loan.waiverApproved': {
     aggregate: 'Loan', meaning: 'A waiver was approved (the checker) and posted.', schemaVersion: 2, audience: 'originationPartner',
     fields: { requestId: id('LoanWaiverRequest')('The waiver request.'), transactionId: id('LoanTransaction')('The waiver posted.', { nullable: true }) },
+  },
+  'loan.writeOffRequested': {
+    aggregate: 'Loan', meaning: 'A write-off was asked for (the maker); nothing moves until another person approves it.', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      requestId: id('LoanWriteOffRequest')('The write-off request.'), loanId,
+      component: text('What is written off in part: principal, interest, fee or penalty; null for a write-off in full.', { nullable: true }),
+      amount: money('How much, in part; null for a write-off in full.', { nullable: true }), valueDate: date('When it takes effect.'), reason: text('Why.'),
+      requestedBy: text('Who asked (subject), or the rule that did.'),
+    },
+  },
+  'loan.writeOffApproved': {
+    aggregate: 'Loan', meaning: 'A write-off was approved (the checker) and posted.', schemaVersion: 1, audience: 'staffOnly',
+    fields: { requestId: id('LoanWriteOffRequest')('The write-off request.'), loanId, transactionId: id('LoanTransaction')('The write-off posted.') },
+  },
+  'loan.writeOffRejected': {
+    aggregate: 'Loan', meaning: 'A write-off was rejected (the checker).', schemaVersion: 1, audience: 'staffOnly',
+    fields: { requestId: id('LoanWriteOffRequest')('The write-off request.'), loanId, reason: text('Why, as the checker said.', { nullable: true }) },
   },
   'loan.waiverRejected': {
     aggregate: 'Loan', meaning: 'A waiver was rejected (the checker).', schemaVersion: 2, audience: 'originationPartner',

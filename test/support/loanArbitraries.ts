@@ -1,6 +1,7 @@
 // Random loans and random transaction lists for the replay's property tests: loans with random terms, allocation
 // rules and charges by rule; transactions of every kind arriving in a random order with random value dates, so
-// backdated transactions and reversals of earlier ones are common. A transaction the replay would refuse is left
+// backdated transactions and reversals of earlier ones are common; write-offs in full and in part (money after a
+// write-off in full is a recovery) and returned auto-debits (a repayment reversed and a return fee charged). A transaction the replay would refuse is left
 // out, as the posting service refuses it.
 import fc from 'fast-check';
 import { dayNumber, formatDate, fromDayNumber, parseDate } from '../../src/domain/calendar.js';
@@ -110,7 +111,11 @@ export type Draft =
   /** Pays the quote for its date plus `extraMinor`. */
   | { kind: 'payoff'; day: number; extraMinor: number }
   /** Pays out a later tranche of `minor` (refused, and so left out, beyond the approved amount). */
-  | { kind: 'tranche'; day: number; minor: number };
+  | { kind: 'tranche'; day: number; minor: number }
+  /** Writes the loan off in full (`part` null) or `minor` of one component (refused beyond what may be). */
+  | { kind: 'writeOff'; day: number; part: { component: 'principal' | 'interest' | 'fee' | 'penalty'; minor: number } | null }
+  /** An auto-debit returned: the repayment it posted reversed and the return fee charged, both on the return's date. */
+  | { kind: 'returnedDebit'; day: number; pick: number; feeMinor: number };
 
 const day = fc.integer({ min: 0, max: 220 });
 export const drafts: fc.Arbitrary<Draft[]> = fc.array(
@@ -123,6 +128,17 @@ export const drafts: fc.Arbitrary<Draft[]> = fc.array(
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('prepayment' as const), day, minor: fc.integer({ min: 1, max: 300_000 }), reschedule: fc.constantFrom('reduceInstalment' as const, 'reduceTenor' as const) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('payoff' as const), day, extraMinor: fc.constantFrom(0, 0, 1, 2_500) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('tranche' as const), day, minor: fc.integer({ min: 1, max: 250_000 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('writeOff' as const), day,
+        part: fc.option(fc.record({
+          component: fc.constantFrom('principal' as const, 'principal' as const, 'interest' as const, 'fee' as const, 'penalty' as const),
+          minor: fc.integer({ min: 1, max: 60_000 }),
+        })),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('returnedDebit' as const), day, pick: fc.nat(), feeMinor: fc.constantFrom(0, 2_500) }) },
   ),
   { maxLength: 14 },
 );
@@ -137,6 +153,7 @@ export function transactionsFrom(loan: LoanAccount, list: Draft[], dates: readon
   const amount = (minor: number) => new Decimal(minor).div(scale).toFixed();
   const out: LoanTransaction[] = [];
   const reversible: string[] = [];
+  const repayments: string[] = [];
   const [asOf, ...earlier] = dates;
   const accepts = (candidate: LoanTransaction[]) => {
     try {
@@ -157,6 +174,19 @@ export function transactionsFrom(loan: LoanAccount, list: Draft[], dates: readon
     const valueDate = dayAfter(draft.day);
     let t: LoanTransaction;
     let target: string | undefined;
+    if (draft.kind === 'returnedDebit') {
+      // Only a repayment still in effect can come back; its reversal and the fee go in together or not at all.
+      const open = repayments.filter((r) => reversible.includes(r));
+      if (open.length === 0) return;
+      const returned = open[draft.pick % open.length]!;
+      const reversal: LoanTransaction = { kind: 'reversal', id, reverses: returned, valueDate };
+      const fee: LoanTransaction[] = draft.feeMinor > 0 ? [{ kind: 'charge', id: `${id}f`, valueDate, component: 'fee', amount: amount(draft.feeMinor) }] : [];
+      if (!accepts([...out, reversal, ...fee])) return;
+      out.push(reversal, ...fee);
+      reversible.splice(reversible.indexOf(returned), 1);
+      if (fee.length > 0) reversible.push(`${id}f`);
+      return;
+    }
     if (draft.kind === 'reversal') {
       if (reversible.length === 0) return;
       target = reversible[draft.pick % reversible.length]!;
@@ -178,6 +208,9 @@ export function transactionsFrom(loan: LoanAccount, list: Draft[], dates: readon
     }
     else if (draft.kind === 'prepayment') t = { kind: 'prepayment', id, valueDate, amount: amount(draft.minor), reschedule: draft.reschedule };
     else if (draft.kind === 'tranche') t = { kind: 'tranche', id, valueDate, amount: amount(draft.minor) };
+    else if (draft.kind === 'writeOff') {
+      t = draft.part === null ? { kind: 'writeOff', id, valueDate } : { kind: 'writeOff', id, valueDate, component: draft.part.component, amount: amount(draft.part.minor) };
+    }
     else if (draft.kind === 'payoff') {
       let quote: number;
       try {
@@ -197,6 +230,7 @@ export function transactionsFrom(loan: LoanAccount, list: Draft[], dates: readon
     out.push(t);
     if (target !== undefined) reversible.splice(reversible.indexOf(target), 1);
     else reversible.push(id);
+    if (t.kind === 'repayment') repayments.push(id);
   });
   return out;
 }

@@ -50,7 +50,7 @@ const ZERO = new Decimal(0);
 
 const NARRATIVE: Record<TransactionKind, string> = {
   repayment: 'Repayment', prepayment: 'Prepayment', payoff: 'Payoff', refund: 'Refund of excess',
-  reversal: 'Reversal', charge: 'Charge', waiver: 'Waiver', tranche: 'Tranche disbursed',
+  reversal: 'Reversal', charge: 'Charge', waiver: 'Waiver', tranche: 'Tranche disbursed', writeOff: 'Write-off',
 };
 
 const keyOf = (valueDate: string, account: string) => `${valueDate}|${account}`;
@@ -104,16 +104,19 @@ export function journalsToPost(
 }
 
 /**
- * The status a stored loan moves to when its replay says it is active, overdue or closed, walked through the
- * transition table so a move the table refuses is an IllegalLoanTransition rather than a silent overwrite.
+ * The status a stored loan moves to when its replay says it is active, overdue, closed or written off, walked
+ * through the transition table so a move the table refuses is an IllegalLoanTransition rather than a silent
+ * overwrite.
  */
 export function statusAfterReplay(from: LoanStatus, replayed: LoanAccountStatus): LoanStatus {
   let status = from;
-  for (let step = 0; status !== replayed && step < 3; step += 1) {
+  for (let step = 0; status !== replayed && step < 4; step += 1) {
     const event: LoanEvent = status === 'approved' ? 'disburse'
-      : replayed === 'overdue' ? 'fall_overdue'
-        : replayed === 'closed' ? 'settle'
-          : status === 'closed' ? 'reopen' : 'cure';
+      : status === 'written_off' ? 'reinstate'
+        : status === 'closed' ? (replayed === 'overdue' ? 'fall_overdue' : 'reopen')
+          : replayed === 'written_off' ? 'write_off'
+            : replayed === 'overdue' ? 'fall_overdue'
+              : replayed === 'closed' ? 'settle' : 'cure';
     status = nextStatus(status, event);
   }
   return status;

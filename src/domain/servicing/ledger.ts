@@ -25,8 +25,15 @@ export type AccountRole =
    * instalment falls due) or released as excess when a prepayment or payoff takes that interest off the schedule.
    */
   | 'interestInAdvance'
-  /** Reserved for write-off and co-lenders' shares. */
+  /** Principal written off: what the lender gave up of what was lent. */
   | 'writeOffExpense'
+  /** Interest receivable written off (interest held in suspense is released against it the same end of day). */
+  | 'interestWrittenOff'
+  /** Fees and penalties receivable written off. */
+  | 'chargesWrittenOff'
+  /** Money received on a loan after it was written off in full. */
+  | 'recoveryIncome'
+  /** Reserved for co-lenders' shares. */
   | 'colenderPayable'
   /** Interest receivable of a non-performing loan, held out of income until it is paid or the loan performs again. */
   | 'interestSuspense'
@@ -57,7 +64,10 @@ export const STANDARD_CHART: readonly Account[] = [
   { code: '4000', name: 'Interest income', kind: 'income', role: 'interestIncome' },
   { code: '4100', name: 'Fee income', kind: 'income', role: 'feeIncome' },
   { code: '4200', name: 'Penalty income', kind: 'income', role: 'penaltyIncome' },
+  { code: '4300', name: 'Recoveries of loans written off', kind: 'income', role: 'recoveryIncome' },
   { code: '5100', name: 'Loans written off', kind: 'expense', role: 'writeOffExpense' },
+  { code: '5110', name: 'Interest written off', kind: 'expense', role: 'interestWrittenOff' },
+  { code: '5120', name: 'Fees and penalties written off', kind: 'expense', role: 'chargesWrittenOff' },
   { code: '5200', name: 'Loan loss provisions', kind: 'expense', role: 'provisionExpense' },
 ];
 
@@ -71,6 +81,9 @@ const RECEIVABLE: Record<Component, AccountRole> = {
   principal: 'principalReceivable', interest: 'interestReceivable', fee: 'feeReceivable', penalty: 'penaltyReceivable',
 };
 const INCOME: Record<Exclude<Component, 'principal'>, AccountRole> = { interest: 'interestIncome', fee: 'feeIncome', penalty: 'penaltyIncome' };
+const WRITTEN_OFF: Record<Component, AccountRole> = {
+  principal: 'writeOffExpense', interest: 'interestWrittenOff', fee: 'chargesWrittenOff', penalty: 'chargesWrittenOff',
+};
 
 export type ComponentAmounts = Readonly<Record<Component, Decimal>>;
 
@@ -90,7 +103,11 @@ export type FinancialEvent =
   /** Forgiving an amount owed: the income it had recognised is taken back. */
   | { kind: 'waiver'; component: Exclude<Component, 'principal'>; amount: Decimal }
   /** Paying excess back to the borrower. */
-  | { kind: 'refund'; amount: Decimal };
+  | { kind: 'refund'; amount: Decimal }
+  /** Receivables given up: each component's amount moved to its write-off expense. */
+  | { kind: 'writeOff'; amounts: ComponentAmounts }
+  /** Money received after a write-off in full: income as it arrives; beyond what was written off, held as excess. */
+  | { kind: 'recovery'; amount: Decimal; excess: Decimal };
 
 export interface JournalLine {
   account: string;
@@ -169,6 +186,21 @@ export function journalFor(event: FinancialEvent, context: { loanId: string; cur
       const amount = money(event.amount, currency, 'amount');
       debit('excess', amount);
       credit('cash', amount);
+      break;
+    }
+    case 'writeOff':
+      for (const component of ['penalty', 'fee', 'interest', 'principal'] as const) {
+        const amount = money(event.amounts[component], currency, `amounts.${component}`);
+        debit(WRITTEN_OFF[component], amount);
+        credit(RECEIVABLE[component], amount);
+      }
+      break;
+    case 'recovery': {
+      const amount = money(event.amount, currency, 'amount');
+      const excess = money(event.excess, currency, 'excess');
+      debit('cash', amount.plus(excess));
+      credit('recoveryIncome', amount);
+      credit('excess', excess);
       break;
     }
   }

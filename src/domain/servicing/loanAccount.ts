@@ -40,7 +40,13 @@
 //   as time passes. Those decisions are in docs/decisions.md, "Payoff, prepayment, refunds and charges by rule".
 // - A `tranche` pays out more of the approved principal and regenerates the instalments still to come
 //   (tranches.ts; docs/decisions.md, "Multi-tranche disbursement").
-// - Status: closed when no instalment owes anything; overdue when an instalment due before `asOf` still owes
+// - A `writeOff` in full collapses the schedule as a payoff would (interest earned to date falls due, later
+//   interest is cancelled), draws on held money, and moves everything still owed to the write-off expenses; no
+//   charge arises after it, and money received after it is a recovery (income up to what was written off, the
+//   rest held as excess). Only refunds and reversals may follow. A partial write-off gives up `amount` of one
+//   component, oldest instalment first, of what has fallen due (principal also of instalments still to come,
+//   which are then regenerated for what they still owe). docs/write-off.md has the decisions.
+// - Status: written off once written off in full; closed when no instalment owes anything; overdue when an instalment due before `asOf` still owes
 //   more than the underpayment tolerance; otherwise active. Days past due count from the due date of the oldest
 //   such instalment.
 import type { LoanStatus } from './loanStatus.js';
@@ -82,7 +88,12 @@ export type LoanTransaction =
   /** Pays what is due, interest earned to date, then principal; the remaining schedule is regenerated. */
   | { kind: 'prepayment'; id: string; valueDate: string; amount: DecimalInput; reschedule: PrepaymentReschedule; channel?: string; externalRef?: string }
   /** A later tranche paid out: more principal owed from its value date, the instalments still to come regenerated. */
-  | { kind: 'tranche'; id: string; valueDate: string; amount: DecimalInput; externalRef?: string };
+  | { kind: 'tranche'; id: string; valueDate: string; amount: DecimalInput; externalRef?: string }
+  /**
+   * Gives up what the borrower owes: everything (no amount: a write-off in full, after which money received is a
+   * recovery) or `amount` of one component (a partial write-off; the loan goes on).
+   */
+  | { kind: 'writeOff'; id: string; valueDate: string; amount?: DecimalInput; component?: Component };
 
 export type Amounts = Record<Component, Decimal>;
 
@@ -95,7 +106,9 @@ export interface InstalmentState {
   charged: Amounts;
   paid: Amounts;
   waived: Amounts;
-  /** charged − paid − waived. */
+  /** Given up by write-offs. */
+  writtenOff: Amounts;
+  /** charged − paid − waived − written off. */
   outstanding: Amounts;
 }
 
@@ -192,6 +205,38 @@ export interface TrancheExplanation {
   after: RemainingTerms;
 }
 
+export interface WriteOffExplanation {
+  writeOffId: string;
+  valueDate: string;
+  /** Everything owed (the loan is written off) or a part of one component. */
+  full: boolean;
+  component: Component | null;
+  /** What was written off, per component. */
+  amounts: Amounts;
+  lines: { instalment: number; component: Component; amount: Decimal }[];
+  /** A partial write-off of principal still to fall due regenerates the instalments still to come. */
+  rescheduled: boolean;
+}
+
+export interface RecoveryExplanation {
+  repaymentId: string;
+  valueDate: string;
+  amount: Decimal;
+  /** Credited to recovery income: at most what was written off and not yet recovered. */
+  recovered: Decimal;
+  /** Beyond it: held as excess, refundable. */
+  held: Decimal;
+}
+
+/** A loan written off in full: when, how much, and what has come back since. */
+export interface WrittenOff {
+  on: string;
+  total: Decimal;
+  recovered: Decimal;
+  /** Written off and not yet recovered: what the borrower still owes, off the books. */
+  recoverable: Decimal;
+}
+
 export interface RuleChargeExplanation {
   rule: 'lateFee' | 'penaltyInterest' | 'feeOnDate';
   valueDate: string;
@@ -203,7 +248,7 @@ export interface RuleChargeExplanation {
 }
 
 /** The statuses a replay can tell from the money alone (loanStatus.ts holds the whole table). */
-export type LoanAccountStatus = Extract<LoanStatus, 'active' | 'overdue' | 'closed'>;
+export type LoanAccountStatus = Extract<LoanStatus, 'active' | 'overdue' | 'closed' | 'written_off'>;
 
 export interface LoanAccountState {
   loanId: string;
@@ -222,6 +267,10 @@ export interface LoanAccountState {
   ruleCharges: RuleChargeExplanation[];
   /** Tranches paid out after booking, in value-date order. */
   tranches: TrancheExplanation[];
+  writeOffs: WriteOffExplanation[];
+  recoveries: RecoveryExplanation[];
+  /** Set once the loan is written off in full. */
+  writtenOff: WrittenOff | null;
   totals: {
     /** What the loan's receivable accounts hold: all unpaid principal, interest/fees/penalties once recognised. */
     receivable: Amounts;

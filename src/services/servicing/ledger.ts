@@ -12,7 +12,7 @@ import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
 export const ROLES: readonly AccountRole[] = [
   'cash', 'principalReceivable', 'interestReceivable', 'feeReceivable', 'penaltyReceivable', 'interestIncome', 'feeIncome', 'penaltyIncome',
-  'excess', 'interestInAdvance', 'writeOffExpense', 'colenderPayable', 'interestSuspense', 'loanLossAllowance', 'provisionExpense',
+  'excess', 'interestInAdvance', 'writeOffExpense', 'interestWrittenOff', 'chargesWrittenOff', 'recoveryIncome', 'colenderPayable', 'interestSuspense', 'loanLossAllowance', 'provisionExpense',
 ];
 export const KINDS = ['asset', 'liability', 'equity', 'income', 'expense'] as const;
 

@@ -7,7 +7,7 @@ import { termsFromJson } from '../../domain/servicing/product.js';
 import type { Decimal } from '../../domain/money.js';
 import { businessDateOf } from '../../tenancy/dateColumns.js';
 
-export const TRANSACTION_KINDS = ['repayment', 'prepayment', 'payoff', 'refund', 'reversal', 'charge', 'waiver', 'tranche'] as const;
+export const TRANSACTION_KINDS = ['repayment', 'prepayment', 'payoff', 'refund', 'reversal', 'charge', 'waiver', 'tranche', 'writeOff'] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export interface LoanRecord {
@@ -62,6 +62,11 @@ export function loanTransactionOf(record: TransactionRecord): LoanTransaction {
       return {
         kind: 'waiver', ...base, component: record.component as 'interest' | 'fee' | 'penalty', amount: record.amount!,
         ...(record.instalment === null ? {} : { instalment: record.instalment }),
+      };
+    case 'writeOff':
+      return {
+        kind: 'writeOff', ...base,
+        ...(record.amount === null ? {} : { amount: record.amount, component: record.component as 'principal' | 'interest' | 'fee' | 'penalty' }),
       };
     default:
       // Money in or out: repayment, prepayment (with its rescheduling choice), payoff, refund, a later tranche.

@@ -41,7 +41,7 @@ export interface PostingDraft {
   valueDate: string;
   /** As the Decimal scalar parsed it (below 10^15, at most 10 places); written as text only by the INSERT. */
   amount?: Decimal | null;
-  component?: 'interest' | 'fee' | 'penalty' | null;
+  component?: 'principal' | 'interest' | 'fee' | 'penalty' | null;
   instalment?: number | null;
   reschedule?: 'reduceInstalment' | 'reduceTenor' | null;
   reverses?: string | null;
@@ -104,6 +104,8 @@ function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: 
     if (!target || target.kind === 'reversal') throw new InvalidField(`${f}transactionId`, 'no repayment, charge, waiver or refund of this loan has that id');
     return;
   }
+  // A write-off in full carries no amount: it gives up whatever is owed on its date.
+  if (draft.kind === 'writeOff' && (draft.amount === null || draft.amount === undefined)) return;
   // Refused before the replay, whose own guard would name the transaction by its new id rather than the input.
   assertPositiveAmount(draft.amount, `${f}amount`);
   if (draft.kind === 'tranche') assertTrancheFitsLoan(draft, loan, known);
@@ -346,9 +348,6 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
   for (const loanId of loanIds) {
     const loan = loans.get(loanId)!;
     const fresh = newByLoan.get(loanId)!;
-    if (fresh.length > 0 && (loan.status === 'written_off' || loan.status === 'restructured')) {
-      throw new InvalidField(`${fresh[0]!.field}loanId`, `the loan is ${loan.status.replace('_', ' ')}: it takes no more transactions`);
-    }
     const history = histories.get(loanId) ?? null;
     // Without the history, nothing new reverses or adds a tranche (the checkpoint would not do): the drafts are checked among themselves.
     const known = new Map<string, StoredTransaction | (PostingDraft & { id: string })>((history?.transactions ?? []).map((t) => [t.id, t]));

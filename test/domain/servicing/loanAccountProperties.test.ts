@@ -1,6 +1,7 @@
 // Replay properties (fast-check) over random loans, allocation rules and transaction lists: repayments,
 // prepayments (reduce instalment or tenor), payoffs, refunds, charges, waivers, later tranches of a loan approved
-// for more than its first (multi-tranche disbursement) and reversals arriving in a random
+// for more than its first (multi-tranche disbursement), write-offs in full and in part (money after a write-off in
+// full is a recovery), returned auto-debits (a repayment reversed with a return fee) and reversals arriving in a random
 // order with random value dates, so that backdated transactions and reversals of earlier ones are common. Loans
 // carry random charges by rule (late fees, penalty interest, fees on dates) and underpayment tolerances.
 // A transaction the replay would refuse (a refund beyond the excess, a payoff below its quote, a reversal that
@@ -38,7 +39,7 @@ import {
   type LoanTransaction,
 } from '../../../src/domain/servicing/loanAccount.js';
 import { InvalidField } from '../../../src/errors.js';
-import { DISBURSED, dayAfter, drafts, loans, transactionsFrom } from '../../support/loanArbitraries.js';
+import { DISBURSED, dayAfter, drafts, loans, transactionsFrom, type Draft } from '../../support/loanArbitraries.js';
 
 const ZERO = new Decimal(0);
 
@@ -46,6 +47,37 @@ const cases = fc.record({ loan: loans, drafts, asOfDay: fc.integer({ min: 0, max
   const asOf = dayAfter(asOfDay);
   const earlier = dayAfter(Math.min(asOfDay, earlierDay));
   return { loan, transactions: transactionsFrom(loan, list, [asOf, earlier]), asOf, earlier };
+});
+
+// Histories that hold a write-off in full (or in part) among random transactions, money after it (recoveries),
+// returned debits, and now and then a reversal of the write-off: the write-off is drawn last among them so that
+// it is kept whenever something is still owed on its date.
+const writeOffCases = fc.record({
+  loan: loans, drafts, asOfDay: fc.integer({ min: 150, max: 260 }),
+  writeOff: fc.record({ day: fc.integer({ min: 20, max: 150 }), part: fc.option(fc.record({ component: fc.constant('principal' as const), minor: fc.integer({ min: 1, max: 40_000 }) }), { freq: 2 }) }),
+  after: fc.array(fc.record({ days: fc.integer({ min: 0, max: 60 }), minor: fc.integer({ min: 1, max: 200_000 }) }), { minLength: 1, maxLength: 3 }),
+  returned: fc.array(fc.record({ day: fc.integer({ min: 0, max: 150 }), pick: fc.nat(), feeMinor: fc.constantFrom(0, 2_500) }), { maxLength: 2 }),
+  reverseIt: fc.boolean(),
+}).map(({ loan, drafts: list, asOfDay, writeOff, after, returned, reverseIt }) => {
+  const asOf = dayAfter(asOfDay);
+  const all: Draft[] = [
+    ...list,
+    ...returned.map((r) => ({ kind: 'returnedDebit' as const, ...r })),
+    { kind: 'writeOff', day: writeOff.day, part: writeOff.part },
+    ...after.map((a) => ({ kind: 'repayment' as const, day: writeOff.day + a.days, minor: a.minor })),
+  ];
+  const transactions = transactionsFrom(loan, all, [asOf]);
+  const written = transactions.find((t) => t.kind === 'writeOff' && t.amount === undefined);
+  if (reverseIt && written) {
+    const reversal: LoanTransaction = { kind: 'reversal', id: 'undo', reverses: written.id, valueDate: dayAfter(Math.min(asOfDay, writeOff.day + 70)) };
+    try {
+      replayLoan(loan, [...transactions, reversal], asOf);
+      transactions.push(reversal);
+    } catch (error) {
+      if (!(error instanceof InvalidField)) throw error;
+    }
+  }
+  return { loan, transactions, asOf };
 });
 
 const sumOf = (values: Decimal[]) => values.reduce((a, b) => a.plus(b), ZERO);
@@ -89,7 +121,7 @@ function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective:
 
   for (const i of state.instalments) {
     for (const c of COMPONENTS) {
-      for (const amount of [i.outstanding[c], i.paid[c], i.waived[c], i.charged[c]]) expect(amount.isNegative()).toBe(false);
+      for (const amount of [i.outstanding[c], i.paid[c], i.waived[c], i.writtenOff[c], i.charged[c]]) expect(amount.isNegative()).toBe(false);
     }
   }
   for (const c of COMPONENTS) {
@@ -104,9 +136,41 @@ function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective:
     if (allocation.repaymentId === null) continue;
     expect(sumOf(allocation.lines.map((l) => l.amount)).plus(allocation.held).equals(allocation.amount)).toBe(true);
   }
-  expect(state.allocations.filter((a) => a.repaymentId !== null).map((a) => a.repaymentId)).toEqual(moneyIn.map((t) => t.id));
+  // Money after a write-off in full is a recovery, not paid to any instalment: recovered or held, nothing else.
+  const recoveredIds = new Set(state.recoveries.map((r) => r.repaymentId));
+  expect(state.allocations.filter((a) => a.repaymentId !== null).map((a) => a.repaymentId)).toEqual(moneyIn.filter((t) => !recoveredIds.has(t.id)).map((t) => t.id));
+  for (const r of state.recoveries) expect(r.recovered.plus(r.held).equals(r.amount)).toBe(true);
+  const recovered = sumOf(state.recoveries.map((r) => r.recovered));
   const paid = sumOf(state.instalments.flatMap((i) => COMPONENTS.map((c) => i.paid[c])));
-  expect(paid.plus(held).equals(received.minus(refunded))).toBe(true);
+  expect(paid.plus(held).plus(recovered).equals(received.minus(refunded))).toBe(true);
+
+  // Write-offs: each component's expense is what was written off of it, on the instalments and in the journals;
+  // recovery income is what came back, never more than was written off in full.
+  const writtenOff = { principal: ZERO, interest: ZERO, fee: ZERO, penalty: ZERO };
+  for (const w of state.writeOffs) for (const c of COMPONENTS) writtenOff[c] = writtenOff[c].plus(w.amounts[c]);
+  for (const c of COMPONENTS) expect(sumOf(state.instalments.map((i) => i.writtenOff[c])).equals(writtenOff[c])).toBe(true);
+  expect((gl.get(STANDARD_MAPPING.writeOffExpense) ?? ZERO).equals(writtenOff.principal)).toBe(true);
+  expect((gl.get(STANDARD_MAPPING.interestWrittenOff) ?? ZERO).equals(writtenOff.interest)).toBe(true);
+  expect((gl.get(STANDARD_MAPPING.chargesWrittenOff) ?? ZERO).equals(writtenOff.fee.plus(writtenOff.penalty))).toBe(true);
+  expect((gl.get(STANDARD_MAPPING.recoveryIncome) ?? ZERO).negated().equals(recovered)).toBe(true);
+  expect(state.writeOffs.map((w) => w.writeOffId)).toEqual(effective.filter((t) => t.kind === 'writeOff').map((t) => t.id));
+  const inFull = state.writeOffs.find((w) => w.full);
+  if (inFull) {
+    // Everything owed on its date was given up: nothing is receivable or owed after it, the loan is written off.
+    expect(state.status).toBe('written_off');
+    expect(state.writtenOff!.on).toBe(inFull.valueDate);
+    expect(state.writtenOff!.total.equals(sumOf(COMPONENTS.map((c) => inFull.amounts[c])))).toBe(true);
+    expect(state.writtenOff!.recovered.equals(recovered)).toBe(true);
+    expect(recovered.lte(state.writtenOff!.total)).toBe(true);
+    for (const c of COMPONENTS) {
+      expect(subLedger[c].isZero()).toBe(true);
+      expect(state.totals.outstanding[c].isZero()).toBe(true);
+    }
+    expect(state.daysPastDue).toBe(0);
+  } else {
+    expect(state.writtenOff).toBeNull();
+    expect(state.recoveries).toEqual([]);
+  }
   // The current schedule still repays exactly what was lent (every tranche paid out included), and a payoff leaves
   // nothing owed when nothing follows it.
   expect(state.currentSchedule.totals.principal.equals(state.schedule.financedPrincipal.plus(tranches))).toBe(true);
@@ -119,7 +183,7 @@ function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective:
   if (held.gt(0)) for (const c of COMPONENTS) expect(state.totals.due[c].isZero()).toBe(true);
 
   const owes = (i: (typeof state.instalments)[number]) => COMPONENTS.some((c) => i.outstanding[c].gt(0));
-  expect(state.status === 'closed').toBe(!state.instalments.some(owes));
+  expect(state.status === 'closed').toBe(!state.instalments.some(owes) && !inFull);
   expect(state.status === 'overdue').toBe(state.daysPastDue > 0);
 }
 
@@ -129,6 +193,7 @@ const RUNS = { numRuns: 150 };
 describe('loan account replay properties', () => {
   it('replaying the arrival-ordered list equals replaying its effective transactions in value-date order', () => {
     let withTranches = 0;
+    const seen = { inFull: 0, inPart: 0, principalAhead: 0, recovered: 0, returned: 0 };
     fc.assert(
       fc.property(cases, ({ loan, transactions, asOf }) => {
         const state = replayLoan(loan, transactions, asOf);
@@ -141,6 +206,29 @@ describe('loan account replay properties', () => {
     );
     // Not vacuous: some loans were paid out in more than one tranche.
     expect(withTranches).toBeGreaterThan(0);
+  });
+
+  it('with write-offs, recoveries and returned debits in every history, the replay is the same in any arrival order and the books hold', () => {
+    const seen = { inFull: 0, inPart: 0, principalAhead: 0, recovered: 0, returned: 0, reinstated: 0 };
+    fc.assert(
+      fc.property(writeOffCases, ({ loan, transactions, asOf }) => {
+        const state = replayLoan(loan, transactions, asOf);
+        const effective = effectiveTransactions(transactions, asOf);
+        expect(state).toEqual(replayLoan(loan, effective, asOf));
+        assertInvariants(loan, state, effective);
+        if (state.writeOffs.some((w) => w.full)) seen.inFull += 1;
+        if (state.writeOffs.some((w) => !w.full)) seen.inPart += 1;
+        if (state.writeOffs.some((w) => w.rescheduled)) seen.principalAhead += 1;
+        if (state.recoveries.some((r) => r.recovered.gt(0))) seen.recovered += 1;
+        if (transactions.some((t) => t.kind === 'reversal' && transactions.some((f) => f.id === `${t.id}f`))) seen.returned += 1;
+        const reversedWriteOff = transactions.some((t) => t.kind === 'reversal' && transactions.some((w) => w.id === t.reverses && w.kind === 'writeOff' && w.amount === undefined));
+        if (reversedWriteOff && state.status !== 'written_off') seen.reinstated += 1;
+      }),
+      { numRuns: 120 },
+    );
+    // Not vacuous: loans were written off in full and in part (principal still to fall due among them), recovered
+    // from, reinstated by reversing the write-off, and had debits returned with their fee.
+    for (const count of Object.values(seen)) expect(count).toBeGreaterThan(0);
   });
 
   it('the loan on a date from one replay is the account and the payoff quote replayed apart', () => {

@@ -35,6 +35,7 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
     charged: { ...w.charged },
     paid: { ...w.paid },
     waived: { ...w.waived },
+    writtenOff: { ...w.writtenOff },
     outstanding: outstandings[k]!,
   }));
   const receivable = zeros();
@@ -59,7 +60,11 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
   const level = working.level;
   const trancheTotal = working.paidTranches.reduce((s, t) => s.plus(t.amount), ZERO);
   let current: Schedule | undefined;
-  const status: LoanAccountStatus = sum(outstanding).isZero() ? 'closed' : overdue ? 'overdue' : 'active';
+  const status: LoanAccountStatus = working.writtenOff ? 'written_off' : sum(outstanding).isZero() ? 'closed' : overdue ? 'overdue' : 'active';
+  const writtenOff = working.writtenOff && {
+    on: working.writtenOff.on, total: working.writtenOff.total, recovered: working.writtenOff.recovered,
+    recoverable: working.writtenOff.total.minus(working.writtenOff.recovered),
+  };
 
   return {
     loanId: working.loan.id,
@@ -81,6 +86,9 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
     payoffs: [...working.payoffs],
     ruleCharges: [...working.ruleCharges],
     tranches: [...working.tranches],
+    writeOffs: [...working.writeOffs],
+    recoveries: [...working.recoveries],
+    writtenOff,
     totals: { receivable, outstanding, due },
     held: { advance, excess: working.held.minus(advance) },
     interestInAdvance,

@@ -16,8 +16,11 @@ import { outstandingOf, WorkingState, ZERO, type WorkingFields, type WorkingInst
 
 /** Penalty, fee, interest, principal. */
 type AmountsRow = [string, string, string, string];
-/** number, from, due, charged, paid, waived, recognised, added [fee, penalty], accrual [from, interest, earnedBefore], fallen, lateFeeChecked. */
-type InstalmentRow = [number, string, string, AmountsRow, AmountsRow, AmountsRow, AmountsRow, [string, string], [string, string, string], boolean, boolean];
+/**
+ * number, from, due, charged, paid, waived, recognised, added [fee, penalty], accrual [from, interest, earnedBefore],
+ * fallen, lateFeeChecked, and written off when anything is (absent in checkpoints written before write-offs existed).
+ */
+type InstalmentRow = [number, string, string, AmountsRow, AmountsRow, AmountsRow, AmountsRow, [string, string], [string, string, string], boolean, boolean, AmountsRow?];
 
 export interface ReplayCheckpoint {
   version: 1;
@@ -34,6 +37,8 @@ export interface ReplayCheckpoint {
     level: string | null;
     held: string;
     paidOff: boolean;
+    /** A write-off in full: [date, total, recovered]. */
+    writtenOff?: [string, string, string] | null;
     penaltyFrom: string;
     nextFeeOnDate: number;
     tranches: [string, string, string][];
@@ -46,17 +51,23 @@ const amountsRow = (a: Amounts): AmountsRow => [text(a.penalty), text(a.fee), te
 const amount = (t: string) => (t === '0' ? ZERO : new Decimal(t));
 const amountsOf = (row: AmountsRow): Amounts => ({ penalty: amount(row[0]), fee: amount(row[1]), interest: amount(row[2]), principal: amount(row[3]) });
 
+const NOTHING: AmountsRow = ['0', '0', '0', '0'];
+const nothingIn = (a: Amounts) => a.penalty.isZero() && a.fee.isZero() && a.interest.isZero() && a.principal.isZero();
+
 function instalmentRow(w: WorkingInstalment): InstalmentRow {
-  return [
+  const row: InstalmentRow = [
     w.number, w.fromDate, w.dueDate, amountsRow(w.charged), amountsRow(w.paid), amountsRow(w.waived), amountsRow(w.recognised),
     [text(w.added.fee), text(w.added.penalty)], [w.accrual.from, text(w.accrual.interest), text(w.accrual.earnedBefore)], w.fallen, w.lateFeeChecked,
   ];
+  if (!nothingIn(w.writtenOff)) row.push(amountsRow(w.writtenOff));
+  return row;
 }
 
 function instalmentOf(row: InstalmentRow): WorkingInstalment {
-  const [number, fromDate, dueDate, charged, paid, waived, recognised, added, accrual, fallen, lateFeeChecked] = row;
+  const [number, fromDate, dueDate, charged, paid, waived, recognised, added, accrual, fallen, lateFeeChecked, writtenOff] = row;
   return {
-    number, fromDate, dueDate, charged: amountsOf(charged), paid: amountsOf(paid), waived: amountsOf(waived), recognised: amountsOf(recognised),
+    number, fromDate, dueDate, charged: amountsOf(charged), paid: amountsOf(paid), waived: amountsOf(waived), writtenOff: amountsOf(writtenOff ?? NOTHING),
+    recognised: amountsOf(recognised),
     added: { fee: amount(added[0]), penalty: amount(added[1]) },
     accrual: { from: accrual[0], interest: amount(accrual[1]), earnedBefore: amount(accrual[2]) },
     fallen, lateFeeChecked,
@@ -65,7 +76,7 @@ function instalmentOf(row: InstalmentRow): WorkingInstalment {
 
 /** Overdue principal is bearing penalty interest: the books depend on the dates the replay stops on. */
 export function penaltyAccrues(state: WorkingState): boolean {
-  if (!(state.terms.penaltyRatePercent ?? new Decimal(0)).gt(0) || state.paidOff) return false;
+  if (!(state.terms.penaltyRatePercent ?? new Decimal(0)).gt(0) || state.chargesStopped) return false;
   return state.instalments.some((w) => w.fallen && outstandingOf(w).principal.gt(0));
 }
 
@@ -86,6 +97,7 @@ export function checkpointOf(state: WorkingState, asOf: string, covers: number, 
       level: fields.level === null ? null : text(fields.level),
       held: text(fields.held),
       paidOff: fields.paidOff,
+      writtenOff: fields.writtenOff && [fields.writtenOff.on, text(fields.writtenOff.total), text(fields.writtenOff.recovered)],
       penaltyFrom: fields.penaltyFrom,
       nextFeeOnDate: fields.nextFeeOnDate,
       tranches: fields.paidTranches.map((t) => [t.trancheId, t.valueDate, text(t.amount)]),
@@ -102,6 +114,7 @@ export function resumedState(loan: LoanAccount, checkpoint: ReplayCheckpoint): W
     level: s.level === null ? null : new Decimal(s.level),
     held: amount(s.held),
     paidOff: s.paidOff,
+    writtenOff: s.writtenOff ? { on: s.writtenOff[0], total: new Decimal(s.writtenOff[1]), recovered: new Decimal(s.writtenOff[2]) } : null,
     penaltyFrom: s.penaltyFrom,
     nextFeeOnDate: s.nextFeeOnDate,
     paidTranches: s.tranches.map(([trancheId, valueDate, amount]) => ({ trancheId, valueDate, amount: new Decimal(amount) })),

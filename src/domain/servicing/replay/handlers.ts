@@ -4,26 +4,49 @@
 // compile until it has a handler here.
 import { InvalidField } from '../../../errors.js';
 import { Decimal, minorUnits } from '../../money.js';
-import { allocateRepayment, type AllocationLine } from '../allocation.js';
-import type { LoanTransaction, WaiverExplanation } from '../loanAccount.js';
+import { allocateRepayment, COMPONENTS, type AllocationLine } from '../allocation.js';
+import type { LoanTransaction, WaiverExplanation, WriteOffExplanation } from '../loanAccount.js';
 import { earnedInterest, remainingSchedule } from '../prepayment.js';
 import { principalFreePeriods, PREPAYMENT_RESCHEDULES, type PrepaymentReschedule } from '../product.js';
 import { undisbursedOf } from '../tranches.js';
 import { collapseOn, remainingAfter, replaceAfter } from './reschedule.js';
 import { amountOf } from './transactions.js';
-import { outstandingOf, owingOf, repaymentOf, sum, ZERO, type WorkingState } from './workingState.js';
+import { outstandingOf, owingOf, receivableOf, repaymentOf, sum, ZERO, zeros, type WorkingState } from './workingState.js';
 
 type Of<K extends LoanTransaction['kind']> = Extract<LoanTransaction, { kind: K }>;
 /** `field` names the transaction in errors (`transactions.<id>`), so a refusal points at what to correct. */
 type Handler<K extends LoanTransaction['kind']> = (state: WorkingState, t: Of<K>, field: string) => void;
 
-/** Money against what is owed, by the loan's rule; what the rule does not spend is held. */
+/**
+ * After a write-off in full the loan owes nothing on the books: money may still come in (a recovery), held money
+ * may be refunded and transactions reversed, but nothing may be charged, forgiven, paid off or paid out.
+ */
+function assertNotWrittenOff(state: WorkingState, t: LoanTransaction, field: string): void {
+  if (!state.writtenOff) return;
+  throw new InvalidField(`${field}.valueDate`, `the loan was written off on ${state.writtenOff.on}: only a repayment (a recovery), a refund of excess or a reversal may be valued after it, not a ${t.kind}`);
+}
+
+/** Money against what is owed, by the loan's rule; what the rule does not spend is held. After a write-off in full, a recovery. */
 function repayment(state: WorkingState, t: Of<'repayment'>, field: string): void {
-  state.apply(amountOf(t.amount, state.currency, `${field}.amount`), t.valueDate, t.id);
+  const amount = amountOf(t.amount, state.currency, `${field}.amount`);
+  if (state.writtenOff) recover(state, t, amount);
+  else state.apply(amount, t.valueDate, t.id);
+}
+
+/** Money on a loan written off in full: income up to what was written off and not yet recovered, the rest held as excess. */
+function recover(state: WorkingState, t: Of<'repayment'>, amount: Decimal): void {
+  const written = state.writtenOff!;
+  const recovered = Decimal.min(amount, written.total.minus(written.recovered));
+  const held = amount.minus(recovered);
+  state.post({ kind: 'recovery', amount: recovered, excess: held }, t.valueDate);
+  state.writtenOff = { ...written, recovered: written.recovered.plus(recovered) };
+  state.held = state.held.plus(held);
+  state.recoveries.push({ repaymentId: t.id, valueDate: t.valueDate, amount, recovered, held });
 }
 
 /** A fee or penalty owed from its value date, collected with the instalment due next (the last after maturity). */
 function charge(state: WorkingState, t: Of<'charge'>, field: string): void {
+  assertNotWrittenOff(state, t, field);
   const amount = amountOf(t.amount, state.currency, `${field}.amount`);
   state.charge(state.chargedOn(t.valueDate), t.component, amount, t.valueDate);
   state.drawOnHeld(t.valueDate);
@@ -35,6 +58,7 @@ function charge(state: WorkingState, t: Of<'charge'>, field: string): void {
  * receivable net to zero.
  */
 function waiver(state: WorkingState, t: Of<'waiver'>, field: string): void {
+  assertNotWrittenOff(state, t, field);
   let left = amountOf(t.amount, state.currency, `${field}.amount`);
   const c = t.component;
   if (t.instalment !== undefined && !state.instalments.some((i) => i.number === t.instalment)) {
@@ -70,6 +94,7 @@ function refund(state: WorkingState, t: Of<'refund'>, field: string): void {
 
 /** Collapses the schedule to what closes the loan today and pays it; at least the quote, the rest held as excess. */
 function payoff(state: WorkingState, t: Of<'payoff'>, field: string): void {
+  assertNotWrittenOff(state, t, field);
   const { currency } = state;
   const amount = amountOf(t.amount, currency, `${field}.amount`);
   const cancelled = collapseOn(state, t.valueDate);
@@ -181,6 +206,7 @@ function regenerateAfter(state: WorkingState, date: string, reschedule: Prepayme
 
 /** Pays down principal ahead of the schedule and regenerates what remains to the reschedule the borrower chose. */
 function prepayment(state: WorkingState, t: Of<'prepayment'>, field: string): void {
+  assertNotWrittenOff(state, t, field);
   assertReschedule(state, t, field);
   const amount = amountOf(t.amount, state.currency, `${field}.amount`);
   const date = t.valueDate;
@@ -202,6 +228,7 @@ function prepayment(state: WorkingState, t: Of<'prepayment'>, field: string): vo
  * over the same due dates, interest on the tranche only from its date (tranches.ts has the decisions).
  */
 function tranche(state: WorkingState, t: Of<'tranche'>, field: string): void {
+  assertNotWrittenOff(state, t, field);
   const { currency } = state;
   const amount = amountOf(t.amount, currency, `${field}.amount`);
   const date = t.valueDate;
@@ -223,6 +250,65 @@ function tranche(state: WorkingState, t: Of<'tranche'>, field: string): void {
 }
 
 /**
+ * Gives up what the borrower owes. In full (no amount): the schedule collapses on the date as for a payoff (the
+ * interest earned to date falls due, later interest and fees are cancelled), held money is drawn on, and every
+ * component still owed moves to its write-off expense; the loan is written off. In part: `amount` of `component`,
+ * oldest instalment first, of what the books hold as receivable (principal: of every instalment, the instalments
+ * still to come then regenerated for the principal they still owe, to a lower instalment).
+ */
+function writeOff(state: WorkingState, t: Of<'writeOff'>, field: string): void {
+  assertNotWrittenOff(state, t, field);
+  const date = t.valueDate;
+  const { currency } = state;
+  const places = minorUnits(currency);
+  const amounts = zeros();
+  const lines: WriteOffExplanation['lines'] = [];
+  const give = (w: WorkingState['instalments'][number], c: (typeof COMPONENTS)[number], amount: Decimal) => {
+    w.writtenOff[c] = w.writtenOff[c].plus(amount);
+    amounts[c] = amounts[c].plus(amount);
+    lines.push({ instalment: w.number, component: c, amount });
+  };
+  if (t.amount === undefined) {
+    if (t.component !== undefined) throw new InvalidField(`${field}.component`, 'a write-off in full names no component: it gives up everything owed');
+    if (state.settled()) throw new InvalidField(`${field}.valueDate`, `nothing is owed on ${date}: there is nothing to write off`);
+    collapseOn(state, date);
+    state.drawOnHeld(date);
+    for (const w of state.instalments) {
+      state.recognise(w, date);
+      const owed = outstandingOf(w);
+      for (const c of COMPONENTS) if (owed[c].gt(0)) give(w, c, owed[c]);
+    }
+    state.post({ kind: 'writeOff', amounts }, date);
+    state.writtenOff = { on: date, total: sum(amounts), recovered: ZERO };
+    state.writeOffs.push({ writeOffId: t.id, valueDate: date, full: true, component: null, amounts, lines, rescheduled: false });
+    return;
+  }
+  const c = t.component;
+  if (c === undefined || !(COMPONENTS as readonly string[]).includes(c)) {
+    throw new InvalidField(`${field}.component`, 'a partial write-off names the component it gives up: principal, interest, fee or penalty');
+  }
+  const amount = amountOf(t.amount, currency, `${field}.amount`);
+  const available = state.instalments.map((w) => (c === 'principal' ? outstandingOf(w).principal : Decimal.min(outstandingOf(w)[c], receivableOf(w, c))));
+  const most = available.reduce((a, b) => a.plus(b), ZERO);
+  if (amount.gt(most)) {
+    throw new InvalidField(`${field}.amount`, `at most ${most.toFixed(places)} ${currency} of ${c} can be written off on ${date}; the write-off asks for ${amount.toFixed(places)}`);
+  }
+  let left = amount;
+  let future = false;
+  state.instalments.forEach((w, k) => {
+    const part = Decimal.min(left, available[k]!);
+    if (!part.gt(0)) return;
+    give(w, c, part);
+    left = left.minus(part);
+    if (w.dueDate > date) future = true;
+  });
+  state.post({ kind: 'writeOff', amounts }, date);
+  const rescheduled = c === 'principal' && future;
+  if (rescheduled) regenerateAfter(state, date, 'reduceInstalment');
+  state.writeOffs.push({ writeOffId: t.id, valueDate: date, full: false, component: c, amounts, lines, rescheduled });
+}
+
+/**
  * A reversal acts before the replay: `effectiveTransactions` leaves out the transaction it reverses (from the
  * reversal's date on) and the reversal itself, so the loan replays as if the reversed money never arrived.
  */
@@ -236,6 +322,7 @@ const handlers: { [K in LoanTransaction['kind']]: Handler<K> } = {
   payoff,
   prepayment,
   tranche,
+  writeOff,
   reversal,
 };
 

@@ -35,7 +35,7 @@ export interface PositionFacts {
 }
 
 export function positionFactsOf(state: WorkingState, asOf: string): PositionFacts {
-  const closed = state.paidOff || state.settled();
+  const closed = state.chargesStopped || state.settled();
   const upcoming = state.instalments.filter((w) => !w.fallen).map((w) => ({
     number: w.number,
     dueDate: w.dueDate,

@@ -39,18 +39,20 @@ export function replaceAfter(state: WorkingState, date: string, plan: Replacemen
   const news: WorkingInstalment[] = plan.map((p) => plannedInstalment(p, p.accrual));
   const pooled = poolReplaced(future, news);
   const first = news[0]!;
-  first.charged.principal = first.charged.principal.plus(pooled.paid.principal);
+  // Principal paid or written off ahead already reduced the principal the plan is for: it stays on the first.
+  first.charged.principal = first.charged.principal.plus(pooled.paid.principal).plus(pooled.writtenOff.principal);
   first.recognised.principal = first.charged.principal;
   first.paid.principal = pooled.paid.principal;
+  first.writtenOff.principal = pooled.writtenOff.principal;
   for (const c of CHARGES) fillFromPool(state, date, news, pooled, c);
   state.instalments = [...kept, ...news];
 }
 
-type Pool = { paid: Amounts; waived: Amounts; receivable: Amounts };
+type Pool = { paid: Amounts; waived: Amounts; writtenOff: Amounts; receivable: Amounts };
 
 /** Moves charges added to the replaced instalments onto their replacements, and pools what was paid, waived and receivable. */
 function poolReplaced(replaced: readonly WorkingInstalment[], news: WorkingInstalment[]): Pool {
-  const pooled = { paid: zeros(), waived: zeros(), receivable: zeros() };
+  const pooled = { paid: zeros(), waived: zeros(), writtenOff: zeros(), receivable: zeros() };
   for (const w of replaced) {
     const target = news.find((n) => n.number === w.number) ?? news.at(-1)!;
     for (const c of ['fee', 'penalty'] as const) {
@@ -60,6 +62,7 @@ function poolReplaced(replaced: readonly WorkingInstalment[], news: WorkingInsta
     for (const c of COMPONENTS) {
       pooled.paid[c] = pooled.paid[c].plus(w.paid[c]);
       pooled.waived[c] = pooled.waived[c].plus(w.waived[c]);
+      pooled.writtenOff[c] = pooled.writtenOff[c].plus(w.writtenOff[c]);
       if (c !== 'principal') pooled.receivable[c] = pooled.receivable[c].plus(receivableOf(w, c));
     }
   }
@@ -72,6 +75,7 @@ function fillFromPool(state: WorkingState, date: string, news: WorkingInstalment
   let receivable = pooled.receivable[c];
   let paid = pooled.paid[c];
   let waived = pooled.waived[c];
+  let writtenOff = pooled.writtenOff[c];
   for (const n of news) {
     let room = n.charged[c];
     const r = Decimal.min(receivable, room);
@@ -81,11 +85,15 @@ function fillFromPool(state: WorkingState, date: string, news: WorkingInstalment
     room = room.minus(p);
     paid = paid.minus(p);
     const v = Decimal.min(waived, room);
+    room = room.minus(v);
     waived = waived.minus(v);
+    const o = Decimal.min(writtenOff, room);
+    writtenOff = writtenOff.minus(o);
     n.paid[c] = p;
     n.waived[c] = v;
+    n.writtenOff[c] = o;
     // Interest paid on an instalment not yet due stays interest in advance (not recognised); fees were recognised.
-    n.recognised[c] = c === 'interest' ? r.plus(v) : r.plus(p).plus(v);
+    n.recognised[c] = c === 'interest' ? r.plus(v).plus(o) : r.plus(p).plus(v).plus(o);
   }
   if (receivable.gt(0)) throw new Error(`rescheduling lost ${receivable.toFixed()} of ${c} receivable`);
   if (paid.gt(0) && c !== 'penalty') {
@@ -97,7 +105,7 @@ function fillFromPool(state: WorkingState, date: string, news: WorkingInstalment
     ]);
     state.held = state.held.plus(paid);
   }
-  // A waiver of what the plan no longer asks for forgave nothing: recognised and waived drop together.
+  // A waiver or write-off of what the plan no longer asks for gave up nothing more: recognised drops with it.
 }
 
 /**
@@ -111,7 +119,8 @@ export function collapseOn(state: WorkingState, date: string): { interest: Decim
   const earned = earnedInterest(state.terms, current.accrual, current.dueDate, date).amount;
   const scheduledInterest = future.reduce((s, w) => s.plus(w.charged.interest), ZERO);
   const scheduledFee = future.reduce((s, w) => s.plus(w.charged.fee.minus(w.added.fee)), ZERO);
-  const principal = future.reduce((s, w) => s.plus(w.charged.principal.minus(w.paid.principal)), ZERO);
+  // Principal paid or written off ahead is carried onto the replacement by replaceAfter: the plan is for the rest.
+  const principal = future.reduce((s, w) => s.plus(w.charged.principal.minus(w.paid.principal).minus(w.writtenOff.principal)), ZERO);
   replaceAfter(state, date, [{
     number: current.number, fromDate: current.fromDate, dueDate: date, principal, interest: earned, fee: ZERO,
     accrual: { from: date, interest: ZERO, earnedBefore: earned },

@@ -30,7 +30,7 @@ export function fallDue(state: WorkingState, w: WorkingInstalment, date: string)
 export function accruePenaltyInterestTo(state: WorkingState, date: string): boolean {
   const { terms } = state;
   let charged = false;
-  if (date > state.penaltyFrom && (terms.penaltyRatePercent ?? ZERO).gt(0) && !state.paidOff) {
+  if (date > state.penaltyFrom && (terms.penaltyRatePercent ?? ZERO).gt(0) && !state.chargesStopped) {
     for (const w of state.instalments) {
       const principal = outstandingOf(w).principal;
       if (w.dueDate > state.penaltyFrom || !principal.gt(0) || !state.owesBeyondTolerance(w)) continue;
@@ -56,7 +56,7 @@ function feesOnDatesFallDue(state: WorkingState, date: string): void {
   while (state.nextFeeOnDate < feesOnDates.length && feesOnDates[state.nextFeeOnDate]!.date <= date) {
     const { amount, name } = feesOnDates[state.nextFeeOnDate]!;
     state.nextFeeOnDate += 1;
-    if (state.paidOff || state.settled()) continue;
+    if (state.chargesStopped || state.settled()) continue;
     const w = state.chargedOn(date);
     state.charge(w, 'fee', amount, date);
     state.ruleCharges.push({ rule: 'feeOnDate', valueDate: date, component: 'fee', instalment: w.number, amount, reason: `${name}, due ${date} by the loan's terms; collected with instalment ${w.number}` });
@@ -69,7 +69,7 @@ function lateFeesFallDue(state: WorkingState, date: string): void {
   for (const w of state.instalments) {
     if (!w.fallen || w.lateFeeChecked || lateFeeDate(lateFee, w.dueDate) > date) continue;
     w.lateFeeChecked = true;
-    if (state.paidOff || !state.owesBeyondTolerance(w)) continue;
+    if (state.chargesStopped || !state.owesBeyondTolerance(w)) continue;
     const owing = outstandingOf(w);
     const { amount, how } = lateFeeAmount(terms, lateFee, owing.principal.plus(owing.interest).plus(owing.fee));
     if (!amount.gt(0)) continue;

@@ -16,9 +16,11 @@ import type {
   PayoffQuote,
   PrepaymentExplanation,
   RefundExplanation,
+  RecoveryExplanation,
   RuleChargeExplanation,
   TrancheExplanation,
   WaiverExplanation,
+  WriteOffExplanation,
 } from '../loanAccount.js';
 import type { PeriodAccrual } from '../prepayment.js';
 import type { FeeOnDate, LateFee, LoanTerms } from '../product.js';
@@ -56,6 +58,7 @@ export function plannedInstalment(
     charged: { penalty: ZERO, fee: plan.fee, interest: plan.interest, principal: plan.principal },
     paid: zeros(),
     waived: zeros(),
+    writtenOff: zeros(),
     recognised: { ...zeros(), principal: plan.principal },
     added: { fee: ZERO, penalty: ZERO },
     accrual,
@@ -64,19 +67,19 @@ export function plannedInstalment(
   };
 }
 
-export const outstandingOf = ({ charged, paid, waived }: WorkingInstalment): Amounts => ({
-  penalty: less(less(charged.penalty, paid.penalty), waived.penalty),
-  fee: less(less(charged.fee, paid.fee), waived.fee),
-  interest: less(less(charged.interest, paid.interest), waived.interest),
-  principal: less(less(charged.principal, paid.principal), waived.principal),
+export const outstandingOf = ({ charged, paid, waived, writtenOff }: WorkingInstalment): Amounts => ({
+  penalty: less(less(less(charged.penalty, paid.penalty), waived.penalty), writtenOff.penalty),
+  fee: less(less(less(charged.fee, paid.fee), waived.fee), writtenOff.fee),
+  interest: less(less(less(charged.interest, paid.interest), waived.interest), writtenOff.interest),
+  principal: less(less(less(charged.principal, paid.principal), waived.principal), writtenOff.principal),
 });
 
 /** Interest paid on an instalment that has not fallen due: held on the interest-in-advance account, not yet income. */
 export const interestInAdvanceOf = (w: WorkingInstalment): Decimal => (w.fallen ? ZERO : w.paid.interest);
 
-/** What the receivable account holds for a component of `w`: what was recognised, less what was paid from it or waived. */
+/** What the receivable account holds for a component of `w`: what was recognised, less what was paid from it, waived or written off. */
 export const receivableOf = (w: WorkingInstalment, c: Component): Decimal =>
-  more(less(less(w.recognised[c], w.paid[c]), w.waived[c]), c === 'interest' ? interestInAdvanceOf(w) : ZERO);
+  more(less(less(less(w.recognised[c], w.paid[c]), w.waived[c]), w.writtenOff[c]), c === 'interest' ? interestInAdvanceOf(w) : ZERO);
 
 export const owingOf = (list: readonly WorkingInstalment[]) => list.map((w) => ({ number: w.number, dueDate: w.dueDate, outstanding: outstandingOf(w) }));
 
@@ -99,8 +102,16 @@ export interface PaidOutTranche {
   amount: Decimal;
 }
 
+/** A write-off in full as the replay carries it: its date, what it gave up, and what has come back since. */
+export interface WrittenOffState {
+  on: string;
+  total: Decimal;
+  recovered: Decimal;
+}
+
 /** The part of the working state that changes as the loan lives; the rest follows from the loan's terms. */
 export interface WorkingFields {
+  writtenOff: WrittenOffState | null;
   instalments: WorkingInstalment[];
   level: Decimal | null;
   held: Decimal;
@@ -130,6 +141,8 @@ export class WorkingState {
   held = ZERO;
   /** Set by a payoff: no charge by rule arises after it. */
   paidOff = false;
+  /** Set by a write-off in full: no charge arises after it, and money received is a recovery. */
+  writtenOff: WrittenOffState | null = null;
   /** Penalty interest is recognised up to here. */
   penaltyFrom: string;
   nextFeeOnDate = 0;
@@ -142,6 +155,8 @@ export class WorkingState {
   readonly payoffs: PayoffExplanation[] = [];
   readonly ruleCharges: RuleChargeExplanation[] = [];
   readonly tranches: TrancheExplanation[] = [];
+  readonly writeOffs: WriteOffExplanation[] = [];
+  readonly recoveries: RecoveryExplanation[] = [];
   /** The later tranches paid out so far (the explanations above carry more, and only for what was replayed). */
   paidTranches: PaidOutTranche[] = [];
 
@@ -166,6 +181,7 @@ export class WorkingState {
       this.level = fields.level;
       this.held = fields.held;
       this.paidOff = fields.paidOff;
+      this.writtenOff = fields.writtenOff;
       this.penaltyFrom = fields.penaltyFrom;
       this.nextFeeOnDate = fields.nextFeeOnDate;
       this.paidTranches = fields.paidTranches;
@@ -204,9 +220,14 @@ export class WorkingState {
   /** What a checkpoint keeps: every field a later step reads. */
   fields(): WorkingFields {
     return {
-      instalments: this.instalments, level: this.level, held: this.held, paidOff: this.paidOff, penaltyFrom: this.penaltyFrom,
+      instalments: this.instalments, level: this.level, held: this.held, paidOff: this.paidOff, writtenOff: this.writtenOff, penaltyFrom: this.penaltyFrom,
       nextFeeOnDate: this.nextFeeOnDate, paidTranches: this.paidTranches,
     };
+  }
+
+  /** Paid off or written off in full: nothing is charged by the terms any more. */
+  get chargesStopped(): boolean {
+    return this.paidOff || this.writtenOff !== null;
   }
 
   private context(valueDate: string) {
