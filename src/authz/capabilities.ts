@@ -236,6 +236,24 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'credit-approver', 'finance'],
     platform: false,
   },
+  'loans.writeOff.request': {
+    area: 'Loans',
+    description: 'Ask for a write-off of a loan, in full or in part (the maker), and read the charge-off rules',
+    roles: ['tenant-admin', 'collections-supervisor', 'finance'],
+    platform: false,
+  },
+  'loans.writeOff.approve': {
+    area: 'Loans',
+    description: 'Approve or reject a write-off someone else asked for (the checker), and read the queue',
+    roles: ['tenant-admin', 'credit-approver', 'finance'],
+    platform: false,
+  },
+  'loans.chargeOff.manage': {
+    area: 'Loans',
+    description: 'Set when end of day charges loans off (writes them off in full at so many days past due)',
+    roles: ['tenant-admin', 'finance'],
+    platform: false,
+  },
   'collections.read': {
     area: 'Collections',
     description: 'Read collection cases, their timelines and promises to pay (a collections agent only the cases assigned to them)',

@@ -560,6 +560,14 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
       changedBy: text('Who changed it (subject).'),
     },
   },
+  'chargeOffRule.changed': {
+    aggregate: 'ChargeOffRule', meaning: 'The lender set when end of day writes a product\'s loans (or by default) off in full; applied from the next end of day (docs/write-off.md).', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      productCode: text('The product; null for the lender\'s default rule.', { nullable: true }),
+      atDaysPastDue: int('A loan is charged off when its days past due reach this; null for never.', { nullable: true }),
+      setBy: text('Who set it (subject).'),
+    },
+  },
   'collectionRule.changed': {
     aggregate: 'CollectionRule', meaning: 'The lender set when end of day opens a collection case on a product\'s loans (or by default) and which collectors work it; applied from the next end of day (docs/collections.md).', schemaVersion: 1, audience: 'staffOnly',
     fields: {
@@ -596,7 +604,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     meaning: 'End of day closed collection cases (up to 500 per event): the loan was cured (nothing past due) or is no longer active.',
     fields: {
       businessDate: date('The business date.'),
-      cases: list({ case: id('CollectionCase')('The case.'), loan: id('Loan')('The loan.'), reason: text('CURED or LOAN_CLOSED.') }, 'CollectionCaseClosed')('The cases closed.'),
+      cases: list({ case: id('CollectionCase')('The case.'), loan: id('Loan')('The loan.'), reason: text('CURED, LOAN_CLOSED or WRITTEN_OFF.') }, 'CollectionCaseClosed')('The cases closed.'),
     },
   },
   'collectionCase.assigned': {

@@ -15,6 +15,8 @@ export interface AuthScopes {
   authenticated: boolean;
   /** The caller's roles grant this capability (src/authz/capabilities.ts), within its tenant unless a platform one. */
   can: Capability;
+  /** The caller's roles grant at least one of these (makers and checkers of one request, say). */
+  canAny: readonly Capability[];
 }
 
 export const builder = new SchemaBuilder<{
@@ -38,6 +40,7 @@ export const builder = new SchemaBuilder<{
     authScopes: (context) => ({
       authenticated: context.principal !== null,
       can: (capability) => context.principal !== null && allows(capability, context.principal.roles, context.tenant !== null),
+      canAny: (capabilities) => context.principal !== null && capabilities.some((capability) => allows(capability, context.principal!.roles, context.tenant !== null)),
     }),
     unauthorizedError: (_parent, context) =>
       context.principal

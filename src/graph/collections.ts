@@ -44,6 +44,7 @@ const CaseStatusEnum = storedEnum('CollectionCaseStatus', 'Whether a collection 
 const CloseReasonEnum = storedEnum('CollectionCaseCloseReason', 'Why end of day closed a case.', {
   cured: 'Nothing is past due any more.',
   loanClosed: 'The loan is no longer active (repaid, or otherwise closed).',
+  writtenOff: 'The loan was written off.',
 });
 const ActivityChannelEnum = storedEnum('CollectionActivityChannel', 'How a collector reached out.', {
   call: 'A telephone call.',

@@ -56,6 +56,10 @@ export const LIST_SIZES: Record<string, number> = {
   // A fee or penalty is charged and then paid or waived: two items for each of a statement's lines.
   'LoanStatement.feesAndPenalties': 1_600,
   'PaymentAllocation.lines': 10,
+  // A loan is written off in full once, in part a few times: as many as its allocations is far beyond any loan.
+  'LoanAccount.writeOffs': 500,
+  // Each instalment's four components at most.
+  'LoanWriteOff.lines': MAX_REPAYMENTS * 4,
   // The service reads at most MAX_STATEMENT_LINES and marks the statement `truncated`.
   'LedgerAccountStatement.lines': MAX_STATEMENT_LINES,
   'TrialBalance.lines': 200,

@@ -22,6 +22,7 @@ export type LoanRow = Awaited<ReturnType<TenantDb['loan']['findUniqueOrThrow']>>
 export type LoanTransactionRow = Awaited<ReturnType<TenantDb['loanTransaction']['findUniqueOrThrow']>>;
 export type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 export type LoanWaiverRequestRow = Awaited<ReturnType<TenantDb['loanWaiverRequest']['findUniqueOrThrow']>>;
+export type LoanWriteOffRequestRow = Awaited<ReturnType<TenantDb['loanWriteOffRequest']['findUniqueOrThrow']>>;
 export type DisbursementRequestRow = Awaited<ReturnType<TenantDb['disbursementRequest']['findUniqueOrThrow']>>;
 export type ApprovalRequestRow = Awaited<ReturnType<TenantDb['approvalRequest']['findUniqueOrThrow']>>;
 export type PartyMatchReviewRow = Awaited<ReturnType<TenantDb['partyMatchReview']['findUniqueOrThrow']>>;
@@ -39,6 +40,7 @@ export interface Loaders {
   /** A loan's transactions in arrival order (through the caller's scope): a page of loans' replays read in one statement. */
   loanTransactionsByLoan: DataLoader<string, LoanTransactionRow[]>;
   loanWaiverRequestById: DataLoader<string, LoanWaiverRequestRow | null>;
+  loanWriteOffRequestById: DataLoader<string, LoanWriteOffRequestRow | null>;
   staffMemberById: DataLoader<string, StaffMemberRow | null>;
   applicationById: DataLoader<string, ApplicationRow | null>;
   disbursementRequestById: DataLoader<string, DisbursementRequestRow | null>;
@@ -137,6 +139,9 @@ export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
     ),
     loanWaiverRequestById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.loanWaiverRequest.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    loanWriteOffRequestById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.loanWriteOffRequest.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
     staffMemberById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.staffMember.findMany({ where: { id: { in: valid } } }))(ids)),

@@ -13,14 +13,15 @@ import { LRUCache } from 'lru-cache';
 import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
 import { LoanProductRef } from './loanProduct.js';
 import { PartyRef } from './party.js';
-import { loanOn, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote } from '../domain/servicing/loanAccount.js';
+import { loanOn, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote, type WriteOffExplanation, type WrittenOff } from '../domain/servicing/loanAccount.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../services/servicing/loanRecords.js';
 import { decideWaiver, disburseLoan, disburseLoanTranche, postLoanTransaction, postRepaymentFile, requestWaiver, type PostedLoanTransaction } from '../services/servicing/loans.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { loanTranchesOf } from '../services/servicing/loanTranches.js';
 import type { TrancheView } from '../domain/servicing/tranches.js';
 import type { PostingDraft } from '../services/servicing/postings.js';
-import { InvalidField } from '../errors.js';
+import { AppError, inputPath, InvalidField } from '../errors.js';
+import { allows } from '../authz/capabilities.js';
 import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
 import { objectPayload, payloadType } from './payloads.js';
 import { LoanComponentEnum, PrepaymentRescheduleEnum } from './loanTermsEnums.js';
@@ -31,7 +32,7 @@ export const LoanRef = builder.objectRef<LoanRow>('Loan');
 export const LoanTransactionRef = builder.objectRef<LoanTransactionRow>('LoanTransaction');
 export const LoanWaiverRequestRef = builder.objectRef<LoanWaiverRequestRow>('LoanWaiverRequest');
 
-const tenantBusinessDate = (context: GraphContext) => context.tenant!.businessDate;
+export const tenantBusinessDate = (context: GraphContext) => context.tenant!.businessDate;
 
 /**
  * Per request: a loan's transactions and its replays, so that a query asking for the account, several
@@ -115,8 +116,11 @@ export const LoanStatusEnum = builder.enumType('LoanStatus', {
     ACTIVE: { value: 'active', description: 'Paid out; nothing is past due.' },
     OVERDUE: { value: 'overdue', description: 'Something fell due and is still unpaid.' },
     CLOSED: { value: 'closed', description: 'Obligations met: nothing owed and nothing left to fall due.' },
-    WRITTEN_OFF: { value: 'written_off', description: 'Written off (reserved: write-off is not offered yet).' },
-    RESTRUCTURED: { value: 'restructured', description: 'Restructured into another loan (reserved: restructuring is not offered yet).' },
+    WRITTEN_OFF: { value: 'written_off', description: 'Written off in full: nothing is owed on the books; money received is a recovery. Reversing the write-off reinstates the loan.' },
+    RESTRUCTURED: {
+      value: 'restructured', description: 'Never set: a restructured loan keeps its status (active or overdue, as its money says).',
+      deprecationReason: 'A restructure is a fact of the loan, not a status; no loan has this status.',
+    },
   } as const,
 });
 
@@ -131,6 +135,7 @@ const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
     CHARGE: { value: 'charge', description: 'A fee or penalty charged by hand.' },
     WAIVER: { value: 'waiver', description: 'Interest, fees or penalties forgiven (approved by a second person).' },
     TRANCHE: { value: 'tranche', description: 'A later tranche of a loan approved in tranches paid out; the instalments still to come are regenerated.' },
+    WRITE_OFF: { value: 'writeOff', description: 'What the borrower owes given up (approved by a second person, or by the charge-off rule): in full (no amount) or an amount of one component.' },
   } as const,
 });
 
@@ -162,6 +167,7 @@ const LoanInstalmentRef = builder.objectRef<InstalmentState & { currency: string
     charged: t.field({ type: ComponentAmountsRef, description: 'The schedule\'s amounts plus charges added to it.', resolve: (i) => ({ ...i.charged, currency: i.currency }) }),
     paid: t.field({ type: ComponentAmountsRef, description: 'Paid so far.', resolve: (i) => ({ ...i.paid, currency: i.currency }) }),
     waived: t.field({ type: ComponentAmountsRef, description: 'Waived so far.', resolve: (i) => ({ ...i.waived, currency: i.currency }) }),
+    writtenOff: t.field({ type: ComponentAmountsRef, description: 'Written off so far.', resolve: (i) => ({ ...i.writtenOff, currency: i.currency }) }),
     outstanding: t.field({ type: ComponentAmountsRef, description: 'Still owed.', resolve: (i) => ({ ...i.outstanding, currency: i.currency }) }),
   }),
 });
@@ -191,12 +197,46 @@ const AllocationRef = builder.objectRef<AllocationExplanation & { currency: stri
   }),
 });
 
+const WriteOffLineRef = builder.objectRef<{ instalment: number; component: string; amount: Decimal; currency: string }>('LoanWriteOffLine').implement({
+  description: 'What a write-off gave up of one instalment\'s component.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    instalment: t.exposeInt('instalment', { description: 'The instalment number.' }),
+    component: t.field({ type: LoanComponentEnum, description: 'The component.', resolve: (l) => l.component as 'fee' }),
+    amount: t.field({ type: 'Money', description: 'How much.', resolve: (l) => money(l.amount, l.currency) }),
+  }),
+});
+
+const WriteOffRef = builder.objectRef<WriteOffExplanation & { currency: string }>('LoanWriteOff').implement({
+  description: 'A write-off as the replay applied it: principal, interest, fees and penalties moved to their write-off expense accounts.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    transactionId: t.string({ description: 'The write-off transaction\'s id.', resolve: (w) => w.writeOffId }),
+    valueDate: t.field({ type: 'Date', description: 'When it took effect.', resolve: (w) => w.valueDate }),
+    inFull: t.boolean({ description: 'True: everything owed was given up and the loan is written off; false: an amount of one component.', resolve: (w) => w.full }),
+    amounts: t.field({ type: ComponentAmountsRef, description: 'What was written off, per component.', resolve: (w) => ({ ...w.amounts, currency: w.currency }) }),
+    lines: t.field({ type: [WriteOffLineRef], description: 'Each instalment and component it gave up.', resolve: (w) => w.lines.map((l) => ({ ...l, currency: w.currency })) }),
+    rescheduled: t.boolean({ description: 'Principal still to fall due was written off, so the instalments still to come were regenerated (a lower instalment).', resolve: (w) => w.rescheduled }),
+  }),
+});
+
+const WrittenOffRef = builder.objectRef<WrittenOff & { currency: string }>('LoanWrittenOff').implement({
+  description: 'A loan written off in full: the debt stays the borrower\'s, off the books; money received is recovery income.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    on: t.field({ type: 'Date', description: 'The write-off\'s value date.', resolve: (w) => w.on }),
+    total: t.field({ type: 'Money', description: 'Everything given up: principal, interest, fees and penalties.', resolve: (w) => money(w.total, w.currency) }),
+    recovered: t.field({ type: 'Money', description: 'Received since, credited to recovery income.', resolve: (w) => money(w.recovered, w.currency) }),
+    recoverable: t.field({ type: 'Money', description: 'Written off and not yet recovered.', resolve: (w) => money(w.recoverable, w.currency) }),
+  }),
+});
+
 const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implement({
   description: 'A loan as of a date, replayed from its terms and every transaction in value-date order.',
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
     asOf: t.field({ type: 'Date', description: 'The date it was replayed to.', resolve: (s) => s.asOf }),
-    status: t.field({ type: LoanStatusEnum, description: 'ACTIVE, OVERDUE or CLOSED, as the money says on that date.', resolve: (s) => s.status }),
+    status: t.field({ type: LoanStatusEnum, description: 'ACTIVE, OVERDUE, CLOSED or WRITTEN_OFF, as the money says on that date.', resolve: (s) => s.status }),
     daysPastDue: t.exposeInt('daysPastDue', { description: 'Days since the oldest unpaid due date.' }),
     netDisbursement: t.field({ type: 'Money', description: 'What was paid out: at booking (less a deducted fee), and every later tranche in effect.', resolve: (s) => money(s.currentSchedule.netDisbursement, s.currency) }),
     instalments: t.field({ type: [LoanInstalmentRef], description: 'Every instalment.', resolve: (s) => s.instalments.map((i) => ({ ...i, currency: s.currency })) }),
@@ -206,6 +246,8 @@ const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implem
     advance: t.field({ type: 'Money', description: 'Held for instalments not yet due.', resolve: (s) => money(s.held.advance, s.currency) }),
     excess: t.field({ type: 'Money', description: 'Paid beyond what is owed: refundable.', resolve: (s) => money(s.held.excess, s.currency) }),
     allocations: t.field({ type: [AllocationRef], description: 'How every payment was applied, in value-date order.', resolve: (s) => s.allocations.map((a) => ({ ...a, currency: s.currency })) }),
+    writeOffs: t.field({ type: [WriteOffRef], description: 'Every write-off in effect, in value-date order.', resolve: (s) => s.writeOffs.map((w) => ({ ...w, currency: s.currency })) }),
+    writtenOff: t.field({ type: WrittenOffRef, nullable: true, description: 'Once written off in full: when, how much, and what has been recovered since.', resolve: (s) => (s.writtenOff ? { ...s.writtenOff, currency: s.currency } : null) }),
   }),
 });
 
@@ -676,7 +718,7 @@ const ReverseLoanTransactionInput = builder.inputType('ReverseLoanTransactionInp
   description: 'A transaction to undo.',
   fields: (t) => ({
     idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
-    transactionId: t.globalID({ required: true, for: LoanTransactionRef, description: 'The repayment, charge, waiver or refund to reverse.' }),
+    transactionId: t.globalID({ required: true, for: LoanTransactionRef, description: 'The repayment, charge, waiver, refund, tranche or write-off to reverse (a write-off only by a checker of write-offs).' }),
     valueDate: t.field({ type: 'Date', required: false, description: 'When the reversal is entered; the business date when omitted.' }),
     reason: t.string({ required: true, description: 'Why (e.g. the payment bounced).' }),
   }),
@@ -694,6 +736,10 @@ builder.mutationField('reverseLoanTransaction', (t) =>
       const db = commandDbOf(context);
       const target = await db.loanTransaction.findUnique({ where: { id: input.transactionId.id } });
       if (!target) throw new InvalidField('transactionId', 'no transaction with that id');
+      // Reinstating a loan undoes a decision a checker made: only a checker of write-offs may reverse one.
+      if (target.kind === 'writeOff' && !allows('loans.writeOff.approve', context.principal!.roles, true)) {
+        throw new AppError('FORBIDDEN', 'reversing a write-off reinstates the loan: it needs a checker of write-offs (loans.writeOff.approve)', { field: inputPath('transactionId'), reason: 'BEYOND_AUTHORITY' });
+      }
       const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
         loanId: target.loanId, kind: 'reversal', reverses: target.id, valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       }, input.idempotencyKey);

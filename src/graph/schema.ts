@@ -15,6 +15,7 @@ import './partner.js';
 import './staff.js';
 import './webhook.js';
 import './loan.js';
+import './writeOff.js';
 import './loanStatement.js';
 import './application.js';
 import './applicationDocument.js';

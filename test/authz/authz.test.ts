@@ -114,6 +114,10 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'loans.charge': (token) => query(token, `mutation { applyLoanCharge(input: { idempotencyKey: "authz-charge", loanId: "${loanGlobalId}", component: FEE, amount: "1", valueDate: "${tenant.businessDate}", reason: "probe" }) { loanTransaction { kind } userErrors { code } } }`),
   'loans.waive.request': (token) => query(token, `mutation { requestLoanWaiver(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { loanWaiverRequest { status } userErrors { code } } }`),
   'loans.waive.approve': (token) => query(token, '{ loanWaiverRequests(first: 1) { edges { node { status } } } }'),
+  'loans.writeOff.request': (token) => query(token, `mutation { requestLoanWriteOff(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { loanWriteOffRequest { status } userErrors { code } } }`),
+  'loans.writeOff.approve': (token) => query(token, '{ loanWriteOffRequests(first: 1) { edges { node { status } } } }'),
+  // Never by rule, as the built-in default: allowed and nothing is charged off.
+  'loans.chargeOff.manage': (token) => query(token, 'mutation { setChargeOffRule(input: {}) { chargeOffRule { atDaysPastDue } userErrors { code } } }'),
   'ledger.read': (token) => query(token, `{ trialBalance(asOf: "${tenant.businessDate}") { asOf } ledgerInvariants { holds } ledgerAccounts { code } }`),
   'reports.read': (token) => query(token, '{ portfolioReport { asOf source currencies { currency portfolioAtRisk { measure ratio } } trialBalance { asOf } } }'),
   'endOfDay.read': (token) => query(token, '{ endOfDayRuns(first: 1) { edges { node { businessDate status } } } endOfDayRun(businessDate: "2000-01-01") { status } }'),

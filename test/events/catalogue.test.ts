@@ -77,7 +77,7 @@ describe('the event catalogue', () => {
       const [aggregate, verb] = type.split('.') as [string, string];
       expect(aggregate[0]!.toUpperCase() + aggregate.slice(1), type).toBe(entry.aggregate);
       // Past tense: regular verbs end in -ed; the few irregular ones are listed.
-      expect(/ed$/.test(verb) || ['offerMade', 'paidOff', 'withdrawn', 'instalmentsFellDue'].includes(verb), type).toBe(true);
+      expect(/ed$/.test(verb) || ['offerMade', 'paidOff', 'withdrawn', 'instalmentsFellDue', 'writtenOff'].includes(verb), type).toBe(true);
       expect(entry.schemaVersion, type).toBeGreaterThanOrEqual(1);
       for (const [name, field] of Object.entries(entry.fields)) expect(field.meaning.length, `${type}.${name}`).toBeGreaterThan(0);
     }

@@ -19,7 +19,7 @@ BEGIN
     EXECUTE format('ALTER TABLE loan_transaction DROP CONSTRAINT %I', c);
   END LOOP;
 END $$;
-ALTER TABLE loan_transaction ADD CONSTRAINT loan_transaction_amount_check CHECK (CASE kind
+ALTER TABLE loan_transaction ADD CONSTRAINT loan_transaction_amount_by_kind_check CHECK (CASE kind
   WHEN 'reversal' THEN amount IS NULL
   WHEN 'writeOff' THEN (amount IS NULL) = (component IS NULL)
   ELSE amount IS NOT NULL END);
@@ -71,5 +71,17 @@ CREATE TABLE loan_write_off_request (
 CREATE INDEX loan_write_off_request_queue_idx ON loan_write_off_request (status, requested_at);
 CREATE INDEX loan_write_off_request_loan_idx ON loan_write_off_request (loan_id);
 
--- Charge-off by rule: end of day writes a loan off in full once it is this many days past due (null: never).
-ALTER TABLE collection_rule ADD COLUMN charge_off_at_days integer CHECK (charge_off_at_days BETWEEN 1 AND 3650);
+-- Charge-off by rule: end of day writes a loan off in full once it is this many days past due. A product's own
+-- rule replaces the default (product_id null); a rule with no days charges nothing off.
+CREATE TABLE charge_off_rule (
+  id          uuid PRIMARY KEY,
+  product_id  uuid UNIQUE REFERENCES loan_product (id),
+  at_days     integer CHECK (at_days BETWEEN 1 AND 3650),
+  changed_by  text NOT NULL,
+  changed_at  timestamptz(6) NOT NULL
+);
+CREATE UNIQUE INDEX charge_off_rule_default_idx ON charge_off_rule ((true)) WHERE product_id IS NULL;
+
+-- A collection case on a loan written off closes for that reason.
+ALTER TABLE collection_case DROP CONSTRAINT collection_case_close_reason_check;
+ALTER TABLE collection_case ADD CONSTRAINT collection_case_close_reason_check CHECK (close_reason IN ('cured', 'loanClosed', 'writtenOff'));

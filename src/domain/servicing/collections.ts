@@ -21,7 +21,7 @@ export const MAX_PROMISE_DAYS = 90;
 export const MAX_GROUP_COLLECTORS = 100;
 export const MAX_NOTE_LENGTH = 2000;
 
-export type CaseMove = { open: true } | { close: 'cured' | 'loanClosed' } | null;
+export type CaseMove = { open: true } | { close: 'cured' | 'loanClosed' | 'writtenOff' } | null;
 
 /** The loan statuses a case can be open on; a loan in any other (closed, written off…) closes its case. */
 const WORKED = new Set(['active', 'overdue']);
@@ -34,7 +34,7 @@ const WORKED = new Set(['active', 'overdue']);
 export function caseMove(loan: { status: string; daysPastDue: number }, openAtDays: number, hasOpenCase: boolean): CaseMove {
   const worked = WORKED.has(loan.status);
   if (hasOpenCase) {
-    if (!worked) return { close: 'loanClosed' };
+    if (!worked) return { close: loan.status === 'written_off' ? 'writtenOff' : 'loanClosed' };
     return loan.daysPastDue === 0 ? { close: 'cured' } : null;
   }
   return worked && loan.daysPastDue >= openAtDays ? { open: true } : null;

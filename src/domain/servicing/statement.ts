@@ -55,6 +55,7 @@ export type StatementLineKind =
   | 'charge'
   | 'waiver'
   | 'tranche'
+  | 'writeOff'
   | 'adjustment'
   | (string & {});
 
@@ -343,7 +344,17 @@ export function loanStatement(request: StatementRequest): LoanStatement {
     switch (t.kind) {
       case 'repayment': {
         const via = [t.channel ? `by ${t.channel}` : '', t.externalRef ? `ref ${t.externalRef}` : ''].filter(Boolean).join(', ');
-        return { ...common, description: via ? `Repayment received (${via})` : 'Repayment received', amount: new Decimal(t.amount) };
+        // A day's last repayment is described without its own replay: the stretch's replay says whether it was a recovery.
+        const what = (after ?? stretchOf(t.valueDate)).recoveries.some((r) => r.repaymentId === t.id) ? 'Recovery received on the loan written off' : 'Repayment received';
+        return { ...common, description: via ? `${what} (${via})` : what, amount: new Decimal(t.amount) };
+      }
+      case 'writeOff': {
+        const explained = after?.writeOffs.find((w) => w.writeOffId === t.id);
+        const total = explained ? COMPONENTS.reduce((s, c) => s.plus(explained.amounts[c]), ZERO) : new Decimal(t.amount ?? 0);
+        const description = t.amount === undefined
+          ? 'Written off in full: principal, interest (earned to this date), fees and penalties given up'
+          : `${COMPONENT_NAMES[t.component!]} written off`;
+        return { ...common, description, amount: total };
       }
       case 'reversal': {
         const target = byId.get(t.reverses);

@@ -216,7 +216,7 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
     events.push(batch('collectionCase.reassigned', { cases: cases.map((a) => ({ case: a.id, loan: a.loanId, bucket: a.bucket, assignedTo: a.to, previouslyAssignedTo: a.from })) }));
   }
   for (const cases of batches(closing)) {
-    events.push(batch('collectionCase.closed', { cases: cases.map((c) => ({ case: c.id, loan: c.loanId, reason: c.reason === 'cured' ? 'CURED' : 'LOAN_CLOSED' })) }));
+    events.push(batch('collectionCase.closed', { cases: cases.map((c) => ({ case: c.id, loan: c.loanId, reason: c.reason === 'cured' ? 'CURED' : c.reason === 'writtenOff' ? 'WRITTEN_OFF' : 'LOAN_CLOSED' })) }));
   }
   for (const promises of batches(judged)) {
     events.push({

@@ -27,6 +27,7 @@ import { writeEndOfDaySummary } from '../reports/endOfDaySummary.js';
 import { workCollections } from './collections.js';
 import { makeReminders } from './reminders.js';
 import { presentDebits } from './presentments.js';
+import { chargeOffByRule } from '../servicing/writeOffs.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now' | 'dataKey'>;
 
@@ -137,6 +138,7 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
     },
   },
   { name: 'presentments', kind: 'own', run: (c) => presentDebits(c) },
+  { name: 'chargeOff', kind: 'own', run: (c) => chargeOffByRule(c) },
   {
     name: 'classify', kind: 'once',
     async run(sql, c) {

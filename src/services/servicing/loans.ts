@@ -47,7 +47,7 @@ export interface Disbursement {
   externalReference?: string | null;
 }
 
-const postingRunOf = (command: LoanCommand, businessDate: string, batchId?: string): PostingRun => ({
+export const postingRunOf = (command: LoanCommand, businessDate: string, batchId?: string): PostingRun => ({
   schema: schemaForSlug(command.tenant), postedBy: command.actor.subject, now: command.now, businessDate, ...(batchId ? { batchId } : {}),
 });
 

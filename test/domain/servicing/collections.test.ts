@@ -18,7 +18,7 @@ describe('caseMove', () => {
     ['caught up below the threshold but not whole: stays open', { status: 'overdue', daysPastDue: 2 }, 5, true, null],
     ['cured closes', { status: 'active', daysPastDue: 0 }, 5, true, { close: 'cured' }],
     ['paid off closes as the loan closed', { status: 'closed', daysPastDue: 0 }, 5, true, { close: 'loanClosed' }],
-    ['written off closes as the loan closed', { status: 'written_off', daysPastDue: 200 }, 5, true, { close: 'loanClosed' }],
+    ['written off closes for that reason', { status: 'written_off', daysPastDue: 200 }, 5, true, { close: 'writtenOff' }],
     ['a closed loan never opens one', { status: 'closed', daysPastDue: 30 }, 1, false, null],
   ];
   for (const [name, loan, openAt, open, expected] of cases) {

@@ -217,6 +217,29 @@ describe('a loan statement', () => {
     reconciles(statement);
   });
 
+  it('write-offs and a recovery: what each gave up, the balance to nothing, the recovery named as one', () => {
+    const transactions: LoanTransaction[] = [
+      { kind: 'writeOff', id: 'o1', valueDate: '2026-02-10', component: 'fee', amount: '5' },
+      { kind: 'writeOff', id: 'o2', valueDate: '2026-02-15' },
+      pay('r1', '2026-02-20', '50'),
+    ];
+    const statement = loanStatement({ loan: loan(), transactions, from: '2026-02-02', to: '2026-02-28' });
+    const state = replayLoan(loan(), transactions, '2026-02-28');
+    expect(statement.lines.map((l) => [l.transactionId, l.description, l.amount.toFixed(2)])).toEqual([
+      ['o1', 'Fee written off', '5.00'],
+      ['o2', 'Written off in full: principal, interest (earned to this date), fees and penalties given up', state.writtenOff!.total.toFixed(2)],
+      ['r1', 'Recovery received on the loan written off', '50.00'],
+    ]);
+    // #1 (due 1 February) owed 1,217.00 less the fee written off; the write-off in full adds the interest #2 earned
+    // from 1 to 15 February before giving everything up.
+    expect(figures(line(statement, 'o1').balance)).toEqual(['1200.00', '12.00', '0.00', '0.00', '0.00', '1212.00']);
+    expect(state.writtenOff!.total.gt('1212')).toBe(true);
+    expect(figures(line(statement, 'o2').balance)).toEqual(['0.00', '0.00', '0.00', '0.00', '0.00', '0.00']);
+    expect(figures(statement.closing)).toEqual(['0.00', '0.00', '0.00', '0.00', '0.00', '0.00']);
+    expect(statement.status).toBe('written_off');
+    reconciles(statement);
+  });
+
   it('a kind of transaction it does not know still gets its line, named in words', () => {
     const goodwill = { kind: 'goodwillCredit', id: 'g1', valueDate: '2026-02-15', amount: '7.50' } as unknown as LoanTransaction;
     const statement = loanStatement({ loan: loan(), transactions: [goodwill], from: '2026-02-10', to: '2026-02-20' });

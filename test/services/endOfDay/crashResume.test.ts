@@ -18,6 +18,7 @@ import { EndOfDayFailure, endOfDayLockKey, runEndOfDay } from '../../../src/serv
 import { checkPositions } from '../../../src/services/endOfDay/positionCheck.js';
 import { setReminderRules } from '../../../src/services/reminders/settings.js';
 import { registerDebitMandate, setDebitSettings } from '../../../src/services/autoDebit/mandates.js';
+import { setChargeOffRule } from '../../../src/services/servicing/writeOffs.js';
 import { Decimal } from '../../../src/domain/money.js';
 import { poolSql } from '../../../src/tenancy/tenantSql.js';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
@@ -175,6 +176,8 @@ describe('end of day killed and run again', () => {
     for (const t of [a, b]) {
       const setup = { tenant: t.slug, now: runtime.now(), actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' } };
       const tdb = runtime.tenantClients.forSchema(t.schemaName);
+      // Loans 25 days past due are charged off (written off in full) by end of day.
+      await setChargeOffRule(tdb, setup, { productCode: null, atDays: 25 });
       await setDebitSettings(tdb, setup, { companyName: 'Crash Lending', companyId: '1234567890', odfiRouting: '121000358', odfiName: 'Crash Bank', returnFee: new Decimal('25'), productReturnFees: [] });
       for (const l of await tdb.loan.findMany({ orderBy: { number: 'asc' } })) {
         if (l.number % 3 === 0 && ['active', 'overdue'].includes(l.status)) {
@@ -255,7 +258,7 @@ describe('end of day killed and run again', () => {
     expect(resumedFirst.signal).toBe('SIGKILL');
     expect(resumedFirst.lines.find((l) => l.businessDate)).toMatchObject({ businessDate: failedLater });
     stops.push(await classify(b, resumedFirst.lines.at(-1)!));
-    stops.push(...await crashingRun(END, ['recorded:advancePositions:3', 'inside:replayLoans:2', 'dateMoved:1', 'commit:15', 'recorded:expireApplications:4', 'recorded:collections:3', 'inside:advancePositions:7', 'recorded:presentments:4', 'recorded:reminders:5'], true));
+    stops.push(...await crashingRun(END, ['recorded:advancePositions:3', 'inside:replayLoans:2', 'dateMoved:1', 'commit:15', 'recorded:expireApplications:4', 'recorded:collections:3', 'inside:advancePositions:7', 'recorded:presentments:4', 'recorded:reminders:5', 'recorded:chargeOff:2'], true));
 
     // The kills landed where they were meant to, checked against the database.
     expect(stops.some((s) => s === 'inside:replayLoans'), stops.join(', ')).toBe(true);
@@ -286,8 +289,13 @@ describe('end of day killed and run again', () => {
     // Each presentment posted once, on its date, for its amount; and there were some.
     expect(booksA.presentments.length).toBeGreaterThan(0);
     for (const p of booksA.presentments as { amount: string; posted: string; presented_on: string; posted_on: string }[]) expect([p.posted, p.posted_on]).toEqual([p.amount, p.presented_on]);
-    // Collections and reminders did happen: cases opened, messages made.
+    // Collections and reminders did happen: cases opened, messages made; loans were charged off, each once.
     expect(booksA.cases.length).toBeGreaterThan(0);
+    expect(booksA.positions.some((p) => p['status'] === 'written_off')).toBe(true);
+    for (const t of [a, b]) {
+      const { rows: twice } = await sqlOf(t).query((s) => `SELECT loan_id FROM ${s}.loan_transaction WHERE kind = 'writeOff' GROUP BY loan_id HAVING count(*) > 1`);
+      expect(twice).toEqual([]);
+    }
     expect(booksA.messages.length).toBeGreaterThan(0);
     // The book did move: journals from end of day, loans overdue, and B was resumed more than once.
     expect(booksA.journals.length).toBeGreaterThan(BOOK_LOANS * 4);

@@ -1,0 +1,187 @@
+// Write-offs (docs/write-off.md). By hand, one person asks and another decides (four eyes): approved, the
+// write-off posts as a transaction of the loan through the posting engine, as of the request's value date, and is
+// checked then against the loan as it stands (a second request on a loan another already wrote off in full is
+// refused at its decision, naming the request). By
+// rule, end of day writes a loan off in full once its days past due reach the charge-off rule's threshold (its
+// product's rule, else the default), under the rule's own principal and a key per loan, so a run resumed after a crash posts it once.
+import { randomUUID } from 'node:crypto';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
+import type { Component } from '../../domain/servicing/allocation.js';
+import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
+import { runCommand, type Actor, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
+import { poolSql } from '../../tenancy/tenantSql.js';
+import { postToLoans } from './postings.js';
+import { eventsOf, postLoanTransaction, postingRunOf } from './loans.js';
+import type { StepContext } from '../endOfDay/run.js';
+
+export interface WriteOffAsk {
+  loanId: string;
+  valueDate: string;
+  /** Both absent: a write-off in full; both given: that much of that component. */
+  component?: Component | null;
+  amount?: Decimal | null;
+  reason: string;
+}
+
+/** Who posts a charge-off by rule, in the audit trail and on the transaction. */
+export const CHARGE_OFF_ACTOR: Omit<Actor, 'requestId'> = { subject: 'charge-off-rule', roles: [], partner: null, clientId: null };
+
+function checkedAsk(ask: WriteOffAsk, businessDate: string): { component: Component | null; amount: Decimal | null; reason: string } {
+  if (ask.valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
+  const component = ask.component ?? null;
+  const amount = ask.amount ?? null;
+  if ((component === null) !== (amount === null)) {
+    throw new InvalidField(component === null ? 'component' : 'amount', 'a write-off in part names both the component and the amount; a write-off in full names neither');
+  }
+  if (amount !== null) assertPositiveAmount(amount, 'amount');
+  const reason = ask.reason.trim();
+  if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
+  return { component, amount, reason };
+}
+
+/** The maker's half: nothing is written off until another person approves it. */
+export async function requestWriteOff(db: TenantDb, command: CommandContext, businessDate: string, ask: WriteOffAsk) {
+  const { component, amount, reason } = checkedAsk(ask, businessDate);
+  return runCommand(db, { ...command, action: 'loan.requestWriteOff' }, async (tx) => {
+    const loan = await tx.loan.findUnique({ where: { id: ask.loanId } });
+    if (!loan) throw new InvalidField('loanId', 'no loan with that id');
+    if (loan.status !== 'active' && loan.status !== 'overdue') {
+      throw new AppError('CONFLICT', `the loan is ${loan.status.replace('_', ' ')}: nothing is owed on the books to write off`, { field: inputPath('loanId') });
+    }
+    if (amount !== null && amount.decimalPlaces() > minorUnits(loan.currency)) throw new InvalidField('amount', `amount must be in whole minor units of ${loan.currency}`);
+    const request = await tx.loanWriteOffRequest.create({
+      data: {
+        id: randomUUID(), loanId: loan.id, valueDate: dateColumn(ask.valueDate), component, amount: amount?.toFixed() ?? null, reason,
+        status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now,
+      },
+    });
+    const shown = { requestId: request.id, loanId: loan.id, component, amount: amount?.toFixed() ?? null, valueDate: ask.valueDate, reason };
+    return {
+      result: request,
+      audit: { entityType: 'LoanWriteOffRequest', entityId: request.id, after: shown },
+      events: [{
+        type: 'loan.writeOffRequested', aggregateType: 'Loan', aggregateId: loan.id,
+        payload: { ...shown, amount: amount === null ? null : { amount, currency: loan.currency }, requestedBy: command.actor.subject },
+      }],
+    };
+  });
+}
+
+/** The checker's half: someone other than the maker approves (the write-off posts) or rejects it. */
+export async function decideWriteOff(db: TenantDb, command: CommandContext, businessDate: string, requestId: string, approve: boolean, reason: string | null) {
+  return runCommand(db, { ...command, action: approve ? 'loan.approveWriteOff' : 'loan.rejectWriteOff' }, async (tx) => {
+    await lockPendingRequest(tx, command.tenant, 'writeOff', requestId);
+    const request = await tx.loanWriteOffRequest.findUniqueOrThrow({ where: { id: requestId } });
+    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'whoever asked for a write-off cannot decide it');
+    let transactionId: string | null = null;
+    let events: EventDraft[] = [];
+    if (approve) {
+      const posting = await postToLoans(tx, postingRunOf(command, businessDate), [{
+        loanId: request.loanId, kind: 'writeOff', valueDate: businessDateOf(request.valueDate),
+        amount: request.amount === null ? null : new Decimal(request.amount.toString()), component: request.component as Component | null,
+        reason: request.reason, field: '',
+      }]).catch((error: unknown) => {
+        // The loan moved since the request (paid, written off, a backdated payment): the request can only be rejected now.
+        if (error instanceof InvalidField) throw new AppError('CONFLICT', `the write-off cannot be posted against the loan as it stands: ${error.message}`, { field: inputPath('requestId') });
+        throw error;
+      });
+      transactionId = posting.transactions[0]!.id;
+      events = eventsOf(posting);
+    }
+    const decided = await tx.loanWriteOffRequest.update({
+      where: { id: requestId },
+      data: { status: approve ? 'approved' : 'rejected', decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: reason, transactionId },
+    });
+    return {
+      result: decided,
+      audit: { entityType: 'LoanWriteOffRequest', entityId: requestId, before: { status: 'pending' }, after: { status: decided.status, transactionId, reason } },
+      events: [
+        ...events,
+        approve
+          ? { type: 'loan.writeOffApproved', aggregateType: 'Loan', aggregateId: request.loanId, payload: { requestId, loanId: request.loanId, transactionId } }
+          : { type: 'loan.writeOffRejected', aggregateType: 'Loan', aggregateId: request.loanId, payload: { requestId, loanId: request.loanId, reason } },
+      ],
+    };
+  });
+}
+
+/**
+ * End of day's charge-off: every loan still overdue whose days past due reached its charge-off rule's threshold
+ * (its product's rule, else the default rule) is written off in full, valued the business date.
+ */
+export async function chargeOffByRule(c: StepContext): Promise<number> {
+  const sql = poolSql(c.rt.pool, c.schema);
+  // A product's own rule replaces the default, its threshold included (null: its loans are never charged off by rule).
+  const { rows } = await sql.query<{ id: string; atDays: number }>((s) => `
+    WITH ruled AS (
+      SELECT l.id, l.days_past_due,
+             CASE WHEN own.id IS NOT NULL THEN own.at_days ELSE fallback.at_days END AS at_days
+        FROM ${s}.loan l
+        LEFT JOIN ${s}.charge_off_rule own ON own.product_id = l.product_id
+        LEFT JOIN ${s}.charge_off_rule fallback ON fallback.product_id IS NULL
+       WHERE l.status = 'overdue'
+    )
+    SELECT id::text, at_days AS "atDays" FROM ruled WHERE at_days IS NOT NULL AND days_past_due >= at_days ORDER BY id`);
+  await c.progress(0, rows.length);
+  const command = { tenant: c.tenant.slug, now: c.now, actor: { ...CHARGE_OFF_ACTOR, requestId: `end-of-day:${c.businessDate}` } };
+  let done = 0;
+  for (const loan of rows) {
+    await postLoanTransaction(c.db, command, c.businessDate, {
+      loanId: loan.id, kind: 'writeOff', valueDate: c.businessDate,
+      reason: `charged off by rule at ${loan.atDays} days past due`,
+    }, `charge-off:${loan.id}`);
+    done += 1;
+    if (done % 100 === 0) await c.progress(done, rows.length);
+  }
+  return done;
+}
+
+export interface ChargeOffRuleView {
+  id: string | null;
+  productId: string | null;
+  productCode: string | null;
+  /** Null: never by rule. */
+  atDays: number | null;
+  changedBy: string | null;
+  changedAt: Date | null;
+}
+
+/** The rules: the default (as set, or the built-in one: never) first, then each product's. */
+export async function chargeOffRules(db: TenantDb): Promise<ChargeOffRuleView[]> {
+  const rows = await db.chargeOffRule.findMany();
+  const products = await db.loanProduct.findMany({ where: { id: { in: rows.flatMap((r) => (r.productId ? [r.productId] : [])) } }, select: { id: true, code: true } });
+  const view = (row: (typeof rows)[number]): ChargeOffRuleView => ({
+    id: row.id, productId: row.productId, productCode: products.find((p) => p.id === row.productId)?.code ?? null, atDays: row.atDays,
+    changedBy: row.changedBy, changedAt: row.changedAt,
+  });
+  const fallback = rows.find((r) => r.productId === null);
+  return [
+    fallback ? view(fallback) : { id: null, productId: null, productCode: null, atDays: null, changedBy: null, changedAt: null },
+    ...rows.filter((r) => r.productId !== null).map(view).sort((a, b) => (a.productCode! < b.productCode! ? -1 : 1)),
+  ];
+}
+
+/** Sets when a product's loans (or by default) are charged off by end of day; null: never. Applied from the next end of day. */
+export async function setChargeOffRule(db: TenantDb, command: CommandContext, input: { productCode: string | null; atDays: number | null }): Promise<ChargeOffRuleView> {
+  if (input.atDays !== null && (!Number.isInteger(input.atDays) || input.atDays < 1 || input.atDays > 3650)) {
+    throw new InvalidField('atDaysPastDue', 'a whole number of days past due from 1 to 3650, or null for never');
+  }
+  return runCommand(db, { ...command, action: 'chargeOffRule.changed' }, async (tx) => {
+    const product = input.productCode === null ? null : await tx.loanProduct.findUnique({ where: { code: input.productCode } });
+    if (input.productCode !== null && !product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('productCode') });
+    const before = await tx.chargeOffRule.findFirst({ where: { productId: product?.id ?? null } });
+    const data = { atDays: input.atDays, changedBy: command.actor.subject, changedAt: command.now };
+    const row = before
+      ? await tx.chargeOffRule.update({ where: { id: before.id }, data })
+      : await tx.chargeOffRule.create({ data: { id: randomUUID(), productId: product?.id ?? null, ...data } });
+    const result: ChargeOffRuleView = { id: row.id, productId: row.productId, productCode: product?.code ?? null, atDays: row.atDays, changedBy: row.changedBy, changedAt: row.changedAt };
+    return {
+      result,
+      audit: { entityType: 'ChargeOffRule', entityId: row.id, before: before ? { atDays: before.atDays } : null, after: { productCode: result.productCode, atDays: row.atDays } },
+      events: [{ type: 'chargeOffRule.changed', aggregateType: 'ChargeOffRule', aggregateId: row.id, payload: { productCode: result.productCode, atDaysPastDue: row.atDays, setBy: command.actor.subject } }],
+    };
+  });
+}
