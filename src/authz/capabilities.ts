@@ -248,6 +248,18 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'credit-approver', 'finance'],
     platform: false,
   },
+  'loans.restructure.request': {
+    area: 'Loans',
+    description: 'Ask for a restructure of a loan: new terms from a date, a payment holiday or a re-ageing (the maker)',
+    roles: ['tenant-admin', 'servicing-agent', 'collections-supervisor', 'finance'],
+    platform: false,
+  },
+  'loans.restructure.approve': {
+    area: 'Loans',
+    description: 'Approve or reject a restructure someone else asked for (the checker), and read the queue',
+    roles: ['tenant-admin', 'credit-approver', 'finance'],
+    platform: false,
+  },
   'loans.chargeOff.manage': {
     area: 'Loans',
     description: 'Set when end of day charges loans off (writes them off in full at so many days past due)',

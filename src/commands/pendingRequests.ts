@@ -1,4 +1,4 @@
-// Maker-checker requests (waivers, write-offs, underwriting recommendations, disbursements) are decided once: the checker's
+// Maker-checker requests (waivers, write-offs, restructures, underwriting recommendations, disbursements) are decided once: the checker's
 // command locks the request row for its transaction, so a concurrent decision waits and then finds it decided.
 import { AppError, inputPath, InvalidField } from '../errors.js';
 import { assertMakerIsNotChecker, MakerIsChecker } from '../domain/fourEyes.js';
@@ -11,6 +11,7 @@ const TABLES = {
   approval: 'approval_request',
   disbursement: 'disbursement_request',
   writeOff: 'loan_write_off_request',
+  restructure: 'loan_restructure_request',
 } as const;
 
 /** Locks a pending request; refuses one that does not exist (naming `requestId`) or is already decided. */

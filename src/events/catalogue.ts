@@ -222,9 +222,9 @@ function authorityMatrix(meaning: string, extra: Record<string, FieldSpec> = {})
 const loanTransactionFields = {
   loanId,
   transactionId: id('LoanTransaction')('The transaction posted.'),
-  kind: text('Its kind: repayment, prepayment, payoff, refund, reversal, charge, waiver, tranche or writeOff.'),
+  kind: text('Its kind: repayment, prepayment, payoff, refund, reversal, charge, waiver, tranche, writeOff or restructure.'),
   valueDate: date('The business date it took effect on.'),
-  amount: money('Its amount; null for a reversal and a write-off in full.', { nullable: true }),
+  amount: money('Its amount; null for a reversal, a write-off in full and a restructure.', { nullable: true }),
   status: text('The loan\'s status after it.'),
   daysPastDue: int('The loan\'s days past due after it.'),
   reverses: id('LoanTransaction')('For a reversal: the transaction it reverses.', { optional: true }),
@@ -460,6 +460,27 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'loan.waiverApproved': {
     aggregate: 'Loan', meaning: 'A waiver was approved (the checker) and posted.', schemaVersion: 2, audience: 'originationPartner',
     fields: { requestId: id('LoanWaiverRequest')('The waiver request.'), transactionId: id('LoanTransaction')('The waiver posted.', { nullable: true }) },
+  },
+  'loan.restructured': loanTransaction('A loan was restructured: new terms from its value date (arrears capitalised or left due, a rate, a number of instalments, a payment holiday); the instalments still to come were regenerated.'),
+  'loan.restructureRequested': {
+    aggregate: 'Loan', meaning: 'A restructure was asked for (the maker); nothing changes until another person approves it.', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      requestId: id('LoanRestructureRequest')('The restructure request.'), loanId, valueDate: date('When the new terms start.'),
+      capitaliseArrears: bool('Whether the arrears become principal of the new schedule.'),
+      annualRatePercent: text('The new annual rate; absent when unchanged.', { optional: true }),
+      instalments: int('The number of instalments after it; absent when unchanged.', { optional: true }),
+      holidayPeriods: int('Whole repayment periods with nothing due before the first new instalment; absent for none.', { optional: true }),
+      holidayInterest: text('accrue or waive: the holiday\'s interest; absent without a holiday.', { optional: true }),
+      reason: text('Why.'), requestedBy: text('Who asked (subject).'),
+    },
+  },
+  'loan.restructureApproved': {
+    aggregate: 'Loan', meaning: 'A restructure was approved (the checker) and posted.', schemaVersion: 1, audience: 'staffOnly',
+    fields: { requestId: id('LoanRestructureRequest')('The restructure request.'), loanId, transactionId: id('LoanTransaction')('The restructure posted.') },
+  },
+  'loan.restructureRejected': {
+    aggregate: 'Loan', meaning: 'A restructure was rejected (the checker).', schemaVersion: 1, audience: 'staffOnly',
+    fields: { requestId: id('LoanRestructureRequest')('The restructure request.'), loanId, reason: text('Why, as the checker said.', { nullable: true }) },
   },
   'loan.writeOffRequested': {
     aggregate: 'Loan', meaning: 'A write-off was asked for (the maker); nothing moves until another person approves it.', schemaVersion: 1, audience: 'staffOnly',

@@ -58,6 +58,7 @@ export const LIST_SIZES: Record<string, number> = {
   'PaymentAllocation.lines': 10,
   // A loan is written off in full once, in part a few times: as many as its allocations is far beyond any loan.
   'LoanAccount.writeOffs': 500,
+  'LoanAccount.restructures': 500,
   // Each instalment's four components at most.
   'LoanWriteOff.lines': MAX_REPAYMENTS * 4,
   // The service reads at most MAX_STATEMENT_LINES and marks the statement `truncated`.

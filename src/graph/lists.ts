@@ -192,3 +192,25 @@ export function checkersQueueWhere(args: { status?: string | null; requestedFrom
     ...(args.updatedSince != null ? { OR: [{ requestedAt: { gte: args.updatedSince } }, { decidedAt: { gte: args.updatedSince } }] } : {}),
   };
 }
+
+/** What every request a second person decides carries. */
+interface DecidedRequest {
+  status: string;
+  requestedBy: string;
+  requestedAt: Date;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decisionReason: string | null;
+}
+
+/** The maker's and the checker's fields of a request in a checkers' queue: who asked, who decided, when, why. */
+export function decisionFields<T extends DecidedRequest>(t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, T>) {
+  return {
+    status: t.field({ type: ApprovalStatusEnum, description: 'Pending, approved or rejected.', resolve: (r) => r.status as 'pending' }),
+    requestedBy: t.string({ description: 'The maker.', resolve: (r) => r.requestedBy }),
+    requestedAt: t.field({ type: 'DateTime', description: 'When it was asked for.', resolve: (r) => r.requestedAt }),
+    decidedBy: t.string({ nullable: true, description: 'The checker.', resolve: (r) => r.decidedBy }),
+    decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (r) => r.decidedAt }),
+    decisionReason: t.string({ nullable: true, description: 'The checker\'s reason.', resolve: (r) => r.decisionReason }),
+  };
+}

@@ -23,6 +23,7 @@ export type LoanTransactionRow = Awaited<ReturnType<TenantDb['loanTransaction'][
 export type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 export type LoanWaiverRequestRow = Awaited<ReturnType<TenantDb['loanWaiverRequest']['findUniqueOrThrow']>>;
 export type LoanWriteOffRequestRow = Awaited<ReturnType<TenantDb['loanWriteOffRequest']['findUniqueOrThrow']>>;
+export type LoanRestructureRequestRow = Awaited<ReturnType<TenantDb['loanRestructureRequest']['findUniqueOrThrow']>>;
 export type DisbursementRequestRow = Awaited<ReturnType<TenantDb['disbursementRequest']['findUniqueOrThrow']>>;
 export type ApprovalRequestRow = Awaited<ReturnType<TenantDb['approvalRequest']['findUniqueOrThrow']>>;
 export type PartyMatchReviewRow = Awaited<ReturnType<TenantDb['partyMatchReview']['findUniqueOrThrow']>>;
@@ -41,6 +42,7 @@ export interface Loaders {
   loanTransactionsByLoan: DataLoader<string, LoanTransactionRow[]>;
   loanWaiverRequestById: DataLoader<string, LoanWaiverRequestRow | null>;
   loanWriteOffRequestById: DataLoader<string, LoanWriteOffRequestRow | null>;
+  loanRestructureRequestById: DataLoader<string, LoanRestructureRequestRow | null>;
   staffMemberById: DataLoader<string, StaffMemberRow | null>;
   applicationById: DataLoader<string, ApplicationRow | null>;
   disbursementRequestById: DataLoader<string, DisbursementRequestRow | null>;
@@ -142,6 +144,9 @@ export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
     ),
     loanWriteOffRequestById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.loanWriteOffRequest.findMany({ where: { id: { in: valid } } }))(ids)),
+    ),
+    loanRestructureRequestById: new DataLoader(async (ids) =>
+      byId(ids, await tenantOnly((d, valid) => d.loanRestructureRequest.findMany({ where: { id: { in: valid } } }))(ids)),
     ),
     staffMemberById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.staffMember.findMany({ where: { id: { in: valid } } }))(ids)),

@@ -1,19 +1,20 @@
 // Loan: a booked loan, its schedule and account as replayed from its transactions, and the commands that move
 // its money (src/services/servicing). An origination partner reads only the loans it brought (GraphContext.db is
 // partner-scoped); writing is the lender's staff's.
-import { ApprovalStatusEnum, storedEnum } from './enums.js';
+import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey, checkersQueueWhere, checkersQueueArgs } from './lists.js';
+import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey, checkersQueueWhere, checkersQueueArgs, decisionFields } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { LRUCache } from 'lru-cache';
 import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
 import { LoanProductRef } from './loanProduct.js';
+import { AssetClassEnum } from './delinquencyPolicy.js';
 import { PartyRef } from './party.js';
-import { loanOn, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote, type WriteOffExplanation, type WrittenOff } from '../domain/servicing/loanAccount.js';
+import { loanOn, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote, type RemainingTerms, type RestructureExplanation, type WriteOffExplanation, type WrittenOff } from '../domain/servicing/loanAccount.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../services/servicing/loanRecords.js';
 import { decideWaiver, disburseLoan, disburseLoanTranche, postLoanTransaction, postRepaymentFile, requestWaiver, type PostedLoanTransaction } from '../services/servicing/loans.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -135,6 +136,7 @@ const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
     CHARGE: { value: 'charge', description: 'A fee or penalty charged by hand.' },
     WAIVER: { value: 'waiver', description: 'Interest, fees or penalties forgiven (approved by a second person).' },
     TRANCHE: { value: 'tranche', description: 'A later tranche of a loan approved in tranches paid out; the instalments still to come are regenerated.' },
+    RESTRUCTURE: { value: 'restructure', description: 'New terms from its date (approved by a second person): arrears capitalised or left due, a rate, a number of instalments, a payment holiday.' },
     WRITE_OFF: { value: 'writeOff', description: 'What the borrower owes given up (approved by a second person, or by the charge-off rule): in full (no amount) or an amount of one component.' },
   } as const,
 });
@@ -231,6 +233,32 @@ const WrittenOffRef = builder.objectRef<WrittenOff & { currency: string }>('Loan
   }),
 });
 
+const RemainingTermsRef = builder.objectRef<RemainingTerms & { currency: string }>('LoanRemainingTerms').implement({
+  description: 'The instalments still to come after a date: how many, to when, and what they ask for.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    instalments: t.exposeInt('instalments', { description: 'How many.' }),
+    maturityDate: t.field({ type: 'Date', nullable: true, description: 'The last one\'s due date.', resolve: (r) => r.maturityDate }),
+    level: t.field({ type: 'Money', nullable: true, description: 'The level instalment (principal and interest); null for a bullet.', resolve: (r) => (r.level ? money(r.level, r.currency) : null) }),
+    principal: t.field({ type: 'Money', description: 'Principal they ask for.', resolve: (r) => money(r.principal, r.currency) }),
+    interest: t.field({ type: 'Money', description: 'Interest they ask for.', resolve: (r) => money(r.interest, r.currency) }),
+  }),
+});
+
+const RestructureRef = builder.objectRef<RestructureExplanation & { currency: string }>('LoanRestructure').implement({
+  description: 'A restructure as the replay applied it: arrears capitalised or left due, the rate, a holiday, the instalments before and after.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    transactionId: t.string({ description: 'The restructure transaction\'s id.', resolve: (r) => r.restructureId }),
+    valueDate: t.field({ type: 'Date', description: 'When the new terms started.', resolve: (r) => r.valueDate }),
+    capitalised: t.field({ type: ComponentAmountsRef, description: 'Arrears that became principal, per component (zero when left due).', resolve: (r) => ({ ...r.capitalised, currency: r.currency }) }),
+    annualRatePercent: t.field({ type: 'Decimal', description: 'The annual rate from then on.', resolve: (r) => r.annualRatePercent }),
+    holidayPeriods: t.exposeInt('holidayPeriods', { description: 'Whole periods with nothing due before the first new instalment.' }),
+    before: t.field({ type: RemainingTermsRef, description: 'The instalments still to come, before.', resolve: (r) => ({ ...r.before, currency: r.currency }) }),
+    after: t.field({ type: RemainingTermsRef, description: 'The instalments still to come, after.', resolve: (r) => ({ ...r.after, currency: r.currency }) }),
+  }),
+});
+
 const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implement({
   description: 'A loan as of a date, replayed from its terms and every transaction in value-date order.',
   authScopes: { can: 'loans.read' },
@@ -248,6 +276,8 @@ const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implem
     allocations: t.field({ type: [AllocationRef], description: 'How every payment was applied, in value-date order.', resolve: (s) => s.allocations.map((a) => ({ ...a, currency: s.currency })) }),
     writeOffs: t.field({ type: [WriteOffRef], description: 'Every write-off in effect, in value-date order.', resolve: (s) => s.writeOffs.map((w) => ({ ...w, currency: s.currency })) }),
     writtenOff: t.field({ type: WrittenOffRef, nullable: true, description: 'Once written off in full: when, how much, and what has been recovered since.', resolve: (s) => (s.writtenOff ? { ...s.writtenOff, currency: s.currency } : null) }),
+    restructures: t.field({ type: [RestructureRef], description: 'Every restructure in effect, in value-date order.', resolve: (s) => s.restructures.map((r) => ({ ...r, currency: s.currency })) }),
+    restructuredOn: t.field({ type: 'Date', nullable: true, description: 'The value date of its latest restructure; null when never restructured.', resolve: (s) => s.restructuredOn }),
   }),
 });
 
@@ -348,6 +378,14 @@ builder.node(LoanRef, {
       type: 'Date', nullable: true, description: 'When the regulatory regime first counted it non-performing, until it performs again (docs/classification.md).',
       resolve: (l) => (l.npaSince ? businessDateOf(l.npaSince) : null),
     }),
+    assetClass: t.field({
+      type: AssetClassEnum, description: 'The regulatory class it carries (its own, or its borrower\'s worst where the regime classifies borrowers), as the last end of day set it (staff only; docs/classification.md).',
+      authScopes: { can: 'ledger.read' }, resolve: (l) => l.assetClass as 'STANDARD',
+    }),
+    restructuredOn: t.field({
+      type: 'Date', nullable: true, description: 'The value date of its latest restructure, as of its last posting; null when never restructured. It stays on the loan, as a regulator asks (docs/restructure.md).',
+      resolve: (l) => (l.restructuredOn ? businessDateOf(l.restructuredOn) : null),
+    }),
     interestInSuspense: t.field({
       type: 'Money', description: 'Interest receivable held out of income while the loan is in a non-accrual class (staff only).', authScopes: { can: 'ledger.read' },
       resolve: (l) => money(l.interestSuspense.toString(), l.currency),
@@ -437,12 +475,7 @@ builder.node(LoanWaiverRequestRef, {
     instalment: t.exposeInt('instalment', { nullable: true, description: 'Which instalment; oldest owing first when null.' }),
     valueDate: t.field({ type: 'Date', description: 'The date it takes effect.', resolve: (w) => businessDateOf(w.valueDate) }),
     reason: t.exposeString('reason', { description: 'Why it was asked for.' }),
-    status: t.expose('status', { type: ApprovalStatusEnum, description: 'Pending, approved or rejected.' }),
-    requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
-    requestedAt: t.field({ type: 'DateTime', description: 'When it was asked for.', resolve: (w) => w.requestedAt }),
-    decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
-    decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (w) => w.decidedAt }),
-    decisionReason: t.exposeString('decisionReason', { nullable: true, description: 'The checker\'s reason.' }),
+    ...decisionFields(t),
     transaction: t.field({ type: LoanTransactionRef, nullable: true, description: 'The waiver transaction, once approved.', resolve: (w, _args, context) => (w.transactionId ? context.loaders.loanTransactionById.load(w.transactionId) : null) }),
   }),
 });

@@ -60,6 +60,7 @@ const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
   npaSince: ['npa_since', 'date'],
   interestSuspense: ['interest_suspense', 'decimal'],
   provision: ['provision', 'decimal'],
+  restructuredOn: ['restructured_on', 'date'],
   transactionCount: ['transaction_count', 'int'],
   applicationId: ['application_id', 'text'],
   decisionId: ['decision_id', 'text'],

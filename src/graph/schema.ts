@@ -16,6 +16,7 @@ import './staff.js';
 import './webhook.js';
 import './loan.js';
 import './writeOff.js';
+import './restructure.js';
 import './loanStatement.js';
 import './application.js';
 import './applicationDocument.js';

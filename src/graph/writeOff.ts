@@ -2,9 +2,8 @@
 // (docs/write-off.md). What a write-off did to a loan is on the loan's account (`LoanAccount.writeOffs`,
 // `LoanAccount.writtenOff`).
 import { builder } from './builder.js';
-import { ApprovalStatusEnum } from './enums.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { checkersQueueArgs, checkersQueueWhere, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import { checkersQueueArgs, checkersQueueWhere, countedConnectionTypes, decisionFields, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import { LIST_SIZES } from './limits.js';
 import { objectPayload } from './payloads.js';
 import { LoanRef, LoanTransactionRef, tenantBusinessDate } from './loan.js';
@@ -31,12 +30,7 @@ builder.node(LoanWriteOffRequestRef, {
     amount: t.field({ type: 'Decimal', nullable: true, description: 'How much, in part, in the loan\'s currency; null in full.', resolve: (w) => w.amount?.toString() ?? null }),
     valueDate: t.field({ type: 'Date', description: 'The date it takes effect.', resolve: (w) => businessDateOf(w.valueDate) }),
     reason: t.exposeString('reason', { description: 'Why it was asked for.' }),
-    status: t.expose('status', { type: ApprovalStatusEnum, description: 'Pending, approved or rejected.' }),
-    requestedBy: t.exposeString('requestedBy', { description: 'The maker.' }),
-    requestedAt: t.field({ type: 'DateTime', description: 'When it was asked for.', resolve: (w) => w.requestedAt }),
-    decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'The checker.' }),
-    decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (w) => w.decidedAt }),
-    decisionReason: t.exposeString('decisionReason', { nullable: true, description: 'The checker\'s reason.' }),
+    ...decisionFields(t),
     transaction: t.field({ type: LoanTransactionRef, nullable: true, description: 'The write-off transaction, once approved.', resolve: (w, _args, context) => (w.transactionId ? context.loaders.loanTransactionById.load(w.transactionId) : null) }),
   }),
 });

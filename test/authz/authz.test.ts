@@ -116,6 +116,8 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'loans.waive.approve': (token) => query(token, '{ loanWaiverRequests(first: 1) { edges { node { status } } } }'),
   'loans.writeOff.request': (token) => query(token, `mutation { requestLoanWriteOff(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { loanWriteOffRequest { status } userErrors { code } } }`),
   'loans.writeOff.approve': (token) => query(token, '{ loanWriteOffRequests(first: 1) { edges { node { status } } } }'),
+  'loans.restructure.request': (token) => query(token, `mutation { requestLoanRestructure(input: { loanId: "${loanGlobalId}", capitaliseArrears: true, reason: "probe" }) { loanRestructureRequest { status } userErrors { code } } }`),
+  'loans.restructure.approve': (token) => query(token, '{ loanRestructureRequests(first: 1) { edges { node { status } } } }'),
   // Never by rule, as the built-in default: allowed and nothing is charged off.
   'loans.chargeOff.manage': (token) => query(token, 'mutation { setChargeOffRule(input: {}) { chargeOffRule { atDaysPastDue } userErrors { code } } }'),
   'ledger.read': (token) => query(token, `{ trialBalance(asOf: "${tenant.businessDate}") { asOf } ledgerInvariants { holds } ledgerAccounts { code } }`),

@@ -15,6 +15,7 @@ import { loanTerms, termsToJson } from '../../src/domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../../src/domain/servicing/allocation.js';
 import { disburseLoan, postLoanTransaction, requestWaiver } from '../../src/services/servicing/loans.js';
 import { requestWriteOff, setChargeOffRule } from '../../src/services/servicing/writeOffs.js';
+import { requestRestructure } from '../../src/services/servicing/restructures.js';
 import { Decimal } from '../../src/domain/money.js';
 import { openLedgerAccount } from '../../src/services/servicing/ledger.js';
 import { setCurrencyCashRounding } from '../../src/services/currencies.js';
@@ -52,6 +53,8 @@ let loanGlobalId: string;
 let loanTransactionGlobalId: string;
 let waiverGlobalId: string;
 let writeOffGlobalId: string;
+let restructureGlobalId: string;
+const victimRestructureReason = `victim restructure ${randomUUID().slice(0, 6)}`;
 const victimWriteOffReason = `victim write-off ${randomUUID().slice(0, 6)}`;
 const loanPrincipal = '7777.77';
 const ledgerAccountName = `Victim suspense ${randomUUID().slice(0, 6)}`;
@@ -161,6 +164,8 @@ beforeAll(async () => {
   waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
   const writeOff = await requestWriteOff(victimDb, command, victim.businessDate, { loanId, valueDate: victim.businessDate, reason: victimWriteOffReason });
   writeOffGlobalId = encodeGlobalID('LoanWriteOffRequest', writeOff.id);
+  const restructure = await requestRestructure(victimDb, command, victim.businessDate, { loanId, valueDate: victim.businessDate, capitaliseArrears: false, holidayPeriods: 2, reason: victimRestructureReason });
+  restructureGlobalId = encodeGlobalID('LoanRestructureRequest', restructure.id);
   await setChargeOffRule(victimDb, command, { productCode: 'PL-STD', atDays: 173 });
   await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
   await setCurrencyCashRounding(victimDb, { ...command, actor: { ...command.actor, subject: currencyAdmin } }, { currency: 'ISK', cashRoundingMultiple: new Decimal('500') });
@@ -276,7 +281,7 @@ const PROBES: Record<string, string> = {
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } c: node(id: "%LOAN%") { id ... on Loan { collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
-  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%"]) { ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
+  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%", "%RESTRUCTURE%"]) { ... on LoanRestructureRequest { reason requestedBy } ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
   'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
   'Query.reminderSettings': '{ reminderSettings { quietHoursStart quietHoursEnd rules { trigger days channel template product { code } } changedBy } }',
   'Mutation.setReminderRules': 'mutation { setReminderRules(input: { quietHoursStart: "20:00", quietHoursEnd: "09:00", rules: [] }) { reminderSettings { quietHoursStart rules { template } } userErrors { code field message } } }',
@@ -339,6 +344,9 @@ const PROBES: Record<string, string> = {
   'Query.loanWriteOffRequests': '{ loanWriteOffRequests(first: 100) { edges { node { id reason valueDate loan { id } } } } }',
   'Mutation.requestLoanWriteOff': 'mutation { requestLoanWriteOff(input: { loanId: "%LOAN%", reason: "attack" }) { loanWriteOffRequest { id reason loan { id } } userErrors { code field message } } }',
   'Mutation.decideLoanWriteOff': 'mutation { decideLoanWriteOff(input: { requestId: "%WRITEOFF%", approve: true }) { loanWriteOffRequest { id status reason loan { id } } userErrors { code field message } } }',
+  'Query.loanRestructureRequests': '{ loanRestructureRequests(first: 100) { edges { node { id reason holidayPeriods loan { id } } } } }',
+  'Mutation.requestLoanRestructure': 'mutation { requestLoanRestructure(input: { loanId: "%LOAN%", capitaliseArrears: true, reason: "attack" }) { loanRestructureRequest { id reason loan { id } } userErrors { code field message } } }',
+  'Mutation.decideLoanRestructure': 'mutation { decideLoanRestructure(input: { requestId: "%RESTRUCTURE%", approve: true }) { loanRestructureRequest { id status reason loan { id } } userErrors { code field message } } }',
   'Query.chargeOffRules': '{ chargeOffRules { atDaysPastDue product { code } changedBy } }',
   'Mutation.setChargeOffRule': 'mutation { setChargeOffRule(input: { productCode: "PL-STD", atDaysPastDue: 1 }) { chargeOffRule { atDaysPastDue product { code } } userErrors { code field message } } }',
   'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: ASSET }) { ledgerAccount { code name } userErrors { code field message } } }',
@@ -509,11 +517,11 @@ describe('isolation across every root field', () => {
         applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator,
         staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount,
         victimTemplate.split(' ')[0]!, victimMessageBody, messageGlobalId, 'Pacific/Chatham', '22:17', victimCompany, victimAccount, mandateGlobalId, 'Victim Holder',
-        writeOffGlobalId, victimWriteOffReason];
+        writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
-        .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId).replaceAll('%WRITEOFF%', writeOffGlobalId)
+        .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId).replaceAll('%WRITEOFF%', writeOffGlobalId).replaceAll('%RESTRUCTURE%', restructureGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
         .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId).replaceAll('%SETTINGS%', settingsGlobalId)
         .replaceAll('%STAFF%', staffGlobalId).replaceAll('%CASE%', caseGlobalId).replaceAll('%PROMISE%', promiseGlobalId).replaceAll('%MESSAGE%', messageGlobalId).replaceAll('%MANDATE%', mandateGlobalId);
@@ -545,6 +553,7 @@ describe('isolation across every root field', () => {
       expect(await victimDb.loanWaiverRequest.findMany()).toMatchObject([{ status: 'pending' }]);
       expect(await victimDb.loanWriteOffRequest.findMany()).toMatchObject([{ status: 'pending', reason: victimWriteOffReason, transactionId: null }]);
       expect(await victimDb.chargeOffRule.findMany()).toMatchObject([{ atDays: 173 }]);
+      expect(await victimDb.loanRestructureRequest.findMany()).toMatchObject([{ status: 'pending', reason: victimRestructureReason, transactionId: null }]);
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
       expect(await victimDb.loanProduct.findMany({ select: { code: true, retiredAt: true } })).toEqual([{ code: 'PL-STD', retiredAt: null }]);
       expect(await victimDb.outboxEvent.count({ where: { type: { in: ['loanProduct.created', 'loanProduct.cloned', 'loanProduct.retired'] } } })).toBe(0);

@@ -1,7 +1,8 @@
 // Random loans and random transaction lists for the replay's property tests: loans with random terms, allocation
 // rules and charges by rule; transactions of every kind arriving in a random order with random value dates, so
 // backdated transactions and reversals of earlier ones are common; write-offs in full and in part (money after a
-// write-off in full is a recovery) and returned auto-debits (a repayment reversed and a return fee charged). A transaction the replay would refuse is left
+// write-off in full is a recovery), restructures (arrears capitalised or not, new rates and tenors, holidays) and
+// returned auto-debits (a repayment reversed and a return fee charged). A transaction the replay would refuse is left
 // out, as the posting service refuses it.
 import fc from 'fast-check';
 import { dayNumber, formatDate, fromDayNumber, parseDate } from '../../src/domain/calendar.js';
@@ -114,10 +115,16 @@ export type Draft =
   | { kind: 'tranche'; day: number; minor: number }
   /** Writes the loan off in full (`part` null) or `minor` of one component (refused beyond what may be). */
   | { kind: 'writeOff'; day: number; part: { component: 'principal' | 'interest' | 'fee' | 'penalty'; minor: number } | null }
+  /** New terms from its date: arrears capitalised or not, maybe a new rate, instalments and a holiday. */
+  | { kind: 'restructure'; day: number; capitalise: boolean; ratePermille: number | null; instalments: number | null; holiday: number; holidayInterest: 'accrue' | 'waive' }
   /** An auto-debit returned: the repayment it posted reversed and the return fee charged, both on the return's date. */
   | { kind: 'returnedDebit'; day: number; pick: number; feeMinor: number };
 
 const day = fc.integer({ min: 0, max: 220 });
+export const restructureDraft = (on: fc.Arbitrary<number>) => fc.record({
+  kind: fc.constant('restructure' as const), day: on, capitalise: fc.boolean(), ratePermille: fc.option(fc.integer({ min: 0, max: 300 })),
+  instalments: fc.option(fc.integer({ min: 1, max: 8 })), holiday: fc.constantFrom(0, 0, 1, 2), holidayInterest: fc.constantFrom('accrue' as const, 'waive' as const),
+});
 export const drafts: fc.Arbitrary<Draft[]> = fc.array(
   fc.oneof(
     { weight: 5, arbitrary: fc.record({ kind: fc.constant('repayment' as const), day, minor: fc.integer({ min: 1, max: 300_000 }) }) },
@@ -139,6 +146,7 @@ export const drafts: fc.Arbitrary<Draft[]> = fc.array(
       }),
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('returnedDebit' as const), day, pick: fc.nat(), feeMinor: fc.constantFrom(0, 2_500) }) },
+    { weight: 2, arbitrary: restructureDraft(day) },
   ),
   { maxLength: 14 },
 );
@@ -208,6 +216,13 @@ export function transactionsFrom(loan: LoanAccount, list: Draft[], dates: readon
     }
     else if (draft.kind === 'prepayment') t = { kind: 'prepayment', id, valueDate, amount: amount(draft.minor), reschedule: draft.reschedule };
     else if (draft.kind === 'tranche') t = { kind: 'tranche', id, valueDate, amount: amount(draft.minor) };
+    else if (draft.kind === 'restructure') {
+      t = {
+        kind: 'restructure', id, valueDate, capitaliseArrears: draft.capitalise, holidayPeriods: draft.holiday, holidayInterest: draft.holidayInterest,
+        ...(draft.ratePermille === null ? {} : { annualRatePercent: new Decimal(draft.ratePermille).div(10).toFixed() }),
+        ...(draft.instalments === null ? {} : { instalments: draft.instalments }),
+      };
+    }
     else if (draft.kind === 'writeOff') {
       t = draft.part === null ? { kind: 'writeOff', id, valueDate } : { kind: 'writeOff', id, valueDate, component: draft.part.component, amount: amount(draft.part.minor) };
     }

@@ -175,6 +175,13 @@ export function wholeMonths(from: string, to: string): number {
   return Math.max(0, months);
 }
 
+/**
+ * RBI (restructuring of advances): a restructured standard account is downgraded to NPA on restructuring and may be
+ * upgraded only after satisfactory performance in the specified period; here the period is a year from the
+ * restructure, after which the account follows its days past due again (docs/restructure.md).
+ */
+export const RESTRUCTURED_SPECIFIED_MONTHS = 12;
+
 /** The NPA class of a loan that has been non-performing for `months` whole months. */
 function rbiAgeClass(parameters: RbiParameters, months: number): AssetClass {
   if (parameters.lossAfterMonths !== null && months >= parameters.lossAfterMonths) return 'LOSS';
@@ -199,8 +206,10 @@ function rbiAgeClass(parameters: RbiParameters, months: number): AssetClass {
  *
  * classSince moves to asOf only when the class changes.
  */
-export function classify(policy: ClassificationPolicy, previous: ClassState, now: { daysPastDue: number }, asOf: string): { ownClass: AssetClass; npaSince: string | null; classSince: string } {
+export function classify(policy: ClassificationPolicy, previous: ClassState, now: { daysPastDue: number; restructuredOn?: string | null }, asOf: string): { ownClass: AssetClass; npaSince: string | null; classSince: string } {
   const dpd = now.daysPastDue;
+  // RBI: a restructured account is NPA from its restructure until the specified period has passed, however it pays.
+  const watched = policy.regime === 'RBI_IRAC' && !!now.restructuredOn && now.restructuredOn <= asOf && wholeMonths(now.restructuredOn, asOf) < RESTRUCTURED_SPECIFIED_MONTHS;
   if (!Number.isInteger(dpd) || dpd < 0) throw new RangeError(`days past due must be a whole number from 0: ${dpd}`);
   parseDate(asOf);
   let ownClass: AssetClass;
@@ -209,12 +218,13 @@ export function classify(policy: ClassificationPolicy, previous: ClassState, now
     const p = policy.parameters;
     const previousClass = (CLASSES.RBI_IRAC as readonly string[]).includes(previous.ownClass) ? (previous.ownClass as AssetClass) : 'STANDARD';
     const wasNpa = previous.npaSince !== null || NON_PERFORMING.has(previousClass);
-    if (dpd === 0) {
+    if (dpd === 0 && !watched) {
       ownClass = 'STANDARD';
       npaSince = null;
-    } else if (wasNpa) {
-      // A class stored without its date (never written so by end of day) ages from when its class was set.
-      npaSince = previous.npaSince ?? previous.classSince ?? asOf;
+    } else if (wasNpa || watched) {
+      // A class stored without its date (never written so by end of day) ages from when its class was set; a
+      // restructured one from its restructure.
+      npaSince = previous.npaSince ?? (watched ? now.restructuredOn! : previous.classSince ?? asOf);
       const byAge = rbiAgeClass(p, wholeMonths(npaSince, asOf));
       ownClass = NON_PERFORMING.has(previousClass) && severity('RBI_IRAC', previousClass) > severity('RBI_IRAC', byAge) ? previousClass : byAge;
     } else if (dpd > p.npaAfterDays) {

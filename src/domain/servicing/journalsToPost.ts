@@ -50,7 +50,7 @@ const ZERO = new Decimal(0);
 
 const NARRATIVE: Record<TransactionKind, string> = {
   repayment: 'Repayment', prepayment: 'Prepayment', payoff: 'Payoff', refund: 'Refund of excess',
-  reversal: 'Reversal', charge: 'Charge', waiver: 'Waiver', tranche: 'Tranche disbursed', writeOff: 'Write-off',
+  reversal: 'Reversal', charge: 'Charge', waiver: 'Waiver', tranche: 'Tranche disbursed', writeOff: 'Write-off', restructure: 'Restructure',
 };
 
 const keyOf = (valueDate: string, account: string) => `${valueDate}|${account}`;

@@ -93,7 +93,15 @@ export type LoanTransaction =
    * Gives up what the borrower owes: everything (no amount: a write-off in full, after which money received is a
    * recovery) or `amount` of one component (a partial write-off; the loan goes on).
    */
-  | { kind: 'writeOff'; id: string; valueDate: string; amount?: DecimalInput; component?: Component };
+  | { kind: 'writeOff'; id: string; valueDate: string; amount?: DecimalInput; component?: Component }
+  /**
+   * New terms from its value date (restructure.ts): arrears capitalised into principal or left due, a new annual
+   * rate, a new number of instalments, and a payment holiday of whole periods before the first of them.
+   */
+  | {
+    kind: 'restructure'; id: string; valueDate: string; capitaliseArrears: boolean;
+    annualRatePercent?: DecimalInput; instalments?: number; holidayPeriods?: number; holidayInterest?: 'accrue' | 'waive';
+  };
 
 export type Amounts = Record<Component, Decimal>;
 
@@ -228,6 +236,18 @@ export interface RecoveryExplanation {
   held: Decimal;
 }
 
+export interface RestructureExplanation {
+  restructureId: string;
+  valueDate: string;
+  /** Arrears moved into the new principal, per component (all zero when they were left due). */
+  capitalised: Amounts;
+  annualRatePercent: Decimal;
+  holidayPeriods: number;
+  holidayInterest: 'accrue' | 'waive';
+  before: RemainingTerms;
+  after: RemainingTerms;
+}
+
 /** A loan written off in full: when, how much, and what has come back since. */
 export interface WrittenOff {
   on: string;
@@ -271,6 +291,9 @@ export interface LoanAccountState {
   recoveries: RecoveryExplanation[];
   /** Set once the loan is written off in full. */
   writtenOff: WrittenOff | null;
+  restructures: RestructureExplanation[];
+  /** The value date of its latest restructure in effect; null when never restructured. */
+  restructuredOn: string | null;
   totals: {
     /** What the loan's receivable accounts hold: all unpaid principal, interest/fees/penalties once recognised. */
     receivable: Amounts;

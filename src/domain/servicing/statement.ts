@@ -56,6 +56,7 @@ export type StatementLineKind =
   | 'waiver'
   | 'tranche'
   | 'writeOff'
+  | 'restructure'
   | 'adjustment'
   | (string & {});
 
@@ -347,6 +348,16 @@ export function loanStatement(request: StatementRequest): LoanStatement {
         // A day's last repayment is described without its own replay: the stretch's replay says whether it was a recovery.
         const what = (after ?? stretchOf(t.valueDate)).recoveries.some((r) => r.repaymentId === t.id) ? 'Recovery received on the loan written off' : 'Repayment received';
         return { ...common, description: via ? `${what} (${via})` : what, amount: new Decimal(t.amount) };
+      }
+      case 'restructure': {
+        const explained = after?.restructures.find((r) => r.restructureId === t.id);
+        const capitalised = explained ? COMPONENTS.reduce((s, c) => s.plus(explained.capitalised[c]), ZERO) : ZERO;
+        const parts = [
+          capitalised.gt(0) ? `arrears of ${capitalised.toFixed(places)} capitalised` : 'arrears left due',
+          ...(explained ? [`${explained.after.instalments} instalments to ${explained.after.maturityDate}`, `at ${explained.annualRatePercent.toFixed()} %`] : []),
+          ...(explained && explained.holidayPeriods > 0 ? [`after a holiday of ${explained.holidayPeriods} period${explained.holidayPeriods === 1 ? '' : 's'}`] : []),
+        ];
+        return { ...common, description: `Restructured: ${parts.join(', ')}`, amount: capitalised };
       }
       case 'writeOff': {
         const explained = after?.writeOffs.find((w) => w.writeOffId === t.id);

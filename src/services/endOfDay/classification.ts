@@ -6,7 +6,7 @@
 // by one statement over the borrowers concerned. Every change is recorded in loan_delinquency_change (the
 // reports' history and the source of the batched events).
 import { bucketOf } from '../../domain/servicing/delinquencyBuckets.js';
-import { classesOf, classify, isNonPerforming } from '../../domain/servicing/classification.js';
+import { classesOf, classify, isNonPerforming, RESTRUCTURED_SPECIFIED_MONTHS } from '../../domain/servicing/classification.js';
 import type { PoolSql } from '../../tenancy/tenantSql.js';
 import type { StepContext } from './run.js';
 import { bucketsFor, type DelinquencyPolicy } from '../servicing/delinquencyPolicy.js';
@@ -20,12 +20,14 @@ interface Candidate {
   assetClass: string;
   classSince: string | null;
   npaSince: string | null;
+  restructuredOn: string | null;
 }
 
 const CHUNK = 5_000;
 
 const COLUMNS = `id::text, product_id::text AS "productId", days_past_due AS "daysPastDue", delinquency_bucket AS bucket, own_class AS "ownClass",
-                 asset_class AS "assetClass", class_since::text AS "classSince", npa_since::text AS "npaSince"`;
+                 asset_class AS "assetClass", class_since::text AS "classSince", npa_since::text AS "npaSince",
+                 restructured_on::text AS "restructuredOn"`;
 
 /** Classifies and buckets the loans that can have moved; returns how many changed bucket or class. */
 export async function classifyLoans(sql: PoolSql, context: Pick<StepContext, 'businessDate'>, policy: DelinquencyPolicy, everyLoan: boolean): Promise<number> {
@@ -42,7 +44,7 @@ export async function classifyLoans(sql: PoolSql, context: Pick<StepContext, 'bu
   const judge = async (rows: Candidate[]) => {
     const changed = rows.flatMap((loan) => {
       const bucket = bucketOf(bucketsOf.get(loan.productId) ?? policy.buckets, loan.daysPastDue);
-      const next = classify(policy, { ownClass: loan.ownClass, npaSince: loan.npaSince, classSince: loan.classSince }, { daysPastDue: loan.daysPastDue }, businessDate);
+      const next = classify(policy, { ownClass: loan.ownClass, npaSince: loan.npaSince, classSince: loan.classSince }, { daysPastDue: loan.daysPastDue, restructuredOn: loan.restructuredOn }, businessDate);
       if (bucket === loan.bucket && next.ownClass === loan.ownClass && next.npaSince === loan.npaSince && next.classSince === loan.classSince) return [];
       return [{ id: loan.id, bucket, own_class: next.ownClass, npa_since: next.npaSince, class_since: next.classSince }];
     });
@@ -73,7 +75,8 @@ export async function classifyLoans(sql: PoolSql, context: Pick<StepContext, 'bu
       SELECT ${COLUMNS} FROM ${s}.loan WHERE oldest_due_date IS NOT NULL AND status IN ('active', 'overdue')
       UNION ALL SELECT ${COLUMNS} FROM ${s}.loan WHERE (own_class <> 'STANDARD' OR asset_class <> 'STANDARD') AND status IN ('active', 'overdue')
       UNION ALL SELECT ${COLUMNS} FROM ${s}.loan WHERE delinquency_bucket IS NULL AND status IN ('active', 'overdue')
-      UNION ALL SELECT ${COLUMNS} FROM ${s}.loan WHERE delinquency_bucket = ANY($1::text[]) AND status IN ('active', 'overdue')`, [named]);
+      UNION ALL SELECT ${COLUMNS} FROM ${s}.loan WHERE delinquency_bucket = ANY($1::text[]) AND status IN ('active', 'overdue')
+      UNION ALL SELECT ${COLUMNS} FROM ${s}.loan WHERE restructured_on > $2::date - interval '${RESTRUCTURED_SPECIFIED_MONTHS + 1} months' AND status IN ('active', 'overdue')`, [named, businessDate]);
     const seen = new Set<string>();
     const loans = rows.filter((row) => !seen.has(row.id) && seen.add(row.id)).sort((x, y) => (x.id < y.id ? -1 : 1));
     for (let from = 0; from < loans.length; from += CHUNK) await judge(loans.slice(from, from + CHUNK));

@@ -7,7 +7,7 @@ import { termsFromJson } from '../../domain/servicing/product.js';
 import type { Decimal } from '../../domain/money.js';
 import { businessDateOf } from '../../tenancy/dateColumns.js';
 
-export const TRANSACTION_KINDS = ['repayment', 'prepayment', 'payoff', 'refund', 'reversal', 'charge', 'waiver', 'tranche', 'writeOff'] as const;
+export const TRANSACTION_KINDS = ['repayment', 'prepayment', 'payoff', 'refund', 'reversal', 'charge', 'waiver', 'tranche', 'writeOff', 'restructure'] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export interface LoanRecord {
@@ -34,6 +34,17 @@ export interface TransactionRecord {
   reverses: string | null;
   channel: string | null;
   externalReference: string | null;
+  /** A restructure's terms (RestructureTerms); absent or null for every other kind. */
+  terms?: unknown;
+}
+
+/** What a restructure sets, as stored with its transaction and its request. */
+export interface RestructureTerms {
+  capitaliseArrears: boolean;
+  annualRatePercent?: string;
+  instalments?: number;
+  holidayPeriods?: number;
+  holidayInterest?: 'accrue' | 'waive';
 }
 
 export function loanAccountOf(record: LoanRecord): LoanAccount {
@@ -63,6 +74,8 @@ export function loanTransactionOf(record: TransactionRecord): LoanTransaction {
         kind: 'waiver', ...base, component: record.component as 'interest' | 'fee' | 'penalty', amount: record.amount!,
         ...(record.instalment === null ? {} : { instalment: record.instalment }),
       };
+    case 'restructure':
+      return { kind: 'restructure', ...base, ...(record.terms as RestructureTerms) };
     case 'writeOff':
       return {
         kind: 'writeOff', ...base,
@@ -93,7 +106,7 @@ export function loanRecordOfRow(row: {
 /** A transaction read through Prisma, in the replay's shape. */
 export function transactionRecordOfRow(row: {
   id: string; kind: string; valueDate: Date; amount: { toString(): string } | null; component: string | null; instalment: number | null;
-  reschedule: string | null; reverses: string | null; channel: string | null; externalReference: string | null;
+  reschedule: string | null; reverses: string | null; channel: string | null; externalReference: string | null; terms?: unknown;
 }): TransactionRecord {
   return { ...row, valueDate: businessDateOf(row.valueDate), amount: row.amount === null ? null : row.amount.toString() };
 }
@@ -106,7 +119,7 @@ export function transactionsJson(s: string, loan: string): string {
   return `coalesce((SELECT json_agg(json_build_object(
             'id', t.id, 'loanId', t.loan_id, 'kind', t.kind, 'valueDate', t.value_date, 'amount', t.amount::text, 'component', t.component,
             'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel,
-            'externalReference', t.external_reference) ORDER BY t.seq)
+            'externalReference', t.external_reference, 'terms', t.terms) ORDER BY t.seq)
             FROM ${s}.loan_transaction t WHERE t.loan_id = ${loan}.id), '[]')`;
 }
 

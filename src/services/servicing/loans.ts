@@ -67,7 +67,7 @@ async function accountsFor(db: TenantDb | Tx, productMapping: unknown): Promise<
 const EVENT_TYPE: Record<TransactionKind, string> = {
   repayment: 'loan.repaymentPosted', prepayment: 'loan.prepaymentPosted', payoff: 'loan.paidOff', refund: 'loan.excessRefunded',
   reversal: 'loan.transactionReversed', charge: 'loan.chargeApplied', waiver: 'loan.chargeWaived', tranche: 'loan.trancheDisbursed',
-  writeOff: 'loan.writtenOff',
+  writeOff: 'loan.writtenOff', restructure: 'loan.restructured',
 };
 
 /** One event per transaction and one per loan whose status moved; each concerns the loan's origination partner. */
@@ -212,7 +212,7 @@ function withoutCurrency<T extends { currency: string }>(shown: T): Omit<T, 'cur
 /** What a lender calls each command, for the audit trail. */
 const ACTION: Record<TransactionKind, string> = {
   repayment: 'loan.repay', prepayment: 'loan.prepay', payoff: 'loan.payOff', refund: 'loan.refund',
-  reversal: 'loan.reverse', charge: 'loan.charge', waiver: 'loan.waive', tranche: 'loan.disburseTranche', writeOff: 'loan.writeOff',
+  reversal: 'loan.reverse', charge: 'loan.charge', waiver: 'loan.waive', tranche: 'loan.disburseTranche', writeOff: 'loan.writeOff', restructure: 'loan.restructure',
 };
 
 /**

@@ -23,7 +23,7 @@ import { Prisma, type LoanTransaction as LoanTransactionModel } from '../../gene
 import { dateColumn } from '../../tenancy/dateColumns.js';
 import { assertTrancheFits, type PaidTranche } from '../../domain/servicing/tranches.js';
 import type { LoanTerms } from '../../domain/servicing/product.js';
-import { loanAccountOf, loanTransactionOf, postedNetJson, transactionsJson, type LoanRecord, type TransactionKind, type TransactionRecord } from './loanRecords.js';
+import { loanAccountOf, loanTransactionOf, postedNetJson, transactionsJson, type LoanRecord, type RestructureTerms, type TransactionKind, type TransactionRecord } from './loanRecords.js';
 
 
 /** Where and by whom: the tenant's schema, the person or client posting, when, and the tenant's business date. */
@@ -48,6 +48,8 @@ export interface PostingDraft {
   channel?: string | null;
   externalReference?: string | null;
   reason?: string | null;
+  /** A restructure's terms. */
+  terms?: RestructureTerms | null;
   /** How the caller's input names this draft in errors: '' for a single mutation, 'repayments.3.' in a file. */
   field: string;
 }
@@ -104,8 +106,9 @@ function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: 
     if (!target || target.kind === 'reversal') throw new InvalidField(`${f}transactionId`, 'no repayment, charge, waiver or refund of this loan has that id');
     return;
   }
-  // A write-off in full carries no amount: it gives up whatever is owed on its date.
+  // A write-off in full carries no amount: it gives up whatever is owed on its date; a restructure carries terms.
   if (draft.kind === 'writeOff' && (draft.amount === null || draft.amount === undefined)) return;
+  if (draft.kind === 'restructure') return;
   // Refused before the replay, whose own guard would name the transaction by its new id rather than the input.
   assertPositiveAmount(draft.amount, `${f}amount`);
   if (draft.kind === 'tranche') assertTrancheFitsLoan(draft, loan, known);
@@ -235,6 +238,7 @@ export function planPosting(drafts: readonly PostingDraft[], loans: ReadonlyMap<
     freshOf.set(loanId, newByLoan.get(loanId)!.map((d) => loanTransactionOf({
       id: d.id, kind: d.kind, valueDate: d.valueDate, amount: d.amount ?? null, component: d.component ?? null, instalment: d.instalment ?? null,
       reschedule: d.reschedule ?? null, reverses: d.reverses ?? null, channel: d.channel ?? null, externalReference: d.externalReference ?? null,
+      terms: d.terms ?? null,
     })));
   }
   return { loanIds, transactions, newByLoan, onRecord, freshOf };
@@ -377,13 +381,13 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
       id: d.id, loanId, seq: loan.transactionCount + k + 1, kind: d.kind, valueDate: dateColumn(d.valueDate), amount: d.amount ? new Prisma.Decimal(d.amount.toFixed()) : null,
       component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
       channel: d.channel ?? null, externalReference: d.externalReference ?? null, reason: d.reason ?? null, batchId: run.batchId ?? null,
-      enteredBy: run.postedBy, enteredAt: run.now,
+      enteredBy: run.postedBy, enteredAt: run.now, terms: (d.terms ?? null) as TransactionRow['terms'],
     }));
     fresh.forEach((d, k) => transactionRows.push({
       id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount?.toFixed() ?? null,
       component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
       channel: d.channel ?? null, external_reference: d.externalReference ?? null, reason: d.reason ?? null, batch_id: run.batchId ?? null,
-      entered_by: run.postedBy, entered_at: postedAt,
+      entered_by: run.postedBy, entered_at: postedAt, terms: d.terms ?? null,
     }));
 
     const toPost = journalsToPost(
@@ -406,7 +410,7 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
       principal_receivable: receivable.principal.toFixed(), interest_receivable: receivable.interest.toFixed(),
       fee_receivable: receivable.fee.toFixed(), penalty_receivable: receivable.penalty.toFixed(),
       held: state.held.advance.plus(state.held.excess).toFixed(), interest_in_advance: state.interestInAdvance.toFixed(),
-      transaction_count: loan.transactionCount + fresh.length, replay_checkpoint: replayed.checkpoint, updated_at: postedAt,
+      transaction_count: loan.transactionCount + fresh.length, replay_checkpoint: replayed.checkpoint, updated_at: postedAt, restructured_on: state.restructuredOn,
       ...positionColumns(state, onRecord.get(loanId)!.account.terms),
     });
   }
@@ -430,12 +434,12 @@ export function postingWrite(parts: readonly PostingRows[]): Statement {
   }
   return { text: (schema) => `WITH new_transactions AS (
        INSERT INTO ${schema}.loan_transaction (id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel,
-              external_reference, reason, batch_id, entered_by, entered_at)
+              external_reference, reason, batch_id, entered_by, entered_at, terms)
        SELECT id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel, external_reference, reason,
-              batch_id, entered_by, entered_at
+              batch_id, entered_by, entered_at, terms
          FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, loan_id uuid, seq integer, kind text, value_date date, amount numeric, component text,
               instalment integer, reschedule text, reverses uuid, channel text, external_reference text, reason text, batch_id uuid,
-              entered_by text, entered_at timestamptz)
+              entered_by text, entered_at timestamptz, terms jsonb)
        RETURNING 1
      ), new_journals AS (
        INSERT INTO ${schema}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
@@ -459,12 +463,12 @@ export function postingWrite(parts: readonly PostingRows[]): Statement {
               upcoming_fee = r.upcoming_fee, upcoming_penalty = r.upcoming_penalty, upcoming_owing = r.upcoming_owing, next_instalment = 1,
               next_due_date = r.upcoming_due_dates[1], last_due_date = r.last_due_date, last_due_owing = r.last_due_owing,
               tolerance = r.tolerance, late_fee_grace_days = r.late_fee_grace_days, penalty_interest = r.penalty_interest, replay_on = r.replay_on,
-              replay_checkpoint = r.replay_checkpoint
+              replay_checkpoint = r.replay_checkpoint, restructured_on = r.restructured_on
          FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, status text, as_of date, days_past_due integer, principal_receivable numeric,
               interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, interest_in_advance numeric,
               transaction_count integer, oldest_due_date date, upcoming_due_dates date[], upcoming_interest numeric[], upcoming_fee numeric[],
               upcoming_penalty numeric[], upcoming_owing numeric[], last_due_date date, last_due_owing numeric, tolerance numeric,
-              late_fee_grace_days integer, penalty_interest boolean, replay_on date, replay_checkpoint jsonb, updated_at timestamptz)
+              late_fee_grace_days integer, penalty_interest boolean, replay_on date, replay_checkpoint jsonb, updated_at timestamptz, restructured_on date)
         WHERE l.id = r.id
        RETURNING 1
      )

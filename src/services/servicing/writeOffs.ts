@@ -8,13 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
 import type { Component } from '../../domain/servicing/allocation.js';
-import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
-import { runCommand, type Actor, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
+import { runCommand, type Actor, type CommandContext } from '../../commands/runCommand.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { poolSql } from '../../tenancy/tenantSql.js';
-import { postToLoans } from './postings.js';
-import { eventsOf, postLoanTransaction, postingRunOf } from './loans.js';
+import { postLoanTransaction } from './loans.js';
+import { decideLoanRequest } from './loanRequests.js';
 import type { StepContext } from '../endOfDay/run.js';
 
 export interface WriteOffAsk {
@@ -71,41 +70,16 @@ export async function requestWriteOff(db: TenantDb, command: CommandContext, bus
 }
 
 /** The checker's half: someone other than the maker approves (the write-off posts) or rejects it. */
-export async function decideWriteOff(db: TenantDb, command: CommandContext, businessDate: string, requestId: string, approve: boolean, reason: string | null) {
-  return runCommand(db, { ...command, action: approve ? 'loan.approveWriteOff' : 'loan.rejectWriteOff' }, async (tx) => {
-    await lockPendingRequest(tx, command.tenant, 'writeOff', requestId);
-    const request = await tx.loanWriteOffRequest.findUniqueOrThrow({ where: { id: requestId } });
-    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'whoever asked for a write-off cannot decide it');
-    let transactionId: string | null = null;
-    let events: EventDraft[] = [];
-    if (approve) {
-      const posting = await postToLoans(tx, postingRunOf(command, businessDate), [{
-        loanId: request.loanId, kind: 'writeOff', valueDate: businessDateOf(request.valueDate),
-        amount: request.amount === null ? null : new Decimal(request.amount.toString()), component: request.component as Component | null,
-        reason: request.reason, field: '',
-      }]).catch((error: unknown) => {
-        // The loan moved since the request (paid, written off, a backdated payment): the request can only be rejected now.
-        if (error instanceof InvalidField) throw new AppError('CONFLICT', `the write-off cannot be posted against the loan as it stands: ${error.message}`, { field: inputPath('requestId') });
-        throw error;
-      });
-      transactionId = posting.transactions[0]!.id;
-      events = eventsOf(posting);
-    }
-    const decided = await tx.loanWriteOffRequest.update({
-      where: { id: requestId },
-      data: { status: approve ? 'approved' : 'rejected', decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: reason, transactionId },
-    });
-    return {
-      result: decided,
-      audit: { entityType: 'LoanWriteOffRequest', entityId: requestId, before: { status: 'pending' }, after: { status: decided.status, transactionId, reason } },
-      events: [
-        ...events,
-        approve
-          ? { type: 'loan.writeOffApproved', aggregateType: 'Loan', aggregateId: request.loanId, payload: { requestId, loanId: request.loanId, transactionId } }
-          : { type: 'loan.writeOffRejected', aggregateType: 'Loan', aggregateId: request.loanId, payload: { requestId, loanId: request.loanId, reason } },
-      ],
-    };
-  });
+export function decideWriteOff(db: TenantDb, command: CommandContext, businessDate: string, requestId: string, approve: boolean, reason: string | null) {
+  return decideLoanRequest(db, command, businessDate, {
+    kind: 'writeOff', words: 'a write-off', entity: 'LoanWriteOffRequest', stem: 'writeOff',
+    find: (tx, id) => tx.loanWriteOffRequest.findUniqueOrThrow({ where: { id } }),
+    draft: (request) => ({
+      loanId: request.loanId, kind: 'writeOff', valueDate: businessDateOf(request.valueDate),
+      amount: request.amount === null ? null : new Decimal(request.amount.toString()), component: request.component as Component | null, reason: request.reason,
+    }),
+    decide: (tx, id, data) => tx.loanWriteOffRequest.update({ where: { id }, data }),
+  }, requestId, approve, reason);
 }
 
 /**

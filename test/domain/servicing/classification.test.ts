@@ -73,6 +73,29 @@ describe('RBI\'s worked example (circular of 12 November 2021)', () => {
   });
 });
 
+describe('a restructured account', () => {
+  it('RBI: NPA from its restructure for the specified period, however it pays; then it follows its days past due', () => {
+    const on = '2026-03-10';
+    // A standard account restructured (its arrears capitalised, so current): SUBSTANDARD from the restructure.
+    const day1 = classify(RBI, FRESH, { daysPastDue: 0, restructuredOn: on }, '2026-03-11');
+    expect(day1).toEqual({ ownClass: 'SUBSTANDARD', npaSince: on, classSince: '2026-03-11' });
+    // Paying on time all year it stays NPA, ageing like any NPA (DOUBTFUL_1 a year after it became NPA is not reached
+    // inside the period).
+    expect(classify(RBI, day1, { daysPastDue: 0, restructuredOn: on }, '2027-03-09')).toEqual(day1);
+    // The period over (twelve whole months), current: STANDARD again.
+    expect(classify(RBI, day1, { daysPastDue: 0, restructuredOn: on }, '2027-03-10')).toEqual({ ownClass: 'STANDARD', npaSince: null, classSince: '2027-03-10' });
+    // Behind after the period: an NPA ageing from the restructure, as before.
+    expect(classify(RBI, day1, { daysPastDue: 40, restructuredOn: on }, '2027-03-10')).toEqual({ ownClass: 'DOUBTFUL_1', npaSince: on, classSince: '2027-03-10' });
+    // Already NPA when restructured: it keeps its NPA date.
+    const npa: ClassState = { ownClass: 'SUBSTANDARD', npaSince: '2025-12-01', classSince: '2025-12-01' };
+    expect(classify(RBI, npa, { daysPastDue: 0, restructuredOn: on }, '2026-03-11')).toEqual(npa);
+  });
+
+  it('US: the class follows days past due; the restructure is a fact of the loan, not a class', () => {
+    expect(classify(US, FRESH, { daysPastDue: 0, restructuredOn: '2026-03-10' }, '2026-03-11')).toEqual({ ownClass: 'STANDARD', npaSince: null, classSince: '2026-03-11' });
+  });
+});
+
 describe('RBI_IRAC: staying NPA and upgrading', () => {
   const npa: ClassState = { ownClass: 'SUBSTANDARD', npaSince: '2021-06-30', classSince: '2021-06-30' };
 

@@ -39,7 +39,7 @@ import {
   type LoanTransaction,
 } from '../../../src/domain/servicing/loanAccount.js';
 import { InvalidField } from '../../../src/errors.js';
-import { DISBURSED, dayAfter, drafts, loans, transactionsFrom, type Draft } from '../../support/loanArbitraries.js';
+import { DISBURSED, dayAfter, drafts, loans, restructureDraft, transactionsFrom, type Draft } from '../../support/loanArbitraries.js';
 
 const ZERO = new Decimal(0);
 
@@ -80,6 +80,26 @@ const writeOffCases = fc.record({
   return { loan, transactions, asOf };
 });
 
+// Histories with a restructure on a date most loans are behind on, money and prepayments after it, and sometimes a
+// second restructure.
+const restructureCases = fc.record({
+  loan: loans, drafts, asOfDay: fc.integer({ min: 150, max: 300 }),
+  first: restructureDraft(fc.integer({ min: 35, max: 150 })),
+  second: fc.option(restructureDraft(fc.integer({ min: 60, max: 200 })), { freq: 3 }),
+  after: fc.array(fc.record({ days: fc.integer({ min: 0, max: 90 }), minor: fc.integer({ min: 1, max: 200_000 }), prepay: fc.boolean() }), { maxLength: 3 }),
+}).map(({ loan, drafts: list, asOfDay, first, second, after }) => {
+  const asOf = dayAfter(asOfDay);
+  const all: Draft[] = [
+    ...list.filter((d) => d.kind !== 'writeOff' && d.kind !== 'restructure'),
+    first,
+    ...(second ? [second] : []),
+    ...after.map((a) => (a.prepay
+      ? { kind: 'prepayment' as const, day: first.day + a.days, minor: a.minor, reschedule: 'reduceInstalment' as const }
+      : { kind: 'repayment' as const, day: first.day + a.days, minor: a.minor })),
+  ];
+  return { loan, transactions: transactionsFrom(loan, all, [asOf]), asOf };
+});
+
 const sumOf = (values: Decimal[]) => values.reduce((a, b) => a.plus(b), ZERO);
 
 function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective: LoanTransaction[]): void {
@@ -105,7 +125,9 @@ function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective:
   expect(state.interestInAdvance.equals(paidAhead)).toBe(true);
   expect(subLedger.interestInAdvance.equals(paidAhead)).toBe(true);
   expect((gl.get(STANDARD_MAPPING.interestInAdvance) ?? ZERO).negated().equals(paidAhead)).toBe(true);
-  const earned = sumOf(state.instalments.filter((i) => i.dueDate <= state.asOf).map((i) => i.charged.interest.minus(i.waived.interest)));
+  // Interest a restructure capitalised left the instalment it was due on, but stays earned.
+  const capitalised = { interest: sumOf(state.restructures.map((r) => r.capitalised.interest)), all: sumOf(state.restructures.flatMap((r) => COMPONENTS.map((c) => r.capitalised[c]))) };
+  const earned = sumOf(state.instalments.filter((i) => i.dueDate <= state.asOf).map((i) => i.charged.interest.minus(i.waived.interest))).plus(capitalised.interest);
   expect((gl.get(STANDARD_MAPPING.interestIncome) ?? ZERO).negated().equals(earned)).toBe(true);
 
   const moneyIn = effective.filter((t) => t.kind === 'repayment' || t.kind === 'prepayment' || t.kind === 'payoff');
@@ -173,7 +195,9 @@ function assertInvariants(loan: LoanAccount, state: LoanAccountState, effective:
   }
   // The current schedule still repays exactly what was lent (every tranche paid out included), and a payoff leaves
   // nothing owed when nothing follows it.
-  expect(state.currentSchedule.totals.principal.equals(state.schedule.financedPrincipal.plus(tranches))).toBe(true);
+  // (Principal a restructure capitalised was already lent; interest, fees and penalties it capitalised are lent anew.)
+  const capitalisedCharges = capitalised.all.minus(sumOf(state.restructures.map((r) => r.capitalised.principal)));
+  expect(state.currentSchedule.totals.principal.equals(state.schedule.financedPrincipal.plus(tranches).plus(capitalisedCharges))).toBe(true);
   expect(state.currentSchedule.financedPrincipal.equals(state.schedule.financedPrincipal.plus(tranches))).toBe(true);
   const lastPayoff = effective.findLastIndex((t) => t.kind === 'payoff');
   if (lastPayoff >= 0 && effective.slice(lastPayoff + 1).every((t) => t.kind === 'refund' || t.kind === 'repayment' || t.kind === 'prepayment' || t.kind === 'payoff')) {
@@ -228,6 +252,40 @@ describe('loan account replay properties', () => {
     );
     // Not vacuous: loans were written off in full and in part (principal still to fall due among them), recovered
     // from, reinstated by reversing the write-off, and had debits returned with their fee.
+    for (const count of Object.values(seen)) expect(count).toBeGreaterThan(0);
+  });
+
+  it('with restructures in every history (capitalised or not, new rates and tenors, holidays), the replay is the same in any arrival order and the books hold', () => {
+    const seen = { capitalised: 0, kept: 0, newRate: 0, holidayAccrued: 0, holidayWaived: 0, prepaidAfter: 0, twice: 0, current: 0 };
+    fc.assert(
+      fc.property(restructureCases, ({ loan, transactions, asOf }) => {
+        const state = replayLoan(loan, transactions, asOf);
+        const effective = effectiveTransactions(transactions, asOf);
+        expect(state).toEqual(replayLoan(loan, effective, asOf));
+        assertInvariants(loan, state, effective);
+        const done = state.restructures;
+        if (done.length === 0) return;
+        expect(state.restructuredOn).toBe(done.at(-1)!.valueDate);
+        if (done.some((r) => COMPONENTS.some((c) => r.capitalised[c].gt(0)))) seen.capitalised += 1;
+        if (done.some((r) => COMPONENTS.every((c) => r.capitalised[c].isZero()))) seen.kept += 1;
+        if (done.some((r) => !r.annualRatePercent.equals(loan.terms.annualRatePercent))) seen.newRate += 1;
+        if (done.some((r) => r.holidayPeriods > 0 && r.holidayInterest === 'accrue')) seen.holidayAccrued += 1;
+        if (done.some((r) => r.holidayPeriods > 0 && r.holidayInterest === 'waive')) seen.holidayWaived += 1;
+        if (state.prepayments.some((p) => p.rescheduled && p.valueDate > done[0]!.valueDate)) seen.prepaidAfter += 1;
+        if (done.length > 1) seen.twice += 1;
+        // Capitalised, nothing is past due on the date: the loan is current again (re-aged).
+        const last = done.at(-1)!;
+        if (COMPONENTS.some((c) => last.capitalised[c].gt(0))) {
+          const on = replayLoan(loan, effective.filter((t) => t.valueDate <= last.valueDate), last.valueDate);
+          if (on.restructures.at(-1)?.restructureId === last.restructureId) {
+            expect(on.daysPastDue).toBe(0);
+            seen.current += 1;
+          }
+        }
+      }),
+      { numRuns: 120 },
+    );
+    // Not vacuous: every way of restructuring happened, and a prepayment regenerated a restructured schedule.
     for (const count of Object.values(seen)) expect(count).toBeGreaterThan(0);
   });
 

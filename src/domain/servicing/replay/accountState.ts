@@ -89,6 +89,8 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
     writeOffs: [...working.writeOffs],
     recoveries: [...working.recoveries],
     writtenOff,
+    restructures: [...working.restructures],
+    restructuredOn: working.restructured?.on ?? null,
     totals: { receivable, outstanding, due },
     held: { advance, excess: working.held.minus(advance) },
     interestInAdvance,

@@ -39,6 +39,8 @@ export interface ReplayCheckpoint {
     paidOff: boolean;
     /** A write-off in full: [date, total, recovered]. */
     writtenOff?: [string, string, string] | null;
+    /** A restructure's terms: [date, annual rate]. */
+    restructured?: [string, string] | null;
     penaltyFrom: string;
     nextFeeOnDate: number;
     tranches: [string, string, string][];
@@ -98,6 +100,7 @@ export function checkpointOf(state: WorkingState, asOf: string, covers: number, 
       held: text(fields.held),
       paidOff: fields.paidOff,
       writtenOff: fields.writtenOff && [fields.writtenOff.on, text(fields.writtenOff.total), text(fields.writtenOff.recovered)],
+      restructured: fields.restructured && [fields.restructured.on, text(fields.restructured.annualRatePercent)],
       penaltyFrom: fields.penaltyFrom,
       nextFeeOnDate: fields.nextFeeOnDate,
       tranches: fields.paidTranches.map((t) => [t.trancheId, t.valueDate, text(t.amount)]),
@@ -115,6 +118,7 @@ export function resumedState(loan: LoanAccount, checkpoint: ReplayCheckpoint): W
     held: amount(s.held),
     paidOff: s.paidOff,
     writtenOff: s.writtenOff ? { on: s.writtenOff[0], total: new Decimal(s.writtenOff[1]), recovered: new Decimal(s.writtenOff[2]) } : null,
+    restructured: s.restructured ? { on: s.restructured[0], annualRatePercent: new Decimal(s.restructured[1]) } : null,
     penaltyFrom: s.penaltyFrom,
     nextFeeOnDate: s.nextFeeOnDate,
     paidTranches: s.tranches.map(([trancheId, valueDate, amount]) => ({ trancheId, valueDate, amount: new Decimal(amount) })),

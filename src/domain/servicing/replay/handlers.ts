@@ -10,6 +10,7 @@ import { earnedInterest, remainingSchedule } from '../prepayment.js';
 import { principalFreePeriods, PREPAYMENT_RESCHEDULES, type PrepaymentReschedule } from '../product.js';
 import { undisbursedOf } from '../tranches.js';
 import { collapseOn, remainingAfter, replaceAfter } from './reschedule.js';
+import { restructure } from './restructure.js';
 import { amountOf } from './transactions.js';
 import { outstandingOf, owingOf, receivableOf, repaymentOf, sum, ZERO, zeros, type WorkingState } from './workingState.js';
 
@@ -17,14 +18,7 @@ type Of<K extends LoanTransaction['kind']> = Extract<LoanTransaction, { kind: K 
 /** `field` names the transaction in errors (`transactions.<id>`), so a refusal points at what to correct. */
 type Handler<K extends LoanTransaction['kind']> = (state: WorkingState, t: Of<K>, field: string) => void;
 
-/**
- * After a write-off in full the loan owes nothing on the books: money may still come in (a recovery), held money
- * may be refunded and transactions reversed, but nothing may be charged, forgiven, paid off or paid out.
- */
-function assertNotWrittenOff(state: WorkingState, t: LoanTransaction, field: string): void {
-  if (!state.writtenOff) return;
-  throw new InvalidField(`${field}.valueDate`, `the loan was written off on ${state.writtenOff.on}: only a repayment (a recovery), a refund of excess or a reversal may be valued after it, not a ${t.kind}`);
-}
+const assertNotWrittenOff = (state: WorkingState, t: LoanTransaction, field: string) => state.assertNotWrittenOff(t.kind, field);
 
 /** Money against what is owed, by the loan's rule; what the rule does not spend is held. After a write-off in full, a recovery. */
 function repayment(state: WorkingState, t: Of<'repayment'>, field: string): void {
@@ -323,6 +317,7 @@ const handlers: { [K in LoanTransaction['kind']]: Handler<K> } = {
   prepayment,
   tranche,
   writeOff,
+  restructure,
   reversal,
 };
 

@@ -3,6 +3,7 @@
 // replay (a date passing, a transaction) changes this one object, so the steps share no hidden variables and each
 // can be read on its own. The operations here are the ones several steps need: posting a journal, recognising
 // what is charged, adding a charge, marking money paid, applying money by the loan's rule.
+import { InvalidField } from '../../../errors.js';
 import { Decimal } from '../../money.js';
 import { allocateRepayment, COMPONENTS, type AllocationLine, type AllocationRule, type Component } from '../allocation.js';
 import { isLate } from '../chargeRules.js';
@@ -17,6 +18,7 @@ import type {
   PrepaymentExplanation,
   RefundExplanation,
   RecoveryExplanation,
+  RestructureExplanation,
   RuleChargeExplanation,
   TrancheExplanation,
   WaiverExplanation,
@@ -109,9 +111,21 @@ export interface WrittenOffState {
   recovered: Decimal;
 }
 
+/** The terms a restructure set: from when, at what rate (no grace any more). */
+export interface RestructuredTerms {
+  on: string;
+  annualRatePercent: Decimal;
+}
+
+/** The loan's terms as a restructure left them: its rate, and no grace periods (they were the old schedule's). */
+export const termsAfter = (terms: LoanTerms, restructured: RestructuredTerms | null): LoanTerms => (restructured === null ? terms : {
+  ...terms, annualRatePercent: restructured.annualRatePercent, grace: { principalPeriods: 0, interestPeriods: 0 },
+});
+
 /** The part of the working state that changes as the loan lives; the rest follows from the loan's terms. */
 export interface WorkingFields {
   writtenOff: WrittenOffState | null;
+  restructured: RestructuredTerms | null;
   instalments: WorkingInstalment[];
   level: Decimal | null;
   held: Decimal;
@@ -123,7 +137,8 @@ export interface WorkingFields {
 
 export class WorkingState {
   readonly loan: LoanAccount;
-  readonly terms: LoanTerms;
+  /** The loan's terms as they stand: as booked, or as the latest restructure left them. */
+  terms: LoanTerms;
   readonly rule: AllocationRule;
   readonly currency: string;
   readonly accounts: AccountMapping;
@@ -143,6 +158,8 @@ export class WorkingState {
   paidOff = false;
   /** Set by a write-off in full: no charge arises after it, and money received is a recovery. */
   writtenOff: WrittenOffState | null = null;
+  /** Set by a restructure: the terms from then on (`terms` follows it). */
+  restructured: RestructuredTerms | null = null;
   /** Penalty interest is recognised up to here. */
   penaltyFrom: string;
   nextFeeOnDate = 0;
@@ -157,6 +174,7 @@ export class WorkingState {
   readonly tranches: TrancheExplanation[] = [];
   readonly writeOffs: WriteOffExplanation[] = [];
   readonly recoveries: RecoveryExplanation[] = [];
+  readonly restructures: RestructureExplanation[] = [];
   /** The later tranches paid out so far (the explanations above carry more, and only for what was replayed). */
   paidTranches: PaidOutTranche[] = [];
 
@@ -182,6 +200,8 @@ export class WorkingState {
       this.held = fields.held;
       this.paidOff = fields.paidOff;
       this.writtenOff = fields.writtenOff;
+      this.restructured = fields.restructured;
+      this.terms = termsAfter(loan.terms, fields.restructured);
       this.penaltyFrom = fields.penaltyFrom;
       this.nextFeeOnDate = fields.nextFeeOnDate;
       this.paidTranches = fields.paidTranches;
@@ -213,16 +233,25 @@ export class WorkingState {
 
   /** The schedule the loan was booked with (made again from the terms when the state was resumed). */
   get schedule(): Schedule {
-    this.booked ??= generateSchedule(this.terms, this.request);
+    this.booked ??= generateSchedule(this.loan.terms, this.request);
     return this.booked;
   }
 
   /** What a checkpoint keeps: every field a later step reads. */
   fields(): WorkingFields {
     return {
-      instalments: this.instalments, level: this.level, held: this.held, paidOff: this.paidOff, writtenOff: this.writtenOff, penaltyFrom: this.penaltyFrom,
+      instalments: this.instalments, level: this.level, held: this.held, paidOff: this.paidOff, writtenOff: this.writtenOff, restructured: this.restructured, penaltyFrom: this.penaltyFrom,
       nextFeeOnDate: this.nextFeeOnDate, paidTranches: this.paidTranches,
     };
+  }
+
+  /**
+   * After a write-off in full the loan owes nothing on the books: money may still come in (a recovery), held money
+   * may be refunded and transactions reversed, but nothing may be charged, forgiven, paid off, paid out or changed.
+   */
+  assertNotWrittenOff(kind: string, field: string): void {
+    if (!this.writtenOff) return;
+    throw new InvalidField(`${field}.valueDate`, `the loan was written off on ${this.writtenOff.on}: only a repayment (a recovery), a refund of excess or a reversal may be valued after it, not a ${kind}`);
   }
 
   /** Paid off or written off in full: nothing is charged by the terms any more. */

@@ -1,0 +1,62 @@
+// The checker's half of a loan request that posts a transaction when approved (write-offs, restructures): locked so
+// it is decided once, never by its maker, posted through the posting engine as of the request's value date and
+// checked then against the loan as it stands (the request can only be rejected when that fails), decided, audited
+// and announced. Each kind says which table, how its transaction is drafted, and what it is called.
+import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
+import { runCommand, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
+import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
+import { postToLoans, type PostingDraft } from './postings.js';
+import { eventsOf, postingRunOf } from './loans.js';
+
+interface RequestRow {
+  id: string;
+  loanId: string;
+  requestedBy: string;
+}
+
+export interface LoanRequestKind<R extends RequestRow, D> {
+  /** The pending-request kind (its table) and how a person calls it. */
+  kind: 'writeOff' | 'restructure';
+  words: string;
+  /** The audit's entity type, and the event type's stem: `loan.<stem>Approved` / `loan.<stem>Rejected`. */
+  entity: string;
+  stem: string;
+  find(tx: Tx, id: string): Promise<R>;
+  draft(request: R): Omit<PostingDraft, 'field'>;
+  decide(tx: Tx, id: string, data: { status: string; decidedBy: string; decidedAt: Date; decisionReason: string | null; transactionId: string | null }): Promise<D>;
+}
+
+export async function decideLoanRequest<R extends RequestRow, D>(
+  db: TenantDb, command: CommandContext, businessDate: string, spec: LoanRequestKind<R, D>, requestId: string, approve: boolean, reason: string | null,
+): Promise<D> {
+  const action = `loan.${approve ? 'approve' : 'reject'}${spec.stem[0]!.toUpperCase()}${spec.stem.slice(1)}`;
+  return runCommand(db, { ...command, action }, async (tx) => {
+    await lockPendingRequest(tx, command.tenant, spec.kind, requestId);
+    const request = await spec.find(tx, requestId);
+    refuseMakerAsChecker(request.requestedBy, command.actor.subject, `whoever asked for ${spec.words} cannot decide it`);
+    let transactionId: string | null = null;
+    let events: EventDraft[] = [];
+    if (approve) {
+      const posting = await postToLoans(tx, postingRunOf(command, businessDate), [{ ...spec.draft(request), field: '' }]).catch((error: unknown) => {
+        // The loan moved since the request (paid, written off, a backdated payment): the request can only be rejected now.
+        if (error instanceof InvalidField) throw new AppError('CONFLICT', `${spec.words} cannot be posted against the loan as it stands: ${error.message}`, { field: inputPath('requestId') });
+        throw error;
+      });
+      transactionId = posting.transactions[0]!.id;
+      events = eventsOf(posting);
+    }
+    const status = approve ? 'approved' : 'rejected';
+    const decided = await spec.decide(tx, requestId, { status, decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: reason, transactionId });
+    return {
+      result: decided,
+      audit: { entityType: spec.entity, entityId: requestId, before: { status: 'pending' }, after: { status, transactionId, reason } },
+      events: [
+        ...events,
+        approve
+          ? { type: `loan.${spec.stem}Approved`, aggregateType: 'Loan', aggregateId: request.loanId, payload: { requestId, loanId: request.loanId, transactionId } }
+          : { type: `loan.${spec.stem}Rejected`, aggregateType: 'Loan', aggregateId: request.loanId, payload: { requestId, loanId: request.loanId, reason } },
+      ],
+    };
+  });
+}

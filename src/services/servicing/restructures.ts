@@ -1,0 +1,85 @@
+// Restructures (docs/restructure.md): one person asks for new terms from a date, another decides (four eyes);
+// approved, the restructure posts as a transaction of the loan through the posting engine, as of the request's
+// value date, and is checked then against the loan as it stands. A payment holiday and a re-ageing are
+// restructures too: new terms that only defer, or only capitalise the arrears.
+import { randomUUID } from 'node:crypto';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { Decimal } from '../../domain/money.js';
+import { MAX_RATE_PERCENT, MAX_REPAYMENTS } from '../../domain/servicing/product.js';
+import { MAX_HOLIDAY_PERIODS } from '../../domain/servicing/replay/restructure.js';
+import { runCommand, type CommandContext } from '../../commands/runCommand.js';
+import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
+import { decideLoanRequest } from './loanRequests.js';
+import type { RestructureTerms } from './loanRecords.js';
+
+export interface RestructureAsk {
+  loanId: string;
+  valueDate: string;
+  capitaliseArrears: boolean;
+  annualRatePercent?: Decimal | null;
+  instalments?: number | null;
+  holidayPeriods?: number | null;
+  holidayInterest?: 'accrue' | 'waive' | null;
+  reason: string;
+}
+
+/** The terms as stored: only what the request sets, checked (the replay checks them again against the loan). */
+function termsOf(ask: RestructureAsk): RestructureTerms {
+  const terms: RestructureTerms = { capitaliseArrears: ask.capitaliseArrears };
+  if (ask.annualRatePercent != null) {
+    const rate = ask.annualRatePercent;
+    if (!rate.isFinite() || rate.isNegative() || rate.gt(MAX_RATE_PERCENT) || rate.decimalPlaces() > 6) {
+      throw new InvalidField('annualRatePercent', `the annual rate must be a percentage from 0 to ${MAX_RATE_PERCENT}`);
+    }
+    terms.annualRatePercent = rate.toFixed();
+  }
+  if (ask.instalments != null) {
+    if (!Number.isInteger(ask.instalments) || ask.instalments < 1 || ask.instalments > MAX_REPAYMENTS) throw new InvalidField('instalments', `a whole number from 1 to ${MAX_REPAYMENTS}`);
+    terms.instalments = ask.instalments;
+  }
+  if (ask.holidayPeriods != null) {
+    if (!Number.isInteger(ask.holidayPeriods) || ask.holidayPeriods < 0 || ask.holidayPeriods > MAX_HOLIDAY_PERIODS) throw new InvalidField('holidayPeriods', `a whole number from 0 to ${MAX_HOLIDAY_PERIODS}`);
+    terms.holidayPeriods = ask.holidayPeriods;
+    terms.holidayInterest = ask.holidayInterest ?? 'accrue';
+  } else if (ask.holidayInterest != null) {
+    throw new InvalidField('holidayInterest', 'the holiday\'s interest is chosen with a holiday: give holidayPeriods');
+  }
+  const changes = !terms.capitaliseArrears && terms.annualRatePercent === undefined && terms.instalments === undefined && !terms.holidayPeriods;
+  if (changes) throw new InvalidField('capitaliseArrears', 'a restructure changes something: capitalise the arrears, or give a rate, a number of instalments or a holiday');
+  return terms;
+}
+
+/** The maker's half: nothing changes until another person approves it. */
+export async function requestRestructure(db: TenantDb, command: CommandContext, businessDate: string, ask: RestructureAsk) {
+  if (ask.valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
+  const terms = termsOf(ask);
+  const reason = ask.reason.trim();
+  if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
+  return runCommand(db, { ...command, action: 'loan.requestRestructure' }, async (tx) => {
+    const loan = await tx.loan.findUnique({ where: { id: ask.loanId } });
+    if (!loan) throw new InvalidField('loanId', 'no loan with that id');
+    if (loan.status !== 'active' && loan.status !== 'overdue') {
+      throw new AppError('CONFLICT', `the loan is ${loan.status.replace('_', ' ')}: there is nothing to restructure`, { field: inputPath('loanId') });
+    }
+    const request = await tx.loanRestructureRequest.create({
+      data: { id: randomUUID(), loanId: loan.id, valueDate: dateColumn(ask.valueDate), terms: terms as object, reason, status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now },
+    });
+    const shown = { requestId: request.id, loanId: loan.id, valueDate: ask.valueDate, ...terms, reason };
+    return {
+      result: request,
+      audit: { entityType: 'LoanRestructureRequest', entityId: request.id, after: shown },
+      events: [{ type: 'loan.restructureRequested', aggregateType: 'Loan', aggregateId: loan.id, payload: { ...shown, requestedBy: command.actor.subject } }],
+    };
+  });
+}
+
+/** The checker's half: someone other than the maker approves (the restructure posts) or rejects it. */
+export function decideRestructure(db: TenantDb, command: CommandContext, businessDate: string, requestId: string, approve: boolean, reason: string | null) {
+  return decideLoanRequest(db, command, businessDate, {
+    kind: 'restructure', words: 'a restructure', entity: 'LoanRestructureRequest', stem: 'restructure',
+    find: (tx, id) => tx.loanRestructureRequest.findUniqueOrThrow({ where: { id } }),
+    draft: (request) => ({ loanId: request.loanId, kind: 'restructure', valueDate: businessDateOf(request.valueDate), terms: request.terms as unknown as RestructureTerms, reason: request.reason }),
+    decide: (tx, id, data) => tx.loanRestructureRequest.update({ where: { id }, data }),
+  }, requestId, approve, reason);
+}
