@@ -751,11 +751,17 @@ const ReverseLoanTransactionInput = builder.inputType('ReverseLoanTransactionInp
   description: 'A transaction to undo.',
   fields: (t) => ({
     idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
-    transactionId: t.globalID({ required: true, for: LoanTransactionRef, description: 'The repayment, charge, waiver, refund, tranche or write-off to reverse (a write-off only by a checker of write-offs).' }),
+    transactionId: t.globalID({ required: true, for: LoanTransactionRef, description: 'The repayment, charge, waiver, refund, tranche, write-off or restructure to reverse (a write-off or restructure only by a checker of its kind).' }),
     valueDate: t.field({ type: 'Date', required: false, description: 'When the reversal is entered; the business date when omitted.' }),
     reason: t.string({ required: true, description: 'Why (e.g. the payment bounced).' }),
   }),
 });
+
+/** Transactions a checker approved: reversing one takes the same authority. */
+const CHECKED_KINDS: Partial<Record<string, { capability: 'loans.writeOff.approve' | 'loans.restructure.approve'; words: string }>> = {
+  writeOff: { capability: 'loans.writeOff.approve', words: 'a write-off (the loan is reinstated)' },
+  restructure: { capability: 'loans.restructure.approve', words: 'a restructure (the old terms return)' },
+};
 
 const ReverseLoanTransactionPayload = objectPayload('reverseLoanTransaction', 'loanTransaction', LoanTransactionRef, 'The reversal (its `reverses` is the transaction undone).');
 
@@ -769,9 +775,10 @@ builder.mutationField('reverseLoanTransaction', (t) =>
       const db = commandDbOf(context);
       const target = await db.loanTransaction.findUnique({ where: { id: input.transactionId.id } });
       if (!target) throw new InvalidField('transactionId', 'no transaction with that id');
-      // Reinstating a loan undoes a decision a checker made: only a checker of write-offs may reverse one.
-      if (target.kind === 'writeOff' && !allows('loans.writeOff.approve', context.principal!.roles, true)) {
-        throw new AppError('FORBIDDEN', 'reversing a write-off reinstates the loan: it needs a checker of write-offs (loans.writeOff.approve)', { field: inputPath('transactionId'), reason: 'BEYOND_AUTHORITY' });
+      // Undoing a decision a checker made (a write-off, a restructure) takes a checker of that kind.
+      const checker = CHECKED_KINDS[target.kind];
+      if (checker && !allows(checker.capability, context.principal!.roles, true)) {
+        throw new AppError('FORBIDDEN', `reversing ${checker.words} undoes a checker's decision: it needs ${checker.capability}`, { field: inputPath('transactionId'), reason: 'BEYOND_AUTHORITY' });
       }
       const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
         loanId: target.loanId, kind: 'reversal', reverses: target.id, valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,

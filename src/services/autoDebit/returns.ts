@@ -98,8 +98,14 @@ export async function postReturns(db: TenantDb, schemaName: string, command: Com
     if (p.returnFee !== null && p.returnFee.gt(0) && p.feeId === null) {
       const fee = await postLoanTransaction(db, command, businessDate, {
         loanId: p.loanId, kind: 'charge', component: 'fee', valueDate: dateOf(p.returnedOn!), amount: new Decimal(p.returnFee.toString()), reason: `ACH return ${p.returnCode}: return fee`,
-      }, `debit-return:${p.id}:fee`);
-      await sql.execute((s) => `UPDATE ${s}.debit_presentment SET fee_id = $2::uuid WHERE id = $1::uuid AND fee_id IS NULL`, p.id, fee.transactionId);
+      }, `debit-return:${p.id}:fee`).catch(async (error: unknown) => {
+        // A loan written off by the return's date takes no charge: the fee is not charged, and the return is done.
+        const loan = await db.loan.findUnique({ where: { id: p.loanId }, select: { status: true } });
+        if (error instanceof InvalidField && loan?.status === 'written_off') return null;
+        throw error;
+      });
+      if (fee) await sql.execute((s) => `UPDATE ${s}.debit_presentment SET fee_id = $2::uuid WHERE id = $1::uuid AND fee_id IS NULL`, p.id, fee.transactionId);
+      else await sql.execute((s) => `UPDATE ${s}.debit_presentment SET return_fee = 0 WHERE id = $1::uuid AND fee_id IS NULL`, p.id);
     }
   }
   return pending.length;

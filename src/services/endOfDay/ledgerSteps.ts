@@ -1,6 +1,7 @@
 // The classification's own journals at end of day, each one set-based statement over the loans whose figure
 // moved: interest receivable held in suspense while a loan is non-performing (moved out of income when it
-// stops performing or more falls due, back into income when it is paid or the loan performs again), and the
+// stops performing or more falls due, back into income when it is paid or the loan performs again, against the
+// interest written off when the loan is written off), and the
 // provision per class (made against expense, released back). Each loan's `interest_suspense` and `provision` is
 // its share of the ledger's account, as the receivables are, and `ledgerInvariants` checks both.
 import type { PoolSql } from '../../tenancy/tenantSql.js';
@@ -13,11 +14,13 @@ import { END_OF_DAY_POSTER } from './advancePositions.js';
  */
 async function postDifferences(sql: PoolSql, businessDate: string, now: Date, spec: {
   column: 'interest_suspense' | 'provision'; kind: 'suspense' | 'provision'; target: string; where: (schema: string) => string;
-  debitRole: string; creditRole: string; narrative: { up: string; down: string };
+  /** Role names, or (debitRole) SQL over the loan's `status` naming one. */
+  debitRole: string; creditRole: string; narrative: { up: string; down: string }; debitRoleSql?: string;
 }, parameters: unknown[]): Promise<number> {
+  const debitRole = spec.debitRoleSql ?? `'${spec.debitRole}'`;
   const { rows } = await sql.query<{ n: string }>((s) => `
     WITH c AS (
-      SELECT l.id, l.currency, l.accounts, (${spec.target}) - l.${spec.column} AS change, ${spec.target} AS target
+      SELECT l.id, l.currency, l.accounts, l.status, (${spec.target}) - l.${spec.column} AS change, ${spec.target} AS target
         FROM ${s}.loan l WHERE ${spec.where(s)}
     ), changed AS (
       SELECT c.*, gen_random_uuid() AS journal_id FROM c WHERE c.change <> 0
@@ -31,9 +34,9 @@ async function postDifferences(sql: PoolSql, businessDate: string, now: Date, sp
       RETURNING 1
     ), lines AS (
       INSERT INTO ${s}.journal_line (journal_id, line, account, debit, credit, loan_id, currency, value_date)
-      SELECT journal_id, 1, accounts->>(CASE WHEN change > 0 THEN '${spec.debitRole}' ELSE '${spec.creditRole}' END), abs(change), 0, id, currency, $1::date FROM changed
+      SELECT journal_id, 1, accounts->>(CASE WHEN change > 0 THEN ${debitRole} ELSE '${spec.creditRole}' END), abs(change), 0, id, currency, $1::date FROM changed
       UNION ALL
-      SELECT journal_id, 2, accounts->>(CASE WHEN change > 0 THEN '${spec.creditRole}' ELSE '${spec.debitRole}' END), 0, abs(change), id, currency, $1::date FROM changed
+      SELECT journal_id, 2, accounts->>(CASE WHEN change > 0 THEN '${spec.creditRole}' ELSE ${debitRole} END), 0, abs(change), id, currency, $1::date FROM changed
       RETURNING 1
     )
     SELECT (SELECT count(*) FROM stored)::text AS n, (SELECT count(*) FROM journals), (SELECT count(*) FROM lines)`,
@@ -55,6 +58,8 @@ export function postInterestSuspense(sql: PoolSql, businessDate: string, now: Da
                             UNION SELECT id FROM ${s}.loan WHERE oldest_due_date IS NOT NULL
                             UNION SELECT id FROM ${s}.loan WHERE interest_suspense <> 0)`,
     debitRole: 'interestIncome', creditRole: 'interestSuspense',
+    // A loan written off: its suspended interest goes against the interest written off, never into income.
+    debitRoleSql: `CASE WHEN status = 'written_off' THEN 'interestWrittenOff' ELSE 'interestIncome' END`,
     narrative: { up: 'Interest moved to suspense', down: 'Interest released from suspense' },
   }, [rule.classes, rule.fromDaysPastDue]);
 }

@@ -97,18 +97,27 @@ export async function chargeOffByRule(c: StepContext): Promise<number> {
         LEFT JOIN ${s}.charge_off_rule own ON own.product_id = l.product_id
         LEFT JOIN ${s}.charge_off_rule fallback ON fallback.product_id IS NULL
        WHERE l.status = 'overdue'
+         -- A loan whose write-off was reversed (reinstated by a checker) is left to people, not written off again.
+         AND NOT EXISTS (SELECT 1 FROM ${s}.loan_transaction w JOIN ${s}.loan_transaction r ON r.reverses = w.id
+                          WHERE w.loan_id = l.id AND w.kind = 'writeOff')
     )
     SELECT id::text, at_days AS "atDays" FROM ruled WHERE at_days IS NOT NULL AND days_past_due >= at_days ORDER BY id`);
   await c.progress(0, rows.length);
   const command = { tenant: c.tenant.slug, now: c.now, actor: { ...CHARGE_OFF_ACTOR, requestId: `end-of-day:${c.businessDate}` } };
   let done = 0;
-  for (const loan of rows) {
-    await postLoanTransaction(c.db, command, c.businessDate, {
+  for (const [k, loan] of rows.entries()) {
+    // Keyed by loan and date: a run resumed after a crash posts it once, and a loan is charged off once a day at most.
+    const posted = await postLoanTransaction(c.db, command, c.businessDate, {
       loanId: loan.id, kind: 'writeOff', valueDate: c.businessDate,
       reason: `charged off by rule at ${loan.atDays} days past due`,
-    }, `charge-off:${loan.id}`);
-    done += 1;
-    if (done % 100 === 0) await c.progress(done, rows.length);
+    }, `charge-off:${loan.id}:${c.businessDate}`).catch((error: unknown) => {
+      // One loan the posting engine refuses does not stop the book's end of day: it stays overdue, and is said.
+      if (!(error instanceof AppError) && !(error instanceof InvalidField)) throw error;
+      c.rt.log.warn({ tenant: c.tenant.slug, businessDate: c.businessDate, loanId: loan.id, reason: error.message }, 'charge-off refused for one loan');
+      return null;
+    });
+    if (posted) done += 1;
+    if ((k + 1) % 100 === 0) await c.progress(k + 1, rows.length);
   }
   return done;
 }

@@ -58,6 +58,18 @@ describe('a restructure', () => {
     expect(accrued.instalments[0]!.charged.interest.gt(waived.instalments[0]!.charged.interest.plus(15))).toBe(true);
   });
 
+  it('an interest-only loan restructured amortizes from its first new instalment, and a prepayment after keeps it so', () => {
+    const interestOnly: LoanAccount = { ...loan, terms: loanTerms({ currency: 'USD', annualRatePercent: '12', numberOfRepayments: 6, amortization: { kind: 'interest-only', periods: 3, then: 'equal-instalments' } }) };
+    const transactions: LoanTransaction[] = [
+      restructure({ valueDate: '2026-01-20', capitaliseArrears: false }),
+      { kind: 'prepayment', id: 'p1', valueDate: '2026-03-10', amount: '300', reschedule: 'reduceInstalment' },
+    ];
+    const state = replayLoan(interestOnly, transactions, '2026-03-10');
+    // Every instalment after the restructure repays principal, before and after the prepayment regenerated them.
+    expect(state.instalments.every((i) => i.charged.principal.gt(0))).toBe(true);
+    expect(replayLoan(interestOnly, transactions.slice(0, 1), '2026-01-20').instalments.every((i) => i.charged.principal.gt(0))).toBe(true);
+  });
+
   it('refuses what it cannot do, naming the field', () => {
     const refused = (t: LoanTransaction, asOf = '2026-02-10') => {
       try {
@@ -68,6 +80,9 @@ describe('a restructure', () => {
       }
     };
     expect(refused(restructure({ instalments: 0 }))).toBe('transactions.r1.instalments');
+    // #1 is behind the date: 1,199 can follow it, not 1,200.
+    expect(refused(restructure({ instalments: 1200 }))).toBe('transactions.r1.instalments');
+    expect(refused(restructure({ instalments: 1199 }))).toBeNull();
     expect(refused(restructure({ holidayPeriods: 25 }))).toBe('transactions.r1.holidayPeriods');
     expect(refused(restructure({ annualRatePercent: '-1' }))).toBe('transactions.r1.annualRatePercent');
     // After maturity with only arrears left, there is nothing to schedule unless they are capitalised.

@@ -2,7 +2,7 @@
 // Go module proxy, not our own): settings and mandates refused naming the field; end of day presents each instalment
 // falling due on a loan with a mandate, posts it as a repayment and writes the day's PPD file; a return file reverses
 // the repayments from the day they were presented — R01 charging the product's return fee and presenting again, at
-// most twice; R03 revoking the mandate; a file taken in twice, or naming an unknown trace, refused with nothing
+// most twice (no fee once the loan is written off); R03 revoking the mandate; a file taken in twice, or naming an unknown trace, refused with nothing
 // written; the account number sealed at rest and masked in answers; the ledger's invariants hold throughout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
@@ -142,14 +142,22 @@ describe('auto-debit', () => {
     expect(await db.debitPresentment.findUniqueOrThrow({ where: { id: second.id } })).toMatchObject({ reversalId: second.reversalId, feeId: second.feeId });
     expect(await db.loanTransaction.count({ where: { loanId: decodeId(l1.id) } })).toBe(before + 1); // only the third presentment's repayment
     expect((await loan(l1.id)).debitPresentments.map((p: { attempt: number }) => p.attempt)).toEqual([3, 2, 1]);
+    // The lender writes L1 off before the bank returns its third debit: the return still undoes the repayment, but
+    // a loan written off takes no charge, so its fee is not charged (and nothing waits to be posted).
+    const asked = await mutate(admin, 'requestLoanWriteOff', `mutation($input: RequestLoanWriteOffInput!) { requestLoanWriteOff(input: $input) { loanWriteOffRequest { id } ${USER_ERRORS} } }`, { loanId: l1.id, reason: 'no money, three times' });
+    expect((await mutate(finance, 'decideLoanWriteOff', `mutation($input: DecideLoanWriteOffInput!) { decideLoanWriteOff(input: $input) { loanWriteOffRequest { status } ${USER_ERRORS} } }`,
+      { requestId: asked.data.loanWriteOffRequest.id, approve: true })).errors).toEqual([]);
     await takeBack('2026-02-07', 'R01');
+    expect(await db.debitPresentment.findFirstOrThrow({ where: { loanId: decodeId(l1.id), attempt: 3 } })).toMatchObject({ status: 'returned', feeId: null });
+    expect((await db.debitPresentment.findFirstOrThrow({ where: { loanId: decodeId(l1.id), attempt: 3 } })).returnFee?.toString()).toBe('0');
     await advanceBy(admin, 2);
     expect((await loan(l1.id)).debitPresentments.map((p: { attempt: number; status: string }) => [p.attempt, p.status])).toEqual([[3, 'RETURNED'], [2, 'RETURNED'], [1, 'RETURNED']]);
     expect(await fileOn('2026-02-09')).toBeNull();
-    // Three returns for want of money, three fees; the loan overdue since 5 February.
+    // Three returns for want of money, two fees: the loan was written off before the third.
     const final = await loan(l1.id);
-    expect(final.transactions.filter((t: { kind: string }) => t.kind === 'CHARGE')).toHaveLength(3);
-    expect(final).toMatchObject({ status: 'OVERDUE', daysPastDue: 4 });
+    expect(final.transactions.filter((t: { kind: string }) => t.kind === 'CHARGE')).toHaveLength(2);
+    expect(final.transactions.filter((t: { kind: string }) => t.kind === 'REVERSAL')).toHaveLength(3);
+    expect(final).toMatchObject({ status: 'WRITTEN_OFF', daysPastDue: 0 });
     // L3 paid by its debit: current.
     expect(await loan(l3.id)).toMatchObject({ status: 'ACTIVE', daysPastDue: 0 });
 

@@ -103,6 +103,11 @@ describe('restructures, holidays and re-ageing', () => {
     expect(money(r.capitalised.principal) + capitalisedCharges).toBeGreaterThan(1000);
     expect(money(one.account.outstanding.principal)).toBeCloseTo(money(owedBefore.principal) + capitalisedCharges, 2);
 
+    // Undoing it is a checker's act too: its maker, a servicing agent, may not reverse it.
+    const restructureTx = (await call(admin, `{ node(id: "${behind}") { ... on Loan { transactions { id kind } } } }`))['node'].transactions.find((t: { kind: string }) => t.kind === 'RESTRUCTURE');
+    expect((await mutate(maker, 'reverseLoanTransaction', `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), transactionId: restructureTx.id, reason: 'changed my mind' })).errors).toEqual([expect.objectContaining({ code: 'FORBIDDEN', reason: 'BEYOND_AUTHORITY', field: 'input.transactionId' })]);
+
     // Restructured under RBI: SUBSTANDARD from the next end of day although nothing is past due.
     await advance(admin, 1);
     one = await loanOf(behind);

@@ -89,6 +89,10 @@ export function restructure(state: WorkingState, t: Restructure, field: string):
   for (let k = 1; next <= date; k += 1) next = periodsAfter(last.dueDate, frequency, k);
   const first = periodsAfter(next, frequency, holiday);
   const count = instalments ?? Math.max(future.length, 1);
+  const kept = state.instalments.length - future.length;
+  if (kept + count > MAX_REPAYMENTS) {
+    throw new InvalidField(`${field}.instalments`, `a loan has at most ${MAX_REPAYMENTS} instalments; ${kept} are already behind this date, so at most ${MAX_REPAYMENTS - kept} can follow`);
+  }
   const dueDates = Array.from({ length: count }, (_, k) => periodsAfter(first, frequency, k));
   // Interest earned before the date by the period it falls in stays owed, at the rate it was earned at.
   const earned = current ? earnedInterest(state.terms, current.accrual, current.dueDate, date).amount : ZERO;

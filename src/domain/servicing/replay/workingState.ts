@@ -117,9 +117,13 @@ export interface RestructuredTerms {
   annualRatePercent: Decimal;
 }
 
-/** The loan's terms as a restructure left them: its rate, and no grace periods (they were the old schedule's). */
+/**
+ * The loan's terms as a restructure left them: its rate, and no grace or interest-only periods (they were the old
+ * schedule's; the new one amortizes from its first instalment).
+ */
 export const termsAfter = (terms: LoanTerms, restructured: RestructuredTerms | null): LoanTerms => (restructured === null ? terms : {
   ...terms, annualRatePercent: restructured.annualRatePercent, grace: { principalPeriods: 0, interestPeriods: 0 },
+  amortization: terms.amortization.kind === 'interest-only' ? { kind: terms.amortization.then } : terms.amortization,
 });
 
 /** The part of the working state that changes as the loan lives; the rest follows from the loan's terms. */
