@@ -19,9 +19,11 @@ export interface LoanRequestKind<R extends RequestRow, D> {
   /** The pending-request kind (its table) and how a person calls it. */
   kind: 'writeOff' | 'restructure';
   words: string;
-  /** The audit's entity type, and the event type's stem: `loan.<stem>Approved` / `loan.<stem>Rejected`. */
+  /** The audit's entity type, and the stem of the command's action (`loan.approve<Stem>`, `loan.reject<Stem>`). */
   entity: string;
   stem: string;
+  /** The event that says how it was decided (its type written out, as the event catalogue's scan reads it). */
+  announce(decision: { approve: boolean; requestId: string; loanId: string; transactionId: string | null; reason: string | null }): EventDraft;
   find(tx: Tx, id: string): Promise<R>;
   draft(request: R): Omit<PostingDraft, 'field'>;
   decide(tx: Tx, id: string, data: { status: string; decidedBy: string; decidedAt: Date; decisionReason: string | null; transactionId: string | null }): Promise<D>;
@@ -51,12 +53,7 @@ export async function decideLoanRequest<R extends RequestRow, D>(
     return {
       result: decided,
       audit: { entityType: spec.entity, entityId: requestId, before: { status: 'pending' }, after: { status, transactionId, reason } },
-      events: [
-        ...events,
-        approve
-          ? { type: `loan.${spec.stem}Approved`, aggregateType: 'Loan', aggregateId: request.loanId, payload: { requestId, loanId: request.loanId, transactionId } }
-          : { type: `loan.${spec.stem}Rejected`, aggregateType: 'Loan', aggregateId: request.loanId, payload: { requestId, loanId: request.loanId, reason } },
-      ],
+      events: [...events, spec.announce({ approve, requestId, loanId: request.loanId, transactionId, reason })],
     };
   });
 }

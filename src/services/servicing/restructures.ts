@@ -81,5 +81,8 @@ export function decideRestructure(db: TenantDb, command: CommandContext, busines
     find: (tx, id) => tx.loanRestructureRequest.findUniqueOrThrow({ where: { id } }),
     draft: (request) => ({ loanId: request.loanId, kind: 'restructure', valueDate: businessDateOf(request.valueDate), terms: request.terms as unknown as RestructureTerms, reason: request.reason }),
     decide: (tx, id, data) => tx.loanRestructureRequest.update({ where: { id }, data }),
+    announce: ({ approve, requestId, loanId, transactionId, reason: why }) => (approve
+      ? { type: 'loan.restructureApproved', aggregateType: 'Loan', aggregateId: loanId, payload: { requestId, loanId, transactionId } }
+      : { type: 'loan.restructureRejected', aggregateType: 'Loan', aggregateId: loanId, payload: { requestId, loanId, reason: why } }),
   }, requestId, approve, reason);
 }

@@ -79,6 +79,9 @@ export function decideWriteOff(db: TenantDb, command: CommandContext, businessDa
       amount: request.amount === null ? null : new Decimal(request.amount.toString()), component: request.component as Component | null, reason: request.reason,
     }),
     decide: (tx, id, data) => tx.loanWriteOffRequest.update({ where: { id }, data }),
+    announce: ({ approve, requestId, loanId, transactionId, reason: why }) => (approve
+      ? { type: 'loan.writeOffApproved', aggregateType: 'Loan', aggregateId: loanId, payload: { requestId, loanId, transactionId } }
+      : { type: 'loan.writeOffRejected', aggregateType: 'Loan', aggregateId: loanId, payload: { requestId, loanId, reason: why } }),
   }, requestId, approve, reason);
 }
 
