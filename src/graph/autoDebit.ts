@@ -3,6 +3,7 @@
 // return files. Front-line staff register mandates; finance and the tenant admin set it up, download files (they
 // hold full account numbers) and take in returns.
 import { builder } from './builder.js';
+import { perParent } from './loaders.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { storedEnum } from './enums.js';
 import { objectPayload, payloadType } from './payloads.js';
@@ -96,12 +97,15 @@ builder.objectFields(LoanRef, (t) => ({
   debitMandate: t.field({
     type: DebitMandateRef, nullable: true, authScopes: { can: 'autoDebit.read' },
     description: 'Its active debit mandate, or the last one revoked; null when it never had one.',
-    resolve: (loan, _args, context) => context.db!.debitMandate.findFirst({ where: { loanId: loan.id }, orderBy: [{ status: 'asc' }, { createdAt: 'desc' }] }),
+    // For a page of loans in one statement, as the presentments below.
+    resolve: async (loan, _args, context) => (await context.loaders.named<string, DebitMandateRow[]>('mandateByLoan', async (ids) =>
+      perParent(ids, await context.db!.debitMandate.findMany({ where: { loanId: { in: [...ids] } }, orderBy: [{ loanId: 'asc' }, { status: 'asc' }, { createdAt: 'desc' }] }), 'loanId', 1)).load(loan.id))[0] ?? null,
   }),
   debitPresentments: t.field({
     type: [DebitPresentmentRef], authScopes: { can: 'autoDebit.read' },
     description: `Debits presented for it, the latest first (at most ${MAX_PRESENTMENTS}).`,
-    resolve: (loan, _args, context) => context.db!.debitPresentment.findMany({ where: { loanId: loan.id }, orderBy: [{ presentedOn: 'desc' }, { traceNumber: 'desc' }], take: MAX_PRESENTMENTS }),
+    resolve: (loan, _args, context) => context.loaders.named<string, PresentmentRow[]>('presentmentsByLoan', async (ids) =>
+      perParent(ids, await context.db!.debitPresentment.findMany({ where: { loanId: { in: [...ids] } }, orderBy: [{ loanId: 'asc' }, { presentedOn: 'desc' }, { traceNumber: 'desc' }] }), 'loanId', MAX_PRESENTMENTS)).load(loan.id),
   }),
 }));
 LIST_SIZES['Loan.debitPresentments'] = MAX_PRESENTMENTS;

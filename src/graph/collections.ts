@@ -11,6 +11,7 @@ import { LIST_SIZES } from './limits.js';
 import { LoanRef } from './loan.js';
 import { LoanProductRef } from './loanProduct.js';
 import { StaffMemberRef } from './staff.js';
+import { perParent } from './loaders.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 import { Decimal, money } from '../domain/money.js';
@@ -24,15 +25,24 @@ import {
 } from '../services/collections/cases.js';
 
 /** The principal's case scope, looked up once per request. */
-const scopes = new WeakMap<GraphContext, Promise<CaseScope>>();
 function scopeOf(context: GraphContext): Promise<CaseScope> {
-  let scope = scopes.get(context);
-  if (!scope) {
-    scope = caseScopeOf(context.db!, actorOf(context));
-    scopes.set(context, scope);
-  }
-  return scope;
+  return context.loaders.once('caseScope', () => caseScopeOf(context.db!, actorOf(context)));
 }
+
+/** Each case's promises (the latest first, at most 200) for a page of cases, in one statement. */
+const promisesOf = (context: GraphContext) => context.loaders.named<string, PromiseRow[]>('promisesByCase', async (ids) =>
+  perParent(ids, await context.db!.promiseToPay.findMany({ where: { caseId: { in: [...ids] } }, orderBy: [{ caseId: 'asc' }, { madeAt: 'desc' }, { id: 'desc' }] }), 'caseId', 200));
+
+/** Each case's timeline (its last 500 entries) for a page of cases, in one statement. */
+const timelineOf = (context: GraphContext) => context.loaders.named<string, CaseEntryRow[]>('timelineByCase', async (ids) =>
+  perParent(ids, await context.db!.collectionCaseEntry.findMany({ where: { caseId: { in: [...ids] } }, orderBy: [{ caseId: 'asc' }, { seq: 'desc' }] }), 'caseId', 500)
+    .map((entries) => entries.reverse()));
+
+/** Each loan's case (the open one, else the latest) the caller may see, for a page of loans, in one statement. */
+const caseOfLoan = (context: GraphContext) => context.loaders.named<string, CaseRow | null>('caseByLoan', async (ids) =>
+  perParent(ids, await context.db!.collectionCase.findMany({
+    where: { loanId: { in: [...ids] }, ...caseFilter(await scopeOf(context)) }, orderBy: [{ loanId: 'asc' }, { status: 'desc' }, { openedOn: 'desc' }],
+  }), 'loanId', 1).map((list) => list[0] ?? null));
 
 export const CollectionCaseRef = builder.objectRef<CaseRow>('CollectionCase');
 const PromiseToPayRef = builder.objectRef<PromiseRow>('PromiseToPay');
@@ -145,9 +155,9 @@ builder.node(CollectionCaseRef, {
     escalationLevel: t.exposeInt('escalationLevel', { description: 'Raised by one for every promise broken; 0 when none was.' }),
     closedOn: t.field({ type: 'Date', nullable: true, description: 'When end of day closed it.', resolve: (c) => (c.closedOn ? dateOf(c.closedOn) : null) }),
     closeReason: t.field({ type: CloseReasonEnum, nullable: true, description: 'Why it was closed.', resolve: (c) => c.closeReason as 'cured' | null }),
-    pendingPromise: t.field({ type: PromiseToPayRef, nullable: true, description: 'The promise not yet judged, if any.', resolve: (c, _args, context) => context.db!.promiseToPay.findFirst({ where: { caseId: c.id, status: 'pending' } }) }),
-    promises: t.field({ type: [PromiseToPayRef], description: 'Every promise made on it, the latest first.', resolve: (c, _args, context) => context.db!.promiseToPay.findMany({ where: { caseId: c.id }, orderBy: [{ madeAt: 'desc' }, { id: 'desc' }], take: 200 }) }),
-    timeline: t.field({ type: [CaseEntryRef], description: 'What happened to it, oldest first (at most the last 500 entries).', resolve: async (c, _args, context) => (await context.db!.collectionCaseEntry.findMany({ where: { caseId: c.id }, orderBy: { seq: 'desc' }, take: 500 })).reverse() }),
+    pendingPromise: t.field({ type: PromiseToPayRef, nullable: true, description: 'The promise not yet judged, if any.', resolve: async (c, _args, context) => (await promisesOf(context).load(c.id)).find((p) => p.status === 'pending') ?? null }),
+    promises: t.field({ type: [PromiseToPayRef], description: 'Every promise made on it, the latest first.', resolve: (c, _args, context) => promisesOf(context).load(c.id) }),
+    timeline: t.field({ type: [CaseEntryRef], description: 'What happened to it, oldest first (at most the last 500 entries).', resolve: (c, _args, context) => timelineOf(context).load(c.id) }),
   }),
 });
 LIST_SIZES['CollectionCase.promises'] = 200;
@@ -157,7 +167,7 @@ builder.objectFields(LoanRef, (t) => ({
   collectionCase: t.field({
     type: CollectionCaseRef, nullable: true, authScopes: { can: 'collections.read' },
     description: 'Its open collection case, or the last one closed; null when it never had one (or, for a collections agent, when it is not theirs).',
-    resolve: async (loan, _args, context) => context.db!.collectionCase.findFirst({ where: { loanId: loan.id, ...caseFilter(await scopeOf(context)) }, orderBy: [{ status: 'desc' }, { openedOn: 'desc' }] }),
+    resolve: (loan, _args, context) => caseOfLoan(context).load(loan.id),
   }),
 }));
 

@@ -29,6 +29,13 @@ export type ApprovalRequestRow = Awaited<ReturnType<TenantDb['approvalRequest'][
 export type PartyMatchReviewRow = Awaited<ReturnType<TenantDb['partyMatchReview']['findUniqueOrThrow']>>;
 
 export interface Loaders {
+  /**
+   * A loader of this request made by the file that needs it (a list per parent, read for a page of parents in one
+   * statement): the first call with `name` makes it, later calls get the same one.
+   */
+  named<K, V>(name: string, batch: DataLoader.BatchLoadFn<K, V>): DataLoader<K, V>;
+  /** A value worked out once per request (the caller's scope for a kind of object, say). */
+  once<T>(name: string, make: () => T): T;
   tenantById: DataLoader<string, TenantRecord | null>;
   partyById: DataLoader<string, PartyRow | null>;
   loanProductById: DataLoader<string, LoanProductRow | null>;
@@ -70,6 +77,20 @@ export interface LoaderScope {
   sql: () => { schemaName: string; partner: PartnerRef | null } | null;
 }
 
+/**
+ * Rows read for many parents at once, in the order wanted, as each parent's list: at most `take` each (the
+ * first), or each parent's first row alone when `take` is 1 (null when it has none).
+ */
+export function perParent<T, K extends keyof T>(parents: readonly string[], rows: readonly T[], key: K, take: number): T[][] {
+  const lists = new Map<unknown, T[]>();
+  for (const row of rows) {
+    const list = lists.get(row[key]);
+    if (!list) lists.set(row[key], [row]);
+    else if (list.length < take) list.push(row);
+  }
+  return parents.map((id) => lists.get(id) ?? []);
+}
+
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
   const found = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => found.get(id) ?? null);
@@ -100,7 +121,16 @@ export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
   const applicationById: Loaders['applicationById'] = new DataLoader(async (ids) =>
     byId(ids, await tenantOnly((d, valid) => d.application.findMany({ where: { id: { in: valid } } }))(ids)),
   );
+  const named = new Map<string, unknown>();
   return {
+    named: <K, V>(name: string, batch: DataLoader.BatchLoadFn<K, V>) => {
+      if (!named.has(name)) named.set(name, new DataLoader<K, V>(batch));
+      return named.get(name) as DataLoader<K, V>;
+    },
+    once: <T>(name: string, make: () => T) => {
+      if (!named.has(name)) named.set(name, make());
+      return named.get(name) as T;
+    },
     tenantById: new DataLoader(async (ids) => byId(ids, await runtime.registry.findManyById(uuids(ids)))),
     partyById: new DataLoader(async (ids) =>
       byId(ids, await tenantOnly((d, valid) => d.party.findMany({ where: { id: { in: valid } } }))(ids)),

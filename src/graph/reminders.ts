@@ -2,6 +2,7 @@
 // contact preferences, and every message about a loan with what became of it. Staff read the messages; the tenant
 // admin and collections supervisors set the rules; front-line staff record a borrower's preferences.
 import { builder } from './builder.js';
+import { perParent } from './loaders.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { storedEnum } from './enums.js';
 import { objectPayload } from './payloads.js';
@@ -65,7 +66,9 @@ builder.objectFields(LoanRef, (t) => ({
   messages: t.field({
     type: [LoanMessageRef], authScopes: { can: 'messages.read' },
     description: `The messages about it to its borrower, the latest first (at most ${MAX_MESSAGES}).`,
-    resolve: (loan, _args, context) => context.db!.loanMessage.findMany({ where: { loanId: loan.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: MAX_MESSAGES }),
+    // For a page of loans in one statement.
+    resolve: (loan, _args, context) => context.loaders.named<string, MessageRow[]>('messagesByLoan', async (ids) =>
+      perParent(ids, await context.db!.loanMessage.findMany({ where: { loanId: { in: [...ids] } }, orderBy: [{ loanId: 'asc' }, { createdAt: 'desc' }, { id: 'desc' }] }), 'loanId', MAX_MESSAGES)).load(loan.id),
   }),
 }));
 LIST_SIZES['Loan.messages'] = MAX_MESSAGES;

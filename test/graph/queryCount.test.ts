@@ -5,6 +5,7 @@
 // emits), so what the process does meanwhile on its own — the job queue's polling (pg-boss), the commit settler's
 // passes and their webhook hook, its sweeps — is not counted, whenever it happens to fall in the window.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,11 @@ beforeAll(async () => {
       expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
       expect(response.data!['disburseLoan'].loan, JSON.stringify(response.data)).toBeTruthy();
     }));
+  }
+  // A collection case on every loan, so a page of loans reads each one's case and the case's own lists.
+  const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+  for (const loan of await db.loan.findMany({ select: { id: true } })) {
+    await db.collectionCase.create({ data: { id: randomUUID(), loanId: loan.id, status: 'open', openedOn: new Date('2026-11-02T00:00:00Z'), openedDaysPastDue: 1, createdAt: new Date(), updatedAt: new Date() } });
   }
 }, 120_000);
 
@@ -104,6 +110,19 @@ describe('statements per request', () => {
       expect(statements.some((text) => /SELECT .*\."loan"\."id" FROM /s.test(text)), statements.join('\n')).toBe(true);
       expect(statements.some((text) => text.includes('.loan l WHERE l.id = ANY')), statements.join('\n')).toBe(true);
     }
+    expect(fifty.statements.length, `5: ${five.statements.length}\n${five.statements.join('\n')}\n\n50: ${fifty.statements.length}\n${fifty.statements.join('\n')}`).toBe(five.statements.length);
+  });
+
+  it('a page of 50 loans with their collection cases, case timelines and promises, messages, mandates and debits costs the same statements as a page of 5', async () => {
+    const page = `query($first: Int!) { loans(first: $first) { edges { node { id
+      collectionCase { id status timeline { kind } promises { id } pendingPromise { id } }
+      messages { id } debitMandate { id } debitPresentments { traceNumber }
+    } } } }`;
+    await statementsOf(page, { first: 50 });
+    const five = await fewestOf(page, { first: 5 });
+    const fifty = await fewestOf(page, { first: 50 });
+    expect(fifty.data['loans'].edges).toHaveLength(50);
+    expect(fifty.data['loans'].edges.every((e: { node: { collectionCase: { status: string } | null } }) => e.node.collectionCase?.status === 'OPEN')).toBe(true);
     expect(fifty.statements.length, `5: ${five.statements.length}\n${five.statements.join('\n')}\n\n50: ${fifty.statements.length}\n${fifty.statements.join('\n')}`).toBe(five.statements.length);
   });
 });
