@@ -53,23 +53,29 @@ async function rulesOf(sql: PoolSql): Promise<{ byProduct: Map<string, Rule>; fa
   return { byProduct, fallback };
 }
 
-/** The step: returns what it did. */
-export async function workCollections(sql: PoolSql, context: Pick<StepContext, 'tenant' | 'businessDate' | 'now'>): Promise<CollectionsOutcome> {
-  const { businessDate } = context;
-  const at = context.now.toISOString();
-  const entries: Entry[] = [];
-  const events: EventDraft[] = [];
+/** What one date's collections work shares: where it writes, the date, the instant, and the timeline so far. */
+interface Day {
+  sql: PoolSql;
+  businessDate: string;
+  at: string;
+  entries: Entry[];
+}
 
-  // 0. The run to the 1st closes the month's last day: every active loan's bucket then is the month's close.
-  if (businessDate.endsWith('-01')) {
-    await sql.query((s) => `
-      INSERT INTO ${s}.loan_month_end_bucket (month_end, loan_id, bucket)
-      SELECT $1::date - 1, id, delinquency_bucket FROM ${s}.loan WHERE status IN ('active', 'overdue') AND delinquency_bucket IS NOT NULL
-      ON CONFLICT DO NOTHING`, [businessDate]);
-  }
+/** The run to the 1st closes the month's last day: every active loan's bucket then is the month's close. */
+async function closeMonth({ sql, businessDate }: Day): Promise<void> {
+  if (!businessDate.endsWith('-01')) return;
+  await sql.query((s) => `
+    INSERT INTO ${s}.loan_month_end_bucket (month_end, loan_id, bucket)
+    SELECT $1::date - 1, id, delinquency_bucket FROM ${s}.loan WHERE status IN ('active', 'overdue') AND delinquency_bucket IS NOT NULL
+    ON CONFLICT DO NOTHING`, [businessDate]);
+}
 
-  // 1. Promises: each pending one with what has arrived towards it (money in, with a value date from the day it
-  //    was made to the promised date, not reversed since).
+/**
+ * Judges each pending promise with what has arrived towards it (money in, valued from the day it was made to the
+ * promised date, not reversed since); a broken one raises its case's escalation while the case is open.
+ */
+async function judgePromises(day: Day) {
+  const { sql, businessDate, at, entries } = day;
   const { rows: pending } = await sql.query<{ id: string; caseId: string; loanId: string; amount: string; currency: string; promisedDate: string; tolerance: string; paid: string; caseOpen: boolean }>((s) => `
     SELECT p.id::text, p.case_id::text AS "caseId", p.loan_id::text AS "loanId", p.amount::text, p.currency, p.promised_date::text AS "promisedDate",
            l.tolerance::text, c.status = 'open' AS "caseOpen",
@@ -105,9 +111,12 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
     if (levels.has(p.caseId)) entries.push({ caseId: p.caseId, kind: 'escalated', details: { level: levels.get(p.caseId), promiseId: p.id } });
   }
 
-  // 2. Cases: the open ones, and the loans past due without one.
-  const { byProduct, fallback } = await rulesOf(sql);
-  const ruleOf = (productId: string) => byProduct.get(productId) ?? fallback;
+  return { judged, levels };
+}
+
+/** Closes the cases of loans cured or no longer worked, and opens one on each loan whose rule's threshold it reached. */
+async function openAndCloseCases(day: Day, ruleOf: (productId: string) => Rule) {
+  const { sql, businessDate, at, entries } = day;
   const { rows: open } = await sql.query<{ id: string; loanId: string; status: string; daysPastDue: number }>((s) => `
     SELECT c.id::text, c.loan_id::text AS "loanId", l.status, l.days_past_due AS "daysPastDue"
       FROM ${s}.collection_case c JOIN ${s}.loan l ON l.id = c.loan_id WHERE c.status = 'open' FOR UPDATE OF c`);
@@ -136,8 +145,16 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
     for (const c of opening) entries.push({ caseId: c.id, kind: 'opened', details: { daysPastDue: c.daysPastDue, bucket: c.bucket } });
   }
 
-  // 3. Assignment: cases with nobody on them, cases whose loan is in another bucket than they were assigned for,
-  //    and cases whose collector may no longer work them (deactivated, or no longer in a collections role).
+  return { closing, opening };
+}
+
+/**
+ * Hands cases to collectors in turn: cases with nobody on them, cases whose loan is in another bucket than they
+ * were assigned for, and cases whose collector may no longer work them (deactivated, or no longer in a
+ * collections role).
+ */
+async function assignCases(day: Day, ruleOf: (productId: string) => Rule) {
+  const { sql, businessDate, at, entries } = day;
   const COLLECTORS = (s: string) => `SELECT id FROM ${s}.staff_member WHERE status = 'active' AND roles && ARRAY['collections-agent', 'collections-supervisor']`;
   const { rows: toAssign } = await sql.query<{ id: string; loanId: string; productId: string; bucket: string | null; assignedTo: string | null }>((s) => `
     SELECT c.id::text, c.loan_id::text AS "loanId", l.product_id::text AS "productId", l.delinquency_bucket AS bucket, c.assigned_to::text AS "assignedTo"
@@ -193,7 +210,24 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
       UPDATE ${s}.collection_case c SET assigned_bucket = j.bucket FROM jsonb_to_recordset($1::jsonb) AS j(id uuid, bucket text) WHERE c.id = j.id`, [JSON.stringify(bucketOnly)]);
   }
 
-  // 4. The timeline, in the order things happened, and the day's events.
+  return { assignments, released };
+}
+
+/** The step: returns what it did. */
+export async function workCollections(sql: PoolSql, context: Pick<StepContext, 'tenant' | 'businessDate' | 'now'>): Promise<CollectionsOutcome> {
+  const { businessDate } = context;
+  const at = context.now.toISOString();
+  const day: Day = { sql, businessDate, at, entries: [] };
+  const events: EventDraft[] = [];
+  await closeMonth(day);
+  const { judged, levels } = await judgePromises(day);
+  const { byProduct, fallback } = await rulesOf(sql);
+  const ruleOf = (productId: string) => byProduct.get(productId) ?? fallback;
+  const { closing, opening } = await openAndCloseCases(day, ruleOf);
+  const { assignments, released } = await assignCases(day, ruleOf);
+  const { entries } = day;
+
+  // The timeline, in the order things happened, and the day's events.
   if (entries.length > 0) {
     await sql.query((s) => `
       INSERT INTO ${s}.collection_case_entry (id, case_id, kind, business_date, at, by, details)
