@@ -11,10 +11,13 @@ import { connectionTypes, keysetConnection } from './pagination.js';
 import { payloadType } from './payloads.js';
 import { LIST_SIZES } from './limits.js';
 import { TenantRef } from './tenant.js';
-import { EndOfDayFailure, runEndOfDay } from '../services/endOfDay/run.js';
+import { END_OF_DAY_STEPS, EndOfDayFailure, runEndOfDay } from '../services/endOfDay/run.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
+
+/** The run's steps in the order it takes them. */
+const STEP_ORDER = END_OF_DAY_STEPS.map((step) => step.name);
 
 type RunRow = Awaited<ReturnType<TenantDb['endOfDayRun']['findUniqueOrThrow']>>;
 interface RunFailure { step: string; loanId: string | null; message: string }
@@ -87,10 +90,12 @@ EndOfDayRunRef.implement({
       resolve: (r) => Object.entries((r.totals ?? {}) as Record<string, number>).map(([step, rows]) => ({ step, rows })),
     }),
     steps: t.field({
-      type: [EndOfDayStepRef], description: 'The steps completed so far, in the order they completed.',
+      type: [EndOfDayStepRef], description: 'The steps completed so far, in the order the run takes them.',
       resolve: async (r, _args, context) => {
         const steps = await context.db!.endOfDayStep.findMany({ where: { businessDate: r.businessDate, part: 0 }, orderBy: [{ completedAt: 'asc' }, { step: 'asc' }] });
-        return steps.map((s) => ({ step: s.step, rows: s.rows, completedAt: s.completedAt }));
+        // Two quick steps can complete within the same millisecond: the run's own order decides, not the clock.
+        const order = (step: string) => STEP_ORDER.indexOf(step) === -1 ? STEP_ORDER.length : STEP_ORDER.indexOf(step);
+        return steps.sort((a, b) => order(a.step) - order(b.step)).map((s) => ({ step: s.step, rows: s.rows, completedAt: s.completedAt }));
       },
     }),
   }),
