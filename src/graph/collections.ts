@@ -3,7 +3,7 @@
 // A collections agent reads and works only the cases assigned to them; a supervisor, the tenant admin, auditors and
 // compliance read every case.
 import { builder } from './builder.js';
-import { actorOf, commandDbOf, commandOf, type GraphContext } from './context.js';
+import { actorOf, commandDbOf, commandOf, perRequest, type GraphContext } from './context.js';
 import { countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import { storedEnum } from './enums.js';
 import { objectPayload } from './payloads.js';
@@ -26,7 +26,7 @@ import {
 
 /** The principal's case scope, looked up once per request. */
 function scopeOf(context: GraphContext): Promise<CaseScope> {
-  return context.loaders.once('caseScope', () => caseScopeOf(context.db!, actorOf(context)));
+  return perRequest(context, 'caseScope', () => caseScopeOf(context.db!, actorOf(context)));
 }
 
 /** Each case's promises (the latest first, at most 200) for a page of cases, in one statement. */

@@ -34,7 +34,7 @@ export interface GraphContext {
    */
   readonly db: TenantDb | null;
   loaders: Loaders;
-  /** Values derived once per request and shared by its resolvers (a loan's replay: once() in loan.ts). */
+  /** Values derived once per request and shared by its resolvers (perRequest: a loan's replay, a case scope). */
   readonly memo: Map<string, Promise<unknown>>;
   /** Where the request came from, as consent records keep it; null over WebSocket. */
   client: { ip: string | null; userAgent: string | null } | null;
@@ -111,6 +111,12 @@ export async function contextFor(
     client,
   };
   return context;
+}
+
+/** A value worked out once per request and shared by its resolvers (kept in `memo` under `key`). */
+export function perRequest<T>(context: GraphContext, key: string, make: () => Promise<T>): Promise<T> {
+  if (!context.memo.has(key)) context.memo.set(key, make());
+  return context.memo.get(key) as Promise<T>;
 }
 
 /** A command on the caller's tenant, now, by the caller; settled by this process as soon as it commits. */

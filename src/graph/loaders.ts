@@ -34,8 +34,6 @@ export interface Loaders {
    * statement): the first call with `name` makes it, later calls get the same one.
    */
   named<K, V>(name: string, batch: DataLoader.BatchLoadFn<K, V>): DataLoader<K, V>;
-  /** A value worked out once per request (the caller's scope for a kind of object, say). */
-  once<T>(name: string, make: () => T): T;
   tenantById: DataLoader<string, TenantRecord | null>;
   partyById: DataLoader<string, PartyRow | null>;
   loanProductById: DataLoader<string, LoanProductRow | null>;
@@ -126,10 +124,6 @@ export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
     named: <K, V>(name: string, batch: DataLoader.BatchLoadFn<K, V>) => {
       if (!named.has(name)) named.set(name, new DataLoader<K, V>(batch));
       return named.get(name) as DataLoader<K, V>;
-    },
-    once: <T>(name: string, make: () => T) => {
-      if (!named.has(name)) named.set(name, make());
-      return named.get(name) as T;
     },
     tenantById: new DataLoader(async (ids) => byId(ids, await runtime.registry.findManyById(uuids(ids)))),
     partyById: new DataLoader(async (ids) =>

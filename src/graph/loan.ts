@@ -4,7 +4,7 @@
 import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
-import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { commandDbOf, commandOf, perRequest, type GraphContext } from './context.js';
 import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey, checkersQueueWhere, checkersQueueArgs, decisionFields } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
@@ -35,21 +35,14 @@ export const LoanWaiverRequestRef = builder.objectRef<LoanWaiverRequestRow>('Loa
 
 export const tenantBusinessDate = (context: GraphContext) => context.tenant!.businessDate;
 
-/**
- * Per request: a loan's transactions and its replays, so that a query asking for the account, several
- * transactions' allocations and a statement of one loan reads and replays it once each.
- */
-function once<T>(context: GraphContext, key: string, make: () => Promise<T>): Promise<T> {
-  if (!context.memo.has(key)) context.memo.set(key, make());
-  return context.memo.get(key) as Promise<T>;
-}
-
 /** A loan row as of its last posting: a newer row (after a mutation in the same request) is read afresh. */
 const versionOf = (loan: LoanRow) => `${loan.id}|${loan.transactionCount}|${loan.updatedAt.getTime()}`;
 
 /** The loan as the replay takes it, with its transactions in arrival order (read through the caller's scope). */
 export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ account: LoanAccount; transactions: LoanTransaction[] }> {
-  return once(context, `history|${versionOf(loan)}`, async () => {
+  // Per request: a loan's transactions and its replays, so that a query asking for the account, several
+  // transactions' allocations and a statement of one loan reads and replays it once each.
+  return perRequest(context, `history|${versionOf(loan)}`, async () => {
     // Through the request's loader, so a page of loans reads all their transactions in one statement; a context
     // made outside a request (a replay from scratch, in checks) has no loaders and reads the loan's own.
     const rows = context.loaders
@@ -64,7 +57,7 @@ export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ acc
  * and payoff quote, `statement|<from>|<to>`) per request, however many fields ask it.
  */
 export function replayOnce<T>(context: GraphContext, loan: LoanRow, question: string, replay: (history: { account: LoanAccount; transactions: LoanTransaction[] }) => T): Promise<T> {
-  return once(context, `replay|${versionOf(loan)}|${question}`, () => {
+  return perRequest(context, `replay|${versionOf(loan)}|${question}`, () => {
     const shared = context.tenant && question.startsWith('on|') ? `${context.tenant.schemaName}|${versionOf(loan)}|${question}` : undefined;
     const known = shared ? loansOnDates.get(shared) : undefined;
     if (known) return known as Promise<T>;
