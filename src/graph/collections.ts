@@ -163,11 +163,48 @@ builder.node(CollectionCaseRef, {
 LIST_SIZES['CollectionCase.promises'] = 200;
 LIST_SIZES['CollectionCase.timeline'] = 500;
 
+/** Where collections stand on a loan, with its promise to pay still to be judged (if any). */
+interface CollectionStatus {
+  case: CaseRow;
+  promisedDate: Date | null;
+}
+
+/**
+ * Each loan's latest case with its pending promise, for a page of loans: read on the tenant's own client, as the
+ * loan itself was already read through the caller's scope (a partner reaches only its loans).
+ */
+const statusOfLoan = (context: GraphContext) => context.loaders.named<string, CollectionStatus | null>('collectionStatusByLoan', async (ids) => {
+  const db = commandDbOf(context);
+  const cases = perParent(ids, await db.collectionCase.findMany({ where: { loanId: { in: [...ids] } }, orderBy: [{ loanId: 'asc' }, { status: 'desc' }, { openedOn: 'desc' }] }), 'loanId', 1)
+    .map((list) => list[0] ?? null);
+  const open = cases.flatMap((c) => (c && c.status === 'open' ? [c.id] : []));
+  const promises = open.length === 0 ? [] : await db.promiseToPay.findMany({ where: { caseId: { in: open }, status: 'pending' }, select: { caseId: true, promisedDate: true } });
+  return cases.map((c) => (c ? { case: c, promisedDate: promises.find((p) => p.caseId === c.id)?.promisedDate ?? null } : null));
+});
+
+const LoanCollectionStatusRef = builder.objectRef<CollectionStatus>('LoanCollectionStatus').implement({
+  description: 'Where collections stand on a loan, for whoever may read the loan (its partners as well as staff): whether a case is open, since when, in which bucket, how escalated, and whether a promise to pay is pending — never who works it, what was said or what was promised.',
+  authScopes: { can: 'loans.read' },
+  fields: (t) => ({
+    open: t.boolean({ description: 'A case is being worked.', resolve: (s) => s.case.status === 'open' }),
+    openedOn: t.field({ type: 'Date', description: 'When end of day opened the (latest) case.', resolve: (s) => dateOf(s.case.openedOn) }),
+    closedOn: t.field({ type: 'Date', nullable: true, description: 'When it was closed; null while open.', resolve: (s) => (s.case.closedOn ? dateOf(s.case.closedOn) : null) }),
+    closeReason: t.field({ type: CloseReasonEnum, nullable: true, description: 'Why it was closed; null while open.', resolve: (s) => s.case.closeReason as 'cured' | null }),
+    escalationLevel: t.int({ description: 'Raised by one for every promise to pay broken.', resolve: (s) => s.case.escalationLevel }),
+    promisePendingUntil: t.field({ type: 'Date', nullable: true, description: 'The date a promise to pay not yet judged falls on; null when none is pending.', resolve: (s) => (s.promisedDate ? dateOf(s.promisedDate) : null) }),
+  }),
+});
+
 builder.objectFields(LoanRef, (t) => ({
   collectionCase: t.field({
     type: CollectionCaseRef, nullable: true, authScopes: { can: 'collections.read' },
     description: 'Its open collection case, or the last one closed; null when it never had one (or, for a collections agent, when it is not theirs).',
     resolve: (loan, _args, context) => caseOfLoan(context).load(loan.id),
+  }),
+  collectionStatus: t.field({
+    type: LoanCollectionStatusRef, nullable: true, authScopes: { can: 'loans.read' },
+    description: 'Where collections stand on it (docs/collections.md, "What partners see"); null when it never had a case. Its days past due and bucket are the loan\'s own fields.',
+    resolve: (loan, _args, context) => statusOfLoan(context).load(loan.id),
   }),
 }));
 

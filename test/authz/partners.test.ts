@@ -280,7 +280,7 @@ const PROBES: Record<string, string> = {
   'Query.auditChainVerification': '{ auditChainVerification { intact records firstBrokenSeq reason } }',
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
-  'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } c: node(id: "%LOAN%") { id ... on Loan { collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
+  'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } c: node(id: "%LOAN%") { id ... on Loan { collectionStatus { open escalationLevel promisePendingUntil } collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
   'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%", "%RESTRUCTURE%"]) { ... on LoanRestructureRequest { reason requestedBy } ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
   'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
   'Query.reminderSettings': '{ reminderSettings { quietHoursStart quietHoursEnd rules { trigger days channel template product { code } } changedBy } }',
@@ -409,6 +409,22 @@ const PROBES: Record<string, string> = {
   'Subscription.events': 'subscription { events(after: "0") { cursor type aggregateId payload } }',
   'Subscription.heartbeat': 'subscription { heartbeat(everySeconds: 5) { at businessDate } }',
 };
+
+describe('collections as a partner sees them', () => {
+  it('the loan\'s own origination partner reads where collections stand on it, never the notes, the collector or the promise', async () => {
+    const query = `{ node(id: "${loanGlobalId}") { ... on Loan { daysPastDue collectionStatus { open openedOn closedOn closeReason escalationLevel promisePendingUntil } } } }`;
+    const own = await gql(server.gateway, query, { token: await partnerToken(victim, alpha, 'origination') });
+    expect(own.errors).toBeUndefined();
+    expect(own.data!['node'].collectionStatus).toEqual({ open: true, openedOn: victim.businessDate, closedOn: null, closeReason: null, escalationLevel: 0, promisePendingUntil: victim.businessDate });
+    // The case itself is not the partner's to read.
+    const refused = await gql(server.gateway, `{ node(id: "${loanGlobalId}") { ... on Loan { collectionCase { id } } } }`, { token: await partnerToken(victim, alpha, 'origination') });
+    expect(codes(refused)).toEqual(['FORBIDDEN']);
+    for (const secret of [victimCaseNote, staffEmail, staffName, staffSubject, promisedAmount, caseGlobalId, promiseGlobalId]) expect(JSON.stringify(own)).not.toContain(secret);
+    // Another partner of the lender reaches neither the loan nor its status.
+    const other = await gql(server.gateway, query, { token: await partnerToken(victim, beta, 'colending') });
+    expect(JSON.stringify(other.data ?? {})).not.toContain('escalationLevel');
+  });
+});
 
 describe('counts under the partner scope', () => {
   it('a partner\'s totalCount holds only its own rows, filtered or not; another partner of the tenant counts none', async () => {
