@@ -113,9 +113,9 @@ describe('statements per request', () => {
     expect(fifty.statements.length, `5: ${five.statements.length}\n${five.statements.join('\n')}\n\n50: ${fifty.statements.length}\n${fifty.statements.join('\n')}`).toBe(five.statements.length);
   });
 
-  it('a page of 50 loans with their collection cases, case timelines and promises, messages, mandates and debits costs the same statements as a page of 5', async () => {
+  it('a page of 50 loans with their collection cases (and status), case timelines and promises, messages, mandates and debits costs the same statements as a page of 5', async () => {
     const page = `query($first: Int!) { loans(first: $first) { edges { node { id
-      collectionCase { id status timeline { kind } promises { id } pendingPromise { id } }
+      collectionCase { id status timeline { kind } promises { id } pendingPromise { id } } collectionStatus { open promisePendingUntil }
       messages { id } debitMandate { id } debitPresentments { traceNumber }
     } } } }`;
     await statementsOf(page, { first: 50 });
