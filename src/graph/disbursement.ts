@@ -3,7 +3,7 @@
 import { ApprovalStatusEnum } from './enums.js';
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey, checkersQueueWhere, checkersQueueArgs } from './lists.js';
+import { checkersQueueField } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ApplicationRef } from './application.js';
 import { LoanRef, plannedTrancheInput, TRANCHES_DESCRIPTION } from './loan.js';
@@ -36,29 +36,13 @@ builder.node(DisbursementRequestRef, {
   }),
 });
 
-const DISBURSEMENTREQUEST_ORDER = {
-  REQUESTED_AT: { field: 'requestedAt', kind: 'time', label: 'when it was asked for' },
-} as const satisfies Record<string, SortKey>;
-const DisbursementRequestOrderEnum = orderEnum('DisbursementRequest', DISBURSEMENTREQUEST_ORDER);
-
-builder.queryField('disbursementRequests', (t) =>
-  t.connection({
-    type: DisbursementRequestRef,
-    description: 'Disbursement requests in one status (pending unless asked otherwise), oldest first unless `orderBy` says otherwise: the checkers\' queue.',
-    authScopes: { can: 'loans.disburse' },
-    args: {
-      orderBy: t.arg({ type: DisbursementRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
-      ...checkersQueueArgs('asked for'),
-    },
-    resolve: (_root, args, context) => {
-      const where = checkersQueueWhere(args);
-      return listPage(context, args, orderingOf(DISBURSEMENTREQUEST_ORDER, args.orderBy, 'requestedAt:asc'), where, {
-        findMany: (query) => context.db!.disbursementRequest.findMany(query as Prisma.DisbursementRequestFindManyArgs),
-        count: (query) => context.db!.disbursementRequest.count(query as Prisma.DisbursementRequestCountArgs),
-      });
-    },
-  }, ...countedConnectionTypes('DisbursementRequest')),
-);
+checkersQueueField('disbursementRequests', 'DisbursementRequest', {
+  type: DisbursementRequestRef, capability: 'loans.disburse', requests: 'Disbursement requests',
+  model: (db) => ({
+    findMany: (query) => db.disbursementRequest.findMany(query as Prisma.DisbursementRequestFindManyArgs),
+    count: (query) => db.disbursementRequest.count(query as Prisma.DisbursementRequestCountArgs),
+  }),
+});
 
 const RequestDisbursementPayload = objectPayload('requestDisbursement', 'disbursementRequest', DisbursementRequestRef, 'The request, pending its checker.');
 

@@ -8,6 +8,8 @@ import { AppError, badInput } from '../errors.js';
 import { allows } from '../authz/capabilities.js';
 import { formatNumber, parseNumber, type NumberedKind } from '../domain/referenceNumbers.js';
 import type { GraphContext } from './context.js';
+import type { Capability } from '../authz/capabilities.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
 import { connectionTypes, keysetConnection } from './pagination.js';
 import { ApprovalStatusEnum } from './enums.js';
 
@@ -213,4 +215,42 @@ export function decisionFields<T extends DecidedRequest>(t: PothosSchemaTypes.Ob
     decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (r) => r.decidedAt }),
     decisionReason: t.string({ nullable: true, description: 'The checker\'s reason.', resolve: (r) => r.decisionReason }),
   };
+}
+
+/** What a checkers' queue reads: its model's rows and their count, through the caller's client. */
+export interface QueueModel<T> {
+  findMany(query: ListQuery): Promise<T[]>;
+  count(query: { where: Record<string, unknown> }): Promise<number>;
+}
+
+const QUEUE_ORDER = { REQUESTED_AT: { field: 'requestedAt', kind: 'time', label: 'when it was asked for' } } as const satisfies Record<string, SortKey>;
+
+/**
+ * The root field of a checkers' queue: requests of one kind in one status (pending unless asked otherwise), oldest
+ * first unless `orderBy` says otherwise, paged and counted, for those who decide them.
+ */
+export function checkersQueueField<T extends { id: string }>(name: string, item: string, spec: {
+  type: PothosSchemaTypes.ObjectRef<BuilderTypes, T, T>;
+  capability: Capability;
+  /** The requests, as the description names them ("Write-off requests"). */
+  requests: string;
+  model: (db: TenantDb) => QueueModel<T>;
+}): void {
+  const orderBy = orderEnum(item, QUEUE_ORDER);
+  builder.queryField(name, (t) =>
+    t.connection({
+      type: spec.type,
+      description: `${spec.requests} in one status (pending unless asked otherwise), oldest first unless \`orderBy\` says otherwise: the checkers' queue.`,
+      authScopes: { can: spec.capability },
+      args: {
+        orderBy: t.arg({ type: orderBy, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
+        ...checkersQueueArgs('asked for'),
+      },
+      resolve: (_root, args, context) => {
+        const model = spec.model(context.db!);
+        return listPage(context, args, orderingOf(QUEUE_ORDER, args.orderBy, 'requestedAt:asc'), checkersQueueWhere(args), {
+          findMany: (query) => model.findMany(query), count: (query) => model.count(query),
+        });
+      },
+    }, ...countedConnectionTypes(item)));
 }

@@ -5,7 +5,7 @@ import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, perRequest, type GraphContext } from './context.js';
-import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey, checkersQueueWhere, checkersQueueArgs, decisionFields } from './lists.js';
+import { between, checkRange, checkersQueueField, countedConnectionTypes, decisionFields, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -531,29 +531,13 @@ builder.queryField('loans', (t) =>
   }, ...countedConnectionTypes('Loan')),
 );
 
-const LOANWAIVERREQUEST_ORDER = {
-  REQUESTED_AT: { field: 'requestedAt', kind: 'time', label: 'when it was asked for' },
-} as const satisfies Record<string, SortKey>;
-const LoanWaiverRequestOrderEnum = orderEnum('LoanWaiverRequest', LOANWAIVERREQUEST_ORDER);
-
-builder.queryField('loanWaiverRequests', (t) =>
-  t.connection({
-    type: LoanWaiverRequestRef,
-    description: 'Waiver requests in one status (pending unless asked otherwise), oldest first unless `orderBy` says otherwise: the checkers\' queue.',
-    authScopes: { can: 'loans.waive.approve' },
-    args: {
-      orderBy: t.arg({ type: LoanWaiverRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
-      ...checkersQueueArgs('asked for'),
-    },
-    resolve: (_root, args, context) => {
-      const where = checkersQueueWhere(args);
-      return listPage(context, args, orderingOf(LOANWAIVERREQUEST_ORDER, args.orderBy, 'requestedAt:asc'), where, {
-        findMany: (query) => context.db!.loanWaiverRequest.findMany(query as Prisma.LoanWaiverRequestFindManyArgs),
-        count: (query) => context.db!.loanWaiverRequest.count(query as Prisma.LoanWaiverRequestCountArgs),
-      });
-    },
-  }, ...countedConnectionTypes('LoanWaiverRequest')),
-);
+checkersQueueField('loanWaiverRequests', 'LoanWaiverRequest', {
+  type: LoanWaiverRequestRef, capability: 'loans.waive.approve', requests: 'Waiver requests',
+  model: (db) => ({
+    findMany: (query) => db.loanWaiverRequest.findMany(query as Prisma.LoanWaiverRequestFindManyArgs),
+    count: (query) => db.loanWaiverRequest.count(query as Prisma.LoanWaiverRequestCountArgs),
+  }),
+});
 
 const IDEMPOTENCY = { required: true, description: 'Repeat the request with the same key (8–200 characters) to get the same result, never a second posting.' } as const;
 

@@ -2,7 +2,7 @@
 // and queue (docs/restructure.md). What a restructure did to a loan is on its account (`LoanAccount.restructures`).
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { checkersQueueArgs, checkersQueueWhere, countedConnectionTypes, decisionFields, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import { checkersQueueField, decisionFields } from './lists.js';
 import { objectPayload } from './payloads.js';
 import { LoanRef, LoanTransactionRef, tenantBusinessDate } from './loan.js';
 import type { LoanRestructureRequestRow } from './loaders.js';
@@ -43,26 +43,13 @@ builder.node(LoanRestructureRequestRef, {
   }),
 });
 
-const LOANRESTRUCTUREREQUEST_ORDER = {
-  REQUESTED_AT: { field: 'requestedAt', kind: 'time', label: 'when it was asked for' },
-} as const satisfies Record<string, SortKey>;
-const LoanRestructureRequestOrderEnum = orderEnum('LoanRestructureRequest', LOANRESTRUCTUREREQUEST_ORDER);
-
-builder.queryField('loanRestructureRequests', (t) =>
-  t.connection({
-    type: LoanRestructureRequestRef,
-    description: 'Restructure requests in one status (pending unless asked otherwise), oldest first unless `orderBy` says otherwise: the checkers\' queue.',
-    authScopes: { can: 'loans.restructure.approve' },
-    args: {
-      orderBy: t.arg({ type: LoanRestructureRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
-      ...checkersQueueArgs('asked for'),
-    },
-    resolve: (_root, args, context) => listPage(context, args, orderingOf(LOANRESTRUCTUREREQUEST_ORDER, args.orderBy, 'requestedAt:asc'), checkersQueueWhere(args), {
-      findMany: (query) => context.db!.loanRestructureRequest.findMany(query as Prisma.LoanRestructureRequestFindManyArgs),
-      count: (query) => context.db!.loanRestructureRequest.count(query as Prisma.LoanRestructureRequestCountArgs),
-    }),
-  }, ...countedConnectionTypes('LoanRestructureRequest')),
-);
+checkersQueueField('loanRestructureRequests', 'LoanRestructureRequest', {
+  type: LoanRestructureRequestRef, capability: 'loans.restructure.approve', requests: 'Restructure requests',
+  model: (db) => ({
+    findMany: (query) => db.loanRestructureRequest.findMany(query as Prisma.LoanRestructureRequestFindManyArgs),
+    count: (query) => db.loanRestructureRequest.count(query as Prisma.LoanRestructureRequestCountArgs),
+  }),
+});
 
 const RequestLoanRestructureInput = builder.inputType('RequestLoanRestructureInput', {
   description: 'New terms to ask for; another person decides. A payment holiday: `holidayPeriods` alone. A re-ageing: `capitaliseArrears` alone.',

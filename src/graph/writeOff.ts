@@ -3,7 +3,7 @@
 // `LoanAccount.writtenOff`).
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { checkersQueueArgs, checkersQueueWhere, countedConnectionTypes, decisionFields, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
+import { checkersQueueField, decisionFields } from './lists.js';
 import { LIST_SIZES } from './limits.js';
 import { objectPayload } from './payloads.js';
 import { LoanRef, LoanTransactionRef, tenantBusinessDate } from './loan.js';
@@ -35,26 +35,13 @@ builder.node(LoanWriteOffRequestRef, {
   }),
 });
 
-const LOANWRITEOFFREQUEST_ORDER = {
-  REQUESTED_AT: { field: 'requestedAt', kind: 'time', label: 'when it was asked for' },
-} as const satisfies Record<string, SortKey>;
-const LoanWriteOffRequestOrderEnum = orderEnum('LoanWriteOffRequest', LOANWRITEOFFREQUEST_ORDER);
-
-builder.queryField('loanWriteOffRequests', (t) =>
-  t.connection({
-    type: LoanWriteOffRequestRef,
-    description: 'Write-off requests in one status (pending unless asked otherwise), oldest first unless `orderBy` says otherwise: the checkers\' queue.',
-    authScopes: { can: 'loans.writeOff.approve' },
-    args: {
-      orderBy: t.arg({ type: LoanWriteOffRequestOrderEnum, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
-      ...checkersQueueArgs('asked for'),
-    },
-    resolve: (_root, args, context) => listPage(context, args, orderingOf(LOANWRITEOFFREQUEST_ORDER, args.orderBy, 'requestedAt:asc'), checkersQueueWhere(args), {
-      findMany: (query) => context.db!.loanWriteOffRequest.findMany(query as Prisma.LoanWriteOffRequestFindManyArgs),
-      count: (query) => context.db!.loanWriteOffRequest.count(query as Prisma.LoanWriteOffRequestCountArgs),
-    }),
-  }, ...countedConnectionTypes('LoanWriteOffRequest')),
-);
+checkersQueueField('loanWriteOffRequests', 'LoanWriteOffRequest', {
+  type: LoanWriteOffRequestRef, capability: 'loans.writeOff.approve', requests: 'Write-off requests',
+  model: (db) => ({
+    findMany: (query) => db.loanWriteOffRequest.findMany(query as Prisma.LoanWriteOffRequestFindManyArgs),
+    count: (query) => db.loanWriteOffRequest.count(query as Prisma.LoanWriteOffRequestCountArgs),
+  }),
+});
 
 const RequestLoanWriteOffInput = builder.inputType('RequestLoanWriteOffInput', {
   description: 'A write-off to ask for; another person decides it. Neither `component` nor `amount`: in full; both: in part.',
