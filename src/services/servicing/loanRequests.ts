@@ -1,4 +1,5 @@
-// The checker's half of a loan request that posts a transaction when approved (write-offs, restructures): locked so
+// Loan requests that post a transaction when approved (write-offs, restructures). The maker's half checks what
+// every such request must say and that the loan can take it; the checker's half: locked so
 // it is decided once, never by its maker, posted through the posting engine as of the request's value date and
 // checked then against the loan as it stands (the request can only be rejected when that fails), decided, audited
 // and announced. Each kind says which table, how its transaction is drafted, and what it is called.
@@ -8,6 +9,24 @@ import { runCommand, type CommandContext, type EventDraft } from '../../commands
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { postToLoans, type PostingDraft } from './postings.js';
 import { eventsOf, postingRunOf } from './loans.js';
+
+/** What every request must say: a value date not after the business date, and a reason (trimmed, 3–1000 characters). */
+export function checkedRequest(ask: { valueDate: string; reason: string }, businessDate: string): string {
+  if (ask.valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
+  const reason = ask.reason.trim();
+  if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
+  return reason;
+}
+
+/** The loan a request is about, active or overdue; else NOT a loan (naming `loanId`) or CONFLICT saying why not. */
+export async function workableLoan(tx: Tx, loanId: string, nothing: string) {
+  const loan = await tx.loan.findUnique({ where: { id: loanId } });
+  if (!loan) throw new InvalidField('loanId', 'no loan with that id');
+  if (loan.status !== 'active' && loan.status !== 'overdue') {
+    throw new AppError('CONFLICT', `the loan is ${loan.status.replace('_', ' ')}: ${nothing}`, { field: inputPath('loanId') });
+  }
+  return loan;
+}
 
 interface RequestRow {
   id: string;

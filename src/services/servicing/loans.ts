@@ -16,6 +16,7 @@ import { assertOffered, productLimitsOf, productVersion } from './loanProducts.j
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
+import { checkedRequest } from './loanRequests.js';
 import { computePosting, loanIdsOf, loansNeedingHistory, lockLoans, planPosting, postingWrite, postToLoans, readHistories, type PostingRun, type PostingDraft, type PostingResult, type TransactionRow } from './postings.js';
 import { CommandQueue } from '../../commands/commandQueue.js';
 import { runSqlCommandBatch } from '../../commands/runCommandBatch.js';
@@ -373,11 +374,9 @@ export interface WaiverAsk {
 /** The maker's half of a waiver: nothing moves until another person approves it. */
 export async function requestWaiver(db: TenantDb, command: LoanCommand, businessDate: string, ask: WaiverAsk) {
   const valueDate = dateField(ask.valueDate, 'valueDate')!;
-  if (valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
+  const reason = checkedRequest({ valueDate, reason: ask.reason }, businessDate);
   const { amount } = ask;
   assertPositiveAmount(amount, 'amount');
-  const reason = ask.reason.trim();
-  if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
   return runCommand(db, { ...command, action: 'loan.requestWaiver' }, async (tx) => {
     const loan = await tx.loan.findUnique({ where: { id: ask.loanId } });
     if (!loan) throw new InvalidField('loanId', 'no loan with that id');

@@ -3,14 +3,14 @@
 // value date, and is checked then against the loan as it stands. A payment holiday and a re-ageing are
 // restructures too: new terms that only defer, or only capitalise the arrears.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { InvalidField } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { MAX_RATE_PERCENT, MAX_REPAYMENTS } from '../../domain/servicing/product.js';
 import { MAX_HOLIDAY_PERIODS } from '../../domain/servicing/replay/restructure.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
-import { decideLoanRequest } from './loanRequests.js';
+import { checkedRequest, decideLoanRequest, workableLoan } from './loanRequests.js';
 import type { RestructureTerms } from './loanRecords.js';
 
 export interface RestructureAsk {
@@ -52,16 +52,10 @@ function termsOf(ask: RestructureAsk): RestructureTerms {
 
 /** The maker's half: nothing changes until another person approves it. */
 export async function requestRestructure(db: TenantDb, command: CommandContext, businessDate: string, ask: RestructureAsk) {
-  if (ask.valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
+  const reason = checkedRequest(ask, businessDate);
   const terms = termsOf(ask);
-  const reason = ask.reason.trim();
-  if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
   return runCommand(db, { ...command, action: 'loan.requestRestructure' }, async (tx) => {
-    const loan = await tx.loan.findUnique({ where: { id: ask.loanId } });
-    if (!loan) throw new InvalidField('loanId', 'no loan with that id');
-    if (loan.status !== 'active' && loan.status !== 'overdue') {
-      throw new AppError('CONFLICT', `the loan is ${loan.status.replace('_', ' ')}: there is nothing to restructure`, { field: inputPath('loanId') });
-    }
+    const loan = await workableLoan(tx, ask.loanId, 'there is nothing to restructure');
     const request = await tx.loanRestructureRequest.create({
       data: { id: randomUUID(), loanId: loan.id, valueDate: dateColumn(ask.valueDate), terms: terms as object, reason, status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now },
     });

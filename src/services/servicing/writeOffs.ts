@@ -13,7 +13,7 @@ import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { poolSql } from '../../tenancy/tenantSql.js';
 import { postLoanTransaction } from './loans.js';
-import { decideLoanRequest } from './loanRequests.js';
+import { checkedRequest, decideLoanRequest, workableLoan } from './loanRequests.js';
 import type { StepContext } from '../endOfDay/run.js';
 
 export interface WriteOffAsk {
@@ -29,15 +29,13 @@ export interface WriteOffAsk {
 export const CHARGE_OFF_ACTOR: Omit<Actor, 'requestId'> = { subject: 'charge-off-rule', roles: [], partner: null, clientId: null };
 
 function checkedAsk(ask: WriteOffAsk, businessDate: string): { component: Component | null; amount: Decimal | null; reason: string } {
-  if (ask.valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
+  const reason = checkedRequest(ask, businessDate);
   const component = ask.component ?? null;
   const amount = ask.amount ?? null;
   if ((component === null) !== (amount === null)) {
     throw new InvalidField(component === null ? 'component' : 'amount', 'a write-off in part names both the component and the amount; a write-off in full names neither');
   }
   if (amount !== null) assertPositiveAmount(amount, 'amount');
-  const reason = ask.reason.trim();
-  if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
   return { component, amount, reason };
 }
 
@@ -45,11 +43,7 @@ function checkedAsk(ask: WriteOffAsk, businessDate: string): { component: Compon
 export async function requestWriteOff(db: TenantDb, command: CommandContext, businessDate: string, ask: WriteOffAsk) {
   const { component, amount, reason } = checkedAsk(ask, businessDate);
   return runCommand(db, { ...command, action: 'loan.requestWriteOff' }, async (tx) => {
-    const loan = await tx.loan.findUnique({ where: { id: ask.loanId } });
-    if (!loan) throw new InvalidField('loanId', 'no loan with that id');
-    if (loan.status !== 'active' && loan.status !== 'overdue') {
-      throw new AppError('CONFLICT', `the loan is ${loan.status.replace('_', ' ')}: nothing is owed on the books to write off`, { field: inputPath('loanId') });
-    }
+    const loan = await workableLoan(tx, ask.loanId, 'nothing is owed on the books to write off');
     if (amount !== null && amount.decimalPlaces() > minorUnits(loan.currency)) throw new InvalidField('amount', `amount must be in whole minor units of ${loan.currency}`);
     const request = await tx.loanWriteOffRequest.create({
       data: {

@@ -96,11 +96,13 @@ export function restructure(state: WorkingState, t: Restructure, field: string):
   const dueDates = Array.from({ length: count }, (_, k) => periodsAfter(first, frequency, k));
   // Interest earned before the date by the period it falls in stays owed, at the rate it was earned at.
   const earned = current ? earnedInterest(state.terms, current.accrual, current.dueDate, date).amount : ZERO;
+  // Waived, interest runs again from one period before the first new instalment: after the date, as the holiday
+  // has at least one period.
   const from = holiday > 0 && holidayInterest === 'waive' ? periodsAfter(first, frequency, -1) : date;
 
   state.restructured = { on: date, annualRatePercent: rate };
   state.terms = termsAfter(state.loan.terms, state.restructured);
-  const plan = remainingSchedule(state.terms, { principal, valueDate: from > date ? from : date, dueDates, reschedule: 'reduceInstalment', level: state.level, principalFreeLeft: 0 });
+  const plan = remainingSchedule(state.terms, { principal, valueDate: from, dueDates, reschedule: 'reduceInstalment', level: state.level, principalFreeLeft: 0 });
   const number = current?.number ?? last.number + 1;
   replaceAfter(state, date, plan.instalments.map((i, k) => ({
     number: number + k,
@@ -109,7 +111,7 @@ export function restructure(state: WorkingState, t: Restructure, field: string):
     principal: i.principal,
     interest: k === 0 ? earned.plus(i.interest) : i.interest,
     fee: i.fee,
-    accrual: k === 0 ? { from: from > date ? from : date, interest: i.interest, earnedBefore: earned } : { from: plan.instalments[k - 1]!.dueDate, interest: i.interest, earnedBefore: ZERO },
+    accrual: k === 0 ? { from, interest: i.interest, earnedBefore: earned } : { from: plan.instalments[k - 1]!.dueDate, interest: i.interest, earnedBefore: ZERO },
   })));
   state.level = plan.level;
   state.drawOnHeld(date);
