@@ -85,6 +85,9 @@ export function decideWriteOff(db: TenantDb, command: CommandContext, businessDa
  */
 export async function chargeOffByRule(c: StepContext): Promise<number> {
   const sql = poolSql(c.rt.pool, c.schema);
+  // A lender that never set a threshold (the built-in default) charges nothing off: the book is not read for it.
+  const { rows: rules } = await sql.query((s) => `SELECT 1 FROM ${s}.charge_off_rule WHERE at_days IS NOT NULL LIMIT 1`);
+  if (rules.length === 0) return 0;
   // A product's own rule replaces the default, its threshold included (null: its loans are never charged off by rule).
   const { rows } = await sql.query<{ id: string; atDays: number }>((s) => `
     WITH ruled AS (
