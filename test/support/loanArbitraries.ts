@@ -19,6 +19,7 @@ import {
 } from '../../src/domain/servicing/allocation.js';
 import { payoffQuote, replayLoan, type LoanAccount, type LoanTransaction } from '../../src/domain/servicing/loanAccount.js';
 import { loanTerms } from '../../src/domain/servicing/product.js';
+import { emiInterestRatio, SPLIT_MODELS, type LoanParticipation } from '../../src/domain/servicing/coLending.js';
 import { InvalidField } from '../../src/errors.js';
 
 export const DISBURSED = '2026-01-15';
@@ -250,3 +251,37 @@ export function transactionsFrom(loan: LoanAccount, list: Draft[], dates: readon
   return out;
 }
 
+
+/**
+ * A loan shared with one or two co-lending partners (random shares up to 90 % in all, split models, partner rates,
+ * servicing fees, fees and penalties shared or not), each from the disbursement or assigned some days after.
+ */
+export const coLentLoans: fc.Arbitrary<LoanAccount> = fc
+  .record({
+    loan: loans,
+    partners: fc.array(fc.record({
+      shareTenths: fc.integer({ min: 1, max: 450 }),
+      model: fc.constantFrom(...SPLIT_MODELS),
+      partnerRateTenths: fc.integer({ min: 0, max: 250 }),
+      feeTenths: fc.constantFrom(0, 0, 5, 10),
+      sharesFees: fc.boolean(),
+      sharesPenalties: fc.boolean(),
+      fromDay: fc.constantFrom(0, 0, 0, 3, 15),
+    }), { minLength: 1, maxLength: 2 }),
+  })
+  .map(({ loan, partners }) => ({
+    ...loan,
+    participations: partners.map((p, k): LoanParticipation => {
+      const sharePercent = new Decimal(p.shareTenths).div(10);
+      const partnerRatePercent = new Decimal(p.partnerRateTenths).div(10);
+      return {
+        partnerCode: `P${k}`, sharePercent, model: p.model, partnerRatePercent,
+        servicingFeePercent: Decimal.min(new Decimal(p.feeTenths).div(10), partnerRatePercent),
+        sharesFees: p.sharesFees, sharesPenalties: p.sharesPenalties, from: dayAfter(p.fromDay),
+        emiInterestRatio: p.model === 'emiBased'
+          ? emiInterestRatio(sharePercent, partnerRatePercent, loan.terms, { principal: loan.principal, disbursementDate: loan.disbursementDate, firstRepaymentDate: loan.firstRepaymentDate })
+          : null,
+        accounts: { payable: `2200.P${k}`, funded: `2210.P${k}`, servicingFee: '4400' },
+      };
+    }),
+  }));

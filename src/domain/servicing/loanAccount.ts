@@ -53,6 +53,7 @@ import type { LoanStatus } from './loanStatus.js';
 import type { Decimal } from '../money.js';
 import type { Allocation, AllocationLine, AllocationRule, Component } from './allocation.js';
 import type { AccountMapping, Journal } from './ledger.js';
+import type { LoanParticipation } from './coLending.js';
 import type { LoanTerms, PrepaymentReschedule } from './product.js';
 import { replay } from './replay/replay.js';
 import type { Schedule } from './schedule.js';
@@ -73,6 +74,8 @@ export interface LoanAccount {
   disbursementDate: string;
   firstRepaymentDate?: string | undefined;
   accounts?: AccountMapping | undefined;
+  /** Co-lending partners' shares, snapshotted from their arrangements (coLending.ts); none when the lender funds it alone. */
+  participations?: readonly LoanParticipation[] | undefined;
 }
 
 export type LoanTransaction =

@@ -1,5 +1,5 @@
 // A posting carried on from the loan's checkpoint leaves exactly the books a replay from scratch leaves (the
-// oracle), for random loans (random terms, rules, late fees, penalty interest, fees on dates, tranches) and
+// oracle), for random loans (random terms, rules, late fees, penalty interest, fees on dates, tranches, co-lenders) and
 // random histories posted over random business dates: transactions of every kind arriving in a random order with
 // random value dates (backdated ones and reversals of earlier ones are common), and days with no transaction on
 // which the loan is only brought forward — by end of day's replay, or by its set-based step, which posts the
@@ -16,7 +16,7 @@ import { replayLoan, type LoanAccount, type LoanTransaction } from '../../../src
 import { needsHistory, replayForPosting, type LoanOnRecord, type PostingReplay } from '../../../src/domain/servicing/postingReplay.js';
 import type { ReplayCheckpoint } from '../../../src/domain/servicing/replay/checkpoint.js';
 import { InvalidField } from '../../../src/errors.js';
-import { DISBURSED, drafts, loans, transactionsFrom } from '../../support/loanArbitraries.js';
+import { coLentLoans, DISBURSED, drafts, loans, transactionsFrom } from '../../support/loanArbitraries.js';
 
 /** One side's books: what it has posted (netted per date and account), how far, and its checkpoint. */
 class Books {
@@ -78,7 +78,8 @@ function shown(replay: PostingReplay) {
 }
 
 const histories = fc.record({
-  loan: loans,
+  // A loan shared with co-lenders posts their parts beside its own journals: the checkpoint must carry those too.
+  loan: fc.oneof({ weight: 3, arbitrary: loans }, { weight: 1, arbitrary: coLentLoans }),
   drafts,
   // Days between one posting's business date and the next, and days with nothing posted (the loan brought forward).
   gaps: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 14, maxLength: 14 }),

@@ -1,6 +1,7 @@
 // Changing the schedule mid-life (a prepayment regenerates what remains, a payoff collapses it) must not lose
 // money the borrower already paid or the ledger already holds: what was paid, waived or recognised on the
 // instalments being replaced is carried onto their replacements.
+import { shareGivenBack } from './participations.js';
 import { Decimal } from '../../money.js';
 import { COMPONENTS } from '../allocation.js';
 import type { Amounts, RemainingTerms } from '../loanAccount.js';
@@ -103,6 +104,7 @@ function fillFromPool(state: WorkingState, date: string, news: WorkingInstalment
       { account: from, debit: paid, credit: ZERO },
       { account: state.accounts.excess, debit: ZERO, credit: paid },
     ]);
+    if (c === 'fee' && state.participations.length > 0) shareGivenBack(state, date, { fee: paid });
     state.held = state.held.plus(paid);
   }
   // A waiver or write-off of what the plan no longer asks for gave up nothing more: recognised drops with it.

@@ -9,6 +9,7 @@
 //   again only from one period before its first due date).
 // The instalments still to come are replaced by the new plan (replaceAfter carries what was paid on them ahead
 // of time, interest received in advance included); the new rate, with no grace, is the loan's from then on.
+import { shareCapitalised } from './participations.js';
 import { InvalidField } from '../../../errors.js';
 import { Decimal } from '../../money.js';
 import { COMPONENTS } from '../allocation.js';
@@ -68,10 +69,12 @@ export function restructure(state: WorkingState, t: Restructure, field: string):
     if (charges.gt(0)) {
       const accounts = state.accounts;
       const receivable = { interest: accounts.interestReceivable, fee: accounts.feeReceivable, penalty: accounts.penaltyReceivable };
+      const owed = state.principalOwed;
       state.postLines(date, [
         { account: accounts.principalReceivable, debit: charges, credit: ZERO },
         ...CHARGES.filter((c) => capitalised[c].gt(0)).map((c) => ({ account: receivable[c], debit: ZERO, credit: capitalised[c] })),
       ]);
+      if (state.participations.length > 0) shareCapitalised(state, date, capitalised, owed, state.principalOwed);
     }
   }
 

@@ -5,6 +5,7 @@
 // sees the loan as it stood that day. A new charge that arises from the terms belongs here, not in a handler.
 import type { Decimal } from '../../money.js';
 import { lateFeeAmount, lateFeeDate, penaltyInterest } from '../chargeRules.js';
+import { fundAssigned } from './participations.js';
 import { interestInAdvanceOf, outstandingOf, sum, ZERO, type WorkingInstalment, type WorkingState } from './workingState.js';
 
 /**
@@ -30,6 +31,8 @@ export function fallDue(state: WorkingState, w: WorkingInstalment, date: string)
 export function accruePenaltyInterestTo(state: WorkingState, date: string): boolean {
   const { terms } = state;
   let charged = false;
+  // `penaltyFrom` is as far as the replay has come: a co-lender assigned on a date passed now funds its share first.
+  if (date > state.penaltyFrom && state.participations.length > 0) fundAssigned(state, state.penaltyFrom, date);
   if (date > state.penaltyFrom && (terms.penaltyRatePercent ?? ZERO).gt(0) && !state.chargesStopped) {
     for (const w of state.instalments) {
       const principal = outstandingOf(w).principal;

@@ -27,6 +27,8 @@ import type {
 import type { PeriodAccrual } from '../prepayment.js';
 import type { FeeOnDate, LateFee, LoanTerms } from '../product.js';
 import { generateSchedule, type Schedule, type ScheduleRequest } from '../schedule.js';
+import type { LoanParticipation } from '../coLending.js';
+import { shareEvent } from './participations.js';
 
 export const ZERO = new Decimal(0);
 export const zeros = (): Amounts => ({ penalty: ZERO, fee: ZERO, interest: ZERO, principal: ZERO });
@@ -169,6 +171,10 @@ export class WorkingState {
   nextFeeOnDate = 0;
 
   readonly journals: Journal[] = [];
+  /** Co-lending partners' shares of the loan (coLending.ts); none for a loan the lender funds alone. */
+  readonly participations: readonly LoanParticipation[];
+  /** The loan's principal receivable as the journals posted so far leave it: the partners' principal follows it. */
+  principalOwed = ZERO;
   readonly allocations: AllocationExplanation[] = [];
   readonly waivers: WaiverExplanation[] = [];
   readonly refunds: RefundExplanation[] = [];
@@ -196,8 +202,10 @@ export class WorkingState {
     this.lateFee = loan.terms.lateFee ?? null;
     this.feesOnDates = feesOnDates;
     this.request = request;
+    this.participations = loan.participations ?? [];
     if ('resumed' in opening) {
       const fields = opening.resumed;
+      this.principalOwed = fields.instalments.reduce((owed, w) => more(owed, outstandingOf(w).principal), ZERO);
       this.booked = null;
       this.instalments = fields.instalments;
       this.level = fields.level;
@@ -270,12 +278,23 @@ export class WorkingState {
   /** Posts the journal of `event`; an event that moves nothing leaves no journal. */
   post(event: FinancialEvent, valueDate: string): void {
     const journal = journalFor(event, this.context(valueDate));
-    if (journal.lines.length > 0) this.journals.push(journal);
+    if (journal.lines.length === 0) return;
+    const before = this.principalOwed;
+    this.record(journal);
+    if (this.participations.length > 0) shareEvent(this, event, valueDate, before, this.principalOwed);
   }
 
-  /** A journal the ledger has no event for: its lines as the caller wrote them. */
+  /** A journal the ledger has no event for: its lines as the caller wrote them. The caller shares it with co-lenders if it must. */
   postLines(valueDate: string, lines: JournalLine[]): void {
-    this.journals.push({ loanId: this.loan.id, currency: this.currency, valueDate, lines });
+    this.record({ loanId: this.loan.id, currency: this.currency, valueDate, lines });
+  }
+
+  private record(journal: Journal): void {
+    this.journals.push(journal);
+    const principal = this.accounts.principalReceivable;
+    for (const line of journal.lines) {
+      if (line.account === principal) this.principalOwed = this.principalOwed.plus(line.debit).minus(line.credit);
+    }
   }
 
   /**
@@ -362,7 +381,9 @@ export class WorkingState {
         ...journalFor(repaymentOf(allocation.lines, ZERO, inAdvance), this.context(valueDate)).lines,
       ];
       const netted = lines.filter((l) => l.account !== this.accounts.cash);
+      const before = this.principalOwed;
       if (netted.length > 0) this.postLines(valueDate, netted);
+      if (this.participations.length > 0) shareEvent(this, repaymentOf(allocation.lines, ZERO, inAdvance), valueDate, before, this.principalOwed);
       this.held = this.held.minus(drawn);
     }
     if (allocation.lines.length > 0 || repaymentId !== null) {
