@@ -260,6 +260,30 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'credit-approver', 'finance'],
     platform: false,
   },
+  'coLending.read': {
+    area: 'Co-lending',
+    description: 'Read co-lending arrangements, the lender\'s co-lending rules and loans\' participations (a co-lending partner only its own arrangements and shares, never the whole loan\'s money or its borrower)',
+    roles: ['tenant-admin', 'credit-approver', 'disbursement-officer', 'servicing-agent', 'collections-supervisor', 'finance', 'auditor', 'compliance', 'colending-partner'],
+    platform: false,
+  },
+  'coLending.manage': {
+    area: 'Co-lending',
+    description: 'Propose co-lending arrangements and new versions of their terms (the maker), and set the lender\'s co-lending rules',
+    roles: ['tenant-admin', 'finance'],
+    platform: false,
+  },
+  'coLending.approve': {
+    area: 'Co-lending',
+    description: 'Approve or reject a version of an arrangement someone else proposed (the checker)',
+    roles: ['tenant-admin', 'credit-approver'],
+    platform: false,
+  },
+  'loans.participations.assign': {
+    area: 'Co-lending',
+    description: 'Give a co-lending partner its share of a loan under an arrangement in force (at disbursement or within the assignment window)',
+    roles: ['tenant-admin', 'disbursement-officer', 'finance'],
+    platform: false,
+  },
   'loans.chargeOff.manage': {
     area: 'Loans',
     description: 'Set when end of day charges loans off (writes them off in full at so many days past due)',

@@ -34,6 +34,12 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   Application: (partner) => ({ originationPartner: partner.id }),
   ApplicationTransition: (partner) => ({ application: { originationPartner: partner.id } }),
   LoanTransaction: (partner) => ({ loan: { originationPartner: partner.id } }),
+  /** A co-lending partner's own shares of loans and its own arrangements; never another partner's. */
+  LoanParticipation: (partner) => ({ partnerCode: partner.id }),
+  CoLendingArrangement: (partner) => ({ partnerCode: partner.id }),
+  CoLendingArrangementVersion: (partner) => ({ arrangement: { partnerCode: partner.id } }),
+  /** The lender's co-lending limits are the terms every arrangement is held to: readable, not writable. */
+  CoLendingRules: () => ({}),
 };
 
 /**

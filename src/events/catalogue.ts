@@ -482,6 +482,36 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     aggregate: 'Loan', meaning: 'A restructure was rejected (the checker).', schemaVersion: 1, audience: 'staffOnly',
     fields: { requestId: id('LoanRestructureRequest')('The restructure request.'), loanId, reason: text('Why, as the checker said.', { nullable: true }) },
   },
+  'loanParticipation.assigned': {
+    aggregate: 'LoanParticipation', meaning: 'A co-lending partner took its share of a loan under an arrangement; it funds its share of the principal owed from `from` and is paid its parts of what is collected from then on.', schemaVersion: 1, audience: 'thePartner',
+    fields: {
+      participationId: id('LoanParticipation')('The participation.'), loanId, partnerCode: text('The co-lending partner.'),
+      arrangementId: id('CoLendingArrangement')('The arrangement it was taken under.'), version: int('The arrangement\'s version it keeps.'),
+      sharePercent: decimal('Its share of the loan\'s principal.'), from: date('The business date its share counts from.'),
+      funded: money('Its share of the principal owed on that date: what it funds.'),
+    },
+  },
+  'coLendingArrangement.proposed': {
+    aggregate: 'CoLendingArrangement', meaning: 'Terms for a co-lending arrangement were proposed (the maker); nothing is in force until another person approves them.', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      arrangementId: id('CoLendingArrangement')('The arrangement.'), partnerCode: text('The co-lending partner.'), version: int('The version proposed.'),
+      proposedBy: text('Who proposed it (subject).'),
+    },
+  },
+  'coLendingArrangement.approved': {
+    aggregate: 'CoLendingArrangement', meaning: 'A version of a co-lending arrangement was approved and is in force; the version before it is superseded (loans keep the version they were assigned under).', schemaVersion: 1, audience: 'thePartner',
+    fields: {
+      arrangementId: id('CoLendingArrangement')('The arrangement.'), partnerCode: text('The co-lending partner.'), version: int('The version now in force.'),
+      reason: text('The checker\'s note.', { nullable: true }),
+    },
+  },
+  'coLendingArrangement.rejected': {
+    aggregate: 'CoLendingArrangement', meaning: 'A proposed version of a co-lending arrangement was rejected; the version in force (if any) stays.', schemaVersion: 1, audience: 'staffOnly',
+    fields: {
+      arrangementId: id('CoLendingArrangement')('The arrangement.'), partnerCode: text('The co-lending partner.'), version: int('The version rejected.'),
+      reason: text('Why.', { nullable: true }),
+    },
+  },
   'loan.writeOffRequested': {
     aggregate: 'Loan', meaning: 'A write-off was asked for (the maker); nothing moves until another person approves it.', schemaVersion: 1, audience: 'staffOnly',
     fields: {

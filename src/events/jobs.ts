@@ -30,11 +30,18 @@ export interface QueueDefinition {
 }
 
 export class JobQueue {
+  /** Set once stopped: see `stop`. */
+  private stopped = false;
+
   private constructor(readonly boss: PgBoss) {}
 
   static async open(pool: pg.Pool, log: Logger, options: { workers: boolean; queues: QueueDefinition[]; schema?: string }): Promise<JobQueue> {
+    let queue: JobQueue | undefined;
     const boss = new PgBoss({
-      db: { executeSql: (text, values) => pool.query(text, values) },
+      // A worker still running past stop's timeout may record its outcome after the process has ended its pool:
+      // that statement is dropped (the job expires and is retried, as stop promises) rather than rejected where
+      // nothing awaits it.
+      db: { executeSql: (text, values) => (queue?.stopped ? Promise.resolve({ rows: [] }) : pool.query(text, values)) },
       schema: options.schema ?? JOBS_SCHEMA,
       // Maintenance (expiring stalled jobs, archiving) only where jobs are worked; no cron schedules are used.
       supervise: options.workers,
@@ -44,6 +51,7 @@ export class JobQueue {
     await boss.start();
     // Dead-letter queues first: a queue names its dead-letter queue by reference.
     const jobs = new JobQueue(boss);
+    queue = jobs;
     for (const queue of [...options.queues].sort((a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)))) {
       await jobs.ensureQueue(queue);
     }
@@ -70,5 +78,6 @@ export class JobQueue {
   async stop(timeoutMs = 5_000): Promise<void> {
     // Jobs in flight finish or, past the timeout, expire and are retried by another replica.
     await this.boss.stop({ graceful: true, close: false, wait: true, timeout: timeoutMs });
+    this.stopped = true;
   }
 }

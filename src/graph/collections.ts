@@ -173,7 +173,7 @@ interface CollectionStatus {
  * Each loan's latest case with its pending promise, for a page of loans: read on the tenant's own client, as the
  * loan itself was already read through the caller's scope (a partner reaches only its loans).
  */
-const statusOfLoan = (context: GraphContext) => context.loaders.named<string, CollectionStatus | null>('collectionStatusByLoan', async (ids) => {
+export const statusOfLoan = (context: GraphContext) => context.loaders.named<string, CollectionStatus | null>('collectionStatusByLoan', async (ids) => {
   const db = commandDbOf(context);
   const cases = perParent(ids, await db.collectionCase.findMany({ where: { loanId: { in: [...ids] } }, orderBy: [{ loanId: 'asc' }, { status: 'desc' }, { openedOn: 'desc' }] }), 'loanId', 1)
     .map((list) => list[0] ?? null);
@@ -182,9 +182,9 @@ const statusOfLoan = (context: GraphContext) => context.loaders.named<string, Co
   return cases.map((c) => (c ? { case: c, promisedDate: promises.find((p) => p.caseId === c.id)?.promisedDate ?? null } : null));
 });
 
-const LoanCollectionStatusRef = builder.objectRef<CollectionStatus>('LoanCollectionStatus').implement({
-  description: 'Where collections stand on a loan, for whoever may read the loan (its partners as well as staff): whether a case is open, since when, in which bucket, how escalated, and whether a promise to pay is pending — never who works it, what was said or what was promised.',
-  authScopes: { can: 'loans.read' },
+export const LoanCollectionStatusRef = builder.objectRef<CollectionStatus>('LoanCollectionStatus').implement({
+  description: 'Where collections stand on a loan, for whoever may read the loan (its partners as well as staff) or a share of it (a co-lending partner, through its participation): whether a case is open, since when, in which bucket, how escalated, and whether a promise to pay is pending — never who works it, what was said or what was promised.',
+  authScopes: { canAny: ['loans.read', 'coLending.read'] },
   fields: (t) => ({
     open: t.boolean({ description: 'A case is being worked.', resolve: (s) => s.case.status === 'open' }),
     openedOn: t.field({ type: 'Date', description: 'When end of day opened the (latest) case.', resolve: (s) => dateOf(s.case.openedOn) }),

@@ -109,11 +109,16 @@ const LedgerInvariantsRef = builder.objectRef<LedgerInvariants>('LedgerInvariant
   description: 'The ledger\'s invariants, counted over the stored books; every count but `loans` and `journals` must be 0.',
   authScopes: { can: 'ledger.read' },
   fields: (t) => ({
-    holds: t.boolean({ description: 'All of them hold.', resolve: (i) => i.unbalancedJournals + i.loansOffLedger + i.controlAccountsOff + i.negativeBalances === 0 }),
+    holds: t.boolean({
+      description: 'All of them hold.',
+      resolve: (i) => i.unbalancedJournals + i.loansOffLedger + i.controlAccountsOff + i.negativeBalances + i.participationsOffLedger + i.coLenderPayablesOff === 0,
+    }),
     unbalancedJournals: t.exposeInt('unbalancedJournals', { description: 'Journals whose debits and credits differ.' }),
     loansOffLedger: t.exposeInt('loansOffLedger', { description: 'Loans whose sub-ledger differs from their journal lines.' }),
     controlAccountsOff: t.exposeInt('controlAccountsOff', { description: 'Control accounts whose balance differs from the sum of the loans\' sub-ledgers.' }),
     negativeBalances: t.exposeInt('negativeBalances', { description: 'Loan receivable or held balances that went negative on some date.' }),
+    participationsOffLedger: t.exposeInt('participationsOffLedger', { description: 'Co-lending shares whose principal in the books differs from the partner\'s share of the loan\'s principal.' }),
+    coLenderPayablesOff: t.exposeInt('coLenderPayablesOff', { description: 'Co-lending partners whose accounts were posted to other than by their shares of collections and their settlements.' }),
     loans: t.exposeInt('loans', { description: 'Loans checked.' }),
     journals: t.exposeInt('journals', { description: 'Journals checked.' }),
   }),
@@ -147,7 +152,7 @@ builder.queryFields((t) => ({
   }),
   ledgerInvariants: t.field({
     type: LedgerInvariantsRef,
-    description: 'Checks the books: journals balance, each loan\'s sub-ledger equals its journal lines, control accounts equal the sum of the sub-ledgers, no loan balance ever went negative.',
+    description: 'Checks the books: journals balance, each loan\'s sub-ledger equals its journal lines, control accounts equal the sum of the sub-ledgers, no loan balance ever went negative, each co-lender\'s principal is its share of the loan\'s and its payable is its shares of collections less settlements.',
     authScopes: { can: 'ledger.read' },
     resolve: (_root, _args, context) => ledgerInvariants(context.db!, context.tenant!.schemaName),
   }),

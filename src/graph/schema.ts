@@ -17,6 +17,8 @@ import './webhook.js';
 import './loan.js';
 import './writeOff.js';
 import './restructure.js';
+import './coLending.js';
+import './loanParticipation.js';
 import './loanStatement.js';
 import './application.js';
 import './applicationDocument.js';

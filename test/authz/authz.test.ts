@@ -17,6 +17,7 @@ import { createApplication } from '../../src/services/origination/applications.j
 import { uploadDocument } from '../../src/services/origination/applicationDocuments.js';
 import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
 import { draftPricing, requestPricingActivation } from '../../src/services/origination/productPricing.js';
+import { decideArrangement, proposeArrangement } from '../../src/services/coLending/arrangements.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -28,6 +29,9 @@ let partnerDraftGlobalId: string;
 let caseGlobalId: string;
 let partyGlobalId: string;
 let invitations = 0;
+/** A loan per probe of `loans.participations.assign` (a partner takes one share of a loan), and the arrangement in force. */
+const shareableLoans: string[] = [];
+let arrangementGlobalId: string;
 
 beforeAll(async () => {
   // The webhooks.manage probe registers a receiver on loopback: allowed here explicitly, as for local receivers.
@@ -66,6 +70,19 @@ beforeAll(async () => {
   } });
   caseGlobalId = encodeGlobalID('CollectionCase', collectionCase.id);
   partyGlobalId = encodeGlobalID('Party', (await db.party.findFirstOrThrow({ where: { legalName: 'Authz Document' } })).id);
+  // An arrangement in force with the co-lending partner p-2 (at 10 % a share, so every role's loan can take one).
+  const proposed = await proposeArrangement(db, setup, {
+    partnerCode: 'p-2', name: 'Authz pool', currency: tenant.currency, terms: {
+      sharePercent: new Decimal(10), partnerRatePercent: new Decimal(8), model: 'collectionShare', servicingFeePercent: new Decimal(0), guarantee: null,
+      sharesFees: false, sharesPenalties: false, productCodes: [], maxLoanPrincipal: null, totalLimit: null, validFrom: '2000-01-01', validTo: null,
+    },
+  });
+  await decideArrangement(db, { ...setup, actor: { ...setup.actor, subject: 'test-checker' } }, { arrangementId: proposed.arrangementId, version: 1, approve: true, reason: null });
+  arrangementGlobalId = encodeGlobalID('CoLendingArrangement', proposed.arrangementId);
+  for (const _role of ROLES) {
+    const { loanId: shareable } = await disburseLoan(db, setup, tenant.businessDate, { productCode: 'PL-STD', principal: new Decimal('5000'), disbursementDate: tenant.businessDate, numberOfRepayments: 12 });
+    shareableLoans.push(encodeGlobalID('Loan', shareable));
+  }
 });
 afterAll(async () => {
   await server.close();
@@ -119,6 +136,12 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'loans.restructure.request': (token) => query(token, `mutation { requestLoanRestructure(input: { loanId: "${loanGlobalId}", capitaliseArrears: true, reason: "probe" }) { loanRestructureRequest { status } userErrors { code } } }`),
   'loans.restructure.approve': (token) => query(token, '{ loanRestructureRequests(first: 1) { edges { node { status } } } }'),
   // Never by rule, as the built-in default: allowed and nothing is charged off.
+  'coLending.read': (token) => query(token, '{ loanParticipations(first: 5) { edges { node { id sharePercent daysPastDue } } } }'),
+  // The lender's rules set to the values that apply anyway: allowed roles change nothing the other probes rely on.
+  'coLending.manage': (token) => query(token, 'mutation { setCoLendingRules(input: { minimumRetentionPercent: "10", maximumGuaranteePercent: "5", assignmentWindowDays: 15 }) { coLendingRules { lendersOwn } userErrors { code } } }'),
+  'coLending.approve': (token) => query(token, '{ coLendingVersionsToDecide { version } }'),
+  // Each role's probe shares a loan of its own.
+  'loans.participations.assign': (token) => query(token, `mutation { assignLoanParticipation(input: { loanId: "${shareableLoans.pop()}", arrangementId: "${arrangementGlobalId}" }) { loanParticipation { sharePercent } userErrors { code } } }`),
   'loans.chargeOff.manage': (token) => query(token, 'mutation { setChargeOffRule(input: {}) { chargeOffRule { atDaysPastDue } userErrors { code } } }'),
   'ledger.read': (token) => query(token, `{ trialBalance(asOf: "${tenant.businessDate}") { asOf } ledgerInvariants { holds } ledgerAccounts { code } }`),
   'reports.read': (token) => query(token, '{ portfolioReport { asOf source currencies { currency portfolioAtRisk { measure ratio } } trialBalance { asOf } } }'),

@@ -32,12 +32,20 @@ import { setPartyContactPreferences, setReminderRules } from '../../src/services
 import { registerDebitMandate, setDebitSettings } from '../../src/services/autoDebit/mandates.js';
 import { sealSecret } from '../../src/tenancy/sealing.js';
 import { setDelinquencyPolicy, setLoanProductDelinquencyBuckets } from '../../src/services/servicing/delinquencyPolicy.js';
+import { decideArrangement, proposeArrangement } from '../../src/services/coLending/arrangements.js';
+import { assignParticipation } from '../../src/services/coLending/participations.js';
+import type { ArrangementTerms } from '../../src/domain/servicing/coLending.js';
 
 let server: TestServer;
 let victim: TenantRecord;
 let other: TenantRecord;
 const alpha = `alpha-${randomUUID().slice(0, 6)}`;
 const beta = `beta-${randomUUID().slice(0, 6)}`;
+// The victim's co-lending partner: its arrangement and its share of the victim's loan are what the other partner probes for.
+const delta = `delta-${randomUUID().slice(0, 6)}`;
+const victimArrangementName = `Victim pool ${randomUUID().slice(0, 6)}`;
+let arrangementGlobalId: string;
+let participationGlobalId: string;
 const gamma = `gamma-${randomUUID().slice(0, 6)}`;
 const secretName = `Victoria Secretname ${randomUUID().slice(0, 6)}`;
 const victimEodOperator = `victim-eod-${randomUUID().slice(0, 8)}`;
@@ -166,6 +174,18 @@ beforeAll(async () => {
   writeOffGlobalId = encodeGlobalID('LoanWriteOffRequest', writeOff.id);
   const restructure = await requestRestructure(victimDb, command, victim.businessDate, { loanId, valueDate: victim.businessDate, capitaliseArrears: false, holidayPeriods: 2, reason: victimRestructureReason });
   restructureGlobalId = encodeGlobalID('LoanRestructureRequest', restructure.id);
+  await register(victim, delta, 'COLENDING');
+  const coLent: ArrangementTerms = {
+    sharePercent: new Decimal('61.23'), partnerRatePercent: new Decimal('9.5'), model: 'principalPlusPartnerRate', servicingFeePercent: new Decimal('0.5'),
+    guarantee: null, sharesFees: false, sharesPenalties: false, productCodes: [], maxLoanPrincipal: null, totalLimit: null, validFrom: '2000-01-01', validTo: null,
+  };
+  const proposed = await proposeArrangement(victimDb, command, { partnerCode: delta, name: victimArrangementName, currency: 'USD', terms: coLent });
+  await decideArrangement(victimDb, { ...command, actor: { ...command.actor, subject: 'victim-checker' } }, { arrangementId: proposed.arrangementId, version: 1, approve: true, reason: null });
+  const share = await assignParticipation(victimDb, command, victim.businessDate, { loanId, arrangementId: proposed.arrangementId });
+  // A second version waiting for its checker: what the probes try to approve.
+  await proposeArrangement(victimDb, command, { arrangementId: proposed.arrangementId, terms: { ...coLent, sharePercent: new Decimal('40') } });
+  arrangementGlobalId = encodeGlobalID('CoLendingArrangement', proposed.arrangementId);
+  participationGlobalId = encodeGlobalID('LoanParticipation', share.id);
   await setChargeOffRule(victimDb, command, { productCode: 'PL-STD', atDays: 173 });
   await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
   await setCurrencyCashRounding(victimDb, { ...command, actor: { ...command.actor, subject: currencyAdmin } }, { currency: 'ISK', cashRoundingMultiple: new Decimal('500') });
@@ -281,7 +301,7 @@ const PROBES: Record<string, string> = {
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } c: node(id: "%LOAN%") { id ... on Loan { collectionStatus { open escalationLevel promisePendingUntil } collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
-  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%", "%RESTRUCTURE%"]) { ... on LoanRestructureRequest { reason requestedBy } ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
+  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%", "%RESTRUCTURE%", "%ARRANGEMENT%", "%PARTICIPATION%"]) { ... on CoLendingArrangement { name partnerCode } ... on LoanParticipation { funded loanNumber partnerCode } ... on LoanRestructureRequest { reason requestedBy } ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
   'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
   'Query.reminderSettings': '{ reminderSettings { quietHoursStart quietHoursEnd rules { trigger days channel template product { code } } changedBy } }',
   'Mutation.setReminderRules': 'mutation { setReminderRules(input: { quietHoursStart: "20:00", quietHoursEnd: "09:00", rules: [] }) { reminderSettings { quietHoursStart rules { template } } userErrors { code field message } } }',
@@ -348,6 +368,14 @@ const PROBES: Record<string, string> = {
   'Mutation.requestLoanRestructure': 'mutation { requestLoanRestructure(input: { loanId: "%LOAN%", capitaliseArrears: true, reason: "attack" }) { loanRestructureRequest { id reason loan { id } } userErrors { code field message } } }',
   'Mutation.decideLoanRestructure': 'mutation { decideLoanRestructure(input: { requestId: "%RESTRUCTURE%", approve: true }) { loanRestructureRequest { id status reason loan { id } } userErrors { code field message } } }',
   'Query.chargeOffRules': '{ chargeOffRules { atDaysPastDue product { code } changedBy } }',
+  'Query.coLendingArrangements': '{ coLendingArrangements { id name partnerCode inForce { sharePercent } versions { version proposedBy } } }',
+  'Query.coLendingVersionsToDecide': '{ coLendingVersionsToDecide { version sharePercent arrangement { id name } } }',
+  'Query.coLendingRules': '{ coLendingRules { minimumRetentionPercent maximumGuaranteePercent assignmentWindowDays lendersOwn } }',
+  'Query.loanParticipations': '{ loanParticipations(first: 100) { edges { node { id loanNumber partnerCode funded collected principalOutstanding expectedSchedule { total } arrangement { id name } loan { id } } } } }',
+  'Mutation.setCoLendingRules': 'mutation { setCoLendingRules(input: { minimumRetentionPercent: "0", maximumGuaranteePercent: "100", assignmentWindowDays: 365 }) { coLendingRules { lendersOwn } userErrors { code field message } } }',
+  'Mutation.proposeCoLendingArrangement': 'mutation { proposeCoLendingArrangement(input: { arrangementId: "%ARRANGEMENT%", sharePercent: "89", partnerRatePercent: "1", model: COLLECTION_SHARE, validFrom: "2000-01-01" }) { coLendingArrangement { id name versions { version } } userErrors { code field message } } }',
+  'Mutation.decideCoLendingArrangement': 'mutation { decideCoLendingArrangement(input: { arrangementId: "%ARRANGEMENT%", version: 2, approve: true }) { coLendingArrangement { id name inForce { version } } userErrors { code field message } } }',
+  'Mutation.assignLoanParticipation': 'mutation { assignLoanParticipation(input: { loanId: "%LOAN%", arrangementId: "%ARRANGEMENT%" }) { loanParticipation { id funded loanNumber } userErrors { code field message } } }',
   'Mutation.setChargeOffRule': 'mutation { setChargeOffRule(input: { productCode: "PL-STD", atDaysPastDue: 1 }) { chargeOffRule { atDaysPastDue product { code } } userErrors { code field message } } }',
   'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: ASSET }) { ledgerAccount { code name } userErrors { code field message } } }',
   'Mutation.createLoanProduct': `mutation { createLoanProduct(input: { code: "PROBE", name: "Probe", currency: "USD", terms: { annualRatePercent: "1", numberOfRepayments: 12 },
@@ -533,11 +561,12 @@ describe('isolation across every root field', () => {
         applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator,
         staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount,
         victimTemplate.split(' ')[0]!, victimMessageBody, messageGlobalId, 'Pacific/Chatham', '22:17', victimCompany, victimAccount, mandateGlobalId, 'Victim Holder',
-        writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason];
+        writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason, arrangementGlobalId, participationGlobalId, victimArrangementName, delta];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId).replaceAll('%WRITEOFF%', writeOffGlobalId).replaceAll('%RESTRUCTURE%', restructureGlobalId)
+        .replaceAll('%ARRANGEMENT%', arrangementGlobalId).replaceAll('%PARTICIPATION%', participationGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
         .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId).replaceAll('%SETTINGS%', settingsGlobalId)
         .replaceAll('%STAFF%', staffGlobalId).replaceAll('%CASE%', caseGlobalId).replaceAll('%PROMISE%', promiseGlobalId).replaceAll('%MESSAGE%', messageGlobalId).replaceAll('%MANDATE%', mandateGlobalId);
@@ -570,6 +599,9 @@ describe('isolation across every root field', () => {
       expect(await victimDb.loanWriteOffRequest.findMany()).toMatchObject([{ status: 'pending', reason: victimWriteOffReason, transactionId: null }]);
       expect(await victimDb.chargeOffRule.findMany()).toMatchObject([{ atDays: 173 }]);
       expect(await victimDb.loanRestructureRequest.findMany()).toMatchObject([{ status: 'pending', reason: victimRestructureReason, transactionId: null }]);
+      expect(await victimDb.coLendingArrangementVersion.findMany({ orderBy: { version: 'asc' }, select: { version: true, status: true } })).toEqual([{ version: 1, status: 'approved' }, { version: 2, status: 'pending' }]);
+      expect(await victimDb.loanParticipation.findMany({ select: { partnerCode: true } })).toEqual([{ partnerCode: delta }]);
+      expect(await victimDb.coLendingRules.count()).toBe(0);
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
       expect(await victimDb.loanProduct.findMany({ select: { code: true, retiredAt: true } })).toEqual([{ code: 'PL-STD', retiredAt: null }]);
       expect(await victimDb.outboxEvent.count({ where: { type: { in: ['loanProduct.created', 'loanProduct.cloned', 'loanProduct.retired'] } } })).toBe(0);

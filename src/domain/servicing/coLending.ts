@@ -71,28 +71,28 @@ const HUNDRED = new Decimal(100);
 const ZERO = new Decimal(0);
 
 function percent(value: Decimal, field: string, { above, atMost }: { above: Decimal; atMost: Decimal }): void {
-  if (!value.gt(above) || value.gt(atMost)) throw new InvalidField(field, `must be more than ${above.toFixed()} and at most ${atMost.toFixed()} (a percentage)`);
+  if (!value.gt(above) || value.gt(atMost)) throw new InvalidField(field, `${field} must be more than ${above.toFixed()} and at most ${atMost.toFixed()} (a percentage)`);
 }
 
-/** Refuses terms the rules do not allow, naming the field (`input.<field>`). */
+/** Refuses terms the rules do not allow, naming the field. */
 export function checkArrangementTerms(terms: ArrangementTerms, rules: CoLendingRules): void {
   const most = HUNDRED.minus(rules.minimumRetentionPercent);
   if (!terms.sharePercent.gt(0) || terms.sharePercent.gt(most)) {
-    throw new InvalidField('input.sharePercent', `must be more than 0 and at most ${most.toFixed()}: the lender keeps at least ${rules.minimumRetentionPercent.toFixed()} % of every loan`);
+    throw new InvalidField('sharePercent', `sharePercent must be more than 0 and at most ${most.toFixed()}: the lender keeps at least ${rules.minimumRetentionPercent.toFixed()} % of every loan`);
   }
-  percent(terms.partnerRatePercent, 'input.partnerRatePercent', { above: new Decimal(-1e-9), atMost: HUNDRED });
+  if (terms.partnerRatePercent.isNegative() || terms.partnerRatePercent.gt(HUNDRED)) throw new InvalidField('partnerRatePercent', 'partnerRatePercent must be from 0 to 100 (a yearly percentage)');
   if (terms.servicingFeePercent.isNegative() || terms.servicingFeePercent.gt(terms.partnerRatePercent)) {
-    throw new InvalidField('input.servicingFeePercent', 'must be from 0 to the partner\'s rate: the fee comes out of the partner\'s interest');
+    throw new InvalidField('servicingFeePercent', 'servicingFeePercent must be from 0 to the partner\'s rate: the fee comes out of the partner\'s interest');
   }
   if (terms.guarantee) {
-    percent(terms.guarantee.capPercent, 'input.guarantee.capPercent', { above: ZERO, atMost: rules.maximumGuaranteePercent });
+    percent(terms.guarantee.capPercent, 'guarantee.capPercent', { above: ZERO, atMost: rules.maximumGuaranteePercent });
     if (!Number.isInteger(terms.guarantee.triggerDaysPastDue) || terms.guarantee.triggerDaysPastDue < 1 || terms.guarantee.triggerDaysPastDue > 3650) {
-      throw new InvalidField('input.guarantee.triggerDaysPastDue', 'must be a whole number of days from 1 to 3650');
+      throw new InvalidField('guarantee.triggerDaysPastDue', 'guarantee.triggerDaysPastDue must be a whole number of days from 1 to 3650');
     }
   }
-  if (terms.maxLoanPrincipal !== null && !terms.maxLoanPrincipal.gt(0)) throw new InvalidField('input.maxLoanPrincipal', 'must be more than zero');
-  if (terms.totalLimit !== null && !terms.totalLimit.gt(0)) throw new InvalidField('input.totalLimit', 'must be more than zero');
-  if (terms.validTo !== null && terms.validTo < terms.validFrom) throw new InvalidField('input.validTo', 'must not be before validFrom');
+  if (terms.maxLoanPrincipal !== null && !terms.maxLoanPrincipal.gt(0)) throw new InvalidField('maxLoanPrincipal', 'maxLoanPrincipal must be more than zero');
+  if (terms.totalLimit !== null && !terms.totalLimit.gt(0)) throw new InvalidField('totalLimit', 'totalLimit must be more than zero');
+  if (terms.validTo !== null && terms.validTo < terms.validFrom) throw new InvalidField('validTo', 'validTo must not be before validFrom');
 }
 
 /** The rate the borrower pays: each lender's rate weighted by its share (what the offer discloses and its APR uses). */

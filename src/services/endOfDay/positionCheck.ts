@@ -7,7 +7,7 @@ import { checkpointFromJson, checkpointOf, resumedState } from '../../domain/ser
 import { carryForward, replayWorking } from '../../domain/servicing/replay/replay.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
-import { loanAccountOf, loanTransactionOf, postedNetJson, transactionsJson, type LoanRecord, type TransactionRecord } from '../servicing/loanRecords.js';
+import { loanAccountOf, loanTransactionOf, participationsJson, postedNetJson, transactionsJson, type LoanRecord, type TransactionRecord } from '../servicing/loanRecords.js';
 
 export interface PositionMismatch {
   loanId: string;
@@ -45,7 +45,7 @@ export async function checkPositions(db: TenantDb, schema: string, loanIds: read
                       WHERE u.k >= l.next_instalment), '[]') AS upcoming,
            l.last_due_date::text AS "lastDueDate", l.last_due_owing::text AS "lastDueOwing",
            ${transactionsJson(s, 'l')} AS transactions,
-           ${postedNetJson(s, 'l')} AS posted, l.replay_checkpoint AS checkpoint
+           ${postedNetJson(s, 'l')} AS posted, l.replay_checkpoint AS checkpoint, ${participationsJson(s, 'l')} AS participations
       FROM ${s}.loan l WHERE l.id = ANY($1::uuid[])`, `{${loanIds.join(',')}}`);
   const mismatches: PositionMismatch[] = [];
   for (const row of rows) {

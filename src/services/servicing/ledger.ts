@@ -5,6 +5,7 @@ import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { trialBalanceOf, type AccountRole } from '../../domain/servicing/ledger.js';
+import { partnerPrincipal } from '../../domain/servicing/coLending.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
@@ -114,6 +115,16 @@ export interface LedgerInvariants {
   controlAccountsOff: number;
   /** Loan accounts (receivable or held) that went negative on some date (must be 0). */
   negativeBalances: number;
+  /**
+   * Co-lending shares whose principal in the books (the partner's funded account, for the loan) differs from its
+   * share of the loan's principal receivable, rounded as the split rounds it (must be 0).
+   */
+  participationsOffLedger: number;
+  /**
+   * Co-lending partners whose payable differs from their shares of collections (the loans' lines on it) less
+   * what was settled: any other posting to a partner's accounts (must be 0).
+   */
+  coLenderPayablesOff: number;
   loans: number;
   journals: number;
 }
@@ -172,7 +183,28 @@ export async function ledgerInvariants(db: TenantDb, schemaName: string): Promis
                AND r.balance > 0))::int AS "negativeBalances",
       (SELECT count(*) FROM ${s}.loan)::int AS loans,
       (SELECT count(*) FROM ${s}.journal)::int AS journals`);
-  return row as unknown as LedgerInvariants;
+  const coLending = await coLendingInvariants(db, schemaName);
+  return { ...(row as unknown as LedgerInvariants), ...coLending };
+}
+
+/** The co-lending half of the invariants: each share's principal, and each partner's payable, against what made them. */
+async function coLendingInvariants(db: TenantDb, schemaName: string): Promise<Pick<LedgerInvariants, 'participationsOffLedger' | 'coLenderPayablesOff'>> {
+  const sql = tenantSql(db, schemaName);
+  const shares = await sql.query<{ share: string; currency: string; principal: string; funded: string; started: boolean }[]>((s) => `
+    SELECT p.share_percent::text AS share, l.currency, l.principal_receivable::text AS principal, p.from_date <= l.as_of AS started,
+           coalesce((SELECT sum(j.credit - j.debit) FROM ${s}.journal_line j WHERE j.loan_id = p.loan_id AND j.account = p.funded_account), 0)::text AS funded
+      FROM ${s}.loan_participation p JOIN ${s}.loan l ON l.id = p.loan_id`);
+  const participationsOffLedger = shares.filter((x) => {
+    const expected = x.started ? partnerPrincipal(new Decimal(x.share), new Decimal(x.principal), x.currency) : new Decimal(0);
+    return !expected.equals(new Decimal(x.funded));
+  }).length;
+  // Lines on a partner's accounts must come from a loan (its shares) or from a settlement of the partner.
+  const [off] = await sql.query<{ n: number }[]>((s) => `
+    SELECT count(DISTINCT c.partner_code)::int AS n FROM ${s}.colending_partner_ledger c
+      JOIN ${s}.journal_line jl ON jl.account IN (c.payable_account, c.funded_account, c.servicing_fee_account)
+      JOIN ${s}.journal j ON j.id = jl.journal_id
+     WHERE jl.loan_id IS NULL AND NOT (j.kind = 'settlement' AND jl.account = c.payable_account)`);
+  return { participationsOffLedger, coLenderPayablesOff: off?.n ?? 0 };
 }
 
 export interface NewAccount {

@@ -4,7 +4,8 @@ import { assertValidAllocationRule, type AllocationRule } from '../../domain/ser
 import type { AccountMapping } from '../../domain/servicing/ledger.js';
 import type { LoanAccount, LoanTransaction } from '../../domain/servicing/loanAccount.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
-import type { Decimal } from '../../domain/money.js';
+import { Decimal } from '../../domain/money.js';
+import type { LoanParticipation, SplitModel } from '../../domain/servicing/coLending.js';
 import { businessDateOf } from '../../tenancy/dateColumns.js';
 
 export const TRANSACTION_KINDS = ['repayment', 'prepayment', 'payoff', 'refund', 'reversal', 'charge', 'waiver', 'tranche', 'writeOff', 'restructure'] as const;
@@ -20,6 +21,34 @@ export interface LoanRecord {
   approvedPrincipal: string;
   disbursementDate: string;
   firstRepaymentDate: string | null;
+  /** Its co-lending participations as `participationsJson` reads them; absent or empty when the lender funds it alone. */
+  participations?: unknown;
+}
+
+/** A participation as stored (loan_participation), in the shape `participationsJson` reads it. */
+export interface ParticipationRecord {
+  partnerCode: string;
+  sharePercent: string;
+  model: string;
+  partnerRatePercent: string;
+  servicingFeePercent: string;
+  sharesFees: boolean;
+  sharesPenalties: boolean;
+  emiInterestRatio: string | null;
+  from: string;
+  payableAccount: string;
+  fundedAccount: string;
+  servicingFeeAccount: string;
+}
+
+export function participationOf(record: ParticipationRecord): LoanParticipation {
+  return {
+    partnerCode: record.partnerCode, sharePercent: new Decimal(record.sharePercent), model: record.model as SplitModel,
+    partnerRatePercent: new Decimal(record.partnerRatePercent), servicingFeePercent: new Decimal(record.servicingFeePercent),
+    sharesFees: record.sharesFees, sharesPenalties: record.sharesPenalties,
+    emiInterestRatio: record.emiInterestRatio === null ? null : new Decimal(record.emiInterestRatio), from: record.from,
+    accounts: { payable: record.payableAccount, funded: record.fundedAccount, servicingFee: record.servicingFeeAccount },
+  };
 }
 
 export interface TransactionRecord {
@@ -59,6 +88,7 @@ export function loanAccountOf(record: LoanRecord): LoanAccount {
     disbursementDate: record.disbursementDate,
     firstRepaymentDate: record.firstRepaymentDate ?? undefined,
     accounts: record.accounts as AccountMapping,
+    participations: ((record.participations ?? []) as ParticipationRecord[]).map(participationOf),
   };
 }
 
@@ -121,6 +151,16 @@ export function transactionsJson(s: string, loan: string): string {
             'instalment', t.instalment, 'reschedule', t.reschedule, 'reverses', t.reverses, 'channel', t.channel,
             'externalReference', t.external_reference, 'terms', t.terms) ORDER BY t.seq)
             FROM ${s}.loan_transaction t WHERE t.loan_id = ${loan}.id), '[]')`;
+}
+
+/** SQL: the participations of loan `loan` (an alias) as a JSON array of ParticipationRecord, in the order they were assigned. */
+export function participationsJson(s: string, loan: string): string {
+  return `coalesce((SELECT json_agg(json_build_object(
+            'partnerCode', p.partner_code, 'sharePercent', p.share_percent::text, 'model', p.model, 'partnerRatePercent', p.partner_rate_percent::text,
+            'servicingFeePercent', p.servicing_fee_percent::text, 'sharesFees', p.shares_fees, 'sharesPenalties', p.shares_penalties,
+            'emiInterestRatio', p.emi_interest_ratio::text, 'from', p.from_date::text, 'payableAccount', p.payable_account,
+            'fundedAccount', p.funded_account, 'servicingFeeAccount', p.servicing_fee_account) ORDER BY p.assigned_at, p.id)
+            FROM ${s}.loan_participation p WHERE p.loan_id = ${loan}.id), '[]')`;
 }
 
 /**

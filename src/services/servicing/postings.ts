@@ -23,7 +23,7 @@ import { Prisma, type LoanTransaction as LoanTransactionModel } from '../../gene
 import { dateColumn } from '../../tenancy/dateColumns.js';
 import { assertTrancheFits, type PaidTranche } from '../../domain/servicing/tranches.js';
 import type { LoanTerms } from '../../domain/servicing/product.js';
-import { loanAccountOf, loanTransactionOf, postedNetJson, transactionsJson, type LoanRecord, type RestructureTerms, type TransactionKind, type TransactionRecord } from './loanRecords.js';
+import { loanAccountOf, loanTransactionOf, participationsJson, postedNetJson, transactionsJson, type LoanRecord, type RestructureTerms, type TransactionKind, type TransactionRecord } from './loanRecords.js';
 
 
 /** Where and by whom: the tenant's schema, the person or client posting, when, and the tenant's business date. */
@@ -211,7 +211,8 @@ export async function lockLoans(sql: CommandSql, loanIds: readonly string[]): Pr
   const loanRows = await sql.query<LockedLoan>(
     (schema) => `SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
             l.disbursement_date::text AS "disbursementDate", l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf",
-            l.transaction_count AS "transactionCount", l.origination_partner AS "originationPartner", l.replay_checkpoint AS checkpoint
+            l.transaction_count AS "transactionCount", l.origination_partner AS "originationPartner", l.replay_checkpoint AS checkpoint,
+            ${participationsJson(schema, 'l')} AS participations
        FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[]) ORDER BY l.id FOR UPDATE`, [ids]);
   return new Map(loanRows.map((row) => [row.id, row]));
 }

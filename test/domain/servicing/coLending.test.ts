@@ -117,17 +117,17 @@ describe('the limits an arrangement is held to', () => {
   it('keeps the Reserve Bank of India\'s 2025 values by default: 10 % retained, a guarantee of at most 5 %', () => {
     expect(refusal(terms())).toBeNull();
     expect(refusal(terms({ sharePercent: d(90) }))).toBeNull();
-    expect(refusal(terms({ sharePercent: d('90.01') }))).toBe('input.sharePercent');
-    expect(refusal(terms({ guarantee: { capPercent: d('5.5'), triggerDaysPastDue: 90 } }))).toBe('input.guarantee.capPercent');
-    expect(refusal(terms({ guarantee: { capPercent: d(5), triggerDaysPastDue: 0 } }))).toBe('input.guarantee.triggerDaysPastDue');
-    expect(refusal(terms({ servicingFeePercent: d(11) }))).toBe('input.servicingFeePercent');
-    expect(refusal(terms({ validTo: '2025-12-31' }))).toBe('input.validTo');
+    expect(refusal(terms({ sharePercent: d('90.01') }))).toBe('sharePercent');
+    expect(refusal(terms({ guarantee: { capPercent: d('5.5'), triggerDaysPastDue: 90 } }))).toBe('guarantee.capPercent');
+    expect(refusal(terms({ guarantee: { capPercent: d(5), triggerDaysPastDue: 0 } }))).toBe('guarantee.triggerDaysPastDue');
+    expect(refusal(terms({ servicingFeePercent: d(11) }))).toBe('servicingFeePercent');
+    expect(refusal(terms({ validTo: '2025-12-31' }))).toBe('validTo');
   });
 
   it('holds a lender to its own rules when it sets them', () => {
     const own = { ...RBI_2025_RULES, minimumRetentionPercent: d(25), maximumGuaranteePercent: d(2) };
-    expect(refusal(terms({ sharePercent: d(80) }), own)).toBe('input.sharePercent');
-    expect(refusal(terms({ sharePercent: d(75), guarantee: { capPercent: d(3), triggerDaysPastDue: 60 } }), own)).toBe('input.guarantee.capPercent');
+    expect(refusal(terms({ sharePercent: d(80) }), own)).toBe('sharePercent');
+    expect(refusal(terms({ sharePercent: d(75), guarantee: { capPercent: d(3), triggerDaysPastDue: 60 } }), own)).toBe('guarantee.capPercent');
   });
 });
 

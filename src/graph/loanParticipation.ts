@@ -1,0 +1,210 @@
+// A co-lending partner's share of a loan: what it funded, what of the principal is still its, what it has been
+// paid from collections, its expected schedule, and the loan's standing as both lenders see it (status, days past
+// due, class, collections) — never the whole loan's money, its transactions or its borrower. This is how a
+// co-lending partner reads the loans it participates in; the lender's staff read the same through
+// `Loan.participations`. Partner-scoped reads go through GraphContext.db (a partner reaches only its own shares).
+import { builder } from './builder.js';
+import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { LIST_SIZES } from './limits.js';
+import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { objectPayload } from './payloads.js';
+import { LoanRef, LoanStatusEnum, tenantBusinessDate } from './loan.js';
+import { AssetClassEnum } from './delinquencyPolicy.js';
+import { ArrangementRef, arrangementById, SplitModelEnum } from './coLending.js';
+import { LoanCollectionStatusRef, statusOfLoan } from './collections.js';
+import { formatNumber } from '../domain/referenceNumbers.js';
+import { Decimal, money } from '../domain/money.js';
+import { originatorRatePercent, partnerSchedule, type PartnerInstalment, type SplitModel } from '../domain/servicing/coLending.js';
+import { MAX_REPAYMENTS, termsFromJson } from '../domain/servicing/product.js';
+import { generateSchedule } from '../domain/servicing/schedule.js';
+import { participationOf } from '../services/servicing/loanRecords.js';
+import { assignParticipation } from '../services/coLending/participations.js';
+import { businessDateOf } from '../tenancy/dateColumns.js';
+import type { TenantDb } from '../tenancy/tenantClients.js';
+
+export type ParticipationRow = Awaited<ReturnType<TenantDb['loanParticipation']['findUniqueOrThrow']>>;
+type LoanRow = Awaited<ReturnType<TenantDb['loan']['findUniqueOrThrow']>>;
+
+export const LoanParticipationRef = builder.objectRef<ParticipationRow>('LoanParticipation');
+
+const participationById = (context: GraphContext) => context.loaders.named<string, ParticipationRow | null>('participationById', async (ids) => {
+  const rows = await context.db!.loanParticipation.findMany({ where: { id: { in: [...ids] } } });
+  return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+});
+
+/**
+ * The loan behind a share, read on the tenant's own client: the share was read through the caller's scope, and
+ * only the loan's standing (never its money or borrower) is shown from it.
+ */
+const loanOfShare = (context: GraphContext) => context.loaders.named<string, LoanRow | null>('loanOfShare', async (ids) => {
+  const rows = await commandDbOf(context).loan.findMany({ where: { id: { in: [...ids] } } });
+  return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+});
+
+/** What the ledger holds for each share: its principal still lent (funded account) and what it was paid from collections (payable). */
+const ledgerOfShare = (context: GraphContext) => context.loaders.named<string, { principal: Decimal; collected: Decimal }>('ledgerOfShare', async (ids) => {
+  const db = commandDbOf(context);
+  const shares = await db.loanParticipation.findMany({ where: { id: { in: [...ids] } } });
+  const lines = shares.length === 0 ? [] : await db.journalLine.groupBy({
+    by: ['loanId', 'account'],
+    where: { loanId: { in: shares.map((s) => s.loanId) }, account: { in: [...new Set(shares.flatMap((s) => [s.fundedAccount, s.payableAccount]))] } },
+    _sum: { debit: true, credit: true },
+  });
+  const net = (loanId: string, account: string) => {
+    const row = lines.find((l) => l.loanId === loanId && l.account === account);
+    return row ? new Decimal(row._sum.credit?.toString() ?? '0').minus(row._sum.debit?.toString() ?? '0') : new Decimal(0);
+  };
+  return ids.map((id) => {
+    const s = shares.find((x) => x.id === id);
+    return s ? { principal: net(s.loanId, s.fundedAccount), collected: net(s.loanId, s.payableAccount) } : { principal: new Decimal(0), collected: new Decimal(0) };
+  });
+});
+
+const PartnerInstalmentRef = builder.objectRef<PartnerInstalment & { currency: string }>('CoLenderInstalment').implement({
+  description: 'One instalment of a co-lending partner\'s expected schedule: what it expects from the loan paid as scheduled.',
+  authScopes: { canAny: ['coLending.read'] },
+  fields: (t) => ({
+    number: t.exposeInt('number', { description: 'The borrower\'s instalment it comes from.' }),
+    dueDate: t.field({ type: 'Date', description: 'When.', resolve: (i) => i.dueDate }),
+    principal: t.field({ type: 'Money', description: 'Its principal.', resolve: (i) => money(i.principal.toFixed(), i.currency) }),
+    interest: t.field({ type: 'Money', description: 'Its interest, before the servicing fee.', resolve: (i) => money(i.interest.toFixed(), i.currency) }),
+    servicingFee: t.field({ type: 'Money', description: 'The servicing fee kept from its interest.', resolve: (i) => money(i.servicingFee.toFixed(), i.currency) }),
+    total: t.field({ type: 'Money', description: 'What it expects to be paid: principal and interest less the fee.', resolve: (i) => money(i.total.toFixed(), i.currency) }),
+  }),
+});
+
+LIST_SIZES['LoanParticipation.expectedSchedule'] = MAX_REPAYMENTS;
+builder.node(LoanParticipationRef, {
+  description: 'A co-lending partner\'s share of one loan, with the arrangement\'s terms as they were when it was assigned.',
+  id: { resolve: (row) => row.id },
+  loadMany: (ids, context: GraphContext) => ids.map((id) => participationById(context).load(id)),
+  authScopes: { can: 'coLending.read' },
+  fields: (t) => ({
+    loan: t.field({
+      type: LoanRef, nullable: true, authScopes: { can: 'loans.read' },
+      description: 'The loan, for those who may read whole loans (the lender\'s staff); a co-lending partner reads its share through the fields here.',
+      resolve: (p, _args, context) => context.loaders.loanById.load(p.loanId),
+    }),
+    loanNumber: t.string({
+      description: 'The lender\'s number for the loan (e.g. L-000123), as both lenders refer to it.',
+      resolve: async (p, _args, context) => formatNumber('loan', (await loanOfShare(context).load(p.loanId))!.number),
+    }),
+    partnerCode: t.exposeString('partnerCode', { description: 'The co-lending partner.' }),
+    arrangement: t.field({ type: ArrangementRef, nullable: true, description: 'The arrangement it was taken under.', resolve: (p, _args, context) => arrangementById(context).load(p.arrangementId) }),
+    arrangementVersion: t.exposeInt('arrangementVersion', { description: 'The arrangement\'s version it keeps.' }),
+    sharePercent: t.field({ type: 'Decimal', description: 'Its share of the loan\'s principal.', resolve: (p) => p.sharePercent.toString() }),
+    model: t.field({ type: SplitModelEnum, description: 'How payments are split.', resolve: (p) => p.model as SplitModel }),
+    partnerRatePercent: t.field({ type: 'Decimal', description: 'The partner\'s yearly rate on its share.', resolve: (p) => p.partnerRatePercent.toString() }),
+    servicingFeePercent: t.field({ type: 'Decimal', description: 'The yearly servicing fee on its principal, kept from its interest.', resolve: (p) => p.servicingFeePercent.toString() }),
+    sharesFees: t.exposeBoolean('sharesFees', { description: 'Fees collected are shared.' }),
+    sharesPenalties: t.exposeBoolean('sharesPenalties', { description: 'Penalties collected are shared.' }),
+    from: t.field({ type: 'Date', description: 'The business date its share counts from.', resolve: (p) => businessDateOf(p.fromDate) }),
+    funded: t.field({
+      type: 'Money', description: 'Its share of the principal owed on `from`: what it paid in.',
+      resolve: async (p, _args, context) => money(p.funded.toString(), (await loanOfShare(context).load(p.loanId))!.currency),
+    }),
+    borrowerRatePercent: t.field({
+      type: 'Decimal', description: 'The rate the borrower pays: the blend of each lender\'s rate by its share (docs/co-lending.md, "The borrower\'s rate").',
+      resolve: async (p, _args, context) => termsFromJson((await loanOfShare(context).load(p.loanId))!.terms).annualRatePercent,
+    }),
+    lenderRatePercent: t.field({
+      type: 'Decimal', nullable: true,
+      description: 'The rate the lender earns on the share it keeps, given the borrower\'s rate and every partner\'s rate on its share; null when the partners\' rates take more than the borrower pays.',
+      resolve: async (p, _args, context) => {
+        const loan = (await loanOfShare(context).load(p.loanId))!;
+        const all = await commandDbOf(context).loanParticipation.findMany({ where: { loanId: p.loanId } });
+        return originatorRatePercent(termsFromJson(loan.terms).annualRatePercent, all.map((x) => ({ sharePercent: new Decimal(x.sharePercent.toString()), partnerRatePercent: new Decimal(x.partnerRatePercent.toString()) })));
+      },
+    }),
+    principalOutstanding: t.field({
+      type: 'Money', description: 'Its share of the principal the borrower still owes, as of the loan\'s last posting (its share of what is written off is gone).',
+      resolve: async (p, _args, context) => money((await ledgerOfShare(context).load(p.id)).principal.toFixed(), (await loanOfShare(context).load(p.loanId))!.currency),
+    }),
+    collected: t.field({
+      type: 'Money', description: 'What it has been paid from this loan\'s collections so far: its principal, its interest less the servicing fee, and its share of fees, penalties and recoveries when shared; corrections of backdated payments and reversals included. Settlements pay it out.',
+      resolve: async (p, _args, context) => money((await ledgerOfShare(context).load(p.id)).collected.toFixed(), (await loanOfShare(context).load(p.loanId))!.currency),
+    }),
+    expectedSchedule: t.field({
+      type: [PartnerInstalmentRef], description: 'What it expects from the loan paid as booked (docs/co-lending.md, "Expected schedules").',
+      resolve: async (p, _args, context) => {
+        const loan = (await loanOfShare(context).load(p.loanId))!;
+        const terms = termsFromJson(loan.terms);
+        const schedule = generateSchedule(terms, {
+          principal: loan.principal.toString(), disbursementDate: businessDateOf(loan.disbursementDate),
+          firstRepaymentDate: loan.firstRepaymentDate ? businessDateOf(loan.firstRepaymentDate) : undefined,
+        });
+        const share = participationOf({
+          partnerCode: p.partnerCode, sharePercent: p.sharePercent.toString(), model: p.model, partnerRatePercent: p.partnerRatePercent.toString(),
+          servicingFeePercent: p.servicingFeePercent.toString(), sharesFees: p.sharesFees, sharesPenalties: p.sharesPenalties,
+          emiInterestRatio: p.emiInterestRatio?.toString() ?? null, from: businessDateOf(p.fromDate),
+          payableAccount: p.payableAccount, fundedAccount: p.fundedAccount, servicingFeeAccount: p.servicingFeeAccount,
+        });
+        return partnerSchedule(share, terms, schedule).map((i) => ({ ...i, currency: loan.currency }));
+      },
+    }),
+    loanStatus: t.field({ type: LoanStatusEnum, description: 'The loan\'s status, as of its last posting.', resolve: async (p, _args, context) => (await loanOfShare(context).load(p.loanId))!.status as 'active' }),
+    daysPastDue: t.int({ description: 'The loan\'s days past due, the same for both lenders (end of day counts them on).', resolve: async (p, _args, context) => (await loanOfShare(context).load(p.loanId))!.daysPastDue }),
+    delinquencyBucket: t.string({ nullable: true, description: 'The loan\'s delinquency bucket, as the last end of day set it.', resolve: async (p, _args, context) => (await loanOfShare(context).load(p.loanId))!.delinquencyBucket }),
+    assetClass: t.field({
+      type: AssetClassEnum, description: 'The loan\'s regulatory class (borrower-level where the regime says so), the same for both lenders, as the last end of day set it.',
+      resolve: async (p, _args, context) => (await loanOfShare(context).load(p.loanId))!.assetClass as 'STANDARD',
+    }),
+    collectionStatus: t.field({
+      type: LoanCollectionStatusRef, nullable: true, description: 'Where collections stand on the loan (never the case notes); null when it never had a case.',
+      resolve: (p, _args, context) => statusOfLoan(context).load(p.loanId),
+    }),
+    assignedBy: t.exposeString('assignedBy', { description: 'Who assigned it.' }),
+    assignedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (p) => p.assignedAt }),
+  }),
+});
+
+builder.queryField('loanParticipations', (t) =>
+  t.connection({
+    type: LoanParticipationRef,
+    description: 'Shares of loans, in the order they were made (by id): a co-lending partner\'s own, or for the lender\'s staff every partner\'s.',
+    authScopes: { can: 'coLending.read' },
+    args: {
+      partnerCode: t.arg.string({ required: false, description: 'Only this partner\'s.' }),
+      loanId: t.arg.globalID({ required: false, for: LoanRef, description: 'Only this loan\'s.' }),
+    },
+    resolve: (_root, args, context) => keysetConnection(context, args, (p: ParticipationRow) => p.id, UUID_KEY, ({ before, after, limit, inverted }) => {
+      const id: Record<string, string> = {};
+      if (after !== undefined) id['gt'] = after;
+      if (before !== undefined) id['lt'] = before;
+      return context.db!.loanParticipation.findMany({
+        where: { id, ...(args.partnerCode ? { partnerCode: args.partnerCode } : {}), ...(args.loanId ? { loanId: args.loanId.id } : {}) },
+        orderBy: { id: inverted ? 'desc' : 'asc' }, take: limit,
+      });
+    }),
+  }, ...connectionTypes('LoanParticipation')),
+);
+
+// Each share is more than nothing and the lender keeps some of every loan: a loan has few partners.
+LIST_SIZES['Loan.participations'] = 100;
+builder.objectFields(LoanRef, (t) => ({
+  participations: t.field({
+    type: [LoanParticipationRef], authScopes: { can: 'coLending.read' },
+    description: 'Co-lending partners\' shares of it (staff only); empty when the lender funds it alone.',
+    resolve: (loan, _args, context) => commandDbOf(context).loanParticipation.findMany({ where: { loanId: loan.id }, orderBy: [{ assignedAt: 'asc' }, { id: 'asc' }] }),
+  }),
+}));
+
+const AssignInput = builder.inputType('AssignLoanParticipationInput', {
+  description: 'A co-lending partner\'s share of a loan, under the arrangement\'s version in force.',
+  fields: (t) => ({
+    loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan (active or overdue, within the assignment window of its disbursement).' }),
+    arrangementId: t.globalID({ required: true, for: ArrangementRef, description: 'The arrangement.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  assignLoanParticipation: t.field({
+    type: objectPayload('assignLoanParticipation', 'loanParticipation', LoanParticipationRef, 'The share, with the partner\'s funding and parts posted.'),
+    description: 'Gives a co-lending partner its share of a loan from the business date (from the payout itself on the disbursement date): its funding and its parts of everything collected from then on are posted at once.',
+    authScopes: { can: 'loans.participations.assign' },
+    args: { input: t.arg({ type: AssignInput, required: true, description: 'The share.' }) },
+    resolve: async (_root, { input }, context) => ({
+      loanParticipation: await assignParticipation(commandDbOf(context), commandOf(context), tenantBusinessDate(context), { loanId: input.loanId.id, arrangementId: input.arrangementId.id }),
+    }),
+  }),
+}));

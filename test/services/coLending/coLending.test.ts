@@ -1,0 +1,187 @@
+// Co-lending over GraphQL on a sandbox lender's clock: the lender's rules (the Reserve Bank of India's 2025 values
+// until it sets its own), an arrangement proposed by one person and approved by another, shares of loans taken at
+// disbursement or within the assignment window (and refused outside it, or beyond what the lender must keep), the
+// partner's funding and its parts of a repayment posted to its own accounts and corrected when the repayment is
+// reversed, what a co-lending partner reads (its own shares and arrangements, the loan's standing — the same days
+// past due and class the lender sees, collections without notes — never the whole loan or another partner's share),
+// the events it receives, and the books holding throughout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../../src/tenancy/registry.js';
+import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
+import { apiCalls } from '../../support/apiCalls.js';
+import { registerPartner } from '../../../src/services/partners.js';
+import { Decimal } from '../../../src/domain/money.js';
+import { partnerPrincipal, splitCollection, type LoanParticipation } from '../../../src/domain/servicing/coLending.js';
+
+let server: TestServer;
+const { call, mutate, advance } = apiCalls(() => server);
+let tenant: TenantRecord;
+let admin: string;
+let maker: string;
+let checker: string;
+let officer: string;
+let servicing: string;
+let partnerOne: string;
+let partnerTwo: string;
+
+let keys = 0;
+const key = () => `co-lending-${Date.now()}-${keys++}`;
+
+const PROPOSE = `mutation($input: ProposeCoLendingArrangementInput!) { proposeCoLendingArrangement(input: $input) { coLendingArrangement { id partnerCode name inForce { version } versions { version status proposedBy } } ${USER_ERRORS} } }`;
+const DECIDE = `mutation($input: DecideCoLendingArrangementInput!) { decideCoLendingArrangement(input: $input) { coLendingArrangement { id inForce { version sharePercent model decidedBy guarantee { capPercent triggerDaysPastDue } } } ${USER_ERRORS} } }`;
+const ASSIGN = `mutation($input: AssignLoanParticipationInput!) { assignLoanParticipation(input: $input) { loanParticipation { id sharePercent from funded principalOutstanding collected } ${USER_ERRORS} } }`;
+const SHARES = `{ loanParticipations(first: 5) { edges { node { id loanNumber partnerCode sharePercent from funded principalOutstanding collected borrowerRatePercent lenderRatePercent
+  loanStatus daysPastDue delinquencyBucket assetClass collectionStatus { open } expectedSchedule { number principal interest servicingFee total } } } } }`;
+
+const amount = (money: string) => new Decimal(money.split(' ')[0]!);
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await createTenant(server.runtime, uniqueSlug('colend'), { sandbox: true, businessDate: '2026-01-05' });
+  admin = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'co-lending-admin' });
+  maker = await devToken(server.runtime, 'finance', tenant.slug, { subject: 'co-lending-maker' });
+  checker = await devToken(server.runtime, 'credit-approver', tenant.slug, { subject: 'co-lending-checker' });
+  officer = await devToken(server.runtime, 'disbursement-officer', tenant.slug, { subject: 'co-lending-officer' });
+  servicing = await devToken(server.runtime, 'servicing-agent', tenant.slug, { subject: 'co-lending-servicing' });
+  const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+  const setup = { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() };
+  for (const code of ['cl-one', 'cl-two']) await registerPartner(db, server.runtime.identity, setup, { code, name: `Co-lender ${code}`, kind: 'colending' });
+  partnerOne = await devToken(server.runtime, 'colending-partner', tenant.slug, { partner: { id: 'cl-one', kind: 'colending' } });
+  partnerTwo = await devToken(server.runtime, 'colending-partner', tenant.slug, { partner: { id: 'cl-two', kind: 'colending' } });
+}, 120_000);
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('co-lending', () => {
+  it('takes shares under approved arrangements, posts each partner\'s parts, shows partners only their share, and the books hold', { timeout: 600_000 }, async () => {
+    // The rules until the lender sets its own: the 2025 values.
+    expect((await call(partnerOne, '{ coLendingRules { minimumRetentionPercent maximumGuaranteePercent assignmentWindowDays lendersOwn } }'))['coLendingRules'])
+      .toEqual({ minimumRetentionPercent: '10', maximumGuaranteePercent: '5', assignmentWindowDays: 15, lendersOwn: false });
+
+    // An arrangement: refused beyond the rules, naming the field; proposed by one person, approved by another.
+    const terms = {
+      partnerCode: 'cl-one', name: 'Personal loans pool', currency: tenant.currency, sharePercent: '80', partnerRatePercent: '10', model: 'PRINCIPAL_PLUS_PARTNER_RATE',
+      servicingFeePercent: '0.5', guarantee: { capPercent: '5', triggerDaysPastDue: 90 }, productCodes: ['PL-STD'], validFrom: '2026-01-01',
+    };
+    expect((await mutate(maker, 'proposeCoLendingArrangement', PROPOSE, { ...terms, sharePercent: '95' })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.sharePercent' })]);
+    expect((await mutate(maker, 'proposeCoLendingArrangement', PROPOSE, { ...terms, guarantee: { capPercent: '6', triggerDaysPastDue: 90 } })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.guarantee.capPercent' })]);
+    expect((await mutate(maker, 'proposeCoLendingArrangement', PROPOSE, { ...terms, productCodes: ['NOPE'] })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.productCodes[0]' })]);
+    expect(codes(await gql(server.gateway, PROPOSE, { token: officer, variables: { input: terms } }))).toEqual(['FORBIDDEN']);
+    // A tenant admin may both propose and approve, but never approve what it proposed itself.
+    const proposed = await mutate(admin, 'proposeCoLendingArrangement', PROPOSE, terms);
+    expect(proposed.errors).toEqual([]);
+    const arrangementId = proposed.data.coLendingArrangement.id as string;
+    expect(proposed.data.coLendingArrangement).toMatchObject({ inForce: null, versions: [{ version: 1, status: 'PENDING', proposedBy: 'co-lending-admin' }] });
+    expect(codes(await gql(server.gateway, DECIDE, { token: maker, variables: { input: { arrangementId, version: 1, approve: true } } }))).toEqual(['FORBIDDEN']);
+    expect((await mutate(admin, 'decideCoLendingArrangement', DECIDE, { arrangementId, version: 1, approve: true })).errors)
+      .toEqual([expect.objectContaining({ code: 'FORBIDDEN', reason: 'MAKER_IS_CHECKER' })]);
+    const decided = await mutate(checker, 'decideCoLendingArrangement', DECIDE, { arrangementId, version: 1, approve: true });
+    expect(decided.errors).toEqual([]);
+    expect(decided.data.coLendingArrangement.inForce).toEqual({ version: 1, sharePercent: '80', model: 'PRINCIPAL_PLUS_PARTNER_RATE', decidedBy: 'co-lending-checker', guarantee: { capPercent: '5', triggerDaysPastDue: 90 } });
+    // The second partner's arrangement: a collection share of 15 %.
+    const second = await mutate(maker, 'proposeCoLendingArrangement', PROPOSE, { ...terms, partnerCode: 'cl-two', name: 'Second pool', sharePercent: '15', model: 'COLLECTION_SHARE', guarantee: null });
+    const secondId = second.data.coLendingArrangement.id as string;
+    expect((await mutate(checker, 'decideCoLendingArrangement', DECIDE, { arrangementId: secondId, version: 1, approve: true })).errors).toEqual([]);
+
+    // A loan shared on its disbursement date: the partner funds 80 % of the principal with the payout.
+    const book = async () => {
+      const { errors, data } = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id number } ${USER_ERRORS} } }`,
+        { idempotencyKey: key(), productCode: 'PL-STD', principal: '10000', numberOfRepayments: 12, disbursementDate: tenant.businessDate });
+      expect(errors).toEqual([]);
+      return data.loan as { id: string; number: string };
+    };
+    const l1 = await book();
+    const assigned = await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l1.id, arrangementId });
+    expect(assigned.errors).toEqual([]);
+    expect(assigned.data.loanParticipation).toMatchObject({ sharePercent: '80', from: '2026-01-05', funded: '8000.00 USD', principalOutstanding: '8000.00 USD', collected: '0.00 USD' });
+    // The lender must keep 10 %: a second partner's 15 % on top of 80 % is refused, as is a second share for the same partner.
+    expect((await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l1.id, arrangementId: secondId })).errors)
+      .toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.loanId' })]);
+    expect((await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l1.id, arrangementId })).errors)
+      .toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.loanId' })]);
+    const l2 = await book();
+    expect((await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l2.id, arrangementId: secondId })).errors).toEqual([]);
+
+    const balances = async (asOf: string) => {
+      const data = await call(admin, `{ trialBalance(asOf: "${asOf}") { lines { account balance } } }`);
+      return Object.fromEntries(data['trialBalance'].lines.map((l: { account: string; balance: string }) => [l.account, l.balance])) as Record<string, string>;
+    };
+    // Partners' accounts open with their first approved arrangement, numbered in turn.
+    expect(await balances('2026-01-05')).toMatchObject({ '2210-1': '-8000.00 USD', '2210-2': '-1500.00 USD', 1000: '-10500.00 USD' });
+
+    // A loan shared three days after its payout funds its share of the principal owed then.
+    const l3 = await book();
+    await advance(admin, 3);
+    const late = await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l3.id, arrangementId });
+    expect(late.errors).toEqual([]);
+    expect(late.data.loanParticipation).toMatchObject({ from: '2026-01-08', funded: '8000.00 USD' });
+
+    // The first instalment paid on its due date: the partner's parts go to its payable.
+    await advance(admin, 28); // 2026-02-05
+    const LOAN = `query($id: ID!) { node(id: $id) { ... on Loan { daysPastDue assetClass receivable { principal } account { instalments { number charged { principal interest } } } } } }`;
+    const first = (await call(admin, LOAN, { id: l1.id }))['node'].account.instalments[0];
+    const due = amount(first.charged.principal).plus(amount(first.charged.interest));
+    const repaid = await mutate(servicing, 'postRepayment', `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), loanId: l1.id, amount: due.toFixed(2), valueDate: '2026-02-05', channel: 'card' });
+    expect(repaid.errors).toEqual([]);
+    const participation: LoanParticipation = {
+      partnerCode: 'cl-one', sharePercent: new Decimal(80), model: 'principalPlusPartnerRate', partnerRatePercent: new Decimal(10), servicingFeePercent: new Decimal('0.5'),
+      sharesFees: false, sharesPenalties: false, from: '2026-01-05', emiInterestRatio: null, accounts: { payable: '2200-1', funded: '2210-1', servicingFee: '4400-1' },
+    };
+    const split = splitCollection([participation], { principal: amount(first.charged.principal), interest: amount(first.charged.interest), fee: new Decimal(0), penalty: new Decimal(0) },
+      new Decimal(10000), new Decimal('14.9'), 'USD').partners[0]!;
+    const mine = async (token: string) => (await call(token, SHARES))['loanParticipations'].edges.map((e: { node: Record<string, unknown> }) => e.node) as Record<string, unknown>[];
+    const afterRepayment = (await mine(partnerOne)).find((p) => p['loanNumber'] === l1.number)!;
+    expect(afterRepayment['collected']).toBe(`${split.total.toFixed(2)} USD`);
+    const owed = amount((await call(admin, LOAN, { id: l1.id }))['node'].receivable.principal);
+    expect(afterRepayment['principalOutstanding']).toBe(`${partnerPrincipal(new Decimal(80), owed, 'USD').toFixed(2)} USD`);
+    expect(await balances('2026-02-05')).toMatchObject({ '2200-1': `${split.total.negated().toFixed(2)} USD`, '4400-1': `${split.servicingFee.negated().toFixed(2)} USD` });
+    // The borrower pays 14.9 %; the partner earns 10 % on its 80 %, so the lender earns 34.5 % on the 20 % it keeps.
+    expect(afterRepayment).toMatchObject({ borrowerRatePercent: '14.9', lenderRatePercent: '34.5', loanStatus: 'ACTIVE', daysPastDue: 0 });
+    const expected = afterRepayment['expectedSchedule'] as { principal: string }[];
+    expect(expected).toHaveLength(12);
+    expect(expected.reduce((s, i) => s.plus(amount(i.principal)), new Decimal(0)).toFixed(2)).toBe('8000.00');
+
+    // The repayment reversed: the partner's parts come back out of its payable, as a correction.
+    expect((await mutate(servicing, 'reverseLoanTransaction', `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), transactionId: repaid.data.loanTransaction.id, reason: 'payment returned' })).errors).toEqual([]);
+    expect((await mine(partnerOne)).find((p) => p['loanNumber'] === l1.number)).toMatchObject({ collected: '0.00 USD', principalOutstanding: '8000.00 USD' });
+
+    // What a co-lending partner reads: its own shares only, never the loan itself or another partner's share.
+    expect((await mine(partnerOne)).map((p) => p['loanNumber']).sort()).toEqual([l1.number, l3.number].sort());
+    expect((await mine(partnerTwo)).map((p) => p['loanNumber'])).toEqual([l2.number]);
+    expect((await call(partnerOne, `{ node(id: "${l1.id}") { id ... on Loan { principal } } }`))['node']).toBeNull();
+    expect(codes(await gql(server.gateway, '{ loans(first: 5) { edges { node { id } } } }', { token: partnerOne }))).toEqual(['FORBIDDEN']);
+    expect((await call(partnerTwo, '{ coLendingArrangements { partnerCode } }'))['coLendingArrangements']).toEqual([{ partnerCode: 'cl-two' }]);
+    const oneShare = (await mine(partnerOne))[0]!;
+    expect((await call(partnerTwo, `{ node(id: "${oneShare['id']}") { id } }`))['node']).toBeNull();
+    expect((await gql(server.gateway, `{ loanParticipations(first: 5) { edges { node { loan { id } } } } }`, { token: partnerOne })).errors?.map((e) => e.extensions?.['code'])).toContain('FORBIDDEN');
+
+    // Unpaid, the loan falls behind: both lenders see the same days past due, class and collections (no case notes).
+    await advance(admin, 10); // 2026-02-15: the first instalment is ten days past due
+    const staffView = (await call(admin, LOAN, { id: l1.id }))['node'];
+    const partnerView = (await mine(partnerOne)).find((p) => p['loanNumber'] === l1.number)!;
+    expect(staffView.daysPastDue).toBe(10);
+    expect(partnerView).toMatchObject({ daysPastDue: staffView.daysPastDue, assetClass: staffView.assetClass, loanStatus: 'OVERDUE', collectionStatus: { open: true } });
+
+    // Outside the window (15 days after the payout) a share is refused.
+    const l4 = await book();
+    await advance(admin, 16);
+    expect((await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l4.id, arrangementId })).errors)
+      .toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.loanId' })]);
+
+    // The partner was told of its arrangement and its shares; the other partner of none of them.
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const told = async (partner: string) => (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: { startsWith: 'coLendingArrangement.' } } })).length
+      + (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: 'loanParticipation.assigned' } })).length;
+    expect(await told('cl-one')).toBe(3);
+    expect(await told('cl-two')).toBe(2);
+
+    const invariants = (await call(admin, '{ ledgerInvariants { holds participationsOffLedger coLenderPayablesOff loansOffLedger controlAccountsOff } }'))['ledgerInvariants'];
+    expect(invariants).toEqual({ holds: true, participationsOffLedger: 0, coLenderPayablesOff: 0, loansOffLedger: 0, controlAccountsOff: 0 });
+  });
+});
