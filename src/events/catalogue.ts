@@ -16,6 +16,11 @@ export type Audience =
   | 'originationPartner'
   /** The partner the event is about: its own registration (origination or co-lending). */
   | 'thePartner'
+  /**
+   * A loan's partners, each in a batch of its own: the origination partner that brought it and every co-lending
+   * partner with a share of it.
+   */
+  | 'loanPartners'
   /** The partner owning the webhook endpoint; nobody else's endpoints or stream. */
   | 'endpointOwner'
   /** No partner: the lender's own configuration and books. */
@@ -35,6 +40,7 @@ export const EVERY_PARTNER = '*';
 export const AUDIENCE_TEXT: Readonly<Record<Audience, string>> = {
   originationPartner: 'staff; the origination partner that brought the application or loan (none when the lender brought it). Co-lending partners: not sent.',
   thePartner: 'staff; the partner it is about, of either kind (origination or co-lending), and no other partner.',
+  loanPartners: 'staff; each of the loan\'s partners in a batch of its own: the origination partner that brought it and every co-lending partner with a share of it (a shared loan is in each of their batches).',
   endpointOwner: 'staff; the partner that owns the endpoint (origination or co-lending), none when the lender owns it.',
   staffOnly: 'staff only; no partner of either kind.',
   everyPartner: 'staff; every partner of the lender, of either kind (origination or co-lending). It names no loan, borrower or partner.',
@@ -482,6 +488,15 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     aggregate: 'Loan', meaning: 'A restructure was rejected (the checker).', schemaVersion: 1, audience: 'staffOnly',
     fields: { requestId: id('LoanRestructureRequest')('The restructure request.'), loanId, reason: text('Why, as the checker said.', { nullable: true }) },
   },
+  'loan.coLendingShareChanged': {
+    aggregate: 'Loan', meaning: 'A posting moved a co-lending partner\'s money in a loan it has a share of: what it is owed from collections, or its share of the principal still lent (a correction of a backdated payment or a reversal moves them back).', schemaVersion: 1, audience: 'thePartner',
+    fields: {
+      loanId, partnerCode: text('The co-lending partner.'),
+      collected: money('The change in what the lender owes it from this loan\'s collections (negative for a correction).'),
+      principal: money('The change in its share of the principal still lent (up when it funds, down as principal is collected or written off).'),
+      status: text('The loan\'s status after the posting.'), daysPastDue: int('The loan\'s days past due after the posting.'),
+    },
+  },
   'loanParticipation.assigned': {
     aggregate: 'LoanParticipation', meaning: 'A co-lending partner took its share of a loan under an arrangement; it funds its share of the principal owed from `from` and is paid its parts of what is collected from then on.', schemaVersion: 1, audience: 'thePartner',
     fields: {
@@ -537,8 +552,8 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   // End of day (src/services/endOfDay/events.ts): what a run changed, coalesced, so a million loans moving send a
   // few thousand events, not a million.
   'loan.instalmentsFellDue': {
-    aggregate: 'Loan', batch: true, schemaVersion: 2, audience: 'originationPartner',
-    meaning: 'End of day: the listed loans (up to 500, all brought by the same origination partner, or all by none) each had an instalment fall due on the business date.',
+    aggregate: 'Loan', batch: true, schemaVersion: 2, audience: 'loanPartners',
+    meaning: 'End of day: the listed loans (up to 500, all of one partner\'s — brought by the same origination partner or shared with the same co-lending partner — or all the lender\'s own) each had an instalment fall due on the business date.',
     fields: {
       businessDate: date('The business date the instalments fell due on.'),
       loans: list({
@@ -548,8 +563,8 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     },
   },
   'loan.delinquencyChanged': {
-    aggregate: 'Loan', batch: true, schemaVersion: 2, audience: 'originationPartner',
-    meaning: 'End of day: the listed loans (up to 500, all brought by the same origination partner, or all by none) moved to another delinquency bucket or asset class on the business date.',
+    aggregate: 'Loan', batch: true, schemaVersion: 2, audience: 'loanPartners',
+    meaning: 'End of day: the listed loans (up to 500, all of one partner\'s — brought by the same origination partner or shared with the same co-lending partner — or all the lender\'s own) moved to another delinquency bucket or asset class on the business date.',
     fields: {
       businessDate: date('The business date of the change.'),
       loans: list({

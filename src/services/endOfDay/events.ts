@@ -1,9 +1,10 @@
 // What end of day changed, told in a few events rather than one per loan (DESIGN.md, "End of day"): for the run's
 // business date, one `tenant.businessDateAdvanced` (every partner may know the lender's date), one staff-only
 // `tenant.endOfDayCompleted` with the counts of the whole book, and the per-loan changes coalesced into batches
-// of up to 500 loans per origination partner (and one set for the lender's own loans): `loan.instalmentsFellDue`
-// and `loan.delinquencyChanged`. A partner's batches list only its own loans, so the outbox's partner scope keeps
-// doing what it does for every other loan event. A million loans moving is ~2,000 events a type, one statement
+// of up to 500 loans per partner — the origination partner that brought them, or a co-lending partner with a share
+// of them (a shared loan is in each of its partners' batches) — and one set for the lender's own loans:
+// `loan.instalmentsFellDue` and `loan.delinquencyChanged`. A partner's batches list only its own loans, so the
+// outbox's partner scope keeps doing what it does for every other loan event. A million loans moving is ~2,000 events a type, one statement
 // a type, and one wake-up for the settler.
 //
 // The events are written as runCommand writes them (same columns, the API's form: global ids, the type's schema
@@ -29,24 +30,33 @@ const BATCHES = [
     type: 'loan.instalmentsFellDue', aggregateType: 'Loan',
     // The set-based step marks a loan whose instalment fell due with last_due_date = the date; a replay sets it too.
     loans: (s: string) => `
-      SELECT l.id AS loan_id, l.origination_partner AS partner,
+      SELECT l.id AS loan_id, who.partner,
              json_build_object('loan', ${loanGlobalId('l.id')}, 'daysPastDue', l.days_past_due) AS item
-        FROM ${s}.loan l
+        FROM ${s}.loan l CROSS JOIN LATERAL ${partnersOf(s, 'l')} who
        WHERE l.last_due_date = $1::date AND l.status IN ('active', 'overdue')`,
   },
   {
     type: 'loan.delinquencyChanged', aggregateType: 'Loan',
     // What the classify step recorded for the date.
     loans: (s: string) => `
-      SELECT c.loan_id, l.origination_partner AS partner,
+      SELECT c.loan_id, who.partner,
              json_build_object('loan', ${loanGlobalId('c.loan_id')}, 'daysPastDue', c.days_past_due,
                                'bucketBefore', c.bucket_before, 'bucketAfter', c.bucket_after,
                                'classBefore', c.class_before, 'classAfter', c.class_after) AS item
         FROM ${s}.loan_delinquency_change c
         JOIN ${s}.loan l ON l.id = c.loan_id
+       CROSS JOIN LATERAL ${partnersOf(s, 'l')} who
        WHERE c.business_date = $1::date`,
   },
 ] as const;
+
+/**
+ * A loan's partners as rows of `partner`: the origination partner that brought it (null for the lender's own, which
+ * makes the lender's batch) and each co-lending partner with a share of it.
+ */
+function partnersOf(s: string, loan: string): string {
+  return `(SELECT ${loan}.origination_partner AS partner UNION ALL SELECT p.partner_code FROM ${s}.loan_participation p WHERE p.loan_id = ${loan}.id)`;
+}
 
 /** A loan's global id as globalIdOf writes it (base64 of "Loan:<uuid>", 56 characters: no line breaks). */
 function loanGlobalId(column: string): string {

@@ -85,6 +85,16 @@ export function eventsOf(posting: PostingResult): EventDraft[] {
     };
   });
   for (const loan of posting.loans.values()) {
+    // Each co-lending partner hears of its own money in the loan, and of nothing else of it.
+    for (const share of loan.shares) {
+      events.push({
+        type: 'loan.coLendingShareChanged', aggregateType: 'Loan', aggregateId: loan.loanId, partnerScope: share.partnerCode,
+        payload: {
+          loanId: loan.loanId, partnerCode: share.partnerCode, collected: { amount: share.collected, currency: loan.state.currency },
+          principal: { amount: share.principal, currency: loan.state.currency }, status: loan.status, daysPastDue: loan.state.daysPastDue,
+        },
+      });
+    }
     if (loan.status !== loan.statusBefore) {
       events.push({
         type: 'loan.statusChanged', aggregateType: 'Loan', aggregateId: loan.loanId, partnerScope: loan.originationPartner,

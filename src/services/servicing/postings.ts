@@ -14,7 +14,8 @@ import { assertPositiveAmount, Decimal } from '../../domain/money.js';
 import type { LoanAccountState, LoanTransaction } from '../../domain/servicing/loanAccount.js';
 import { needsHistory, replayForPosting, type LoanOnRecord, type PostingReplay } from '../../domain/servicing/postingReplay.js';
 import { checkpointFromJson } from '../../domain/servicing/replay/checkpoint.js';
-import { journalsToPost, statusAfterReplay, type PostedNet, type PostingKind } from '../../domain/servicing/journalsToPost.js';
+import { journalsToPost, statusAfterReplay, type JournalToPost, type PostedNet, type PostingKind } from '../../domain/servicing/journalsToPost.js';
+import type { LoanParticipation } from '../../domain/servicing/coLending.js';
 import { IllegalLoanTransition, type LoanStatus } from '../../domain/servicing/loanStatus.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { tenantSql, type TenantStatement } from '../../tenancy/tenantSql.js';
@@ -65,6 +66,30 @@ export interface PostedLoan {
   statusBefore: LoanStatus;
   status: LoanStatus;
   state: LoanAccountState;
+  /** What this posting changed for each co-lending partner with a share of the loan (none when it moved nothing of theirs). */
+  shares: ShareChange[];
+}
+
+/** A co-lending partner's money in one loan as one posting moved it. */
+export interface ShareChange {
+  partnerCode: string;
+  /** What the lender owes it from collections (its payable for the loan): up when collected, down when corrected. */
+  collected: Decimal;
+  /** Its share of the principal still lent: up when it funds, down as principal is collected or written off. */
+  principal: Decimal;
+}
+
+/** Each partner's change in the journals a posting writes: credits to its accounts, less debits. */
+function shareChanges(participations: readonly LoanParticipation[], journals: readonly JournalToPost[]): ShareChange[] {
+  return participations.map((p) => {
+    let collected = new Decimal(0);
+    let principal = new Decimal(0);
+    for (const line of journals.flatMap((j) => j.lines)) {
+      if (line.account === p.accounts.payable) collected = collected.plus(line.credit).minus(line.debit);
+      if (line.account === p.accounts.funded) principal = principal.plus(line.credit).minus(line.debit);
+    }
+    return { partnerCode: p.partnerCode, collected, principal };
+  }).filter((c) => !c.collected.isZero() || !c.principal.isZero());
 }
 
 /** A stored transaction as the ORM reads it (what the API's LoanTransaction is made from). */
@@ -376,7 +401,8 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
       if (error instanceof IllegalLoanTransition) throw new AppError('CONFLICT', error.message, fresh[0] ? { field: inputPath(`${fresh[0].field}loanId`) } : {});
       throw error;
     }
-    result.set(loanId, { loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, state });
+    const posted: PostedLoan = { loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, state, shares: [] };
+    result.set(loanId, posted);
 
     fresh.forEach((d, k) => rows.push({
       id: d.id, loanId, seq: loan.transactionCount + k + 1, kind: d.kind, valueDate: dateColumn(d.valueDate), amount: d.amount ? new Prisma.Decimal(d.amount.toFixed()) : null,
@@ -394,6 +420,8 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
     const toPost = journalsToPost(
       { disbursementDate: loan.disbursementDate, replayedTo: loan.asOf, posted: replayed.posted, booking: replayed.booking }, replayed.journals, fresh, run.businessDate,
     );
+    const { participations } = onRecord.get(loanId)!.account;
+    if (participations && participations.length > 0) posted.shares = shareChanges(participations, toPost);
     for (const journal of toPost) {
       const journalId = randomUUID();
       journals.push({

@@ -176,6 +176,19 @@ describe('co-lending', () => {
 
     // The partner was told of its arrangement and its shares; the other partner of none of them.
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    // Each posting that moved its money told it how much, and end of day told it of its loans' delinquency.
+    const changes = (await db.outboxEvent.findMany({ where: { partnerScope: 'cl-one', type: 'loan.coLendingShareChanged' }, orderBy: { recorded: 'asc' } }))
+      .map((e) => e.payload as { collected: string; principal: string; status: string });
+    expect(changes.map((c) => [c.collected, c.principal])).toEqual([
+      ['0.00 USD', '8000.00 USD'], ['0.00 USD', '8000.00 USD'],
+      [`${split.total.toFixed(2)} USD`, `${split.principal.negated().toFixed(2)} USD`],
+      [`${split.total.negated().toFixed(2)} USD`, `${split.principal.toFixed(2)} USD`],
+    ]);
+    expect(await db.outboxEvent.count({ where: { partnerScope: 'cl-two', type: 'loan.coLendingShareChanged' } })).toBe(1);
+    const delinquency = await db.outboxEvent.findMany({ where: { partnerScope: 'cl-one', type: 'loan.delinquencyChanged' } });
+    expect(delinquency.length).toBeGreaterThan(0);
+    expect(JSON.stringify(delinquency.map((e) => e.payload))).toContain(Buffer.from(`Loan:${Buffer.from(l1.id, 'base64').toString('utf8').split(':')[1]}`).toString('base64'));
+    expect(JSON.stringify((await db.outboxEvent.findMany({ where: { partnerScope: 'cl-two', type: 'loan.delinquencyChanged' } })).map((e) => e.payload))).not.toContain(l1.id);
     const told = async (partner: string) => (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: { startsWith: 'coLendingArrangement.' } } })).length
       + (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: 'loanParticipation.assigned' } })).length;
     expect(await told('cl-one')).toBe(3);
