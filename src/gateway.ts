@@ -4,6 +4,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { STATEMENT_PATH, statementDownload } from './graph/loanStatement.js';
+import { SETTLEMENT_PATH, settlementDownload } from './graph/coLendingSettlement.js';
 import { PORTFOLIO_REPORT_PATH, portfolioReportDownload } from './graph/portfolioReport.js';
 import { PROVIDER_CALLBACK_PATH, providerCallbacks } from './graph/providerCallbacks.js';
 import { startPendingChecks } from './services/origination/pendingChecks.js';
@@ -466,6 +467,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     next();
   });
   app.get(`${STATEMENT_PATH}/:file`, statementDownload(runtime, TENANT_HEADER));
+  app.get(`${SETTLEMENT_PATH}/:file`, settlementDownload(runtime, TENANT_HEADER));
   app.get(`${PORTFOLIO_REPORT_PATH}/:file`, portfolioReportDownload(runtime, TENANT_HEADER));
   app.post(PROVIDER_CALLBACK_PATH, ...providerCallbacks(runtime));
   app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER));

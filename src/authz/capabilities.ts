@@ -278,6 +278,12 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'credit-approver'],
     platform: false,
   },
+  'coLending.settle': {
+    area: 'Co-lending',
+    description: 'Settle with co-lending partners by hand, set how each is settled (T+N, escrow and partner accounts) and read escrow transfer instructions',
+    roles: ['tenant-admin', 'finance'],
+    platform: false,
+  },
   'loans.participations.assign': {
     area: 'Co-lending',
     description: 'Give a co-lending partner its share of a loan under an arrangement in force (at disbursement or within the assignment window)',

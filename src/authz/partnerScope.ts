@@ -40,6 +40,9 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   CoLendingArrangementVersion: (partner) => ({ arrangement: { partnerCode: partner.id } }),
   /** The lender's co-lending limits are the terms every arrangement is held to: readable, not writable. */
   CoLendingRules: () => ({}),
+  /** A co-lending partner's own settlements. */
+  CoLendingSettlement: (partner) => ({ partnerCode: partner.id }),
+  CoLendingSettlementLine: (partner) => ({ settlement: { partnerCode: partner.id } }),
 };
 
 /**

@@ -497,6 +497,14 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
       status: text('The loan\'s status after the posting.'), daysPastDue: int('The loan\'s days past due after the posting.'),
     },
   },
+  'coLendingSettlement.posted': {
+    aggregate: 'CoLendingSettlement', meaning: 'The lender settled with a co-lending partner: what it owed it from collections valued through a date, and corrections of earlier periods, paid by one journal (end of day T+N, or finance by hand).', schemaVersion: 1, audience: 'thePartner',
+    fields: {
+      settlementId: id('CoLendingSettlement')('The settlement.'), partnerCode: text('The co-lending partner.'), number: int('The partner\'s settlements numbered from 1.'),
+      through: date('Collections valued up to this date are in it.'), amount: money('What was paid.'),
+      collections: money('The partner\'s parts of collections in the period.'), adjustments: money('Corrections of periods already settled (negative when money was taken back).'),
+    },
+  },
   'loanParticipation.assigned': {
     aggregate: 'LoanParticipation', meaning: 'A co-lending partner took its share of a loan under an arrangement; it funds its share of the principal owed from `from` and is paid its parts of what is collected from then on.', schemaVersion: 1, audience: 'thePartner',
     fields: {

@@ -19,6 +19,7 @@ import './writeOff.js';
 import './restructure.js';
 import './coLending.js';
 import './loanParticipation.js';
+import './coLendingSettlement.js';
 import './loanStatement.js';
 import './application.js';
 import './applicationDocument.js';

@@ -140,6 +140,8 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   // The lender's rules set to the values that apply anyway: allowed roles change nothing the other probes rely on.
   'coLending.manage': (token) => query(token, 'mutation { setCoLendingRules(input: { minimumRetentionPercent: "10", maximumGuaranteePercent: "5", assignmentWindowDays: 15 }) { coLendingRules { lendersOwn } userErrors { code } } }'),
   'coLending.approve': (token) => query(token, '{ coLendingVersionsToDecide { version } }'),
+  // T+1 for the partner p-2, which it is already: allowed roles change nothing the other probes rely on.
+  'coLending.settle': (token) => query(token, 'mutation { setCoLenderSettlement(input: { partnerCode: "p-2", settlementLagDays: 1 }) { coLenderSettlementTerms { settlementLagDays } userErrors { code } } }'),
   // Each role's probe shares a loan of its own.
   'loans.participations.assign': (token) => query(token, `mutation { assignLoanParticipation(input: { loanId: "${shareableLoans.pop()}", arrangementId: "${arrangementGlobalId}" }) { loanParticipation { sharePercent } userErrors { code } } }`),
   'loans.chargeOff.manage': (token) => query(token, 'mutation { setChargeOffRule(input: {}) { chargeOffRule { atDaysPastDue } userErrors { code } } }'),

@@ -34,6 +34,7 @@ import { sealSecret } from '../../src/tenancy/sealing.js';
 import { setDelinquencyPolicy, setLoanProductDelinquencyBuckets } from '../../src/services/servicing/delinquencyPolicy.js';
 import { decideArrangement, proposeArrangement } from '../../src/services/coLending/arrangements.js';
 import { assignParticipation } from '../../src/services/coLending/participations.js';
+import { setCoLenderSettlement, settleCoLender } from '../../src/services/coLending/settlements.js';
 import type { ArrangementTerms } from '../../src/domain/servicing/coLending.js';
 
 let server: TestServer;
@@ -46,6 +47,8 @@ const delta = `delta-${randomUUID().slice(0, 6)}`;
 const victimArrangementName = `Victim pool ${randomUUID().slice(0, 6)}`;
 let arrangementGlobalId: string;
 let participationGlobalId: string;
+let settlementGlobalId: string;
+const victimEscrow = `VICTIMESCROW${randomUUID().slice(0, 6)}`;
 const gamma = `gamma-${randomUUID().slice(0, 6)}`;
 const secretName = `Victoria Secretname ${randomUUID().slice(0, 6)}`;
 const victimEodOperator = `victim-eod-${randomUUID().slice(0, 8)}`;
@@ -185,6 +188,10 @@ beforeAll(async () => {
   // A second version waiting for its checker: what the probes try to approve.
   await proposeArrangement(victimDb, command, { arrangementId: proposed.arrangementId, terms: { ...coLent, sharePercent: new Decimal('40') } });
   arrangementGlobalId = encodeGlobalID('CoLendingArrangement', proposed.arrangementId);
+  // The partner's share of the victim's repayment, settled, with the victim's escrow account on file.
+  await setCoLenderSettlement(victimDb, server.runtime.dataKey, command, { partnerCode: delta, settlementLagDays: 3, escrowAccount: victimEscrow, beneficiaryName: 'Delta Funds', beneficiaryAccount: '123456789012', beneficiaryBankCode: 'DLTA0001' });
+  const [settlement] = await settleCoLender(victimDb, command, victim.businessDate, { partnerCode: delta, through: victim.businessDate });
+  settlementGlobalId = encodeGlobalID('CoLendingSettlement', settlement!.id);
   participationGlobalId = encodeGlobalID('LoanParticipation', share.id);
   await setChargeOffRule(victimDb, command, { productCode: 'PL-STD', atDays: 173 });
   await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
@@ -301,7 +308,7 @@ const PROBES: Record<string, string> = {
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } c: node(id: "%LOAN%") { id ... on Loan { collectionStatus { open escalationLevel promisePendingUntil } collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
-  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%", "%RESTRUCTURE%", "%ARRANGEMENT%", "%PARTICIPATION%"]) { ... on CoLendingArrangement { name partnerCode } ... on LoanParticipation { funded loanNumber partnerCode } ... on LoanRestructureRequest { reason requestedBy } ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
+  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%", "%RESTRUCTURE%", "%ARRANGEMENT%", "%PARTICIPATION%", "%SETTLEMENT%"]) { ... on CoLendingSettlement { number amount partnerCode } ... on CoLendingArrangement { name partnerCode } ... on LoanParticipation { funded loanNumber partnerCode } ... on LoanRestructureRequest { reason requestedBy } ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
   'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
   'Query.reminderSettings': '{ reminderSettings { quietHoursStart quietHoursEnd rules { trigger days channel template product { code } } changedBy } }',
   'Mutation.setReminderRules': 'mutation { setReminderRules(input: { quietHoursStart: "20:00", quietHoursEnd: "09:00", rules: [] }) { reminderSettings { quietHoursStart rules { template } } userErrors { code field message } } }',
@@ -375,6 +382,9 @@ const PROBES: Record<string, string> = {
   'Mutation.setCoLendingRules': 'mutation { setCoLendingRules(input: { minimumRetentionPercent: "0", maximumGuaranteePercent: "100", assignmentWindowDays: 365 }) { coLendingRules { lendersOwn } userErrors { code field message } } }',
   'Mutation.proposeCoLendingArrangement': 'mutation { proposeCoLendingArrangement(input: { arrangementId: "%ARRANGEMENT%", sharePercent: "89", partnerRatePercent: "1", model: COLLECTION_SHARE, validFrom: "2000-01-01" }) { coLendingArrangement { id name versions { version } } userErrors { code field message } } }',
   'Mutation.decideCoLendingArrangement': 'mutation { decideCoLendingArrangement(input: { arrangementId: "%ARRANGEMENT%", version: 2, approve: true }) { coLendingArrangement { id name inForce { version } } userErrors { code field message } } }',
+  'Query.coLendingSettlements': '{ coLendingSettlements(first: 100) { edges { node { id number partnerCode amount lines { loanNumber amount } csvPath } } } }',
+  'Mutation.settleCoLender': 'mutation { settleCoLender(input: { partnerCode: "%DELTA%" }) { settlements { id number amount } userErrors { code field message } } }',
+  'Mutation.setCoLenderSettlement': 'mutation { setCoLenderSettlement(input: { partnerCode: "%DELTA%", settlementLagDays: 0, escrowAccount: "ATTACKER1", beneficiaryAccount: "99999999" }) { coLenderSettlementTerms { escrowAccount beneficiaryAccountMasked } userErrors { code field message } } }',
   'Mutation.assignLoanParticipation': 'mutation { assignLoanParticipation(input: { loanId: "%LOAN%", arrangementId: "%ARRANGEMENT%" }) { loanParticipation { id funded loanNumber } userErrors { code field message } } }',
   'Mutation.setChargeOffRule': 'mutation { setChargeOffRule(input: { productCode: "PL-STD", atDaysPastDue: 1 }) { chargeOffRule { atDaysPastDue product { code } } userErrors { code field message } } }',
   'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: ASSET }) { ledgerAccount { code name } userErrors { code field message } } }',
@@ -561,12 +571,13 @@ describe('isolation across every root field', () => {
         applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator,
         staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount,
         victimTemplate.split(' ')[0]!, victimMessageBody, messageGlobalId, 'Pacific/Chatham', '22:17', victimCompany, victimAccount, mandateGlobalId, 'Victim Holder',
-        writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason, arrangementGlobalId, participationGlobalId, victimArrangementName, delta];
+        writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason, arrangementGlobalId, participationGlobalId, victimArrangementName, delta, settlementGlobalId, victimEscrow];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId).replaceAll('%WRITEOFF%', writeOffGlobalId).replaceAll('%RESTRUCTURE%', restructureGlobalId)
         .replaceAll('%ARRANGEMENT%', arrangementGlobalId).replaceAll('%PARTICIPATION%', participationGlobalId)
+        .replaceAll('%SETTLEMENT%', settlementGlobalId).replaceAll('%DELTA%', delta)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
         .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId).replaceAll('%SETTINGS%', settingsGlobalId)
         .replaceAll('%STAFF%', staffGlobalId).replaceAll('%CASE%', caseGlobalId).replaceAll('%PROMISE%', promiseGlobalId).replaceAll('%MESSAGE%', messageGlobalId).replaceAll('%MANDATE%', mandateGlobalId);
@@ -602,6 +613,8 @@ describe('isolation across every root field', () => {
       expect(await victimDb.coLendingArrangementVersion.findMany({ orderBy: { version: 'asc' }, select: { version: true, status: true } })).toEqual([{ version: 1, status: 'approved' }, { version: 2, status: 'pending' }]);
       expect(await victimDb.loanParticipation.findMany({ select: { partnerCode: true } })).toEqual([{ partnerCode: delta }]);
       expect(await victimDb.coLendingRules.count()).toBe(0);
+      expect(await victimDb.coLendingSettlement.count()).toBe(1);
+      expect(await victimDb.coLendingPartnerLedger.findMany({ select: { escrowAccount: true, settlementLagDays: true } })).toEqual([{ escrowAccount: victimEscrow, settlementLagDays: 3 }]);
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
       expect(await victimDb.loanProduct.findMany({ select: { code: true, retiredAt: true } })).toEqual([{ code: 'PL-STD', retiredAt: null }]);
       expect(await victimDb.outboxEvent.count({ where: { type: { in: ['loanProduct.created', 'loanProduct.cloned', 'loanProduct.retired'] } } })).toBe(0);

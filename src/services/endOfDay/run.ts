@@ -27,6 +27,7 @@ import { writeEndOfDaySummary } from '../reports/endOfDaySummary.js';
 import { workCollections } from './collections.js';
 import { makeReminders } from './reminders.js';
 import { presentDebits } from './presentments.js';
+import { settleCoLenders } from '../coLending/settlements.js';
 import { chargeOffByRule } from '../servicing/writeOffs.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now' | 'dataKey'>;
@@ -161,6 +162,8 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
       return postProvisions(sql, c.businessDate, c.now, policy.provisions as Record<string, string>, places, runs[0]!.previous, await c.policyChanged());
     },
   },
+  // After every posting of the day (replays, presentments, charge-offs): what partners are owed through T−N.
+  { name: 'coLendingSettlement', kind: 'once', run: (sql, c) => settleCoLenders(sql, c) },
   {
     name: 'collections', kind: 'once',
     async run(sql, c) {

@@ -2,7 +2,8 @@
 // until it sets its own), an arrangement proposed by one person and approved by another, shares of loans taken at
 // disbursement or within the assignment window (and refused outside it, or beyond what the lender must keep), the
 // partner's funding and its parts of a repayment posted to its own accounts and corrected when the repayment is
-// reversed, what a co-lending partner reads (its own shares and arrangements, the loan's standing — the same days
+// reversed, settlements T+1 by end of day (the correction of a settled period paid back as an adjustment of the
+// next, its statement as CSV and PDF, the escrow transfer instruction for finance), what a co-lending partner reads (its own shares and arrangements, the loan's standing — the same days
 // past due and class the lender sees, collections without notes — never the whole loan or another partner's share),
 // the events it receives, and the books holding throughout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,10 +147,59 @@ describe('co-lending', () => {
     expect(expected).toHaveLength(12);
     expect(expected.reduce((s, i) => s.plus(amount(i.principal)), new Decimal(0)).toFixed(2)).toBe('8000.00');
 
-    // The repayment reversed: the partner's parts come back out of its payable, as a correction.
+    // End of day settles T+1: the next day, what the partner was owed through the repayment's date is paid.
+    const SETTLEMENTS = `{ coLendingSettlements(first: 5) { edges { node { number partnerCode through collections adjustments amount csvPath pdfPath lines { loanNumber valueDate amount adjustment } } } } }`;
+    const settlements = async (token: string) => (await call(token, SETTLEMENTS))['coLendingSettlements'].edges.map((e: { node: Record<string, unknown> }) => e.node) as Record<string, unknown>[];
+    await advance(admin, 1); // 2026-02-06
+    const paidOut = split.total.toFixed(2);
+    expect(await settlements(partnerOne)).toEqual([expect.objectContaining({
+      number: 1, partnerCode: 'cl-one', through: '2026-02-05', collections: `${paidOut} USD`, adjustments: '0.00 USD', amount: `${paidOut} USD`,
+      lines: [{ loanNumber: l1.number, valueDate: '2026-02-05', amount: `${paidOut} USD`, adjustment: false }],
+    })]);
+    expect(await settlements(partnerTwo)).toEqual([]);
+    expect((await balances('2026-02-06'))['2200-1']).toBe('0.00 USD');
+
+    // The repayment reversed after it was settled: the partner's parts come back out of its payable, as a correction;
+    // the next settlement would take them back, so nothing is paid until collections cover it.
     expect((await mutate(servicing, 'reverseLoanTransaction', `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
       { idempotencyKey: key(), transactionId: repaid.data.loanTransaction.id, reason: 'payment returned' })).errors).toEqual([]);
     expect((await mine(partnerOne)).find((p) => p['loanNumber'] === l1.number)).toMatchObject({ collected: '0.00 USD', principalOutstanding: '8000.00 USD' });
+    await advance(admin, 1); // 2026-02-07
+    expect(await settlements(partnerOne)).toHaveLength(1);
+    expect((await balances('2026-02-07'))['2200-1']).toBe(`${split.total.toFixed(2)} USD`);
+    // Twice the instalment paid: the next settlement pays the new collections less the correction, as an adjustment.
+    expect((await mutate(servicing, 'postRepayment', `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), loanId: l1.id, amount: due.times(2).toFixed(2), valueDate: '2026-02-07', channel: 'card' })).errors).toEqual([]);
+    const collectedAgain = amount((await mine(partnerOne)).find((p) => p['loanNumber'] === l1.number)!['collected'] as string);
+    expect(collectedAgain.gt(split.total)).toBe(true);
+    await advance(admin, 1); // 2026-02-08
+    const settledAgain = (await settlements(partnerOne)).find((x) => x['number'] === 2)!;
+    expect(settledAgain).toMatchObject({
+      through: '2026-02-07', collections: `${collectedAgain.toFixed(2)} USD`, adjustments: `${split.total.negated().toFixed(2)} USD`,
+      amount: `${collectedAgain.minus(split.total).toFixed(2)} USD`,
+    });
+    expect(settledAgain['lines']).toEqual(expect.arrayContaining([{ loanNumber: l1.number, valueDate: '2026-02-05', amount: `${split.total.negated().toFixed(2)} USD`, adjustment: true }]));
+    expect((await balances('2026-02-08'))['2200-1']).toBe('0.00 USD');
+
+    // The statement as CSV and PDF, for the partner; the escrow transfer instruction for finance only, once its accounts are set.
+    const download = (path: string, token: string) => fetch(`${server.gateway.url.replace(/\/$/, '')}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const csv = await (await download(settledAgain['csvPath'] as string, partnerOne)).text();
+    expect(csv).toContain(`line,${l1.number},2026-02-05,adjustment,${split.total.negated().toFixed(2)}\r\n`);
+    expect(csv).toContain(`total,,,settled,${collectedAgain.minus(split.total).toFixed(2)}\r\n`);
+    const pdf = await download(settledAgain['pdfPath'] as string, partnerOne);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    expect((await download(settledAgain['csvPath'] as string, partnerTwo)).status).toBe(404);
+    const instructionPath = (settledAgain['csvPath'] as string).replace(/\.csv$/, '.instruction.csv');
+    expect((await download(instructionPath, partnerOne)).status).toBe(403);
+    expect((await download(instructionPath, maker)).status).toBe(409);
+    const TERMS = `mutation($input: SetCoLenderSettlementInput!) { setCoLenderSettlement(input: $input) { coLenderSettlementTerms { settlementLagDays escrowAccount beneficiaryAccountMasked } ${USER_ERRORS} } }`;
+    expect((await mutate(maker, 'setCoLenderSettlement', TERMS, { partnerCode: 'cl-one', settlementLagDays: 31 })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.settlementLagDays' })]);
+    const set = await mutate(maker, 'setCoLenderSettlement', TERMS, { partnerCode: 'cl-one', settlementLagDays: 1, escrowAccount: 'ESCROW-0001', beneficiaryName: 'Co-lender One', beneficiaryAccount: '000123456789', beneficiaryBankCode: 'CLON0001' });
+    expect(set.data.coLenderSettlementTerms).toEqual({ settlementLagDays: 1, escrowAccount: 'ESCROW-0001', beneficiaryAccountMasked: '••••••••6789' });
+    const instruction = await (await download(instructionPath, maker)).text();
+    expect(instruction.split('\r\n')[1]).toBe(`cl-one-2,2026-02-08,ESCROW-0001,Co-lender One,000123456789,CLON0001,USD,${collectedAgain.minus(split.total).toFixed(2)},Settlement 2 to cl-one through 2026-02-07`);
 
     // What a co-lending partner reads: its own shares only, never the loan itself or another partner's share.
     expect((await mine(partnerOne)).map((p) => p['loanNumber']).sort()).toEqual([l1.number, l3.number].sort());
@@ -161,10 +211,10 @@ describe('co-lending', () => {
     expect((await call(partnerTwo, `{ node(id: "${oneShare['id']}") { id } }`))['node']).toBeNull();
     expect((await gql(server.gateway, `{ loanParticipations(first: 5) { edges { node { loan { id } } } } }`, { token: partnerOne })).errors?.map((e) => e.extensions?.['code'])).toContain('FORBIDDEN');
 
-    // Unpaid, the loan falls behind: both lenders see the same days past due, class and collections (no case notes).
-    await advance(admin, 10); // 2026-02-15: the first instalment is ten days past due
-    const staffView = (await call(admin, LOAN, { id: l1.id }))['node'];
-    const partnerView = (await mine(partnerOne)).find((p) => p['loanNumber'] === l1.number)!;
+    // Unpaid, a loan falls behind: both lenders see the same days past due, class and collections (no case notes).
+    await advance(admin, 7); // 2026-02-15: the third loan's first instalment is ten days past due
+    const staffView = (await call(admin, LOAN, { id: l3.id }))['node'];
+    const partnerView = (await mine(partnerOne)).find((p) => p['loanNumber'] === l3.number)!;
     expect(staffView.daysPastDue).toBe(10);
     expect(partnerView).toMatchObject({ daysPastDue: staffView.daysPastDue, assetClass: staffView.assetClass, loanStatus: 'OVERDUE', collectionStatus: { open: true } });
 
@@ -179,16 +229,19 @@ describe('co-lending', () => {
     // Each posting that moved its money told it how much, and end of day told it of its loans' delinquency.
     const changes = (await db.outboxEvent.findMany({ where: { partnerScope: 'cl-one', type: 'loan.coLendingShareChanged' }, orderBy: { recorded: 'asc' } }))
       .map((e) => e.payload as { collected: string; principal: string; status: string });
-    expect(changes.map((c) => [c.collected, c.principal])).toEqual([
+    expect(changes.map((c) => [c.collected, c.principal]).slice(0, 4)).toEqual([
       ['0.00 USD', '8000.00 USD'], ['0.00 USD', '8000.00 USD'],
       [`${split.total.toFixed(2)} USD`, `${split.principal.negated().toFixed(2)} USD`],
       [`${split.total.negated().toFixed(2)} USD`, `${split.principal.toFixed(2)} USD`],
     ]);
+    expect(changes[4]!.collected).toBe(`${collectedAgain.toFixed(2)} USD`);
+    expect((await db.outboxEvent.findMany({ where: { partnerScope: 'cl-one', type: 'coLendingSettlement.posted' }, orderBy: { recorded: 'asc' } })).map((e) => (e.payload as { amount: string }).amount))
+      .toEqual([`${split.total.toFixed(2)} USD`, `${collectedAgain.minus(split.total).toFixed(2)} USD`]);
     expect(await db.outboxEvent.count({ where: { partnerScope: 'cl-two', type: 'loan.coLendingShareChanged' } })).toBe(1);
     const delinquency = await db.outboxEvent.findMany({ where: { partnerScope: 'cl-one', type: 'loan.delinquencyChanged' } });
     expect(delinquency.length).toBeGreaterThan(0);
-    expect(JSON.stringify(delinquency.map((e) => e.payload))).toContain(Buffer.from(`Loan:${Buffer.from(l1.id, 'base64').toString('utf8').split(':')[1]}`).toString('base64'));
-    expect(JSON.stringify((await db.outboxEvent.findMany({ where: { partnerScope: 'cl-two', type: 'loan.delinquencyChanged' } })).map((e) => e.payload))).not.toContain(l1.id);
+    expect(JSON.stringify(delinquency.map((e) => e.payload))).toContain(l3.id);
+    expect(JSON.stringify((await db.outboxEvent.findMany({ where: { partnerScope: 'cl-two', type: 'loan.delinquencyChanged' } })).map((e) => e.payload))).not.toContain(l3.id);
     const told = async (partner: string) => (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: { startsWith: 'coLendingArrangement.' } } })).length
       + (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: 'loanParticipation.assigned' } })).length;
     expect(await told('cl-one')).toBe(3);
