@@ -9,6 +9,9 @@ import type { ArrangementVersionRow } from '../services/coLending/arrangements.j
 import { coLendingRules, decideArrangement, proposeArrangement, setCoLendingRules } from '../services/coLending/arrangements.js';
 import type { CoLendingRules, SplitModel } from '../domain/servicing/coLending.js';
 import { InvalidField } from '../errors.js';
+import { ApplicationRef } from './application.js';
+import { OfferRef } from './assessment.js';
+import { coLendApplication } from '../services/coLending/participations.js';
 import { Decimal } from '../domain/money.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -236,5 +239,53 @@ builder.mutationFields((t) => ({
       const decided = await decideArrangement(commandDbOf(context), commandOf(context), { arrangementId: input.arrangementId.id, version: input.version, approve: input.approve, reason: input.reason?.trim() || null });
       return { coLendingArrangement: await commandDbOf(context).coLendingArrangement.findUniqueOrThrow({ where: { id: decided.arrangementId } }) };
     },
+  }),
+}));
+
+const BlendRef = builder.objectRef<{ arrangementId: string; version: number; sharePercent: string; partnerRatePercent: string; lenderRatePercent: string }>('CoLendingBlend').implement({
+  description: 'How a co-lent offer\'s rate blends the lenders\' rates by share (docs/co-lending.md, "The borrower\'s rate").',
+  authScopes: { can: 'coLending.read' },
+  fields: (t) => ({
+    arrangement: t.field({ type: ArrangementRef, nullable: true, description: 'The arrangement.', resolve: (b, _args, context) => arrangementById(context).load(b.arrangementId) }),
+    arrangementVersion: t.exposeInt('version', { description: 'Its version the offer blends (the share is taken under it at disbursement).' }),
+    partnerSharePercent: t.field({ type: 'Decimal', description: 'The partner\'s share.', resolve: (b) => b.sharePercent }),
+    partnerRatePercent: t.field({ type: 'Decimal', description: 'The partner\'s rate.', resolve: (b) => b.partnerRatePercent }),
+    lenderRatePercent: t.field({ type: 'Decimal', description: 'The lender\'s own rate, as its pricing priced the application.', resolve: (b) => b.lenderRatePercent }),
+  }),
+});
+
+builder.objectFields(OfferRef, (t) => ({
+  coLending: t.field({
+    type: BlendRef, nullable: true, authScopes: { can: 'coLending.read' },
+    description: 'Co-lent: how `annualRatePercent` (the borrower\'s rate, on which the APR is computed) blends the lenders\' rates; null when the lender lends alone.',
+    resolve: (o) => (o.coLending as { arrangementId: string; version: number; sharePercent: string; partnerRatePercent: string; lenderRatePercent: string } | null) ?? null,
+  }),
+}));
+
+builder.objectFields(ApplicationRef, (t) => ({
+  coLendingArrangement: t.field({
+    type: ArrangementRef, nullable: true, authScopes: { can: 'coLending.read' },
+    description: 'The co-lending arrangement the lender will lend it under (its offer blends the rates; the partner\'s share is taken at disbursement); null: alone.',
+    resolve: (a, _args, context) => (a.coLendingArrangementId ? arrangementById(context).load(a.coLendingArrangementId) : null),
+  }),
+}));
+
+const CoLendApplicationInput = builder.inputType('SetApplicationCoLendingInput', {
+  description: 'An application to be co-lent under an arrangement, or taken off it, before its offer is made.',
+  fields: (t) => ({
+    applicationId: t.globalID({ required: true, for: ApplicationRef, description: 'The application (not yet offered).' }),
+    arrangementId: t.globalID({ required: false, for: ArrangementRef, description: 'The arrangement (with a version in force covering its product); absent or null takes it off.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  setApplicationCoLending: t.field({
+    type: objectPayload('setApplicationCoLending', 'application', ApplicationRef, 'The application.'),
+    description: 'Puts an application under a co-lending arrangement before its offer is made: the offer is priced at the blend of the lender\'s rate and the partner\'s, and the partner\'s share is taken with the payout.',
+    authScopes: { can: 'coLending.manage' },
+    args: { input: t.arg({ type: CoLendApplicationInput, required: true, description: 'The application and the arrangement.' }) },
+    resolve: async (_root, { input }, context) => ({
+      application: await coLendApplication(commandDbOf(context), commandOf(context), { applicationId: input.applicationId.id, arrangementId: input.arrangementId?.id ?? null }),
+    }),
   }),
 }));

@@ -385,6 +385,7 @@ const PROBES: Record<string, string> = {
   'Query.coLendingSettlements': '{ coLendingSettlements(first: 100) { edges { node { id number partnerCode amount lines { loanNumber amount } csvPath } } } }',
   'Mutation.settleCoLender': 'mutation { settleCoLender(input: { partnerCode: "%DELTA%" }) { settlements { id number amount } userErrors { code field message } } }',
   'Mutation.setCoLenderSettlement': 'mutation { setCoLenderSettlement(input: { partnerCode: "%DELTA%", settlementLagDays: 0, escrowAccount: "ATTACKER1", beneficiaryAccount: "99999999" }) { coLenderSettlementTerms { escrowAccount beneficiaryAccountMasked } userErrors { code field message } } }',
+  'Mutation.setApplicationCoLending': 'mutation { setApplicationCoLending(input: { applicationId: "%APPLICATION%", arrangementId: "%ARRANGEMENT%" }) { application { id coLendingArrangement { id name } } userErrors { code field message } } }',
   'Mutation.assignLoanParticipation': 'mutation { assignLoanParticipation(input: { loanId: "%LOAN%", arrangementId: "%ARRANGEMENT%" }) { loanParticipation { id funded loanNumber } userErrors { code field message } } }',
   'Mutation.setChargeOffRule': 'mutation { setChargeOffRule(input: { productCode: "PL-STD", atDaysPastDue: 1 }) { chargeOffRule { atDaysPastDue product { code } } userErrors { code field message } } }',
   'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: ASSET }) { ledgerAccount { code name } userErrors { code field message } } }',
@@ -618,7 +619,7 @@ describe('isolation across every root field', () => {
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
       expect(await victimDb.loanProduct.findMany({ select: { code: true, retiredAt: true } })).toEqual([{ code: 'PL-STD', retiredAt: null }]);
       expect(await victimDb.outboxEvent.count({ where: { type: { in: ['loanProduct.created', 'loanProduct.cloned', 'loanProduct.retired'] } } })).toBe(0);
-      expect(await victimDb.application.findMany()).toMatchObject([{ status: 'submitted', originationPartner: alpha, purpose: 'victim purpose' }]);
+      expect(await victimDb.application.findMany()).toMatchObject([{ status: 'submitted', originationPartner: alpha, purpose: 'victim purpose', coLendingArrangementId: null }]);
       expect(await victimDb.partyMatch.count()).toBe(1);
       expect(await victimDb.applicationDocument.findMany()).toMatchObject([{ status: 'uploaded', reviewedBy: null }]);
       expect(await victimDb.creditPolicy.findMany()).toMatchObject([{ status: 'draft', activationRequestedBy: null }]);

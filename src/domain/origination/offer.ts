@@ -16,6 +16,7 @@ import { addDays, isDate } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 import { assertValidTerms, assertWithinProduct, termsToJson, type LoanProductVersion, type LoanTerms } from '../servicing/product.js';
 import { generateSchedule } from '../servicing/schedule.js';
+import { blendedRatePercent } from '../servicing/coLending.js';
 import { annualPercentageRate, scheduleCashFlows, type AprMethod } from './apr.js';
 import type { PolicyDecision } from './creditPolicy.js';
 import type { PricingFees } from './pricing.js';
@@ -59,6 +60,11 @@ export interface OfferRequest {
   firstRepaymentDate?: string;
   /** `eu` (Directive 2008/48/EC) unless the product's jurisdiction says `us` (Regulation Z). */
   aprMethod?: 'eu' | 'us';
+  /**
+   * Co-lent: the partners' shares and rates. The priced rate is then the lender's own, and the borrower is offered
+   * (and the APR computed on) the blend of the lenders' rates by share (coLending.ts, `blendedRatePercent`).
+   */
+  coLending?: { partners: readonly { sharePercent: Decimal; partnerRatePercent: Decimal }[] } | null;
 }
 
 export interface Offer {
@@ -73,6 +79,8 @@ export interface Offer {
   /** Why the amount is less than asked, if it is. */
   amountCutTo: null | 'grade-maximum' | 'product-maximum';
   annualRatePercent: string;
+  /** Co-lent: the lender's own rate and each partner's share and rate that `annualRatePercent` blends; null when the lender lends alone. */
+  blendedFrom: { lenderRatePercent: string; partners: { sharePercent: string; partnerRatePercent: string }[] } | null;
   numberOfRepayments: number;
   repaymentEvery: LoanTerms['repaymentEvery'];
   fees: { disbursement: { amount: string; treatment: 'financed' | 'deducted' } | null; perInstalment: string };
@@ -139,7 +147,9 @@ export function makeOffer(request: OfferRequest): Offer {
       disbursement: pricing.fees.disbursement ? { amount: new Decimal(pricing.fees.disbursement.amount), treatment: pricing.fees.disbursement.treatment } : null,
     }
     : product.terms.fees;
-  const terms: LoanTerms = { ...product.terms, annualRatePercent: new Decimal(rate), numberOfRepayments: request.numberOfRepayments, fees };
+  const partners = request.coLending?.partners ?? [];
+  const blended = partners.length > 0 ? blendedRatePercent(new Decimal(rate), partners) : null;
+  const terms: LoanTerms = { ...product.terms, annualRatePercent: blended ?? new Decimal(rate), numberOfRepayments: request.numberOfRepayments, fees };
   // Below the product's minimum, name the offer's amount (what the request and the decision allow), not a principal nobody gave.
   if (amount.lt(product.limits.minPrincipal)) {
     throw new InvalidField('amount', `the most this decision allows, ${amount.toFixed(places)}, is below the product's minimum of ${product.limits.minPrincipal.toFixed(places)}`);
@@ -163,6 +173,10 @@ export function makeOffer(request: OfferRequest): Offer {
     amount: amount.toFixed(places),
     amountCutTo,
     annualRatePercent: terms.annualRatePercent.toString(),
+    blendedFrom: blended === null ? null : {
+      lenderRatePercent: new Decimal(rate).toString(),
+      partners: partners.map((p) => ({ sharePercent: p.sharePercent.toString(), partnerRatePercent: p.partnerRatePercent.toString() })),
+    },
     numberOfRepayments: terms.numberOfRepayments,
     repaymentEvery: { ...terms.repaymentEvery },
     fees: {

@@ -9,8 +9,8 @@ import { dayNumber, parseDate } from '../../domain/calendar.js';
 import { Decimal } from '../../domain/money.js';
 import { emiInterestRatio, partnerPrincipal } from '../../domain/servicing/coLending.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
-import { runCommand, type CommandContext } from '../../commands/runCommand.js';
-import type { TenantDb } from '../../tenancy/tenantClients.js';
+import { runCommand, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
+import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
@@ -20,6 +20,72 @@ import { coLendingRules, termsOfVersion, versionInForce } from './arrangements.j
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const daysBetween = (from: string, to: string) => dayNumber(parseDate(to)) - dayNumber(parseDate(from));
+
+type LoanWithShares = Awaited<ReturnType<Tx['loan']['findUniqueOrThrow']>> & { product: { code: string }; participations: { partnerCode: string; sharePercent: { toString(): string } }[] };
+
+/**
+ * A share of `loan` for the arrangement's partner, checked against the arrangement's version in force and the
+ * lender's rules, and stored from `from` (the caller then replays the loan with it). `owed` is the loan's principal
+ * owed on `from`: what the partner funds its share of.
+ */
+export async function shareOfLoan(tx: Tx, command: CommandContext, businessDate: string, loan: LoanWithShares, arrangementId: string, from: string, owed: Decimal, field = 'arrangementId') {
+  const version = UUID.test(arrangementId) ? await versionInForce(tx, arrangementId) : null;
+  if (!version) {
+    const exists = UUID.test(arrangementId) && await tx.coLendingArrangement.findUnique({ where: { id: arrangementId } });
+    if (!exists) throw new InvalidField(field, 'no co-lending arrangement with that id');
+    throw new AppError('CONFLICT', 'no version of the arrangement is in force: one must be approved first', { field: inputPath(field) });
+  }
+  const terms = termsOfVersion(version);
+  const { arrangement } = version;
+  const refuse = (why: string, on = field) => new AppError('CONFLICT', why, { field: inputPath(on) });
+  if (arrangement.currency !== loan.currency) throw refuse(`the arrangement is in ${arrangement.currency}, the loan in ${loan.currency}`);
+  if (businessDate < terms.validFrom || (terms.validTo !== null && businessDate > terms.validTo)) {
+    throw refuse(`the arrangement's version ${version.version} is valid from ${terms.validFrom}${terms.validTo ? ` to ${terms.validTo}` : ''}, not on ${businessDate}`);
+  }
+  if (terms.productCodes.length > 0 && !terms.productCodes.includes(loan.product.code)) throw refuse(`the arrangement does not cover loans of the product ${loan.product.code}`);
+  const approved = new Decimal(loan.approvedPrincipal.toString());
+  if (terms.maxLoanPrincipal !== null && approved.gt(terms.maxLoanPrincipal)) {
+    throw refuse(`the arrangement takes shares of loans up to ${terms.maxLoanPrincipal.toFixed()} ${loan.currency}; this one is approved for ${approved.toFixed()}`);
+  }
+  const rules = await coLendingRules(tx);
+  if (loan.participations.some((p) => p.partnerCode === arrangement.partnerCode)) throw refuse('the partner already has a share of this loan', 'loanId');
+  const taken = loan.participations.reduce((sum, p) => sum.plus(p.sharePercent.toString()), new Decimal(0)).plus(terms.sharePercent);
+  if (taken.gt(new Decimal(100).minus(rules.minimumRetentionPercent))) {
+    throw refuse(`the lender keeps at least ${rules.minimumRetentionPercent.toFixed()} % of every loan; with this share the partners would hold ${taken.toFixed()} %`, 'loanId');
+  }
+  const funded = partnerPrincipal(terms.sharePercent, owed, loan.currency);
+  if (terms.totalLimit !== null) {
+    const used = await tx.loanParticipation.aggregate({ where: { arrangementId: arrangement.id }, _sum: { funded: true } });
+    const after = new Decimal(used._sum.funded?.toString() ?? '0').plus(funded);
+    if (after.gt(terms.totalLimit)) throw refuse(`the arrangement funds at most ${terms.totalLimit.toFixed()} ${loan.currency} in all; this share would bring it to ${after.toFixed()}`);
+  }
+  const ledger = await tx.coLendingPartnerLedger.findUniqueOrThrow({ where: { partnerCode: arrangement.partnerCode } });
+  const disbursed = businessDateOf(loan.disbursementDate);
+  const ratio = terms.model === 'emiBased'
+    ? emiInterestRatio(terms.sharePercent, terms.partnerRatePercent, termsFromJson(loan.terms), {
+      principal: loan.principal.toString(), disbursementDate: disbursed, firstRepaymentDate: loan.firstRepaymentDate ? businessDateOf(loan.firstRepaymentDate) : undefined,
+    })
+    : null;
+  const participation = await tx.loanParticipation.create({
+    data: {
+      id: randomUUID(), loanId: loan.id, partnerCode: arrangement.partnerCode, arrangementId: arrangement.id, arrangementVersion: version.version,
+      sharePercent: terms.sharePercent.toFixed(), model: terms.model, partnerRatePercent: terms.partnerRatePercent.toFixed(),
+      servicingFeePercent: terms.servicingFeePercent.toFixed(), sharesFees: terms.sharesFees, sharesPenalties: terms.sharesPenalties,
+      emiInterestRatio: ratio?.toFixed() ?? null, fromDate: dateColumn(from), funded: funded.toFixed(),
+      payableAccount: ledger.payableAccount, fundedAccount: ledger.fundedAccount, servicingFeeAccount: ledger.servicingFeeAccount,
+      assignedBy: command.actor.subject, assignedAt: command.now,
+    },
+  });
+  const shown = {
+    participationId: participation.id, loanId: loan.id, partnerCode: arrangement.partnerCode, arrangementId: arrangement.id, version: version.version,
+    sharePercent: terms.sharePercent.toFixed(), from, funded: funded.toFixed(),
+  };
+  const event: EventDraft = {
+    type: 'loanParticipation.assigned', aggregateType: 'LoanParticipation', aggregateId: participation.id, partnerScope: arrangement.partnerCode,
+    payload: { ...shown, funded: { amount: funded, currency: loan.currency } },
+  };
+  return { participation, audit: { entityType: 'LoanParticipation', entityId: participation.id, after: shown }, event };
+}
 
 /** Gives a co-lending partner its share of a loan under the arrangement's version in force. */
 export async function assignParticipation(db: TenantDb, command: CommandContext, businessDate: string, input: { loanId: string; arrangementId: string }) {
@@ -32,77 +98,51 @@ export async function assignParticipation(db: TenantDb, command: CommandContext,
     if (loan.status !== 'active' && loan.status !== 'overdue') {
       throw new AppError('CONFLICT', `the loan is ${loan.status.replace('_', ' ')}: a share is taken of a loan still being repaid`, { field: inputPath('loanId') });
     }
-    const version = UUID.test(input.arrangementId) ? await versionInForce(tx, input.arrangementId) : null;
-    if (!version) {
-      const exists = UUID.test(input.arrangementId) && await tx.coLendingArrangement.findUnique({ where: { id: input.arrangementId } });
-      if (!exists) throw new InvalidField('arrangementId', 'no co-lending arrangement with that id');
-      throw new AppError('CONFLICT', 'no version of the arrangement is in force: one must be approved first', { field: inputPath('arrangementId') });
-    }
-    const terms = termsOfVersion(version);
-    const { arrangement } = version;
-    const refuse = (why: string, field = 'arrangementId') => new AppError('CONFLICT', why, { field: inputPath(field) });
-    if (arrangement.currency !== loan.currency) throw refuse(`the arrangement is in ${arrangement.currency}, the loan in ${loan.currency}`);
-    if (businessDate < terms.validFrom || (terms.validTo !== null && businessDate > terms.validTo)) {
-      throw refuse(`the arrangement's version ${version.version} is valid from ${terms.validFrom}${terms.validTo ? ` to ${terms.validTo}` : ''}, not on ${businessDate}`);
-    }
-    if (terms.productCodes.length > 0 && !terms.productCodes.includes(loan.product.code)) throw refuse(`the arrangement does not cover loans of the product ${loan.product.code}`);
-    const approved = new Decimal(loan.approvedPrincipal.toString());
-    if (terms.maxLoanPrincipal !== null && approved.gt(terms.maxLoanPrincipal)) {
-      throw refuse(`the arrangement takes shares of loans up to ${terms.maxLoanPrincipal.toFixed()} ${loan.currency}; this one is approved for ${approved.toFixed()}`);
-    }
-    const rules = await coLendingRules(tx);
     const disbursed = businessDateOf(loan.disbursementDate);
+    const { assignmentWindowDays } = await coLendingRules(tx);
     const late = daysBetween(disbursed, businessDate);
-    if (late > rules.assignmentWindowDays) {
-      throw refuse(`a share is assigned within ${rules.assignmentWindowDays} days of disbursement (${disbursed}); it is ${late} days now`, 'loanId');
+    if (late > assignmentWindowDays) {
+      throw new AppError('CONFLICT', `a share is assigned within ${assignmentWindowDays} days of disbursement (${disbursed}); it is ${late} days now`, { field: inputPath('loanId') });
     }
-    if (loan.participations.some((p) => p.partnerCode === arrangement.partnerCode)) throw refuse('the partner already has a share of this loan', 'loanId');
-    const taken = loan.participations.reduce((sum, p) => sum.plus(p.sharePercent.toString()), new Decimal(0)).plus(terms.sharePercent);
-    if (taken.gt(new Decimal(100).minus(rules.minimumRetentionPercent))) {
-      throw refuse(`the lender keeps at least ${rules.minimumRetentionPercent.toFixed()} % of every loan; with this share the partners would hold ${taken.toFixed()} %`, 'loanId');
-    }
-    const funded = partnerPrincipal(terms.sharePercent, new Decimal(loan.principalReceivable.toString()), loan.currency);
-    if (terms.totalLimit !== null) {
-      const used = await tx.loanParticipation.aggregate({ where: { arrangementId: arrangement.id }, _sum: { funded: true } });
-      const after = new Decimal(used._sum.funded?.toString() ?? '0').plus(funded);
-      if (after.gt(terms.totalLimit)) throw refuse(`the arrangement funds at most ${terms.totalLimit.toFixed()} ${loan.currency} in all; this share would bring it to ${after.toFixed()}`);
-    }
-    const ledger = await tx.coLendingPartnerLedger.findUniqueOrThrow({ where: { partnerCode: arrangement.partnerCode } });
-    const loanTerms = termsFromJson(loan.terms);
-    const ratio = terms.model === 'emiBased'
-      ? emiInterestRatio(terms.sharePercent, terms.partnerRatePercent, loanTerms, {
-        principal: loan.principal.toString(), disbursementDate: disbursed, firstRepaymentDate: loan.firstRepaymentDate ? businessDateOf(loan.firstRepaymentDate) : undefined,
-      })
-      : null;
     // Assigned on the disbursement date, the share counts from the payout itself.
     const from = businessDate < disbursed ? disbursed : businessDate;
-    const participation = await tx.loanParticipation.create({
-      data: {
-        id: randomUUID(), loanId: loan.id, partnerCode: arrangement.partnerCode, arrangementId: arrangement.id, arrangementVersion: version.version,
-        sharePercent: terms.sharePercent.toFixed(), model: terms.model, partnerRatePercent: terms.partnerRatePercent.toFixed(),
-        servicingFeePercent: terms.servicingFeePercent.toFixed(), sharesFees: terms.sharesFees, sharesPenalties: terms.sharesPenalties,
-        emiInterestRatio: ratio?.toFixed() ?? null, fromDate: dateColumn(from), funded: funded.toFixed(),
-        payableAccount: ledger.payableAccount, fundedAccount: ledger.fundedAccount, servicingFeeAccount: ledger.servicingFeeAccount,
-        assignedBy: command.actor.subject, assignedAt: command.now,
-      },
-    });
+    const { participation, audit, event } = await shareOfLoan(tx, command, businessDate, loan, input.arrangementId, from, new Decimal(loan.principalReceivable.toString()));
     // The loan's books change from `from` on: its checkpoint no longer stands for them, so it is replayed from scratch.
     await sql.execute((s) => `UPDATE ${s}.loan SET replay_checkpoint = NULL WHERE id = $1::uuid`, loan.id);
     const posting = await postToLoans(tx, postingRunOf(command, businessDate), [], [loan.id]);
-    const shown = {
-      participationId: participation.id, loanId: loan.id, partnerCode: arrangement.partnerCode, arrangementId: arrangement.id, version: version.version,
-      sharePercent: terms.sharePercent.toFixed(), from, funded: funded.toFixed(),
-    };
+    return { result: participation, audit, events: [...eventsOf(posting), event] };
+  });
+}
+
+/** Statuses an application may still be put under (or taken off) an arrangement in: before its offer is made. */
+const BEFORE_OFFER = ['draft', 'submitted', 'under_checks', 'checks_failed', 'information_requested', 'under_review', 'referred'];
+
+/**
+ * Puts an application under a co-lending arrangement (or takes it off, with null) before its offer is made: its
+ * offer is then priced at the blend of the lender's rate and the partner's, and the partner's share is taken with
+ * the payout at disbursement.
+ */
+export async function coLendApplication(db: TenantDb, command: CommandContext, input: { applicationId: string; arrangementId: string | null }) {
+  return runCommand(db, { ...command, action: 'application.setCoLending' }, async (tx) => {
+    const application = UUID.test(input.applicationId) ? await tx.application.findUnique({ where: { id: input.applicationId }, include: { product: true } }) : null;
+    if (!application) throw new InvalidField('applicationId', 'no application with that id');
+    if (!BEFORE_OFFER.includes(application.status)) {
+      throw new AppError('CONFLICT', `the application is ${application.status.replaceAll('_', ' ')}: its offer is made; co-lending is decided before`, { field: inputPath('applicationId') });
+    }
+    if (input.arrangementId !== null) {
+      const version = UUID.test(input.arrangementId) ? await versionInForce(tx, input.arrangementId) : null;
+      if (!version) throw new InvalidField('arrangementId', 'no co-lending arrangement with a version in force under that id');
+      const terms = termsOfVersion(version);
+      if (version.arrangement.currency !== application.product.currency) throw new AppError('CONFLICT', `the arrangement is in ${version.arrangement.currency}, the application in ${application.product.currency}`, { field: inputPath('arrangementId') });
+      if (terms.productCodes.length > 0 && !terms.productCodes.includes(application.product.code)) {
+        throw new AppError('CONFLICT', `the arrangement does not cover loans of the product ${application.product.code}`, { field: inputPath('arrangementId') });
+      }
+    }
+    const updated = await tx.application.update({ where: { id: application.id }, data: { coLendingArrangementId: input.arrangementId, updatedAt: command.now } });
     return {
-      result: participation,
-      audit: { entityType: 'LoanParticipation', entityId: participation.id, after: shown },
-      events: [
-        ...eventsOf(posting),
-        {
-          type: 'loanParticipation.assigned', aggregateType: 'LoanParticipation', aggregateId: participation.id, partnerScope: arrangement.partnerCode,
-          payload: { ...shown, funded: { amount: funded, currency: loan.currency } },
-        },
-      ],
+      result: updated,
+      audit: { entityType: 'Application', entityId: application.id, before: { coLendingArrangementId: application.coLendingArrangementId }, after: { coLendingArrangementId: input.arrangementId } },
+      events: [],
     };
   });
 }

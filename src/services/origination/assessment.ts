@@ -5,8 +5,9 @@
 // through the signed callback (recordProviderCallback, pendingChecks.ts), which completes the same way. A check that failed or
 // timed out leaves the application `checks_failed`, saying which and why, until someone retries. An applicant
 // whose data the checks cannot run without sends the application back, `information_requested`, listing it.
+import { termsOfVersion, versionInForce } from '../coLending/arrangements.js';
 import { randomUUID } from 'node:crypto';
-import { InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { productRateBand } from '../../domain/origination/pricing.js';
 import { Decimal } from '../../domain/money.js';
 import { daysBetween } from '../../domain/calendar.js';
@@ -233,6 +234,14 @@ async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow
   };
 }
 
+/** The arrangement an application is to be co-lent under, as its offer blends it: the version in force, or a refusal. */
+async function coLendingOf(tx: Tx, arrangementId: string) {
+  const version = await versionInForce(tx, arrangementId);
+  if (!version) throw new AppError('CONFLICT', 'the application is to be co-lent under an arrangement with no version in force: approve one, or take the application off it', { field: inputPath('applicationId') });
+  const terms = termsOfVersion(version);
+  return { arrangementId, version: version.version, sharePercent: terms.sharePercent, partnerRatePercent: terms.partnerRatePercent };
+}
+
 /**
  * The offer on an approved decision, priced by grade with the product's active pricing on the product's current
  * terms (not those of when the application was made); any earlier open offer is superseded. The offer records the
@@ -246,6 +255,7 @@ export async function offerFor(
   const version = (await productVersion(tx as unknown as TenantDb, product))!;
   const pricing = await activePricing(tx, product.id);
   if (!pricing) throw noPricingRefusal(product.code);
+  const coLent = application.coLendingArrangementId ? await coLendingOf(tx, application.coLendingArrangementId) : null;
   const offer = makeOffer({
     product: {
       code: product.code, version: version.version, terms: await termsUnderCashRounding(tx, version.terms),
@@ -253,6 +263,7 @@ export async function offerFor(
     },
     decision, referralApproved, pricing: pricingTableOf(pricing), requestedAmount: application.amount.toString(), numberOfRepayments: application.numberOfRepayments,
     decisionDate: businessDate,
+    coLending: coLent && { partners: [coLent] },
   });
   await tx.applicationOffer.updateMany({ where: { applicationId: application.id, status: 'open' }, data: { status: 'superseded' } });
   const offerId = randomUUID();
@@ -260,6 +271,12 @@ export async function offerFor(
     data: {
       id: offerId, applicationId: application.id, decisionId, amount: offer.amount, annualRatePercent: offer.annualRatePercent, numberOfRepayments: offer.numberOfRepayments,
       instalment: offer.firstInstalment.amount, totalRepayable: offer.totalRepayable, aprPercent: offer.apr.percent, fees: offer.fees as unknown as object,
+      ...(coLent ? {
+        coLending: {
+          arrangementId: coLent.arrangementId, version: coLent.version, sharePercent: coLent.sharePercent.toFixed(), partnerRatePercent: coLent.partnerRatePercent.toFixed(),
+          lenderRatePercent: offer.blendedFrom!.lenderRatePercent,
+        },
+      } : {}),
       terms: offer.terms as object, validUntil: dateColumn(offer.validUntil), status: 'open', createdAt: command.now,
       pricingId: pricing.id, pricingVersion: pricing.version, productVersion: version.version,
     },

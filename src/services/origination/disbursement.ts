@@ -5,12 +5,14 @@
 // generated and the ledger posted, events emitted. Declined, withdrawn, expired or already disbursed
 // applications can never be disbursed: the transition table has no way out of those statuses, and the loan's
 // unique application reference refuses a second loan even if two approvals raced.
+import { versionInForce } from '../coLending/arrangements.js';
+import { shareOfLoan } from '../coLending/participations.js';
 import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
-import type { TenantDb } from '../../tenancy/tenantClients.js';
+import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion } from '../servicing/loanProducts.js';
 import { bookLoan, type PlannedTrancheInput } from '../servicing/loans.js';
@@ -92,18 +94,33 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
     const version = (await productVersion(tx as unknown as TenantDb, product, application.productVersion))!;
     const borrower = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' } });
     const moved = await transition(tx, application, 'disburse', command.actor.subject, command.now);
+    // Offered co-lent: the partner's share is taken with the payout, under the version the offer's rate blended.
+    const coLent = offer.coLending as { arrangementId: string; version: number } | null;
+    if (coLent) {
+      const inForce = await versionInForce(tx, coLent.arrangementId);
+      if (inForce?.version !== coLent.version) {
+        throw new AppError('CONFLICT', `the offer's rate blends version ${coLent.version} of its co-lending arrangement, which is no longer in force: make a new offer`, { field: inputPath('requestId') });
+      }
+    }
     const booked = await bookLoan(tx, command, businessDate, {
       product, productVersion: version.version, terms: termsFromJson(offer.terms), allocation: version.allocation, principal: new Decimal(offer.amount.toString()),
       tranches: plannedOf(request.tranchePlan),
       disbursementDate, firstRepaymentDate: request.firstRepaymentDate ? businessDateOf(request.firstRepaymentDate) : null, borrowerPartyId: borrower.partyId,
       originationPartner: application.originationPartner, externalReference: application.externalReference ?? application.reference,
       applicationId: application.id, decisionId: offer.decisionId, offerId: offer.id,
+      ...(coLent ? {
+        beforePosting: async (inner: Tx, loanId: string, owed: Decimal) => {
+          const loan = await inner.loan.findUniqueOrThrow({ where: { id: loanId }, include: { product: true, participations: true } });
+          const { audit, event } = await shareOfLoan(inner, command, businessDate, loan, coLent.arrangementId, disbursementDate, owed, 'requestId');
+          return { audit, event };
+        },
+      } : {}),
     });
     await tx.disbursementRequest.update({ where: { id: requestId }, data: { status: 'approved', decidedBy: command.actor.subject, decidedAt: command.now, loanId: booked.loanId } });
     return {
       result: { loanId: booked.loanId as string | null },
       replay: { loanId: booked.loanId },
-      audit: [{ ...moved.audit, after: { ...(moved.audit.after as object), loanId: booked.loanId, requestId } }, booked.audit],
+      audit: [{ ...moved.audit, after: { ...(moved.audit.after as object), loanId: booked.loanId, requestId } }, booked.audit, ...(booked.shareAudit ? [booked.shareAudit] : [])],
       events: [{ ...moved.event, payload: { ...moved.event.payload, loanId: booked.loanId } }, ...booked.events],
     };
   }, async (stored) => ({ loanId: (stored['loanId'] as string | null) ?? null }));

@@ -72,6 +72,17 @@ const EVENT_TYPE: Record<TransactionKind, string> = {
 };
 
 /** One event per transaction and one per loan whose status moved; each concerns the loan's origination partner. */
+/** Each co-lending partner hears of its own money in a posted loan, and of nothing else of it. */
+function shareEventsOf(posting: Pick<PostingResult, 'loans'>): EventDraft[] {
+  return [...posting.loans.values()].flatMap((loan) => loan.shares.map((share) => ({
+    type: 'loan.coLendingShareChanged', aggregateType: 'Loan', aggregateId: loan.loanId, partnerScope: share.partnerCode,
+    payload: {
+      loanId: loan.loanId, partnerCode: share.partnerCode, collected: { amount: share.collected, currency: loan.state.currency },
+      principal: { amount: share.principal, currency: loan.state.currency }, status: loan.status, daysPastDue: loan.state.daysPastDue,
+    },
+  })));
+}
+
 export function eventsOf(posting: PostingResult): EventDraft[] {
   const events: EventDraft[] = posting.transactions.map(({ id, draft }) => {
     const loan = posting.loans.get(draft.loanId)!;
@@ -84,17 +95,8 @@ export function eventsOf(posting: PostingResult): EventDraft[] {
       },
     };
   });
+  events.push(...shareEventsOf(posting));
   for (const loan of posting.loans.values()) {
-    // Each co-lending partner hears of its own money in the loan, and of nothing else of it.
-    for (const share of loan.shares) {
-      events.push({
-        type: 'loan.coLendingShareChanged', aggregateType: 'Loan', aggregateId: loan.loanId, partnerScope: share.partnerCode,
-        payload: {
-          loanId: loan.loanId, partnerCode: share.partnerCode, collected: { amount: share.collected, currency: loan.state.currency },
-          principal: { amount: share.principal, currency: loan.state.currency }, status: loan.status, daysPastDue: loan.state.daysPastDue,
-        },
-      });
-    }
     if (loan.status !== loan.statusBefore) {
       events.push({
         type: 'loan.statusChanged', aggregateType: 'Loan', aggregateId: loan.loanId, partnerScope: loan.originationPartner,
@@ -155,6 +157,11 @@ export interface Booking {
   applicationId?: string | null;
   decisionId?: string | null;
   offerId?: string | null;
+  /**
+   * Runs once the loan's row exists and before its books are posted (a co-lending partner's share taken with the
+   * payout), with the principal the payout makes owed; what it records goes with the booking's.
+   */
+  beforePosting?: (tx: Tx, loanId: string, owed: Decimal) => Promise<{ audit: AuditDraft; event: EventDraft }>;
 }
 
 /**
@@ -162,7 +169,7 @@ export interface Booking {
  * replayed and the disbursement (and anything already fallen due) posted to the ledger. The caller's command
  * records the returned audit and events with its own.
  */
-export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: string, booking: Booking): Promise<{ loanId: string; audit: AuditDraft; events: EventDraft[]; posting: PostingResult }> {
+export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: string, booking: Booking): Promise<{ loanId: string; audit: AuditDraft; shareAudit?: AuditDraft; events: EventDraft[]; posting: PostingResult }> {
   const accounts = await accountsFor(tx, booking.product.accountMapping);
   const plan = tranchePlanOf({ approvedPrincipal: booking.principal, tranches: booking.tranches ?? null }, booking.product.currency, booking.disbursementDate);
   const paidNow = plan.tranches[0]!.amount;
@@ -182,6 +189,8 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
       createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
     },
   });
+  const financed = booking.terms.fees.disbursement?.treatment === 'financed' ? booking.terms.fees.disbursement.amount : new Decimal(0);
+  const before = booking.beforePosting ? await booking.beforePosting(tx, loanId, paidNow.plus(financed)) : null;
   let posting: PostingResult;
   try {
     posting = await postToLoans(tx, postingRunOf(command, businessDate), [], [loanId]);
@@ -209,8 +218,10 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
         ...(booking.tranches?.length ? { approvedPrincipal: { amount: plan.approvedPrincipal, currency: booking.product.currency } } : {}),
         netDisbursement: { amount: loan.state.schedule.netDisbursement, currency: booking.product.currency },
       } },
-      ...(loan.status !== 'active' ? eventsOf({ ...posting, transactions: [] }) : []),
+      ...(before ? [before.event] : []),
+      ...(loan.status !== 'active' ? eventsOf({ ...posting, transactions: [] }) : shareEventsOf(posting)),
     ],
+    ...(before ? { shareAudit: before.audit } : {}),
   };
 }
 
