@@ -27,6 +27,14 @@ export const SplitModelEnum = builder.enumType('CoLendingSplitModel', {
   } satisfies Record<string, { value: SplitModel; description: string }>,
 });
 
+export const BorrowerDataEnum = builder.enumType('CoLenderBorrowerData', {
+  description: 'What a co-lending partner may see of the borrowers of the loans it shares.',
+  values: {
+    NONE: { value: 'none', description: 'Nothing: the loan\'s number and standing only.' },
+    MASKED: { value: 'masked', description: 'Initials, city and year of birth: enough to recognise a borrower it also knows, not to contact one.' },
+  } satisfies Record<string, { value: 'none' | 'masked'; description: string }>,
+});
+
 const VersionStatusEnum = builder.enumType('CoLendingArrangementVersionStatus', {
   description: 'Where a version of an arrangement\'s terms stands.',
   values: {
@@ -86,6 +94,7 @@ export const ArrangementVersionRef = builder.objectRef<ArrangementVersionRow>('C
     totalLimit: t.field({ type: 'Decimal', nullable: true, description: 'The most it funds in all; null: no limit.', resolve: (v) => v.totalLimit?.toString() ?? null }),
     validFrom: t.field({ type: 'Date', description: 'Shares are taken under it from this business date.', resolve: (v) => businessDateOf(v.validFrom) }),
     validTo: t.field({ type: 'Date', nullable: true, description: 'And until this one; null: open-ended.', resolve: (v) => (v.validTo ? businessDateOf(v.validTo) : null) }),
+    borrowerData: t.field({ type: BorrowerDataEnum, description: 'What the partner may see of its loans\' borrowers.', resolve: (v) => v.borrowerData as 'none' }),
     proposedBy: t.exposeString('proposedBy', { description: 'Who proposed it (the maker).' }),
     proposedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (v) => v.proposedAt }),
     decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'Who decided it (the checker); null while pending.' }),
@@ -178,6 +187,7 @@ const ProposeArrangementInput = builder.inputType('ProposeCoLendingArrangementIn
     totalLimit: t.field({ type: 'Decimal', required: false, description: 'The most the partner funds in all.' }),
     validFrom: t.field({ type: 'Date', required: true, description: 'From this business date.' }),
     validTo: t.field({ type: 'Date', required: false, description: 'Until this one; open-ended when absent.' }),
+    borrowerData: t.field({ type: BorrowerDataEnum, required: false, description: 'What the partner may see of its loans\' borrowers; NONE when absent.' }),
   }),
 });
 
@@ -224,6 +234,7 @@ builder.mutationFields((t) => ({
           sharesFees: input.sharesFees ?? false, sharesPenalties: input.sharesPenalties ?? false, productCodes: input.productCodes ?? [],
           maxLoanPrincipal: input.maxLoanPrincipal ?? null, totalLimit: input.totalLimit ?? null,
           validFrom: String(input.validFrom), validTo: input.validTo ? String(input.validTo) : null,
+          borrowerData: input.borrowerData ?? 'none',
         },
       });
       return { coLendingArrangement: await commandDbOf(context).coLendingArrangement.findUniqueOrThrow({ where: { id: version.arrangementId } }) };

@@ -74,6 +74,22 @@ const PartnerInstalmentRef = builder.objectRef<PartnerInstalment & { currency: s
 });
 
 LIST_SIZES['LoanParticipation.expectedSchedule'] = MAX_REPAYMENTS;
+interface MaskedBorrower { kind: string; initials: string; city: string | null; yearOfBirth: number | null }
+
+/** "Victoria Anne Smith" → "V. A. S.": enough to recognise a borrower, not to find one. */
+const initialsOf = (name: string) => name.trim().split(/\s+/).map((word) => `${[...word][0]!.toUpperCase()}.`).join(' ');
+
+const MaskedBorrowerRef = builder.objectRef<MaskedBorrower>('CoLenderBorrowerView').implement({
+  description: 'A loan\'s borrower as an arrangement that masks borrower data lets the co-lending partner see it.',
+  authScopes: { can: 'coLending.read' },
+  fields: (t) => ({
+    kind: t.exposeString('kind', { description: 'PERSON or BUSINESS.' }),
+    initials: t.exposeString('initials', { description: 'The initials of its legal name.' }),
+    city: t.exposeString('city', { nullable: true, description: 'The city of its address, when known.' }),
+    yearOfBirth: t.exposeInt('yearOfBirth', { nullable: true, description: 'A person\'s year of birth, when known.' }),
+  }),
+});
+
 builder.node(LoanParticipationRef, {
   description: 'A co-lending partner\'s share of one loan, with the arrangement\'s terms as they were when it was assigned.',
   id: { resolve: (row) => row.id },
@@ -99,6 +115,14 @@ builder.node(LoanParticipationRef, {
     sharesFees: t.exposeBoolean('sharesFees', { description: 'Fees collected are shared.' }),
     sharesPenalties: t.exposeBoolean('sharesPenalties', { description: 'Penalties collected are shared.' }),
     from: t.field({ type: 'Date', description: 'The business date its share counts from.', resolve: (p) => businessDateOf(p.fromDate) }),
+    boughtBackOn: t.field({
+      type: 'Date', nullable: true, description: 'The business date the lender bought the share back under the default loss guarantee (its principal then paid to the partner); null while the partner holds it.',
+      resolve: (p) => (p.untilDate ? businessDateOf(p.untilDate) : null),
+    }),
+    guaranteePaid: t.field({
+      type: 'Money', description: 'What the default loss guarantee paid for it (zero unless bought back).',
+      resolve: async (p, _args, context) => money(p.guaranteePaid.toString(), (await loanOfShare(context).load(p.loanId))!.currency),
+    }),
     funded: t.field({
       type: 'Money', description: 'Its share of the principal owed on `from`: what it paid in.',
       resolve: async (p, _args, context) => money(p.funded.toString(), (await loanOfShare(context).load(p.loanId))!.currency),
@@ -148,6 +172,19 @@ builder.node(LoanParticipationRef, {
     assetClass: t.field({
       type: AssetClassEnum, description: 'The loan\'s regulatory class (borrower-level where the regime says so), the same for both lenders, as the last end of day set it.',
       resolve: async (p, _args, context) => (await loanOfShare(context).load(p.loanId))!.assetClass as 'STANDARD',
+    }),
+    borrower: t.field({
+      type: MaskedBorrowerRef, nullable: true,
+      description: 'The borrower as the arrangement lets the partner see it (masked: initials, city, year of birth); null when it lets it see nothing, or the loan names no borrower.',
+      resolve: async (p, _args, context) => {
+        const db = commandDbOf(context);
+        const version = await db.coLendingArrangementVersion.findUnique({ where: { arrangementId_version: { arrangementId: p.arrangementId, version: p.arrangementVersion } } });
+        const loan = (await loanOfShare(context).load(p.loanId))!;
+        if (version?.borrowerData !== 'masked' || !loan.borrowerPartyId) return null;
+        const party = await db.party.findUniqueOrThrow({ where: { id: loan.borrowerPartyId } });
+        const city = (party.address as { city?: unknown } | null)?.city;
+        return { kind: party.kind, initials: initialsOf(party.legalName), city: typeof city === 'string' ? city : null, yearOfBirth: party.dateOfBirth ? party.dateOfBirth.getUTCFullYear() : null };
+      },
     }),
     collectionStatus: t.field({
       type: LoanCollectionStatusRef, nullable: true, description: 'Where collections stand on the loan (never the case notes); null when it never had a case.',

@@ -74,7 +74,7 @@ beforeAll(async () => {
   const proposed = await proposeArrangement(db, setup, {
     partnerCode: 'p-2', name: 'Authz pool', currency: tenant.currency, terms: {
       sharePercent: new Decimal(10), partnerRatePercent: new Decimal(8), model: 'collectionShare', servicingFeePercent: new Decimal(0), guarantee: null,
-      sharesFees: false, sharesPenalties: false, productCodes: [], maxLoanPrincipal: null, totalLimit: null, validFrom: '2000-01-01', validTo: null,
+      sharesFees: false, sharesPenalties: false, productCodes: [], maxLoanPrincipal: null, totalLimit: null, validFrom: '2000-01-01', validTo: null, borrowerData: 'none',
     },
   });
   await decideArrangement(db, { ...setup, actor: { ...setup.actor, subject: 'test-checker' } }, { arrangementId: proposed.arrangementId, version: 1, approve: true, reason: null });

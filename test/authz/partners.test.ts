@@ -180,7 +180,7 @@ beforeAll(async () => {
   await register(victim, delta, 'COLENDING');
   const coLent: ArrangementTerms = {
     sharePercent: new Decimal('61.23'), partnerRatePercent: new Decimal('9.5'), model: 'principalPlusPartnerRate', servicingFeePercent: new Decimal('0.5'),
-    guarantee: null, sharesFees: false, sharesPenalties: false, productCodes: [], maxLoanPrincipal: null, totalLimit: null, validFrom: '2000-01-01', validTo: null,
+    guarantee: null, sharesFees: false, sharesPenalties: false, productCodes: [], maxLoanPrincipal: null, totalLimit: null, validFrom: '2000-01-01', validTo: null, borrowerData: 'masked',
   };
   const proposed = await proposeArrangement(victimDb, command, { partnerCode: delta, name: victimArrangementName, currency: 'USD', terms: coLent });
   await decideArrangement(victimDb, { ...command, actor: { ...command.actor, subject: 'victim-checker' } }, { arrangementId: proposed.arrangementId, version: 1, approve: true, reason: null });

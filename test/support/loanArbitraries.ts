@@ -254,7 +254,8 @@ export function transactionsFrom(loan: LoanAccount, list: Draft[], dates: readon
 
 /**
  * A loan shared with one or two co-lending partners (random shares up to 90 % in all, split models, partner rates,
- * servicing fees, fees and penalties shared or not), each from the disbursement or assigned some days after.
+ * servicing fees, fees and penalties shared or not), each from the disbursement or assigned some days after, and
+ * some bought back under a default loss guarantee later.
  */
 export const coLentLoans: fc.Arbitrary<LoanAccount> = fc
   .record({
@@ -267,6 +268,8 @@ export const coLentLoans: fc.Arbitrary<LoanAccount> = fc
       sharesFees: fc.boolean(),
       sharesPenalties: fc.boolean(),
       fromDay: fc.constantFrom(0, 0, 0, 3, 15),
+      // Bought back under a default loss guarantee this many days after its share began, or never.
+      boughtBackAfter: fc.option(fc.integer({ min: 1, max: 200 }), { freq: 3 }),
     }), { minLength: 1, maxLength: 2 }),
   })
   .map(({ loan, partners }) => ({
@@ -278,6 +281,7 @@ export const coLentLoans: fc.Arbitrary<LoanAccount> = fc
         partnerCode: `P${k}`, sharePercent, model: p.model, partnerRatePercent,
         servicingFeePercent: Decimal.min(new Decimal(p.feeTenths).div(10), partnerRatePercent),
         sharesFees: p.sharesFees, sharesPenalties: p.sharesPenalties, from: dayAfter(p.fromDay),
+        until: p.boughtBackAfter === null ? null : dayAfter(p.fromDay + p.boughtBackAfter),
         emiInterestRatio: p.model === 'emiBased'
           ? emiInterestRatio(sharePercent, partnerRatePercent, loan.terms, { principal: loan.principal, disbursementDate: loan.disbursementDate, firstRepaymentDate: loan.firstRepaymentDate })
           : null,

@@ -65,6 +65,8 @@ export interface ArrangementTerms {
   totalLimit: Decimal | null;
   validFrom: string;
   validTo: string | null;
+  /** What the partner may see of a borrower: nothing, or masked (initials, city, year of birth). */
+  borrowerData: 'none' | 'masked';
 }
 
 const HUNDRED = new Decimal(100);
@@ -134,6 +136,11 @@ export interface LoanParticipation {
   sharesPenalties: boolean;
   /** The partner's share counts from this business date (the disbursement, or the day it was assigned). */
   from: string;
+  /**
+   * The business date the lender bought the share back under its default loss guarantee: from then the partner's
+   * principal is paid out (to its payable) and nothing more is shared with it. Absent or null while it holds it.
+   */
+  until?: string | null;
   /** EMI based: the partner's expected interest over the borrower's, over their whole schedules (fixed at assignment). */
   emiInterestRatio: Decimal | null;
   accounts: { payable: string; funded: string; servicingFee: string };

@@ -1,7 +1,7 @@
 // What a settlement with a co-lending partner pays: the partner's payable lines not yet settled, valued up to the
-// settlement's date. A line is an adjustment when it corrects what an earlier settlement covered — posted as a
-// correction, or valued on or before the last settlement's date — so a backdated payment or a reversal after a
-// settlement is paid (or taken back) in the next one, shown as such, never silently. A settlement pays only when
+// settlement's date. A line is an adjustment when it changes a period an earlier settlement covered — valued on or
+// before the last settlement's date: a backdated payment or a reversal replayed after a settlement — so it is paid
+// (or taken back) in the next one, shown as such, never silently. A settlement pays only when
 // the lines come to more than nothing; otherwise they wait for the next (a reversal larger than the new
 // collections is netted against later ones). Values in, values out.
 import { Decimal } from '../money.js';
@@ -11,8 +11,6 @@ export interface OpenPayableLine {
   valueDate: string;
   /** Credit less debit on the partner's payable: what the lender came to owe it (negative for a correction back). */
   amount: Decimal;
-  /** Posted as a correction of the loan's books (a backdated transaction or a reversal). */
-  correction: boolean;
 }
 
 export interface SettlementFigures {
@@ -28,7 +26,7 @@ export function settlementFigures(lines: readonly OpenPayableLine[], previousThr
   let collections = new Decimal(0);
   let adjustments = new Decimal(0);
   const marked = lines.map((line) => {
-    const adjustment = line.correction || (previousThrough !== null && line.valueDate <= previousThrough);
+    const adjustment = previousThrough !== null && line.valueDate <= previousThrough;
     if (adjustment) adjustments = adjustments.plus(line.amount);
     else collections = collections.plus(line.amount);
     return { ...line, adjustment };

@@ -58,10 +58,12 @@ const keyOf = (valueDate: string, account: string) => `${valueDate}|${account}`;
 /**
  * The journals that bring the ledger from what `loan.posted` holds to what the replayed `journals` hold, oldest
  * value date first. `fresh` are the transactions appended in this posting, in the order they were given;
- * `businessDate` dates the narrative of a correction that no new transaction caused.
+ * `businessDate` dates the narrative of a correction that no new transaction caused, unless `cause` names it.
  */
 export function journalsToPost(
   loan: LoanOnTheBooks, replayed: readonly Journal[], fresh: readonly NewTransaction[], businessDate: string,
+  /** What changed the loan's books when no transaction did (a co-lender's share taken or bought back): names its corrections. */
+  cause?: string,
 ): JournalToPost[] {
   const target = new Map<string, Decimal>();
   for (const journal of replayed) {
@@ -95,7 +97,7 @@ export function journalsToPost(
     const narrative = kind === 'disbursement' && !own ? 'Disbursement'
       : kind === 'posting' || kind === 'disbursement' ? `${NARRATIVE[own!.kind]}${own!.externalReference ? ` ${own!.externalReference}` : ''}`
         : kind === 'accrual' ? 'Instalments falling due'
-          : `Replayed after ${NARRATIVE[latest?.kind ?? 'repayment'].toLowerCase()} valued ${latest?.valueDate ?? businessDate}`;
+          : !latest && cause ? cause : `Replayed after ${NARRATIVE[latest?.kind ?? 'repayment'].toLowerCase()} valued ${latest?.valueDate ?? businessDate}`;
     const lines = byDate.get(valueDate)!
       .sort((a, b) => a.account.localeCompare(b.account))
       .map(({ account, net }) => ({ account, debit: net.gt(0) ? net : ZERO, credit: net.lt(0) ? net.negated() : ZERO }));

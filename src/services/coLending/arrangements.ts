@@ -72,6 +72,7 @@ function shownTerms(t: ArrangementTerms) {
     guarantee: t.guarantee && { capPercent: t.guarantee.capPercent.toFixed(), triggerDaysPastDue: t.guarantee.triggerDaysPastDue },
     sharesFees: t.sharesFees, sharesPenalties: t.sharesPenalties, productCodes: [...t.productCodes],
     maxLoanPrincipal: t.maxLoanPrincipal?.toFixed() ?? null, totalLimit: t.totalLimit?.toFixed() ?? null, validFrom: t.validFrom, validTo: t.validTo,
+    borrowerData: t.borrowerData,
   };
 }
 
@@ -84,6 +85,7 @@ export function termsOfVersion(v: ArrangementVersionRow): ArrangementTerms {
     sharesFees: v.sharesFees, sharesPenalties: v.sharesPenalties, productCodes: v.productCodes,
     maxLoanPrincipal: v.maxLoanPrincipal === null ? null : dec(v.maxLoanPrincipal), totalLimit: v.totalLimit === null ? null : dec(v.totalLimit),
     validFrom: businessDateOf(v.validFrom), validTo: v.validTo === null ? null : businessDateOf(v.validTo),
+    borrowerData: v.borrowerData as ArrangementTerms['borrowerData'],
   };
 }
 
@@ -129,7 +131,7 @@ export async function proposeArrangement(db: TenantDb, command: CommandContext, 
         sharesFees: terms.sharesFees, sharesPenalties: terms.sharesPenalties, productCodes: [...terms.productCodes],
         maxLoanPrincipal: terms.maxLoanPrincipal?.toFixed() ?? null, totalLimit: terms.totalLimit?.toFixed() ?? null,
         validFrom: dateColumn(terms.validFrom), validTo: terms.validTo === null ? null : dateColumn(terms.validTo),
-        status: 'pending', proposedBy: command.actor.subject, proposedAt: command.now,
+        borrowerData: terms.borrowerData, status: 'pending', proposedBy: command.actor.subject, proposedAt: command.now,
       },
     });
     const shown = { arrangementId: arrangement.id, partnerCode: arrangement.partnerCode, name: arrangement.name, version: version.version, ...shownTerms(terms) };

@@ -109,7 +109,7 @@ export async function assignParticipation(db: TenantDb, command: CommandContext,
     const { participation, audit, event } = await shareOfLoan(tx, command, businessDate, loan, input.arrangementId, from, new Decimal(loan.principalReceivable.toString()));
     // The loan's books change from `from` on: its checkpoint no longer stands for them, so it is replayed from scratch.
     await sql.execute((s) => `UPDATE ${s}.loan SET replay_checkpoint = NULL WHERE id = $1::uuid`, loan.id);
-    const posting = await postToLoans(tx, postingRunOf(command, businessDate), [], [loan.id]);
+    const posting = await postToLoans(tx, { ...postingRunOf(command, businessDate), cause: `Co-lender ${participation.partnerCode} took its share from ${from}` }, [], [loan.id]);
     return { result: participation, audit, events: [...eventsOf(posting), event] };
   });
 }

@@ -39,8 +39,8 @@ async function settlePartner(rows: Rows, partnerCode: string, through: string, b
   // One settlement of a partner at a time: its ledger row is the lock.
   const [ledger] = await rows<{ payable: string }>((s) => `SELECT payable_account AS payable FROM ${s}.colending_partner_ledger WHERE partner_code = $1 FOR UPDATE`, [partnerCode]);
   if (!ledger) return [];
-  const open = await rows<{ journal_id: string; line: number; loan_id: string; value_date: string; currency: string; amount: string; correction: boolean }>((s) => `
-    SELECT jl.journal_id::text, jl.line, jl.loan_id::text, jl.value_date::text, jl.currency, (jl.credit - jl.debit)::text AS amount, j.kind = 'correction' AS correction
+  const open = await rows<{ journal_id: string; line: number; loan_id: string; value_date: string; currency: string; amount: string }>((s) => `
+    SELECT jl.journal_id::text, jl.line, jl.loan_id::text, jl.value_date::text, jl.currency, (jl.credit - jl.debit)::text AS amount
       FROM ${s}.journal_line jl JOIN ${s}.journal j ON j.id = jl.journal_id
      WHERE jl.account = $1 AND jl.loan_id IS NOT NULL AND jl.value_date <= $2::date
        AND NOT EXISTS (SELECT 1 FROM ${s}.colending_settlement_line x WHERE x.journal_id = jl.journal_id AND x.line = jl.line)
@@ -54,7 +54,7 @@ async function settlePartner(rows: Rows, partnerCode: string, through: string, b
     [partnerCode, currency, through]);
     if (previous!.done) continue;
     const lines = open.filter((l) => l.currency === currency);
-    const figures = settlementFigures(lines.map((l) => ({ loanId: l.loan_id, valueDate: l.value_date, amount: new Decimal(l.amount), correction: l.correction })), previous!.through);
+    const figures = settlementFigures(lines.map((l) => ({ loanId: l.loan_id, valueDate: l.value_date, amount: new Decimal(l.amount) })), previous!.through);
     if (!figures.pays) continue;
     const id = randomUUID();
     const journalId = randomUUID();

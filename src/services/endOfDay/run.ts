@@ -28,6 +28,7 @@ import { workCollections } from './collections.js';
 import { makeReminders } from './reminders.js';
 import { presentDebits } from './presentments.js';
 import { settleCoLenders } from '../coLending/settlements.js';
+import { invokeGuarantees } from '../coLending/guarantees.js';
 import { chargeOffByRule } from '../servicing/writeOffs.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now' | 'dataKey'>;
@@ -139,6 +140,8 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
     },
   },
   { name: 'presentments', kind: 'own', run: (c) => presentDebits(c) },
+  // Before charge-off: a loan reaching both the same day is bought back from its co-lenders first.
+  { name: 'coLendingGuarantee', kind: 'own', run: (c) => invokeGuarantees(c) },
   { name: 'chargeOff', kind: 'own', run: (c) => chargeOffByRule(c) },
   {
     name: 'classify', kind: 'once',

@@ -191,7 +191,7 @@ export async function ledgerInvariants(db: TenantDb, schemaName: string): Promis
 async function coLendingInvariants(db: TenantDb, schemaName: string): Promise<Pick<LedgerInvariants, 'participationsOffLedger' | 'coLenderPayablesOff'>> {
   const sql = tenantSql(db, schemaName);
   const shares = await sql.query<{ share: string; currency: string; principal: string; funded: string; started: boolean }[]>((s) => `
-    SELECT p.share_percent::text AS share, l.currency, l.principal_receivable::text AS principal, p.from_date <= l.as_of AS started,
+    SELECT p.share_percent::text AS share, l.currency, l.principal_receivable::text AS principal, p.from_date <= l.as_of AND (p.until_date IS NULL OR p.until_date > l.as_of) AS started,
            coalesce((SELECT sum(j.credit - j.debit) FROM ${s}.journal_line j WHERE j.loan_id = p.loan_id AND j.account = p.funded_account), 0)::text AS funded
       FROM ${s}.loan_participation p JOIN ${s}.loan l ON l.id = p.loan_id`);
   const participationsOffLedger = shares.filter((x) => {

@@ -36,6 +36,8 @@ export interface ParticipationRecord {
   sharesPenalties: boolean;
   emiInterestRatio: string | null;
   from: string;
+  /** Bought back under the guarantee on this date; null while the partner holds it. */
+  until?: string | null;
   payableAccount: string;
   fundedAccount: string;
   servicingFeeAccount: string;
@@ -46,7 +48,7 @@ export function participationOf(record: ParticipationRecord): LoanParticipation 
     partnerCode: record.partnerCode, sharePercent: new Decimal(record.sharePercent), model: record.model as SplitModel,
     partnerRatePercent: new Decimal(record.partnerRatePercent), servicingFeePercent: new Decimal(record.servicingFeePercent),
     sharesFees: record.sharesFees, sharesPenalties: record.sharesPenalties,
-    emiInterestRatio: record.emiInterestRatio === null ? null : new Decimal(record.emiInterestRatio), from: record.from,
+    emiInterestRatio: record.emiInterestRatio === null ? null : new Decimal(record.emiInterestRatio), from: record.from, until: record.until ?? null,
     accounts: { payable: record.payableAccount, funded: record.fundedAccount, servicingFee: record.servicingFeeAccount },
   };
 }
@@ -158,7 +160,7 @@ export function participationsJson(s: string, loan: string): string {
   return `coalesce((SELECT json_agg(json_build_object(
             'partnerCode', p.partner_code, 'sharePercent', p.share_percent::text, 'model', p.model, 'partnerRatePercent', p.partner_rate_percent::text,
             'servicingFeePercent', p.servicing_fee_percent::text, 'sharesFees', p.shares_fees, 'sharesPenalties', p.shares_penalties,
-            'emiInterestRatio', p.emi_interest_ratio::text, 'from', p.from_date::text, 'payableAccount', p.payable_account,
+            'emiInterestRatio', p.emi_interest_ratio::text, 'from', p.from_date::text, 'until', p.until_date::text, 'payableAccount', p.payable_account,
             'fundedAccount', p.funded_account, 'servicingFeeAccount', p.servicing_fee_account) ORDER BY p.assigned_at, p.id)
             FROM ${s}.loan_participation p WHERE p.loan_id = ${loan}.id), '[]')`;
 }

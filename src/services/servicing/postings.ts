@@ -34,6 +34,8 @@ export interface PostingRun {
   now: Date;
   businessDate: string;
   batchId?: string;
+  /** Names the corrections of a posting no transaction causes (a co-lender's share taken or bought back). */
+  cause?: string;
 }
 
 export interface PostingDraft {
@@ -418,7 +420,7 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
     }));
 
     const toPost = journalsToPost(
-      { disbursementDate: loan.disbursementDate, replayedTo: loan.asOf, posted: replayed.posted, booking: replayed.booking }, replayed.journals, fresh, run.businessDate,
+      { disbursementDate: loan.disbursementDate, replayedTo: loan.asOf, posted: replayed.posted, booking: replayed.booking }, replayed.journals, fresh, run.businessDate, run.cause,
     );
     const { participations } = onRecord.get(loanId)!.account;
     if (participations && participations.length > 0) posted.shares = shareChanges(participations, toPost);

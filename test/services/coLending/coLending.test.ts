@@ -31,7 +31,7 @@ const key = () => `co-lending-${Date.now()}-${keys++}`;
 const PROPOSE = `mutation($input: ProposeCoLendingArrangementInput!) { proposeCoLendingArrangement(input: $input) { coLendingArrangement { id partnerCode name inForce { version } versions { version status proposedBy } } ${USER_ERRORS} } }`;
 const DECIDE = `mutation($input: DecideCoLendingArrangementInput!) { decideCoLendingArrangement(input: $input) { coLendingArrangement { id inForce { version sharePercent model decidedBy guarantee { capPercent triggerDaysPastDue } } } ${USER_ERRORS} } }`;
 const ASSIGN = `mutation($input: AssignLoanParticipationInput!) { assignLoanParticipation(input: $input) { loanParticipation { id sharePercent from funded principalOutstanding collected } ${USER_ERRORS} } }`;
-const SHARES = `{ loanParticipations(first: 5) { edges { node { id loanNumber partnerCode sharePercent from funded principalOutstanding collected borrowerRatePercent lenderRatePercent
+const SHARES = `{ loanParticipations(first: 5) { edges { node { id loanNumber partnerCode sharePercent from funded principalOutstanding collected borrowerRatePercent lenderRatePercent borrower { initials }
   loanStatus daysPastDue delinquencyBucket assetClass collectionStatus { open } expectedSchedule { number principal interest servicingFee total } } } } }`;
 
 const amount = (money: string) => new Decimal(money.split(' ')[0]!);
@@ -142,7 +142,7 @@ describe('co-lending', () => {
     expect(afterRepayment['principalOutstanding']).toBe(`${partnerPrincipal(new Decimal(80), owed, 'USD').toFixed(2)} USD`);
     expect(await balances('2026-02-05')).toMatchObject({ '2200-1': `${split.total.negated().toFixed(2)} USD`, '4400-1': `${split.servicingFee.negated().toFixed(2)} USD` });
     // The borrower pays 14.9 %; the partner earns 10 % on its 80 %, so the lender earns 34.5 % on the 20 % it keeps.
-    expect(afterRepayment).toMatchObject({ borrowerRatePercent: '14.9', lenderRatePercent: '34.5', loanStatus: 'ACTIVE', daysPastDue: 0 });
+    expect(afterRepayment).toMatchObject({ borrowerRatePercent: '14.9', lenderRatePercent: '34.5', loanStatus: 'ACTIVE', daysPastDue: 0, borrower: null });
     const expected = afterRepayment['expectedSchedule'] as { principal: string }[];
     expect(expected).toHaveLength(12);
     expect(expected.reduce((s, i) => s.plus(amount(i.principal)), new Decimal(0)).toFixed(2)).toBe('8000.00');

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const proposed = await proposeArrangement(db, setup, {
     partnerCode: 'bank-one', name: 'Personal loans', currency: tenant.currency, terms: {
       sharePercent: new Decimal(80), partnerRatePercent: new Decimal('9.5'), model: 'principalPlusPartnerRate', servicingFeePercent: new Decimal('0.5'), guarantee: null,
-      sharesFees: false, sharesPenalties: false, productCodes: ['PL-STD'], maxLoanPrincipal: null, totalLimit: null, validFrom: '2026-01-01', validTo: null,
+      sharesFees: false, sharesPenalties: false, productCodes: ['PL-STD'], maxLoanPrincipal: null, totalLimit: null, validFrom: '2026-01-01', validTo: null, borrowerData: 'masked',
     },
   });
   await decideArrangement(db, { ...setup, actor: { ...setup.actor, subject: 'test-checker' } }, { arrangementId: proposed.arrangementId, version: 1, approve: true, reason: null });
@@ -132,6 +132,10 @@ describe('co-lending from application to loan', () => {
     const finance = await devToken(server.runtime, 'finance', tenant.slug);
     const loan = (await call(finance, `query($id: ID!) { node(id: $id) { ... on Loan { status participations { partnerCode sharePercent from funded principalOutstanding borrowerRatePercent } } } }`, { id: loanId }))['node'];
     expect(loan).toEqual({ status: 'ACTIVE', participations: [{ partnerCode: 'bank-one', sharePercent: '80', from: '2026-12-01', funded: '5600.00 USD', principalOutstanding: '5600.00 USD', borrowerRatePercent: blended.toString() }] });
+    // The co-lending partner sees its share and, as its arrangement masks borrower data, the borrower masked.
+    const bank = await devToken(server.runtime, 'colending-partner', tenant.slug, { partner: { id: 'bank-one', kind: 'colending' } });
+    const share = (await call(bank, '{ loanParticipations(first: 5) { edges { node { funded borrower { kind initials city yearOfBirth } } } } }'))['loanParticipations'].edges;
+    expect(share).toEqual([{ node: { funded: '5600.00 USD', borrower: { kind: 'PERSON', initials: 'C. P. 2.', city: 'Springfield', yearOfBirth: 1980 } } }]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect(await db.outboxEvent.count({ where: { partnerScope: 'bank-one', type: 'loanParticipation.assigned' } })).toBe(1);
     expect((await db.loanParticipation.findFirstOrThrow({ where: { loanId: decodeGlobalID(loanId).id } })).arrangementVersion).toBe(1);

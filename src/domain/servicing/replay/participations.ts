@@ -29,7 +29,7 @@ function linesOf(legs: readonly Leg[]): JournalLine[] {
 }
 
 function inEffect(state: WorkingState, valueDate: string): LoanParticipation[] {
-  return state.participations.filter((p) => p.from <= valueDate);
+  return state.participations.filter((p) => p.from <= valueDate && (p.until == null || valueDate < p.until));
 }
 
 /** The partner's principal moving with the loan's, from `before` to `after`, booked against what moved it. */
@@ -131,12 +131,16 @@ export function shareCapitalised(state: WorkingState, valueDate: string, capital
 
 /**
  * A participation assigned after disbursement: when the replay first reaches a date on or after its `from`, the
- * partner funds its share of the principal then owed (valued on `from`: nothing moved the principal in between).
+ * partner funds its share of the principal then owed (valued on `from`: nothing moved the principal in between);
+ * one bought back: when it first reaches its `until`, the partner's principal then moves to its payable.
  * `reached` is the last date the replay had reached before this step.
  */
 export function fundAssigned(state: WorkingState, reached: string, date: string): void {
   for (const p of state.participations) {
-    if (p.from <= reached || p.from > date) continue;
-    postLegs(state, p.from, principalLegs(state, p, 'funded', ZERO, state.principalOwed));
+    if (p.from > reached && p.from <= date) postLegs(state, p.from, principalLegs(state, p, 'funded', ZERO, state.principalOwed));
+    // Bought back under the guarantee: its principal then is paid out to it, at par, and its share ends.
+    if (p.until != null && p.until > reached && p.until <= date && p.from < p.until) {
+      postLegs(state, p.until, principalLegs(state, p, 'collected', state.principalOwed, ZERO));
+    }
   }
 }

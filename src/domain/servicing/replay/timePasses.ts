@@ -31,7 +31,7 @@ export function fallDue(state: WorkingState, w: WorkingInstalment, date: string)
 export function accruePenaltyInterestTo(state: WorkingState, date: string): boolean {
   const { terms } = state;
   let charged = false;
-  // `penaltyFrom` is as far as the replay has come: a co-lender assigned on a date passed now funds its share first.
+  // `penaltyFrom` is as far as the replay has come: a co-lender assigned (or bought back) on a date passed is settled first.
   if (date > state.penaltyFrom && state.participations.length > 0) fundAssigned(state, state.penaltyFrom, date);
   if (date > state.penaltyFrom && (terms.penaltyRatePercent ?? ZERO).gt(0) && !state.chargesStopped) {
     for (const w of state.instalments) {
