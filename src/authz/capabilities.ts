@@ -284,6 +284,18 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'finance'],
     platform: false,
   },
+  'commissions.read': {
+    area: 'Partners',
+    description: 'Read origination partners\' commissions and their statements (an origination partner only its own)',
+    roles: ['tenant-admin', 'finance', 'auditor', 'origination-partner'],
+    platform: false,
+  },
+  'commissions.manage': {
+    area: 'Partners',
+    description: 'Set an origination partner\'s commission rule (percentage, cap, clawback days)',
+    roles: ['tenant-admin', 'finance'],
+    platform: false,
+  },
   'loans.participations.assign': {
     area: 'Co-lending',
     description: 'Give a co-lending partner its share of a loan under an arrangement in force (at disbursement or within the assignment window)',

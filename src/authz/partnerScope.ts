@@ -43,6 +43,9 @@ export const PARTNER_READ_SCOPES: Readonly<Record<string, Rule>> = {
   /** A co-lending partner's own settlements. */
   CoLendingSettlement: (partner) => ({ partnerCode: partner.id }),
   CoLendingSettlementLine: (partner) => ({ settlement: { partnerCode: partner.id } }),
+  /** An origination partner's own commissions and rule. */
+  OriginationCommission: (partner) => ({ partnerCode: partner.id }),
+  OriginationCommissionRule: (partner) => ({ partnerCode: partner.id }),
 };
 
 /**

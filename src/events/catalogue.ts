@@ -505,12 +505,23 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
       collections: money('The partner\'s parts of collections in the period.'), adjustments: money('Corrections of periods already settled (negative when money was taken back).'),
     },
   },
-  'loanParticipation.boughtBack': {
+  'loanParticipation.repurchased': {
     aggregate: 'LoanParticipation', meaning: 'The lender bought a co-lending partner\'s share of a defaulted loan back under the default loss guarantee: its principal then is owed to it (paid in its next settlement) and nothing more of the loan is shared with it.', schemaVersion: 1, audience: 'thePartner',
     fields: {
       participationId: id('LoanParticipation')('The share.'), loanId, partnerCode: text('The co-lending partner.'),
       paid: money('What the guarantee paid: the share\'s principal on the day.'), daysPastDue: int('The loan\'s days past due that day.'),
     },
+  },
+  'originationCommission.accrued': {
+    aggregate: 'OriginationCommission', meaning: 'A loan the origination partner brought was booked: its commission by the partner\'s rule was accrued to its payable.', schemaVersion: 1, audience: 'thePartner',
+    fields: {
+      commissionId: id('OriginationCommission')('The commission.'), loanId, partnerCode: text('The origination partner.'),
+      amount: money('The commission.'), clawbackDays: int('It is clawed back if the loan is closed within this many days of its disbursement.'),
+    },
+  },
+  'originationCommission.reclaimed': {
+    aggregate: 'OriginationCommission', meaning: 'The loan was closed within the clawback days of its disbursement: its commission was taken back from the partner\'s payable.', schemaVersion: 1, audience: 'thePartner',
+    fields: { commissionId: id('OriginationCommission')('The commission.'), loanId, partnerCode: text('The origination partner.'), amount: money('What was taken back.') },
   },
   'loanParticipation.assigned': {
     aggregate: 'LoanParticipation', meaning: 'A co-lending partner took its share of a loan under an arrangement; it funds its share of the principal owed from `from` and is paid its parts of what is collected from then on.', schemaVersion: 1, audience: 'thePartner',

@@ -10,6 +10,7 @@ import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
 import { objectPayload } from './payloads.js';
 import { LoanRef, LoanStatusEnum, tenantBusinessDate } from './loan.js';
 import { AssetClassEnum } from './delinquencyPolicy.js';
+import { PartyKindEnum } from './party.js';
 import { ArrangementRef, arrangementById, SplitModelEnum } from './coLending.js';
 import { LoanCollectionStatusRef, statusOfLoan } from './collections.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
@@ -83,7 +84,7 @@ const MaskedBorrowerRef = builder.objectRef<MaskedBorrower>('CoLenderBorrowerVie
   description: 'A loan\'s borrower as an arrangement that masks borrower data lets the co-lending partner see it.',
   authScopes: { can: 'coLending.read' },
   fields: (t) => ({
-    kind: t.exposeString('kind', { description: 'PERSON or BUSINESS.' }),
+    kind: t.field({ type: PartyKindEnum, description: 'A person or a business.', resolve: (b) => b.kind as 'PERSON' }),
     initials: t.exposeString('initials', { description: 'The initials of its legal name.' }),
     city: t.exposeString('city', { nullable: true, description: 'The city of its address, when known.' }),
     yearOfBirth: t.exposeInt('yearOfBirth', { nullable: true, description: 'A person\'s year of birth, when known.' }),

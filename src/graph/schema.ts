@@ -20,6 +20,7 @@ import './restructure.js';
 import './coLending.js';
 import './loanParticipation.js';
 import './coLendingSettlement.js';
+import './originationCommission.js';
 import './loanStatement.js';
 import './application.js';
 import './applicationDocument.js';

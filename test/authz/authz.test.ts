@@ -142,6 +142,9 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'coLending.approve': (token) => query(token, '{ coLendingVersionsToDecide { version } }'),
   // T+1 for the partner p-2, which it is already: allowed roles change nothing the other probes rely on.
   'coLending.settle': (token) => query(token, 'mutation { setCoLenderSettlement(input: { partnerCode: "p-2", settlementLagDays: 1 }) { coLenderSettlementTerms { settlementLagDays } userErrors { code } } }'),
+  'commissions.read': (token) => query(token, '{ originationCommissionStatement(partnerCode: "p-1") { partnerCode totals { owed } } }'),
+  // The same rule each time: allowed roles change nothing the other probes rely on (no probe books a loan p-1 brought).
+  'commissions.manage': (token) => query(token, 'mutation { setOriginationCommission(input: { partnerCode: "p-1", percent: "1", clawbackDays: 30 }) { originationCommissionRule { percent } userErrors { code } } }'),
   // Each role's probe shares a loan of its own.
   'loans.participations.assign': (token) => query(token, `mutation { assignLoanParticipation(input: { loanId: "${shareableLoans.pop()}", arrangementId: "${arrangementGlobalId}" }) { loanParticipation { sharePercent } userErrors { code } } }`),
   'loans.chargeOff.manage': (token) => query(token, 'mutation { setChargeOffRule(input: {}) { chargeOffRule { atDaysPastDue } userErrors { code } } }'),

@@ -35,6 +35,7 @@ import { setDelinquencyPolicy, setLoanProductDelinquencyBuckets } from '../../sr
 import { decideArrangement, proposeArrangement } from '../../src/services/coLending/arrangements.js';
 import { assignParticipation } from '../../src/services/coLending/participations.js';
 import { setCoLenderSettlement, settleCoLender } from '../../src/services/coLending/settlements.js';
+import { setOriginationCommission } from '../../src/services/origination/commissions.js';
 import type { ArrangementTerms } from '../../src/domain/servicing/coLending.js';
 
 let server: TestServer;
@@ -48,6 +49,7 @@ const victimArrangementName = `Victim pool ${randomUUID().slice(0, 6)}`;
 let arrangementGlobalId: string;
 let participationGlobalId: string;
 let settlementGlobalId: string;
+let commissionGlobalId: string;
 const victimEscrow = `VICTIMESCROW${randomUUID().slice(0, 6)}`;
 const gamma = `gamma-${randomUUID().slice(0, 6)}`;
 const secretName = `Victoria Secretname ${randomUUID().slice(0, 6)}`;
@@ -165,10 +167,13 @@ beforeAll(async () => {
     },
   });
   const command = { tenant: victim.slug, actor: { subject: 'victim-staff', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: new Date() };
+  // Alpha's commission rule, so the victim's loan it brought accrues one: what the probes try to read or change.
+  await setOriginationCommission(victimDb, command, { partnerCode: alpha, percent: new Decimal('1.2345'), cap: null, clawbackDays: 45 });
   ({ loanId } = await disburseLoan(victimDb, command, victim.businessDate, {
     productCode: 'PL-STD', principal: new Decimal(loanPrincipal), disbursementDate: victim.businessDate, originationPartnerCode: alpha,
   }));
   loanGlobalId = encodeGlobalID('Loan', loanId);
+  commissionGlobalId = encodeGlobalID('OriginationCommission', (await victimDb.originationCommission.findFirstOrThrow()).id);
   const repaid = await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'repayment', valueDate: victim.businessDate, amount: new Decimal('100'), channel: 'card' });
   loanTransactionGlobalId = encodeGlobalID('LoanTransaction', repaid.transactionId);
   const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'goodwill' });
@@ -308,7 +313,7 @@ const PROBES: Record<string, string> = {
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } c: node(id: "%LOAN%") { id ... on Loan { collectionStatus { open escalationLevel promisePendingUntil } collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
-  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%", "%RESTRUCTURE%", "%ARRANGEMENT%", "%PARTICIPATION%", "%SETTLEMENT%"]) { ... on CoLendingSettlement { number amount partnerCode } ... on CoLendingArrangement { name partnerCode } ... on LoanParticipation { funded loanNumber partnerCode } ... on LoanRestructureRequest { reason requestedBy } ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
+  'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%", "%RESTRUCTURE%", "%ARRANGEMENT%", "%PARTICIPATION%", "%SETTLEMENT%", "%COMMISSION%"]) { ... on CoLendingSettlement { number amount partnerCode } ... on OriginationCommission { amount loanNumber } ... on CoLendingArrangement { name partnerCode } ... on LoanParticipation { funded loanNumber partnerCode } ... on LoanRestructureRequest { reason requestedBy } ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
   'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
   'Query.reminderSettings': '{ reminderSettings { quietHoursStart quietHoursEnd rules { trigger days channel template product { code } } changedBy } }',
   'Mutation.setReminderRules': 'mutation { setReminderRules(input: { quietHoursStart: "20:00", quietHoursEnd: "09:00", rules: [] }) { reminderSettings { quietHoursStart rules { template } } userErrors { code field message } } }',
@@ -386,6 +391,8 @@ const PROBES: Record<string, string> = {
   'Mutation.settleCoLender': 'mutation { settleCoLender(input: { partnerCode: "%DELTA%" }) { settlements { id number amount } userErrors { code field message } } }',
   'Mutation.setCoLenderSettlement': 'mutation { setCoLenderSettlement(input: { partnerCode: "%DELTA%", settlementLagDays: 0, escrowAccount: "ATTACKER1", beneficiaryAccount: "99999999" }) { coLenderSettlementTerms { escrowAccount beneficiaryAccountMasked } userErrors { code field message } } }',
   'Mutation.setApplicationCoLending': 'mutation { setApplicationCoLending(input: { applicationId: "%APPLICATION%", arrangementId: "%ARRANGEMENT%" }) { application { id coLendingArrangement { id name } } userErrors { code field message } } }',
+  'Query.originationCommissionStatement': '{ a: originationCommissionStatement(partnerCode: "%ALPHA_CODE%") { partnerCode totals { accrued owed } commissions { id loanNumber amount } } b: originationCommissionStatement { partnerCode commissions { id amount } } }',
+  'Mutation.setOriginationCommission': 'mutation { setOriginationCommission(input: { partnerCode: "%ALPHA_CODE%", percent: "99", clawbackDays: 0 }) { originationCommissionRule { partnerCode percent payableAccount } userErrors { code field message } } }',
   'Mutation.assignLoanParticipation': 'mutation { assignLoanParticipation(input: { loanId: "%LOAN%", arrangementId: "%ARRANGEMENT%" }) { loanParticipation { id funded loanNumber } userErrors { code field message } } }',
   'Mutation.setChargeOffRule': 'mutation { setChargeOffRule(input: { productCode: "PL-STD", atDaysPastDue: 1 }) { chargeOffRule { atDaysPastDue product { code } } userErrors { code field message } } }',
   'Mutation.openLedgerAccount': 'mutation { openLedgerAccount(input: { code: "2900", name: "probe", kind: ASSET }) { ledgerAccount { code name } userErrors { code field message } } }',
@@ -572,13 +579,13 @@ describe('isolation across every root field', () => {
         applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator,
         staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount,
         victimTemplate.split(' ')[0]!, victimMessageBody, messageGlobalId, 'Pacific/Chatham', '22:17', victimCompany, victimAccount, mandateGlobalId, 'Victim Holder',
-        writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason, arrangementGlobalId, participationGlobalId, victimArrangementName, delta, settlementGlobalId, victimEscrow];
+        writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason, arrangementGlobalId, participationGlobalId, victimArrangementName, delta, settlementGlobalId, victimEscrow, commissionGlobalId, '96.02'];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId).replaceAll('%WRITEOFF%', writeOffGlobalId).replaceAll('%RESTRUCTURE%', restructureGlobalId)
         .replaceAll('%ARRANGEMENT%', arrangementGlobalId).replaceAll('%PARTICIPATION%', participationGlobalId)
-        .replaceAll('%SETTLEMENT%', settlementGlobalId).replaceAll('%DELTA%', delta)
+        .replaceAll('%SETTLEMENT%', settlementGlobalId).replaceAll('%DELTA%', delta).replaceAll('%COMMISSION%', commissionGlobalId)
         .replaceAll('%APPLICATION%', applicationGlobalId).replaceAll('%APPLICANT_ID%', applicantIdentifier)
         .replaceAll('%DOCUMENT%', documentGlobalId).replaceAll('%REVIEW%', reviewGlobalId).replaceAll('%POLICY%', policyGlobalId).replaceAll('%PRICING%', pricingGlobalId).replaceAll('%MATRIX%', matrixGlobalId).replaceAll('%SETTINGS%', settingsGlobalId)
         .replaceAll('%STAFF%', staffGlobalId).replaceAll('%CASE%', caseGlobalId).replaceAll('%PROMISE%', promiseGlobalId).replaceAll('%MESSAGE%', messageGlobalId).replaceAll('%MANDATE%', mandateGlobalId);
@@ -615,6 +622,9 @@ describe('isolation across every root field', () => {
       expect(await victimDb.loanParticipation.findMany({ select: { partnerCode: true } })).toEqual([{ partnerCode: delta }]);
       expect(await victimDb.coLendingRules.count()).toBe(0);
       expect(await victimDb.coLendingSettlement.count()).toBe(1);
+      expect(await victimDb.originationCommissionRule.findMany({ select: { percent: true, clawbackDays: true } })).toEqual([{ percent: expect.anything(), clawbackDays: 45 }]);
+      expect((await victimDb.originationCommissionRule.findFirstOrThrow()).percent.toString()).toBe('1.2345');
+      expect(await victimDb.originationCommission.count()).toBe(1);
       expect(await victimDb.coLendingPartnerLedger.findMany({ select: { escrowAccount: true, settlementLagDays: true } })).toEqual([{ escrowAccount: victimEscrow, settlementLagDays: 3 }]);
       expect((await victimDb.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual({});
       expect(await victimDb.loanProduct.findMany({ select: { code: true, retiredAt: true } })).toEqual([{ code: 'PL-STD', retiredAt: null }]);

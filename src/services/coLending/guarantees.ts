@@ -67,7 +67,7 @@ export async function invokeGuarantees(c: StepContext): Promise<number> {
       return {
         result: 'bought' as const,
         audit: { entityType: 'LoanParticipation', entityId: share.id, after: { boughtBack: true, on: c.businessDate, paid: principal.toFixed(), daysPastDue: loan.daysPastDue, trigger: share.trigger } },
-        events: [...eventsOf(posting), { type: 'loanParticipation.boughtBack', aggregateType: 'LoanParticipation', aggregateId: share.id, partnerScope: share.partnerCode, payload }],
+        events: [...eventsOf(posting), { type: 'loanParticipation.repurchased', aggregateType: 'LoanParticipation', aggregateId: share.id, partnerScope: share.partnerCode, payload }],
       };
     }).catch((error: unknown) => {
       // One share the posting engine refuses does not stop the book's end of day: it stays with the partner, and is said.

@@ -16,6 +16,7 @@ import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql, type PoolSql, type TenantStatement } from '../../tenancy/tenantSql.js';
 import { sealSecret, type DataKey } from '../../tenancy/sealing.js';
 import { writeEvents, type EventDraft } from '../endOfDay/events.js';
+import { journalWithoutLoan } from '../servicing/ledger.js';
 import type { StepContext } from '../endOfDay/run.js';
 
 /** Statements returning rows, on whichever connection the caller holds (end of day's, or a command's transaction). */
@@ -37,7 +38,9 @@ export interface SettlementMade {
 /** Settles `partnerCode` through `through`, per currency; returns the settlements made (none when nothing is owed). */
 async function settlePartner(rows: Rows, partnerCode: string, through: string, businessDate: string, now: Date, by: string): Promise<SettlementMade[]> {
   // One settlement of a partner at a time: its ledger row is the lock.
-  const [ledger] = await rows<{ payable: string }>((s) => `SELECT payable_account AS payable FROM ${s}.colending_partner_ledger WHERE partner_code = $1 FOR UPDATE`, [partnerCode]);
+  const [ledger] = await rows<{ payable: string; cash: string }>((s) => `
+    SELECT payable_account AS payable, (SELECT code FROM ${s}.ledger_account WHERE role = 'cash') AS cash
+      FROM ${s}.colending_partner_ledger WHERE partner_code = $1 FOR UPDATE OF colending_partner_ledger`, [partnerCode]);
   if (!ledger) return [];
   const open = await rows<{ journal_id: string; line: number; loan_id: string; value_date: string; currency: string; amount: string }>((s) => `
     SELECT jl.journal_id::text, jl.line, jl.loan_id::text, jl.value_date::text, jl.currency, (jl.credit - jl.debit)::text AS amount
@@ -61,24 +64,16 @@ async function settlePartner(rows: Rows, partnerCode: string, through: string, b
     const number = (previous!.number ?? 0) + 1;
     const amount = figures.amount.toFixed();
     await rows((s) => `
-      WITH journal AS (
-        INSERT INTO ${s}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
-        VALUES ($1::uuid, NULL, NULL, 'settlement', $2, $3::date, $4, $5, $6::timestamptz) RETURNING id
-      ), lines AS (
-        INSERT INTO ${s}.journal_line (journal_id, line, account, debit, credit, loan_id, currency, value_date)
-        SELECT $1::uuid, 1, $7, $8::numeric, 0, NULL::uuid, $2, $3::date FROM journal
-        UNION ALL SELECT $1::uuid, 2, (SELECT code FROM ${s}.ledger_account WHERE role = 'cash'), 0, $8::numeric, NULL::uuid, $2, $3::date FROM journal
-        RETURNING 1
-      ), settlement AS (
+      WITH ${journalWithoutLoan(s, 'settlement')}, settlement AS (
         INSERT INTO ${s}.colending_settlement (id, partner_code, number, currency, through_date, business_date, collections, adjustments, amount, journal_id, created_by, created_at)
-        SELECT $9::uuid, $10, $11, $2, $12::date, $3::date, $13::numeric, $14::numeric, $8::numeric, id, $5, $6::timestamptz FROM journal
+        SELECT $10::uuid, $11, $12, $2, $13::date, $3::date, $14::numeric, $15::numeric, $8::numeric, id, $5, $6::timestamptz FROM journal
         RETURNING id
       )
       INSERT INTO ${s}.colending_settlement_line (journal_id, line, settlement_id, loan_id, value_date, amount, adjustment)
       SELECT (e->>'journalId')::uuid, (e->>'line')::int, (SELECT id FROM settlement), (e->>'loanId')::uuid, (e->>'valueDate')::date, (e->>'amount')::numeric, (e->>'adjustment')::boolean
-        FROM jsonb_array_elements($15::jsonb) e
+        FROM jsonb_array_elements($16::jsonb) e
       RETURNING 1`,
-    [journalId, currency, businessDate, `Settlement ${number} to co-lender ${partnerCode} through ${through}`, by, now.toISOString(), ledger.payable, amount,
+    [journalId, currency, businessDate, `Settlement ${number} to co-lender ${partnerCode} through ${through}`, by, now.toISOString(), ledger.payable, amount, ledger.cash,
       id, partnerCode, number, through, figures.collections.toFixed(), figures.adjustments.toFixed(),
       JSON.stringify(figures.lines.map((l, k) => ({ journalId: lines[k]!.journal_id, line: lines[k]!.line, loanId: l.loanId, valueDate: l.valueDate, amount: l.amount.toFixed(), adjustment: l.adjustment })))]);
     made.push({ id, partnerCode, number, currency, through, amount: figures.amount, collections: figures.collections, adjustments: figures.adjustments });

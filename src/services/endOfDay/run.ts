@@ -29,6 +29,7 @@ import { makeReminders } from './reminders.js';
 import { presentDebits } from './presentments.js';
 import { settleCoLenders } from '../coLending/settlements.js';
 import { invokeGuarantees } from '../coLending/guarantees.js';
+import { clawBackCommissions } from '../origination/commissions.js';
 import { chargeOffByRule } from '../servicing/writeOffs.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now' | 'dataKey'>;
@@ -167,6 +168,7 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
   },
   // After every posting of the day (replays, presentments, charge-offs): what partners are owed through T−N.
   { name: 'coLendingSettlement', kind: 'once', run: (sql, c) => settleCoLenders(sql, c) },
+  { name: 'commissionClawback', kind: 'once', run: (sql, c) => clawBackCommissions(sql, c) },
   {
     name: 'collections', kind: 'once',
     async run(sql, c) {

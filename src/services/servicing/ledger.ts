@@ -247,3 +247,20 @@ export async function mapProductAccount(db: TenantDb, command: CommandContext, p
     };
   });
 }
+
+/**
+ * SQL: the opening CTEs (`journal`, `lines`) of a statement that posts a journal naming no loan (a settlement with
+ * a co-lender, a commission): Dr $7, Cr $9, for $8, with the journal's id $1, currency $2, value date $3, narrative
+ * $4, poster $5 and time $6. The caller's own CTEs and INSERT follow, with parameters from $10.
+ */
+export function journalWithoutLoan(s: string, kind: 'settlement' | 'commission'): string {
+  return `journal AS (
+      INSERT INTO ${s}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
+      VALUES ($1::uuid, NULL, NULL, '${kind}', $2, $3::date, $4, $5, $6::timestamptz) RETURNING id
+    ), lines AS (
+      INSERT INTO ${s}.journal_line (journal_id, line, account, debit, credit, loan_id, currency, value_date)
+      SELECT $1::uuid, 1, $7, $8::numeric, 0, NULL::uuid, $2, $3::date FROM journal
+      UNION ALL SELECT $1::uuid, 2, $9, 0, $8::numeric, NULL::uuid, $2, $3::date FROM journal
+      RETURNING 1
+    )`;
+}

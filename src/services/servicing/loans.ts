@@ -1,5 +1,6 @@
 // Loan commands: booking (disbursement) and every transaction a loan takes, each one database transaction with
 // its outbox events and audit record (commands.ts). The money itself is the posting engine's (postings.ts).
+import { accrueCommission } from '../origination/commissions.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
@@ -202,6 +203,10 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
     throw error;
   }
   const loan = posting.loans.get(loanId)!;
+  // The origination partner's commission on what was paid out, with the booking.
+  const commission = booking.originationPartner
+    ? await accrueCommission(tx, command, businessDate, { id: loanId, number: Number(numbered!.n), partnerCode: booking.originationPartner, currency: booking.product.currency, principal: paidNow })
+    : null;
   const shown = {
     loanId, productCode: booking.product.code, productVersion: booking.productVersion, principal: paidNow.toFixed(), currency: booking.product.currency,
     ...(booking.tranches?.length ? { approvedPrincipal: plan.approvedPrincipal.toFixed(), tranches: plan.tranches.length } : {}),
@@ -219,6 +224,7 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
         netDisbursement: { amount: loan.state.schedule.netDisbursement, currency: booking.product.currency },
       } },
       ...(before ? [before.event] : []),
+      ...(commission ? [commission] : []),
       ...(loan.status !== 'active' ? eventsOf({ ...posting, transactions: [] }) : shareEventsOf(posting)),
     ],
     ...(before ? { shareAudit: before.audit } : {}),

@@ -79,7 +79,7 @@ describe('default loss guarantee', () => {
     const settled = (await call(partner, '{ coLendingSettlements(first: 5) { edges { node { amount collections } } } }'))['coLendingSettlements'].edges;
     expect(settled).toEqual([{ node: { amount: '5000.00 USD', collections: '5000.00 USD' } }]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
-    expect((await db.outboxEvent.findMany({ where: { partnerScope: 'bank-two', type: 'loanParticipation.boughtBack' } })).map((e) => (e.payload as { paid: string }).paid)).toEqual(['5000.00 USD']);
+    expect((await db.outboxEvent.findMany({ where: { partnerScope: 'bank-two', type: 'loanParticipation.repurchased' } })).map((e) => (e.payload as { paid: string }).paid)).toEqual(['5000.00 USD']);
     expect((await call(admin, '{ ledgerInvariants { holds participationsOffLedger coLenderPayablesOff } }'))['ledgerInvariants']).toEqual({ holds: true, participationsOffLedger: 0, coLenderPayablesOff: 0 });
   });
 });

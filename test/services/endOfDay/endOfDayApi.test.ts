@@ -107,7 +107,7 @@ describe('the sandbox clock', () => {
     // The day the first instalment fell due: the set-based step moved both loans.
     const day = await gql(server.gateway, '{ endOfDayRun(businessDate: "2026-02-05") { businessDate status steps { step rows completedAt } totals { step rows } } }', { token: admin });
     expect(day.errors).toBeUndefined();
-    expect(day.data!['endOfDayRun'].steps.map((s: { step: string }) => s.step)).toEqual(['expireApplications', 'replayLoans', 'advancePositions', 'presentments', 'coLendingGuarantee', 'chargeOff', 'classify', 'suspense', 'provisions', 'coLendingSettlement', 'collections', 'reminders', 'summary', 'events']);
+    expect(day.data!['endOfDayRun'].steps.map((s: { step: string }) => s.step)).toEqual(['expireApplications', 'replayLoans', 'advancePositions', 'presentments', 'coLendingGuarantee', 'chargeOff', 'classify', 'suspense', 'provisions', 'coLendingSettlement', 'commissionClawback', 'collections', 'reminders', 'summary', 'events']);
     const moved = day.data!['endOfDayRun'].totals.find((t: { step: string }) => t.step === 'advancePositions');
     expect(moved.rows + day.data!['endOfDayRun'].totals.find((t: { step: string }) => t.step === 'replayLoans').rows).toBeGreaterThanOrEqual(2);
   });
