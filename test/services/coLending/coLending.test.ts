@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { apiCalls } from '../../support/apiCalls.js';
+import { subscribe, until } from '../../support/ws.js';
 import { registerPartner } from '../../../src/services/partners.js';
 import { Decimal } from '../../../src/domain/money.js';
 import { partnerPrincipal, splitCollection, type LoanParticipation } from '../../../src/domain/servicing/coLending.js';
@@ -104,15 +105,33 @@ describe('co-lending', () => {
       .toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.loanId' })]);
     expect((await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l1.id, arrangementId })).errors)
       .toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.loanId' })]);
+    const mine = async (token: string) => (await call(token, SHARES))['loanParticipations'].edges.map((e: { node: Record<string, unknown> }) => e.node) as Record<string, unknown>[];
     const l2 = await book();
     expect((await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l2.id, arrangementId: secondId })).errors).toEqual([]);
+    // A new version in force with limits: loans keep the version they were assigned under; new shares are held to it.
+    const limited = async (extra: Record<string, unknown>) => {
+      const proposedAgain = await mutate(maker, 'proposeCoLendingArrangement', PROPOSE, { arrangementId: secondId, ...terms, partnerCode: undefined, name: undefined, currency: undefined, sharePercent: '15', model: 'COLLECTION_SHARE', guarantee: null, ...extra });
+      expect(proposedAgain.errors).toEqual([]);
+      const version = Math.max(...proposedAgain.data.coLendingArrangement.versions.map((v: { version: number }) => v.version));
+      expect((await mutate(checker, 'decideCoLendingArrangement', DECIDE, { arrangementId: secondId, version, approve: true })).errors).toEqual([]);
+    };
+    const refusedShare = async () => (await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: (await book()).id, arrangementId: secondId })).errors;
+    await limited({ maxLoanPrincipal: '5000' });
+    expect(await refusedShare()).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.arrangementId', message: expect.stringContaining('up to 5000') })]);
+    await limited({ totalLimit: '2000' });
+    expect(await refusedShare()).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.arrangementId', message: expect.stringContaining('at most 2000') })]);
+    await limited({ validTo: '2026-01-04' });
+    expect(await refusedShare()).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.arrangementId', message: expect.stringContaining('valid from 2026-01-01 to 2026-01-04') })]);
+    await limited({ productCodes: ['SME-WC'] });
+    expect(await refusedShare()).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.arrangementId', message: expect.stringContaining('PL-STD') })]);
+    expect((await mine(partnerTwo)).map((p) => p['sharePercent'])).toEqual(['15']);
 
     const balances = async (asOf: string) => {
       const data = await call(admin, `{ trialBalance(asOf: "${asOf}") { lines { account balance } } }`);
       return Object.fromEntries(data['trialBalance'].lines.map((l: { account: string; balance: string }) => [l.account, l.balance])) as Record<string, string>;
     };
     // Partners' accounts open with their first approved arrangement, numbered in turn.
-    expect(await balances('2026-01-05')).toMatchObject({ '2210-1': '-8000.00 USD', '2210-2': '-1500.00 USD', 1000: '-10500.00 USD' });
+    expect(await balances('2026-01-05')).toMatchObject({ '2210-1': '-8000.00 USD', '2210-2': '-1500.00 USD', 1000: '-50500.00 USD' }); // six loans of 10,000 paid out, 9,500 funded by the partners
 
     // A loan shared three days after its payout funds its share of the principal owed then.
     const l3 = await book();
@@ -126,6 +145,9 @@ describe('co-lending', () => {
     const LOAN = `query($id: ID!) { node(id: $id) { ... on Loan { daysPastDue assetClass receivable { principal } account { instalments { number charged { principal interest } } } } } }`;
     const first = (await call(admin, LOAN, { id: l1.id }))['node'].account.instalments[0];
     const due = amount(first.charged.principal).plus(amount(first.charged.interest));
+    // The partner follows its money live: its share's change reaches its event stream.
+    const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${partnerOne}` }, 'subscription { events(after: "0", types: ["loan.coLendingShareChanged"]) { type payload } }');
+    const otherLive = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${partnerTwo}` }, 'subscription { events(after: "0", types: ["loan.coLendingShareChanged"]) { type payload } }');
     const repaid = await mutate(servicing, 'postRepayment', `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
       { idempotencyKey: key(), loanId: l1.id, amount: due.toFixed(2), valueDate: '2026-02-05', channel: 'card' });
     expect(repaid.errors).toEqual([]);
@@ -135,7 +157,14 @@ describe('co-lending', () => {
     };
     const split = splitCollection([participation], { principal: amount(first.charged.principal), interest: amount(first.charged.interest), fee: new Decimal(0), penalty: new Decimal(0) },
       new Decimal(10000), new Decimal('14.9'), 'USD').partners[0]!;
-    const mine = async (token: string) => (await call(token, SHARES))['loanParticipations'].edges.map((e: { node: Record<string, unknown> }) => e.node) as Record<string, unknown>[];
+    const collectedLive = (r: Record<string, any>) => r['data']?.events.payload.collected === `${split.total.toFixed(2)} USD`;
+    await until(() => live.results.some(collectedLive));
+    expect(live.results.every((r) => r['data']?.events.payload.partnerCode === 'cl-one')).toBe(true);
+    await live.stop();
+    // The other partner's stream has its own share's funding only.
+    await until(() => otherLive.results.length > 0);
+    expect(otherLive.results.map((r) => r['data']?.events.payload.partnerCode)).toEqual(['cl-two']);
+    await otherLive.stop();
     const afterRepayment = (await mine(partnerOne)).find((p) => p['loanNumber'] === l1.number)!;
     expect(afterRepayment['collected']).toBe(`${split.total.toFixed(2)} USD`);
     const owed = amount((await call(admin, LOAN, { id: l1.id }))['node'].receivable.principal);
@@ -245,7 +274,7 @@ describe('co-lending', () => {
     const told = async (partner: string) => (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: { startsWith: 'coLendingArrangement.' } } })).length
       + (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: 'loanParticipation.assigned' } })).length;
     expect(await told('cl-one')).toBe(3);
-    expect(await told('cl-two')).toBe(2);
+    expect(await told('cl-two')).toBe(6); // five versions approved, one share
 
     const invariants = (await call(admin, '{ ledgerInvariants { holds participationsOffLedger coLenderPayablesOff loansOffLedger controlAccountsOff } }'))['ledgerInvariants'];
     expect(invariants).toEqual({ holds: true, participationsOffLedger: 0, coLenderPayablesOff: 0, loansOffLedger: 0, controlAccountsOff: 0 });
