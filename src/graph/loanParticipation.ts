@@ -133,7 +133,8 @@ builder.node(LoanParticipationRef, {
       resolve: async (p, _args, context) => termsFromJson((await loanOfShare(context).load(p.loanId))!.terms).annualRatePercent,
     }),
     lenderRatePercent: t.field({
-      type: 'Decimal', nullable: true,
+      // Computed from every partner's share: the lender's staff only, never another partner's terms to a partner.
+      type: 'Decimal', nullable: true, authScopes: { can: 'loans.read' },
       description: 'The rate the lender earns on the share it keeps, given the borrower\'s rate and every partner\'s rate on its share; null when the partners\' rates take more than the borrower pays.',
       resolve: async (p, _args, context) => {
         const loan = (await loanOfShare(context).load(p.loanId))!;

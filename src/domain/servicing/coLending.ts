@@ -15,7 +15,7 @@
 // - Fees and penalties stay with the originator unless the arrangement shares them (then at the share).
 // - The originator's part is always the whole less the partners': the parts sum to the whole by construction.
 import { InvalidField } from '../../errors.js';
-import { Decimal, minorUnits } from '../money.js';
+import { AMOUNT_CEILING, Decimal, minorUnits } from '../money.js';
 import { generateSchedule, type Schedule, type ScheduleRequest } from './schedule.js';
 import type { LoanTerms } from './product.js';
 
@@ -78,7 +78,14 @@ function percent(value: Decimal, field: string, { above, atMost }: { above: Deci
 
 /** Refuses terms the rules do not allow, naming the field. */
 export function checkArrangementTerms(terms: ArrangementTerms, rules: CoLendingRules): void {
-  const most = HUNDRED.minus(rules.minimumRetentionPercent);
+  // Shares and rates are kept to four places (a share of 66.6667 % is two thirds to the paisa on any loan).
+  for (const [field, value] of [['sharePercent', terms.sharePercent], ['partnerRatePercent', terms.partnerRatePercent], ['servicingFeePercent', terms.servicingFeePercent], ['guarantee.capPercent', terms.guarantee?.capPercent ?? ZERO]] as const) {
+    if (value.decimalPlaces() > 4) throw new InvalidField(field, `${field} may have at most 4 digits after the point`);
+  }
+  for (const [field, value] of [['maxLoanPrincipal', terms.maxLoanPrincipal], ['totalLimit', terms.totalLimit]] as const) {
+    if (value !== null && (value.decimalPlaces() > 4 || value.gte(AMOUNT_CEILING))) throw new InvalidField(field, `${field} must be below 10^15 with at most 4 digits after the point`);
+  }
+  const most = Decimal.min(HUNDRED.minus(rules.minimumRetentionPercent), new Decimal('99.9999'));
   if (!terms.sharePercent.gt(0) || terms.sharePercent.gt(most)) {
     throw new InvalidField('sharePercent', `sharePercent must be more than 0 and at most ${most.toFixed()}: the lender keeps at least ${rules.minimumRetentionPercent.toFixed()} % of every loan`);
   }
@@ -176,6 +183,18 @@ export function interestRatio(p: Pick<LoanParticipation, 'model' | 'sharePercent
   return Decimal.min(ratio, new Decimal(1));
 }
 
+/**
+ * Each participation's fraction of interest collected, scaled down together when the partners' rates would take
+ * more than all of it (a loan restructured to a rate below theirs): the partners then share all of the interest in
+ * the proportion their rates give, and the lender none.
+ */
+export function interestRatios(participations: readonly LoanParticipation[], loanRatePercent: Decimal): Map<LoanParticipation, Decimal> {
+  const ratios = new Map(participations.map((p) => [p, interestRatio(p, loanRatePercent)]));
+  const total = [...ratios.values()].reduce((s, r) => s.plus(r), ZERO);
+  if (total.gt(1)) for (const [p, r] of ratios) ratios.set(p, r.div(total));
+  return ratios;
+}
+
 /** The fraction of every interest amount collected that the originator keeps from the partner's part as servicing fee. */
 export function servicingFeeRatio(p: Pick<LoanParticipation, 'sharePercent' | 'servicingFeePercent'>, loanRatePercent: Decimal): Decimal {
   if (!loanRatePercent.gt(0)) return ZERO;
@@ -183,8 +202,8 @@ export function servicingFeeRatio(p: Pick<LoanParticipation, 'sharePercent' | 's
 }
 
 /** The partner's part of an amount of interest collected (signed, for money given back), and the fee kept from it. */
-export function partnerInterest(p: LoanParticipation, interest: Decimal, loanRatePercent: Decimal, currency: string): { gross: Decimal; servicingFee: Decimal } {
-  const gross = rounded(interest.times(interestRatio(p, loanRatePercent)), currency);
+export function partnerInterest(p: LoanParticipation, interest: Decimal, loanRatePercent: Decimal, currency: string, ratio = interestRatio(p, loanRatePercent)): { gross: Decimal; servicingFee: Decimal } {
+  const gross = rounded(interest.times(ratio), currency);
   const fee = rounded(interest.times(servicingFeeRatio(p, loanRatePercent)), currency);
   // The fee never takes more than the partner's interest: it is kept out of it.
   return { gross, servicingFee: gross.isNegative() ? Decimal.max(fee, gross) : Decimal.min(fee, gross) };
@@ -210,9 +229,10 @@ export function splitCollection(
   participations: readonly LoanParticipation[], collected: { principal: Decimal; interest: Decimal; fee: Decimal; penalty: Decimal },
   owedBefore: Decimal, loanRatePercent: Decimal, currency: string,
 ): CollectionSplit {
+  const ratios = interestRatios(participations, loanRatePercent);
   const partners = participations.map((p) => {
     const principal = partnerPrincipalMove(p.sharePercent, owedBefore.minus(collected.principal), owedBefore, currency);
-    const { gross, servicingFee } = partnerInterest(p, collected.interest, loanRatePercent, currency);
+    const { gross, servicingFee } = partnerInterest(p, collected.interest, loanRatePercent, currency, ratios.get(p));
     const fee = p.sharesFees ? partnerPartAtShare(p.sharePercent, collected.fee, currency) : ZERO;
     const penalty = p.sharesPenalties ? partnerPartAtShare(p.sharePercent, collected.penalty, currency) : ZERO;
     return { partnerCode: p.partnerCode, principal, interest: gross, servicingFee, fee, penalty, total: principal.plus(gross).minus(servicingFee).plus(fee).plus(penalty) };

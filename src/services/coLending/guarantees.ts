@@ -63,10 +63,14 @@ export async function invokeGuarantees(c: StepContext): Promise<number> {
       // Its books change from today on: replayed from scratch, the partner's principal moves to its payable.
       await sql.execute((s) => `UPDATE ${s}.loan SET replay_checkpoint = NULL WHERE id = $1::uuid`, share.loanId);
       const posting = await postToLoans(tx, { ...postingRunOf(command, c.businessDate), cause: `Share bought back from co-lender ${share.partnerCode} under the default loss guarantee` }, [], [share.loanId]);
-      const payload = { participationId: share.id, loanId: share.loanId, partnerCode: share.partnerCode, paid: { amount: principal, currency: loan.currency }, daysPastDue: loan.daysPastDue };
+      // What the ledger paid is what counts against the cap (the stored principal and the replay agree but for rounding of corrections).
+      const moved = posting.loans.get(share.loanId)!.shares.find((x) => x.partnerCode === share.partnerCode);
+      const paid = moved ? moved.principal.negated() : principal;
+      if (!paid.equals(principal)) await tx.loanParticipation.update({ where: { id: share.id }, data: { guaranteePaid: paid.toFixed() } });
+      const payload = { participationId: share.id, loanId: share.loanId, partnerCode: share.partnerCode, paid: { amount: paid, currency: loan.currency }, daysPastDue: loan.daysPastDue };
       return {
         result: 'bought' as const,
-        audit: { entityType: 'LoanParticipation', entityId: share.id, after: { boughtBack: true, on: c.businessDate, paid: principal.toFixed(), daysPastDue: loan.daysPastDue, trigger: share.trigger } },
+        audit: { entityType: 'LoanParticipation', entityId: share.id, after: { boughtBack: true, on: c.businessDate, paid: paid.toFixed(), daysPastDue: loan.daysPastDue, trigger: share.trigger } },
         events: [...eventsOf(posting), { type: 'loanParticipation.repurchased', aggregateType: 'LoanParticipation', aggregateId: share.id, partnerScope: share.partnerCode, payload }],
       };
     }).catch((error: unknown) => {

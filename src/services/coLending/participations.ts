@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { dayNumber, parseDate } from '../../domain/calendar.js';
 import { Decimal } from '../../domain/money.js';
-import { emiInterestRatio, partnerPrincipal } from '../../domain/servicing/coLending.js';
+import { emiInterestRatio, originatorRatePercent, partnerPrincipal } from '../../domain/servicing/coLending.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
 import { runCommand, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
@@ -21,14 +21,20 @@ import { coLendingRules, termsOfVersion, versionInForce } from './arrangements.j
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const daysBetween = (from: string, to: string) => dayNumber(parseDate(to)) - dayNumber(parseDate(from));
 
-type LoanWithShares = Awaited<ReturnType<Tx['loan']['findUniqueOrThrow']>> & { product: { code: string }; participations: { partnerCode: string; sharePercent: { toString(): string } }[] };
+type LoanWithShares = Awaited<ReturnType<Tx['loan']['findUniqueOrThrow']>> & { product: { code: string }; participations: { partnerCode: string; sharePercent: { toString(): string }; partnerRatePercent: { toString(): string } }[] };
 
 /**
  * A share of `loan` for the arrangement's partner, checked against the arrangement's version in force and the
  * lender's rules, and stored from `from` (the caller then replays the loan with it). `owed` is the loan's principal
  * owed on `from`: what the partner funds its share of.
  */
-export async function shareOfLoan(tx: Tx, command: CommandContext, businessDate: string, loan: LoanWithShares, arrangementId: string, from: string, owed: Decimal, field = 'arrangementId') {
+export async function shareOfLoan(
+  tx: Tx, command: CommandContext, businessDate: string, loan: LoanWithShares, arrangementId: string, from: string, owed: Decimal,
+  fields: { arrangement: string; loan: string } = { arrangement: 'arrangementId', loan: 'loanId' },
+) {
+  const field = fields.arrangement;
+  // Shares under one arrangement are counted against its total limit one at a time.
+  if (UUID.test(arrangementId)) await tenantSql(tx, schemaForSlug(command.tenant)).query((s) => `SELECT 1 FROM ${s}.colending_arrangement WHERE id = $1::uuid FOR UPDATE`, arrangementId);
   const version = UUID.test(arrangementId) ? await versionInForce(tx, arrangementId) : null;
   if (!version) {
     const exists = UUID.test(arrangementId) && await tx.coLendingArrangement.findUnique({ where: { id: arrangementId } });
@@ -48,10 +54,19 @@ export async function shareOfLoan(tx: Tx, command: CommandContext, businessDate:
     throw refuse(`the arrangement takes shares of loans up to ${terms.maxLoanPrincipal.toFixed()} ${loan.currency}; this one is approved for ${approved.toFixed()}`);
   }
   const rules = await coLendingRules(tx);
-  if (loan.participations.some((p) => p.partnerCode === arrangement.partnerCode)) throw refuse('the partner already has a share of this loan', 'loanId');
+  if (loan.participations.some((p) => p.partnerCode === arrangement.partnerCode)) throw refuse('the partner already has a share of this loan', fields.loan);
   const taken = loan.participations.reduce((sum, p) => sum.plus(p.sharePercent.toString()), new Decimal(0)).plus(terms.sharePercent);
   if (taken.gt(new Decimal(100).minus(rules.minimumRetentionPercent))) {
-    throw refuse(`the lender keeps at least ${rules.minimumRetentionPercent.toFixed()} % of every loan; with this share the partners would hold ${taken.toFixed()} %`, 'loanId');
+    throw refuse(`the lender keeps at least ${rules.minimumRetentionPercent.toFixed()} % of every loan; with this share the partners would hold ${taken.toFixed()} %`, fields.loan);
+  }
+  // The partners' rates must leave the lender something of the borrower's interest (its own rate at least zero).
+  const loanRate = termsFromJson(loan.terms).annualRatePercent;
+  const partners = [
+    ...loan.participations.map((p) => ({ sharePercent: new Decimal(p.sharePercent.toString()), partnerRatePercent: new Decimal(p.partnerRatePercent.toString()) })),
+    { sharePercent: terms.sharePercent, partnerRatePercent: terms.partnerRatePercent },
+  ];
+  if (terms.model !== 'collectionShare' && originatorRatePercent(loanRate, partners) === null) {
+    throw refuse(`the loan's rate, ${loanRate.toFixed()} %, is less than the partners' rates on their shares would take`);
   }
   const funded = partnerPrincipal(terms.sharePercent, owed, loan.currency);
   if (terms.totalLimit !== null) {

@@ -52,10 +52,10 @@ const BATCHES = [
 
 /**
  * A loan's partners as rows of `partner`: the origination partner that brought it (null for the lender's own, which
- * makes the lender's batch) and each co-lending partner with a share of it.
+ * makes the lender's batch) and each co-lending partner holding a share of it (not one bought back under the guarantee).
  */
 function partnersOf(s: string, loan: string): string {
-  return `(SELECT ${loan}.origination_partner AS partner UNION ALL SELECT p.partner_code FROM ${s}.loan_participation p WHERE p.loan_id = ${loan}.id)`;
+  return `(SELECT ${loan}.origination_partner AS partner UNION ALL SELECT p.partner_code FROM ${s}.loan_participation p WHERE p.loan_id = ${loan}.id AND p.until_date IS NULL)`;
 }
 
 /** A loan's global id as globalIdOf writes it (base64 of "Loan:<uuid>", 56 characters: no line breaks). */

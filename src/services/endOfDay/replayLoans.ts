@@ -6,7 +6,10 @@
 // nothing twice.
 import { AppError, InvalidField } from '../../errors.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
-import { postToLoans } from '../servicing/postings.js';
+import { randomUUID } from 'node:crypto';
+import { postToLoans, type PostingResult } from '../servicing/postings.js';
+import { shareEventsOf } from '../servicing/loans.js';
+import { writtenEvent } from '../../events/catalogue.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { END_OF_DAY_POSTER } from './advancePositions.js';
 
@@ -27,13 +30,14 @@ export async function loansToReplay(db: TenantDb, schema: string, businessDate: 
 }
 
 /** Replays up to `limit` of the loans that need it to `businessDate`; returns how many. */
-export async function replayLoansBatch(db: TenantDb, schema: string, businessDate: string, limit: number, now: Date): Promise<{ replayed: number; journals: number }> {
+export async function replayLoansBatch(db: TenantDb, schema: string, businessDate: string, limit: number, now: Date, tenant?: string): Promise<{ replayed: number; journals: number }> {
   const ids = (await tenantSql(db, schema).query<{ id: string }[]>((s) => `SELECT id::text ${NEEDS_REPLAY(s)} ORDER BY id LIMIT $2`, businessDate, limit)).map((r) => r.id);
   if (ids.length === 0) return { replayed: 0, journals: 0 };
   const run = { schema, postedBy: END_OF_DAY_POSTER, now, businessDate };
   try {
     const result = await db.$transaction(async (tx) => {
       const posted = await postToLoans(tx, run, [], ids);
+      if (tenant) await tellCoLenders(tx, tenant, posted, now);
       await recordBatch(tx, schema, businessDate, ids.length, now);
       return posted;
     }, { timeout: 120_000 });
@@ -43,7 +47,8 @@ export async function replayLoansBatch(db: TenantDb, schema: string, businessDat
     for (const id of ids) {
       try {
         await db.$transaction(async (tx) => {
-          await postToLoans(tx, run, [], [id]);
+          const posted = await postToLoans(tx, run, [], [id]);
+          if (tenant) await tellCoLenders(tx, tenant, posted, now);
           await recordBatch(tx, schema, businessDate, 1, now);
         }, { timeout: 60_000 });
       } catch (single) {
@@ -61,4 +66,22 @@ async function recordBatch(tx: Tx, schema: string, businessDate: string, rows: n
     INSERT INTO ${s}.end_of_day_step (business_date, step, part, rows, completed_at)
     SELECT $1::date, 'replayLoans', coalesce(max(part), 0) + 1, $2, $3::timestamptz
       FROM ${s}.end_of_day_step WHERE business_date = $1::date AND step = 'replayLoans'`, businessDate, rows, now.toISOString());
+}
+
+/**
+ * The co-lenders' money the replays moved (held money drawn as an instalment falls due, interest paid ahead becoming
+ * theirs) is told to each, with the batch: the same events a posting writes.
+ */
+async function tellCoLenders(tx: Tx, tenant: string, posted: PostingResult, now: Date): Promise<void> {
+  const drafts = shareEventsOf(posted);
+  if (drafts.length === 0) return;
+  await tx.outboxEvent.createMany({
+    data: drafts.map((draft) => {
+      const written = writtenEvent(draft.type, draft.aggregateType, draft.aggregateId, draft.payload);
+      return {
+        id: randomUUID(), type: draft.type, aggregateType: draft.aggregateType, aggregateId: written.aggregateId, tenant,
+        partnerScope: draft.partnerScope ?? null, occurredAt: now, schemaVersion: written.schemaVersion, payload: written.payload as object,
+      };
+    }),
+  });
 }

@@ -118,7 +118,7 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
       let done = 0;
       await c.progress(0, total);
       for (;;) {
-        const { replayed } = await replayLoansBatch(c.db, c.schema, c.businessDate, c.batchSize.replays, c.now);
+        const { replayed } = await replayLoansBatch(c.db, c.schema, c.businessDate, c.batchSize.replays, c.now, c.tenant.slug);
         if (replayed === 0) return done;
         done += replayed;
         await c.progress(done, total);

@@ -235,10 +235,14 @@ async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow
 }
 
 /** The arrangement an application is to be co-lent under, as its offer blends it: the version in force, or a refusal. */
-async function coLendingOf(tx: Tx, arrangementId: string) {
+async function coLendingOf(tx: Tx, arrangementId: string, businessDate: string) {
   const version = await versionInForce(tx, arrangementId);
   if (!version) throw new AppError('CONFLICT', 'the application is to be co-lent under an arrangement with no version in force: approve one, or take the application off it', { field: inputPath('applicationId') });
   const terms = termsOfVersion(version);
+  // What would refuse the share at disbursement refuses the offer now, rather than leave an offer that cannot be paid out.
+  if (businessDate < terms.validFrom || (terms.validTo !== null && businessDate > terms.validTo)) {
+    throw new AppError('CONFLICT', `the application is to be co-lent under an arrangement whose version in force is not valid on ${businessDate}: take the application off it`, { field: inputPath('applicationId') });
+  }
   return { arrangementId, version: version.version, sharePercent: terms.sharePercent, partnerRatePercent: terms.partnerRatePercent };
 }
 
@@ -255,7 +259,7 @@ export async function offerFor(
   const version = (await productVersion(tx as unknown as TenantDb, product))!;
   const pricing = await activePricing(tx, product.id);
   if (!pricing) throw noPricingRefusal(product.code);
-  const coLent = application.coLendingArrangementId ? await coLendingOf(tx, application.coLendingArrangementId) : null;
+  const coLent = application.coLendingArrangementId ? await coLendingOf(tx, application.coLendingArrangementId, businessDate) : null;
   const offer = makeOffer({
     product: {
       code: product.code, version: version.version, terms: await termsUnderCashRounding(tx, version.terms),

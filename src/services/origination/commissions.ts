@@ -30,8 +30,8 @@ export function commissionOn(principal: Decimal, rule: { percent: Decimal; cap: 
 
 /** Sets an origination partner's commission rule (loans booked from then on); its payable opens with its first rule. */
 export function setOriginationCommission(db: TenantDb, command: CommandContext, input: CommissionRuleInput) {
-  if (!input.percent.gt(0) || input.percent.gt(100)) throw new InvalidField('percent', 'percent must be more than 0 and at most 100');
-  if (input.cap !== null && !input.cap.gt(0)) throw new InvalidField('cap', 'cap must be more than zero');
+  if (!input.percent.gt(0) || input.percent.gt(100) || input.percent.decimalPlaces() > 4) throw new InvalidField('percent', 'percent must be more than 0 and at most 100, with at most 4 digits after the point');
+  if (input.cap !== null && (!input.cap.gt(0) || input.cap.decimalPlaces() > 4)) throw new InvalidField('cap', 'cap must be more than zero, with at most 4 digits after the point');
   if (!Number.isInteger(input.clawbackDays) || input.clawbackDays < 0 || input.clawbackDays > 3650) throw new InvalidField('clawbackDays', 'clawbackDays must be a whole number of days from 0 to 3650');
   return runCommand(db, { ...command, action: 'originationCommission.setRule' }, async (tx) => {
     const partner = await tx.partner.findUnique({ where: { code: input.partnerCode } });
@@ -93,7 +93,9 @@ export async function clawBackCommissions(sql: PoolSql, c: Pick<StepContext, 'te
         FROM ${s}.origination_commission oc
         JOIN ${s}.loan l ON l.id = oc.loan_id
         JOIN ${s}.origination_commission_rule r ON r.partner_code = oc.partner_code
-       WHERE oc.clawed_back_on IS NULL AND l.status = 'closed' AND l.as_of - l.disbursement_date <= oc.clawback_days
+       WHERE oc.clawed_back_on IS NULL AND l.status = 'closed'
+         -- Closed on the value date of its last transaction (the payoff), however late it was posted.
+         AND (SELECT max(t.value_date) FROM ${s}.loan_transaction t WHERE t.loan_id = l.id) - l.disbursement_date <= oc.clawback_days
     ), journals AS (
       INSERT INTO ${s}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
       SELECT journal_id, NULL, NULL, 'commission', currency, $1::date, 'Commission clawed back from ' || partner_code || ' on L-' || CASE WHEN number < 1000000 THEN lpad(number::text, 6, '0') ELSE number::text END, 'end-of-day', $2::timestamptz

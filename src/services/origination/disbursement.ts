@@ -111,7 +111,7 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
       ...(coLent ? {
         beforePosting: async (inner: Tx, loanId: string, owed: Decimal) => {
           const loan = await inner.loan.findUniqueOrThrow({ where: { id: loanId }, include: { product: true, participations: true } });
-          const { audit, event } = await shareOfLoan(inner, command, businessDate, loan, coLent.arrangementId, disbursementDate, owed, 'requestId');
+          const { audit, event } = await shareOfLoan(inner, command, businessDate, loan, coLent.arrangementId, disbursementDate, owed, { arrangement: 'requestId', loan: 'requestId' });
           return { audit, event };
         },
       } : {}),

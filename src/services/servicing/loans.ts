@@ -74,7 +74,7 @@ const EVENT_TYPE: Record<TransactionKind, string> = {
 
 /** One event per transaction and one per loan whose status moved; each concerns the loan's origination partner. */
 /** Each co-lending partner hears of its own money in a posted loan, and of nothing else of it. */
-function shareEventsOf(posting: Pick<PostingResult, 'loans'>): EventDraft[] {
+export function shareEventsOf(posting: Pick<PostingResult, 'loans'>): EventDraft[] {
   return [...posting.loans.values()].flatMap((loan) => loan.shares.map((share) => ({
     type: 'loan.coLendingShareChanged', aggregateType: 'Loan', aggregateId: loan.loanId, partnerScope: share.partnerCode,
     payload: {

@@ -40,9 +40,9 @@ function participation(over: Partial<LoanParticipation> = {}): LoanParticipation
 describe('one collection split between the lenders', () => {
   it('splits a ₹900 collection ₹600 / ₹300 at a two-thirds share (Frappe Lending\'s collection at the partner\'s percentage)', () => {
     // Frappe Lending's "Collection at partner's percentage": principal and interest both at the partner's share.
-    // Two to one (the 1:2 shares its loan-partner change was reviewed with): 66.666667 %, ₹750 principal of a
+    // Two to one (the 1:2 shares its loan-partner change was reviewed with): 66.6667 % (shares keep four places), ₹750 principal of a
     // ₹90,000 loan and ₹150 interest collected.
-    const p = participation({ sharePercent: d('66.666667'), model: 'collectionShare' });
+    const p = participation({ sharePercent: d('66.6667'), model: 'collectionShare' });
     const split = splitCollection([p], { principal: d(750), interest: d(150), fee: d(0), penalty: d(0) }, d(90_000), d(14), 'INR');
     expect(split.partners[0]).toMatchObject({ principal: d(500), interest: d(100) });
     expect(split.partners[0]!.total.toFixed(2)).toBe('600.00');
@@ -58,6 +58,15 @@ describe('one collection split between the lenders', () => {
     expect(split.partners[0]!.total.toFixed(2)).toBe('1366.67');
     expect(split.originator).toMatchObject({ principal: d(200), interest: d(400), servicingFee: d('33.33'), fee: d(25), penalty: d(10) });
     expect(split.originator.total.plus(split.partners[0]!.total).toFixed(2)).toBe('2035.00');
+  });
+
+  it('scales the partners\' interest down together when their rates would take more than the loan\'s (a loan restructured below them)', () => {
+    // Two partners of 45 % at 20 % on a loan now at 12 %: each would take 0.75 of the interest; together they take it all, half each.
+    const a = participation({ partnerCode: 'A', sharePercent: d(45), model: 'principalPlusPartnerRate', partnerRatePercent: d(20) });
+    const b = participation({ partnerCode: 'B', sharePercent: d(45), model: 'principalPlusPartnerRate', partnerRatePercent: d(20) });
+    const split = splitCollection([a, b], { principal: d(0), interest: d('100.00'), fee: d(0), penalty: d(0) }, d(10_000), d(12), 'USD');
+    expect(split.partners.map((x) => x.interest.toFixed(2))).toEqual(['50.00', '50.00']);
+    expect(split.originator.interest.toFixed(2)).toBe('0.00');
   });
 
   it('shares fees and penalties only when the arrangement says so, at the share', () => {
@@ -118,6 +127,7 @@ describe('the limits an arrangement is held to', () => {
     expect(refusal(terms())).toBeNull();
     expect(refusal(terms({ sharePercent: d(90) }))).toBeNull();
     expect(refusal(terms({ sharePercent: d('90.01') }))).toBe('sharePercent');
+    expect(refusal(terms({ sharePercent: d('33.33333') }))).toBe('sharePercent');
     expect(refusal(terms({ guarantee: { capPercent: d('5.5'), triggerDaysPastDue: 90 } }))).toBe('guarantee.capPercent');
     expect(refusal(terms({ guarantee: { capPercent: d(5), triggerDaysPastDue: 0 } }))).toBe('guarantee.triggerDaysPastDue');
     expect(refusal(terms({ servicingFeePercent: d(11) }))).toBe('servicingFeePercent');
@@ -127,6 +137,8 @@ describe('the limits an arrangement is held to', () => {
   it('holds a lender to its own rules when it sets them', () => {
     const own = { ...RBI_2025_RULES, minimumRetentionPercent: d(25), maximumGuaranteePercent: d(2) };
     expect(refusal(terms({ sharePercent: d(80) }), own)).toBe('sharePercent');
+    // Keeping nothing is the lender's to choose, but a partner never holds the whole loan.
+    expect(refusal(terms({ sharePercent: d(100) }), { ...own, minimumRetentionPercent: d(0) })).toBe('sharePercent');
     expect(refusal(terms({ sharePercent: d(75), guarantee: { capPercent: d(3), triggerDaysPastDue: 60 } }), own)).toBe('guarantee.capPercent');
   });
 });

@@ -32,7 +32,7 @@ const key = () => `co-lending-${Date.now()}-${keys++}`;
 const PROPOSE = `mutation($input: ProposeCoLendingArrangementInput!) { proposeCoLendingArrangement(input: $input) { coLendingArrangement { id partnerCode name inForce { version } versions { version status proposedBy } } ${USER_ERRORS} } }`;
 const DECIDE = `mutation($input: DecideCoLendingArrangementInput!) { decideCoLendingArrangement(input: $input) { coLendingArrangement { id inForce { version sharePercent model decidedBy guarantee { capPercent triggerDaysPastDue } } } ${USER_ERRORS} } }`;
 const ASSIGN = `mutation($input: AssignLoanParticipationInput!) { assignLoanParticipation(input: $input) { loanParticipation { id sharePercent from funded principalOutstanding collected } ${USER_ERRORS} } }`;
-const SHARES = `{ loanParticipations(first: 5) { edges { node { id loanNumber partnerCode sharePercent from funded principalOutstanding collected borrowerRatePercent lenderRatePercent borrower { initials }
+const SHARES = `{ loanParticipations(first: 5) { edges { node { id loanNumber partnerCode sharePercent from funded principalOutstanding collected borrowerRatePercent borrower { initials }
   loanStatus daysPastDue delinquencyBucket assetClass collectionStatus { open } expectedSchedule { number principal interest servicingFee total } } } } }`;
 
 const amount = (money: string) => new Decimal(money.split(' ')[0]!);
@@ -171,7 +171,11 @@ describe('co-lending', () => {
     expect(afterRepayment['principalOutstanding']).toBe(`${partnerPrincipal(new Decimal(80), owed, 'USD').toFixed(2)} USD`);
     expect(await balances('2026-02-05')).toMatchObject({ '2200-1': `${split.total.negated().toFixed(2)} USD`, '4400-1': `${split.servicingFee.negated().toFixed(2)} USD` });
     // The borrower pays 14.9 %; the partner earns 10 % on its 80 %, so the lender earns 34.5 % on the 20 % it keeps.
-    expect(afterRepayment).toMatchObject({ borrowerRatePercent: '14.9', lenderRatePercent: '34.5', loanStatus: 'ACTIVE', daysPastDue: 0, borrower: null });
+    expect(afterRepayment).toMatchObject({ borrowerRatePercent: '14.9', loanStatus: 'ACTIVE', daysPastDue: 0, borrower: null });
+    // The lender's own rate is worked out from every partner's terms: its staff read it, a partner never.
+    const staffShares = (await call(admin, '{ loanParticipations(first: 10, partnerCode: "cl-one") { edges { node { loanNumber lenderRatePercent } } } }'))['loanParticipations'].edges;
+    expect(staffShares.find((e: { node: { loanNumber: string } }) => e.node.loanNumber === l1.number).node.lenderRatePercent).toBe('34.5');
+    expect(codes(await gql(server.gateway, '{ loanParticipations(first: 1) { edges { node { lenderRatePercent } } } }', { token: partnerOne }))).toEqual(['FORBIDDEN']);
     const expected = afterRepayment['expectedSchedule'] as { principal: string }[];
     expect(expected).toHaveLength(12);
     expect(expected.reduce((s, i) => s.plus(amount(i.principal)), new Decimal(0)).toFixed(2)).toBe('8000.00');
@@ -253,6 +257,14 @@ describe('co-lending', () => {
     expect((await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l4.id, arrangementId })).errors)
       .toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.loanId' })]);
 
+    // Partners' rates that would take more than the borrower pays are refused: here 50 % at 40 % of a loan at 14.9 %.
+    const greedy = await mutate(maker, 'proposeCoLendingArrangement', PROPOSE, { ...terms, partnerCode: 'cl-two', name: 'High rate pool', sharePercent: '50', partnerRatePercent: '40', guarantee: null });
+    expect((await mutate(checker, 'decideCoLendingArrangement', DECIDE, { arrangementId: greedy.data.coLendingArrangement.id, version: 1, approve: true })).errors).toEqual([]);
+    const l5 = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), productCode: 'PL-STD', principal: '10000', numberOfRepayments: 12, disbursementDate: '2026-03-03' });
+    expect((await mutate(officer, 'assignLoanParticipation', ASSIGN, { loanId: l5.data.loan.id, arrangementId: greedy.data.coLendingArrangement.id })).errors)
+      .toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.arrangementId', message: expect.stringContaining('less than the partners') })]);
+
     // The partner was told of its arrangement and its shares; the other partner of none of them.
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     // Each posting that moved its money told it how much, and end of day told it of its loans' delinquency.
@@ -274,7 +286,7 @@ describe('co-lending', () => {
     const told = async (partner: string) => (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: { startsWith: 'coLendingArrangement.' } } })).length
       + (await db.outboxEvent.findMany({ where: { partnerScope: partner, type: 'loanParticipation.assigned' } })).length;
     expect(await told('cl-one')).toBe(3);
-    expect(await told('cl-two')).toBe(6); // five versions approved, one share
+    expect(await told('cl-two')).toBe(7); // six versions approved (two arrangements), one share
 
     const invariants = (await call(admin, '{ ledgerInvariants { holds participationsOffLedger coLenderPayablesOff loansOffLedger controlAccountsOff } }'))['ledgerInvariants'];
     expect(invariants).toEqual({ holds: true, participationsOffLedger: 0, coLenderPayablesOff: 0, loansOffLedger: 0, controlAccountsOff: 0 });

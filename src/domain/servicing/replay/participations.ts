@@ -4,7 +4,7 @@
 // by replaying, and the difference is posted as a correction. Per partner, two liabilities: `funded` (its share of
 // the principal still lent) and `payable` (what the lender owes it from collections, until settled).
 import { Decimal } from '../../money.js';
-import { partnerInterest, partnerPartAtShare, partnerPrincipalMove, type LoanParticipation } from '../coLending.js';
+import { interestRatios, partnerInterest, partnerPartAtShare, partnerPrincipalMove, type LoanParticipation } from '../coLending.js';
 import type { FinancialEvent, JournalLine } from '../ledger.js';
 import type { Amounts } from '../loanAccount.js';
 import type { WorkingState } from './workingState.js';
@@ -48,12 +48,12 @@ function principalLegs(state: WorkingState, p: LoanParticipation, move: Principa
 }
 
 /** Interest, fees and penalties collected (signed: money given back is negative), each partner's part to its payable. */
-function chargeLegs(state: WorkingState, p: LoanParticipation, collected: Partial<Amounts>): Leg[] {
+function chargeLegs(state: WorkingState, p: LoanParticipation, collected: Partial<Amounts>, valueDate: string): Leg[] {
   const { accounts, currency } = state;
   const legs: Leg[] = [];
   const interest = collected.interest ?? ZERO;
   if (!interest.isZero()) {
-    const { gross, servicingFee } = partnerInterest(p, interest, state.terms.annualRatePercent, currency);
+    const { gross, servicingFee } = partnerInterest(p, interest, state.terms.annualRatePercent, currency, interestRatios(inEffect(state, valueDate), state.terms.annualRatePercent).get(p));
     legs.push({ account: accounts.interestIncome, amount: gross }, { account: p.accounts.payable, amount: gross.minus(servicingFee).negated() }, { account: p.accounts.servicingFee, amount: servicingFee.negated() });
   }
   for (const c of ['fee', 'penalty'] as const) {
@@ -79,10 +79,10 @@ export function shareEvent(state: WorkingState, event: FinancialEvent, valueDate
         legs.push(...principalLegs(state, p, 'funded', before, after));
         break;
       case 'repayment':
-        legs.push(...principalLegs(state, p, 'collected', before, after), ...chargeLegs(state, p, event.allocated));
+        legs.push(...principalLegs(state, p, 'collected', before, after), ...chargeLegs(state, p, event.allocated, valueDate));
         break;
       case 'advanceInterestApplied':
-        legs.push(...chargeLegs(state, p, { interest: event.amount }));
+        legs.push(...chargeLegs(state, p, { interest: event.amount }, valueDate));
         break;
       case 'writeOff':
         legs.push(...principalLegs(state, p, 'lost', before, after));
@@ -106,25 +106,34 @@ export function shareEvent(state: WorkingState, event: FinancialEvent, valueDate
 /** Money the loan had taken as income given back to the borrower (a fee paid ahead that a reschedule dropped). */
 export function shareGivenBack(state: WorkingState, valueDate: string, given: Partial<Amounts>): void {
   const negated = Object.fromEntries(Object.entries(given).map(([c, v]) => [c, (v as Decimal).negated()])) as Partial<Amounts>;
-  for (const p of inEffect(state, valueDate)) postLegs(state, valueDate, chargeLegs(state, p, negated));
+  for (const p of inEffect(state, valueDate)) postLegs(state, valueDate, chargeLegs(state, p, negated, valueDate));
 }
 
 /**
  * Arrears capitalised by a restructure: the loan's principal grows by what was interest, fees and penalties, and
- * the partner's principal with it, taken from the income it had been (interest first for the rounding).
+ * the partner's principal with it (its share of the principal, always).
  */
 export function shareCapitalised(state: WorkingState, valueDate: string, capitalised: Amounts, before: Decimal, after: Decimal): void {
-  for (const p of inEffect(state, valueDate)) {
+  const participations = inEffect(state, valueDate);
+  const ratios = interestRatios(participations, state.terms.annualRatePercent);
+  for (const p of participations) {
     const whole = partnerPrincipalMove(p.sharePercent, before, after, state.currency);
     if (whole.isZero()) continue;
-    const legs: Leg[] = [{ account: p.accounts.funded, amount: whole.negated() }];
+    // What the partner would have been paid of the arrears had they been collected comes from that income; the
+    // rest of its new principal (fees or penalties it does not share, interest beyond its rate) it funds in cash.
+    const fromIncome = {
+      interest: partnerInterest(p, capitalised.interest, state.terms.annualRatePercent, state.currency, ratios.get(p)).gross,
+      fee: p.sharesFees ? partnerPartAtShare(p.sharePercent, capitalised.fee, state.currency) : ZERO,
+      penalty: p.sharesPenalties ? partnerPartAtShare(p.sharePercent, capitalised.penalty, state.currency) : ZERO,
+    };
     let left = whole;
-    for (const c of ['fee', 'penalty'] as const) {
-      const part = Decimal.min(partnerPartAtShare(p.sharePercent, capitalised[c], state.currency), left);
-      legs.push({ account: state.accounts[c === 'fee' ? 'feeIncome' : 'penaltyIncome'], amount: part });
+    const legs: Leg[] = [{ account: p.accounts.funded, amount: whole.negated() }];
+    for (const c of ['interest', 'fee', 'penalty'] as const) {
+      const part = Decimal.min(fromIncome[c], left);
+      legs.push({ account: state.accounts[c === 'interest' ? 'interestIncome' : c === 'fee' ? 'feeIncome' : 'penaltyIncome'], amount: part });
       left = left.minus(part);
     }
-    legs.push({ account: state.accounts.interestIncome, amount: left });
+    legs.push({ account: state.accounts.cash, amount: left });
     postLegs(state, valueDate, legs);
   }
 }
