@@ -6,7 +6,7 @@ import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
 import { objectPayload, payloadType } from './payloads.js';
-import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { connectionTypes, idOrderedConnection } from './pagination.js';
 import { tenantBusinessDate } from './loan.js';
 import { rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -89,14 +89,9 @@ builder.queryField('coLendingSettlements', (t) =>
     description: 'Settlements with co-lending partners (by id): a co-lending partner\'s own, or for the lender\'s staff every partner\'s.',
     authScopes: { can: 'coLending.read' },
     args: { partnerCode: t.arg.string({ required: false, description: 'Only this partner\'s.' }) },
-    resolve: (_root, args, context) => keysetConnection(context, args, (s: SettlementRow) => s.id, UUID_KEY, ({ before, after, limit, inverted }) => {
-      const id: Record<string, string> = {};
-      if (after !== undefined) id['gt'] = after;
-      if (before !== undefined) id['lt'] = before;
-      return context.db!.coLendingSettlement.findMany({
-        where: { id, ...(args.partnerCode ? { partnerCode: args.partnerCode } : {}) }, orderBy: { id: inverted ? 'desc' : 'asc' }, take: limit,
-      });
-    }),
+    resolve: (_root, args, context) => idOrderedConnection(context, args, ({ id, orderBy, take }) => context.db!.coLendingSettlement.findMany({
+      where: { id, ...(args.partnerCode ? { partnerCode: args.partnerCode } : {}) }, orderBy, take,
+    })),
   }, ...connectionTypes('CoLendingSettlement')),
 );
 

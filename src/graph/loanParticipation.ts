@@ -6,7 +6,7 @@
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
-import { connectionTypes, keysetConnection, UUID_KEY } from './pagination.js';
+import { connectionTypes, idOrderedConnection } from './pagination.js';
 import { objectPayload } from './payloads.js';
 import { LoanRef, LoanStatusEnum, tenantBusinessDate } from './loan.js';
 import { AssetClassEnum } from './delinquencyPolicy.js';
@@ -206,15 +206,9 @@ builder.queryField('loanParticipations', (t) =>
       partnerCode: t.arg.string({ required: false, description: 'Only this partner\'s.' }),
       loanId: t.arg.globalID({ required: false, for: LoanRef, description: 'Only this loan\'s.' }),
     },
-    resolve: (_root, args, context) => keysetConnection(context, args, (p: ParticipationRow) => p.id, UUID_KEY, ({ before, after, limit, inverted }) => {
-      const id: Record<string, string> = {};
-      if (after !== undefined) id['gt'] = after;
-      if (before !== undefined) id['lt'] = before;
-      return context.db!.loanParticipation.findMany({
-        where: { id, ...(args.partnerCode ? { partnerCode: args.partnerCode } : {}), ...(args.loanId ? { loanId: args.loanId.id } : {}) },
-        orderBy: { id: inverted ? 'desc' : 'asc' }, take: limit,
-      });
-    }),
+    resolve: (_root, args, context) => idOrderedConnection(context, args, ({ id, orderBy, take }) => context.db!.loanParticipation.findMany({
+      where: { id, ...(args.partnerCode ? { partnerCode: args.partnerCode } : {}), ...(args.loanId ? { loanId: args.loanId.id } : {}) }, orderBy, take,
+    })),
   }, ...connectionTypes('LoanParticipation')),
 );
 

@@ -55,3 +55,19 @@ export function connectionTypes(item: string) {
     { name: `${item}Edge`, description: 'An item in a page, with its cursor.' },
   ] as const;
 }
+
+/**
+ * A connection in id order (uuids): `load` gets the id range the cursors give, the order and how many to take,
+ * and adds its own filters.
+ */
+export function idOrderedConnection<T extends { id: string }>(
+  context: GraphContext, args: DefaultConnectionArguments,
+  load: (page: { id: Record<string, string>; orderBy: { id: 'asc' | 'desc' }; take: number }) => Promise<T[]>,
+) {
+  return keysetConnection(context, args, (row: T) => row.id, UUID_KEY, ({ before, after, limit, inverted }) => {
+    const id: Record<string, string> = {};
+    if (after !== undefined) id['gt'] = after;
+    if (before !== undefined) id['lt'] = before;
+    return load({ id, orderBy: { id: inverted ? 'desc' : 'asc' }, take: limit });
+  });
+}

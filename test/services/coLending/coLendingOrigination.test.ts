@@ -4,6 +4,7 @@
 // partner's; once offered, the application can no longer be put under an arrangement; and at disbursement the
 // partner's share is taken with the payout, in the booking's own transaction, funding its share of the principal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadApplicationDocument } from '../../support/applicationDocuments.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
@@ -72,14 +73,7 @@ const draft = async (submit: boolean) => {
 const SET = `mutation($input: SetApplicationCoLendingInput!) { setApplicationCoLending(input: $input) { application { id coLendingArrangement { name } } ${USER_ERRORS} } }`;
 const MOVE = (name: string, input: string) => `mutation($input: ${input}) { ${name}(input: $input) { application { status } ${USER_ERRORS} } }`;
 
-async function upload(applicationId: string, kind: string) {
-  const form = new FormData();
-  form.append('kind', kind);
-  form.append('file', new Blob([`%PDF-1.7\n% ${kind} ${applicationId}\n%%EOF\n`], { type: 'application/pdf' }), `${kind}.pdf`);
-  const response = await fetch(`${server.gateway.url.replace(/\/$/, '')}/applications/${encodeURIComponent(applicationId)}/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${partner}` } });
-  expect(response.status).toBe(201);
-  return (await response.json() as { id: string }).id;
-}
+const upload = (applicationId: string, kind: string) => uploadApplicationDocument(server.gateway.url, partner, applicationId, kind);
 
 describe('co-lending from application to loan', () => {
   it('offers a co-lent application at the blended rate and takes the partner\'s share with the payout', { timeout: 300_000 }, async () => {

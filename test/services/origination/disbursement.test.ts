@@ -4,6 +4,7 @@
 // idempotently — and the partner following it all, live. Applications that are declined or withdrawn can never
 // be disbursed, and a booking that fails leaves nothing half done.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadApplicationDocument } from '../../support/applicationDocuments.js';
 import { globalIdOf } from '../../../src/domain/globalId.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
@@ -55,14 +56,7 @@ async function apply(tags: string) {
   return response.data!['createApplication'].application;
 }
 
-async function upload(applicationId: string, kind: string) {
-  const form = new FormData();
-  form.append('kind', kind);
-  form.append('file', new Blob([`%PDF-1.7\n% ${kind} ${applicationId}\n%%EOF\n`], { type: 'application/pdf' }), `${kind}.pdf`);
-  const response = await fetch(`${server.gateway.url.replace(/\/$/, '')}/applications/${encodeURIComponent(applicationId)}/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${partner}` } });
-  expect(response.status).toBe(201);
-  return (await response.json() as { id: string }).id;
-}
+const upload = (applicationId: string, kind: string) => uploadApplicationDocument(server.gateway.url, partner, applicationId, kind);
 
 const MOVE = (name: string, input: string) => `mutation($input: ${input}) { ${name}(input: $input) { application { status } ${USER_ERRORS} } }`;
 
