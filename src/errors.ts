@@ -26,6 +26,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 };
 
 /**
+ * What a 401 says to answer it (RFC 6750): a bearer token, from the lender's identity provider. Sent with every
+ * UNAUTHENTICATED answer over HTTP, GraphQL's and the downloads'.
+ */
+export const WWW_AUTHENTICATE = 'Bearer realm="lendgraph"';
+
+/**
  * Every `extensions.reason` the API gives, with the one code it comes with. A reason tells a caller which of
  * several failures behind one code it met, so a client can act on it; docs/errors.md explains each, and a test
  * keeps the doc, this table and the source in step.

@@ -187,6 +187,8 @@ describe('authentication and tenant selection', () => {
     expect(codes(await gql(server.gateway, PARTIES))).toEqual(['UNAUTHENTICATED']);
     const garbage = await gql(server.gateway, PARTIES, { token: 'not-a-jwt' });
     expect(garbage.status).toBe(401);
+    // A 401 says how to answer it (RFC 6750), on GraphQL as on the downloads.
+    expect(garbage.headers.get('www-authenticate')).toBe('Bearer realm="lendgraph"');
     expect(codes(garbage)).toEqual(['UNAUTHENTICATED']);
     const expired = await devToken(server.runtime, 'finance', tenant.slug, { now: new Date(Date.now() - 7200_000), ttlSeconds: 60 });
     expect(codes(await gql(server.gateway, PARTIES, { token: expired }))).toEqual(['UNAUTHENTICATED']);

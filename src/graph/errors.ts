@@ -4,7 +4,8 @@
 // with a correlation id that is also in the logs.
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError, ERROR_CODES, HTTP_STATUS, InvalidField, inputPath, isErrorReason, type ErrorCode, type ErrorReason } from '../errors.js';
+import { AppError, ERROR_CODES, HTTP_STATUS, InvalidField, inputPath, isErrorReason, WWW_AUTHENTICATE, type ErrorCode, type ErrorReason } from '../errors.js';
+import { HeaderMap } from '@apollo/server';
 import { tokenLimitOf } from './limits.js';
 
 /** Apollo's codes for a request it refuses before running it: answered as BAD_USER_INPUT with the code as `reason`. */
@@ -50,7 +51,10 @@ const correlationIds = new WeakMap<object, string>();
 export function toGraphQLError(error: AppError): GraphQLError {
   return new GraphQLError(error.message, {
     originalError: error,
-    extensions: { code: error.code, ...error.details, http: { status: HTTP_STATUS[error.code] } },
+    extensions: {
+      code: error.code, ...error.details,
+      http: { status: HTTP_STATUS[error.code], ...(error.code === 'UNAUTHENTICATED' ? { headers: new HeaderMap([['www-authenticate', WWW_AUTHENTICATE]]) } : {}) },
+    },
   });
 }
 

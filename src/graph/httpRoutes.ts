@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import { AppError, HTTP_STATUS, InvalidField } from '../errors.js';
+import { AppError, HTTP_STATUS, InvalidField, WWW_AUTHENTICATE } from '../errors.js';
 import { allows, type Capability } from '../authz/capabilities.js';
 import type { Runtime } from '../runtime.js';
 import { buildContext, type GraphContext } from './context.js';
@@ -49,6 +49,7 @@ export function replyWithError(runtime: Runtime, res: Response, error: unknown, 
   if (!known) runtime.log.error({ err: error, correlationId, requestId: firstValue(res.getHeader('x-request-id')) }, `${what} failed`);
   const code = known?.code ?? 'INTERNAL';
   if (res.headersSent) return;
+  if (code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', WWW_AUTHENTICATE);
   res.status(status ?? HTTP_STATUS[code]).json({
     error: {
       code,

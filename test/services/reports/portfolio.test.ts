@@ -318,6 +318,8 @@ describe('who may read it', () => {
       expect(JSON.stringify(answer.data ?? null)).not.toContain('USD');
       expect((await download(`/reports/portfolio/par.csv?asOf=${TODAY}`, token)).status).toBe(403);
     }
-    expect((await download(`/reports/portfolio/par.csv?asOf=${TODAY}`)).status).toBe(401);
+    const anonymous = await download(`/reports/portfolio/par.csv?asOf=${TODAY}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="lendgraph"');
   });
 });
