@@ -18,7 +18,7 @@ import { Decimal, money } from '../domain/money.js';
 import { originatorRatePercent, partnerSchedule, type PartnerInstalment, type SplitModel } from '../domain/servicing/coLending.js';
 import { MAX_REPAYMENTS, termsFromJson } from '../domain/servicing/product.js';
 import { generateSchedule } from '../domain/servicing/schedule.js';
-import { participationOf } from '../services/servicing/loanRecords.js';
+import { participationOfRow } from '../services/servicing/loanRecords.js';
 import { assignParticipation } from '../services/coLending/participations.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -42,11 +42,34 @@ const loanOfShare = (context: GraphContext) => context.loaders.named<string, Loa
   return ids.map((id) => rows.find((r) => r.id === id) ?? null);
 });
 
+/** Every share of each loan, in the order they were assigned (tenant's client: the lender's staff, or a partner's own share's loan). */
+const sharesOfLoan = (context: GraphContext) => context.loaders.named<string, ParticipationRow[]>('sharesOfLoan', async (loanIds) => {
+  const rows = await commandDbOf(context).loanParticipation.findMany({ where: { loanId: { in: [...loanIds] } }, orderBy: [{ assignedAt: 'asc' }, { id: 'asc' }] });
+  return loanIds.map((id) => rows.filter((r) => r.loanId === id));
+});
+
+/** What each arrangement version lets its partner see of borrowers, keyed `<arrangement>|<version>`. */
+const borrowerDataOf = (context: GraphContext) => context.loaders.named<string, string>('borrowerDataOf', async (keys) => {
+  const pairs = keys.map((k) => k.split('|') as [string, string]);
+  const rows = await commandDbOf(context).coLendingArrangementVersion.findMany({
+    where: { OR: pairs.map(([arrangementId, version]) => ({ arrangementId, version: Number(version) })) }, select: { arrangementId: true, version: true, borrowerData: true },
+  });
+  return pairs.map(([a, v]) => rows.find((r) => r.arrangementId === a && r.version === Number(v))?.borrowerData ?? 'none');
+});
+
+/** Borrowers of shared loans, read on the tenant's client and shown only masked. */
+const borrowerById = (context: GraphContext) => context.loaders.named<string, { kind: string; legalName: string; address: unknown; dateOfBirth: Date | null } | null>('shareBorrowerById', async (ids) => {
+  const rows = await commandDbOf(context).party.findMany({ where: { id: { in: [...ids] } }, select: { id: true, kind: true, legalName: true, address: true, dateOfBirth: true } });
+  return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+});
+
 /** What the ledger holds for each share: its principal still lent (funded account) and what it was paid from collections (payable). */
-const ledgerOfShare = (context: GraphContext) => context.loaders.named<string, { principal: Decimal; collected: Decimal }>('ledgerOfShare', async (ids) => {
-  const db = commandDbOf(context);
-  const shares = await db.loanParticipation.findMany({ where: { id: { in: [...ids] } } });
-  const lines = shares.length === 0 ? [] : await db.journalLine.groupBy({
+/**
+ * What the ledger holds for each share, given the share itself (already read through the caller's scope): its
+ * principal still lent (funded account) and what it was paid from collections (payable), for its loan.
+ */
+const ledgerOfShare = (context: GraphContext) => context.loaders.named<ParticipationRow, { principal: Decimal; collected: Decimal }>('ledgerOfShare', async (shares) => {
+  const lines = await commandDbOf(context).journalLine.groupBy({
     by: ['loanId', 'account'],
     where: { loanId: { in: shares.map((s) => s.loanId) }, account: { in: [...new Set(shares.flatMap((s) => [s.fundedAccount, s.payableAccount]))] } },
     _sum: { debit: true, credit: true },
@@ -55,10 +78,7 @@ const ledgerOfShare = (context: GraphContext) => context.loaders.named<string, {
     const row = lines.find((l) => l.loanId === loanId && l.account === account);
     return row ? new Decimal(row._sum.credit?.toString() ?? '0').minus(row._sum.debit?.toString() ?? '0') : new Decimal(0);
   };
-  return ids.map((id) => {
-    const s = shares.find((x) => x.id === id);
-    return s ? { principal: net(s.loanId, s.fundedAccount), collected: net(s.loanId, s.payableAccount) } : { principal: new Decimal(0), collected: new Decimal(0) };
-  });
+  return shares.map((s) => ({ principal: net(s.loanId, s.fundedAccount), collected: net(s.loanId, s.payableAccount) }));
 });
 
 const PartnerInstalmentRef = builder.objectRef<PartnerInstalment & { currency: string }>('CoLenderInstalment').implement({
@@ -138,17 +158,17 @@ builder.node(LoanParticipationRef, {
       description: 'The rate the lender earns on the share it keeps, given the borrower\'s rate and every partner\'s rate on its share; null when the partners\' rates take more than the borrower pays.',
       resolve: async (p, _args, context) => {
         const loan = (await loanOfShare(context).load(p.loanId))!;
-        const all = await commandDbOf(context).loanParticipation.findMany({ where: { loanId: p.loanId } });
+        const all = await sharesOfLoan(context).load(p.loanId);
         return originatorRatePercent(termsFromJson(loan.terms).annualRatePercent, all.map((x) => ({ sharePercent: new Decimal(x.sharePercent.toString()), partnerRatePercent: new Decimal(x.partnerRatePercent.toString()) })));
       },
     }),
     principalOutstanding: t.field({
       type: 'Money', description: 'Its share of the principal the borrower still owes, as of the loan\'s last posting (its share of what is written off is gone).',
-      resolve: async (p, _args, context) => money((await ledgerOfShare(context).load(p.id)).principal.toFixed(), (await loanOfShare(context).load(p.loanId))!.currency),
+      resolve: async (p, _args, context) => money((await ledgerOfShare(context).load(p)).principal.toFixed(), (await loanOfShare(context).load(p.loanId))!.currency),
     }),
     collected: t.field({
       type: 'Money', description: 'What it has been paid from this loan\'s collections so far: its principal, its interest less the servicing fee, and its share of fees, penalties and recoveries when shared; corrections of backdated payments and reversals included. Settlements pay it out.',
-      resolve: async (p, _args, context) => money((await ledgerOfShare(context).load(p.id)).collected.toFixed(), (await loanOfShare(context).load(p.loanId))!.currency),
+      resolve: async (p, _args, context) => money((await ledgerOfShare(context).load(p)).collected.toFixed(), (await loanOfShare(context).load(p.loanId))!.currency),
     }),
     expectedSchedule: t.field({
       type: [PartnerInstalmentRef], description: 'What it expects from the loan paid as booked (docs/co-lending.md, "Expected schedules").',
@@ -159,13 +179,7 @@ builder.node(LoanParticipationRef, {
           principal: loan.principal.toString(), disbursementDate: businessDateOf(loan.disbursementDate),
           firstRepaymentDate: loan.firstRepaymentDate ? businessDateOf(loan.firstRepaymentDate) : undefined,
         });
-        const share = participationOf({
-          partnerCode: p.partnerCode, sharePercent: p.sharePercent.toString(), model: p.model, partnerRatePercent: p.partnerRatePercent.toString(),
-          servicingFeePercent: p.servicingFeePercent.toString(), sharesFees: p.sharesFees, sharesPenalties: p.sharesPenalties,
-          emiInterestRatio: p.emiInterestRatio?.toString() ?? null, from: businessDateOf(p.fromDate),
-          payableAccount: p.payableAccount, fundedAccount: p.fundedAccount, servicingFeeAccount: p.servicingFeeAccount,
-        });
-        return partnerSchedule(share, terms, schedule).map((i) => ({ ...i, currency: loan.currency }));
+        return partnerSchedule(participationOfRow(p), terms, schedule).map((i) => ({ ...i, currency: loan.currency }));
       },
     }),
     loanStatus: t.field({ type: LoanStatusEnum, description: 'The loan\'s status, as of its last posting.', resolve: async (p, _args, context) => (await loanOfShare(context).load(p.loanId))!.status as 'active' }),
@@ -179,11 +193,10 @@ builder.node(LoanParticipationRef, {
       type: MaskedBorrowerRef, nullable: true,
       description: 'The borrower as the arrangement lets the partner see it (masked: initials, city, year of birth); null when it lets it see nothing, or the loan names no borrower.',
       resolve: async (p, _args, context) => {
-        const db = commandDbOf(context);
-        const version = await db.coLendingArrangementVersion.findUnique({ where: { arrangementId_version: { arrangementId: p.arrangementId, version: p.arrangementVersion } } });
-        const loan = (await loanOfShare(context).load(p.loanId))!;
-        if (version?.borrowerData !== 'masked' || !loan.borrowerPartyId) return null;
-        const party = await db.party.findUniqueOrThrow({ where: { id: loan.borrowerPartyId } });
+        const [borrowerData, loan] = await Promise.all([borrowerDataOf(context).load(`${p.arrangementId}|${p.arrangementVersion}`), loanOfShare(context).load(p.loanId)]);
+        if (borrowerData !== 'masked' || !loan?.borrowerPartyId) return null;
+        const party = await borrowerById(context).load(loan.borrowerPartyId);
+        if (!party) return null;
         const city = (party.address as { city?: unknown } | null)?.city;
         return { kind: party.kind, initials: initialsOf(party.legalName), city: typeof city === 'string' ? city : null, yearOfBirth: party.dateOfBirth ? party.dateOfBirth.getUTCFullYear() : null };
       },
@@ -218,7 +231,7 @@ builder.objectFields(LoanRef, (t) => ({
   participations: t.field({
     type: [LoanParticipationRef], authScopes: { can: 'coLending.read' },
     description: 'Co-lending partners\' shares of it (staff only); empty when the lender funds it alone.',
-    resolve: (loan, _args, context) => commandDbOf(context).loanParticipation.findMany({ where: { loanId: loan.id }, orderBy: [{ assignedAt: 'asc' }, { id: 'asc' }] }),
+    resolve: (loan, _args, context) => sharesOfLoan(context).load(loan.id),
   }),
 }));
 

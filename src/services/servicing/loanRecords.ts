@@ -135,6 +135,20 @@ export function loanRecordOfRow(row: {
   };
 }
 
+/** A participation read through Prisma, as the replay takes it. */
+export function participationOfRow(row: {
+  partnerCode: string; sharePercent: { toString(): string }; model: string; partnerRatePercent: { toString(): string }; servicingFeePercent: { toString(): string };
+  sharesFees: boolean; sharesPenalties: boolean; emiInterestRatio: { toString(): string } | null; fromDate: Date; untilDate: Date | null;
+  payableAccount: string; fundedAccount: string; servicingFeeAccount: string;
+}): LoanParticipation {
+  return participationOf({
+    partnerCode: row.partnerCode, sharePercent: row.sharePercent.toString(), model: row.model, partnerRatePercent: row.partnerRatePercent.toString(),
+    servicingFeePercent: row.servicingFeePercent.toString(), sharesFees: row.sharesFees, sharesPenalties: row.sharesPenalties,
+    emiInterestRatio: row.emiInterestRatio?.toString() ?? null, from: businessDateOf(row.fromDate), until: row.untilDate ? businessDateOf(row.untilDate) : null,
+    payableAccount: row.payableAccount, fundedAccount: row.fundedAccount, servicingFeeAccount: row.servicingFeeAccount,
+  });
+}
+
 /** A transaction read through Prisma, in the replay's shape. */
 export function transactionRecordOfRow(row: {
   id: string; kind: string; valueDate: Date; amount: { toString(): string } | null; component: string | null; instalment: number | null;
