@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'BAD_USER_INPUT',
   'CONFLICT',
   'TENANT_SUSPENDED',
+  'TENANT_MIGRATING',
   'RATE_LIMITED',
   'INTERNAL',
 ] as const;
@@ -21,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
   CONFLICT: 409,
   TENANT_SUSPENDED: 403,
+  TENANT_MIGRATING: 503,
   RATE_LIMITED: 429,
   INTERNAL: 500,
 };

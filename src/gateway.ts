@@ -19,7 +19,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
-import { AppError } from './errors.js';
+import { AppError, type ErrorCode } from './errors.js';
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
 import { readinessCheck } from './readiness.js';
@@ -39,6 +39,8 @@ export const TENANT_HEADER = 'x-lendgraph-tenant';
 /** How far a shared subscriber the fan-out cannot write to directly may fall behind before SLOW_CONSUMER: the feed's
  * own bound. One written directly is bounded by what its socket holds unsent (subscriptionFanout.ts). */
 const SHARED_SUBSCRIBER_QUEUE = 1_000;
+/** How a refused `connection_init` closes the socket (docs/errors.md); every other refusal is 4403. */
+const WEBSOCKET_CLOSE_CODES: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 4401, TENANT_MIGRATING: 4503, INTERNAL: 4500 };
 
 export interface Gateway {
   url: string;
@@ -223,7 +225,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         } catch (error) {
           const code = error instanceof AppError ? error.code : 'INTERNAL';
           if (!(error instanceof AppError)) log.error({ err: error }, 'websocket connection failed');
-          socket.close(code === 'UNAUTHENTICATED' ? 4401 : code === 'INTERNAL' ? 4500 : 4403, code);
+          socket.close(WEBSOCKET_CLOSE_CODES[code] ?? 4403, code);
           return false;
         }
       },
@@ -375,7 +377,6 @@ function graphqlRoute(app: express.Express, runtime: Runtime, apollo: ApolloServ
           res.setHeader('x-request-id', context.requestId);
           return context;
         } catch (error) {
-          if (error instanceof RateLimitExceeded) res.setHeader('Retry-After', String(error.retryAfterSeconds));
           if (error instanceof AppError) throw toGraphQLError(error);
           // Answered as INTERNAL with this correlation id (formatError finds the same one), so log it here with the request id.
           log.error({ err: error, requestId, correlationId: correlationIdFor(error) }, 'internal error');

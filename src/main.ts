@@ -44,7 +44,7 @@ const runtime = await openRuntime(config, log, { migrate: config.MIGRATE_ON_STAR
 
 if (!config.MIGRATE_ON_START) {
   // Replicas that do not migrate (production: a job runs `npm run migrate` before them) still refuse a platform
-  // schema older than their code; tenant schemas behind only keep /readyz at 503 until the job has run.
+  // schema older than their code; a tenant schema behind only keeps that tenant unserved until the job reaches it.
   const behind = await schemasBehind(runtime.pool, runtime.migrations).catch(async (error: unknown) => {
     await runtime.close();
     return failedToStart(error);
@@ -53,7 +53,7 @@ if (!config.MIGRATE_ON_START) {
     await runtime.close();
     failedToStart(new Error('the platform schema is behind this build and MIGRATE_ON_START=false: run `npm run migrate` (the migration job) first'));
   }
-  if (behind.length > 0) log.warn({ schemasBehind: behind.length }, 'tenant schemas behind this build: /readyz answers 503 until `npm run migrate` has run (MIGRATE_ON_START=false)');
+  if (behind.length > 0) log.warn({ tenantsMigrating: behind.length }, 'tenant schemas behind this build: those tenants answer TENANT_MIGRATING until `npm run migrate` reaches them (MIGRATE_ON_START=false)');
 }
 
 if (config.NODE_ENV !== 'production') {

@@ -1,4 +1,7 @@
-// Readiness (/readyz): may this process take traffic? It needs its database and every schema migrated. The
+// Readiness (/readyz): may this process take traffic? It needs its database and the platform schema migrated.
+// Tenant schemas behind this build do not make the replica unready (one lagging tenant would otherwise take every
+// replica out of service): such a tenant answers TENANT_MIGRATING until the migration job reaches it, and the
+// answer counts them. The
 // answer is bounded in time: a database that is gone, or a pool with no connection to spare, answers 503 within
 // the timeout instead of a probe that hangs. Probes arriving while one is in flight share that one, so a dead
 // database never piles probes up in the pool's queue. The check holds no state of its own: the moment the
@@ -7,13 +10,14 @@ import type pg from 'pg';
 import type { Logger } from './log.js';
 import { schemasBehind, type Migration } from './tenancy/migrations.js';
 import { driverError } from './tenancy/database.js';
+import { PLATFORM_SCHEMA } from './tenancy/schemaNames.js';
 
 /** Liveness probes usually give up after 1 s–10 s; answering well inside that keeps the answer ours. */
 export const READINESS_TIMEOUT_MS = 2_000;
 
 export interface Readiness {
   status: 200 | 503;
-  body: { status: 'ready' | 'migrating' | 'database unreachable'; schemasBehind?: number };
+  body: { status: 'ready' | 'migrating' | 'database unreachable'; schemasBehind?: number; tenantsMigrating?: number };
 }
 
 const UNREACHABLE: Readiness = { status: 503, body: { status: 'database unreachable' } };
@@ -27,7 +31,8 @@ export function readinessCheck(pool: pg.Pool, migrations: Migration[], log: Logg
       // pg honours a per-query read timeout its types do not list.
       await pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig);
       const behind = await schemasBehind(pool, migrations);
-      return behind.length > 0 ? { status: 503, body: { status: 'migrating', schemasBehind: behind.length } } : { status: 200, body: { status: 'ready' } };
+      if (behind.includes(PLATFORM_SCHEMA)) return { status: 503, body: { status: 'migrating', schemasBehind: behind.length } };
+      return { status: 200, body: behind.length > 0 ? { status: 'ready', tenantsMigrating: behind.length } : { status: 'ready' } };
     } catch (error) {
       if (last !== 'database unreachable') log.warn({ err: error instanceof Error ? driverError(error) : { message: String(error) } }, 'readiness check failed: database unreachable');
       return UNREACHABLE;

@@ -8,6 +8,8 @@ import type { TenantRecord } from '../src/tenancy/registry.js';
 import { SANDBOX_COUNTS } from '../src/tenancy/sandboxSeed.js';
 import { parse } from 'graphql';
 import { MAX_NODE_IDS, querySize } from '../src/graph/limits.js';
+import { migrateAll } from '../src/tenancy/migrations.js';
+import { readinessCheck } from '../src/readiness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -36,16 +38,42 @@ describe('HTTP endpoints', () => {
     expect(await ready.json()).toEqual({ status: 'ready' });
   });
 
-  it('/readyz fails while a tenant schema is behind the latest migration', async () => {
-    const lagging = await createTenant(server.runtime, uniqueSlug('gw-lag'));
+  it('one tenant behind the latest migration keeps the replica ready: that tenant answers TENANT_MIGRATING (503, Retry-After) over HTTP and WebSocket until migrated, the others are served', async () => {
+    const lagging = await createTenant(server.runtime, uniqueSlug('gw-lag'), { sandbox: true });
+    const staff = await devToken(server.runtime, 'finance', lagging.slug);
+    // The registry's record is what a replica reads: a schema the migration job has not reached yet.
     await server.runtime.pool.query('UPDATE platform.tenant SET schema_version = NULL WHERE id = $1', [lagging.id]);
     try {
-      const response = await fetch(`${server.gateway.url}/readyz`);
-      expect(response.status).toBe(503);
-      expect(await response.json()).toMatchObject({ status: 'migrating' });
+      const ready = await fetch(`${server.gateway.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', tenantsMigrating: 1 });
+
+      const refused = await gql(server.gateway, PARTIES, { token: staff });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('30');
+      expect(refused.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'TENANT_MIGRATING', retryAfter: 30 }) })]);
+      expect(refused.data ?? null).toBeNull();
+      const ws = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${staff}` }, 'subscription { heartbeat { at } }');
+      expect(await ws.closed).toMatchObject({ code: 4503, reason: 'TENANT_MIGRATING' });
+      expect((await gql(server.gateway, PARTIES, { token: await devToken(server.runtime, 'finance', tenant.slug) })).errors).toBeUndefined();
+
+      // The migration job reaches it: served again, the replica never having left service.
+      const report = await migrateAll(server.runtime.pool, server.runtime.migrations, { concurrency: 1, behindOnly: true });
+      expect(report.failed).toEqual([]);
+      expect((await gql(server.gateway, PARTIES, { token: staff })).errors).toBeUndefined();
+      expect(await (await fetch(`${server.gateway.url}/readyz`)).json()).toEqual({ status: 'ready' });
     } finally {
-      await server.runtime.pool.query('UPDATE platform.tenant SET schema_version = $2 WHERE id = $1', [lagging.id, lagging.schemaVersion]);
+      await server.runtime.pool.query('UPDATE platform.tenant SET schema_version = $2 WHERE id = $1 AND schema_version IS NULL', [lagging.id, lagging.schemaVersion]);
     }
+  });
+
+  it('/readyz fails while the platform schema is behind this build, and a build whose tenant migrations no schema has yet is still ready', async () => {
+    const future = (scope: 'platform' | 'tenant') => [...server.runtime.migrations, { id: '99990101000000_future', scope, sql: '', checksum: '' }];
+    const platformBehind = await readinessCheck(server.runtime.pool, future('platform'), server.runtime.log)();
+    expect(platformBehind).toEqual({ status: 503, body: { status: 'migrating', schemasBehind: 1 } });
+    const tenantsBehind = await readinessCheck(server.runtime.pool, future('tenant'), server.runtime.log)();
+    expect(tenantsBehind.status).toBe(200);
+    expect(tenantsBehind.body.tenantsMigrating).toBeGreaterThanOrEqual(2);
   });
 
   it('serves the explorer from local files only, with no CDN', async () => {

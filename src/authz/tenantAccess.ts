@@ -2,16 +2,22 @@
 // client sends may choose among the tenants the token is entitled to, nothing more. Fail closed.
 import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
+import { isBehind } from '../tenancy/migrations.js';
 import type { Principal } from './principal.js';
 
 export interface TenantLookup {
   findBySlug(slug: string): Promise<TenantRecord | null>;
 }
 
+/** A migration of one schema usually takes seconds; asking again sooner only adds load. */
+export const TENANT_MIGRATING_RETRY_SECONDS = 30;
+
 export async function resolveTenant(
   principal: Principal | null,
   selector: string | undefined,
   registry: TenantLookup,
+  /** This build's latest tenant migration: a tenant whose schema is behind it is not served until migrated. */
+  latestSchemaVersion: string | null,
 ): Promise<TenantRecord | null> {
   if (!principal) {
     if (selector) throw new AppError('UNAUTHENTICATED', 'a tenant can only be selected with a valid token');
@@ -32,5 +38,10 @@ export async function resolveTenant(
   if (!tenant || tenant.status === 'offboarded') throw new AppError('FORBIDDEN', 'this token is not entitled to that tenant');
   if (tenant.status === 'suspended') throw new AppError('TENANT_SUSPENDED', 'this tenant is suspended');
   if (tenant.status !== 'active') throw new AppError('FORBIDDEN', 'this tenant is still being onboarded');
+  // One lagging tenant answers this until the migration job reaches it; every other tenant, and the replica's
+  // readiness, are unaffected (a rolling deploy may migrate tenants one by one).
+  if (isBehind(tenant.schemaVersion, latestSchemaVersion)) {
+    throw new AppError('TENANT_MIGRATING', 'this lender\'s data is being migrated to this version; retry shortly', { retryAfter: TENANT_MIGRATING_RETRY_SECONDS });
+  }
   return tenant;
 }

@@ -10,6 +10,7 @@ import { InvalidTokenError } from '../authz/tokens.js';
 import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
+import { latestTenantVersion } from '../tenancy/migrations.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { Actor, CommandContext } from '../commands/runCommand.js';
 import { scopeToPartner, type PartnerRef } from '../authz/partnerScope.js';
@@ -83,7 +84,7 @@ export async function contextFor(
   requestId: string,
   client: GraphContext['client'] = null,
 ): Promise<GraphContext> {
-  const tenant = await resolveTenant(principal, tenantSelector, runtime.registry);
+  const tenant = await resolveTenant(principal, tenantSelector, runtime.registry, latestTenantVersion(runtime.migrations));
   const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject, partner: principal?.partner?.id });
   const partner = principal?.partner ?? null;
   if (tenant && partner) await assertPartnerActive(runtime.tenantClients.forSchema(tenant.schemaName), partner);

@@ -53,9 +53,18 @@ export function toGraphQLError(error: AppError): GraphQLError {
     originalError: error,
     extensions: {
       code: error.code, ...error.details,
-      http: { status: HTTP_STATUS[error.code], ...(error.code === 'UNAUTHENTICATED' ? { headers: new HeaderMap([['www-authenticate', WWW_AUTHENTICATE]]) } : {}) },
+      http: { status: HTTP_STATUS[error.code], ...httpHeadersOf(error) },
     },
   });
+}
+
+/** What an answer over HTTP says besides its body: how to authenticate after a 401, when to come back after a 429 or 503. */
+function httpHeadersOf(error: AppError): { headers?: HeaderMap } {
+  const headers: [string, string][] = [];
+  if (error.code === 'UNAUTHENTICATED') headers.push(['www-authenticate', WWW_AUTHENTICATE]);
+  const retryAfter = error.details['retryAfter'];
+  if (typeof retryAfter === 'number') headers.push(['retry-after', String(retryAfter)]);
+  return headers.length > 0 ? { headers: new HeaderMap(headers) } : {};
 }
 
 /** Tags a parse or validation error the way Apollo does on HTTP, so WebSocket clients get the same codes. */

@@ -31,6 +31,7 @@ const CODE_ABOUT: Record<ErrorCode, string> = {
   BAD_USER_INPUT: 'An input field\'s value is refused; `field` names it.',
   CONFLICT: 'The object\'s state does not allow this now (already decided, closed, changed meanwhile).',
   TENANT_SUSPENDED: 'The lender is suspended.',
+  TENANT_MIGRATING: 'The lender\'s data is being brought up to this version; retry after `retryAfter` seconds.',
   RATE_LIMITED: 'A budget is spent; retry later.',
   INTERNAL: 'Our fault; quote the correlation id.',
 };

@@ -41,6 +41,18 @@ export function latestVersion(migrations: Migration[], scope: MigrationScope): s
   return migrations.filter((m) => m.scope === scope).at(-1)?.id ?? null;
 }
 
+const latestTenantVersions = new WeakMap<Migration[], string | null>();
+
+/** This build's latest tenant migration, asked on every request: worked out once per list of migrations. */
+export function latestTenantVersion(migrations: Migration[]): string | null {
+  let latest = latestTenantVersions.get(migrations);
+  if (latest === undefined) {
+    latest = latestVersion(migrations, 'tenant');
+    latestTenantVersions.set(migrations, latest);
+  }
+  return latest;
+}
+
 export function isBehind(version: string | null, latest: string | null): boolean {
   return latest !== null && (version === null || version < latest);
 }

@@ -11,6 +11,10 @@ import { addDays } from '../../domain/calendar.js';
 import { dateInZone } from '../../domain/businessDate.js';
 import type { JobQueue } from '../../events/jobs.js';
 import { EndOfDayFailure, runEndOfDay, type EndOfDayOptions, type EndOfDayRuntime } from './run.js';
+import { latestTenantVersion, type Migration } from '../../tenancy/migrations.js';
+
+/** The scheduler also knows this build's migrations, to leave tenants the migration job has not reached. */
+type SchedulerRuntime = EndOfDayRuntime & { migrations: Migration[] };
 
 export const END_OF_DAY_QUEUE = 'end-of-day';
 /** Who the runs the schedule starts are recorded as started by. */
@@ -62,7 +66,7 @@ export function tenantsDue(tenants: readonly { slug: string; timeZone: string; b
 
 export class EndOfDayScheduler {
   private queue: JobQueue | undefined;
-  private rt: EndOfDayRuntime | undefined;
+  private rt: SchedulerRuntime | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
   private readonly running = new Set<Promise<unknown>>();
@@ -73,7 +77,7 @@ export class EndOfDayScheduler {
   constructor(readonly schedule: EndOfDaySchedule, private readonly workers: boolean) {}
 
   /** Creates the queue (every replica may enqueue) and, where jobs are worked, the workers and the tick. */
-  async start(rt: EndOfDayRuntime, queue: JobQueue): Promise<void> {
+  async start(rt: SchedulerRuntime, queue: JobQueue): Promise<void> {
     this.rt = rt;
     this.queue = queue;
     await queue.ensureQueue({ name: END_OF_DAY_QUEUE, policy: 'short' });
@@ -94,7 +98,9 @@ export class EndOfDayScheduler {
   /** Queues a job for every tenant due; returns how many were newly queued. */
   async tick(): Promise<number> {
     const { rt, queue } = this.started();
-    const tenants = await rt.registry.list({ where: { status: 'active' }, orderBy: [{ slug: 'asc' }], take: 1_000_000 });
+    // A tenant the migration job has not reached yet closes its days once it has (its date catches up then).
+    const latest = latestTenantVersion(rt.migrations);
+    const tenants = await rt.registry.list({ where: { status: 'active', ...(latest ? { schemaVersion: { gte: latest } } : {}) }, orderBy: [{ slug: 'asc' }], take: 1_000_000 });
     let queued = 0;
     for (const job of tenantsDue(tenants, rt.now())) {
       if (await this.enqueue(queue, job, jobId(job.tenant, job.to))) queued += 1;
@@ -141,7 +147,7 @@ export class EndOfDayScheduler {
     return work;
   }
 
-  private started(): { rt: EndOfDayRuntime; queue: JobQueue } {
+  private started(): { rt: SchedulerRuntime; queue: JobQueue } {
     if (!this.rt || !this.queue) throw new Error('the end-of-day schedule is not started in this process');
     return { rt: this.rt, queue: this.queue };
   }

@@ -149,4 +149,15 @@ describe('the end-of-day schedule', () => {
     }
     expect(peak).toBe(2);
   });
+
+  it('leaves a tenant the migration job has not reached, and closes its days once it has', { timeout: 240_000 }, async () => {
+    const { runtime } = server;
+    const { tenant } = await tenantWithLoan('eod-lagging', 'UTC', '2001-02-08');
+    await runtime.pool.query('UPDATE platform.tenant SET schema_version = NULL WHERE id = $1', [tenant.id]);
+    expect(await runtime.endOfDay.tick()).toBe(0);
+    expect(await businessDate(tenant.slug)).toBe('2001-02-08');
+    await runtime.pool.query('UPDATE platform.tenant SET schema_version = $2 WHERE id = $1', [tenant.id, tenant.schemaVersion]);
+    expect(await runtime.endOfDay.tick()).toBe(1);
+    await until(`${tenant.slug} to reach its local date`, () => broughtTo(tenant, '2001-02-10'));
+  });
 });
