@@ -30,7 +30,7 @@ try {
   onCleanUp(() => database.stop());
   const dataDir = path.join(root, 'data');
   const gateway = await startGatewayProcess({
-    dataDir, databaseUrl: database.url, env: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0', RATE_LIMIT_PER_MINUTE: '0' },
+    dataDir, databaseUrl: database.url, env: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', QUERY_COST_PER_MINUTE: '0' },
   });
   const key = await loadOrCreateDevKey(dataDir, 'test');
   const auditor = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'auditor', tenant: DEMO_TENANT.slug, now: new Date() });

@@ -51,6 +51,10 @@ const schema = z.object({
   TRUST_PROXY: z.string().min(1).transform((value): boolean | number | string =>
     value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value).optional(),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(600),
+  /** Requests per minute for one tenant, all its callers together, so one lender cannot starve the others; 0 turns it off. */
+  RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(0).max(100_000_000).default(60_000),
+  /** Query-cost points (`extensions.cost`) per principal per minute; 0 turns it off. */
+  QUERY_COST_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000_000).default(1_000_000),
   MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   /** The largest GraphQL request body: a payment file of 100,000 repayments is about 13 MB. */
   MAX_REQUEST_BYTES: z.coerce.number().int().min(10_000).max(100_000_000).default(16_000_000),

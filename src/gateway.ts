@@ -20,6 +20,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs, type
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError, type ErrorCode } from './errors.js';
+import { crossOriginOf, crossOriginRequests } from './crossOrigin.js';
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
 import { readinessCheck } from './readiness.js';
@@ -27,7 +28,7 @@ import { authenticate, buildContext, contextFor, requestIdFrom, type GraphContex
 import { correlationIdFor, formatError, isMasked, requestError, rootCause, toGraphQLError, withoutSuggestions } from './graph/errors.js';
 import { enforceLimits, limitRules, parseOptions, queryCost, sizeOfRefusal, tooLarge, type QueryCost, type QueryLimits, type QuerySize } from './graph/limits.js';
 import { answerCeiling } from './graph/answerCeiling.js';
-import { RateLimitExceeded, RequestRateLimits } from './rateLimits.js';
+import { RateLimitExceeded, RequestRateLimits, type CostBudget } from './rateLimits.js';
 import { isLoopbackHost, type Config } from './config.js';
 import type { Logger } from './log.js';
 import { signDevToken } from './authz/devIssuer.js';
@@ -93,11 +94,16 @@ function checkOperation(
   }
 }
 
+/** An answer's `extensions.cost` with what is left of the caller's budget for the minute (Shopify's throttle status). */
+function withBudget(cost: QueryCost, budget: CostBudget | null): QueryCost {
+  return budget ? { ...cost, budget } : cost;
+}
+
 /**
  * Enforces the limits that need variables or the caller, counts the answer's objects against the node ceiling as
  * it is built, logs every operation (request id, tenant, outcome) and every masked error with its correlation id.
  */
-function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<GraphContext> {
+function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits, rateLimits: RequestRateLimits): ApolloServerPlugin<GraphContext> {
   return {
     async requestDidStart({ contextValue }) {
       const started = performance.now();
@@ -143,6 +149,7 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
           try {
             const size = checkOperation(runtime, schema, limits, contextValue.log, contextValue.principal, document, request.variables ?? {}, operationName);
             if (size) cost = queryCost(size, limits);
+            if (size && contextValue.principal) cost = withBudget(cost!, await rateLimits.spendQueryCost(contextValue.principal, size.cost));
           } catch (error) {
             const refused = sizeOfRefusal(error);
             if (refused) cost = queryCost(refused, limits);
@@ -216,7 +223,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const principal = await authenticate(runtime, typeof params.authorization === 'string' ? params.authorization : undefined);
           if (!principal) throw new AppError('UNAUTHENTICATED', 'connection_init must carry an authorization token');
           // Resolving once here refuses a suspended or foreign tenant at connection time.
-          await contextFor(runtime, principal, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
+          // A page from another site is held to its tenant's dashboard origins here: CORS does not cover sockets.
+          const { origin, host } = ctx.extra.request.headers;
+          await contextFor(runtime, principal, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID(), null, crossOriginOf(origin, host, config.publicUrl));
           ctx.extra.principal = principal;
           const remaining = principal.expiresAt.getTime() - runtime.now().getTime();
           ctx.extra.expiry = setTimeout(() => socket.close(4401, 'token expired'), Math.max(0, Math.min(remaining, 2 ** 31 - 1)));
@@ -250,7 +259,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const size = checkOperation(runtime, schema, limits, log, principal, document, payload.variables ?? {}, payload.operationName);
           const params = ctx.connectionParams ?? {};
           const contextValue = await contextFor(runtime, ctx.extra.principal ?? null, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
-          if (size) costs.set(contextValue, queryCost(size, limits));
+          if (contextValue.tenant) await rateLimits.forTenant(contextValue.tenant.id);
+          const budget = size && principal ? await rateLimits.spendQueryCost(principal, size.cost) : null;
+          if (size) costs.set(contextValue, withBudget(queryCost(size, limits), budget));
           sinks.set(contextValue, { socket: ctx.extra.socket, id });
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
@@ -373,7 +384,9 @@ function graphqlRoute(app: express.Express, runtime: Runtime, apollo: ApolloServ
             tenantSelector: header(req.headers[TENANT_HEADER]),
             requestId,
             client: { ip: address, userAgent: header(req.headers['user-agent']) ?? null },
+            crossOrigin: (res.locals['crossOrigin'] as string | undefined) ?? null,
           });
+          if (context.tenant) await rateLimits.forTenant(context.tenant.id);
           res.setHeader('x-request-id', context.requestId);
           return context;
         } catch (error) {
@@ -407,7 +420,10 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     maxDepth: config.MAX_QUERY_DEPTH, maxNodes: config.MAX_QUERY_NODES, maxCost: config.MAX_QUERY_COST,
     maxAliases: config.MAX_QUERY_ALIASES, maxDirectives: config.MAX_QUERY_DIRECTIVES, maxTokens: config.MAX_QUERY_TOKENS,
   };
-  const rateLimits = new RequestRateLimits(config.RATE_LIMIT_PER_MINUTE, config.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
+  const rateLimits = new RequestRateLimits({
+    perPrincipal: config.RATE_LIMIT_PER_MINUTE, perAddress: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+    perTenant: config.RATE_LIMIT_TENANT_PER_MINUTE, costPerPrincipal: config.QUERY_COST_PER_MINUTE,
+  });
   if (runtime.devKey && !isLoopbackHost(config.HOST)) {
     log.warn({ host: config.HOST }, 'the development issuer serves on an address that is not loopback (DEV_ISSUER_ALLOW_REMOTE=true): anyone who reaches it gets a tenant-admin token from the explorer');
   }
@@ -453,7 +469,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsDisposable.dispose(); } }; } },
-      operationsPlugin(runtime, schema, limits),
+      operationsPlugin(runtime, schema, limits, rateLimits),
     ],
   });
   await apollo.start();
@@ -463,6 +479,9 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   const websocketUrl = `${config.publicUrl.replace(/^http/, 'ws')}${GRAPHQL_PATH}`;
   developmentRoutes(app, runtime, websocketUrl);
 
+  // Browsers from a lender's dashboard sites (CORS) on the API's paths; health and the explorer are not for them.
+  const crossOrigin = crossOriginRequests(runtime.registry, config.publicUrl, (req) => rateLimits.forAddress(req.ip ?? req.socket.remoteAddress));
+  for (const path of [GRAPHQL_PATH, STATEMENT_PATH, SETTLEMENT_PATH, PORTFOLIO_REPORT_PATH]) app.use(path, crossOrigin);
   app.use((req, res, next) => {
     res.setHeader('x-request-id', header(req.headers['x-request-id']) ?? '');
     next();

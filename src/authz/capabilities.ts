@@ -32,6 +32,12 @@ export const CAPABILITIES = {
     roles: TENANT_ROLES,
     platform: false,
   },
+  'tenant.dashboardOrigins.manage': {
+    area: 'Tenant',
+    description: "Set the web origins the lender's embedded dashboards are served from (browsers may call the API from these only)",
+    roles: ['tenant-admin'],
+    platform: false,
+  },
   'parties.read': {
     area: 'Parties',
     description: 'Read borrowers, applicants and guarantors',

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import type { Principal } from '../authz/principal.js';
 import { resolveTenant } from '../authz/tenantAccess.js';
+import { assertOriginAllowed } from '../crossOrigin.js';
 import { InvalidTokenError } from '../authz/tokens.js';
 import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
@@ -52,6 +53,8 @@ export interface ContextRequest {
   tenantSelector: string | undefined;
   requestId: string | undefined;
   client?: { ip: string | null; userAgent: string | null };
+  /** The Origin of a browser's call from another site (src/crossOrigin.ts); null or absent for any other call. */
+  crossOrigin?: string | null;
 }
 
 export async function authenticate(runtime: Runtime, authorization: string | undefined): Promise<Principal | null> {
@@ -73,7 +76,7 @@ export function requestIdFrom(header: string | undefined): string {
 
 export async function buildContext(runtime: Runtime, request: ContextRequest): Promise<GraphContext> {
   const principal = request.principal !== undefined ? request.principal : await authenticate(runtime, request.authorization);
-  return contextFor(runtime, principal, request.tenantSelector, requestIdFrom(request.requestId), request.client ?? null);
+  return contextFor(runtime, principal, request.tenantSelector, requestIdFrom(request.requestId), request.client ?? null, request.crossOrigin ?? null);
 }
 
 /** The context of one operation for an already-verified principal (a WebSocket reuses its connection's). */
@@ -83,8 +86,10 @@ export async function contextFor(
   tenantSelector: string | undefined,
   requestId: string,
   client: GraphContext['client'] = null,
+  crossOrigin: string | null = null,
 ): Promise<GraphContext> {
   const tenant = await resolveTenant(principal, tenantSelector, runtime.registry, latestTenantVersion(runtime.migrations));
+  assertOriginAllowed(crossOrigin, tenant);
   const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject, partner: principal?.partner?.id });
   const partner = principal?.partner ?? null;
   if (tenant && partner) await assertPartnerActive(runtime.tenantClients.forSchema(tenant.schemaName), partner);

@@ -17,6 +17,7 @@ export const firstValue = (value: unknown): string | undefined =>
 export async function routeContext(runtime: Runtime, tenantHeader: string, req: Request, res: Response, capability: Capability): Promise<GraphContext> {
   const context = await buildContext(runtime, {
     authorization: firstValue(req.headers.authorization), tenantSelector: firstValue(req.headers[tenantHeader]), requestId: firstValue(req.headers['x-request-id']),
+    crossOrigin: (res.locals['crossOrigin'] as string | undefined) ?? null,
   });
   res.setHeader('x-request-id', context.requestId);
   if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');

@@ -20,6 +20,7 @@ import { DEFAULT_PAGE_SIZE } from './pagination.js';
 import { MAX_STATEMENT_LINES } from '../services/servicing/ledger.js';
 import { MAX_PRICED_GRADES } from '../domain/origination/pricing.js';
 import { MAX_REPAYMENTS } from '../domain/servicing/product.js';
+import type { CostBudget } from '../rateLimits.js';
 import { MAX_TRANCHES } from '../domain/servicing/tranches.js';
 import { MAX_AUTHORITY_GRADES, MAX_AUTHORITY_LEVELS } from '../domain/origination/approvalAuthority.js';
 import { STAFF_ROLES } from '../authz/roles.js';
@@ -348,6 +349,8 @@ export interface QueryCost {
   requestedNodes: number;
   /** MAX_QUERY_NODES. */
   maxNodes: number;
+  /** What is left of the caller's query-cost budget this minute (QUERY_COST_PER_MINUTE), when one applies. */
+  budget?: CostBudget;
 }
 
 export function queryCost(size: QuerySize, limits: Pick<QueryLimits, 'maxCost' | 'maxNodes'>): QueryCost {

@@ -9,6 +9,7 @@ import type { TenantRecord, TenantStatus } from '../tenancy/registry.js';
 import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import type { GraphContext } from './context.js';
 import { objectPayload, payloadType } from './payloads.js';
+import { dashboardOriginsOf, MAX_DASHBOARD_ORIGINS } from '../crossOrigin.js';
 
 const TenantStatusEnum = builder.enumType('TenantStatus', {
   description: 'Where a tenant stands on the platform.',
@@ -49,6 +50,7 @@ builder.node(TenantRef, {
       authScopes: { can: 'platform.tenants.read' },
       resolve: (x, _args, context) => !isBehind(x.schemaVersion, latestVersion(context.runtime.migrations, 'tenant')),
     }),
+    dashboardOrigins: t.exposeStringList('dashboardOrigins', { description: 'Web origins its embedded dashboards are served from: browsers may call the API for this tenant from these, and from nowhere else (docs/operations.md, "Dashboards in the browser").' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was onboarded.', resolve: (x) => x.createdAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'When its registry entry last changed.', resolve: (x) => x.updatedAt }),
   }),
@@ -186,6 +188,14 @@ const SuspendTenantInput = tenantStatusInput('SuspendTenantInput', 'suspended');
 const ReactivateTenantInput = tenantStatusInput('ReactivateTenantInput', 'reactivated');
 const OffboardTenantInput = tenantStatusInput('OffboardTenantInput', 'offboarded');
 
+const SetDashboardOriginsInput = builder.inputType('SetDashboardOriginsInput', {
+  description: 'The web origins of the lender\'s embedded dashboards; the list replaces the one before.',
+  fields: (t) => ({
+    origins: t.stringList({ required: true, description: `Origins such as \`https://dashboard.example.com\` (scheme, host and port; no path), at most ${MAX_DASHBOARD_ORIGINS}. Empty: no browser may call the API from another site for this tenant.` }),
+  }),
+});
+const SetDashboardOriginsPayload = objectPayload('setDashboardOrigins', 'tenant', TenantRef, 'The tenant, with its dashboard origins.');
+
 const SuspendTenantPayload = objectPayload('suspendTenant', 'tenant', TenantRef, 'The tenant, suspended.');
 const ReactivateTenantPayload = objectPayload('reactivateTenant', 'tenant', TenantRef, 'The tenant, active again.');
 const OffboardTenantPayload = objectPayload('offboardTenant', 'tenant', TenantRef, 'The tenant, offboarded.');
@@ -234,6 +244,18 @@ builder.mutationFields((t) => ({
         }
         throw error;
       }
+    },
+  }),
+  setDashboardOrigins: t.field({
+    type: SetDashboardOriginsPayload,
+    description: 'Sets the web origins the lender\'s embedded dashboards are served from. Browsers may then call the API for this tenant from those sites (CORS); calls from any other site are refused with FORBIDDEN (`ORIGIN_NOT_ALLOWED`).',
+    authScopes: { can: 'tenant.dashboardOrigins.manage' },
+    args: { input: t.arg({ type: SetDashboardOriginsInput, required: true, description: 'The origins.' }) },
+    resolve: async (_root, { input }, context) => {
+      const origins = dashboardOriginsOf(input.origins, (index) => inputPath(`origins[${index}]`), inputPath('origins'));
+      const tenant = await context.runtime.registry.setDashboardOrigins(context.tenant!.slug, origins);
+      context.log.info({ origins, by: context.principal?.subject }, 'dashboard origins changed');
+      return { tenant: tenant! };
     },
   }),
   suspendTenant: t.field({

@@ -22,6 +22,8 @@ export interface TenantRecord {
   businessDate: string;
   schemaName: string;
   schemaVersion: string | null;
+  /** Web origins its embedded dashboards are served from; browsers elsewhere are refused (docs/operations.md). */
+  dashboardOrigins: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -42,6 +44,7 @@ export function toTenantRecord(row: TenantRow): TenantRecord {
     businessDate: businessDateOf(row.businessDate),
     schemaName: row.schemaName,
     schemaVersion: row.schemaVersion,
+    dashboardOrigins: row.dashboardOrigins,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -49,12 +52,32 @@ export function toTenantRecord(row: TenantRow): TenantRecord {
 
 export class TenantRegistry {
   private readonly bySlug: LRUCache<string, { record: TenantRecord | null }>;
+  private readonly dashboardOrigins: LRUCache<string, { listed: boolean }>;
 
   constructor(
     private readonly platform: PrismaClient,
     ttlMs: number,
   ) {
     this.bySlug = new LRUCache({ max: 10_000, ttl: Math.max(ttlMs, 1) });
+    this.dashboardOrigins = new LRUCache({ max: 10_000, ttl: Math.max(ttlMs, 1) });
+  }
+
+  /** Whether any active tenant lists this web origin for its dashboards (asked by browsers' preflights). */
+  async isDashboardOrigin(origin: string): Promise<boolean> {
+    const cached = this.dashboardOrigins.get(origin);
+    if (cached) return cached.listed;
+    const listed = (await this.platform.tenant.count({ where: { status: 'active', dashboardOrigins: { has: origin } }, take: 1 })) > 0;
+    this.dashboardOrigins.set(origin, { listed });
+    return listed;
+  }
+
+  /** Replaces a tenant's dashboard origins; null when no such tenant. */
+  async setDashboardOrigins(slug: string, origins: string[]): Promise<TenantRecord | null> {
+    const result = await this.platform.tenant.updateManyAndReturn({ where: { slug }, data: { dashboardOrigins: origins, updatedAt: new Date() } });
+    this.forget(slug);
+    this.dashboardOrigins.clear();
+    const row = result[0];
+    return row ? toTenantRecord(row) : null;
   }
 
   async findBySlug(slug: string): Promise<TenantRecord | null> {

@@ -100,6 +100,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'platform.tenants.read': (token) => query(token, '{ tenants(first: 1) { edges { node { slug } } } }'),
   'platform.tenants.manage': (token) => query(token, `mutation { reactivateTenant(input: { slug: "${tenant.slug}", reason: "authz probe" }) { tenant { status } userErrors { code } } }`),
   'tenant.settings.read': (token) => query(token, '{ currentTenant { slug businessDate } }'),
+  'tenant.dashboardOrigins.manage': (token) => query(token, 'mutation { setDashboardOrigins(input: { origins: ["https://dashboard.authz-probe.test"] }) { tenant { dashboardOrigins } userErrors { code } } }'),
   'parties.read': (token) => query(token, '{ parties(first: 1) { edges { node { legalName } } } }'),
   'products.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code } } } }'),
   'products.manage': (token) => query(token, 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "14.9" }) { loanProduct { code } userErrors { code } } }'),

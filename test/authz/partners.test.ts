@@ -344,6 +344,7 @@ const PROBES: Record<string, string> = {
   'Query.viewer': '{ viewer { subject tenants partner { id } } }',
   'Mutation.createTenant': 'mutation { createTenant(input: { slug: "%TENANT%", displayName: "Hijack", currency: "USD", timeZone: "UTC" }) { created userErrors { code field message } } }',
   'Mutation.suspendTenant': 'mutation { suspendTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } userErrors { code field message } } }',
+  'Mutation.setDashboardOrigins': 'mutation { setDashboardOrigins(input: { origins: ["https://attacker.example.test"] }) { tenant { slug dashboardOrigins } userErrors { code field message } } }',
   'Mutation.reactivateTenant': 'mutation { reactivateTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } userErrors { code field message } } }',
   'Mutation.offboardTenant': 'mutation { offboardTenant(input: { slug: "%TENANT%", reason: "attack" }) { tenant { status } userErrors { code field message } } }',
   'Mutation.registerPartner': `mutation { registerPartner(input: { code: "%ALPHA_CODE%", name: "Hijack", kind: ORIGINATION }) { clientSecret partner { id } userErrors { code field message } } }`,
@@ -562,6 +563,11 @@ describe('isolation across every root field', () => {
     expect(Object.keys(PROBES).sort()).toEqual(roots.sort());
   });
 
+  const victimOrigin = 'https://victim-dashboard.example.test';
+  beforeAll(async () => {
+    await server.runtime.registry.setDashboardOrigins(victim.slug, [victimOrigin]);
+  });
+
   const attackers = [
     ['staff of another tenant', () => devToken(server.runtime, 'tenant-admin', other.slug), undefined],
     ['staff of another tenant naming the victim', () => devToken(server.runtime, 'tenant-admin', other.slug), () => victim.slug],
@@ -579,7 +585,7 @@ describe('isolation across every root field', () => {
         applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator,
         staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount,
         victimTemplate.split(' ')[0]!, victimMessageBody, messageGlobalId, 'Pacific/Chatham', '22:17', victimCompany, victimAccount, mandateGlobalId, 'Victim Holder',
-        writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason, arrangementGlobalId, participationGlobalId, victimArrangementName, delta, settlementGlobalId, victimEscrow, commissionGlobalId, '96.02'];
+        victimOrigin, writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason, arrangementGlobalId, participationGlobalId, victimArrangementName, delta, settlementGlobalId, victimEscrow, commissionGlobalId, '96.02'];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
         .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
@@ -604,6 +610,7 @@ describe('isolation across every root field', () => {
       server.runtime.registry.forget(victim.slug);
       expect((await server.runtime.registry.findBySlug(victim.slug))!.status).toBe('active');
       expect((await server.runtime.registry.findBySlug(victim.slug))!.businessDate).toBe(victim.businessDate);
+      expect((await server.runtime.registry.findBySlug(victim.slug))!.dashboardOrigins).toEqual([victimOrigin]);
       expect((await server.runtime.tenantClients.forSchema(victim.schemaName).partyMatchReview.findUniqueOrThrow({ where: { id: reviewId } })).status).toBe('open');
       const alphaRow = await server.runtime.tenantClients.forSchema(victim.schemaName).partner.findUnique({ where: { code: alpha } });
       expect(alphaRow).toMatchObject({ name: `Partner ${alpha}`, secretRotatedAt: null, status: 'active' });

@@ -207,8 +207,9 @@ describe('request rate limits', () => {
       // Another principal has a budget of its own.
       const other = await devToken(limited.runtime, 'underwriter', tenant.slug, { subject: 'another-person' });
       expect((await gql(limited.gateway, '{ viewer { subject } }', { token: other })).status).toBe(200);
-      // Callers without a token are counted by address, before their body is read.
-      const anonymous = await Promise.all(Array.from({ length: 300 }, () => gql(limited.gateway, '{ __typename }')));
+      // Callers without a token are counted by address, before their body is read; with no proxy trusted
+      // (TRUST_PROXY unset) a forwarded address is ignored, so rotating it buys nothing.
+      const anonymous = await Promise.all(Array.from({ length: 300 }, (_, i) => gql(limited.gateway, '{ __typename }', { headers: { 'x-forwarded-for': `198.51.100.${i % 250}` } })));
       expect(anonymous.filter((response) => response.status === 429).length).toBe(250);
       const refusal = anonymous.find((response) => response.status === 429)!;
       expect(refusal.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED' });
@@ -219,6 +220,62 @@ describe('request rate limits', () => {
       const ws = subscribe(limited.gateway.websocketUrl, { authorization: `Bearer ${token}` }, '{ viewer { subject } }');
       await until(() => ws.errors.length > 0 || ws.results.length > 0);
       expect(ws.errors[0]).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+      await ws.stop();
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('tenant and query-cost budgets', () => {
+  it('holds all of one tenant\'s callers to its budget together, and leaves other tenants alone', async () => {
+    const limited = await startTestServer({ RATE_LIMIT_TENANT_PER_MINUTE: '50' });
+    try {
+      const [first, second] = await Promise.all([
+        devToken(limited.runtime, 'finance', tenant.slug), devToken(limited.runtime, 'underwriter', tenant.slug, { subject: 'second-person' }),
+      ]);
+      const burst = await Promise.all(Array.from({ length: 80 }, (_, i) => gql(limited.gateway, '{ viewer { subject } }', { token: i % 2 === 0 ? first : second })));
+      expect(burst.filter((response) => response.status === 200)).toHaveLength(50);
+      const refused = burst.filter((response) => response.status === 429);
+      expect(refused).toHaveLength(30);
+      expect(refused[0]!.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'TENANT_REQUESTS_SPENT', retryAfter: expect.any(Number) });
+      expect(refused[0]!.headers.get('retry-after')).toMatch(/^\d+$/);
+      const elsewhere = await createTenant(limited.runtime, uniqueSlug('exposure-elsewhere'), { sandbox: true });
+      expect((await gql(limited.gateway, '{ viewer { subject } }', { token: await devToken(limited.runtime, 'finance', elsewhere.slug) })).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('takes each operation\'s cost from the caller\'s points per minute, says what is left, and refuses what no longer fits without spending it', async () => {
+    const limited = await startTestServer({ QUERY_COST_PER_MINUTE: '300' });
+    try {
+      const token = await devToken(limited.runtime, 'finance', tenant.slug);
+      const PAGE = '{ parties(first: 50) { edges { node { legalName } } } }';
+      const first = await gql(limited.gateway, PAGE, { token });
+      expect(first.status).toBe(200);
+      const cost = first.extensions!['cost'];
+      const points = cost.requestedQueryCost as number;
+      expect(points).toBeGreaterThan(50);
+      expect(cost.budget).toEqual({ perMinute: 300, remaining: 300 - points, resetsInSeconds: expect.any(Number) });
+      const fits = Math.floor(300 / points);
+      for (let i = 1; i < fits; i += 1) expect((await gql(limited.gateway, PAGE, { token })).extensions!['cost'].budget.remaining).toBe(300 - (i + 1) * points);
+      const refused = await gql(limited.gateway, PAGE, { token });
+      expect(refused.status).toBe(429);
+      expect(refused.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'QUERY_BUDGET_SPENT', retryAfter: expect.any(Number) });
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(refused.data ?? null).toBeNull();
+      // The refusal spent nothing: a cheap query still fits in what is left.
+      const cheap = await gql(limited.gateway, '{ viewer { subject } }', { token });
+      expect(cheap.status).toBe(200);
+      expect(cheap.extensions!['cost'].budget.remaining).toBe(300 - fits * points - cheap.extensions!['cost'].requestedQueryCost);
+      // Another principal has points of its own.
+      const other = await devToken(limited.runtime, 'underwriter', tenant.slug, { subject: 'another-person' });
+      expect((await gql(limited.gateway, PAGE, { token: other })).status).toBe(200);
+      // Over WebSocket, each operation is costed against the same budget.
+      const ws = subscribe(limited.gateway.websocketUrl, { authorization: `Bearer ${token}` }, PAGE);
+      await until(() => ws.errors.length > 0 || ws.results.length > 0);
+      expect(ws.errors[0]).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED', reason: 'QUERY_BUDGET_SPENT' }) })]);
       await ws.stop();
     } finally {
       await limited.close();

@@ -36,6 +36,8 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     // Test files send bursts from one principal and one address; the rate limits have tests of their own.
     RATE_LIMIT_PER_MINUTE: '0',
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
+    RATE_LIMIT_TENANT_PER_MINUTE: '0',
+    QUERY_COST_PER_MINUTE: '0',
     ...overrides,
   };
 }

@@ -23,7 +23,8 @@ let people = 0;
 const CONSENT = 'I have read the loan agreement, the pre-contract information and the APR, and I agree to borrow on these terms.';
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Behind a proxy on loopback, as behind an ingress: the borrower's address is the one it forwards.
+  server = await startTestServer({ TRUST_PROXY: 'loopback' });
   tenant = await createTenant(server.runtime, uniqueSlug('handoff'), { sandbox: true, businessDate: '2026-12-01' });
   const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
   await registerPartner(server.runtime.tenantClients.forSchema(tenant.schemaName), server.runtime.identity, { tenant: tenant.slug, actor, now: new Date() }, { code: 'fintech', name: 'Fintech', kind: 'origination' });
@@ -61,7 +62,7 @@ const upload = (applicationId: string, kind: string) => uploadApplicationDocumen
 const MOVE = (name: string, input: string) => `mutation($input: ${input}) { ${name}(input: $input) { application { status } ${USER_ERRORS} } }`;
 
 async function toSigned(application: { id: string }) {
-  const accepted = await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: application.id, consentText: CONSENT } }, headers: { 'user-agent': 'fintech-app/1.0' } });
+  const accepted = await gql(server.gateway, MOVE('acceptApplicationOffer', 'AcceptApplicationOfferInput!'), { token: partner, variables: { input: { applicationId: application.id, consentText: CONSENT } }, headers: { 'user-agent': 'fintech-app/1.0', 'x-forwarded-for': '203.0.113.9' } });
   expect(accepted.errors, JSON.stringify(accepted.errors)).toBeUndefined();
   expect(accepted.data!['acceptApplicationOffer']).toEqual({ application: { status: 'OFFER_ACCEPTED' }, userErrors: [] });
   const signed = await gql(server.gateway, MOVE('signApplicationAgreement', 'SignApplicationAgreementInput!'), { token: partner, variables: { input: { applicationId: application.id } } });
@@ -101,7 +102,7 @@ describe('hand-off to servicing', () => {
     const offer = await db.applicationOffer.findFirstOrThrow({ where: { applicationId: decodeGlobalID(application.id).id } });
     expect(offer).toMatchObject({ status: 'accepted', consentText: CONSENT, consentUserAgent: 'fintech-app/1.0' });
     expect(offer.consentSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(offer.consentIp).toBeTruthy();
+    expect(offer.consentIp).toBe('203.0.113.9');
     const documents = await db.applicationDocument.findMany({ where: { applicationId: decodeGlobalID(application.id).id, kind: { in: ['agreement', 'signed_agreement'] } } });
     expect(documents.map((d) => [d.kind, d.status])).toEqual(expect.arrayContaining([['agreement', 'generated'], ['signed_agreement', 'signed']]));
 

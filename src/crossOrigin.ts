@@ -1,0 +1,103 @@
+// Browsers calling the API from a lender's embedded dashboard (CORS). Each tenant lists the web origins its
+// dashboards are served from; a cross-origin call is answered only for a tenant that lists the caller's origin.
+// A preflight carries no token, so it is allowed for an origin some active tenant lists; the request that follows
+// is then held to its own tenant's list once the token has named the tenant (graph/context.ts). WebSocket
+// upgrades are not covered by CORS, so the same tenant check refuses a foreign page's socket at connection_init.
+import type express from 'express';
+import { AppError, badInput } from './errors.js';
+
+/** The request headers a dashboard may send: the token, the tenant, the request id, a trace context. */
+const ALLOWED_HEADERS = 'authorization, content-type, x-lendgraph-tenant, x-request-id, traceparent, tracestate';
+/** What a dashboard may read besides the CORS-safelisted headers. */
+const EXPOSED_HEADERS = 'x-request-id, retry-after, www-authenticate';
+/** How long a browser may keep a preflight's answer: ten minutes, so a removed origin stops working soon. */
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
+/** A tenant's dashboards are a handful of sites; more is a mistake or an attempt to allow everyone. */
+export const MAX_DASHBOARD_ORIGINS = 20;
+
+export interface DashboardOriginLookup {
+  /** Whether any active tenant lists this origin (a preflight's question: it names no tenant). */
+  isDashboardOrigin(origin: string): Promise<boolean>;
+}
+
+/**
+ * An origin as browsers send it: `https://host[:port]`, lower case, no path. Null for anything else (`null`,
+ * a wildcard, a path, credentials), which can never be allowed.
+ */
+export function originOf(text: string): string | null {
+  if (!/^https?:\/\/[^/?#@*\s]+\/?$/i.test(text)) return null;
+  try {
+    const url = new URL(text);
+    return url.origin === 'null' ? null : url.origin;
+  } catch {
+    return null;
+  }
+}
+
+/** A lender's list as entered: each must be an origin; duplicates are dropped; refusals name the entry. */
+export function dashboardOriginsOf(entries: readonly string[], field: (index: number) => string, listField: string): string[] {
+  if (entries.length > MAX_DASHBOARD_ORIGINS) throw badInput(listField, `at most ${MAX_DASHBOARD_ORIGINS} origins`);
+  const origins = entries.map((entry, index) => {
+    const origin = originOf(entry.trim());
+    if (!origin) throw badInput(field(index), 'must be a web origin such as https://dashboard.example.com (scheme, host and port only)');
+    return origin;
+  });
+  return [...new Set(origins)];
+}
+
+/**
+ * The Origin header of a request that came from another site, or null: none was sent, or it is this API's own
+ * (the explorer, a page served from PUBLIC_URL, or the Host the request was addressed to).
+ */
+export function crossOriginOf(origin: string | undefined, host: string | undefined, publicUrl: string): string | null {
+  if (!origin) return null;
+  const own = new URL(publicUrl).origin;
+  if (origin === own) return null;
+  if (host && originOf(origin) !== null && new URL(origin).host === host.toLowerCase()) return null;
+  return origin;
+}
+
+/** Refuses a cross-origin call for a tenant that does not list the origin (or for no tenant at all). */
+export function assertOriginAllowed(crossOrigin: string | null | undefined, tenant: { dashboardOrigins: string[] } | null): void {
+  if (!crossOrigin) return;
+  if (tenant && tenant.dashboardOrigins.includes(crossOrigin)) return;
+  throw new AppError('FORBIDDEN', 'this origin is not one of the lender\'s dashboard origins', { reason: 'ORIGIN_NOT_ALLOWED' });
+}
+
+/**
+ * Answers preflights and marks cross-origin requests. The response to an allowed origin may be read by its page;
+ * a refused origin's preflight is 403 and its page reads nothing. `res.locals.crossOrigin` carries the origin to the
+ * tenant check.
+ */
+export function crossOriginRequests(
+  lookup: DashboardOriginLookup,
+  publicUrl: string,
+  /** Preflights carry no token: they take from the caller's address budget, as calls without a token do. */
+  countPreflight: (req: express.Request) => Promise<void>,
+): express.RequestHandler {
+  return (req, res, next) => {
+    const crossOrigin = crossOriginOf(req.headers.origin, req.headers.host, publicUrl);
+    if (!crossOrigin) return next();
+    res.vary('Origin');
+    res.locals['crossOrigin'] = crossOrigin;
+    const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+    const allowed = (preflight ? countPreflight(req) : Promise.resolve())
+      .then(() => (originOf(crossOrigin) === crossOrigin ? lookup.isDashboardOrigin(crossOrigin) : false));
+    allowed.then((ok) => {
+      if (ok) {
+        res.setHeader('Access-Control-Allow-Origin', crossOrigin);
+        res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+      }
+      if (!preflight) return next();
+      if (!ok) return res.status(403).end();
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+      res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+      res.setHeader('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_SECONDS));
+      return res.status(204).end();
+    }, (error: unknown) => {
+      if (!(error instanceof AppError && error.code === 'RATE_LIMITED')) return next(error);
+      res.setHeader('Retry-After', String(error.details['retryAfter']));
+      return res.status(429).end();
+    });
+  };
+}
