@@ -19,6 +19,7 @@ import { driverError } from '../tenancy/database.js';
 import { SUBSCRIBES_SQL, subscribesTo } from './webhooks/subscriptions.js';
 import { EVERY_PARTNER } from './catalogue.js';
 import { markDelivery } from './deliveryTrace.js';
+import { eventDeliveryLag } from '../observability/metrics.js';
 
 /** Sent by settle_commits() (SQL) when it numbered events. */
 export const OUTBOX_CHANNEL = 'lendgraph_outbox';
@@ -144,6 +145,13 @@ class Subscriber {
       this.wake = undefined;
     }
   }
+}
+
+/** Hands a live event to a tail's subscribers; its lag from commit is measured when anyone here receives it. */
+function handOver(tail: Tail, event: FeedEvent): void {
+  if (tail.subscribers.size === 0) return;
+  eventDeliveryLag.observe({ to: 'subscribers' }, Math.max(0, Date.now() - event.occurredAt.getTime()) / 1000);
+  for (const subscriber of tail.subscribers) subscriber.offer(event);
 }
 
 interface Tail {
@@ -318,7 +326,7 @@ export class OutboxFeed {
     for (const event of ordered) {
       tail.highWater = event.seq;
       tail.ring.push(event);
-      for (const subscriber of tail.subscribers) subscriber.offer(event);
+      handOver(tail, event);
     }
     if (tail.ring.length > RING) tail.ring.splice(0, tail.ring.length - RING);
   }
@@ -342,7 +350,7 @@ export class OutboxFeed {
             for (const event of rows) {
               tail.highWater = event.seq;
               tail.ring.push(event);
-              for (const subscriber of tail.subscribers) subscriber.offer(event);
+              handOver(tail, event);
             }
             if (tail.ring.length > RING) tail.ring.splice(0, tail.ring.length - RING);
           } while (rows.length === 500);

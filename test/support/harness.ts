@@ -36,6 +36,8 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     // Test files send bursts from one principal and one address; the rate limits have tests of their own.
     RATE_LIMIT_PER_MINUTE: '0',
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
+    // Test files' servers run side by side: none takes the metrics port unless a test asks (test/observability/).
+    METRICS_PORT: '0',
     ...overrides,
   };
 }
