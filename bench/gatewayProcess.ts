@@ -129,8 +129,9 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Gate
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--enable-source-maps', ...preload, 'dist/main.js'], {
     cwd: projectRoot,
     env: {
-      ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: options.dataDir, DATABASE_URL: options.databaseUrl,
-      LOG_LEVEL: 'warn', METRICS_PORT: String(metricsPort), ...options.env,
+      // METRICS_PORT=0 in the bench's own environment turns them off, to measure what they cost.
+      METRICS_PORT: String(metricsPort), ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: options.dataDir,
+      DATABASE_URL: options.databaseUrl, LOG_LEVEL: 'warn', ...options.env,
     },
     stdio,
   });

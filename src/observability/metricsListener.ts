@@ -29,7 +29,6 @@ export async function startMetricsListener(host: string, port: number, log: Logg
       res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics could not be collected');
     });
   });
-  server.on('error', (error) => log.error({ err: { message: error.message } }, 'metrics listener error'));
   await new Promise<void>((resolve, reject) => {
     const refused = (error: Error) => reject(Object.assign(new Error(`METRICS_PORT ${port} on ${host}: ${error.message}`), { code: (error as NodeJS.ErrnoException).code }));
     server.once('error', refused);
@@ -38,6 +37,8 @@ export async function startMetricsListener(host: string, port: number, log: Logg
       resolve();
     });
   });
+  // Once listening, an error (accept failing) is logged, never left to end the process.
+  server.on('error', (error) => log.error({ err: { message: error.message } }, 'metrics listener error'));
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
