@@ -113,16 +113,18 @@ class Subscriber {
 
   constructor(public cursor: number, readonly filter: FeedFilter, private readonly maxQueue: number) {}
 
-  offer(event: FeedEvent): void {
-    if (this.ended || event.seq <= this.cursor) return;
+  /** Whether the event was queued for this subscriber (it is new to it and passes its filter). */
+  offer(event: FeedEvent): boolean {
+    if (this.ended || event.seq <= this.cursor) return false;
     this.cursor = event.seq;
-    if (!matches(event, this.filter)) return;
+    if (!matches(event, this.filter)) return false;
     if (this.queue.length >= this.maxQueue) {
       this.fail(new SlowConsumerError((this.queue[0]?.seq ?? event.seq) - 1));
-      return;
+      return false;
     }
     this.queue.push(event);
     this.wake?.();
+    return true;
   }
 
   fail(error: Error): void {
@@ -147,11 +149,11 @@ class Subscriber {
   }
 }
 
-/** Hands a live event to a tail's subscribers; its lag from commit is measured when anyone here receives it. */
+/** Hands a live event to a tail's subscribers; its lag from commit is measured once, when any of them takes it. */
 function handOver(tail: Tail, event: FeedEvent): void {
-  if (tail.subscribers.size === 0) return;
-  eventDeliveryLag.observe({ to: 'subscribers' }, Math.max(0, Date.now() - event.occurredAt.getTime()) / 1000);
-  for (const subscriber of tail.subscribers) subscriber.offer(event);
+  let taken = false;
+  for (const subscriber of tail.subscribers) if (subscriber.offer(event)) taken = true;
+  if (taken) eventDeliveryLag.observe({ to: 'subscribers' }, Math.max(0, Date.now() - event.occurredAt.getTime()) / 1000);
 }
 
 interface Tail {
