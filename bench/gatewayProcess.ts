@@ -120,6 +120,8 @@ function buildGateway(): Promise<void> {
 export async function startGatewayProcess(options: GatewayOptions): Promise<Gateway> {
   await buildGateway();
   const port = await freePort();
+  // Metrics on, as in production, on a port of this gateway's own: benches may run several side by side.
+  const metricsPort = await freePort();
   const inherited = { ...process.env };
   for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX']) delete inherited[name];
   const stdio: StdioOptions = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
@@ -127,8 +129,9 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Gate
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--enable-source-maps', ...preload, 'dist/main.js'], {
     cwd: projectRoot,
     env: {
-      ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: options.dataDir, DATABASE_URL: options.databaseUrl,
-      LOG_LEVEL: 'warn', ...options.env,
+      // METRICS_PORT=0 in the bench's own environment turns them off, to measure what they cost.
+      METRICS_PORT: String(metricsPort), ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: options.dataDir,
+      DATABASE_URL: options.databaseUrl, LOG_LEVEL: 'warn', ...options.env,
     },
     stdio,
   });

@@ -109,6 +109,18 @@ const schema = z.object({
   SANDBOX_CALLBACK_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(2_000),
   /** How long a provider has to call back before its pending check is recorded as timed out. */
   PROVIDER_CALLBACK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
+  /** The Prometheus listener (GET /metrics) on HOST, apart from PORT so the public ingress never exposes it; 0 turns it off. */
+  METRICS_PORT: port.default(9464),
+  /** The OTLP/HTTP collector traces go to (`/v1/traces` is appended); tracing is off without it or the next. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** The traces URL itself, when it is not OTEL_EXPORTER_OTLP_ENDPOINT's `/v1/traces`. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(200).default('lendgraph'),
+  /** Which traces are kept, as OpenTelemetry names its samplers; a caller's sampled flag is followed by the parentbased ones. */
+  OTEL_TRACES_SAMPLER: z.enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on'),
+  /** The share of traces kept by the traceidratio samplers. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -124,6 +136,8 @@ export interface Config extends Omit<RawConfig, 'INTROSPECTION' | 'MIGRATE_ON_ST
   checkJobsEnabled: boolean;
   issuer: string;
   jwksUrl: string;
+  /** Where spans are exported (OTLP over HTTP); null: tracing is off. */
+  tracesUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -183,6 +197,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (raw.NODE_ENV === 'production' && !raw.DATA_ENCRYPTION_KEY) {
     problems.push('DATA_ENCRYPTION_KEY: required in production (seals webhook secrets; 32 bytes, base64)');
   }
+  if (raw.METRICS_PORT !== 0 && raw.METRICS_PORT === raw.PORT) {
+    problems.push(`METRICS_PORT: must differ from PORT (${raw.PORT}): metrics have a listener of their own, which the public ingress never routes to`);
+  }
   if (!devIssuer && raw.AUTH_ISSUER === undefined) {
     problems.push('AUTH_ISSUER: required when DEV_ISSUER=false');
   }
@@ -198,5 +215,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     checkJobsEnabled: raw.CHECK_JOBS_ENABLED ?? raw.JOBS_ENABLED,
     issuer,
     jwksUrl: raw.AUTH_JWKS_URL ?? (devIssuer ? `${issuer}/jwks` : `${issuer}/protocol/openid-connect/certs`),
+    tracesUrl: raw.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+      ?? (raw.OTEL_EXPORTER_OTLP_ENDPOINT ? `${raw.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : null),
   };
 }

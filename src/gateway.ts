@@ -1,5 +1,6 @@
 // One HTTP port: GraphQL over HTTP (Apollo Server 5) and over WebSocket (graphql-ws) at the same path,
-// /healthz, /readyz, the offline explorer, and the development issuer's JWKS when it is on.
+// /healthz, /readyz, the offline explorer, and the development issuer's JWKS when it is on. Prometheus's /metrics
+// has a listener of its own (METRICS_PORT), never this port (docs/observability.md).
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
@@ -34,6 +35,10 @@ import type { Logger } from './log.js';
 import { signDevToken } from './authz/devIssuer.js';
 import type { Principal } from './authz/principal.js';
 import { DEMO_TENANT } from './tenancy/demoTenant.js';
+import { graphqlObservers } from './observability/graphqlObservers.js';
+import { inRequestSpan, requestObserver } from './observability/httpRequests.js';
+import { startMetricsListener } from './observability/metricsListener.js';
+import { observeWebSockets } from './observability/webSockets.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const TENANT_HEADER = 'x-lendgraph-tenant';
@@ -48,6 +53,8 @@ export interface Gateway {
   graphqlUrl: string;
   websocketUrl: string;
   explorerUrl: string;
+  /** Prometheus's GET /metrics on METRICS_PORT; null when that is 0. */
+  metricsUrl: string | null;
   schema: GraphQLSchema;
   /** The shared subscription groups of this process (how many share each, how often each document ran). */
   subscriptions: SubscriptionFanout;
@@ -185,6 +192,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
       accept(false, 503, 'at capacity; retry on another replica', { 'Retry-After': '5' });
     },
   });
+  const countSubscriptions = observeWebSockets(wsServer);
   // An operation's cost, kept with its context from onSubscribe (where it is measured) to onNext.
   const costs = new WeakMap<object, QueryCost>();
   // An operation's socket and subscription id, kept with its context from onSubscribe: a shared group writes its
@@ -230,6 +238,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const remaining = principal.expiresAt.getTime() - runtime.now().getTime();
           ctx.extra.expiry = setTimeout(() => socket.close(4401, 'token expired'), Math.max(0, Math.min(remaining, 2 ** 31 - 1)));
           socket.once('close', () => clearTimeout(ctx.extra.expiry));
+          countSubscriptions(ctx, socket);
           return true;
         } catch (error) {
           const code = error instanceof AppError ? error.code : 'INTERNAL';
@@ -367,7 +376,7 @@ function graphqlRoute(app: express.Express, runtime: Runtime, apollo: ApolloServ
       });
     },
     (req, res, next) => (req.headers.authorization ? parseBody : parseAnonymousBody)(req, res, next),
-    expressMiddleware(apollo, {
+    inRequestSpan(expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(header(req.headers['x-request-id']));
         const address = req.ip ?? req.socket.remoteAddress ?? null;
@@ -396,7 +405,7 @@ function graphqlRoute(app: express.Express, runtime: Runtime, apollo: ApolloServ
           throw error;
         }
       },
-    }),
+    })),
   );
   // Express's own errors (a body too large or not JSON) answer in the API's shape: a code, never a stack trace.
   app.use((error: { status?: number; type?: string; limit?: number }, req: express.Request, res: express.Response, next: express.NextFunction) => {
@@ -435,6 +444,8 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   // Strict routing keeps /explorer and /explorer/ apart (the first redirects to the second).
   app.set('strict routing', true);
   if (config.TRUST_PROXY !== undefined) app.set('trust proxy', config.TRUST_PROXY);
+  const observeRequest = requestObserver({ metrics: config.METRICS_PORT !== 0, graphqlPath: GRAPHQL_PATH });
+  if (observeRequest) app.use(observeRequest);
   const httpServer = http.createServer(app);
   // Errors after start-up (e.g. accept failing) are logged, never left to crash the process.
   httpServer.on('error', (error) => log.error({ err: { message: error.message } }, 'HTTP server error'));
@@ -470,6 +481,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
       ApolloServerPluginCacheControlDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsDisposable.dispose(); } }; } },
       operationsPlugin(runtime, schema, limits, rateLimits),
+      ...graphqlObservers({ metrics: config.METRICS_PORT !== 0 }),
     ],
   });
   await apollo.start();
@@ -498,6 +510,10 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     httpServer.once('error', reject);
     httpServer.listen(config.PORT, config.HOST, () => resolve());
   });
+  const metrics = await startMetricsListener(config.HOST, config.METRICS_PORT, log).catch(async (error: unknown) => {
+    await new Promise((resolve) => httpServer.close(resolve));
+    throw error;
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -505,6 +521,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     graphqlUrl: `${config.publicUrl}${GRAPHQL_PATH}`,
     websocketUrl,
     explorerUrl: `${config.publicUrl}/explorer/`,
+    metricsUrl: metrics?.url ?? null,
     schema,
     subscriptions: fanout,
     close() {
@@ -525,6 +542,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
           for (const socket of sockets) socket.destroy();
           httpServer.closeAllConnections();
         }
+        await metrics?.close();
       })();
       return closing;
     },

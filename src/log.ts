@@ -1,5 +1,7 @@
-// Structured JSON logs. Request-scoped loggers are children carrying requestId and tenant.
+// Structured JSON logs. Request-scoped loggers are children carrying requestId and tenant; with tracing on, a line
+// written inside a span carries its trace_id and span_id (src/observability/logFields.ts).
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { mergeTraceFields, traceFields } from './observability/logFields.js';
 
 export type { Logger };
 
@@ -10,5 +12,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     base: { service: 'lendgraph' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['req.headers.authorization', 'token', '*.token'], censor: '[redacted]' },
+    mixin: traceFields,
+    mixinMergeStrategy: mergeTraceFields,
   }, destination);
 }

@@ -9,6 +9,7 @@ import { DEMO_TENANT } from './tenancy/demoTenant.js';
 import { EmbeddedPostgresError } from './tenancy/embeddedPostgres.js';
 import { schemasBehind } from './tenancy/migrations.js';
 import { PLATFORM_SCHEMA } from './tenancy/schemaNames.js';
+import { startTracing } from './observability/tracing.js';
 
 function readConfig(): Config {
   try {
@@ -24,6 +25,8 @@ function readConfig(): Config {
 
 const config = readConfig();
 const log = createLogger(config.LOG_LEVEL);
+// Before the runtime opens its pool and the gateway starts: both make spans only if tracing is on when they start.
+const tracing = startTracing(config);
 
 /**
  * A start-up that fails says why in words, on stderr, and exits 1: what a person can fix (the embedded
@@ -70,7 +73,10 @@ process.stdout.write(
 );
 
 // The banner first: the log line after it is what supervisors and tests take as "serving".
-log.info({ graphql: gateway.graphqlUrl, websocket: gateway.websocketUrl, explorer: gateway.explorerUrl, embeddedDatabase: runtime.database.embedded }, 'Lendgraph is serving');
+log.info({
+  graphql: gateway.graphqlUrl, websocket: gateway.websocketUrl, explorer: gateway.explorerUrl, embeddedDatabase: runtime.database.embedded,
+  metrics: gateway.metricsUrl, tracing: tracing !== null,
+}, 'Lendgraph is serving');
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -84,6 +90,8 @@ async function shutdown(signal: string): Promise<void> {
   hardStop.unref();
   await gateway.close();
   await runtime.close();
+  // The last spans (the drain's) go to the collector before the process ends.
+  await tracing?.shutdown().catch((error: unknown) => log.warn({ err: { message: (error as Error).message } }, 'the last spans could not be exported'));
   log.info('stopped');
   process.exit(0);
 }

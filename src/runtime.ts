@@ -21,6 +21,9 @@ import { loadDataKey, type DataKey } from './tenancy/sealing.js';
 import { EndOfDayScheduler, endOfDayConcurrency } from './services/endOfDay/scheduler.js';
 import { MessageDispatcher } from './services/reminders/dispatch.js';
 import { sandboxNotificationProvider } from './services/reminders/notificationProvider.js';
+import { observePool } from './observability/metrics.js';
+import { traceQueries } from './observability/sqlSpans.js';
+import { tracer } from './observability/tracing.js';
 
 export interface Runtime {
   config: Config;
@@ -60,6 +63,9 @@ export interface RuntimeOptions {
 export async function openRuntime(config: Config, log: Logger, options: RuntimeOptions): Promise<Runtime & { migration?: MigrationReport }> {
   const database = await openDatabase(config, log);
   const pool = database.pool;
+  // SQL spans only while tracing is on: otherwise the pool's connections stay exactly as pg makes them.
+  if (tracer()) traceQueries(pool);
+  const unobservePool = observePool(pool);
   try {
     const migrations = loadMigrations();
     let migration: MigrationReport | undefined;
@@ -120,10 +126,12 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
         await tenantClients.close();
         await platformDb.$disconnect();
         await database.close();
+        unobservePool();
       },
     };
   } catch (error) {
     await database.close().catch(() => undefined);
+    unobservePool();
     throw error;
   }
 }

@@ -19,6 +19,7 @@ import { driverError } from '../tenancy/database.js';
 import { SUBSCRIBES_SQL, subscribesTo } from './webhooks/subscriptions.js';
 import { EVERY_PARTNER } from './catalogue.js';
 import { markDelivery } from './deliveryTrace.js';
+import { eventDeliveryLag } from '../observability/metrics.js';
 
 /** Sent by settle_commits() (SQL) when it numbered events. */
 export const OUTBOX_CHANNEL = 'lendgraph_outbox';
@@ -112,16 +113,18 @@ class Subscriber {
 
   constructor(public cursor: number, readonly filter: FeedFilter, private readonly maxQueue: number) {}
 
-  offer(event: FeedEvent): void {
-    if (this.ended || event.seq <= this.cursor) return;
+  /** Whether the event was queued for this subscriber (it is new to it and passes its filter). */
+  offer(event: FeedEvent): boolean {
+    if (this.ended || event.seq <= this.cursor) return false;
     this.cursor = event.seq;
-    if (!matches(event, this.filter)) return;
+    if (!matches(event, this.filter)) return false;
     if (this.queue.length >= this.maxQueue) {
       this.fail(new SlowConsumerError((this.queue[0]?.seq ?? event.seq) - 1));
-      return;
+      return false;
     }
     this.queue.push(event);
     this.wake?.();
+    return true;
   }
 
   fail(error: Error): void {
@@ -144,6 +147,13 @@ class Subscriber {
       this.wake = undefined;
     }
   }
+}
+
+/** Hands a live event to a tail's subscribers; its lag from commit is measured once, when any of them takes it. */
+function handOver(tail: Tail, event: FeedEvent): void {
+  let taken = false;
+  for (const subscriber of tail.subscribers) if (subscriber.offer(event)) taken = true;
+  if (taken) eventDeliveryLag.observe({ to: 'subscribers' }, Math.max(0, Date.now() - event.occurredAt.getTime()) / 1000);
 }
 
 interface Tail {
@@ -318,7 +328,7 @@ export class OutboxFeed {
     for (const event of ordered) {
       tail.highWater = event.seq;
       tail.ring.push(event);
-      for (const subscriber of tail.subscribers) subscriber.offer(event);
+      handOver(tail, event);
     }
     if (tail.ring.length > RING) tail.ring.splice(0, tail.ring.length - RING);
   }
@@ -342,7 +352,7 @@ export class OutboxFeed {
             for (const event of rows) {
               tail.highWater = event.seq;
               tail.ring.push(event);
-              for (const subscriber of tail.subscribers) subscriber.offer(event);
+              handOver(tail, event);
             }
             if (tail.ring.length > RING) tail.ring.splice(0, tail.ring.length - RING);
           } while (rows.length === 500);

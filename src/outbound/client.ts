@@ -9,6 +9,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from '
 import { isIP, type LookupFunction, type Socket } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import { checkDestination, DestinationRefused, neverResolves, refusedAddress, refusedHostName, type DestinationPolicy } from './destination.js';
+import { outboundSpan } from '../observability/outboundSpans.js';
 
 export interface OutboundOptions {
   policy: DestinationPolicy;
@@ -114,8 +115,12 @@ export class OutboundClient {
     });
   }
 
-  /** POSTs `body`; never follows a redirect (a 3xx is an answer like any other). */
-  async post(url: string, headers: Record<string, string>, body: string): Promise<OutboundResult> {
+  /** POSTs `body`; never follows a redirect (a 3xx is an answer like any other). A client span when tracing is on. */
+  post(url: string, headers: Record<string, string>, body: string): Promise<OutboundResult> {
+    return outboundSpan('POST', url, () => this.send(url, headers, body));
+  }
+
+  private async send(url: string, headers: Record<string, string>, body: string): Promise<OutboundResult> {
     let target: URL;
     try {
       target = checkDestination(url, this.options.policy);

@@ -38,6 +38,8 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
     RATE_LIMIT_TENANT_PER_MINUTE: '0',
     QUERY_COST_PER_MINUTE: '0',
+    // Test files' servers run side by side: none takes the metrics port unless a test asks (test/observability/).
+    METRICS_PORT: '0',
     ...overrides,
   };
 }

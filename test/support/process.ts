@@ -13,11 +13,13 @@ export function tempDataDir(): string {
 
 function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = { ...process.env };
-  for (const key of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'NODE_ENV', 'PORT', 'DATA_DIR']) delete inherited[key];
+  // A Keycloak the run was pointed at (KEYCLOAK_URL for globalSetup) is for the tests that ask for it by name, as in
+  // CI; inherited, it would turn every started process's development issuer off.
+  for (const key of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'NODE_ENV', 'PORT', 'DATA_DIR', 'KEYCLOAK_URL']) delete inherited[key];
   // Processes started by tests share the run's database: they work no webhook jobs unless a test asks, so no
   // test's deliveries are taken by another test's process (test/events/webhooks.test.ts owns its own).
-  // Nor do they tick end of day over every test file's tenants.
-  return { JOBS_ENABLED: 'false', END_OF_DAY_TICK_SECONDS: '0', ...inherited, ...env };
+  // Nor do they tick end of day over every test file's tenants, nor all take the one default metrics port.
+  return { JOBS_ENABLED: 'false', END_OF_DAY_TICK_SECONDS: '0', METRICS_PORT: '0', ...inherited, ...env };
 }
 
 export interface RunningServer {

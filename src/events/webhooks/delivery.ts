@@ -18,6 +18,7 @@ import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { secretsInForce, signatureHeaders } from './signature.js';
 import { turnMs, wakeEndpoints, type DeliveryJob, type RetryPolicy } from './dispatch.js';
 import { writtenEvent } from '../catalogue.js';
+import { eventDeliveryLag, webhookAttempts, webhookDeliveriesDead } from '../../observability/metrics.js';
 
 export interface Sender {
   pool: pg.Pool;
@@ -142,6 +143,15 @@ async function send(sender: Sender, row: Due): Promise<{ result: OutboundResult;
   return { result, ms: Math.round(performance.now() - started) };
 }
 
+/** What an attempt adds to the webhook series: its outcome, a dead delivery, and a delivery's lag from commit. */
+function countAttempt(result: OutboundResult, status: 'succeeded' | 'dead' | 'retrying', occurredAt: Date, at: Date): void {
+  const outcome = result.outcome === 'answered' ? (status === 'succeeded' ? 'delivered' : 'rejected')
+    : result.outcome === 'timedOut' ? 'timed_out' : result.outcome;
+  webhookAttempts.inc({ outcome });
+  if (status === 'dead') webhookDeliveriesDead.inc();
+  if (status === 'succeeded') eventDeliveryLag.observe({ to: 'webhooks' }, Math.max(0, at.getTime() - occurredAt.getTime()) / 1000);
+}
+
 /** Records a round's attempts and what they mean for the endpoint; false when the turn should end. */
 async function record(sender: Sender, schema: string, endpointId: string, due: Due[], results: { result: OutboundResult; ms: number }[]): Promise<boolean> {
   const { policy } = sender;
@@ -156,6 +166,7 @@ async function record(sender: Sender, schema: string, endpointId: string, due: D
       const statusCode = result.outcome === 'answered' ? result.status : null;
       const status = error === null ? 'succeeded' : attempt >= policy.maxAttempts ? 'dead' : 'retrying';
       if (error !== null) failures += 1;
+      countAttempt(result, status, row.occurred_at, at);
       await sql.query(
         (s) => `INSERT INTO ${s}.webhook_attempt (delivery_id, attempt, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT DO NOTHING`, [row.id, attempt, at, statusCode, error, ms]);

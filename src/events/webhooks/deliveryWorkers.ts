@@ -8,10 +8,13 @@ import { JobQueue } from '../jobs.js';
 import { OutboundClient, type OutboundOptions } from '../../outbound/client.js';
 import { dispatchWebhooks, WEBHOOK_DEAD_LETTERS, WEBHOOK_QUEUE, type DeliveryJob, type RetryPolicy } from './dispatch.js';
 import { markDead, takeTurn } from './delivery.js';
+import { observedJob } from '../../observability/backgroundWork.js';
+import { observeWebhookQueue } from '../../observability/metrics.js';
 
 export class Webhooks {
   private started: JobQueue | undefined;
   private readonly workerIds: string[] = [];
+  private unobserveQueue: (() => void) | undefined;
   /** Every delivery goes through the outbound client (destination policy, timeouts, response cap). */
   readonly client: OutboundClient;
 
@@ -37,6 +40,7 @@ export class Webhooks {
       queues: [{ name: WEBHOOK_DEAD_LETTERS }, { name: WEBHOOK_QUEUE, deadLetter: WEBHOOK_DEAD_LETTERS }],
     });
     this.started = queue;
+    this.unobserveQueue = observeWebhookQueue(() => queue.boss.getQueueSize(WEBHOOK_QUEUE));
     settler.onSettled(async (sql, schema, events) => {
       const created = await dispatchWebhooks(sql, queue, schema, events, this.policy);
       // Wake this process's workers once the deliveries are committed, instead of at their next poll.
@@ -48,21 +52,21 @@ export class Webhooks {
       settle: (schema: string) => settler.wake(schema),
     };
     for (let i = 0; i < this.options.workers; i += 1) {
-      this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+      this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5 }, observedJob(WEBHOOK_QUEUE, async ([job]) => {
         try {
           await takeTurn(sender, job!.data);
         } catch (error) {
           this.log.warn({ err: error, job: job!.data }, 'webhook turn failed; the job queue retries it');
           throw error;
         }
-      }));
+      })));
     }
-    this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_DEAD_LETTERS, { batchSize: 10, pollingIntervalSeconds: 2 }, async (jobs) => {
+    this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_DEAD_LETTERS, { batchSize: 10, pollingIntervalSeconds: 2 }, observedJob(WEBHOOK_DEAD_LETTERS, async (jobs) => {
       for (const job of jobs) {
         if ('endpointId' in job.data) this.log.warn({ job: job.data }, 'webhook wake-up out of retries; the endpoint waits for its next event or enable');
         await markDead(this.pool, job.data, this.options.now());
       }
-    }));
+    })));
   }
 
   private wakeWorkers(): void {
@@ -78,6 +82,7 @@ export class Webhooks {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.unobserveQueue?.();
       await this.started?.stop(this.policy.timeoutMs + 2_000);
       await this.client.close();
     })();

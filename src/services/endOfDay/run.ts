@@ -31,6 +31,7 @@ import { settleCoLenders } from '../coLending/settlements.js';
 import { invokeGuarantees } from '../coLending/guarantees.js';
 import { clawBackCommissions } from '../origination/commissions.js';
 import { chargeOffByRule } from '../servicing/writeOffs.js';
+import { endOfDayProgressOf, observedEndOfDayRun, observedEndOfDayStep } from '../../observability/backgroundWork.js';
 
 export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now' | 'dataKey'>;
 
@@ -228,7 +229,8 @@ async function runDates(rt: EndOfDayRuntime, initial: TenantRecord, options: End
     else await openRun(rt, tenant, next, options.startedBy);
     rt.registry.forget(tenant.slug);
     tenant = { ...tenant, businessDate: next };
-    outcomes.push(await runSteps(rt, tenant, db, options, unfinished));
+    const day = tenant;
+    outcomes.push(await observedEndOfDayRun(tenant.slug, next, unfinished, () => runSteps(rt, day, db, options, unfinished)));
   }
 }
 
@@ -265,28 +267,32 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
       continue;
     }
     const started = performance.now();
+    const progressed = endOfDayProgressOf(step.name);
     const context: StepContext = {
       rt, tenant, db, schema, businessDate, startedBy: options.startedBy, now: rt.now(),
       batchSize: { ...DEFAULT_BATCH, ...options.batchSize },
       policy: policyOf,
       policyChanged: changedOf,
       async progress(count, total) {
+        progressed(count);
         options.onProgress?.({ tenant: tenant.slug, businessDate, step: step.name, done: count, total });
         if (count > 0) await options.afterCommit?.({ businessDate, step: step.name });
       },
     };
     let rows: number;
     try {
-      if (step.kind === 'once') {
-        rows = await withTenantSql(rt.pool, schema, async (_client, stepSql) => {
-          const n = await step.run(stepSql, context);
-          await recordStep(stepSql, businessDate, step.name, n, context.now);
-          return n;
-        });
-      } else {
-        rows = await step.run(context);
-        await recordStep(sql, businessDate, step.name, rows, context.now);
-      }
+      rows = await observedEndOfDayStep(step.name, async () => {
+        if (step.kind === 'once') {
+          return withTenantSql(rt.pool, schema, async (_client, stepSql) => {
+            const n = await step.run(stepSql, context);
+            await recordStep(stepSql, businessDate, step.name, n, context.now);
+            return n;
+          });
+        }
+        const n = await step.run(context);
+        await recordStep(sql, businessDate, step.name, n, context.now);
+        return n;
+      });
     } catch (error) {
       throw await failed(rt, tenant, step.name, error);
     }

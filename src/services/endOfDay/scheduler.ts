@@ -11,6 +11,7 @@ import { addDays } from '../../domain/calendar.js';
 import { dateInZone } from '../../domain/businessDate.js';
 import type { JobQueue } from '../../events/jobs.js';
 import { EndOfDayFailure, runEndOfDay, type EndOfDayOptions, type EndOfDayRuntime } from './run.js';
+import { observedJob } from '../../observability/backgroundWork.js';
 import { latestTenantVersion, type Migration } from '../../tenancy/migrations.js';
 
 /** The scheduler also knows this build's migrations, to leave tenants the migration job has not reached. */
@@ -83,7 +84,7 @@ export class EndOfDayScheduler {
     await queue.ensureQueue({ name: END_OF_DAY_QUEUE, policy: 'short' });
     if (!this.workers) return;
     for (let i = 0; i < this.schedule.concurrency; i += 1) {
-      await queue.boss.work<EndOfDayJob>(END_OF_DAY_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 1 }, ([job]) => this.track(this.work(job!)));
+      await queue.boss.work<EndOfDayJob>(END_OF_DAY_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 1 }, observedJob(END_OF_DAY_QUEUE, ([job]) => this.track(this.work(job!))));
     }
     if (this.schedule.tickSeconds > 0) {
       this.timer = setInterval(() => {

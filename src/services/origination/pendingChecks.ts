@@ -18,6 +18,7 @@ import type { TenantRegistry } from '../../tenancy/registry.js';
 import type { TenantClients } from '../../tenancy/tenantClients.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { inTransaction, type JobQueue } from '../../events/jobs.js';
+import { observedJob } from '../../observability/backgroundWork.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { completeAssessment, recordCheckResult } from './assessment.js';
 
@@ -200,15 +201,15 @@ export async function startPendingChecks(queue: JobQueue, deps: PendingCheckDeps
   await queue.ensureQueue({ name: SANDBOX_CALLBACK_QUEUE });
   await queue.ensureQueue({ name: CHECK_DEADLINE_QUEUE });
   if (!workers) return;
-  await queue.boss.work<SandboxCallbackJob>(SANDBOX_CALLBACK_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+  await queue.boss.work<SandboxCallbackJob>(SANDBOX_CALLBACK_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, observedJob(SANDBOX_CALLBACK_QUEUE, async ([job]) => {
     try {
       await sendSandboxCallback(deps, job!.data);
     } catch (error) {
       deps.log.warn({ err: { message: (error as Error).message }, tenant: job!.data.tenant, provider: job!.data.provider }, 'sandbox callback failed');
       throw error;
     }
-  });
-  await queue.boss.work<CheckDeadlineJob>(CHECK_DEADLINE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+  }));
+  await queue.boss.work<CheckDeadlineJob>(CHECK_DEADLINE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, observedJob(CHECK_DEADLINE_QUEUE, async ([job]) => {
     await expireUnansweredCheck(deps, job!.data);
-  });
+  }));
 }
