@@ -60,8 +60,9 @@ app.kubernetes.io/component: migration
 {{- default (printf "%s-pg" (include "lendgraph.fullname" .)) .Values.postgresql.cnpg.clusterName -}}
 {{- end -}}
 
+{{/* At most 55 characters: the operator names its Service <name>-service, a DNS label of at most 63. */}}
 {{- define "lendgraph.keycloakName" -}}
-{{- default (printf "%s-keycloak" (include "lendgraph.fullname" .)) .Values.keycloak.operator.name -}}
+{{- default (printf "%s-keycloak" (include "lendgraph.fullname" .)) .Values.keycloak.operator.name | trunc 55 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* The Secret holding the gateway's secret settings: the chart's own, or the one the operator made. */}}
