@@ -41,3 +41,22 @@ if [ ! -x "$ACHCLI" ]; then
     echo "  the NACHA file checks will be skipped locally and FAIL under CI=true." >&2
   fi
 fi
+
+# Helm v4 lints and renders the chart in helm/lendgraph for test/operations/helm.test.ts (scripts/helm-check.sh,
+# which also builds tools/manifest-check with Go's build cache). Built once into the user's cache, like achcli.
+HELM="${HOME}/.cache/lendgraph/tools/helm-v4.3.2"
+if [ ! -x "$HELM" ]; then
+  GO="$(command -v go || true)"
+  [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+  if [ -n "$GO" ]; then
+    echo "test prerequisites: building Helm v4.3.2 (Go module proxy)…"
+    mkdir -p "$(dirname "$HELM")"
+    tmp_bin="$(mktemp -d)"
+    GOBIN="$tmp_bin" "$GO" install helm.sh/helm/v4/cmd/helm@v4.3.2
+    mv "$tmp_bin/helm" "$HELM"
+    rmdir "$tmp_bin"
+  else
+    echo "test prerequisites: Go is missing, so Helm cannot be built;" >&2
+    echo "  the Helm chart check will be skipped locally and FAIL under CI=true." >&2
+  fi
+fi
