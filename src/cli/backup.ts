@@ -4,6 +4,9 @@
 //   --as under the backup's own slug, where this database has no such tenant (a tenant moved here, or a lost one);
 //   with --as beside the live tenant, to inspect or recover from.
 // `npm run backup -- verify <slug> --against DIR`: whether the tenant's tables now hold exactly the backup's rows.
+// `npm run backup -- database --out DIR`: the whole PostgreSQL data folder, taken while it serves
+//   (docs/operations.md, "Backing up the whole database"); `restore-database DIR --into PGDATA` makes a new data
+//   folder from it, on which PostgreSQL 18 starts and recovers.
 import { parseArgs } from 'node:util';
 import { cliSetup } from './open.js';
 import { openRuntime } from '../runtime.js';
@@ -13,23 +16,39 @@ import { importTenant } from '../operations/tenantImport.js';
 import { rekeyIdentifierLookups } from '../operations/restoredIdentifiers.js';
 import { schemaDigests } from '../operations/tenantTables.js';
 import { BackupDamaged, readVerifiedBackup } from '../operations/tenantBackupFormat.js';
+import { restoreBaseBackup, takeBaseBackup } from '../operations/baseBackup.js';
 
 const usage = `usage: npm run backup -- export <slug> --out DIR
        npm run backup -- import DIR [--as NEW-SLUG]
        npm run backup -- verify <slug> --against DIR
+       npm run backup -- database --out DIR
+       npm run backup -- restore-database DIR --into PGDATA
 `;
 let parsed;
 try {
-  parsed = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, as: { type: 'string' }, against: { type: 'string' } } });
+  parsed = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, as: { type: 'string' }, against: { type: 'string' }, into: { type: 'string' } } });
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n${usage}`);
   process.exit(2);
 }
 const { positionals: [command, subject], values } = parsed;
-const needs = { export: ['out'], import: [], verify: ['against'] } as Record<string, ('out' | 'against')[]>;
-if (!command || !needs[command] || !subject || needs[command]!.some((option) => !values[option])) {
+const needs = { export: ['out'], import: [], verify: ['against'], database: ['out'], 'restore-database': ['into'] } as Record<string, ('out' | 'against' | 'into')[]>;
+if (!command || !needs[command] || (command !== 'database' && !subject) || needs[command]!.some((option) => !values[option])) {
   process.stderr.write(usage);
   process.exit(2);
+}
+
+if (command === 'restore-database') {
+  // No database to open: the server is started on the new folder afterwards.
+  try {
+    const manifest = await restoreBaseBackup(subject!, values.into!);
+    process.stdout.write(`restored into ${values.into}: PostgreSQL ${manifest.serverVersion}, recovers to ${manifest.stopLsn} when started\n`);
+    process.exit(0);
+  } catch (error) {
+    if (!(error instanceof InvalidField)) throw error;
+    process.stderr.write(`${error.field}: ${error.message}\n`);
+    process.exit(1);
+  }
 }
 
 const { config, log } = cliSetup();
@@ -60,6 +79,9 @@ try {
     } else {
       process.stdout.write(`${subject} holds exactly the backup's rows in all ${manifest.tables.length} tables\n`);
     }
+  } else {
+    const taken = await takeBaseBackup(runtime.pool, values.out!, log);
+    process.stdout.write(`database backed up to ${values.out}: ${taken.files} files, ${taken.bytes} bytes, WAL ${taken.startLsn} to ${taken.stopLsn}\n`);
   }
 } catch (error) {
   if (error instanceof InvalidField) process.stderr.write(`${error.field}: ${error.message}\n`);
