@@ -13,7 +13,8 @@ import { registerDebitMandate, setDebitSettings } from '../../src/services/autoD
 import { draftCheckProviderSettings } from '../../src/services/origination/checkProviderSettings.js';
 import { resealAll, sealedUnderOtherKeys } from '../../src/operations/resealing.js';
 import { dataKeyOf, openSecret, sealSecret } from '../../src/tenancy/sealing.js';
-import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { createTenant, devToken, gql, startTestServer, testEnv, uniqueSlug, type TestServer } from '../support/harness.js';
+import { runScript } from '../support/process.js';
 
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);
@@ -123,10 +124,19 @@ describe('rotating the data encryption key', () => {
     const s = server!;
     const first = await resealAll(s.runtime.pool, s.runtime.dataKey, { batchSize: 1, only: [slug], maxBatches: 2 });
     expect(first).toEqual({ tenants: [{ slug, resealed: 2 }], finished: false });
+    const unfinished = await runScript('src/cli/reseal.ts', ['--tenant', slug, '--check'],
+      await testEnv({ DATA_ENCRYPTION_KEY: keyB.toString('base64'), DATA_ENCRYPTION_KEY_PREVIOUS: keyA.toString('base64') }));
+    expect(unfinished.code).toBe(1);
+    expect(unfinished.stdout).toContain(`${slug}: 4 still sealed under another key`);
     await everythingOpens(s);
     expect(await sealedUnderOtherKeys(s.runtime.pool, s.runtime.dataKey, [slug])).toEqual([{ slug, left: 4 }]);
     const rest = await resealAll(s.runtime.pool, s.runtime.dataKey, { batchSize: 2, only: [slug] });
     expect(rest).toEqual({ tenants: [{ slug, resealed: 4 }], finished: true });
+    // The command an operator runs says so too, and exits 0 only once nothing is left under another key.
+    const env = await testEnv({ DATA_ENCRYPTION_KEY: keyB.toString('base64'), DATA_ENCRYPTION_KEY_PREVIOUS: keyA.toString('base64') });
+    const checked = await runScript('src/cli/reseal.ts', ['--tenant', slug, '--check'], env);
+    expect(checked).toMatchObject({ code: 0, stderr: '' });
+    expect(checked.stdout).toContain(`every value is sealed under the current key (${idB}): DATA_ENCRYPTION_KEY_PREVIOUS can be removed`);
     const again = await resealAll(s.runtime.pool, s.runtime.dataKey, { batchSize: 2, only: [slug] });
     expect(again).toEqual({ tenants: [{ slug, resealed: 0 }], finished: true });
     expect(await sealedUnderOtherKeys(s.runtime.pool, s.runtime.dataKey, [slug])).toEqual([{ slug, left: 0 }]);
