@@ -4,6 +4,9 @@
 //   --as under the backup's own slug, where this database has no such tenant (a tenant moved here, or a lost one);
 //   with --as beside the live tenant, to inspect or recover from.
 // `npm run backup -- verify <slug> --against DIR`: whether the tenant's tables now hold exactly the backup's rows.
+// `npm run backup -- move <slug> --to URL --via DIR`: the tenant moved to another PostgreSQL (whose platform schema
+//   is migrated) without losing a write (docs/operations.md, "Moving a tenant to another server"). The URL names no
+//   password: PGPASSWORD or ~/.pgpass supplies it, as for libpq.
 // `npm run backup -- database --out DIR`: the whole PostgreSQL data folder, taken while it serves
 //   (docs/operations.md, "Backing up the whole database"); `restore-database DIR --into PGDATA` makes a new data
 //   folder from it, on which PostgreSQL 18 starts and recovers.
@@ -17,22 +20,25 @@ import { rekeyIdentifierLookups } from '../operations/restoredIdentifiers.js';
 import { schemaDigests } from '../operations/tenantTables.js';
 import { BackupDamaged, readVerifiedBackup } from '../operations/tenantBackupFormat.js';
 import { restoreBaseBackup, takeBaseBackup } from '../operations/baseBackup.js';
+import { moveTenant } from '../operations/tenantMove.js';
+import { createPool } from '../tenancy/database.js';
 
 const usage = `usage: npm run backup -- export <slug> --out DIR
        npm run backup -- import DIR [--as NEW-SLUG]
        npm run backup -- verify <slug> --against DIR
+       npm run backup -- move <slug> --to URL --via DIR
        npm run backup -- database --out DIR
        npm run backup -- restore-database DIR --into PGDATA
 `;
 let parsed;
 try {
-  parsed = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, as: { type: 'string' }, against: { type: 'string' }, into: { type: 'string' } } });
+  parsed = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, as: { type: 'string' }, against: { type: 'string' }, into: { type: 'string' }, to: { type: 'string' }, via: { type: 'string' } } });
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n${usage}`);
   process.exit(2);
 }
 const { positionals: [command, subject], values } = parsed;
-const needs = { export: ['out'], import: [], verify: ['against'], database: ['out'], 'restore-database': ['into'] } as Record<string, ('out' | 'against' | 'into')[]>;
+const needs = { export: ['out'], import: [], verify: ['against'], database: ['out'], 'restore-database': ['into'], move: ['to', 'via'] } as Record<string, ('out' | 'against' | 'into' | 'to' | 'via')[]>;
 if (!command || !needs[command] || (command !== 'database' && !subject) || needs[command]!.some((option) => !values[option])) {
   process.stderr.write(usage);
   process.exit(2);
@@ -78,6 +84,16 @@ try {
       process.exitCode = 1;
     } else {
       process.stdout.write(`${subject} holds exactly the backup's rows in all ${manifest.tables.length} tables\n`);
+    }
+  } else if (command === 'move') {
+    const target = createPool(values.to!, 4);
+    try {
+      const moved = await moveTenant(runtime.pool, target, runtime.migrations, subject!, {
+        folder: values.via!, registryTtlMs: config.TENANT_REGISTRY_TTL_MS, settleTimeoutMs: 60_000, now: runtime.now, log,
+      });
+      process.stdout.write(`moved ${moved.slug}: ${moved.tables} tables, ${moved.rows} rows, the same on both sides; ${moved.status} on the target, suspended here\n`);
+    } finally {
+      await target.end();
     }
   } else {
     const taken = await takeBaseBackup(runtime.pool, values.out!, log);

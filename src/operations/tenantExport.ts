@@ -29,11 +29,32 @@ interface RegistryRow {
   next_message_at: string | null;
 }
 
-export async function exportTenant(pool: pg.Pool, slug: string, folder: string, now: Date): Promise<BackupManifest> {
+export interface ExportOptions {
+  /**
+   * Hold every writer off the tenant's tables while the backup is taken (a move): the snapshot begins only once
+   * writers already running have committed, so nothing the tenant acknowledged is left behind.
+   */
+  holdWriters?: boolean;
+}
+
+async function tablesToHold(pool: pg.Pool, slug: string): Promise<string[]> {
+  const { rows } = await pool.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name FROM platform.tenant t
+       JOIN pg_namespace n ON n.nspname = t.schema_name JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r'
+      WHERE t.slug = $1`, [slug]);
+  return rows.map((row) => `${quoteIdent(row.schema)}.${quoteIdent(row.name)}`);
+}
+
+export async function exportTenant(pool: pg.Pool, slug: string, folder: string, now: Date, options: ExportOptions = {}): Promise<BackupManifest> {
   if (existsSync(folder) && readdirSync(folder).length > 0) throw new InvalidField('out', `${folder} is not empty: give a new folder for the backup`);
+  // Found on another connection: any query in the export's own transaction would take its snapshot before the lock.
+  const held = options.holdWriters ? await tablesToHold(pool, slug) : [];
   const client = await pool.connect();
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // SHARE locks are refused in a READ ONLY transaction; holding writers off is the only write-like thing done.
+    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ${options.holdWriters ? '' : ' READ ONLY'}`);
+    // LOCK takes no snapshot: the first query below takes it, once every writer already running has committed.
+    if (held.length > 0) await client.query(`LOCK TABLE ${held.join(', ')} IN SHARE MODE`);
     await settleTextSettings(client);
     const { rows: [tenant] } = await client.query<RegistryRow>(
       `SELECT t.id::text, t.slug, t.display_name, t.status, t.status_reason, t.sandbox, t.check_providers, t.currency,
