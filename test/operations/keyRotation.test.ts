@@ -13,6 +13,7 @@ import { registerDebitMandate, setDebitSettings } from '../../src/services/autoD
 import { draftCheckProviderSettings } from '../../src/services/origination/checkProviderSettings.js';
 import { resealAll, sealedUnderOtherKeys } from '../../src/operations/resealing.js';
 import { dataKeyOf, openSecret, sealSecret } from '../../src/tenancy/sealing.js';
+import { loadConfig } from '../../src/config.js';
 import { createTenant, devToken, gql, startTestServer, testEnv, uniqueSlug, type TestServer } from '../support/harness.js';
 import { runScript } from '../support/process.js';
 
@@ -103,6 +104,12 @@ afterAll(async () => {
 });
 
 describe('rotating the data encryption key', () => {
+  it('refuses a previous key without a current one, and a previous key that is not 32 bytes, naming the setting', () => {
+    expect(() => loadConfig({ NODE_ENV: 'test', DATA_ENCRYPTION_KEY_PREVIOUS: keyA.toString('base64') })).toThrow(/DATA_ENCRYPTION_KEY_PREVIOUS: set only beside DATA_ENCRYPTION_KEY/);
+    expect(() => loadConfig({ NODE_ENV: 'test', DATA_ENCRYPTION_KEY: keyB.toString('base64'), DATA_ENCRYPTION_KEY_PREVIOUS: randomBytes(16).toString('base64') }))
+      .toThrow(/DATA_ENCRYPTION_KEY_PREVIOUS/);
+  });
+
   const idA = dataKeyOf(keyA).current.id;
   const idB = dataKeyOf(keyB).current.id;
 
