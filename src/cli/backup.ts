@@ -80,7 +80,7 @@ try {
     const now = await schemaDigests(runtime.pool, tenant.schemaName);
     const differing = manifest.tables.filter((t) => now[t.name]?.digest !== t.digest).map((t) => `${t.name} (${now[t.name]?.rows ?? 'missing'} rows, backup ${t.rows})`);
     if (differing.length > 0) {
-      process.stdout.write(`${subject} differs from the backup in ${differing.length} tables: ${differing.join(', ')}\n`);
+      process.stdout.write(`${subject} differs from the backup in ${differing.length === 1 ? 'one table' : `${differing.length} tables`}: ${differing.join(', ')}\n`);
       process.exitCode = 1;
     } else {
       process.stdout.write(`${subject} holds exactly the backup's rows in all ${manifest.tables.length} tables\n`);
