@@ -11,7 +11,7 @@ import { disburseLoan } from '../../src/services/servicing/loans.js';
 import { createApplication } from '../../src/services/origination/applications.js';
 import { registerDebitMandate, setDebitSettings } from '../../src/services/autoDebit/mandates.js';
 import { draftCheckProviderSettings } from '../../src/services/origination/checkProviderSettings.js';
-import { resealAll, sealedUnderOtherKeys } from '../../src/operations/resealing.js';
+import { resealAll, SEALED_PLACES, sealedUnderOtherKeys } from '../../src/operations/resealing.js';
 import { dataKeyOf, openSecret, sealSecret } from '../../src/tenancy/sealing.js';
 import { loadConfig } from '../../src/config.js';
 import { createTenant, devToken, gql, startTestServer, testEnv, uniqueSlug, type TestServer } from '../support/harness.js';
@@ -104,6 +104,14 @@ afterAll(async () => {
 });
 
 describe('rotating the data encryption key', () => {
+  it('re-sealing knows every column that holds a sealed value: each column named for one is in its list', async () => {
+    const { rows } = await server!.runtime.pool.query<{ place: string }>(
+      `SELECT table_name || '.' || column_name AS place FROM information_schema.columns WHERE table_schema = $1 AND column_name LIKE '%sealed%' ORDER BY 1`, [schema]);
+    const listed = SEALED_PLACES.map((p) => `${p.table}.${p.column}`);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { place } of rows) expect(listed).toContain(place);
+  });
+
   it('refuses a previous key without a current one, and a previous key that is not 32 bytes, naming the setting', () => {
     expect(() => loadConfig({ NODE_ENV: 'test', DATA_ENCRYPTION_KEY_PREVIOUS: keyA.toString('base64') })).toThrow(/DATA_ENCRYPTION_KEY_PREVIOUS: set only beside DATA_ENCRYPTION_KEY/);
     expect(() => loadConfig({ NODE_ENV: 'test', DATA_ENCRYPTION_KEY: keyB.toString('base64'), DATA_ENCRYPTION_KEY_PREVIOUS: randomBytes(16).toString('base64') }))
