@@ -64,6 +64,8 @@ const schema = z.object({
   TENANT_REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   MAX_WEBSOCKET_CONNECTIONS: z.coerce.number().int().min(0).max(10_000_000).optional(),
   DATA_ENCRYPTION_KEY: z.base64().refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded').optional(),
+  /** The key being rotated away from: what it sealed still opens until `npm run reseal` has sealed it again under the new one. */
+  DATA_ENCRYPTION_KEY_PREVIOUS: z.base64().refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded').optional(),
   JOBS_ENABLED: booleanFlag.default(true),
   /** The schema pg-boss keeps its queue in: processes that share background work share it (a test file keeps its own). */
   JOBS_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('pgboss'),
@@ -193,6 +195,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (raw.KEYCLOAK_URL && raw.NODE_ENV === 'production' && !raw.KEYCLOAK_ADMIN_PASSWORD) {
     problems.push('KEYCLOAK_ADMIN_PASSWORD: required with KEYCLOAK_URL in production (onboarding sets tenants up in Keycloak)');
+  }
+  if (raw.DATA_ENCRYPTION_KEY_PREVIOUS && !raw.DATA_ENCRYPTION_KEY) {
+    problems.push('DATA_ENCRYPTION_KEY_PREVIOUS: set only beside DATA_ENCRYPTION_KEY, the key being rotated to');
   }
   if (raw.NODE_ENV === 'production' && !raw.DATA_ENCRYPTION_KEY) {
     problems.push('DATA_ENCRYPTION_KEY: required in production (seals webhook secrets; 32 bytes, base64)');

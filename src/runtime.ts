@@ -80,7 +80,7 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
     const tenantClients = new TenantClients(pool, config.TENANT_CLIENT_CACHE_MAX, config.TENANT_CLIENT_EVICTION_GRACE_MS);
     const settler = new CommitSettler(pool, log);
     const now = () => new Date();
-    const dataKey = loadDataKey(config.DATA_ENCRYPTION_KEY, config.dataDir, config.NODE_ENV);
+    const dataKey = loadDataKey(config.DATA_ENCRYPTION_KEY, config.dataDir, config.NODE_ENV, config.DATA_ENCRYPTION_KEY_PREVIOUS);
     const webhooks = new Webhooks(pool, log, dataKey, {
       maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, retryDelaySeconds: config.WEBHOOK_RETRY_DELAY_SECONDS, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY, maxPauseSeconds: config.WEBHOOK_MAX_PAUSE_SECONDS,

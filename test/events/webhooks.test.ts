@@ -236,7 +236,7 @@ describe('partner webhooks', () => {
     const { signingSecret, webhookEndpoint: endpoint } = await register(await adminToken(), { url: receiver.url('/sealed'), eventTypes: ['creditPolicy.activationRejected'] });
     const row = await server.runtime.tenantClients.forSchema(tenant.schemaName).webhookEndpoint.findUniqueOrThrow({ where: { id: fromGlobalId(endpoint.id) } });
     expect(row.secretSealed).not.toContain(signingSecret);
-    expect(row.secretSealed.startsWith('v1.')).toBe(true);
+    expect(row.secretSealed.startsWith(`v2.${server.runtime.dataKey.current.id}.`)).toBe(true);
   });
   it('refuses internal destinations at registration, as a partner and as staff, naming the field and the setting', async () => {
     const postgresPort = new URL(inject('databaseUrl')).port;
@@ -503,7 +503,7 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     expect(first.webhookEndpoint.previousSecretExpiresAt).toBe(first.previousSecretExpiresAt);
     // Both secrets sealed at rest, like the first one.
     const row = await db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
-    for (const sealed of [row.secretSealed, row.previousSecretSealed!]) expect(sealed.startsWith('v1.')).toBe(true);
+    for (const sealed of [row.secretSealed, row.previousSecretSealed!]) expect(sealed.startsWith(`v2.${server.runtime.dataKey.current.id}.`)).toBe(true);
     expect(JSON.stringify(row)).not.toContain(first.signingSecret.slice(6));
     expect(JSON.stringify(row)).not.toContain(endpoint.signingSecret.slice(6));
 

@@ -50,16 +50,26 @@ export interface ResolvedParty {
 }
 
 /** The lookup key: derived from the data key, so it rotates with it and is never stored. */
-function lookupKey(dataKey: DataKey): Buffer {
-  return Buffer.from(hkdfSync('sha256', dataKey, 'lendgraph', 'party-identifier-lookup', 32));
+function lookupKey(key: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', key, 'lendgraph', 'party-identifier-lookup', 32));
 }
 
 const normaliseIdentifier = (value: string) => value.toUpperCase().replace(/[\s.\-/]/g, '');
 
-export function identifierHash(dataKey: DataKey, tenant: string, identifier: Omit<IdentifierInput, 'value'> & { value: string }): string {
-  return createHmac('sha256', lookupKey(dataKey))
+function hashUnder(key: Buffer, tenant: string, identifier: Omit<IdentifierInput, 'value'> & { value: string }): string {
+  return createHmac('sha256', lookupKey(key))
     .update(`${tenant}|${identifier.kind}|${identifier.country}|${normaliseIdentifier(identifier.value)}`)
     .digest('hex');
+}
+
+/** The identifier's lookup hash under the current data key: what is stored, and re-stored when the key rotates. */
+export function identifierHash(dataKey: DataKey, tenant: string, identifier: Omit<IdentifierInput, 'value'> & { value: string }): string {
+  return hashUnder(dataKey.current.key, tenant, identifier);
+}
+
+/** Its hashes under keys being rotated away from: rows not yet re-sealed still carry one of these. */
+function previousIdentifierHashes(dataKey: DataKey, tenant: string, identifier: Omit<IdentifierInput, 'value'> & { value: string }): string[] {
+  return dataKey.previous.map((p) => hashUnder(p.key, tenant, identifier));
 }
 
 export function normaliseEmail(email: string, field: string): string {
@@ -171,9 +181,13 @@ export async function resolveParty(tx: Tx, dataKey: DataKey, context: IntakeCont
   for (const lock of [...hashes.map((h) => h.hash), ...(contactKey ? [`contact|${contactKey}`] : [])].sort()) {
     await tenantSql(tx, schemaForSlug(context.tenant)).execute(() => 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', `party|${context.tenant}|${lock}`);
   }
-  const found = hashes.length === 0 ? [] : await tx.partyIdentifier.findMany({
-    where: { OR: hashes.map(({ identifier, hash }) => ({ kind: identifier.kind, country: identifier.country, lookupHash: hash })) },
-  });
+  // During a key rotation an identifier stored before it carries its hash under the previous key; it is read as
+  // if it carried the current one, so matching works the same until re-sealing has rewritten it.
+  const asCurrent = new Map(hashes.flatMap(({ identifier, hash }) => previousIdentifierHashes(dataKey, context.tenant, identifier).map((old) => [old, hash] as const)));
+  const found = hashes.length === 0 ? [] : (await tx.partyIdentifier.findMany({
+    where: { OR: hashes.flatMap(({ identifier, hash }) => [hash, ...previousIdentifierHashes(dataKey, context.tenant, identifier)]
+      .map((lookupHash) => ({ kind: identifier.kind, country: identifier.country, lookupHash }))) },
+  })).map((row) => ({ ...row, lookupHash: asCurrent.get(row.lookupHash) ?? row.lookupHash }));
   const byContact = contactKey
     ? await tx.party.findMany({ where: { phoneNormalised: party.phoneNormalised, emailNormalised: party.emailNormalised }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: 20 })
     : [];

@@ -27,7 +27,16 @@ export const CHECK_DEADLINE_QUEUE = 'check-deadline';
 
 /** The secret a provider signs its callbacks to one tenant with. */
 export function providerCallbackSecret(dataKey: DataKey, tenant: string, provider: string): string {
-  return Buffer.from(hkdfSync('sha256', dataKey, 'lendgraph', `provider-callback|${tenant}|${provider}`, 32)).toString('base64url');
+  return callbackSecretUnder(dataKey.current.key, tenant, provider);
+}
+
+function callbackSecretUnder(key: Buffer, tenant: string, provider: string): string {
+  return Buffer.from(hkdfSync('sha256', key, 'lendgraph', `provider-callback|${tenant}|${provider}`, 32)).toString('base64url');
+}
+
+/** During a key rotation a provider may still sign with the secret from the previous key: both verify until it is removed. */
+function callbackSecretsInForce(dataKey: DataKey, tenant: string, provider: string): string[] {
+  return [dataKey.current, ...dataKey.previous].map((k) => callbackSecretUnder(k.key, tenant, provider));
 }
 
 export interface PendingCheckPolicy {
@@ -165,7 +174,8 @@ export async function recordProviderCallback(
   const tenant = /^[a-z0-9-]{1,63}$/.test(callback.tenant) ? await deps.registry.findBySlug(callback.tenant) : null;
   // Unknown tenants and bad signatures answer alike, so the endpoint tells a stranger nothing.
   const verified = tenant && tenant.status === 'active' && typeof signature === 'string'
-    ? verifyCallback(providerCallbackSecret(deps.dataKey, tenant.slug, provider), signature, body, deps.now())
+    ? callbackSecretsInForce(deps.dataKey, tenant.slug, provider).map((secret) => verifyCallback(secret, signature, body, deps.now()))
+      .reduce((first, next) => (first.ok ? first : next))
     : { ok: false as const, reason: 'bad-signature' as const };
   if (!tenant || !verified.ok) throw new AppError('UNAUTHENTICATED', `the callback's signature does not verify (${verified.ok ? 'unknown tenant' : verified.reason})`);
   const answer = readCallback(body);

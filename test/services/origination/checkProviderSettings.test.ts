@@ -103,7 +103,7 @@ describe('check provider settings', () => {
     const row = await db.checkProviderSettings.findUniqueOrThrow({ where: { version: 1 } });
     expect(JSON.stringify(row)).not.toContain(SECRET);
     const sealed = (row.sealedSecrets as Record<string, string>)['bureau']!;
-    expect(sealed).toMatch(/^v1\./);
+    expect(sealed.startsWith(`v2.${server.runtime.dataKey.current.id}.`)).toBe(true);
     expect(openSecret(server.runtime.dataKey, sealed)).toBe(SECRET);
 
     // Maker-checker: whoever asked cannot approve.

@@ -1,0 +1,93 @@
+// The folder one tenant's backup is written to, and how it is checked before anything is loaded from it.
+//
+//   manifest.json        what the backup is: the format, when and from which schema version, the tenant's
+//                        registry entry, every table (columns, row count, rows digest, file, file SHA-256), every
+//                        sequence's value
+//   tables/<table>.copy.gz
+//                        the table's rows in PostgreSQL's COPY text format (tab-separated, \N for NULL), the
+//                        columns in the manifest's order, gzip-compressed
+//
+// Every table was read in one REPEATABLE READ, READ ONLY transaction, so the files agree with each other as of
+// one instant. The manifest's own SHA-256 is written beside it (manifest.sha256) so a damaged manifest is found
+// before it is trusted.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { SequenceState } from './tenantTables.js';
+
+export const BACKUP_FORMAT = 'lendgraph-tenant-backup/1';
+
+export interface BackupTenant {
+  id: string;
+  slug: string;
+  displayName: string;
+  status: string;
+  statusReason: string | null;
+  sandbox: boolean;
+  checkProviders: string;
+  currency: string;
+  timeZone: string;
+  businessDate: string;
+  createdAt: string;
+  /** When the tenant next had a borrower message to send (platform.message_schedule), if it had one. */
+  nextMessageAt: string | null;
+}
+
+export interface BackupTable {
+  name: string;
+  columns: string[];
+  rows: number;
+  /** Rows digest in the database (src/operations/tenantTables.ts), compared again after a load. */
+  digest: string;
+  file: string;
+  sha256: string;
+}
+
+export interface BackupManifest {
+  format: typeof BACKUP_FORMAT;
+  takenAt: string;
+  /** The tenant's last applied migration: the import makes its schema at exactly this version before loading. */
+  schemaVersion: string;
+  sourceSchema: string;
+  tenant: BackupTenant;
+  tables: BackupTable[];
+  sequences: SequenceState[];
+}
+
+export class BackupDamaged extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupDamaged';
+  }
+}
+
+export const MANIFEST = 'manifest.json';
+export const MANIFEST_CHECKSUM = 'manifest.sha256';
+
+export function sha256Of(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/** Reads the manifest and checks it, and every table file, against their checksums. */
+export async function readVerifiedBackup(folder: string): Promise<BackupManifest> {
+  const manifestFile = path.join(folder, MANIFEST);
+  if (!existsSync(manifestFile)) throw new BackupDamaged(`${folder} holds no ${MANIFEST}: not a tenant backup`);
+  const text = readFileSync(manifestFile);
+  const recorded = existsSync(path.join(folder, MANIFEST_CHECKSUM)) ? readFileSync(path.join(folder, MANIFEST_CHECKSUM), 'utf8').trim() : '';
+  if (recorded !== sha256Of(text)) throw new BackupDamaged(`${MANIFEST} does not match ${MANIFEST_CHECKSUM}: the backup is damaged`);
+  const manifest = JSON.parse(text.toString('utf8')) as BackupManifest;
+  if (manifest.format !== BACKUP_FORMAT) throw new BackupDamaged(`format ${String(manifest.format)} is not ${BACKUP_FORMAT}`);
+  for (const table of manifest.tables) {
+    const file = path.join(folder, table.file);
+    if (!existsSync(file)) throw new BackupDamaged(`${table.file} is missing`);
+    if ((await fileSha256(file)) !== table.sha256) throw new BackupDamaged(`${table.file} does not match its SHA-256 in the manifest`);
+  }
+  return manifest;
+}

@@ -1,0 +1,112 @@
+// Exports one tenant: its registry entry, schema version, every table's rows and every sequence's value, read in
+// one REPEATABLE READ, READ ONLY transaction so the whole backup is one instant of the tenant's books. The
+// tenant keeps serving while it runs (a read-only snapshot blocks no writer); a tenant being moved is suspended
+// first so nothing is written after the instant the backup shows. The format is in tenantBackupFormat.ts.
+import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { InvalidField } from '../errors.js';
+import { quoteIdent } from '../tenancy/schemaNames.js';
+import { BACKUP_FORMAT, fileSha256, MANIFEST, MANIFEST_CHECKSUM, sha256Of, type BackupManifest, type BackupTable } from './tenantBackupFormat.js';
+import { digestOf, sequencesOf, settleTextSettings, tablesOf } from './tenantTables.js';
+
+interface RegistryRow {
+  id: string;
+  slug: string;
+  display_name: string;
+  status: string;
+  status_reason: string | null;
+  sandbox: boolean;
+  check_providers: string;
+  currency: string;
+  time_zone: string;
+  business_date: string;
+  schema_name: string;
+  created_at: string;
+  next_message_at: string | null;
+}
+
+export interface ExportOptions {
+  /**
+   * Hold every writer off the tenant's tables while the backup is taken (a move): the snapshot begins only once
+   * writers already running have committed, so nothing the tenant acknowledged is left behind.
+   */
+  holdWriters?: boolean;
+}
+
+async function tablesToHold(pool: pg.Pool, slug: string): Promise<string[]> {
+  const { rows } = await pool.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name FROM platform.tenant t
+       JOIN pg_namespace n ON n.nspname = t.schema_name JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r'
+      WHERE t.slug = $1`, [slug]);
+  return rows.map((row) => `${quoteIdent(row.schema)}.${quoteIdent(row.name)}`);
+}
+
+export async function exportTenant(pool: pg.Pool, slug: string, folder: string, now: Date, options: ExportOptions = {}): Promise<BackupManifest> {
+  if (existsSync(folder) && readdirSync(folder).length > 0) throw new InvalidField('out', `${folder} is not empty: give a new folder for the backup`);
+  // Found on another connection: any query in the export's own transaction would take its snapshot before the lock.
+  const held = options.holdWriters ? await tablesToHold(pool, slug) : [];
+  const client = await pool.connect();
+  try {
+    // SHARE locks are refused in a READ ONLY transaction; holding writers off is the only write-like thing done.
+    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ${options.holdWriters ? '' : ' READ ONLY'}`);
+    // LOCK takes no snapshot: the first query below takes it, once every writer already running has committed.
+    if (held.length > 0) await client.query(`LOCK TABLE ${held.join(', ')} IN SHARE MODE`);
+    await settleTextSettings(client);
+    const { rows: [tenant] } = await client.query<RegistryRow>(
+      `SELECT t.id::text, t.slug, t.display_name, t.status, t.status_reason, t.sandbox, t.check_providers, t.currency,
+              t.time_zone, t.business_date::text, t.schema_name, to_json(t.created_at)#>>'{}' AS created_at,
+              to_json(s.next_at)#>>'{}' AS next_message_at
+         FROM platform.tenant t LEFT JOIN platform.message_schedule s ON s.tenant_id = t.id
+        WHERE t.slug = $1`,
+      [slug],
+    );
+    if (!tenant) throw new InvalidField('slug', `no tenant ${slug}`);
+    const schema = tenant.schema_name;
+    const { rows: [version] } = await client.query<{ id: string | null }>(
+      `SELECT (SELECT max(id) FROM ${quoteIdent(schema)}.schema_migration) AS id
+        WHERE EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`,
+      [schema],
+    ).catch(() => ({ rows: [] as { id: string | null }[] }));
+    if (!version?.id) throw new InvalidField('slug', `tenant ${slug} has no schema to export (status ${tenant.status})`);
+
+    mkdirSync(path.join(folder, 'tables'), { recursive: true });
+    const tables: BackupTable[] = [];
+    for (const table of await tablesOf(client, schema)) {
+      const file = path.join('tables', `${table.name}.copy.gz`);
+      const columns = table.columns.map(quoteIdent).join(', ');
+      const copy = client.query(copyTo(`COPY ${quoteIdent(schema)}.${quoteIdent(table.name)} (${columns}) TO STDOUT`));
+      await pipeline(copy, createGzip(), createWriteStream(path.join(folder, file)));
+      const { rows, digest } = await digestOf(client, schema, table);
+      tables.push({ name: table.name, columns: table.columns, rows, digest, file, sha256: await fileSha256(path.join(folder, file)) });
+    }
+    const sequences = await sequencesOf(client, schema);
+    await client.query('COMMIT');
+
+    const manifest: BackupManifest = {
+      format: BACKUP_FORMAT,
+      takenAt: now.toISOString(),
+      schemaVersion: version.id,
+      sourceSchema: schema,
+      tenant: {
+        id: tenant.id, slug: tenant.slug, displayName: tenant.display_name, status: tenant.status, statusReason: tenant.status_reason,
+        sandbox: tenant.sandbox, checkProviders: tenant.check_providers, currency: tenant.currency, timeZone: tenant.time_zone,
+        businessDate: tenant.business_date, createdAt: tenant.created_at, nextMessageAt: tenant.next_message_at,
+      },
+      tables,
+      sequences,
+    };
+    const text = `${JSON.stringify(manifest, null, 2)}\n`;
+    writeFileSync(path.join(folder, MANIFEST), text);
+    writeFileSync(path.join(folder, MANIFEST_CHECKSUM), `${sha256Of(text)}\n`);
+    return manifest;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,80 @@
+// Moves one tenant from this database to another PostgreSQL server without losing a write: its writes are
+// frozen (the tenant is suspended, every gateway's registry cache is waited out, committed events and audit
+// records are settled, and the export holds off any writer still running), it is exported, imported on the
+// target, the two copies' tables are compared digest by digest, and only then is it switched: active on the
+// target (or suspended, if it was before), and left suspended here with the reason, its schema kept until an
+// operator drops it. Any failure before the switch leaves the tenant suspended here and serving nowhere; nothing
+// has been removed, so reactivating it here undoes the attempt (after removing a half-made copy on the target).
+import path from 'node:path';
+import type pg from 'pg';
+import { InvalidField } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Migration } from '../tenancy/migrations.js';
+import { quoteIdent } from '../tenancy/schemaNames.js';
+import { exportTenant } from './tenantExport.js';
+import { importTenant } from './tenantImport.js';
+import { schemaDigests } from './tenantTables.js';
+
+export interface MoveOptions {
+  /** Where the backup the move goes through is written (kept: it is the record of what was moved). */
+  folder: string;
+  /** How long gateways may serve a tenant from their registry cache (TENANT_REGISTRY_TTL_MS). */
+  registryTtlMs: number;
+  /** How long to wait for committed events and audit records to be numbered and chained. */
+  settleTimeoutMs: number;
+  now: () => Date;
+  log?: Logger;
+}
+
+export interface MoveResult {
+  slug: string;
+  tables: number;
+  rows: number;
+  status: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntilSettled(pool: pg.Pool, schema: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows: [row] } = await pool.query<{ n: string }>(
+      `SELECT ((SELECT count(*) FROM ${quoteIdent(schema)}.outbox_event WHERE seq IS NULL)
+             + (SELECT count(*) FROM ${quoteIdent(schema)}.audit_record WHERE seq IS NULL))::text AS n`);
+    if (row!.n === '0') return;
+    if (Date.now() > deadline) {
+      throw new InvalidField('slug', `${row!.n} events and audit records of ${schema} are still unsettled: is a gateway running against this database? The tenant stays suspended`);
+    }
+    await sleep(200);
+  }
+}
+
+export async function moveTenant(source: pg.Pool, target: pg.Pool, migrations: Migration[], slug: string, options: MoveOptions): Promise<MoveResult> {
+  const { rows: [before] } = await source.query<{ status: string; schema_name: string }>(
+    'SELECT status, schema_name FROM platform.tenant WHERE slug = $1', [slug]);
+  if (!before || !['active', 'suspended'].includes(before.status)) throw new InvalidField('slug', `no active or suspended tenant ${slug} here`);
+  const { rowCount: there } = await target.query('SELECT 1 FROM platform.tenant WHERE slug = $1', [slug]);
+  if (there) throw new InvalidField('to', `the target database already has a tenant ${slug}`);
+
+  await source.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = 'moving to another database', updated_at = now() WHERE slug = $1`, [slug]);
+  options.log?.info({ tenant: slug }, 'move: suspended; waiting out the registry caches');
+  await sleep(options.registryTtlMs + 250);
+  await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
+
+  const manifest = await exportTenant(source, slug, path.join(options.folder), options.now(), { holdWriters: true });
+  options.log?.info({ tenant: slug, tables: manifest.tables.length }, 'move: exported; importing on the target');
+  const imported = await importTenant(target, migrations, options.folder, {}, options.now());
+  if (imported.loadedAt === imported.schemaVersion) {
+    // Same version on both sides: the live tables themselves must agree, not only the target with the backup.
+    const [here, there] = await Promise.all([schemaDigests(source, before.schema_name), schemaDigests(target, imported.schema)]);
+    const differing = Object.keys(here).filter((table) => here[table]!.digest !== there[table]?.digest);
+    if (differing.length > 0) throw new InvalidField('slug', `after the import, ${differing.join(', ')} differ between the two databases; ${slug} stays suspended on both`);
+  }
+
+  const status = before.status === 'active' ? 'active' : 'suspended';
+  await target.query('UPDATE platform.tenant SET status = $2, status_reason = $3, updated_at = now() WHERE slug = $1',
+    [slug, status, status === 'active' ? null : 'suspended before it was moved']);
+  await source.query('UPDATE platform.tenant SET status_reason = $2, updated_at = now() WHERE slug = $1',
+    [slug, `moved to another database at ${options.now().toISOString()}; this copy is no longer written`]);
+  return { slug, tables: manifest.tables.length, rows: imported.rows, status };
+}
