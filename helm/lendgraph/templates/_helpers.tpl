@@ -207,6 +207,13 @@ KEYCLOAK_URL: {{ . | quote }}
     secretKeyRef:
       name: {{ $secretName }}
       key: DATA_ENCRYPTION_KEY
+{{- /* Only while a key rotation is under way (docs/operations.md): values sealed under it still open. */}}
+- name: DATA_ENCRYPTION_KEY_PREVIOUS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secretName }}
+      key: DATA_ENCRYPTION_KEY_PREVIOUS
+      optional: true
 {{- if and $withKeycloakAdmin (include "lendgraph.keycloakUrl" $) }}
 {{- if and $.Values.keycloak.operator.enabled (not $.Values.secret.KEYCLOAK_ADMIN_PASSWORD) (not $.Values.secret.existingSecret) }}
 {{- $admin := default (printf "%s-initial-admin" (include "lendgraph.keycloakName" $)) $.Values.keycloak.operator.bootstrapAdminSecret }}
@@ -238,6 +245,9 @@ KEYCLOAK_URL: {{ . | quote }}
 DATABASE_URL: {{ .Values.secret.DATABASE_URL | b64enc | quote }}
 {{- end }}
 DATA_ENCRYPTION_KEY: {{ .Values.secret.DATA_ENCRYPTION_KEY | b64enc | quote }}
+{{- with .Values.secret.DATA_ENCRYPTION_KEY_PREVIOUS }}
+DATA_ENCRYPTION_KEY_PREVIOUS: {{ . | b64enc | quote }}
+{{- end }}
 {{- with .Values.secret.KEYCLOAK_ADMIN_PASSWORD }}
 KEYCLOAK_ADMIN_PASSWORD: {{ . | b64enc | quote }}
 {{- end }}
