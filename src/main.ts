@@ -43,7 +43,7 @@ function failedToStart(error: unknown): never {
 const runtime = await openRuntime(config, log, { migrate: config.MIGRATE_ON_START }).catch(failedToStart);
 
 if (!config.MIGRATE_ON_START) {
-  // Replicas that do not migrate (production: a job runs `npm run migrate` before them) still refuse a platform
+  // Replicas that do not migrate (production: a job runs `node dist/cli/migrate.js` before them) still refuse a platform
   // schema older than their code; tenant schemas behind only keep /readyz at 503 until the job has run.
   const behind = await schemasBehind(runtime.pool, runtime.migrations).catch(async (error: unknown) => {
     await runtime.close();
@@ -51,7 +51,7 @@ if (!config.MIGRATE_ON_START) {
   });
   if (behind.includes(PLATFORM_SCHEMA)) {
     await runtime.close();
-    failedToStart(new Error('the platform schema is behind this build and MIGRATE_ON_START=false: run `npm run migrate` (the migration job) first'));
+    failedToStart(new Error('the platform schema is behind this build and MIGRATE_ON_START=false: run `npm run migrate` (the migration job; `node dist/cli/migrate.js` in the production build and the image) first'));
   }
   if (behind.length > 0) log.warn({ schemasBehind: behind.length }, 'tenant schemas behind this build: /readyz answers 503 until `npm run migrate` has run (MIGRATE_ON_START=false)');
 }
