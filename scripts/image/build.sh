@@ -46,7 +46,7 @@ image_exists() { buildah_ inspect --type image "$1" >/dev/null 2>&1; }
 containers=()
 cleanup() {
   for ctr in "${containers[@]}"; do buildah_ rm "$ctr" >/dev/null 2>&1 || true; done
-  [ -n "${stage:-}" ] && rm -rf "$stage"
+  if [ -n "${stage:-}" ]; then rm -rf "$stage"; fi
 }
 trap cleanup EXIT
 # Sets ctr to a new working container from image $1 (not in a subshell, so cleanup knows of it).
