@@ -72,9 +72,9 @@ try {
   const buildMs = performance.now() - buildStarted;
   if (built.code !== 0) throw new Error(`scripts/image/build.sh failed:\n${built.stderr}`);
   const image = built.image;
-  const reused = built.stderr.includes('is up to date') ? 'nothing changed: the image was kept'
+  const reused = built.stderr.includes('is up to date') ? 'nothing had changed, so the image was kept'
     : !built.stderr.includes('base root filesystem') && !built.stderr.includes('dependencies layer') ? 'base and dependency layers reused'
-      : values.fresh ? 'from an empty image cache (apt packages and npm cache in place)' : 'some layers made';
+      : values.fresh ? 'from an empty image cache, with the apt packages and the npm cache in place' : 'some layers made';
 
   // Size: uncompressed in the storage, per layer, and gzipped as pushed to a registry.
   const [inspected] = JSON.parse(await must(['image', 'inspect', image])) as [{ Size: number; Labels: Record<string, string> }];
@@ -173,7 +173,7 @@ try {
     '',
     `Image \`${image}\` (${inspected.Labels['lendgraph.node.version'] ?? 'Node'} on Debian 13 libraries, no shell): **${megabytes(inspected.Size)} uncompressed, ${megabytes(compressed)} compressed** (each layer gzipped, as a registry holds it).`,
     `Layers, uncompressed: ${layers.map(megabytes).join(' + ')} (base: Debian's libraries and CA bundle with Node's binary of ${megabytes(nodeBinary)}; production dependencies, ${megabytes(modulesBytes)} on disk; the compiled gateway, ${megabytes(distBytes)} with its source maps, and the migrations).`,
-    `Build: ${seconds(buildMs)} (${reused}).`,
+    `Build: ${seconds(buildMs)}, ${reused}.`,
     '',
     '| step | median | slowest |',
     '|---|---:|---:|',
