@@ -66,6 +66,7 @@ fi
 
 # What the layers are made from; the production build itself is laid out only when a layer must be made.
 read -r dist_key modules_key < <(bash "$here/production-tree.sh" --keys | sed -E 's/dist=([^ ]+) modules=([^ ]+)/\1 \2/')
+[ -n "${modules_key:-}" ] || image_fail "scripts/image/production-tree.sh --keys failed"
 stage=""
 production_tree() {
   [ -n "$stage" ] && return 0
