@@ -60,3 +60,14 @@ if [ ! -x "$HELM" ]; then
     echo "  the Helm chart check will be skipped locally and FAIL under CI=true." >&2
   fi
 fi
+
+# The image's test builds it with buildah and runs it with Podman (runc), on a root filesystem mmdebstrap makes
+# from Debian's packages (scripts/image/build.sh installs them too; here the install is not counted in a test's time).
+# shellcheck source=image/containers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/image/containers.sh"
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  ensure_image_tools
+elif ! command -v buildah >/dev/null 2>&1 || ! command -v podman >/dev/null 2>&1; then
+  echo "test prerequisites: buildah and Podman are missing and cannot be installed here (needs root and apt-get);" >&2
+  echo "  the image tests will be skipped locally and FAIL under CI=true." >&2
+fi

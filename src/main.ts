@@ -46,7 +46,7 @@ function failedToStart(error: unknown): never {
 const runtime = await openRuntime(config, log, { migrate: config.MIGRATE_ON_START }).catch(failedToStart);
 
 if (!config.MIGRATE_ON_START) {
-  // Replicas that do not migrate (production: a job runs `npm run migrate` before them) still refuse a platform
+  // Replicas that do not migrate (production: a job runs `node dist/cli/migrate.js` before them) still refuse a platform
   // schema older than their code; a tenant schema behind only keeps that tenant unserved until the job reaches it.
   const behind = await schemasBehind(runtime.pool, runtime.migrations).catch(async (error: unknown) => {
     await runtime.close();
@@ -54,7 +54,7 @@ if (!config.MIGRATE_ON_START) {
   });
   if (behind.includes(PLATFORM_SCHEMA)) {
     await runtime.close();
-    failedToStart(new Error('the platform schema is behind this build and MIGRATE_ON_START=false: run `npm run migrate` (the migration job) first'));
+    failedToStart(new Error('the platform schema is behind this build and MIGRATE_ON_START=false: run `npm run migrate` (the migration job; `node dist/cli/migrate.js` in the production build and the image) first'));
   }
   if (behind.length > 0) log.warn({ tenantsMigrating: behind.length }, 'tenant schemas behind this build: those tenants answer TENANT_MIGRATING until `npm run migrate` reaches them (MIGRATE_ON_START=false)');
 }

