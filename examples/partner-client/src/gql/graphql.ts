@@ -87,6 +87,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   /** A budget is spent; retry later. */
   | 'RATE_LIMITED'
+  /** The lender's data is being brought up to this version; retry after `retryAfter` seconds. */
+  | 'TENANT_MIGRATING'
   /** The lender is suspended. */
   | 'TENANT_SUSPENDED'
   /** No valid token was given. */
@@ -132,6 +134,8 @@ export type ErrorReason =
   | 'NO_AUTHORITY_MATRIX'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'OPERATION_RESOLUTION_FAILURE'
+  /** Comes with FORBIDDEN (docs/errors.md). */
+  | 'ORIGIN_NOT_ALLOWED'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'PERSISTED_QUERY_HASH_MISMATCH'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
@@ -140,6 +144,8 @@ export type ErrorReason =
   | 'PRODUCTION_TENANT'
   /** Comes with CONFLICT (docs/errors.md). */
   | 'PROVIDER_NOT_IMPLEMENTED'
+  /** Comes with RATE_LIMITED (docs/errors.md). */
+  | 'QUERY_BUDGET_SPENT'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'QUERY_TOO_COSTLY'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
@@ -154,6 +160,8 @@ export type ErrorReason =
   | 'QUERY_TOO_MANY_TOKENS'
   /** Comes with RATE_LIMITED (docs/errors.md). */
   | 'SLOW_CONSUMER'
+  /** Comes with RATE_LIMITED (docs/errors.md). */
+  | 'TENANT_REQUESTS_SPENT'
   /** Comes with RATE_LIMITED (docs/errors.md). */
   | 'TOO_MANY_REQUESTS';
 
