@@ -1,8 +1,9 @@
 // Artillery's hooks for the Lendgraph scenarios (common.yml names this file; Node loads it as TypeScript itself, so
 // Artillery bundles nothing and writes nothing beside it). What they add to the engine: every GraphQL answer is
-// checked (HTTP 200, no `errors`, no `userErrors` in a mutation's payload — a 200 carrying errors fails the virtual
-// user, never passes as served), each request gets its own idempotency key and applicant, a payment file is built
-// from the booked loans, and a dashboard follows loan events over graphql-ws counting what arrives and how late.
+// checked (HTTP 200, no `errors`, no `userErrors` in a mutation's payload, no top-level field null — a 200 carrying
+// errors fails the virtual user, never passes as served), each request gets its own idempotency key and applicant,
+// a payment file is built from the booked loans, and a dashboard follows loan events over graphql-ws counting what
+// arrives and how late.
 import { randomInt, randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
@@ -66,6 +67,9 @@ function failureOf(statusCode: number, body: unknown, events: EventEmitter): Err
   }
   if (!answer.data) return new Error('answer without data');
   for (const [field, value] of Object.entries(answer.data)) {
+    // Every field a scenario asks for at the top names something that exists (a loan by id, a page): null means
+    // it read nothing, which a dashboard would show as a failure too.
+    if (value === null) return new Error(`${field} is null`);
     const refusals = (value as { userErrors?: UserError[] } | null)?.userErrors;
     if (refusals?.length) {
       events.emit('counter', METRICS.userErrors, refusals.length);

@@ -19,6 +19,7 @@ const USAGE = `usage: npm run load:setup -- --target URL [--tenant SLUG] [--data
   --loans N         loans to book for payments and reads (default 200)
   --create-tenant   onboard --tenant as a sandbox when it does not exist (development issuer only)
   --ttl SECONDS     lifetime of development tokens (default 7200)
+  --audience AUD    the audience development tokens are for: the gateway's AUTH_AUDIENCE (default lendgraph-api)
   --out FILE        where to write (default ${path.relative(process.cwd(), DEFAULT_TARGET_FILE)})
 `;
 
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     loans: { type: 'string', default: '200' },
     'create-tenant': { type: 'boolean', default: false },
     ttl: { type: 'string', default: '7200' },
+    audience: { type: 'string', default: 'lendgraph-api' },
     out: { type: 'string', default: DEFAULT_TARGET_FILE },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -64,7 +66,7 @@ if (values.tokens) {
   }
   tokens = { kind: 'given', byRole };
 } else {
-  tokens = { kind: 'development', dataDir: path.resolve(values['data-dir'] ?? '.lendgraph'), audience: 'lendgraph-api' };
+  tokens = { kind: 'development', dataDir: path.resolve(values['data-dir'] ?? '.lendgraph'), audience: values.audience };
 }
 
 try {
