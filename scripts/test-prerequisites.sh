@@ -71,3 +71,16 @@ elif ! command -v buildah >/dev/null 2>&1 || ! command -v podman >/dev/null 2>&1
   echo "test prerequisites: buildah and Podman are missing and cannot be installed here (needs root and apt-get);" >&2
   echo "  the image tests will be skipped locally and FAIL under CI=true." >&2
 fi
+
+# The load scenarios' engine, Artillery (MPL-2.0), lives in load-tests/ with its own package.json and lockfile, never
+# among the product's dependencies; its packages' install scripts stay off (load-tests/package.json "allowScripts"),
+# so no browser or binary is downloaded. Installed again when the lockfile is newer than what was installed.
+LOAD_TESTS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/load-tests"
+if [ ! -f "$LOAD_TESTS/node_modules/artillery/bin/run" ] || [ "$LOAD_TESTS/package-lock.json" -nt "$LOAD_TESTS/node_modules/.package-lock.json" ]; then
+  echo "test prerequisites: installing the load tests' engine (npm ci --prefix load-tests)…"
+  if ! npm ci --prefix "$LOAD_TESTS" --no-audit --no-fund --loglevel=error; then
+    echo "test prerequisites: npm ci --prefix load-tests failed;" >&2
+    echo "  the load smoke test will be skipped locally and FAIL under CI=true." >&2
+    if [ "${CI:-}" = "true" ]; then exit 1; fi
+  fi
+fi

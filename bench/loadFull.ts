@@ -1,0 +1,147 @@
+// `npm run load:full`: the load scenarios (load-tests/, Artillery) at their full rates, one after another, against
+// ONE gateway as production runs it (`dist/main.js`, compiled, its own process, bench/gatewayProcess.ts) on a fresh
+// embedded PostgreSQL with a sandbox tenant, prepared by the same setup as `npm run load:setup` (development
+// tokens, a registered partner, a book of loans). Each scenario's figures as Artillery's report gives them —
+// requests per second, p50/p95/p99 by request, what failed, events received by dashboards and how long after
+// their commit — with the CPU the gateway and PostgreSQL spent, and whether each threshold (its `ensure` checks)
+// held, are printed and written into docs/benchmarks.md (section load). Artillery runs on the same machine: its
+// CPU is taken from what the gateway could have had, so rates are lower bounds.
+//
+// Options: --loans N (default 500) loans in the book; --only a,b (these scenarios only); --no-record (leave
+// docs/benchmarks.md as it is). Exit 1 when a scenario failed an answer or a threshold (the section is written all
+// the same). Record only on a quiet machine: the load average before and after is written beside the figures.
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { engineInstalled, engineVersion, runScenario, SCENARIO_NAMES, type ScenarioName } from '../load-tests/artillery.js';
+import { describeRun, figuresOf, type Latency, type RunFigures } from '../load-tests/report.js';
+import { prepareTarget, writeTarget } from '../load-tests/target.js';
+import { benchDatabase } from './benchDatabase.js';
+import { cpuSeconds, runBench, startGatewayProcess } from './gatewayProcess.js';
+import { commitOf, machine, publishSection } from './record.js';
+
+const { values } = parseArgs({
+  options: {
+    loans: { type: 'string', default: '500' },
+    only: { type: 'string' },
+    'no-record': { type: 'boolean', default: false },
+  },
+});
+const LOANS = Number(values.loans);
+const TENANT = 'load-full';
+const say = (text: string) => process.stdout.write(`${text}\n`);
+
+const WHAT: Record<ScenarioName, string> = {
+  'partner-submissions': 'an origination partner submits an application (decided at once), reads it back, reads its page of applications',
+  'single-payments': 'a servicing agent posts one repayment',
+  'bulk-payments': 'finance posts a payment file of 1,000 repayments',
+  'dashboard-reads': 'a loan officer reads the page of active loans, then a loan with its schedule',
+  subscriptions: 'dashboards follow loan events over graphql-ws while single payments post',
+};
+
+/**
+ * CPU seconds of the PostgreSQL server, backends that have ended included: the postmaster's own, what its ended
+ * children used (cutime and cstime, counted once the postmaster has reaped them), and its living children's. A sum
+ * over living processes alone drops every backend that ends while a scenario runs (the pool lets idle ones go).
+ */
+function postgresCpuSeconds(postmaster: number): number {
+  const fields = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+  const own = fields(postmaster);
+  let total = own[11]! + own[12]! + own[13]! + own[14]!;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const child = fields(Number(entry));
+      if (child[1] === postmaster) total += child[11]! + child[12]!;
+    } catch {
+      // ended meanwhile: its time is in the postmaster's cutime and cstime once reaped
+    }
+  }
+  return total / 100;
+}
+
+const ms = (value: number | undefined) => (value === undefined ? '—' : `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`);
+const answers = (codes: Record<string, number>) => Object.entries(codes).map(([code, count]) => `${count.toLocaleString('en-US')} × ${code}`).join(', ');
+const timing = (latency: Latency | null) => (latency ? `${ms(latency.p50)} | ${ms(latency.p95)} | ${ms(latency.p99)}` : '— | — | —');
+
+/** The `ensure` check about this figure (`ok: …` or `fail: …`), as a verdict for its row. */
+function verdict(figures: RunFigures, metric: string): string {
+  const check = figures.checks.find((line) => line.includes(`${metric}.p99 <`));
+  if (!check) return '—';
+  const limit = /<\s*(\d+)/.exec(check)?.[1];
+  return `${check.startsWith('ok') ? 'met' : '**NOT met**'} (p99 < ${limit} ms)`;
+}
+
+interface Measured {
+  name: ScenarioName;
+  runs: RunFigures[];
+  gatewayCpu: number;
+  postgresCpu: number;
+}
+
+async function run(): Promise<void> {
+  if (!engineInstalled()) throw new Error('Artillery is not installed: npm ci --prefix load-tests');
+  const chosen = (values.only ? values.only.split(',') : SCENARIO_NAMES) as ScenarioName[];
+  for (const name of chosen) if (!SCENARIO_NAMES.includes(name)) throw new Error(`--only: no scenario ${name} (${SCENARIO_NAMES.join(', ')})`);
+  const loadBefore = os.loadavg();
+  const started = Date.now();
+  const { root, server, postgresVersion, postmasterPid } = await benchDatabase('load', { slug: TENANT, displayName: 'Load tests' });
+  const dataDir = path.join(root, 'gateway');
+  const gateway = await startGatewayProcess({ dataDir, databaseUrl: server.url });
+  say(`gateway ${gateway.base} (pid ${gateway.pid}); PostgreSQL ${postgresVersion}`);
+
+  const prepared = await prepareTarget({
+    target: gateway.base, tenant: TENANT, createTenant: false, loans: LOANS, partnerCode: 'load-tests', tokenTtlSeconds: 4 * 3600,
+    tokens: { kind: 'development', dataDir, audience: 'lendgraph-api' }, say,
+  });
+  const targetFile = path.join(root, 'target.json');
+  writeTarget(prepared, targetFile);
+
+  const measured: Measured[] = [];
+  for (const name of chosen) {
+    say(`\n${name} (full)`);
+    const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid) };
+    const result = await runScenario(name, { environment: 'full', targetFile, reportDir: path.join(root, 'reports'), loopbackOnly: true });
+    const runs = result.runs.map((one) => {
+      if (!one.report) throw new Error(`${one.script}: Artillery wrote no report (exit ${one.exitCode}):\n${one.output.slice(-3000)}`);
+      return figuresOf(one);
+    });
+    for (const figures of runs) say(describeRun(figures));
+    measured.push({ name, runs, gatewayCpu: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgresCpu: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres });
+  }
+  const loadAfter = os.loadavg();
+
+  const rows: string[] = [];
+  const notes: string[] = [];
+  for (const { name, runs, gatewayCpu, postgresCpu } of measured) {
+    for (const figures of runs) {
+      const label = figures.script === `${name}.yml` ? name : `${name}: ${figures.script.replace('.yml', '')} beside it`;
+      const failures = Object.keys(figures.errors).length ? ` errors ${JSON.stringify(figures.errors)}` : '';
+      for (const request of figures.requests) {
+        rows.push(`| ${label} | \`${request.name}\` | ${answers(request.codes)} | ${(request.answered / Math.max(1, figures.seconds)).toFixed(1)} | ${timing(request.latency)} | ${verdict(figures, `response_time.${request.name}`)}${failures} |`);
+      }
+      if (figures.websocket.sent > 0) {
+        rows.push(`| ${label} | ${figures.vusers.created} dashboards: loan events, commit → dashboard | ${figures.eventsReceived.toLocaleString('en-US')} | ${(figures.eventsReceived / Math.max(1, figures.seconds)).toFixed(1)} | ${timing(figures.eventDelivery)} | ${verdict(figures, 'lendgraph.event_delivery_ms')}${failures} |`);
+      }
+      if (figures.exitCode !== 0) process.exitCode = 1;
+    }
+    notes.push(`- ${name}: ${WHAT[name]}; ${runs.map((f) => `${f.script} ${f.vusers.created.toLocaleString('en-US')} virtual users (${f.vusers.failed} failed) over ${f.seconds.toFixed(0)} s`).join(', ')}; CPU meanwhile: gateway ${gatewayCpu.toFixed(1)} s, PostgreSQL ${postgresCpu.toFixed(1)} s.`);
+  }
+  const body = [
+    '## Load scenarios (`npm run load:full`)',
+    '',
+    `Machine: ${machine()}. PostgreSQL ${postgresVersion} (embedded). Commit ${commitOf()}, ${new Date().toISOString()}; the run took ${((Date.now() - started) / 60_000).toFixed(1)} min.`,
+    `Load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}.`,
+    `One gateway (\`dist/main.js\`, compiled; its own process, default settings: pool 10, per-principal rate limits on) on a sandbox tenant with ${LOANS.toLocaleString('en-US')} loans of 50,000 USD (24 instalments, paid out 90 days before); Artillery ${engineVersion()} on the same machine runs each scenario's \`full\` phases (load-tests/scenarios/*.yml: a 10 s ramp, then 60 s sustained), one scenario at a time, with every answer checked (HTTP 200, no GraphQL errors, no refusals). Latencies are Artillery's, to the first byte of the answer, and include the ramp; the thresholds are the scenario files' \`ensure\` checks. load-tests/README.md says what each scenario does.`,
+    '',
+    '| scenario | request | answers (HTTP status) | per second | p50 | p95 | p99 | threshold |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
+    ...rows,
+    '',
+    ...notes,
+  ].join('\n');
+  publishSection('load', body, !values['no-record']);
+}
+
+await runBench(run);
