@@ -7,24 +7,11 @@ import { createLogger } from '../../src/log.js';
 import { openRuntime } from '../../src/runtime.js';
 import { startGateway } from '../../src/gateway.js';
 import type { TestServer } from '../support/harness.js';
-import { codes, createTenant, devToken, gql, startTestServer, testEnv, uniqueSlug } from '../support/harness.js';
+import { codes, createTenant, devToken, gql, startLoggedServer, startTestServer, testEnv, uniqueSlug } from '../support/harness.js';
 import { subscribe, until } from '../support/ws.js';
 import { runScript, tempDataDir } from '../support/process.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 
-/** A gateway whose log lines are kept in memory, parsed. */
-async function startLoggedServer(overrides: Record<string, string> = {}): Promise<TestServer & { logs: Record<string, any>[] }> {
-  const logs: Record<string, any>[] = [];
-  const config = loadConfig(await testEnv({ LOG_LEVEL: 'info', ...overrides }));
-  const runtime = await openRuntime(config, createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(JSON.parse(line)) }), { migrate: false });
-  try {
-    const gateway = await startGateway(runtime);
-    return { runtime, gateway, logs, async close() { await gateway.close(); await runtime.close(); } };
-  } catch (error) {
-    await runtime.close();
-    throw error;
-  }
-}
 
 const INTROSPECTION = '{ __schema { queryType { name } } }';
 const MISSPELT = '{ partie { edges { node { id } } } }';

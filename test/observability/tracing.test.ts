@@ -13,7 +13,7 @@ import { startGateway } from '../../src/gateway.js';
 import { startTracing, type Tracing } from '../../src/observability/tracing.js';
 import { runEndOfDay } from '../../src/services/endOfDay/run.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { codes, createTenant, devToken, gql, testEnv, uniqueSlug, USER_ERRORS, userErrors, type TestServer } from '../support/harness.js';
+import { codes, createTenant, devToken, gql, startLoggedServer, testEnv, uniqueSlug, USER_ERRORS, userErrors, type TestServer } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { until } from '../support/ws.js';
 
@@ -24,19 +24,6 @@ let receiver: Receiver;
 let tenant: TenantRecord;
 let admin: string;
 
-/** A gateway whose log lines are kept in memory, parsed. */
-async function startLoggedServer(overrides: Record<string, string>): Promise<TestServer & { logs: Record<string, any>[] }> {
-  const logs: Record<string, any>[] = [];
-  const config = loadConfig(await testEnv({ LOG_LEVEL: 'info', ...overrides }));
-  const runtime = await openRuntime(config, createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(JSON.parse(line)) }), { migrate: false });
-  try {
-    const gateway = await startGateway(runtime);
-    return { runtime, gateway, logs, async close() { await gateway.close(); await runtime.close(); } };
-  } catch (error) {
-    await runtime.close();
-    throw error;
-  }
-}
 
 /** A caller's trace context, as W3C `traceparent` carries it. */
 function callerSpan(): { traceId: string; spanId: string; traceparent: string } {

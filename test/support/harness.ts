@@ -55,6 +55,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** A gateway whose log lines are kept in memory, parsed, for tests that read what was logged. */
+export async function startLoggedServer(overrides: Record<string, string> = {}): Promise<TestServer & { logs: Record<string, any>[] }> {
+  const logs: Record<string, any>[] = [];
+  const config = loadConfig(await testEnv({ LOG_LEVEL: 'info', ...overrides }));
+  const runtime = await openRuntime(config, createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(JSON.parse(line)) }), { migrate: false });
+  try {
+    const gateway = await startGateway(runtime);
+    return { runtime, gateway, logs, async close() { await gateway.close(); await runtime.close(); } };
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}
+
 export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
   // A port found free can be taken before the gateway binds it (by another test file's server, or as the local
   // port of an outgoing connection): then it starts again on another.

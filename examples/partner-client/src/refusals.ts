@@ -32,6 +32,7 @@ export function refusalOf(error: RefusalFragment): Refusal {
     case 'INTERNAL':
     case 'RATE_LIMITED':
     case 'TENANT_SUSPENDED':
+    case 'TENANT_MIGRATING':
     case 'UNAUTHENTICATED':
       throw new Error(`${error.code} is not a user error: ${error.message}`);
     default:
