@@ -64,10 +64,18 @@ export function assertOriginAllowed(crossOrigin: string | null | undefined, tena
   throw new AppError('FORBIDDEN', 'this origin is not one of the lender\'s dashboard origins', { reason: 'ORIGIN_NOT_ALLOWED' });
 }
 
+/** Lets the page at `crossOrigin` read this response: called once its tenant's list has admitted it. */
+export function letPageRead(res: express.Response, crossOrigin: string | null | undefined): void {
+  if (!crossOrigin) return;
+  res.setHeader('Access-Control-Allow-Origin', crossOrigin);
+  res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+}
+
 /**
- * Answers preflights and marks cross-origin requests. The response to an allowed origin may be read by its page;
- * a refused origin's preflight is 403 and its page reads nothing. `res.locals.crossOrigin` carries the origin to the
- * tenant check.
+ * Answers preflights and marks cross-origin requests. A preflight is answered for an origin some active tenant
+ * lists (it names no tenant) and counted like a call without a token; any other request only carries its origin
+ * in `res.locals.crossOrigin` to the tenant check, which alone lets its page read the answer (`letPageRead`), so
+ * no request costs a lookup of its own.
  */
 export function crossOriginRequests(
   lookup: DashboardOriginLookup,
@@ -81,15 +89,11 @@ export function crossOriginRequests(
     res.vary('Origin');
     res.locals['crossOrigin'] = crossOrigin;
     const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
-    const allowed = (preflight ? countPreflight(req) : Promise.resolve())
-      .then(() => (originOf(crossOrigin) === crossOrigin ? lookup.isDashboardOrigin(crossOrigin) : false));
+    if (!preflight) return next();
+    const allowed = countPreflight(req).then(() => (originOf(crossOrigin) === crossOrigin ? lookup.isDashboardOrigin(crossOrigin) : false));
     allowed.then((ok) => {
-      if (ok) {
-        res.setHeader('Access-Control-Allow-Origin', crossOrigin);
-        res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
-      }
-      if (!preflight) return next();
       if (!ok) return res.status(403).end();
+      letPageRead(res, crossOrigin);
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
       res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
       res.setHeader('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_SECONDS));

@@ -21,7 +21,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs, type
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError, type ErrorCode } from './errors.js';
-import { crossOriginOf, crossOriginRequests } from './crossOrigin.js';
+import { crossOriginOf, crossOriginRequests, letPageRead } from './crossOrigin.js';
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
 import { readinessCheck } from './readiness.js';
@@ -291,8 +291,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   return { wsServer, wsDisposable, fanout };
 }
 
-/** Liveness and readiness: /healthz answers while the process runs; /readyz while the database answers and every
- * schema is migrated, within a bounded time. */
+/** Liveness and readiness: /healthz answers while the process runs; /readyz while the database answers and the
+ * platform schema is migrated (a tenant behind answers TENANT_MIGRATING on its own), within a bounded time. */
 function healthRoutes(app: express.Express, runtime: Runtime): void {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -396,6 +396,7 @@ function graphqlRoute(app: express.Express, runtime: Runtime, apollo: ApolloServ
             crossOrigin: (res.locals['crossOrigin'] as string | undefined) ?? null,
           });
           if (context.tenant) await rateLimits.forTenant(context.tenant.id);
+          letPageRead(res, res.locals['crossOrigin'] as string | undefined);
           res.setHeader('x-request-id', context.requestId);
           return context;
         } catch (error) {

@@ -66,7 +66,11 @@ if (config.NODE_ENV !== 'production') {
   if (demo.created) log.info({ status: demo.status }, 'created sandbox tenant demo');
 }
 
-const gateway = await startGateway(runtime);
+const gateway = await startGateway(runtime).catch(async (error: unknown) => {
+  // A port already taken (the API's or the metrics'), say: stop the database and the background work too.
+  await runtime.close().catch(() => undefined);
+  return failedToStart(error);
+});
 process.stdout.write(
   `\nLendgraph API:      ${gateway.graphqlUrl}\nGraphQL WebSocket:  ${gateway.websocketUrl}\nExplorer:           ${gateway.explorerUrl}\n` +
     `Database:           ${runtime.database.embedded ? `embedded PostgreSQL (data in ${config.dataDir})` : 'DATABASE_URL'}\n\n`,

@@ -8,6 +8,7 @@ import { AppError, HTTP_STATUS, InvalidField, WWW_AUTHENTICATE } from '../errors
 import { allows, type Capability } from '../authz/capabilities.js';
 import type { Runtime } from '../runtime.js';
 import { buildContext, type GraphContext } from './context.js';
+import { letPageRead } from '../crossOrigin.js';
 
 /** A header's or query parameter's value: the first when repeated, undefined when absent. */
 export const firstValue = (value: unknown): string | undefined =>
@@ -20,6 +21,7 @@ export async function routeContext(runtime: Runtime, tenantHeader: string, req: 
     crossOrigin: (res.locals['crossOrigin'] as string | undefined) ?? null,
   });
   res.setHeader('x-request-id', context.requestId);
+  letPageRead(res, res.locals['crossOrigin'] as string | undefined);
   if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');
   if (!context.tenant || !allows(capability, context.principal.roles, true)) throw new AppError('FORBIDDEN', 'not allowed for this principal');
   return context;
@@ -51,11 +53,14 @@ export function replyWithError(runtime: Runtime, res: Response, error: unknown, 
   const code = known?.code ?? 'INTERNAL';
   if (res.headersSent) return;
   if (code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', WWW_AUTHENTICATE);
+  const retryAfter = known?.details['retryAfter'];
+  if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
   res.status(status ?? HTTP_STATUS[code]).json({
     error: {
       code,
       message: known?.message ?? `internal error; quote correlation id ${correlationId} to support`,
       ...(known?.details.field ? { field: known.details.field } : {}),
+      ...(typeof retryAfter === 'number' ? { retryAfter } : {}),
       ...(correlationId ? { correlationId } : {}),
     },
   });

@@ -50,7 +50,7 @@ builder.node(TenantRef, {
       authScopes: { can: 'platform.tenants.read' },
       resolve: (x, _args, context) => !isBehind(x.schemaVersion, latestVersion(context.runtime.migrations, 'tenant')),
     }),
-    dashboardOrigins: t.exposeStringList('dashboardOrigins', { description: 'Web origins its embedded dashboards are served from: browsers may call the API for this tenant from these, and from nowhere else (docs/operations.md, "Dashboards in the browser").' }),
+    dashboardOrigins: t.exposeStringList('dashboardOrigins', { authScopes: { can: 'tenant.dashboardOrigins.manage' }, description: 'Web origins its embedded dashboards are served from: browsers may call the API for this tenant from these, and from nowhere else (docs/operations.md, "Dashboards in the browser").' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was onboarded.', resolve: (x) => x.createdAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'When its registry entry last changed.', resolve: (x) => x.updatedAt }),
   }),

@@ -3,7 +3,7 @@
 // pool, WebSockets, the webhook queue) is read from its owner when Prometheus scrapes, so it costs nothing between
 // scrapes. No series is labelled by tenant: a replica serves thousands of them, and a label per tenant would
 // multiply every series by that many. Labels are only values from closed sets (codes, steps, queues, routes) or,
-// for operation names, a capped set (graphqlMetrics.ts).
+// for operation names, a capped set (graphqlObservers.ts).
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 

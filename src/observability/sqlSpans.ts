@@ -4,7 +4,9 @@
 //
 // Statements outside any trace (the settle sweep, the job queue's polling) make no span: they would be a root
 // span every half second per worker and say nothing. The statement's text is kept, cut short, with its
-// placeholders; parameter values never are. A failure is named by its SQLSTATE, not its message.
+// placeholders, and with every literal written into it replaced by `?`: the hot path writes its values into the
+// text (runCommand.ts: amounts, keys, event payloads), and a span leaves the process. Parameter values are never
+// recorded. A failure is named by its SQLSTATE, not its message.
 //
 // pg-pool hands a connection to a caller waiting in its queue from inside whichever caller released one, so a
 // waiting caller's callback would run in the releaser's trace; `connect` is wrapped to call back in the caller's.
@@ -23,6 +25,17 @@ function statementText(first: unknown): string | undefined {
   if (typeof first === 'string') return first;
   if (first && typeof first === 'object' && typeof (first as { text?: unknown }).text === 'string') return (first as { text: string }).text;
   return undefined;
+}
+
+/**
+ * The statement with its literals hidden: quoted strings (quotes inside are doubled, as node-postgres and
+ * runCommand.ts write them, E'' strings included) and numbers not part of a name or a `$n` placeholder.
+ */
+export function withoutLiterals(text: string): string {
+  return text.replace(/'(?:[^']|'')*'/g, '?')
+    // A quote left over opens a literal the cut ended inside: nothing after it is kept.
+    .replace(/'[\s\S]*$/, '?')
+    .replace(/(?<![\w$."])\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w"])/gi, '?');
 }
 
 /** The statement's first keyword (SELECT, INSERT, WITH, BEGIN …): the span's name, per the database conventions. */
@@ -58,7 +71,7 @@ function traceClient(client: pg.PoolClient): void {
       attributes: {
         [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
         [ATTR_DB_OPERATION_NAME]: operation,
-        [ATTR_DB_QUERY_TEXT]: text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text,
+        [ATTR_DB_QUERY_TEXT]: text.length > MAX_TEXT ? `${withoutLiterals(text.slice(0, MAX_TEXT))}…` : withoutLiterals(text),
         ...(database ? { [ATTR_DB_NAMESPACE]: database } : {}),
       },
     }, parent);

@@ -32,6 +32,8 @@ export interface BackupTenant {
   createdAt: string;
   /** When the tenant next had a borrower message to send (platform.message_schedule), if it had one. */
   nextMessageAt: string | null;
+  /** Its dashboards' web origins (absent from backups taken before they existed). */
+  dashboardOrigins?: string[];
 }
 
 export interface BackupTable {

@@ -27,6 +27,7 @@ interface RegistryRow {
   schema_name: string;
   created_at: string;
   next_message_at: string | null;
+  dashboard_origins: string[];
 }
 
 export interface ExportOptions {
@@ -59,7 +60,7 @@ export async function exportTenant(pool: pg.Pool, slug: string, folder: string, 
     const { rows: [tenant] } = await client.query<RegistryRow>(
       `SELECT t.id::text, t.slug, t.display_name, t.status, t.status_reason, t.sandbox, t.check_providers, t.currency,
               t.time_zone, t.business_date::text, t.schema_name, to_json(t.created_at)#>>'{}' AS created_at,
-              to_json(s.next_at)#>>'{}' AS next_message_at
+              to_json(s.next_at)#>>'{}' AS next_message_at, t.dashboard_origins
          FROM platform.tenant t LEFT JOIN platform.message_schedule s ON s.tenant_id = t.id
         WHERE t.slug = $1`,
       [slug],
@@ -73,13 +74,14 @@ export async function exportTenant(pool: pg.Pool, slug: string, folder: string, 
     ).catch(() => ({ rows: [] as { id: string | null }[] }));
     if (!version?.id) throw new InvalidField('slug', `tenant ${slug} has no schema to export (status ${tenant.status})`);
 
-    mkdirSync(path.join(folder, 'tables'), { recursive: true });
+    // Borrowers' names, contacts and addresses are in these rows: the owner alone reads them.
+    mkdirSync(path.join(folder, 'tables'), { recursive: true, mode: 0o700 });
     const tables: BackupTable[] = [];
     for (const table of await tablesOf(client, schema)) {
       const file = path.join('tables', `${table.name}.copy.gz`);
       const columns = table.columns.map(quoteIdent).join(', ');
       const copy = client.query(copyTo(`COPY ${quoteIdent(schema)}.${quoteIdent(table.name)} (${columns}) TO STDOUT`));
-      await pipeline(copy, createGzip(), createWriteStream(path.join(folder, file)));
+      await pipeline(copy, createGzip(), createWriteStream(path.join(folder, file), { mode: 0o600 }));
       const { rows, digest } = await digestOf(client, schema, table);
       tables.push({ name: table.name, columns: table.columns, rows, digest, file, sha256: await fileSha256(path.join(folder, file)) });
     }
@@ -95,13 +97,14 @@ export async function exportTenant(pool: pg.Pool, slug: string, folder: string, 
         id: tenant.id, slug: tenant.slug, displayName: tenant.display_name, status: tenant.status, statusReason: tenant.status_reason,
         sandbox: tenant.sandbox, checkProviders: tenant.check_providers, currency: tenant.currency, timeZone: tenant.time_zone,
         businessDate: tenant.business_date, createdAt: tenant.created_at, nextMessageAt: tenant.next_message_at,
+        dashboardOrigins: tenant.dashboard_origins,
       },
       tables,
       sequences,
     };
     const text = `${JSON.stringify(manifest, null, 2)}\n`;
-    writeFileSync(path.join(folder, MANIFEST), text);
-    writeFileSync(path.join(folder, MANIFEST_CHECKSUM), `${sha256Of(text)}\n`);
+    writeFileSync(path.join(folder, MANIFEST), text, { mode: 0o600 });
+    writeFileSync(path.join(folder, MANIFEST_CHECKSUM), `${sha256Of(text)}\n`, { mode: 0o600 });
     return manifest;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -84,11 +84,13 @@ export async function importTenant(
     const t = manifest.tenant;
     await client.query(
       `INSERT INTO platform.tenant (id, slug, display_name, status, status_reason, sandbox, check_providers, currency, time_zone,
-          business_date, schema_name, schema_version, created_at, updated_at)
-       VALUES ($1::uuid, $2, $3, 'suspended', $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13)`,
+          business_date, schema_name, schema_version, created_at, updated_at, dashboard_origins)
+       VALUES ($1::uuid, $2, $3, 'suspended', $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14::text[])`,
       [tenantId, slug, options.as ? `${t.displayName} (restored)`.slice(0, 200) : t.displayName,
         `restored from a backup of ${t.slug} taken at ${manifest.takenAt}; reactivate once checked`, t.sandbox, t.checkProviders,
-        t.currency, t.timeZone, t.businessDate, schema, schemaVersion, options.as ? now : t.createdAt, now],
+        t.currency, t.timeZone, t.businessDate, schema, schemaVersion, options.as ? now : t.createdAt, now,
+        // A copy for inspection is no lender's dashboard; the tenant itself, moved or restored, keeps its sites.
+        options.as ? [] : t.dashboardOrigins ?? []],
     );
     if (t.nextMessageAt) {
       await client.query('INSERT INTO platform.message_schedule (tenant_id, next_at) VALUES ($1::uuid, $2)', [tenantId, t.nextMessageAt]);

@@ -2,12 +2,8 @@
 // limits every operation passes before it runs (tokens, aliases, directives, answer size, cost), the node ceiling
 // while an answer is built, request rate limits, and INTERNAL errors found in the log by their correlation id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
-import { openRuntime } from '../../src/runtime.js';
-import { startGateway } from '../../src/gateway.js';
 import type { TestServer } from '../support/harness.js';
-import { codes, createTenant, devToken, gql, startLoggedServer, startTestServer, testEnv, uniqueSlug } from '../support/harness.js';
+import { codes, createTenant, devToken, gql, startLoggedServer, startTestServer, uniqueSlug } from '../support/harness.js';
 import { subscribe, until } from '../support/ws.js';
 import { runScript, tempDataDir } from '../support/process.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';

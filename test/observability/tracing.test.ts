@@ -4,16 +4,13 @@
 // client span under its job's; end of day is a span per run and per step. Receivers listen on 127.0.0.1 only.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { withoutLiterals } from '../../src/observability/sqlSpans.js';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
-import { openRuntime } from '../../src/runtime.js';
-import { startGateway } from '../../src/gateway.js';
 import { startTracing, type Tracing } from '../../src/observability/tracing.js';
 import { runEndOfDay } from '../../src/services/endOfDay/run.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { codes, createTenant, devToken, gql, startLoggedServer, testEnv, uniqueSlug, USER_ERRORS, userErrors, type TestServer } from '../support/harness.js';
+import { codes, createTenant, devToken, gql, startLoggedServer, uniqueSlug, USER_ERRORS, userErrors, type TestServer } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { until } from '../support/ws.js';
 
@@ -94,6 +91,30 @@ describe('GraphQL operations', () => {
     // The operation's log line carries the trace and the operation's span.
     const line = server.logs.find((entry) => entry['msg'] === 'graphql operation' && entry['requestId'] === 'traced-1');
     expect(line).toMatchObject({ trace_id: caller.traceId, span_id: operation.spanContext().spanId, trace_flags: '01', operationName: 'TracedParties' });
+  });
+
+  it('a statement\'s span never carries the values in it: literals written into the text and parameters alike', async () => {
+    const caller = trace.getTracer('lendgraph-test');
+    await caller.startActiveSpan('values test', async (parent) => {
+      await server.runtime.pool.query("SELECT 'borrower-secret-77' AS a, 4242.17 AS b, $1::text AS c", ['param-secret-88']);
+      // As the hot path sends a command: several statements with their values inlined, in one simple query.
+      const client = await server.runtime.pool.connect();
+      try {
+        await client.query("SELECT 'key-secret-99' AS k; SELECT E'a\\\\b-secret-55' AS e, 'it''s-secret-66' AS q, 987654.32 AS amount");
+      } finally {
+        client.release();
+      }
+      parent.end();
+    });
+    const texts = spans().filter((span) => span.attributes['db.system.name'] === 'postgresql').map((span) => String(span.attributes['db.query.text']));
+    const ours = texts.filter((text) => text.includes('AS a') || text.includes('AS k'));
+    expect(ours).toHaveLength(2);
+    for (const text of texts) {
+      for (const secret of ['borrower-secret-77', '4242.17', 'param-secret-88', 'key-secret-99', 'secret-55', 'secret-66', '987654.32']) expect(text).not.toContain(secret);
+    }
+    expect(ours).toContain('SELECT ? AS a, ? AS b, $1::text AS c');
+    // A statement cut short inside a literal keeps nothing after the quote.
+    expect(withoutLiterals("INSERT INTO t VALUES ('a', 'half of a sec")).toBe('INSERT INTO t VALUES (?, ?');
   });
 
   it('a request without traceparent starts a trace of its own; the probes make none', async () => {

@@ -4,7 +4,7 @@
 // books balanced and its audit chain intact, answers a GraphQL read of a loan as the original does, and finds its
 // borrower by identifier. A backup taken at an older schema version loads at that version and is migrated on; a
 // damaged backup loads nothing.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -97,6 +97,11 @@ describe('one tenant backed up and restored into a new schema', () => {
     expect(counts['outbox_event']).toBeGreaterThan(0);
     expect(counts['audit_record']).toBeGreaterThan(0);
     expect(manifest.tables.map((t) => t.name)).not.toContain('schema_migration');
+    // Borrowers' details are in the files: only their owner may read them.
+    const backup = path.join(folder, 'backup');
+    for (const file of [path.join(backup, 'tables'), path.join(backup, manifest.tables[0]!.file), ...readdirSync(backup).map((name) => path.join(backup, name))]) {
+      expect(statSync(file).mode & 0o077, file).toBe(0);
+    }
     // The sealed values travel sealed: the account number is nowhere in the files as written.
     const mandates = gunzipSync(readFileSync(path.join(folder, 'backup', 'tables', 'debit_mandate.copy.gz'))).toString('utf8');
     expect(mandates).not.toContain(accountNumber);

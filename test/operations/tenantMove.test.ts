@@ -67,6 +67,7 @@ beforeAll(async () => {
   }
   await setDebitSettings(db, command(), { companyName: 'Moving Lender', companyId: '1234567890', odfiRouting: '121000358', odfiName: 'Moving Bank', returnFee: new Decimal('25'), productReturnFees: [] });
   await registerDebitMandate(db, first.runtime.dataKey, command(), { loanId: loanIds[0]!, holderName: 'Mo Mover', routingNumber: '021000021', accountNumber: '000111222333', accountType: 'checking' });
+  await first.runtime.registry.setDashboardOrigins(slug, ['https://dashboard.mover.example.test']);
 }, 180_000);
 
 afterAll(async () => {
@@ -110,8 +111,10 @@ describe('a tenant moved between two PostgreSQL servers', () => {
     expect(await first.runtime.registry.findBySlug(slug)).toMatchObject({ status: 'suspended', statusReason: expect.stringMatching(/^moved to another database at /) });
     const target = createPool(second.url, 2);
     try {
-      const { rows: [there] } = await target.query<{ status: string }>('SELECT status FROM platform.tenant WHERE slug = $1', [slug]);
+      const { rows: [there] } = await target.query<{ status: string; dashboard_origins: string[] }>('SELECT status, dashboard_origins FROM platform.tenant WHERE slug = $1', [slug]);
       expect(there!.status).toBe('active');
+      // Its dashboards keep working from the same sites.
+      expect(there!.dashboard_origins).toEqual(['https://dashboard.mover.example.test']);
       expect(await schemaDigests(target, schema)).toEqual(await schemaDigests(first.runtime.pool, schema));
       const { rows: carried } = await target.query<{ id: string }>(`SELECT id::text FROM ${schema}.loan_transaction`);
       expect(carried.map((row) => encodeGlobalID('LoanTransaction', row.id))).toEqual(expect.arrayContaining(acknowledged));

@@ -12,7 +12,7 @@ import { dateInZone } from '../../domain/businessDate.js';
 import type { JobQueue } from '../../events/jobs.js';
 import { EndOfDayFailure, runEndOfDay, type EndOfDayOptions, type EndOfDayRuntime } from './run.js';
 import { observedJob } from '../../observability/backgroundWork.js';
-import { latestTenantVersion, type Migration } from '../../tenancy/migrations.js';
+import { isBehind, latestTenantVersion, type Migration } from '../../tenancy/migrations.js';
 
 /** The scheduler also knows this build's migrations, to leave tenants the migration job has not reached. */
 type SchedulerRuntime = EndOfDayRuntime & { migrations: Migration[] };
@@ -125,6 +125,8 @@ export class EndOfDayScheduler {
     const tenant = await rt.registry.findBySlug(slug);
     // Suspended or gone since it was queued: nothing to do until it is active again (the tick queues it then).
     if (!tenant || tenant.status !== 'active') return;
+    // Queued before a deploy, or queued again for its later dates: the new code waits for the tenant's migration.
+    if (isBehind(tenant.schemaVersion, latestTenantVersion(rt.migrations))) return;
     // Never before the business date: a run left unfinished at it is resumed, and nothing more.
     const bound = addDays(tenant.businessDate, this.schedule.maxDatesPerJob);
     const stop = to < tenant.businessDate ? tenant.businessDate : to < bound ? to : bound;
