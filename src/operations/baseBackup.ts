@@ -164,8 +164,10 @@ export async function takeBaseBackup(pool: pg.Pool, folder: string, log?: Logger
  * a PostgreSQL of the same major version started on it recovers to the backup's stop and serves.
  */
 export async function restoreBaseBackup(folder: string, target: string): Promise<BaseBackupManifest> {
-  const manifest = JSON.parse(readFileSync(path.join(folder, BASE_BACKUP_MANIFEST), 'utf8')) as BaseBackupManifest;
-  if (existsSync(target) && readdirSync(target).length > 0) throw new InvalidField('target', `${target} is not empty: restore into a new folder`);
+  const manifestPath = path.join(folder, BASE_BACKUP_MANIFEST);
+  if (!existsSync(manifestPath)) throw new InvalidField('backup', `${folder} holds no base backup (${BASE_BACKUP_MANIFEST} is missing)`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as BaseBackupManifest;
+  if (existsSync(target) && readdirSync(target).length > 0) throw new InvalidField('into', `${target} is not empty: restore into a new folder`);
   const data = path.join(folder, 'data');
   for (const file of manifest.files) {
     const hash = createHash('sha256');

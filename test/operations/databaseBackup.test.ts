@@ -2,7 +2,7 @@
 // data folder on which a second embedded PostgreSQL starts: the tenant nobody wrote to during the backup has
 // exactly its rows, the tenant written to throughout has every loan acknowledged before the backup began and
 // none that was never acknowledged, and its books balance.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +15,7 @@ import type { Runtime } from '../../src/runtime.js';
 import { Decimal } from '../../src/domain/money.js';
 import { disburseLoan, postLoanTransaction } from '../../src/services/servicing/loans.js';
 import { ledgerInvariants } from '../../src/services/servicing/ledger.js';
-import { restoreBaseBackup, takeBaseBackup } from '../../src/operations/baseBackup.js';
+import { BASE_BACKUP_MANIFEST, restoreBaseBackup, takeBaseBackup } from '../../src/operations/baseBackup.js';
 import { schemaDigests } from '../../src/operations/tenantTables.js';
 import { createTenant, openTestRuntime, uniqueSlug } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
@@ -101,4 +101,15 @@ describe('the whole database backed up while it serves and restored into a new d
       expect(invariants).toMatchObject({ unbalancedJournals: 0, loansOffLedger: 0, controlAccountsOff: 0, negativeBalances: 0 });
     }
   }, 300_000);
+
+  it('refuses, naming what is wrong, a folder that holds no backup and a data folder that is not empty', async () => {
+    const empty = path.join(root, 'no-backup');
+    mkdirSync(empty, { recursive: true });
+    await expect(restoreBaseBackup(empty, path.join(root, 'unused'))).rejects.toMatchObject({ name: 'InvalidField', field: 'backup' });
+    const occupied = path.join(root, 'occupied');
+    mkdirSync(path.join(occupied, 'something'), { recursive: true });
+    const backups = readdirSync(root).map((name) => path.join(root, name)).filter((candidate) => existsSync(path.join(candidate, BASE_BACKUP_MANIFEST)));
+    expect(backups.length).toBeGreaterThan(0);
+    await expect(restoreBaseBackup(backups[0]!, occupied)).rejects.toMatchObject({ name: 'InvalidField', field: 'into' });
+  });
 });
