@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { identifierHash } from '../services/origination/parties.js';
 import type { IdentifierKind } from '../services/origination/parties.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
+import { withTenantSql } from '../tenancy/tenantSql.js';
 import { isSealedUnderCurrent, openSecret, sealSecret, type DataKey } from '../tenancy/sealing.js';
 
 /** Where sealed values live in a tenant's schema: a text column holding one, or a jsonb document holding some. */
@@ -81,9 +82,8 @@ async function tenantSchemas(pool: pg.Pool, only: string[] | undefined): Promise
 async function resealBatch(pool: pg.Pool, key: DataKey, tenant: TenantSchema, place: SealedPlace, batchSize: number): Promise<number> {
   const table = `${quoteIdent(tenant.schema)}.${quoteIdent(place.table)}`;
   const column = quoteIdent(place.column);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  // One transaction per batch, on the tenant's schema (the shared transaction door: commit, or roll back and rethrow).
+  return withTenantSql(pool, tenant.schema, async (client) => {
     // SKIP LOCKED: a row a command holds is left for the next batch rather than waited on.
     const extra = place.table === 'party_identifier' ? ', kind, country' : '';
     const { rows } = await client.query<{ ctid: string; value: unknown; kind?: IdentifierKind; country?: string }>(
@@ -102,14 +102,8 @@ async function resealBatch(pool: pg.Pool, key: DataKey, tenant: TenantSchema, pl
         await client.query(`UPDATE ${table} SET ${column} = $2 WHERE ctid = $1::tid`, [row.ctid, sealSecret(key, openSecret(key, row.value as string))]);
       }
     }
-    await client.query('COMMIT');
     return rows.length;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface ResealReport {
