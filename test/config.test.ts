@@ -51,6 +51,13 @@ describe('configuration', () => {
     [{ END_OF_DAY_TICK_SECONDS: '-1' }, 'END_OF_DAY_TICK_SECONDS'],
     [{ END_OF_DAY_MAX_DATES_PER_JOB: '0' }, 'END_OF_DAY_MAX_DATES_PER_JOB'],
     [{ END_OF_DAY_JOB_EXPIRE_SECONDS: '86400' }, 'END_OF_DAY_JOB_EXPIRE_SECONDS'],
+    [{ METRICS_PORT: 'ninety' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    [{ PORT: '9464' }, 'METRICS_PORT'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'],
+    [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER'],
+    [{ OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG'],
   ])('%j is refused naming %s', (env, variable) => {
     const found = problems(env);
     expect(found.length).toBeGreaterThan(0);
