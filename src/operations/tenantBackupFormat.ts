@@ -15,20 +15,13 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { SequenceState } from './tenantTables.js';
+import type { TenantRecord } from '../tenancy/registry.js';
 
 export const BACKUP_FORMAT = 'lendgraph-tenant-backup/1';
 
-export interface BackupTenant {
-  id: string;
-  slug: string;
-  displayName: string;
+/** The registry's entry as a backup carries it: the record's own fields, its instants as text. */
+export interface BackupTenant extends Pick<TenantRecord, 'id' | 'slug' | 'displayName' | 'statusReason' | 'sandbox' | 'checkProviders' | 'currency' | 'timeZone' | 'businessDate'> {
   status: string;
-  statusReason: string | null;
-  sandbox: boolean;
-  checkProviders: string;
-  currency: string;
-  timeZone: string;
-  businessDate: string;
   createdAt: string;
   /** When the tenant next had a borrower message to send (platform.message_schedule), if it had one. */
   nextMessageAt: string | null;
