@@ -2,7 +2,7 @@
 // versions; a tenant's own staff see their tenant's public settings (name, currency, business date).
 import { builder } from './builder.js';
 import { AppError, badInput, inputPath } from '../errors.js';
-import { isBehind, latestVersion, schemasBehind } from '../tenancy/migrations.js';
+import { isBehind, latestTenantVersion, latestVersion, schemasBehind } from '../tenancy/migrations.js';
 import { TenantConflictError } from '../tenancy/provisioning.js';
 import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
 import type { TenantRecord, TenantStatus } from '../tenancy/registry.js';
@@ -48,7 +48,7 @@ builder.node(TenantRef, {
     schemaUpToDate: t.boolean({
       description: 'Whether its schema is at (or past) the latest tenant migration this build knows.',
       authScopes: { can: 'platform.tenants.read' },
-      resolve: (x, _args, context) => !isBehind(x.schemaVersion, latestVersion(context.runtime.migrations, 'tenant')),
+      resolve: (x, _args, context) => !isBehind(x.schemaVersion, latestTenantVersion(context.runtime.migrations)),
     }),
     dashboardOrigins: t.exposeStringList('dashboardOrigins', { authScopes: { can: 'tenant.dashboardOrigins.manage' }, description: 'Web origins its embedded dashboards are served from: browsers may call the API for this tenant from these, and from nowhere else (docs/operations.md, "Dashboards in the browser").' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was onboarded.', resolve: (x) => x.createdAt }),
@@ -118,7 +118,7 @@ builder.queryFields((t) => ({
       return {
         platformVersion,
         latestPlatformVersion: latestVersion(migrations, 'platform'),
-        latestTenantVersion: latestVersion(migrations, 'tenant'),
+        latestTenantVersion: latestTenantVersion(migrations),
         tenantsBehind: behind.filter((schema) => schema !== 'platform').length,
       };
     },
