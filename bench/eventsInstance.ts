@@ -9,6 +9,7 @@ import { TenantClients } from '../src/tenancy/tenantClients.js';
 import { OutboxFeed, type FeedEvent } from '../src/events/outboxFeed.js';
 import { CommitSettler } from '../src/events/commitSettler.js';
 import { runCommand } from '../src/commands/runCommand.js';
+import { singleDatabase } from '../src/tenancy/placement.js';
 
 export interface InstanceRun {
   url: string;
@@ -41,9 +42,10 @@ const epoch = () => performance.timeOrigin + performance.now();
 export async function runInstance(run: InstanceRun): Promise<InstanceResult> {
   const log = createLogger('warn');
   const pool = createPool(run.url, 16, `lendgraph-bench-${run.name}`);
-  const db = new TenantClients(pool, 10).forSchema(run.schema);
-  const settler = new CommitSettler(pool, log);
-  const feed = new OutboxFeed(pool, run.url, log, { maxQueue: 100_000, sweepMs: 5_000 }, (s) => settler.wake(s));
+  const databases = singleDatabase(pool, run.url);
+  const db = new TenantClients(databases, 10).forSchema(run.schema);
+  const settler = new CommitSettler(databases, log);
+  const feed = new OutboxFeed(databases, log, { maxQueue: 100_000, sweepMs: 5_000 }, (s) => settler.wake(s));
   await feed.start();
   settler.start();
 

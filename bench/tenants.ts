@@ -39,6 +39,7 @@ import { CommitSettler } from '../src/events/commitSettler.js';
 import { freePort } from '../test/support/ports.js';
 import { runBench, cpuSeconds, onCleanUp, startGatewayProcess, stopChild } from './gatewayProcess.js';
 import { commitOf, machine, percentile, publishSection } from './record.js';
+import { singleDatabase } from '../src/tenancy/placement.js';
 
 const { values } = parseArgs({
   options: {
@@ -222,7 +223,7 @@ async function run(): Promise<void> {
   await touch.end().catch(() => undefined);
 
   // 4. Every tenant through per-tenant Prisma clients on the one pool, sampling the server's connections.
-  const clients = new TenantClients(pool, 200, 1_000);
+  const clients = new TenantClients(singleDatabase(pool), 200, 1_000);
   let peak = 0;
   let sampling = true;
   const sampler = (async () => {
@@ -261,7 +262,7 @@ async function run(): Promise<void> {
     return poolQuery(...args);
   };
   const sweepBackend = (await sweepPool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const settler = new CommitSettler(sweepPool, log);
+  const settler = new CommitSettler(singleDatabase(sweepPool), log);
   interface Sweep { ms: number; cpu: number; statements: number; probed: number }
   const measureSweep = async (everySchema: boolean): Promise<Sweep> => {
     statements = 0;

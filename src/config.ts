@@ -11,6 +11,30 @@ const booleanFlag = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** A placement database's name: how the registry's `tenant.database` refers to it. */
+const DATABASE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+
+function tenantDatabases(value: string, ctx: z.RefinementCtx): Record<string, string> {
+  const databases: Record<string, string> = {};
+  for (const pair of value.split(/[\s,]+/).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    const name = pair.slice(0, Math.max(at, 0));
+    const url = pair.slice(at + 1);
+    if (at < 1 || !DATABASE_NAME.test(name)) {
+      ctx.addIssue({ code: 'custom', message: `each entry is name=url with a name of lowercase letters, digits, _ or - (got "${pair.split('=')[0]}")` });
+    } else if (name === 'main') {
+      ctx.addIssue({ code: 'custom', message: '"main" is the platform\'s own database (DATABASE_URL); give the others other names' });
+    } else if (name in databases) {
+      ctx.addIssue({ code: 'custom', message: `"${name}" is named twice` });
+    } else if (!/^postgres(ql)?:\/\/./.test(url) || !URL.canParse(url)) {
+      ctx.addIssue({ code: 'custom', message: `"${name}" needs a postgres:// URL` });
+    } else {
+      databases[name] = url;
+    }
+  }
+  return databases;
+}
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -22,6 +46,11 @@ const schema = z.object({
   EMBEDDED_PG_PORT: port.default(5433),
   PG_POOL_MAX: z.coerce.number().int().min(2).max(500).default(10),
   PG_APPLICATION_NAME: z.string().regex(/^[\w.-]{1,60}$/).default('lendgraph'),
+  /**
+   * Further PostgreSQL databases tenants may be placed on, as `name=url` pairs separated by spaces or commas; the
+   * platform schema's own database (DATABASE_URL or the embedded one) is `main` (docs/operations.md, "Placing tenants").
+   */
+  TENANT_DATABASES: z.string().transform((value, ctx) => tenantDatabases(value, ctx)).optional(),
   TENANT_CLIENT_CACHE_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   TENANT_CLIENT_EVICTION_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   MIGRATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),

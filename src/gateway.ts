@@ -297,7 +297,7 @@ function healthRoutes(app: express.Express, runtime: Runtime): void {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  const readiness = readinessCheck(runtime.pool, runtime.migrations, runtime.log);
+  const readiness = readinessCheck(runtime.databases, runtime.migrations, runtime.log);
   app.get('/readyz', async (_req, res) => {
     const answer = await readiness();
     res.status(answer.status).json(answer.body);
@@ -348,7 +348,8 @@ async function startBackgroundWork(runtime: Runtime): Promise<void> {
   const { config } = runtime;
   await runtime.feed.start();
   await runtime.webhooks.start(runtime.settler);
-  await startPendingChecks(runtime.webhooks.queue, { ...runtime, publicUrl: config.publicUrl }, config.checkJobsEnabled);
+  // Checks are followed up from the queue on the database of the tenant whose transaction queued them.
+  for (const queue of runtime.webhooks.allQueues()) await startPendingChecks(queue, { ...runtime, publicUrl: config.publicUrl }, config.checkJobsEnabled);
   await runtime.endOfDay.start(runtime, runtime.webhooks.queue);
   runtime.messages.start();
   runtime.settler.start();

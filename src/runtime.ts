@@ -1,9 +1,10 @@
-// Everything a process holds once: configuration, logger, the one pool, the registry, per-tenant clients,
+// Everything a process holds once: configuration, logger, the pools (one per database), the registry, per-tenant clients,
 // migrations and the token verifier. Built at start-up, closed at shutdown.
 import type pg from 'pg';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { openDatabase, type Database } from './tenancy/database.js';
+import { openDatabase, openTenantDatabases, type Database } from './tenancy/database.js';
+import type { Databases, TenantPlace } from './tenancy/placement.js';
 import { loadMigrations, migrateAll, type Migration, type MigrationReport } from './tenancy/migrations.js';
 import { TenantRegistry } from './tenancy/registry.js';
 import { platformPrisma, TenantClients } from './tenancy/tenantClients.js';
@@ -29,7 +30,12 @@ export interface Runtime {
   config: Config;
   log: Logger;
   database: Database;
+  /** The platform's own database: the registry, the job queue, and every tenant not placed elsewhere. */
   pool: pg.Pool;
+  /** Every database tenants live on, `main` first, with the schema → database lookup (src/tenancy/placement.ts). */
+  databases: Databases;
+  /** The pool holding a tenant's schema. */
+  tenantPool(tenant: TenantPlace): pg.Pool;
   migrations: Migration[];
   platformDb: PrismaClient;
   registry: TenantRegistry;
@@ -63,25 +69,30 @@ export interface RuntimeOptions {
 export async function openRuntime(config: Config, log: Logger, options: RuntimeOptions): Promise<Runtime & { migration?: MigrationReport }> {
   const database = await openDatabase(config, log);
   const pool = database.pool;
-  // SQL spans only while tracing is on: otherwise the pool's connections stay exactly as pg makes them.
-  if (tracer()) traceQueries(pool);
-  const unobservePool = observePool(pool);
+  const databases = openTenantDatabases(config, database, log);
+  const unobserve = databases.list().map((placed) => {
+    // SQL spans only while tracing is on: otherwise the pool's connections stay exactly as pg makes them.
+    if (tracer()) traceQueries(placed.pool);
+    return observePool(placed.pool);
+  });
+  const unobservePool = () => unobserve.forEach((stop) => stop());
+  const closeOthers = () => Promise.all(databases.list().slice(1).map((placed) => placed.pool.end().catch(() => undefined)));
   try {
     const migrations = loadMigrations();
     let migration: MigrationReport | undefined;
     if (options.migrate) {
-      migration = await migrateAll(pool, migrations, { concurrency: config.MIGRATION_CONCURRENCY, behindOnly: true });
+      migration = await migrateAll(databases, migrations, { concurrency: config.MIGRATION_CONCURRENCY, behindOnly: true });
       for (const failed of migration.failed) {
         log.error({ schema: failed.schema, tenant: failed.tenant, migration: failed.error?.migrationId, error: failed.error?.message }, 'migration failed');
       }
       if (migration.platform.error) throw new Error(`platform schema could not be migrated: ${migration.platform.error.message}`);
     }
     const platformDb = platformPrisma(pool);
-    const tenantClients = new TenantClients(pool, config.TENANT_CLIENT_CACHE_MAX, config.TENANT_CLIENT_EVICTION_GRACE_MS);
-    const settler = new CommitSettler(pool, log);
+    const tenantClients = new TenantClients(databases, config.TENANT_CLIENT_CACHE_MAX, config.TENANT_CLIENT_EVICTION_GRACE_MS);
+    const settler = new CommitSettler(databases, log);
     const now = () => new Date();
     const dataKey = loadDataKey(config.DATA_ENCRYPTION_KEY, config.dataDir, config.NODE_ENV, config.DATA_ENCRYPTION_KEY_PREVIOUS);
-    const webhooks = new Webhooks(pool, log, dataKey, {
+    const webhooks = new Webhooks(databases, log, dataKey, {
       maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, retryDelaySeconds: config.WEBHOOK_RETRY_DELAY_SECONDS, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY, maxPauseSeconds: config.WEBHOOK_MAX_PAUSE_SECONDS,
       disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS,
@@ -91,10 +102,10 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       maxDatesPerJob: config.END_OF_DAY_MAX_DATES_PER_JOB, retryLimit: config.END_OF_DAY_RETRY_LIMIT,
       retryDelaySeconds: config.END_OF_DAY_RETRY_DELAY_SECONDS, expireInSeconds: config.END_OF_DAY_JOB_EXPIRE_SECONDS,
     }, config.JOBS_ENABLED);
-    const messages = new MessageDispatcher({ pool, tenantClients, log, provider: sandboxNotificationProvider(pool) },
+    const messages = new MessageDispatcher({ databases, tenantClients, log, provider: sandboxNotificationProvider(databases) },
       config.JOBS_ENABLED ? config.MESSAGE_DISPATCH_SECONDS : 0, now);
     const devKey = config.devIssuer ? await loadOrCreateDevKey(config.dataDir, config.NODE_ENV) : null;
-    const feed = new OutboxFeed(pool, database.url, log, undefined, (schema) => settler.wake(schema),
+    const feed = new OutboxFeed(databases, log, undefined, (schema) => settler.wake(schema),
       () => void settler.sweep({ everySchema: true }).catch((error: unknown) => log.warn({ err: error }, 'settle sweep failed')));
     // What this process settles reaches its own subscribers once committed, without the "read me" round trip.
     settler.onSettled(async (_sql, schema, events) => () => feed.accept(schema, events));
@@ -103,6 +114,8 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
       log,
       database,
       pool,
+      databases,
+      tenantPool: (tenant) => databases.poolFor(tenant),
       migrations,
       platformDb,
       registry: new TenantRegistry(platformDb, config.TENANT_REGISTRY_TTL_MS),
@@ -125,11 +138,13 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
         await webhooks.stop();
         await tenantClients.close();
         await platformDb.$disconnect();
+        await closeOthers();
         await database.close();
         unobservePool();
       },
     };
   } catch (error) {
+    await closeOthers();
     await database.close().catch(() => undefined);
     unobservePool();
     throw error;

@@ -7,6 +7,9 @@
 // `npm run backup -- move <slug> --to URL --via DIR`: the tenant moved to another PostgreSQL (whose platform schema
 //   is migrated) without losing a write (docs/operations.md, "Moving a tenant to another server"). The URL names no
 //   password: PGPASSWORD or ~/.pgpass supplies it, as for libpq.
+// `npm run backup -- move <slug> --to-database NAME --via DIR`: the tenant moved to another of the databases this
+//   platform places tenants on (TENANT_DATABASES), the same gateways serving it there (docs/operations.md,
+//   "Placing tenants on more than one server").
 // `npm run backup -- database --out DIR`: the whole PostgreSQL data folder, taken while it serves
 //   (docs/operations.md, "Backing up the whole database"); `restore-database DIR --into PGDATA` makes a new data
 //   folder from it, on which PostgreSQL 18 starts and recovers.
@@ -20,26 +23,28 @@ import { rekeyIdentifierLookups } from '../operations/restoredIdentifiers.js';
 import { schemaDigests } from '../operations/tenantTables.js';
 import { BackupDamaged, readVerifiedBackup } from '../operations/tenantBackupFormat.js';
 import { restoreBaseBackup, takeBaseBackup } from '../operations/baseBackup.js';
-import { moveTenant } from '../operations/tenantMove.js';
+import { moveTenant, moveTenantToDatabase } from '../operations/tenantMove.js';
 import { createPool } from '../tenancy/database.js';
 
 const usage = `usage: npm run backup -- export <slug> --out DIR
-       npm run backup -- import DIR [--as NEW-SLUG]
+       npm run backup -- import DIR [--as NEW-SLUG] [--database NAME]
        npm run backup -- verify <slug> --against DIR
        npm run backup -- move <slug> --to URL --via DIR
+       npm run backup -- move <slug> --to-database NAME --via DIR
        npm run backup -- database --out DIR
        npm run backup -- restore-database DIR --into PGDATA
 `;
 let parsed;
 try {
-  parsed = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, as: { type: 'string' }, against: { type: 'string' }, into: { type: 'string' }, to: { type: 'string' }, via: { type: 'string' } } });
+  parsed = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, as: { type: 'string' }, against: { type: 'string' }, into: { type: 'string' }, to: { type: 'string' }, 'to-database': { type: 'string' }, database: { type: 'string' }, via: { type: 'string' } } });
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n${usage}`);
   process.exit(2);
 }
 const { positionals: [command, subject], values } = parsed;
-const needs = { export: ['out'], import: [], verify: ['against'], database: ['out'], 'restore-database': ['into'], move: ['to', 'via'] } as Record<string, ('out' | 'against' | 'into' | 'to' | 'via')[]>;
-if (!command || !needs[command] || (command !== 'database' && !subject) || needs[command]!.some((option) => !values[option])) {
+const needs = { export: ['out'], import: [], verify: ['against'], database: ['out'], 'restore-database': ['into'], move: ['via'] } as Record<string, ('out' | 'against' | 'into' | 'via')[]>;
+const moveTarget = command === 'move' && Boolean(values.to) !== Boolean(values['to-database']);
+if (!command || !needs[command] || (command !== 'database' && !subject) || needs[command]!.some((option) => !values[option]) || (command === 'move' && !moveTarget)) {
   process.stderr.write(usage);
   process.exit(2);
 }
@@ -61,12 +66,13 @@ const { config, log } = cliSetup();
 const runtime = await openRuntime(config, log, { migrate: false });
 try {
   if (command === 'export') {
-    const manifest = await exportTenant(runtime.pool, subject!, values.out!, runtime.now());
+    const manifest = await exportTenant(runtime.databases, subject!, values.out!, runtime.now());
     const rows = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
     process.stdout.write(`exported ${subject}: ${manifest.tables.length} tables, ${rows} rows, schema version ${manifest.schemaVersion}, to ${values.out}\n`);
   } else if (command === 'import') {
-    const result = await importTenant(runtime.pool, runtime.migrations, subject!, {
+    const result = await importTenant(runtime.databases, runtime.migrations, subject!, {
       ...(values.as ? { as: values.as } : {}),
+      ...(values.database ? { database: values.database } : {}),
       // The slug is part of an identifier's lookup hash: a copy under another slug gets its own.
       ...(values.as ? { beforeCommit: async (client, schema, slug) => void await rekeyIdentifierLookups(client, runtime.dataKey, schema, slug) } : {}),
     }, runtime.now());
@@ -77,7 +83,7 @@ try {
     const manifest = await readVerifiedBackup(values.against!);
     const tenant = await runtime.registry.findBySlug(subject!);
     if (!tenant) throw new InvalidField('slug', `no tenant ${subject}`);
-    const now = await schemaDigests(runtime.pool, tenant.schemaName);
+    const now = await schemaDigests(runtime.tenantPool(tenant), tenant.schemaName);
     const differing = manifest.tables.filter((t) => now[t.name]?.digest !== t.digest).map((t) => `${t.name} (${now[t.name]?.rows ?? 'missing'} rows, backup ${t.rows})`);
     if (differing.length > 0) {
       process.stdout.write(`${subject} differs from the backup in ${differing.length === 1 ? 'one table' : `${differing.length} tables`}: ${differing.join(', ')}\n`);
@@ -85,6 +91,12 @@ try {
     } else {
       process.stdout.write(`${subject} holds exactly the backup's rows in all ${manifest.tables.length} tables\n`);
     }
+  } else if (command === 'move' && values['to-database']) {
+    const moved = await moveTenantToDatabase(runtime.databases, runtime.migrations, subject!, values['to-database'], {
+      folder: values.via!, registryTtlMs: config.TENANT_REGISTRY_TTL_MS, settleTimeoutMs: 60_000, now: runtime.now, log,
+    });
+    process.stdout.write(`moved ${moved.slug} from ${moved.from} to ${moved.to}: ${moved.tables} tables, ${moved.rows} rows, the same on both; ${moved.status} there. `
+      + `Its old schema ${moved.leftBehind} on ${moved.from} is no longer used: drop it once satisfied\n`);
   } else if (command === 'move') {
     const target = createPool(values.to!, 4);
     try {

@@ -2,18 +2,18 @@
 // progress (a bar on a terminal, plain lines otherwise) and a report of any tenant that failed.
 import cliProgress from 'cli-progress';
 import { cliSetup } from './open.js';
-import { openDatabase } from '../tenancy/database.js';
+import { openAllDatabases } from '../tenancy/database.js';
 import { loadMigrations, migrateAll } from '../tenancy/migrations.js';
 
 const { config, log } = cliSetup();
-const database = await openDatabase(config, log);
+const database = await openAllDatabases(config, log);
 const interactive = process.stdout.isTTY === true && !process.env['CI'];
 const bar = interactive
   ? new cliProgress.SingleBar({ format: 'tenants {bar} {value}/{total} | {tenant}' }, cliProgress.Presets.shades_classic)
   : null;
 let started = false;
 try {
-  const report = await migrateAll(database.pool, loadMigrations(), {
+  const report = await migrateAll(database.databases, loadMigrations(), {
     concurrency: config.MIGRATION_CONCURRENCY,
     onProgress: (outcome, done, total) => {
       if (bar) {

@@ -2,7 +2,7 @@
 // again under DATA_ENCRYPTION_KEY (docs/operations.md, "Rotating the data encryption key"). Safe to stop and run
 // again; --check only counts, per tenant, what is still sealed under another key, and exits 1 while any is.
 import { cliSetup, commandLine } from './open.js';
-import { openDatabase } from '../tenancy/database.js';
+import { openAllDatabases } from '../tenancy/database.js';
 import { loadDataKey } from '../tenancy/sealing.js';
 import { resealAll, sealedUnderOtherKeys } from '../operations/resealing.js';
 
@@ -20,15 +20,15 @@ if (maxBatches !== undefined && (!Number.isInteger(maxBatches) || maxBatches < 1
 
 const { config, log } = cliSetup();
 const key = loadDataKey(config.DATA_ENCRYPTION_KEY, config.dataDir, config.NODE_ENV, config.DATA_ENCRYPTION_KEY_PREVIOUS);
-const database = await openDatabase(config, log);
+const database = await openAllDatabases(config, log);
 try {
   const only = values.tenant?.length ? values.tenant : undefined;
   if (!values.check) {
-    const report = await resealAll(database.pool, key, { batchSize, ...(only ? { only } : {}), ...(maxBatches ? { maxBatches } : {}), log });
+    const report = await resealAll(database.databases, key, { batchSize, ...(only ? { only } : {}), ...(maxBatches ? { maxBatches } : {}), log });
     for (const tenant of report.tenants) process.stdout.write(`${tenant.slug}: ${tenant.resealed} sealed again\n`);
     if (!report.finished) process.stdout.write(`stopped after ${maxBatches} batches: run again to continue\n`);
   }
-  const left = await sealedUnderOtherKeys(database.pool, key, only);
+  const left = await sealedUnderOtherKeys(database.databases, key, only);
   const remaining = left.reduce((sum, t) => sum + t.left, 0);
   for (const tenant of left.filter((t) => t.left > 0)) process.stdout.write(`${tenant.slug}: ${tenant.left} still sealed under another key\n`);
   process.stdout.write(remaining === 0

@@ -1,4 +1,4 @@
-// `npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] [--admin-email E --admin-name N]`
+// `npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] [--database NAME] [--admin-email E --admin-name N]`
 // `npm run tenant -- suspend|reactivate|offboard <slug> --reason R` | `list`
 // Creating goes through the same onboarding as the createTenant mutation (Keycloak too, with KEYCLOAK_URL set).
 import { parseArgs } from 'node:util';
@@ -16,13 +16,14 @@ const { positionals, values } = parseArgs({
     'time-zone': { type: 'string', default: 'UTC' },
     'business-date': { type: 'string' },
     sandbox: { type: 'boolean', default: false },
+    database: { type: 'string' },
     reason: { type: 'string' },
     'admin-email': { type: 'string' },
     'admin-name': { type: 'string' },
   },
 });
 const [command, slug] = positionals;
-const usage = 'usage: npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] [--admin-email E --admin-name N] | suspend|reactivate|offboard <slug> --reason R | list';
+const usage = 'usage: npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] [--database NAME] [--admin-email E --admin-name N] | suspend|reactivate|offboard <slug> --reason R | list';
 if (!command || (command !== 'list' && !slug)) {
   process.stderr.write(`${usage}\n`);
   process.exit(2);
@@ -40,13 +41,14 @@ try {
       timeZone: values['time-zone']!,
       sandbox: values.sandbox ?? false,
       ...(values['business-date'] ? { businessDate: values['business-date'] } : {}),
+      ...(values.database ? { database: values.database } : {}),
     }, firstAdmin, runtime.now());
     const tenant = await runtime.registry.findBySlug(slug!);
     if (result.status !== 'active') {
       process.stdout.write(`${tenant!.slug}: ${tenant!.status} (${tenant!.statusReason}); run the same command again to retry\n`);
       process.exitCode = 1;
     } else {
-      process.stdout.write(`${result.created ? 'created' : 'already exists'}: ${tenant!.slug} (${tenant!.schemaName}, version ${tenant!.schemaVersion}, business date ${tenant!.businessDate})\n`);
+      process.stdout.write(`${result.created ? 'created' : 'already exists'}: ${tenant!.slug} (${tenant!.schemaName} on ${tenant!.database}, version ${tenant!.schemaVersion}, business date ${tenant!.businessDate})\n`);
     }
   } else if (command === 'suspend' || command === 'reactivate') {
     if (!values.reason) throw new InvalidField('reason', '--reason is required');

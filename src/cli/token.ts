@@ -11,7 +11,7 @@ import { isRole, ROLES, type Role } from '../authz/roles.js';
 import { staffTokenSubject } from '../authz/devStaff.js';
 import { adminClient } from '../authz/keycloak/realm.js';
 import { devPartnerToken, devUserToken } from '../authz/keycloak/devUsers.js';
-import { openDatabase } from '../tenancy/database.js';
+import { openDatabase, openTenantDatabases } from '../tenancy/database.js';
 import { poolSql } from '../tenancy/tenantSql.js';
 
 const USAGE = `usage: npm run token -- --role ROLE [--tenant SLUG] [--partner CODE [--partner-kind origination|colending]] [--ttl SECONDS]
@@ -83,8 +83,9 @@ if (values.tenant) {
  */
 async function missingTenantOrPartner(slug: string, partnerCode: string | null, partnerKind: string, user: string | null): Promise<string | { subject: string; email: string; roles: Role[] } | null> {
   const database = await openDatabase({ ...config, PG_POOL_MAX: 2 }, log);
+  const databases = openTenantDatabases({ ...config, PG_POOL_MAX: 2 }, database);
   try {
-    const tenants = await database.pool.query<{ schema_name: string; status: string }>('SELECT schema_name, status FROM platform.tenant WHERE slug = $1', [slug])
+    const tenants = await database.pool.query<{ schema_name: string; status: string; database: string }>('SELECT schema_name, status, database FROM platform.tenant WHERE slug = $1', [slug])
       .catch((error: { code?: string }) => {
         // No registry yet: nothing has been started on this database, so no tenant exists either.
         if (error.code === '42P01' || error.code === '3F000') return { rows: [] };
@@ -92,18 +93,20 @@ async function missingTenantOrPartner(slug: string, partnerCode: string | null, 
       });
     const tenant = tenants.rows[0];
     if (!tenant || tenant.status === 'offboarded') return `no tenant ${slug}: create it with npm run tenant -- create ${slug}`;
+    const pool = databases.poolFor({ schemaName: tenant.schema_name, database: tenant.database });
     if (user !== null) {
-      const found = await staffTokenSubject(database.pool, { slug, schemaName: tenant.schema_name }, user);
+      const found = await staffTokenSubject(pool, { slug, schemaName: tenant.schema_name }, user);
       return 'refused' in found ? found.refused : found;
     }
     if (!partnerCode) return null;
-    const partners = await poolSql(database.pool, tenant.schema_name).query<{ kind: string; status: string }>((s) => `SELECT kind, status FROM ${s}.partner WHERE code = $1`, [partnerCode]);
+    const partners = await poolSql(pool, tenant.schema_name).query<{ kind: string; status: string }>((s) => `SELECT kind, status FROM ${s}.partner WHERE code = $1`, [partnerCode]);
     const partner = partners.rows[0];
     if (!partner) return `no partner ${partnerCode} is registered with tenant ${slug}: register it first (registerPartner)`;
     if (partner.status !== 'active') return `partner ${partnerCode} of tenant ${slug} is ${partner.status}`;
     if (partner.kind !== partnerKind) return `partner ${partnerCode} of tenant ${slug} is registered as ${partner.kind}, not ${partnerKind}: pass --partner-kind ${partner.kind}`;
     return null;
   } finally {
+    await Promise.all(databases.list().slice(1).map((other) => other.pool.end()));
     await database.close();
   }
 }

@@ -10,6 +10,7 @@
 // what no wake-up announced (a process stopped between commit and settle; a listener was reconnecting).
 import type pg from 'pg';
 import type { Logger } from '../log.js';
+import type { Databases } from '../tenancy/placement.js';
 import { tenantStatement, withTenantSql } from '../tenancy/tenantSql.js';
 import { toEvent, type FeedEvent, type OutboxRow } from './outboxFeed.js';
 
@@ -45,7 +46,7 @@ export class CommitSettler {
   private sweeps = 0;
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly databases: Databases,
     private readonly log: Logger,
     private readonly sweepMs = 10_000,
     private readonly fullSweepEvery = FULL_SWEEP_EVERY,
@@ -87,7 +88,7 @@ export class CommitSettler {
 
   private async pass(schema: string): Promise<number> {
     const afterCommit: (() => void)[] = [];
-    const numbered = await withTenantSql(this.pool, schema, async (sql) => {
+    const numbered = await withTenantSql(await this.databases.poolForSchema(schema), schema, async (sql) => {
       const { rows } = await sql.query<OutboxRow>('SELECT * FROM settle_commits($1)', [PASS_LIMIT]);
       const events = rows.map(toEvent);
       for (const hook of this.hooks) {
@@ -123,47 +124,56 @@ export class CommitSettler {
   async sweep(options: { everySchema?: boolean } = {}): Promise<SweepOutcome> {
     const everySchema = options.everySchema === true || this.sweeps % this.fullSweepEvery === 0;
     this.sweeps += 1;
-    const { rows } = await this.pool.query<{ schema_name: string; writes: string | null }>(
-      `SELECT t.schema_name,
-              CASE WHEN current_setting('track_counts')::boolean THEN
-                (SELECT sum(pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_tuples_updated(c.oid) + pg_stat_get_tuples_deleted(c.oid))::text
-                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                  WHERE n.nspname = t.schema_name AND c.relname IN ('outbox_event', 'audit_record'))
-                || '/' || d.reset
-              END AS writes
-         FROM platform.tenant t,
-              (SELECT coalesce(max(stats_reset)::text, '') AS reset FROM pg_stat_database WHERE datname = current_database()) d
-        WHERE t.status IN ('active', 'suspended') ORDER BY t.schema_name`);
-    const writesOf = new Map(rows.map((row) => [row.schema_name, row.writes]));
+    // The registry is on the platform's database; each tenant's counters are on the database holding its schema.
+    const { rows: tenants } = await this.databases.main.pool.query<{ schema_name: string; database: string }>(
+      `SELECT schema_name, database FROM platform.tenant WHERE status IN ('active', 'suspended') ORDER BY schema_name`);
     const seen = new Map<string, string>();
     const due: string[] = [];
-    for (const { schema_name: schema, writes } of rows) {
-      const last = this.probedAt.get(schema);
-      if (!everySchema && writes !== null && last === writes) seen.set(schema, writes);
-      else due.push(schema);
-    }
     const woken: string[] = [];
-    for (let i = 0; i < due.length; i += SWEEP_BATCH) {
-      const batch = due.slice(i, i + SWEEP_BATCH);
-      const { found, probed } = await this.unsettled(batch);
-      for (const schema of found) this.wake(schema);
-      woken.push(...found);
-      // What the probe saw is settled or being settled; a later write changes the counters again.
-      for (const schema of probed) {
-        const writes = writesOf.get(schema);
-        if (writes) seen.set(schema, writes);
+    for (const database of this.databases.list()) {
+      const schemas = tenants.filter((t) => t.database === database.name).map((t) => t.schema_name);
+      if (schemas.length === 0) continue;
+      const { rows } = await database.pool.query<{ schema_name: string; writes: string | null }>(
+        `SELECT t.schema_name,
+                CASE WHEN current_setting('track_counts')::boolean THEN
+                  (SELECT sum(pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_tuples_updated(c.oid) + pg_stat_get_tuples_deleted(c.oid))::text
+                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = t.schema_name AND c.relname IN ('outbox_event', 'audit_record'))
+                  || '/' || d.reset
+                END AS writes
+           FROM unnest($1::text[]) AS t(schema_name),
+                (SELECT coalesce(max(stats_reset)::text, '') AS reset FROM pg_stat_database WHERE datname = current_database()) d`,
+        [schemas]);
+      const writesOf = new Map(rows.map((row) => [row.schema_name, row.writes]));
+      const dueHere: string[] = [];
+      for (const { schema_name: schema, writes } of rows) {
+        const last = this.probedAt.get(schema);
+        if (!everySchema && writes !== null && last === writes) seen.set(schema, writes);
+        else dueHere.push(schema);
+      }
+      due.push(...dueHere);
+      for (let i = 0; i < dueHere.length; i += SWEEP_BATCH) {
+        const batch = dueHere.slice(i, i + SWEEP_BATCH);
+        const { found, probed } = await this.unsettled(database.pool, batch);
+        for (const schema of found) this.wake(schema);
+        woken.push(...found);
+        // What the probe saw is settled or being settled; a later write changes the counters again.
+        for (const schema of probed) {
+          const writes = writesOf.get(schema);
+          if (writes) seen.set(schema, writes);
+        }
       }
     }
     this.probedAt = seen;
-    return { listed: rows.length, probed: due, woken };
+    return { listed: tenants.length, probed: due, woken };
   }
 
-  private async unsettled(schemas: string[]): Promise<{ found: string[]; probed: string[] }> {
+  private async unsettled(pool: pg.Pool, schemas: string[]): Promise<{ found: string[]; probed: string[] }> {
     const probe = (schema: string, index: number) => tenantStatement(schema, (s) => `SELECT $${index + 1}::text AS schema_name WHERE
       EXISTS (SELECT 1 FROM ${s}.outbox_event WHERE seq IS NULL)
       OR EXISTS (SELECT 1 FROM ${s}.audit_record WHERE seq IS NULL)`);
     try {
-      const { rows } = await this.pool.query<{ schema_name: string }>(schemas.map(probe).join(' UNION ALL '), schemas);
+      const { rows } = await pool.query<{ schema_name: string }>(schemas.map(probe).join(' UNION ALL '), schemas);
       return { found: rows.map((row) => row.schema_name), probed: schemas };
     } catch {
       // A schema mid-migration fails the batch; probe one by one so the others are still settled. One that
@@ -171,7 +181,7 @@ export class CommitSettler {
       const found: string[] = [];
       const probed: string[] = [];
       for (const schema of schemas) {
-        const rows = await this.pool.query<{ schema_name: string }>(probe(schema, 0), [schema]).then((r) => r.rows, () => null);
+        const rows = await pool.query<{ schema_name: string }>(probe(schema, 0), [schema]).then((r) => r.rows, () => null);
         if (rows === null) continue;
         probed.push(schema);
         found.push(...rows.map((row) => row.schema_name));

@@ -2,7 +2,7 @@
 // Two small wake-ups (the tenant's schema, never the event: payloads stay far below PostgreSQL's 8000-byte
 // limit), each delivered only on commit: a command's commit says "settle me" (COMMIT_CHANNEL, handed to the
 // CommitSettler), and a settle pass that numbered events says "read me" (OUTBOX_CHANNEL). Each process holds one
-// LISTEN connection for both, fetches new rows once per wake-up per schema into a short ring, and hands them to
+// LISTEN connection for both on every database tenants are placed on (src/events/databaseListener.ts), fetches new rows once per wake-up per schema into a short ring, and hands them to
 // its subscribers. A
 // subscriber resumes from a cursor (the event's seq): it first reads what it missed from the table, then
 // follows live events, in order, skipping any it has already had. A subscriber that falls more than
@@ -12,10 +12,11 @@
 // Losing the database does not end subscriptions: subscribers keep their sockets and simply receive nothing
 // while it is gone; the LISTEN connection is re-established with backoff, and what committed meanwhile is read
 // from the table by cursor, so a subscriber sees every event once, in order (docs/operations.md).
-import pg from 'pg';
 import type { Logger } from '../log.js';
 import { poolSql } from '../tenancy/tenantSql.js';
 import { driverError } from '../tenancy/database.js';
+import type { Databases } from '../tenancy/placement.js';
+import { DatabaseListener } from './databaseListener.js';
 import { SUBSCRIBES_SQL, subscribesTo } from './webhooks/subscriptions.js';
 import { EVERY_PARTNER } from './catalogue.js';
 import { markDelivery } from './deliveryTrace.js';
@@ -58,9 +59,6 @@ export class SlowConsumerError extends Error {
 }
 
 const RING = 2_000;
-/** Re-listening after a loss: the first try soon, then doubling to at most this, with jitter across replicas. */
-const RELISTEN_FIRST_MS = 250;
-const RELISTEN_MAX_MS = 5_000;
 
 export interface OutboxRow {
   seq: string; id: string; type: string; aggregate_type: string; aggregate_id: string; tenant: string;
@@ -167,17 +165,12 @@ interface Tail {
 }
 
 export class OutboxFeed {
-  private listener: pg.Client | undefined;
+  private listeners: DatabaseListener[] = [];
   private readonly tails = new Map<string, Tail>();
   private sweep: NodeJS.Timeout | undefined;
-  private relisten: NodeJS.Timeout | undefined;
-  private relistenAttempts = 0;
-  private lostAt: number | undefined;
-  private stopped = false;
 
   constructor(
-    private readonly pool: pg.Pool,
-    private readonly url: string,
+    private readonly databases: Databases,
     private readonly log: Logger,
     private readonly options: { maxQueue: number; sweepMs: number } = { maxQueue: 1_000, sweepMs: 2_000 },
     /** Where a command's "settle me" wake-up goes. */
@@ -187,76 +180,38 @@ export class OutboxFeed {
   ) {}
 
   async start(): Promise<void> {
-    // At start-up a database that cannot be reached is an error: the process is not serving yet.
-    await this.listen();
+    // One LISTEN per database tenants live on: a NOTIFY is heard only on the database that sent it. At start-up
+    // a database that cannot be reached is an error: the process is not serving yet.
+    this.listeners = this.databases.list().map((database) => new DatabaseListener(database.url, [OUTBOX_CHANNEL, COMMIT_CHANNEL], this.log, {
+      notification: (channel, payload) => {
+        if (channel === COMMIT_CHANNEL) {
+          markDelivery('commitHeard', { schema: payload });
+          this.onCommit(payload);
+        } else if (this.tails.has(payload)) {
+          markDelivery('outboxHeard', { schema: payload });
+          void this.refresh(payload);
+        }
+      },
+      relistened: () => {
+        // Settle and read what may have committed while nobody listened.
+        this.onRelistened();
+        for (const schema of this.tails.keys()) void this.refresh(schema);
+      },
+    }, database.name));
+    try {
+      await Promise.all(this.listeners.map((listener) => listener.listen()));
+    } catch (error) {
+      await Promise.all(this.listeners.map((listener) => listener.stop()));
+      throw error;
+    }
     this.sweep = setInterval(() => {
       for (const schema of this.tails.keys()) void this.refresh(schema);
     }, this.options.sweepMs);
     this.sweep.unref();
   }
 
-  private async listen(): Promise<void> {
-    // The one connection a process holds beside its pool: LISTEN needs a session of its own.
-    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
-    let live = false;
-    const lost = (err?: Error) => {
-      if (!live) return;
-      live = false;
-      if (this.listener === client) this.listener = undefined;
-      void client.end().catch(() => undefined);
-      if (this.stopped) return;
-      this.lostAt = Date.now();
-      this.log.warn({ err: err ? driverError(err) : { message: 'connection ended' } }, 'outbox listener lost; re-listening with backoff');
-      this.scheduleRelisten();
-    };
-    client.on('notification', (message) => {
-      if (!message.payload) return;
-      if (message.channel === COMMIT_CHANNEL) {
-        markDelivery('commitHeard', { schema: message.payload });
-        this.onCommit(message.payload);
-      } else if (this.tails.has(message.payload)) {
-        markDelivery('outboxHeard', { schema: message.payload });
-        void this.refresh(message.payload);
-      }
-    });
-    // Always a listener: an 'error' event nobody hears ends the process. Before LISTEN took, the failure is
-    // also the connect's or the query's rejection, handled by whoever called listen().
-    client.on('error', (err) => lost(err));
-    client.on('end', () => lost());
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}; LISTEN ${COMMIT_CHANNEL}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    live = true;
-    this.listener = client;
-  }
-
-  private scheduleRelisten(): void {
-    if (this.stopped || this.relisten) return;
-    const ceiling = Math.min(RELISTEN_MAX_MS, RELISTEN_FIRST_MS * 2 ** this.relistenAttempts);
-    this.relistenAttempts += 1;
-    this.relisten = setTimeout(() => {
-      this.relisten = undefined;
-      this.listen().then(() => {
-        if (this.stopped) return;
-        this.log.info({ attempts: this.relistenAttempts, downMs: this.lostAt ? Date.now() - this.lostAt : null }, 'outbox listener re-established');
-        this.relistenAttempts = 0;
-        // Wake-ups sent while nobody listened are lost: settle and read what may have committed meanwhile.
-        this.onRelistened();
-        for (const schema of this.tails.keys()) void this.refresh(schema);
-      }, (error: unknown) => {
-        this.log.debug({ err: error instanceof Error ? driverError(error) : { message: String(error) }, attempt: this.relistenAttempts }, 'outbox listener not back yet');
-        this.scheduleRelisten();
-      });
-    }, ceiling / 2 + Math.random() * (ceiling / 2));
-    this.relisten.unref();
+  private async sqlFor(schema: string) {
+    return poolSql(await this.databases.poolForSchema(schema), schema);
   }
 
   /** Events of one tenant schema after `after` (exclusive), then live ones, until the consumer stops. */
@@ -280,14 +235,14 @@ export class OutboxFeed {
 
   /** The newest committed event's cursor: where a subscriber that wants only new events starts. */
   async currentCursor(schema: string): Promise<number> {
-    const { rows } = await poolSql(this.pool, schema).query<{ max: string | null }>((s) => `SELECT max(seq) AS max FROM ${s}.outbox_event`);
+    const { rows } = await (await this.sqlFor(schema)).query<{ max: string | null }>((s) => `SELECT max(seq) AS max FROM ${s}.outbox_event`);
     return Number(rows[0]?.max ?? 0);
   }
 
   /** Settled events matching `filter` a page at a time, by cursor: what a polling client reads. */
   async page(schema: string, filter: FeedFilter, request: PageRequest): Promise<FeedEvent[]> {
     const params: unknown[] = [request.after ?? 0, request.before ?? null, request.limit];
-    const { rows } = await poolSql(this.pool, schema).query<OutboxRow>((s) => `SELECT * FROM ${s}.outbox_event
+    const { rows } = await (await this.sqlFor(schema)).query<OutboxRow>((s) => `SELECT * FROM ${s}.outbox_event
       WHERE seq > $1 AND ($2::bigint IS NULL OR seq < $2)${filterSql(filter, params)}
       ORDER BY seq ${request.newestFirst ? 'DESC' : 'ASC'} LIMIT $3`, params);
     return rows.map(toEvent);
@@ -296,7 +251,7 @@ export class OutboxFeed {
   private async tailFor(schema: string): Promise<Tail> {
     let tail = this.tails.get(schema);
     if (!tail) {
-      const { rows } = await poolSql(this.pool, schema).query<{ max: string | null }>((s) => `SELECT max(seq) AS max FROM ${s}.outbox_event`);
+      const { rows } = await (await this.sqlFor(schema)).query<{ max: string | null }>((s) => `SELECT max(seq) AS max FROM ${s}.outbox_event`);
       tail = this.tails.get(schema) ?? { highWater: Number(rows[0]?.max ?? 0), ring: [], subscribers: new Set(), fetching: undefined, again: false, failing: false };
       this.tails.set(schema, tail);
     }
@@ -304,7 +259,7 @@ export class OutboxFeed {
   }
 
   private async read(schema: string, after: number, limit: number): Promise<FeedEvent[]> {
-    const { rows } = await poolSql(this.pool, schema).query<OutboxRow>(
+    const { rows } = await (await this.sqlFor(schema)).query<OutboxRow>(
       (s) => `SELECT * FROM ${s}.outbox_event WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit]);
     return rows.map(toEvent);
   }
@@ -370,10 +325,8 @@ export class OutboxFeed {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.sweep);
-    clearTimeout(this.relisten);
     for (const tail of this.tails.values()) for (const subscriber of tail.subscribers) subscriber.fail(new Error('server shutting down'));
-    await this.listener?.end().catch(() => undefined);
+    await Promise.all(this.listeners.map((listener) => listener.stop()));
   }
 }

@@ -41,7 +41,7 @@ export async function assessAs(context: GraphContext, applicationId: string): Pr
   return assessApplication(commandDbOf(context), {
     dataKey: runtime.dataKey,
     providers: await providersForAssessment(commandDbOf(context), context.tenant!),
-    followUpPending: (tx, pending) => schedulePendingChecks(runtime.webhooks.queue, tx, command.tenant, pending, policy, command.now),
+    followUpPending: (tx, pending) => schedulePendingChecks(runtime.webhooks.queueFor(context.tenant!.database), tx, command.tenant, pending, policy, command.now),
   }, command, context.tenant!.businessDate, applicationId, partnerOf(context));
 }
 

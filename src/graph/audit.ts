@@ -19,6 +19,6 @@ builder.queryField('auditChainVerification', (t) =>
     type: ChainVerificationRef,
     description: 'Recomputes the tenant\'s audit chain from the first record and reports the first broken link.',
     authScopes: { can: 'audit.verify' },
-    resolve: (_root, _args, context) => verifyAuditChain(context.runtime.pool, context.runtime.settler, context.tenant!.schemaName),
+    resolve: (_root, _args, context) => verifyAuditChain(context.runtime.tenantPool(context.tenant!), context.runtime.settler, context.tenant!.schemaName),
   }),
 );

@@ -92,10 +92,10 @@ export async function contextFor(
   assertOriginAllowed(crossOrigin, tenant);
   const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject, partner: principal?.partner?.id });
   const partner = principal?.partner ?? null;
-  if (tenant && partner) await assertPartnerActive(runtime.tenantClients.forSchema(tenant.schemaName), partner);
+  if (tenant && partner) await assertPartnerActive(runtime.tenantClients.forTenant(tenant), partner);
   const dbFor = () => {
     if (!tenant) return null;
-    const db = runtime.tenantClients.forSchema(tenant.schemaName);
+    const db = runtime.tenantClients.forTenant(tenant);
     return partner ? scopeToPartner(db, partner) : db;
   };
   const context: GraphContext = {
@@ -109,9 +109,9 @@ export async function contextFor(
     },
     loaders: createLoaders(runtime, {
       db: dbFor,
-      tenantDb: () => (tenant ? runtime.tenantClients.forSchema(tenant.schemaName) : null),
+      tenantDb: () => (tenant ? runtime.tenantClients.forTenant(tenant) : null),
       command: () => commandOf(context),
-      sql: () => (tenant ? { schemaName: tenant.schemaName, partner } : null),
+      sql: () => (tenant ? { schemaName: tenant.schemaName, pool: runtime.tenantPool(tenant), partner } : null),
     }),
     memo: new Map(),
     client,
@@ -135,7 +135,7 @@ export function commandOf(context: GraphContext): CommandContext {
  * read, so a partner's command runs here and the command checks ownership itself (src/authz/partnerScope.ts).
  */
 export function commandDbOf(context: GraphContext): TenantDb {
-  return context.runtime.tenantClients.forSchema(context.tenant!.schemaName);
+  return context.runtime.tenantClients.forTenant(context.tenant!);
 }
 
 /** Who did it, as the audit trail records it. */

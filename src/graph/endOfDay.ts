@@ -139,7 +139,7 @@ async function runFor(context: GraphContext, to: string | undefined): Promise<{ 
     }
     throw error;
   }
-  const db = runtime.tenantClients.forSchema(context.tenant!.schemaName);
+  const db = runtime.tenantClients.forTenant(context.tenant!);
   const runs = await db.endOfDayRun.findMany({ where: { businessDate: { in: dates.map((d) => new Date(`${d}T00:00:00.000Z`)) } }, orderBy: { businessDate: 'asc' } });
   runtime.registry.forget(slug);
   return { endOfDayRuns: runs, tenant: (await runtime.registry.findBySlug(slug))! };

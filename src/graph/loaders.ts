@@ -1,6 +1,7 @@
 // Per-request DataLoaders: batch and de-duplicate lookups within one operation, never across requests or tenants.
 // Every loader of a request is made here, with its context, so none outlives the request or hides in a module.
 import DataLoader from 'dataloader';
+import type pg from 'pg';
 import { recordPersonalDataReads } from '../commands/personalData.js';
 import type { CommandContext } from '../commands/runCommand.js';
 import type { DocumentRow } from '../services/origination/applicationDocuments.js';
@@ -72,7 +73,7 @@ export interface LoaderScope {
   /** The caller's command, for the audit of personal-data reads. */
   command: () => CommandContext;
   /** Where plain-SQL readers read (the tenant's schema on the pool) and for which partner, null without a tenant. */
-  sql: () => { schemaName: string; partner: PartnerRef | null } | null;
+  sql: () => { schemaName: string; pool: pg.Pool; partner: PartnerRef | null } | null;
 }
 
 /**
@@ -148,7 +149,7 @@ export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
     // Plain SQL, the most read row of all (src/graph/loanRows.ts): the same rows, through the same partner rule.
     loanById: new DataLoader(async (ids) => {
       const reader = scope.sql();
-      return byId(ids, reader ? await loanRowsById(runtime.pool, reader.schemaName, uuids(ids), reader.partner) : []);
+      return byId(ids, reader ? await loanRowsById(reader.pool, reader.schemaName, uuids(ids), reader.partner) : []);
     }),
     loanTransactionsByLoan: new DataLoader(async (ids) => {
       const rows = await tenantOnly((d, valid) => d.loanTransaction.findMany({ where: { loanId: { in: valid } }, orderBy: [{ loanId: 'asc' }, { seq: 'asc' }] }))(ids);

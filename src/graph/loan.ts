@@ -612,7 +612,7 @@ builder.mutationField('disburseLoanTranche', (t) =>
     args: { input: t.arg({ type: DisburseLoanTrancheInput, required: true, description: 'The tranche.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      const posted = await disburseLoanTranche(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
+      const posted = await disburseLoanTranche(context.runtime.tenantPool(context.tenant!), commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, amount: input.amount, valueDate: String(input.valueDate), externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
       return { loanTransaction: await postedRow(db, posted) };
@@ -670,7 +670,7 @@ builder.mutationField('postRepayment', (t) =>
         valueDate: String(input.valueDate), amount: input.amount, channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
         ...(purpose === 'reduceInstalment' || purpose === 'reduceTenor' ? { reschedule: purpose } : {}),
       };
-      const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), draft, input.idempotencyKey);
+      const posted = await postLoanTransaction(context.runtime.tenantPool(context.tenant!), commandOf(context), tenantBusinessDate(context), draft, input.idempotencyKey);
       return { loanTransaction: await postedRow(db, posted) };
     },
   }),
@@ -718,7 +718,7 @@ builder.mutationField('postRepayments', (t) =>
     authScopes: { can: 'loans.repay' },
     args: { input: t.arg({ type: PostRepaymentsInput, required: true, description: 'The file.' }) },
     resolve: (_root, { input }, context) =>
-      postRepaymentFile(context.runtime.pool, commandOf(context), tenantBusinessDate(context), input.repayments.map((line, k) => ({
+      postRepaymentFile(context.runtime.tenantPool(context.tenant!), commandOf(context), tenantBusinessDate(context), input.repayments.map((line, k) => ({
         loanId: line.loanId.id, amount: line.amount, valueDate: String(line.valueDate), channel: channelOf(line.channel, `repayments[${k}].channel`), externalReference: line.externalReference ?? null,
       })), input.idempotencyKey),
   }),
@@ -757,7 +757,7 @@ builder.mutationField('reverseLoanTransaction', (t) =>
       if (checker && !allows(checker.capability, context.principal!.roles, true)) {
         throw new AppError('FORBIDDEN', `reversing ${checker.words} undoes a checker's decision: it needs ${checker.capability}`, { field: inputPath('transactionId'), reason: 'BEYOND_AUTHORITY' });
       }
-      const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
+      const posted = await postLoanTransaction(context.runtime.tenantPool(context.tenant!), commandOf(context), tenantBusinessDate(context), {
         loanId: target.loanId, kind: 'reversal', reverses: target.id, valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       }, input.idempotencyKey);
       return { loanTransaction: await postedRow(db, posted) };
@@ -788,7 +788,7 @@ builder.mutationField('applyLoanCharge', (t) =>
     resolve: async (_root, { input }, context) => {
       if (input.component !== 'fee' && input.component !== 'penalty') throw new InvalidField('component', 'component must be FEE or PENALTY');
       const db = commandDbOf(context);
-      const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
+      const posted = await postLoanTransaction(context.runtime.tenantPool(context.tenant!), commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, kind: 'charge', component: input.component, amount: input.amount, valueDate: String(input.valueDate), reason: input.reason,
       }, input.idempotencyKey);
       return { loanTransaction: await postedRow(db, posted) };
@@ -818,7 +818,7 @@ builder.mutationField('refundLoanExcess', (t) =>
     args: { input: t.arg({ type: RefundLoanExcessInput, required: true, description: 'The refund.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      const posted = await postLoanTransaction(context.runtime.pool, commandOf(context), tenantBusinessDate(context), {
+      const posted = await postLoanTransaction(context.runtime.tenantPool(context.tenant!), commandOf(context), tenantBusinessDate(context), {
         loanId: input.loanId.id, kind: 'refund', amount: input.amount, valueDate: String(input.valueDate), channel: channelOf(input.channel), externalReference: input.externalReference ?? null,
       }, input.idempotencyKey);
       return { loanTransaction: await postedRow(db, posted) };

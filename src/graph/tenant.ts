@@ -50,6 +50,10 @@ builder.node(TenantRef, {
       authScopes: { can: 'platform.tenants.read' },
       resolve: (x, _args, context) => !isBehind(x.schemaVersion, latestTenantVersion(context.runtime.migrations)),
     }),
+    database: t.exposeString('database', {
+      description: 'The PostgreSQL database its schema is placed on, by the name the platform\'s settings give it (`main` is the platform\'s own).',
+      authScopes: { can: 'platform.tenants.read' },
+    }),
     dashboardOrigins: t.exposeStringList('dashboardOrigins', { authScopes: { can: 'tenant.dashboardOrigins.manage' }, description: 'Web origins its embedded dashboards are served from: browsers may call the API for this tenant from these, and from nowhere else (docs/operations.md, "Dashboards in the browser").' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was onboarded.', resolve: (x) => x.createdAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'When its registry entry last changed.', resolve: (x) => x.updatedAt }),
@@ -161,6 +165,7 @@ const CreateTenantInput = builder.inputType('CreateTenantInput', {
     businessDate: t.field({ type: 'Date', required: false, description: 'First business date; defaults to today in timeZone.' }),
     sandbox: t.boolean({ required: false, defaultValue: false, description: 'Seed realistic demo data for partner integration.' }),
     firstAdmin: t.field({ type: FirstAdminInput, required: false, description: 'The lender\'s first tenant admin; sets a password on first sign-in.' }),
+    database: t.string({ required: false, description: 'Which PostgreSQL database its schema goes on, by the name the platform\'s settings give it (`main`, the platform\'s own, unless said; docs/operations.md, "Placing tenants").' }),
   }),
 });
 
@@ -233,6 +238,7 @@ builder.mutationFields((t) => ({
           timeZone: input.timeZone,
           sandbox: input.sandbox ?? false,
           ...(input.businessDate ? { businessDate: input.businessDate } : {}),
+          ...(input.database ? { database: input.database } : {}),
         }, input.firstAdmin ?? null, runtime.now());
         runtime.registry.forget(input.slug);
         const tenant = await runtime.registry.findBySlug(input.slug);

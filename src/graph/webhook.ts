@@ -301,7 +301,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, context) => {
       if (!UUID_KEY.test(input.deliveryId.id)) throw new AppError('NOT_FOUND', 'no webhook delivery with that id', { field: inputPath('deliveryId') });
       const { webhooks } = context.runtime;
-      const webhookDelivery = await replayDelivery(commandDbOf(context), webhooks.queue, webhooks.policy, context.tenant!.schemaName, {
+      const webhookDelivery = await replayDelivery(commandDbOf(context), webhooks.queueFor(context.tenant!.database), webhooks.policy, context.tenant!.schemaName, {
         ...commandOf(context),
         ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: { deliveryId: input.deliveryId.id } } } : {}),
       }, owner(context), input.deliveryId.id);

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Logger } from '../log.js';
 import { identifierHash } from '../services/origination/parties.js';
 import type { IdentifierKind } from '../services/origination/parties.js';
+import { databasesOf, type Databases } from '../tenancy/placement.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
 import { withTenantSql } from '../tenancy/tenantSql.js';
 import { isSealedUnderCurrent, openSecret, sealSecret, type DataKey } from '../tenancy/sealing.js';
@@ -66,24 +67,31 @@ export interface ResealOutcome {
 interface TenantSchema {
   slug: string;
   schema: string;
+  /** The pool of the database it is placed on. */
+  pool: pg.Pool;
 }
 
-async function tenantSchemas(pool: pg.Pool, only: string[] | undefined): Promise<TenantSchema[]> {
-  const { rows } = await pool.query<TenantSchema>(
-    `SELECT slug, schema_name AS schema FROM platform.tenant t
-      WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name) AND ($1::text[] IS NULL OR slug = ANY($1))
-      ORDER BY slug`,
+/** Every tenant whose schema exists, each with the pool of the database the registry places it on. */
+async function tenantSchemas(databases: Databases, only: string[] | undefined): Promise<TenantSchema[]> {
+  const { rows } = await databases.main.pool.query<{ slug: string; schema: string; database: string }>(
+    `SELECT slug, schema_name AS schema, database FROM platform.tenant WHERE ($1::text[] IS NULL OR slug = ANY($1)) ORDER BY slug`,
     [only ?? null],
   );
-  return rows;
+  const tenants: TenantSchema[] = [];
+  for (const row of rows) {
+    const pool = databases.poolFor({ schemaName: row.schema, database: row.database });
+    const { rowCount } = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [row.schema]);
+    if (rowCount) tenants.push({ slug: row.slug, schema: row.schema, pool });
+  }
+  return tenants;
 }
 
 /** Re-seals one batch of one place; the number of values rewritten (0: the place is done). */
-async function resealBatch(pool: pg.Pool, key: DataKey, tenant: TenantSchema, place: SealedPlace, batchSize: number): Promise<number> {
+async function resealBatch(key: DataKey, tenant: TenantSchema, place: SealedPlace, batchSize: number): Promise<number> {
   const table = `${quoteIdent(tenant.schema)}.${quoteIdent(place.table)}`;
   const column = quoteIdent(place.column);
   // One transaction per batch, on the tenant's schema (the shared transaction door: commit, or roll back and rethrow).
-  return withTenantSql(pool, tenant.schema, async (client) => {
+  return withTenantSql(tenant.pool, tenant.schema, async (client) => {
     // SKIP LOCKED: a row a command holds is left for the next batch rather than waited on.
     const extra = place.table === 'party_identifier' ? ', kind, country' : '';
     const { rows } = await client.query<{ ctid: string; value: unknown; kind?: IdentifierKind; country?: string }>(
@@ -112,10 +120,10 @@ export interface ResealReport {
   finished: boolean;
 }
 
-export async function resealAll(pool: pg.Pool, key: DataKey, options: ResealOptions): Promise<ResealReport> {
+export async function resealAll(on: pg.Pool | Databases, key: DataKey, options: ResealOptions): Promise<ResealReport> {
   const tenants: ResealOutcome[] = [];
   let batches = 0;
-  for (const tenant of await tenantSchemas(pool, options.only)) {
+  for (const tenant of await tenantSchemas(databasesOf(on), options.only)) {
     let resealed = 0;
     for (const place of SEALED_PLACES) {
       for (;;) {
@@ -123,7 +131,7 @@ export async function resealAll(pool: pg.Pool, key: DataKey, options: ResealOpti
           tenants.push({ slug: tenant.slug, resealed });
           return { tenants, finished: false };
         }
-        const done = await resealBatch(pool, key, tenant, place, options.batchSize);
+        const done = await resealBatch(key, tenant, place, options.batchSize);
         if (done === 0) break;
         batches += 1;
         resealed += done;
@@ -141,12 +149,12 @@ export interface StillSealed {
   left: number;
 }
 
-export async function sealedUnderOtherKeys(pool: pg.Pool, key: DataKey, only?: string[]): Promise<StillSealed[]> {
+export async function sealedUnderOtherKeys(on: pg.Pool | Databases, key: DataKey, only?: string[]): Promise<StillSealed[]> {
   const outcomes: StillSealed[] = [];
-  for (const tenant of await tenantSchemas(pool, only)) {
+  for (const tenant of await tenantSchemas(databasesOf(on), only)) {
     let left = 0;
     for (const place of SEALED_PLACES) {
-      const { rows: [row] } = await pool.query<{ n: string }>(
+      const { rows: [row] } = await tenant.pool.query<{ n: string }>(
         `SELECT count(*)::text AS n FROM ${quoteIdent(tenant.schema)}.${quoteIdent(place.table)} WHERE ${staleCondition(place, key.current.id)}`,
       );
       left += Number(row!.n);

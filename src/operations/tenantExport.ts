@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { InvalidField } from '../errors.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
+import { databasesOf, type Databases } from '../tenancy/placement.js';
 import { BACKUP_FORMAT, fileSha256, MANIFEST, MANIFEST_CHECKSUM, sha256Of, type BackupManifest, type BackupTable } from './tenantBackupFormat.js';
 import { digestOf, sequencesOf, settleTextSettings, tablesOf } from './tenantTables.js';
 
@@ -38,18 +39,26 @@ export interface ExportOptions {
   holdWriters?: boolean;
 }
 
-async function tablesToHold(pool: pg.Pool, slug: string): Promise<string[]> {
+async function tablesToHold(pool: pg.Pool, schema: string): Promise<string[]> {
   const { rows } = await pool.query<{ schema: string; name: string }>(
-    `SELECT n.nspname AS schema, c.relname AS name FROM platform.tenant t
-       JOIN pg_namespace n ON n.nspname = t.schema_name JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r'
-      WHERE t.slug = $1`, [slug]);
+    `SELECT n.nspname AS schema, c.relname AS name FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r'
+      WHERE n.nspname = $1`, [schema]);
   return rows.map((row) => `${quoteIdent(row.schema)}.${quoteIdent(row.name)}`);
 }
 
-export async function exportTenant(pool: pg.Pool, slug: string, folder: string, now: Date, options: ExportOptions = {}): Promise<BackupManifest> {
+/**
+ * Exports a tenant from the database its registry entry places it on (a plain pool: every tenant is on it). On the
+ * registry's own database the entry is read in the same snapshot as the rows; elsewhere it is read beside it.
+ */
+export async function exportTenant(on: pg.Pool | Databases, slug: string, folder: string, now: Date, options: ExportOptions = {}): Promise<BackupManifest> {
   if (existsSync(folder) && readdirSync(folder).length > 0) throw new InvalidField('out', `${folder} is not empty: give a new folder for the backup`);
+  const databases = databasesOf(on);
+  const { rows: [placed] } = await databases.main.pool.query<{ database: string; schema_name: string }>(
+    'SELECT database, schema_name FROM platform.tenant WHERE slug = $1', [slug]);
+  if (!placed) throw new InvalidField('slug', `no tenant ${slug}`);
+  const pool = databases.poolFor({ schemaName: placed.schema_name, database: placed.database });
   // Found on another connection: any query in the export's own transaction would take its snapshot before the lock.
-  const held = options.holdWriters ? await tablesToHold(pool, slug) : [];
+  const held = options.holdWriters ? await tablesToHold(pool, placed.schema_name) : [];
   const client = await pool.connect();
   try {
     // SHARE locks are refused in a READ ONLY transaction; holding writers off is the only write-like thing done.
@@ -57,7 +66,8 @@ export async function exportTenant(pool: pg.Pool, slug: string, folder: string, 
     // LOCK takes no snapshot: the first query below takes it, once every writer already running has committed.
     if (held.length > 0) await client.query(`LOCK TABLE ${held.join(', ')} IN SHARE MODE`);
     await settleTextSettings(client);
-    const { rows: [tenant] } = await client.query<RegistryRow>(
+    const registry = placed.database === databases.main.name ? client : databases.main.pool;
+    const { rows: [tenant] } = await registry.query<RegistryRow>(
       `SELECT t.id::text, t.slug, t.display_name, t.status, t.status_reason, t.sandbox, t.check_providers, t.currency,
               t.time_zone, t.business_date::text, t.schema_name, to_json(t.created_at)#>>'{}' AS created_at,
               to_json(s.next_at)#>>'{}' AS next_message_at, t.dashboard_origins

@@ -4,7 +4,8 @@
 // chain and append-only triggers must not rewrite or refuse them), the sequences are set where the source's
 // were, every table's rows digest is compared with the manifest's, the schema is migrated on to this build's
 // latest version, and the tenant is registered `suspended` so nothing serves it until an operator has looked.
-// Any difference rolls the whole import back: a half-restored tenant never exists.
+// Any difference rolls the whole import back: a half-restored tenant never exists. On another database than the
+// registry's, the schema is committed there first and registered after; a registration that fails drops it.
 //
 // Two uses. Under the backup's own slug, where this database has no such tenant: a tenant moved from another
 // server, or a lost one brought back. With `as`, beside the live tenant under a new slug (and a new id): a copy
@@ -20,6 +21,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { InvalidField } from '../errors.js';
 import { applyPending, latestVersion, lockSchema, type Migration } from '../tenancy/migrations.js';
 import { isValidSlug, quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
+import { databasesOf, type Databases } from '../tenancy/placement.js';
 import { BackupDamaged, readVerifiedBackup, type BackupManifest } from './tenantBackupFormat.js';
 import { digestOf, settleTextSettings, tablesOf } from './tenantTables.js';
 
@@ -31,6 +33,13 @@ export interface ImportOptions {
    * src/operations/restoredIdentifiers.ts).
    */
   beforeCommit?: (client: pg.PoolClient, schema: string, slug: string) => Promise<void>;
+  /** Which database the schema goes on, by name (the registry's own unless said). */
+  database?: string;
+  /**
+   * The registry already has this tenant (a move between databases under one registry): only the schema is made,
+   * and the caller switches the entry once the copy is checked.
+   */
+  schemaOnly?: boolean;
 }
 
 export interface ImportResult {
@@ -45,15 +54,19 @@ export interface ImportResult {
 }
 
 export async function importTenant(
-  pool: pg.Pool,
+  on: pg.Pool | Databases,
   migrations: Migration[],
   folder: string,
   options: ImportOptions,
   now: Date,
 ): Promise<ImportResult> {
+  const databases = databasesOf(on);
   const manifest = await readVerifiedBackup(folder);
   const slug = options.as ?? manifest.tenant.slug;
   if (!isValidSlug(slug)) throw new InvalidField('as', 'slug must be 3–40 lowercase letters, digits or single hyphens, starting with a letter');
+  const placedOn = options.database ?? databases.main.name;
+  if (!databases.has(placedOn)) throw new InvalidField('database', `no database ${placedOn} in TENANT_DATABASES`);
+  if (options.schemaOnly && options.as) throw new InvalidField('as', 'a tenant moved between databases keeps its slug');
   const tenantMigrations = migrations.filter((m) => m.scope === 'tenant');
   const atBackup = tenantMigrations.filter((m) => m.id <= manifest.schemaVersion);
   if (atBackup.at(-1)?.id !== manifest.schemaVersion) {
@@ -61,47 +74,106 @@ export async function importTenant(
   }
   const schema = schemaForSlug(slug);
   const tenantId = options.as ? randomUUID() : manifest.tenant.id;
+  const restore: Restore = { manifest, folder, schema, slug, tenantId, atBackup, migrations, options, now, placedOn };
+
+  if (placedOn === databases.main.name && !options.schemaOnly) {
+    // Schema and registry entry on one database: one transaction, all or nothing.
+    return inTransaction(databases.main.pool, async (client) => {
+      await lockSchema(client, schema);
+      await refuseClash(client, restore);
+      const made = await makeSchema(client, restore);
+      await register(client, restore, made.schemaVersion);
+      return made;
+    });
+  }
+  // The schema on another database than the registry's: checked, made there and committed, then registered. A
+  // registration that fails removes the schema it was for.
+  if (options.schemaOnly) {
+    const { rowCount } = await databases.main.pool.query('SELECT 1 FROM platform.tenant WHERE slug = $1 AND id = $2::uuid', [slug, tenantId]);
+    if (!rowCount) throw new InvalidField('slug', `the registry has no tenant ${slug} with the backup's id`);
+  } else {
+    await refuseClash(databases.main.pool, restore);
+  }
+  const target = databases.pool(placedOn);
+  const made = await inTransaction(target, async (client) => {
+    await lockSchema(client, schema);
+    return makeSchema(client, restore);
+  });
+  if (options.schemaOnly) return made;
+  try {
+    await inTransaction(databases.main.pool, (client) => register(client, restore, made.schemaVersion));
+  } catch (error) {
+    await target.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`).catch(() => undefined);
+    throw error;
+  }
+  return made;
+}
+
+interface Restore {
+  manifest: BackupManifest;
+  folder: string;
+  schema: string;
+  slug: string;
+  tenantId: string;
+  atBackup: Migration[];
+  migrations: Migration[];
+  options: ImportOptions;
+  now: Date;
+  placedOn: string;
+}
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await lockSchema(client, schema);
-    const { rows: clashes } = await client.query<{ slug: string }>('SELECT slug FROM platform.tenant WHERE slug = $1 OR id = $2::uuid', [slug, tenantId]);
-    if (clashes.length > 0) {
-      throw new InvalidField(options.as ? 'as' : 'slug', `tenant ${clashes[0]!.slug} already exists here: restore beside it under a new slug (--as)`);
-    }
-    const { rowCount: schemaThere } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-    if (schemaThere) throw new InvalidField(options.as ? 'as' : 'slug', `schema ${schema} exists without a tenant: remove it before restoring into it`);
-
-    await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-    await applyPending(client, schema, 'tenant', atBackup);
-    const rows = await loadRows(client, folder, manifest, schema);
-
-    await client.query(`SELECT set_config('session_replication_role', 'origin', true)`);
-    await applyPending(client, schema, 'tenant', migrations);
-    const schemaVersion = latestVersion(migrations, 'tenant') ?? manifest.schemaVersion;
-    await options.beforeCommit?.(client, schema, slug);
-
-    const t = manifest.tenant;
-    await client.query(
-      `INSERT INTO platform.tenant (id, slug, display_name, status, status_reason, sandbox, check_providers, currency, time_zone,
-          business_date, schema_name, schema_version, created_at, updated_at, dashboard_origins)
-       VALUES ($1::uuid, $2, $3, 'suspended', $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14::text[])`,
-      [tenantId, slug, options.as ? `${t.displayName} (restored)`.slice(0, 200) : t.displayName,
-        `restored from a backup of ${t.slug} taken at ${manifest.takenAt}; reactivate once checked`, t.sandbox, t.checkProviders,
-        t.currency, t.timeZone, t.businessDate, schema, schemaVersion, options.as ? now : t.createdAt, now,
-        // A copy for inspection is no lender's dashboard; the tenant itself, moved or restored, keeps its sites.
-        options.as ? [] : t.dashboardOrigins ?? []],
-    );
-    if (t.nextMessageAt) {
-      await client.query('INSERT INTO platform.message_schedule (tenant_id, next_at) VALUES ($1::uuid, $2)', [tenantId, t.nextMessageAt]);
-    }
+    const result = await work(client);
     await client.query('COMMIT');
-    return { slug, tenantId, schema, loadedAt: manifest.schemaVersion, schemaVersion, rows };
+    return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     client.release();
+  }
+}
+
+async function refuseClash(registry: pg.ClientBase | pg.Pool, r: Restore): Promise<void> {
+  const { rows: clashes } = await registry.query<{ slug: string }>('SELECT slug FROM platform.tenant WHERE slug = $1 OR id = $2::uuid', [r.slug, r.tenantId]);
+  if (clashes.length > 0) {
+    throw new InvalidField(r.options.as ? 'as' : 'slug', `tenant ${clashes[0]!.slug} already exists here: restore beside it under a new slug (--as)`);
+  }
+}
+
+/** The schema at the backup's version, its rows loaded and checked, then migrated on; in the caller's transaction. */
+async function makeSchema(client: pg.PoolClient, r: Restore): Promise<ImportResult> {
+  const { rowCount: schemaThere } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [r.schema]);
+  if (schemaThere) throw new InvalidField(r.options.as ? 'as' : 'slug', `schema ${r.schema} exists without a tenant: remove it before restoring into it`);
+  await client.query(`CREATE SCHEMA ${quoteIdent(r.schema)}`);
+  await applyPending(client, r.schema, 'tenant', r.atBackup);
+  const rows = await loadRows(client, r.folder, r.manifest, r.schema);
+  await client.query(`SELECT set_config('session_replication_role', 'origin', true)`);
+  await applyPending(client, r.schema, 'tenant', r.migrations);
+  const schemaVersion = latestVersion(r.migrations, 'tenant') ?? r.manifest.schemaVersion;
+  await r.options.beforeCommit?.(client, r.schema, r.slug);
+  return { slug: r.slug, tenantId: r.tenantId, schema: r.schema, loadedAt: r.manifest.schemaVersion, schemaVersion, rows };
+}
+
+/** The registry entry, suspended until an operator has looked, and the tenant's message schedule. */
+async function register(client: pg.ClientBase, r: Restore, schemaVersion: string): Promise<void> {
+  const t = r.manifest.tenant;
+  const as = r.options.as;
+  await client.query(
+    `INSERT INTO platform.tenant (id, slug, display_name, status, status_reason, sandbox, check_providers, currency, time_zone,
+        business_date, schema_name, schema_version, created_at, updated_at, dashboard_origins, database)
+     VALUES ($1::uuid, $2, $3, 'suspended', $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14::text[], $15)`,
+    [r.tenantId, r.slug, as ? `${t.displayName} (restored)`.slice(0, 200) : t.displayName,
+      `restored from a backup of ${t.slug} taken at ${r.manifest.takenAt}; reactivate once checked`, t.sandbox, t.checkProviders,
+      t.currency, t.timeZone, t.businessDate, r.schema, schemaVersion, as ? r.now : t.createdAt, r.now,
+      // A copy for inspection is no lender's dashboard; the tenant itself, moved or restored, keeps its sites.
+      as ? [] : t.dashboardOrigins ?? [], r.placedOn],
+  );
+  if (t.nextMessageAt) {
+    await client.query('INSERT INTO platform.message_schedule (tenant_id, next_at) VALUES ($1::uuid, $2)', [r.tenantId, t.nextMessageAt]);
   }
 }
 

@@ -11,6 +11,7 @@ import { InvalidField } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Migration } from '../tenancy/migrations.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
+import { MAIN_DATABASE, type Databases } from '../tenancy/placement.js';
 import { exportTenant } from './tenantExport.js';
 import { importTenant } from './tenantImport.js';
 import { schemaDigests } from './tenantTables.js';
@@ -50,9 +51,10 @@ async function waitUntilSettled(pool: pg.Pool, schema: string, timeoutMs: number
 }
 
 export async function moveTenant(source: pg.Pool, target: pg.Pool, migrations: Migration[], slug: string, options: MoveOptions): Promise<MoveResult> {
-  const { rows: [before] } = await source.query<{ status: string; schema_name: string }>(
-    'SELECT status, schema_name FROM platform.tenant WHERE slug = $1', [slug]);
+  const { rows: [before] } = await source.query<{ status: string; schema_name: string; database: string }>(
+    'SELECT status, schema_name, database FROM platform.tenant WHERE slug = $1', [slug]);
   if (!before || !['active', 'suspended'].includes(before.status)) throw new InvalidField('slug', `no active or suspended tenant ${slug} here`);
+  if (before.database !== MAIN_DATABASE) throw new InvalidField('slug', `${slug} is placed on database ${before.database}: bring it to ${MAIN_DATABASE} first (--to-database ${MAIN_DATABASE})`);
   const { rowCount: there } = await target.query('SELECT 1 FROM platform.tenant WHERE slug = $1', [slug]);
   if (there) throw new InvalidField('to', `the target database already has a tenant ${slug}`);
 
@@ -77,4 +79,45 @@ export async function moveTenant(source: pg.Pool, target: pg.Pool, migrations: M
   await source.query('UPDATE platform.tenant SET status_reason = $2, updated_at = now() WHERE slug = $1',
     [slug, `moved to another database at ${options.now().toISOString()}; this copy is no longer written`]);
   return { slug, tables: manifest.tables.length, rows: imported.rows, status };
+}
+
+/**
+ * Moves a tenant to another of the databases the registry places tenants on (TENANT_DATABASES), the registry
+ * itself staying where it is: the same freeze, export, import and comparison as a move between two platforms,
+ * then one update of the registry entry switches every gateway to the new database within its registry TTL. Its
+ * old schema is left where it was, unreferenced, for an operator to drop once satisfied (its name is returned).
+ */
+export async function moveTenantToDatabase(databases: Databases, migrations: Migration[], slug: string, target: string, options: MoveOptions): Promise<MoveResult & { from: string; to: string; leftBehind: string }> {
+  if (!databases.has(target)) throw new InvalidField('to-database', `no database ${target} in TENANT_DATABASES (${databases.list().map((d) => d.name).join(', ')})`);
+  const registry = databases.main.pool;
+  const { rows: [before] } = await registry.query<{ status: string; schema_name: string; database: string }>(
+    'SELECT status, schema_name, database FROM platform.tenant WHERE slug = $1', [slug]);
+  if (!before || !['active', 'suspended'].includes(before.status)) throw new InvalidField('slug', `no active or suspended tenant ${slug}`);
+  if (before.database === target) throw new InvalidField('to-database', `${slug} is already on ${target}`);
+  const source = databases.pool(before.database);
+  const { rowCount: there } = await databases.pool(target).query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [before.schema_name]);
+  if (there) throw new InvalidField('to-database', `${target} already has a schema ${before.schema_name} (an earlier copy?): drop it there first`);
+
+  await registry.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = $2, updated_at = now() WHERE slug = $1`, [slug, `moving to database ${target}`]);
+  options.log?.info({ tenant: slug, from: before.database, to: target }, 'move: suspended; waiting out the registry caches');
+  await sleep(options.registryTtlMs + 250);
+  await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
+
+  const manifest = await exportTenant(databases, slug, options.folder, options.now(), { holdWriters: true });
+  options.log?.info({ tenant: slug, tables: manifest.tables.length }, 'move: exported; importing on the target database');
+  const imported = await importTenant(databases, migrations, options.folder, { database: target, schemaOnly: true }, options.now());
+  if (imported.loadedAt === imported.schemaVersion) {
+    const [here, there] = await Promise.all([schemaDigests(source, before.schema_name), schemaDigests(databases.pool(target), imported.schema)]);
+    const differing = Object.keys(here).filter((table) => here[table]!.digest !== there[table]?.digest);
+    if (differing.length > 0) throw new InvalidField('slug', `after the import, ${differing.join(', ')} differ between the two databases; ${slug} stays suspended on ${before.database}`);
+  }
+
+  const status = before.status === 'active' ? 'active' : 'suspended';
+  const { rowCount: switched } = await registry.query(
+    `UPDATE platform.tenant SET database = $2, status = $3, status_reason = $4, schema_version = $5, updated_at = now()
+      WHERE slug = $1 AND database = $6 AND status = 'suspended'`,
+    [slug, target, status, status === 'active' ? null : 'suspended before it was moved', imported.schemaVersion, before.database]);
+  if (!switched) throw new InvalidField('slug', `${slug} changed while it was being moved; it stays on ${before.database}, suspended, and the copy on ${target} is unused`);
+  databases.forget(before.schema_name);
+  return { slug, tables: manifest.tables.length, rows: imported.rows, status, from: before.database, to: target, leftBehind: before.schema_name };
 }

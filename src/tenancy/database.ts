@@ -1,8 +1,10 @@
-// The one PostgreSQL connection pool of a process, on DATABASE_URL or on an embedded server.
+// A process's PostgreSQL pools: the platform's own database (DATABASE_URL or an embedded server), and one per
+// further database tenants are placed on (TENANT_DATABASES).
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { startEmbeddedPostgres } from './embeddedPostgres.js';
+import { Databases, MAIN_DATABASE, type PlacedDatabase } from './placement.js';
 
 export interface Database {
   pool: pg.Pool;
@@ -67,6 +69,30 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     close: async () => {
       await pool.end();
       await server.stop();
+    },
+  };
+}
+
+/** Every database tenants may live on: `main` (the platform's) and one pool per TENANT_DATABASES entry. */
+export function openTenantDatabases(config: Config, main: Database, log?: Logger): Databases {
+  const others: PlacedDatabase[] = Object.entries(config.TENANT_DATABASES ?? {}).map(([name, url]) => ({
+    name,
+    url,
+    pool: createPool(url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, log),
+  }));
+  return new Databases({ name: MAIN_DATABASE, pool: main.pool, url: main.url }, others, config.TENANT_REGISTRY_TTL_MS);
+}
+
+/** For commands that need only the databases (migrate, reseal): every one opened, and closed together. */
+export async function openAllDatabases(config: Config, log: Logger): Promise<{ main: Database; databases: Databases; close(): Promise<void> }> {
+  const main = await openDatabase(config, log);
+  const databases = openTenantDatabases(config, main, log);
+  return {
+    main,
+    databases,
+    async close() {
+      await Promise.all(databases.list().slice(1).map((other) => other.pool.end().catch(() => undefined)));
+      await main.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { PLATFORM_SCHEMA, quoteIdent } from './schemaNames.js';
+import { databasesOf, MAIN_DATABASE, type Databases } from './placement.js';
 
 export type MigrationScope = 'platform' | 'tenant';
 
@@ -127,32 +128,50 @@ export interface MigrationReport {
 }
 
 async function migrateSchema(
-  pool: pg.Pool,
-  target: { schema: string; tenant: string | null },
+  databases: Databases,
+  target: { schema: string; tenant: string | null; database: string },
   migrations: Migration[],
-): Promise<SchemaOutcome> {
-  const client = await pool.connect();
+): Promise<SchemaOutcome & { missing?: true }> {
+  const onMain = target.database === MAIN_DATABASE;
+  const client = await databases.pool(target.database).connect();
+  let version: string | null = null;
   try {
     await client.query('BEGIN');
     await lockSchema(client, target.schema);
     if (target.tenant === null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
+    else if (!onMain) {
+      // On the platform's database the tenant list already left out schemas that do not exist.
+      const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [target.schema]);
+      if (!rowCount) {
+        await client.query('ROLLBACK');
+        return { schema: target.schema, tenant: target.tenant, applied: [], missing: true };
+      }
+    }
     const applied = await applyPending(client, target.schema, target.tenant === null ? 'platform' : 'tenant', migrations);
-    if (target.tenant !== null) {
+    if (target.tenant !== null && onMain) {
       // The registry's copy of the version moves in the same transaction as the schema itself.
       await client.query(
         `UPDATE platform.tenant SET schema_version = (SELECT max(id) FROM schema_migration), updated_at = now()
           WHERE schema_name = $1`,
         [target.schema],
       );
+    } else if (target.tenant !== null) {
+      version = (await client.query<{ v: string | null }>('SELECT max(id) AS v FROM schema_migration')).rows[0]?.v ?? null;
     }
     await client.query('COMMIT');
-    return { ...target, applied };
+    if (version !== null) {
+      // The registry is on another database: its copy follows the commit. Until it does, the tenant reads as
+      // behind (TENANT_MIGRATING), never as ahead of its schema; the next pass sets it if this process stops here.
+      await databases.main.pool.query('UPDATE platform.tenant SET schema_version = $2, updated_at = now() WHERE schema_name = $1', [target.schema, version]);
+    }
+    return { schema: target.schema, tenant: target.tenant, applied };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
+    const { schema, tenant } = target;
     if (error instanceof MigrationError) {
-      return { ...target, applied: [], error: { migrationId: error.migrationId, message: error.message } };
+      return { schema, tenant, applied: [], error: { migrationId: error.migrationId, message: error.message } };
     }
-    return { ...target, applied: [], error: { migrationId: '(runner)', message: (error as Error).message } };
+    return { schema, tenant, applied: [], error: { migrationId: '(runner)', message: (error as Error).message } };
   } finally {
     client.release();
   }
@@ -173,13 +192,17 @@ export interface MigrateOptions {
   onProgress?: (outcome: SchemaOutcome, done: number, total: number) => void;
 }
 
-/** Brings `platform` and then every tenant schema to the latest version; a failing tenant does not stop the rest. */
-export async function migrateAll(pool: pg.Pool, migrations: Migration[], options: MigrateOptions): Promise<MigrationReport> {
-  const platform = await migrateSchema(pool, { schema: PLATFORM_SCHEMA, tenant: null }, migrations);
+/**
+ * Brings `platform` and then every tenant schema to the latest version, each on the database it is placed on; a
+ * failing tenant does not stop the rest. A plain pool means every tenant lives on it.
+ */
+export async function migrateAll(on: pg.Pool | Databases, migrations: Migration[], options: MigrateOptions): Promise<MigrationReport> {
+  const databases = databasesOf(on);
+  const platform = await migrateSchema(databases, { schema: PLATFORM_SCHEMA, tenant: null, database: MAIN_DATABASE }, migrations);
   if (platform.error) return { platform, tenants: [], failed: [platform] };
-  const { rows } = await pool.query<{ slug: string; schema_name: string }>(
-    `SELECT slug, schema_name FROM platform.tenant t
-      WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name)
+  const { rows } = await databases.main.pool.query<{ slug: string; schema_name: string; database: string }>(
+    `SELECT slug, schema_name, database FROM platform.tenant t
+      WHERE (t.database <> '${MAIN_DATABASE}' OR EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name))
         AND ($1::text[] IS NULL OR slug = ANY($1))
         AND ($2::text IS NULL OR schema_version IS NULL OR schema_version < $2)
       ORDER BY slug`,
@@ -190,7 +213,10 @@ export async function migrateAll(pool: pg.Pool, migrations: Migration[], options
   const worker = async () => {
     while (next < rows.length) {
       const row = rows[next++]!;
-      const outcome = await migrateSchema(pool, { schema: row.schema_name, tenant: row.slug }, migrations);
+      const { missing, ...outcome } = databases.has(row.database)
+        ? await migrateSchema(databases, { schema: row.schema_name, tenant: row.slug, database: row.database }, migrations)
+        : { schema: row.schema_name, tenant: row.slug, applied: [], error: { migrationId: '(runner)', message: `its database "${row.database}" is not in TENANT_DATABASES` } };
+      if (missing) continue;
       outcomes.push(outcome);
       options.onProgress?.(outcome, outcomes.length, rows.length);
     }

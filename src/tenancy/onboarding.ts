@@ -10,9 +10,11 @@ import type { FirstAdmin, TenantIdentity } from './identity.js';
 import { lockSchema, type Migration } from './migrations.js';
 import { provisionTenant, type NewTenant } from './provisioning.js';
 import { quoteIdent, schemaForSlug } from './schemaNames.js';
+import type { Databases } from './placement.js';
 
 export interface OnboardingDeps {
-  pool: pg.Pool;
+  /** The registry is on `main`; a tenant's schema on the database its entry names. */
+  databases: Databases;
   migrations: Migration[];
   identity: TenantIdentity;
   log: Logger;
@@ -32,14 +34,20 @@ async function setStatus(pool: pg.Pool, slug: string, status: string, reason: st
   await pool.query('UPDATE platform.tenant SET status = $2, status_reason = $3, updated_at = now() WHERE slug = $1', [slug, status, reason]);
 }
 
-/** Drops the database side of a tenant whose identity side failed, keeping its registry row as the record. */
-async function compensateDatabase(pool: pg.Pool, slug: string, reason: string): Promise<void> {
+/**
+ * Drops the database side of a tenant whose identity side failed, keeping its registry row as the record. On
+ * another database than the platform's, the schema goes first: a crash between the two leaves the row
+ * `provisioning` with no schema, which a retry makes again.
+ */
+async function compensateDatabase(databases: Databases, slug: string, reason: string, placedOn: string): Promise<void> {
   const schema = schemaForSlug(slug);
-  const client = await pool.connect();
+  const elsewhere = placedOn !== databases.main.name;
+  if (elsewhere) await dropSchema(databases.pool(placedOn), schema);
+  const client = await databases.main.pool.connect();
   try {
     await client.query('BEGIN');
     await lockSchema(client, schema);
-    await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    if (!elsewhere) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
     await client.query(
       `UPDATE platform.tenant SET status = 'onboarding_failed', status_reason = $2, schema_version = NULL, updated_at = now()
         WHERE slug = $1`,
@@ -54,8 +62,23 @@ async function compensateDatabase(pool: pg.Pool, slug: string, reason: string): 
   }
 }
 
+async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await lockSchema(client, schema);
+    await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 export async function onboardTenant(deps: OnboardingDeps, input: NewTenant, firstAdmin: FirstAdmin | null, now: Date): Promise<OnboardingResult> {
-  const database = await provisionTenant(deps.pool, deps.migrations, input, now, 'provisioning');
+  const database = await provisionTenant(deps.databases, deps.migrations, input, now, 'provisioning');
   if (database.status !== 'provisioning') return { created: database.created, status: database.status };
   try {
     await deps.identity.ensureTenant({ slug: input.slug, displayName: input.displayName }, firstAdmin);
@@ -64,21 +87,21 @@ export async function onboardTenant(deps: OnboardingDeps, input: NewTenant, firs
     deps.log.error({ slug: input.slug, err: error }, 'onboarding: identity side failed; compensating');
     try {
       await deps.identity.removeTenant(input.slug);
-      await compensateDatabase(deps.pool, input.slug, reason);
+      await compensateDatabase(deps.databases, input.slug, reason, input.database ?? deps.databases.main.name);
       return { created: false, status: 'onboarding_failed' };
     } catch (compensation) {
       deps.log.error({ slug: input.slug, err: compensation }, 'onboarding: compensation failed; a retry will complete the tenant');
-      await setStatus(deps.pool, input.slug, 'provisioning', `${reason}; compensation failed, retry to complete`);
+      await setStatus(deps.databases.main.pool, input.slug, 'provisioning', `${reason}; compensation failed, retry to complete`);
       return { created: false, status: 'provisioning' };
     }
   }
-  await setStatus(deps.pool, input.slug, 'active', null);
+  await setStatus(deps.databases.main.pool, input.slug, 'active', null);
   return { created: database.created, status: 'active' };
 }
 
 /** Offboarding: the tenant stops serving at once; its identities are disabled (a repeat retries that part). */
 export async function offboardTenant(deps: OnboardingDeps, slug: string, reason: string): Promise<boolean> {
-  const { rowCount } = await deps.pool.query(
+  const { rowCount } = await deps.databases.main.pool.query(
     `UPDATE platform.tenant SET status = 'offboarded', status_reason = $2, updated_at = now()
       WHERE slug = $1 AND status IN ('active', 'suspended', 'offboarded')`,
     [slug, reason],

@@ -1,6 +1,11 @@
 // Creating a tenant's database side: its schema at the latest migration, optional sandbox data, and its
 // registry entry, all in one transaction under the schema's lock. A crash anywhere leaves nothing behind;
 // repeating the same request returns the tenant already made.
+//
+// A tenant placed on another database than the platform's cannot have both in one transaction, so it is made in
+// three steps, each repeatable: the registry row first (`provisioning`, naming the database, no version yet: it
+// serves nothing), then the schema there (created if absent, migrated, seeded only when just created), then the
+// row's version and status. A crash between steps leaves a `provisioning` row that the same request completes.
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { isCurrency } from '../domain/money.js';
@@ -9,6 +14,7 @@ import { dateInZone, isBusinessDate, isTimeZone } from '../domain/businessDate.j
 import { applyPending, lockSchema, type Migration } from './migrations.js';
 import { isValidSlug, quoteIdent, schemaForSlug } from './schemaNames.js';
 import { seedSandbox } from './sandboxSeed.js';
+import { databasesOf, MAIN_DATABASE, type Databases } from './placement.js';
 
 export interface NewTenant {
   slug: string;
@@ -18,6 +24,8 @@ export interface NewTenant {
   /** Defaults to today in the tenant's zone, at `now`. */
   businessDate?: string;
   sandbox: boolean;
+  /** Which database its schema goes on, by name; the platform's own (`main`) unless said. */
+  database?: string;
 }
 
 export class TenantConflictError extends Error {
@@ -52,7 +60,7 @@ export interface ProvisionResult {
 }
 
 export async function provisionTenant(
-  pool: pg.Pool,
+  on: pg.Pool | Databases,
   migrations: Migration[],
   input: NewTenant,
   now: Date,
@@ -60,31 +68,24 @@ export async function provisionTenant(
   initialStatus: 'active' | 'provisioning' = 'active',
 ): Promise<ProvisionResult> {
   validateNewTenant(input);
+  const databases = databasesOf(on);
+  const placedOn = input.database ?? MAIN_DATABASE;
+  if (!databases.has(placedOn)) {
+    throw new InvalidField('database', `database must be one this platform is set up with (${databases.list().map((d) => d.name).join(', ')})`);
+  }
+  if (placedOn !== MAIN_DATABASE) return provisionElsewhere(databases, migrations, input, placedOn, now, initialStatus);
   const schema = schemaForSlug(input.slug);
-  const client = await pool.connect();
+  const client = await databases.main.pool.connect();
   try {
     await client.query('BEGIN');
     await lockSchema(client, schema);
-    const existing = await client.query<{
-      id: string;
-      display_name: string;
-      currency: string;
-      time_zone: string;
-      sandbox: boolean;
-      status: string;
-    }>('SELECT id, display_name, currency, time_zone, sandbox, status FROM platform.tenant WHERE slug = $1', [input.slug]);
+    const existing = await client.query<ExistingTenant>(`SELECT ${EXISTING} FROM platform.tenant WHERE slug = $1`, [input.slug]);
     const found = existing.rows[0];
     // A tenant whose onboarding failed was compensated (no schema, no identities): a retry makes it again.
     const retrying = found?.status === 'onboarding_failed';
     if (found && !retrying) {
       await client.query('ROLLBACK');
-      const differs = [
-        found.display_name !== input.displayName && 'displayName',
-        found.currency !== input.currency && 'currency',
-        found.time_zone !== input.timeZone && 'timeZone',
-        found.sandbox !== input.sandbox && 'sandbox',
-      ].filter((f): f is string => typeof f === 'string');
-      if (differs.length > 0) throw new TenantConflictError(input.slug, differs);
+      refuseDifferent(found, input);
       return { tenantId: found.id, created: false, status: found.status };
     }
     // A schema without a registry row can only be debris from outside this code path (a provisioning
@@ -100,7 +101,7 @@ export async function provisionTenant(
           created_at, updated_at)
        VALUES ($1, $2, $3, $11, $4, $5, $6, $7, $8, $9, $10, $10)
        ON CONFLICT (id) DO UPDATE SET display_name = $3, status = $11, status_reason = NULL, sandbox = $4, currency = $5,
-         time_zone = $6, business_date = $7, schema_version = $9, updated_at = $10`,
+         time_zone = $6, business_date = $7, schema_version = $9, database = 'main', updated_at = $10`,
       [tenantId, input.slug, input.displayName, input.sandbox, input.currency, input.timeZone, businessDate, schema,
         applied.at(-1) ?? null, now, initialStatus],
     );
@@ -112,4 +113,94 @@ export async function provisionTenant(
   } finally {
     client.release();
   }
+}
+
+interface ExistingTenant {
+  id: string;
+  display_name: string;
+  currency: string;
+  time_zone: string;
+  sandbox: boolean;
+  status: string;
+  database: string;
+  schema_version: string | null;
+}
+
+const EXISTING = 'id, display_name, currency, time_zone, sandbox, status, database, schema_version';
+
+/** Repeating a request is fine; the same slug with different terms is a conflict, named field by field. */
+function refuseDifferent(found: ExistingTenant, input: NewTenant): void {
+  const differs = [
+    found.display_name !== input.displayName && 'displayName',
+    found.currency !== input.currency && 'currency',
+    found.time_zone !== input.timeZone && 'timeZone',
+    found.sandbox !== input.sandbox && 'sandbox',
+    found.database !== (input.database ?? MAIN_DATABASE) && 'database',
+  ].filter((f): f is string => typeof f === 'string');
+  if (differs.length > 0) throw new TenantConflictError(input.slug, differs);
+}
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function provisionElsewhere(
+  databases: Databases,
+  migrations: Migration[],
+  input: NewTenant,
+  placedOn: string,
+  now: Date,
+  initialStatus: 'active' | 'provisioning',
+): Promise<ProvisionResult> {
+  const schema = schemaForSlug(input.slug);
+  const businessDate = input.businessDate ?? dateInZone(now, input.timeZone);
+  // Step 1, on the platform's database: the registry row, or the one an earlier attempt left.
+  const row = await inTransaction(databases.main.pool, async (client) => {
+    await lockSchema(client, schema);
+    const found = (await client.query<ExistingTenant>(`SELECT ${EXISTING} FROM platform.tenant WHERE slug = $1`, [input.slug])).rows[0];
+    const unfinished = found?.status === 'provisioning' && found.schema_version === null;
+    if (found && found.status !== 'onboarding_failed') {
+      refuseDifferent(found, input);
+      if (!unfinished) return { tenantId: found.id, done: true, status: found.status };
+      return { tenantId: found.id, done: false, status: found.status };
+    }
+    const tenantId = found?.id ?? randomUUID();
+    await client.query(
+      `INSERT INTO platform.tenant
+         (id, slug, display_name, status, status_reason, sandbox, currency, time_zone, business_date, schema_name, schema_version,
+          database, created_at, updated_at)
+       VALUES ($1, $2, $3, 'provisioning', 'placing its schema', $4, $5, $6, $7, $8, NULL, $9, $10, $10)
+       ON CONFLICT (id) DO UPDATE SET display_name = $3, status = 'provisioning', status_reason = 'placing its schema', sandbox = $4,
+         currency = $5, time_zone = $6, business_date = $7, schema_version = NULL, database = $9, updated_at = $10`,
+      [tenantId, input.slug, input.displayName, input.sandbox, input.currency, input.timeZone, businessDate, schema, placedOn, now],
+    );
+    return { tenantId, done: false, status: 'provisioning' };
+  });
+  if (row.done) return { tenantId: row.tenantId, created: false, status: row.status };
+  // Step 2, on the tenant's database: its schema, made or completed under the schema's lock there.
+  const version = await inTransaction(databases.pool(placedOn), async (client) => {
+    await lockSchema(client, schema);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (!rowCount) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    await applyPending(client, schema, 'tenant', migrations);
+    if (!rowCount && input.sandbox) await seedSandbox(client, { slug: input.slug, currency: input.currency, businessDate });
+    return (await client.query<{ v: string | null }>('SELECT max(id) AS v FROM schema_migration')).rows[0]?.v ?? null;
+  });
+  // Step 3: the registry row says the schema is there, and at which version.
+  await databases.main.pool.query(
+    'UPDATE platform.tenant SET status = $2, status_reason = NULL, schema_version = $3, updated_at = $4 WHERE id = $1',
+    [row.tenantId, initialStatus, version, now],
+  );
+  return { tenantId: row.tenantId, created: true, status: initialStatus };
 }

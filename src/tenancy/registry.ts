@@ -22,6 +22,8 @@ export interface TenantRecord {
   businessDate: string;
   schemaName: string;
   schemaVersion: string | null;
+  /** The database its schema lives in, by name (src/tenancy/placement.ts). */
+  database: string;
   /** Web origins its embedded dashboards are served from; browsers elsewhere are refused (docs/operations.md). */
   dashboardOrigins: string[];
   createdAt: Date;
@@ -44,6 +46,7 @@ export function toTenantRecord(row: TenantRow): TenantRecord {
     businessDate: businessDateOf(row.businessDate),
     schemaName: row.schemaName,
     schemaVersion: row.schemaVersion,
+    database: row.database,
     dashboardOrigins: row.dashboardOrigins,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -1,4 +1,4 @@
-// Per-tenant Prisma clients over the process's one pg.Pool (DESIGN.md). A client is only a view of the pool
+// Per-tenant Prisma clients over the pool of the database each tenant is placed on (DESIGN.md). A client is only a view of the pool
 // that qualifies every table with the tenant's schema, so connections are bounded by the pool, never by the
 // number of tenants. Clients are cached with a bound.
 //
@@ -13,6 +13,7 @@ import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { namingPool, statementName } from './preparedStatements.js';
 import { PLATFORM_SCHEMA } from './schemaNames.js';
+import { MAIN_DATABASE, type Databases, type TenantPlace } from './placement.js';
 
 // A loan's replay checkpoint is the posting engine's alone (plain SQL): no read through the ORM carries it.
 const TENANT_OMIT = { loan: { replayCheckpoint: true } } as const;
@@ -103,12 +104,12 @@ export class TenantClients {
   private created = 0;
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly databases: Databases,
     max: number,
     private readonly evictionGraceMs = 30_000,
   ) {
-    // Each connected client holds one listener on the shared pool; allow one per cached client and the retiring.
-    pool.setMaxListeners(0);
+    // Each connected client holds one listener on its pool; allow one per cached client and the retiring.
+    for (const database of databases.list()) database.pool.setMaxListeners(0);
     this.cache = new LRUCache({
       max,
       dispose: (entry) => {
@@ -118,11 +119,20 @@ export class TenantClients {
     });
   }
 
-  /** The client for a tenant schema. Construction is synchronous, so concurrent callers share one. */
-  forSchema(schema: string): TenantDb {
-    const cached = this.cache.get(schema);
+  /** The client for a tenant, on the database its registry entry names. */
+  forTenant(tenant: TenantPlace): TenantDb {
+    return this.forSchema(tenant.schemaName, tenant.database);
+  }
+
+  /**
+   * The client for a schema on a named database (the platform's own unless said). Construction is synchronous,
+   * so concurrent callers share one. Keyed by both: while a tenant is being moved its schema exists on two.
+   */
+  forSchema(schema: string, database: string = MAIN_DATABASE): TenantDb {
+    const key = database === MAIN_DATABASE ? schema : `${database}/${schema}`;
+    const cached = this.cache.get(key);
     if (cached) return cached.db;
-    const base = prismaForSchema(this.pool, schema);
+    const base = prismaForSchema(this.databases.pool(database), schema);
     const usage: Usage = new Usage(() => base.$disconnect(), this.evictionGraceMs, (done) => {
       if (done.inflight === 0) {
         this.retiring.delete(done);
@@ -130,7 +140,7 @@ export class TenantClients {
       }
     });
     const entry = { db: trackedClient(base, usage), base, usage };
-    this.cache.set(schema, entry);
+    this.cache.set(key, entry);
     this.bases.set(usage, base);
     this.created += 1;
     return entry.db;

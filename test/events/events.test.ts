@@ -240,7 +240,7 @@ describe('across processes', () => {
 
 describe('under concurrent commits', () => {
   it('loses no event when transactions commit out of their insertion order', async () => {
-    const feed = new OutboxFeed(server.runtime.pool, server.runtime.database.url, createLogger('silent'), { maxQueue: 10_000, sweepMs: 200 });
+    const feed = new OutboxFeed(server.runtime.databases, createLogger('silent'), { maxQueue: 10_000, sweepMs: 200 });
     await feed.start();
     try {
       const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
@@ -276,11 +276,11 @@ describe('slow consumers', () => {
   it('hands what this process settled to its subscribers without reading it back, and reads the table when that would skip an event', async () => {
     const silent = createLogger('silent');
     // Never started: no LISTEN and no sweep, so only what the settle pass hands on (or reads) can reach it.
-    const feed = new OutboxFeed(server.runtime.pool, server.runtime.database.url, silent, { maxQueue: 100, sweepMs: 60_000 });
-    const ours = new CommitSettler(server.runtime.pool, silent);
+    const feed = new OutboxFeed(server.runtime.databases, silent, { maxQueue: 100, sweepMs: 60_000 });
+    const ours = new CommitSettler(server.runtime.databases, silent);
     ours.onSettled(async (_sql, schema, events) => () => feed.accept(schema, events));
     // Another process's settler: our feed hears nothing of what it numbers.
-    const theirs = new CommitSettler(server.runtime.pool, silent);
+    const theirs = new CommitSettler(server.runtime.databases, silent);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const emit = async (code: string, settler: CommitSettler) => {
       let settled: Promise<void> = Promise.resolve();
@@ -310,7 +310,7 @@ describe('slow consumers', () => {
   });
 
   it('a subscriber that stops reading is ended with SLOW_CONSUMER at its bound, naming where to resume', async () => {
-    const feed = new OutboxFeed(server.runtime.pool, server.runtime.database.url, createLogger('silent'), { maxQueue: 3, sweepMs: 100 });
+    const feed = new OutboxFeed(server.runtime.databases, createLogger('silent'), { maxQueue: 3, sweepMs: 100 });
     await feed.start();
     try {
       const db = server.runtime.tenantClients.forSchema(tenant.schemaName);

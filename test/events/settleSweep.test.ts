@@ -42,7 +42,7 @@ async function unsettledAudit(schema: string): Promise<number> {
 describe('settle sweep', () => {
   it('probes every schema at first, then only those written since it last probed them, and settles an unannounced commit', async () => {
     // No sweep here is a periodic full one (one in 30 by default): this test may take dozens on a slow machine.
-    const settler = new CommitSettler(runtime.pool, createLogger('silent'), 10_000, 1_000_000);
+    const settler = new CommitSettler(runtime.databases, createLogger('silent'), 10_000, 1_000_000);
     const first = await settler.sweep();
     expect(first.probed).toEqual(expect.arrayContaining([quiet.schemaName, busy.schemaName]));
     // Once what created the tenants has reached the statistics, a schema nobody writes is left alone.
@@ -65,7 +65,7 @@ describe('settle sweep', () => {
   });
 
   it('probes every schema when asked (the listener was lost) and on every n-th sweep, written or not', async () => {
-    const settler = new CommitSettler(runtime.pool, createLogger('silent'), 10_000, 3);
+    const settler = new CommitSettler(runtime.databases, createLogger('silent'), 10_000, 3);
     await settler.sweep();
     await until(async () => !(await settler.sweep()).probed.includes(quiet.schemaName));
     expect((await settler.sweep({ everySchema: true })).probed).toContain(quiet.schemaName);

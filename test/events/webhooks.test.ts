@@ -280,7 +280,7 @@ describe('partner webhooks', () => {
       resolve: (hostname, _options, callback) => { asked.push(hostname); callback(null, [{ address: '127.0.0.1', family: 4 }]); },
     });
     const { webhooks } = server.runtime;
-    await takeTurn({ pool: server.runtime.pool, client, key: webhooks.key, policy: webhooks.policy, queue: webhooks.queue, now: () => new Date(), settle: () => undefined },
+    await takeTurn({ databases: server.runtime.databases, client, key: webhooks.key, policy: webhooks.policy, queueFor: (database) => webhooks.queueFor(database), now: () => new Date(), settle: () => undefined },
       { schema: tenant.schemaName, endpointId });
     await client.close();
     expect(asked).toEqual(['hooks.rebinding.example']);

@@ -45,7 +45,7 @@ registry.forget = (s: string) => {
     passed('dateMoved', { at: 'dateMoved' });
   }
 };
-const rt: EndOfDayRuntime = { pool: runtime.pool, registry, tenantClients: runtime.tenantClients, log: runtime.log, now: runtime.now, dataKey: runtime.dataKey };
+const rt: EndOfDayRuntime = { pool: runtime.pool, tenantPool: runtime.tenantPool, registry, tenantClients: runtime.tenantClients, log: runtime.log, now: runtime.now, dataKey: runtime.dataKey };
 
 try {
   const outcomes = await runEndOfDay(rt, slug, {

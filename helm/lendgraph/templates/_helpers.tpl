@@ -214,6 +214,13 @@ KEYCLOAK_URL: {{ . | quote }}
       name: {{ $secretName }}
       key: DATA_ENCRYPTION_KEY_PREVIOUS
       optional: true
+{{- /* Further databases tenants are placed on (docs/operations.md, "Placing tenants on more than one server"). */}}
+- name: TENANT_DATABASES
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secretName }}
+      key: TENANT_DATABASES
+      optional: true
 {{- if and $withKeycloakAdmin (include "lendgraph.keycloakUrl" $) }}
 {{- if and $.Values.keycloak.operator.enabled (not $.Values.secret.KEYCLOAK_ADMIN_PASSWORD) (not $.Values.secret.existingSecret) }}
 {{- $admin := default (printf "%s-initial-admin" (include "lendgraph.keycloakName" $)) $.Values.keycloak.operator.bootstrapAdminSecret }}
@@ -250,6 +257,9 @@ DATA_ENCRYPTION_KEY_PREVIOUS: {{ . | b64enc | quote }}
 {{- end }}
 {{- with .Values.secret.KEYCLOAK_ADMIN_PASSWORD }}
 KEYCLOAK_ADMIN_PASSWORD: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.secret.TENANT_DATABASES }}
+TENANT_DATABASES: {{ . | b64enc | quote }}
 {{- end }}
 {{- end -}}
 

@@ -13,6 +13,7 @@ import type pg from 'pg';
 import type { OutboundClient, OutboundResult } from '../../outbound/client.js';
 import { describeResult } from '../../outbound/client.js';
 import { inTransaction, type JobQueue } from '../jobs.js';
+import type { Databases } from '../../tenancy/placement.js';
 import { poolSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
 import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { secretsInForce, signatureHeaders } from './signature.js';
@@ -21,11 +22,13 @@ import { writtenEvent } from '../catalogue.js';
 import { eventDeliveryLag, webhookAttempts, webhookDeliveriesDead } from '../../observability/metrics.js';
 
 export interface Sender {
-  pool: pg.Pool;
+  /** Where each tenant's schema lives: a job names only the schema. */
+  databases: Databases;
   client: OutboundClient;
   key: DataKey;
   policy: RetryPolicy;
-  queue: JobQueue;
+  /** The job queue on a database: a wake-up is queued in the same transaction as the rows it is about. */
+  queueFor: (database: string) => JobQueue;
   now: () => Date;
   /** Settles the tenant's commits (events written here, e.g. an endpoint disabled). */
   settle: (schema: string) => void;
@@ -69,7 +72,10 @@ export function pauseSeconds(policy: RetryPolicy, failures: number): number {
 
 /** Serves one wake-up: takes the endpoint's turn if it may, sends what is due, and queues the next turn. */
 export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> {
-  const { pool, queue, policy } = sender;
+  const { policy } = sender;
+  const database = await sender.databases.databaseOf(job.schema);
+  const pool = sender.databases.pool(database);
+  const queue = sender.queueFor(database);
   let endpointId: string;
   if ('endpointId' in job) {
     endpointId = job.endpointId;
@@ -108,7 +114,7 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
           LIMIT $2`, [endpointId, policy.endpointConcurrency]);
       if (due.length === 0) break;
       const results = await Promise.all(due.map((row) => send(sender, row)));
-      const keepGoing = await record(sender, job.schema, endpointId, due, results);
+      const keepGoing = await record(sender, pool, job.schema, endpointId, due, results);
       if (!keepGoing) break;
     }
   } finally {
@@ -153,11 +159,11 @@ function countAttempt(result: OutboundResult, status: 'succeeded' | 'dead' | 're
 }
 
 /** Records a round's attempts and what they mean for the endpoint; false when the turn should end. */
-async function record(sender: Sender, schema: string, endpointId: string, due: Due[], results: { result: OutboundResult; ms: number }[]): Promise<boolean> {
+async function record(sender: Sender, pool: pg.Pool, schema: string, endpointId: string, due: Due[], results: { result: OutboundResult; ms: number }[]): Promise<boolean> {
   const { policy } = sender;
   const at = sender.now();
   let failures = 0;
-  const disabled = await withTenantSql(sender.pool, schema, async (_client, sql) => {
+  const disabled = await withTenantSql(pool, schema, async (_client, sql) => {
     await sql.query((s) => `SELECT 1 FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
     for (const [index, row] of due.entries()) {
       const { result, ms } = results[index]!;

@@ -1,9 +1,9 @@
 // Partner webhooks in a process: the job queue, the settle hook that turns events into deliveries, and the
 // workers that send them. Started by the gateway (every replica dispatches; replicas with JOBS_ENABLED send).
-import type pg from 'pg';
 import type { Logger } from '../../log.js';
 import type { CommitSettler } from '../commitSettler.js';
 import type { DataKey } from '../../tenancy/sealing.js';
+import type { Databases } from '../../tenancy/placement.js';
 import { JobQueue } from '../jobs.js';
 import { OutboundClient, type OutboundOptions } from '../../outbound/client.js';
 import { dispatchWebhooks, WEBHOOK_DEAD_LETTERS, WEBHOOK_QUEUE, type DeliveryJob, type RetryPolicy } from './dispatch.js';
@@ -12,14 +12,16 @@ import { observedJob } from '../../observability/backgroundWork.js';
 import { observeWebhookQueue } from '../../observability/metrics.js';
 
 export class Webhooks {
+  /** A job queue on every database tenants live on, `main`'s first: wake-ups are queued in the tenant's transactions. */
+  private readonly queues = new Map<string, JobQueue>();
   private started: JobQueue | undefined;
-  private readonly workerIds: string[] = [];
+  private readonly workerIds: { queue: JobQueue; id: string }[] = [];
   private unobserveQueue: (() => void) | undefined;
   /** Every delivery goes through the outbound client (destination policy, timeouts, response cap). */
   readonly client: OutboundClient;
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly databases: Databases,
     private readonly log: Logger,
     readonly key: DataKey,
     readonly policy: RetryPolicy,
@@ -28,49 +30,69 @@ export class Webhooks {
     this.client = new OutboundClient(options.outbound);
   }
 
+  /** The platform's own database's queue (the end-of-day schedule's, and every tenant's when none is placed elsewhere). */
   get queue(): JobQueue {
     if (!this.started) throw new Error('webhooks are not started in this process');
     return this.started;
   }
 
+  /** The job queue on a database, for jobs inserted inside a transaction of one of its tenants. */
+  queueFor(database: string): JobQueue {
+    const queue = this.queues.get(database);
+    if (!queue) throw new Error(`no job queue for database ${database} in this process`);
+    return queue;
+  }
+
+  /** Every database's queue, `main`'s first: where workers of tenant-bound jobs must listen. */
+  allQueues(): JobQueue[] {
+    return [...this.queues.values()];
+  }
+
   async start(settler: CommitSettler): Promise<void> {
-    const queue = await JobQueue.open(this.pool, this.log, {
-      workers: this.options.enabled,
-      schema: this.options.jobsSchema,
-      queues: [{ name: WEBHOOK_DEAD_LETTERS }, { name: WEBHOOK_QUEUE, deadLetter: WEBHOOK_DEAD_LETTERS }],
-    });
-    this.started = queue;
-    this.unobserveQueue = observeWebhookQueue(() => queue.boss.getQueueSize(WEBHOOK_QUEUE));
+    for (const database of this.databases.list()) {
+      this.queues.set(database.name, await JobQueue.open(database.pool, this.log, {
+        workers: this.options.enabled,
+        schema: this.options.jobsSchema,
+        queues: [{ name: WEBHOOK_DEAD_LETTERS }, { name: WEBHOOK_QUEUE, deadLetter: WEBHOOK_DEAD_LETTERS }],
+      }));
+    }
+    this.started = this.queueFor(this.databases.main.name);
+    const queues = this.allQueues();
+    this.unobserveQueue = observeWebhookQueue(async () => (await Promise.all(queues.map((q) => q.boss.getQueueSize(WEBHOOK_QUEUE)))).reduce((a, b) => a + b, 0));
     settler.onSettled(async (sql, schema, events) => {
-      const created = await dispatchWebhooks(sql, queue, schema, events, this.policy);
+      const created = await dispatchWebhooks(sql, this.queueFor(await this.databases.databaseOf(schema)), schema, events, this.policy);
       // Wake this process's workers once the deliveries are committed, instead of at their next poll.
       return created > 0 && this.options.enabled ? () => this.wakeWorkers() : undefined;
     });
     if (!this.options.enabled) return;
     const sender = {
-      pool: this.pool, client: this.client, key: this.key, policy: this.policy, queue, now: this.options.now,
-      settle: (schema: string) => settler.wake(schema),
+      databases: this.databases, client: this.client, key: this.key, policy: this.policy, queueFor: (database: string) => this.queueFor(database),
+      now: this.options.now, settle: (schema: string) => settler.wake(schema),
     };
-    for (let i = 0; i < this.options.workers; i += 1) {
-      this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5 }, observedJob(WEBHOOK_QUEUE, async ([job]) => {
-        try {
-          await takeTurn(sender, job!.data);
-        } catch (error) {
-          this.log.warn({ err: error, job: job!.data }, 'webhook turn failed; the job queue retries it');
-          throw error;
+    for (const queue of queues) {
+      const ids: string[] = [];
+      for (let i = 0; i < this.options.workers; i += 1) {
+        ids.push(await queue.boss.work<DeliveryJob>(WEBHOOK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5 }, observedJob(WEBHOOK_QUEUE, async ([job]) => {
+          try {
+            await takeTurn(sender, job!.data);
+          } catch (error) {
+            this.log.warn({ err: error, job: job!.data }, 'webhook turn failed; the job queue retries it');
+            throw error;
+          }
+        })));
+      }
+      ids.push(await queue.boss.work<DeliveryJob>(WEBHOOK_DEAD_LETTERS, { batchSize: 10, pollingIntervalSeconds: 2 }, observedJob(WEBHOOK_DEAD_LETTERS, async (jobs) => {
+        for (const job of jobs) {
+          if ('endpointId' in job.data) this.log.warn({ job: job.data }, 'webhook wake-up out of retries; the endpoint waits for its next event or enable');
+          await markDead(await this.databases.poolForSchema(job.data.schema), job.data, this.options.now());
         }
       })));
+      this.workerIds.push(...ids.map((id) => ({ queue, id })));
     }
-    this.workerIds.push(await queue.boss.work<DeliveryJob>(WEBHOOK_DEAD_LETTERS, { batchSize: 10, pollingIntervalSeconds: 2 }, observedJob(WEBHOOK_DEAD_LETTERS, async (jobs) => {
-      for (const job of jobs) {
-        if ('endpointId' in job.data) this.log.warn({ job: job.data }, 'webhook wake-up out of retries; the endpoint waits for its next event or enable');
-        await markDead(this.pool, job.data, this.options.now());
-      }
-    })));
   }
 
   private wakeWorkers(): void {
-    for (const id of this.workerIds) this.started?.boss.notifyWorker(id);
+    for (const { queue, id } of this.workerIds) queue.boss.notifyWorker(id);
   }
 
   private stopping: Promise<void> | undefined;
@@ -83,7 +105,7 @@ export class Webhooks {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.unobserveQueue?.();
-      await this.started?.stop(this.policy.timeoutMs + 2_000);
+      await Promise.all(this.allQueues().map((queue) => queue.stop(this.policy.timeoutMs + 2_000)));
       await this.client.close();
     })();
     return this.stopping;

@@ -29,7 +29,7 @@ interface Candidate {
 
 /** End of day: every share whose loan reached its guarantee's trigger, bought back within the cap; returns how many. */
 export async function invokeGuarantees(c: StepContext): Promise<number> {
-  const { rows } = await poolSql(c.rt.pool, c.schema).query<Candidate>((s) => `
+  const { rows } = await poolSql(c.pool, c.schema).query<Candidate>((s) => `
     SELECT p.id::text, p.loan_id::text AS "loanId", p.partner_code AS "partnerCode", p.arrangement_id::text AS "arrangementId",
            v.guarantee_cap_percent::text AS "capPercent", v.guarantee_trigger_days AS trigger
       FROM ${s}.loan_participation p

@@ -22,7 +22,7 @@ import type { StepContext } from './run.js';
 export async function presentDebits(c: StepContext): Promise<number> {
   const settings = await c.db.debitSettings.findUnique({ where: { id: true } });
   if (!settings) return 0;
-  const sql = poolSql(c.rt.pool, c.schema);
+  const sql = poolSql(c.pool, c.schema);
   const command = { tenant: c.tenant.slug, now: c.now, actor: { ...AUTO_DEBIT_ACTOR, requestId: `end-of-day:${c.businessDate}` } };
   await postReturns(c.db, c.schema, command, c.businessDate);
   const { rows: written } = await sql.query<{ entries: number }>((s) => `SELECT entries FROM ${s}.debit_file WHERE business_date = $1`, [c.businessDate]);

@@ -11,6 +11,7 @@ import {
   DEFAULT_QUIET_HOURS, maskDestination, renderTemplate, sendableAt, type ReminderChannel, type ReminderTrigger,
 } from '../../domain/servicing/reminders.js';
 import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
+import { MAIN_DATABASE } from '../../tenancy/placement.js';
 import type { PoolSql } from '../../tenancy/tenantSql.js';
 import { writeEvents, type EventDraft } from './events.js';
 import type { StepContext } from './run.js';
@@ -54,7 +55,7 @@ const COLUMNS: Record<ReminderTrigger | 'onDueDate', string> = {
 };
 
 /** The step: returns how many messages it made. */
-export async function makeReminders(sql: PoolSql, context: Pick<StepContext, 'tenant' | 'businessDate' | 'now'>): Promise<number> {
+export async function makeReminders(sql: PoolSql, context: Pick<StepContext, 'tenant' | 'businessDate' | 'now' | 'rt'>): Promise<number> {
   const { tenant, businessDate, now } = context;
   const { rows: rules } = await sql.query<RuleRow>((s) => `
     SELECT id::text, product_id::text AS "productId", trigger, days, channel, template FROM ${s}.reminder_rule ORDER BY product_id IS NULL, position`);
@@ -112,9 +113,14 @@ export async function makeReminders(sql: PoolSql, context: Pick<StepContext, 'te
   for (const m of written) if (m.status === 'scheduled') next = Math.min(next ?? Infinity, new Date(m.sendAfter).getTime());
   if (next !== null) {
     const platform = quoteIdent(PLATFORM_SCHEMA);
-    await sql.query(() => `
+    const schedule = `
       INSERT INTO ${platform}.message_schedule (tenant_id, next_at) VALUES ($1, $2)
-      ON CONFLICT (tenant_id) DO UPDATE SET next_at = LEAST(${platform}.message_schedule.next_at, EXCLUDED.next_at)`, [tenant.id, new Date(next).toISOString()]);
+      ON CONFLICT (tenant_id) DO UPDATE SET next_at = LEAST(${platform}.message_schedule.next_at, EXCLUDED.next_at)`;
+    const values = [tenant.id, new Date(next).toISOString()];
+    // With the messages, in their transaction; for a tenant on another database than the registry's, before
+    // that transaction commits: a schedule with nothing behind it is visited and cleared, never the reverse.
+    if (tenant.database === MAIN_DATABASE) await sql.query(() => schedule, values);
+    else await context.rt.pool.query(schedule, values);
   }
   return written.length;
 }

@@ -10,7 +10,9 @@ import { addDays } from '../../domain/calendar.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import type { Runtime } from '../../runtime.js';
 import type { TenantRecord } from '../../tenancy/registry.js';
+import type pg from 'pg';
 import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
+import { MAIN_DATABASE } from '../../tenancy/placement.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { poolSql, tenantSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
 import { runCommand } from '../../commands/runCommand.js';
@@ -33,7 +35,7 @@ import { clawBackCommissions } from '../origination/commissions.js';
 import { chargeOffByRule } from '../servicing/writeOffs.js';
 import { endOfDayProgressOf, observedEndOfDayRun, observedEndOfDayStep } from '../../observability/backgroundWork.js';
 
-export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'registry' | 'tenantClients' | 'log' | 'now' | 'dataKey'>;
+export type EndOfDayRuntime = Pick<Runtime, 'pool' | 'tenantPool' | 'registry' | 'tenantClients' | 'log' | 'now' | 'dataKey'>;
 
 export interface EndOfDayProgress {
   tenant: string;
@@ -82,6 +84,8 @@ export interface StepContext {
   tenant: TenantRecord;
   db: TenantDb;
   schema: string;
+  /** The pool of the database the tenant's schema is on. */
+  pool: pg.Pool;
   businessDate: string;
   startedBy: string;
   now: Date;
@@ -129,12 +133,12 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
   {
     name: 'advancePositions', kind: 'own',
     async run(c) {
-      const ids = await loansToAdvance(poolSql(c.rt.pool, c.schema), c.businessDate);
+      const ids = await loansToAdvance(poolSql(c.pool, c.schema), c.businessDate);
       let done = 0;
       await c.progress(0, ids.length);
       for (let from = 0; from < ids.length; from += c.batchSize.positions) {
         const batch = ids.slice(from, from + c.batchSize.positions);
-        const moved = await withTenantSql(c.rt.pool, c.schema, (_client, sql) => advancePositionsBatch(sql, c.businessDate, batch, c.now));
+        const moved = await withTenantSql(c.pool, c.schema, (_client, sql) => advancePositionsBatch(sql, c.businessDate, batch, c.now));
         done += moved.moved;
         await c.progress(Math.min(from + batch.length, ids.length), ids.length);
       }
@@ -213,8 +217,8 @@ export async function runEndOfDay(rt: EndOfDayRuntime, slug: string, options: En
 }
 
 async function runDates(rt: EndOfDayRuntime, initial: TenantRecord, options: EndOfDayOptions): Promise<EndOfDayOutcome[]> {
-  const db = rt.tenantClients.forSchema(initial.schemaName);
-  const sql = poolSql(rt.pool, initial.schemaName);
+  const db = rt.tenantClients.forTenant(initial);
+  const sql = poolSql(rt.tenantPool(initial), initial.schemaName);
   const outcomes: EndOfDayOutcome[] = [];
   let tenant = initial;
   const target = options.to ?? null;
@@ -239,8 +243,20 @@ async function unfinishedRun(sql: PoolSql, businessDate: string): Promise<boolea
   return rows.length > 0 && rows[0]!.status !== 'completed';
 }
 
-/** Records the run and moves the tenant's date in one transaction: no date moves without its run, nor the reverse. */
+/**
+ * Records the run and moves the tenant's date in one transaction: no date moves without its run, nor the reverse.
+ * A tenant on another database than the registry's cannot have both in one transaction: its run is recorded
+ * first (a repeat finds it), then the date moves; a stop in between leaves a run the next attempt opens again.
+ */
 async function openRun(rt: EndOfDayRuntime, tenant: TenantRecord, businessDate: string, startedBy: string): Promise<void> {
+  if (tenant.database !== MAIN_DATABASE) {
+    await poolSql(rt.tenantPool(tenant), tenant.schemaName).query((s) => `INSERT INTO ${s}.end_of_day_run (business_date, previous_date, status, started_by, started_at)
+      VALUES ($1, $2, 'running', $3, $4) ON CONFLICT (business_date) DO NOTHING`, [businessDate, tenant.businessDate, startedBy, rt.now().toISOString()]);
+    const moved = await rt.pool.query(`UPDATE ${quoteIdent(PLATFORM_SCHEMA)}.tenant SET business_date = $1, updated_at = $2 WHERE id = $3 AND business_date = $4`,
+      [businessDate, rt.now().toISOString(), tenant.id, tenant.businessDate]);
+    if (moved.rowCount !== 1) throw new AppError('CONFLICT', 'the business date moved while end of day was starting');
+    return;
+  }
   await withTenantSql(rt.pool, tenant.schemaName, async (client, sql) => {
     await sql.query((s) => `INSERT INTO ${s}.end_of_day_run (business_date, previous_date, status, started_by, started_at) VALUES ($1, $2, 'running', $3, $4)`,
       [businessDate, tenant.businessDate, startedBy, rt.now().toISOString()]);
@@ -253,7 +269,8 @@ async function openRun(rt: EndOfDayRuntime, tenant: TenantRecord, businessDate: 
 async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb, options: EndOfDayOptions, resumed: boolean): Promise<EndOfDayOutcome> {
   const schema = tenant.schemaName;
   const businessDate = tenant.businessDate;
-  const sql = poolSql(rt.pool, schema);
+  const pool = rt.tenantPool(tenant);
+  const sql = poolSql(pool, schema);
   const { rows: done } = await sql.query<{ step: string }>((s) => `SELECT step FROM ${s}.end_of_day_step WHERE business_date = $1 AND part = 0`, [businessDate]);
   const finished = new Set(done.map((d) => d.step));
   const steps: StepOutcome[] = [];
@@ -269,7 +286,7 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
     const started = performance.now();
     const progressed = endOfDayProgressOf(step.name);
     const context: StepContext = {
-      rt, tenant, db, schema, businessDate, startedBy: options.startedBy, now: rt.now(),
+      rt, tenant, db, schema, pool, businessDate, startedBy: options.startedBy, now: rt.now(),
       batchSize: { ...DEFAULT_BATCH, ...options.batchSize },
       policy: policyOf,
       policyChanged: changedOf,
@@ -283,7 +300,7 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
     try {
       rows = await observedEndOfDayStep(step.name, async () => {
         if (step.kind === 'once') {
-          return withTenantSql(rt.pool, schema, async (_client, stepSql) => {
+          return withTenantSql(pool, schema, async (_client, stepSql) => {
             const n = await step.run(stepSql, context);
             await recordStep(stepSql, businessDate, step.name, n, context.now);
             return n;
@@ -331,7 +348,7 @@ async function failed(rt: EndOfDayRuntime, tenant: TenantRecord, step: string, e
   const safe = error instanceof AppError || error instanceof InvalidField || error instanceof EndOfDayLoanFailure;
   const message = safe ? (error as Error).message : 'an internal error stopped the step (the logs have its details)';
   rt.log.error({ tenant: tenant.slug, businessDate: tenant.businessDate, step, loanId, err: error }, 'end of day step failed');
-  await poolSql(rt.pool, tenant.schemaName).query((s) => `UPDATE ${s}.end_of_day_run SET status = 'failed', failure = $2 WHERE business_date = $1`,
+  await poolSql(rt.tenantPool(tenant), tenant.schemaName).query((s) => `UPDATE ${s}.end_of_day_run SET status = 'failed', failure = $2 WHERE business_date = $1`,
     [tenant.businessDate, JSON.stringify({ step, loanId, message })]).catch(() => undefined);
   return new EndOfDayFailure(tenant.slug, tenant.businessDate, step, loanId, message);
 }

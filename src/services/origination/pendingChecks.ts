@@ -129,7 +129,7 @@ export async function sendSandboxCallback(deps: PendingCheckDeps, job: SandboxCa
 export async function expireUnansweredCheck(deps: PendingCheckDeps, job: CheckDeadlineJob): Promise<'timed-out' | 'answered'> {
   const tenant = await deps.registry.findBySlug(job.tenant);
   if (!tenant || tenant.status !== 'active') return 'answered';
-  const db = deps.tenantClients.forSchema(tenant.schemaName);
+  const db = deps.tenantClients.forTenant(tenant);
   const check = await db.applicationCheck.findUnique({ where: { id: job.checkId } });
   if (!check || check.status !== 'pending') return 'answered';
   const now = deps.now();
@@ -179,7 +179,7 @@ export async function recordProviderCallback(
     : { ok: false as const, reason: 'bad-signature' as const };
   if (!tenant || !verified.ok) throw new AppError('UNAUTHENTICATED', `the callback's signature does not verify (${verified.ok ? 'unknown tenant' : verified.reason})`);
   const answer = readCallback(body);
-  const db = deps.tenantClients.forSchema(tenant.schemaName);
+  const db = deps.tenantClients.forTenant(tenant);
   const check = await db.applicationCheck.findFirst({ where: { provider, providerReference: answer.providerReference } })
     ?? await db.applicationCheck.findFirst({ where: { id: /^[0-9a-f-]{36}$/.test(answer.reference) ? answer.reference : '00000000-0000-0000-0000-000000000000', provider } });
   if (!check || check.kind !== answer.check) throw new AppError('NOT_FOUND', 'no check of this provider has that reference');

@@ -10,6 +10,7 @@ import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { DEFAULT_QUIET_HOURS, sendableAt, type ReminderChannel } from '../../domain/servicing/reminders.js';
 import type { Logger } from '../../log.js';
 import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
+import type { Databases } from '../../tenancy/placement.js';
 import type { TenantClients } from '../../tenancy/tenantClients.js';
 import { poolSql, withTenantSql } from '../../tenancy/tenantSql.js';
 import type { NotificationProvider } from './notificationProvider.js';
@@ -18,7 +19,8 @@ export const MAX_SEND_ATTEMPTS = 5;
 const PER_TURN = 200;
 
 export interface DispatchDeps {
-  pool: pg.Pool;
+  /** The schedule is on the platform's database; each tenant's messages on the database it is placed on. */
+  databases: Databases;
   tenantClients: TenantClients;
   log: Logger;
   provider: NotificationProvider;
@@ -55,9 +57,9 @@ export async function dispatchDueMessages(deps: DispatchDeps, now: Date): Promis
   const platform = quoteIdent(PLATFORM_SCHEMA);
   const seen = new Set<string>();
   // One tenant a turn, its schedule row locked in a transaction of its own (other replicas skip it).
-  const turn = () => withTenantSql(deps.pool, PLATFORM_SCHEMA, async (client) => {
-    const { rows } = await client.query<{ id: string; slug: string; schemaName: string; timeZone: string }>(`
-      SELECT t.id::text, t.slug, t.schema_name AS "schemaName", t.time_zone AS "timeZone"
+  const turn = () => withTenantSql(deps.databases.main.pool, PLATFORM_SCHEMA, async (client) => {
+    const { rows } = await client.query<{ id: string; slug: string; schemaName: string; timeZone: string; database: string }>(`
+      SELECT t.id::text, t.slug, t.schema_name AS "schemaName", t.time_zone AS "timeZone", t.database
         FROM ${platform}.message_schedule s JOIN ${platform}.tenant t ON t.id = s.tenant_id
        WHERE s.next_at <= $1 AND t.status = 'active' AND NOT (t.id = ANY($2::uuid[]))
        ORDER BY s.next_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED`, [now.toISOString(), [...seen]]);
@@ -68,8 +70,8 @@ export async function dispatchDueMessages(deps: DispatchDeps, now: Date): Promis
       const outcome = await dispatchTenant(deps, tenant, now);
       for (const key of Object.keys(total) as (keyof DispatchOutcome)[]) total[key] += outcome[key];
       // The next time this tenant has something to send, or nothing.
-      const { rows: next } = await client.query<{ at: Date | null }>(
-        `SELECT min(send_after) AS at FROM ${quoteIdent(tenant.schemaName)}.loan_message WHERE status = 'scheduled'`);
+      const { rows: next } = await poolSql(deps.databases.poolFor(tenant), tenant.schemaName).query<{ at: Date | null }>(
+        (s) => `SELECT min(send_after) AS at FROM ${s}.loan_message WHERE status = 'scheduled'`);
       if (next[0]!.at === null) await client.query(`DELETE FROM ${platform}.message_schedule WHERE tenant_id = $1`, [tenant.id]);
       else await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, next[0]!.at]);
     } catch (error) {
@@ -84,9 +86,9 @@ export async function dispatchDueMessages(deps: DispatchDeps, now: Date): Promis
   return total;
 }
 
-async function dispatchTenant(deps: DispatchDeps, tenant: { slug: string; schemaName: string; timeZone: string }, now: Date): Promise<DispatchOutcome> {
+async function dispatchTenant(deps: DispatchDeps, tenant: { slug: string; schemaName: string; timeZone: string; database: string }, now: Date): Promise<DispatchOutcome> {
   const outcome: DispatchOutcome = { sent: 0, suppressed: 0, failed: 0, postponed: 0 };
-  const sql = poolSql(deps.pool, tenant.schemaName);
+  const sql = poolSql(deps.databases.poolFor(tenant), tenant.schemaName);
   const { rows: settings } = await sql.query<{ from: number; to: number }>((s) => `SELECT quiet_from AS "from", quiet_to AS "to" FROM ${s}.reminder_settings`);
   const quiet = settings[0] ?? DEFAULT_QUIET_HOURS;
   const { rows: due } = await sql.query<DueMessage>((s) => `
@@ -96,7 +98,7 @@ async function dispatchTenant(deps: DispatchDeps, tenant: { slug: string; schema
       LEFT JOIN ${s}.party p ON p.id = l.borrower_party_id
       LEFT JOIN ${s}.party_contact_preference cp ON cp.party_id = l.borrower_party_id
      WHERE m.status = 'scheduled' AND m.send_after <= $1 ORDER BY m.send_after, m.id LIMIT ${PER_TURN}`, [now.toISOString()]);
-  const db = deps.tenantClients.forSchema(tenant.schemaName);
+  const db = deps.tenantClients.forTenant(tenant);
   const command: CommandContext = { tenant: tenant.slug, now, actor: { subject: 'message-dispatcher', roles: [], partner: null, clientId: null, requestId: `messages:${now.toISOString()}` } };
   for (const message of due) {
     const recipient = message.channel === 'email' ? message.email : message.phone;

@@ -2,7 +2,7 @@
 // provider, which sends nothing and records every message it is given in the tenant's own sandbox_notification
 // table, for a lender trying reminders (and the tests) to read instead of a phone. A message is sent at least once:
 // its id travels as the provider's idempotency key, so a provider that honours one sends it once.
-import type pg from 'pg';
+import type { Databases } from '../../tenancy/placement.js';
 import { randomUUID } from 'node:crypto';
 import { poolSql } from '../../tenancy/tenantSql.js';
 import type { ReminderChannel } from '../../domain/servicing/reminders.js';
@@ -23,11 +23,11 @@ export interface NotificationProvider {
 }
 
 /** Records each message in the tenant's sandbox_notification table; a message given twice is recorded once. */
-export function sandboxNotificationProvider(pool: pg.Pool): NotificationProvider {
+export function sandboxNotificationProvider(databases: Databases): NotificationProvider {
   return {
     name: 'sandbox',
     async send(schemaName, message, now) {
-      const { rows } = await poolSql(pool, schemaName).query<{ id: string }>((s) => `
+      const { rows } = await poolSql(await databases.poolForSchema(schemaName), schemaName).query<{ id: string }>((s) => `
         INSERT INTO ${s}.sandbox_notification (id, message_id, channel, recipient, body, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (message_id) DO UPDATE SET message_id = EXCLUDED.message_id RETURNING id::text`,
       [randomUUID(), message.id, message.channel, message.recipient, message.body, now.toISOString()]);

@@ -84,7 +84,7 @@ export function decideWriteOff(db: TenantDb, command: CommandContext, businessDa
  * (its product's rule, else the default rule) is written off in full, valued the business date.
  */
 export async function chargeOffByRule(c: StepContext): Promise<number> {
-  const sql = poolSql(c.rt.pool, c.schema);
+  const sql = poolSql(c.pool, c.schema);
   // A lender that never set a threshold (the built-in default) charges nothing off: the book is not read for it.
   const { rows: rules } = await sql.query((s) => `SELECT 1 FROM ${s}.charge_off_rule WHERE at_days IS NOT NULL LIMIT 1`);
   if (rules.length === 0) return 0;

@@ -39,7 +39,7 @@ async function messages(loanId: string): Promise<Message[]> {
   return response.data!['node'].messages;
 }
 
-const deps = (provider: NotificationProvider = sandboxNotificationProvider(server.runtime.pool)) => ({ pool: server.runtime.pool, tenantClients: server.runtime.tenantClients, log: server.runtime.log, provider });
+const deps = (provider: NotificationProvider = sandboxNotificationProvider(server.runtime.databases)) => ({ databases: server.runtime.databases, tenantClients: server.runtime.tenantClients, log: server.runtime.log, provider });
 
 describe('reminders', () => {
   it('are made by end of day, wait out quiet hours, respect opt-outs and are kept on the loan', { timeout: 600_000 }, async () => {
