@@ -16,12 +16,13 @@ const DATABASE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 
 function tenantDatabases(value: string, ctx: z.RefinementCtx): Record<string, string> {
   const databases: Record<string, string> = {};
-  for (const pair of value.split(/[\s,]+/).filter(Boolean)) {
+  for (const [index, pair] of value.split(/[\s,]+/).filter(Boolean).entries()) {
     const at = pair.indexOf('=');
     const name = pair.slice(0, Math.max(at, 0));
     const url = pair.slice(at + 1);
     if (at < 1 || !DATABASE_NAME.test(name)) {
-      ctx.addIssue({ code: 'custom', message: `each entry is name=url with a name of lowercase letters, digits, _ or - (got "${pair.split('=')[0]}")` });
+      // The entry itself is not repeated: without its "=", it may be a URL with a password in it.
+      ctx.addIssue({ code: 'custom', message: `each entry is name=url, the name of lowercase letters, digits, _ or -, starting with a letter (entry ${index + 1} is not)` });
     } else if (name === 'main') {
       ctx.addIssue({ code: 'custom', message: '"main" is the platform\'s own database (DATABASE_URL); give the others other names' });
     } else if (name in databases) {

@@ -179,7 +179,8 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
  * parsed, validated and limited as over HTTP, with a cap on the sockets one process holds. */
 function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema: GraphQLSchema, limits: QueryLimits, rateLimits: RequestRateLimits) {
   const { config, log } = runtime;
-  const websocketLimit = websocketCap(config.MAX_WEBSOCKET_CONNECTIONS, config.PG_POOL_MAX);
+  // A pool and a LISTEN session on every database tenants are placed on.
+  const websocketLimit = websocketCap(config.MAX_WEBSOCKET_CONNECTIONS, (config.PG_POOL_MAX + 1) * runtime.databases.list().length);
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: GRAPHQL_PATH,

@@ -45,20 +45,6 @@ function failedToStart(error: unknown): never {
 
 const runtime = await openRuntime(config, log, { migrate: config.MIGRATE_ON_START }).catch(failedToStart);
 
-// A tenant placed on a database this process has no URL for could be served by no one here: a settings mistake
-// every replica shares, so it stops the start rather than failing that tenant's every request.
-const unplaced = await runtime.pool.query<{ database: string }>(
-  `SELECT DISTINCT database FROM platform.tenant WHERE status NOT IN ('offboarded', 'onboarding_failed') AND NOT (database = ANY($1::text[]))`,
-  [runtime.databases.list().map((database) => database.name)],
-).then((result) => result.rows.map((row) => row.database), async (error: unknown) => {
-  await runtime.close();
-  return failedToStart(error);
-});
-if (unplaced.length > 0) {
-  await runtime.close();
-  failedToStart(new Error(`tenants are placed on ${unplaced.map((name) => `"${name}"`).join(', ')}, which TENANT_DATABASES does not name: give every database its URL (docs/operations.md, "Placing tenants on more than one server")`));
-}
-
 if (!config.MIGRATE_ON_START) {
   // Replicas that do not migrate (production: a job runs `node dist/cli/migrate.js` before them) still refuse a platform
   // schema older than their code; a tenant schema behind only keeps that tenant unserved until the job reaches it.
@@ -71,6 +57,20 @@ if (!config.MIGRATE_ON_START) {
     failedToStart(new Error('the platform schema is behind this build and MIGRATE_ON_START=false: run `npm run migrate` (the migration job; `node dist/cli/migrate.js` in the production build and the image) first'));
   }
   if (behind.length > 0) log.warn({ tenantsMigrating: behind.length }, 'tenant schemas behind this build: those tenants answer TENANT_MIGRATING until `npm run migrate` reaches them (MIGRATE_ON_START=false)');
+}
+
+// A tenant placed on a database this process has no URL for could be served by no one here: a settings mistake
+// every replica shares, so it stops the start rather than failing that tenant's every request.
+const unplaced = await runtime.pool.query<{ database: string }>(
+  `SELECT DISTINCT database FROM platform.tenant WHERE status NOT IN ('offboarded', 'onboarding_failed') AND NOT (database = ANY($1::text[]))`,
+  [runtime.databases.list().map((database) => database.name)],
+).then((result) => result.rows.map((row) => row.database), async (error: unknown) => {
+  await runtime.close();
+  return failedToStart(error);
+});
+if (unplaced.length > 0) {
+  await runtime.close();
+  failedToStart(new Error(`tenants are placed on ${unplaced.map((name) => `"${name}"`).join(', ')}, which TENANT_DATABASES does not name: give every database its URL (docs/operations.md, "Placing tenants on more than one server")`));
 }
 
 if (config.NODE_ENV !== 'production') {

@@ -58,6 +58,11 @@ describe('configuration', () => {
     [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'],
     [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER'],
     [{ OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG'],
+    [{ TENANT_DATABASES: 'main=postgresql://u:secret@db2/lendgraph' }, 'TENANT_DATABASES'],
+    [{ TENANT_DATABASES: 'East=postgresql://u:secret@db2/lendgraph' }, 'TENANT_DATABASES'],
+    [{ TENANT_DATABASES: 'postgresql://u:secret@db2/lendgraph' }, 'TENANT_DATABASES'],
+    [{ TENANT_DATABASES: 'east=postgresql://u:secret@db2/a east=postgresql://u:secret@db3/b' }, 'TENANT_DATABASES'],
+    [{ TENANT_DATABASES: 'east=https://db2.example.test/' }, 'TENANT_DATABASES'],
   ])('%j is refused naming %s', (env, variable) => {
     const found = problems(env);
     expect(found.length).toBeGreaterThan(0);
@@ -80,6 +85,15 @@ describe('configuration', () => {
   it('schedules end of day every minute, in a quarter of the pool, a week of dates per job', () => {
     expect(loadConfig({})).toMatchObject({ END_OF_DAY_TICK_SECONDS: 60, END_OF_DAY_POOL_SHARE: 0.25, END_OF_DAY_MAX_DATES_PER_JOB: 7, END_OF_DAY_RETRY_LIMIT: 5, END_OF_DAY_RETRY_DELAY_SECONDS: 60 });
     expect(loadConfig({ END_OF_DAY_TICK_SECONDS: '0', END_OF_DAY_POOL_SHARE: '0.5' })).toMatchObject({ END_OF_DAY_TICK_SECONDS: 0, END_OF_DAY_POOL_SHARE: 0.5 });
+  });
+
+  it('reads further databases for tenants as name=url pairs, and never repeats a URL (its password) in a refusal', () => {
+    expect(loadConfig({}).TENANT_DATABASES).toBeUndefined();
+    expect(loadConfig({ TENANT_DATABASES: 'east=postgresql://u:p@db2:5432/lendgraph, west=postgres://u:p@db3/lendgraph?sslmode=require' }).TENANT_DATABASES)
+      .toEqual({ east: 'postgresql://u:p@db2:5432/lendgraph', west: 'postgres://u:p@db3/lendgraph?sslmode=require' });
+    for (const value of ['main=postgresql://u:secret@db2/x', 'East=postgresql://u:secret@db2/x', 'postgresql://u:secret@db2/x', 'east=postgresql://u:secret@db2/x,east=postgresql://u:secret@db3/y']) {
+      expect(problems({ TENANT_DATABASES: value }).join('\n')).not.toContain('secret');
+    }
   });
 
   it('treats empty variables as unset', () => {

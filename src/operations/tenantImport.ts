@@ -22,6 +22,7 @@ import { InvalidField } from '../errors.js';
 import { applyPending, latestVersion, lockSchema, type Migration } from '../tenancy/migrations.js';
 import { isValidSlug, quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
 import { databasesOf, type Databases } from '../tenancy/placement.js';
+import { transaction } from '../tenancy/tenantSql.js';
 import { BackupDamaged, readVerifiedBackup, type BackupManifest } from './tenantBackupFormat.js';
 import { digestOf, settleTextSettings, tablesOf } from './tenantTables.js';
 
@@ -78,7 +79,7 @@ export async function importTenant(
 
   if (placedOn === databases.main.name && !options.schemaOnly) {
     // Schema and registry entry on one database: one transaction, all or nothing.
-    return inTransaction(databases.main.pool, async (client) => {
+    return transaction(databases.main.pool, async (client) => {
       await lockSchema(client, schema);
       await refuseClash(client, restore);
       const made = await makeSchema(client, restore);
@@ -95,13 +96,13 @@ export async function importTenant(
     await refuseClash(databases.main.pool, restore);
   }
   const target = databases.pool(placedOn);
-  const made = await inTransaction(target, async (client) => {
+  const made = await transaction(target, async (client) => {
     await lockSchema(client, schema);
     return makeSchema(client, restore);
   });
   if (options.schemaOnly) return made;
   try {
-    await inTransaction(databases.main.pool, (client) => register(client, restore, made.schemaVersion));
+    await transaction(databases.main.pool, (client) => register(client, restore, made.schemaVersion));
   } catch (error) {
     await target.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`).catch(() => undefined);
     throw error;
@@ -120,21 +121,6 @@ interface Restore {
   options: ImportOptions;
   now: Date;
   placedOn: string;
-}
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 async function refuseClash(registry: pg.ClientBase | pg.Pool, r: Restore): Promise<void> {

@@ -11,6 +11,7 @@ import { lockSchema, type Migration } from './migrations.js';
 import { provisionTenant, type NewTenant } from './provisioning.js';
 import { quoteIdent, schemaForSlug } from './schemaNames.js';
 import type { Databases } from './placement.js';
+import { transaction } from './tenantSql.js';
 
 export interface OnboardingDeps {
   /** The registry is on `main`; a tenant's schema on the database its entry names. */
@@ -43,9 +44,7 @@ async function compensateDatabase(databases: Databases, slug: string, reason: st
   const schema = schemaForSlug(slug);
   const elsewhere = placedOn !== databases.main.name;
   if (elsewhere) await dropSchema(databases.pool(placedOn), schema);
-  const client = await databases.main.pool.connect();
-  try {
-    await client.query('BEGIN');
+  await transaction(databases.main.pool, async (client) => {
     await lockSchema(client, schema);
     if (!elsewhere) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
     await client.query(
@@ -53,28 +52,14 @@ async function compensateDatabase(databases: Databases, slug: string, reason: st
         WHERE slug = $1`,
       [slug, reason],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await transaction(pool, async (client) => {
     await lockSchema(client, schema);
     await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function onboardTenant(deps: OnboardingDeps, input: NewTenant, firstAdmin: FirstAdmin | null, now: Date): Promise<OnboardingResult> {

@@ -14,6 +14,7 @@ import { dateInZone, isBusinessDate, isTimeZone } from '../domain/businessDate.j
 import { applyPending, lockSchema, type Migration } from './migrations.js';
 import { isValidSlug, quoteIdent, schemaForSlug } from './schemaNames.js';
 import { seedSandbox } from './sandboxSeed.js';
+import { transaction } from './tenantSql.js';
 import { databasesOf, MAIN_DATABASE, type Databases } from './placement.js';
 
 export interface NewTenant {
@@ -140,21 +141,6 @@ function refuseDifferent(found: ExistingTenant, input: NewTenant): void {
   if (differs.length > 0) throw new TenantConflictError(input.slug, differs);
 }
 
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 async function provisionElsewhere(
   databases: Databases,
   migrations: Migration[],
@@ -166,7 +152,7 @@ async function provisionElsewhere(
   const schema = schemaForSlug(input.slug);
   const businessDate = input.businessDate ?? dateInZone(now, input.timeZone);
   // Step 1, on the platform's database: the registry row, or the one an earlier attempt left.
-  const row = await inTransaction(databases.main.pool, async (client) => {
+  const row = await transaction(databases.main.pool, async (client) => {
     await lockSchema(client, schema);
     const found = (await client.query<ExistingTenant>(`SELECT ${EXISTING} FROM platform.tenant WHERE slug = $1`, [input.slug])).rows[0];
     const unfinished = found?.status === 'provisioning' && found.schema_version === null;
@@ -189,7 +175,7 @@ async function provisionElsewhere(
   });
   if (row.done) return { tenantId: row.tenantId, created: false, status: row.status };
   // Step 2, on the tenant's database: its schema, made or completed under the schema's lock there.
-  const version = await inTransaction(databases.pool(placedOn), async (client) => {
+  const version = await transaction(databases.pool(placedOn), async (client) => {
     await lockSchema(client, schema);
     const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     if (!rowCount) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);

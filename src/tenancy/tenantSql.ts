@@ -33,11 +33,18 @@ export type PoolSql = ReturnType<typeof poolSql>;
  */
 export async function withTenantSql<T>(pool: pg.Pool, schemaName: string, work: (client: pg.PoolClient, sql: PoolSql) => Promise<T>): Promise<T> {
   const schema = quoteIdent(schemaName);
+  return transaction(pool, async (client) => {
+    await client.query(`SELECT set_config('search_path', $1, true)`, [schema]);
+    return work(client, poolSql(client, schemaName));
+  });
+}
+
+/** One transaction on a connection of the pool: committed if `work` returns, rolled back if it throws. */
+export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(`SELECT set_config('search_path', $1, true)`, [schema]);
-    const result = await work(client, poolSql(client, schemaName));
+    const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {

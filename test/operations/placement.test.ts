@@ -1,5 +1,6 @@
 // Tenants placed on more than one PostgreSQL server by the registry, served by one set of gateways. The registry
-// (the platform schema, on the run's database, `main`) names a database for each tenant; a gateway given a second
+// (the platform schema, in a database of this file's own on the test run's server: `main`) names a database for
+// each tenant; a gateway given a second
 // embedded server as `east` (TENANT_DATABASES) onboards a lender there, and serves it and a lender on `main` side
 // by side: writes land on the tenant's own server, its commits are settled there (events numbered, the audit chain
 // linked), its subscribers and its webhooks hear them, end of day moves its date, the migration runner and
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/tenancy/embeddedPostgres.js';
 import { createPool } from '../../src/tenancy/database.js';
 import { createLogger } from '../../src/log.js';
-import { migrateAll } from '../../src/tenancy/migrations.js';
+import { loadMigrations, migrateAll } from '../../src/tenancy/migrations.js';
 import { readinessCheck } from '../../src/readiness.js';
 import { schemaDigests } from '../../src/operations/tenantTables.js';
 import { schemaForSlug } from '../../src/tenancy/schemaNames.js';
@@ -41,6 +42,10 @@ let eastStopped = false;
 let eastPool: ReturnType<typeof createPool>;
 let server: TestServer;
 let receiver: Receiver;
+// A registry of this file's own, in a database of its own on the test run's server: other files' processes share
+// the run's registry, and one of them started while a tenant here is placed on `east` would (rightly) refuse to start.
+let mainUrl: string;
+const mainName = `placement_${randomUUID().slice(0, 8)}`;
 const placed = uniqueSlug('placed');
 const local = uniqueSlug('local');
 const keys = () => `placement-${randomUUID()}`;
@@ -69,9 +74,17 @@ beforeAll(async () => {
   east = await startEmbeddedPostgres({ dataDir: path.join(root, 'east'), port: await freePort(), log, ephemeral: true });
   eastPool = createPool(east.url, 2);
   receiver = await startReceiver();
+  const shared = createPool((await testEnv())['DATABASE_URL']!, 1);
+  await shared.query(`CREATE DATABASE ${mainName}`).finally(() => shared.end());
+  const url = new URL((await testEnv())['DATABASE_URL']!);
+  url.pathname = `/${mainName}`;
+  mainUrl = url.toString();
+  const registry = createPool(mainUrl, 2);
+  const migrated = await migrateAll(registry, loadMigrations(), { concurrency: 1 }).finally(() => registry.end());
+  expect(migrated.failed).toEqual([]);
   // Webhook workers on a queue schema of this file's own (on both databases), so no other file's process takes its jobs.
   server = await startTestServer({
-    TENANT_DATABASES: `east=${east.url}`, JOBS_ENABLED: 'true', JOBS_SCHEMA: 'pgboss_placement_test',
+    DATABASE_URL: mainUrl, TENANT_DATABASES: `east=${east.url}`, JOBS_ENABLED: 'true', JOBS_SCHEMA: 'pgboss_placement_test',
     OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '1024-65535',
   });
   const platform = await devToken(server.runtime, 'platform-admin');
@@ -90,9 +103,8 @@ afterAll(async () => {
   await receiver?.close();
   await eastPool?.end();
   if (!eastStopped) await east?.stop();
-  // The registry is the test run's: nothing may be left placed on a server that no longer exists.
-  const main = createPool((await testEnv())['DATABASE_URL']!, 1);
-  await main.query(`DELETE FROM platform.tenant WHERE slug = ANY($1) AND database <> 'main'`, [[placed, local]]).finally(() => main.end());
+  const shared = createPool((await testEnv())['DATABASE_URL']!, 1);
+  await shared.query(`DROP DATABASE IF EXISTS ${mainName} WITH (FORCE)`).finally(() => shared.end());
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -118,6 +130,13 @@ describe('tenants placed on two PostgreSQL servers, served by one gateway', () =
     expect(refused.data!['createTenant'].userErrors[0].message).not.toContain('postgres://');
     expect(await server.runtime.registry.findBySlug(nowhere)).toBeNull();
   });
+
+  it('a gateway not told where a tenant is placed refuses to start, naming the database and no URL', async () => {
+    const started = await runScript('src/main.ts', [], await testEnv({ DATABASE_URL: mainUrl, MIGRATE_ON_START: 'false' }));
+    expect(started.code).not.toBe(0);
+    expect(started.stdout + started.stderr).toMatch(/tenants are placed on "east", which TENANT_DATABASES does not name/);
+    expect(started.stdout + started.stderr).not.toContain(east.url);
+  }, 60_000);
 
   it('keeps where a tenant lives to platform admins: its own staff and partners are refused the field', async () => {
     const own = await ask(placed, '{ currentTenant { slug database } }');
@@ -209,7 +228,7 @@ describe('tenants placed on two PostgreSQL servers, served by one gateway', () =
     };
     await pay();
     const writer = (async () => { while (moving) await pay(); })();
-    const env = await testEnv({ TENANT_DATABASES: `east=${east.url}`, TENANT_REGISTRY_TTL_MS: '500' });
+    const env = await testEnv({ DATABASE_URL: mainUrl, TENANT_DATABASES: `east=${east.url}`, TENANT_REGISTRY_TTL_MS: '500' });
     const moved = await runScript('src/cli/backup.ts', ['move', placed, '--to-database', 'main', '--via', path.join(root, 'via')], env)
       .finally(() => { moving = false; });
     await writer;
@@ -264,6 +283,5 @@ describe('tenants placed on two PostgreSQL servers, served by one gateway', () =
     const up = await ask(local, '{ loans(first: 1) { edges { node { id } } } }');
     expect(up.errors).toBeUndefined();
     eastPool = createPool(east.url, 1);
-    await server.runtime.pool.query('DELETE FROM platform.tenant WHERE slug = $1', [again]);
   }, 60_000);
 });
