@@ -350,7 +350,7 @@ async function startBackgroundWork(runtime: Runtime): Promise<void> {
   await runtime.feed.start();
   await runtime.webhooks.start(runtime.settler);
   // Checks are followed up from the queue on the database of the tenant whose transaction queued them.
-  for (const queue of runtime.webhooks.allQueues()) await startPendingChecks(queue, { ...runtime, publicUrl: config.publicUrl }, config.checkJobsEnabled);
+  await runtime.webhooks.onQueue((queue) => startPendingChecks(queue, { ...runtime, publicUrl: config.publicUrl }, config.checkJobsEnabled));
   await runtime.endOfDay.start(runtime, runtime.webhooks.queue);
   runtime.messages.start();
   runtime.settler.start();

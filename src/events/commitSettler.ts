@@ -10,7 +10,7 @@
 // what no wake-up announced (a process stopped between commit and settle; a listener was reconnecting).
 import type pg from 'pg';
 import type { Logger } from '../log.js';
-import type { Databases } from '../tenancy/placement.js';
+import type { Databases, PlacedDatabase } from '../tenancy/placement.js';
 import { tenantStatement, withTenantSql } from '../tenancy/tenantSql.js';
 import { toEvent, type FeedEvent, type OutboxRow } from './outboxFeed.js';
 
@@ -133,39 +133,47 @@ export class CommitSettler {
     for (const database of this.databases.list()) {
       const schemas = tenants.filter((t) => t.database === database.name).map((t) => t.schema_name);
       if (schemas.length === 0) continue;
-      const { rows } = await database.pool.query<{ schema_name: string; writes: string | null }>(
-        `SELECT t.schema_name,
-                CASE WHEN current_setting('track_counts')::boolean THEN
-                  (SELECT sum(pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_tuples_updated(c.oid) + pg_stat_get_tuples_deleted(c.oid))::text
-                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = t.schema_name AND c.relname IN ('outbox_event', 'audit_record'))
-                  || '/' || d.reset
-                END AS writes
-           FROM unnest($1::text[]) AS t(schema_name),
-                (SELECT coalesce(max(stats_reset)::text, '') AS reset FROM pg_stat_database WHERE datname = current_database()) d`,
-        [schemas]);
-      const writesOf = new Map(rows.map((row) => [row.schema_name, row.writes]));
-      const dueHere: string[] = [];
-      for (const { schema_name: schema, writes } of rows) {
-        const last = this.probedAt.get(schema);
-        if (!everySchema && writes !== null && last === writes) seen.set(schema, writes);
-        else dueHere.push(schema);
-      }
-      due.push(...dueHere);
-      for (let i = 0; i < dueHere.length; i += SWEEP_BATCH) {
-        const batch = dueHere.slice(i, i + SWEEP_BATCH);
-        const { found, probed } = await this.unsettled(database.pool, batch);
-        for (const schema of found) this.wake(schema);
-        woken.push(...found);
-        // What the probe saw is settled or being settled; a later write changes the counters again.
-        for (const schema of probed) {
-          const writes = writesOf.get(schema);
-          if (writes) seen.set(schema, writes);
-        }
-      }
+      // A database that cannot be reached is swept again next time (its schemas are not marked probed); the
+      // others are swept now.
+      await this.sweepDatabase(database, schemas, everySchema, seen, due, woken)
+        .catch((error: unknown) => this.log.warn({ err: error instanceof Error ? { message: error.message } : { message: String(error) }, database: database.name }, 'settle sweep of a database failed'));
     }
     this.probedAt = seen;
     return { listed: tenants.length, probed: due, woken };
+  }
+
+  /** One database's part of a sweep: its schemas' write counters, then a probe of those due; adds to the three lists. */
+  private async sweepDatabase(database: PlacedDatabase, schemas: string[], everySchema: boolean, seen: Map<string, string>, due: string[], woken: string[]): Promise<void> {
+    const { rows } = await database.pool.query<{ schema_name: string; writes: string | null }>(
+      `SELECT t.schema_name,
+              CASE WHEN current_setting('track_counts')::boolean THEN
+                (SELECT sum(pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_tuples_updated(c.oid) + pg_stat_get_tuples_deleted(c.oid))::text
+                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = t.schema_name AND c.relname IN ('outbox_event', 'audit_record'))
+                || '/' || d.reset
+              END AS writes
+         FROM unnest($1::text[]) AS t(schema_name),
+              (SELECT coalesce(max(stats_reset)::text, '') AS reset FROM pg_stat_database WHERE datname = current_database()) d`,
+      [schemas]);
+    const writesOf = new Map(rows.map((row) => [row.schema_name, row.writes]));
+    const dueHere: string[] = [];
+    for (const { schema_name: schema, writes } of rows) {
+      const last = this.probedAt.get(schema);
+      if (!everySchema && writes !== null && last === writes) seen.set(schema, writes);
+      else dueHere.push(schema);
+    }
+    due.push(...dueHere);
+    for (let i = 0; i < dueHere.length; i += SWEEP_BATCH) {
+      const batch = dueHere.slice(i, i + SWEEP_BATCH);
+      const { found, probed } = await this.unsettled(database.pool, batch);
+      for (const schema of found) this.wake(schema);
+      woken.push(...found);
+      // What the probe saw is settled or being settled; a later write changes the counters again.
+      for (const schema of probed) {
+        const writes = writesOf.get(schema);
+        if (writes) seen.set(schema, writes);
+      }
+    }
   }
 
   private async unsettled(pool: pg.Pool, schemas: string[]): Promise<{ found: string[]; probed: string[] }> {

@@ -66,6 +66,17 @@ export class DatabaseListener {
     this.client = client;
   }
 
+  /** Listens, or, if the database cannot be reached now, logs it and keeps trying with backoff. */
+  async listenOrRetry(): Promise<void> {
+    try {
+      await this.listen();
+    } catch (error) {
+      this.log.warn({ err: error instanceof Error ? driverError(error) : { message: String(error) }, database: this.database }, 'outbox listener not started: the database cannot be reached; trying again with backoff');
+      this.lostAt = Date.now();
+      this.scheduleRelisten();
+    }
+  }
+
   private scheduleRelisten(): void {
     if (this.stopped || this.relisten) return;
     const ceiling = Math.min(RELISTEN_MAX_MS, RELISTEN_FIRST_MS * 2 ** this.attempts);

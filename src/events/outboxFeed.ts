@@ -180,8 +180,7 @@ export class OutboxFeed {
   ) {}
 
   async start(): Promise<void> {
-    // One LISTEN per database tenants live on: a NOTIFY is heard only on the database that sent it. At start-up
-    // a database that cannot be reached is an error: the process is not serving yet.
+    // One LISTEN per database tenants live on: a NOTIFY is heard only on the database that sent it.
     this.listeners = this.databases.list().map((database) => new DatabaseListener(database.url, [OUTBOX_CHANNEL, COMMIT_CHANNEL], this.log, {
       notification: (channel, payload) => {
         if (channel === COMMIT_CHANNEL) {
@@ -198,12 +197,17 @@ export class OutboxFeed {
         for (const schema of this.tails.keys()) void this.refresh(schema);
       },
     }, database.name));
+    // The platform's database must answer to start; another that does not yet is listened on once it does (its
+    // tenants' events are read from the table meanwhile by the sweep below), so one database down does not keep
+    // every replica from starting.
+    const [main, ...others] = this.listeners;
     try {
-      await Promise.all(this.listeners.map((listener) => listener.listen()));
+      await main!.listen();
     } catch (error) {
       await Promise.all(this.listeners.map((listener) => listener.stop()));
       throw error;
     }
+    await Promise.all(others.map((listener) => listener.listenOrRetry()));
     this.sweep = setInterval(() => {
       for (const schema of this.tails.keys()) void this.refresh(schema);
     }, this.options.sweepMs);

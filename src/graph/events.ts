@@ -56,6 +56,21 @@ const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
   }),
 });
 
+/**
+ * A stream lives as long as its socket, with the context it began with. Before each event it checks that the
+ * tenant is still active and on the database that context reads from: a suspended tenant's stream ends, and one
+ * moved to another database ends asking to subscribe again from the event it did not get (a fresh context reads
+ * from the new database).
+ */
+async function stillServedHere(context: GraphContext, resumeAfter: number): Promise<void> {
+  const now = await context.runtime.registry.findBySlug(context.tenant!.slug);
+  if (now?.status === 'suspended') throw new AppError('TENANT_SUSPENDED', 'this tenant is suspended', { resumeAfter: String(resumeAfter) });
+  if (!now || now.status !== 'active') throw new AppError('FORBIDDEN', 'this token is not entitled to that tenant');
+  if (now.database !== context.tenant!.database) {
+    throw new AppError('TENANT_MIGRATING', 'the tenant moved to another database: subscribe again after the last cursor received', { resumeAfter: String(resumeAfter) });
+  }
+}
+
 builder.subscriptionField('events', (t) =>
   t.field({
     type: EventRef,
@@ -75,7 +90,10 @@ builder.subscriptionField('events', (t) =>
       // A shared stream (subscriptionFanout.ts) starts where its first subscriber's "now" was.
       const after = given ?? context.subscriptionStart ?? await feed.currentCursor(schema);
       try {
-        yield* feed.subscribe(schema, after, filter);
+        for await (const event of feed.subscribe(schema, after, filter)) {
+          await stillServedHere(context, event.seq - 1);
+          yield event;
+        }
       } catch (error) {
         if (error instanceof SlowConsumerError) throw new AppError('RATE_LIMITED', error.message, { reason: 'SLOW_CONSUMER', resumeAfter: String(error.lastSeq) });
         throw error;

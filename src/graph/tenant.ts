@@ -222,7 +222,7 @@ async function changeStatus(context: GraphContext, slug: string, reason: string,
 builder.mutationFields((t) => ({
   createTenant: t.field({
     type: CreateTenantPayload,
-    description: 'Onboards a lender: its own schema at the latest migration and registry entry (atomically), then its organization, role groups and first admin in the identity provider. If the identity side fails, both sides are undone and the status is ONBOARDING_FAILED; repeating the request tries again, and an identical repeat of a finished one returns it.',
+    description: 'Onboards a lender: its own schema at the latest migration and registry entry (atomically on the platform\'s own database; in repeatable steps on another, `database`), then its organization, role groups and first admin in the identity provider. If the identity side fails, both sides are undone and the status is ONBOARDING_FAILED; repeating the request tries again, and an identical repeat of a finished one returns it.',
     authScopes: { can: 'platform.tenants.manage' },
     args: { input: t.arg({ type: CreateTenantInput, required: true, description: 'The new tenant.' }) },
     resolve: async (_root, { input }, context) => {

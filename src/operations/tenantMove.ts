@@ -8,6 +8,7 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { InvalidField } from '../errors.js';
+import { endOfDayLockKey } from '../services/endOfDay/run.js';
 import type { Logger } from '../log.js';
 import type { Migration } from '../tenancy/migrations.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
@@ -50,35 +51,56 @@ async function waitUntilSettled(pool: pg.Pool, schema: string, timeoutMs: number
   }
 }
 
+/**
+ * Holds the tenant's end-of-day lock (the one runEndOfDay takes) for the whole move: a run already going ends
+ * before the move starts, and none starts until it is over, so no run writes to a copy being left behind.
+ */
+async function withEndOfDayHeld<T>(registry: pg.Pool, tenantId: string, slug: string, work: () => Promise<T>): Promise<T> {
+  const lock = await registry.connect();
+  try {
+    const { rows: [held] } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [endOfDayLockKey(tenantId)]);
+    if (!held!.locked) throw new InvalidField('slug', `end of day is running for ${slug}: move it once the run has finished`);
+    try {
+      return await work();
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [endOfDayLockKey(tenantId)]);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
 export async function moveTenant(source: pg.Pool, target: pg.Pool, migrations: Migration[], slug: string, options: MoveOptions): Promise<MoveResult> {
-  const { rows: [before] } = await source.query<{ status: string; schema_name: string; database: string }>(
-    'SELECT status, schema_name, database FROM platform.tenant WHERE slug = $1', [slug]);
+  const { rows: [before] } = await source.query<{ id: string; status: string; schema_name: string; database: string }>(
+    'SELECT id::text, status, schema_name, database FROM platform.tenant WHERE slug = $1', [slug]);
   if (!before || !['active', 'suspended'].includes(before.status)) throw new InvalidField('slug', `no active or suspended tenant ${slug} here`);
   if (before.database !== MAIN_DATABASE) throw new InvalidField('slug', `${slug} is placed on database ${before.database}: bring it to ${MAIN_DATABASE} first (--to-database ${MAIN_DATABASE})`);
   const { rowCount: there } = await target.query('SELECT 1 FROM platform.tenant WHERE slug = $1', [slug]);
   if (there) throw new InvalidField('to', `the target database already has a tenant ${slug}`);
+  return withEndOfDayHeld(source, before.id, slug, async () => {
 
-  await source.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = 'moving to another database', updated_at = now() WHERE slug = $1`, [slug]);
-  options.log?.info({ tenant: slug }, 'move: suspended; waiting out the registry caches');
-  await sleep(options.registryTtlMs + 250);
-  await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
+    await source.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = 'moving to another database', updated_at = now() WHERE slug = $1`, [slug]);
+    options.log?.info({ tenant: slug }, 'move: suspended; waiting out the registry caches');
+    await sleep(options.registryTtlMs + 250);
+    await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
 
-  const manifest = await exportTenant(source, slug, path.join(options.folder), options.now(), { holdWriters: true });
-  options.log?.info({ tenant: slug, tables: manifest.tables.length }, 'move: exported; importing on the target');
-  const imported = await importTenant(target, migrations, options.folder, {}, options.now());
-  if (imported.loadedAt === imported.schemaVersion) {
-    // Same version on both sides: the live tables themselves must agree, not only the target with the backup.
-    const [here, there] = await Promise.all([schemaDigests(source, before.schema_name), schemaDigests(target, imported.schema)]);
-    const differing = Object.keys(here).filter((table) => here[table]!.digest !== there[table]?.digest);
-    if (differing.length > 0) throw new InvalidField('slug', `after the import, ${differing.join(', ')} differ between the two databases; ${slug} stays suspended on both`);
-  }
+    const manifest = await exportTenant(source, slug, path.join(options.folder), options.now(), { holdWriters: true });
+    options.log?.info({ tenant: slug, tables: manifest.tables.length }, 'move: exported; importing on the target');
+    const imported = await importTenant(target, migrations, options.folder, {}, options.now());
+    if (imported.loadedAt === imported.schemaVersion) {
+      // Same version on both sides: the live tables themselves must agree, not only the target with the backup.
+      const [here, there] = await Promise.all([schemaDigests(source, before.schema_name), schemaDigests(target, imported.schema)]);
+      const differing = Object.keys(here).filter((table) => here[table]!.digest !== there[table]?.digest);
+      if (differing.length > 0) throw new InvalidField('slug', `after the import, ${differing.join(', ')} differ between the two databases; ${slug} stays suspended on both`);
+    }
 
-  const status = before.status === 'active' ? 'active' : 'suspended';
-  await target.query('UPDATE platform.tenant SET status = $2, status_reason = $3, updated_at = now() WHERE slug = $1',
-    [slug, status, status === 'active' ? null : 'suspended before it was moved']);
-  await source.query('UPDATE platform.tenant SET status_reason = $2, updated_at = now() WHERE slug = $1',
-    [slug, `moved to another database at ${options.now().toISOString()}; this copy is no longer written`]);
-  return { slug, tables: manifest.tables.length, rows: imported.rows, status };
+    const status = before.status === 'active' ? 'active' : 'suspended';
+    await target.query('UPDATE platform.tenant SET status = $2, status_reason = $3, updated_at = now() WHERE slug = $1',
+      [slug, status, status === 'active' ? null : 'suspended before it was moved']);
+    await source.query('UPDATE platform.tenant SET status_reason = $2, updated_at = now() WHERE slug = $1',
+      [slug, `moved to another database at ${options.now().toISOString()}; this copy is no longer written`]);
+    return { slug, tables: manifest.tables.length, rows: imported.rows, status };
+  });
 }
 
 /**
@@ -90,34 +112,36 @@ export async function moveTenant(source: pg.Pool, target: pg.Pool, migrations: M
 export async function moveTenantToDatabase(databases: Databases, migrations: Migration[], slug: string, target: string, options: MoveOptions): Promise<MoveResult & { from: string; to: string; leftBehind: string }> {
   if (!databases.has(target)) throw new InvalidField('to-database', `no database ${target} in TENANT_DATABASES (${databases.list().map((d) => d.name).join(', ')})`);
   const registry = databases.main.pool;
-  const { rows: [before] } = await registry.query<{ status: string; schema_name: string; database: string }>(
-    'SELECT status, schema_name, database FROM platform.tenant WHERE slug = $1', [slug]);
+  const { rows: [before] } = await registry.query<{ id: string; status: string; schema_name: string; database: string }>(
+    'SELECT id::text, status, schema_name, database FROM platform.tenant WHERE slug = $1', [slug]);
   if (!before || !['active', 'suspended'].includes(before.status)) throw new InvalidField('slug', `no active or suspended tenant ${slug}`);
   if (before.database === target) throw new InvalidField('to-database', `${slug} is already on ${target}`);
   const source = databases.pool(before.database);
   const { rowCount: there } = await databases.pool(target).query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [before.schema_name]);
   if (there) throw new InvalidField('to-database', `${target} already has a schema ${before.schema_name} (an earlier copy?): drop it there first`);
+  return withEndOfDayHeld(registry, before.id, slug, async () => {
 
-  await registry.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = $2, updated_at = now() WHERE slug = $1`, [slug, `moving to database ${target}`]);
-  options.log?.info({ tenant: slug, from: before.database, to: target }, 'move: suspended; waiting out the registry caches');
-  await sleep(options.registryTtlMs + 250);
-  await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
+    await registry.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = $2, updated_at = now() WHERE slug = $1`, [slug, `moving to database ${target}`]);
+    options.log?.info({ tenant: slug, from: before.database, to: target }, 'move: suspended; waiting out the registry caches');
+    await sleep(options.registryTtlMs + 250);
+    await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
 
-  const manifest = await exportTenant(databases, slug, options.folder, options.now(), { holdWriters: true });
-  options.log?.info({ tenant: slug, tables: manifest.tables.length }, 'move: exported; importing on the target database');
-  const imported = await importTenant(databases, migrations, options.folder, { database: target, schemaOnly: true }, options.now());
-  if (imported.loadedAt === imported.schemaVersion) {
-    const [here, there] = await Promise.all([schemaDigests(source, before.schema_name), schemaDigests(databases.pool(target), imported.schema)]);
-    const differing = Object.keys(here).filter((table) => here[table]!.digest !== there[table]?.digest);
-    if (differing.length > 0) throw new InvalidField('slug', `after the import, ${differing.join(', ')} differ between the two databases; ${slug} stays suspended on ${before.database}`);
-  }
+    const manifest = await exportTenant(databases, slug, options.folder, options.now(), { holdWriters: true });
+    options.log?.info({ tenant: slug, tables: manifest.tables.length }, 'move: exported; importing on the target database');
+    const imported = await importTenant(databases, migrations, options.folder, { database: target, schemaOnly: true }, options.now());
+    if (imported.loadedAt === imported.schemaVersion) {
+      const [here, there] = await Promise.all([schemaDigests(source, before.schema_name), schemaDigests(databases.pool(target), imported.schema)]);
+      const differing = Object.keys(here).filter((table) => here[table]!.digest !== there[table]?.digest);
+      if (differing.length > 0) throw new InvalidField('slug', `after the import, ${differing.join(', ')} differ between the two databases; ${slug} stays suspended on ${before.database}`);
+    }
 
-  const status = before.status === 'active' ? 'active' : 'suspended';
-  const { rowCount: switched } = await registry.query(
-    `UPDATE platform.tenant SET database = $2, status = $3, status_reason = $4, schema_version = $5, updated_at = now()
-      WHERE slug = $1 AND database = $6 AND status = 'suspended'`,
-    [slug, target, status, status === 'active' ? null : 'suspended before it was moved', imported.schemaVersion, before.database]);
-  if (!switched) throw new InvalidField('slug', `${slug} changed while it was being moved; it stays on ${before.database}, suspended, and the copy on ${target} is unused`);
-  databases.forget(before.schema_name);
-  return { slug, tables: manifest.tables.length, rows: imported.rows, status, from: before.database, to: target, leftBehind: before.schema_name };
+    const status = before.status === 'active' ? 'active' : 'suspended';
+    const { rowCount: switched } = await registry.query(
+      `UPDATE platform.tenant SET database = $2, status = $3, status_reason = $4, schema_version = $5, updated_at = now()
+        WHERE slug = $1 AND database = $6 AND status = 'suspended'`,
+      [slug, target, status, status === 'active' ? null : 'suspended before it was moved', imported.schemaVersion, before.database]);
+    if (!switched) throw new InvalidField('slug', `${slug} changed while it was being moved; it stays on ${before.database}, suspended, and the copy on ${target} is unused`);
+    databases.forget(before.schema_name);
+    return { slug, tables: manifest.tables.length, rows: imported.rows, status, from: before.database, to: target, leftBehind: before.schema_name };
+  });
 }

@@ -23,7 +23,7 @@ export interface Database {
  * moment the pool makes it; its holder's next statement then fails, the holder rolls back and releases, and
  * pg-pool drops the broken connection and makes a fresh one on next use.
  */
-export function createPool(url: string, max: number, applicationName = 'lendgraph', log?: Logger): pg.Pool {
+export function createPool(url: string, max: number, applicationName = 'lendgraph', log?: Logger, database = 'main'): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
@@ -38,7 +38,7 @@ export function createPool(url: string, max: number, applicationName = 'lendgrap
     keepAliveInitialDelayMillis: 10_000,
   });
   pool.on('connect', (client) => {
-    client.on('error', (err) => log?.warn({ err: driverError(err) }, 'database connection lost'));
+    client.on('error', (err) => log?.warn({ err: driverError(err), database }, 'database connection lost'));
   });
   // Also reported by the connection's own listener above; pg-pool needs one here or it rethrows.
   pool.on('error', () => undefined);
@@ -78,7 +78,7 @@ export function openTenantDatabases(config: Config, main: Database, log?: Logger
   const others: PlacedDatabase[] = Object.entries(config.TENANT_DATABASES ?? {}).map(([name, url]) => ({
     name,
     url,
-    pool: createPool(url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, log),
+    pool: createPool(url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, log, name),
   }));
   return new Databases({ name: MAIN_DATABASE, pool: main.pool, url: main.url }, others, config.TENANT_REGISTRY_TTL_MS);
 }

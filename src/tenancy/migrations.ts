@@ -129,13 +129,15 @@ export interface MigrationReport {
 
 async function migrateSchema(
   databases: Databases,
-  target: { schema: string; tenant: string | null; database: string },
+  target: { schema: string; tenant: string | null; database: string; status?: string },
   migrations: Migration[],
 ): Promise<SchemaOutcome & { missing?: true }> {
   const onMain = target.database === MAIN_DATABASE;
-  const client = await databases.pool(target.database).connect();
+  let client: pg.PoolClient | undefined;
   let version: string | null = null;
   try {
+    // Inside the try: a database that cannot be reached is this tenant's failure, reported, not the whole pass's.
+    client = await databases.pool(target.database).connect();
     await client.query('BEGIN');
     await lockSchema(client, target.schema);
     if (target.tenant === null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
@@ -144,6 +146,10 @@ async function migrateSchema(
       const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [target.schema]);
       if (!rowCount) {
         await client.query('ROLLBACK');
+        // Expected while a tenant is being made or after its onboarding failed; for one that serves, a fault to report.
+        if (target.status === 'active' || target.status === 'suspended') {
+          return { schema: target.schema, tenant: target.tenant, applied: [], error: { migrationId: '(runner)', message: `its schema is missing on database ${target.database}` } };
+        }
         return { schema: target.schema, tenant: target.tenant, applied: [], missing: true };
       }
     }
@@ -166,14 +172,14 @@ async function migrateSchema(
     }
     return { schema: target.schema, tenant: target.tenant, applied };
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client?.query('ROLLBACK').catch(() => undefined);
     const { schema, tenant } = target;
     if (error instanceof MigrationError) {
       return { schema, tenant, applied: [], error: { migrationId: error.migrationId, message: error.message } };
     }
     return { schema, tenant, applied: [], error: { migrationId: '(runner)', message: (error as Error).message } };
   } finally {
-    client.release();
+    client?.release();
   }
 }
 
@@ -200,8 +206,8 @@ export async function migrateAll(on: pg.Pool | Databases, migrations: Migration[
   const databases = databasesOf(on);
   const platform = await migrateSchema(databases, { schema: PLATFORM_SCHEMA, tenant: null, database: MAIN_DATABASE }, migrations);
   if (platform.error) return { platform, tenants: [], failed: [platform] };
-  const { rows } = await databases.main.pool.query<{ slug: string; schema_name: string; database: string }>(
-    `SELECT slug, schema_name, database FROM platform.tenant t
+  const { rows } = await databases.main.pool.query<{ slug: string; schema_name: string; database: string; status: string }>(
+    `SELECT slug, schema_name, database, status FROM platform.tenant t
       WHERE (t.database <> '${MAIN_DATABASE}' OR EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name))
         AND ($1::text[] IS NULL OR slug = ANY($1))
         AND ($2::text IS NULL OR schema_version IS NULL OR schema_version < $2)
@@ -214,7 +220,7 @@ export async function migrateAll(on: pg.Pool | Databases, migrations: Migration[
     while (next < rows.length) {
       const row = rows[next++]!;
       const { missing, ...outcome } = databases.has(row.database)
-        ? await migrateSchema(databases, { schema: row.schema_name, tenant: row.slug, database: row.database }, migrations)
+        ? await migrateSchema(databases, { schema: row.schema_name, tenant: row.slug, database: row.database, status: row.status }, migrations)
         : { schema: row.schema_name, tenant: row.slug, applied: [], error: { migrationId: '(runner)', message: `its database "${row.database}" is not in TENANT_DATABASES` } };
       if (missing) continue;
       outcomes.push(outcome);

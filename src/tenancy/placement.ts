@@ -68,7 +68,9 @@ export class Databases {
 
   /** The pool holding this tenant's schema. */
   poolFor(place: TenantPlace): pg.Pool {
-    if (this.placed) this.schemas.set(place.schemaName, place.database);
+    // Remembered only when not known: a caller holding an old record (a long end-of-day run) must not keep a
+    // stale place alive past the registry's TTL for the event machinery.
+    if (this.placed && !this.schemas.has(place.schemaName)) this.schemas.set(place.schemaName, place.database);
     return this.pool(place.database);
   }
 

@@ -5,7 +5,8 @@
 // A tenant placed on another database than the platform's cannot have both in one transaction, so it is made in
 // three steps, each repeatable: the registry row first (`provisioning`, naming the database, no version yet: it
 // serves nothing), then the schema there (created if absent, migrated, seeded only when just created), then the
-// row's version and status. A crash between steps leaves a `provisioning` row that the same request completes.
+// row's version and status. A crash between steps leaves a `provisioning` row, and the same request repeats every
+// step for a row still `provisioning` (after onboarding's compensation dropped the schema too).
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { isCurrency } from '../domain/money.js';
@@ -155,11 +156,10 @@ async function provisionElsewhere(
   const row = await transaction(databases.main.pool, async (client) => {
     await lockSchema(client, schema);
     const found = (await client.query<ExistingTenant>(`SELECT ${EXISTING} FROM platform.tenant WHERE slug = $1`, [input.slug])).rows[0];
-    const unfinished = found?.status === 'provisioning' && found.schema_version === null;
     if (found && found.status !== 'onboarding_failed') {
       refuseDifferent(found, input);
-      if (!unfinished) return { tenantId: found.id, done: true, status: found.status };
-      return { tenantId: found.id, done: false, status: found.status };
+      // Still provisioning: its schema is made (again, if a compensation dropped it) and checked; every step repeats.
+      return { tenantId: found.id, done: found.status !== 'provisioning', status: found.status };
     }
     const tenantId = found?.id ?? randomUUID();
     await client.query(
@@ -183,9 +183,10 @@ async function provisionElsewhere(
     if (!rowCount && input.sandbox) await seedSandbox(client, { slug: input.slug, currency: input.currency, businessDate });
     return (await client.query<{ v: string | null }>('SELECT max(id) AS v FROM schema_migration')).rows[0]?.v ?? null;
   });
-  // Step 3: the registry row says the schema is there, and at which version.
+  // Step 3: the registry row says the schema is there, and at which version (still `provisioning` if the
+  // identity side has its part to do).
   await databases.main.pool.query(
-    'UPDATE platform.tenant SET status = $2, status_reason = NULL, schema_version = $3, updated_at = $4 WHERE id = $1',
+    `UPDATE platform.tenant SET status = $2, status_reason = NULL, schema_version = $3, updated_at = $4 WHERE id = $1 AND status = 'provisioning'`,
     [row.tenantId, initialStatus, version, now],
   );
   return { tenantId: row.tenantId, created: true, status: initialStatus };

@@ -290,6 +290,38 @@ describe('partner webhooks', () => {
     expect(logged!['attemptLog']).toEqual([{ attempt: 3, statusCode: null, error: 'destination refused by policy' }]);
   });
 
+  it('leaves a suspended tenant untouched: its wake-up sends nothing, changes no row, and waits on the queue for later', async () => {
+    const frozen = await createTenant(server.runtime, uniqueSlug('hooks-frozen'));
+    const token = await devToken(server.runtime, 'tenant-admin', frozen.slug);
+    const response = await gql(server.gateway, REGISTER, { token, variables: { input: { url: receiver.url('/frozen'), eventTypes: ['creditPolicy.retired'] } } });
+    expect(userErrors(response, 'registerWebhookEndpoint')).toEqual([]);
+    const endpointId = fromGlobalId(response.data!['registerWebhookEndpoint'].webhookEndpoint.id);
+    const db = server.runtime.tenantClients.forSchema(frozen.schemaName);
+    await server.runtime.pool.query(
+      `INSERT INTO ${quoteIdent(frozen.schemaName)}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
+       VALUES (gen_random_uuid(), 'application.submitted', 'Probe', 'probe-frozen', $1, NULL, now(), '{}')`, [frozen.slug]);
+    await server.runtime.settler.settle(frozen.schemaName);
+    // An event the endpoint does not subscribe to, so no worker of this server takes a turn of its own meanwhile;
+    // the delivery below is made by hand.
+    const event = await db.outboxEvent.findFirstOrThrow({ where: { seq: { not: null } }, orderBy: { seq: 'desc' } });
+    const delivery = await db.webhookDelivery.create({ data: {
+      id: crypto.randomUUID(), endpointId, partnerCode: null, eventId: event.id, eventSeq: event.seq!, eventType: event.type,
+      status: 'pending', attempts: 0, createdAt: new Date(), updatedAt: new Date(),
+    } });
+    await server.runtime.registry.setStatus(frozen.slug, 'suspended', 'moving', ['active']);
+    const before = await db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpointId } });
+    const { webhooks } = server.runtime;
+    const at = new Date();
+    await takeTurn({ databases: server.runtime.databases, client: webhooks.client, key: webhooks.key, policy: webhooks.policy, queueFor: (database) => webhooks.queueFor(database), now: () => at, settle: () => undefined },
+      { schema: frozen.schemaName, endpointId });
+    expect(receiver.received.filter((r) => r.path === '/frozen')).toEqual([]);
+    expect(await db.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpointId } })).toEqual(before);
+    const { rows: queued } = await server.runtime.pool.query<{ start_after: Date }>(
+      `SELECT start_after FROM pgboss_webhooks_test.job WHERE name = 'webhook-delivery' AND data->>'endpointId' = $1 AND state = 'created'`, [endpointId]);
+    expect(queued.some((job) => job.start_after.getTime() >= at.getTime() + 50_000)).toBe(true);
+  });
+
   it('logs a refused and a closed connection with the same words, and no internal error text', async () => {
     const admin = await adminToken();
     const closer = createTcpServer((socket) => socket.destroy());

@@ -226,6 +226,10 @@ describe('tenants placed on two PostgreSQL servers, served by one gateway', () =
       if (response.data?.['postRepayment']?.loanTransaction) acknowledged.push(response.data['postRepayment'].loanTransaction.id as string);
       else refusals.push(...(response.errors ?? []).map((e) => e.extensions['code'] as string), ...(response.data?.['postRepayment']?.userErrors ?? []).map((e: { code: string }) => e.code));
     };
+    // A dashboard subscribed before the move: its stream, reading through a context made for east, must not go on
+    // past the move; it ends saying where to resume, and a new subscription from there reads from main.
+    const watching = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${await tokenFor('tenant-admin', placed)}` }, EVENTS);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await pay();
     const writer = (async () => { while (moving) await pay(); })();
     const env = await testEnv({ DATABASE_URL: mainUrl, TENANT_DATABASES: `east=${east.url}`, TENANT_REGISTRY_TTL_MS: '500' });
@@ -261,13 +265,30 @@ describe('tenants placed on two PostgreSQL servers, served by one gateway', () =
     const { rows: onMain } = await server.runtime.pool.query(`SELECT 1 FROM ${schema}.loan_transaction WHERE loan_id = $1 AND kind = 'repayment'`,
       [decodeGlobalID(quiet).id]);
     expect(onMain).toHaveLength(1);
+
+    const ended = () => (watching.errors[0] as { extensions?: Record<string, any> }[] | undefined)
+      ?? (watching.results.find((r) => r['errors'])?.['errors'] as { extensions?: Record<string, any> }[] | undefined);
+    await until(() => ended() !== undefined, 15_000);
+    const [stop] = ended()!;
+    expect(['TENANT_SUSPENDED', 'TENANT_MIGRATING']).toContain(stop!.extensions!['code']);
+    const resumeAfter = String(stop!.extensions!['resumeAfter']);
+    expect(resumeAfter).toMatch(/^\d+$/);
+    await watching.stop();
+    const resumed = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${await tokenFor('tenant-admin', placed)}` },
+      'subscription($after: String) { events(after: $after, types: ["loan.*"]) { cursor type aggregateId } }', { after: resumeAfter });
+    try {
+      await until(() => resumed.results.some((r) => r['data']?.['events']?.aggregateId === quiet && r['data']['events'].type === 'loan.repaymentPosted'), 15_000);
+      expect(resumed.errors).toEqual([]);
+    } finally {
+      await resumed.stop();
+    }
     const { rows: notOnEast } = await eastPool.query(`SELECT 1 FROM ${schema}.loan_transaction WHERE loan_id = $1 AND kind = 'repayment'`,
       [decodeGlobalID(quiet).id]);
     expect(notOnEast).toHaveLength(0);
     expect((await ask(placed, CHECKS)).data).toMatchObject({ ledgerInvariants: { holds: true }, auditChainVerification: { intact: true } });
   }, 300_000);
 
-  it('stays ready when a database tenants are placed on is down: only its tenants fail', async () => {
+  it('stays ready, and starts, when a database tenants are placed on is down: only its tenants fail', async () => {
     const platform = await devToken(server.runtime, 'platform-admin');
     const again = uniqueSlug('placed-again');
     const created = await gql(server.gateway, CREATE, { token: platform, variables: { input: { slug: again, displayName: 'Again', currency: 'USD', timeZone: 'UTC', sandbox: true, businessDate: DATE, database: 'east' } } });
@@ -282,6 +303,21 @@ describe('tenants placed on two PostgreSQL servers, served by one gateway', () =
     expect(JSON.stringify(down)).not.toMatch(/postgres:|ECONNREFUSED|at .*\.ts/);
     const up = await ask(local, '{ loans(first: 1) { edges { node { id } } } }');
     expect(up.errors).toBeUndefined();
+    // The settle sweep still sweeps main; the migration runner reports east's tenant and goes on.
+    await expect(server.runtime.settler.sweep({ everySchema: true })).resolves.toMatchObject({ listed: expect.any(Number) });
+    const report = await migrateAll(server.runtime.databases, server.runtime.migrations, { concurrency: 2, only: [again, local] });
+    expect(report.failed.map((f) => f.tenant)).toEqual([again]);
+    expect(report.tenants.find((t) => t.tenant === local)?.error).toBeUndefined();
+    // A replica started while east is down starts (its listener and job queue there are opened when east answers)
+    // and serves main's tenants.
+    const another = await startTestServer({ DATABASE_URL: mainUrl, TENANT_DATABASES: `east=${east.url}`, JOBS_ENABLED: 'true', JOBS_SCHEMA: 'pgboss_placement_test' });
+    try {
+      const served = await gql(another.gateway, '{ loans(first: 1) { edges { node { id } } } }', { token: await devToken(another.runtime, 'tenant-admin', local) });
+      expect(served.errors).toBeUndefined();
+      expect((await fetch(`${another.gateway.url}/readyz`)).status).toBe(200);
+    } finally {
+      await another.close();
+    }
     eastPool = createPool(east.url, 1);
   }, 60_000);
 });

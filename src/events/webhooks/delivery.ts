@@ -17,9 +17,12 @@ import type { Databases } from '../../tenancy/placement.js';
 import { poolSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
 import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { secretsInForce, signatureHeaders } from './signature.js';
-import { turnMs, wakeEndpoints, type DeliveryJob, type RetryPolicy } from './dispatch.js';
+import { turnMs, wakeEndpoints, wakeJob, type DeliveryJob, type RetryPolicy } from './dispatch.js';
 import { writtenEvent } from '../catalogue.js';
 import { eventDeliveryLag, webhookAttempts, webhookDeliveriesDead } from '../../observability/metrics.js';
+
+/** How long a suspended tenant's webhook wake-up waits before it looks again. */
+const SUSPENDED_RETRY_MS = 60_000;
 
 export interface Sender {
   /** Where each tenant's schema lives: a job names only the schema. */
@@ -73,6 +76,15 @@ export function pauseSeconds(policy: RetryPolicy, failures: number): number {
 /** Serves one wake-up: takes the endpoint's turn if it may, sends what is due, and queues the next turn. */
 export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> {
   const { policy } = sender;
+  // A suspended tenant (a move freezes it so) is not written to: its wake-up waits on the queue, untouched, and
+  // one of a tenant gone ends here.
+  const { rows: [registered] } = await sender.databases.main.pool.query<{ status: string }>('SELECT status FROM platform.tenant WHERE schema_name = $1', [job.schema]);
+  if (registered?.status !== 'active') {
+    if (registered?.status === 'suspended' && 'endpointId' in job) {
+      await sender.queueFor(await sender.databases.databaseOf(job.schema)).boss.insert([wakeJob(job, new Date(sender.now().getTime() + SUSPENDED_RETRY_MS), policy)]);
+    }
+    return;
+  }
   const database = await sender.databases.databaseOf(job.schema);
   const pool = sender.databases.pool(database);
   const queue = sender.queueFor(database);

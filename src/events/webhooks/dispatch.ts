@@ -52,7 +52,7 @@ export function turnMs(policy: RetryPolicy): number {
   return 2 * policy.timeoutMs + 60_000;
 }
 
-function wakeJob(data: WakeJob, startAfter: Date, policy: RetryPolicy): PgBoss.JobInsert<WakeJob> {
+export function wakeJob(data: WakeJob, startAfter: Date, policy: RetryPolicy): PgBoss.JobInsert<WakeJob> {
   return {
     name: WEBHOOK_QUEUE,
     data,

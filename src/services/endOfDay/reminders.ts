@@ -12,7 +12,8 @@ import {
 } from '../../domain/servicing/reminders.js';
 import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
 import { MAIN_DATABASE } from '../../tenancy/placement.js';
-import type { PoolSql } from '../../tenancy/tenantSql.js';
+import { poolSql, type PoolSql } from '../../tenancy/tenantSql.js';
+import type { TenantRecord } from '../../tenancy/registry.js';
 import { writeEvents, type EventDraft } from './events.js';
 import type { StepContext } from './run.js';
 
@@ -112,15 +113,26 @@ export async function makeReminders(sql: PoolSql, context: Pick<StepContext, 'te
   let next: number | null = null;
   for (const m of written) if (m.status === 'scheduled') next = Math.min(next ?? Infinity, new Date(m.sendAfter).getTime());
   if (next !== null) {
-    const platform = quoteIdent(PLATFORM_SCHEMA);
-    const schedule = `
-      INSERT INTO ${platform}.message_schedule (tenant_id, next_at) VALUES ($1, $2)
-      ON CONFLICT (tenant_id) DO UPDATE SET next_at = LEAST(${platform}.message_schedule.next_at, EXCLUDED.next_at)`;
     const values = [tenant.id, new Date(next).toISOString()];
-    // With the messages, in their transaction; for a tenant on another database than the registry's, before
-    // that transaction commits: a schedule with nothing behind it is visited and cleared, never the reverse.
-    if (tenant.database === MAIN_DATABASE) await sql.query(() => schedule, values);
-    else await context.rt.pool.query(schedule, values);
+    // With the messages, in their transaction. For a tenant on another database than the registry's, before that
+    // transaction commits, and again once the run's steps are done (rescheduleMessages): a dispatcher turn in
+    // between cannot see the messages yet and may clear the schedule.
+    if (tenant.database === MAIN_DATABASE) await sql.query(() => SCHEDULE, values);
+    else await context.rt.pool.query(SCHEDULE, values);
   }
   return written.length;
+}
+
+const SCHEDULE = `
+  INSERT INTO ${quoteIdent(PLATFORM_SCHEMA)}.message_schedule (tenant_id, next_at) VALUES ($1, $2)
+  ON CONFLICT (tenant_id) DO UPDATE SET next_at = LEAST(${quoteIdent(PLATFORM_SCHEMA)}.message_schedule.next_at, EXCLUDED.next_at)`;
+
+/**
+ * For a tenant on another database than the registry's: the message schedule as its committed messages say, once
+ * the run's steps are done (a resumed run does it again).
+ */
+export async function rescheduleMessages(rt: Pick<StepContext['rt'], 'pool' | 'tenantPool'>, tenant: TenantRecord): Promise<void> {
+  const { rows: [next] } = await poolSql(rt.tenantPool(tenant), tenant.schemaName)
+    .query<{ at: Date | null }>((s) => `SELECT min(send_after) AS at FROM ${s}.loan_message WHERE status = 'scheduled'`);
+  if (next?.at) await rt.pool.query(SCHEDULE, [tenant.id, next.at.toISOString()]);
 }

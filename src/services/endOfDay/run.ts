@@ -27,7 +27,7 @@ import { nonAccrualRule } from '../../domain/servicing/classification.js';
 import { CURRENCY_MINOR_UNITS } from '../../domain/money.js';
 import { writeEndOfDaySummary } from '../reports/endOfDaySummary.js';
 import { workCollections } from './collections.js';
-import { makeReminders } from './reminders.js';
+import { makeReminders, rescheduleMessages } from './reminders.js';
 import { presentDebits } from './presentments.js';
 import { settleCoLenders } from '../coLending/settlements.js';
 import { invokeGuarantees } from '../coLending/guarantees.js';
@@ -244,6 +244,13 @@ async function unfinishedRun(sql: PoolSql, businessDate: string): Promise<boolea
 }
 
 /**
+ * The registry's date moves only from the date the run started from, for a tenant still active on the database
+ * the run is writing to (not one suspended or moved meanwhile).
+ */
+const MOVE_DATE = `UPDATE ${quoteIdent(PLATFORM_SCHEMA)}.tenant SET business_date = $1, updated_at = $2
+  WHERE id = $3 AND business_date = $4 AND database = $5 AND status = 'active'`;
+
+/**
  * Records the run and moves the tenant's date in one transaction: no date moves without its run, nor the reverse.
  * A tenant on another database than the registry's cannot have both in one transaction: its run is recorded
  * first (a repeat finds it), then the date moves; a stop in between leaves a run the next attempt opens again.
@@ -252,17 +259,15 @@ async function openRun(rt: EndOfDayRuntime, tenant: TenantRecord, businessDate: 
   if (tenant.database !== MAIN_DATABASE) {
     await poolSql(rt.tenantPool(tenant), tenant.schemaName).query((s) => `INSERT INTO ${s}.end_of_day_run (business_date, previous_date, status, started_by, started_at)
       VALUES ($1, $2, 'running', $3, $4) ON CONFLICT (business_date) DO NOTHING`, [businessDate, tenant.businessDate, startedBy, rt.now().toISOString()]);
-    const moved = await rt.pool.query(`UPDATE ${quoteIdent(PLATFORM_SCHEMA)}.tenant SET business_date = $1, updated_at = $2 WHERE id = $3 AND business_date = $4`,
-      [businessDate, rt.now().toISOString(), tenant.id, tenant.businessDate]);
-    if (moved.rowCount !== 1) throw new AppError('CONFLICT', 'the business date moved while end of day was starting');
+    const moved = await rt.pool.query(MOVE_DATE, [businessDate, rt.now().toISOString(), tenant.id, tenant.businessDate, tenant.database]);
+    if (moved.rowCount !== 1) throw new AppError('CONFLICT', 'the business date moved, or the tenant was suspended or moved, while end of day was starting');
     return;
   }
   await withTenantSql(rt.pool, tenant.schemaName, async (client, sql) => {
     await sql.query((s) => `INSERT INTO ${s}.end_of_day_run (business_date, previous_date, status, started_by, started_at) VALUES ($1, $2, 'running', $3, $4)`,
       [businessDate, tenant.businessDate, startedBy, rt.now().toISOString()]);
-    const moved = await client.query(`UPDATE ${quoteIdent(PLATFORM_SCHEMA)}.tenant SET business_date = $1, updated_at = $2 WHERE id = $3 AND business_date = $4`,
-      [businessDate, rt.now().toISOString(), tenant.id, tenant.businessDate]);
-    if (moved.rowCount !== 1) throw new AppError('CONFLICT', 'the business date moved while end of day was starting');
+    const moved = await client.query(MOVE_DATE, [businessDate, rt.now().toISOString(), tenant.id, tenant.businessDate, tenant.database]);
+    if (moved.rowCount !== 1) throw new AppError('CONFLICT', 'the business date moved, or the tenant was suspended or moved, while end of day was starting');
   });
 }
 
@@ -317,6 +322,7 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
     options.onProgress?.({ tenant: tenant.slug, businessDate, step: step.name, done: rows, total: rows });
     await options.afterCommit?.({ businessDate, step: step.name });
   }
+  if (tenant.database !== MAIN_DATABASE) await rescheduleMessages(rt, tenant);
   // The run closes as a command: its completion, totals and who started it go on the audit trail with it.
   const command = { tenant: tenant.slug, action: 'endOfDay.complete', now: rt.now(), actor: { subject: options.startedBy, roles: [], partner: null, clientId: null, requestId: `end-of-day:${businessDate}` } };
   const totals = await runCommand(db, command, async (tx) => {

@@ -126,8 +126,10 @@ export async function sendSandboxCallback(deps: PendingCheckDeps, job: SandboxCa
  * A check still pending at its deadline is recorded as timed out, and the assessment completes as it would had
  * the provider answered "timeout": the application moves to `checks_failed`, the reason naming the check.
  */
-export async function expireUnansweredCheck(deps: PendingCheckDeps, job: CheckDeadlineJob): Promise<'timed-out' | 'answered'> {
+export async function expireUnansweredCheck(deps: PendingCheckDeps, job: CheckDeadlineJob): Promise<'timed-out' | 'answered' | 'postponed'> {
   const tenant = await deps.registry.findBySlug(job.tenant);
+  // A suspended tenant is not written to (a move freezes it so): its deadline is looked at again once it is back.
+  if (tenant?.status === 'suspended') return 'postponed';
   if (!tenant || tenant.status !== 'active') return 'answered';
   const db = deps.tenantClients.forTenant(tenant);
   const check = await db.applicationCheck.findUnique({ where: { id: job.checkId } });
@@ -220,6 +222,7 @@ export async function startPendingChecks(queue: JobQueue, deps: PendingCheckDeps
     }
   }));
   await queue.boss.work<CheckDeadlineJob>(CHECK_DEADLINE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, observedJob(CHECK_DEADLINE_QUEUE, async ([job]) => {
-    await expireUnansweredCheck(deps, job!.data);
+    // Postponed: failing the attempt has the queue try again later, backing off (retryLimit above).
+    if (await expireUnansweredCheck(deps, job!.data) === 'postponed') throw new Error('the tenant is suspended; its check deadline is looked at again later');
   }));
 }

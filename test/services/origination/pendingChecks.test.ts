@@ -2,6 +2,7 @@
 // themselves, after SANDBOX_CALLBACK_DELAY_MS, through the same signed callback endpoint real providers use; and a
 // check with no answer within PROVIDER_CALLBACK_TIMEOUT_SECONDS is recorded as timed out, moving the application
 // to checks_failed with the reason, from where it can be retried. Both are jobs on the queue.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
@@ -118,5 +119,17 @@ describe('asynchronous checks', () => {
     expect(retried.data!['assessApplication'].userErrors).toEqual([]);
     expect(retried.data!['assessApplication'].application.status).toBe('UNDER_CHECKS');
     expect(retried.data!['assessApplication'].application.history.at(-1)).toMatchObject({ event: 'retry_checks' });
+  });
+
+  it('a deadline falling while the tenant is suspended is put off, not dropped: the queue tries it again once the tenant is back', async () => {
+    const deps = { ...silent.runtime, publicUrl: silent.runtime.config.publicUrl };
+    const job = { tenant: tenant.slug, checkId: randomUUID(), timeoutSeconds: 1 };
+    await silent.runtime.registry.setStatus(tenant.slug, 'suspended', 'moving', ['active']);
+    try {
+      expect(await expireUnansweredCheck(deps, job)).toBe('postponed');
+    } finally {
+      await silent.runtime.registry.setStatus(tenant.slug, 'active', 'moved', ['suspended']);
+    }
+    expect(await expireUnansweredCheck(deps, job)).toBe('answered');
   });
 });
