@@ -34,16 +34,26 @@ export function originOf(text: string): string | null {
   }
 }
 
-/** A lender's list as entered: each must be an origin; duplicates are dropped; refusals name the entry. */
-export function dashboardOriginsOf(entries: readonly string[], field: (index: number) => string, listField: string): string[] {
+/**
+ * A lender's list as entered: each must be an origin; duplicates are dropped; refusals name the entry. Without
+ * `plainHttp` (production) an origin must be https, or the machine's own (a dashboard developed beside the API): a
+ * page served over plain http can be changed by anyone on its network, and it holds a token for the lender's data.
+ */
+export function dashboardOriginsOf(entries: readonly string[], field: (index: number) => string, listField: string, plainHttp = true): string[] {
   if (entries.length > MAX_DASHBOARD_ORIGINS) throw badInput(listField, `at most ${MAX_DASHBOARD_ORIGINS} origins`);
   const origins = entries.map((entry, index) => {
     const origin = originOf(entry.trim());
     if (!origin) throw badInput(field(index), 'must be a web origin such as https://dashboard.example.com (scheme, host and port only)');
+    if (!plainHttp && origin.startsWith('http:') && !LOOPBACK_ORIGIN.test(origin)) {
+      throw badInput(field(index), 'must be an https origin: a dashboard served over plain http could be changed on its way to the browser');
+    }
     return origin;
   });
   return [...new Set(origins)];
 }
+
+/** The machine's own origins, where plain http carries nothing over a network. */
+const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
 
 /**
  * The Origin header of a request that came from another site, or null: none was sent, or it is this API's own

@@ -258,7 +258,7 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'tenant.dashboardOrigins.manage' },
     args: { input: t.arg({ type: SetDashboardOriginsInput, required: true, description: 'The origins.' }) },
     resolve: async (_root, { input }, context) => {
-      const origins = dashboardOriginsOf(input.origins, (index) => inputPath(`origins[${index}]`), inputPath('origins'));
+      const origins = dashboardOriginsOf(input.origins, (index) => inputPath(`origins[${index}]`), inputPath('origins'), context.runtime.config.NODE_ENV !== 'production');
       const tenant = await context.runtime.registry.setDashboardOrigins(context.tenant!.slug, origins);
       context.log.info({ origins, by: context.principal?.subject }, 'dashboard origins changed');
       return { tenant: tenant! };

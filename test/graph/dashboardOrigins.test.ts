@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { crossOriginOf, originOf } from '../../src/crossOrigin.js';
+import { crossOriginOf, dashboardOriginsOf, originOf } from '../../src/crossOrigin.js';
 
 const DASHBOARD = 'https://dashboard.lender-a.example.test';
 const OTHER_DASHBOARD = 'https://dashboard.lender-b.example.test';
@@ -56,6 +56,24 @@ describe('dashboard origins', () => {
     expect(crossOriginOf('https://api.lender.example', 'api.lender.example', 'http://127.0.0.1:4000')).toBeNull();
     expect(crossOriginOf(DASHBOARD, 'api.lender.example', 'https://api.lender.example')).toBe(DASHBOARD);
     expect(crossOriginOf(undefined, 'api.lender.example', 'https://api.lender.example')).toBeNull();
+  });
+
+  it('in production takes https origins only, and the machine\'s own over plain http; each refusal names the entry', () => {
+    const production = (entries: string[]) => dashboardOriginsOf(entries, (i) => `input.origins[${i}]`, 'input.origins', false);
+    expect(production(['https://dashboard.example.com', 'http://localhost:5173', 'http://127.0.0.1:3000', 'http://[::1]:8080']))
+      .toEqual(['https://dashboard.example.com', 'http://localhost:5173', 'http://127.0.0.1:3000', 'http://[::1]:8080']);
+    for (const [entries, index] of [[['http://dashboard.example.com'], 0], [['https://ok.example.com', 'http://10.0.0.5:8080'], 1], [['http://localhost.example.com'], 0]] as const) {
+      let refused: unknown;
+      try {
+        production([...entries]);
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused, entries.join()).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: `input.origins[${index}]` } });
+      expect((refused as Error).message).toContain('https');
+    }
+    // Outside production a plain http dashboard on another machine of the team is allowed.
+    expect(dashboardOriginsOf(['http://dashboard.test:5173'], (i) => `${i}`, 'origins')).toEqual(['http://dashboard.test:5173']);
   });
 
   it('a tenant admin sets them; a bad entry is refused naming it and nothing is written; other roles may not', async () => {
