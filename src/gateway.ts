@@ -501,12 +501,12 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     res.setHeader('x-request-id', header(req.headers['x-request-id']) ?? '');
     next();
   });
-  app.get(`${STATEMENT_PATH}/:file`, statementDownload(runtime, TENANT_HEADER));
-  app.get(`${SETTLEMENT_PATH}/:file`, settlementDownload(runtime, TENANT_HEADER));
-  app.get(`${PORTFOLIO_REPORT_PATH}/:file`, portfolioReportDownload(runtime, TENANT_HEADER));
+  app.get(`${STATEMENT_PATH}/:file`, statementDownload(runtime, TENANT_HEADER, rateLimits));
+  app.get(`${SETTLEMENT_PATH}/:file`, settlementDownload(runtime, TENANT_HEADER, rateLimits));
+  app.get(`${PORTFOLIO_REPORT_PATH}/:file`, portfolioReportDownload(runtime, TENANT_HEADER, rateLimits));
   app.post(PROVIDER_CALLBACK_PATH, ...providerCallbacks(runtime));
-  app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER));
-  app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER));
+  app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER, rateLimits));
+  app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER, rateLimits));
   graphqlRoute(app, runtime, apollo, rateLimits);
 
   await new Promise<void>((resolve, reject) => {

@@ -12,12 +12,12 @@ import { AppError, InvalidField } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { commandDbOf, commandOf } from './context.js';
 import { checkIdempotencyKey } from '../commands/idempotencyKey.js';
-import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
+import { firstValue, rawIdOf, replyWithError, routeContext, type RouteLimits } from './httpRoutes.js';
 import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../services/origination/applicationDocuments.js';
 
-/** Express route of uploads (`app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER))`). */
+/** Express route of uploads (`app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER, rateLimits))`). */
 export const DOCUMENT_UPLOAD_ROUTE = '/applications/:applicationId/documents';
-/** Express route of downloads (`app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER))`). */
+/** Express route of downloads (`app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER, rateLimits))`). */
 export const DOCUMENT_DOWNLOAD_ROUTE = '/applications/documents/:documentId';
 
 /** Where a document is downloaded (GET it with the same Authorization header). */
@@ -104,11 +104,11 @@ function readMultipart(req: Request): Promise<Multipart> {
 const HTTP_FIELD: Record<string, string> = { bytes: 'file', contentType: 'file', fileName: 'file' };
 
 /** POST /applications/<application global id>/documents (multipart/form-data). */
-export function documentUpload(runtime: Runtime, tenantHeader: string) {
+export function documentUpload(runtime: Runtime, tenantHeader: string, limits: RouteLimits) {
   return async (req: Request, res: Response) => {
     try {
       // Who and which application before a byte of the body is read.
-      const context = await routeContext(runtime, tenantHeader, req, res, 'applications.create');
+      const context = await routeContext(runtime, tenantHeader, req, res, 'applications.create', limits);
       const applicationId = rawIdOf(firstValue(req.params['applicationId']), 'Application');
       // Read through the caller's scoped client: a partner finds only the applications it brought.
       const application = applicationId ? await context.loaders.applicationById.load(applicationId) : null;
@@ -162,10 +162,10 @@ function contentDisposition(fileName: string): string {
 }
 
 /** GET /applications/documents/<document global id>. */
-export function documentDownload(runtime: Runtime, tenantHeader: string) {
+export function documentDownload(runtime: Runtime, tenantHeader: string, limits: RouteLimits) {
   return async (req: Request, res: Response) => {
     try {
-      const context = await routeContext(runtime, tenantHeader, req, res, 'applications.read');
+      const context = await routeContext(runtime, tenantHeader, req, res, 'applications.read', limits);
       const documentId = rawIdOf(firstValue(req.params['documentId']), 'ApplicationDocument');
       const db = commandDbOf(context);
       const document = documentId && /^[0-9a-f-]{36}$/i.test(documentId) ? await db.applicationDocument.findUnique({ where: { id: documentId } }) : null;

@@ -8,7 +8,7 @@ import { LIST_SIZES } from './limits.js';
 import { objectPayload, payloadType } from './payloads.js';
 import { connectionTypes, idOrderedConnection } from './pagination.js';
 import { tenantBusinessDate } from './loan.js';
-import { rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
+import { rawIdOf, replyWithError, routeContext, type RouteLimits } from './httpRoutes.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { AppError } from '../errors.js';
 import { Decimal, money } from '../domain/money.js';
@@ -158,13 +158,13 @@ builder.mutationFields((t) => ({
 }));
 
 /** GET /settlements/colending/<settlement global id>.(csv|pdf|instruction.csv) */
-export function settlementDownload(runtime: Runtime, tenantHeader: string) {
+export function settlementDownload(runtime: Runtime, tenantHeader: string, limits: RouteLimits) {
   return async (req: Request, res: Response) => {
     try {
       const match = /^([A-Za-z0-9+/=_%-]{1,200})\.(csv|pdf|instruction\.csv)$/.exec(String(req.params['file'] ?? ''));
       if (!match) throw new AppError('NOT_FOUND', 'no such settlement');
       const instruction = match[2] === 'instruction.csv';
-      const context = await routeContext(runtime, tenantHeader, req, res, instruction ? 'coLending.settle' : 'coLending.read');
+      const context = await routeContext(runtime, tenantHeader, req, res, instruction ? 'coLending.settle' : 'coLending.read', limits);
       const id = rawIdOf(match[1], 'CoLendingSettlement');
       // Through the caller's scope: a partner reaches only its own settlements.
       const settlement = id ? await settlementById(context).load(id) : null;

@@ -9,17 +9,33 @@ import { allows, type Capability } from '../authz/capabilities.js';
 import type { Runtime } from '../runtime.js';
 import { buildContext, type GraphContext } from './context.js';
 import { letPageRead } from '../crossOrigin.js';
+import type { RequestRateLimits } from '../rateLimits.js';
 
 /** A header's or query parameter's value: the first when repeated, undefined when absent. */
 export const firstValue = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
 
-/** The caller's context, refused unless it is a tenant's principal holding `capability`. */
-export async function routeContext(runtime: Runtime, tenantHeader: string, req: Request, res: Response, capability: Capability): Promise<GraphContext> {
+/**
+ * The request budgets a route spends from, as GraphQL's requests do (src/rateLimits.ts): a file rendered or sent
+ * costs the same request as an operation, so downloads are no way around a principal's or a tenant's budget.
+ */
+export type RouteLimits = Pick<RequestRateLimits, 'forPrincipal' | 'forTenant' | 'forAddress'>;
+
+/** The caller's context, refused unless it is a tenant's principal holding `capability`; counted against its budgets. */
+export async function routeContext(runtime: Runtime, tenantHeader: string, req: Request, res: Response, capability: Capability, limits: RouteLimits): Promise<GraphContext> {
+  const address = req.ip ?? req.socket.remoteAddress;
+  const authorization = firstValue(req.headers.authorization);
+  if (!authorization) await limits.forAddress(address);
   const context = await buildContext(runtime, {
-    authorization: firstValue(req.headers.authorization), tenantSelector: firstValue(req.headers[tenantHeader]), requestId: firstValue(req.headers['x-request-id']),
+    authorization, tenantSelector: firstValue(req.headers[tenantHeader]), requestId: firstValue(req.headers['x-request-id']),
     crossOrigin: (res.locals['crossOrigin'] as string | undefined) ?? null,
+  }).catch(async (error: unknown) => {
+    // A bad token counts against its address, so guessing tokens here is limited like calling without one.
+    if (error instanceof AppError && error.code === 'UNAUTHENTICATED') await limits.forAddress(address);
+    throw error;
   });
+  if (context.principal) await limits.forPrincipal(context.principal);
+  if (context.tenant) await limits.forTenant(context.tenant.id);
   res.setHeader('x-request-id', context.requestId);
   letPageRead(res, res.locals['crossOrigin'] as string | undefined);
   if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');

@@ -15,7 +15,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { AppError, InvalidField } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { GraphContext } from './context.js';
-import { firstValue, rawIdOf, replyWithError, routeContext } from './httpRoutes.js';
+import { firstValue, rawIdOf, replyWithError, routeContext, type RouteLimits } from './httpRoutes.js';
 import type { LoanRow } from './loaders.js';
 import { LoanComponentEnum, LoanRef, LoanStatusEnum, replayOnce } from './loan.js';
 import { feesAndPenalties, type FeeOrPenaltyItem } from '../domain/servicing/statementFees.js';
@@ -185,12 +185,12 @@ builder.objectField(LoanRef, 'statement', (t) =>
 );
 
 /** GET /statements/loans/<loan global id>.(csv|pdf)?from=YYYY-MM-DD&to=YYYY-MM-DD */
-export function statementDownload(runtime: Runtime, tenantHeader: string) {
+export function statementDownload(runtime: Runtime, tenantHeader: string, limits: RouteLimits) {
   return async (req: Request, res: Response) => {
     try {
       const match = /^([A-Za-z0-9+/=_-]{1,200})\.(csv|pdf)$/.exec(String(req.params['file'] ?? ''));
       if (!match) throw new AppError('NOT_FOUND', 'no such statement');
-      const context = await routeContext(runtime, tenantHeader, req, res, 'loans.read');
+      const context = await routeContext(runtime, tenantHeader, req, res, 'loans.read', limits);
       const loanId = rawIdOf(match[1], 'Loan');
       const loan = loanId ? await context.loaders.loanById.load(loanId) : null;
       if (!loan) throw new AppError('NOT_FOUND', 'no such loan');

@@ -13,7 +13,7 @@ import {
 import { PORTFOLIO_CSV_SECTIONS, portfolioCsv, type PortfolioCsvSection } from '../documents/portfolioCsv.js';
 import type { Runtime } from '../runtime.js';
 import type { GraphContext } from './context.js';
-import { firstValue, replyWithError, routeContext } from './httpRoutes.js';
+import { firstValue, replyWithError, routeContext, type RouteLimits } from './httpRoutes.js';
 import { TrialBalanceRef } from './ledger.js';
 
 export const PORTFOLIO_REPORT_PATH = '/reports/portfolio';
@@ -182,13 +182,13 @@ builder.queryFields((t) => ({
 }));
 
 /** GET /reports/portfolio/<section>.csv?asOf=YYYY-MM-DD (asOf defaults to the business date). */
-export function portfolioReportDownload(runtime: Runtime, tenantHeader: string) {
+export function portfolioReportDownload(runtime: Runtime, tenantHeader: string, limits: RouteLimits) {
   return async (req: Request, res: Response) => {
     try {
       const match = /^([a-z-]{1,40})\.csv$/.exec(String(req.params['file'] ?? ''));
       const section = match && (PORTFOLIO_CSV_SECTIONS as readonly string[]).includes(match[1]!) ? (match[1] as PortfolioCsvSection) : null;
       if (!section) throw new AppError('NOT_FOUND', 'no such report section');
-      const context = await routeContext(runtime, tenantHeader, req, res, 'reports.read');
+      const context = await routeContext(runtime, tenantHeader, req, res, 'reports.read', limits);
       const report = await reportFor(context, firstValue(req.query['asOf']) ?? null);
       const lines = section === 'trial-balance' ? (await trialBalanceWithAccruals(context.db!, report.asOf)).lines : [];
       res.setHeader('content-type', 'text/csv; charset=utf-8');

@@ -210,6 +210,31 @@ describe('request rate limits', () => {
   });
 });
 
+describe('downloads and uploads spend the same budgets', () => {
+  it('counts a file route as a request of its principal, its tenant and (without a token) its address: 429 with Retry-After past the budget', async () => {
+    const limited = await startTestServer({ RATE_LIMIT_PER_MINUTE: '20', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '10' });
+    try {
+      const token = await devToken(limited.runtime, 'finance', tenant.slug);
+      // Statements of a loan that does not exist: each answered 404 until the budget is spent, then 429.
+      const statements = await Promise.all(Array.from({ length: 30 }, () => fetch(`${limited.gateway.url}/statements/loans/no-such-statement.pdf`, { headers: { authorization: `Bearer ${token}` } })));
+      expect(statements.filter((response) => response.status === 404)).toHaveLength(20);
+      const refused = statements.filter((response) => response.status === 429);
+      expect(refused).toHaveLength(10);
+      expect(refused[0]!.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await refused[0]!.json()).toMatchObject({ error: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) } });
+      // The same principal's GraphQL requests are out of budget too: one budget, whichever door.
+      expect((await gql(limited.gateway, '{ viewer { subject } }', { token })).status).toBe(429);
+      // Without a token (or with a bad one), by address.
+      const anonymous = await Promise.all(Array.from({ length: 15 }, (_, i) => fetch(`${limited.gateway.url}/reports/portfolio/trial-balance.csv`,
+        i % 2 === 0 ? {} : { headers: { authorization: 'Bearer not-a-token' } })));
+      expect(anonymous.filter((response) => response.status === 401)).toHaveLength(10);
+      expect(anonymous.filter((response) => response.status === 429)).toHaveLength(5);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('tenant and query-cost budgets', () => {
   it('holds all of one tenant\'s callers to its budget together, and leaves other tenants alone', async () => {
     const limited = await startTestServer({ RATE_LIMIT_TENANT_PER_MINUTE: '50' });
