@@ -509,14 +509,32 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER, rateLimits));
   graphqlRoute(app, runtime, apollo, rateLimits);
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.PORT, config.HOST, () => resolve());
-  });
-  const metrics = await startMetricsListener(config.HOST, config.METRICS_PORT, log).catch(async (error: unknown) => {
-    await new Promise((resolve) => httpServer.close(resolve));
+  // What close() drains, also undone when a port cannot be taken: the background work started above (the feed's
+  // LISTEN sessions, the settler's sweep, job workers) would otherwise outlive a gateway that never served.
+  const stopServing = async () => {
+    for (const client of wsServer.clients) client.close(1001, 'server shutting down');
+    await runtime.feed.stop();
+    runtime.settler.stop();
+    await runtime.endOfDay.stop(config.SHUTDOWN_TIMEOUT_MS);
+    await runtime.messages.stop();
+    await runtime.webhooks.stop();
+    await apollo.stop();
+    await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+  };
+  let metrics: Awaited<ReturnType<typeof startMetricsListener>>;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.PORT, config.HOST, () => resolve());
+    });
+    metrics = await startMetricsListener(config.HOST, config.METRICS_PORT, log).catch(async (error: unknown) => {
+      await new Promise((resolve) => httpServer.close(resolve));
+      throw error;
+    });
+  } catch (error) {
+    await stopServing().catch((cleanup: unknown) => log.warn({ err: cleanup }, 'stopping background work after a failed start failed'));
     throw error;
-  });
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -529,16 +547,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     subscriptions: fanout,
     close() {
       closing ??= (async () => {
-        const drain = (async () => {
-          for (const client of wsServer.clients) client.close(1001, 'server shutting down');
-          await runtime.feed.stop();
-          runtime.settler.stop();
-          await runtime.endOfDay.stop(config.SHUTDOWN_TIMEOUT_MS);
-          await runtime.messages.stop();
-          await runtime.webhooks.stop();
-          await apollo.stop();
-          await new Promise<void>((resolve) => wsServer.close(() => resolve()));
-        })();
+        const drain = stopServing();
         const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.SHUTDOWN_TIMEOUT_MS).unref());
         if ((await Promise.race([drain, timeout])) === 'timeout') {
           log.warn('shutdown drain timed out; closing remaining connections');

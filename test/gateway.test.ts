@@ -1,8 +1,10 @@
 // The gateway over real HTTP and WebSocket: one path for both, health and readiness, the offline explorer,
 // tenant onboarding and suspension through the API, error codes and masking, query limits.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TestServer } from './support/harness.js';
-import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS } from './support/harness.js';
+import { codes, createTenant, devToken, gql, openTestRuntime, startTestServer, uniqueSlug, userErrors, USER_ERRORS } from './support/harness.js';
+import { startGateway } from '../src/gateway.js';
 import { subscribe, until } from './support/ws.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { SANDBOX_COUNTS } from '../src/tenancy/sandboxSeed.js';
@@ -74,6 +76,20 @@ describe('HTTP endpoints', () => {
     const tenantsBehind = await readinessCheck(server.runtime.pool, future('tenant'), server.runtime.log)();
     expect(tenantsBehind.status).toBe(200);
     expect(tenantsBehind.body.tenantsMigrating).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a gateway whose port is taken undoes what it started: the live feed, the settler, the job workers and Apollo stop', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const runtime = await openTestRuntime({ PORT: String((blocker.address() as AddressInfo).port) });
+    try {
+      const stops = [vi.spyOn(runtime.feed, 'stop'), vi.spyOn(runtime.settler, 'stop'), vi.spyOn(runtime.webhooks, 'stop'), vi.spyOn(runtime.endOfDay, 'stop'), vi.spyOn(runtime.messages, 'stop')];
+      await expect(startGateway(runtime)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      for (const stop of stops) expect(stop).toHaveBeenCalled();
+    } finally {
+      await runtime.close();
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('serves the explorer from local files only, with no CDN', async () => {
