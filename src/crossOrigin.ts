@@ -39,12 +39,12 @@ export function originOf(text: string): string | null {
  * `plainHttp` (production) an origin must be https, or the machine's own (a dashboard developed beside the API): a
  * page served over plain http can be changed by anyone on its network, and it holds a token for the lender's data.
  */
-export function dashboardOriginsOf(entries: readonly string[], field: (index: number) => string, listField: string, plainHttp = true): string[] {
+export function dashboardOriginsOf(entries: readonly string[], field: (index: number) => string, listField: string, plainHttp: boolean): string[] {
   if (entries.length > MAX_DASHBOARD_ORIGINS) throw badInput(listField, `at most ${MAX_DASHBOARD_ORIGINS} origins`);
   const origins = entries.map((entry, index) => {
     const origin = originOf(entry.trim());
     if (!origin) throw badInput(field(index), 'must be a web origin such as https://dashboard.example.com (scheme, host and port only)');
-    if (!plainHttp && origin.startsWith('http:') && !LOOPBACK_ORIGIN.test(origin)) {
+    if (!plainHttp && !secureEnough(origin)) {
       throw badInput(field(index), 'must be an https origin: a dashboard served over plain http could be changed on its way to the browser');
     }
     return origin;
@@ -54,6 +54,11 @@ export function dashboardOriginsOf(entries: readonly string[], field: (index: nu
 
 /** The machine's own origins, where plain http carries nothing over a network. */
 const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
+
+/** https, or plain http on the machine's own addresses. */
+function secureEnough(origin: string): boolean {
+  return origin.startsWith('https:') || LOOPBACK_ORIGIN.test(origin);
+}
 
 /**
  * The Origin header of a request that came from another site, or null: none was sent, or it is this API's own
@@ -68,9 +73,10 @@ export function crossOriginOf(origin: string | undefined, host: string | undefin
 }
 
 /** Refuses a cross-origin call for a tenant that does not list the origin (or for no tenant at all). */
-export function assertOriginAllowed(crossOrigin: string | null | undefined, tenant: { dashboardOrigins: string[] } | null): void {
+export function assertOriginAllowed(crossOrigin: string | null | undefined, tenant: { dashboardOrigins: string[] } | null, plainHttp: boolean): void {
   if (!crossOrigin) return;
-  if (tenant && tenant.dashboardOrigins.includes(crossOrigin)) return;
+  // In production a plain-http origin listed before that was refused is not honoured either.
+  if (tenant && tenant.dashboardOrigins.includes(crossOrigin) && (plainHttp || secureEnough(crossOrigin))) return;
   throw new AppError('FORBIDDEN', 'this origin is not one of the lender\'s dashboard origins', { reason: 'ORIGIN_NOT_ALLOWED' });
 }
 
@@ -92,6 +98,8 @@ export function crossOriginRequests(
   publicUrl: string,
   /** Preflights carry no token: they take from the caller's address budget, as calls without a token do. */
   countPreflight: (req: express.Request) => Promise<void>,
+  /** Outside production: plain-http dashboards on other machines are allowed. */
+  plainHttp: boolean,
 ): express.RequestHandler {
   return (req, res, next) => {
     const crossOrigin = crossOriginOf(req.headers.origin, req.headers.host, publicUrl);
@@ -100,7 +108,7 @@ export function crossOriginRequests(
     res.locals['crossOrigin'] = crossOrigin;
     const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
     if (!preflight) return next();
-    const allowed = countPreflight(req).then(() => (originOf(crossOrigin) === crossOrigin ? lookup.isDashboardOrigin(crossOrigin) : false));
+    const allowed = countPreflight(req).then(() => (originOf(crossOrigin) === crossOrigin && (plainHttp || secureEnough(crossOrigin)) ? lookup.isDashboardOrigin(crossOrigin) : false));
     allowed.then((ok) => {
       if (!ok) return res.status(403).end();
       letPageRead(res, crossOrigin);

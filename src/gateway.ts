@@ -488,14 +488,30 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     ],
   });
   await apollo.start();
-  await startBackgroundWork(runtime);
+  // What close() drains, also undone when the start fails after this point (background work that cannot start, a
+  // port already taken): the feed's LISTEN sessions, the settler's sweep and job workers would otherwise outlive a
+  // gateway that never served.
+  const stopServing = async () => {
+    for (const client of wsServer.clients) client.close(1001, 'server shutting down');
+    await runtime.feed.stop();
+    runtime.settler.stop();
+    await runtime.endOfDay.stop(config.SHUTDOWN_TIMEOUT_MS);
+    await runtime.messages.stop();
+    await runtime.webhooks.stop();
+    await apollo.stop();
+    await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+  };
+  await startBackgroundWork(runtime).catch(async (error: unknown) => {
+    await stopServing().catch((cleanup: unknown) => log.warn({ err: cleanup }, 'stopping background work after a failed start failed'));
+    throw error;
+  });
 
   healthRoutes(app, runtime);
   const websocketUrl = `${config.publicUrl.replace(/^http/, 'ws')}${GRAPHQL_PATH}`;
   developmentRoutes(app, runtime, websocketUrl);
 
   // Browsers from a lender's dashboard sites (CORS) on the API's paths; health and the explorer are not for them.
-  const crossOrigin = crossOriginRequests(runtime.registry, config.publicUrl, (req) => rateLimits.forAddress(req.ip ?? req.socket.remoteAddress));
+  const crossOrigin = crossOriginRequests(runtime.registry, config.publicUrl, (req) => rateLimits.forAddress(req.ip ?? req.socket.remoteAddress), config.NODE_ENV !== 'production');
   for (const path of [GRAPHQL_PATH, STATEMENT_PATH, SETTLEMENT_PATH, PORTFOLIO_REPORT_PATH]) app.use(path, crossOrigin);
   app.use((req, res, next) => {
     res.setHeader('x-request-id', header(req.headers['x-request-id']) ?? '');
@@ -509,18 +525,6 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER, rateLimits));
   graphqlRoute(app, runtime, apollo, rateLimits);
 
-  // What close() drains, also undone when a port cannot be taken: the background work started above (the feed's
-  // LISTEN sessions, the settler's sweep, job workers) would otherwise outlive a gateway that never served.
-  const stopServing = async () => {
-    for (const client of wsServer.clients) client.close(1001, 'server shutting down');
-    await runtime.feed.stop();
-    runtime.settler.stop();
-    await runtime.endOfDay.stop(config.SHUTDOWN_TIMEOUT_MS);
-    await runtime.messages.stop();
-    await runtime.webhooks.stop();
-    await apollo.stop();
-    await new Promise<void>((resolve) => wsServer.close(() => resolve()));
-  };
   let metrics: Awaited<ReturnType<typeof startMetricsListener>>;
   try {
     await new Promise<void>((resolve, reject) => {

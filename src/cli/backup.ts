@@ -93,7 +93,7 @@ try {
     }
   } else if (command === 'move' && values['to-database']) {
     const moved = await moveTenantToDatabase(runtime.databases, runtime.migrations, subject!, values['to-database'], {
-      folder: values.via!, registryTtlMs: config.TENANT_REGISTRY_TTL_MS, settleTimeoutMs: 60_000, now: runtime.now, log,
+      folder: values.via!, registryTtlMs: config.TENANT_REGISTRY_TTL_MS, settleTimeoutMs: 150_000, now: runtime.now, log,
     });
     process.stdout.write(`moved ${moved.slug} from ${moved.from} to ${moved.to}: ${moved.tables} tables, ${moved.rows} rows, the same on both; ${moved.status} there. `
       + `Its old schema ${moved.leftBehind} on ${moved.from} is no longer used: drop it once satisfied\n`);
@@ -101,7 +101,7 @@ try {
     const target = createPool(values.to!, 4);
     try {
       const moved = await moveTenant(runtime.pool, target, runtime.migrations, subject!, {
-        folder: values.via!, registryTtlMs: config.TENANT_REGISTRY_TTL_MS, settleTimeoutMs: 60_000, now: runtime.now, log,
+        folder: values.via!, registryTtlMs: config.TENANT_REGISTRY_TTL_MS, settleTimeoutMs: 150_000, now: runtime.now, log,
       });
       process.stdout.write(`moved ${moved.slug}: ${moved.tables} tables, ${moved.rows} rows, the same on both sides; ${moved.status} on the target, suspended here\n`);
     } finally {

@@ -102,7 +102,13 @@ export class CommitSettler {
   }
 
   start(): void {
-    const sweep = () => void this.sweep().catch((error: unknown) => this.log.warn({ err: error }, 'settle sweep failed'));
+    // One timed sweep at a time: a slow database must not pile sweeps up behind it.
+    let sweeping: Promise<unknown> | undefined;
+    const sweep = () => {
+      sweeping ??= this.sweep().catch((error: unknown) => this.log.warn({ err: error }, 'settle sweep failed')).finally(() => {
+        sweeping = undefined;
+      });
+    };
     sweep();
     this.sweepTimer = setInterval(sweep, this.sweepMs);
     this.sweepTimer.unref();
@@ -130,14 +136,14 @@ export class CommitSettler {
     const seen = new Map<string, string>();
     const due: string[] = [];
     const woken: string[] = [];
-    for (const database of this.databases.list()) {
+    // Each database on its own and at once: one that cannot be reached (or hangs) is swept again next time, its
+    // schemas not marked probed, and delays none of the others.
+    await Promise.all(this.databases.list().map(async (database) => {
       const schemas = tenants.filter((t) => t.database === database.name).map((t) => t.schema_name);
-      if (schemas.length === 0) continue;
-      // A database that cannot be reached is swept again next time (its schemas are not marked probed); the
-      // others are swept now.
+      if (schemas.length === 0) return;
       await this.sweepDatabase(database, schemas, everySchema, seen, due, woken)
         .catch((error: unknown) => this.log.warn({ err: error instanceof Error ? { message: error.message } : { message: String(error) }, database: database.name }, 'settle sweep of a database failed'));
-    }
+    }));
     this.probedAt = seen;
     return { listed: tenants.length, probed: due, woken };
   }

@@ -8,6 +8,7 @@ import { driverError } from '../tenancy/database.js';
 /** Re-listening after a loss: the first try soon, then doubling to at most this, with jitter across replicas. */
 const RELISTEN_FIRST_MS = 250;
 const RELISTEN_MAX_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface ListenerHandlers {
   notification(channel: string, payload: string): void;
@@ -32,7 +33,8 @@ export class DatabaseListener {
   ) {}
 
   async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    // A database that drops packets instead of refusing is given up on after a while, and tried again with backoff.
+    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     let live = false;
     const lost = (err?: Error) => {
       if (!live) return;

@@ -52,8 +52,14 @@ export class JobQueue {
     // Dead-letter queues first: a queue names its dead-letter queue by reference.
     const jobs = new JobQueue(boss);
     queue = jobs;
-    for (const queue of [...options.queues].sort((a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)))) {
-      await jobs.ensureQueue(queue);
+    try {
+      for (const queue of [...options.queues].sort((a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)))) {
+        await jobs.ensureQueue(queue);
+      }
+    } catch (error) {
+      // A queue that is not there is no use: nothing of the started instance may outlive the failure.
+      await jobs.stop(0).catch(() => undefined);
+      throw error;
     }
     return jobs;
   }

@@ -207,7 +207,7 @@ export class OutboxFeed {
       await Promise.all(this.listeners.map((listener) => listener.stop()));
       throw error;
     }
-    await Promise.all(others.map((listener) => listener.listenOrRetry()));
+    for (const listener of others) void listener.listenOrRetry();
     this.sweep = setInterval(() => {
       for (const schema of this.tails.keys()) void this.refresh(schema);
     }, this.options.sweepMs);

@@ -89,7 +89,7 @@ export async function contextFor(
   crossOrigin: string | null = null,
 ): Promise<GraphContext> {
   const tenant = await resolveTenant(principal, tenantSelector, runtime.registry, latestTenantVersion(runtime.migrations));
-  assertOriginAllowed(crossOrigin, tenant);
+  assertOriginAllowed(crossOrigin, tenant, runtime.config.NODE_ENV !== 'production');
   const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject, partner: principal?.partner?.id });
   const partner = principal?.partner ?? null;
   if (tenant && partner) await assertPartnerActive(runtime.tenantClients.forTenant(tenant), partner);

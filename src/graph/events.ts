@@ -63,7 +63,8 @@ const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
  * from the new database).
  */
 async function stillServedHere(context: GraphContext, resumeAfter: number): Promise<void> {
-  const now = await context.runtime.registry.findBySlug(context.tenant!.slug);
+  // The registry not answering for a moment ends no stream: the next event asks again.
+  const now = await context.runtime.registry.findBySlug(context.tenant!.slug).catch(() => context.tenant!);
   if (now?.status === 'suspended') throw new AppError('TENANT_SUSPENDED', 'this tenant is suspended', { resumeAfter: String(resumeAfter) });
   if (!now || now.status !== 'active') throw new AppError('FORBIDDEN', 'this token is not entitled to that tenant');
   if (now.database !== context.tenant!.database) {

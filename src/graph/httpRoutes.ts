@@ -30,14 +30,16 @@ export async function routeContext(runtime: Runtime, tenantHeader: string, req: 
     authorization, tenantSelector: firstValue(req.headers[tenantHeader]), requestId: firstValue(req.headers['x-request-id']),
     crossOrigin: (res.locals['crossOrigin'] as string | undefined) ?? null,
   }).catch(async (error: unknown) => {
-    // A bad token counts against its address, so guessing tokens here is limited like calling without one.
-    if (error instanceof AppError && error.code === 'UNAUTHENTICATED') await limits.forAddress(address);
+    // A bad token counts against its address, so guessing tokens here is limited like calling without one (a
+    // request without one was counted above).
+    if (authorization && error instanceof AppError && error.code === 'UNAUTHENTICATED') await limits.forAddress(address);
     throw error;
   });
+  res.setHeader('x-request-id', context.requestId);
+  // Its tenant admitted the page's origin (buildContext): from here the page may read the answer, a 429 included.
+  letPageRead(res, res.locals['crossOrigin'] as string | undefined);
   if (context.principal) await limits.forPrincipal(context.principal);
   if (context.tenant) await limits.forTenant(context.tenant.id);
-  res.setHeader('x-request-id', context.requestId);
-  letPageRead(res, res.locals['crossOrigin'] as string | undefined);
   if (!context.principal) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');
   if (!context.tenant || !allows(capability, context.principal.roles, true)) throw new AppError('FORBIDDEN', 'not allowed for this principal');
   return context;

@@ -149,8 +149,13 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
 
   fail(error: unknown): void {
     if (this.ended) return;
-    // A shared stream that fell behind names where THIS subscriber resumes: after what it last received.
-    this.failure = error instanceof AppError && error.details.reason === 'SLOW_CONSUMER' ? slowConsumer(this.delivered) : error;
+    // A shared stream that fell behind names where THIS subscriber resumes: after what it last received. So does
+    // any other ending that says where to resume (a tenant suspended or moved): never past an event it has not had.
+    const resumeAfter = error instanceof AppError ? error.details['resumeAfter'] : undefined;
+    this.failure = error instanceof AppError && error.details.reason === 'SLOW_CONSUMER' ? slowConsumer(this.delivered)
+      : error instanceof AppError && typeof resumeAfter === 'string'
+        ? new AppError(error.code, error.message, { ...error.details, resumeAfter: String(Math.min(Number(resumeAfter), this.delivered)) })
+        : error;
     this.finish();
   }
 

@@ -40,12 +40,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function waitUntilSettled(pool: pg.Pool, schema: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { rows: [row] } = await pool.query<{ n: string }>(
+    // Unsettled commits, and webhook turns that began before the suspension (a turn writes its attempts when it ends).
+    const { rows: [row] } = await pool.query<{ n: string; sending: string }>(
       `SELECT ((SELECT count(*) FROM ${quoteIdent(schema)}.outbox_event WHERE seq IS NULL)
-             + (SELECT count(*) FROM ${quoteIdent(schema)}.audit_record WHERE seq IS NULL))::text AS n`);
-    if (row!.n === '0') return;
+             + (SELECT count(*) FROM ${quoteIdent(schema)}.audit_record WHERE seq IS NULL))::text AS n,
+              (SELECT count(*) FROM ${quoteIdent(schema)}.webhook_endpoint WHERE busy_until > now())::text AS sending`);
+    if (row!.n === '0' && row!.sending === '0') return;
     if (Date.now() > deadline) {
-      throw new InvalidField('slug', `${row!.n} events and audit records of ${schema} are still unsettled: is a gateway running against this database? The tenant stays suspended`);
+      throw new InvalidField('slug', row!.n !== '0'
+        ? `${row!.n} events and audit records of ${schema} are still unsettled: is a gateway running against this database? The tenant stays suspended`
+        : `${row!.sending} webhook endpoints of ${schema} are still being sent to; the tenant stays suspended: try again in a minute`);
     }
     await sleep(200);
   }
@@ -57,16 +61,21 @@ async function waitUntilSettled(pool: pg.Pool, schema: string, timeoutMs: number
  */
 async function withEndOfDayHeld<T>(registry: pg.Pool, tenantId: string, slug: string, work: () => Promise<T>): Promise<T> {
   const lock = await registry.connect();
+  let broken: Error | undefined;
   try {
     const { rows: [held] } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [endOfDayLockKey(tenantId)]);
     if (!held!.locked) throw new InvalidField('slug', `end of day is running for ${slug}: move it once the run has finished`);
     try {
       return await work();
     } finally {
-      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [endOfDayLockKey(tenantId)]);
+      // A failed unlock must not stand in for the move's own outcome (the registry may already point at the
+      // target): the connection is closed instead, which ends its locks.
+      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [endOfDayLockKey(tenantId)]).catch((error: Error) => {
+        broken = error;
+      });
     }
   } finally {
-    lock.release();
+    lock.release(broken);
   }
 }
 

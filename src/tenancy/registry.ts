@@ -56,6 +56,7 @@ export function toTenantRecord(row: TenantRow): TenantRecord {
 export class TenantRegistry {
   private readonly bySlug: LRUCache<string, { record: TenantRecord | null }>;
   private readonly dashboardOrigins: LRUCache<string, { listed: boolean }>;
+  private readonly reading = new Map<string, Promise<TenantRecord | null>>();
 
   constructor(
     private readonly platform: PrismaClient,
@@ -86,10 +87,19 @@ export class TenantRegistry {
   async findBySlug(slug: string): Promise<TenantRecord | null> {
     const cached = this.bySlug.get(slug);
     if (cached) return cached.record;
-    const row = await this.platform.tenant.findUnique({ where: { slug } });
-    const record = row ? toTenantRecord(row) : null;
-    this.bySlug.set(slug, { record });
-    return record;
+    // Callers that miss together (every live stream of a tenant, once its entry expires) share one read.
+    const shared = this.reading.get(slug);
+    if (shared) return shared;
+    const reading: Promise<TenantRecord | null> = this.platform.tenant.findUnique({ where: { slug } }).then((row) => {
+      const record = row ? toTenantRecord(row) : null;
+      // Kept only if nothing changed the tenant meanwhile (forget() drops the read it would have shared).
+      if (this.reading.get(slug) === reading) this.bySlug.set(slug, { record });
+      return record;
+    }).finally(() => {
+      if (this.reading.get(slug) === reading) this.reading.delete(slug);
+    });
+    this.reading.set(slug, reading);
+    return reading;
   }
 
   async findManyById(ids: readonly string[]): Promise<TenantRecord[]> {
@@ -122,5 +132,6 @@ export class TenantRegistry {
 
   forget(slug: string): void {
     this.bySlug.delete(slug);
+    this.reading.delete(slug);
   }
 }

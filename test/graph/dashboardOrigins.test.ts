@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { crossOriginOf, dashboardOriginsOf, originOf } from '../../src/crossOrigin.js';
+import { assertOriginAllowed, crossOriginOf, dashboardOriginsOf, originOf } from '../../src/crossOrigin.js';
 
 const DASHBOARD = 'https://dashboard.lender-a.example.test';
 const OTHER_DASHBOARD = 'https://dashboard.lender-b.example.test';
@@ -72,8 +72,12 @@ describe('dashboard origins', () => {
       expect(refused, entries.join()).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: `input.origins[${index}]` } });
       expect((refused as Error).message).toContain('https');
     }
+    // An http origin listed before the rule (or outside production) is not honoured in production.
+    expect(() => assertOriginAllowed('http://dashboard.example.com', { dashboardOrigins: ['http://dashboard.example.com'] }, false)).toThrow();
+    expect(() => assertOriginAllowed('http://localhost:5173', { dashboardOrigins: ['http://localhost:5173'] }, false)).not.toThrow();
+    expect(() => assertOriginAllowed('http://dashboard.example.com', { dashboardOrigins: ['http://dashboard.example.com'] }, true)).not.toThrow();
     // Outside production a plain http dashboard on another machine of the team is allowed.
-    expect(dashboardOriginsOf(['http://dashboard.test:5173'], (i) => `${i}`, 'origins')).toEqual(['http://dashboard.test:5173']);
+    expect(dashboardOriginsOf(['http://dashboard.test:5173'], (i) => `${i}`, 'origins', true)).toEqual(['http://dashboard.test:5173']);
   });
 
   it('a tenant admin sets them; a bad entry is refused naming it and nothing is written; other roles may not', async () => {

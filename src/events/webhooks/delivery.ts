@@ -19,10 +19,9 @@ import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { secretsInForce, signatureHeaders } from './signature.js';
 import { turnMs, wakeEndpoints, wakeJob, type DeliveryJob, type RetryPolicy } from './dispatch.js';
 import { writtenEvent } from '../catalogue.js';
+import { postponedUntil } from '../suspendedTenants.js';
 import { eventDeliveryLag, webhookAttempts, webhookDeliveriesDead } from '../../observability/metrics.js';
 
-/** How long a suspended tenant's webhook wake-up waits before it looks again. */
-const SUSPENDED_RETRY_MS = 60_000;
 
 export interface Sender {
   /** Where each tenant's schema lives: a job names only the schema. */
@@ -81,7 +80,10 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
   const { rows: [registered] } = await sender.databases.main.pool.query<{ status: string }>('SELECT status FROM platform.tenant WHERE schema_name = $1', [job.schema]);
   if (registered?.status !== 'active') {
     if (registered?.status === 'suspended' && 'endpointId' in job) {
-      await sender.queueFor(await sender.databases.databaseOf(job.schema)).boss.insert([wakeJob(job, new Date(sender.now().getTime() + SUSPENDED_RETRY_MS), policy)]);
+      const postponed = (job.postponed ?? 0) + 1;
+      const until = postponedUntil(sender.now(), postponed);
+      // Past the last, the endpoint's next event (or enabling it) wakes it again: its wake_at is long past by then.
+      if (until) await sender.queueFor(await sender.databases.databaseOf(job.schema)).boss.insert([wakeJob({ ...job, postponed }, until, policy)]);
     }
     return;
   }

@@ -91,8 +91,16 @@ export class Webhooks {
       return queue;
     }
     this.queues.set(database.name, queue);
-    if (this.options.enabled) await this.startWorkers(queue);
-    for (const ready of this.whenOpen) await ready(queue);
+    try {
+      if (this.options.enabled) await this.startWorkers(queue);
+      for (const ready of this.whenOpen) await ready(queue);
+    } catch (error) {
+      // Half set up is not set up: stopped, so the retry opens it afresh rather than beside this one.
+      this.queues.delete(database.name);
+      this.workerIds.splice(0, this.workerIds.length, ...this.workerIds.filter((worker) => worker.queue !== queue));
+      await queue.stop(0).catch(() => undefined);
+      throw error;
+    }
     return queue;
   }
 
@@ -102,7 +110,10 @@ export class Webhooks {
       await this.open(database);
     } catch (error) {
       this.log.warn({ err: { message: (error as Error).message }, database: database.name, retryInMs: delayMs }, 'job queue not opened on a database tenants are placed on; trying again');
-      const timer = setTimeout(() => void this.openWhenReachable(database, Math.min(delayMs * 2, 60_000)), delayMs);
+      const timer = setTimeout(() => {
+        this.retries.delete(timer);
+        void this.openWhenReachable(database, Math.min(delayMs * 2, 60_000));
+      }, delayMs);
       timer.unref();
       this.retries.add(timer);
     }

@@ -24,6 +24,8 @@ export const TEST_EVENT_TYPE = 'webhookEndpoint.tested';
 export interface WakeJob {
   schema: string;
   endpointId: string;
+  /** How many times it was put off while its tenant was suspended. */
+  postponed?: number;
 }
 
 /** Jobs queued before endpoints took turns named one delivery; they still wake its endpoint. */
@@ -92,8 +94,10 @@ export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, sche
     `WITH created AS (
        INSERT INTO webhook_delivery (id, endpoint_id, partner_code, event_id, event_seq, event_type, status, created_at, updated_at)
        SELECT gen_random_uuid(), endpoint.id, endpoint.partner_code, event.id, event.seq, event.type, 'pending', now(), now()
-         FROM jsonb_to_recordset($1::jsonb) AS event(id uuid, seq bigint, type text, partner_scope text, tested_endpoint text)
-         JOIN webhook_endpoint endpoint ON endpoint.active
+         FROM jsonb_to_recordset($1::jsonb) AS event(id uuid, seq bigint, type text, partner_scope text, tested_endpoint text, occurred_at timestamptz)
+         -- An endpoint hears what happens from its registration on: an event that committed before it, but is settled
+         -- only after it (settling runs just after commits), is not sent to it.
+         JOIN webhook_endpoint endpoint ON endpoint.active AND endpoint.created_at <= event.occurred_at
           AND (endpoint.partner_code IS NULL OR endpoint.partner_code = event.partner_scope OR event.partner_scope = '${EVERY_PARTNER}')
           -- A test webhook goes to the one endpoint it tests, whatever that endpoint subscribes to, and to no other.
           AND CASE WHEN event.type = '${TEST_EVENT_TYPE}' THEN endpoint.id::text = event.tested_endpoint
@@ -102,7 +106,7 @@ export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, sche
        RETURNING endpoint_id
      )
      SELECT endpoint_id, count(*)::int AS created FROM created GROUP BY endpoint_id`,
-    [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope,
+    [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope, occurred_at: event.occurredAt,
       tested_endpoint: event.type === TEST_EVENT_TYPE ? databaseIdOf(event.aggregateId, 'WebhookEndpoint') : null })))],
   );
   await wakeEndpoints(inTransaction(sql), queue, schema, rows.map((row) => row.endpoint_id), null, policy);

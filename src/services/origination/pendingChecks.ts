@@ -18,6 +18,7 @@ import type { TenantRegistry } from '../../tenancy/registry.js';
 import type { TenantClients } from '../../tenancy/tenantClients.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { inTransaction, type JobQueue } from '../../events/jobs.js';
+import { postponedUntil } from '../../events/suspendedTenants.js';
 import { observedJob } from '../../observability/backgroundWork.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { completeAssessment, recordCheckResult } from './assessment.js';
@@ -64,6 +65,8 @@ interface CheckDeadlineJob {
   checkId: string;
   /** Carried so the reason says the timeout the check was actually given, whatever this replica is configured with. */
   timeoutSeconds: number;
+  /** How many times it was put off while its tenant was suspended. */
+  postponed?: number;
 }
 
 /** Providers whose callbacks the sandbox sends itself. */
@@ -222,7 +225,13 @@ export async function startPendingChecks(queue: JobQueue, deps: PendingCheckDeps
     }
   }));
   await queue.boss.work<CheckDeadlineJob>(CHECK_DEADLINE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, observedJob(CHECK_DEADLINE_QUEUE, async ([job]) => {
-    // Postponed: failing the attempt has the queue try again later, backing off (retryLimit above).
-    if (await expireUnansweredCheck(deps, job!.data) === 'postponed') throw new Error('the tenant is suspended; its check deadline is looked at again later');
+    if (await expireUnansweredCheck(deps, job!.data) !== 'postponed') return;
+    const postponed = (job!.data.postponed ?? 0) + 1;
+    const until = postponedUntil(deps.now(), postponed);
+    if (!until) {
+      deps.log.warn({ tenant: job!.data.tenant, check: job!.data.checkId }, 'check deadline dropped: its tenant stayed suspended; the check waits for its callback or a retry');
+      return;
+    }
+    await queue.boss.send(CHECK_DEADLINE_QUEUE, { ...job!.data, postponed }, { startAfter: until, retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 });
   }));
 }
