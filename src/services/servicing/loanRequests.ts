@@ -10,14 +10,6 @@ import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { postToLoans, type PostingDraft } from './postings.js';
 import { eventsOf, postingRunOf } from './loans.js';
 
-/** What every request must say: a value date not after the business date, and a reason (trimmed, 3–1000 characters). */
-export function checkedRequest(ask: { valueDate: string; reason: string }, businessDate: string): string {
-  if (ask.valueDate > businessDate) throw new InvalidField('valueDate', `valueDate may not be after the business date, ${businessDate}`);
-  const reason = ask.reason.trim();
-  if (reason.length < 3 || reason.length > 1000) throw new InvalidField('reason', 'reason must be 3–1000 characters');
-  return reason;
-}
-
 /** The loan a request is about, active or overdue; else NOT a loan (naming `loanId`) or CONFLICT saying why not. */
 export async function workableLoan(tx: Tx, loanId: string, nothing: string) {
   const loan = await tx.loan.findUnique({ where: { id: loanId } });

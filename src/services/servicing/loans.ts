@@ -17,7 +17,7 @@ import { assertOffered, productLimitsOf, productVersion } from './loanProducts.j
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
-import { checkedRequest } from './loanRequests.js';
+import { checkedRequest } from './requestTerms.js';
 import { computePosting, loanIdsOf, loansNeedingHistory, lockLoans, planPosting, postingWrite, postToLoans, readHistories, type PostingRun, type PostingDraft, type PostingResult, type TransactionRow } from './postings.js';
 import { CommandQueue } from '../../commands/commandQueue.js';
 import { runSqlCommandBatch } from '../../commands/runCommandBatch.js';

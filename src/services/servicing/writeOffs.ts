@@ -13,7 +13,8 @@ import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { poolSql } from '../../tenancy/tenantSql.js';
 import { postLoanTransaction } from './loans.js';
-import { checkedRequest, decideLoanRequest, workableLoan } from './loanRequests.js';
+import { decideLoanRequest, workableLoan } from './loanRequests.js';
+import { checkedRequest } from './requestTerms.js';
 import type { StepContext } from '../endOfDay/run.js';
 
 export interface WriteOffAsk {
