@@ -55,19 +55,25 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-export /** CPU seconds of the PostgreSQL server: the postmaster and every process it started (backends, WAL writer…). */
-function postgresCpuSeconds(postmaster: number): number {
-  let total = cpuSeconds(postmaster);
+/**
+ * CPU seconds of the PostgreSQL server, backends that have ended included: the postmaster's own, what its ended
+ * children used (cutime and cstime, counted once the postmaster has reaped them), and its living children's. A sum
+ * over living processes alone drops every backend that ends while a scenario runs (the pool lets idle ones go).
+ */
+export function postgresCpuSeconds(postmaster: number): number {
+  const fields = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+  const own = fields(postmaster);
+  let total = own[11]! + own[12]! + own[13]! + own[14]!;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const after = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(after[1]) === postmaster) total += (Number(after[11]) + Number(after[12])) / 100;
+      const child = fields(Number(entry));
+      if (child[1] === postmaster) total += child[11]! + child[12]!;
     } catch {
-      // ended meanwhile
+      // ended meanwhile: its time is in the postmaster's cutime and cstime once reaped
     }
   }
-  return total;
+  return total / 100;
 }
 
 export interface Gateway {

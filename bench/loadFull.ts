@@ -11,7 +11,6 @@
 // Options: --loans N (default 500) loans in the book; --only a,b (these scenarios only); --no-record (leave
 // docs/benchmarks.md as it is). Exit 1 when a scenario failed an answer or a threshold (the section is written all
 // the same). Record only on a quiet machine: the load average before and after is written beside the figures.
-import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +18,7 @@ import { engineInstalled, engineVersion, runScenario, SCENARIO_NAMES, type Scena
 import { describeRun, figuresOf, type Latency, type RunFigures } from '../load-tests/report.js';
 import { prepareTarget, writeTarget } from '../load-tests/target.js';
 import { benchDatabase } from './benchDatabase.js';
-import { cpuSeconds, runBench, startGatewayProcess } from './gatewayProcess.js';
+import { cpuSeconds, postgresCpuSeconds, runBench, startGatewayProcess } from './gatewayProcess.js';
 import { commitOf, machine, publishSection } from './record.js';
 
 const { values } = parseArgs({
@@ -41,26 +40,6 @@ const WHAT: Record<ScenarioName, string> = {
   subscriptions: 'dashboards follow loan events over graphql-ws while single payments post',
 };
 
-/**
- * CPU seconds of the PostgreSQL server, backends that have ended included: the postmaster's own, what its ended
- * children used (cutime and cstime, counted once the postmaster has reaped them), and its living children's. A sum
- * over living processes alone drops every backend that ends while a scenario runs (the pool lets idle ones go).
- */
-function postgresCpuSeconds(postmaster: number): number {
-  const fields = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
-  const own = fields(postmaster);
-  let total = own[11]! + own[12]! + own[13]! + own[14]!;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const child = fields(Number(entry));
-      if (child[1] === postmaster) total += child[11]! + child[12]!;
-    } catch {
-      // ended meanwhile: its time is in the postmaster's cutime and cstime once reaped
-    }
-  }
-  return total / 100;
-}
 
 /**
  * Waits until the gateway and PostgreSQL are idle (under 5 % of a core together for 3 s in a row, at most 120 s),
