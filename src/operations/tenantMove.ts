@@ -12,6 +12,7 @@ import { endOfDayLockKey } from '../services/endOfDay/run.js';
 import type { Logger } from '../log.js';
 import type { Migration } from '../tenancy/migrations.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
+import { transaction } from '../tenancy/tenantSql.js';
 import { MAIN_DATABASE, type Databases } from '../tenancy/placement.js';
 import { exportTenant } from './tenantExport.js';
 import { importTenant } from './tenantImport.js';
@@ -36,6 +37,14 @@ export interface MoveResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits for a borrower-message turn already under way for the tenant (it holds the tenant's schedule row while it
+ * sends, and picked the tenant while it was still active): the messages it records must be in the export.
+ */
+async function waitForMessageTurn(registry: pg.Pool, tenantId: string): Promise<void> {
+  await transaction(registry, (client) => client.query('SELECT 1 FROM platform.message_schedule WHERE tenant_id = $1 FOR UPDATE', [tenantId]));
+}
 
 async function waitUntilSettled(pool: pg.Pool, schema: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -91,6 +100,7 @@ export async function moveTenant(source: pg.Pool, target: pg.Pool, migrations: M
     await source.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = 'moving to another database', updated_at = now() WHERE slug = $1`, [slug]);
     options.log?.info({ tenant: slug }, 'move: suspended; waiting out the registry caches');
     await sleep(options.registryTtlMs + 250);
+    await waitForMessageTurn(source, before.id);
     await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
 
     const manifest = await exportTenant(source, slug, path.join(options.folder), options.now(), { holdWriters: true });
@@ -133,6 +143,7 @@ export async function moveTenantToDatabase(databases: Databases, migrations: Mig
     await registry.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = $2, updated_at = now() WHERE slug = $1`, [slug, `moving to database ${target}`]);
     options.log?.info({ tenant: slug, from: before.database, to: target }, 'move: suspended; waiting out the registry caches');
     await sleep(options.registryTtlMs + 250);
+    await waitForMessageTurn(registry, before.id);
     await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
 
     const manifest = await exportTenant(databases, slug, options.folder, options.now(), { holdWriters: true });
