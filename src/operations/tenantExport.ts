@@ -11,6 +11,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { InvalidField } from '../errors.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
 import { databasesOf, type Databases } from '../tenancy/placement.js';
+import { transaction } from '../tenancy/tenantSql.js';
 import { BACKUP_FORMAT, fileSha256, MANIFEST, MANIFEST_CHECKSUM, sha256Of, type BackupManifest, type BackupTable } from './tenantBackupFormat.js';
 import { digestOf, sequencesOf, settleTextSettings, tablesOf } from './tenantTables.js';
 
@@ -59,10 +60,8 @@ export async function exportTenant(on: pg.Pool | Databases, slug: string, folder
   const pool = databases.poolFor({ schemaName: placed.schema_name, database: placed.database });
   // Found on another connection: any query in the export's own transaction would take its snapshot before the lock.
   const held = options.holdWriters ? await tablesToHold(pool, placed.schema_name) : [];
-  const client = await pool.connect();
-  try {
-    // SHARE locks are refused in a READ ONLY transaction; holding writers off is the only write-like thing done.
-    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ${options.holdWriters ? '' : ' READ ONLY'}`);
+  // SHARE locks are refused in a READ ONLY transaction; holding writers off is the only write-like thing done.
+  const taken = await transaction(pool, async (client) => {
     // LOCK takes no snapshot: the first query below takes it, once every writer already running has committed.
     if (held.length > 0) await client.query(`LOCK TABLE ${held.join(', ')} IN SHARE MODE`);
     await settleTextSettings(client);
@@ -96,30 +95,25 @@ export async function exportTenant(on: pg.Pool | Databases, slug: string, folder
       tables.push({ name: table.name, columns: table.columns, rows, digest, file, sha256: await fileSha256(path.join(folder, file)) });
     }
     const sequences = await sequencesOf(client, schema);
-    await client.query('COMMIT');
-
-    const manifest: BackupManifest = {
-      format: BACKUP_FORMAT,
-      takenAt: now.toISOString(),
-      schemaVersion: version.id,
-      sourceSchema: schema,
-      tenant: {
-        id: tenant.id, slug: tenant.slug, displayName: tenant.display_name, status: tenant.status, statusReason: tenant.status_reason,
-        sandbox: tenant.sandbox, checkProviders: tenant.check_providers, currency: tenant.currency, timeZone: tenant.time_zone,
-        businessDate: tenant.business_date, createdAt: tenant.created_at, nextMessageAt: tenant.next_message_at,
-        dashboardOrigins: tenant.dashboard_origins,
-      },
-      tables,
-      sequences,
-    };
-    const text = `${JSON.stringify(manifest, null, 2)}\n`;
-    writeFileSync(path.join(folder, MANIFEST), text, { mode: 0o600 });
-    writeFileSync(path.join(folder, MANIFEST_CHECKSUM), `${sha256Of(text)}\n`, { mode: 0o600 });
-    return manifest;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return { tenant, schemaVersion: version.id, schema, tables, sequences };
+  }, { snapshot: true, readOnly: !options.holdWriters });
+  const { tenant, schemaVersion, schema, tables, sequences } = taken;
+  const manifest: BackupManifest = {
+    format: BACKUP_FORMAT,
+    takenAt: now.toISOString(),
+    schemaVersion,
+    sourceSchema: schema,
+    tenant: {
+      id: tenant.id, slug: tenant.slug, displayName: tenant.display_name, status: tenant.status, statusReason: tenant.status_reason,
+      sandbox: tenant.sandbox, checkProviders: tenant.check_providers, currency: tenant.currency, timeZone: tenant.time_zone,
+      businessDate: tenant.business_date, createdAt: tenant.created_at, nextMessageAt: tenant.next_message_at,
+      dashboardOrigins: tenant.dashboard_origins,
+    },
+    tables,
+    sequences,
+  };
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  writeFileSync(path.join(folder, MANIFEST), text, { mode: 0o600 });
+  writeFileSync(path.join(folder, MANIFEST_CHECKSUM), `${sha256Of(text)}\n`, { mode: 0o600 });
+  return manifest;
 }

@@ -4,6 +4,7 @@
 // restored elsewhere has the same digest exactly when it has the same rows.
 import type pg from 'pg';
 import { quoteIdent } from '../tenancy/schemaNames.js';
+import { transaction } from '../tenancy/tenantSql.js';
 
 /** The migration runner's own record: a restored schema writes its own through the migrations. */
 const NOT_DATA = new Set(['schema_migration']);
@@ -72,18 +73,10 @@ export async function digestOf(client: pg.ClientBase, schema: string, table: Tab
 
 /** Every table's digest in one snapshot, for comparing two schemas (or a schema with a backup's manifest). */
 export async function schemaDigests(pool: pg.Pool, schema: string): Promise<Record<string, TableDigest>> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  return transaction(pool, async (client) => {
     await settleTextSettings(client);
     const digests: Record<string, TableDigest> = {};
     for (const table of await tablesOf(client, schema)) digests[table.name] = await digestOf(client, schema, table);
-    await client.query('COMMIT');
     return digests;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  }, { snapshot: true, readOnly: true });
 }

@@ -39,11 +39,17 @@ export async function withTenantSql<T>(pool: pg.Pool, schemaName: string, work: 
   });
 }
 
+/** How a transaction sees the database: one snapshot for all its statements (a backup, a comparison), read only. */
+export interface TransactionMode {
+  snapshot?: boolean;
+  readOnly?: boolean;
+}
+
 /** One transaction on a connection of the pool: committed if `work` returns, rolled back if it throws. */
-export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, mode: TransactionMode = {}): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(`BEGIN${mode.snapshot ? ' ISOLATION LEVEL REPEATABLE READ' : ''}${mode.readOnly ? ' READ ONLY' : ''}`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
