@@ -49,7 +49,7 @@ const schema = z.object({
   PG_APPLICATION_NAME: z.string().regex(/^[\w.-]{1,60}$/).default('lendgraph'),
   /**
    * Further PostgreSQL databases tenants may be placed on, as `name=url` pairs separated by spaces or commas; the
-   * platform schema's own database (DATABASE_URL or the embedded one) is `main` (docs/operations.md, "Placing tenants").
+   * platform schema's own database (DATABASE_URL or the embedded one) is `main` (docs/operations.md, "Placing tenants on more than one server").
    */
   TENANT_DATABASES: z.string().transform((value, ctx) => tenantDatabases(value, ctx)).optional(),
   TENANT_CLIENT_CACHE_MAX: z.coerce.number().int().min(1).max(100_000).default(200),

@@ -165,7 +165,7 @@ const CreateTenantInput = builder.inputType('CreateTenantInput', {
     businessDate: t.field({ type: 'Date', required: false, description: 'First business date; defaults to today in timeZone.' }),
     sandbox: t.boolean({ required: false, defaultValue: false, description: 'Seed realistic demo data for partner integration.' }),
     firstAdmin: t.field({ type: FirstAdminInput, required: false, description: 'The lender\'s first tenant admin; sets a password on first sign-in.' }),
-    database: t.string({ required: false, description: 'Which PostgreSQL database its schema goes on, by the name the platform\'s settings give it (`main`, the platform\'s own, unless said; docs/operations.md, "Placing tenants").' }),
+    database: t.string({ required: false, description: 'Which PostgreSQL database its schema goes on, by the name the platform\'s settings give it (`main`, the platform\'s own, unless said; docs/operations.md, "Placing tenants on more than one server").' }),
   }),
 });
 
