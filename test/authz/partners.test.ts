@@ -286,6 +286,24 @@ describe('the partner scoping rule', () => {
     expect(lookups.data).toEqual({ node: null, nodes: [null, null] });
   });
 
+  it('where a lender\'s data lives (its database) is the platform\'s to know: not its partners\', its staff\'s, or another lender\'s', async () => {
+    const askers = [
+      await partnerToken(victim, alpha, 'origination'),
+      await partnerToken(victim, beta, 'colending'),
+      await devToken(server.runtime, 'tenant-admin', victim.slug),
+      await devToken(server.runtime, 'tenant-admin', other.slug),
+    ];
+    for (const token of askers) {
+      const own = await gql(server.gateway, '{ currentTenant { slug database } }', { token });
+      expect(own.errors?.map((e) => e.extensions['code'])).toEqual(['FORBIDDEN']);
+      expect(JSON.stringify(own)).not.toContain('"database":');
+    }
+    const node = await gql(server.gateway, `{ node(id: "${encodeGlobalID('Tenant', victim.id)}") { ... on Tenant { slug database } } }`, { token: askers[3] });
+    expect(JSON.stringify(node.data ?? null)).not.toContain(victim.slug);
+    const platform = await gql(server.gateway, `{ node(id: "${encodeGlobalID('Tenant', victim.id)}") { ... on Tenant { slug database } } }`, { token: await devToken(server.runtime, 'platform-admin') });
+    expect(platform.data).toEqual({ node: { slug: victim.slug, database: 'main' } });
+  });
+
   it('honours a partner token only for a registered, active partner of that kind, and only as that partner', async () => {
     const unknown = await partnerToken(victim, 'never-registered', 'origination');
     expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token: unknown }))).toEqual(['FORBIDDEN']);
