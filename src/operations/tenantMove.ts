@@ -5,7 +5,6 @@
 // target (or suspended, if it was before), and left suspended here with the reason, its schema kept until an
 // operator drops it. Any failure before the switch leaves the tenant suspended here and serving nowhere; nothing
 // has been removed, so reactivating it here undoes the attempt (after removing a half-made copy on the target).
-import path from 'node:path';
 import type pg from 'pg';
 import { InvalidField } from '../errors.js';
 import { endOfDayLockKey } from '../services/endOfDay/run.js';
@@ -15,8 +14,9 @@ import { quoteIdent } from '../tenancy/schemaNames.js';
 import { transaction } from '../tenancy/tenantSql.js';
 import { MAIN_DATABASE, type Databases } from '../tenancy/placement.js';
 import { exportTenant } from './tenantExport.js';
-import { importTenant } from './tenantImport.js';
+import { importTenant, type ImportOptions, type ImportResult } from './tenantImport.js';
 import { schemaDigests } from './tenantTables.js';
+import type { BackupManifest } from './tenantBackupFormat.js';
 
 export interface MoveOptions {
   /** Where the backup the move goes through is written (kept: it is the record of what was moved). */
@@ -88,6 +88,49 @@ async function withEndOfDayHeld<T>(registry: pg.Pool, tenantId: string, slug: st
   }
 }
 
+/** One tenant being copied by a move: where it is registered and read from, and where it is written. */
+interface Copying {
+  slug: string;
+  tenant: { id: string; schema_name: string };
+  /** The registry that suspends it (the source's own, for a move between platforms). */
+  registry: pg.Pool;
+  /** The database its schema is read from, and the one its copy is written to. */
+  source: pg.Pool;
+  target: pg.Pool;
+  /** What the export reads and the import writes through (a pool, or the platform's placed databases). */
+  exportFrom: pg.Pool | Databases;
+  importInto: pg.Pool | Databases;
+  importOptions: ImportOptions;
+  /** Said in the suspension's reason and the log. */
+  destination: string;
+  /** Where the tenant stays suspended if the copies differ. */
+  staysOn: string;
+}
+
+/**
+ * What both moves do before their switch: freeze the tenant (suspend it, wait out every gateway's registry cache, a
+ * message turn and webhook turns under way, its commits being settled), export it holding writers off, import the
+ * copy, and compare every table of the two live copies.
+ */
+async function freezeAndCopy(c: Copying, migrations: Migration[], options: MoveOptions): Promise<{ manifest: BackupManifest; imported: ImportResult }> {
+  await c.registry.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = $2, updated_at = now() WHERE slug = $1`, [c.slug, `moving to ${c.destination}`]);
+  options.log?.info({ tenant: c.slug, to: c.destination }, 'move: suspended; waiting out the registry caches');
+  await sleep(options.registryTtlMs + 250);
+  await waitForMessageTurn(c.registry, c.tenant.id);
+  await waitUntilSettled(c.source, c.tenant.schema_name, options.settleTimeoutMs);
+
+  const manifest = await exportTenant(c.exportFrom, c.slug, options.folder, options.now(), { holdWriters: true });
+  options.log?.info({ tenant: c.slug, tables: manifest.tables.length }, 'move: exported; importing the copy');
+  const imported = await importTenant(c.importInto, migrations, options.folder, c.importOptions, options.now());
+  if (imported.loadedAt === imported.schemaVersion) {
+    // Same version on both sides: the live tables themselves must agree, not only the copy with the backup.
+    const [here, there] = await Promise.all([schemaDigests(c.source, c.tenant.schema_name), schemaDigests(c.target, imported.schema)]);
+    const differing = Object.keys(here).filter((table) => here[table]!.digest !== there[table]?.digest);
+    if (differing.length > 0) throw new InvalidField('slug', `after the import, ${differing.join(', ')} differ between the two databases; ${c.slug} stays suspended on ${c.staysOn}`);
+  }
+  return { manifest, imported };
+}
+
 export async function moveTenant(source: pg.Pool, target: pg.Pool, migrations: Migration[], slug: string, options: MoveOptions): Promise<MoveResult> {
   const { rows: [before] } = await source.query<{ id: string; status: string; schema_name: string; database: string }>(
     'SELECT id::text, status, schema_name, database FROM platform.tenant WHERE slug = $1', [slug]);
@@ -96,23 +139,10 @@ export async function moveTenant(source: pg.Pool, target: pg.Pool, migrations: M
   const { rowCount: there } = await target.query('SELECT 1 FROM platform.tenant WHERE slug = $1', [slug]);
   if (there) throw new InvalidField('to', `the target database already has a tenant ${slug}`);
   return withEndOfDayHeld(source, before.id, slug, async () => {
-
-    await source.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = 'moving to another database', updated_at = now() WHERE slug = $1`, [slug]);
-    options.log?.info({ tenant: slug }, 'move: suspended; waiting out the registry caches');
-    await sleep(options.registryTtlMs + 250);
-    await waitForMessageTurn(source, before.id);
-    await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
-
-    const manifest = await exportTenant(source, slug, path.join(options.folder), options.now(), { holdWriters: true });
-    options.log?.info({ tenant: slug, tables: manifest.tables.length }, 'move: exported; importing on the target');
-    const imported = await importTenant(target, migrations, options.folder, {}, options.now());
-    if (imported.loadedAt === imported.schemaVersion) {
-      // Same version on both sides: the live tables themselves must agree, not only the target with the backup.
-      const [here, there] = await Promise.all([schemaDigests(source, before.schema_name), schemaDigests(target, imported.schema)]);
-      const differing = Object.keys(here).filter((table) => here[table]!.digest !== there[table]?.digest);
-      if (differing.length > 0) throw new InvalidField('slug', `after the import, ${differing.join(', ')} differ between the two databases; ${slug} stays suspended on both`);
-    }
-
+    const { manifest, imported } = await freezeAndCopy({
+      slug, tenant: before, registry: source, source, target, exportFrom: source, importInto: target, importOptions: {},
+      destination: 'another database', staysOn: 'both',
+    }, migrations, options);
     const status = before.status === 'active' ? 'active' : 'suspended';
     await target.query('UPDATE platform.tenant SET status = $2, status_reason = $3, updated_at = now() WHERE slug = $1',
       [slug, status, status === 'active' ? null : 'suspended before it was moved']);
@@ -135,26 +165,13 @@ export async function moveTenantToDatabase(databases: Databases, migrations: Mig
     'SELECT id::text, status, schema_name, database FROM platform.tenant WHERE slug = $1', [slug]);
   if (!before || !['active', 'suspended'].includes(before.status)) throw new InvalidField('slug', `no active or suspended tenant ${slug}`);
   if (before.database === target) throw new InvalidField('to-database', `${slug} is already on ${target}`);
-  const source = databases.pool(before.database);
   const { rowCount: there } = await databases.pool(target).query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [before.schema_name]);
   if (there) throw new InvalidField('to-database', `${target} already has a schema ${before.schema_name} (an earlier copy?): drop it there first`);
   return withEndOfDayHeld(registry, before.id, slug, async () => {
-
-    await registry.query(`UPDATE platform.tenant SET status = 'suspended', status_reason = $2, updated_at = now() WHERE slug = $1`, [slug, `moving to database ${target}`]);
-    options.log?.info({ tenant: slug, from: before.database, to: target }, 'move: suspended; waiting out the registry caches');
-    await sleep(options.registryTtlMs + 250);
-    await waitForMessageTurn(registry, before.id);
-    await waitUntilSettled(source, before.schema_name, options.settleTimeoutMs);
-
-    const manifest = await exportTenant(databases, slug, options.folder, options.now(), { holdWriters: true });
-    options.log?.info({ tenant: slug, tables: manifest.tables.length }, 'move: exported; importing on the target database');
-    const imported = await importTenant(databases, migrations, options.folder, { database: target, schemaOnly: true }, options.now());
-    if (imported.loadedAt === imported.schemaVersion) {
-      const [here, there] = await Promise.all([schemaDigests(source, before.schema_name), schemaDigests(databases.pool(target), imported.schema)]);
-      const differing = Object.keys(here).filter((table) => here[table]!.digest !== there[table]?.digest);
-      if (differing.length > 0) throw new InvalidField('slug', `after the import, ${differing.join(', ')} differ between the two databases; ${slug} stays suspended on ${before.database}`);
-    }
-
+    const { manifest, imported } = await freezeAndCopy({
+      slug, tenant: before, registry, source: databases.pool(before.database), target: databases.pool(target), exportFrom: databases, importInto: databases,
+      importOptions: { database: target, schemaOnly: true }, destination: `database ${target}`, staysOn: before.database,
+    }, migrations, options);
     const status = before.status === 'active' ? 'active' : 'suspended';
     const { rowCount: switched } = await registry.query(
       `UPDATE platform.tenant SET database = $2, status = $3, status_reason = $4, schema_version = $5, updated_at = now()
