@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { openDatabase, openTenantDatabases, type Database } from './tenancy/database.js';
+import { openAllDatabases, type Database } from './tenancy/database.js';
 import type { Databases, TenantPlace } from './tenancy/placement.js';
 import { loadMigrations, migrateAll, type Migration, type MigrationReport } from './tenancy/migrations.js';
 import { TenantRegistry } from './tenancy/registry.js';
@@ -67,16 +67,16 @@ export interface RuntimeOptions {
 }
 
 export async function openRuntime(config: Config, log: Logger, options: RuntimeOptions): Promise<Runtime & { migration?: MigrationReport }> {
-  const database = await openDatabase(config, log);
+  const opened = await openAllDatabases(config, log);
+  const database = opened.main;
   const pool = database.pool;
-  const databases = openTenantDatabases(config, database, log);
+  const { databases } = opened;
   const unobserve = databases.list().map((placed) => {
     // SQL spans only while tracing is on: otherwise the pool's connections stay exactly as pg makes them.
     if (tracer()) traceQueries(placed.pool);
     return observePool(placed.pool);
   });
   const unobservePool = () => unobserve.forEach((stop) => stop());
-  const closeOthers = () => Promise.all(databases.list().slice(1).map((placed) => placed.pool.end().catch(() => undefined)));
   try {
     const migrations = loadMigrations();
     let migration: MigrationReport | undefined;
@@ -138,14 +138,12 @@ export async function openRuntime(config: Config, log: Logger, options: RuntimeO
         await webhooks.stop();
         await tenantClients.close();
         await platformDb.$disconnect();
-        await closeOthers();
-        await database.close();
+        await opened.close();
         unobservePool();
       },
     };
   } catch (error) {
-    await closeOthers();
-    await database.close().catch(() => undefined);
+    await opened.close().catch(() => undefined);
     unobservePool();
     throw error;
   }

@@ -11,7 +11,7 @@ import { isRole, ROLES, type Role } from '../authz/roles.js';
 import { staffTokenSubject } from '../authz/devStaff.js';
 import { adminClient } from '../authz/keycloak/realm.js';
 import { devPartnerToken, devUserToken } from '../authz/keycloak/devUsers.js';
-import { openDatabase, openTenantDatabases } from '../tenancy/database.js';
+import { openAllDatabases } from '../tenancy/database.js';
 import { poolSql } from '../tenancy/tenantSql.js';
 
 const USAGE = `usage: npm run token -- --role ROLE [--tenant SLUG] [--partner CODE [--partner-kind origination|colending]] [--ttl SECONDS]
@@ -82,8 +82,8 @@ if (values.tenant) {
  * queries on the database alone (no runtime, no ORM): a token is asked for often, and should come back at once.
  */
 async function missingTenantOrPartner(slug: string, partnerCode: string | null, partnerKind: string, user: string | null): Promise<string | { subject: string; email: string; roles: Role[] } | null> {
-  const database = await openDatabase({ ...config, PG_POOL_MAX: 2 }, log);
-  const databases = openTenantDatabases({ ...config, PG_POOL_MAX: 2 }, database);
+  const opened = await openAllDatabases({ ...config, PG_POOL_MAX: 2 }, log);
+  const { main: database, databases } = opened;
   try {
     const tenants = await database.pool.query<{ schema_name: string; status: string; database: string }>('SELECT schema_name, status, database FROM platform.tenant WHERE slug = $1', [slug])
       .catch((error: { code?: string }) => {
@@ -106,8 +106,7 @@ async function missingTenantOrPartner(slug: string, partnerCode: string | null, 
     if (partner.kind !== partnerKind) return `partner ${partnerCode} of tenant ${slug} is registered as ${partner.kind}, not ${partnerKind}: pass --partner-kind ${partner.kind}`;
     return null;
   } finally {
-    await Promise.all(databases.list().slice(1).map((other) => other.pool.end()));
-    await database.close();
+    await opened.close();
   }
 }
 

@@ -74,7 +74,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
 }
 
 /** Every database tenants may live on: `main` (the platform's) and one pool per TENANT_DATABASES entry. */
-export function openTenantDatabases(config: Config, main: Database, log?: Logger): Databases {
+function openTenantDatabases(config: Config, main: Database, log?: Logger): Databases {
   const others: PlacedDatabase[] = Object.entries(config.TENANT_DATABASES ?? {}).map(([name, url]) => ({
     name,
     url,

@@ -14,7 +14,6 @@ import { observeWebhookQueue } from '../../observability/metrics.js';
 export class Webhooks {
   /** A job queue on every database tenants live on, `main`'s first: wake-ups are queued in the tenant's transactions. */
   private readonly queues = new Map<string, JobQueue>();
-  private started: JobQueue | undefined;
   private readonly workerIds: { queue: JobQueue; id: string }[] = [];
   private readonly whenOpen: ((queue: JobQueue) => Promise<void>)[] = [];
   private readonly retries = new Set<NodeJS.Timeout>();
@@ -35,8 +34,9 @@ export class Webhooks {
 
   /** The platform's own database's queue (the end-of-day schedule's, and every tenant's when none is placed elsewhere). */
   get queue(): JobQueue {
-    if (!this.started) throw new Error('webhooks are not started in this process');
-    return this.started;
+    const main = this.queues.get(this.databases.main.name);
+    if (!main) throw new Error('webhooks are not started in this process');
+    return main;
   }
 
   /** The job queue on a database, for jobs inserted inside a transaction of one of its tenants. */
@@ -75,7 +75,7 @@ export class Webhooks {
     };
     // The platform's database must be there to serve at all; another that is not yet reachable is opened when it
     // is, so one database down does not keep every replica from starting.
-    this.started = await this.open(main!);
+    await this.open(main!);
     for (const other of others) void this.openWhenReachable(other, 1_000);
   }
 
