@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { PLATFORM_SCHEMA, quoteIdent } from './schemaNames.js';
 import { databasesOf, MAIN_DATABASE, type Databases } from './placement.js';
+import { transaction } from './tenantSql.js';
 
 export type MigrationScope = 'platform' | 'tenant';
 
@@ -133,53 +134,49 @@ async function migrateSchema(
   migrations: Migration[],
 ): Promise<SchemaOutcome & { missing?: true }> {
   const onMain = target.database === MAIN_DATABASE;
-  let client: pg.PoolClient | undefined;
-  let version: string | null = null;
+  const { schema, tenant } = target;
   try {
-    // Inside the try: a database that cannot be reached is this tenant's failure, reported, not the whole pass's.
-    client = await databases.pool(target.database).connect();
-    await client.query('BEGIN');
-    await lockSchema(client, target.schema);
-    if (target.tenant === null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
-    else if (!onMain) {
-      // On the platform's database the tenant list already left out schemas that do not exist.
-      const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [target.schema]);
-      if (!rowCount) {
-        await client.query('ROLLBACK');
-        // Expected while a tenant is being made or after its onboarding failed; for one that serves, a fault to report.
-        if (target.status === 'active' || target.status === 'suspended') {
-          return { schema: target.schema, tenant: target.tenant, applied: [], error: { migrationId: '(runner)', message: `its schema is missing on database ${target.database}` } };
-        }
-        return { schema: target.schema, tenant: target.tenant, applied: [], missing: true };
+    // A database that cannot be reached is this tenant's failure, reported, not the whole pass's.
+    const done = await transaction(databases.pool(target.database), async (client) => {
+      await lockSchema(client, schema);
+      if (tenant === null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      else if (!onMain) {
+        // On the platform's database the tenant list already left out schemas that do not exist.
+        const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+        if (!rowCount) return { missing: true as const };
       }
+      const applied = await applyPending(client, schema, tenant === null ? 'platform' : 'tenant', migrations);
+      if (tenant !== null && onMain) {
+        // The registry's copy of the version moves in the same transaction as the schema itself.
+        await client.query(
+          `UPDATE platform.tenant SET schema_version = (SELECT max(id) FROM schema_migration), updated_at = now()
+            WHERE schema_name = $1`,
+          [schema],
+        );
+      }
+      const version = tenant !== null && !onMain
+        ? (await client.query<{ v: string | null }>('SELECT max(id) AS v FROM schema_migration')).rows[0]?.v ?? null
+        : null;
+      return { applied, version };
+    });
+    if ('missing' in done) {
+      // Expected while a tenant is being made or after its onboarding failed; for one that serves, a fault to report.
+      if (target.status === 'active' || target.status === 'suspended') {
+        return { schema, tenant, applied: [], error: { migrationId: '(runner)', message: `its schema is missing on database ${target.database}` } };
+      }
+      return { schema, tenant, applied: [], missing: true };
     }
-    const applied = await applyPending(client, target.schema, target.tenant === null ? 'platform' : 'tenant', migrations);
-    if (target.tenant !== null && onMain) {
-      // The registry's copy of the version moves in the same transaction as the schema itself.
-      await client.query(
-        `UPDATE platform.tenant SET schema_version = (SELECT max(id) FROM schema_migration), updated_at = now()
-          WHERE schema_name = $1`,
-        [target.schema],
-      );
-    } else if (target.tenant !== null) {
-      version = (await client.query<{ v: string | null }>('SELECT max(id) AS v FROM schema_migration')).rows[0]?.v ?? null;
-    }
-    await client.query('COMMIT');
-    if (version !== null) {
+    if (done.version !== null) {
       // The registry is on another database: its copy follows the commit. Until it does, the tenant reads as
       // behind (TENANT_MIGRATING), never as ahead of its schema; the next pass sets it if this process stops here.
-      await databases.main.pool.query('UPDATE platform.tenant SET schema_version = $2, updated_at = now() WHERE schema_name = $1', [target.schema, version]);
+      await databases.main.pool.query('UPDATE platform.tenant SET schema_version = $2, updated_at = now() WHERE schema_name = $1', [schema, done.version]);
     }
-    return { schema: target.schema, tenant: target.tenant, applied };
+    return { schema, tenant, applied: done.applied };
   } catch (error) {
-    await client?.query('ROLLBACK').catch(() => undefined);
-    const { schema, tenant } = target;
     if (error instanceof MigrationError) {
       return { schema, tenant, applied: [], error: { migrationId: error.migrationId, message: error.message } };
     }
     return { schema, tenant, applied: [], error: { migrationId: '(runner)', message: (error as Error).message } };
-  } finally {
-    client?.release();
   }
 }
 

@@ -77,16 +77,13 @@ export async function provisionTenant(
   }
   if (placedOn !== MAIN_DATABASE) return provisionElsewhere(databases, migrations, input, placedOn, now, initialStatus);
   const schema = schemaForSlug(input.slug);
-  const client = await databases.main.pool.connect();
-  try {
-    await client.query('BEGIN');
+  return transaction(databases.main.pool, async (client) => {
     await lockSchema(client, schema);
     const existing = await client.query<ExistingTenant>(`SELECT ${EXISTING} FROM platform.tenant WHERE slug = $1`, [input.slug]);
     const found = existing.rows[0];
     // A tenant whose onboarding failed was compensated (no schema, no identities): a retry makes it again.
     const retrying = found?.status === 'onboarding_failed';
     if (found && !retrying) {
-      await client.query('ROLLBACK');
       refuseDifferent(found, input);
       return { tenantId: found.id, created: false, status: found.status };
     }
@@ -107,14 +104,8 @@ export async function provisionTenant(
       [tenantId, input.slug, input.displayName, input.sandbox, input.currency, input.timeZone, businessDate, schema,
         applied.at(-1) ?? null, now, initialStatus],
     );
-    await client.query('COMMIT');
     return { tenantId, created: true, status: initialStatus };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 interface ExistingTenant {
