@@ -29,8 +29,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-GO="$(command -v go || true)"
-[ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+# shellcheck source=goTools.sh
+source "$(dirname "${BASH_SOURCE[0]}")/goTools.sh"
+GO="$(find_go)"
 if [ -z "$GO" ]; then
   echo "helm-check: the Go toolchain is missing; it builds Helm and tools/manifest-check" >&2
   exit 3
@@ -38,11 +39,7 @@ fi
 
 if [ ! -x "$helm" ]; then
   echo "helm-check: building Helm $HELM_VERSION (Go module proxy)…"
-  mkdir -p "$tools"
-  tmp_bin="$(mktemp -d)"
-  GOBIN="$tmp_bin" "$GO" install "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
-  mv "$tmp_bin/helm" "$helm"
-  rmdir "$tmp_bin"
+  go_tool_install "$GO" "$helm" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
 fi
 
 work="$(mktemp -d)"

@@ -25,17 +25,14 @@ fi
 
 # moov-io/ach's command line (a NACHA reader from the Go module proxy, not our own) checks the debit and return
 # files the auto-debit tests write. Built once into the user's cache with the Go toolchain.
+# shellcheck source=goTools.sh
+source "$(dirname "${BASH_SOURCE[0]}")/goTools.sh"
+GO="$(find_go)"
 ACHCLI="${HOME}/.cache/lendgraph/tools/achcli-v1.69.0"
 if [ ! -x "$ACHCLI" ]; then
-  GO="$(command -v go || true)"
-  [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
   if [ -n "$GO" ]; then
     echo "test prerequisites: building moov-io/ach's achcli v1.69.0 (Go module proxy)…"
-    mkdir -p "$(dirname "$ACHCLI")"
-    tmp_bin="$(mktemp -d)"
-    GOBIN="$tmp_bin" "$GO" install github.com/moov-io/ach/cmd/achcli@v1.69.0
-    mv "$tmp_bin/achcli" "$ACHCLI"
-    rmdir "$tmp_bin"
+    go_tool_install "$GO" "$ACHCLI" github.com/moov-io/ach/cmd/achcli@v1.69.0
   else
     echo "test prerequisites: Go is missing, so moov-io/ach's achcli cannot be built;" >&2
     echo "  the NACHA file checks will be skipped locally and FAIL under CI=true." >&2
@@ -46,15 +43,9 @@ fi
 # which also builds tools/manifest-check with Go's build cache). Built once into the user's cache, like achcli.
 HELM="${HOME}/.cache/lendgraph/tools/helm-v4.3.2"
 if [ ! -x "$HELM" ]; then
-  GO="$(command -v go || true)"
-  [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
   if [ -n "$GO" ]; then
     echo "test prerequisites: building Helm v4.3.2 (Go module proxy)…"
-    mkdir -p "$(dirname "$HELM")"
-    tmp_bin="$(mktemp -d)"
-    GOBIN="$tmp_bin" "$GO" install helm.sh/helm/v4/cmd/helm@v4.3.2
-    mv "$tmp_bin/helm" "$HELM"
-    rmdir "$tmp_bin"
+    go_tool_install "$GO" "$HELM" helm.sh/helm/v4/cmd/helm@v4.3.2
   else
     echo "test prerequisites: Go is missing, so Helm cannot be built;" >&2
     echo "  the Helm chart check will be skipped locally and FAIL under CI=true." >&2
