@@ -17,6 +17,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { WebSocketServer } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
+import { LRUCache } from 'lru-cache';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
@@ -194,6 +195,10 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     },
   });
   const countSubscriptions = observeWebSockets(wsServer);
+  // Documents that parsed and passed validation, by their text (validation depends on neither caller nor
+  // variables): a lender's dashboards subscribe with the same few, and each parsed copy (its tokens and locations)
+  // otherwise stayed in memory for as long as its socket. Refused texts are not kept.
+  const checkedDocuments = new LRUCache<string, DocumentNode>({ max: 256, maxSize: 4 * 1024 * 1024, sizeCalculation: (_document, text) => text.length });
   // An operation's cost, kept with its context from onSubscribe (where it is measured) to onNext.
   const costs = new WeakMap<object, QueryCost>();
   // An operation's socket and subscription id, kept with its context from onSubscribe: a shared group writes its
@@ -236,6 +241,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const { origin, host } = ctx.extra.request.headers;
           await contextFor(runtime, principal, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID(), null, crossOriginOf(origin, host, config.publicUrl));
           ctx.extra.principal = principal;
+          // The token is verified and its expiry timed: it is not kept for the socket's life.
+          delete (params as { authorization?: unknown }).authorization;
           const remaining = principal.expiresAt.getTime() - runtime.now().getTime();
           ctx.extra.expiry = setTimeout(() => socket.close(4401, 'token expired'), Math.max(0, Math.min(remaining, 2 ** 31 - 1)));
           socket.once('close', () => clearTimeout(ctx.extra.expiry));
@@ -257,14 +264,17 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           if (error instanceof AppError) return [toGraphQLError(error)];
           throw error;
         }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, parseOptions(limits));
-        } catch (error) {
-          return [requestError(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+        let document = checkedDocuments.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query, parseOptions(limits));
+          } catch (error) {
+            return [requestError(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+          }
+          const errors = validate(schema, document, [...specifiedRules, ...limitRules(limits)]);
+          if (errors.length > 0) return errors.map((error) => requestError(hide(error), 'GRAPHQL_VALIDATION_FAILED'));
+          checkedDocuments.set(payload.query, document);
         }
-        const errors = validate(schema, document, [...specifiedRules, ...limitRules(limits)]);
-        if (errors.length > 0) return errors.map((error) => requestError(hide(error), 'GRAPHQL_VALIDATION_FAILED'));
         try {
           const size = checkOperation(runtime, schema, limits, log, principal, document, payload.variables ?? {}, payload.operationName);
           const params = ctx.connectionParams ?? {};

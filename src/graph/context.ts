@@ -90,7 +90,9 @@ export async function contextFor(
 ): Promise<GraphContext> {
   const tenant = await resolveTenant(principal, tenantSelector, runtime.registry, latestTenantVersion(runtime.migrations));
   assertOriginAllowed(crossOrigin, tenant, runtime.config.NODE_ENV !== 'production');
-  const log = runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject, partner: principal?.partner?.id });
+  // The request's logger is made when something is first logged: most requests log nothing of their own, and a
+  // subscription's context lives as long as its socket.
+  let log: Logger | undefined;
   const partner = principal?.partner ?? null;
   if (tenant && partner) await assertPartnerActive(runtime.tenantClients.forTenant(tenant), partner);
   const dbFor = () => {
@@ -100,7 +102,9 @@ export async function contextFor(
   };
   const context: GraphContext = {
     requestId,
-    log,
+    get log() {
+      return (log ??= runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject, partner: principal?.partner?.id }));
+    },
     runtime,
     principal,
     tenant,

@@ -102,57 +102,106 @@ function uuids(ids: readonly string[]): string[] {
   return ids.filter((id) => UUID.test(id));
 }
 
-export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
-  const dbFor = scope.db;
-  const tenantOnly = <T>(load: (db: TenantDb, ids: string[]) => Promise<T[]>) =>
-    async (ids: readonly string[]) => {
-      const db = dbFor();
-      if (!db) return [];
-      try {
-        return await load(db, uuids(ids));
-      } catch (error) {
-        // What a partner may not see does not exist for it: node(id:) answers null, as for another tenant's id,
-        // rather than confirming the object is there.
-        if (error instanceof AppError && error.code === 'FORBIDDEN') return [];
-        throw error;
-      }
-    };
-  const applicationById: Loaders['applicationById'] = new DataLoader(async (ids) =>
-    byId(ids, await tenantOnly((d, valid) => d.application.findMany({ where: { id: { in: valid } } }))(ids)),
-  );
-  const named = new Map<string, unknown>();
-  return {
-    named: <K, V>(name: string, batch: DataLoader.BatchLoadFn<K, V>) => {
-      if (!named.has(name)) named.set(name, new DataLoader<K, V>(batch));
-      return named.get(name) as DataLoader<K, V>;
-    },
-    tenantById: new DataLoader(async (ids) => byId(ids, await runtime.registry.findManyById(uuids(ids)))),
-    partyById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.party.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    loanProductById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.loanProduct.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    partnerById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.partner.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    webhookEndpointById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.webhookEndpoint.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    webhookDeliveryById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.webhookDelivery.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    webhookAttemptsByDelivery: new DataLoader(async (ids) => {
-      const rows = await tenantOnly((d, valid) => d.webhookAttempt.findMany({ where: { deliveryId: { in: valid } }, orderBy: { attempt: 'asc' } }))(ids);
+/**
+ * The loaders of one request, each made when first used. A request reads through two or three of the twenty; a
+ * WebSocket keeps its operation's context (and so its loaders) for as long as the subscription lives, so loaders
+ * made up front cost every subscriber their memory (docs/performance.md).
+ */
+class RequestLoaders implements Loaders {
+  #named: Map<string, unknown> | undefined;
+  #tenantById: Loaders['tenantById'] | undefined;
+  #partyById: Loaders['partyById'] | undefined;
+  #loanProductById: Loaders['loanProductById'] | undefined;
+  #partnerById: Loaders['partnerById'] | undefined;
+  #webhookEndpointById: Loaders['webhookEndpointById'] | undefined;
+  #webhookDeliveryById: Loaders['webhookDeliveryById'] | undefined;
+  #webhookAttemptsByDelivery: Loaders['webhookAttemptsByDelivery'] | undefined;
+  #loanById: Loaders['loanById'] | undefined;
+  #loanTransactionsByLoan: Loaders['loanTransactionsByLoan'] | undefined;
+  #loanTransactionById: Loaders['loanTransactionById'] | undefined;
+  #loanWaiverRequestById: Loaders['loanWaiverRequestById'] | undefined;
+  #loanWriteOffRequestById: Loaders['loanWriteOffRequestById'] | undefined;
+  #loanRestructureRequestById: Loaders['loanRestructureRequestById'] | undefined;
+  #staffMemberById: Loaders['staffMemberById'] | undefined;
+  #applicationById: Loaders['applicationById'] | undefined;
+  #disbursementRequestById: Loaders['disbursementRequestById'] | undefined;
+  #approvalRequestById: Loaders['approvalRequestById'] | undefined;
+  #partyMatchReviewById: Loaders['partyMatchReviewById'] | undefined;
+  #applicationDocumentById: Loaders['applicationDocumentById'] | undefined;
+  #personalDataRead: Loaders['personalDataRead'] | undefined;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly scope: LoaderScope,
+  ) {}
+
+  /** Rows through the caller's own client; none without a tenant, and none where a partner may not look. */
+  async #tenantOnly<T>(ids: readonly string[], load: (db: TenantDb, ids: string[]) => Promise<T[]>): Promise<T[]> {
+    const db = this.scope.db();
+    if (!db) return [];
+    try {
+      return await load(db, uuids(ids));
+    } catch (error) {
+      // What a partner may not see does not exist for it: node(id:) answers null, as for another tenant's id,
+      // rather than confirming the object is there.
+      if (error instanceof AppError && error.code === 'FORBIDDEN') return [];
+      throw error;
+    }
+  }
+
+  /** A loader of rows by id through the caller's own client. */
+  #byId<T extends { id: string }>(load: (db: TenantDb, ids: string[]) => Promise<T[]>): DataLoader<string, T | null> {
+    return new DataLoader(async (ids) => byId(ids, await this.#tenantOnly(ids, load)));
+  }
+
+  named<K, V>(name: string, batch: DataLoader.BatchLoadFn<K, V>): DataLoader<K, V> {
+    const named = (this.#named ??= new Map());
+    if (!named.has(name)) named.set(name, new DataLoader<K, V>(batch));
+    return named.get(name) as DataLoader<K, V>;
+  }
+
+  get tenantById() {
+    return (this.#tenantById ??= new DataLoader(async (ids) => byId(ids, await this.runtime.registry.findManyById(uuids(ids)))));
+  }
+
+  get partyById() {
+    return (this.#partyById ??= this.#byId((d, valid) => d.party.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get loanProductById() {
+    return (this.#loanProductById ??= this.#byId((d, valid) => d.loanProduct.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get partnerById() {
+    return (this.#partnerById ??= this.#byId((d, valid) => d.partner.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get webhookEndpointById() {
+    return (this.#webhookEndpointById ??= this.#byId((d, valid) => d.webhookEndpoint.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get webhookDeliveryById() {
+    return (this.#webhookDeliveryById ??= this.#byId((d, valid) => d.webhookDelivery.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get webhookAttemptsByDelivery() {
+    return (this.#webhookAttemptsByDelivery ??= new DataLoader(async (ids) => {
+      const rows = await this.#tenantOnly(ids, (d, valid) => d.webhookAttempt.findMany({ where: { deliveryId: { in: valid } }, orderBy: { attempt: 'asc' } }));
       return ids.map((id) => rows.filter((row) => row.deliveryId === id));
-    }),
-    // Plain SQL, the most read row of all (src/graph/loanRows.ts): the same rows, through the same partner rule.
-    loanById: new DataLoader(async (ids) => {
-      const reader = scope.sql();
+    }));
+  }
+
+  // Plain SQL, the most read row of all (src/graph/loanRows.ts): the same rows, through the same partner rule.
+  get loanById() {
+    return (this.#loanById ??= new DataLoader(async (ids) => {
+      const reader = this.scope.sql();
       return byId(ids, reader ? await loanRowsById(reader.pool, reader.schemaName, uuids(ids), reader.partner) : []);
-    }),
-    loanTransactionsByLoan: new DataLoader(async (ids) => {
-      const rows = await tenantOnly((d, valid) => d.loanTransaction.findMany({ where: { loanId: { in: valid } }, orderBy: [{ loanId: 'asc' }, { seq: 'asc' }] }))(ids);
+    }));
+  }
+
+  get loanTransactionsByLoan() {
+    return (this.#loanTransactionsByLoan ??= new DataLoader(async (ids) => {
+      const rows = await this.#tenantOnly(ids, (d, valid) => d.loanTransaction.findMany({ where: { loanId: { in: valid } }, orderBy: [{ loanId: 'asc' }, { seq: 'asc' }] }));
       const byLoan = new Map<string, LoanTransactionRow[]>();
       for (const row of rows) {
         const list = byLoan.get(row.loanId);
@@ -160,49 +209,70 @@ export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
         else byLoan.set(row.loanId, [row]);
       }
       return ids.map((id) => byLoan.get(id) ?? []);
-    }),
-    loanTransactionById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.loanTransaction.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    loanWaiverRequestById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.loanWaiverRequest.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    loanWriteOffRequestById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.loanWriteOffRequest.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    loanRestructureRequestById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.loanRestructureRequest.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    staffMemberById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.staffMember.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    applicationById,
-    disbursementRequestById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.disbursementRequest.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    approvalRequestById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.approvalRequest.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    partyMatchReviewById: new DataLoader(async (ids) =>
-      byId(ids, await tenantOnly((d, valid) => d.partyMatchReview.findMany({ where: { id: { in: valid } } }))(ids)),
-    ),
-    // ApplicationDocument has no relation a partner rule could follow, so documents are read on the tenant's
-    // client and shown only where the caller's own client can read their application.
-    applicationDocumentById: new DataLoader(async (ids) => {
-      const db = scope.tenantDb();
+    }));
+  }
+
+  get loanTransactionById() {
+    return (this.#loanTransactionById ??= this.#byId((d, valid) => d.loanTransaction.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get loanWaiverRequestById() {
+    return (this.#loanWaiverRequestById ??= this.#byId((d, valid) => d.loanWaiverRequest.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get loanWriteOffRequestById() {
+    return (this.#loanWriteOffRequestById ??= this.#byId((d, valid) => d.loanWriteOffRequest.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get loanRestructureRequestById() {
+    return (this.#loanRestructureRequestById ??= this.#byId((d, valid) => d.loanRestructureRequest.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get staffMemberById() {
+    return (this.#staffMemberById ??= this.#byId((d, valid) => d.staffMember.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get applicationById() {
+    return (this.#applicationById ??= this.#byId((d, valid) => d.application.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get disbursementRequestById() {
+    return (this.#disbursementRequestById ??= this.#byId((d, valid) => d.disbursementRequest.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get approvalRequestById() {
+    return (this.#approvalRequestById ??= this.#byId((d, valid) => d.approvalRequest.findMany({ where: { id: { in: valid } } })));
+  }
+
+  get partyMatchReviewById() {
+    return (this.#partyMatchReviewById ??= this.#byId((d, valid) => d.partyMatchReview.findMany({ where: { id: { in: valid } } })));
+  }
+
+  // ApplicationDocument has no relation a partner rule could follow, so documents are read on the tenant's
+  // client and shown only where the caller's own client can read their application.
+  get applicationDocumentById() {
+    return (this.#applicationDocumentById ??= new DataLoader(async (ids) => {
+      const db = this.scope.tenantDb();
       const valid = uuids(ids);
       const rows = valid.length === 0 || !db ? [] : await db.applicationDocument.findMany({ where: { id: { in: valid } } });
-      const shown = await Promise.all(rows.map(async (row) => ((await applicationById.load(row.applicationId)) !== null ? row : null)));
+      const shown = await Promise.all(rows.map(async (row) => ((await this.applicationById.load(row.applicationId)) !== null ? row : null)));
       return byId(ids, shown.filter((row): row is DocumentRow => row !== null));
-    }),
-    personalDataRead: new DataLoader(async (keys) => {
+    }));
+  }
+
+  get personalDataRead() {
+    return (this.#personalDataRead ??= new DataLoader(async (keys) => {
       const fields = new Map<string, string[]>();
       for (const key of keys) {
         const [id, name] = key.split('|') as [string, string];
         fields.set(id, [...(fields.get(id) ?? []), name]);
       }
-      await recordPersonalDataReads(scope.tenantDb()!, scope.command(), [...fields].map(([id, names]) => ({ partyId: id, fields: names })));
+      await recordPersonalDataReads(this.scope.tenantDb()!, this.scope.command(), [...fields].map(([id, names]) => ({ partyId: id, fields: names })));
       return keys.map(() => true as const);
-    }),
-  };
+    }));
+  }
+}
+
+export function createLoaders(runtime: Runtime, scope: LoaderScope): Loaders {
+  return new RequestLoaders(runtime, scope);
 }

@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import {
   Kind, createSourceEventStream, execute, getOperationAST, print, subscribe,
-  type ExecutionArgs, type ExecutionResult, type ValueNode,
+  type DocumentNode, type ExecutionArgs, type ExecutionResult, type ValueNode,
 } from 'graphql';
 import { AppError } from '../errors.js';
 import type { FeedEvent } from '../events/outboxFeed.js';
@@ -43,6 +43,17 @@ function isNull(node: ValueNode, variables: Record<string, unknown>): boolean {
  * The group an operation may share, or undefined when it must run alone. Two operations get the same key only when
  * their printed document, operation name, variables, tenant, partner, roles, token tenants and client are equal.
  */
+/** A document's text as printed, once per document: subscribers with the same text share one parsed document. */
+const printed = new WeakMap<DocumentNode, string>();
+function printedOnce(document: DocumentNode): string {
+  let text = printed.get(document);
+  if (text === undefined) {
+    text = print(document);
+    printed.set(document, text);
+  }
+  return text;
+}
+
 export function sharingKey(args: Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>): string | undefined {
   const context = args.contextValue as GraphContext | undefined;
   const principal = context?.principal;
@@ -64,7 +75,7 @@ export function sharingKey(args: Pick<ExecutionArgs, 'document' | 'operationName
     clientId: principal.clientId,
   };
   return createHash('sha256')
-    .update(canonical([print(args.document), args.operationName ?? null, variables, scope]))
+    .update(canonical([printedOnce(args.document), args.operationName ?? null, variables, scope]))
     .digest('hex');
 }
 

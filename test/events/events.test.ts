@@ -95,6 +95,32 @@ describe('events over graphql-ws', () => {
     expect(firstErrors(live)![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     await live.stop();
   });
+
+  it('keeps a checked document by its text, never a refused one, and still checks every subscriber\'s variables', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const params = { authorization: `Bearer ${admin}` };
+    const refusedOnce = async (query: string, variables: Record<string, unknown> = {}) => {
+      const live = subscribe(server.gateway.websocketUrl, params, query, variables);
+      await until(() => live.results.length > 0 || live.errors.length > 0);
+      const errors = firstErrors(live);
+      await live.stop();
+      return errors;
+    };
+    const invalid = 'subscription { events { cursor noSuchField } }';
+    for (let i = 0; i < 2; i += 1) {
+      const [refusal] = (await refusedOnce(invalid))!;
+      expect(refusal!.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+      expect(refusal!.message).toContain('noSuchField');
+    }
+    // The same valid text twice: its variables are checked for each subscriber, the document reused or not.
+    const served = subscribe(server.gateway.websocketUrl, params, EVENTS, { after: null });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await refusedOnce(EVENTS, { after: 'DROP TABLE' }))![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    const code = await registerPartner(server.gateway, admin);
+    await until(() => served.results.some((result) => result['data']?.events?.payload?.code === code));
+    expect(served.errors).toEqual([]);
+    await served.stop();
+  });
 });
 
 describe('shared subscriptions', () => {
