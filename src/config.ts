@@ -75,11 +75,6 @@ const schema = z.object({
   MAX_QUERY_ALIASES: z.coerce.number().int().min(0).max(10_000).default(50),
   MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
   MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
-  /**
-   * Runs of a query document by graphql-js before it is compiled (src/graph/compiledQueries.ts); `never` keeps
-   * every query on graphql-js.
-   */
-  QUERY_COMPILE_AFTER: z.union([z.literal('never'), z.coerce.number().int().min(0).max(1_000_000)]).default(3),
   /** Requests per minute per principal, and per client address for callers without a token; 0 turns it off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
   /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client (hops, `loopback`, subnets). */

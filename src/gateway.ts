@@ -18,7 +18,6 @@ import { WebSocketServer } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { LRUCache } from 'lru-cache';
-import { CompiledQueries } from './graph/compiledQueries.js';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
@@ -60,8 +59,6 @@ export interface Gateway {
   schema: GraphQLSchema;
   /** The shared subscription groups of this process (how many share each, how often each document ran). */
   subscriptions: SubscriptionFanout;
-  /** Queries run compiled by this process: how many were answered so, and how many graphql-js answered instead. */
-  compiledQueries: CompiledQueries;
   /** Stops accepting, drains HTTP and WebSocket connections, within SHUTDOWN_TIMEOUT_MS. */
   close(): Promise<void>;
 }
@@ -473,7 +470,6 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
 
   const { wsServer, wsDisposable, fanout } = startWebSocketServer(runtime, httpServer, schema, limits, rateLimits);
 
-  const compiledQueries = new CompiledQueries(schema, { compileAfter: config.QUERY_COMPILE_AFTER });
   const apollo = new ApolloServer<GraphContext>({
     schema,
     // Who may introspect is decided per caller (INTROSPECTION), in operationsPlugin.
@@ -498,8 +494,6 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
       ApolloServerPluginCacheControlDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsDisposable.dispose(); } }; } },
       operationsPlugin(runtime, schema, limits, rateLimits),
-      // Queries asked again and again run compiled; any error and graphql-js answers instead (compiledQueries.ts).
-      compiledQueries.plugin(),
       ...graphqlObservers({ metrics: config.METRICS_PORT !== 0 }),
     ],
   });
@@ -565,7 +559,6 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     metricsUrl: metrics?.url ?? null,
     schema,
     subscriptions: fanout,
-    compiledQueries,
     close() {
       closing ??= (async () => {
         const drain = stopServing();

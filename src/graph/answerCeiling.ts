@@ -12,8 +12,6 @@ export interface AnswerCeiling<E extends Error = Error> {
   /** Counts what a field returned (an object, or a list's items); false once the ceiling is passed. */
   add(result: unknown): boolean;
   readonly count: number;
-  /** Counts from zero again, for the same operation run a second time from the start (unless already passed). */
-  restart(): void;
   /** The refusal, once the ceiling has been passed. */
   readonly passed: E | undefined;
 }
@@ -34,9 +32,6 @@ export function answerCeiling<E extends Error>(limit: number, refusal: (count: n
       count += Array.isArray(result) ? result.length : 1;
       if (count > limit && !passed) passed = refusal(count);
       return passed === undefined;
-    },
-    restart() {
-      if (!passed) count = 0;
     },
     get count() {
       return count;

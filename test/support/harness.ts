@@ -40,9 +40,6 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     QUERY_COST_PER_MINUTE: '0',
     // Test files' servers run side by side: none takes the metrics port unless a test asks (test/observability/).
     METRICS_PORT: '0',
-    // Every query runs compiled first (graphql-jit), falling back to graphql-js on any error: each test's queries
-    // check that the compiled answers are the ones graphql-js gives (src/graph/compiledQueries.ts).
-    QUERY_COMPILE_AFTER: '0',
     ...overrides,
   };
 }
