@@ -197,8 +197,10 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   const countSubscriptions = observeWebSockets(wsServer);
   // Documents that parsed and passed validation, by their text (validation depends on neither caller nor
   // variables): a lender's dashboards subscribe with the same few, and each parsed copy (its tokens and locations)
-  // otherwise stayed in memory for as long as its socket. Refused texts are not kept.
-  const checkedDocuments = new LRUCache<string, DocumentNode>({ max: 256, maxSize: 4 * 1024 * 1024, sizeCalculation: (_document, text) => text.length });
+  // otherwise stayed in memory for as long as its socket. Refused texts are not kept, nor long ones: a parsed
+  // document holds many times its text, so the cache keeps at most 256 texts of up to 2,048 characters.
+  const checkedDocuments = new LRUCache<string, DocumentNode>({ max: 256 });
+  const SHARED_DOCUMENT_TEXT = 2_048;
   // An operation's cost, kept with its context from onSubscribe (where it is measured) to onNext.
   const costs = new WeakMap<object, QueryCost>();
   // An operation's socket and subscription id, kept with its context from onSubscribe: a shared group writes its
@@ -273,7 +275,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           }
           const errors = validate(schema, document, [...specifiedRules, ...limitRules(limits)]);
           if (errors.length > 0) return errors.map((error) => requestError(hide(error), 'GRAPHQL_VALIDATION_FAILED'));
-          checkedDocuments.set(payload.query, document);
+          if (payload.query.length <= SHARED_DOCUMENT_TEXT) checkedDocuments.set(payload.query, document);
         }
         try {
           const size = checkOperation(runtime, schema, limits, log, principal, document, payload.variables ?? {}, payload.operationName);
