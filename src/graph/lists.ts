@@ -90,6 +90,17 @@ function beyond(ordering: Ordering, key: string, side: 'after' | 'before'): Reco
   return { OR: [{ [f]: greater ? { gt: value } : { lt: value } }, { AND: [{ [f]: value }, idBeyond] }] };
 }
 
+/** A cursor's key as a list's own reader takes it: the sort value's text, the id, and which side of it to read. */
+export interface CursorKey { value: string; id: string; greater: boolean }
+
+/** A page as a list's own reader (plain SQL) is asked for it: the order, the keys around it, how many. */
+export interface KeysetPage { direction: 'asc' | 'desc'; after?: CursorKey | undefined; before?: CursorKey | undefined; limit: number }
+
+function cursorKey(ordering: Ordering, key: string | undefined, side: 'after' | 'before'): CursorKey | undefined {
+  if (key === undefined) return undefined;
+  return { value: key.slice(key.indexOf('|') + 1, key.lastIndexOf('|')), id: key.slice(key.lastIndexOf('|') + 1), greater: (side === 'after') === (ordering.direction === 'asc') };
+}
+
 export interface ListQuery {
   where: Record<string, unknown>;
   orderBy: Record<string, 'asc' | 'desc'>[];
@@ -108,11 +119,17 @@ export async function listPage<T extends { id: string }>(
   args: DefaultConnectionArguments,
   ordering: Ordering,
   where: Record<string, unknown>,
-  read: { findMany: (query: ListQuery) => Promise<T[]>; count: (query: { where: Record<string, unknown> }) => Promise<number> },
+  read: {
+    findMany: (query: ListQuery) => Promise<T[]>;
+    count: (query: { where: Record<string, unknown> }) => Promise<number>;
+    /** A reader of the list's own for this ordering under these filters, or undefined where findMany reads. */
+    keyset?: ((page: KeysetPage) => Promise<T[]>) | undefined;
+  },
 ): Promise<CountedPage<T>> {
   const sortKey = (row: T) => `${ordering.field}|${valueOf(ordering.kind, row as unknown as Record<string, unknown>, ordering.field)}|${row.id}`;
   const page = await keysetConnection(context, args, sortKey, cursorPattern(ordering), ({ before, after, limit, inverted }) => {
     const direction = inverted ? (ordering.direction === 'asc' ? 'desc' : 'asc') : ordering.direction;
+    if (read.keyset) return read.keyset({ direction, after: cursorKey(ordering, after, 'after'), before: cursorKey(ordering, before, 'before'), limit });
     const and = [where];
     if (after !== undefined) and.push(beyond(ordering, after, 'after'));
     if (before !== undefined) and.push(beyond(ordering, before, 'before'));

@@ -35,6 +35,8 @@ export interface Loaders {
    * statement): the first call with `name` makes it, later calls get the same one.
    */
   named<K, V>(name: string, batch: DataLoader.BatchLoadFn<K, V>): DataLoader<K, V>;
+  /** Where this request's plain-SQL reads go (the tenant's schema on its pool, for which partner); null without a tenant. */
+  sqlReader(): { schemaName: string; pool: pg.Pool; partner: PartnerRef | null } | null;
   tenantById: DataLoader<string, TenantRecord | null>;
   partyById: DataLoader<string, PartyRow | null>;
   loanProductById: DataLoader<string, LoanProductRow | null>;
@@ -158,6 +160,10 @@ class RequestLoaders implements Loaders {
     const named = (this.#named ??= new Map());
     if (!named.has(name)) named.set(name, new DataLoader<K, V>(batch));
     return named.get(name) as DataLoader<K, V>;
+  }
+
+  sqlReader() {
+    return this.scope.sql();
   }
 
   get tenantById() {

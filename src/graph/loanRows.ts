@@ -173,3 +173,36 @@ export async function loanRowsById(pool: pg.Pool, schemaName: string, ids: strin
   const { rows } = await preparedQuery<unknown[]>(pool, `loan-row${one ? '' : 's'}:${schemaName}:${scope?.column ?? ''}`, text, scope ? [key, scope.value] : [key], { rowMode: 'array' });
   return rows.map((values) => new LoanRowView(values) as unknown as LoanRow);
 }
+
+/** Where a page of loans in number order starts or ends: a cursor's number and id, and which side of it to read. */
+export interface NumberKey { number: number; id: string; greater: boolean }
+
+/**
+ * A page of loans in number order with their rows, in one statement: the list of loans asked with no filter (a
+ * partner's sync walks it page by page), without reading the page's ids first and the rows after. The same rows
+ * and partner rule as loanRowsById; a key is compared as the list's cursors compare (number, then id).
+ */
+export async function loanRowsInNumberOrder(
+  pool: pg.Pool, schemaName: string, partner: PartnerRef | null,
+  page: { direction: 'asc' | 'desc'; after?: NumberKey | undefined; before?: NumberKey | undefined; limit: number },
+): Promise<LoanRow[]> {
+  const scope = partner ? PARTNER_SQL_SCOPES.Loan(partner) : null;
+  const values: unknown[] = [page.limit];
+  const where: string[] = [];
+  const shape: string[] = [page.direction];
+  if (scope) {
+    values.push(scope.value);
+    where.push(`l.${scope.column} = $${values.length}`);
+    shape.push(scope.column);
+  }
+  for (const [side, key] of [['after', page.after], ['before', page.before]] as const) {
+    if (!key) continue;
+    values.push(key.number, key.id);
+    where.push(`(l.number, l.id) ${key.greater ? '>' : '<'} ($${values.length - 1}::bigint, $${values.length}::uuid)`);
+    shape.push(`${side}${key.greater ? '>' : '<'}`);
+  }
+  const order = page.direction === 'asc' ? 'ASC' : 'DESC';
+  const text = `SELECT ${SELECT} FROM ${quoteIdent(schemaName)}.loan l${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY l.number ${order}, l.id ${order} LIMIT $1`;
+  const { rows } = await preparedQuery<unknown[]>(pool, `loan-page:${schemaName}:${shape.join(':')}`, text, values, { rowMode: 'array' });
+  return rows.map((row) => new LoanRowView(row) as unknown as LoanRow);
+}
