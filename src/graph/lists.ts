@@ -86,7 +86,7 @@ function beyond(ordering: Ordering, key: string, side: 'after' | 'before'): Reco
     return { OR: [{ [f]: greater ? { gte: next } : { lt: at } }, { AND: [{ [f]: { gte: at, lt: next } }, idBeyond] }] };
   }
   // A business date is a whole day: compared exactly, as the column holds it.
-  const value = ordering.kind === 'int' ? Number(text) : ordering.kind === 'date' ? new Date(`${text}T00:00:00.000Z`) : text;
+  const value = ordering.kind === 'int' ? intKey(text, side) : ordering.kind === 'date' ? new Date(`${text}T00:00:00.000Z`) : text;
   return { OR: [{ [f]: greater ? { gt: value } : { lt: value } }, { AND: [{ [f]: value }, idBeyond] }] };
 }
 
@@ -98,7 +98,16 @@ export interface KeysetPage { direction: 'asc' | 'desc'; after?: CursorKey | und
 
 function cursorKey(ordering: Ordering, key: string | undefined, side: 'after' | 'before'): CursorKey | undefined {
   if (key === undefined) return undefined;
-  return { value: key.slice(key.indexOf('|') + 1, key.lastIndexOf('|')), id: key.slice(key.lastIndexOf('|') + 1), greater: (side === 'after') === (ordering.direction === 'asc') };
+  const value = key.slice(key.indexOf('|') + 1, key.lastIndexOf('|'));
+  if (ordering.kind === 'int') intKey(value, side);
+  return { value, id: key.slice(key.lastIndexOf('|') + 1), greater: (side === 'after') === (ordering.direction === 'asc') };
+}
+
+/** A cursor's number, which no column holds past 2^31 − 1: a forged one is the caller's mistake, not a database error. */
+function intKey(text: string, side: 'after' | 'before'): number {
+  const value = Number(text);
+  if (value > 2_147_483_647) throw badInput(side, `${side} is not a cursor from this connection`);
+  return value;
 }
 
 export interface ListQuery {

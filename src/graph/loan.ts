@@ -516,7 +516,8 @@ builder.queryField('loans', (t) =>
           : {}),
         ...(args.updatedSince != null ? { updatedAt: { gte: args.updatedSince } } : {}),
       };
-      return listPage(context, args, orderingOf(LOAN_ORDER, args.orderBy, 'number:asc'), where, {
+      const ordering = orderingOf(LOAN_ORDER, args.orderBy, 'number:asc');
+      return listPage(context, args, ordering, where, {
         // The page's ids through the caller's scoped client (its filters and order are Prisma's), then the rows
         // themselves through the request's loader, plain SQL (src/graph/loanRows.ts), in the page's order.
         findMany: async (query) => {
@@ -529,7 +530,7 @@ builder.queryField('loans', (t) =>
         count: (query) => context.db!.loan.count(query as Prisma.LoanCountArgs),
         // No filter, in number order (the default, and a partner's sync): the page and its rows in one statement,
         // the rows kept in the request's loader for the fields that read them.
-        keyset: Object.keys(where).length === 0 && (args.orderBy ?? 'number:asc').startsWith('number:') ? async (page) => {
+        keyset: Object.keys(where).length === 0 && ordering.field === 'number' ? async (page) => {
           const reader = context.loaders.sqlReader();
           if (!reader) return [];
           const key = (k: CursorKey | undefined) => (k ? { number: Number(k.value), id: k.id, greater: k.greater } : undefined);

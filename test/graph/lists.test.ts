@@ -154,6 +154,15 @@ describe('the loans list', () => {
     expect(await walkBack({ orderBy: 'NUMBER_ASC' })).toEqual(all);
   });
 
+  it('refuses a cursor whose number no loan can have, naming it, with or without a filter', async () => {
+    const forged = Buffer.from(`number|9999999999|${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`).toString('base64url');
+    for (const variables of [{ first: 2, after: forged }, { last: 2, before: forged }, { first: 2, after: forged, status: 'ACTIVE' }]) {
+      const response = await gql(server.gateway, LOANS, { token: admin, variables });
+      const side = 'after' in variables ? 'after' : 'before';
+      expect(response.errors?.[0]?.extensions, JSON.stringify(variables)).toMatchObject({ code: 'BAD_USER_INPUT', field: side });
+    }
+  });
+
   it('refuses a cursor taken under another order, naming it', async () => {
     const page = await loans({ first: 1 });
     const response = await gql(server.gateway, LOANS, { token: admin, variables: { first: 1, after: page.pageInfo.endCursor, orderBy: 'CREATED_AT_ASC' } });
