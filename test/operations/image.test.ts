@@ -64,7 +64,8 @@ describe.runIf(runnable)('the image', () => {
     const port = await freePort();
     // HOST on loopback: the host's network is shared, and the test keeps to loopback.
     const gateway = podmanInBackground(['run', '--rm', '--name', container, ...runOptions(), ...READ_ONLY,
-      ...envOptions({ ...settings, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' }), image]);
+      // A metrics port of its own (host network): another test file's production gateway may hold the default.
+      ...envOptions({ ...settings, HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }), image]);
     let output = '';
     gateway.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     gateway.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

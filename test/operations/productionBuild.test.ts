@@ -93,7 +93,8 @@ describe('the production build', () => {
 
     const port = await freePort();
     const gateway = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
-      cwd: tree, env: productionEnv({ ...settings, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'],
+      // A metrics port of its own: another test file's production gateway (the image's) may hold the default.
+      cwd: tree, env: productionEnv({ ...settings, HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     gateway.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
