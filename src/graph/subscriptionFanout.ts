@@ -39,10 +39,6 @@ function isNull(node: ValueNode, variables: Record<string, unknown>): boolean {
   return false;
 }
 
-/**
- * The group an operation may share, or undefined when it must run alone. Two operations get the same key only when
- * their printed document, operation name, variables, tenant, partner, roles, token tenants and client are equal.
- */
 /** A document's text as printed, once per document: subscribers with the same text share one parsed document. */
 const printed = new WeakMap<DocumentNode, string>();
 function printedOnce(document: DocumentNode): string {
@@ -54,6 +50,10 @@ function printedOnce(document: DocumentNode): string {
   return text;
 }
 
+/**
+ * The group an operation may share, or undefined when it must run alone. Two operations get the same key only when
+ * their printed document, operation name, variables, tenant, partner, roles, token tenants and client are equal.
+ */
 export function sharingKey(args: Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>): string | undefined {
   const context = args.contextValue as GraphContext | undefined;
   const principal = context?.principal;
