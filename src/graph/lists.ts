@@ -72,11 +72,7 @@ function cursorPattern(ordering: Ordering): RegExp {
 
 /** Rows strictly beyond a cursor key: greater in the list's order when `after`, smaller when `before`. */
 function beyond(ordering: Ordering, key: string, side: 'after' | 'before'): Record<string, unknown> {
-  const first = key.indexOf('|');
-  const last = key.lastIndexOf('|');
-  const text = key.slice(first + 1, last);
-  const id = key.slice(last + 1);
-  const greater = (side === 'after') === (ordering.direction === 'asc');
+  const { value: text, id, greater } = cursorKey(ordering, key, side)!;
   const f = ordering.field;
   const idBeyond = { id: greater ? { gt: id } : { lt: id } };
   if (ordering.kind === 'time') {
@@ -86,7 +82,7 @@ function beyond(ordering: Ordering, key: string, side: 'after' | 'before'): Reco
     return { OR: [{ [f]: greater ? { gte: next } : { lt: at } }, { AND: [{ [f]: { gte: at, lt: next } }, idBeyond] }] };
   }
   // A business date is a whole day: compared exactly, as the column holds it.
-  const value = ordering.kind === 'int' ? intKey(text, side) : ordering.kind === 'date' ? new Date(`${text}T00:00:00.000Z`) : text;
+  const value = ordering.kind === 'int' ? Number(text) : ordering.kind === 'date' ? new Date(`${text}T00:00:00.000Z`) : text;
   return { OR: [{ [f]: greater ? { gt: value } : { lt: value } }, { AND: [{ [f]: value }, idBeyond] }] };
 }
 
@@ -96,18 +92,12 @@ export interface CursorKey { value: string; id: string; greater: boolean }
 /** A page as a list's own reader (plain SQL) is asked for it: the order, the keys around it, how many. */
 export interface KeysetPage { direction: 'asc' | 'desc'; after?: CursorKey | undefined; before?: CursorKey | undefined; limit: number }
 
+/** A cursor's key read apart; a number no column holds (past 2^31 − 1) is a forged cursor, not a database error. */
 function cursorKey(ordering: Ordering, key: string | undefined, side: 'after' | 'before'): CursorKey | undefined {
   if (key === undefined) return undefined;
   const value = key.slice(key.indexOf('|') + 1, key.lastIndexOf('|'));
-  if (ordering.kind === 'int') intKey(value, side);
+  if (ordering.kind === 'int' && Number(value) > 2_147_483_647) throw badInput(side, `${side} is not a cursor from this connection`);
   return { value, id: key.slice(key.lastIndexOf('|') + 1), greater: (side === 'after') === (ordering.direction === 'asc') };
-}
-
-/** A cursor's number, which no column holds past 2^31 − 1: a forged one is the caller's mistake, not a database error. */
-function intKey(text: string, side: 'after' | 'before'): number {
-  const value = Number(text);
-  if (value > 2_147_483_647) throw badInput(side, `${side} is not a cursor from this connection`);
-  return value;
 }
 
 export interface ListQuery {
@@ -131,14 +121,15 @@ export async function listPage<T extends { id: string }>(
   read: {
     findMany: (query: ListQuery) => Promise<T[]>;
     count: (query: { where: Record<string, unknown> }) => Promise<number>;
-    /** A reader of the list's own for this ordering under these filters, or undefined where findMany reads. */
+    /** A reader of the list's own for this ordering when no filter is given, or undefined where findMany reads. */
     keyset?: ((page: KeysetPage) => Promise<T[]>) | undefined;
   },
 ): Promise<CountedPage<T>> {
   const sortKey = (row: T) => `${ordering.field}|${valueOf(ordering.kind, row as unknown as Record<string, unknown>, ordering.field)}|${row.id}`;
   const page = await keysetConnection(context, args, sortKey, cursorPattern(ordering), ({ before, after, limit, inverted }) => {
     const direction = inverted ? (ordering.direction === 'asc' ? 'desc' : 'asc') : ordering.direction;
-    if (read.keyset) return read.keyset({ direction, after: cursorKey(ordering, after, 'after'), before: cursorKey(ordering, before, 'before'), limit });
+    // A list's own reader knows no filters: only a page under none is read by it.
+    if (read.keyset && Object.keys(where).length === 0) return read.keyset({ direction, after: cursorKey(ordering, after, 'after'), before: cursorKey(ordering, before, 'before'), limit });
     const and = [where];
     if (after !== undefined) and.push(beyond(ordering, after, 'after'));
     if (before !== undefined) and.push(beyond(ordering, before, 'before'));

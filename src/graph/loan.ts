@@ -5,7 +5,7 @@ import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, perRequest, type GraphContext } from './context.js';
-import { between, checkRange, checkersQueueField, countedConnectionTypes, decisionFields, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type CursorKey, type SortKey } from './lists.js';
+import { between, checkRange, checkersQueueField, countedConnectionTypes, decisionFields, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
 import { loanRowsInNumberOrder } from './loanRows.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
@@ -530,11 +530,10 @@ builder.queryField('loans', (t) =>
         count: (query) => context.db!.loan.count(query as Prisma.LoanCountArgs),
         // No filter, in number order (the default, and a partner's sync): the page and its rows in one statement,
         // the rows kept in the request's loader for the fields that read them.
-        keyset: Object.keys(where).length === 0 && ordering.field === 'number' ? async (page) => {
+        keyset: ordering.field === 'number' ? async (page) => {
           const reader = context.loaders.sqlReader();
           if (!reader) return [];
-          const key = (k: CursorKey | undefined) => (k ? { number: Number(k.value), id: k.id, greater: k.greater } : undefined);
-          const rows = await loanRowsInNumberOrder(reader.pool, reader.schemaName, reader.partner, { direction: page.direction, after: key(page.after), before: key(page.before), limit: page.limit });
+          const rows = await loanRowsInNumberOrder(reader.pool, reader.schemaName, reader.partner, page);
           for (const row of rows) context.loaders.loanById.prime(row.id, row);
           return rows;
         } : undefined,

@@ -8,6 +8,7 @@ import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
 import { preparedQuery } from '../tenancy/preparedStatements.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
 import type { LoanRow } from './loaders.js';
+import type { KeysetPage } from './lists.js';
 
 /** How a column arrives (always as text where pg's own parsing would differ from Prisma's) and is decoded. */
 type Kind = 'text' | 'int' | 'bool' | 'json' | 'decimal' | 'date' | 'timestamp' | 'dates' | 'decimals';
@@ -174,9 +175,6 @@ export async function loanRowsById(pool: pg.Pool, schemaName: string, ids: strin
   return rows.map((values) => new LoanRowView(values) as unknown as LoanRow);
 }
 
-/** Where a page of loans in number order starts or ends: a cursor's number and id, and which side of it to read. */
-export interface NumberKey { number: number; id: string; greater: boolean }
-
 /**
  * A page of loans in number order with their rows, in one statement: the list of loans asked with no filter (a
  * partner's sync walks it page by page), without reading the page's ids first and the rows after. The same rows
@@ -184,7 +182,7 @@ export interface NumberKey { number: number; id: string; greater: boolean }
  */
 export async function loanRowsInNumberOrder(
   pool: pg.Pool, schemaName: string, partner: PartnerRef | null,
-  page: { direction: 'asc' | 'desc'; after?: NumberKey | undefined; before?: NumberKey | undefined; limit: number },
+  page: KeysetPage,
 ): Promise<LoanRow[]> {
   const scope = partner ? PARTNER_SQL_SCOPES.Loan(partner) : null;
   const values: unknown[] = [page.limit];
@@ -197,7 +195,8 @@ export async function loanRowsInNumberOrder(
   }
   for (const [side, key] of [['after', page.after], ['before', page.before]] as const) {
     if (!key) continue;
-    values.push(key.number, key.id);
+    // The number as the cursor holds it (checked when the cursor was read), cast where it is compared.
+    values.push(key.value, key.id);
     where.push(`(l.number, l.id) ${key.greater ? '>' : '<'} ($${values.length - 1}::bigint, $${values.length}::uuid)`);
     shape.push(`${side}${key.greater ? '>' : '<'}`);
   }
