@@ -14,3 +14,16 @@ export function postponedUntil(now: Date, postponements: number): Date | null {
   const seconds = Math.min(60 * 2 ** (postponements - 1), 3_600);
   return new Date(now.getTime() + seconds * 1000);
 }
+
+/**
+ * Puts off a job that met a suspended tenant: queued again (`requeue`) with one postponement more, or, past the
+ * last, left with a warning (`dropped`) naming what waits for the next wake-up.
+ */
+export async function postpone<T extends { postponed?: number | undefined }>(
+  data: T, now: Date, requeue: (next: T, at: Date) => Promise<unknown>, dropped: () => void,
+): Promise<void> {
+  const postponed = (data.postponed ?? 0) + 1;
+  const until = postponedUntil(now, postponed);
+  if (until) await requeue({ ...data, postponed }, until);
+  else dropped();
+}

@@ -280,7 +280,7 @@ describe('partner webhooks', () => {
       resolve: (hostname, _options, callback) => { asked.push(hostname); callback(null, [{ address: '127.0.0.1', family: 4 }]); },
     });
     const { webhooks } = server.runtime;
-    await takeTurn({ databases: server.runtime.databases, client, key: webhooks.key, policy: webhooks.policy, queueFor: (database) => webhooks.queueFor(database), now: () => new Date(), settle: () => undefined },
+    await takeTurn({ databases: server.runtime.databases, client, key: webhooks.key, policy: webhooks.policy, queueFor: (database) => webhooks.queueFor(database), now: () => new Date(), log: server.runtime.log, settle: () => undefined },
       { schema: tenant.schemaName, endpointId });
     await client.close();
     expect(asked).toEqual(['hooks.rebinding.example']);
@@ -312,7 +312,7 @@ describe('partner webhooks', () => {
     const before = await db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpointId } });
     const { webhooks } = server.runtime;
     const at = new Date();
-    await takeTurn({ databases: server.runtime.databases, client: webhooks.client, key: webhooks.key, policy: webhooks.policy, queueFor: (database) => webhooks.queueFor(database), now: () => at, settle: () => undefined },
+    await takeTurn({ databases: server.runtime.databases, client: webhooks.client, key: webhooks.key, policy: webhooks.policy, queueFor: (database) => webhooks.queueFor(database), now: () => at, log: server.runtime.log, settle: () => undefined },
       { schema: frozen.schemaName, endpointId });
     expect(receiver.received.filter((r) => r.path === '/frozen')).toEqual([]);
     expect(await db.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: 'pending', attempts: 0 });

@@ -19,7 +19,8 @@ import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { secretsInForce, signatureHeaders } from './signature.js';
 import { turnMs, wakeEndpoints, wakeJob, type DeliveryJob, type RetryPolicy } from './dispatch.js';
 import { writtenEvent } from '../catalogue.js';
-import { postponedUntil } from '../suspendedTenants.js';
+import { postpone } from '../suspendedTenants.js';
+import type { Logger } from '../../log.js';
 import { eventDeliveryLag, webhookAttempts, webhookDeliveriesDead } from '../../observability/metrics.js';
 
 
@@ -32,6 +33,7 @@ export interface Sender {
   /** The job queue on a database: a wake-up is queued in the same transaction as the rows it is about. */
   queueFor: (database: string) => JobQueue;
   now: () => Date;
+  log: Logger;
   /** Settles the tenant's commits (events written here, e.g. an endpoint disabled). */
   settle: (schema: string) => void;
 }
@@ -77,19 +79,19 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
   const { policy } = sender;
   // A suspended tenant (a move freezes it so) is not written to: its wake-up waits on the queue, untouched, and
   // one of a tenant gone ends here.
-  const { rows: [registered] } = await sender.databases.main.pool.query<{ status: string }>('SELECT status FROM platform.tenant WHERE schema_name = $1', [job.schema]);
+  // The registry's row, read once: whether the tenant is served, and on which database.
+  const { rows: [registered] } = await sender.databases.main.pool.query<{ status: string; database: string }>('SELECT status, database FROM platform.tenant WHERE schema_name = $1', [job.schema]);
   if (registered?.status !== 'active') {
     if (registered?.status === 'suspended' && 'endpointId' in job) {
-      const postponed = (job.postponed ?? 0) + 1;
-      const until = postponedUntil(sender.now(), postponed);
+      const queue = sender.queueFor(registered.database);
       // Past the last, the endpoint's next event (or enabling it) wakes it again: its wake_at is long past by then.
-      if (until) await sender.queueFor(await sender.databases.databaseOf(job.schema)).boss.insert([wakeJob({ ...job, postponed }, until, policy)]);
+      await postpone(job, sender.now(), (next, at) => queue.boss.insert([wakeJob(next, at, policy)]),
+        () => sender.log.warn({ schema: job.schema, endpoint: job.endpointId }, 'webhook wake-up dropped: its tenant stayed suspended; the endpoint\'s next event wakes it'));
     }
     return;
   }
-  const database = await sender.databases.databaseOf(job.schema);
-  const pool = sender.databases.pool(database);
-  const queue = sender.queueFor(database);
+  const pool = sender.databases.pool(registered.database);
+  const queue = sender.queueFor(registered.database);
   let endpointId: string;
   if ('endpointId' in job) {
     endpointId = job.endpointId;

@@ -71,7 +71,7 @@ export class Webhooks {
     });
     this.sender = {
       databases: this.databases, client: this.client, key: this.key, policy: this.policy, queueFor: (database: string) => this.queueFor(database),
-      now: this.options.now, settle: (schema: string) => settler.wake(schema),
+      now: this.options.now, log: this.log, settle: (schema: string) => settler.wake(schema),
     };
     // The platform's database must be there to serve at all; another that is not yet reachable is opened when it
     // is, so one database down does not keep every replica from starting.

@@ -12,10 +12,11 @@ import {
 } from '../../domain/servicing/reminders.js';
 import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
 import { MAIN_DATABASE } from '../../tenancy/placement.js';
-import { poolSql, type PoolSql } from '../../tenancy/tenantSql.js';
+import type { PoolSql } from '../../tenancy/tenantSql.js';
 import type { TenantRecord } from '../../tenancy/registry.js';
 import { writeEvents, type EventDraft } from './events.js';
 import type { StepContext } from './run.js';
+import { nextScheduledMessage } from '../reminders/dispatch.js';
 
 interface RuleRow {
   id: string;
@@ -132,7 +133,6 @@ const SCHEDULE = `
  * the run's steps are done (a resumed run does it again).
  */
 export async function rescheduleMessages(rt: Pick<StepContext['rt'], 'pool' | 'tenantPool'>, tenant: TenantRecord): Promise<void> {
-  const { rows: [next] } = await poolSql(rt.tenantPool(tenant), tenant.schemaName)
-    .query<{ at: Date | null }>((s) => `SELECT min(send_after) AS at FROM ${s}.loan_message WHERE status = 'scheduled'`);
-  if (next?.at) await rt.pool.query(SCHEDULE, [tenant.id, next.at.toISOString()]);
+  const next = await nextScheduledMessage(rt.tenantPool(tenant), tenant.schemaName);
+  if (next) await rt.pool.query(SCHEDULE, [tenant.id, next.toISOString()]);
 }

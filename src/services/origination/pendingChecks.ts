@@ -18,13 +18,15 @@ import type { TenantRegistry } from '../../tenancy/registry.js';
 import type { TenantClients } from '../../tenancy/tenantClients.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { inTransaction, type JobQueue } from '../../events/jobs.js';
-import { postponedUntil } from '../../events/suspendedTenants.js';
+import { postpone } from '../../events/suspendedTenants.js';
 import { observedJob } from '../../observability/backgroundWork.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { completeAssessment, recordCheckResult } from './assessment.js';
 
 export const SANDBOX_CALLBACK_QUEUE = 'sandbox-check-callback';
 export const CHECK_DEADLINE_QUEUE = 'check-deadline';
+/** A deadline job's retries, when it is queued and when it is queued again past a suspension. */
+const DEADLINE_RETRIES = { retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 } as const;
 
 /** The secret a provider signs its callbacks to one tenant with. */
 export function providerCallbackSecret(dataKey: DataKey, tenant: string, provider: string): string {
@@ -93,7 +95,7 @@ export async function schedulePendingChecks(
       name: CHECK_DEADLINE_QUEUE,
       data: { tenant, checkId: check.checkId, timeoutSeconds: policy.callbackTimeoutSeconds },
       startAfter: new Date(now.getTime() + policy.callbackTimeoutSeconds * 1000),
-      retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 120,
+      ...DEADLINE_RETRIES,
       singletonKey: `deadline:${tenant}:${check.checkId}`,
     });
   }
@@ -226,12 +228,7 @@ export async function startPendingChecks(queue: JobQueue, deps: PendingCheckDeps
   }));
   await queue.boss.work<CheckDeadlineJob>(CHECK_DEADLINE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, observedJob(CHECK_DEADLINE_QUEUE, async ([job]) => {
     if (await expireUnansweredCheck(deps, job!.data) !== 'postponed') return;
-    const postponed = (job!.data.postponed ?? 0) + 1;
-    const until = postponedUntil(deps.now(), postponed);
-    if (!until) {
-      deps.log.warn({ tenant: job!.data.tenant, check: job!.data.checkId }, 'check deadline dropped: its tenant stayed suspended; the check waits for its callback or a retry');
-      return;
-    }
-    await queue.boss.send(CHECK_DEADLINE_QUEUE, { ...job!.data, postponed }, { startAfter: until, retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 });
+    await postpone(job!.data, deps.now(), (next, at) => queue.boss.send(CHECK_DEADLINE_QUEUE, next, { startAfter: at, ...DEADLINE_RETRIES }),
+      () => deps.log.warn({ tenant: job!.data.tenant, check: job!.data.checkId }, 'check deadline dropped: its tenant stayed suspended; the check waits for its callback or a retry'));
   }));
 }

@@ -52,6 +52,13 @@ interface DueMessage {
 }
 
 /** Works every tenant with a message due at `now`; returns what became of them. */
+/** When a tenant's next scheduled message is due, from its committed messages; null when none is scheduled. */
+export async function nextScheduledMessage(pool: pg.Pool, schemaName: string): Promise<Date | null> {
+  const { rows: [next] } = await poolSql(pool, schemaName).query<{ at: Date | null }>(
+    (s) => `SELECT min(send_after) AS at FROM ${s}.loan_message WHERE status = 'scheduled'`);
+  return next?.at ?? null;
+}
+
 export async function dispatchDueMessages(deps: DispatchDeps, now: Date): Promise<DispatchOutcome> {
   const total: DispatchOutcome = { sent: 0, suppressed: 0, failed: 0, postponed: 0 };
   const platform = quoteIdent(PLATFORM_SCHEMA);
@@ -70,10 +77,9 @@ export async function dispatchDueMessages(deps: DispatchDeps, now: Date): Promis
       const outcome = await dispatchTenant(deps, tenant, now);
       for (const key of Object.keys(total) as (keyof DispatchOutcome)[]) total[key] += outcome[key];
       // The next time this tenant has something to send, or nothing.
-      const { rows: next } = await poolSql(deps.databases.poolFor(tenant), tenant.schemaName).query<{ at: Date | null }>(
-        (s) => `SELECT min(send_after) AS at FROM ${s}.loan_message WHERE status = 'scheduled'`);
-      if (next[0]!.at === null) await client.query(`DELETE FROM ${platform}.message_schedule WHERE tenant_id = $1`, [tenant.id]);
-      else await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, next[0]!.at]);
+      const next = await nextScheduledMessage(deps.databases.poolFor(tenant), tenant.schemaName);
+      if (next === null) await client.query(`DELETE FROM ${platform}.message_schedule WHERE tenant_id = $1`, [tenant.id]);
+      else await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, next]);
     } catch (error) {
       deps.log.warn({ tenant: tenant.slug, err: { message: (error as Error).message } }, 'message dispatch failed for a tenant');
       await client.query(`UPDATE ${platform}.message_schedule SET next_at = $2 WHERE tenant_id = $1`, [tenant.id, new Date(now.getTime() + 60_000).toISOString()]);
