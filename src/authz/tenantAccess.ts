@@ -9,6 +9,14 @@ export interface TenantLookup {
   findBySlug(slug: string): Promise<TenantRecord | null>;
 }
 
+/** Refuses a tenant the registry does not serve now: unknown or offboarded, suspended, or still being onboarded. */
+export function assertServed(tenant: TenantRecord | null): asserts tenant is TenantRecord {
+  // An entitlement to a tenant the registry does not know is refused the same way as no entitlement.
+  if (!tenant || tenant.status === 'offboarded') throw new AppError('FORBIDDEN', 'this token is not entitled to that tenant');
+  if (tenant.status === 'suspended') throw new AppError('TENANT_SUSPENDED', 'this tenant is suspended');
+  if (tenant.status !== 'active') throw new AppError('FORBIDDEN', 'this tenant is still being onboarded');
+}
+
 /** A migration of one schema usually takes seconds; asking again sooner only adds load. */
 export const TENANT_MIGRATING_RETRY_SECONDS = 30;
 
@@ -34,10 +42,7 @@ export async function resolveTenant(
   }
   if (slug === undefined) return null;
   const tenant = await registry.findBySlug(slug);
-  // An entitlement to a tenant the registry does not know is refused the same way as no entitlement.
-  if (!tenant || tenant.status === 'offboarded') throw new AppError('FORBIDDEN', 'this token is not entitled to that tenant');
-  if (tenant.status === 'suspended') throw new AppError('TENANT_SUSPENDED', 'this tenant is suspended');
-  if (tenant.status !== 'active') throw new AppError('FORBIDDEN', 'this tenant is still being onboarded');
+  assertServed(tenant);
   // One lagging tenant answers this until the migration job reaches it; every other tenant, and the replica's
   // readiness, are unaffected (a rolling deploy may migrate tenants one by one).
   if (isBehind(tenant.schemaVersion, latestSchemaVersion)) {

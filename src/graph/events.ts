@@ -10,6 +10,7 @@ import { SlowConsumerError } from '../events/outboxFeed.js';
 import { isEventTypePattern } from '../events/webhooks/subscriptions.js';
 import { namesCataloguedTypes } from '../events/catalogue.js';
 import { allows } from '../authz/capabilities.js';
+import { assertServed } from '../authz/tenantAccess.js';
 import type { GraphContext } from './context.js';
 
 const CURSOR = /^\d{1,18}$/;
@@ -65,8 +66,9 @@ const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
 async function stillServedHere(context: GraphContext, resumeAfter: number): Promise<void> {
   // The registry not answering for a moment ends no stream: the next event asks again.
   const now = await context.runtime.registry.findBySlug(context.tenant!.slug).catch(() => context.tenant!);
+  // Suspended (a move freezes it so): where to resume once it is served again.
   if (now?.status === 'suspended') throw new AppError('TENANT_SUSPENDED', 'this tenant is suspended', { resumeAfter: String(resumeAfter) });
-  if (!now || now.status !== 'active') throw new AppError('FORBIDDEN', 'this token is not entitled to that tenant');
+  assertServed(now);
   if (now.database !== context.tenant!.database) {
     throw new AppError('TENANT_MIGRATING', 'the tenant moved to another database: subscribe again after the last cursor received', { resumeAfter: String(resumeAfter) });
   }
