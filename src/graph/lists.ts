@@ -77,7 +77,6 @@ function beyond(ordering: Ordering, key: string, side: 'after' | 'before'): Reco
   const idBeyond = { id: greater ? { gt: id } : { lt: id } };
   if (ordering.kind === 'time') {
     const at = new Date(text);
-    if (Number.isNaN(at.getTime())) throw badInput(side, `${side} is not a cursor from this connection`);
     const next = new Date(at.getTime() + 1);
     return { OR: [{ [f]: greater ? { gte: next } : { lt: at } }, { AND: [{ [f]: { gte: at, lt: next } }, idBeyond] }] };
   }
@@ -92,12 +91,28 @@ export interface CursorKey { value: string; id: string; greater: boolean }
 /** A page as a list's own reader (plain SQL) is asked for it: the order, the keys around it, how many. */
 export interface KeysetPage { direction: 'asc' | 'desc'; after?: CursorKey | undefined; before?: CursorKey | undefined; limit: number }
 
-/** A cursor's key read apart; a number no column holds (past 2^31 − 1) is a forged cursor, not a database error. */
+/**
+ * A cursor's key read apart. A value its column cannot hold (a number past 2^31 − 1, a day or an instant that does
+ * not exist) is a forged cursor, refused naming the argument, never a database error.
+ */
 function cursorKey(ordering: Ordering, key: string | undefined, side: 'after' | 'before'): CursorKey | undefined {
   if (key === undefined) return undefined;
   const value = key.slice(key.indexOf('|') + 1, key.lastIndexOf('|'));
-  if (ordering.kind === 'int' && Number(value) > 2_147_483_647) throw badInput(side, `${side} is not a cursor from this connection`);
+  if (!holds(ordering.kind, value)) throw badInput(side, `${side} is not a cursor from this connection`);
   return { value, id: key.slice(key.lastIndexOf('|') + 1), greater: (side === 'after') === (ordering.direction === 'asc') };
+}
+
+function holds(kind: SortKind, value: string): boolean {
+  if (kind === 'int') return Number(value) <= 2_147_483_647;
+  // The very instant or day it names, written back the same (2026-02-30 is not a day).
+  if (kind === 'time') return writtenBack(value);
+  if (kind === 'date') return writtenBack(`${value}T00:00:00.000Z`);
+  return true;
+}
+
+function writtenBack(text: string): boolean {
+  const at = new Date(text);
+  return !Number.isNaN(at.getTime()) && at.toISOString() === text;
 }
 
 export interface ListQuery {

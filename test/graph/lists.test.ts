@@ -154,9 +154,17 @@ describe('the loans list', () => {
     expect(await walkBack({ orderBy: 'NUMBER_ASC' })).toEqual(all);
   });
 
-  it('refuses a cursor whose number no loan can have, naming it, with or without a filter', async () => {
-    const forged = Buffer.from(`number|9999999999|${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`).toString('base64url');
-    for (const variables of [{ first: 2, after: forged }, { last: 2, before: forged }, { first: 2, after: forged, status: 'ACTIVE' }]) {
+  it('refuses a cursor whose value no loan can have (a number past any, a day or an instant that does not exist), naming it, with or without a filter', async () => {
+    const id = `${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`;
+    const cursor = (key: string) => Buffer.from(`${key}|${id}`).toString('base64url');
+    const forged = cursor('number|9999999999');
+    const noDay = cursor('disbursementDate|2026-02-30');
+    const noInstant = cursor('createdAt|2026-13-01T00:00:00.000Z');
+    for (const variables of [
+      { first: 2, after: forged }, { last: 2, before: forged }, { first: 2, after: forged, status: 'ACTIVE' },
+      { first: 2, after: noDay, orderBy: 'DISBURSEMENT_DATE_ASC' }, { last: 2, before: noDay, orderBy: 'DISBURSEMENT_DATE_DESC', status: 'ACTIVE' },
+      { first: 2, after: noInstant, orderBy: 'CREATED_AT_ASC' },
+    ]) {
       const response = await gql(server.gateway, LOANS, { token: admin, variables });
       const side = 'after' in variables ? 'after' : 'before';
       expect(response.errors?.[0]?.extensions, JSON.stringify(variables)).toMatchObject({ code: 'BAD_USER_INPUT', field: side });
