@@ -21,6 +21,7 @@ import { benchDatabase } from './benchDatabase.js';
 import { runBench, cpuSeconds, postgresCpuSeconds, startGatewayProcess, type Gateway } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
+import type pg from 'pg';
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +48,10 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     // Keep docs/benchmarks.md as it is (trial runs with other parameters).
     'no-record': { type: 'boolean', default: false },
+    // Print what each statement cost PostgreSQL per single posting and per payment of the large file (pg_stat_statements; not recorded).
+    statements: { type: 'boolean', default: false },
+    // Print what the gateway's database sessions were doing while each file was posted, sampled (not recorded).
+    waits: { type: 'boolean', default: false },
   },
 });
 const LOANS = Number(values.loans);
@@ -108,6 +113,36 @@ function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
   const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
   // The per-principal rate limit is off: the bench is one principal sending far more than a partner may.
   return startGatewayProcess({ dataDir, databaseUrl, nodeArgs: profile, env: { PG_POOL_MAX: String(POOL), RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', QUERY_COST_PER_MINUTE: '0' } });
+}
+
+/**
+ * What the database's client sessions (the gateway's) are doing, sampled every few milliseconds until `stop`:
+ * per tenth of the time, how often each was running ("cpu"), waiting on its client (Client:ClientRead while a
+ * statement is still arriving, ClientWrite while its answer is not taken), on I/O or on a lock, and in which state.
+ */
+function sampleWaits(pool: pg.Pool) {
+  const seen = new Map<string, Map<string, number>>();
+  const started = performance.now();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const { rows } = await pool.query<{ what: string }>(
+        `SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu') || ' (' || state || ')' AS what FROM pg_stat_activity
+          WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'`);
+      const at = ((performance.now() - started) / 1000).toFixed(1);
+      const counts = seen.get(at) ?? new Map<string, number>();
+      for (const { what } of rows) counts.set(what, (counts.get(what) ?? 0) + 1);
+      seen.set(at, counts);
+      await sleep(5);
+    }
+  })();
+  return {
+    async stop(): Promise<string> {
+      sampling = false;
+      await sampler;
+      return [...seen].map(([at, counts]) => `  ${at} s: ${[...counts].sort((a, b) => b[1] - a[1]).map(([what, k]) => `${what} ${k}`).join(', ')}`).join('\n');
+    },
+  };
 }
 
 // --- GraphQL over HTTP keep-alive ------------------------------------------------------------------------------
@@ -188,7 +223,7 @@ async function run(): Promise<void> {
 
   // Other work on the machine skews every figure: said beside them.
   const loadBefore = os.loadavg();
-  const { root, server, pool, postgresVersion, postmasterPid } = await benchDatabase('payments', { slug: TENANT, displayName: 'Bench payments' });
+  const { root, server, pool, postgresVersion, postmasterPid } = await benchDatabase('payments', { slug: TENANT, displayName: 'Bench payments' }, { statementStatistics: values.statements });
 
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
@@ -317,6 +352,7 @@ async function run(): Promise<void> {
     say(`warm-up: ${n(warm.latencies.length)} single postings in ${warm.seconds.toFixed(1)} s (not counted)`);
     for (const width of LEVELS) {
       const readsBefore = await tableReads();
+      if (values.statements) await pool.query('SELECT pg_stat_statements_reset()');
       const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid), client: process.cpuUsage(), writes: writeCalls(gateway.pid) };
       const measured = await postSingles(SINGLES, width);
       const clientCpu = process.cpuUsage(cpuBefore.client);
@@ -345,6 +381,17 @@ async function run(): Promise<void> {
       }).filter((t) => t.seq + t.idx >= 1).sort((a, b) => b.seq + b.idx - (a.seq + a.idx)).slice(0, 8);
       level.reads = perPosting;
       say(`  rows read per posting (sequential scan / index): ${perPosting.map((t) => `${t.name} ${t.seq.toFixed(1)} / ${t.idx.toFixed(1)}`).join(', ')}`);
+      if (values.statements) await sayStatements('single posting', level.posted);
+    }
+    async function sayStatements(what: string, postings: number) {
+      const rows = (await pool.query<{ query: string; calls: string; plan: number; exec: number; toplevel: boolean }>(
+        `SELECT query, calls::text, total_plan_time AS plan, total_exec_time AS exec, toplevel FROM pg_stat_statements
+          WHERE query NOT LIKE '%pg_stat_%' ORDER BY total_plan_time + total_exec_time DESC LIMIT 14`)).rows;
+      say(`  PostgreSQL per ${what}, by statement (ms planning + executing; calls per ${what}; inside a function when not top level):`);
+      for (const row of rows) {
+        say(`    ${((row.plan + row.exec) / postings).toFixed(3)} ms (${(row.plan / postings).toFixed(3)} + ${(row.exec / postings).toFixed(3)}), `
+          + `${(Number(row.calls) / postings).toFixed(2)} calls${row.toplevel ? '' : ', inside'}: ${row.query.replace(/\s+/g, ' ').slice(0, 140)}`);
+      }
     }
     const singlesPosted = levels.reduce((sum, l) => sum + l.posted, 0);
 
@@ -355,7 +402,9 @@ async function run(): Promise<void> {
       const variables = { input: { idempotencyKey: `bench-bulk-${bulkSize}-${round}`, repayments } };
       bulkBytes = Buffer.byteLength(JSON.stringify({ query: REPAY_MANY, variables }));
       const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid) };
+      const waits = values.waits ? sampleWaits(pool) : null;
       const reply = await api<{ postRepayments: { posted: number | null; userErrors: UserError[] } }>('repay', REPAY_MANY, variables);
+      if (waits) say(await waits.stop());
       const cpu = { gateway: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgres: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres };
       if (reply.status === 413 && bulkSize > 500) {
         refused.push(`${n(bulkSize)} payments (${n(bulkBytes / 1024)} KiB): HTTP 413, larger than the gateway's JSON body limit`);
@@ -375,10 +424,15 @@ async function run(): Promise<void> {
       const variables = { input: { idempotencyKey: `bench-bulk-large-${BULK_LARGE}`, repayments } };
       const bytes = Buffer.byteLength(JSON.stringify({ query: REPAY_MANY, variables }));
       const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid) };
+      if (values.statements) await pool.query('SELECT pg_stat_statements_reset()');
+      const waits = values.waits ? sampleWaits(pool) : null;
       const reply = await api<{ postRepayments: { posted: number | null; userErrors: UserError[] } }>('repay', REPAY_MANY, variables);
+      if (waits) say(await waits.stop());
       const posted = payloadOf(reply, 'postRepayments', `the ${n(BULK_LARGE)}-payment file (${n(bytes / 1024)} KiB)`).posted!;
       largeFile = { seconds: reply.ms / 1000, posted, bytes, gatewayCpu: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgresCpu: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres };
       say(`large file: ${n(posted)} payments (${n(bytes / 1024)} KiB) in ${largeFile.seconds.toFixed(2)} s = ${n(posted / largeFile.seconds)}/s`);
+      // The settler's pass over the file's events runs after the answer: given a moment to be counted with it.
+      if (values.statements) await sleep(5_000).then(() => sayStatements('payment in the large file', posted));
     }
 
     // 4. Invariants, through the API and against what this bench posted.

@@ -300,8 +300,8 @@ export async function runSqlCommand<T>(
     },
     send(statement) {
       if (!begun) throw new Error('a write is sent ahead only inside the transaction, after its first query');
-      // `run` hands the batch to the driver before its first await, so the write is queued in the order sent.
-      sent.push(run([statement], false).catch((error: unknown) => {
+      // Queued by the driver in the order sent; its values bound, not written into the text (see `final`).
+      sent.push(client.query(statement.text(schema), statement.values as unknown[]).catch((error: unknown) => {
         sendFailed ??= { error };
       }));
     },
@@ -320,9 +320,18 @@ export async function runSqlCommand<T>(
       }
     }
     const outcome = await work(sql);
+    // Made while PostgreSQL may still be writing what was sent ahead (a payment file's parts).
+    const final = [...(outcome.writes ?? []), bookkeepingStatement([{ command, outcome }])];
     await Promise.all(sent);
     if (sendFailed) throw (sendFailed as { error: unknown }).error;
-    await run([...(outcome.writes ?? []), bookkeepingStatement([{ command, outcome }])], true);
+    if (!begun || valuesLength(final) < INLINE_AT_MOST) {
+      await run(final, true);
+    } else {
+      // Megabytes of values (a payment file's events) go as bound parameters: written into the text, the gateway
+      // would escape them and the server scan them as one literal before reading them as JSON.
+      for (const statement of final) await client.query(statement.text(schema), statement.values as unknown[]);
+      await client.query('COMMIT');
+    }
     done = true;
     command.settle?.(schemaForSlug(command.tenant));
     return outcome.result;
@@ -331,6 +340,12 @@ export async function runSqlCommand<T>(
     client.release(batches.retire);
   }
 }
+
+/** Above this many characters of values, a command's last statements go bound rather than in one batch of simple queries. */
+const INLINE_AT_MOST = 256 * 1024;
+
+const valuesLength = (statements: readonly Statement[]) =>
+  statements.reduce((sum, statement) => sum + statement.values.reduce<number>((n, value) => n + (typeof value === 'string' ? value.length : 0), 0), 0);
 
 /**
  * `statements` as the parts of one batch of simple queries on `client`, after `before`: each statement with values

@@ -315,30 +315,48 @@ export async function postToLoans(
 export const PART_TRANSACTIONS = 2_500;
 
 /**
+ * Transactions replayed between two turns of the event loop while a large posting is written in parts: a part of
+ * a few MB goes to the socket only as fast as the event loop comes round to it, so PostgreSQL would otherwise wait
+ * for the rest of a part while the gateway replays the next (seen as the server waiting on the client).
+ */
+const SLICE_TRANSACTIONS = 250;
+
+/**
  * A large posting replayed and written a part at a time on its one connection, in its one transaction: while
  * PostgreSQL writes one part, the gateway replays the next, so a payment file keeps both busy instead of
  * replaying everything and then waiting for the write. Parts follow the loans' order, as one statement would.
  */
 async function postInParts(send: NonNullable<CommandSql['send']>, run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>): Promise<PostingResult> {
-  const parts: ComputedPart[] = [];
-  let chunk: string[] = [];
-  let size = 0;
-  const flush = async () => {
-    const part = computeLoans(run, plan, loans, histories, chunk);
-    parts.push(part);
-    send(postingWrite([part.rows]));
-    chunk = [];
-    size = 0;
-    // Lets the connection take PostgreSQL's answer and send the part queued behind it while the next is replayed.
+  const replayed: ComputedPart[] = [];
+  let unsent: ComputedPart[] = [];
+  let slice: string[] = [];
+  let sliceSize = 0;
+  let partSize = 0;
+  const replaySlice = async () => {
+    const computed = computeLoans(run, plan, loans, histories, slice);
+    replayed.push(computed);
+    unsent.push(computed);
+    slice = [];
+    sliceSize = 0;
+    // Lets the connection move what is being sent, take PostgreSQL's answer and send what is queued behind it.
     await new Promise((resolve) => setImmediate(resolve));
   };
+  const sendPart = () => {
+    send(postingWrite(unsent.map((computed) => computed.rows)));
+    unsent = [];
+    partSize = 0;
+  };
   for (const loanId of plan.loanIds) {
-    chunk.push(loanId);
-    size += Math.max(1, plan.newByLoan.get(loanId)!.length);
-    if (size >= PART_TRANSACTIONS) await flush();
+    const added = Math.max(1, plan.newByLoan.get(loanId)!.length);
+    slice.push(loanId);
+    sliceSize += added;
+    partSize += added;
+    if (sliceSize >= SLICE_TRANSACTIONS || partSize >= PART_TRANSACTIONS) await replaySlice();
+    if (partSize >= PART_TRANSACTIONS) sendPart();
   }
-  if (chunk.length > 0) await flush();
-  return resultOf(plan, parts);
+  if (slice.length > 0) await replaySlice();
+  if (unsent.length > 0) sendPart();
+  return resultOf(plan, replayed);
 }
 
 /** The replays of `plan`'s loans and the rows they add; throws InvalidField or CONFLICT naming the caller's field. */
