@@ -312,14 +312,14 @@ export async function postToLoans(
 }
 
 /** Transactions per part of a large posting (a payment file): enough that a part's statement is worth its round trip. */
-export const PART_TRANSACTIONS = 2_500;
+export const PART_TRANSACTIONS = 1_000;
 
 /**
  * Transactions replayed between two turns of the event loop while a large posting is written in parts: a part of
  * a few MB goes to the socket only as fast as the event loop comes round to it, so PostgreSQL would otherwise wait
  * for the rest of a part while the gateway replays the next (seen as the server waiting on the client).
  */
-const SLICE_TRANSACTIONS = 250;
+const SLICE_TRANSACTIONS = 25;
 
 /**
  * A large posting replayed and written a part at a time on its one connection, in its one transaction: while

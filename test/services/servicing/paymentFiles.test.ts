@@ -88,9 +88,10 @@ describe('payment files', () => {
 
   it(`a file of more than ${PART_TRANSACTIONS.toLocaleString('en-US')} rows, written a part at a time while the next is replayed, is still all or nothing`, async () => {
     const command = { tenant: tenant.slug, actor: { subject: 'agent-1', roles: ['servicing-agent'], partner: null, clientId: null, requestId: 'r' }, now: new Date() };
-    // Parts follow the loans' order: 1,300 rows on each of three loans makes a part of the first two, then the last.
+    // Parts follow the loans' order: each of three loans has more rows than a part holds, so the first two loans'
+    // parts are sent before the last loan, where a row fails, is replayed.
     const ordered = loans.map(raw).sort();
-    const rows = ordered.flatMap((loanId) => Array.from({ length: 1_300 }, () => ({ loanId, amount: new Decimal('0.01'), valueDate: BUSINESS_DATE, channel: 'bank' })));
+    const rows = ordered.flatMap((loanId) => Array.from({ length: PART_TRANSACTIONS + 300 }, () => ({ loanId, amount: new Decimal('0.01'), valueDate: BUSINESS_DATE, channel: 'bank' })));
     const before = await written();
     const last = rows.length - 7;
     const failing = rows.map((row, k) => (k === last ? { ...row, valueDate: '2026-05-01' } : row));
