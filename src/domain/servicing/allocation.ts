@@ -177,9 +177,18 @@ export function assertValidAllocationRule(rule: AllocationRule, prefix = 'rule')
   componentList(rule.futureOrder, `${prefix}.futureOrder`, false);
 }
 
+/**
+ * Minor units of amounts already converted, by the amount itself (a Decimal never changes). A replay allocates each
+ * payment against the loan's instalments as they stand, and what an instalment still owes is the same object from
+ * one payment to the next until something is paid off it: converting each again was most of an allocation's cost.
+ */
+const minorUnitsOf = new WeakMap<Decimal, { places: number; minor: bigint }>();
+
 function toMinor(value: DecimalInput | undefined, places: number, currency: string, field: string): bigint {
   let amount: Decimal;
   if (value instanceof Decimal) {
+    const known = minorUnitsOf.get(value);
+    if (known !== undefined && known.places === places) return known.minor;
     amount = value;
   } else {
     try {
@@ -194,7 +203,9 @@ function toMinor(value: DecimalInput | undefined, places: number, currency: stri
     throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
   }
   // Exact: it has no more places than the currency, so writing it with them and dropping the point is × 10^places.
-  return BigInt(amount.toFixed(places).replace('.', ''));
+  const minor = BigInt(amount.toFixed(places).replace('.', ''));
+  if (amount === value) minorUnitsOf.set(amount, { places, minor });
+  return minor;
 }
 
 const NOTHING = new Decimal(0);
@@ -207,12 +218,18 @@ function fromMinor(minor: bigint, places: number): Decimal {
   return new Decimal(minor < 0n ? `-${text}` : text);
 }
 
+/** Dates already found real; bounded, since every instalment of every loan allocated against passes here. */
+const realDates = new Set<string>();
+
 function assertDate(text: unknown, field: string): string {
+  if (typeof text === 'string' && realDates.has(text)) return text;
   try {
     parseDate(text as string);
   } catch {
     throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
   }
+  if (realDates.size >= 10_000) realDates.clear();
+  realDates.add(text as string);
   return text as string;
 }
 

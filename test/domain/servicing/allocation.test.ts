@@ -12,7 +12,7 @@
 // Paid on 2026-02-20, #1 is overdue and #2 overdue (229.00 due); #3 and #4 are future (224.00, principal 210.00).
 import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
-import { minorUnits } from '../../../src/domain/money.js';
+import { Decimal, minorUnits } from '../../../src/domain/money.js';
 import {
   allocateRepayment,
   DUE_PENALTY_FEE_INTEREST_PRINCIPAL_IN_ADVANCE_PRINCIPAL_PENALTY_FEE_INTEREST,
@@ -430,5 +430,28 @@ describe('bad input names the field', () => {
     ['due date', () => allocate(rule, '1.00', '2026-02-20', [[1, '15/01/2026', '0', '0', '0', '0']]), 'instalments[0].dueDate'],
   ])('%s', (_name, run, field) => {
     expect(invalidField(run)).toBe(field);
+  });
+});
+
+describe('the same amounts allocated again', () => {
+  const rule = PENALTIES_FEES_INTEREST_PRINCIPAL;
+  // The replay hands the same Decimal objects to one allocation after another: what was found of an amount for one
+  // currency must not stand for another, and what was refused stays refused.
+  it('checks an amount found whole in cents again in a currency without minor units', () => {
+    const owed = new Decimal('10.50');
+    const owing = (currency: string) => allocateRepayment({
+      currency, rule, payment: { amount: '20', valueDate: '2026-02-20' },
+      instalments: [{ number: 1, dueDate: '2026-01-15', outstanding: { principal: owed } }],
+    });
+    expect(owing('USD').lines.map((l) => l.amount.toFixed(2))).toEqual(['10.50']);
+    expect(owing('USD').lines.map((l) => l.amount.toFixed(2))).toEqual(['10.50']);
+    expect(invalidField(() => owing('JPY'))).toBe('instalments[0].outstanding.principal');
+    expect(owing('USD').excess.toFixed(2)).toBe('9.50');
+  });
+
+  it('refuses an impossible due date every time it is given', () => {
+    for (let k = 0; k < 2; k += 1) {
+      expect(invalidField(() => allocate(rule, '1.00', '2026-02-20', [[1, '2026-02-30', '0', '0', '1.00', '0']]))).toBe('instalments[0].dueDate');
+    }
   });
 });
