@@ -23,6 +23,7 @@ import { applyPending, latestVersion, lockSchema, type Migration } from '../tena
 import { isValidSlug, quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
 import { databasesOf, type Databases } from '../tenancy/placement.js';
 import { transaction } from '../tenancy/tenantSql.js';
+import { writeRegistryEntry } from '../tenancy/registryEntry.js';
 import { BackupDamaged, readVerifiedBackup, type BackupManifest } from './tenantBackupFormat.js';
 import { digestOf, settleTextSettings, tablesOf } from './tenantTables.js';
 
@@ -148,16 +149,14 @@ async function makeSchema(client: pg.PoolClient, r: Restore): Promise<ImportResu
 async function register(client: pg.ClientBase, r: Restore, schemaVersion: string): Promise<void> {
   const t = r.manifest.tenant;
   const as = r.options.as;
-  await client.query(
-    `INSERT INTO platform.tenant (id, slug, display_name, status, status_reason, sandbox, check_providers, currency, time_zone,
-        business_date, schema_name, schema_version, created_at, updated_at, dashboard_origins, database)
-     VALUES ($1::uuid, $2, $3, 'suspended', $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14::text[], $15)`,
-    [r.tenantId, r.slug, as ? `${t.displayName} (restored)`.slice(0, 200) : t.displayName,
-      `restored from a backup of ${t.slug} taken at ${r.manifest.takenAt}; reactivate once checked`, t.sandbox, t.checkProviders,
-      t.currency, t.timeZone, t.businessDate, r.schema, schemaVersion, as ? r.now : t.createdAt, r.now,
-      // A copy for inspection is no lender's dashboard; the tenant itself, moved or restored, keeps its sites.
-      as ? [] : t.dashboardOrigins ?? [], r.placedOn],
-  );
+  await writeRegistryEntry(client, {
+    id: r.tenantId, slug: r.slug, displayName: as ? `${t.displayName} (restored)`.slice(0, 200) : t.displayName, status: 'suspended',
+    statusReason: `restored from a backup of ${t.slug} taken at ${r.manifest.takenAt}; reactivate once checked`, sandbox: t.sandbox,
+    checkProviders: t.checkProviders, currency: t.currency, timeZone: t.timeZone, businessDate: t.businessDate, schemaName: r.schema,
+    schemaVersion, database: r.placedOn, createdAt: as ? r.now : t.createdAt, updatedAt: r.now,
+    // A copy for inspection is no lender's dashboard; the tenant itself, moved or restored, keeps its sites.
+    dashboardOrigins: as ? [] : t.dashboardOrigins ?? [],
+  }, { retry: false });
   if (t.nextMessageAt) {
     await client.query('INSERT INTO platform.message_schedule (tenant_id, next_at) VALUES ($1::uuid, $2)', [r.tenantId, t.nextMessageAt]);
   }

@@ -17,6 +17,7 @@ import { isValidSlug, quoteIdent, schemaForSlug } from './schemaNames.js';
 import { seedSandbox } from './sandboxSeed.js';
 import { transaction } from './tenantSql.js';
 import { databasesOf, MAIN_DATABASE, type Databases } from './placement.js';
+import { writeRegistryEntry } from './registryEntry.js';
 
 export interface NewTenant {
   slug: string;
@@ -94,19 +95,18 @@ export async function provisionTenant(
     const businessDate = input.businessDate ?? dateInZone(now, input.timeZone);
     if (input.sandbox) await seedSandbox(client, { slug: input.slug, currency: input.currency, businessDate });
     const tenantId = found?.id ?? randomUUID();
-    await client.query(
-      `INSERT INTO platform.tenant
-         (id, slug, display_name, status, sandbox, currency, time_zone, business_date, schema_name, schema_version,
-          created_at, updated_at)
-       VALUES ($1, $2, $3, $11, $4, $5, $6, $7, $8, $9, $10, $10)
-       ON CONFLICT (id) DO UPDATE SET display_name = $3, status = $11, status_reason = NULL, sandbox = $4, currency = $5,
-         time_zone = $6, business_date = $7, schema_version = $9, database = 'main', updated_at = $10`,
-      [tenantId, input.slug, input.displayName, input.sandbox, input.currency, input.timeZone, businessDate, schema,
-        applied.at(-1) ?? null, now, initialStatus],
-    );
+    await writeRegistryEntry(client, {
+      ...entryOf(input, tenantId, schema, businessDate, now), status: initialStatus, statusReason: null, schemaVersion: applied.at(-1) ?? null, database: MAIN_DATABASE,
+    }, { retry: retrying });
     return { tenantId, created: true, status: initialStatus };
   });
 }
+
+/** What a new tenant's registry row takes from the request. */
+const entryOf = (input: NewTenant, id: string, schemaName: string, businessDate: string, now: Date) => ({
+  id, slug: input.slug, displayName: input.displayName, sandbox: input.sandbox, currency: input.currency, timeZone: input.timeZone,
+  businessDate, schemaName, createdAt: now, updatedAt: now,
+});
 
 interface ExistingTenant {
   id: string;
@@ -153,15 +153,9 @@ async function provisionElsewhere(
       return { tenantId: found.id, done: found.status !== 'provisioning', status: found.status };
     }
     const tenantId = found?.id ?? randomUUID();
-    await client.query(
-      `INSERT INTO platform.tenant
-         (id, slug, display_name, status, status_reason, sandbox, currency, time_zone, business_date, schema_name, schema_version,
-          database, created_at, updated_at)
-       VALUES ($1, $2, $3, 'provisioning', 'placing its schema', $4, $5, $6, $7, $8, NULL, $9, $10, $10)
-       ON CONFLICT (id) DO UPDATE SET display_name = $3, status = 'provisioning', status_reason = 'placing its schema', sandbox = $4,
-         currency = $5, time_zone = $6, business_date = $7, schema_version = NULL, database = $9, updated_at = $10`,
-      [tenantId, input.slug, input.displayName, input.sandbox, input.currency, input.timeZone, businessDate, schema, placedOn, now],
-    );
+    await writeRegistryEntry(client, {
+      ...entryOf(input, tenantId, schema, businessDate, now), status: 'provisioning', statusReason: 'placing its schema', schemaVersion: null, database: placedOn,
+    }, { retry: found !== undefined });
     return { tenantId, done: false, status: 'provisioning' };
   });
   if (row.done) return { tenantId: row.tenantId, created: false, status: row.status };

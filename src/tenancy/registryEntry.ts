@@ -1,0 +1,52 @@
+// Writing a tenant's row in the registry (platform.tenant), for every path that makes one: onboarding on the
+// platform's database, onboarding on another, and a tenant restored from a backup. One statement, so the paths
+// cannot drift apart in what they set; the registry itself (registry.ts) reads and changes rows afterwards.
+import type pg from 'pg';
+import type { TenantStatus } from './registry.js';
+
+export interface RegistryEntry {
+  id: string;
+  slug: string;
+  displayName: string;
+  status: TenantStatus;
+  statusReason: string | null;
+  sandbox: boolean;
+  currency: string;
+  timeZone: string;
+  /** YYYY-MM-DD. */
+  businessDate: string;
+  schemaName: string;
+  schemaVersion: string | null;
+  /** The database its schema lives on, by name (placement.ts). */
+  database: string;
+  /** A restored tenant's is as its backup wrote it (text, to the microsecond). */
+  createdAt: Date | string;
+  updatedAt: Date;
+  /** Left to the column's default when not given (a new tenant); a restored one keeps its own. */
+  checkProviders?: string;
+  dashboardOrigins?: readonly string[];
+}
+
+/**
+ * Inserts the row. `retry`: an onboarding that failed is tried again under the same id, and the row it left is
+ * given what this request says (its check providers and dashboard sites, set since by the lender, are kept);
+ * otherwise a row with that id already there is an error.
+ */
+export async function writeRegistryEntry(client: pg.ClientBase, entry: RegistryEntry, options: { retry: boolean }): Promise<void> {
+  const columns: [string, string, unknown][] = [
+    ['id', 'uuid', entry.id], ['slug', 'text', entry.slug], ['display_name', 'text', entry.displayName], ['status', 'text', entry.status],
+    ['status_reason', 'text', entry.statusReason], ['sandbox', 'boolean', entry.sandbox], ['currency', 'text', entry.currency],
+    ['time_zone', 'text', entry.timeZone], ['business_date', 'date', entry.businessDate], ['schema_name', 'text', entry.schemaName],
+    ['schema_version', 'text', entry.schemaVersion], ['database', 'text', entry.database], ['created_at', 'timestamptz', entry.createdAt],
+    ['updated_at', 'timestamptz', entry.updatedAt],
+  ];
+  if (entry.checkProviders !== undefined) columns.push(['check_providers', 'text', entry.checkProviders]);
+  if (entry.dashboardOrigins !== undefined) columns.push(['dashboard_origins', 'text[]', [...entry.dashboardOrigins]]);
+  const retried = ['display_name', 'status', 'status_reason', 'sandbox', 'currency', 'time_zone', 'business_date', 'schema_version', 'database', 'updated_at'];
+  await client.query(
+    `INSERT INTO platform.tenant (${columns.map(([name]) => name).join(', ')})
+     VALUES (${columns.map(([, type], k) => `$${k + 1}::${type}`).join(', ')})
+     ${options.retry ? `ON CONFLICT (id) DO UPDATE SET ${retried.map((name) => `${name} = EXCLUDED.${name}`).join(', ')}` : ''}`,
+    columns.map(([, , value]) => value),
+  );
+}
