@@ -77,13 +77,15 @@ async function tenantSchemas(databases: Databases, only: string[] | undefined): 
     `SELECT slug, schema_name AS schema, database FROM platform.tenant WHERE ($1::text[] IS NULL OR slug = ANY($1)) ORDER BY slug`,
     [only ?? null],
   );
-  const tenants: TenantSchema[] = [];
-  for (const row of rows) {
-    const pool = databases.poolFor({ schemaName: row.schema, database: row.database });
-    const { rowCount } = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [row.schema]);
-    if (rowCount) tenants.push({ slug: row.slug, schema: row.schema, pool });
+  // Which of the schemas exist: one question to each database, whatever the number of tenants on it.
+  const existing = new Set<string>();
+  for (const database of new Set(rows.map((row) => row.database))) {
+    const schemas = rows.filter((row) => row.database === database).map((row) => row.schema);
+    const found = await databases.pool(database).query<{ schema: string }>('SELECT nspname AS schema FROM pg_namespace WHERE nspname = ANY($1::text[])', [schemas]);
+    for (const { schema } of found.rows) existing.add(`${database} ${schema}`);
   }
-  return tenants;
+  return rows.filter((row) => existing.has(`${row.database} ${row.schema}`))
+    .map((row) => ({ slug: row.slug, schema: row.schema, pool: databases.poolFor({ schemaName: row.schema, database: row.database }) }));
 }
 
 /** Re-seals one batch of one place; the number of values rewritten (0: the place is done). */

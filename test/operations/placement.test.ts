@@ -19,6 +19,7 @@ import { createLogger } from '../../src/log.js';
 import { loadMigrations, migrateAll } from '../../src/tenancy/migrations.js';
 import { readinessCheck } from '../../src/readiness.js';
 import { schemaDigests } from '../../src/operations/tenantTables.js';
+import { sealedUnderOtherKeys } from '../../src/operations/resealing.js';
 import { schemaForSlug } from '../../src/tenancy/schemaNames.js';
 import { devToken, gql, startTestServer, testEnv, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
@@ -129,6 +130,12 @@ describe('tenants placed on two PostgreSQL servers, served by one gateway', () =
     expect(refused.data!['createTenant'].userErrors).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.database' })]);
     expect(refused.data!['createTenant'].userErrors[0].message).not.toContain('postgres://');
     expect(await server.runtime.registry.findBySlug(nowhere)).toBeNull();
+  });
+
+  it('finds each tenant\'s schema on its own database when keys are rotated', async () => {
+    // Every tenant is looked for on the database the registry places it on: both are counted, each where it lives.
+    const counted = await sealedUnderOtherKeys(server.runtime.databases, server.runtime.dataKey, [placed, local]);
+    expect(counted).toEqual([placed, local].sort().map((slug) => ({ slug, left: 0 })));
   });
 
   it('a gateway not told where a tenant is placed refuses to start, naming the database and no URL', async () => {
