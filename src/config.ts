@@ -47,6 +47,8 @@ const schema = z.object({
   EMBEDDED_PG_PORT: port.default(5433),
   PG_POOL_MAX: z.coerce.number().int().min(2).max(500).default(10),
   PG_APPLICATION_NAME: z.string().regex(/^[\w.-]{1,60}$/).default('lendgraph'),
+  /** How long a new connection to any of the databases may take before it fails (docs/operations.md). */
+  PG_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /**
    * Further PostgreSQL databases tenants may be placed on, as `name=url` pairs separated by spaces or commas; the
    * platform schema's own database (DATABASE_URL or the embedded one) is `main` (docs/operations.md, "Placing tenants on more than one server").

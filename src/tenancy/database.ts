@@ -23,11 +23,17 @@ export interface Database {
  * moment the pool makes it; its holder's next statement then fails, the holder rolls back and releases, and
  * pg-pool drops the broken connection and makes a fresh one on next use.
  */
-export function createPool(url: string, max: number, applicationName = 'lendgraph', log?: Logger, database = 'main'): pg.Pool {
+export function createPool(
+  url: string, max: number, applicationName = 'lendgraph', options: { log?: Logger; database?: string; connectTimeoutMs?: number } = {},
+): pg.Pool {
+  const { log, database = 'main', connectTimeoutMs } = options;
   const pool = new pg.Pool({
     connectionString: url,
     max,
     application_name: applicationName,
+    // A server that does not answer (a partition, a host gone without a reset) fails a new connection after this
+    // long instead of holding the request until the operating system gives up on the socket, minutes later.
+    ...(connectTimeoutMs !== undefined ? { connectionTimeoutMillis: connectTimeoutMs } : {}),
     idleTimeoutMillis: 30_000,
     // Recycling connections bounds Postgres' per-connection catalog cache, which grows with every tenant
     // schema a connection touches (DESIGN.md, scale-out).
@@ -53,7 +59,7 @@ export function driverError(err: Error): { message: string; code?: string } {
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.DATABASE_URL) {
-    const pool = createPool(config.DATABASE_URL, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, log);
+    const pool = createPool(config.DATABASE_URL, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, { log, connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS });
     return { pool, url: config.DATABASE_URL, embedded: false, close: () => pool.end() };
   }
   const server = await startEmbeddedPostgres({
@@ -61,7 +67,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     port: config.EMBEDDED_PG_PORT,
     log,
   });
-  const pool = createPool(server.url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, log);
+  const pool = createPool(server.url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, { log, connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS });
   return {
     pool,
     url: server.url,
@@ -78,7 +84,7 @@ function openTenantDatabases(config: Config, main: Database, log?: Logger): Data
   const others: PlacedDatabase[] = Object.entries(config.TENANT_DATABASES ?? {}).map(([name, url]) => ({
     name,
     url,
-    pool: createPool(url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, log, name),
+    pool: createPool(url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, { log, database: name, connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS }),
   }));
   return new Databases({ name: MAIN_DATABASE, pool: main.pool, url: main.url }, others, config.TENANT_REGISTRY_TTL_MS);
 }
