@@ -26,7 +26,7 @@ import { crossOriginOf, crossOriginRequests, letPageRead } from './crossOrigin.j
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
 import { readinessCheck } from './readiness.js';
-import { authenticate, buildContext, contextFor, requestIdFrom, type GraphContext } from './graph/context.js';
+import { authenticate, buildContext, contextFor, requestIdFrom, requestLogFields, type GraphContext } from './graph/context.js';
 import { correlationIdFor, formatError, isMasked, requestError, rootCause, toGraphQLError, withoutSuggestions } from './graph/errors.js';
 import { enforceLimits, limitRules, parseOptions, queryCost, sizeOfRefusal, tooLarge, type QueryCost, type QueryLimits, type QuerySize } from './graph/limits.js';
 import { answerCeiling } from './graph/answerCeiling.js';
@@ -129,7 +129,6 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
       return {
         async willSendResponse({ contextValue, operationName, errors, response }) {
           const context = contextValue as GraphContext | undefined;
-          const log = context?.log ?? runtime.log;
           // What Apollo's cache-control plugin answered for every response of this schema, which declares no
           // cache hints: nothing may be cached. The plugin itself is off (it costs a hook on every field resolved).
           response.http.headers.set('cache-control', 'no-store');
@@ -145,7 +144,9 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
           if (response.body.kind === 'single' && response.body.singleResult.errors && !mayIntrospect(runtime.config, context?.principal ?? null)) {
             response.body.singleResult.errors = response.body.singleResult.errors.map((error) => ({ ...error, message: withoutSuggestions(error.message) }));
           }
-          log.info({
+          // With the request's fields, but without making the request's own logger for this one line.
+          runtime.log.info({
+            ...(context ? requestLogFields(context) : {}),
             operationName: operationName ?? null,
             status: response.http.status ?? 200,
             errors: oversized ? 1 : errors?.length ?? 0,

@@ -74,6 +74,11 @@ export function requestIdFrom(header: string | undefined): string {
   return header && /^[\w.-]{1,100}$/.test(header) ? header : randomUUID();
 }
 
+/** What every log line of a request names: the request, its tenant, who asked and for which partner. */
+export function requestLogFields(context: Pick<GraphContext, 'requestId' | 'tenant' | 'principal'>): Record<string, string | undefined> {
+  return { requestId: context.requestId, tenant: context.tenant?.slug, subject: context.principal?.subject, partner: context.principal?.partner?.id };
+}
+
 export async function buildContext(runtime: Runtime, request: ContextRequest): Promise<GraphContext> {
   const principal = request.principal !== undefined ? request.principal : await authenticate(runtime, request.authorization);
   return contextFor(runtime, principal, request.tenantSelector, requestIdFrom(request.requestId), request.client ?? null, request.crossOrigin ?? null);
@@ -103,7 +108,7 @@ export async function contextFor(
   const context: GraphContext = {
     requestId,
     get log() {
-      return (log ??= runtime.log.child({ requestId, tenant: tenant?.slug, subject: principal?.subject, partner: principal?.partner?.id }));
+      return (log ??= runtime.log.child(requestLogFields(context)));
     },
     runtime,
     principal,
