@@ -184,11 +184,19 @@ export function assertValidAllocationRule(rule: AllocationRule, prefix = 'rule')
  */
 const minorUnitsOf = new WeakMap<Decimal, { places: number; minor: bigint }>();
 
+/** The minor units of an amount seen before, or of nothing; undefined when it must be converted and checked. */
+function knownMinor(value: DecimalInput | undefined, places: number): bigint | undefined {
+  if (!(value instanceof Decimal)) return undefined;
+  if (value.isZero() && !value.isNegative()) return 0n;
+  const known = minorUnitsOf.get(value);
+  return known !== undefined && known.places === places ? known.minor : undefined;
+}
+
 function toMinor(value: DecimalInput | undefined, places: number, currency: string, field: string): bigint {
+  const known = knownMinor(value, places);
+  if (known !== undefined) return known;
   let amount: Decimal;
   if (value instanceof Decimal) {
-    const known = minorUnitsOf.get(value);
-    if (known !== undefined && known.places === places) return known.minor;
     amount = value;
   } else {
     try {
@@ -266,15 +274,17 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
   if (!Array.isArray(request.instalments)) throw new InvalidField('instalments', 'instalments must be a list');
 
   const numbers = new Set<number>();
+  // A field's name is written out only when it is refused or its value is new: a replay passes here for every
+  // instalment of every payment, with values and dates already seen.
   const owing: Owing[] = request.instalments.map((instalment, index) => {
-    const field = `instalments[${index}]`;
-    if (!Number.isInteger(instalment.number) || instalment.number < 1) throw new InvalidField(`${field}.number`, 'an instalment number is a whole number from 1');
-    if (numbers.has(instalment.number)) throw new InvalidField(`${field}.number`, `instalment ${instalment.number} is listed twice`);
+    if (!Number.isInteger(instalment.number) || instalment.number < 1) throw new InvalidField(`instalments[${index}].number`, 'an instalment number is a whole number from 1');
+    if (numbers.has(instalment.number)) throw new InvalidField(`instalments[${index}].number`, `instalment ${instalment.number} is listed twice`);
     numbers.add(instalment.number);
-    const dueDate = assertDate(instalment.dueDate, `${field}.dueDate`);
+    const dueDate = realDates.has(instalment.dueDate) ? instalment.dueDate : assertDate(instalment.dueDate, `instalments[${index}].dueDate`);
     const owed = {} as Record<Component, bigint>;
     for (const component of COMPONENTS) {
-      owed[component] = toMinor(instalment.outstanding?.[component], places, currency, `${field}.outstanding.${component}`);
+      const value = instalment.outstanding?.[component];
+      owed[component] = knownMinor(value, places) ?? toMinor(value, places, currency, `instalments[${index}].outstanding.${component}`);
     }
     return { index, number: instalment.number, dueDate, owed };
   });
