@@ -31,9 +31,10 @@ export function createPool(
     connectionString: url,
     max,
     application_name: applicationName,
-    // A server that does not answer (a partition, a host gone without a reset) fails a new connection after this
-    // long instead of holding the request until the operating system gives up on the socket, minutes later.
-    ...(connectTimeoutMs !== undefined ? { connectionTimeoutMillis: connectTimeoutMs } : {}),
+    // A server that takes the socket and never answers (a partition, a host gone without a reset) fails a new
+    // connection after this long instead of holding the request indefinitely. Given to the connections, not to
+    // the pool: pg-pool would also fail a request that waits that long for a free connection.
+    ...(connectTimeoutMs !== undefined ? { Client: clientTimingOutAfter(connectTimeoutMs) } : {}),
     idleTimeoutMillis: 30_000,
     // Recycling connections bounds Postgres' per-connection catalog cache, which grows with every tenant
     // schema a connection touches (DESIGN.md, scale-out).
@@ -49,6 +50,15 @@ export function createPool(
   // Also reported by the connection's own listener above; pg-pool needs one here or it rethrows.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/** A connection that gives up connecting after `ms`. */
+function clientTimingOutAfter(ms: number): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(typeof config === 'string' ? { connectionString: config, connectionTimeoutMillis: ms } : { ...config, connectionTimeoutMillis: ms });
+    }
+  };
 }
 
 /** What a log needs of a driver error: no SQL, no parameters. */

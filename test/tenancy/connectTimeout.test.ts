@@ -43,6 +43,20 @@ describe('a database that never answers', () => {
     }
   });
 
+  it('does not fail a request that waits longer than that for a free connection of a busy pool', async () => {
+    const pool = createPool((await testEnv())['DATABASE_URL']!, 1, 'lendgraph-test', { connectTimeoutMs: 200 });
+    try {
+      const busy = await pool.connect();
+      const waiting = pool.query('SELECT 1 AS one');
+      // Held past the connection timeout several times over, then given back: the waiting query takes it.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      busy.release();
+      await expect(waiting).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('is given up on after PG_CONNECT_TIMEOUT_MS for a database tenants are placed on', async () => {
     const config = loadConfig(await testEnv({ TENANT_DATABASES: `east=${silentUrl}`, PG_CONNECT_TIMEOUT_MS: '300' }));
     expect(loadConfig(await testEnv()).PG_CONNECT_TIMEOUT_MS).toBe(10_000);
