@@ -48,9 +48,9 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     // Keep docs/benchmarks.md as it is (trial runs with other parameters).
     'no-record': { type: 'boolean', default: false },
-    // Print what each statement cost PostgreSQL per single posting and per payment of the large file (pg_stat_statements; not recorded).
+    // Print what each statement cost PostgreSQL per single posting and per payment of the large file (pg_stat_statements; the run is not recorded).
     statements: { type: 'boolean', default: false },
-    // Print what the gateway's database sessions were doing while each file was posted, sampled (not recorded).
+    // Print what the gateway's database sessions were doing while each file was posted, sampled (the run is not recorded).
     waits: { type: 'boolean', default: false },
   },
 });
@@ -514,7 +514,8 @@ async function run(): Promise<void> {
   }
   if (!holds) notes.push('**An invariant failed after the run** — see the table; the bench exits non-zero.');
 
-  if (!values['no-record']) {
+  // Statement statistics and the sampler of sessions cost the server time of their own: their runs are not recorded.
+  if (!values['no-record'] && !values.statements && !values.waits) {
     recordSection('payments', `## Payments (\`npm run bench:payments\`)
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, commit ${commitOf()}, PostgreSQL ${postgresVersion} from

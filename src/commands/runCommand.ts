@@ -102,8 +102,9 @@ export interface Statement {
   values: unknown[];
   /**
    * For a statement of fixed text sent on the hot path: its shape's name and its parameters' types. Sent in a
-   * command's batch on one connection (runSqlCommand), it is prepared once per connection and then only executed,
-   * not parsed and planned again for every command.
+   * command's batch on one connection (runSqlCommand, runSqlCommandBatch), it is prepared once per connection and
+   * then only executed, not parsed and planned again for every command. Sent bound instead (a large posting's parts,
+   * a command's megabytes of final values), it is parsed and planned where it is sent, which its size outweighs.
    */
   prepared?: { shape: string; types: readonly string[] };
 }
@@ -269,8 +270,8 @@ export async function runCommand<T>(
 /**
  * The same command on one pooled connection with plain SQL, for the commands on the hot path (postings): no ORM
  * between, and as few round trips as the work allows. The transaction's BEGIN goes with its first statement and
- * its COMMIT with its writes and bookkeeping, each batch one simple query with its values written as literals
- * by the driver's own escaping.
+ * its COMMIT with its writes and bookkeeping, each batch one simple query with its values written in as literals
+ * (`inlined`). Writes sent ahead (`send`) and final statements carrying megabytes of values go bound instead.
  */
 export async function runSqlCommand<T>(
   pool: pg.Pool,
@@ -291,6 +292,7 @@ export async function runSqlCommand<T>(
     const results = await batches.send<R>(batch);
     return batch.answerAt.map((at) => results[at]!);
   };
+  const bound = (statement: Statement) => client.query(statement.text(schema), statement.values);
   const sent: Promise<unknown>[] = [];
   let sendFailed: { error: unknown } | null = null;
   const sql: CommandSql = {
@@ -301,7 +303,7 @@ export async function runSqlCommand<T>(
     send(statement) {
       if (!begun) throw new Error('a write is sent ahead only inside the transaction, after its first query');
       // Queued by the driver in the order sent; its values bound, not written into the text (see `final`).
-      sent.push(client.query(statement.text(schema), statement.values as unknown[]).catch((error: unknown) => {
+      sent.push(bound(statement).catch((error: unknown) => {
         sendFailed ??= { error };
       }));
     },
@@ -324,12 +326,13 @@ export async function runSqlCommand<T>(
     const final = [...(outcome.writes ?? []), bookkeepingStatement([{ command, outcome }])];
     await Promise.all(sent);
     if (sendFailed) throw (sendFailed as { error: unknown }).error;
-    if (!begun || valuesLength(final) < INLINE_AT_MOST) {
+    if (!begun || valuesLength(final) < BIND_FROM) {
       await run(final, true);
     } else {
       // Megabytes of values (a payment file's events) go as bound parameters: written into the text, the gateway
       // would escape them and the server scan them as one literal before reading them as JSON.
-      for (const statement of final) await client.query(statement.text(schema), statement.values as unknown[]);
+      // Each awaited before the next: COMMIT is sent only once every statement went through.
+      for (const statement of final) await bound(statement);
       await client.query('COMMIT');
     }
     done = true;
@@ -341,8 +344,8 @@ export async function runSqlCommand<T>(
   }
 }
 
-/** Above this many characters of values, a command's last statements go bound rather than in one batch of simple queries. */
-const INLINE_AT_MOST = 256 * 1024;
+/** From this many characters of string values on, a command's last statements go bound rather than in one batch of simple queries. */
+const BIND_FROM = 256 * 1024;
 
 const valuesLength = (statements: readonly Statement[]) =>
   statements.reduce((sum, statement) => sum + statement.values.reduce<number>((n, value) => n + (typeof value === 'string' ? value.length : 0), 0), 0);

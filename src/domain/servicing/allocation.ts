@@ -192,9 +192,12 @@ function knownMinor(value: DecimalInput | undefined, places: number): bigint | u
   return known !== undefined && known.places === places ? known.minor : undefined;
 }
 
+/** An amount in whole minor units of the currency, checked: refused naming `field` when it is not one. */
 function toMinor(value: DecimalInput | undefined, places: number, currency: string, field: string): bigint {
-  const known = knownMinor(value, places);
-  if (known !== undefined) return known;
+  return knownMinor(value, places) ?? convertedMinor(value, places, currency, field);
+}
+
+function convertedMinor(value: DecimalInput | undefined, places: number, currency: string, field: string): bigint {
   let amount: Decimal;
   if (value instanceof Decimal) {
     amount = value;
@@ -229,16 +232,22 @@ function fromMinor(minor: bigint, places: number): Decimal {
 /** Dates already found real; bounded, since every instalment of every loan allocated against passes here. */
 const realDates = new Set<string>();
 
-function assertDate(text: unknown, field: string): string {
-  if (typeof text === 'string' && realDates.has(text)) return text;
+function isRealDate(text: unknown): text is string {
+  if (typeof text !== 'string') return false;
+  if (realDates.has(text)) return true;
   try {
-    parseDate(text as string);
+    parseDate(text);
   } catch {
-    throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
+    return false;
   }
   if (realDates.size >= 10_000) realDates.clear();
-  realDates.add(text as string);
-  return text as string;
+  realDates.add(text);
+  return true;
+}
+
+function assertDate(text: unknown, field: string): string {
+  if (!isRealDate(text)) throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
+  return text;
 }
 
 interface Owing {
@@ -280,11 +289,11 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
     if (!Number.isInteger(instalment.number) || instalment.number < 1) throw new InvalidField(`instalments[${index}].number`, 'an instalment number is a whole number from 1');
     if (numbers.has(instalment.number)) throw new InvalidField(`instalments[${index}].number`, `instalment ${instalment.number} is listed twice`);
     numbers.add(instalment.number);
-    const dueDate = realDates.has(instalment.dueDate) ? instalment.dueDate : assertDate(instalment.dueDate, `instalments[${index}].dueDate`);
+    const dueDate = isRealDate(instalment.dueDate) ? instalment.dueDate : assertDate(instalment.dueDate, `instalments[${index}].dueDate`);
     const owed = {} as Record<Component, bigint>;
     for (const component of COMPONENTS) {
       const value = instalment.outstanding?.[component];
-      owed[component] = knownMinor(value, places) ?? toMinor(value, places, currency, `instalments[${index}].outstanding.${component}`);
+      owed[component] = knownMinor(value, places) ?? convertedMinor(value, places, currency, `instalments[${index}].outstanding.${component}`);
     }
     return { index, number: instalment.number, dueDate, owed };
   });
