@@ -106,6 +106,20 @@ describe('payment files', () => {
     expect(await checkPositions(db, tenant.schemaName, ordered, BUSINESS_DATE)).toEqual([]);
     const { count } = (await tenantSql(db, tenant.schemaName).query<{ count: number }[]>((s) => `SELECT count(DISTINCT xmin::text)::int AS count FROM ${s}.loan_transaction WHERE batch_id = $1::uuid`, posted.batchId))[0]!;
     expect(count).toBe(1);
+    // The events went with the parts (the refused file above, whose first parts were sent, left none): one per row,
+    // each loan's in the order of its rows.
+    const sql = tenantSql(db, tenant.schemaName);
+    const transactions = new Map((await sql.query<{ id: string; loanId: string; seq: number }[]>((s) => `
+      SELECT id::text, loan_id::text AS "loanId", seq FROM ${s}.loan_transaction WHERE batch_id = $1::uuid`, posted.batchId)).map((t) => [t.id, t]));
+    const events = (await sql.query<{ transactionId: string }[]>((s) => `
+      SELECT payload->>'transactionId' AS "transactionId" FROM ${s}.outbox_event WHERE type = 'loan.repaymentPosted' ORDER BY recorded`))
+      .map((e) => ({ ...e, transaction: transactions.get(decodeGlobalID(e.transactionId).id) }))
+      .filter((e) => e.transaction !== undefined);
+    expect(events.map((e) => e.transaction!.id).sort()).toEqual([...posted.transactionIds].sort());
+    for (const loanId of ordered) {
+      const seqs = events.filter((e) => e.transaction!.loanId === loanId).map((e) => e.transaction!.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    }
   }, 120_000);
 
   it(`refuses a file of more than ${MAX_FILE_REPAYMENTS.toLocaleString('en-US')} rows before anything runs, and takes one of exactly that many`, async () => {
