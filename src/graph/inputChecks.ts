@@ -84,64 +84,120 @@ interface IdRule {
   types: readonly string[] | null;
 }
 
-function idRuleOf(extensions: Readonly<Record<string, unknown>> | null | undefined): IdRule {
-  const forTypes = extensions?.['relayGlobalIDFor'] as { typename: string }[] | null | undefined;
-  return { types: forTypes && forTypes.length > 0 ? forTypes.map((entry) => entry.typename) : null };
+/** Each argument's or input field's rule, read from its definition once (the same object for every value it takes). */
+const idRules = new WeakMap<GraphQLArgument | GraphQLInputField, IdRule>();
+
+function idRuleOf(definition: GraphQLArgument | GraphQLInputField): IdRule {
+  let rule = idRules.get(definition);
+  if (!rule) {
+    const forTypes = definition.extensions?.['relayGlobalIDFor'] as { typename: string }[] | null | undefined;
+    rule = { types: forTypes && forTypes.length > 0 ? forTypes.map((entry) => entry.typename) : null };
+    idRules.set(definition, rule);
+  }
+  return rule;
 }
 
-/** Refuses an id that is not a global id of one of the expected Node types around a UUID. */
-function checkGlobalId(value: string, field: string, rule: IdRule, nodeTypes: ReadonlySet<string>): void {
-  const expected = rule.types ? rule.types.join(' or ') : 'an object';
+/**
+ * Why a value is refused, and where under its argument: `at` lists the object keys and list positions from the
+ * value up (written out as `input.repayments[3].loanId` only for a refusal), `because` the message for that name.
+ */
+interface Refusal {
+  at: (string | number)[];
+  because: (field: string) => string;
+}
+
+const refusal = (because: (field: string) => string): Refusal => ({ at: [], because });
+
+/** An id that is not a global id of one of the expected Node types around a UUID. */
+function globalIdRefusal(value: string, rule: IdRule, nodeTypes: ReadonlySet<string>): Refusal | null {
   const refuse = (why: string) => {
-    throw badInput(field, `${field} ${why}: give the \`id\` of ${rule.types ? `a ${expected}` : expected} as this API returned it`);
+    const expected = rule.types ? rule.types.join(' or ') : 'an object';
+    return refusal((field) => `${field} ${why}: give the \`id\` of ${rule.types ? `a ${expected}` : expected} as this API returned it`);
   };
-  if (value.length === 0 || value.length > MAX_ID_LENGTH) refuse('is not a global id');
+  if (value.length === 0 || value.length > MAX_ID_LENGTH) return refuse('is not a global id');
   let decoded: { typename: string; id: string };
   try {
     decoded = decodeGlobalID(value);
   } catch {
     return refuse('is not a global id');
   }
-  if (!nodeTypes.has(decoded.typename)) refuse('is not a global id');
-  if (rule.types && !rule.types.includes(decoded.typename)) refuse(`is the id of a ${decoded.typename}`);
-  if (!UUID.test(decoded.id)) refuse('is not a global id');
+  if (!nodeTypes.has(decoded.typename)) return refuse('is not a global id');
+  if (rule.types && !rule.types.includes(decoded.typename)) return refuse(`is the id of a ${decoded.typename}`);
+  if (!UUID.test(decoded.id)) return refuse('is not a global id');
+  return null;
 }
 
 interface Walk {
   nodeTypes: ReadonlySet<string>;
 }
 
-function checkValue(walk: Walk, value: unknown, type: GraphQLInputType, field: string, name: string, idRule: IdRule): void {
-  if (value === null || value === undefined) return;
+/** One check of the arguments of one field: ids found good are not decoded again (a payment file names each loan many times). */
+interface Check {
+  walk: Walk;
+  goodIds?: Map<IdRule, Set<string>>;
+}
+
+function refusalIn(check: Check, value: unknown, type: GraphQLInputType, name: string, idRule: IdRule): Refusal | null {
+  if (value === null || value === undefined) return null;
   const required = isNonNullType(type);
   const named = getNullableType(type) as GraphQLInputType;
   if (isListType(named)) {
-    if (!Array.isArray(value)) return;
-    value.forEach((item, k) => checkValue(walk, item, named.ofType as GraphQLInputType, `${field}[${k}]`, name, idRule));
-    return;
+    if (!Array.isArray(value)) return null;
+    const item = named.ofType as GraphQLInputType;
+    for (let k = 0; k < value.length; k += 1) {
+      const refused = refusalIn(check, value[k], item, name, idRule);
+      if (refused) {
+        refused.at.push(k);
+        return refused;
+      }
+    }
+    return null;
   }
   if (isInputObjectType(named)) {
     const fields = named.getFields();
-    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    for (const key of Object.keys(value as Record<string, unknown>)) {
       const definition: GraphQLInputField | undefined = fields[key];
-      if (definition) checkValue(walk, inner, definition.type, `${field}.${key}`, key, idRuleOf(definition.extensions));
+      if (!definition) continue;
+      const refused = refusalIn(check, (value as Record<string, unknown>)[key], definition.type, key, idRuleOf(definition));
+      if (refused) {
+        refused.at.push(key);
+        return refused;
+      }
     }
-    return;
+    return null;
   }
-  if (!isScalarType(named) || typeof value !== 'string') return;
+  if (!isScalarType(named) || typeof value !== 'string') return null;
   if (named.name === 'ID') {
-    checkGlobalId(value, field, idRule, walk.nodeTypes);
-    return;
+    let good = check.goodIds?.get(idRule);
+    if (good?.has(value)) return null;
+    const refused = globalIdRefusal(value, idRule, check.walk.nodeTypes);
+    if (refused) return refused;
+    if (!good) (check.goodIds ??= new Map()).set(idRule, (good = new Set()));
+    good.add(value);
+    return null;
   }
-  if (named.name !== 'String') return;
+  if (named.name !== 'String') return null;
   const problem = textProblem(value, name);
-  if (problem) throw badInput(field, `${field} ${problem}`);
-  if (required && value.trim().length === 0) throw badInput(field, `${field} must not be blank`);
+  if (problem) return refusal((field) => `${field} ${problem}`);
+  if (required && value.trim().length === 0) return refusal((field) => `${field} must not be blank`);
+  return null;
+}
+
+/** `argument` and the path under it, as a caller names the field: `input.repayments[3].loanId`. */
+function fieldAt(argument: string, at: readonly (string | number)[]): string {
+  let field = argument;
+  for (let k = at.length - 1; k >= 0; k -= 1) field += typeof at[k] === 'number' ? `[${at[k]}]` : `.${at[k]}`;
+  return field;
 }
 
 export function checkArguments(walk: Walk, definitions: readonly GraphQLArgument[], args: Record<string, unknown>): void {
+  const check: Check = { walk };
   for (const definition of definitions) {
-    checkValue(walk, args[definition.name], definition.type, definition.name, definition.name, idRuleOf(definition.extensions));
+    const refused = refusalIn(check, args[definition.name], definition.type, definition.name, idRuleOf(definition));
+    if (refused) {
+      const field = fieldAt(definition.name, refused.at);
+      throw badInput(field, refused.because(field));
+    }
   }
 }
 

@@ -363,6 +363,8 @@ describe('the cases seen from outside', () => {
     const file = (rows: unknown[]) => gql(server.gateway, FILE, { token: agent, variables: { input: { idempotencyKey: key(), repayments: rows } } });
     expect(fieldsOf(await file([row, row, { ...row, loanId: 'not-an-id' }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[2].loanId']]);
     expect(fieldsOf(await file([row, { ...row, loanId: raw(loanId) }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[1].loanId']]);
+    // The loan's id, found good on the rows before, does not vouch for another type's id around the same UUID.
+    expect(fieldsOf(await file([row, row, { ...row, loanId: encodeGlobalID('Party', raw(loanId)) }, row]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[2].loanId']]);
     expect(fieldsOf(await file([row, { ...row, channel: '' }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[1].channel']]);
     expect(fieldsOf(await file([{ ...row, channel: ' \t ' }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[0].channel']]);
     expect(fieldsOf(await file([{ ...row, externalReference: 'r'.repeat(1_000_000) }]), 'postRepayments')).toEqual([['BAD_USER_INPUT', 'input.repayments[0].externalReference']]);
