@@ -1,7 +1,9 @@
 // Business dates are calendar dates (YYYY-MM-DD) in the tenant's time zone. Functions here take the instant
 // as an argument; none reads a clock.
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+import { daysInMonth } from './calendar.js';
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The dates the API takes (and a lender's books can hold): from 1900 to 2199, both included. */
 export const EARLIEST_DATE = '1900-01-01';
@@ -13,11 +15,13 @@ export function isDateInRange(text: string): boolean {
 }
 
 export function isBusinessDate(text: string): boolean {
-  const match = ISO_DATE.exec(text);
-  if (!match) return false;
-  const [, y, m, d] = match.map(Number) as [number, number, number, number];
-  const date = new Date(Date.UTC(y, m - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+  // Read in place rather than through a Date: every row of a payment file has one, and the API reads them all.
+  if (typeof text !== 'string' || !ISO_DATE.test(text)) return false;
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  // Years 0–99 were never taken (a Date reads them as 1900–1999).
+  return year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
 export function isTimeZone(zone: string): boolean {

@@ -1,4 +1,5 @@
 // Money and business dates: exact cases. Minor units are ISO 4217's (the published code list, table A.1).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertPositiveAmount, Decimal, formatMoney, isCurrency, minorUnits, money, parseDecimalText, parseMoney } from '../../src/domain/money.js';
 import { dateInZone, isBusinessDate, isTimeZone } from '../../src/domain/businessDate.js';
@@ -50,6 +51,21 @@ describe('business dates', () => {
     ['2026-04-31', false], ['2026-12-31', true], ['2026-1-05', false], ['26-01-05', false], ['2026-13-01', false],
   ])('%s is a calendar date: %s', (text, valid) => {
     expect(isBusinessDate(text)).toBe(valid);
+  });
+
+  it('reads every date as the calendar does, for all years, months and days of the form', () => {
+    // The calendar's own reading (a Date in UTC), which takes years 0–99 as 1900–1999 and so never as themselves.
+    const byCalendar = (y: number, m: number, d: number) => {
+      const date = new Date(Date.UTC(y, m - 1, d));
+      return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+    };
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    fc.assert(fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), (y, m, d) => {
+      expect(isBusinessDate(`${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`)).toBe(byCalendar(y, m, d));
+    }), { numRuns: 20_000 });
+    for (const y of [0, 99, 100, 1600, 1900, 2000, 2100, 2400, 9999]) {
+      for (const m of [1, 2, 12]) for (const d of [28, 29, 30, 31]) expect(isBusinessDate(`${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`)).toBe(byCalendar(y, m, d));
+    }
   });
 
   it.each([
