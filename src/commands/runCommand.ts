@@ -165,7 +165,8 @@ function writtenEvents(events: readonly EventDraft[]) {
     const written = writtenEvent(event.type, event.aggregateType, event.aggregateId, event.payload);
     return {
       id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: written.aggregateId,
-      partnerScope: event.partnerScope ?? null, schemaVersion: written.schemaVersion, payload: asJson(written.payload),
+      // Kept as the catalogue wrote it: it is made into JSON once, with the statement's values.
+      partnerScope: event.partnerScope ?? null, schemaVersion: written.schemaVersion, payload: written.payload,
     };
   });
 }

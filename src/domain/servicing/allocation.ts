@@ -192,12 +192,11 @@ function knownMinor(value: DecimalInput | undefined, places: number): bigint | u
   return known !== undefined && known.places === places ? known.minor : undefined;
 }
 
-/** An amount in whole minor units of the currency, checked: refused naming `field` when it is not one. */
-function toMinor(value: DecimalInput | undefined, places: number, currency: string, field: string): bigint {
-  return knownMinor(value, places) ?? convertedMinor(value, places, currency, field);
-}
-
-function convertedMinor(value: DecimalInput | undefined, places: number, currency: string, field: string): bigint {
+/**
+ * An amount in whole minor units of the currency, checked: refused naming `field` when it is not one. `keep`: an
+ * amount an instalment owes, likely to be asked again (a payment's own amount is converted once and not kept).
+ */
+function convertedMinor(value: DecimalInput | undefined, places: number, currency: string, field: string, keep: boolean): bigint {
   let amount: Decimal;
   if (value instanceof Decimal) {
     amount = value;
@@ -215,7 +214,7 @@ function convertedMinor(value: DecimalInput | undefined, places: number, currenc
   }
   // Exact: it has no more places than the currency, so writing it with them and dropping the point is × 10^places.
   const minor = BigInt(amount.toFixed(places).replace('.', ''));
-  if (amount === value) minorUnitsOf.set(amount, { places, minor });
+  if (keep && amount === value) minorUnitsOf.set(amount, { places, minor });
   return minor;
 }
 
@@ -277,7 +276,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
   if (!isCurrency(currency)) throw new InvalidField('currency', 'currency must be an ISO 4217 code');
   assertValidAllocationRule(rule);
   const places = minorUnits(currency);
-  const payment = toMinor(request.payment?.amount, places, currency, 'payment.amount');
+  const payment = convertedMinor(request.payment?.amount, places, currency, 'payment.amount', false);
   if (payment === 0n) throw new InvalidField('payment.amount', 'a repayment must be more than zero');
   const valueDate = assertDate(request.payment.valueDate, 'payment.valueDate');
   if (!Array.isArray(request.instalments)) throw new InvalidField('instalments', 'instalments must be a list');
@@ -293,7 +292,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
     const owed = {} as Record<Component, bigint>;
     for (const component of COMPONENTS) {
       const value = instalment.outstanding?.[component];
-      owed[component] = knownMinor(value, places) ?? convertedMinor(value, places, currency, `instalments[${index}].outstanding.${component}`);
+      owed[component] = knownMinor(value, places) ?? convertedMinor(value, places, currency, `instalments[${index}].outstanding.${component}`, true);
     }
     return { index, number: instalment.number, dueDate, owed };
   });
