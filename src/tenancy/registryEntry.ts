@@ -2,30 +2,18 @@
 // platform's database, onboarding on another, and a tenant restored from a backup. One statement, so the paths
 // cannot drift apart in what they set; the registry itself (registry.ts) reads and changes rows afterwards.
 import type pg from 'pg';
-import type { TenantStatus } from './registry.js';
+import type { TenantRecord } from './registry.js';
 
-export interface RegistryEntry {
-  id: string;
-  slug: string;
-  displayName: string;
-  status: TenantStatus;
-  statusReason: string | null;
-  sandbox: boolean;
-  currency: string;
-  timeZone: string;
-  /** YYYY-MM-DD. */
-  businessDate: string;
-  schemaName: string;
-  schemaVersion: string | null;
-  /** The database its schema lives on, by name (placement.ts). */
-  database: string;
-  /** A restored tenant's is as its backup wrote it (text, to the microsecond). */
+/**
+ * A registry row as written: a tenant's record, except that a new tenant leaves its check providers and dashboard
+ * sites to the columns' defaults, and a restored one keeps its creation time as its backup wrote it (text, to the
+ * microsecond).
+ */
+export type RegistryEntry = Omit<TenantRecord, 'checkProviders' | 'dashboardOrigins' | 'createdAt'> & {
   createdAt: Date | string;
-  updatedAt: Date;
-  /** Left to the column's default when not given (a new tenant); a restored one keeps its own. */
   checkProviders?: string;
   dashboardOrigins?: readonly string[];
-}
+};
 
 /**
  * Inserts the row. `retry`: an onboarding that failed is tried again under the same id, and the row it left is
