@@ -160,8 +160,8 @@ function answerOfClaimed(command: Command, stored: { operation: string; requestH
  * version, so what is stored is what every reader is sent and the outbox feed, the events query and webhooks
  * cannot disagree.
  */
-function writtenEvents(events: readonly EventDraft[]) {
-  return events.map((event) => {
+function writtenEvents(outcome: Outcome<unknown>) {
+  return outcome.events.map((event) => {
     const written = writtenEvent(event.type, event.aggregateType, event.aggregateId, event.payload);
     return {
       id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: written.aggregateId,
@@ -180,23 +180,6 @@ function auditEntries(outcome: Outcome<unknown>) {
   }));
 }
 
-/** Events as the outbox keeps them, at the command's time (checked against the catalogue). */
-const outboxRows = (command: Pick<Command, 'now'>, events: readonly EventDraft[]) =>
-  writtenEvents(events).map((event) => ({ ...event, occurredAt: command.now.toISOString() }));
-
-/** The outbox's INSERT of events given as JSON: $1 the tenant, $2 the events, kept in the order given. */
-const outboxInsert = (schema: string) => `INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)
-        SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', (e->>'occurredAt')::timestamptz, (e->>'schemaVersion')::int, e->'payload'
-          FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n`;
-
-/**
- * Some of a command's events as a statement of their own, for a command that writes them as it goes (a payment
- * file's, with each part of its posting) rather than all in its bookkeeping; unnumbered, like the bookkeeping's.
- */
-export function outboxStatement(command: Pick<Command, 'tenant' | 'now'>, events: readonly EventDraft[]): Statement {
-  return { text: outboxInsert, values: [command.tenant, JSON.stringify(outboxRows(command, events))] };
-}
-
 /** A command that went through, with its outcome, for its bookkeeping. */
 export interface Bookkept {
   command: Command;
@@ -212,7 +195,7 @@ export interface Bookkept {
  * (commitSettler.ts), so a tenant's commands never queue on one lock.
  */
 export function bookkeepingStatement(done: readonly Bookkept[], forgotten: readonly { principal: string; key: string }[] = []): Statement {
-  const events = done.flatMap(({ command, outcome }) => outboxRows(command, outcome.events));
+  const events = done.flatMap(({ command, outcome }) => writtenEvents(outcome).map((event) => ({ ...event, occurredAt: command.now.toISOString() })));
   const audits = done.flatMap(({ command: { actor, action, now }, outcome }) => auditEntries(outcome).map((entry) => ({
     ...entry, occurredAt: now.toISOString(), actor: actor.subject, roles: actor.roles, partner: actor.partner, clientId: actor.clientId, action, requestId: actor.requestId,
   })));
@@ -224,7 +207,9 @@ export function bookkeepingStatement(done: readonly Bookkept[], forgotten: reado
   if (!first) throw new Error('bookkeeping needs a command that went through');
   return {
     text: (schema) => `WITH events AS (
-        ${outboxInsert(schema)}
+        INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)
+        SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', (e->>'occurredAt')::timestamptz, (e->>'schemaVersion')::int, e->'payload'
+          FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n
         RETURNING 1
       ), replay AS (
         UPDATE ${schema}.idempotency_key k SET response = r.response

@@ -1,9 +1,7 @@
 // Business dates are calendar dates (YYYY-MM-DD) in the tenant's time zone. Functions here take the instant
 // as an argument; none reads a clock.
 
-import { daysInMonth } from './calendar.js';
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+import { isDate } from './calendar.js';
 
 /** The dates the API takes (and a lender's books can hold): from 1900 to 2199, both included. */
 export const EARLIEST_DATE = '1900-01-01';
@@ -15,13 +13,8 @@ export function isDateInRange(text: string): boolean {
 }
 
 export function isBusinessDate(text: string): boolean {
-  // Read in place rather than through a Date: every row of a payment file has one, and the API reads them all.
-  if (typeof text !== 'string' || !ISO_DATE.test(text)) return false;
-  const year = Number(text.slice(0, 4));
-  const month = Number(text.slice(5, 7));
-  const day = Number(text.slice(8, 10));
-  // Years 0–99 were never taken (a Date reads them as 1900–1999).
-  return year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+  // Years 0–99 were never taken (read through a Date, they had been 1900–1999).
+  return isDate(text) && text >= '0100';
 }
 
 export function isTimeZone(zone: string): boolean {

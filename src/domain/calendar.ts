@@ -9,24 +9,19 @@ export interface CalendarDate {
   day: number;
 }
 
-export function parseDate(text: string): CalendarDate {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (!match) throw new RangeError(`not a business date: ${text}`);
-  const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
-  if (date.month < 1 || date.month > 12 || date.day < 1 || date.day > daysInMonth(date.year, date.month)) {
-    throw new RangeError(`not a business date: ${text}`);
-  }
-  return date;
+const DATE_FORM = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Whether the text is a real calendar date (YYYY-MM-DD), read in place: without throwing, and making nothing. */
+export function isDate(text: unknown): text is string {
+  if (typeof text !== 'string' || !DATE_FORM.test(text)) return false;
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(Number(text.slice(0, 4)), month);
 }
 
-/** Whether the text is a real business date (YYYY-MM-DD), without throwing. */
-export function isDate(text: string): boolean {
-  try {
-    parseDate(text);
-    return true;
-  } catch {
-    return false;
-  }
+export function parseDate(text: string): CalendarDate {
+  if (!isDate(text)) throw new RangeError(`not a business date: ${text}`);
+  return { year: Number(text.slice(0, 4)), month: Number(text.slice(5, 7)), day: Number(text.slice(8, 10)) };
 }
 
 export function formatDate({ year, month, day }: CalendarDate): string {

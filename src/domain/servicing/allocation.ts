@@ -25,7 +25,7 @@
 // - `holdAsAdvance` applies nothing to future instalments; it holds up to what they owe (in `futureOrder`
 //   components) as an advance that the next due dates draw on; beyond that it is excess.
 import { InvalidField } from '../../errors.js';
-import { parseDate } from '../calendar.js';
+import { isDate } from '../calendar.js';
 import { Decimal, isCurrency, minorUnits } from '../money.js';
 
 export const COMPONENTS = ['penalty', 'fee', 'interest', 'principal'] as const;
@@ -234,11 +234,7 @@ const realDates = new Set<string>();
 function isRealDate(text: unknown): text is string {
   if (typeof text !== 'string') return false;
   if (realDates.has(text)) return true;
-  try {
-    parseDate(text);
-  } catch {
-    return false;
-  }
+  if (!isDate(text)) return false;
   if (realDates.size >= 10_000) realDates.clear();
   realDates.add(text);
   return true;

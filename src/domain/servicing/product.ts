@@ -2,7 +2,7 @@
 // booked (DESIGN.md, "Configuration is snapshotted") so that editing the product never changes a booked loan.
 // Plain data: a product version stores it as JSON, a loan copies it, the schedule generator reads it.
 import { InvalidField } from '../../errors.js';
-import { parseDate } from '../calendar.js';
+import { isDate } from '../calendar.js';
 import { AMOUNT_CEILING, Decimal, isCurrency, minorUnits } from '../money.js';
 import { DAYS_IN_YEAR, dayCountProblem, type DaysInMonth, type DaysInYear, type ThirtyDayMonths } from './dayCount.js';
 import { frequencyProblem, type RepaymentFrequency } from './dueDates.js';
@@ -357,15 +357,6 @@ function assertValidConventions(terms: LoanTerms): void {
   }
 }
 
-function isBusinessDate(text: unknown): boolean {
-  try {
-    parseDate(text as string);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isAmount(value: unknown, places: number): boolean {
   return value instanceof Decimal && !value.isNegative() && value.lt(AMOUNT_CEILING) && hasAtMostDecimals(value, places);
 }
@@ -423,7 +414,7 @@ function assertValidCharges(terms: LoanTerms, places: number): void {
     throw new InvalidField('penaltyRatePercent', `the penalty rate must be a percentage from 0 to ${MAX_RATE_PERCENT}`);
   }
   (terms.feesOnDates ?? []).forEach((fee, k) => {
-    if (!isBusinessDate(fee.date)) {
+    if (!isDate(fee.date)) {
       throw new InvalidField(`feesOnDates[${k}].date`, 'a fee falls due on a business date (YYYY-MM-DD)');
     }
     if (!isAmount(fee.amount, places) || fee.amount.isZero()) {

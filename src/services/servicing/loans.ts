@@ -12,7 +12,7 @@ import { tranchePlanOf } from '../../domain/servicing/tranches.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import pg from 'pg';
-import { idempotencyOwner, outboxStatement, runCommand, runSqlCommand, type AuditDraft, type Command, type CommandSql, type EventDraft, type CommandContext, type Outcome, type Statement } from '../../commands/runCommand.js';
+import { idempotencyOwner, runCommand, runSqlCommand, type AuditDraft, type Command, type CommandSql, type EventDraft, type CommandContext, type Outcome, type Statement } from '../../commands/runCommand.js';
 import { assertOffered, productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
@@ -84,7 +84,7 @@ export function shareEventsOf(posting: Pick<PostingResult, 'loans'>): EventDraft
   })));
 }
 
-export function eventsOf(posting: Pick<PostingResult, 'transactions' | 'loans'>): EventDraft[] {
+export function eventsOf(posting: PostingResult): EventDraft[] {
   const events: EventDraft[] = posting.transactions.map(({ id, draft }) => {
     const loan = posting.loans.get(draft.loanId)!;
     return {
@@ -373,16 +373,7 @@ export async function postRepaymentFile(db: TenantDb | pg.Pool, command: LoanCom
       loanId: line.loanId, kind: 'repayment', valueDate: line.valueDate, amount: line.amount, channel: line.channel,
       externalReference: line.externalReference ?? null, field: `repayments.${k}.`,
     }));
-    // A large file's events go with each part of its posting, while the next part is replayed, rather than all at
-    // the end; each loan's still in the order its rows were posted.
-    let eventsSent = false;
-    const posting = await postToLoans(sql, postingRunOf(command, businessDate, batchId), drafts, [], {
-      defer: (write) => writes.push(write),
-      alongside: (part) => {
-        eventsSent = true;
-        return [outboxStatement(command, eventsOf(part))];
-      },
-    });
+    const posting = await postToLoans(sql, postingRunOf(command, businessDate, batchId), drafts, [], { defer: (write) => writes.push(write) });
     const total = lines.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
     const summary = { batchId, posted: lines.length, loans: posting.loans.size, total: total.toFixed(), sha256: digest, journals: posting.journals };
     // The payer reconciles line by line: each line's transaction, in the file's order (the audit keeps the summary).
@@ -391,7 +382,7 @@ export async function postRepaymentFile(db: TenantDb | pg.Pool, command: LoanCom
       result: answer,
       replay: answer,
       audit: { entityType: 'RepaymentFile', entityId: batchId, after: summary },
-      events: eventsSent ? [] : eventsOf(posting),
+      events: eventsOf(posting),
       writes,
     };
   }, (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] });

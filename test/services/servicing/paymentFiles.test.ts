@@ -106,8 +106,8 @@ describe('payment files', () => {
     expect(await checkPositions(db, tenant.schemaName, ordered, BUSINESS_DATE)).toEqual([]);
     const { count } = (await tenantSql(db, tenant.schemaName).query<{ count: number }[]>((s) => `SELECT count(DISTINCT xmin::text)::int AS count FROM ${s}.loan_transaction WHERE batch_id = $1::uuid`, posted.batchId))[0]!;
     expect(count).toBe(1);
-    // The events went with the parts (the refused file above, whose first parts were sent, left none): one per row,
-    // each loan's in the order of its rows.
+    // One event per row (the refused file above, whose first parts were sent, left none), each loan's in the order
+    // of its rows.
     const sql = tenantSql(db, tenant.schemaName);
     const transactions = new Map((await sql.query<{ id: string; loanId: string; seq: number }[]>((s) => `
       SELECT id::text, loan_id::text AS "loanId", seq FROM ${s}.loan_transaction WHERE batch_id = $1::uuid`, posted.batchId)).map((t) => [t.id, t]));
