@@ -160,8 +160,8 @@ function answerOfClaimed(command: Command, stored: { operation: string; requestH
  * version, so what is stored is what every reader is sent and the outbox feed, the events query and webhooks
  * cannot disagree.
  */
-function writtenEvents(outcome: Outcome<unknown>) {
-  return outcome.events.map((event) => {
+function writtenEvents(events: readonly EventDraft[]) {
+  return events.map((event) => {
     const written = writtenEvent(event.type, event.aggregateType, event.aggregateId, event.payload);
     return {
       id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: written.aggregateId,
@@ -180,6 +180,45 @@ function auditEntries(outcome: Outcome<unknown>) {
   }));
 }
 
+/** Events as the outbox keeps them, at the command's time (checked against the catalogue). */
+const outboxRows = (command: Pick<Command, 'now'>, events: readonly EventDraft[]) =>
+  writtenEvents(events).map((event) => ({ ...event, occurredAt: command.now.toISOString() }));
+
+const OUTBOX_COLUMNS = 'id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload';
+
+/** The rows of events given as JSON ($2) for tenant $1, in the order given. */
+const eventsFromJson = `SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1::text, e->>'partnerScope',
+               (e->>'occurredAt')::timestamptz, (e->>'schemaVersion')::int, e->'payload'
+          FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n`;
+
+/**
+ * A large command's events, staged as it goes (a payment file's, with each part of its posting) in a table of its
+ * transaction's own, and moved to the outbox with its last writes (`stagedEventsToOutbox`). Written straight to
+ * the outbox they would stay uncommitted there for the whole command, ahead of every other commit's events in the
+ * index the commit settler walks; staged, the outbox holds them only from the command's last statement on, as it
+ * does any command's. The first call of a command creates the table (dropped at the transaction's end, either way).
+ */
+export function stagedEvents(command: Pick<Command, 'tenant' | 'now'>, events: readonly EventDraft[], first: boolean): Statement[] {
+  const stage: Statement = {
+    text: () => `INSERT INTO pg_temp.staged_outbox_event (${OUTBOX_COLUMNS}) ${eventsFromJson}`,
+    values: [command.tenant, JSON.stringify(outboxRows(command, events))],
+  };
+  if (!first) return [stage];
+  const create: Statement = {
+    // The outbox's columns without its defaults: a staged event takes no number from the outbox's sequences.
+    text: () => `CREATE TEMP TABLE staged_outbox_event (n bigserial, id uuid, type text, aggregate_type text, aggregate_id text, tenant text,
+      partner_scope text, occurred_at timestamptz, schema_version integer, payload jsonb) ON COMMIT DROP`,
+    values: [],
+  };
+  return [create, stage];
+}
+
+/** The staged events into the outbox, in the order they were staged. */
+export const stagedEventsToOutbox: Statement = {
+  text: (schema) => `INSERT INTO ${schema}.outbox_event (${OUTBOX_COLUMNS}) SELECT ${OUTBOX_COLUMNS} FROM pg_temp.staged_outbox_event ORDER BY n`,
+  values: [],
+};
+
 /** A command that went through, with its outcome, for its bookkeeping. */
 export interface Bookkept {
   command: Command;
@@ -195,7 +234,7 @@ export interface Bookkept {
  * (commitSettler.ts), so a tenant's commands never queue on one lock.
  */
 export function bookkeepingStatement(done: readonly Bookkept[], forgotten: readonly { principal: string; key: string }[] = []): Statement {
-  const events = done.flatMap(({ command, outcome }) => writtenEvents(outcome).map((event) => ({ ...event, occurredAt: command.now.toISOString() })));
+  const events = done.flatMap(({ command, outcome }) => outboxRows(command, outcome.events));
   const audits = done.flatMap(({ command: { actor, action, now }, outcome }) => auditEntries(outcome).map((entry) => ({
     ...entry, occurredAt: now.toISOString(), actor: actor.subject, roles: actor.roles, partner: actor.partner, clientId: actor.clientId, action, requestId: actor.requestId,
   })));
@@ -207,9 +246,8 @@ export function bookkeepingStatement(done: readonly Bookkept[], forgotten: reado
   if (!first) throw new Error('bookkeeping needs a command that went through');
   return {
     text: (schema) => `WITH events AS (
-        INSERT INTO ${schema}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, schema_version, payload)
-        SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType', e->>'aggregateId', $1, e->>'partnerScope', (e->>'occurredAt')::timestamptz, (e->>'schemaVersion')::int, e->'payload'
-          FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n
+        INSERT INTO ${schema}.outbox_event (${OUTBOX_COLUMNS})
+        ${eventsFromJson}
         RETURNING 1
       ), replay AS (
         UPDATE ${schema}.idempotency_key k SET response = r.response

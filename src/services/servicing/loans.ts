@@ -12,13 +12,13 @@ import { tranchePlanOf } from '../../domain/servicing/tranches.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import pg from 'pg';
-import { idempotencyOwner, runCommand, runSqlCommand, type AuditDraft, type Command, type CommandSql, type EventDraft, type CommandContext, type Outcome, type Statement } from '../../commands/runCommand.js';
+import { idempotencyOwner, runCommand, stagedEvents, stagedEventsToOutbox, runSqlCommand, type AuditDraft, type Command, type CommandSql, type EventDraft, type CommandContext, type Outcome, type Statement } from '../../commands/runCommand.js';
 import { assertOffered, productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { checkedRequest } from './requestTerms.js';
-import { computePosting, loanIdsOf, loansNeedingHistory, lockLoans, planPosting, postingWrite, postToLoans, readHistories, type PostingRun, type PostingDraft, type PostingResult, type TransactionRow } from './postings.js';
+import { computePosting, loanIdsOf, loansNeedingHistory, lockLoans, planPosting, postingWrite, postToLoans, readHistories, type PostingRun, type PostingDraft, type PostedPart, type PostingResult, type TransactionRow } from './postings.js';
 import { CommandQueue } from '../../commands/commandQueue.js';
 import { runSqlCommandBatch } from '../../commands/runCommandBatch.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
@@ -72,7 +72,6 @@ const EVENT_TYPE: Record<TransactionKind, string> = {
   writeOff: 'loan.writtenOff', restructure: 'loan.restructured',
 };
 
-/** One event per transaction and one per loan whose status moved; each concerns the loan's origination partner. */
 /** Each co-lending partner hears of its own money in a posted loan, and of nothing else of it. */
 export function shareEventsOf(posting: Pick<PostingResult, 'loans'>): EventDraft[] {
   return [...posting.loans.values()].flatMap((loan) => loan.shares.map((share) => ({
@@ -84,7 +83,8 @@ export function shareEventsOf(posting: Pick<PostingResult, 'loans'>): EventDraft
   })));
 }
 
-export function eventsOf(posting: PostingResult): EventDraft[] {
+/** One event per transaction, each co-lending partner's share change, and one per loan whose status moved. */
+export function eventsOf(posting: PostedPart): EventDraft[] {
   const events: EventDraft[] = posting.transactions.map(({ id, draft }) => {
     const loan = posting.loans.get(draft.loanId)!;
     return {
@@ -373,7 +373,18 @@ export async function postRepaymentFile(db: TenantDb | pg.Pool, command: LoanCom
       loanId: line.loanId, kind: 'repayment', valueDate: line.valueDate, amount: line.amount, channel: line.channel,
       externalReference: line.externalReference ?? null, field: `repayments.${k}.`,
     }));
-    const posting = await postToLoans(sql, postingRunOf(command, businessDate, batchId), drafts, [], { defer: (write) => writes.push(write) });
+    // A large file's events are made and staged with each part of its posting, while the next part is replayed,
+    // and reach the outbox with the file's last writes; a small file's go with its bookkeeping.
+    let staged = false;
+    const posting = await postToLoans(sql, postingRunOf(command, businessDate, batchId), drafts, [], {
+      defer: (write) => writes.push(write),
+      alongside: (part) => {
+        const statements = stagedEvents(command, eventsOf(part), !staged);
+        staged = true;
+        return statements;
+      },
+    });
+    if (staged) writes.push(stagedEventsToOutbox);
     const total = lines.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
     const summary = { batchId, posted: lines.length, loans: posting.loans.size, total: total.toFixed(), sha256: digest, journals: posting.journals };
     // The payer reconciles line by line: each line's transaction, in the file's order (the audit keeps the summary).
@@ -382,7 +393,7 @@ export async function postRepaymentFile(db: TenantDb | pg.Pool, command: LoanCom
       result: answer,
       replay: answer,
       audit: { entityType: 'RepaymentFile', entityId: batchId, after: summary },
-      events: eventsOf(posting),
+      events: staged ? [] : eventsOf(posting),
       writes,
     };
   }, (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] });

@@ -292,18 +292,32 @@ export async function readHistories(sql: CommandSql, loanIds: readonly string[])
   return histories;
 }
 
+export interface PostingOptions {
+  /** Takes the write instead of running it, for the caller to send with its bookkeeping (one round trip). */
+  defer?: (write: Statement) => void;
+  /**
+   * When a large posting is written in parts (only with `defer`): what to write with each part, from what the part
+   * posted (its loans, and their new transactions loan by loan, each loan's in the drafts' order), e.g. its events.
+   * Not called otherwise.
+   */
+  alongside?: (part: PostedPart) => Statement[];
+}
+
+/** What one part of a large posting posted. */
+export type PostedPart = Pick<PostingResult, 'transactions' | 'loans'>;
+
 /**
  * Appends `drafts` to their loans (and replays `alsoLoans`, e.g. one just booked), then posts what the replays
  * add to the ledger and stores each loan's replayed sub-ledger. Throws InvalidField naming the caller's field.
  */
 export async function postToLoans(
-  db: Tx | CommandSql, run: PostingRun, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = [], options: { defer?: (write: Statement) => void } = {},
+  db: Tx | CommandSql, run: PostingRun, drafts: readonly PostingDraft[], alsoLoans: readonly string[] = [], options: PostingOptions = {},
 ): Promise<PostingResult> {
   const sql = postingSql(db, run.schema);
   const loans = await lockLoans(sql, loanIdsOf(drafts, alsoLoans));
   const plan = planPosting(drafts, loans, alsoLoans);
   const histories = await readHistories(sql, loansNeedingHistory(plan));
-  if (options.defer && sql.send && plan.transactions.length > PART_TRANSACTIONS) return postInParts(sql.send, run, plan, loans, histories);
+  if (options.defer && sql.send && plan.transactions.length > PART_TRANSACTIONS) return postInParts(sql.send, run, plan, loans, histories, options.alongside);
   const { result, rows } = computePosting(run, plan, loans, histories);
   const write = postingWrite([rows]);
   if (options.defer) options.defer(write);
@@ -326,7 +340,10 @@ const SLICE_TRANSACTIONS = 25;
  * PostgreSQL writes one part, the gateway replays the next, so a payment file keeps both busy instead of
  * replaying everything and then waiting for the write. Parts follow the loans' order, as one statement would.
  */
-async function postInParts(send: NonNullable<CommandSql['send']>, run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>): Promise<PostingResult> {
+async function postInParts(
+  send: NonNullable<CommandSql['send']>, run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>,
+  alongside?: PostingOptions['alongside'],
+): Promise<PostingResult> {
   const replayed: ComputedPart[] = [];
   let unsent: ComputedPart[] = [];
   let slice: string[] = [];
@@ -343,6 +360,11 @@ async function postInParts(send: NonNullable<CommandSql['send']>, run: PostingRu
   };
   const sendPart = () => {
     send(postingWrite(unsent.map((computed) => computed.rows)));
+    if (alongside) {
+      const posted = new Map(unsent.flatMap((computed) => [...computed.loans]));
+      const transactions = [...posted.keys()].flatMap((loanId) => plan.newByLoan.get(loanId)!.map((draft) => ({ id: draft.id, draft })));
+      for (const statement of alongside({ transactions, loans: posted })) send(statement);
+    }
     unsent = [];
     partSize = 0;
   };
