@@ -94,7 +94,6 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-const asJson = (value: unknown) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
 
 /** A statement for a tenant's schema with its values: run by whichever connection carries the command. */
 export interface Statement {
@@ -175,8 +174,8 @@ function writtenEvents(events: readonly EventDraft[]) {
 function auditEntries(outcome: Outcome<unknown>) {
   return (Array.isArray(outcome.audit) ? outcome.audit : [outcome.audit]).map((entry) => ({
     entityType: entry.entityType, entityId: entry.entityId,
-    ...(entry.before === undefined || entry.before === null ? {} : { before: asJson(entry.before) }),
-    ...(entry.after === undefined || entry.after === null ? {} : { after: asJson(entry.after) }),
+    ...(entry.before === undefined || entry.before === null ? {} : { before: entry.before }),
+    ...(entry.after === undefined || entry.after === null ? {} : { after: entry.after }),
   }));
 }
 
@@ -239,7 +238,7 @@ export function bookkeepingStatement(done: readonly Bookkept[], forgotten: reado
     ...entry, occurredAt: now.toISOString(), actor: actor.subject, roles: actor.roles, partner: actor.partner, clientId: actor.clientId, action, requestId: actor.requestId,
   })));
   const replays = done.flatMap(({ command, outcome }) => (command.idempotency
-    ? [{ principal: idempotencyOwner(command.actor), key: command.idempotency.key, response: asJson(outcome.replay ?? {}) }]
+    ? [{ principal: idempotencyOwner(command.actor), key: command.idempotency.key, response: outcome.replay ?? {} }]
     : []));
   const keys = [...replays, ...forgotten];
   const first = done[0]?.command;
