@@ -7,6 +7,7 @@ import { builder } from './builder.js';
 import { AppError, badInput } from '../errors.js';
 import { allows } from '../authz/capabilities.js';
 import { formatNumber, parseNumber, type NumberedKind } from '../domain/referenceNumbers.js';
+import { isDate } from '../domain/calendar.js';
 import type { GraphContext } from './context.js';
 import type { Capability } from '../authz/capabilities.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -104,15 +105,13 @@ function cursorKey(ordering: Ordering, key: string | undefined, side: 'after' | 
 
 function holds(kind: SortKind, value: string): boolean {
   if (kind === 'int') return Number(value) <= 2_147_483_647;
-  // The very instant or day it names, written back the same (2026-02-30 is not a day).
-  if (kind === 'time') return writtenBack(value);
-  if (kind === 'date') return writtenBack(`${value}T00:00:00.000Z`);
+  // A real day (2026-02-30 is not one); an instant that, read and written back, is the same text.
+  if (kind === 'date') return isDate(value);
+  if (kind === 'time') {
+    const at = new Date(value);
+    return !Number.isNaN(at.getTime()) && at.toISOString() === value;
+  }
   return true;
-}
-
-function writtenBack(text: string): boolean {
-  const at = new Date(text);
-  return !Number.isNaN(at.getTime()) && at.toISOString() === text;
 }
 
 export interface ListQuery {
