@@ -68,9 +68,8 @@ export interface RuntimeOptions {
 
 export async function openRuntime(config: Config, log: Logger, options: RuntimeOptions): Promise<Runtime & { migration?: MigrationReport }> {
   const opened = await openAllDatabases(config, log);
-  const database = opened.main;
+  const { main: database, databases } = opened;
   const pool = database.pool;
-  const { databases } = opened;
   const unobserve = databases.list().map((placed) => {
     // SQL spans only while tracing is on: otherwise the pool's connections stay exactly as pg makes them.
     if (tracer()) traceQueries(placed.pool);

@@ -67,7 +67,7 @@ export function driverError(err: Error): { message: string; code?: string } {
   return code ? { message: err.message, code } : { message: err.message };
 }
 
-export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.DATABASE_URL) {
     const pool = createPool(config.DATABASE_URL, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, { log, connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS });
     return { pool, url: config.DATABASE_URL, embedded: false, close: () => pool.end() };
@@ -99,7 +99,7 @@ function openTenantDatabases(config: Config, main: Database, log?: Logger): Data
   return new Databases({ name: MAIN_DATABASE, pool: main.pool, url: main.url }, others, config.TENANT_REGISTRY_TTL_MS);
 }
 
-/** For commands that need only the databases (migrate, reseal): every one opened, and closed together. */
+/** Every database this process can reach (the platform's and each placed one), opened, and closed together. */
 export async function openAllDatabases(config: Config, log: Logger): Promise<{ main: Database; databases: Databases; close(): Promise<void> }> {
   const main = await openDatabase(config, log);
   const databases = openTenantDatabases(config, main, log);

@@ -51,7 +51,6 @@ interface DueMessage {
   optedOut: string[] | null;
 }
 
-/** Works every tenant with a message due at `now`; returns what became of them. */
 /** When a tenant's next scheduled message is due, from its committed messages; null when none is scheduled. */
 export async function nextScheduledMessage(pool: pg.Pool, schemaName: string): Promise<Date | null> {
   const { rows: [next] } = await poolSql(pool, schemaName).query<{ at: Date | null }>(
@@ -59,6 +58,7 @@ export async function nextScheduledMessage(pool: pg.Pool, schemaName: string): P
   return next?.at ?? null;
 }
 
+/** Works every tenant with a message due at `now`; returns what became of them. */
 export async function dispatchDueMessages(deps: DispatchDeps, now: Date): Promise<DispatchOutcome> {
   const total: DispatchOutcome = { sent: 0, suppressed: 0, failed: 0, postponed: 0 };
   const platform = quoteIdent(PLATFORM_SCHEMA);
