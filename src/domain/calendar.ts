@@ -1,6 +1,8 @@
 // Calendar arithmetic on business dates (YYYY-MM-DD). Integer day numbers instead of Date objects: a schedule
 // steps through hundreds of dates, and a Date would drag time zones into what is a pure calendar question.
 
+import { InvalidField } from '../errors.js';
+
 export interface CalendarDate {
   year: number;
   /** 1–12. */
@@ -17,6 +19,12 @@ export function isDate(text: unknown): text is string {
   const month = Number(text.slice(5, 7));
   const day = Number(text.slice(8, 10));
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(Number(text.slice(0, 4)), month);
+}
+
+/** `text` when it is a real calendar date; otherwise refused, naming `field` as the caller's input names it. */
+export function dateOf(text: unknown, field: string): string {
+  if (!isDate(text)) throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
+  return text;
 }
 
 export function parseDate(text: string): CalendarDate {

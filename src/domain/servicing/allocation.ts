@@ -25,7 +25,7 @@
 // - `holdAsAdvance` applies nothing to future instalments; it holds up to what they owe (in `futureOrder`
 //   components) as an advance that the next due dates draw on; beyond that it is excess.
 import { InvalidField } from '../../errors.js';
-import { isDate } from '../calendar.js';
+import { dateOf, isDate } from '../calendar.js';
 import { Decimal, isCurrency, minorUnits } from '../money.js';
 
 export const COMPONENTS = ['penalty', 'fee', 'interest', 'principal'] as const;
@@ -240,10 +240,6 @@ function isRealDate(text: unknown): text is string {
   return true;
 }
 
-function assertDate(text: unknown, field: string): string {
-  if (!isRealDate(text)) throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
-  return text;
-}
 
 interface Owing {
   index: number;
@@ -274,7 +270,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
   const places = minorUnits(currency);
   const payment = convertedMinor(request.payment?.amount, places, currency, 'payment.amount', false);
   if (payment === 0n) throw new InvalidField('payment.amount', 'a repayment must be more than zero');
-  const valueDate = assertDate(request.payment.valueDate, 'payment.valueDate');
+  const valueDate = dateOf(request.payment.valueDate, 'payment.valueDate');
   if (!Array.isArray(request.instalments)) throw new InvalidField('instalments', 'instalments must be a list');
 
   const numbers = new Set<number>();
@@ -284,7 +280,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
     if (!Number.isInteger(instalment.number) || instalment.number < 1) throw new InvalidField(`instalments[${index}].number`, 'an instalment number is a whole number from 1');
     if (numbers.has(instalment.number)) throw new InvalidField(`instalments[${index}].number`, `instalment ${instalment.number} is listed twice`);
     numbers.add(instalment.number);
-    const dueDate = isRealDate(instalment.dueDate) ? instalment.dueDate : assertDate(instalment.dueDate, `instalments[${index}].dueDate`);
+    const dueDate = isRealDate(instalment.dueDate) ? instalment.dueDate : dateOf(instalment.dueDate, `instalments[${index}].dueDate`);
     const owed = {} as Record<Component, bigint>;
     for (const component of COMPONENTS) {
       const value = instalment.outstanding?.[component];

@@ -29,7 +29,7 @@
 //   repayment takes the day's whole movement as the payment's: the replay moves nothing on a date by itself
 //   except on due dates, which always get their own step.
 import { InvalidField } from '../../errors.js';
-import { addDays, parseDate } from '../calendar.js';
+import { addDays, dateOf } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 import { COMPONENTS, type Component } from './allocation.js';
 import { loanReceivables, STANDARD_MAPPING } from './ledger.js';
@@ -185,15 +185,6 @@ function allocationBetween(before: LoanAccountState, after: LoanAccountState, or
     }
   }
   return arranged(lines, order);
-}
-
-function dateOf(text: string, field: string): string {
-  try {
-    parseDate(text);
-  } catch {
-    throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
-  }
-  return text;
 }
 
 const COMPONENT_NAMES: Record<Component, string> = { principal: 'Principal', interest: 'Interest', fee: 'Fee', penalty: 'Penalty' };

@@ -15,7 +15,8 @@ import { stateOf } from './accountState.js';
 import { handle } from './handlers.js';
 import { collapseOn } from './reschedule.js';
 import { advanceTo } from './timePasses.js';
-import { dateOf, effectiveTransactions } from './transactions.js';
+import { effectiveTransactions } from './transactions.js';
+import { dateOf } from '../../calendar.js';
 import { WorkingState } from './workingState.js';
 
 /** The loan's state as of `asOf`; with `quoting`, also what would close it on `asOf`. */

@@ -1,7 +1,7 @@
 // A transaction list is checked before the replay starts, so that the replay never guesses: what it applies, in
 // which order, and amounts a handler can trust.
 import { InvalidField } from '../../../errors.js';
-import { parseDate } from '../../calendar.js';
+import { dateOf, isDate } from '../../calendar.js';
 import { Decimal, minorUnits } from '../../money.js';
 import type { LoanTransaction } from '../loanAccount.js';
 
@@ -18,15 +18,6 @@ export function amountOf(value: Decimal | string, currency: string, field: strin
   return amount;
 }
 
-export function dateOf(text: string, field: string): string {
-  try {
-    parseDate(text);
-  } catch {
-    throw new InvalidField(field, `${field} must be a business date (YYYY-MM-DD)`);
-  }
-  return text;
-}
-
 /**
  * The transactions in effect as of `asOf`, in the order they apply: value date, then arrival. Refuses a list a
  * service should never have accepted (a repeated id, a reversal of nothing or of a reversal, two reversals of
@@ -36,7 +27,7 @@ export function effectiveTransactions(transactions: readonly LoanTransaction[], 
   const byId = new Map<string, LoanTransaction>();
   transactions.forEach((t, k) => {
     if (byId.has(t.id)) throw new InvalidField(`transactions[${k}].id`, `transaction ${t.id} is listed twice`);
-    dateOf(t.valueDate, `transactions[${k}].valueDate`);
+    if (!isDate(t.valueDate)) dateOf(t.valueDate, `transactions[${k}].valueDate`);
     byId.set(t.id, t);
   });
   const reversed = new Set<string>();
