@@ -191,13 +191,13 @@ const eventsFromJson = `SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateType'
           FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS drafts(e, n) ORDER BY n`;
 
 /**
- * A large command's events, staged as it goes (a payment file's, with each part of its posting) in a table of its
- * transaction's own, and moved to the outbox with its last writes (`stagedEventsToOutbox`). Written straight to
+ * A large command's events, staged as it goes (`CommandSql.stageEvents`) in a table of its transaction's own, and
+ * moved to the outbox with its last writes (`stagedEventsToOutbox`). Written straight to
  * the outbox they would stay uncommitted there for the whole command, ahead of every other commit's events in the
  * index the commit settler walks; staged, the outbox holds them only from the command's last statement on, as it
  * does any command's. The first call of a command creates the table (dropped at the transaction's end, either way).
  */
-export function stagedEvents(command: Pick<Command, 'tenant' | 'now'>, events: readonly EventDraft[], first: boolean): Statement[] {
+function stagedEvents(command: Pick<Command, 'tenant' | 'now'>, events: readonly EventDraft[], first: boolean): Statement[] {
   const stage: Statement = {
     text: () => `INSERT INTO pg_temp.staged_outbox_event (${OUTBOX_COLUMNS}) ${eventsFromJson}`,
     values: [command.tenant, JSON.stringify(outboxRows(command, events))],
@@ -213,7 +213,7 @@ export function stagedEvents(command: Pick<Command, 'tenant' | 'now'>, events: r
 }
 
 /** The staged events into the outbox, in the order they were staged. */
-export const stagedEventsToOutbox: Statement = {
+const stagedEventsToOutbox: Statement = {
   text: (schema) => `INSERT INTO ${schema}.outbox_event (${OUTBOX_COLUMNS}) SELECT ${OUTBOX_COLUMNS} FROM pg_temp.staged_outbox_event ORDER BY n`,
   values: [],
 };
@@ -333,17 +333,23 @@ export async function runSqlCommand<T>(
   const bound = (statement: Statement) => client.query(statement.text(schema), statement.values);
   const sent: Promise<unknown>[] = [];
   let sendFailed: { error: unknown } | null = null;
+  const sendAhead = (statement: Statement) => {
+    if (!begun) throw new Error('a write is sent ahead only inside the transaction, after its first query');
+    // Queued by the driver in the order sent; its values bound, not written into the text (see `final`).
+    sent.push(bound(statement).catch((error: unknown) => {
+      sendFailed ??= { error };
+    }));
+  };
+  let staging = false;
   const sql: CommandSql = {
     async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = []): Promise<R[]> {
       if (!begun) return (await run<R>([{ text, values }], false))[0]!.rows;
-      return (await client.query<R>(text(schema), values)).rows;
+      return bound({ text, values }).then((result) => result.rows as R[]);
     },
-    send(statement) {
-      if (!begun) throw new Error('a write is sent ahead only inside the transaction, after its first query');
-      // Queued by the driver in the order sent; its values bound, not written into the text (see `final`).
-      sent.push(bound(statement).catch((error: unknown) => {
-        sendFailed ??= { error };
-      }));
+    send: sendAhead,
+    stageEvents(events) {
+      for (const statement of stagedEvents(command, events, !staging)) sendAhead(statement);
+      staging = true;
     },
   };
   try {
@@ -361,7 +367,7 @@ export async function runSqlCommand<T>(
     }
     const outcome = await work(sql);
     // Made while PostgreSQL may still be writing what was sent ahead (a payment file's parts).
-    const final = [...(outcome.writes ?? []), bookkeepingStatement([{ command, outcome }])];
+    const final = [...(outcome.writes ?? []), ...(staging ? [stagedEventsToOutbox] : []), bookkeepingStatement([{ command, outcome }])];
     await Promise.all(sent);
     if (sendFailed) throw (sendFailed as { error: unknown }).error;
     if (!begun || valuesLength(final) < BIND_FROM) {
@@ -450,6 +456,12 @@ export interface CommandSql {
    * with the first that failed.
    */
   send?(statement: Statement): void;
+  /**
+   * Stages some of the command's events as it goes, sent ahead like `send` (a payment file's, with each part of
+   * its posting); they reach the outbox with its last writes, before its bookkeeping. Events staged are left out
+   * of the outcome's `events`.
+   */
+  stageEvents?(events: readonly EventDraft[]): void;
 }
 
 /** `text` with each `$n` replaced by its value as a literal (arrays, dates and JSON as the driver sends them). */

@@ -12,7 +12,7 @@ import { tranchePlanOf } from '../../domain/servicing/tranches.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import pg from 'pg';
-import { idempotencyOwner, runCommand, stagedEvents, stagedEventsToOutbox, runSqlCommand, type AuditDraft, type Command, type CommandSql, type EventDraft, type CommandContext, type Outcome, type Statement } from '../../commands/runCommand.js';
+import { idempotencyOwner, runCommand, runSqlCommand, type AuditDraft, type Command, type CommandSql, type EventDraft, type CommandContext, type Outcome, type Statement } from '../../commands/runCommand.js';
 import { assertOffered, productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
@@ -373,18 +373,14 @@ export async function postRepaymentFile(db: TenantDb | pg.Pool, command: LoanCom
       loanId: line.loanId, kind: 'repayment', valueDate: line.valueDate, amount: line.amount, channel: line.channel,
       externalReference: line.externalReference ?? null, field: `repayments.${k}.`,
     }));
-    // A large file's events are made and staged with each part of its posting, while the next part is replayed,
-    // and reach the outbox with the file's last writes; a small file's go with its bookkeeping.
+    // A large file's events are made and staged with each part of its posting, while the next part is replayed;
+    // a small file's (or one on a connection that cannot stage) go with its bookkeeping.
     let staged = false;
+    const stage = 'stageEvents' in sql ? sql.stageEvents?.bind(sql) : undefined;
     const posting = await postToLoans(sql, postingRunOf(command, businessDate, batchId), drafts, [], {
       defer: (write) => writes.push(write),
-      alongside: (part) => {
-        const statements = stagedEvents(command, eventsOf(part), !staged);
-        staged = true;
-        return statements;
-      },
+      ...(stage ? { onPart: (part: PostedPart) => { stage(eventsOf(part)); staged = true; } } : {}),
     });
-    if (staged) writes.push(stagedEventsToOutbox);
     const total = lines.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
     const summary = { batchId, posted: lines.length, loans: posting.loans.size, total: total.toFixed(), sha256: digest, journals: posting.journals };
     // The payer reconciles line by line: each line's transaction, in the file's order (the audit keeps the summary).

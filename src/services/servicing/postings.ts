@@ -296,11 +296,11 @@ export interface PostingOptions {
   /** Takes the write instead of running it, for the caller to send with its bookkeeping (one round trip). */
   defer?: (write: Statement) => void;
   /**
-   * When a large posting is written in parts (only with `defer`): what to write with each part, from what the part
-   * posted (its loans, and their new transactions loan by loan, each loan's in the drafts' order), e.g. its events.
-   * Not called otherwise.
+   * When a large posting is written in parts (only with `defer`): told of each part as it is sent, with what it
+   * posted (its loans, and their new transactions loan by loan, each loan's in the drafts' order), e.g. to stage its
+   * events. Not called otherwise.
    */
-  alongside?: (part: PostedPart) => Statement[];
+  onPart?: (part: PostedPart) => void;
 }
 
 /** What one part of a large posting posted. */
@@ -317,7 +317,7 @@ export async function postToLoans(
   const loans = await lockLoans(sql, loanIdsOf(drafts, alsoLoans));
   const plan = planPosting(drafts, loans, alsoLoans);
   const histories = await readHistories(sql, loansNeedingHistory(plan));
-  if (options.defer && sql.send && plan.transactions.length > PART_TRANSACTIONS) return postInParts(sql.send, run, plan, loans, histories, options.alongside);
+  if (options.defer && sql.send && plan.transactions.length > PART_TRANSACTIONS) return postInParts(sql.send, run, plan, loans, histories, options.onPart);
   const { result, rows } = computePosting(run, plan, loans, histories);
   const write = postingWrite([rows]);
   if (options.defer) options.defer(write);
@@ -342,7 +342,7 @@ const SLICE_TRANSACTIONS = 25;
  */
 async function postInParts(
   send: NonNullable<CommandSql['send']>, run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>,
-  alongside?: PostingOptions['alongside'],
+  onPart?: PostingOptions['onPart'],
 ): Promise<PostingResult> {
   const replayed: ComputedPart[] = [];
   let unsent: ComputedPart[] = [];
@@ -360,10 +360,9 @@ async function postInParts(
   };
   const sendPart = () => {
     send(postingWrite(unsent.map((computed) => computed.rows)));
-    if (alongside) {
+    if (onPart) {
       const posted = new Map(unsent.flatMap((computed) => [...computed.loans]));
-      const transactions = [...posted.keys()].flatMap((loanId) => plan.newByLoan.get(loanId)!.map((draft) => ({ id: draft.id, draft })));
-      for (const statement of alongside({ transactions, loans: posted })) send(statement);
+      onPart({ transactions: [...posted.keys()].flatMap((loanId) => plan.newByLoan.get(loanId)!.map((draft) => ({ id: draft.id, draft }))), loans: posted });
     }
     unsent = [];
     partSize = 0;
