@@ -83,10 +83,11 @@ function assertIntrospectionAllowed(schema: GraphQLSchema, document: DocumentNod
 
 /**
  * Enforces the size limits that need variables or the caller, and returns the operation's size for its response's
- * `extensions.cost`; a refusal of size is logged with its correlation id (the request's logger is made only then).
+ * `extensions.cost`; a refusal of size is logged with its correlation id on `logged`'s logger (a request's is made
+ * only when read).
  */
 function checkOperation(
-  runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits, log: () => Logger, principal: Principal | null,
+  runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits, logged: { readonly log: Logger }, principal: Principal | null,
   document: DocumentNode, variables: Record<string, unknown>, operationName: string | null | undefined,
 ): QuerySize | undefined {
   assertIntrospectionAllowed(schema, document, runtime.config, principal);
@@ -96,7 +97,7 @@ function checkOperation(
     if (error instanceof AppError && ['QUERY_TOO_LARGE', 'QUERY_TOO_COSTLY'].includes(String(error.details['reason']))) {
       const correlationId = randomUUID();
       error.details['correlationId'] = correlationId;
-      log().warn({ correlationId, operationName: operationName ?? null, ...error.details }, 'query refused before it ran');
+      logged.log.warn({ correlationId, operationName: operationName ?? null, ...error.details }, 'query refused before it ran');
     }
     throw error;
   }
@@ -156,7 +157,7 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
         async didResolveOperation({ document, request, operationName, contextValue }) {
           // Depth, aliases and directives are checked by validationRules; the rest needs variables or the caller.
           try {
-            const size = checkOperation(runtime, schema, limits, () => contextValue.log, contextValue.principal, document, request.variables ?? {}, operationName);
+            const size = checkOperation(runtime, schema, limits, contextValue, contextValue.principal, document, request.variables ?? {}, operationName);
             if (size) cost = queryCost(size, limits);
             if (size && contextValue.principal) cost = withBudget(cost!, await rateLimits.spendQueryCost(contextValue.principal, size.cost));
           } catch (error) {
@@ -279,7 +280,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           if (payload.query.length <= SHARED_DOCUMENT_TEXT) checkedDocuments.set(payload.query, document);
         }
         try {
-          const size = checkOperation(runtime, schema, limits, () => log, principal, document, payload.variables ?? {}, payload.operationName);
+          const size = checkOperation(runtime, schema, limits, { log }, principal, document, payload.variables ?? {}, payload.operationName);
           const params = ctx.connectionParams ?? {};
           const contextValue = await contextFor(runtime, ctx.extra.principal ?? null, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
           if (contextValue.tenant) await rateLimits.forTenant(contextValue.tenant.id);
