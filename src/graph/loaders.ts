@@ -10,7 +10,8 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import { AppError } from '../errors.js';
 import type { PartnerRef } from '../authz/partnerScope.js';
-import { loanRowsById } from './loanRows.js';
+import { loanRowsById, loanRowsInNumberOrder } from './loanRows.js';
+import type { KeysetPage } from './lists.js';
 
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
 type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
@@ -35,8 +36,11 @@ export interface Loaders {
    * statement): the first call with `name` makes it, later calls get the same one.
    */
   named<K, V>(name: string, batch: DataLoader.BatchLoadFn<K, V>): DataLoader<K, V>;
-  /** Where this request's plain-SQL reads go (the tenant's schema on its pool, for which partner); null without a tenant. */
-  sqlReader(): { schemaName: string; pool: pg.Pool; partner: PartnerRef | null } | null;
+  /**
+   * A page of the tenant's loans with no filter, in number order (through the caller's scope), read in one
+   * statement with their rows, which `loanById` then holds; none without a tenant.
+   */
+  loansInNumberOrder(page: KeysetPage): Promise<LoanRow[]>;
   tenantById: DataLoader<string, TenantRecord | null>;
   partyById: DataLoader<string, PartyRow | null>;
   loanProductById: DataLoader<string, LoanProductRow | null>;
@@ -162,8 +166,12 @@ class RequestLoaders implements Loaders {
     return named.get(name) as DataLoader<K, V>;
   }
 
-  sqlReader() {
-    return this.scope.sql();
+  async loansInNumberOrder(page: KeysetPage): Promise<LoanRow[]> {
+    const reader = this.scope.sql();
+    if (!reader) return [];
+    const rows = await loanRowsInNumberOrder(reader.pool, reader.schemaName, reader.partner, page);
+    for (const row of rows) this.loanById.prime(row.id, row);
+    return rows;
   }
 
   get tenantById() {

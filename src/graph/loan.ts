@@ -6,7 +6,6 @@ import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, perRequest, type GraphContext } from './context.js';
 import { between, checkRange, checkersQueueField, countedConnectionTypes, decisionFields, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
-import { loanRowsInNumberOrder } from './loanRows.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -530,13 +529,7 @@ builder.queryField('loans', (t) =>
         count: (query) => context.db!.loan.count(query as Prisma.LoanCountArgs),
         // No filter, in number order (the default, and a partner's sync): the page and its rows in one statement,
         // the rows kept in the request's loader for the fields that read them.
-        keyset: ordering.field === 'number' ? async (page) => {
-          const reader = context.loaders.sqlReader();
-          if (!reader) return [];
-          const rows = await loanRowsInNumberOrder(reader.pool, reader.schemaName, reader.partner, page);
-          for (const row of rows) context.loaders.loanById.prime(row.id, row);
-          return rows;
-        } : undefined,
+        keyset: ordering.field === 'number' ? (page) => context.loaders.loansInNumberOrder(page) : undefined,
       });
     },
   }, ...countedConnectionTypes('Loan')),
