@@ -91,8 +91,11 @@ function procStatus(pid: number): { rss: number; hwm: number; fds: number; nofil
 function sumStatus(statuses: ReturnType<typeof procStatus>[]): ReturnType<typeof procStatus> {
   return statuses.reduce((sum, status) => ({ rss: sum.rss + status.rss, hwm: sum.hwm + status.hwm, fds: sum.fds + status.fds, nofile: status.nofile }));
 }
+/** Several gateways' heaps as one: what they use and what their limits allow, added up. */
 function sumMemory(memories: GatewayMemory[]): GatewayMemory {
-  return memories.reduce((sum, memory) => ({ ...sum, heapUsed: sum.heapUsed + memory.heapUsed, external: sum.external + memory.external }));
+  return memories.reduce((sum, memory) => ({
+    ...sum, heapUsed: sum.heapUsed + memory.heapUsed, external: sum.external + memory.external, heapLimit: sum.heapLimit + memory.heapLimit,
+  }));
 }
 
 /** Tries to lift a process's descriptor limit (past the hard limit that needs CAP_SYS_RESOURCE); says what happened. */
@@ -179,7 +182,8 @@ async function run(): Promise<void> {
 
   // 1. Subscribers held.
   const gatewayNofile = [...new Set(pids.map(raiseNofile))].join('; ');
-  const heapBefore = sumMemory(await Promise.all(gateways.map((g) => ask<GatewayMemory>(g.child, { type: 'memory' }, 'memory'))));
+  const gatewaysMemory = async () => sumMemory(await Promise.all(gateways.map((g) => ask<GatewayMemory>(g.child, { type: 'memory' }, 'memory'))));
+  const heapBefore = await gatewaysMemory();
   const before = sumStatus(pids.map(procStatus));
   say(`${GATEWAYS === 1 ? 'gateway' : `${GATEWAYS} gateways together`}: RSS ${mib(before.rss)}, heap used ${mib(heapBefore.heapUsed)}, ${before.fds} descriptors open of ${n(before.nofile)} (prlimit --nofile=${WANTED_NOFILE}: ${gatewayNofile})`);
 
@@ -232,7 +236,7 @@ async function run(): Promise<void> {
     if (now - last < 0.2) break;
     last = now;
   }
-  const heapAfter = sumMemory(await Promise.all(gateways.map((g) => ask<GatewayMemory>(g.child, { type: 'memory' }, 'memory'))));
+  const heapAfter = await gatewaysMemory();
   const afterEach = pids.map(procStatus);
   const after = sumStatus(afterEach);
   const perConnection = { rss: (after.rss - before.rss) / held, heap: (heapAfter.heapUsed - heapBefore.heapUsed) / held, external: (heapAfter.external - heapBefore.external) / held };
@@ -343,7 +347,7 @@ async function run(): Promise<void> {
       `(${tally(failures)})${Object.keys(logged).length === 0 ? '; the gateway logged nothing about it' : ''}. ` +
       `On this machine the hard limit cannot be raised (the container withholds CAP_SYS_RESOURCE): \`prlimit --nofile=${WANTED_NOFILE}\` ` +
       `on the gateway was ${gatewayNofile}. Memory is not what bounds it: at ${kib(perConnection.heap)} of heap each, the ` +
-      `gateway's V8 heap limit (${mib(heapAfter.heapLimit)}) would hold about ${n(Math.floor((heapAfter.heapLimit - heapBefore.heapUsed) / perConnection.heap / 1000) * 1000)} subscribers.`);
+      `V8 heap limit (${mib(heapAfter.heapLimit)}, every gateway's together) would hold about ${n(Math.floor((heapAfter.heapLimit - heapBefore.heapUsed) / perConnection.heap / 1000) * 1000)} subscribers.`);
   } else if (held < SUBSCRIBERS) {
     notes.push(`**Why ${n(held)} and not ${n(SUBSCRIBERS)}:** the gateway refused the rest cleanly (${tally(failures)}) at its WebSocket ` +
       `cap (\`MAX_WEBSOCKET_CONNECTIONS\`; by default its open-files limit, ${n(after.nofile)}, less the pool and a reserve of 256 ` +
@@ -351,7 +355,7 @@ async function run(): Promise<void> {
       `cannot be raised (the container withholds CAP_SYS_RESOURCE): \`prlimit --nofile=${WANTED_NOFILE}\` on the gateway was ` +
       `${gatewayNofile}. Without the cap (an earlier run) the gateway reached 19,963 and then new sockets were reset without a word, and ` +
       `it could no longer accept HTTP or open database connections. Memory is not what bounds it: at ${kib(perConnection.heap)} of heap each, ` +
-      `the gateway's V8 heap limit (${mib(heapAfter.heapLimit)}) would hold about ` +
+      `the V8 heap limit (${mib(heapAfter.heapLimit)}, every gateway's together) would hold about ` +
       `${n(Math.floor((heapAfter.heapLimit - heapBefore.heapUsed) / perConnection.heap / 1000) * 1000)} subscribers.`);
   }
   if (released > 0) {
