@@ -48,7 +48,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     // Keep docs/benchmarks.md as it is (trial runs with other parameters).
     'no-record': { type: 'boolean', default: false },
-    // Print what each statement cost PostgreSQL per single posting and per payment of the large file (pg_stat_statements; the run is not recorded).
+    // Print what each statement cost PostgreSQL per single posting, per payment of the files and per payment of the large file (pg_stat_statements; the run is not recorded).
     statements: { type: 'boolean', default: false },
     // Print what the gateway's database sessions were doing while each file was posted, sampled (the run is not recorded).
     waits: { type: 'boolean', default: false },
@@ -397,6 +397,7 @@ async function run(): Promise<void> {
 
     // 3. Bulk: one request of BULK payments over the loans (each loan BULK / LOANS times), one transaction.
     // A file the gateway refuses for its size (HTTP 413) is said so, and files half as large are measured instead.
+    if (values.statements) await pool.query('SELECT pg_stat_statements_reset()');
     for (let round = 0; round < BULK_ROUNDS; round += 1) {
       const repayments = Array.from({ length: bulkSize }, (_, i) => ({ loanId: loanIds[i % LOANS]!, amount: BULK_AMOUNT, valueDate: businessDate, channel: CHANNEL }));
       const variables = { input: { idempotencyKey: `bench-bulk-${bulkSize}-${round}`, repayments } };
@@ -416,6 +417,9 @@ async function run(): Promise<void> {
       const posted = payloadOf(reply, 'postRepayments', `postRepayments round ${round + 1} (request body ${n(bulkBytes / 1024)} KiB)`).posted!;
       bulkRounds.push({ seconds: reply.ms / 1000, posted, gatewayCpu: cpu.gateway, postgresCpu: cpu.postgres });
       say(`bulk file ${round + 1}: ${n(posted)} payments (${n(bulkBytes / 1024)} KiB) in ${(reply.ms / 1000).toFixed(2)} s = ${n(posted / (reply.ms / 1000))}/s`);
+    }
+    if (values.statements && bulkRounds.length > 0) {
+      await sleep(5_000).then(() => sayStatements(`payment in the files of ${n(bulkSize)}`, bulkRounds.reduce((sum, r) => sum + r.posted, 0)));
     }
 
     // The largest file a caller may send, once.

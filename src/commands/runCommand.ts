@@ -324,7 +324,7 @@ export async function runSqlCommand<T>(
   let done = false;
   const batches = batchesOn(client);
   const run = async <R extends pg.QueryResultRow>(statements: Statement[], commit: boolean): Promise<pg.QueryResult<R>[]> => {
-    const batch = batchParts(client, schema, statements, begun ? [] : ['BEGIN']);
+    const batch = batchParts(client, schema, statements, begun ? [] : BEGIN_COMMAND);
     if (commit) batch.parts.push('COMMIT');
     begun = true;
     const results = await batches.send<R>(batch);
@@ -342,8 +342,8 @@ export async function runSqlCommand<T>(
   };
   let staging = false;
   const sql: CommandSql = {
-    async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = []): Promise<R[]> {
-      if (!begun) return (await run<R>([{ text, values }], false))[0]!.rows;
+    async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = [], prepared?: Statement['prepared']): Promise<R[]> {
+      if (!begun) return (await run<R>([prepared ? { text, values, prepared } : { text, values }], false))[0]!.rows;
       return bound({ text, values }).then((result) => result.rows as R[]);
     },
     send: sendAhead,
@@ -387,6 +387,14 @@ export async function runSqlCommand<T>(
     client.release(batches.retire);
   }
 }
+
+/**
+ * How a command's transaction begins. Its statements of fixed text are prepared once per connection, and their
+ * values are JSON documents and arrays whose contents the planner cannot use: planned for each execution's values,
+ * the bookkeeping was planned afresh on every command (PostgreSQL kept preferring its custom plans), which cost the
+ * server a third of the statement's time. The generic plan is the same plan, made once.
+ */
+export const BEGIN_COMMAND = ['BEGIN', 'SET LOCAL plan_cache_mode = force_generic_plan'] as const;
 
 /** From this many characters of string values on, a command's last statements go bound rather than in one batch of simple queries. */
 const BIND_FROM = 256 * 1024;
@@ -449,7 +457,11 @@ export function batchesOn(client: pg.PoolClient) {
 
 /** The raw-SQL door a command on one connection gives its work: rows back, names qualified by the statement. */
 export interface CommandSql {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: TenantStatement, values?: unknown[]): Promise<R[]>;
+  /**
+   * `prepared` names a statement of fixed text by its shape (see `Statement`): as the transaction's first query it
+   * is then prepared once per connection; later in the transaction it goes bound, unnamed, as every other query.
+   */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: TenantStatement, values?: unknown[], prepared?: Statement['prepared']): Promise<R[]>;
   /**
    * Sends a write without waiting for its answer, once the transaction has begun (its first query): the work goes
    * on while PostgreSQL runs it. The command waits for every one before its bookkeeping and `COMMIT`, and fails

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
 import type { TenantStatement } from '../tenancy/tenantSql.js';
-import { batchesOn, batchParts, bookkeepingStatement, claimsStatement, idempotencyOwner, inlined, requestHashOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
+import { BEGIN_COMMAND, batchesOn, batchParts, bookkeepingStatement, claimsStatement, idempotencyOwner, requestHashOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
 
 export interface BatchWork<T, S, P> {
   /** Reads (and locks) what the batch needs; its first statement goes with BEGIN and the key claims. */
@@ -55,14 +55,14 @@ export async function runSqlCommandBatch<T, S, P>(
     const claiming = claimsStatement(claims);
     let claimed = new Set<string>();
     const sql: CommandSql = {
-      async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = []): Promise<R[]> {
+      async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = [], prepared?: Statement['prepared']): Promise<R[]> {
         if (begun) return (await client.query<R>(text(schema), values)).rows;
         begun = true;
-        const batch = batchParts(client, schema, claims.length > 0 ? [claiming] : [], ['BEGIN']);
-        batch.parts.push(inlined(text(schema), values));
+        const first: Statement = prepared ? { text, values, prepared } : { text, values };
+        const batch = batchParts(client, schema, claims.length > 0 ? [claiming, first] : [first], BEGIN_COMMAND);
         const results = await batches.send(batch);
         if (claims.length > 0) claimed = new Set(results[batch.answerAt[0]!]!.rows.map((row) => JSON.stringify([row['principal'], row['key']])));
-        return results.at(-1)!.rows as R[];
+        return results[batch.answerAt.at(-1)!]!.rows as R[];
       },
     };
     const read = await work.read(sql);

@@ -233,14 +233,16 @@ export const loanIdsOf = (drafts: readonly PostingDraft[], alsoLoans: readonly s
  * read from the loan's own row here is current.
  */
 export async function lockLoans(sql: CommandSql, loanIds: readonly string[]): Promise<Map<string, LockedLoan>> {
-  // A uuid[] literal (ids are UUIDs: checked here), so the planner sees an array and uses the loan indexes.
+  // Ids are UUIDs (checked here), as a uuid[] literal. Prepared once per connection when it opens the transaction
+  // (the posting of a batch of single payments): planned for each list of ids, it cost the server more than it
+  // took to read the rows; the generic plan reads them by the loan's key all the same.
   const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
   const loanRows = await sql.query<LockedLoan>(
     (schema) => `SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
             l.disbursement_date::text AS "disbursementDate", l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf",
             l.transaction_count AS "transactionCount", l.origination_partner AS "originationPartner", l.replay_checkpoint AS checkpoint,
             ${participationsJson(schema, 'l')} AS participations
-       FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[]) ORDER BY l.id FOR UPDATE`, [ids]);
+       FROM ${schema}.loan l WHERE l.id = ANY($1::uuid[]) ORDER BY l.id FOR UPDATE`, [ids], { shape: 'loan-lock', types: ['uuid[]'] });
   return new Map(loanRows.map((row) => [row.id, row]));
 }
 

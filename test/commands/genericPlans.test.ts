@@ -1,0 +1,65 @@
+// A posting's statements of fixed text are planned once per connection, not for every command: the loans' locking
+// read and the bookkeeping are prepared on the connection, and the command's transaction asks for their generic
+// plan (`BEGIN_COMMAND`). Read from PostgreSQL's own counters on the only connection of a pool of one.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { TenantRecord } from '../../src/tenancy/registry.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+
+let server: TestServer;
+let tenant: TenantRecord;
+let admin: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ PG_POOL_MAX: '2' });
+  tenant = await createTenant(server.runtime, uniqueSlug('plans'), { sandbox: true });
+  admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+it('plans the locking read and the bookkeeping of single postings once, whatever the loan', async () => {
+  const loans: string[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const booked = await gql(server.gateway, `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } userErrors { code message } } }`, {
+      token: admin,
+      variables: { input: { idempotencyKey: `plans-loan-${i}`, productCode: 'PL-STD', principal: '5000', numberOfRepayments: 12, disbursementDate: '2026-06-01' } },
+    });
+    expect(booked.errors, JSON.stringify(booked.errors)).toBeUndefined();
+    loans.push(booked.data!['disburseLoan'].loan.id);
+  }
+  const POSTINGS = 9;
+  for (let i = 0; i < POSTINGS; i += 1) {
+    const posted = await gql(server.gateway, `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } userErrors { code message } } }`, {
+      token: admin,
+      variables: { input: { idempotencyKey: `plans-repay-${i}`, loanId: loans[i % loans.length], amount: '10', valueDate: tenant.businessDate, channel: 'bank-transfer' } },
+    });
+    expect(posted.errors, JSON.stringify(posted.errors)).toBeUndefined();
+    expect(posted.data!['postRepayment'].userErrors).toEqual([]);
+  }
+  // Every connection the postings used, each asked in turn while the others are held.
+  const held = await Promise.all([server.runtime.pool.connect(), server.runtime.pool.connect()]);
+  try {
+    const seen = new Map<string, { generic: number; custom: number }>();
+    for (const client of held) {
+      const { rows } = await client.query<{ name: string; statement: string; generic_plans: string; custom_plans: string }>(
+        `SELECT name, statement, generic_plans::text, custom_plans::text FROM pg_prepared_statements WHERE from_sql AND statement LIKE $1`, [`%${tenant.schemaName}%`]);
+      for (const row of rows) {
+        // The text kept is the whole query the PREPARE came in, with the others sent beside it: this one's own part.
+        const own = row.statement.split(/;\s*(?=PREPARE ")/).find((part) => part.includes(`PREPARE "${row.name}"`)) ?? '';
+        const shape = /^PREPARE "[^"]+" \(uuid\[\]\) AS SELECT .* FOR UPDATE\s*$/s.test(own) ? 'locking read'
+          : /^PREPARE "[^"]+" \([^)]*\) AS WITH events AS \(\s*INSERT INTO \S+\.outbox_event/.test(own) ? 'bookkeeping' : null;
+        if (!shape) continue;
+        const sum = seen.get(shape) ?? { generic: 0, custom: 0 };
+        seen.set(shape, { generic: sum.generic + Number(row.generic_plans), custom: sum.custom + Number(row.custom_plans) });
+      }
+    }
+    expect(seen.get('locking read')).toEqual({ generic: POSTINGS, custom: 0 });
+    // The disbursements are commands too, with the same bookkeeping.
+    expect(seen.get('bookkeeping')?.custom).toBe(0);
+    expect(seen.get('bookkeeping')?.generic).toBeGreaterThanOrEqual(POSTINGS);
+  } finally {
+    for (const client of held) client.release();
+  }
+}, 120_000);
