@@ -482,7 +482,7 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
       principal_receivable: receivable.principal.toFixed(), interest_receivable: receivable.interest.toFixed(),
       fee_receivable: receivable.fee.toFixed(), penalty_receivable: receivable.penalty.toFixed(),
       held: state.held.advance.plus(state.held.excess).toFixed(), interest_in_advance: state.interestInAdvance.toFixed(),
-      transaction_count: loan.transactionCount + fresh.length, replay_checkpoint: replayed.checkpoint, updated_at: postedAt, restructured_on: state.restructuredOn,
+      transaction_count: loan.transactionCount + fresh.length, replay_checkpoint: replayed.checkpoint && JSON.stringify(replayed.checkpoint), updated_at: postedAt, restructured_on: state.restructuredOn,
       ...positionColumns(state, onRecord.get(loanId)!.account.terms),
     });
   }
@@ -540,7 +540,7 @@ export function postingWrite(parts: readonly PostingRows[]): Statement {
               interest_receivable numeric, fee_receivable numeric, penalty_receivable numeric, held numeric, interest_in_advance numeric,
               transaction_count integer, oldest_due_date date, upcoming_due_dates date[], upcoming_interest numeric[], upcoming_fee numeric[],
               upcoming_penalty numeric[], upcoming_owing numeric[], last_due_date date, last_due_owing numeric, tolerance numeric,
-              late_fee_grace_days integer, penalty_interest boolean, replay_on date, replay_checkpoint jsonb, updated_at timestamptz, restructured_on date)
+              late_fee_grace_days integer, penalty_interest boolean, replay_on date, replay_checkpoint text, updated_at timestamptz, restructured_on date)
         WHERE l.id = r.id
        RETURNING 1
      )

@@ -128,7 +128,7 @@ async function storedBooksEqualTheReplay(db: Db, steps: Step[], inTranches: bool
   expect(paidOut.lte(new Decimal(loan.approvedPrincipal.toString()))).toBe(true);
   // Every stored position and the loan's replay checkpoint, carried to the date, agree with the replay from scratch.
   expect(await checkPositions(db, tenant.schemaName, [loanId], BUSINESS_DATE)).toEqual([]);
-  expect(await tenantSql(db, tenant.schemaName).query<{ covers: number }[]>((s) => `SELECT (replay_checkpoint->>'covers')::int AS covers FROM ${s}.loan WHERE id = $1::uuid`, loanId)).toEqual([{ covers: stored.length }]);
+  expect(await tenantSql(db, tenant.schemaName).query<{ covers: number }[]>((s) => `SELECT (replay_checkpoint::jsonb->>'covers')::int AS covers FROM ${s}.loan WHERE id = $1::uuid`, loanId)).toEqual([{ covers: stored.length }]);
     return { paidAhead: ahead.gt(0), tranches: fromScratch.tranches.length };
 }
 

@@ -8,7 +8,7 @@
 // - penalty interest is recognised whenever the replay stops on a date, so stopping on `asOf` changes the books
 //   when overdue principal bears it — unless the replay stops there anyway (a transaction valued that day).
 //   Such a state is kept but marked not `resumable`.
-// Stored as JSON with amounts as text (the loan's `replay_checkpoint`); the format has a version.
+// Stored as JSON text with amounts as strings (the loan's `replay_checkpoint`); the format has a version.
 import { Decimal } from '../../money.js';
 import type { Amounts, LoanAccount, LoanTransaction } from '../loanAccount.js';
 import { openingOf } from './replay.js';
@@ -127,7 +127,15 @@ export function resumedState(loan: LoanAccount, checkpoint: ReplayCheckpoint): W
 }
 
 /** A checkpoint read back from storage, or null when it is not one this code writes. */
-export function checkpointFromJson(value: unknown): ReplayCheckpoint | null {
+export function checkpointFromJson(stored: unknown): ReplayCheckpoint | null {
+  let value = stored;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return null;
+    }
+  }
   if (!value || typeof value !== 'object') return null;
   const c = value as Partial<ReplayCheckpoint>;
   return c.version === 1 && typeof c.asOf === 'string' && typeof c.covers === 'number' && c.state ? (c as ReplayCheckpoint) : null;
