@@ -408,14 +408,16 @@ const valuesLength = (statements: readonly Statement[]) =>
  * `preparations` are the `PREPARE`s of those this connection does not have yet (batchStatement counts them as the
  * connection's from now), sent as a query of their own just before the batch: PostgreSQL keeps the whole query
  * string a statement was prepared from, which must not be a batch carrying a payment file's values. `answerAt`
- * gives the part whose result is each statement's answer.
+ * gives the part whose result is each statement's answer; `executes` says whether any part runs a prepared one.
  */
 export function batchParts(client: pg.PoolClient, schema: string, statements: readonly Statement[], before: readonly string[] = []) {
   const parts = [...before];
   const answerAt: number[] = [];
   const preparations: string[] = [];
+  let executes = false;
   for (const statement of statements) {
     if (statement.prepared) {
+      executes = true;
       const { name, prepared } = batchStatement(client, `${statement.prepared.shape}:${schema}`);
       if (!prepared) preparations.push(`PREPARE "${name}" (${statement.prepared.types.join(', ')}) AS ${statement.text(schema)}`);
       const placeholders = statement.values.map((_, i) => `$${i + 1}`).join(', ');
@@ -425,14 +427,16 @@ export function batchParts(client: pg.PoolClient, schema: string, statements: re
     }
     answerAt.push(parts.length - 1);
   }
-  return { parts, answerAt, preparations };
+  return { parts, answerAt, preparations, executes };
 }
 
 /**
  * Batches of simple queries on a command's connection. `send` hands a batch's preparations and then the batch to
  * the driver together, before its first await (the driver runs them in that order, and nothing the caller sends
  * meanwhile comes between), and answers the batch's results. `retire` says the connection must go on release: it
- * passed the bound on prepared statements, or a batch that prepared failed (which of its PREPAREs ran is unknown).
+ * passed the bound on prepared statements, a batch that prepared failed (which of its PREPAREs ran is unknown), or
+ * a batch that executed a prepared statement failed: a statement prepared before a migration changed what it returns
+ * fails on every execution ("cached plan must not change result type"), and must not outlive the connection's turn.
  */
 export function batchesOn(client: pg.PoolClient) {
   let retire = false;
@@ -440,7 +444,9 @@ export function batchesOn(client: pg.PoolClient) {
     get retire() {
       return retire;
     },
-    async send<R extends pg.QueryResultRow = pg.QueryResultRow>({ parts, preparations }: { parts: readonly string[]; preparations: readonly string[] }): Promise<pg.QueryResult<R>[]> {
+    async send<R extends pg.QueryResultRow = pg.QueryResultRow>(
+      { parts, preparations, executes }: { parts: readonly string[]; preparations: readonly string[]; executes: boolean },
+    ): Promise<pg.QueryResult<R>[]> {
       const prepared = preparations.length > 0 ? client.query(preparations.join('\n;\n')) : undefined;
       const batch = client.query<R>(parts.join('\n;\n')) as unknown as Promise<pg.QueryResult<R> | pg.QueryResult<R>[]>;
       try {
@@ -448,7 +454,7 @@ export function batchesOn(client: pg.PoolClient) {
         if (preparations.length > 0 && pastBound(client)) retire = true;
         return Array.isArray(results) ? results : [results];
       } catch (error) {
-        if (preparations.length > 0) retire = true;
+        if (preparations.length > 0 || executes) retire = true;
         throw error;
       }
     },

@@ -1,7 +1,9 @@
 // A posting's statements of fixed text are planned once per connection, not for every command: the loans' locking
 // read and the bookkeeping are prepared on the connection, and the command's transaction asks for their generic
-// plan (`BEGIN_COMMAND`). Read from PostgreSQL's own counters on the only connection of a pool of one.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+// plan (`BEGIN_COMMAND`). Read from PostgreSQL's own counters on each of the pool's two connections.
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchesOn } from '../../src/commands/runCommand.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
 
@@ -56,10 +58,30 @@ it('plans the locking read and the bookkeeping of single postings once, whatever
       }
     }
     expect(seen.get('locking read')).toEqual({ generic: POSTINGS, custom: 0 });
-    // The disbursements are commands too, with the same bookkeeping.
-    expect(seen.get('bookkeeping')?.custom).toBe(0);
-    expect(seen.get('bookkeeping')?.generic).toBeGreaterThanOrEqual(POSTINGS);
+    // Disbursements go through the ORM's transaction, not these batches: the bookkeeping prepared is the postings' alone.
+    expect(seen.get('bookkeeping')).toEqual({ generic: POSTINGS, custom: 0 });
+    // The setting ended with each command's transaction: what else runs on the connection plans as PostgreSQL chooses.
+    for (const client of held) expect((await client.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')).rows[0]!.plan_cache_mode).toBe('auto');
   } finally {
     for (const client of held) client.release();
   }
 }, 120_000);
+
+describe('a command\'s connection after a batch fails', () => {
+  const failing = () => ({ query: () => Promise.reject(Object.assign(new Error('cached plan must not change result type'), { code: '0A000' })) }) as unknown as pg.PoolClient;
+
+  it('is retired when the batch executed a prepared statement (one prepared before a migration fails on every execution)', async () => {
+    const batches = batchesOn(failing());
+    await expect(batches.send({ parts: ['BEGIN', 'EXECUTE "lg_x"(\'{}\')'], preparations: [], executes: true })).rejects.toThrow('cached plan');
+    expect(batches.retire).toBe(true);
+  });
+
+  it('is retired when the batch prepared statements, and kept when it did neither', async () => {
+    const preparing = batchesOn(failing());
+    await expect(preparing.send({ parts: ['BEGIN', 'EXECUTE "lg_x"'], preparations: ['PREPARE "lg_x" AS SELECT 1'], executes: true })).rejects.toThrow();
+    expect(preparing.retire).toBe(true);
+    const plain = batchesOn(failing());
+    await expect(plain.send({ parts: ['BEGIN', 'SELECT 1'], preparations: [], executes: false })).rejects.toThrow();
+    expect(plain.retire).toBe(false);
+  });
+});
