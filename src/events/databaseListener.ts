@@ -8,6 +8,7 @@ import { driverError } from '../tenancy/database.js';
 /** Re-listening after a loss: the first try soon, then doubling to at most this, with jitter across replicas. */
 const RELISTEN_FIRST_MS = 250;
 const RELISTEN_MAX_MS = 5_000;
+/** PG_CONNECT_TIMEOUT_MS's default, for a listener not told otherwise. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface ListenerHandlers {
@@ -30,11 +31,13 @@ export class DatabaseListener {
     private readonly handlers: ListenerHandlers,
     /** Which database, in log lines: never its URL. */
     private readonly database: string,
+    /** How long making the session's connection may take before it is given up on (and tried again with backoff). */
+    private readonly connectTimeoutMs: number = CONNECT_TIMEOUT_MS,
   ) {}
 
   async listen(): Promise<void> {
     // A database that drops packets instead of refusing is given up on after a while, and tried again with backoff.
-    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const client = new pg.Client({ connectionString: this.url, application_name: 'lendgraph-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: this.connectTimeoutMs });
     let live = false;
     const lost = (err?: Error) => {
       if (!live) return;

@@ -196,7 +196,7 @@ export class OutboxFeed {
         this.onRelistened();
         for (const schema of this.tails.keys()) void this.refresh(schema);
       },
-    }, database.name));
+    }, database.name, database.connectTimeoutMs));
     // The platform's database must answer to start; another that does not yet is listened on once it does (its
     // tenants' events are read from the table meanwhile by the sweep below), so one database down does not keep
     // every replica from starting.

@@ -95,8 +95,9 @@ function openTenantDatabases(config: Config, main: Database, log?: Logger): Data
     name,
     url,
     pool: createPool(url, config.PG_POOL_MAX, config.PG_APPLICATION_NAME, { log, database: name, connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS }),
+    connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS,
   }));
-  return new Databases({ name: MAIN_DATABASE, pool: main.pool, url: main.url }, others, config.TENANT_REGISTRY_TTL_MS);
+  return new Databases({ name: MAIN_DATABASE, pool: main.pool, url: main.url, connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS }, others, config.TENANT_REGISTRY_TTL_MS);
 }
 
 /** Every database this process can reach (the platform's and each placed one), opened, and closed together. */

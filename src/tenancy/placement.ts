@@ -31,6 +31,8 @@ export interface PlacedDatabase {
   name: string;
   pool: pg.Pool;
   url: string;
+  /** How long making a connection to it may take (PG_CONNECT_TIMEOUT_MS): its pool's, and its LISTEN session's. */
+  connectTimeoutMs?: number;
 }
 
 export class Databases {

@@ -2,8 +2,10 @@
 // connection after PG_CONNECT_TIMEOUT_MS, on the platform's database and on every database tenants are placed on,
 // instead of holding the request until the operating system gives up on the socket.
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { OutboxFeed } from '../../src/events/outboxFeed.js';
 import { createPool, openAllDatabases } from '../../src/tenancy/database.js';
 import { createLogger } from '../../src/log.js';
 import { testEnv } from '../support/harness.js';
@@ -70,4 +72,23 @@ describe('a database that never answers', () => {
       await opened.close();
     }
   });
+
+  // The default (10 s) would outlast this test's own limit: the warning coming at all is what is shown.
+  it('gives up on the LISTEN session of a database tenants are placed on after PG_CONNECT_TIMEOUT_MS too', async () => {
+    const config = loadConfig(await testEnv({ TENANT_DATABASES: `east=${silentUrl}`, PG_CONNECT_TIMEOUT_MS: '300' }));
+    const lines: { msg?: string; database?: string; err?: { message?: string } }[] = [];
+    const heard = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString())); done(); } });
+    const opened = await openAllDatabases(config, log);
+    const feed = new OutboxFeed(opened.databases, createLogger('warn', heard));
+    try {
+      await feed.start();
+      await expect.poll(() => lines.find((line) => line.database === 'east'), { timeout: 3_000, interval: 50 }).toBeTruthy();
+      const warned = lines.find((line) => line.database === 'east')!;
+      expect(warned.msg).toMatch(/outbox listener not started/);
+      expect(warned.err?.message).toMatch(/timeout/i);
+    } finally {
+      await feed.stop();
+      await opened.close();
+    }
+  }, 5_000);
 });
