@@ -59,6 +59,8 @@ export interface Gateway {
   schema: GraphQLSchema;
   /** The shared subscription groups of this process (how many share each, how often each document ran). */
   subscriptions: SubscriptionFanout;
+  /** Whether this process keeps a subscription's document text checked (parsed and validated), to reuse it. */
+  keepsCheckedDocument(text: string): boolean;
   /** Stops accepting, drains HTTP and WebSocket connections, within SHUTDOWN_TIMEOUT_MS. */
   close(): Promise<void>;
 }
@@ -303,7 +305,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     },
     wsServer,
   );
-  return { wsServer, wsDisposable, fanout };
+  return { wsServer, wsDisposable, fanout, keepsCheckedDocument: (text: string) => checkedDocuments.has(text) };
 }
 
 /** Liveness and readiness: /healthz answers while the process runs; /readyz while the database answers and the
@@ -472,7 +474,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     socket.on('close', () => sockets.delete(socket));
   });
 
-  const { wsServer, wsDisposable, fanout } = startWebSocketServer(runtime, httpServer, schema, limits, rateLimits);
+  const { wsServer, wsDisposable, fanout, keepsCheckedDocument } = startWebSocketServer(runtime, httpServer, schema, limits, rateLimits);
 
   const apollo = new ApolloServer<GraphContext>({
     schema,
@@ -563,6 +565,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     metricsUrl: metrics?.url ?? null,
     schema,
     subscriptions: fanout,
+    keepsCheckedDocument,
     close() {
       closing ??= (async () => {
         const drain = stopServing();

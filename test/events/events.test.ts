@@ -111,15 +111,21 @@ describe('events over graphql-ws', () => {
       const [refusal] = (await refusedOnce(invalid))!;
       expect(refusal!.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
       expect(refusal!.message).toContain('noSuchField');
+      expect(server.gateway.keepsCheckedDocument(invalid)).toBe(false);
     }
-    // The same valid text twice: its variables are checked for each subscriber, the document reused or not.
+    // The same valid text twice: kept once checked, and its variables still checked for each subscriber.
     const served = subscribe(server.gateway.websocketUrl, params, EVENTS, { after: null });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => server.gateway.keepsCheckedDocument(EVENTS));
     expect((await refusedOnce(EVENTS, { after: 'DROP TABLE' }))![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    // A long text is served but not kept: a parsed document holds many times its text.
+    const long = `${EVENTS}\n# ${'x'.repeat(2_100)}`;
+    const servedLong = subscribe(server.gateway.websocketUrl, params, long, { after: null });
     const code = await registerPartner(server.gateway, admin);
-    await until(() => served.results.some((result) => result['data']?.events?.payload?.code === code));
+    await until(() => [served, servedLong].every((live) => live.results.some((result) => result['data']?.events?.payload?.code === code)));
     expect(served.errors).toEqual([]);
-    await served.stop();
+    expect(servedLong.errors).toEqual([]);
+    expect(server.gateway.keepsCheckedDocument(long)).toBe(false);
+    await Promise.all([served.stop(), servedLong.stop()]);
   });
 });
 
