@@ -416,7 +416,8 @@ async function run(): Promise<void> {
       }
       const posted = payloadOf(reply, 'postRepayments', `postRepayments round ${round + 1} (request body ${n(bulkBytes / 1024)} KiB)`).posted!;
       bulkRounds.push({ seconds: reply.ms / 1000, posted, gatewayCpu: cpu.gateway, postgresCpu: cpu.postgres });
-      say(`bulk file ${round + 1}: ${n(posted)} payments (${n(bulkBytes / 1024)} KiB) in ${(reply.ms / 1000).toFixed(2)} s = ${n(posted / (reply.ms / 1000))}/s`);
+      say(`bulk file ${round + 1}: ${n(posted)} payments (${n(bulkBytes / 1024)} KiB) in ${(reply.ms / 1000).toFixed(2)} s = ${n(posted / (reply.ms / 1000))}/s; `
+        + `CPU per payment: gateway ${(cpu.gateway / posted * 1e6).toFixed(1)} µs, PostgreSQL ${(cpu.postgres / posted * 1e6).toFixed(1)} µs`);
     }
     if (values.statements && bulkRounds.length > 0) {
       await sleep(5_000).then(() => sayStatements(`payment in the files of ${n(bulkSize)}`, bulkRounds.reduce((sum, r) => sum + r.posted, 0)));

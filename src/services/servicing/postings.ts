@@ -391,27 +391,41 @@ export function computePosting(run: PostingRun, plan: PostingPlan, loans: Readon
 /** What the replays of some of a plan's loans add. */
 interface ComputedPart {
   loans: Map<string, PostedLoan>;
-  transactionRows: TransactionRow[];
+  /** The rows of the part's new transactions as the ORM would read them back, made when asked for. */
+  transactionRows: () => TransactionRow[];
   rows: PostingRows;
 }
 
-/** The posting's result, in the drafts' order, from its parts. */
+/**
+ * The posting's result, in the drafts' order, from its parts. Its rows are made when read: a single posting answers
+ * with its transaction's row, a payment file with ids alone, and its 100,000 rows were made for nothing.
+ */
 function resultOf(plan: PostingPlan, parts: readonly ComputedPart[]): PostingResult {
   const loans = new Map<string, PostedLoan>();
-  const byId = new Map<string, TransactionRow>();
   let journals = 0;
   for (const part of parts) {
     for (const [id, loan] of part.loans) loans.set(id, loan);
-    for (const row of part.transactionRows) byId.set(row.id, row);
     journals += part.rows.journals.length;
   }
-  return { transactions: plan.transactions, rows: plan.transactions.map((t) => byId.get(t.id)!), loans, journals };
+  let rows: TransactionRow[] | undefined;
+  return {
+    transactions: plan.transactions,
+    get rows() {
+      if (!rows) {
+        const byId = new Map<string, TransactionRow>();
+        for (const part of parts) for (const row of part.transactionRows()) byId.set(row.id, row);
+        rows = plan.transactions.map((t) => byId.get(t.id)!);
+      }
+      return rows;
+    },
+    loans,
+    journals,
+  };
 }
 
 function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>, loanIds: readonly string[]): ComputedPart {
   const result = new Map<string, PostedLoan>();
   const transactionRows: Record<string, unknown>[] = [];
-  const rows: TransactionRow[] = [];
   const journals: JournalDraft[] = [];
   const lines: LineDraft[] = [];
   const loanUpdates: Record<string, unknown>[] = [];
@@ -447,12 +461,6 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
     const posted: PostedLoan = { loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, state, shares: [] };
     result.set(loanId, posted);
 
-    fresh.forEach((d, k) => rows.push({
-      id: d.id, loanId, seq: loan.transactionCount + k + 1, kind: d.kind, valueDate: dateColumn(d.valueDate), amount: d.amount ? new Prisma.Decimal(d.amount.toFixed()) : null,
-      component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
-      channel: d.channel ?? null, externalReference: d.externalReference ?? null, reason: d.reason ?? null, batchId: run.batchId ?? null,
-      enteredBy: run.postedBy, enteredAt: run.now, terms: (d.terms ?? null) as TransactionRow['terms'],
-    }));
     fresh.forEach((d, k) => transactionRows.push({
       id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount?.toFixed() ?? null,
       component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
@@ -488,7 +496,16 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
   }
 
 
-  return { loans: result, transactionRows: rows, rows: { transactions: transactionRows, journals, lines, loans: loanUpdates } };
+  const rowsOf = () => [...result.keys()].flatMap((loanId) => {
+    const { transactionCount } = loans.get(loanId)!;
+    return newByLoan.get(loanId)!.map((d, k): TransactionRow => ({
+      id: d.id, loanId, seq: transactionCount + k + 1, kind: d.kind, valueDate: dateColumn(d.valueDate), amount: d.amount ? new Prisma.Decimal(d.amount.toFixed()) : null,
+      component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
+      channel: d.channel ?? null, externalReference: d.externalReference ?? null, reason: d.reason ?? null, batchId: run.batchId ?? null,
+      enteredBy: run.postedBy, enteredAt: run.now, terms: (d.terms ?? null) as TransactionRow['terms'],
+    }));
+  });
+  return { loans: result, transactionRows: rowsOf, rows: { transactions: transactionRows, journals, lines, loans: loanUpdates } };
 }
 
 /**

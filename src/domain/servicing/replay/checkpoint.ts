@@ -47,7 +47,8 @@ export interface ReplayCheckpoint {
   };
 }
 
-const text = (d: Decimal) => d.toFixed();
+// Most amounts a working state holds are the one zero it starts from (see `amount` below): written without arithmetic.
+const text = (d: Decimal) => (d === ZERO ? '0' : d.toFixed());
 const amountsRow = (a: Amounts): AmountsRow => [text(a.penalty), text(a.fee), text(a.interest), text(a.principal)];
 // Most amounts a checkpoint keeps are nothing yet (paid, waived, added on instalments to come): one zero serves them all.
 const amount = (t: string) => (t === '0' ? ZERO : new Decimal(t));
