@@ -449,6 +449,29 @@ describe('the same amounts allocated again', () => {
     expect(owing('USD').excess.toFixed(2)).toBe('9.50');
   });
 
+  it('reads an amount in minor units however it is written: fewer places than the currency, none, or beyond 10^21', () => {
+    const cases: [string, string, string, string][] = [
+      // currency, what is owed, the payment, what the line pays (at the currency's places)
+      ['USD', '10.5', '20', '10.50'],
+      ['USD', '7', '7.25', '7.00'],
+      ['KWD', '3.25', '3.3', '3.250'],
+      ['JPY', '1200', '1500', '1200'],
+      ['USD', '1234567890123456789012.34', '1234567890123456789012.34', '1234567890123456789012.34'],
+      ['JPY', '5000000000000000000000000', '5000000000000000000000001', '5000000000000000000000000'],
+    ];
+    for (const [currency, owed, paid, line] of cases) {
+      const places = line.includes('.') ? line.split('.')[1]!.length : 0;
+      for (let k = 0; k < 2; k += 1) {
+        const allocation = allocateRepayment({
+          currency, rule, payment: { amount: new Decimal(paid), valueDate: '2026-02-20' },
+          instalments: [{ number: 1, dueDate: '2026-01-15', outstanding: { principal: new Decimal(owed) } }],
+        });
+        expect(allocation.lines.map((l) => l.amount.toFixed(places)), `${currency} ${owed}`).toEqual([line]);
+        expect(allocation.excess.eq(new Decimal(paid).minus(owed)), `${currency} ${owed}`).toBe(true);
+      }
+    }
+  });
+
   it('refuses an impossible due date every time it is given', () => {
     for (let k = 0; k < 2; k += 1) {
       expect(invalidField(() => allocate(rule, '1.00', '2026-02-20', [[1, '2026-02-30', '0', '0', '1.00', '0']]))).toBe('instalments[0].dueDate');
