@@ -128,7 +128,7 @@ With one event per command the run is CPU-bound, not lock-bound: the two cores a
 processes, their 100 subscribers and PostgreSQL, and a command through a Prisma interactive transaction costs
 about 1 ms of Node CPU (measured: an empty interactive transaction ≈ 0.4 ms, each statement ≈ 0.4 ms). The
 database itself commits ~3,000 minimal transactions/s here (last row), so more cores or more replicas raise the
-single-event rate; so would a raw-SQL path for the hottest commands (payment posting, issue 6).
+single-event rate; so would a raw-SQL path for the hottest commands (payment posting).
 
 Before the settle pass (2026-11-22, same machine) a command numbered its events and linked its audit record
 under a per-tenant lock held through its commit: one tenant reached 144–243 commands/s, and a minimal

@@ -1,4 +1,4 @@
-// `npm run bench:origination`: submission-to-decision latency for fully automated decisions (issue 5, item 10).
+// `npm run bench:origination`: submission-to-decision latency for fully automated decisions.
 // A partner submits complete applications over the GraphQL API (createApplication with submit: true); the
 // response carries the decision, so the client's round trip is submission to decision: the application and its
 // parties written, three sandbox checks, the credit policy, the decision record, and the offer. Runs on a fresh
