@@ -48,18 +48,24 @@ export interface TransactionMode {
 /** One transaction on a connection of the pool: committed if `work` returns, rolled back if it throws. */
 export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, mode: TransactionMode = {}): Promise<T> {
   const client = await pool.connect();
+  let stalePlan = false;
   try {
     await client.query(`BEGIN${mode.snapshot ? ' ISOLATION LEVEL REPEATABLE READ' : ''}${mode.readOnly ? ' READ ONLY' : ''}`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    stalePlan = (error as { code?: unknown }).code === STALE_PLAN;
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    // A statement prepared on this connection before a migration changed what it returns fails there every time.
+    client.release(stalePlan || undefined);
   }
 }
+
+/** PostgreSQL's "cached plan must not change result type". */
+const STALE_PLAN = '0A000';
 
 /**
  * The one door for raw SQL on a tenant's Prisma client or inside one of its transactions: every name is

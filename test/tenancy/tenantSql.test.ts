@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
-import { poolSql, tenantStatement, withTenantSql } from '../../src/tenancy/tenantSql.js';
+import { poolSql, tenantStatement, transaction, withTenantSql } from '../../src/tenancy/tenantSql.js';
 
 const ODD_NAMES = [
   'tenant_a"; DROP SCHEMA platform CASCADE; --',
@@ -59,5 +59,23 @@ describe('tenant-scoped raw SQL', () => {
     expect(path).toBe('"platform"');
     // The transaction's search_path did not outlive it on the pooled connection (the pool has only that one).
     expect((await pool.query<{ search_path: string }>('SHOW search_path')).rows[0]!.search_path).not.toBe('"platform"');
+  });
+});
+
+describe('a transaction whose prepared statement a migration left behind', () => {
+  it('gives up its connection, so the next transaction prepares the statement again', async () => {
+    const table = `stale_plan_probe_${process.pid}`;
+    const probe = { name: `${table}_read`, text: `SELECT a FROM ${table}`, values: [] };
+    await pool.query(`CREATE TABLE ${table} (a integer)`);
+    try {
+      // Prepared on the pool's one connection, then what it returns changes under it.
+      await transaction(pool, (client) => client.query(probe));
+      await pool.query(`ALTER TABLE ${table} ALTER COLUMN a TYPE text`);
+      const stale = await transaction(pool, (client) => client.query(probe)).then(() => null, (error: unknown) => error as { code?: string });
+      expect(stale?.code).toBe('0A000');
+      await expect(transaction(pool, (client) => client.query(probe))).resolves.toMatchObject({ rows: [] });
+    } finally {
+      await pool.query(`DROP TABLE IF EXISTS ${table}`);
+    }
   });
 });
