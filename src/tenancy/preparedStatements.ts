@@ -96,6 +96,22 @@ export function batchStatement(client: pg.PoolClient, key: string): { name: stri
   return { name, prepared: false };
 }
 
+/**
+ * A name for a statement of fixed text sent through the extended protocol on a connection the caller holds, counted
+ * as the connection's like every other: the driver parses it there once. Its text may name tables without their
+ * schema (the transaction's `search_path`): PostgreSQL parses a prepared statement again when the path differs.
+ */
+export function statementOn(client: pg.PoolClient, key: string): string {
+  const name = statementName(`on:${key}`);
+  let names = preparedOn.get(client);
+  if (!names) {
+    names = new Set();
+    preparedOn.set(client, names);
+  }
+  names.add(name);
+  return name;
+}
+
 /** True when `client` holds more named statements than the bound: it is to be retired on release. */
 export function pastBound(client: pg.PoolClient, perConnection = PREPARED_PER_CONNECTION): boolean {
   return (preparedOn.get(client)?.size ?? 0) > perConnection;

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchesOn } from '../../src/commands/runCommand.js';
+import { statementName } from '../../src/tenancy/preparedStatements.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
 
@@ -62,6 +63,14 @@ it('plans the locking read and the bookkeeping of single postings once, whatever
     expect(seen.get('bookkeeping')).toEqual({ generic: POSTINGS, custom: 0 });
     // The setting ended with each command's transaction: what else runs on the connection plans as PostgreSQL chooses.
     for (const client of held) expect((await client.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')).rows[0]!.plan_cache_mode).toBe('auto');
+    // The commit settler's webhook deliveries after each pass: a statement named on its connection, parsed there once.
+    let dispatched = 0;
+    for (const client of held) {
+      const { rows } = await client.query<{ runs: string }>(
+        `SELECT (generic_plans + custom_plans)::text AS runs FROM pg_prepared_statements WHERE name = $1 AND NOT from_sql`, [statementName('on:webhook-deliveries')]);
+      dispatched += rows.reduce((sum, row) => sum + Number(row.runs), 0);
+    }
+    expect(dispatched).toBeGreaterThan(0);
   } finally {
     for (const client of held) client.release();
   }

@@ -11,6 +11,7 @@ import type PgBoss from 'pg-boss';
 import type { FeedEvent } from '../outboxFeed.js';
 import { inTransaction, type JobExecutor, type JobQueue } from '../jobs.js';
 import { tenantStatement } from '../../tenancy/tenantSql.js';
+import { statementOn } from '../../tenancy/preparedStatements.js';
 import { SUBSCRIBES_SQL } from './subscriptions.js';
 import { databaseIdOf } from '../../domain/globalId.js';
 import { EVERY_PARTNER } from '../catalogue.js';
@@ -90,7 +91,10 @@ export async function wakeEndpoints(sql: JobExecutor, queue: JobQueue, schema: s
 
 export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, schema: string, events: FeedEvent[], policy: RetryPolicy): Promise<number> {
   if (events.length === 0) return 0;
-  const { rows } = await sql.query<{ endpoint_id: string; created: number }>(
+  // Named, so a connection parses and plans it once rather than on every pass (it took the server 0.2 ms a pass).
+  // It returns an endpoint's id and a count: should a migration change webhook_endpoint.id's type, a connection's
+  // prepared copy refuses to run once, and the settle pass's transaction gives that connection up (tenantSql.ts).
+  const { rows } = await sql.query<{ endpoint_id: string; created: number }>({ name: statementOn(sql, 'webhook-deliveries'), text:
     `WITH created AS (
        INSERT INTO webhook_delivery (id, endpoint_id, partner_code, event_id, event_seq, event_type, status, created_at, updated_at)
        SELECT gen_random_uuid(), endpoint.id, endpoint.partner_code, event.id, event.seq, event.type, 'pending', now(), now()
@@ -106,9 +110,8 @@ export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, sche
        RETURNING endpoint_id
      )
      SELECT endpoint_id, count(*)::int AS created FROM created GROUP BY endpoint_id`,
-    [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope, occurred_at: event.occurredAt,
-      tested_endpoint: event.type === TEST_EVENT_TYPE ? databaseIdOf(event.aggregateId, 'WebhookEndpoint') : null })))],
-  );
+    values: [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope, occurred_at: event.occurredAt,
+      tested_endpoint: event.type === TEST_EVENT_TYPE ? databaseIdOf(event.aggregateId, 'WebhookEndpoint') : null })))] });
   await wakeEndpoints(inTransaction(sql), queue, schema, rows.map((row) => row.endpoint_id), null, policy);
   return rows.reduce((sum, row) => sum + row.created, 0);
 }
