@@ -123,8 +123,8 @@ export class CommitSettler {
    * them. A schema is probed only when its outbox or audit table has been written since it was last probed, by
    * PostgreSQL's own per-table write counters: probing every schema every 10 s cost thousands of relations
    * opened per sweep and filled each pool connection's relation cache with every tenant's tables (docs/
-   * tenancy-scale.md). Counters reach the statistics within a second or so of a commit, so a row they have not
-   * shown yet is found by the next sweep; a counter reset changes the signature too. The first sweep, one in
+   * tenancy-scale.md). Counters reach the statistics within a second or so of a commit (up to about ten seconds
+   * when sessions contend for the shared statistics), so a row they have not shown yet is found by a later sweep; a counter reset changes the signature too. The first sweep, one in
    * every `fullSweepEvery`, and `everySchema` (after the listener was lost) probe every schema regardless.
    */
   async sweep(options: { everySchema?: boolean } = {}): Promise<SweepOutcome> {
