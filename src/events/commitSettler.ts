@@ -124,8 +124,9 @@ export class CommitSettler {
    * PostgreSQL's own per-table write counters: probing every schema every 10 s cost thousands of relations
    * opened per sweep and filled each pool connection's relation cache with every tenant's tables (docs/
    * tenancy-scale.md). Counters reach the statistics within a second or so of a commit (up to about ten seconds
-   * when sessions contend for the shared statistics), so a row they have not shown yet is found by a later sweep; a counter reset changes the signature too. The first sweep, one in
-   * every `fullSweepEvery`, and `everySchema` (after the listener was lost) probe every schema regardless.
+   * when sessions contend for the shared statistics), so a row they have not shown yet is found by a later sweep;
+   * a counter reset changes the signature too. The first sweep, one in every `fullSweepEvery`, and `everySchema`
+   * (after the listener was lost) probe every schema regardless.
    */
   async sweep(options: { everySchema?: boolean } = {}): Promise<SweepOutcome> {
     const everySchema = options.everySchema === true || this.sweeps % this.fullSweepEvery === 0;

@@ -55,7 +55,7 @@ export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    stalePlan = (error as { code?: unknown }).code === STALE_PLAN;
+    stalePlan = (error as { code?: unknown } | null)?.code === STALE_PLAN;
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
