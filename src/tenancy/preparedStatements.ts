@@ -19,6 +19,16 @@ const PREPARED_PER_CONNECTION = 256;
 
 const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
+/** The names of the statements prepared on `client` so far. */
+function namesOn(client: pg.PoolClient): Set<string> {
+  let names = preparedOn.get(client);
+  if (!names) {
+    names = new Set();
+    preparedOn.set(client, names);
+  }
+  return names;
+}
+
 /** Names already digested: every read asks for one, and a digest per read showed in the gateway's profile. */
 const digested = new LRUCache<string, string>({ max: 10_000 });
 
@@ -44,11 +54,7 @@ type NamedConfig = pg.QueryConfig & { name: string };
 /** A named statement on a connection of the pool, under the bound per connection. */
 async function queryNamed<R extends pg.QueryResultRow>(pool: pg.Pool, config: NamedConfig, perConnection: number): Promise<pg.QueryResult<R>> {
   const client = await pool.connect();
-  let names = preparedOn.get(client);
-  if (!names) {
-    names = new Set();
-    preparedOn.set(client, names);
-  }
+  const names = namesOn(client);
   let retire = false;
   if (!names.has(config.name)) {
     names.add(config.name);
@@ -86,11 +92,7 @@ export function preparedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
  */
 export function batchStatement(client: pg.PoolClient, key: string): { name: string; prepared: boolean } {
   const name = statementName(`batch:${key}`);
-  let names = preparedOn.get(client);
-  if (!names) {
-    names = new Set();
-    preparedOn.set(client, names);
-  }
+  const names = namesOn(client);
   if (names.has(name)) return { name, prepared: true };
   names.add(name);
   return { name, prepared: false };
@@ -103,11 +105,7 @@ export function batchStatement(client: pg.PoolClient, key: string): { name: stri
  */
 export function statementOn(client: pg.PoolClient, key: string): string {
   const name = statementName(`on:${key}`);
-  let names = preparedOn.get(client);
-  if (!names) {
-    names = new Set();
-    preparedOn.set(client, names);
-  }
+  const names = namesOn(client);
   names.add(name);
   return name;
 }
