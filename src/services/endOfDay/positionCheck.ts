@@ -26,7 +26,8 @@ interface StoredLoan extends LoanRecord {
   lastDueOwing: string;
   transactions: TransactionRecord[];
   posted: { valueDate: string; account: string; net: string }[];
-  checkpoint: unknown;
+  /** The loan's replay checkpoint as stored (JSON text). */
+  checkpoint: string | null;
 }
 
 const money = (v: Decimal | string) => new Decimal(v).toFixed(4);

@@ -199,7 +199,7 @@ interface LineDraft {
 }
 
 /** A loan as the posting's locking read leaves it. */
-export type LockedLoan = LoanRow & { checkpoint: unknown };
+export type LockedLoan = LoanRow & { checkpoint: string | null };
 
 /** What a replay that reaches before a loan's checkpoint reads: its transactions and what is posted per date and account. */
 export interface LoanHistory {

@@ -127,15 +127,14 @@ export function resumedState(loan: LoanAccount, checkpoint: ReplayCheckpoint): W
   return new WorkingState(loan, request, feesOnDates, { resumed: fields });
 }
 
-/** A checkpoint read back from storage, or null when it is not one this code writes. */
-export function checkpointFromJson(stored: unknown): ReplayCheckpoint | null {
-  let value = stored;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return null;
-    }
+/** A checkpoint read back from its stored JSON text, or null when there is none or it is not one this code writes. */
+export function checkpointFromJson(stored: string | null): ReplayCheckpoint | null {
+  if (!stored) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(stored);
+  } catch {
+    return null;
   }
   if (!value || typeof value !== 'object') return null;
   const c = value as Partial<ReplayCheckpoint>;
