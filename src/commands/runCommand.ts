@@ -12,7 +12,7 @@ import { schemaForSlug } from '../tenancy/schemaNames.js';
 import pg from 'pg';
 import { prepareValue } from 'pg/lib/utils.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
-import { batchStatement, pastBound } from '../tenancy/preparedStatements.js';
+import { batchStatement, pastBound, staleStatement } from '../tenancy/preparedStatements.js';
 import { tenantSql, type TenantStatement } from '../tenancy/tenantSql.js';
 import { checkIdempotencyKey } from './idempotencyKey.js';
 
@@ -408,16 +408,14 @@ const valuesLength = (statements: readonly Statement[]) =>
  * `preparations` are the `PREPARE`s of those this connection does not have yet (batchStatement counts them as the
  * connection's from now), sent as a query of their own just before the batch: PostgreSQL keeps the whole query
  * string a statement was prepared from, which must not be a batch carrying a payment file's values. `answerAt`
- * gives the part whose result is each statement's answer; `executes` says whether any part runs a prepared one.
+ * gives the part whose result is each statement's answer.
  */
 export function batchParts(client: pg.PoolClient, schema: string, statements: readonly Statement[], before: readonly string[] = []) {
   const parts = [...before];
   const answerAt: number[] = [];
   const preparations: string[] = [];
-  let executes = false;
   for (const statement of statements) {
     if (statement.prepared) {
-      executes = true;
       const { name, prepared } = batchStatement(client, `${statement.prepared.shape}:${schema}`);
       if (!prepared) preparations.push(`PREPARE "${name}" (${statement.prepared.types.join(', ')}) AS ${statement.text(schema)}`);
       const placeholders = statement.values.map((_, i) => `$${i + 1}`).join(', ');
@@ -427,7 +425,7 @@ export function batchParts(client: pg.PoolClient, schema: string, statements: re
     }
     answerAt.push(parts.length - 1);
   }
-  return { parts, answerAt, preparations, executes };
+  return { parts, answerAt, preparations };
 }
 
 /**
@@ -435,8 +433,8 @@ export function batchParts(client: pg.PoolClient, schema: string, statements: re
  * the driver together, before its first await (the driver runs them in that order, and nothing the caller sends
  * meanwhile comes between), and answers the batch's results. `retire` says the connection must go on release: it
  * passed the bound on prepared statements, a batch that prepared failed (which of its PREPAREs ran is unknown), or
- * a batch that executed a prepared statement failed: a statement prepared before a migration changed what it returns
- * fails on every execution ("cached plan must not change result type"), and must not outlive the connection's turn.
+ * a statement prepared there no longer returns what it did (`staleStatement`). A batch refused for anything else (a
+ * deadlock, a constraint) keeps its connection.
  */
 export function batchesOn(client: pg.PoolClient) {
   let retire = false;
@@ -445,7 +443,7 @@ export function batchesOn(client: pg.PoolClient) {
       return retire;
     },
     async send<R extends pg.QueryResultRow = pg.QueryResultRow>(
-      { parts, preparations, executes }: { parts: readonly string[]; preparations: readonly string[]; executes: boolean },
+      { parts, preparations }: { parts: readonly string[]; preparations: readonly string[] },
     ): Promise<pg.QueryResult<R>[]> {
       const prepared = preparations.length > 0 ? client.query(preparations.join('\n;\n')) : undefined;
       const batch = client.query<R>(parts.join('\n;\n')) as unknown as Promise<pg.QueryResult<R> | pg.QueryResult<R>[]>;
@@ -454,7 +452,7 @@ export function batchesOn(client: pg.PoolClient) {
         if (preparations.length > 0 && pastBound(client)) retire = true;
         return Array.isArray(results) ? results : [results];
       } catch (error) {
-        if (preparations.length > 0 || executes) retire = true;
+        if (preparations.length > 0 || staleStatement(error)) retire = true;
         throw error;
       }
     },

@@ -100,14 +100,23 @@ export function batchStatement(client: pg.PoolClient, key: string): { name: stri
 
 /**
  * A name for a statement of fixed text sent through the extended protocol on a connection the caller holds, counted
- * as the connection's like every other: the driver parses it there once. Its text may name tables without their
- * schema (the transaction's `search_path`): PostgreSQL parses a prepared statement again when the path differs.
+ * as the connection's like every other: the driver parses it there once. `key` names everything the text depends
+ * on, its tenant's schema included (the text names it), as for `preparedQuery`.
  */
 export function statementOn(client: pg.PoolClient, key: string): string {
   const name = statementName(`on:${key}`);
   const names = namesOn(client);
   names.add(name);
   return name;
+}
+
+/**
+ * PostgreSQL refused to run a statement prepared on the connection because what it returns changed since (a
+ * migration altered a column): it would refuse on every later execution there, so the connection is to be retired.
+ */
+export function staleStatement(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type');
 }
 
 /** True when `client` holds more named statements than the bound: it is to be retired on release. */

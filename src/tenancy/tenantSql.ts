@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { quoteIdent } from './schemaNames.js';
 import type { TenantDb, Tx } from './tenantClients.js';
+import { pastBound, staleStatement } from './preparedStatements.js';
 
 /** A statement's text, given the tenant's schema already quoted. */
 export type TenantStatement = (schema: string) => string;
@@ -48,24 +49,21 @@ export interface TransactionMode {
 /** One transaction on a connection of the pool: committed if `work` returns, rolled back if it throws. */
 export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, mode: TransactionMode = {}): Promise<T> {
   const client = await pool.connect();
-  let stalePlan = false;
+  let failed: unknown;
   try {
     await client.query(`BEGIN${mode.snapshot ? ' ISOLATION LEVEL REPEATABLE READ' : ''}${mode.readOnly ? ' READ ONLY' : ''}`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    stalePlan = (error as { code?: unknown } | null)?.code === STALE_PLAN;
+    failed = error;
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    // A statement prepared on this connection before a migration changed what it returns fails there every time.
-    client.release(stalePlan || undefined);
+    // Statements named on the connection (statementOn) count against its bound like every other's.
+    client.release(pastBound(client) || staleStatement(failed) || undefined);
   }
 }
-
-/** PostgreSQL's "cached plan must not change result type". */
-const STALE_PLAN = '0A000';
 
 /**
  * The one door for raw SQL on a tenant's Prisma client or inside one of its transactions: every name is

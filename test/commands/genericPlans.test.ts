@@ -67,7 +67,7 @@ it('plans the locking read and the bookkeeping of single postings once, whatever
     let dispatched = 0;
     for (const client of held) {
       const { rows } = await client.query<{ runs: string }>(
-        `SELECT (generic_plans + custom_plans)::text AS runs FROM pg_prepared_statements WHERE name = $1 AND NOT from_sql`, [statementName('on:webhook-deliveries')]);
+        `SELECT (generic_plans + custom_plans)::text AS runs FROM pg_prepared_statements WHERE name = $1 AND NOT from_sql`, [statementName(`on:webhook-deliveries:${tenant.schemaName}`)]);
       dispatched += rows.reduce((sum, row) => sum + Number(row.runs), 0);
     }
     expect(dispatched).toBeGreaterThan(0);
@@ -77,20 +77,25 @@ it('plans the locking read and the bookkeeping of single postings once, whatever
 }, 120_000);
 
 describe('a command\'s connection after a batch fails', () => {
-  const failing = () => ({ query: () => Promise.reject(Object.assign(new Error('cached plan must not change result type'), { code: '0A000' })) }) as unknown as pg.PoolClient;
+  const refusing = (error: Error) => ({ query: () => Promise.reject(error) }) as unknown as pg.PoolClient;
+  const stale = () => Object.assign(new Error('cached plan must not change result type'), { code: '0A000' });
+  const deadlock = () => Object.assign(new Error('deadlock detected'), { code: '40P01' });
 
-  it('is retired when the batch executed a prepared statement (one prepared before a migration fails on every execution)', async () => {
-    const batches = batchesOn(failing());
-    await expect(batches.send({ parts: ['BEGIN', 'EXECUTE "lg_x"(\'{}\')'], preparations: [], executes: true })).rejects.toThrow('cached plan');
+  it('is retired when a statement prepared there no longer returns what it did (it would fail on every execution)', async () => {
+    const batches = batchesOn(refusing(stale()));
+    await expect(batches.send({ parts: ['BEGIN', 'EXECUTE "lg_x"(\'{}\')'], preparations: [] })).rejects.toThrow('cached plan');
     expect(batches.retire).toBe(true);
   });
 
-  it('is retired when the batch prepared statements, and kept when it did neither', async () => {
-    const preparing = batchesOn(failing());
-    await expect(preparing.send({ parts: ['BEGIN', 'EXECUTE "lg_x"'], preparations: ['PREPARE "lg_x" AS SELECT 1'], executes: true })).rejects.toThrow();
+  it('is retired when the batch prepared statements, and kept when a batch that only executed them is refused for anything else', async () => {
+    const preparing = batchesOn(refusing(deadlock()));
+    await expect(preparing.send({ parts: ['BEGIN', 'EXECUTE "lg_x"'], preparations: ['PREPARE "lg_x" AS SELECT 1'] })).rejects.toThrow();
     expect(preparing.retire).toBe(true);
-    const plain = batchesOn(failing());
-    await expect(plain.send({ parts: ['BEGIN', 'SELECT 1'], preparations: [], executes: false })).rejects.toThrow();
+    const executing = batchesOn(refusing(deadlock()));
+    await expect(executing.send({ parts: ['BEGIN', 'EXECUTE "lg_x"'], preparations: [] })).rejects.toThrow('deadlock');
+    expect(executing.retire).toBe(false);
+    const plain = batchesOn(refusing(deadlock()));
+    await expect(plain.send({ parts: ['BEGIN', 'SELECT 1'], preparations: [] })).rejects.toThrow();
     expect(plain.retire).toBe(false);
   });
 });

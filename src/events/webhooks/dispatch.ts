@@ -91,17 +91,17 @@ export async function wakeEndpoints(sql: JobExecutor, queue: JobQueue, schema: s
 
 export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, schema: string, events: FeedEvent[], policy: RetryPolicy): Promise<number> {
   if (events.length === 0) return 0;
-  // Named, so a connection parses and plans it once rather than on every pass (it took the server 0.2 ms a pass).
-  // It returns an endpoint's id and a count: should a migration change webhook_endpoint.id's type, a connection's
-  // prepared copy refuses to run once, and the settle pass's transaction gives that connection up (tenantSql.ts).
-  const { rows } = await sql.query<{ endpoint_id: string; created: number }>({ name: statementOn(sql, 'webhook-deliveries'), text:
+  // Named per tenant schema, like every prepared read, so a connection parses and plans it once for that tenant
+  // rather than on every pass (it took the server 0.2 ms a pass); the settle pass's transaction retires a connection
+  // past its bound on named statements, or whose copy a migration left returning something else (tenantSql.ts).
+  const { rows } = await sql.query<{ endpoint_id: string; created: number }>({ name: statementOn(sql, `webhook-deliveries:${schema}`), text: tenantStatement(schema, (s) =>
     `WITH created AS (
-       INSERT INTO webhook_delivery (id, endpoint_id, partner_code, event_id, event_seq, event_type, status, created_at, updated_at)
+       INSERT INTO ${s}.webhook_delivery (id, endpoint_id, partner_code, event_id, event_seq, event_type, status, created_at, updated_at)
        SELECT gen_random_uuid(), endpoint.id, endpoint.partner_code, event.id, event.seq, event.type, 'pending', now(), now()
          FROM jsonb_to_recordset($1::jsonb) AS event(id uuid, seq bigint, type text, partner_scope text, tested_endpoint text, occurred_at timestamptz)
          -- An endpoint hears what happens from its registration on: an event that committed before it, but is settled
          -- only after it (settling runs just after commits), is not sent to it.
-         JOIN webhook_endpoint endpoint ON endpoint.active AND endpoint.created_at <= event.occurred_at
+         JOIN ${s}.webhook_endpoint endpoint ON endpoint.active AND endpoint.created_at <= event.occurred_at
           AND (endpoint.partner_code IS NULL OR endpoint.partner_code = event.partner_scope OR event.partner_scope = '${EVERY_PARTNER}')
           -- A test webhook goes to the one endpoint it tests, whatever that endpoint subscribes to, and to no other.
           AND CASE WHEN event.type = '${TEST_EVENT_TYPE}' THEN endpoint.id::text = event.tested_endpoint
@@ -109,7 +109,7 @@ export async function dispatchWebhooks(sql: pg.PoolClient, queue: JobQueue, sche
         ORDER BY event.seq
        RETURNING endpoint_id
      )
-     SELECT endpoint_id, count(*)::int AS created FROM created GROUP BY endpoint_id`,
+     SELECT endpoint_id, count(*)::int AS created FROM created GROUP BY endpoint_id`),
     values: [JSON.stringify(events.map((event) => ({ id: event.id, seq: event.seq, type: event.type, partner_scope: event.partnerScope, occurred_at: event.occurredAt,
       tested_endpoint: event.type === TEST_EVENT_TYPE ? databaseIdOf(event.aggregateId, 'WebhookEndpoint') : null })))] });
   await wakeEndpoints(inTransaction(sql), queue, schema, rows.map((row) => row.endpoint_id), null, policy);
