@@ -379,20 +379,18 @@ async function postInParts(
   }
   if (slice.length > 0) await replaySlice();
   if (unsent.length > 0) sendPart();
-  return resultOf(plan, replayed);
+  return resultOf(run, plan, loans, replayed);
 }
 
 /** The replays of `plan`'s loans and the rows they add; throws InvalidField or CONFLICT naming the caller's field. */
 export function computePosting(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>): { result: PostingResult; rows: PostingRows } {
   const part = computeLoans(run, plan, loans, histories, plan.loanIds);
-  return { result: resultOf(plan, [part]), rows: part.rows };
+  return { result: resultOf(run, plan, loans, [part]), rows: part.rows };
 }
 
 /** What the replays of some of a plan's loans add. */
 interface ComputedPart {
   loans: Map<string, PostedLoan>;
-  /** The rows of the part's new transactions as the ORM would read them back, made when asked for. */
-  transactionRows: () => TransactionRow[];
   rows: PostingRows;
 }
 
@@ -400,7 +398,7 @@ interface ComputedPart {
  * The posting's result, in the drafts' order, from its parts. Its rows are made when read: a single posting answers
  * with its transaction's row, a payment file with ids alone, and its 100,000 rows were made for nothing.
  */
-function resultOf(plan: PostingPlan, parts: readonly ComputedPart[]): PostingResult {
+function resultOf(run: PostingRun, plan: PostingPlan, lockedLoans: ReadonlyMap<string, LockedLoan>, parts: readonly ComputedPart[]): PostingResult {
   const loans = new Map<string, PostedLoan>();
   let journals = 0;
   for (const part of parts) {
@@ -411,16 +409,26 @@ function resultOf(plan: PostingPlan, parts: readonly ComputedPart[]): PostingRes
   return {
     transactions: plan.transactions,
     get rows() {
-      if (!rows) {
-        const byId = new Map<string, TransactionRow>();
-        for (const part of parts) for (const row of part.transactionRows()) byId.set(row.id, row);
-        rows = plan.transactions.map((t) => byId.get(t.id)!);
-      }
-      return rows;
+      return (rows ??= transactionRowsOf(run, plan, lockedLoans));
     },
     loans,
     journals,
   };
+}
+
+/** The rows of a posting's new transactions as the ORM would read them back, in the drafts' order. */
+function transactionRowsOf(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>): TransactionRow[] {
+  const nextSeq = new Map<string, number>();
+  return plan.transactions.map(({ id, draft: d }) => {
+    const seq = nextSeq.get(d.loanId) ?? loans.get(d.loanId)!.transactionCount + 1;
+    nextSeq.set(d.loanId, seq + 1);
+    return {
+      id, loanId: d.loanId, seq, kind: d.kind, valueDate: dateColumn(d.valueDate), amount: d.amount ? new Prisma.Decimal(d.amount.toFixed()) : null,
+      component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
+      channel: d.channel ?? null, externalReference: d.externalReference ?? null, reason: d.reason ?? null, batchId: run.batchId ?? null,
+      enteredBy: run.postedBy, enteredAt: run.now, terms: (d.terms ?? null) as TransactionRow['terms'],
+    };
+  });
 }
 
 function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>, loanIds: readonly string[]): ComputedPart {
@@ -496,16 +504,7 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
   }
 
 
-  const rowsOf = () => [...result.keys()].flatMap((loanId) => {
-    const { transactionCount } = loans.get(loanId)!;
-    return newByLoan.get(loanId)!.map((d, k): TransactionRow => ({
-      id: d.id, loanId, seq: transactionCount + k + 1, kind: d.kind, valueDate: dateColumn(d.valueDate), amount: d.amount ? new Prisma.Decimal(d.amount.toFixed()) : null,
-      component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
-      channel: d.channel ?? null, externalReference: d.externalReference ?? null, reason: d.reason ?? null, batchId: run.batchId ?? null,
-      enteredBy: run.postedBy, enteredAt: run.now, terms: (d.terms ?? null) as TransactionRow['terms'],
-    }));
-  });
-  return { loans: result, transactionRows: rowsOf, rows: { transactions: transactionRows, journals, lines, loans: loanUpdates } };
+  return { loans: result, rows: { transactions: transactionRows, journals, lines, loans: loanUpdates } };
 }
 
 /**
