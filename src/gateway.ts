@@ -59,7 +59,10 @@ export interface Gateway {
   schema: GraphQLSchema;
   /** The shared subscription groups of this process (how many share each, how often each document ran). */
   subscriptions: SubscriptionFanout;
-  /** Whether this process keeps a subscription's document text checked (parsed and validated), to reuse it. */
+  /**
+   * Whether this process keeps a subscription's document text checked (parsed and validated), to reuse it: a probe
+   * into the cache for tests and diagnosis; nothing in the gateway's work reads it.
+   */
   keepsCheckedDocument(text: string): boolean;
   /** Stops accepting, drains HTTP and WebSocket connections, within SHUTDOWN_TIMEOUT_MS. */
   close(): Promise<void>;

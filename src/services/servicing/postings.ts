@@ -13,7 +13,7 @@ import { isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal } from '../../domain/money.js';
 import type { LoanAccountState, LoanTransaction } from '../../domain/servicing/loanAccount.js';
 import { needsHistory, replayForPosting, type LoanOnRecord, type PostingReplay } from '../../domain/servicing/postingReplay.js';
-import { checkpointFromJson } from '../../domain/servicing/replay/checkpoint.js';
+import { checkpointFromJson, checkpointToJson } from '../../domain/servicing/replay/checkpoint.js';
 import { journalsToPost, statusAfterReplay, type JournalToPost, type PostedNet, type PostingKind } from '../../domain/servicing/journalsToPost.js';
 import type { LoanParticipation } from '../../domain/servicing/coLending.js';
 import { IllegalLoanTransition, type LoanStatus } from '../../domain/servicing/loanStatus.js';
@@ -498,7 +498,7 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
       principal_receivable: receivable.principal.toFixed(), interest_receivable: receivable.interest.toFixed(),
       fee_receivable: receivable.fee.toFixed(), penalty_receivable: receivable.penalty.toFixed(),
       held: state.held.advance.plus(state.held.excess).toFixed(), interest_in_advance: state.interestInAdvance.toFixed(),
-      transaction_count: loan.transactionCount + fresh.length, replay_checkpoint: replayed.checkpoint && JSON.stringify(replayed.checkpoint), updated_at: postedAt, restructured_on: state.restructuredOn,
+      transaction_count: loan.transactionCount + fresh.length, replay_checkpoint: checkpointToJson(replayed.checkpoint), updated_at: postedAt, restructured_on: state.restructuredOn,
       ...positionColumns(state, onRecord.get(loanId)!.account.terms),
     });
   }

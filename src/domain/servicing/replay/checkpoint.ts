@@ -127,6 +127,11 @@ export function resumedState(loan: LoanAccount, checkpoint: ReplayCheckpoint): W
   return new WorkingState(loan, request, feesOnDates, { resumed: fields });
 }
 
+/** A checkpoint as it is stored: JSON text. */
+export function checkpointToJson(checkpoint: ReplayCheckpoint): string {
+  return JSON.stringify(checkpoint);
+}
+
 /** A checkpoint read back from its stored JSON text, or null when there is none or it is not one this code writes. */
 export function checkpointFromJson(stored: string | null): ReplayCheckpoint | null {
   if (!stored) return null;
