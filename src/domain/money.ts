@@ -82,6 +82,16 @@ export function minorUnits(currency: string): number {
   return places;
 }
 
+const NO_UNITS = new Decimal(0);
+
+/** Whole minor units back to an amount with `places` decimals: the point written in, rather than a division. */
+export function fromMinorUnits(minor: bigint, places: number): Decimal {
+  if (minor === 0n) return NO_UNITS;
+  const digits = (minor < 0n ? -minor : minor).toString().padStart(places + 1, '0');
+  const text = places === 0 ? digits : `${digits.slice(0, -places)}.${digits.slice(-places)}`;
+  return new Decimal(minor < 0n ? `-${text}` : text);
+}
+
 export function money(amount: DecimalBase.Value, currency: string): Money {
   return { amount: new Decimal(amount), currency };
 }

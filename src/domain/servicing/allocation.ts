@@ -26,7 +26,7 @@
 //   components) as an advance that the next due dates draw on; beyond that it is excess.
 import { InvalidField } from '../../errors.js';
 import { dateOf, isDate } from '../calendar.js';
-import { Decimal, isCurrency, minorUnits } from '../money.js';
+import { Decimal, fromMinorUnits, isCurrency, minorUnits } from '../money.js';
 
 export const COMPONENTS = ['penalty', 'fee', 'interest', 'principal'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -182,13 +182,13 @@ export function assertValidAllocationRule(rule: AllocationRule, prefix = 'rule')
  * payment against the loan's instalments as they stand, and what an instalment still owes is the same object from
  * one payment to the next until something is paid off it: converting each again was most of an allocation's cost.
  */
-const minorUnitsOf = new WeakMap<Decimal, { places: number; minor: bigint }>();
+const convertedAmounts = new WeakMap<Decimal, { places: number; minor: bigint }>();
 
 /** The minor units of an amount seen before, or of nothing; undefined when it must be converted and checked. */
 function knownMinor(value: DecimalInput | undefined, places: number): bigint | undefined {
   if (!(value instanceof Decimal)) return undefined;
   if (value.isZero() && !value.isNegative()) return 0n;
-  const known = minorUnitsOf.get(value);
+  const known = convertedAmounts.get(value);
   return known !== undefined && known.places === places ? known.minor : undefined;
 }
 
@@ -213,7 +213,7 @@ function convertedMinor(value: DecimalInput | undefined, places: number, currenc
     throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
   }
   const minor = minorOf(amount, places);
-  if (keep && amount === value) minorUnitsOf.set(amount, { places, minor });
+  if (keep && amount === value) convertedAmounts.set(amount, { places, minor });
   return minor;
 }
 
@@ -229,15 +229,6 @@ function minorOf(amount: Decimal, places: number): bigint {
   return point < 0 ? BigInt(text + '0'.repeat(places)) : BigInt(text.slice(0, point) + text.slice(point + 1).padEnd(places, '0'));
 }
 
-const NOTHING = new Decimal(0);
-
-/** Whole minor units back to an amount: the decimal point written in, rather than a division. */
-function fromMinor(minor: bigint, places: number): Decimal {
-  if (minor === 0n) return NOTHING;
-  const digits = (minor < 0n ? -minor : minor).toString().padStart(places + 1, '0');
-  const text = places === 0 ? digits : `${digits.slice(0, -places)}.${digits.slice(-places)}`;
-  return new Decimal(minor < 0n ? `-${text}` : text);
-}
 
 /** Dates already found real; bounded, since every instalment of every loan allocated against passes here. */
 const realDates = new Set<string>();
@@ -369,7 +360,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
   }
   const excess = remaining;
 
-  const toDecimal = (minor: bigint) => fromMinor(minor, places);
+  const toDecimal = (minor: bigint) => fromMinorUnits(minor, places);
   const totals = Object.fromEntries(COMPONENTS.map((c) => [c, 0n])) as Record<Component, bigint>;
   for (const line of lines) totals[line.component] += line.amount;
   const held: Allocation['held'] = {};

@@ -32,7 +32,7 @@
 //   migrated lender's schedules match Fineract's to the cent (test/domain/servicing/fineractReference.test.ts).
 import type { Decimal as DecimalJs } from 'decimal.js';
 import { InvalidField } from '../../errors.js';
-import { Decimal, minorUnits } from '../money.js';
+import { Decimal, fromMinorUnits, minorUnits } from '../money.js';
 import { fixedDaysInYear, yearFractionRatio } from './dayCount.js';
 import { repaymentPeriods, type FirstPeriod, type RepaymentPeriod } from './dueDates.js';
 import { assertValidTerms, principalFreePeriods, type LoanTerms, type RoundingMode } from './product.js';
@@ -169,11 +169,7 @@ function minorUnitsOf(currency: string) {
     places,
     isWhole: (amount: Decimal) => amount.isFinite() && amount.decimalPlaces() <= places,
     toMinor: (amount: Decimal): bigint => BigInt(amount.times(scale).toFixed(0)),
-    toDecimal: (minor: bigint): Decimal => {
-      if (places === 0) return new Decimal(minor.toString());
-      const digits = (minor < 0n ? -minor : minor).toString().padStart(places + 1, '0');
-      return new Decimal(`${minor < 0n ? '-' : ''}${digits.slice(0, -places)}.${digits.slice(-places)}`);
-    },
+    toDecimal: (minor: bigint): Decimal => fromMinorUnits(minor, places),
   };
 }
 
