@@ -13,12 +13,18 @@ export interface CalendarDate {
 
 const DATE_FORM = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Whether the text is a real calendar date (YYYY-MM-DD), read in place: without throwing, and making nothing. */
-export function isDate(text: unknown): text is string {
-  if (typeof text !== 'string' || !DATE_FORM.test(text)) return false;
+/** The date the text names, when it is a real calendar date (YYYY-MM-DD); null otherwise, without throwing. */
+function readDate(text: unknown): CalendarDate | null {
+  if (typeof text !== 'string' || !DATE_FORM.test(text)) return null;
+  const year = Number(text.slice(0, 4));
   const month = Number(text.slice(5, 7));
   const day = Number(text.slice(8, 10));
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(Number(text.slice(0, 4)), month);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) ? { year, month, day } : null;
+}
+
+/** Whether the text is a real calendar date (YYYY-MM-DD), read in place: without throwing. */
+export function isDate(text: unknown): text is string {
+  return readDate(text) !== null;
 }
 
 /** `text` when it is a real calendar date; otherwise refused, naming `field` as the caller's input names it. */
@@ -28,8 +34,9 @@ export function dateOf(text: unknown, field: string): string {
 }
 
 export function parseDate(text: string): CalendarDate {
-  if (!isDate(text)) throw new RangeError(`not a business date: ${text}`);
-  return { year: Number(text.slice(0, 4)), month: Number(text.slice(5, 7)), day: Number(text.slice(8, 10)) };
+  const date = readDate(text);
+  if (!date) throw new RangeError(`not a business date: ${text}`);
+  return date;
 }
 
 export function formatDate({ year, month, day }: CalendarDate): string {
