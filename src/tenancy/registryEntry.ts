@@ -30,7 +30,9 @@ export async function writeRegistryEntry(client: pg.ClientBase, entry: RegistryE
   ];
   if (entry.checkProviders !== undefined) columns.push(['check_providers', 'text', entry.checkProviders]);
   if (entry.dashboardOrigins !== undefined) columns.push(['dashboard_origins', 'text[]', [...entry.dashboardOrigins]]);
-  const retried = ['display_name', 'status', 'status_reason', 'sandbox', 'currency', 'time_zone', 'business_date', 'schema_version', 'database', 'updated_at'];
+  // What a retry keeps: the row's identity, when it was first made, and what the lender has set since.
+  const kept = new Set(['id', 'slug', 'schema_name', 'created_at', 'check_providers', 'dashboard_origins']);
+  const retried = columns.map(([name]) => name).filter((name) => !kept.has(name));
   await client.query(
     `INSERT INTO platform.tenant (${columns.map(([name]) => name).join(', ')})
      VALUES (${columns.map(([, type], k) => `$${k + 1}::${type}`).join(', ')})
