@@ -98,7 +98,7 @@ try {
     process.stdout.write(`moved ${moved.slug} from ${moved.from} to ${moved.to}: ${moved.tables} tables, ${moved.rows} rows, the same on both; ${moved.status} there. `
       + `Its old schema ${moved.leftBehind} on ${moved.from} is no longer used: drop it once satisfied\n`);
   } else if (command === 'move') {
-    const target = createPool(values.to!, 4);
+    const target = createPool(values.to!, 4, 'lendgraph', { log, connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS });
     try {
       const moved = await moveTenant(runtime.pool, target, runtime.migrations, subject!, {
         folder: values.via!, registryTtlMs: config.TENANT_REGISTRY_TTL_MS, settleTimeoutMs: 150_000, now: runtime.now, log,
