@@ -14,7 +14,7 @@ import { TenantRef } from './tenant.js';
 import { END_OF_DAY_STEPS, EndOfDayFailure, runEndOfDay } from '../services/endOfDay/run.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { TenantRecord } from '../tenancy/registry.js';
-import { businessDateOf } from '../tenancy/dateColumns.js';
+import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
 
 /** The run's steps in the order it takes them. */
 const STEP_ORDER = END_OF_DAY_STEPS.map((step) => step.name);
@@ -110,8 +110,8 @@ builder.queryFields((t) => ({
     authScopes: { can: 'endOfDay.read' },
     resolve: (_root, args, context) => keysetConnection(context, args, (r: RunRow) => businessDateOf(r.businessDate), DATE_KEY, ({ before, after, limit, inverted }) => {
       const range: Record<string, Date> = {};
-      if (after !== undefined) range['lt'] = new Date(`${after}T00:00:00.000Z`);
-      if (before !== undefined) range['gt'] = new Date(`${before}T00:00:00.000Z`);
+      if (after !== undefined) range['lt'] = dateColumn(after);
+      if (before !== undefined) range['gt'] = dateColumn(before);
       return context.db!.endOfDayRun.findMany({ where: { businessDate: range }, orderBy: { businessDate: inverted ? 'asc' : 'desc' }, take: limit });
     }),
   }, ...connectionTypes('EndOfDayRun')),
@@ -121,7 +121,7 @@ builder.queryFields((t) => ({
     description: 'The run for one business date, if there is one.',
     authScopes: { can: 'endOfDay.read' },
     args: { businessDate: t.arg({ type: 'Date', required: true, description: 'The date the run brought the books to.' }) },
-    resolve: (_root, args, context) => context.db!.endOfDayRun.findUnique({ where: { businessDate: new Date(`${String(args.businessDate)}T00:00:00.000Z`) } }),
+    resolve: (_root, args, context) => context.db!.endOfDayRun.findUnique({ where: { businessDate: dateColumn(String(args.businessDate)) } }),
   }),
 }));
 
@@ -140,7 +140,7 @@ async function runFor(context: GraphContext, to: string | undefined): Promise<{ 
     throw error;
   }
   const db = runtime.tenantClients.forTenant(context.tenant!);
-  const runs = await db.endOfDayRun.findMany({ where: { businessDate: { in: dates.map((d) => new Date(`${d}T00:00:00.000Z`)) } }, orderBy: { businessDate: 'asc' } });
+  const runs = await db.endOfDayRun.findMany({ where: { businessDate: { in: dates.map(dateColumn) } }, orderBy: { businessDate: 'asc' } });
   runtime.registry.forget(slug);
   return { endOfDayRuns: runs, tenant: (await runtime.registry.findBySlug(slug))! };
 }

@@ -6,6 +6,7 @@ import type { DefaultConnectionArguments } from '@pothos/plugin-relay';
 import { builder } from './builder.js';
 import { AppError, badInput } from '../errors.js';
 import { allows } from '../authz/capabilities.js';
+import { dateColumn } from '../tenancy/dateColumns.js';
 import { formatNumber, parseNumber, type NumberedKind } from '../domain/referenceNumbers.js';
 import { isDate } from '../domain/calendar.js';
 import type { GraphContext } from './context.js';
@@ -82,7 +83,7 @@ function beyond(ordering: Ordering, key: string, side: 'after' | 'before'): Reco
     return { OR: [{ [f]: greater ? { gte: next } : { lt: at } }, { AND: [{ [f]: { gte: at, lt: next } }, idBeyond] }] };
   }
   // A business date is a whole day: compared exactly, as the column holds it.
-  const value = ordering.kind === 'int' ? Number(text) : ordering.kind === 'date' ? new Date(`${text}T00:00:00.000Z`) : text;
+  const value = ordering.kind === 'int' ? Number(text) : ordering.kind === 'date' ? dateColumn(text) : text;
   return { OR: [{ [f]: greater ? { gt: value } : { lt: value } }, { AND: [{ [f]: value }, idBeyond] }] };
 }
 

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
 import { preparedQuery } from '../tenancy/preparedStatements.js';
+import { dateColumn } from '../tenancy/dateColumns.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
 import type { LoanRow } from './loaders.js';
 import type { KeysetPage } from './lists.js';
@@ -87,8 +88,6 @@ const SELECT = FIELDS.map(([, [column, kind]], i) => {
 const TEXT_ARRAY_OID = 1009 as Parameters<typeof pg.types.getTypeParser>[0];
 const textArray = pg.types.getTypeParser(TEXT_ARRAY_OID, 'text') as (text: string) => string[];
 
-/** A DATE column as Prisma gives it: midnight UTC of that day. */
-const dateOf = (text: string) => new Date(`${text}T00:00:00.000Z`);
 
 function decode(kind: Kind, value: unknown): unknown {
   if (value === null) return null;
@@ -96,9 +95,9 @@ function decode(kind: Kind, value: unknown): unknown {
     case 'decimal':
       return new Prisma.Decimal(value as string);
     case 'date':
-      return dateOf(value as string);
+      return dateColumn(value as string);
     case 'dates':
-      return textArray(value as string).map(dateOf);
+      return textArray(value as string).map(dateColumn);
     case 'decimals':
       return textArray(value as string).map((text) => new Prisma.Decimal(text));
     case 'json':
