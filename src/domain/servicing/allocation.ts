@@ -192,11 +192,8 @@ function knownMinor(value: DecimalInput | undefined, places: number): bigint | u
   return known !== undefined && known.places === places ? known.minor : undefined;
 }
 
-/**
- * An amount in whole minor units of the currency, checked: refused naming `field` when it is not one. `keep`: an
- * amount an instalment owes, likely to be asked again (a payment's own amount is converted once and not kept).
- */
-function convertedMinor(value: DecimalInput | undefined, places: number, currency: string, field: string, keep: boolean): bigint {
+/** `value` as an amount, checked: refused naming `field` when it is not zero or more in whole minor units. */
+function checkedAmount(value: DecimalInput | undefined, places: number, currency: string, field: string): Decimal {
   let amount: Decimal;
   if (value instanceof Decimal) {
     amount = value;
@@ -207,13 +204,27 @@ function convertedMinor(value: DecimalInput | undefined, places: number, currenc
       throw new InvalidField(field, `${field} must be an amount`);
     }
   }
-  // Most of what an instalment owes is nothing (fees, penalties, an instalment paid): no arithmetic for those.
-  if (amount.isZero() && !amount.isNegative()) return 0n;
   if (!amount.isFinite() || amount.isNegative() || amount.decimalPlaces() > places) {
     throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
   }
+  return amount;
+}
+
+/**
+ * An amount checked (`checkedAmount`) in whole minor units. `keep`: an amount an instalment owes, likely to be
+ * asked again (a payment's own amount is converted once and not kept).
+ */
+function convertedMinor(value: DecimalInput | undefined, places: number, currency: string, field: string, keep: boolean): bigint {
+  // Most of what an instalment owes is nothing (fees, penalties, an instalment paid): no arithmetic for those.
+  if (value instanceof Decimal && value.isZero() && !value.isNegative()) return 0n;
+  const amount = checkedAmount(value, places, currency, field);
+  if (amount.isZero()) return 0n;
+  return minorOfChecked(amount, places, keep && amount === value);
+}
+
+function minorOfChecked(amount: Decimal, places: number, keep: boolean): bigint {
   const minor = minorOf(amount, places);
-  if (keep && amount === value) convertedAmounts.set(amount, { places, minor });
+  if (keep) convertedAmounts.set(amount, { places, minor });
   return minor;
 }
 
@@ -247,7 +258,22 @@ interface Owing {
   index: number;
   number: number;
   dueDate: string;
-  owed: Record<Component, bigint>;
+  /** In minor units, once known: an amount checked but not yet converted is in `unconverted`. */
+  owed: Partial<Record<Component, bigint>>;
+  unconverted: Partial<Record<Component, Decimal>>;
+}
+
+/**
+ * What `instalment` owes of `component`, in minor units. Every amount is checked before anything is allocated;
+ * it is converted when the allocation first reaches it: a payment is spent on the oldest instalments and most of
+ * a loan's instalments are never reached (a replay resumed from its checkpoint has amounts never converted before).
+ */
+function owedOf(instalment: Owing, component: Component, places: number): bigint {
+  const known = instalment.owed[component];
+  if (known !== undefined) return known;
+  const minor = minorOfChecked(instalment.unconverted[component]!, places, true);
+  instalment.owed[component] = minor;
+  return minor;
 }
 
 function listed(components: readonly Component[]): string {
@@ -283,12 +309,16 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
     if (numbers.has(instalment.number)) throw new InvalidField(`instalments[${index}].number`, `instalment ${instalment.number} is listed twice`);
     numbers.add(instalment.number);
     const dueDate = isRealDate(instalment.dueDate) ? instalment.dueDate : dateOf(instalment.dueDate, `instalments[${index}].dueDate`);
-    const owed = {} as Record<Component, bigint>;
+    const owed: Owing['owed'] = {};
+    const unconverted: Owing['unconverted'] = {};
     for (const component of COMPONENTS) {
       const value = instalment.outstanding?.[component];
-      owed[component] = knownMinor(value, places) ?? convertedMinor(value, places, currency, `instalments[${index}].outstanding.${component}`, true);
+      const known = knownMinor(value, places);
+      if (known !== undefined) owed[component] = known;
+      else if (value instanceof Decimal) unconverted[component] = checkedAmount(value, places, currency, `instalments[${index}].outstanding.${component}`);
+      else owed[component] = convertedMinor(value, places, currency, `instalments[${index}].outstanding.${component}`, true);
     }
-    return { index, number: instalment.number, dueDate, owed };
+    return { index, number: instalment.number, dueDate, owed, unconverted };
   });
 
   // Due-date order, the instalment number breaking ties, whatever order the caller listed them in.
@@ -300,11 +330,12 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
   let remaining = payment;
   // The reason is written only for a line that is paid: most instalment-component pairs a payment passes get nothing.
   const pay = (instalment: Owing, component: Component, most: bigint, reason: () => string): void => {
-    const owed = instalment.owed[component];
+    if (remaining === 0n) return;
+    const owed = owedOf(instalment, component, places);
     let amount = remaining < most ? remaining : most;
     if (owed < amount) amount = owed;
     if (amount <= 0n) return;
-    instalment.owed[component] -= amount;
+    instalment.owed[component] = owed - amount;
     remaining -= amount;
     lines.push({ instalment, component, amount, reason: reason() });
   };
@@ -346,14 +377,14 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
       }
     } else if (rule.future === 'reduceEveryInstalment') {
       for (const component of futureOrder) {
-        const shares = proRata(remaining, future.map((i) => i.owed[component]));
+        const shares = proRata(remaining, future.map((i) => owedOf(i, component, places)));
         future.forEach((instalment, k) => {
           pay(instalment, component, shares[k]!, () => `${notDue(instalment)}, so the prepayment is spread over every future instalment pro rata to its ${component} and keeps the tenor`);
         });
       }
     } else {
       let owedAhead = 0n;
-      for (const instalment of future) for (const component of futureOrder) owedAhead += instalment.owed[component];
+      for (const instalment of future) for (const component of futureOrder) owedAhead += owedOf(instalment, component, places);
       advance = remaining < owedAhead ? remaining : owedAhead;
       remaining -= advance;
     }
@@ -392,7 +423,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
       return owing.map((i) => ({
         number: i.number,
         dueDate: i.dueDate,
-        outstanding: Object.fromEntries(COMPONENTS.map((c) => [c, toDecimal(i.owed[c])])) as ComponentAmounts,
+        outstanding: Object.fromEntries(COMPONENTS.map((c) => [c, toDecimal(owedOf(i, c, places))])) as ComponentAmounts,
       }));
     },
   };

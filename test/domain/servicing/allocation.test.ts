@@ -433,6 +433,33 @@ describe('bad input names the field', () => {
   });
 });
 
+describe('amounts the payment never reaches', () => {
+  const rule = PENALTIES_FEES_INTEREST_PRINCIPAL;
+  // The replay hands Decimal amounts, converted to minor units only when the payment reaches them: every one is
+  // still checked first, and the instalments not reached are answered as they were given.
+  const instalments = (later: Decimal) => [
+    { number: 1, dueDate: '2026-01-15', outstanding: { interest: new Decimal('12.50'), principal: new Decimal('100') } },
+    { number: 2, dueDate: '2026-02-15', outstanding: { interest: new Decimal('11.75'), principal: new Decimal('100') } },
+    { number: 3, dueDate: '2026-03-15', outstanding: { interest: new Decimal('10'), principal: later } },
+  ];
+  const pay = (later: Decimal, currency = 'USD') => allocateRepayment({ currency, rule, payment: { amount: new Decimal('5.00'), valueDate: '2026-01-20' }, instalments: instalments(later) });
+
+  it('refuses an amount of an instalment the payment does not reach, naming it', () => {
+    expect(invalidField(() => pay(new Decimal('-1')))).toBe('instalments[2].outstanding.principal');
+    expect(invalidField(() => pay(new Decimal('99.999')))).toBe('instalments[2].outstanding.principal');
+    expect(invalidField(() => pay(new Decimal(Number.NaN)))).toBe('instalments[2].outstanding.principal');
+    expect(invalidField(() => pay(new Decimal('0.5'), 'JPY'))).toBe('instalments[0].outstanding.interest');
+  });
+
+  it('answers what every instalment still owes, reached or not', () => {
+    const allocation = pay(new Decimal('100.00'));
+    expect(allocation.lines.map((l) => [l.instalment, l.component, l.amount.toFixed(2)])).toEqual([[1, 'interest', '5.00']]);
+    expect(allocation.instalments.map((i) => [i.number, i.outstanding.interest.toFixed(2), i.outstanding.principal.toFixed(2), i.outstanding.fee.toFixed(2)])).toEqual([
+      [1, '7.50', '100.00', '0.00'], [2, '11.75', '100.00', '0.00'], [3, '10.00', '100.00', '0.00'],
+    ]);
+  });
+});
+
 describe('the same amounts allocated again', () => {
   const rule = PENALTIES_FEES_INTEREST_PRINCIPAL;
   // The replay hands the same Decimal objects to one allocation after another: what was found of an amount for one
