@@ -371,6 +371,26 @@ describe('what a query costs (extensions.cost)', () => {
     expect(tooCostly.extensions!['cost']).toEqual({ requestedQueryCost: costlySize.cost, requestedNodes: 11, ...limitsOf() });
   });
 
+  it('a variable that does not coerce is refused naming it, before and after the operation\'s size is known', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    // The estimate reads no Date: the size is made once for this text and kept, and a bad date is then refused by
+    // execution (BAD_USER_INPUT, HTTP 400), never by the sizing (which would have answered 500).
+    const query = 'query TrialBalanceOn($asOf: Date!) { trialBalance(asOf: $asOf) { asOf } }';
+    const bad = async () => {
+      const refused = await gql(server.gateway, query, { token, variables: { asOf: '2026-02-30' } });
+      expect(refused.status).toBe(400);
+      expect(refused.data ?? null).toBeNull();
+      expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+      expect(refused.errors![0]!.message).toContain('$asOf');
+      return refused;
+    };
+    expect((await bad()).extensions?.['cost']).toBeUndefined();
+    const good = await gql(server.gateway, query, { token, variables: { asOf: '2026-01-31' } });
+    expect(good.errors).toBeUndefined();
+    expect(good.extensions!['cost']).toMatchObject({ requestedNodes: 1 });
+    await bad();
+  });
+
   it(`nodes(ids:) takes at most ${MAX_NODE_IDS} ids: more is BAD_USER_INPUT naming ids, and nothing is read`, async () => {
     const token = await devToken(server.runtime, 'finance', tenant.slug);
     const page = await gql(server.gateway, PARTIES, { token });
