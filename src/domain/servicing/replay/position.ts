@@ -6,7 +6,7 @@
 import { addDays } from '../../calendar.js';
 import type { Decimal } from '../../money.js';
 import { lateFeeDate } from '../chargeRules.js';
-import { outstandingOf, sum, ZERO, type WorkingState } from './workingState.js';
+import { less, outstandingOf, sum, ZERO, type WorkingState } from './workingState.js';
 
 export interface UpcomingInstalment {
   number: number;
@@ -39,9 +39,10 @@ export function positionFactsOf(state: WorkingState, asOf: string): PositionFact
   const upcoming = state.instalments.filter((w) => !w.fallen).map((w) => ({
     number: w.number,
     dueDate: w.dueDate,
-    interest: w.charged.interest.minus(w.recognised.interest),
-    fee: w.charged.fee.minus(w.recognised.fee),
-    penalty: w.charged.penalty.minus(w.recognised.penalty),
+    // Nothing is recognised on an instalment not yet fallen due, mostly: then what it makes receivable is what it charges.
+    interest: less(w.charged.interest, w.recognised.interest),
+    fee: less(w.charged.fee, w.recognised.fee),
+    penalty: less(w.charged.penalty, w.recognised.penalty),
     owing: sum(outstandingOf(w)),
   }));
   const fallen = state.instalments.filter((w) => w.fallen);
