@@ -192,8 +192,15 @@ function knownMinor(value: DecimalInput | undefined, places: number): bigint | u
   return known !== undefined && known.places === places ? known.minor : undefined;
 }
 
+/**
+ * A field's name, or the instalment and component an amount it owes is for: the name is written out only for a
+ * refusal (a replay checks every amount of every instalment on every payment).
+ */
+type FieldName = string | { instalment: number; component: Component };
+const nameOf = (field: FieldName) => (typeof field === 'string' ? field : `instalments[${field.instalment}].outstanding.${field.component}`);
+
 /** `value` as an amount, checked: refused naming `field` when it is not zero or more in whole minor units. */
-function checkedAmount(value: DecimalInput | undefined, places: number, currency: string, field: string): Decimal {
+function checkedAmount(value: DecimalInput | undefined, places: number, currency: string, field: FieldName): Decimal {
   let amount: Decimal;
   if (value instanceof Decimal) {
     amount = value;
@@ -201,11 +208,13 @@ function checkedAmount(value: DecimalInput | undefined, places: number, currency
     try {
       amount = new Decimal(value ?? 0);
     } catch {
-      throw new InvalidField(field, `${field} must be an amount`);
+      const name = nameOf(field);
+      throw new InvalidField(name, `${name} must be an amount`);
     }
   }
   if (!amount.isFinite() || amount.isNegative() || amount.decimalPlaces() > places) {
-    throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
+    const name = nameOf(field);
+    throw new InvalidField(name, `${name} must be zero or more, in whole minor units of ${currency}`);
   }
   return amount;
 }
@@ -214,7 +223,7 @@ function checkedAmount(value: DecimalInput | undefined, places: number, currency
  * An amount checked (`checkedAmount`) in whole minor units. `keep`: an amount an instalment owes, likely to be
  * asked again (a payment's own amount is converted once and not kept).
  */
-function convertedMinor(value: DecimalInput | undefined, places: number, currency: string, field: string, keep: boolean): bigint {
+function convertedMinor(value: DecimalInput | undefined, places: number, currency: string, field: FieldName, keep: boolean): bigint {
   // Most of what an instalment owes is nothing (fees, penalties, an instalment paid): no arithmetic for those.
   if (value instanceof Decimal && value.isZero() && !value.isNegative()) return 0n;
   const amount = checkedAmount(value, places, currency, field);
@@ -315,8 +324,8 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
       const value = instalment.outstanding?.[component];
       const known = knownMinor(value, places);
       if (known !== undefined) owed[component] = known;
-      else if (value instanceof Decimal) unconverted[component] = checkedAmount(value, places, currency, `instalments[${index}].outstanding.${component}`);
-      else owed[component] = convertedMinor(value, places, currency, `instalments[${index}].outstanding.${component}`, true);
+      else if (value instanceof Decimal) unconverted[component] = checkedAmount(value, places, currency, { instalment: index, component });
+      else owed[component] = convertedMinor(value, places, currency, { instalment: index, component }, true);
     }
     return { index, number: instalment.number, dueDate, owed, unconverted };
   });
