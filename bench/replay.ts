@@ -1,0 +1,95 @@
+// `npm run bench:replay`: the gateway's own share of a posting, by itself: a loan's replay carried on from its stored
+// checkpoint, as a posting does it — the checkpoint's text read back, the new transactions applied, the account's
+// state and position made, the new checkpoint written as text. One process, no database, no HTTP: the figures move
+// only with the domain's code, where bench:payments moves with everything on the machine (its runs differ by ±10 %).
+// It runs the build the gateway runs (dist/, compiled by tsc; `npm run bench:replay` builds it first), not the
+// sources through tsx, whose helpers add work to every function made. Records the figures in docs/benchmarks.md.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type * as Money from '../src/domain/money.js';
+import type * as Allocation from '../src/domain/servicing/allocation.js';
+import type { LoanAccount, LoanTransaction } from '../src/domain/servicing/loanAccount.js';
+import type * as PostingReplay from '../src/domain/servicing/postingReplay.js';
+import type * as Product from '../src/domain/servicing/product.js';
+import type * as Checkpoint from '../src/domain/servicing/replay/checkpoint.js';
+import { commitOf, machine, publishSection } from './record.js';
+
+const built = (module: string) => import(pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist', module)).href);
+const { Decimal } = await built('domain/money.js') as typeof Money;
+const { PENALTIES_FEES_INTEREST_PRINCIPAL } = await built('domain/servicing/allocation.js') as typeof Allocation;
+const { replayForPosting } = await built('domain/servicing/postingReplay.js') as typeof PostingReplay;
+const { loanTerms } = await built('domain/servicing/product.js') as typeof Product;
+const { checkpointFromJson, checkpointToJson } = await built('domain/servicing/replay/checkpoint.js') as typeof Checkpoint;
+type LoanOnRecord = PostingReplay.LoanOnRecord;
+
+const { values } = parseArgs({
+  options: {
+    replays: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '7' },
+    'no-record': { type: 'boolean', default: false },
+  },
+});
+const REPLAYS = Number(values.replays);
+const ROUNDS = Number(values.rounds);
+
+// bench:payments' loans: PL-STD's 14.9 %, 10,000.00 over 12 months, disbursed 90 days before the business date, so
+// three instalments have fallen due and nine are to come.
+const BUSINESS_DATE = '2026-12-05';
+const LOAN: LoanAccount = {
+  id: 'bench-replay',
+  terms: loanTerms({ currency: 'USD', annualRatePercent: '14.9', numberOfRepayments: 12 }),
+  rule: PENALTIES_FEES_INTEREST_PRINCIPAL,
+  principal: '10000.00',
+  disbursementDate: '2026-09-06',
+  firstRepaymentDate: '2026-10-06',
+};
+
+/** Median µs per replay of `perReplay` repayments of `amount`, each replay from the checkpoint the last one wrote. */
+function time(perReplay: number, amount: string): { median: number; rounds: number[]; checkpointChars: number } {
+  const rounds: number[] = [];
+  let checkpointChars = 0;
+  // The first round warms the code up and is not kept.
+  for (let round = 0; round <= ROUNDS; round += 1) {
+    const opened = replayForPosting({ account: LOAN, replayedTo: LOAN.disbursementDate, transactionCount: 0, checkpoint: null }, [], BUSINESS_DATE, { transactions: [], posted: [] });
+    let stored = checkpointToJson(opened.checkpoint);
+    let count = 0;
+    const began = performance.now();
+    for (let i = 0; i < REPLAYS; i += 1) {
+      const fresh: LoanTransaction[] = Array.from({ length: perReplay }, (_, k) => ({ id: `r${i}-${k}`, kind: 'repayment', valueDate: BUSINESS_DATE, amount: new Decimal(amount) }));
+      const onRecord: LoanOnRecord = { account: LOAN, replayedTo: BUSINESS_DATE, transactionCount: count, checkpoint: checkpointFromJson(stored) };
+      const replayed = replayForPosting(onRecord, fresh, BUSINESS_DATE, null);
+      if (!replayed.resumed) throw new Error('the replay did not carry on from the checkpoint');
+      stored = checkpointToJson(replayed.checkpoint);
+      count += perReplay;
+    }
+    if (round > 0) rounds.push(((performance.now() - began) * 1000) / REPLAYS);
+    checkpointChars = stored.length;
+  }
+  const sorted = [...rounds].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, rounds, checkpointChars };
+}
+
+// Small amounts, so that thousands of replays never pay the loan off: each pays the oldest instalment's interest.
+const single = time(1, '0.05');
+const file = time(5, '0.05');
+const line = (name: string, t: ReturnType<typeof time>) =>
+  `${name}: median ${t.median.toFixed(1)} µs per replay (rounds ${t.rounds.map((r) => r.toFixed(0)).join(', ')}); checkpoint ${t.checkpointChars} characters`;
+process.stdout.write(`${line('one repayment (a single posting)', single)}\n${line('five repayments (a loan of a payment file)', file)}\n`);
+
+publishSection('replay', `## A posting's replay by itself (\`npm run bench:replay\`)
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, commit ${commitOf()}. One process (the compiled
+build), no database and no HTTP: what the gateway computes for a posting on a loan of bench:payments (10,000.00 USD at 14.9 % over 12
+months, three instalments fallen due): its checkpoint's text read back, the repayments applied from it, the account
+and its position made, the new checkpoint written as text. Each of ${ROUNDS} rounds runs ${REPLAYS.toLocaleString('en-US')} replays, each from
+the checkpoint the one before wrote; the median round is given. A single posting's gateway CPU in bench:payments is
+about 0.6 ms: this is the part of it that is the loan's own arithmetic.
+
+| replay | µs per replay | per repayment | rounds (µs) |
+| --- | ---: | ---: | --- |
+| one repayment (a single posting) | ${single.median.toFixed(1)} | ${single.median.toFixed(1)} | ${single.rounds.map((r) => r.toFixed(0)).join(', ')} |
+| five repayments on one loan (a payment file's loan) | ${file.median.toFixed(1)} | ${(file.median / 5).toFixed(1)} | ${file.rounds.map((r) => r.toFixed(0)).join(', ')} |
+
+The checkpoint stored after the last replay is ${single.checkpointChars.toLocaleString('en-US')} characters of text.
+`, !values['no-record']);
