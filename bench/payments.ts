@@ -38,6 +38,9 @@ const { values } = parseArgs({
     'history-postings': { type: 'string', default: '2000' },
     'bulk-rounds': { type: 'string', default: '3' },
     pool: { type: 'string', default: '10' },
+    // Gateway processes posting the singles together, as replicas behind a load balancer do, each worker sending to one
+    // of them; the files and everything else go to the first (a trial: the run is not recorded).
+    gateways: { type: 'string', default: '1' },
     'pgbench-scale': { type: 'string', default: '10' },
     // As many connections as the gateway's pool holds, by default.
     'pgbench-clients': { type: 'string' },
@@ -65,6 +68,7 @@ const BULK_LARGE = Number(values['bulk-large']);
 const HISTORY = Number(values.history);
 const HISTORY_POSTINGS = Number(values['history-postings']);
 const POOL = Number(values.pool);
+const GATEWAYS = Number(values.gateways);
 const PGBENCH = { scale: Number(values['pgbench-scale']), clients: Number(values['pgbench-clients'] ?? POOL), threads: 2, seconds: Number(values['pgbench-seconds']) };
 // The goals as set on a machine whose pgbench ran 4,403 TPC-B transactions/s: 1,000 single postings/s (given there
 // as at least 25 % of pgbench) and 10,000 payments/s in files. Machines differ several-fold, so a goal is judged as
@@ -228,9 +232,14 @@ async function run(): Promise<void> {
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
   const gateway = await startGateway(dataDir, server.url);
+  const replicas = [gateway];
+  for (let i = 1; i < GATEWAYS; i += 1) replicas.push(await startGateway(dataDir, server.url));
+  const gatewaysCpu = () => replicas.reduce((sum, g) => sum + cpuSeconds(g.pid), 0);
+  const gatewaysWrites = () => replicas.reduce((sum, g) => sum + writeCalls(g.pid), 0);
   const token = (role: Role) => signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role, tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
   const tokens = { disburse: await token('disbursement-officer'), repay: await token('servicing-agent'), finance: await token('finance'), admin: await token('tenant-admin') };
   const api = <T>(who: keyof typeof tokens, query: string, variables: Record<string, unknown> = {}) => graphql<T>(gateway.base, tokens[who], query, variables);
+  const repayTokens = await Promise.all(replicas.map((g) => signDevToken(key, { issuer: g.issuer, audience: 'lendgraph-api', role: 'servicing-agent', tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() })));
 
   const { currentTenant } = dataOf(await api<{ currentTenant: { businessDate: string } }>('admin', '{ currentTenant { businessDate } }'), 'currentTenant');
   const businessDate = currentTenant.businessDate;
@@ -238,7 +247,7 @@ async function run(): Promise<void> {
     'admin', '{ loanProducts(first: 20) { edges { node { code currency minAmount maxAmount } } } }'), 'loanProducts');
   const product = products.loanProducts.edges.map((e) => e.node).find((p) => p.code === PRODUCT);
   if (!product) throw new Error(`tenant ${TENANT} has no product ${PRODUCT}: ${JSON.stringify(products)}`);
-  say(`gateway ${gateway.base} (pid ${gateway.pid}, pool ${POOL}); PostgreSQL ${postgresVersion}; tenant ${TENANT}, business date ${businessDate}; product ${product.code} (${product.currency})`);
+  say(`gateway ${gateway.base} (pid ${gateway.pid}, pool ${POOL})${replicas.length > 1 ? ` and ${replicas.length - 1} more for the single postings` : ''}; PostgreSQL ${postgresVersion}; tenant ${TENANT}, business date ${businessDate}; product ${product.code} (${product.currency})`);
 
   const levels: SinglesResult[] = [];
   /** Each file: its round trip, payments posted, and CPU seconds the gateway and PostgreSQL spent meanwhile. */
@@ -286,7 +295,8 @@ async function run(): Promise<void> {
       await Promise.all(Array.from({ length: width }, async (_, worker) => {
         for (let k = 0; worker + k * width < count; k += 1) {
           const loan = loans[(worker + k * width) % loans.length]!;
-          const reply = await api<{ postRepayment: { loanTransaction: { id: string } | null; userErrors: UserError[] } }>('repay', REPAY, {
+          const replica = worker % replicas.length;
+          const reply = await graphql<{ postRepayment: { loanTransaction: { id: string } | null; userErrors: UserError[] } }>(replicas[replica]!.base, repayTokens[replica]!, REPAY, {
             input: { idempotencyKey: `bench-single-${sequence++}`, loanId: loan, amount: SINGLE_AMOUNT, valueDate: businessDate, channel: CHANNEL },
           });
           // A refusal in the payload counts as an error by its code, as a GraphQL error does.
@@ -353,17 +363,17 @@ async function run(): Promise<void> {
     for (const width of LEVELS) {
       const readsBefore = await tableReads();
       if (values.statements) await pool.query('SELECT pg_stat_statements_reset()');
-      const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid), client: process.cpuUsage(), writes: writeCalls(gateway.pid) };
+      const cpuBefore = { gateway: gatewaysCpu(), postgres: postgresCpuSeconds(postmasterPid), client: process.cpuUsage(), writes: gatewaysWrites() };
       const measured = await postSingles(SINGLES, width);
       const clientCpu = process.cpuUsage(cpuBefore.client);
       const level: SinglesResult = {
         concurrency: width, posted: measured.latencies.length, errors: measured.errors, seconds: measured.seconds,
         perSecond: measured.latencies.length / measured.seconds,
         p50: percentile(measured.latencies, 50), p99: percentile(measured.latencies, 99), max: measured.latencies.at(-1) ?? Number.NaN,
-        gatewayCpu: (cpuSeconds(gateway.pid) - cpuBefore.gateway) / measured.seconds,
+        gatewayCpu: (gatewaysCpu() - cpuBefore.gateway) / measured.seconds,
         postgresCpu: (postgresCpuSeconds(postmasterPid) - cpuBefore.postgres) / measured.seconds,
         clientCpu: (clientCpu.user + clientCpu.system) / 1e6 / measured.seconds,
-        writesPerPosting: (writeCalls(gateway.pid) - cpuBefore.writes) / measured.latencies.length,
+        writesPerPosting: (gatewaysWrites() - cpuBefore.writes) / measured.latencies.length,
         reads: [],
       };
       levels.push(level);
@@ -473,6 +483,12 @@ async function run(): Promise<void> {
   if (!apiPresent || levels.length === 0 || !invariants || !books || !disbursal) return;
   const holds = invariants.holds
     && books.debit === books.credit && books.foundRepayments === books.expectedRepayments && books.foundAmount === books.expectedAmount;
+  if (bulkRounds.length === 0) {
+    // A trial of the singles alone (--bulk-rounds 0) has no files to put beside them: nothing is recorded.
+    say(`no payment files posted (--bulk-rounds 0): nothing recorded; invariants ${holds ? 'hold' : 'FAILED'}`);
+    if (!holds) process.exitCode = 1;
+    return;
+  }
   const bulkSorted = [...bulkRounds].sort((a, b) => a.posted / a.seconds - b.posted / b.seconds);
   const bulkBest = bulkSorted.at(-1)!;
   const bulkMedian = bulkSorted[Math.floor(bulkSorted.length / 2)]!;
@@ -520,7 +536,7 @@ async function run(): Promise<void> {
   if (!holds) notes.push('**An invariant failed after the run** — see the table; the bench exits non-zero.');
 
   // Statement statistics and the sampler of sessions cost the server time of their own: their runs are not recorded.
-  if (!values['no-record'] && !values.statements && !values.waits) {
+  if (!values['no-record'] && !values.statements && !values.waits && GATEWAYS === 1) {
     recordSection('payments', `## Payments (\`npm run bench:payments\`)
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, commit ${commitOf()}, PostgreSQL ${postgresVersion} from
