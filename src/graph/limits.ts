@@ -306,17 +306,8 @@ const sizes = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, Query
 /** Variants kept per document: a client paging with ever new `first` values cannot grow this without bound. */
 const SIZES_PER_DOCUMENT = 64;
 
-/**
- * `querySize`, computed once per document and the variables it depends on: the same question is not sized twice.
- * Undefined when the variables do not coerce (`variablesCoerce` says; see `enforceLimits`), which is asked only
- * before a new size is made: a size kept was made from the same values of every variable it reads, which coerced
- * then, and a variable it does not read is refused by execution if it must be. A payment file's thousands of
- * lines are coerced by execution, not a second time here.
- */
-function sizeOnce(
-  schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, operationName: string | null | undefined,
-  variablesCoerce: () => boolean,
-): QuerySize | undefined {
+/** `querySize`, computed once per document and the variables it depends on: the same question is not sized twice. */
+function sizeOnce(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, operationName: string | null | undefined): QuerySize {
   let bySchema = sizes.get(schema);
   if (!bySchema) {
     bySchema = new WeakMap();
@@ -330,7 +321,6 @@ function sizeOnce(
   const key = sizeKey(operation, variables, operationName);
   const cached = known.get(key);
   if (cached) return cached;
-  if (!variablesCoerce()) return undefined;
   const size = querySize(schema, document, variables, operationName);
   if (known.size >= SIZES_PER_DOCUMENT) known.delete(known.keys().next().value!);
   known.set(key, size);
@@ -395,8 +385,8 @@ export function enforceLimits(
   // coercion error out of a request hook, which Apollo answers with HTTP 500.
   const operation = getOperationAST(document, operationName ?? undefined);
   if (!operation) return undefined;
-  const size = sizeOnce(schema, document, operation, variables, operationName, () => !getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors);
-  if (!size) return undefined;
+  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return undefined;
+  const size = sizeOnce(schema, document, operation, variables, operationName);
   if (size.nodes > limits.maxNodes) throw tooLarge(size, limits.maxNodes);
   if (size.cost > limits.maxCost) {
     throw new AppError('BAD_USER_INPUT', `query costs ${size.cost} points; the limit is ${limits.maxCost} (MAX_QUERY_COST)`, {
