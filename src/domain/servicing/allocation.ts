@@ -220,21 +220,13 @@ function checkedAmount(value: DecimalInput | undefined, places: number, currency
 }
 
 /**
- * An amount checked (`checkedAmount`) in whole minor units. `keep`: an amount an instalment owes, likely to be
- * asked again (a payment's own amount is converted once and not kept).
+ * An amount checked (`checkedAmount`) in whole minor units, converted at once: a payment's own amount, or an amount
+ * given as text or a number rather than a Decimal the replay keeps (neither is asked again, so neither is kept).
  */
-function convertedMinor(value: DecimalInput | undefined, places: number, currency: string, field: FieldName, keep: boolean): bigint {
-  // Most of what an instalment owes is nothing (fees, penalties, an instalment paid): no arithmetic for those.
+function convertedMinor(value: DecimalInput | undefined, places: number, currency: string, field: FieldName): bigint {
   if (value instanceof Decimal && value.isZero() && !value.isNegative()) return 0n;
   const amount = checkedAmount(value, places, currency, field);
-  if (amount.isZero()) return 0n;
-  return minorOfChecked(amount, places, keep && amount === value);
-}
-
-function minorOfChecked(amount: Decimal, places: number, keep: boolean): bigint {
-  const minor = minorOf(amount, places);
-  if (keep) convertedAmounts.set(amount, { places, minor });
-  return minor;
+  return amount.isZero() ? 0n : minorOf(amount, places);
 }
 
 /**
@@ -280,7 +272,10 @@ interface Owing {
 function owedOf(instalment: Owing, component: Component, places: number): bigint {
   const known = instalment.owed[component];
   if (known !== undefined) return known;
-  const minor = minorOfChecked(instalment.unconverted[component]!, places, true);
+  const amount = instalment.unconverted[component]!;
+  const minor = minorOf(amount, places);
+  // The replay hands the same Decimal to the next allocation until something is paid off it.
+  convertedAmounts.set(amount, { places, minor });
   instalment.owed[component] = minor;
   return minor;
 }
@@ -305,7 +300,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
   if (!isCurrency(currency)) throw new InvalidField('currency', 'currency must be an ISO 4217 code');
   assertValidAllocationRule(rule);
   const places = minorUnits(currency);
-  const payment = convertedMinor(request.payment?.amount, places, currency, 'payment.amount', false);
+  const payment = convertedMinor(request.payment?.amount, places, currency, 'payment.amount');
   if (payment === 0n) throw new InvalidField('payment.amount', 'a repayment must be more than zero');
   const valueDate = dateOf(request.payment.valueDate, 'payment.valueDate');
   if (!Array.isArray(request.instalments)) throw new InvalidField('instalments', 'instalments must be a list');
@@ -325,7 +320,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
       const known = knownMinor(value, places);
       if (known !== undefined) owed[component] = known;
       else if (value instanceof Decimal) unconverted[component] = checkedAmount(value, places, currency, { instalment: index, component });
-      else owed[component] = convertedMinor(value, places, currency, { instalment: index, component }, true);
+      else owed[component] = convertedMinor(value, places, currency, { instalment: index, component });
     }
     return { index, number: instalment.number, dueDate, owed, unconverted };
   });
