@@ -69,6 +69,7 @@ const HISTORY = Number(values.history);
 const HISTORY_POSTINGS = Number(values['history-postings']);
 const POOL = Number(values.pool);
 const GATEWAYS = Number(values.gateways);
+if (!Number.isInteger(GATEWAYS) || GATEWAYS < 1) throw new Error('--gateways must be a whole number, 1 or more');
 const PGBENCH = { scale: Number(values['pgbench-scale']), clients: Number(values['pgbench-clients'] ?? POOL), threads: 2, seconds: Number(values['pgbench-seconds']) };
 // The goals as set on a machine whose pgbench ran 4,403 TPC-B transactions/s: 1,000 single postings/s (given there
 // as at least 25 % of pgbench) and 10,000 payments/s in files. Machines differ several-fold, so a goal is judged as
@@ -478,14 +479,16 @@ async function run(): Promise<void> {
   // 5. The reference: pgbench on the same server, with the gateway idle.
   const pgbench: PgbenchResult = await runPgbench({ url: server.url, ...PGBENCH }, say);
   say(`pgbench: ${describePgbench(pgbench)}`);
-  if (Object.keys(gateway.logged).length > 0) say(`gateway logged: ${JSON.stringify(gateway.logged)}`);
+  replicas.forEach((g, i) => {
+    if (Object.keys(g.logged).length > 0) say(`gateway${replicas.length > 1 ? ` ${i + 1}` : ''} logged: ${JSON.stringify(g.logged)}`);
+  });
 
   if (!apiPresent || levels.length === 0 || !invariants || !books || !disbursal) return;
   const holds = invariants.holds
     && books.debit === books.credit && books.foundRepayments === books.expectedRepayments && books.foundAmount === books.expectedAmount;
   if (bulkRounds.length === 0) {
     // A trial of the singles alone (--bulk-rounds 0) has no files to put beside them: nothing is recorded.
-    say(`no payment files posted (--bulk-rounds 0): nothing recorded; invariants ${holds ? 'hold' : 'FAILED'}`);
+    say(`no files of ${n(BULK)} posted (--bulk-rounds 0): nothing recorded; invariants ${holds ? 'hold' : 'FAILED'}`);
     if (!holds) process.exitCode = 1;
     return;
   }
