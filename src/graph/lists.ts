@@ -6,7 +6,7 @@ import type { DefaultConnectionArguments } from '@pothos/plugin-relay';
 import { builder } from './builder.js';
 import { AppError, badInput } from '../errors.js';
 import { allows } from '../authz/capabilities.js';
-import { dateColumn } from '../tenancy/dateColumns.js';
+import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
 import { formatNumber, parseNumber, type NumberedKind } from '../domain/referenceNumbers.js';
 import { isDate } from '../domain/calendar.js';
 import type { GraphContext } from './context.js';
@@ -64,7 +64,7 @@ const VALUE: Record<SortKind, string> = {
 function valueOf(kind: SortKind, row: Record<string, unknown>, field: string): string {
   const value = row[field];
   if (kind === 'time') return (value as Date).toISOString();
-  if (kind === 'date') return (value as Date).toISOString().slice(0, 10);
+  if (kind === 'date') return businessDateOf(value as Date);
   return String(value);
 }
 
