@@ -79,11 +79,30 @@ export function mayIntrospect(config: Config, principal: Principal | null): bool
   return principal.partner === null && principal.roles.length > 0;
 }
 
+/**
+ * Whether each parsed document asks for `__schema` or `__type` (the refusal's message, or null), per schema: it
+ * depends on the document alone, and Apollo's store hands the same parsed document to every request with the
+ * same text. Validating it again on each request was a quarter of a loan read's CPU in production, where no
+ * caller may introspect and every request was checked (docs/performance.md).
+ */
+const introspectionIn = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, string | null>>();
+
+function introspectionRefusal(schema: GraphQLSchema, document: DocumentNode): string | null {
+  let bySchema = introspectionIn.get(schema);
+  if (!bySchema) introspectionIn.set(schema, (bySchema = new WeakMap()));
+  let refusal = bySchema.get(document);
+  if (refusal === undefined) {
+    refusal = validate(schema, document, [NoSchemaIntrospectionCustomRule])[0]?.message ?? null;
+    bySchema.set(document, refusal);
+  }
+  return refusal;
+}
+
 /** Refuses `__schema` / `__type` to a caller who may not introspect. */
 function assertIntrospectionAllowed(schema: GraphQLSchema, document: DocumentNode, config: Config, principal: Principal | null): void {
   if (mayIntrospect(config, principal)) return;
-  const [refusal] = validate(schema, document, [NoSchemaIntrospectionCustomRule]);
-  if (refusal) throw new AppError('BAD_USER_INPUT', refusal.message, { reason: 'INTROSPECTION_DISABLED' });
+  const refusal = introspectionRefusal(schema, document);
+  if (refusal !== null) throw new AppError('BAD_USER_INPUT', refusal, { reason: 'INTROSPECTION_DISABLED' });
 }
 
 /**

@@ -41,6 +41,13 @@ describe('introspection and suggestions', () => {
       expect(schema.data ?? null).toBeNull();
       const typeProbe = await gql(closed.gateway, '{ __type(name: "Party") { fields { name } } }');
       expect(typeProbe.errors![0]!.extensions).toMatchObject({ reason: 'INTROSPECTION_DISABLED' });
+      // What a document asks is found once per parsed text and kept: the same texts again get the same answers.
+      for (let again = 0; again < 2; again += 1) {
+        expect((await gql(closed.gateway, INTROSPECTION)).errors![0]!.extensions).toMatchObject({ reason: 'INTROSPECTION_DISABLED' });
+        expect((await gql(closed.gateway, '{ __type(name: "Party") { fields { name } } }')).errors![0]!.extensions).toMatchObject({ reason: 'INTROSPECTION_DISABLED' });
+        const plain = await gql(closed.gateway, '{ __typename }');
+        expect(JSON.stringify(plain.errors ?? [])).not.toContain('INTROSPECTION_DISABLED');
+      }
       const misspelt = await gql(closed.gateway, MISSPELT);
       expect(codes(misspelt)).toEqual(['BAD_USER_INPUT']);
       expect(misspelt.errors![0]!.message).toContain('Cannot query field "partie"');
