@@ -2,11 +2,14 @@
 // against a given database and waiting until it is ready, keeping its last lines and what it logged, reading its
 // CPU from /proc, and stopping everything started — in reverse order — however the run ends.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/support/ports.js';
+import { loadOrCreateDevKey } from '../src/authz/devIssuer.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -103,6 +106,34 @@ export interface GatewayOptions {
   ipc?: boolean;
   /** Called as soon as the child is spawned, before it is ready (to time its start-up from outside). */
   onSpawned?: (gateway: Gateway) => void;
+  /**
+   * Run it as it is deployed (`NODE_ENV=production`), its tokens from an issuer outside it (`issuerOutside`)
+   * rather than its development issuer, which refuses production. Libraries check more in development:
+   * graphql-js's `instanceOf`, for one, looks for a second copy of graphql whenever a check of a type fails,
+   * which cost a loan with its schedule about a tenth of its rate (docs/performance.md).
+   */
+  production?: boolean;
+}
+
+/**
+ * An identity provider's key set on loopback, as Keycloak serves one: the public half of the development key kept
+ * under `dataDir` (the one the benches sign with), at `<issuer>/protocol/openid-connect/certs`. Stopped at clean-up.
+ */
+async function issuerOutside(dataDir: string): Promise<string> {
+  const key = await loadOrCreateDevKey(dataDir, 'test');
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}/realms/bench`;
+  const keys = JSON.stringify({ keys: [key.publicJwk] });
+  const server = http.createServer((request, response) => {
+    if (request.url === '/realms/bench/protocol/openid-connect/certs') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(keys);
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  onCleanUp(() => new Promise((resolve) => server.close(resolve)));
+  return issuer;
 }
 
 let built: Promise<void> | undefined;
@@ -129,21 +160,26 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Gate
   // Metrics on, as in production, on a port of this gateway's own: benches may run several side by side.
   const metricsPort = await freePort();
   const inherited = { ...process.env };
-  for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX']) delete inherited[name];
+  for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'AUTH_JWKS_URL', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX', 'DATA_ENCRYPTION_KEY', 'DATA_ENCRYPTION_KEY_PREVIOUS']) delete inherited[name];
   const stdio: StdioOptions = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
+  const outsideIssuer = options.production ? await issuerOutside(options.dataDir) : undefined;
+  // As deployed: a key to seal secrets with, and migrations run by the gateway itself (a deploy runs them as a job).
+  const production = outsideIssuer
+    ? { NODE_ENV: 'production', AUTH_ISSUER: outsideIssuer, DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'), MIGRATE_ON_START: 'true' }
+    : {};
   const preload = options.preload?.length ? ['--import', 'tsx', ...options.preload.flatMap((module) => ['--import', module])] : [];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--enable-source-maps', ...preload, 'dist/main.js'], {
     cwd: projectRoot,
     env: {
       // METRICS_PORT=0 in the bench's own environment turns them off, to measure what they cost.
       METRICS_PORT: String(metricsPort), ...inherited, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: options.dataDir,
-      DATABASE_URL: options.databaseUrl, LOG_LEVEL: 'warn', ...options.env,
+      DATABASE_URL: options.databaseUrl, LOG_LEVEL: 'warn', ...production, ...options.env,
     },
     stdio,
   });
   onCleanUp(() => stopChild(child, 30_000));
   const gateway: Gateway = {
-    child, pid: child.pid!, base: `http://127.0.0.1:${port}`, issuer: `http://127.0.0.1:${port}/dev-issuer`, lines: [], logged: {},
+    child, pid: child.pid!, base: `http://127.0.0.1:${port}`, issuer: outsideIssuer ?? `http://127.0.0.1:${port}/dev-issuer`, lines: [], logged: {},
     exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(`gateway exited (${code ?? signal})`))),
   };
   startedGateway = gateway;

@@ -117,7 +117,7 @@ function writeCalls(pid: number): number {
 function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
   const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
   // The per-principal rate limit is off: the bench is one principal sending far more than a partner may.
-  return startGatewayProcess({ dataDir, databaseUrl, nodeArgs: profile, env: { PG_POOL_MAX: String(POOL), RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', QUERY_COST_PER_MINUTE: '0' } });
+  return startGatewayProcess({ dataDir, databaseUrl, nodeArgs: profile, production: true, env: { PG_POOL_MAX: String(POOL), RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', QUERY_COST_PER_MINUTE: '0' } });
 }
 
 /**

@@ -108,7 +108,7 @@ async function run(): Promise<void> {
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
   const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
-  const gateway = await startGatewayProcess({ dataDir, databaseUrl: server.url, nodeArgs, env: { PG_POOL_MAX: String(POOL), RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', QUERY_COST_PER_MINUTE: '0' } });
+  const gateway = await startGatewayProcess({ dataDir, databaseUrl: server.url, nodeArgs, production: true, env: { PG_POOL_MAX: String(POOL), RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', QUERY_COST_PER_MINUTE: '0' } });
   const token = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'tenant-admin', tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
   const disburser = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'disbursement-officer', tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
   const api = (query: string, variables: Record<string, unknown> = {}, who = token) => graphql<Record<string, unknown>>(gateway.base, who, query, variables);
