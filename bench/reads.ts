@@ -213,7 +213,7 @@ async function run(): Promise<void> {
     '',
     `Machine: ${machine()}. PostgreSQL ${postgresVersion} (embedded). Commit ${commitOf()}, ${new Date().toISOString()}.`,
     `Load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}.`,
-    `One gateway (\`dist/main.js\`, compiled; its own process, pool ${POOL}, its per-principal rate limit off: one token sends every request); ${CONNECTIONS} connections (HTTP keep-alive, a tenant-admin dev token), ${SECONDS} s each after ${WARMUP} s of warm-up; ${n(LOANS)} loans of 12 instalments; a party with ${partyApplications} applications.`,
+    `One gateway (\`dist/main.js\`, compiled; its own process, pool ${POOL}, its per-principal rate limit off: one token sends every request; as deployed, \`NODE_ENV=production\`, its tokens from an issuer outside it); ${CONNECTIONS} connections (HTTP keep-alive, a tenant-admin dev token), ${SECONDS} s each after ${WARMUP} s of warm-up; ${n(LOANS)} loans of 12 instalments; a party with ${partyApplications} applications.`,
     '',
     '| query | requests/s | p50 | p99 | of `{ __typename }` | of pgbench -S | gateway CPU per request | PostgreSQL CPU per request | goal |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
