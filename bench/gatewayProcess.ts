@@ -138,6 +138,9 @@ async function issuerOutside(dataDir: string): Promise<string> {
 
 let built: Promise<void> | undefined;
 
+/** The key every gateway of a run seals secrets with, as a deployment's replicas share one. */
+const DATA_KEY = randomBytes(32).toString('base64');
+
 /**
  * The gateway as production runs it: compiled to dist/ (`npm run build`, incremental) and run by plain node. Run
  * through tsx, its module hooks sat in every `require` a library makes at run time (Apollo requires `crypto` for
@@ -160,12 +163,12 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Gate
   // Metrics on, as in production, on a port of this gateway's own: benches may run several side by side.
   const metricsPort = await freePort();
   const inherited = { ...process.env };
-  for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'AUTH_JWKS_URL', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX', 'DATA_ENCRYPTION_KEY', 'DATA_ENCRYPTION_KEY_PREVIOUS']) delete inherited[name];
+  for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'AUTH_JWKS_URL', 'AUTH_AUDIENCE', 'DEV_ISSUER', 'KEYCLOAK_URL', 'PUBLIC_URL', 'PG_POOL_MAX', 'DATA_ENCRYPTION_KEY', 'DATA_ENCRYPTION_KEY_PREVIOUS', 'INTROSPECTION']) delete inherited[name];
   const stdio: StdioOptions = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
   const outsideIssuer = options.production ? await issuerOutside(options.dataDir) : undefined;
   // As deployed: a key to seal secrets with, and migrations run by the gateway itself (a deploy runs them as a job).
   const production = outsideIssuer
-    ? { NODE_ENV: 'production', AUTH_ISSUER: outsideIssuer, DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'), MIGRATE_ON_START: 'true' }
+    ? { NODE_ENV: 'production', AUTH_ISSUER: outsideIssuer, DATA_ENCRYPTION_KEY: DATA_KEY, MIGRATE_ON_START: 'true' }
     : {};
   const preload = options.preload?.length ? ['--import', 'tsx', ...options.preload.flatMap((module) => ['--import', module])] : [];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--enable-source-maps', ...preload, 'dist/main.js'], {
