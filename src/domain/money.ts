@@ -92,8 +92,14 @@ export function fromMinorUnits(minor: bigint, places: number): Decimal {
   return new Decimal(minor < 0n ? `-${text}` : text);
 }
 
-export function money(amount: DecimalBase.Value, currency: string): Money {
-  return { amount: new Decimal(amount), currency };
+/**
+ * An amount with its currency. A Decimal of ours is taken as it is (it never changes): a loan's schedule answers
+ * a dozen amounts per instalment, each of which was written out and read back for nothing. Anything else (text, a
+ * number, the ORM's decimals) is read from its text.
+ */
+export function money(amount: DecimalBase.Value | { toString(): string }, currency: string): Money {
+  if (amount instanceof Decimal) return { amount, currency };
+  return { amount: new Decimal(typeof amount === 'string' || typeof amount === 'number' ? amount : amount.toString()), currency };
 }
 
 /** "1250.00 USD": the wire form of the Money scalar, at the currency's minor units. */

@@ -146,10 +146,10 @@ const ComponentAmountsRef = builder.objectRef<Amounts>('LoanComponentAmounts').i
   description: 'An amount per component.',
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
-    principal: t.field({ type: 'Money', description: 'Principal.', resolve: (a) => money(a.principal.toString(), a.currency) }),
-    interest: t.field({ type: 'Money', description: 'Interest.', resolve: (a) => money(a.interest.toString(), a.currency) }),
-    fee: t.field({ type: 'Money', description: 'Fees.', resolve: (a) => money(a.fee.toString(), a.currency) }),
-    penalty: t.field({ type: 'Money', description: 'Penalties.', resolve: (a) => money(a.penalty.toString(), a.currency) }),
+    principal: t.field({ type: 'Money', description: 'Principal.', resolve: (a) => money(a.principal, a.currency) }),
+    interest: t.field({ type: 'Money', description: 'Interest.', resolve: (a) => money(a.interest, a.currency) }),
+    fee: t.field({ type: 'Money', description: 'Fees.', resolve: (a) => money(a.fee, a.currency) }),
+    penalty: t.field({ type: 'Money', description: 'Penalties.', resolve: (a) => money(a.penalty, a.currency) }),
   }),
 });
 

@@ -24,6 +24,14 @@ describe('money', () => {
     expect(formatMoney(money(amount, currency))).toBe(text);
   });
 
+  it('takes a Decimal of its own as it is, and any other amount by its text, written alike', () => {
+    const ours = new Decimal('1234.565');
+    expect(money(ours, 'USD').amount).toBe(ours);
+    const fromElsewhere = { toString: () => '1234.565' };
+    for (const amount of [ours, '1234.565', 1234.565, fromElsewhere]) expect(formatMoney(money(amount, 'USD'))).toBe('1234.56 USD');
+    expect(formatMoney(money(new Decimal('1e-7'), 'KWD'))).toBe('0.000 KWD');
+  });
+
   it('never goes through a float', () => {
     expect(new Decimal('0.1').plus('0.2').toString()).toBe('0.3');
     expect(formatMoney(money('12345678901234567.89', 'USD'))).toBe('12345678901234567.89 USD');
