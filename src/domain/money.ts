@@ -102,9 +102,19 @@ export function money(amount: DecimalBase.Value | { toString(): string }, curren
   return { amount: new Decimal(typeof amount === 'string' || typeof amount === 'number' ? amount : amount.toString()), currency };
 }
 
-/** "1250.00 USD": the wire form of the Money scalar, at the currency's minor units. */
+/**
+ * "1250.00 USD": the wire form of the Money scalar, at the currency's minor units. An amount that has no more
+ * places than that (nearly every one) is written out as it is and padded with zeros: `toFixed(places)` rounds a
+ * new number for each, a tenth of a loan's schedule read. Anything else is rounded (half-even) by `toFixed`.
+ */
 export function formatMoney(value: Money): string {
-  return `${value.amount.toFixed(minorUnits(value.currency))} ${value.currency}`;
+  const places = minorUnits(value.currency);
+  const { amount } = value;
+  const has = amount.decimalPlaces();
+  if (!(has <= places)) return `${amount.toFixed(places)} ${value.currency}`;
+  const text = amount.toFixed();
+  if (has === places) return `${text} ${value.currency}`;
+  return `${text}${has === 0 ? '.' : ''}${'0'.repeat(places - has)} ${value.currency}`;
 }
 
 export function parseMoney(text: string): Money | null {

@@ -32,6 +32,20 @@ describe('money', () => {
     expect(formatMoney(money(new Decimal('1e-7'), 'KWD'))).toBe('0.000 KWD');
   });
 
+  it('writes every amount as toFixed at the currency\'s places does, in whole minor units or not', () => {
+    const amounts = fc.tuple(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.integer({ min: 0, max: 6 }), fc.constantFrom('USD', 'JPY', 'KWD'));
+    fc.assert(fc.property(amounts, ([units, scale, currency]) => {
+      const amount = new Decimal(units.toString()).div(new Decimal(10).pow(scale));
+      expect(formatMoney(money(amount, currency))).toBe(`${amount.toFixed(minorUnits(currency))} ${currency}`);
+    }), { numRuns: 2000 });
+    for (const text of ['0', '-0', '5', '5.5', '0.001', '-0.5', '1e21', '1e-9', '123456789012345678901234.5']) {
+      for (const currency of ['USD', 'JPY', 'KWD']) {
+        const amount = new Decimal(text);
+        expect(formatMoney(money(amount, currency))).toBe(`${amount.toFixed(minorUnits(currency))} ${currency}`);
+      }
+    }
+  });
+
   it('never goes through a float', () => {
     expect(new Decimal('0.1').plus('0.2').toString()).toBe('0.3');
     expect(formatMoney(money('12345678901234567.89', 'USD'))).toBe('12345678901234567.89 USD');
