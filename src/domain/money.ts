@@ -94,12 +94,15 @@ export function fromMinorUnits(minor: bigint, places: number): Decimal {
 
 /**
  * An amount with its currency. A Decimal of ours is taken as it is (it never changes): a loan's schedule answers
- * a dozen amounts per instalment, each of which was written out and read back for nothing. Anything else (text, a
- * number, the ORM's decimals) is read from its text.
+ * a dozen amounts per instalment, each of which was written out and read back for nothing. Another decimal.js
+ * number (the ORM's) is copied; text and numbers are read.
  */
 export function money(amount: DecimalBase.Value | { toString(): string }, currency: string): Money {
   if (amount instanceof Decimal) return { amount, currency };
-  return { amount: new Decimal(typeof amount === 'string' || typeof amount === 'number' ? amount : amount.toString()), currency };
+  if (typeof amount === 'string' || typeof amount === 'number') return { amount: new Decimal(amount), currency };
+  // Another copy of decimal.js (the ORM's decimals are one) is copied digit for digit, as decimal.js does for its own.
+  if (DecimalBase.isDecimal(amount)) return { amount: new Decimal(amount), currency };
+  return { amount: new Decimal(amount.toString()), currency };
 }
 
 /**

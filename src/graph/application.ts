@@ -86,7 +86,7 @@ builder.node(ApplicationRef, {
     channel: t.expose('channel', { type: ApplicationChannelEnum, description: 'How it reached the lender.' }),
     product: t.field({ type: LoanProductRef, nullable: true, description: 'The product applied for.', resolve: (a, _args, context) => context.loaders.loanProductById.load(a.productId) }),
     productVersion: t.exposeInt('productVersion', { description: 'The product version it was checked against.' }),
-    amount: t.field({ type: 'Money', description: 'The amount asked for.', resolve: (a) => money(a.amount.toString(), a.currency) }),
+    amount: t.field({ type: 'Money', description: 'The amount asked for.', resolve: (a) => money(a.amount, a.currency) }),
     numberOfRepayments: t.exposeInt('numberOfRepayments', { description: 'The tenor, in repayments.' }),
     purpose: t.exposeString('purpose', { description: 'What the money is for.' }),
     originationPartnerCode: t.exposeString('originationPartner', { nullable: true, description: 'The partner that brought it.' }),

@@ -42,7 +42,7 @@ const DebitSettingsRef = builder.objectRef<DebitSettingsRow>('DebitSettings').im
     companyId: t.exposeString('companyId', { description: 'The company identification the bank gave (10 characters).' }),
     odfiRouting: t.exposeString('odfiRouting', { description: 'The routing number of the lender\'s bank, which sends the debits.' }),
     odfiName: t.exposeString('odfiName', { description: 'That bank\'s name.' }),
-    returnFee: t.field({ type: 'Money', description: 'The fee for a debit returned R01 or R09, unless the loan\'s product has its own.', resolve: (s) => money(s.returnFee.toString(), 'USD') }),
+    returnFee: t.field({ type: 'Money', description: 'The fee for a debit returned R01 or R09, unless the loan\'s product has its own.', resolve: (s) => money(s.returnFee, 'USD') }),
     productReturnFees: t.field({
       type: [builder.objectRef<{ productCode: string; fee: string }>('ProductReturnFee').implement({
         description: 'A product\'s own return fee.', authScopes: { can: 'autoDebit.read' },
@@ -84,7 +84,7 @@ DebitPresentmentRef.implement({
   fields: (t) => ({
     dueDate: t.field({ type: 'Date', description: 'The instalment\'s due date.', resolve: (p) => businessDateOf(p.dueDate) }),
     attempt: t.exposeInt('attempt', { description: '1 for the first presentment; 2 and 3 after returns for want of money.' }),
-    amount: t.field({ type: 'Money', description: 'The debit.', resolve: (p) => money(p.amount.toString(), 'USD') }),
+    amount: t.field({ type: 'Money', description: 'The debit.', resolve: (p) => money(p.amount, 'USD') }),
     presentedOn: t.field({ type: 'Date', description: 'The business date it was presented and posted.', resolve: (p) => businessDateOf(p.presentedOn) }),
     traceNumber: t.exposeString('traceNumber', { description: 'Its trace number in the file (and the repayment\'s external reference).' }),
     status: t.field({ type: PresentmentStatusEnum, description: 'Presented or returned.', resolve: (p) => p.status as 'presented' }),
@@ -116,7 +116,7 @@ const DebitFileRef = builder.objectRef<FileRow>('DebitFile').implement({
   fields: (t) => ({
     businessDate: t.field({ type: 'Date', description: 'The business date (the entries\' effective date).', resolve: (f) => businessDateOf(f.businessDate) }),
     entries: t.exposeInt('entries', { description: 'How many debits.' }),
-    total: t.field({ type: 'Money', description: 'Their total.', resolve: (f) => money(f.total.toString(), 'USD') }),
+    total: t.field({ type: 'Money', description: 'Their total.', resolve: (f) => money(f.total, 'USD') }),
     content: t.string({ description: 'The file: 94-character records, blocked to tens (full account numbers; kept sealed, opened for this answer).', resolve: (f, _args, context) => openSecret(context.runtime.dataKey, f.contentSealed) }),
   }),
 });

@@ -123,11 +123,11 @@ builder.node(PromiseToPayRef, {
   },
   authScopes: { can: 'collections.read' },
   fields: (t) => ({
-    amount: t.field({ type: 'Money', description: 'What was promised.', resolve: (p) => money(p.amount.toString(), p.currency) }),
+    amount: t.field({ type: 'Money', description: 'What was promised.', resolve: (p) => money(p.amount, p.currency) }),
     promisedDate: t.field({ type: 'Date', description: 'By when.', resolve: (p) => dateOf(p.promisedDate) }),
     madeOn: t.field({ type: 'Date', description: 'The business date it was made on: payments from then count towards it.', resolve: (p) => dateOf(p.madeOn) }),
     status: t.field({ type: PromiseStatusEnum, description: 'Where it stands.', resolve: (p) => p.status as 'pending' }),
-    paid: t.field({ type: 'Money', nullable: true, description: 'What had arrived towards it when it was judged; null until then.', resolve: (p) => (p.paid === null ? null : money(p.paid.toString(), p.currency)) }),
+    paid: t.field({ type: 'Money', nullable: true, description: 'What had arrived towards it when it was judged; null until then.', resolve: (p) => (p.paid === null ? null : money(p.paid, p.currency)) }),
     judgedOn: t.field({ type: 'Date', nullable: true, description: 'The business date end of day judged it on.', resolve: (p) => (p.judgedOn ? dateOf(p.judgedOn) : null) }),
     madeBy: t.exposeString('madeBy', { description: 'Who recorded it (subject).' }),
     case: t.field({ type: CollectionCaseRef, nullable: true, description: 'Its case.', resolve: async (p, _args, context) => context.db!.collectionCase.findFirst({ where: { id: p.caseId, ...caseFilter(await scopeOf(context)) } }) }),

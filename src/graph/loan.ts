@@ -336,8 +336,8 @@ builder.node(LoanRef, {
     product: t.field({ type: LoanProductRef, nullable: true, description: 'The product it was booked under.', resolve: (l, _args, context) => context.loaders.loanProductById.load(l.productId) }),
     productVersion: t.exposeInt('productVersion', { description: 'The product version whose terms it keeps.' }),
     currency: t.exposeString('currency', { description: 'ISO 4217.' }),
-    principal: t.field({ type: 'Money', description: 'The principal paid out at booking (for a loan paid out in tranches, the first tranche; see `tranches`).', resolve: (l) => money(l.principal.toString(), l.currency) }),
-    approvedPrincipal: t.field({ type: 'Money', description: 'What the loan is approved for: its principal, or more when later tranches may be paid out.', resolve: (l) => money(l.approvedPrincipal.toString(), l.currency) }),
+    principal: t.field({ type: 'Money', description: 'The principal paid out at booking (for a loan paid out in tranches, the first tranche; see `tranches`).', resolve: (l) => money(l.principal, l.currency) }),
+    approvedPrincipal: t.field({ type: 'Money', description: 'What the loan is approved for: its principal, or more when later tranches may be paid out.', resolve: (l) => money(l.approvedPrincipal, l.currency) }),
     undisbursedPrincipal: t.field({
       type: 'Money', description: 'Approved and not yet paid out (zero for a loan paid out at once).',
       resolve: async (l, _args, context) => money((await tranchesOfLoan(context, l)).undisbursed, l.currency),
@@ -381,21 +381,21 @@ builder.node(LoanRef, {
     }),
     interestInSuspense: t.field({
       type: 'Money', description: 'Interest receivable held out of income while the loan is in a non-accrual class (staff only).', authScopes: { can: 'ledger.read' },
-      resolve: (l) => money(l.interestSuspense.toString(), l.currency),
+      resolve: (l) => money(l.interestSuspense, l.currency),
     }),
     provision: t.field({
       type: 'Money', description: 'The provision held against it for its class (staff only).', authScopes: { can: 'ledger.read' },
-      resolve: (l) => money(l.provision.toString(), l.currency),
+      resolve: (l) => money(l.provision, l.currency),
     }),
     balancesAsOf: t.field({ type: 'Date', description: 'The business date its stored balances and position were last brought to, by a posting or by end of day; they hold as of the tenant\'s business date (nothing happened to the loan in between).', resolve: (l) => businessDateOf(l.asOf) }),
     receivable: t.field({
       type: ComponentAmountsRef, description: 'Its sub-ledger as of its last posting (what the GL control accounts hold for it).',
       resolve: (l) => ({ currency: l.currency, principal: l.principalReceivable, interest: l.interestReceivable, fee: l.feeReceivable, penalty: l.penaltyReceivable }),
     }),
-    held: t.field({ type: 'Money', description: 'Borrower money held (advance and excess) as of its last posting.', resolve: (l) => money(l.held.toString(), l.currency) }),
+    held: t.field({ type: 'Money', description: 'Borrower money held (advance and excess) as of its last posting.', resolve: (l) => money(l.held, l.currency) }),
     interestInAdvance: t.field({
       type: 'Money', description: 'Interest paid before its instalment fell due, held as a liability (not income) until that date, as of its last posting.',
-      resolve: (l) => money(l.interestInAdvance.toString(), l.currency),
+      resolve: (l) => money(l.interestInAdvance, l.currency),
     }),
     account: t.field({
       type: LoanAccountRef,
@@ -432,7 +432,7 @@ builder.node(LoanTransactionRef, {
     kind: t.field({ type: TransactionKindEnum, description: 'What it is.', resolve: (x) => x.kind as 'repayment' }),
     sequence: t.exposeInt('seq', { description: 'Arrival order within the loan (breaks value-date ties).' }),
     valueDate: t.field({ type: 'Date', description: 'The date it is effective on.', resolve: (x) => businessDateOf(x.valueDate) }),
-    amount: t.field({ type: 'Money', nullable: true, description: 'Its amount; null for a reversal.', resolve: async (x, _args, context) => (x.amount ? money(x.amount.toString(), (await context.loaders.loanById.load(x.loanId))!.currency) : null) }),
+    amount: t.field({ type: 'Money', nullable: true, description: 'Its amount; null for a reversal.', resolve: async (x, _args, context) => (x.amount ? money(x.amount, (await context.loaders.loanById.load(x.loanId))!.currency) : null) }),
     component: t.field({ type: LoanComponentEnum, nullable: true, description: 'For charges and waivers: what is charged or waived.', resolve: (x) => x.component as 'fee' | null }),
     instalment: t.exposeInt('instalment', { nullable: true, description: 'For a waiver of one instalment: which.' }),
     reschedule: t.expose('reschedule', { type: PrepaymentRescheduleEnum, nullable: true, description: 'For a prepayment: a lower instalment or a shorter tenor.' }),

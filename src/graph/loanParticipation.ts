@@ -142,11 +142,11 @@ builder.node(LoanParticipationRef, {
     }),
     guaranteePaid: t.field({
       type: 'Money', description: 'What the default loss guarantee paid for it (zero unless bought back).',
-      resolve: async (p, _args, context) => money(p.guaranteePaid.toString(), (await loanOfShare(context).load(p.loanId))!.currency),
+      resolve: async (p, _args, context) => money(p.guaranteePaid, (await loanOfShare(context).load(p.loanId))!.currency),
     }),
     funded: t.field({
       type: 'Money', description: 'Its share of the principal owed on `from`: what it paid in.',
-      resolve: async (p, _args, context) => money(p.funded.toString(), (await loanOfShare(context).load(p.loanId))!.currency),
+      resolve: async (p, _args, context) => money(p.funded, (await loanOfShare(context).load(p.loanId))!.currency),
     }),
     borrowerRatePercent: t.field({
       type: 'Decimal', description: 'The rate the borrower pays: the blend of each lender\'s rate by its share (docs/co-lending.md, "The borrower\'s rate").',

@@ -38,10 +38,10 @@ builder.node(OriginationCommissionRef, {
   fields: (t) => ({
     partnerCode: t.exposeString('partnerCode', { description: 'The origination partner.' }),
     loanNumber: t.string({ nullable: true, description: 'The loan\'s number (e.g. L-000123).', resolve: (c, _args, context) => loanNumberOf(context).load(c.loanId) }),
-    amount: t.field({ type: 'Money', description: 'The commission.', resolve: (c) => money(c.amount.toString(), c.currency) }),
-    base: t.field({ type: 'Money', description: 'The principal it was a percentage of (paid out at booking).', resolve: (c) => money(c.base.toString(), c.currency) }),
+    amount: t.field({ type: 'Money', description: 'The commission.', resolve: (c) => money(c.amount, c.currency) }),
+    base: t.field({ type: 'Money', description: 'The principal it was a percentage of (paid out at booking).', resolve: (c) => money(c.base, c.currency) }),
     percent: t.field({ type: 'Decimal', description: 'The rule\'s percentage then.', resolve: (c) => c.percent.toString() }),
-    cap: t.field({ type: 'Money', nullable: true, description: 'The rule\'s cap per loan then; null for none.', resolve: (c) => (c.cap === null ? null : money(c.cap.toString(), c.currency)) }),
+    cap: t.field({ type: 'Money', nullable: true, description: 'The rule\'s cap per loan then; null for none.', resolve: (c) => (c.cap === null ? null : money(c.cap, c.currency)) }),
     accruedOn: t.field({ type: 'Date', description: 'The business date the loan was booked.', resolve: (c) => businessDateOf(c.accruedOn) }),
     clawbackDays: t.exposeInt('clawbackDays', { description: 'Clawed back if the loan closes within this many days of its disbursement.' }),
     clawedBackOn: t.field({ type: 'Date', nullable: true, description: 'When end of day took it back (the loan closed early); null: it stands.', resolve: (c) => (c.clawedBackOn ? businessDateOf(c.clawedBackOn) : null) }),

@@ -39,7 +39,7 @@ builder.node(ApprovalRequestRef, {
       type: 'Money', description: 'The amount recommended (at most what the application asks for).',
       resolve: async (r, _args, context) => {
         const application = await context.loaders.applicationById.load(r.applicationId);
-        return money(r.amount.toString(), application?.currency ?? 'USD');
+        return money(r.amount, application?.currency ?? 'USD');
       },
     }),
     riskGrade: t.exposeString('riskGrade', { nullable: true, description: 'The risk grade of the credit policy\'s decision.' }),
@@ -169,7 +169,7 @@ const PolicyOverrideRef = builder.objectRef<OverrideReportRow>('PolicyOverride')
   fields: (t) => ({
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (o, _args, context) => context.loaders.applicationById.load(o.decision.applicationId) }),
     outcome: t.string({ description: 'The decision: `APPROVE`.', resolve: (o) => o.decision.outcome }),
-    amount: t.field({ type: 'Money', nullable: true, description: 'The most the decision lends.', resolve: (o) => (o.decision.maxAmount === null ? null : money(o.decision.maxAmount.toString(), o.currency)) }),
+    amount: t.field({ type: 'Money', nullable: true, description: 'The most the decision lends.', resolve: (o) => (o.decision.maxAmount === null ? null : money(o.decision.maxAmount, o.currency)) }),
     riskGrade: t.string({ nullable: true, description: 'The risk grade.', resolve: (o) => o.decision.riskGrade }),
     policyVersion: t.int({ nullable: true, description: 'The credit policy version overridden.', resolve: (o) => o.decision.policyVersion }),
     failedRules: t.stringList({

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertPositiveAmount, Decimal, formatMoney, isCurrency, minorUnits, money, parseDecimalText, parseMoney } from '../../src/domain/money.js';
 import { dateInZone, isBusinessDate, isTimeZone } from '../../src/domain/businessDate.js';
+import { Prisma } from '../../src/generated/prisma/client.js';
 
 describe('money', () => {
   it.each([
@@ -44,6 +45,17 @@ describe('money', () => {
         expect(formatMoney(money(amount, currency))).toBe(`${amount.toFixed(minorUnits(currency))} ${currency}`);
       }
     }
+  });
+
+  it('copies the ORM\'s decimals digit for digit: the same amount as read from their text', () => {
+    fc.assert(fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 12 }), (units, scale) => {
+      const text = new Decimal(units.toString()).div(new Decimal(10).pow(scale)).toFixed();
+      const copied = money(new Prisma.Decimal(text), 'USD');
+      expect(copied.amount).toBeInstanceOf(Decimal);
+      expect(copied.amount.toFixed()).toBe(new Decimal(text).toFixed());
+      expect(formatMoney(copied)).toBe(formatMoney(money(text, 'USD')));
+    }), { numRuns: 1000 });
+    for (const text of ['0', '-0', '1e21', '1e-9']) expect(formatMoney(money(new Prisma.Decimal(text), 'KWD'))).toBe(formatMoney(money(text, 'KWD')));
   });
 
   it('never goes through a float', () => {
