@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assertPositiveAmount, Decimal, formatMoney, isCurrency, minorUnits, money, parseDecimalText, parseMoney } from '../../src/domain/money.js';
 import { dateInZone, isBusinessDate, isTimeZone } from '../../src/domain/businessDate.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
+import { Decimal as DecimalBase } from 'decimal.js';
 
 describe('money', () => {
   it.each([
@@ -28,6 +29,14 @@ describe('money', () => {
   it('takes a Decimal of its own as it is, and any other amount by its text, written alike', () => {
     const ours = new Decimal('1234.565');
     expect(money(ours, 'USD').amount).toBe(ours);
+    // decimal.js's own class passes `instanceof` for ours but rounds half-up: it is copied, and rounds as ours does.
+    for (const [text, currency, written] of [['0.125', 'USD', '0.12 USD'], ['2.5', 'JPY', '2 JPY'], ['-0.005', 'USD', '-0.00 USD']] as const) {
+      const base = new DecimalBase(text);
+      const taken = money(base, currency);
+      expect(taken.amount).not.toBe(base);
+      expect(taken.amount.constructor).toBe(Decimal);
+      expect(formatMoney(taken)).toBe(written);
+    }
     const fromElsewhere = { toString: () => '1234.565' };
     for (const amount of [ours, '1234.565', 1234.565, fromElsewhere]) expect(formatMoney(money(amount, 'USD'))).toBe('1234.56 USD');
     expect(formatMoney(money(new Decimal('1e-7'), 'KWD'))).toBe('0.000 KWD');
