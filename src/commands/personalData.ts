@@ -6,9 +6,9 @@
 // On the tenant's pool the record is one round trip of plain SQL, its bookkeeping a statement prepared once per
 // connection (runSqlCommand); through the ORM's transaction the bookkeeping went unnamed and PostgreSQL planned it
 // on every read, more than three times what writing the record cost it (docs/performance.md).
-import pg from 'pg';
+import type pg from 'pg';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { runCommand, runSqlCommand, type CommandContext, type Outcome } from './runCommand.js';
+import { runCommandOn, type CommandContext } from './runCommand.js';
 
 export interface PersonalDataRead {
   partyId: string;
@@ -17,11 +17,9 @@ export interface PersonalDataRead {
 
 export async function recordPersonalDataReads(db: TenantDb | pg.Pool, command: CommandContext, reads: PersonalDataRead[]): Promise<void> {
   if (reads.length === 0) return;
-  const recorded = { ...command, action: 'party.personalData.read' };
-  const work = async (): Promise<Outcome<undefined>> => ({
+  await runCommandOn(db, { ...command, action: 'party.personalData.read' }, async () => ({
     result: undefined,
     audit: reads.map((read) => ({ entityType: 'Party', entityId: read.partyId, after: { fieldsRead: [...read.fields].sort() } })),
     events: [],
-  });
-  await (db instanceof pg.Pool ? runSqlCommand(db, recorded, work) : runCommand(db, recorded, work));
+  }));
 }

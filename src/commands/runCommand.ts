@@ -389,6 +389,17 @@ export async function runSqlCommand<T>(
 }
 
 /**
+ * A command where its caller holds it: on a pool (plain SQL on one connection, the path the API takes) or inside a
+ * tenant client's transaction (services and tests that hold one). `work` gets whichever of the two it runs on.
+ */
+export function runCommandOn<T>(
+  db: TenantDb | pg.Pool, command: Command, work: (sql: Tx | CommandSql) => Promise<Outcome<T>>, replay?: (stored: Record<string, unknown>) => T,
+): Promise<T> {
+  if (db instanceof pg.Pool) return runSqlCommand(db, command, work, replay);
+  return runCommand(db, command, work, replay && (async (stored) => replay(stored)));
+}
+
+/**
  * How a command's transaction begins. Its statements of fixed text are prepared once per connection, and their
  * values are JSON documents and arrays whose contents the planner cannot use: planned for each execution's values,
  * the bookkeeping was planned afresh on every command (PostgreSQL kept preferring its custom plans), which cost the

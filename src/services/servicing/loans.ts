@@ -12,7 +12,7 @@ import { tranchePlanOf } from '../../domain/servicing/tranches.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import pg from 'pg';
-import { idempotencyOwner, runCommand, runSqlCommand, type AuditDraft, type Command, type CommandSql, type EventDraft, type CommandContext, type Outcome, type Statement } from '../../commands/runCommand.js';
+import { idempotencyOwner, runCommand, runCommandOn, runSqlCommand, type AuditDraft, type Command, type CommandSql, type EventDraft, type CommandContext, type Outcome, type Statement } from '../../commands/runCommand.js';
 import { assertOffered, productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
@@ -243,14 +243,6 @@ const ACTION: Record<TransactionKind, string> = {
   reversal: 'loan.reverse', charge: 'loan.charge', waiver: 'loan.waive', tranche: 'loan.disburseTranche', writeOff: 'loan.writeOff', restructure: 'loan.restructure',
 };
 
-/**
- * Runs a posting command: on the pool (plain SQL on one connection, the hot path the API takes) or inside a
- * tenant client's transaction (services and tests that hold one).
- */
-function runPosting<T>(db: TenantDb | pg.Pool, command: Command, work: (sql: Tx | CommandSql) => Promise<Outcome<T>>, replay: (stored: Record<string, unknown>) => T): Promise<T> {
-  return db instanceof pg.Pool ? runSqlCommand(db, command, work, replay) : runCommand(db, command, work, async (stored) => replay(stored));
-}
-
 /** One posting command: a transaction on one loan, as of the tenant's business date. */
 interface SinglePosting {
   command: Command;
@@ -367,7 +359,7 @@ export async function postRepaymentFile(db: TenantDb | pg.Pool, command: LoanCom
   if (lines.length === 0 || lines.length > MAX_FILE_REPAYMENTS) throw new InvalidField('repayments', `a file carries 1–${MAX_FILE_REPAYMENTS} repayments`);
   const batchId = randomUUID();
   const digest = createHash('sha256').update(JSON.stringify(lines)).digest('hex');
-  return runPosting(db, { ...command, action: 'loan.repayFile', idempotency: { key: idempotencyKey, input: { sha256: digest } } }, async (sql) => {
+  return runCommandOn(db, { ...command, action: 'loan.repayFile', idempotency: { key: idempotencyKey, input: { sha256: digest } } }, async (sql) => {
     const writes: Statement[] = [];
     const drafts: PostingDraft[] = lines.map((line, k) => ({
       loanId: line.loanId, kind: 'repayment', valueDate: line.valueDate, amount: line.amount, channel: line.channel,
