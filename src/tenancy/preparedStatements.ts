@@ -91,7 +91,12 @@ export function preparedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
  * per connection as `preparedQuery`'s (`pastBound`).
  */
 export function batchStatement(client: pg.PoolClient, key: string): { name: string; prepared: boolean } {
-  const name = statementName(`batch:${key}`);
+  return nameOn(client, `batch:${key}`);
+}
+
+/** `key`'s name, counted as `client`'s from now on; `prepared` says whether it already was. */
+function nameOn(client: pg.PoolClient, key: string): { name: string; prepared: boolean } {
+  const name = statementName(key);
   const names = namesOn(client);
   if (names.has(name)) return { name, prepared: true };
   names.add(name);
@@ -104,10 +109,7 @@ export function batchStatement(client: pg.PoolClient, key: string): { name: stri
  * on, its tenant's schema included (the text names it), as for `preparedQuery`.
  */
 export function statementOn(client: pg.PoolClient, key: string): string {
-  const name = statementName(`on:${key}`);
-  const names = namesOn(client);
-  names.add(name);
-  return name;
+  return nameOn(client, `on:${key}`).name;
 }
 
 /**
