@@ -101,9 +101,8 @@ export function money(amount: DecimalBase.Value | { toString(): string }, curren
   // Every clone of decimal.js shares one prototype, so `instanceof` alone would also take decimal.js's own class,
   // which rounds half-up at 20 digits: only a number made by ours is taken as it is.
   if (amount instanceof Decimal && amount.constructor === Decimal) return { amount, currency };
-  if (typeof amount === 'string' || typeof amount === 'number') return { amount: new Decimal(amount), currency };
   // Another copy of decimal.js (the ORM's decimals are one) is copied digit for digit, as decimal.js does for its own.
-  if (DecimalBase.isDecimal(amount)) return { amount: new Decimal(amount), currency };
+  if (typeof amount === 'string' || typeof amount === 'number' || DecimalBase.isDecimal(amount)) return { amount: new Decimal(amount), currency };
   return { amount: new Decimal(amount.toString()), currency };
 }
 
