@@ -281,7 +281,7 @@ class RequestLoaders implements Loaders {
         const [id, name] = key.split('|') as [string, string];
         fields.set(id, [...(fields.get(id) ?? []), name]);
       }
-      await recordPersonalDataReads(this.scope.sql()?.pool ?? this.scope.tenantDb()!, this.scope.command(), [...fields].map(([id, names]) => ({ partyId: id, fields: names })));
+      await recordPersonalDataReads(this.scope.sql()!.pool, this.scope.command(), [...fields].map(([id, names]) => ({ partyId: id, fields: names })));
       return keys.map(() => true as const);
     }));
   }
