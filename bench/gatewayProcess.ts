@@ -115,11 +115,20 @@ export interface GatewayOptions {
   production?: boolean;
 }
 
+const issuers = new Map<string, Promise<string>>();
+
+/** One per key folder, shared by the gateways of a run that sign with it, as a deployment's replicas share one. */
+function issuerOutside(dataDir: string): Promise<string> {
+  let issuer = issuers.get(dataDir);
+  if (!issuer) issuers.set(dataDir, (issuer = serveKeySet(dataDir)));
+  return issuer;
+}
+
 /**
  * An identity provider's key set on loopback, as Keycloak serves one: the public half of the development key kept
  * under `dataDir` (the one the benches sign with), at `<issuer>/protocol/openid-connect/certs`. Stopped at clean-up.
  */
-async function issuerOutside(dataDir: string): Promise<string> {
+async function serveKeySet(dataDir: string): Promise<string> {
   const key = await loadOrCreateDevKey(dataDir, 'test');
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}/realms/bench`;

@@ -240,7 +240,6 @@ async function run(): Promise<void> {
   const token = (role: Role) => signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role, tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
   const tokens = { disburse: await token('disbursement-officer'), repay: await token('servicing-agent'), finance: await token('finance'), admin: await token('tenant-admin') };
   const api = <T>(who: keyof typeof tokens, query: string, variables: Record<string, unknown> = {}) => graphql<T>(gateway.base, tokens[who], query, variables);
-  const repayTokens = await Promise.all(replicas.map((g) => signDevToken(key, { issuer: g.issuer, audience: 'lendgraph-api', role: 'servicing-agent', tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() })));
 
   const { currentTenant } = dataOf(await api<{ currentTenant: { businessDate: string } }>('admin', '{ currentTenant { businessDate } }'), 'currentTenant');
   const businessDate = currentTenant.businessDate;
@@ -297,7 +296,7 @@ async function run(): Promise<void> {
         for (let k = 0; worker + k * width < count; k += 1) {
           const loan = loans[(worker + k * width) % loans.length]!;
           const replica = worker % replicas.length;
-          const reply = await graphql<{ postRepayment: { loanTransaction: { id: string } | null; userErrors: UserError[] } }>(replicas[replica]!.base, repayTokens[replica]!, REPAY, {
+          const reply = await graphql<{ postRepayment: { loanTransaction: { id: string } | null; userErrors: UserError[] } }>(replicas[replica]!.base, tokens.repay, REPAY, {
             input: { idempotencyKey: `bench-single-${sequence++}`, loanId: loan, amount: SINGLE_AMOUNT, valueDate: businessDate, channel: CHANNEL },
           });
           // A refusal in the payload counts as an error by its code, as a GraphQL error does.

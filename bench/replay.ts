@@ -13,7 +13,7 @@ import type { LoanAccount, LoanTransaction } from '../src/domain/servicing/loanA
 import type * as PostingReplay from '../src/domain/servicing/postingReplay.js';
 import type * as Product from '../src/domain/servicing/product.js';
 import type * as Checkpoint from '../src/domain/servicing/replay/checkpoint.js';
-import { commitOf, machine, publishSection } from './record.js';
+import { commitOf, machine, percentile, publishSection } from './record.js';
 
 const built = (module: string) => import(pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist', module)).href);
 const { Decimal } = await built('domain/money.js') as typeof Money;
@@ -79,8 +79,7 @@ function time(perReplay: number, amount: string): { median: number; rounds: numb
     if (round > 0) rounds.push(((performance.now() - began) * 1000) / REPLAYS);
     checkpointChars = stored.length;
   }
-  const sorted = [...rounds].sort((a, b) => a - b);
-  return { median: sorted[(sorted.length - 1) / 2]!, rounds, checkpointChars };
+  return { median: percentile([...rounds].sort((a, b) => a - b), 50), rounds, checkpointChars };
 }
 
 // Small amounts: between two reopenings, 1,000 replays of five repayments of 0.02 pay 100.00 of the first
