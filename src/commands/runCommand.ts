@@ -324,11 +324,9 @@ export async function runSqlCommand<T>(
   let done = false;
   const batches = batchesOn(client);
   const run = async <R extends pg.QueryResultRow>(statements: Statement[], commit: boolean): Promise<pg.QueryResult<R>[]> => {
-    const batch = batchParts(client, schema, statements, begun ? [] : BEGIN_COMMAND);
-    if (commit) batch.parts.push('COMMIT');
+    const begin = !begun;
     begun = true;
-    const results = await batches.send<R>(batch);
-    return batch.answerAt.map((at) => results[at]!);
+    return sendStatements<R>(client, schema, batches, statements, { begin, commit });
   };
   const bound = (statement: Statement) => client.query(statement.text(schema), statement.values);
   const sent: Promise<unknown>[] = [];
@@ -343,7 +341,7 @@ export async function runSqlCommand<T>(
   let staging = false;
   const sql: CommandSql = {
     async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = [], prepared?: Statement['prepared']): Promise<R[]> {
-      if (!begun) return (await run<R>([prepared ? { text, values, prepared } : { text, values }], false))[0]!.rows;
+      if (!begun) return (await run<R>([statementOf(text, values, prepared)], false))[0]!.rows;
       return bound({ text, values }).then((result) => result.rows as R[]);
     },
     send: sendAhead,
@@ -386,6 +384,23 @@ export async function runSqlCommand<T>(
     if (!done && begun) await client.query('ROLLBACK').catch(() => undefined);
     client.release(batches.retire);
   }
+}
+
+/** A statement of `text` with `values`, prepared once per connection when `prepared` names its shape. */
+export const statementOf = (text: TenantStatement, values: unknown[], prepared?: Statement['prepared']): Statement =>
+  (prepared ? { text, values, prepared } : { text, values });
+
+/**
+ * `statements` as one batch on a command's connection (`batchParts`), after `BEGIN_COMMAND` when `begin` and with
+ * `COMMIT` last when `commit`: each statement's result, in order.
+ */
+export async function sendStatements<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  client: pg.PoolClient, schema: string, batches: ReturnType<typeof batchesOn>, statements: readonly Statement[], options: { begin: boolean; commit: boolean },
+): Promise<pg.QueryResult<R>[]> {
+  const batch = batchParts(client, schema, statements, options.begin ? BEGIN_COMMAND : []);
+  if (options.commit) batch.parts.push('COMMIT');
+  const results = await batches.send<R>(batch);
+  return batch.answerAt.map((at) => results[at]!);
 }
 
 /**

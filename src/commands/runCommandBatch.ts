@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
 import type { TenantStatement } from '../tenancy/tenantSql.js';
-import { BEGIN_COMMAND, batchesOn, batchParts, bookkeepingStatement, claimsStatement, idempotencyOwner, requestHashOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
+import { batchesOn, bookkeepingStatement, claimsStatement, idempotencyOwner, requestHashOf, sendStatements, statementOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
 
 export interface BatchWork<T, S, P> {
   /** Reads (and locks) what the batch needs; its first statement goes with BEGIN and the key claims. */
@@ -58,11 +58,10 @@ export async function runSqlCommandBatch<T, S, P>(
       async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = [], prepared?: Statement['prepared']): Promise<R[]> {
         if (begun) return (await client.query<R>(text(schema), values)).rows;
         begun = true;
-        const first: Statement = prepared ? { text, values, prepared } : { text, values };
-        const batch = batchParts(client, schema, claims.length > 0 ? [claiming, first] : [first], BEGIN_COMMAND);
-        const results = await batches.send(batch);
-        if (claims.length > 0) claimed = new Set(results[batch.answerAt[0]!]!.rows.map((row) => JSON.stringify([row['principal'], row['key']])));
-        return results[batch.answerAt.at(-1)!]!.rows as R[];
+        const first = statementOf(text, values, prepared);
+        const results = await sendStatements(client, schema, batches, claims.length > 0 ? [claiming, first] : [first], { begin: true, commit: false });
+        if (claims.length > 0) claimed = new Set(results[0]!.rows.map((row) => JSON.stringify([row['principal'], row['key']])));
+        return results.at(-1)!.rows as R[];
       },
     };
     const read = await work.read(sql);
@@ -91,9 +90,7 @@ export async function runSqlCommandBatch<T, S, P>(
     } else {
       const statements = [...work.write(decided.map((d) => d.part)), bookkeepingStatement(decided.map((d) => ({ command: commands[d.index]!, outcome: d.outcome })), forgotten)];
       try {
-        const batch = batchParts(client, schema, statements);
-        batch.parts.push('COMMIT');
-        await batches.send(batch);
+        await sendStatements(client, schema, batches, statements, { begin: false, commit: true });
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         done = true;
