@@ -73,12 +73,12 @@ const EVENT_TYPE: Record<TransactionKind, string> = {
 };
 
 /** Each co-lending partner hears of its own money in a posted loan, and of nothing else of it. */
-export function shareEventsOf(posting: Pick<PostingResult, 'loans'>): EventDraft[] {
+export function shareEventsOf(posting: Pick<PostedPart, 'loans'>): EventDraft[] {
   return [...posting.loans.values()].flatMap((loan) => loan.shares.map((share) => ({
     type: 'loan.coLendingShareChanged', aggregateType: 'Loan', aggregateId: loan.loanId, partnerScope: share.partnerCode,
     payload: {
-      loanId: loan.loanId, partnerCode: share.partnerCode, collected: { amount: share.collected, currency: loan.state.currency },
-      principal: { amount: share.principal, currency: loan.state.currency }, status: loan.status, daysPastDue: loan.state.daysPastDue,
+      loanId: loan.loanId, partnerCode: share.partnerCode, collected: { amount: share.collected, currency: loan.currency },
+      principal: { amount: share.principal, currency: loan.currency }, status: loan.status, daysPastDue: loan.daysPastDue,
     },
   })));
 }
@@ -91,7 +91,7 @@ export function eventsOf(posting: PostedPart): EventDraft[] {
       type: EVENT_TYPE[draft.kind], aggregateType: 'Loan', aggregateId: draft.loanId, partnerScope: loan.originationPartner,
       payload: {
         loanId: draft.loanId, transactionId: id, kind: draft.kind, valueDate: draft.valueDate,
-        amount: draft.amount ? { amount: draft.amount, currency: loan.state.currency } : null, status: loan.status, daysPastDue: loan.state.daysPastDue,
+        amount: draft.amount ? { amount: draft.amount, currency: loan.currency } : null, status: loan.status, daysPastDue: loan.daysPastDue,
         ...(draft.reverses ? { reverses: draft.reverses } : {}),
       },
     };
@@ -101,7 +101,7 @@ export function eventsOf(posting: PostedPart): EventDraft[] {
     if (loan.status !== loan.statusBefore) {
       events.push({
         type: 'loan.statusChanged', aggregateType: 'Loan', aggregateId: loan.loanId, partnerScope: loan.originationPartner,
-        payload: { loanId: loan.loanId, from: loan.statusBefore, to: loan.status, daysPastDue: loan.state.daysPastDue },
+        payload: { loanId: loan.loanId, from: loan.statusBefore, to: loan.status, daysPastDue: loan.daysPastDue },
       });
     }
   }
@@ -374,7 +374,7 @@ export async function postRepaymentFile(db: TenantDb | pg.Pool, command: LoanCom
       ...(stage ? { onPart: (part: PostedPart) => { stage(eventsOf(part)); staged = true; } } : {}),
     });
     const total = lines.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
-    const summary = { batchId, posted: lines.length, loans: posting.loans.size, total: total.toFixed(), sha256: digest, journals: posting.journals };
+    const summary = { batchId, posted: lines.length, loans: posting.loanCount, total: total.toFixed(), sha256: digest, journals: posting.journals };
     // The payer reconciles line by line: each line's transaction, in the file's order (the audit keeps the summary).
     const answer = { ...summary, transactionIds: posting.transactions.map((t) => t.id) };
     return {

@@ -62,14 +62,20 @@ export interface PostedTransaction {
   draft: PostingDraft;
 }
 
-export interface PostedLoan {
+/** What a posting changed in a loan, as its events tell it: everything but the replayed state. */
+export interface PostedLoanOutline {
   loanId: string;
   originationPartner: string | null;
   statusBefore: LoanStatus;
   status: LoanStatus;
-  state: LoanAccountState;
+  currency: string;
+  daysPastDue: number;
   /** What this posting changed for each co-lending partner with a share of the loan (none when it moved nothing of theirs). */
   shares: ShareChange[];
+}
+
+export interface PostedLoan extends PostedLoanOutline {
+  state: LoanAccountState;
 }
 
 /** A co-lending partner's money in one loan as one posting moved it. */
@@ -101,7 +107,13 @@ export interface PostingResult {
   transactions: PostedTransaction[];
   /** The rows written for `transactions`, in the same order: the answer needs no read back. */
   rows: TransactionRow[];
+  /**
+   * Each loan's replay. Empty for a posting written in parts with `onPart`: each part's loans went to it in outline,
+   * and their replays were not kept (a file's thousands would live until its end, copied by every collection).
+   */
   loans: Map<string, PostedLoan>;
+  /** How many loans the posting appended to or replayed (also when `loans` was not kept). */
+  loanCount: number;
   journals: number;
 }
 
@@ -305,8 +317,11 @@ export interface PostingOptions {
   onPart?: (part: PostedPart) => void;
 }
 
-/** What one part of a large posting posted. */
-export type PostedPart = Pick<PostingResult, 'transactions' | 'loans'>;
+/** What one part of a large posting posted, or a whole posting: its transactions and what they changed in each loan. */
+export interface PostedPart {
+  transactions: PostedTransaction[];
+  loans: ReadonlyMap<string, PostedLoanOutline>;
+}
 
 /**
  * Appends `drafts` to their loans (and replays `alsoLoans`, e.g. one just booked), then posts what the replays
@@ -346,27 +361,39 @@ async function postInParts(
   send: NonNullable<CommandSql['send']>, run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>,
   onPart?: PostingOptions['onPart'],
 ): Promise<PostingResult> {
-  const replayed: ComputedPart[] = [];
-  let unsent: ComputedPart[] = [];
+  // A slice's replays and rows are let go as soon as it is written out as text: held until their part was sent
+  // (or, for the result, until the file's end), they outlived the young generation and every collection copied
+  // them. Its loans are kept in outline for the part's events; whole only when no `onPart` takes them, as the result's.
+  const kept = new Map<string, PostedLoan>();
+  let journals = 0;
+  let loanCount = 0;
+  let text = new PostingText();
+  let partLoans = new Map<string, PostedLoanOutline>();
   let slice: string[] = [];
   let sliceSize = 0;
   let partSize = 0;
   const replaySlice = async () => {
     const computed = computeLoans(run, plan, loans, histories, slice);
-    replayed.push(computed);
-    unsent.push(computed);
+    text.add(computed.rows);
+    journals += computed.rows.journals.length;
+    loanCount += computed.loans.size;
+    for (const [loanId, posted] of computed.loans) {
+      if (onPart) partLoans.set(loanId, outlineOf(posted));
+      else kept.set(loanId, posted);
+    }
     slice = [];
     sliceSize = 0;
     // Lets the connection move what is being sent, take PostgreSQL's answer and send what is queued behind it.
     await new Promise((resolve) => setImmediate(resolve));
   };
   const sendPart = () => {
-    send(postingWrite(unsent.map((computed) => computed.rows)));
+    send(text.statement());
     if (onPart) {
-      const posted = new Map(unsent.flatMap((computed) => [...computed.loans]));
-      onPart({ transactions: [...posted.keys()].flatMap((loanId) => plan.newByLoan.get(loanId)!.map((draft) => ({ id: draft.id, draft }))), loans: posted });
+      const transactions = [...partLoans.keys()].flatMap((loanId) => plan.newByLoan.get(loanId)!.map((draft) => ({ id: draft.id, draft })));
+      onPart({ transactions, loans: partLoans });
     }
-    unsent = [];
+    text = new PostingText();
+    partLoans = new Map();
     partSize = 0;
   };
   for (const loanId of plan.loanIds) {
@@ -378,14 +405,16 @@ async function postInParts(
     if (partSize >= PART_TRANSACTIONS) sendPart();
   }
   if (slice.length > 0) await replaySlice();
-  if (unsent.length > 0) sendPart();
-  return resultOf(run, plan, loans, replayed);
+  if (!text.empty) sendPart();
+  return resultOf(run, plan, loans, kept, loanCount, journals);
 }
+
+const outlineOf = ({ state: _state, ...outline }: PostedLoan): PostedLoanOutline => outline;
 
 /** The replays of `plan`'s loans and the rows they add; throws InvalidField or CONFLICT naming the caller's field. */
 export function computePosting(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>): { result: PostingResult; rows: PostingRows } {
   const part = computeLoans(run, plan, loans, histories, plan.loanIds);
-  return { result: resultOf(run, plan, loans, [part]), rows: part.rows };
+  return { result: resultOf(run, plan, loans, part.loans, part.loans.size, part.rows.journals.length), rows: part.rows };
 }
 
 /** What the replays of some of a plan's loans add. */
@@ -398,13 +427,9 @@ interface ComputedPart {
  * The posting's result, in the drafts' order, from its parts. Its rows are made when read: a single posting answers
  * with its transaction's row, a payment file with ids alone, and its 100,000 rows were made for nothing.
  */
-function resultOf(run: PostingRun, plan: PostingPlan, lockedLoans: ReadonlyMap<string, LockedLoan>, parts: readonly ComputedPart[]): PostingResult {
-  const loans = new Map<string, PostedLoan>();
-  let journals = 0;
-  for (const part of parts) {
-    for (const [id, loan] of part.loans) loans.set(id, loan);
-    journals += part.rows.journals.length;
-  }
+function resultOf(
+  run: PostingRun, plan: PostingPlan, lockedLoans: ReadonlyMap<string, LockedLoan>, loans: Map<string, PostedLoan>, loanCount: number, journals: number,
+): PostingResult {
   let rows: TransactionRow[] | undefined;
   return {
     transactions: plan.transactions,
@@ -412,6 +437,7 @@ function resultOf(run: PostingRun, plan: PostingPlan, lockedLoans: ReadonlyMap<s
       return (rows ??= transactionRowsOf(run, plan, lockedLoans));
     },
     loans,
+    loanCount,
     journals,
   };
 }
@@ -466,7 +492,9 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
       if (error instanceof IllegalLoanTransition) throw new AppError('CONFLICT', error.message, fresh[0] ? { field: inputPath(`${fresh[0].field}loanId`) } : {});
       throw error;
     }
-    const posted: PostedLoan = { loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, state, shares: [] };
+    const posted: PostedLoan = {
+      loanId, originationPartner: loan.originationPartner, statusBefore: loan.status, status, currency: state.currency, daysPastDue: state.daysPastDue, state, shares: [],
+    };
     result.set(loanId, posted);
 
     fresh.forEach((d, k) => transactionRows.push({
@@ -513,14 +541,37 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
  * end of the statement, when all of them are in.
  */
 export function postingWrite(parts: readonly PostingRows[]): Statement {
-  const all: PostingRows = { transactions: [], journals: [], lines: [], loans: [] };
-  for (const part of parts) {
-    all.transactions.push(...part.transactions);
-    for (const journal of part.journals) all.journals.push({ ...journal, ord: all.journals.length });
-    all.lines.push(...part.lines);
-    all.loans.push(...part.loans);
+  const text = new PostingText();
+  for (const part of parts) text.add(part);
+  return text.statement();
+}
+
+/**
+ * The rows of a posting statement, written out as the JSON it takes as they come, so that the objects they were
+ * made from need not live until the statement is sent. Journals are numbered across everything added (`ord`: the
+ * order they are inserted in).
+ */
+class PostingText {
+  private readonly lists: [string[], string[], string[], string[]] = [[], [], [], []];
+  private journals = 0;
+
+  get empty(): boolean {
+    return this.lists.every((items) => items.length === 0);
   }
-  return { text: (schema) => `WITH new_transactions AS (
+
+  add(rows: PostingRows): void {
+    const offset = this.journals;
+    const journals = offset === 0 ? rows.journals : rows.journals.map((journal) => ({ ...journal, ord: journal.ord + offset }));
+    this.journals += rows.journals.length;
+    [rows.transactions, journals, rows.lines, rows.loans].forEach((list, k) => {
+      // The list's items without its brackets: the statement's array is every addition's items in turn.
+      if (list.length > 0) this.lists[k]!.push(JSON.stringify(list).slice(1, -1));
+    });
+  }
+
+  statement(): Statement {
+    return {
+      text: (schema) => `WITH new_transactions AS (
        INSERT INTO ${schema}.loan_transaction (id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel,
               external_reference, reason, batch_id, entered_by, entered_at, terms)
        SELECT id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel, external_reference, reason,
@@ -561,8 +612,10 @@ export function postingWrite(parts: readonly PostingRows[]): Statement {
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM new_transactions) + (SELECT count(*) FROM new_journals) + (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM updated)`,
-    values: [JSON.stringify(all.transactions), JSON.stringify(all.journals), JSON.stringify(all.lines), JSON.stringify(all.loans)],
-    prepared: { shape: 'posting-write', types: ['jsonb', 'jsonb', 'jsonb', 'jsonb'] } };
+      values: this.lists.map((items) => `[${items.join(',')}]`),
+      prepared: { shape: 'posting-write', types: ['jsonb', 'jsonb', 'jsonb', 'jsonb'] },
+    };
+  }
 }
 
 /** Raw SQL on whichever connection carries the posting: a Prisma transaction, or a command's own connection. */
