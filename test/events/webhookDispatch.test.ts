@@ -3,7 +3,7 @@
 // made when endpoints are active are shown end to end in webhooks.test.ts.)
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { dispatchWebhooks } from '../../src/events/webhooks/dispatch.js';
+import { dispatchWebhooks, type RetryPolicy } from '../../src/events/webhooks/dispatch.js';
 import type { JobQueue } from '../../src/events/jobs.js';
 import type { FeedEvent } from '../../src/events/outboxFeed.js';
 
@@ -24,7 +24,7 @@ function recordingClient(answers: Record<string, unknown>[][]) {
 }
 
 const queue = new Proxy({}, { get: () => { throw new Error('the job queue is not to be touched'); } }) as JobQueue;
-const policy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 } as unknown as Parameters<typeof dispatchWebhooks>[4];
+const policy: RetryPolicy = { maxAttempts: 5, retryDelaySeconds: 1, timeoutMs: 10_000, endpointConcurrency: 2, maxPauseSeconds: 600, disableAfterSeconds: 86_400 };
 
 describe('webhook dispatch in a settle pass', () => {
   it('asks only whether an endpoint is active when none is, and sends none of the events', async () => {
@@ -42,6 +42,10 @@ describe('webhook dispatch in a settle pass', () => {
     expect(await dispatchWebhooks(client, queue, 'tenant_acme', events, policy)).toBe(0);
     expect(sent).toHaveLength(2);
     expect(sent[1]!.text).toContain('INSERT INTO "tenant_acme".webhook_delivery');
+    // Two statements kept on the connection, under names of their own.
+    expect(sent[0]!.name).toBeTruthy();
+    expect(sent[1]!.name).toBeTruthy();
+    expect(sent[1]!.name).not.toBe(sent[0]!.name);
     expect(JSON.parse(sent[1]!.values![0] as string)).toHaveLength(3);
   });
 

@@ -561,7 +561,8 @@ class PostingText {
 
   add(rows: PostingRows): void {
     const offset = this.journals;
-    const journals = offset === 0 ? rows.journals : rows.journals.map((journal) => ({ ...journal, ord: journal.ord + offset }));
+    // Numbered by position whatever the rows say, as they are inserted; copied only when that changes a number.
+    const journals = rows.journals.every((journal, k) => journal.ord === offset + k) ? rows.journals : rows.journals.map((journal, k) => ({ ...journal, ord: offset + k }));
     this.journals += rows.journals.length;
     [rows.transactions, journals, rows.lines, rows.loans].forEach((list, k) => {
       // The list's items without its brackets: the statement's array is every addition's items in turn.

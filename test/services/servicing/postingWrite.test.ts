@@ -38,6 +38,14 @@ describe('the posting statement', () => {
     expect(statement.prepared).toEqual({ shape: 'posting-write', types: ['jsonb', 'jsonb', 'jsonb', 'jsonb'] });
   });
 
+  it('numbers journals by their place, whatever numbers the rows came with', () => {
+    const renumbered = rowsOf('h', 2, 1);
+    renumbered.journals.forEach((journal, k) => { journal.ord = 5 + k; });
+    const [, journals] = postingWrite([rowsOf('i', 1, 1), renumbered]).values.map((value) => JSON.parse(value as string) as { ord: number }[]);
+    expect(journals!.map((j) => j.ord)).toEqual([0, 1, 2]);
+    expect(renumbered.journals.map((j) => j.ord)).toEqual([5, 6]);
+  });
+
   it('writes the same text as the whole rows written at once', () => {
     const one = rowsOf('e', 2, 3);
     const values = postingWrite([one]).values;
