@@ -462,27 +462,32 @@ export function batchParts(client: pg.PoolClient, schema: string, statements: re
  * a statement prepared there no longer returns what it did (`staleStatement`). A batch refused for anything else (a
  * deadlock, a constraint) keeps its connection.
  */
-export function batchesOn(client: pg.PoolClient) {
-  let retire = false;
-  return {
-    get retire() {
-      return retire;
-    },
-    async send<R extends pg.QueryResultRow = pg.QueryResultRow>(
-      { parts, preparations }: { parts: readonly string[]; preparations: readonly string[] },
-    ): Promise<pg.QueryResult<R>[]> {
-      const prepared = preparations.length > 0 ? client.query(preparations.join('\n;\n')) : undefined;
-      const batch = client.query<R>(parts.join('\n;\n')) as unknown as Promise<pg.QueryResult<R> | pg.QueryResult<R>[]>;
-      try {
-        const [, results] = await Promise.all([prepared, batch]);
-        if (preparations.length > 0 && pastBound(client)) retire = true;
-        return Array.isArray(results) ? results : [results];
-      } catch (error) {
-        if (preparations.length > 0 || staleStatement(error)) retire = true;
-        throw error;
-      }
-    },
-  };
+export function batchesOn(client: pg.PoolClient): Batches {
+  return new Batches(client);
+}
+
+/** A class, not an object literal with a getter: V8 would give each command's a hidden class of its own, kept until a full collection. */
+class Batches {
+  /** The connection must go on release (see `batchesOn`). */
+  retire = false;
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async send<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    { parts, preparations }: { parts: readonly string[]; preparations: readonly string[] },
+  ): Promise<pg.QueryResult<R>[]> {
+    const { client } = this;
+    const prepared = preparations.length > 0 ? client.query(preparations.join('\n;\n')) : undefined;
+    const batch = client.query<R>(parts.join('\n;\n')) as unknown as Promise<pg.QueryResult<R> | pg.QueryResult<R>[]>;
+    try {
+      const [, results] = await Promise.all([prepared, batch]);
+      if (preparations.length > 0 && pastBound(client)) this.retire = true;
+      return Array.isArray(results) ? results : [results];
+    } catch (error) {
+      if (preparations.length > 0 || staleStatement(error)) this.retire = true;
+      throw error;
+    }
+  }
 }
 
 /** The raw-SQL door a command on one connection gives its work: rows back, names qualified by the statement. */

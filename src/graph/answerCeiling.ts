@@ -21,25 +21,30 @@ export interface AnswerCeiling<E extends Error = Error> {
  * answers with it instead of a partial answer).
  */
 export function answerCeiling<E extends Error>(limit: number, refusal: (count: number) => E): AnswerCeiling<E> {
-  let count = 0;
-  let passed: E | undefined;
-  return {
-    check() {
-      if (passed) throw passed;
-    },
-    add(result) {
-      if (result === null || result === undefined) return passed === undefined;
-      count += Array.isArray(result) ? result.length : 1;
-      if (count > limit && !passed) passed = refusal(count);
-      return passed === undefined;
-    },
-    get count() {
-      return count;
-    },
-    get passed() {
-      return passed;
-    },
-  };
+  return new Ceiling(limit, refusal);
+}
+
+/**
+ * A class, not an object literal with getters: V8 gives every such literal a hidden class of its own, made in the old
+ * generation and holding the getters' closures, which kept every request's ceiling (and what it reached) alive
+ * until a full collection.
+ */
+class Ceiling<E extends Error> implements AnswerCeiling<E> {
+  count = 0;
+  passed: E | undefined;
+
+  constructor(private readonly limit: number, private readonly refusal: (count: number) => E) {}
+
+  check(): void {
+    if (this.passed) throw this.passed;
+  }
+
+  add(result: unknown): boolean {
+    if (result === null || result === undefined) return this.passed === undefined;
+    this.count += Array.isArray(result) ? result.length : 1;
+    if (this.count > this.limit && !this.passed) this.passed = this.refusal(this.count);
+    return this.passed === undefined;
+  }
 }
 
 /** The context's ceiling, when the request has one (an operation over HTTP); other callers are not counted. */

@@ -95,37 +95,48 @@ export async function contextFor(
 ): Promise<GraphContext> {
   const tenant = await resolveTenant(principal, tenantSelector, runtime.registry, latestTenantVersion(runtime.migrations));
   assertOriginAllowed(crossOrigin, tenant, runtime.config.NODE_ENV !== 'production');
-  // The request's logger is made when something is first logged: most requests log nothing of their own, and a
-  // subscription's context lives as long as its socket.
-  let log: Logger | undefined;
   const partner = principal?.partner ?? null;
   if (tenant && partner) await assertPartnerActive(runtime.tenantClients.forTenant(tenant), partner);
-  const dbFor = () => {
-    if (!tenant) return null;
-    const db = runtime.tenantClients.forTenant(tenant);
-    return partner ? scopeToPartner(db, partner) : db;
-  };
-  const context: GraphContext = {
-    requestId,
-    get log() {
-      return (log ??= runtime.log.child(requestLogFields(context)));
-    },
-    runtime,
-    principal,
-    tenant,
-    get db() {
-      return dbFor();
-    },
-    loaders: createLoaders(runtime, {
-      db: dbFor,
+  return new OperationContext(requestId, runtime, principal, tenant, client);
+}
+
+/**
+ * One operation's context. A class, not an object literal with getters: V8 gives every such literal a hidden class
+ * of its own, made in the old generation and holding the getters' closures, so every request's context (its
+ * loaders and what they had read) outlived the young generation and was copied by collections until a full one.
+ * Its getters read `this` only through plain properties: a shared subscription's context is made from it with
+ * `Object.create` (subscriptionFanout.ts).
+ */
+class OperationContext implements GraphContext {
+  readonly memo = new Map<string, Promise<unknown>>();
+  answerCeiling?: AnswerCeiling;
+  readonly loaders: Loaders;
+  // Made when something is first logged: most requests log nothing of their own, and a subscription's context lives
+  // as long as its socket.
+  private logger: Logger | undefined;
+
+  constructor(
+    readonly requestId: string, readonly runtime: Runtime, readonly principal: Principal | null, readonly tenant: TenantRecord | null,
+    readonly client: GraphContext['client'],
+  ) {
+    this.loaders = createLoaders(runtime, {
+      db: () => this.db,
       tenantDb: () => (tenant ? runtime.tenantClients.forTenant(tenant) : null),
-      command: () => commandOf(context),
-      sql: () => (tenant ? { schemaName: tenant.schemaName, pool: runtime.tenantPool(tenant), partner } : null),
-    }),
-    memo: new Map(),
-    client,
-  };
-  return context;
+      command: () => commandOf(this),
+      sql: () => (tenant ? { schemaName: tenant.schemaName, pool: runtime.tenantPool(tenant), partner: principal?.partner ?? null } : null),
+    });
+  }
+
+  get log(): Logger {
+    return (this.logger ??= this.runtime.log.child(requestLogFields(this)));
+  }
+
+  get db(): TenantDb | null {
+    if (!this.tenant) return null;
+    const db = this.runtime.tenantClients.forTenant(this.tenant);
+    const partner = this.principal?.partner ?? null;
+    return partner ? scopeToPartner(db, partner) : db;
+  }
 }
 
 /** A value worked out once per request and shared by its resolvers (kept in `memo` under `key`). */

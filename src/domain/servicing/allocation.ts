@@ -406,7 +406,7 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
       : 'more than everything the loan owes; held as excess, refundable';
   }
   const allocated = payment - advance - excess;
-  return {
+  return new MadeAllocation({
     currency,
     payment: toDecimal(payment),
     valueDate,
@@ -422,15 +422,50 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
     advance: toDecimal(advance),
     excess: toDecimal(excess),
     held,
-    // Made when read: the replay applies payments by the lines and never reads it.
-    get instalments() {
-      return owing.map((i) => ({
-        number: i.number,
-        dueDate: i.dueDate,
-        outstanding: Object.fromEntries(COMPONENTS.map((c) => [c, toDecimal(owedOf(i, c, places))])) as ComponentAmounts,
-      }));
-    },
-  };
+  }, owing, places);
+}
+
+/**
+ * An allocation whose instalments are written out when read: the replay applies payments by the lines and never
+ * reads them. A class, not an object literal with a getter: V8 gives every such literal a hidden class of its own,
+ * made in the old generation and holding the getter's closure, so everything the closure reached (the request, the
+ * instalments) outlived the young generation and was copied by every collection until a full one.
+ */
+class MadeAllocation implements Allocation {
+  currency: string;
+  payment: Decimal;
+  valueDate: string;
+  lines: AllocationLine[];
+  totals: ComponentAmounts;
+  allocated: Decimal;
+  advance: Decimal;
+  excess: Decimal;
+  held: Allocation['held'];
+  readonly #owing: readonly Owing[];
+  readonly #places: number;
+
+  constructor(made: Omit<Allocation, 'instalments'>, owing: readonly Owing[], places: number) {
+    this.currency = made.currency;
+    this.payment = made.payment;
+    this.valueDate = made.valueDate;
+    this.lines = made.lines;
+    this.totals = made.totals;
+    this.allocated = made.allocated;
+    this.advance = made.advance;
+    this.excess = made.excess;
+    this.held = made.held;
+    this.#owing = owing;
+    this.#places = places;
+  }
+
+  get instalments(): InstalmentOwing[] {
+    const places = this.#places;
+    return this.#owing.map((i) => ({
+      number: i.number,
+      dueDate: i.dueDate,
+      outstanding: Object.fromEntries(COMPONENTS.map((c) => [c, fromMinorUnits(owedOf(i, c, places), places)])) as ComponentAmounts,
+    }));
+  }
 }
 
 /**

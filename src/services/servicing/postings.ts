@@ -430,16 +430,28 @@ interface ComputedPart {
 function resultOf(
   run: PostingRun, plan: PostingPlan, lockedLoans: ReadonlyMap<string, LockedLoan>, loans: Map<string, PostedLoan>, loanCount: number, journals: number,
 ): PostingResult {
-  let rows: TransactionRow[] | undefined;
-  return {
-    transactions: plan.transactions,
-    get rows() {
-      return (rows ??= transactionRowsOf(run, plan, lockedLoans));
-    },
-    loans,
-    loanCount,
-    journals,
-  };
+  return new Posted(run, plan, lockedLoans, loans, loanCount, journals);
+}
+
+/**
+ * A class rather than an object literal with a getter: V8 gives every such literal a hidden class of its own, made
+ * in the old generation and holding the getter's closure, so the posting's plan and loans outlived the young
+ * generation and were copied by collections until a full one.
+ */
+class Posted implements PostingResult {
+  readonly transactions: PostedTransaction[];
+  #rows: TransactionRow[] | undefined;
+
+  constructor(
+    private readonly run: PostingRun, private readonly plan: PostingPlan, private readonly lockedLoans: ReadonlyMap<string, LockedLoan>,
+    readonly loans: Map<string, PostedLoan>, readonly loanCount: number, readonly journals: number,
+  ) {
+    this.transactions = plan.transactions;
+  }
+
+  get rows(): TransactionRow[] {
+    return (this.#rows ??= transactionRowsOf(this.run, this.plan, this.lockedLoans));
+  }
 }
 
 /** The rows of a posting's new transactions as the ORM would read them back, in the drafts' order. */

@@ -59,25 +59,16 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
   const instalmentsNow = instalments.map((w) => ({ ...w, charged: { ...w.charged } }));
   const level = working.level;
   const trancheTotal = working.paidTranches.reduce((s, t) => s.plus(t.amount), ZERO);
-  let current: Schedule | undefined;
   const status: LoanAccountStatus = working.writtenOff ? 'written_off' : sum(outstanding).isZero() ? 'closed' : overdue ? 'overdue' : 'active';
   const writtenOff = working.writtenOff && {
     on: working.writtenOff.on, total: working.writtenOff.total, recovered: working.writtenOff.recovered,
     recoverable: working.writtenOff.total.minus(working.writtenOff.recovered),
   };
 
-  return {
+  return new ReportedAccount({
     loanId: working.loan.id,
     currency: working.currency,
     asOf,
-    // Made when first read: a posting reads balances, not schedules, and a resumed state has to make its schedule again.
-    get schedule() {
-      return working.schedule;
-    },
-    get currentSchedule() {
-      current ??= currentScheduleOf(working.schedule, instalmentsNow, level, trancheTotal);
-      return current;
-    },
     instalments: states,
     allocations: [...working.allocations],
     waivers: [...working.waivers],
@@ -98,7 +89,44 @@ export function stateOf(working: WorkingState, asOf: string): LoanAccountState {
     daysPastDue: daysPastDue(states, asOf, tolerance),
     journals: [...working.journals],
     position: positionFactsOf(working, asOf),
-  };
+  }, working, instalmentsNow, level, trancheTotal);
+}
+
+type ReportedFields = Omit<LoanAccountState, 'schedule' | 'currentSchedule'>;
+
+// The account's fields are its own, as they were when it was an object literal: assigned from `fields`.
+interface ReportedAccount extends ReportedFields {}
+
+/**
+ * The account as reported, its schedules made when first read: a posting reads balances, not schedules, and a
+ * resumed state has to make its schedule again. A class, not an object literal with getters: V8 gives every such
+ * literal a hidden class of its own, made in the old generation and holding the getters' closures, so the working
+ * state they reached outlived the young generation and was copied by every collection until a full one (a payment
+ * file's replays were most of what its collections copied).
+ */
+class ReportedAccount implements LoanAccountState {
+  readonly #working: WorkingState;
+  readonly #instalmentsNow: readonly WorkingInstalment[];
+  readonly #level: Decimal | null;
+  readonly #trancheTotal: Decimal;
+  #current: Schedule | undefined;
+
+  constructor(fields: ReportedFields, working: WorkingState, instalmentsNow: readonly WorkingInstalment[], level: Decimal | null, trancheTotal: Decimal) {
+    Object.assign(this, fields);
+    this.#working = working;
+    this.#instalmentsNow = instalmentsNow;
+    this.#level = level;
+    this.#trancheTotal = trancheTotal;
+  }
+
+  get schedule(): Schedule {
+    return this.#working.schedule;
+  }
+
+  get currentSchedule(): Schedule {
+    this.#current ??= currentScheduleOf(this.#working.schedule, this.#instalmentsNow, this.#level, this.#trancheTotal);
+    return this.#current;
+  }
 }
 
 /**
