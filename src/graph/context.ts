@@ -131,11 +131,21 @@ class OperationContext implements GraphContext {
     return (this.logger ??= this.runtime.log.child(requestLogFields(this)));
   }
 
+  // The partner's view of the tenant's client, kept while the tenant's client is the same one: scoping makes a new
+  // extended client, and a request reads `db` many times.
+  private scopedFrom: TenantDb | undefined;
+  private scoped: TenantDb | undefined;
+
   get db(): TenantDb | null {
     if (!this.tenant) return null;
     const db = this.runtime.tenantClients.forTenant(this.tenant);
     const partner = this.principal?.partner ?? null;
-    return partner ? scopeToPartner(db, partner) : db;
+    if (!partner) return db;
+    if (this.scopedFrom !== db || !this.scoped) {
+      this.scoped = scopeToPartner(db, partner);
+      this.scopedFrom = db;
+    }
+    return this.scoped;
   }
 }
 
