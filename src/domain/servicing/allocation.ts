@@ -425,6 +425,9 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
   }, owing, places);
 }
 
+// The allocation's fields are its own, assigned from what was made.
+interface MadeAllocation extends Omit<Allocation, 'instalments'> {}
+
 /**
  * An allocation whose instalments are written out when read: the replay applies payments by the lines and never
  * reads them. A class, not an object literal with a getter: V8 gives every such literal a hidden class of its own,
@@ -432,28 +435,11 @@ export function allocateRepayment(request: AllocationRequest): Allocation {
  * instalments) outlived the young generation and was copied by every collection until a full one.
  */
 class MadeAllocation implements Allocation {
-  currency: string;
-  payment: Decimal;
-  valueDate: string;
-  lines: AllocationLine[];
-  totals: ComponentAmounts;
-  allocated: Decimal;
-  advance: Decimal;
-  excess: Decimal;
-  held: Allocation['held'];
   readonly #owing: readonly Owing[];
   readonly #places: number;
 
   constructor(made: Omit<Allocation, 'instalments'>, owing: readonly Owing[], places: number) {
-    this.currency = made.currency;
-    this.payment = made.payment;
-    this.valueDate = made.valueDate;
-    this.lines = made.lines;
-    this.totals = made.totals;
-    this.allocated = made.allocated;
-    this.advance = made.advance;
-    this.excess = made.excess;
-    this.held = made.held;
+    Object.assign(this, made);
     this.#owing = owing;
     this.#places = places;
   }
