@@ -114,6 +114,10 @@ class OperationContext implements GraphContext {
   // Made when something is first logged: most requests log nothing of their own, and a subscription's context lives
   // as long as its socket.
   private logger: Logger | undefined;
+  // The partner's view of the tenant's client, kept while the tenant's client is the same one: scoping makes a new
+  // extended client, and a request reads `db` many times.
+  private scopedFrom: TenantDb | undefined;
+  private scoped: TenantDb | undefined;
 
   constructor(
     readonly requestId: string, readonly runtime: Runtime, readonly principal: Principal | null, readonly tenant: TenantRecord | null,
@@ -130,11 +134,6 @@ class OperationContext implements GraphContext {
   get log(): Logger {
     return (this.logger ??= this.runtime.log.child(requestLogFields(this)));
   }
-
-  // The partner's view of the tenant's client, kept while the tenant's client is the same one: scoping makes a new
-  // extended client, and a request reads `db` many times.
-  private scopedFrom: TenantDb | undefined;
-  private scoped: TenantDb | undefined;
 
   get db(): TenantDb | null {
     if (!this.tenant) return null;
