@@ -2,12 +2,12 @@
 // give is listed there, with what to do, and nothing is listed that the API never gives. The reasons live in one
 // table (ERROR_REASONS); AppError's type admits no other, and this scan of the source catches a reason set where
 // the type cannot see it (a GraphQLError's extensions, a helper taking a reason).
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSync } from 'oxc-parser';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, ERROR_REASONS } from '../../src/errors.js';
 import { PERSISTED_QUERY_CODES, REQUEST_ERROR_REASONS } from '../../src/graph/errors.js';
+import { isNode, parsedSource, placeOf, sourceFiles, walk, type AstNode } from '../support/sourceTree.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const doc = readFileSync(path.join(root, 'docs/errors.md'), 'utf8');
@@ -20,30 +20,6 @@ function tableUnder(heading: string): string[][] {
     .filter((line) => line.startsWith('|'))
     .slice(2)
     .map((line) => line.slice(1, -1).split('|').map((cell) => cell.trim().replace(/^`(.*)`$/, '$1')));
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'generated' ? [] : sourceFiles(full);
-    return entry.name.endsWith('.ts') ? [full] : [];
-  });
-}
-
-type AstNode = { type: string; start: number; [key: string]: unknown };
-
-function isNode(value: unknown): value is AstNode {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
-}
-
-/** Walks an ESTree, giving each node with its ancestors, nearest first. */
-function walk(node: AstNode, visit: (node: AstNode, ancestors: AstNode[]) => void, ancestors: AstNode[] = []): void {
-  visit(node, ancestors);
-  const inner = [node, ...ancestors];
-  for (const [key, value] of Object.entries(node)) {
-    if (key === 'parent') continue;
-    for (const child of Array.isArray(value) ? value : [value]) if (isNode(child)) walk(child, visit, inner);
-  }
 }
 
 function literal(node: unknown): string | undefined {
@@ -76,12 +52,9 @@ function insideErrorConstruction(ancestors: AstNode[]): boolean {
 function reasonsInSource(): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const file of sourceFiles(path.join(root, 'src'))) {
-    const text = readFileSync(file, 'utf8');
-    const parsed = parseSync(file, text, { lang: 'ts', sourceType: 'module' });
-    if (parsed.errors.length > 0) throw new Error(`${file} does not parse: ${parsed.errors[0]!.message}`);
-    const program = parsed.program as unknown as AstNode;
+    const { text, program } = parsedSource(file);
     const add = (reason: string, node: AstNode) => {
-      const where = `${path.relative(root, file)}:${text.slice(0, node.start).split('\n').length}`;
+      const where = placeOf(file, text, node);
       found.set(reason, [...(found.get(reason) ?? []), where]);
     };
     const reasonParameters = new Map<string, number>();
