@@ -322,7 +322,7 @@ export async function runSqlCommand<T>(
   const client = await pool.connect();
   let begun = false;
   let done = false;
-  const batches = batchesOn(client);
+  const batches = new Batches(client);
   const run = async <R extends pg.QueryResultRow>(statements: Statement[], commit: boolean): Promise<pg.QueryResult<R>[]> => {
     const begin = !begun;
     begun = true;
@@ -395,7 +395,7 @@ export const statementOf = (text: TenantStatement, values: unknown[], prepared?:
  * `COMMIT` last when `commit`: each statement's result, in order.
  */
 export async function sendStatements<R extends pg.QueryResultRow = pg.QueryResultRow>(
-  client: pg.PoolClient, schema: string, batches: ReturnType<typeof batchesOn>, statements: readonly Statement[], options: { begin: boolean; commit: boolean },
+  client: pg.PoolClient, schema: string, batches: Batches, statements: readonly Statement[], options: { begin: boolean; commit: boolean },
 ): Promise<pg.QueryResult<R>[]> {
   const batch = batchParts(client, schema, statements, options.begin ? BEGIN_COMMAND : []);
   if (options.commit) batch.parts.push('COMMIT');
@@ -460,15 +460,11 @@ export function batchParts(client: pg.PoolClient, schema: string, statements: re
  * meanwhile comes between), and answers the batch's results. `retire` says the connection must go on release: it
  * passed the bound on prepared statements, a batch that prepared failed (which of its PREPAREs ran is unknown), or
  * a statement prepared there no longer returns what it did (`staleStatement`). A batch refused for anything else (a
- * deadlock, a constraint) keeps its connection.
+ * deadlock, a constraint) keeps its connection. A class, not an object literal with a getter, which V8 would give a
+ * hidden class of its own per command, kept until a full collection.
  */
-export function batchesOn(client: pg.PoolClient): Batches {
-  return new Batches(client);
-}
-
-/** A class, not an object literal with a getter: V8 would give each command's a hidden class of its own, kept until a full collection. */
-class Batches {
-  /** The connection must go on release (see `batchesOn`). */
+export class Batches {
+  /** The connection must go on release (see above). */
   retire = false;
 
   constructor(private readonly client: pg.PoolClient) {}

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { quoteIdent, schemaForSlug } from '../tenancy/schemaNames.js';
 import type { TenantStatement } from '../tenancy/tenantSql.js';
-import { batchesOn, bookkeepingStatement, claimsStatement, idempotencyOwner, requestHashOf, sendStatements, statementOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
+import { Batches, bookkeepingStatement, claimsStatement, idempotencyOwner, requestHashOf, sendStatements, statementOf, type Command, type CommandSql, type KeyClaim, type Outcome, type Statement } from './runCommand.js';
 
 export interface BatchWork<T, S, P> {
   /** Reads (and locks) what the batch needs; its first statement goes with BEGIN and the key claims. */
@@ -50,7 +50,7 @@ export async function runSqlCommandBatch<T, S, P>(
   const client = await pool.connect();
   let begun = false;
   let done = false;
-  const batches = batchesOn(client);
+  const batches = new Batches(client);
   try {
     const claiming = claimsStatement(claims);
     let claimed = new Set<string>();

@@ -3,7 +3,7 @@
 // plan (`BEGIN_COMMAND`). Read from PostgreSQL's own counters on each of the pool's two connections.
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchesOn } from '../../src/commands/runCommand.js';
+import { Batches } from '../../src/commands/runCommand.js';
 import { statementName } from '../../src/tenancy/preparedStatements.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
@@ -87,19 +87,19 @@ describe('a command\'s connection after a batch fails', () => {
   const deadlock = () => Object.assign(new Error('deadlock detected'), { code: '40P01' });
 
   it('is retired when a statement prepared there no longer returns what it did (it would fail on every execution)', async () => {
-    const batches = batchesOn(refusing(stale()));
+    const batches = new Batches(refusing(stale()));
     await expect(batches.send({ parts: ['BEGIN', 'EXECUTE "lg_x"(\'{}\')'], preparations: [] })).rejects.toThrow('cached plan');
     expect(batches.retire).toBe(true);
   });
 
   it('is retired when the batch prepared statements, and kept when a batch that only executed them is refused for anything else', async () => {
-    const preparing = batchesOn(refusing(deadlock()));
+    const preparing = new Batches(refusing(deadlock()));
     await expect(preparing.send({ parts: ['BEGIN', 'EXECUTE "lg_x"'], preparations: ['PREPARE "lg_x" AS SELECT 1'] })).rejects.toThrow();
     expect(preparing.retire).toBe(true);
-    const executing = batchesOn(refusing(deadlock()));
+    const executing = new Batches(refusing(deadlock()));
     await expect(executing.send({ parts: ['BEGIN', 'EXECUTE "lg_x"'], preparations: [] })).rejects.toThrow('deadlock');
     expect(executing.retire).toBe(false);
-    const plain = batchesOn(refusing(deadlock()));
+    const plain = new Batches(refusing(deadlock()));
     await expect(plain.send({ parts: ['BEGIN', 'SELECT 1'], preparations: [] })).rejects.toThrow();
     expect(plain.retire).toBe(false);
   });

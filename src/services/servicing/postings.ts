@@ -406,7 +406,7 @@ async function postInParts(
   }
   if (slice.length > 0) await replaySlice();
   if (!text.empty) sendPart();
-  return resultOf(run, plan, loans, kept, loanCount, journals);
+  return new Posted(run, plan, loans, kept, loanCount, journals);
 }
 
 const outlineOf = ({ state: _state, ...outline }: PostedLoan): PostedLoanOutline => outline;
@@ -414,7 +414,7 @@ const outlineOf = ({ state: _state, ...outline }: PostedLoan): PostedLoanOutline
 /** The replays of `plan`'s loans and the rows they add; throws InvalidField or CONFLICT naming the caller's field. */
 export function computePosting(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>): { result: PostingResult; rows: PostingRows } {
   const part = computeLoans(run, plan, loans, histories, plan.loanIds);
-  return { result: resultOf(run, plan, loans, part.loans, part.loans.size, part.rows.journals.length), rows: part.rows };
+  return { result: new Posted(run, plan, loans, part.loans, part.loans.size, part.rows.journals.length), rows: part.rows };
 }
 
 /** What the replays of some of a plan's loans add. */
@@ -424,19 +424,11 @@ interface ComputedPart {
 }
 
 /**
- * The posting's result, in the drafts' order, from its parts. Its rows are made when read: a single posting answers
- * with its transaction's row, a payment file with ids alone, and its 100,000 rows were made for nothing.
- */
-function resultOf(
-  run: PostingRun, plan: PostingPlan, lockedLoans: ReadonlyMap<string, LockedLoan>, loans: Map<string, PostedLoan>, loanCount: number, journals: number,
-): PostingResult {
-  return new Posted(run, plan, lockedLoans, loans, loanCount, journals);
-}
-
-/**
- * A class rather than an object literal with a getter: V8 gives every such literal a hidden class of its own, made
- * in the old generation and holding the getter's closure, so the posting's plan and loans outlived the young
- * generation and were copied by collections until a full one.
+ * The posting's result, in the drafts' order. Its rows are made when read: a single posting answers with its
+ * transaction's row, a payment file with ids alone, and its 100,000 rows were made for nothing. A class rather than
+ * an object literal with a getter: V8 gives every such literal a hidden class of its own, made in the old generation
+ * and holding the getter's closure, so the posting's plan and loans outlived the young generation and were copied by
+ * collections until a full one.
  */
 class Posted implements PostingResult {
   readonly transactions: PostedTransaction[];
