@@ -1,6 +1,7 @@
 // A posting's statements of fixed text are planned once per connection, not for every command: the loans' locking
 // read and the bookkeeping are prepared on the connection, and the command's transaction asks for their generic
-// plan (`BEGIN_COMMAND`). Read from PostgreSQL's own counters on each of the pool's two connections.
+// plan (`BEGIN_COMMAND`). A page of loans, the read a partner's sync repeats, is planned once too. Read from
+// PostgreSQL's own counters on each of the pool's two connections.
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Batches } from '../../src/commands/runCommand.js';
@@ -76,6 +77,50 @@ it('plans the locking read and the bookkeeping of single postings once, whatever
     };
     expect(await runsOf(`on:webhook-listening:${tenant.schemaName}`)).toBeGreaterThan(0);
     expect(await runsOf(`on:webhook-deliveries:${tenant.schemaName}`)).toBe(0);
+  } finally {
+    for (const client of held) client.release();
+  }
+}, 120_000);
+
+it('plans a page of loans once per connection and size, not on every read', async () => {
+  // Booked here too, so that the test stands alone.
+  const booked = await gql(server.gateway, `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } userErrors { code message } } }`, {
+    token: admin,
+    variables: { input: { idempotencyKey: 'plans-page-loan', productCode: 'PL-STD', principal: '5000', numberOfRepayments: 12, disbursementDate: '2026-06-01' } },
+  });
+  expect(booked.errors, JSON.stringify(booked.errors)).toBeUndefined();
+  // A book of some size, as PostgreSQL's statistics see it: over a handful of rows any plan costs the same, and the
+  // generic one is taken whether the size is bound or written. Copies of the loan, read here and nowhere else.
+  await server.runtime.pool.query(
+    `INSERT INTO "${tenant.schemaName}".loan SELECT (jsonb_populate_record(l, jsonb_build_object('id', gen_random_uuid(), 'number', l.number + 1000 + n))).*
+       FROM "${tenant.schemaName}".loan l, generate_series(1, 500) n
+      WHERE l.number = (SELECT max(number) FROM "${tenant.schemaName}".loan)`);
+  await server.runtime.pool.query(`ANALYZE "${tenant.schemaName}".loan`);
+  // Two connections, so at least one of them runs the page seven times: past the five custom plans PostgreSQL makes
+  // before it weighs the generic one.
+  const READS = 14;
+  for (let i = 0; i < READS; i += 1) {
+    const page = await gql(server.gateway, '{ loans(first: 2) { edges { node { id number } } } }', { token: admin });
+    expect(page.errors, JSON.stringify(page.errors)).toBeUndefined();
+    expect(page.data!['loans'].edges.length).toBeGreaterThan(0);
+  }
+  const held = await Promise.all([server.runtime.pool.connect(), server.runtime.pool.connect()]);
+  try {
+    let generic = 0;
+    let runs = 0;
+    for (const client of held) {
+      const { rows } = await client.query<{ statement: string; generic_plans: string; custom_plans: string }>(
+        `SELECT statement, generic_plans::text, custom_plans::text FROM pg_prepared_statements WHERE NOT from_sql AND statement LIKE $1`,
+        [`%FROM "${tenant.schemaName}".loan l ORDER BY l.number%`]);
+      for (const row of rows) {
+        // The page's size is in the text: first: 2, and one more to know whether a next page follows.
+        expect(row.statement).toMatch(/ LIMIT 3$/);
+        generic += Number(row.generic_plans);
+        runs += Number(row.generic_plans) + Number(row.custom_plans);
+      }
+    }
+    expect(runs).toBe(READS);
+    expect(generic).toBeGreaterThan(0);
   } finally {
     for (const client of held) client.release();
   }

@@ -107,8 +107,9 @@ describe('statements per request', () => {
     expect(fifty.data['loans'].edges[49].node.product.code).toBe('PL-STD');
     // The request's own statements are seen: the page with its loans' rows in one statement (no filter, number
     // order), not the page's ids and then the rows.
-    for (const { statements } of [five, fifty]) {
-      expect(statements.some((text) => text.includes('.loan l ORDER BY l.number ASC, l.id ASC LIMIT $1')), statements.join('\n')).toBe(true);
+    for (const [size, { statements }] of [[5, five], [50, fifty]] as const) {
+      // The page's size (one more, to know whether a next page follows) is written into the statement.
+      expect(statements.some((text) => text.endsWith(`.loan l ORDER BY l.number ASC, l.id ASC LIMIT ${size + 1}`)), statements.join('\n')).toBe(true);
       expect(statements.some((text) => /SELECT .*\."loan"\."id" FROM /s.test(text) || text.includes('.loan l WHERE l.id = ANY')), statements.join('\n')).toBe(false);
     }
     expect(fifty.statements.length, `5: ${five.statements.length}\n${five.statements.join('\n')}\n\n50: ${fifty.statements.length}\n${fifty.statements.join('\n')}`).toBe(five.statements.length);
