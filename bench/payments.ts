@@ -21,6 +21,7 @@ import { benchDatabase } from './benchDatabase.js';
 import { runBench, cpuSeconds, postgresCpuSeconds, startGatewayProcess, type Gateway } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
+import { resetStatementCosts, sayStatementCosts } from './statementCosts.js';
 import type pg from 'pg';
 
 const { values } = parseArgs({
@@ -362,7 +363,7 @@ async function run(): Promise<void> {
     say(`warm-up: ${n(warm.latencies.length)} single postings in ${warm.seconds.toFixed(1)} s (not counted)`);
     for (const width of LEVELS) {
       const readsBefore = await tableReads();
-      if (values.statements) await pool.query('SELECT pg_stat_statements_reset()');
+      if (values.statements) await resetStatementCosts(pool);
       const cpuBefore = { gateway: gatewaysCpu(), postgres: postgresCpuSeconds(postmasterPid), client: process.cpuUsage(), writes: gatewaysWrites() };
       const measured = await postSingles(SINGLES, width);
       const clientCpu = process.cpuUsage(cpuBefore.client);
@@ -391,23 +392,13 @@ async function run(): Promise<void> {
       }).filter((t) => t.seq + t.idx >= 1).sort((a, b) => b.seq + b.idx - (a.seq + a.idx)).slice(0, 8);
       level.reads = perPosting;
       say(`  rows read per posting (sequential scan / index): ${perPosting.map((t) => `${t.name} ${t.seq.toFixed(1)} / ${t.idx.toFixed(1)}`).join(', ')}`);
-      if (values.statements) await sayStatements('single posting', level.posted);
-    }
-    async function sayStatements(what: string, postings: number) {
-      const rows = (await pool.query<{ query: string; calls: string; plan: number; exec: number; toplevel: boolean }>(
-        `SELECT query, calls::text, total_plan_time AS plan, total_exec_time AS exec, toplevel FROM pg_stat_statements
-          WHERE query NOT LIKE '%pg_stat_%' ORDER BY total_plan_time + total_exec_time DESC LIMIT 14`)).rows;
-      say(`  PostgreSQL per ${what}, by statement (ms planning + executing; calls per ${what}; inside a function when not top level):`);
-      for (const row of rows) {
-        say(`    ${((row.plan + row.exec) / postings).toFixed(3)} ms (${(row.plan / postings).toFixed(3)} + ${(row.exec / postings).toFixed(3)}), `
-          + `${(Number(row.calls) / postings).toFixed(2)} calls${row.toplevel ? '' : ', inside'}: ${row.query.replace(/\s+/g, ' ').slice(0, 140)}`);
-      }
+      if (values.statements) await sayStatementCosts(pool, say, 'single posting', level.posted);
     }
     const singlesPosted = levels.reduce((sum, l) => sum + l.posted, 0);
 
     // 3. Bulk: one request of BULK payments over the loans (each loan BULK / LOANS times), one transaction.
     // A file the gateway refuses for its size (HTTP 413) is said so, and files half as large are measured instead.
-    if (values.statements) await pool.query('SELECT pg_stat_statements_reset()');
+    if (values.statements) await resetStatementCosts(pool);
     for (let round = 0; round < BULK_ROUNDS; round += 1) {
       const repayments = Array.from({ length: bulkSize }, (_, i) => ({ loanId: loanIds[i % LOANS]!, amount: BULK_AMOUNT, valueDate: businessDate, channel: CHANNEL }));
       const variables = { input: { idempotencyKey: `bench-bulk-${bulkSize}-${round}`, repayments } };
@@ -430,7 +421,7 @@ async function run(): Promise<void> {
         + `CPU per payment: gateway ${(cpu.gateway / posted * 1e6).toFixed(1)} µs, PostgreSQL ${(cpu.postgres / posted * 1e6).toFixed(1)} µs`);
     }
     if (values.statements && bulkRounds.length > 0) {
-      await sleep(5_000).then(() => sayStatements(`payment in the files of ${n(bulkSize)}`, bulkRounds.reduce((sum, r) => sum + r.posted, 0)));
+      await sleep(5_000).then(() => sayStatementCosts(pool, say, `payment in the files of ${n(bulkSize)}`, bulkRounds.reduce((sum, r) => sum + r.posted, 0)));
     }
 
     // The largest file a caller may send, once.
@@ -439,7 +430,7 @@ async function run(): Promise<void> {
       const variables = { input: { idempotencyKey: `bench-bulk-large-${BULK_LARGE}`, repayments } };
       const bytes = Buffer.byteLength(JSON.stringify({ query: REPAY_MANY, variables }));
       const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid) };
-      if (values.statements) await pool.query('SELECT pg_stat_statements_reset()');
+      if (values.statements) await resetStatementCosts(pool);
       const waits = values.waits ? sampleWaits(pool) : null;
       const reply = await api<{ postRepayments: { posted: number | null; userErrors: UserError[] } }>('repay', REPAY_MANY, variables);
       if (waits) say(await waits.stop());
@@ -447,7 +438,7 @@ async function run(): Promise<void> {
       largeFile = { seconds: reply.ms / 1000, posted, bytes, gatewayCpu: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgresCpu: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres };
       say(`large file: ${n(posted)} payments (${n(bytes / 1024)} KiB) in ${largeFile.seconds.toFixed(2)} s = ${n(posted / largeFile.seconds)}/s`);
       // The settler's pass over the file's events runs after the answer: given a moment to be counted with it.
-      if (values.statements) await sleep(5_000).then(() => sayStatements('payment in the large file', posted));
+      if (values.statements) await sleep(5_000).then(() => sayStatementCosts(pool, say, 'payment in the large file', posted));
     }
 
     // 4. Invariants, through the API and against what this bench posted.

@@ -17,7 +17,9 @@
 // --warmup S (2) per query; --pgbench-seconds S (10); --pgbench-scale N (10); --pool N (10, the gateway's
 // PG_POOL_MAX); --profile DIR (write a V8 CPU profile of the gateway into DIR when it stops: node --cpu-prof;
 // summarise it with `tsx bench/profileSummary.ts DIR/*.cpuprofile`); --only a,b (run only these queries:
-// trivial, loan, schedule, page, party); --no-record (do not touch docs/benchmarks.md, for trial runs).
+// trivial, loan, schedule, page, party); --statements (print what each statement cost PostgreSQL per request of
+// each query, from pg_stat_statements; the run is not recorded); --no-record (do not touch docs/benchmarks.md, for
+// trial runs).
 // Record figures only on a quiet machine: the load average before and after is printed beside them.
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +31,7 @@ import { benchDatabase } from './benchDatabase.js';
 import { runBench, cpuSeconds, postgresCpuSeconds, startGatewayProcess } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
+import { resetStatementCosts, sayStatementCosts } from './statementCosts.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +44,7 @@ const { values } = parseArgs({
     'pgbench-seconds': { type: 'string', default: '10' },
     profile: { type: 'string' },
     only: { type: 'string' },
+    statements: { type: 'boolean', default: false },
     'no-record': { type: 'boolean', default: false },
   },
 });
@@ -103,7 +107,7 @@ interface Measured {
 
 async function run(): Promise<void> {
   const loadBefore = os.loadavg();
-  const { root, server, postgresVersion, postmasterPid } = await benchDatabase('reads', { slug: TENANT, displayName: 'Bench reads' });
+  const { root, server, pool, postgresVersion, postmasterPid } = await benchDatabase('reads', { slug: TENANT, displayName: 'Bench reads' }, { statementStatistics: values.statements });
 
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
@@ -179,6 +183,7 @@ async function run(): Promise<void> {
   const results: Measured[] = [];
   for (const name of chosen) {
     await load(name, WARMUP);
+    if (values.statements) await resetStatementCosts(pool);
     const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid) };
     const measured = await load(name, SECONDS);
     const cpu = { gateway: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgres: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres };
@@ -187,6 +192,7 @@ async function run(): Promise<void> {
     results.push(result);
     say(`${QUERIES[name].label}: ${n(result.perSecond)}/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}; CPU per request: gateway ${result.gatewayCpuPerRequestMs.toFixed(2)} ms, PostgreSQL ${result.postgresCpuPerRequestMs.toFixed(2)} ms`
       + `${Object.keys(result.errors).length ? `; errors ${JSON.stringify(result.errors)}` : ''}`);
+    if (values.statements) await sayStatementCosts(pool, say, 'request', result.requests, 8);
   }
 
   let pgbench: PgbenchResult | undefined;
@@ -221,7 +227,7 @@ async function run(): Promise<void> {
     '',
     pgbench ? `pgbench select-only (\`-S\`) on the same server in the same run: ${describePgbench(pgbench)}.` : 'pgbench select-only: not run (pgbench not installed: scripts/bench-prerequisites.sh).',
   ].join('\n');
-  publishSection('reads', body, !values['no-record']);
+  publishSection('reads', body, !values['no-record'] && !values.statements);
 }
 
 await runBench(run);

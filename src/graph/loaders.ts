@@ -20,7 +20,12 @@ type StaffMemberRow = Awaited<ReturnType<TenantDb['staffMember']['findUniqueOrTh
 export type WebhookEndpointRow = Awaited<ReturnType<TenantDb['webhookEndpoint']['findUniqueOrThrow']>>;
 export type WebhookDeliveryRow = Awaited<ReturnType<TenantDb['webhookDelivery']['findUniqueOrThrow']>>;
 export type WebhookAttemptRow = Awaited<ReturnType<TenantDb['webhookAttempt']['findUniqueOrThrow']>>;
-export type LoanRow = Awaited<ReturnType<TenantDb['loan']['findUniqueOrThrow']>>;
+/**
+ * A loan as the graph reads it: the table's row without the position's arrays (what each instalment still to come
+ * will make receivable), which end of day and the reminders read in SQL and no field of the API reads. Written out
+ * as text, those five arrays were a third of a page of loans' statement on the server (docs/performance.md).
+ */
+export type LoanRow = Omit<Awaited<ReturnType<TenantDb['loan']['findUniqueOrThrow']>>, 'upcomingDueDates' | 'upcomingInterest' | 'upcomingFee' | 'upcomingPenalty' | 'upcomingOwing'>;
 export type LoanTransactionRow = Awaited<ReturnType<TenantDb['loanTransaction']['findUniqueOrThrow']>>;
 export type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 export type LoanWaiverRequestRow = Awaited<ReturnType<TenantDb['loanWaiverRequest']['findUniqueOrThrow']>>;

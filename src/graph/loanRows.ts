@@ -2,7 +2,7 @@
 // same fields and values), without the query engine between. A loan by id and a page of loans are the reads the
 // API answers most, and building and interpreting a Prisma query, then decoding its answer, cost the gateway more
 // than the database spends finding the row (docs/performance.md). Writes and everything else keep Prisma.
-import pg from 'pg';
+import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
 import { preparedQuery } from '../tenancy/preparedStatements.js';
@@ -12,9 +12,9 @@ import type { LoanRow } from './loaders.js';
 import type { KeysetPage } from './lists.js';
 
 /** How a column arrives (always as text where pg's own parsing would differ from Prisma's) and is decoded. */
-type Kind = 'text' | 'int' | 'bool' | 'json' | 'decimal' | 'date' | 'timestamp' | 'dates' | 'decimals';
+type Kind = 'text' | 'int' | 'bool' | 'json' | 'decimal' | 'date' | 'timestamp';
 
-/** Every column of `loan`, by the field name Prisma gives it; test/graph/loanRows.test.ts holds it to Prisma's row. */
+/** Every column of `loan` the graph reads (LoanRow), by the field name Prisma gives it; test/graph/loanRows.test.ts holds it to Prisma's row. */
 const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
   id: ['id', 'text'],
   number: ['number', 'int'],
@@ -42,11 +42,6 @@ const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
   held: ['held', 'decimal'],
   interestInAdvance: ['interest_in_advance', 'decimal'],
   oldestDueDate: ['oldest_due_date', 'date'],
-  upcomingDueDates: ['upcoming_due_dates', 'dates'],
-  upcomingInterest: ['upcoming_interest', 'decimals'],
-  upcomingFee: ['upcoming_fee', 'decimals'],
-  upcomingPenalty: ['upcoming_penalty', 'decimals'],
-  upcomingOwing: ['upcoming_owing', 'decimals'],
   nextInstalment: ['next_instalment', 'int'],
   nextDueDate: ['next_due_date', 'date'],
   lastDueDate: ['last_due_date', 'date'],
@@ -75,18 +70,15 @@ const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
 const FIELDS = Object.entries(COLUMNS) as [keyof LoanRow, [string, Kind]][];
 
 /**
- * The select list: dates, numerics, arrays and JSON as text (pg would make a date local midnight where Prisma makes
- * it UTC; arrays and JSON are parsed only when read), the rest as pg reads them (a uuid as text). Each is aliased
+ * The select list: dates, numerics and JSON as text (pg would make a date local midnight where Prisma makes it
+ * UTC; JSON is parsed only when read), the rest as pg reads them (a uuid as text). Each is aliased
  * by its index.
  */
 const SELECT = FIELDS.map(([, [column, kind]], i) => {
-  const cast = kind === 'date' || kind === 'decimal' || kind === 'json' || kind === 'dates' || kind === 'decimals' ? '::text' : '';
+  const cast = kind === 'date' || kind === 'decimal' || kind === 'json' ? '::text' : '';
   return `l.${column}${cast} AS c${i}`;
 }).join(', ');
 
-/** A PostgreSQL array's text (`{2026-01-01,2026-02-01}`) as pg itself parses a text[]. */
-const TEXT_ARRAY_OID = 1009 as Parameters<typeof pg.types.getTypeParser>[0];
-const textArray = pg.types.getTypeParser(TEXT_ARRAY_OID, 'text') as (text: string) => string[];
 
 
 function decode(kind: Kind, value: unknown): unknown {
@@ -96,10 +88,6 @@ function decode(kind: Kind, value: unknown): unknown {
       return new Prisma.Decimal(value as string);
     case 'date':
       return dateColumn(value as string);
-    case 'dates':
-      return textArray(value as string).map(dateColumn);
-    case 'decimals':
-      return textArray(value as string).map((text) => new Prisma.Decimal(text));
     case 'json':
       return JSON.parse(value as string);
     default:
@@ -109,9 +97,9 @@ function decode(kind: Kind, value: unknown): unknown {
 }
 
 /**
- * A loan's row as the graph reads it: every field of Prisma's row, each decoded from its column when first read
- * and kept. Resolvers read a handful of a loan's fifty-odd fields (a page of loans with their balances reads seven
- * of its twenty decimals and none of its position arrays or terms), so nothing is decoded before it is asked for.
+ * A loan's row as the graph reads it: every field of LoanRow (Prisma's row less the position's arrays), each
+ * decoded from its column when first read and kept. Resolvers read a handful of a loan's fifty-odd fields (a page
+ * of loans with their balances reads seven of its twelve decimals and none of its terms), so nothing is decoded before it is asked for.
  * The fields are getters on the prototype, made once: a row is two arrays, not fifty closures (defining an accessor
  * on every row for every field cost the gateway more than pg's parsing of the row; docs/performance.md). A row is
  * to be read field by field: spreading it copies nothing (`plainLoanRow` gives the plain object).
@@ -151,7 +139,7 @@ class LoanRowView {
   }
 }
 
-/** The row as a plain object, every field decoded: Prisma's row, field for field. */
+/** The row as a plain object, every field decoded: Prisma's row, field for field, less the position's arrays. */
 export function plainLoanRow(row: LoanRow): LoanRow {
   return Object.fromEntries(FIELDS.map(([field]) => [field, row[field]])) as LoanRow;
 }

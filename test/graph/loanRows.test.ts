@@ -71,14 +71,17 @@ describe('a loan read with plain SQL', () => {
     const rows = await loanRowsById(server.runtime.pool, tenant.schemaName, ids, null);
     expect(rows).toHaveLength(4);
     for (const id of ids) {
-      const viaPrisma = await db.loan.findUniqueOrThrow({ where: { id } });
+      const { upcomingDueDates, upcomingInterest, upcomingFee, upcomingPenalty, upcomingOwing, ...viaPrisma } = await db.loan.findUniqueOrThrow({ where: { id } });
       const viaSql = rows.find((row) => row.id === id)!;
+      // The position's arrays are not read: no field of the API reads them (LoanRow leaves them out).
+      expect([upcomingDueDates, upcomingInterest, upcomingFee, upcomingPenalty, upcomingOwing].every(Array.isArray)).toBe(true);
+      expect(Object.keys(plainLoanRow(viaSql)).filter((field) => field.startsWith('upcoming'))).toEqual([]);
       expect(Object.keys(plainLoanRow(viaSql)).sort()).toEqual(Object.keys(viaPrisma).sort());
       expect(plainLoanRow(viaSql)).toEqual(viaPrisma);
       expect(JSON.parse(JSON.stringify(viaSql))).toEqual(JSON.parse(JSON.stringify(viaPrisma)));
       // Decimals as text too (toEqual compares their digits; the text is what the API prints).
       expect(viaSql.principal.toString()).toBe(viaPrisma.principal.toString());
-      expect(viaSql.upcomingOwing.map(String)).toEqual(viaPrisma.upcomingOwing.map(String));
+      expect(viaSql.approvedPrincipal.toString()).toBe(viaPrisma.approvedPrincipal.toString());
       // Decoded once and kept: the same object on every read.
       expect(viaSql.terms).toBe(viaSql.terms);
       expect(viaSql.principal).toBe(viaSql.principal);
@@ -93,7 +96,8 @@ describe('a loan read with plain SQL', () => {
     const partner = { id: 'fintech', kind: 'origination' as const };
     const ids = [plain, tranched, partners, repaid];
     const rows = await loanRowsById(server.runtime.pool, tenant.schemaName, ids, partner);
-    const scoped = await scopeToPartner(db, partner).loan.findMany({ where: { id: { in: ids } } });
+    const scoped = (await scopeToPartner(db, partner).loan.findMany({ where: { id: { in: ids } } }))
+      .map(({ upcomingDueDates: _d, upcomingInterest: _i, upcomingFee: _f, upcomingPenalty: _p, upcomingOwing: _o, ...row }) => row);
     expect(rows.map((row) => row.id)).toEqual([partners]);
     expect(rows.map(plainLoanRow)).toEqual(scoped);
     // Through the API: the partner's own loan, and another's is null as if it did not exist.
