@@ -11,10 +11,10 @@ import type { TenantRecord } from '../tenancy/registry.js';
 import { AppError } from '../errors.js';
 import type { PartnerRef } from '../authz/partnerScope.js';
 import { loanRowsById, loanRowsInNumberOrder } from './loanRows.js';
+import { loanProductRowsById, type LoanProductRow } from './productRows.js';
 import type { KeysetPage } from './lists.js';
 
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
-type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
 type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
 type StaffMemberRow = Awaited<ReturnType<TenantDb['staffMember']['findUniqueOrThrow']>>;
 export type WebhookEndpointRow = Awaited<ReturnType<TenantDb['webhookEndpoint']['findUniqueOrThrow']>>;
@@ -187,8 +187,13 @@ class RequestLoaders implements Loaders {
     return (this.#partyById ??= this.#byId((d, valid) => d.party.findMany({ where: { id: { in: valid } } })));
   }
 
+  // Plain SQL, as every page of loans asks for its products (src/graph/productRows.ts): the catalogue is every
+  // partner's to read, as the scoped client's rule says.
   get loanProductById() {
-    return (this.#loanProductById ??= this.#byId((d, valid) => d.loanProduct.findMany({ where: { id: { in: valid } } })));
+    return (this.#loanProductById ??= new DataLoader(async (ids) => {
+      const reader = this.scope.sql();
+      return byId(ids, reader ? await loanProductRowsById(reader.pool, reader.schemaName, uuids(ids)) : []);
+    }));
   }
 
   get partnerById() {
