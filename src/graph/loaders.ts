@@ -10,7 +10,7 @@ import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import { AppError } from '../errors.js';
 import type { PartnerRef } from '../authz/partnerScope.js';
-import { loanRowsById, loanRowsInNumberOrder } from './loanRows.js';
+import { loanRowsById, loanRowsInNumberOrder, loanTermsById } from './loanRows.js';
 import { loanProductRowsById, type LoanProductRow } from './productRows.js';
 import type { KeysetPage } from './lists.js';
 
@@ -20,12 +20,21 @@ type StaffMemberRow = Awaited<ReturnType<TenantDb['staffMember']['findUniqueOrTh
 export type WebhookEndpointRow = Awaited<ReturnType<TenantDb['webhookEndpoint']['findUniqueOrThrow']>>;
 export type WebhookDeliveryRow = Awaited<ReturnType<TenantDb['webhookDelivery']['findUniqueOrThrow']>>;
 export type WebhookAttemptRow = Awaited<ReturnType<TenantDb['webhookAttempt']['findUniqueOrThrow']>>;
+type StoredLoanRow = Awaited<ReturnType<TenantDb['loan']['findUniqueOrThrow']>>;
+
 /**
- * A loan as the graph reads it: the table's row without the position's arrays (what each instalment still to come
- * will make receivable), which end of day and the reminders read in SQL and no field of the API reads. Written out
- * as text, those five arrays were a third of a page of loans' statement on the server (docs/performance.md).
+ * What a loan's replay needs beyond its row: the terms and allocation it was booked with, its accounts, its tranche
+ * plan. Read apart (`loanTermsById`), only when a loan is replayed: a page of loans reads none of it, and written
+ * out as JSON it was most of what the page's statement cost the server (docs/performance.md).
  */
-export type LoanRow = Omit<Awaited<ReturnType<TenantDb['loan']['findUniqueOrThrow']>>, 'upcomingDueDates' | 'upcomingInterest' | 'upcomingFee' | 'upcomingPenalty' | 'upcomingOwing'>;
+export type LoanTermsRow = Pick<StoredLoanRow, 'id' | 'terms' | 'allocation' | 'accounts' | 'tranchePlan'>;
+
+/**
+ * A loan as the graph reads it: the table's row without its terms (`LoanTermsRow`) and without the position's
+ * arrays (what each instalment still to come will make receivable), which end of day and the reminders read in SQL
+ * and no field of the API reads. A row read through the ORM has them all, and is a LoanRow too.
+ */
+export type LoanRow = Omit<StoredLoanRow, Exclude<keyof LoanTermsRow, 'id'> | 'upcomingDueDates' | 'upcomingInterest' | 'upcomingFee' | 'upcomingPenalty' | 'upcomingOwing'>;
 export type LoanTransactionRow = Awaited<ReturnType<TenantDb['loanTransaction']['findUniqueOrThrow']>>;
 export type ApplicationRow = Awaited<ReturnType<TenantDb['application']['findUniqueOrThrow']>>;
 export type LoanWaiverRequestRow = Awaited<ReturnType<TenantDb['loanWaiverRequest']['findUniqueOrThrow']>>;
@@ -54,6 +63,8 @@ export interface Loaders {
   webhookDeliveryById: DataLoader<string, WebhookDeliveryRow | null>;
   webhookAttemptsByDelivery: DataLoader<string, WebhookAttemptRow[]>;
   loanById: DataLoader<string, LoanRow | null>;
+  /** What a replay of a loan needs beyond its row (LoanTermsRow), through the caller's scope. */
+  loanTermsById: DataLoader<string, LoanTermsRow | null>;
   loanTransactionById: DataLoader<string, LoanTransactionRow | null>;
   /** A loan's transactions in arrival order (through the caller's scope): a page of loans' replays read in one statement. */
   loanTransactionsByLoan: DataLoader<string, LoanTransactionRow[]>;
@@ -128,6 +139,7 @@ class RequestLoaders implements Loaders {
   #webhookDeliveryById: Loaders['webhookDeliveryById'] | undefined;
   #webhookAttemptsByDelivery: Loaders['webhookAttemptsByDelivery'] | undefined;
   #loanById: Loaders['loanById'] | undefined;
+  #loanTermsById: Loaders['loanTermsById'] | undefined;
   #loanTransactionsByLoan: Loaders['loanTransactionsByLoan'] | undefined;
   #loanTransactionById: Loaders['loanTransactionById'] | undefined;
   #loanWaiverRequestById: Loaders['loanWaiverRequestById'] | undefined;
@@ -220,6 +232,13 @@ class RequestLoaders implements Loaders {
     return (this.#loanById ??= new DataLoader(async (ids) => {
       const reader = this.scope.sql();
       return byId(ids, reader ? await loanRowsById(reader.pool, reader.schemaName, uuids(ids), reader.partner) : []);
+    }));
+  }
+
+  get loanTermsById() {
+    return (this.#loanTermsById ??= new DataLoader(async (ids) => {
+      const reader = this.scope.sql();
+      return byId(ids, reader ? await loanTermsById(reader.pool, reader.schemaName, uuids(ids), reader.partner) : []);
     }));
   }
 

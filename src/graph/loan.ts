@@ -10,7 +10,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { LRUCache } from 'lru-cache';
-import type { LoanRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
+import type { LoanRow, LoanTermsRow, LoanTransactionRow, LoanWaiverRequestRow } from './loaders.js';
 import { LoanProductRef } from './loanProduct.js';
 import { AssetClassEnum } from './delinquencyPolicy.js';
 import { PartyRef } from './party.js';
@@ -38,6 +38,20 @@ export const tenantBusinessDate = (context: GraphContext) => context.tenant!.bus
 /** A loan row as of its last posting: a newer row (after a mutation in the same request) is read afresh. */
 const versionOf = (loan: LoanRow) => `${loan.id}|${loan.transactionCount}|${loan.updatedAt.getTime()}`;
 
+/**
+ * A loan's terms, allocation, accounts and tranche plan: a row read through the ORM has them; the graph's own rows
+ * (src/graph/loanRows.ts) leave them out, and they are read when a loan is replayed, a page's in one statement.
+ */
+export async function loanTermsOf(context: GraphContext, loan: LoanRow): Promise<LoanTermsRow> {
+  if ('terms' in loan) return loan as LoanRow & LoanTermsRow;
+  const terms = context.loaders
+    ? await context.loaders.loanTermsById.load(loan.id)
+    : await context.db!.loan.findUnique({ where: { id: loan.id }, select: { id: true, terms: true, allocation: true, accounts: true, tranchePlan: true } });
+  // The row was read through the same scope a moment ago: a loan cannot leave it (its partner is fixed at booking).
+  if (!terms) throw new Error(`loan ${loan.id}: its terms were not found beside its row`);
+  return terms;
+}
+
 /** The loan as the replay takes it, with its transactions in arrival order (read through the caller's scope). */
 export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ account: LoanAccount; transactions: LoanTransaction[] }> {
   // Per request: a loan's transactions and its replays, so that a query asking for the account, several
@@ -45,10 +59,17 @@ export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ acc
   return perRequest(context, `history|${versionOf(loan)}`, async () => {
     // Through the request's loader, so a page of loans reads all their transactions in one statement; a context
     // made outside a request (a replay from scratch, in checks) has no loaders and reads the loan's own.
-    const rows = context.loaders
-      ? await context.loaders.loanTransactionsByLoan.load(loan.id)
-      : await context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
-    return { account: loanAccountOf(loanRecordOfRow(loan)), transactions: rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))) };
+    const [terms, rows] = await Promise.all([
+      loanTermsOf(context, loan),
+      context.loaders
+        ? context.loaders.loanTransactionsByLoan.load(loan.id)
+        : context.db!.loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } }),
+    ]);
+    const record = loanRecordOfRow({
+      id: loan.id, terms: terms.terms, allocation: terms.allocation, accounts: terms.accounts, principal: loan.principal, approvedPrincipal: loan.approvedPrincipal,
+      disbursementDate: loan.disbursementDate, firstRepaymentDate: loan.firstRepaymentDate,
+    });
+    return { account: loanAccountOf(record), transactions: rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))) };
   });
 }
 
@@ -320,7 +341,8 @@ async function tranchesOfLoan(context: GraphContext, loan: LoanRow) {
     where: { loanId: loan.id, kind: { in: ['tranche', 'reversal'] } }, orderBy: { seq: 'asc' },
     select: { id: true, kind: true, valueDate: true, amount: true, reverses: true },
   });
-  return loanTranchesOf(loan, transactions);
+  const { tranchePlan } = await loanTermsOf(context, loan);
+  return loanTranchesOf({ principal: loan.principal, approvedPrincipal: loan.approvedPrincipal, disbursementDate: loan.disbursementDate, tranchePlan }, transactions);
 }
 
 builder.node(LoanRef, {

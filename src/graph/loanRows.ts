@@ -8,11 +8,11 @@ import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
 import { preparedQuery } from '../tenancy/preparedStatements.js';
 import { dateColumn } from '../tenancy/dateColumns.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
-import type { LoanRow } from './loaders.js';
+import type { LoanRow, LoanTermsRow } from './loaders.js';
 import type { KeysetPage } from './lists.js';
 
 /** How a column arrives (always as text where pg's own parsing would differ from Prisma's) and is decoded. */
-type Kind = 'text' | 'int' | 'bool' | 'json' | 'decimal' | 'date' | 'timestamp';
+type Kind = 'text' | 'int' | 'bool' | 'decimal' | 'date' | 'timestamp';
 
 /** Every column of `loan` the graph reads (LoanRow), by the field name Prisma gives it; test/graph/loanRows.test.ts holds it to Prisma's row. */
 const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
@@ -20,13 +20,9 @@ const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
   number: ['number', 'int'],
   productId: ['product_id', 'text'],
   productVersion: ['product_version', 'int'],
-  terms: ['terms', 'json'],
-  allocation: ['allocation', 'json'],
-  accounts: ['accounts', 'json'],
   currency: ['currency', 'text'],
   principal: ['principal', 'decimal'],
   approvedPrincipal: ['approved_principal', 'decimal'],
-  tranchePlan: ['tranche_plan', 'json'],
   disbursementDate: ['disbursement_date', 'date'],
   firstRepaymentDate: ['first_repayment_date', 'date'],
   borrowerPartyId: ['borrower_party_id', 'text'],
@@ -75,7 +71,7 @@ const FIELDS = Object.entries(COLUMNS) as [keyof LoanRow, [string, Kind]][];
  * by its index.
  */
 const SELECT = FIELDS.map(([, [column, kind]], i) => {
-  const cast = kind === 'date' || kind === 'decimal' || kind === 'json' ? '::text' : '';
+  const cast = kind === 'date' || kind === 'decimal' ? '::text' : '';
   return `l.${column}${cast} AS c${i}`;
 }).join(', ');
 
@@ -88,8 +84,6 @@ function decode(kind: Kind, value: unknown): unknown {
       return new Prisma.Decimal(value as string);
     case 'date':
       return dateColumn(value as string);
-    case 'json':
-      return JSON.parse(value as string);
     default:
       // text, int, bool, timestamp (a Date, to the millisecond as Prisma gives it)
       return value;
@@ -149,6 +143,19 @@ export function plainLoanRow(row: LoanRow): LoanRow {
  * brought (the Loan rule of src/authz/partnerScope.ts, applied here as Prisma's scoped client applies it).
  */
 export async function loanRowsById(pool: pg.Pool, schemaName: string, ids: string[], partner: PartnerRef | null): Promise<LoanRow[]> {
+  const rows = await selectInScope(pool, schemaName, ids, partner, SELECT, 'loan-row');
+  return rows.map((values) => new LoanRowView(values) as unknown as LoanRow);
+}
+
+/** The terms, allocation, accounts and tranche plan of these loans (uuids), as the reader may see them (loanRowsById). */
+export async function loanTermsById(pool: pg.Pool, schemaName: string, ids: string[], partner: PartnerRef | null): Promise<LoanTermsRow[]> {
+  // As jsonb, parsed by pg as Prisma parses it.
+  const rows = await selectInScope(pool, schemaName, ids, partner, 'l.id, l.terms, l.allocation, l.accounts, l.tranche_plan', 'loan-terms');
+  return rows.map(([id, terms, allocation, accounts, tranchePlan]) => ({ id, terms, allocation, accounts, tranchePlan }) as LoanTermsRow);
+}
+
+/** `select` of the loans with these ids the reader may see, as rows of values: a named statement under `name`. */
+async function selectInScope(pool: pg.Pool, schemaName: string, ids: string[], partner: PartnerRef | null, select: string, name: string): Promise<unknown[][]> {
   if (ids.length === 0) return [];
   const scope = partner ? PARTNER_SQL_SCOPES.Loan(partner) : null;
   // A named statement per schema, scope column and shape (src/tenancy/preparedStatements.ts), planned once per
@@ -156,10 +163,10 @@ export async function loanRowsById(pool: pg.Pool, schemaName: string, ids: strin
   // array of several ids, so a custom plan for one id always looks cheaper and the 53-column statement was planned
   // again on every execution (0.16 ms of the server's CPU per read instead of 0.07, measured; docs/performance.md).
   const one = ids.length === 1;
-  const text = `SELECT ${SELECT} FROM ${quoteIdent(schemaName)}.loan l WHERE ${one ? 'l.id = $1::uuid' : 'l.id = ANY($1::uuid[])'}${scope ? ` AND l.${scope.column} = $2` : ''}`;
+  const text = `SELECT ${select} FROM ${quoteIdent(schemaName)}.loan l WHERE ${one ? 'l.id = $1::uuid' : 'l.id = ANY($1::uuid[])'}${scope ? ` AND l.${scope.column} = $2` : ''}`;
   const key = one ? ids[0] : ids;
-  const { rows } = await preparedQuery<unknown[]>(pool, `loan-row${one ? '' : 's'}:${schemaName}:${scope?.column ?? ''}`, text, scope ? [key, scope.value] : [key], { rowMode: 'array' });
-  return rows.map((values) => new LoanRowView(values) as unknown as LoanRow);
+  const { rows } = await preparedQuery<unknown[]>(pool, `${name}${one ? '' : 's'}:${schemaName}:${scope?.column ?? ''}`, text, scope ? [key, scope.value] : [key], { rowMode: 'array' });
+  return rows;
 }
 
 /**

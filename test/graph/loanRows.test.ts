@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { registerPartner } from '../../src/services/partners.js';
 import { scopeToPartner } from '../../src/authz/partnerScope.js';
-import { loanRowsById, plainLoanRow } from '../../src/graph/loanRows.js';
+import { loanRowsById, loanTermsById, plainLoanRow } from '../../src/graph/loanRows.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
 import { databaseIdOf, globalIdOf } from '../../src/domain/globalId.js';
 
@@ -71,11 +71,14 @@ describe('a loan read with plain SQL', () => {
     const rows = await loanRowsById(server.runtime.pool, tenant.schemaName, ids, null);
     expect(rows).toHaveLength(4);
     for (const id of ids) {
-      const { upcomingDueDates, upcomingInterest, upcomingFee, upcomingPenalty, upcomingOwing, ...viaPrisma } = await db.loan.findUniqueOrThrow({ where: { id } });
+      const { upcomingDueDates, upcomingInterest, upcomingFee, upcomingPenalty, upcomingOwing, terms, allocation, accounts, tranchePlan, ...viaPrisma } = await db.loan.findUniqueOrThrow({ where: { id } });
       const viaSql = rows.find((row) => row.id === id)!;
       // The position's arrays are not read: no field of the API reads them (LoanRow leaves them out).
       expect([upcomingDueDates, upcomingInterest, upcomingFee, upcomingPenalty, upcomingOwing].every(Array.isArray)).toBe(true);
       expect(Object.keys(plainLoanRow(viaSql)).filter((field) => field.startsWith('upcoming'))).toEqual([]);
+      // The terms are read apart, when the loan is replayed: as Prisma reads them.
+      expect(Object.keys(plainLoanRow(viaSql))).not.toContain('terms');
+      expect(await loanTermsById(server.runtime.pool, tenant.schemaName, [id], null)).toEqual([{ id, terms, allocation, accounts, tranchePlan }]);
       expect(Object.keys(plainLoanRow(viaSql)).sort()).toEqual(Object.keys(viaPrisma).sort());
       expect(plainLoanRow(viaSql)).toEqual(viaPrisma);
       expect(JSON.parse(JSON.stringify(viaSql))).toEqual(JSON.parse(JSON.stringify(viaPrisma)));
@@ -83,12 +86,15 @@ describe('a loan read with plain SQL', () => {
       expect(viaSql.principal.toString()).toBe(viaPrisma.principal.toString());
       expect(viaSql.approvedPrincipal.toString()).toBe(viaPrisma.approvedPrincipal.toString());
       // Decoded once and kept: the same object on every read.
-      expect(viaSql.terms).toBe(viaSql.terms);
       expect(viaSql.principal).toBe(viaSql.principal);
+      expect(viaSql.disbursementDate).toBe(viaSql.disbursementDate);
     }
     const repaidRow = rows.find((row) => row.id === repaid)!;
     expect(repaidRow.transactionCount).toBe(1);
-    expect(rows.find((row) => row.id === tranched)!.tranchePlan).not.toBeNull();
+    const terms = await loanTermsById(server.runtime.pool, tenant.schemaName, ids, null);
+    expect(terms.map((row) => row.id).sort()).toEqual([...ids].sort());
+    expect(terms.find((row) => row.id === tranched)!.tranchePlan).not.toBeNull();
+    expect(terms.find((row) => row.id === plain)!.tranchePlan).toBeNull();
   });
 
   it('holds a partner to the loans it brought, as its scoped client does', async () => {
@@ -97,9 +103,11 @@ describe('a loan read with plain SQL', () => {
     const ids = [plain, tranched, partners, repaid];
     const rows = await loanRowsById(server.runtime.pool, tenant.schemaName, ids, partner);
     const scoped = (await scopeToPartner(db, partner).loan.findMany({ where: { id: { in: ids } } }))
-      .map(({ upcomingDueDates: _d, upcomingInterest: _i, upcomingFee: _f, upcomingPenalty: _p, upcomingOwing: _o, ...row }) => row);
+      .map(({ upcomingDueDates: _d, upcomingInterest: _i, upcomingFee: _f, upcomingPenalty: _p, upcomingOwing: _o, terms: _t, allocation: _a, accounts: _c, tranchePlan: _l, ...row }) => row);
     expect(rows.map((row) => row.id)).toEqual([partners]);
     expect(rows.map(plainLoanRow)).toEqual(scoped);
+    // The terms too: none of the loans it did not bring.
+    expect((await loanTermsById(server.runtime.pool, tenant.schemaName, ids, partner)).map((row) => row.id)).toEqual([partners]);
     // Through the API: the partner's own loan, and another's is null as if it did not exist.
     const own = await call('query($id: ID!) { node(id: $id) { ... on Loan { id externalReference } } }', { id: globalLoanId(partners) }, fintech);
     expect(own['node']).toEqual({ id: globalLoanId(partners), externalReference: 'FT-9' });
