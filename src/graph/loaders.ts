@@ -58,6 +58,11 @@ export interface Loaders {
   tenantById: DataLoader<string, TenantRecord | null>;
   partyById: DataLoader<string, PartyRow | null>;
   loanProductById: DataLoader<string, LoanProductRow | null>;
+  /**
+   * A product this request has read already, without waiting (null when it was looked for and is not there;
+   * undefined when not read yet): an object whose fields all answer at once is answered without a promise.
+   */
+  loanProductRead(id: string): LoanProductRow | null | undefined;
   partnerById: DataLoader<string, PartnerRow | null>;
   webhookEndpointById: DataLoader<string, WebhookEndpointRow | null>;
   webhookDeliveryById: DataLoader<string, WebhookDeliveryRow | null>;
@@ -134,6 +139,7 @@ class RequestLoaders implements Loaders {
   #tenantById: Loaders['tenantById'] | undefined;
   #partyById: Loaders['partyById'] | undefined;
   #loanProductById: Loaders['loanProductById'] | undefined;
+  #loanProductsRead: Map<string, LoanProductRow | null> | undefined;
   #partnerById: Loaders['partnerById'] | undefined;
   #webhookEndpointById: Loaders['webhookEndpointById'] | undefined;
   #webhookDeliveryById: Loaders['webhookDeliveryById'] | undefined;
@@ -204,8 +210,15 @@ class RequestLoaders implements Loaders {
   get loanProductById() {
     return (this.#loanProductById ??= new DataLoader(async (ids) => {
       const reader = this.scope.sql();
-      return byId(ids, reader ? await loanProductRowsById(reader.pool, reader.schemaName, uuids(ids)) : []);
+      const rows = byId(ids, reader ? await loanProductRowsById(reader.pool, reader.schemaName, uuids(ids)) : []);
+      const read = (this.#loanProductsRead ??= new Map());
+      ids.forEach((id, k) => read.set(id, rows[k]!));
+      return rows;
     }));
+  }
+
+  loanProductRead(id: string): LoanProductRow | null | undefined {
+    return this.#loanProductsRead?.get(id);
   }
 
   get partnerById() {

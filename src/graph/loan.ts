@@ -26,6 +26,7 @@ import { allows } from '../authz/capabilities.js';
 import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
 import { objectPayload, payloadType } from './payloads.js';
 import { LoanComponentEnum, PrepaymentRescheduleEnum } from './loanTermsEnums.js';
+import { asksFor } from './lookahead.js';
 
 export { LoanComponentEnum };
 
@@ -355,7 +356,14 @@ builder.node(LoanRef, {
     status: t.field({ type: LoanStatusEnum, description: 'Where it stands, as of its last posting.', resolve: (l) => l.status as 'active' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was booked.', resolve: (l) => l.createdAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'When it last changed (a posting, a status move): what `loans(updatedSince:)` compares.', resolve: (l) => l.updatedAt }),
-    product: t.field({ type: LoanProductRef, nullable: true, description: 'The product it was booked under.', resolve: (l, _args, context) => context.loaders.loanProductById.load(l.productId) }),
+    product: t.field({
+      type: LoanProductRef, nullable: true, description: 'The product it was booked under.',
+      // Read already for a page of loans that asks for it (`loans`): answered without a promise.
+      resolve: (l, _args, context) => {
+        const read = context.loaders.loanProductRead(l.productId);
+        return read !== undefined ? read : context.loaders.loanProductById.load(l.productId);
+      },
+    }),
     productVersion: t.exposeInt('productVersion', { description: 'The product version whose terms it keeps.' }),
     currency: t.exposeString('currency', { description: 'ISO 4217.' }),
     principal: t.field({ type: 'Money', description: 'The principal paid out at booking (for a loan paid out in tranches, the first tranche; see `tranches`).', resolve: (l) => money(l.principal, l.currency) }),
@@ -521,7 +529,7 @@ builder.queryField('loans', (t) =>
       disbursedTo: t.arg({ type: 'Date', required: false, description: 'Only loans disbursed on or before this date.' }),
       updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only loans changed at or after this (a posting, a status move, end of day): the sync filter, see docs/partners.md.' }),
     },
-    resolve: (_root, args, context) => {
+    resolve: (_root, args, context, info) => {
       checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
       checkRange('disbursedFrom', args.disbursedFrom, 'disbursedTo', args.disbursedTo);
       if (args.borrowerId != null || args.borrowerName != null) requirePartyReader(context, args.borrowerId != null ? 'borrowerId' : 'borrowerName');
@@ -538,6 +546,14 @@ builder.queryField('loans', (t) =>
         ...(args.updatedSince != null ? { updatedAt: { gte: args.updatedSince } } : {}),
       };
       const ordering = orderingOf(LOAN_ORDER, args.orderBy, 'number:asc');
+      // The page's products, when its loans are asked for them, read before the loans are answered: each loan's
+      // fields then all answer at once, and graphql-js makes no promise per loan.
+      const withProducts = asksFor(info, ['edges', 'node', 'product'])
+        ? async (rows: LoanRow[]) => {
+          await context.loaders.loanProductById.loadMany([...new Set(rows.map((row) => row.productId))]);
+          return rows;
+        }
+        : async (rows: LoanRow[]) => rows;
       return listPage(context, args, ordering, where, {
         // The page's ids through the caller's scoped client (its filters and order are Prisma's), then the rows
         // themselves through the request's loader, plain SQL (src/graph/loanRows.ts), in the page's order.
@@ -546,12 +562,12 @@ builder.queryField('loans', (t) =>
           const rows = await context.loaders.loanById.loadMany(page.map((row) => row.id));
           const failed = rows.find((row) => row instanceof Error);
           if (failed) throw failed;
-          return rows.filter((row): row is LoanRow => row !== null);
+          return withProducts(rows.filter((row): row is LoanRow => row !== null));
         },
         count: (query) => context.db!.loan.count(query as Prisma.LoanCountArgs),
         // No filter, in number order (the default, and a partner's sync): the page and its rows in one statement,
         // the rows kept in the request's loader for the fields that read them.
-        keyset: ordering.field === 'number' ? (page) => context.loaders.loansInNumberOrder(page) : undefined,
+        keyset: ordering.field === 'number' ? async (page) => withProducts(await context.loaders.loansInNumberOrder(page)) : undefined,
       });
     },
   }, ...countedConnectionTypes('Loan')),

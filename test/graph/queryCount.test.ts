@@ -115,6 +115,18 @@ describe('statements per request', () => {
     expect(fifty.statements.length, `5: ${five.statements.length}\n${five.statements.join('\n')}\n\n50: ${fifty.statements.length}\n${fifty.statements.join('\n')}`).toBe(five.statements.length);
   });
 
+  it('reads a page\'s products in one statement, and not at all when they are not asked for', async () => {
+    const products = (statements: string[]) => statements.filter((text) => text.includes('.loan_product p WHERE'));
+    const asked = await fewestOf('query($first: Int!) { loans(first: $first) { edges { node { id product { code } } } } }', { first: 20 });
+    expect(asked.data['loans'].edges.every((e: { node: { product: { code: string } } }) => e.node.product.code === 'PL-STD')).toBe(true);
+    expect(products(asked.statements)).toHaveLength(1);
+    // Through a named fragment the same.
+    const viaFragment = await fewestOf('query($first: Int!) { loans(first: $first) { edges { node { ...Row } } } } fragment Row on Loan { id product { code } }', { first: 20 });
+    expect(products(viaFragment.statements)).toHaveLength(1);
+    const notAsked = await fewestOf('query($first: Int!) { loans(first: $first) { edges { node { id number } } } }', { first: 20 });
+    expect(products(notAsked.statements)).toEqual([]);
+  });
+
   it('a page of 50 loans with their collection cases (and status), case timelines and promises, messages, mandates and debits costs the same statements as a page of 5', async () => {
     const page = `query($first: Int!) { loans(first: $first) { edges { node { id
       collectionCase { id status timeline { kind } promises { id } pendingPromise { id } } collectionStatus { open promisePendingUntil }
