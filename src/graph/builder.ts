@@ -4,6 +4,7 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import RelayPlugin from '@pothos/plugin-relay';
+import './syncGlobalIds.js';
 import { allows, type Capability } from '../authz/capabilities.js';
 import { AppError } from '../errors.js';
 import type { Decimal, Money } from '../domain/money.js';
