@@ -43,7 +43,7 @@ const versionOf = (loan: LoanRow) => `${loan.id}|${loan.transactionCount}|${loan
  * A loan's terms, allocation, accounts and tranche plan: a row read through the ORM has them; the graph's own rows
  * (src/graph/loanRows.ts) leave them out, and they are read when a loan is replayed, a page's in one statement.
  */
-export async function loanTermsOf(context: GraphContext, loan: LoanRow): Promise<LoanTermsRow> {
+async function loanTermsOf(context: GraphContext, loan: LoanRow): Promise<LoanTermsRow> {
   if ('terms' in loan) return loan as LoanRow & LoanTermsRow;
   const terms = context.loaders
     ? await context.loaders.loanTermsById.load(loan.id)

@@ -66,16 +66,14 @@ const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
 const FIELDS = Object.entries(COLUMNS) as [keyof LoanRow, [string, Kind]][];
 
 /**
- * The select list: dates, numerics and JSON as text (pg would make a date local midnight where Prisma makes it
- * UTC; JSON is parsed only when read), the rest as pg reads them (a uuid as text). Each is aliased
- * by its index.
+ * The select list: dates and numerics as text (pg would make a date local midnight where Prisma makes it UTC;
+ * a numeric is made a decimal only when read), the rest as pg reads them (a uuid as text). Each is aliased by its
+ * index.
  */
 const SELECT = FIELDS.map(([, [column, kind]], i) => {
   const cast = kind === 'date' || kind === 'decimal' ? '::text' : '';
   return `l.${column}${cast} AS c${i}`;
 }).join(', ');
-
-
 
 function decode(kind: Kind, value: unknown): unknown {
   if (value === null) return null;
@@ -91,9 +89,10 @@ function decode(kind: Kind, value: unknown): unknown {
 }
 
 /**
- * A loan's row as the graph reads it: every field of LoanRow (Prisma's row less the position's arrays), each
- * decoded from its column when first read and kept. Resolvers read a handful of a loan's fifty-odd fields (a page
- * of loans with their balances reads seven of its twelve decimals and none of its terms), so nothing is decoded before it is asked for.
+ * A loan's row as the graph reads it: every field of LoanRow (Prisma's row less its terms and the position's
+ * arrays), each decoded from its column when first read and kept. Resolvers read a handful of a loan's forty-odd
+ * fields (a page of loans with their balances reads seven of its twelve decimals), so nothing is decoded before it
+ * is asked for.
  * The fields are getters on the prototype, made once: a row is two arrays, not fifty closures (defining an accessor
  * on every row for every field cost the gateway more than pg's parsing of the row; docs/performance.md). A row is
  * to be read field by field: spreading it copies nothing (`plainLoanRow` gives the plain object).
@@ -133,7 +132,7 @@ class LoanRowView {
   }
 }
 
-/** The row as a plain object, every field decoded: Prisma's row, field for field, less the position's arrays. */
+/** The row as a plain object, every field decoded: Prisma's row, field for field, less its terms and the position's arrays. */
 export function plainLoanRow(row: LoanRow): LoanRow {
   return Object.fromEntries(FIELDS.map(([field]) => [field, row[field]])) as LoanRow;
 }
@@ -160,7 +159,7 @@ async function selectInScope(pool: pg.Pool, schemaName: string, ids: string[], p
   const scope = partner ? PARTNER_SQL_SCOPES.Loan(partner) : null;
   // A named statement per schema, scope column and shape (src/tenancy/preparedStatements.ts), planned once per
   // connection. One id has a statement of its own: with `= ANY($1::uuid[])` PostgreSQL's generic plan assumes an
-  // array of several ids, so a custom plan for one id always looks cheaper and the 53-column statement was planned
+  // array of several ids, so a custom plan for one id always looks cheaper and the statement (then of 53 columns) was planned
   // again on every execution (0.16 ms of the server's CPU per read instead of 0.07, measured; docs/performance.md).
   const one = ids.length === 1;
   const text = `SELECT ${select} FROM ${quoteIdent(schemaName)}.loan l WHERE ${one ? 'l.id = $1::uuid' : 'l.id = ANY($1::uuid[])'}${scope ? ` AND l.${scope.column} = $2` : ''}`;
