@@ -2,7 +2,7 @@
 // same fields and values), without the query engine between. A loan by id and a page of loans are the reads the
 // API answers most, and building and interpreting a Prisma query, then decoding its answer, cost the gateway more
 // than the database spends finding the row (docs/performance.md). Writes and everything else keep Prisma.
-import type pg from 'pg';
+import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
 import { preparedQuery } from '../tenancy/preparedStatements.js';
@@ -66,14 +66,18 @@ const COLUMNS: Record<keyof LoanRow, [column: string, kind: Kind]> = {
 const FIELDS = Object.entries(COLUMNS) as [keyof LoanRow, [string, Kind]][];
 
 /**
- * The select list: dates and numerics as text (pg would make a date local midnight where Prisma makes it UTC;
- * a numeric is made a decimal only when read), the rest as pg reads them (a uuid as text). Each is aliased by its
- * index.
+ * The select list: dates, numerics and timestamps as text (pg would make a date local midnight where Prisma makes it
+ * UTC; a numeric or a timestamp is made a value only when read, where pg parsed every timestamp of a page), the rest
+ * as pg reads them (a uuid as text). Each is aliased by its index.
  */
 const SELECT = FIELDS.map(([, [column, kind]], i) => {
-  const cast = kind === 'date' || kind === 'decimal' ? '::text' : '';
+  const cast = kind === 'date' || kind === 'decimal' || kind === 'timestamp' ? '::text' : '';
   return `l.${column}${cast} AS c${i}`;
 }).join(', ');
+
+/** pg's own parser of a timestamptz's text. */
+const TIMESTAMPTZ_OID = 1184 as Parameters<typeof pg.types.getTypeParser>[0];
+const timestamp = pg.types.getTypeParser(TIMESTAMPTZ_OID, 'text') as (text: string) => Date;
 
 function decode(kind: Kind, value: unknown): unknown {
   if (value === null) return null;
@@ -82,8 +86,11 @@ function decode(kind: Kind, value: unknown): unknown {
       return new Prisma.Decimal(value as string);
     case 'date':
       return dateColumn(value as string);
+    case 'timestamp':
+      // As pg itself parses a timestamptz: a Date, to the millisecond as Prisma gives it.
+      return timestamp(value as string);
     default:
-      // text, int, bool, timestamp (a Date, to the millisecond as Prisma gives it)
+      // text, int, bool
       return value;
   }
 }
