@@ -18,7 +18,7 @@ import { WebSocketServer } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { LRUCache } from 'lru-cache';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, getVariableValues, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError, type ErrorCode } from './errors.js';
@@ -112,11 +112,11 @@ function assertIntrospectionAllowed(schema: GraphQLSchema, document: DocumentNod
  */
 function checkOperation(
   runtime: Runtime, schema: GraphQLSchema, limits: QueryLimits, logged: { readonly log: Logger }, principal: Principal | null,
-  document: DocumentNode, variables: Record<string, unknown>, operationName: string | null | undefined,
+  document: DocumentNode, variables: Record<string, unknown>, operationName: string | null | undefined, reuseKnownSize = false,
 ): QuerySize | undefined {
   assertIntrospectionAllowed(schema, document, runtime.config, principal);
   try {
-    return enforceLimits(schema, document, variables, operationName, limits, false);
+    return enforceLimits(schema, document, variables, operationName, limits, false, reuseKnownSize);
   } catch (error) {
     if (error instanceof AppError && ['QUERY_TOO_LARGE', 'QUERY_TOO_COSTLY'].includes(String(error.details['reason']))) {
       const correlationId = randomUUID();
@@ -151,6 +151,8 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
       });
       contextValue.answerCeiling = ceiling;
       let cost: QueryCost | undefined;
+      /** The points taken from the caller's budget for this operation, until given back. */
+      let spent = 0;
       return {
         async willSendResponse({ contextValue, operationName, errors, response }) {
           const context = contextValue as GraphContext | undefined;
@@ -158,6 +160,14 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
           // cache hints: nothing may be cached. The plugin itself is off (it costs a hook on every field resolved).
           response.http.headers.set('cache-control', 'no-store');
           const oversized = ceiling.passed;
+          // An operation whose known size was reused (checkOperation) and whose variables execution then refused ran
+          // nothing: an answer without data. What it took from the budget is given back and the answer carries no
+          // cost, as when its variables were refused before it was costed.
+          if (spent > 0 && !oversized && context?.principal && response.body.kind === 'single' && response.body.singleResult.data === undefined) {
+            await rateLimits.refundQueryCost(context.principal, spent);
+            spent = 0;
+            cost = undefined;
+          }
           if (oversized && response.body.kind === 'single') {
             // No partial answer: the caller asks again for smaller pages.
             response.body.singleResult = { errors: [{ message: oversized.message, extensions: { code: oversized.code, ...oversized.details } }] };
@@ -181,9 +191,24 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
         async didResolveOperation({ document, request, operationName, contextValue }) {
           // Depth, aliases and directives are checked by validationRules; the rest needs variables or the caller.
           try {
-            const size = checkOperation(runtime, schema, limits, contextValue, contextValue.principal, document, request.variables ?? {}, operationName);
+            const size = checkOperation(runtime, schema, limits, contextValue, contextValue.principal, document, request.variables ?? {}, operationName, true);
             if (size) cost = queryCost(size, limits);
-            if (size && contextValue.principal) cost = withBudget(cost!, await rateLimits.spendQueryCost(contextValue.principal, size.cost));
+            if (size && contextValue.principal) {
+              try {
+                cost = withBudget(cost!, await rateLimits.spendQueryCost(contextValue.principal, size.cost));
+                spent = size.cost;
+              } catch (error) {
+                // Variables that do not fit their types are execution's to refuse (HTTP 400, naming the field),
+                // whatever is left of the budget: only an operation that would run is refused for its cost. The size
+                // was known without them being coerced; they are coerced here only when it comes to a refusal.
+                const operation = getOperationAST(document, operationName ?? undefined);
+                if (error instanceof RateLimitExceeded && operation && getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).errors) {
+                  cost = undefined;
+                  return;
+                }
+                throw error;
+              }
+            }
           } catch (error) {
             const refused = sizeOfRefusal(error);
             if (refused) cost = queryCost(refused, limits);

@@ -73,6 +73,16 @@ export class RequestRateLimits {
     const spent = await take(this.costs, principalKey(principal), Math.max(1, Math.ceil(points)), 'QUERY_BUDGET_SPENT', `this query costs ${points} points, more than is left of this minute's budget`);
     return { perMinute: this.costs.points, remaining: Math.max(0, spent!.remainingPoints), resetsInSeconds: Math.max(1, Math.ceil(spent!.msBeforeNext / 1000)) };
   }
+
+  /**
+   * Gives back what `spendQueryCost` took for an operation that then ran nothing (its variables did not fit their
+   * types, which execution refuses after the cost was taken) and says what is left; null when budgets are off.
+   */
+  async refundQueryCost(principal: Principal, points: number): Promise<CostBudget | null> {
+    if (!this.costs) return null;
+    const left = await this.costs.reward(principalKey(principal), Math.max(1, Math.ceil(points)));
+    return { perMinute: this.costs.points, remaining: Math.max(0, left.remainingPoints), resetsInSeconds: Math.max(1, Math.ceil(left.msBeforeNext / 1000)) };
+  }
 }
 
 function perMinute(keyPrefix: string, points: number): RateLimiterMemory | null {

@@ -306,8 +306,8 @@ const sizes = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, Query
 /** Variants kept per document: a client paging with ever new `first` values cannot grow this without bound. */
 const SIZES_PER_DOCUMENT = 64;
 
-/** `querySize`, computed once per document and the variables it depends on: the same question is not sized twice. */
-function sizeOnce(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, operationName: string | null | undefined): QuerySize {
+/** The sizes kept for a document (made empty when first asked). */
+function sizesOf(schema: GraphQLSchema, document: DocumentNode): Map<string, QuerySize> {
   let bySchema = sizes.get(schema);
   if (!bySchema) {
     bySchema = new WeakMap();
@@ -318,6 +318,12 @@ function sizeOnce(schema: GraphQLSchema, document: DocumentNode, operation: Oper
     known = new Map();
     bySchema.set(document, known);
   }
+  return known;
+}
+
+/** `querySize`, computed once per document and the variables it depends on: the same question is not sized twice. */
+function sizeOnce(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, operationName: string | null | undefined): QuerySize {
+  const known = sizesOf(schema, document);
   const key = sizeKey(operation, variables, operationName);
   const cached = known.get(key);
   if (cached) return cached;
@@ -367,6 +373,12 @@ export function sizeOfRefusal(error: unknown): QuerySize | undefined {
 /**
  * Throws BAD_USER_INPUT when an operation is deeper, larger or costlier than allowed; else returns its size
  * (undefined when its variables do not fit their types, which execution then refuses).
+ *
+ * With `reuseKnownSize`, an operation whose size is already known within the limits (the same document, the same
+ * values of the variables an estimate reads: `sizeKey`) has that size returned without its other variables being
+ * coerced: execution coerces them a moment later, and a payment file's 100,000 lines took graphql-js about 270 ms
+ * each time (docs/performance.md). Its variables may then turn out not to fit, so the caller must give back any
+ * budget it took for such an operation (src/gateway.ts does, over HTTP).
  */
 export function enforceLimits(
   schema: GraphQLSchema,
@@ -375,16 +387,21 @@ export function enforceLimits(
   operationName: string | null | undefined,
   limits: QueryLimits,
   checkRules: boolean,
+  reuseKnownSize = false,
 ): QuerySize | undefined {
   if (checkRules) {
     const [ruleError] = validate(schema, document, limitRules(limits));
     if (ruleError) throw new AppError('BAD_USER_INPUT', ruleError.message, { ...ruleError.extensions });
   }
+  const operation = getOperationAST(document, operationName ?? undefined);
+  if (!operation) return undefined;
+  if (reuseKnownSize) {
+    const known = sizesOf(schema, document).get(sizeKey(operation, variables, operationName));
+    if (known && known.nodes <= limits.maxNodes && known.cost <= limits.maxCost) return known;
+  }
   // Variables that do not coerce (a Date that is no date, a Decimal that is no number) run nothing: execution
   // refuses them with HTTP 400 and BAD_USER_INPUT naming the field. Sizing them here would throw graphql-js's
   // coercion error out of a request hook, which Apollo answers with HTTP 500.
-  const operation = getOperationAST(document, operationName ?? undefined);
-  if (!operation) return undefined;
   if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return undefined;
   const size = sizeOnce(schema, document, operation, variables, operationName);
   if (size.nodes > limits.maxNodes) throw tooLarge(size, limits.maxNodes);

@@ -274,6 +274,40 @@ describe('tenant and query-cost budgets', () => {
     }
   });
 
+  it('spends nothing on an operation whose variables do not fit, before or after its size is known, and refuses it for them rather than for the budget', async () => {
+    const limited = await startTestServer({ QUERY_COST_PER_MINUTE: '300' });
+    try {
+      const token = await devToken(limited.runtime, 'finance', tenant.slug);
+      // The estimate reads `first` and no DateTime: once this text's size is known for first: 50, a request with a
+      // bad instant has the same size, and its instant is coerced only by execution.
+      const QUERY = 'query Page($first: Int!, $on: DateTime) { parties(first: $first, createdFrom: $on) { edges { node { legalName } } } }';
+      const good = () => gql(limited.gateway, QUERY, { token, variables: { first: 50, on: '2026-01-01T00:00:00Z' } });
+      const bad = async () => {
+        const refused = await gql(limited.gateway, QUERY, { token, variables: { first: 50, on: 'the first of January' } });
+        expect(refused.status).toBe(400);
+        expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+        expect(refused.errors![0]!.message).toContain('$on');
+        expect(refused.extensions?.['cost']).toBeUndefined();
+        return refused;
+      };
+      await bad();
+      const first = await good();
+      expect(first.status).toBe(200);
+      const points = first.extensions!['cost'].requestedQueryCost as number;
+      expect(first.extensions!['cost'].budget.remaining).toBe(300 - points);
+      // Known now: the bad one is still refused for its date, and what it took is given back.
+      await bad();
+      await bad();
+      expect((await good()).extensions!['cost'].budget.remaining).toBe(300 - 2 * points);
+      // With the budget spent, a good one is refused for it (429), a bad one still for its date (400).
+      while ((await good()).status === 200);
+      expect((await good()).status).toBe(429);
+      await bad();
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('takes each operation\'s cost from the caller\'s points per minute, says what is left, and refuses what no longer fits without spending it', async () => {
     const limited = await startTestServer({ QUERY_COST_PER_MINUTE: '300' });
     try {
