@@ -151,8 +151,10 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
       });
       contextValue.answerCeiling = ceiling;
       let cost: QueryCost | undefined;
-      /** The points taken from the caller's budget for this operation, until given back. */
-      let spent = 0;
+      /** The estimate the operation was costed at, once it has passed its limits and (with a caller) its budget. */
+      let costed: QuerySize | undefined;
+      /** Whether that estimate was taken from the caller's budget (with budgets on), until given back. */
+      let spent = false;
       return {
         async willSendResponse({ contextValue, operationName, errors, response }) {
           const context = contextValue as GraphContext | undefined;
@@ -160,12 +162,15 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
           // cache hints: nothing may be cached. The plugin itself is off (it costs a hook on every field resolved).
           response.http.headers.set('cache-control', 'no-store');
           const oversized = ceiling.passed;
-          // An operation whose known size was reused (checkOperation) and whose variables execution then refused ran
-          // nothing: an answer without data. What it took from the budget is given back and the answer carries no
-          // cost, as when its variables were refused before it was costed.
-          if (spent > 0 && !oversized && context?.principal && response.body.kind === 'single' && response.body.singleResult.data === undefined) {
-            await rateLimits.refundQueryCost(context.principal, spent);
-            spent = 0;
+          // An operation costed from a size known before its variables were coerced (checkOperation), whose variables
+          // execution then refused, ran nothing: an answer without data whose errors are all bad input. What it took
+          // from the budget is given back and the answer carries no cost, as when its variables were refused before
+          // it was costed.
+          if (costed && !oversized && response.body.kind === 'single' && response.body.singleResult.data === undefined
+            && (response.body.singleResult.errors ?? []).every((error) => error.extensions?.['code'] === 'BAD_USER_INPUT')) {
+            if (spent && context?.principal) await rateLimits.refundQueryCost(context.principal, costed.cost);
+            spent = false;
+            costed = undefined;
             cost = undefined;
           }
           if (oversized && response.body.kind === 'single') {
@@ -195,8 +200,9 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
             if (size) cost = queryCost(size, limits);
             if (size && contextValue.principal) {
               try {
-                cost = withBudget(cost!, await rateLimits.spendQueryCost(contextValue.principal, size.cost));
-                spent = size.cost;
+                const budget = await rateLimits.spendQueryCost(contextValue.principal, size.cost);
+                cost = withBudget(cost!, budget);
+                spent = budget !== null;
               } catch (error) {
                 // Variables that do not fit their types are execution's to refuse (HTTP 400, naming the field),
                 // whatever is left of the budget: only an operation that would run is refused for its cost. The size
@@ -209,6 +215,7 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
                 throw error;
               }
             }
+            costed = size;
           } catch (error) {
             const refused = sizeOfRefusal(error);
             if (refused) cost = queryCost(refused, limits);

@@ -76,12 +76,16 @@ export class RequestRateLimits {
 
   /**
    * Gives back what `spendQueryCost` took for an operation that then ran nothing (its variables did not fit their
-   * types, which execution refuses after the cost was taken) and says what is left; null when budgets are off.
+   * types, which execution refuses after the cost was taken). Until then the points are held: another operation of
+   * the same caller in those milliseconds sees them spent.
    */
-  async refundQueryCost(principal: Principal, points: number): Promise<CostBudget | null> {
-    if (!this.costs) return null;
-    const left = await this.costs.reward(principalKey(principal), Math.max(1, Math.ceil(points)));
-    return { perMinute: this.costs.points, remaining: Math.max(0, left.remainingPoints), resetsInSeconds: Math.max(1, Math.ceil(left.msBeforeNext / 1000)) };
+  async refundQueryCost(principal: Principal, points: number): Promise<void> {
+    if (!this.costs) return;
+    const key = principalKey(principal);
+    const taken = Math.max(1, Math.ceil(points));
+    // Only within the minute it was taken from: given back after its window closed, it would add to the next one.
+    const now = await this.costs.get(key);
+    if (now && now.consumedPoints >= taken) await this.costs.reward(key, taken);
   }
 }
 

@@ -374,8 +374,10 @@ describe('what a query costs (extensions.cost)', () => {
   it('a variable that does not coerce is refused naming it and costs nothing, before and after the operation\'s size is known', async () => {
     const token = await devToken(server.runtime, 'finance', tenant.slug);
     // The estimate reads no Date, so a size kept for this text also fits the request with a bad date: that request
-    // is still refused by execution (BAD_USER_INPUT, HTTP 400, never 500 from the sizing), is given no size and so
-    // spends nothing of the caller's query budget, whether or not a size was kept before it.
+    // is still refused by execution (BAD_USER_INPUT, HTTP 400, never 500 from the sizing) and spends nothing of the
+    // caller's query budget, whether or not a size was kept before it: before, it is given no size; after, the kept
+    // size is used without its date being coerced, and what it took is given back with no cost on the answer
+    // (test/graph/exposure.test.ts holds the budget to it).
     const query = 'query TrialBalanceOn($asOf: Date!) { trialBalance(asOf: $asOf) { asOf } }';
     const bad = async () => {
       const refused = await gql(server.gateway, query, { token, variables: { asOf: '2026-02-30' } });

@@ -299,6 +299,14 @@ describe('tenant and query-cost budgets', () => {
       await bad();
       await bad();
       expect((await good()).extensions!['cost'].budget.remaining).toBe(300 - 2 * points);
+      // An operation estimated at nothing (its one field skipped) still takes a point, and gives it back the same way.
+      const SKIPPED = 'query Skipped($skip: Boolean!, $on: DateTime) { parties(first: 5, createdFrom: $on) @skip(if: $skip) { edges { node { legalName } } } }';
+      const skipped = (on: string) => gql(limited.gateway, SKIPPED, { token, variables: { skip: true, on } });
+      const before = (await skipped('2026-01-01T00:00:00Z')).extensions!['cost'].budget.remaining as number;
+      const refusedSkip = await skipped('the first of January');
+      expect(refusedSkip.status).toBe(400);
+      expect(refusedSkip.extensions?.['cost']).toBeUndefined();
+      expect((await skipped('2026-01-01T00:00:00Z')).extensions!['cost'].budget.remaining).toBe(before - 1);
       // With the budget spent, a good one is refused for it (429), a bad one still for its date (400).
       while ((await good()).status === 200);
       expect((await good()).status).toBe(429);
