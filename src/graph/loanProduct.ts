@@ -15,10 +15,9 @@ import {
 import { conventionName } from '../domain/servicing/dayCount.js';
 import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { TenantDb } from '../tenancy/tenantClients.js';
 import { objectPayload } from './payloads.js';
+import type { LoanProductRow } from './productRows.js';
 
-type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
 
 export const LoanProductRef = builder.objectRef<LoanProductRow>('LoanProduct');
 

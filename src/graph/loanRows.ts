@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
-import { preparedQuery } from '../tenancy/preparedStatements.js';
+import { preparedByIds, preparedQuery } from '../tenancy/preparedStatements.js';
 import { dateColumn } from '../tenancy/dateColumns.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
 import type { LoanRow, LoanTermsRow } from './loaders.js';
@@ -161,18 +161,13 @@ export async function loanTermsById(pool: pg.Pool, schemaName: string, ids: stri
 }
 
 /** `select` of the loans with these ids the reader may see, as rows of values: a named statement under `name`. */
-async function selectInScope(pool: pg.Pool, schemaName: string, ids: string[], partner: PartnerRef | null, select: string, name: string): Promise<unknown[][]> {
-  if (ids.length === 0) return [];
+function selectInScope(pool: pg.Pool, schemaName: string, ids: string[], partner: PartnerRef | null, select: string, name: string): Promise<unknown[][]> {
   const scope = partner ? PARTNER_SQL_SCOPES.Loan(partner) : null;
   // A named statement per schema, scope column and shape (src/tenancy/preparedStatements.ts), planned once per
-  // connection. One id has a statement of its own: with `= ANY($1::uuid[])` PostgreSQL's generic plan assumes an
-  // array of several ids, so a custom plan for one id always looks cheaper and the statement (then of 53 columns) was planned
-  // again on every execution (0.16 ms of the server's CPU per read instead of 0.07, measured; docs/performance.md).
-  const one = ids.length === 1;
-  const text = `SELECT ${select} FROM ${quoteIdent(schemaName)}.loan l WHERE ${one ? 'l.id = $1::uuid' : 'l.id = ANY($1::uuid[])'}${scope ? ` AND l.${scope.column} = $2` : ''}`;
-  const key = one ? ids[0] : ids;
-  const { rows } = await preparedQuery<unknown[]>(pool, `${name}${one ? '' : 's'}:${schemaName}:${scope?.column ?? ''}`, text, scope ? [key, scope.value] : [key], { rowMode: 'array' });
-  return rows;
+  // connection.
+  return preparedByIds<unknown[]>(pool, `${name}:${schemaName}:${scope?.column ?? ''}`, ids,
+    (idIs) => `SELECT ${select} FROM ${quoteIdent(schemaName)}.loan l WHERE l.id ${idIs}${scope ? ` AND l.${scope.column} = $2` : ''}`,
+    scope ? [scope.value] : [], { rowMode: 'array' });
 }
 
 /**

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
-import { preparedQuery } from '../tenancy/preparedStatements.js';
+import { preparedByIds } from '../tenancy/preparedStatements.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
 
 export type LoanProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
@@ -50,11 +50,7 @@ function rowOf(values: unknown[]): LoanProductRow {
 
 /** The products with these ids (uuids), in no particular order. */
 export async function loanProductRowsById(pool: pg.Pool, schemaName: string, ids: string[]): Promise<LoanProductRow[]> {
-  if (ids.length === 0) return [];
-  // One id has a statement of its own, as for loans (src/graph/loanRows.ts): against `= ANY($1::uuid[])` a custom
-  // plan for one id always looks cheaper than the generic one, and the statement would be planned on every read.
-  const one = ids.length === 1;
-  const text = `SELECT ${SELECT} FROM ${quoteIdent(schemaName)}.loan_product p WHERE ${one ? 'p.id = $1::uuid' : 'p.id = ANY($1::uuid[])'}`;
-  const { rows } = await preparedQuery<unknown[]>(pool, `loan-product${one ? '' : 's'}:${schemaName}`, text, [one ? ids[0] : ids], { rowMode: 'array' });
+  const rows = await preparedByIds<unknown[]>(pool, `loan-product:${schemaName}`, ids,
+    (idIs) => `SELECT ${SELECT} FROM ${quoteIdent(schemaName)}.loan_product p WHERE p.id ${idIs}`, [], { rowMode: 'array' });
   return rows.map(rowOf);
 }

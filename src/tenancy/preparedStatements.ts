@@ -82,6 +82,21 @@ export function preparedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
 }
 
 /**
+ * Rows by their ids (uuids) through a named statement `key` whose text is `text(idIs)`, `idIs` being how the id
+ * column is compared (`= $1::uuid` or `= ANY($1::uuid[])`); `rest` are the values from `$2` on. One id has a
+ * statement of its own: against `= ANY($1::uuid[])` PostgreSQL's generic plan assumes several ids, so a custom plan
+ * for one always looked cheaper and the statement was planned on every read (docs/performance.md).
+ */
+export async function preparedByIds<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  pool: pg.Pool, key: string, ids: readonly string[], text: (idIs: string) => string, rest: unknown[] = [], options: PreparedOptions = {},
+): Promise<R[]> {
+  if (ids.length === 0) return [];
+  const one = ids.length === 1;
+  const { rows } = await preparedQuery<R>(pool, `${key}:${one ? 'one' : 'many'}`, text(one ? '= $1::uuid' : '= ANY($1::uuid[])'), [one ? ids[0] : ids, ...rest], options);
+  return rows;
+}
+
+/**
  * A statement a command sends inside a batch of simple queries on a connection it holds (runSqlCommand), where
  * the extended protocol's names cannot go: `PREPARE name (types) AS text` the first time on that connection, then
  * `EXECUTE name(values)`. `key` must name everything the text depends on (its shape and the schema). `prepared`
