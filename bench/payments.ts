@@ -436,7 +436,8 @@ async function run(): Promise<void> {
       if (waits) say(await waits.stop());
       const posted = payloadOf(reply, 'postRepayments', `the ${n(BULK_LARGE)}-payment file (${n(bytes / 1024)} KiB)`).posted!;
       largeFile = { seconds: reply.ms / 1000, posted, bytes, gatewayCpu: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgresCpu: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres };
-      say(`large file: ${n(posted)} payments (${n(bytes / 1024)} KiB) in ${largeFile.seconds.toFixed(2)} s = ${n(posted / largeFile.seconds)}/s`);
+      say(`large file: ${n(posted)} payments (${n(bytes / 1024)} KiB) in ${largeFile.seconds.toFixed(2)} s = ${n(posted / largeFile.seconds)}/s; `
+        + `CPU per payment: gateway ${(largeFile.gatewayCpu / posted * 1e6).toFixed(1)} µs, PostgreSQL ${(largeFile.postgresCpu / posted * 1e6).toFixed(1)} µs`);
       // The settler's pass over the file's events runs after the answer: given a moment to be counted with it.
       if (values.statements) await sleep(5_000).then(() => sayStatementCosts(pool, say, 'payment in the large file', posted));
     }

@@ -2,7 +2,7 @@
 // (DESIGN.md): nothing is announced that did not happen, nothing that happened goes unrecorded. Commands with an
 // idempotency key claim the key first, in the same transaction: concurrent twins wait on that row and then
 // replay the stored result; a twin with another input is a CONFLICT; an attempt that fails leaves no key.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { AppError, inputPath } from '../errors.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { Tx } from '../tenancy/tenantClients.js';
@@ -15,6 +15,7 @@ import { quoteIdent } from '../tenancy/schemaNames.js';
 import { batchStatement, pastBound, staleStatement } from '../tenancy/preparedStatements.js';
 import { tenantSql, type TenantStatement } from '../tenancy/tenantSql.js';
 import { checkIdempotencyKey } from './idempotencyKey.js';
+import { timeOrderedId } from './timeOrderedIds.js';
 
 export interface Actor {
   subject: string;
@@ -163,7 +164,7 @@ function writtenEvents(events: readonly EventDraft[]) {
   return events.map((event) => {
     const written = writtenEvent(event.type, event.aggregateType, event.aggregateId, event.payload);
     return {
-      id: event.id ?? randomUUID(), type: event.type, aggregateType: event.aggregateType, aggregateId: written.aggregateId,
+      id: event.id ?? timeOrderedId(), type: event.type, aggregateType: event.aggregateType, aggregateId: written.aggregateId,
       // Kept as the catalogue wrote it: it is made into JSON once, with the statement's values.
       partnerScope: event.partnerScope ?? null, schemaVersion: written.schemaVersion, payload: written.payload,
     };

@@ -7,7 +7,7 @@
 //
 // Loans are locked in id order (FOR UPDATE), so concurrent postings to one loan queue and two batches touching
 // the same loans cannot deadlock.
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../commands/timeOrderedIds.js';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal } from '../../domain/money.js';
@@ -267,7 +267,7 @@ export function planPosting(drafts: readonly PostingDraft[], loans: ReadonlyMap<
   const newByLoan = new Map<string, (PostingDraft & { id: string })[]>(loanIds.map((id) => [id, []]));
   const transactions: PostedTransaction[] = [];
   for (const draft of drafts) {
-    const id = randomUUID();
+    const id = timeOrderedId();
     newByLoan.get(draft.loanId)!.push({ ...draft, id });
     transactions.push({ id, draft });
   }
@@ -514,7 +514,7 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
     const { participations } = onRecord.get(loanId)!.account;
     if (participations && participations.length > 0) posted.shares = shareChanges(participations, toPost);
     for (const journal of toPost) {
-      const journalId = randomUUID();
+      const journalId = timeOrderedId();
       journals.push({
         id: journalId, loan_id: loanId, transaction_id: journal.transactionId, kind: journal.kind, currency: loan.currency,
         value_date: journal.valueDate, narrative: journal.narrative, posted_by: run.postedBy, posted_at: postedAt, ord: journals.length,

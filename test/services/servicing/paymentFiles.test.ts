@@ -111,11 +111,17 @@ describe('payment files', () => {
     const sql = tenantSql(db, tenant.schemaName);
     const transactions = new Map((await sql.query<{ id: string; loanId: string; seq: number }[]>((s) => `
       SELECT id::text, loan_id::text AS "loanId", seq FROM ${s}.loan_transaction WHERE batch_id = $1::uuid`, posted.batchId)).map((t) => [t.id, t]));
-    const events = (await sql.query<{ transactionId: string }[]>((s) => `
-      SELECT payload->>'transactionId' AS "transactionId" FROM ${s}.outbox_event WHERE type = 'loan.repaymentPosted' ORDER BY recorded`))
+    const events = (await sql.query<{ id: string; transactionId: string }[]>((s) => `
+      SELECT id::text, payload->>'transactionId' AS "transactionId" FROM ${s}.outbox_event WHERE type = 'loan.repaymentPosted' ORDER BY recorded`))
       .map((e) => ({ ...e, transaction: transactions.get(decodeGlobalID(e.transactionId).id) }))
       .filter((e) => e.transaction !== undefined);
     expect(events.map((e) => e.transaction!.id).sort()).toEqual([...posted.transactionIds].sort());
+    // Its transactions, journals and events carry ids of version 7 (the time first), so each lands at the end of
+    // its id index rather than at a random page of it.
+    const versions = await sql.query<{ transactions: string[]; journals: string[] }[]>((s) => `SELECT
+        (SELECT array_agg(DISTINCT substr(id::text, 15, 1)) FROM ${s}.loan_transaction WHERE batch_id = $1::uuid) AS transactions,
+        (SELECT array_agg(DISTINCT substr(j.id::text, 15, 1)) FROM ${s}.journal j JOIN ${s}.loan_transaction t ON t.id = j.transaction_id WHERE t.batch_id = $1::uuid) AS journals`, posted.batchId);
+    expect({ ...versions[0], events: [...new Set(events.map((e) => e.id[14]))] }).toEqual({ transactions: ['7'], journals: ['7'], events: ['7'] });
     for (const loanId of ordered) {
       const seqs = events.filter((e) => e.transaction!.loanId === loanId).map((e) => e.transaction!.seq);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
