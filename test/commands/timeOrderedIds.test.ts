@@ -19,6 +19,11 @@ it('is a UUID of version 7 and variant 1 whose first 48 bits are the millisecond
   expect(millisOf(timeOrderedId(Date.UTC(2026, 11, 5, 13, 0, 0, 123)))).toBe(Date.UTC(2026, 11, 5, 13, 0, 0, 123));
 });
 
+it('refuses a time a version 7 id cannot hold', () => {
+  for (const millis of [-1, -0.5, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 48]) expect(() => timeOrderedId(millis), String(millis)).toThrow(RangeError);
+  expect(timeOrderedId(-0)).toMatch(/^00000000-0000-7/);
+});
+
 it('sorts a later millisecond after an earlier one, as text and as PostgreSQL compares uuids (byte by byte)', () => {
   const start = Date.UTC(2026, 11, 5);
   const ids = Array.from({ length: 2_000 }, (_, k) => timeOrderedId(start + k * 7919));
