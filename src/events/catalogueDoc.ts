@@ -44,7 +44,7 @@ reach the \`events\` subscription, the \`events\` query and webhooks, in the sam
 
 | Envelope field | Meaning |
 | --- | --- |
-| \`id\` | The event's id (a UUID, of version 7, time-ordered, for the events commands record and of version 4 for others: de-duplicate on the whole id and read no meaning into its parts); a webhook's \`webhook-id\` header. The same on every retry and replay: de-duplicate on it. |
+| \`id\` | The event's id (a UUID; most are time-ordered ids of version 7, some of version 4: read no meaning into its parts); a webhook's \`webhook-id\` header. The same on every retry and replay: de-duplicate on it. |
 | \`type\` | What happened, \`aggregate.pastTenseVerb\` (below). |
 | \`aggregateType\`, \`aggregateId\` | What it happened to: its type and its global id, the one \`node(id:)\` takes. |
 | \`cursor\` | Its place in the tenant's stream: pass it as \`after\` to the subscription or the query. |
