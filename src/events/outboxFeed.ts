@@ -95,6 +95,24 @@ function filterSql(filter: FeedFilter, params: unknown[]): string {
   return conditions.map((c) => ` AND ${c}`).join('');
 }
 
+// The feed's reads of the table, each of settled events only (a number above a cursor), which the outbox's number
+// and aggregate indexes hold (test/events/outboxIndexes.test.ts plans each of them).
+/** The newest settled event's number. */
+export const latestSeqSql = (s: string) => `SELECT max(seq) AS max FROM ${s}.outbox_event`;
+/** Settled events after cursor $1, at most $2. */
+export const afterCursorSql = (s: string) => `SELECT * FROM ${s}.outbox_event WHERE seq > $1 ORDER BY seq LIMIT $2`;
+/** A page of settled events matching `filter`, with its values. */
+export function pageSql(filter: FeedFilter, request: PageRequest): { text: (s: string) => string; params: unknown[] } {
+  const params: unknown[] = [request.after ?? 0, request.before ?? null, request.limit];
+  const conditions = filterSql(filter, params);
+  return {
+    text: (s) => `SELECT * FROM ${s}.outbox_event
+      WHERE seq > $1 AND ($2::bigint IS NULL OR seq < $2)${conditions}
+      ORDER BY seq ${request.newestFirst ? 'DESC' : 'ASC'} LIMIT $3`,
+    params,
+  };
+}
+
 /** A page of settled events between two cursors (both exclusive), oldest first unless `newestFirst`. */
 export interface PageRequest {
   after?: number;
@@ -239,23 +257,21 @@ export class OutboxFeed {
 
   /** The newest committed event's cursor: where a subscriber that wants only new events starts. */
   async currentCursor(schema: string): Promise<number> {
-    const { rows } = await (await this.sqlFor(schema)).query<{ max: string | null }>((s) => `SELECT max(seq) AS max FROM ${s}.outbox_event`);
+    const { rows } = await (await this.sqlFor(schema)).query<{ max: string | null }>(latestSeqSql);
     return Number(rows[0]?.max ?? 0);
   }
 
   /** Settled events matching `filter` a page at a time, by cursor: what a polling client reads. */
   async page(schema: string, filter: FeedFilter, request: PageRequest): Promise<FeedEvent[]> {
-    const params: unknown[] = [request.after ?? 0, request.before ?? null, request.limit];
-    const { rows } = await (await this.sqlFor(schema)).query<OutboxRow>((s) => `SELECT * FROM ${s}.outbox_event
-      WHERE seq > $1 AND ($2::bigint IS NULL OR seq < $2)${filterSql(filter, params)}
-      ORDER BY seq ${request.newestFirst ? 'DESC' : 'ASC'} LIMIT $3`, params);
+    const { text, params } = pageSql(filter, request);
+    const { rows } = await (await this.sqlFor(schema)).query<OutboxRow>(text, params);
     return rows.map(toEvent);
   }
 
   private async tailFor(schema: string): Promise<Tail> {
     let tail = this.tails.get(schema);
     if (!tail) {
-      const { rows } = await (await this.sqlFor(schema)).query<{ max: string | null }>((s) => `SELECT max(seq) AS max FROM ${s}.outbox_event`);
+      const { rows } = await (await this.sqlFor(schema)).query<{ max: string | null }>(latestSeqSql);
       tail = this.tails.get(schema) ?? { highWater: Number(rows[0]?.max ?? 0), ring: [], subscribers: new Set(), fetching: undefined, again: false, failing: false };
       this.tails.set(schema, tail);
     }
@@ -263,8 +279,7 @@ export class OutboxFeed {
   }
 
   private async read(schema: string, after: number, limit: number): Promise<FeedEvent[]> {
-    const { rows } = await (await this.sqlFor(schema)).query<OutboxRow>(
-      (s) => `SELECT * FROM ${s}.outbox_event WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit]);
+    const { rows } = await (await this.sqlFor(schema)).query<OutboxRow>(afterCursorSql, [after, limit]);
     return rows.map(toEvent);
   }
 

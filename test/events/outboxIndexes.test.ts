@@ -1,9 +1,10 @@
 // The outbox's number and aggregate indexes hold settled events only: a command's events enter them when the settler
 // numbers them, not when the command records them. Every reader asks for settled events (`seq > cursor`), so each
-// of the feed's reads must still find its index: checked on the generic plan PostgreSQL keeps for a prepared read,
-// with sequential scans priced out so that a read which could not use the index would show it.
+// of the feed's reads (its own statements) must still find its index: checked on the generic plan PostgreSQL keeps
+// for a prepared read, with sequential scans priced out so that a read which could not use the index would show it.
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterCursorSql, latestSeqSql, pageSql } from '../../src/events/outboxFeed.js';
 import type { Runtime } from '../../src/runtime.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { createTenant, openTestRuntime, uniqueSlug } from '../support/harness.js';
@@ -42,24 +43,26 @@ it('indexes an event by number and aggregate only once it is numbered', async ()
   expect(byName.get('outbox_event_id_key')).toMatch(/^CREATE UNIQUE INDEX outbox_event_id_key ON \S+ USING btree \(id\)$/);
 });
 
-it('reads settled events through those indexes: the latest number, a page after a cursor, one aggregate\'s events', async () => {
+it('reads settled events through those indexes: the latest number, the events after a cursor, a page, one aggregate\'s page', async () => {
   const s = tenant.schemaName;
-  const reads: { name: string; text: string; types: string; args: string; index: string }[] = [
-    { name: 'latest', text: `SELECT max(seq) AS max FROM ${s}.outbox_event`, types: '', args: '', index: 'outbox_event_seq_key' },
-    { name: 'after_cursor', text: `SELECT * FROM ${s}.outbox_event WHERE seq > $1 ORDER BY seq LIMIT $2`, types: '(bigint, integer)', args: '(0, 100)', index: 'outbox_event_seq_key' },
-    {
-      name: 'one_aggregate',
-      text: `SELECT * FROM ${s}.outbox_event WHERE seq > $1 AND ($2::bigint IS NULL OR seq < $2) AND aggregate_type = $3 AND aggregate_id = $4 ORDER BY seq ASC LIMIT $5`,
-      types: '(bigint, bigint, text, text, integer)', args: "(0, NULL, 'Loan', 'TG9hbjox', 50)", index: 'outbox_event_aggregate_idx',
-    },
+  const literal = (value: unknown) => (value === null ? 'NULL' : typeof value === 'number' ? String(value) : `'${String(value)}'`);
+  const aggregatePage = pageSql({ aggregateType: 'Loan', aggregateId: 'TG9hbjox' }, { after: 0, limit: 50, newestFirst: false });
+  const newestPage = pageSql({}, { after: 0, limit: 50, newestFirst: true });
+  // The feed's own statements (src/events/outboxFeed.ts), with values of their types.
+  const reads: { name: string; text: string; args: unknown[]; index: string }[] = [
+    { name: 'latest', text: latestSeqSql(s), args: [], index: 'outbox_event_seq_key' },
+    { name: 'after_cursor', text: afterCursorSql(s), args: [0, 100], index: 'outbox_event_seq_key' },
+    { name: 'newest_page', text: newestPage.text(s), args: newestPage.params, index: 'outbox_event_seq_key' },
+    { name: 'one_aggregate', text: aggregatePage.text(s), args: aggregatePage.params, index: 'outbox_event_aggregate_idx' },
   ];
   await withClient(async (client) => {
     await client.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
     await client.query(`SET LOCAL enable_seqscan = off`);
     await client.query(`SET LOCAL enable_bitmapscan = off`);
     for (const read of reads) {
-      await client.query(`PREPARE outbox_${read.name} ${read.types} AS ${read.text}`);
-      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE outbox_${read.name}${read.args}`);
+      await client.query(`PREPARE outbox_${read.name} AS ${read.text}`);
+      const args = read.args.length > 0 ? `(${read.args.map(literal).join(', ')})` : '';
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE outbox_${read.name}${args}`);
       const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
       expect(plan, `${read.name}:\n${plan}`).toContain(read.index);
       expect(plan, `${read.name}:\n${plan}`).not.toMatch(/Seq Scan/);
