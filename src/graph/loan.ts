@@ -24,6 +24,7 @@ import type { PostingDraft } from '../services/servicing/postings.js';
 import { AppError, inputPath, InvalidField } from '../errors.js';
 import { allows } from '../authz/capabilities.js';
 import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
+import { loanDate } from './loanRows.js';
 import { objectPayload, payloadType } from './payloads.js';
 import { LoanComponentEnum, PrepaymentRescheduleEnum } from './loanTermsEnums.js';
 import { asksFor } from './lookahead.js';
@@ -377,8 +378,8 @@ builder.node(LoanRef, {
       description: 'The tranches, planned and paid: the plan at booking with what was paid against each (the k-th paid against the k-th planned), then any paid beyond the plan. One paid tranche for a loan paid out at once.',
       resolve: async (l, _args, context) => (await tranchesOfLoan(context, l)).tranches.map((x) => ({ ...x, currency: l.currency })),
     }),
-    disbursementDate: t.field({ type: 'Date', description: 'When it was paid out.', resolve: (l) => businessDateOf(l.disbursementDate) }),
-    firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set at booking.', resolve: (l) => (l.firstRepaymentDate ? businessDateOf(l.firstRepaymentDate) : null) }),
+    disbursementDate: t.field({ type: 'Date', description: 'When it was paid out.', resolve: (l) => loanDate(l, 'disbursementDate')! }),
+    firstRepaymentDate: t.field({ type: 'Date', nullable: true, description: 'The first due date, when set at booking.', resolve: (l) => loanDate(l, 'firstRepaymentDate') }),
     externalReference: t.exposeString('externalReference', { nullable: true, description: 'The lender\'s or partner\'s own reference.' }),
     originationPartnerCode: t.exposeString('originationPartner', { nullable: true, description: 'The origination partner that brought it.' }),
     borrower: t.field({
@@ -388,18 +389,18 @@ builder.node(LoanRef, {
     daysPastDue: t.exposeInt('daysPastDue', { description: 'Days past due as of the business date: the business date less the due date of the oldest instalment still owing more than the tolerance (end of day counts them on; docs/end-of-day.md).' }),
     overdueSince: t.field({
       type: 'Date', nullable: true, description: 'The due date of the oldest instalment still owing more than the tolerance; null when nothing is overdue.',
-      resolve: (l) => (l.oldestDueDate ? businessDateOf(l.oldestDueDate) : null),
+      resolve: (l) => loanDate(l, 'oldestDueDate'),
     }),
     nextDueDate: t.field({
       type: 'Date', nullable: true, description: 'When the next instalment falls due; null after maturity or once closed.',
-      resolve: (l) => (l.status === 'active' || l.status === 'overdue') && l.nextDueDate ? businessDateOf(l.nextDueDate) : null,
+      resolve: (l) => (l.status === 'active' || l.status === 'overdue' ? loanDate(l, 'nextDueDate') : null),
     }),
     delinquencyBucket: t.exposeString('delinquencyBucket', {
       nullable: true, description: 'Its delinquency bucket by days past due, as the last end of day set it (the product\'s ranges or the lender\'s policy); null before its first end of day.',
     }),
     nonPerformingSince: t.field({
       type: 'Date', nullable: true, description: 'When the regulatory regime first counted it non-performing, until it performs again (docs/classification.md).',
-      resolve: (l) => (l.npaSince ? businessDateOf(l.npaSince) : null),
+      resolve: (l) => loanDate(l, 'npaSince'),
     }),
     assetClass: t.field({
       type: AssetClassEnum, description: 'The regulatory class it carries (its own, or its borrower\'s worst where the regime classifies borrowers), as the last end of day set it (staff only; docs/classification.md).',
@@ -407,7 +408,7 @@ builder.node(LoanRef, {
     }),
     restructuredOn: t.field({
       type: 'Date', nullable: true, description: 'The value date of its latest restructure, as of its last posting; null when never restructured. It stays on the loan, as a regulator asks (docs/restructure.md).',
-      resolve: (l) => (l.restructuredOn ? businessDateOf(l.restructuredOn) : null),
+      resolve: (l) => loanDate(l, 'restructuredOn'),
     }),
     interestInSuspense: t.field({
       type: 'Money', description: 'Interest receivable held out of income while the loan is in a non-accrual class (staff only).', authScopes: { can: 'ledger.read' },
@@ -417,7 +418,7 @@ builder.node(LoanRef, {
       type: 'Money', description: 'The provision held against it for its class (staff only).', authScopes: { can: 'ledger.read' },
       resolve: (l) => money(l.provision, l.currency),
     }),
-    balancesAsOf: t.field({ type: 'Date', description: 'The business date its stored balances and position were last brought to, by a posting or by end of day; they hold as of the tenant\'s business date (nothing happened to the loan in between).', resolve: (l) => businessDateOf(l.asOf) }),
+    balancesAsOf: t.field({ type: 'Date', description: 'The business date its stored balances and position were last brought to, by a posting or by end of day; they hold as of the tenant\'s business date (nothing happened to the loan in between).', resolve: (l) => loanDate(l, 'asOf')! }),
     receivable: t.field({
       type: ComponentAmountsRef, description: 'Its sub-ledger as of its last posting (what the GL control accounts hold for it).',
       resolve: (l) => ({ currency: l.currency, principal: l.principalReceivable, interest: l.interestReceivable, fee: l.feeReceivable, penalty: l.penaltyReceivable }),

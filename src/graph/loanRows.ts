@@ -7,7 +7,7 @@ import pg from 'pg';
 import { Decimal } from '../domain/money.js';
 import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
 import { preparedByIds, preparedQuery } from '../tenancy/preparedStatements.js';
-import { dateColumn } from '../tenancy/dateColumns.js';
+import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
 import type { LoanRow, LoanTermsRow } from './loaders.js';
 import type { KeysetPage } from './lists.js';
@@ -136,10 +136,40 @@ class LoanRowView {
     });
   }
 
+  /**
+   * The business date a date field holds, as its column's text when it has not been made a Date (the text PostgreSQL
+   * writes is the business date itself); undefined otherwise, for the caller to write the Date out.
+   */
+  dateText(field: LoanDateField): string | null | undefined {
+    const i = DATE_FIELDS.get(field)!;
+    const value = this.#values[i];
+    if (value === null) return null;
+    return !this.#decoded[i] && typeof value === 'string' && BUSINESS_DATE_TEXT.test(value) ? value : undefined;
+  }
+
   /** Serialized as Prisma's row would be. */
   toJSON(): Record<string, unknown> {
     return plainLoanRow(this as unknown as LoanRow);
   }
+}
+
+/** The fields of LoanRow that are dates (a Date in Prisma's row), by their place in the row. */
+type LoanDateField = { [F in keyof LoanRow]: LoanRow[F] extends Date | null ? F : never }[keyof LoanRow];
+const DATE_FIELDS = new Map(FIELDS.flatMap(([field, [, kind]], i) => (kind === 'date' ? [[field as LoanDateField, i] as const] : [])));
+const BUSINESS_DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A loan's date as the API answers it (YYYY-MM-DD). A row read here gives its column's text as it came: made a
+ * Date and written out again, every date of every loan read cost the gateway a parse and a format for nothing
+ * (docs/performance.md). Prisma's row (a loan a mutation answers) gives its Date, written out.
+ */
+export function loanDate(row: LoanRow, field: LoanDateField): string | null {
+  if (row instanceof LoanRowView) {
+    const text = row.dateText(field);
+    if (text !== undefined) return text;
+  }
+  const date = row[field] as Date | null;
+  return date ? businessDateOf(date) : null;
 }
 
 /** The row as a plain object, every field decoded: Prisma's row, field for field, less its terms and the position's arrays. */

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { registerPartner } from '../../src/services/partners.js';
 import { scopeToPartner } from '../../src/authz/partnerScope.js';
-import { loanRowsById, loanTermsById, plainLoanRow } from '../../src/graph/loanRows.js';
+import { loanDate, loanRowsById, loanTermsById, plainLoanRow } from '../../src/graph/loanRows.js';
+import { businessDateOf } from '../../src/tenancy/dateColumns.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
 import { databaseIdOf, globalIdOf } from '../../src/domain/globalId.js';
 import { Decimal } from '../../src/domain/money.js';
@@ -103,6 +104,27 @@ describe('a loan read with plain SQL', () => {
     expect(terms.map((row) => row.id).sort()).toEqual([...ids].sort());
     expect(terms.find((row) => row.id === tranched)!.tranchePlan).not.toBeNull();
     expect(terms.find((row) => row.id === plain)!.tranchePlan).toBeNull();
+  });
+
+  it('answers each date as the business date Prisma\'s Date holds, from the column\'s text or from a Date already made', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const ids = [plain, tranched, partners, repaid];
+    const dates = ['disbursementDate', 'firstRepaymentDate', 'asOf', 'oldestDueDate', 'nextDueDate', 'lastDueDate', 'replayOn', 'classSince', 'npaSince', 'restructuredOn'] as const;
+    let answered = 0;
+    for (const id of ids) {
+      const viaPrisma = await db.loan.findUniqueOrThrow({ where: { id } });
+      const [fresh] = await loanRowsById(server.runtime.pool, tenant.schemaName, [id], null);
+      const [read] = await loanRowsById(server.runtime.pool, tenant.schemaName, [id], null);
+      for (const field of dates) {
+        const expected = viaPrisma[field] ? businessDateOf(viaPrisma[field]) : null;
+        if (expected !== null) answered += 1;
+        expect(loanDate(fresh!, field), `${field} from its text`).toBe(expected);
+        void read![field];
+        expect(loanDate(read!, field), `${field} from its Date`).toBe(expected);
+        expect(loanDate(viaPrisma as never, field), `${field} of Prisma's row`).toBe(expected);
+      }
+    }
+    expect(answered).toBeGreaterThan(12);
   });
 
   it('holds a partner to the loans it brought, as its scoped client does', async () => {
