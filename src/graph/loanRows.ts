@@ -141,7 +141,8 @@ class LoanRowView {
    * writes is the business date itself); undefined otherwise, for the caller to write the Date out.
    */
   dateText(field: LoanDateField): string | null | undefined {
-    const i = DATE_FIELDS.get(field)!;
+    const i = DATE_FIELDS.get(field);
+    if (i === undefined) return undefined;
     const value = this.#values[i];
     if (value === null) return null;
     return !this.#decoded[i] && typeof value === 'string' && BUSINESS_DATE_TEXT.test(value) ? value : undefined;
@@ -153,8 +154,8 @@ class LoanRowView {
   }
 }
 
-/** The fields of LoanRow that are dates (a Date in Prisma's row), by their place in the row. */
-type LoanDateField = { [F in keyof LoanRow]: LoanRow[F] extends Date | null ? F : never }[keyof LoanRow];
+/** The fields of LoanRow that are dates (a Date in Prisma's row, less its two timestamps), by their place in the row. */
+type LoanDateField = Exclude<{ [F in keyof LoanRow]: LoanRow[F] extends Date | null ? F : never }[keyof LoanRow], 'createdAt' | 'updatedAt'>;
 const DATE_FIELDS = new Map(FIELDS.flatMap(([field, [, kind]], i) => (kind === 'date' ? [[field as LoanDateField, i] as const] : [])));
 const BUSINESS_DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -119,6 +119,8 @@ describe('a loan read with plain SQL', () => {
         const expected = viaPrisma[field] ? businessDateOf(viaPrisma[field]) : null;
         if (expected !== null) answered += 1;
         expect(loanDate(fresh!, field), `${field} from its text`).toBe(expected);
+        // Answered from the text indeed: the row has not made the Date.
+        expect((fresh as unknown as { dateText(f: string): string | null | undefined }).dateText(field), `${field}'s text`).toBe(expected);
         void read![field];
         expect(loanDate(read!, field), `${field} from its Date`).toBe(expected);
         expect(loanDate(viaPrisma as never, field), `${field} of Prisma's row`).toBe(expected);
