@@ -18,7 +18,7 @@ import { WebSocketServer } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { LRUCache } from 'lru-cache';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, getVariableValues, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError, type ErrorCode } from './errors.js';
@@ -28,7 +28,7 @@ import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.j
 import { readinessCheck } from './readiness.js';
 import { authenticate, buildContext, contextFor, requestIdFrom, requestLogFields, type GraphContext } from './graph/context.js';
 import { correlationIdFor, formatError, isMasked, requestError, rootCause, toGraphQLError, withoutSuggestions } from './graph/errors.js';
-import { enforceLimits, limitRules, parseOptions, queryCost, sizeOfRefusal, tooLarge, type QueryCost, type QueryLimits, type QuerySize } from './graph/limits.js';
+import { enforceLimits, limitRules, parseOptions, queryCost, sizeOfRefusal, tooLarge, variablesRefused, type QueryCost, type QueryLimits, type QuerySize } from './graph/limits.js';
 import { answerCeiling } from './graph/answerCeiling.js';
 import { RateLimitExceeded, RequestRateLimits, type CostBudget } from './rateLimits.js';
 import { isLoopbackHost, type Config } from './config.js';
@@ -208,7 +208,7 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
                 // whatever is left of the budget: only an operation that would run is refused for its cost. The size
                 // was known without them being coerced; they are coerced here only when it comes to a refusal.
                 const operation = getOperationAST(document, operationName ?? undefined);
-                if (error instanceof RateLimitExceeded && operation && getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).errors) {
+                if (error instanceof RateLimitExceeded && operation && variablesRefused(schema, operation, request.variables ?? {})) {
                   cost = undefined;
                   return;
                 }

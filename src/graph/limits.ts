@@ -370,6 +370,11 @@ export function sizeOfRefusal(error: unknown): QuerySize | undefined {
   return typeof nodes === 'number' && typeof cost === 'number' ? { nodes, cost } : undefined;
 }
 
+/** Whether execution will refuse `operation`'s variables (one does not fit its type): it then runs nothing. */
+export function variablesRefused(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown>): boolean {
+  return getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors !== undefined;
+}
+
 /**
  * Throws BAD_USER_INPUT when an operation is deeper, larger or costlier than allowed; else returns its size
  * (undefined when its variables do not fit their types, which execution then refuses).
@@ -402,7 +407,7 @@ export function enforceLimits(
   // Variables that do not coerce (a Date that is no date, a Decimal that is no number) run nothing: execution
   // refuses them with HTTP 400 and BAD_USER_INPUT naming the field. Sizing them here would throw graphql-js's
   // coercion error out of a request hook, which Apollo answers with HTTP 500.
-  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return undefined;
+  if (variablesRefused(schema, operation, variables)) return undefined;
   const size = sizeOnce(schema, document, operation, variables, operationName);
   if (size.nodes > limits.maxNodes) throw tooLarge(size, limits.maxNodes);
   if (size.cost > limits.maxCost) {
