@@ -42,6 +42,10 @@ const { values } = parseArgs({
     // Gateway processes posting the singles together, as replicas behind a load balancer do, each worker sending to one
     // of them; the files and everything else go to the first (a trial: the run is not recorded).
     gateways: { type: 'string', default: '1' },
+    // Each file of the bulk rounds sent as this many files on disjoint loans (the loans split by their place in the
+    // list), all in flight at once: what spreading a file over connections by loan could give, without one
+    // transaction holding it all (a trial: the run is not recorded).
+    'file-parts': { type: 'string', default: '1' },
     'pgbench-scale': { type: 'string', default: '10' },
     // As many connections as the gateway's pool holds, by default.
     'pgbench-clients': { type: 'string' },
@@ -71,6 +75,8 @@ const HISTORY_POSTINGS = Number(values['history-postings']);
 const POOL = Number(values.pool);
 const GATEWAYS = Number(values.gateways);
 if (!Number.isInteger(GATEWAYS) || GATEWAYS < 1) throw new Error('--gateways must be a whole number, 1 or more');
+const FILE_PARTS = Number(values['file-parts']);
+if (!Number.isInteger(FILE_PARTS) || FILE_PARTS < 1) throw new Error('--file-parts must be a whole number, 1 or more');
 const PGBENCH = { scale: Number(values['pgbench-scale']), clients: Number(values['pgbench-clients'] ?? POOL), threads: 2, seconds: Number(values['pgbench-seconds']) };
 // The goals as set on a machine whose pgbench ran 4,403 TPC-B transactions/s: 1,000 single postings/s (given there
 // as at least 25 % of pgbench) and 10,000 payments/s in files. Machines differ several-fold, so a goal is judged as
@@ -242,6 +248,25 @@ async function run(): Promise<void> {
   const tokens = { disburse: await token('disbursement-officer'), repay: await token('servicing-agent'), finance: await token('finance'), admin: await token('tenant-admin') };
   const api = <T>(who: keyof typeof tokens, query: string, variables: Record<string, unknown> = {}) => graphql<T>(gateway.base, tokens[who], query, variables);
 
+  type RepayMany = { postRepayments: { posted: number | null; userErrors: UserError[] } };
+  /**
+   * A file as FILE_PARTS files on disjoint loans (each loan to a part in turn as it first appears), sent at once:
+   * one reply, timed from the first send to the last answer, posting the sum of theirs (the first refusal, if any).
+   */
+  const inParts = async (input: { idempotencyKey: string; repayments: { loanId: string }[] }): Promise<GraphQLReply<RepayMany>> => {
+    const partOf = new Map<string, number>();
+    for (const { loanId } of input.repayments) if (!partOf.has(loanId)) partOf.set(loanId, partOf.size % FILE_PARTS);
+    const started = performance.now();
+    const replies = await Promise.all(Array.from({ length: FILE_PARTS }, (_, part) => api<RepayMany>('repay', REPAY_MANY, {
+      input: { idempotencyKey: `${input.idempotencyKey}-part-${part}`, repayments: input.repayments.filter((line) => partOf.get(line.loanId) === part) },
+    })));
+    const ms = performance.now() - started;
+    const refused = replies.find((reply) => reply.status !== 200 || reply.errors?.length || !reply.data?.postRepayments.posted);
+    if (refused) return { ...refused, ms };
+    const posted = replies.reduce((sum, reply) => sum + reply.data!.postRepayments.posted!, 0);
+    return { status: 200, ms, data: { postRepayments: { posted, userErrors: [] } } };
+  };
+
   const { currentTenant } = dataOf(await api<{ currentTenant: { businessDate: string } }>('admin', '{ currentTenant { businessDate } }'), 'currentTenant');
   const businessDate = currentTenant.businessDate;
   const products = dataOf(await api<{ loanProducts: { edges: { node: { code: string; currency: string; minAmount: unknown; maxAmount: unknown } }[] } }>(
@@ -405,7 +430,9 @@ async function run(): Promise<void> {
       bulkBytes = Buffer.byteLength(JSON.stringify({ query: REPAY_MANY, variables }));
       const cpuBefore = { gateway: cpuSeconds(gateway.pid), postgres: postgresCpuSeconds(postmasterPid) };
       const waits = values.waits ? sampleWaits(pool) : null;
-      const reply = await api<{ postRepayments: { posted: number | null; userErrors: UserError[] } }>('repay', REPAY_MANY, variables);
+      const reply = FILE_PARTS === 1
+        ? await api<{ postRepayments: { posted: number | null; userErrors: UserError[] } }>('repay', REPAY_MANY, variables)
+        : await inParts(variables.input);
       if (waits) say(await waits.stop());
       const cpu = { gateway: cpuSeconds(gateway.pid) - cpuBefore.gateway, postgres: postgresCpuSeconds(postmasterPid) - cpuBefore.postgres };
       if (reply.status === 413 && bulkSize > 500) {
@@ -530,7 +557,7 @@ async function run(): Promise<void> {
   if (!holds) notes.push('**An invariant failed after the run** — see the table; the bench exits non-zero.');
 
   // Statement statistics and the sampler of sessions cost the server time of their own: their runs are not recorded.
-  if (!values['no-record'] && !values.statements && !values.waits && GATEWAYS === 1) {
+  if (!values['no-record'] && !values.statements && !values.waits && GATEWAYS === 1 && FILE_PARTS === 1) {
     recordSection('payments', `## Payments (\`npm run bench:payments\`)
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, commit ${commitOf()}, PostgreSQL ${postgresVersion} from
