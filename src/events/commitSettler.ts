@@ -24,8 +24,13 @@ const PASS_LIMIT = 5_000;
 const SWEEP_BATCH = 100;
 /** One sweep in this many probes every schema whatever the write counters say (5 minutes at the 10 s default). */
 const FULL_SWEEP_EVERY = 30;
+/**
+ * How long a probe waits for a tenant's table: a migration holds a schema's outbox against every reader for a moment
+ * when it drops or swaps an index, and a probe waiting on it would hold up the sweep of every other schema behind it.
+ */
+const PROBE_LOCK_TIMEOUT = '1s';
 
-/** What one sweep did: tenants listed, schemas probed, and those found with something unsettled. */
+/** What one sweep did: tenants listed, schemas probed (not one whose tables it could not read in time), and those found with something unsettled. */
 export interface SweepOutcome {
   listed: number;
   probed: string[];
@@ -135,22 +140,22 @@ export class CommitSettler {
     const { rows: tenants } = await this.databases.main.pool.query<{ schema_name: string; database: string }>(
       `SELECT schema_name, database FROM platform.tenant WHERE status IN ('active', 'suspended') ORDER BY schema_name`);
     const seen = new Map<string, string>();
-    const due: string[] = [];
+    const probed: string[] = [];
     const woken: string[] = [];
     // Each database on its own and at once: one that cannot be reached (or hangs) is swept again next time, its
     // schemas not marked probed, and delays none of the others.
     await Promise.all(this.databases.list().map(async (database) => {
       const schemas = tenants.filter((t) => t.database === database.name).map((t) => t.schema_name);
       if (schemas.length === 0) return;
-      await this.sweepDatabase(database, schemas, everySchema, seen, due, woken)
+      await this.sweepDatabase(database, schemas, everySchema, seen, probed, woken)
         .catch((error: unknown) => this.log.warn({ err: error instanceof Error ? { message: error.message } : { message: String(error) }, database: database.name }, 'settle sweep of a database failed'));
     }));
     this.probedAt = seen;
-    return { listed: tenants.length, probed: due, woken };
+    return { listed: tenants.length, probed, woken };
   }
 
   /** One database's part of a sweep: its schemas' write counters, then a probe of those due; adds to the three lists. */
-  private async sweepDatabase(database: PlacedDatabase, schemas: string[], everySchema: boolean, seen: Map<string, string>, due: string[], woken: string[]): Promise<void> {
+  private async sweepDatabase(database: PlacedDatabase, schemas: string[], everySchema: boolean, seen: Map<string, string>, probedHere: string[], woken: string[]): Promise<void> {
     const { rows } = await database.pool.query<{ schema_name: string; writes: string | null }>(
       `SELECT t.schema_name,
               CASE WHEN current_setting('track_counts')::boolean THEN
@@ -169,12 +174,12 @@ export class CommitSettler {
       if (!everySchema && writes !== null && last === writes) seen.set(schema, writes);
       else dueHere.push(schema);
     }
-    due.push(...dueHere);
     for (let i = 0; i < dueHere.length; i += SWEEP_BATCH) {
       const batch = dueHere.slice(i, i + SWEEP_BATCH);
       const { found, probed } = await this.unsettled(database.pool, batch);
       for (const schema of found) this.wake(schema);
       woken.push(...found);
+      probedHere.push(...probed);
       // What the probe saw is settled or being settled; a later write changes the counters again.
       for (const schema of probed) {
         const writes = writesOf.get(schema);
@@ -188,20 +193,39 @@ export class CommitSettler {
       EXISTS (SELECT 1 FROM ${s}.outbox_event WHERE seq IS NULL)
       OR EXISTS (SELECT 1 FROM ${s}.audit_record WHERE seq IS NULL)`);
     try {
-      const { rows } = await pool.query<{ schema_name: string }>(schemas.map(probe).join(' UNION ALL '), schemas);
+      const rows = await probing(pool, schemas.map(probe).join(' UNION ALL '), schemas);
       return { found: rows.map((row) => row.schema_name), probed: schemas };
     } catch {
-      // A schema mid-migration fails the batch; probe one by one so the others are still settled. One that
-      // fails is not counted as probed: the next sweep tries it again.
+      // A schema mid-migration (its tables locked, or changed under the statement) fails the batch; probe one by
+      // one so the others are still settled. One that fails is not counted as probed: the next sweep tries it again.
       const found: string[] = [];
       const probed: string[] = [];
       for (const schema of schemas) {
-        const rows = await pool.query<{ schema_name: string }>(probe(schema, 0), [schema]).then((r) => r.rows, () => null);
+        const rows = await probing(pool, probe(schema, 0), [schema]).catch(() => null);
         if (rows === null) continue;
         probed.push(schema);
         found.push(...rows.map((row) => row.schema_name));
       }
       return { found, probed };
     }
+  }
+}
+
+/** A sweep's probe, waiting at most PROBE_LOCK_TIMEOUT for any table it reads. */
+async function probing(pool: pg.Pool, text: string, values: string[]): Promise<{ schema_name: string }[]> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(`BEGIN READ ONLY; SET LOCAL lock_timeout = '${PROBE_LOCK_TIMEOUT}'`);
+    const { rows } = await client.query<{ schema_name: string }>(text, values);
+    await client.query('COMMIT');
+    return rows;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((lost: Error) => {
+      broken = lost;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
   }
 }

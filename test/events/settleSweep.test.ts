@@ -75,6 +75,26 @@ describe('settle sweep', () => {
     await until(async () => (await unsettledAudit(busy.schemaName)) === 0);
   });
 
+  it('does not wait for a schema whose tables a migration holds: the others are probed and settled, that one on a later sweep', async () => {
+    const settler = new CommitSettler(runtime.databases, createLogger('silent'), 10_000, 1_000_000);
+    await unannouncedCommit(busy.schemaName);
+    const migrating = await runtime.pool.connect();
+    try {
+      // As a migration dropping one of the outbox's indexes holds it: against every reader, until it commits.
+      await migrating.query(`BEGIN; LOCK TABLE ${quiet.schemaName}.outbox_event IN ACCESS EXCLUSIVE MODE`);
+      // Answered while the lock is still held (a sweep that waited for it would never return here).
+      const outcome = await settler.sweep({ everySchema: true });
+      expect(outcome.probed).toContain(busy.schemaName);
+      expect(outcome.probed).not.toContain(quiet.schemaName);
+      expect(outcome.woken).toContain(busy.schemaName);
+    } finally {
+      await migrating.query('ROLLBACK');
+      migrating.release();
+    }
+    await until(async () => (await unsettledAudit(busy.schemaName)) === 0);
+    expect((await settler.sweep({ everySchema: true })).probed).toContain(quiet.schemaName);
+  });
+
   it('probes every schema when asked (the listener was lost) and on every n-th sweep, written or not', async () => {
     const settler = new CommitSettler(runtime.databases, createLogger('silent'), 10_000, 3);
     await settler.sweep();
