@@ -310,9 +310,9 @@ export interface PostingOptions {
   /** Takes the write instead of running it, for the caller to send with its bookkeeping (one round trip). */
   defer?: (write: Statement) => void;
   /**
-   * When a large posting is written in parts (only with `defer`): told of each part as it is sent, with what it
-   * posted (its loans, and their new transactions loan by loan, each loan's in the drafts' order), e.g. to stage its
-   * events. Not called otherwise.
+   * Lets a large posting be written in parts (with `defer`, on a connection that can send ahead): told of each part
+   * as it is sent, with what it posted (its loans, and their new transactions loan by loan, each loan's in the drafts'
+   * order), e.g. to stage its events, since the result then keeps no loans. Not called otherwise.
    */
   onPart?: (part: PostedPart) => void;
 }
@@ -334,7 +334,7 @@ export async function postToLoans(
   const loans = await lockLoans(sql, loanIdsOf(drafts, alsoLoans));
   const plan = planPosting(drafts, loans, alsoLoans);
   const histories = await readHistories(sql, loansNeedingHistory(plan));
-  if (options.defer && sql.send && plan.transactions.length > PART_TRANSACTIONS) return postInParts(sql.send, run, plan, loans, histories, options.onPart);
+  if (options.defer && options.onPart && sql.send && plan.transactions.length > PART_TRANSACTIONS) return postInParts(sql.send, run, plan, loans, histories, options.onPart);
   const { result, rows } = computePosting(run, plan, loans, histories);
   const write = postingWrite([rows]);
   if (options.defer) options.defer(write);
@@ -359,12 +359,11 @@ const SLICE_TRANSACTIONS = 25;
  */
 async function postInParts(
   send: NonNullable<CommandSql['send']>, run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>,
-  onPart?: PostingOptions['onPart'],
+  onPart: NonNullable<PostingOptions['onPart']>,
 ): Promise<PostingResult> {
   // A slice's replays and rows are let go as soon as it is written out as text: held until their part was sent
   // (or, for the result, until the file's end), they outlived the young generation and every collection copied
-  // them. Its loans are kept in outline for the part's events; whole only when no `onPart` takes them, as the result's.
-  const kept = new Map<string, PostedLoan>();
+  // them. Its loans are kept in outline for the part's events only.
   let journals = 0;
   let loanCount = 0;
   let text = new PostingText();
@@ -377,10 +376,7 @@ async function postInParts(
     text.add(computed.rows);
     journals += computed.rows.journals.length;
     loanCount += computed.loans.size;
-    for (const [loanId, posted] of computed.loans) {
-      if (onPart) partLoans.set(loanId, outlineOf(posted));
-      else kept.set(loanId, posted);
-    }
+    for (const [loanId, posted] of computed.loans) partLoans.set(loanId, outlineOf(posted));
     slice = [];
     sliceSize = 0;
     // Lets the connection move what is being sent, take PostgreSQL's answer and send what is queued behind it.
@@ -388,10 +384,8 @@ async function postInParts(
   };
   const sendPart = () => {
     send(text.statement());
-    if (onPart) {
-      const transactions = [...partLoans.keys()].flatMap((loanId) => plan.newByLoan.get(loanId)!.map((draft) => ({ id: draft.id, draft })));
-      onPart({ transactions, loans: partLoans });
-    }
+    const transactions = [...partLoans.keys()].flatMap((loanId) => plan.newByLoan.get(loanId)!.map((draft) => ({ id: draft.id, draft })));
+    onPart({ transactions, loans: partLoans });
     text = new PostingText();
     partLoans = new Map();
     partSize = 0;
@@ -406,7 +400,7 @@ async function postInParts(
   }
   if (slice.length > 0) await replaySlice();
   if (!text.empty) sendPart();
-  return new Posted(run, plan, loans, kept, loanCount, journals);
+  return new Posted(run, plan, loans, new Map(), loanCount, journals);
 }
 
 const outlineOf = ({ state: _state, ...outline }: PostedLoan): PostedLoanOutline => outline;
