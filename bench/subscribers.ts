@@ -123,7 +123,7 @@ function ask<T extends { type: string }>(child: ChildProcess, message: object, r
 
 /** The gateway with the memory probe preloaded (it answers over IPC; --expose-gc lets it collect first). */
 function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
-  return startGatewayProcess({ dataDir, databaseUrl, ipc: true, nodeArgs: ['--expose-gc'], preload: [pathToFileURL(path.join(here, 'gatewayProbe.ts')).href] });
+  return startGatewayProcess({ dataDir, databaseUrl, production: true, ipc: true, nodeArgs: ['--expose-gc'], preload: [pathToFileURL(path.join(here, 'gatewayProbe.ts')).href] });
 }
 
 async function run(): Promise<void> {
