@@ -1,7 +1,7 @@
 // A process's PostgreSQL pools: the platform's own database (DATABASE_URL or an embedded server), and one per
 // further database tenants are placed on (TENANT_DATABASES).
 import pg from 'pg';
-import { parseIntoClientConfig } from 'pg-connection-string';
+import { parse as parseUrl } from 'pg-connection-string';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { startEmbeddedPostgres } from './embeddedPostgres.js';
@@ -29,6 +29,7 @@ export function createPool(
 ): pg.Pool {
   const { log, database = 'main', connectTimeoutMs } = options;
   const pool = new pg.Pool({
+    connectionString: pinnedUrl(url),
     max,
     application_name: applicationName,
     // A server that takes the socket and never answers (a partition, a host gone without a reset) fails a new
@@ -43,7 +44,6 @@ export function createPool(
     // eventually on a held connection; /readyz does not wait for that (src/readiness.ts).
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
-    ...pinnedSession(url),
   });
   pool.on('connect', (client) => {
     client.on('error', (err) => log?.warn({ err: driverError(err), database }, 'database connection lost'));
@@ -54,37 +54,32 @@ export function createPool(
 }
 
 /**
- * What every connection runs with whatever the server's, database's or role's defaults say: dates written out as
- * ISO `YYYY-MM-DD`, which the gateway's rows, pg's parsers and Prisma's all read (another DateStyle, such as
- * `SQL, DMY`, would have them misread or refuse every date). Sent in the connection's startup packet, after any
- * `options` the URL gives (PgBouncer 1.20 and later pass DateStyle on, as a parameter they track).
+ * What every connection of a pool runs with whatever the server's, database's or role's defaults say: dates written
+ * out as ISO `YYYY-MM-DD`, which the gateway's rows, pg's parsers and Prisma's all read (another DateStyle, such as
+ * `SQL, DMY`, would have them misread or refuse every date). Sent in the connection's startup packet after the
+ * options the URL (or else `PGOPTIONS`) gives; PgBouncer 1.20 and later pass DateStyle on, as a parameter they track.
  */
 export const SESSION_OPTIONS = '-c DateStyle=ISO,YMD';
 
 /**
- * The URL's settings, as pg itself would read them (the URL's win over the pool's own), with SESSION_OPTIONS added
- * to its options rather than replaced by them.
+ * The URL with SESSION_OPTIONS added to its `options`. Everything else is left for pg to read as it reads any URL,
+ * for each connection it makes (its SSL settings and certificate files, the environment's defaults). pg takes the
+ * last of a repeated parameter, so the one added here stands for any `options` the URL had, which it carries on.
  */
-function pinnedSession(url: string): pg.PoolConfig {
-  const fromUrl = parseIntoClientConfig(url);
-  return { ...fromUrl, options: [fromUrl.options, SESSION_OPTIONS].filter(Boolean).join(' ') };
+function pinnedUrl(url: string): string {
+  const options = [parseUrl(url).options ?? process.env['PGOPTIONS'], SESSION_OPTIONS].filter(Boolean).join(' ');
+  const fragment = url.indexOf('#');
+  const [head, tail] = fragment < 0 ? [url, ''] : [url.slice(0, fragment), url.slice(fragment)];
+  return `${head}${head.includes('?') ? '&' : '?'}options=${encodeURIComponent(options)}${tail}`;
 }
 
 /** A connection that gives up connecting after `ms`. */
 function clientTimingOutAfter(ms: number): typeof pg.Client {
   return class extends pg.Client {
     constructor(config?: string | pg.ClientConfig) {
-      super(typeof config === 'string' ? { connectionString: config, connectionTimeoutMillis: ms } : { ...withHidden(config), connectionTimeoutMillis: ms });
+      super(typeof config === 'string' ? { connectionString: config, connectionTimeoutMillis: ms } : { ...config, connectionTimeoutMillis: ms });
     }
   };
-}
-
-/**
- * A connection's settings with the password made visible again: pg-pool hands it over as a hidden property, which a
- * spread would drop (the connection would then offer an empty password).
- */
-function withHidden(config: pg.ClientConfig | undefined): pg.ClientConfig {
-  return config && 'password' in config ? { ...config, password: config.password } : { ...config };
 }
 
 /** What a log needs of a driver error: no SQL, no parameters. */

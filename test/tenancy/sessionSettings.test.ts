@@ -1,6 +1,7 @@
 // Every pool the platform makes (createPool) writes dates as ISO `YYYY-MM-DD` whatever the server, database or role
 // defaults to: the gateway's rows, pg's parsers and Prisma's all read dates in that form. A database set to
-// `SQL, DMY` is read correctly through such a pool, and options the URL gives are kept beside it.
+// `SQL, DMY` is read correctly through such a pool, and options the URL (or else PGOPTIONS) gives are kept beside
+// it; everything else in the URL is pg's to read, as before.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { createPool } from '../../src/tenancy/database.js';
@@ -50,6 +51,31 @@ describe('session settings of the platform\'s pools', () => {
       const { rows: [read] } = await pool.query(`SELECT current_setting('DateStyle') AS style, current_setting('statement_timeout') AS timeout,
         current_setting('application_name') AS name, current_database() AS database`);
       expect(read).toEqual({ style: 'ISO, YMD', timeout: '4321ms', name: 'from-the-url', database: DATABASE });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('takes PGOPTIONS when the URL gives no options, as pg does', async () => {
+    const before = process.env['PGOPTIONS'];
+    process.env['PGOPTIONS'] = '-c statement_timeout=1234';
+    const pool = createPool(url.toString(), 1);
+    try {
+      const { rows: [read] } = await pool.query(`SELECT current_setting('DateStyle') AS style, current_setting('statement_timeout') AS timeout`);
+      expect(read).toEqual({ style: 'ISO, YMD', timeout: '1234ms' });
+    } finally {
+      if (before === undefined) delete process.env['PGOPTIONS'];
+      else process.env['PGOPTIONS'] = before;
+      await pool.end();
+    }
+  });
+
+  it('leaves the URL\'s SSL settings to pg: `ssl=no-verify` still asks for SSL, which this server does not offer', async () => {
+    const withSsl = new URL(url);
+    withSsl.searchParams.set('ssl', 'no-verify');
+    const pool = createPool(withSsl.toString(), 1);
+    try {
+      await expect(pool.query('SELECT 1')).rejects.toThrow(/SSL/);
     } finally {
       await pool.end();
     }
