@@ -88,8 +88,11 @@ describe('settle sweep', () => {
       expect(outcome.probed).not.toContain(quiet.schemaName);
       expect(outcome.woken).toContain(busy.schemaName);
     } finally {
-      await migrating.query('ROLLBACK');
-      migrating.release();
+      try {
+        await migrating.query('ROLLBACK');
+      } finally {
+        migrating.release();
+      }
     }
     await until(async () => (await unsettledAudit(busy.schemaName)) === 0);
     expect((await settler.sweep({ everySchema: true })).probed).toContain(quiet.schemaName);
