@@ -99,7 +99,9 @@ describe('payment files', () => {
     const single = (loanId: string) => gql(server.gateway, `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`, {
       token: agent, variables: { input: { idempotencyKey: `payment-file-single-${keys++}`, loanId, amount: '1.00', valueDate: BUSINESS_DATE, channel: 'bank' } },
     });
-    // A few times over: a lock order that depended on the file would deadlock in some rounds, not every one.
+    // A few times over: a lock order that depended on the file would deadlock in some rounds, not every one. A file
+    // that PostgreSQL aborts answers with an error; single postings aborted with it would be retried alone (the
+    // batch's contract), so it is the files' answers that show a deadlock.
     const ROUNDS = 4;
     for (let round = 0; round < ROUNDS; round += 1) {
       const [answers, singleAnswers] = await Promise.all([Promise.all(files.map(file)), Promise.all(loans.map(single))]);
