@@ -120,6 +120,11 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
     this.idJson = sink ? JSON.stringify(sink.id) : undefined;
   }
 
+  /** Whether it has its starting point: until then it has joined but counts no event as its own. */
+  get begun(): boolean {
+    return this.start !== undefined;
+  }
+
   /** From here on it receives events after `cursor`; what arrived meanwhile and is newer is kept. */
   begin(cursor: number): void {
     this.start = cursor;
@@ -260,9 +265,15 @@ export class SubscriptionFanout {
 
   constructor(private readonly options: FanoutOptions) {}
 
-  /** The live groups, for tests and operators: how many share each, and how often its document ran. */
+  /**
+   * The live groups, for tests and operators: how many share each, and how often its document ran. A member counts
+   * from when it has its starting point (the newest event when it subscribed), so an event committed after a
+   * group is shown here reaches every member it shows; a group whose first member has none yet is not shown.
+   */
   stats(): GroupStats[] {
-    return [...this.groups.values()].map((group) => ({ key: group.key, members: group.members.size, executions: group.executions }));
+    return [...this.groups.values()]
+      .map((group) => ({ key: group.key, members: [...group.members].filter((member) => member.begun).length, executions: group.executions }))
+      .filter((group) => group.members > 0);
   }
 
   subscribe = async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {

@@ -113,6 +113,32 @@ describe('SubscriptionFanout', () => {
     expect(fanout.stats()).toEqual([]);
   });
 
+  it('shows a member in its group only once it has its starting point, so an event committed after that reaches it', async () => {
+    const { fanout, open, push } = harness();
+    // The newest event's number, read when each subscribes: held open here until the test lets it answer.
+    let answer!: (cursor: number) => void;
+    const slowFeed = { currentCursor: () => new Promise<number>((resolve) => (answer = resolve)) };
+    const first = open({ ...context(staff), runtime: { feed: slowFeed } });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(fanout.stats()).toEqual([]);
+    answer(5);
+    const reader = await first;
+    expect(fanout.stats()).toEqual([expect.objectContaining({ members: 1 })]);
+    // A second joins the live group: not counted until its own starting point is read.
+    const second = open({ ...context(staff), runtime: { feed: slowFeed } });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(fanout.stats()).toEqual([expect.objectContaining({ members: 1 })]);
+    answer(6);
+    const joined = await second;
+    expect(fanout.stats()).toEqual([expect.objectContaining({ members: 2 })]);
+    push(7);
+    expect((await reader.next()).value).toEqual({ data: { events: { cursor: '7' } } });
+    expect((await joined.next()).value).toEqual({ data: { events: { cursor: '7' } } });
+    await reader.return!();
+    await joined.return!();
+    expect(fanout.stats()).toEqual([]);
+  });
+
   /** A stand-in for a ws WebSocket: records what is sent, with as much unsent as the test says. */
   class FakeSocket implements FrameSocket {
     readyState = 1;
