@@ -271,8 +271,8 @@ export class OutboxFeed {
   private async tailFor(schema: string): Promise<Tail> {
     let tail = this.tails.get(schema);
     if (!tail) {
-      const { rows } = await (await this.sqlFor(schema)).query<{ max: string | null }>(latestSeqSql);
-      tail = this.tails.get(schema) ?? { highWater: Number(rows[0]?.max ?? 0), ring: [], subscribers: new Set(), fetching: undefined, again: false, failing: false };
+      const highWater = await this.currentCursor(schema);
+      tail = this.tails.get(schema) ?? { highWater, ring: [], subscribers: new Set(), fetching: undefined, again: false, failing: false };
       this.tails.set(schema, tail);
     }
     return tail;
