@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import type { Logger } from '../log.js';
 import type { Databases, PlacedDatabase } from '../tenancy/placement.js';
-import { tenantStatement, withTenantSql } from '../tenancy/tenantSql.js';
+import { tenantStatement, transaction, withTenantSql } from '../tenancy/tenantSql.js';
 import { toEvent, type FeedEvent, type OutboxRow } from './outboxFeed.js';
 
 /**
@@ -28,7 +28,7 @@ const FULL_SWEEP_EVERY = 30;
  * How long a probe waits for a tenant's table: a migration holds a schema's outbox against every reader for a moment
  * when it drops or swaps an index, and a probe waiting on it would hold up the sweep of every other schema behind it.
  */
-const PROBE_LOCK_TIMEOUT = '1s';
+const PROBE_LOCK_TIMEOUT_MS = 1_000;
 
 /** What one sweep did: tenants listed, schemas probed (not one whose tables it could not read in time), and those found with something unsettled. */
 export interface SweepOutcome {
@@ -211,21 +211,7 @@ export class CommitSettler {
   }
 }
 
-/** A sweep's probe, waiting at most PROBE_LOCK_TIMEOUT for any table it reads. */
-async function probing(pool: pg.Pool, text: string, values: string[]): Promise<{ schema_name: string }[]> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query(`BEGIN READ ONLY; SET LOCAL lock_timeout = '${PROBE_LOCK_TIMEOUT}'`);
-    const { rows } = await client.query<{ schema_name: string }>(text, values);
-    await client.query('COMMIT');
-    return rows;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((lost: Error) => {
-      broken = lost;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+/** A sweep's probe, waiting at most PROBE_LOCK_TIMEOUT_MS for any table it reads. */
+function probing(pool: pg.Pool, text: string, values: string[]): Promise<{ schema_name: string }[]> {
+  return transaction(pool, async (client) => (await client.query<{ schema_name: string }>(text, values)).rows, { readOnly: true, lockTimeout: PROBE_LOCK_TIMEOUT_MS });
 }

@@ -40,10 +40,15 @@ export async function withTenantSql<T>(pool: pg.Pool, schemaName: string, work: 
   });
 }
 
-/** How a transaction sees the database: one snapshot for all its statements (a backup, a comparison), read only. */
+/**
+ * How a transaction sees the database: one snapshot for all its statements (a backup, a comparison), read only;
+ * and how long any of its statements waits for a lock before failing (`lockTimeout`, whole milliseconds), for work
+ * that would rather give up than queue behind a migration.
+ */
 export interface TransactionMode {
   snapshot?: boolean;
   readOnly?: boolean;
+  lockTimeout?: number;
 }
 
 /** One transaction on a connection of the pool: committed if `work` returns, rolled back if it throws. */
@@ -51,7 +56,9 @@ export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient
   const client = await pool.connect();
   let failed: unknown;
   try {
-    await client.query(`BEGIN${mode.snapshot ? ' ISOLATION LEVEL REPEATABLE READ' : ''}${mode.readOnly ? ' READ ONLY' : ''}`);
+    // One round trip: the lock timeout, when asked, goes with BEGIN.
+    const lockTimeout = mode.lockTimeout === undefined ? '' : `; SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(mode.lockTimeout))}`;
+    await client.query(`BEGIN${mode.snapshot ? ' ISOLATION LEVEL REPEATABLE READ' : ''}${mode.readOnly ? ' READ ONLY' : ''}${lockTimeout}`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
