@@ -10,8 +10,8 @@
 // 3. pgbench TPC-B-like on the same server: what the database alone commits per second here.
 // 4. End of day, timed in total and per step, for two dates: the first after seeding (where a runner that
 //    classifies classifies every loan for the first time) and the second (a day like any other). Meanwhile a
-//    gateway in a process of its own answers a probe (`node(id:)` of a sampled loan, one request at a time): its
-//    p50/p99 before and during the run. After each date the sample is replayed again as of the new date and must
+//    gateway in a process of its own, as deployed, answers a probe (`node(id:)` of a sampled loan, one request at a
+//    time): its p50/p99 before and during the run. After each date the sample is replayed again as of the new date and must
 //    equal what end of day stored.
 // The seeded loans carry no late fee, penalty interest or fees on dates, so none needs a replay (`replay_on` is
 // null): the replayLoans step has nothing to do here, and its cost per replayed loan is not measured.
@@ -256,7 +256,8 @@ async function run(): Promise<void> {
   if (!values['no-probe']) {
     const dataDir = path.join(root, 'gateway');
     const key = await loadOrCreateDevKey(dataDir, 'test');
-    const gateway = await startGatewayProcess({ dataDir, databaseUrl, env: { PG_POOL_MAX: '4', JOBS_ENABLED: 'false' } });
+    // As deployed (NODE_ENV=production, tokens from an issuer outside it), with its own jobs off: end of day runs here.
+    const gateway = await startGatewayProcess({ dataDir, databaseUrl, production: true, env: { PG_POOL_MAX: '4', JOBS_ENABLED: 'false' } });
     probeToken = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'servicing-agent', tenant: slug, ttlSeconds: 6 * 3600, now: new Date() });
     base = gateway.base;
   }
@@ -355,7 +356,7 @@ The book is vacuumed, analysed and checkpointed before anything is timed, and ag
 | --- | --- | --- | --- |
 | end of day, first date after seeding (${first.run.date}) | **${s1(first.run.seconds)}** (${n(LOANS / first.run.seconds)} loans/s); ${stepRows(first.run)} | — | |
 | end of day, next date (${second.run.date}: a day like any other) | **${s1(second.run.seconds)}** (${n(LOANS / second.run.seconds)} loans/s; ${s1(scaled(second.run.seconds))} scaled to 1,000,000); ${stepRows(second.run)} | ≤ 60 s for 1,000,000 | ${met ? 'met' : '**missed**'} |
-| API while end of day runs (gateway in its own process, one \`node(id:)\` request at a time) | ${idleProbe ? `before: ${describeLatency(idleProbe)}; during the first date: ${describeLatency(first.probe!)}; during the next: ${describeLatency(second.probe!)}` : 'not measured (--no-probe)'} | — | |
+| API while end of day runs (gateway in its own process as deployed, \`NODE_ENV=production\`, one \`node(id:)\` request at a time) | ${idleProbe ? `before: ${describeLatency(idleProbe)}; during the first date: ${describeLatency(first.probe!)}; during the next: ${describeLatency(second.probe!)}` : 'not measured (--no-probe)'} | — | |
 | oracle: replay from scratch of ${checks[0]!.loans} sampled loans (random, overdue, due on the run date, full history) vs the stored position, and their journals vs their balances; the ${fullHistory.length} with full history also through \`checkPositions\` (journals per value date) | ${checks.map((c) => `as of ${c.asOf}: ${c.loansOff} off the replay, ${c.loansOffLedger} off the ledger, ${c.engineCheck.mismatches.length} by checkPositions`).join('; ')} | 0 | ${checks.every((c) => c.loansOff === 0 && c.loansOffLedger === 0 && c.engineCheck.mismatches.length === 0) ? 'holds' : '**fails**'} |
 ${invariantsBefore ? `| \`ledgerInvariants\` over the whole book | before: ${JSON.stringify(invariantsBefore)}; after: ${JSON.stringify(invariantsAfter)} | holds | ${invariantsAfter?.loansOffLedger === 0 && invariantsAfter.unbalancedJournals === 0 && invariantsAfter.controlAccountsOff === 0 ? 'holds' : '**fails**'} |\n` : ''}| seeding (set-based, chunks of ${n(Number(values.chunk))} on ${values['seed-workers']} connections${bulkLoad ? '; foreign-key and balance triggers off while writing, as a bulk load, then checked over the whole book' : ''}) | ${s1(seed.seconds)}: ${Object.entries(seed.phases).map(([p, t]) => `${p} ${s1(t)}`).join(', ')} (summed over the connections); vacuum/analyse/checkpoint ${s1(settleSeconds)}${verified ? `; the skipped checks afterwards ${s1(verified.seconds)}: ${verified.unbalancedJournals} unbalanced journals, ${verified.linesWithoutJournal + verified.journalsWithoutLoan + verified.journalsWithoutTransaction + verified.transactionsWithoutLoan + verified.loansWithoutBorrower + verified.linesOnUnknownAccounts} broken references` : ''} | a few minutes | |
 ${pgbench ? `| **reference: pgbench TPC-B-like**, same server, same run (scale ${pgbench.scale}, ${pgbench.clients} clients, ${pgbench.threads} threads, ${pgbench.seconds} s) | **${n(pgbench.tps)} tps**; p50 ${msOf(pgbench.latencyP50Ms)}, p99 ${msOf(pgbench.latencyP99Ms)}. End of day's loans per second on the next date = **${ratio!.toFixed(1)} ×** pgbench's transactions per second | — | |\n` : ''}${ages.length ? `

@@ -3,37 +3,29 @@
 // without a token and 2,000 aliases of `auditChainVerification` with an auditor's token, while /healthz is polled;
 // its latency is recorded idle and under attack in docs/benchmarks.md. The address rate limit is turned off so
 // every hostile request reaches the parser and the limits (the worst case); with it on most are refused sooner.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../src/log.js';
-import { startEmbeddedPostgres } from '../src/tenancy/embeddedPostgres.js';
 import { loadOrCreateDevKey, signDevToken } from '../src/authz/devIssuer.js';
-import { DEMO_TENANT } from '../src/tenancy/demoTenant.js';
-import { freePort } from '../test/support/ports.js';
-import { cleanUp, onCleanUp, startGatewayProcess } from './gatewayProcess.js';
+import { benchDatabase } from './benchDatabase.js';
+import { cleanUp, startGatewayProcess } from './gatewayProcess.js';
 import { machine, percentile, recordSection } from './record.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, concurrency: { type: 'string', default: '8' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, concurrency: { type: 'string', default: '8' }, 'no-record': { type: 'boolean', default: false } } });
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const root = mkdtempSync(path.join(tmpdir(), 'lendgraph-bench-hostile-'));
-chmodSync(root, 0o755);
-onCleanUp(() => rmSync(root, { recursive: true, force: true }));
-const log = createLogger('warn');
+const TENANT = 'bench-hostile';
 
 try {
-  const database = await startEmbeddedPostgres({ dataDir: path.join(root, 'pg'), port: await freePort(), log, ephemeral: true });
-  onCleanUp(() => database.stop());
-  const dataDir = path.join(root, 'data');
-  const gateway = await startGatewayProcess({
-    dataDir, databaseUrl: database.url, env: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', QUERY_COST_PER_MINUTE: '0' },
-  });
+  const { root, server } = await benchDatabase('hostile', { slug: TENANT, displayName: 'Bench hostile' });
+  const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
-  const auditor = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'auditor', tenant: DEMO_TENANT.slug, now: new Date() });
+  // As deployed (NODE_ENV=production, tokens from an issuer outside it), but with the rate limits off.
+  const gateway = await startGatewayProcess({
+    dataDir, databaseUrl: server.url, production: true, env: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', QUERY_COST_PER_MINUTE: '0' },
+  });
+  const auditor = await signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role: 'auditor', tenant: TENANT, now: new Date() });
 
   const typenames = JSON.stringify({ query: `{ ${Array.from({ length: 100_000 }, (_, i) => `a${i}: __typename`).join(' ')} }` });
   const audits = JSON.stringify({ query: `{ ${Array.from({ length: 2_000 }, (_, i) => `v${i}: auditChainVerification { intact }`).join(' ')} }` });
@@ -80,8 +72,9 @@ try {
   const body = [
     '## Hostile requests (`npm run bench:hostile`)',
     '',
-    `${new Date().toISOString().slice(0, 10)} on ${machine()}. One gateway process (embedded PostgreSQL, address and`,
-    `principal rate limits off so every request reaches the parser and the limits), ${concurrency} concurrent loops for`,
+    `${new Date().toISOString().slice(0, 10)} on ${machine()}. One gateway process as deployed (\`dist/main.js\`, \`NODE_ENV=production\`,`,
+    `its tokens from an issuer outside it; embedded PostgreSQL), address and principal rate limits off so every request reaches the parser`,
+    `and the limits; ${concurrency} concurrent loops for`,
     `${seconds} s, half sending 100,000 aliases of \`__typename\` without a token (${(typenames.length / 1e6).toFixed(1)} MB), half 2,000 aliases of`,
     '`auditChainVerification` with an auditor\'s token; `/healthz` polled every 20 ms from one client. The client runs on the',
     `same machine; the 1-minute load average when it started was ${load} (other work shares the machine).`,
@@ -98,7 +91,7 @@ try {
     ...Object.entries(statuses).map(([label, count]) => `| ${label} | ${count} |`),
   ].join('\n');
   process.stdout.write(`${body}\n`);
-  recordSection('hostile', body);
+  if (!values['no-record']) recordSection('hostile', body);
 } finally {
   await cleanUp();
 }
