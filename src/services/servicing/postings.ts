@@ -221,7 +221,7 @@ export interface LoanHistory {
 
 /** The rows one posting writes; the postings of a batch are written together (`postingWrite`). */
 export interface PostingRows {
-  transactions: Record<string, unknown>[];
+  transactions: NewTransactionRow[];
   journals: JournalDraft[];
   lines: LineDraft[];
   loans: Record<string, unknown>[];
@@ -443,21 +443,41 @@ class Posted implements PostingResult {
 /** The rows of a posting's new transactions as the ORM would read them back, in the drafts' order. */
 function transactionRowsOf(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>): TransactionRow[] {
   const nextSeq = new Map<string, number>();
-  return plan.transactions.map(({ id, draft: d }) => {
-    const seq = nextSeq.get(d.loanId) ?? loans.get(d.loanId)!.transactionCount + 1;
-    nextSeq.set(d.loanId, seq + 1);
+  const enteredAt = run.now.toISOString();
+  return plan.transactions.map(({ id, draft }) => {
+    const seq = nextSeq.get(draft.loanId) ?? loans.get(draft.loanId)!.transactionCount + 1;
+    nextSeq.set(draft.loanId, seq + 1);
+    const row = newTransactionRow(run, id, draft, seq, enteredAt);
     return {
-      id, loanId: d.loanId, seq, kind: d.kind, valueDate: dateColumn(d.valueDate), amount: d.amount ? new Prisma.Decimal(d.amount.toFixed()) : null,
-      component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
-      channel: d.channel ?? null, externalReference: d.externalReference ?? null, reason: d.reason ?? null, batchId: run.batchId ?? null,
-      enteredBy: run.postedBy, enteredAt: run.now, terms: (d.terms ?? null) as TransactionRow['terms'],
+      ...row, valueDate: dateColumn(row.valueDate), amount: row.amount === null ? null : new Prisma.Decimal(row.amount), enteredAt: run.now,
+      terms: row.terms as TransactionRow['terms'],
     };
   });
 }
 
+/**
+ * A new transaction's row as the posting's statement takes it: JSON, by the ORM's field names (the statement's
+ * recordset names its columns the same way), so its fields are listed here once, for the write and for the answer.
+ */
+export type NewTransactionRow = Omit<TransactionRow, 'valueDate' | 'amount' | 'enteredAt' | 'terms'> & {
+  valueDate: string;
+  amount: string | null;
+  enteredAt: string;
+  terms: RestructureTerms | null;
+};
+
+function newTransactionRow(run: PostingRun, id: string, d: PostingDraft, seq: number, enteredAt: string): NewTransactionRow {
+  return {
+    id, loanId: d.loanId, seq, kind: d.kind, valueDate: d.valueDate, amount: d.amount?.toFixed() ?? null,
+    component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
+    channel: d.channel ?? null, externalReference: d.externalReference ?? null, reason: d.reason ?? null, batchId: run.batchId ?? null,
+    enteredBy: run.postedBy, enteredAt, terms: d.terms ?? null,
+  };
+}
+
 function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<string, LockedLoan>, histories: ReadonlyMap<string, LoanHistory>, loanIds: readonly string[]): ComputedPart {
   const result = new Map<string, PostedLoan>();
-  const transactionRows: Record<string, unknown>[] = [];
+  const transactionRows: NewTransactionRow[] = [];
   const journals: JournalDraft[] = [];
   const lines: LineDraft[] = [];
   const loanUpdates: Record<string, unknown>[] = [];
@@ -495,12 +515,7 @@ function computeLoans(run: PostingRun, plan: PostingPlan, loans: ReadonlyMap<str
     };
     result.set(loanId, posted);
 
-    fresh.forEach((d, k) => transactionRows.push({
-      id: d.id, loan_id: loanId, seq: loan.transactionCount + k + 1, kind: d.kind, value_date: d.valueDate, amount: d.amount?.toFixed() ?? null,
-      component: d.component ?? null, instalment: d.instalment ?? null, reschedule: d.reschedule ?? null, reverses: d.reverses ?? null,
-      channel: d.channel ?? null, external_reference: d.externalReference ?? null, reason: d.reason ?? null, batch_id: run.batchId ?? null,
-      entered_by: run.postedBy, entered_at: postedAt, terms: d.terms ?? null,
-    }));
+    fresh.forEach((d, k) => transactionRows.push(newTransactionRow(run, d.id, d, loan.transactionCount + k + 1, postedAt)));
 
     const toPost = journalsToPost(
       { disbursementDate: loan.disbursementDate, replayedTo: loan.asOf, posted: replayed.posted, booking: replayed.booking }, replayed.journals, fresh, run.businessDate, run.cause,
@@ -573,11 +588,11 @@ class PostingText {
       text: (schema) => `WITH new_transactions AS (
        INSERT INTO ${schema}.loan_transaction (id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel,
               external_reference, reason, batch_id, entered_by, entered_at, terms)
-       SELECT id, loan_id, seq, kind, value_date, amount, component, instalment, reschedule, reverses, channel, external_reference, reason,
-              batch_id, entered_by, entered_at, terms
-         FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, loan_id uuid, seq integer, kind text, value_date date, amount numeric, component text,
-              instalment integer, reschedule text, reverses uuid, channel text, external_reference text, reason text, batch_id uuid,
-              entered_by text, entered_at timestamptz, terms jsonb)
+       SELECT id, "loanId", seq, kind, "valueDate", amount, component, instalment, reschedule, reverses, channel, "externalReference", reason,
+              "batchId", "enteredBy", "enteredAt", terms
+         FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "loanId" uuid, seq integer, kind text, "valueDate" date, amount numeric, component text,
+              instalment integer, reschedule text, reverses uuid, channel text, "externalReference" text, reason text, "batchId" uuid,
+              "enteredBy" text, "enteredAt" timestamptz, terms jsonb)
        RETURNING 1
      ), new_journals AS (
        INSERT INTO ${schema}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)

@@ -8,7 +8,11 @@ import { postingWrite, type PostingRows } from '../../../src/services/servicing/
 let ids = 0;
 function rowsOf(loan: string, journals: number, linesEach: number): PostingRows {
   const made: PostingRows = { transactions: [], journals: [], lines: [], loans: [] };
-  made.transactions.push({ id: `t-${ids++}`, loan_id: loan, kind: 'repayment', amount: '1.50', terms: { note: 'a "quoted", text\nwith a newline' } });
+  made.transactions.push({
+    id: `t-${ids++}`, loanId: loan, seq: 1, kind: 'repayment', valueDate: '2026-12-01', amount: '1.50', component: null, instalment: null, reschedule: null,
+    reverses: null, channel: null, externalReference: null, reason: 'a "quoted", text\nwith a newline', batchId: null, enteredBy: 'agent',
+    enteredAt: '2026-12-01T00:00:00.000Z', terms: null,
+  });
   for (let k = 0; k < journals; k += 1) {
     const id = `j-${ids++}`;
     made.journals.push({
