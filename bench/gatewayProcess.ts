@@ -79,6 +79,16 @@ export function postgresCpuSeconds(postmaster: number): number {
   return total / 100;
 }
 
+/** Replicas of one gateway on the same database, started one after another as a deployment's are. */
+export async function startReplicas(count: number, start: () => Promise<Gateway>): Promise<Gateway[]> {
+  const replicas: Gateway[] = [];
+  for (let i = 0; i < count; i += 1) replicas.push(await start());
+  return replicas;
+}
+
+/** CPU seconds the gateways have used together (`cpuSeconds` of each). */
+export const gatewaysCpuSeconds = (gateways: readonly Gateway[]) => gateways.reduce((sum, g) => sum + cpuSeconds(g.pid), 0);
+
 export interface Gateway {
   child: ChildProcess;
   pid: number;

@@ -18,7 +18,7 @@ import type { Role } from '../src/authz/roles.js';
 import { addDays } from '../src/domain/calendar.js';
 import { commitOf, machine, percentile, recordSection } from './record.js';
 import { benchDatabase } from './benchDatabase.js';
-import { runBench, cpuSeconds, postgresCpuSeconds, startGatewayProcess, type Gateway } from './gatewayProcess.js';
+import { runBench, cpuSeconds, gatewaysCpuSeconds, postgresCpuSeconds, startGatewayProcess, startReplicas, type Gateway } from './gatewayProcess.js';
 import { graphql, type GraphQLReply } from './httpGraphql.js';
 import { describePgbench, runPgbench, type PgbenchResult } from './pgbench.js';
 import { resetStatementCosts, sayStatementCosts } from './statementCosts.js';
@@ -239,10 +239,9 @@ async function run(): Promise<void> {
 
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
-  const gateway = await startGateway(dataDir, server.url);
-  const replicas = [gateway];
-  for (let i = 1; i < GATEWAYS; i += 1) replicas.push(await startGateway(dataDir, server.url));
-  const gatewaysCpu = () => replicas.reduce((sum, g) => sum + cpuSeconds(g.pid), 0);
+  const replicas = await startReplicas(GATEWAYS, () => startGateway(dataDir, server.url));
+  const gateway = replicas[0]!;
+  const gatewaysCpu = () => gatewaysCpuSeconds(replicas);
   const gatewaysWrites = () => replicas.reduce((sum, g) => sum + writeCalls(g.pid), 0);
   const token = (role: Role) => signDevToken(key, { issuer: gateway.issuer, audience: 'lendgraph-api', role, tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date() });
   const tokens = { disburse: await token('disbursement-officer'), repay: await token('servicing-agent'), finance: await token('finance'), admin: await token('tenant-admin') };

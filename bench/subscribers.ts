@@ -30,7 +30,7 @@ import type { FromFloor, ToFloor } from './socketFloor.js';
 import type { GatewayMarks, GatewayMemory, ToProbe } from './gatewayProbe.js';
 import type { DeliveryMark } from '../src/events/deliveryTrace.js';
 import { machine, percentile, recordSection } from './record.js';
-import { runBench, cpuSeconds, onCleanUp, startGatewayProcess, stopChild, type Gateway } from './gatewayProcess.js';
+import { runBench, cpuSeconds, gatewaysCpuSeconds, onCleanUp, startGatewayProcess, startReplicas, stopChild, type Gateway } from './gatewayProcess.js';
 
 const { values } = parseArgs({
   options: {
@@ -143,12 +143,11 @@ async function run(): Promise<void> {
   // The gateway reads its development signing key from DATA_DIR: made first, so that the bench can sign tokens.
   const dataDir = path.join(root, 'gateway');
   const key = await loadOrCreateDevKey(dataDir, 'test');
-  const gateways: Gateway[] = [];
-  for (let i = 0; i < GATEWAYS; i += 1) gateways.push(await startGateway(dataDir, server.url));
+  const gateways = await startReplicas(GATEWAYS, () => startGateway(dataDir, server.url));
   // The first commits the events and is the one profiled; each is measured and summed.
   const gateway = gateways[0]!;
   const pids = gateways.map((g) => g.pid);
-  const gatewaysCpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const gatewaysCpu = () => gatewaysCpuSeconds(gateways);
   // Each gateway's development issuer is named by its own address: a token is signed for the gateway it is sent to.
   const token = (role: 'tenant-admin' | 'auditor', subject?: string, to: Gateway = gateway) =>
     signDevToken(key, { issuer: to.issuer, audience: 'lendgraph-api', role, tenant: TENANT, ttlSeconds: 6 * 3600, now: new Date(), ...(subject ? { subject } : {}) });
