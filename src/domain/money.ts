@@ -121,6 +121,25 @@ export function formatMoney(value: Money): string {
   return `${text}${has === 0 ? '.' : ''}${'0'.repeat(places - has)} ${value.currency}`;
 }
 
+/**
+ * The wire form of an amount given as exact decimal text, as PostgreSQL writes a numeric column ("10000.0000"),
+ * without making a Decimal of it: the digits beyond the currency's minor units are zeros and dropped, or padded
+ * to them. Null when that is not so (digits to round, an exponent, a negative zero): `formatMoney` rounds those.
+ * Always the text `formatMoney` would write for the same amount.
+ */
+export function formatAmountText(text: string, currency: string): string | null {
+  const places = minorUnits(currency);
+  const match = /^(-?)(0|[1-9]\d*)(?:\.(\d+))?$/.exec(text);
+  if (!match) return null;
+  const [, sign, whole, fraction = ''] = match;
+  let end = fraction.length;
+  while (end > 0 && fraction.charCodeAt(end - 1) === 48) end -= 1;
+  if (end > places) return null;
+  if (sign && whole === '0' && end === 0) return null;
+  if (places === 0) return `${sign}${whole} ${currency}`;
+  return `${sign}${whole}.${fraction.slice(0, end)}${'0'.repeat(places - end)} ${currency}`;
+}
+
 export function parseMoney(text: string): Money | null {
   const match = /^(-?\d+(?:\.\d+)?) ([A-Z]{3})$/.exec(text.trim());
   if (!match || !isCurrency(match[2]!)) return null;

@@ -26,7 +26,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   Scalars: {
     Decimal: { Input: Decimal; Output: Decimal | string };
-    Money: { Input: Money; Output: Money };
+    Money: { Input: Money; Output: Money | string };
     Date: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date };
     IdempotencyKey: { Input: string; Output: string };

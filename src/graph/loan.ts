@@ -24,7 +24,8 @@ import type { PostingDraft } from '../services/servicing/postings.js';
 import { AppError, inputPath, InvalidField } from '../errors.js';
 import { allows } from '../authz/capabilities.js';
 import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
-import { loanDate } from './loanRows.js';
+import { loanAmount, loanDate } from './loanRows.js';
+import { moneyAnswer } from './scalars.js';
 import { objectPayload, payloadType } from './payloads.js';
 import { LoanComponentEnum, PrepaymentRescheduleEnum } from './loanTermsEnums.js';
 import { asksFor } from './lookahead.js';
@@ -157,6 +158,7 @@ const TransactionKindEnum = builder.enumType('LoanTransactionKind', {
   } as const,
 });
 
+/** Amounts per component: Decimals, or exact decimal text as a numeric column gives it (moneyAnswer writes either out). */
 interface Amounts {
   currency: string;
   principal: Decimal | { toString(): string };
@@ -169,10 +171,10 @@ const ComponentAmountsRef = builder.objectRef<Amounts>('LoanComponentAmounts').i
   description: 'An amount per component.',
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
-    principal: t.field({ type: 'Money', description: 'Principal.', resolve: (a) => money(a.principal, a.currency) }),
-    interest: t.field({ type: 'Money', description: 'Interest.', resolve: (a) => money(a.interest, a.currency) }),
-    fee: t.field({ type: 'Money', description: 'Fees.', resolve: (a) => money(a.fee, a.currency) }),
-    penalty: t.field({ type: 'Money', description: 'Penalties.', resolve: (a) => money(a.penalty, a.currency) }),
+    principal: t.field({ type: 'Money', description: 'Principal.', resolve: (a) => moneyAnswer(a.principal, a.currency) }),
+    interest: t.field({ type: 'Money', description: 'Interest.', resolve: (a) => moneyAnswer(a.interest, a.currency) }),
+    fee: t.field({ type: 'Money', description: 'Fees.', resolve: (a) => moneyAnswer(a.fee, a.currency) }),
+    penalty: t.field({ type: 'Money', description: 'Penalties.', resolve: (a) => moneyAnswer(a.penalty, a.currency) }),
   }),
 });
 
@@ -367,8 +369,8 @@ builder.node(LoanRef, {
     }),
     productVersion: t.exposeInt('productVersion', { description: 'The product version whose terms it keeps.' }),
     currency: t.exposeString('currency', { description: 'ISO 4217.' }),
-    principal: t.field({ type: 'Money', description: 'The principal paid out at booking (for a loan paid out in tranches, the first tranche; see `tranches`).', resolve: (l) => money(l.principal, l.currency) }),
-    approvedPrincipal: t.field({ type: 'Money', description: 'What the loan is approved for: its principal, or more when later tranches may be paid out.', resolve: (l) => money(l.approvedPrincipal, l.currency) }),
+    principal: t.field({ type: 'Money', description: 'The principal paid out at booking (for a loan paid out in tranches, the first tranche; see `tranches`).', resolve: (l) => moneyAnswer(loanAmount(l, 'principal'), l.currency) }),
+    approvedPrincipal: t.field({ type: 'Money', description: 'What the loan is approved for: its principal, or more when later tranches may be paid out.', resolve: (l) => moneyAnswer(loanAmount(l, 'approvedPrincipal'), l.currency) }),
     undisbursedPrincipal: t.field({
       type: 'Money', description: 'Approved and not yet paid out (zero for a loan paid out at once).',
       resolve: async (l, _args, context) => money((await tranchesOfLoan(context, l)).undisbursed, l.currency),
@@ -412,21 +414,24 @@ builder.node(LoanRef, {
     }),
     interestInSuspense: t.field({
       type: 'Money', description: 'Interest receivable held out of income while the loan is in a non-accrual class (staff only).', authScopes: { can: 'ledger.read' },
-      resolve: (l) => money(l.interestSuspense, l.currency),
+      resolve: (l) => moneyAnswer(loanAmount(l, 'interestSuspense'), l.currency),
     }),
     provision: t.field({
       type: 'Money', description: 'The provision held against it for its class (staff only).', authScopes: { can: 'ledger.read' },
-      resolve: (l) => money(l.provision, l.currency),
+      resolve: (l) => moneyAnswer(loanAmount(l, 'provision'), l.currency),
     }),
     balancesAsOf: t.field({ type: 'Date', description: 'The business date its stored balances and position were last brought to, by a posting or by end of day; they hold as of the tenant\'s business date (nothing happened to the loan in between).', resolve: (l) => loanDate(l, 'asOf')! }),
     receivable: t.field({
       type: ComponentAmountsRef, description: 'Its sub-ledger as of its last posting (what the GL control accounts hold for it).',
-      resolve: (l) => ({ currency: l.currency, principal: l.principalReceivable, interest: l.interestReceivable, fee: l.feeReceivable, penalty: l.penaltyReceivable }),
+      resolve: (l) => ({
+        currency: l.currency, principal: loanAmount(l, 'principalReceivable'), interest: loanAmount(l, 'interestReceivable'), fee: loanAmount(l, 'feeReceivable'),
+        penalty: loanAmount(l, 'penaltyReceivable'),
+      }),
     }),
-    held: t.field({ type: 'Money', description: 'Borrower money held (advance and excess) as of its last posting.', resolve: (l) => money(l.held, l.currency) }),
+    held: t.field({ type: 'Money', description: 'Borrower money held (advance and excess) as of its last posting.', resolve: (l) => moneyAnswer(loanAmount(l, 'held'), l.currency) }),
     interestInAdvance: t.field({
       type: 'Money', description: 'Interest paid before its instalment fell due, held as a liability (not income) until that date, as of its last posting.',
-      resolve: (l) => money(l.interestInAdvance, l.currency),
+      resolve: (l) => moneyAnswer(loanAmount(l, 'interestInAdvance'), l.currency),
     }),
     account: t.field({
       type: LoanAccountRef,

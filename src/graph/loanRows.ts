@@ -4,6 +4,7 @@
 // API answers most, and building and interpreting a Prisma query, then decoding its answer, cost the gateway more
 // than the database spends finding the row (docs/performance.md). Writes and everything else keep Prisma.
 import pg from 'pg';
+import type { Prisma } from '../generated/prisma/client.js';
 import { Decimal } from '../domain/money.js';
 import { PARTNER_SQL_SCOPES, type PartnerRef } from '../authz/partnerScope.js';
 import { preparedByIds, preparedQuery } from '../tenancy/preparedStatements.js';
@@ -148,6 +149,15 @@ class LoanRowView {
     return !this.#decoded[i] && typeof value === 'string' && BUSINESS_DATE_TEXT.test(value) ? value : undefined;
   }
 
+  /** An amount field's column text (exact, as PostgreSQL wrote the numeric) when it has not been made a Decimal; undefined otherwise. */
+  amountText(field: LoanAmountField): string | null | undefined {
+    const i = AMOUNT_FIELDS.get(field);
+    if (i === undefined) return undefined;
+    const value = this.#values[i];
+    if (value === null) return null;
+    return !this.#decoded[i] && typeof value === 'string' ? value : undefined;
+  }
+
   /** Serialized as Prisma's row would be. */
   toJSON(): Record<string, unknown> {
     return plainLoanRow(this as unknown as LoanRow);
@@ -158,6 +168,22 @@ class LoanRowView {
 type LoanDateField = Exclude<{ [F in keyof LoanRow]: LoanRow[F] extends Date | null ? F : never }[keyof LoanRow], 'createdAt' | 'updatedAt'>;
 const DATE_FIELDS = new Map(FIELDS.flatMap(([field, [, kind]], i) => (kind === 'date' ? [[field as LoanDateField, i] as const] : [])));
 const BUSINESS_DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The fields of LoanRow that are amounts (decimal columns), by their place in the row. */
+type LoanAmountField = { [F in keyof LoanRow]: NonNullable<LoanRow[F]> extends Prisma.Decimal ? F : never }[keyof LoanRow];
+const AMOUNT_FIELDS = new Map(FIELDS.flatMap(([field, [, kind]], i) => (kind === 'decimal' ? [[field as LoanAmountField, i] as const] : [])));
+
+/**
+ * A loan's amount for a Money field (moneyAnswer): a row read here gives its column's text as it came, which need
+ * not be made a Decimal to be written out; Prisma's row (a loan a mutation answers) gives its decimal.
+ */
+export function loanAmount(row: LoanRow, field: LoanAmountField): string | { toString(): string } {
+  if (row instanceof LoanRowView) {
+    const text = row.amountText(field);
+    if (typeof text === 'string') return text;
+  }
+  return row[field] as { toString(): string };
+}
 
 /**
  * A loan's date as the API answers it (YYYY-MM-DD). A row read here gives its column's text as it came: made a

@@ -1,7 +1,7 @@
 // Money and business dates: exact cases. Minor units are ISO 4217's (the published code list, table A.1).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertPositiveAmount, Decimal, formatMoney, isCurrency, minorUnits, money, parseDecimalText, parseMoney } from '../../src/domain/money.js';
+import { assertPositiveAmount, Decimal, formatAmountText, formatMoney, isCurrency, minorUnits, money, parseDecimalText, parseMoney } from '../../src/domain/money.js';
 import { dateInZone, isBusinessDate, isTimeZone } from '../../src/domain/businessDate.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { Decimal as DecimalBase } from 'decimal.js';
@@ -65,6 +65,32 @@ describe('money', () => {
       expect(formatMoney(copied)).toBe(formatMoney(money(text, 'USD')));
     }), { numRuns: 1000 });
     for (const text of ['0', '-0', '1e21', '1e-9']) expect(formatMoney(money(new Prisma.Decimal(text), 'KWD'))).toBe(formatMoney(money(text, 'KWD')));
+  });
+
+  it('writes a numeric column\'s text as Money writes its amount, or leaves it to Money when that needs rounding', () => {
+    // PostgreSQL writes a numeric(20, 4) with exactly four places; other scales and bare integers are taken too.
+    const columns = fc.tuple(fc.bigInt({ min: -(10n ** 19n), max: 10n ** 19n }), fc.integer({ min: 0, max: 6 }), fc.constantFrom('USD', 'JPY', 'KWD'));
+    let written = 0;
+    fc.assert(fc.property(columns, ([units, scale, currency]) => {
+      const text = new Decimal(units.toString()).div(new Decimal(10).pow(scale)).toFixed(scale);
+      const wire = formatAmountText(text, currency);
+      const expected = formatMoney(money(text, currency));
+      if (wire === null) {
+        // Only when the text has digits to round (or is negative zero) does it go through a Decimal.
+        expect(new Decimal(text).decimalPlaces() > minorUnits(currency) || /^-0(\.0*)?$/.test(text)).toBe(true);
+      } else {
+        written += 1;
+        expect(wire).toBe(expected);
+      }
+    }), { numRuns: 3000 });
+    expect(written).toBeGreaterThan(1000);
+    for (const [text, currency, wire] of [
+      ['10000.0000', 'USD', '10000.00 USD'], ['10000.0000', 'JPY', '10000 JPY'], ['1.2340', 'KWD', '1.234 KWD'], ['0.0000', 'USD', '0.00 USD'],
+      ['0.5000', 'USD', '0.50 USD'], ['-12.3000', 'USD', '-12.30 USD'], ['7', 'USD', '7.00 USD'], ['7.', 'USD', null], ['1.2345', 'USD', null],
+      ['-0.0000', 'USD', null], ['1e5', 'USD', null], ['00.5', 'USD', null], [' 1.00', 'USD', null], ['NaN', 'USD', null],
+    ] as const) {
+      expect(formatAmountText(text, currency)).toBe(wire);
+    }
   });
 
   it('never goes through a float', () => {

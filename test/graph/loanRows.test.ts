@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { registerPartner } from '../../src/services/partners.js';
 import { scopeToPartner } from '../../src/authz/partnerScope.js';
-import { loanDate, loanRowsById, loanTermsById, plainLoanRow } from '../../src/graph/loanRows.js';
+import { loanAmount, loanDate, loanRowsById, loanTermsById, plainLoanRow } from '../../src/graph/loanRows.js';
+import { moneyAnswer } from '../../src/graph/scalars.js';
 import { businessDateOf } from '../../src/tenancy/dateColumns.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
 import { databaseIdOf, globalIdOf } from '../../src/domain/globalId.js';
-import { Decimal } from '../../src/domain/money.js';
+import { Decimal, formatMoney, money, type Money } from '../../src/domain/money.js';
 
 /**
  * A row with each decimal as its digits: the plain-SQL row holds the domain's decimals (which `money()` takes as they
@@ -127,6 +128,32 @@ describe('a loan read with plain SQL', () => {
       }
     }
     expect(answered).toBeGreaterThan(12);
+  });
+
+  it('answers each amount as Money writes Prisma\'s decimal, from the column\'s text or from a Decimal already made', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const amounts = ['principal', 'approvedPrincipal', 'principalReceivable', 'interestReceivable', 'feeReceivable', 'penaltyReceivable', 'held',
+      'interestInAdvance', 'lastDueOwing', 'tolerance', 'interestSuspense', 'provision'] as const;
+    const written = (answer: Money | string) => (typeof answer === 'string' ? answer : formatMoney(answer));
+    const seen = new Set<string>();
+    for (const id of [plain, tranched, partners, repaid]) {
+      const viaPrisma = await db.loan.findUniqueOrThrow({ where: { id } });
+      const [fresh] = await loanRowsById(server.runtime.pool, tenant.schemaName, [id], null);
+      const [read] = await loanRowsById(server.runtime.pool, tenant.schemaName, [id], null);
+      for (const field of amounts) {
+        const expected = formatMoney(money(viaPrisma[field], viaPrisma.currency));
+        seen.add(expected);
+        // From the text as PostgreSQL wrote it (numeric(20, 4)), never made a Decimal.
+        const text = loanAmount(fresh!, field);
+        expect(typeof text, `${field} as text`).toBe('string');
+        expect(moneyAnswer(text, fresh!.currency), `${field} from its text`).toBe(expected);
+        void read![field];
+        expect(written(moneyAnswer(loanAmount(read!, field), read!.currency)), `${field} from its Decimal`).toBe(expected);
+        expect(written(moneyAnswer(loanAmount(viaPrisma as never, field), viaPrisma.currency)), `${field} of Prisma's row`).toBe(expected);
+      }
+    }
+    // Not every amount zero: repaid and tranched loans hold interest, held money and an approved principal above the paid one.
+    expect(seen.size).toBeGreaterThan(5);
   });
 
   it('holds a partner to the loans it brought, as its scoped client does', async () => {
