@@ -10,7 +10,7 @@
 import { timeOrderedId } from '../../commands/timeOrderedIds.js';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
-import { assertPositiveAmount, Decimal } from '../../domain/money.js';
+import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
 import type { LoanAccountState, LoanTransaction } from '../../domain/servicing/loanAccount.js';
 import { needsHistory, replayForPosting, type LoanOnRecord, type PostingReplay } from '../../domain/servicing/postingReplay.js';
 import { checkpointFromJson, checkpointToJson } from '../../domain/servicing/replay/checkpoint.js';
@@ -150,6 +150,10 @@ function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: 
   if (draft.kind === 'restructure') return;
   // Refused before the replay, whose own guard would name the transaction by its new id rather than the input.
   assertPositiveAmount(draft.amount, `${f}amount`);
+  const places = minorUnits(loan.currency);
+  if (draft.amount.decimalPlaces() > places) {
+    throw new InvalidField(`${f}amount`, `amount must be in whole minor units of ${loan.currency} (at most ${places} decimal place${places === 1 ? '' : 's'})`);
+  }
   if (draft.kind === 'tranche') assertTrancheFitsLoan(draft, loan, known);
 }
 
@@ -171,19 +175,23 @@ function assertTrancheFitsLoan(draft: PostingDraft, loan: LoanRow, known: Map<st
   }
 }
 
-/** A replay's complaint, named as the caller's input names it. */
-function asInputError(error: InvalidField, drafts: readonly (PostingDraft & { id: string })[]): InvalidField {
+/**
+ * A replay's complaint, named as the caller's input names it. The replay names a new transaction by the id it was
+ * just given, which the caller has never seen: that id leaves the message too.
+ */
+export function asInputError(error: InvalidField, drafts: readonly (PostingDraft & { id: string })[]): InvalidField {
+  const message = drafts.reduce((text, draft) => text.replaceAll(`transactions.${draft.id}.`, '').replaceAll(`transaction ${draft.id}`, 'the transaction'), error.message);
   for (const draft of drafts) {
     const prefix = `transactions.${draft.id}.`;
     if (error.field.startsWith(prefix)) {
       const rest = error.field.slice(prefix.length);
-      return new InvalidField(`${draft.field}${rest === 'reverses' ? 'transactionId' : rest}`, error.message);
+      return new InvalidField(`${draft.field}${rest === 'reverses' ? 'transactionId' : rest}`, message);
     }
   }
   // Caused by an earlier transaction once the new one was replayed in (e.g. a reversal that would undo money
   // already refunded): name the new transaction's date or target, which is what the caller can change.
   const last = drafts.at(-1)!;
-  return new InvalidField(`${last.field}${last.kind === 'reversal' ? 'transactionId' : 'valueDate'}`, error.message);
+  return new InvalidField(`${last.field}${last.kind === 'reversal' ? 'transactionId' : 'valueDate'}`, message);
 }
 
 interface JournalDraft {

@@ -73,17 +73,31 @@ describe('payment files', () => {
   it('post nothing when one row fails, and name the row', async () => {
     const before = await written();
     const good = { loanId: loans[1], amount: '5.00', valueDate: BUSINESS_DATE, channel: 'bank' };
-    const cases: [Record<string, unknown>[], string][] = [
-      [[good, good, { ...good, valueDate: '2026-12-02' }], 'input.repayments[2].valueDate'],
-      [[good, { ...good, amount: '0.001' }, good], 'input.repayments[1].amount'],
-      [[good, { ...good, valueDate: '2026-05-01' }], 'input.repayments[1].valueDate'],
+    const cases: [Record<string, unknown>[], string, RegExp][] = [
+      [[good, good, { ...good, valueDate: '2026-12-02' }], 'input.repayments[2].valueDate', /^valueDate may not be after the business date/],
+      [[good, { ...good, amount: '0.001' }, good], 'input.repayments[1].amount', /^amount must be in whole minor units of USD \(at most 2 decimal places\)$/],
+      [[good, { ...good, amount: '25.005' }], 'input.repayments[1].amount', /^amount must be in whole minor units of USD \(at most 2 decimal places\)$/],
+      [[good, { ...good, valueDate: '2026-05-01' }], 'input.repayments[1].valueDate', /^valueDate may not be before the disbursement/],
     ];
-    for (const [rows, field] of cases) {
+    for (const [rows, field, message] of cases) {
       const response = await file(rows);
-      expect(userErrors(response, 'postRepayments').map((e) => e.field)).toEqual([field]);
+      const refusals = userErrors(response, 'postRepayments');
+      expect(refusals.map((e) => e.field)).toEqual([field]);
+      expect(refusals[0]!.message).toMatch(message);
       expect(response.data!['postRepayments'].posted).toBeNull();
       expect(await written()).toEqual(before);
     }
+  });
+
+  it('name a refused amount in the caller\'s words, never by an id the caller has not seen', async () => {
+    const REPAY = `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`;
+    const before = await written();
+    const response = await gql(server.gateway, REPAY, {
+      token: agent, variables: { input: { idempotencyKey: `single-${keys++}`, loanId: loans[2], amount: '10.005', valueDate: BUSINESS_DATE, channel: 'bank' } },
+    });
+    const refusals = userErrors(response, 'postRepayment');
+    expect(refusals).toEqual([expect.objectContaining({ field: 'input.amount', message: 'amount must be in whole minor units of USD (at most 2 decimal places)' })]);
+    expect(await written()).toEqual(before);
   });
 
   it('files sent at once, on the same loans in different orders and beside single postings, each post whole: they wait for each other, never deadlock', async () => {

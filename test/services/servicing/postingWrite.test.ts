@@ -1,9 +1,11 @@
 // The posting statement takes its rows as four JSON arrays. They are written out as each slice of a payment file is
 // replayed (so the slice's objects can go), and joined when the part is sent: what is joined must be exactly the
 // arrays of every slice's rows in turn, with journals numbered across all of them (their insertion order, which the
-// journal's posting sequence follows).
+// journal's posting sequence follows). And a refusal from a posting's replay reaches the caller named by the caller's
+// own input, never by the id its new transaction was just given.
 import { describe, expect, it } from 'vitest';
-import { postingWrite, type PostingRows } from '../../../src/services/servicing/postings.js';
+import { asInputError, postingWrite, type PostingRows } from '../../../src/services/servicing/postings.js';
+import { InvalidField } from '../../../src/errors.js';
 
 let ids = 0;
 function rowsOf(loan: string, journals: number, linesEach: number): PostingRows {
@@ -61,5 +63,20 @@ describe('the posting statement', () => {
     expect(JSON.parse(values[1] as string)).toEqual([]);
     expect(JSON.parse(values[2] as string)).toEqual([]);
     expect(JSON.parse(values[0] as string)).toHaveLength(2);
+  });
+});
+
+describe('a replay\'s refusal as the caller reads it', () => {
+  const draft = (id: string, field: string) => ({ id, field, loanId: 'loan', kind: 'repayment' as const, valueDate: '2026-12-01' });
+  const one = draft('0193a3c2-7d4e-7a00-8000-000000000001', 'repayments.1.');
+  const other = draft('0193a3c2-7d4e-7a00-8000-000000000002', 'repayments.2.');
+
+  it('names the input\'s field and leaves the new transaction\'s id, which the caller never saw, out of the message', () => {
+    const refused = asInputError(new InvalidField(`transactions.${one.id}.amount`, `transactions.${one.id}.amount must be more than zero`), [other, one]);
+    expect(refused.field).toBe('repayments.1.amount');
+    expect(refused.message).toBe('amount must be more than zero');
+    const named = asInputError(new InvalidField('transactions', `transaction ${other.id} is valued before the disbursement`), [one, other]);
+    expect(named.field).toBe('repayments.2.valueDate');
+    expect(named.message).toBe('the transaction is valued before the disbursement');
   });
 });
