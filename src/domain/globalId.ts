@@ -7,10 +7,16 @@ export function globalIdOf(typename: string, id: string): string {
   return Buffer.from(`${typename}:${id}`, 'utf8').toString('base64');
 }
 
-/** The database id inside a global id of `typename`, or null when it is not one. */
-export function databaseIdOf(globalId: string, typename: string): string | null {
+/** The type and database id a global id holds, or null when the text is no global id. */
+export function decodeGlobalId(globalId: string): { typename: string; id: string } | null {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(globalId)) return null;
   const text = Buffer.from(globalId, 'base64').toString('utf8');
   const colon = text.indexOf(':');
-  return colon > 0 && text.slice(0, colon) === typename && colon < text.length - 1 ? text.slice(colon + 1) : null;
+  return colon > 0 && colon < text.length - 1 ? { typename: text.slice(0, colon), id: text.slice(colon + 1) } : null;
+}
+
+/** The database id inside a global id of `typename`, or null when it is not one. */
+export function databaseIdOf(globalId: string, typename: string): string | null {
+  const decoded = decodeGlobalId(globalId);
+  return decoded?.typename === typename ? decoded.id : null;
 }

@@ -8,7 +8,7 @@
 // happened, to what. A field added to a type keeps its version; a field removed, renamed or changed in meaning
 // is a new type or the next schemaVersion, never a silent change.
 import { Decimal, formatMoney } from '../domain/money.js';
-import { globalIdOf } from '../domain/globalId.js';
+import { decodeGlobalId, globalIdOf } from '../domain/globalId.js';
 
 /** Who, besides the lender's staff (who receive every event of their tenant), receives events of a type. */
 export type Audience =
@@ -816,4 +816,16 @@ export function namesCataloguedTypes(pattern: string): boolean {
   if (pattern === '*') return true;
   if (pattern.endsWith('.*')) return Object.keys(EVENT_CATALOGUE).some((type) => type.startsWith(pattern.slice(0, -1)));
   return pattern in EVENT_CATALOGUE;
+}
+
+/** The kinds of aggregate events happen to (the envelope's `aggregateType`), sorted. */
+export const CATALOGUED_AGGREGATES: readonly string[] = [...new Set(Object.values(EVENT_CATALOGUE).map((spec) => spec.aggregate))].sort();
+
+/**
+ * The aggregate a global id names, when it is one events can be about (`aggregateId` filters): its type, or null
+ * when the text is no global id of such an aggregate (a database id, a mistyped id).
+ */
+export function cataloguedAggregateOf(globalId: string): string | null {
+  const typename = decodeGlobalId(globalId)?.typename;
+  return typename !== undefined && CATALOGUED_AGGREGATES.includes(typename) ? typename : null;
 }

@@ -73,6 +73,10 @@ reach the \`events\` subscription, the \`events\` query and webhooks, in the sam
   and the per-loan changes in batch events of up to 500 loans, one set per origination partner (and one for the
   lender's own loans), so each partner's batches list only its loans. A batch's \`aggregateId\` is its own id, so a
   stream filtered to one loan's \`aggregateId\` does not receive batches: filter by type and read \`loans\`.
+- **Filters.** The subscription's \`aggregateType\` is one of the aggregates below (\`Application\`, \`Loan\`, …) and
+  its \`aggregateId\` the global id of one of them, as events carry it; a filter that could never match (another
+  word, a database id, an id of another kind than \`aggregateType\`) is refused with \`BAD_USER_INPUT\` naming it,
+  as is a \`types\` pattern that names no type.
 - **Order and delivery**: see webhooks.md ("Ordering and duplicates") and partners.md ("Events").
 
 ## How subscriptions are shared

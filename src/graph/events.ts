@@ -8,7 +8,7 @@ import { AppError, badInput } from '../errors.js';
 import type { FeedEvent, FeedFilter } from '../events/outboxFeed.js';
 import { SlowConsumerError } from '../events/outboxFeed.js';
 import { isEventTypePattern } from '../events/webhooks/subscriptions.js';
-import { namesCataloguedTypes } from '../events/catalogue.js';
+import { CATALOGUED_AGGREGATES, cataloguedAggregateOf, namesCataloguedTypes } from '../events/catalogue.js';
 import { allows } from '../authz/capabilities.js';
 import { assertServed } from '../authz/tenantAccess.js';
 import type { GraphContext } from './context.js';
@@ -27,6 +27,15 @@ function visibleEvents(context: GraphContext, filter: { aggregateType?: string |
     if (filter.types.length === 0 || filter.types.length > 50) throw badInput('types', 'types must list 1–50 event types');
     const bad = filter.types.find((type) => !isEventTypePattern(type) || !namesCataloguedTypes(type));
     if (bad !== undefined) throw badInput('types', `"${bad.slice(0, 100)}" names no event type (see docs/events.md)`);
+  }
+  // A filter no event can ever match is refused rather than left to stay silent.
+  if (filter.aggregateType != null && !CATALOGUED_AGGREGATES.includes(filter.aggregateType)) {
+    throw badInput('aggregateType', `"${filter.aggregateType.slice(0, 100)}" is no kind of aggregate events happen to; one of ${CATALOGUED_AGGREGATES.join(', ')}`);
+  }
+  if (filter.aggregateId != null) {
+    const aggregate = cataloguedAggregateOf(filter.aggregateId);
+    if (aggregate === null) throw badInput('aggregateId', 'aggregateId must be the global id of something events happen to, as node(id:) takes it (an event\'s aggregateId)');
+    if (filter.aggregateType != null && aggregate !== filter.aggregateType) throw badInput('aggregateId', `aggregateId is the id of a ${aggregate}, not of a ${filter.aggregateType}`);
   }
   return {
     ...(filter.aggregateType ? { aggregateType: filter.aggregateType } : {}),
@@ -81,8 +90,8 @@ builder.subscriptionField('events', (t) =>
     authScopes: { can: 'events.read' },
     args: {
       after: t.arg.string({ required: false, description: 'The last cursor received; omitted, only new events arrive.' }),
-      aggregateType: t.arg.string({ required: false, description: 'Only events of this kind of aggregate.' }),
-      aggregateId: t.arg.string({ required: false, description: 'Only events of this aggregate (its global id).' }),
+      aggregateType: t.arg.string({ required: false, description: 'Only events of this kind of aggregate: Application, Loan, … (docs/events.md).' }),
+      aggregateId: t.arg.string({ required: false, description: 'Only events of this aggregate: its global id, as node(id:) takes it and events carry it.' }),
       types: t.arg.stringList({ required: false, description: 'Only these event types: exact, a prefix such as "application.*", or "*".' }),
     },
     subscribe: async function* (_root, args, context) {

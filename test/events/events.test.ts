@@ -96,6 +96,36 @@ describe('events over graphql-ws', () => {
     await live.stop();
   });
 
+  it('follows one aggregate by the global id its events carry, and refuses a filter that could never match', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const FILTERED = 'subscription($after: String, $aggregateType: String, $aggregateId: String) { events(after: $after, aggregateType: $aggregateType, aggregateId: $aggregateId) { cursor aggregateType aggregateId } }';
+    const registered = await registerPartner(server.gateway, admin);
+    const all = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` }, EVENTS, { after: '0' });
+    await until(() => all.results.some((result) => codeOf(result) === registered));
+    const event = all.results.find((result) => codeOf(result) === registered)!['data'].events as { aggregateId: string };
+    await all.stop();
+    const followed = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` }, FILTERED, { after: '0', aggregateType: 'Partner', aggregateId: event.aggregateId });
+    await until(() => followed.results.length > 0);
+    expect(followed.results.map((result) => result['data'].events.aggregateId)).toEqual([event.aggregateId]);
+    await followed.stop();
+    const databaseId = Buffer.from(event.aggregateId, 'base64').toString('utf8').split(':')[1]!;
+    const loanId = Buffer.from(`Loan:${randomUUID()}`).toString('base64');
+    const refused: [Record<string, unknown>, string, RegExp][] = [
+      [{ aggregateType: 'Partnr' }, 'aggregateType', /no kind of aggregate/],
+      [{ aggregateId: databaseId }, 'aggregateId', /global id/],
+      [{ aggregateId: Buffer.from(`Nothing:${databaseId}`).toString('base64') }, 'aggregateId', /global id/],
+      [{ aggregateType: 'Partner', aggregateId: loanId }, 'aggregateId', /a Loan, not of a Partner/],
+    ];
+    for (const [variables, field, message] of refused) {
+      const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` }, FILTERED, { after: '0', ...variables });
+      await until(() => live.results.length > 0 || live.errors.length > 0);
+      const [error] = firstErrors(live)!;
+      expect(error!.extensions, JSON.stringify(variables)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(error!.message).toMatch(message);
+      await live.stop();
+    }
+  });
+
   it('keeps a checked document by its text, never a refused one, and still checks every subscriber\'s variables', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
     const params = { authorization: `Bearer ${admin}` };
