@@ -21,7 +21,7 @@ import { LRUCache } from 'lru-cache';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
-import { AppError, type ErrorCode } from './errors.js';
+import { AppError, WWW_AUTHENTICATE, type ErrorCode } from './errors.js';
 import { crossOriginOf, crossOriginRequests, letPageRead } from './crossOrigin.js';
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
@@ -180,6 +180,15 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
           }
           if (cost && response.body.kind === 'single') {
             response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost };
+          }
+          // A request without a token that asked for a field needing one is refused as any request needing
+          // authentication is (RFC 6750): 401 with the challenge, even where another field of it was answered. Only
+          // a caller without a principal is ever refused so; a field refused to a known caller stays a 200 beside the
+          // rest of its answer (docs/errors.md).
+          if (!context?.principal && response.body.kind === 'single' && (response.http.status ?? 200) === 200
+            && response.body.singleResult.errors?.some((error) => error.extensions?.['code'] === 'UNAUTHENTICATED')) {
+            response.http.status = 401;
+            response.http.headers.set('www-authenticate', WWW_AUTHENTICATE);
           }
           if (response.body.kind === 'single' && response.body.singleResult.errors && !mayIntrospect(runtime.config, context?.principal ?? null)) {
             response.body.singleResult.errors = response.body.singleResult.errors.map((error) => ({ ...error, message: withoutSuggestions(error.message) }));

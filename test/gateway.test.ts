@@ -228,7 +228,14 @@ describe('tenants through the API', () => {
 
 describe('authentication and tenant selection', () => {
   it('requires a token for tenant data and rejects a bad one with 401', async () => {
-    expect(codes(await gql(server.gateway, PARTIES))).toEqual(['UNAUTHENTICATED']);
+    // No token at all: the same 401 and challenge, though the refusal is the field's.
+    const anonymous = await gql(server.gateway, PARTIES);
+    expect(codes(anonymous)).toEqual(['UNAUTHENTICATED']);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="lendgraph"');
+    // What needs no token is answered as ever.
+    const open = await gql(server.gateway, '{ __typename }');
+    expect([open.status, open.data, open.headers.get('www-authenticate')]).toEqual([200, { __typename: 'Query' }, null]);
     const garbage = await gql(server.gateway, PARTIES, { token: 'not-a-jwt' });
     expect(garbage.status).toBe(401);
     // A 401 says how to answer it (RFC 6750), on GraphQL as on the downloads.
