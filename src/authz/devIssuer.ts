@@ -1,6 +1,7 @@
 // The development issuer: on a laptop with no identity provider, it signs tokens for seeded dev users with a
 // key kept under DATA_DIR and serves its JWKS, in the same claim shape as Keycloak's tokens, so requests go
 // through the same verification path as production. It refuses to run when NODE_ENV=production.
+import { partnerClientId } from './partnerClient.js';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
@@ -66,7 +67,8 @@ export async function signDevToken(key: DevSigningKey, request: DevTokenRequest)
   const issuedAt = Math.floor(request.now.getTime() / 1000);
   const claims: Record<string, unknown> = {
     typ: 'Bearer',
-    azp: request.partner ? `partner-${request.partner.id}` : 'lendgraph-dev',
+    // The partner's client as registerPartner names it, here as in Keycloak.
+    azp: request.partner ? partnerClientId(request.tenant ?? '', request.partner.id) : 'lendgraph-dev',
     preferred_username: username,
     realm_access: { roles: request.staff ? [...request.staff.roles] : [request.role] },
   };

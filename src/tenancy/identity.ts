@@ -1,6 +1,7 @@
 // A tenant's side in the identity provider. Onboarding (src/tenancy/onboarding.ts) drives it beside the
 // database side; Keycloak implements it (src/authz/keycloak/tenants.ts). With the development issuer there
 // are no identities to make: its dev users exist implicitly, so the development implementation does nothing.
+import { partnerClientId } from '../authz/partnerClient.js';
 import { randomUUID } from 'node:crypto';
 
 export interface FirstAdmin {
@@ -70,7 +71,7 @@ export const developmentIdentity: IdentityProvider = {
   async removeTenant() {},
   async disableTenant() {},
   async registerPartner(tenant, partner) {
-    return { clientId: `partner-${tenant}-${partner.code}`, secret: null };
+    return { clientId: partnerClientId(tenant, partner.code), secret: null };
   },
   async rotatePartnerSecret() {
     return null;

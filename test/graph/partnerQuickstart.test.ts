@@ -106,6 +106,8 @@ describe('the quickstart, run as written', () => {
     const response = await gql(server.gateway, operation('WhoAmI').text, { token: partnerToken });
     expect(response.errors).toBeUndefined();
     expect(response.data!['viewer']).toMatchObject({ roles: ['ORIGINATION_PARTNER'], tenants: [tenant.slug], partner: { id: 'acme', kind: 'ORIGINATION' } });
+    // The client the token stands for is the one registration answered (step 1).
+    expect(response.data!['viewer'].clientId).toBe(partnerClientId(tenant.slug, 'acme'));
     expect(response.data!['currentTenant']['slug']).toBe(tenant.slug);
   });
 

@@ -3,15 +3,14 @@
 // the gateway scopes the partner from the verified token alone.
 import type { PartnerKind } from '../principal.js';
 import { ensureClient, lendgraphScopeIds, REALM, type Admin } from './realm.js';
+import { partnerClientId } from '../partnerClient.js';
 
 export interface PartnerIdentity {
   clientId: string;
   secret: string;
 }
 
-export function partnerClientId(tenant: string, partnerId: string): string {
-  return `partner-${tenant}-${partnerId}`;
-}
+export { partnerClientId };
 
 function hardcodedJsonClaim(name: string, claim: string, value: unknown) {
   return {
