@@ -52,6 +52,9 @@ export function createTokenVerifier(
         }
         return principal;
       } catch (error) {
+        // The claim that failed (an issuer from another address, an audience for another API) is what an operator
+        // needs to see why a token was refused; the caller is told only that it is not valid.
+        if (error instanceof joseErrors.JWTClaimValidationFailed) throw new InvalidTokenError(`${error.code}: ${error.claim} ${error.reason}`);
         if (error instanceof joseErrors.JOSEError) throw new InvalidTokenError(error.code);
         throw error;
       }

@@ -22,7 +22,8 @@ Prints a bearer token on standard output.
   --role ROLE           one of ${ROLES.join(', ')}
   --tenant SLUG         the tenant (lender); required for every role but platform-admin
   --partner CODE        a partner registered with that tenant: prints the partner's token
-  --partner-kind KIND   origination (default) or colending; must be the partner's registered kind
+  --partner-kind KIND   origination or colending (by default the role's: colending for colending-partner, else
+                        origination); must be the partner's registered kind
   --user EMAIL          a staff member invited to that tenant (inviteStaffMember): their own subject and roles;
                         refused for a deactivated one (development issuer only)
   --ttl SECONDS         lifetime of the token (default 3600)
@@ -38,7 +39,7 @@ const cli = commandLine(USAGE, {
   role: { type: 'string' },
   partner: { type: 'string' },
   user: { type: 'string' },
-  'partner-kind': { type: 'string', default: 'origination' },
+  'partner-kind': { type: 'string' },
   ttl: { type: 'string', default: '3600' },
 });
 const { values } = cli;
@@ -61,7 +62,7 @@ if (values.user !== undefined) {
 const role = values.user !== undefined ? 'tenant-admin' : values.role ?? usageError(`--role is required: one of ${ROLES.join(', ')}`);
 if (!isRole(role)) usageError(`--role must be one of ${ROLES.join(', ')}`);
 if (role !== 'platform-admin' && !values.tenant) usageError('--tenant is required for every role but platform-admin');
-const kind = values['partner-kind'];
+const kind = values['partner-kind'] ?? (role === 'colending-partner' ? 'colending' : 'origination');
 if (kind !== 'origination' && kind !== 'colending') usageError('--partner-kind must be origination or colending');
 if (values.partner && !values.tenant) usageError('--partner needs --tenant: partners are registered with one tenant');
 const ttlSeconds = Number(values.ttl);

@@ -64,7 +64,10 @@ export async function authenticate(runtime: Runtime, authorization: string | und
   try {
     return await runtime.verifier.verify(match[1]!);
   } catch (error) {
-    if (error instanceof InvalidTokenError) throw new AppError('UNAUTHENTICATED', 'the token is not valid');
+    if (error instanceof InvalidTokenError) {
+      runtime.log.debug({ reason: error.message }, 'token refused');
+      throw new AppError('UNAUTHENTICATED', 'the token is not valid');
+    }
     throw error;
   }
 }
@@ -157,6 +160,16 @@ export function perRequest<T>(context: GraphContext, key: string, make: () => Pr
 /** A command on the caller's tenant, now, by the caller; settled by this process as soon as it commits. */
 export function commandOf(context: GraphContext): CommandContext {
   return { tenant: context.tenant!.slug, actor: actorOf(context), now: context.runtime.now(), settle: (schema) => context.runtime.settler.wake(schema) };
+}
+
+/**
+ * A command the caller's key makes safe to repeat: the same key with the same input answers what the first
+ * answered and writes nothing more; with another input it is a CONFLICT naming `input.idempotencyKey`
+ * (docs/partners.md, "Errors and retries"). `input` is what the key is held to: the mutation's input as given.
+ */
+export function keyedCommandOf(context: GraphContext, key: string | null | undefined, input: unknown): CommandContext {
+  const command = commandOf(context);
+  return key == null ? command : { ...command, idempotency: { key, input } };
 }
 
 /**

@@ -187,7 +187,7 @@ export function checkRange<T extends Date | string>(fromName: string, from: T | 
 /** The count a number filter names, or BAD_USER_INPUT naming the argument. */
 export function numberArg(kind: NumberedKind, name: string, text: string): number {
   const n = parseNumber(kind, text);
-  if (n === null) throw badInput(name, `${name} is not a ${kind} number (e.g. ${formatNumber(kind, 123)})`);
+  if (n === null) throw badInput(name, `${name} is not ${kind === 'application' ? 'an' : 'a'} ${kind} number (e.g. ${formatNumber(kind, 123)})`);
   return n;
 }
 

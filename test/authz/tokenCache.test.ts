@@ -70,3 +70,11 @@ describe('verified tokens', () => {
     await expect(verifier.verify(expired)).rejects.toThrow();
   });
 });
+
+describe('a refused token', () => {
+  it('says which claim failed, for the operator\'s log (the caller is told only that it is not valid)', async () => {
+    const verifier = createTokenVerifier({ issuer: 'http://127.0.0.1:4300/dev-issuer', audience: AUDIENCE, jwksUrl });
+    // Signed for another address's issuer: what a development token made for another PORT looks like.
+    await expect(verifier.verify(await token(3600))).rejects.toThrow(/^ERR_JWT_CLAIM_VALIDATION_FAILED: iss check_failed$/);
+  });
+});

@@ -195,6 +195,9 @@ describe('the loans list', () => {
     for (const number of ['L-000003', 'l-3', '3', 'L3']) expect((await loans({ number })).edges.map((e) => e.node.number)).toEqual(['L-000003']);
     const bad = await gql(server.gateway, LOANS, { token: admin, variables: { number: 'A-000003' } });
     expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'number' });
+    expect(bad.errors![0]!.message).toBe('number is not a loan number (e.g. L-000123)');
+    const notApplication = await gql(server.gateway, APPLICATIONS, { token: admin, variables: { number: 'L-000003' } });
+    expect(notApplication.errors![0]!.message).toBe('number is not an application number (e.g. A-000123)');
     expect(await walk({ borrowerId: ada })).toEqual(['L-000001', 'L-000003']);
     expect(await walk({ borrowerName: 'hopper' })).toEqual(['L-000002', 'L-000005']);
     expect(await walk({ externalReference: 'OT-1' })).toEqual(['L-000003']);
