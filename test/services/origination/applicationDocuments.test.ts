@@ -182,6 +182,8 @@ describe('idempotency and closed applications', () => {
     expect(withdrawn.data!['withdrawApplication']).toEqual({ application: { status: 'WITHDRAWN' }, userErrors: [] });
     const refused = await upload({ kind: 'other', application: id });
     expect(refused.status).toBe(409);
+    // The reason errors.md names, as GraphQL errors carry it.
+    expect(refused.body['error']).toMatchObject({ code: 'CONFLICT', reason: 'APPLICATION_CLOSED', message: 'the application is withdrawn: it takes no more documents' });
   });
 });
 
