@@ -58,6 +58,17 @@ export class SlowConsumerError extends Error {
   }
 }
 
+/**
+ * The feed stopped because the process is shutting down. Its sockets were closed first (1001, "going away"), so a
+ * client reconnects and resumes from its last cursor; the stream just ends here, nothing went wrong.
+ */
+export class FeedStoppedError extends Error {
+  constructor() {
+    super('server shutting down');
+    this.name = 'FeedStoppedError';
+  }
+}
+
 const RING = 2_000;
 
 export interface OutboxRow {
@@ -345,7 +356,7 @@ export class OutboxFeed {
 
   async stop(): Promise<void> {
     clearInterval(this.sweep);
-    for (const tail of this.tails.values()) for (const subscriber of tail.subscribers) subscriber.fail(new Error('server shutting down'));
+    for (const tail of this.tails.values()) for (const subscriber of tail.subscribers) subscriber.fail(new FeedStoppedError());
     await Promise.all(this.listeners.map((listener) => listener.stop()));
   }
 }

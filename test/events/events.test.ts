@@ -300,6 +300,25 @@ describe('across processes', () => {
   });
 });
 
+describe('shutting down', () => {
+  it('a live subscription ends quietly when the feed stops: no INTERNAL error reaches the client (its socket closes going away)', async () => {
+    const own = await startTestServer();
+    try {
+      const lender = await createTenant(own.runtime, uniqueSlug('bye'));
+      const admin = await devToken(own.runtime, 'tenant-admin', lender.slug);
+      const live = subscribe(own.gateway.websocketUrl, { authorization: `Bearer ${admin}` }, EVENTS);
+      await until(() => own.gateway.subscriptions.stats().length > 0);
+      await own.runtime.feed.stop();
+      await until(() => live.completed || live.errors.length > 0);
+      expect(live.errors).toEqual([]);
+      expect(live.completed).toBe(true);
+      await live.stop();
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('under concurrent commits', () => {
   it('loses no event when transactions commit out of their insertion order', async () => {
     const feed = new OutboxFeed(server.runtime.databases, createLogger('silent'), { maxQueue: 10_000, sweepMs: 200 });

@@ -7,6 +7,8 @@ export interface Subscriber {
   results: Record<string, any>[];
   errors: unknown[];
   closed: Promise<{ code: number; reason: string }>;
+  /** Whether the server ended the subscription without an error. */
+  readonly completed: boolean;
   stop(): Promise<void>;
 }
 
@@ -25,12 +27,15 @@ export function subscribe(url: string, connectionParams: Record<string, unknown>
   });
   const results: Record<string, any>[] = [];
   const errors: unknown[] = [];
+  let completed = false;
   client.subscribe({ query, variables }, {
     next: (value) => void results.push(value as Record<string, any>),
     error: (error) => void errors.push(error),
-    complete: () => {},
+    complete: () => {
+      completed = errors.length === 0;
+    },
   });
-  return { client, results, errors, closed, stop: () => client.dispose() as Promise<void> };
+  return { client, results, errors, closed, get completed() { return completed; }, stop: () => client.dispose() as Promise<void> };
 }
 
 /** The GraphQL errors a subscription ended with, whether sent as an error message or inside a result. */
