@@ -2,7 +2,7 @@
 // (DESIGN.md): nothing is announced that did not happen, nothing that happened goes unrecorded. Commands with an
 // idempotency key claim the key first, in the same transaction: concurrent twins wait on that row and then
 // replay the stored result; a twin with another input is a CONFLICT; an attempt that fails leaves no key.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { AppError, inputPath } from '../errors.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { Tx } from '../tenancy/tenantClients.js';
@@ -63,6 +63,11 @@ export interface Command {
   now: Date;
   idempotency?: { key: string; input: unknown };
   /**
+   * The secrets the key's request is hashed under, the current one first (requestHashKeys in src/tenancy/sealing.ts).
+   * Without them the hash is a plain SHA-256, which only callers outside the API (tests, tools) leave it to.
+   */
+  requestHashKeys?: readonly Buffer[];
+  /**
    * Settles the tenant's commits once this one has committed (the gateway's CommitSettler). Without it the
    * command sends a wake-up on COMMIT_CHANNEL for whichever process listens — at a cost: a NOTIFY holds a
    * database-wide lock through the commit's disk flush, which halved the commit rate in bench:events.
@@ -109,10 +114,20 @@ export interface Statement {
   prepared?: { shape: string; types: readonly string[] };
 }
 
-/** The hash a key's request is known by; refuses a malformed key (the graph refuses it first; this guards every other caller). */
+/** The hash a key's request is stored with; refuses a malformed key (the graph refuses it first; this guards every other caller). */
 export function requestHashOf(command: Command & { idempotency: NonNullable<Command['idempotency']> }): string {
+  return requestHashesOf(command)[0]!;
+}
+
+/**
+ * Every hash a key's request is known by: under each of the request hash keys, the current one first (a key used
+ * before the data key was rotated still answers), then its plain SHA-256 (a key stored before requests were hashed
+ * under a secret still answers; none is stored so now).
+ */
+function requestHashesOf(command: Command & { idempotency: NonNullable<Command['idempotency']> }): string[] {
   checkIdempotencyKey(command.idempotency.key, inputPath('idempotencyKey'));
-  return createHash('sha256').update(canonical({ action: command.action, input: command.idempotency.input })).digest('hex');
+  const request = canonical({ action: command.action, input: command.idempotency.input });
+  return [...(command.requestHashKeys ?? []).map((key) => createHmac('sha256', key).update(request).digest('hex')), createHash('sha256').update(request).digest('hex')];
 }
 
 /** A key to claim for a command: whose, which, for what request. */
@@ -139,16 +154,16 @@ export function claimsStatement(claims: readonly KeyClaim[]): Statement {
 }
 
 /** What claims one command's key (a row back: claimed now; none: claimed before). */
-function claimStatement(command: Command, owner: string): { statement: Statement; requestHash: string } | null {
+function claimStatement(command: Command, owner: string): { statement: Statement; requestHashes: string[] } | null {
   const idempotency = command.idempotency;
   if (!idempotency) return null;
-  const requestHash = requestHashOf({ ...command, idempotency });
-  return { requestHash, statement: claimsStatement([{ principal: owner, key: idempotency.key, operation: command.action, requestHash }]) };
+  const requestHashes = requestHashesOf({ ...command, idempotency });
+  return { requestHashes, statement: claimsStatement([{ principal: owner, key: idempotency.key, operation: command.action, requestHash: requestHashes[0]! }]) };
 }
 
 /** The stored answer to a repeated key, or a CONFLICT when the key was used for something else. */
-function answerOfClaimed(command: Command, stored: { operation: string; requestHash: string; response: unknown }, requestHash: string, canReplay: boolean): Record<string, unknown> {
-  if (stored.operation !== command.action || stored.requestHash !== requestHash) {
+function answerOfClaimed(command: Command, stored: { operation: string; requestHash: string; response: unknown }, requestHashes: readonly string[], canReplay: boolean): Record<string, unknown> {
+  if (stored.operation !== command.action || !requestHashes.includes(stored.requestHash)) {
     throw new AppError('CONFLICT', 'this idempotency key was used with a different request', { field: inputPath('idempotencyKey') });
   }
   if (!canReplay) throw new AppError('CONFLICT', 'this request was already made', { field: inputPath('idempotencyKey') });
@@ -293,7 +308,7 @@ export async function runCommand<T>(
       const claimed = await sql.query<unknown[]>(claim.statement.text, ...claim.statement.values);
       if (claimed.length === 0) {
         const stored = await tx.idempotencyKey.findUniqueOrThrow({ where: { principal_key: { principal: owner, key: command.idempotency!.key } } });
-        return replay!(answerOfClaimed(command, stored, claim.requestHash, replay !== undefined), tx);
+        return replay!(answerOfClaimed(command, stored, claim.requestHashes, replay !== undefined), tx);
       }
     }
     const outcome = await work(tx);
@@ -358,7 +373,7 @@ export async function runSqlCommand<T>(
       if (claimed.length === 0) {
         const [stored] = await sql.query<{ operation: string; requestHash: string; response: unknown }>(
           (s) => `SELECT operation, request_hash AS "requestHash", response FROM ${s}.idempotency_key WHERE principal = $1 AND key = $2`, [owner, command.idempotency!.key]);
-        const answer = replay!(answerOfClaimed(command, stored!, claim.requestHash, replay !== undefined));
+        const answer = replay!(answerOfClaimed(command, stored!, claim.requestHashes, replay !== undefined));
         await client.query('COMMIT');
         done = true;
         return answer;

@@ -17,7 +17,7 @@ builder.mutationField('acceptApplicationOffer', (t) =>
       description: 'The acceptance.',
       fields: (f) => ({
         applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The application.' }),
-        consentText: f.string({ required: true, description: 'Exactly the text the borrower agreed to.' }),
+        consentText: f.string({ required: true, description: 'Exactly the text the borrower agreed to: 20–10,000 characters.' }),
       }),
     }), required: true, description: 'The acceptance.' }) },
     resolve: async (_root, { input }, context) => {

@@ -359,7 +359,7 @@ function rowsOfCsv(csv: string): ApplicationInput[] {
 // upload refused as a whole (unreadable, a header lacking columns, no rows or more than 1,000).
 const ImportApplicationsPayload = payloadType<{ imported: number; rows: ImportRow[] }>(
   'importApplications',
-  'A bulk upload\'s report: every row imported, or none (then the rows say why).',
+  'A bulk upload\'s report: every row imported, or none (then the rows say why); for a repeated idempotency key, the report of the import made the first time.',
   (t) => ({
     imported: t.int({ nullable: true, description: 'Applications created: all rows, or 0.', resolve: (r) => r.imported ?? null }),
     rows: t.field({ type: [ImportRowRef], nullable: true, description: 'One entry per data row.', resolve: (r) => r.rows ?? null }),
@@ -373,10 +373,13 @@ builder.mutationField('importApplications', (t) =>
     authScopes: { can: 'applications.create' },
     args: { input: t.arg({ type: builder.inputType('ImportApplicationsInput', {
       description: 'A CSV upload.',
-      fields: (f) => ({ csv: f.string({ required: true, description: `A header row then one application per row; columns: ${IMPORT_COLUMNS.join(', ')}.` }) }),
+      fields: (f) => ({
+        idempotencyKey: f.field({ type: 'IdempotencyKey', required: false, description: 'Repeat the same file with the same key to get the same report and applications back, never a second import; a file that was not imported (a row at fault) leaves the key free for the corrected file.' }),
+        csv: f.string({ required: true, description: `A header row then one application per row; columns: ${IMPORT_COLUMNS.join(', ')}.` }),
+      }),
     }), required: true, description: 'The upload.' }) },
     resolve: (_root, { input }, context) =>
-      importApplications(commandDbOf(context), context.runtime.dataKey, commandOf(context), rowsOfCsv(input.csv), partnerOf(context)),
+      importApplications(commandDbOf(context), context.runtime.dataKey, commandOf(context), { csv: input.csv, rows: rowsOfCsv(input.csv) }, partnerOf(context), input.idempotencyKey),
   }),
 );
 

@@ -4,7 +4,7 @@
 // hold full account numbers) and take in returns.
 import { builder } from './builder.js';
 import { perParent } from './loaders.js';
-import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { commandDbOf, commandOf, keyedCommandOf, type GraphContext } from './context.js';
 import { storedEnum } from './enums.js';
 import { objectPayload, payloadType } from './payloads.js';
 import { LIST_SIZES } from './limits.js';
@@ -159,7 +159,7 @@ builder.mutationFields((t) => ({
     }),
   }),
   registerDebitMandate: t.field({
-    type: objectPayload('registerDebitMandate', 'debitMandate', DebitMandateRef, 'The mandate.'),
+    type: objectPayload('registerDebitMandate', 'debitMandate', DebitMandateRef, 'The mandate (or, for a repeated idempotency key, the one registered the first time, as it stands now).'),
     description: 'Registers a borrower\'s authorisation to debit a bank account for a USD loan\'s instalments: from the next instalment falling due, end of day presents each. The account number is sealed and never shown again in full here.',
     authScopes: { can: 'autoDebit.mandates' },
     args: { input: t.arg({ type: builder.inputType('RegisterDebitMandateInput', {
@@ -170,10 +170,11 @@ builder.mutationFields((t) => ({
         routingNumber: f.string({ required: true, description: 'The bank\'s 9-digit ABA routing number.' }),
         accountNumber: f.string({ required: true, description: 'The account number (4–17 digits).' }),
         accountType: f.field({ type: AccountTypeEnum, required: true, description: 'Checking or savings.' }),
+        idempotencyKey: f.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same mandate back, never a second one.' }),
       }),
     }), required: true, description: 'The mandate.' }) },
     resolve: async (_root, { input }, context) => ({
-      debitMandate: await registerDebitMandate(commandDbOf(context), context.runtime.dataKey, commandOf(context), {
+      debitMandate: await registerDebitMandate(commandDbOf(context), context.runtime.dataKey, keyedCommandOf(context, input.idempotencyKey, input), {
         loanId: input.loanId.id, holderName: input.holderName, routingNumber: input.routingNumber, accountNumber: input.accountNumber, accountType: input.accountType as 'checking',
       }),
     }),

@@ -3,7 +3,7 @@
 // instruction. A co-lending partner reads its own settlements only (GraphContext.db is partner-scoped).
 import type { Request, Response } from 'express';
 import { builder } from './builder.js';
-import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { commandDbOf, commandOf, keyedCommandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
 import { objectPayload, payloadType } from './payloads.js';
 import { connectionTypes, idOrderedConnection } from './pagination.js';
@@ -111,6 +111,7 @@ const SettlementTermsRef = builder.objectRef<LedgerRow>('CoLenderSettlementTerms
 const SettleInput = builder.inputType('SettleCoLenderInput', {
   description: 'A settlement with a partner by hand, through a date.',
   fields: (t) => ({
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same settlements back (none, if nothing was owed), never a second payment.' }),
     partnerCode: t.string({ required: true, description: 'The co-lending partner.' }),
     through: t.field({ type: 'Date', required: false, description: 'Collections valued up to this date; the business date when omitted.' }),
   }),
@@ -128,7 +129,7 @@ const SettlementTermsInput = builder.inputType('SetCoLenderSettlementInput', {
   }),
 });
 
-const SettleCoLenderPayload = payloadType<{ settlements: SettlementRow[] }>('settleCoLender', 'The settlements made, one per currency owed (none when nothing was owed).', (t) => ({
+const SettleCoLenderPayload = payloadType<{ settlements: SettlementRow[] }>('settleCoLender', 'The settlements made, one per currency owed (none when nothing was owed); for a repeated idempotency key, those made the first time.', (t) => ({
   settlements: t.field({ type: [CoLendingSettlementRef], nullable: true, description: 'The settlements made; empty when nothing was owed.', resolve: (p) => p.settlements ?? null }),
 }));
 LIST_SIZES['SettleCoLenderPayload.settlements'] = 200;
@@ -139,9 +140,12 @@ builder.mutationFields((t) => ({
     description: 'Settles a co-lending partner by hand through a date: what it is owed from collections valued up to then, and corrections since its last settlement. End of day does the same every day, T+N.',
     authScopes: { can: 'coLending.settle' },
     args: { input: t.arg({ type: SettleInput, required: true, description: 'Whom, through when.' }) },
-    resolve: async (_root, { input }, context) => ({
-      settlements: await settleCoLender(commandDbOf(context), commandOf(context), tenantBusinessDate(context), { partnerCode: input.partnerCode, through: input.through ? String(input.through) : tenantBusinessDate(context) }),
-    }),
+    resolve: async (_root, { input }, context) => {
+      const through = input.through ? String(input.through) : null;
+      // Held to the date as given: a repeat after the business date moved on still gets the first settlements.
+      const command = keyedCommandOf(context, input.idempotencyKey, { partnerCode: input.partnerCode, through });
+      return { settlements: await settleCoLender(commandDbOf(context), command, tenantBusinessDate(context), { partnerCode: input.partnerCode, through: through ?? tenantBusinessDate(context) }) };
+    },
   }),
   setCoLenderSettlement: t.field({
     type: objectPayload('setCoLenderSettlement', 'coLenderSettlementTerms', SettlementTermsRef, 'The terms as set.'),

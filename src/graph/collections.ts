@@ -3,7 +3,7 @@
 // A collections agent reads and works only the cases assigned to them; a supervisor, the tenant admin, auditors and
 // compliance read every case.
 import { builder } from './builder.js';
-import { actorOf, commandDbOf, commandOf, perRequest, type GraphContext } from './context.js';
+import { actorOf, commandDbOf, commandOf, keyedCommandOf, perRequest, type GraphContext } from './context.js';
 import { countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import { storedEnum } from './enums.js';
 import { objectPayload } from './payloads.js';
@@ -402,7 +402,7 @@ builder.mutationFields((t) => ({
     }),
   }),
   recordPromiseToPay: t.field({
-    type: objectPayload('recordPromiseToPay', 'promiseToPay', PromiseToPayRef, 'The promise recorded.'),
+    type: objectPayload('recordPromiseToPay', 'promiseToPay', PromiseToPayRef, 'The promise recorded (or, for a repeated idempotency key, the one recorded the first time, as it stands now).'),
     description: 'Records the borrower\'s promise to pay an amount by a date on an open case (a collections agent only on theirs); it replaces a promise still pending. End of day judges it from the payments that arrive (docs/collections.md, "Promises").',
     authScopes: { can: 'collections.work' },
     args: { input: t.arg({ type: builder.inputType('RecordPromiseToPayInput', {
@@ -411,10 +411,11 @@ builder.mutationFields((t) => ({
         caseId: f.globalID({ required: true, for: CollectionCaseRef, description: 'The case.' }),
         amount: f.field({ type: 'Decimal', required: true, description: 'What the borrower promised, in the loan\'s currency.' }),
         promisedDate: f.field({ type: 'Date', required: true, description: 'By when: from the business date to 90 days after it.' }),
+        idempotencyKey: f.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same promise back, never a second one.' }),
       }),
     }), required: true, description: 'The promise.' }) },
     resolve: async (_root, { input }, context) => ({
-      promiseToPay: await recordPromiseToPay(commandDbOf(context), commandOf(context), context.tenant!.businessDate, input.caseId.id, { amount: input.amount, promisedDate: input.promisedDate }),
+      promiseToPay: await recordPromiseToPay(commandDbOf(context), keyedCommandOf(context, input.idempotencyKey, input), context.tenant!.businessDate, input.caseId.id, { amount: input.amount, promisedDate: input.promisedDate }),
     }),
   }),
 }));

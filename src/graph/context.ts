@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { latestTenantVersion } from '../tenancy/migrations.js';
+import { requestHashKeys } from '../tenancy/sealing.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { Actor, CommandContext } from '../commands/runCommand.js';
 import { scopeToPartner, type PartnerRef } from '../authz/partnerScope.js';
@@ -159,7 +160,10 @@ export function perRequest<T>(context: GraphContext, key: string, make: () => Pr
 
 /** A command on the caller's tenant, now, by the caller; settled by this process as soon as it commits. */
 export function commandOf(context: GraphContext): CommandContext {
-  return { tenant: context.tenant!.slug, actor: actorOf(context), now: context.runtime.now(), settle: (schema) => context.runtime.settler.wake(schema) };
+  return {
+    tenant: context.tenant!.slug, actor: actorOf(context), now: context.runtime.now(), settle: (schema) => context.runtime.settler.wake(schema),
+    requestHashKeys: requestHashKeys(context.runtime.dataKey),
+  };
 }
 
 /**

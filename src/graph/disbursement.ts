@@ -2,7 +2,7 @@
 // approved by another (src/services/origination/disbursement.ts).
 import { ApprovalStatusEnum } from './enums.js';
 import { builder } from './builder.js';
-import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { commandDbOf, commandOf, keyedCommandOf, type GraphContext } from './context.js';
 import { checkersQueueField } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ApplicationRef } from './application.js';
@@ -44,7 +44,7 @@ checkersQueueField('disbursementRequests', 'DisbursementRequest', {
   }),
 });
 
-const RequestDisbursementPayload = objectPayload('requestDisbursement', 'disbursementRequest', DisbursementRequestRef, 'The request, pending its checker.');
+const RequestDisbursementPayload = objectPayload('requestDisbursement', 'disbursementRequest', DisbursementRequestRef, 'The request, pending its checker (or, for a repeated idempotency key, the one made the first time, as it stands now).');
 
 builder.mutationField('requestDisbursement', (t) =>
   t.field({
@@ -54,6 +54,7 @@ builder.mutationField('requestDisbursement', (t) =>
     args: { input: t.arg({ type: builder.inputType('RequestDisbursementInput', {
       description: 'The request.',
       fields: (f) => ({
+        idempotencyKey: f.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same disbursement request back, never a second one.' }),
         applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The application (agreement signed).' }),
         disbursementDate: f.field({ type: 'Date', required: true, description: 'When to pay out (on or after the business date).' }),
         firstRepaymentDate: f.field({ type: 'Date', required: false, description: 'Sets the repayment day.' }),
@@ -62,10 +63,11 @@ builder.mutationField('requestDisbursement', (t) =>
     }), required: true, description: 'The request.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      const { requestId } = await requestDisbursement(db, commandOf(context), context.tenant!.businessDate, {
+      const ask = {
         applicationId: input.applicationId.id, disbursementDate: String(input.disbursementDate), firstRepaymentDate: input.firstRepaymentDate ? String(input.firstRepaymentDate) : null,
         tranches: input.tranches?.map((x) => ({ expectedDate: String(x.expectedDate), amount: x.amount })) ?? null,
-      });
+      };
+      const { requestId } = await requestDisbursement(db, keyedCommandOf(context, input.idempotencyKey, ask), context.tenant!.businessDate, ask);
       return { disbursementRequest: await db.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } }) };
     },
   }),

@@ -4,7 +4,7 @@
 import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
-import { commandDbOf, commandOf, perRequest, type GraphContext } from './context.js';
+import { commandDbOf, commandOf, keyedCommandOf, perRequest, type GraphContext } from './context.js';
 import { between, checkRange, checkersQueueField, countedConnectionTypes, decisionFields, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
@@ -883,10 +883,11 @@ const RequestLoanWaiverInput = builder.inputType('RequestLoanWaiverInput', {
     instalment: t.int({ required: false, description: 'Which instalment; the oldest owing first when omitted.' }),
     valueDate: t.field({ type: 'Date', required: false, description: 'When it takes effect; the business date when omitted.' }),
     reason: t.string({ required: true, description: 'Why.' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same waiver request back, never a second one.' }),
   }),
 });
 
-const RequestLoanWaiverPayload = objectPayload('requestLoanWaiver', 'loanWaiverRequest', LoanWaiverRequestRef, 'The waiver request, pending its checker.');
+const RequestLoanWaiverPayload = objectPayload('requestLoanWaiver', 'loanWaiverRequest', LoanWaiverRequestRef, 'The waiver request, pending its checker (or, for a repeated idempotency key, the one asked for the first time, as it stands now).');
 
 builder.mutationField('requestLoanWaiver', (t) =>
   t.field({
@@ -896,7 +897,7 @@ builder.mutationField('requestLoanWaiver', (t) =>
     args: { input: t.arg({ type: RequestLoanWaiverInput, required: true, description: 'The waiver.' }) },
     resolve: async (_root, { input }, context) => {
       if (input.component === 'principal') throw new InvalidField('component', 'principal is not waived; that is a write-off');
-      const loanWaiverRequest = await requestWaiver(commandDbOf(context), commandOf(context), tenantBusinessDate(context), {
+      const loanWaiverRequest = await requestWaiver(commandDbOf(context), keyedCommandOf(context, input.idempotencyKey, input), tenantBusinessDate(context), {
         loanId: input.loanId.id, component: input.component, amount: input.amount, instalment: input.instalment ?? null,
         valueDate: input.valueDate ? String(input.valueDate) : tenantBusinessDate(context), reason: input.reason,
       });

@@ -4,7 +4,7 @@
 // co-lending partner reads the loans it participates in; the lender's staff read the same through
 // `Loan.participations`. Partner-scoped reads go through GraphContext.db (a partner reaches only its own shares).
 import { builder } from './builder.js';
-import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { commandDbOf, keyedCommandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
 import { connectionTypes, idOrderedConnection } from './pagination.js';
 import { objectPayload } from './payloads.js';
@@ -238,6 +238,7 @@ builder.objectFields(LoanRef, (t) => ({
 const AssignInput = builder.inputType('AssignLoanParticipationInput', {
   description: 'A co-lending partner\'s share of a loan, under the arrangement\'s version in force.',
   fields: (t) => ({
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same share back, never a second one.' }),
     loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan (active or overdue, within the assignment window of its disbursement).' }),
     arrangementId: t.globalID({ required: true, for: ArrangementRef, description: 'The arrangement.' }),
   }),
@@ -245,12 +246,13 @@ const AssignInput = builder.inputType('AssignLoanParticipationInput', {
 
 builder.mutationFields((t) => ({
   assignLoanParticipation: t.field({
-    type: objectPayload('assignLoanParticipation', 'loanParticipation', LoanParticipationRef, 'The share, with the partner\'s funding and parts posted.'),
+    type: objectPayload('assignLoanParticipation', 'loanParticipation', LoanParticipationRef, 'The share, with the partner\'s funding and parts posted (or, for a repeated idempotency key, the share given the first time).'),
     description: 'Gives a co-lending partner its share of a loan from the business date (from the payout itself on the disbursement date): its funding and its parts of everything collected from then on are posted at once.',
     authScopes: { can: 'loans.participations.assign' },
     args: { input: t.arg({ type: AssignInput, required: true, description: 'The share.' }) },
-    resolve: async (_root, { input }, context) => ({
-      loanParticipation: await assignParticipation(commandDbOf(context), commandOf(context), tenantBusinessDate(context), { loanId: input.loanId.id, arrangementId: input.arrangementId.id }),
-    }),
+    resolve: async (_root, { input }, context) => {
+      const share = { loanId: input.loanId.id, arrangementId: input.arrangementId.id };
+      return { loanParticipation: await assignParticipation(commandDbOf(context), keyedCommandOf(context, input.idempotencyKey, share), tenantBusinessDate(context), share) };
+    },
   }),
 }));

@@ -1,7 +1,7 @@
 // Restructures: the maker's request (new terms from a date, a payment holiday, a re-ageing), the checker's decision
 // and queue (docs/restructure.md). What a restructure did to a loan is on its account (`LoanAccount.restructures`).
 import { builder } from './builder.js';
-import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { commandDbOf, commandOf, keyedCommandOf, type GraphContext } from './context.js';
 import { checkersQueueField, decisionFields } from './lists.js';
 import { objectPayload } from './payloads.js';
 import { LoanRef, LoanTransactionRef, tenantBusinessDate } from './loan.js';
@@ -62,6 +62,7 @@ const RequestLoanRestructureInput = builder.inputType('RequestLoanRestructureInp
     holidayPeriods: t.int({ required: false, description: 'Whole repayment periods with nothing due before the first new instalment (0 to 24).' }),
     holidayInterest: t.field({ type: HolidayInterestEnum, required: false, description: 'With a holiday: whether its interest accrues (the default) or is waived.' }),
     reason: t.string({ required: true, description: 'Why (3–1000 characters).' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same restructure request back, never a second one.' }),
   }),
 });
 
@@ -76,13 +77,13 @@ const DecideLoanRestructureInput = builder.inputType('DecideLoanRestructureInput
 
 builder.mutationFields((t) => ({
   requestLoanRestructure: t.field({
-    type: objectPayload('requestLoanRestructure', 'loanRestructureRequest', LoanRestructureRequestRef, 'The restructure request, pending its checker.'),
+    type: objectPayload('requestLoanRestructure', 'loanRestructureRequest', LoanRestructureRequestRef, 'The restructure request, pending its checker (or, for a repeated idempotency key, the one asked for the first time, as it stands now).'),
     description: 'Asks for new terms on a loan from a date (the maker): a restructure, a reschedule, a payment holiday or a re-ageing. Nothing changes until someone else approves it.',
     authScopes: { can: 'loans.restructure.request' },
     args: { input: t.arg({ type: RequestLoanRestructureInput, required: true, description: 'The new terms.' }) },
     resolve: async (_root, { input }, context) => {
       const businessDate = tenantBusinessDate(context);
-      const loanRestructureRequest = await requestRestructure(commandDbOf(context), commandOf(context), businessDate, {
+      const loanRestructureRequest = await requestRestructure(commandDbOf(context), keyedCommandOf(context, input.idempotencyKey, input), businessDate, {
         loanId: input.loanId.id, valueDate: input.valueDate ? String(input.valueDate) : businessDate, capitaliseArrears: input.capitaliseArrears,
         annualRatePercent: input.annualRatePercent ?? null, instalments: input.instalments ?? null, holidayPeriods: input.holidayPeriods ?? null,
         holidayInterest: input.holidayInterest ?? null, reason: input.reason,

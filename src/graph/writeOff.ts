@@ -2,7 +2,7 @@
 // (docs/write-off.md). What a write-off did to a loan is on the loan's account (`LoanAccount.writeOffs`,
 // `LoanAccount.writtenOff`).
 import { builder } from './builder.js';
-import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { commandDbOf, commandOf, keyedCommandOf, type GraphContext } from './context.js';
 import { checkersQueueField, decisionFields } from './lists.js';
 import { LIST_SIZES } from './limits.js';
 import { objectPayload } from './payloads.js';
@@ -51,6 +51,7 @@ const RequestLoanWriteOffInput = builder.inputType('RequestLoanWriteOffInput', {
     amount: t.field({ type: 'Decimal', required: false, description: 'In part: how much, in the loan\'s currency.' }),
     valueDate: t.field({ type: 'Date', required: false, description: 'When it takes effect; the business date when omitted.' }),
     reason: t.string({ required: true, description: 'Why (3–1000 characters).' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same write-off request back, never a second one.' }),
   }),
 });
 
@@ -94,13 +95,13 @@ const SetChargeOffRuleInput = builder.inputType('SetChargeOffRuleInput', {
 
 builder.mutationFields((t) => ({
   requestLoanWriteOff: t.field({
-    type: objectPayload('requestLoanWriteOff', 'loanWriteOffRequest', LoanWriteOffRequestRef, 'The write-off request, pending its checker.'),
+    type: objectPayload('requestLoanWriteOff', 'loanWriteOffRequest', LoanWriteOffRequestRef, 'The write-off request, pending its checker (or, for a repeated idempotency key, the one asked for the first time, as it stands now).'),
     description: 'Asks for a write-off (the maker). Nothing is written off until someone else approves it.',
     authScopes: { can: 'loans.writeOff.request' },
     args: { input: t.arg({ type: RequestLoanWriteOffInput, required: true, description: 'The write-off.' }) },
     resolve: async (_root, { input }, context) => {
       const businessDate = tenantBusinessDate(context);
-      const loanWriteOffRequest = await requestWriteOff(commandDbOf(context), commandOf(context), businessDate, {
+      const loanWriteOffRequest = await requestWriteOff(commandDbOf(context), keyedCommandOf(context, input.idempotencyKey, input), businessDate, {
         loanId: input.loanId.id, component: input.component ?? null, amount: input.amount ?? null,
         valueDate: input.valueDate ? String(input.valueDate) : businessDate, reason: input.reason,
       });

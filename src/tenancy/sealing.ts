@@ -34,6 +34,23 @@ export function dataKeyOf(current: Buffer, previous: readonly Buffer[] = []): Da
   return { current: made, previous: previous.map(keyMaterial).filter((p) => p.id !== made.id) };
 }
 
+const requestHashKeysByDataKey = new WeakMap<DataKey, readonly Buffer[]>();
+
+/**
+ * What an idempotency key's request is hashed under (HMAC-SHA-256), the current key's first: derived from the data
+ * key, so that a stored request hash tells nothing of what the request held. A plain SHA-256 would: the request's
+ * other fields are in the database beside it, and trying every national id or account number against the hash would
+ * give back what is sealed everywhere else. Made once per data key.
+ */
+export function requestHashKeys(key: DataKey): readonly Buffer[] {
+  let keys = requestHashKeysByDataKey.get(key);
+  if (!keys) {
+    keys = [key.current, ...key.previous].map((material) => Buffer.from(hkdfSync('sha256', material.key, 'lendgraph', 'idempotency-request', 32)));
+    requestHashKeysByDataKey.set(key, keys);
+  }
+  return keys;
+}
+
 export function sealSecret(key: DataKey, plaintext: string): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key.current.key, iv);

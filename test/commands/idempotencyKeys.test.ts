@@ -92,6 +92,47 @@ afterAll(async () => {
   await server.close();
 });
 
+/**
+ * Why a mutation takes no key, for every one that does not (docs/partners.md, "Errors and retries"): a new mutation
+ * takes a key, or is named here with what makes a repeat harmless.
+ */
+const SAFE_TO_REPEAT_WITHOUT_A_KEY: Record<string, 'named by the caller' | 'moves a status' | 'sets a value' | 'adds a draft, note or proposal' | 'platform or sandbox'> = {
+  createTenant: 'named by the caller', createLoanProduct: 'named by the caller', cloneLoanProduct: 'named by the caller', openLedgerAccount: 'named by the caller',
+  inviteStaffMember: 'named by the caller', takeInDebitReturns: 'moves a status',
+  acceptApplicationOffer: 'moves a status', assessApplication: 'moves a status', decideApprovalAuthorityMatrixActivation: 'moves a status', decideApprovalRequest: 'moves a status',
+  decideCheckProviderSettingsActivation: 'moves a status', decideCoLendingArrangement: 'moves a status', decideCreditPolicyActivation: 'moves a status',
+  decideLoanRestructure: 'moves a status', decideLoanWaiver: 'moves a status', decideLoanWriteOff: 'moves a status', decideProductPricingActivation: 'moves a status',
+  deactivateStaffMember: 'moves a status', deactivateWebhookEndpoint: 'moves a status', enableWebhookEndpoint: 'moves a status', expireStaleApplications: 'moves a status',
+  offboardTenant: 'moves a status', reactivateStaffMember: 'moves a status', reactivateTenant: 'moves a status', recommendApplication: 'moves a status',
+  requestApprovalAuthorityMatrixActivation: 'moves a status', requestCheckProviderSettingsActivation: 'moves a status', requestCreditPolicyActivation: 'moves a status',
+  requestProductPricingActivation: 'moves a status', resolvePartyMatchReview: 'moves a status', retireLoanProduct: 'moves a status', reviewApplicationDocument: 'moves a status',
+  revokeDebitMandate: 'moves a status', signApplicationAgreement: 'moves a status', submitApplication: 'moves a status', suspendTenant: 'moves a status',
+  withdrawApplication: 'moves a status', runEndOfDay: 'moves a status',
+  assignCollectionCase: 'sets a value', changeStaffMemberRoles: 'sets a value', mapProductAccount: 'sets a value', reviseLoanProductTerms: 'sets a value',
+  rotatePartnerSecret: 'sets a value', rotateWebhookSigningSecret: 'sets a value', setApplicationCoLending: 'sets a value', setChargeOffRule: 'sets a value',
+  setCoLenderSettlement: 'sets a value', setCoLendingRules: 'sets a value', setCollectionRule: 'sets a value', setCurrencyCashRounding: 'sets a value',
+  setDashboardOrigins: 'sets a value', setDebitSettings: 'sets a value', setDelinquencyPolicy: 'sets a value', setLoanProductDelinquencyBuckets: 'sets a value',
+  setOriginationCommission: 'sets a value', setPartyContactPreferences: 'sets a value', setProductDocumentChecklist: 'sets a value', setReminderRules: 'sets a value',
+  updateApplication: 'sets a value',
+  draftApprovalAuthorityMatrix: 'adds a draft, note or proposal', draftCheckProviderSettings: 'adds a draft, note or proposal', draftCreditPolicy: 'adds a draft, note or proposal',
+  draftProductPricing: 'adds a draft, note or proposal', logCollectionActivity: 'adds a draft, note or proposal', proposeCoLendingArrangement: 'adds a draft, note or proposal',
+  advanceSandboxClock: 'platform or sandbox',
+};
+
+describe('which mutations take a key', () => {
+  it('every mutation takes a key, or is named with why a repeat without one is harmless', () => {
+    const withKey = new Set(keyed.map((k) => k.field));
+    const without = Object.keys(schema.getMutationType()!.getFields()).filter((name) => !withKey.has(name)).sort();
+    expect(without).toEqual(Object.keys(SAFE_TO_REPEAT_WITHOUT_A_KEY).sort());
+    // Whatever creates a record the caller does not name, or moves money, takes one.
+    expect([...withKey]).toEqual(expect.arrayContaining([
+      'createApplication', 'importApplications', 'requestDisbursement', 'disburseLoan', 'disburseLoanTranche', 'decideDisbursement', 'postRepayment', 'postRepayments',
+      'applyLoanCharge', 'refundLoanExcess', 'reverseLoanTransaction', 'requestLoanWaiver', 'requestLoanWriteOff', 'requestLoanRestructure', 'recordPromiseToPay',
+      'registerDebitMandate', 'assignLoanParticipation', 'settleCoLender', 'registerPartner', 'registerWebhookEndpoint', 'sendTestWebhook', 'replayWebhookDelivery',
+    ]));
+  });
+});
+
 describe('idempotency key bounds', () => {
   it('the schema has one IdempotencyKey type, used by every mutation that takes a key', () => {
     expect(keyed.map((k) => k.field)).toEqual(expect.arrayContaining([

@@ -91,8 +91,9 @@ export async function registerDebitMandate(db: TenantDb, dataKey: DataKey, comma
       result: row,
       audit: { entityType: 'DebitMandate', entityId: row.id, after: { loanId: loan.id, routingNumber: row.routingNumber, accountLast4: row.accountLast4, accountType: row.accountType } },
       events: [{ type: 'debitMandate.registered', aggregateType: 'DebitMandate', aggregateId: row.id, payload: { loan: loan.id, routingNumber: row.routingNumber, accountLast4: row.accountLast4, accountType: row.accountType.toUpperCase() } }],
+      replay: { mandateId: row.id },
     };
-  });
+  }, (stored, tx) => tx.debitMandate.findUniqueOrThrow({ where: { id: String(stored['mandateId']) } }));
 }
 
 /** Ends a mandate: no further debit is presented on it. */

@@ -79,7 +79,10 @@ export async function takeInDebitReturns(db: TenantDb, command: CommandContext, 
     }
     return { result: marked, audit, events };
   });
-  await postReturns(db, schema, { ...command, actor: { ...AUTO_DEBIT_ACTOR, requestId: command.actor.requestId } }, businessDate);
+  // Posted as end of day posts them, by the system under keys of its own making: not the caller's command, whose
+  // request hash keys would make those keys' hashes differ from end of day's, which would then take a posting
+  // already made for another request.
+  await postReturns(db, schema, { tenant: command.tenant, now: command.now, actor: { ...AUTO_DEBIT_ACTOR, requestId: command.actor.requestId }, ...(command.settle ? { settle: command.settle } : {}) }, businessDate);
   const rows = await db.debitPresentment.findMany({ where: { id: { in: ids } } });
   return ids.map((id) => rows.find((r) => r.id === id)!);
 }

@@ -125,8 +125,8 @@ export async function assignParticipation(db: TenantDb, command: CommandContext,
     // The loan's books change from `from` on: its checkpoint no longer stands for them, so it is replayed from scratch.
     await sql.execute((s) => `UPDATE ${s}.loan SET replay_checkpoint = NULL WHERE id = $1::uuid`, loan.id);
     const posting = await postToLoans(tx, { ...postingRunOf(command, businessDate), cause: `Co-lender ${participation.partnerCode} took its share from ${from}` }, [], [loan.id]);
-    return { result: participation, audit, events: [...eventsOf(posting), event] };
-  });
+    return { result: participation, replay: { participationId: participation.id }, audit, events: [...eventsOf(posting), event] };
+  }, async (stored, tx) => tx.loanParticipation.findUniqueOrThrow({ where: { id: stored['participationId'] as string } }));
 }
 
 /** Statuses an application may still be put under (or taken off) an arrangement in: before its offer is made. */

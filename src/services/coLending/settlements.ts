@@ -112,7 +112,12 @@ export function settleCoLender(db: TenantDb, command: CommandContext, businessDa
       result: settlements,
       audit: { entityType: 'CoLendingSettlement', entityId: input.partnerCode, after: { through: input.through, settlements: made.map((m) => ({ number: m.number, currency: m.currency, amount: m.amount.toFixed() })) } },
       events: made.map(announced),
+      replay: { settlementIds: settlements.map((settlement) => settlement.id) },
     };
+  }, async (stored, tx) => {
+    const ids = stored['settlementIds'] as string[];
+    const rows = await tx.coLendingSettlement.findMany({ where: { id: { in: ids } } });
+    return ids.map((id) => rows.find((r) => r.id === id)!);
   });
 }
 

@@ -218,8 +218,9 @@ export async function recordPromiseToPay(db: TenantDb, command: CommandContext, 
         type: 'promiseToPay.recorded', aggregateType: 'PromiseToPay', aggregateId: promise.id,
         payload: { case: caseId, loan: found.loanId, amount: { amount: input.amount, currency: loan.currency }, promisedDate: input.promisedDate, replaced: replaced?.id ?? null, recordedBy: command.actor.subject },
       }],
+      replay: { promiseId: promise.id },
     };
-  });
+  }, (stored, tx) => tx.promiseToPay.findUniqueOrThrow({ where: { id: String(stored['promiseId']) } }));
 }
 
 export interface QueueFigure {

@@ -249,25 +249,39 @@ export interface ImportRow {
 }
 
 /**
- * A bulk upload: every row is checked first and the report lists each row's errors; only when every row is good
- * are they all created, in one transaction — nothing is ever half-imported.
+ * What a bulk upload answers: every row imported, or none, with each row's errors. It holds ids and references,
+ * never what the rows said about people, so it is kept as is for a repeat of the upload's key.
  */
-export async function importApplications(db: TenantDb, dataKey: DataKey, command: CommandContext, rows: ApplicationInput[], partner: string | null) {
+export interface ImportReport {
+  imported: number;
+  rows: ImportRow[];
+}
+
+/**
+ * A bulk upload: every row is checked and the report lists each row's errors; only when every row is good are
+ * they all created, in one transaction — nothing is ever half-imported. The checks run inside that transaction:
+ * under the caller's key a file once imported gets its first report back, whatever checking it again would find
+ * now (a product retired since), and a file with a faulty row leaves the key free for the corrected file.
+ */
+export async function importApplications(
+  db: TenantDb, dataKey: DataKey, command: CommandContext, upload: { csv: string; rows: ApplicationInput[] }, partner: string | null, idempotencyKey?: string | null,
+): Promise<ImportReport> {
+  const { rows } = upload;
   if (rows.length === 0 || rows.length > 1_000) throw new InvalidField('csv', 'an upload carries 1–1,000 applications');
-  const report: ImportRow[] = [];
-  const checked: CheckedApplication[] = [];
-  for (const [k, row] of rows.entries()) {
-    try {
-      checked.push(await checkApplication(db, row, dateInZone(command.now, 'UTC')));
-      report.push({ row: k + 1, applicationId: null, reference: null, errors: [] });
-    } catch (error) {
-      if (!(error instanceof InvalidField)) throw error;
-      report.push({ row: k + 1, applicationId: null, reference: null, errors: [{ field: error.field, message: error.message }] });
-    }
-  }
-  if (report.some((r) => r.errors.length > 0)) return { imported: 0, rows: report };
   try {
-    return await runCommand(db, { ...command, action: 'application.import' }, async (tx) => {
+    return await runCommand(db, { ...command, action: 'application.import', ...(idempotencyKey != null ? { idempotency: { key: idempotencyKey, input: { csv: upload.csv } } } : {}) }, async (tx) => {
+      const report: ImportRow[] = [];
+      const checked: CheckedApplication[] = [];
+      for (const [k, row] of rows.entries()) {
+        try {
+          checked.push(await checkApplication(tx, row, dateInZone(command.now, 'UTC')));
+          report.push({ row: k + 1, applicationId: null, reference: null, errors: [] });
+        } catch (error) {
+          if (!(error instanceof InvalidField)) throw error;
+          report.push({ row: k + 1, applicationId: null, reference: null, errors: [{ field: error.field, message: error.message }] });
+        }
+      }
+      if (report.some((r) => r.errors.length > 0)) throw new RowsFailed(report);
       const events: EventDraft[] = [];
       const audit: AuditDraft[] = [];
       for (const [k, one] of checked.entries()) {
@@ -277,22 +291,25 @@ export async function importApplications(db: TenantDb, dataKey: DataKey, command
           events.push(...created.events);
           audit.push(...created.audit);
         } catch (error) {
-          if (error instanceof InvalidField) throw new RowFailed(k, error);
-          throw error;
+          if (!(error instanceof InvalidField)) throw error;
+          // Nothing of the upload stays: no row is reported imported.
+          throw new RowsFailed(report.map((r, j) => (j === k
+            ? { row: k + 1, applicationId: null, reference: null, errors: [{ field: error.field, message: error.message }] }
+            : { ...r, applicationId: null, reference: null })));
         }
       }
-      return { result: { imported: checked.length, rows: report }, audit, events };
-    });
+      return { result: { imported: checked.length, rows: report }, replay: { imported: checked.length, rows: report }, audit, events };
+    }, async (stored) => ({ imported: stored['imported'] as number, rows: stored['rows'] as ImportRow[] }));
   } catch (error) {
-    if (!(error instanceof RowFailed)) throw error;
-    report[error.index] = { row: error.index + 1, applicationId: null, reference: null, errors: [{ field: error.cause.field, message: error.cause.message }] };
-    return { imported: 0, rows: report.map((r) => ({ ...r, applicationId: null, reference: null })) };
+    if (!(error instanceof RowsFailed)) throw error;
+    return { imported: 0, rows: error.rows };
   }
 }
 
-class RowFailed extends Error {
-  constructor(readonly index: number, override readonly cause: InvalidField) {
-    super(cause.message);
+/** An upload with a faulty row: its report, answered as the upload's result once the transaction is rolled back. */
+class RowsFailed extends Error {
+  constructor(readonly rows: ImportRow[]) {
+    super('an upload row is faulty');
   }
 }
 

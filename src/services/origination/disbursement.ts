@@ -35,11 +35,13 @@ export interface DisbursementAsk {
 
 export async function requestDisbursement(db: TenantDb, command: CommandContext, businessDate: string, ask: DisbursementAsk) {
   if (!isBusinessDate(ask.disbursementDate)) throw new InvalidField('disbursementDate', 'disbursementDate must be a business date (YYYY-MM-DD)');
-  if (ask.disbursementDate < businessDate) throw new InvalidField('disbursementDate', `disbursementDate may not be before the business date, ${businessDate}`);
   if (ask.firstRepaymentDate != null && (!isBusinessDate(ask.firstRepaymentDate) || ask.firstRepaymentDate <= ask.disbursementDate)) {
     throw new InvalidField('firstRepaymentDate', 'firstRepaymentDate must be a date after disbursementDate');
   }
   return runCommand(db, { ...command, action: 'application.requestDisbursement' }, async (tx) => {
+    // Held to the business date only here: a repeat under the caller's key gets the request made the first time,
+    // even once the date has moved past the payout's.
+    if (ask.disbursementDate < businessDate) throw new InvalidField('disbursementDate', `disbursementDate may not be before the business date, ${businessDate}`);
     const application = await tx.application.findUnique({ where: { id: ask.applicationId } });
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
     const missing = (await documentChecklist(tx as unknown as TenantDb, application.id)).filter((item) => item.required && item.status !== 'satisfied');
@@ -67,8 +69,11 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
       if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', 'a disbursement request for this application is already pending', { field: inputPath('applicationId') });
       throw error;
     }
-    return { result: { requestId: id }, audit: { ...moved.audit, after: { ...(moved.audit.after as object), requestId: id, disbursementDate: ask.disbursementDate } }, events: [moved.event] };
-  });
+    return {
+      result: { requestId: id }, replay: { requestId: id },
+      audit: { ...moved.audit, after: { ...(moved.audit.after as object), requestId: id, disbursementDate: ask.disbursementDate } }, events: [moved.event],
+    };
+  }, async (stored) => ({ requestId: stored['requestId'] as string }));
 }
 
 /**

@@ -418,8 +418,9 @@ export async function requestWaiver(db: TenantDb, command: LoanCommand, business
       result: request,
       audit: { entityType: 'LoanWaiverRequest', entityId: request.id, after: shown },
       events: [{ type: 'loan.waiverRequested', aggregateType: 'Loan', aggregateId: loan.id, partnerScope: loan.originationPartner, payload: { ...shown, amount: { amount, currency: loan.currency } } }],
+      replay: { requestId: request.id },
     };
-  });
+  }, (stored, tx) => tx.loanWaiverRequest.findUniqueOrThrow({ where: { id: String(stored['requestId']) } }));
 }
 
 /** The checker's half: someone other than the maker approves (the waiver posts) or rejects it. */

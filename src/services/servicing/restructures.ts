@@ -65,8 +65,9 @@ export async function requestRestructure(db: TenantDb, command: CommandContext, 
       result: request,
       audit: { entityType: 'LoanRestructureRequest', entityId: request.id, after: shown },
       events: [{ type: 'loan.restructureRequested', aggregateType: 'Loan', aggregateId: loan.id, payload: { ...shown, requestedBy: command.actor.subject } }],
+      replay: { requestId: request.id },
     };
-  });
+  }, (stored, tx) => tx.loanRestructureRequest.findUniqueOrThrow({ where: { id: String(stored['requestId']) } }));
 }
 
 /** The checker's half: someone other than the maker approves (the restructure posts) or rejects it. */

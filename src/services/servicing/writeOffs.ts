@@ -60,8 +60,9 @@ export async function requestWriteOff(db: TenantDb, command: CommandContext, bus
         type: 'loan.writeOffRequested', aggregateType: 'Loan', aggregateId: loan.id,
         payload: { ...shown, amount: amount === null ? null : { amount, currency: loan.currency }, requestedBy: command.actor.subject },
       }],
+      replay: { requestId: request.id },
     };
-  });
+  }, (stored, tx) => tx.loanWriteOffRequest.findUniqueOrThrow({ where: { id: String(stored['requestId']) } }));
 }
 
 /** The checker's half: someone other than the maker approves (the write-off posts) or rejects it. */

@@ -169,4 +169,46 @@ describe('auto-debit', () => {
   });
 });
 
+describe('a mandate registered again', () => {
+  it('with the same key is the same mandate, registered once; another account under the key is a conflict; another person\'s key is their own', async () => {
+    // A lender of its own: the walk above counts every mandate and event of its lender.
+    const lender = await createTenant(server.runtime, uniqueSlug('mandate-keys'), { sandbox: true, businessDate: '2026-01-05' });
+    const clerk = await devToken(server.runtime, 'servicing-agent', lender.slug, { subject: 'mandate-clerk' });
+    const colleague = await devToken(server.runtime, 'servicing-agent', lender.slug, { subject: 'mandate-colleague' });
+    const officer = await devToken(server.runtime, 'disbursement-officer', lender.slug);
+    const booked = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-01-05' });
+    expect(booked.errors).toEqual([]);
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    const written = async () => ({
+      mandates: await db.debitMandate.count(),
+      events: await db.outboxEvent.count({ where: { type: 'debitMandate.registered' } }),
+      audits: await db.auditRecord.count({ where: { action: 'debitMandate.registered' } }),
+    });
+    const MANDATE = `mutation($input: RegisterDebitMandateInput!) { registerDebitMandate(input: $input) { debitMandate { id holderName routingNumber accountNumberMasked accountType status } ${USER_ERRORS} } }`;
+    const input = { idempotencyKey: key(), loanId: booked.data.loan.id, holderName: 'Borrower Person', routingNumber: '021000021', accountNumber: '12345678', accountType: 'CHECKING' };
+
+    const first = await mutate(clerk, 'registerDebitMandate', MANDATE, input);
+    expect(first.errors).toEqual([]);
+    const again = await mutate(clerk, 'registerDebitMandate', MANDATE, input);
+    expect(again).toEqual(first);
+    expect(await written()).toEqual({ mandates: 1, events: 1, audits: 1 });
+
+    // The key holds the account number too (as a keyed digest, never as given).
+    const clash = await mutate(clerk, 'registerDebitMandate', MANDATE, { ...input, accountNumber: '12345679' });
+    expect(clash.errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.idempotencyKey' })]);
+    expect(clash.data.debitMandate).toBeNull();
+    expect(await written()).toEqual({ mandates: 1, events: 1, audits: 1 });
+
+    // A loan has one active mandate: once the first is revoked, a colleague's same request is a mandate of its own.
+    const REVOKE = `mutation($input: RevokeDebitMandateInput!) { revokeDebitMandate(input: $input) { debitMandate { status } ${USER_ERRORS} } }`;
+    expect((await mutate(clerk, 'revokeDebitMandate', REVOKE, { mandateId: first.data.debitMandate.id, reason: 'borrower changed banks' })).errors).toEqual([]);
+    const theirs = await mutate(colleague, 'registerDebitMandate', MANDATE, input);
+    expect(theirs.errors).toEqual([]);
+    expect(theirs.data.debitMandate).toMatchObject({ status: 'ACTIVE', accountNumberMasked: '••••5678' });
+    expect(theirs.data.debitMandate.id).not.toBe(first.data.debitMandate.id);
+    expect(await written()).toEqual({ mandates: 2, events: 2, audits: 2 });
+  });
+});
+
 const decodeId = (globalId: string) => decodeGlobalID(globalId).id;

@@ -7,6 +7,7 @@
 // past due and class the lender sees, collections without notes — never the whole loan or another partner's share),
 // the events it receives, and the books holding throughout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { apiCalls } from '../../support/apiCalls.js';
@@ -290,5 +291,97 @@ describe('co-lending', () => {
 
     const invariants = (await call(admin, '{ ledgerInvariants { holds participationsOffLedger coLenderPayablesOff loansOffLedger controlAccountsOff } }'))['ledgerInvariants'];
     expect(invariants).toEqual({ holds: true, participationsOffLedger: 0, coLenderPayablesOff: 0, loansOffLedger: 0, controlAccountsOff: 0 });
+  });
+});
+
+describe('idempotency keys', () => {
+  // A lender of its own: the walk above counts every share, settlement and event of its tenant.
+  let lender: TenantRecord;
+  let lenderAdmin: string;
+  let lenderOfficer: string;
+  let lenderFinance: string;
+  let arrangements: Record<'cl-one' | 'cl-two', string>;
+  let loans: { id: string }[];
+  const raw = (id: string) => decodeGlobalID(id).id;
+  const SETTLE = `mutation($input: SettleCoLenderInput!) { settleCoLender(input: $input) { settlements { id number partnerCode amount } ${USER_ERRORS} } }`;
+
+  beforeAll(async () => {
+    lender = await createTenant(server.runtime, uniqueSlug('colend-keys'), { sandbox: true, businessDate: '2026-01-05' });
+    lenderAdmin = await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'keys-admin' });
+    const lenderChecker = await devToken(server.runtime, 'credit-approver', lender.slug, { subject: 'keys-checker' });
+    lenderOfficer = await devToken(server.runtime, 'disbursement-officer', lender.slug, { subject: 'keys-officer' });
+    lenderFinance = await devToken(server.runtime, 'finance', lender.slug, { subject: 'keys-finance' });
+    const setup = { tenant: lender.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() };
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    arrangements = { 'cl-one': '', 'cl-two': '' };
+    for (const [partnerCode, sharePercent] of [['cl-one', '60'], ['cl-two', '20']] as const) {
+      await registerPartner(db, server.runtime.identity, setup, { code: partnerCode, name: `Co-lender ${partnerCode}`, kind: 'colending' });
+      const proposed = await mutate(lenderAdmin, 'proposeCoLendingArrangement', PROPOSE, {
+        partnerCode, name: `${partnerCode} pool`, currency: lender.currency, sharePercent, partnerRatePercent: '10', model: 'COLLECTION_SHARE', productCodes: ['PL-STD'], validFrom: '2026-01-01',
+      });
+      expect(proposed.errors).toEqual([]);
+      arrangements[partnerCode] = proposed.data.coLendingArrangement.id;
+      expect((await mutate(lenderChecker, 'decideCoLendingArrangement', DECIDE, { arrangementId: arrangements[partnerCode], version: 1, approve: true })).errors).toEqual([]);
+    }
+    loans = [];
+    for (let k = 0; k < 2; k += 1) {
+      const booked = await mutate(lenderOfficer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`,
+        { idempotencyKey: key(), productCode: 'PL-STD', principal: '10000', numberOfRepayments: 12, disbursementDate: lender.businessDate });
+      expect(booked.errors).toEqual([]);
+      loans.push(booked.data.loan);
+    }
+  }, 120_000);
+
+  it('a share given again under the same key is the share given the first time; another input is refused; another officer\'s key is its own', async () => {
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    const shares = () => db.loanParticipation.findMany({ orderBy: { assignedBy: 'asc' } });
+    const assign = (token: string, input: Record<string, unknown>) => mutate(token, 'assignLoanParticipation', ASSIGN, { idempotencyKey: 'assign-share-1', ...input });
+    const first = await assign(lenderOfficer, { loanId: loans[0]!.id, arrangementId: arrangements['cl-one'] });
+    expect(first.errors).toEqual([]);
+    expect(first.data.loanParticipation).toMatchObject({ sharePercent: '60', funded: '6000.00 USD' });
+    // Without the key the repeat is refused (the partner has its share); with it, it is the same share again.
+    const again = await assign(lenderOfficer, { loanId: loans[0]!.id, arrangementId: arrangements['cl-one'] });
+    expect(again).toEqual(first);
+    expect((await shares()).map((s) => s.id)).toEqual([raw(first.data.loanParticipation.id)]);
+    expect(await db.outboxEvent.count({ where: { type: 'loanParticipation.assigned' } })).toBe(1);
+
+    const changed = await assign(lenderOfficer, { loanId: loans[0]!.id, arrangementId: arrangements['cl-two'] });
+    expect(changed.errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.idempotencyKey' })]);
+    expect(await shares()).toHaveLength(1);
+
+    const otherOfficer = await devToken(server.runtime, 'disbursement-officer', lender.slug, { subject: 'keys-officer-2' });
+    const theirs = await assign(otherOfficer, { loanId: loans[1]!.id, arrangementId: arrangements['cl-one'] });
+    expect(theirs.errors).toEqual([]);
+    expect(theirs.data.loanParticipation.id).not.toBe(first.data.loanParticipation.id);
+    expect((await shares()).map((s) => [s.loanId, s.assignedBy])).toEqual([[raw(loans[0]!.id), 'keys-officer'], [raw(loans[1]!.id), 'keys-officer-2']]);
+  });
+
+  it('a settlement made again under the same key is the settlement made the first time; another input is refused; another person\'s key is its own', async () => {
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    // Both partners are owed from one repayment.
+    expect((await mutate(lenderOfficer, 'assignLoanParticipation', ASSIGN, { loanId: loans[0]!.id, arrangementId: arrangements['cl-two'] })).errors).toEqual([]);
+    expect((await mutate(lenderAdmin, 'postRepayment', `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), loanId: loans[0]!.id, amount: '1000', valueDate: lender.businessDate, channel: 'card' })).errors).toEqual([]);
+    const settle = (token: string, partnerCode: string) => mutate(token, 'settleCoLender', SETTLE, { idempotencyKey: 'settle-by-hand-1', partnerCode });
+    const first = await settle(lenderFinance, 'cl-one');
+    expect(first.errors).toEqual([]);
+    expect(first.data.settlements).toEqual([expect.objectContaining({ number: 1, partnerCode: 'cl-one' })]);
+    const again = await settle(lenderFinance, 'cl-one');
+    expect(again).toEqual(first);
+    expect(await db.coLendingSettlement.count()).toBe(1);
+    expect(await db.outboxEvent.count({ where: { type: 'coLendingSettlement.posted' } })).toBe(1);
+
+    const changed = await settle(lenderFinance, 'cl-two');
+    expect(changed.errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.idempotencyKey' })]);
+    expect(await db.coLendingSettlement.count()).toBe(1);
+
+    const otherFinance = await devToken(server.runtime, 'finance', lender.slug, { subject: 'keys-finance-2' });
+    const theirs = await settle(otherFinance, 'cl-two');
+    expect(theirs.errors).toEqual([]);
+    expect(theirs.data.settlements).toEqual([expect.objectContaining({ number: 1, partnerCode: 'cl-two' })]);
+    expect((await db.coLendingSettlement.findMany({ orderBy: { partnerCode: 'asc' } })).map((s) => [s.id, s.createdBy]))
+      .toEqual([[raw(first.data.settlements[0].id), 'keys-finance'], [raw(theirs.data.settlements[0].id), 'keys-finance-2']]);
+    // The first answer still stands for its key, though nothing is owed now.
+    expect(await settle(lenderFinance, 'cl-one')).toEqual(first);
   });
 });

@@ -233,3 +233,48 @@ describe('collection cases through end of day', () => {
     expect((firstOpened.payload as { cases: unknown[] }).cases).toHaveLength(4);
   });
 });
+
+describe('a promise recorded again', () => {
+  it('with the same key is the same promise, recorded once; another promise under the key is a conflict; another person\'s key is their own', async () => {
+    // A lender of its own, its one loan booked in the past so that the next end of day opens its case.
+    const lender = await createTenant(server.runtime, uniqueSlug('promise-keys'), { sandbox: true, businessDate: '2026-03-01' });
+    const collector = await devToken(server.runtime, 'collections-supervisor', lender.slug, { subject: 'promise-collector' });
+    const colleague = await devToken(server.runtime, 'collections-supervisor', lender.slug, { subject: 'promise-colleague' });
+    const officer = await devToken(server.runtime, 'disbursement-officer', lender.slug);
+    const booked = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-01-05' });
+    expect(booked.errors).toEqual([]);
+    await advanceBy(await devToken(server.runtime, 'tenant-admin', lender.slug), 1);
+    const opened = await call(collector, '{ collectionCases(first: 10) { edges { node { id loan { id } } } } }');
+    expect(opened['collectionCases'].edges.map((e: { node: { loan: { id: string } } }) => e.node.loan.id)).toEqual([booked.data.loan.id]);
+    const caseId = opened['collectionCases'].edges[0].node.id as string;
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    const written = async () => ({
+      promises: await db.promiseToPay.count(),
+      events: await db.outboxEvent.count({ where: { type: 'promiseToPay.recorded' } }),
+      audits: await db.auditRecord.count({ where: { action: 'promiseToPay.recorded' } }),
+      entries: await db.collectionCaseEntry.count({ where: { kind: 'promiseMade' } }),
+    });
+    const PROMISE = `mutation($input: RecordPromiseToPayInput!) { recordPromiseToPay(input: $input) { promiseToPay { id amount promisedDate status } ${USER_ERRORS} } }`;
+    const input = { idempotencyKey: key(), caseId, amount: '150', promisedDate: '2026-03-10' };
+
+    const first = await mutate(collector, 'recordPromiseToPay', PROMISE, input);
+    expect(first.errors).toEqual([]);
+    const again = await mutate(collector, 'recordPromiseToPay', PROMISE, input);
+    expect(again).toEqual(first);
+    expect(await written()).toEqual({ promises: 1, events: 1, audits: 1, entries: 1 });
+
+    const clash = await mutate(collector, 'recordPromiseToPay', PROMISE, { ...input, promisedDate: '2026-03-12' });
+    expect(clash.errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.idempotencyKey' })]);
+    expect(clash.data.promiseToPay).toBeNull();
+    expect(await written()).toEqual({ promises: 1, events: 1, audits: 1, entries: 1 });
+
+    // Theirs replaces the promise still pending, as any new promise does.
+    const theirs = await mutate(colleague, 'recordPromiseToPay', PROMISE, input);
+    expect(theirs.errors).toEqual([]);
+    expect(theirs.data.promiseToPay).toMatchObject({ status: 'PENDING', promisedDate: '2026-03-10' });
+    expect(theirs.data.promiseToPay.id).not.toBe(first.data.promiseToPay.id);
+    expect(await written()).toEqual({ promises: 2, events: 2, audits: 2, entries: 2 });
+    expect(await db.promiseToPay.findFirstOrThrow({ where: { madeBy: 'promise-collector' } })).toMatchObject({ status: 'replaced' });
+  });
+});

@@ -188,6 +188,68 @@ describe('applications', () => {
     expect(imported).toHaveLength(3);
     expect(imported.every((a) => a.status === 'submitted' && a.originationPartner === 'fintech' && a.purpose === 'car, used')).toBe(true);
   });
+
+  it('a bulk upload repeated with its idempotency key gets the first report back, never a second import; a file with a faulty row leaves the key free', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'admin-1' });
+    // A product of this test's own, retired once imported: a repeat must not depend on the rows passing the checks again.
+    const cloned = await gql(server.gateway, `mutation($input: CloneLoanProductInput!) { cloneLoanProduct(input: $input) { loanProduct { code } ${USER_ERRORS} } }`,
+      { token: admin, variables: { input: { fromCode: 'PL-STD', code: 'PL-KEYED', name: 'Keyed uploads' } } });
+    expect(userErrors(cloned, 'cloneLoanProduct')).toEqual([]);
+    const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome';
+    const good = (k: number) => `PL-KEYED,${6000 + k},12,keyed upload,PERSON,Keyed Person ${k},keyed${k}@example.test,+1415555${String(4000 + k)},1986-02-0${k},KEYD${1000 + k},US,4500`;
+    const faulty = [header, good(1), 'PL-KEYED,5,12,keyed upload,PERSON,Keyed Tiny,keyed-tiny@example.test,+14155554999,1986-02-09,KEYD1009,US,4500'].join('\n');
+    const corrected = [header, good(1), good(2)].join('\n');
+    const IMPORT = `mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported rows { row reference errors } ${USER_ERRORS} } }`;
+    const upload = async (token: string, csv: string, idempotencyKey = 'keyed-upload-1') => {
+      const response = await gql(server.gateway, IMPORT, { token, variables: { input: { idempotencyKey, csv } } });
+      return { refusals: userErrors(response, 'importApplications'), report: response.data!['importApplications'] };
+    };
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const uploaded = () => db.application.findMany({ where: { purpose: 'keyed upload' }, orderBy: { number: 'asc' } });
+
+    // A faulty row: the report, nothing written and no key kept, so the same file gets the same report again.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const refused = await upload(partner, faulty);
+      expect(refused.refusals).toEqual([]);
+      expect(refused.report).toMatchObject({ imported: 0, rows: [{ row: 1, reference: null, errors: [] }, { row: 2, reference: null, errors: [expect.stringMatching(/^amount: /)] }] });
+    }
+    expect(await uploaded()).toEqual([]);
+    expect(await db.idempotencyKey.count({ where: { key: 'keyed-upload-1' } })).toBe(0);
+
+    // The corrected file under the same key imports; repeated, it answers the same report and imports nothing more.
+    const first = await upload(partner, corrected);
+    expect(first.refusals).toEqual([]);
+    expect(first.report.imported).toBe(2);
+    const references = first.report.rows.map((r: { reference: string }) => r.reference);
+    expect(references).toEqual([expect.stringMatching(/^APP-/), expect.stringMatching(/^APP-/)]);
+    const again = await upload(partner, corrected);
+    expect(again).toEqual(first);
+    const imported = await uploaded();
+    expect(imported.map((a) => a.reference)).toEqual(references);
+    const stored = await db.idempotencyKey.findFirstOrThrow({ where: { key: 'keyed-upload-1' } });
+    expect(stored.response).toEqual({ imported: 2, rows: imported.map((a, k) => ({ row: k + 1, applicationId: a.id, reference: a.reference, errors: [] })) });
+
+    // Another file under the same key is refused, naming the key; nothing is written.
+    const other = await upload(partner, [header, good(1), good(3)].join('\n'));
+    expect(other.refusals).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.idempotencyKey' })]);
+    expect(await uploaded()).toHaveLength(2);
+
+    // The same key and file from another partner is that partner's own import.
+    const otherPartner = await devToken(server.runtime, 'origination-partner', tenant.slug, { partner: { id: 'othertech', kind: 'origination' } });
+    const theirs = await upload(otherPartner, corrected);
+    expect(theirs.refusals).toEqual([]);
+    expect(theirs.report.imported).toBe(2);
+    expect(theirs.report.rows.map((r: { reference: string }) => r.reference).some((r: string) => references.includes(r))).toBe(false);
+    expect((await uploaded()).map((a) => a.originationPartner)).toEqual(['fintech', 'fintech', 'othertech', 'othertech']);
+
+    // Retired since, the product would refuse the rows now: the repeat still gets the first report, and writes nothing.
+    const retired = await gql(server.gateway, `mutation($input: RetireLoanProductInput!) { retireLoanProduct(input: $input) { loanProduct { code } ${USER_ERRORS} } }`,
+      { token: admin, variables: { input: { code: 'PL-KEYED' } } });
+    expect(userErrors(retired, 'retireLoanProduct')).toEqual([]);
+    expect((await upload(partner, corrected, 'keyed-upload-2')).report.rows[0].errors).toEqual([expect.stringMatching(/^productCode: .*retired/)]);
+    expect(await upload(partner, corrected)).toEqual(first);
+    expect(await uploaded()).toHaveLength(4);
+  });
 });
 
 describe('information the checks need', () => {

@@ -216,4 +216,45 @@ describe('hand-off to servicing', () => {
     expect(rejected.data!['decideDisbursement']).toMatchObject({ disbursementRequest: { status: 'REJECTED' }, userErrors: [] });
     expect((await db.application.findUniqueOrThrow({ where: { id } })).status).toBe('agreement_signed');
   });
+
+  it('a disbursement request repeated with its idempotency key answers the request made the first time, never a second one', async () => {
+    const [application, another] = [await apply('+bureau-prime'), await apply('+bureau-prime')];
+    await toSigned(application);
+    await toSigned(another);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const requests = (app: { id: string }) => db.disbursementRequest.findMany({ where: { applicationId: decodeGlobalID(app.id).id } });
+    const ask = (token: string, input: Record<string, unknown>) => gql(server.gateway, REQUEST, { token, variables: { input: { idempotencyKey: 'request-payout-1', ...input } } });
+
+    const first = await ask(makerOfficer, { applicationId: application.id, disbursementDate: '2026-12-01' });
+    expect(userErrors(first, 'requestDisbursement')).toEqual([]);
+    const made = first.data!['requestDisbursement'].disbursementRequest;
+    expect(made).toMatchObject({ status: 'PENDING', requestedBy: 'disbursement-maker' });
+    // Without the key this is refused as a second request; with it, it is the first one again.
+    const again = await ask(makerOfficer, { applicationId: application.id, disbursementDate: '2026-12-01' });
+    expect(again.data!['requestDisbursement']).toEqual({ disbursementRequest: made, userErrors: [] });
+    expect((await requests(application)).map((r) => r.id)).toEqual([decodeGlobalID(made.id).id]);
+    expect(await db.outboxEvent.count({ where: { aggregateId: application.id, type: 'application.disbursementRequested' } })).toBe(1);
+
+    // A day later (below the API; last in this file, as the date never moves back) the payout's date is behind the
+    // business date: the repeat still gets its first answer.
+    await server.runtime.platformDb.tenant.update({ where: { slug: tenant.slug }, data: { businessDate: new Date('2026-12-02T00:00:00Z') } });
+    server.runtime.registry.forget(tenant.slug);
+    const late = await ask(makerOfficer, { applicationId: application.id, disbursementDate: '2026-12-01' });
+    expect(late.data!['requestDisbursement']).toEqual({ disbursementRequest: made, userErrors: [] });
+    expect(await requests(application)).toHaveLength(1);
+
+    const changed = await ask(makerOfficer, { applicationId: application.id, disbursementDate: '2026-12-02' });
+    expect(userErrors(changed, 'requestDisbursement')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.idempotencyKey' })]);
+    expect(changed.data!['requestDisbursement'].disbursementRequest).toBeNull();
+    expect(await requests(application)).toHaveLength(1);
+
+    // Another officer's key is its own, even spelled the same.
+    const otherMaker = await devToken(server.runtime, 'disbursement-officer', tenant.slug, { subject: 'disbursement-maker-2' });
+    const theirs = await ask(otherMaker, { applicationId: another.id, disbursementDate: '2026-12-02' });
+    expect(userErrors(theirs, 'requestDisbursement')).toEqual([]);
+    expect(theirs.data!['requestDisbursement'].disbursementRequest).toMatchObject({ status: 'PENDING', requestedBy: 'disbursement-maker-2' });
+    expect(theirs.data!['requestDisbursement'].disbursementRequest.id).not.toBe(made.id);
+    expect(await requests(another)).toHaveLength(1);
+    expect(await requests(application)).toHaveLength(1);
+  });
 });

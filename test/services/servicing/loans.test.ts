@@ -275,6 +275,40 @@ describe('charges and waivers', () => {
     expect(second).toEqual({ number: 2, charged: { fee: '25.00 USD' }, waived: { fee: '25.00 USD' }, outstanding: { fee: '0.00 USD' } });
     expect(await invariants()).toMatchObject({ holds: true });
   });
+
+  it('a waiver asked again with the same key is the same request, asked once; another waiver under the key is a conflict; another person\'s key is their own', async () => {
+    const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const ASK = `mutation($input: RequestLoanWaiverInput!) { requestLoanWaiver(input: $input) { loanWaiverRequest { id status component amount valueDate reason requestedBy } ${USER_ERRORS} } }`;
+    const ask = (token: string, input: Record<string, unknown>) => gql(server.gateway, ASK, { token, variables: { input } });
+    const written = async () => {
+      const requests = await db.loanWaiverRequest.findMany({ where: { loanId: raw(loan.id) }, select: { id: true } });
+      return {
+        requests: requests.length,
+        events: await db.outboxEvent.count({ where: { type: 'loan.waiverRequested', aggregateId: loan.id } }),
+        audits: await db.auditRecord.count({ where: { action: 'loan.requestWaiver', entityId: { in: requests.map((r) => r.id) } } }),
+      };
+    };
+    const input = { idempotencyKey: key(), loanId: loan.id, component: 'FEE', amount: '25', reason: 'goodwill: bank error' };
+
+    const first = await ask(agent, input);
+    expect(userErrors(first, 'requestLoanWaiver')).toEqual([]);
+    const again = await ask(agent, input);
+    expect(again.errors).toBeUndefined();
+    expect(again.data!['requestLoanWaiver']).toEqual(first.data!['requestLoanWaiver']);
+    expect(await written()).toEqual({ requests: 1, events: 1, audits: 1 });
+
+    const clash = await ask(agent, { ...input, amount: '30' });
+    expect(refusal(clash, 'requestLoanWaiver', 'loanWaiverRequest')).toMatchObject({ code: 'CONFLICT', field: 'input.idempotencyKey' });
+    expect(await written()).toEqual({ requests: 1, events: 1, audits: 1 });
+
+    const colleague = await devToken(server.runtime, 'servicing-agent', tenant.slug, { subject: 'agent-2' });
+    const theirs = await ask(colleague, input);
+    expect(userErrors(theirs, 'requestLoanWaiver')).toEqual([]);
+    expect(theirs.data!['requestLoanWaiver'].loanWaiverRequest).toMatchObject({ status: 'PENDING', requestedBy: 'agent-2' });
+    expect(theirs.data!['requestLoanWaiver'].loanWaiverRequest.id).not.toBe(first.data!['requestLoanWaiver'].loanWaiverRequest.id);
+    expect(await written()).toEqual({ requests: 2, events: 2, audits: 2 });
+  });
 });
 
 describe('the books', () => {

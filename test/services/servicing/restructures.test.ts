@@ -127,3 +127,41 @@ describe('restructures, holidays and re-ageing', () => {
     expect(invariants['ledgerInvariants']).toEqual({ holds: true });
   });
 });
+
+describe('asking again', () => {
+  it('a restructure asked again with the same key is the same request, asked once; other terms under the key are a conflict; another person\'s key is their own', async () => {
+    // A lender of its own: the walk above counts every request and event of its lender.
+    const lender = await createTenant(server.runtime, uniqueSlug('restructure-keys'), { sandbox: true, businessDate: '2026-01-05' });
+    const asker = await devToken(server.runtime, 'servicing-agent', lender.slug, { subject: 'restructure-maker' });
+    const colleague = await devToken(server.runtime, 'servicing-agent', lender.slug, { subject: 'restructure-colleague' });
+    const officer = await devToken(server.runtime, 'disbursement-officer', lender.slug);
+    const booked = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-01-05' });
+    expect(booked.errors).toEqual([]);
+    const loanId = booked.data.loan.id as string;
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    const written = async () => ({
+      requests: await db.loanRestructureRequest.count(),
+      events: await db.outboxEvent.count({ where: { type: 'loan.restructureRequested' } }),
+      audits: await db.auditRecord.count({ where: { action: 'loan.requestRestructure' } }),
+    });
+    const input = { idempotencyKey: key(), loanId, capitaliseArrears: false, holidayPeriods: 1, reason: 'job loss; a month without payments' };
+
+    const first = await mutate(asker, 'requestLoanRestructure', REQUEST, input);
+    expect(first.errors).toEqual([]);
+    const again = await mutate(asker, 'requestLoanRestructure', REQUEST, input);
+    expect(again).toEqual(first);
+    expect(await written()).toEqual({ requests: 1, events: 1, audits: 1 });
+
+    const clash = await mutate(asker, 'requestLoanRestructure', REQUEST, { ...input, holidayPeriods: 2 });
+    expect(clash.errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.idempotencyKey' })]);
+    expect(clash.data.loanRestructureRequest).toBeNull();
+    expect(await written()).toEqual({ requests: 1, events: 1, audits: 1 });
+
+    const theirs = await mutate(colleague, 'requestLoanRestructure', REQUEST, input);
+    expect(theirs.errors).toEqual([]);
+    expect(theirs.data.loanRestructureRequest).toMatchObject({ status: 'PENDING', holidayPeriods: 1, requestedBy: 'restructure-colleague' });
+    expect(theirs.data.loanRestructureRequest.id).not.toBe(first.data.loanRestructureRequest.id);
+    expect(await written()).toEqual({ requests: 2, events: 2, audits: 2 });
+  });
+});

@@ -205,3 +205,41 @@ describe('write-off, recovery and charge-off', () => {
     expect(invariants['ledgerInvariants']).toMatchObject({ holds: true });
   });
 });
+
+describe('asking again', () => {
+  it('a write-off asked again with the same key is the same request, asked once; another write-off under the key is a conflict; another person\'s key is their own', async () => {
+    // A lender of its own: the walk above counts every request and event of its lender.
+    const lender = await createTenant(server.runtime, uniqueSlug('writeoff-keys'), { sandbox: true, businessDate: '2026-01-05' });
+    const maker = await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'write-off-maker' });
+    const colleague = await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'write-off-colleague' });
+    const officer = await devToken(server.runtime, 'disbursement-officer', lender.slug);
+    const booked = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-01-05' });
+    expect(booked.errors).toEqual([]);
+    const loanId = booked.data.loan.id as string;
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    const written = async () => ({
+      requests: await db.loanWriteOffRequest.count(),
+      events: await db.outboxEvent.count({ where: { type: 'loan.writeOffRequested' } }),
+      audits: await db.auditRecord.count({ where: { action: 'loan.requestWriteOff' } }),
+    });
+    const input = { idempotencyKey: key(), loanId, component: 'PRINCIPAL', amount: '500', reason: 'settlement: lender forgives 500 of principal' };
+
+    const first = await mutate(maker, 'requestLoanWriteOff', REQUEST, input);
+    expect(first.errors).toEqual([]);
+    const again = await mutate(maker, 'requestLoanWriteOff', REQUEST, input);
+    expect(again).toEqual(first);
+    expect(await written()).toEqual({ requests: 1, events: 1, audits: 1 });
+
+    const clash = await mutate(maker, 'requestLoanWriteOff', REQUEST, { ...input, amount: '600' });
+    expect(clash.errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.idempotencyKey' })]);
+    expect(clash.data.loanWriteOffRequest).toBeNull();
+    expect(await written()).toEqual({ requests: 1, events: 1, audits: 1 });
+
+    const theirs = await mutate(colleague, 'requestLoanWriteOff', REQUEST, input);
+    expect(theirs.errors).toEqual([]);
+    expect(theirs.data.loanWriteOffRequest).toMatchObject({ status: 'PENDING', requestedBy: 'write-off-colleague' });
+    expect(theirs.data.loanWriteOffRequest.id).not.toBe(first.data.loanWriteOffRequest.id);
+    expect(await written()).toEqual({ requests: 2, events: 2, audits: 2 });
+  });
+});
