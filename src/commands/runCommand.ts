@@ -116,19 +116,22 @@ export interface Statement {
 
 /** The hash a key's request is stored with; refuses a malformed key (the graph refuses it first; this guards every other caller). */
 export function requestHashOf(command: Command & { idempotency: NonNullable<Command['idempotency']> }): string {
-  return requestHashesOf(command)[0]!;
+  checkIdempotencyKey(command.idempotency.key, inputPath('idempotencyKey'));
+  return hashUnder(command.requestHashKeys?.[0], requestTextOf(command));
 }
 
 /**
- * Every hash a key's request is known by: under each of the request hash keys, the current one first (a key used
- * before the data key was rotated still answers), then its plain SHA-256 (a key stored before requests were hashed
- * under a secret still answers; none is stored so now).
+ * Every hash a key's request is known by, worked out only when a key comes back: under each of the request hash
+ * keys, the current one first (a key used before the data key was rotated still answers), then its plain SHA-256
+ * (a key stored before requests were hashed under a secret still answers; none is stored so now).
  */
 function requestHashesOf(command: Command & { idempotency: NonNullable<Command['idempotency']> }): string[] {
-  checkIdempotencyKey(command.idempotency.key, inputPath('idempotencyKey'));
-  const request = canonical({ action: command.action, input: command.idempotency.input });
-  return [...(command.requestHashKeys ?? []).map((key) => createHmac('sha256', key).update(request).digest('hex')), createHash('sha256').update(request).digest('hex')];
+  const text = requestTextOf(command);
+  return [...(command.requestHashKeys ?? []).map((key) => hashUnder(key, text)), hashUnder(undefined, text)];
 }
+
+const requestTextOf = (command: Command & { idempotency: NonNullable<Command['idempotency']> }) => canonical({ action: command.action, input: command.idempotency.input });
+const hashUnder = (key: Buffer | undefined, text: string) => (key ? createHmac('sha256', key) : createHash('sha256')).update(text).digest('hex');
 
 /** A key to claim for a command: whose, which, for what request. */
 export interface KeyClaim {
@@ -154,16 +157,17 @@ export function claimsStatement(claims: readonly KeyClaim[]): Statement {
 }
 
 /** What claims one command's key (a row back: claimed now; none: claimed before). */
-function claimStatement(command: Command, owner: string): { statement: Statement; requestHashes: string[] } | null {
+function claimStatement(command: Command, owner: string): { statement: Statement; requestHash: string } | null {
   const idempotency = command.idempotency;
   if (!idempotency) return null;
-  const requestHashes = requestHashesOf({ ...command, idempotency });
-  return { requestHashes, statement: claimsStatement([{ principal: owner, key: idempotency.key, operation: command.action, requestHash: requestHashes[0]! }]) };
+  const requestHash = requestHashOf({ ...command, idempotency });
+  return { requestHash, statement: claimsStatement([{ principal: owner, key: idempotency.key, operation: command.action, requestHash }]) };
 }
 
 /** The stored answer to a repeated key, or a CONFLICT when the key was used for something else. */
-function answerOfClaimed(command: Command, stored: { operation: string; requestHash: string; response: unknown }, requestHashes: readonly string[], canReplay: boolean): Record<string, unknown> {
-  if (stored.operation !== command.action || !requestHashes.includes(stored.requestHash)) {
+function answerOfClaimed(command: Command, stored: { operation: string; requestHash: string; response: unknown }, requestHash: string, canReplay: boolean): Record<string, unknown> {
+  const sameRequest = stored.requestHash === requestHash || (command.idempotency !== undefined && requestHashesOf({ ...command, idempotency: command.idempotency }).includes(stored.requestHash));
+  if (stored.operation !== command.action || !sameRequest) {
     throw new AppError('CONFLICT', 'this idempotency key was used with a different request', { field: inputPath('idempotencyKey') });
   }
   if (!canReplay) throw new AppError('CONFLICT', 'this request was already made', { field: inputPath('idempotencyKey') });
@@ -308,7 +312,7 @@ export async function runCommand<T>(
       const claimed = await sql.query<unknown[]>(claim.statement.text, ...claim.statement.values);
       if (claimed.length === 0) {
         const stored = await tx.idempotencyKey.findUniqueOrThrow({ where: { principal_key: { principal: owner, key: command.idempotency!.key } } });
-        return replay!(answerOfClaimed(command, stored, claim.requestHashes, replay !== undefined), tx);
+        return replay!(answerOfClaimed(command, stored, claim.requestHash, replay !== undefined), tx);
       }
     }
     const outcome = await work(tx);
@@ -373,7 +377,7 @@ export async function runSqlCommand<T>(
       if (claimed.length === 0) {
         const [stored] = await sql.query<{ operation: string; requestHash: string; response: unknown }>(
           (s) => `SELECT operation, request_hash AS "requestHash", response FROM ${s}.idempotency_key WHERE principal = $1 AND key = $2`, [owner, command.idempotency!.key]);
-        const answer = replay!(answerOfClaimed(command, stored!, claim.requestHashes, replay !== undefined));
+        const answer = replay!(answerOfClaimed(command, stored!, claim.requestHash, replay !== undefined));
         await client.query('COMMIT');
         done = true;
         return answer;
