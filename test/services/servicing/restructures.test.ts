@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { apiCalls } from '../../support/apiCalls.js';
+import { lenderWithLoan } from '../../support/lenderWithLoan.js';
 
 let server: TestServer;
 const { call, mutate, advance } = apiCalls(() => server);
@@ -131,14 +132,8 @@ describe('restructures, holidays and re-ageing', () => {
 describe('asking again', () => {
   it('a restructure asked again with the same key is the same request, asked once; other terms under the key are a conflict; another person\'s key is their own', async () => {
     // A lender of its own: the walk above counts every request and event of its lender.
-    const lender = await createTenant(server.runtime, uniqueSlug('restructure-keys'), { sandbox: true, businessDate: '2026-01-05' });
-    const asker = await devToken(server.runtime, 'servicing-agent', lender.slug, { subject: 'restructure-maker' });
-    const colleague = await devToken(server.runtime, 'servicing-agent', lender.slug, { subject: 'restructure-colleague' });
-    const officer = await devToken(server.runtime, 'disbursement-officer', lender.slug);
-    const booked = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`,
-      { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-01-05' });
-    expect(booked.errors).toEqual([]);
-    const loanId = booked.data.loan.id as string;
+    const { lender, loanId, tokens } = await lenderWithLoan(server, 'restructure-keys', { 'restructure-maker': 'servicing-agent', 'restructure-colleague': 'servicing-agent' });
+    const [asker, colleague] = [tokens['restructure-maker']!, tokens['restructure-colleague']!];
     const db = server.runtime.tenantClients.forSchema(lender.schemaName);
     const written = async () => ({
       requests: await db.loanRestructureRequest.count(),

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { apiCalls } from '../../support/apiCalls.js';
+import { lenderWithLoan } from '../../support/lenderWithLoan.js';
 
 let server: TestServer;
 const { call, mutate, advance } = apiCalls(() => server);
@@ -209,14 +210,8 @@ describe('write-off, recovery and charge-off', () => {
 describe('asking again', () => {
   it('a write-off asked again with the same key is the same request, asked once; another write-off under the key is a conflict; another person\'s key is their own', async () => {
     // A lender of its own: the walk above counts every request and event of its lender.
-    const lender = await createTenant(server.runtime, uniqueSlug('writeoff-keys'), { sandbox: true, businessDate: '2026-01-05' });
-    const maker = await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'write-off-maker' });
-    const colleague = await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'write-off-colleague' });
-    const officer = await devToken(server.runtime, 'disbursement-officer', lender.slug);
-    const booked = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`,
-      { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-01-05' });
-    expect(booked.errors).toEqual([]);
-    const loanId = booked.data.loan.id as string;
+    const { lender, loanId, tokens } = await lenderWithLoan(server, 'writeoff-keys', { 'write-off-maker': 'tenant-admin', 'write-off-colleague': 'tenant-admin' });
+    const [maker, colleague] = [tokens['write-off-maker']!, tokens['write-off-colleague']!];
     const db = server.runtime.tenantClients.forSchema(lender.schemaName);
     const written = async () => ({
       requests: await db.loanWriteOffRequest.count(),
