@@ -2,7 +2,7 @@
 // its outbox events and audit record (commands.ts). The money itself is the posting engine's (postings.ts).
 import { accrueCommission } from '../origination/commissions.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { InvalidField } from '../../errors.js';
+import { AppError, InvalidField, inputPath } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
 import { termsUnderCashRounding } from '../currencies.js';
@@ -437,6 +437,16 @@ export async function decideWaiver(db: TenantDb, command: LoanCommand, businessD
         component: request.component as WaiverAsk['component'], instalment: request.instalment, reason: request.reason, field: '',
       }]);
       transactionId = posting.transactions[0]!.id;
+      // The replay forgives at most what is owed (a payment may have come in since it was asked): approved for
+      // more, the waiver would be on the books for an amount it never forgave. As a write-off beyond what is owed,
+      // it can only be rejected, and asked again for what is owed.
+      const loan = posting.loans.get(request.loanId)!;
+      const applied = loan.state.waivers.find((w) => w.waiverId === transactionId);
+      if (applied && applied.notWaived.gt(0)) {
+        const places = minorUnits(loan.currency);
+        const forgiven = new Decimal(request.amount.toString()).minus(applied.notWaived);
+        throw new AppError('CONFLICT', `only ${forgiven.toFixed(places)} ${loan.currency} of ${request.component} is owed to waive on ${businessDateOf(request.valueDate)}; the request asks for ${new Decimal(request.amount.toString()).toFixed(places)}: reject it, and ask again for what is owed`, { field: inputPath('requestId') });
+      }
       events = eventsOf(posting);
     }
     const decided = await tx.loanWaiverRequest.update({

@@ -276,6 +276,28 @@ describe('charges and waivers', () => {
     expect(await invariants()).toMatchObject({ holds: true });
   });
 
+  it('a waiver for more than is owed is refused when approved, naming the request and what is owed, and nothing is posted', async () => {
+    const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
+    const charge = await gql(server.gateway, `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, component: 'FEE', amount: '10', valueDate: '2026-11-05', reason: 'late statement' } } });
+    expect(userErrors(charge, 'applyLoanCharge')).toEqual([]);
+    const ask = await gql(server.gateway, `mutation($input: RequestLoanWaiverInput!) { requestLoanWaiver(input: $input) { loanWaiverRequest { id } ${USER_ERRORS} } }`,
+      { token: agent, variables: { input: { loanId: loan.id, component: 'FEE', amount: '999', reason: 'goodwill, asked for too much' } } });
+    expect(userErrors(ask, 'requestLoanWaiver')).toEqual([]);
+    const requestId = ask.data!['requestLoanWaiver'].loanWaiverRequest.id;
+    const transactionsBefore = await server.runtime.tenantClients.forSchema(tenant.schemaName).loanTransaction.count({ where: { loanId: decodeGlobalID(loan.id).id } });
+    const DECIDE = `mutation($input: DecideLoanWaiverInput!) { decideLoanWaiver(input: $input) { loanWaiverRequest { status } ${USER_ERRORS} } }`;
+    const approved = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId, approve: true } } });
+    expect(refusal(approved, 'decideLoanWaiver', 'loanWaiverRequest')).toMatchObject({
+      code: 'CONFLICT', field: 'input.requestId', message: expect.stringMatching(/^only 10\.00 USD of fee is owed to waive on \d{4}-\d{2}-\d{2}; the request asks for 999\.00/),
+    });
+    expect(await server.runtime.tenantClients.forSchema(tenant.schemaName).loanTransaction.count({ where: { loanId: decodeGlobalID(loan.id).id } })).toBe(transactionsBefore);
+    // It can still be rejected, and asked again for what is owed.
+    const rejected = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId, approve: false, reason: 'more than is owed' } } });
+    expect(rejected.data!['decideLoanWaiver']).toEqual({ loanWaiverRequest: { status: 'REJECTED' }, userErrors: [] });
+    expect(await invariants()).toMatchObject({ holds: true });
+  });
+
   it('a waiver asked again with the same key is the same request, asked once; another waiver under the key is a conflict; another person\'s key is their own', async () => {
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
