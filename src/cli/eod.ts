@@ -4,6 +4,7 @@
 // it took. A failure is named — tenant, date, step and loan — without a stack trace; exit 1.
 import cliProgress from 'cli-progress';
 import { cliSetup, commandLine } from './open.js';
+import { isBusinessDate } from '../domain/businessDate.js';
 import { openRuntime } from '../runtime.js';
 import { createLogger } from '../log.js';
 import { AppError, InvalidField } from '../errors.js';
@@ -20,6 +21,9 @@ Exit codes: 0 every date completed (or --help), 1 a run failed or was refused, 2
 
 const { values, usageError } = commandLine(USAGE, { tenant: { type: 'string' }, to: { type: 'string' } });
 const slug: string = values.tenant || usageError('--tenant is required');
+// Checked before anything runs: dates compare as text, so a mistyped one (2026-13-45, 2026/12/10) would run end of
+// day date after date until the text compared past it, moving the books forward for good.
+if (values.to !== undefined && !isBusinessDate(values.to)) usageError(`--to must be a date, YYYY-MM-DD (not ${JSON.stringify(values.to.slice(0, 40))})`);
 
 const { config, log } = cliSetup();
 // The runner logs a failure with its cause for the server's log; here the operator reads the failure itself, so

@@ -63,6 +63,14 @@ describe('npm run eod', () => {
     expect(back.stderr).not.toMatch(STACK);
     expect(await businessDate(tenant.slug)).toBe('2026-01-09');
 
+    // A date that is no date is bad usage, refused before anything runs: compared as text it would run on for weeks.
+    for (const to of ['2026-13-45', '2026/01/10', 'x']) {
+      const typo = await eod(['--tenant', tenant.slug, '--to', to]);
+      expect(typo.code, to).toBe(2);
+      expect(typo.stderr).toContain('--to must be a date, YYYY-MM-DD');
+    }
+    expect(await businessDate(tenant.slug)).toBe('2026-01-09');
+
     const nobody = await eod(['--tenant', 'no-such-lender', '--to', '2026-01-02']);
     expect(nobody.code).toBe(1);
     expect(nobody.stderr).toContain('NOT_FOUND: no tenant no-such-lender');
