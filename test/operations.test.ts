@@ -43,6 +43,16 @@ describe('running the platform', () => {
     expect(created.stdout).toContain(`created: ${slug}`);
     const repeated = await runScript('src/cli/tenant.ts', ['create', slug, '--name', 'Kept Lender', '--currency', 'EUR', '--time-zone', 'Europe/Berlin', '--sandbox'], env);
     expect(repeated.stdout).toContain(`already exists: ${slug}`);
+    // Its usage on --help (exit 0), and bad usage named without a stack trace (exit 2).
+    const help = await runScript('src/cli/tenant.ts', ['--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run tenant -- create <slug> .*--business-date YYYY-MM-DD/);
+    for (const args of [['create'], ['rename', slug], ['list', '--colour', 'red']]) {
+      const bad = await runScript('src/cli/tenant.ts', args, env);
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.stderr).toContain('usage: npm run tenant --');
+      expect(bad.stderr).not.toMatch(/^\s+at /m);
+    }
 
     // SIGTERM with a live subscription: the socket is told the server is going away, the process exits 0
     // in time, and the embedded PostgreSQL is stopped.

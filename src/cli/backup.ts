@@ -13,8 +13,7 @@
 // `npm run backup -- database --out DIR`: the whole PostgreSQL data folder, taken while it serves
 //   (docs/operations.md, "Backing up the whole database"); `restore-database DIR --into PGDATA` makes a new data
 //   folder from it, on which PostgreSQL 18 starts and recovers.
-import { parseArgs } from 'node:util';
-import { cliSetup } from './open.js';
+import { cliSetup, commandLine } from './open.js';
 import { openRuntime } from '../runtime.js';
 import { InvalidField } from '../errors.js';
 import { exportTenant } from '../operations/tenantExport.js';
@@ -34,14 +33,10 @@ const usage = `usage: npm run backup -- export <slug> --out DIR
        npm run backup -- database --out DIR
        npm run backup -- restore-database DIR --into PGDATA
 `;
-let parsed;
-try {
-  parsed = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, as: { type: 'string' }, against: { type: 'string' }, into: { type: 'string' }, to: { type: 'string' }, 'to-database': { type: 'string' }, database: { type: 'string' }, via: { type: 'string' } } });
-} catch (error) {
-  process.stderr.write(`${(error as Error).message}\n${usage}`);
-  process.exit(2);
-}
-const { positionals: [command, subject], values } = parsed;
+const { positionals: [command, subject], values } = commandLine(usage, {
+  out: { type: 'string' }, as: { type: 'string' }, against: { type: 'string' }, into: { type: 'string' }, to: { type: 'string' }, 'to-database': { type: 'string' },
+  database: { type: 'string' }, via: { type: 'string' },
+}, { positionals: true });
 const needs = { export: ['out'], import: [], verify: ['against'], database: ['out'], 'restore-database': ['into'], move: ['via'] } as Record<string, ('out' | 'against' | 'into' | 'via')[]>;
 const moveTarget = command === 'move' && Boolean(values.to) !== Boolean(values['to-database']);
 if (!command || !needs[command] || (command !== 'database' && !subject) || needs[command]!.some((option) => !values[option]) || (command === 'move' && !moveTarget)) {

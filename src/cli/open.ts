@@ -19,14 +19,15 @@ export function cliSetup(): { config: Config; log: Logger } {
 /**
  * The command line, parsed strictly against `options` (plus --help): --help prints `usage` and exits 0; an
  * unknown option or a missing value prints node:util's own message (it names the option) and `usage`, exit 2.
- * `usageError` is the same exit for what the tool checks itself.
+ * `usageError` is the same exit for what the tool checks itself. Words besides the options (a command and its
+ * subject: `create <slug>`) only for a tool that takes them (`positionals`).
  */
-export function commandLine<const O extends NonNullable<ParseArgsConfig['options']>>(usage: string, options: O) {
+export function commandLine<const O extends NonNullable<ParseArgsConfig['options']>>(usage: string, options: O, { positionals = false } = {}) {
   const usageError = (message: string): never => {
     process.stderr.write(`${message}\n\n${usage}`);
     process.exit(2);
   };
-  const parse = () => parseArgs({ strict: true, allowPositionals: false, options: { ...options, help: { type: 'boolean', short: 'h' } } as const });
+  const parse = () => parseArgs({ strict: true, allowPositionals: positionals, options: { ...options, help: { type: 'boolean', short: 'h' } } as const });
   let parsed: ReturnType<typeof parse> | undefined;
   try {
     parsed = parse();
@@ -38,5 +39,5 @@ export function commandLine<const O extends NonNullable<ParseArgsConfig['options
     process.stdout.write(usage);
     process.exit(0);
   }
-  return { values, usageError };
+  return { values, positionals: parsed!.positionals, usageError };
 }

@@ -21,8 +21,8 @@ if (maxBatches !== undefined && (!Number.isInteger(maxBatches) || maxBatches < 1
 const { config, log } = cliSetup();
 const key = loadDataKey(config.DATA_ENCRYPTION_KEY, config.dataDir, config.NODE_ENV, config.DATA_ENCRYPTION_KEY_PREVIOUS);
 const database = await openAllDatabases(config, log);
-try {
-  const only = values.tenant?.length ? values.tenant : undefined;
+/** Seals again what is sealed under another key (unless --check), then counts what is left: exit 0 when nothing is. */
+async function reseal(only: string[] | undefined): Promise<void> {
   if (!values.check) {
     const report = await resealAll(database.databases, key, { batchSize, ...(only ? { only } : {}), ...(maxBatches ? { maxBatches } : {}), log });
     for (const tenant of report.tenants) process.stdout.write(`${tenant.slug}: ${tenant.resealed} sealed again\n`);
@@ -35,6 +35,19 @@ try {
     ? `every value is sealed under the current key (${key.current.id}): DATA_ENCRYPTION_KEY_PREVIOUS can be removed\n`
     : `${remaining} values are still sealed under another key: keep DATA_ENCRYPTION_KEY_PREVIOUS\n`);
   process.exitCode = remaining === 0 ? 0 : 1;
+}
+
+try {
+  const only = values.tenant?.length ? values.tenant : undefined;
+  // A slug that names no tenant would leave nothing to do and report everything sealed: refused instead.
+  const known = new Set(only ? (await database.databases.main.pool.query<{ slug: string }>('SELECT slug FROM platform.tenant WHERE slug = ANY($1::text[])', [only])).rows.map((row) => row.slug) : []);
+  const unknown = only?.filter((slug) => !known.has(slug)) ?? [];
+  if (unknown.length > 0) {
+    process.stderr.write(`no tenant ${unknown.join(', ')}\n`);
+    process.exitCode = 1;
+  } else {
+    await reseal(only);
+  }
 } finally {
   await database.close();
 }

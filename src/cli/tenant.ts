@@ -1,33 +1,33 @@
-// `npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] [--database NAME] [--admin-email E --admin-name N]`
+// `npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--business-date D] [--sandbox] [--database NAME] [--admin-email E --admin-name N]`
 // `npm run tenant -- suspend|reactivate|offboard <slug> --reason R` | `list`
 // Creating goes through the same onboarding as the createTenant mutation (Keycloak too, with KEYCLOAK_URL set).
-import { parseArgs } from 'node:util';
-import { cliSetup } from './open.js';
+import { cliSetup, commandLine } from './open.js';
 import { openRuntime } from '../runtime.js';
 import { TenantConflictError } from '../tenancy/provisioning.js';
 import { InvalidField } from '../errors.js';
 import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    name: { type: 'string' },
-    currency: { type: 'string', default: 'USD' },
-    'time-zone': { type: 'string', default: 'UTC' },
-    'business-date': { type: 'string' },
-    sandbox: { type: 'boolean', default: false },
-    database: { type: 'string' },
-    reason: { type: 'string' },
-    'admin-email': { type: 'string' },
-    'admin-name': { type: 'string' },
-  },
-});
+const usage = `usage: npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--business-date YYYY-MM-DD] [--sandbox]
+                              [--database NAME] [--admin-email E --admin-name N]
+       npm run tenant -- suspend|reactivate|offboard <slug> --reason R
+       npm run tenant -- list
+
+Exit codes: 0 done (or --help), 1 refused (the message says why), 2 bad usage or configuration.
+`;
+const { positionals, values, usageError } = commandLine(usage, {
+  name: { type: 'string' },
+  currency: { type: 'string', default: 'USD' },
+  'time-zone': { type: 'string', default: 'UTC' },
+  'business-date': { type: 'string' },
+  sandbox: { type: 'boolean', default: false },
+  database: { type: 'string' },
+  reason: { type: 'string' },
+  'admin-email': { type: 'string' },
+  'admin-name': { type: 'string' },
+}, { positionals: true });
 const [command, slug] = positionals;
-const usage = 'usage: npm run tenant -- create <slug> [--name N] [--currency USD] [--time-zone UTC] [--sandbox] [--database NAME] [--admin-email E --admin-name N] | suspend|reactivate|offboard <slug> --reason R | list';
-if (!command || (command !== 'list' && !slug)) {
-  process.stderr.write(`${usage}\n`);
-  process.exit(2);
-}
+if (!command || !['create', 'suspend', 'reactivate', 'offboard', 'list'].includes(command)) usageError(command ? `unknown command ${command}` : 'a command is required');
+if (command !== 'list' && !slug) usageError(`${command} needs the tenant's slug`);
 
 const { config, log } = cliSetup();
 const runtime = await openRuntime(config, log, { migrate: true });
@@ -61,13 +61,10 @@ try {
     if (!values.reason) throw new InvalidField('reason', '--reason is required');
     if (!(await offboardTenant(runtime, slug!, values.reason))) throw new InvalidField('slug', `no tenant ${slug} that can be offboarded`);
     process.stdout.write(`${slug}: offboarded\n`);
-  } else if (command === 'list') {
+  } else {
     for (const tenant of await runtime.registry.list({ where: {}, orderBy: [{ slug: 'asc' }], take: 10_000 })) {
       process.stdout.write(`${tenant.slug}\t${tenant.status}\t${tenant.sandbox ? 'sandbox' : ''}\t${tenant.schemaVersion}\n`);
     }
-  } else {
-    process.stderr.write(`${usage}\n`);
-    process.exitCode = 2;
   }
 } catch (error) {
   if (error instanceof InvalidField) process.stderr.write(`${error.field}: ${error.message}\n`);

@@ -55,5 +55,8 @@ describe('npm run backup', () => {
     const incomplete = await runScript('src/cli/backup.ts', ['export', slug], env);
     expect(incomplete.code).toBe(2);
     expect(incomplete.stderr).toContain('usage: npm run backup -- export <slug> --out DIR');
+    const help = await runScript('src/cli/backup.ts', ['--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run backup -- export <slug> --out DIR/);
   }, 120_000);
 });

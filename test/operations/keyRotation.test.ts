@@ -152,6 +152,9 @@ describe('rotating the data encryption key', () => {
     const checked = await runScript('src/cli/reseal.ts', ['--tenant', slug, '--check'], env);
     expect(checked).toMatchObject({ code: 0, stderr: '' });
     expect(checked.stdout).toContain(`every value is sealed under the current key (${idB}): DATA_ENCRYPTION_KEY_PREVIOUS can be removed`);
+    // A slug that names no tenant is refused, not reported as all sealed.
+    const nobody = await runScript('src/cli/reseal.ts', ['--tenant', 'no-such-lender', '--check'], env);
+    expect(nobody).toMatchObject({ code: 1, stdout: '', stderr: 'no tenant no-such-lender\n' });
     const again = await resealAll(s.runtime.pool, s.runtime.dataKey, { batchSize: 2, only: [slug] });
     expect(again).toEqual({ tenants: [{ slug, resealed: 0 }], finished: true });
     expect(await sealedUnderOtherKeys(s.runtime.pool, s.runtime.dataKey, [slug])).toEqual([{ slug, left: 0 }]);
