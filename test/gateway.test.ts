@@ -172,8 +172,11 @@ describe('tenants through the API', () => {
     // A value graphql-js itself cannot read (an impossible date in a variable) is refused before the mutation runs,
     // so it stays a GraphQL error, still naming the field.
     const badDate = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: uniqueSlug('api-bad'), displayName: 'X', currency: 'USD', timeZone: 'UTC', businessDate: '2026-02-30' } } });
-    expect(badDate.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.businessDate' });
+    expect(badDate.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.businessDate', reason: 'BAD_VARIABLES' });
     expect(badDate.errors![0]!.message).toMatch(/calendar date/);
+    // So is text where an Int goes, which graphql-js refuses by itself.
+    const notInt = await gql(server.gateway, 'query($n: Int) { parties(first: $n) { totalCount } }', { token: admin, variables: { n: 'x' } });
+    expect([notInt.status, notInt.errors![0]!.extensions]).toEqual([400, expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'n', reason: 'BAD_VARIABLES' })]);
     const clash = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: tenant.slug, displayName: 'Someone Else', currency: 'USD', timeZone: 'UTC', sandbox: true } } });
     expect(userErrors(clash, 'createTenant')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.displayName' })]);
     expect((await server.runtime.registry.findBySlug(tenant.slug))!.displayName).toBe(tenant.displayName);

@@ -143,7 +143,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return {
       message: wrapped ? formatted.message : cause.message,
       ...base,
-      extensions: { code: cause.code, ...cause.details, ...(field ? { field } : {}) },
+      extensions: { code: cause.code, ...cause.details, ...(field ? { field, reason: cause.details['reason'] ?? ('BAD_VARIABLES' satisfies ErrorReason) } : {}) },
     };
   }
   const code = formatted.extensions?.['code'];
@@ -154,9 +154,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (typeof code === 'string' && KNOWN.has(code) && !isInternal(error)) {
     const { http: _http, stacktrace: _stack, ...rest } = formatted.extensions ?? {};
-    // A variable graphql-js refused by itself (null for a required field, a list for an object) names it too.
+    // A variable graphql-js refused by itself (null for a required field, a list for an object, text for an Int)
+    // names it too, and says it was a variable that did not fit, as every other way in says it.
     const field = code === 'BAD_USER_INPUT' && rest['field'] === undefined ? variableField(formatted.message) : undefined;
-    return { message: formatted.message, ...base, extensions: { ...rest, code, ...(field ? { field } : {}) } };
+    const reason = field && rest['reason'] === undefined ? { reason: 'BAD_VARIABLES' satisfies ErrorReason } : {};
+    return { message: formatted.message, ...base, extensions: { ...rest, code, ...(field ? { field } : {}), ...reason } };
   }
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     const { http: _http, stacktrace: _stack, code: _code, ...rest } = formatted.extensions ?? {};
