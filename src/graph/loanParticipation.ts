@@ -18,7 +18,8 @@ import { Decimal, money } from '../domain/money.js';
 import { originatorRatePercent, partnerSchedule, type PartnerInstalment, type SplitModel } from '../domain/servicing/coLending.js';
 import { MAX_REPAYMENTS, termsFromJson } from '../domain/servicing/product.js';
 import { generateSchedule } from '../domain/servicing/schedule.js';
-import { participationOfRow } from '../services/servicing/loanRecords.js';
+import { loanAccountOf, loanRecordOfRow, loanTransactionOf, participationOfRow, transactionRecordOfRow } from '../services/servicing/loanRecords.js';
+import { loanOn } from '../domain/servicing/loanAccount.js';
 import { assignParticipation } from '../services/coLending/participations.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -40,6 +41,23 @@ const participationById = (context: GraphContext) => context.loaders.named<strin
 const loanOfShare = (context: GraphContext) => context.loaders.named<string, LoanRow | null>('loanOfShare', async (ids) => {
   const rows = await commandDbOf(context).loan.findMany({ where: { id: { in: [...ids] } } });
   return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+});
+
+/**
+ * The rate each loan's borrower pays now: the rate it was booked at, or its latest restructure's in effect. A
+ * restructured loan is replayed to find it (its transactions read on the tenant's own client, as its row is: a
+ * partner cannot read them, and only the rate is shown); one that never was needs no replay.
+ */
+const borrowerRateOf = (context: GraphContext) => context.loaders.named<string, Decimal>('borrowerRateOfShareLoan', async (loanIds) => {
+  const loans = await loanOfShare(context).loadMany([...loanIds]);
+  return Promise.all(loans.map(async (loan) => {
+    if (!loan || loan instanceof Error) throw loan ?? new Error('a share\'s loan was not found');
+    const booked = termsFromJson(loan.terms).annualRatePercent;
+    if (!loan.restructuredOn) return booked;
+    const rows = await commandDbOf(context).loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
+    const { account } = loanOn(loanAccountOf(loanRecordOfRow(loan)), rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))), tenantBusinessDate(context));
+    return account.restructures.at(-1)?.annualRatePercent ?? booked;
+  }));
 });
 
 /** Every share of each loan, in the order they were assigned (tenant's client: the lender's staff, or a partner's own share's loan). */
@@ -149,17 +167,16 @@ builder.node(LoanParticipationRef, {
       resolve: async (p, _args, context) => money(p.funded, (await loanOfShare(context).load(p.loanId))!.currency),
     }),
     borrowerRatePercent: t.field({
-      type: 'Decimal', description: 'The rate the borrower pays: the blend of each lender\'s rate by its share (docs/co-lending.md, "The borrower\'s rate").',
-      resolve: async (p, _args, context) => termsFromJson((await loanOfShare(context).load(p.loanId))!.terms).annualRatePercent,
+      type: 'Decimal', description: 'The rate the borrower pays now: the blend of each lender\'s rate by its share when booked (docs/co-lending.md, "The borrower\'s rate"), or the rate its latest restructure set.',
+      resolve: (p, _args, context) => borrowerRateOf(context).load(p.loanId),
     }),
     lenderRatePercent: t.field({
       // Computed from every partner's share: the lender's staff only, never another partner's terms to a partner.
       type: 'Decimal', nullable: true, authScopes: { can: 'loans.read' },
       description: 'The rate the lender earns on the share it keeps, given the borrower\'s rate and every partner\'s rate on its share; null when the partners\' rates take more than the borrower pays.',
       resolve: async (p, _args, context) => {
-        const loan = (await loanOfShare(context).load(p.loanId))!;
-        const all = await sharesOfLoan(context).load(p.loanId);
-        return originatorRatePercent(termsFromJson(loan.terms).annualRatePercent, all.map((x) => ({ sharePercent: new Decimal(x.sharePercent.toString()), partnerRatePercent: new Decimal(x.partnerRatePercent.toString()) })));
+        const [rate, all] = await Promise.all([borrowerRateOf(context).load(p.loanId), sharesOfLoan(context).load(p.loanId)]);
+        return originatorRatePercent(rate, all.map((x) => ({ sharePercent: new Decimal(x.sharePercent.toString()), partnerRatePercent: new Decimal(x.partnerRatePercent.toString()) })));
       },
     }),
     principalOutstanding: t.field({
@@ -171,7 +188,7 @@ builder.node(LoanParticipationRef, {
       resolve: async (p, _args, context) => money((await ledgerOfShare(context).load(p)).collected.toFixed(), (await loanOfShare(context).load(p.loanId))!.currency),
     }),
     expectedSchedule: t.field({
-      type: [PartnerInstalmentRef], description: 'What it expects from the loan paid as booked (docs/co-lending.md, "Expected schedules").',
+      type: [PartnerInstalmentRef], description: 'What it expects from the loan paid as booked: the schedule at booking, not redrawn after a restructure, a prepayment or a later tranche; what it is paid follows the loan as it is (`collected`, settlements). docs/co-lending.md, "Expected schedules".',
       resolve: async (p, _args, context) => {
         const loan = (await loanOfShare(context).load(p.loanId))!;
         const terms = termsFromJson(loan.terms);

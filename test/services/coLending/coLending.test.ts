@@ -384,4 +384,20 @@ describe('idempotency keys', () => {
     // The first answer still stands for its key, though nothing is owed now.
     expect(await settle(lenderFinance, 'cl-one')).toEqual(first);
   });
+
+  it('after a restructure sets a new rate, the shares show the rate the borrower pays now, and the lender\'s from it', async () => {
+    const RATES = '{ loanParticipations(first: 10) { edges { node { loanNumber partnerCode borrowerRatePercent lenderRatePercent } } } }';
+    const rates = async () => (await call(lenderAdmin, RATES))['loanParticipations'].edges.map((e: { node: Record<string, string> }) => e.node)
+      .filter((n: Record<string, string>) => n['partnerCode'] === 'cl-two');
+    // Booked at 14.9 %, 60 % and 20 % of it lent by partners at 10 %: the lender keeps 20 % at (14.9 − 8) / 0.2.
+    expect(await rates()).toEqual([expect.objectContaining({ borrowerRatePercent: '14.9', lenderRatePercent: '34.5' })]);
+    const asked = await mutate(lenderAdmin, 'requestLoanRestructure', `mutation($input: RequestLoanRestructureInput!) { requestLoanRestructure(input: $input) { loanRestructureRequest { id } ${USER_ERRORS} } }`,
+      { loanId: loans[0]!.id, capitaliseArrears: false, annualRatePercent: '12', reason: 'hardship: a lower rate from today' });
+    expect(asked.errors).toEqual([]);
+    const checker = await devToken(server.runtime, 'credit-approver', lender.slug, { subject: 'keys-restructure-checker' });
+    const decided = await mutate(checker, 'decideLoanRestructure', `mutation($input: DecideLoanRestructureInput!) { decideLoanRestructure(input: $input) { loanRestructureRequest { status } ${USER_ERRORS} } }`,
+      { requestId: asked.data.loanRestructureRequest.id, approve: true });
+    expect(decided.errors).toEqual([]);
+    expect(await rates()).toEqual([expect.objectContaining({ borrowerRatePercent: '12', lenderRatePercent: '20' })]);
+  });
 });
