@@ -28,8 +28,13 @@ export function missingForChecks(onFile: InformationOnFile): string[] {
   return REQUIRED_FOR_CHECKS.filter((required) => !onFile[required.onFile]).map((required) => required.field);
 }
 
-/** One sentence for a history row or an error message: "the checks need applicant.phone and employer". */
+/**
+ * One sentence for a history row or an error message: "the checks need applicant.phone and employer". Identifiers
+ * say which kind: an applicant who gave only a tax id or a passport has identifiers, just not the one the checks
+ * look the applicant up by.
+ */
 export function describeMissing(missing: readonly string[]): string {
-  const list = missing.length <= 1 ? missing.join('') : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)}`;
+  const named = missing.map((field) => (field === 'applicant.identifiers' ? 'applicant.identifiers (a NATIONAL_ID)' : field));
+  const list = named.length <= 1 ? named.join('') : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
   return `the checks need ${list}`;
 }

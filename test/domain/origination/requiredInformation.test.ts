@@ -29,5 +29,7 @@ describe('information the checks need', () => {
   it('says it in one sentence', () => {
     expect(describeMissing(['employer'])).toBe('the checks need employer');
     expect(describeMissing(['applicant.phone', 'applicant.address', 'employer'])).toBe('the checks need applicant.phone, applicant.address and employer');
+    // Which identifier: a tax id or a passport alone does not do.
+    expect(describeMissing(['applicant.identifiers'])).toBe('the checks need applicant.identifiers (a NATIONAL_ID)');
   });
 });

@@ -127,7 +127,7 @@ describe('automated decisions', () => {
     ]);
     for (const refusal of refusals) {
       expect(refusal).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MISSING_INFORMATION' });
-      expect(refusal.message).toMatch(/^the checks need applicant\.dateOfBirth, applicant\.identifiers, applicant\.phone, applicant\.email, applicant\.address, declaredMonthlyIncome and employer: /);
+      expect(refusal.message).toMatch(/^the checks need applicant\.dateOfBirth, applicant\.identifiers \(a NATIONAL_ID\), applicant\.phone, applicant\.email, applicant\.address, declaredMonthlyIncome and employer: /);
     }
     expect(response.data!['createApplication'].application).toBeNull();
   });
