@@ -87,7 +87,8 @@ const gateway = await startGateway(runtime).catch(async (error: unknown) => {
 });
 process.stdout.write(
   `\nLendgraph API:      ${gateway.graphqlUrl}\nGraphQL WebSocket:  ${gateway.websocketUrl}\nExplorer:           ${gateway.explorerUrl}\n` +
-    `Database:           ${runtime.database.embedded ? `embedded PostgreSQL (data in ${config.dataDir})` : 'DATABASE_URL'}\n\n`,
+    `Database:           ${runtime.database.embedded ? `embedded PostgreSQL (data in ${config.dataDir})`
+      : runtime.database.sharedEmbedded ? `embedded PostgreSQL another process started (data in ${config.dataDir}); it stops with that process` : 'DATABASE_URL'}\n\n`,
 );
 
 // The banner first: the log line after it is what supervisors and tests take as "serving".

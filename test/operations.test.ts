@@ -37,6 +37,14 @@ describe('running the platform', () => {
     await until(() => first.logs.some((l) => l['requestId'] === 'ops-probe-1'));
     expect(first.logs.find((l) => l['requestId'] === 'ops-probe-1')).toMatchObject({ tenant: 'demo', msg: 'graphql operation', level: 30 });
 
+    // A second gateway on the same data folder uses the running embedded server, says so, and leaves it running.
+    const beside = await startServer({ ...env, PORT: String(await freePort()) });
+    expect(beside.lines.join('\n')).toContain(`Database:           embedded PostgreSQL another process started (data in ${dataDir}); it stops with that process`);
+    beside.child.kill('SIGTERM');
+    expect((await beside.exited).code).toBe(0);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    expect(first.lines.join('\n')).toContain(`Database:           embedded PostgreSQL (data in ${dataDir})`);
+
     // The tenant CLI works while the server runs, on the same embedded server.
     const slug = uniqueSlug('kept');
     const created = await runScript('src/cli/tenant.ts', ['create', slug, '--name', 'Kept Lender', '--currency', 'EUR', '--time-zone', 'Europe/Berlin', '--sandbox'], env);

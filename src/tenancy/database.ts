@@ -12,6 +12,8 @@ export interface Database {
   url: string;
   /** True when this process runs (and will stop) its own embedded PostgreSQL. */
   embedded: boolean;
+  /** The embedded PostgreSQL another process on the same data folder started: this one uses it, and leaves it running. */
+  sharedEmbedded?: boolean;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ async function openDatabase(config: Config, log: Logger): Promise<Database> {
     pool,
     url: server.url,
     embedded: server.owned,
+    sharedEmbedded: !server.owned,
     close: async () => {
       await pool.end();
       await server.stop();
