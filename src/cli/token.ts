@@ -5,6 +5,8 @@
 // issuer only. Refused when NODE_ENV=production. The tenant and the
 // partner are looked up first: a token for a tenant or partner that does not exist would only fail later, at
 // the gateway, with a less helpful answer.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { cliSetup, commandLine } from './open.js';
 import { loadOrCreateDevKey, signDevToken } from '../authz/devIssuer.js';
 import { isRole, ROLES, type Role } from '../authz/roles.js';
@@ -83,6 +85,13 @@ if (values.tenant) {
  * queries on the database alone (no runtime, no ORM): a token is asked for often, and should come back at once.
  */
 async function missingTenantOrPartner(slug: string, partnerCode: string | null, partnerKind: string, user: string | null): Promise<string | { subject: string; email: string; roles: Role[] } | null> {
+  // Where the tenants were looked for, in every refusal: a token asked for with another DATA_DIR than the server's
+  // looks in another database.
+  const where = config.DATABASE_URL ? 'the database DATABASE_URL names' : `the embedded PostgreSQL in ${config.dataDir}`;
+  // Never made here: without the platform's database there is no tenant to make a token for.
+  if (!config.DATABASE_URL && !existsSync(path.join(config.dataDir, 'postgres', 'PG_VERSION'))) {
+    return `no database in ${config.dataDir}: start the platform first (npm start) with the same DATA_DIR, or set DATABASE_URL`;
+  }
   const opened = await openAllDatabases({ ...config, PG_POOL_MAX: 2 }, log);
   const { main: database, databases } = opened;
   try {
@@ -93,7 +102,7 @@ async function missingTenantOrPartner(slug: string, partnerCode: string | null, 
         throw error;
       });
     const tenant = tenants.rows[0];
-    if (!tenant || tenant.status === 'offboarded') return `no tenant ${slug}: create it with npm run tenant -- create ${slug}`;
+    if (!tenant || tenant.status === 'offboarded') return `no tenant ${slug} in ${where}: create it with npm run tenant -- create ${slug}`;
     const pool = databases.poolFor({ schemaName: tenant.schema_name, database: tenant.database });
     if (user !== null) {
       const found = await staffTokenSubject(pool, { slug, schemaName: tenant.schema_name }, user);

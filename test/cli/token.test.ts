@@ -3,6 +3,8 @@
 // does not exist or a partner that is not registered with that tenant, or not as the kind asked for.
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { decodeJwt } from 'jose';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { registerPartner } from '../../src/services/partners.js';
 import { deactivateStaffMember, inviteStaffMember } from '../../src/services/staff.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -61,7 +63,7 @@ describe('npm run token: only for tenants and partners that exist', () => {
   it('refuses a tenant that does not exist', async () => {
     const result = await token(['--tenant', 'no-such-lender', '--role', 'underwriter']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('no tenant no-such-lender');
+    expect(result.stderr).toContain('no tenant no-such-lender in the database DATABASE_URL names');
     expect(result.stderr).not.toMatch(STACK);
     expect(result.stdout).toBe('');
   });
@@ -90,6 +92,17 @@ describe('npm run token: only for tenants and partners that exist', () => {
     const staff = await token(['--tenant', tenant.slug, '--role', 'underwriter']);
     expect(staff.code, staff.stderr).toBe(0);
     expect(decodeJwt(staff.stdout.trim())).toMatchObject({ organization: [tenant.slug], realm_access: { roles: ['underwriter'] } });
+  });
+});
+
+describe('npm run token without a database', () => {
+  it('makes none: a data folder with no embedded PostgreSQL is named, exit 1, and nothing is created there', async () => {
+    const dataDir = tempDataDir();
+    const result = await runScript('src/cli/token.ts', ['--tenant', 'demo', '--role', 'underwriter'], { DATA_DIR: dataDir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`no database in ${dataDir}: start the platform first (npm start) with the same DATA_DIR, or set DATABASE_URL`);
+    expect(result.stdout).toBe('');
+    expect(existsSync(path.join(dataDir, 'postgres'))).toBe(false);
   });
 });
 
