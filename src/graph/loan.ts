@@ -80,12 +80,15 @@ export function loanHistory(context: GraphContext, loan: LoanRow): Promise<{ acc
  * Every replay the graph runs goes through here: one per loan version and question (`on|<date>` for the account
  * and payoff quote, `statement|<from>|<to>`) per request, however many fields ask it.
  */
-export function replayOnce<T>(context: GraphContext, loan: LoanRow, question: string, replay: (history: { account: LoanAccount; transactions: LoanTransaction[] }) => T): Promise<T> {
+export function replayOnce<T>(
+  context: GraphContext, loan: LoanRow, question: string, replay: (history: { account: LoanAccount; transactions: LoanTransaction[] }) => T,
+  history: () => Promise<{ account: LoanAccount; transactions: LoanTransaction[] }> = () => loanHistory(context, loan),
+): Promise<T> {
   return perRequest(context, `replay|${versionOf(loan)}|${question}`, () => {
     const shared = context.tenant && question.startsWith('on|') ? `${context.tenant.schemaName}|${versionOf(loan)}|${question}` : undefined;
     const known = shared ? loansOnDates.get(shared) : undefined;
     if (known) return known as Promise<T>;
-    const replayed = (async () => replay(await loanHistory(context, loan)))();
+    const replayed = (async () => replay(await history()))();
     if (shared) {
       loansOnDates.set(shared, replayed);
       replayed.catch(() => loansOnDates.delete(shared));

@@ -8,7 +8,7 @@ import { commandDbOf, keyedCommandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
 import { connectionTypes, idOrderedConnection } from './pagination.js';
 import { objectPayload } from './payloads.js';
-import { LoanRef, LoanStatusEnum, tenantBusinessDate } from './loan.js';
+import { LoanRef, LoanStatusEnum, replayOnce, tenantBusinessDate } from './loan.js';
 import { AssetClassEnum } from './delinquencyPolicy.js';
 import { PartyKindEnum } from './party.js';
 import { ArrangementRef, arrangementById, SplitModelEnum } from './coLending.js';
@@ -54,8 +54,12 @@ const borrowerRateOf = (context: GraphContext) => context.loaders.named<string, 
     if (!loan || loan instanceof Error) throw loan ?? new Error('a share\'s loan was not found');
     const booked = termsFromJson(loan.terms).annualRatePercent;
     if (!loan.restructuredOn) return booked;
-    const rows = await commandDbOf(context).loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } });
-    const { account } = loanOn(loanAccountOf(loanRecordOfRow(loan)), rows.map((row) => loanTransactionOf(transactionRecordOfRow(row))), tenantBusinessDate(context));
+    const date = tenantBusinessDate(context);
+    // Its own question, not `on|<date>`: this history is read with the lender's client, and kept for this request only.
+    const { account } = await replayOnce(context, loan, `rate|${date}`, (history) => loanOn(history.account, history.transactions, date), async () => ({
+      account: loanAccountOf(loanRecordOfRow(loan)),
+      transactions: (await commandDbOf(context).loanTransaction.findMany({ where: { loanId: loan.id }, orderBy: { seq: 'asc' } })).map((row) => loanTransactionOf(transactionRecordOfRow(row))),
+    }));
     return account.restructures.at(-1)?.annualRatePercent ?? booked;
   }));
 });
