@@ -85,18 +85,8 @@ const gateway = await startGateway(runtime).catch(async (error: unknown) => {
   await runtime.close().catch(() => undefined);
   return failedToStart(error);
 });
-process.stdout.write(
-  `\nLendgraph API:      ${gateway.graphqlUrl}\nGraphQL WebSocket:  ${gateway.websocketUrl}\nExplorer:           ${gateway.explorerUrl}\n` +
-    `Database:           ${runtime.database.embedded ? `embedded PostgreSQL (data in ${config.dataDir})`
-      : runtime.database.sharedEmbedded ? `embedded PostgreSQL another process started (data in ${config.dataDir}); it stops with that process` : 'DATABASE_URL'}\n\n`,
-);
-
-// The banner first: the log line after it is what supervisors and tests take as "serving".
-log.info({
-  graphql: gateway.graphqlUrl, websocket: gateway.websocketUrl, explorer: gateway.explorerUrl, embeddedDatabase: runtime.database.embedded,
-  metrics: gateway.metricsUrl, tracing: tracing !== null,
-}, 'Lendgraph is serving');
-
+// Before the banner: a supervisor that stops the process as soon as it says it serves gets a drained stop, not a
+// killed one.
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -116,3 +106,16 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+
+process.stdout.write(
+  `\nLendgraph API:      ${gateway.graphqlUrl}\nGraphQL WebSocket:  ${gateway.websocketUrl}\nExplorer:           ${gateway.explorerUrl}\n` +
+    `Database:           ${runtime.database.embedded ? `embedded PostgreSQL (data in ${config.dataDir})`
+      : runtime.database.sharedEmbedded ? `embedded PostgreSQL another process started (data in ${config.dataDir}); it stops with that process` : 'DATABASE_URL'}\n\n`,
+);
+
+// The banner first: the log line after it is what supervisors and tests take as "serving".
+log.info({
+  graphql: gateway.graphqlUrl, websocket: gateway.websocketUrl, explorer: gateway.explorerUrl, embeddedDatabase: runtime.database.embedded,
+  metrics: gateway.metricsUrl, tracing: tracing !== null,
+}, 'Lendgraph is serving');
+
