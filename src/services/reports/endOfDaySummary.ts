@@ -7,13 +7,15 @@
 // - the book is the loans whose status is active or overdue; closed, written-off and other loans are not in it;
 // - days-past-due bands are those portfolio at risk is read by: '0', '1-30', '31-60', '61-90', '91+';
 // - a loan end of day has not classified yet (`delinquency_bucket` null, e.g. booked since the last run) counts in
-//   the bucket that covers its days past due, from its product's buckets or else the lender's policy; with
-//   neither, in 'unclassified';
+//   the bucket that covers its days past due, from its product's buckets or else the lender's policy (the default
+//   policy's buckets when the lender never set one, as end of day classifies by); in 'unclassified' only when
+//   those buckets leave its days past due out;
 // - overdue_principal is an approximation: the whole principal receivable of loans more than 0 days past due. The
 //   exact figure (principal of the instalments due and unpaid) needs each upcoming instalment's principal, which
 //   the position does not carry. Portfolio at risk does not need it: it is read from principal_receivable per band.
 import { Decimal } from '../../domain/money.js';
 import { DPD_BAND_ORDER, type BookGroup } from '../../domain/servicing/portfolio.js';
+import { DEFAULT_BUCKETS } from '../../domain/servicing/delinquencyBuckets.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { tenantSql, type TenantStatement } from '../../tenancy/tenantSql.js';
 
@@ -33,6 +35,9 @@ export type SummarySql = ExecutingSql | QueryingSql;
 /** The days-past-due bands, in order. */
 export const DPD_BANDS = DPD_BAND_ORDER;
 export type DpdBand = (typeof DPD_BANDS)[number];
+
+/** The default policy's buckets, as SQL reads a policy's: a constant of ours, written into the statement. */
+const DEFAULT_BUCKETS_JSON = JSON.stringify(DEFAULT_BUCKETS).replaceAll("'", "''");
 
 /** Where a loan with no bucket and no buckets to place it in is counted. */
 export const UNCLASSIFIED_BUCKET = 'unclassified';
@@ -54,7 +59,7 @@ function bookSelect(s: string, date: string | null): string {
     SELECT ${date === null ? '' : `${date}, `}
            g.product_id, g.currency, g.dpd_band,
            coalesce(g.delinquency_bucket,
-             (SELECT b->>'name' FROM jsonb_array_elements(coalesce(p.delinquency_buckets, (SELECT buckets FROM ${s}.delinquency_policy LIMIT 1))) b
+             (SELECT b->>'name' FROM jsonb_array_elements(coalesce(p.delinquency_buckets, (SELECT buckets FROM ${s}.delinquency_policy LIMIT 1), '${DEFAULT_BUCKETS_JSON}'::jsonb)) b
                WHERE (b->>'fromDays')::int <= g.days_past_due
                  AND (b->>'toDays' IS NULL OR (b->>'toDays')::int >= g.days_past_due)
                ORDER BY (b->>'fromDays')::int LIMIT 1),

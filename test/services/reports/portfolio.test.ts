@@ -303,6 +303,20 @@ describe('a past date comes from the summary end of day wrote', () => {
   });
 });
 
+describe('a lender that never set a delinquency policy', () => {
+  it('counts a loan end of day has not bucketed yet in the default policy\'s bucket for its days past due, as end of day would', async () => {
+    const lender = await createTenant(server.runtime, uniqueSlug('reports-default'), { sandbox: true, businessDate: TODAY });
+    const lenderDb = server.runtime.tenantClients.forSchema(lender.schemaName);
+    expect(await lenderDb.delinquencyPolicy.count()).toBe(0);
+    const actor = { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' };
+    await disburseLoan(lenderDb, { tenant: lender.slug, actor, now: new Date() }, TODAY, { productCode: 'PL-STD', principal: new Decimal('2000'), disbursementDate: TODAY, numberOfRepayments: 12 });
+    const answer = await gql(server.gateway, REPORT, { token: await devToken(server.runtime, 'finance', lender.slug) });
+    expect(answer.errors).toBeUndefined();
+    const usd = answer.data!['portfolioReport'].currencies.find((c: { currency: string }) => c.currency === 'USD');
+    expect(usd.aging.map((line: { delinquencyBucket: string; loans: number }) => [line.delinquencyBucket, line.loans])).toEqual([['Current', 1]]);
+  });
+});
+
 describe('who may read it', () => {
   it('finance and auditors read it; a loan officer and partners of either kind are refused, over GraphQL and CSV', async () => {
     const auditor = await devToken(server.runtime, 'auditor', tenant.slug);
