@@ -89,6 +89,49 @@ describe('the audit trail', () => {
   });
 });
 
+describe('reading the audit trail', () => {
+  it('an auditor pages it in chain order and narrows it by record (database or global id), actor and action; not what the records held', async () => {
+    const lender = await createTenant(server.runtime, uniqueSlug('spine-read'));
+    const admin = await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'reading-admin' });
+    const partnerCodes = ['read-one', 'read-two', 'read-three'];
+    for (const code of partnerCodes) {
+      const made = await gql(server.gateway, REGISTER, { token: admin, variables: { input: { code, name: code, kind: 'ORIGINATION' } }, headers: { 'x-request-id': `req-${code}` } });
+      expect(userErrors(made, 'registerPartner')).toEqual([]);
+    }
+    await server.runtime.settler.settle(lender.schemaName);
+    const auditor = await devToken(server.runtime, 'auditor', lender.slug);
+    const TRAIL = `query($first: Int, $after: String, $entityId: String, $entityType: String, $actor: String, $action: String) {
+      auditRecords(first: $first, after: $after, entityId: $entityId, entityType: $entityType, actor: $actor, action: $action) {
+        edges { node { seq actor roles action entityType entityId requestId occurredAt } } pageInfo { hasNextPage endCursor } } }`;
+    const read = async (variables: Record<string, unknown>) => {
+      const answer = await gql(server.gateway, TRAIL, { token: auditor, variables });
+      expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
+      return answer.data!['auditRecords'] as { edges: { node: Record<string, any> }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    };
+    const registered = await read({ first: 10, action: 'partner.register' });
+    expect(registered.edges.map((e) => [e.node['action'], e.node['actor'], e.node['requestId']])).toEqual(partnerCodes.map((code) => ['partner.register', 'reading-admin', `req-${code}`]));
+    const seqs = registered.edges.map((e) => Number(e.node['seq']));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    // Two pages of one, then the rest: in order, none twice.
+    const first = await read({ first: 1, action: 'partner.*' });
+    const next = await read({ first: 10, after: first.pageInfo.endCursor, action: 'partner.*' });
+    expect([...first.edges, ...next.edges].map((e) => e.node['seq'])).toEqual(registered.edges.map((e) => e.node['seq']));
+    // By the partner's global id, or its database id with its kind.
+    const partner = await server.runtime.tenantClients.forSchema(lender.schemaName).partner.findUniqueOrThrow({ where: { code: 'read-two' } });
+    for (const filter of [{ entityId: globalIdOf('Partner', partner.id) }, { entityId: partner.id, entityType: 'Partner' }]) {
+      expect((await read({ first: 10, ...filter })).edges.map((e) => [e.node['entityType'], e.node['entityId'], e.node['requestId']])).toEqual([['Partner', partner.id, 'req-read-two']]);
+    }
+    expect((await read({ first: 10, actor: 'nobody-at-all' })).edges).toEqual([]);
+    // What a record held is not read here.
+    const contents = await gql(server.gateway, '{ auditRecords(first: 1) { edges { node { after } } } }', { token: auditor });
+    expect(contents.errors![0]!.message).toMatch(/Cannot query field "after" on type "AuditRecord"/);
+    // Finance may not read it; a forged cursor is refused naming it.
+    expect(codes(await gql(server.gateway, '{ auditRecords(first: 1) { edges { node { actor } } } }', { token: await devToken(server.runtime, 'finance', lender.slug) }))).toEqual(['FORBIDDEN']);
+    const forged = await gql(server.gateway, '{ auditRecords(first: 1, after: "bm90LWEtc2Vx") { edges { node { actor } } } }', { token: auditor });
+    expect(forged.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+});
+
 describe('reads of personal data', () => {
   it('are audited per party with the fields read, the reader and the request; reads without personal fields are not', async () => {
     const reader = await createTenant(server.runtime, uniqueSlug('spine-read'));

@@ -435,6 +435,12 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'auditor', 'compliance'],
     platform: false,
   },
+  'audit.read': {
+    area: 'Audit',
+    description: "Read the tenant's audit trail: who did what to which record, when, with which roles and in which request (not what the records held)",
+    roles: ['tenant-admin', 'auditor', 'compliance'],
+    platform: false,
+  },
   'events.read': {
     area: 'Live',
     description: "Follow the tenant's events live, resuming from a cursor (a partner sees only its own)",

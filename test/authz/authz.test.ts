@@ -210,6 +210,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   },
   'autoDebit.manage': (token) => query(token, `mutation { setDebitSettings(input: { companyName: "Authz", companyId: "1234567890", odfiRouting: "121000358", odfiName: "Probe Bank", returnFee: "25" }) { debitSettings { companyName } userErrors { code } } }`),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
+  'audit.read': (token) => query(token, '{ auditRecords(first: 1) { edges { node { actor action } } } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'events.list': (token) => query(token, '{ events(first: 1) { edges { cursor node { type } } } }'),
   'live.heartbeat': (token) => live(token, 'subscription { heartbeat(everySeconds: 5) { at } }'),

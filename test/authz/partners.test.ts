@@ -328,6 +328,7 @@ describe('the partner scoping rule', () => {
 /** One probe per root field; the test below fails when the schema has a root field this table lacks. */
 const PROBES: Record<string, string> = {
   'Query.auditChainVerification': '{ auditChainVerification { intact records firstBrokenSeq reason } }',
+  'Query.auditRecords': '{ auditRecords(first: 100) { edges { node { seq actor action entityType entityId requestId } } } }',
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code } } } }',
   'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } c: node(id: "%LOAN%") { id ... on Loan { collectionStatus { open escalationLevel promisePendingUntil } collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
