@@ -7,6 +7,8 @@ import { badInput } from '../errors.js';
 import { decodeGlobalId } from '../domain/globalId.js';
 import { keysetConnection, connectionTypes } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
+import { RoleEnum } from './enums.js';
+import { isRole } from '../authz/roles.js';
 
 const ChainVerificationRef = builder.objectRef<ChainVerification>('AuditChainVerification').implement({
   description: 'Whether the audit trail is exactly as written.',
@@ -41,7 +43,7 @@ const AuditRecordRef = builder.objectRef<AuditRecordRow>('AuditRecord').implemen
     seq: t.string({ description: 'Its place in the hash chain (auditChainVerification names a broken one by it); pages follow it.', resolve: (r) => String(r.seq) }),
     occurredAt: t.field({ type: 'DateTime', description: 'When the command that wrote it ran.', resolve: (r) => r.occurredAt }),
     actor: t.exposeString('actor', { description: 'Who: the token\'s subject (a person, a partner\'s client, or the system: end-of-day, auto-debit, …).' }),
-    roles: t.exposeStringList('roles', { description: 'The roles the actor acted with.' }),
+    roles: t.field({ type: [RoleEnum], description: 'The roles the actor acted with (none for the system).', resolve: (r) => r.roles.filter(isRole) }),
     partner: t.exposeString('partner', { nullable: true, description: 'The partner the actor acted for, if any.' }),
     clientId: t.exposeString('clientId', { nullable: true, description: 'The OAuth client the token came from, if any.' }),
     action: t.exposeString('action', { description: 'What was done, e.g. loan.repay, loan.approveWaiver, currency.setCashRounding.' }),

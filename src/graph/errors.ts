@@ -132,7 +132,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const cause = rootCause(error);
   const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   if (cause instanceof InvalidField) {
-    return { message: cause.message, ...base, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, field: inputPath(cause.field) } };
+    // A mutation's refusals are its payload's userErrors (payloads.ts), named under its `input`; one that reaches
+    // here from a field (a query's, or a nested field's arguments: `ledgerAccountStatement(account:)`,
+    // `account(asOf:)`) names that field's own argument, which no `input` wraps.
+    const field = formatted.path ? inputPath(cause.field).slice('input.'.length) : inputPath(cause.field);
+    return { message: cause.message, ...base, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, field } };
   }
   if (cause instanceof AppError) {
     // A scalar's complaint about a variable arrives wrapped by graphql-js, whose message names the input path

@@ -350,6 +350,11 @@ describe('the books', () => {
     const moved = s.lines.reduce((sum: number, l: any) => sum + Math.round(Number(amount(l.debit)) * 100) - Math.round(Number(amount(l.credit)) * 100), 0);
     expect(Math.round(Number(amount(s.opening)) * 100) + moved).toBe(Math.round(Number(amount(s.closing)) * 100));
     expect(s.lines.at(-1).balance).toBe(s.closing);
+    // A refusal names the query's own argument: no `input` wraps it.
+    for (const [args, field] of [['account: "9999", from: "2026-07-01", to: "2026-12-01"', 'account'], ['account: "1100", from: "2026-12-01", to: "2026-07-01"', 'to']] as const) {
+      const refused = await gql(server.gateway, `{ ledgerAccountStatement(${args}) { closing } }`, { token: finance });
+      expect(refused.errors![0]!.extensions, args).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
     const chart = await gql(server.gateway, '{ ledgerAccounts { code role } }', { token: finance });
     expect(chart.data!['ledgerAccounts']).toEqual(expect.arrayContaining([{ code: '1100', role: 'PRINCIPAL_RECEIVABLE' }, { code: '2100', role: 'EXCESS' }]));
   });
