@@ -16,6 +16,19 @@ export const firstValue = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
 
 /**
+ * A query parameter a route reads, given once as plain text; undefined when absent. Given twice, or as a list or
+ * an object (`asOf[]=…`), it is refused naming it: taking the first, or missing it and falling back to a default,
+ * would answer a question the caller did not ask.
+ */
+export function queryParameter(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  const bracketed = Object.keys(req.query).some((key) => key.startsWith(`${name}[`));
+  if (value === undefined && !bracketed) return undefined;
+  if (typeof value !== 'string' || bracketed) throw new InvalidField(name, `${name} must be given once, as plain text`);
+  return value;
+}
+
+/**
  * The request budgets a route spends from, as GraphQL's requests do (src/rateLimits.ts): a file rendered or sent
  * costs the same request as an operation, so downloads are no way around a principal's or a tenant's budget.
  */

@@ -13,7 +13,7 @@ import {
 import { PORTFOLIO_CSV_SECTIONS, portfolioCsv, type PortfolioCsvSection } from '../documents/portfolioCsv.js';
 import type { Runtime } from '../runtime.js';
 import type { GraphContext } from './context.js';
-import { firstValue, replyWithError, routeContext, type RouteLimits } from './httpRoutes.js';
+import { queryParameter, replyWithError, routeContext, type RouteLimits } from './httpRoutes.js';
 import { TrialBalanceRef } from './ledger.js';
 
 export const PORTFOLIO_REPORT_PATH = '/reports/portfolio';
@@ -189,7 +189,7 @@ export function portfolioReportDownload(runtime: Runtime, tenantHeader: string, 
       const section = match && (PORTFOLIO_CSV_SECTIONS as readonly string[]).includes(match[1]!) ? (match[1] as PortfolioCsvSection) : null;
       if (!section) throw new AppError('NOT_FOUND', 'no such report section');
       const context = await routeContext(runtime, tenantHeader, req, res, 'reports.read', limits);
-      const report = await reportFor(context, firstValue(req.query['asOf']) ?? null);
+      const report = await reportFor(context, queryParameter(req, 'asOf') ?? null);
       const lines = section === 'trial-balance' ? (await trialBalanceWithAccruals(context.db!, report.asOf)).lines : [];
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="portfolio-${section}-${report.asOf}.csv"`);

@@ -296,6 +296,12 @@ describe('a past date comes from the summary end of day wrote', () => {
       expect(csv.status).toBe(400);
       expect(await csv.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'asOf' } });
     }
+    // Given twice, or as a list, it is no date: refused naming it, not read as the first or as the business date.
+    for (const query of ['asOf=2026-12-01&asOf=2026-11-30', 'asOf[]=2026-12-01', 'asOf[x]=1']) {
+      const csv = await download(`/reports/portfolio/aging.csv?${query}`, finance);
+      expect(csv.status, query).toBe(400);
+      expect(await csv.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'asOf' } });
+    }
     // A run that has not completed has closed nothing.
     await tenantSql(db, tenant.schemaName).execute((s) => `INSERT INTO ${s}.end_of_day_run (business_date, previous_date, status, started_by, started_at)
       VALUES ('2026-11-20', '2026-11-19', 'failed', 'test', now())`);
