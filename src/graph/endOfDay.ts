@@ -131,7 +131,10 @@ async function runFor(context: GraphContext, to: string | undefined): Promise<{ 
   const slug = context.tenant!.slug;
   let dates: string[];
   try {
-    const outcomes = await runEndOfDay(runtime, slug, { ...(to ? { to } : {}), startedBy: context.principal!.subject });
+    const principal = context.principal!;
+    const outcomes = await runEndOfDay(runtime, slug, {
+      ...(to ? { to } : {}), startedBy: principal.subject, request: { roles: principal.roles, clientId: principal.clientId, requestId: context.requestId },
+    });
     dates = outcomes.map((o) => o.businessDate);
   } catch (error) {
     if (error instanceof EndOfDayFailure) {

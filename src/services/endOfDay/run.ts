@@ -15,7 +15,7 @@ import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
 import { MAIN_DATABASE } from '../../tenancy/placement.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { poolSql, tenantSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js';
-import { runCommand } from '../../commands/runCommand.js';
+import { runCommand, type Actor } from '../../commands/runCommand.js';
 import { expireStaleApplications } from '../origination/applications.js';
 import { advancePositionsBatch, loansToAdvance } from './advancePositions.js';
 import { EndOfDayLoanFailure, loansToReplay, replayLoansBatch } from './replayLoans.js';
@@ -50,6 +50,11 @@ export interface EndOfDayOptions {
   to?: string;
   /** Who asked: an operator's subject, or the scheduler. */
   startedBy: string;
+  /**
+   * The request that asked, when one did (the API): its roles, client and request id go on the run's audit records
+   * with its subject, so they can be tied to the request. A scheduled or command-line run has none.
+   */
+  request?: { roles: readonly string[]; clientId: string | null; requestId: string };
   onProgress?: (progress: EndOfDayProgress) => void;
   /** Loans per batch of the set-based step and of replays (tests make them small to cut runs into many parts). */
   batchSize?: { positions?: number; replays?: number };
@@ -88,6 +93,8 @@ export interface StepContext {
   pool: pg.Pool;
   businessDate: string;
   startedBy: string;
+  /** Who the run's commands are recorded as having been done by (runActor). */
+  actor: Actor;
   now: Date;
   batchSize: { positions: number; replays: number };
   /** The lender's delinquency policy, read once per run: every step of a date works with the same one. */
@@ -111,7 +118,7 @@ export const END_OF_DAY_STEPS: EndOfDayStep[] = [
   {
     name: 'expireApplications', kind: 'own',
     async run(c) {
-      const command = { tenant: c.tenant.slug, now: c.now, actor: { subject: c.startedBy, roles: [], partner: null, clientId: null, requestId: `end-of-day:${c.businessDate}` } };
+      const command = { tenant: c.tenant.slug, now: c.now, actor: c.actor };
       const { expired } = await expireStaleApplications(c.db, command, c.businessDate);
       return expired.length;
     },
@@ -291,7 +298,7 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
     const started = performance.now();
     const progressed = endOfDayProgressOf(step.name);
     const context: StepContext = {
-      rt, tenant, db, schema, pool, businessDate, startedBy: options.startedBy, now: rt.now(),
+      rt, tenant, db, schema, pool, businessDate, startedBy: options.startedBy, actor: runActor(options, businessDate), now: rt.now(),
       batchSize: { ...DEFAULT_BATCH, ...options.batchSize },
       policy: policyOf,
       policyChanged: changedOf,
@@ -324,7 +331,7 @@ async function runSteps(rt: EndOfDayRuntime, tenant: TenantRecord, db: TenantDb,
   }
   if (tenant.database !== MAIN_DATABASE) await rescheduleMessages(rt, tenant);
   // The run closes as a command: its completion, totals and who started it go on the audit trail with it.
-  const command = { tenant: tenant.slug, action: 'endOfDay.complete', now: rt.now(), actor: { subject: options.startedBy, roles: [], partner: null, clientId: null, requestId: `end-of-day:${businessDate}` } };
+  const command = { tenant: tenant.slug, action: 'endOfDay.complete', now: rt.now(), actor: runActor(options, businessDate) };
   const totals = await runCommand(db, command, async (tx) => {
     const [row] = await tenantSql(tx, schema).query<{ totals: Record<string, number>; previous: string; attempts: number }[]>((s) => `
       UPDATE ${s}.end_of_day_run r SET status = 'completed', finished_at = $2::timestamptz,
@@ -357,4 +364,12 @@ async function failed(rt: EndOfDayRuntime, tenant: TenantRecord, step: string, e
   await poolSql(rt.tenantPool(tenant), tenant.schemaName).query((s) => `UPDATE ${s}.end_of_day_run SET status = 'failed', failure = $2 WHERE business_date = $1`,
     [tenant.businessDate, JSON.stringify({ step, loanId, message })]).catch(() => undefined);
   return new EndOfDayFailure(tenant.slug, tenant.businessDate, step, loanId, message);
+}
+
+/** Who a run's commands are done by: whoever started it, with the request that asked when one did. */
+function runActor(options: EndOfDayOptions, businessDate: string): Actor {
+  return {
+    subject: options.startedBy, roles: [...(options.request?.roles ?? [])], partner: null, clientId: options.request?.clientId ?? null,
+    requestId: options.request?.requestId ?? `end-of-day:${businessDate}`,
+  };
 }

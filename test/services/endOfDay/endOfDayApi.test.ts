@@ -117,9 +117,12 @@ describe('runEndOfDay and who may start end of day', () => {
   it('runs a real lender\'s end of day, refuses a date in the past and its clock, and names a failed run', { timeout: 300_000 }, async () => {
     const { tenant, loanId } = await tenantWithLoan(server.runtime, 'eod-api-real', { businessDate: '2026-01-05' });
     const token = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'real-admin' });
-    const next = await gql(server.gateway, RUN, { token, variables: { input: {} } });
+    const next = await gql(server.gateway, RUN, { token, variables: { input: {} }, headers: { 'x-request-id': 'eod-by-hand-1' } });
     expect(userErrors(next, 'runEndOfDay')).toEqual([]);
     expect(next.data!['runEndOfDay'].endOfDayRuns).toEqual([{ businessDate: '2026-01-06', previousDate: '2026-01-05', status: 'COMPLETED', startedBy: 'real-admin' }]);
+    // Its audit record is tied to the request that asked for it, with the roles it asked with.
+    const [completed] = await server.runtime.tenantClients.forSchema(tenant.schemaName).auditRecord.findMany({ where: { action: 'endOfDay.complete', entityId: '2026-01-06' } });
+    expect(completed).toMatchObject({ actor: 'real-admin', roles: ['tenant-admin'], requestId: 'eod-by-hand-1' });
 
     const past = await gql(server.gateway, RUN, { token, variables: { input: { to: '2026-01-01' } } });
     expect(userErrors(past, 'runEndOfDay')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.to' })]);

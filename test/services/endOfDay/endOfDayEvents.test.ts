@@ -88,7 +88,7 @@ async function addEndpoints() {
 function stepContext(): StepContext {
   return {
     rt: server.runtime, tenant, db: server.runtime.tenantClients.forSchema(schema), schema, pool: server.runtime.pool, businessDate: DATE, startedBy: 'test',
-    now: new Date(), batchSize: { positions: 100, replays: 10 }, progress: async () => undefined,
+    actor: { subject: 'test', roles: [], partner: null, clientId: null, requestId: `end-of-day:${DATE}` }, now: new Date(), batchSize: { positions: 100, replays: 10 }, progress: async () => undefined,
     policy: async () => { throw new Error('the events step reads no delinquency policy'); }, policyChanged: async () => false,
   };
 }
