@@ -19,6 +19,7 @@ import { asSubmitted, checkPartyInput, comparableName, resolveParty, submittedPa
 import { dateColumn } from '../../tenancy/dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
 import { describeMissing, missingForChecks } from '../../domain/origination/requiredInformation.js';
+import { assertSandboxTags } from '../../domain/origination/checks/sandbox.js';
 import { dateInZone } from '../../domain/businessDate.js';
 import { latestChecklist } from './documentChecklists.js';
 
@@ -103,6 +104,8 @@ export async function checkApplication(db: TenantDb | Tx, input: ApplicationInpu
     ...(input.guarantors ?? []).map((p, k) => ({ role: 'guarantor' as const, party: checkPartyInput(p, `${path}guarantors.${k}.`, asOf), path: `${path}guarantors.${k}.` })),
   ];
   if (parties.length > 10) throw new InvalidField(`${path}guarantors`, 'an application has at most 10 parties');
+  // A mistyped sandbox tag is the submitter's to fix now, not a check that errs after the application is written.
+  for (const one of parties) if (one.party.email) assertSandboxTags(one.party.email, `${one.path}email`);
   // The same person twice in one role is the submitter's own mistake, told from what it sent (never from who
   // else the lender knows).
   for (const [k, one] of parties.entries()) {

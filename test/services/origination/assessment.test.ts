@@ -114,6 +114,21 @@ describe('automated decisions', () => {
     expect(Math.max(...after.checks.map((c: any) => c.attempt))).toBe(2);
   });
 
+  it('a mistyped or contradicting sandbox tag is refused at submission, naming the e-mail and the tag, and nothing is written', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const before = await db.application.count();
+    for (const [tags, message] of [['+kyc-fial', 'unknown sandbox trigger +kyc-fial'], ['+kyc-fail+kyc-pep', 'contradict each other']] as const) {
+      const response = await gql(server.gateway, CREATE, { token: officer, variables: { input: {
+        productCode: 'PL-STD', amount: '6000', numberOfRepayments: 24, purpose: 'typo', applicant: applicant(tags), declaredMonthlyIncome: '6500', monthlyDebtPayments: '300',
+        employer: 'Acme Corp', submit: true,
+      } } });
+      const refusals = userErrors(response, 'createApplication');
+      expect(refusals, tags).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.applicant.email', message: expect.stringContaining(message) })]);
+      expect(response.data!['createApplication'].application).toBeNull();
+    }
+    expect(await db.application.count()).toBe(before);
+  });
+
   it('an applicant without the data the checks need is not decided blind: the submission is refused naming everything missing', async () => {
     const response = await gql(server.gateway, CREATE, { token: officer, variables: { input: {
       productCode: 'PL-STD', amount: '6000', numberOfRepayments: 24, purpose: 'car', submit: true, applicant: { kind: 'PERSON', legalName: 'No Data' },

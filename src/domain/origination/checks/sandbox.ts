@@ -99,6 +99,21 @@ export function sandboxTriggersFor(check: CheckKind, email: string): SandboxChoi
   return { outcome: outcome ?? DEFAULT_OUTCOME[check], async };
 }
 
+/**
+ * Refuses an e-mail whose sandbox tags the checks would refuse (a mistyped tag, two outcomes for one check), before
+ * anything is written: named `field` as the caller's input names it. Every check of this build runs in the sandbox.
+ */
+export function assertSandboxTags(email: string, field: string): void {
+  for (const check of ['kyc', 'bureau', 'income'] as const) {
+    try {
+      sandboxTriggersFor(check, email);
+    } catch (error) {
+      if (error instanceof InvalidField) throw new InvalidField(field, error.message);
+      throw error;
+    }
+  }
+}
+
 /** Everything an answer depends on, small enough to carry in a provider reference. */
 type Seed =
   | { v: 1; check: 'kyc'; reference: string; outcome: string }
