@@ -213,6 +213,15 @@ export async function decideActivation(
       }
       const checker = command.actor.subject;
       refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'whoever drafted a credit policy or asked for its activation cannot approve it', inputPath('policyId'));
+      // Offers are priced by grade: a grade the product's active pricing has no rate for would leave every
+      // application graded so without an offer, refused for a field no submitter can fix. Price it first, as a
+      // pricing draft is held to the active policy's grades.
+      const pricing = await tx.productPricing.findFirst({ where: { productId: before.productId, status: 'active' } });
+      const priced = new Set(Object.keys((pricing?.ratesByGrade ?? {}) as Record<string, unknown>));
+      const unpriced = pricing ? (before.ruleSet as { grades?: { grade: string }[] }).grades?.map((band) => band.grade).filter((grade) => !priced.has(grade)) ?? [] : [];
+      if (unpriced.length > 0) {
+        throw new AppError('CONFLICT', `the product's active pricing (version ${pricing!.version}) has no rate for grade ${unpriced.join(', ')}: draft and activate pricing with every grade of this policy first`, { field: inputPath('policyId') });
+      }
       const retiring = await tx.creditPolicy.findFirst({ where: { productId: before.productId, status: 'active' } });
       const retired = retiring ? await tx.creditPolicy.update({ where: { id: retiring.id }, data: { status: 'retired' } }) : null;
       const after = await tx.creditPolicy.update({ where: { id: policyId }, data: { status: 'active', activatedBy: checker, activatedAt: command.now } });

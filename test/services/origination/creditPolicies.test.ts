@@ -212,6 +212,20 @@ describe('credit policy versions', () => {
     expect(earlier.data!['node']).toEqual({ status: 'APPROVED', decisions: [{ outcome: 'APPROVE', policyVersion: 1 }] });
   });
 
+  it('a version with a grade the product\'s active pricing has no rate for is not activated: it would leave applications so graded without an offer', async () => {
+    const renamed = stricter();
+    renamed.policy = 'renamed-grade';
+    renamed.grades = renamed.grades.map((band, k) => (k === 0 ? { ...band, grade: 'AA' } : band));
+    const drafted = policyOf(await draft(underwriter, renamed), 'draftCreditPolicy');
+    expect(policyOf(await gql(server.gateway, REQUEST, { token: underwriter, variables: { input: { policyId: drafted.id } } }), 'requestCreditPolicyActivation')).toMatchObject({ status: 'PENDING_ACTIVATION' });
+    const refused = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { policyId: drafted.id, approve: true } } });
+    expect(refusal(refused, 'decideCreditPolicyActivation')).toMatchObject({ code: 'CONFLICT', field: 'input.policyId', message: expect.stringContaining('has no rate for grade AA') });
+    const versions = await gql(server.gateway, VERSIONS, { token: auditor });
+    const plStd = versions.data!['loanProducts'].edges.find((e: any) => e.node.code === 'PL-STD').node;
+    expect(plStd.creditPolicies.filter((p: any) => p.status === 'ACTIVE').map((p: any) => p.version)).toEqual([2]);
+    expect(plStd.creditPolicies.find((p: any) => p.version === drafted.version).status).toBe('PENDING_ACTIVATION');
+  });
+
   it('partners and roles without the capability see none of it', async () => {
     for (const token of [partner, officer]) {
       expect(codes(await gql(server.gateway, '{ creditPolicies(productCode: "PL-STD") { version } }', { token }))).toEqual(['FORBIDDEN']);
