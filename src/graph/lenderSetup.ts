@@ -1,6 +1,7 @@
 // A lender setting itself up through the API (services/origination/approvalAuthorityMatrices.ts and its
 // neighbours): versioned setup data, drafted by one tenant admin and activated by someone else where it changes
 // lending decisions. Staff only; partners see none of it.
+import { destinationPolicy } from '../outbound/settings.js';
 import { RoleEnum, storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
@@ -373,7 +374,7 @@ builder.mutationField('draftCheckProviderSettings', (t) =>
     resolve: async (_root, { input }, context) => ({
       checkProviderSettings: await draftCheckProviderSettings(commandDbOf(context), context.runtime.dataKey, commandOf(context), input.providers.map((p) => ({
         kind: p.kind, provider: p.provider, endpointUrl: p.endpointUrl ?? null, accountReference: p.accountReference ?? null, secret: p.secret ?? null,
-      }))),
+      })), destinationPolicy(context.runtime.config)),
     }),
   }),
 );

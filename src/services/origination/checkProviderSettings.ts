@@ -12,6 +12,8 @@
 // - This build implements only the sandbox providers. An active version naming another adapter for a check
 //   does NOT fall back to the sandbox: assessment is refused with CONFLICT PROVIDER_NOT_IMPLEMENTED naming the
 //   kinds and adapters missing (checkProviders.ts, providersForAssessment).
+import { isIP } from 'node:net';
+import { refusedAddress, refusedHostName, type DestinationPolicy } from '../../outbound/destination.js';
 import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
@@ -48,7 +50,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{1,39}$/;
 
 /** Validates the drafted providers; errors name the input field (`input.providers[1].endpointUrl`). */
-export function providersFromInput(input: readonly ProviderInput[]): { providers: Record<string, StoredProvider>; secrets: Record<string, string> } {
+export function providersFromInput(
+  input: readonly ProviderInput[], destinations: Pick<DestinationPolicy, 'allowPrivate'> = { allowPrivate: false },
+): { providers: Record<string, StoredProvider>; secrets: Record<string, string> } {
   const providers: Record<string, StoredProvider> = {};
   const secrets: Record<string, string> = {};
   input.forEach((entry, index) => {
@@ -69,6 +73,11 @@ export function providersFromInput(input: readonly ProviderInput[]): { providers
       try { url = new URL(endpointUrl); } catch { throw new InvalidField(at('endpointUrl'), 'not a URL'); }
       if (url.protocol !== 'https:') throw new InvalidField(at('endpointUrl'), 'a provider\'s endpoint must be https');
       if (url.username || url.password) throw new InvalidField(at('endpointUrl'), 'put credentials in `secret`, not in the URL');
+      // Held to the platform's outbound rule when written, as a webhook endpoint is: an address inside our network
+      // (or a name that can only be one) is refused before it is ever asked.
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const refused = isIP(host) ? refusedAddress(host, destinations) : refusedHostName(host, destinations);
+      if (refused) throw new InvalidField(at('endpointUrl'), refused);
     }
     if (endpointUrl && endpointUrl.length > 500) throw new InvalidField(at('endpointUrl'), 'at most 500 characters');
     if (accountReference && accountReference.length > 100) throw new InvalidField(at('accountReference'), 'at most 100 characters');
@@ -117,9 +126,9 @@ export function activeCheckProviderSettings(db: TenantDb | Tx): Promise<CheckPro
 
 /** A new draft version (the latest + 1); secrets are sealed before anything is written. */
 export async function draftCheckProviderSettings(
-  db: TenantDb, dataKey: DataKey, command: CommandContext, input: readonly ProviderInput[],
+  db: TenantDb, dataKey: DataKey, command: CommandContext, input: readonly ProviderInput[], destinations?: Pick<DestinationPolicy, 'allowPrivate'>,
 ): Promise<CheckProviderSettingsRow> {
-  const { providers, secrets } = providersFromInput(input);
+  const { providers, secrets } = providersFromInput(input, destinations);
   const sealed = Object.fromEntries(Object.entries(secrets).map(([kind, secret]) => [kind, sealSecret(dataKey, secret)]));
   return runCommand(db, { ...command, action: 'checkProviderSettings.draft' }, async (tx) => {
     await lockSettings(tx, command.tenant);

@@ -70,6 +70,10 @@ describe('check provider settings', () => {
     const cases: Array<[unknown[], string]> = [
       [[sandbox('KYC'), { kind: 'BUREAU', provider: 'http-adapter', endpointUrl: 'http://bureau.example.test' }, sandbox('INCOME'), sandbox('ESIGN')], 'input.providers[1].endpointUrl'],
       [[sandbox('KYC'), { kind: 'BUREAU', provider: 'http-adapter' }, sandbox('INCOME'), sandbox('ESIGN')], 'input.providers[1].endpointUrl'],
+      // Inside our network, as a webhook endpoint there is refused: a private address, the metadata service, a bare name.
+      [[sandbox('KYC'), { kind: 'BUREAU', provider: 'http-adapter', endpointUrl: 'https://10.0.0.5/x' }, sandbox('INCOME'), sandbox('ESIGN')], 'input.providers[1].endpointUrl'],
+      [[sandbox('KYC'), sandbox('BUREAU'), { kind: 'INCOME', provider: 'http-adapter', endpointUrl: 'https://169.254.169.254/latest' }, sandbox('ESIGN')], 'input.providers[2].endpointUrl'],
+      [[sandbox('KYC'), { kind: 'BUREAU', provider: 'http-adapter', endpointUrl: 'https://bureau-internal/v2' }, sandbox('INCOME'), sandbox('ESIGN')], 'input.providers[1].endpointUrl'],
       [[sandbox('KYC'), { kind: 'BUREAU', provider: ' ' }, sandbox('INCOME'), sandbox('ESIGN')], 'input.providers[1].provider'],
       [[sandbox('KYC'), sandbox('BUREAU'), sandbox('INCOME')], 'input.providers'],
       [[sandbox('KYC'), sandbox('KYC'), sandbox('INCOME'), sandbox('ESIGN')], 'input.providers[1].kind'],
