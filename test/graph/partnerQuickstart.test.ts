@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, validate, type DocumentNode } from 'graphql';
 import { buildSchema } from '../../src/graph/schema.js';
 import { isRole } from '../../src/authz/roles.js';
-import { partnerClientId } from '../../src/authz/keycloak/partners.js';
+import { partnerClientId } from '../../src/authz/partnerClient.js';
 import { REALM } from '../../src/authz/keycloak/realm.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, type TestServer } from '../support/harness.js';
 import { subscribe, until, type Subscriber } from '../support/ws.js';

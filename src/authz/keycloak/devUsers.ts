@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Role } from '../roles.js';
 import { ensureClient, lendgraphScopeIds, REALM, type Admin } from './realm.js';
-import { clientCredentialsToken, partnerClientId } from './partners.js';
+import { clientCredentialsToken } from './partners.js';
+import { partnerClientId } from '../partnerClient.js';
 import { tenantGroupName } from './tenants.js';
 
 const DEV_CLIENT = 'lendgraph-dev-cli';

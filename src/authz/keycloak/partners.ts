@@ -10,8 +10,6 @@ export interface PartnerIdentity {
   secret: string;
 }
 
-export { partnerClientId };
-
 function hardcodedJsonClaim(name: string, claim: string, value: unknown) {
   return {
     name,

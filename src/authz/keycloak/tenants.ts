@@ -6,7 +6,8 @@ import { STAFF_ROLES } from '../roles.js';
 import type { FirstAdmin, IdentityProvider, InvitedStaff, StaffInvitation } from '../../tenancy/identity.js';
 import { bringBackToTenant, inviteStaffUser, placeInRoleGroups, takeOutOfTenant, type TenantPlaces } from './staff.js';
 import { REALM, type Admin } from './realm.js';
-import { partnerClientId, registerPartnerClient, rotatePartnerSecret } from './partners.js';
+import { registerPartnerClient, rotatePartnerSecret } from './partners.js';
+import { partnerClientId } from '../partnerClient.js';
 
 export function tenantGroupName(slug: string): string {
   return `tenant-${slug}`;
