@@ -142,16 +142,17 @@ class LoanRowView {
    * writes is the business date itself); undefined otherwise, for the caller to write the Date out.
    */
   dateText(field: LoanDateField): string | null | undefined {
-    const i = DATE_FIELDS.get(field);
-    if (i === undefined) return undefined;
-    const value = this.#values[i];
-    if (value === null) return null;
-    return !this.#decoded[i] && typeof value === 'string' && BUSINESS_DATE_TEXT.test(value) ? value : undefined;
+    const text = this.#columnText(DATE_FIELDS.get(field));
+    return typeof text === 'string' && !BUSINESS_DATE_TEXT.test(text) ? undefined : text;
   }
 
   /** An amount field's column text (exact, as PostgreSQL wrote the numeric) when it has not been made a Decimal; undefined otherwise. */
   amountText(field: LoanAmountField): string | null | undefined {
-    const i = AMOUNT_FIELDS.get(field);
+    return this.#columnText(AMOUNT_FIELDS.get(field));
+  }
+
+  /** The column's value as it arrived, while it is still text nobody decoded; null for SQL NULL; undefined otherwise. */
+  #columnText(i: number | undefined): string | null | undefined {
     if (i === undefined) return undefined;
     const value = this.#values[i];
     if (value === null) return null;
