@@ -12,6 +12,7 @@ import { CATALOGUED_AGGREGATES, cataloguedAggregateOf, namesCataloguedTypes } fr
 import { allows } from '../authz/capabilities.js';
 import { assertServed } from '../authz/tenantAccess.js';
 import type { GraphContext } from './context.js';
+import { checkedPageSize } from './pagination.js';
 
 const CURSOR = /^\d{1,18}$/;
 
@@ -127,11 +128,7 @@ builder.queryField('events', (t) =>
       types: t.arg.stringList({ required: false, description: 'Only these event types: exact, a prefix such as "application.*", or "*".' }),
     },
     resolve: (_root, args, context) => {
-      const max = context.runtime.config.MAX_PAGE_SIZE;
-      for (const name of ['first', 'last'] as const) {
-        const value = args[name];
-        if (value !== null && value !== undefined && (value < 0 || value > max)) throw badInput(name, `${name} must be between 0 and ${max}`);
-      }
+      const max = checkedPageSize(context, args);
       const after = cursorArg('after', args.after);
       const before = cursorArg('before', args.before);
       const filter = visibleEvents(context, { types: args.types ?? null });

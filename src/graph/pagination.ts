@@ -21,13 +21,8 @@ function decodeCursor(name: 'after' | 'before', cursor: string | undefined, patt
   return key;
 }
 
-export function keysetConnection<T>(
-  context: GraphContext,
-  args: DefaultConnectionArguments,
-  sortKey: (row: T) => string,
-  keyPattern: RegExp,
-  load: (page: ResolveCursorConnectionArgs) => Promise<T[]>,
-) {
+/** The largest page a connection gives (MAX_PAGE_SIZE); a `first` or `last` past it is refused naming it. */
+export function checkedPageSize(context: GraphContext, args: Pick<DefaultConnectionArguments, 'first' | 'last'>): number {
   const max = context.runtime.config.MAX_PAGE_SIZE;
   for (const name of ['first', 'last'] as const) {
     const value = args[name];
@@ -35,6 +30,17 @@ export function keysetConnection<T>(
       throw badInput(name, `${name} must be between 0 and ${max}`);
     }
   }
+  return max;
+}
+
+export function keysetConnection<T>(
+  context: GraphContext,
+  args: DefaultConnectionArguments,
+  sortKey: (row: T) => string,
+  keyPattern: RegExp,
+  load: (page: ResolveCursorConnectionArgs) => Promise<T[]>,
+) {
+  const max = checkedPageSize(context, args);
   const after = decodeCursor('after', args.after ?? undefined, keyPattern);
   const before = decodeCursor('before', args.before ?? undefined, keyPattern);
   return resolveCursorConnection(
