@@ -196,6 +196,8 @@ interface Tail {
 export class OutboxFeed {
   private listeners: DatabaseListener[] = [];
   private readonly tails = new Map<string, Tail>();
+  /** Set once stop() is called: a subscriber joining after ends at once (FeedStoppedError). */
+  private stopped = false;
   private sweep: NodeJS.Timeout | undefined;
 
   constructor(
@@ -249,6 +251,7 @@ export class OutboxFeed {
 
   /** Events of one tenant schema after `after` (exclusive), then live ones, until the consumer stops. */
   async *subscribe(schema: string, after: number, filter: FeedFilter): AsyncGenerator<FeedEvent> {
+    if (this.stopped) throw new FeedStoppedError();
     const tail = await this.tailFor(schema);
     const subscriber = new Subscriber(after, filter, this.options.maxQueue);
     // Catch up from the table until the ring covers the rest, then join live delivery: no gap, no duplicate.
@@ -258,6 +261,8 @@ export class OutboxFeed {
       for (const event of rows) subscriber.offer(event);
     }
     for (const event of tail.ring) subscriber.offer(event);
+    // Stopped while it caught up: it would wait for events that never come, so it ends as those stopped did.
+    if (this.stopped) throw new FeedStoppedError();
     tail.subscribers.add(subscriber);
     try {
       yield* subscriber.events();
@@ -355,6 +360,7 @@ export class OutboxFeed {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.sweep);
     for (const tail of this.tails.values()) for (const subscriber of tail.subscribers) subscriber.fail(new FeedStoppedError());
     await Promise.all(this.listeners.map((listener) => listener.stop()));

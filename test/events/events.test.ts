@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { OutboxFeed, SlowConsumerError } from '../../src/events/outboxFeed.js';
+import { FeedStoppedError, OutboxFeed, SlowConsumerError } from '../../src/events/outboxFeed.js';
 import { CommitSettler } from '../../src/events/commitSettler.js';
 import { runCommand, type Actor } from '../../src/commands/runCommand.js';
 import { createLogger } from '../../src/log.js';
@@ -301,6 +301,14 @@ describe('across processes', () => {
 });
 
 describe('shutting down', () => {
+  it('a stream that joins a feed already stopping ends at once, as those it stopped did, rather than waiting for ever', async () => {
+    const feed = new OutboxFeed(server.runtime.databases, createLogger('silent'), { maxQueue: 10, sweepMs: 60_000 });
+    await feed.start();
+    await feed.stop();
+    const stream = feed.subscribe(tenant.schemaName, 0, {});
+    await expect(stream.next()).rejects.toBeInstanceOf(FeedStoppedError);
+  });
+
   it('a live subscription ends quietly when the feed stops: no INTERNAL error reaches the client (its socket closes going away)', async () => {
     const own = await startTestServer();
     try {
