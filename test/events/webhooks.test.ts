@@ -10,6 +10,7 @@ import { takeTurn } from '../../src/events/webhooks/delivery.js';
 import { quoteIdent } from '../../src/tenancy/schemaNames.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
+import { ownDatabase, type OwnDatabase } from '../support/ownDatabase.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { until } from '../support/ws.js';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
@@ -18,6 +19,7 @@ import { secretsInForce, signatureHeaders } from '../../src/events/webhooks/sign
 
 const fromGlobalId = (id: string) => decodeGlobalID(id).id;
 
+let database: OwnDatabase;
 let server: TestServer;
 let tenant: TenantRecord;
 let receiver: Receiver;
@@ -88,13 +90,15 @@ beforeAll(async () => {
   hanging = createServer((request) => { unanswered.push(request); request.resume(); });
   await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
   // Receivers here listen on 127.0.0.1 at ports the system picks: this server says so explicitly (off by default).
+  database = await ownDatabase('webhooks');
   server = await startTestServer({
+    DATABASE_URL: database.url,
     JOBS_ENABLED: 'true', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_DELAY_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '10000',
     OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '1024-65535',
     // Short enough to watch an endpoint being disabled (the default is 3 days, paused up to an hour).
     WEBHOOK_DISABLE_AFTER_SECONDS: '15', WEBHOOK_MAX_PAUSE_SECONDS: '3',
-    // A queue of this file's own: its workers never take (or, with the settings above, disable) the endpoints
-    // other test files register.
+    // A queue (on a database) of this file's own: its workers never take (or, with the settings above, disable) the
+    // endpoints other test files register, and no other file's server settles its commits onto another queue.
     JOBS_SCHEMA: 'pgboss_webhooks_test',
   });
   strict = await startTestServer();
@@ -120,6 +124,7 @@ afterAll(async () => {
   await receiver.close();
   hanging.closeAllConnections();
   await new Promise<void>((resolve) => hanging.close(() => resolve()));
+  await database?.drop();
 });
 
 describe('partner webhooks', () => {

@@ -14,6 +14,7 @@ import { runPartnerFlow, submitApplication } from '../../examples/partner-client
 import { sampleApplication } from '../../examples/partner-client/src/sampleApplication.js';
 import { startWebhookReceiver } from '../../examples/partner-client/src/webhookReceiver.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
+import { ownDatabase, type OwnDatabase } from '../support/ownDatabase.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 
 const committed = path.resolve(import.meta.dirname, '../../examples/partner-client/src/gql');
@@ -66,6 +67,7 @@ describe('the example\'s webhook receiver', () => {
 });
 
 describe('the example\'s flow against a server', () => {
+  let database: OwnDatabase;
   let server: TestServer;
   let tenant: TenantRecord;
   let token: string;
@@ -73,8 +75,11 @@ describe('the example\'s flow against a server', () => {
   beforeAll(async () => {
     // The example's receiver listens on 127.0.0.1 at a port the system picks: this server allows that
     // explicitly (off by default), and sends webhooks from a job queue of this file's own, so no other test
-    // file's workers take its deliveries and its workers take no one else's.
+    // file's workers take its deliveries and its workers take no one else's; on a database of its own, so no other
+    // file's server settles its commits onto another queue (test/support/ownDatabase.ts).
+    database = await ownDatabase('partner_client');
     server = await startTestServer({
+      DATABASE_URL: database.url,
       JOBS_ENABLED: 'true', CHECK_JOBS_ENABLED: 'false', JOBS_SCHEMA: 'pgboss_partner_client_test',
       OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '1024-65535',
     });
@@ -89,6 +94,7 @@ describe('the example\'s flow against a server', () => {
   }, 60_000);
   afterAll(async () => {
     await server?.close();
+    await database?.drop();
   });
 
   it('submits an application, sees its events live over graphql-ws and receives a verified webhook for it', async () => {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, userErrors, type TestServer } from '../support/harness.js';
+import { ownDatabase, type OwnDatabase } from '../support/ownDatabase.js';
 import { freePort } from '../support/ports.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { subscribe, until } from '../support/ws.js';
@@ -14,6 +15,7 @@ import { observedJob } from '../../src/observability/backgroundWork.js';
 import { OperationNames, OPERATION_NAMES_LIMIT, OTHER } from '../../src/observability/graphqlObservers.js';
 import { samplesOf, scrape, valueOf, type Scrape } from './scrape.js';
 
+let database: OwnDatabase;
 let server: TestServer;
 let tenant: TenantRecord;
 let admin: string;
@@ -34,9 +36,11 @@ async function scrapeUntil(ready: (scraped: Scrape) => boolean, timeoutMs = 15_0
 beforeAll(async () => {
   metricsPort = await freePort();
   receiver = await startReceiver();
+  database = await ownDatabase('metrics');
   server = await startTestServer({
+    DATABASE_URL: database.url,
     METRICS_PORT: String(metricsPort),
-    // Webhook workers of this file's own queue, delivering to a receiver on loopback; one attempt, so a failing
+    // Webhook workers of this file's own queue (on a database of its own: test/support/ownDatabase.ts), delivering to a receiver on loopback; one attempt, so a failing
     // receiver makes a dead delivery at once.
     JOBS_ENABLED: 'true', JOBS_SCHEMA: 'pgboss_observability_metrics', WEBHOOK_MAX_ATTEMPTS: '1',
     OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '1024-65535',
@@ -47,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await receiver?.close();
+  await database?.drop();
 });
 
 describe('the metrics listener', () => {

@@ -11,11 +11,13 @@ import { startTracing, type Tracing } from '../../src/observability/tracing.js';
 import { runEndOfDay } from '../../src/services/endOfDay/run.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startLoggedServer, uniqueSlug, USER_ERRORS, userErrors, type TestServer } from '../support/harness.js';
+import { ownDatabase, type OwnDatabase } from '../support/ownDatabase.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { until } from '../support/ws.js';
 
 const exporter = new InMemorySpanExporter();
 let tracing: Tracing;
+let database: OwnDatabase;
 let server: TestServer & { logs: Record<string, any>[] };
 let receiver: Receiver;
 let tenant: TenantRecord;
@@ -44,7 +46,10 @@ beforeAll(async () => {
   tracing = startTracing({ tracesUrl: null, OTEL_SERVICE_NAME: 'lendgraph-test', OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_TRACES_SAMPLER_ARG: 1 },
     [new SimpleSpanProcessor(exporter)])!;
   receiver = await startReceiver();
+  // Webhook workers on a queue, and a database, of this file's own (test/support/ownDatabase.ts).
+  database = await ownDatabase('tracing');
   server = await startLoggedServer({
+    DATABASE_URL: database.url,
     JOBS_ENABLED: 'true', JOBS_SCHEMA: 'pgboss_observability_tracing',
     OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '1024-65535',
   });
@@ -55,6 +60,7 @@ afterAll(async () => {
   await server?.close();
   await receiver?.close();
   await tracing?.shutdown();
+  await database?.drop();
 });
 
 describe('GraphQL operations', () => {

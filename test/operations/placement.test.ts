@@ -16,13 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/tenancy/embeddedPostgres.js';
 import { createPool } from '../../src/tenancy/database.js';
 import { createLogger } from '../../src/log.js';
-import { loadMigrations, migrateAll } from '../../src/tenancy/migrations.js';
+import { migrateAll } from '../../src/tenancy/migrations.js';
 import { readinessCheck } from '../../src/readiness.js';
 import { schemaDigests } from '../../src/operations/tenantTables.js';
 import { sealedUnderOtherKeys } from '../../src/operations/resealing.js';
 import { schemaForSlug } from '../../src/tenancy/schemaNames.js';
 import { devToken, gql, startTestServer, testEnv, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
+import { ownDatabase, type OwnDatabase } from '../support/ownDatabase.js';
 import { runScript } from '../support/process.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { subscribe, until } from '../support/ws.js';
@@ -45,8 +46,8 @@ let server: TestServer;
 let receiver: Receiver;
 // A registry of this file's own, in a database of its own on the test run's server: other files' processes share
 // the run's registry, and one of them started while a tenant here is placed on `east` would (rightly) refuse to start.
+let mainDatabase: OwnDatabase;
 let mainUrl: string;
-const mainName = `placement_${randomUUID().slice(0, 8)}`;
 const placed = uniqueSlug('placed');
 const local = uniqueSlug('local');
 const keys = () => `placement-${randomUUID()}`;
@@ -75,14 +76,8 @@ beforeAll(async () => {
   east = await startEmbeddedPostgres({ dataDir: path.join(root, 'east'), port: await freePort(), log, ephemeral: true });
   eastPool = createPool(east.url, 2);
   receiver = await startReceiver();
-  const shared = createPool((await testEnv())['DATABASE_URL']!, 1);
-  await shared.query(`CREATE DATABASE ${mainName}`).finally(() => shared.end());
-  const url = new URL((await testEnv())['DATABASE_URL']!);
-  url.pathname = `/${mainName}`;
-  mainUrl = url.toString();
-  const registry = createPool(mainUrl, 2);
-  const migrated = await migrateAll(registry, loadMigrations(), { concurrency: 1 }).finally(() => registry.end());
-  expect(migrated.failed).toEqual([]);
+  mainDatabase = await ownDatabase('placement');
+  mainUrl = mainDatabase.url;
   // Webhook workers on a queue schema of this file's own (on both databases), so no other file's process takes its jobs.
   server = await startTestServer({
     DATABASE_URL: mainUrl, TENANT_DATABASES: `east=${east.url}`, JOBS_ENABLED: 'true', JOBS_SCHEMA: 'pgboss_placement_test',
@@ -104,8 +99,7 @@ afterAll(async () => {
   await receiver?.close();
   await eastPool?.end();
   if (!eastStopped) await east?.stop();
-  const shared = createPool((await testEnv())['DATABASE_URL']!, 1);
-  await shared.query(`DROP DATABASE IF EXISTS ${mainName} WITH (FORCE)`).finally(() => shared.end());
+  await mainDatabase?.drop();
   rmSync(root, { recursive: true, force: true });
 });
 
