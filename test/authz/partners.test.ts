@@ -37,6 +37,7 @@ import { assignParticipation } from '../../src/services/coLending/participations
 import { setCoLenderSettlement, settleCoLender } from '../../src/services/coLending/settlements.js';
 import { setOriginationCommission } from '../../src/services/origination/commissions.js';
 import type { ArrangementTerms } from '../../src/domain/servicing/coLending.js';
+import { SANDBOX_PRICING } from '../../src/domain/origination/offer.js';
 
 let server: TestServer;
 let victim: TenantRecord;
@@ -165,6 +166,11 @@ beforeAll(async () => {
       productId: product.id, version: 1, terms: termsToJson(loanTerms({ currency: 'USD', annualRatePercent: '12', numberOfRepayments: 12 })) as object,
       allocation: PENALTIES_FEES_INTEREST_PRINCIPAL as unknown as object, createdBy: 'test-setup', createdAt: new Date(),
     },
+  });
+  // Priced, as a product must be for an application on it to be submitted.
+  await victimDb.productPricing.create({
+    data: { id: randomUUID(), productId: product.id, version: 1, status: 'active', ratesByGrade: SANDBOX_PRICING.ratesByGrade, offerValidityDays: SANDBOX_PRICING.offerValidityDays,
+      createdBy: 'test-setup', createdAt: new Date(), activatedBy: 'test-checker', activatedAt: new Date() },
   });
   const command = { tenant: victim.slug, actor: { subject: 'victim-staff', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: new Date() };
   // Alpha's commission rule, so the victim's loan it brought accrues one: what the probes try to read or change.

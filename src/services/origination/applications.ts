@@ -22,6 +22,8 @@ import { describeMissing, missingForChecks } from '../../domain/origination/requ
 import { assertSandboxTags } from '../../domain/origination/checks/sandbox.js';
 import { dateInZone } from '../../domain/businessDate.js';
 import { latestChecklist } from './documentChecklists.js';
+import { assertChecksCanRun } from './checkProviders.js';
+import { activePricing, noPricingRefusal } from './productPricing.js';
 
 export type Channel = 'staff' | 'partner' | 'bulk';
 
@@ -164,6 +166,21 @@ export interface Transitioned {
 }
 
 /** One move through the transition table, with its history row, event and audit record. */
+/**
+ * Refuses a submission to be assessed at once (created submitted, submitted, amended and submitted) that its
+ * assessment would refuse whatever the applicant sent: the lender's checks cannot run (assertChecksCanRun), or the
+ * product has no active pricing, so no offer could ever be made. Inside the submitting transaction, so nothing is
+ * written: no application is left submitted behind an error. An upload's applications are submitted to wait for
+ * assessApplication, and those wait whatever the lender has set up; that refuses them until it is mended.
+ */
+async function assertAssessable(tx: Tx, applicationId: string): Promise<void> {
+  await assertChecksCanRun(tx);
+  const { productId } = await tx.application.findUniqueOrThrow({ where: { id: applicationId }, select: { productId: true } });
+  if (await activePricing(tx, productId)) return;
+  const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: productId }, select: { code: true } });
+  throw noPricingRefusal(product.code);
+}
+
 export async function transition(
   tx: Tx, application: { id: string; status: string; reference: string; originationPartner: string | null },
   event: ApplicationEvent, actor: string, now: Date, reason: string | null = null, extra: Record<string, unknown> = {},
@@ -240,6 +257,7 @@ export async function createApplication(
   }
   return runCommand(db, { ...command, action: 'application.create', ...(idempotencyKey != null ? { idempotency: { key: idempotencyKey, input } } : {}) }, async (tx) => {
     const created = await createChecked(tx, dataKey, command, checked, channel, partner);
+    if (checked.submit) await assertAssessable(tx, created.application.id);
     return { result: { applicationId: created.application.id }, replay: { applicationId: created.application.id }, audit: created.audit, events: created.events };
   }, async (stored) => ({ applicationId: stored['applicationId'] as string }));
 }
@@ -326,6 +344,7 @@ export async function moveApplication(db: TenantDb, command: CommandContext, app
       // Submitting what the checks cannot run on would only send it back: refuse it now, naming what to add.
       const { missing } = await missingOnFile(tx, application);
       if (missing.length > 0) throw missingInformationError(missing, 'amend the application with updateApplication, then submit it');
+      await assertAssessable(tx, applicationId);
     }
     const moved = await transition(tx, application, event, command.actor.subject, command.now, reason);
     if (event === 'submit') await tx.application.update({ where: { id: applicationId }, data: { missingInformation: [] } });
@@ -472,6 +491,7 @@ export async function updateApplication(
     const { missing } = await missingOnFile(tx, { id: applicationId, declaredMonthlyIncome: terms.declaredMonthlyIncome, employer: terms.employer });
     if (amendment.submit) {
       if (missing.length > 0) throw missingInformationError(missing, 'supply them in this amendment before submitting');
+      await assertAssessable(tx, applicationId);
       const moved = await transition(tx, application, 'submit', command.actor.subject, command.now);
       events.push(moved.event);
       audit.push(moved.audit);

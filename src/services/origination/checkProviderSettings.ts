@@ -10,8 +10,9 @@
 //   the API shows only whether one is set and its last four characters.
 // - A tenant with no active version keeps the platform's `tenant.check_providers` column (checkProviders.ts).
 // - This build implements only the sandbox providers. An active version naming another adapter for a check
-//   does NOT fall back to the sandbox: assessment is refused with CONFLICT PROVIDER_NOT_IMPLEMENTED naming the
-//   kinds and adapters missing (checkProviders.ts, providersForAssessment).
+//   does NOT fall back to the sandbox: submitting and assessing are refused with CONFLICT PROVIDER_NOT_IMPLEMENTED
+//   naming the kinds and adapters missing, nothing written (checkProviders.ts, assertChecksCanRun and
+//   providersForAssessment).
 import { isIP } from 'node:net';
 import { refusedAddress, refusedHostName, type DestinationPolicy } from '../../outbound/destination.js';
 import { randomUUID } from 'node:crypto';

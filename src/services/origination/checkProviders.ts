@@ -47,6 +47,16 @@ function unimplemented(active: NonNullable<Awaited<ReturnType<typeof activeCheck
   });
 }
 
+/**
+ * Refuses to submit an application whose checks could not run (the active settings name an adapter this platform does
+ * not implement), inside the submitting transaction: nothing is written, and a draft stays a draft, instead of an
+ * application left submitted and never assessed.
+ */
+export async function assertChecksCanRun(tx: TenantDb | Tx): Promise<void> {
+  const active = await activeCheckProviderSettings(tx);
+  if (active) unimplemented(active, ['kyc', 'bureau', 'income'], 'the application cannot be submitted (its checks cannot run)');
+}
+
 export async function providersForAssessment(db: TenantDb | Tx, tenant: Pick<TenantRecord, 'slug' | 'checkProviders'>): Promise<CheckProviders & { settingsVersion: number | null }> {
   const active = await activeCheckProviderSettings(db);
   if (!active) return { ...checkProvidersFor(tenant), settingsVersion: null };

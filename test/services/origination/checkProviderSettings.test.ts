@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { openSecret } from '../../../src/tenancy/sealing.js';
+import { databaseIdOf } from '../../../src/domain/globalId.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
 
 let server: TestServer;
@@ -121,10 +122,29 @@ describe('check provider settings', () => {
     expect(activated.data!['decideCheckProviderSettingsActivation'].checkProviderSettings).toMatchObject({ status: 'ACTIVE', activatedBy: 'admin-2' });
 
     // The next application's assessment reads the active version: its bureau adapter is not implemented here,
-    // so assessment is refused clearly rather than run in the sandbox.
+    // so submitting is refused clearly rather than run in the sandbox, and nothing is written: no application
+    // left submitted and never assessed.
+    const applicationsBefore = await db.application.count();
     const refused = await ask(CREATE, officer, { input: application(true) });
     expect(userErrors(refused, 'createApplication')).toMatchObject([{ code: 'CONFLICT', reason: 'PROVIDER_NOT_IMPLEMENTED' }]);
     expect(userErrors(refused, 'createApplication')[0]!.message).toContain('bureau: http-adapter');
+    expect(refused.data!['createApplication'].application).toBeNull();
+    expect(await db.application.count()).toBe(applicationsBefore);
+    expect(await db.applicationCheck.count()).toBe(0);
+    // A draft may still be written; submitting it, or amending it with submit, is refused the same way and leaves it a draft.
+    const draft = await ask(CREATE, officer, { input: application(false) });
+    expect(userErrors(draft, 'createApplication')).toEqual([]);
+    const draftId = draft.data!['createApplication'].application.id as string;
+    const submitRefused = await ask(`mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { application { status } ${USER_ERRORS} } }`, officer,
+      { input: { applicationId: draftId } });
+    expect(userErrors(submitRefused, 'submitApplication')).toMatchObject([{ code: 'CONFLICT', reason: 'PROVIDER_NOT_IMPLEMENTED' }]);
+    const amendRefused = await ask(`mutation($input: UpdateApplicationInput!) { updateApplication(input: $input) { application { status } ${USER_ERRORS} } }`, officer,
+      { input: { applicationId: draftId, purpose: 'a new roof', submit: true } });
+    expect(userErrors(amendRefused, 'updateApplication')).toMatchObject([{ code: 'CONFLICT', reason: 'PROVIDER_NOT_IMPLEMENTED' }]);
+    const stillDraft = await db.application.findUniqueOrThrow({ where: { id: databaseIdOf(draftId, 'Application')! } });
+    expect(stillDraft).toMatchObject({ status: 'draft' });
+    expect(stillDraft.purpose).not.toBe('a new roof');
+    expect(await db.applicationTransition.count({ where: { applicationId: stillDraft.id } })).toBe(1);
     expect(await db.applicationCheck.count()).toBe(0);
 
     // Version 2, all sandbox, activated by the other admin: the next application is assessed.
@@ -137,6 +157,10 @@ describe('check provider settings', () => {
     const assessed = await ask(CREATE, officer, { input: application(true) });
     expect(userErrors(assessed, 'createApplication')).toEqual([]);
     expect(assessed.data!['createApplication'].application.status).not.toBe('SUBMITTED');
+    const draftSubmitted = await ask(`mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { application { status } ${USER_ERRORS} } }`, officer,
+      { input: { applicationId: draftId } });
+    expect(userErrors(draftSubmitted, 'submitApplication')).toEqual([]);
+    expect(draftSubmitted.data!['submitApplication'].application.status).not.toMatch(/^(DRAFT|SUBMITTED)$/);
     expect(await db.applicationCheck.count()).toBeGreaterThan(0);
 
     const active = await ask(`{ checkProviderSettings { ${SETTINGS} } }`, maker);

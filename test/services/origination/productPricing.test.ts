@@ -192,7 +192,20 @@ describe('a lender that has not priced its product', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: 'CONFLICT', reason: 'NO_ACTIVE_PRICING', field: null });
     expect(errors[0]!.message).toContain('PL-STD has no active pricing');
-    // The application waits, submitted, for the product to be priced: no checks, no decision, no offer.
+    // Refused before anything is written: no application left submitted behind the error, no checks, no offer.
+    expect(response.data!['createApplication'].application).toBeNull();
+    expect(await db.application.count()).toBe(0);
+    expect(await db.applicationCheck.count()).toBe(0);
+    expect(await db.applicationOffer.count()).toBe(0);
+    // One submitted before its product lost its pricing (made so here by hand) is refused the same way when assessed, and waits.
+    const draft = await gql(server.gateway, CREATE, { token: staff, variables: { input: { productCode: 'PL-STD', amount: '6000', numberOfRepayments: 24, purpose: 'home improvement',
+      applicant: applicant(), declaredMonthlyIncome: '20000', monthlyDebtPayments: '300', employer: 'Acme Corp', submit: false } } });
+    expect(userErrors(draft, 'createApplication')).toEqual([]);
+    const draftId = draft.data!['createApplication'].application.id as string;
+    await db.application.updateMany({ data: { status: 'submitted' } });
+    const assessed = await gql(server.gateway, `mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { status } ${USER_ERRORS} } }`,
+      { token: staff, variables: { input: { applicationId: draftId } } });
+    expect(userErrors(assessed, 'assessApplication')).toMatchObject([{ code: 'CONFLICT', reason: 'NO_ACTIVE_PRICING' }]);
     expect(await db.application.findMany({ select: { status: true } })).toEqual([{ status: 'submitted' }]);
     expect(await db.applicationCheck.count()).toBe(0);
     expect(await db.applicationOffer.count()).toBe(0);
