@@ -5,7 +5,8 @@
 // journals name no loan: the loan's own books (and their replay) never see them; the commission row links them.
 import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
-import { Decimal, minorUnits } from '../../domain/money.js';
+import { Decimal } from '../../domain/money.js';
+import { commissionOn } from '../../domain/origination/commission.js';
 import { formatNumber } from '../../domain/referenceNumbers.js';
 import { runCommand, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
@@ -20,12 +21,6 @@ export interface CommissionRuleInput {
   percent: Decimal;
   cap: Decimal | null;
   clawbackDays: number;
-}
-
-/** The commission a rule gives on a principal: its percentage, rounded half to even, at most the cap. */
-export function commissionOn(principal: Decimal, rule: { percent: Decimal; cap: Decimal | null }, currency: string): Decimal {
-  const amount = principal.times(rule.percent).div(100).toDecimalPlaces(minorUnits(currency), Decimal.ROUND_HALF_EVEN);
-  return rule.cap !== null && amount.gt(rule.cap) ? rule.cap : amount;
 }
 
 /** Sets an origination partner's commission rule (loans booked from then on); its payable opens with its first rule. */

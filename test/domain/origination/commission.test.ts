@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Decimal, minorUnits } from '../../../src/domain/money.js';
+import { commissionOn } from '../../../src/domain/origination/commission.js';
+
+const d = (value: string) => new Decimal(value);
+
+describe('an origination commission', () => {
+  it('is the percentage of the principal, rounded half to even to the currency\'s minor unit, at most the cap', () => {
+    expect(commissionOn(d('10000'), { percent: d('1.5'), cap: d('100') }, 'USD').toFixed()).toBe('100');
+    expect(commissionOn(d('5000'), { percent: d('1.5'), cap: d('100') }, 'USD').toFixed()).toBe('75');
+    expect(commissionOn(d('1000.50'), { percent: d('1.25'), cap: null }, 'USD').toFixed()).toBe('12.51');
+    expect(commissionOn(d('100'), { percent: d('0.125'), cap: null }, 'USD').toFixed()).toBe('0.12');
+    expect(commissionOn(d('1000'), { percent: d('0.125'), cap: null }, 'JPY').toFixed()).toBe('1');
+  });
+
+  it('takes a cap finer than the currency\'s minor unit as the whole minor units below it, never a fraction of a cent', () => {
+    expect(commissionOn(d('100000'), { percent: d('2'), cap: d('100.0075') }, 'USD').toFixed()).toBe('100');
+    expect(commissionOn(d('100000'), { percent: d('2'), cap: d('100.5') }, 'JPY').toFixed()).toBe('100');
+    expect(commissionOn(d('100000'), { percent: d('2'), cap: d('100.5') }, 'KWD').toFixed()).toBe('100.5');
+  });
+
+  it('always fits the currency, never exceeds the cap or the percentage\'s share by more than half a minor unit', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 10_000_000_00 }), fc.integer({ min: 1, max: 1_000_000 }), fc.option(fc.integer({ min: 1, max: 100_000_0000 })),
+      fc.constantFrom('USD', 'JPY', 'KWD', 'EUR'),
+      (principalMinor, percentTenThousandths, capTenThousandths, currency) => {
+        const places = minorUnits(currency);
+        const principal = new Decimal(principalMinor).div(10 ** places);
+        const percent = new Decimal(percentTenThousandths).div(10_000);
+        const cap = capTenThousandths === null ? null : new Decimal(capTenThousandths).div(10_000);
+        const amount = commissionOn(principal, { percent, cap }, currency);
+        expect(amount.decimalPlaces()).toBeLessThanOrEqual(places);
+        if (cap !== null) expect(amount.lte(cap)).toBe(true);
+        const exact = principal.times(percent).div(100);
+        expect(amount.minus(exact).abs().lte(cap !== null && exact.gt(cap) ? exact : new Decimal(10).pow(-places).div(2))).toBe(true);
+      }), { numRuns: 2_000 });
+  });
+});
