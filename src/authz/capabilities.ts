@@ -435,6 +435,12 @@ export const CAPABILITIES = {
     roles: ['tenant-admin', 'auditor', 'compliance'],
     platform: false,
   },
+  'approvals.read': {
+    area: 'Audit',
+    description: "Read the checkers' queues without deciding: disbursement, waiver, write-off and restructure requests in any status (who asked, who decided, when and why), and the credit policy, approval authority matrix and co-lending versions waiting for a decision",
+    roles: ['tenant-admin', 'auditor', 'compliance'],
+    platform: false,
+  },
   'audit.read': {
     area: 'Audit',
     description: "Read the tenant's audit trail: who did what to which record, when, with which roles and in which request (not what the records held)",

@@ -146,7 +146,7 @@ builder.queryField('coLendingVersionsToDecide', (t) =>
   t.field({
     type: [ArrangementVersionRef],
     description: 'The checkers\' queue: versions of arrangements waiting for a decision, oldest first (at most 200).',
-    authScopes: { can: 'coLending.approve' },
+    authScopes: { canAny: ['coLending.approve', 'approvals.read'] },
     resolve: (_root, _args, context) => context.db!.coLendingArrangementVersion.findMany({ where: { status: 'pending' }, orderBy: [{ proposedAt: 'asc' }], take: 200 }),
   }),
 );

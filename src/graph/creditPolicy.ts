@@ -159,7 +159,7 @@ builder.queryField('pendingCreditPolicyActivations', (t) =>
   t.field({
     type: [CreditPolicyRef],
     description: 'The checker\'s queue: credit policy versions waiting for someone to approve or reject their activation.',
-    authScopes: { can: 'policies.activate' },
+    authScopes: { canAny: ['policies.activate', 'approvals.read'] },
     resolve: (_root, _args, context) =>
       commandDbOf(context).creditPolicy.findMany({ where: { status: 'pending_activation' }, orderBy: [{ productId: 'asc' }, { version: 'asc' }], take: listSize('Query.pendingCreditPolicyActivations') }),
   }),

@@ -21,7 +21,7 @@ builder.node(DisbursementRequestRef, {
   description: 'A request to pay out an application\'s loan, approved by someone other than who asked.',
   id: { resolve: (row) => row.id },
   loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.disbursementRequestById.load(id)),
-  authScopes: { can: 'loans.disburse' },
+  authScopes: { canAny: ['loans.disburse', 'approvals.read'] },
   fields: (t) => ({
     application: t.field({ type: ApplicationRef, nullable: true, description: 'The application.', resolve: (r, _args, context) => context.loaders.applicationById.load(r.applicationId) }),
     disbursementDate: t.field({ type: 'Date', description: 'When the money is to be paid out.', resolve: (r) => businessDateOf(r.disbursementDate) }),

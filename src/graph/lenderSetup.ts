@@ -116,7 +116,7 @@ builder.queryField('pendingApprovalAuthorityMatrixActivations', (t) =>
   t.field({
     type: [ApprovalAuthorityMatrixRef],
     description: 'The checker\'s queue: approval authority matrix versions waiting for someone to approve or reject their activation.',
-    authScopes: { can: 'setup.activate' },
+    authScopes: { canAny: ['setup.activate', 'approvals.read'] },
     resolve: (_root, _args, context) =>
       commandDbOf(context).approvalAuthorityMatrix.findMany({ where: { status: 'pending_activation' }, orderBy: { version: 'asc' }, take: listSize('Query.pendingApprovalAuthorityMatrixActivations') }),
   }),

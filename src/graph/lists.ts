@@ -273,7 +273,8 @@ export function checkersQueueField<T extends { id: string }>(name: string, item:
     t.connection({
       type: spec.type,
       description: `${spec.requests} in one status (pending unless asked otherwise), oldest first unless \`orderBy\` says otherwise: the checkers' queue.`,
-      authScopes: { can: spec.capability },
+      // The checkers work it; auditors and compliance read it (and every request on it) without deciding.
+      authScopes: { canAny: [spec.capability, 'approvals.read'] },
       args: {
         orderBy: t.arg({ type: orderBy, required: false, description: 'The order of the list; `REQUESTED_AT_ASC` (oldest first) when absent.' }),
         ...checkersQueueArgs('asked for'),

@@ -27,8 +27,8 @@ builder.node(LoanRestructureRequestRef, {
   description: 'A restructure one person asked for and another decides: new terms from a date.',
   id: { resolve: (row) => row.id },
   loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.loanRestructureRequestById.load(id)),
-  // Makers and checkers read requests; partners' data access has no rule for them.
-  authScopes: { canAny: ['loans.restructure.request', 'loans.restructure.approve'] },
+  // Makers, checkers, auditors and compliance read requests; partners' data access has no rule for them.
+  authScopes: { canAny: ['loans.restructure.request', 'loans.restructure.approve', 'approvals.read'] },
   fields: (t) => ({
     loan: t.field({ type: LoanRef, nullable: true, description: 'The loan.', resolve: (r, _args, context) => context.loaders.loanById.load(r.loanId) }),
     valueDate: t.field({ type: 'Date', description: 'When the new terms start.', resolve: (r) => businessDateOf(r.valueDate) }),

@@ -21,8 +21,8 @@ builder.node(LoanWriteOffRequestRef, {
   description: 'A write-off one person asked for and another decides: in full, or an amount of one component.',
   id: { resolve: (row) => row.id },
   loadMany: (ids, context: GraphContext) => ids.map((id) => context.loaders.loanWriteOffRequestById.load(id)),
-  // Makers and checkers read requests; partners' data access has no rule for them.
-  authScopes: { canAny: ['loans.writeOff.request', 'loans.writeOff.approve'] },
+  // Makers, checkers, auditors and compliance read requests; partners' data access has no rule for them.
+  authScopes: { canAny: ['loans.writeOff.request', 'loans.writeOff.approve', 'approvals.read'] },
   fields: (t) => ({
     loan: t.field({ type: LoanRef, nullable: true, description: 'The loan.', resolve: (w, _args, context) => context.loaders.loanById.load(w.loanId) }),
     inFull: t.boolean({ description: 'True: everything owed is to be given up; false: `amount` of `component`.', resolve: (w) => w.amount === null }),

@@ -131,16 +131,17 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'loans.repay': (token) => query(token, `mutation { postRepayment(input: { idempotencyKey: "authz-repay", loanId: "${loanGlobalId}", amount: "10", valueDate: "${tenant.businessDate}", channel: "card" }) { loanTransaction { kind } userErrors { code } } }`),
   'loans.charge': (token) => query(token, `mutation { applyLoanCharge(input: { idempotencyKey: "authz-charge", loanId: "${loanGlobalId}", component: FEE, amount: "1", valueDate: "${tenant.businessDate}", reason: "probe" }) { loanTransaction { kind } userErrors { code } } }`),
   'loans.waive.request': (token) => query(token, `mutation { requestLoanWaiver(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { loanWaiverRequest { status } userErrors { code } } }`),
-  'loans.waive.approve': (token) => query(token, '{ loanWaiverRequests(first: 1) { edges { node { status } } } }'),
+  // A checker's decision reaches the service (which finds no such request); anyone else is refused before it.
+  'loans.waive.approve': (token) => decides(token, 'decideLoanWaiver', { requestId: nowhere('LoanWaiverRequest') }),
   'loans.writeOff.request': (token) => query(token, `mutation { requestLoanWriteOff(input: { loanId: "${loanGlobalId}", component: FEE, amount: "1", reason: "probe" }) { loanWriteOffRequest { status } userErrors { code } } }`),
-  'loans.writeOff.approve': (token) => query(token, '{ loanWriteOffRequests(first: 1) { edges { node { status } } } }'),
+  'loans.writeOff.approve': (token) => decides(token, 'decideLoanWriteOff', { requestId: nowhere('LoanWriteOffRequest') }),
   'loans.restructure.request': (token) => query(token, `mutation { requestLoanRestructure(input: { loanId: "${loanGlobalId}", capitaliseArrears: true, reason: "probe" }) { loanRestructureRequest { status } userErrors { code } } }`),
-  'loans.restructure.approve': (token) => query(token, '{ loanRestructureRequests(first: 1) { edges { node { status } } } }'),
+  'loans.restructure.approve': (token) => decides(token, 'decideLoanRestructure', { requestId: nowhere('LoanRestructureRequest') }),
   // Never by rule, as the built-in default: allowed and nothing is charged off.
   'coLending.read': (token) => query(token, '{ loanParticipations(first: 5) { edges { node { id sharePercent daysPastDue } } } }'),
   // The lender's rules set to the values that apply anyway: allowed roles change nothing the other probes rely on.
   'coLending.manage': (token) => query(token, 'mutation { setCoLendingRules(input: { minimumRetentionPercent: "10", maximumGuaranteePercent: "5", assignmentWindowDays: 15 }) { coLendingRules { lendersOwn } userErrors { code } } }'),
-  'coLending.approve': (token) => query(token, '{ coLendingVersionsToDecide { version } }'),
+  'coLending.approve': (token) => decides(token, 'decideCoLendingArrangement', { arrangementId: nowhere('CoLendingArrangement'), version: 1 }, 'version'),
   // T+1 for the partner p-2, which it is already: allowed roles change nothing the other probes rely on.
   'coLending.settle': (token) => query(token, 'mutation { setCoLenderSettlement(input: { partnerCode: "p-2", settlementLagDays: 1 }) { coLenderSettlementTerms { settlementLagDays } userErrors { code } } }'),
   'commissions.read': (token) => query(token, '{ originationCommissionStatement(partnerCode: "p-1") { partnerCode totals { owed } } }'),
@@ -164,7 +165,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'applications.documents.review': (token) => query(token, `mutation { reviewApplicationDocument(input: { documentId: "${documentGlobalId}", verified: true }) { applicationDocument { status } userErrors { code } } }`),
   'policies.read': (token) => query(token, '{ creditPolicies(productCode: "PL-STD") { version status } }'),
   'policies.draft': (token) => query(token, `mutation { draftCreditPolicy(input: { productCode: "PL-STD", ruleSet: ${graphqlLiteral(SANDBOX_CREDIT_POLICY)} }) { creditPolicy { version } userErrors { code } } }`),
-  'policies.activate': (token) => query(token, '{ pendingCreditPolicyActivations { version } }'),
+  'policies.activate': (token) => decides(token, 'decideCreditPolicyActivation', { policyId: nowhere('CreditPolicy') }),
   'pricing.read': (token) => query(token, '{ loanProducts(first: 1) { edges { node { code pricing { version rates { grade annualRatePercent } } } } } }'),
   'pricing.draft': (token) => query(token, `mutation { draftProductPricing(input: { productCode: "PL-STD", offerValidityDays: 30, rates: [${['A', 'B', 'C', 'D'].map((grade) => `{ grade: "${grade}", annualRatePercent: "12.5" }`).join(', ')}] }) { productPricing { version } userErrors { code } } }`),
   // Each probe rejects a version of its own, put forward by someone else (a rejection is no four-eyes question).
@@ -177,7 +178,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   },
   'setup.read': (token) => query(token, '{ approvalAuthorityMatrixVersions { version levels { level } } }'),
   'setup.draft': (token) => query(token, 'mutation { draftApprovalAuthorityMatrix(input: { levels: [{ level: "committee", limits: [{ riskGrade: "*" }] }], roles: [{ role: TENANT_ADMIN, levels: ["committee"] }] }) { approvalAuthorityMatrix { version } userErrors { code } } }'),
-  'setup.activate': (token) => query(token, '{ pendingApprovalAuthorityMatrixActivations { version } }'),
+  'setup.activate': (token) => decides(token, 'decideApprovalAuthorityMatrixActivation', { matrixId: nowhere('ApprovalAuthorityMatrix') }),
   'underwriting.recommend': (token) => query(token, '{ underwritingQueue(first: 1) { edges { node { application { id } } } } }'),
   'underwriting.approve': (token) => query(token, '{ approvalAuthority(amount: "5000", riskGrade: "A") { allowed } }'),
   'underwriting.read': (token) => query(token, '{ approvalRequests(first: 1) { edges { node { status } } } policyOverrides(from: "2000-01-01", to: "2000-01-02", first: 1) { edges { node { decidedAt } } } }'),
@@ -210,6 +211,11 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   },
   'autoDebit.manage': (token) => query(token, `mutation { setDebitSettings(input: { companyName: "Authz", companyId: "1234567890", odfiRouting: "121000358", odfiName: "Probe Bank", returnFee: "25" }) { debitSettings { companyName } userErrors { code } } }`),
   'audit.verify': (token) => query(token, '{ auditChainVerification { intact } }'),
+  // Every checkers' queue at once: each is also open to its own checkers, and only these roles read them all.
+  'approvals.read': (token) => queryAll(token, `{ disbursementRequests(first: 1) { edges { node { status requestedBy } } }
+    loanWaiverRequests(first: 1) { edges { node { status requestedBy } } } loanWriteOffRequests(first: 1) { edges { node { status requestedBy } } }
+    loanRestructureRequests(first: 1) { edges { node { status requestedBy } } } pendingCreditPolicyActivations { version }
+    pendingApprovalAuthorityMatrixActivations { version } coLendingVersionsToDecide { version } }`),
   'audit.read': (token) => query(token, '{ auditRecords(first: 1) { edges { node { actor action } } } }'),
   'events.read': (token) => live(token, 'subscription { events(after: "0") { cursor type } }'),
   'events.list': (token) => query(token, '{ events(first: 1) { edges { cursor node { type } } } }'),
@@ -228,6 +234,32 @@ async function live(token: string, document: string): Promise<boolean> {
   } finally {
     await subscription.stop();
   }
+}
+
+/** Allowed when every field answers; refused when any is, each refusal FORBIDDEN. */
+async function queryAll(token: string, document: string): Promise<boolean> {
+  const response = await gql(server.gateway, document, { token });
+  if (!response.errors) return true;
+  expect(new Set(codes(response))).toEqual(new Set(['FORBIDDEN']));
+  return false;
+}
+
+/** A global id of the type that names nothing. */
+const nowhere = (type: string) => encodeGlobalID(type, randomUUID());
+
+/**
+ * A checker's decision on something that does not exist: a role allowed to decide reaches the service, which says
+ * there is no such thing (naming `field`, the input's first unless said); any other is refused FORBIDDEN before it.
+ */
+async function decides(token: string, mutation: string, input: Record<string, unknown>, field = Object.keys(input)[0]!): Promise<boolean> {
+  const response = await gql(server.gateway, `mutation($input: ${mutation.charAt(0).toUpperCase()}${mutation.slice(1)}Input!) { ${mutation}(input: $input) { userErrors { code field } } }`,
+    { token, variables: { input: { ...input, approve: true } } });
+  if (response.errors) {
+    expect(codes(response)).toEqual(['FORBIDDEN']);
+    return false;
+  }
+  expect(response.data![mutation].userErrors).toEqual([expect.objectContaining({ field: `input.${field}` })]);
+  return true;
 }
 
 async function query(token: string, document: string): Promise<boolean> {
