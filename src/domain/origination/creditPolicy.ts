@@ -180,7 +180,8 @@ function amount(value: Amount): Decimal {
   return new Decimal(value);
 }
 
-function gradeFor(ruleSet: CreditRuleSet, score: number | null): GradeBand | null {
+/** The best grade whose minimum score the score reaches; none without a score or below every band. */
+export function gradeFor(ruleSet: CreditRuleSet, score: number | null): GradeBand | null {
   if (score === null) return null;
   return ruleSet.grades.find((band) => score >= band.minScore) ?? null;
 }

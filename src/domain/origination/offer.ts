@@ -43,6 +43,37 @@ export const SANDBOX_PRICING: PricingTable = Object.freeze({
   offerValidityDays: 30,
 });
 
+/** A grade's rate in a pricing table: its own, or the product's current rate where the table says null. */
+function gradeRate(pricing: PricingTable, grade: string, productRate: Decimal): Decimal | undefined {
+  const priced = pricing.ratesByGrade[grade];
+  if (priced === undefined) return undefined;
+  return priced === null ? productRate : new Decimal(priced);
+}
+
+/** The fees a priced loan carries: the pricing's when it sets any, otherwise the product's terms'. */
+function pricedFees(pricing: PricingTable, productFees: LoanTerms['fees']): LoanTerms['fees'] {
+  return pricing.fees
+    ? {
+      perInstalment: new Decimal(pricing.fees.perInstalment),
+      disbursement: pricing.fees.disbursement ? { amount: new Decimal(pricing.fees.disbursement.amount), treatment: pricing.fees.disbursement.treatment } : null,
+    }
+    : productFees;
+}
+
+/**
+ * The terms the credit policy's debt-to-income rule prices the applied-for loan at, before any decision: the
+ * pricing's rate for the grade the applicant's score falls in, or, with no grade (no score, below every band, not
+ * priced), the table's highest rate, so the ratio is never understated; the pricing's fees as an offer carries them.
+ * Without pricing, the product's own terms.
+ */
+export function termsForAffordability(productTerms: LoanTerms, pricing: PricingTable | null, grade: string | null, numberOfRepayments: number): LoanTerms {
+  if (!pricing) return { ...productTerms, numberOfRepayments };
+  const productRate = new Decimal(productTerms.annualRatePercent);
+  const rates = Object.keys(pricing.ratesByGrade).map((g) => gradeRate(pricing, g, productRate)!);
+  const rate = (grade === null ? undefined : gradeRate(pricing, grade, productRate)) ?? (rates.length > 0 ? Decimal.max(...rates) : productRate);
+  return { ...productTerms, annualRatePercent: rate, numberOfRepayments, fees: pricedFees(pricing, productTerms.fees) };
+}
+
 export interface OfferRequest {
   product: LoanProductVersion;
   /** The credit decision (creditPolicy.ts) the offer follows from. */
@@ -111,8 +142,8 @@ export function makeOffer(request: OfferRequest): Offer {
   const grade = decision.riskGrade;
   if (grade === null) throw new InvalidField('decision.riskGrade', 'an offer is priced by risk grade; the decision has none');
   const priced = pricing.ratesByGrade[grade];
-  const rate = priced === null ? product.terms.annualRatePercent.toString() : priced;
-  if (rate === undefined || !/^\d+(\.\d+)?$/.test(rate)) throw new InvalidField(`pricing.ratesByGrade.${grade}`, `the pricing has no rate for grade ${grade}`);
+  if (priced === undefined || (priced !== null && !/^\d+(\.\d+)?$/.test(priced))) throw new InvalidField(`pricing.ratesByGrade.${grade}`, `the pricing has no rate for grade ${grade}`);
+  const rate = gradeRate(pricing, grade, new Decimal(product.terms.annualRatePercent))!;
   if (!isDate(request.decisionDate)) throw new InvalidField('decisionDate', 'the decision date is a business date (YYYY-MM-DD)');
   const validForDays = request.validForDays ?? pricing.offerValidityDays;
   if (!Number.isInteger(validForDays) || validForDays < 1 || validForDays > 366) {
@@ -141,15 +172,10 @@ export function makeOffer(request: OfferRequest): Offer {
   if (amount.gt(gradeMaximum)) [amount, amountCutTo] = [gradeMaximum, 'grade-maximum'];
   if (amount.gt(product.limits.maxPrincipal)) [amount, amountCutTo] = [product.limits.maxPrincipal, 'product-maximum'];
 
-  const fees: LoanTerms['fees'] = pricing.fees
-    ? {
-      perInstalment: new Decimal(pricing.fees.perInstalment),
-      disbursement: pricing.fees.disbursement ? { amount: new Decimal(pricing.fees.disbursement.amount), treatment: pricing.fees.disbursement.treatment } : null,
-    }
-    : product.terms.fees;
+  const fees = pricedFees(pricing, product.terms.fees);
   const partners = request.coLending?.partners ?? [];
-  const blended = partners.length > 0 ? blendedRatePercent(new Decimal(rate), partners) : null;
-  const terms: LoanTerms = { ...product.terms, annualRatePercent: blended ?? new Decimal(rate), numberOfRepayments: request.numberOfRepayments, fees };
+  const blended = partners.length > 0 ? blendedRatePercent(rate, partners) : null;
+  const terms: LoanTerms = { ...product.terms, annualRatePercent: blended ?? rate, numberOfRepayments: request.numberOfRepayments, fees };
   // Below the product's minimum, name the offer's amount (what the request and the decision allow), not a principal nobody gave.
   if (amount.lt(product.limits.minPrincipal)) {
     throw new InvalidField('amount', `the most this decision allows, ${amount.toFixed(places)}, is below the product's minimum of ${product.limits.minPrincipal.toFixed(places)}`);

@@ -11,8 +11,8 @@ import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { productRateBand } from '../../domain/origination/pricing.js';
 import { Decimal } from '../../domain/money.js';
 import { daysBetween } from '../../domain/calendar.js';
-import { evaluatePolicy, type CreditRuleSet, type PolicyDecision, type PolicyInput } from '../../domain/origination/creditPolicy.js';
-import { makeOffer } from '../../domain/origination/offer.js';
+import { evaluatePolicy, gradeFor, type CreditRuleSet, type PolicyDecision, type PolicyInput } from '../../domain/origination/creditPolicy.js';
+import { makeOffer, termsForAffordability } from '../../domain/origination/offer.js';
 import { termsUnderCashRounding } from '../currencies.js';
 import { activePricing, noPricingRefusal, pricingTableOf } from './productPricing.js';
 import type { ApplicationStatus } from '../../domain/origination/applicationStatus.js';
@@ -208,8 +208,14 @@ async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow
   const party = await applicantAsSubmitted(tx, application.id);
   const born = party.applicant.dateOfBirth ?? businessDate;
   const age = Math.floor(daysBetween(born, businessDate) / 365.2425);
-  const version = (await productVersion(tx as unknown as TenantDb, (await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } })), application.productVersion))!;
-  const schedule = generateSchedule({ ...version.terms, numberOfRepayments: application.numberOfRepayments }, { principal: application.amount.toString(), disbursementDate: businessDate });
+  // The instalment the debt-to-income rule counts, priced as the offer would be (docs/origination-rules.md): the
+  // product's current terms under the currency's cash rounding, at the pricing's rate for the applicant's grade.
+  const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
+  const version = (await productVersion(tx as unknown as TenantDb, product))!;
+  const pricing = await activePricing(tx, product.id);
+  const grade = ruleSet ? gradeFor(ruleSet, bureau?.score ?? null)?.grade ?? null : null;
+  const priced = termsForAffordability(await termsUnderCashRounding(tx, version.terms), pricing && pricingTableOf(pricing), grade, application.numberOfRepayments);
+  const schedule = generateSchedule(priced, { principal: application.amount.toString(), disbursementDate: businessDate });
   const windowDays = ruleSet?.rules.reduce((days, rule) => (rule.kind === 'maxRecentApplications' ? Math.max(days, rule.days) : days), 0) || 30;
   const since = dateColumn(addDays(businessDate, -windowDays));
   const [openApplications, recent] = await Promise.all([

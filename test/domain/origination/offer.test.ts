@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal } from '../../../src/domain/money.js';
 import { loanTerms, termsFromJson, type LoanProductVersion, type LoanTermsInput } from '../../../src/domain/servicing/product.js';
-import { makeOffer, SANDBOX_PRICING, type OfferRequest } from '../../../src/domain/origination/offer.js';
+import { makeOffer, SANDBOX_PRICING, termsForAffordability, type OfferRequest } from '../../../src/domain/origination/offer.js';
 
 function product(terms: Partial<LoanTermsInput> = {}): LoanProductVersion {
   return {
@@ -171,5 +171,32 @@ describe('offer properties', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('the terms the debt-to-income rule prices an application at', () => {
+  const terms = product({ fees: { perInstalment: '2.00', disbursement: null } }).terms;
+  const pricing = { version: 2, ratesByGrade: { A: '9.9', B: null, C: '16.9' }, offerValidityDays: 30 };
+
+  it('takes the grade\'s priced rate, the product\'s rate where the grade is priced null, and the highest rate without a grade', () => {
+    expect(termsForAffordability(terms, pricing, 'A', 24).annualRatePercent.toString()).toBe('9.9');
+    expect(termsForAffordability(terms, pricing, 'B', 24).annualRatePercent.toString()).toBe('10');
+    expect(termsForAffordability(terms, pricing, null, 24).annualRatePercent.toString()).toBe('16.9');
+    expect(termsForAffordability(terms, pricing, 'Z', 24).annualRatePercent.toString()).toBe('16.9');
+    expect(termsForAffordability(terms, { ...pricing, ratesByGrade: { A: '4', B: null } }, null, 24).annualRatePercent.toString()).toBe('10');
+    expect(termsForAffordability(terms, pricing, 'A', 24).numberOfRepayments).toBe(24);
+  });
+
+  it('carries the pricing\'s fees when it sets any, the product\'s otherwise; without pricing, the product\'s terms', () => {
+    expect(termsForAffordability(terms, pricing, 'A', 24).fees.perInstalment.toString()).toBe('2');
+    const feed = termsForAffordability(terms, { ...pricing, fees: { perInstalment: '5', disbursement: null } }, 'A', 24);
+    expect(feed.fees.perInstalment.toString()).toBe('5');
+    expect(termsForAffordability(terms, null, 'A', 18)).toEqual({ ...terms, numberOfRepayments: 18 });
+  });
+
+  it('prices at the rate an offer at the same grade gets', () => {
+    const offer = makeOffer(request({ product: product({ fees: { perInstalment: '2.00', disbursement: null } }) }));
+    const affordability = termsForAffordability(product({ fees: { perInstalment: '2.00', disbursement: null } }).terms, SANDBOX_PRICING, 'B', 12);
+    expect(affordability.annualRatePercent.toString()).toBe(offer.annualRatePercent);
   });
 });

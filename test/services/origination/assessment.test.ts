@@ -84,6 +84,9 @@ describe('automated decisions', () => {
     expect(staffView.data!['node'].decisions[0].input).toHaveProperty('duplicates');
     await reproduce(staffView.data!['node'].decisions[0]);
     expect(application.offer).toMatchObject({ status: 'OPEN', amount: '6000.00 USD', annualRatePercent: '9.9', validUntil: '2026-12-31' });
+    // The debt-to-income rule counted the instalment of the loan as it is then offered: grade A's priced rate, not
+    // the product's own.
+    expect(`${staffView.data!['node'].decisions[0].input.instalment} USD`).toBe(application.offer.instalment);
     // No fees on the sandbox product: the APR is the effective annual rate of 9.9 % a month-by-month, above the nominal.
     expect(Number(application.offer.aprPercent)).toBeGreaterThan(9.9);
     expect(Number(application.offer.aprPercent)).toBeLessThan(10.5);
