@@ -13,6 +13,10 @@
 //   times the unit periods in a year, where each flow is discounted over its whole unit periods t and the
 //   fraction f left over as simple interest, 1 / ((1 + f·i)(1 + i)^t) (paragraph (b)(8)); for monthly unit
 //   periods whole months are counted back from the flow and the days left over are divided by 30 ((b)(5)).
+//   The unit period is the payment interval, never more than a year ((b)(4)(i)); a single advance repaid by a
+//   single payment takes its term as the unit period, at most a year ((b)(4)(iii), (b)(5)(vi) and (vii)); a unit
+//   period of days that is a whole number of weeks counts 52 a year ((b)(5)(iv)); and with a yearly unit period the
+//   part left over is its months over 12 when it is whole months, otherwise its days over 365 ((b)(5)(v)).
 //
 // Solving: Newton's method from 10 % a year, in the domain's Decimal, stopping when a step moves the rate by less than
 // 1e-12 (1e-10 percentage points, far below the 0.01 point the published examples are rounded to). When Newton
@@ -38,8 +42,16 @@ export interface LoanCashFlows {
 export type AprMethod =
   /** Directive 2008/48/EC Annex I: annual effective rate. `period` is the equal period counted back before days. */
   | { kind: 'eu'; period?: 'month' | 'week' | 'year' }
-  /** Regulation Z Appendix J, actuarial method: nominal rate over a unit period (normally the payment interval). */
-  | { kind: 'us'; unitPeriod: { every: number; unit: 'months' | 'weeks' | 'days' } };
+  /**
+   * Regulation Z Appendix J, actuarial method: a nominal rate over a unit period. `unitPeriod` is the payment
+   * interval; the unit period itself follows (b)(4) (at most a year; a single payment's term).
+   */
+  | { kind: 'us'; unitPeriod: UsPeriod };
+
+export interface UsPeriod {
+  every: number;
+  unit: 'months' | 'weeks' | 'days';
+}
 
 export interface Apr {
   method: AprMethod['kind'];
@@ -96,8 +108,39 @@ function euTime(start: string, date: string, period: 'month' | 'week' | 'year'):
   return { whole, rest: days === 0 ? new Decimal(0) : new Decimal(days).div(yearEndingOn(anchor)) };
 }
 
+const YEAR: UsPeriod = { every: 12, unit: 'months' };
+
+/**
+ * The unit period Appendix J (b)(4) gives a transaction whose payments come every `interval`: the interval, at most a
+ * year, days that make whole weeks counted as weeks; for one advance repaid by one payment, the term itself (whole
+ * months when it is whole months, otherwise its days), at most a year.
+ */
+export function usUnitPeriod(start: string, advances: number, payments: string[], interval: UsPeriod): UsPeriod {
+  if (advances === 1 && payments.length === 1 && payments[0]! > start) {
+    const end = payments[0]!;
+    const { months, anchor } = monthsBack(start, end);
+    if (months >= 12) return YEAR;
+    if (months > 0 && anchor === start) return { every: months, unit: 'months' };
+    return { every: daysBetween(start, end), unit: 'days' };
+  }
+  const days = interval.unit === 'days' ? interval.every : interval.unit === 'weeks' ? 7 * interval.every : null;
+  if (days !== null) {
+    if (days > 365) return YEAR;
+    return days % 7 === 0 ? { every: days / 7, unit: 'weeks' } : interval;
+  }
+  return interval.every > 12 ? YEAR : interval;
+}
+
 /** US: whole unit periods t and the fraction f from the start of the term to `date` (Appendix J (b)(5)). */
-function usTime(start: string, date: string, unit: { every: number; unit: 'months' | 'weeks' | 'days' }): { whole: number; rest: Decimal } {
+function usTime(start: string, date: string, unit: UsPeriod): { whole: number; rest: Decimal } {
+  if (unit.unit === 'months' && unit.every === 12) {
+    // (b)(5)(v): whole years counted back from the flow; what is left is its months over 12 when it is whole
+    // months, otherwise its days over 365.
+    const { months, anchor } = monthsBack(start, date);
+    const whole = Math.floor(months / 12);
+    if (anchor === start) return { whole, rest: new Decimal(months - whole * 12).div(12) };
+    return { whole, rest: new Decimal(daysBetween(start, addMonths(date, -12 * whole))).div(365) };
+  }
   if (unit.unit === 'months') {
     const { months, anchor } = monthsBack(start, date);
     const whole = Math.floor(months / unit.every);
@@ -111,7 +154,7 @@ function usTime(start: string, date: string, unit: { every: number; unit: 'month
   return { whole, rest: new Decimal(days - whole * length).div(length) };
 }
 
-function unitPeriodsPerYear(unit: { every: number; unit: 'months' | 'weeks' | 'days' }): Decimal {
+function unitPeriodsPerYear(unit: UsPeriod): Decimal {
   if (unit.unit === 'months') return new Decimal(12).div(unit.every);
   if (unit.unit === 'weeks') return new Decimal(52).div(unit.every);
   return new Decimal(365).div(unit.every);
@@ -242,10 +285,11 @@ export function annualPercentageRate(flows: LoanCashFlows, method: AprMethod): A
     const percent = solveRate(euValuation(timed, periodYears), new Decimal('0.1')).times(100).toDecimalPlaces(8, Decimal.ROUND_HALF_UP);
     return { method: 'eu', percent, disclosed: roundApr(percent, 1) };
   }
-  const unit = method.unitPeriod;
-  if (!Number.isInteger(unit.every) || unit.every < 1 || !['months', 'weeks', 'days'].includes(unit.unit)) {
+  const interval = method.unitPeriod;
+  if (!Number.isInteger(interval.every) || interval.every < 1 || !['months', 'weeks', 'days'].includes(interval.unit)) {
     throw new InvalidField('unitPeriod', 'a unit period is a whole number of months, weeks or days');
   }
+  const unit = usUnitPeriod(start, flows.drawdowns.length, flows.repayments.map((flow) => flow.date), interval);
   const timed = signed.map((flow) => ({ amount: flow.amount, ...usTime(start, flow.date, unit) }));
   const perYear = unitPeriodsPerYear(unit);
   const percent = solveRate(usValuation(timed), new Decimal('0.1').div(perYear)).times(perYear).times(100).toDecimalPlaces(8, Decimal.ROUND_HALF_UP);

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { addDays, addMonths, daysInMonth } from '../../../src/domain/calendar.js';
 import { Decimal } from '../../../src/domain/money.js';
-import { annualPercentageRate, scheduleCashFlows, type CashFlow, type LoanCashFlows } from '../../../src/domain/origination/apr.js';
+import { annualPercentageRate, scheduleCashFlows, usUnitPeriod, type CashFlow, type LoanCashFlows } from '../../../src/domain/origination/apr.js';
 import { loanTerms } from '../../../src/domain/servicing/product.js';
 import { annuityPayment, generateSchedule } from '../../../src/domain/servicing/schedule.js';
 
@@ -149,6 +149,39 @@ describe('Regulation Z Appendix J (c) examples (actuarial method)', () => {
   it('(c)(5)(i) single advance, single payment, term in days: 1,000 on 3 January, 1,080 on 15 September: 11.45 %', () => {
     // The unit period is the term, 255 days: i = 0.08, APR = 0.08 × 365 / 255.
     expect(usApr({ date: '1978-01-03', amount: '1000' }, [{ date: '1978-09-15', amount: '1080' }], { every: 255, unit: 'days' })).toBe('11.45');
+  });
+});
+
+describe('Regulation Z Appendix J unit periods beyond the payment interval ((b)(4), (b)(5)(iv) to (vii))', () => {
+  const month = { every: 1, unit: 'months' } as const;
+
+  it('a single advance repaid by a single payment takes the term as its unit period, whatever the payment interval', () => {
+    // 45 days (15 January to 1 March): i = 14.79 / 1,000, APR = i × 365 / 45 = 11.996 %.
+    expect(usApr({ date: '2026-01-15', amount: '1000' }, [{ date: '2026-03-01', amount: '1014.79' }], month)).toBe('12.00');
+    // 17 days: i = 5.59 / 1,000, APR = i × 365 / 17 = 12.002 %.
+    expect(usApr({ date: '2026-01-15', amount: '1000' }, [{ date: '2026-02-01', amount: '1005.59' }], month)).toBe('12.00');
+    // Three whole months: the unit period is the term, 4 a year: i = 30 / 1,000, APR = 12 %.
+    expect(usApr({ date: '2026-01-15', amount: '1000' }, [{ date: '2026-04-15', amount: '1030' }], month)).toBe('12.00');
+    // More than a year: a yearly unit period, the part over a year its days over 365: 1,000 → 1,150 after 1 year
+    // and 45 days solves 1,150 = 1,000 (1 + 45/365 · i)(1 + i), i = 13.1635 %.
+    expect(usApr({ date: '2026-01-15', amount: '1000' }, [{ date: '2027-03-01', amount: '1150' }], month)).toBe('13.16');
+  });
+
+  it('a yearly unit period counts whole years back and the days left over in 365ths', () => {
+    // 1,000 on 15 January 2026; 600 on 1 March 2027 and 2028: t = 1 and 2 years, f = 45/365 each, i = 11.9476 %.
+    const repayments = [{ date: '2027-03-01', amount: '600' }, { date: '2028-03-01', amount: '600' }];
+    expect(usApr({ date: '2026-01-15', amount: '1000' }, repayments, { every: 12, unit: 'months' })).toBe('11.95');
+    // A payment interval longer than a year still has a unit period of one year.
+    expect(usApr({ date: '2026-01-15', amount: '1000' }, repayments, { every: 24, unit: 'months' })).toBe('11.95');
+  });
+
+  it('a payment interval of days that makes whole weeks counts as weeks: 52 a year, not 365 / days', () => {
+    const repayments = weekly('2026-01-15', 26, '86.10', 2);
+    const advance = { date: '2026-01-01', amount: '2000' };
+    expect(usApr(advance, repayments, { every: 14, unit: 'days' })).toBe(usApr(advance, repayments, { every: 2, unit: 'weeks' }));
+    expect(usUnitPeriod('2026-01-01', 1, repayments.map((r) => r.date), { every: 14, unit: 'days' })).toEqual({ every: 2, unit: 'weeks' });
+    expect(usUnitPeriod('2026-01-01', 1, repayments.map((r) => r.date), { every: 10, unit: 'days' })).toEqual({ every: 10, unit: 'days' });
+    expect(usUnitPeriod('2026-01-01', 1, repayments.map((r) => r.date), { every: 60, unit: 'weeks' })).toEqual({ every: 12, unit: 'months' });
   });
 });
 
