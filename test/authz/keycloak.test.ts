@@ -267,6 +267,55 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     });
   });
 
+  it('a person at one lender is never added to another: the same address is refused there, and their token keeps one lender and its roles', async () => {
+    admin.setConfig({ realmName: REALM });
+    const stamp = Date.now();
+    const platformUser = await admin.users.create({ username: `platform-two-${stamp}`, enabled: true, email: `platform-two-${stamp}@lendgraph.example`, emailVerified: true, firstName: 'Plat', lastName: 'Form', credentials: [{ type: 'password', value: PASSWORD, temporary: false }] });
+    const platformRole = await admin.roles.findOneByName({ name: 'platform-admin' });
+    await admin.users.addRealmRoleMappings({ id: platformUser.id, roles: [{ id: platformRole!.id!, name: 'platform-admin' }] });
+    const platform = await login(`platform-two-${stamp}`);
+    const [first, second, third] = [uniqueSlug('kc-one'), uniqueSlug('kc-two'), uniqueSlug('kc-three')];
+    const email = `grace@${first}.example`;
+    const create = (slug: string, firstAdmin = '') => gql(server.gateway,
+      `mutation { createTenant(input: { slug: "${slug}", displayName: "Lender ${slug}", currency: "USD", timeZone: "UTC"${firstAdmin} }) { tenant { status statusReason } userErrors { code } } }`, { token: platform });
+    for (const slug of [first, second]) expect((await create(slug)).data!['createTenant'].tenant.status).toBe('ACTIVE');
+    const INVITE = 'mutation($input: InviteStaffMemberInput!) { inviteStaffMember(input: $input) { staffMember { subject } userErrors { code field reason } } }';
+    const invited = await gql(server.gateway, INVITE, { token: await login(await staffUser(first, 'tenant-admin')), variables: { input: { email, displayName: 'Grace Hopper', roles: ['LOAN_OFFICER'] } } });
+    expect(userErrors(invited, 'inviteStaffMember')).toEqual([]);
+    const subject = invited.data!['inviteStaffMember'].staffMember.subject as string;
+    const placesOf = async () => {
+      admin.setConfig({ realmName: REALM });
+      return {
+        organizations: (await admin.organizations.memberOrganizations({ userId: subject } as never)).map((o) => o.alias),
+        groups: (await admin.users.listGroups({ id: subject })).map((g) => g.path).sort(),
+      };
+    };
+    const before = await placesOf();
+    expect(before).toEqual({ organizations: [first], groups: [`/tenant-${first}/loan-officer`] });
+
+    // Another lender's admin inviting the same address as its tenant admin is refused; nothing changes in Keycloak.
+    const secondAdmin = await login(await staffUser(second, 'tenant-admin'));
+    const refused = await gql(server.gateway, INVITE, { token: secondAdmin, variables: { input: { email, displayName: 'Grace Hopper', roles: ['TENANT_ADMIN'] } } });
+    expect(refused.data!['inviteStaffMember']).toEqual({ staffMember: null, userErrors: [{ code: 'CONFLICT', field: 'input.email', reason: 'EMAIL_AT_ANOTHER_LENDER' }] });
+    expect(await placesOf()).toEqual(before);
+    const staffOfSecond = await gql(server.gateway, '{ staffMembers(first: 10) { edges { node { email } } } }', { token: secondAdmin });
+    expect(staffOfSecond.errors).toBeUndefined();
+    expect(JSON.stringify(staffOfSecond.data)).not.toContain(email);
+
+    // Nor may a new tenant make them its first admin: onboarding fails, undone, and they stay where they were.
+    const onboarded = await create(third, `, firstAdmin: { email: "${email}", name: "Grace Hopper" }`);
+    expect(onboarded.data!['createTenant'].tenant).toMatchObject({ status: 'ONBOARDING_FAILED', statusReason: expect.stringContaining('another lender') });
+    expect(await placesOf()).toEqual(before);
+
+    // Their token names one lender and the role it gave them, nothing more.
+    admin.setConfig({ realmName: REALM });
+    await admin.users.update({ id: subject }, { requiredActions: [] });
+    await admin.users.resetPassword({ id: subject, credential: { type: 'password', value: PASSWORD, temporary: false } });
+    const claims = decodeJwt(await login(email));
+    expect(claims['organization']).toEqual([first]);
+    expect((claims['realm_access'] as { roles: string[] }).roles.filter((role) => (STAFF_ROLES as readonly string[]).includes(role))).toEqual(['loan-officer']);
+  });
+
   describe('onboarding a tenant sets up its side in Keycloak', () => {
     let platform: TestServer;
     let platformAdmin: string;

@@ -6,6 +6,7 @@
 // tenant was their only organization, and ends their sessions, so no refresh succeeds; access tokens already
 // issued stay valid until they expire (the realm's access-token lifespan), since Lendgraph verifies offline.
 import type { InvitedStaff, StaffInvitation } from '../../tenancy/identity.js';
+import { AppError, inputPath } from '../../errors.js';
 import type { Admin } from './realm.js';
 
 export const INVITATION_ACTIONS = ['UPDATE_PASSWORD'];
@@ -31,8 +32,26 @@ export async function placeInRoleGroups(admin: Admin, places: TenantPlaces, user
   }
 }
 
+/**
+ * The existing account for an e-mail address, to be placed in one tenant, or null when there is none. Roles are realm
+ * roles, granted through each tenant's role groups, so one account in two lenders' organizations would carry the
+ * roles one lender gave it into the other: a person at two lenders has two accounts (docs/decisions.md), and an
+ * address whose account is already at another lender is refused, naming `field`, before anything is changed.
+ */
+export async function accountInTenantOnly(admin: Admin, organizationId: string, email: string, field: string): Promise<{ id: string } | null> {
+  const [user] = await admin.users.find({ email, exact: true });
+  if (!user) return null;
+  const memberships = await admin.organizations.memberOrganizations({ userId: user.id! } as never);
+  if (memberships.some((org) => org.id !== organizationId)) {
+    throw new AppError('CONFLICT', 'this e-mail address already has an account at another lender on this platform; a person who works for two lenders has an account with each, under a different address: use another address', {
+      field: inputPath(field), reason: 'EMAIL_AT_ANOTHER_LENDER',
+    });
+  }
+  return { id: user.id! };
+}
+
 export async function inviteStaffUser(admin: Admin, places: TenantPlaces, tenant: string, person: StaffInvitation): Promise<InvitedStaff> {
-  let [user] = await admin.users.find({ email: person.email, exact: true });
+  let user = await accountInTenantOnly(admin, places.organizationId, person.email, 'email');
   if (!user) {
     const [first, ...rest] = person.displayName.trim().split(/\s+/);
     const created = await admin.users.create({

@@ -4,7 +4,7 @@
 // removeTenant undoes them all for compensation.
 import { STAFF_ROLES } from '../roles.js';
 import type { FirstAdmin, IdentityProvider, InvitedStaff, StaffInvitation } from '../../tenancy/identity.js';
-import { bringBackToTenant, inviteStaffUser, placeInRoleGroups, takeOutOfTenant, type TenantPlaces } from './staff.js';
+import { accountInTenantOnly, bringBackToTenant, inviteStaffUser, placeInRoleGroups, takeOutOfTenant, type TenantPlaces } from './staff.js';
 import { REALM, type Admin } from './realm.js';
 import { registerPartnerClient, rotatePartnerSecret } from './partners.js';
 import { partnerClientId } from '../partnerClient.js';
@@ -58,7 +58,7 @@ export class KeycloakTenantIdentity implements IdentityProvider {
     }
 
     if (firstAdmin) {
-      let [user] = await admin.users.find({ email: firstAdmin.email, exact: true });
+      let user = await accountInTenantOnly(admin, organization!.id!, firstAdmin.email, 'firstAdmin.email');
       if (!user) {
         const [first, ...rest] = firstAdmin.name.trim().split(/\s+/);
         const created = await admin.users.create({
