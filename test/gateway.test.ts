@@ -9,6 +9,7 @@ import { subscribe, until } from './support/ws.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { SANDBOX_COUNTS } from '../src/tenancy/sandboxSeed.js';
 import { parse } from 'graphql';
+import { importJWK, SignJWT } from 'jose';
 import { MAX_NODE_IDS, querySize } from '../src/graph/limits.js';
 import { migrateAll } from '../src/tenancy/migrations.js';
 import { readinessCheck } from '../src/readiness.js';
@@ -258,6 +259,19 @@ describe('authentication and tenant selection', () => {
     expect(codes(crossed)).toEqual(['FORBIDDEN']);
     const ghost = await devToken(server.runtime, 'finance', 'ghost-lender');
     expect(codes(await gql(server.gateway, PARTIES, { token: ghost }))).toEqual(['FORBIDDEN']);
+  });
+
+  it('a staff token naming two lenders is refused whichever it selects: its roles could be either\'s', async () => {
+    const key = server.runtime.devKey!;
+    const now = Math.floor(Date.now() / 1000);
+    const both = await new SignJWT({ typ: 'Bearer', azp: 'lendgraph-dev', realm_access: { roles: ['tenant-admin'] }, organization: [tenant.slug, other.slug] })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' }).setIssuer(server.runtime.config.issuer).setAudience(server.runtime.config.AUTH_AUDIENCE)
+      .setSubject('two-lenders').setIssuedAt(now).setNotBefore(now).setExpirationTime(now + 600).sign(await importJWK(key.privateJwk, 'RS256'));
+    for (const chosen of [tenant.slug, other.slug, undefined]) {
+      const refused = await gql(server.gateway, PARTIES, { token: both, ...(chosen ? { tenant: chosen } : {}) });
+      expect(codes(refused)).toEqual(['FORBIDDEN']);
+      expect(refused.data ?? null).toBeNull();
+    }
   });
 
   it('node(id:) never returns another tenant\'s object', async () => {

@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import { isBehind } from '../tenancy/migrations.js';
 import type { Principal } from './principal.js';
+import { STAFF_ROLES } from './roles.js';
 
 export interface TenantLookup {
   findBySlug(slug: string): Promise<TenantRecord | null>;
@@ -30,6 +31,11 @@ export async function resolveTenant(
   if (!principal) {
     if (selector) throw new AppError('UNAUTHENTICATED', 'a tenant can only be selected with a valid token');
     return null;
+  }
+  // A person works for one lender per account: staff roles are realm roles, not per organization, so an account in
+  // two lenders' organizations would carry the roles one gave it into the other. Such a token is refused outright.
+  if (principal.tenants.length > 1 && principal.roles.some((role) => STAFF_ROLES.includes(role))) {
+    throw new AppError('FORBIDDEN', 'this account belongs to more than one lender, so its roles cannot be told apart: a person who works for two lenders has an account with each');
   }
   let slug: string | undefined;
   if (selector) {
