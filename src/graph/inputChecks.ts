@@ -166,6 +166,7 @@ function refusalIn(check: Check, value: unknown, type: GraphQLInputType, name: s
     }
     return null;
   }
+  if (isScalarType(named) && named.name === 'JSON') return jsonRefusal(value, name);
   if (!isScalarType(named) || typeof value !== 'string') return null;
   if (named.name === 'ID') {
     let good = check.goodIds?.get(idRule);
@@ -180,6 +181,46 @@ function refusalIn(check: Check, value: unknown, type: GraphQLInputType, name: s
   const problem = textProblem(value, name);
   if (problem) return refusal((field) => `${field} ${problem}`);
   if (required && value.trim().length === 0) return refusal((field) => `${field} must not be blank`);
+  return null;
+}
+
+/** How deep a JSON value may nest: a credit policy's rule set needs a handful of levels. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Why a JSON value (a credit policy's rule set) cannot be taken: a key or string PostgreSQL cannot store or that is not
+ * Unicode, nesting deeper than MAX_JSON_DEPTH, or more text in all than the field's limit (its keys and strings, as
+ * characters, plus a character for every other value). Walked without recursion, so no depth of nesting can exhaust
+ * the stack before it is refused.
+ */
+function jsonRefusal(value: unknown, name: string): Refusal | null {
+  const max = maxLengthOf(name);
+  let size = 0;
+  const stack: { value: unknown; depth: number; at: (string | number)[] }[] = [{ value, depth: 0, at: [] }];
+  const refused = (at: (string | number)[], because: (field: string) => string): Refusal => ({ at: [...at].reverse(), because });
+  while (stack.length > 0) {
+    const { value: item, depth, at } = stack.pop()!;
+    if (typeof item === 'string') {
+      size += item.length;
+      if (item.includes('\u0000')) return refused(at, (field) => `${field} must not contain NUL characters`);
+      if (/\p{Cs}/u.test(item)) return refused(at, (field) => `${field} must be valid Unicode (it has a lone surrogate)`);
+    } else if (item !== null && typeof item === 'object') {
+      if (depth >= MAX_JSON_DEPTH) return refused(at, (field) => `${field} nests deeper than ${MAX_JSON_DEPTH} levels`);
+      const entries: [string | number, unknown][] = Array.isArray(item) ? item.map((element, k) => [k, element]) : Object.entries(item);
+      size += 2;
+      for (const [key, element] of entries) {
+        if (typeof key === 'string') {
+          size += key.length;
+          if (key.includes('\u0000')) return refused(at, (field) => `${field} must not have a key with NUL characters`);
+          if (/\p{Cs}/u.test(key)) return refused(at, (field) => `${field} must not have a key that is not valid Unicode`);
+        }
+        stack.push({ value: element, depth: depth + 1, at: [...at, key] });
+      }
+    } else {
+      size += 1;
+    }
+    if (size > max) return refusal((field) => `${field} must be at most ${max.toLocaleString('en')} characters of JSON text`);
+  }
   return null;
 }
 

@@ -23,7 +23,8 @@ import {
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import type { Role } from '../../src/authz/roles.js';
 import { ERROR_CODES } from '../../src/errors.js';
-import { maxLengthOf } from '../../src/graph/inputChecks.js';
+import { MAX_JSON_DEPTH, maxLengthOf } from '../../src/graph/inputChecks.js';
+import { SANDBOX_CREDIT_POLICY } from '../../src/domain/origination/creditPolicy.js';
 import { quoteIdent } from '../../src/tenancy/schemaNames.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, type GraphQLResponse, type TestServer } from '../support/harness.js';
 
@@ -352,6 +353,38 @@ describe('the cases seen from outside', () => {
     expect(mixed.errors).toBeUndefined();
     // Another tenant's loan is nobody here: null, like one that does not exist.
     expect(mixed.data!['nodes']).toEqual([{ id: ownIds.get('Loan') }, null, null]);
+  });
+
+  it('credit policy rule sets (JSON): NUL and lone surrogates in values or keys, nesting past the limit and more text than the limit are refused naming the place; nothing is written', async () => {
+    const admin = tokenOf('tenant-admin');
+    const DRAFT = `mutation($input: DraftCreditPolicyInput!) { draftCreditPolicy(input: $input) { creditPolicy { id } userErrors { code field message } } }`;
+    const good = { ...structuredClone(SANDBOX_CREDIT_POLICY), currency: 'USD' } as unknown as Record<string, unknown>;
+    // Nesting this deep is written out by hand: JSON.stringify here would run out of stack before the server does.
+    const DEEP = '__nested__';
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['a NUL in a value', { ...good, policy: 'pol\u0000icy' }, 'input.ruleSet.policy'],
+      ['a NUL in a key', { ...good, ['x\u0000y']: 1 }, 'input.ruleSet'],
+      ['a lone surrogate', { ...good, policy: 'pol\ud800' }, 'input.ruleSet.policy'],
+      ['a lone surrogate in a rule', { ...good, rules: [{ ...(good['rules'] as object[])[0], reasonCode: 'X\udc00' }] }, 'input.ruleSet.rules[0].reasonCode'],
+      ['nesting 100,000 deep', { ...good, extra: DEEP }, `input.ruleSet.extra${'[0]'.repeat(MAX_JSON_DEPTH - 1)}`],
+      ['a million characters', { ...good, note: 'x'.repeat(1_000_000) }, 'input.ruleSet'],
+    ];
+    const before = await writtenRows();
+    for (const [name, ruleSet, field] of cases) {
+      const sent = await fetch(server.gateway.graphqlUrl, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query: DRAFT, variables: { input: { productCode: 'PL-STD', ruleSet } } }).replace(`"${DEEP}"`, deep),
+      });
+      const body = await sent.json() as Pick<GraphQLResponse, 'data' | 'errors'>;
+      const response: GraphQLResponse = { status: sent.status, headers: sent.headers, data: body.data, errors: body.errors };
+      expectTyped(response, name);
+      expect(fieldsOf(response, 'draftCreditPolicy'), name).toEqual([['BAD_USER_INPUT', field]]);
+    }
+    expect(await writtenRows()).toBe(before);
+    // The same rule set without them is taken.
+    const taken = await gql(server.gateway, DRAFT, { token: admin, variables: { input: { productCode: 'PL-STD', ruleSet: good } } });
+    expect(taken.data!['draftCreditPolicy'].userErrors).toEqual([]);
   });
 
   it('payments: a malformed id or a blank channel in a file names its row; blank and 1 MB strings are refused; nothing is written', async () => {
