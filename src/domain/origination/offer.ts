@@ -74,6 +74,9 @@ export function termsForAffordability(productTerms: LoanTerms, pricing: PricingT
   return { ...productTerms, annualRatePercent: rate, numberOfRepayments, fees: pricedFees(pricing, productTerms.fees) };
 }
 
+/** The highest APR an offer states (its column holds 99,999.9999): beyond it, fees have swallowed the loan. */
+export const MAX_OFFER_APR_PERCENT = new Decimal('99999.9999');
+
 export interface OfferRequest {
   product: LoanProductVersion;
   /** The credit decision (creditPolicy.ts) the offer follows from. */
@@ -186,6 +189,9 @@ export function makeOffer(request: OfferRequest): Offer {
   const method: AprMethod =
     request.aprMethod === 'us' ? { kind: 'us', unitPeriod: terms.repaymentEvery } : { kind: 'eu', period: terms.repaymentEvery.unit === 'weeks' ? 'week' : 'month' };
   const apr = annualPercentageRate(scheduleCashFlows(schedule, disbursementDate, feesOnDates), method);
+  if (apr.percent.gt(MAX_OFFER_APR_PERCENT)) {
+    throw new InvalidField('apr', `the APR would be ${apr.disclosed} %, more than the ${MAX_OFFER_APR_PERCENT.toFixed()} % an offer can state: the fees are out of proportion to the amount`);
+  }
   const totalRepayable = feesOnDates.reduce((sum, fee) => sum.plus(fee.amount), schedule.totals.total);
   const first = schedule.instalments[0]!;
   const disbursementFee = terms.fees.disbursement;

@@ -178,9 +178,15 @@ export async function completeAssessment(tx: Tx, command: CommandContext, busine
   const policy = await tx.creditPolicy.findFirst({ where: { productId: application.productId, status: 'active' } });
   const ruleSet = (policy?.ruleSet ?? null) as unknown as CreditRuleSet | null;
   const input = await policyInput(tx, application, checks, businessDate, ruleSet);
-  const decision: PolicyDecision = ruleSet
+  let decision: PolicyDecision = ruleSet
     ? evaluatePolicy(ruleSet, input)
     : { policy: 'none', version: 0, outcome: 'REFER', reasons: [{ code: 'NO_ACTIVE_POLICY' as never, message: 'the product has no active credit policy: an underwriter decides' }], riskGrade: null, maxAmount: '0', rules: [] };
+  // An approval the lender's set-up cannot make an offer on goes to an underwriter, saying why, rather than failing
+  // the submission after it was written and leaving the application in its checks.
+  const offered = decision.outcome === 'APPROVE' ? await pricedOrRefused(tx, businessDate, application, decision) : null;
+  if (offered && 'refused' in offered) {
+    decision = { ...decision, outcome: 'REFER', reasons: [...decision.reasons, { code: 'NO_OFFER_POSSIBLE' as never, message: `the policy approves it, but ${offered.refused.message}` }] };
+  }
   const decisionId = randomUUID();
   await tx.applicationDecision.create({
     data: {
@@ -194,7 +200,7 @@ export async function completeAssessment(tx: Tx, command: CommandContext, busine
   const decided = await transition(tx, application, event, 'policy', command.now, decision.reasons.map((r) => r.code).join(', ') || null, { decision: summary });
   out.events.push(decided.event);
   out.audit.push({ ...decided.audit, after: { ...(decided.audit.after as object), decision: summary } });
-  if (decision.outcome === 'APPROVE') out.events.push(...(await offerFor(tx, command, businessDate, application, decisionId, decision, false)).events);
+  if (offered && 'priced' in offered) out.events.push(...(await offerFor(tx, command, businessDate, application, decisionId, decision, false, offered.priced)).events);
   return out;
 }
 
@@ -252,29 +258,59 @@ async function coLendingOf(tx: Tx, arrangementId: string, businessDate: string) 
   return { arrangementId, version: version.version, sharePercent: terms.sharePercent, partnerRatePercent: terms.partnerRatePercent };
 }
 
+type OfferDecision = Pick<PolicyDecision, 'policy' | 'version' | 'outcome' | 'riskGrade' | 'maxAmount'>;
+
 /**
- * The offer on an approved decision, priced by grade with the product's active pricing on the product's current
- * terms (not those of when the application was made); any earlier open offer is superseded. The offer records the
- * pricing and terms versions it used. A product nobody has priced gets no offer: the command is refused, naming it.
+ * The offer an approved decision gets, priced but not written: by grade with the product's active pricing on the
+ * product's current terms (not those of when the application was made). When none can be made — no pricing, a
+ * co-lending arrangement not in force, or terms the offer's rules refuse (the most the grade lends is below the
+ * product's minimum, fees that leave no APR an offer can state) — a CONFLICT says why: the lender's set-up, never
+ * the caller's input, stands in the way.
  */
-export async function offerFor(
-  tx: Tx, command: CommandContext, businessDate: string, application: ApplicationRow, decisionId: string,
-  decision: Pick<PolicyDecision, 'policy' | 'version' | 'outcome' | 'riskGrade' | 'maxAmount'>, referralApproved: boolean,
-): Promise<Outcome> {
+async function priceOffer(tx: Tx, businessDate: string, application: ApplicationRow, decision: OfferDecision, referralApproved: boolean) {
   const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
   const version = (await productVersion(tx as unknown as TenantDb, product))!;
   const pricing = await activePricing(tx, product.id);
   if (!pricing) throw noPricingRefusal(product.code);
   const coLent = application.coLendingArrangementId ? await coLendingOf(tx, application.coLendingArrangementId, businessDate) : null;
-  const offer = makeOffer({
-    product: {
-      code: product.code, version: version.version, terms: await termsUnderCashRounding(tx, version.terms),
-      limits: { ...productLimitsOf(product), annualRatePercent: productRateBand(product) },
-    },
-    decision, referralApproved, pricing: pricingTableOf(pricing), requestedAmount: application.amount.toString(), numberOfRepayments: application.numberOfRepayments,
-    decisionDate: businessDate,
-    coLending: coLent && { partners: [coLent] },
-  });
+  try {
+    const offer = makeOffer({
+      product: {
+        code: product.code, version: version.version, terms: await termsUnderCashRounding(tx, version.terms),
+        limits: { ...productLimitsOf(product), annualRatePercent: productRateBand(product) },
+      },
+      decision, referralApproved, pricing: pricingTableOf(pricing), requestedAmount: application.amount.toString(), numberOfRepayments: application.numberOfRepayments,
+      decisionDate: businessDate,
+      coLending: coLent && { partners: [coLent] },
+    });
+    return { offer, version, pricing, coLent };
+  } catch (error) {
+    if (!(error instanceof InvalidField)) throw error;
+    throw new AppError('CONFLICT', `no offer can be made on product ${product.code} for this application: ${error.message}`, { reason: 'NO_OFFER_POSSIBLE' });
+  }
+}
+
+type PricedOffer = Awaited<ReturnType<typeof priceOffer>>;
+
+/** An approved decision's offer, priced, or why none can be made (priceOffer's refusal). */
+async function pricedOrRefused(tx: Tx, businessDate: string, application: ApplicationRow, decision: OfferDecision): Promise<{ priced: PricedOffer } | { refused: AppError }> {
+  try {
+    return { priced: await priceOffer(tx, businessDate, application, decision, false) };
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'CONFLICT') return { refused: error };
+    throw error;
+  }
+}
+
+/**
+ * The offer on an approved decision (priceOffer), written; any earlier open offer is superseded. The offer records
+ * the pricing and terms versions it used. When none can be made the command is refused, saying why.
+ */
+export async function offerFor(
+  tx: Tx, command: CommandContext, businessDate: string, application: ApplicationRow, decisionId: string,
+  decision: OfferDecision, referralApproved: boolean, priced?: PricedOffer,
+): Promise<Outcome> {
+  const { offer, version, pricing, coLent } = priced ?? await priceOffer(tx, businessDate, application, decision, referralApproved);
   await tx.applicationOffer.updateMany({ where: { applicationId: application.id, status: 'open' }, data: { status: 'superseded' } });
   const offerId = randomUUID();
   await tx.applicationOffer.create({

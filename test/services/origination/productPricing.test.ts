@@ -214,3 +214,35 @@ describe('a lender that has not priced its product', () => {
     expect(read.data!['loanProducts'].edges).toEqual([{ node: { code: 'PL-STD', pricing: null, pricingVersions: [] } }]);
   });
 });
+
+describe('pricing that leaves no offer possible', () => {
+  it('an approval it cannot make an offer on is referred to an underwriter, saying why: nothing fails after the application is written', async () => {
+    const lender = await createTenant(server.runtime, uniqueSlug('unofferable'), { sandbox: true, businessDate: '2026-12-01' });
+    const [maker, checker, clerk] = await Promise.all([
+      devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'maker-1' }),
+      devToken(server.runtime, 'credit-approver', lender.slug, { subject: 'checker-1' }),
+      devToken(server.runtime, 'loan-officer', lender.slug, { subject: 'clerk-1' }),
+    ]);
+    // A disbursement fee deducted that swallows a loan of 10,000 (1 paid out) or nearly one of 12,000 (2,001 paid out).
+    const drafted = pricingOf(await gql(server.gateway, DRAFT, { token: maker, variables: { input: {
+      productCode: 'PL-STD', rates: SANDBOX_RATES, offerValidityDays: 30, disbursementFee: '9999', disbursementFeeTreatment: 'DEDUCTED',
+    } } }), 'draftProductPricing');
+    pricingOf(await gql(server.gateway, REQUEST, { token: maker, variables: { input: { pricingId: drafted['id'] } } }), 'requestProductPricingActivation');
+    pricingOf(await gql(server.gateway, DECIDE, { token: checker, variables: { input: { pricingId: drafted['id'], approve: true } } }), 'decideProductPricingActivation');
+    for (const [amount, why] of [['10000', 'no APR'], ['12000', 'more than the 99999.9999 %']] as const) {
+      const response = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) {
+        application { status decisions { outcome reasons { code message } } offer { id } } ${USER_ERRORS} } }`, { token: clerk, variables: { input: {
+        productCode: 'PL-STD', amount, numberOfRepayments: 6, purpose: 'home improvement', applicant: applicant(), declaredMonthlyIncome: '90000', monthlyDebtPayments: '100', employer: 'Acme Corp', submit: true,
+      } } });
+      expect(response.errors, amount).toBeUndefined();
+      expect(userErrors(response, 'createApplication'), amount).toEqual([]);
+      const application = response.data!['createApplication'].application;
+      expect(application.status, amount).toBe('REFERRED');
+      expect(application.offer, amount).toBeNull();
+      const [decision] = application.decisions;
+      expect(decision.outcome).toBe('REFER');
+      expect(decision.reasons.map((r: { code: string }) => r.code)).toEqual(['NO_OFFER_POSSIBLE']);
+      expect(decision.reasons[0].message).toContain(why);
+    }
+  });
+});
