@@ -119,6 +119,11 @@ export class InvalidField extends Error {
  * GraphQL itself and the argument checks name list items. Every error that names a service's field names it
  * through here, so a caller meets one path style.
  */
+/** A noun with its indefinite article, as messages name things: "an Application", "a Loan", "an active tenant". */
+export function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
 export function inputPath(field: string): string {
   return `input.${field.replace(/\.(\d+)(?=\.|$)/g, '[$1]')}`;
 }

@@ -3,7 +3,7 @@
 // chain's order, by who, what and which record.
 import { builder } from './builder.js';
 import { verifyAuditChain, type ChainVerification } from '../commands/auditTrail.js';
-import { badInput } from '../errors.js';
+import { badInput, withArticle } from '../errors.js';
 import { decodeGlobalId } from '../domain/globalId.js';
 import { keysetConnection, connectionTypes } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -74,7 +74,7 @@ builder.queryField('auditRecords', (t) =>
       }
       const global = args.entityId != null ? decodeGlobalId(args.entityId) : null;
       const entityType = args.entityType ?? global?.typename ?? null;
-      if (global && args.entityType != null && global.typename !== args.entityType) throw badInput('entityId', `entityId is the id of a ${global.typename}, not of a ${args.entityType}`);
+      if (global && args.entityType != null && global.typename !== args.entityType) throw badInput('entityId', `entityId is the id of ${withArticle(global.typename)}, not of ${withArticle(args.entityType)}`);
       const entityId = global ? global.id : args.entityId ?? null;
       const action = args.action == null ? {} : args.action.endsWith('.*') ? { action: { startsWith: args.action.slice(0, -1) } } : { action: args.action };
       return keysetConnection(context, args, (row: AuditRecordRow) => String(row.seq), SEQ_KEY, ({ after, before, limit, inverted }) =>

@@ -4,7 +4,7 @@
 // every event of their tenant. What each type's payload holds is docs/events.md.
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from './builder.js';
-import { AppError, badInput } from '../errors.js';
+import { AppError, badInput, withArticle } from '../errors.js';
 import type { FeedEvent, FeedFilter } from '../events/outboxFeed.js';
 import { FeedStoppedError, SlowConsumerError } from '../events/outboxFeed.js';
 import { isEventTypePattern } from '../events/webhooks/subscriptions.js';
@@ -36,7 +36,7 @@ function visibleEvents(context: GraphContext, filter: { aggregateType?: string |
   if (filter.aggregateId != null) {
     const aggregate = cataloguedAggregateOf(filter.aggregateId);
     if (aggregate === null) throw badInput('aggregateId', 'aggregateId must be the global id of something events happen to, as node(id:) takes it (an event\'s aggregateId)');
-    if (filter.aggregateType != null && aggregate !== filter.aggregateType) throw badInput('aggregateId', `aggregateId is the id of a ${aggregate}, not of a ${filter.aggregateType}`);
+    if (filter.aggregateType != null && aggregate !== filter.aggregateType) throw badInput('aggregateId', `aggregateId is the id of ${withArticle(aggregate)}, not of ${withArticle(filter.aggregateType)}`);
   }
   return {
     ...(filter.aggregateType ? { aggregateType: filter.aggregateType } : {}),

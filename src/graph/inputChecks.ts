@@ -19,7 +19,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import { badInput } from '../errors.js';
+import { badInput, withArticle } from '../errors.js';
 
 /** The longest string any field takes unless named in MAX_LENGTH. */
 export const DEFAULT_MAX_LENGTH = 200;
@@ -112,7 +112,7 @@ const refusal = (because: (field: string) => string): Refusal => ({ at: [], beca
 function globalIdRefusal(value: string, rule: IdRule, nodeTypes: ReadonlySet<string>): Refusal | null {
   const refuse = (why: string) => {
     const expected = rule.types ? rule.types.join(' or ') : 'an object';
-    return refusal((field) => `${field} ${why}: give the \`id\` of ${rule.types ? `a ${expected}` : expected} as this API returned it`);
+    return refusal((field) => `${field} ${why}: give the \`id\` of ${rule.types ? withArticle(expected) : expected} as this API returned it`);
   };
   if (value.length === 0 || value.length > MAX_ID_LENGTH) return refuse('is not a global id');
   let decoded: { typename: string; id: string };
@@ -122,7 +122,7 @@ function globalIdRefusal(value: string, rule: IdRule, nodeTypes: ReadonlySet<str
     return refuse('is not a global id');
   }
   if (!nodeTypes.has(decoded.typename)) return refuse('is not a global id');
-  if (rule.types && !rule.types.includes(decoded.typename)) return refuse(`is the id of a ${decoded.typename}`);
+  if (rule.types && !rule.types.includes(decoded.typename)) return refuse(`is the id of ${withArticle(decoded.typename)}`);
   if (!UUID.test(decoded.id)) return refuse('is not a global id');
   return null;
 }

@@ -347,6 +347,11 @@ describe('the cases seen from outside', () => {
       token: tokenOf('tenant-admin'), variables: { ids: [ownIds.get('Loan'), randomUUID(), foreignLoanId] },
     });
     expect(fieldsOf(nodes)).toEqual([['BAD_USER_INPUT', 'ids[1]']]);
+    // Named in plain English, whatever the type's first letter.
+    const wrongType = await gql(server.gateway, 'mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { application { id } userErrors { message } } }', {
+      token: tokenOf('tenant-admin'), variables: { input: { applicationId: ownIds.get('Loan') } },
+    });
+    expect(wrongType.data!['submitApplication'].userErrors).toEqual([{ message: 'input.applicationId is the id of a Loan: give the `id` of an Application as this API returned it' }]);
     const mixed = await gql(server.gateway, 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', {
       token: tokenOf('tenant-admin'), variables: { ids: [ownIds.get('Loan'), foreignLoanId, encodeGlobalID('ApprovalRequest', randomUUID())] },
     });

@@ -7,7 +7,7 @@
 // one payslip or identity document presented for two people is a classic sign of fraud.
 // Every write is one command: the record, its content, an event the originating partner sees, an audit record.
 import { randomUUID } from 'node:crypto';
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, InvalidField, withArticle } from '../../errors.js';
 import { FINAL_APPLICATION_STATUSES, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
@@ -201,7 +201,7 @@ export async function reviewDocument(db: TenantDb, command: CommandContext, docu
     const document = await tx.applicationDocument.findUnique({ where: { id: documentId } });
     if (!document) throw new InvalidField('documentId', 'no document with that id');
     if (!['uploaded', 'verified', 'rejected'].includes(document.status)) {
-      throw new AppError('CONFLICT', `a ${document.status} document is not reviewed`, { reason: 'NOT_REVIEWABLE' });
+      throw new AppError('CONFLICT', `${withArticle(document.status)} document is not reviewed`, { reason: 'NOT_REVIEWABLE' });
     }
     const application = await tx.application.findUniqueOrThrow({ where: { id: document.applicationId } });
     const status = verified ? 'verified' : 'rejected';
