@@ -494,8 +494,12 @@ function graphqlRoute(app: express.Express, runtime: Runtime, apollo: ApolloServ
     if (res.headersSent) return next(error);
     const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status !== 500) {
-      const message = error.type === 'entity.too.large' ? `the request body is larger than ${error.limit ?? config.MAX_REQUEST_BYTES} bytes` : 'the request could not be read';
-      res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+      // Too large: the limit that applied. Otherwise the body is not JSON, or in a charset or content-encoding the server
+      // does not read (415): not a GraphQL request.
+      const tooLarge = error.type === 'entity.too.large';
+      const limit = error.limit ?? config.MAX_REQUEST_BYTES;
+      const message = tooLarge ? `the request body is larger than ${limit} bytes` : 'the request could not be read: send a JSON body in UTF-8, uncompressed or gzip or deflate';
+      res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT', ...(tooLarge ? { reason: 'REQUEST_TOO_LARGE', limit } : { reason: 'BAD_REQUEST' }) } }] });
       return;
     }
     const correlationId = randomUUID();

@@ -443,10 +443,18 @@ describe('requests the API cannot read', () => {
     });
     expect(big.status).toBe(413);
     const text = await big.text();
-    expect(JSON.parse(text)).toEqual({ errors: [{ message: expect.stringMatching(/larger than/), extensions: { code: 'BAD_USER_INPUT' } }] });
+    expect(JSON.parse(text)).toEqual({ errors: [{ message: expect.stringMatching(/larger than/), extensions: { code: 'BAD_USER_INPUT', reason: 'REQUEST_TOO_LARGE', limit: server.runtime.config.MAX_REQUEST_BYTES } }] });
     expect(text).not.toMatch(/at .*\.js|node_modules/);
     const malformed = await fetch(server.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(malformed.status).toBe(400);
-    expect(await malformed.text()).not.toMatch(/at .*\.js|node_modules/);
+    const unreadable = await malformed.text();
+    expect(unreadable).not.toMatch(/at .*\.js|node_modules/);
+    expect(JSON.parse(unreadable)).toEqual({ errors: [{ message: expect.stringMatching(/could not be read/), extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST' } }] });
+    // A charset or an encoding it does not read: 415, in the same shape.
+    for (const headers of [{ 'content-type': 'application/json; charset=latin1' }, { 'content-type': 'application/json', 'content-encoding': 'br-nonsense' }] as Record<string, string>[]) {
+      const refused = await fetch(server.gateway.graphqlUrl, { method: 'POST', headers, body: '{"query": "{ __typename }"}' });
+      expect(refused.status, JSON.stringify(headers)).toBe(415);
+      expect(await refused.json()).toEqual({ errors: [{ message: expect.stringMatching(/could not be read/), extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST' } }] });
+    }
   });
 });

@@ -103,7 +103,8 @@ describe('limits checked before an operation runs', () => {
     expect(health.status).toBe(200);
     for (const refused of await Promise.all(attacks)) {
       expect(refused.status).toBe(413);
-      expect(refused.errors).toEqual([{ message: `the request body is larger than ${server.runtime.config.MAX_ANONYMOUS_REQUEST_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }]);
+      expect(refused.errors).toEqual([{ message: `the request body is larger than ${server.runtime.config.MAX_ANONYMOUS_REQUEST_BYTES} bytes`,
+        extensions: { code: 'BAD_USER_INPUT', reason: 'REQUEST_TOO_LARGE', limit: server.runtime.config.MAX_ANONYMOUS_REQUEST_BYTES } }]);
     }
     const token = await devToken(server.runtime, 'finance', tenant.slug);
     const parsed = await gql(server.gateway, hostile, { token });
