@@ -15,7 +15,7 @@ import { InvalidField } from '../../errors.js';
 import { addDays, isDate } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 import { assertValidTerms, assertWithinProduct, termsToJson, type LoanProductVersion, type LoanTerms } from '../servicing/product.js';
-import { generateSchedule } from '../servicing/schedule.js';
+import { coarseScheduleProblem, generateSchedule } from '../servicing/schedule.js';
 import { blendedRatePercent } from '../servicing/coLending.js';
 import { annualPercentageRate, scheduleCashFlows, type AprMethod } from './apr.js';
 import type { PolicyDecision } from './creditPolicy.js';
@@ -185,6 +185,8 @@ export function makeOffer(request: OfferRequest): Offer {
   }
   assertWithinProduct(product.limits, { principal: amount, numberOfRepayments: terms.numberOfRepayments, every: terms.repaymentEvery, annualRatePercent: terms.annualRatePercent });
   const schedule = generateSchedule(terms, { principal: amount, disbursementDate, firstRepaymentDate: request.firstRepaymentDate });
+  const coarse = coarseScheduleProblem(schedule, terms.instalmentMultiple);
+  if (coarse) throw new InvalidField('instalmentMultiple', coarse);
   const feesOnDates = terms.feesOnDates ?? [];
   const method: AprMethod =
     request.aprMethod === 'us' ? { kind: 'us', unitPeriod: terms.repaymentEvery } : { kind: 'eu', period: terms.repaymentEvery.unit === 'weeks' ? 'week' : 'month' };

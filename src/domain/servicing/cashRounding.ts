@@ -8,11 +8,16 @@ import { Decimal, minorUnits } from '../money.js';
 import type { LoanTerms } from './product.js';
 
 /** Refuses a multiple that is not a positive whole number of the currency's minor units, naming `field`. */
+/** The largest cash rounding multiple, in the currency's major units. */
+export const MAX_CASH_ROUNDING_MULTIPLE = new Decimal(1000);
+
 export function assertCashRoundingMultiple(currency: string, multiple: Decimal, field: string): void {
   const places = minorUnits(currency);
   if (!multiple.isFinite() || !multiple.gt(0) || multiple.decimalPlaces() > places) {
     throw new InvalidField(field, `the cash rounding multiple must be a positive whole number of minor units of ${currency} (${new Decimal(10).pow(-places).toFixed(places)})`);
   }
+  // Cash is paid in coins and notes: no denomination a lender rounds to is larger than this.
+  if (multiple.gt(MAX_CASH_ROUNDING_MULTIPLE)) throw new InvalidField(field, `the cash rounding multiple must be at most ${MAX_CASH_ROUNDING_MULTIPLE.toFixed()} ${currency}`);
 }
 
 /** The smallest positive amount that is a multiple of both (both in whole minor units of `places`). */

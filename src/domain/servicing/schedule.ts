@@ -390,3 +390,18 @@ export function generateSchedule(terms: LoanTerms, request: ScheduleRequest): Sc
     },
   };
 }
+
+/**
+ * Why a new loan's schedule cannot be booked or offered as it is, or null: an instalment multiple (or the currency's
+ * cash rounding) coarse enough for this loan that it is repaid before its last instalment, or that an instalment
+ * before the last comes to nothing. Checked when a loan is offered or booked, never on a booked loan's replay
+ * (a prepayment's recast of a small balance may end early, as the lender's rounding makes it).
+ */
+export function coarseScheduleProblem(schedule: Schedule, instalmentMultiple: Decimal): string | null {
+  const before = schedule.instalments.slice(0, -1);
+  const early = before.findIndex((instalment) => instalment.outstandingPrincipal.isZero());
+  const empty = before.findIndex((instalment) => instalment.total.isZero());
+  if (early < 0 && empty < 0) return null;
+  const what = early >= 0 ? `would be repaid by instalment ${early + 1} of ${schedule.instalments.length}` : `would have nothing due in instalment ${empty + 1}`;
+  return `with instalments in multiples of ${instalmentMultiple.toFixed()} ${schedule.currency}, ${schedule.financedPrincipal.toFixed()} ${schedule.currency} ${what}: the multiple is too coarse for this loan`;
+}

@@ -1,5 +1,6 @@
 // Loan commands: booking (disbursement) and every transaction a loan takes, each one database transaction with
 // its outbox events and audit record (commands.ts). The money itself is the posting engine's (postings.ts).
+import { coarseScheduleProblem } from '../../domain/servicing/schedule.js';
 import { accrueCommission } from '../origination/commissions.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, InvalidField, inputPath } from '../../errors.js';
@@ -177,9 +178,10 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
   const loanId = randomUUID();
   // Taken inside the booking's transaction, from the tenant's own sequence (its schema's loan_number).
   const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.loan_number'::regclass) AS n`);
+  const bookedTerms = await termsUnderCashRounding(tx, booking.terms);
   await tx.loan.create({
     data: {
-      id: loanId, number: Number(numbered!.n), productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(await termsUnderCashRounding(tx, booking.terms)) as object,
+      id: loanId, number: Number(numbered!.n), productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(bookedTerms) as object,
       allocation: booking.allocation as unknown as object, accounts: accounts as unknown as object, currency: booking.product.currency,
       principal: paidNow.toFixed(), approvedPrincipal: plan.approvedPrincipal.toFixed(),
       ...(booking.tranches?.length ? { tranchePlan: plan.tranches.map((t) => ({ expectedDate: t.expectedDate, amount: t.amount.toFixed() })) } : {}),
@@ -203,6 +205,9 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
     throw error;
   }
   const loan = posting.loans.get(loanId)!;
+  // A multiple (or cash rounding) too coarse for this loan would book instalments of nothing: refused, nothing written.
+  const coarse = coarseScheduleProblem(loan.state.schedule, bookedTerms.instalmentMultiple);
+  if (coarse) throw new InvalidField('principal', coarse);
   // The origination partner's commission on what was paid out, with the booking.
   const commission = booking.originationPartner
     ? await accrueCommission(tx, command, businessDate, { id: loanId, number: Number(numbered!.n), partnerCode: booking.originationPartner, currency: booking.product.currency, principal: paidNow })

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal, minorUnits } from '../../../src/domain/money.js';
 import { loanTerms, type LoanTermsInput } from '../../../src/domain/servicing/product.js';
-import { generateSchedule, type Schedule, type ScheduleRequest } from '../../../src/domain/servicing/schedule.js';
+import { coarseScheduleProblem, generateSchedule, type Schedule, type ScheduleRequest } from '../../../src/domain/servicing/schedule.js';
 
 /** [due date, principal, interest, total, principal outstanding after], amounts at the currency's minor units. */
 type Row = [string, string, string, string, string];
@@ -376,6 +376,29 @@ describe('rounding to a multiple in a currency without minor units', () => {
     expect(at('down').levelAmount!.toString()).toBe('88800');
     expect(at('half-up').levelAmount!.toString()).toBe('88800');
     expect(at('up').instalments.at(-1)!.total.toString()).not.toBe('88900');
+  });
+});
+
+describe('a multiple too coarse for the loan', () => {
+  const coarse = (terms: Partial<LoanTermsInput>, principal: string) => {
+    const built = schedule({ annualRatePercent: '12', numberOfRepayments: 12, ...terms } as LoanTermsInput, { principal, disbursementDate: '2026-01-15' });
+    return coarseScheduleProblem(built, new Decimal(terms.instalmentMultiple ?? '0.01'));
+  };
+
+  it('names a schedule repaid before its last instalment, or with nothing due before it', () => {
+    // 1,000 at 12 % over 12 months: PMT 88.85 → 100 (half-even), so ten instalments of 100 and 58.98 repay it by the
+    // eleventh, and the twelfth is nothing.
+    expect(coarse({ currency: 'USD', instalmentMultiple: '100' }, '1000')).toBe('with instalments in multiples of 100 USD, 1000 USD would be repaid by instalment 11 of 12: the multiple is too coarse for this loan');
+    // ¥10,000 at 0 % over 12 months in multiples of ¥1,000: 833 → 1,000, repaid by the tenth.
+    expect(coarse({ currency: 'JPY', annualRatePercent: '0', instalmentMultiple: '1000' }, '10000')).toMatch(/repaid by instalment 10 of 12/);
+    // Rounded down to nothing: every instalment but the last is nothing.
+    expect(coarse({ currency: 'JPY', annualRatePercent: '0', instalmentMultiple: '1000', roundingMode: 'down' }, '10000')).toMatch(/nothing due in instalment 1/);
+  });
+
+  it('passes what the multiple fits, and a bullet, whose instalments before the last are interest', () => {
+    expect(coarse({ currency: 'JPY', instalmentMultiple: '100' }, '1000000')).toBeNull();
+    expect(coarse({ currency: 'USD' }, '1000')).toBeNull();
+    expect(coarse({ currency: 'USD', instalmentMultiple: '100', amortization: { kind: 'bullet' } } as Partial<LoanTermsInput>, '1000')).toBeNull();
   });
 });
 

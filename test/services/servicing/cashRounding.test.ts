@@ -125,6 +125,8 @@ describe('cash rounding per currency', () => {
       [{ currency: 'JPY', cashRoundingMultiple: '-100' }, 'input.cashRoundingMultiple'],
       [{ currency: 'JPY', cashRoundingMultiple: '0.5' }, 'input.cashRoundingMultiple'],
       [{ currency: 'USD', cashRoundingMultiple: '0.005' }, 'input.cashRoundingMultiple'],
+      [{ currency: 'USD', cashRoundingMultiple: '999999999999999' }, 'input.cashRoundingMultiple'],
+      [{ currency: 'JPY', cashRoundingMultiple: '1001' }, 'input.cashRoundingMultiple'],
       [{ currency: 'XAU', cashRoundingMultiple: '1' }, 'input.currency'],
       [{ currency: 'HRK', cashRoundingMultiple: '1' }, 'input.currency'],
       [{ currency: 'usd', cashRoundingMultiple: '1' }, 'input.currency'],
@@ -137,6 +139,32 @@ describe('cash rounding per currency', () => {
     expect(await db.auditRecord.count({ where: { action: 'currency.setCashRounding' } })).toBe(audited);
     // A five-cent cash rounding is whole cents: accepted.
     expect(userErrors(await gql(server.gateway, SET, { token: admin, variables: { input: { currency: 'CHF', cashRoundingMultiple: '0.05' } } }), 'setCurrencyCashRounding')).toEqual([]);
+  });
+
+  it('a loan the cash multiple is too coarse for is refused at booking, naming the principal and writing nothing', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const was = (await db.currencySetting.findUniqueOrThrow({ where: { currency: 'JPY' } })).cashRoundingMultiple.toString();
+    expect(userErrors(await gql(server.gateway, SET, { token: admin, variables: { input: { currency: 'JPY', cashRoundingMultiple: '1000' } } }), 'setCurrencyCashRounding')).toEqual([]);
+    try {
+      const loans = await db.loan.count();
+      // ¥100,000 over 60 months at 12.9 %: 2,270 a month, in thousands 2,000 (half-even) or 3,000, either way not
+      // level to the end; 3,000 repays it by the 38th instalment.
+      const refused = await gql(server.gateway, `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`, { token: admin, variables: { input: {
+        idempotencyKey: `coarse-${Date.now()}`, productCode: 'YEN-PL', principal: '100000', numberOfRepayments: 60, disbursementDate: tenant.businessDate,
+      } } });
+      const errors = userErrors(refused, 'disburseLoan');
+      expect(errors.map((e) => [e.code, e.field])).toEqual([['BAD_USER_INPUT', 'input.principal']]);
+      expect(errors[0]!.message).toMatch(/multiple is too coarse for this loan/);
+      expect(await db.loan.count()).toBe(loans);
+      // The same loan over 12 months fits: 8,900 → 9,000 a month, the last taking the rest.
+      const booked = await gql(server.gateway, `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`, { token: admin, variables: { input: {
+        idempotencyKey: `fits-${Date.now()}`, productCode: 'YEN-PL', principal: '100000', numberOfRepayments: 12, disbursementDate: tenant.businessDate,
+      } } });
+      expect(userErrors(booked, 'disburseLoan')).toEqual([]);
+    } finally {
+      expect(userErrors(await gql(server.gateway, SET, { token: admin, variables: { input: { currency: 'JPY', cashRoundingMultiple: was } } }), 'setCurrencyCashRounding')).toEqual([]);
+    }
   });
 
   it('every change is audited with who made it and what it was before; a loan officer may read but not set', async () => {
