@@ -227,9 +227,9 @@ const RotateWebhookSigningSecretPayload = payloadType<{ webhookEndpoint: Webhook
   }),
 );
 
-/** A global id that is not one of ours names no endpoint: the caller's mistake in that field. */
+/** A global id that is not one of ours names no endpoint: NOT_FOUND, as an endpoint the caller cannot see. */
 function endpointIdOf(id: string): string {
-  if (!UUID_KEY.test(id)) throw new InvalidField('endpointId', 'no webhook endpoint with that id');
+  if (!UUID_KEY.test(id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('endpointId') });
   return id;
 }
 

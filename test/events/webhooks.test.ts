@@ -589,21 +589,23 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
 
     const unknown = encodeGlobalID('WebhookEndpoint', randomUUID());
     const malformed = encodeGlobalID('WebhookEndpoint', 'not-a-uuid');
-    const cases: [string, string, Record<string, unknown>, string][] = [
-      [alphaToken, ROTATE, { endpointId: alphas.webhookEndpoint.id, overlapHours: -1 }, 'input.overlapHours'],
-      [alphaToken, ROTATE, { endpointId: alphas.webhookEndpoint.id, overlapHours: 169 }, 'input.overlapHours'],
-      [alphaToken, ROTATE, { endpointId: unknown, overlapHours: 1 }, 'input.endpointId'],
-      [alphaToken, ROTATE, { endpointId: malformed }, 'input.endpointId'],
-      [betaToken, ROTATE, { endpointId: alphas.webhookEndpoint.id }, 'input.endpointId'],
-      [alphaToken, SEND_TEST, { endpointId: unknown }, 'input.endpointId'],
-      [alphaToken, SEND_TEST, { endpointId: malformed }, 'input.endpointId'],
-      [betaToken, SEND_TEST, { endpointId: alphas.webhookEndpoint.id }, 'input.endpointId'],
+    // An endpoint that does not exist, or that the caller cannot see, is NOT_FOUND (the same answer either way); what
+    // is not an endpoint's id at all, or out of range, is BAD_USER_INPUT.
+    const cases: [string, string, Record<string, unknown>, string, string][] = [
+      [alphaToken, ROTATE, { endpointId: alphas.webhookEndpoint.id, overlapHours: -1 }, 'BAD_USER_INPUT', 'input.overlapHours'],
+      [alphaToken, ROTATE, { endpointId: alphas.webhookEndpoint.id, overlapHours: 169 }, 'BAD_USER_INPUT', 'input.overlapHours'],
+      [alphaToken, ROTATE, { endpointId: unknown, overlapHours: 1 }, 'NOT_FOUND', 'input.endpointId'],
+      [alphaToken, ROTATE, { endpointId: malformed }, 'BAD_USER_INPUT', 'input.endpointId'],
+      [betaToken, ROTATE, { endpointId: alphas.webhookEndpoint.id }, 'NOT_FOUND', 'input.endpointId'],
+      [alphaToken, SEND_TEST, { endpointId: unknown }, 'NOT_FOUND', 'input.endpointId'],
+      [alphaToken, SEND_TEST, { endpointId: malformed }, 'BAD_USER_INPUT', 'input.endpointId'],
+      [betaToken, SEND_TEST, { endpointId: alphas.webhookEndpoint.id }, 'NOT_FOUND', 'input.endpointId'],
     ];
-    for (const [token, document, input, field] of cases) {
+    for (const [token, document, input, code, field] of cases) {
       const response = await gql(server.gateway, document, { token, variables: { input } });
       const mutation = document === ROTATE ? 'rotateWebhookSigningSecret' : 'sendTestWebhook';
       const refusals = userErrors(response, mutation);
-      expect(refusals, JSON.stringify(input)).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field })]);
+      expect(refusals, JSON.stringify(input)).toEqual([expect.objectContaining({ code, field })]);
       // Nothing but the refusal: no endpoint, no secret, no delivery.
       const { userErrors: _refusals, ...result } = response.data![mutation] as Record<string, unknown>;
       expect(Object.values(result).every((value) => value === null), JSON.stringify(input)).toBe(true);

@@ -137,11 +137,11 @@ export async function replayDelivery(db: TenantDb, queue: JobQueue, policy: Retr
 
 /**
  * An endpoint named in an input field: unknown, or another partner's (which does not exist as far as this partner
- * can tell), is the caller's mistake in that field.
+ * can tell), is NOT_FOUND naming that field, as for every mutation on an endpoint.
  */
 async function endpointNamed(db: TenantDb, owner: Owner, id: string, field: string) {
   const endpoint = await db.webhookEndpoint.findUnique({ where: { id } });
-  if (!endpoint || (owner !== null && endpoint.partnerCode !== owner)) throw new InvalidField(field, 'no webhook endpoint with that id');
+  if (!endpoint || (owner !== null && endpoint.partnerCode !== owner)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath(field) });
   return endpoint;
 }
 
