@@ -2,6 +2,7 @@
 // brought, what was clawed back, and what the lender owes it in all). An origination partner reads its own only
 // (GraphContext.db is partner-scoped).
 import { builder } from './builder.js';
+import { badInput } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
 import { objectPayload } from './payloads.js';
@@ -79,7 +80,11 @@ builder.queryField('originationCommissionStatement', (t) =>
     authScopes: { can: 'commissions.read' },
     args: { partnerCode: t.arg.string({ required: false, description: 'The partner; the caller\'s own when a partner asks.' }) },
     resolve: async (_root, args, context) => {
-      const partnerCode = args.partnerCode ?? context.principal?.partner?.id ?? '';
+      const own = context.principal?.partner?.id ?? null;
+      // A partner reads its own statement only: any other code gets the same refusal, whether or not it exists.
+      if (own !== null && args.partnerCode != null && args.partnerCode !== own) throw badInput('partnerCode', 'a partner reads its own commission statement: leave partnerCode out, or give your own code');
+      if (own === null && args.partnerCode == null) throw badInput('partnerCode', 'partnerCode names the origination partner whose statement to read');
+      const partnerCode = own ?? args.partnerCode!;
       const db = context.db!;
       const [commissions, accrued, clawedBack] = await Promise.all([
         db.originationCommission.findMany({ where: { partnerCode }, orderBy: [{ accruedOn: 'desc' }, { id: 'desc' }], take: 1000 }),

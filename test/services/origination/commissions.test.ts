@@ -79,10 +79,17 @@ describe('origination partners\' commissions', () => {
       { loanNumber: small.number, amount: '75.00 USD', base: '5000.00 USD', percent: '1.5', cap: '100.00 USD', accruedOn: '2026-01-05', clawedBackOn: '2026-01-16' },
     ]));
     expect(await balances('2026-01-16')).toMatchObject({ '2300-1': '-100.00 USD', 5400: '100.00 USD' });
-    // Staff read any partner's; a partner only its own, whatever code it names.
+    // Staff read any partner's, naming it; a partner only its own: another code, existing or not, is refused alike.
     expect((await call(finance, STATEMENT, { partner: 'fintech' }))['originationCommissionStatement'].totals).toHaveLength(1);
-    expect((await call(rival, STATEMENT, { partner: 'fintech' }))['originationCommissionStatement']).toMatchObject({ totals: [], commissions: [] });
+    for (const partner of ['fintech', 'nobody-at-all']) {
+      const refused = await gql(server.gateway, STATEMENT, { token: rival, variables: { partner } });
+      expect(refused.errors?.map((e) => [e.extensions['code'], e.extensions['field'], e.message])).toEqual([
+        ['BAD_USER_INPUT', 'partnerCode', 'a partner reads its own commission statement: leave partnerCode out, or give your own code'],
+      ]);
+    }
     expect((await call(rival, STATEMENT))['originationCommissionStatement']).toMatchObject({ partnerCode: 'rival', totals: [], commissions: [] });
+    expect((await call(rival, STATEMENT, { partner: 'rival' }))['originationCommissionStatement']).toMatchObject({ partnerCode: 'rival' });
+    expect(codes(await gql(server.gateway, STATEMENT, { token: finance }))).toEqual(['BAD_USER_INPUT']);
 
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     expect((await db.outboxEvent.findMany({ where: { partnerScope: 'fintech', type: { startsWith: 'originationCommission.' } }, orderBy: { recorded: 'asc' } })).map((e) => [e.type, (e.payload as { amount: string }).amount]))
