@@ -3,7 +3,8 @@
 import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
-import { commandDbOf, commandOf } from './context.js';
+import { commandDbOf, commandOf, type GraphContext } from './context.js';
+import { badInput } from '../errors.js';
 import { LoanProductRef } from './loanProduct.js';
 import {
   accountStatement, KINDS as ACCOUNT_KINDS, ledgerInvariants, mapProductAccount, openLedgerAccount, ROLES as ACCOUNT_ROLES,
@@ -124,6 +125,11 @@ const LedgerInvariantsRef = builder.objectRef<LedgerInvariants>('LedgerInvariant
   }),
 });
 
+/** Refuses a date after the tenant's business date, naming the argument, as reports and statements do. */
+function notAfterBusinessDate(context: GraphContext, argument: string, date: string): void {
+  if (date > context.tenant!.businessDate) throw badInput(argument, `${argument} may not be after the business date, ${context.tenant!.businessDate}`);
+}
+
 builder.queryFields((t) => ({
   ledgerAccounts: t.field({
     type: [LedgerAccountRef],
@@ -135,8 +141,12 @@ builder.queryFields((t) => ({
     type: TrialBalanceRef,
     description: 'The trial balance as of a date.',
     authScopes: { can: 'ledger.read' },
-    args: { asOf: t.arg({ type: 'Date', required: true, description: 'Include journals valued on or before this date.' }) },
-    resolve: async (_root, args, context) => ({ asOf: String(args.asOf), lines: await trialBalance(context.db!, String(args.asOf)) }),
+    args: { asOf: t.arg({ type: 'Date', required: true, description: 'Include journals valued on or before this date, the business date at the latest.' }) },
+    resolve: async (_root, args, context) => {
+      // No journal is valued after the business date, so a later date would only relabel today's books.
+      notAfterBusinessDate(context, 'asOf', String(args.asOf));
+      return { asOf: String(args.asOf), lines: await trialBalance(context.db!, String(args.asOf)) };
+    },
   }),
   ledgerAccountStatement: t.field({
     type: AccountStatementRef,
@@ -146,9 +156,12 @@ builder.queryFields((t) => ({
       account: t.arg.string({ required: true, description: 'The account code.' }),
       currency: t.arg.string({ required: false, description: 'The tenant\'s currency when omitted.' }),
       from: t.arg({ type: 'Date', required: true, description: 'First value date.' }),
-      to: t.arg({ type: 'Date', required: true, description: 'Last value date.' }),
+      to: t.arg({ type: 'Date', required: true, description: 'Last value date, the business date at the latest.' }),
     },
-    resolve: (_root, args, context) => accountStatement(context.db!, args.account, args.currency ?? context.tenant!.currency, String(args.from), String(args.to)),
+    resolve: (_root, args, context) => {
+      notAfterBusinessDate(context, 'to', String(args.to));
+      return accountStatement(context.db!, args.account, args.currency ?? context.tenant!.currency, String(args.from), String(args.to));
+    },
   }),
   ledgerInvariants: t.field({
     type: LedgerInvariantsRef,

@@ -1,6 +1,7 @@
 // Loans through the API: disbursement posts the loan, its schedule and ledger; repayments explain their
 // allocation; a backdated payment and a reversal replay what followed and post corrections (never edits);
 // payment files post all or nothing; waivers need a second person; the books balance as of any date.
+import { addDays } from '../../../src/domain/calendar.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
@@ -343,6 +344,12 @@ describe('the books', () => {
       const lines = response.data!['trialBalance'].lines as { balance: string }[];
       expect(lines.length).toBeGreaterThan(0);
       expect(lines.reduce((sum, l) => sum + Math.round(Number(amount(l.balance)) * 100), 0)).toBe(0);
+    }
+    // After the business date there are no books yet: refused, naming the argument, as reports and loan statements are.
+    const later = addDays(tenant.businessDate, 1);
+    for (const [query, argument] of [[`{ trialBalance(asOf: "${later}") { asOf } }`, 'asOf'], [`{ ledgerAccountStatement(account: "1100", from: "2026-07-01", to: "${later}") { closing } }`, 'to']]) {
+      const refused = await gql(server.gateway, query!, { token: finance });
+      expect(refused.errors?.map((e) => [e.extensions['code'], e.extensions['field'], e.message])).toEqual([['BAD_USER_INPUT', argument, `${argument} may not be after the business date, ${tenant.businessDate}`]]);
     }
     const statement = await gql(server.gateway, `{ ledgerAccountStatement(account: "1100", from: "2026-07-01", to: "2026-12-01") { opening closing truncated lines { valueDate kind narrative debit credit balance } } }`, { token: finance });
     expect(statement.errors).toBeUndefined();
