@@ -3,7 +3,10 @@
 import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
 import { CREDIT_RULE_KINDS } from '../domain/origination/creditPolicy.js';
 import { builder } from './builder.js';
-import { money } from '../domain/money.js';
+import { Decimal, money } from '../domain/money.js';
+import { roundApr } from '../domain/origination/apr.js';
+import type { AprMethodName } from '../domain/servicing/product.js';
+import { AprMethodEnum } from './loanTermsEnums.js';
 import { commandDbOf, type GraphContext } from './context.js';
 import { ApplicationRef, assessAs } from './application.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -129,6 +132,9 @@ const DecisionRef = builder.objectRef<DecisionRow>('ApplicationDecision').implem
   }),
 });
 
+/** The APR method of an offer: its terms snapshot's, EU for offers made before terms named one. */
+const aprMethodOf = (offer: OfferRow): AprMethodName => (offer.terms as { aprMethod?: AprMethodName } | null)?.aprMethod ?? 'eu';
+
 export const OfferRef = builder.objectRef<OfferRow & { currency: string }>('ApplicationOffer').implement({
   description: 'An offer on an approved application.',
   authScopes: { can: 'applications.read' },
@@ -140,7 +146,12 @@ export const OfferRef = builder.objectRef<OfferRow & { currency: string }>('Appl
     numberOfRepayments: t.exposeInt('numberOfRepayments', { description: 'Tenor.' }),
     instalment: t.field({ type: 'Money', description: 'The first instalment.', resolve: (o) => money(o.instalment, o.currency) }),
     totalRepayable: t.field({ type: 'Money', description: 'Everything the borrower repays, fees included.', resolve: (o) => money(o.totalRepayable, o.currency) }),
-    aprPercent: t.field({ type: 'Decimal', description: 'APR: the internal rate of return of the borrower\'s cash flows, fees included.', resolve: (o) => o.aprPercent.toString() }),
+    aprPercent: t.field({ type: 'Decimal', description: 'APR: the internal rate of return of the borrower\'s cash flows, fees included, to four decimals.', resolve: (o) => o.aprPercent.toString() }),
+    aprMethod: t.field({ type: AprMethodEnum, description: 'How the APR was worked out: the product\'s terms\' method when the offer was made.', resolve: (o) => aprMethodOf(o) }),
+    aprDisclosed: t.string({
+      description: 'The APR as it is disclosed to the borrower, in percent: one decimal by the EU method, two by the US (half up).',
+      resolve: (o) => roundApr(new Decimal(o.aprPercent.toString()), aprMethodOf(o) === 'us' ? 2 : 1),
+    }),
     fees: t.field({ type: OfferFeesRef, description: 'The fees.', resolve: (o) => ({ ...(o.fees as unknown as OfferFees), currency: o.currency }) }),
     validUntil: t.field({ type: 'Date', description: 'Last day it can be accepted.', resolve: (o) => businessDateOf(o.validUntil) }),
     acceptedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was accepted.', resolve: (o) => o.acceptedAt }),

@@ -9,7 +9,7 @@ import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type
 import { assertWithinProduct, type FeeOnDate, type LateFee } from '../domain/servicing/product.js';
 import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
 import {
-  AllocationStrategyEnum, AmortizationAfterInterestOnlyEnum, AmortizationEnum, DaysInMonthEnum, DaysInYearEnum, EqualPrincipalRoundingEnum, FlatInstalmentRoundingEnum, FutureInstalmentsEnum, InterestCalculationEnum, LevelInstalmentBasisEnum,
+  AllocationStrategyEnum, AprMethodEnum, AmortizationAfterInterestOnlyEnum, AmortizationEnum, DaysInMonthEnum, DaysInYearEnum, EqualPrincipalRoundingEnum, FlatInstalmentRoundingEnum, FutureInstalmentsEnum, InterestCalculationEnum, LevelInstalmentBasisEnum,
   InterestTypeEnum, LoanComponentEnum, PrepaymentRescheduleEnum, RepaymentUnitEnum, RoundingModeEnum, ThirtyDayMonthsEnum,
 } from './loanTermsEnums.js';
 import { conventionName } from '../domain/servicing/dayCount.js';
@@ -126,6 +126,7 @@ const LoanTermsRef = builder.objectRef<ProductVersion>('LoanTerms').implement({
     levelInstalmentBasis: t.field({ type: LevelInstalmentBasisEnum, description: 'How a level payment is derived.', resolve: (v) => v.terms.levelInstalmentBasis ?? 'periodic-rate' }),
     equalPrincipalRounding: t.field({ type: EqualPrincipalRoundingEnum, description: 'What the multiple rounds on an equal-principal loan.', resolve: (v) => v.terms.equalPrincipalRounding ?? 'multiple' }),
     flatInstalmentRounding: t.field({ type: FlatInstalmentRoundingEnum, description: 'How a flat loan\'s instalment meets the multiple.', resolve: (v) => v.terms.flatInstalmentRounding ?? 'instalment' }),
+    aprMethod: t.field({ type: AprMethodEnum, description: 'How offers on these terms state their APR.', resolve: (v) => v.terms.aprMethod ?? 'eu' }),
     feePerInstalment: t.field({ type: 'Money', description: 'Fee due with every instalment.', resolve: (v) => money(v.terms.fees.perInstalment, v.terms.currency) }),
     disbursementFee: t.field({ type: 'Money', nullable: true, description: 'Fee at disbursement, if any.', resolve: (v) => (v.terms.fees.disbursement ? money(v.terms.fees.disbursement.amount, v.terms.currency) : null) }),
     disbursementFeeTreatment: t.field({ type: DisbursementFeeTreatmentEnum, nullable: true, description: 'How the fee at disbursement is paid, if there is one.', resolve: (v) => v.terms.fees.disbursement?.treatment ?? null }),
@@ -234,6 +235,7 @@ const ReviseLoanProductTermsInput = builder.inputType('ReviseLoanProductTermsInp
     lateFeePercent: t.field({ type: 'Decimal', required: false, description: 'A late fee as a percentage of what is overdue.' }),
     lateFeeGraceDays: t.int({ required: false, description: 'Days after the due date before the late fee is charged (0 when omitted).' }),
     prepaymentOptions: t.field({ type: [PrepaymentRescheduleEnum], required: false, description: 'What prepayments may do to the rest of the schedule.' }),
+    aprMethod: t.field({ type: AprMethodEnum, required: false, description: 'How offers on the product state their APR: EU, or US (Regulation Z) for loans the Truth in Lending Act covers.' }),
   }),
 });
 
@@ -274,6 +276,7 @@ builder.mutationField('reviseLoanProductTerms', (t) =>
         underpaymentTolerance: optional(input.underpaymentTolerance)?.toString(),
         penaltyRatePercent: optional(input.penaltyRatePercent)?.toString(),
         prepayment: input.prepaymentOptions ? { allowed: input.prepaymentOptions } : undefined,
+        aprMethod: optional(input.aprMethod),
         disbursementFee: input.disbursementFeeAmount != null ? { amount: String(input.disbursementFeeAmount), treatment: input.disbursementFeeTreatment ?? 'deducted' } : undefined,
         lateFee: input.lateFeeAmount != null ? { kind: 'fixed', amount: String(input.lateFeeAmount), graceDays: input.lateFeeGraceDays ?? 0 }
           : input.lateFeePercent != null ? { kind: 'percentOfOverdue', percent: String(input.lateFeePercent), graceDays: input.lateFeeGraceDays ?? 0 } : undefined,

@@ -6,7 +6,7 @@ import { DisbursementFeeTreatmentEnum } from './enums.js';
 import { LateFeeKindEnum, LoanProductRef } from './loanProduct.js';
 import { LedgerAccountRoleEnum } from './ledger.js';
 import {
-  AllocationStrategyEnum, AmortizationAfterInterestOnlyEnum, AmortizationEnum, DaysInMonthEnum, DaysInYearEnum, EqualPrincipalRoundingEnum, FlatInstalmentRoundingEnum, FutureInstalmentsEnum, InterestCalculationEnum, LevelInstalmentBasisEnum,
+  AllocationStrategyEnum, AprMethodEnum, AmortizationAfterInterestOnlyEnum, AmortizationEnum, DaysInMonthEnum, DaysInYearEnum, EqualPrincipalRoundingEnum, FlatInstalmentRoundingEnum, FutureInstalmentsEnum, InterestCalculationEnum, LevelInstalmentBasisEnum,
   InterestTypeEnum, LoanComponentEnum, PrepaymentRescheduleEnum, RepaymentUnitEnum, RoundingModeEnum, ThirtyDayMonthsEnum,
 } from './loanTermsEnums.js';
 import { objectPayload } from './payloads.js';
@@ -109,6 +109,7 @@ export const LoanProductTermsInput = builder.inputType('LoanProductTermsInput', 
     levelInstalmentBasis: t.field({ type: LevelInstalmentBasisEnum, required: false, description: 'PERIODIC_RATE when omitted; PERIOD_DAYS for Apache Fineract\'s progressive schedules.' }),
     equalPrincipalRounding: t.field({ type: EqualPrincipalRoundingEnum, required: false, description: 'MULTIPLE when omitted; MINOR_UNIT for Apache Fineract\'s equal-principal schedules.' }),
     flatInstalmentRounding: t.field({ type: FlatInstalmentRoundingEnum, required: false, description: 'INSTALMENT when omitted; PRINCIPAL_AND_INTEREST for Apache Fineract\'s flat schedules.' }),
+    aprMethod: t.field({ type: AprMethodEnum, required: false, description: 'How offers on the product state their APR: EU when omitted; US (Regulation Z) for loans the Truth in Lending Act covers.' }),
     fees: t.field({ type: FeesInput, required: false, description: 'No fees when omitted.' }),
     feesOnDates: t.field({ type: [FeeOnDateInput], required: false, description: 'Fees due on dates of their own.' }),
     lateFee: t.field({ type: LateFeeInput, required: false, description: 'No late fee when omitted.' }),
@@ -157,6 +158,7 @@ interface TermsArg {
   levelInstalmentBasis?: Maybe<string>;
   equalPrincipalRounding?: Maybe<string>;
   flatInstalmentRounding?: Maybe<string>;
+  aprMethod?: Maybe<string>;
   fees?: Maybe<{ perInstalment?: Maybe<unknown>; disbursement?: Maybe<{ amount: unknown; treatment: string }> }>;
   feesOnDates?: Maybe<{ name: string; date: unknown; amount: unknown }[]>;
   lateFee?: Maybe<{ kind: string; amount?: Maybe<unknown>; percent?: Maybe<unknown>; graceDays?: Maybe<number> }>;
@@ -205,6 +207,7 @@ export function productTermsOf(input: TermsArg): ProductTermsInput {
     levelInstalmentBasis: given(input.levelInstalmentBasis),
     equalPrincipalRounding: given(input.equalPrincipalRounding),
     flatInstalmentRounding: given(input.flatInstalmentRounding),
+    aprMethod: given(input.aprMethod),
     fees: input.fees
       ? { perInstalment: text(input.fees.perInstalment), disbursement: input.fees.disbursement ? { amount: String(input.fees.disbursement.amount), treatment: input.fees.disbursement.treatment } : null }
       : undefined,

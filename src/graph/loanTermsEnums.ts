@@ -55,6 +55,11 @@ export const DaysInYearEnum = builder.enumType('DaysInYear', {
   } as const,
 });
 
+export const AprMethodEnum = storedEnum('AprMethod', 'How an offer\'s APR is worked out and disclosed (docs/origination-rules.md).', {
+  eu: 'The European Consumer Credit Directive\'s annual effective rate (2008/48/EC Annex I), disclosed to one decimal: the default.',
+  us: 'Regulation Z\'s actuarial method (12 CFR 1026 Appendix J), a nominal rate disclosed to two decimals, for loans the Truth in Lending Act covers.',
+});
+
 export const LevelInstalmentBasisEnum = storedEnum('LevelInstalmentBasis', 'How a level (equal-instalment) payment is derived.', {
   'periodic-rate': 'From the periodic rate (annual rate × months / 12, × weeks / 52, or × days / days in year): Lendgraph\'s default.',
   'period-days': 'From each period\'s own day-count rate, then adjusted as Apache Fineract\'s progressive engine does (its EMI on actual days).',

@@ -188,8 +188,9 @@ export function makeOffer(request: OfferRequest): Offer {
   const coarse = coarseScheduleProblem(schedule, terms.instalmentMultiple);
   if (coarse) throw new InvalidField('instalmentMultiple', coarse);
   const feesOnDates = terms.feesOnDates ?? [];
+  // The product's terms say which method (EU when they do not); a request may name one for a what-if.
   const method: AprMethod =
-    request.aprMethod === 'us' ? { kind: 'us', unitPeriod: terms.repaymentEvery } : { kind: 'eu', period: terms.repaymentEvery.unit === 'weeks' ? 'week' : 'month' };
+    (request.aprMethod ?? terms.aprMethod ?? 'eu') === 'us' ? { kind: 'us', unitPeriod: terms.repaymentEvery } : { kind: 'eu', period: terms.repaymentEvery.unit === 'weeks' ? 'week' : 'month' };
   const apr = annualPercentageRate(scheduleCashFlows(schedule, disbursementDate, feesOnDates), method);
   if (apr.percent.gt(MAX_OFFER_APR_PERCENT)) {
     throw new InvalidField('apr', `the APR would be ${apr.disclosed} %, more than the ${MAX_OFFER_APR_PERCENT.toFixed()} % an offer can state: the fees are out of proportion to the amount`);

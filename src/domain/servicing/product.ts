@@ -80,6 +80,10 @@ export type DisbursementFeeTreatment =
   /** Kept back from the amount paid out; the borrower repays the full principal. */
   | 'deducted';
 
+/** The APR methods an offer may use (apr.ts). */
+export const APR_METHODS = ['eu', 'us'] as const;
+export type AprMethodName = (typeof APR_METHODS)[number];
+
 export interface LoanTerms {
   /** ISO 4217; amounts are kept to its minor units (`minorUnits` in money.ts). */
   currency: string;
@@ -115,6 +119,11 @@ export interface LoanTerms {
   equalPrincipalRounding?: EqualPrincipalRounding;
   /** `instalment` when absent (see FlatInstalmentRounding). */
   flatInstalmentRounding?: FlatInstalmentRounding;
+  /**
+   * How an offer's APR is worked out and disclosed: `eu` (Directive 2008/48/EC, one decimal) when absent, `us`
+   * (Regulation Z Appendix J, two decimals) for loans the Truth in Lending Act covers.
+   */
+  aprMethod?: AprMethodName;
   fees: {
     /** A fixed fee due with every instalment. */
     perInstalment: Decimal;
@@ -204,6 +213,7 @@ export interface LoanTermsInput {
   levelInstalmentBasis?: LevelInstalmentBasis;
   equalPrincipalRounding?: EqualPrincipalRounding;
   flatInstalmentRounding?: FlatInstalmentRounding;
+  aprMethod?: AprMethodName;
   fees?: { perInstalment?: DecimalInput; disbursement?: { amount: DecimalInput; treatment: DisbursementFeeTreatment } | null };
   /** Both choices when absent. */
   prepayment?: { allowed?: PrepaymentReschedule[] };
@@ -247,6 +257,7 @@ export function loanTerms(input: LoanTermsInput): LoanTerms {
   if (input.levelInstalmentBasis !== undefined) terms.levelInstalmentBasis = input.levelInstalmentBasis;
   if (input.equalPrincipalRounding !== undefined) terms.equalPrincipalRounding = input.equalPrincipalRounding;
   if (input.flatInstalmentRounding !== undefined) terms.flatInstalmentRounding = input.flatInstalmentRounding;
+  if (input.aprMethod !== undefined) terms.aprMethod = input.aprMethod;
   terms.prepayment = { allowed: [...(input.prepayment?.allowed ?? PREPAYMENT_RESCHEDULES)] };
   terms.underpaymentTolerance = new Decimal(input.underpaymentTolerance ?? 0);
   const lateFee = input.lateFee;
@@ -351,6 +362,7 @@ function assertValidConventions(terms: LoanTerms): void {
     ['levelInstalmentBasis', terms.levelInstalmentBasis, LEVEL_INSTALMENT_BASES],
     ['equalPrincipalRounding', terms.equalPrincipalRounding, EQUAL_PRINCIPAL_ROUNDINGS],
     ['flatInstalmentRounding', terms.flatInstalmentRounding, FLAT_INSTALMENT_ROUNDINGS],
+    ['aprMethod', terms.aprMethod, APR_METHODS],
   ];
   for (const [field, value, allowed] of options) {
     if (value !== undefined && !allowed.includes(value as string)) throw new InvalidField(field, `${field} must be ${allowed.join(' or ')}`);

@@ -34,7 +34,7 @@ export async function productVersion(db: TenantDb, product: { id: string; curren
  * those of the revision, so an invalid one is reported under the name the caller used.
  */
 export type TermsRevision = Partial<Pick<LoanTermsInput, 'annualRatePercent' | 'numberOfRepayments' | 'interestType' | 'interestCalculation' | 'roundingMode' | 'instalmentMultiple'
-  | 'underpaymentTolerance' | 'penaltyRatePercent' | 'lateFee' | 'prepayment'>> & {
+  | 'underpaymentTolerance' | 'penaltyRatePercent' | 'lateFee' | 'prepayment' | 'aprMethod'>> & {
   feePerInstalment?: string;
   /** A fee at disbursement, deducted from the payout or financed; amount "0" removes it. */
   disbursementFee?: { amount: string; treatment: 'deducted' | 'financed' };

@@ -75,6 +75,11 @@ describe('offers with exact figures', () => {
     const us = makeOffer(request({ aprMethod: 'us' }));
     expect(us.apr).toMatchObject({ method: 'us', disclosed: '15.25' });
     expect(new Decimal(us.apr.percent).toFixed(6)).toBe('15.245191');
+    // The product's terms choose the method; a request may still name one.
+    const fees = { perInstalment: '2.00', disbursement: { amount: '100.00', treatment: 'deducted' as const } };
+    const onUsTerms = makeOffer(request({ product: product({ fees, aprMethod: 'us' }) }));
+    expect(onUsTerms.apr).toEqual(us.apr);
+    expect(makeOffer(request({ product: product({ fees, aprMethod: 'us' }), aprMethod: 'eu' })).apr).toEqual(offer.apr);
   });
 
   it('grade D: 8,000 asked, 5,000 offered over 24 months at 21.9 %, 150 financed, a 25 annual fee', () => {

@@ -246,3 +246,32 @@ describe('pricing that leaves no offer possible', () => {
     }
   });
 });
+
+describe('the APR method a product\'s offers use', () => {
+  it('is the EU method, to one decimal, until the product\'s terms choose the US method, to two; the offer says which', async () => {
+    const lender = await createTenant(server.runtime, uniqueSlug('apr-method'), { sandbox: true, businessDate: '2026-12-01' });
+    const [admin, clerk] = await Promise.all([
+      devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'admin-apr' }),
+      devToken(server.runtime, 'loan-officer', lender.slug, { subject: 'clerk-apr' }),
+    ]);
+    const offered = async () => {
+      const response = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) {
+        application { offer { annualRatePercent aprPercent aprMethod aprDisclosed } } ${USER_ERRORS} } }`, { token: clerk, variables: { input: {
+        productCode: 'PL-STD', amount: '6000', numberOfRepayments: 24, purpose: 'home improvement', applicant: applicant(), declaredMonthlyIncome: '20000', monthlyDebtPayments: '300', employer: 'Acme Corp', submit: true,
+      } } });
+      expect(userErrors(response, 'createApplication')).toEqual([]);
+      return response.data!['createApplication'].application.offer as { annualRatePercent: string; aprPercent: string; aprMethod: string; aprDisclosed: string };
+    };
+    // No fees, monthly at 9.9 %: the EU rate is the effective annual rate (1 + 0.099/12)^12 − 1 = 10.36 %; the US
+    // rate is the nominal 9.90 %.
+    const eu = await offered();
+    expect(eu).toMatchObject({ annualRatePercent: '9.9', aprMethod: 'EU', aprDisclosed: '10.4' });
+    expect(Number(eu.aprPercent)).toBeCloseTo(10.3617, 3);
+    const revised = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", aprMethod: US }) { loanProduct { currentTerms { aprMethod } } ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(revised, 'reviseLoanProductTerms')).toEqual([]);
+    expect(revised.data!['reviseLoanProductTerms'].loanProduct.currentTerms).toEqual({ aprMethod: 'US' });
+    const us = await offered();
+    expect(us).toMatchObject({ annualRatePercent: '9.9', aprMethod: 'US', aprDisclosed: '9.90' });
+    expect(Number(us.aprPercent)).toBeCloseTo(9.9, 3);
+  });
+});
