@@ -109,6 +109,8 @@ export type ErrorReason =
   /** Comes with CONFLICT (docs/errors.md). */
   | 'DOCUMENTS_MISSING'
   /** Comes with CONFLICT (docs/errors.md). */
+  | 'EMAIL_AT_ANOTHER_LENDER'
+  /** Comes with CONFLICT (docs/errors.md). */
   | 'END_OF_DAY_FAILED'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'GRAPHQL_PARSE_FAILED'
@@ -132,6 +134,8 @@ export type ErrorReason =
   | 'NO_ACTIVE_PRICING'
   /** Comes with CONFLICT (docs/errors.md). */
   | 'NO_AUTHORITY_MATRIX'
+  /** Comes with CONFLICT (docs/errors.md). */
+  | 'NO_OFFER_POSSIBLE'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'OPERATION_RESOLUTION_FAILURE'
   /** Comes with FORBIDDEN (docs/errors.md). */
@@ -158,6 +162,8 @@ export type ErrorReason =
   | 'QUERY_TOO_MANY_DIRECTIVES'
   /** Comes with BAD_USER_INPUT (docs/errors.md). */
   | 'QUERY_TOO_MANY_TOKENS'
+  /** Comes with BAD_USER_INPUT (docs/errors.md). */
+  | 'REQUEST_TOO_LARGE'
   /** Comes with RATE_LIMITED (docs/errors.md). */
   | 'SLOW_CONSUMER'
   /** Comes with RATE_LIMITED (docs/errors.md). */
