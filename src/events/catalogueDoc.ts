@@ -114,7 +114,10 @@ without this, the document ran once per subscriber and event, and delivery time 
 - **Falling behind** is still per subscriber: a member is ended alone with \`RATE_LIMITED\` / \`SLOW_CONSUMER\` and
   \`resumeAfter\` naming the last event written to it, while the others carry on, when its socket holds more than
   256 KiB that the network has not taken yet (about a thousand events of the usual size). The group's own stream
-  has the feed's bound (1,000 events), and it stops when its last member leaves.
+  never ends for falling behind: past the feed's bound (1,000 events queued, as when one commit brings more) it
+  drops what it had queued and reads the table again from the last event it took, a page at a time, then joins
+  live delivery again, missing nothing; a subscription resuming from an old cursor (\`after:\`) reads the table the
+  same way. It stops when its last member leaves.
 - **How fast.** One gateway process's fan-out is bounded by the kernel's cost of one send per socket; the
   measured figures and where the time goes are in performance.md ("Subscription fan-out") and benchmarks.md.
 

@@ -4,10 +4,11 @@
 // CommitSettler), and a settle pass that numbered events says "read me" (OUTBOX_CHANNEL). Each process holds one
 // LISTEN connection for both on every database tenants are placed on (src/events/databaseListener.ts), fetches new rows once per wake-up per schema into a short ring, and hands them to
 // its subscribers. A
-// subscriber resumes from a cursor (the event's seq): it first reads what it missed from the table, then
-// follows live events, in order, skipping any it has already had. A subscriber that falls more than
-// `maxQueue` events behind is ended with SLOW_CONSUMER (it resumes from its last cursor) so it never delays
-// anyone else. A periodic sweep covers lost wake-ups (e.g. the LISTEN connection was being re-established).
+// subscriber resumes from a cursor (the event's seq): it first reads what it missed from the table, a page at a
+// time as it takes them, then follows live events, in order, skipping any it has already had. A subscriber that
+// falls more than `maxQueue` events behind (a slow reader, or a commit of more events than that) drops what it
+// had queued and reads the table again from the last event it took, so memory stays bounded, nobody waits for it
+// and it misses nothing. A periodic sweep covers lost wake-ups (e.g. the LISTEN connection was being re-established).
 //
 // Losing the database does not end subscriptions: subscribers keep their sockets and simply receive nothing
 // while it is gone; the LISTEN connection is re-established with backoff, and what committed meanwhile is read
@@ -51,13 +52,6 @@ export interface FeedFilter {
   hiddenAggregates?: readonly string[];
 }
 
-export class SlowConsumerError extends Error {
-  constructor(readonly lastSeq: number) {
-    super(`subscriber fell too far behind; resume after ${lastSeq}`);
-    this.name = 'SlowConsumerError';
-  }
-}
-
 /**
  * The feed stopped because the process is shutting down. Its sockets were closed first (1001, "going away"), so a
  * client reconnects and resumes from its last cursor; the stream just ends here, nothing went wrong.
@@ -70,6 +64,8 @@ export class FeedStoppedError extends Error {
 }
 
 const RING = 2_000;
+/** Events read from the table at a time by a subscriber catching up. */
+const CATCH_UP_PAGE = 500;
 
 export interface OutboxRow {
   seq: string; id: string; type: string; aggregate_type: string; aggregate_id: string; tenant: string;
@@ -137,16 +133,33 @@ class Subscriber {
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
   ended = false;
+  /**
+   * It fell more than `maxQueue` events behind live delivery (a slow reader, or one commit of more events than that):
+   * its queue was dropped and `cursor` moved back to the last event it was given, and it reads the table again from
+   * there, at its own pace, before it joins live delivery again. So memory stays bounded and nobody waits for it.
+   */
+  behind = false;
 
+  /** `cursor`: every event up to it has been queued for this subscriber, given to it, or was not for it. */
   constructor(public cursor: number, readonly filter: FeedFilter, private readonly maxQueue: number) {}
+
+  /** Whether the event is new to it and passes its filter; the cursor moves past it either way. */
+  takes(event: FeedEvent): boolean {
+    if (event.seq <= this.cursor) return false;
+    this.cursor = event.seq;
+    return matches(event, this.filter);
+  }
 
   /** Whether the event was queued for this subscriber (it is new to it and passes its filter). */
   offer(event: FeedEvent): boolean {
-    if (this.ended || event.seq <= this.cursor) return false;
-    this.cursor = event.seq;
-    if (!matches(event, this.filter)) return false;
+    if (this.ended || this.behind || event.seq <= this.cursor) return false;
+    const first = this.queue[0]?.seq ?? event.seq;
+    if (!this.takes(event)) return false;
     if (this.queue.length >= this.maxQueue) {
-      this.fail(new SlowConsumerError((this.queue[0]?.seq ?? event.seq) - 1));
+      this.behind = true;
+      this.cursor = first - 1;
+      this.queue.length = 0;
+      this.wake?.();
       return false;
     }
     this.queue.push(event);
@@ -161,15 +174,22 @@ class Subscriber {
     this.wake?.();
   }
 
-  async *events(): AsyncGenerator<FeedEvent> {
+  /** Rejoins live delivery after reading the table: nothing queued, the cursor where the reading left it. */
+  rejoin(): void {
+    this.behind = false;
+  }
+
+  /** Its queued events as the consumer takes them; returns 'behind' when it fell behind and must read the table. */
+  async *events(): AsyncGenerator<FeedEvent, 'behind' | undefined> {
     while (true) {
+      if (this.behind) return 'behind';
       const next = this.queue.shift();
       if (next) {
         yield next;
         continue;
       }
       if (this.failure) throw this.failure;
-      if (this.ended) return;
+      if (this.ended) return undefined;
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
     }
@@ -254,18 +274,29 @@ export class OutboxFeed {
     if (this.stopped) throw new FeedStoppedError();
     const tail = await this.tailFor(schema);
     const subscriber = new Subscriber(after, filter, this.options.maxQueue);
-    // Catch up from the table until the ring covers the rest, then join live delivery: no gap, no duplicate.
-    while (subscriber.cursor < tail.highWater && (tail.ring[0]?.seq ?? Infinity) > subscriber.cursor + 1) {
-      const rows = await this.read(schema, subscriber.cursor, 1_000);
-      if (rows.length === 0) break;
-      for (const event of rows) subscriber.offer(event);
-    }
-    for (const event of tail.ring) subscriber.offer(event);
-    // Stopped while it caught up: it would wait for events that never come, so it ends as those stopped did.
-    if (this.stopped) throw new FeedStoppedError();
-    tail.subscribers.add(subscriber);
     try {
-      yield* subscriber.events();
+      for (;;) {
+        // Catch up, each event as the consumer takes it: from the table a page at a time while the ring does not
+        // reach back to the cursor, then from the ring, until it has everything this process has read; then join
+        // live delivery in the same turn, so there is no gap and no duplicate.
+        while (subscriber.cursor < tail.highWater) {
+          const covered = (tail.ring[0]?.seq ?? Infinity) <= subscriber.cursor + 1;
+          const events = covered ? tail.ring.filter((event) => event.seq > subscriber.cursor) : await this.read(schema, subscriber.cursor, CATCH_UP_PAGE);
+          if (events.length === 0) break;
+          for (const event of events) {
+            // Stopped while it caught up: it would wait for events that never come, so it ends as those stopped did.
+            if (this.stopped) throw new FeedStoppedError();
+            if (subscriber.takes(event)) yield event;
+          }
+        }
+        if (this.stopped) throw new FeedStoppedError();
+        subscriber.rejoin();
+        for (const event of tail.ring) subscriber.offer(event);
+        tail.subscribers.add(subscriber);
+        // Live until it ends, or falls behind and goes back to the table from where it was.
+        if ((yield* subscriber.events()) !== 'behind') return;
+        tail.subscribers.delete(subscriber);
+      }
     } finally {
       tail.subscribers.delete(subscriber);
     }

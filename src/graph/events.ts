@@ -6,7 +6,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import { builder } from './builder.js';
 import { AppError, badInput, withArticle } from '../errors.js';
 import type { FeedEvent, FeedFilter } from '../events/outboxFeed.js';
-import { FeedStoppedError, SlowConsumerError } from '../events/outboxFeed.js';
+import { FeedStoppedError } from '../events/outboxFeed.js';
 import { isEventTypePattern } from '../events/webhooks/subscriptions.js';
 import { CATALOGUED_AGGREGATES, cataloguedAggregateOf, namesCataloguedTypes } from '../events/catalogue.js';
 import { allows } from '../authz/capabilities.js';
@@ -108,7 +108,6 @@ builder.subscriptionField('events', (t) =>
           yield event;
         }
       } catch (error) {
-        if (error instanceof SlowConsumerError) throw new AppError('RATE_LIMITED', error.message, { reason: 'SLOW_CONSUMER', resumeAfter: String(error.lastSeq) });
         // Its socket is already closing with 1001: the client resumes elsewhere, and there is nothing to report.
         if (error instanceof FeedStoppedError) return;
         throw error;
