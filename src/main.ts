@@ -10,6 +10,7 @@ import { EmbeddedPostgresError } from './tenancy/embeddedPostgres.js';
 import { schemasBehind } from './tenancy/migrations.js';
 import { PLATFORM_SCHEMA } from './tenancy/schemaNames.js';
 import { startTracing } from './observability/tracing.js';
+import { guardUnhandledRejections } from './unhandledRejections.js';
 
 function readConfig(): Config {
   try {
@@ -43,6 +44,8 @@ function failedToStart(error: unknown): never {
   process.exit(1);
 }
 
+// Before anything starts work in the background: a library's unawaited statement failing with the database must not end the process.
+guardUnhandledRejections(log);
 const runtime = await openRuntime(config, log, { migrate: config.MIGRATE_ON_START }).catch(failedToStart);
 
 if (!config.MIGRATE_ON_START) {

@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/tenancy/embeddedPostgres.js';
@@ -34,6 +36,7 @@ let pgPort: number;
 let database: EmbeddedServer | undefined;
 let databaseUrl: string;
 let gateway: RunningServer;
+let receiver: Server | undefined;
 let base: string;
 let slug: string;
 let schema: string;
@@ -142,8 +145,9 @@ beforeAll(async () => {
   const gatewayData = path.join(root, 'gateway');
   gateway = await startServer({
     DATABASE_URL: database.url, DATA_DIR: gatewayData, PORT: String(port), NODE_ENV: 'test', LOG_LEVEL: 'info',
-    // Its own database: the job queue's workers run too, as in production, and must ride out the loss as well.
-    JOBS_ENABLED: 'true', TENANT_REGISTRY_TTL_MS: '0',
+    // Its own database: the job queue's workers run too, as in production, and must ride out the loss as well,
+    // with webhook turns in flight when it goes (to a receiver on loopback that takes its time to answer).
+    JOBS_ENABLED: 'true', TENANT_REGISTRY_TTL_MS: '0', OUTBOUND_ALLOW_PRIVATE_DESTINATIONS: 'true', OUTBOUND_ALLOWED_PORTS: '1024-65535',
   });
   slug = `loss-${randomBytes(4).toString('hex')}`;
   schema = schemaForSlug(slug);
@@ -157,6 +161,16 @@ beforeAll(async () => {
   for (const role of ['disbursement-officer', 'servicing-agent', 'tenant-admin', 'finance'] as const) {
     tokens[role] = await signDevToken(key, { issuer: `${base}/dev-issuer`, audience: 'lendgraph-api', role, tenant: slug, subject: `${role}-1`, now: new Date() });
   }
+  const slowReceiver = createServer((request, response) => {
+    request.resume();
+    setTimeout(() => response.writeHead(200).end(), 150);
+  });
+  receiver = slowReceiver;
+  await new Promise<void>((resolve) => slowReceiver.listen(0, '127.0.0.1', resolve));
+  const endpoint = await gql(`mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { webhookEndpoint { id } ${USER_ERRORS} } }`, 'tenant-admin', {
+    input: { url: `http://127.0.0.1:${(slowReceiver.address() as AddressInfo).port}/hooks`, eventTypes: ['loan.*'] },
+  });
+  expect(endpoint.data!['registerWebhookEndpoint'].userErrors).toEqual([]);
   for (let i = 0; i < 4; i += 1) {
     const response = await gql(DISBURSE, 'disbursement-officer', {
       input: { idempotencyKey: `loss-loan-${slug}-${i}`, productCode: 'PL-STD', principal: '10000', numberOfRepayments: 12, disbursementDate: '2026-12-01' },
@@ -173,6 +187,8 @@ afterAll(async () => {
     await gateway.exited;
   }
   await database?.stop().catch(() => undefined);
+  receiver?.closeAllConnections();
+  await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
