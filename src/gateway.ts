@@ -18,7 +18,7 @@ import { WebSocketServer } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { LRUCache } from 'lru-cache';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, getVariableValues, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError, WWW_AUTHENTICATE, type ErrorCode } from './errors.js';
@@ -47,7 +47,7 @@ export const TENANT_HEADER = 'x-lendgraph-tenant';
  * own bound. One written directly is bounded by what its socket holds unsent (subscriptionFanout.ts). */
 const SHARED_SUBSCRIBER_QUEUE = 1_000;
 /** How a refused `connection_init` closes the socket (docs/errors.md); every other refusal is 4403. */
-const WEBSOCKET_CLOSE_CODES: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 4401, TENANT_MIGRATING: 4503, INTERNAL: 4500 };
+const WEBSOCKET_CLOSE_CODES: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 4401, RATE_LIMITED: 4429, TENANT_MIGRATING: 4503, INTERNAL: 4500 };
 
 export interface Gateway {
   url: string;
@@ -243,6 +243,23 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
   };
 }
 
+/**
+ * Why graphql-js would refuse to run this operation before running it, as the errors HTTP answers with: no single
+ * operation by that name (OPERATION_RESOLUTION_FAILURE), or variables that do not fit (BAD_VARIABLES, naming them).
+ */
+function operationRefusal(schema: GraphQLSchema, document: DocumentNode, operationName: string | null, variables: Record<string, unknown>): GraphQLError[] | null {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) {
+    const message = operationName !== null ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+    return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+  }
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
+  if (!coerced.errors) return null;
+  // A scalar's own refusal (an AppError inside) is formatted as over HTTP; graphql-js's are the caller's input too.
+  return coerced.errors.map((error) => (rootCause(error) instanceof AppError ? error
+    : new GraphQLError(error.message, { ...(error.nodes ? { nodes: error.nodes } : {}), extensions: { code: 'BAD_USER_INPUT' } })));
+}
+
 /** The WebSocket side of the API (graphql-ws on the same path): authorized at connection_init, each operation
  * parsed, validated and limited as over HTTP, with a cap on the sockets one process holds. */
 function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema: GraphQLSchema, limits: QueryLimits, rateLimits: RequestRateLimits) {
@@ -255,6 +272,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     // Frames go out as written (ws's default, said here because the fan-out relies on it): with compression every
     // subscriber's copy of an event would be deflated on its own.
     perMessageDeflate: false,
+    // No message may be larger than an HTTP request with a token may be (ws would take 100 MiB, even before
+    // connection_init has said who is sending it).
+    maxPayload: config.MAX_REQUEST_BYTES,
     verifyClient: (_info, accept) => {
       if (wsServer.clients.size < websocketLimit) return accept(true);
       log.warn({ limit: websocketLimit }, 'WebSocket refused: this process holds its maximum');
@@ -301,9 +321,19 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
       subscribe: fanout.subscribe,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
+        const address = ctx.extra.request.socket.remoteAddress;
         try {
           const params = ctx.connectionParams ?? {};
-          const principal = await authenticate(runtime, typeof params.authorization === 'string' ? params.authorization : undefined);
+          const authorization = typeof params.authorization === 'string' ? params.authorization : undefined;
+          // As over HTTP: a connection without a token, or whose token fails, takes from the address's anonymous budget.
+          if (!authorization) await rateLimits.forAddress(address);
+          let principal: Principal | null;
+          try {
+            principal = await authenticate(runtime, authorization);
+          } catch (error) {
+            if (error instanceof AppError && error.code === 'UNAUTHENTICATED') await rateLimits.forAddress(address);
+            throw error;
+          }
           if (!principal) throw new AppError('UNAUTHENTICATED', 'connection_init must carry an authorization token');
           // Resolving once here refuses a suspended or foreign tenant at connection time.
           // A page from another site is held to its tenant's dashboard origins here: CORS does not cover sockets.
@@ -344,6 +374,10 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           if (errors.length > 0) return errors.map((error) => requestError(hide(error), 'GRAPHQL_VALIDATION_FAILED'));
           if (payload.query.length <= SHARED_DOCUMENT_TEXT) checkedDocuments.set(payload.query, document);
         }
+        // What graphql-js would refuse when it runs the operation, refused here with the codes HTTP gives it, not
+        // as internal errors: an operation that cannot be told, and variables that do not fit their types.
+        const refused = operationRefusal(schema, document, payload.operationName ?? null, payload.variables ?? {});
+        if (refused) return refused;
         try {
           const size = checkOperation(runtime, schema, limits, { log }, principal, document, payload.variables ?? {}, payload.operationName);
           const params = ctx.connectionParams ?? {};

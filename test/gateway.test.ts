@@ -9,6 +9,7 @@ import { subscribe, until } from './support/ws.js';
 import type { TenantRecord } from '../src/tenancy/registry.js';
 import { SANDBOX_COUNTS } from '../src/tenancy/sandboxSeed.js';
 import { parse } from 'graphql';
+import WebSocket from 'ws';
 import { importJWK, SignJWT } from 'jose';
 import { MAX_NODE_IDS, querySize } from '../src/graph/limits.js';
 import { migrateAll } from '../src/tenancy/migrations.js';
@@ -134,6 +135,41 @@ describe('GraphQL over HTTP and WebSocket at one path', () => {
   it('refuses a WebSocket without a token at connection_init', async () => {
     const subscriber = subscribe(server.gateway.websocketUrl, {}, 'subscription { heartbeat { at } }');
     expect(await subscriber.closed).toMatchObject({ code: 4401, reason: 'UNAUTHENTICATED' });
+  });
+
+  it('refuses over WebSocket what HTTP refuses before running it, with the same codes: variables that do not fit, an operation it cannot tell', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const socket = new WebSocket(server.gateway.websocketUrl, 'graphql-transport-ws');
+    const messages: Record<string, any>[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await until(() => messages.some((m) => m['type'] === 'connection_ack'));
+    const errorsOf = async (id: string, payload: Record<string, unknown>) => {
+      socket.send(JSON.stringify({ id, type: 'subscribe', payload }));
+      await until(() => messages.some((m) => m['id'] === id && (m['type'] === 'error' || m['type'] === 'complete')));
+      const answer = messages.find((m) => m['id'] === id && m['type'] === 'error');
+      return (answer?.['payload'] ?? []).map((e: { extensions: Record<string, unknown> }) => [e.extensions['code'], e.extensions['reason'], e.extensions['field']]);
+    };
+    const EVENTS_AFTER = 'subscription($a: String) { events(after: $a) { cursor } }';
+    expect(await errorsOf('1', { query: EVENTS_AFTER, variables: { a: 123 } })).toEqual([['BAD_USER_INPUT', 'BAD_VARIABLES', 'a']]);
+    expect(await errorsOf('2', { query: EVENTS_AFTER, variables: { a: { x: 1 } } })).toEqual([['BAD_USER_INPUT', 'BAD_VARIABLES', 'a']]);
+    expect(await errorsOf('3', { query: 'query($x: Int!) { events(first: $x) { edges { cursor } } }', variables: {} })).toEqual([['BAD_USER_INPUT', 'BAD_VARIABLES', 'x']]);
+    expect(await errorsOf('4', { query: 'query A { __typename } query B { __typename }' })).toEqual([['BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', undefined]]);
+    expect(await errorsOf('5', { query: 'query A { __typename }', operationName: 'Nope' })).toEqual([['BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', undefined]]);
+    // The socket is still good for what fits.
+    socket.send(JSON.stringify({ id: '6', type: 'subscribe', payload: { query: 'query A { __typename }', operationName: 'A' } }));
+    await until(() => messages.some((m) => m['id'] === '6' && m['type'] === 'next'));
+    socket.close();
+  });
+
+  it('takes no WebSocket message larger than an HTTP request may be', async () => {
+    const socket = new WebSocket(server.gateway.websocketUrl, 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(server.runtime.config.MAX_REQUEST_BYTES) } }));
+    // 1009: the message is too big; ws closes the socket before reading it whole.
+    expect(await closed).toBe(1009);
   });
 
   it('closes the WebSocket when its token expires', async () => {

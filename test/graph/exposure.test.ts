@@ -224,6 +224,11 @@ describe('request rate limits', () => {
       await until(() => ws.errors.length > 0 || ws.results.length > 0);
       expect(ws.errors[0]).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
       await ws.stop();
+      // And a WebSocket connecting without a token, or with one that fails, takes from its address's budget as a
+      // request would: spent, it is closed 4429 RATE_LIMITED rather than told UNAUTHENTICATED again and again.
+      const forged = subscribe(limited.gateway.websocketUrl, { authorization: 'Bearer not-a-token' }, '{ __typename }');
+      expect(await forged.closed).toEqual({ code: 4429, reason: 'RATE_LIMITED' });
+      await forged.stop();
     } finally {
       await limited.close();
     }
