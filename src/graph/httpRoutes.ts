@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import { isUuid } from '../domain/globalId.js';
 import { AppError, HTTP_STATUS, InvalidField, WWW_AUTHENTICATE } from '../errors.js';
 import { allows, type Capability } from '../authz/capabilities.js';
 import type { Runtime } from '../runtime.js';
@@ -58,7 +59,7 @@ export async function routeContext(runtime: Runtime, tenantHeader: string, req: 
   return context;
 }
 
-/** The raw id of a global id of `typename` in a path, or null for anything else. */
+/** The raw id of a global id of `typename` in a path, or null for anything else (a UUID-less id too: it names nothing). */
 export function rawIdOf(globalId: string | undefined, typename: string): string | null {
   if (!globalId) return null;
   try {
@@ -69,7 +70,7 @@ export function rawIdOf(globalId: string | undefined, typename: string): string 
       // Express has decoded it already.
     }
     const decoded = decodeGlobalID(text);
-    return decoded.typename === typename ? decoded.id : null;
+    return decoded.typename === typename && isUuid(decoded.id) ? decoded.id : null;
   } catch {
     return null;
   }

@@ -224,6 +224,9 @@ describe('co-lending', () => {
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
     expect((await download(settledAgain['csvPath'] as string, partnerTwo)).status).toBe(404);
+    // An id that names no settlement at all (a global id around no UUID) is as unknown as another's, never a 500.
+    const nowhere = encodeURIComponent(Buffer.from('CoLendingSettlement:nope').toString('base64'));
+    for (const suffix of ['.csv', '.pdf', '.instruction.csv']) expect((await download(`/settlements/colending/${nowhere}${suffix}`, maker)).status).toBe(404);
     const instructionPath = (settledAgain['csvPath'] as string).replace(/\.csv$/, '.instruction.csv');
     expect((await download(instructionPath, partnerOne)).status).toBe(403);
     expect((await download(instructionPath, maker)).status).toBe(409);
