@@ -7,7 +7,7 @@ import type express from 'express';
 import { AppError, badInput } from './errors.js';
 
 /** The request headers a dashboard may send: the token, the tenant, the request id, a trace context. */
-const ALLOWED_HEADERS = 'authorization, content-type, x-lendgraph-tenant, x-request-id, traceparent, tracestate';
+const ALLOWED_HEADERS = 'authorization, content-type, idempotency-key, x-lendgraph-tenant, x-request-id, traceparent, tracestate';
 /** What a dashboard may read besides the CORS-safelisted headers. */
 const EXPOSED_HEADERS = 'x-request-id, retry-after, www-authenticate';
 /** How long a browser may keep a preflight's answer: ten minutes, so a removed origin stops working soon. */

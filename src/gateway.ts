@@ -9,7 +9,7 @@ import { SETTLEMENT_PATH, settlementDownload } from './graph/coLendingSettlement
 import { PORTFOLIO_REPORT_PATH, portfolioReportDownload } from './graph/portfolioReport.js';
 import { PROVIDER_CALLBACK_PATH, providerCallbacks } from './graph/providerCallbacks.js';
 import { startPendingChecks } from './services/origination/pendingChecks.js';
-import { DOCUMENT_DOWNLOAD_ROUTE, DOCUMENT_UPLOAD_ROUTE, documentDownload, documentUpload } from './graph/applicationDocumentFiles.js';
+import { DOCUMENT_DOWNLOAD_ROUTE, DOCUMENT_UPLOAD_ROUTE, DOCUMENTS_PREFIX, documentDownload, documentUpload } from './graph/applicationDocumentFiles.js';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -629,7 +629,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
 
   // Browsers from a lender's dashboard sites (CORS) on the API's paths; health and the explorer are not for them.
   const crossOrigin = crossOriginRequests(runtime.registry, config.publicUrl, (req) => rateLimits.forAddress(req.ip ?? req.socket.remoteAddress), config.NODE_ENV !== 'production');
-  for (const path of [GRAPHQL_PATH, STATEMENT_PATH, SETTLEMENT_PATH, PORTFOLIO_REPORT_PATH]) app.use(path, crossOrigin);
+  for (const path of [GRAPHQL_PATH, STATEMENT_PATH, SETTLEMENT_PATH, PORTFOLIO_REPORT_PATH, DOCUMENTS_PREFIX]) app.use(path, crossOrigin);
   app.use((req, res, next) => {
     res.setHeader('x-request-id', header(req.headers['x-request-id']) ?? '');
     next();

@@ -16,9 +16,11 @@ import { firstValue, rawIdOf, replyWithError, routeContext, type RouteLimits } f
 import { MAX_DOCUMENT_BYTES, documentBytes, uploadDocument } from '../services/origination/applicationDocuments.js';
 
 /** Express route of uploads (`app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER, rateLimits))`). */
-export const DOCUMENT_UPLOAD_ROUTE = '/applications/:applicationId/documents';
+/** Where both document routes live: held to the tenant's dashboard origins (CORS) as the API's other paths are. */
+export const DOCUMENTS_PREFIX = '/applications';
+export const DOCUMENT_UPLOAD_ROUTE = `${DOCUMENTS_PREFIX}/:applicationId/documents`;
 /** Express route of downloads (`app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER, rateLimits))`). */
-export const DOCUMENT_DOWNLOAD_ROUTE = '/applications/documents/:documentId';
+export const DOCUMENT_DOWNLOAD_ROUTE = `${DOCUMENTS_PREFIX}/documents/:documentId`;
 
 /** Where a document is downloaded (GET it with the same Authorization header). */
 export const documentDownloadPath = (documentId: string) => `/applications/documents/${encodeURIComponent(encodeGlobalID('ApplicationDocument', documentId))}`;

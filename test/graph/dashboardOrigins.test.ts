@@ -131,6 +131,30 @@ describe('dashboard origins', () => {
     expect((await fromPage(new URL(server.gateway.graphqlUrl).origin, admin)).status).toBe(200);
   });
 
+  it('holds the document routes to the same list: an unlisted site may neither upload nor download, a listed one may ask first', async () => {
+    const nowhere = Buffer.from(`Application:${crypto.randomUUID()}`).toString('base64');
+    const upload = (origin: string) => fetch(`${server.gateway.url}/applications/${encodeURIComponent(nowhere)}/documents`, {
+      method: 'POST', headers: { authorization: `Bearer ${admin}`, origin, 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--\r\n',
+    });
+    const unlisted = await upload('https://evil.example.test');
+    expect(unlisted.status).toBe(403);
+    expect(unlisted.headers.get('access-control-allow-origin')).toBeNull();
+    expect(JSON.stringify(await unlisted.json())).toContain('ORIGIN_NOT_ALLOWED');
+    const download = await fetch(`${server.gateway.url}/applications/documents/${encodeURIComponent(Buffer.from(`ApplicationDocument:${crypto.randomUUID()}`).toString('base64'))}`, {
+      headers: { authorization: `Bearer ${admin}`, origin: OTHER_DASHBOARD },
+    });
+    expect(download.status).toBe(403);
+    // The lender's own dashboard gets its preflight answered, the idempotency key among the headers it may send.
+    const asked = await fetch(`${server.gateway.url}/applications/${encodeURIComponent(nowhere)}/documents`, {
+      method: 'OPTIONS', headers: { origin: DASHBOARD, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, idempotency-key' },
+    });
+    expect(asked.status).toBe(204);
+    expect(asked.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
+    expect(asked.headers.get('access-control-allow-headers')).toContain('idempotency-key');
+    // And past it, the route answers as it would anyone: no such application.
+    expect((await upload(DASHBOARD)).status).not.toBe(403);
+  });
+
   it('refuses a socket opened by a page from a site the lender does not list (CORS does not cover WebSockets)', async () => {
     const closeOf = (origin: string) => new Promise<{ code: number; reason: string; results: unknown[] }>((resolve) => {
       const results: unknown[] = [];
