@@ -48,7 +48,8 @@ function readMultipart(req: Request): Promise<Multipart> {
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { fileSize: MAX_DOCUMENT_BYTES, files: 1, fields: 4, parts: 5, fieldSize: 1024, fieldNameSize: 50, headerPairs: 20 },
+        // busboy stops a file when it reaches fileSize: one byte more than the limit, so a file of exactly the limit is taken.
+        limits: { fileSize: MAX_DOCUMENT_BYTES + 1, files: 1, fields: 4, parts: 5, fieldSize: 1024, fieldNameSize: 50, headerPairs: 20 },
       });
     } catch {
       reject(new InvalidField('file', 'send multipart/form-data with a file part named "file"'));

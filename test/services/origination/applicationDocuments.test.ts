@@ -137,8 +137,11 @@ describe('upload and download', () => {
     expect(await db.applicationDocument.count()).toBe(before);
     const sha256 = createHash('sha256').update(big).digest('hex');
     expect(await db.documentContent.count({ where: { storageKey: `sha256:${sha256}` } })).toBe(0);
-    // The connection still serves the next request.
+    // The connection still serves the next request, and a file of exactly the limit is taken.
     expect((await upload({ kind: 'other' })).status).toBe(201);
+    const most = Buffer.concat([pdf(), Buffer.alloc(MAX_DOCUMENT_BYTES - pdf().length, 0x20)]);
+    expect(most.length).toBe(MAX_DOCUMENT_BYTES);
+    expect((await upload({ kind: 'other', bytes: most })).status).toBe(201);
   });
 
   it('checks the type on the bytes, not only the declared type, naming the field', async () => {
