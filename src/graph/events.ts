@@ -100,6 +100,12 @@ builder.subscriptionField('events', (t) =>
       const filter = visibleEvents(context, args);
       const { feed } = context.runtime;
       const schema = context.tenant!.schemaName;
+      // A cursor past the newest event is none this API gave: following from it would skip the events up to it
+      // unseen, so it is refused (every cursor sent was settled, so none is ever past the newest).
+      if (given !== undefined && given > 0) {
+        const newest = await feed.currentCursor(schema);
+        if (given > newest) throw badInput('after', `after is beyond the newest event (${newest}): resume from the last cursor you received`);
+      }
       // A shared stream (subscriptionFanout.ts) starts where its first subscriber's "now" was.
       const after = given ?? context.subscriptionStart ?? await feed.currentCursor(schema);
       try {

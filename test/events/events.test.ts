@@ -116,6 +116,8 @@ describe('events over graphql-ws', () => {
       [{ aggregateId: databaseId }, 'aggregateId', /global id/],
       [{ aggregateId: Buffer.from(`Nothing:${databaseId}`).toString('base64') }, 'aggregateId', /global id/],
       [{ aggregateType: 'Partner', aggregateId: loanId }, 'aggregateId', /a Loan, not of a Partner/],
+      // A cursor past the newest event: following it would skip the events up to it unseen.
+      [{ after: String(Number(await server.runtime.feed.currentCursor(tenant.schemaName)) + 1_000_000) }, 'after', /beyond the newest event/],
     ];
     for (const [variables, field, message] of refused) {
       const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${admin}` }, FILTERED, { after: '0', ...variables });
