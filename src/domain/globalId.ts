@@ -2,9 +2,11 @@
 // events can carry the very ids `node(id:)` takes without the use cases importing the graph; the graph's builder
 // encodes with this function too, so the two can never drift.
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Every row's database id is a UUID: an id that is not one names nothing, and never reaches a query. */
 export function isUuid(id: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+  return UUID.test(id);
 }
 
 /** The global id of a `typename` row with database id `id`. */

@@ -14,6 +14,7 @@ import {
 import { InvalidField } from '../errors.js';
 import { listSize } from './limits.js';
 import { objectPayload } from './payloads.js';
+import { isUuid } from '../domain/globalId.js';
 
 type CreditPolicyRow = Awaited<ReturnType<TenantDb['creditPolicy']['findUniqueOrThrow']>>;
 
@@ -95,7 +96,7 @@ builder.node(CreditPolicyRef, {
   id: { resolve: (row) => row.id },
   loadMany: async (ids, context: GraphContext) => {
     // Outside a tenant (a platform admin) no policy exists.
-    const valid = context.tenant ? ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) : [];
+    const valid = context.tenant ? ids.filter((id) => isUuid(id)) : [];
     const rows = valid.length > 0 ? await commandDbOf(context).creditPolicy.findMany({ where: { id: { in: valid } } }) : [];
     return ids.map((id) => rows.find((row) => row.id === id) ?? null);
   },

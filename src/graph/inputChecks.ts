@@ -20,6 +20,7 @@ import {
 } from 'graphql';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { badInput, withArticle } from '../errors.js';
+import { isUuid } from '../domain/globalId.js';
 
 /** The longest string any field takes unless named in MAX_LENGTH. */
 export const DEFAULT_MAX_LENGTH = 200;
@@ -50,8 +51,6 @@ export const MAX_LENGTH: Readonly<Record<string, number>> = {
  * still refused with NUL bytes or lone surrogates.
  */
 const LENGTH_CHECKED_BY_SERVICE = new Set(['idempotencyKey']);
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The longest global id: a type name and a UUID, base64-encoded, with room to spare. */
 const MAX_ID_LENGTH = 200;
@@ -123,7 +122,7 @@ function globalIdRefusal(value: string, rule: IdRule, nodeTypes: ReadonlySet<str
   }
   if (!nodeTypes.has(decoded.typename)) return refuse('is not a global id');
   if (rule.types && !rule.types.includes(decoded.typename)) return refuse(`is the id of ${withArticle(decoded.typename)}`);
-  if (!UUID.test(decoded.id)) return refuse('is not a global id');
+  if (!isUuid(decoded.id)) return refuse('is not a global id');
   return null;
 }
 

@@ -19,8 +19,7 @@ import {
   activeCheckProviderSettings, decideCheckProviderSettingsActivation, draftCheckProviderSettings, PROVIDER_KINDS, requestCheckProviderSettingsActivation,
   storedProviders, type CheckProviderSettingsRow, type ProviderKind, type StoredProvider,
 } from '../services/origination/checkProviderSettings.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../domain/globalId.js';
 
 export const SetupVersionStatusEnum = storedEnum('SetupVersionStatus', 'Where a version of a lender\'s setup stands.', {
   draft: 'Drafted; changes nothing.',
@@ -67,7 +66,7 @@ builder.node(ApprovalAuthorityMatrixRef, {
   description: 'One version of the lender\'s approval authority matrix: who may approve how much at each risk grade, in the tenant\'s currency.',
   id: { resolve: (row) => row.id },
   loadMany: async (ids, context: GraphContext) => {
-    const valid = context.tenant ? ids.filter((id) => UUID.test(id)) : [];
+    const valid = context.tenant ? ids.filter((id) => isUuid(id)) : [];
     const rows = valid.length > 0 ? await commandDbOf(context).approvalAuthorityMatrix.findMany({ where: { id: { in: valid } } }) : [];
     return ids.map((id) => rows.find((row) => row.id === id) ?? null);
   },
@@ -305,7 +304,7 @@ builder.node(CheckProviderSettingsRef, {
   description: 'One version of which providers the lender\'s checks and e-signatures go to.',
   id: { resolve: (row) => row.id },
   loadMany: async (ids, context: GraphContext) => {
-    const valid = context.tenant ? ids.filter((id) => UUID.test(id)) : [];
+    const valid = context.tenant ? ids.filter((id) => isUuid(id)) : [];
     const rows = valid.length > 0 ? await commandDbOf(context).checkProviderSettings.findMany({ where: { id: { in: valid } } }) : [];
     return ids.map((id) => rows.find((row) => row.id === id) ?? null);
   },

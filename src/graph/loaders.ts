@@ -13,6 +13,7 @@ import type { PartnerRef } from '../authz/partnerScope.js';
 import { loanRowsById, loanRowsInNumberOrder, loanTermsById } from './loanRows.js';
 import { loanProductRowsById, type LoanProductRow } from './productRows.js';
 import type { KeysetPage } from './lists.js';
+import { isUuid } from '../domain/globalId.js';
 
 type PartyRow = Awaited<ReturnType<TenantDb['party']['findUniqueOrThrow']>>;
 type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
@@ -122,11 +123,9 @@ function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T |
   return ids.map((id) => found.get(id) ?? null);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Ids from clients that are not UUIDs cannot exist; dropping them keeps a bad id from becoming a SQL error. */
 function uuids(ids: readonly string[]): string[] {
-  return ids.filter((id) => UUID.test(id));
+  return ids.filter((id) => isUuid(id));
 }
 
 /**

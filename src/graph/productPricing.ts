@@ -12,6 +12,7 @@ import type { PricingFees } from '../domain/origination/pricing.js';
 import {
   activePricing, decidePricingActivation, draftPricing, requestPricingActivation, type ProductPricingRow,
 } from '../services/origination/productPricing.js';
+import { isUuid } from '../domain/globalId.js';
 
 const ProductPricingStatusEnum = storedEnum('ProductPricingStatus', 'Where a version of a product\'s pricing stands.', {
   draft: 'Drafted; prices nothing.',
@@ -47,7 +48,7 @@ builder.node(ProductPricingRef, {
   description: 'One version of a product\'s pricing: the rate by risk grade, the fees an offer carries and how long an offer stands. Drafted, activated by a second person, retired when replaced.',
   id: { resolve: (row) => row.id },
   loadMany: async (ids, context: GraphContext) => {
-    const valid = context.tenant ? ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) : [];
+    const valid = context.tenant ? ids.filter((id) => isUuid(id)) : [];
     const rows = valid.length > 0 ? await commandDbOf(context).productPricing.findMany({ where: { id: { in: valid } } }) : [];
     return Promise.all(ids.map((id) => withCurrency(context, rows.find((row) => row.id === id) ?? null)));
   },

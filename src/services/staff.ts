@@ -11,12 +11,12 @@ import { AppError, InvalidField, inputPath } from '../errors.js';
 import { STAFF_ROLES } from '../authz/roles.js';
 import { schemaForSlug } from '../tenancy/schemaNames.js';
 import { tenantSql } from '../tenancy/tenantSql.js';
+import { isUuid } from '../domain/globalId.js';
 
 export type StaffMemberRow = Awaited<ReturnType<TenantDb['staffMember']['findUniqueOrThrow']>>;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const ADMIN = 'tenant-admin';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An e-mail address as stored: trimmed, lower case (addresses are compared that way). */
 export function normalEmail(email: string): string {
@@ -80,7 +80,7 @@ export async function inviteStaffMember(db: TenantDb, identity: StaffIdentity, c
 
 async function memberFor(tx: Tx, tenant: string, id: string, field: string): Promise<StaffMemberRow> {
   // Row-locked: two admins changing one person wait for each other instead of both passing the checks.
-  if (!UUID.test(id)) throw new AppError('NOT_FOUND', 'no staff member with that id', { field: inputPath(field) });
+  if (!isUuid(id)) throw new AppError('NOT_FOUND', 'no staff member with that id', { field: inputPath(field) });
   const [locked] = await tenantSql(tx, schemaForSlug(tenant)).query<{ id: string }[]>((schema) => `SELECT id::text FROM ${schema}.staff_member WHERE id = $1::uuid FOR UPDATE`, id);
   if (!locked) throw new AppError('NOT_FOUND', 'no staff member with that id', { field: inputPath(field) });
   return tx.staffMember.findUniqueOrThrow({ where: { id } });

@@ -14,10 +14,9 @@ import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
+import { isUuid } from '../../domain/globalId.js';
 
 export type ArrangementVersionRow = Awaited<ReturnType<TenantDb['coLendingArrangementVersion']['findUniqueOrThrow']>>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The lender's co-lending rules: its own when set, else the Reserve Bank of India's 2025 values. */
 export async function coLendingRules(db: TenantDb | Tx): Promise<CoLendingRules & { own: boolean }> {
@@ -102,7 +101,7 @@ export async function proposeArrangement(db: TenantDb, command: CommandContext, 
     }
     let arrangement;
     if (proposal.arrangementId) {
-      arrangement = UUID.test(proposal.arrangementId) ? await tx.coLendingArrangement.findUnique({ where: { id: proposal.arrangementId } }) : null;
+      arrangement = isUuid(proposal.arrangementId) ? await tx.coLendingArrangement.findUnique({ where: { id: proposal.arrangementId } }) : null;
       if (!arrangement) throw new InvalidField('arrangementId', 'no co-lending arrangement with that id');
       // Versions are numbered one at a time per arrangement.
       await tenantSql(tx, schemaForSlug(command.tenant)).query((s) => `SELECT 1 FROM ${s}.colending_arrangement WHERE id = $1::uuid FOR UPDATE`, arrangement.id);
@@ -174,7 +173,7 @@ async function partnerLedger(tx: Tx, tenant: string, partnerCode: string, partne
 export async function decideArrangement(db: TenantDb, command: CommandContext, input: { arrangementId: string; version: number; approve: boolean; reason: string | null }) {
   const action = input.approve ? 'coLending.approveArrangement' : 'coLending.rejectArrangement';
   return runCommand(db, { ...command, action }, async (tx) => {
-    const [row] = UUID.test(input.arrangementId) ? await tenantSql(tx, schemaForSlug(command.tenant)).query<{ status: string }[]>(
+    const [row] = isUuid(input.arrangementId) ? await tenantSql(tx, schemaForSlug(command.tenant)).query<{ status: string }[]>(
       (s) => `SELECT status FROM ${s}.colending_arrangement_version WHERE arrangement_id = $1::uuid AND version = $2 FOR UPDATE`, input.arrangementId, input.version) : [];
     if (!row) throw new InvalidField('version', 'no version of a co-lending arrangement with that id and number');
     if (row.status !== 'pending') throw new AppError('CONFLICT', `this version is already ${row.status}`, { field: inputPath('version') });

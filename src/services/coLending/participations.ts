@@ -17,8 +17,8 @@ import { tenantSql } from '../../tenancy/tenantSql.js';
 import { eventsOf, postingRunOf } from '../servicing/loans.js';
 import { postToLoans } from '../servicing/postings.js';
 import { coLendingRules, termsOfVersion, versionInForce } from './arrangements.js';
+import { isUuid } from '../../domain/globalId.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const daysBetween = (from: string, to: string) => dayNumber(parseDate(to)) - dayNumber(parseDate(from));
 
 type LoanWithShares = Awaited<ReturnType<Tx['loan']['findUniqueOrThrow']>> & { product: { code: string }; participations: { partnerCode: string; sharePercent: { toString(): string }; partnerRatePercent: { toString(): string } }[] };
@@ -34,10 +34,10 @@ export async function shareOfLoan(
 ) {
   const field = fields.arrangement;
   // Shares under one arrangement are counted against its total limit one at a time.
-  if (UUID.test(arrangementId)) await tenantSql(tx, schemaForSlug(command.tenant)).query((s) => `SELECT 1 FROM ${s}.colending_arrangement WHERE id = $1::uuid FOR UPDATE`, arrangementId);
-  const version = UUID.test(arrangementId) ? await versionInForce(tx, arrangementId) : null;
+  if (isUuid(arrangementId)) await tenantSql(tx, schemaForSlug(command.tenant)).query((s) => `SELECT 1 FROM ${s}.colending_arrangement WHERE id = $1::uuid FOR UPDATE`, arrangementId);
+  const version = isUuid(arrangementId) ? await versionInForce(tx, arrangementId) : null;
   if (!version) {
-    const exists = UUID.test(arrangementId) && await tx.coLendingArrangement.findUnique({ where: { id: arrangementId } });
+    const exists = isUuid(arrangementId) && await tx.coLendingArrangement.findUnique({ where: { id: arrangementId } });
     if (!exists) throw new InvalidField(field, 'no co-lending arrangement with that id');
     throw new AppError('CONFLICT', 'no version of the arrangement is in force: one must be approved first', { field: inputPath(field) });
   }
@@ -107,7 +107,7 @@ export async function assignParticipation(db: TenantDb, command: CommandContext,
   return runCommand(db, { ...command, action: 'loan.assignParticipation' }, async (tx) => {
     const sql = tenantSql(tx, schemaForSlug(command.tenant));
     // The loan is locked first: its shares are added up and its books replayed in this one transaction.
-    const [locked] = UUID.test(input.loanId) ? await sql.query<{ id: string }[]>((s) => `SELECT id FROM ${s}.loan WHERE id = $1::uuid FOR UPDATE`, input.loanId) : [];
+    const [locked] = isUuid(input.loanId) ? await sql.query<{ id: string }[]>((s) => `SELECT id FROM ${s}.loan WHERE id = $1::uuid FOR UPDATE`, input.loanId) : [];
     if (!locked) throw new InvalidField('loanId', 'no loan with that id');
     const loan = await tx.loan.findUniqueOrThrow({ where: { id: input.loanId }, include: { product: true, participations: true } });
     if (loan.status !== 'active' && loan.status !== 'overdue') {
@@ -139,13 +139,13 @@ const BEFORE_OFFER = ['draft', 'submitted', 'under_checks', 'checks_failed', 'in
  */
 export async function coLendApplication(db: TenantDb, command: CommandContext, input: { applicationId: string; arrangementId: string | null }) {
   return runCommand(db, { ...command, action: 'application.setCoLending' }, async (tx) => {
-    const application = UUID.test(input.applicationId) ? await tx.application.findUnique({ where: { id: input.applicationId }, include: { product: true } }) : null;
+    const application = isUuid(input.applicationId) ? await tx.application.findUnique({ where: { id: input.applicationId }, include: { product: true } }) : null;
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
     if (!BEFORE_OFFER.includes(application.status)) {
       throw new AppError('CONFLICT', `the application is ${application.status.replaceAll('_', ' ')}: its offer is made; co-lending is decided before`, { field: inputPath('applicationId') });
     }
     if (input.arrangementId !== null) {
-      const version = UUID.test(input.arrangementId) ? await versionInForce(tx, input.arrangementId) : null;
+      const version = isUuid(input.arrangementId) ? await versionInForce(tx, input.arrangementId) : null;
       if (!version) throw new InvalidField('arrangementId', 'no co-lending arrangement with a version in force under that id');
       const terms = termsOfVersion(version);
       if (version.arrangement.currency !== application.product.currency) throw new AppError('CONFLICT', `the arrangement is in ${version.arrangement.currency}, the application in ${application.product.currency}`, { field: inputPath('arrangementId') });

@@ -15,6 +15,7 @@ import type { Tx } from '../../tenancy/tenantClients.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { postgresDocumentStore, sha256Hex, type DocumentStore } from './documentStore.js';
+import { isUuid } from '../../domain/globalId.js';
 
 /** The largest document accepted: 10 MiB. */
 export const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
@@ -64,7 +65,6 @@ export interface UploadedDocument {
   duplicateOfAnotherParty: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KIND = /^[a-z][a-z0-9_]{1,49}$/;
 
 /** The file's checks that need no database: size, declared type, actual type, name. */
@@ -143,8 +143,8 @@ export async function uploadDocument(
   const file = checkDocumentFile(input);
   const kind = (input.kind ?? '').trim();
   if (!KIND.test(kind)) throw new InvalidField('kind', 'kind must be a lowercase word such as proof_of_identity, or other');
-  if (input.partyId != null && !UUID.test(input.partyId)) throw new InvalidField('partyId', 'no party with that id on this application');
-  if (!UUID.test(input.applicationId)) throw new InvalidField('applicationId', 'no application with that id');
+  if (input.partyId != null && !isUuid(input.partyId)) throw new InvalidField('partyId', 'no party with that id on this application');
+  if (!isUuid(input.applicationId)) throw new InvalidField('applicationId', 'no application with that id');
   const sha256 = sha256Hex(input.bytes);
   const store = options.store ?? postgresDocumentStore;
   const idempotency = options.idempotencyKey != null
@@ -196,7 +196,7 @@ export async function reviewDocument(db: TenantDb, command: CommandContext, docu
   const why = reason?.trim() || null;
   if (!verified && why === null) throw new InvalidField('reason', 'a rejection needs a reason');
   if (why !== null && why.length > 500) throw new InvalidField('reason', 'reason must be at most 500 characters');
-  if (!UUID.test(documentId)) throw new InvalidField('documentId', 'no document with that id');
+  if (!isUuid(documentId)) throw new InvalidField('documentId', 'no document with that id');
   return runCommand(db, { ...command, action: verified ? 'application.document.verify' : 'application.document.reject' }, async (tx) => {
     const document = await tx.applicationDocument.findUnique({ where: { id: documentId } });
     if (!document) throw new InvalidField('documentId', 'no document with that id');

@@ -26,11 +26,10 @@ import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { sandboxScale } from '../../tenancy/sandboxSeed.js';
 import type { TenantRecord } from '../../tenancy/registry.js';
+import { isUuid } from '../../domain/globalId.js';
 
 export type AuthorityMatrixRow = Awaited<ReturnType<TenantDb['approvalAuthorityMatrix']['findUniqueOrThrow']>>;
 export type SetupStatus = 'draft' | 'pending_activation' | 'active' | 'retired';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The authority in force: the matrix mayApprove reads and which levels each role holds. */
 export interface ActiveAuthority {
@@ -53,7 +52,7 @@ async function lockMatrices(tx: Tx, tenant: string): Promise<void> {
 }
 
 async function findMatrix(db: TenantDb | Tx, matrixId: string): Promise<AuthorityMatrixRow> {
-  const row = UUID.test(matrixId) ? await db.approvalAuthorityMatrix.findUnique({ where: { id: matrixId } }) : null;
+  const row = isUuid(matrixId) ? await db.approvalAuthorityMatrix.findUnique({ where: { id: matrixId } }) : null;
   if (!row) throw new InvalidField('matrixId', 'no approval authority matrix version with that id');
   return row;
 }

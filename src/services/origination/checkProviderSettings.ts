@@ -24,6 +24,7 @@ import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { sealSecret, type DataKey } from '../../tenancy/sealing.js';
 import type { SetupStatus } from './approvalAuthorityMatrices.js';
+import { isUuid } from '../../domain/globalId.js';
 
 export type CheckProviderSettingsRow = Awaited<ReturnType<TenantDb['checkProviderSettings']['findUniqueOrThrow']>>;
 
@@ -47,7 +48,6 @@ export interface ProviderInput {
   secret?: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{1,39}$/;
 
 /** Validates the drafted providers; errors name the input field (`input.providers[1].endpointUrl`). */
@@ -107,7 +107,7 @@ async function lockSettings(tx: Tx, tenant: string): Promise<void> {
 }
 
 async function findSettings(db: TenantDb | Tx, settingsId: string): Promise<CheckProviderSettingsRow> {
-  const row = UUID.test(settingsId) ? await db.checkProviderSettings.findUnique({ where: { id: settingsId } }) : null;
+  const row = isUuid(settingsId) ? await db.checkProviderSettings.findUnique({ where: { id: settingsId } }) : null;
   if (!row) throw new InvalidField('settingsId', 'no check provider settings version with that id');
   return row;
 }

@@ -15,6 +15,7 @@ import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
+import { isUuid } from '../../domain/globalId.js';
 
 type CreditPolicyRow = Awaited<ReturnType<TenantDb['creditPolicy']['findUniqueOrThrow']>>;
 
@@ -23,8 +24,6 @@ export type CreditPolicyStatus = 'draft' | 'pending_activation' | 'active' | 're
 /** A simulation reads at most this many past decisions (the newest). */
 export const MAX_SIMULATION_LIMIT = 10_000;
 export const DEFAULT_SIMULATION_LIMIT = 1_000;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What the audit trail and the events say about a version: everything but the rule set's bulk. */
 function shown(row: CreditPolicyRow) {
@@ -40,7 +39,7 @@ async function lockProduct(tx: Tx, tenant: string, productId: string): Promise<v
 }
 
 async function findPolicy(db: TenantDb | Tx, policyId: string): Promise<CreditPolicyRow> {
-  const row = UUID.test(policyId) ? await db.creditPolicy.findUnique({ where: { id: policyId } }) : null;
+  const row = isUuid(policyId) ? await db.creditPolicy.findUnique({ where: { id: policyId } }) : null;
   if (!row) throw new InvalidField('policyId', 'no credit policy with that id');
   return row;
 }

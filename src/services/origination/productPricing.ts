@@ -14,11 +14,10 @@ import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
+import { isUuid } from '../../domain/globalId.js';
 
 export type ProductPricingRow = Awaited<ReturnType<TenantDb['productPricing']['findUniqueOrThrow']>>;
 export type ProductPricingStatus = 'draft' | 'pending_activation' | 'active' | 'retired';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What the audit trail and the events say about a version. */
 function shown(row: ProductPricingRow) {
@@ -33,7 +32,7 @@ async function lockProduct(tx: Tx, tenant: string, productId: string): Promise<v
 }
 
 async function findPricing(db: TenantDb | Tx, pricingId: string): Promise<ProductPricingRow> {
-  const row = UUID.test(pricingId) ? await db.productPricing.findUnique({ where: { id: pricingId } }) : null;
+  const row = isUuid(pricingId) ? await db.productPricing.findUnique({ where: { id: pricingId } }) : null;
   if (!row) throw new AppError('NOT_FOUND', 'no product pricing with that id', { field: inputPath('pricingId') });
   return row;
 }

@@ -25,6 +25,7 @@ import { dateColumn } from '../../tenancy/dateColumns.js';
 import { assertTrancheFits, type PaidTranche } from '../../domain/servicing/tranches.js';
 import type { LoanTerms } from '../../domain/servicing/product.js';
 import { loanAccountOf, loanTransactionOf, participationsJson, postedNetJson, transactionsJson, type LoanRecord, type RestructureTerms, type TransactionKind, type TransactionRecord } from './loanRecords.js';
+import { isUuid } from '../../domain/globalId.js';
 
 
 /** Where and by whom: the tenant's schema, the person or client posting, when, and the tenant's business date. */
@@ -116,8 +117,6 @@ export interface PostingResult {
   loanCount: number;
   journals: number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface LoanRow extends LoanRecord {
   currency: string;
@@ -256,7 +255,7 @@ export async function lockLoans(sql: CommandSql, loanIds: readonly string[]): Pr
   // Ids are UUIDs (checked here), as a uuid[] literal. Prepared once per connection when it opens the transaction
   // (the posting of a batch of single payments): planned for each list of ids, it cost the server more than it
   // took to read the rows; the generic plan reads them by the loan's key all the same.
-  const ids = `{${loanIds.filter((id) => UUID.test(id)).join(',')}}`;
+  const ids = `{${loanIds.filter((id) => isUuid(id)).join(',')}}`;
   const loanRows = await sql.query<LockedLoan>(
     (schema) => `SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
             l.disbursement_date::text AS "disbursementDate", l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf",
