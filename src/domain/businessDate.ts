@@ -1,6 +1,7 @@
 // Business dates are calendar dates (YYYY-MM-DD) in the tenant's time zone. Functions here take the instant
 // as an argument; none reads a clock.
 
+import { InvalidField } from '../errors.js';
 import { isDate } from './calendar.js';
 
 /** The dates the API takes (and a lender's books can hold): from 1900 to 2199, both included. */
@@ -29,4 +30,12 @@ export function isTimeZone(zone: string): boolean {
 /** The calendar date at `instant` in `timeZone`. */
 export function dateInZone(instant: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+}
+
+/**
+ * Refuses a date after the business date, naming `field` (`input.repayments[3].valueDate` names the row): nothing a
+ * lender's books hold is valued later, so such a date is a mistake wherever it is given.
+ */
+export function assertNotAfterBusinessDate(date: string, businessDate: string, field: string): void {
+  if (date > businessDate) throw new InvalidField(field, `${field.slice(field.lastIndexOf('.') + 1)} may not be after the business date, ${businessDate}`);
 }

@@ -3,8 +3,7 @@
 import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
 import { money } from '../domain/money.js';
-import { commandDbOf, commandOf, type GraphContext } from './context.js';
-import { badInput } from '../errors.js';
+import { commandDbOf, commandOf } from './context.js';
 import { LoanProductRef } from './loanProduct.js';
 import {
   accountStatement, KINDS as ACCOUNT_KINDS, ledgerInvariants, mapProductAccount, openLedgerAccount, ROLES as ACCOUNT_ROLES,
@@ -13,6 +12,7 @@ import {
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { listSize } from './limits.js';
 import { objectPayload } from './payloads.js';
+import { assertNotAfterBusinessDate } from '../domain/businessDate.js';
 
 const ACCOUNT_KIND_MEANINGS: Readonly<Record<(typeof ACCOUNT_KINDS)[number], string>> = {
   asset: 'What the lender owns or is owed (cash, receivables).',
@@ -125,11 +125,6 @@ const LedgerInvariantsRef = builder.objectRef<LedgerInvariants>('LedgerInvariant
   }),
 });
 
-/** Refuses a date after the tenant's business date, naming the argument, as reports and statements do. */
-function notAfterBusinessDate(context: GraphContext, argument: string, date: string): void {
-  if (date > context.tenant!.businessDate) throw badInput(argument, `${argument} may not be after the business date, ${context.tenant!.businessDate}`);
-}
-
 builder.queryFields((t) => ({
   ledgerAccounts: t.field({
     type: [LedgerAccountRef],
@@ -143,8 +138,8 @@ builder.queryFields((t) => ({
     authScopes: { can: 'ledger.read' },
     args: { asOf: t.arg({ type: 'Date', required: true, description: 'Include journals valued on or before this date, the business date at the latest.' }) },
     resolve: async (_root, args, context) => {
-      // No journal is valued after the business date, so a later date would only relabel today's books.
-      notAfterBusinessDate(context, 'asOf', String(args.asOf));
+      // No journal is valued after the business date: a later date would only relabel today's books.
+      assertNotAfterBusinessDate(String(args.asOf), context.tenant!.businessDate, 'asOf');
       return { asOf: String(args.asOf), lines: await trialBalance(context.db!, String(args.asOf)) };
     },
   }),
@@ -159,7 +154,7 @@ builder.queryFields((t) => ({
       to: t.arg({ type: 'Date', required: true, description: 'Last value date, the business date at the latest.' }),
     },
     resolve: (_root, args, context) => {
-      notAfterBusinessDate(context, 'to', String(args.to));
+      assertNotAfterBusinessDate(String(args.to), context.tenant!.businessDate, 'to');
       return accountStatement(context.db!, args.account, args.currency ?? context.tenant!.currency, String(args.from), String(args.to));
     },
   }),

@@ -6,7 +6,7 @@ import { storedEnum } from './enums.js';
 import { TRANSACTION_KINDS } from '../services/servicing/loanRecords.js';
 import { builder } from './builder.js';
 import { money, type Decimal } from '../domain/money.js';
-import { isBusinessDate } from '../domain/businessDate.js';
+import { assertNotAfterBusinessDate, isBusinessDate } from '../domain/businessDate.js';
 import { daysBetween } from '../domain/calendar.js';
 import { loanStatement, type LoanStatement, type StatementBalances, type StatementLine } from '../domain/servicing/statement.js';
 import { statementCsv } from '../documents/statementCsv.js';
@@ -29,7 +29,7 @@ export async function statementFor(context: GraphContext, loan: LoanRow, from: s
   if (!isBusinessDate(from)) throw new InvalidField('from', 'from must be a business date (YYYY-MM-DD)');
   if (!isBusinessDate(to)) throw new InvalidField('to', 'to must be a business date (YYYY-MM-DD)');
   if (from > to) throw new InvalidField('to', 'to must be on or after from');
-  if (to > context.tenant!.businessDate) throw new InvalidField('to', `to may not be after the business date, ${context.tenant!.businessDate}`);
+  assertNotAfterBusinessDate(to, context.tenant!.businessDate, 'to');
   if (daysBetween(from, to) > MAX_STATEMENT_DAYS) throw new InvalidField('to', `a statement covers at most ${MAX_STATEMENT_DAYS} days`);
   return replayOnce(context, loan, `statement|${from}|${to}`, ({ account, transactions }) => loanStatement({ loan: account, transactions, from, to }));
 }

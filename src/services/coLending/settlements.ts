@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
 import { addDays } from '../../domain/calendar.js';
-import { isBusinessDate } from '../../domain/businessDate.js';
+import { assertNotAfterBusinessDate, isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { settlementFigures } from '../../domain/servicing/coLendingSettlement.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
@@ -103,7 +103,7 @@ export async function settleCoLenders(sql: PoolSql, c: Pick<StepContext, 'tenant
 /** Finance settles a partner by hand through a date (the business date at most); nothing when nothing is owed. */
 export function settleCoLender(db: TenantDb, command: CommandContext, businessDate: string, input: { partnerCode: string; through: string }) {
   if (!isBusinessDate(input.through)) throw new InvalidField('through', 'through must be a business date (YYYY-MM-DD)');
-  if (input.through > businessDate) throw new InvalidField('through', `through may not be after the business date, ${businessDate}`);
+  assertNotAfterBusinessDate(input.through, businessDate, 'through');
   return runCommand(db, { ...command, action: 'coLending.settle' }, async (tx) => {
     if (!await tx.coLendingPartnerLedger.findUnique({ where: { partnerCode: input.partnerCode } })) throw new InvalidField('partnerCode', 'no co-lending partner with an arrangement approved under that code');
     const made = await settlePartner(rowsOfTx(tx, schemaForSlug(command.tenant)), input.partnerCode, input.through, businessDate, command.now, command.actor.subject);

@@ -3,7 +3,7 @@
 // the same date. As of the tenant's business date it is read from the loans' current positions; as of an
 // earlier date, from the summary the end of day that closed that date wrote (docs/reports.md).
 import { InvalidField } from '../../errors.js';
-import { isBusinessDate } from '../../domain/businessDate.js';
+import { assertNotAfterBusinessDate, isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { bookFigures, monthStartOf, splitBy, type BookFigures, type BookGroup } from '../../domain/servicing/portfolio.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
@@ -88,7 +88,7 @@ async function incomeOf(db: Tx, schemaName: string, from: string, to: string): P
 /** The rows of the book as of `asOf`, and where they came from; refuses a date no report can be given for. */
 async function bookAsOf(db: Tx, schemaName: string, asOf: string, businessDate: string): Promise<{ source: ReportSource; groups: BookGroup[] }> {
   if (!isBusinessDate(asOf)) throw new InvalidField('asOf', 'asOf must be a business date (YYYY-MM-DD)');
-  if (asOf > businessDate) throw new InvalidField('asOf', `asOf may not be after the business date, ${businessDate}`);
+  assertNotAfterBusinessDate(asOf, businessDate, 'asOf');
   if (asOf === businessDate) return { source: 'positions', groups: await liveSummary(db, schemaName) };
   const run = await db.endOfDayRun.findUnique({ where: { businessDate: dateColumn(asOf) } });
   if (run?.status !== 'completed') throw new InvalidField('asOf', `no end of day closed on ${asOf}: a past date is reported from its end-of-day summary`);

@@ -4,7 +4,7 @@ import { coarseScheduleProblem } from '../../domain/servicing/schedule.js';
 import { accrueCommission } from '../origination/commissions.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, InvalidField, inputPath } from '../../errors.js';
-import { isBusinessDate } from '../../domain/businessDate.js';
+import { assertNotAfterBusinessDate, isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
 import { termsUnderCashRounding } from '../currencies.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
@@ -116,7 +116,7 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
   const version = (await productVersion(db, product))!;
   const disbursementDate = dateField(input.disbursementDate, 'disbursementDate')!;
   const firstRepaymentDate = dateField(input.firstRepaymentDate, 'firstRepaymentDate');
-  if (disbursementDate > businessDate) throw new InvalidField('disbursementDate', `disbursementDate may not be after the business date, ${businessDate}`);
+  assertNotAfterBusinessDate(disbursementDate, businessDate, 'disbursementDate');
   if (firstRepaymentDate !== null && firstRepaymentDate <= disbursementDate) throw new InvalidField('firstRepaymentDate', 'firstRepaymentDate must be after disbursementDate');
   const { principal } = input;
   const repayments = input.numberOfRepayments ?? version.terms.numberOfRepayments;

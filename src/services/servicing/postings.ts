@@ -9,7 +9,7 @@
 // the same loans cannot deadlock.
 import { timeOrderedId } from '../../commands/timeOrderedIds.js';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
-import { isBusinessDate } from '../../domain/businessDate.js';
+import { assertNotAfterBusinessDate, isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
 import type { LoanAccountState, LoanTransaction } from '../../domain/servicing/loanAccount.js';
 import { needsHistory, replayForPosting, type LoanOnRecord, type PostingReplay } from '../../domain/servicing/postingReplay.js';
@@ -133,9 +133,7 @@ interface StoredTransaction extends TransactionRecord {
 function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: Map<string, StoredTransaction | PostingDraft & { id: string }>): void {
   const f = draft.field;
   if (!isBusinessDate(draft.valueDate)) throw new InvalidField(`${f}valueDate`, 'valueDate must be a business date (YYYY-MM-DD)');
-  if (draft.valueDate > run.businessDate) {
-    throw new InvalidField(`${f}valueDate`, `valueDate may not be after the business date, ${run.businessDate}`);
-  }
+  assertNotAfterBusinessDate(draft.valueDate, run.businessDate, `${f}valueDate`);
   if (draft.valueDate < loan.disbursementDate) {
     throw new InvalidField(`${f}valueDate`, `valueDate may not be before the disbursement on ${loan.disbursementDate}`);
   }
