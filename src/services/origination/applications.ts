@@ -23,7 +23,7 @@ import { assertSandboxTags } from '../../domain/origination/checks/sandbox.js';
 import { dateInZone } from '../../domain/businessDate.js';
 import { latestChecklist } from './documentChecklists.js';
 import { assertChecksCanRun } from './checkProviders.js';
-import { activePricing, noPricingRefusal } from './productPricing.js';
+import { assertPriced } from './productPricing.js';
 
 export type Channel = 'staff' | 'partner' | 'bulk';
 
@@ -173,12 +173,9 @@ export interface Transitioned {
  * written: no application is left submitted behind an error. An upload's applications are submitted to wait for
  * assessApplication, and those wait whatever the lender has set up; that refuses them until it is mended.
  */
-async function assertAssessable(tx: Tx, applicationId: string): Promise<void> {
+async function assertAssessable(tx: Tx, productId: string): Promise<void> {
   await assertChecksCanRun(tx);
-  const { productId } = await tx.application.findUniqueOrThrow({ where: { id: applicationId }, select: { productId: true } });
-  if (await activePricing(tx, productId)) return;
-  const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: productId }, select: { code: true } });
-  throw noPricingRefusal(product.code);
+  await assertPriced(tx, productId);
 }
 
 export async function transition(
@@ -256,8 +253,8 @@ export async function createApplication(
     if (missing.length > 0) throw missingInformationError(missing, 'supply them, or leave the application a draft (submit: false) and complete it with updateApplication');
   }
   return runCommand(db, { ...command, action: 'application.create', ...(idempotencyKey != null ? { idempotency: { key: idempotencyKey, input } } : {}) }, async (tx) => {
+    if (checked.submit) await assertAssessable(tx, checked.product.id);
     const created = await createChecked(tx, dataKey, command, checked, channel, partner);
-    if (checked.submit) await assertAssessable(tx, created.application.id);
     return { result: { applicationId: created.application.id }, replay: { applicationId: created.application.id }, audit: created.audit, events: created.events };
   }, async (stored) => ({ applicationId: stored['applicationId'] as string }));
 }
@@ -344,7 +341,7 @@ export async function moveApplication(db: TenantDb, command: CommandContext, app
       // Submitting what the checks cannot run on would only send it back: refuse it now, naming what to add.
       const { missing } = await missingOnFile(tx, application);
       if (missing.length > 0) throw missingInformationError(missing, 'amend the application with updateApplication, then submit it');
-      await assertAssessable(tx, applicationId);
+      await assertAssessable(tx, application.productId);
     }
     const moved = await transition(tx, application, event, command.actor.subject, command.now, reason);
     if (event === 'submit') await tx.application.update({ where: { id: applicationId }, data: { missingInformation: [] } });
@@ -491,7 +488,7 @@ export async function updateApplication(
     const { missing } = await missingOnFile(tx, { id: applicationId, declaredMonthlyIncome: terms.declaredMonthlyIncome, employer: terms.employer });
     if (amendment.submit) {
       if (missing.length > 0) throw missingInformationError(missing, 'supply them in this amendment before submitting');
-      await assertAssessable(tx, applicationId);
+      await assertAssessable(tx, application.productId);
       const moved = await transition(tx, application, 'submit', command.actor.subject, command.now);
       events.push(moved.event);
       audit.push(moved.audit);

@@ -14,7 +14,7 @@ import { daysBetween } from '../../domain/calendar.js';
 import { evaluatePolicy, gradeFor, type CreditRuleSet, type PolicyDecision, type PolicyInput } from '../../domain/origination/creditPolicy.js';
 import { makeOffer, termsForAffordability } from '../../domain/origination/offer.js';
 import { termsUnderCashRounding } from '../currencies.js';
-import { activePricing, noPricingRefusal, pricingTableOf } from './productPricing.js';
+import { activePricing, assertPriced, noPricingRefusal, pricingTableOf } from './productPricing.js';
 import type { ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { BureauSummary, CheckKind, CompletedCheck, CheckResult, CheckedParty, IncomeSummary } from '../../domain/origination/checks/providers.js';
 import type { CheckProviders } from './checkProviders.js';
@@ -340,9 +340,7 @@ export async function offerFor(
 async function refuseUnpriced(db: TenantDb, applicationId: string, partner: string | null): Promise<void> {
   const application = await db.application.findUnique({ where: { id: applicationId }, select: { productId: true, originationPartner: true } });
   if (!application || (partner !== null && application.originationPartner !== partner)) return;
-  if (await activePricing(db, application.productId)) return;
-  const product = await db.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
-  throw noPricingRefusal(product.code);
+  await assertPriced(db, application.productId);
 }
 
 /**

@@ -71,6 +71,13 @@ export function noPricingRefusal(productCode: string): AppError {
   });
 }
 
+/** Refuses, naming the product, when it has no active pricing: no offer could ever be made on it. */
+export async function assertPriced(db: TenantDb | Tx, productId: string): Promise<void> {
+  if (await activePricing(db, productId)) return;
+  const product = await db.loanProduct.findUniqueOrThrow({ where: { id: productId }, select: { code: true } });
+  throw noPricingRefusal(product.code);
+}
+
 /** A new draft version (the latest + 1) of a product's pricing; errors name the input field, nothing is written. */
 export async function draftPricing(db: TenantDb, command: CommandContext, productCode: string, draft: PricingDraft): Promise<ProductPricingRow> {
   const product = await db.loanProduct.findUnique({ where: { code: productCode } });
