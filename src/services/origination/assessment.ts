@@ -177,13 +177,15 @@ export async function completeAssessment(tx: Tx, command: CommandContext, busine
 
   const policy = await tx.creditPolicy.findFirst({ where: { productId: application.productId, status: 'active' } });
   const ruleSet = (policy?.ruleSet ?? null) as unknown as CreditRuleSet | null;
-  const input = await policyInput(tx, application, checks, businessDate, ruleSet);
+  // Read once for the rules' instalment and the offer: the product's current terms and its active pricing.
+  const terms = await currentTerms(tx, application.productId);
+  const input = await policyInput(tx, application, checks, businessDate, ruleSet, terms);
   let decision: PolicyDecision = ruleSet
     ? evaluatePolicy(ruleSet, input)
     : { policy: 'none', version: 0, outcome: 'REFER', reasons: [{ code: 'NO_ACTIVE_POLICY' as never, message: 'the product has no active credit policy: an underwriter decides' }], riskGrade: null, maxAmount: '0', rules: [] };
   // An approval the lender's set-up cannot make an offer on goes to an underwriter, saying why, rather than failing
   // the submission after it was written and leaving the application in its checks.
-  const offered = decision.outcome === 'APPROVE' ? await pricedOrRefused(tx, businessDate, application, decision) : null;
+  const offered = decision.outcome === 'APPROVE' ? await pricedOrRefused(tx, businessDate, application, decision, terms) : null;
   if (offered && 'refused' in offered) {
     decision = { ...decision, outcome: 'REFER', reasons: [...decision.reasons, { code: 'NO_OFFER_POSSIBLE' as never, message: `the policy approves it, but ${offered.refused.message}` }] };
   }
@@ -204,8 +206,16 @@ export async function completeAssessment(tx: Tx, command: CommandContext, busine
   return out;
 }
 
+/** What an offer is priced from: the product, its current terms version (under the currency's cash rounding), its active pricing. */
+async function currentTerms(tx: Tx, productId: string) {
+  const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: productId } });
+  const version = (await productVersion(tx as unknown as TenantDb, product))!;
+  return { product, version, terms: await termsUnderCashRounding(tx, version.terms), pricing: await activePricing(tx, product.id) };
+}
+type CurrentTerms = Awaited<ReturnType<typeof currentTerms>>;
+
 /** Everything the rules read, exactly as they read it: stored with the decision. */
-async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow[], businessDate: string, ruleSet: CreditRuleSet | null): Promise<PolicyInput> {
+async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow[], businessDate: string, ruleSet: CreditRuleSet | null, current: CurrentTerms): Promise<PolicyInput> {
   const byKind = new Map(checks.map((c) => [c.kind, c]));
   const kyc = byKind.get('kyc');
   const bureau = byKind.get('bureau')?.summary as unknown as (Omit<BureauSummary, 'totalMonthlyDebtPayments'> & { totalMonthlyDebtPayments: { amount: string } }) | undefined;
@@ -216,11 +226,8 @@ async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow
   const age = Math.floor(daysBetween(born, businessDate) / 365.2425);
   // The instalment the debt-to-income rule counts, priced as the offer would be (docs/origination-rules.md): the
   // product's current terms under the currency's cash rounding, at the pricing's rate for the applicant's grade.
-  const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
-  const version = (await productVersion(tx as unknown as TenantDb, product))!;
-  const pricing = await activePricing(tx, product.id);
   const grade = ruleSet ? gradeFor(ruleSet, bureau?.score ?? null)?.grade ?? null : null;
-  const priced = termsForAffordability(await termsUnderCashRounding(tx, version.terms), pricing && pricingTableOf(pricing), grade, application.numberOfRepayments);
+  const priced = termsForAffordability(current.terms, current.pricing && pricingTableOf(current.pricing), grade, application.numberOfRepayments);
   const schedule = generateSchedule(priced, { principal: application.amount.toString(), disbursementDate: businessDate });
   const windowDays = ruleSet?.rules.reduce((days, rule) => (rule.kind === 'maxRecentApplications' ? Math.max(days, rule.days) : days), 0) || 30;
   const since = dateColumn(addDays(businessDate, -windowDays));
@@ -267,16 +274,14 @@ type OfferDecision = Pick<PolicyDecision, 'policy' | 'version' | 'outcome' | 'ri
  * product's minimum, fees that leave no APR an offer can state) — a CONFLICT says why: the lender's set-up, never
  * the caller's input, stands in the way.
  */
-async function priceOffer(tx: Tx, businessDate: string, application: ApplicationRow, decision: OfferDecision, referralApproved: boolean) {
-  const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
-  const version = (await productVersion(tx as unknown as TenantDb, product))!;
-  const pricing = await activePricing(tx, product.id);
+async function priceOffer(tx: Tx, businessDate: string, application: ApplicationRow, decision: OfferDecision, referralApproved: boolean, current?: CurrentTerms) {
+  const { product, version, terms, pricing } = current ?? await currentTerms(tx, application.productId);
   if (!pricing) throw noPricingRefusal(product.code);
   const coLent = application.coLendingArrangementId ? await coLendingOf(tx, application.coLendingArrangementId, businessDate) : null;
   try {
     const offer = makeOffer({
       product: {
-        code: product.code, version: version.version, terms: await termsUnderCashRounding(tx, version.terms),
+        code: product.code, version: version.version, terms,
         limits: { ...productLimitsOf(product), annualRatePercent: productRateBand(product) },
       },
       decision, referralApproved, pricing: pricingTableOf(pricing), requestedAmount: application.amount.toString(), numberOfRepayments: application.numberOfRepayments,
@@ -293,9 +298,9 @@ async function priceOffer(tx: Tx, businessDate: string, application: Application
 type PricedOffer = Awaited<ReturnType<typeof priceOffer>>;
 
 /** An approved decision's offer, priced, or why none can be made (priceOffer's refusal). */
-async function pricedOrRefused(tx: Tx, businessDate: string, application: ApplicationRow, decision: OfferDecision): Promise<{ priced: PricedOffer } | { refused: AppError }> {
+async function pricedOrRefused(tx: Tx, businessDate: string, application: ApplicationRow, decision: OfferDecision, current: CurrentTerms): Promise<{ priced: PricedOffer } | { refused: AppError }> {
   try {
-    return { priced: await priceOffer(tx, businessDate, application, decision, false) };
+    return { priced: await priceOffer(tx, businessDate, application, decision, false, current) };
   } catch (error) {
     if (error instanceof AppError && error.code === 'CONFLICT') return { refused: error };
     throw error;
