@@ -5,7 +5,7 @@ import { builder } from './builder.js';
 import { verifyAuditChain, type ChainVerification } from '../commands/auditTrail.js';
 import { badInput, withArticle } from '../errors.js';
 import { decodeGlobalId } from '../domain/globalId.js';
-import { keysetConnection, connectionTypes } from './pagination.js';
+import { keysetConnection, connectionTypes, SEQ_KEY } from './pagination.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { RoleEnum } from './enums.js';
 import { isRole } from '../authz/roles.js';
@@ -52,8 +52,6 @@ const AuditRecordRef = builder.objectRef<AuditRecordRow>('AuditRecord').implemen
     requestId: t.exposeString('requestId', { description: 'The request it came from (the x-request-id the caller sent or was given), as the logs carry it.' }),
   }),
 });
-
-const SEQ_KEY = /^\d{1,18}$/;
 
 builder.queryField('auditRecords', (t) =>
   t.connection({

@@ -12,13 +12,11 @@ import { CATALOGUED_AGGREGATES, cataloguedAggregateOf, namesCataloguedTypes } fr
 import { allows } from '../authz/capabilities.js';
 import { assertServed } from '../authz/tenantAccess.js';
 import type { GraphContext } from './context.js';
-import { checkedPageSize } from './pagination.js';
-
-const CURSOR = /^\d{1,18}$/;
+import { checkedPageSize, SEQ_KEY } from './pagination.js';
 
 function cursorArg(name: string, value: string | null | undefined): number | undefined {
   if (value === null || value === undefined) return undefined;
-  if (!CURSOR.test(value)) throw badInput(name, `${name} must be a cursor from this stream`);
+  if (!SEQ_KEY.test(value)) throw badInput(name, `${name} must be a cursor from this stream`);
   return Number(value);
 }
 

@@ -9,6 +9,8 @@ export const DEFAULT_PAGE_SIZE = 20;
 
 export const UUID_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const TEXT_KEY = /^[\p{L}\p{N}_.-]{1,200}$/u;
+/** A tenant's sequence number as a cursor (an event's, an audit record's): 1 to 18 digits, within a bigint. */
+export const SEQ_KEY = /^\d{1,18}$/;
 
 function encodeCursor(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
