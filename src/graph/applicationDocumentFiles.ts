@@ -1,6 +1,6 @@
 // Documents over HTTP, with the caller's own token and scope (as statement downloads, src/graph/loanStatement.ts):
 //   POST /applications/<application global id>/documents   multipart/form-data: `kind`, optional `partyId`
-//        (a Party global id) and one file part `file` → 201 {id, sha256, sizeBytes, duplicateOfAnotherParty}
+//        (a Party global id) and one file part `file`, each once → 201 {id, sha256, sizeBytes, duplicateOfAnotherParty}
 //   GET  /applications/documents/<document global id>      the bytes, with their type and file name
 // The upload is read with busboy and its limits are enforced while it streams: past MAX_DOCUMENT_BYTES the rest
 // of the body is discarded unread into memory and the answer is 413 — nothing is stored. A partner uploads to
@@ -8,7 +8,7 @@
 import type { Request, Response } from 'express';
 import busboy from 'busboy';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { AppError, InvalidField } from '../errors.js';
+import { AppError, InvalidField, inputPath } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { commandDbOf, commandOf } from './context.js';
 import { checkIdempotencyKey } from '../commands/idempotencyKey.js';
@@ -66,12 +66,25 @@ function readMultipart(req: Request): Promise<Multipart> {
       req.resume();
       reject(error);
     };
+    // A part given twice is refused naming it: taking the first or the last would store a document under a kind or
+    // a party the caller may not have meant.
+    const seen = new Set<string>();
+    const repeated = (name: string) => {
+      if (!seen.has(name)) {
+        seen.add(name);
+        return false;
+      }
+      // Named as far as a name is sensible (busboy bounds only a part's headers).
+      const part = name.slice(0, 50);
+      fail(new InvalidField(part, `the ${part} part is given twice: send it once`));
+      return true;
+    };
     parser.on('field', (name, value, info) => {
       if (info.nameTruncated || info.valueTruncated) fail(new InvalidField(name.slice(0, 50), 'the field is too long'));
-      else fields[name] = value;
+      else if (!repeated(name)) fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
-      if (name !== 'file' || file !== null) {
+      if (name !== 'file' || repeated(name)) {
         stream.resume();
         fail(new InvalidField('file', 'send one file, in a part named "file"'));
         return;
@@ -87,7 +100,7 @@ function readMultipart(req: Request): Promise<Multipart> {
         fail(new TooLarge());
       });
     });
-    parser.on('filesLimit', () => fail(new InvalidField('file', 'send one file, in a part named "file"')));
+    parser.on('filesLimit', () => fail(new InvalidField('file', 'two files were sent: send one file, in a part named "file"')));
     parser.on('fieldsLimit', () => fail(new InvalidField('kind', 'too many fields')));
     parser.on('partsLimit', () => fail(new InvalidField('file', 'too many parts')));
     parser.on('error', () => fail(new InvalidField('file', 'the multipart body cannot be read')));
@@ -103,8 +116,31 @@ function readMultipart(req: Request): Promise<Multipart> {
   });
 }
 
-/** The service names the parts of the file as its input does; over HTTP they are all the `file` part. */
-const HTTP_FIELD: Record<string, string> = { bytes: 'file', contentType: 'file', fileName: 'file' };
+/** Where the upload's idempotency key travels (docs/errors.md, "Idempotency keys"). */
+const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+/**
+ * What a refusal names over HTTP: the service names the parts of the file as its input does, and the command
+ * pipeline names the key as a mutation's `input.idempotencyKey`; here they are the `file` part and the header.
+ */
+const HTTP_FIELD: Record<string, string> = { bytes: 'file', contentType: 'file', fileName: 'file', [inputPath('idempotencyKey')]: IDEMPOTENCY_KEY_HEADER };
+
+/** The error with the field it names as the caller sent it over HTTP. */
+function namedAsSent(error: unknown): unknown {
+  if (error instanceof InvalidField && Object.hasOwn(HTTP_FIELD, error.field)) return new InvalidField(HTTP_FIELD[error.field]!, error.message);
+  if (error instanceof AppError && error.details.field !== undefined && Object.hasOwn(HTTP_FIELD, error.details.field)) {
+    return new AppError(error.code, error.message, { ...error.details, field: HTTP_FIELD[error.details.field] });
+  }
+  return error;
+}
+
+/** The Idempotency-Key header's value; sent twice (which Node joins into one value), it is refused naming it. */
+function idempotencyKeyOf(req: Request): string | undefined {
+  const lines = req.rawHeaders.filter((name, index) => index % 2 === 0 && name.toLowerCase() === 'idempotency-key').length;
+  if (lines > 1) throw new InvalidField(IDEMPOTENCY_KEY_HEADER, `send the ${IDEMPOTENCY_KEY_HEADER} header once`);
+  const key = firstValue(req.headers['idempotency-key']);
+  return key === undefined ? undefined : checkIdempotencyKey(key, IDEMPOTENCY_KEY_HEADER);
+}
 
 /** POST /applications/<application global id>/documents (multipart/form-data). */
 export function documentUpload(runtime: Runtime, tenantHeader: string, limits: RouteLimits) {
@@ -133,8 +169,7 @@ export function documentUpload(runtime: Runtime, tenantHeader: string, limits: R
         if (!partyId) throw new InvalidField('partyId', 'no party with that id on this application');
       }
       const partner = context.principal!.partner?.id ?? null;
-      const idempotencyKey = firstValue(req.headers['idempotency-key']);
-      if (idempotencyKey !== undefined) checkIdempotencyKey(idempotencyKey, 'Idempotency-Key');
+      const idempotencyKey = idempotencyKeyOf(req);
       let uploaded;
       try {
         uploaded = await uploadDocument(commandDbOf(context), commandOf(context), {
@@ -142,8 +177,7 @@ export function documentUpload(runtime: Runtime, tenantHeader: string, limits: R
         }, partner, { idempotencyKey: idempotencyKey ?? null });
       } catch (error) {
         if (error instanceof InvalidField && error.field === 'applicationId') throw new AppError('NOT_FOUND', 'no such application');
-        if (error instanceof InvalidField && HTTP_FIELD[error.field]) throw new InvalidField(HTTP_FIELD[error.field]!, error.message);
-        throw error;
+        throw namedAsSent(error);
       }
       res.status(201).json({
         id: encodeGlobalID('ApplicationDocument', uploaded.id),

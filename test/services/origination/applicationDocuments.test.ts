@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { globalIdOf } from '../../../src/domain/globalId.js';
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { MAX_DOCUMENT_BYTES } from '../../../src/services/origination/applicationDocuments.js';
 import { registerPartner } from '../../../src/services/partners.js';
@@ -27,7 +28,11 @@ const raw = (id: string) => decodeGlobalID(id).id;
 const pdf = (text = randomBytes(8).toString('hex')) => Buffer.from(`%PDF-1.7\n% ${text}\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n`);
 const png = () => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(64)]);
 
-interface Upload { kind?: string; partyId?: string; bytes?: Buffer; type?: string; name?: string; token?: string; application?: string; idempotencyKey?: string }
+interface Upload {
+  kind?: string; partyId?: string; bytes?: Buffer; type?: string; name?: string; token?: string; application?: string; idempotencyKey?: string;
+  /** Parts sent after the file. */
+  more?: [string, string | Blob][];
+}
 
 async function upload(options: Upload = {}) {
   const form = new FormData();
@@ -35,6 +40,7 @@ async function upload(options: Upload = {}) {
   if (options.partyId) form.append('partyId', options.partyId);
   const bytes = options.bytes ?? pdf();
   form.append('file', new Blob([new Uint8Array(bytes)], { type: options.type ?? 'application/pdf' }), options.name ?? 'id-card.pdf');
+  for (const [name, value] of options.more ?? []) form.append(name, value);
   const response = await fetch(`${base}/applications/${encodeURIComponent(options.application ?? applicationId)}/documents`, {
     method: 'POST', body: form, headers: { authorization: `Bearer ${options.token ?? partner}`, ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}) },
   });
@@ -169,8 +175,54 @@ describe('idempotency and closed applications', () => {
     const again = await upload({ kind: 'other', bytes, idempotencyKey: 'doc-upload-0001' });
     expect(first.status).toBe(201);
     expect(again.body['id']).toBe(first.body['id']);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const before = await db.applicationDocument.count();
     const other = await upload({ kind: 'other', idempotencyKey: 'doc-upload-0001' });
     expect(other.status).toBe(409);
+    // The key came in the header, so the refusal names the header, not a GraphQL input.
+    expect(other.body['error']).toMatchObject({ code: 'CONFLICT', field: 'Idempotency-Key' });
+    expect(await db.applicationDocument.count()).toBe(before);
+  });
+
+  it('refuses a part given twice, naming it, before anything is written', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const [documents, contents] = [await db.applicationDocument.count(), await db.documentContent.count()];
+    const file = () => new Blob([new Uint8Array(pdf())], { type: 'application/pdf' });
+    const twice: [string, Upload][] = [
+      // The same value twice as well as two values: either is a client that does not send what it means.
+      ['kind', { kind: 'proof_of_income', more: [['kind', 'other']] }],
+      ['kind', { kind: 'other', more: [['kind', 'other']] }],
+      ['partyId', { kind: 'proof_of_identity', partyId: applicantId, more: [['partyId', guarantorId]] }],
+      ['file', { kind: 'other', more: [['file', file()]] }],
+      ['file', { kind: 'other', more: [['file', 'a text part named file']] }],
+      // A key already used with another file: the repeated part is refused before the key is looked at.
+      ['file', { kind: 'other', idempotencyKey: 'doc-upload-0001', more: [['file', file()]] }],
+    ];
+    for (const [part, options] of twice) {
+      const refused = await upload(options);
+      expect(refused.status, `${part}: ${JSON.stringify(refused.body)}`).toBe(400);
+      expect(refused.body['error']).toMatchObject({ code: 'BAD_USER_INPUT', field: part });
+    }
+    // The Idempotency-Key header sent twice (two header lines, which Node joins into one value).
+    const form = new FormData();
+    form.append('kind', 'other');
+    form.append('file', file(), 'id-card.pdf');
+    const encoded = new Response(form);
+    const twoKeys = await new Promise<{ status: number; body: Record<string, any> }>((resolve, reject) => {
+      const request = http.request(`${base}/applications/${encodeURIComponent(applicationId)}/documents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${partner}`, 'content-type': encoded.headers.get('content-type')!, 'idempotency-key': ['doc-upload-0002', 'doc-upload-0003'] },
+      }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      });
+      request.on('error', reject);
+      encoded.arrayBuffer().then((bytes) => request.end(Buffer.from(bytes)), reject);
+    });
+    expect(twoKeys.status).toBe(400);
+    expect(twoKeys.body['error']).toMatchObject({ code: 'BAD_USER_INPUT', field: 'Idempotency-Key', message: expect.stringContaining('once') });
+    expect([await db.applicationDocument.count(), await db.documentContent.count()]).toEqual([documents, contents]);
   });
 
   it('a withdrawn application takes no more documents', async () => {
