@@ -22,6 +22,8 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, getVari
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError, WWW_AUTHENTICATE, type ErrorCode } from './errors.js';
+import { ServedPaths } from './servedPaths.js';
+import { replyWithError } from './graph/httpRoutes.js';
 import { crossOriginOf, crossOriginRequests, letPageRead } from './crossOrigin.js';
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
@@ -407,12 +409,12 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
 
 /** Liveness and readiness: /healthz answers while the process runs; /readyz while the database answers and the
  * platform schema is migrated (a tenant behind answers TENANT_MIGRATING on its own), within a bounded time. */
-function healthRoutes(app: express.Express, runtime: Runtime): void {
-  app.get('/healthz', (_req, res) => {
+function healthRoutes(routes: ServedPaths, runtime: Runtime): void {
+  routes.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   const readiness = readinessCheck(runtime.databases, runtime.migrations, runtime.log);
-  app.get('/readyz', async (_req, res) => {
+  routes.get('/readyz', async (_req, res) => {
     const answer = await readiness();
     res.status(answer.status).json(answer.body);
   });
@@ -420,20 +422,20 @@ function healthRoutes(app: express.Express, runtime: Runtime): void {
 }
 
 /** The development issuer's keys and the offline explorer (opened with a demo token when the issuer is on). */
-function developmentRoutes(app: express.Express, runtime: Runtime, websocketUrl: string): void {
+function developmentRoutes(app: express.Express, routes: ServedPaths, runtime: Runtime, websocketUrl: string): void {
   const { config } = runtime;
   if (runtime.devKey) {
     const devKey = runtime.devKey;
-    app.get('/dev-issuer/jwks', (_req, res) => {
+    routes.get('/dev-issuer/jwks', (_req, res) => {
       res.json({ keys: [devKey.publicJwk] });
     });
-    app.get('/dev-issuer/.well-known/openid-configuration', (_req, res) => {
+    routes.get('/dev-issuer/.well-known/openid-configuration', (_req, res) => {
       res.json({ issuer: config.issuer, jwks_uri: config.jwksUrl, id_token_signing_alg_values_supported: ['RS256'] });
     });
   }
 
-  app.get('/explorer', (_req, res) => res.redirect(302, '/explorer/'));
-  app.get('/explorer/', async (_req, res) => {
+  routes.get('/explorer', (_req, res) => res.redirect(302, '/explorer/'));
+  routes.get('/explorer/', async (_req, res) => {
     // With the development issuer on, the explorer opens with a tenant-admin token for the demo tenant, so
     // everything can be tried on a laptop; Keycloak deployments paste their own token.
     const token = runtime.devKey
@@ -469,18 +471,19 @@ async function startBackgroundWork(runtime: Runtime): Promise<void> {
   runtime.settler.start();
 }
 
-/** The API over HTTP: callers without a token counted by address before their body is read, bodies parsed within
- * their limit, the request's context built from its verified token, and Express's own errors in the API's shape. */
-function graphqlRoute(app: express.Express, runtime: Runtime, apollo: ApolloServer<GraphContext>, rateLimits: RequestRateLimits): void {
+/** The API over HTTP, at its path alone and to GET and POST: callers without a token counted by address before their
+ * body is read, bodies parsed within their limit, and the request's context built from its verified token. */
+function graphqlRoute(routes: ServedPaths, runtime: Runtime, apollo: ApolloServer<GraphContext>, rateLimits: RequestRateLimits): void {
   const { config, log } = runtime;
   const parseBody = express.json({ limit: config.MAX_REQUEST_BYTES });
   // A declared length over the limit is refused before the body is read.
   const parseAnonymousBody = express.json({ limit: Math.min(config.MAX_ANONYMOUS_REQUEST_BYTES, config.MAX_REQUEST_BYTES) });
   const refuseRateLimited = (res: express.Response, refusal: RateLimitExceeded) => {
     res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
-    res.status(429).json({ errors: [{ message: refusal.message, extensions: { code: refusal.code, ...refusal.details } }] });
+    graphqlRefusal(res, 429, refusal);
   };
-  app.use(
+  routes.each(
+    ['GET', 'POST'],
     GRAPHQL_PATH,
     // A caller without a token is counted by address before its body is read, so a flood costs little.
     (req, res, next) => {
@@ -523,22 +526,50 @@ function graphqlRoute(app: express.Express, runtime: Runtime, apollo: ApolloServ
       },
     })),
   );
-  // Express's own errors (a body too large or not JSON) answer in the API's shape: a code, never a stack trace.
+}
+
+/** A refusal in GraphQL's shape, for a request at GraphQL's path that never reaches Apollo. */
+function graphqlRefusal(res: express.Response, status: number, error: AppError): void {
+  res.status(status).json({ errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] });
+}
+
+/**
+ * Whatever no route answered, in the API's shapes (docs/errors.md, "Paths and methods"): GraphQL's `errors` at its
+ * path, the routes' `{ error }` anywhere else, never Express's HTML page or a stack trace. A path served, asked with a
+ * method it does not take, is 405 with `Allow`; any other path is 404; Express's own errors (a body too large or
+ * unreadable, a path that cannot be decoded) are the caller's with a reason, and anything else is INTERNAL.
+ */
+function answerTheRest(app: express.Express, routes: ServedPaths, runtime: Runtime): void {
+  const { config, log } = runtime;
+  const refuse = (req: express.Request, res: express.Response, status: number, error: AppError) => {
+    if (req.path === GRAPHQL_PATH) graphqlRefusal(res, status, error);
+    else replyWithError(runtime, res, error, 'request', status);
+  };
+  routes.refuseOtherMethods((req, res, allow) => {
+    res.setHeader('allow', allow);
+    refuse(req, res, 405, new AppError('BAD_USER_INPUT', `this path takes ${allow}, not ${req.method}`, { reason: 'BAD_REQUEST' }));
+  });
+  app.use((req, res) => refuse(req, res, 404, new AppError('NOT_FOUND', 'nothing is served at this path')));
   app.use((error: { status?: number; type?: string; limit?: number }, req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(error);
     const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status !== 500) {
-      // Too large: the limit that applied. Otherwise the body is not JSON, or in a charset or content-encoding the server
-      // does not read (415): not a GraphQL request.
-      const tooLarge = error.type === 'entity.too.large';
-      const limit = error.limit ?? config.MAX_REQUEST_BYTES;
-      const message = tooLarge ? `the request body is larger than ${limit} bytes` : 'the request could not be read: send a JSON body in UTF-8, uncompressed or gzip or deflate';
-      res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT', ...(tooLarge ? { reason: 'REQUEST_TOO_LARGE', limit } : { reason: 'BAD_REQUEST' }) } }] });
+    const graphql = req.path === GRAPHQL_PATH;
+    if (status === 500 && !graphql) return replyWithError(runtime, res, error, 'request before its route');
+    if (status === 500) {
+      const correlationId = randomUUID();
+      log.error({ err: error, requestId: requestIdFrom(header(req.headers['x-request-id'])), correlationId }, 'request failed before reaching the API');
+      res.status(500).json({ errors: [{ message: `Internal error. Quote correlation id ${correlationId} to support.`, extensions: { code: 'INTERNAL', correlationId } }] });
       return;
     }
-    const correlationId = randomUUID();
-    log.error({ err: error, requestId: requestIdFrom(header(req.headers['x-request-id'])), correlationId }, 'request failed before reaching the API');
-    res.status(500).json({ errors: [{ message: `Internal error. Quote correlation id ${correlationId} to support.`, extensions: { code: 'INTERNAL', correlationId } }] });
+    // Too large: the limit that applied. A path Express could not decode (a stray or malformed `%`) asks for nothing
+    // that could be looked up: refused naming the path, before any token is read. Otherwise the body is not JSON
+    // (GraphQL's), or in a charset or content-encoding the server does not read (415).
+    const limit = error.limit ?? config.MAX_REQUEST_BYTES;
+    refuse(req, res, status, error.type === 'entity.too.large'
+      ? new AppError('BAD_USER_INPUT', `the request body is larger than ${limit} bytes`, { reason: 'REQUEST_TOO_LARGE', limit })
+      : error instanceof URIError
+        ? new AppError('BAD_USER_INPUT', 'the path cannot be decoded: percent-encode it as UTF-8', { reason: 'BAD_REQUEST', field: 'path' })
+        : new AppError('BAD_USER_INPUT', `the request could not be read: send ${graphql ? 'a JSON body in UTF-8' : 'the body'}, uncompressed or gzip or deflate`, { reason: 'BAD_REQUEST' }));
   });
 }
 
@@ -623,9 +654,10 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     throw error;
   });
 
-  healthRoutes(app, runtime);
+  const routes = new ServedPaths(app);
+  healthRoutes(routes, runtime);
   const websocketUrl = `${config.publicUrl.replace(/^http/, 'ws')}${GRAPHQL_PATH}`;
-  developmentRoutes(app, runtime, websocketUrl);
+  developmentRoutes(app, routes, runtime, websocketUrl);
 
   // Browsers from a lender's dashboard sites (CORS) on the API's paths; health and the explorer are not for them.
   const crossOrigin = crossOriginRequests(runtime.registry, config.publicUrl, (req) => rateLimits.forAddress(req.ip ?? req.socket.remoteAddress), config.NODE_ENV !== 'production');
@@ -634,13 +666,14 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
     res.setHeader('x-request-id', header(req.headers['x-request-id']) ?? '');
     next();
   });
-  app.get(`${STATEMENT_PATH}/:file`, statementDownload(runtime, TENANT_HEADER, rateLimits));
-  app.get(`${SETTLEMENT_PATH}/:file`, settlementDownload(runtime, TENANT_HEADER, rateLimits));
-  app.get(`${PORTFOLIO_REPORT_PATH}/:file`, portfolioReportDownload(runtime, TENANT_HEADER, rateLimits));
-  app.post(PROVIDER_CALLBACK_PATH, ...providerCallbacks(runtime));
-  app.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER, rateLimits));
-  app.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER, rateLimits));
-  graphqlRoute(app, runtime, apollo, rateLimits);
+  routes.get(`${STATEMENT_PATH}/:file`, statementDownload(runtime, TENANT_HEADER, rateLimits));
+  routes.get(`${SETTLEMENT_PATH}/:file`, settlementDownload(runtime, TENANT_HEADER, rateLimits));
+  routes.get(`${PORTFOLIO_REPORT_PATH}/:file`, portfolioReportDownload(runtime, TENANT_HEADER, rateLimits));
+  routes.post(PROVIDER_CALLBACK_PATH, ...providerCallbacks(runtime));
+  routes.post(DOCUMENT_UPLOAD_ROUTE, documentUpload(runtime, TENANT_HEADER, rateLimits));
+  routes.get(DOCUMENT_DOWNLOAD_ROUTE, documentDownload(runtime, TENANT_HEADER, rateLimits));
+  graphqlRoute(routes, runtime, apollo, rateLimits);
+  answerTheRest(app, routes, runtime);
 
   let metrics: Awaited<ReturnType<typeof startMetricsListener>>;
   try {

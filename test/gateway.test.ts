@@ -493,4 +493,45 @@ describe('requests the API cannot read', () => {
       expect(await refused.json()).toEqual({ errors: [{ message: expect.stringMatching(/could not be read/), extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST' } }] });
     }
   });
+
+  /** An answer's status, `Allow` header and JSON body, after checking it is JSON and shows no stack or HTML. */
+  async function answerTo(path: string, init: RequestInit = {}) {
+    const response = await fetch(`${server.gateway.url}${path}`, init);
+    const text = await response.text();
+    expect(response.headers.get('content-type'), `${init.method ?? 'GET'} ${path}: ${text}`).toMatch(/^application\/json/);
+    expect(text).not.toMatch(/<html|<pre>|at .*\.js|node_modules/i);
+    return { status: response.status, allow: response.headers.get('allow'), body: JSON.parse(text) as unknown };
+  }
+
+  it('answers a path it does not serve 404 and a method a path does not take 405 with Allow, in the API\'s error shapes', async () => {
+    for (const [method, path] of [['GET', '/nope'], ['POST', '/graphq'], ['GET', '/graphql/extra'], ['POST', '/graphql/extra'], ['GET', '/graphql/'],
+      ['GET', '/healthz/'], ['GET', '/statements/loans'], ['GET', '/statements/loans/a/b.csv'], ['DELETE', '/nope'], ['GET', '/explorer/no-such-file.js']]) {
+      expect(await answerTo(path!, { method }), `${method} ${path}`).toEqual({ status: 404, allow: null, body: { error: { code: 'NOT_FOUND', message: expect.any(String) } } });
+    }
+    // Without a body, but a 404 all the same.
+    expect((await fetch(`${server.gateway.url}/nope`, { method: 'HEAD' })).status).toBe(404);
+    for (const [method, path, allow] of [['POST', '/healthz', 'GET, HEAD'], ['OPTIONS', '/readyz', 'GET, HEAD'], ['PUT', '/statements/loans/x.csv', 'GET, HEAD'],
+      ['DELETE', '/reports/portfolio/aging.csv', 'GET, HEAD'], ['GET', '/providers/acme/sandbox/callbacks', 'POST'], ['POST', '/dev-issuer/jwks', 'GET, HEAD']]) {
+      expect(await answerTo(path!, { method }), `${method} ${path}`).toEqual({
+        status: 405, allow, body: { error: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST', message: expect.stringContaining(allow!) } },
+      });
+    }
+    // GraphQL's path answers in GraphQL's shape, whatever the method and content type (Apollo's own 405 sits behind
+    // its cross-site check, which answered these 400).
+    for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']) {
+      const response = await fetch(server.gateway.graphqlUrl, { method });
+      expect([response.status, response.headers.get('allow')], method).toEqual([405, 'GET, POST']);
+      if (method === 'HEAD') continue;
+      expect(await response.json()).toEqual({ errors: [{ message: expect.stringContaining('GET, POST'), extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST' } }] });
+    }
+    // GraphQL is served at its path alone: a longer one is not GraphQL.
+    expect((await answerTo('/graphql/extra', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status).toBe(404);
+  });
+
+  it('answers Express\'s own errors off the GraphQL path in the routes\' shape: a path it cannot decode, a body too large', async () => {
+    const undecodable = await answerTo('/statements/loans/%E0%A4%A.csv');
+    expect(undecodable).toEqual({ status: 400, allow: null, body: { error: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST', field: 'path', message: expect.stringMatching(/decoded/) } } });
+    const big = await answerTo('/providers/acme/sandbox/callbacks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(1024 * 1024 + 1) });
+    expect(big).toEqual({ status: 413, allow: null, body: { error: { code: 'BAD_USER_INPUT', reason: 'REQUEST_TOO_LARGE', limit: 1024 * 1024, message: expect.stringMatching(/larger than/) } } });
+  });
 });

@@ -94,6 +94,7 @@ export function replyWithError(runtime: Runtime, res: Response, error: unknown, 
       ...(known?.details.field ? { field: known.details.field } : {}),
       ...(typeof known?.details['reason'] === 'string' ? { reason: known.details['reason'] } : {}),
       ...(typeof retryAfter === 'number' ? { retryAfter } : {}),
+      ...(typeof known?.details['limit'] === 'number' ? { limit: known.details['limit'] } : {}),
       ...(correlationId ? { correlationId } : {}),
     },
   });

@@ -242,6 +242,52 @@ describe('idempotency and closed applications', () => {
   });
 });
 
+describe('paths the document routes do not serve', () => {
+  it('answers in the routes\' shape: 404 for an id that names nothing, 405 for a method the path does not take, 400 for a path that cannot be decoded', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const [documents, contents] = [await db.applicationDocument.count(), await db.documentContent.count()];
+    const mine = await upload({ kind: 'other' });
+    expect(mine.status).toBe(201);
+    const stored = await db.applicationDocument.count();
+    const form = () => {
+      const parts = new FormData();
+      parts.append('kind', 'other');
+      parts.append('file', new Blob([new Uint8Array(pdf())], { type: 'application/pdf' }), 'id-card.pdf');
+      return parts;
+    };
+    const answer = async (method: string, path: string) => {
+      const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${partner}` }, ...(method === 'POST' ? { body: form() } : {}) });
+      const text = await response.text();
+      expect(response.headers.get('content-type'), `${method} ${path}: ${text}`).toMatch(/^application\/json/);
+      return { status: response.status, allow: response.headers.get('allow'), error: (JSON.parse(text) as { error: Record<string, unknown> }).error };
+    };
+    const application = encodeURIComponent(applicationId);
+    const document = encodeURIComponent(mine.body['id']);
+    const uuid = '00000000-0000-4000-8000-000000000000';
+    // Not an id, a database id, another kind's global id: each names no application or document.
+    for (const [method, path, what] of [
+      ['POST', '/applications/not-an-id/documents', 'application'], ['POST', `/applications/${uuid}/documents`, 'application'],
+      ['POST', `/applications/${encodeURIComponent(applicantId)}/documents`, 'application'], ['POST', `/applications/${encodeURIComponent(encodeGlobalID('Application', uuid))}/documents`, 'application'],
+      ['GET', '/applications/documents/not-an-id', 'document'], ['GET', `/applications/documents/${uuid}`, 'document'], ['GET', `/applications/documents/${application}`, 'document'],
+    ]) {
+      expect(await answer(method!, path!), `${method} ${path}`).toEqual({ status: 404, allow: null, error: { code: 'NOT_FOUND', message: `no such ${what}` } });
+    }
+    // More segments, fewer, or none: no such path.
+    for (const [method, path] of [['POST', `/applications/${application}/documents/extra`], ['GET', `/applications/documents/${document}/extra`], ['POST', `/applications/${application}`],
+      ['GET', '/applications'], ['GET', '/applications/'], ['POST', '/applications/documents']]) {
+      expect(await answer(method!, path!), `${method} ${path}`).toEqual({ status: 404, allow: null, error: { code: 'NOT_FOUND', message: expect.any(String) } });
+    }
+    for (const [method, path, allow] of [['GET', `/applications/${application}/documents`, 'POST'], ['PUT', `/applications/${application}/documents`, 'POST'], ['POST', `/applications/documents/${document}`, 'GET, HEAD']]) {
+      expect(await answer(method!, path!), `${method} ${path}`).toEqual({ status: 405, allow, error: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST', message: expect.stringContaining(allow!) } });
+    }
+    for (const [method, path] of [['POST', '/applications/%E0%A4%A/documents'], ['GET', '/applications/documents/%zz']]) {
+      expect(await answer(method!, path!), `${method} ${path}`).toEqual({ status: 400, allow: null, error: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST', field: 'path', message: expect.any(String) } });
+    }
+    expect(await db.applicationDocument.count()).toBe(stored);
+    expect([stored, await db.documentContent.count()]).toEqual([documents + 1, contents + 1]);
+  });
+});
+
 describe('checklist and review', () => {
   it('moves missing → pending → satisfied; a rejection needs a reason', async () => {
     expect((await checklist())['proof_of_identity']).toBe('MISSING');
