@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { runCommand, type Actor, type CommandContext } from '../../commands/runCommand.js';
 import { AppError, InvalidField, inputPath } from '../../errors.js';
 import { addDays } from '../../domain/calendar.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import { Decimal } from '../../domain/money.js';
 import { MAX_ATTEMPTS, readReturns, REPRESENT_WITHIN_DAYS, returnAction } from '../../domain/servicing/nacha.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
@@ -24,7 +25,7 @@ export type PresentmentRow = Prisma.DebitPresentmentGetPayload<object>;
 export const MAX_RETURNS_PER_FILE = 1000;
 
 /** Who auto-debit's own postings are made as: one principal, so their keys mean the same whoever finishes the work. */
-export const AUTO_DEBIT_ACTOR: Omit<Actor, 'requestId'> = { subject: 'auto-debit', roles: [], partner: null, clientId: null };
+export const AUTO_DEBIT_ACTOR: Omit<Actor, 'requestId'> = { subject: SYSTEM_ACTORS.autoDebit, roles: [], partner: null, clientId: null };
 
 export async function takeInDebitReturns(db: TenantDb, command: CommandContext, businessDate: string, file: string): Promise<PresentmentRow[]> {
   const digest = createHash('sha256').update(file).digest('hex');

@@ -7,6 +7,7 @@
 // run resumed after a crash buys nothing twice.
 import { AppError, InvalidField } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import { partnerPrincipal } from '../../domain/servicing/coLending.js';
 import { runCommand, type Actor } from '../../commands/runCommand.js';
 import { dateColumn } from '../../tenancy/dateColumns.js';
@@ -16,7 +17,7 @@ import { postToLoans } from '../servicing/postings.js';
 import type { StepContext } from '../endOfDay/run.js';
 
 /** Who buys a share back under the guarantee, in the audit trail and on the postings. */
-export const GUARANTEE_ACTOR: Omit<Actor, 'requestId'> = { subject: 'default-loss-guarantee', roles: [], partner: null, clientId: null };
+export const GUARANTEE_ACTOR: Omit<Actor, 'requestId'> = { subject: SYSTEM_ACTORS.defaultLossGuarantee, roles: [], partner: null, clientId: null };
 
 interface Candidate {
   id: string;

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
 import { addDays } from '../../domain/calendar.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import { assertNotAfterBusinessDate, isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { settlementFigures } from '../../domain/servicing/coLendingSettlement.js';
@@ -95,7 +96,7 @@ function announced(s: SettlementMade): EventDraft & { partnerScope: string } {
 export async function settleCoLenders(sql: PoolSql, c: Pick<StepContext, 'tenant' | 'businessDate' | 'now'>): Promise<number> {
   const { rows: partners } = await sql.query<{ partner_code: string; lag: number }>((s) => `SELECT partner_code, settlement_lag_days AS lag FROM ${s}.colending_partner_ledger ORDER BY partner_code`);
   const made: SettlementMade[] = [];
-  for (const p of partners) made.push(...await settlePartner(rowsOfPool(sql), p.partner_code, addDays(c.businessDate, -p.lag), c.businessDate, c.now, 'end-of-day'));
+  for (const p of partners) made.push(...await settlePartner(rowsOfPool(sql), p.partner_code, addDays(c.businessDate, -p.lag), c.businessDate, c.now, SYSTEM_ACTORS.endOfDay));
   if (made.length > 0) await writeEvents(sql, c.tenant.slug, c.now.toISOString(), made.map(announced));
   return made.length;
 }

@@ -7,8 +7,7 @@
 // posts nothing twice. Which loans need a replay instead is the replay's own judgement (`replay_on`,
 // src/domain/servicing/replay/position.ts); the replay is the oracle these statements are tested against.
 import type { PoolSql } from '../../tenancy/tenantSql.js';
-
-export const END_OF_DAY_POSTER = 'end-of-day';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 
 /**
  * The loans that may move on `businessDate`, found once through the partial indexes (due that day, overdue, fell
@@ -68,7 +67,7 @@ export async function advancePositionsBatch(sql: PoolSql, businessDate: string, 
       SELECT m.*, gen_random_uuid() AS journal_id FROM moved m WHERE m.falls AND m.interest + m.fee + m.penalty > 0
     ), new_journals AS (
       INSERT INTO ${s}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
-      SELECT journal_id, id, NULL, 'accrual', currency, $1::date, 'Instalments falling due', '${END_OF_DAY_POSTER}', $3::timestamptz
+      SELECT journal_id, id, NULL, 'accrual', currency, $1::date, 'Instalments falling due', '${SYSTEM_ACTORS.endOfDay}', $3::timestamptz
         FROM due ORDER BY id
       RETURNING 1
     ), legs AS (

@@ -6,15 +6,13 @@
 // with a timeline entry for every change and the batched events, in the step's one transaction.
 import { randomUUID } from 'node:crypto';
 import { Decimal } from '../../domain/money.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import {
   assignInTurn, caseMove, collectorsFor, DEFAULT_OPEN_AT_DAYS, handsOn, judgePromise, type CollectorGroup,
 } from '../../domain/servicing/collections.js';
 import type { PoolSql } from '../../tenancy/tenantSql.js';
 import { writeEvents, type EventDraft } from './events.js';
 import type { StepContext } from './run.js';
-
-/** Who end of day's changes are recorded as, on timelines and promises. */
-export const END_OF_DAY_ACTOR = 'end-of-day';
 
 /** Cases per batched event. */
 const CASES_PER_EVENT = 500;
@@ -233,7 +231,7 @@ export async function workCollections(sql: PoolSql, context: Pick<StepContext, '
       INSERT INTO ${s}.collection_case_entry (id, case_id, kind, business_date, at, by, details)
       SELECT gen_random_uuid(), (e->>'caseId')::uuid, e->>'kind', $2::date, $3::timestamptz, $4, e->'details'
         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS entries(e, n) ORDER BY n`,
-    [JSON.stringify(entries), businessDate, at, END_OF_DAY_ACTOR]);
+    [JSON.stringify(entries), businessDate, at, SYSTEM_ACTORS.endOfDay]);
   }
   const assignedTo = new Map(assignments.map((a) => [a.id, a.to]));
   const newly = new Set<string>(opening.map((c) => c.id));

@@ -5,7 +5,7 @@
 // provision per class (made against expense, released back). Each loan's `interest_suspense` and `provision` is
 // its share of the ledger's account, as the receivables are, and `ledgerInvariants` checks both.
 import type { PoolSql } from '../../tenancy/tenantSql.js';
-import { END_OF_DAY_POSTER } from './advancePositions.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 
 /**
  * Posts, per loan, the difference between a target figure and the stored one: a journal of `kind` debiting
@@ -29,7 +29,7 @@ async function postDifferences(sql: PoolSql, businessDate: string, now: Date, sp
     ), journals AS (
       INSERT INTO ${s}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
       SELECT journal_id, id, NULL, '${spec.kind}', currency, $1::date,
-             CASE WHEN change > 0 THEN '${spec.narrative.up}' ELSE '${spec.narrative.down}' END, '${END_OF_DAY_POSTER}', $2::timestamptz
+             CASE WHEN change > 0 THEN '${spec.narrative.up}' ELSE '${spec.narrative.down}' END, '${SYSTEM_ACTORS.endOfDay}', $2::timestamptz
         FROM changed ORDER BY id
       RETURNING 1
     ), lines AS (

@@ -11,7 +11,7 @@ import { postToLoans, type PostingResult } from '../servicing/postings.js';
 import { shareEventsOf } from '../servicing/loans.js';
 import { writtenEvent } from '../../events/catalogue.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
-import { END_OF_DAY_POSTER } from './advancePositions.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 
 /** A loan end of day could not bring to the date, named for the operator. */
 export class EndOfDayLoanFailure extends Error {
@@ -33,7 +33,7 @@ export async function loansToReplay(db: TenantDb, schema: string, businessDate: 
 export async function replayLoansBatch(db: TenantDb, schema: string, businessDate: string, limit: number, now: Date, tenant?: string): Promise<{ replayed: number; journals: number }> {
   const ids = (await tenantSql(db, schema).query<{ id: string }[]>((s) => `SELECT id::text ${NEEDS_REPLAY(s)} ORDER BY id LIMIT $2`, businessDate, limit)).map((r) => r.id);
   if (ids.length === 0) return { replayed: 0, journals: 0 };
-  const run = { schema, postedBy: END_OF_DAY_POSTER, now, businessDate };
+  const run = { schema, postedBy: SYSTEM_ACTORS.endOfDay, now, businessDate };
   try {
     const result = await db.$transaction(async (tx) => {
       const posted = await postToLoans(tx, run, [], ids);

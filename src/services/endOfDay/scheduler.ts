@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type PgBoss from 'pg-boss';
 import { addDays } from '../../domain/calendar.js';
 import { dateInZone } from '../../domain/businessDate.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import type { JobQueue } from '../../events/jobs.js';
 import { EndOfDayFailure, runEndOfDay, type EndOfDayOptions, type EndOfDayRuntime } from './run.js';
 import { observedJob } from '../../observability/backgroundWork.js';
@@ -18,9 +19,6 @@ import { isBehind, latestTenantVersion, type Migration } from '../../tenancy/mig
 type SchedulerRuntime = EndOfDayRuntime & { migrations: Migration[] };
 
 export const END_OF_DAY_QUEUE = 'end-of-day';
-/** Who the runs the schedule starts are recorded as started by. */
-export const SCHEDULER = 'system:end-of-day-schedule';
-
 /**
  * Connections one run holds at most: the one keeping its advisory lock for the whole run, and the one its current
  * step or batch works on. The share of the pool is counted in connections.
@@ -131,7 +129,7 @@ export class EndOfDayScheduler {
     const bound = addDays(tenant.businessDate, this.schedule.maxDatesPerJob);
     const stop = to < tenant.businessDate ? tenant.businessDate : to < bound ? to : bound;
     try {
-      await runEndOfDay(rt, slug, { to: stop, startedBy: SCHEDULER, ...this.observer });
+      await runEndOfDay(rt, slug, { to: stop, startedBy: SYSTEM_ACTORS.endOfDaySchedule, ...this.observer });
     } catch (error) {
       const lastAttempt = job.retryCount >= job.retryLimit;
       const where = error instanceof EndOfDayFailure

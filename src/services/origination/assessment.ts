@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { productRateBand } from '../../domain/origination/pricing.js';
 import { Decimal } from '../../domain/money.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import { daysBetween } from '../../domain/calendar.js';
 import { evaluatePolicy, gradeFor, type CreditRuleSet, type PolicyDecision, type PolicyInput } from '../../domain/origination/creditPolicy.js';
 import { makeOffer, termsForAffordability } from '../../domain/origination/offer.js';
@@ -194,12 +195,12 @@ export async function completeAssessment(tx: Tx, command: CommandContext, busine
     data: {
       id: decisionId, applicationId, policyId: policy?.id ?? null, policyVersion: policy?.version ?? null, outcome: decision.outcome,
       reasons: decision.reasons as unknown as object, riskGrade: decision.riskGrade, maxAmount: decision.maxAmount,
-      inputSnapshot: JSON.parse(JSON.stringify(input)), ruleOutcomes: decision.rules as unknown as object, decidedByKind: 'policy', decidedBy: 'policy', decidedAt: command.now,
+      inputSnapshot: JSON.parse(JSON.stringify(input)), ruleOutcomes: decision.rules as unknown as object, decidedByKind: 'policy', decidedBy: SYSTEM_ACTORS.policy, decidedAt: command.now,
     },
   });
   const summary = { decisionId, outcome: decision.outcome, riskGrade: decision.riskGrade, reasons: decision.reasons.map((r) => r.code), policyVersion: policy?.version ?? null };
   const event = decision.outcome === 'APPROVE' ? 'approve' : decision.outcome === 'DECLINE' ? 'decline' : 'refer';
-  const decided = await transition(tx, application, event, 'policy', command.now, decision.reasons.map((r) => r.code).join(', ') || null, { decision: summary });
+  const decided = await transition(tx, application, event, SYSTEM_ACTORS.policy, command.now, decision.reasons.map((r) => r.code).join(', ') || null, { decision: summary });
   out.events.push(decided.event);
   out.audit.push({ ...decided.audit, after: { ...(decided.audit.after as object), decision: summary } });
   if (offered && 'priced' in offered) out.events.push(...(await offerFor(tx, command, businessDate, application, decisionId, decision, false, offered.priced)).events);

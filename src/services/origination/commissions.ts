@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import { commissionOn } from '../../domain/origination/commission.js';
 import { formatNumber } from '../../domain/referenceNumbers.js';
 import { runCommand, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
@@ -93,7 +94,7 @@ export async function clawBackCommissions(sql: PoolSql, c: Pick<StepContext, 'te
          AND (SELECT max(t.value_date) FROM ${s}.loan_transaction t WHERE t.loan_id = l.id) - l.disbursement_date <= oc.clawback_days
     ), journals AS (
       INSERT INTO ${s}.journal (id, loan_id, transaction_id, kind, currency, value_date, narrative, posted_by, posted_at)
-      SELECT journal_id, NULL, NULL, 'commission', currency, $1::date, 'Commission clawed back from ' || partner_code || ' on L-' || CASE WHEN number < 1000000 THEN lpad(number::text, 6, '0') ELSE number::text END, 'end-of-day', $2::timestamptz
+      SELECT journal_id, NULL, NULL, 'commission', currency, $1::date, 'Commission clawed back from ' || partner_code || ' on L-' || CASE WHEN number < 1000000 THEN lpad(number::text, 6, '0') ELSE number::text END, '${SYSTEM_ACTORS.endOfDay}', $2::timestamptz
         FROM due RETURNING 1
     ), lines AS (
       INSERT INTO ${s}.journal_line (journal_id, line, account, debit, credit, loan_id, currency, value_date)

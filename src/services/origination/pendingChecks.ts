@@ -9,6 +9,7 @@
 import { hkdfSync } from 'node:crypto';
 import type PgBoss from 'pg-boss';
 import type { CheckKind } from '../../domain/origination/checks/providers.js';
+import { providerActor, SYSTEM_ACTORS } from '../../domain/actors.js';
 import { SANDBOX_PROVIDER_NAMES, sandboxCallback } from '../../domain/origination/checks/sandbox.js';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, readCallback, signCallback, verifyCallback } from '../../domain/origination/checks/callbacks.js';
 import { AppError } from '../../errors.js';
@@ -141,7 +142,7 @@ export async function expireUnansweredCheck(deps: PendingCheckDeps, job: CheckDe
   if (!check || check.status !== 'pending') return 'answered';
   const now = deps.now();
   const command: CommandContext = {
-    tenant: tenant.slug, now, actor: { subject: 'system:check-deadline', roles: [], partner: null, clientId: null, requestId: `deadline-${check.id}` },
+    tenant: tenant.slug, now, actor: { subject: SYSTEM_ACTORS.checkDeadline, roles: [], partner: null, clientId: null, requestId: `deadline-${check.id}` },
   };
   return runCommand(db, { ...command, action: 'application.checkTimedOut' }, async (tx) => {
     const reason = `no callback within ${job.timeoutSeconds} s`;
@@ -192,7 +193,7 @@ export async function recordProviderCallback(
   if (!check || check.kind !== answer.check) throw new AppError('NOT_FOUND', 'no check of this provider has that reference');
   if (check.status !== 'pending') return 'already-recorded';
   const command: CommandContext = {
-    tenant: tenant.slug, now: deps.now(), actor: { subject: `provider:${provider}`, roles: [], partner: null, clientId: null, requestId: `callback-${check.id}` },
+    tenant: tenant.slug, now: deps.now(), actor: { subject: providerActor(provider), roles: [], partner: null, clientId: null, requestId: `callback-${check.id}` },
   };
   return runCommand(db, { ...command, action: 'application.checkCallback' }, async (tx) => {
     // Claimed only while still pending (the row lock orders it against the check's deadline, expireUnansweredCheck):

@@ -7,6 +7,7 @@
 // A tenant whose turn fails (its database, not a provider) is logged and tried again a minute later; the others go on.
 import type pg from 'pg';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import { DEFAULT_QUIET_HOURS, sendableAt, type ReminderChannel } from '../../domain/servicing/reminders.js';
 import type { Logger } from '../../log.js';
 import { PLATFORM_SCHEMA, quoteIdent } from '../../tenancy/schemaNames.js';
@@ -105,7 +106,7 @@ async function dispatchTenant(deps: DispatchDeps, tenant: { slug: string; schema
       LEFT JOIN ${s}.party_contact_preference cp ON cp.party_id = l.borrower_party_id
      WHERE m.status = 'scheduled' AND m.send_after <= $1 ORDER BY m.send_after, m.id LIMIT ${PER_TURN}`, [now.toISOString()]);
   const db = deps.tenantClients.forTenant(tenant);
-  const command: CommandContext = { tenant: tenant.slug, now, actor: { subject: 'message-dispatcher', roles: [], partner: null, clientId: null, requestId: `messages:${now.toISOString()}` } };
+  const command: CommandContext = { tenant: tenant.slug, now, actor: { subject: SYSTEM_ACTORS.messageDispatcher, roles: [], partner: null, clientId: null, requestId: `messages:${now.toISOString()}` } };
   for (const message of due) {
     const recipient = message.channel === 'email' ? message.email : message.phone;
     const stale = !['active', 'overdue'].includes(message.loanStatus) || (message.trigger === 'pastDue' && message.daysPastDue === 0);

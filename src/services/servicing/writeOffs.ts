@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
+import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import type { Component } from '../../domain/servicing/allocation.js';
 import { runCommand, type Actor, type CommandContext } from '../../commands/runCommand.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
@@ -27,7 +28,7 @@ export interface WriteOffAsk {
 }
 
 /** Who posts a charge-off by rule, in the audit trail and on the transaction. */
-export const CHARGE_OFF_ACTOR: Omit<Actor, 'requestId'> = { subject: 'charge-off-rule', roles: [], partner: null, clientId: null };
+export const CHARGE_OFF_ACTOR: Omit<Actor, 'requestId'> = { subject: SYSTEM_ACTORS.chargeOffRule, roles: [], partner: null, clientId: null };
 
 function checkedAsk(ask: WriteOffAsk, businessDate: string): { component: Component | null; amount: Decimal | null; reason: string } {
   const reason = checkedRequest(ask, businessDate);
