@@ -3,6 +3,7 @@
 // the applications it brought (GraphContext.db is partner-scoped; commands check ownership).
 import { parse } from 'csv-parse/sync';
 import { builder } from './builder.js';
+import { actorField } from './actors.js';
 import { money } from '../domain/money.js';
 import { InvalidField } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
@@ -69,7 +70,7 @@ const TransitionRef = builder.objectRef<TransitionRow>('ApplicationTransition').
     to: t.expose('toStatus', { type: ApplicationStatusEnum, description: 'The status after.' }),
     event: t.exposeString('event', { description: 'What moved it.' }),
     reason: t.exposeString('reason', { nullable: true, description: 'Why, when given.' }),
-    actor: t.exposeString('actor', { description: 'Who moved it.' }),
+    actor: actorField(t, 'Who moved it.', (r) => r.actor),
     at: t.field({ type: 'DateTime', description: 'When.', resolve: (r) => r.at }),
   }),
 });

@@ -6,6 +6,7 @@
 // been read through the caller's scoped client (a partner sees only the documents of applications it brought).
 import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
+import { actorField, optionalActorField } from './actors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { ApplicationRef } from './application.js';
 import { PartyRef } from './party.js';
@@ -65,9 +66,9 @@ builder.node(ApplicationDocumentRef, {
       type: ApplicationDocumentRef, nullable: true, description: 'The other party\'s document with the same content (staff only).', authScopes: { can: 'parties.read' },
       resolve: (d, _args, context) => (d.duplicateOf ? context.loaders.applicationDocumentById.load(d.duplicateOf) : null),
     }),
-    uploadedBy: t.exposeString('uploadedBy', { description: 'Who uploaded it.' }),
+    uploadedBy: actorField(t, 'Who uploaded it.', (d) => d.uploadedBy),
     uploadedAt: t.field({ type: 'DateTime', description: 'When it was uploaded.', resolve: (d) => d.uploadedAt }),
-    reviewedBy: t.exposeString('reviewedBy', { nullable: true, description: 'Who last verified or rejected it.' }),
+    reviewedBy: optionalActorField(t, 'Who last verified or rejected it.', (d) => d.reviewedBy),
     reviewedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was last verified or rejected.', resolve: (d) => d.reviewedAt }),
     downloadPath: t.string({ description: 'GET it (with the same Authorization header) for the file.', resolve: (d) => documentDownloadPath(d.id) }),
   }),

@@ -3,6 +3,7 @@
 import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
 import { CREDIT_RULE_KINDS } from '../domain/origination/creditPolicy.js';
 import { builder } from './builder.js';
+import { actorField } from './actors.js';
 import { Decimal, money } from '../domain/money.js';
 import { roundApr } from '../domain/origination/apr.js';
 import type { AprMethodName } from '../domain/servicing/product.js';
@@ -113,7 +114,7 @@ const DecisionRef = builder.objectRef<DecisionRow>('ApplicationDecision').implem
     riskGrade: t.exposeString('riskGrade', { nullable: true, description: 'The risk grade from the bureau score.' }),
     maxAmount: t.field({ type: 'Decimal', nullable: true, description: 'The most the policy lends at that grade.', resolve: (d) => d.maxAmount?.toString() ?? null }),
     policyVersion: t.exposeInt('policyVersion', { nullable: true, description: 'The credit policy version that decided.' }),
-    decidedBy: t.exposeString('decidedBy', { description: '`policy`, or the underwriter.' }),
+    decidedBy: actorField(t, '`policy`, or the underwriter.', (d) => d.decidedBy),
     override: t.exposeBoolean('override', { description: 'A person decided against what the rules allowed.' }),
     overrideReason: t.exposeString('overrideReason', { nullable: true, description: 'Why, for an override.' }),
     decidedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (d) => d.decidedAt }),

@@ -75,6 +75,9 @@ export const builder = new SchemaBuilder<{
   },
 });
 
+/** The builder's types, for helpers that build fields on any object (`PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, T>`). */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+
 builder.queryType({ description: 'Reads.' });
 builder.mutationType({ description: 'Commands: each one a database transaction.' });
 builder.subscriptionType({ description: 'Live streams over graphql-ws.' });

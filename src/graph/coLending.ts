@@ -2,6 +2,7 @@
 // versions (proposed by one person, approved by another). A co-lending partner reads its own arrangements only:
 // GraphContext.db is partner-scoped (src/authz/partnerScope.ts). Shares of loans are in loanParticipation.ts.
 import { builder } from './builder.js';
+import { actorField, optionalActorField } from './actors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
 import { objectPayload } from './payloads.js';
@@ -95,9 +96,9 @@ export const ArrangementVersionRef = builder.objectRef<ArrangementVersionRow>('C
     validFrom: t.field({ type: 'Date', description: 'Shares are taken under it from this business date.', resolve: (v) => businessDateOf(v.validFrom) }),
     validTo: t.field({ type: 'Date', nullable: true, description: 'And until this one; null: open-ended.', resolve: (v) => (v.validTo ? businessDateOf(v.validTo) : null) }),
     borrowerData: t.field({ type: BorrowerDataEnum, description: 'What the partner may see of its loans\' borrowers.', resolve: (v) => v.borrowerData as 'none' }),
-    proposedBy: t.exposeString('proposedBy', { description: 'Who proposed it (the maker).' }),
+    proposedBy: actorField(t, 'Who proposed it (the maker).', (v) => v.proposedBy),
     proposedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (v) => v.proposedAt }),
-    decidedBy: t.exposeString('decidedBy', { nullable: true, description: 'Who decided it (the checker); null while pending.' }),
+    decidedBy: optionalActorField(t, 'Who decided it (the checker); null while pending.', (v) => v.decidedBy),
     decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When.', resolve: (v) => v.decidedAt }),
     decisionReason: t.exposeString('decisionReason', { nullable: true, description: 'The checker\'s note.' }),
   }),

@@ -3,6 +3,7 @@
 // instruction. A co-lending partner reads its own settlements only (GraphContext.db is partner-scoped).
 import type { Request, Response } from 'express';
 import { builder } from './builder.js';
+import { actorField } from './actors.js';
 import { commandDbOf, commandOf, keyedCommandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
 import { objectPayload, payloadType } from './payloads.js';
@@ -71,7 +72,7 @@ builder.node(CoLendingSettlementRef, {
     amount: t.field({ type: 'Money', description: 'What was paid: collections and adjustments.', resolve: (s) => money(s.amount, s.currency) }),
     lineCount: t.int({ description: 'How many lines it paid (the first 1,000 are in `lines`; the CSV and PDF have all).', resolve: (s, _args, context) => commandDbOf(context).coLendingSettlementLine.count({ where: { settlementId: s.id } }) }),
     lines: t.field({ type: [SettlementLineRef], description: 'What it paid per loan and value date, in value-date order.', resolve: (s, _args, context) => linesOf(context, s, 1000) }),
-    createdBy: t.exposeString('createdBy', { description: 'Who settled: `end-of-day` for the daily settlement, or the person.' }),
+    createdBy: actorField(t, 'Who settled: `end-of-day` for the daily settlement, or the person.', (s) => s.createdBy),
     createdAt: t.field({ type: 'DateTime', description: 'When.', resolve: (s) => s.createdAt }),
     csvPath: t.string({ description: 'GET it (with the same Authorization header) for the statement as CSV.', resolve: (s) => `${SETTLEMENT_PATH}/${encodeURIComponent(encodeGlobalID('CoLendingSettlement', s.id))}.csv` }),
     pdfPath: t.string({ description: 'GET it (with the same Authorization header) for the statement as PDF.', resolve: (s) => `${SETTLEMENT_PATH}/${encodeURIComponent(encodeGlobalID('CoLendingSettlement', s.id))}.pdf` }),

@@ -3,7 +3,8 @@
 // cursor taken under one order is refused under another instead of silently skipping rows. Rows are read and
 // counted through the caller's own client (GraphContext.db), so a partner's pages and counts hold only its rows.
 import type { DefaultConnectionArguments } from '@pothos/plugin-relay';
-import { builder } from './builder.js';
+import { builder, type BuilderTypes } from './builder.js';
+import { actorField, optionalActorField } from './actors.js';
 import { AppError, badInput } from '../errors.js';
 import { allows } from '../authz/capabilities.js';
 import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
@@ -154,8 +155,6 @@ export async function listPage<T extends { id: string }>(
   return Object.assign(page, { totalCount: () => (counted ??= read.count({ where })) });
 }
 
-type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
-
 /** The connection and edge types of a list, its connection carrying `totalCount`. */
 export function countedConnectionTypes(item: string) {
   const [connection, edge] = connectionTypes(item);
@@ -241,9 +240,9 @@ interface DecidedRequest {
 export function decisionFields<T extends DecidedRequest>(t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, T>) {
   return {
     status: t.field({ type: ApprovalStatusEnum, description: 'Pending, approved or rejected.', resolve: (r) => r.status as 'pending' }),
-    requestedBy: t.string({ description: 'The maker.', resolve: (r) => r.requestedBy }),
+    requestedBy: actorField(t, 'The maker.', (r) => r.requestedBy),
     requestedAt: t.field({ type: 'DateTime', description: 'When it was asked for.', resolve: (r) => r.requestedAt }),
-    decidedBy: t.string({ nullable: true, description: 'The checker.', resolve: (r) => r.decidedBy }),
+    decidedBy: optionalActorField(t, 'The checker.', (r) => r.decidedBy),
     decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (r) => r.decidedAt }),
     decisionReason: t.string({ nullable: true, description: 'The checker\'s reason.', resolve: (r) => r.decisionReason }),
   };

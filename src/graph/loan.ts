@@ -3,6 +3,7 @@
 // partner-scoped); writing is the lender's staff's.
 import { storedEnum } from './enums.js';
 import { builder } from './builder.js';
+import { actorField } from './actors.js';
 import { money, type Decimal } from '../domain/money.js';
 import { commandDbOf, commandOf, keyedCommandOf, perRequest, type GraphContext } from './context.js';
 import { between, checkRange, checkersQueueField, countedConnectionTypes, decisionFields, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
@@ -480,7 +481,7 @@ builder.node(LoanTransactionRef, {
     externalReference: t.exposeString('externalReference', { nullable: true, description: 'The payment\'s reference at the bank or channel.' }),
     reason: t.exposeString('reason', { nullable: true, description: 'Why, for charges, waivers and reversals.' }),
     enteredAt: t.field({ type: 'DateTime', description: 'When it was entered.', resolve: (x) => x.enteredAt }),
-    enteredBy: t.exposeString('enteredBy', { description: 'Who entered it.' }),
+    enteredBy: actorField(t, 'Who entered it.', (x) => x.enteredBy),
     allocation: t.field({
       type: AllocationRef, nullable: true,
       description: 'For money in: which instalment and component every unit went to, and why (replayed as of the business date, so a later backdated payment shows its effect).',

@@ -4,6 +4,7 @@
 // co-lending partner reads the loans it participates in; the lender's staff read the same through
 // `Loan.participations`. Partner-scoped reads go through GraphContext.db (a partner reaches only its own shares).
 import { builder } from './builder.js';
+import { actorField } from './actors.js';
 import { commandDbOf, keyedCommandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
 import { connectionTypes, idOrderedConnection } from './pagination.js';
@@ -226,7 +227,7 @@ builder.node(LoanParticipationRef, {
       type: LoanCollectionStatusRef, nullable: true, description: 'Where collections stand on the loan (never the case notes); null when it never had a case.',
       resolve: (p, _args, context) => statusOfLoan(context).load(p.loanId),
     }),
-    assignedBy: t.exposeString('assignedBy', { description: 'Who assigned it.' }),
+    assignedBy: actorField(t, 'Who assigned it.', (p) => p.assignedBy),
     assignedAt: t.field({ type: 'DateTime', description: 'When.', resolve: (p) => p.assignedAt }),
   }),
 });

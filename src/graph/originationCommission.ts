@@ -2,6 +2,7 @@
 // brought, what was clawed back, and what the lender owes it in all). An origination partner reads its own only
 // (GraphContext.db is partner-scoped).
 import { builder } from './builder.js';
+import { actorField } from './actors.js';
 import { badInput } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { LIST_SIZES } from './limits.js';
@@ -109,7 +110,7 @@ const RuleRef = builder.objectRef<RuleRow>('OriginationCommissionRule').implemen
     cap: t.field({ type: 'Decimal', nullable: true, description: 'The most per loan, in the loan\'s currency; null for none.', resolve: (r) => r.cap?.toString() ?? null }),
     clawbackDays: t.exposeInt('clawbackDays', { description: 'Clawed back if the loan closes within this many days of its disbursement.' }),
     payableAccount: t.exposeString('payableAccount', { description: 'The partner\'s payable in the lender\'s books.' }),
-    changedBy: t.exposeString('changedBy', { description: 'Who set it.' }),
+    changedBy: actorField(t, 'Who set it.', (r) => r.changedBy),
   }),
 });
 

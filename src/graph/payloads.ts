@@ -9,7 +9,7 @@
 // Resolvers do not build refusals: they throw as services do, and `refusalsAsUserErrors` turns a mutation's
 // business errors into its payload once, over the built schema, so a mutation added later cannot forget.
 import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import { builder } from './builder.js';
+import { builder, type BuilderTypes } from './builder.js';
 import { AppError, ERROR_CODES, ERROR_REASONS, InvalidField, inputPath, type ErrorCode, type ErrorReason } from '../errors.js';
 import { rootCause } from './errors.js';
 import { LIST_SIZES } from './limits.js';
@@ -59,7 +59,6 @@ export const UserErrorRef = builder.objectRef<UserErrorShape>('UserError').imple
   }),
 });
 
-type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 type PayloadFields<Shape extends object> = (t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Refusable<Shape>>) => Record<string, unknown>;
 
 function capitalized(name: string): string {

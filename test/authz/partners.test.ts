@@ -5,7 +5,12 @@ import { graphqlLiteral } from '../support/graphqlLiteral.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { getNamedType, isObjectType } from 'graphql';
 import { buildSchema } from '../../src/graph/schema.js';
+import { ACTOR_FIELD } from '../../src/graph/actors.js';
+import { allows, type Capability } from '../../src/authz/capabilities.js';
+import type { Role } from '../../src/authz/roles.js';
+import { uploadApplicationDocument } from '../support/applicationDocuments.js';
 import { scopeToPartner } from '../../src/authz/partnerScope.js';
 import { AppError } from '../../src/errors.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
@@ -685,4 +690,161 @@ describe('isolation across every root field', () => {
       expect(await victimDb.collectionRule.findMany()).toMatchObject([{ openAtDays: 3, collectors: [{ bucket: null, staffMemberIds: [decodeGlobalID(staffGlobalId).id] }] }]);
     });
   }
+});
+
+describe('who did it, as partners read it', () => {
+  // The lender's staff, recorded by subjects that name them (as an e-mail address would): none may reach a partner.
+  const person = (role: string) => `${role}.${randomUUID().slice(0, 6)}@lender.example`;
+  const staff = {
+    underwriter: person('ursula-underwriter'), approver: person('arthur-approver'), officer: person('olivia-officer'),
+    disbursementMaker: person('dora-disbursement'), disbursementChecker: person('carl-checker'), servicer: person('sam-servicer'), finance: person('fiona-finance'),
+  };
+  const originator = `orig-${randomUUID().slice(0, 6)}`;
+  const coLender = `col-${randomUUID().slice(0, 6)}`;
+  let lender: TenantRecord;
+  let originatorToken: string;
+  let originatorSubject: string;
+  let coLenderToken: string;
+  let applicationId: string;
+  let arrangementId: string;
+  const tokenOf = async (role: Parameters<typeof devToken>[1], subject: string) => devToken(server.runtime, role, lender.slug, { subject });
+  async function ok(token: string, mutation: string, name: string, input: Record<string, unknown>) {
+    const answer = await gql(server.gateway, mutation, { token, variables: { input } });
+    expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
+    expect(userErrors(answer, name)).toEqual([]);
+    return answer.data![name];
+  }
+
+  beforeAll(async () => {
+    lender = await createTenant(server.runtime, uniqueSlug('pw'), { sandbox: true, businessDate: '2026-12-01' });
+    await register(lender, originator, 'ORIGINATION');
+    await register(lender, coLender, 'COLENDING');
+    originatorToken = await partnerToken(lender, originator, 'origination');
+    coLenderToken = await partnerToken(lender, coLender, 'colending');
+    originatorSubject = (await gql(server.gateway, '{ viewer { subject } }', { token: originatorToken })).data!['viewer'].subject;
+    // The partner's application, referred by the policy; an underwriter recommends it and an approver approves it.
+    const created = await ok(originatorToken, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id status } ${USER_ERRORS} } }`, 'createApplication', {
+      productCode: 'PL-STD', amount: '20000', numberOfRepayments: 24, purpose: 'home improvement', declaredMonthlyIncome: '30000', monthlyDebtPayments: '300', employer: 'Acme Corp', submit: true,
+      applicant: {
+        kind: 'PERSON', legalName: 'Who Didit', email: `whodidit+kyc-pep+bureau-prime@example.test`, phone: '+14155559911', dateOfBirth: '1985-04-12',
+        address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' }, identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'WDI100001' }],
+      },
+    });
+    expect(created.application.status).toBe('REFERRED');
+    applicationId = created.application.id;
+    const recommended = await ok(await tokenOf('underwriter', staff.underwriter), `mutation($input: RecommendApplicationInput!) { recommendApplication(input: $input) { approvalRequest { id } ${USER_ERRORS} } }`,
+      'recommendApplication', { applicationId, recommendation: 'APPROVE', reason: 'cleared by enhanced due diligence' });
+    await ok(await tokenOf('credit-approver', staff.approver), `mutation($input: DecideApprovalRequestInput!) { decideApprovalRequest(input: $input) { approvalRequest { id } ${USER_ERRORS} } }`,
+      'decideApprovalRequest', { requestId: recommended.approvalRequest.id, approve: true, reason: 'within authority' });
+    // The partner accepts, signs and uploads; a loan officer verifies; two disbursement officers pay it out.
+    await ok(originatorToken, `mutation($input: AcceptApplicationOfferInput!) { acceptApplicationOffer(input: $input) { application { status } ${USER_ERRORS} } }`, 'acceptApplicationOffer',
+      { applicationId, consentText: 'I have read the loan agreement, the pre-contract information and the APR, and I agree to borrow on these terms.' });
+    await ok(originatorToken, `mutation($input: SignApplicationAgreementInput!) { signApplicationAgreement(input: $input) { application { status } ${USER_ERRORS} } }`, 'signApplicationAgreement', { applicationId });
+    for (const kind of ['proof_of_identity', 'proof_of_income']) {
+      const documentId = await uploadApplicationDocument(server.gateway.url, originatorToken, applicationId, kind);
+      await ok(await tokenOf('loan-officer', staff.officer), `mutation($input: ReviewApplicationDocumentInput!) { reviewApplicationDocument(input: $input) { applicationDocument { status } ${USER_ERRORS} } }`,
+        'reviewApplicationDocument', { documentId, verified: true });
+    }
+    const requested = await ok(await tokenOf('disbursement-officer', staff.disbursementMaker), `mutation($input: RequestDisbursementInput!) { requestDisbursement(input: $input) { disbursementRequest { id } ${USER_ERRORS} } }`,
+      'requestDisbursement', { applicationId, disbursementDate: '2026-12-01' });
+    const decided = await ok(await tokenOf('disbursement-officer', staff.disbursementChecker), `mutation($input: DecideDisbursementInput!) { decideDisbursement(input: $input) { disbursementRequest { loan { id } } ${USER_ERRORS} } }`,
+      'decideDisbursement', { requestId: requested.disbursementRequest.id, approve: true });
+    const loanId = decided.disbursementRequest.loan.id;
+    // A co-lending arrangement proposed by finance and approved by the approver; its share of the loan, a repayment and a settlement.
+    const finance = await tokenOf('finance', staff.finance);
+    const proposed = await ok(finance, `mutation($input: ProposeCoLendingArrangementInput!) { proposeCoLendingArrangement(input: $input) { coLendingArrangement { id } ${USER_ERRORS} } }`, 'proposeCoLendingArrangement', {
+      partnerCode: coLender, name: 'Who pool', currency: 'USD', sharePercent: '40', partnerRatePercent: '9', model: 'COLLECTION_SHARE', validFrom: '2026-12-01',
+    });
+    arrangementId = proposed.coLendingArrangement.id;
+    await ok(await tokenOf('credit-approver', staff.approver), `mutation($input: DecideCoLendingArrangementInput!) { decideCoLendingArrangement(input: $input) { coLendingArrangement { id } ${USER_ERRORS} } }`,
+      'decideCoLendingArrangement', { arrangementId, version: 1, approve: true });
+    await ok(await tokenOf('disbursement-officer', staff.disbursementChecker), `mutation($input: AssignLoanParticipationInput!) { assignLoanParticipation(input: $input) { loanParticipation { id } ${USER_ERRORS} } }`,
+      'assignLoanParticipation', { idempotencyKey: `share-${randomUUID()}`, loanId, arrangementId });
+    await ok(await tokenOf('servicing-agent', staff.servicer), `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      'postRepayment', { idempotencyKey: `repay-${randomUUID()}`, loanId, amount: '500', valueDate: '2026-12-01', channel: 'card' });
+    const settled = await ok(finance, `mutation($input: SettleCoLenderInput!) { settleCoLender(input: $input) { settlements { id } ${USER_ERRORS} } }`, 'settleCoLender',
+      { idempotencyKey: `settle-${randomUUID()}`, partnerCode: coLender });
+    expect(settled.settlements).toHaveLength(1);
+  });
+
+  const ORIGINATOR_READS = `query($id: ID!) { node(id: $id) { ... on Application {
+    history { event actor } decisions { decidedBy } documents { kind uploadedBy reviewedBy } loan { transactions { kind enteredBy } } } } }`;
+  const CO_LENDER_READS = `query($id: ID!) { node(id: $id) { ... on CoLendingArrangement { versions { proposedBy decidedBy } } }
+    loanParticipations(first: 10) { edges { node { assignedBy } } } coLendingSettlements(first: 10) { edges { node { createdBy } } } }`;
+  const noStaffIn = (answer: unknown) => {
+    for (const subject of Object.values(staff)) expect(JSON.stringify(answer)).not.toContain(subject.split('@')[0]);
+  };
+
+  it('an origination partner reads the lender\'s staff as `lender`, its own actions as its own and the policy as `policy`', async () => {
+    const answer = await gql(server.gateway, ORIGINATOR_READS, { token: originatorToken, variables: { id: applicationId } });
+    expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
+    noStaffIn(answer);
+    const application = answer.data!['node'];
+    const actorOf = (event: string) => application.history.find((h: { event: string }) => h.event === event)?.actor;
+    expect([actorOf('create'), actorOf('refer'), actorOf('approve'), actorOf('accept_offer'), actorOf('sign_agreement'), actorOf('request_disbursement'), actorOf('disburse')])
+      .toEqual([originatorSubject, 'policy', 'lender', originatorSubject, originatorSubject, 'lender', 'lender']);
+    expect(new Set(application.history.map((h: { actor: string }) => h.actor))).toEqual(new Set([originatorSubject, 'policy', 'lender']));
+    expect(application.decisions.map((d: { decidedBy: string }) => d.decidedBy)).toEqual(['policy', 'lender']);
+    const uploaded = application.documents.filter((d: { kind: string }) => d.kind.startsWith('proof_of_'));
+    expect(uploaded).toEqual([
+      { kind: 'proof_of_identity', uploadedBy: originatorSubject, reviewedBy: 'lender' },
+      { kind: 'proof_of_income', uploadedBy: originatorSubject, reviewedBy: 'lender' },
+    ]);
+    expect(application.loan.transactions.map((x: { kind: string; enteredBy: string }) => [x.kind, x.enteredBy])).toEqual([['REPAYMENT', 'lender']]);
+  });
+
+  it('a co-lending partner reads who proposed, approved, assigned and settled as `lender`', async () => {
+    const answer = await gql(server.gateway, CO_LENDER_READS, { token: coLenderToken, variables: { id: arrangementId } });
+    expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
+    noStaffIn(answer);
+    expect(answer.data).toEqual({
+      node: { versions: [{ proposedBy: 'lender', decidedBy: 'lender' }] },
+      loanParticipations: { edges: [{ node: { assignedBy: 'lender' } }] },
+      coLendingSettlements: { edges: [{ node: { createdBy: 'lender' } }] },
+    });
+  });
+
+  it('the lender\'s staff read every actor as recorded', async () => {
+    const auditor = await devToken(server.runtime, 'auditor', lender.slug);
+    const origination = await gql(server.gateway, ORIGINATOR_READS, { token: auditor, variables: { id: applicationId } });
+    expect(origination.errors, JSON.stringify(origination.errors)).toBeUndefined();
+    const application = origination.data!['node'];
+    const actorOf = (event: string) => application.history.find((h: { event: string }) => h.event === event)?.actor;
+    expect([actorOf('create'), actorOf('refer'), actorOf('approve'), actorOf('request_disbursement'), actorOf('disburse')])
+      .toEqual([originatorSubject, 'policy', staff.approver, staff.disbursementMaker, staff.disbursementChecker]);
+    expect(application.decisions.map((d: { decidedBy: string }) => d.decidedBy)).toEqual(['policy', staff.approver]);
+    expect(application.documents.filter((d: { kind: string }) => d.kind.startsWith('proof_of_')).map((d: { reviewedBy: string }) => d.reviewedBy)).toEqual([staff.officer, staff.officer]);
+    expect(application.loan.transactions.map((x: { enteredBy: string }) => x.enteredBy)).toEqual([staff.servicer]);
+    const coLending = await gql(server.gateway, CO_LENDER_READS, { token: auditor, variables: { id: arrangementId } });
+    expect(coLending.data).toEqual({
+      node: { versions: [{ proposedBy: staff.finance, decidedBy: staff.approver }] },
+      loanParticipations: { edges: [{ node: { assignedBy: staff.disbursementChecker } }] },
+      coLendingSettlements: { edges: [{ node: { createdBy: staff.finance } }] },
+    });
+  });
+
+  it('every field a partner can read that names who did something answers through the one mapping', () => {
+    const schema = buildSchema();
+    type Scopes = { can?: Capability; canAny?: readonly Capability[] } | ((...args: never[]) => unknown) | undefined;
+    const scopesOf = (extensions: unknown) => (extensions as { pothosOptions?: { authScopes?: Scopes } } | undefined)?.pothosOptions?.authScopes;
+    const grants = (scopes: Scopes, role: Role) => {
+      if (scopes === undefined || typeof scopes === 'function') return true;
+      if (scopes.can) return allows(scopes.can, [role], true);
+      if (scopes.canAny) return scopes.canAny.some((capability) => allows(capability, [role], true));
+      return true;
+    };
+    const mapped: string[] = [];
+    const unmapped: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (!/(^actor|^by|By)$/.test(field.name) || getNamedType(field.type).name !== 'String') continue;
+        const partnerReads = (['origination-partner', 'colending-partner'] as const).some((role) => grants(scopesOf(type.extensions), role) && grants(scopesOf(field.extensions), role));
+        if (partnerReads) (field.extensions[ACTOR_FIELD] === true ? mapped : unmapped).push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(unmapped).toEqual([]);
+    expect(mapped).toEqual(expect.arrayContaining(['ApplicationTransition.actor', 'ApplicationDecision.decidedBy', 'ApplicationDocument.uploadedBy', 'ApplicationDocument.reviewedBy',
+      'LoanTransaction.enteredBy', 'CoLendingArrangementVersion.proposedBy', 'CoLendingArrangementVersion.decidedBy', 'LoanParticipation.assignedBy', 'CoLendingSettlement.createdBy']));
+  });
 });
