@@ -9,6 +9,7 @@
 // is a new type or the next schemaVersion, never a silent change.
 import { Decimal, formatMoney } from '../domain/money.js';
 import { decodeGlobalId, globalIdOf } from '../domain/globalId.js';
+import { actorShownTo, type ActorReader } from '../domain/actors.js';
 
 /** Who, besides the lender's staff (who receive every event of their tenant), receives events of a type. */
 export type Audience =
@@ -56,6 +57,8 @@ export interface FieldSpec {
   readonly nullable?: boolean;
   /** For a list of objects: the fields of each. */
   readonly items?: Readonly<Record<string, FieldSpec>>;
+  /** Who did it, as recorded (src/domain/actors.ts): a partner receives anyone of the lender's staff as `lender`. */
+  readonly actor?: true;
   /** The value as the API shows it, from the value the use case has. */
   readonly write: (value: unknown, path: string) => unknown;
 }
@@ -87,6 +90,8 @@ function spec(type: string, write: (value: unknown, path: string) => unknown) {
 const text = spec('String', (v, p) => (typeof v === 'string' ? v : fail(p, 'a string')));
 const int = spec('Int', (v, p) => (Number.isInteger(v) ? v : fail(p, 'an integer')));
 const bool = spec('Boolean', (v, p) => (typeof v === 'boolean' ? v : fail(p, 'a boolean')));
+/** Who did it: a subject or the platform's name, as recorded; shown to partners through payloadShownTo. */
+const actor = (meaning: string, options: { optional?: boolean; nullable?: boolean } = {}): FieldSpec => ({ ...text(meaning, options), actor: true });
 const texts = spec('[String]', (v, p) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : fail(p, 'a list of strings')));
 const date = spec('Date', (v, p) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : fail(p, 'a date YYYY-MM-DD')));
 const dateTime = spec('DateTime', (v, p) => (v instanceof Date ? v.toISOString() : typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : fail(p, 'an instant')));
@@ -163,7 +168,7 @@ const decisionField = object({
   policyVersion: int('From the policy: the version that decided.', { optional: true, nullable: true }),
   override: bool('From an underwriter: whether it overrides the policy.', { optional: true }),
   requestId: id('ApprovalRequest')('From an underwriter: the approval request decided.', { optional: true }),
-  recommendedBy: text('From an underwriter: who recommended it (the maker).', { optional: true }),
+  recommendedBy: actor('From an underwriter: who recommended it (the maker).', { optional: true }),
   confirmsPolicyDecision: text('From an underwriter: the policy decision it confirms or overrides (its database id).', { optional: true }),
   authority: object({
     level: text('The approver level used.'), limit: text('Its limit, when it has one.', { nullable: true }),
@@ -180,9 +185,9 @@ const creditPolicyFields = {
   productId: id('LoanProduct')('The product the policy decides for.'),
   version: int('The policy\'s version within its product.'),
   status: text('Its status: draft, pending_activation, active or retired.'),
-  createdBy: text('Who drafted it (subject).'),
-  activationRequestedBy: text('Who asked for its activation.', { nullable: true }),
-  activatedBy: text('Who activated it (not the asker).', { nullable: true }),
+  createdBy: actor('Who drafted it (subject).'),
+  activationRequestedBy: actor('Who asked for its activation.', { nullable: true }),
+  activatedBy: actor('Who activated it (not the asker).', { nullable: true }),
   activatedAt: dateTime('When it was activated.', { nullable: true }),
 };
 
@@ -193,9 +198,9 @@ function creditPolicy(meaning: string, extra: Record<string, FieldSpec> = {}): E
 /** Where a version that needs a second person stands (pricing, the authority matrix). */
 const activationFields = {
   status: text('Its status: draft, pending_activation, active or retired.'),
-  createdBy: text('Who drafted it (subject).'),
-  activationRequestedBy: text('Who asked for its activation.', { nullable: true }),
-  activatedBy: text('Who activated it (not the asker).', { nullable: true }),
+  createdBy: actor('Who drafted it (subject).'),
+  activationRequestedBy: actor('Who asked for its activation.', { nullable: true }),
+  activatedBy: actor('Who activated it (not the asker).', { nullable: true }),
   activatedAt: dateTime('When it was activated.', { nullable: true }),
 };
 
@@ -397,24 +402,24 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   // Credit policies.
   'creditPolicy.drafted': creditPolicy('A credit policy version was drafted.', { productCode: text('The product\'s code.') }),
   'creditPolicy.activationRequested': creditPolicy('Its activation was asked for (the maker).'),
-  'creditPolicy.activationRejected': creditPolicy('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
+  'creditPolicy.activationRejected': creditPolicy('Its activation was refused (the checker).', { rejectedBy: actor('Who refused.'), reason: text('Why.') }),
   'creditPolicy.activated': creditPolicy('It became the product\'s active policy.', { replaced: int('The version it replaced.', { nullable: true }) }),
   'creditPolicy.retired': creditPolicy('It was replaced by a newer active version.', { replacedBy: int('The version that replaced it.') }),
   'productPricing.drafted': productPricing('A version of a product\'s pricing was drafted.', { productCode: text('The product\'s code.') }),
   'productPricing.activationRequested': productPricing('Its activation was asked for (the maker).'),
-  'productPricing.activationRejected': productPricing('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
+  'productPricing.activationRejected': productPricing('Its activation was refused (the checker).', { rejectedBy: actor('Who refused.'), reason: text('Why.') }),
   'productPricing.activated': productPricing('It became the product\'s active pricing: offers made from now on use it.', { replaced: int('The version it replaced.', { nullable: true }) }),
   'productPricing.retired': productPricing('It was replaced by a newer active version; offers already made keep it.', { replacedBy: int('The version that replaced it.') }),
 
   // The lender's approval authority matrix.
   'approvalAuthorityMatrix.drafted': authorityMatrix('A version of the approval authority matrix was drafted.'),
   'approvalAuthorityMatrix.activationRequested': authorityMatrix('Its activation was asked for (the maker).'),
-  'approvalAuthorityMatrix.activationRejected': authorityMatrix('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
+  'approvalAuthorityMatrix.activationRejected': authorityMatrix('Its activation was refused (the checker).', { rejectedBy: actor('Who refused.'), reason: text('Why.') }),
   'approvalAuthorityMatrix.activated': authorityMatrix('It became the matrix approvals are checked against.', { replaced: int('The version it replaced.', { nullable: true }) }),
   'approvalAuthorityMatrix.retired': authorityMatrix('It was replaced by a newer active version.', { replacedBy: int('The version that replaced it.') }),
   'checkProviderSettings.drafted': checkProviderSettings('A version of the lender\'s check provider settings was drafted (its secrets are never in the event).'),
   'checkProviderSettings.activationRequested': checkProviderSettings('Its activation was asked for (the maker).'),
-  'checkProviderSettings.activationRejected': checkProviderSettings('Its activation was refused (the checker).', { rejectedBy: text('Who refused.'), reason: text('Why.') }),
+  'checkProviderSettings.activationRejected': checkProviderSettings('Its activation was refused (the checker).', { rejectedBy: actor('Who refused.'), reason: text('Why.') }),
   'checkProviderSettings.activated': checkProviderSettings('It became the providers the lender\'s checks go to.', { replaced: int('The version it replaced.', { nullable: true }) }),
   'checkProviderSettings.retired': checkProviderSettings('It was replaced by a newer active version.', { replacedBy: int('The version that replaced it.') }),
 
@@ -424,7 +429,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     fields: {
       productCode: text('The product\'s code.'), version: int('The new version.'), previousVersion: int('The version it follows, if one was set before.', { nullable: true }),
       items: list({ kind: text('The kind of document.'), required: bool('Whether disbursement waits for it.'), description: text('What it is.') }, 'ChecklistItem')('The kinds of document it asks for.'),
-      createdBy: text('Who set it (subject).'),
+      createdBy: actor('Who set it (subject).'),
     },
   },
 
@@ -477,7 +482,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
       instalments: int('The number of instalments after it; absent when unchanged.', { optional: true }),
       holidayPeriods: int('Whole repayment periods with nothing due before the first new instalment; absent for none.', { optional: true }),
       holidayInterest: text('accrue or waive: the holiday\'s interest; absent without a holiday.', { optional: true }),
-      reason: text('Why.'), requestedBy: text('Who asked (subject).'),
+      reason: text('Why.'), requestedBy: actor('Who asked (subject).'),
     },
   },
   'loan.restructureApproved': {
@@ -536,7 +541,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     aggregate: 'CoLendingArrangement', meaning: 'Terms for a co-lending arrangement were proposed (the maker); nothing is in force until another person approves them.', schemaVersion: 1, audience: 'staffOnly',
     fields: {
       arrangementId: id('CoLendingArrangement')('The arrangement.'), partnerCode: text('The co-lending partner.'), version: int('The version proposed.'),
-      proposedBy: text('Who proposed it (subject).'),
+      proposedBy: actor('Who proposed it (subject).'),
     },
   },
   'coLendingArrangement.approved': {
@@ -559,7 +564,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
       requestId: id('LoanWriteOffRequest')('The write-off request.'), loanId,
       component: text('What is written off in part: principal, interest, fee or penalty; null for a write-off in full.', { nullable: true }),
       amount: money('How much, in part; null for a write-off in full.', { nullable: true }), valueDate: date('When it takes effect.'), reason: text('Why.'),
-      requestedBy: text('Who asked (subject), or the rule that did.'),
+      requestedBy: actor('Who asked (subject), or the rule that did.'),
     },
   },
   'loan.writeOffApproved': {
@@ -649,7 +654,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
         borrowerLevel: bool('Whether a borrower\'s loans carry its worst class.'),
       }, 'ClassificationParameters')('The regime\'s parameters.'),
       provisions: list({ assetClass: text('The class.'), percent: decimal('Percent of the exposure provided.') }, 'ClassProvision')('The provision rate of each class of the regime.'),
-      changedBy: text('Who changed it (subject).'),
+      changedBy: actor('Who changed it (subject).'),
     },
   },
   'chargeOffRule.changed': {
@@ -657,7 +662,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     fields: {
       productCode: text('The product; null for the lender\'s default rule.', { nullable: true }),
       atDaysPastDue: int('A loan is charged off when its days past due reach this; null for never.', { nullable: true }),
-      setBy: text('Who set it (subject).'),
+      setBy: actor('Who set it (subject).'),
     },
   },
   'collectionRule.changed': {
@@ -666,7 +671,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
       productCode: text('The product; null for the lender\'s default rule.', { nullable: true }),
       openAtDays: int('A case opens when a loan\'s days past due reach this.'),
       collectors: list({ bucket: text('The delinquency bucket; null for a case in any other bucket.', { nullable: true }), staffMembers: texts('The collectors (StaffMember ids), in turn order.') }, 'CollectorGroup')('Who works the cases, by bucket.'),
-      setBy: text('Who set it (subject).'),
+      setBy: actor('Who set it (subject).'),
     },
   },
   'collectionCase.opened': {
@@ -703,18 +708,18 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
     aggregate: 'CollectionCase', meaning: 'A supervisor gave a case to a collector (or took it from one).', schemaVersion: 1, audience: 'staffOnly',
     fields: {
       loan: id('Loan')('The loan.'), assignedTo: id('StaffMember')('The collector; null when taken from everyone.', { nullable: true }),
-      previouslyAssignedTo: id('StaffMember')('Who had it; null for nobody.', { nullable: true }), assignedBy: text('Who assigned it (subject).'),
+      previouslyAssignedTo: id('StaffMember')('Who had it; null for nobody.', { nullable: true }), assignedBy: actor('Who assigned it (subject).'),
     },
   },
   'collectionCase.activityLogged': {
     aggregate: 'CollectionCase', meaning: 'A collector logged a call, visit, message or note on a case (the note itself is read on the case\'s timeline).', schemaVersion: 1, audience: 'staffOnly',
-    fields: { loan: id('Loan')('The loan.'), channel: text('CALL, VISIT, MESSAGE or NOTE.'), outcome: text('What came of it.'), loggedBy: text('Who logged it (subject).') },
+    fields: { loan: id('Loan')('The loan.'), channel: text('CALL, VISIT, MESSAGE or NOTE.'), outcome: text('What came of it.'), loggedBy: actor('Who logged it (subject).') },
   },
   'promiseToPay.recorded': {
     aggregate: 'PromiseToPay', meaning: 'A borrower promised to pay an amount by a date, recorded on a collection case (judged by end of day).', schemaVersion: 1, audience: 'staffOnly',
     fields: {
       case: id('CollectionCase')('The case.'), loan: id('Loan')('The loan.'), amount: money('What was promised.'), promisedDate: date('By when.'),
-      replaced: id('PromiseToPay')('The pending promise this one replaced; null when none.', { nullable: true }), recordedBy: text('Who recorded it (subject).'),
+      replaced: id('PromiseToPay')('The pending promise this one replaced; null when none.', { nullable: true }), recordedBy: actor('Who recorded it (subject).'),
     },
   },
   'promiseToPay.judged': {
@@ -731,11 +736,11 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   },
   'reminderRules.changed': {
     aggregate: 'ReminderRules', meaning: 'The lender replaced its reminder rules and quiet hours (applied from the next end of day; docs/reminders.md).', schemaVersion: 1, audience: 'staffOnly',
-    fields: { quietHoursStart: text('HH:MM, in the borrower\'s time zone.'), quietHoursEnd: text('HH:MM.'), rules: int('How many rules there are now.'), changedBy: text('Who changed them (subject).') },
+    fields: { quietHoursStart: text('HH:MM, in the borrower\'s time zone.'), quietHoursEnd: text('HH:MM.'), rules: int('How many rules there are now.'), changedBy: actor('Who changed them (subject).') },
   },
   'party.contactPreferencesChanged': {
     aggregate: 'Party', meaning: 'A borrower\'s time zone or the channels they opted out of were recorded.', schemaVersion: 1, audience: 'staffOnly',
-    fields: { timeZone: text('Their time zone; null for the lender\'s.', { nullable: true }), optedOutChannels: texts('SMS, EMAIL: channels no message goes on.'), changedBy: text('Who recorded it (subject).') },
+    fields: { timeZone: text('Their time zone; null for the lender\'s.', { nullable: true }), optedOutChannels: texts('SMS, EMAIL: channels no message goes on.'), changedBy: actor('Who recorded it (subject).') },
   },
   'loanMessage.dispatched': {
     aggregate: 'LoanMessage', meaning: 'A reminder was handed to the notification provider, outside the borrower\'s quiet hours.', schemaVersion: 1, audience: 'staffOnly',
@@ -766,7 +771,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   },
   'debitSettings.changed': {
     aggregate: 'DebitSettings', meaning: 'The lender set who it is in the ACH network and its return fee (docs/auto-debit.md).', schemaVersion: 1, audience: 'staffOnly',
-    fields: { companyName: text('The company name borrowers\' statements show.'), odfiRouting: text('The routing number of the lender\'s bank.'), returnFee: money('The default fee for a debit returned R01 or R09.'), changedBy: text('Who set it (subject).') },
+    fields: { companyName: text('The company name borrowers\' statements show.'), odfiRouting: text('The routing number of the lender\'s bank.'), returnFee: money('The default fee for a debit returned R01 or R09.'), changedBy: actor('Who set it (subject).') },
   },
   'debitMandate.registered': {
     aggregate: 'DebitMandate', meaning: 'A borrower authorised debits of a bank account for a loan\'s instalments.', schemaVersion: 1, audience: 'staffOnly',
@@ -809,6 +814,29 @@ export function writtenEvent(type: string, aggregateType: string, aggregateId: s
   if (!entry) throw new EventContractError(`event type ${type} is not in the event catalogue (src/events/catalogue.ts)`);
   if (entry.aggregate !== aggregateType) throw new EventContractError(`event type ${type} happens to ${entry.aggregate}, not ${aggregateType}`);
   return { aggregateId: entry.batch ? aggregateId : globalIdOf(aggregateType, aggregateId), payload: writeFields(entry.fields, payload, type), schemaVersion: entry.schemaVersion };
+}
+
+/**
+ * A stored payload as its reader receives it: the lender's staff as it was written; a partner with its actor fields
+ * through actorShownTo (src/domain/actors.ts), the lender's staff in them as `lender`. A partner receives events as a
+ * whole — its webhook endpoints hold no token, and its live subscribers share one answer — so its reader carries no
+ * subject, and the one actor field events partners receive hold (an underwriter's `recommendedBy`) is always staff's.
+ */
+export function payloadShownTo(type: string, payload: unknown, reader: ActorReader): unknown {
+  const entry = EVENT_CATALOGUE[type];
+  return reader.partner === null || !entry ? payload : fieldsShownTo(entry.fields, payload, reader);
+}
+
+function fieldsShownTo(fields: Readonly<Record<string, FieldSpec>>, value: unknown, reader: ActorReader): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const shown: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [name, field] of Object.entries(fields)) {
+    const v = shown[name];
+    if (field.actor && typeof v === 'string') shown[name] = actorShownTo(v, reader);
+    else if (field.items && Array.isArray(v)) shown[name] = v.map((item) => fieldsShownTo(field.items!, item, reader));
+    else if (field.items) shown[name] = fieldsShownTo(field.items, v, reader);
+  }
+  return shown;
 }
 
 /** Whether an endpoint's or a filter's pattern names something the catalogue has: a type, `aggregate.*`, or `*`. */

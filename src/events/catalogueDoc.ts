@@ -10,7 +10,7 @@ const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 
 function section(type: string, entry: EventSpec): string {
   const rows = (fields: EventSpec['fields'], prefix: string): string[] => Object.entries(fields).flatMap(([name, field]) => {
-    const shape = `${field.type}${field.nullable ? ' or null' : ''}${field.optional ? ', may be absent' : ''}`;
+    const shape = `${field.type}${field.actor ? ' (an actor)' : ''}${field.nullable ? ' or null' : ''}${field.optional ? ', may be absent' : ''}`;
     return [`| \`${prefix}${name}\` | ${cell(shape)} | ${cell(field.meaning)} |`, ...(field.items ? rows(field.items, `${prefix}${name}${field.type.startsWith('[') ? '[]' : ''}.`) : [])];
   });
   return [
@@ -69,6 +69,11 @@ reach the \`events\` subscription, the \`events\` query and webhooks, in the sam
   (loan events are scoped to the loan's origination partner). Events about the lender as a whole that name no
   loan, borrower or partner (\`tenant.businessDateAdvanced\`) go to every partner of either kind. The same rule
   governs the subscription, the query and a partner's webhook endpoints.
+- **Actors.** A field typed \`String (an actor)\` says who did something: the subject of the person or partner's
+  client that asked, or the platform's own name for the part of it that acted by itself (\`policy\`, \`end-of-day\`,
+  \`auto-debit\`, \`provider:<name>\`, …). The lender's staff receive it as recorded; a partner receives anyone of
+  the lender's staff as \`lender\` (which of the lender's people did something is the lender's own business), on the
+  subscription, the query and webhooks alike.
 - **Batches.** End of day sends what it changed coalesced: one \`tenant.businessDateAdvanced\` per business date,
   and the per-loan changes in batch events of up to 500 loans, one set per origination partner (and one for the
   lender's own loans), so each partner's batches list only its loans. A batch's \`aggregateId\` is its own id, so a

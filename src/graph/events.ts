@@ -8,7 +8,7 @@ import { AppError, badInput, withArticle } from '../errors.js';
 import type { FeedEvent, FeedFilter } from '../events/outboxFeed.js';
 import { FeedStoppedError } from '../events/outboxFeed.js';
 import { isEventTypePattern } from '../events/webhooks/subscriptions.js';
-import { CATALOGUED_AGGREGATES, cataloguedAggregateOf, namesCataloguedTypes } from '../events/catalogue.js';
+import { CATALOGUED_AGGREGATES, cataloguedAggregateOf, namesCataloguedTypes, payloadShownTo } from '../events/catalogue.js';
 import { allows } from '../authz/capabilities.js';
 import { assertServed } from '../authz/tenantAccess.js';
 import type { GraphContext } from './context.js';
@@ -61,7 +61,12 @@ const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
     aggregateId: t.exposeString('aggregateId', { description: 'Which one: its global id, as node(id:) takes it.' }),
     occurredAt: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => e.occurredAt }),
     schemaVersion: t.exposeInt('schemaVersion', { description: 'Version of its type\'s payload shape (docs/events.md).' }),
-    payload: t.field({ type: 'JSON', description: 'The event\'s data: an object whose shape its type and schemaVersion give, with global ids and Money text as the API writes them (docs/events.md).', resolve: (e) => e.payload }),
+    payload: t.field({
+      type: 'JSON',
+      description: 'The event\'s data: an object whose shape its type and schemaVersion give, with global ids and Money text as the API writes them (docs/events.md). A partner receives anyone of the lender\'s staff in it as `lender`.',
+      // The partner as a whole, as its webhooks receive it: the same event reads the same on every path.
+      resolve: (e, _args, context) => (context.principal?.partner ? payloadShownTo(e.type, e.payload, { partner: context.principal.partner.id, subject: null }) : e.payload),
+    }),
   }),
 });
 

@@ -823,6 +823,23 @@ describe('who did it, as partners read it', () => {
     });
   });
 
+  it('events name the underwriter who recommended an approval as `lender` to the partner, queried and live, and as the person to staff', async () => {
+    const QUERY = '{ events(first: 100, types: ["application.approved"]) { edges { node { aggregateId payload } } } }';
+    const recommendedBy = (nodes: { aggregateId: string; payload: { decision: { recommendedBy: string } } }[]) =>
+      nodes.filter((node) => node.aggregateId === applicationId).map((node) => node.payload.decision.recommendedBy);
+    const queried = await gql(server.gateway, QUERY, { token: originatorToken });
+    expect(queried.errors, JSON.stringify(queried.errors)).toBeUndefined();
+    noStaffIn(queried);
+    expect(recommendedBy(queried.data!['events'].edges.map((edge: { node: unknown }) => edge.node))).toEqual(['lender']);
+    const live = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${originatorToken}` }, 'subscription { events(after: "0", types: ["application.approved"]) { aggregateId payload } }');
+    await until(() => live.results.length > 0 || live.errors.length > 0);
+    await live.stop();
+    noStaffIn(live.results);
+    expect(recommendedBy(live.results.map((result) => result['data'].events))).toEqual(['lender']);
+    const staffReads = await gql(server.gateway, QUERY, { token: await devToken(server.runtime, 'auditor', lender.slug) });
+    expect(recommendedBy(staffReads.data!['events'].edges.map((edge: { node: unknown }) => edge.node))).toEqual([staff.underwriter]);
+  });
+
   it('every field a partner can read that names who did something answers through the one mapping', () => {
     const schema = buildSchema();
     type Scopes = { can?: Capability; canAny?: readonly Capability[] } | ((...args: never[]) => unknown) | undefined;

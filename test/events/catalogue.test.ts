@@ -5,7 +5,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import { APPLICATION_TRANSITION_EVENT, EVENT_CATALOGUE, namesCataloguedTypes, writtenEvent } from '../../src/events/catalogue.js';
+import { APPLICATION_TRANSITION_EVENT, EVENT_CATALOGUE, namesCataloguedTypes, payloadShownTo, writtenEvent, type FieldSpec } from '../../src/events/catalogue.js';
+import { webhookBody } from '../../src/events/webhooks/delivery.js';
 import { eventsDoc, EVENTS_FILE } from '../../src/events/catalogueDoc.js';
 import { TEST_EVENT_TYPE } from '../../src/events/webhooks/dispatch.js';
 import { APPLICATION_EVENTS } from '../../src/domain/origination/applicationStatus.js';
@@ -120,5 +121,47 @@ describe('writing an event through the catalogue', () => {
   it('takes in filters only patterns that name catalogued types', () => {
     expect(['*', 'loan.*', 'application.offerAccepted'].every(namesCataloguedTypes)).toBe(true);
     expect(['loan.disburse', 'probe.*', 'application.accept_offer'].some(namesCataloguedTypes)).toBe(false);
+  });
+});
+
+describe('who did it, in an event as its receiver gets it', () => {
+  const applicationId = '2a7c1e5d-3b4f-4d6a-8c9e-0f1a2b3c4d5e';
+  const approved = writtenEvent('application.approved', 'Application', applicationId, {
+    applicationId, reference: 'APP-0000042', from: 'referred', to: 'approved',
+    decision: { decisionId: 'd-1', outcome: 'APPROVE', riskGrade: 'A', recommendedBy: 'ursula.underwriter@lender.example', override: false },
+  });
+  const row = {
+    event_id: 'e-1', seq: '7', type: 'application.approved', aggregate_type: 'Application', aggregate_id: approved.aggregateId, tenant: 'acme',
+    occurred_at: new Date('2026-12-01T10:00:00Z'), schema_version: approved.schemaVersion, payload: approved.payload,
+  };
+  const recommendedBy = (body: string) => JSON.parse(body).data.decision.recommendedBy;
+
+  it('marks every field that names who did something as an actor', () => {
+    const named = (fields: Readonly<Record<string, FieldSpec>>, prefix: string): [string, FieldSpec][] =>
+      Object.entries(fields).flatMap(([name, field]) => [[`${prefix}${name}`, field] as [string, FieldSpec], ...(field.items ? named(field.items, `${prefix}${name}.`) : [])]);
+    const all = Object.entries(EVENT_CATALOGUE).flatMap(([type, entry]) => named(entry.fields, `${type} `));
+    const unmarked = all.filter(([name, field]) => /By$/.test(name) && field.type === 'String' && !field.actor).map(([name]) => name);
+    expect(unmarked).toEqual([]);
+    // Events partners receive: the actors in them are the lender's staff (an underwriter), never the partner itself.
+    expect(Object.entries(EVENT_CATALOGUE).filter(([, entry]) => entry.audience !== 'staffOnly')
+      .flatMap(([type, entry]) => named(entry.fields, `${type} `)).filter(([, field]) => field.actor).map(([name]) => name).sort())
+      .toEqual(['application.approved decision.recommendedBy', 'application.declined decision.recommendedBy', 'application.referred decision.recommendedBy']);
+  });
+
+  it('a partner\'s webhook body names the lender\'s staff as `lender`; the lender\'s own endpoint receives the person', () => {
+    expect(recommendedBy(webhookBody({ ...row, partner_code: 'fintech' }))).toBe('lender');
+    expect(recommendedBy(webhookBody({ ...row, partner_code: null }))).toBe('ursula.underwriter@lender.example');
+    // Everything else in the body is the stored event as it was written.
+    const { data: shown, ...envelope } = JSON.parse(webhookBody({ ...row, partner_code: 'fintech' }));
+    expect(envelope).toEqual({ id: 'e-1', type: 'application.approved', aggregateType: 'Application', aggregateId: approved.aggregateId, tenant: 'acme',
+      occurredAt: '2026-12-01T10:00:00.000Z', cursor: '7', schemaVersion: approved.schemaVersion });
+    expect(shown).toEqual({ ...approved.payload, decision: { ...(approved.payload['decision'] as object), recommendedBy: 'lender' } });
+  });
+
+  it('a partner receives the platform as recorded, and a payload without actors unchanged', () => {
+    const byPolicy = { ...approved.payload, decision: { ...(approved.payload['decision'] as object), recommendedBy: 'policy' } };
+    expect(payloadShownTo('application.approved', byPolicy, { partner: 'fintech', subject: null })).toEqual(byPolicy);
+    const status = writtenEvent('loan.statusChanged', 'Loan', applicationId, { loanId: applicationId, from: 'active', to: 'overdue', daysPastDue: 1 });
+    expect(payloadShownTo('loan.statusChanged', status.payload, { partner: 'fintech', subject: null })).toEqual(status.payload);
   });
 });

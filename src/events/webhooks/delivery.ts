@@ -18,7 +18,7 @@ import { poolSql, withTenantSql, type PoolSql } from '../../tenancy/tenantSql.js
 import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { secretsInForce, signatureHeaders } from './signature.js';
 import { turnMs, wakeEndpoints, wakeJob, type DeliveryJob, type RetryPolicy } from './dispatch.js';
-import { writtenEvent } from '../catalogue.js';
+import { payloadShownTo, writtenEvent } from '../catalogue.js';
 import { postpone } from '../suspendedTenants.js';
 import type { Logger } from '../../log.js';
 import { eventDeliveryLag, webhookAttempts, webhookDeliveriesDead } from '../../observability/metrics.js';
@@ -54,13 +54,16 @@ interface Due {
   occurred_at: Date;
   schema_version: number;
   payload: unknown;
+  /** The endpoint's partner; null for the lender's own endpoint. */
+  partner_code: string | null;
 }
 
-/** The body a partner receives: the event as the subscription shows it, its cursor included. */
-export function webhookBody(row: Pick<Due, 'event_id' | 'seq' | 'type' | 'aggregate_type' | 'aggregate_id' | 'tenant' | 'occurred_at' | 'schema_version' | 'payload'>): string {
+/** The body an endpoint receives: the event as its owner's subscription shows it, its cursor included. */
+export function webhookBody(row: Pick<Due, 'event_id' | 'seq' | 'type' | 'aggregate_type' | 'aggregate_id' | 'tenant' | 'occurred_at' | 'schema_version' | 'payload' | 'partner_code'>): string {
+  const reader = row.partner_code === null ? { partner: null } : { partner: row.partner_code, subject: null };
   return JSON.stringify({
     id: row.event_id, type: row.type, aggregateType: row.aggregate_type, aggregateId: row.aggregate_id, tenant: row.tenant,
-    occurredAt: row.occurred_at.toISOString(), cursor: String(row.seq), schemaVersion: row.schema_version, data: row.payload,
+    occurredAt: row.occurred_at.toISOString(), cursor: String(row.seq), schemaVersion: row.schema_version, data: payloadShownTo(row.type, row.payload, reader),
   });
 }
 
@@ -122,7 +125,7 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
     const started = performance.now();
     for (let round = 0; round < 5 && performance.now() - started < policy.timeoutMs; round += 1) {
       const { rows: due } = await poolSql(pool, job.schema).query<Due>(
-        (s) => `SELECT d.id, d.attempts, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, o.id AS event_id, o.seq, o.type, o.aggregate_type, o.aggregate_id,
+        (s) => `SELECT d.id, d.attempts, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, e.partner_code, o.id AS event_id, o.seq, o.type, o.aggregate_type, o.aggregate_id,
                 o.tenant, o.occurred_at, o.schema_version, o.payload
            FROM ${s}.webhook_delivery d JOIN ${s}.webhook_endpoint e ON e.id = d.endpoint_id JOIN ${s}.outbox_event o ON o.id = d.event_id
           WHERE d.endpoint_id = $1 AND e.active AND d.status IN ('pending', 'retrying') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
