@@ -707,6 +707,7 @@ describe('who did it, as partners read it', () => {
   let coLenderToken: string;
   let applicationId: string;
   let arrangementId: string;
+  let bookedLoanId: string;
   const tokenOf = async (role: Parameters<typeof devToken>[1], subject: string) => devToken(server.runtime, role, lender.slug, { subject });
   async function ok(token: string, mutation: string, name: string, input: Record<string, unknown>) {
     const answer = await gql(server.gateway, mutation, { token, variables: { input } });
@@ -750,6 +751,7 @@ describe('who did it, as partners read it', () => {
     const decided = await ok(await tokenOf('disbursement-officer', staff.disbursementChecker), `mutation($input: DecideDisbursementInput!) { decideDisbursement(input: $input) { disbursementRequest { loan { id } } ${USER_ERRORS} } }`,
       'decideDisbursement', { requestId: requested.disbursementRequest.id, approve: true });
     const loanId = decided.disbursementRequest.loan.id;
+    bookedLoanId = loanId;
     // A co-lending arrangement proposed by finance and approved by the approver; its share of the loan, a repayment and a settlement.
     const finance = await tokenOf('finance', staff.finance);
     const proposed = await ok(finance, `mutation($input: ProposeCoLendingArrangementInput!) { proposeCoLendingArrangement(input: $input) { coLendingArrangement { id } ${USER_ERRORS} } }`, 'proposeCoLendingArrangement', {
@@ -838,6 +840,19 @@ describe('who did it, as partners read it', () => {
     expect(recommendedBy(live.results.map((result) => result['data'].events))).toEqual(['lender']);
     const staffReads = await gql(server.gateway, QUERY, { token: await devToken(server.runtime, 'auditor', lender.slug) });
     expect(recommendedBy(staffReads.data!['events'].edges.map((edge: { node: unknown }) => edge.node))).toEqual([staff.underwriter]);
+  });
+
+  it('the documents partners download (a loan statement, a settlement statement) name none of the lender\'s staff', async () => {
+    const settlements = await gql(server.gateway, '{ coLendingSettlements(first: 10) { edges { node { csvPath } } } }', { token: coLenderToken });
+    const downloads: [string, string][] = [
+      [originatorToken, `/statements/loans/${encodeURIComponent(bookedLoanId)}.csv?from=2026-12-01&to=2026-12-01`],
+      [coLenderToken, settlements.data!['coLendingSettlements'].edges[0].node.csvPath],
+    ];
+    for (const [token, path] of downloads) {
+      const response = await fetch(`${server.gateway.url.replace(/\/$/, '')}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status, path).toBe(200);
+      noStaffIn(await response.text());
+    }
   });
 
   it('every field a partner can read that names who did something answers through the one mapping', () => {
