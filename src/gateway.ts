@@ -18,7 +18,7 @@ import { WebSocketServer } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { LRUCache } from 'lru-cache';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, getVariableValues, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, execute, getOperationAST, getVariableValues, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
 import { AppError, WWW_AUTHENTICATE, type ErrorCode } from './errors.js';
@@ -30,7 +30,7 @@ import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.j
 import { readinessCheck } from './readiness.js';
 import { authenticate, buildContext, contextFor, requestIdFrom, requestLogFields, type GraphContext } from './graph/context.js';
 import { correlationIdFor, formatError, isMasked, requestError, rootCause, toGraphQLError, withoutSuggestions } from './graph/errors.js';
-import { enforceLimits, limitRules, parseOptions, queryCost, sizeOfRefusal, tooLarge, variablesRefused, type QueryCost, type QueryLimits, type QuerySize } from './graph/limits.js';
+import { enforceLimits, limitRules, parseOptions, queryCost, refusalCost, tooLarge, variablesRefused, type QueryCost, type QueryLimits, type QuerySize } from './graph/limits.js';
 import { answerCeiling } from './graph/answerCeiling.js';
 import { RateLimitExceeded, RequestRateLimits, type CostBudget } from './rateLimits.js';
 import { isLoopbackHost, type Config } from './config.js';
@@ -228,8 +228,7 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
             }
             costed = size;
           } catch (error) {
-            const refused = sizeOfRefusal(error);
-            if (refused) cost = queryCost(refused, limits);
+            cost = refusalCost(error, limits) ?? cost;
             if (error instanceof AppError) throw toGraphQLError(error);
             throw error;
           }
@@ -295,6 +294,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   // An operation's socket and subscription id, kept with its context from onSubscribe: a shared group writes its
   // members' frames there itself.
   const sinks = new WeakMap<object, FrameSink>();
+  // An operation refused for its size, by the context made for its answer: graphql-ws sends that answer as the
+  // operation's one result, so it says what the operation would have cost in `extensions.cost`, as over HTTP.
+  const answered = new WeakMap<object, ExecutionResult>();
   /** What a `next` message carries for a result: its cost, as over HTTP, and its errors formatted (masked ones logged). */
   const nextPayload = (args: ExecutionArgs, result: ExecutionResult) => {
     // Every result of an operation (each event of a subscription) says what the operation cost, as over HTTP.
@@ -320,7 +322,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   const wsDisposable = useServer<{ authorization?: string; tenant?: string }, { principal: Principal | null; expiry?: NodeJS.Timeout }>(
     {
       schema,
-      subscribe: fanout.subscribe,
+      execute: (args) => answered.get(args.contextValue as object) ?? execute(args),
+      subscribe: (args) => answered.get(args.contextValue as object) ?? fanout.subscribe(args),
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         const address = ctx.extra.request.socket.remoteAddress;
@@ -390,6 +393,13 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           sinks.set(contextValue, { socket: ctx.extra.socket, id });
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
+          const cost = refusalCost(error, limits);
+          if (cost) {
+            const refusal = {};
+            answered.set(refusal, { errors: [toGraphQLError(error as AppError)] });
+            costs.set(refusal, cost);
+            return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue: refusal };
+          }
           if (error instanceof AppError) return [toGraphQLError(error)];
           if (error instanceof GraphQLError) return [error];
           throw error;

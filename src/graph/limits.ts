@@ -363,11 +363,14 @@ export function queryCost(size: QuerySize, limits: Pick<QueryLimits, 'maxCost' |
   return { requestedQueryCost: size.cost, maxQueryCost: limits.maxCost, requestedNodes: size.nodes, maxNodes: limits.maxNodes };
 }
 
-/** The estimate a size refusal carries, so its response can still say what the operation would have cost. */
-export function sizeOfRefusal(error: unknown): QuerySize | undefined {
+/**
+ * What a refusal of size answers in `extensions.cost`, over HTTP and WebSocket alike: what the operation would
+ * have cost, from the estimate the refusal carries. Undefined for any other refusal.
+ */
+export function refusalCost(error: unknown, limits: Pick<QueryLimits, 'maxCost' | 'maxNodes'>): QueryCost | undefined {
   if (!(error instanceof AppError)) return undefined;
   const { nodes, cost } = error.details;
-  return typeof nodes === 'number' && typeof cost === 'number' ? { nodes, cost } : undefined;
+  return typeof nodes === 'number' && typeof cost === 'number' ? queryCost({ nodes, cost }, limits) : undefined;
 }
 
 /** Whether execution will refuse `operation`'s variables (one does not fit its type): it then runs nothing. */
