@@ -95,6 +95,13 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   TENANT_REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   MAX_WEBSOCKET_CONNECTIONS: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  /**
+   * Live subscriptions one WebSocket connection may hold: a dashboard following each loan of a full page
+   * (MAX_PAGE_SIZE) one subscription apiece, where one `events` subscription with a filter serves most (docs/decisions.md).
+   */
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Live subscriptions one principal may hold on one gateway process over all its connections: five full connections. */
+  MAX_SUBSCRIPTIONS_PER_PRINCIPAL: z.coerce.number().int().min(1).max(1_000_000).default(500),
   DATA_ENCRYPTION_KEY: z.base64().refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded').optional(),
   /** The key being rotated away from: what it sealed still opens until `npm run reseal` has sealed it again under the new one. */
   DATA_ENCRYPTION_KEY_PREVIOUS: z.base64().refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded').optional(),

@@ -80,6 +80,7 @@ export const ERROR_REASONS = {
   TENANT_REQUESTS_SPENT: 'RATE_LIMITED',
   QUERY_BUDGET_SPENT: 'RATE_LIMITED',
   SLOW_CONSUMER: 'RATE_LIMITED',
+  TOO_MANY_SUBSCRIPTIONS: 'RATE_LIMITED',
 } as const satisfies Record<string, ErrorCode>;
 
 export type ErrorReason = keyof typeof ERROR_REASONS;

@@ -27,6 +27,7 @@ import { replyWithError } from './graph/httpRoutes.js';
 import { crossOriginOf, crossOriginRequests, letPageRead } from './crossOrigin.js';
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
+import { HeldStream, SubscriptionSlots, type ConnectionSlots, type SubscriptionSlot } from './graph/subscriptionSlots.js';
 import { readinessCheck } from './readiness.js';
 import { authenticate, buildContext, contextFor, requestIdFrom, requestLogFields, type GraphContext } from './graph/context.js';
 import { correlationIdFor, formatError, isMasked, requestError, rootCause, toGraphQLError, withoutSuggestions } from './graph/errors.js';
@@ -262,7 +263,8 @@ function operationRefusal(schema: GraphQLSchema, document: DocumentNode, operati
 }
 
 /** The WebSocket side of the API (graphql-ws on the same path): authorized at connection_init, each operation
- * parsed, validated and limited as over HTTP, with a cap on the sockets one process holds. */
+ * parsed, validated and limited as over HTTP, with a cap on the sockets one process holds and on the live
+ * subscriptions one connection and one principal hold. */
 function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema: GraphQLSchema, limits: QueryLimits, rateLimits: RequestRateLimits) {
   const { config, log } = runtime;
   // A pool and a LISTEN session on every database tenants are placed on.
@@ -297,6 +299,24 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   // An operation refused for its size, by the context made for its answer: graphql-ws sends that answer as the
   // operation's one result, so it says what the operation would have cost in `extensions.cost`, as over HTTP.
   const answered = new WeakMap<object, ExecutionResult>();
+  const subscriptionSlots = new SubscriptionSlots({ perConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION, perPrincipal: config.MAX_SUBSCRIPTIONS_PER_PRINCIPAL });
+  // A subscription's slot, kept with its context from onSubscribe (where it is taken) to `subscribe`, which gives it
+  // to the subscription's stream to give back when the stream ends.
+  const slots = new WeakMap<object, SubscriptionSlot>();
+  /** The fan-out's `subscribe`, its stream holding the operation's slot; a refusal before any event holds none. */
+  const subscribeHolding = async (args: ExecutionArgs) => {
+    const slot = slots.get(args.contextValue as object);
+    if (!slot) return fanout.subscribe(args);
+    try {
+      const stream = await fanout.subscribe(args);
+      if (Symbol.asyncIterator in stream) return new HeldStream(stream, slot);
+      slot.release();
+      return stream;
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+  };
   /** What a `next` message carries for a result: its cost, as over HTTP, and its errors formatted (masked ones logged). */
   const nextPayload = (args: ExecutionArgs, result: ExecutionResult) => {
     // Every result of an operation (each event of a subscription) says what the operation cost, as over HTTP.
@@ -319,11 +339,11 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     sinkOf: (args) => sinks.get(args.contextValue as object),
     payloadOf: nextPayload,
   });
-  const wsDisposable = useServer<{ authorization?: string; tenant?: string }, { principal: Principal | null; expiry?: NodeJS.Timeout }>(
+  const wsDisposable = useServer<{ authorization?: string; tenant?: string }, { principal: Principal | null; expiry?: NodeJS.Timeout; slots: ConnectionSlots }>(
     {
       schema,
       execute: (args) => answered.get(args.contextValue as object) ?? execute(args),
-      subscribe: (args) => answered.get(args.contextValue as object) ?? fanout.subscribe(args),
+      subscribe: (args) => answered.get(args.contextValue as object) ?? subscribeHolding(args),
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         const address = ctx.extra.request.socket.remoteAddress;
@@ -350,6 +370,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const remaining = principal.expiresAt.getTime() - runtime.now().getTime();
           ctx.extra.expiry = setTimeout(() => socket.close(4401, 'token expired'), Math.max(0, Math.min(remaining, 2 ** 31 - 1)));
           socket.once('close', () => clearTimeout(ctx.extra.expiry));
+          const slots = subscriptionSlots.forConnection(principal);
+          ctx.extra.slots = slots;
+          socket.once('close', () => slots.close());
           countSubscriptions(ctx, socket);
           return true;
         } catch (error) {
@@ -383,7 +406,12 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         // as internal errors: an operation that cannot be told, and variables that do not fit their types.
         const refused = operationRefusal(schema, document, payload.operationName ?? null, payload.variables ?? {});
         if (refused) return refused;
+        // Only a subscription holds a slot; a query or mutation over the socket is over with its answer. Taken before
+        // its size is checked and its budgets spent, so that one refused for the slot spends nothing; given back on
+        // any refusal below.
+        let slot: SubscriptionSlot | undefined;
         try {
+          if (getOperationAST(document, payload.operationName)!.operation === 'subscription') slot = ctx.extra.slots!.take();
           const size = checkOperation(runtime, schema, limits, { log }, principal, document, payload.variables ?? {}, payload.operationName);
           const params = ctx.connectionParams ?? {};
           const contextValue = await contextFor(runtime, ctx.extra.principal ?? null, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
@@ -391,8 +419,10 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const budget = size && principal ? await rateLimits.spendQueryCost(principal, size.cost) : null;
           if (size) costs.set(contextValue, withBudget(queryCost(size, limits), budget));
           sinks.set(contextValue, { socket: ctx.extra.socket, id });
+          if (slot) slots.set(contextValue, slot);
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
+          slot?.release();
           const cost = refusalCost(error, limits);
           if (cost) {
             const refusal = {};

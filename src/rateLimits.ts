@@ -94,7 +94,7 @@ function perMinute(keyPrefix: string, points: number): RateLimiterMemory | null 
 }
 
 /** A partner's tokens are told apart by partner and client, not only by subject (development tokens share one). */
-function principalKey(principal: Principal): string {
+export function principalKey(principal: Principal): string {
   return `${principal.partner?.id ?? '-'}|${principal.clientId ?? '-'}|${principal.subject}`;
 }
 

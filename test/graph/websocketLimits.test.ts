@@ -1,15 +1,19 @@
-// What the WebSocket side holds a caller to: an operation refused for its size answers as over HTTP, with what it
-// would have cost.
+// What the WebSocket side holds a caller to: live subscriptions bounded per connection and per principal, each
+// slot given back however its subscription ends; and an operation refused for its size answered as over HTTP,
+// with what it would have cost.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/authz/principal.js';
+import { HeldStream, SubscriptionSlots } from '../../src/graph/subscriptionSlots.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { createTenant, devToken, gql, startTestServer, uniqueSlug, type TestServer } from '../support/harness.js';
-import { subscribe, until } from '../support/ws.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
+import { firstErrors, operate, subscribe, until, type Operation } from '../support/ws.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ MAX_SUBSCRIPTIONS_PER_CONNECTION: '3', MAX_SUBSCRIPTIONS_PER_PRINCIPAL: '5' });
   tenant = await createTenant(server.runtime, uniqueSlug('wslimits'));
 });
 afterAll(async () => {
@@ -37,5 +41,198 @@ describe('a refusal of size over the WebSocket', () => {
       expect(ws.results).toEqual([sameBut(overHttp)]);
       await ws.stop();
     }
+  });
+});
+
+const principal = (subject: string, partner: Principal['partner'] = null): Principal => ({
+  subject, username: null, clientId: 'dashboard', roles: ['tenant-admin'], tenants: ['acme'], partner, expiresAt: new Date('2026-12-04T00:00:00Z'),
+});
+
+describe('SubscriptionSlots', () => {
+  it('holds a connection to its cap and a principal to its cap over its connections, other principals apart', () => {
+    const slots = new SubscriptionSlots({ perConnection: 2, perPrincipal: 3 });
+    const ann = principal('ann');
+    const [one, two] = [slots.forConnection(ann), slots.forConnection(ann)];
+    one.take();
+    one.take();
+    expect(() => one.take()).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', details: { reason: 'TOO_MANY_SUBSCRIPTIONS', limit: 2, scope: 'connection' } }));
+    two.take();
+    expect(() => two.take()).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', details: { reason: 'TOO_MANY_SUBSCRIPTIONS', limit: 3, scope: 'principal' } }));
+    expect(slots.heldBy(ann)).toBe(3);
+    // Another subject, or the same subject as another partner's client, counts on its own.
+    slots.forConnection(principal('bob')).take();
+    slots.forConnection(principal('ann', { id: 'p-1', kind: 'origination' })).take();
+    expect(slots.heldBy(ann)).toBe(3);
+  });
+
+  it('gives a slot back once, however often released, and every slot of a connection when it closes; a closed one holds nothing', () => {
+    const slots = new SubscriptionSlots({ perConnection: 3, perPrincipal: 3 });
+    const ann = principal('ann');
+    const connection = slots.forConnection(ann);
+    const first = connection.take();
+    connection.take();
+    first.release();
+    first.release();
+    expect(slots.heldBy(ann)).toBe(1);
+    connection.take();
+    connection.take();
+    expect(() => connection.take()).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+    connection.close();
+    expect(slots.heldBy(ann)).toBe(0);
+    connection.take().release();
+    expect(slots.heldBy(ann)).toBe(0);
+    expect(() => [1, 2, 3].map(() => slots.forConnection(ann).take())).not.toThrow();
+  });
+
+  it('a held stream gives its slot back when it ends, fails or is returned, returned at once while it waits for a value', async () => {
+    const ann = principal('ann');
+    const slots = new SubscriptionSlots({ perConnection: 10, perPrincipal: 10 });
+    const connection = slots.forConnection(ann);
+    async function* values(fail: boolean) {
+      yield 1;
+      if (fail) throw new Error('the stream failed');
+    }
+    const ending = new HeldStream(values(false), connection.take());
+    const failing = new HeldStream(values(true), connection.take());
+    expect(slots.heldBy(ann)).toBe(2);
+    expect(await ending.next()).toEqual({ value: 1, done: false });
+    expect(await ending.next()).toEqual({ value: undefined, done: true });
+    await failing.next();
+    await expect(failing.next()).rejects.toThrow('the stream failed');
+    expect(slots.heldBy(ann)).toBe(0);
+    // A generator awaiting its next value returns only once it has one: the slot is back before that.
+    let give!: (value: number) => void;
+    async function* waiting() {
+      yield await new Promise<number>((resolve) => (give = resolve));
+    }
+    const held = new HeldStream(waiting(), connection.take());
+    const pending = held.next();
+    const returned = held.return();
+    expect(slots.heldBy(ann)).toBe(0);
+    give(7);
+    expect(await pending).toEqual({ value: 7, done: false });
+    expect(await returned).toEqual({ value: undefined, done: true });
+  });
+});
+
+const EVENTS = 'subscription($types: [String!], $after: String) { events(types: $types, after: $after) { cursor type } }';
+const REGISTER = `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { id } ${USER_ERRORS} } }`;
+
+/** Subscribers of this gateway's shared `events` streams that have their starting point: live, and counted. */
+const live = () => server.gateway.subscriptions.stats().reduce((sum, group) => sum + group.members, 0);
+
+async function registerPartner(token: string): Promise<void> {
+  const code = `ws-${randomUUID().slice(0, 8)}`;
+  const response = await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: `Partner ${code}`, kind: 'ORIGINATION' } } });
+  expect(userErrors(response, 'registerPartner')).toEqual([]);
+}
+
+/** Connects as `subject` (a tenant admin), with one `events` subscription open. */
+async function connect(subject: string) {
+  const token = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject });
+  return { token, socket: subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, EVENTS) };
+}
+
+describe('live subscriptions over the WebSocket', () => {
+  it('holds a connection to MAX_SUBSCRIPTIONS_PER_CONNECTION: one more is refused naming it while the socket, the others and queries go on; completing one frees its slot', async () => {
+    const { token, socket } = await connect('connection-cap');
+    const open: Operation[] = [socket, operate(socket.client, EVENTS), operate(socket.client, EVENTS)];
+    await until(() => live() === 3);
+    const beyond = operate(socket.client, EVENTS);
+    await until(() => beyond.errors.length > 0);
+    expect(beyond.errors[0]).toEqual([{
+      message: expect.stringContaining('MAX_SUBSCRIPTIONS_PER_CONNECTION is 3'),
+      extensions: { code: 'RATE_LIMITED', reason: 'TOO_MANY_SUBSCRIPTIONS', limit: 3, scope: 'connection' },
+    }]);
+    // A query over the same socket holds no slot: it is answered.
+    const query = operate(socket.client, '{ viewer { subject } }');
+    await until(() => query.completed);
+    expect(query.results[0]!['data']).toEqual({ viewer: { subject: 'connection-cap' } });
+    await registerPartner(token);
+    await until(() => open.every((operation) => operation.results.length === 1));
+    expect(open.flatMap((operation) => operation.results.map((result) => result['data'].events.type))).toEqual(Array(3).fill('partner.registered'));
+    expect(live()).toBe(3);
+    // Completed by the client, a subscription gives its slot back: another takes it on the same socket.
+    open[1]!.complete();
+    await until(() => live() === 2);
+    const again = operate(socket.client, EVENTS);
+    await until(() => live() === 3);
+    await registerPartner(token);
+    await until(() => again.results.length === 1 && open[0]!.results.length === 2);
+    expect(again.errors).toEqual([]);
+    expect(open[1]!.results).toHaveLength(1);
+    await socket.stop();
+    await until(() => live() === 0);
+  });
+
+  it('holds a principal to MAX_SUBSCRIPTIONS_PER_PRINCIPAL over its connections, others apart; a closed socket gives back every slot it held', async () => {
+    const { token, socket: first } = await connect('principal-cap');
+    const onFirst = [first, operate(first.client, EVENTS), operate(first.client, EVENTS)];
+    await until(() => live() === 3);
+    const second = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, EVENTS);
+    const onSecond = [second, operate(second.client, EVENTS)];
+    await until(() => live() === 5);
+    const beyond = operate(second.client, EVENTS);
+    await until(() => beyond.errors.length > 0);
+    expect(beyond.errors[0]).toEqual([{
+      message: expect.stringContaining('MAX_SUBSCRIPTIONS_PER_PRINCIPAL is 5'),
+      extensions: { code: 'RATE_LIMITED', reason: 'TOO_MANY_SUBSCRIPTIONS', limit: 5, scope: 'principal' },
+    }]);
+    // Someone else at the same lender is not held to this caller's count.
+    const { socket: other } = await connect('someone-else');
+    await until(() => live() === 6);
+    await registerPartner(token);
+    await until(() => [...onFirst, ...onSecond, other].every((operation) => operation.results.length === 1));
+    // The first socket closes: its three slots are back, so a third socket holds three beside the second's two.
+    await first.stop();
+    await until(() => live() === 3);
+    const third = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, EVENTS);
+    const onThird = [third, operate(third.client, EVENTS), operate(third.client, EVENTS)];
+    await until(() => live() === 6);
+    expect(onThird.flatMap((operation) => operation.errors)).toEqual([]);
+    await Promise.all([second.stop(), third.stop(), other.stop()]);
+    await until(() => live() === 0);
+  });
+
+  it('gives a slot back when the subscription is refused after taking it: by authorization, or by its arguments, shared or alone', async () => {
+    // A platform admin may not follow a lender's events: one refusal after another, each FORBIDDEN, never for slots.
+    const platformAdmin = await devToken(server.runtime, 'platform-admin');
+    const admin = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${platformAdmin}` }, EVENTS);
+    const forbidden: Operation[] = [admin];
+    for (let k = 0; k < 5; k += 1) {
+      if (k > 0) forbidden.push(operate(admin.client, EVENTS));
+      await until(() => firstErrors(forbidden[k]!) !== undefined);
+    }
+    expect(forbidden.map((operation) => firstErrors(operation)![0]!.extensions['code'])).toEqual(Array(5).fill('FORBIDDEN'));
+    await admin.stop();
+    // A filter naming no event type (its stream shared) and a cursor this API never gave (its stream its own) fail
+    // once the subscription has begun; five of each on one socket, then three live ones on it still.
+    const { socket } = await connect('refused-after-slot');
+    await until(() => live() === 1);
+    for (const variables of [{ types: ['nothing.*'] }, { after: 'not-a-cursor' }]) {
+      for (let k = 0; k < 5; k += 1) {
+        const refused = operate(socket.client, EVENTS, variables);
+        await until(() => refused.errors.length > 0 || refused.results.length > 0);
+        expect(firstErrors(refused)![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+      }
+    }
+    operate(socket.client, EVENTS);
+    operate(socket.client, EVENTS);
+    await until(() => live() === 3);
+    await socket.stop();
+    await until(() => live() === 0);
+    // Refused by the gateway itself once the slot is taken: the lender was suspended after the socket opened.
+    const lender = await createTenant(server.runtime, uniqueSlug('wslimits-suspended'));
+    const staff = await devToken(server.runtime, 'tenant-admin', lender.slug);
+    const opened = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${staff}` }, '{ viewer { subject } }');
+    await until(() => opened.completed);
+    const suspended = await gql(server.gateway, `mutation { suspendTenant(input: { slug: "${lender.slug}", reason: "unpaid invoice" }) { tenant { status } ${USER_ERRORS} } }`, { token: platformAdmin });
+    expect(suspended.data!['suspendTenant'].tenant).toEqual({ status: 'SUSPENDED' });
+    for (let k = 0; k < 5; k += 1) {
+      const refused = operate(opened.client, EVENTS);
+      await until(() => refused.errors.length > 0);
+      expect(firstErrors(refused)![0]!.extensions).toMatchObject({ code: 'TENANT_SUSPENDED' });
+    }
+    await opened.stop();
   });
 });

@@ -2,14 +2,35 @@
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 
-export interface Subscriber {
-  client: Client;
+/** One operation on a socket: what it delivered, and whether the server ended it without an error. */
+export interface Operation {
   results: Record<string, any>[];
   errors: unknown[];
-  closed: Promise<{ code: number; reason: string }>;
   /** Whether the server ended the subscription without an error. */
   readonly completed: boolean;
+  /** Completes it from the client's side (graphql-ws's `complete` message); the socket stays open. */
+  complete(): void;
+}
+
+export interface Subscriber extends Operation {
+  client: Client;
+  closed: Promise<{ code: number; reason: string }>;
   stop(): Promise<void>;
+}
+
+/** Another operation on an open client's socket: graphql-ws carries many, each under its own id. */
+export function operate(client: Client, query: string, variables: Record<string, unknown> = {}): Operation {
+  const results: Record<string, any>[] = [];
+  const errors: unknown[] = [];
+  let completed = false;
+  const complete = client.subscribe({ query, variables }, {
+    next: (value) => void results.push(value as Record<string, any>),
+    error: (error) => void errors.push(error),
+    complete: () => {
+      completed = errors.length === 0;
+    },
+  });
+  return { results, errors, get completed() { return completed; }, complete };
 }
 
 export function subscribe(url: string, connectionParams: Record<string, unknown>, query: string, variables: Record<string, unknown> = {}): Subscriber {
@@ -25,21 +46,15 @@ export function subscribe(url: string, connectionParams: Record<string, unknown>
     onNonLazyError: () => {},
     on: { closed: (event) => resolveClosed({ code: (event as CloseEvent).code, reason: String((event as CloseEvent).reason) }) },
   });
-  const results: Record<string, any>[] = [];
-  const errors: unknown[] = [];
-  let completed = false;
-  client.subscribe({ query, variables }, {
-    next: (value) => void results.push(value as Record<string, any>),
-    error: (error) => void errors.push(error),
-    complete: () => {
-      completed = errors.length === 0;
-    },
-  });
-  return { client, results, errors, closed, get completed() { return completed; }, stop: () => client.dispose() as Promise<void> };
+  const operation = operate(client, query, variables);
+  return {
+    client, closed, results: operation.results, errors: operation.errors, get completed() { return operation.completed; },
+    complete: operation.complete, stop: () => client.dispose() as Promise<void>,
+  };
 }
 
 /** The GraphQL errors a subscription ended with, whether sent as an error message or inside a result. */
-export function firstErrors(subscriber: Subscriber): { message: string; extensions: Record<string, any> }[] | undefined {
+export function firstErrors(subscriber: Pick<Operation, 'errors' | 'results'>): { message: string; extensions: Record<string, any> }[] | undefined {
   return (subscriber.errors[0] as { message: string; extensions: Record<string, any> }[] | undefined)
     ?? (subscriber.results[0]?.['errors'] as { message: string; extensions: Record<string, any> }[] | undefined);
 }

@@ -169,7 +169,9 @@ export type ErrorReason =
   /** Comes with RATE_LIMITED (docs/errors.md). */
   | 'TENANT_REQUESTS_SPENT'
   /** Comes with RATE_LIMITED (docs/errors.md). */
-  | 'TOO_MANY_REQUESTS';
+  | 'TOO_MANY_REQUESTS'
+  /** Comes with RATE_LIMITED (docs/errors.md). */
+  | 'TOO_MANY_SUBSCRIPTIONS';
 
 /** A national, tax or passport identifier. */
 export type PartyIdentifierInput = {
