@@ -407,7 +407,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         const refused = operationRefusal(schema, document, payload.operationName ?? null, payload.variables ?? {});
         if (refused) return refused;
         // Only a subscription holds a slot; a query or mutation over the socket is over with its answer. Taken before
-        // its size is checked and its budgets spent, so that one refused for the slot spends nothing; given back on
+        // its size is checked and its cost spent, so that one refused for the slot spends no points; given back on
         // any refusal below.
         let slot: SubscriptionSlot | undefined;
         try {
