@@ -10,6 +10,7 @@ import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from '
 import { deactivateEndpoint, enableEndpoint, OVERLAP_HOURS, registerEndpoint, replayDelivery, rotateSigningSecret, sendTestWebhook } from '../services/webhooks/endpoints.js';
 import { destinationPolicy } from '../outbound/settings.js';
 import { objectPayload, payloadType } from './payloads.js';
+import { attemptOutcome, type AttemptOutcome } from '../events/webhooks/attemptOutcome.js';
 
 const owner = (context: GraphContext) => context.principal!.partner?.id ?? null;
 
@@ -44,15 +45,26 @@ const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
   } as const,
 });
 
-const WebhookAttemptRef = builder.objectRef<WebhookAttemptRow>('WebhookAttempt').implement({
-  description: 'One try at sending a delivery.',
+const AttemptOutcomeEnum = builder.enumType('WebhookAttemptOutcome', {
+  description: 'How one attempt ended, as far as Lendgraph knows.',
+  values: {
+    SUCCEEDED: { value: 'succeeded', description: 'The endpoint answered 2xx.' },
+    FAILED: { value: 'failed', description: 'Another answer, none in time, or no connection: `error` says which.' },
+    IN_FLIGHT: { value: 'inFlight', description: 'Sent and not yet answered (or its sender stopped and the next attempt has not started yet).' },
+    INTERRUPTED: { value: 'interrupted', description: 'Its sender stopped mid-request (a crash): no outcome was recorded, and whether the endpoint received it is unknown. A later attempt carries the next number.' },
+  } as const,
+});
+
+const WebhookAttemptRef = builder.objectRef<WebhookAttemptRow & { outcome: AttemptOutcome }>('WebhookAttempt').implement({
+  description: 'One try at sending a delivery, logged as its request leaves.',
   authScopes: { can: 'webhooks.read' },
   fields: (t) => ({
-    attempt: t.exposeInt('attempt', { description: '1 for the first try.' }),
-    attemptedAt: t.field({ type: 'DateTime', description: 'When it was made.', resolve: (a) => a.attemptedAt }),
-    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'The HTTP status the endpoint answered; null when it did not answer.' }),
-    error: t.exposeString('error', { nullable: true, description: 'Why it failed; null when it succeeded.' }),
-    durationMs: t.exposeInt('durationMs', { description: 'How long the endpoint took.' }),
+    attempt: t.exposeInt('attempt', { description: '1 for the first try; the `lendgraph-attempt` header it carried. Never repeated within a delivery.' }),
+    attemptedAt: t.field({ type: 'DateTime', description: 'When its request left.', resolve: (a) => a.attemptedAt }),
+    outcome: t.field({ type: AttemptOutcomeEnum, description: 'How it ended: succeeded, failed, still in flight, or interrupted.', resolve: (a) => a.outcome }),
+    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'The HTTP status the endpoint answered; null when it did not answer or no outcome is recorded.' }),
+    error: t.exposeString('error', { nullable: true, description: 'Why it failed; null when it succeeded or no outcome is recorded.' }),
+    durationMs: t.exposeInt('durationMs', { nullable: true, description: 'How long the endpoint took; null when no outcome is recorded (in flight or interrupted).' }),
   }),
 });
 
@@ -67,13 +79,14 @@ builder.node(WebhookDeliveryRef, {
     eventType: t.exposeString('eventType', { description: 'The event\'s type.' }),
     eventCursor: t.string({ description: 'The event\'s cursor in the `events` subscription.', resolve: (d) => String(d.eventSeq) }),
     status: t.field({ type: DeliveryStatusEnum, description: 'Where it stands.', resolve: (d) => d.status as 'pending' | 'retrying' | 'succeeded' | 'dead' }),
-    attempts: t.exposeInt('attempts', { description: 'How many attempts were made.' }),
+    attempts: t.exposeInt('attempts', { description: 'How many attempts were made, counted as each request leaves (an interrupted one included).' }),
     lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true, description: 'The last HTTP status the endpoint answered.' }),
     lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last attempt failed.' }),
     replayOf: t.field({ type: WebhookDeliveryRef, nullable: true, description: 'The delivery this one replays.', resolve: (d, _args, context) => (d.replayOf ? context.loaders.webhookDeliveryById.load(d.replayOf) : null) }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was created (just after the event committed, or when replayed).', resolve: (d) => d.createdAt }),
     deliveredAt: t.field({ type: 'DateTime', nullable: true, description: 'When the endpoint accepted it.', resolve: (d) => d.deliveredAt }),
-    attemptLog: t.field({ type: [WebhookAttemptRef], description: 'Every attempt, first to last.', resolve: (d, _args, context) => context.loaders.webhookAttemptsByDelivery.load(d.id) }),
+    attemptLog: t.field({ type: [WebhookAttemptRef], description: 'Every attempt, first to last, each logged as its request left.', resolve: async (d, _args, context) =>
+      (await context.loaders.webhookAttemptsByDelivery.load(d.id)).map((attempt) => ({ ...attempt, outcome: attemptOutcome(attempt, d) })) }),
   }),
 });
 

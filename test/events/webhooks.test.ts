@@ -327,6 +327,54 @@ describe('partner webhooks', () => {
     expect(queued.some((job) => job.start_after.getTime() >= at.getTime() + 50_000)).toBe(true);
   });
 
+  it('after a sender died mid-attempt: the next attempt carries the next number, and one whose interrupted attempt was its last ends dead, nothing sent', async () => {
+    const lender = await createTenant(server.runtime, uniqueSlug('hooks-cut'));
+    const token = await devToken(server.runtime, 'tenant-admin', lender.slug);
+    const response = await gql(server.gateway, REGISTER, { token, variables: { input: { url: receiver.url('/cut'), eventTypes: ['creditPolicy.retired'] } } });
+    expect(userErrors(response, 'registerWebhookEndpoint')).toEqual([]);
+    const endpoint = response.data!['registerWebhookEndpoint'].webhookEndpoint.id as string;
+    const endpointId = fromGlobalId(endpoint);
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    await server.runtime.pool.query(
+      `INSERT INTO ${quoteIdent(lender.schemaName)}.outbox_event (id, type, aggregate_type, aggregate_id, tenant, partner_scope, occurred_at, payload)
+       SELECT gen_random_uuid(), 'application.submitted', 'Probe', 'probe-cut-' || n, $1, NULL, now(), '{}' FROM generate_series(1, 2) AS n`, [lender.slug]);
+    await server.runtime.settler.settle(lender.schemaName);
+    // Events the endpoint does not subscribe to, so no worker takes a turn of its own; the deliveries are made by
+    // hand as a sender killed mid-request leaves them: the attempt counted and logged, with no outcome.
+    const events = await db.outboxEvent.findMany({ where: { type: 'application.submitted' }, orderBy: { seq: 'asc' } });
+    const { maxAttempts } = server.runtime.webhooks.policy;
+    const leftAt = [1, maxAttempts];
+    const made = await Promise.all(events.map(async (event, index) => {
+      const attempts = leftAt[index]!;
+      const delivery = await db.webhookDelivery.create({ data: {
+        id: crypto.randomUUID(), endpointId, partnerCode: null, eventId: event.id, eventSeq: event.seq!, eventType: event.type,
+        status: attempts > 1 ? 'retrying' : 'pending', attempts, lastStatusCode: attempts > 1 ? 503 : null, lastError: attempts > 1 ? 'answered 503' : null,
+        createdAt: new Date(), updatedAt: new Date(),
+      } });
+      for (let attempt = 1; attempt <= attempts; attempt += 1) {
+        const last = attempt === attempts;
+        await db.webhookAttempt.create({ data: { deliveryId: delivery.id, attempt, attemptedAt: new Date(), statusCode: last ? null : 503, error: last ? null : 'answered 503', durationMs: last ? null : 5 } });
+      }
+      return delivery;
+    }));
+    const { webhooks } = server.runtime;
+    await takeTurn({ databases: server.runtime.databases, client: webhooks.client, key: webhooks.key, policy: webhooks.policy, queueFor: (database) => webhooks.queueFor(database), now: () => new Date(), log: server.runtime.log, settle: () => undefined },
+      { schema: lender.schemaName, endpointId });
+
+    const sent = receiver.received.filter((r) => r.path === '/cut');
+    expect(sent.map((r) => [JSON.parse(r.body).id, r.headers['lendgraph-attempt']])).toEqual([[events[0]!.id, '2']]);
+    const log = await deliveries(token, endpoint);
+    const byEvent = new Map(log.map((d) => [d['eventId'] as string, d]));
+    expect(byEvent.get(made[0]!.eventId)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    expect(byEvent.get(made[0]!.eventId)!['attemptLog']).toEqual([{ attempt: 1, statusCode: null, error: null }, { attempt: 2, statusCode: 200, error: null }]);
+    expect(byEvent.get(made[1]!.eventId)).toMatchObject({ status: 'DEAD', attempts: maxAttempts, lastStatusCode: null });
+    const outcomes = await gql(server.gateway, `query($id: ID!) { node(id: $id) { ... on WebhookDelivery { lastError attemptLog { outcome } } } }`, {
+      token, variables: { id: encodeGlobalID('WebhookDelivery', made[1]!.id) },
+    });
+    expect(outcomes.errors).toBeUndefined();
+    expect(outcomes.data!['node']).toEqual({ lastError: 'interrupted', attemptLog: [...Array.from({ length: maxAttempts - 1 }, () => ({ outcome: 'FAILED' })), { outcome: 'INTERRUPTED' }] });
+  });
+
   it('logs a refused and a closed connection with the same words, and no internal error text', async () => {
     const admin = await adminToken();
     const closer = createTcpServer((socket) => socket.destroy());
@@ -401,9 +449,11 @@ describe('partner webhooks', () => {
     expect(ended.open).toBe(0);
     expect(ended.disabled).toBeGreaterThan(900);
 
-    // A receiver that never answers held a worker no longer than the timeout (10 s here) on any attempt.
+    // A receiver that never answers held a worker no longer than the timeout (10 s here) on any attempt that has
+    // ended (one may still be in flight: it is logged as its request leaves).
     const { rows: [slowest] } = await server.runtime.pool.query(
-      `SELECT max(a.duration_ms)::int AS ms, array_agg(DISTINCT a.error) AS errors FROM ${s}.webhook_attempt a JOIN ${s}.webhook_delivery d ON d.id = a.delivery_id WHERE d.endpoint_id = $1`,
+      `SELECT max(a.duration_ms)::int AS ms, array_agg(DISTINCT a.error) AS errors FROM ${s}.webhook_attempt a JOIN ${s}.webhook_delivery d ON d.id = a.delivery_id
+        WHERE d.endpoint_id = $1 AND a.duration_ms IS NOT NULL`,
       [fromGlobalId(hang.webhookEndpoint.id)]);
     expect(slowest.errors).toEqual(['timed out']);
     expect(slowest.ms).toBeLessThan(10_000 + 2_000);

@@ -4,6 +4,10 @@
 // of rounds, then queues the endpoint again behind every other endpoint's wake-up: workers go round the
 // endpoints, and a slow or failing receiver holds one worker for one turn, never the queue.
 //
+// An attempt is counted and logged before its request leaves (the statement that takes the due deliveries), so a
+// sender killed mid-request leaves that number used: the next attempt carries the one after it, and the log keeps
+// the unfinished one, shown as interrupted once a later attempt starts or the delivery ends.
+//
 // A failure pauses the endpoint (growing with consecutive failures, up to WEBHOOK_MAX_PAUSE_SECONDS) on top of
 // the delivery's own retry backoff; deliveries waiting out a pause use no attempt. An endpoint failing without a
 // success for WEBHOOK_DISABLE_AFTER_SECONDS is disabled, with an event to its owner, until enabled again.
@@ -40,7 +44,8 @@ export interface Sender {
 
 interface Due {
   id: string;
-  attempts: number;
+  /** This attempt's number, already recorded. */
+  attempt: number;
   url: string;
   secret_sealed: string;
   previous_secret_sealed: string | null;
@@ -125,12 +130,31 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
     const started = performance.now();
     for (let round = 0; round < 5 && performance.now() - started < policy.timeoutMs; round += 1) {
       const { rows: due } = await poolSql(pool, job.schema).query<Due>(
-        (s) => `SELECT d.id, d.attempts, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, e.partner_code, o.id AS event_id, o.seq, o.type, o.aggregate_type, o.aggregate_id,
-                o.tenant, o.occurred_at, o.schema_version, o.payload
-           FROM ${s}.webhook_delivery d JOIN ${s}.webhook_endpoint e ON e.id = d.endpoint_id JOIN ${s}.outbox_event o ON o.id = d.event_id
-          WHERE d.endpoint_id = $1 AND e.active AND d.status IN ('pending', 'retrying') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
-          ORDER BY d.next_attempt_at NULLS FIRST, d.event_seq
-          LIMIT $2`, [endpointId, policy.endpointConcurrency]);
+        (s) => `WITH due AS (
+             SELECT d.id FROM ${s}.webhook_delivery d JOIN ${s}.webhook_endpoint e ON e.id = d.endpoint_id
+              WHERE d.endpoint_id = $1 AND e.active AND d.status IN ('pending', 'retrying') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
+                AND d.attempts < $4
+              ORDER BY d.next_attempt_at NULLS FIRST, d.event_seq
+              LIMIT $2
+           ), exhausted AS (
+             -- Out of attempts yet still waiting: its last attempt never recorded an outcome (its sender died
+             -- mid-request), or the limit was lowered since.
+             UPDATE ${s}.webhook_delivery d SET status = 'dead', next_attempt_at = NULL, updated_at = $3, last_status_code = NULL,
+                    last_error = CASE WHEN EXISTS (SELECT 1 FROM ${s}.webhook_attempt a WHERE a.delivery_id = d.id AND a.attempt = d.attempts AND a.duration_ms IS NULL)
+                                      THEN 'interrupted' ELSE COALESCE(d.last_error, 'out of attempts') END
+              WHERE d.endpoint_id = $1 AND d.status IN ('pending', 'retrying') AND d.attempts >= $4
+           ), started AS (
+             -- A delivery ended meanwhile (its endpoint deactivated) is not sent.
+             UPDATE ${s}.webhook_delivery d SET attempts = d.attempts + 1, updated_at = $3
+               FROM due WHERE d.id = due.id AND d.status IN ('pending', 'retrying')
+             RETURNING d.id, d.attempts, d.event_id
+           ), logged AS (
+             INSERT INTO ${s}.webhook_attempt (delivery_id, attempt, attempted_at) SELECT id, attempts, $3 FROM started
+           )
+           SELECT started.id, started.attempts AS attempt, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, e.partner_code, o.id AS event_id, o.seq, o.type,
+                  o.aggregate_type, o.aggregate_id, o.tenant, o.occurred_at, o.schema_version, o.payload
+             FROM started JOIN ${s}.webhook_endpoint e ON e.id = $1 JOIN ${s}.outbox_event o ON o.id = started.event_id`,
+        [endpointId, policy.endpointConcurrency, sender.now(), policy.maxAttempts]);
       if (due.length === 0) break;
       const results = await Promise.all(due.map((row) => send(sender, row)));
       const keepGoing = await record(sender, pool, job.schema, endpointId, due, results);
@@ -163,7 +187,7 @@ async function send(sender: Sender, row: Due): Promise<{ result: OutboundResult;
     ...signatureHeaders(sealed.map((secret) => openSecret(sender.key, secret)), row.event_id, body, at),
     'lendgraph-event-type': row.type,
     'lendgraph-delivery-id': row.id,
-    'lendgraph-attempt': String(row.attempts + 1),
+    'lendgraph-attempt': String(row.attempt),
   }, body);
   return { result, ms: Math.round(performance.now() - started) };
 }
@@ -186,22 +210,23 @@ async function record(sender: Sender, pool: pg.Pool, schema: string, endpointId:
     await sql.query((s) => `SELECT 1 FROM ${s}.webhook_endpoint WHERE id = $1 FOR UPDATE`, [endpointId]);
     for (const [index, row] of due.entries()) {
       const { result, ms } = results[index]!;
-      const attempt = row.attempts + 1;
+      const { attempt } = row;
       const error = describeResult(result);
       const statusCode = result.outcome === 'answered' ? result.status : null;
       const status = error === null ? 'succeeded' : attempt >= policy.maxAttempts ? 'dead' : 'retrying';
       if (error !== null) failures += 1;
       countAttempt(result, status, row.occurred_at, at);
+      // The attempt was logged when it started; its outcome is recorded even if the delivery has ended since.
       await sql.query(
-        (s) => `INSERT INTO ${s}.webhook_attempt (delivery_id, attempt, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT DO NOTHING`, [row.id, attempt, at, statusCode, error, ms]);
+        (s) => `UPDATE ${s}.webhook_attempt SET status_code = $3, error = $4, duration_ms = $5 WHERE delivery_id = $1 AND attempt = $2`,
+        [row.id, attempt, statusCode, error, ms]);
       // A delivery ended meanwhile (its endpoint deactivated) stays as it is.
       await sql.query(
-        (s) => `UPDATE ${s}.webhook_delivery SET status = $2, attempts = $3, last_status_code = $4, last_error = $5, updated_at = $6,
-                delivered_at = CASE WHEN $2 = 'succeeded' THEN $6 ELSE delivered_at END,
-                next_attempt_at = CASE WHEN $2 = 'retrying' THEN now() + $7 * interval '1 second' END
+        (s) => `UPDATE ${s}.webhook_delivery SET status = $2, last_status_code = $3, last_error = $4, updated_at = $5,
+                delivered_at = CASE WHEN $2 = 'succeeded' THEN $5 ELSE delivered_at END,
+                next_attempt_at = CASE WHEN $2 = 'retrying' THEN now() + $6 * interval '1 second' END
           WHERE id = $1 AND status IN ('pending', 'retrying')`,
-        [row.id, status, attempt, statusCode, error, at, status === 'retrying' ? retryDelaySeconds(policy, attempt) : null]);
+        [row.id, status, statusCode, error, at, status === 'retrying' ? retryDelaySeconds(policy, attempt) : null]);
     }
     const succeeded = due.length - failures;
     if (failures === 0) {
