@@ -4,7 +4,7 @@ import { builder } from './builder.js';
 import { Decimal, money } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { badInput, inputPath, InvalidField } from '../errors.js';
-import { generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
+import { beyondCeilingProblem, generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
 import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
 import { assertWithinProduct, type FeeOnDate, type LateFee } from '../domain/servicing/product.js';
 import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
@@ -186,7 +186,7 @@ builder.objectFields(LoanProductRef, (t) => ({
   }),
   schedulePreview: t.field({
     type: SchedulePreviewRef,
-    description: 'The repayment schedule a loan of this amount would have under the current terms.',
+    description: 'The repayment schedule a loan of this amount would have under the current terms; refused, naming `principal`, when it would repay 10^15 or more in all.',
     authScopes: { can: 'products.read' },
     args: {
       principal: t.arg({ type: 'Decimal', required: true, description: 'The amount to borrow, in the product\'s currency.' }),
@@ -200,9 +200,12 @@ builder.objectFields(LoanProductRef, (t) => ({
       const repayments = args.numberOfRepayments ?? version.terms.numberOfRepayments;
       try {
         assertWithinProduct(productLimitsOf(product), { principal, numberOfRepayments: repayments, every: version.terms.repaymentEvery });
-        const schedule = generateSchedule({ ...(await termsUnderCashRounding(context.db!, version.terms)), numberOfRepayments: repayments }, {
+        const terms = { ...(await termsUnderCashRounding(context.db!, version.terms)), numberOfRepayments: repayments };
+        const schedule = generateSchedule(terms, {
           principal, disbursementDate: String(args.disbursementDate), firstRepaymentDate: args.firstRepaymentDate ? String(args.firstRepaymentDate) : undefined,
         });
+        const beyond = beyondCeilingProblem(schedule, terms.feesOnDates);
+        if (beyond) throw new InvalidField('principal', beyond);
         return { version: version.version, schedule };
       } catch (error) {
         if (error instanceof InvalidField) throw badInput(error.field, error.message);

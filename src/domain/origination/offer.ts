@@ -9,13 +9,14 @@
 // - The fees are the pricing's when it sets them, else the product's current terms' fees.
 // - Instalments and totals come from the servicing schedule generator on the product's terms at the offered rate,
 //   assuming disbursement on the decision date unless told otherwise (the figures are illustrative until then).
+// - No offer repays 10^15 or more in all (the amount ceiling): the approval is referred instead (NO_OFFER_POSSIBLE).
 // - The APR is over the schedule's real cash flows: the net disbursement against every instalment (with its fee)
 //   and every fee due on a date of its own (apr.ts).
 import { InvalidField } from '../../errors.js';
 import { addDays, isDate } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 import { assertValidTerms, assertWithinProduct, termsToJson, type LoanProductVersion, type LoanTerms } from '../servicing/product.js';
-import { coarseScheduleProblem, generateSchedule } from '../servicing/schedule.js';
+import { beyondCeilingProblem, coarseScheduleProblem, generateSchedule, totalRepayable } from '../servicing/schedule.js';
 import { blendedRatePercent } from '../servicing/coLending.js';
 import { annualPercentageRate, scheduleCashFlows, type AprMethod } from './apr.js';
 import type { PolicyDecision } from './creditPolicy.js';
@@ -188,6 +189,8 @@ export function makeOffer(request: OfferRequest): Offer {
   const coarse = coarseScheduleProblem(schedule, terms.instalmentMultiple);
   if (coarse) throw new InvalidField('instalmentMultiple', coarse);
   const feesOnDates = terms.feesOnDates ?? [];
+  const beyond = beyondCeilingProblem(schedule, feesOnDates);
+  if (beyond) throw new InvalidField('amount', beyond);
   // The product's terms say which method (EU when they do not); a request may name one for a what-if.
   const method: AprMethod =
     (request.aprMethod ?? terms.aprMethod ?? 'eu') === 'us' ? { kind: 'us', unitPeriod: terms.repaymentEvery } : { kind: 'eu', period: terms.repaymentEvery.unit === 'weeks' ? 'week' : 'month' };
@@ -195,7 +198,7 @@ export function makeOffer(request: OfferRequest): Offer {
   if (apr.percent.gt(MAX_OFFER_APR_PERCENT)) {
     throw new InvalidField('apr', `the APR would be ${apr.disclosed} %, more than the ${MAX_OFFER_APR_PERCENT.toFixed()} % an offer can state: the fees are out of proportion to the amount`);
   }
-  const totalRepayable = feesOnDates.reduce((sum, fee) => sum.plus(fee.amount), schedule.totals.total);
+  const repayable = totalRepayable(schedule, feesOnDates);
   const first = schedule.instalments[0]!;
   const disbursementFee = terms.fees.disbursement;
   return {
@@ -221,8 +224,8 @@ export function makeOffer(request: OfferRequest): Offer {
     netDisbursement: schedule.netDisbursement.toFixed(places),
     financedPrincipal: schedule.financedPrincipal.toFixed(places),
     firstInstalment: { dueDate: first.dueDate, amount: first.total.toFixed(places) },
-    totalRepayable: totalRepayable.toFixed(places),
-    totalCostOfCredit: totalRepayable.minus(schedule.netDisbursement).toFixed(places),
+    totalRepayable: repayable.toFixed(places),
+    totalCostOfCredit: repayable.minus(schedule.netDisbursement).toFixed(places),
     apr: { method: apr.method, percent: apr.percent.toFixed(8), disclosed: apr.disclosed },
     decisionDate: request.decisionDate,
     disbursementDate,

@@ -32,7 +32,7 @@
 //   migrated lender's schedules match Fineract's to the cent (test/domain/servicing/fineractReference.test.ts).
 import type { Decimal as DecimalJs } from 'decimal.js';
 import { InvalidField } from '../../errors.js';
-import { Decimal, fromMinorUnits, minorUnits } from '../money.js';
+import { AMOUNT_CEILING, Decimal, fromMinorUnits, minorUnits } from '../money.js';
 import { fixedDaysInYear, yearFractionRatio } from './dayCount.js';
 import { repaymentPeriods, type FirstPeriod, type RepaymentPeriod } from './dueDates.js';
 import { assertValidTerms, principalFreePeriods, type LoanTerms, type RoundingMode } from './product.js';
@@ -404,4 +404,22 @@ export function coarseScheduleProblem(schedule: Schedule, instalmentMultiple: De
   if (early < 0 && empty < 0) return null;
   const what = early >= 0 ? `would be repaid by instalment ${early + 1} of ${schedule.instalments.length}` : `would have nothing due in instalment ${empty + 1}`;
   return `with instalments in multiples of ${instalmentMultiple.toFixed()} ${schedule.currency}, ${schedule.financedPrincipal.toFixed()} ${schedule.currency} ${what}: the multiple is too coarse for this loan`;
+}
+
+/** Everything a loan on this schedule repays: principal, interest and instalment fees, and the terms' fees on dates. */
+export function totalRepayable(schedule: Schedule, feesOnDates: readonly { amount: Decimal }[] = []): Decimal {
+  return feesOnDates.reduce((total, fee) => total.plus(fee.amount), schedule.totals.total);
+}
+
+/**
+ * Why a new loan cannot be offered or booked on this schedule, or null: what it would repay in all reaches the
+ * amount ceiling (10^15), which no amount the API answers and no amount column reaches. Interest at a high rate on
+ * a large principal does (1,000 % a year on 10^14 over a year repays about 10^15). Checked when a loan is offered,
+ * previewed or booked, before anything is written.
+ */
+export function beyondCeilingProblem(schedule: Schedule, feesOnDates: readonly { amount: Decimal }[] = []): string | null {
+  const total = totalRepayable(schedule, feesOnDates);
+  if (total.lt(AMOUNT_CEILING)) return null;
+  const { currency } = schedule;
+  return `${schedule.financedPrincipal.toFixed()} ${currency} on these terms would repay ${total.toFixed()} ${currency} in all (${schedule.totals.interest.toFixed()} ${currency} of interest): what a loan repays must be less than 10^15`;
 }

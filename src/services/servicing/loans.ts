@@ -1,6 +1,6 @@
 // Loan commands: booking (disbursement) and every transaction a loan takes, each one database transaction with
 // its outbox events and audit record (commands.ts). The money itself is the posting engine's (postings.ts).
-import { coarseScheduleProblem } from '../../domain/servicing/schedule.js';
+import { beyondCeilingProblem, coarseScheduleProblem, generateSchedule } from '../../domain/servicing/schedule.js';
 import { accrueCommission } from '../origination/commissions.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, InvalidField, inputPath } from '../../errors.js';
@@ -176,9 +176,18 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
   const plan = tranchePlanOf({ approvedPrincipal: booking.principal, tranches: booking.tranches ?? null }, booking.product.currency, booking.disbursementDate);
   const paidNow = plan.tranches[0]!.amount;
   const loanId = randomUUID();
+  const bookedTerms = await termsUnderCashRounding(tx, booking.terms);
+  // What the loan would repay in all, on everything it is approved for, refused past the amount ceiling before
+  // anything is written (or a loan number taken): no amount column would hold it.
+  try {
+    const whole = generateSchedule(bookedTerms, { principal: plan.approvedPrincipal, disbursementDate: booking.disbursementDate, firstRepaymentDate: booking.firstRepaymentDate ?? undefined });
+    const beyond = beyondCeilingProblem(whole, bookedTerms.feesOnDates);
+    if (beyond) throw new InvalidField('principal', beyond);
+  } catch (error) {
+    throw namedAsBooked(error);
+  }
   // Taken inside the booking's transaction, from the tenant's own sequence (its schema's loan_number).
   const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.loan_number'::regclass) AS n`);
-  const bookedTerms = await termsUnderCashRounding(tx, booking.terms);
   await tx.loan.create({
     data: {
       id: loanId, number: Number(numbered!.n), productId: booking.product.id, productVersion: booking.productVersion, terms: termsToJson(bookedTerms) as object,
@@ -198,11 +207,7 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
   try {
     posting = await postToLoans(tx, postingRunOf(command, businessDate), [], [loanId]);
   } catch (error) {
-    // The terms could not make a schedule for these dates: name what the caller gave.
-    if (error instanceof InvalidField && !['principal', 'firstRepaymentDate', 'disbursementDate', 'numberOfRepayments', 'approvedPrincipal'].includes(error.field)) {
-      throw new InvalidField('firstRepaymentDate', error.message);
-    }
-    throw error;
+    throw namedAsBooked(error);
   }
   const loan = posting.loans.get(loanId)!;
   // A multiple (or cash rounding) too coarse for this loan would book instalments of nothing: refused, nothing written.
@@ -234,6 +239,14 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
     ],
     ...(before ? { shareAudit: before.audit } : {}),
   };
+}
+
+/** A booking's schedule refused: the terms could not make one for these dates unless it names what the caller gave. */
+function namedAsBooked(error: unknown): unknown {
+  if (error instanceof InvalidField && !['principal', 'firstRepaymentDate', 'disbursementDate', 'numberOfRepayments', 'approvedPrincipal'].includes(error.field)) {
+    return new InvalidField('firstRepaymentDate', error.message);
+  }
+  return error;
 }
 
 /** Events carry money as Money (amount with currency), so the separate currency the audit keeps is left out. */

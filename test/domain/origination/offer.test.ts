@@ -155,6 +155,26 @@ describe('refusals name the field', () => {
   });
 });
 
+describe('an offer that would repay 10^15 or more in all', () => {
+  // 100 % a year over 360 months repays about 30 times the principal: 10^14 would repay about 3 × 10^15, beyond what
+  // any amount the API answers or a column holds. No offer is made (the assessment refers it: NO_OFFER_POSSIBLE).
+  const large = (requestedAmount: string) => request({
+    product: { ...product(), limits: { ...product().limits, maxPrincipal: new Decimal('999999999999999'), maxTenorMonths: 360, annualRatePercent: { min: new Decimal('0'), max: new Decimal('1000') } } },
+    decision: { ...APPROVED_B, maxAmount: '999999999999999' }, pricing: { version: 2, ratesByGrade: { B: '100' }, offerValidityDays: 30 }, requestedAmount, numberOfRepayments: 360,
+  });
+
+  it('is refused naming the amount, with what it would repay', () => {
+    expect(() => makeOffer(large('100000000000000'))).toThrow(expect.objectContaining({
+      field: 'amount', message: expect.stringMatching(/^100000000000000 USD on these terms would repay 3\d{15}(\.\d+)? USD in all \(.* of interest\): what a loan repays must be less than 10\^15$/),
+    }) as unknown as Error);
+  });
+
+  it('is made when what it repays stays below the ceiling', () => {
+    const offer = makeOffer(large('10000000000000'));
+    expect(new Decimal(offer.totalRepayable).lt('1e15')).toBe(true);
+  });
+});
+
 describe('offer properties', () => {
   it('never offers more than asked, than the grade allows or than the product lends, and charges an APR above the rate', () => {
     fc.assert(

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal, minorUnits } from '../../../src/domain/money.js';
 import { loanTerms, type LoanTermsInput } from '../../../src/domain/servicing/product.js';
-import { coarseScheduleProblem, generateSchedule, type Schedule, type ScheduleRequest } from '../../../src/domain/servicing/schedule.js';
+import { beyondCeilingProblem, coarseScheduleProblem, generateSchedule, totalRepayable, type Schedule, type ScheduleRequest } from '../../../src/domain/servicing/schedule.js';
 
 /** [due date, principal, interest, total, principal outstanding after], amounts at the currency's minor units. */
 type Row = [string, string, string, string, string];
@@ -399,6 +399,31 @@ describe('a multiple too coarse for the loan', () => {
     expect(coarse({ currency: 'JPY', instalmentMultiple: '100' }, '1000000')).toBeNull();
     expect(coarse({ currency: 'USD' }, '1000')).toBeNull();
     expect(coarse({ currency: 'USD', instalmentMultiple: '100', amortization: { kind: 'bullet' } } as Partial<LoanTermsInput>, '1000')).toBeNull();
+  });
+});
+
+describe('a schedule that would repay 10^15 or more', () => {
+  const at1000 = (principal: string, numberOfRepayments = 12) =>
+    schedule({ currency: 'USD', annualRatePercent: '1000', numberOfRepayments }, { principal, disbursementDate: '2026-01-15' });
+
+  it('names what it would repay when principal, interest and fees reach the ceiling', () => {
+    // 1,000 % a year is 83⅓ % a month: just under 10^15 over a year repays about 10 times that, far past the ceiling
+    // (the schedule's interest alone would not fit the amount columns, NUMERIC(20, 4)).
+    const near = at1000('999999999999999');
+    expect(totals(near)).toMatchObject({ interest: '9006940713365897.92', total: '10006940713365896.92' });
+    expect(beyondCeilingProblem(near)).toBe('999999999999999 USD on these terms would repay 10006940713365896.92 USD in all (9006940713365897.92 USD of interest): what a loan repays must be less than 10^15');
+    // One instalment: principal and a month's interest.
+    expect(beyondCeilingProblem(at1000('999999999999999', 1))).toMatch(/would repay 1833333333333331\.5 USD in all/);
+  });
+
+  it('passes a schedule below it, and counts fees on dates into what is repaid', () => {
+    // 10^14 over a year at 1,000 % repays 1,000,694,071,336,590.60: just over; 9 × 10^13 repays about 9 × 10^14.
+    expect(beyondCeilingProblem(at1000('100000000000000'))).toMatch(/would repay 1000694071336590\.6 USD/);
+    const under = at1000('90000000000000');
+    expect(beyondCeilingProblem(under)).toBeNull();
+    const room = new Decimal('1e15').minus(totalRepayable(under));
+    expect(beyondCeilingProblem(under, [{ amount: room.minus('0.01') }])).toBeNull();
+    expect(beyondCeilingProblem(under, [{ amount: room }])).toMatch(/would repay 1000000000000000 USD in all/);
   });
 });
 

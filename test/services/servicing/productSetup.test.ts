@@ -321,6 +321,31 @@ describe('a lender that is not a sandbox sets up its products', () => {
     expect(codes(forbidden)).toEqual(['FORBIDDEN']);
   });
 
+  it('refuses a loan that would repay 10^15 or more in all, at preview and at booking, naming the principal; nothing is written', async () => {
+    // 1,000 % a year over 12 months repays about 10 times the principal: just under 10^15 would repay about 10^16,
+    // past what any amount column holds; 10^14 repays just over 10^15, past what the API's amounts promise.
+    const product = await created({ annualRatePercent: '1000', numberOfRepayments: 12 }, { code: 'CEILING', limits: { ...LIMITS, maxAmount: '999999999999999', maxTenorMonths: 12 } });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const loansBefore = await db.loan.count();
+    const DISBURSE = `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id principal } ${USER_ERRORS} } }`;
+    for (const principal of ['999999999999999', '100000000000000']) {
+      const preview = await gql(server.gateway, PREVIEW, { token: admin, variables: { id: product['id'], principal, date: '2026-01-15' } });
+      expect(preview.errors, principal).toHaveLength(1);
+      expect(preview.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'principal' });
+      expect(preview.errors![0]!.message).toMatch(/would repay \d{16,17}(\.\d+)? USD in all \(.* USD of interest\): what a loan repays must be less than 10\^15/);
+      const booked = await gql(server.gateway, DISBURSE, {
+        token: admin, variables: { input: { idempotencyKey: `ceiling-${principal}`, productCode: 'CEILING', principal, disbursementDate: tenant.businessDate } },
+      });
+      expect(booked.errors, JSON.stringify(booked.errors)).toBeUndefined();
+      expect(userErrors(booked, 'disburseLoan')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.principal', message: expect.stringContaining('must be less than 10^15') })]);
+      expect(booked.data!['disburseLoan'].loan).toBeNull();
+    }
+    expect(await db.loan.count()).toBe(loansBefore);
+    // Below the ceiling the same product previews.
+    const plan = await previewOf(product['id'], '90000000000000');
+    expect(plan.totalRepayable.lt('1e15')).toBe(true);
+  });
+
   it('clones a product, with or without new terms, and retires one: booked loans carry on, new bookings are refused', async () => {
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const source = await created({ ...base, amortization: { kind: 'EQUAL_PRINCIPAL' }, fees: { perInstalment: '3' } });
