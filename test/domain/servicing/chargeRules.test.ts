@@ -129,6 +129,34 @@ describe('charges by rule', () => {
   });
 });
 
+describe('charges by rule stop at the amount ceiling', () => {
+  // 9 × 10^14 at 10 % over 3 months repays about 9.15 × 10^14, below 10^15, so it may be booked; unpaid, penalty
+  // interest at 1,000 % a year (and a late fee of all that is overdue) would take what it owes past 10^15 within
+  // weeks and past what an amount column holds (NUMERIC(20, 4), below 10^16) within a year.
+  const large: LoanAccount = {
+    ...loan({ fees: { perInstalment: '0' }, penaltyRatePercent: '1000', lateFee: { kind: 'percentOfOverdue', percent: '100', graceDays: 0 } }),
+    principal: '900000000000000',
+  };
+  const owedInAll = (state: LoanAccountState) => state.instalments.reduce((total, i) => total.plus(i.outstanding.penalty).plus(i.outstanding.fee).plus(i.outstanding.interest).plus(i.outstanding.principal), new Decimal(0));
+
+  it('penalty interest and late fees are cut to what keeps the loan owing less than 10^15, saying so', () => {
+    const state = replayLoan(large, [], '2028-04-01');
+    expect(owedInAll(state).toFixed(2)).toBe('999999999999999.99');
+    const cut = state.ruleCharges.filter((c) => c.reason.endsWith('so that what the loan owes stays below 10^15'));
+    expect(cut).toHaveLength(1);
+    // Nothing is charged after it.
+    expect(state.ruleCharges.at(-1)).toBe(cut[0]);
+    expect(state.totals.receivable.penalty.lt('1e15')).toBe(true);
+    reconciles(state);
+  });
+
+  it('and stay there as time passes', () => {
+    const later = replayLoan(large, [], '2028-05-01');
+    expect(owedInAll(later).toFixed(2)).toBe('999999999999999.99');
+    expect(later.totals.receivable).toEqual(replayLoan(large, [], '2028-04-01').totals.receivable);
+  });
+});
+
 describe('the rule calculators', () => {
   const terms = loanTerms({ currency: 'USD', annualRatePercent: '12', numberOfRepayments: 3, underpaymentTolerance: '1', penaltyRatePercent: '36', daysInYear: 360 });
   it('tolerance, late fee day, amounts', () => {

@@ -24,6 +24,12 @@ export function fallDue(state: WorkingState, w: WorkingInstalment, date: string)
   recogniseInterestReceivedInAdvance(state, advance, date);
 }
 
+/** A charge by the terms cut to the room left below the amount ceiling (WorkingState.roomBelowCeiling), saying so. */
+function belowCeiling(charge: { amount: Decimal; how: string }, room: Decimal): { amount: Decimal; how: string } {
+  if (charge.amount.lte(room)) return charge;
+  return { amount: room, how: `${charge.how}, cut to ${room.toFixed()} so that what the loan owes stays below 10^15` };
+}
+
 /**
  * Recognises penalty interest on principal overdue from `penaltyFrom` to `date`, per overdue instalment. Returns
  * whether anything was charged (held money is then drawn on).
@@ -34,11 +40,15 @@ export function accruePenaltyInterestTo(state: WorkingState, date: string): bool
   // `penaltyFrom` is as far as the replay has come: a co-lender assigned (or bought back) on a date passed is settled first.
   if (date > state.penaltyFrom && state.participations.length > 0) fundAssigned(state, state.penaltyFrom, date);
   if (date > state.penaltyFrom && (terms.penaltyRatePercent ?? ZERO).gt(0) && !state.chargesStopped) {
+    let room: Decimal | undefined;
     for (const w of state.instalments) {
       const principal = outstandingOf(w).principal;
       if (w.dueDate > state.penaltyFrom || !principal.gt(0) || !state.owesBeyondTolerance(w)) continue;
-      const { amount, how } = penaltyInterest(terms, principal, state.penaltyFrom, date);
+      const accrued = penaltyInterest(terms, principal, state.penaltyFrom, date);
+      room ??= state.roomBelowCeiling();
+      const { amount, how } = belowCeiling(accrued, room);
       if (!amount.gt(0)) continue;
+      room = room.minus(amount);
       state.charge(w, 'penalty', amount, date);
       state.ruleCharges.push({ rule: 'penaltyInterest', valueDate: date, component: 'penalty', instalment: w.number, amount, reason: `instalment ${w.number} was due ${w.dueDate}: ${how}` });
       charged = true;
@@ -69,13 +79,16 @@ function feesOnDatesFallDue(state: WorkingState, date: string): void {
 function lateFeesFallDue(state: WorkingState, date: string): void {
   const { lateFee, terms } = state;
   if (!lateFee) return;
+  let room: Decimal | undefined;
   for (const w of state.instalments) {
     if (!w.fallen || w.lateFeeChecked || lateFeeDate(lateFee, w.dueDate) > date) continue;
     w.lateFeeChecked = true;
     if (state.chargesStopped || !state.owesBeyondTolerance(w)) continue;
     const owing = outstandingOf(w);
-    const { amount, how } = lateFeeAmount(terms, lateFee, owing.principal.plus(owing.interest).plus(owing.fee));
+    room ??= state.roomBelowCeiling();
+    const { amount, how } = belowCeiling(lateFeeAmount(terms, lateFee, owing.principal.plus(owing.interest).plus(owing.fee)), room);
     if (!amount.gt(0)) continue;
+    room = room.minus(amount);
     state.charge(w, 'penalty', amount, date);
     const grace = lateFee.graceDays === 0 ? 'the day after its due date' : `${lateFee.graceDays} grace day${lateFee.graceDays === 1 ? '' : 's'} after its due date`;
     state.ruleCharges.push({

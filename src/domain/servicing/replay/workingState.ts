@@ -4,7 +4,7 @@
 // can be read on its own. The operations here are the ones several steps need: posting a journal, recognising
 // what is charged, adding a charge, marking money paid, applying money by the loan's rule.
 import { InvalidField } from '../../../errors.js';
-import { Decimal } from '../../money.js';
+import { AMOUNT_CEILING, Decimal } from '../../money.js';
 import { allocateRepayment, COMPONENTS, type AllocationLine, type AllocationRule, type Component } from '../allocation.js';
 import { isLate } from '../chargeRules.js';
 import { journalFor, STANDARD_MAPPING, type AccountMapping, type FinancialEvent, type Journal, type JournalLine } from '../ledger.js';
@@ -25,7 +25,7 @@ import type {
   WriteOffExplanation,
 } from '../loanAccount.js';
 import type { PeriodAccrual } from '../prepayment.js';
-import type { FeeOnDate, LateFee, LoanTerms } from '../product.js';
+import { minorUnit, type FeeOnDate, type LateFee, type LoanTerms } from '../product.js';
 import { generateSchedule, type Schedule, type ScheduleRequest } from '../schedule.js';
 import type { LoanParticipation } from '../coLending.js';
 import { shareEvent } from './participations.js';
@@ -320,6 +320,16 @@ export class WorkingState {
     w.recognised[component] = w.recognised[component].plus(amount);
     w.added[component] = w.added[component].plus(amount);
     this.post({ kind: 'chargesDue', interest: ZERO, fee: ZERO, penalty: ZERO, [component]: amount }, valueDate);
+  }
+
+  /**
+   * How much more the terms may charge by themselves (penalty interest, late fees): what keeps everything the loan
+   * owes below the amount ceiling. Booking refuses a schedule that reaches it; these charges grow with time, so they
+   * stop there instead, and no amount the loan owes outgrows what the API answers or a column holds.
+   */
+  roomBelowCeiling(): Decimal {
+    const owed = this.instalments.reduce((total, w) => more(total, sum(outstandingOf(w))), ZERO);
+    return Decimal.max(ZERO, AMOUNT_CEILING.minus(minorUnit(this.currency)).minus(owed));
   }
 
   /** The instalment a charge dated `valueDate` is collected with: the next one due, or the last after maturity. */
