@@ -50,8 +50,8 @@ const AttemptOutcomeEnum = builder.enumType('WebhookAttemptOutcome', {
   values: {
     SUCCEEDED: { value: 'succeeded', description: 'The endpoint answered 2xx.' },
     FAILED: { value: 'failed', description: 'Another answer, none in time, or no connection: `error` says which.' },
-    IN_FLIGHT: { value: 'inFlight', description: 'Sent and not yet answered (or its sender stopped and the next attempt has not started yet).' },
-    INTERRUPTED: { value: 'interrupted', description: 'Its sender stopped mid-request (a crash): no outcome was recorded, and whether the endpoint received it is unknown. A later attempt carries the next number.' },
+    IN_FLIGHT: { value: 'inFlight', description: 'Sent and not yet answered (or its sender died and the next attempt has not started yet).' },
+    INTERRUPTED: { value: 'interrupted', description: 'Its sender died mid-request (a crash, a kill): no outcome was recorded, and whether the endpoint received it is unknown. A later attempt carries the next number.' },
   } as const,
 });
 

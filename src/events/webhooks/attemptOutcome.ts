@@ -1,6 +1,6 @@
 // What the delivery log says of one attempt. An attempt is logged as its request leaves and its outcome once the
 // answer (or its absence) is known. One without an outcome is in flight while it is its delivery's latest and the
-// delivery is still being attempted; otherwise its sender stopped mid-request (a crash, a kill): interrupted, and
+// delivery is still being attempted; otherwise its sender died mid-request (a crash, a kill): interrupted, and
 // whether the receiver got it is unknown.
 
 export type AttemptOutcome = 'succeeded' | 'failed' | 'inFlight' | 'interrupted';

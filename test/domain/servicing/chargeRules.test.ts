@@ -129,7 +129,7 @@ describe('charges by rule', () => {
   });
 });
 
-describe('charges by rule stop at the amount ceiling', () => {
+describe('charges by rule end at the amount ceiling', () => {
   // 9 × 10^14 at 10 % over 3 months repays about 9.15 × 10^14, below 10^15, so it may be booked; unpaid, penalty
   // interest at 1,000 % a year (and a late fee of all that is overdue) would take what it owes past 10^15 within
   // weeks and past what an amount column holds (NUMERIC(20, 4), below 10^16) within a year.

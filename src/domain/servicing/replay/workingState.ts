@@ -325,7 +325,7 @@ export class WorkingState {
   /**
    * How much more the terms may charge by themselves (penalty interest, late fees): what keeps everything the loan
    * owes below the amount ceiling. Booking refuses a schedule that reaches it; these charges grow with time, so they
-   * stop there instead, and no amount the loan owes outgrows what the API answers or a column holds.
+   * end there instead, and no amount the loan owes outgrows what the API answers or a column holds.
    */
   roomBelowCeiling(): Decimal {
     const owed = this.instalments.reduce((total, w) => more(total, sum(outstandingOf(w))), ZERO);
