@@ -29,6 +29,10 @@ export const SYSTEM_ACTORS = {
   messageDispatcher: 'message-dispatcher',
   /** A pending check's deadline passing without the provider's answer. */
   checkDeadline: 'system:check-deadline',
+  /** Webhook delivery disabling an endpoint that has failed too long. */
+  webhooks: 'lendgraph-webhooks',
+  /** The sandbox tenant's products, policies and pricing, made when it is created. */
+  sandboxSeed: 'sandbox-seed',
 } as const;
 
 const PROVIDER = 'provider:';
@@ -53,6 +57,14 @@ export const LENDER_ACTOR = 'lender';
  * where the reading is the partner's as a whole rather than one request's, as events are).
  */
 export type ActorReader = { readonly partner: null } | { readonly partner: string; readonly subject: string | null };
+
+/**
+ * Who reads an event: the partner as a whole (its webhook endpoints hold no token and its live subscribers share one
+ * answer), or the lender's staff when `partner` is null.
+ */
+export function eventReaderOf(partner: string | null): ActorReader {
+  return partner === null ? { partner: null } : { partner, subject: null };
+}
 
 /** The recorded actor as this reader is shown it: as recorded, or `lender` for the lender's staff read by a partner. */
 export function actorShownTo(actor: string, reader: ActorReader): string {

@@ -823,9 +823,19 @@ export function writtenEvent(type: string, aggregateType: string, aggregateId: s
  * subject, and the one actor field events partners receive hold (an underwriter's `recommendedBy`) is always staff's.
  */
 export function payloadShownTo(type: string, payload: unknown, reader: ActorReader): unknown {
+  if (reader.partner === null) return payload;
   const entry = EVENT_CATALOGUE[type];
-  return reader.partner === null || !entry ? payload : fieldsShownTo(entry.fields, payload, reader);
+  // A type the catalogue no longer names (stored before a rename) is shown by its field names: every field the
+  // catalogue marks as an actor is named `…By`, so a partner never receives a name the rule did not look at.
+  if (!entry) return namedActorsShownTo(payload, reader);
+  return TYPES_WITH_ACTORS.has(type) ? fieldsShownTo(entry.fields, payload, reader) : payload;
 }
+
+const holdsActor = (fields: Readonly<Record<string, FieldSpec>>): boolean =>
+  Object.values(fields).some((field) => field.actor || (field.items !== undefined && holdsActor(field.items)));
+
+/** The types with an actor field anywhere in their payload: every other payload reaches a partner as stored, uncopied. */
+const TYPES_WITH_ACTORS: ReadonlySet<string> = new Set(Object.entries(EVENT_CATALOGUE).filter(([, entry]) => holdsActor(entry.fields)).map(([type]) => type));
 
 function fieldsShownTo(fields: Readonly<Record<string, FieldSpec>>, value: unknown, reader: ActorReader): unknown {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
@@ -833,10 +843,16 @@ function fieldsShownTo(fields: Readonly<Record<string, FieldSpec>>, value: unkno
   for (const [name, field] of Object.entries(fields)) {
     const v = shown[name];
     if (field.actor && typeof v === 'string') shown[name] = actorShownTo(v, reader);
-    else if (field.items && Array.isArray(v)) shown[name] = v.map((item) => fieldsShownTo(field.items!, item, reader));
-    else if (field.items) shown[name] = fieldsShownTo(field.items, v, reader);
+    else if (field.items && holdsActor(field.items) && Array.isArray(v)) shown[name] = v.map((item) => fieldsShownTo(field.items!, item, reader));
+    else if (field.items && holdsActor(field.items)) shown[name] = fieldsShownTo(field.items, v, reader);
   }
   return shown;
+}
+
+function namedActorsShownTo(value: unknown, reader: ActorReader): unknown {
+  if (Array.isArray(value)) return value.map((item) => namedActorsShownTo(item, reader));
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([name, v]) => [name, name.endsWith('By') && typeof v === 'string' ? actorShownTo(v, reader) : namedActorsShownTo(v, reader)]));
 }
 
 /** Whether an endpoint's or a filter's pattern names something the catalogue has: a type, `aggregate.*`, or `*`. */

@@ -9,6 +9,7 @@ import type { FeedEvent, FeedFilter } from '../events/outboxFeed.js';
 import { FeedStoppedError } from '../events/outboxFeed.js';
 import { isEventTypePattern } from '../events/webhooks/subscriptions.js';
 import { CATALOGUED_AGGREGATES, cataloguedAggregateOf, namesCataloguedTypes, payloadShownTo } from '../events/catalogue.js';
+import { eventReaderOf } from '../domain/actors.js';
 import { allows } from '../authz/capabilities.js';
 import { assertServed } from '../authz/tenantAccess.js';
 import type { GraphContext } from './context.js';
@@ -65,7 +66,7 @@ const EventRef = builder.objectRef<FeedEvent>('TenantEvent').implement({
       type: 'JSON',
       description: 'The event\'s data: an object whose shape its type and schemaVersion give, with global ids and Money text as the API writes them (docs/events.md). A partner receives anyone of the lender\'s staff in it as `lender`.',
       // The partner as a whole, as its webhooks receive it: the same event reads the same on every path.
-      resolve: (e, _args, context) => (context.principal?.partner ? payloadShownTo(e.type, e.payload, { partner: context.principal.partner.id, subject: null }) : e.payload),
+      resolve: (e, _args, context) => (context.principal?.partner ? payloadShownTo(e.type, e.payload, eventReaderOf(context.principal.partner.id)) : e.payload),
     }),
   }),
 });

@@ -12,6 +12,7 @@ import { TEST_EVENT_TYPE } from '../../src/events/webhooks/dispatch.js';
 import { APPLICATION_EVENTS } from '../../src/domain/origination/applicationStatus.js';
 import { Decimal } from '../../src/domain/money.js';
 import { databaseIdOf, globalIdOf } from '../../src/domain/globalId.js';
+import { eventReaderOf } from '../../src/domain/actors.js';
 
 const SRC = path.join(import.meta.dirname, '..', '..', 'src');
 
@@ -163,5 +164,15 @@ describe('who did it, in an event as its receiver gets it', () => {
     expect(payloadShownTo('application.approved', byPolicy, { partner: 'fintech', subject: null })).toEqual(byPolicy);
     const status = writtenEvent('loan.statusChanged', 'Loan', applicationId, { loanId: applicationId, from: 'active', to: 'overdue', daysPastDue: 1 });
     expect(payloadShownTo('loan.statusChanged', status.payload, { partner: 'fintech', subject: null })).toEqual(status.payload);
+  });
+
+  it('a payload whose type has no actor reaches a partner as stored, not copied; a type the catalogue does not name shows every `…By` as the rule says', () => {
+    const status = writtenEvent('loan.statusChanged', 'Loan', applicationId, { loanId: applicationId, from: 'active', to: 'overdue', daysPastDue: 1 });
+    expect(payloadShownTo('loan.statusChanged', status.payload, eventReaderOf('fintech'))).toBe(status.payload);
+    // Stored under a name since retired: nothing in it is looked up, so every name ending in By is taken for an actor.
+    const retired = { approvedBy: 'ursula.underwriter@lender.example', note: 'kept', steps: [{ doneBy: 'policy' }, { doneBy: 'sam@lender.example', at: '2026-12-01' }], count: 2 };
+    expect(payloadShownTo('application.approvedLongAgo', retired, eventReaderOf('fintech')))
+      .toEqual({ approvedBy: 'lender', note: 'kept', steps: [{ doneBy: 'policy' }, { doneBy: 'lender', at: '2026-12-01' }], count: 2 });
+    expect(payloadShownTo('application.approvedLongAgo', retired, eventReaderOf(null))).toBe(retired);
   });
 });

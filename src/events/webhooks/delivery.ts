@@ -23,6 +23,7 @@ import { openSecret, type DataKey } from '../../tenancy/sealing.js';
 import { secretsInForce, signatureHeaders } from './signature.js';
 import { turnMs, wakeEndpoints, wakeJob, type DeliveryJob, type RetryPolicy } from './dispatch.js';
 import { payloadShownTo, writtenEvent } from '../catalogue.js';
+import { eventReaderOf, SYSTEM_ACTORS } from '../../domain/actors.js';
 import { postpone } from '../suspendedTenants.js';
 import type { Logger } from '../../log.js';
 import { eventDeliveryLag, webhookAttempts, webhookDeliveriesDead } from '../../observability/metrics.js';
@@ -65,10 +66,9 @@ interface Due {
 
 /** The body an endpoint receives: the event as its owner's subscription shows it, its cursor included. */
 export function webhookBody(row: Pick<Due, 'event_id' | 'seq' | 'type' | 'aggregate_type' | 'aggregate_id' | 'tenant' | 'occurred_at' | 'schema_version' | 'payload' | 'partner_code'>): string {
-  const reader = row.partner_code === null ? { partner: null } : { partner: row.partner_code, subject: null };
   return JSON.stringify({
     id: row.event_id, type: row.type, aggregateType: row.aggregate_type, aggregateId: row.aggregate_id, tenant: row.tenant,
-    occurredAt: row.occurred_at.toISOString(), cursor: String(row.seq), schemaVersion: row.schema_version, data: payloadShownTo(row.type, row.payload, reader),
+    occurredAt: row.occurred_at.toISOString(), cursor: String(row.seq), schemaVersion: row.schema_version, data: payloadShownTo(row.type, row.payload, eventReaderOf(row.partner_code)),
   });
 }
 
@@ -265,8 +265,8 @@ async function disableIfFailingTooLong(sql: PoolSql, schema: string, endpointId:
     [randomUUID(), event.aggregateId, tenant, endpoint.partner_code, at, JSON.stringify(event.payload), event.schemaVersion]);
   await sql.query(
     (s) => `INSERT INTO ${s}.audit_record (occurred_at, actor, roles, partner, client_id, action, entity_type, entity_id, before, after, request_id)
-     VALUES ($1, 'lendgraph-webhooks', '{}', NULL, NULL, 'webhookEndpoint.disable', 'WebhookEndpoint', $2, '{"active":true}', $3::jsonb, $4)`,
-    [at, endpointId, JSON.stringify({ active: false, ...payload }), `webhooks-${randomUUID()}`]);
+     VALUES ($1, $5, '{}', NULL, NULL, 'webhookEndpoint.disable', 'WebhookEndpoint', $2, '{"active":true}', $3::jsonb, $4)`,
+    [at, endpointId, JSON.stringify({ active: false, ...payload }), `webhooks-${randomUUID()}`, SYSTEM_ACTORS.webhooks]);
   return true;
 }
 
