@@ -9,6 +9,10 @@ import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../domain/servicing/allocatio
 import { SANDBOX_CREDIT_POLICY, type CreditRuleSet } from '../domain/origination/creditPolicy.js';
 import { SANDBOX_PRICING } from '../domain/origination/offer.js';
 import { SANDBOX_AUTHORITY_ROLES, sandboxAuthorityMatrix, storedAuthority } from '../domain/origination/approvalAuthority.js';
+import { SYSTEM_ACTORS } from '../domain/actors.js';
+
+/** Who made what the sandbox starts with, as its rows record it: the platform's own name, a constant (a literal in the statements). */
+const SEEDED_BY = `'${SYSTEM_ACTORS.sandboxSeed}'`;
 
 const PEOPLE = [
   'Amara Okafor', 'Rohan Mehta', 'Lucía Fernández', 'Chen Wei', 'Fatima Al-Sayed', 'Jonas Becker', 'Priya Raman',
@@ -71,7 +75,7 @@ export async function seedSandbox(
     // Version 1: the usual monthly equal instalments at the product's rate over its longest tenor.
     const terms = loanTerms({ currency: tenant.currency, annualRatePercent: new Decimal(product.annualRate).times(100), numberOfRepayments: product.maxTenor });
     await client.query(
-      `INSERT INTO loan_product_version (product_id, version, terms, allocation, created_by, created_at) VALUES ($1, 1, $2, $3, 'sandbox-seed', $4::date)`,
+      `INSERT INTO loan_product_version (product_id, version, terms, allocation, created_by, created_at) VALUES ($1, 1, $2, $3, ${SEEDED_BY}, $4::date)`,
       [id, termsToJson(terms), PENALTIES_FEES_INTEREST_PRINCIPAL, tenant.businessDate],
     );
     // The sandbox credit policy (docs/origination-rules.md), active, in the tenant's currency.
@@ -81,14 +85,14 @@ export async function seedSandbox(
     for (const grade of policy.grades) grade.maxAmount = new Decimal(grade.maxAmount).times(scale).toFixed();
     await client.query(
       `INSERT INTO credit_policy (id, product_id, version, status, rule_set, created_by, created_at, activated_by, activated_at)
-       VALUES ($1, $2, 1, 'active', $3, 'sandbox-seed', $4::date, 'sandbox-seed', $4::date)`,
+       VALUES ($1, $2, 1, 'active', $3, ${SEEDED_BY}, $4::date, ${SEEDED_BY}, $4::date)`,
       [seededUuid(tenant.slug, 'policy', product.code), id, policy, tenant.businessDate],
     );
     // Its first active pricing: rates by the policy's grades (percentages, the same in every currency); fees follow
     // the product's terms, which are in the tenant's currency.
     await client.query(
       `INSERT INTO product_pricing (id, product_id, version, status, rates_by_grade, fees, offer_validity_days, created_by, created_at, activated_by, activated_at)
-       VALUES ($1, $2, 1, 'active', $3, NULL, $4, 'sandbox-seed', $5::date, 'sandbox-seed', $5::date)`,
+       VALUES ($1, $2, 1, 'active', $3, NULL, $4, ${SEEDED_BY}, $5::date, ${SEEDED_BY}, $5::date)`,
       [seededUuid(tenant.slug, 'pricing', product.code), id, SANDBOX_PRICING.ratesByGrade, SANDBOX_PRICING.offerValidityDays, tenant.businessDate],
     );
     await client.query(
@@ -102,7 +106,7 @@ export async function seedSandbox(
   const matrix = storedAuthority(sandboxAuthorityMatrix(tenant.currency, scale).levels, SANDBOX_AUTHORITY_ROLES);
   await client.query(
     `INSERT INTO approval_authority_matrix (id, version, status, currency, levels, roles, created_by, created_at, activated_by, activated_at)
-     VALUES ($1, 1, 'active', $2, $3, $4, 'sandbox-seed', $5::date, 'sandbox-seed', $5::date)`,
+     VALUES ($1, 1, 'active', $2, $3, $4, ${SEEDED_BY}, $5::date, ${SEEDED_BY}, $5::date)`,
     [seededUuid(tenant.slug, 'authority-matrix'), tenant.currency, JSON.stringify(matrix.levels), JSON.stringify(matrix.roles), tenant.businessDate],
   );
   const parties = [
