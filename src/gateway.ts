@@ -178,7 +178,7 @@ function operationsPlugin(runtime: Runtime, schema: GraphQLSchema, limits: Query
           }
           if (oversized && response.body.kind === 'single') {
             // No partial answer: the caller asks again for smaller pages.
-            response.body.singleResult = { errors: [{ message: oversized.message, extensions: { code: oversized.code, ...oversized.details } }] };
+            response.body.singleResult = graphqlErrorBody(oversized);
             response.http.status = 400;
           }
           if (cost && response.body.kind === 'single') {
@@ -568,9 +568,14 @@ function graphqlRoute(routes: ServedPaths, runtime: Runtime, apollo: ApolloServe
   );
 }
 
+/** An answer that is one error and no data, in GraphQL's shape. */
+function graphqlErrorBody(error: AppError): { errors: [{ message: string; extensions: Record<string, unknown> }] } {
+  return { errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] };
+}
+
 /** A refusal in GraphQL's shape, for a request at GraphQL's path that never reaches Apollo. */
 function graphqlRefusal(res: express.Response, status: number, error: AppError): void {
-  res.status(status).json({ errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] });
+  res.status(status).json(graphqlErrorBody(error));
 }
 
 /**
@@ -598,7 +603,7 @@ function answerTheRest(app: express.Express, routes: ServedPaths, runtime: Runti
     if (status === 500) {
       const correlationId = randomUUID();
       log.error({ err: error, requestId: requestIdFrom(header(req.headers['x-request-id'])), correlationId }, 'request failed before reaching the API');
-      res.status(500).json({ errors: [{ message: `Internal error. Quote correlation id ${correlationId} to support.`, extensions: { code: 'INTERNAL', correlationId } }] });
+      graphqlRefusal(res, 500, new AppError('INTERNAL', `Internal error. Quote correlation id ${correlationId} to support.`, { correlationId }));
       return;
     }
     // Too large: the limit that applied. A path Express could not decode (a stray or malformed `%`) asks for nothing
