@@ -648,7 +648,7 @@ const DisburseLoanTrancheInput = builder.inputType('DisburseLoanTrancheInput', {
   fields: (t) => ({
     idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
     loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
-    amount: t.field({ type: 'Decimal', required: true, description: 'How much to pay out: at most what is approved and not yet paid out.' }),
+    amount: t.field({ type: 'Decimal', required: true, description: 'How much to pay out: at most what is approved and not yet paid out, and refused when what the loan then owes would reach 10^15.' }),
     valueDate: t.field({ type: 'Date', required: true, description: 'When it is paid out: on or after the previous tranche, on or before the business date, before the last due date.' }),
     externalReference: t.string({ required: false, description: 'The payout\'s reference.' }),
   }),
@@ -823,7 +823,7 @@ const ApplyLoanChargeInput = builder.inputType('ApplyLoanChargeInput', {
     idempotencyKey: t.field({ type: 'IdempotencyKey', ...IDEMPOTENCY }),
     loanId: t.globalID({ required: true, for: LoanRef, description: 'The loan.' }),
     component: t.field({ type: LoanComponentEnum, required: true, description: '`FEE` or `PENALTY`.' }),
-    amount: t.field({ type: 'Decimal', required: true, description: 'The amount.' }),
+    amount: t.field({ type: 'Decimal', required: true, description: 'The amount; refused when it would take what the loan owes (principal, interest, fees and penalties) to 10^15.' }),
     valueDate: t.field({ type: 'Date', required: true, description: 'When it is owed from.' }),
     reason: t.string({ required: true, description: 'Why.' }),
   }),

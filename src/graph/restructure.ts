@@ -78,7 +78,7 @@ const DecideLoanRestructureInput = builder.inputType('DecideLoanRestructureInput
 builder.mutationFields((t) => ({
   requestLoanRestructure: t.field({
     type: objectPayload('requestLoanRestructure', 'loanRestructureRequest', LoanRestructureRequestRef, 'The restructure request, pending its checker (or, for a repeated idempotency key, the one asked for the first time, as it stands now).'),
-    description: 'Asks for new terms on a loan from a date (the maker): a restructure, a reschedule, a payment holiday or a re-ageing. Nothing changes until someone else approves it.',
+    description: 'Asks for new terms on a loan from a date (the maker): a restructure, a reschedule, a payment holiday or a re-ageing. Tried against the loan as it stands (refused naming the field when it cannot take them, e.g. a new schedule that would owe 10^15); nothing changes until someone else approves it.',
     authScopes: { can: 'loans.restructure.request' },
     args: { input: t.arg({ type: RequestLoanRestructureInput, required: true, description: 'The new terms.' }) },
     resolve: async (_root, { input }, context) => {

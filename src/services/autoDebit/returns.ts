@@ -12,6 +12,7 @@ import { addDays } from '../../domain/calendar.js';
 import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import { Decimal } from '../../domain/money.js';
 import { MAX_ATTEMPTS, readReturns, REPRESENT_WITHIN_DAYS, returnAction } from '../../domain/servicing/nacha.js';
+import { OwedBeyondCeiling } from '../../domain/servicing/replay/workingState.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
@@ -103,7 +104,9 @@ export async function postReturns(db: TenantDb, schemaName: string, command: Com
       const fee = await postLoanTransaction(db, command, businessDate, {
         loanId: p.loanId, kind: 'charge', component: 'fee', valueDate: dateOf(p.returnedOn!), amount: new Decimal(p.returnFee.toString()), reason: `ACH return ${p.returnCode}: return fee`,
       }, `debit-return:${p.id}:fee`).catch(async (error: unknown) => {
-        // A loan written off by the return's date takes no charge: the fee is not charged, and the return is done.
+        // A loan written off by the return's date takes no charge, and one the fee would take to owing 10^15 no
+        // more: the fee is not charged, and the return is done.
+        if (error instanceof OwedBeyondCeiling) return null;
         const loan = await db.loan.findUnique({ where: { id: p.loanId }, select: { status: true } });
         if (error instanceof InvalidField && loan?.status === 'written_off') return null;
         throw error;

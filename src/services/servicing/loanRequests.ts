@@ -20,6 +20,15 @@ export async function workableLoan(tx: Tx, loanId: string, nothing: string) {
   return loan;
 }
 
+/**
+ * The maker's check of a request against the loan as it stands: its transaction replayed in as if approved now,
+ * nothing written, so what the loan cannot take is refused naming the request's own field. The checker's posting
+ * checks it again against the loan as it then stands.
+ */
+export async function assertPostable(tx: Tx, command: CommandContext, businessDate: string, draft: Omit<PostingDraft, 'field'>): Promise<void> {
+  await postToLoans(tx, postingRunOf(command, businessDate), [{ ...draft, field: '' }], [], { defer: () => undefined });
+}
+
 interface RequestRow {
   id: string;
   loanId: string;

@@ -178,17 +178,20 @@ function assertTrancheFitsLoan(draft: PostingDraft, loan: LoanRow, known: Map<st
  */
 export function asInputError(error: InvalidField, drafts: readonly (PostingDraft & { id: string })[]): InvalidField {
   const message = drafts.reduce((text, draft) => text.replaceAll(`transactions.${draft.id}.`, '').replaceAll(`transaction ${draft.id}`, 'the transaction'), error.message);
+  // Of the replay's own kind (OwedBeyondCeiling stays one), for a caller that treats a kind of refusal apart.
+  const named = (field: string) => new (error.constructor as typeof InvalidField)(field, message);
   for (const draft of drafts) {
     const prefix = `transactions.${draft.id}.`;
     if (error.field.startsWith(prefix)) {
       const rest = error.field.slice(prefix.length);
-      return new InvalidField(`${draft.field}${rest === 'reverses' ? 'transactionId' : rest}`, message);
+      return named(`${draft.field}${rest === 'reverses' ? 'transactionId' : rest}`);
     }
   }
   // Caused by an earlier transaction once the new one was replayed in (e.g. a reversal that would undo money
-  // already refunded): name the new transaction's date or target, which is what the caller can change.
+  // already refunded, or make a later charge take what the loan owes to 10^15): name the new transaction's date
+  // or target, which is what the caller can change.
   const last = drafts.at(-1)!;
-  return new InvalidField(`${last.field}${last.kind === 'reversal' ? 'transactionId' : 'valueDate'}`, message);
+  return named(`${last.field}${last.kind === 'reversal' ? 'transactionId' : 'valueDate'}`);
 }
 
 interface JournalDraft {

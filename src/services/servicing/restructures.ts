@@ -1,7 +1,8 @@
 // Restructures (docs/restructure.md): one person asks for new terms from a date, another decides (four eyes);
 // approved, the restructure posts as a transaction of the loan through the posting engine, as of the request's
-// value date, and is checked then against the loan as it stands. A payment holiday and a re-ageing are
-// restructures too: new terms that only defer, or only capitalise the arrears.
+// value date, and is checked then against the loan as it stands (and already on asking, against the loan as it
+// stood then). A payment holiday and a re-ageing are restructures too: new terms that only defer, or only
+// capitalise the arrears.
 import { randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
@@ -10,7 +11,8 @@ import { MAX_HOLIDAY_PERIODS } from '../../domain/servicing/replay/restructure.j
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
-import { decideLoanRequest, workableLoan } from './loanRequests.js';
+import { assertPostable, decideLoanRequest, workableLoan } from './loanRequests.js';
+import type { PostingDraft } from './postings.js';
 import { checkedRequest } from './requestTerms.js';
 import type { RestructureTerms } from './loanRecords.js';
 
@@ -51,12 +53,21 @@ function termsOf(ask: RestructureAsk): RestructureTerms {
   return terms;
 }
 
-/** The maker's half: nothing changes until another person approves it. */
+/** A restructure as the posting engine takes it. */
+function restructureDraft(loanId: string, valueDate: string, terms: RestructureTerms, reason: string): Omit<PostingDraft, 'field'> {
+  return { loanId, kind: 'restructure', valueDate, terms, reason };
+}
+
+/**
+ * The maker's half: nothing changes until another person approves it. The terms are tried against the loan as it
+ * stands (a new schedule that would take what it owes to 10^15 is refused now, naming what adds the interest).
+ */
 export async function requestRestructure(db: TenantDb, command: CommandContext, businessDate: string, ask: RestructureAsk) {
   const reason = checkedRequest(ask, businessDate);
   const terms = termsOf(ask);
   return runCommand(db, { ...command, action: 'loan.requestRestructure' }, async (tx) => {
     const loan = await workableLoan(tx, ask.loanId, 'there is nothing to restructure');
+    await assertPostable(tx, command, businessDate, restructureDraft(loan.id, ask.valueDate, terms, reason));
     const request = await tx.loanRestructureRequest.create({
       data: { id: randomUUID(), loanId: loan.id, valueDate: dateColumn(ask.valueDate), terms: terms as object, reason, status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now },
     });
@@ -75,7 +86,7 @@ export function decideRestructure(db: TenantDb, command: CommandContext, busines
   return decideLoanRequest(db, command, businessDate, {
     kind: 'restructure', words: 'a restructure', entity: 'LoanRestructureRequest', stem: 'restructure',
     find: (tx, id) => tx.loanRestructureRequest.findUniqueOrThrow({ where: { id } }),
-    draft: (request) => ({ loanId: request.loanId, kind: 'restructure', valueDate: businessDateOf(request.valueDate), terms: request.terms as unknown as RestructureTerms, reason: request.reason }),
+    draft: (request) => restructureDraft(request.loanId, businessDateOf(request.valueDate), request.terms as unknown as RestructureTerms, request.reason),
     decide: (tx, id, data) => tx.loanRestructureRequest.update({ where: { id }, data }),
     announce: ({ approve, requestId, loanId, transactionId, reason: why }) => (approve
       ? { type: 'loan.restructureApproved', aggregateType: 'Loan', aggregateId: loanId, payload: { requestId, loanId, transactionId } }

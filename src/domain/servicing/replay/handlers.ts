@@ -38,11 +38,15 @@ function recover(state: WorkingState, t: Of<'repayment'>, amount: Decimal): void
   state.recoveries.push({ repaymentId: t.id, valueDate: t.valueDate, amount, recovered, held });
 }
 
-/** A fee or penalty owed from its value date, collected with the instalment due next (the last after maturity). */
+/**
+ * A fee or penalty owed from its value date, collected with the instalment due next (the last after maturity);
+ * refused when it would take what the loan owes to the amount ceiling.
+ */
 function charge(state: WorkingState, t: Of<'charge'>, field: string): void {
   assertNotWrittenOff(state, t, field);
   const amount = amountOf(t.amount, state.currency, `${field}.amount`);
   state.charge(state.chargedOn(t.valueDate), t.component, amount, t.valueDate);
+  state.assertOwesBelowCeiling(`${field}.amount`, `a ${t.component} of ${amount.toFixed()} ${state.currency}`, t.valueDate);
   state.drawOnHeld(t.valueDate);
 }
 
@@ -219,7 +223,8 @@ function prepayment(state: WorkingState, t: Of<'prepayment'>, field: string): vo
 /**
  * Pays out a later tranche: the principal receivable grows by it (a disbursement journal, no fee), and the
  * instalments still to come are regenerated for the principal they owe plus the tranche, by the product's rule
- * over the same due dates, interest on the tranche only from its date (tranches.ts has the decisions).
+ * over the same due dates, interest on the tranche only from its date (tranches.ts has the decisions). Refused
+ * when what the loan then owes, the new interest with it, reaches the amount ceiling.
  */
 function tranche(state: WorkingState, t: Of<'tranche'>, field: string): void {
   assertNotWrittenOff(state, t, field);
@@ -239,6 +244,7 @@ function tranche(state: WorkingState, t: Of<'tranche'>, field: string): void {
   const before = remainingAfter(state, date);
   state.post({ kind: 'disbursement', principal: amount, feeFinanced: ZERO, feeDeducted: ZERO }, date);
   regenerateAfter(state, date, 'reduceInstalment', amount);
+  state.assertOwesBelowCeiling(`${field}.amount`, `a tranche of ${amount.toFixed()} ${currency}`, date);
   state.tranches.push({ trancheId: t.id, valueDate: date, amount, before, after: remainingAfter(state, date) });
   state.paidTranches.push({ trancheId: t.id, valueDate: date, amount });
 }

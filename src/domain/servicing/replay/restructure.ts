@@ -8,7 +8,9 @@
 //   accruing (added to the first instalment after the holiday, by days) or waived (the schedule earns interest
 //   again only from one period before its first due date).
 // The instalments still to come are replaced by the new plan (replaceAfter carries what was paid on them ahead
-// of time, interest received in advance included); the new rate, with no grace, is the loan's from then on.
+// of time, interest received in advance included); the new rate, with no grace, is the loan's from then on. A new
+// plan that would take what the loan owes to the amount ceiling (capitalised arrears at a high rate over many
+// instalments) is refused.
 import { shareCapitalised } from './participations.js';
 import { InvalidField } from '../../../errors.js';
 import { Decimal } from '../../money.js';
@@ -29,6 +31,18 @@ function wholeNumber(value: number | undefined, field: string, min: number, max:
   if (value === undefined) return undefined;
   if (!Number.isInteger(value) || value < min || value > max) throw new InvalidField(field, `${field} must be a whole number from ${min} to ${max}`);
   return value;
+}
+
+/**
+ * What a restructure that would owe too much is refused by: the first of what it changes that adds interest, as
+ * the request gives them — its rate, its number of instalments, its holiday, else the arrears it capitalises (a
+ * restructure changes at least one).
+ */
+function whatAddsInterest(t: Restructure): 'annualRatePercent' | 'instalments' | 'holidayPeriods' | 'capitaliseArrears' {
+  if (t.annualRatePercent !== undefined) return 'annualRatePercent';
+  if (t.instalments !== undefined) return 'instalments';
+  if (t.holidayPeriods) return 'holidayPeriods';
+  return 'capitaliseArrears';
 }
 
 export function restructure(state: WorkingState, t: Restructure, field: string): void {
@@ -117,6 +131,7 @@ export function restructure(state: WorkingState, t: Restructure, field: string):
     accrual: k === 0 ? { from, interest: i.interest, earnedBefore: earned } : { from: plan.instalments[k - 1]!.dueDate, interest: i.interest, earnedBefore: ZERO },
   })));
   state.level = plan.level;
+  state.assertOwesBelowCeiling(`${field}.${whatAddsInterest(t)}`, 'the restructure\'s new schedule', date);
   state.drawOnHeld(date);
   state.restructures.push({
     restructureId: t.id, valueDate: date, capitalised, annualRatePercent: rate, holidayPeriods: holiday, holidayInterest,

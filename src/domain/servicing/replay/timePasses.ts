@@ -71,8 +71,11 @@ function feesOnDatesFallDue(state: WorkingState, date: string): void {
     state.nextFeeOnDate += 1;
     if (state.chargesStopped || state.settled()) continue;
     const w = state.chargedOn(date);
-    state.charge(w, 'fee', amount, date);
-    state.ruleCharges.push({ rule: 'feeOnDate', valueDate: date, component: 'fee', instalment: w.number, amount, reason: `${name}, due ${date} by the loan's terms; collected with instalment ${w.number}` });
+    // Counted in what the loan repays at booking, but penalties since may have taken the room it had.
+    const fee = belowCeiling({ amount, how: `${name}, due ${date} by the loan's terms` }, state.roomBelowCeiling());
+    if (!fee.amount.gt(0)) continue;
+    state.charge(w, 'fee', fee.amount, date);
+    state.ruleCharges.push({ rule: 'feeOnDate', valueDate: date, component: 'fee', instalment: w.number, amount: fee.amount, reason: `${fee.how}; collected with instalment ${w.number}` });
   }
 }
 

@@ -31,6 +31,10 @@ import type { LoanParticipation } from '../coLending.js';
 import { shareEvent } from './participations.js';
 
 export const ZERO = new Decimal(0);
+
+/** A transaction refused because what the loan owes would reach the amount ceiling (`assertOwesBelowCeiling`). */
+export class OwedBeyondCeiling extends InvalidField {}
+
 export const zeros = (): Amounts => ({ penalty: ZERO, fee: ZERO, interest: ZERO, principal: ZERO });
 /** a − b and a + b without making a new number when one side is zero, as most are (an instalment not yet paid): the replay runs on every posting. */
 export const less = (a: Decimal, b: Decimal): Decimal => (b.isZero() ? a : a.minus(b));
@@ -328,8 +332,24 @@ export class WorkingState {
    * end there instead, and no amount the loan owes outgrows what the API answers or a column holds.
    */
   roomBelowCeiling(): Decimal {
-    const owed = this.instalments.reduce((total, w) => more(total, sum(outstandingOf(w))), ZERO);
-    return Decimal.max(ZERO, AMOUNT_CEILING.minus(minorUnit(this.currency)).minus(owed));
+    return Decimal.max(ZERO, AMOUNT_CEILING.minus(minorUnit(this.currency)).minus(this.owedInAll()));
+  }
+
+  /** Everything the loan owes: principal, interest, fees and penalties of every instalment, fallen due or to come. */
+  owedInAll(): Decimal {
+    return this.instalments.reduce((total, w) => more(total, sum(outstandingOf(w))), ZERO);
+  }
+
+  /**
+   * Refuses what a transaction just added (a charge by hand, a tranche, a restructure's new schedule) when it takes
+   * everything the loan owes to the amount ceiling. Checked where the replay applies it, so one backdated or
+   * reversed before it is refused when it would make a later one no longer fit.
+   */
+  assertOwesBelowCeiling(field: string, what: string, valueDate: string): void {
+    const owed = this.owedInAll();
+    if (owed.lt(AMOUNT_CEILING)) return;
+    const { currency } = this;
+    throw new OwedBeyondCeiling(field, `${what} on ${valueDate} would take what the loan owes (principal, interest, fees and penalties, due and to come) to ${owed.toFixed()} ${currency}: what a loan owes must be less than 10^15`);
   }
 
   /** The instalment a charge dated `valueDate` is collected with: the next one due, or the last after maturity. */
