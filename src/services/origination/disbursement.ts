@@ -120,6 +120,8 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
           return { audit, event };
         },
       } : {}),
+    }).catch((error: unknown) => {
+      throw asRequestRefusal(error, disbursementDate);
     });
     await tx.disbursementRequest.update({ where: { id: requestId }, data: { status: 'approved', decidedBy: command.actor.subject, decidedAt: command.now, loanId: booked.loanId } });
     return {
@@ -129,6 +131,19 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
       events: [{ ...moved.event, payload: { ...moved.event.payload, loanId: booked.loanId } }, ...booked.events],
     };
   }, async (stored) => ({ loanId: (stored['loanId'] as string | null) ?? null }));
+}
+
+/**
+ * A booking refused for what the request and its offer hold (a schedule that on the disbursement date would
+ * repay 10^15 or more, or whose instalment multiple is too coarse; dates the terms cannot schedule): none of it is
+ * the checker's input, so the refusal names the request, NOT_BOOKABLE, with the booking's own words. What names
+ * the request already (a co-lending share that cannot be taken) stays as it is.
+ */
+function asRequestRefusal(error: unknown, disbursementDate: string): unknown {
+  if (!(error instanceof InvalidField) || error.field === 'requestId') return error;
+  return new AppError('CONFLICT', `the loan cannot be booked as requested, paid out on ${disbursementDate}: ${error.message}; reject the request, and ask again for another date or after a new offer`, {
+    field: inputPath('requestId'), reason: 'NOT_BOOKABLE',
+  });
 }
 
 /** The plan a disbursement request stored, as the booking takes it. */

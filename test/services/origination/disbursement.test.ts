@@ -217,6 +217,39 @@ describe('hand-off to servicing', () => {
     expect((await db.application.findUniqueOrThrow({ where: { id } })).status).toBe('agreement_signed');
   });
 
+  it('a loan that cannot be booked on the request\'s date is refused naming the request, NOT_BOOKABLE: nothing is written, and the checker rejects it', async () => {
+    // The offer's figures were for its decision date; paid out later, its terms may make a schedule the offer never
+    // had. Below the API, each offer is given terms that do so on the request's date: a multiple too coarse for the
+    // loan, and a rate at which it would repay 10^15 or more. Neither is anything the checker sends.
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const cases: [string, (terms: Record<string, unknown>) => Record<string, unknown>, RegExp][] = [
+      ['too coarse', (terms) => ({ ...terms, instalmentMultiple: '1000' }), /the multiple is too coarse for this loan/],
+      ['beyond the ceiling', (terms) => ({ ...terms, annualRatePercent: '1000' }), /would repay \d{16,}(\.\d+)? USD in all .*: what a loan repays must be less than 10\^15/],
+    ];
+    for (const [what, change, words] of cases) {
+      const application = await apply('+bureau-prime');
+      await toSigned(application);
+      const requested = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
+      expect(userErrors(requested, 'requestDisbursement')).toEqual([]);
+      const requestId = requested.data!['requestDisbursement'].disbursementRequest.id;
+      const id = decodeGlobalID(application.id).id;
+      const offer = await db.applicationOffer.findFirstOrThrow({ where: { applicationId: id, status: 'accepted' } });
+      await db.applicationOffer.update({ where: { id: offer.id }, data: {
+        terms: change(offer.terms as Record<string, unknown>) as object, ...(what === 'beyond the ceiling' ? { amount: '500000000000000' } : {}),
+      } });
+      const refused = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId, approve: true } } });
+      expect(userErrors(refused, 'decideDisbursement'), what).toEqual([expect.objectContaining({
+        code: 'CONFLICT', reason: 'NOT_BOOKABLE', field: 'input.requestId', message: expect.stringMatching(words),
+      })]);
+      expect(refused.data!['decideDisbursement'].disbursementRequest).toBeNull();
+      expect((await db.application.findUniqueOrThrow({ where: { id } })).status).toBe('disbursement_requested');
+      expect(await db.loan.count({ where: { applicationId: id } })).toBe(0);
+      expect((await db.disbursementRequest.findFirstOrThrow({ where: { applicationId: id } })).status).toBe('pending');
+      const rejected = await gql(server.gateway, DECIDE, { token: checkerOfficer, variables: { input: { requestId, approve: false, reason: 'not bookable on this date' } } });
+      expect(rejected.data!['decideDisbursement']).toMatchObject({ disbursementRequest: { status: 'REJECTED' }, userErrors: [] });
+    }
+  });
+
   it('a disbursement request repeated with its idempotency key answers the request made the first time, never a second one', async () => {
     const [application, another] = [await apply('+bureau-prime'), await apply('+bureau-prime')];
     await toSigned(application);

@@ -127,6 +127,8 @@ export type ErrorReason =
   /** Comes with CONFLICT (docs/errors.md). */
   | 'NOT_AMENDABLE'
   /** Comes with CONFLICT (docs/errors.md). */
+  | 'NOT_BOOKABLE'
+  /** Comes with CONFLICT (docs/errors.md). */
   | 'NOT_REFERRED'
   /** Comes with CONFLICT (docs/errors.md). */
   | 'NOT_REVIEWABLE'
