@@ -57,7 +57,7 @@ export const webhookAttempts = new Counter({
 
 export const webhookDeliveriesDead = new Counter({
   name: 'lendgraph_webhook_deliveries_dead_total',
-  help: 'Webhook deliveries that failed their last attempt (WEBHOOK_MAX_ATTEMPTS) and are dead until replayed',
+  help: 'Webhook deliveries that failed their last attempt (WEBHOOK_MAX_ATTEMPTS), or whose last attempt was interrupted, and are dead until replayed',
   registers,
 });
 

@@ -16,6 +16,7 @@ import { until } from '../support/ws.js';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { secretsInForce, signatureHeaders } from '../../src/events/webhooks/signature.js';
+import { webhookDeliveriesDead } from '../../src/observability/metrics.js';
 
 const fromGlobalId = (id: string) => decodeGlobalID(id).id;
 
@@ -55,6 +56,9 @@ async function register(token: string, input: Record<string, unknown>) {
   expect(userErrors(response, 'registerWebhookEndpoint')).toEqual([]);
   return response.data!['registerWebhookEndpoint'] as { signingSecret: string; webhookEndpoint: { id: string; partnerCode: string | null } };
 }
+
+/** lendgraph_webhook_deliveries_dead_total in this process. */
+const deadCount = async () => (await webhookDeliveriesDead.get()).values[0]?.value ?? 0;
 
 async function deliveries(token: string, endpoint: string) {
   const response = await gql(server.gateway, LOG, { token, variables: { endpoint } });
@@ -327,7 +331,7 @@ describe('partner webhooks', () => {
     expect(queued.some((job) => job.start_after.getTime() >= at.getTime() + 50_000)).toBe(true);
   });
 
-  it('after a sender died mid-attempt: the next attempt carries the next number, and one whose interrupted attempt was its last ends dead, nothing sent', async () => {
+  it('after a sender died mid-attempt: the next attempt carries the next number, and one whose interrupted attempt was its last ends dead, nothing sent, and is counted dead', async () => {
     const lender = await createTenant(server.runtime, uniqueSlug('hooks-cut'));
     const token = await devToken(server.runtime, 'tenant-admin', lender.slug);
     const response = await gql(server.gateway, REGISTER, { token, variables: { input: { url: receiver.url('/cut'), eventTypes: ['creditPolicy.retired'] } } });
@@ -358,8 +362,11 @@ describe('partner webhooks', () => {
       return delivery;
     }));
     const { webhooks } = server.runtime;
+    const deadBefore = await deadCount();
     await takeTurn({ databases: server.runtime.databases, client: webhooks.client, key: webhooks.key, policy: webhooks.policy, queueFor: (database) => webhooks.queueFor(database), now: () => new Date(), log: server.runtime.log, settle: () => undefined },
       { schema: lender.schemaName, endpointId });
+    // Ended dead in the statement that picks the due deliveries, it is counted as one whose last attempt failed is.
+    expect(await deadCount() - deadBefore).toBe(1);
 
     const sent = receiver.received.filter((r) => r.path === '/cut');
     expect(sent.map((r) => [JSON.parse(r.body).id, r.headers['lendgraph-attempt']])).toEqual([[events[0]!.id, '2']]);

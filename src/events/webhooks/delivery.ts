@@ -64,6 +64,9 @@ interface Due {
   partner_code: string | null;
 }
 
+/** A row of the picking statement when no delivery was picked: every column null. */
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
 /** The body an endpoint receives: the event as its owner's subscription shows it, its cursor included. */
 export function webhookBody(row: Pick<Due, 'event_id' | 'seq' | 'type' | 'aggregate_type' | 'aggregate_id' | 'tenant' | 'occurred_at' | 'schema_version' | 'payload' | 'partner_code'>): string {
   return JSON.stringify({
@@ -129,7 +132,7 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
   try {
     const started = performance.now();
     for (let round = 0; round < 5 && performance.now() - started < policy.timeoutMs; round += 1) {
-      const { rows: due } = await poolSql(pool, job.schema).query<Due>(
+      const { rows: picking } = await poolSql(pool, job.schema).query<Nullable<Due> & { ended: number }>(
         (s) => `WITH due AS (
              SELECT d.id FROM ${s}.webhook_delivery d JOIN ${s}.webhook_endpoint e ON e.id = d.endpoint_id
               WHERE d.endpoint_id = $1 AND e.active AND d.status IN ('pending', 'retrying') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
@@ -143,6 +146,7 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
                     last_error = CASE WHEN EXISTS (SELECT 1 FROM ${s}.webhook_attempt a WHERE a.delivery_id = d.id AND a.attempt = d.attempts AND a.duration_ms IS NULL)
                                       THEN 'interrupted' ELSE COALESCE(d.last_error, 'out of attempts') END
               WHERE d.endpoint_id = $1 AND d.status IN ('pending', 'retrying') AND d.attempts >= $4
+             RETURNING 1
            ), started AS (
              -- A delivery ended meanwhile (its endpoint deactivated) is not sent.
              UPDATE ${s}.webhook_delivery d SET attempts = d.attempts + 1, updated_at = $3
@@ -150,11 +154,18 @@ export async function takeTurn(sender: Sender, job: DeliveryJob): Promise<void> 
              RETURNING d.id, d.attempts, d.event_id
            ), logged AS (
              INSERT INTO ${s}.webhook_attempt (delivery_id, attempt, attempted_at) SELECT id, attempts, $3 FROM started
+           ), picked AS (
+             SELECT started.id, started.attempts AS attempt, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, e.partner_code, o.id AS event_id, o.seq, o.type,
+                    o.aggregate_type, o.aggregate_id, o.tenant, o.occurred_at, o.schema_version, o.payload
+               FROM started JOIN ${s}.webhook_endpoint e ON e.id = $1 JOIN ${s}.outbox_event o ON o.id = started.event_id
            )
-           SELECT started.id, started.attempts AS attempt, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, e.partner_code, o.id AS event_id, o.seq, o.type,
-                  o.aggregate_type, o.aggregate_id, o.tenant, o.occurred_at, o.schema_version, o.payload
-             FROM started JOIN ${s}.webhook_endpoint e ON e.id = $1 JOIN ${s}.outbox_event o ON o.id = started.event_id`,
+           -- At least one row, so that the deliveries ended here are counted when none is sent.
+           SELECT picked.*, (SELECT count(*) FROM exhausted)::int AS ended FROM (VALUES (1)) AS one (n) LEFT JOIN picked ON true`,
         [endpointId, policy.endpointConcurrency, sender.now(), policy.maxAttempts]);
+      // Ended dead here (an interrupted last attempt): counted as a delivery that failed its last attempt is.
+      const ended = picking[0]?.ended ?? 0;
+      if (ended > 0) webhookDeliveriesDead.inc(ended);
+      const due = picking.filter((row): row is Due & { ended: number } => row.id !== null);
       if (due.length === 0) break;
       const results = await Promise.all(due.map((row) => send(sender, row)));
       const keepGoing = await record(sender, pool, job.schema, endpointId, due, results);
