@@ -4,7 +4,7 @@ import { builder } from './builder.js';
 import { Decimal, money } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { badInput, inputPath, InvalidField } from '../errors.js';
-import { beyondCeilingProblem, generateSchedule, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
+import { beyondCeilingProblem, generateSchedule, totalRepayable, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
 import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
 import { assertWithinProduct, type FeeOnDate, type LateFee } from '../domain/servicing/product.js';
 import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
@@ -157,14 +157,14 @@ const ScheduledInstalmentRef = builder.objectRef<Instalment & { currency: string
   }),
 });
 
-const SchedulePreviewRef = builder.objectRef<{ version: number; schedule: Schedule }>('SchedulePreview').implement({
+const SchedulePreviewRef = builder.objectRef<{ version: number; schedule: Schedule; feesOnDates: readonly { amount: Decimal }[] }>('SchedulePreview').implement({
   description: 'The schedule a loan would be booked with under the product\'s current terms.',
   authScopes: { can: 'products.read' },
   fields: (t) => ({
     productVersion: t.exposeInt('version', { description: 'The product version it was made with.' }),
     netDisbursement: t.field({ type: 'Money', description: 'What would be paid out.', resolve: (p) => money(p.schedule.netDisbursement, p.schedule.currency) }),
     totalInterest: t.field({ type: 'Money', description: 'Interest over the whole loan.', resolve: (p) => money(p.schedule.totals.interest, p.schedule.currency) }),
-    totalRepayable: t.field({ type: 'Money', description: 'Everything the borrower would repay.', resolve: (p) => money(p.schedule.totals.total, p.schedule.currency) }),
+    totalRepayable: t.field({ type: 'Money', description: 'Everything the borrower would repay: every instalment and the terms\' fees on dates, as an offer counts it.', resolve: (p) => money(totalRepayable(p.schedule, p.feesOnDates), p.schedule.currency) }),
     instalments: t.field({ type: [ScheduledInstalmentRef], description: 'Every instalment.', resolve: (p) => p.schedule.instalments.map((i) => ({ ...i, currency: p.schedule.currency })) }),
   }),
 });
@@ -206,7 +206,7 @@ builder.objectFields(LoanProductRef, (t) => ({
         });
         const beyond = beyondCeilingProblem(schedule, terms.feesOnDates);
         if (beyond) throw new InvalidField('principal', beyond);
-        return { version: version.version, schedule };
+        return { version: version.version, schedule, feesOnDates: terms.feesOnDates ?? [] };
       } catch (error) {
         if (error instanceof InvalidField) throw badInput(error.field, error.message);
         throw error;

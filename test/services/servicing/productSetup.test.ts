@@ -187,6 +187,8 @@ describe('a lender that is not a sandbox sets up its products', () => {
       // None of these changes the schedule a loan starts with: they act on late or early money.
       expect(p.instalments).toHaveLength(12);
       expect(p.instalments[0]!.interest.toFixed(2)).toBe('100.00');
+      // Everything the borrower would repay counts the dated fee too, as an offer's total does.
+      expect(p.totalRepayable.toFixed(2)).toBe(p.instalments.reduce((sum, i) => sum.plus(i.total), new Decimal(25)).toFixed(2));
     }],
     ['a fixed late fee with grace days', { lateFee: { kind: 'FIXED', amount: '15', graceDays: 3 } }, { lateFee: { kind: 'FIXED', amount: '15.00 USD', overduePercent: null, graceDays: 3 } }, (p) => {
       expect(p.instalments).toHaveLength(12);
