@@ -10,6 +10,9 @@
 //   feeOrPenalty one fee or penalty charged, waived or paid in the period (the same items as the allocation
 //              records, gathered so a borrower can check each one)
 // The loan's number and the borrower's name follow `loan` as `number` and `borrower` when the caller gives them.
+// The loan (`loan`) and each transaction (the Transaction column) are named by the ids the API answers for them,
+// `Loan.id` and `LoanTransaction.id`, so a row matches what a caller read, was sent in an event or passes back to a
+// mutation (reverseLoanTransaction); the loan's number is the one people read out.
 // Amounts are plain decimals at the currency's minor units ("-200.00", no grouping), so they parse back exactly.
 //
 // Quoting is written here (no CSV library in the project): a field is quoted when it holds a comma, a quote, CR
@@ -19,6 +22,7 @@ import { COMPONENTS } from '../domain/servicing/allocation.js';
 import { statementAmount, type LoanStatement, type StatementBalances } from '../domain/servicing/statement.js';
 import type { Decimal } from '../domain/money.js';
 import { feesAndPenalties } from '../domain/servicing/statementFees.js';
+import { globalIdOf } from '../domain/globalId.js';
 
 export const STATEMENT_CSV_COLUMNS = [
   'Record',
@@ -55,10 +59,11 @@ export function statementCsv(statement: LoanStatement, options: { lenderName?: s
   const balances = (b: StatementBalances) => [money(b.principal), money(b.interest), money(b.fee), money(b.penalty), money(b.held), money(b.totalOwed)];
   const records: string[][] = [];
   const record = (fields: string[]) => records.push([...fields, ...Array<string>(WIDTH - fields.length).fill('')]);
+  const transaction = (id: string | null) => (id === null ? '' : globalIdOf('LoanTransaction', id));
 
   record(['statement', 'Loan statement']);
   if (options.lenderName !== undefined) record(['lender', text(options.lenderName)]);
-  record(['loan', text(statement.loanId)]);
+  record(['loan', globalIdOf('Loan', statement.loanId)]);
   if (options.loanNumber !== undefined) record(['number', text(options.loanNumber)]);
   if (options.borrowerName != null) record(['borrower', text(options.borrowerName)]);
   record(['currency', statement.currency]);
@@ -67,7 +72,7 @@ export function statementCsv(statement: LoanStatement, options: { lenderName?: s
   record(['header', ...STATEMENT_CSV_COLUMNS.slice(1)]);
   record(['opening', statement.from, '', '', 'Opening balance', '', '', '', '', ...balances(statement.opening)]);
   for (const line of statement.lines) {
-    const id = line.transactionId === null ? '' : text(line.transactionId);
+    const id = transaction(line.transactionId);
     record(['line', line.date, line.kind, id, text(line.description), '', '', '', money(line.amount), ...balances(line.balance)]);
     for (const a of line.allocation) {
       record(['allocation', line.date, line.kind, id, '', String(a.instalment), a.as, a.component, money(a.amount)]);
@@ -81,7 +86,7 @@ export function statementCsv(statement: LoanStatement, options: { lenderName?: s
     }
   }
   for (const item of feesAndPenalties(statement)) {
-    const id = item.transactionId === null ? '' : text(item.transactionId);
+    const id = transaction(item.transactionId);
     record(['feeOrPenalty', item.date, item.kind, id, text(item.description), String(item.instalment), item.as, item.component, money(item.amount)]);
   }
   return records.map((fields) => fields.map(csvField).join(',')).join('\r\n') + '\r\n';

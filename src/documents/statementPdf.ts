@@ -6,11 +6,15 @@
 // it derives the file ID from the document info), and only the standard PDF fonts are used, so nothing is
 // embedded or subset under a generated name. Those fonts cover Latin-1 (WinAnsi) only; text outside it prints
 // wrongly, a limit to lift with an embedded Unicode font when a lender needs one.
+//
+// The loan and its transactions are named by the ids the API answers for them (`Loan.id`, `LoanTransaction.id`),
+// as in the CSV, beside the loan's number.
 import PDFDocument from 'pdfkit';
 import { COMPONENTS, type Component } from '../domain/servicing/allocation.js';
 import type { Decimal } from '../domain/money.js';
 import { feesAndPenalties } from '../domain/servicing/statementFees.js';
 import { statementAmount, type LoanStatement, type StatementBalances, type StatementLine } from '../domain/servicing/statement.js';
+import { globalIdOf } from '../domain/globalId.js';
 
 export interface StatementPdfOptions {
   lenderName: string;
@@ -64,7 +68,9 @@ function allocationText(line: StatementLine, money: (value: Decimal) => string):
 
 export function statementPdf(statement: LoanStatement, options: StatementPdfOptions): Promise<Buffer> {
   const money = (value: Decimal) => grouped(statementAmount(value, statement.currency));
-  const title = `Loan statement ${options.loanNumber ?? statement.loanId}`;
+  const loanId = globalIdOf('Loan', statement.loanId);
+  const transactionId = (id: string) => globalIdOf('LoanTransaction', id);
+  const title = `Loan statement ${options.loanNumber ?? loanId}`;
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
@@ -74,7 +80,7 @@ export function statementPdf(statement: LoanStatement, options: StatementPdfOpti
     info: {
       Title: title,
       Author: options.lenderName,
-      Subject: `Loan ${statement.loanId}, ${statement.from} to ${statement.to}`,
+      Subject: `Loan ${loanId}, ${statement.from} to ${statement.to}`,
       Creator: 'Lendgraph',
       Producer: 'Lendgraph',
       CreationDate: options.createdAt,
@@ -100,7 +106,7 @@ export function statementPdf(statement: LoanStatement, options: StatementPdfOpti
   const facts: [string, string][] = [
     ...(options.borrowerName != null ? [['Borrower', options.borrowerName] as [string, string]] : []),
     ...(options.loanNumber !== undefined ? [['Loan number', options.loanNumber] as [string, string]] : []),
-    ['Loan', statement.loanId],
+    ['Loan', loanId],
     ['Currency', statement.currency],
     ['Period', `${statement.from} to ${statement.to}`],
     ['Status at the end of the period', statement.daysPastDue > 0 ? `${statement.status}, ${statement.daysPastDue} days past due` : statement.status],
@@ -177,9 +183,9 @@ export function statementPdf(statement: LoanStatement, options: StatementPdfOpti
     ...statement.lines.map((line) => {
       const notes = [
         line.backdated ? 'backdated' : '',
-        line.reversedBy ? `reversed on ${line.reversedBy.valueDate} by ${line.reversedBy.id}` : '',
+        line.reversedBy ? `reversed on ${line.reversedBy.valueDate} by ${transactionId(line.reversedBy.id)}` : '',
       ].filter(Boolean);
-      const description = `${line.description}${line.transactionId ? ` [${line.transactionId}]` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+      const description = `${line.description}${line.transactionId ? ` [${transactionId(line.transactionId)}]` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}`;
       const sub = allocationText(line, money);
       return { cells: cellsOf(line.date, description, money(line.amount), line.balance), font: FONT, ...(sub ? { sub } : {}) };
     }),

@@ -1,5 +1,6 @@
 // A loan statement as CSV and PDF: the CSV parses back (RFC 4180) to the statement's own figures, the PDF is a
-// PDF with the loan in it, runs over pages when long, and renders the same bytes twice.
+// PDF with the loan in it, runs over pages when long, and renders the same bytes twice. Both name the loan and its
+// transactions by the ids the API answers for them, never by their database ids.
 import { describe, expect, it } from 'vitest';
 import { addDays } from '../../src/domain/calendar.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../../src/domain/servicing/allocation.js';
@@ -8,6 +9,10 @@ import { loanTerms } from '../../src/domain/servicing/product.js';
 import { loanStatement, type LoanStatement, type StatementBalances } from '../../src/domain/servicing/statement.js';
 import { csvField, STATEMENT_CSV_COLUMNS, statementCsv } from '../../src/documents/statementCsv.js';
 import { statementPdf } from '../../src/documents/statementPdf.js';
+
+/** The API's ids of the loan below and of its transactions (base64 of "Loan:loan-1", "LoanTransaction:p1" …). */
+const LOAN_ID = 'TG9hbjpsb2FuLTE=';
+const apiId = (transactionId: string | null) => (transactionId === null ? '' : Buffer.from(`LoanTransaction:${transactionId}`).toString('base64'));
 
 const small: LoanAccount = {
   id: 'loan-1',
@@ -91,7 +96,7 @@ describe('statement CSV', () => {
     expect(records.slice(0, 7).map((r) => r.slice(0, 2))).toEqual([
       ['statement', 'Loan statement'],
       ['lender', 'Acme Lending, Ltd.'],
-      ['loan', 'loan-1'],
+      ['loan', LOAN_ID],
       ['currency', 'USD'],
       ['from', '2026-01-01'],
       ['to', '2026-04-30'],
@@ -104,10 +109,10 @@ describe('statement CSV', () => {
     expect(of('opening').map((r) => r.slice(9))).toEqual([figures(statement.opening)]);
     const lines = of('line');
     expect(lines.map((r) => [r[1], r[2], r[3], r[8], ...r.slice(9)])).toEqual(
-      statement.lines.map((l) => [l.date, l.kind, l.transactionId ?? '', l.amount.toFixed(2), ...figures(l.balance)]),
+      statement.lines.map((l) => [l.date, l.kind, apiId(l.transactionId), l.amount.toFixed(2), ...figures(l.balance)]),
     );
     expect(of('allocation').map((r) => [r[3], r[5], r[6], r[7], r[8]])).toEqual(
-      statement.lines.flatMap((l) => l.allocation.map((a) => [l.transactionId ?? '', String(a.instalment), a.as, a.component, a.amount.toFixed(2)])),
+      statement.lines.flatMap((l) => l.allocation.map((a) => [apiId(l.transactionId), String(a.instalment), a.as, a.component, a.amount.toFixed(2)])),
     );
     expect(of('closing').map((r) => r.slice(9))).toEqual([figures(statement.closing)]);
     const totals = of('total');
@@ -118,11 +123,19 @@ describe('statement CSV', () => {
     expect(last).toEqual(of('closing')[0]!.slice(9));
   });
 
+  it('names each transaction by its API id, the fee and penalty items too, and no database id anywhere', () => {
+    expect(of('line').find((r) => r[2] === 'repayment')![3]).toBe('TG9hblRyYW5zYWN0aW9uOnAx');
+    expect(of('feeOrPenalty').map((r) => r[3])).toEqual(expect.arrayContaining([apiId('c1'), apiId('w1')]));
+    expect(of('line').find((r) => r[2] === 'reversal')![4]).toBe(`Reversal of repayment ${apiId('p2')} of 2026-03-05`);
+    for (const raw of ['loan-1', 'p1', 'p2', 'c1', 'w1', 'r2']) expect(records.flat()).not.toContain(raw);
+  });
+
   it('keeps free text intact through quoting, and defuses formulas', () => {
     const descriptions = of('line').map((r) => r[4]);
     expect(descriptions).toContain('Repayment received (by bank-transfer, ref INV "7", line 2\r\nnext)');
     expect(descriptions).toContain('Repayment received (ref =1+1)');
-    expect(statementCsv(loanStatement({ loan: { ...small, id: '=cmd' }, transactions: [], from: '2026-01-01', to: '2026-01-02' }))).toContain("loan,'=cmd,");
+    expect(statementCsv(statement, { loanNumber: '=cmd', lenderName: '+lender' })).toContain("number,'=cmd,");
+    expect(statementCsv(statement, { lenderName: '+lender' })).toContain("lender,'+lender,");
   });
 });
 
@@ -149,11 +162,15 @@ describe('statement PDF', () => {
   it('is a PDF that carries the loan, the lender and the lines', async () => {
     const pdf = await statementPdf(statement, { lenderName: 'Acme Lending', createdAt, compress: false });
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-    expect(pdf.toString('latin1')).toContain('(Loan statement loan-1)');
+    expect(pdf.toString('latin1')).toContain(`(Loan statement ${LOAN_ID})`);
     const text = shownText(pdf);
-    expect(text).toContain('loan-1');
+    // A cell wraps long words onto its next lines: read the text as one run to find an id.
+    const run = text.replaceAll('\n', '');
+    expect(text).toContain(LOAN_ID);
     expect(text).toContain('Acme Lending');
-    expect(text).toContain('Reversal of repayment p2 of 2026-03-05');
+    expect(run).toContain(`Reversal of repayment ${apiId('p2')} of 2026-03-05 [${apiId('r2')}]`);
+    expect(run).toContain(`reversed on 2026-03-25 by ${apiId('r2')}`);
+    for (const raw of ['loan-1', '[p1]', ' p2 ', 'by r2']) expect(run).not.toContain(raw);
     expect(text).toContain('282.05');
     expect(pageCount(pdf)).toBe(1);
   });
@@ -183,7 +200,7 @@ describe('statement PDF', () => {
     expect(pagesWithRows.length).toBeGreaterThan(5);
     expect(pagesWithRows[0]!.split('\n')).toContain('Date');
     for (const page of pagesWithRows.slice(1)) expect(page.split('\n')[0]).toBe('Date');
-    expect(text).toContain('Repayment received [p363]');
+    expect(text.replaceAll('\n', '')).toContain(`Repayment received [${apiId('p363')}]`);
     expect(text).toContain('Closing balance');
   });
 });

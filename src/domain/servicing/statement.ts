@@ -16,7 +16,8 @@
 //   yet due is not owed yet, so paying it early shows as paid and raises what is held (lowering `totalOwed`);
 //   on the due date the interest becomes owed and what was held for it settles it.
 // - A reversed transaction keeps its line on its value date (what the books showed then) and says when it was
-//   reversed; the reversal has its own line naming what it reverses, even when that was before `from`.
+//   reversed; the reversal has its own line naming what it reverses, even when that was before `from`, by the id
+//   the API answers for it (`LoanTransaction.id`): the words reach callers and the downloaded documents as they are.
 // - Instalments falling due get a line (borrowers look for them): their interest and fees become owed, and money
 //   held is drawn on. A movement on a day with no event of its own (the replay makes none today) is shown as an
 //   adjustment rather than lost.
@@ -32,6 +33,7 @@ import { InvalidField } from '../../errors.js';
 import { addDays, dateOf } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 import { COMPONENTS, type Component } from './allocation.js';
+import { globalIdOf } from '../globalId.js';
 import { loanReceivables, STANDARD_MAPPING } from './ledger.js';
 import { replayLoan, type Amounts, type LoanAccount, type LoanAccountState, type LoanAccountStatus, type LoanTransaction } from './loanAccount.js';
 
@@ -363,7 +365,7 @@ export function loanStatement(request: StatementRequest): LoanStatement {
         const amount = target ? amountOf(target) : null;
         return {
           ...common,
-          description: `Reversal of ${target ? inWords(target.kind).toLowerCase() : 'transaction'} ${t.reverses}${target ? ` of ${target.valueDate}` : ''}`,
+          description: `Reversal of ${target ? inWords(target.kind).toLowerCase() : 'transaction'} ${globalIdOf('LoanTransaction', t.reverses)}${target ? ` of ${target.valueDate}` : ''}`,
           amount: amount ?? ZERO,
           reverses: target ? { id: target.id, kind: target.kind, valueDate: target.valueDate, amount } : null,
         };

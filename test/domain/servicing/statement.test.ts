@@ -104,7 +104,8 @@ describe('a loan statement', () => {
       'Penalty waived',
       'Repayment received',
       'Repayment received',
-      'Reversal of repayment p2 of 2026-03-05',
+      // What it reverses, by the id the API answers for it (base64 of "LoanTransaction:p2").
+      'Reversal of repayment TG9hblRyYW5zYWN0aW9uOnAy of 2026-03-05',
       'Instalment 3 due',
     ]);
     expect(figures(statement.closing)).toEqual(['282.05', '0.00', '0.00', '0.00', '0.00', '282.05']);
@@ -196,7 +197,7 @@ describe('a loan statement', () => {
       ['2026-02-10', 'charge', 'c1', '15.00', '1200.00', '12.00', '20.00', '0.00', '0.00', '1232.00'],
       ['2026-02-10', 'reversal', 'r1', '15.00', '1200.00', '12.00', '5.00', '0.00', '0.00', '1217.00'],
     ]);
-    expect(statement.lines.map((l) => l.description)).toEqual(['Fee charged, due with instalment 2', 'Reversal of charge c1 of 2026-02-10']);
+    expect(statement.lines.map((l) => l.description)).toEqual(['Fee charged, due with instalment 2', 'Reversal of charge TG9hblRyYW5zYWN0aW9uOmMx of 2026-02-10']);
     expect(allocation(statement.lines[1]!)).toEqual([[2, 'charged', 'fee', '-15.00']]);
     expect(statement.totals.charged.fee.toFixed(2)).toBe('0.00');
     reconciles(statement);

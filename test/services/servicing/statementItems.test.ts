@@ -24,6 +24,8 @@ async function call(query: string, variables: Record<string, unknown> = {}, toke
 }
 
 let loanId: string;
+/** `LoanTransaction.id` of the fee and the penalty charged, as the API answered them. */
+const chargeIds: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -47,8 +49,10 @@ beforeAll(async () => {
     loanId = (booked['disburseLoan'] as { loan: { id: string } }).loan.id;
   }
   const charge = `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`;
-  await call(charge, { input: { idempotencyKey: key(), loanId, component: 'FEE', amount: '25', valueDate: '2026-10-05', reason: 'returned direct debit' } });
-  await call(charge, { input: { idempotencyKey: key(), loanId, component: 'PENALTY', amount: '40', valueDate: '2026-10-20', reason: 'late payment' } });
+  for (const [component, amount, valueDate, reason] of [['FEE', '25', '2026-10-05', 'returned direct debit'], ['PENALTY', '40', '2026-10-20', 'late payment']]) {
+    const charged = await call(charge, { input: { idempotencyKey: key(), loanId, component, amount, valueDate, reason } });
+    chargeIds.push((charged['applyLoanCharge'] as { loanTransaction: { id: string } }).loanTransaction.id);
+  }
 });
 afterAll(async () => {
   await server.close();
@@ -92,6 +96,15 @@ describe('a loan statement', () => {
     expect(records.find((r) => r[0] === 'borrower')!.slice(0, 2)).toEqual(['borrower', 'Ada Lovelace']);
     const items = records.filter((r) => r[0] === 'feeOrPenalty' && r[6] === 'charged').map((r) => [r[1], r[7], r[8]]);
     expect(items).toEqual([['2026-10-05', 'fee', '25.00'], ['2026-10-20', 'penalty', '40.00']]);
+    // The loan and each transaction by the ids the API answers for them: a row matches `Loan.id` and `LoanTransaction.id`.
+    expect(records.find((r) => r[0] === 'loan')!.slice(0, 2)).toEqual(['loan', loanId]);
+    expect(records.filter((r) => r[0] === 'line' && r[2] === 'charge').map((r) => r[3])).toEqual(chargeIds);
+    expect(records.filter((r) => r[0] === 'feeOrPenalty' && r[6] === 'charged').map((r) => r[3])).toEqual(chargeIds);
+    const found = (await call('query($ids: [ID!]!) { nodes(ids: $ids) { ... on LoanTransaction { id kind amount loan { id } } } }', { ids: chargeIds }))['nodes'];
+    expect(found).toEqual([
+      { id: chargeIds[0], kind: 'CHARGE', amount: '25.00 USD', loan: { id: loanId } },
+      { id: chargeIds[1], kind: 'CHARGE', amount: '40.00 USD', loan: { id: loanId } },
+    ]);
 
     const seen = (await call(STATEMENT, { id: loanId }, fintech))['node'] as { statement: Statement };
     expect(seen.statement).toMatchObject({ loanNumber: 'L-000002', borrowerName: null });
