@@ -208,12 +208,17 @@ describe('idempotency keys', () => {
     expect((await db().partner.findUniqueOrThrow({ where: { code } })).name).toBe('First');
     const replay = await gql(server.gateway, REGISTER, { token, variables: { input: { code, name: 'First', kind: 'ORIGINATION', idempotencyKey: key } } });
     expect(replay.data!['registerPartner']).toMatchObject({ clientSecret: null, partner: { code }, userErrors: [] });
-    // Another principal's identical request with the same key string is no replay: it is its own registration,
-    // refused because the partner exists.
+    // Another principal's identical request with the same key string is no replay of the key: it is its own
+    // registration, which finds the partner under its code (the same details: the partner, no secret, nothing
+    // written); with other details it is refused naming them.
     const someoneElse = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'dev-user:second-admin' });
+    const audits = await db().auditRecord.count();
     const other = await gql(server.gateway, REGISTER, { token: someoneElse, variables: { input: { code, name: 'First', kind: 'ORIGINATION', idempotencyKey: key } } });
-    expect(userErrors(other, 'registerPartner')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.code' })]);
+    expect(other.data!['registerPartner']).toMatchObject({ clientSecret: null, partner: { code }, userErrors: [] });
+    const otherDetails = await gql(server.gateway, REGISTER, { token: someoneElse, variables: { input: { code, name: 'First', kind: 'COLENDING', idempotencyKey: key } } });
+    expect(userErrors(otherDetails, 'registerPartner')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.kind' })]);
     expect(await db().partner.count({ where: { code } })).toBe(1);
+    expect(await db().auditRecord.count()).toBe(audits);
   });
 
   it('a failed attempt does not poison the key', async () => {

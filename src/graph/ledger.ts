@@ -190,7 +190,7 @@ const MapProductAccountPayload = objectPayload('mapProductAccount', 'loanProduct
 builder.mutationFields((t) => ({
   openLedgerAccount: t.field({
     type: OpenLedgerAccountPayload,
-    description: 'Opens an account in the tenant\'s chart.',
+    description: 'Opens an account in the tenant\'s chart. Sent again with an open code and the same name and kind, it answers that account and writes nothing; with another name or kind it is a CONFLICT naming them.',
     authScopes: { can: 'ledger.manage' },
     args: { input: t.arg({ type: OpenLedgerAccountInput, required: true, description: 'The account.' }) },
     resolve: async (_root, { input }, context) => ({ ledgerAccount: await openLedgerAccount(commandDbOf(context), commandOf(context), input) }),

@@ -262,7 +262,7 @@ const RetireLoanProductPayload = objectPayload('retireLoanProduct', 'loanProduct
 builder.mutationFields((t) => ({
   createLoanProduct: t.field({
     type: CreateLoanProductPayload,
-    description: 'Creates a loan product with its first version of terms; loans and applications may name it at once.',
+    description: 'Creates a loan product with its first version of terms; loans and applications may name it at once. Sent again with a taken code and the same details as that product\'s first version, it answers the product as it stands and writes nothing; with other details it is a CONFLICT naming each field that differs.',
     authScopes: { can: 'products.manage' },
     args: { input: t.arg({ type: CreateLoanProductInput, required: true, description: 'The product.' }) },
     resolve: async (_root, { input }, context) => ({
@@ -274,7 +274,7 @@ builder.mutationFields((t) => ({
   }),
   cloneLoanProduct: t.field({
     type: CloneLoanProductPayload,
-    description: 'Creates a product from another product\'s current version, with the terms or limits given; the source is unchanged.',
+    description: 'Creates a product from another product\'s current version, with the terms or limits given; the source is unchanged. Sent again with a taken code, it answers that product as it stands and writes nothing when it is what this request would make; otherwise it is a CONFLICT naming what differs (`fromCode` for what comes from the source).',
     authScopes: { can: 'products.manage' },
     args: { input: t.arg({ type: CloneLoanProductInput, required: true, description: 'The source and the new product.' }) },
     resolve: async (_root, { input }, context) => ({

@@ -7,7 +7,7 @@ import { between, checkRange, countedConnectionTypes, listPage, orderEnum, order
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { payloadType } from './payloads.js';
-import { PartnerExistsError, registerPartner, rotateSecret } from '../services/partners.js';
+import { registerPartner, rotateSecret } from '../services/partners.js';
 
 type PartnerRow = Awaited<ReturnType<TenantDb['partner']['findUniqueOrThrow']>>;
 
@@ -78,7 +78,7 @@ const RegisterPartnerInput = builder.inputType('RegisterPartnerInput', {
     code: t.string({ required: true, description: 'Its id in tokens: 3–40 lowercase letters, digits or hyphens.' }),
     name: t.string({ required: true, description: 'Name shown to people.' }),
     kind: t.field({ type: PartnerKindEnum, required: true, description: 'Origination or co-lending.' }),
-    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat the request with the same key (8–200 characters) to get the same partner back, never a second one; a replay carries no client secret.' }),
+    idempotencyKey: t.field({ type: 'IdempotencyKey', required: false, description: 'Repeat the request with the same key (8–200 characters) to get the same partner back, never a second one; a replay carries no client secret. Without a key the code does the same: the same code and details again answer the partner as it stands.' }),
   }),
 });
 
@@ -88,13 +88,13 @@ function partnerSecretPayload(mutation: string, description: string) {
     partner: t.field({ type: PartnerRef, nullable: true, description: 'The partner.', resolve: (p) => p.partner ?? null }),
     clientSecret: t.string({
       nullable: true,
-      description: 'Its client secret: store it now, it is not shown again. Null with the development issuer, which has no client secrets (use `npm run token -- --partner`).',
+      description: 'Its client secret: store it now, it is not shown again. Null on a repeated registration, and with the development issuer, which has no client secrets (use `npm run token -- --partner`).',
       resolve: (p) => p.clientSecret ?? null,
     }),
   }));
 }
 
-const RegisterPartnerPayload = partnerSecretPayload('registerPartner', 'The new partner and its client secret, shown this once; an idempotent replay returns the partner without a secret.');
+const RegisterPartnerPayload = partnerSecretPayload('registerPartner', 'The new partner and its client secret, shown this once; a repeat returns the partner without a secret.');
 const RotatePartnerSecretPayload = partnerSecretPayload('rotatePartnerSecret', 'The partner and its new client secret, shown this once.');
 
 const RotatePartnerSecretInput = builder.inputType('RotatePartnerSecretInput', {
@@ -105,21 +105,16 @@ const RotatePartnerSecretInput = builder.inputType('RotatePartnerSecretInput', {
 builder.mutationFields((t) => ({
   registerPartner: t.field({
     type: RegisterPartnerPayload,
-    description: 'Registers a partner and creates its confidential client at the identity provider; its tokens carry this tenant, the partner code and kind.',
+    description: 'Registers a partner and creates its confidential client at the identity provider; its tokens carry this tenant, the partner code and kind. Sent again with a registered code and the same name and kind, it answers that partner as it stands, without its secret (clientSecret null: rotatePartnerSecret issues a new one), and writes nothing; with another name or kind it is a CONFLICT naming them.',
     authScopes: { can: 'partners.manage' },
     args: { input: t.arg({ type: RegisterPartnerInput, required: true, description: 'The new partner.' }) },
     resolve: async (_root, { input }, context) => {
-      try {
-        const result = await registerPartner(context.db!, context.runtime.identity, {
-          ...commandOf(context),
-          ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: { code: input.code, name: input.name, kind: input.kind } } } : {}),
-        }, { code: input.code, name: input.name, kind: input.kind });
-        context.log.info({ partner: input.code, kind: input.kind }, 'partner registered');
-        return result;
-      } catch (error) {
-        if (error instanceof PartnerExistsError) throw new AppError('CONFLICT', error.message, { field: inputPath('code') });
-        throw error;
-      }
+      const result = await registerPartner(context.db!, context.runtime.identity, {
+        ...commandOf(context),
+        ...(input.idempotencyKey != null ? { idempotency: { key: input.idempotencyKey, input: { code: input.code, name: input.name, kind: input.kind } } } : {}),
+      }, { code: input.code, name: input.name, kind: input.kind });
+      context.log.info({ partner: input.code, kind: input.kind }, 'partner registered');
+      return result;
     },
   }),
   rotatePartnerSecret: t.field({

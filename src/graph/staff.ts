@@ -82,12 +82,12 @@ const InviteStaffMemberPayload = payloadType<{ staffMember: StaffMemberRow; requ
     staffMember: t.field({ type: StaffMemberRef, nullable: true, description: 'The staff member.', resolve: (p) => p.staffMember ?? null }),
     requiredActions: t.stringList({
       nullable: true,
-      description: 'What the identity provider asks of them at first sign-in (Keycloak: UPDATE_PASSWORD); empty with the development issuer.',
+      description: 'What the identity provider asks of them at first sign-in (Keycloak: UPDATE_PASSWORD); empty with the development issuer, and on a repeated invitation.',
       resolve: (p) => p.requiredActions ?? null,
     }),
     invitationEmailSent: t.boolean({
       nullable: true,
-      description: 'Whether the identity provider e-mailed them; false means tell them to sign in (docs/operations.md, "Staff").',
+      description: 'Whether the identity provider e-mailed them; false means tell them to sign in (docs/operations.md, "Staff"). False on a repeated invitation: no second e-mail is sent.',
       resolve: (p) => p.invitationEmailSent ?? null,
     }),
   }),
@@ -96,7 +96,7 @@ const InviteStaffMemberPayload = payloadType<{ staffMember: StaffMemberRow; requ
 builder.mutationFields((t) => ({
   inviteStaffMember: t.field({
     type: InviteStaffMemberPayload,
-    description: 'Invites a person to the lender\'s staff with staff roles: a user in the tenant\'s organization at the identity provider, in its role groups, who sets a password at first sign-in.',
+    description: 'Invites a person to the lender\'s staff with staff roles: a user in the tenant\'s organization at the identity provider, in its role groups, who sets a password at first sign-in. Sent again for an address already invited, with the same name and roles, it answers that staff member and writes nothing (nothing is asked of the identity provider again); with another name or roles it is a CONFLICT naming them; a deactivated person is reactivated instead (reactivateStaffMember).',
     authScopes: { can: 'staff.manage' },
     args: { input: t.arg({ type: builder.inputType('InviteStaffMemberInput', {
       description: 'The person to invite.',

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { StaffIdentity } from '../tenancy/identity.js';
 import type { TenantDb, Tx } from '../tenancy/tenantClients.js';
 import { runCommand, type CommandContext, type Outcome } from '../commands/runCommand.js';
+import { createUnlessRepeated, fieldsThatDiffer, NameTaken } from '../commands/namedCreation.js';
 import { AppError, InvalidField, inputPath } from '../errors.js';
 import { STAFF_ROLES } from '../authz/roles.js';
 import { schemaForSlug } from '../tenancy/schemaNames.js';
@@ -56,15 +57,18 @@ export interface Invitation {
   emailSent: boolean;
 }
 
+/**
+ * The address makes an invitation safe to send again (src/commands/namedCreation.ts): the same name and roles answer
+ * the person as they stand, with nothing asked of the identity provider (no required actions, no second e-mail).
+ * A deactivated person is reactivated, not invited again.
+ */
 export async function inviteStaffMember(db: TenantDb, identity: StaffIdentity, command: CommandContext, input: { email: string; displayName: string; roles: readonly string[] }): Promise<Invitation> {
   const email = normalEmail(input.email);
   const displayName = input.displayName.trim();
   if (displayName.length === 0 || displayName.length > 200) throw new InvalidField('displayName', 'displayName must be 1–200 characters');
   const roles = staffRoles(input.roles);
-  return withIdentityUndo(db, { ...command, action: 'staffMember.invite' }, async (tx, onFailure) => {
-    if (await tx.staffMember.findUnique({ where: { email } })) {
-      throw new AppError('CONFLICT', 'this e-mail address was already invited; change the person\'s roles or reactivate them instead', { field: inputPath('email') });
-    }
+  return createUnlessRepeated(`staff member ${email}`, () => withIdentityUndo(db, { ...command, action: 'staffMember.invite' }, async (tx, onFailure) => {
+    if (await tx.staffMember.findUnique({ where: { email } })) throw new NameTaken();
     const invited = await identity.inviteStaff(command.tenant, { email, displayName, roles });
     onFailure(() => identity.removeStaff(command.tenant, invited.subject));
     const member = await tx.staffMember.create({
@@ -75,6 +79,13 @@ export async function inviteStaffMember(db: TenantDb, identity: StaffIdentity, c
       audit: { entityType: 'StaffMember', entityId: member.id, after: view(member) },
       events: [{ type: 'staffMember.invited', aggregateType: 'StaffMember', aggregateId: member.id, payload: { email, displayName, roles } }],
     };
+  }), {
+    existing: () => db.staffMember.findUniqueOrThrow({ where: { email } }),
+    differences: (member) => fieldsThatDiffer({ displayName: member.displayName !== displayName, roles: [...member.roles].sort().join() !== [...roles].sort().join() }),
+    answer: (member) => {
+      if (member.status !== 'active') throw new AppError('CONFLICT', 'this e-mail address belongs to a deactivated staff member: reactivate them instead', { field: inputPath('email') });
+      return { member, requiredActions: [], emailSent: false };
+    },
   });
 }
 

@@ -443,10 +443,10 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
     expect(await orgsOf(subject)).toEqual([slug]);
     expect(await groupsOf(subject)).toEqual([`/tenant-${slug}/auditor`, `/tenant-${slug}/underwriter`]);
 
-    // The same address again is refused, and Keycloak keeps one user for it.
+    // The same address again with another name and roles is refused naming them, and Keycloak keeps one user for it.
     const again = await gql(server.gateway, 'mutation($input: InviteStaffMemberInput!) { inviteStaffMember(input: $input) { staffMember { id } userErrors { code field } } }',
       { token: boss, variables: { input: { email, displayName: 'Ada Again', roles: ['FINANCE'] } } });
-    expect(again.data!['inviteStaffMember']).toEqual({ staffMember: null, userErrors: [{ code: 'CONFLICT', field: 'input.email' }] });
+    expect(again.data!['inviteStaffMember']).toEqual({ staffMember: null, userErrors: [{ code: 'CONFLICT', field: 'input.displayName' }] });
     admin.setConfig({ realmName: REALM });
     expect(await admin.users.find({ email, exact: true })).toHaveLength(1);
     expect(await groupsOf(subject)).toEqual([`/tenant-${slug}/auditor`, `/tenant-${slug}/underwriter`]);

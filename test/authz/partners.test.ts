@@ -274,11 +274,11 @@ describe('registering partners', () => {
     expect(result).toMatchObject({ clientSecret: null, partner: { code, kind: 'ORIGINATION', active: true, clientId: `partner-${victim.slug}-${code}` } });
   });
 
-  it('refuses a taken code as CONFLICT and a bad one naming the field; only tenant admins may register', async () => {
+  it('refuses a taken code with other details as CONFLICT naming them, and a bad one naming the field; only tenant admins may register', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', victim.slug);
     const mutation = `mutation($input: RegisterPartnerInput!) { registerPartner(input: $input) { partner { code } ${USER_ERRORS} } }`;
     const taken = await gql(server.gateway, mutation, { token: admin, variables: { input: { code: alpha, name: 'Again', kind: 'ORIGINATION' } } });
-    expect(userErrors(taken, 'registerPartner')).toMatchObject([{ code: 'CONFLICT', field: 'input.code' }]);
+    expect(userErrors(taken, 'registerPartner')).toMatchObject([{ code: 'CONFLICT', field: 'input.name', message: `partner ${alpha} already exists with a different name` }]);
     expect(taken.data!['registerPartner'].partner).toBeNull();
     const bad = await gql(server.gateway, mutation, { token: admin, variables: { input: { code: 'Bad Code', name: 'X', kind: 'ORIGINATION' } } });
     expect(userErrors(bad, 'registerPartner')).toMatchObject([{ code: 'BAD_USER_INPUT', field: 'input.code' }]);

@@ -11,7 +11,9 @@ import { buildSchema } from '../../src/graph/schema.js';
 import { checkIdempotencyKey } from '../../src/commands/idempotencyKey.js';
 import { quoteIdent } from '../../src/tenancy/schemaNames.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
-import { createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../support/harness.js';
+import { developmentIdentity } from '../../src/tenancy/identity.js';
+import { registerPartner } from '../../src/services/partners.js';
+import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer, type UserError } from '../support/harness.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -196,6 +198,129 @@ describe('idempotency key bounds', () => {
       expect(response.status, header).toBe(400);
       expect(((await response.json()) as { error: { code: string; field: string } }).error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'Idempotency-Key' });
     }
+    expect(await written()).toEqual(before);
+  });
+});
+
+/**
+ * What docs/partners.md promises of a mutation that creates a record under a name the caller chose: a repeat
+ * without a key finds it. The same details again answer the same record and write nothing; other details under
+ * the taken name are a CONFLICT naming each field that differs, with nothing written either.
+ */
+describe('a creation under a name the caller chose, sent again without a key', () => {
+  const send = (mutation: string, input: Record<string, unknown>, selection: string) => {
+    const type = `${mutation[0]!.toUpperCase()}${mutation.slice(1)}Input`;
+    return gql(server.gateway, `mutation($input: ${type}!) { ${mutation}(input: $input) { ${selection} ${USER_ERRORS} } }`, { token: admin, variables: { input } });
+  };
+  /** The payload of an accepted request. */
+  async function accepted(mutation: string, input: Record<string, unknown>, selection: string): Promise<Record<string, any>> {
+    const response = await send(mutation, input, selection);
+    expect(userErrors(response, mutation), mutation).toEqual([]);
+    return response.data![mutation];
+  }
+  /** A refusal, checked to have written nothing. */
+  async function refused(mutation: string, input: Record<string, unknown>): Promise<UserError[]> {
+    const before = await written();
+    const response = await send(mutation, input, '__typename');
+    expect(await written()).toEqual(before);
+    return userErrors(response, mutation);
+  }
+  /** The same request again: the same payload, nothing written. */
+  async function repeated(mutation: string, input: Record<string, unknown>, selection: string): Promise<Record<string, any>> {
+    const before = await written();
+    const payload = await accepted(mutation, input, selection);
+    expect(await written(), mutation).toEqual(before);
+    return payload;
+  }
+
+  const product = { code: 'NAMED-P', name: 'Named product', currency: 'USD', terms: { annualRatePercent: '12', numberOfRepayments: 12, fees: { perInstalment: '2' } },
+    limits: { minAmount: '100', maxAmount: '10000', minTenorMonths: 1, maxTenorMonths: 24 } };
+  const PRODUCT = 'loanProduct { id name currentTerms { version annualRatePercent } }';
+
+  const cases: Record<string, () => Promise<void>> = {
+    async registerPartner() {
+      const input = { code: 'named-acme', name: 'Acme Lending Marketplace', kind: 'ORIGINATION' };
+      const SELECTION = 'clientSecret partner { id code name kind }';
+      const first = await accepted('registerPartner', input, SELECTION);
+      expect(await repeated('registerPartner', input, SELECTION)).toEqual({ ...first, clientSecret: null, userErrors: [] });
+      // A new key for the same partner is a repeat too.
+      expect(await repeated('registerPartner', { ...input, name: ' Acme Lending Marketplace ', idempotencyKey: 'named-acme-0002' }, SELECTION)).toEqual({ ...first, clientSecret: null, userErrors: [] });
+      expect(await refused('registerPartner', { ...input, name: 'Acme', kind: 'COLENDING' })).toEqual([{
+        code: 'CONFLICT', reason: null, field: 'input.name', message: 'partner named-acme already exists with a different name, kind',
+      }]);
+    },
+    async openLedgerAccount() {
+      const input = { code: 'NAMED-1190', name: 'Cash in transit', kind: 'ASSET' };
+      const first = await accepted('openLedgerAccount', input, 'ledgerAccount { code name kind }');
+      expect(await repeated('openLedgerAccount', input, 'ledgerAccount { code name kind }')).toEqual(first);
+      expect(await refused('openLedgerAccount', { ...input, kind: 'LIABILITY' })).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.kind', message: 'ledger account NAMED-1190 already exists with a different kind' })]);
+    },
+    async createLoanProduct() {
+      const first = await accepted('createLoanProduct', product, PRODUCT);
+      // Terms the request leaves to their defaults, given as the defaults: the same product.
+      expect(await repeated('createLoanProduct', { ...product, terms: { ...product.terms, interestType: 'DECLINING_BALANCE' } }, PRODUCT)).toEqual(first);
+      expect(await refused('createLoanProduct', { ...product, name: 'Renamed', terms: { ...product.terms, annualRatePercent: '13' }, limits: { ...product.limits, maxAmount: '20000' } })).toEqual([
+        expect.objectContaining({ code: 'CONFLICT', field: 'input.name', message: 'loan product NAMED-P already exists with a different name, terms.annualRatePercent, limits.maxAmount' }),
+      ]);
+    },
+    async cloneLoanProduct() {
+      const input = { fromCode: product.code, code: 'NAMED-C', name: 'Named copy' };
+      const first = await accepted('cloneLoanProduct', input, PRODUCT);
+      expect(await repeated('cloneLoanProduct', input, PRODUCT)).toEqual(first);
+      expect(await refused('cloneLoanProduct', { ...input, limits: { ...product.limits, minTenorMonths: 3 } })).toEqual([
+        expect.objectContaining({ code: 'CONFLICT', field: 'input.limits.minTenorMonths' }),
+      ]);
+      // Once the source's terms are revised, its copy is no longer what the clone would make; the original
+      // creation, still what the product's first version holds, answers the product as it now stands.
+      await accepted('reviseLoanProductTerms', { code: product.code, annualRatePercent: '11' }, 'loanProduct { code }');
+      expect(await refused('cloneLoanProduct', input)).toEqual([
+        expect.objectContaining({ code: 'CONFLICT', field: 'input.fromCode', message: 'loan product NAMED-C already exists with a different fromCode' }),
+      ]);
+      const revised = await repeated('createLoanProduct', product, PRODUCT);
+      expect(revised['loanProduct']).toMatchObject({ name: 'Named product', currentTerms: { version: 2, annualRatePercent: '11' } });
+    },
+    async inviteStaffMember() {
+      const input = { email: 'named@lender.example', displayName: 'Named Person', roles: ['LOAN_OFFICER', 'AUDITOR'] };
+      const SELECTION = 'staffMember { id email displayName roles status } requiredActions invitationEmailSent';
+      const first = await accepted('inviteStaffMember', input, SELECTION);
+      expect(await repeated('inviteStaffMember', { ...input, email: 'Named@Lender.example', roles: ['AUDITOR', 'LOAN_OFFICER'] }, SELECTION)).toEqual({
+        ...first, requiredActions: [], invitationEmailSent: false,
+      });
+      expect(await refused('inviteStaffMember', { ...input, roles: ['UNDERWRITER'] })).toEqual([
+        expect.objectContaining({ code: 'CONFLICT', field: 'input.roles', message: 'staff member named@lender.example already exists with a different roles' }),
+      ]);
+      await accepted('deactivateStaffMember', { staffMemberId: first['staffMember'].id }, 'staffMember { status }');
+      expect(await refused('inviteStaffMember', input)).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.email', message: expect.stringContaining('reactivate') })]);
+    },
+  };
+
+  it('covers every such mutation: those named by the caller, and the keyed one whose key is optional', () => {
+    const named = Object.entries(SAFE_TO_REPEAT_WITHOUT_A_KEY).filter(([, why]) => why === 'named by the caller').map(([name]) => name);
+    // createTenant's repeats: test/gateway.test.ts and test/tenancy/onboarding.test.ts.
+    expect(Object.keys(cases).sort()).toEqual([...named.filter((name) => name !== 'createTenant'), 'registerPartner'].sort());
+  });
+
+  for (const [mutation, run] of Object.entries(cases)) it(mutation, run);
+});
+
+describe('a partner registered again', () => {
+  it('never has its secret shown again, nor the identity provider asked again', async () => {
+    const asked: string[] = [];
+    const identity = {
+      ...developmentIdentity,
+      async registerPartner(tenantSlug: string, partner: { code: string }) {
+        asked.push(partner.code);
+        return { clientId: `partner-${tenantSlug}-${partner.code}`, secret: 'the-one-secret' };
+      },
+    };
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const command = { tenant: tenant.slug, actor: { subject: 'admin-keys', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'named' }, now: new Date() };
+    const input = { code: 'named-secret', name: 'Secret Keeper', kind: 'origination' as const };
+    expect((await registerPartner(db, identity, command, input)).clientSecret).toBe('the-one-secret');
+    const before = await written();
+    const again = await registerPartner(db, identity, command, input);
+    expect(again).toMatchObject({ clientSecret: null, partner: { code: 'named-secret', name: 'Secret Keeper' } });
+    expect(asked).toEqual(['named-secret']);
     expect(await written()).toEqual(before);
   });
 });

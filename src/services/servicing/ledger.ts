@@ -8,6 +8,7 @@ import { trialBalanceOf, type AccountRole } from '../../domain/servicing/ledger.
 import { partnerPrincipal } from '../../domain/servicing/coLending.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
+import { createUnlessRepeated, fieldsThatDiffer, NameTaken } from '../../commands/namedCreation.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
@@ -218,14 +219,18 @@ export async function openLedgerAccount(db: TenantDb, command: CommandContext, i
   const name = input.name.trim();
   if (name.length < 1 || name.length > 200) throw new InvalidField('name', 'name must be 1–200 characters');
   if (!(KINDS as readonly string[]).includes(input.kind)) throw new InvalidField('kind', `kind must be one of ${KINDS.join(', ')}`);
-  return runCommand(db, { ...command, action: 'ledgerAccount.open' }, async (tx) => {
-    if (await tx.ledgerAccount.findUnique({ where: { code: input.code } })) throw new AppError('CONFLICT', 'an account with that code exists', { field: inputPath('code') });
+  return createUnlessRepeated(`ledger account ${input.code}`, () => runCommand(db, { ...command, action: 'ledgerAccount.open' }, async (tx) => {
+    if (await tx.ledgerAccount.findUnique({ where: { code: input.code } })) throw new NameTaken();
     const account = await tx.ledgerAccount.create({ data: { code: input.code, name, kind: input.kind, createdBy: command.actor.subject, createdAt: command.now } });
     return {
       result: account,
       audit: { entityType: 'LedgerAccount', entityId: account.code, after: { code: account.code, name, kind: input.kind } },
       events: [{ type: 'ledgerAccount.opened', aggregateType: 'LedgerAccount', aggregateId: account.code, payload: { code: account.code, name, kind: input.kind } }],
     };
+  }), {
+    existing: () => db.ledgerAccount.findUniqueOrThrow({ where: { code: input.code } }),
+    differences: (account) => fieldsThatDiffer({ name: account.name !== name, kind: account.kind !== input.kind }),
+    answer: (account) => account,
   });
 }
 

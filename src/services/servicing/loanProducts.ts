@@ -1,6 +1,7 @@
 // Product versions: reading the terms new loans are booked with, and revising them. A revision is a new version
 // (the database refuses to change an old one), written as a command with its audit record and event; loans keep
 // the copy of the terms they were booked with, so nothing booked changes.
+import { isDeepStrictEqual } from 'node:util';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { assertAmountsWithinProduct, assertValidTerms, loanTerms, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type ProductLimits } from '../../domain/servicing/product.js';
 import { assertValidLimits } from '../../domain/servicing/productLimits.js';
@@ -10,6 +11,7 @@ import { ROLES as ACCOUNT_ROLES } from './ledger.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
+import { createUnlessRepeated, fieldsThatDiffer, NameTaken } from '../../commands/namedCreation.js';
 
 export interface ProductVersion {
   productId: string;
@@ -213,7 +215,7 @@ async function writeProduct(
   tx: Tx, command: CommandContext, code: string, name: string,
   setup: { terms: LoanTerms; allocation: AllocationRule; limits: ProductLimits }, accountMapping: Record<string, string>,
 ) {
-  if (await tx.loanProduct.findUnique({ where: { code } })) throw new AppError('CONFLICT', 'a loan product with that code exists', { field: inputPath('code') });
+  if (await tx.loanProduct.findUnique({ where: { code } })) throw new NameTaken();
   const { terms, allocation, limits } = setup;
   const product = await tx.loanProduct.create({
     data: {
@@ -237,12 +239,47 @@ function snapshot(product: { code: string; name: string; currency: string }, set
   };
 }
 
-/** A new product with its first version, as a lender sets itself up; refused whole, naming the field, or written whole. */
+type ProductRow = Awaited<ReturnType<TenantDb['loanProduct']['findUniqueOrThrow']>>;
+
+const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+/**
+ * Where a creation asks for another product than the one under its code, named as createLoanProduct's input names
+ * them: the name, currency, limits, account mapping, and each term and the allocation of the first version (what
+ * the creation made: revisions since do not make a repeat of it a different request).
+ */
+async function differencesFrom(db: TenantDb, product: ProductRow, asked: { name: string; setup: { terms: LoanTerms; allocation: AllocationRule; limits: ProductLimits }; mapping: Record<string, string> }): Promise<string[]> {
+  const first = await productVersion(db, product, 1);
+  if (!first) throw new Error(`product ${product.code} has no version 1`);
+  const had = termsToJson(first.terms);
+  const wants = termsToJson(asked.setup.terms);
+  const terms = [...new Set([...Object.keys(had), ...Object.keys(wants)])]
+    .filter((key) => !isDeepStrictEqual(had[key], wants[key]))
+    .map((key) => (key === 'currency' ? key : `terms.${key}`));
+  const { limits } = asked.setup;
+  return [
+    ...fieldsThatDiffer({ name: product.name !== asked.name, currency: product.currency !== limits.currency }),
+    ...terms,
+    ...fieldsThatDiffer({
+      'terms.allocation': !isDeepStrictEqual(asJson(first.allocation), asJson(asked.setup.allocation)),
+      'limits.minAmount': !limits.minPrincipal.equals(product.minAmount.toString()),
+      'limits.maxAmount': !limits.maxPrincipal.equals(product.maxAmount.toString()),
+      'limits.minTenorMonths': limits.minTenorMonths !== product.minTenor,
+      'limits.maxTenorMonths': limits.maxTenorMonths !== product.maxTenor,
+      accountMapping: !isDeepStrictEqual(asJson(product.accountMapping), asJson(asked.mapping)),
+    }),
+  ];
+}
+
+/**
+ * A new product with its first version, as a lender sets itself up; refused whole, naming the field, or written
+ * whole. Its code makes it safe to send again (src/commands/namedCreation.ts).
+ */
 export async function createProduct(db: TenantDb, command: CommandContext, input: NewProduct) {
   if (!CODE.test(input.code)) throw new InvalidField('code', 'a product code is 1–40 letters, digits, dots, dashes or underscores');
   const name = checkedName(input.name, 'name');
   const setup = productSetup(input.currency, input.terms, input.limits);
-  return runCommand(db, { ...command, action: 'loanProduct.create' }, async (tx) => {
+  return createUnlessRepeated(`loan product ${input.code}`, () => runCommand(db, { ...command, action: 'loanProduct.create' }, async (tx) => {
     const mapping = await checkedMapping(tx, input.accountMapping ?? []);
     const product = await writeProduct(tx, command, input.code, name, setup, mapping);
     return {
@@ -250,6 +287,10 @@ export async function createProduct(db: TenantDb, command: CommandContext, input
       audit: { entityType: 'LoanProduct', entityId: product.id, before: null, after: snapshot(product, setup, mapping) },
       events: [{ type: 'loanProduct.created', aggregateType: 'LoanProduct', aggregateId: product.id, payload: { code: product.code, version: 1 } }],
     };
+  }), {
+    existing: () => db.loanProduct.findUniqueOrThrow({ where: { code: input.code } }),
+    differences: (product) => differencesFrom(db, product, { name, setup, mapping: Object.fromEntries((input.accountMapping ?? []).map((m) => [m.role, m.account])) }),
+    answer: (product) => product,
   });
 }
 
@@ -265,14 +306,20 @@ export async function cloneProduct(db: TenantDb, command: CommandContext, input:
     minAmount: source.minAmount.toString(), maxAmount: source.maxAmount.toString(), minTenorMonths: source.minTenor, maxTenorMonths: source.maxTenor,
   };
   const setup = productSetup(source.currency, input.terms ?? { ...storedTerms, allocation: current.allocation }, limits);
-  return runCommand(db, { ...command, action: 'loanProduct.clone' }, async (tx) => {
-    const mapping = source.accountMapping as Record<string, string>;
+  const mapping = source.accountMapping as Record<string, string>;
+  // What the clone takes from its source rather than from the request is asked through `fromCode`.
+  const asked = (field: string) => (field === 'name' || (input.terms && field.startsWith('terms.')) || (input.limits && field.startsWith('limits.')) ? field : 'fromCode');
+  return createUnlessRepeated(`loan product ${input.code}`, () => runCommand(db, { ...command, action: 'loanProduct.clone' }, async (tx) => {
     const product = await writeProduct(tx, command, input.code, name, setup, mapping);
     return {
       result: product,
       audit: { entityType: 'LoanProduct', entityId: product.id, before: null, after: { ...snapshot(product, setup, mapping), clonedFrom: { code: source.code, version: current.version } } },
       events: [{ type: 'loanProduct.cloned', aggregateType: 'LoanProduct', aggregateId: product.id, payload: { code: product.code, fromCode: source.code, fromVersion: current.version } }],
     };
+  }), {
+    existing: () => db.loanProduct.findUniqueOrThrow({ where: { code: input.code } }),
+    differences: async (product) => (await differencesFrom(db, product, { name, setup, mapping })).map(asked),
+    answer: (product) => product,
   });
 }
 
