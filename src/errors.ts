@@ -134,3 +134,12 @@ export function inputPath(field: string): string {
 export function badInput(field: string, message: string): AppError {
   return new AppError('BAD_USER_INPUT', message, { field });
 }
+
+/**
+ * A write another request got to first: a unique index refused the row (Prisma's P2002; PostgreSQL's 23505 through
+ * plain SQL). Whoever checked first and wrote second meets this, and it is a conflict or a repeat, never internal.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'P2002' || code === '23505';
+}

@@ -4,7 +4,7 @@
 // A repeat with the same details answers the record as it stands and writes nothing (no row, event or audit
 // record, no call to the identity provider, never a secret again); one with different details asks for something
 // else under a name that is taken, and is a CONFLICT naming each field that differs.
-import { AppError, inputPath } from '../errors.js';
+import { AppError, inputPath, isUniqueViolation } from '../errors.js';
 
 /** Thrown inside a creation's transaction when its name is taken, so that nothing of the attempt is kept. */
 export class NameTaken extends Error {
@@ -28,12 +28,13 @@ export function fieldsThatDiffer(checks: Record<string, boolean>): string[] {
   return Object.entries(checks).filter(([, differs]) => differs).map(([field]) => field);
 }
 
-/** `create`'s answer, or, when it found its name taken, what a repeat answers (`record` names it in a refusal: "partner acme"). */
+/** `create`'s answer, or, when it found its name taken (or lost the race for it), what a repeat answers (`record` names it in a refusal: "partner acme"). */
 export async function createUnlessRepeated<T, R>(record: string, create: () => Promise<T>, repeat: Repeat<T, R>): Promise<T> {
   try {
     return await create();
   } catch (error) {
-    if (!(error instanceof NameTaken)) throw error;
+    // A request made at the same moment under the same name took it between this one's look and its write.
+    if (!(error instanceof NameTaken) && !isUniqueViolation(error)) throw error;
   }
   const existing = await repeat.existing();
   const differing = [...new Set(await repeat.differences(existing))];

@@ -301,6 +301,22 @@ describe('a creation under a name the caller chose, sent again without a key', (
   });
 
   for (const [mutation, run] of Object.entries(cases)) it(mutation, run);
+
+  it('sent several times at once: every one answers the same record, one is made, none fails', async () => {
+    // The requests meet at the insert: each found the name free, and all but one find it taken by the time they
+    // write. That is a repeat too, not an internal error.
+    for (const [round, [mutation, input, selection]] of ([
+      ['openLedgerAccount', { code: 'RACE-1191', name: 'Suspense', kind: 'ASSET' }, 'ledgerAccount { code name kind }'],
+      ['registerPartner', { code: 'race-acme', name: 'Race Marketplace', kind: 'ORIGINATION' }, 'partner { id code name kind }'],
+      ['createLoanProduct', { ...product, code: 'RACE-P' }, 'loanProduct { id name }'],
+    ] as const).entries()) {
+      const answers = await Promise.all(Array.from({ length: 6 }, () => send(mutation, input, selection)));
+      for (const answer of answers) expect(answer.errors, `${round} ${JSON.stringify(answer.errors)}`).toBeUndefined();
+      const payloads = answers.map((answer) => answer.data![mutation]);
+      for (const payload of payloads) expect(payload.userErrors).toEqual([]);
+      expect(new Set(payloads.map((payload) => JSON.stringify(payload)))).toHaveProperty('size', 1);
+    }
+  });
 });
 
 describe('a partner registered again', () => {

@@ -5,7 +5,7 @@
 // The database holds the same lines: one active version per product (a unique partial index) and
 // `activated_by <> activation_requested_by`. Decisions keep the version that made them, so retired versions stay.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation } from '../../errors.js';
 import {
   assertValidPolicyInput, assertValidRuleSet, simulatePolicy, type CreditRuleSet, type PastApplication, type PolicyOutcome, type PolicyReason,
 } from '../../domain/origination/creditPolicy.js';
@@ -238,7 +238,7 @@ export async function decideActivation(
     });
   } catch (error) {
     // The unique index on the active version: another activation of the product won the race.
-    if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', 'another version of this product was activated meanwhile; read it again', { field: inputPath('policyId') });
+    if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'another version of this product was activated meanwhile; read it again', { field: inputPath('policyId') });
     throw error;
   }
 }

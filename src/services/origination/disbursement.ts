@@ -8,7 +8,7 @@
 import { versionInForce } from '../coLending/arrangements.js';
 import { shareOfLoan } from '../coLending/participations.js';
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
@@ -66,7 +66,7 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
         },
       });
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', 'a disbursement request for this application is already pending', { field: inputPath('applicationId') });
+      if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'a disbursement request for this application is already pending', { field: inputPath('applicationId') });
       throw error;
     }
     return {

@@ -4,7 +4,7 @@
 // version and activates this one. Offers read the active version when they are made and record which one, so an
 // earlier offer keeps its figures whatever is activated later.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { assertValidPricing, productRateBand, ratesByGradeOf, type PricingDraft } from '../../domain/origination/pricing.js';
 import type { PricingTable } from '../../domain/origination/offer.js';
@@ -160,7 +160,7 @@ export async function decidePricingActivation(
       };
     });
   } catch (error) {
-    if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', 'another pricing version of this product was activated meanwhile; read it again', { field: inputPath('pricingId') });
+    if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'another pricing version of this product was activated meanwhile; read it again', { field: inputPath('pricingId') });
     throw error;
   }
 }

@@ -21,7 +21,7 @@
 //   decline records an underwriter's DECLINE with the policy's reasons (for the adverse-action notice).
 // - Rejecting a recommendation only closes it: the application stays referred and a new recommendation may follow.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import { mayApprove, SANDBOX_AUTHORITY_ROLES, type AuthorityRoles } from '../../domain/origination/approvalAuthority.js';
 import { activeAuthority } from './approvalAuthorityMatrices.js';
@@ -133,7 +133,7 @@ export async function recommend(db: TenantDb, command: CommandContext, _business
         },
       });
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw new AppError('CONFLICT', PENDING_CONFLICT, { field: inputPath('applicationId'), reason: 'APPROVAL_PENDING' });
+      if (isUniqueViolation(error)) throw new AppError('CONFLICT', PENDING_CONFLICT, { field: inputPath('applicationId'), reason: 'APPROVAL_PENDING' });
       throw error;
     }
     const shown = {
