@@ -419,7 +419,10 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const budget = size && principal ? await rateLimits.spendQueryCost(principal, size.cost) : null;
           if (size) costs.set(contextValue, withBudget(queryCost(size, limits), budget));
           sinks.set(contextValue, { socket: ctx.extra.socket, id });
-          if (slot) slots.set(contextValue, slot);
+          if (slot) {
+            slots.set(contextValue, slot);
+            contextValue.signal = slot.signal;
+          }
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
           slot?.release();

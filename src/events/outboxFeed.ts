@@ -167,6 +167,14 @@ class Subscriber {
     return true;
   }
 
+  /** Its consumer is gone: it takes nothing more, and a wait for its next event ends now. */
+  end(): void {
+    this.ended = true;
+    this.behind = false;
+    this.queue.length = 0;
+    this.wake?.();
+  }
+
   fail(error: Error): void {
     this.failure = error;
     this.ended = true;
@@ -269,17 +277,27 @@ export class OutboxFeed {
     return poolSql(await this.databases.poolForSchema(schema), schema);
   }
 
-  /** Events of one tenant schema after `after` (exclusive), then live ones, until the consumer stops. */
-  async *subscribe(schema: string, after: number, filter: FeedFilter): AsyncGenerator<FeedEvent> {
+  /**
+   * Events of one tenant schema after `after` (exclusive), then live ones, until the consumer stops or `until` is
+   * aborted. Aborting ends it at once: returning a generator that waits for its next event would take effect only
+   * once an event passed its filter, and until then its subscriber stays in every hand-over of the tenant's events.
+   */
+  async *subscribe(schema: string, after: number, filter: FeedFilter, until?: AbortSignal): AsyncGenerator<FeedEvent> {
     if (this.stopped) throw new FeedStoppedError();
     const tail = await this.tailFor(schema);
+    if (until?.aborted) return;
     const subscriber = new Subscriber(after, filter, this.options.maxQueue);
+    const end = () => {
+      tail.subscribers.delete(subscriber);
+      subscriber.end();
+    };
+    until?.addEventListener('abort', end, { once: true });
     try {
       for (;;) {
         // Catch up, each event as the consumer takes it: from the table a page at a time while the ring does not
         // reach back to the cursor, then from the ring, until it has everything this process has read; then join
         // live delivery in the same turn, so there is no gap and no duplicate.
-        while (subscriber.cursor < tail.highWater) {
+        while (!subscriber.ended && subscriber.cursor < tail.highWater) {
           const covered = (tail.ring[0]?.seq ?? Infinity) <= subscriber.cursor + 1;
           const events = covered ? tail.ring.filter((event) => event.seq > subscriber.cursor) : await this.read(schema, subscriber.cursor, CATCH_UP_PAGE);
           if (events.length === 0) break;
@@ -290,6 +308,7 @@ export class OutboxFeed {
           }
         }
         if (this.stopped) throw new FeedStoppedError();
+        if (subscriber.ended) return;
         subscriber.rejoin();
         for (const event of tail.ring) subscriber.offer(event);
         tail.subscribers.add(subscriber);
@@ -298,8 +317,17 @@ export class OutboxFeed {
         tail.subscribers.delete(subscriber);
       }
     } finally {
+      until?.removeEventListener('abort', end);
       tail.subscribers.delete(subscriber);
     }
+  }
+
+  /**
+   * How many subscribers follow a tenant's live events in this process: each is offered every event of that tenant
+   * (those still catching up from the table are not counted).
+   */
+  liveSubscribers(schema: string): number {
+    return this.tails.get(schema)?.subscribers.size ?? 0;
   }
 
   /** The newest committed event's cursor: where a subscriber that wants only new events starts. */

@@ -43,6 +43,11 @@ export interface GraphContext {
   client: { ip: string | null; userAgent: string | null } | null;
   /** Set only on a shared subscription's context: the cursor its live stream starts after (subscriptionFanout.ts). */
   readonly subscriptionStart?: number;
+  /**
+   * Aborted when a subscription over the WebSocket is over (completed by its client, ended by the server, its socket
+   * closed): its stream's place in the outbox feed is freed then. Set by the gateway; a shared stream has its own.
+   */
+  signal?: AbortSignal;
   /** The node ceiling counted while an operation's answer is built; set by the gateway for HTTP operations. */
   answerCeiling?: AnswerCeiling;
 }

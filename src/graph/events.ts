@@ -113,7 +113,7 @@ builder.subscriptionField('events', (t) =>
       // A shared stream (subscriptionFanout.ts) starts where its first subscriber's "now" was.
       const after = given ?? context.subscriptionStart ?? await feed.currentCursor(schema);
       try {
-        for await (const event of feed.subscribe(schema, after, filter)) {
+        for await (const event of feed.subscribe(schema, after, filter, context.signal)) {
           await stillServedHere(context, event.seq - 1);
           yield event;
         }

@@ -238,6 +238,8 @@ interface Group {
   ready: Promise<ExecutionResult | undefined>;
   /** The first member's arguments, as graphql-ws gave them: what the payload of every member's frame is built with. */
   args: ExecutionArgs;
+  /** Aborted when the group closes: its source's place in the outbox feed is freed then (events.ts passes it on). */
+  ending: AbortController;
 }
 
 export interface GroupStats { key: string; members: number; executions: number }
@@ -306,14 +308,15 @@ export class SubscriptionFanout {
       settle = resolve;
       broke = reject;
     });
-    const group: Group = { key, members: new Set(), executions: 0, source: undefined, closed: false, ready, args };
+    const group: Group = { key, members: new Set(), executions: 0, source: undefined, closed: false, ready, args, ending: new AbortController() };
     group.ready.catch(() => undefined);
     this.groups.set(key, group);
     const member = this.join(group, args);
     try {
       const start = await feed.currentCursor(schemaName);
-      // The group's stream starts where its first member does (events.ts reads subscriptionStart).
-      const shared = Object.create(context, { subscriptionStart: { value: start } }) as GraphContext;
+      // The group's stream starts where its first member does (events.ts reads subscriptionStart), and lives as long
+      // as the group, not as its first member.
+      const shared = Object.create(context, { subscriptionStart: { value: start }, signal: { value: group.ending.signal } }) as GraphContext;
       const sharedArgs: ExecutionArgs = { ...args, contextValue: shared };
       const source = await createSourceEventStream(sharedArgs);
       if (!isAsyncIterator(source)) {
@@ -370,6 +373,8 @@ export class SubscriptionFanout {
     group.closed = true;
     if (this.groups.get(group.key) === group) this.groups.delete(group.key);
     for (const member of group.members) member.finish();
+    // The source's own `return` waits for an event that passes its filter, which may never come.
+    group.ending.abort();
     void group.source?.return?.().catch(() => undefined);
   }
 

@@ -1,10 +1,11 @@
 // How many live subscriptions one WebSocket connection, and one principal over all its connections, may hold on
 // this gateway process. Each holds memory and a place in every fan-out of its tenant's events for as long as it
-// lives, and the request budget refills every minute, so without a bound one caller could open subscriptions
-// until the process ran out (one socket held 5,965). A subscription takes a slot of both counts when it is
-// subscribed and gives it back once, whichever way it ends: completed by the client, ended by the server, failed,
-// refused after the slot was taken, or its socket closed. Counted in this process's memory, as the request
-// budgets are: behind N replicas a principal may hold N times its bound.
+// lives, and the request budget refills every minute: unbounded, one caller's subscriptions would grow the process's
+// memory until it ran out, and with them the time each event of its tenant takes to reach every subscriber. A
+// subscription takes a slot of both counts when it is subscribed and gives it back once, whichever way it ends:
+// completed by the client, ended by the server, failed, refused after the slot was taken, or its socket closed;
+// what it held is freed then too (the slot's signal). Counted in this process's memory, as the request budgets are:
+// behind N replicas a principal may hold N times its bound.
 import { AppError } from '../errors.js';
 import { principalKey } from '../rateLimits.js';
 import type { Principal } from '../authz/principal.js';
@@ -20,18 +21,25 @@ export interface SubscriptionCaps {
 export interface SubscriptionSlot {
   /** Gives the place back; only the first call counts. */
   release(): void;
+  /**
+   * Aborted when the place is given back: the subscription is over, and what it holds beneath its stream (its
+   * place in the outbox feed) is freed then, not when a generator waiting for an event that may never come wakes.
+   */
+  readonly signal: AbortSignal;
 }
 
-const NOTHING_HELD: SubscriptionSlot = { release() {} };
+// A subscription on a closed connection is over before it starts.
+const NOTHING_HELD: SubscriptionSlot = { release() {}, signal: AbortSignal.abort() };
 
 class Slot implements SubscriptionSlot {
-  private released = false;
+  private readonly ending = new AbortController();
+  readonly signal = this.ending.signal;
 
   constructor(private readonly giveBack: (slot: Slot) => void) {}
 
   release(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.ending.signal.aborted) return;
+    this.ending.abort();
     this.giveBack(this);
   }
 }
@@ -102,8 +110,9 @@ export class SubscriptionSlots {
 
 /**
  * A subscription's stream that gives its slot back when it ends, fails, or is returned. Returning gives it back at
- * once, before the stream underneath has finished: a generator waiting for its next event returns only when one
- * comes, and the client that completed the subscription may subscribe again at once.
+ * once, before the stream underneath has finished, so the client that completed the subscription may subscribe
+ * again at once; the slot's signal, aborted with it, ends that stream's wait for its next event (an async
+ * generator's own `return` would wait until an event came).
  */
 export class HeldStream<T> implements AsyncIterableIterator<T> {
   constructor(private readonly stream: AsyncIterator<T>, private readonly slot: SubscriptionSlot) {}

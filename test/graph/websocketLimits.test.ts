@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/authz/principal.js';
+import { globalIdOf } from '../../src/domain/globalId.js';
 import { HeldStream, SubscriptionSlots } from '../../src/graph/subscriptionSlots.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
@@ -82,6 +83,23 @@ describe('SubscriptionSlots', () => {
     connection.take().release();
     expect(slots.heldBy(ann)).toBe(0);
     expect(() => [1, 2, 3].map(() => slots.forConnection(ann).take())).not.toThrow();
+  });
+
+  it('aborts a slot\'s signal when it is given back, by its stream or its connection\'s close; one on a closed connection is over already', async () => {
+    const slots = new SubscriptionSlots({ perConnection: 3, perPrincipal: 3 });
+    const connection = slots.forConnection(principal('ann'));
+    const [returned, failed, open] = [connection.take(), connection.take(), connection.take()];
+    async function* never(): AsyncGenerator<number> {
+      yield await new Promise<number>(() => {});
+    }
+    const stream = new HeldStream(never(), returned);
+    void stream.next();
+    void stream.return();
+    void new HeldStream(never(), failed).throw(new Error('ended by the server')).catch(() => undefined);
+    expect([returned.signal.aborted, failed.signal.aborted, open.signal.aborted]).toEqual([true, true, false]);
+    connection.close();
+    expect(open.signal.aborted).toBe(true);
+    expect(connection.take().signal.aborted).toBe(true);
   });
 
   it('a held stream gives its slot back when it ends, fails or is returned, returned at once while it waits for a value', async () => {
@@ -234,5 +252,51 @@ describe('live subscriptions over the WebSocket', () => {
       expect(firstErrors(refused)![0]!.extensions).toMatchObject({ code: 'TENANT_SUSPENDED' });
     }
     await opened.stop();
+  });
+});
+
+const QUIET = 'subscription($after: String, $aggregateId: String) { events(after: $after, aggregateId: $aggregateId) { cursor type } }';
+
+describe('what a subscription holds once it ends', () => {
+  it('frees its place in the outbox feed at once, alone or shared, when completed or its socket closes while it waits for an event that never comes; others still receive theirs', async () => {
+    const lender = await createTenant(server.runtime, uniqueSlug('wslimits-freed'));
+    const { feed } = server.runtime;
+    const following = () => feed.liveSubscribers(lender.schemaName);
+    const token = await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'completes-often' });
+    const socket = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, '{ viewer { subject } }');
+    await until(() => socket.completed);
+    // A loan nothing happens to: no event passes the filter, so a stream waiting on it is never woken by one.
+    const aggregateId = globalIdOf('Loan', randomUUID());
+    const newest = String(await feed.currentCursor(lender.schemaName));
+    // With a cursor a subscription runs alone; without one it shares a stream (here a group of one).
+    const [alone, shared] = [{ aggregateId, after: newest }, { aggregateId }];
+    for (const variables of [alone, shared, alone, shared, alone, shared]) {
+      const quiet = operate(socket.client, QUIET, variables);
+      await until(() => following() === 1);
+      quiet.complete();
+      await until(() => following() === 0);
+    }
+    // A socket closing ends every subscription it held, however each was waiting.
+    const closing = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, QUIET, alone);
+    operate(closing.client, QUIET, alone);
+    operate(closing.client, QUIET, shared);
+    await until(() => following() === 3);
+    await closing.stop();
+    await until(() => following() === 0);
+    // Subscribers that receive events still do, alone and shared; a shared stream lives on when the member that
+    // opened it completes, and ends with its last.
+    const opener = operate(socket.client, EVENTS);
+    await until(() => following() === 1);
+    const receiving = [operate(socket.client, EVENTS, { after: newest }), operate(socket.client, EVENTS)];
+    await until(() => following() === 2 && live() === 2);
+    opener.complete();
+    await until(() => live() === 1);
+    await registerPartner(token);
+    await until(() => receiving.every((operation) => operation.results.length === 1));
+    expect(receiving.map((operation) => operation.results[0]!['data'].events.type)).toEqual(['partner.registered', 'partner.registered']);
+    expect(opener.results).toEqual([]);
+    for (const operation of receiving) operation.complete();
+    await until(() => following() === 0);
+    await socket.stop();
   });
 });
