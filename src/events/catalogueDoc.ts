@@ -122,7 +122,8 @@ without this, the document ran once per subscriber and event, and delivery time 
   never ends for falling behind: past the feed's bound (1,000 events queued, as when one commit brings more) it
   drops what it had queued and reads the table again from the last event it took, a page at a time, then joins
   live delivery again, missing nothing; a subscription resuming from an old cursor (\`after:\`) reads the table the
-  same way. It stops when its last member leaves.
+  same way. It stops when its last member leaves, at once, even while it waits for an event its filter may never
+  let through; a subscription running alone leaves the feed as promptly when it is completed or its socket closes.
 - **How fast.** One gateway process's fan-out is bounded by the kernel's cost of one send per socket; the
   measured figures and where the time goes are in performance.md ("Subscription fan-out") and benchmarks.md.
 
