@@ -389,7 +389,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventSpec>> = {
   'application.documentUploaded': {
     aggregate: 'Application', meaning: 'A document was uploaded to an application.', schemaVersion: 2, audience: 'originationPartner',
     fields: {
-      documentId: id('ApplicationDocument')('The document.'), applicationId, reference, partyId: id('Party')('Whose document it is (staff may read the party); null until it is linked to one.', { nullable: true }),
+      documentId: id('ApplicationDocument')('The document.'), applicationId, reference, partyId: id('Party')('Whose document it is (staff may read the party); null when the upload named no party: the main applicant\'s then.', { nullable: true }),
       kind: text('Its kind.'), fileName: text('Its file name.'), contentType: text('Its media type.'), sizeBytes: int('Its size.'), sha256: text('SHA-256 of its content.'),
       duplicateOfAnotherParty: bool('Whether another party (among the applications this receiver may see) holds the same content.'),
     },

@@ -131,6 +131,25 @@ describe('the quickstart, run as written', () => {
     expect(changed.data!['createApplication'].application).toBeNull();
   });
 
+  it('the document upload, as written, sends only what a partner holds and names no party (the main applicant\'s)', async () => {
+    const command = blocks.find((b) => b.lang === 'sh' && b.text.includes('/documents'))!.text;
+    const parts = [...command.matchAll(/-F '?(\w+)=([^'\s]*)/g)].map((m) => [m[1]!, m[2]!] as const);
+    // A partner reads no party ids (Application.parties is staff only): an example naming one could not be followed.
+    expect(parts.map(([name]) => name)).toEqual(['kind', 'file']);
+    const key = /idempotency-key: ([^']+)'/.exec(command)![1]!;
+    const form = new FormData();
+    form.append('kind', parts[0]![1]);
+    form.append('file', new Blob([Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n')], { type: 'application/pdf' }), 'passport.pdf');
+    const response = await fetch(`${server.gateway.url}/applications/${encodeURIComponent(applicationId)}/documents`, {
+      method: 'POST', body: form, headers: { authorization: `Bearer ${partnerToken}`, 'idempotency-key': key },
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    const staff = await devToken(server.runtime, 'loan-officer', tenant.slug);
+    const stored = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { documents { kind party { id } } } } }', { token: staff, variables: { id: applicationId } });
+    expect(stored.errors).toBeUndefined();
+    expect(stored.data!['node'].documents).toEqual([{ kind: 'proof_of_identity', party: null }]);
+  });
+
   it('step 4: the subscription replays from after: "0", then delivers a new application live', async () => {
     follower = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${partnerToken}` }, operation('FollowApplications').text, { after: '0' });
     const seen = () => follower!.results.map((r) => r['data']?.['events']).filter(Boolean) as { cursor: string; aggregateId: string; type: string; payload: unknown }[];
