@@ -2,7 +2,8 @@
 // refuses to build a schema in which any root field or object type lacks an authorization rule, so a new
 // field is denied (the server does not start) until a rule names who may use it.
 import SchemaBuilder from '@pothos/core';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
+import type { GraphQLResolveInfo } from 'graphql';
 import RelayPlugin from '@pothos/plugin-relay';
 import './syncGlobalIds.js';
 import { allows, type Capability } from '../authz/capabilities.js';
@@ -10,6 +11,25 @@ import { AppError } from '../errors.js';
 import type { Decimal, Money } from '../domain/money.js';
 import type { GraphContext } from './context.js';
 import { globalIdOf } from '../domain/globalId.js';
+
+/** The capabilities a refused rule asked for, as the schema names them; none for a rule written as a function. */
+function neededCapabilities(failure: AuthFailure): string[] {
+  if (failure.kind === AuthScopeFailureType.AnyAuthScopes || failure.kind === AuthScopeFailureType.AllAuthScopes) return failure.failures.flatMap(neededCapabilities);
+  if (failure.kind !== AuthScopeFailureType.AuthScope) return [];
+  if (failure.scope === 'can') return [String(failure.parameter)];
+  if (failure.scope === 'canAny') return (failure.parameter as readonly string[]).map(String);
+  return [];
+}
+
+/**
+ * A field refused to a known caller names itself and what it needs: the refusal of one field in a mutation's
+ * answer (a partner selecting `Application.parties`) must not read as the command's own refusal.
+ */
+function fieldRefused(info: GraphQLResolveInfo, failure: AuthFailure): AppError {
+  const needed = [...new Set(neededCapabilities(failure))];
+  const needs = needed.length === 0 ? '' : ` (it needs ${needed.length === 1 ? needed[0] : `one of ${needed.join(', ')}`})`;
+  return new AppError('FORBIDDEN', `${info.parentType.name}.${info.fieldName} is not for this principal${needs}`);
+}
 
 export interface AuthScopes {
   /** Any verified principal. */
@@ -43,10 +63,8 @@ export const builder = new SchemaBuilder<{
       can: (capability) => context.principal !== null && allows(capability, context.principal.roles, context.tenant !== null),
       canAny: (capabilities) => context.principal !== null && capabilities.some((capability) => allows(capability, context.principal!.roles, context.tenant !== null)),
     }),
-    unauthorizedError: (_parent, context) =>
-      context.principal
-        ? new AppError('FORBIDDEN', 'not allowed for this principal')
-        : new AppError('UNAUTHENTICATED', 'a valid token is required'),
+    unauthorizedError: (_parent, context, info, result) =>
+      context.principal ? fieldRefused(info, result.failure) : new AppError('UNAUTHENTICATED', 'a valid token is required'),
   },
   relay: {
     clientMutationId: 'omit',

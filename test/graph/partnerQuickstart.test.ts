@@ -150,6 +150,33 @@ describe('the quickstart, run as written', () => {
     expect(stored.data!['node'].documents).toEqual([{ kind: 'proof_of_identity', party: null }]);
   });
 
+  it('a command that ran while one field of its answer was withheld: the error names that field, below the mutation, and what it needs', async () => {
+    const { text, variables } = operation('SubmitApplication');
+    const input = { ...variables['input'], idempotencyKey: 'acme-app-2026-000125', externalReference: 'ACME-000125', declaredMonthlyIncome: '7000', monthlyDebtPayments: '200', applicant: { ...variables['input'].applicant, legalName: 'Grace Example', dateOfBirth: '1990-06-01', phone: '+14155550111', email: 'grace+bureau-prime@example.com', identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: '123-45-6790' }] } };
+    const submitted = await gql(server.gateway, text, { token: partnerToken, variables: { input } });
+    expect(submitted.data!['createApplication'].application.status, JSON.stringify(submitted)).toBe('APPROVED');
+    const id = submitted.data!['createApplication'].application.id as string;
+    const accepted = await gql(server.gateway, 'mutation($input: AcceptApplicationOfferInput!) { acceptApplicationOffer(input: $input) { application { status } userErrors { code } } }',
+      { token: partnerToken, variables: { input: { applicationId: id, consentText: 'I have read the loan agreement and the APR, and I agree to borrow on these terms.' } } });
+    expect(accepted.data!['acceptApplicationOffer']).toEqual({ application: { status: 'OFFER_ACCEPTED' }, userErrors: [] });
+
+    const SIGN = 'mutation($input: SignApplicationAgreementInput!) { signApplicationAgreement(input: $input) { application { status parties { role party { id } } } userErrors { code reason field message } } }';
+    const signed = await gql(server.gateway, SIGN, { token: partnerToken, variables: { input: { applicationId: id } } });
+    // The answer's application is null and userErrors empty, as a refusal's would not be: the error's path goes
+    // below the mutation's own field, to the one field a partner may not read.
+    expect(signed.data!['signApplicationAgreement']).toEqual({ application: null, userErrors: [] });
+    expect(signed.errors).toEqual([expect.objectContaining({
+      message: 'Application.parties is not for this principal (it needs parties.read)',
+      path: ['signApplicationAgreement', 'application', 'parties'],
+      extensions: expect.objectContaining({ code: 'FORBIDDEN' }),
+    })]);
+    // The command ran: the agreement is signed, and sending it again is refused as a move already made.
+    const read = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status } } }', { token: partnerToken, variables: { id } });
+    expect(read.data!['node']).toEqual({ status: 'AGREEMENT_SIGNED' });
+    const again = await gql(server.gateway, SIGN.replace(' parties { role party { id } }', ''), { token: partnerToken, variables: { input: { applicationId: id } } });
+    expect(userErrors(again, 'signApplicationAgreement')).toMatchObject([{ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' }]);
+  });
+
   it('step 4: the subscription replays from after: "0", then delivers a new application live', async () => {
     follower = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${partnerToken}` }, operation('FollowApplications').text, { after: '0' });
     const seen = () => follower!.results.map((r) => r['data']?.['events']).filter(Boolean) as { cursor: string; aggregateId: string; type: string; payload: unknown }[];
