@@ -7,14 +7,67 @@
 // a client sends the same token on every request, and checking its signature again each time was a share of
 // every request's CPU (docs/performance.md). Only successes are kept; a token that fails is checked each time.
 import { LRUCache } from 'lru-cache';
-import { createRemoteJWKSet, jwtVerify, errors as joseErrors } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
 import { principalFromClaims, type Principal } from './principal.js';
 
+/**
+ * Which check a refused token failed, and what its caller is told: enough to mend the request (a token made for
+ * another server's address, one that expired), nothing of this server's keys or settings.
+ */
+const REFUSALS = {
+  malformed: 'the token is not a well-formed JWT',
+  issuer: 'the token\'s issuer is not one this server trusts',
+  audience: 'the token is for another audience than this API',
+  expired: 'the token has expired',
+  notYetValid: 'the token is not valid yet',
+  claims: 'the token lacks a claim this server requires (sub, exp, iat)',
+  algorithm: 'the token is signed with an algorithm this server does not accept',
+  key: 'the token is signed with a key its issuer does not publish',
+  signature: 'the token\'s signature does not verify',
+  keysUnavailable: 'the token could not be checked: its issuer\'s keys could not be read',
+  other: 'the token is not valid',
+} as const;
+
+export type TokenCheck = keyof typeof REFUSALS;
+
 export class InvalidTokenError extends Error {
-  constructor(reason: string) {
-    super(reason);
+  /** What the caller is told. */
+  readonly told: string;
+
+  /** `message` is jose's own account, for the operator's log; `issuer` is the token's `iss` as sent, unverified. */
+  constructor(readonly check: TokenCheck, detail: string, readonly issuer: string | null = null) {
+    super(detail);
     this.name = 'InvalidTokenError';
+    this.told = REFUSALS[check];
   }
+}
+
+/** The token's `iss` as sent, before anything about it is verified; null when it has none or is no JWT. */
+function claimedIssuer(token: string): string | null {
+  try {
+    const { iss } = decodeJwt(token);
+    return typeof iss === 'string' ? iss.slice(0, 200) : null;
+  } catch {
+    return null;
+  }
+}
+
+const CHECK_OF_CLAIM: Record<string, TokenCheck> = { iss: 'issuer', aud: 'audience', nbf: 'notYetValid', exp: 'expired' };
+
+/** The check a jose error stands for; a token from another issuer is that, whichever check jose met first. */
+function failedCheck(error: joseErrors.JOSEError, issuer: string | null, trusted: string): TokenCheck {
+  if (error instanceof joseErrors.JWTInvalid || error instanceof joseErrors.JWSInvalid) return 'malformed';
+  if (issuer !== null && issuer !== trusted) return 'issuer';
+  if (error instanceof joseErrors.JWTExpired) return 'expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return 'claims';
+    return CHECK_OF_CLAIM[error.claim] ?? 'other';
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm';
+  if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) return 'key';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature';
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return 'keysUnavailable';
+  return 'other';
 }
 
 export interface TokenVerifier {
@@ -52,11 +105,12 @@ export function createTokenVerifier(
         }
         return principal;
       } catch (error) {
-        // The claim that failed (an issuer from another address, an audience for another API) is what an operator
-        // needs to see why a token was refused; the caller is told only that it is not valid.
-        if (error instanceof joseErrors.JWTClaimValidationFailed) throw new InvalidTokenError(`${error.code}: ${error.claim} ${error.reason}`);
-        if (error instanceof joseErrors.JOSEError) throw new InvalidTokenError(error.code);
-        throw error;
+        if (!(error instanceof joseErrors.JOSEError)) throw error;
+        // The claim that failed (an issuer from another address, an audience for another API) and the issuer the
+        // token names are what an operator needs to see why it was refused.
+        const issuer = claimedIssuer(token);
+        const detail = error instanceof joseErrors.JWTClaimValidationFailed ? `${error.code}: ${error.claim} ${error.reason}` : error.code;
+        throw new InvalidTokenError(failedCheck(error, issuer, options.issuer), detail, issuer);
       }
     },
   };

@@ -8,6 +8,7 @@ import type { Principal } from '../authz/principal.js';
 import { resolveTenant } from '../authz/tenantAccess.js';
 import { assertOriginAllowed } from '../crossOrigin.js';
 import { InvalidTokenError } from '../authz/tokens.js';
+import { logTokenRefusal } from '../authz/tokenRefusals.js';
 import { AppError } from '../errors.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
@@ -71,8 +72,8 @@ export async function authenticate(runtime: Runtime, authorization: string | und
     return await runtime.verifier.verify(match[1]!);
   } catch (error) {
     if (error instanceof InvalidTokenError) {
-      runtime.log.debug({ reason: error.message }, 'token refused');
-      throw new AppError('UNAUTHENTICATED', 'the token is not valid');
+      logTokenRefusal(runtime.log, error);
+      throw new AppError('UNAUTHENTICATED', error.told);
     }
     throw error;
   }
