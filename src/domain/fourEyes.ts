@@ -5,7 +5,7 @@ import { InvalidField } from '../errors.js';
 /** The person who made a request approved it: refused whatever their roles. */
 export class MakerIsChecker extends Error {
   constructor(readonly person: string) {
-    super('the maker of a request cannot also be its checker: a different person must approve it');
+    super('the maker of a request cannot also be its checker');
     this.name = 'MakerIsChecker';
   }
 }

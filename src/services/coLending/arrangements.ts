@@ -179,7 +179,7 @@ export async function decideArrangement(db: TenantDb, command: CommandContext, i
     if (row.status !== 'pending') throw new AppError('CONFLICT', `this version is already ${row.status}`, { field: inputPath('version') });
     const key = { arrangementId_version: { arrangementId: input.arrangementId, version: input.version } };
     const version = await tx.coLendingArrangementVersion.findUniqueOrThrow({ where: key, include: { arrangement: true } });
-    refuseMakerAsChecker(version.proposedBy, command.actor.subject, 'whoever proposed an arrangement\'s terms cannot approve them', inputPath('version'));
+    refuseMakerAsChecker(version.proposedBy, command.actor.subject, 'arrangement', inputPath('version'));
     if (input.approve) {
       // The rules may have changed since it was proposed: it is held to the rules in force when it takes effect.
       try {

@@ -143,7 +143,7 @@ export async function decideMatrixActivation(
       };
     }
     const checker = command.actor.subject;
-    refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'whoever drafted an approval authority matrix or asked for its activation cannot approve it', inputPath('matrixId'));
+    refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'authorityMatrix', inputPath('matrixId'));
     const retiring = await tx.approvalAuthorityMatrix.findFirst({ where: { status: 'active' } });
     const retired = retiring ? await tx.approvalAuthorityMatrix.update({ where: { id: retiring.id }, data: { status: 'retired' } }) : null;
     const after = await tx.approvalAuthorityMatrix.update({ where: { id: matrixId }, data: { status: 'active', activatedBy: checker, activatedAt: command.now } });

@@ -181,7 +181,7 @@ export async function decideCheckProviderSettingsActivation(
       };
     }
     const checker = command.actor.subject;
-    refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'whoever drafted check provider settings or asked for their activation cannot approve them', inputPath('settingsId'));
+    refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'checkProviders', inputPath('settingsId'));
     const retiring = await tx.checkProviderSettings.findFirst({ where: { status: 'active' } });
     const retired = retiring ? await tx.checkProviderSettings.update({ where: { id: retiring.id }, data: { status: 'retired' } }) : null;
     const after = await tx.checkProviderSettings.update({ where: { id: settingsId }, data: { status: 'active', activatedBy: checker, activatedAt: command.now } });

@@ -211,7 +211,7 @@ export async function decideActivation(
         };
       }
       const checker = command.actor.subject;
-      refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'whoever drafted a credit policy or asked for its activation cannot approve it', inputPath('policyId'));
+      refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'creditPolicy', inputPath('policyId'));
       // Offers are priced by grade: a grade the product's active pricing has no rate for would leave every
       // application graded so without an offer, refused for a field no submitter can fix. Price it first, as a
       // pricing draft is held to the active policy's grades.

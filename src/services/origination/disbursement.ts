@@ -85,7 +85,7 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
   return runCommand(db, { ...command, action: approve ? 'application.disburse' : 'application.rejectDisbursement', ...(idempotency ? { idempotency } : {}) }, async (tx) => {
     await lockPendingRequest(tx, command.tenant, 'disbursement', requestId);
     const request = await tx.disbursementRequest.findUniqueOrThrow({ where: { id: requestId } });
-    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'whoever requested a disbursement cannot approve it');
+    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'disbursement');
     const application = await tx.application.findUniqueOrThrow({ where: { id: request.applicationId } });
     if (!approve) {
       const moved = await transition(tx, application, 'reject_disbursement', command.actor.subject, command.now, reason);

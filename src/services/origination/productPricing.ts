@@ -143,7 +143,7 @@ export async function decidePricingActivation(
         };
       }
       const checker = command.actor.subject;
-      refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'whoever drafted a product\'s pricing or asked for its activation cannot approve it', inputPath('pricingId'));
+      refuseMakerAsChecker([before.createdBy, before.activationRequestedBy], checker, 'pricing', inputPath('pricingId'));
       const retiring = await activePricing(tx, before.productId);
       const retired = retiring ? await tx.productPricing.update({ where: { id: retiring.id }, data: { status: 'retired' } }) : null;
       const after = await tx.productPricing.update({ where: { id: pricingId }, data: { status: 'active', activatedBy: checker, activatedAt: command.now } });

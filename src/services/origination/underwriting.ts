@@ -167,7 +167,7 @@ export async function decide(
   return runCommand(db, { ...command, action: approve ? 'application.approveRecommendation' : 'application.rejectRecommendation' }, async (tx) => {
     await lockPendingRequest(tx, command.tenant, 'approval', requestId);
     const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id: requestId } });
-    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'whoever recommended it cannot decide it');
+    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'recommendation');
     const application = await tx.application.findUniqueOrThrow({ where: { id: request.applicationId } });
     const before = { status: 'pending' };
     const decided = { decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: why };

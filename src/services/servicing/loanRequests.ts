@@ -56,7 +56,7 @@ export async function decideLoanRequest<R extends RequestRow, D>(
   return runCommand(db, { ...command, action }, async (tx) => {
     await lockPendingRequest(tx, command.tenant, spec.kind, requestId);
     const request = await spec.find(tx, requestId);
-    refuseMakerAsChecker(request.requestedBy, command.actor.subject, `whoever asked for ${spec.words} cannot decide it`);
+    refuseMakerAsChecker(request.requestedBy, command.actor.subject, spec.kind);
     let transactionId: string | null = null;
     let events: EventDraft[] = [];
     if (approve) {

@@ -446,7 +446,7 @@ export async function decideWaiver(db: TenantDb, command: LoanCommand, businessD
   return runCommand(db, { ...command, action: approve ? 'loan.approveWaiver' : 'loan.rejectWaiver' }, async (tx) => {
     await lockPendingRequest(tx, command.tenant, 'waiver', requestId);
     const request = await tx.loanWaiverRequest.findUniqueOrThrow({ where: { id: requestId } });
-    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'whoever asked for a waiver cannot decide it');
+    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'waiver');
     let transactionId: string | null = null;
     let events: EventDraft[] = [];
     if (approve) {
