@@ -43,6 +43,7 @@ import { graphqlObservers } from './observability/graphqlObservers.js';
 import { inRequestSpan, requestObserver } from './observability/httpRequests.js';
 import { startMetricsListener } from './observability/metricsListener.js';
 import { observeWebSockets } from './observability/webSockets.js';
+import { listenRefused, PortTaken } from './startUpProblem.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const TENANT_HEADER = 'x-lendgraph-tenant';
@@ -269,8 +270,10 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   const { config, log } = runtime;
   // A pool and a LISTEN session on every database tenants are placed on.
   const websocketLimit = websocketCap(config.MAX_WEBSOCKET_CONNECTIONS, (config.PG_POOL_MAX + 1) * runtime.databases.list().length);
+  // Upgrades are handed over by hand rather than by giving ws the HTTP server: ws would also pass on the server's
+  // errors, and graphql-ws prints those with their stack, so a taken PORT was a stack trace before its message.
   const wsServer = new WebSocketServer({
-    server: httpServer,
+    noServer: true,
     path: GRAPHQL_PATH,
     // Frames go out as written (ws's default, said here because the fan-out relies on it): with compression every
     // subscriber's copy of an event would be deflated on its own.
@@ -284,6 +287,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
       accept(false, 503, 'at capacity; retry on another replica', { 'Retry-After': '5' });
     },
   });
+  httpServer.on('upgrade', (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)));
   const countSubscriptions = observeWebSockets(wsServer);
   // Documents that parsed and passed validation, by their text (validation depends on neither caller nor
   // variables): a lender's dashboards subscribe with the same few, and each parsed copy (its tokens and locations)
@@ -646,8 +650,6 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   const observeRequest = requestObserver({ metrics: config.METRICS_PORT !== 0, graphqlPath: GRAPHQL_PATH });
   if (observeRequest) app.use(observeRequest);
   const httpServer = http.createServer(app);
-  // Errors after start-up (e.g. accept failing) are logged, never left to crash the process.
-  httpServer.on('error', (error) => log.error({ err: { message: error.message } }, 'HTTP server error'));
   const sockets = new Set<import('node:net').Socket>();
   httpServer.on('connection', (socket) => {
     sockets.add(socket);
@@ -726,8 +728,15 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   let metrics: Awaited<ReturnType<typeof startMetricsListener>>;
   try {
     await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(config.PORT, config.HOST, () => resolve());
+      const refused = (error: Error) => reject(listenRefused(error, () => new PortTaken('PORT', config.PORT, config.HOST, 'the API',
+        'Set PORT to a free port (and make tokens with `npm run token` under the same PORT: their issuer names it), or stop the program using it.')));
+      httpServer.once('error', refused);
+      httpServer.listen(config.PORT, config.HOST, () => {
+        httpServer.off('error', refused);
+        // Errors once listening (accept failing, say) are logged, never left to end the process.
+        httpServer.on('error', (error) => log.error({ err: { message: error.message } }, 'HTTP server error'));
+        resolve();
+      });
     });
     metrics = await startMetricsListener(config.HOST, config.METRICS_PORT, log).catch(async (error: unknown) => {
       await new Promise((resolve) => httpServer.close(resolve));

@@ -6,7 +6,7 @@ import { openRuntime } from './runtime.js';
 import { startGateway } from './gateway.js';
 import { onboardTenant } from './tenancy/onboarding.js';
 import { DEMO_TENANT } from './tenancy/demoTenant.js';
-import { EmbeddedPostgresError } from './tenancy/embeddedPostgres.js';
+import { StartUpProblem } from './startUpProblem.js';
 import { schemasBehind } from './tenancy/migrations.js';
 import { PLATFORM_SCHEMA } from './tenancy/schemaNames.js';
 import { startTracing } from './observability/tracing.js';
@@ -30,12 +30,12 @@ const log = createLogger(config.LOG_LEVEL);
 const tracing = startTracing(config);
 
 /**
- * A start-up that fails says why in words, on stderr, and exits 1: what a person can fix (the embedded
- * server's port taken) as the message alone; anything else with its message and, in the log, its stack.
+ * A start-up that fails says why in words, on stderr, and exits 1: what a person can fix (a port taken, the
+ * embedded server missing) as the message alone; anything else with its message and, in the log, its stack.
  * Never a bare `undefined` from a promise rejected with nothing.
  */
 function failedToStart(error: unknown): never {
-  if (error instanceof EmbeddedPostgresError) {
+  if (error instanceof StartUpProblem) {
     process.stderr.write(`Lendgraph could not start: ${error.message}\n`);
   } else {
     log.fatal({ err: error }, 'start-up failed');

