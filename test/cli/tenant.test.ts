@@ -1,0 +1,33 @@
+// `npm run tenant -- create` as a newcomer meets it without an identity provider: the tenant is made, and a first
+// admin asked for is not (it exists only in an identity provider), which the command says, with the development
+// issuer's token command that stands in for it.
+import { decodeJwt } from 'jose';
+import { describe, expect, it, inject } from 'vitest';
+import { uniqueSlug } from '../support/harness.js';
+import { runScript, tempDataDir } from '../support/process.js';
+
+const env = () => ({ DATABASE_URL: inject('databaseUrl'), DATA_DIR: tempDataDir() });
+
+describe('npm run tenant -- create, with no identity provider', () => {
+  it('says that no first admin was made and which token to use instead, and that token is the tenant\'s admin', async () => {
+    const slug = uniqueSlug('cli-admin');
+    const created = await runScript('src/cli/tenant.ts', ['create', slug, '--admin-email', `ada@${slug}.example`, '--admin-name', 'Ada Lovelace'], env());
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(new RegExp(`^created: ${slug} `));
+    expect(created.stderr).toContain(`no first admin was made for ada@${slug}.example: the first admin exists only in an identity provider, and none is configured (KEYCLOAK_URL is unset)`);
+    const advice = /npm run token -- (.+)$/m.exec(created.stderr)![1]!.split(' ');
+    expect(advice).toEqual(['--tenant', slug, '--role', 'tenant-admin']);
+
+    const token = await runScript('src/cli/token.ts', advice, env());
+    expect(token.code, token.stderr).toBe(0);
+    expect(decodeJwt(token.stdout.trim())).toMatchObject({ realm_access: { roles: ['tenant-admin'] } });
+  });
+
+  it('says nothing of an admin when none was asked for', async () => {
+    const slug = uniqueSlug('cli-plain');
+    const created = await runScript('src/cli/tenant.ts', ['create', slug], env());
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(new RegExp(`^created: ${slug} `));
+    expect(created.stderr).toBe('');
+  });
+});
