@@ -182,6 +182,9 @@ export async function restoreBaseBackup(folder: string, target: string): Promise
       else copyFileSync(path.join(data, inner), path.join(target, inner));
     }
   };
+  // The folders above it open to others, as the embedded server's are: as root, PostgreSQL runs as the postgres
+  // user, who must reach the data folder (a parent made 0700 sent the embedded server to an empty folder elsewhere).
+  mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
   copyAll('');
   for (const needed of ['pg_wal/archive_status', 'pg_wal/summaries']) mkdirSync(path.join(target, needed), { recursive: true, mode: 0o700 });
   chmodSync(target, 0o700);

@@ -2,7 +2,7 @@
 // data folder on which a second embedded PostgreSQL starts: the tenant nobody wrote to during the backup has
 // exactly its rows, the tenant written to throughout has every loan acknowledged before the backup began and
 // none that was never acknowledged, and its books balance.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -81,10 +81,12 @@ describe('the whole database backed up while it serves and restored into a new d
     expect(taken.files).toBeGreaterThan(100);
     expect(acknowledged.length).toBeGreaterThan(before);
 
-    // The postgres user must be able to enter the folder above the data folder (the data folder itself is its own).
-    mkdirSync(folder('restored'));
-    chmodSync(folder('restored'), 0o755);
+    // Restored as an operator does, into DATA_DIR/postgres of a DATA_DIR that does not exist yet: the folder made
+    // above the data folder is open for the postgres user to enter (the data folder itself is its own), or the
+    // embedded server would start on an empty folder elsewhere.
     await restoreBaseBackup(backup, path.join(folder('restored'), 'postgres'));
+    expect(statSync(folder('restored')).mode & 0o777).toBe(0o755);
+    expect(statSync(path.join(folder('restored'), 'postgres')).mode & 0o777).toBe(0o700);
     restored = await startEmbeddedPostgres({ dataDir: folder('restored'), port: await freePort(), log, ephemeral: true });
     restoredRuntime = await openTestRuntime({ DATABASE_URL: restored.url, DATA_DIR: folder('app') });
 
