@@ -1,4 +1,4 @@
-// What the README shows a newcomer must work against the schema as it is: every GraphQL document in it, in a
+// What the README shows must work against the schema as it is: every GraphQL document in it, in a
 // ```graphql block or inline in a shell command, parses and validates.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

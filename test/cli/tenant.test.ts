@@ -1,4 +1,4 @@
-// `npm run tenant -- create` as a newcomer meets it without an identity provider: the tenant is made, and a first
+// `npm run tenant -- create` on a laptop without an identity provider: the tenant is made, and a first
 // admin asked for is not (it exists only in an identity provider), which the command says, with the development
 // issuer's token command that stands in for it.
 import { decodeJwt } from 'jose';
