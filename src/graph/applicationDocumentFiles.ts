@@ -36,10 +36,19 @@ class TooLarge extends AppError {
   }
 }
 
+class UnreadEncoding extends AppError {
+  constructor() {
+    super('BAD_USER_INPUT', 'send the document uncompressed: an upload takes no content-encoding', { field: 'content-encoding', reason: 'BAD_REQUEST' });
+  }
+}
+
 interface Multipart {
   fields: Record<string, string>;
   file: { fileName: string; contentType: string; bytes: Buffer } | null;
 }
+
+/** The text parts an upload takes; the file travels in the part named `file`. */
+const TEXT_PARTS: ReadonlySet<string> = new Set(['kind', 'partyId']);
 
 /** Reads the multipart body, enforcing the limits as it streams; on any refusal the rest is discarded. */
 function readMultipart(req: Request): Promise<Multipart> {
@@ -81,9 +90,14 @@ function readMultipart(req: Request): Promise<Multipart> {
     };
     parser.on('field', (name, value, info) => {
       if (info.nameTruncated || info.valueTruncated) fail(new InvalidField(name.slice(0, 50), 'the field is too long'));
+      // A part the upload does not take is refused rather than dropped: a misspelt partyId would file the document
+      // under the main applicant.
+      else if (!TEXT_PARTS.has(name) && name !== 'file') fail(new InvalidField(name.slice(0, 50), `no part is named ${name.slice(0, 50)}: send kind, partyId (optional) and file`));
       else if (!repeated(name)) fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
+      // A body cut off inside the file fails the file's stream, and an unheard stream error would end the process.
+      stream.on('error', () => fail(new InvalidField('file', 'the multipart body ended inside the file: send the whole body')));
       if (name !== 'file' || repeated(name)) {
         stream.resume();
         fail(new InvalidField('file', 'send one file, in a part named "file"'));
@@ -155,6 +169,12 @@ export function documentUpload(runtime: Runtime, tenantHeader: string, limits: R
       if (!/^multipart\/form-data\b/i.test(firstValue(req.headers['content-type']) ?? '')) {
         throw new InvalidField('file', 'send multipart/form-data with a file part named "file"');
       }
+      // A document is stored as its bytes came; a compressed body would be stored compressed, or refused as unreadable.
+      const encoding = firstValue(req.headers['content-encoding'])?.trim().toLowerCase();
+      if (encoding && encoding !== 'identity') {
+        req.resume();
+        throw new UnreadEncoding();
+      }
       if (Number(firstValue(req.headers['content-length']) ?? 0) > MAX_DOCUMENT_BYTES + MULTIPART_OVERHEAD_BYTES) {
         req.resume();
         throw new TooLarge();
@@ -187,7 +207,7 @@ export function documentUpload(runtime: Runtime, tenantHeader: string, limits: R
         downloadPath: documentDownloadPath(uploaded.id),
       });
     } catch (error) {
-      replyWithError(runtime, res, error, 'document upload', error instanceof TooLarge ? 413 : undefined);
+      replyWithError(runtime, res, error, 'document upload', error instanceof TooLarge ? 413 : error instanceof UnreadEncoding ? 415 : undefined);
     }
   };
 }

@@ -225,6 +225,38 @@ describe('idempotency and closed applications', () => {
     expect([await db.applicationDocument.count(), await db.documentContent.count()]).toEqual([documents, contents]);
   });
 
+  it('refuses a body cut off inside the file, a part it does not take and a compressed body, naming each, and keeps serving', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const [documents, contents] = [await db.applicationDocument.count(), await db.documentContent.count()];
+    const send = (headers: Record<string, string>, body: string) => new Promise<{ status: number; body: Record<string, any> }>((resolve, reject) => {
+      const request = http.request(`${base}/applications/${encodeURIComponent(applicationId)}/documents`, {
+        method: 'POST', headers: { authorization: `Bearer ${partner}`, 'content-type': 'multipart/form-data; boundary=xyz', ...headers },
+      }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+    // The body ends inside the file: no closing boundary. The file's stream fails; unheard, that ended the process.
+    const cut = await send({}, '--xyz\r\nContent-Disposition: form-data; name="kind"\r\n\r\nother\r\n'
+      + '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 abc');
+    expect(cut.status).toBe(400);
+    expect(cut.body['error']).toMatchObject({ code: 'BAD_USER_INPUT', field: 'file' });
+    // A part the upload does not take: a misspelt partyId would otherwise file the document under the main applicant.
+    const misspelt = await upload({ kind: 'other', more: [['partyID', guarantorId]] });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body['error']).toMatchObject({ code: 'BAD_USER_INPUT', field: 'partyID', message: expect.stringContaining('kind, partyId') });
+    // A compressed body: the document would be stored compressed.
+    const compressed = await send({ 'content-encoding': 'br' }, '--xyz--\r\n');
+    expect(compressed.status).toBe(415);
+    expect(compressed.body['error']).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST', field: 'content-encoding' });
+    expect([await db.applicationDocument.count(), await db.documentContent.count()]).toEqual([documents, contents]);
+    // Still serving.
+    expect((await upload({ kind: 'other' })).status).toBe(201);
+  });
+
   it('a withdrawn application takes no more documents', async () => {
     const created = await gql(server.gateway, `mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id } ${USER_ERRORS} } }`, {
       token: partner,
