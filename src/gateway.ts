@@ -641,6 +641,8 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   }
   const app = express();
   app.disable('x-powered-by');
+  // Paths are case-sensitive (RFC 3986): /GraphQL is not the API's path, as graphql-ws's /graphql alone is its socket's.
+  app.enable('case sensitive routing');
   // No ETag on answers sent with res.send: every GraphQL answer is `cache-control: no-store`, so a digest of each
   // body (2 % of a loan read's CPU) served nobody. Static files (the explorer) keep theirs.
   app.set('etag', false);

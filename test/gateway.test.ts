@@ -524,8 +524,12 @@ describe('requests the API cannot read', () => {
       if (method === 'HEAD') continue;
       expect(await response.json()).toEqual({ errors: [{ message: expect.stringContaining('GET, POST'), extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST' } }] });
     }
-    // GraphQL is served at its path alone: a longer one is not GraphQL.
-    expect((await answerTo('/graphql/extra', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status).toBe(404);
+    // GraphQL is served at its path alone: a longer one, or the same in other letters, is not GraphQL.
+    for (const path of ['/graphql/extra', '/GRAPHQL', '/GraphQL']) {
+      expect(await answerTo(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }), path)
+        .toEqual({ status: 404, allow: null, body: { error: { code: 'NOT_FOUND', message: expect.any(String) } } });
+    }
+    expect((await answerTo('/HEALTHZ')).status).toBe(404);
   });
 
   it('answers Express\'s own errors off the GraphQL path in the routes\' shape: a path it cannot decode, a body too large', async () => {
