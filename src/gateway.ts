@@ -575,6 +575,25 @@ function graphqlRoute(routes: ServedPaths, runtime: Runtime, apollo: ApolloServe
   );
 }
 
+/**
+ * A request Node's parser refuses before any route sees it — a request line and headers past what it reads (431),
+ * one that took too long to arrive (408), or bytes that are not HTTP (400) — answered in the routes' shape rather
+ * than with Node's empty body, and the connection closed.
+ */
+function answerUnreadRequest(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, text, reason, message] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', 'REQUEST_TOO_LARGE', 'the request line and headers are larger than this server reads: shorten the path or the headers']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'BAD_REQUEST', 'the request took too long to arrive']
+      : [400, 'Bad Request', 'BAD_REQUEST', 'the request is not HTTP/1.1 this server reads'];
+  const body = JSON.stringify({ error: { code: 'BAD_USER_INPUT', reason, message } });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
 /** An answer that is one error and no data, in GraphQL's shape. */
 function graphqlErrorBody(error: AppError): { errors: [{ message: string; extensions: Record<string, unknown> }] } {
   return { errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] };
@@ -652,6 +671,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   const observeRequest = requestObserver({ metrics: config.METRICS_PORT !== 0, graphqlPath: GRAPHQL_PATH });
   if (observeRequest) app.use(observeRequest);
   const httpServer = http.createServer(app);
+  httpServer.on('clientError', answerUnreadRequest);
   const sockets = new Set<import('node:net').Socket>();
   httpServer.on('connection', (socket) => {
     sockets.add(socket);

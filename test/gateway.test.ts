@@ -530,6 +530,8 @@ describe('requests the API cannot read', () => {
         .toEqual({ status: 404, allow: null, body: { error: { code: 'NOT_FOUND', message: expect.any(String) } } });
     }
     expect((await answerTo('/HEALTHZ')).status).toBe(404);
+    // A path past what Node's parser reads never reaches a route: answered all the same, not with an empty body.
+    expect(await answerTo(`/${'a'.repeat(20_000)}`)).toEqual({ status: 431, allow: null, body: { error: { code: 'BAD_USER_INPUT', reason: 'REQUEST_TOO_LARGE', message: expect.stringMatching(/headers/) } } });
   });
 
   it('answers Express\'s own errors off the GraphQL path in the routes\' shape: a path it cannot decode, a body too large', async () => {
