@@ -34,7 +34,7 @@ function parseMoneyValue(value: unknown) {
 }
 
 builder.scalarType('Money', {
-  description: 'An amount with its currency, as "<amount> <ISO 4217 code>", e.g. "1250.00 USD"; the amount has the currency\'s minor units.',
+  description: 'An amount with its currency, as "<amount> <ISO 4217 code>", e.g. "1250.00 USD"; the amount has the currency\'s minor units. One loan\'s amounts are below 10^15; a sum over many loans (a ledger account\'s balance, a portfolio total) may be larger.',
   // Text is what moneyAnswer already wrote out.
   serialize: (value) => (typeof value === 'string' ? value : formatMoney(value)),
   parseValue: parseMoneyValue,
