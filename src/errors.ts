@@ -82,6 +82,7 @@ export const ERROR_REASONS = {
   QUERY_BUDGET_SPENT: 'RATE_LIMITED',
   SLOW_CONSUMER: 'RATE_LIMITED',
   TOO_MANY_SUBSCRIPTIONS: 'RATE_LIMITED',
+  TOO_MANY_OPERATIONS: 'RATE_LIMITED',
 } as const satisfies Record<string, ErrorCode>;
 
 export type ErrorReason = keyof typeof ERROR_REASONS;

@@ -51,6 +51,20 @@ export const TENANT_HEADER = 'x-lendgraph-tenant';
  * own bound. One written directly is bounded by what its socket holds unsent (subscriptionFanout.ts). */
 const SHARED_SUBSCRIBER_QUEUE = 1_000;
 /** How a refused `connection_init` closes the socket (docs/errors.md); every other refusal is 4403. */
+/**
+ * Queries and mutations one connection may have being answered at once (subscriptions have their own bound). An
+ * answer is held in the gateway's memory until it is handed to the socket, and graphql-ws takes every operation a
+ * client sends at once: without a bound, one burst of operations from a client that does not read its answers
+ * held them all (500 answers of 220 KB: 106 MB).
+ */
+const MAX_OPERATIONS_ANSWERING = 16;
+
+/**
+ * Bytes a connection may hold that its client has not read before it is closed (4429 SLOW_CONSUMER) when it asks for
+ * more: a client that keeps sending and stops reading would otherwise be answered, refusal by refusal, for ever.
+ */
+const MAX_UNREAD_BYTES = 1024 * 1024;
+
 const WEBSOCKET_CLOSE_CODES: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 4401, RATE_LIMITED: 4429, TENANT_MIGRATING: 4503, INTERNAL: 4500 };
 
 export interface Gateway {
@@ -343,7 +357,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     sinkOf: (args) => sinks.get(args.contextValue as object),
     payloadOf: nextPayload,
   });
-  const wsDisposable = useServer<{ authorization?: string; tenant?: string }, { principal: Principal | null; expiry?: NodeJS.Timeout; slots: ConnectionSlots }>(
+  const wsDisposable = useServer<{ authorization?: string; tenant?: string }, { principal: Principal | null; expiry?: NodeJS.Timeout; slots: ConnectionSlots; answering: Set<string> }>(
     {
       schema,
       execute: (args) => answered.get(args.contextValue as object) ?? execute(args),
@@ -376,6 +390,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           socket.once('close', () => clearTimeout(ctx.extra.expiry));
           const slots = subscriptionSlots.forConnection(principal);
           ctx.extra.slots = slots;
+          ctx.extra.answering = new Set();
           socket.once('close', () => slots.close());
           countSubscriptions(ctx, socket);
           return true;
@@ -387,6 +402,10 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         }
       },
       onSubscribe: async (ctx, id, payload) => {
+        if (ctx.extra.socket.bufferedAmount > MAX_UNREAD_BYTES) {
+          ctx.extra.socket.close(4429, 'SLOW_CONSUMER');
+          return [toGraphQLError(new AppError('RATE_LIMITED', 'the connection holds more answers than its client has read', { reason: 'SLOW_CONSUMER', limit: MAX_UNREAD_BYTES }))];
+        }
         const principal = ctx.extra.principal ?? null;
         const hide = (error: GraphQLError) => (mayIntrospect(config, principal) ? error : new GraphQLError(withoutSuggestions(error.message), error));
         try {
@@ -414,8 +433,13 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         // its size is checked and its cost spent, so that one refused for the slot spends no points; given back on
         // any refusal below.
         let slot: SubscriptionSlot | undefined;
+        // A query or mutation is being answered from here until graphql-ws has handed its answer to the socket.
+        let answering: Set<string> | undefined;
         try {
           if (getOperationAST(document, payload.operationName)!.operation === 'subscription') slot = ctx.extra.slots!.take();
+          else if (ctx.extra.answering!.size >= MAX_OPERATIONS_ANSWERING) {
+            throw new AppError('RATE_LIMITED', `this connection has ${MAX_OPERATIONS_ANSWERING} queries and mutations being answered, the most one connection may: take their answers before sending more`, { reason: 'TOO_MANY_OPERATIONS', limit: MAX_OPERATIONS_ANSWERING });
+          } else answering = ctx.extra.answering!.add(id);
           const size = checkOperation(runtime, schema, limits, { log }, principal, document, payload.variables ?? {}, payload.operationName);
           const params = ctx.connectionParams ?? {};
           const contextValue = await contextFor(runtime, ctx.extra.principal ?? null, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
@@ -430,6 +454,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
           slot?.release();
+          answering?.delete(id);
           const cost = refusalCost(error, limits);
           if (cost) {
             const refusal = {};
@@ -441,6 +466,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           if (error instanceof GraphQLError) return [error];
           throw error;
         }
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.answering?.delete(id);
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => {
         if (isMasked(error)) log.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');

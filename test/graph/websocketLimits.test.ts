@@ -2,6 +2,7 @@
 // slot given back however its subscription ends; and an operation refused for its size answered as over HTTP,
 // with what it would have cost.
 import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/authz/principal.js';
 import { globalIdOf } from '../../src/domain/globalId.js';
@@ -298,5 +299,66 @@ describe('what a subscription holds once it ends', () => {
     for (const operation of receiving) operation.complete();
     await until(() => following() === 0);
     await socket.stop();
+  });
+});
+
+describe('a client that stops reading its answers', () => {
+  /** A raw graphql-ws connection, its frames collected, acknowledged. */
+  async function connection() {
+    const token = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const socket = new WebSocket(server.gateway.websocketUrl, 'graphql-transport-ws');
+    const frames: Record<string, any>[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await until(() => frames.some((frame) => frame['type'] === 'connection_ack'));
+    return { socket, frames, closed };
+  }
+  // An answer of some 220 KB (the schema's types with their descriptions).
+  const LARGE = '{ __schema { types { name description fields { name description } } } }';
+  const reasonOf = (frame: Record<string, any>) => (frame['type'] === 'error' ? frame['payload'] : frame['payload']['errors'])?.[0]?.extensions?.reason;
+
+  it('is answered 16 operations at a time; the rest of a burst is refused TOO_MANY_OPERATIONS, not held in memory', async () => {
+    const { socket, frames } = await connection();
+    // The client stops reading: what the server writes waits in the kernel's buffers, then in the gateway's.
+    socket.pause();
+    // 500 at once: graphql-ws takes them all, and each answer waited in memory for the socket (106 MB).
+    for (let k = 0; k < 500; k += 1) socket.send(JSON.stringify({ id: `q${k}`, type: 'subscribe', payload: { query: LARGE } }));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    socket.resume();
+    await until(() => frames.filter((frame) => frame['type'] === 'complete' || frame['type'] === 'error').length >= 500, 60_000);
+    const answers = frames.filter((frame) => frame['type'] === 'next' || frame['type'] === 'error');
+    const served = answers.filter((frame) => frame['type'] === 'next' && frame['payload']['data']?.['__schema']);
+    const refused = answers.filter((frame) => reasonOf(frame) === 'TOO_MANY_OPERATIONS');
+    // 16 at once; each answered and handed to the kernel frees its place, so a few more may be served.
+    expect(served.length).toBeGreaterThanOrEqual(16);
+    expect(served.length).toBeLessThan(500);
+    expect(served.length + refused.length).toBe(500);
+    const [error] = refused[0]!['payload'];
+    expect(error).toMatchObject({ message: expect.stringContaining('being answered'), extensions: { code: 'RATE_LIMITED', reason: 'TOO_MANY_OPERATIONS', limit: 16 } });
+    // Once read, the connection goes on.
+    const after = frames.length;
+    socket.send(JSON.stringify({ id: 'again', type: 'subscribe', payload: { query: '{ __typename }' } }));
+    await until(() => frames.slice(after).some((frame) => frame['id'] === 'again' && frame['type'] === 'next'));
+    socket.close();
+  });
+
+  it('is closed 4429 SLOW_CONSUMER when it asks again while a megabyte of answers waits unread', async () => {
+    const { socket, frames, closed } = await connection();
+    socket.pause();
+    // Bursts of 16 fill the kernel's buffers on loopback (some 36 MB), then the gateway's: asking again then closes it.
+    let sent = 0;
+    const ended = { value: false };
+    void closed.then(() => (ended.value = true));
+    while (!ended.value && sent < 4_000) {
+      for (let k = 0; k < 16; k += 1) socket.send(JSON.stringify({ id: `b${sent++}`, type: 'subscribe', payload: { query: LARGE } }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    socket.resume();
+    expect(await closed).toEqual({ code: 4429, reason: 'SLOW_CONSUMER' });
   });
 });

@@ -171,6 +171,8 @@ export type ErrorReason =
   /** Comes with RATE_LIMITED (docs/errors.md). */
   | 'TENANT_REQUESTS_SPENT'
   /** Comes with RATE_LIMITED (docs/errors.md). */
+  | 'TOO_MANY_OPERATIONS'
+  /** Comes with RATE_LIMITED (docs/errors.md). */
   | 'TOO_MANY_REQUESTS'
   /** Comes with RATE_LIMITED (docs/errors.md). */
   | 'TOO_MANY_SUBSCRIPTIONS';
