@@ -21,9 +21,9 @@ import { LRUCache } from 'lru-cache';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, execute, getOperationAST, getVariableValues, type ExecutionArgs, type ExecutionResult, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getDistDirectory, renderAltair } from 'altair-static';
 import type { Runtime } from './runtime.js';
-import { AppError, WWW_AUTHENTICATE, type ErrorCode } from './errors.js';
+import { AppError, WWW_AUTHENTICATE, type ErrorCode, type ErrorReason } from './errors.js';
 import { ServedPaths } from './servedPaths.js';
-import { replyWithError } from './graph/httpRoutes.js';
+import { replyWithError, routeErrorBody } from './graph/httpRoutes.js';
 import { crossOriginOf, crossOriginRequests, letPageRead } from './crossOrigin.js';
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
@@ -613,12 +613,12 @@ function answerUnreadRequest(error: NodeJS.ErrnoException, socket: import('node:
     socket.destroy();
     return;
   }
-  const [status, text, reason, message] = error.code === 'HPE_HEADER_OVERFLOW'
+  const [status, text, reason, message]: [number, string, ErrorReason, string] = error.code === 'HPE_HEADER_OVERFLOW'
     ? [431, 'Request Header Fields Too Large', 'REQUEST_TOO_LARGE', 'the request line and headers are larger than this server reads: shorten the path or the headers']
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'Request Timeout', 'BAD_REQUEST', 'the request took too long to arrive']
       : [400, 'Bad Request', 'BAD_REQUEST', 'the request is not HTTP/1.1 this server reads'];
-  const body = JSON.stringify({ error: { code: 'BAD_USER_INPUT', reason, message } });
+  const body = JSON.stringify(routeErrorBody(new AppError('BAD_USER_INPUT', message, { reason })));
   socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 

@@ -87,9 +87,15 @@ export function replyWithError(runtime: Runtime, res: Response, error: unknown, 
   if (code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', WWW_AUTHENTICATE);
   const retryAfter = known?.details['retryAfter'];
   if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
-  res.status(status ?? HTTP_STATUS[code]).json({
+  res.status(status ?? HTTP_STATUS[code]).json(routeErrorBody(known, correlationId));
+}
+
+/** A plain route's refusal body (docs/errors.md): the error the caller may know, or an internal one by its correlation id. */
+export function routeErrorBody(known: AppError | null, correlationId?: string): { error: Record<string, unknown> } {
+  const retryAfter = known?.details['retryAfter'];
+  return {
     error: {
-      code,
+      code: known?.code ?? 'INTERNAL',
       message: known?.message ?? `internal error; quote correlation id ${correlationId} to support`,
       ...(known?.details.field ? { field: known.details.field } : {}),
       ...(typeof known?.details['reason'] === 'string' ? { reason: known.details['reason'] } : {}),
@@ -97,5 +103,5 @@ export function replyWithError(runtime: Runtime, res: Response, error: unknown, 
       ...(typeof known?.details['limit'] === 'number' ? { limit: known.details['limit'] } : {}),
       ...(correlationId ? { correlationId } : {}),
     },
-  });
+  };
 }
