@@ -380,7 +380,7 @@ const PROBES: Record<string, string> = {
   'Mutation.registerPartner': `mutation { registerPartner(input: { code: "%ALPHA_CODE%", name: "Hijack", kind: ORIGINATION }) { clientSecret partner { id } userErrors { code field message } } }`,
   'Mutation.rotatePartnerSecret': `mutation { rotatePartnerSecret(input: { code: "%ALPHA_CODE%" }) { clientSecret partner { id } userErrors { code field message } } }`,
   'Query.webhookEndpoints': '{ webhookEndpoints(first: 100) { edges { node { id url partnerCode } } } }',
-  'Query.webhookDeliveries': '{ webhookDeliveries(first: 100) { edges { node { id eventId endpoint { id url } } } } }',
+  'Query.webhookDeliveries': '{ webhookDeliveries(first: 100) { edges { node { id eventId endpoint { id url } attemptLog { attempt outcome } } } } }',
   'Mutation.reviseLoanProductTerms': 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "99" }) { loanProduct { id code currentTerms { version } } userErrors { code field message } } }',
   'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret webhookEndpoint { id } userErrors { code field message } } }',
   'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active } userErrors { code field message } } }',
