@@ -155,6 +155,9 @@ describe('GraphQL over HTTP and WebSocket at one path', () => {
     expect(await errorsOf('1', { query: EVENTS_AFTER, variables: { a: 123 } })).toEqual([['BAD_USER_INPUT', 'BAD_VARIABLES', 'a']]);
     expect(await errorsOf('2', { query: EVENTS_AFTER, variables: { a: { x: 1 } } })).toEqual([['BAD_USER_INPUT', 'BAD_VARIABLES', 'a']]);
     expect(await errorsOf('3', { query: 'query($x: Int!) { events(first: $x) { edges { cursor } } }', variables: {} })).toEqual([['BAD_USER_INPUT', 'BAD_VARIABLES', 'x']]);
+    const manyBad = await errorsOf('3b', { query: 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', variables: { ids: Array.from({ length: 60 }, () => ({ x: 1 })) } });
+    expect(manyBad.length).toBeGreaterThan(50);
+    expect(manyBad.filter(([code, reason]: unknown[]) => code !== 'BAD_USER_INPUT' || reason !== 'BAD_VARIABLES')).toEqual([]);
     expect(await errorsOf('4', { query: 'query A { __typename } query B { __typename }' })).toEqual([['BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', undefined]]);
     expect(await errorsOf('5', { query: 'query A { __typename }', operationName: 'Nope' })).toEqual([['BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', undefined]]);
     // The socket is still good for what fits.
@@ -214,6 +217,12 @@ describe('tenants through the API', () => {
     // So is text where an Int goes, which graphql-js refuses by itself.
     const notInt = await gql(server.gateway, 'query($n: Int) { parties(first: $n) { totalCount } }', { token: admin, variables: { n: 'x' } });
     expect([notInt.status, notInt.errors![0]!.extensions]).toEqual([400, expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'n', reason: 'BAD_VARIABLES' })]);
+    // More bad values than graphql-js reports (it stops at 50 and adds one error of its own, naming nothing) are
+    // still bad input, every error of them, never an internal error.
+    const manyBad = await gql(server.gateway, 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { token: admin, variables: { ids: Array.from({ length: 60 }, () => ({ x: 1 })) } });
+    expect(manyBad.status).toBe(400);
+    expect(manyBad.errors!.length).toBeGreaterThan(50);
+    expect(manyBad.errors!.filter((e) => e.extensions!['code'] !== 'BAD_USER_INPUT' || e.extensions!['reason'] !== 'BAD_VARIABLES')).toEqual([]);
     const clash = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: tenant.slug, displayName: 'Someone Else', currency: 'USD', timeZone: 'UTC', sandbox: true } } });
     expect(userErrors(clash, 'createTenant')).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.displayName' })]);
     expect((await server.runtime.registry.findBySlug(tenant.slug))!.displayName).toBe(tenant.displayName);

@@ -23,22 +23,25 @@ export const REQUEST_ERROR_REASONS = [
 export const PERSISTED_QUERY_CODES = ['PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED'] as const;
 
 /**
- * Apollo refuses a persisted query whose hash is not the query's, or of a version it does not know, with a bare
- * error and no code; these are the caller's mistakes, not ours, so they are answered as bad input.
+ * Refusals of the caller's request that Apollo and graphql-js raise as bare errors with no code: a persisted query
+ * whose hash is not the query's or of a version Apollo does not know, and more variables that do not fit than
+ * graphql-js reports (it stops at 50, adding this error of its own after them). They are the caller's mistakes, not
+ * ours, so they are answered as bad input.
  */
-const PERSISTED_QUERY_REFUSALS = new Map<string, { reason: ErrorReason; field: string }>([
+const BARE_REFUSALS = new Map<string, { reason: ErrorReason; field?: string }>([
   ['provided sha does not match query', { reason: 'PERSISTED_QUERY_HASH_MISMATCH', field: 'extensions.persistedQuery.sha256Hash' }],
   ['Unsupported persisted query version', { reason: 'PERSISTED_QUERY_VERSION_UNSUPPORTED', field: 'extensions.persistedQuery.version' }],
+  ['Too many errors processing variables, error limit reached. Execution aborted.', { reason: 'BAD_VARIABLES' }],
 ]);
 
 const REQUEST_ERROR_CODES = new Set<string>([...REQUEST_ERROR_REASONS, 'BAD_USER_INPUT', ...PERSISTED_QUERY_CODES]);
 const KNOWN = new Set<string>(ERROR_CODES);
 
-/** The reason for one of Apollo's bare persisted-query refusals, else undefined. */
-function persistedQueryRefusal(error: unknown): { reason: ErrorReason; field: string } | undefined {
+/** The reason for one of the bare refusals above, else undefined. */
+function bareRefusal(error: unknown): { reason: ErrorReason; field?: string } | undefined {
   const cause = rootCause(error);
   if (!(cause instanceof GraphQLError) || cause.originalError) return undefined;
-  return PERSISTED_QUERY_REFUSALS.get(cause.message);
+  return BARE_REFUSALS.get(cause.message);
 }
 
 /**
@@ -101,7 +104,7 @@ export function isInternal(error: unknown): boolean {
  */
 export function isMasked(error: unknown): boolean {
   const cause = rootCause(error);
-  if (cause instanceof InvalidField || cause instanceof AppError || persistedQueryRefusal(error)) return false;
+  if (cause instanceof InvalidField || cause instanceof AppError || bareRefusal(error)) return false;
   const code = error instanceof GraphQLError ? error.extensions?.['code'] : undefined;
   if (typeof code === 'string' && KNOWN.has(code) && !isInternal(error)) return false;
   return !(typeof code === 'string' && REQUEST_ERROR_CODES.has(code));
@@ -151,7 +154,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
   const code = formatted.extensions?.['code'];
-  const refusal = persistedQueryRefusal(error);
+  const refusal = bareRefusal(error);
   if (refusal) return { message: formatted.message, ...base, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, ...refusal } };
   if (typeof code === 'string' && (PERSISTED_QUERY_CODES as readonly string[]).includes(code)) {
     return { message: formatted.message, ...base, extensions: { code } };
