@@ -231,10 +231,10 @@ builder.mutationField('createApplication', (t) =>
       const partner = partnerOf(context);
       const { idempotencyKey, ...rest } = input;
       const application: ApplicationInput = {
-        productCode: rest.productCode, amount: String(rest.amount), numberOfRepayments: rest.numberOfRepayments, purpose: rest.purpose,
+        productCode: rest.productCode, amount: rest.amount.toFixed(), numberOfRepayments: rest.numberOfRepayments, purpose: rest.purpose,
         applicant: intake(rest.applicant), coApplicants: (rest.coApplicants ?? []).map(intake), guarantors: (rest.guarantors ?? []).map(intake),
-        declaredMonthlyIncome: rest.declaredMonthlyIncome ? String(rest.declaredMonthlyIncome) : null,
-        monthlyDebtPayments: rest.monthlyDebtPayments ? String(rest.monthlyDebtPayments) : null, employer: rest.employer ?? null,
+        declaredMonthlyIncome: rest.declaredMonthlyIncome ? rest.declaredMonthlyIncome.toFixed() : null,
+        monthlyDebtPayments: rest.monthlyDebtPayments ? rest.monthlyDebtPayments.toFixed() : null, employer: rest.employer ?? null,
         externalReference: rest.externalReference ?? null, submit: rest.submit ?? false,
       };
       const { applicationId } = await createApplication(db, context.runtime.dataKey, commandOf(context), application, partner ? 'partner' : 'staff', partner, idempotencyKey);
@@ -303,10 +303,10 @@ builder.mutationField('updateApplication', (t) =>
       const db = commandDbOf(context);
       const applicationId = input.applicationId.id;
       await updateApplication(db, context.runtime.dataKey, commandOf(context), applicationId, {
-        amount: input.amount ? String(input.amount) : null, numberOfRepayments: input.numberOfRepayments ?? null, purpose: input.purpose ?? null,
+        amount: input.amount ? input.amount.toFixed() : null, numberOfRepayments: input.numberOfRepayments ?? null, purpose: input.purpose ?? null,
         applicant: input.applicant ? intake(input.applicant) : null,
-        declaredMonthlyIncome: input.declaredMonthlyIncome ? String(input.declaredMonthlyIncome) : null,
-        monthlyDebtPayments: input.monthlyDebtPayments ? String(input.monthlyDebtPayments) : null,
+        declaredMonthlyIncome: input.declaredMonthlyIncome ? input.declaredMonthlyIncome.toFixed() : null,
+        monthlyDebtPayments: input.monthlyDebtPayments ? input.monthlyDebtPayments.toFixed() : null,
         employer: input.employer ?? null, externalReference: input.externalReference ?? null, submit: input.submit ?? false,
       }, partnerOf(context));
       if (input.submit) await assessAs(context, applicationId);
@@ -333,6 +333,11 @@ export const IMPORT_COLUMNS = [
   'applicantDateOfBirth', 'applicantNationalId', 'applicantIdCountry', 'declaredMonthlyIncome', 'monthlyDebtPayments', 'externalReference',
 ] as const;
 
+/** A whole number as the API's Int takes it: digits alone (not `12.0`, `1.2e1` or hex); anything else is no number. */
+function wholeNumberCell(text: string | undefined): number {
+  return text !== undefined && /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+}
+
 function rowsOfCsv(csv: string): ApplicationInput[] {
   let records: Record<string, string>[];
   try {
@@ -344,7 +349,7 @@ function rowsOfCsv(csv: string): ApplicationInput[] {
   const missing = IMPORT_COLUMNS.slice(0, 6).filter((c) => !header.includes(c));
   if (records.length > 0 && missing.length > 0) throw new InvalidField('csv', `the header lacks ${missing.join(', ')}`);
   return records.map((r) => ({
-    productCode: r['productCode'] ?? '', amount: r['amount'] ?? '', numberOfRepayments: Number(r['numberOfRepayments']), purpose: r['purpose'] ?? '',
+    productCode: r['productCode'] ?? '', amount: r['amount'] ?? '', numberOfRepayments: wholeNumberCell(r['numberOfRepayments']), purpose: r['purpose'] ?? '',
     applicant: {
       kind: (r['applicantKind'] || 'PERSON') as 'PERSON', legalName: r['applicantLegalName'] ?? '', email: r['applicantEmail'] || null, phone: r['applicantPhone'] || null,
       dateOfBirth: r['applicantDateOfBirth'] || null,

@@ -4,7 +4,7 @@
 // event (the partner that brought the application sees it) and an audit record.
 import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
-import { Decimal, minorUnits } from '../../domain/money.js';
+import { Decimal, minorUnits, parseDecimalText } from '../../domain/money.js';
 import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type AuditDraft, type EventDraft, type CommandContext } from '../../commands/runCommand.js';
@@ -61,17 +61,14 @@ interface CheckedApplication {
 
 function decimalField(value: string | null | undefined, field: string, currency: string): Decimal | null {
   if (value === null || value === undefined || value === '') return null;
-  let amount: Decimal;
-  try {
-    amount = new Decimal(value);
-  } catch {
-    throw new InvalidField(field, `${field} must be a decimal number`);
-  }
-  if (!amount.isFinite() || amount.lt(0) || amount.gte('1e15') || amount.decimalPlaces() > minorUnits(currency)) {
+  // The Decimal scalar's own reading: a file's cells are held to what the API takes (no exponent, `+`, `.5` or hex).
+  const parsed = parseDecimalText(value);
+  if ('problem' in parsed) throw new InvalidField(field, `${field} ${parsed.problem}`);
+  const amount = parsed.value;
+  if (amount.lt(0) || amount.decimalPlaces() > minorUnits(currency)) {
     throw new InvalidField(field, `${field} must be zero or more, in whole minor units of ${currency}`);
   }
-  // "-0.00" is zero, never a negative amount.
-  return amount.isZero() ? new Decimal(0) : amount;
+  return amount;
 }
 
 /** The application's own terms and figures, checked against the product; errors name the field under `path`. */

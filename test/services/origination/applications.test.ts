@@ -180,6 +180,18 @@ describe('applications', () => {
       { row: 3, reference: null, errors: [] },
     ]);
     expect(await db.application.count()).toBe(before);
+    // A cell is read as the API reads the same field: no exponent, sign, bare point or hex in an amount, digits
+    // alone in a count. Each such row is at fault, naming its column; nothing is imported.
+    const cell = (amount: string, repayments: string, income: string) => `PL-STD,${amount},${repayments},car,PERSON,Odd Cells,odd@example.test,+14155558888,1985-01-01,ODD1000,US,${income},200,`;
+    const odd = await gql(server.gateway, IMPORT, { token: officer, variables: { input: { csv: [
+      header, cell('5e3', '12', '4000'), cell('+5000', '12', '4000'), cell('.5e4', '12', '4000'), cell('0x1388', '12', '4000'),
+      cell('5000', '1.2e1', '4000'), cell('5000', '12.0', '4000'), cell('5000', '0xc', '4000'), cell('5000', '12', '8e3'), good(1),
+    ].join('\n') } } });
+    expect(odd.data!['importApplications'].imported).toBe(0);
+    expect(odd.data!['importApplications'].rows.map((r: { errors: string[] }) => r.errors.map((e) => e.split(':')[0]))).toEqual([
+      ['amount'], ['amount'], ['amount'], ['amount'], ['numberOfRepayments'], ['numberOfRepayments'], ['numberOfRepayments'], ['declaredMonthlyIncome'], [],
+    ]);
+    expect(await db.application.count()).toBe(before);
     const ok = await gql(server.gateway, IMPORT, { token: partner, variables: { input: { csv: [header, good(1), good(2), good(3)].join('\r\n') } } });
     expect(ok.data!['importApplications'].userErrors).toEqual([]);
     expect(ok.data!['importApplications'].imported).toBe(3);
