@@ -5,6 +5,9 @@
 // record, no call to the identity provider, never a secret again); one with different details asks for something
 // else under a name that is taken, and is a CONFLICT naming each field that differs.
 import { AppError, inputPath, isUniqueViolation } from '../errors.js';
+import type { Tx } from '../tenancy/tenantClients.js';
+import { schemaForSlug } from '../tenancy/schemaNames.js';
+import { tenantSql } from '../tenancy/tenantSql.js';
 
 /** Thrown inside a creation's transaction when its name is taken, so that nothing of the attempt is kept. */
 export class NameTaken extends Error {
@@ -26,6 +29,18 @@ export interface Repeat<T, R> {
 /** The fields whose check is true, in the order given. */
 export function fieldsThatDiffer(checks: Record<string, boolean>): string[] {
   return Object.entries(checks).filter(([, differs]) => differs).map(([field]) => field);
+}
+
+/**
+ * Holds the name until the creation's transaction ends: another creation under it in the same lender, from this
+ * gateway or another, waits here, then finds the name taken and is answered as a repeat without having asked the
+ * identity provider for anything. Two that both found the name free would both reach the identity provider,
+ * where a partner's client and a person's account are the code's and the address's own: the changes of the one
+ * whose row loses land on the winner's client or person, and taking its invitation back removes the winner's
+ * person from the lender.
+ */
+export async function holdName(tx: Tx, tenant: string, record: string): Promise<void> {
+  await tenantSql(tx, schemaForSlug(tenant)).execute(() => 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', `name|${tenant}|${record}`);
 }
 
 /** `create`'s answer, or, when it found its name taken (or lost the race for it), what a repeat answers (`record` names it in a refusal: "partner acme"). */

@@ -33,6 +33,11 @@ export const SYSTEM_ACTORS = {
   webhooks: 'lendgraph-webhooks',
   /** The sandbox tenant's products, policies and pricing, made when it is created. */
   sandboxSeed: 'sandbox-seed',
+  /**
+   * The loan agreement made from an accepted offer when signing is asked for: its document was generated, not
+   * uploaded, so it names the platform; the offer and the application's history keep who accepted and who asked.
+   */
+  agreementGenerator: 'agreement-generator',
 } as const;
 
 const PROVIDER = 'provider:';

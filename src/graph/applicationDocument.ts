@@ -66,7 +66,7 @@ builder.node(ApplicationDocumentRef, {
       type: ApplicationDocumentRef, nullable: true, description: 'The other party\'s document with the same content (staff only).', authScopes: { can: 'parties.read' },
       resolve: (d, _args, context) => (d.duplicateOf ? context.loaders.applicationDocumentById.load(d.duplicateOf) : null),
     }),
-    uploadedBy: actorField(t, 'Who uploaded it.', (d) => d.uploadedBy),
+    uploadedBy: actorField(t, 'Who uploaded it. The agreement names the platform (`agreement-generator`), which generated it from the accepted offer, and its signed copy the e-sign provider (`provider:<name>`); who accepted the offer and who asked for the signature are in the application\'s `history` (`accept_offer`, `sign_agreement`).', (d) => d.uploadedBy),
     uploadedAt: t.field({ type: 'DateTime', description: 'When it was uploaded.', resolve: (d) => d.uploadedAt }),
     reviewedBy: optionalActorField(t, 'Who last verified or rejected it.', (d) => d.reviewedBy),
     reviewedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was last verified or rejected.', resolve: (d) => d.reviewedAt }),

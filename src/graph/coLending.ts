@@ -8,7 +8,7 @@ import { LIST_SIZES } from './limits.js';
 import { objectPayload } from './payloads.js';
 import type { ArrangementVersionRow } from '../services/coLending/arrangements.js';
 import { coLendingRules, decideArrangement, proposeArrangement, setCoLendingRules } from '../services/coLending/arrangements.js';
-import type { CoLendingRules, SplitModel } from '../domain/servicing/coLending.js';
+import { MAX_ARRANGEMENT_VERSIONS, type CoLendingRules, type SplitModel } from '../domain/servicing/coLending.js';
 import { InvalidField } from '../errors.js';
 import { ApplicationRef } from './application.js';
 import { OfferRef } from './assessment.js';
@@ -110,7 +110,8 @@ const versionsOf = (context: GraphContext) => context.loaders.named<string, Arra
   return ids.map((id) => rows.filter((r) => r.arrangementId === id));
 });
 
-LIST_SIZES['CoLendingArrangement.versions'] = 1000;
+// Proposing refuses a version past the bound, so a page of arrangements is answered with every version of each.
+LIST_SIZES['CoLendingArrangement.versions'] = MAX_ARRANGEMENT_VERSIONS;
 builder.node(ArrangementRef, {
   description: 'An arrangement between the lender (originator and servicer) and a co-lending partner; its terms are versions.',
   id: { resolve: (row) => row.id },
@@ -172,7 +173,7 @@ const GuaranteeInput = builder.inputType('DefaultLossGuaranteeInput', {
 const ProposeArrangementInput = builder.inputType('ProposeCoLendingArrangementInput', {
   description: 'A new arrangement (partnerCode, name, currency) or a new version of one (arrangementId), with its terms. Another person decides it.',
   fields: (t) => ({
-    arrangementId: t.globalID({ required: false, for: ArrangementRef, description: 'A new version of this arrangement; absent for a new arrangement.' }),
+    arrangementId: t.globalID({ required: false, for: ArrangementRef, description: `A new version of this arrangement (it holds at most ${MAX_ARRANGEMENT_VERSIONS}, rejected ones included); absent for a new arrangement.` }),
     partnerCode: t.string({ required: false, description: 'A new arrangement: the co-lending partner.' }),
     name: t.string({ required: false, description: 'A new arrangement: its name (1–120 characters), one per partner.' }),
     currency: t.string({ required: false, description: 'A new arrangement: the currency of its loans.' }),

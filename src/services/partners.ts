@@ -2,13 +2,13 @@
 // identity call runs inside the command's database transaction, so a provider failure leaves no row (nor event,
 // nor audit record); a database failure after it leaves a client that a retry re-uses (registration there is
 // idempotent). Client secrets are shown once and never stored: a repeat — the same key, or the same code and
-// details without one — returns none, and never reaches the identity provider, which would hand the secret out
-// again.
+// details without one, or one sent at the same moment (it waits on the code, holdName) — returns none, and never
+// reaches the identity provider, which would hand the secret out again.
 import { randomUUID } from 'node:crypto';
 import type { PartnerIdentity } from '../tenancy/identity.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../commands/runCommand.js';
-import { createUnlessRepeated, fieldsThatDiffer, NameTaken } from '../commands/namedCreation.js';
+import { createUnlessRepeated, fieldsThatDiffer, holdName, NameTaken } from '../commands/namedCreation.js';
 import { InvalidField } from '../errors.js';
 
 export type PartnerKind = 'origination' | 'colending';
@@ -24,7 +24,9 @@ export async function registerPartner(
   if (!CODE.test(input.code)) throw new InvalidField('code', 'code must be 3–40 lowercase letters, digits or hyphens');
   const name = input.name.trim();
   if (name.length === 0 || input.name.length > 200) throw new InvalidField('name', 'name must be 1–200 characters');
-  return createUnlessRepeated(`partner ${input.code}`, () => runCommand(db, { ...command, action: 'partner.register' }, async (tx) => {
+  const record = `partner ${input.code}`;
+  return createUnlessRepeated(record, () => runCommand(db, { ...command, action: 'partner.register' }, async (tx) => {
+    await holdName(tx, command.tenant, record);
     if (await tx.partner.findUnique({ where: { code: input.code } })) throw new NameTaken();
     const { clientId, secret } = await identity.registerPartner(command.tenant, input);
     const partner = await tx.partner.create({

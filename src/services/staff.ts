@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { StaffIdentity } from '../tenancy/identity.js';
 import type { TenantDb, Tx } from '../tenancy/tenantClients.js';
 import { runCommand, type CommandContext, type Outcome } from '../commands/runCommand.js';
-import { createUnlessRepeated, fieldsThatDiffer, NameTaken } from '../commands/namedCreation.js';
+import { createUnlessRepeated, fieldsThatDiffer, holdName, NameTaken } from '../commands/namedCreation.js';
 import { AppError, InvalidField, inputPath } from '../errors.js';
 import { STAFF_ROLES } from '../authz/roles.js';
 import { schemaForSlug } from '../tenancy/schemaNames.js';
@@ -59,7 +59,8 @@ export interface Invitation {
 
 /**
  * The address makes an invitation safe to send again (src/commands/namedCreation.ts): the same name and roles answer
- * the person as they stand, with nothing asked of the identity provider (no required actions, no second e-mail).
+ * the person as they stand, with nothing asked of the identity provider (no required actions, no second e-mail),
+ * also when sent at the same moment (it waits on the address, holdName).
  * A deactivated person is reactivated, not invited again.
  */
 export async function inviteStaffMember(db: TenantDb, identity: StaffIdentity, command: CommandContext, input: { email: string; displayName: string; roles: readonly string[] }): Promise<Invitation> {
@@ -67,7 +68,9 @@ export async function inviteStaffMember(db: TenantDb, identity: StaffIdentity, c
   const displayName = input.displayName.trim();
   if (displayName.length === 0 || displayName.length > 200) throw new InvalidField('displayName', 'displayName must be 1–200 characters');
   const roles = staffRoles(input.roles);
-  return createUnlessRepeated(`staff member ${email}`, () => withIdentityUndo(db, { ...command, action: 'staffMember.invite' }, async (tx, onFailure) => {
+  const record = `staff member ${email}`;
+  return createUnlessRepeated(record, () => withIdentityUndo(db, { ...command, action: 'staffMember.invite' }, async (tx, onFailure) => {
+    await holdName(tx, command.tenant, record);
     if (await tx.staffMember.findUnique({ where: { email } })) throw new NameTaken();
     const invited = await identity.inviteStaff(command.tenant, { email, displayName, roles });
     onFailure(() => identity.removeStaff(command.tenant, invited.subject));

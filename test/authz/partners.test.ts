@@ -773,6 +773,10 @@ describe('who did it, as partners read it', () => {
     history { event actor } decisions { decidedBy } documents { kind uploadedBy reviewedBy } loan { transactions { kind enteredBy } } } } }`;
   const CO_LENDER_READS = `query($id: ID!) { node(id: $id) { ... on CoLendingArrangement { versions { proposedBy decidedBy } } }
     loanParticipations(first: 10) { edges { node { assignedBy } } } coLendingSettlements(first: 10) { edges { node { createdBy } } } }`;
+  const GENERATED_AGREEMENTS = [
+    { kind: 'agreement', uploadedBy: 'agreement-generator', reviewedBy: null },
+    { kind: 'signed_agreement', uploadedBy: 'provider:sandbox-esign', reviewedBy: null },
+  ];
   const noStaffIn = (answer: unknown) => {
     for (const subject of Object.values(staff)) expect(JSON.stringify(answer)).not.toContain(subject.split('@')[0]);
   };
@@ -792,6 +796,9 @@ describe('who did it, as partners read it', () => {
       { kind: 'proof_of_identity', uploadedBy: originatorSubject, reviewedBy: 'lender' },
       { kind: 'proof_of_income', uploadedBy: originatorSubject, reviewedBy: 'lender' },
     ]);
+    // The partner accepted and asked for the signature (its history above), but uploaded neither agreement: the
+    // platform generated one and the e-sign provider returned the other.
+    expect(application.documents.filter((d: { kind: string }) => d.kind.endsWith('agreement'))).toEqual(GENERATED_AGREEMENTS);
     expect(application.loan.transactions.map((x: { kind: string; enteredBy: string }) => [x.kind, x.enteredBy])).toEqual([['REPAYMENT', 'lender']]);
   });
 
@@ -816,6 +823,8 @@ describe('who did it, as partners read it', () => {
       .toEqual([originatorSubject, 'policy', staff.approver, staff.disbursementMaker, staff.disbursementChecker]);
     expect(application.decisions.map((d: { decidedBy: string }) => d.decidedBy)).toEqual(['policy', staff.approver]);
     expect(application.documents.filter((d: { kind: string }) => d.kind.startsWith('proof_of_')).map((d: { reviewedBy: string }) => d.reviewedBy)).toEqual([staff.officer, staff.officer]);
+    expect([actorOf('accept_offer'), actorOf('sign_agreement')]).toEqual([originatorSubject, originatorSubject]);
+    expect(application.documents.filter((d: { kind: string }) => d.kind.endsWith('agreement'))).toEqual(GENERATED_AGREEMENTS);
     expect(application.loan.transactions.map((x: { enteredBy: string }) => x.enteredBy)).toEqual([staff.servicer]);
     const coLending = await gql(server.gateway, CO_LENDER_READS, { token: auditor, variables: { id: arrangementId } });
     expect(coLending.data).toEqual({

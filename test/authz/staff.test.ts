@@ -220,4 +220,27 @@ describe('the identity side fails or the database side fails', () => {
     await expect(changeStaffMemberRoles(db, roleFail, setup(), bossId, ['finance'])).rejects.toThrow('identity provider unavailable');
     expect((await db.staffMember.findUniqueOrThrow({ where: { id: bossId } })).roles).toContain('tenant-admin');
   });
+
+  it('two invitations of one address at the same moment ask the identity provider once and take nothing back: both answer the same person', async () => {
+    // Keycloak finds a person by address, so both invitations would reach the same account, and the one whose row
+    // lost the race would take its invitation back: the person the other had just invited.
+    const calls: string[] = [];
+    const identity: StaffIdentity = {
+      ...developmentIdentity,
+      async inviteStaff(_tenant, person) {
+        calls.push('inviteStaff');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { subject: `kc-${person.email}`, requiredActions: ['UPDATE_PASSWORD'], emailSent: false };
+      },
+      async removeStaff() {
+        calls.push('removeStaff');
+      },
+    };
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const invitation = { email: 'twice@lender.example', displayName: 'Tess Twice', roles: ['finance'] };
+    const [one, two] = await Promise.all([inviteStaffMember(db, identity, setup(), invitation), inviteStaffMember(db, identity, setup(), invitation)]);
+    expect(calls).toEqual(['inviteStaff']);
+    expect(two!.member).toEqual(one!.member);
+    expect(await db.staffMember.findMany({ where: { email: 'twice@lender.example' } })).toMatchObject([{ status: 'active', identitySubject: 'kc-twice@lender.example' }]);
+  });
 });

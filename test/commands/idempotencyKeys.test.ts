@@ -13,6 +13,7 @@ import { quoteIdent } from '../../src/tenancy/schemaNames.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { developmentIdentity } from '../../src/tenancy/identity.js';
 import { registerPartner } from '../../src/services/partners.js';
+import { partnerClientId } from '../../src/authz/partnerClient.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer, type UserError } from '../support/harness.js';
 
 let server: TestServer;
@@ -338,5 +339,37 @@ describe('a partner registered again', () => {
     expect(again).toMatchObject({ clientSecret: null, partner: { code: 'named-secret', name: 'Secret Keeper' } });
     expect(asked).toEqual(['named-secret']);
     expect(await written()).toEqual(before);
+  });
+});
+
+describe('a partner registered twice at the same moment', () => {
+  it('asks the identity provider once: it holds one client, and both are answered the same partner, the secret once', async () => {
+    // An identity provider that, as Keycloak does, holds one client per client id and refuses a second: each
+    // registration looks the client up, takes a moment (a call over the network, long enough for the other
+    // registration to look too) and then makes it.
+    const clients = new Map<string, string>();
+    const asked: string[] = [];
+    const identity = {
+      ...developmentIdentity,
+      async registerPartner(tenantSlug: string, partner: { code: string }) {
+        asked.push(partner.code);
+        const clientId = partnerClientId(tenantSlug, partner.code);
+        const found = clients.get(clientId);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (found) return { clientId, secret: found };
+        if (clients.has(clientId)) throw new Error(`Client ${clientId} already exists`);
+        clients.set(clientId, 'the-only-secret');
+        return { clientId, secret: 'the-only-secret' };
+      },
+    };
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const command = { tenant: tenant.slug, actor: { subject: 'admin-keys', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'same-moment' }, now: new Date() };
+    const input = { code: 'same-moment', name: 'Same Moment', kind: 'origination' as const };
+    const answers = await Promise.all([registerPartner(db, identity, command, input), registerPartner(db, identity, command, input)]);
+    expect(asked).toEqual(['same-moment']);
+    expect([...clients.keys()]).toEqual([partnerClientId(tenant.slug, 'same-moment')]);
+    expect(answers[1]!.partner).toEqual(answers[0]!.partner);
+    expect(answers.map((answer) => answer.clientSecret)).toEqual(expect.arrayContaining(['the-only-secret', null]));
+    expect(await db.partner.count({ where: { code: 'same-moment' } })).toBe(1);
   });
 });

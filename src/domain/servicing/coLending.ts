@@ -40,6 +40,14 @@ export const RBI_2025_RULES: CoLendingRules = {
   assignmentWindowDays: 15,
 };
 
+/**
+ * The most versions one arrangement holds, rejected ones included. A version is a four-eyes change of terms, a few
+ * in a year; the bound lets a page of arrangements be read with every version of each in one query (the API counts
+ * each arrangement's versions at this bound: src/graph/limits.ts). Terms revised more often than this belong in a
+ * new arrangement.
+ */
+export const MAX_ARRANGEMENT_VERSIONS = 20;
+
 export interface DefaultLossGuarantee {
   /** The share of the guaranteed loans' disbursed principal the originator makes good at most. */
   capPercent: Decimal;

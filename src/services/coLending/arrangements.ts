@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { Decimal, isCurrency } from '../../domain/money.js';
-import { checkArrangementTerms, RBI_2025_RULES, type ArrangementTerms, type CoLendingRules } from '../../domain/servicing/coLending.js';
+import { checkArrangementTerms, MAX_ARRANGEMENT_VERSIONS, RBI_2025_RULES, type ArrangementTerms, type CoLendingRules } from '../../domain/servicing/coLending.js';
 import { refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
@@ -122,6 +122,9 @@ export async function proposeArrangement(db: TenantDb, command: CommandContext, 
     const pending = await tx.coLendingArrangementVersion.findFirst({ where: { arrangementId: arrangement.id, status: 'pending' } });
     if (pending) throw new AppError('CONFLICT', `version ${pending.version} of the arrangement is waiting for a decision: decide it first`, { field: inputPath('arrangementId') });
     const last = await tx.coLendingArrangementVersion.findFirst({ where: { arrangementId: arrangement.id }, orderBy: { version: 'desc' } });
+    if ((last?.version ?? 0) >= MAX_ARRANGEMENT_VERSIONS) {
+      throw new InvalidField('arrangementId', `an arrangement has at most ${MAX_ARRANGEMENT_VERSIONS} versions and this one has them all: propose a new arrangement for the partner's further terms`);
+    }
     const version = await tx.coLendingArrangementVersion.create({
       data: {
         arrangementId: arrangement.id, version: (last?.version ?? 0) + 1,

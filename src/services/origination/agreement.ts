@@ -1,6 +1,8 @@
 // From offer to signed agreement: the borrower accepts the offer (consent recorded: the text, its SHA-256, when,
 // from where and by whom), the agreement is generated from the offer, and the e-sign provider (a sandbox here,
-// completing at once) returns the signed copy. Both documents are kept with their hashes.
+// completing at once) returns the signed copy. Both documents are kept with their hashes, each under who made it
+// (the platform's generator, the provider), not the caller who asked for the signature: that is the application's
+// history, as the acceptance is the offer's.
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
 import { agreementPdf, signedAgreementPdf } from '../../documents/agreementPdf.js';
@@ -12,6 +14,10 @@ import { applicantAsSubmitted } from './assessment.js';
 import { postgresDocumentStore, sha256Hex } from './documentStore.js';
 import { businessDateOf } from '../../tenancy/dateColumns.js';
 import { assertEsignAvailable } from './checkProviders.js';
+import { providerActor, SYSTEM_ACTORS } from '../../domain/actors.js';
+
+/** The sandbox e-sign provider, which signs at once: its envelopes' provider and the signed copies' maker. */
+const SANDBOX_ESIGN = 'sandbox-esign';
 
 export interface Consent {
   text: string;
@@ -73,19 +79,19 @@ export async function signAgreement(db: TenantDb, command: CommandContext, lende
     const store = postgresDocumentStore(tx);
     const signedAt = command.now;
     const signed = await signedAgreementPdf(application.reference, {
-      envelopeId: `sbx-env-${offer.id}`, signerName: applicant.applicant.legalName, signedAt: signedAt.toISOString(), agreementSha256: agreementSha, provider: 'sandbox-esign',
+      envelopeId: `sbx-env-${offer.id}`, signerName: applicant.applicant.legalName, signedAt: signedAt.toISOString(), agreementSha256: agreementSha, provider: SANDBOX_ESIGN,
     }, signedAt);
     const documents = [] as { id: string; kind: string; sha256: string }[];
-    for (const [kind, bytes, status, fileName] of [
-      ['agreement', agreement, 'generated', `agreement-${application.reference}.pdf`],
-      ['signed_agreement', signed, 'signed', `agreement-${application.reference}-signed.pdf`],
+    for (const [kind, bytes, status, fileName, uploadedBy] of [
+      ['agreement', agreement, 'generated', `agreement-${application.reference}.pdf`, SYSTEM_ACTORS.agreementGenerator],
+      ['signed_agreement', signed, 'signed', `agreement-${application.reference}-signed.pdf`, providerActor(SANDBOX_ESIGN)],
     ] as const) {
       const storageKey = await store.put(bytes);
       const id = randomUUID();
       await tx.applicationDocument.create({
         data: {
           id, applicationId, partyId: applicant.partyId, kind, fileName, contentType: 'application/pdf', sizeBytes: bytes.length, sha256: sha256Hex(bytes),
-          storageKey, status, uploadedBy: command.actor.subject, uploadedAt: command.now,
+          storageKey, status, uploadedBy, uploadedAt: command.now,
         },
       });
       documents.push({ id, kind, sha256: sha256Hex(bytes) });

@@ -7,14 +7,15 @@
 // past due and class the lender sees, collections without notes — never the whole loan or another partner's share),
 // the events it receives, and the books holding throughout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { apiCalls } from '../../support/apiCalls.js';
 import { subscribe, until } from '../../support/ws.js';
 import { registerPartner } from '../../../src/services/partners.js';
 import { Decimal } from '../../../src/domain/money.js';
-import { partnerPrincipal, splitCollection, type LoanParticipation } from '../../../src/domain/servicing/coLending.js';
+import { MAX_ARRANGEMENT_VERSIONS, partnerPrincipal, splitCollection, type ArrangementTerms, type LoanParticipation } from '../../../src/domain/servicing/coLending.js';
+import { decideArrangement, proposeArrangement } from '../../../src/services/coLending/arrangements.js';
 
 let server: TestServer;
 const { call, mutate, advance } = apiCalls(() => server);
@@ -402,5 +403,58 @@ describe('idempotency keys', () => {
       { requestId: asked.data.loanRestructureRequest.id, approve: true });
     expect(decided.errors).toEqual([]);
     expect(await rates()).toEqual([expect.objectContaining({ borrowerRatePercent: '12', lenderRatePercent: '20' })]);
+  });
+});
+
+describe('an arrangement\'s versions', () => {
+  // A lender of its own, whose one arrangement has as many versions as an arrangement may have.
+  let lender: TenantRecord;
+  let lenderAdmin: string;
+  let lenderPartner: string;
+  let arrangementId: string;
+  const ARRANGEMENTS = `{ coLendingArrangements { id name partnerCode inForce { version sharePercent }
+    versions { version status sharePercent partnerRatePercent model guarantee { capPercent triggerDaysPastDue } validFrom proposedBy decidedBy } } }`;
+
+  beforeAll(async () => {
+    lender = await createTenant(server.runtime, uniqueSlug('colend-versions'), { sandbox: true, businessDate: '2026-01-05' });
+    lenderAdmin = await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'versions-admin' });
+    lenderPartner = await devToken(server.runtime, 'colending-partner', lender.slug, { partner: { id: 'cl-versions', kind: 'colending' } });
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    const as = (subject: string) => ({ tenant: lender.slug, actor: { subject, roles: ['tenant-admin'], partner: null, clientId: null, requestId: subject }, now: server.runtime.now() });
+    await registerPartner(db, server.runtime.identity, as('test-setup'), { code: 'cl-versions', name: 'Co-lender of many versions', kind: 'colending' });
+    const terms = (version: number): ArrangementTerms => ({
+      sharePercent: new Decimal(20 + version), partnerRatePercent: new Decimal(10), model: 'collectionShare', servicingFeePercent: new Decimal(0),
+      guarantee: { capPercent: new Decimal(5), triggerDaysPastDue: 90 }, sharesFees: false, sharesPenalties: false, productCodes: ['PL-STD'],
+      maxLoanPrincipal: null, totalLimit: null, validFrom: '2026-01-01', validTo: null, borrowerData: 'none',
+    });
+    for (let version = 1; version <= MAX_ARRANGEMENT_VERSIONS; version += 1) {
+      const proposal = version === 1
+        ? { partnerCode: 'cl-versions', name: 'Revised often', currency: lender.currency, terms: terms(version) }
+        : { arrangementId, terms: terms(version) };
+      arrangementId = (await proposeArrangement(db, as('versions-maker'), proposal)).arrangementId;
+      await decideArrangement(db, as('versions-checker'), { arrangementId, version, approve: true, reason: null });
+    }
+  }, 120_000);
+
+  it('a page of arrangements is read with every version of each, by the partner and by the lender\'s staff; one asking for far more is still refused', async () => {
+    for (const [reader, decidedBy] of [[lenderPartner, 'lender'], [lenderAdmin, 'versions-checker']] as const) {
+      const [arrangement] = (await call(reader, ARRANGEMENTS))['coLendingArrangements'] as { inForce: unknown; versions: Record<string, unknown>[] }[];
+      expect(arrangement!.inForce).toEqual({ version: MAX_ARRANGEMENT_VERSIONS, sharePercent: String(20 + MAX_ARRANGEMENT_VERSIONS) });
+      expect(arrangement!.versions.map((v) => [v['version'], v['status']])).toEqual(Array.from({ length: MAX_ARRANGEMENT_VERSIONS }, (_, k) => [k + 1, k + 1 === MAX_ARRANGEMENT_VERSIONS ? 'APPROVED' : 'SUPERSEDED']));
+      expect(arrangement!.versions[0]).toMatchObject({ sharePercent: '21', guarantee: { capPercent: '5', triggerDaysPastDue: 90 }, decidedBy });
+    }
+    // Every version of every arrangement, each with every version of its arrangement again: far past the node limit.
+    const abusive = await gql(server.gateway, '{ coLendingArrangements { versions { arrangement { versions { version } } } } }', { token: lenderPartner });
+    expect(abusive.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_LARGE' }) })]);
+  });
+
+  it(`an arrangement takes at most ${MAX_ARRANGEMENT_VERSIONS} versions: one more is refused naming the arrangement, and nothing is written`, async () => {
+    const db = server.runtime.tenantClients.forSchema(lender.schemaName);
+    const refused = await mutate(lenderAdmin, 'proposeCoLendingArrangement', PROPOSE, {
+      arrangementId: encodeGlobalID('CoLendingArrangement', arrangementId), sharePercent: '30', partnerRatePercent: '10', model: 'COLLECTION_SHARE', productCodes: ['PL-STD'], validFrom: '2026-01-01',
+    });
+    expect(refused.errors).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.arrangementId', message: expect.stringContaining('a new arrangement') })]);
+    expect(await db.coLendingArrangementVersion.count()).toBe(MAX_ARRANGEMENT_VERSIONS);
+    expect(await db.outboxEvent.count({ where: { type: 'coLendingArrangement.proposed' } })).toBe(MAX_ARRANGEMENT_VERSIONS);
   });
 });
