@@ -140,7 +140,7 @@ export const OfferRef = builder.objectRef<OfferRow & { currency: string }>('Appl
   description: 'An offer on an approved application.',
   authScopes: { can: 'applications.read' },
   fields: (t) => ({
-    id: t.exposeString('id', { description: 'The offer\'s id (to accept it).' }),
+    id: t.exposeString('id', { description: 'The offer\'s own id, as events name it (`offerId`). An offer is accepted through its application: `acceptApplicationOffer(input: { applicationId })` accepts the open one.' }),
     status: t.expose('status', { type: OfferStatusEnum, description: 'Open, accepted, expired or superseded.' }),
     amount: t.field({ type: 'Money', description: 'The principal offered.', resolve: (o) => money(o.amount, o.currency) }),
     annualRatePercent: t.field({ type: 'Decimal', description: 'Nominal annual rate, by risk grade.', resolve: (o) => o.annualRatePercent.toString() }),
