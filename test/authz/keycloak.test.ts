@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT, base64url, importJWK } from 'jose';
 import { adminClient, applyRealm, ensureClient, lendgraphScopeIds, REALM, type Admin } from '../../src/authz/keycloak/realm.js';
 import { clientCredentialsToken, registerPartnerClient } from '../../src/authz/keycloak/partners.js';
+import { partnerClientId } from '../../src/authz/partnerClient.js';
 import { KEYCLOAK_ADMIN } from '../../scripts/keycloakServer.js';
 import { STAFF_ROLES, type Role } from '../../src/authz/roles.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
@@ -385,6 +386,34 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
       expect(person!.enabled).toBe(false);
       expect((await admin.organizations.find({ search: slug, exact: true } as never)).find((o) => o.alias === slug)!.enabled).toBe(false);
       await expect(clientCredentialsToken(keycloakUrl, partner)).rejects.toThrow();
+    });
+    it('lenders whose slugs begin alike keep their partners apart: each its own client, and offboarding one leaves the other\'s', async () => {
+      const slug = uniqueSlug('kc-pre');
+      const longer = `${slug}-bank`;
+      const token = await login(platformAdmin);
+      await createTenant(token, slug, `admin@${slug}.example`);
+      await createTenant(token, longer, `admin@${longer}.example`);
+      // Joined by one hyphen, both ids were `partner-<slug>-bank-x1z`, and the second registration took the first's client.
+      const theirs = await registerPartnerClient(admin, { tenant: longer, id: 'x1z', kind: 'origination', name: 'Their Partner' });
+      const ours = await registerPartnerClient(admin, { tenant: slug, id: 'bank-x1z', kind: 'origination', name: 'Our Partner' });
+      expect(ours.clientId).not.toBe(theirs.clientId);
+      expect(ours.secret).not.toBe(theirs.secret);
+      expect(decodeJwt(await clientCredentialsToken(keycloakUrl, theirs))).toMatchObject({ organization: [longer], lendgraph_partner: { id: 'x1z' } });
+      expect(decodeJwt(await clientCredentialsToken(keycloakUrl, ours))).toMatchObject({ organization: [slug], lendgraph_partner: { id: 'bank-x1z' } });
+      // A client whose id this lender's partner would take, serving another lender (as one made before could be), is
+      // refused, never taken over.
+      admin.setConfig({ realmName: REALM });
+      await admin.clients.create({
+        clientId: partnerClientId(slug, 'held'), publicClient: false, serviceAccountsEnabled: true,
+        protocolMappers: [{ name: 'tenant', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'organization', 'claim.value': JSON.stringify([longer]), 'jsonType.label': 'JSON', 'access.token.claim': 'true' } }],
+      });
+      await expect(registerPartnerClient(admin, { tenant: slug, id: 'held', kind: 'origination', name: 'Taker' })).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'input.code' } });
+      const response = await gql(platform.gateway, `mutation { offboardTenant(input: { slug: "${slug}", reason: "contract ended" }) { tenant { status } } }`, { token });
+      expect(response.data!['offboardTenant'].tenant.status).toBe('OFFBOARDED');
+      await expect(clientCredentialsToken(keycloakUrl, ours)).rejects.toThrow();
+      expect(await clientCredentialsToken(keycloakUrl, theirs)).toBeTruthy();
+      admin.setConfig({ realmName: REALM });
+      expect((await admin.clients.find({ clientId: partnerClientId(slug, 'held') }))[0]!.enabled).not.toBe(false);
     });
   });
 

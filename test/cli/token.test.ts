@@ -88,7 +88,7 @@ describe('npm run token: only for tenants and partners that exist', () => {
     // The kind follows from the role when it is not given.
     const byRole = await token(['--tenant', tenant.slug, '--role', 'colending-partner', '--partner', 'cofund']);
     expect(byRole.code, byRole.stderr).toBe(0);
-    expect(decodeJwt(byRole.stdout.trim())).toMatchObject({ lendgraph_partner: { id: 'cofund', kind: 'colending' }, azp: `partner-${tenant.slug}-cofund` });
+    expect(decodeJwt(byRole.stdout.trim())).toMatchObject({ lendgraph_partner: { id: 'cofund', kind: 'colending' }, azp: `partner-${tenant.slug}--cofund` });
     const staff = await token(['--tenant', tenant.slug, '--role', 'underwriter']);
     expect(staff.code, staff.stderr).toBe(0);
     expect(decodeJwt(staff.stdout.trim())).toMatchObject({ organization: [tenant.slug], realm_access: { roles: ['underwriter'] } });

@@ -327,7 +327,7 @@ describe('a partner registered again', () => {
       ...developmentIdentity,
       async registerPartner(tenantSlug: string, partner: { code: string }) {
         asked.push(partner.code);
-        return { clientId: `partner-${tenantSlug}-${partner.code}`, secret: 'the-one-secret' };
+        return { clientId: `partner-${tenantSlug}--${partner.code}`, secret: 'the-one-secret' };
       },
     };
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);

@@ -4,6 +4,7 @@
 import type { PartnerKind } from '../principal.js';
 import { ensureClient, lendgraphScopeIds, REALM, type Admin } from './realm.js';
 import { partnerClientId } from '../partnerClient.js';
+import { AppError, inputPath } from '../../errors.js';
 
 export interface PartnerIdentity {
   clientId: string;
@@ -26,10 +27,52 @@ function hardcodedJsonClaim(name: string, claim: string, value: unknown) {
   };
 }
 
+type Client = Awaited<ReturnType<Admin['clients']['find']>>[number];
+
+/** What a hard-coded claim of the client states, read from its mapper (null when it has none or it cannot be read). */
+async function claimOf(admin: Admin, client: Client, mapperName: string): Promise<unknown> {
+  const mappers = client.protocolMappers ?? await admin.clients.listProtocolMappers({ id: client.id! });
+  const value = mappers.find((m) => m.name === mapperName)?.config?.['claim.value'];
+  if (typeof value !== 'string') return null;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a partner client serves this lender: its tenant claim, which its tokens carry, names the lender alone. */
+async function servesTenant(admin: Admin, client: Client, tenant: string): Promise<boolean> {
+  const tenants = await claimOf(admin, client, 'tenant');
+  return Array.isArray(tenants) && tenants.length === 1 && tenants[0] === tenant;
+}
+
+/**
+ * The partner clients of one lender, whatever their ids' form: found by the lender's slug in the id, kept only when
+ * their tenant claim names that lender, so that another lender whose slug begins the same (`acme`, `acme-bank`) or
+ * whose partner's code holds it keeps its clients when this lender is disabled or removed.
+ */
+export async function tenantPartnerClients(admin: Admin, tenant: string): Promise<Client[]> {
+  admin.setConfig({ realmName: REALM });
+  const found = await admin.clients.find({ clientId: `partner-${tenant}-`, search: true });
+  const serving = await Promise.all(found.map(async (client) => client.clientId?.startsWith('partner-') === true && await servesTenant(admin, client, tenant)));
+  return found.filter((_, k) => serving[k]);
+}
+
 /** Creates (or brings up to date) the partner's client and returns its current secret. */
 export async function registerPartnerClient(admin: Admin, partner: { tenant: string; id: string; kind: PartnerKind; name: string }): Promise<PartnerIdentity> {
   admin.setConfig({ realmName: REALM });
   const clientId = partnerClientId(partner.tenant, partner.id);
+  // An id another lender's partner already holds (one registered before ids were joined by `--` can be spelt the
+  // same) is never taken over: bringing it "up to date" would hand that partner's secret to this lender.
+  const [existing] = await admin.clients.find({ clientId });
+  if (existing) {
+    const named = await claimOf(admin, existing, 'partner');
+    const samePartner = typeof named === 'object' && named !== null && (named as { id?: unknown }).id === partner.id;
+    if (!samePartner || !await servesTenant(admin, existing, partner.tenant)) {
+      throw new AppError('CONFLICT', `the identity provider already has a client ${clientId} for someone else: register the partner under another code`, { field: inputPath('code') });
+    }
+  }
   const id = await ensureClient(admin, {
     clientId,
     name: `${partner.name} (${partner.kind} partner of ${partner.tenant})`,

@@ -6,8 +6,7 @@ import { STAFF_ROLES } from '../roles.js';
 import type { FirstAdmin, IdentityProvider, InvitedStaff, StaffInvitation } from '../../tenancy/identity.js';
 import { accountInTenantOnly, bringBackToTenant, inviteStaffUser, placeInRoleGroups, takeOutOfTenant, type TenantPlaces } from './staff.js';
 import { REALM, type Admin } from './realm.js';
-import { registerPartnerClient, rotatePartnerSecret } from './partners.js';
-import { partnerClientId } from '../partnerClient.js';
+import { registerPartnerClient, rotatePartnerSecret, tenantPartnerClients } from './partners.js';
 
 export function tenantGroupName(slug: string): string {
   return `tenant-${slug}`;
@@ -92,9 +91,6 @@ export class KeycloakTenantIdentity implements IdentityProvider {
     return ids;
   }
 
-  private async partnerClients(admin: Admin, slug: string) {
-    return admin.clients.find({ clientId: partnerClientId(slug, ''), search: true });
-  }
 
   async removeTenant(slug: string): Promise<void> {
     const admin = await this.client();
@@ -105,7 +101,7 @@ export class KeycloakTenantIdentity implements IdentityProvider {
     }
     const group = await this.findGroup(admin, slug);
     if (group) await admin.groups.del({ id: group.id! });
-    for (const client of await this.partnerClients(admin, slug)) await admin.clients.del({ id: client.id! });
+    for (const client of await tenantPartnerClients(admin, slug)) await admin.clients.del({ id: client.id! });
   }
 
   async registerPartner(tenant: string, partner: { code: string; name: string; kind: 'origination' | 'colending' }) {
@@ -124,7 +120,7 @@ export class KeycloakTenantIdentity implements IdentityProvider {
       for (const id of await this.soleMembers(admin, organization.id!)) await admin.users.update({ id }, { enabled: false });
       await admin.organizations.updateById({ id: organization.id! }, { ...organization, enabled: false });
     }
-    for (const client of await this.partnerClients(admin, slug)) await admin.clients.update({ id: client.id! }, { ...client, enabled: false });
+    for (const client of await tenantPartnerClients(admin, slug)) await admin.clients.update({ id: client.id! }, { ...client, enabled: false });
   }
 
   /** The tenant's organization and role groups, as onboarding made them. */
