@@ -137,6 +137,14 @@ export function badInput(field: string, message: string): AppError {
 }
 
 /**
+ * A product, partner or other record the input names by its code that does not exist or the caller may not see:
+ * NOT_FOUND naming the input field (docs/errors.md), where an id naming nothing is bad input.
+ */
+export function noSuchCode(field: string, message: string): AppError {
+  return new AppError('NOT_FOUND', message, { field: inputPath(field) });
+}
+
+/**
  * A write another request got to first: a unique index refused the row (Prisma's P2002; PostgreSQL's 23505 through
  * plain SQL). Whoever checked first and wrote second meets this, and it is a conflict or a repeat, never internal.
  */

@@ -94,9 +94,9 @@ export async function inviteStaffMember(db: TenantDb, identity: StaffIdentity, c
 
 async function memberFor(tx: Tx, tenant: string, id: string, field: string): Promise<StaffMemberRow> {
   // Row-locked: two admins changing one person wait for each other instead of both passing the checks.
-  if (!isUuid(id)) throw new AppError('NOT_FOUND', 'no staff member with that id', { field: inputPath(field) });
+  if (!isUuid(id)) throw new InvalidField(field, 'no staff member with that id');
   const [locked] = await tenantSql(tx, schemaForSlug(tenant)).query<{ id: string }[]>((schema) => `SELECT id::text FROM ${schema}.staff_member WHERE id = $1::uuid FOR UPDATE`, id);
-  if (!locked) throw new AppError('NOT_FOUND', 'no staff member with that id', { field: inputPath(field) });
+  if (!locked) throw new InvalidField(field, 'no staff member with that id');
   return tx.staffMember.findUniqueOrThrow({ where: { id } });
 }
 

@@ -3,7 +3,7 @@
 // Each change is a command: checked before anything is written (errors name the input's field), audited, announced.
 import { randomUUID } from 'node:crypto';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
-import { AppError, InvalidField, inputPath } from '../../errors.js';
+import { AppError, InvalidField, inputPath, noSuchCode } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { isRoutingNumber } from '../../domain/servicing/nacha.js';
 import type { Prisma } from '../../generated/prisma/client.js';
@@ -42,7 +42,7 @@ export async function setDebitSettings(db: TenantDb, command: CommandContext, in
     const products = await tx.loanProduct.findMany({ where: { code: { in: input.productReturnFees.map((e) => e.productCode) } }, select: { code: true } });
     const fees: Record<string, string> = {};
     input.productReturnFees.forEach((entry, k) => {
-      if (!products.some((p) => p.code === entry.productCode)) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath(`productReturnFees.${k}.productCode`) });
+      if (!products.some((p) => p.code === entry.productCode)) throw noSuchCode(`productReturnFees.${k}.productCode`, 'no loan product with that code');
       fees[entry.productCode] = entry.fee.toFixed(USD_CENTS);
     });
     const data = {
@@ -75,7 +75,7 @@ export async function registerDebitMandate(db: TenantDb, dataKey: DataKey, comma
   if (!/^\d{4,17}$/.test(input.accountNumber)) throw new InvalidField('accountNumber', 'the account number: 4 to 17 digits');
   return runCommand(db, { ...command, action: 'debitMandate.registered' }, async (tx) => {
     const loan = await tx.loan.findUnique({ where: { id: input.loanId }, select: { id: true, currency: true, status: true } });
-    if (!loan) throw new AppError('NOT_FOUND', 'no loan with that id', { field: inputPath('loanId') });
+    if (!loan) throw new InvalidField('loanId', 'no loan with that id');
     if (loan.currency !== 'USD') throw new InvalidField('loanId', 'ACH debits are in US dollars: the loan is in ' + loan.currency);
     if (!['active', 'overdue'].includes(loan.status)) throw new AppError('CONFLICT', `the loan is ${loan.status}: nothing is left to collect`, { field: inputPath('loanId') });
     if (await tx.debitMandate.findFirst({ where: { loanId: loan.id, status: 'active' } })) {
@@ -102,7 +102,7 @@ export async function revokeDebitMandate(db: TenantDb, command: CommandContext, 
   if (why.length < 3 || why.length > 500) throw new InvalidField('reason', 'why: 3 to 500 characters');
   return runCommand(db, { ...command, action: 'debitMandate.revoked' }, async (tx) => {
     const found = await tx.debitMandate.findUnique({ where: { id: mandateId } });
-    if (!found) throw new AppError('NOT_FOUND', 'no mandate with that id', { field: inputPath('mandateId') });
+    if (!found) throw new InvalidField('mandateId', 'no mandate with that id');
     if (found.status !== 'active') throw new AppError('CONFLICT', 'the mandate is already revoked', { field: inputPath('mandateId') });
     const row = await tx.debitMandate.update({ where: { id: mandateId }, data: { status: 'revoked', revokedReason: why, revokedAt: command.now } });
     return {

@@ -5,7 +5,7 @@
 // values until the lender sets its own). The partner's accounts in the lender's books open with its first
 // approved arrangement.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
 import { Decimal, isCurrency } from '../../domain/money.js';
 import { checkArrangementTerms, MAX_ARRANGEMENT_VERSIONS, RBI_2025_RULES, type ArrangementTerms, type CoLendingRules } from '../../domain/servicing/coLending.js';
 import { refuseMakerAsChecker } from '../../commands/pendingRequests.js';
@@ -97,7 +97,7 @@ export async function proposeArrangement(db: TenantDb, command: CommandContext, 
     if (terms.productCodes.length > 0) {
       const known = new Set((await tx.loanProduct.findMany({ where: { code: { in: [...terms.productCodes] } }, select: { code: true } })).map((p) => p.code));
       const k = terms.productCodes.findIndex((code) => !known.has(code));
-      if (k >= 0) throw new InvalidField(`productCodes.${k}`, `no loan product with the code ${terms.productCodes[k]}`);
+      if (k >= 0) throw noSuchCode(`productCodes.${k}`, `no loan product with the code ${terms.productCodes[k]}`);
     }
     let arrangement;
     if (proposal.arrangementId) {
@@ -108,7 +108,7 @@ export async function proposeArrangement(db: TenantDb, command: CommandContext, 
     } else {
       const partnerCode = proposal.partnerCode ?? '';
       const partner = await tx.partner.findUnique({ where: { code: partnerCode } });
-      if (!partner || partner.kind !== 'colending') throw new InvalidField('partnerCode', 'no co-lending partner with that code');
+      if (!partner || partner.kind !== 'colending') throw noSuchCode('partnerCode', 'no co-lending partner with that code');
       if (partner.status !== 'active') throw new AppError('CONFLICT', 'the partner is not active', { field: inputPath('partnerCode') });
       const name = (proposal.name ?? '').trim();
       if (name.length < 1 || name.length > 120) throw new InvalidField('name', 'name must be 1–120 characters');

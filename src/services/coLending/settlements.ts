@@ -5,7 +5,7 @@
 // partner's settlements are numbered in turn; one per partner, currency and date, so a run resumed after a crash
 // pays nothing twice.
 import { randomUUID } from 'node:crypto';
-import { InvalidField } from '../../errors.js';
+import { InvalidField, noSuchCode } from '../../errors.js';
 import { addDays } from '../../domain/calendar.js';
 import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import { assertNotAfterBusinessDate, isBusinessDate } from '../../domain/businessDate.js';
@@ -106,7 +106,7 @@ export function settleCoLender(db: TenantDb, command: CommandContext, businessDa
   if (!isBusinessDate(input.through)) throw new InvalidField('through', 'through must be a business date (YYYY-MM-DD)');
   assertNotAfterBusinessDate(input.through, businessDate, 'through');
   return runCommand(db, { ...command, action: 'coLending.settle' }, async (tx) => {
-    if (!await tx.coLendingPartnerLedger.findUnique({ where: { partnerCode: input.partnerCode } })) throw new InvalidField('partnerCode', 'no co-lending partner with an arrangement approved under that code');
+    if (!await tx.coLendingPartnerLedger.findUnique({ where: { partnerCode: input.partnerCode } })) throw noSuchCode('partnerCode', 'no co-lending partner with an arrangement approved under that code');
     const made = await settlePartner(rowsOfTx(tx, schemaForSlug(command.tenant)), input.partnerCode, input.through, businessDate, command.now, command.actor.subject);
     const settlements = made.length === 0 ? [] : await tx.coLendingSettlement.findMany({ where: { id: { in: made.map((m) => m.id) } }, orderBy: { number: 'asc' } });
     return {
@@ -147,7 +147,7 @@ export function setCoLenderSettlement(db: TenantDb, dataKey: DataKey, command: C
   if (input.beneficiaryName !== null && (input.beneficiaryName.trim().length < 1 || input.beneficiaryName.length > 140)) throw new InvalidField('beneficiaryName', 'beneficiaryName must be 1–140 characters');
   return runCommand(db, { ...command, action: 'coLending.setSettlement' }, async (tx) => {
     const ledger = await tx.coLendingPartnerLedger.findUnique({ where: { partnerCode: input.partnerCode } });
-    if (!ledger) throw new InvalidField('partnerCode', 'no co-lending partner with an arrangement approved under that code');
+    if (!ledger) throw noSuchCode('partnerCode', 'no co-lending partner with an arrangement approved under that code');
     const updated = await tx.coLendingPartnerLedger.update({
       where: { partnerCode: input.partnerCode },
       data: {

@@ -3,7 +3,7 @@
 // parties (never copied). Every status change goes through the transition table and records its history, an
 // event (the partner that brought the application sees it) and an audit record.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
 import { Decimal, minorUnits, parseDecimalText } from '../../domain/money.js';
 import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
@@ -74,7 +74,7 @@ function decimalField(value: string | null | undefined, field: string, currency:
 /** The application's own terms and figures, checked against the product; errors name the field under `path`. */
 async function checkTerms(db: TenantDb | Tx, input: Omit<ApplicationInput, 'applicant' | 'coApplicants' | 'guarantors' | 'submit'>, path: string) {
   const product = await db.loanProduct.findUnique({ where: { code: input.productCode } });
-  if (!product) throw new InvalidField(`${path}productCode`, 'no loan product with that code');
+  if (!product) throw noSuchCode(`${path}productCode`, 'no loan product with that code');
   assertOffered(product, `${path}productCode`);
   const amount = decimalField(input.amount, `${path}amount`, product.currency);
   if (amount === null) throw new InvalidField(`${path}amount`, 'amount is required');
@@ -292,8 +292,9 @@ export async function importApplications(
           checked.push(await checkApplication(tx, row, dateInZone(command.now, 'UTC')));
           report.push({ row: k + 1, applicationId: null, reference: null, errors: [] });
         } catch (error) {
-          if (!(error instanceof InvalidField)) throw error;
-          report.push({ row: k + 1, applicationId: null, reference: null, errors: [{ field: error.field, message: error.message }] });
+          const fault = rowFault(error);
+          if (!fault) throw error;
+          report.push({ row: k + 1, applicationId: null, reference: null, errors: [fault] });
         }
       }
       if (report.some((r) => r.errors.length > 0)) throw new RowsFailed(report);
@@ -306,10 +307,11 @@ export async function importApplications(
           events.push(...created.events);
           audit.push(...created.audit);
         } catch (error) {
-          if (!(error instanceof InvalidField)) throw error;
+          const fault = rowFault(error);
+          if (!fault) throw error;
           // Nothing of the upload stays: no row is reported imported.
           throw new RowsFailed(report.map((r, j) => (j === k
-            ? { row: k + 1, applicationId: null, reference: null, errors: [{ field: error.field, message: error.message }] }
+            ? { row: k + 1, applicationId: null, reference: null, errors: [fault] }
             : { ...r, applicationId: null, reference: null })));
         }
       }
@@ -319,6 +321,13 @@ export async function importApplications(
     if (!(error instanceof RowsFailed)) throw error;
     return { imported: 0, rows: error.rows };
   }
+}
+
+/** What makes a row of an upload faulty, named by its column: a value refused, or a code naming nothing. */
+function rowFault(error: unknown): { field: string; message: string } | null {
+  if (error instanceof InvalidField) return { field: error.field, message: error.message };
+  const field = error instanceof AppError && error.code === 'NOT_FOUND' ? error.details['field'] : undefined;
+  return typeof field === 'string' ? { field: field.replace(/^input\./, ''), message: (error as AppError).message } : null;
 }
 
 /** An upload with a faulty row: its report, answered as the upload's result once the transaction is rolled back. */

@@ -4,7 +4,7 @@
 // lender's commission expense, Cr the partner's payable), and clawed back by end of day (the reverse). Commission
 // journals name no loan: the loan's own books (and their replay) never see them; the commission row links them.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import { commissionOn } from '../../domain/origination/commission.js';
@@ -31,7 +31,7 @@ export function setOriginationCommission(db: TenantDb, command: CommandContext, 
   if (!Number.isInteger(input.clawbackDays) || input.clawbackDays < 0 || input.clawbackDays > 3650) throw new InvalidField('clawbackDays', 'clawbackDays must be a whole number of days from 0 to 3650');
   return runCommand(db, { ...command, action: 'originationCommission.setRule' }, async (tx) => {
     const partner = await tx.partner.findUnique({ where: { code: input.partnerCode } });
-    if (!partner || partner.kind !== 'origination') throw new InvalidField('partnerCode', 'no origination partner with that code');
+    if (!partner || partner.kind !== 'origination') throw noSuchCode('partnerCode', 'no origination partner with that code');
     const before = await tx.originationCommissionRule.findUnique({ where: { partnerCode: input.partnerCode } });
     let accounts = before ? { payableAccount: before.payableAccount, expenseAccount: before.expenseAccount } : null;
     if (!accounts) {

@@ -5,7 +5,7 @@
 // The database holds the same lines: one active version per product (a unique partial index) and
 // `activated_by <> activation_requested_by`. Decisions keep the version that made them, so retired versions stay.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, isUniqueViolation } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation, noSuchCode } from '../../errors.js';
 import {
   assertValidPolicyInput, assertValidRuleSet, simulatePolicy, type CreditRuleSet, type PastApplication, type PolicyOutcome, type PolicyReason,
 } from '../../domain/origination/creditPolicy.js';
@@ -66,7 +66,7 @@ function expectStatus(row: CreditPolicyRow, status: CreditPolicyStatus, doing: s
  */
 export async function draftPolicy(db: TenantDb, command: CommandContext, productCode: string, ruleSet: unknown): Promise<CreditPolicyRow> {
   const product = await db.loanProduct.findUnique({ where: { code: productCode } });
-  if (!product) throw new InvalidField('productCode', 'no loan product with that code');
+  if (!product) throw noSuchCode('productCode', 'no loan product with that code');
   if (typeof ruleSet !== 'object' || ruleSet === null || Array.isArray(ruleSet)) throw new InvalidField('ruleSet', 'a rule set is a JSON object');
   const draft = structuredClone(ruleSet) as Record<string, unknown>;
   // A placeholder that passes validation; the real number is taken under the product's lock.

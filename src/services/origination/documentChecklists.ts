@@ -10,7 +10,7 @@
 //   second person to look at `productDocumentChecklist.changed` events.
 // - Kinds are snake_case words; `other` is reserved (any application takes it besides its checklist).
 import { randomUUID } from 'node:crypto';
-import { InvalidField } from '../../errors.js';
+import { InvalidField, noSuchCode } from '../../errors.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
@@ -47,7 +47,7 @@ export async function latestChecklist(db: TenantDb | Tx, productId: string): Pro
 /** Sets a product's checklist: a new version, used by applications created from now on. */
 export async function setProductChecklist(db: TenantDb, command: CommandContext, productCode: string, items: readonly ChecklistEntry[]): Promise<ChecklistRow> {
   const product = await db.loanProduct.findUnique({ where: { code: productCode } });
-  if (!product) throw new InvalidField('productCode', 'no loan product with that code');
+  if (!product) throw noSuchCode('productCode', 'no loan product with that code');
   const checked = checkedItems(items);
   return runCommand(db, { ...command, action: 'productDocumentChecklist.changed' }, async (tx) => {
     // Versions of one product are numbered one at a time.

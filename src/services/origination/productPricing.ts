@@ -33,7 +33,7 @@ async function lockProduct(tx: Tx, tenant: string, productId: string): Promise<v
 
 async function findPricing(db: TenantDb | Tx, pricingId: string): Promise<ProductPricingRow> {
   const row = isUuid(pricingId) ? await db.productPricing.findUnique({ where: { id: pricingId } }) : null;
-  if (!row) throw new AppError('NOT_FOUND', 'no product pricing with that id', { field: inputPath('pricingId') });
+  if (!row) throw new InvalidField('pricingId', 'no product pricing with that id');
   return row;
 }
 

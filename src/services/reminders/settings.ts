@@ -78,7 +78,7 @@ export async function setPartyContactPreferences(db: TenantDb, command: CommandC
   const optedOut = [...new Set(input.optedOut)].sort();
   return runCommand(db, { ...command, action: 'party.contactPreferencesChanged' }, async (tx) => {
     const party = await tx.party.findUnique({ where: { id: partyId }, select: { id: true } });
-    if (!party) throw new AppError('NOT_FOUND', 'no party with that id', { field: inputPath('partyId') });
+    if (!party) throw new InvalidField('partyId', 'no party with that id');
     const before = await tx.partyContactPreference.findUnique({ where: { partyId } });
     const data = { timeZone: input.timeZone, optedOut, changedBy: command.actor.subject, changedAt: command.now };
     const row = await tx.partyContactPreference.upsert({ where: { partyId }, create: { partyId, ...data }, update: data });

@@ -1,7 +1,7 @@
 // Reading the tenant's books: the chart of accounts, a trial balance and an account statement as of any date,
 // and the ledger's invariants checked against the stored journals. Balances are by value date: "as of" a date
 // is what the books say today about that date, corrections included (each correction is dated where it applies).
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { trialBalanceOf, type AccountRole } from '../../domain/servicing/ledger.js';
@@ -239,7 +239,7 @@ export async function mapProductAccount(db: TenantDb, command: CommandContext, p
   if (!(ROLES as readonly string[]).includes(role)) throw new InvalidField('role', `role must be one of ${ROLES.join(', ')}`);
   return runCommand(db, { ...command, action: 'loanProduct.mapAccount' }, async (tx) => {
     const product = await tx.loanProduct.findUnique({ where: { code: productCode } });
-    if (!product) throw new InvalidField('productCode', 'no loan product with that code');
+    if (!product) throw noSuchCode('productCode', 'no loan product with that code');
     const target = await tx.ledgerAccount.findUnique({ where: { code: account } });
     if (!target) throw new InvalidField('account', 'no ledger account with that code');
     const before = product.accountMapping as Record<string, string>;

@@ -3,7 +3,7 @@
 import { beyondCeilingProblem, coarseScheduleProblem, generateSchedule } from '../../domain/servicing/schedule.js';
 import { accrueCommission } from '../origination/commissions.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, InvalidField, inputPath } from '../../errors.js';
+import { AppError, InvalidField, inputPath, noSuchCode } from '../../errors.js';
 import { assertNotAfterBusinessDate, isBusinessDate } from '../../domain/businessDate.js';
 import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
 import { termsUnderCashRounding } from '../currencies.js';
@@ -111,7 +111,7 @@ export function eventsOf(posting: PostedPart): EventDraft[] {
 
 export async function disburseLoan(db: TenantDb, command: LoanCommand, businessDate: string, input: Disbursement, idempotencyKey?: string) {
   const product = await db.loanProduct.findUnique({ where: { code: input.productCode } });
-  if (!product) throw new InvalidField('productCode', 'no loan product with that code');
+  if (!product) throw noSuchCode('productCode', 'no loan product with that code');
   assertOffered(product, 'productCode');
   const version = (await productVersion(db, product))!;
   const disbursementDate = dateField(input.disbursementDate, 'disbursementDate')!;
@@ -131,7 +131,7 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
     }
     if (partnerCode !== null) {
       const partner = await tx.partner.findUnique({ where: { code: partnerCode } });
-      if (!partner || partner.kind !== 'origination') throw new InvalidField('originationPartnerCode', 'no origination partner with that code');
+      if (!partner || partner.kind !== 'origination') throw noSuchCode('originationPartnerCode', 'no origination partner with that code');
     }
     const booked = await bookLoan(tx, command, businessDate, {
       product, productVersion: version.version, terms, allocation: version.allocation, principal, tranches: input.tranches ?? null, disbursementDate, firstRepaymentDate,

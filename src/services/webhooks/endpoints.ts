@@ -2,7 +2,7 @@
 // on the tenant's own client, so ownership is checked here: a partner registers endpoints only for itself and
 // deactivates or replays only its own; the lender's staff act on any.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { sealSecret, type DataKey } from '../../tenancy/sealing.js';
@@ -46,7 +46,7 @@ export async function registerEndpoint(db: TenantDb, key: DataKey, command: Comm
   if (owner !== null && input.partnerCode && input.partnerCode !== owner) throw new InvalidField('partnerCode', 'a partner registers endpoints only for itself');
   const partnerCode = owner ?? input.partnerCode ?? null;
   return runCommand(db, { ...command, action: 'webhookEndpoint.register' }, async (tx) => {
-    if (partnerCode !== null && !(await tx.partner.findUnique({ where: { code: partnerCode } }))) throw new InvalidField('partnerCode', 'no partner with that code');
+    if (partnerCode !== null && !(await tx.partner.findUnique({ where: { code: partnerCode } }))) throw noSuchCode('partnerCode', 'no partner with that code');
     const secret = newSigningSecret();
     const endpoint = await tx.webhookEndpoint.create({
       data: {

@@ -73,7 +73,7 @@ describe('co-lending', () => {
     expect((await mutate(maker, 'proposeCoLendingArrangement', PROPOSE, { ...terms, guarantee: { capPercent: '6', triggerDaysPastDue: 90 } })).errors)
       .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.guarantee.capPercent' })]);
     expect((await mutate(maker, 'proposeCoLendingArrangement', PROPOSE, { ...terms, productCodes: ['NOPE'] })).errors)
-      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.productCodes[0]' })]);
+      .toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.productCodes[0]' })]);
     expect(codes(await gql(server.gateway, PROPOSE, { token: officer, variables: { input: terms } }))).toEqual(['FORBIDDEN']);
     // A tenant admin may both propose and approve, but never approve what it proposed itself.
     const proposed = await mutate(admin, 'proposeCoLendingArrangement', PROPOSE, terms);

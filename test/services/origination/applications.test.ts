@@ -117,7 +117,8 @@ describe('applications', () => {
     ] as const) {
       const refused = await gql(server.gateway, CREATE, { token: officer, variables: { input } });
       expect(refused.status, field).toBe(200);
-      expect(userErrors(refused, 'createApplication'), field).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field })]);
+      // A code naming no product is NOT_FOUND, a value that does not fit BAD_USER_INPUT (docs/errors.md).
+      expect(userErrors(refused, 'createApplication'), field).toEqual([expect.objectContaining({ code: field === 'input.productCode' ? 'NOT_FOUND' : 'BAD_USER_INPUT', field })]);
       expect(refused.data!['createApplication'].application).toBeNull();
     }
     // A value outside an enum never reaches the mutation: the variables are refused before it runs, naming the path.
@@ -186,10 +187,12 @@ describe('applications', () => {
     const odd = await gql(server.gateway, IMPORT, { token: officer, variables: { input: { csv: [
       header, cell('5e3', '12', '4000'), cell('+5000', '12', '4000'), cell('.5e4', '12', '4000'), cell('0x1388', '12', '4000'),
       cell('5000', '1.2e1', '4000'), cell('5000', '12.0', '4000'), cell('5000', '0xc', '4000'), cell('5000', '12', '8e3'), good(1),
+      cell('5000', '12', '4000').replace('PL-STD', 'NOPE'),
     ].join('\n') } } });
     expect(odd.data!['importApplications'].imported).toBe(0);
     expect(odd.data!['importApplications'].rows.map((r: { errors: string[] }) => r.errors.map((e) => e.split(':')[0]))).toEqual([
       ['amount'], ['amount'], ['amount'], ['amount'], ['numberOfRepayments'], ['numberOfRepayments'], ['numberOfRepayments'], ['declaredMonthlyIncome'], [],
+      ['productCode'],
     ]);
     expect(await db.application.count()).toBe(before);
     const ok = await gql(server.gateway, IMPORT, { token: partner, variables: { input: { csv: [header, good(1), good(2), good(3)].join('\r\n') } } });

@@ -43,7 +43,7 @@ describe('origination partners\' commissions', () => {
     expect((await mutate(finance, 'setOriginationCommission', RULE, { partnerCode: 'fintech', percent: '0', clawbackDays: 30 })).errors)
       .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.percent' })]);
     expect((await mutate(finance, 'setOriginationCommission', RULE, { partnerCode: 'nobody', percent: '1.5', clawbackDays: 30 })).errors)
-      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.partnerCode' })]);
+      .toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.partnerCode' })]);
     expect(codes(await gql(server.gateway, RULE, { token: fintech, variables: { input: { partnerCode: 'fintech', percent: '50', clawbackDays: 0 } } }))).toEqual(['FORBIDDEN']);
     const set = await mutate(finance, 'setOriginationCommission', RULE, { partnerCode: 'fintech', percent: '1.5', cap: '100', clawbackDays: 30 });
     expect(set.errors).toEqual([]);

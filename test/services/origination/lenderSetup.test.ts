@@ -229,7 +229,7 @@ describe('a product\'s document checklist', () => {
     ];
     for (const [input, field] of cases) {
       const refused = await gql(server.gateway, SET, { token: maker, variables: { input } });
-      expect(userErrors(refused, 'setProductDocumentChecklist'), field).toMatchObject([{ code: 'BAD_USER_INPUT', field }]);
+      expect(userErrors(refused, 'setProductDocumentChecklist'), field).toMatchObject([{ code: field === 'input.productCode' ? 'NOT_FOUND' : 'BAD_USER_INPUT', field }]);
     }
     expect(await db.productDocumentChecklist.count()).toBe(0);
     // Only a tenant admin sets one.

@@ -108,7 +108,7 @@ describe('disbursement', () => {
       [{ principal: '5000', disbursementDate: '2026-12-01', productCode: 'NOPE' }, 'input.productCode'],
     ] as const) {
       const refused = await gql(server.gateway, DISBURSE, { token: officer, variables: { input: { idempotencyKey: key(), productCode: 'PL-STD', ...input } } });
-      expect(refusal(refused, 'disburseLoan', 'loan')).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(refusal(refused, 'disburseLoan', 'loan')).toMatchObject({ code: field === 'input.productCode' ? 'NOT_FOUND' : 'BAD_USER_INPUT', field });
     }
   });
 
