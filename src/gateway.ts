@@ -27,6 +27,7 @@ import { replyWithError, routeErrorBody } from './graph/httpRoutes.js';
 import { crossOriginOf, crossOriginRequests, letPageRead } from './crossOrigin.js';
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
+import { ClientSocket } from './graph/clientSocket.js';
 import { HeldStream, SubscriptionSlots, type ConnectionSlots, type SubscriptionSlot } from './graph/subscriptionSlots.js';
 import { readinessCheck } from './readiness.js';
 import { authenticate, buildContext, contextFor, requestIdFrom, requestLogFields, type GraphContext } from './graph/context.js';
@@ -292,6 +293,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     // Frames go out as written (ws's default, said here because the fan-out relies on it): with compression every
     // subscriber's copy of an event would be deflated on its own.
     perMessageDeflate: false,
+    // A frame written after its client has gone is done, not a failure of the operation that sent it.
+    WebSocket: ClientSocket,
     // No message may be larger than an HTTP request with a token may be (ws would take 100 MiB, even before
     // connection_init has said who is sending it).
     maxPayload: config.MAX_REQUEST_BYTES,
