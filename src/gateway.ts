@@ -317,8 +317,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   // An operation's socket and subscription id, kept with its context from onSubscribe: a shared group writes its
   // members' frames there itself.
   const sinks = new WeakMap<object, FrameSink>();
-  // An operation refused for its size, by the context made for its answer: graphql-ws sends that answer as the
-  // operation's one result, so it says what the operation would have cost in `extensions.cost`, as over HTTP.
+  // An operation refused for its size or for its cost (QUERY_BUDGET_SPENT), by the context made for its answer:
+  // graphql-ws sends that answer as the operation's one result, so it says what the operation would have cost in
+  // `extensions.cost`, as over HTTP.
   const answered = new WeakMap<object, ExecutionResult>();
   const subscriptionSlots = new SubscriptionSlots({ perConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION, perPrincipal: config.MAX_SUBSCRIPTIONS_PER_PRINCIPAL });
   // A subscription's slot, kept with its context from onSubscribe (where it is taken) to `subscribe`, which gives it
@@ -438,6 +439,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         let slot: SubscriptionSlot | undefined;
         // A query or mutation is being answered from here until graphql-ws has handed its answer to the socket.
         let answering: Set<string> | undefined;
+        // What the operation costs once measured: refused for it (QUERY_BUDGET_SPENT), it answers with it, as over HTTP.
+        let measured: QueryCost | undefined;
         try {
           if (getOperationAST(document, payload.operationName)!.operation === 'subscription') slot = ctx.extra.slots!.take();
           else if (ctx.extra.answering!.size >= MAX_OPERATIONS_ANSWERING) {
@@ -447,8 +450,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const params = ctx.connectionParams ?? {};
           const contextValue = await contextFor(runtime, ctx.extra.principal ?? null, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
           if (contextValue.tenant) await rateLimits.forTenant(contextValue.tenant.id);
+          measured = size && queryCost(size, limits);
           const budget = size && principal ? await rateLimits.spendQueryCost(principal, size.cost) : null;
-          if (size) costs.set(contextValue, withBudget(queryCost(size, limits), budget));
+          if (measured) costs.set(contextValue, withBudget(measured, budget));
           sinks.set(contextValue, { socket: ctx.extra.socket, id });
           if (slot) {
             slots.set(contextValue, slot);
@@ -458,7 +462,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         } catch (error) {
           slot?.release();
           answering?.delete(id);
-          const cost = refusalCost(error, limits);
+          const cost = refusalCost(error, limits) ?? measured;
           if (cost) {
             const refusal = {};
             answered.set(refusal, { errors: [toGraphQLError(error as AppError)] });
