@@ -44,6 +44,7 @@ import { graphqlObservers } from './observability/graphqlObservers.js';
 import { inRequestSpan, requestObserver } from './observability/httpRequests.js';
 import { startMetricsListener } from './observability/metricsListener.js';
 import { observeWebSockets } from './observability/webSockets.js';
+import { websocketRefusals } from './observability/metrics.js';
 import { listenRefused, PortTaken } from './startUpProblem.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -407,6 +408,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
       },
       onSubscribe: async (ctx, id, payload) => {
         if (ctx.extra.socket.bufferedAmount > MAX_UNREAD_BYTES) {
+          // Counted once per connection: what its client sent before the close goes on arriving while it closes.
+          if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN) websocketRefusals.inc({ reason: 'SLOW_CONSUMER' });
           ctx.extra.socket.close(4429, 'SLOW_CONSUMER');
           return [toGraphQLError(new AppError('RATE_LIMITED', 'the connection holds more answers than its client has read', { reason: 'SLOW_CONSUMER', limit: MAX_UNREAD_BYTES }))];
         }
@@ -462,6 +465,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         } catch (error) {
           slot?.release();
           answering?.delete(id);
+          const reason = error instanceof AppError ? error.details['reason'] : undefined;
+          if (reason === 'TOO_MANY_SUBSCRIPTIONS' || reason === 'TOO_MANY_OPERATIONS') websocketRefusals.inc({ reason });
           const cost = refusalCost(error, limits) ?? measured;
           if (cost) {
             const refusal = {};

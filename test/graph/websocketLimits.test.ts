@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/authz/principal.js';
 import { globalIdOf } from '../../src/domain/globalId.js';
 import { HeldStream, SubscriptionSlots } from '../../src/graph/subscriptionSlots.js';
+import { websocketRefusals } from '../../src/observability/metrics.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import { firstErrors, operate, subscribe, until, type Operation } from '../support/ws.js';
@@ -21,6 +22,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
+
+/** What lendgraph_websocket_refusals_total has counted for `reason` in this process. */
+async function refusals(reason: 'TOO_MANY_SUBSCRIPTIONS' | 'TOO_MANY_OPERATIONS' | 'SLOW_CONSUMER'): Promise<number> {
+  return (await websocketRefusals.get()).values.find((sample) => sample.labels.reason === reason)?.value ?? 0;
+}
 
 describe('a refusal of size over the WebSocket', () => {
   it('answers as HTTP does, with what the operation would have cost in extensions.cost', async () => {
@@ -153,16 +159,18 @@ async function connect(subject: string) {
 }
 
 describe('live subscriptions over the WebSocket', () => {
-  it('holds a connection to MAX_SUBSCRIPTIONS_PER_CONNECTION: one more is refused naming it while the socket, the others and queries go on; completing one frees its slot', async () => {
+  it('holds a connection to MAX_SUBSCRIPTIONS_PER_CONNECTION: one more is refused naming it, and counted, while the socket, the others and queries go on; completing one frees its slot', async () => {
     const { token, socket } = await connect('connection-cap');
     const open: Operation[] = [socket, operate(socket.client, EVENTS), operate(socket.client, EVENTS)];
     await until(() => live() === 3);
+    const counted = await refusals('TOO_MANY_SUBSCRIPTIONS');
     const beyond = operate(socket.client, EVENTS);
     await until(() => beyond.errors.length > 0);
     expect(beyond.errors[0]).toEqual([{
       message: expect.stringContaining('MAX_SUBSCRIPTIONS_PER_CONNECTION is 3'),
       extensions: { code: 'RATE_LIMITED', reason: 'TOO_MANY_SUBSCRIPTIONS', limit: 3, scope: 'connection' },
     }]);
+    expect(await refusals('TOO_MANY_SUBSCRIPTIONS')).toBe(counted + 1);
     // A query over the same socket holds no slot: it is answered.
     const query = operate(socket.client, '{ viewer { subject } }');
     await until(() => query.completed);
@@ -191,12 +199,14 @@ describe('live subscriptions over the WebSocket', () => {
     const second = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, EVENTS);
     const onSecond = [second, operate(second.client, EVENTS)];
     await until(() => live() === 5);
+    const counted = await refusals('TOO_MANY_SUBSCRIPTIONS');
     const beyond = operate(second.client, EVENTS);
     await until(() => beyond.errors.length > 0);
     expect(beyond.errors[0]).toEqual([{
       message: expect.stringContaining('MAX_SUBSCRIPTIONS_PER_PRINCIPAL is 5'),
       extensions: { code: 'RATE_LIMITED', reason: 'TOO_MANY_SUBSCRIPTIONS', limit: 5, scope: 'principal' },
     }]);
+    expect(await refusals('TOO_MANY_SUBSCRIPTIONS')).toBe(counted + 1);
     // Someone else at the same lender is not held to this caller's count.
     const { socket: other } = await connect('someone-else');
     await until(() => live() === 6);
@@ -322,8 +332,9 @@ describe('a client that stops reading its answers', () => {
   const LARGE = '{ __schema { types { name description fields { name description } } } }';
   const reasonOf = (frame: Record<string, any>) => (frame['type'] === 'error' ? frame['payload'] : frame['payload']['errors'])?.[0]?.extensions?.reason;
 
-  it('is answered 16 operations at a time; the rest of a burst is refused TOO_MANY_OPERATIONS, not held in memory', async () => {
+  it('is answered 16 operations at a time; the rest of a burst is refused TOO_MANY_OPERATIONS, not held in memory, and each refusal counted', async () => {
     const { socket, frames } = await connection();
+    const counted = await refusals('TOO_MANY_OPERATIONS');
     // The client stops reading: what the server writes waits in the kernel's buffers, then in the gateway's.
     socket.pause();
     // 500 at once: graphql-ws takes them all, and each answer waited in memory for the socket (106 MB).
@@ -340,6 +351,7 @@ describe('a client that stops reading its answers', () => {
     expect(served.length + refused.length).toBe(500);
     const [error] = refused[0]!['payload'];
     expect(error).toMatchObject({ message: expect.stringContaining('being answered'), extensions: { code: 'RATE_LIMITED', reason: 'TOO_MANY_OPERATIONS', limit: 16 } });
+    expect(await refusals('TOO_MANY_OPERATIONS')).toBe(counted + refused.length);
     // Once read, the connection goes on.
     const after = frames.length;
     socket.send(JSON.stringify({ id: 'again', type: 'subscribe', payload: { query: '{ __typename }' } }));
@@ -347,8 +359,9 @@ describe('a client that stops reading its answers', () => {
     socket.close();
   });
 
-  it('is closed 4429 SLOW_CONSUMER when it asks again while a megabyte of answers waits unread', async () => {
-    const { socket, frames, closed } = await connection();
+  it('is closed 4429 SLOW_CONSUMER when it asks again while a megabyte of answers waits unread, counted once', async () => {
+    const { socket, closed } = await connection();
+    const counted = await refusals('SLOW_CONSUMER');
     socket.pause();
     // Bursts of 16 fill the kernel's buffers on loopback (some 36 MB), then the gateway's: asking again then closes it.
     let sent = 0;
@@ -360,5 +373,7 @@ describe('a client that stops reading its answers', () => {
     }
     socket.resume();
     expect(await closed).toEqual({ code: 4429, reason: 'SLOW_CONSUMER' });
+    // Once for the connection, however many of the operations it sent arrived while it closed.
+    expect(await refusals('SLOW_CONSUMER')).toBe(counted + 1);
   });
 });
