@@ -296,9 +296,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     perMessageDeflate: false,
     // A frame written after its client has gone is done, not a failure of the operation that sent it.
     WebSocket: ClientSocket,
-    // No message may be larger than an HTTP request with a token may be (ws would take 100 MiB, even before
-    // connection_init has said who is sending it).
-    maxPayload: config.MAX_REQUEST_BYTES,
+    // Until its connection_init is accepted a socket's messages are bounded as a request without a token is (ws
+    // would take 100 MiB); then as one with a token (onConnect raises it: clientSocket.ts).
+    maxPayload: Math.min(config.MAX_ANONYMOUS_REQUEST_BYTES, config.MAX_REQUEST_BYTES),
     verifyClient: (_info, accept) => {
       if (wsServer.clients.size < websocketLimit) return accept(true);
       log.warn({ limit: websocketLimit }, 'WebSocket refused: this process holds its maximum');
@@ -387,6 +387,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           // A page from another site is held to its tenant's dashboard origins here: CORS does not cover sockets.
           const { origin, host } = ctx.extra.request.headers;
           await contextFor(runtime, principal, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID(), null, crossOriginOf(origin, host, config.publicUrl));
+          // Accepted: its messages may now be as large as a request with a token.
+          (socket as ClientSocket).allowMessagesUpTo(config.MAX_REQUEST_BYTES);
           ctx.extra.principal = principal;
           // The token is verified and its expiry timed: it is not kept for the socket's life.
           delete (params as { authorization?: unknown }).authorization;
