@@ -305,7 +305,15 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
       accept(false, 503, 'at capacity; retry on another replica', { 'Retry-After': '5' });
     },
   });
-  httpServer.on('upgrade', (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)));
+  httpServer.on('upgrade', (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => {
+    wsServer.emit('connection', ws, request);
+    // graphql-ws answers a socket's error by printing it to stderr with its stack, as an internal error. ws emits one
+    // on a server's socket only for a message its client may not send (past the socket's bound, not UTF-8, a broken
+    // frame), having already closed the socket with the code that says why (1009, 1007, 1002): the client's doing,
+    // which anyone could repeat to fill stderr.
+    ws.removeAllListeners('error');
+    ws.once('error', (error: NodeJS.ErrnoException) => log.info({ reason: error.code, message: error.message }, 'WebSocket closed: its client sent a message it may not'));
+  }));
   const countSubscriptions = observeWebSockets(wsServer);
   // Documents that parsed and passed validation, by their text (validation depends on neither caller nor
   // variables): a lender's dashboards subscribe with the same few, and each parsed copy (its tokens and locations)
