@@ -27,6 +27,7 @@ import { replyWithError, routeErrorBody } from './graph/httpRoutes.js';
 import { crossOriginOf, crossOriginRequests, letPageRead } from './crossOrigin.js';
 import { buildSchema } from './graph/schema.js';
 import { SubscriptionFanout, type FrameSink } from './graph/subscriptionFanout.js';
+import { ClientSocket } from './graph/clientSocket.js';
 import { HeldStream, SubscriptionSlots, type ConnectionSlots, type SubscriptionSlot } from './graph/subscriptionSlots.js';
 import { readinessCheck } from './readiness.js';
 import { authenticate, buildContext, contextFor, requestIdFrom, requestLogFields, type GraphContext } from './graph/context.js';
@@ -43,6 +44,7 @@ import { graphqlObservers } from './observability/graphqlObservers.js';
 import { inRequestSpan, requestObserver } from './observability/httpRequests.js';
 import { startMetricsListener } from './observability/metricsListener.js';
 import { observeWebSockets } from './observability/webSockets.js';
+import { websocketRefusals } from './observability/metrics.js';
 import { listenRefused, PortTaken } from './startUpProblem.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -292,16 +294,26 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     // Frames go out as written (ws's default, said here because the fan-out relies on it): with compression every
     // subscriber's copy of an event would be deflated on its own.
     perMessageDeflate: false,
-    // No message may be larger than an HTTP request with a token may be (ws would take 100 MiB, even before
-    // connection_init has said who is sending it).
-    maxPayload: config.MAX_REQUEST_BYTES,
+    // A frame written after its client has gone is done, not a failure of the operation that sent it.
+    WebSocket: ClientSocket,
+    // Until its connection_init is accepted a socket's messages are bounded as a request without a token is (ws
+    // would take 100 MiB); then as one with a token (onConnect raises it: clientSocket.ts).
+    maxPayload: Math.min(config.MAX_ANONYMOUS_REQUEST_BYTES, config.MAX_REQUEST_BYTES),
     verifyClient: (_info, accept) => {
       if (wsServer.clients.size < websocketLimit) return accept(true);
       log.warn({ limit: websocketLimit }, 'WebSocket refused: this process holds its maximum');
       accept(false, 503, 'at capacity; retry on another replica', { 'Retry-After': '5' });
     },
   });
-  httpServer.on('upgrade', (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)));
+  httpServer.on('upgrade', (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => {
+    wsServer.emit('connection', ws, request);
+    // graphql-ws answers a socket's error by printing it to stderr with its stack, as an internal error. ws emits one
+    // on a server's socket only for a message its client may not send (past the socket's bound, not UTF-8, a broken
+    // frame), having already closed the socket with the code that says why (1009, 1007, 1002): the client's doing,
+    // which anyone could repeat to fill stderr.
+    ws.removeAllListeners('error');
+    ws.once('error', (error: NodeJS.ErrnoException) => log.info({ reason: error.code, message: error.message }, 'WebSocket closed: its client sent a message it may not'));
+  }));
   const countSubscriptions = observeWebSockets(wsServer);
   // Documents that parsed and passed validation, by their text (validation depends on neither caller nor
   // variables): a lender's dashboards subscribe with the same few, and each parsed copy (its tokens and locations)
@@ -314,8 +326,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
   // An operation's socket and subscription id, kept with its context from onSubscribe: a shared group writes its
   // members' frames there itself.
   const sinks = new WeakMap<object, FrameSink>();
-  // An operation refused for its size, by the context made for its answer: graphql-ws sends that answer as the
-  // operation's one result, so it says what the operation would have cost in `extensions.cost`, as over HTTP.
+  // An operation refused for its size or for its cost (QUERY_BUDGET_SPENT), by the context made for its answer:
+  // graphql-ws sends that answer as the operation's one result, so it says what the operation would have cost in
+  // `extensions.cost`, as over HTTP.
   const answered = new WeakMap<object, ExecutionResult>();
   const subscriptionSlots = new SubscriptionSlots({ perConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION, perPrincipal: config.MAX_SUBSCRIPTIONS_PER_PRINCIPAL });
   // A subscription's slot, kept with its context from onSubscribe (where it is taken) to `subscribe`, which gives it
@@ -382,6 +395,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           // A page from another site is held to its tenant's dashboard origins here: CORS does not cover sockets.
           const { origin, host } = ctx.extra.request.headers;
           await contextFor(runtime, principal, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID(), null, crossOriginOf(origin, host, config.publicUrl));
+          // Accepted: its messages may now be as large as a request with a token.
+          (socket as ClientSocket).allowMessagesUpTo(config.MAX_REQUEST_BYTES);
           ctx.extra.principal = principal;
           // The token is verified and its expiry timed: it is not kept for the socket's life.
           delete (params as { authorization?: unknown }).authorization;
@@ -403,6 +418,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
       },
       onSubscribe: async (ctx, id, payload) => {
         if (ctx.extra.socket.bufferedAmount > MAX_UNREAD_BYTES) {
+          // Counted once per connection: what its client sent before the close goes on arriving while it closes.
+          if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN) websocketRefusals.inc({ reason: 'SLOW_CONSUMER' });
           ctx.extra.socket.close(4429, 'SLOW_CONSUMER');
           return [toGraphQLError(new AppError('RATE_LIMITED', 'the connection holds more answers than its client has read', { reason: 'SLOW_CONSUMER', limit: MAX_UNREAD_BYTES }))];
         }
@@ -435,6 +452,8 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         let slot: SubscriptionSlot | undefined;
         // A query or mutation is being answered from here until graphql-ws has handed its answer to the socket.
         let answering: Set<string> | undefined;
+        // What the operation costs once measured: refused for it (QUERY_BUDGET_SPENT), it answers with it, as over HTTP.
+        let measured: QueryCost | undefined;
         try {
           if (getOperationAST(document, payload.operationName)!.operation === 'subscription') slot = ctx.extra.slots!.take();
           else if (ctx.extra.answering!.size >= MAX_OPERATIONS_ANSWERING) {
@@ -444,8 +463,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           const params = ctx.connectionParams ?? {};
           const contextValue = await contextFor(runtime, ctx.extra.principal ?? null, typeof params.tenant === 'string' ? params.tenant : undefined, randomUUID());
           if (contextValue.tenant) await rateLimits.forTenant(contextValue.tenant.id);
+          measured = size && queryCost(size, limits);
           const budget = size && principal ? await rateLimits.spendQueryCost(principal, size.cost) : null;
-          if (size) costs.set(contextValue, withBudget(queryCost(size, limits), budget));
+          if (measured) costs.set(contextValue, withBudget(measured, budget));
           sinks.set(contextValue, { socket: ctx.extra.socket, id });
           if (slot) {
             slots.set(contextValue, slot);
@@ -455,7 +475,9 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         } catch (error) {
           slot?.release();
           answering?.delete(id);
-          const cost = refusalCost(error, limits);
+          const reason = error instanceof AppError ? error.details['reason'] : undefined;
+          if (reason === 'TOO_MANY_SUBSCRIPTIONS' || reason === 'TOO_MANY_OPERATIONS') websocketRefusals.inc({ reason });
+          const cost = refusalCost(error, limits) ?? measured;
           if (cost) {
             const refusal = {};
             answered.set(refusal, { errors: [toGraphQLError(error as AppError)] });

@@ -40,6 +40,13 @@ export const httpRequestDuration = new Histogram({
   registers,
 });
 
+export const websocketRefusals = new Counter({
+  name: 'lendgraph_websocket_refusals_total',
+  help: 'What a WebSocket connection was refused for holding too much, by reason: a subscription past its caps (TOO_MANY_SUBSCRIPTIONS), a query or mutation past the 16 being answered (TOO_MANY_OPERATIONS), a connection closed 4429 for the answers its client left unread (SLOW_CONSUMER)',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
 export const eventDeliveryLag = new Histogram({
   name: 'lendgraph_event_delivery_lag_seconds',
   help: 'From an event\'s occurredAt (its command\'s time, just before commit) to its delivery: handed to this process\'s subscriptions, or accepted by a webhook receiver',

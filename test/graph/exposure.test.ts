@@ -347,10 +347,16 @@ describe('tenant and query-cost budgets', () => {
       // Another principal has points of its own.
       const other = await devToken(limited.runtime, 'underwriter', tenant.slug, { subject: 'another-person' });
       expect((await gql(limited.gateway, PAGE, { token: other })).status).toBe(200);
-      // Over WebSocket, each operation is costed against the same budget.
+      // Over WebSocket, each operation is costed against the same budget, and refused with HTTP's answer: its errors
+      // and what it would have cost (`extensions.cost`), then complete.
+      expect(refused.extensions!['cost']).toEqual({ requestedQueryCost: points, maxQueryCost: 20_000, requestedNodes: cost.requestedNodes, maxNodes: 10_000 });
       const ws = subscribe(limited.gateway.websocketUrl, { authorization: `Bearer ${token}` }, PAGE);
-      await until(() => ws.errors.length > 0 || ws.results.length > 0);
-      expect(ws.errors[0]).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED', reason: 'QUERY_BUDGET_SPENT' }) })]);
+      await until(() => ws.completed || ws.errors.length > 0);
+      expect(ws.errors).toEqual([]);
+      expect(ws.results).toEqual([{
+        errors: [{ ...refused.errors![0], message: expect.stringMatching(/^this query costs \d+ points, more than is left of this minute's budget; retry after \d+ s$/), extensions: { ...refused.errors![0]!.extensions, retryAfter: expect.any(Number) } }],
+        extensions: { cost: refused.extensions!['cost'] },
+      }]);
       await ws.stop();
     } finally {
       await limited.close();

@@ -2,11 +2,14 @@
 // slot given back however its subscription ends; and an operation refused for its size answered as over HTTP,
 // with what it would have cost.
 import { randomUUID } from 'node:crypto';
-import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../../src/authz/principal.js';
 import { globalIdOf } from '../../src/domain/globalId.js';
 import { HeldStream, SubscriptionSlots } from '../../src/graph/subscriptionSlots.js';
+import { ClientSocket } from '../../src/graph/clientSocket.js';
+import { websocketRefusals } from '../../src/observability/metrics.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 import { firstErrors, operate, subscribe, until, type Operation } from '../support/ws.js';
@@ -21,6 +24,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
+
+/** What lendgraph_websocket_refusals_total has counted for `reason` in this process. */
+async function refusals(reason: 'TOO_MANY_SUBSCRIPTIONS' | 'TOO_MANY_OPERATIONS' | 'SLOW_CONSUMER'): Promise<number> {
+  return (await websocketRefusals.get()).values.find((sample) => sample.labels.reason === reason)?.value ?? 0;
+}
 
 describe('a refusal of size over the WebSocket', () => {
   it('answers as HTTP does, with what the operation would have cost in extensions.cost', async () => {
@@ -153,16 +161,18 @@ async function connect(subject: string) {
 }
 
 describe('live subscriptions over the WebSocket', () => {
-  it('holds a connection to MAX_SUBSCRIPTIONS_PER_CONNECTION: one more is refused naming it while the socket, the others and queries go on; completing one frees its slot', async () => {
+  it('holds a connection to MAX_SUBSCRIPTIONS_PER_CONNECTION: one more is refused naming it, and counted, while the socket, the others and queries go on; completing one frees its slot', async () => {
     const { token, socket } = await connect('connection-cap');
     const open: Operation[] = [socket, operate(socket.client, EVENTS), operate(socket.client, EVENTS)];
     await until(() => live() === 3);
+    const counted = await refusals('TOO_MANY_SUBSCRIPTIONS');
     const beyond = operate(socket.client, EVENTS);
     await until(() => beyond.errors.length > 0);
     expect(beyond.errors[0]).toEqual([{
       message: expect.stringContaining('MAX_SUBSCRIPTIONS_PER_CONNECTION is 3'),
       extensions: { code: 'RATE_LIMITED', reason: 'TOO_MANY_SUBSCRIPTIONS', limit: 3, scope: 'connection' },
     }]);
+    expect(await refusals('TOO_MANY_SUBSCRIPTIONS')).toBe(counted + 1);
     // A query over the same socket holds no slot: it is answered.
     const query = operate(socket.client, '{ viewer { subject } }');
     await until(() => query.completed);
@@ -191,12 +201,14 @@ describe('live subscriptions over the WebSocket', () => {
     const second = subscribe(server.gateway.websocketUrl, { authorization: `Bearer ${token}` }, EVENTS);
     const onSecond = [second, operate(second.client, EVENTS)];
     await until(() => live() === 5);
+    const counted = await refusals('TOO_MANY_SUBSCRIPTIONS');
     const beyond = operate(second.client, EVENTS);
     await until(() => beyond.errors.length > 0);
     expect(beyond.errors[0]).toEqual([{
       message: expect.stringContaining('MAX_SUBSCRIPTIONS_PER_PRINCIPAL is 5'),
       extensions: { code: 'RATE_LIMITED', reason: 'TOO_MANY_SUBSCRIPTIONS', limit: 5, scope: 'principal' },
     }]);
+    expect(await refusals('TOO_MANY_SUBSCRIPTIONS')).toBe(counted + 1);
     // Someone else at the same lender is not held to this caller's count.
     const { socket: other } = await connect('someone-else');
     await until(() => live() === 6);
@@ -302,28 +314,105 @@ describe('what a subscription holds once it ends', () => {
   });
 });
 
-describe('a client that stops reading its answers', () => {
-  /** A raw graphql-ws connection, its frames collected, acknowledged. */
-  async function connection() {
+/** A raw graphql-ws socket, open, its frames collected and how it closed; nothing sent yet. */
+async function rawSocket() {
+  const socket = new WebSocket(server.gateway.websocketUrl, 'graphql-transport-ws');
+  const frames: Record<string, any>[] = [];
+  socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  // A write the server refused by closing (a message past its bound) is seen in `closed`.
+  socket.on('error', () => {});
+  return { socket, frames, closed };
+}
+
+/** A raw graphql-ws connection, acknowledged. */
+async function connection() {
+  const token = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'raw-connection' });
+  const raw = await rawSocket();
+  raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await until(() => raw.frames.some((frame) => frame['type'] === 'connection_ack'));
+  return raw;
+}
+
+describe('the size of a message over the WebSocket', () => {
+  it('is bounded as a request without a token is until connection_init is accepted (1009, refused by its declared length, nothing printed), and as one with a token after', async () => {
     const token = await devToken(server.runtime, 'tenant-admin', tenant.slug);
-    const socket = new WebSocket(server.gateway.websocketUrl, 'graphql-transport-ws');
-    const frames: Record<string, any>[] = [];
-    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-    await new Promise((resolve, reject) => {
-      socket.once('open', resolve);
-      socket.once('error', reject);
-    });
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-    await until(() => frames.some((frame) => frame['type'] === 'connection_ack'));
-    return { socket, frames, closed };
-  }
+    // The client's doing, not an internal error: nothing printed to stderr (graphql-ws would, with a stack).
+    const printed = vi.spyOn(console, 'error');
+    // 200 KB: past MAX_ANONYMOUS_REQUEST_BYTES (100 KB), far within MAX_REQUEST_BYTES (16 MB).
+    const padding = 'x'.repeat(200_000);
+    const early = await rawSocket();
+    early.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}`, padding } }));
+    await until(() => early.frames.length > 0 || early.socket.readyState === WebSocket.CLOSED);
+    expect(early.frames).toEqual([]);
+    expect(await early.closed).toEqual({ code: 1009, reason: '' });
+    // The same 200 KB once the connection is accepted is served.
+    const { socket, frames, closed } = await connection();
+    socket.send(JSON.stringify({ id: 'large', type: 'subscribe', payload: { query: '{ viewer { subject } }', variables: { padding } } }));
+    await until(() => frames.some((frame) => frame['id'] === 'large' && frame['type'] === 'complete'));
+    expect(frames.filter((frame) => frame['id'] === 'large')).toEqual([
+      { id: 'large', type: 'next', payload: { data: { viewer: { subject: 'raw-connection' } }, extensions: { cost: expect.any(Object) } } },
+      { id: 'large', type: 'complete' },
+    ]);
+    // Past MAX_REQUEST_BYTES it is refused as before, by its length.
+    socket.send('x'.repeat(16_000_001));
+    expect(await closed).toEqual({ code: 1009, reason: '' });
+    expect(printed).not.toHaveBeenCalled();
+    printed.mockRestore();
+  });
+
+  it('is raised for one socket where ws keeps it (a ws that keeps it elsewhere fails here by name)', async () => {
+    // A server of ws's own with the gateway's socket class: 100 bytes for every socket, 1,000 for one raised.
+    const plain = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 100, WebSocket: ClientSocket });
+    try {
+      await new Promise((resolve) => plain.once('listening', resolve));
+      const accepted: ClientSocket[] = [];
+      plain.on('connection', (socket: ClientSocket) => {
+        accepted.push(socket);
+        // ws reports a message past the bound as an error of its socket (and closes it 1009).
+        socket.on('error', () => {});
+        socket.on('message', (data) => socket.send(`took ${String(data).length}`));
+      });
+      const connectTo = async () => {
+        const client = new WebSocket(`ws://127.0.0.1:${(plain.address() as AddressInfo).port}`);
+        const said: string[] = [];
+        client.on('message', (data) => said.push(String(data)));
+        client.on('error', () => {});
+        const closed = new Promise<number>((resolve) => client.on('close', (code) => resolve(code)));
+        await new Promise((resolve) => client.once('open', resolve));
+        return { client, said, closed };
+      };
+      const bound = await connectTo();
+      const raised = await connectTo();
+      await until(() => accepted.length === 2);
+      accepted[1]!.allowMessagesUpTo(1_000);
+      raised.client.send('x'.repeat(500));
+      await until(() => raised.said.length > 0);
+      expect(raised.said).toEqual(['took 500']);
+      bound.client.send('x'.repeat(500));
+      expect(await bound.closed).toBe(1009);
+      raised.client.close();
+      // Where ws no longer keeps it, raising it says so rather than leaving the bound as it was.
+      const elsewhere = Object.assign(Object.create(ClientSocket.prototype) as ClientSocket, { _receiver: {} });
+      expect(() => elsewhere.allowMessagesUpTo(1_000)).toThrow(/_maxPayload/);
+    } finally {
+      await new Promise((resolve) => plain.close(resolve));
+    }
+  });
+});
+
+describe('a client that stops reading its answers', () => {
   // An answer of some 220 KB (the schema's types with their descriptions).
   const LARGE = '{ __schema { types { name description fields { name description } } } }';
   const reasonOf = (frame: Record<string, any>) => (frame['type'] === 'error' ? frame['payload'] : frame['payload']['errors'])?.[0]?.extensions?.reason;
 
-  it('is answered 16 operations at a time; the rest of a burst is refused TOO_MANY_OPERATIONS, not held in memory', async () => {
+  it('is answered 16 operations at a time; the rest of a burst is refused TOO_MANY_OPERATIONS, not held in memory, and each refusal counted', async () => {
     const { socket, frames } = await connection();
+    const counted = await refusals('TOO_MANY_OPERATIONS');
     // The client stops reading: what the server writes waits in the kernel's buffers, then in the gateway's.
     socket.pause();
     // 500 at once: graphql-ws takes them all, and each answer waited in memory for the socket (106 MB).
@@ -340,6 +429,7 @@ describe('a client that stops reading its answers', () => {
     expect(served.length + refused.length).toBe(500);
     const [error] = refused[0]!['payload'];
     expect(error).toMatchObject({ message: expect.stringContaining('being answered'), extensions: { code: 'RATE_LIMITED', reason: 'TOO_MANY_OPERATIONS', limit: 16 } });
+    expect(await refusals('TOO_MANY_OPERATIONS')).toBe(counted + refused.length);
     // Once read, the connection goes on.
     const after = frames.length;
     socket.send(JSON.stringify({ id: 'again', type: 'subscribe', payload: { query: '{ __typename }' } }));
@@ -347,8 +437,9 @@ describe('a client that stops reading its answers', () => {
     socket.close();
   });
 
-  it('is closed 4429 SLOW_CONSUMER when it asks again while a megabyte of answers waits unread', async () => {
-    const { socket, frames, closed } = await connection();
+  it('is closed 4429 SLOW_CONSUMER when it asks again while a megabyte of answers waits unread, counted once', async () => {
+    const { socket, closed } = await connection();
+    const counted = await refusals('SLOW_CONSUMER');
     socket.pause();
     // Bursts of 16 fill the kernel's buffers on loopback (some 36 MB), then the gateway's: asking again then closes it.
     let sent = 0;
@@ -360,5 +451,7 @@ describe('a client that stops reading its answers', () => {
     }
     socket.resume();
     expect(await closed).toEqual({ code: 4429, reason: 'SLOW_CONSUMER' });
+    // Once for the connection, however many of the operations it sent arrived while it closed.
+    expect(await refusals('SLOW_CONSUMER')).toBe(counted + 1);
   });
 });

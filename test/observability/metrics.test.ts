@@ -63,6 +63,7 @@ describe('the metrics listener', () => {
     expect(scraped.types.get('lendgraph_graphql_operation_duration_seconds')).toBe('histogram');
     expect(scraped.types.get('lendgraph_graphql_errors_total')).toBe('counter');
     expect(scraped.types.get('lendgraph_db_pool_connections')).toBe('gauge');
+    expect(scraped.types.get('lendgraph_websocket_refusals_total')).toBe('counter');
     // prom-client's process series.
     expect(samplesOf(scraped, 'process_cpu_user_seconds_total')).toHaveLength(1);
     expect(samplesOf(scraped, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
