@@ -394,8 +394,10 @@ const PROBES: Record<string, string> = {
   'Query.webhookDeliveries': '{ webhookDeliveries(first: 100) { edges { node { id eventId endpoint { id url } attemptLog { attempt outcome } } } } }',
   'Mutation.reviseLoanProductTerms': 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "99" }) { loanProduct { id code currentTerms { version } } userErrors { code field message } } }',
   'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret webhookEndpoint { id } userErrors { code field message } } }',
-  'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active } userErrors { code field message } } }',
-  'Mutation.enableWebhookEndpoint': 'mutation { enableWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active disabledAt } userErrors { code field message } } }',
+  'Mutation.deactivateWebhookEndpoint': `mutation { a: deactivateWebhookEndpoint(input: { endpointId: "%HOOK%" }) { webhookEndpoint { id url active } userErrors { code field message } }
+    b: deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active } userErrors { code field message } } }`,
+  'Mutation.enableWebhookEndpoint': `mutation { a: enableWebhookEndpoint(input: { endpointId: "%HOOK%" }) { webhookEndpoint { id url active disabledAt } userErrors { code field message } }
+    b: enableWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active disabledAt } userErrors { code field message } } }`,
   'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { webhookDelivery { id endpoint { url } } userErrors { code field message } } }',
   'Mutation.sendTestWebhook': 'mutation { sendTestWebhook(input: { endpointId: "%HOOK%" }) { webhookDelivery { id eventId endpoint { url } } userErrors { code field message } } }',
   'Mutation.rotateWebhookSigningSecret': 'mutation { rotateWebhookSigningSecret(input: { endpointId: "%HOOK%", overlapHours: 168 }) { signingSecret previousSecretExpiresAt webhookEndpoint { id url } userErrors { code field message } } }',
