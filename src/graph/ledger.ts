@@ -5,6 +5,7 @@ import { builder } from './builder.js';
 import { money } from '../domain/money.js';
 import { commandDbOf, commandOf } from './context.js';
 import { LoanProductRef } from './loanProduct.js';
+import { LoanRef, LoanTransactionRef, useGlobalId } from './loan.js';
 import {
   accountStatement, KINDS as ACCOUNT_KINDS, ledgerInvariants, mapProductAccount, openLedgerAccount, ROLES as ACCOUNT_ROLES,
   trialBalance, type AccountStatement, type AccountStatementLine, type LedgerInvariants, type TrialBalanceLine,
@@ -84,8 +85,16 @@ const StatementLineRef = builder.objectRef<AccountStatementLine & { currency: st
     postedAt: t.field({ type: 'DateTime', description: 'When it was written.', resolve: (l) => l.postedAt }),
     kind: t.expose('kind', { type: JournalKindEnum, description: 'What made it: a disbursement, a posting, an accrual, a correction, a move to or from suspense, a provision.' }),
     narrative: t.exposeString('narrative', { description: 'What it was.' }),
-    loanId: t.exposeString('loanId', { nullable: true, description: 'The loan (raw id).' }),
-    transactionId: t.exposeString('transactionId', { nullable: true, description: 'The loan transaction behind it (raw id).' }),
+    loanId: t.exposeString('loanId', { nullable: true, description: 'The loan (raw id).', deprecationReason: useGlobalId('loanGlobalId') }),
+    loanGlobalId: t.globalID({
+      nullable: true, description: 'The loan it is for (`Loan.id`); null for a journal of no one loan.',
+      resolve: (l) => (l.loanId ? { type: LoanRef, id: l.loanId } : null),
+    }),
+    transactionId: t.exposeString('transactionId', { nullable: true, description: 'The loan transaction behind it (raw id).', deprecationReason: useGlobalId('transactionGlobalId') }),
+    transactionGlobalId: t.globalID({
+      nullable: true, description: 'The loan transaction behind it (`LoanTransaction.id`); null for a journal no transaction made (the disbursement, an accrual, end of day\'s moves).',
+      resolve: (l) => (l.transactionId ? { type: LoanTransactionRef, id: l.transactionId } : null),
+    }),
     debit: t.field({ type: 'Money', description: 'Debit.', resolve: (l) => money(l.debit, l.currency) }),
     credit: t.field({ type: 'Money', description: 'Credit.', resolve: (l) => money(l.credit, l.currency) }),
     balance: t.field({ type: 'Money', description: 'The account\'s balance after it.', resolve: (l) => money(l.balance, l.currency) }),

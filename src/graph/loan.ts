@@ -39,6 +39,15 @@ export const LoanWaiverRequestRef = builder.objectRef<LoanWaiverRequestRow>('Loa
 
 export const tenantBusinessDate = (context: GraphContext) => context.tenant!.businessDate;
 
+/**
+ * Why a field answering a database id is deprecated: no argument takes one. Its replacement, `field`, answers
+ * the global id instead (`t.globalID`), written from the same row, so it costs no read and no node of the query's
+ * size, and whoever may read the one may read the other; `node(id:)` still answers only what the caller may see.
+ */
+export function useGlobalId(field: string): string {
+  return `A database id, which no argument of the API takes: use \`${field}\`, the global id that \`node(id:)\` and the mutations take.`;
+}
+
 /** A loan row as of its last posting: a newer row (after a mutation in the same request) is read afresh. */
 const versionOf = (loan: LoanRow) => `${loan.id}|${loan.transactionCount}|${loan.updatedAt.getTime()}`;
 
@@ -212,7 +221,14 @@ const AllocationRef = builder.objectRef<AllocationExplanation & { currency: stri
   description: 'How one payment (or money already held) was applied.',
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
-    transactionId: t.string({ nullable: true, description: 'The repayment\'s transaction id; null when money already held was drawn on.', resolve: (a) => a.repaymentId }),
+    transactionId: t.string({
+      nullable: true, description: 'The repayment\'s transaction id; null when money already held was drawn on.', deprecationReason: useGlobalId('transactionGlobalId'),
+      resolve: (a) => a.repaymentId,
+    }),
+    transactionGlobalId: t.globalID({
+      nullable: true, description: 'The repayment (`LoanTransaction.id`); null when money already held was drawn on.',
+      resolve: (a) => (a.repaymentId ? { type: LoanTransactionRef, id: a.repaymentId } : null),
+    }),
     valueDate: t.field({ type: 'Date', description: 'When it applied.', resolve: (a) => a.valueDate }),
     amount: t.field({ type: 'Money', description: 'The money applied.', resolve: (a) => money(a.amount, a.currency) }),
     lines: t.field({ type: [AllocationLineRef], description: 'Each instalment and component it paid, in the order applied.', resolve: (a) => a.lines.map((l) => ({ ...l, currency: a.currency })) }),
@@ -235,7 +251,8 @@ const WriteOffRef = builder.objectRef<WriteOffExplanation & { currency: string }
   description: 'A write-off as the replay applied it: principal, interest, fees and penalties moved to their write-off expense accounts.',
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
-    transactionId: t.string({ description: 'The write-off transaction\'s id.', resolve: (w) => w.writeOffId }),
+    transactionId: t.string({ description: 'The write-off transaction\'s id.', deprecationReason: useGlobalId('transactionGlobalId'), resolve: (w) => w.writeOffId }),
+    transactionGlobalId: t.globalID({ description: 'The write-off transaction (`LoanTransaction.id`).', resolve: (w) => ({ type: LoanTransactionRef, id: w.writeOffId }) }),
     valueDate: t.field({ type: 'Date', description: 'When it took effect.', resolve: (w) => w.valueDate }),
     inFull: t.boolean({ description: 'True: everything owed was given up and the loan is written off; false: an amount of one component.', resolve: (w) => w.full }),
     amounts: t.field({ type: ComponentAmountsRef, description: 'What was written off, per component.', resolve: (w) => ({ ...w.amounts, currency: w.currency }) }),
@@ -271,7 +288,8 @@ const RestructureRef = builder.objectRef<RestructureExplanation & { currency: st
   description: 'A restructure as the replay applied it: arrears capitalised or left due, the rate, a holiday, the instalments before and after.',
   authScopes: { can: 'loans.read' },
   fields: (t) => ({
-    transactionId: t.string({ description: 'The restructure transaction\'s id.', resolve: (r) => r.restructureId }),
+    transactionId: t.string({ description: 'The restructure transaction\'s id.', deprecationReason: useGlobalId('transactionGlobalId'), resolve: (r) => r.restructureId }),
+    transactionGlobalId: t.globalID({ description: 'The restructure transaction (`LoanTransaction.id`).', resolve: (r) => ({ type: LoanTransactionRef, id: r.restructureId }) }),
     valueDate: t.field({ type: 'Date', description: 'When the new terms started.', resolve: (r) => r.valueDate }),
     capitalised: t.field({ type: ComponentAmountsRef, description: 'Arrears that became principal, per component (zero when left due).', resolve: (r) => ({ ...r.capitalised, currency: r.currency }) }),
     annualRatePercent: t.field({ type: 'Decimal', description: 'The annual rate from then on.', resolve: (r) => r.annualRatePercent }),

@@ -17,7 +17,7 @@ import type { Runtime } from '../runtime.js';
 import type { GraphContext } from './context.js';
 import { queryParameter, rawIdOf, replyWithError, routeContext, type RouteLimits } from './httpRoutes.js';
 import type { LoanRow } from './loaders.js';
-import { LoanComponentEnum, LoanRef, LoanStatusEnum, replayOnce } from './loan.js';
+import { LoanComponentEnum, LoanRef, LoanStatusEnum, LoanTransactionRef, replayOnce, useGlobalId } from './loan.js';
 import { feesAndPenalties, type FeeOrPenaltyItem } from '../domain/servicing/statementFees.js';
 import { formatNumber } from '../domain/referenceNumbers.js';
 import { allows } from '../authz/capabilities.js';
@@ -80,14 +80,29 @@ const StatementLineRef = builder.objectRef<StatementLine & { currency: string }>
   fields: (t) => ({
     date: t.field({ type: 'Date', description: 'Its value date.', resolve: (l) => l.date }),
     kind: t.field({ type: StatementLineKindEnum, description: 'What happened: the disbursement, an instalment falling due, a transaction, or an adjustment.', resolve: (l) => l.kind }),
-    transactionId: t.exposeString('transactionId', { nullable: true, description: 'The transaction (raw id); null for the disbursement and instalments falling due.' }),
+    transactionId: t.exposeString('transactionId', { nullable: true, description: 'The transaction (raw id); null for the disbursement and instalments falling due.', deprecationReason: useGlobalId('transactionGlobalId') }),
+    transactionGlobalId: t.globalID({
+      nullable: true, description: 'The transaction (`LoanTransaction.id`); null for the disbursement, instalments falling due and the replay\'s adjustments.',
+      resolve: (l) => (l.transactionId ? { type: LoanTransactionRef, id: l.transactionId } : null),
+    }),
     description: t.exposeString('description', { description: 'What happened, in words.' }),
     amount: t.field({ type: 'Money', description: 'The event\'s own amount.', resolve: (l) => money(l.amount, l.currency) }),
     allocation: t.field({ type: [StatementAllocationRef], description: 'Where it went.', resolve: (l) => l.allocation.map((a) => ({ ...a, currency: l.currency })) }),
     balance: t.field({ type: BalancesRef, description: 'Balances after it.', resolve: (l) => ({ ...l.balance, currency: l.currency }) }),
     backdated: t.exposeBoolean('backdated', { description: 'It arrived after a transaction with a later value date and was replayed into place.' }),
-    reversedByTransactionId: t.string({ nullable: true, description: 'The reversal that undid it, when dated within the statement.', resolve: (l) => l.reversedBy?.id ?? null }),
-    reversesTransactionId: t.string({ nullable: true, description: 'On a reversal: what it undoes.', resolve: (l) => l.reverses?.id ?? null }),
+    reversedByTransactionId: t.string({
+      nullable: true, description: 'The reversal that undid it, when dated within the statement.', deprecationReason: useGlobalId('reversedByTransactionGlobalId'),
+      resolve: (l) => l.reversedBy?.id ?? null,
+    }),
+    reversedByTransactionGlobalId: t.globalID({
+      nullable: true, description: 'The reversal that undid it (`LoanTransaction.id`), when dated within the statement.',
+      resolve: (l) => (l.reversedBy ? { type: LoanTransactionRef, id: l.reversedBy.id } : null),
+    }),
+    reversesTransactionId: t.string({ nullable: true, description: 'On a reversal: what it undoes.', deprecationReason: useGlobalId('reversesTransactionGlobalId'), resolve: (l) => l.reverses?.id ?? null }),
+    reversesTransactionGlobalId: t.globalID({
+      nullable: true, description: 'On a reversal: what it undoes (`LoanTransaction.id`), which may be before the statement.',
+      resolve: (l) => (l.reverses ? { type: LoanTransactionRef, id: l.reverses.id } : null),
+    }),
   }),
 });
 
@@ -110,7 +125,11 @@ const FeeOrPenaltyRef = builder.objectRef<FeeOrPenaltyItem & { currency: string 
   fields: (t) => ({
     date: t.field({ type: 'Date', description: 'The value date of the line it is on.', resolve: (i) => i.date }),
     kind: t.field({ type: StatementLineKindEnum, description: 'The kind of line it is on (a charge, a waiver, a repayment, a reversal, an instalment falling due …).', resolve: (i) => i.kind }),
-    transactionId: t.exposeString('transactionId', { nullable: true, description: 'The transaction (raw id), as on the statement\'s lines; null for instalments falling due.' }),
+    transactionId: t.exposeString('transactionId', { nullable: true, description: 'The transaction (raw id), as on the statement\'s lines; null for instalments falling due.', deprecationReason: useGlobalId('transactionGlobalId') }),
+    transactionGlobalId: t.globalID({
+      nullable: true, description: 'The transaction of the line it is on (`LoanTransaction.id`); null for instalments falling due.',
+      resolve: (i) => (i.transactionId ? { type: LoanTransactionRef, id: i.transactionId } : null),
+    }),
     description: t.exposeString('description', { description: 'The line\'s description.' }),
     component: t.field({ type: LoanComponentEnum, description: 'FEE or PENALTY.', resolve: (i) => i.component }),
     as: t.field({ type: AllocationEffectEnum, description: 'Charged, waived or paid.', resolve: (i) => i.as }),

@@ -1,5 +1,6 @@
 // The one shape of every mutation (docs/partners.md, "Mutations: one shape"): `fooBar(input: FooBarInput!):
-// FooBarPayload!`, the payload carrying what the command made or changed, null when it was refused, and
+// FooBarPayload!`, the payload carrying what the command made or changed (null when it was refused, or when a
+// field selected in it is withheld from the caller, GraphQL nulling the nearest nullable field above that), and
 // `userErrors`: the business refusals a caller can act on (a field's bad value, an id in the input that names
 // nothing the caller may see, a state that does not allow the command, the maker trying to be the checker),
 // each with its code, reason and the input field it names. Nothing is written when userErrors is not empty.
@@ -66,14 +67,22 @@ function capitalized(name: string): string {
 }
 
 /**
- * `<Mutation>Payload` with the given fields (each nullable: null on a refusal) and `userErrors`. The mutation's
- * own authorization rule guards it; the payload only needs a caller.
+ * What every payload's description says of its fields' nulls: a refusal nulls them all, and a field withheld from
+ * the caller (a partner selecting `Application.parties`) nulls the nearest nullable field above it though the
+ * command ran. A client that took every null for a refusal would send a command that succeeded again.
+ */
+const WHEN_NULL = 'Everything but userErrors is null when the mutation was refused: userErrors then says why, and nothing was written. '
+  + 'A field is also null, with userErrors empty, when something selected in it is withheld from the caller: the command ran (do not send it again), and an error names the field withheld.';
+
+/**
+ * `<Mutation>Payload` with the given fields (each nullable: null on a refusal, or for a field withheld below it)
+ * and `userErrors`. The mutation's own authorization rule guards it; the payload only needs a caller.
  */
 export function payloadType<Shape extends object>(mutation: string, description: string, fields: PayloadFields<Shape>) {
   const name = `${capitalized(mutation)}Payload`;
   LIST_SIZES[`${name}.userErrors`] = MAX_USER_ERRORS;
   return builder.objectRef<Refusable<Shape>>(name).implement({
-    description: `${description} Null when the mutation was refused: userErrors then says why, and nothing was written.`,
+    description: `${description} ${WHEN_NULL}`,
     authScopes: { authenticated: true },
     fields: (t) => ({
       ...(fields(t) as Record<string, never>),

@@ -1,6 +1,6 @@
 // Webhooks: endpoints a partner (or the lender) registers, the deliveries made to them and each attempt. A
 // partner reads only its own (GraphContext.db is partner-scoped); commands check ownership themselves.
-import { builder } from './builder.js';
+import { builder, type BuilderTypes } from './builder.js';
 import { AppError, InvalidField, inputPath } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { UUID_KEY } from './pagination.js';
@@ -189,15 +189,25 @@ const EnableWebhookEndpointPayload = objectPayload('enableWebhookEndpoint', 'web
 const ReplayWebhookDeliveryPayload = objectPayload('replayWebhookDelivery', 'webhookDelivery', WebhookDeliveryRef, 'The new delivery; its `replayOf` is the one replayed.');
 const SendTestWebhookPayload = objectPayload('sendTestWebhook', 'webhookDelivery', WebhookDeliveryRef, 'The test delivery, so its attempts can be watched.');
 
-const DeactivateWebhookEndpointInput = builder.inputType('DeactivateWebhookEndpointInput', {
-  description: 'Which endpoint.',
-  fields: (t) => ({ id: t.globalID({ required: true, for: WebhookEndpointRef, description: 'The endpoint.' }) }),
+type InputFields = PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>;
+
+/**
+ * The endpoint a mutation acts on, named `endpointId` as the other webhook mutations name it, and as the API's
+ * mutations on one record name theirs (`deliveryId`, `mandateId`, `staffMemberId`); `id`, the name it was first
+ * given, is still taken. Both are optional in the schema, so a client sending `id` keeps working;
+ * `endpointNamedBy` asks for exactly one.
+ */
+const endpointFields = (t: InputFields) => ({
+  endpointId: t.globalID({ required: false, for: WebhookEndpointRef, description: 'The endpoint (required unless the deprecated `id` is given).' }),
+  id: t.globalID({
+    required: false, for: WebhookEndpointRef, description: 'The endpoint, by the name first given to it.',
+    deprecationReason: 'Use `endpointId`, as every other mutation on an endpoint does; give one of the two, never both.',
+  }),
 });
 
-const EnableWebhookEndpointInput = builder.inputType('EnableWebhookEndpointInput', {
-  description: 'Which endpoint.',
-  fields: (t) => ({ id: t.globalID({ required: true, for: WebhookEndpointRef, description: 'The endpoint.' }) }),
-});
+const DeactivateWebhookEndpointInput = builder.inputType('DeactivateWebhookEndpointInput', { description: 'Which endpoint.', fields: endpointFields });
+
+const EnableWebhookEndpointInput = builder.inputType('EnableWebhookEndpointInput', { description: 'Which endpoint.', fields: endpointFields });
 
 const ReplayWebhookDeliveryInput = builder.inputType('ReplayWebhookDeliveryInput', {
   description: 'Which delivery to send again.',
@@ -241,9 +251,17 @@ const RotateWebhookSigningSecretPayload = payloadType<{ webhookEndpoint: Webhook
 );
 
 /** A global id that is not one of ours names no endpoint: NOT_FOUND, as an endpoint the caller cannot see. */
-function endpointIdOf(id: string): string {
-  if (!UUID_KEY.test(id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('endpointId') });
+function endpointIdOf(id: string, field = 'endpointId'): string {
+  if (!UUID_KEY.test(id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath(field) });
   return id;
+}
+
+/** The endpoint `endpointFields` name, and the field that named it: exactly one of `endpointId` and `id`. */
+function endpointNamedBy(input: { endpointId?: { id: string } | null; id?: { id: string } | null }): { id: string; field: string } {
+  if (input.endpointId != null && input.id != null) throw new InvalidField('id', 'give the endpoint once, as endpointId: id is its deprecated name');
+  if (input.endpointId != null) return { id: endpointIdOf(input.endpointId.id), field: 'endpointId' };
+  if (input.id != null) return { id: endpointIdOf(input.id.id, 'id'), field: 'id' };
+  throw new InvalidField('endpointId', 'endpointId is required');
 }
 
 builder.mutationFields((t) => ({
@@ -292,8 +310,8 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: DeactivateWebhookEndpointInput, required: true, description: 'Which endpoint.' }) },
     resolve: async (_root, { input }, context) => {
-      if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('id') });
-      return { webhookEndpoint: await deactivateEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id) };
+      const endpoint = endpointNamedBy(input);
+      return { webhookEndpoint: await deactivateEndpoint(commandDbOf(context), commandOf(context), owner(context), endpoint.id, endpoint.field) };
     },
   }),
   enableWebhookEndpoint: t.field({
@@ -302,8 +320,8 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'webhooks.manage' },
     args: { input: t.arg({ type: EnableWebhookEndpointInput, required: true, description: 'Which endpoint.' }) },
     resolve: async (_root, { input }, context) => {
-      if (!UUID_KEY.test(input.id.id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('id') });
-      return { webhookEndpoint: await enableEndpoint(commandDbOf(context), commandOf(context), owner(context), input.id.id) };
+      const endpoint = endpointNamedBy(input);
+      return { webhookEndpoint: await enableEndpoint(commandDbOf(context), commandOf(context), owner(context), endpoint.id, endpoint.field) };
     },
   }),
   replayWebhookDelivery: t.field({

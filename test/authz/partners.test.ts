@@ -70,6 +70,8 @@ const hookUrl = `https://alpha.example.test/hooks/${randomUUID()}`;
 let loanId: string;
 let loanGlobalId: string;
 let loanTransactionGlobalId: string;
+/** The repayment's database id, which the deprecated fields beside the global ids answer. */
+let loanTransactionId: string;
 let waiverGlobalId: string;
 let writeOffGlobalId: string;
 let restructureGlobalId: string;
@@ -187,6 +189,7 @@ beforeAll(async () => {
   commissionGlobalId = encodeGlobalID('OriginationCommission', (await victimDb.originationCommission.findFirstOrThrow()).id);
   const repaid = await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'repayment', valueDate: victim.businessDate, amount: new Decimal('100'), channel: 'card' });
   loanTransactionGlobalId = encodeGlobalID('LoanTransaction', repaid.transactionId);
+  loanTransactionId = repaid.transactionId;
   const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'goodwill' });
   waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
   const writeOff = await requestWriteOff(victimDb, command, victim.businessDate, { loanId, valueDate: victim.businessDate, reason: victimWriteOffReason });
@@ -336,13 +339,21 @@ describe('the partner scoping rule', () => {
   });
 });
 
+/**
+ * Every id of a loan's transactions its account and statement answer, database and global: what the probes of the
+ * fields that reach a loan select, and what the loan's own partner reads (`%TODAY%`, the victim's business date, is
+ * the day the loan was paid out and repaid).
+ */
+const TRANSACTION_IDS = `account { allocations { transactionId transactionGlobalId } }
+  statement(from: "%TODAY%", to: "%TODAY%") { lines { transactionId transactionGlobalId reversedByTransactionGlobalId reversesTransactionGlobalId } feesAndPenalties { transactionId transactionGlobalId } }`;
+
 /** One probe per root field; the test below fails when the schema has a root field this table lacks. */
 const PROBES: Record<string, string> = {
   'Query.auditChainVerification': '{ auditChainVerification { intact records firstBrokenSeq reason } }',
   'Query.auditRecords': '{ auditRecords(first: 100) { edges { node { seq actor action entityType entityId requestId } } } }',
   'Query.currentTenant': '{ currentTenant { slug displayName } }',
   'Query.loanProducts': '{ loanProducts { edges { node { id code currentTerms { aprMethod } } } } }',
-  'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } c: node(id: "%LOAN%") { id ... on Loan { collectionStatus { open escalationLevel promisePendingUntil } collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
+  'Query.node': `{ a: node(id: "%PARTY%") { id ... on Party { legalName } } b: node(id: "%ALPHA%") { id ... on Partner { code clientId } } d: node(id: "%LOAN%") { ... on Loan { ${TRANSACTION_IDS} } } c: node(id: "%LOAN%") { id ... on Loan { collectionStatus { open escalationLevel promisePendingUntil } collectionCase { id timeline { note } } messages { body destination } debitMandate { holderName accountNumberMasked } debitPresentments { traceNumber } } } }`,
   'Query.nodes': `{ nodes(ids: ["%PARTY%", "%ALPHA%", "%CASE%", "%PROMISE%", "%STAFF%", "%MESSAGE%", "%MANDATE%", "%WRITEOFF%", "%RESTRUCTURE%", "%ARRANGEMENT%", "%PARTICIPATION%", "%SETTLEMENT%", "%COMMISSION%"]) { ... on CoLendingSettlement { number amount partnerCode } ... on OriginationCommission { amount loanNumber } ... on CoLendingArrangement { name partnerCode } ... on LoanParticipation { funded loanNumber partnerCode } ... on LoanRestructureRequest { reason requestedBy } ... on LoanWriteOffRequest { reason requestedBy } ... on DebitMandate { holderName accountNumberMasked } id ... on Party { legalName contactPreferences { timeZone } } ... on Partner { code } ... on CollectionCase { status timeline { note } } ... on PromiseToPay { amount } ... on StaffMember { email } ... on LoanMessage { body destination } } }`,
   'Query.collectionCases': '{ collectionCases(first: 100) { totalCount edges { node { id status openedOn openedBucket bucket assignedTo { staffMemberId displayName } timeline { kind note by } promises { id amount } pendingPromise { id } loan { id } } } } }',
   'Query.reminderSettings': '{ reminderSettings { quietHoursStart quietHoursEnd rules { trigger days channel template product { code } } changedBy } }',
@@ -383,16 +394,18 @@ const PROBES: Record<string, string> = {
   'Query.webhookDeliveries': '{ webhookDeliveries(first: 100) { edges { node { id eventId endpoint { id url } attemptLog { attempt outcome } } } } }',
   'Mutation.reviseLoanProductTerms': 'mutation { reviseLoanProductTerms(input: { code: "PL-STD", annualRatePercent: "99" }) { loanProduct { id code currentTerms { version } } userErrors { code field message } } }',
   'Mutation.registerWebhookEndpoint': 'mutation { registerWebhookEndpoint(input: { url: "https://attacker.example.test/hook", eventTypes: ["*"], partnerCode: "%ALPHA_CODE%" }) { signingSecret webhookEndpoint { id } userErrors { code field message } } }',
-  'Mutation.deactivateWebhookEndpoint': 'mutation { deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active } userErrors { code field message } } }',
-  'Mutation.enableWebhookEndpoint': 'mutation { enableWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active disabledAt } userErrors { code field message } } }',
+  'Mutation.deactivateWebhookEndpoint': `mutation { a: deactivateWebhookEndpoint(input: { endpointId: "%HOOK%" }) { webhookEndpoint { id url active } userErrors { code field message } }
+    b: deactivateWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active } userErrors { code field message } } }`,
+  'Mutation.enableWebhookEndpoint': `mutation { a: enableWebhookEndpoint(input: { endpointId: "%HOOK%" }) { webhookEndpoint { id url active disabledAt } userErrors { code field message } }
+    b: enableWebhookEndpoint(input: { id: "%HOOK%" }) { webhookEndpoint { id url active disabledAt } userErrors { code field message } } }`,
   'Mutation.replayWebhookDelivery': 'mutation { replayWebhookDelivery(input: { deliveryId: "%DELIVERY%" }) { webhookDelivery { id endpoint { url } } userErrors { code field message } } }',
   'Mutation.sendTestWebhook': 'mutation { sendTestWebhook(input: { endpointId: "%HOOK%" }) { webhookDelivery { id eventId endpoint { url } } userErrors { code field message } } }',
   'Mutation.rotateWebhookSigningSecret': 'mutation { rotateWebhookSigningSecret(input: { endpointId: "%HOOK%", overlapHours: 168 }) { signingSecret previousSecretExpiresAt webhookEndpoint { id url } userErrors { code field message } } }',
-  'Query.loans': '{ loans(first: 100, number: "1") { totalCount edges { node { id number principal externalReference } } } }',
+  'Query.loans': `{ loans(first: 100, number: "1") { totalCount edges { node { id number principal externalReference ${TRANSACTION_IDS} } } } }`,
   'Query.loanWaiverRequests': '{ loanWaiverRequests(first: 100) { edges { node { id reason loan { id } } } } }',
   'Query.ledgerAccounts': '{ ledgerAccounts { code name } }',
   'Query.trialBalance': '{ trialBalance(asOf: "2099-12-31") { lines { account name debits credits balance } } }',
-  'Query.ledgerAccountStatement': '{ ledgerAccountStatement(account: "1100", from: "2000-01-01", to: "2099-12-31") { lines { loanId transactionId debit balance } } }',
+  'Query.ledgerAccountStatement': '{ ledgerAccountStatement(account: "1100", from: "2000-01-01", to: "2099-12-31") { lines { loanId loanGlobalId transactionId transactionGlobalId debit balance } } }',
   'Query.ledgerInvariants': '{ ledgerInvariants { holds loans journals } }',
   'Query.portfolioReport': '{ portfolioReport { asOf source currencies { currency loans principal products { productCode productName principal } aging { delinquencyBucket principal } } trialBalance { lines { account name balance } } } }',
   'Mutation.disburseLoan': 'mutation { disburseLoan(input: { idempotencyKey: "probe-disburse", productCode: "PL-STD", principal: "7777.77", disbursementDate: "2000-01-01", originationPartnerCode: "%ALPHA_CODE%" }) { loan { id principal } userErrors { code field message } } }',
@@ -500,6 +513,37 @@ describe('collections as a partner sees them', () => {
     // Another partner of the lender reaches neither the loan nor its status.
     const other = await gql(server.gateway, query, { token: await partnerToken(victim, beta, 'colending') });
     expect(JSON.stringify(other.data ?? {})).not.toContain('escalationLevel');
+  });
+});
+
+describe('the ids of a loan\'s transactions across partners', () => {
+  it('the loan\'s own partner reads its transactions\' global ids beside their database ids; another origination partner of the lender reaches neither', async () => {
+    const document = `{ node(id: "${loanGlobalId}") { ... on Loan { ${TRANSACTION_IDS.replaceAll('%TODAY%', victim.businessDate)} } } }`;
+    type Ids = { transactionId: string | null; transactionGlobalId: string | null };
+    const own = await gql(server.gateway, document, { token: await partnerToken(victim, alpha, 'origination') });
+    expect(own.errors).toBeUndefined();
+    const loan = own.data!['node'] as { account: { allocations: Ids[] }; statement: { lines: (Ids & Record<string, string | null>)[] } };
+    const repayment = { transactionId: loanTransactionId, transactionGlobalId: loanTransactionGlobalId };
+    expect(loan.account.allocations).toEqual([repayment]);
+    expect(loan.statement.lines.filter((l) => l.transactionGlobalId !== null)).toEqual([{ ...repayment, reversedByTransactionGlobalId: null, reversesTransactionGlobalId: null }]);
+    const read = `{ node(id: "${loanTransactionGlobalId}") { id ... on LoanTransaction { kind } } }`;
+    expect((await gql(server.gateway, read, { token: await partnerToken(victim, alpha, 'origination') })).data).toEqual({ node: { id: loanTransactionGlobalId, kind: 'REPAYMENT' } });
+    // The ledger is the lender's: refused to the partner with the global ids as with the database ids.
+    for (const ids of ['loanId transactionId', 'loanGlobalId transactionGlobalId']) {
+      const ledger = await gql(server.gateway, `{ ledgerAccountStatement(account: "1100", from: "${victim.businessDate}", to: "${victim.businessDate}") { lines { ${ids} } } }`,
+        { token: await partnerToken(victim, alpha, 'origination') });
+      expect(codes(ledger)).toEqual(['FORBIDDEN']);
+    }
+
+    // Another origination partner of the same lender: the loan, its transactions and their ids are not there.
+    const code = `other-${randomUUID().slice(0, 6)}`;
+    await register(victim, code, 'ORIGINATION');
+    const other = await partnerToken(victim, code, 'origination');
+    for (const asked of [document, read, `{ loans(first: 100) { edges { node { ${TRANSACTION_IDS.replaceAll('%TODAY%', victim.businessDate)} } } } }`]) {
+      const answer = JSON.stringify(await gql(server.gateway, asked, { token: other }));
+      for (const id of [loanTransactionGlobalId, loanTransactionId, loanGlobalId, loanId]) expect(answer).not.toContain(id);
+    }
+    expect((await gql(server.gateway, read, { token: other })).data).toEqual({ node: null });
   });
 });
 
@@ -611,13 +655,13 @@ describe('isolation across every root field', () => {
       // Identifiers only the victim's data carries. (A partner code is not one: the probes themselves register
       // the same code in the attacker's own tenant, where codes are the attacker's to choose.)
       const leaks = [partyGlobalId, secretName, alphaGlobalId, alphaClientId, hookGlobalId, deliveryGlobalId, hookUrl,
-        loanId, loanGlobalId, loanTransactionGlobalId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
+        loanId, loanGlobalId, loanTransactionGlobalId, loanTransactionId, waiverGlobalId, loanPrincipal, ledgerAccountName, currencyAdmin,
         applicationGlobalId, applicantName, 'victim purpose', reviewGlobalId, documentGlobalId, 'victim.pdf', policyGlobalId, victimPolicyName, matrixGlobalId, victimLevelName, settingsGlobalId, victimAccountRef, '9z9z', victimBucketName, victimProductBucketName, victimEodOperator,
         staffGlobalId, staffEmail, staffName, staffSubject, caseGlobalId, promiseGlobalId, victimCaseNote, promisedAmount,
         victimTemplate.split(' ')[0]!, victimMessageBody, messageGlobalId, 'Pacific/Chatham', '22:17', victimCompany, victimAccount, mandateGlobalId, 'Victim Holder',
         victimOrigin, writeOffGlobalId, victimWriteOffReason, restructureGlobalId, victimRestructureReason, arrangementGlobalId, participationGlobalId, victimArrangementName, delta, settlementGlobalId, victimEscrow, commissionGlobalId, '96.02'];
       const fill = (text: string) => text.replaceAll('%PARTY%', partyGlobalId).replaceAll('%ALPHA%', alphaGlobalId)
-        .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug)
+        .replaceAll('%ALPHA_CODE%', alpha).replaceAll('%TENANT%', victim.slug).replaceAll('%TODAY%', victim.businessDate)
         .replaceAll('%HOOK%', hookGlobalId).replaceAll('%DELIVERY%', deliveryGlobalId)
         .replaceAll('%LOAN%', loanGlobalId).replaceAll('%LOANTX%', loanTransactionGlobalId).replaceAll('%WAIVER%', waiverGlobalId).replaceAll('%WRITEOFF%', writeOffGlobalId).replaceAll('%RESTRUCTURE%', restructureGlobalId)
         .replaceAll('%ARRANGEMENT%', arrangementGlobalId).replaceAll('%PARTICIPATION%', participationGlobalId)

@@ -673,3 +673,54 @@ describe('Standard Webhooks signatures, test sends and secret rotation', () => {
     expect(receiver.received.filter((r) => r.path === '/refusals')).toHaveLength(0);
   });
 });
+
+describe('the endpoint a mutation acts on', () => {
+  const DEACTIVATE = `mutation($input: DeactivateWebhookEndpointInput!) { deactivateWebhookEndpoint(input: $input) { webhookEndpoint { id active } ${USER_ERRORS} } }`;
+  const ENABLE = `mutation($input: EnableWebhookEndpointInput!) { enableWebhookEndpoint(input: $input) { webhookEndpoint { id active } ${USER_ERRORS} } }`;
+  const run = async (token: string, document: string, input: Record<string, unknown>) => {
+    const response = await gql(server.gateway, document, { token, variables: { input } });
+    expect(response.errors).toBeUndefined();
+    return response.data![document === DEACTIVATE ? 'deactivateWebhookEndpoint' : 'enableWebhookEndpoint'] as { webhookEndpoint: { id: string; active: boolean } | null; userErrors: unknown[] };
+  };
+
+  it('is named endpointId, as by sendTestWebhook and rotateWebhookSigningSecret; the deprecated id still names it', async () => {
+    const alphaToken = await partnerToken('alpha');
+    const { webhookEndpoint: { id } } = await register(alphaToken, { url: receiver.url('/named'), eventTypes: ['creditPolicy.activationRejected'] });
+    expect(await run(alphaToken, DEACTIVATE, { endpointId: id })).toEqual({ webhookEndpoint: { id, active: false }, userErrors: [] });
+    expect(await run(alphaToken, ENABLE, { endpointId: id })).toEqual({ webhookEndpoint: { id, active: true }, userErrors: [] });
+    expect(await run(alphaToken, DEACTIVATE, { id })).toEqual({ webhookEndpoint: { id, active: false }, userErrors: [] });
+    expect(await run(alphaToken, ENABLE, { id })).toEqual({ webhookEndpoint: { id, active: true }, userErrors: [] });
+    // The schema says which name to use.
+    const schema = (await gql(server.gateway, '{ __type(name: "DeactivateWebhookEndpointInput") { inputFields(includeDeprecated: true) { name isDeprecated deprecationReason } } }', { token: await adminToken() })).data!;
+    expect(schema['__type'].inputFields).toEqual([
+      { name: 'endpointId', isDeprecated: false, deprecationReason: null },
+      { name: 'id', isDeprecated: true, deprecationReason: expect.stringContaining('`endpointId`') },
+    ]);
+  });
+
+  it('refuses neither name or both, naming the field, and another partner\'s endpoint by either name; nothing is written', async () => {
+    const alphaToken = await partnerToken('alpha');
+    const { webhookEndpoint: { id } } = await register(alphaToken, { url: receiver.url('/named-refusals'), eventTypes: ['creditPolicy.activationRejected'] });
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const rowBefore = await db.webhookEndpoint.findUniqueOrThrow({ where: { id: fromGlobalId(id) } });
+    const written = async () => [await db.outboxEvent.count({ where: { aggregateId: id } }), await db.auditRecord.count({ where: { entityId: fromGlobalId(id) } })];
+    const writtenBefore = await written();
+    const betaToken = await partnerToken('beta');
+    const cases: [string, Record<string, unknown>, string, string][] = [
+      [alphaToken, {}, 'BAD_USER_INPUT', 'input.endpointId'],
+      [alphaToken, { endpointId: id, id }, 'BAD_USER_INPUT', 'input.id'],
+      [alphaToken, { endpointId: null, id: null }, 'BAD_USER_INPUT', 'input.endpointId'],
+      [betaToken, { endpointId: id }, 'NOT_FOUND', 'input.endpointId'],
+      [betaToken, { id }, 'NOT_FOUND', 'input.id'],
+      [alphaToken, { endpointId: encodeGlobalID('WebhookEndpoint', randomUUID()) }, 'NOT_FOUND', 'input.endpointId'],
+    ];
+    for (const document of [DEACTIVATE, ENABLE]) {
+      for (const [token, input, code, field] of cases) {
+        const answer = await run(token, document, input);
+        expect(answer, JSON.stringify(input)).toEqual({ webhookEndpoint: null, userErrors: [expect.objectContaining({ code, field })] });
+      }
+    }
+    expect(await db.webhookEndpoint.findUniqueOrThrow({ where: { id: fromGlobalId(id) } })).toEqual(rowBefore);
+    expect(await written()).toEqual(writtenBefore);
+  });
+});

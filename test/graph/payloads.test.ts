@@ -5,6 +5,8 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { randomUUID } from 'node:crypto';
 import { AppError, InvalidField } from '../../src/errors.js';
 import { userErrorsOf } from '../../src/graph/payloads.js';
+import { buildSchema } from '../../src/graph/schema.js';
+import { getNamedType } from 'graphql';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 
@@ -38,6 +40,18 @@ describe('which errors are user errors', () => {
       new Error('connection reset'),
     ]) {
       expect(userErrorsOf(error), error.message).toBeNull();
+    }
+  });
+});
+
+describe('what a payload says of its nulls', () => {
+  it('every payload\'s description says both: a refusal nulls its fields, and so does a field withheld below them from a command that ran', () => {
+    const schema = buildSchema();
+    const payloads = Object.values(schema.getMutationType()!.getFields()).map((field) => getNamedType(field.type));
+    expect(payloads.length).toBeGreaterThan(30);
+    for (const payload of payloads) {
+      expect(payload.description, payload.name).toContain('null when the mutation was refused: userErrors then says why, and nothing was written');
+      expect(payload.description, payload.name).toContain('with userErrors empty, when something selected in it is withheld from the caller: the command ran');
     }
   });
 });

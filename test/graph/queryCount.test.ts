@@ -139,4 +139,34 @@ describe('statements per request', () => {
     expect(fifty.data['loans'].edges.every((e: { node: { collectionCase: { status: string } | null } }) => e.node.collectionCase?.status === 'OPEN')).toBe(true);
     expect(fifty.statements.length, `5: ${five.statements.length}\n${five.statements.join('\n')}\n\n50: ${fifty.statements.length}\n${fifty.statements.join('\n')}`).toBe(five.statements.length);
   });
+
+  it('the global ids of the transactions statements, accounts and the ledger name cost no statement beyond the database ids beside them', async () => {
+    const loans = (await gql(server.gateway, '{ loans(first: 2) { edges { node { id } } } }', { token: admin })).data!['loans'].edges.map((e: { node: { id: string } }) => e.node.id);
+    for (const loanId of loans) {
+      const repaid = await gql(server.gateway, 'mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } userErrors { code message } } }', {
+        token: admin, variables: { input: { idempotencyKey: `querycount-repay-${loanId}`, loanId, amount: '100', valueDate: '2026-11-01', channel: 'bank-transfer' } },
+      });
+      expect(repaid.data!['postRepayment'].userErrors).toEqual([]);
+    }
+    const ask = (ids: string) => `{ loans(first: 10) { edges { node {
+      account { allocations { ${ids} } }
+      statement(from: "2026-11-01", to: "2026-11-01") { lines { ${ids} } feesAndPenalties { ${ids} } }
+    } } } ledgerAccountStatement(account: "1000", from: "2026-11-01", to: "2026-11-01") { lines { ${ids} } } }`;
+    type Named = Record<string, string | null>;
+    type Answer = { loans: { edges: { node: { account: { allocations: Named[] }; statement: { lines: Named[] } } }[] }; ledgerAccountStatement: { lines: Named[] } };
+    const named = (data: Answer, field: string) => [
+      ...data.loans.edges.flatMap((e) => [...e.node.account.allocations, ...e.node.statement.lines]),
+      ...data.ledgerAccountStatement.lines,
+    ].map((x) => x[field]).filter((id) => id !== null);
+    const database = ask('transactionId');
+    const global = ask('transactionGlobalId');
+    await statementsOf(database, {});
+    await statementsOf(global, {});
+    const byDatabaseId = await fewestOf(database, {});
+    const byGlobalId = await fewestOf(global, {});
+    // Not vacuous: each repayment is named by its allocation, its statement line and the ledger, by either id.
+    expect(named(byGlobalId.data as Answer, 'transactionGlobalId')).toHaveLength(6);
+    expect(named(byDatabaseId.data as Answer, 'transactionId')).toHaveLength(6);
+    expect(byGlobalId.statements.length, `${byDatabaseId.statements.join('\n')}\n\n${byGlobalId.statements.join('\n')}`).toBe(byDatabaseId.statements.length);
+  });
 });

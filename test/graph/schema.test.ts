@@ -27,6 +27,33 @@ describe('schema', () => {
     expect(unauthorizedSurface(schema)).toEqual(['Query.leaky']);
   });
 
+  it('a field that takes over from a deprecated one is read by exactly whoever reads that one: on the same type, under the same rule, as a global id', () => {
+    const schema = buildSchema();
+    const pairs: string[] = [];
+    const rule = (extensions: unknown) => (extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)?.pothosOptions?.authScopes;
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      const fields = type.getFields();
+      for (const field of Object.values(fields)) {
+        const named = field.deprecationReason ? /\buse `(\w+)`/.exec(field.deprecationReason)?.[1] : undefined;
+        if (!named) continue;
+        const successor = fields[named];
+        pairs.push(`${type.name}.${field.name} → ${named}`);
+        expect(successor, `${type.name}.${named}`).toBeDefined();
+        // A leaf, so no other type's rule stands between a reader and it; the same field rule (or none: the type's).
+        expect(String(successor!.type), `${type.name}.${named}`).toBe(String(field.type).replace('String', 'ID'));
+        expect(rule(successor!.extensions), `${type.name}.${named}`).toEqual(rule(field.extensions));
+      }
+    }
+    expect(pairs).toEqual(expect.arrayContaining([
+      'LedgerStatementLine.loanId → loanGlobalId', 'LedgerStatementLine.transactionId → transactionGlobalId',
+      'LoanRestructure.transactionId → transactionGlobalId', 'LoanWriteOff.transactionId → transactionGlobalId',
+      'LoanStatementLine.transactionId → transactionGlobalId', 'LoanStatementLine.reversedByTransactionId → reversedByTransactionGlobalId',
+      'LoanStatementLine.reversesTransactionId → reversesTransactionGlobalId', 'PaymentAllocation.transactionId → transactionGlobalId',
+      'StatementFeeOrPenalty.transactionId → transactionGlobalId',
+    ]));
+  });
+
   it('every type and field has a description', () => {
     const schema = buildSchema();
     const undocumented: string[] = [];

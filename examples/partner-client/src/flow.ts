@@ -140,7 +140,7 @@ export async function runPartnerFlow(options: PartnerFlowOptions): Promise<Partn
   } finally {
     stopFollowing();
     // The receiver goes away with this function, so its endpoint stops receiving too.
-    if (endpointId) await client.request(DeactivateWebhookDocument, { input: { id: endpointId } }).catch(() => {});
+    if (endpointId) await client.request(DeactivateWebhookDocument, { input: { endpointId } }).catch(() => {});
     await client.close();
     await receiver.close();
   }

@@ -64,15 +64,9 @@ export async function registerEndpoint(db: TenantDb, key: DataKey, command: Comm
   }, async (stored, tx) => ({ endpoint: await tx.webhookEndpoint.findUniqueOrThrow({ where: { id: String(stored['endpointId']) } }), signingSecret: null }));
 }
 
-async function ownedEndpoint(db: TenantDb, owner: Owner, id: string) {
-  const endpoint = await db.webhookEndpoint.findUnique({ where: { id } });
-  // Another partner's endpoint does not exist, as far as this partner can tell.
-  if (!endpoint || (owner !== null && endpoint.partnerCode !== owner)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath('id') });
-  return endpoint;
-}
-
-export async function deactivateEndpoint(db: TenantDb, command: CommandContext, owner: Owner, id: string) {
-  const existing = await ownedEndpoint(db, owner, id);
+/** `field` is the input field that named the endpoint, which a refusal names. */
+export async function deactivateEndpoint(db: TenantDb, command: CommandContext, owner: Owner, id: string, field: string) {
+  const existing = await endpointNamed(db, owner, id, field);
   if (!existing.active) return existing;
   return runCommand(db, { ...command, action: 'webhookEndpoint.deactivate' }, async (tx) => {
     const endpoint = await tx.webhookEndpoint.update({ where: { id }, data: { active: false, updatedAt: command.now, busyUntil: null, pausedUntil: null } });
@@ -93,8 +87,8 @@ export async function deactivateEndpoint(db: TenantDb, command: CommandContext, 
  * Lets an endpoint receive deliveries again, whether its owner deactivated it or it was disabled for failing:
  * its failure count starts over. Deliveries that died meanwhile stay dead (replay them); new events flow.
  */
-export async function enableEndpoint(db: TenantDb, command: CommandContext, owner: Owner, id: string) {
-  const existing = await ownedEndpoint(db, owner, id);
+export async function enableEndpoint(db: TenantDb, command: CommandContext, owner: Owner, id: string, field: string) {
+  const existing = await endpointNamed(db, owner, id, field);
   if (existing.active) return existing;
   return runCommand(db, { ...command, action: 'webhookEndpoint.enable' }, async (tx) => {
     const endpoint = await tx.webhookEndpoint.update({

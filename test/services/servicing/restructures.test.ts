@@ -4,6 +4,7 @@
 // is current again — and, restructured, end of day classes it SUBSTANDARD for the specified period as RBI asks.
 // The statement says what changed, refusals name the field, the events tell staff, and the books hold.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { apiCalls } from '../../support/apiCalls.js';
@@ -105,7 +106,11 @@ describe('restructures, holidays and re-ageing', () => {
     expect(money(one.account.outstanding.principal)).toBeCloseTo(money(owedBefore.principal) + capitalisedCharges, 2);
 
     // Undoing it is a checker's act too: its maker, a servicing agent, may not reverse it.
-    const restructureTx = (await call(admin, `{ node(id: "${behind}") { ... on Loan { transactions { id kind } } } }`))['node'].transactions.find((t: { kind: string }) => t.kind === 'RESTRUCTURE');
+    // The account names the restructure's transaction by the id the API gives it, which is what would reverse it.
+    const [shown] = (await call(admin, `{ node(id: "${behind}") { ... on Loan { account { restructures { transactionId transactionGlobalId } } } } }`))['node'].account.restructures;
+    const restructureTx = { id: shown.transactionGlobalId as string };
+    expect(shown.transactionId).toBe(decodeGlobalID(restructureTx.id).id);
+    expect((await call(admin, `{ node(id: "${restructureTx.id}") { ... on LoanTransaction { kind } } }`))['node']).toEqual({ kind: 'RESTRUCTURE' });
     expect((await mutate(maker, 'reverseLoanTransaction', `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
       { idempotencyKey: key(), transactionId: restructureTx.id, reason: 'changed my mind' })).errors).toEqual([expect.objectContaining({ code: 'FORBIDDEN', reason: 'BEYOND_AUTHORITY', field: 'input.transactionId' })]);
 

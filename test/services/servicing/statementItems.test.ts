@@ -1,7 +1,9 @@
 // What a borrower and a payer reconcile against: a statement names the borrower and the loan's number and lists
-// each fee and penalty, in the API and in its CSV; a payment file's answer gives each line's transaction.
+// each fee and penalty, in the API and in its CSV; a payment file's answer gives each line's transaction; and
+// every transaction a statement, an account or the ledger names is one `node(id:)` reads and the mutations take.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
@@ -132,5 +134,80 @@ describe('a payment file', () => {
     expect(found.map((t) => [t.loan.id, t.amount, t.externalReference])).toEqual(lines.map((l) => [l.loanId, `${l.amount} USD`, l.externalReference]));
     const again = (await call(FILE, { input }))['postRepayments'] as { transactionIds: string[] };
     expect(again.transactionIds).toEqual(batch.transactionIds);
+  });
+});
+
+describe('the transactions a statement, an account and the ledger name', () => {
+  const LINES = `query($id: ID!) { node(id: $id) { ... on Loan { statement(from: "2026-09-01", to: "2026-12-01") {
+    lines { kind transactionId transactionGlobalId reversedByTransactionId reversedByTransactionGlobalId reversesTransactionId reversesTransactionGlobalId }
+    feesAndPenalties { kind transactionId transactionGlobalId } } } } }`;
+  type Line = {
+    kind: string; transactionId: string | null; transactionGlobalId: string | null; reversedByTransactionId: string | null; reversedByTransactionGlobalId: string | null;
+    reversesTransactionId: string | null; reversesTransactionGlobalId: string | null;
+  };
+  type Statement = { lines: Line[]; feesAndPenalties: { kind: string; transactionId: string | null; transactionGlobalId: string | null }[] };
+  const statementOf = async (id: string, token = admin) => ((await call(LINES, { id }, token))['node'] as { statement: Statement }).statement;
+  /** The database id a global id holds, which the deprecated fields answer. */
+  const raw = (globalId: string | null, typename = 'LoanTransaction') => {
+    if (globalId === null) return null;
+    const decoded = decodeGlobalID(globalId);
+    expect(decoded.typename).toBe(typename);
+    return decoded.id;
+  };
+  const eachIdTwice = (lines: Line[]) => {
+    for (const l of lines) {
+      expect([l.transactionId, l.reversedByTransactionId, l.reversesTransactionId]).toEqual([raw(l.transactionGlobalId), raw(l.reversedByTransactionGlobalId), raw(l.reversesTransactionGlobalId)]);
+    }
+  };
+  const node = async (id: string) => (await call('query($id: ID!) { node(id: $id) { id ... on LoanTransaction { kind amount loan { id } } } }', { id }))['node'];
+
+  it('by global ids that node(id:) reads and reverseLoanTransaction takes, beside the deprecated database ids', async () => {
+    const booked = await call(`mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`, {
+      input: { idempotencyKey: key(), productCode: 'PL-STD', principal: '3000', numberOfRepayments: 6, disbursementDate: '2026-09-01', originationPartnerCode: 'fintech' },
+    });
+    const loan = (booked['disburseLoan'] as { loan: { id: string } }).loan.id;
+    const repaid = await call(`mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { input: { idempotencyKey: key(), loanId: loan, amount: '700', valueDate: '2026-10-01', channel: 'bank-transfer' } });
+    const repaymentId = (repaid['postRepayment'] as { loanTransaction: { id: string } }).loanTransaction.id;
+    const charged = await call(`mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { input: { idempotencyKey: key(), loanId: loan, component: 'FEE', amount: '15', valueDate: '2026-10-03', reason: 'statement copy' } });
+    const chargeId = (charged['applyLoanCharge'] as { loanTransaction: { id: string } }).loanTransaction.id;
+
+    // The repayment's allocation names it.
+    const account = (await call(`query($id: ID!) { node(id: $id) { ... on Loan { account { allocations { transactionId transactionGlobalId } } } } }`, { id: loan }))['node'] as
+      { account: { allocations: { transactionId: string | null; transactionGlobalId: string | null }[] } };
+    expect(account.account.allocations).toEqual([{ transactionId: raw(repaymentId), transactionGlobalId: repaymentId }]);
+
+    // A statement's lines answer the id the API gave when each was posted, and the deprecated fields its database id.
+    const before = await statementOf(loan);
+    expect(before.lines.filter((l) => l.transactionGlobalId !== null).map((l) => [l.kind, l.transactionGlobalId])).toEqual([['REPAYMENT', repaymentId], ['CHARGE', chargeId]]);
+    eachIdTwice(before.lines);
+    expect(before.feesAndPenalties.filter((i) => i.kind === 'CHARGE')).toEqual([{ kind: 'CHARGE', transactionId: raw(chargeId), transactionGlobalId: chargeId }]);
+    expect(await node(repaymentId)).toEqual({ id: repaymentId, kind: 'REPAYMENT', amount: '700.00 USD', loan: { id: loan } });
+
+    // What the statement gave is what reverses it; the lines then name both ends.
+    const reversed = await call(`mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { id reverses { id } } ${USER_ERRORS} } }`,
+      { input: { idempotencyKey: key(), transactionId: before.lines.find((l) => l.kind === 'REPAYMENT')!.transactionGlobalId, reason: 'payment returned by the bank' } });
+    const reversal = (reversed['reverseLoanTransaction'] as { loanTransaction: { id: string; reverses: { id: string } } }).loanTransaction;
+    expect(reversal.reverses.id).toBe(repaymentId);
+    const after = await statementOf(loan);
+    expect(after.lines.find((l) => l.kind === 'REPAYMENT')).toMatchObject({ transactionGlobalId: repaymentId, reversedByTransactionGlobalId: reversal.id });
+    expect(after.lines.find((l) => l.kind === 'REVERSAL')).toMatchObject({ transactionGlobalId: reversal.id, reversesTransactionGlobalId: repaymentId });
+    eachIdTwice(after.lines);
+    expect(await node(reversal.id)).toMatchObject({ id: reversal.id, kind: 'REVERSAL' });
+
+    // The partner that brought the loan reads the same ids, as it reads the database ids.
+    expect(await statementOf(loan, fintech)).toEqual(after);
+
+    // The ledger's lines name the loan and the transaction the same way.
+    const ledger = (await call('{ ledgerAccountStatement(account: "1000", from: "2026-10-01", to: "2026-10-03") { lines { loanId loanGlobalId transactionId transactionGlobalId } } }'))['ledgerAccountStatement'] as
+      { lines: { loanId: string | null; loanGlobalId: string | null; transactionId: string | null; transactionGlobalId: string | null }[] };
+    expect(ledger.lines).toContainEqual({ loanId: raw(loan, 'Loan'), loanGlobalId: loan, transactionId: raw(repaymentId), transactionGlobalId: repaymentId });
+    for (const l of ledger.lines) expect([l.loanId, l.transactionId]).toEqual([raw(l.loanGlobalId, 'Loan'), raw(l.transactionGlobalId)]);
+  });
+
+  it('add nothing to a query\'s size: a ledger account statement of the most lines it answers, with the global ids on each, is within the limits', async () => {
+    const full = await gql(server.gateway, '{ ledgerAccountStatement(account: "1100", from: "2026-01-01", to: "2026-12-01") { lines { valueDate debit credit loanGlobalId transactionGlobalId } } }', { token: admin });
+    expect(full.errors).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@
 // checker reinstated, and the interest held in suspense and the provision against them are released; the books
 // hold throughout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { apiCalls } from '../../support/apiCalls.js';
@@ -118,7 +119,11 @@ describe('write-off, recovery and charge-off', () => {
     expect(books['4300']).toBe('-100.00 USD');
 
     // Reversing the write-off is a checker's act; it reinstates the loan, and the recovery becomes a repayment.
-    const writeOffTx = one.transactions.find((t: { kind: string }) => t.kind === 'WRITE_OFF');
+    // The account names the write-off's transaction by the id the decision answered, which is what reverses it.
+    const [shown] = (await call(admin, `{ node(id: "${l1}") { ... on Loan { account { writeOffs { transactionId transactionGlobalId } } } } }`))['node'].account.writeOffs;
+    expect(shown.transactionGlobalId).toBe(approved.data.loanWriteOffRequest.transaction.id);
+    expect(shown.transactionId).toBe(decodeGlobalID(shown.transactionGlobalId).id);
+    const writeOffTx = { id: shown.transactionGlobalId as string };
     const REVERSE = `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`;
     expect((await mutate(servicing, 'reverseLoanTransaction', REVERSE, { idempotencyKey: key(), transactionId: writeOffTx.id, reason: 'estate found assets' })).errors)
       .toEqual([expect.objectContaining({ code: 'FORBIDDEN', field: 'input.transactionId' })]);

@@ -69,8 +69,13 @@ export type CreateApplicationInput = {
 
 /** Which endpoint. */
 export type DeactivateWebhookEndpointInput = {
-  /** The endpoint. */
-  id: string | number;
+  /** The endpoint (required unless the deprecated `id` is given). */
+  endpointId?: string | number | null | undefined;
+  /**
+   * The endpoint, by the name first given to it.
+   * @deprecated Use `endpointId`, as every other mutation on an endpoint does; give one of the two, never both.
+   */
+  id?: string | number | null | undefined;
 };
 
 /** The documented error codes (docs/errors.md), the same in user errors and in GraphQL errors' `extensions.code`. */
