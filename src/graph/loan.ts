@@ -615,7 +615,7 @@ const DisburseLoanInput = builder.inputType('DisburseLoanInput', {
     tranches: t.field({ type: [plannedTrancheInput('DisburseLoanPlannedTrancheInput')], required: false, description: TRANCHES_DESCRIPTION }),
     numberOfRepayments: t.int({ required: false, description: 'Within the product\'s tenor; its default when omitted.' }),
     disbursementDate: t.field({ type: 'Date', required: true, description: 'When it is paid out (on or before the business date).' }),
-    firstRepaymentDate: t.field({ type: 'Date', required: false, description: 'Sets the repayment day; one period after disbursement when omitted.' }),
+    firstRepaymentDate: t.field({ type: 'Date', required: false, description: 'Sets the repayment day: after the disbursement date, at most two repayment periods after it; one period after disbursement when omitted.' }),
     borrowerPartyId: t.globalID({ required: false, for: PartyRef, description: 'The borrower.' }),
     originationPartnerCode: t.string({ required: false, description: 'The origination partner that brought it, which then sees it.' }),
     externalReference: t.string({ required: false, description: 'The lender\'s or partner\'s own reference.' }),

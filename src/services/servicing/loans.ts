@@ -10,6 +10,7 @@ import { termsUnderCashRounding } from '../currencies.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
 import { assertWithinProduct, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
 import { tranchePlanOf } from '../../domain/servicing/tranches.js';
+import { assertFirstRepaymentDate } from '../../domain/servicing/dueDates.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import pg from 'pg';
@@ -117,7 +118,6 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
   const disbursementDate = dateField(input.disbursementDate, 'disbursementDate')!;
   const firstRepaymentDate = dateField(input.firstRepaymentDate, 'firstRepaymentDate');
   assertNotAfterBusinessDate(disbursementDate, businessDate, 'disbursementDate');
-  if (firstRepaymentDate !== null && firstRepaymentDate <= disbursementDate) throw new InvalidField('firstRepaymentDate', 'firstRepaymentDate must be after disbursementDate');
   const { principal } = input;
   const repayments = input.numberOfRepayments ?? version.terms.numberOfRepayments;
   assertWithinProduct(productLimitsOf(product), { principal, numberOfRepayments: repayments, every: version.terms.repaymentEvery });
@@ -180,6 +180,7 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
   // What the loan would repay in all, on everything it is approved for, refused past the amount ceiling before
   // anything is written (or a loan number taken): no amount column would hold it.
   try {
+    assertFirstRepaymentDate(bookedTerms.repaymentEvery, booking.disbursementDate, booking.firstRepaymentDate);
     const whole = generateSchedule(bookedTerms, { principal: plan.approvedPrincipal, disbursementDate: booking.disbursementDate, firstRepaymentDate: booking.firstRepaymentDate ?? undefined });
     const beyond = beyondCeilingProblem(whole, bookedTerms.feesOnDates);
     if (beyond) throw new InvalidField('principal', beyond);

@@ -106,6 +106,12 @@ describe('hand-off to servicing', () => {
     const documents = await db.applicationDocument.findMany({ where: { applicationId: decodeGlobalID(application.id).id, kind: { in: ['agreement', 'signed_agreement'] } } });
     expect(documents.map((d) => [d.kind, d.status])).toEqual(expect.arrayContaining([['agreement', 'generated'], ['signed_agreement', 'signed']]));
 
+    // A first repayment the booking would refuse is refused when asked: no request is stored that its checker cannot approve.
+    for (const firstRepaymentDate of ['2199-12-31', '2027-02-02', '2026-12-01']) {
+      const refused = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01', firstRepaymentDate } } });
+      expect(userErrors(refused, 'requestDisbursement'), firstRepaymentDate).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.firstRepaymentDate' })]);
+    }
+    expect(await db.disbursementRequest.count({ where: { applicationId: decodeGlobalID(application.id).id } })).toBe(0);
     const requested = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
     expect(requested.errors, JSON.stringify(requested.errors)).toBeUndefined();
     expect(requested.data!['requestDisbursement'].userErrors).toEqual([]);

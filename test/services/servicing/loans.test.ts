@@ -112,6 +112,22 @@ describe('disbursement', () => {
     }
   });
 
+  it('refuses a first repayment on or before the disbursement or more than two repayment periods after it, booking nothing', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const before = await db.loan.count();
+    // A first repayment in 2199 booked 4,000.00 whose first instalment charged 68,581.78 of interest.
+    for (const firstRepaymentDate of ['2199-12-31', '2027-02-02', '2026-12-01', '2026-11-30']) {
+      const refused = await gql(server.gateway, DISBURSE, { token: officer, variables: { input: {
+        idempotencyKey: key(), productCode: 'PL-STD', principal: '4000', numberOfRepayments: 12, disbursementDate: '2026-12-01', firstRepaymentDate,
+      } } });
+      expect(refusal(refused, 'disburseLoan', 'loan'), firstRepaymentDate).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.firstRepaymentDate' });
+    }
+    expect(await db.loan.count()).toBe(before);
+    // Two whole months after a disbursement on 1 December: a long first period, booked.
+    const longest = await disburse({ principal: '4000', numberOfRepayments: 12, disbursementDate: '2026-12-01', firstRepaymentDate: '2027-02-01' });
+    expect(longest.account.instalments[0]).toMatchObject({ number: 1, dueDate: '2027-02-01' });
+  });
+
   it('is idempotent: the same key gives the same loan; another input under it is a conflict', async () => {
     const input = { idempotencyKey: key(), productCode: 'PL-STD', principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-12-01' };
     const [a, b] = await Promise.all([0, 1].map(() => gql(server.gateway, DISBURSE, { token: officer, variables: { input } })));
