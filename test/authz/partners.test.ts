@@ -18,7 +18,8 @@ import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userEr
 import { subscribe, until } from '../support/ws.js';
 import { loanTerms, termsToJson } from '../../src/domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../../src/domain/servicing/allocation.js';
-import { disburseLoan, postLoanTransaction, requestWaiver } from '../../src/services/servicing/loans.js';
+import { disburseLoan, postLoanTransaction } from '../../src/services/servicing/loans.js';
+import { requestWaiver } from '../../src/services/servicing/waivers.js';
 import { requestWriteOff, setChargeOffRule } from '../../src/services/servicing/writeOffs.js';
 import { requestRestructure } from '../../src/services/servicing/restructures.js';
 import { Decimal } from '../../src/domain/money.js';
@@ -187,6 +188,8 @@ beforeAll(async () => {
   commissionGlobalId = encodeGlobalID('OriginationCommission', (await victimDb.originationCommission.findFirstOrThrow()).id);
   const repaid = await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'repayment', valueDate: victim.businessDate, amount: new Decimal('100'), channel: 'card' });
   loanTransactionGlobalId = encodeGlobalID('LoanTransaction', repaid.transactionId);
+  // A fee charged, so there is one to ask to waive.
+  await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'charge', component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'statement copy' });
   const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'goodwill' });
   waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
   const writeOff = await requestWriteOff(victimDb, command, victim.businessDate, { loanId, valueDate: victim.businessDate, reason: victimWriteOffReason });
@@ -649,7 +652,8 @@ describe('isolation across every root field', () => {
       expect(await victimDb.outboxEvent.count({ where: { type: { in: ['webhookEndpoint.tested', 'webhookEndpoint.secretRotated'] } } })).toBe(0);
       expect(await victimDb.webhookDelivery.count({ where: { replayOf: decodeGlobalID(deliveryGlobalId).id } })).toBe(0);
       expect(await victimDb.webhookEndpoint.count({ where: { partnerCode: alpha } })).toBe(1);
-      expect(await victimDb.loanTransaction.count({ where: { loanId } })).toBe(1);
+      // The repayment and the fee the setup posted, and nothing more.
+      expect(await victimDb.loanTransaction.count({ where: { loanId } })).toBe(2);
       expect(await victimDb.loan.count()).toBe(1);
       expect(await victimDb.loanWaiverRequest.findMany()).toMatchObject([{ status: 'pending' }]);
       expect(await victimDb.loanWriteOffRequest.findMany()).toMatchObject([{ status: 'pending', reason: victimWriteOffReason, transactionId: null }]);
