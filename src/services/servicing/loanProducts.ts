@@ -8,6 +8,7 @@ import { assertValidLimits } from '../../domain/servicing/productLimits.js';
 import { Decimal, isCurrency } from '../../domain/money.js';
 import { assertValidAllocationRule, PENALTIES_FEES_INTEREST_PRINCIPAL, type AllocationRule } from '../../domain/servicing/allocation.js';
 import { ROLES as ACCOUNT_ROLES } from './ledger.js';
+import { assertAccountFitsRole, type AccountRole } from '../../domain/servicing/ledger.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
@@ -205,7 +206,9 @@ async function checkedMapping(tx: Tx, mapping: { role: string; account: string }
   for (const [k, { role, account }] of mapping.entries()) {
     if (!(ACCOUNT_ROLES as readonly string[]).includes(role)) throw new InvalidField(`accountMapping[${k}].role`, `role must be one of ${ACCOUNT_ROLES.join(', ')}`);
     if (role in checked) throw new InvalidField(`accountMapping[${k}].role`, `the mapping names ${role} twice`);
-    if (!(await tx.ledgerAccount.findUnique({ where: { code: account } }))) throw new InvalidField(`accountMapping[${k}].account`, 'no ledger account with that code');
+    const target = await tx.ledgerAccount.findUnique({ where: { code: account } });
+    if (!target) throw new InvalidField(`accountMapping[${k}].account`, 'no ledger account with that code');
+    assertAccountFitsRole(role as AccountRole, target, `accountMapping[${k}].account`);
     checked[role] = account;
   }
   return checked;

@@ -14,6 +14,7 @@ import { graphql } from 'graphql';
 import { buildSchema } from '../../../src/graph/schema.js';
 import { contextFor } from '../../../src/graph/context.js';
 import { replaysOf } from '../../../src/graph/loan.js';
+import { ROLE_KINDS, type AccountRole } from '../../../src/domain/servicing/ledger.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -459,11 +460,25 @@ describe('the books', () => {
     const opened = await gql(server.gateway, `mutation { openLedgerAccount(input: { code: "4010", name: "Interest income: personal loans", kind: INCOME }) { ledgerAccount { code kind } ${USER_ERRORS} } }`, { token: finance });
     expect(userErrors(opened, 'openLedgerAccount')).toEqual([]);
     expect(opened.data!['openLedgerAccount'].ledgerAccount).toEqual({ code: '4010', kind: 'INCOME' });
+    // Each role posts to an account of its kind; another kind is refused naming the account, and nothing changes.
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const mappingBefore = (await db.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping;
+    for (const [role, account, message] of [
+      ['PRINCIPAL_RECEIVABLE', '5100', 'principal receivable posts to an asset account; 5100 is an expense account'],
+      ['INTEREST_INCOME', '1000', 'interest income posts to an income account; 1000 is an asset account'],
+    ] as const) {
+      const refused = await gql(server.gateway, `mutation { mapProductAccount(input: { productCode: "PL-STD", role: ${role}, account: "${account}" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: finance });
+      expect(refusal(refused, 'mapProductAccount', 'loanProduct')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.account', message });
+    }
+    expect((await db.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual(mappingBefore);
+    // The chart a tenant starts with maps every role to an account of its kind.
+    const chart = await db.ledgerAccount.findMany({ where: { role: { not: null } }, select: { role: true, kind: true } });
+    expect(chart).toHaveLength(Object.keys(ROLE_KINDS).length);
+    for (const { role, kind } of chart) expect([role, kind]).toEqual([role, ROLE_KINDS[role as AccountRole]]);
     const mapped = await gql(server.gateway, `mutation { mapProductAccount(input: { productCode: "PL-STD", role: INTEREST_INCOME, account: "4010" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: finance });
     expect(userErrors(mapped, 'mapProductAccount')).toEqual([]);
     expect(mapped.data!['mapProductAccount'].loanProduct).toEqual({ code: 'PL-STD' });
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
-    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const lines = await db.journalLine.findMany({ where: { loanId: raw(loan.id) } });
     expect(lines.map((l) => l.account)).toContain('4010');
     expect(lines.map((l) => l.account)).not.toContain('4000');

@@ -310,6 +310,8 @@ describe('a lender that is not a sandbox sets up its products', () => {
       [{}, 'input.name', { code: 'P-1' }],
       [{}, 'input.name', { name: ' ' }],
       [{}, 'input.accountMapping[0].account', { accountMapping: [{ role: 'CASH', account: 'NO-SUCH' }] }],
+      [{}, 'input.accountMapping[1].account', { accountMapping: [{ role: 'CASH', account: '1000' }, { role: 'INTEREST_INCOME', account: '1110' }] }],
+      [{}, 'input.accountMapping[0].account', { accountMapping: [{ role: 'PRINCIPAL_RECEIVABLE', account: '5100' }] }],
     ];
     for (const [terms, field, extra] of refusals) {
       const response = await create({ ...base, ...terms }, extra);
