@@ -180,7 +180,7 @@ beforeAll(async () => {
   });
   const command = { tenant: victim.slug, actor: { subject: 'victim-staff', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: new Date() };
   // Alpha's commission rule, so the victim's loan it brought accrues one: what the probes try to read or change.
-  await setOriginationCommission(victimDb, command, { partnerCode: alpha, percent: new Decimal('1.2345'), cap: null, clawbackDays: 45 });
+  await setOriginationCommission(victimDb, command, victim.currency, { partnerCode: alpha, percent: new Decimal('1.2345'), cap: null, clawbackDays: 45 });
   ({ loanId } = await disburseLoan(victimDb, command, victim.businessDate, {
     productCode: 'PL-STD', principal: new Decimal(loanPrincipal), disbursementDate: victim.businessDate, originationPartnerCode: alpha,
   }));
