@@ -237,7 +237,7 @@ const ReviseLoanProductTermsInput = builder.inputType('ReviseLoanProductTermsInp
     disbursementFeeTreatment: t.field({ type: DisbursementFeeTreatmentEnum, required: false, description: 'DEDUCTED (kept back from the payout, the default) or FINANCED (added to the principal).' }),
     lateFeeAmount: t.field({ type: 'Decimal', required: false, description: 'A fixed late fee (give this or lateFeePercent).' }),
     lateFeePercent: t.field({ type: 'Decimal', required: false, description: 'A late fee as a percentage of what is overdue.' }),
-    lateFeeGraceDays: t.int({ required: false, description: 'Days after the due date before the late fee is charged (0 when omitted).' }),
+    lateFeeGraceDays: t.int({ required: false, description: 'Days after the due date before the late fee is charged, 0 to 366: with lateFeeAmount or lateFeePercent, the new fee\'s (0 when omitted); alone, the current late fee\'s.' }),
     prepaymentOptions: t.field({ type: [PrepaymentRescheduleEnum], required: false, description: 'What prepayments may do to the rest of the schedule.' }),
     aprMethod: t.field({ type: AprMethodEnum, required: false, description: 'How offers on the product state their APR: EU, or US (Regulation Z) for loans the Truth in Lending Act covers.' }),
   }),
@@ -284,6 +284,7 @@ builder.mutationField('reviseLoanProductTerms', (t) =>
         disbursementFee: input.disbursementFeeAmount != null ? { amount: String(input.disbursementFeeAmount), treatment: input.disbursementFeeTreatment ?? 'deducted' } : undefined,
         lateFee: input.lateFeeAmount != null ? { kind: 'fixed', amount: String(input.lateFeeAmount), graceDays: input.lateFeeGraceDays ?? 0 }
           : input.lateFeePercent != null ? { kind: 'percentOfOverdue', percent: String(input.lateFeePercent), graceDays: input.lateFeeGraceDays ?? 0 } : undefined,
+        lateFeeGraceDays: optional(input.lateFeeGraceDays),
       })) as TermsRevision;
       if (input.lateFeeAmount != null && input.lateFeePercent != null) throw badInput(inputPath('lateFeeAmount'), 'give lateFeeAmount or lateFeePercent, not both');
       try {
