@@ -57,7 +57,7 @@ builder.mutationField('requestDisbursement', (t) =>
         idempotencyKey: f.field({ type: 'IdempotencyKey', required: false, description: 'Repeat with the same key to get the same disbursement request back, never a second one.' }),
         applicationId: f.globalID({ required: true, for: ApplicationRef, description: 'The application (agreement signed).' }),
         disbursementDate: f.field({ type: 'Date', required: true, description: 'When to pay out (on or after the business date).' }),
-        firstRepaymentDate: f.field({ type: 'Date', required: false, description: 'Sets the repayment day.' }),
+        firstRepaymentDate: f.field({ type: 'Date', required: false, description: 'Sets the repayment day: after the disbursement date, at most two repayment periods after it; one period after disbursement when omitted.' }),
         tranches: f.field({ type: [plannedTrancheInput('RequestDisbursementPlannedTrancheInput')], required: false, description: `${TRANCHES_DESCRIPTION} The amount approved is the accepted offer's.` }),
       }),
     }), required: true, description: 'The request.' }) },

@@ -17,7 +17,8 @@ import { AssetClassEnum } from './delinquencyPolicy.js';
 import { PartyRef } from './party.js';
 import { loanOn, type AllocationExplanation, type InstalmentState, type LoanAccount, type LoanAccountState, type LoanTransaction, type PayoffQuote, type RemainingTerms, type RestructureExplanation, type WriteOffExplanation, type WrittenOff } from '../domain/servicing/loanAccount.js';
 import { loanAccountOf, loanRecordOfRow, loanTransactionOf, transactionRecordOfRow } from '../services/servicing/loanRecords.js';
-import { decideWaiver, disburseLoan, disburseLoanTranche, postLoanTransaction, postRepaymentFile, requestWaiver, type PostedLoanTransaction } from '../services/servicing/loans.js';
+import { disburseLoan, disburseLoanTranche, postLoanTransaction, postRepaymentFile, type PostedLoanTransaction } from '../services/servicing/loans.js';
+import { decideWaiver, requestWaiver } from '../services/servicing/waivers.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import { loanTranchesOf } from '../services/servicing/loanTranches.js';
 import type { TrancheView } from '../domain/servicing/tranches.js';
@@ -633,7 +634,7 @@ const DisburseLoanInput = builder.inputType('DisburseLoanInput', {
     tranches: t.field({ type: [plannedTrancheInput('DisburseLoanPlannedTrancheInput')], required: false, description: TRANCHES_DESCRIPTION }),
     numberOfRepayments: t.int({ required: false, description: 'Within the product\'s tenor; its default when omitted.' }),
     disbursementDate: t.field({ type: 'Date', required: true, description: 'When it is paid out (on or before the business date).' }),
-    firstRepaymentDate: t.field({ type: 'Date', required: false, description: 'Sets the repayment day; one period after disbursement when omitted.' }),
+    firstRepaymentDate: t.field({ type: 'Date', required: false, description: 'Sets the repayment day: after the disbursement date, at most two repayment periods after it; one period after disbursement when omitted.' }),
     borrowerPartyId: t.globalID({ required: false, for: PartyRef, description: 'The borrower.' }),
     originationPartnerCode: t.string({ required: false, description: 'The origination partner that brought it, which then sees it.' }),
     externalReference: t.string({ required: false, description: 'The lender\'s or partner\'s own reference.' }),

@@ -5,6 +5,7 @@ import { Decimal, money } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { badInput, inputPath, InvalidField } from '../errors.js';
 import { beyondCeilingProblem, generateSchedule, totalRepayable, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
+import { assertFirstRepaymentDate } from '../domain/servicing/dueDates.js';
 import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
 import { assertWithinProduct, type FeeOnDate, type LateFee } from '../domain/servicing/product.js';
 import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
@@ -192,7 +193,7 @@ builder.objectFields(LoanProductRef, (t) => ({
       principal: t.arg({ type: 'Decimal', required: true, description: 'The amount to borrow, in the product\'s currency.' }),
       numberOfRepayments: t.arg.int({ required: false, description: 'Within the product\'s tenor; its default when omitted.' }),
       disbursementDate: t.arg({ type: 'Date', required: true, description: 'When it would be paid out.' }),
-      firstRepaymentDate: t.arg({ type: 'Date', required: false, description: 'Sets the repayment day; one period after disbursement when omitted.' }),
+      firstRepaymentDate: t.arg({ type: 'Date', required: false, description: 'Sets the repayment day: after the disbursement date, at most two repayment periods after it; one period after disbursement when omitted.' }),
     },
     resolve: async (product, args, context) => {
       const version = (await productVersion(context.db!, product))!;
@@ -201,9 +202,9 @@ builder.objectFields(LoanProductRef, (t) => ({
       try {
         assertWithinProduct(productLimitsOf(product), { principal, numberOfRepayments: repayments, every: version.terms.repaymentEvery });
         const terms = { ...(await termsUnderCashRounding(context.db!, version.terms)), numberOfRepayments: repayments };
-        const schedule = generateSchedule(terms, {
-          principal, disbursementDate: String(args.disbursementDate), firstRepaymentDate: args.firstRepaymentDate ? String(args.firstRepaymentDate) : undefined,
-        });
+        const dates = { disbursementDate: String(args.disbursementDate), firstRepaymentDate: args.firstRepaymentDate ? String(args.firstRepaymentDate) : undefined };
+        assertFirstRepaymentDate(terms.repaymentEvery, dates.disbursementDate, dates.firstRepaymentDate);
+        const schedule = generateSchedule(terms, { principal, ...dates });
         const beyond = beyondCeilingProblem(schedule, terms.feesOnDates);
         if (beyond) throw new InvalidField('principal', beyond);
         return { version: version.version, schedule, feesOnDates: terms.feesOnDates ?? [] };
@@ -236,7 +237,7 @@ const ReviseLoanProductTermsInput = builder.inputType('ReviseLoanProductTermsInp
     disbursementFeeTreatment: t.field({ type: DisbursementFeeTreatmentEnum, required: false, description: 'DEDUCTED (kept back from the payout, the default) or FINANCED (added to the principal).' }),
     lateFeeAmount: t.field({ type: 'Decimal', required: false, description: 'A fixed late fee (give this or lateFeePercent).' }),
     lateFeePercent: t.field({ type: 'Decimal', required: false, description: 'A late fee as a percentage of what is overdue.' }),
-    lateFeeGraceDays: t.int({ required: false, description: 'Days after the due date before the late fee is charged (0 when omitted).' }),
+    lateFeeGraceDays: t.int({ required: false, description: 'Days after the due date before the late fee is charged, 0 to 366: with lateFeeAmount or lateFeePercent, the new fee\'s (0 when omitted); alone, the current late fee\'s.' }),
     prepaymentOptions: t.field({ type: [PrepaymentRescheduleEnum], required: false, description: 'What prepayments may do to the rest of the schedule.' }),
     aprMethod: t.field({ type: AprMethodEnum, required: false, description: 'How offers on the product state their APR: EU, or US (Regulation Z) for loans the Truth in Lending Act covers.' }),
   }),
@@ -283,6 +284,7 @@ builder.mutationField('reviseLoanProductTerms', (t) =>
         disbursementFee: input.disbursementFeeAmount != null ? { amount: String(input.disbursementFeeAmount), treatment: input.disbursementFeeTreatment ?? 'deducted' } : undefined,
         lateFee: input.lateFeeAmount != null ? { kind: 'fixed', amount: String(input.lateFeeAmount), graceDays: input.lateFeeGraceDays ?? 0 }
           : input.lateFeePercent != null ? { kind: 'percentOfOverdue', percent: String(input.lateFeePercent), graceDays: input.lateFeeGraceDays ?? 0 } : undefined,
+        lateFeeGraceDays: optional(input.lateFeeGraceDays),
       })) as TermsRevision;
       if (input.lateFeeAmount != null && input.lateFeePercent != null) throw badInput(inputPath('lateFeeAmount'), 'give lateFeeAmount or lateFeePercent, not both');
       try {

@@ -119,7 +119,7 @@ const RuleInput = builder.inputType('SetOriginationCommissionInput', {
   fields: (t) => ({
     partnerCode: t.string({ required: true, description: 'The origination partner.' }),
     percent: t.field({ type: 'Decimal', required: true, description: 'Of the principal paid out at booking (more than 0, at most 100).' }),
-    cap: t.field({ type: 'Decimal', required: false, description: 'The most per loan; none when absent.' }),
+    cap: t.field({ type: 'Decimal', required: false, description: 'The most per loan, in whole minor units of the lender\'s currency; none when absent.' }),
     clawbackDays: t.int({ required: true, description: 'Clawed back if the loan closes within this many days of disbursement (0 to 3650; 0: only a loan closed the day it was paid out).' }),
   }),
 });
@@ -131,7 +131,7 @@ builder.mutationFields((t) => ({
     authScopes: { can: 'commissions.manage' },
     args: { input: t.arg({ type: RuleInput, required: true, description: 'The rule.' }) },
     resolve: async (_root, { input }, context) => ({
-      originationCommissionRule: await setOriginationCommission(commandDbOf(context), commandOf(context), {
+      originationCommissionRule: await setOriginationCommission(commandDbOf(context), commandOf(context), context.tenant!.currency, {
         partnerCode: input.partnerCode, percent: input.percent, cap: input.cap ?? null, clawbackDays: input.clawbackDays,
       }),
     }),

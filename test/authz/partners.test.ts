@@ -18,7 +18,8 @@ import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userEr
 import { subscribe, until } from '../support/ws.js';
 import { loanTerms, termsToJson } from '../../src/domain/servicing/product.js';
 import { PENALTIES_FEES_INTEREST_PRINCIPAL } from '../../src/domain/servicing/allocation.js';
-import { disburseLoan, postLoanTransaction, requestWaiver } from '../../src/services/servicing/loans.js';
+import { disburseLoan, postLoanTransaction } from '../../src/services/servicing/loans.js';
+import { requestWaiver } from '../../src/services/servicing/waivers.js';
 import { requestWriteOff, setChargeOffRule } from '../../src/services/servicing/writeOffs.js';
 import { requestRestructure } from '../../src/services/servicing/restructures.js';
 import { Decimal } from '../../src/domain/money.js';
@@ -181,7 +182,7 @@ beforeAll(async () => {
   });
   const command = { tenant: victim.slug, actor: { subject: 'victim-staff', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: new Date() };
   // Alpha's commission rule, so the victim's loan it brought accrues one: what the probes try to read or change.
-  await setOriginationCommission(victimDb, command, { partnerCode: alpha, percent: new Decimal('1.2345'), cap: null, clawbackDays: 45 });
+  await setOriginationCommission(victimDb, command, victim.currency, { partnerCode: alpha, percent: new Decimal('1.2345'), cap: null, clawbackDays: 45 });
   ({ loanId } = await disburseLoan(victimDb, command, victim.businessDate, {
     productCode: 'PL-STD', principal: new Decimal(loanPrincipal), disbursementDate: victim.businessDate, originationPartnerCode: alpha,
   }));
@@ -190,6 +191,8 @@ beforeAll(async () => {
   const repaid = await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'repayment', valueDate: victim.businessDate, amount: new Decimal('100'), channel: 'card' });
   loanTransactionGlobalId = encodeGlobalID('LoanTransaction', repaid.transactionId);
   loanTransactionId = repaid.transactionId;
+  // A fee charged, so there is one to ask to waive.
+  await postLoanTransaction(victimDb, command, victim.businessDate, { loanId, kind: 'charge', component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'statement copy' });
   const waiver = await requestWaiver(victimDb, command, victim.businessDate, { loanId, component: 'fee', amount: new Decimal('5'), valueDate: victim.businessDate, reason: 'goodwill' });
   waiverGlobalId = encodeGlobalID('LoanWaiverRequest', waiver.id);
   const writeOff = await requestWriteOff(victimDb, command, victim.businessDate, { loanId, valueDate: victim.businessDate, reason: victimWriteOffReason });
@@ -693,7 +696,8 @@ describe('isolation across every root field', () => {
       expect(await victimDb.outboxEvent.count({ where: { type: { in: ['webhookEndpoint.tested', 'webhookEndpoint.secretRotated'] } } })).toBe(0);
       expect(await victimDb.webhookDelivery.count({ where: { replayOf: decodeGlobalID(deliveryGlobalId).id } })).toBe(0);
       expect(await victimDb.webhookEndpoint.count({ where: { partnerCode: alpha } })).toBe(1);
-      expect(await victimDb.loanTransaction.count({ where: { loanId } })).toBe(1);
+      // The repayment and the fee the setup posted, and nothing more.
+      expect(await victimDb.loanTransaction.count({ where: { loanId } })).toBe(2);
       expect(await victimDb.loan.count()).toBe(1);
       expect(await victimDb.loanWaiverRequest.findMany()).toMatchObject([{ status: 'pending' }]);
       expect(await victimDb.loanWriteOffRequest.findMany()).toMatchObject([{ status: 'pending', reason: victimWriteOffReason, transactionId: null }]);

@@ -17,6 +17,7 @@ import { addDays, isDate } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 import { assertValidTerms, assertWithinProduct, termsToJson, type LoanProductVersion, type LoanTerms } from '../servicing/product.js';
 import { beyondCeilingProblem, coarseScheduleProblem, generateSchedule, totalRepayable } from '../servicing/schedule.js';
+import { assertFirstRepaymentDate } from '../servicing/dueDates.js';
 import { blendedRatePercent } from '../servicing/coLending.js';
 import { annualPercentageRate, scheduleCashFlows, type AprMethod } from './apr.js';
 import type { PolicyDecision } from './creditPolicy.js';
@@ -185,6 +186,7 @@ export function makeOffer(request: OfferRequest): Offer {
     throw new InvalidField('amount', `the most this decision allows, ${amount.toFixed(places)}, is below the product's minimum of ${product.limits.minPrincipal.toFixed(places)}`);
   }
   assertWithinProduct(product.limits, { principal: amount, numberOfRepayments: terms.numberOfRepayments, every: terms.repaymentEvery, annualRatePercent: terms.annualRatePercent });
+  assertFirstRepaymentDate(terms.repaymentEvery, disbursementDate, request.firstRepaymentDate);
   const schedule = generateSchedule(terms, { principal: amount, disbursementDate, firstRepaymentDate: request.firstRepaymentDate });
   const coarse = coarseScheduleProblem(schedule, terms.instalmentMultiple);
   if (coarse) throw new InvalidField('instalmentMultiple', coarse);

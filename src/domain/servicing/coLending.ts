@@ -107,6 +107,9 @@ export function checkArrangementTerms(terms: ArrangementTerms, rules: CoLendingR
       throw new InvalidField('guarantee.triggerDaysPastDue', 'guarantee.triggerDaysPastDue must be a whole number of days from 1 to 3650');
     }
   }
+  terms.productCodes.forEach((code, k) => {
+    if (terms.productCodes.indexOf(code) !== k) throw new InvalidField(`productCodes.${k}`, `product ${code} is named twice`);
+  });
   if (terms.maxLoanPrincipal !== null && !terms.maxLoanPrincipal.gt(0)) throw new InvalidField('maxLoanPrincipal', 'maxLoanPrincipal must be more than zero');
   if (terms.totalLimit !== null && !terms.totalLimit.gt(0)) throw new InvalidField('totalLimit', 'totalLimit must be more than zero');
   if (terms.validTo !== null && terms.validTo < terms.validFrom) throw new InvalidField('validTo', 'validTo must not be before validFrom');

@@ -8,6 +8,7 @@
 // The anchor is the first repayment date when the loan has one, otherwise the disbursement date (the first due
 // date is then one period after disbursement). So the first repayment date also sets the repayment day: a loan
 // disbursed Jan 31 with its first repayment on Feb 28 is due on the 28th from then on.
+import { InvalidField } from '../../errors.js';
 import { addMonths, dayNumber, formatDate, fromDayNumber, parseDate, type CalendarDate } from '../calendar.js';
 
 export interface RepaymentFrequency {
@@ -46,6 +47,33 @@ export function firstPeriodKind(frequency: RepaymentFrequency, disbursementDate:
   const wholePeriodEnd = dayNumber(parseDate(periodsAfter(disbursementDate, frequency, 1)));
   const firstDue = dayNumber(parseDate(firstDueDate));
   return firstDue === wholePeriodEnd ? 'regular' : firstDue < wholePeriodEnd ? 'short' : 'long';
+}
+
+/**
+ * The latest first repayment date a loan may be booked with: two whole repayment periods after disbursement, so a
+ * long first period is at most one period longer than a regular one. A long first period earns interest by its day
+ * count, all of it due with the first instalment: a first repayment decades away would book a first instalment many
+ * times the loan. A lender that lets a borrower start repaying later gives grace on principal and interest (the
+ * product's grace periods), which keeps every instalment a period long.
+ */
+export function latestFirstRepaymentDate(frequency: RepaymentFrequency, disbursementDate: string): string {
+  return periodsAfter(disbursementDate, frequency, 2);
+}
+
+/**
+ * The one rule for a first repayment date a loan is asked with (a booking, a disbursement request, an offer, a
+ * schedule preview): after the disbursement date and no later than `latestFirstRepaymentDate`. Throws InvalidField
+ * naming `firstRepaymentDate`. Loans already booked are replayed with the date they were booked with, whatever it is.
+ */
+export function assertFirstRepaymentDate(frequency: RepaymentFrequency, disbursementDate: string, firstRepaymentDate: string | null | undefined): void {
+  if (firstRepaymentDate === null || firstRepaymentDate === undefined) return;
+  if (firstRepaymentDate <= disbursementDate) {
+    throw new InvalidField('firstRepaymentDate', `firstRepaymentDate must be after the disbursement date, ${disbursementDate}`);
+  }
+  const latest = latestFirstRepaymentDate(frequency, disbursementDate);
+  if (firstRepaymentDate > latest) {
+    throw new InvalidField('firstRepaymentDate', `firstRepaymentDate may be at most two repayment periods after the disbursement date: ${latest} at the latest; a later start is a grace on principal and interest`);
+  }
 }
 
 /**

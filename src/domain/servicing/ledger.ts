@@ -71,6 +71,30 @@ export const STANDARD_CHART: readonly Account[] = [
   { code: '5200', name: 'Loan loss provisions', kind: 'expense', role: 'provisionExpense' },
 ];
 
+/**
+ * The kind of account each role's postings need: receivables (and the allowance against them, a contra-asset) are
+ * assets, money held for the borrower or a co-lender is a liability, income is income, what is written off or
+ * provided for is an expense. A product may post a role to an account of its own, never to one of another kind:
+ * principal lent posted to an expense account would show the loans as a cost, interest income on an asset account
+ * would never reach the lender's income.
+ */
+export const ROLE_KINDS: Readonly<Record<AccountRole, AccountKind>> = {
+  cash: 'asset', principalReceivable: 'asset', interestReceivable: 'asset', feeReceivable: 'asset', penaltyReceivable: 'asset', loanLossAllowance: 'asset',
+  excess: 'liability', interestInAdvance: 'liability', interestSuspense: 'liability', colenderPayable: 'liability',
+  interestIncome: 'income', feeIncome: 'income', penaltyIncome: 'income', recoveryIncome: 'income',
+  writeOffExpense: 'expense', interestWrittenOff: 'expense', chargesWrittenOff: 'expense', provisionExpense: 'expense',
+};
+
+/** Throws InvalidField naming `field` when `account` is not of the kind `role`'s postings need (ROLE_KINDS). */
+export function assertAccountFitsRole(role: AccountRole, account: { code: string; kind: string }, field: string): void {
+  const kind = ROLE_KINDS[role];
+  if (account.kind === kind) return;
+  const words = role.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`);
+  throw new InvalidField(field, `${words} posts to ${kindWithArticle(kind)} account; ${account.code} is ${kindWithArticle(account.kind)} account`);
+}
+
+const kindWithArticle = (kind: string) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+
 /** A product's mapping: the account code used for each role (the standard chart's unless the product says). */
 export type AccountMapping = Readonly<Record<AccountRole, string>>;
 

@@ -400,6 +400,11 @@ export function assertAmountsWithinProduct(terms: LoanTerms, maxPrincipal: Decim
   }
 }
 
+/** A late fee's grace: whole days after the due date, from 0 to 366 (a year). */
+export function assertLateFeeGraceDays(days: number, field: string): void {
+  if (!Number.isInteger(days) || days < 0 || days > 366) throw new InvalidField(field, 'grace days are a whole number from 0 to 366');
+}
+
 /** The prepayment, tolerance and charge terms; each may be absent (older terms), never malformed. */
 function assertValidCharges(terms: LoanTerms, places: number): void {
   const allowed = terms.prepayment?.allowed;
@@ -411,9 +416,7 @@ function assertValidCharges(terms: LoanTerms, places: number): void {
   }
   const lateFee = terms.lateFee;
   if (lateFee) {
-    if (!Number.isInteger(lateFee.graceDays) || lateFee.graceDays < 0 || lateFee.graceDays > 366) {
-      throw new InvalidField('lateFee.graceDays', 'grace days are a whole number from 0 to 366');
-    }
+    assertLateFeeGraceDays(lateFee.graceDays, 'lateFee.graceDays');
     if (lateFee.kind === 'fixed') {
       if (!isAmount(lateFee.amount, places)) throw new InvalidField('lateFee.amount', `a late fee must be zero or more, in whole minor units of ${terms.currency}`);
     } else if (lateFee.kind === 'percentOfOverdue') {

@@ -37,7 +37,13 @@ export async function setDebitSettings(db: TenantDb, command: CommandContext, in
   const odfiName = input.odfiName.trim();
   if (odfiName.length === 0 || odfiName.length > 23) throw new InvalidField('odfiName', 'the bank\'s name: 1 to 23 characters');
   assertFee(input.returnFee, 'returnFee');
-  input.productReturnFees.forEach((entry, k) => assertFee(entry.fee, `productReturnFees.${k}.fee`));
+  // One fee per product: a product given twice would keep whichever came last, silently.
+  const priced = new Set<string>();
+  input.productReturnFees.forEach((entry, k) => {
+    if (priced.has(entry.productCode)) throw new InvalidField(`productReturnFees.${k}.productCode`, `product ${entry.productCode}'s return fee is given twice`);
+    priced.add(entry.productCode);
+    assertFee(entry.fee, `productReturnFees.${k}.fee`);
+  });
   return runCommand(db, { ...command, action: 'debitSettings.changed' }, async (tx) => {
     const products = await tx.loanProduct.findMany({ where: { code: { in: input.productReturnFees.map((e) => e.productCode) } }, select: { code: true } });
     const fees: Record<string, string> = {};

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { SYSTEM_ACTORS } from '../../domain/actors.js';
-import { commissionOn } from '../../domain/origination/commission.js';
+import { assertCommissionRule, commissionOn, type CommissionRule } from '../../domain/origination/commission.js';
 import { formatNumber } from '../../domain/referenceNumbers.js';
 import { runCommand, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
@@ -17,18 +17,16 @@ import { writeEvents } from '../endOfDay/events.js';
 import { journalWithoutLoan } from '../servicing/ledger.js';
 import type { StepContext } from '../endOfDay/run.js';
 
-export interface CommissionRuleInput {
+export interface CommissionRuleInput extends CommissionRule {
   partnerCode: string;
-  percent: Decimal;
-  cap: Decimal | null;
-  clawbackDays: number;
 }
 
-/** Sets an origination partner's commission rule (loans booked from then on); its payable opens with its first rule. */
-export function setOriginationCommission(db: TenantDb, command: CommandContext, input: CommissionRuleInput) {
-  if (!input.percent.gt(0) || input.percent.gt(100) || input.percent.decimalPlaces() > 4) throw new InvalidField('percent', 'percent must be more than 0 and at most 100, with at most 4 digits after the point');
-  if (input.cap !== null && (!input.cap.gt(0) || input.cap.decimalPlaces() > 4)) throw new InvalidField('cap', 'cap must be more than zero, with at most 4 digits after the point');
-  if (!Number.isInteger(input.clawbackDays) || input.clawbackDays < 0 || input.clawbackDays > 3650) throw new InvalidField('clawbackDays', 'clawbackDays must be a whole number of days from 0 to 3650');
+/**
+ * Sets an origination partner's commission rule (loans booked from then on); its payable opens with its first rule.
+ * `lenderCurrency` is the tenant's: the cap is an amount in it.
+ */
+export function setOriginationCommission(db: TenantDb, command: CommandContext, lenderCurrency: string, input: CommissionRuleInput) {
+  assertCommissionRule(input, lenderCurrency);
   return runCommand(db, { ...command, action: 'originationCommission.setRule' }, async (tx) => {
     const partner = await tx.partner.findUnique({ where: { code: input.partnerCode } });
     if (!partner || partner.kind !== 'origination') throw noSuchCode('partnerCode', 'no origination partner with that code');

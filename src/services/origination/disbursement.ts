@@ -17,6 +17,7 @@ import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { productVersion } from '../servicing/loanProducts.js';
 import { bookLoan, type PlannedTrancheInput } from '../servicing/loans.js';
 import { tranchePlanOf } from '../../domain/servicing/tranches.js';
+import { assertFirstRepaymentDate } from '../../domain/servicing/dueDates.js';
 import { transition } from './applications.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { documentChecklist } from './applicationDocuments.js';
@@ -35,9 +36,7 @@ export interface DisbursementAsk {
 
 export async function requestDisbursement(db: TenantDb, command: CommandContext, businessDate: string, ask: DisbursementAsk) {
   if (!isBusinessDate(ask.disbursementDate)) throw new InvalidField('disbursementDate', 'disbursementDate must be a business date (YYYY-MM-DD)');
-  if (ask.firstRepaymentDate != null && (!isBusinessDate(ask.firstRepaymentDate) || ask.firstRepaymentDate <= ask.disbursementDate)) {
-    throw new InvalidField('firstRepaymentDate', 'firstRepaymentDate must be a date after disbursementDate');
-  }
+  if (ask.firstRepaymentDate != null && !isBusinessDate(ask.firstRepaymentDate)) throw new InvalidField('firstRepaymentDate', 'firstRepaymentDate must be a business date (YYYY-MM-DD)');
   return runCommand(db, { ...command, action: 'application.requestDisbursement' }, async (tx) => {
     // Held to the business date only here: a repeat under the caller's key gets the request made the first time,
     // even once the date has moved past the payout's.
@@ -49,10 +48,13 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
       throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${m.status})`).join(', ')}`, { field: inputPath('applicationId'), reason: 'DOCUMENTS_MISSING' });
     }
     const tranches = ask.tranches?.length ? ask.tranches : null;
-    if (tranches) {
-      // The offer's amount is what is approved: the plan is checked against it now, so the checker approves a plan that books.
-      const offer = await tx.applicationOffer.findFirst({ where: { applicationId: application.id, status: 'accepted' } });
-      if (offer) tranchePlanOf({ approvedPrincipal: new Decimal(offer.amount.toString()), tranches }, termsFromJson(offer.terms).currency, ask.disbursementDate);
+    // What the booking will hold the request to is checked against the accepted offer now, so the checker approves
+    // a request that books: its first repayment date under the offer's frequency, and a plan within the offer's amount.
+    const offer = await tx.applicationOffer.findFirst({ where: { applicationId: application.id, status: 'accepted' } });
+    if (offer) {
+      const terms = termsFromJson(offer.terms);
+      assertFirstRepaymentDate(terms.repaymentEvery, ask.disbursementDate, ask.firstRepaymentDate);
+      if (tranches) tranchePlanOf({ approvedPrincipal: new Decimal(offer.amount.toString()), tranches }, terms.currency, ask.disbursementDate);
     }
     const moved = await transition(tx, application, 'request_disbursement', command.actor.subject, command.now);
     const id = randomUUID();

@@ -4,7 +4,7 @@
 import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
-import { trialBalanceOf, type AccountRole } from '../../domain/servicing/ledger.js';
+import { assertAccountFitsRole, trialBalanceOf, type AccountRole } from '../../domain/servicing/ledger.js';
 import { partnerPrincipal } from '../../domain/servicing/coLending.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
@@ -242,6 +242,7 @@ export async function mapProductAccount(db: TenantDb, command: CommandContext, p
     if (!product) throw noSuchCode('productCode', 'no loan product with that code');
     const target = await tx.ledgerAccount.findUnique({ where: { code: account } });
     if (!target) throw new InvalidField('account', 'no ledger account with that code');
+    assertAccountFitsRole(role as AccountRole, target, 'account');
     const before = product.accountMapping as Record<string, string>;
     const after = { ...before, [role]: account };
     const updated = await tx.loanProduct.update({ where: { id: product.id }, data: { accountMapping: after } });

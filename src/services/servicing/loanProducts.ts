@@ -3,11 +3,12 @@
 // the copy of the terms they were booked with, so nothing booked changes.
 import { isDeepStrictEqual } from 'node:util';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
-import { assertAmountsWithinProduct, assertValidTerms, loanTerms, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type ProductLimits } from '../../domain/servicing/product.js';
+import { assertAmountsWithinProduct, assertLateFeeGraceDays, assertValidTerms, loanTerms, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type ProductLimits } from '../../domain/servicing/product.js';
 import { assertValidLimits } from '../../domain/servicing/productLimits.js';
 import { Decimal, isCurrency } from '../../domain/money.js';
 import { assertValidAllocationRule, PENALTIES_FEES_INTEREST_PRINCIPAL, type AllocationRule } from '../../domain/servicing/allocation.js';
 import { ROLES as ACCOUNT_ROLES } from './ledger.js';
+import { assertAccountFitsRole, type AccountRole } from '../../domain/servicing/ledger.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
@@ -42,6 +43,8 @@ export type TermsRevision = Partial<Pick<LoanTermsInput, 'annualRatePercent' | '
   disbursementFee?: { amount: string; treatment: 'deducted' | 'financed' };
   graceOnPrincipalPeriods?: number;
   graceOnInterestPeriods?: number;
+  /** With a new late fee, its grace; alone, the current late fee's new grace (a product without one is refused). */
+  lateFeeGraceDays?: number;
   allocation?: AllocationRule;
 };
 
@@ -51,8 +54,17 @@ const REVISION_FIELD: Record<string, string> = {
 };
 
 function revisedTerms(current: LoanTerms, revision: TermsRevision): LoanTerms {
-  const { allocation: _allocation, feePerInstalment, disbursementFee, graceOnPrincipalPeriods, graceOnInterestPeriods, ...plain } = revision;
+  const { allocation: _allocation, feePerInstalment, disbursementFee, graceOnPrincipalPeriods, graceOnInterestPeriods, lateFeeGraceDays, ...plain } = revision;
   const stored = termsToJson(current) as unknown as LoanTermsInput;
+  // Held to its range whatever else is given: on its own it changes the current late fee's grace, and a product
+  // without a late fee has none to change (a new version would be written for nothing).
+  if (lateFeeGraceDays !== undefined) {
+    assertLateFeeGraceDays(lateFeeGraceDays, 'lateFeeGraceDays');
+    if (plain.lateFee === undefined) {
+      if (!stored.lateFee) throw new InvalidField('lateFeeGraceDays', 'the product has no late fee to give grace days to: give lateFeeAmount or lateFeePercent with them');
+      plain.lateFee = { ...stored.lateFee, graceDays: lateFeeGraceDays };
+    }
+  }
   try {
     return termsFromJson({
       ...stored,
@@ -205,7 +217,9 @@ async function checkedMapping(tx: Tx, mapping: { role: string; account: string }
   for (const [k, { role, account }] of mapping.entries()) {
     if (!(ACCOUNT_ROLES as readonly string[]).includes(role)) throw new InvalidField(`accountMapping[${k}].role`, `role must be one of ${ACCOUNT_ROLES.join(', ')}`);
     if (role in checked) throw new InvalidField(`accountMapping[${k}].role`, `the mapping names ${role} twice`);
-    if (!(await tx.ledgerAccount.findUnique({ where: { code: account } }))) throw new InvalidField(`accountMapping[${k}].account`, 'no ledger account with that code');
+    const target = await tx.ledgerAccount.findUnique({ where: { code: account } });
+    if (!target) throw new InvalidField(`accountMapping[${k}].account`, 'no ledger account with that code');
+    assertAccountFitsRole(role as AccountRole, target, `accountMapping[${k}].account`);
     checked[role] = account;
   }
   return checked;

@@ -3,13 +3,14 @@
 import { beyondCeilingProblem, coarseScheduleProblem, generateSchedule } from '../../domain/servicing/schedule.js';
 import { accrueCommission } from '../origination/commissions.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, InvalidField, inputPath, noSuchCode } from '../../errors.js';
+import { InvalidField, noSuchCode } from '../../errors.js';
 import { assertNotAfterBusinessDate, isBusinessDate } from '../../domain/businessDate.js';
-import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
+import { Decimal } from '../../domain/money.js';
 import { termsUnderCashRounding } from '../currencies.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
 import { assertWithinProduct, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
 import { tranchePlanOf } from '../../domain/servicing/tranches.js';
+import { assertFirstRepaymentDate } from '../../domain/servicing/dueDates.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import pg from 'pg';
@@ -17,14 +18,12 @@ import { idempotencyOwner, runCommand, runCommandOn, runSqlCommand, type AuditDr
 import { assertOffered, productLimitsOf, productVersion } from './loanProducts.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
-import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
-import { checkedRequest } from './requestTerms.js';
 import { computePosting, loanIdsOf, loansNeedingHistory, lockLoans, planPosting, postingWrite, postToLoans, readHistories, type PostingRun, type PostingDraft, type PostedPart, type PostingResult, type TransactionRow } from './postings.js';
 import { CommandQueue } from '../../commands/commandQueue.js';
 import { runSqlCommandBatch } from '../../commands/runCommandBatch.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import type { TransactionKind } from './loanRecords.js';
-import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
+import { dateColumn } from '../../tenancy/dateColumns.js';
 
 type LoanCommand = CommandContext;
 
@@ -117,7 +116,6 @@ export async function disburseLoan(db: TenantDb, command: LoanCommand, businessD
   const disbursementDate = dateField(input.disbursementDate, 'disbursementDate')!;
   const firstRepaymentDate = dateField(input.firstRepaymentDate, 'firstRepaymentDate');
   assertNotAfterBusinessDate(disbursementDate, businessDate, 'disbursementDate');
-  if (firstRepaymentDate !== null && firstRepaymentDate <= disbursementDate) throw new InvalidField('firstRepaymentDate', 'firstRepaymentDate must be after disbursementDate');
   const { principal } = input;
   const repayments = input.numberOfRepayments ?? version.terms.numberOfRepayments;
   assertWithinProduct(productLimitsOf(product), { principal, numberOfRepayments: repayments, every: version.terms.repaymentEvery });
@@ -180,6 +178,7 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
   // What the loan would repay in all, on everything it is approved for, refused past the amount ceiling before
   // anything is written (or a loan number taken): no amount column would hold it.
   try {
+    assertFirstRepaymentDate(bookedTerms.repaymentEvery, booking.disbursementDate, booking.firstRepaymentDate);
     const whole = generateSchedule(bookedTerms, { principal: plan.approvedPrincipal, disbursementDate: booking.disbursementDate, firstRepaymentDate: booking.firstRepaymentDate ?? undefined });
     const beyond = beyondCeilingProblem(whole, bookedTerms.feesOnDates);
     if (beyond) throw new InvalidField('principal', beyond);
@@ -403,84 +402,6 @@ export async function postRepaymentFile(db: TenantDb | pg.Pool, command: LoanCom
       writes,
     };
   }, (stored) => stored as unknown as { batchId: string; posted: number; loans: number; total: string; sha256: string; journals: number; transactionIds: string[] });
-}
-
-export interface WaiverAsk {
-  loanId: string;
-  component: 'interest' | 'fee' | 'penalty';
-  /** As the Decimal scalar parsed it (a number below 10^15); its sign and the loan's minor units are checked here. */
-  amount: Decimal;
-  instalment?: number | null;
-  valueDate: string;
-  reason: string;
-}
-
-/** The maker's half of a waiver: nothing moves until another person approves it. */
-export async function requestWaiver(db: TenantDb, command: LoanCommand, businessDate: string, ask: WaiverAsk) {
-  const valueDate = dateField(ask.valueDate, 'valueDate')!;
-  const reason = checkedRequest({ valueDate, reason: ask.reason }, businessDate);
-  const { amount } = ask;
-  assertPositiveAmount(amount, 'amount');
-  return runCommand(db, { ...command, action: 'loan.requestWaiver' }, async (tx) => {
-    const loan = await tx.loan.findUnique({ where: { id: ask.loanId } });
-    if (!loan) throw new InvalidField('loanId', 'no loan with that id');
-    if (amount.decimalPlaces() > minorUnits(loan.currency)) throw new InvalidField('amount', `amount must be in whole minor units of ${loan.currency}`);
-    const request = await tx.loanWaiverRequest.create({
-      data: {
-        id: randomUUID(), loanId: loan.id, component: ask.component, amount: amount.toFixed(), instalment: ask.instalment ?? null,
-        valueDate: dateColumn(valueDate), reason, status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now,
-      },
-    });
-    const shown = { requestId: request.id, loanId: loan.id, component: ask.component, amount: amount.toFixed(), instalment: ask.instalment ?? null, valueDate, reason };
-    return {
-      result: request,
-      audit: { entityType: 'LoanWaiverRequest', entityId: request.id, after: shown },
-      events: [{ type: 'loan.waiverRequested', aggregateType: 'Loan', aggregateId: loan.id, partnerScope: loan.originationPartner, payload: { ...shown, amount: { amount, currency: loan.currency } } }],
-      replay: { requestId: request.id },
-    };
-  }, (stored, tx) => tx.loanWaiverRequest.findUniqueOrThrow({ where: { id: String(stored['requestId']) } }));
-}
-
-/** The checker's half: someone other than the maker approves (the waiver posts) or rejects it. */
-export async function decideWaiver(db: TenantDb, command: LoanCommand, businessDate: string, requestId: string, approve: boolean, reason: string | null) {
-  return runCommand(db, { ...command, action: approve ? 'loan.approveWaiver' : 'loan.rejectWaiver' }, async (tx) => {
-    await lockPendingRequest(tx, command.tenant, 'waiver', requestId);
-    const request = await tx.loanWaiverRequest.findUniqueOrThrow({ where: { id: requestId } });
-    refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'waiver');
-    let transactionId: string | null = null;
-    let events: EventDraft[] = [];
-    if (approve) {
-      const posting = await postToLoans(tx, postingRunOf(command, businessDate), [{
-        loanId: request.loanId, kind: 'waiver', valueDate: businessDateOf(request.valueDate), amount: new Decimal(request.amount.toString()),
-        component: request.component as WaiverAsk['component'], instalment: request.instalment, reason: request.reason, field: '',
-      }]);
-      transactionId = posting.transactions[0]!.id;
-      // The replay forgives at most what is owed (a payment may have come in since it was asked): approved for
-      // more, the waiver would be on the books for an amount it never forgave. As a write-off beyond what is owed,
-      // it can only be rejected, and asked again for what is owed.
-      const loan = posting.loans.get(request.loanId)!;
-      const applied = loan.state.waivers.find((w) => w.waiverId === transactionId);
-      if (applied && applied.notWaived.gt(0)) {
-        const places = minorUnits(loan.currency);
-        const forgiven = new Decimal(request.amount.toString()).minus(applied.notWaived);
-        throw new AppError('CONFLICT', `only ${forgiven.toFixed(places)} ${loan.currency} of ${request.component} is owed to waive on ${businessDateOf(request.valueDate)}; the request asks for ${new Decimal(request.amount.toString()).toFixed(places)}: reject it, and ask again for what is owed`, { field: inputPath('requestId') });
-      }
-      events = eventsOf(posting);
-    }
-    const decided = await tx.loanWaiverRequest.update({
-      where: { id: requestId },
-      data: { status: approve ? 'approved' : 'rejected', decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: reason, transactionId },
-    });
-    const loan = await tx.loan.findUniqueOrThrow({ where: { id: request.loanId }, select: { originationPartner: true } });
-    return {
-      result: decided,
-      audit: { entityType: 'LoanWaiverRequest', entityId: requestId, before: { status: 'pending' }, after: { status: decided.status, transactionId, reason } },
-      events: [
-        ...events,
-        { type: approve ? 'loan.waiverApproved' : 'loan.waiverRejected', aggregateType: 'Loan', aggregateId: request.loanId, partnerScope: loan.originationPartner, payload: { requestId, transactionId } },
-      ],
-    };
-  });
 }
 
 export interface TrancheAsk {

@@ -11,9 +11,8 @@ import { MAX_HOLIDAY_PERIODS } from '../../domain/servicing/replay/restructure.j
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
-import { assertPostable, decideLoanRequest, workableLoan } from './loanRequests.js';
+import { assertPostable, checkedRequest, decideLoanRequest, workableLoan } from './loanRequests.js';
 import type { PostingDraft } from './postings.js';
-import { checkedRequest } from './requestTerms.js';
 import type { RestructureTerms } from './loanRecords.js';
 
 export interface RestructureAsk {

@@ -6,7 +6,7 @@
 // product's rule, else the default), under the rule's own principal and a key per loan, so a run resumed after a crash posts it once.
 import { randomUUID } from 'node:crypto';
 import { AppError, inputPath, InvalidField } from '../../errors.js';
-import { assertPositiveAmount, Decimal, minorUnits } from '../../domain/money.js';
+import { assertPositiveAmount, Decimal } from '../../domain/money.js';
 import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import type { Component } from '../../domain/servicing/allocation.js';
 import { runCommand, type Actor, type CommandContext } from '../../commands/runCommand.js';
@@ -14,8 +14,8 @@ import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { poolSql } from '../../tenancy/tenantSql.js';
 import { postLoanTransaction } from './loans.js';
-import { decideLoanRequest, workableLoan } from './loanRequests.js';
-import { checkedRequest } from './requestTerms.js';
+import type { PostingDraft } from './postings.js';
+import { assertPostable, checkedRequest, decideLoanRequest, workableLoan } from './loanRequests.js';
 import type { StepContext } from '../endOfDay/run.js';
 
 export interface WriteOffAsk {
@@ -41,12 +41,21 @@ function checkedAsk(ask: WriteOffAsk, businessDate: string): { component: Compon
   return { component, amount, reason };
 }
 
-/** The maker's half: nothing is written off until another person approves it. */
+/** A write-off as the posting engine takes it: in full without a component and amount, else that much of it. */
+function writeOffDraft(loanId: string, valueDate: string, asked: { component: Component | null; amount: Decimal | null; reason: string }): Omit<PostingDraft, 'field'> {
+  return { loanId, kind: 'writeOff', valueDate, amount: asked.amount, component: asked.component, reason: asked.reason };
+}
+
+/**
+ * The maker's half: nothing is written off until another person approves it. The write-off is tried against the
+ * loan as it stands, so what its approval would refuse (a date before the loan, more than the books hold) is refused
+ * now, naming the request's field.
+ */
 export async function requestWriteOff(db: TenantDb, command: CommandContext, businessDate: string, ask: WriteOffAsk) {
   const { component, amount, reason } = checkedAsk(ask, businessDate);
   return runCommand(db, { ...command, action: 'loan.requestWriteOff' }, async (tx) => {
     const loan = await workableLoan(tx, ask.loanId, 'nothing is owed on the books to write off');
-    if (amount !== null && amount.decimalPlaces() > minorUnits(loan.currency)) throw new InvalidField('amount', `amount must be in whole minor units of ${loan.currency}`);
+    await assertPostable(tx, command, businessDate, writeOffDraft(loan.id, ask.valueDate, { component, amount, reason }));
     const request = await tx.loanWriteOffRequest.create({
       data: {
         id: randomUUID(), loanId: loan.id, valueDate: dateColumn(ask.valueDate), component, amount: amount?.toFixed() ?? null, reason,
@@ -71,8 +80,7 @@ export function decideWriteOff(db: TenantDb, command: CommandContext, businessDa
   return decideLoanRequest(db, command, businessDate, {
     kind: 'writeOff', words: 'a write-off', entity: 'LoanWriteOffRequest', stem: 'writeOff',
     find: (tx, id) => tx.loanWriteOffRequest.findUniqueOrThrow({ where: { id } }),
-    draft: (request) => ({
-      loanId: request.loanId, kind: 'writeOff', valueDate: businessDateOf(request.valueDate),
+    draft: (request) => writeOffDraft(request.loanId, businessDateOf(request.valueDate), {
       amount: request.amount === null ? null : new Decimal(request.amount.toString()), component: request.component as Component | null, reason: request.reason,
     }),
     decide: (tx, id, data) => tx.loanWriteOffRequest.update({ where: { id }, data }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal, minorUnits } from '../../../src/domain/money.js';
-import { commissionOn } from '../../../src/domain/origination/commission.js';
+import { assertCommissionRule, commissionOn } from '../../../src/domain/origination/commission.js';
 
 const d = (value: string) => new Decimal(value);
 
@@ -18,6 +18,21 @@ describe('an origination commission', () => {
     expect(commissionOn(d('100000'), { percent: d('2'), cap: d('100.0075') }, 'USD').toFixed()).toBe('100');
     expect(commissionOn(d('100000'), { percent: d('2'), cap: d('100.5') }, 'JPY').toFixed()).toBe('100');
     expect(commissionOn(d('100000'), { percent: d('2'), cap: d('100.5') }, 'KWD').toFixed()).toBe('100.5');
+  });
+
+  it('a rule\'s cap is set in whole minor units of the lender\'s currency; its percentage and clawback within their ranges', () => {
+    const field = (rule: { percent?: string; cap?: string | null; clawbackDays?: number }, currency: string) => {
+      try {
+        assertCommissionRule({ percent: d(rule.percent ?? '1.5'), cap: rule.cap === undefined || rule.cap === null ? null : d(rule.cap), clawbackDays: rule.clawbackDays ?? 30 }, currency);
+        return null;
+      } catch (error) {
+        return (error as { field: string }).field;
+      }
+    };
+    expect([field({ cap: '100.00' }, 'USD'), field({ cap: null }, 'USD'), field({ cap: '100' }, 'JPY'), field({ cap: '100.005' }, 'KWD')]).toEqual([null, null, null, null]);
+    expect([field({ cap: '1.005' }, 'USD'), field({ cap: '100.5' }, 'JPY'), field({ cap: '0' }, 'USD'), field({ cap: '-1' }, 'USD')]).toEqual(['cap', 'cap', 'cap', 'cap']);
+    expect([field({ percent: '0' }, 'USD'), field({ percent: '100.0001' }, 'USD'), field({ clawbackDays: -1 }, 'USD'), field({ clawbackDays: 3651 }, 'USD')])
+      .toEqual(['percent', 'percent', 'clawbackDays', 'clawbackDays']);
   });
 
   it('always fits the currency and the cap: the share rounded to the minor unit, or else the most whole minor units the cap allows', () => {

@@ -132,6 +132,8 @@ describe('the limits an arrangement is held to', () => {
     expect(refusal(terms({ guarantee: { capPercent: d(5), triggerDaysPastDue: 0 } }))).toBe('guarantee.triggerDaysPastDue');
     expect(refusal(terms({ servicingFeePercent: d(11) }))).toBe('servicingFeePercent');
     expect(refusal(terms({ validTo: '2025-12-31' }))).toBe('validTo');
+    expect(refusal(terms({ productCodes: ['PL-STD', 'SME-WC'] }))).toBeNull();
+    expect(refusal(terms({ productCodes: ['PL-STD', 'SME-WC', 'PL-STD'] }))).toBe('productCodes.2');
   });
 
   it('holds a lender to its own rules when it sets them', () => {

@@ -1,7 +1,7 @@
 // Due dates: month arithmetic, the month-end rule, frequencies, and short and long first periods.
 import { describe, expect, it } from 'vitest';
 import { addMonths, daysBetween } from '../../../src/domain/calendar.js';
-import { firstPeriodKind, repaymentPeriods, type RepaymentFrequency } from '../../../src/domain/servicing/dueDates.js';
+import { assertFirstRepaymentDate, firstPeriodKind, latestFirstRepaymentDate, repaymentPeriods, type RepaymentFrequency } from '../../../src/domain/servicing/dueDates.js';
 
 const MONTHLY: RepaymentFrequency = { every: 1, unit: 'months' };
 
@@ -91,6 +91,26 @@ describe('first period', () => {
   it('must end after disbursement', () => {
     expect(() => repaymentPeriods(MONTHLY, { disbursementDate: '2024-01-10', firstRepaymentDate: '2024-01-10', numberOfRepayments: 3 })).toThrow(RangeError);
     expect(() => repaymentPeriods(MONTHLY, { disbursementDate: '2024-01-10', firstRepaymentDate: '2024-01-09', numberOfRepayments: 3 })).toThrow(/after disbursement/);
+  });
+
+  it.each([
+    [MONTHLY, '2024-01-31', '2024-03-31'],
+    [{ every: 1, unit: 'weeks' } as RepaymentFrequency, '2024-01-01', '2024-01-15'],
+    [{ every: 3, unit: 'months' } as RepaymentFrequency, '2024-11-30', '2025-05-30'],
+    [{ every: 1, unit: 'days' } as RepaymentFrequency, '2024-12-31', '2025-01-02'],
+  ])('%o from %s: the first repayment is at most two whole periods later, %s (a long first period at most one period longer)', (frequency, disbursed, latest) => {
+    expect(latestFirstRepaymentDate(frequency, disbursed)).toBe(latest);
+    expect(() => assertFirstRepaymentDate(frequency, disbursed, latest)).not.toThrow();
+  });
+
+  it('a first repayment asked on or before disbursement, or later than two periods after it, is refused naming it', () => {
+    expect(() => assertFirstRepaymentDate(MONTHLY, '2024-01-10', undefined)).not.toThrow();
+    for (const [first, words] of [
+      ['2024-01-10', /after the disbursement date, 2024-01-10/], ['2024-01-09', /after the disbursement date/],
+      ['2024-03-11', /2024-03-10 at the latest/], ['2199-12-31', /at most two repayment periods/],
+    ] as const) {
+      expect(() => assertFirstRepaymentDate(MONTHLY, '2024-01-10', first)).toThrow(expect.objectContaining({ field: 'firstRepaymentDate', message: expect.stringMatching(words) }));
+    }
   });
 
   it('refuses a frequency that is not every N days, weeks or months', () => {

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../../src/domain/money.js';
 import {
-  journalFor, loanReceivables, reversal, STANDARD_MAPPING, trialBalance, trialBalanceOf,
-  type FinancialEvent, type Journal,
+  assertAccountFitsRole, journalFor, loanReceivables, reversal, ROLE_KINDS, STANDARD_CHART, STANDARD_MAPPING, trialBalance, trialBalanceOf,
+  type AccountRole, type FinancialEvent, type Journal,
 } from '../../../src/domain/servicing/ledger.js';
 import { InvalidField } from '../../../src/errors.js';
 
@@ -60,6 +60,27 @@ describe('posting rules', () => {
       expect(error).toBeInstanceOf(InvalidField);
       expect((error as InvalidField).field).toBe(field);
     }
+  });
+});
+
+describe('the kind of account each role posts to', () => {
+  it('the standard chart has one account for every role, of the kind the role needs', () => {
+    expect(STANDARD_CHART.map((a) => a.role).sort()).toEqual(Object.keys(ROLE_KINDS).sort());
+    for (const account of STANDARD_CHART) expect([account.role, account.kind]).toEqual([account.role, ROLE_KINDS[account.role]]);
+  });
+
+  it.each<[AccountRole, { code: string; kind: string }, string]>([
+    ['principalReceivable', { code: '5100', kind: 'expense' }, 'principal receivable posts to an asset account; 5100 is an expense account'],
+    ['interestIncome', { code: '1000', kind: 'asset' }, 'interest income posts to an income account; 1000 is an asset account'],
+    ['excess', { code: '4100', kind: 'income' }, 'excess posts to a liability account; 4100 is an income account'],
+    ['writeOffExpense', { code: '3000', kind: 'equity' }, 'write off expense posts to an expense account; 3000 is an equity account'],
+  ])('%s is refused on %o', (role, account, message) => {
+    expect(() => assertAccountFitsRole(role, account, 'account')).toThrow(expect.objectContaining({ field: 'account', message }));
+  });
+
+  it('an account of the role\'s kind is taken', () => {
+    expect(() => assertAccountFitsRole('interestIncome', { code: '4010', kind: 'income' }, 'account')).not.toThrow();
+    expect(() => assertAccountFitsRole('loanLossAllowance', { code: '1199', kind: 'asset' }, 'account')).not.toThrow();
   });
 });
 

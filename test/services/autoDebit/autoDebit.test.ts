@@ -40,6 +40,9 @@ describe('auto-debit', () => {
     const settings = { companyName: 'Acme Lending', companyId: '1234567890', odfiRouting: '121000358', odfiName: 'Bank of Lenders', returnFee: '25', productReturnFees: [{ productCode: 'PL-STD', fee: '30' }] };
     expect((await mutate(finance, 'setDebitSettings', SETTINGS, { ...settings, odfiRouting: '121000359' })).errors).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.odfiRouting' })]);
     expect((await mutate(finance, 'setDebitSettings', SETTINGS, { ...settings, productReturnFees: [{ productCode: 'NOPE', fee: '1' }] })).errors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.productReturnFees[0].productCode' })]);
+    // A product given twice is refused naming the second, rather than the last one silently kept.
+    expect((await mutate(finance, 'setDebitSettings', SETTINGS, { ...settings, productReturnFees: [{ productCode: 'PL-STD', fee: '1.00' }, { productCode: 'PL-STD', fee: '99.00' }] })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.productReturnFees[1].productCode', message: "product PL-STD's return fee is given twice" })]);
     expect(codes(await gql(server.gateway, SETTINGS, { token: servicing, variables: { input: settings } }))).toEqual(['FORBIDDEN']);
     expect(await mutate(finance, 'setDebitSettings', SETTINGS, settings)).toMatchObject({ errors: [], data: { debitSettings: { companyName: 'Acme Lending', returnFee: '25.00 USD', productReturnFees: [{ productCode: 'PL-STD', fee: '30.00 USD' }] } } });
 

@@ -44,6 +44,9 @@ describe('origination partners\' commissions', () => {
       .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.percent' })]);
     expect((await mutate(finance, 'setOriginationCommission', RULE, { partnerCode: 'nobody', percent: '1.5', clawbackDays: 30 })).errors)
       .toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.partnerCode' })]);
+    // The cap is an amount in the lender's currency, dollars here: a fraction of a cent is refused.
+    expect((await mutate(finance, 'setOriginationCommission', RULE, { partnerCode: 'fintech', percent: '1.5', cap: '1.005', clawbackDays: 30 })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.cap', message: 'cap must be more than zero, in whole minor units of USD' })]);
     expect(codes(await gql(server.gateway, RULE, { token: fintech, variables: { input: { partnerCode: 'fintech', percent: '50', clawbackDays: 0 } } }))).toEqual(['FORBIDDEN']);
     const set = await mutate(finance, 'setOriginationCommission', RULE, { partnerCode: 'fintech', percent: '1.5', cap: '100', clawbackDays: 30 });
     expect(set.errors).toEqual([]);

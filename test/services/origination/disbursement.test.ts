@@ -106,6 +106,12 @@ describe('hand-off to servicing', () => {
     const documents = await db.applicationDocument.findMany({ where: { applicationId: decodeGlobalID(application.id).id, kind: { in: ['agreement', 'signed_agreement'] } } });
     expect(documents.map((d) => [d.kind, d.status])).toEqual(expect.arrayContaining([['agreement', 'generated'], ['signed_agreement', 'signed']]));
 
+    // A first repayment the booking would refuse is refused when asked: no request is stored that its checker cannot approve.
+    for (const firstRepaymentDate of ['2199-12-31', '2027-02-02', '2026-12-01']) {
+      const refused = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01', firstRepaymentDate } } });
+      expect(userErrors(refused, 'requestDisbursement'), firstRepaymentDate).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.firstRepaymentDate' })]);
+    }
+    expect(await db.disbursementRequest.count({ where: { applicationId: decodeGlobalID(application.id).id } })).toBe(0);
     const requested = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
     expect(requested.errors, JSON.stringify(requested.errors)).toBeUndefined();
     expect(requested.data!['requestDisbursement'].userErrors).toEqual([]);
@@ -222,14 +228,16 @@ describe('hand-off to servicing', () => {
     // had. Below the API, each offer is given terms that do so on the request's date: a multiple too coarse for the
     // loan, and a rate at which it would repay 10^15 or more. Neither is anything the checker sends.
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
-    const cases: [string, (terms: Record<string, unknown>) => Record<string, unknown>, RegExp][] = [
+    const cases: [string, (terms: Record<string, unknown>) => Record<string, unknown>, RegExp, string?][] = [
       ['too coarse', (terms) => ({ ...terms, instalmentMultiple: '1000' }), /the multiple is too coarse for this loan/],
       ['beyond the ceiling', (terms) => ({ ...terms, annualRatePercent: '1000' }), /would repay \d{16,}(\.\d+)? USD in all .*: what a loan repays must be less than 10\^15/],
+      // Asked within two months, the offer now weekly: its first repayment is more than two periods away.
+      ['a first repayment too late', (terms) => ({ ...terms, repaymentEvery: { every: 1, unit: 'weeks' } }), /at most two repayment periods after the disbursement date: 2026-12-15/, '2027-01-15'],
     ];
-    for (const [what, change, words] of cases) {
+    for (const [what, change, words, firstRepaymentDate] of cases) {
       const application = await apply('+bureau-prime');
       await toSigned(application);
-      const requested = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01' } } });
+      const requested = await gql(server.gateway, REQUEST, { token: makerOfficer, variables: { input: { applicationId: application.id, disbursementDate: '2026-12-01', firstRepaymentDate } } });
       expect(userErrors(requested, 'requestDisbursement')).toEqual([]);
       const requestId = requested.data!['requestDisbursement'].disbursementRequest.id;
       const id = decodeGlobalID(application.id).id;

@@ -69,6 +69,20 @@ describe('loan product versions', () => {
     expect(audit).toMatchObject({ entityType: 'LoanProduct', before: { version: 1 }, after: { version: 2 } });
   });
 
+  it('a late fee\'s grace days revised on their own change the product\'s late fee, nothing else of it', async () => {
+    const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
+    const REVISE = (fields: string) => `mutation { reviseLoanProductTerms(input: { code: "AUTO-NEW", ${fields} }) { loanProduct { currentTerms { version lateFee { kind amount graceDays } } } ${USER_ERRORS} } }`;
+    const withFee = await gql(server.gateway, REVISE('lateFeeAmount: "15", lateFeeGraceDays: 5'), { token: admin });
+    expect(userErrors(withFee, 'reviseLoanProductTerms')).toEqual([]);
+    const version = withFee.data!['reviseLoanProductTerms'].loanProduct.currentTerms.version as number;
+    expect(withFee.data!['reviseLoanProductTerms'].loanProduct.currentTerms.lateFee).toEqual({ kind: 'FIXED', amount: '15.00 USD', graceDays: 5 });
+    const longer = await gql(server.gateway, REVISE('lateFeeGraceDays: 10'), { token: admin });
+    expect(userErrors(longer, 'reviseLoanProductTerms')).toEqual([]);
+    expect(longer.data!['reviseLoanProductTerms'].loanProduct.currentTerms).toEqual({ version: version + 1, lateFee: { kind: 'FIXED', amount: '15.00 USD', graceDays: 10 } });
+    expect(userErrors(await gql(server.gateway, REVISE('lateFeeGraceDays: 367'), { token: admin }), 'reviseLoanProductTerms'))
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.lateFeeGraceDays' })]);
+  });
+
   it('refuses bad terms and previews outside the product, naming the field; only a tenant admin revises', async () => {
     const admin = await devToken(server.runtime, 'tenant-admin', tenant.slug);
     // A refusal answers 200 with the reason in the payload and no product; nothing is revised.
@@ -83,6 +97,12 @@ describe('loan product versions', () => {
     expect(bad.data!['reviseLoanProductTerms'].loanProduct).toBeNull();
     const grace = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", graceOnPrincipalPeriods: 500 }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
     expect(userErrors(grace, 'reviseLoanProductTerms')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.graceOnPrincipalPeriods' })]);
+    // A late fee's grace days are held to their range whatever else is given; on a product with no late fee there
+    // is none to give them to.
+    for (const [days, message] of [[-5, /whole number from 0 to 366/], [2147483647, /whole number from 0 to 366/], [5, /no late fee/]] as const) {
+      const lateGrace = await gql(server.gateway, `mutation { reviseLoanProductTerms(input: { code: "PL-STD", lateFeeGraceDays: ${days} }) { loanProduct { code } ${USER_ERRORS} } }`, { token: admin });
+      expect(userErrors(lateGrace, 'reviseLoanProductTerms'), String(days)).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.lateFeeGraceDays', message: expect.stringMatching(message) })]);
+    }
     expect(await server.runtime.tenantClients.forSchema(tenant.schemaName).loanProductVersion.count()).toBe(versionsBefore);
     const tooMuch = await gql(server.gateway, PREVIEW, { token: admin, variables: { principal: '999999999', n: 12 } });
     expect(tooMuch.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'principal' });

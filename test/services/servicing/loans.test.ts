@@ -14,6 +14,7 @@ import { graphql } from 'graphql';
 import { buildSchema } from '../../../src/graph/schema.js';
 import { contextFor } from '../../../src/graph/context.js';
 import { replaysOf } from '../../../src/graph/loan.js';
+import { ROLE_KINDS, type AccountRole } from '../../../src/domain/servicing/ledger.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -110,6 +111,22 @@ describe('disbursement', () => {
       const refused = await gql(server.gateway, DISBURSE, { token: officer, variables: { input: { idempotencyKey: key(), productCode: 'PL-STD', ...input } } });
       expect(refusal(refused, 'disburseLoan', 'loan')).toMatchObject({ code: field === 'input.productCode' ? 'NOT_FOUND' : 'BAD_USER_INPUT', field });
     }
+  });
+
+  it('refuses a first repayment on or before the disbursement or more than two repayment periods after it, booking nothing', async () => {
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const before = await db.loan.count();
+    // A first repayment in 2199 booked 4,000.00 whose first instalment charged 68,581.78 of interest.
+    for (const firstRepaymentDate of ['2199-12-31', '2027-02-02', '2026-12-01', '2026-11-30']) {
+      const refused = await gql(server.gateway, DISBURSE, { token: officer, variables: { input: {
+        idempotencyKey: key(), productCode: 'PL-STD', principal: '4000', numberOfRepayments: 12, disbursementDate: '2026-12-01', firstRepaymentDate,
+      } } });
+      expect(refusal(refused, 'disburseLoan', 'loan'), firstRepaymentDate).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.firstRepaymentDate' });
+    }
+    expect(await db.loan.count()).toBe(before);
+    // Two whole months after a disbursement on 1 December: a long first period, booked.
+    const longest = await disburse({ principal: '4000', numberOfRepayments: 12, disbursementDate: '2026-12-01', firstRepaymentDate: '2027-02-01' });
+    expect(longest.account.instalments[0]).toMatchObject({ number: 1, dueDate: '2027-02-01' });
   });
 
   it('is idempotent: the same key gives the same loan; another input under it is a conflict', async () => {
@@ -277,30 +294,66 @@ describe('charges and waivers', () => {
     expect(await invariants()).toMatchObject({ holds: true });
   });
 
-  it('a waiver for more than is owed is refused when approved, naming the request and what is owed, and nothing is posted', async () => {
+  it('a waiver its approval would refuse is refused when asked, naming the field, and nothing is stored', async () => {
+    const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-11-30' });
+    const charge = await gql(server.gateway, `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, component: 'FEE', amount: '10', valueDate: '2026-12-01', reason: 'late statement' } } });
+    expect(userErrors(charge, 'applyLoanCharge')).toEqual([]);
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const written = async () => [await db.loanWaiverRequest.count({ where: { loanId: raw(loan.id) } }), await db.outboxEvent.count({ where: { type: 'loan.waiverRequested', aggregateId: loan.id } })];
+    const ASK = `mutation($input: RequestLoanWaiverInput!) { requestLoanWaiver(input: $input) { loanWaiverRequest { id } ${USER_ERRORS} } }`;
+    const asked = { loanId: loan.id, component: 'FEE', amount: '10', reason: 'goodwill: bank error' };
+    for (const [input, field, message] of [
+      [{ instalment: -1 }, 'input.instalment', /no instalment -1/],
+      [{ instalment: 0 }, 'input.instalment', /no instalment 0/],
+      [{ instalment: 999 }, 'input.instalment', /no instalment 999/],
+      [{ instalment: 2147483647 }, 'input.instalment', /no instalment 2147483647/],
+      [{ valueDate: '1900-01-01' }, 'input.valueDate', /before the disbursement on 2026-11-30/],
+      [{ amount: '999' }, 'input.amount', /^only 10\.00 USD of fee is owed to waive on 2026-12-01; the waiver asks for 999\.00$/],
+      [{ amount: '10.001' }, 'input.amount', /whole minor units/],
+    ] as const) {
+      const refused = await gql(server.gateway, ASK, { token: agent, variables: { input: { ...asked, ...input } } });
+      expect(refusal(refused, 'requestLoanWaiver', 'loanWaiverRequest'), JSON.stringify(input)).toMatchObject({ code: 'BAD_USER_INPUT', field, message: expect.stringMatching(message) });
+    }
+    expect(await written()).toEqual([0, 0]);
+    // The fee is collected with the first instalment: asked of it, the waiver is stored.
+    const named = await gql(server.gateway, ASK, { token: agent, variables: { input: { ...asked, instalment: 1 } } });
+    expect(userErrors(named, 'requestLoanWaiver')).toEqual([]);
+    expect(await written()).toEqual([1, 1]);
+  });
+
+  it('a waiver the loan no longer owes is refused when approved, naming the request and saying why, and nothing is posted', async () => {
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
     const charge = await gql(server.gateway, `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
       { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, component: 'FEE', amount: '10', valueDate: '2026-11-05', reason: 'late statement' } } });
     expect(userErrors(charge, 'applyLoanCharge')).toEqual([]);
-    const ask = await gql(server.gateway, `mutation($input: RequestLoanWaiverInput!) { requestLoanWaiver(input: $input) { loanWaiverRequest { id } ${USER_ERRORS} } }`,
-      { token: agent, variables: { input: { loanId: loan.id, component: 'FEE', amount: '999', reason: 'goodwill, asked for too much' } } });
-    expect(userErrors(ask, 'requestLoanWaiver')).toEqual([]);
-    const requestId = ask.data!['requestLoanWaiver'].loanWaiverRequest.id;
-    const transactionsBefore = await server.runtime.tenantClients.forSchema(tenant.schemaName).loanTransaction.count({ where: { loanId: decodeGlobalID(loan.id).id } });
+    // Two people ask to waive the same fee; once one is approved, nothing is left for the other to forgive.
+    const ASK = `mutation($input: RequestLoanWaiverInput!) { requestLoanWaiver(input: $input) { loanWaiverRequest { id } ${USER_ERRORS} } }`;
+    const [first, second] = await Promise.all(['goodwill, asked first', 'goodwill, asked again'].map(async (reason) => {
+      const ask = await gql(server.gateway, ASK, { token: agent, variables: { input: { loanId: loan.id, component: 'FEE', amount: '10', reason } } });
+      expect(userErrors(ask, 'requestLoanWaiver')).toEqual([]);
+      return ask.data!['requestLoanWaiver'].loanWaiverRequest.id as string;
+    }));
     const DECIDE = `mutation($input: DecideLoanWaiverInput!) { decideLoanWaiver(input: $input) { loanWaiverRequest { status } ${USER_ERRORS} } }`;
-    const approved = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId, approve: true } } });
+    expect(userErrors(await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId: first, approve: true } } }), 'decideLoanWaiver')).toEqual([]);
+    const transactionsBefore = await server.runtime.tenantClients.forSchema(tenant.schemaName).loanTransaction.count({ where: { loanId: decodeGlobalID(loan.id).id } });
+    const approved = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId: second, approve: true } } });
     expect(refusal(approved, 'decideLoanWaiver', 'loanWaiverRequest')).toMatchObject({
-      code: 'CONFLICT', field: 'input.requestId', message: expect.stringMatching(/^only 10\.00 USD of fee is owed to waive on \d{4}-\d{2}-\d{2}; the request asks for 999\.00/),
+      code: 'CONFLICT', field: 'input.requestId',
+      message: expect.stringMatching(/^a waiver cannot be posted against the loan as it stands: only 0\.00 USD of fee is owed to waive on 2026-12-01; the waiver asks for 10\.00; reject the request$/),
     });
     expect(await server.runtime.tenantClients.forSchema(tenant.schemaName).loanTransaction.count({ where: { loanId: decodeGlobalID(loan.id).id } })).toBe(transactionsBefore);
-    // It can still be rejected, and asked again for what is owed.
-    const rejected = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId, approve: false, reason: 'more than is owed' } } });
+    // It can still be rejected.
+    const rejected = await gql(server.gateway, DECIDE, { token: approver, variables: { input: { requestId: second, approve: false, reason: 'already waived' } } });
     expect(rejected.data!['decideLoanWaiver']).toEqual({ loanWaiverRequest: { status: 'REJECTED' }, userErrors: [] });
     expect(await invariants()).toMatchObject({ holds: true });
   });
 
   it('a waiver asked again with the same key is the same request, asked once; another waiver under the key is a conflict; another person\'s key is their own', async () => {
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
+    const charge = await gql(server.gateway, `mutation($input: ApplyLoanChargeInput!) { applyLoanCharge(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+      { token: agent, variables: { input: { idempotencyKey: key(), loanId: loan.id, component: 'FEE', amount: '30', valueDate: '2026-11-05', reason: 'returned direct debit' } } });
+    expect(userErrors(charge, 'applyLoanCharge')).toEqual([]);
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const ASK = `mutation($input: RequestLoanWaiverInput!) { requestLoanWaiver(input: $input) { loanWaiverRequest { id status component amount valueDate reason requestedBy } ${USER_ERRORS} } }`;
     const ask = (token: string, input: Record<string, unknown>) => gql(server.gateway, ASK, { token, variables: { input } });
@@ -407,11 +460,25 @@ describe('the books', () => {
     const opened = await gql(server.gateway, `mutation { openLedgerAccount(input: { code: "4010", name: "Interest income: personal loans", kind: INCOME }) { ledgerAccount { code kind } ${USER_ERRORS} } }`, { token: finance });
     expect(userErrors(opened, 'openLedgerAccount')).toEqual([]);
     expect(opened.data!['openLedgerAccount'].ledgerAccount).toEqual({ code: '4010', kind: 'INCOME' });
+    // Each role posts to an account of its kind; another kind is refused naming the account, and nothing changes.
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const mappingBefore = (await db.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping;
+    for (const [role, account, message] of [
+      ['PRINCIPAL_RECEIVABLE', '5100', 'principal receivable posts to an asset account; 5100 is an expense account'],
+      ['INTEREST_INCOME', '1000', 'interest income posts to an income account; 1000 is an asset account'],
+    ] as const) {
+      const refused = await gql(server.gateway, `mutation { mapProductAccount(input: { productCode: "PL-STD", role: ${role}, account: "${account}" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: finance });
+      expect(refusal(refused, 'mapProductAccount', 'loanProduct')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.account', message });
+    }
+    expect((await db.loanProduct.findUniqueOrThrow({ where: { code: 'PL-STD' } })).accountMapping).toEqual(mappingBefore);
+    // The chart a tenant starts with maps every role to an account of its kind.
+    const chart = await db.ledgerAccount.findMany({ where: { role: { not: null } }, select: { role: true, kind: true } });
+    expect(chart).toHaveLength(Object.keys(ROLE_KINDS).length);
+    for (const { role, kind } of chart) expect([role, kind]).toEqual([role, ROLE_KINDS[role as AccountRole]]);
     const mapped = await gql(server.gateway, `mutation { mapProductAccount(input: { productCode: "PL-STD", role: INTEREST_INCOME, account: "4010" }) { loanProduct { code } ${USER_ERRORS} } }`, { token: finance });
     expect(userErrors(mapped, 'mapProductAccount')).toEqual([]);
     expect(mapped.data!['mapProductAccount'].loanProduct).toEqual({ code: 'PL-STD' });
     const loan = await disburse({ principal: '5000', numberOfRepayments: 6, disbursementDate: '2026-10-01' });
-    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const lines = await db.journalLine.findMany({ where: { loanId: raw(loan.id) } });
     expect(lines.map((l) => l.account)).toContain('4010');
     expect(lines.map((l) => l.account)).not.toContain('4000');

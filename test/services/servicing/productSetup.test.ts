@@ -264,6 +264,15 @@ describe('a lender that is not a sandbox sets up its products', () => {
     expect(await outside('100', 4)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'numberOfRepayments' });
   });
 
+  it('a preview starts repaying at most two repayment periods after disbursement, as a booking does', async () => {
+    const product = await created(base);
+    expect((await previewOf(product['id'], '1000', { date: '2026-01-15', first: '2026-03-15' })).instalments[0]!.dueDate).toBe('2026-03-15');
+    for (const first of ['2026-03-16', '2199-12-31', '2026-01-15']) {
+      const refused = await gql(server.gateway, PREVIEW, { token: admin, variables: { id: product['id'], principal: '1000', date: '2026-01-15', first } });
+      expect(refused.errors?.map((e) => e.extensions), first).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'firstRepaymentDate' })]);
+    }
+  });
+
   it('refuses bad terms naming the field, and writes nothing', async () => {
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
     const written = async () => [await db.loanProduct.count(), await db.loanProductVersion.count(), await db.outboxEvent.count(), await db.auditRecord.count()];
@@ -301,6 +310,8 @@ describe('a lender that is not a sandbox sets up its products', () => {
       [{}, 'input.name', { code: 'P-1' }],
       [{}, 'input.name', { name: ' ' }],
       [{}, 'input.accountMapping[0].account', { accountMapping: [{ role: 'CASH', account: 'NO-SUCH' }] }],
+      [{}, 'input.accountMapping[1].account', { accountMapping: [{ role: 'CASH', account: '1000' }, { role: 'INTEREST_INCOME', account: '1110' }] }],
+      [{}, 'input.accountMapping[0].account', { accountMapping: [{ role: 'PRINCIPAL_RECEIVABLE', account: '5100' }] }],
     ];
     for (const [terms, field, extra] of refusals) {
       const response = await create({ ...base, ...terms }, extra);

@@ -79,6 +79,12 @@ describe('write-off, recovery and charge-off', () => {
       .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.reason' })]);
     expect((await mutate(admin, 'requestLoanWriteOff', REQUEST, { loanId: l1, valueDate: '2026-02-07', reason: 'tomorrow' })).errors)
       .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.valueDate' })]);
+    // What its approval would refuse is refused when asked, naming the request's field: none of these is stored
+    // (the checkers' queue below holds one request).
+    expect((await mutate(admin, 'requestLoanWriteOff', REQUEST, { loanId: l1, valueDate: '1900-01-01', reason: 'before the loan' })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.valueDate', message: expect.stringContaining('before the disbursement on 2026-01-05') })]);
+    expect((await mutate(admin, 'requestLoanWriteOff', REQUEST, { loanId: l1, component: 'PRINCIPAL', amount: '999999', reason: 'more than lent' })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.amount', message: expect.stringMatching(/^at most 6000\.00 USD of principal can be written off/) })]);
 
     // In full: asked by the maker, refused to the maker as checker, approved by the checker.
     const quote = (await loanOf(l1, '2026-02-06'))['payoffQuote'];
