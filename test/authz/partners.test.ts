@@ -528,7 +528,10 @@ describe('the ids of a loan\'s transactions across partners', () => {
     const loan = own.data!['node'] as { account: { allocations: Ids[] }; statement: { lines: (Ids & Record<string, string | null>)[] } };
     const repayment = { transactionId: loanTransactionId, transactionGlobalId: loanTransactionGlobalId };
     expect(loan.account.allocations).toEqual([repayment]);
-    expect(loan.statement.lines.filter((l) => l.transactionGlobalId !== null)).toEqual([{ ...repayment, reversedByTransactionGlobalId: null, reversesTransactionGlobalId: null }]);
+    expect(loan.statement.lines.filter((l) => l.transactionId === loanTransactionId)).toEqual([{ ...repayment, reversedByTransactionGlobalId: null, reversesTransactionGlobalId: null }]);
+    // Every line with a transaction (the fee charged beside the repayment too) names it both ways, the same one.
+    const named = loan.statement.lines.filter((l) => l.transactionId !== null);
+    expect(named.map((l) => l.transactionGlobalId)).toEqual(named.map((l) => encodeGlobalID('LoanTransaction', l.transactionId!)));
     const read = `{ node(id: "${loanTransactionGlobalId}") { id ... on LoanTransaction { kind } } }`;
     expect((await gql(server.gateway, read, { token: await partnerToken(victim, alpha, 'origination') })).data).toEqual({ node: { id: loanTransactionGlobalId, kind: 'REPAYMENT' } });
     // The ledger is the lender's: refused to the partner with the global ids as with the database ids.
