@@ -312,7 +312,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
     // frame), having already closed the socket with the code that says why (1009, 1007, 1002): the client's doing,
     // which anyone could repeat to fill stderr.
     ws.removeAllListeners('error');
-    ws.once('error', (error: NodeJS.ErrnoException) => log.info({ reason: error.code, message: error.message }, 'WebSocket closed: its client sent a message it may not'));
+    ws.on('error', (error: NodeJS.ErrnoException) => log.info({ reason: error.code, message: error.message }, 'WebSocket closed: its client sent a message it may not'));
   }));
   const countSubscriptions = observeWebSockets(wsServer);
   // Documents that parsed and passed validation, by their text (validation depends on neither caller nor
