@@ -14,7 +14,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { websocketCap } from './capacity.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { LRUCache } from 'lru-cache';
@@ -63,9 +63,20 @@ const MAX_OPERATIONS_ANSWERING = 16;
 
 /**
  * Bytes a connection may hold that its client has not read before it is closed (4429 SLOW_CONSUMER) when it asks for
- * more: a client that keeps sending and stops reading would otherwise be answered, refusal by refusal, for ever.
+ * more — an operation, or a `ping`, which graphql-ws answers with a `pong` carrying the ping's own payload, before
+ * `connection_init` too: a client that keeps sending and stops reading would otherwise be answered, refusal by
+ * refusal or pong by pong, for ever.
  */
 const MAX_UNREAD_BYTES = 1024 * 1024;
+
+/** Closes a connection whose client has stopped reading what it asks for (4429 SLOW_CONSUMER); whether it was. */
+function closedAsSlow(socket: WebSocket): boolean {
+  if (socket.bufferedAmount <= MAX_UNREAD_BYTES) return false;
+  // Counted once per connection: what its client sent before the close goes on arriving while it closes.
+  if (socket.readyState === socket.OPEN) websocketRefusals.inc({ reason: 'SLOW_CONSUMER' });
+  socket.close(4429, 'SLOW_CONSUMER');
+  return true;
+}
 
 const WEBSOCKET_CLOSE_CODES: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 4401, RATE_LIMITED: 4429, TENANT_MIGRATING: 4503, INTERNAL: 4500 };
 
@@ -417,10 +428,7 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         }
       },
       onSubscribe: async (ctx, id, payload) => {
-        if (ctx.extra.socket.bufferedAmount > MAX_UNREAD_BYTES) {
-          // Counted once per connection: what its client sent before the close goes on arriving while it closes.
-          if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN) websocketRefusals.inc({ reason: 'SLOW_CONSUMER' });
-          ctx.extra.socket.close(4429, 'SLOW_CONSUMER');
+        if (closedAsSlow(ctx.extra.socket)) {
           return [toGraphQLError(new AppError('RATE_LIMITED', 'the connection holds more answers than its client has read', { reason: 'SLOW_CONSUMER', limit: MAX_UNREAD_BYTES }))];
         }
         const principal = ctx.extra.principal ?? null;
@@ -455,8 +463,14 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         // What the operation costs once measured: refused for it (QUERY_BUDGET_SPENT), it answers with it, as over HTTP.
         let measured: QueryCost | undefined;
         try {
-          if (getOperationAST(document, payload.operationName)!.operation === 'subscription') slot = ctx.extra.slots!.take();
-          else if (ctx.extra.answering!.size >= MAX_OPERATIONS_ANSWERING) {
+          if (getOperationAST(document, payload.operationName)!.operation === 'subscription') {
+            slot = ctx.extra.slots!.take();
+            // Completed by its client before it got here: over already, its place given back now. graphql-ws forgets
+            // a completed id at once but ends the subscription only once it is set up, so a client subscribing and
+            // completing quickly (a dashboard mounting and unmounting a view) was refused TOO_MANY_SUBSCRIPTIONS for
+            // subscriptions it had ended.
+            if (!(id in ctx.subscriptions)) slot.release();
+          } else if (ctx.extra.answering!.size >= MAX_OPERATIONS_ANSWERING) {
             throw new AppError('RATE_LIMITED', `this connection has ${MAX_OPERATIONS_ANSWERING} queries and mutations being answered, the most one connection may: take their answers before sending more`, { reason: 'TOO_MANY_OPERATIONS', limit: MAX_OPERATIONS_ANSWERING });
           } else answering = ctx.extra.answering!.add(id);
           const size = checkOperation(runtime, schema, limits, { log }, principal, document, payload.variables ?? {}, payload.operationName);
@@ -491,6 +505,10 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
       },
       onComplete: (ctx, id) => {
         ctx.extra.answering?.delete(id);
+      },
+      // Its pong then finds the socket closing and is not written (clientSocket.ts).
+      onPing: (ctx) => {
+        closedAsSlow(ctx.extra.socket);
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => {
         if (isMasked(error)) log.error({ err: rootCause(error), correlationId: correlationIdFor(error) }, 'internal error');

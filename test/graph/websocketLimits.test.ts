@@ -270,6 +270,32 @@ describe('live subscriptions over the WebSocket', () => {
 
 const QUIET = 'subscription($after: String, $aggregateId: String) { events(after: $after, aggregateId: $aggregateId) { cursor type } }';
 
+describe('a client that subscribes and completes quickly', () => {
+  it('has each place back at its complete, also for subscriptions still being set up: none refused TOO_MANY_SUBSCRIPTIONS, and one more is live', async () => {
+    const token = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'quick-complete' });
+    const { socket, frames } = await rawSocket();
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await until(() => frames.some((frame) => frame['type'] === 'connection_ack'));
+    const counted = await refusals('TOO_MANY_SUBSCRIPTIONS');
+    // A dashboard mounting and unmounting a view: ten times the connection's cap of 3, each completed at once.
+    for (let k = 0; k < 30; k += 1) {
+      socket.send(JSON.stringify({ id: `x${k}`, type: 'subscribe', payload: { query: EVENTS } }));
+      socket.send(JSON.stringify({ id: `x${k}`, type: 'complete' }));
+    }
+    socket.send(JSON.stringify({ id: 'live', type: 'subscribe', payload: { query: EVENTS } }));
+    await until(() => live() >= 1 && frames.filter((frame) => frame['type'] === 'error').length === 0);
+    await registerPartner(token);
+    await until(() => frames.some((frame) => frame['id'] === 'live' && frame['type'] === 'next'), 15_000);
+    expect(frames.filter((frame) => frame['type'] === 'error')).toEqual([]);
+    expect(await refusals('TOO_MANY_SUBSCRIPTIONS')).toBe(counted);
+    // The completed ones hold nothing and get nothing.
+    expect(frames.filter((frame) => frame['type'] === 'next' && frame['id'] !== 'live')).toEqual([]);
+    expect(live()).toBe(1);
+    socket.close();
+    await until(() => live() === 0);
+  });
+});
+
 describe('what a subscription holds once it ends', () => {
   it('frees its place in the outbox feed at once, alone or shared, when completed or its socket closes while it waits for an event that never comes; others still receive theirs', async () => {
     const lender = await createTenant(server.runtime, uniqueSlug('wslimits-freed'));
@@ -435,6 +461,27 @@ describe('a client that stops reading its answers', () => {
     socket.send(JSON.stringify({ id: 'again', type: 'subscribe', payload: { query: '{ __typename }' } }));
     await until(() => frames.slice(after).some((frame) => frame['id'] === 'again' && frame['type'] === 'next'));
     socket.close();
+  });
+
+  it('is closed 4429 SLOW_CONSUMER when it pings while a megabyte of pongs waits unread, with a token or without, counted', async () => {
+    for (const initialised of [false, true]) {
+      const { socket, closed } = initialised ? await connection() : await rawSocket();
+      const counted = await refusals('SLOW_CONSUMER');
+      socket.pause();
+      // graphql-ws answers each ping with a pong carrying the ping's payload: 90 KB each, under the anonymous bound.
+      const ping = JSON.stringify({ type: 'ping', payload: { x: 'y'.repeat(90_000) } });
+      const ended = { value: false };
+      void closed.then(() => (ended.value = true));
+      let sent = 0;
+      while (!ended.value && sent < 3_000) {
+        for (let k = 0; k < 20; k += 1, sent += 1) socket.send(ping);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (sent >= 800 && !initialised) break;
+      }
+      socket.resume();
+      expect(await closed, `initialised: ${initialised}`).toEqual({ code: 4429, reason: 'SLOW_CONSUMER' });
+      expect(await refusals('SLOW_CONSUMER')).toBe(counted + 1);
+    }
   });
 
   it('is closed 4429 SLOW_CONSUMER when it asks again while a megabyte of answers waits unread, counted once', async () => {
