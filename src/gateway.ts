@@ -782,7 +782,7 @@ export async function startGateway(runtime: Runtime): Promise<Gateway> {
   const stopServing = async () => {
     for (const client of wsServer.clients) client.close(1001, 'server shutting down');
     await runtime.feed.stop();
-    runtime.settler.stop();
+    await runtime.settler.stop();
     await runtime.endOfDay.stop(config.SHUTDOWN_TIMEOUT_MS);
     await runtime.messages.stop();
     await runtime.webhooks.stop();

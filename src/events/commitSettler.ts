@@ -46,6 +46,8 @@ export class CommitSettler {
   private readonly settling = new Map<string, Settling>();
   private readonly hooks: SettledHook[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** The timed sweep under way, if any. */
+  private sweeping: Promise<unknown> | undefined;
   /** Each schema's outbox and audit write counters when a sweep last probed it. */
   private probedAt = new Map<string, string>();
   private sweeps = 0;
@@ -108,10 +110,9 @@ export class CommitSettler {
 
   start(): void {
     // One timed sweep at a time: a slow database must not pile sweeps up behind it.
-    let sweeping: Promise<unknown> | undefined;
     const sweep = () => {
-      sweeping ??= this.sweep().catch((error: unknown) => this.log.warn({ err: error }, 'settle sweep failed')).finally(() => {
-        sweeping = undefined;
+      this.sweeping ??= this.sweep().catch((error: unknown) => this.log.warn({ err: error }, 'settle sweep failed')).finally(() => {
+        this.sweeping = undefined;
       });
     };
     sweep();
@@ -119,8 +120,10 @@ export class CommitSettler {
     this.sweepTimer.unref();
   }
 
-  stop(): void {
+  /** No more timed sweeps; resolves once the one under way, if any, is over, so that the pools may then be closed. */
+  async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
+    await this.sweeping;
   }
 
   /**

@@ -6,6 +6,7 @@ import { CommitSettler } from '../../src/events/commitSettler.js';
 import { createLogger } from '../../src/log.js';
 import type { Runtime } from '../../src/runtime.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
+import type { Databases } from '../../src/tenancy/placement.js';
 import { createTenant, openTestRuntime, uniqueSlug } from '../support/harness.js';
 
 let runtime: Runtime;
@@ -106,5 +107,28 @@ describe('settle sweep', () => {
     // Sweeps so far: 1 full, k usual, 1 asked for; the counter runs on: within the next three, one is full.
     const next = [await settler.sweep(), await settler.sweep(), await settler.sweep()];
     expect(next.filter((outcome) => outcome.probed.includes(quiet.schemaName))).toHaveLength(1);
+  });
+});
+
+describe('stopping the settler', () => {
+  it('waits for the sweep under way, so that the pools it reads are closed only after it', async () => {
+    // A database whose registry read answers only when let go: the sweep start() begins is under way until then.
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const reads: string[] = [];
+    const databases = {
+      main: { pool: { query: async (text: string) => { reads.push(text); await held; return { rows: [] }; } } },
+      list: () => [],
+    } as unknown as Databases;
+    const settler = new CommitSettler(databases, createLogger('silent'), 60_000);
+    settler.start();
+    expect(reads).toHaveLength(1);
+    let stopped = false;
+    const stopping = settler.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    letGo();
+    await stopping;
+    expect(stopped).toBe(true);
   });
 });
