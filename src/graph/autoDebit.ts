@@ -193,7 +193,7 @@ builder.mutationFields((t) => ({
     type: payloadType<{ returned: PresentmentRow[] }>('takeInDebitReturns', 'The debits the file returned.', (f) => ({
       returned: f.field({ type: [DebitPresentmentRef], nullable: true, description: 'The presentments returned, in the file\'s order.', resolve: (p) => p.returned ?? null }),
     })),
-    description: 'Takes in a NACHA return file from the bank: each return reverses its repayment from the day it was presented; R01/R09 charge the return fee and are presented again (at most twice within 180 days); R02–R04 revoke the mandate. The whole file is checked first; a file taken in already is refused. At most 1,000 returns per file (split a larger one).',
+    description: 'Takes in a NACHA return file from the bank: each return reverses its repayment from the day it was presented (one staff reversed already is not reversed again); R01/R09 charge the return fee and are presented again (at most twice within 180 days); R02–R04 revoke the mandate. All of it or nothing: a file taken in already, or with a return that matches no debit or that its loan cannot take, is refused naming `input.file` and the return, with nothing written. At most 1,000 returns per file (split a larger one).',
     authScopes: { can: 'autoDebit.manage' },
     args: { input: t.arg({ type: builder.inputType('TakeInDebitReturnsInput', {
       description: 'The file.',

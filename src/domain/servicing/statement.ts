@@ -34,6 +34,7 @@ import { addDays, dateOf } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 import { COMPONENTS, type Component } from './allocation.js';
 import { globalIdOf } from '../globalId.js';
+import { kindInWords } from './transactionWords.js';
 import { loanReceivables, STANDARD_MAPPING } from './ledger.js';
 import { replayLoan, type Amounts, type LoanAccount, type LoanAccountState, type LoanAccountStatus, type LoanTransaction } from './loanAccount.js';
 
@@ -190,12 +191,6 @@ function allocationBetween(before: LoanAccountState, after: LoanAccountState, or
 }
 
 const COMPONENT_NAMES: Record<Component, string> = { principal: 'Principal', interest: 'Interest', fee: 'Fee', penalty: 'Penalty' };
-
-/** "prepaymentFee" → "Prepayment fee": a kind this file does not know, in words. */
-const inWords = (kind: string) => {
-  const words = kind.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-};
 
 /** A transaction's own amount, for kinds that carry one (new kinds included). */
 function amountOf(t: LoanTransaction): Decimal | null {
@@ -365,7 +360,7 @@ export function loanStatement(request: StatementRequest): LoanStatement {
         const amount = target ? amountOf(target) : null;
         return {
           ...common,
-          description: `Reversal of ${target ? inWords(target.kind).toLowerCase() : 'transaction'} ${globalIdOf('LoanTransaction', t.reverses)}${target ? ` of ${target.valueDate}` : ''}`,
+          description: `Reversal of ${target ? kindInWords(target.kind).toLowerCase() : 'transaction'} ${globalIdOf('LoanTransaction', t.reverses)}${target ? ` of ${target.valueDate}` : ''}`,
           amount: amount ?? ZERO,
           reverses: target ? { id: target.id, kind: target.kind, valueDate: target.valueDate, amount } : null,
         };
@@ -391,7 +386,7 @@ export function loanStatement(request: StatementRequest): LoanStatement {
       default: {
         const other = t as { kind: string };
         const movement = after ? balancesMinus(balancesOf(after), balancesOf(before)) : null;
-        return { ...common, kind: other.kind, description: inWords(other.kind), amount: amountOf(t) ?? movement?.totalOwed.abs() ?? ZERO };
+        return { ...common, kind: other.kind, description: kindInWords(other.kind), amount: amountOf(t) ?? movement?.totalOwed.abs() ?? ZERO };
       }
     }
   };

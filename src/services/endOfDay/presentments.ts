@@ -1,5 +1,6 @@
 // End of day's presentments step (after advancePositions, before classify), docs/auto-debit.md:
-// 1. returns taken in whose reversal or fee is still to post (a taking-in that stopped part-way) are posted;
+// 1. returns taken in whose reversal or fee is still to post (a taking-in that stopped part-way) are posted, a
+//    repayment reversed already taking that reversal as the return's, and one a loan refuses left for the next day;
 // 2. every instalment falling due on the business date on a loan with an active mandate is presented for debit, and
 //    every debit returned R01 or R09 is presented again on the same mandate while the loan is still behind (at most
 //    twice, within 180 days of the first);
@@ -24,7 +25,9 @@ export async function presentDebits(c: StepContext): Promise<number> {
   if (!settings) return 0;
   const sql = poolSql(c.pool, c.schema);
   const command = { tenant: c.tenant.slug, now: c.now, actor: { ...AUTO_DEBIT_ACTOR, requestId: `end-of-day:${c.businessDate}` } };
-  await postReturns(c.db, c.schema, command, c.businessDate);
+  // One loan's return refused (its money since refunded, say) stays as it is, said, and tried again the next day.
+  const returns = await postReturns(c.db, c.schema, command, c.businessDate);
+  for (const u of returns.unposted) c.rt.log.warn({ tenant: c.tenant.slug, businessDate: c.businessDate, loanId: u.loanId, presentmentId: u.presentmentId, reason: u.message }, 'a debit return\'s money refused for one loan');
   const { rows: written } = await sql.query<{ entries: number }>((s) => `SELECT entries FROM ${s}.debit_file WHERE business_date = $1`, [c.businessDate]);
   if (written.length > 0) return written[0]!.entries;
 

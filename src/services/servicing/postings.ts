@@ -26,6 +26,8 @@ import { assertTrancheFits, type PaidTranche } from '../../domain/servicing/tran
 import type { LoanTerms } from '../../domain/servicing/product.js';
 import { loanAccountOf, loanTransactionOf, participationsJson, postedNetJson, transactionsJson, type LoanRecord, type RestructureTerms, type TransactionKind, type TransactionRecord } from './loanRecords.js';
 import { isUuid } from '../../domain/globalId.js';
+import { formatNumber } from '../../domain/referenceNumbers.js';
+import { transactionInWords } from '../../domain/servicing/transactionWords.js';
 
 
 /** Where and by whom: the tenant's schema, the person or client posting, when, and the tenant's business date. */
@@ -119,6 +121,8 @@ export interface PostingResult {
 }
 
 interface LoanRow extends LoanRecord {
+  /** The tenant's number for it, as refusals name it (L-000123). */
+  number: number;
   currency: string;
   status: LoanStatus;
   asOf: string;
@@ -140,6 +144,10 @@ function checkDraft(draft: PostingDraft, loan: LoanRow, run: PostingRun, known: 
   if (draft.kind === 'reversal') {
     const target = draft.reverses ? known.get(draft.reverses) : undefined;
     if (!target || target.kind === 'reversal') throw new InvalidField(`${f}transactionId`, 'no repayment, charge, waiver or refund of this loan has that id');
+    // Not the input but the transaction's state refuses it, named as a person knows it (never by its database id).
+    if ([...known.values()].some((t) => t.kind === 'reversal' && t.reverses === draft.reverses)) {
+      throw new AppError('CONFLICT', `${transactionInWords(target, formatNumber('loan', loan.number))} is already reversed`, { field: inputPath(`${f}transactionId`) });
+    }
     return;
   }
   // A write-off in full carries no amount: it gives up whatever is owed on its date; a restructure carries terms.
@@ -258,7 +266,7 @@ export async function lockLoans(sql: CommandSql, loanIds: readonly string[]): Pr
   // took to read the rows; the generic plan reads them by the loan's key all the same.
   const ids = `{${loanIds.filter((id) => isUuid(id)).join(',')}}`;
   const loanRows = await sql.query<LockedLoan>(
-    (schema) => `SELECT l.id::text, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
+    (schema) => `SELECT l.id::text, l.number, l.terms, l.allocation, l.accounts, l.currency, l.principal::text, l.approved_principal::text AS "approvedPrincipal",
             l.disbursement_date::text AS "disbursementDate", l.first_repayment_date::text AS "firstRepaymentDate", l.status, l.as_of::text AS "asOf",
             l.transaction_count AS "transactionCount", l.origination_partner AS "originationPartner", l.replay_checkpoint AS checkpoint,
             ${participationsJson(schema, 'l')} AS participations

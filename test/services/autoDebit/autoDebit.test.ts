@@ -3,7 +3,10 @@
 // falling due on a loan with a mandate, posts it as a repayment and writes the day's PPD file; a return file reverses
 // the repayments from the day they were presented — R01 charging the product's return fee and presenting again, at
 // most twice (no fee once the loan is written off); R03 revoking the mandate; a file taken in twice, or naming an unknown trace, refused with nothing
-// written; the account number sealed at rest and masked in answers; the ledger's invariants hold throughout.
+// written; the account number sealed at rest and masked in answers; the ledger's invariants hold throughout. Then, on
+// lenders of their own: the return of a debit staff reversed by hand taken in without reversing it twice; a file
+// with a return its loan cannot take refused whole, naming it, nothing written; end of day finishing returns a
+// taking-in left part-way, each once, never stopped by one loan's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
@@ -33,6 +36,10 @@ afterAll(async () => {
 });
 
 const fileOn = async (date: string) => (await call(finance, `{ debitFile(businessDate: "${date}") { businessDate entries total content } }`))['debitFile'];
+const RETURNS = `mutation($input: TakeInDebitReturnsInput!) { takeInDebitReturns(input: $input) { returned { attempt status returnCode returnedOn } ${USER_ERRORS} } }`;
+const REVERSE = `mutation($input: ReverseLoanTransactionInput!) { reverseLoanTransaction(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`;
+const DEBITED = `query($id: ID!) { node(id: $id) { ... on Loan { status debitPresentments { attempt traceNumber status returnCode } transactions { id kind amount valueDate reason reverses { id } } } } }`;
+const BOOKS_HOLD = { unbalancedJournals: 0, loansOffLedger: 0, controlAccountsOff: 0, negativeBalances: 0 };
 
 describe('auto-debit', () => {
   it.skipIf(!hasAchcli())('presents instalments as they fall due, posts them, writes valid NACHA files, and takes returns back by R-code', { timeout: 600_000 }, async () => {
@@ -96,7 +103,6 @@ describe('auto-debit', () => {
 
     // The bank returns L1 (R01, no money) and L2 (R03, no such account).
     const trace = async (l: { id: string }) => (await loan(l.id)).debitPresentments[0].traceNumber as string;
-    const RETURNS = `mutation($input: TakeInDebitReturnsInput!) { takeInDebitReturns(input: $input) { returned { attempt status returnCode returnedOn } ${USER_ERRORS} } }`;
     const returns = returnFile(first.content, [{ trace: await trace(l1), code: 'R01' }, { trace: await trace(l2), code: 'R03' }]);
     expect(readWithMoov(returns).batches[0]!.entryDetails.map((e) => (e['addenda99'] as { returnCode: string }).returnCode)).toEqual(['R01', 'R03']);
     const unknown = returnFile(first.content, [{ trace: await trace(l1), code: 'R01' }]).replace(await trace(l1), '121000359999999');
@@ -136,10 +142,10 @@ describe('auto-debit', () => {
       expect((await mutate(finance, 'takeInDebitReturns', RETURNS, { file: returnFile(file.content, [{ trace: p.traceNumber, code }]) })).errors).toEqual([]);
     };
     await takeBack('2026-02-06', 'R09');
-    // As if the taking-in had stopped after marking the return, before its money was posted: the next end of day
-    // posts it, and the keys make the postings already made come back as they were (nothing twice).
+    // The taking-in posted the return's money with it, so end of day finds nothing of it to finish (a taking-in
+    // that stopped part-way before returns' money went with it is finished by end of day: the last test below).
     const second = await db.debitPresentment.findFirstOrThrow({ where: { loanId: decodeId(l1.id), attempt: 2 } });
-    await db.debitPresentment.update({ where: { id: second.id }, data: { reversalId: null, feeId: null } });
+    expect(second).toMatchObject({ reversalId: expect.any(String), feeId: expect.any(String) });
     const before = await db.loanTransaction.count({ where: { loanId: decodeId(l1.id) } });
     await advanceBy(admin, 1);
     expect(await db.debitPresentment.findUniqueOrThrow({ where: { id: second.id } })).toMatchObject({ reversalId: second.reversalId, feeId: second.feeId });
@@ -213,5 +219,129 @@ describe('a mandate registered again', () => {
     expect(await written()).toEqual({ mandates: 2, events: 2, audits: 2 });
   });
 });
+
+
+/**
+ * A lender of its own (the first test counts its lender's events) on 5 February, with `count` loans whose first
+ * instalments were debited that day and posted as repayments, and the day's debit file.
+ */
+async function lenderWithDebits(prefix: string, count: number) {
+  const lender = await createTenant(server.runtime, uniqueSlug(prefix), { sandbox: true, businessDate: '2026-01-05' });
+  const staff = {
+    admin: await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: `${prefix}-admin` }),
+    finance: await devToken(server.runtime, 'finance', lender.slug),
+    servicing: await devToken(server.runtime, 'servicing-agent', lender.slug),
+    officer: await devToken(server.runtime, 'disbursement-officer', lender.slug),
+  };
+  expect((await mutate(staff.finance, 'setDebitSettings', `mutation($input: SetDebitSettingsInput!) { setDebitSettings(input: $input) { debitSettings { companyName } ${USER_ERRORS} } }`, {
+    companyName: 'Acme Lending', companyId: '1234567890', odfiRouting: '121000358', odfiName: 'Bank of Lenders', returnFee: '25', productReturnFees: [{ productCode: 'PL-STD', fee: '30' }],
+  })).errors).toEqual([]);
+  const loans: { id: string; number: string }[] = [];
+  for (let k = 0; k < count; k += 1) {
+    const booked = await mutate(staff.officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id number } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-01-05' });
+    expect(booked.errors).toEqual([]);
+    expect((await mutate(staff.servicing, 'registerDebitMandate', `mutation($input: RegisterDebitMandateInput!) { registerDebitMandate(input: $input) { debitMandate { id } ${USER_ERRORS} } }`,
+      { loanId: booked.data.loan.id, holderName: 'Borrower Person', routingNumber: '021000021', accountNumber: `1234567${k}`, accountType: 'CHECKING' })).errors).toEqual([]);
+    loans.push(booked.data.loan);
+  }
+  await advanceBy(staff.admin, 31);
+  const file = (await call(staff.finance, '{ debitFile(businessDate: "2026-02-05") { entries content } }'))['debitFile'];
+  expect(file.entries).toBe(count);
+  const debited = async (id: string) => (await call(staff.admin, DEBITED, { id }))['node'];
+  return { lender, staff, loans, file: file.content as string, debited, db: server.runtime.tenantClients.forSchema(lender.schemaName) };
+}
+
+type Debited = { debitPresentments: { attempt: number; traceNumber: string; status: string }[]; transactions: { id: string; kind: string; amount: string; reason: string | null; reverses: { id: string } | null }[] };
+const repaymentOf = (loan: Debited) => loan.transactions.find((t) => t.kind === 'REPAYMENT')!;
+const traceOf = (loan: Debited) => loan.debitPresentments[0]!.traceNumber;
+
+/** The borrower pays the loan off on 5 February by transfer, 25 over, and the lender refunds the 25. */
+async function paidOffAndRefunded(servicing: string, loanId: string): Promise<void> {
+  const { total } = (await call(servicing, `query($id: ID!) { node(id: $id) { ... on Loan { payoffQuote { total } } } }`, { id: loanId }))['node'].payoffQuote;
+  expect((await mutate(servicing, 'postRepayment', `mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+    { idempotencyKey: key(), loanId, amount: (Number(total.split(' ')[0]) + 25).toFixed(2), valueDate: '2026-02-05', channel: 'bank-transfer', purpose: 'PAYOFF' })).errors).toEqual([]);
+  expect((await mutate(servicing, 'refundLoanExcess', `mutation($input: RefundLoanExcessInput!) { refundLoanExcess(input: $input) { loanTransaction { id } ${USER_ERRORS} } }`,
+    { idempotencyKey: key(), loanId, amount: '25', valueDate: '2026-02-05', channel: 'bank-transfer' })).errors).toEqual([]);
+}
+
+describe('a return of a debit whose repayment was reversed already, or that its loan refuses', () => {
+  it('a debit staff reversed by hand is taken in when the bank returns it: returned with its code and fee, its repayment not reversed twice, and end of day goes on', { timeout: 300_000 }, async () => {
+    const { lender, staff, loans: [loan], file, debited, db } = await lenderWithDebits('returned-by-hand', 1);
+    const repayment = repaymentOf(await debited(loan!.id));
+    const byHand = await mutate(staff.servicing, 'reverseLoanTransaction', REVERSE, { idempotencyKey: key(), transactionId: repayment.id, reason: 'the borrower says the debit bounced' });
+    expect(byHand.errors).toEqual([]);
+
+    const returns = returnFile(file, [{ trace: traceOf(await debited(loan!.id)), code: 'R01' }]);
+    expect(await mutate(staff.finance, 'takeInDebitReturns', RETURNS, { file: returns })).toMatchObject({ errors: [], data: { returned: [{ attempt: 1, status: 'RETURNED', returnCode: 'R01', returnedOn: '2026-02-05' }] } });
+    const after = await debited(loan!.id);
+    // Reversed once, by hand: that reversal is the return's. The bank's return costs the product's fee as any does.
+    expect(after.transactions.filter((t: { kind: string }) => t.kind === 'REVERSAL')).toEqual([expect.objectContaining({ id: byHand.data.loanTransaction.id, reverses: { id: repayment.id } })]);
+    expect(after.transactions.filter((t: { kind: string }) => t.kind === 'CHARGE')).toEqual([expect.objectContaining({ amount: '30.00 USD', reason: 'ACH return R01: return fee' })]);
+    expect(await db.debitPresentment.findFirstOrThrow({ where: { loanId: decodeId(loan!.id) } })).toMatchObject({ reversalId: decodeId(byHand.data.loanTransaction.id), feeId: expect.any(String) });
+    expect((await mutate(staff.finance, 'takeInDebitReturns', RETURNS, { file: returns })).errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.file', message: 'this return file was taken in already' })]);
+
+    // End of day runs on, and presents the debit again: the instalment is still unpaid.
+    await advanceBy(staff.admin, 1);
+    expect((await debited(loan!.id)).debitPresentments.map((p: { attempt: number; status: string }) => [p.attempt, p.status])).toEqual([[2, 'PRESENTED'], [1, 'RETURNED']]);
+    expect(await ledgerInvariants(db, lender.schemaName)).toMatchObject(BOOKS_HOLD);
+  });
+
+  it('a file with a return its loan refuses is refused whole, naming that return in the lender\'s words, with nothing written; without it the rest is taken in', { timeout: 300_000 }, async () => {
+    const { lender, staff, loans: [closing, other], file, debited, db } = await lenderWithDebits('return-refused', 2);
+    // Paid off and the excess refunded after its debit: undoing the debit would take back money already refunded.
+    await paidOffAndRefunded(staff.servicing, closing!.id);
+    const traces = { closing: traceOf(await debited(closing!.id)), other: traceOf(await debited(other!.id)) };
+    const written = async () => ({
+      returned: await db.debitPresentment.count({ where: { status: 'returned' } }), files: await db.debitReturnFile.count(),
+      transactions: await db.loanTransaction.count(), journals: await db.journal.count(), mandates: await db.debitMandate.count({ where: { status: 'active' } }),
+      events: await db.outboxEvent.count(), audits: await db.auditRecord.count(),
+    });
+    const before = await written();
+    const both = returnFile(file, [{ trace: traces.other, code: 'R03' }, { trace: traces.closing, code: 'R01' }]);
+    const refused = await mutate(staff.finance, 'takeInDebitReturns', RETURNS, { file: both });
+    expect(refused.data.returned).toBeNull();
+    expect(refused.errors).toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.file' })]);
+    expect(refused.errors[0]!.message).toMatch(new RegExp(`^return 2 \\(R01, trace ${traces.closing}, loan ${closing!.number}\\) cannot be posted against the loan as it stands: `));
+    expect(refused.errors[0]!.message).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+    expect(await written()).toEqual(before);
+    // Not claimed: the same file is refused for the same reason, not as one taken in already.
+    expect((await mutate(staff.finance, 'takeInDebitReturns', RETURNS, { file: both })).errors).toEqual(refused.errors);
+    expect(await written()).toEqual(before);
+
+    expect((await mutate(staff.finance, 'takeInDebitReturns', RETURNS, { file: returnFile(file, [{ trace: traces.other, code: 'R03' }]) })).errors).toEqual([]);
+    await advanceBy(staff.admin, 1);
+    expect((await debited(closing!.id)).debitPresentments.map((p: { status: string }) => p.status)).toEqual(['PRESENTED']);
+    expect((await debited(other!.id)).debitPresentments.map((p: { status: string }) => p.status)).toEqual(['RETURNED']);
+    expect(await ledgerInvariants(db, lender.schemaName)).toMatchObject(BOOKS_HOLD);
+  });
+
+  it('end of day finishes returns a taking-in left part-way, each posted once, a repayment reversed by hand not reversed again, and one its loan refuses never stops the day', { timeout: 300_000 }, async () => {
+    const { lender, staff, loans: [reversed, closing], debited, db } = await lenderWithDebits('returns-left', 2);
+    const byHand = await mutate(staff.servicing, 'reverseLoanTransaction', REVERSE, { idempotencyKey: key(), transactionId: repaymentOf(await debited(reversed!.id)).id, reason: 'the borrower says the debit bounced' });
+    expect(byHand.errors).toEqual([]);
+    await paidOffAndRefunded(staff.servicing, closing!.id);
+    // What a taking-in wrote of an R01 return before returns' money went with it, stopped there (the reversal refused).
+    await db.debitPresentment.updateMany({ where: { loanId: { in: [reversed!, closing!].map((l) => decodeId(l.id)) } }, data: { status: 'returned', returnCode: 'R01', returnedOn: new Date('2026-02-05'), returnFee: '30' } });
+
+    await advanceBy(staff.admin, 1);
+    const finished = await db.debitPresentment.findFirstOrThrow({ where: { loanId: decodeId(reversed!.id), attempt: 1 } });
+    expect(finished).toMatchObject({ reversalId: decodeId(byHand.data.loanTransaction.id), feeId: expect.any(String) });
+    const after = await debited(reversed!.id);
+    expect(after.transactions.filter((t: { kind: string }) => t.kind === 'REVERSAL')).toHaveLength(1);
+    expect(after.transactions.filter((t: { kind: string }) => t.kind === 'CHARGE')).toEqual([expect.objectContaining({ amount: '30.00 USD', reason: 'ACH return R01: return fee' })]);
+    // The loan that refuses its return keeps it waiting (and said in the log) for the next day, without stopping this one.
+    expect(await db.debitPresentment.findFirstOrThrow({ where: { loanId: decodeId(closing!.id) } })).toMatchObject({ status: 'returned', reversalId: null, feeId: null });
+
+    // Each once: were what was posted not recorded on the return (a crash in between), the next day finds the same.
+    await db.debitPresentment.update({ where: { id: finished.id }, data: { reversalId: null, feeId: null } });
+    const transactions = await db.loanTransaction.count();
+    await advanceBy(staff.admin, 1);
+    expect(await db.debitPresentment.findUniqueOrThrow({ where: { id: finished.id } })).toMatchObject({ reversalId: finished.reversalId, feeId: finished.feeId });
+    expect(await db.loanTransaction.count()).toBe(transactions);
+    expect(await ledgerInvariants(db, lender.schemaName)).toMatchObject(BOOKS_HOLD);
+  });
+});
+
 
 const decodeId = (globalId: string) => decodeGlobalID(globalId).id;

@@ -16,6 +16,7 @@ import { handle } from './handlers.js';
 import { collapseOn } from './reschedule.js';
 import { advanceTo } from './timePasses.js';
 import { effectiveTransactions } from './transactions.js';
+import { transactionInWords } from '../transactionWords.js';
 import { dateOf } from '../../calendar.js';
 import { WorkingState } from './workingState.js';
 
@@ -65,7 +66,7 @@ function opened(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   const schedule = generateSchedule(terms, request);
   const effective = effectiveTransactions(transactions, asOf);
   effective.forEach((t) => {
-    if (t.valueDate < loan.disbursementDate) throw new InvalidField('transactions', `transaction ${t.id} is valued before the disbursement on ${loan.disbursementDate}`);
+    if (t.valueDate < loan.disbursementDate) throw new InvalidField('transactions', `${transactionInWords(t)} is valued before the disbursement on ${loan.disbursementDate}`);
   });
   feesOnDates.forEach((fee) => {
     if (fee.date < loan.disbursementDate) throw new InvalidField('terms.feesOnDates', `the fee "${fee.name}" falls due on ${fee.date}, before the disbursement`);

@@ -4,6 +4,7 @@ import { InvalidField } from '../../../errors.js';
 import { dateOf, isDate } from '../../calendar.js';
 import { Decimal, minorUnits } from '../../money.js';
 import type { LoanTransaction } from '../loanAccount.js';
+import { transactionInWords } from '../transactionWords.js';
 
 export function amountOf(value: Decimal | string, currency: string, field: string): Decimal {
   let amount: Decimal;
@@ -26,7 +27,7 @@ export function amountOf(value: Decimal | string, currency: string, field: strin
 export function effectiveTransactions(transactions: readonly LoanTransaction[], asOf: string): LoanTransaction[] {
   const byId = new Map<string, LoanTransaction>();
   transactions.forEach((t, k) => {
-    if (byId.has(t.id)) throw new InvalidField(`transactions[${k}].id`, `transaction ${t.id} is listed twice`);
+    if (byId.has(t.id)) throw new InvalidField(`transactions[${k}].id`, `${transactionInWords(t)} is listed twice`);
     if (!isDate(t.valueDate)) dateOf(t.valueDate, `transactions[${k}].valueDate`);
     byId.set(t.id, t);
   });
@@ -36,9 +37,9 @@ export function effectiveTransactions(transactions: readonly LoanTransaction[], 
     if (t.kind !== 'reversal') return;
     const target = byId.get(t.reverses);
     if (!target || target.kind === 'reversal') {
-      throw new InvalidField(`transactions[${k}].reverses`, `${t.reverses} is not a repayment, prepayment, payoff, refund, charge, waiver or tranche of this loan`);
+      throw new InvalidField(`transactions[${k}].reverses`, `${transactionInWords(t)} reverses no repayment, prepayment, payoff, refund, charge, waiver or tranche of this loan`);
     }
-    if (reversedEver.has(t.reverses)) throw new InvalidField(`transactions[${k}].reverses`, `${t.reverses} is already reversed`);
+    if (reversedEver.has(t.reverses)) throw new InvalidField(`transactions[${k}].reverses`, `${transactionInWords(target)} is already reversed`);
     reversedEver.add(t.reverses);
     if (t.valueDate <= asOf) reversed.add(t.reverses);
   });
