@@ -162,7 +162,6 @@ export interface Transitioned {
   audit: AuditDraft;
 }
 
-/** One move through the transition table, with its history row, event and audit record. */
 /**
  * Refuses a submission to be assessed at once (created submitted, submitted, amended and submitted) that its
  * assessment would refuse whatever the applicant sent: the lender's checks cannot run (assertChecksCanRun), or the
@@ -175,15 +174,21 @@ async function assertAssessable(tx: Tx, productId: string): Promise<void> {
   await assertPriced(tx, productId);
 }
 
+/**
+ * One move through the transition table, with its history row, event and audit record. A move the table refuses
+ * names `namedBy`, the input field by which the caller named the application (its id, or a request made on it).
+ */
 export async function transition(
   tx: Tx, application: { id: string; status: string; reference: string; originationPartner: string | null },
-  event: ApplicationEvent, actor: string, now: Date, reason: string | null = null, extra: Record<string, unknown> = {},
+  event: ApplicationEvent, actor: string, now: Date, reason: string | null = null, extra: Record<string, unknown> = {}, namedBy = 'applicationId',
 ): Promise<Transitioned & { to: ApplicationStatus }> {
   let to: ApplicationStatus;
   try {
     to = nextApplicationStatus(application.status as ApplicationStatus, event);
   } catch (error) {
-    if (error instanceof IllegalApplicationTransition) throw new AppError('CONFLICT', error.message, { reason: 'ILLEGAL_TRANSITION', from: application.status, event });
+    if (error instanceof IllegalApplicationTransition) {
+      throw new AppError('CONFLICT', error.message, { field: inputPath(namedBy), reason: 'ILLEGAL_TRANSITION', from: application.status, event });
+    }
     throw error;
   }
   // Only from the status read: a concurrent move of the same application makes this one fail, not both succeed.

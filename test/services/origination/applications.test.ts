@@ -166,6 +166,28 @@ describe('applications', () => {
     expect(audit.map((a) => [a.action, (a.after as { status?: string } | null)?.status])).toEqual([['application.create', 'draft'], ['application.withdraw', 'withdrawn']]);
   });
 
+  it('a move the transition table refuses names the application the caller sent, whichever mutation asked for it', async () => {
+    const approved = await create(application({ submit: true, employer: 'Refusal Ltd', applicant: person({
+      legalName: 'Rhoda Refused', email: 'rhoda+bureau-prime@example.test', phone: '+14155550166', dateOfBirth: '1982-02-02',
+      identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'RFSD1001' }], address: { lines: ['1 Refusal Road'], city: 'Springfield', postalCode: '12345', country: 'US' },
+    }) }));
+    expect(approved.status).toBe('APPROVED');
+    const withdrawn = await gql(server.gateway, `mutation($input: WithdrawApplicationInput!) { withdrawApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: officer, variables: { input: { applicationId: approved.id } } });
+    expect(withdrawn.data!['withdrawApplication']).toEqual({ application: { status: 'WITHDRAWN' }, userErrors: [] });
+    const applicationId = approved.id;
+    for (const [name, input] of [
+      ['submitApplication', { applicationId }],
+      ['withdrawApplication', { applicationId }],
+      ['assessApplication', { applicationId }],
+      ['acceptApplicationOffer', { applicationId, consentText: 'I have read the offer and the APR, and I agree to borrow on these terms.' }],
+    ] as const) {
+      const refused = await gql(server.gateway, `mutation($input: ${name.charAt(0).toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { application { status } ${USER_ERRORS} } }`, { token: officer, variables: { input } });
+      expect(refused.errors, JSON.stringify(refused.errors)).toBeUndefined();
+      expect(userErrors(refused, name), name).toEqual([expect.objectContaining({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION', field: 'input.applicationId' })]);
+      expect(refused.data![name].application, name).toBeNull();
+    }
+  });
+
   it('a bulk upload imports every row or none, with a report per row', async () => {
     const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome,monthlyDebtPayments,externalReference';
     const good = (k: number) => `PL-STD,${5000 + k},12,"car, used",PERSON,Bulk Person ${k},bulk${k}@example.test,+1415555${String(1000 + k)},1985-01-0${k + 1},BULK${1000 + k},US,4000,200,ext-${k}`;
@@ -386,6 +408,8 @@ describe('waiting by the lender\'s calendar', () => {
     await advance(admin, 1);
     expect(await statusOf(early.application.id)).toMatchObject({ status: 'EXPIRED' });
     expect((await statusOf(early.application.id)).history.at(-1)).toEqual({ event: 'expire', reason: 'not submitted within 30 days' });
+    const late = await gql(server.gateway, `mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: admin, variables: { input: { applicationId: early.application.id } } });
+    expect(userErrors(late, 'submitApplication')).toEqual([{ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION', field: 'input.applicationId', message: 'an application that is expired cannot submit' }]);
 
     // Made now, 31 business days on, though the clock has not moved a day: nothing of it has waited yet.
     const fresh = await made(application({ applicant: person({ legalName: 'Fresh Draft', email: 'fresh@example.test', identifiers: [] }) }));
