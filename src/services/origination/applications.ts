@@ -3,7 +3,7 @@
 // parties (never copied). Every status change goes through the transition table and records its history, an
 // event (the partner that brought the application sees it) and an audit record.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
+import { AppError, inputPath, InvalidField, noSuchCode, statusInWords } from '../../errors.js';
 import { Decimal, minorUnits, parseDecimalText } from '../../domain/money.js';
 import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
@@ -427,7 +427,7 @@ export async function updateApplication(
     const application = await tx.application.findUnique({ where: { id: applicationId } });
     if (!application || (partner !== null && application.originationPartner !== partner)) throw new InvalidField('applicationId', 'no application with that id');
     if (!AMENDABLE_STATUSES.includes(application.status as ApplicationStatus)) {
-      throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} cannot be amended: only drafts and applications returned for missing information`, {
+      throw new AppError('CONFLICT', `an application that is ${statusInWords(application.status)} cannot be amended: only drafts and applications returned for missing information`, {
         reason: 'NOT_AMENDABLE', status: application.status,
       });
     }

@@ -8,7 +8,7 @@
 import { versionInForce } from '../coLending/arrangements.js';
 import { shareOfLoan } from '../coLending/participations.js';
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, isUniqueViolation } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation, statusInWords } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
@@ -45,7 +45,7 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
     const missing = (await documentChecklist(tx as unknown as TenantDb, application.id)).filter((item) => item.required && item.status !== 'satisfied');
     if (missing.length > 0) {
-      throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${m.status})`).join(', ')}`, { field: inputPath('applicationId'), reason: 'DOCUMENTS_MISSING' });
+      throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${statusInWords(m.status)})`).join(', ')}`, { field: inputPath('applicationId'), reason: 'DOCUMENTS_MISSING' });
     }
     const tranches = ask.tranches?.length ? ask.tranches : null;
     // What the booking will hold the request to is checked against the accepted offer now, so the checker approves
