@@ -18,6 +18,7 @@ import { eventsOf, postingRunOf } from '../servicing/loans.js';
 import { postToLoans } from '../servicing/postings.js';
 import { coLendingRules, termsOfVersion, versionInForce } from './arrangements.js';
 import { isUuid } from '../../domain/globalId.js';
+import { isFinalApplicationStatus, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 
 const daysBetween = (from: string, to: string) => dayNumber(parseDate(to)) - dayNumber(parseDate(from));
 
@@ -142,7 +143,11 @@ export async function coLendApplication(db: TenantDb, command: CommandContext, i
     const application = isUuid(input.applicationId) ? await tx.application.findUnique({ where: { id: input.applicationId }, include: { product: true } }) : null;
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
     if (!BEFORE_OFFER.includes(application.status)) {
-      throw new AppError('CONFLICT', `the application is ${statusInWords(application.status)}: its offer is made; co-lending is decided before`, { field: inputPath('applicationId') });
+      const status = application.status as ApplicationStatus;
+      const why = status === 'disbursed' ? 'its loan is booked: a share of it is assigned with assignLoanParticipation'
+        : isFinalApplicationStatus(status) ? 'it will never be lent, so there is nothing to lend with a partner'
+          : 'its offer is made; co-lending is decided before';
+      throw new AppError('CONFLICT', `the application is ${statusInWords(status)}: ${why}`, { field: inputPath('applicationId') });
     }
     if (input.arrangementId !== null) {
       const version = isUuid(input.arrangementId) ? await versionInForce(tx, input.arrangementId) : null;
