@@ -117,17 +117,25 @@ export class InvalidField extends Error {
   }
 }
 
+/** A noun with its indefinite article, as messages name things: "an Application", "a Loan", "an active tenant". */
+export function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
+/**
+ * A stored status as a message says it: `written_off` is "written off", the API's WRITTEN_OFF in words. A message
+ * never shows the database's spelling of a status, which is no value of the API.
+ */
+export function statusInWords(status: string): string {
+  return status.replaceAll('_', ' ');
+}
+
 /**
  * Where the caller finds a field a service named: mutations take one `input` object, so `amount` is
  * `input.amount`, and a row a service names `repayments.3.amount` is `input.repayments[3].amount`, as
  * GraphQL itself and the argument checks name list items. Every error that names a service's field names it
  * through here, so a caller meets one path style.
  */
-/** A noun with its indefinite article, as messages name things: "an Application", "a Loan", "an active tenant". */
-export function withArticle(noun: string): string {
-  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
-}
-
 export function inputPath(field: string): string {
   return `input.${field.replace(/\.(\d+)(?=\.|$)/g, '[$1]')}`;
 }

@@ -1,6 +1,6 @@
 // Maker-checker requests (waivers, write-offs, restructures, underwriting recommendations, disbursements) are decided once: the checker's
 // command locks the request row for its transaction, so a concurrent decision waits and then finds it decided.
-import { AppError, inputPath, InvalidField } from '../errors.js';
+import { AppError, inputPath, InvalidField, statusInWords } from '../errors.js';
 import { assertMakerIsNotChecker, MakerIsChecker } from '../domain/fourEyes.js';
 import type { Tx } from '../tenancy/tenantClients.js';
 import { schemaForSlug } from '../tenancy/schemaNames.js';
@@ -18,7 +18,7 @@ const TABLES = {
 export async function lockPendingRequest(tx: Tx, tenant: string, kind: keyof typeof TABLES, requestId: string): Promise<void> {
   const [row] = await tenantSql(tx, schemaForSlug(tenant)).query<{ status: string }[]>((schema) => `SELECT status FROM ${schema}.${TABLES[kind]} WHERE id = $1::uuid FOR UPDATE`, requestId);
   if (!row) throw new InvalidField('requestId', `no ${kind === 'writeOff' ? 'write-off' : kind} request with that id`);
-  if (row.status !== 'pending') throw new AppError('CONFLICT', `this ${kind === 'writeOff' ? 'write-off' : kind} request is already ${row.status}`, { field: inputPath('requestId') });
+  if (row.status !== 'pending') throw new AppError('CONFLICT', `this ${kind === 'writeOff' ? 'write-off' : kind} request is already ${statusInWords(row.status)}`, { field: inputPath('requestId') });
 }
 
 /** Each kind of maker-checker request: who made it and what its checker does, in a lender's words. */

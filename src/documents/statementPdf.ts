@@ -15,6 +15,7 @@ import type { Decimal } from '../domain/money.js';
 import { feesAndPenalties } from '../domain/servicing/statementFees.js';
 import { statementAmount, type LoanStatement, type StatementBalances, type StatementLine } from '../domain/servicing/statement.js';
 import { globalIdOf } from '../domain/globalId.js';
+import { statusInWords } from '../errors.js';
 
 export interface StatementPdfOptions {
   lenderName: string;
@@ -109,7 +110,7 @@ export function statementPdf(statement: LoanStatement, options: StatementPdfOpti
     ['Loan', loanId],
     ['Currency', statement.currency],
     ['Period', `${statement.from} to ${statement.to}`],
-    ['Status at the end of the period', statement.daysPastDue > 0 ? `${statement.status}, ${statement.daysPastDue} days past due` : statement.status],
+    ['Status at the end of the period', statement.daysPastDue > 0 ? `${statusInWords(statement.status)}, ${statement.daysPastDue} days past due` : statusInWords(statement.status)],
   ];
   doc.fontSize(9);
   for (const [label, value] of facts) {

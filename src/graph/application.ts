@@ -237,7 +237,7 @@ builder.mutationField('createApplication', (t) =>
         monthlyDebtPayments: rest.monthlyDebtPayments ? rest.monthlyDebtPayments.toFixed() : null, employer: rest.employer ?? null,
         externalReference: rest.externalReference ?? null, submit: rest.submit ?? false,
       };
-      const { applicationId } = await createApplication(db, context.runtime.dataKey, commandOf(context), application, partner ? 'partner' : 'staff', partner, idempotencyKey);
+      const { applicationId } = await createApplication(db, context.runtime.dataKey, commandOf(context), context.tenant!.businessDate, application, partner ? 'partner' : 'staff', partner, idempotencyKey);
       // Submitted applications are assessed at once: checks, then the credit policy (a replayed key finds it assessed).
       const created = await db.application.findUniqueOrThrow({ where: { id: applicationId } });
       if (created.status === 'submitted') await assessAs(context, applicationId);
@@ -385,7 +385,7 @@ builder.mutationField('importApplications', (t) =>
       }),
     }), required: true, description: 'The upload.' }) },
     resolve: (_root, { input }, context) =>
-      importApplications(commandDbOf(context), context.runtime.dataKey, commandOf(context), { csv: input.csv, rows: rowsOfCsv(input.csv) }, partnerOf(context), input.idempotencyKey),
+      importApplications(commandDbOf(context), context.runtime.dataKey, commandOf(context), context.tenant!.businessDate, { csv: input.csv, rows: rowsOfCsv(input.csv) }, partnerOf(context), input.idempotencyKey),
   }),
 );
 
@@ -403,7 +403,7 @@ const ExpireStaleApplicationsPayload = payloadType<{ expired: string[] }>(
 builder.mutationField('expireStaleApplications', (t) =>
   t.field({
     type: ExpireStaleApplicationsPayload,
-    description: 'Lapses, as of the business date, offers not accepted or agreements not signed by the offer\'s date, and drafts never submitted within 30 days (what end of day will run).',
+    description: 'Lapses, as of the business date, offers not accepted or agreements not signed by the offer\'s date, and drafts never submitted and applications returned for missing information not submitted again within 30 business days (what end of day will run).',
     authScopes: { can: 'applications.expire' },
     resolve: (_root, _args, context) => expireStaleApplications(commandDbOf(context), commandOf(context), context.tenant!.businessDate),
   }),

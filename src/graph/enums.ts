@@ -2,6 +2,7 @@
 // database and the services store ('pending_activation', 'principalReceivable', 'platform-admin'), so the
 // stored values never change and a caller never sees them. Sets used by one aggregate only live in its file.
 import { builder } from './builder.js';
+import { statusInWords } from '../errors.js';
 import { APPLICATION_STATUSES } from '../domain/origination/applicationStatus.js';
 import { ROLES } from '../authz/roles.js';
 
@@ -19,7 +20,7 @@ export function storedEnum(name: string, description: string, values: Readonly<R
 export const ApplicationStatusEnum = storedEnum(
   'ApplicationStatus',
   'Where an application stands (docs/origination-rules.md has the transition table).',
-  Object.fromEntries(APPLICATION_STATUSES.map((status) => [status, `The application is ${status.replace(/_/g, ' ')}.`])),
+  Object.fromEntries(APPLICATION_STATUSES.map((status) => [status, `The application is ${statusInWords(status)}.`])),
 );
 
 export const ApplicationChannelEnum = storedEnum('ApplicationChannel', 'How an application reached the lender.', {

@@ -1,7 +1,7 @@
 // Tenant: a lender's registry entry. Platform admins onboard, suspend and reactivate tenants and see schema
 // versions; a tenant's own staff see their tenant's public settings (name, currency, business date).
 import { builder } from './builder.js';
-import { AppError, badInput, inputPath, withArticle } from '../errors.js';
+import { AppError, badInput, inputPath, withArticle, statusInWords } from '../errors.js';
 import { isBehind, latestTenantVersion, latestVersion, schemasBehind } from '../tenancy/migrations.js';
 import { TenantConflictError } from '../tenancy/provisioning.js';
 import { offboardTenant, onboardTenant } from '../tenancy/onboarding.js';
@@ -213,7 +213,7 @@ async function changeStatus(context: GraphContext, slug: string, reason: string,
   if (!tenant) {
     const existing = await registry.findBySlug(slug);
     if (!existing) throw new AppError('NOT_FOUND', 'no tenant with that slug', { field: inputPath('slug') });
-    throw new AppError('CONFLICT', `${withArticle(existing.status)} tenant cannot be made ${status}`, { field: inputPath('slug') });
+    throw new AppError('CONFLICT', `${withArticle(statusInWords(existing.status))} tenant cannot be made ${statusInWords(status)}`, { field: inputPath('slug') });
   }
   context.log.info({ slug, status, reason }, 'tenant status changed');
   return { tenant };
@@ -282,7 +282,7 @@ builder.mutationFields((t) => ({
       if (!(await offboardTenant(runtime, input.slug, input.reason))) {
         const existing = await runtime.registry.findBySlug(input.slug);
         if (!existing) throw new AppError('NOT_FOUND', 'no tenant with that slug', { field: inputPath('slug') });
-        throw new AppError('CONFLICT', `${withArticle(existing.status)} tenant cannot be offboarded`, { field: inputPath('slug') });
+        throw new AppError('CONFLICT', `${withArticle(statusInWords(existing.status))} tenant cannot be offboarded`, { field: inputPath('slug') });
       }
       runtime.registry.forget(input.slug);
       context.log.info({ slug: input.slug, reason: input.reason }, 'tenant offboarded');

@@ -139,7 +139,7 @@ async function makeSchema(client: pg.PoolClient, r: Restore): Promise<ImportResu
   await applyPending(client, r.schema, 'tenant', r.atBackup);
   const rows = await loadRows(client, r.folder, r.manifest, r.schema);
   await client.query(`SELECT set_config('session_replication_role', 'origin', true)`);
-  await applyPending(client, r.schema, 'tenant', r.migrations);
+  await applyPending(client, r.schema, 'tenant', r.migrations, r.manifest.tenant.businessDate);
   const schemaVersion = latestVersion(r.migrations, 'tenant') ?? r.manifest.schemaVersion;
   await r.options.beforeCommit?.(client, r.schema, r.slug);
   return { slug: r.slug, tenantId: r.tenantId, schema: r.schema, loadedAt: r.manifest.schemaVersion, schemaVersion, rows };

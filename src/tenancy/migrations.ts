@@ -79,15 +79,18 @@ export async function lockSchema(client: pg.ClientBase, schema: string): Promise
 
 /**
  * Applies, inside the caller's open transaction and lock, every migration of `scope` not yet recorded in
- * `schema`. Returns the ids applied. The schema must exist.
+ * `schema`. Returns the ids applied. The schema must exist. A tenant's migrations read its business date, which
+ * its schema does not hold, as `current_setting('lendgraph.business_date', true)` (empty when not given: a schema
+ * being made, which has no rows to fill from it).
  */
 export async function applyPending(
   client: pg.ClientBase,
   schema: string,
   scope: MigrationScope,
   migrations: Migration[],
+  businessDate: string | null = null,
 ): Promise<string[]> {
-  await client.query(`SELECT set_config('search_path', $1, true)`, [quoteIdent(schema)]);
+  await client.query(`SELECT set_config('search_path', $1, true), set_config('lendgraph.business_date', $2, true)`, [quoteIdent(schema), businessDate ?? '']);
   await client.query(`CREATE TABLE IF NOT EXISTS schema_migration (
     id text PRIMARY KEY,
     checksum text NOT NULL,
@@ -130,7 +133,7 @@ export interface MigrationReport {
 
 async function migrateSchema(
   databases: Databases,
-  target: { schema: string; tenant: string | null; database: string; status?: string },
+  target: { schema: string; tenant: string | null; database: string; status?: string; businessDate?: string },
   migrations: Migration[],
 ): Promise<SchemaOutcome & { missing?: true }> {
   const onMain = target.database === MAIN_DATABASE;
@@ -145,7 +148,7 @@ async function migrateSchema(
         const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
         if (!rowCount) return { missing: true as const };
       }
-      const applied = await applyPending(client, schema, tenant === null ? 'platform' : 'tenant', migrations);
+      const applied = await applyPending(client, schema, tenant === null ? 'platform' : 'tenant', migrations, target.businessDate ?? null);
       if (tenant !== null && onMain) {
         // The registry's copy of the version moves in the same transaction as the schema itself.
         await client.query(
@@ -203,8 +206,8 @@ export async function migrateAll(on: pg.Pool | Databases, migrations: Migration[
   const databases = databasesOf(on);
   const platform = await migrateSchema(databases, { schema: PLATFORM_SCHEMA, tenant: null, database: MAIN_DATABASE }, migrations);
   if (platform.error) return { platform, tenants: [], failed: [platform] };
-  const { rows } = await databases.main.pool.query<{ slug: string; schema_name: string; database: string; status: string }>(
-    `SELECT slug, schema_name, database, status FROM platform.tenant t
+  const { rows } = await databases.main.pool.query<{ slug: string; schema_name: string; database: string; status: string; business_date: string }>(
+    `SELECT slug, schema_name, database, status, to_char(business_date, 'YYYY-MM-DD') AS business_date FROM platform.tenant t
       WHERE (t.database <> '${MAIN_DATABASE}' OR EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name))
         AND ($1::text[] IS NULL OR slug = ANY($1))
         AND ($2::text IS NULL OR schema_version IS NULL OR schema_version < $2)
@@ -217,7 +220,7 @@ export async function migrateAll(on: pg.Pool | Databases, migrations: Migration[
     while (next < rows.length) {
       const row = rows[next++]!;
       const { missing, ...outcome } = databases.has(row.database)
-        ? await migrateSchema(databases, { schema: row.schema_name, tenant: row.slug, database: row.database, status: row.status }, migrations)
+        ? await migrateSchema(databases, { schema: row.schema_name, tenant: row.slug, database: row.database, status: row.status, businessDate: row.business_date }, migrations)
         : { schema: row.schema_name, tenant: row.slug, applied: [], error: { migrationId: '(runner)', message: `its database "${row.database}" is not in TENANT_DATABASES` } };
       if (missing) continue;
       outcomes.push(outcome);

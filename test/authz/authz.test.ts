@@ -46,17 +46,17 @@ beforeAll(async () => {
     tenant.businessDate, { productCode: 'PL-STD', principal: new Decimal('5000'), disbursementDate: tenant.businessDate, numberOfRepayments: 12 });
   loanGlobalId = encodeGlobalID('Loan', loanId);
   const setup = { tenant: tenant.slug, actor: { subject: 'test-setup', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'setup' }, now: server.runtime.now() };
-  const { applicationId } = await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Document' } }, 'staff', null);
+  const { applicationId } = await createApplication(db, server.runtime.dataKey, setup, tenant.businessDate, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Document' } }, 'staff', null);
   const document = await uploadDocument(db, setup, { applicationId, kind: 'other', fileName: 'probe.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.7\nauthz probe\n%%EOF\n') }, null);
   documentGlobalId = encodeGlobalID('ApplicationDocument', document.id);
   // One person, then look-alikes under other names: each look-alike is a party of its own with a review.
   const lookalike = (legalName: string) => ({ kind: 'PERSON' as const, legalName, dateOfBirth: '1980-01-01', identifiers: [{ kind: 'national_id' as const, country: 'US', value: 'AUTHZREVIEW1' }] });
   for (const name of ['Authz Original', ...ROLES.map((role) => `Authz Lookalike ${role}`)]) {
-    await createApplication(db, server.runtime.dataKey, setup, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz review', applicant: lookalike(name) }, 'staff', null);
+    await createApplication(db, server.runtime.dataKey, setup, tenant.businessDate, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz review', applicant: lookalike(name) }, 'staff', null);
   }
   reviewGlobalIds.push(...(await db.partyMatchReview.findMany()).map((review) => encodeGlobalID('PartyMatchReview', review.id)));
   // A draft brought by partner p-1: staff may amend any, the partner only its own.
-  const draft = await createApplication(db, server.runtime.dataKey, { ...setup, actor: { ...setup.actor, partner: 'p-1' } }, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Draft' } }, 'partner', 'p-1');
+  const draft = await createApplication(db, server.runtime.dataKey, { ...setup, actor: { ...setup.actor, partner: 'p-1' } }, tenant.businessDate, { productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'authz probe', applicant: { kind: 'PERSON', legalName: 'Authz Draft' } }, 'partner', 'p-1');
   partnerDraftGlobalId = encodeGlobalID('Application', draft.applicationId);
   // A collection case on the loan, assigned to the collections agent whose dev token the probes use: an agent works
   // only its own cases, so the case must be its for the agent's cell to show the capability itself.

@@ -218,7 +218,7 @@ beforeAll(async () => {
   await setChargeOffRule(victimDb, command, { productCode: 'PL-STD', atDays: 173 });
   await openLedgerAccount(victimDb, command, { code: '2900', name: ledgerAccountName, kind: 'liability' });
   await setCurrencyCashRounding(victimDb, { ...command, actor: { ...command.actor, subject: currencyAdmin } }, { currency: 'ISK', cashRoundingMultiple: new Decimal('500') });
-  const { applicationId } = await createApplication(victimDb, server.runtime.dataKey, { ...command, actor: { ...command.actor, partner: alpha } }, {
+  const { applicationId } = await createApplication(victimDb, server.runtime.dataKey, { ...command, actor: { ...command.actor, partner: alpha } }, victim.businessDate, {
     productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'victim purpose', submit: true, declaredMonthlyIncome: '5000', employer: 'Victim Employer',
     applicant: {
       kind: 'PERSON', legalName: applicantName, identifiers: [{ kind: 'national_id', country: 'US', value: applicantIdentifier }],

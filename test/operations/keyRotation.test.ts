@@ -86,7 +86,7 @@ beforeAll(async () => {
   const s = await serve(keyA);
   await createTenant(s.runtime, slug, { sandbox: true, businessDate: '2026-03-02' });
   const db = s.runtime.tenantClients.forSchema(schema);
-  await createApplication(db, s.runtime.dataKey, command(), applicant('first'), 'staff', null);
+  await createApplication(db, s.runtime.dataKey, command(), '2026-03-02', applicant('first'), 'staff', null);
   partyId = (await db.party.findFirstOrThrow({ where: { legalName: 'Rita Rotation' } })).id;
   const { loanId } = await disburseLoan(db, command(), '2026-03-02', { productCode: 'PL-STD', principal: new Decimal('3000'), numberOfRepayments: 12, disbursementDate: '2026-03-02' });
   await setDebitSettings(db, command(), { companyName: 'Rotating Lender', companyId: '1234567890', odfiRouting: '121000358', odfiName: 'Rotating Bank', returnFee: new Decimal('25'), productReturnFees: [] });
@@ -129,7 +129,7 @@ describe('rotating the data encryption key', () => {
   it('with B current and A previous, everything opens, a returning borrower is found, and new values are sealed under B', async () => {
     const s = await serve(keyB, keyA);
     await everythingOpens(s);
-    await createApplication(s.runtime.tenantClients.forSchema(schema), s.runtime.dataKey, command(), applicant('second'), 'staff', null);
+    await createApplication(s.runtime.tenantClients.forSchema(schema), s.runtime.dataKey, command(), '2026-03-02', applicant('second'), 'staff', null);
     expect(await partiesNamedRita(s)).toBe(1);
     expect(await sealedValuesByKey(s)).toEqual({ [idA]: 5, v1: 1, [idB]: 1 });
     expect(await sealedUnderOtherKeys(s.runtime.pool, s.runtime.dataKey, [slug])).toEqual([{ slug, left: 6 }]);
@@ -163,7 +163,7 @@ describe('rotating the data encryption key', () => {
   it('with A removed, everything opens, the borrower is still found, and nothing anywhere is sealed under A', async () => {
     const s = await serve(keyB);
     await everythingOpens(s);
-    await createApplication(s.runtime.tenantClients.forSchema(schema), s.runtime.dataKey, command(), applicant('third'), 'staff', null);
+    await createApplication(s.runtime.tenantClients.forSchema(schema), s.runtime.dataKey, command(), '2026-03-02', applicant('third'), 'staff', null);
     expect(await partiesNamedRita(s)).toBe(1);
     expect(await sealedValuesByKey(s)).toEqual({ [idB]: 8 });
     const { rows: [mandate] } = await s.runtime.pool.query<{ v: string }>(`SELECT account_number_sealed AS v FROM ${schema}.debit_mandate`);

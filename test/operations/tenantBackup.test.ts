@@ -64,7 +64,7 @@ beforeAll(async () => {
   schema = tenant.schemaName;
   const db = server.runtime.tenantClients.forSchema(schema);
   const command = () => ({ tenant: slug, now: new Date(), actor: { subject: 'officer', roles: ['tenant-admin'], partner: null, clientId: null, requestId: randomUUID() } });
-  await createApplication(db, server.runtime.dataKey, command(), {
+  await createApplication(db, server.runtime.dataKey, command(), BUSINESS_DATE, {
     productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'a car',
     applicant: { kind: 'PERSON', legalName: 'Ada Borrower', dateOfBirth: '1980-01-01', identifiers: [{ kind: 'national_id', country: 'US', value: nationalId }] },
   }, 'staff', null);
@@ -148,7 +148,7 @@ describe('one tenant backed up and restored into a new schema', () => {
     expect(openSecret(server.runtime.dataKey, mandate!.sealed)).toBe(accountNumber);
     const db = server.runtime.tenantClients.forSchema(copySchema);
     const before = await db.party.count();
-    await createApplication(db, server.runtime.dataKey, { tenant: copySlug, now: new Date(), actor: { subject: 'officer', roles: ['tenant-admin'], partner: null, clientId: null, requestId: randomUUID() } }, {
+    await createApplication(db, server.runtime.dataKey, { tenant: copySlug, now: new Date(), actor: { subject: 'officer', roles: ['tenant-admin'], partner: null, clientId: null, requestId: randomUUID() } }, BUSINESS_DATE, {
       productCode: 'PL-STD', amount: '3000', numberOfRepayments: 12, purpose: 'a second car',
       applicant: { kind: 'PERSON', legalName: 'Ada Borrower', dateOfBirth: '1980-01-01', identifiers: [{ kind: 'national_id', country: 'US', value: nationalId }] },
     }, 'staff', null);

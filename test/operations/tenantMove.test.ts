@@ -56,7 +56,7 @@ beforeAll(async () => {
   schema = (await createTenant(first.runtime, slug, { sandbox: true, businessDate: DATE })).schemaName;
   const db = first.runtime.tenantClients.forSchema(schema);
   const command = () => ({ tenant: slug, now: new Date(), actor: { subject: 'officer', roles: ['tenant-admin'], partner: null, clientId: null, requestId: randomUUID() } });
-  await createApplication(db, first.runtime.dataKey, command(), {
+  await createApplication(db, first.runtime.dataKey, command(), DATE, {
     productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'moving',
     applicant: { kind: 'PERSON', legalName: 'Mo Mover', dateOfBirth: '1970-07-07', identifiers: [{ kind: 'national_id', country: 'US', value: '222-33-4444' }] },
   }, 'staff', null);

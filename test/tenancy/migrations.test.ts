@@ -172,7 +172,7 @@ describe('migration runner', () => {
     const second = await book(at(2));
     const first = await book(at(1));
     const third = await book(at(3));
-    const apply = async (n: number) => (await createApplication(db, runtime.dataKey, command(at(n)), {
+    const apply = async (n: number) => (await createApplication(db, runtime.dataKey, command(at(n)), '2026-12-01', {
       productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'a car',
       applicant: { kind: 'PERSON', legalName: `Applicant ${n}`, identifiers: [{ kind: 'national_id', country: 'US', value: `555-00-000${n}` }], dateOfBirth: '1980-01-01' },
     }, 'staff', null)).applicationId;
@@ -201,6 +201,49 @@ describe('migration runner', () => {
     expect((await db.application.findUniqueOrThrow({ where: { id: await apply(4) } })).number).toBe(9);
     await expect(runtime.pool.query(`UPDATE ${s}.loan SET number = 1 WHERE id = '${third}'`)).rejects.toThrow(/loan_number_key/);
     await expect(runtime.pool.query(`UPDATE ${s}.application SET number = NULL WHERE id = '${odd}'`)).rejects.toThrow(/null/);
+  });
+
+  it('gives each application made before the business date it was made on, and the one it was returned for missing information on', async () => {
+    const id = '20261215010000_tenant_application_business_dates';
+    const at = (hour: number) => new Date(Date.UTC(2026, 11, 6, hour));
+    const command = (slug: string, now: Date) => ({ tenant: slug, actor: { subject: 'test', roles: ['tenant-admin'], partner: null, clientId: null, requestId: 'mig-dates' }, now });
+    const apply = async (slug: string, db: ReturnType<Runtime['tenantClients']['forSchema']>, now: Date, name: string) => (await createApplication(db, runtime.dataKey, command(slug, now), '2026-12-01', {
+      productCode: 'PL-STD', amount: '5000', numberOfRepayments: 12, purpose: 'a car', applicant: { kind: 'PERSON', legalName: name },
+    }, 'staff', null)).applicationId;
+    const unapply = async (schema: string) => {
+      for (const sql of [`ALTER TABLE ${schema}.application DROP COLUMN created_on, DROP COLUMN information_requested_on`, `DELETE FROM ${schema}.schema_migration WHERE id = '${id}'`]) await runtime.pool.query(sql);
+    };
+    const datesOf = async (schema: string) => Object.fromEntries((await runtime.pool.query<{ id: string; created_on: string; information_requested_on: string | null }>(
+      `SELECT id, to_char(created_on, 'YYYY-MM-DD') AS created_on, to_char(information_requested_on, 'YYYY-MM-DD') AS information_requested_on FROM ${schema}.application`,
+    )).rows.map((r) => [r.id, [r.created_on, r.information_requested_on]]));
+
+    // A sandbox lender whose clock two end-of-day runs moved on 2 and 40 days, at 10:00 and 12:00 of one real day.
+    const moved = await createTenant(runtime, uniqueSlug('mig-dates'), { sandbox: true, businessDate: '2026-12-01' });
+    const db = runtime.tenantClients.forSchema(moved.schemaName);
+    const before = await apply(moved.slug, db, at(9), 'Before Any Run');
+    const between = await apply(moved.slug, db, at(11), 'Between Runs');
+    const after = await apply(moved.slug, db, at(13), 'After Both Runs');
+    const s = moved.schemaName;
+    await runtime.pool.query(`INSERT INTO ${s}.end_of_day_run (business_date, previous_date, status, started_by, started_at, finished_at) VALUES
+      ('2026-12-03', '2026-12-01', 'completed', 'test', $1, $1), ('2027-01-12', '2027-01-11', 'completed', 'test', $2, $2)`, [at(10), at(12)]);
+    // Returned for missing information at 12:30, once the second run had moved the date.
+    await runtime.pool.query(`UPDATE ${s}.application SET status = 'information_requested' WHERE id = $1`, [after]);
+    await runtime.pool.query(`INSERT INTO ${s}.application_transition (id, application_id, from_status, to_status, event, actor, at)
+      VALUES (gen_random_uuid(), $1, 'under_checks', 'information_requested', 'request_information', 'test', $2)`, [after, new Date(Date.UTC(2026, 11, 6, 12, 30))]);
+    // A lender that never ran end of day: its date never moved from the one the registry holds.
+    const still = await createTenant(runtime, uniqueSlug('mig-still'), { sandbox: true, businessDate: '2026-11-20' });
+    const unmoved = await apply(still.slug, runtime.tenantClients.forSchema(still.schemaName), at(9), 'Never Moved');
+    await unapply(s);
+    await unapply(still.schemaName);
+
+    const report = await migrateAll(runtime.pool, loadMigrations(), { concurrency: 1, only: [moved.slug, still.slug] });
+    expect(report.failed).toEqual([]);
+    expect(report.tenants.map((t) => t.applied)).toEqual([[id], [id]]);
+    expect(await datesOf(s)).toEqual({
+      [before]: ['2026-12-01', null], [between]: ['2026-12-03', null], [after]: ['2027-01-12', '2027-01-12'],
+    });
+    expect(await datesOf(still.schemaName)).toEqual({ [unmoved]: ['2026-11-20', null] });
+    await expect(runtime.pool.query(`UPDATE ${s}.application SET created_on = NULL WHERE id = '${before}'`)).rejects.toThrow(/null/);
   });
 
   it('refuses a migration edited after it was applied, naming it', async () => {

@@ -2,6 +2,8 @@
 // Every change of status goes through `nextApplicationStatus`, so an illegal move is a typed error rather than a
 // row in a state nobody planned for. Declined, withdrawn, expired and disbursed are final: nothing leaves them,
 // which is what guarantees that such an application can never be disbursed.
+import { statusInWords } from '../../errors.js';
+
 export const APPLICATION_STATUSES = [
   'draft',
   'submitted',
@@ -89,7 +91,7 @@ export class IllegalApplicationTransition extends Error {
     readonly from: ApplicationStatus,
     readonly event: ApplicationEvent,
   ) {
-    super(`an application that is ${from.replaceAll('_', ' ')} cannot ${event.replaceAll('_', ' ')}`);
+    super(`an application that is ${statusInWords(from)} cannot ${statusInWords(event)}`);
     this.name = 'IllegalApplicationTransition';
   }
 }

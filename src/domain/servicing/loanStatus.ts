@@ -1,6 +1,8 @@
 // A loan's status and the only moves it may make. Every change of status goes through `nextStatus`, so an
 // illegal move is a typed error rather than a row in a state nobody planned for. A restructured loan keeps its
 // status (active or overdue, as its money says); that it was restructured is a fact of its own, not a status.
+import { statusInWords } from '../../errors.js';
+
 export const LOAN_STATUSES = ['approved', 'active', 'overdue', 'closed', 'written_off'] as const;
 export type LoanStatus = (typeof LOAN_STATUSES)[number];
 
@@ -25,7 +27,7 @@ export const LOAN_TRANSITIONS: Readonly<Record<LoanStatus, Partial<Record<LoanEv
 
 export class IllegalLoanTransition extends Error {
   constructor(readonly from: LoanStatus, readonly event: LoanEvent) {
-    super(`a loan that is ${from.replace('_', ' ')} cannot ${event.replace('_', ' ')}`);
+    super(`a loan that is ${statusInWords(from)} cannot ${statusInWords(event)}`);
     this.name = 'IllegalLoanTransition';
   }
 }

@@ -3,7 +3,7 @@
 // Each change is a command: checked before anything is written (errors name the input's field), audited, announced.
 import { randomUUID } from 'node:crypto';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
-import { AppError, InvalidField, inputPath, noSuchCode } from '../../errors.js';
+import { AppError, InvalidField, inputPath, noSuchCode, statusInWords } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { isRoutingNumber } from '../../domain/servicing/nacha.js';
 import type { Prisma } from '../../generated/prisma/client.js';
@@ -83,7 +83,7 @@ export async function registerDebitMandate(db: TenantDb, dataKey: DataKey, comma
     const loan = await tx.loan.findUnique({ where: { id: input.loanId }, select: { id: true, currency: true, status: true } });
     if (!loan) throw new InvalidField('loanId', 'no loan with that id');
     if (loan.currency !== 'USD') throw new InvalidField('loanId', 'ACH debits are in US dollars: the loan is in ' + loan.currency);
-    if (!['active', 'overdue'].includes(loan.status)) throw new AppError('CONFLICT', `the loan is ${loan.status}: nothing is left to collect`, { field: inputPath('loanId') });
+    if (!['active', 'overdue'].includes(loan.status)) throw new AppError('CONFLICT', `the loan is ${statusInWords(loan.status)}: nothing is left to collect`, { field: inputPath('loanId') });
     if (await tx.debitMandate.findFirst({ where: { loanId: loan.id, status: 'active' } })) {
       throw new AppError('CONFLICT', 'the loan already has an active mandate: revoke it first', { field: inputPath('loanId') });
     }

@@ -5,7 +5,7 @@
 // values until the lender sets its own). The partner's accounts in the lender's books open with its first
 // approved arrangement.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
+import { AppError, inputPath, InvalidField, noSuchCode, statusInWords } from '../../errors.js';
 import { Decimal, isCurrency } from '../../domain/money.js';
 import { checkArrangementTerms, MAX_ARRANGEMENT_VERSIONS, RBI_2025_RULES, type ArrangementTerms, type CoLendingRules } from '../../domain/servicing/coLending.js';
 import { refuseMakerAsChecker } from '../../commands/pendingRequests.js';
@@ -179,7 +179,7 @@ export async function decideArrangement(db: TenantDb, command: CommandContext, i
     const [row] = isUuid(input.arrangementId) ? await tenantSql(tx, schemaForSlug(command.tenant)).query<{ status: string }[]>(
       (s) => `SELECT status FROM ${s}.colending_arrangement_version WHERE arrangement_id = $1::uuid AND version = $2 FOR UPDATE`, input.arrangementId, input.version) : [];
     if (!row) throw new InvalidField('version', 'no version of a co-lending arrangement with that id and number');
-    if (row.status !== 'pending') throw new AppError('CONFLICT', `this version is already ${row.status}`, { field: inputPath('version') });
+    if (row.status !== 'pending') throw new AppError('CONFLICT', `this version is already ${statusInWords(row.status)}`, { field: inputPath('version') });
     const key = { arrangementId_version: { arrangementId: input.arrangementId, version: input.version } };
     const version = await tx.coLendingArrangementVersion.findUniqueOrThrow({ where: key, include: { arrangement: true } });
     refuseMakerAsChecker(version.proposedBy, command.actor.subject, 'arrangement', inputPath('version'));

@@ -4,7 +4,7 @@
 // funding of its share of the principal then owed, and its parts of everything collected from then on, are posted
 // by the posting engine as corrections of the loan's books — the same path a backdated payment takes.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, statusInWords } from '../../errors.js';
 import { dayNumber, parseDate } from '../../domain/calendar.js';
 import { Decimal } from '../../domain/money.js';
 import { emiInterestRatio, originatorRatePercent, partnerPrincipal } from '../../domain/servicing/coLending.js';
@@ -18,6 +18,7 @@ import { eventsOf, postingRunOf } from '../servicing/loans.js';
 import { postToLoans } from '../servicing/postings.js';
 import { coLendingRules, termsOfVersion, versionInForce } from './arrangements.js';
 import { isUuid } from '../../domain/globalId.js';
+import { isFinalApplicationStatus, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 
 const daysBetween = (from: string, to: string) => dayNumber(parseDate(to)) - dayNumber(parseDate(from));
 
@@ -111,7 +112,7 @@ export async function assignParticipation(db: TenantDb, command: CommandContext,
     if (!locked) throw new InvalidField('loanId', 'no loan with that id');
     const loan = await tx.loan.findUniqueOrThrow({ where: { id: input.loanId }, include: { product: true, participations: true } });
     if (loan.status !== 'active' && loan.status !== 'overdue') {
-      throw new AppError('CONFLICT', `the loan is ${loan.status.replace('_', ' ')}: a share is taken of a loan still being repaid`, { field: inputPath('loanId') });
+      throw new AppError('CONFLICT', `the loan is ${statusInWords(loan.status)}: a share is taken of a loan still being repaid`, { field: inputPath('loanId') });
     }
     const disbursed = businessDateOf(loan.disbursementDate);
     const { assignmentWindowDays } = await coLendingRules(tx);
@@ -142,7 +143,11 @@ export async function coLendApplication(db: TenantDb, command: CommandContext, i
     const application = isUuid(input.applicationId) ? await tx.application.findUnique({ where: { id: input.applicationId }, include: { product: true } }) : null;
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
     if (!BEFORE_OFFER.includes(application.status)) {
-      throw new AppError('CONFLICT', `the application is ${application.status.replaceAll('_', ' ')}: its offer is made; co-lending is decided before`, { field: inputPath('applicationId') });
+      const status = application.status as ApplicationStatus;
+      const why = status === 'disbursed' ? 'its loan is booked: a share of it is assigned with assignLoanParticipation'
+        : isFinalApplicationStatus(status) ? 'it will never be lent, so there is nothing to lend with a partner'
+          : 'its offer is made; co-lending is decided before';
+      throw new AppError('CONFLICT', `the application is ${statusInWords(status)}: ${why}`, { field: inputPath('applicationId') });
     }
     if (input.arrangementId !== null) {
       const version = isUuid(input.arrangementId) ? await versionInForce(tx, input.arrangementId) : null;

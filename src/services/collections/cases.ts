@@ -147,12 +147,16 @@ export async function setCollectionRule(db: TenantDb, command: CommandContext, i
   });
 }
 
-/** Gives a case to a collector, or (null) to nobody. */
+/**
+ * Gives a case to a collector, or (null) to nobody. The assignment it already has, for the bucket its loan is in, is
+ * a repeat: it writes nothing (no timeline entry, event or audit record) and answers the case as it stands.
+ */
 export async function assignCollectionCase(db: TenantDb, command: CommandContext, businessDate: string, caseId: string, staffMemberId: string | null): Promise<CaseRow> {
   return runCommand(db, { ...command, action: 'collectionCase.assigned' }, async (tx) => {
     const found = await workableCase(tx, command, caseId);
     if (staffMemberId !== null) await assertCollectors(tx, [{ id: staffMemberId, field: 'staffMemberId' }]);
     const loan = await tx.loan.findUniqueOrThrow({ where: { id: found.loanId }, select: { delinquencyBucket: true } });
+    if (found.assignedTo === staffMemberId && (staffMemberId === null || found.assignedBucket === loan.delinquencyBucket)) return { result: found, audit: [], events: [] };
     const updated = await tx.collectionCase.update({
       where: { id: caseId },
       // Assigned by hand for the loan's bucket now: end of day hands it on only when the loan rolls into another.

@@ -5,7 +5,7 @@
 // same books. The date moves first — the day's postings then replay to the new date — and the steps catch the
 // positions up behind it. One run per tenant at a time (an advisory lock held by the runner's connection, freed
 // by PostgreSQL if the process dies).
-import { AppError, InvalidField } from '../../errors.js';
+import { AppError, InvalidField, statusInWords } from '../../errors.js';
 import { addDays } from '../../domain/calendar.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import type { Runtime } from '../../runtime.js';
@@ -207,7 +207,7 @@ export async function runEndOfDay(rt: EndOfDayRuntime, slug: string, options: En
   rt.registry.forget(slug);
   const found = await rt.registry.findBySlug(slug);
   if (!found) throw new AppError('NOT_FOUND', `no tenant ${slug}`);
-  if (found.status !== 'active') throw new AppError('CONFLICT', `the tenant is ${found.status}: end of day runs only for active tenants`, { field: 'tenant' });
+  if (found.status !== 'active') throw new AppError('CONFLICT', `the tenant is ${statusInWords(found.status)}: end of day runs only for active tenants`, { field: 'tenant' });
 
   const lock = await rt.pool.connect();
   try {

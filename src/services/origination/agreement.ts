@@ -4,7 +4,7 @@
 // (the platform's generator, the provider), not the caller who asked for the signature: that is the application's
 // history, as the acceptance is the offer's.
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, statusInWords } from '../../errors.js';
 import { agreementPdf, signedAgreementPdf } from '../../documents/agreementPdf.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
@@ -63,7 +63,7 @@ export async function acceptOffer(db: TenantDb, command: CommandContext, busines
 export async function signAgreement(db: TenantDb, command: CommandContext, lenderName: string, applicationId: string, partner: string | null) {
   return runCommand(db, { ...command, action: 'application.signAgreement' }, async (tx) => {
     const application = await ownApplication(tx, applicationId, partner);
-    if (application.status !== 'offer_accepted') throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} has no accepted offer to sign`, { field: inputPath('applicationId'), reason: 'ILLEGAL_TRANSITION' });
+    if (application.status !== 'offer_accepted') throw new AppError('CONFLICT', `an application that is ${statusInWords(application.status)} has no accepted offer to sign`, { field: inputPath('applicationId'), reason: 'ILLEGAL_TRANSITION' });
     await assertEsignAvailable(tx);
     const offer = await tx.applicationOffer.findFirstOrThrow({ where: { applicationId, status: 'accepted' } });
     // The borrower as this application's submitter named them, never another channel's record of the party.

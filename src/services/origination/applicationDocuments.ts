@@ -7,7 +7,7 @@
 // one payslip or identity document presented for two people is a classic sign of fraud.
 // Every write is one command: the record, its content, an event the originating partner sees, an audit record.
 import { randomUUID } from 'node:crypto';
-import { AppError, InvalidField, withArticle } from '../../errors.js';
+import { AppError, InvalidField, withArticle, statusInWords } from '../../errors.js';
 import { FINAL_APPLICATION_STATUSES, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
@@ -155,7 +155,7 @@ export async function uploadDocument(
     // A partner uploads only to applications it brought; anyone else's does not exist for it.
     if (!application || (partner !== null && application.originationPartner !== partner)) throw new InvalidField('applicationId', 'no application with that id');
     if (FINAL_APPLICATION_STATUSES.includes(application.status as ApplicationStatus)) {
-      throw new AppError('CONFLICT', `the application is ${application.status}: it takes no more documents`, { reason: 'APPLICATION_CLOSED' });
+      throw new AppError('CONFLICT', `the application is ${statusInWords(application.status)}: it takes no more documents`, { reason: 'APPLICATION_CLOSED' });
     }
     const required = await checklistOf(tx, application);
     if (kind !== OTHER_KIND && !required.some((r) => r.kind === kind)) {
@@ -201,7 +201,7 @@ export async function reviewDocument(db: TenantDb, command: CommandContext, docu
     const document = await tx.applicationDocument.findUnique({ where: { id: documentId } });
     if (!document) throw new InvalidField('documentId', 'no document with that id');
     if (!['uploaded', 'verified', 'rejected'].includes(document.status)) {
-      throw new AppError('CONFLICT', `${withArticle(document.status)} document is not reviewed`, { reason: 'NOT_REVIEWABLE' });
+      throw new AppError('CONFLICT', `${withArticle(statusInWords(document.status))} document is not reviewed`, { reason: 'NOT_REVIEWABLE' });
     }
     const application = await tx.application.findUniqueOrThrow({ where: { id: document.applicationId } });
     const status = verified ? 'verified' : 'rejected';

@@ -3,7 +3,7 @@
 // parties (never copied). Every status change goes through the transition table and records its history, an
 // event (the partner that brought the application sees it) and an audit record.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
+import { AppError, inputPath, InvalidField, noSuchCode, statusInWords } from '../../errors.js';
 import { Decimal, minorUnits, parseDecimalText } from '../../domain/money.js';
 import { applicationEventsFrom, nextApplicationStatus, IllegalApplicationTransition, type ApplicationEvent, type ApplicationStatus } from '../../domain/origination/applicationStatus.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
@@ -17,7 +17,7 @@ import type { DataKey } from '../../tenancy/sealing.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { asSubmitted, checkPartyInput, comparableName, resolveParty, submittedParty, type CheckedParty, type PartyInput } from './parties.js';
 import { dateColumn } from '../../tenancy/dateColumns.js';
-import { addDays } from '../../domain/calendar.js';
+import { lapsedIfWaitingBefore, WAITING_LIFETIME_DAYS } from '../../domain/origination/applicationLapse.js';
 import { describeMissing, missingForChecks } from '../../domain/origination/requiredInformation.js';
 import { assertSandboxTags } from '../../domain/origination/checks/sandbox.js';
 import { dateInZone } from '../../domain/businessDate.js';
@@ -162,7 +162,6 @@ export interface Transitioned {
   audit: AuditDraft;
 }
 
-/** One move through the transition table, with its history row, event and audit record. */
 /**
  * Refuses a submission to be assessed at once (created submitted, submitted, amended and submitted) that its
  * assessment would refuse whatever the applicant sent: the lender's checks cannot run (assertChecksCanRun), or the
@@ -175,15 +174,21 @@ async function assertAssessable(tx: Tx, productId: string): Promise<void> {
   await assertPriced(tx, productId);
 }
 
+/**
+ * One move through the transition table, with its history row, event and audit record. A move the table refuses
+ * names `namedBy`, the input field by which the caller named the application (its id, or a request made on it).
+ */
 export async function transition(
   tx: Tx, application: { id: string; status: string; reference: string; originationPartner: string | null },
-  event: ApplicationEvent, actor: string, now: Date, reason: string | null = null, extra: Record<string, unknown> = {},
+  event: ApplicationEvent, actor: string, now: Date, reason: string | null = null, extra: Record<string, unknown> = {}, namedBy = 'applicationId',
 ): Promise<Transitioned & { to: ApplicationStatus }> {
   let to: ApplicationStatus;
   try {
     to = nextApplicationStatus(application.status as ApplicationStatus, event);
   } catch (error) {
-    if (error instanceof IllegalApplicationTransition) throw new AppError('CONFLICT', error.message, { reason: 'ILLEGAL_TRANSITION', from: application.status, event });
+    if (error instanceof IllegalApplicationTransition) {
+      throw new AppError('CONFLICT', error.message, { field: inputPath(namedBy), reason: 'ILLEGAL_TRANSITION', from: application.status, event });
+    }
     throw error;
   }
   // Only from the status read: a concurrent move of the same application makes this one fail, not both succeed.
@@ -202,7 +207,7 @@ export async function transition(
 }
 
 async function createChecked(
-  tx: Tx, dataKey: DataKey, command: CommandContext, checked: CheckedApplication, channel: Channel, partner: string | null,
+  tx: Tx, dataKey: DataKey, command: CommandContext, businessDate: string, checked: CheckedApplication, channel: Channel, partner: string | null,
 ) {
   const id = randomUUID();
   const [numbered] = await tenantSql(tx, schemaForSlug(command.tenant)).query<{ n: bigint }[]>((schema) => `SELECT nextval('${schema}.application_number'::regclass) AS n`);
@@ -216,7 +221,7 @@ async function createChecked(
       numberOfRepayments: checked.numberOfRepayments, purpose: checked.purpose, status: 'draft', channel, originationPartner: partner,
       externalReference: checked.externalReference, declaredMonthlyIncome: checked.declaredMonthlyIncome?.toFixed() ?? null,
       monthlyDebtPayments: checked.monthlyDebtPayments?.toFixed() ?? null, employer: checked.employer, createdBy: command.actor.subject, createdAt: command.now, updatedAt: command.now,
-      documentChecklistId: checklist?.id ?? null,
+      createdOn: dateColumn(businessDate), documentChecklistId: checklist?.id ?? null,
     },
   });
   const matches: { role: string; partyId: string; reason: string }[] = [];
@@ -242,7 +247,7 @@ async function createChecked(
 }
 
 export async function createApplication(
-  db: TenantDb, dataKey: DataKey, command: CommandContext, input: ApplicationInput, channel: Channel, partner: string | null, idempotencyKey?: string | null,
+  db: TenantDb, dataKey: DataKey, command: CommandContext, businessDate: string, input: ApplicationInput, channel: Channel, partner: string | null, idempotencyKey?: string | null,
 ) {
   const checked = await checkApplication(db, input, dateInZone(command.now, 'UTC'));
   if (checked.submit) {
@@ -251,7 +256,7 @@ export async function createApplication(
   }
   return runCommand(db, { ...command, action: 'application.create', ...(idempotencyKey != null ? { idempotency: { key: idempotencyKey, input } } : {}) }, async (tx) => {
     if (checked.submit) await assertAssessable(tx, checked.product.id);
-    const created = await createChecked(tx, dataKey, command, checked, channel, partner);
+    const created = await createChecked(tx, dataKey, command, businessDate, checked, channel, partner);
     return { result: { applicationId: created.application.id }, replay: { applicationId: created.application.id }, audit: created.audit, events: created.events };
   }, async (stored) => ({ applicationId: stored['applicationId'] as string }));
 }
@@ -279,7 +284,7 @@ export interface ImportReport {
  * now (a product retired since), and a file with a faulty row leaves the key free for the corrected file.
  */
 export async function importApplications(
-  db: TenantDb, dataKey: DataKey, command: CommandContext, upload: { csv: string; rows: ApplicationInput[] }, partner: string | null, idempotencyKey?: string | null,
+  db: TenantDb, dataKey: DataKey, command: CommandContext, businessDate: string, upload: { csv: string; rows: ApplicationInput[] }, partner: string | null, idempotencyKey?: string | null,
 ): Promise<ImportReport> {
   const { rows } = upload;
   if (rows.length === 0 || rows.length > 1_000) throw new InvalidField('csv', 'an upload carries 1–1,000 applications');
@@ -302,7 +307,7 @@ export async function importApplications(
       const audit: AuditDraft[] = [];
       for (const [k, one] of checked.entries()) {
         try {
-          const created = await createChecked(tx, dataKey, command, one, 'bulk', partner);
+          const created = await createChecked(tx, dataKey, command, businessDate, one, 'bulk', partner);
           report[k] = { row: k + 1, applicationId: created.application.id, reference: created.application.reference, errors: [] };
           events.push(...created.events);
           audit.push(...created.audit);
@@ -355,16 +360,14 @@ export async function moveApplication(db: TenantDb, command: CommandContext, app
   });
 }
 
-/** How long a draft may wait to be submitted before it lapses. */
-export const DRAFT_LIFETIME_DAYS = 30;
-
 /**
  * The lapsing a lender's end of day does: offers not accepted (or agreements not signed) by the offer's date,
- * and drafts never submitted within DRAFT_LIFETIME_DAYS, move to `expired` — each with its history, event and
- * audit record. Expired applications can never be disbursed.
+ * and drafts never submitted, or applications returned for missing information never amended and submitted, within
+ * WAITING_LIFETIME_DAYS business days, move to `expired` — each with its history, event and audit record. Expired
+ * applications can never be disbursed.
  */
 export async function expireStaleApplications(db: TenantDb, command: CommandContext, businessDate: string) {
-  const draftsBefore = dateColumn(addDays(businessDate, -DRAFT_LIFETIME_DAYS));
+  const waitingBefore = dateColumn(lapsedIfWaitingBefore(businessDate));
   return runCommand(db, { ...command, action: 'application.expireStale' }, async (tx) => {
     const lapsedOffers = await tx.applicationOffer.findMany({
       where: { status: { in: ['open', 'accepted'] }, validUntil: { lt: dateColumn(businessDate) } },
@@ -374,16 +377,16 @@ export async function expireStaleApplications(db: TenantDb, command: CommandCont
       where: {
         OR: [
           { status: { in: ['approved', 'offer_accepted'] }, id: { in: lapsedOffers.map((o) => o.applicationId) } },
-          { status: 'draft', createdAt: { lt: draftsBefore } },
-          { status: 'information_requested', updatedAt: { lt: draftsBefore } },
+          { status: 'draft', createdOn: { lt: waitingBefore } },
+          { status: 'information_requested', informationRequestedOn: { lt: waitingBefore } },
         ],
       },
     });
     const events: EventDraft[] = [];
     const audit: AuditDraft[] = [];
     for (const application of candidates) {
-      const moved = await transition(tx, application, 'expire', command.actor.subject, command.now, application.status === 'draft' ? `not submitted within ${DRAFT_LIFETIME_DAYS} days`
-        : application.status === 'information_requested' ? `the missing information was not supplied within ${DRAFT_LIFETIME_DAYS} days` : 'the offer lapsed');
+      const moved = await transition(tx, application, 'expire', command.actor.subject, command.now, application.status === 'draft' ? `not submitted within ${WAITING_LIFETIME_DAYS} days`
+        : application.status === 'information_requested' ? `the missing information was not supplied within ${WAITING_LIFETIME_DAYS} days` : 'the offer lapsed');
       events.push(moved.event);
       audit.push(moved.audit);
     }
@@ -424,7 +427,7 @@ export async function updateApplication(
     const application = await tx.application.findUnique({ where: { id: applicationId } });
     if (!application || (partner !== null && application.originationPartner !== partner)) throw new InvalidField('applicationId', 'no application with that id');
     if (!AMENDABLE_STATUSES.includes(application.status as ApplicationStatus)) {
-      throw new AppError('CONFLICT', `an application that is ${application.status.replaceAll('_', ' ')} cannot be amended: only drafts and applications returned for missing information`, {
+      throw new AppError('CONFLICT', `an application that is ${statusInWords(application.status)} cannot be amended: only drafts and applications returned for missing information`, {
         reason: 'NOT_AMENDABLE', status: application.status,
       });
     }

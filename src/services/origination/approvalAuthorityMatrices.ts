@@ -13,7 +13,7 @@
 //   seeded with, for sandbox tenants provisioned before matrices were stored); any other tenant is refused with
 //   CONFLICT NO_AUTHORITY_MATRIX when an approval needs one, saying how to set one up.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, statusInWords } from '../../errors.js';
 import {
   authorityFromStored, authorityMatrixFromInput, SANDBOX_AUTHORITY_ROLES, sandboxAuthorityMatrix, storedAuthority,
   type AuthorityLevelInput, type AuthorityMatrix, type AuthorityRoleInput, type AuthorityRoles, type StoredAuthority,
@@ -59,7 +59,7 @@ async function findMatrix(db: TenantDb | Tx, matrixId: string): Promise<Authorit
 
 function expectStatus(row: AuthorityMatrixRow, status: SetupStatus, doing: string): void {
   if (row.status !== status) {
-    throw new AppError('CONFLICT', `version ${row.version} is ${row.status.replace('_', ' ')}: only a ${status.replace('_', ' ')} version can be ${doing}`, {
+    throw new AppError('CONFLICT', `version ${row.version} is ${statusInWords(row.status)}: only a ${statusInWords(status)} version can be ${doing}`, {
       field: inputPath('matrixId'), reason: 'ILLEGAL_TRANSITION', from: row.status,
     });
   }

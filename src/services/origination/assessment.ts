@@ -89,7 +89,7 @@ interface StartedChecks {
 }
 
 /** First command: the application moves to checks and one pending check per kind is recorded. */
-async function startChecks(db: TenantDb, deps: AssessmentDeps, command: CommandContext, applicationId: string, partner: string | null): Promise<StartedChecks> {
+async function startChecks(db: TenantDb, deps: AssessmentDeps, command: CommandContext, businessDate: string, applicationId: string, partner: string | null): Promise<StartedChecks> {
   return runCommand<StartedChecks>(db, { ...command, action: 'application.startChecks' }, async (tx) => {
     const application = await loadForMove(tx, applicationId, partner);
     const out: Outcome = { audit: [], events: [] };
@@ -104,7 +104,7 @@ async function startChecks(db: TenantDb, deps: AssessmentDeps, command: CommandC
       const returned = await transition(tx, application, 'request_information', command.actor.subject, command.now, describeMissing(applicant.missing), {
         missingInformation: applicant.missing,
       });
-      await tx.application.update({ where: { id: applicationId }, data: { missingInformation: applicant.missing } });
+      await tx.application.update({ where: { id: applicationId }, data: { missingInformation: applicant.missing, informationRequestedOn: dateColumn(businessDate) } });
       out.events.push(returned.event);
       out.audit.push({ ...returned.audit, after: { ...(returned.audit.after as object), missingInformation: applicant.missing } });
       return { result: { applicationId, status: returned.to, requests: [], party: null, currency: application.currency, declaredMonthlyIncome: null, employer: null }, ...out };
@@ -234,7 +234,7 @@ async function policyInput(tx: Tx, application: ApplicationRow, checks: CheckRow
   const since = dateColumn(addDays(businessDate, -windowDays));
   const [openApplications, recent] = await Promise.all([
     tx.applicationParty.count({ where: { partyId: party.partyId, applicationId: { not: application.id }, application: { status: { notIn: [...FINAL] } } } }),
-    tx.applicationParty.count({ where: { partyId: party.partyId, application: { createdAt: { gte: since } } } }),
+    tx.applicationParty.count({ where: { partyId: party.partyId, application: { createdOn: { gte: since } } } }),
   ]);
   const declaredDebt = new Decimal(application.monthlyDebtPayments?.toString() ?? 0);
   const bureauDebt = new Decimal(bureau?.totalMonthlyDebtPayments.amount ?? 0);
@@ -358,7 +358,7 @@ export async function assessApplication(
   db: TenantDb, deps: AssessmentDeps, command: CommandContext, businessDate: string, applicationId: string, partner: string | null,
 ): Promise<{ status: string }> {
   await refuseUnpriced(db, applicationId, partner);
-  const started = await startChecks(db, deps, command, applicationId, partner);
+  const started = await startChecks(db, deps, command, businessDate, applicationId, partner);
   if (!started.party) return { status: started.status };
   const party = started.party;
   const results = await Promise.all(started.requests.map(({ checkId, kind }) => {

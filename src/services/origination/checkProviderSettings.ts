@@ -16,7 +16,7 @@
 import { isIP } from 'node:net';
 import { refusedAddress, refusedHostName, type DestinationPolicy } from '../../outbound/destination.js';
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, statusInWords } from '../../errors.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import { refuseMakerAsChecker } from '../../commands/pendingRequests.js';
@@ -114,7 +114,7 @@ async function findSettings(db: TenantDb | Tx, settingsId: string): Promise<Chec
 
 function expectStatus(row: CheckProviderSettingsRow, status: SetupStatus, doing: string): void {
   if (row.status !== status) {
-    throw new AppError('CONFLICT', `version ${row.version} is ${row.status.replace('_', ' ')}: only a ${status.replace('_', ' ')} version can be ${doing}`, {
+    throw new AppError('CONFLICT', `version ${row.version} is ${statusInWords(row.status)}: only a ${statusInWords(status)} version can be ${doing}`, {
       field: inputPath('settingsId'), reason: 'ILLEGAL_TRANSITION', from: row.status,
     });
   }

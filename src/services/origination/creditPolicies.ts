@@ -5,7 +5,7 @@
 // The database holds the same lines: one active version per product (a unique partial index) and
 // `activated_by <> activation_requested_by`. Decisions keep the version that made them, so retired versions stay.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, isUniqueViolation, noSuchCode } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation, noSuchCode, statusInWords } from '../../errors.js';
 import {
   assertValidPolicyInput, assertValidRuleSet, simulatePolicy, type CreditRuleSet, type PastApplication, type PolicyOutcome, type PolicyReason,
 } from '../../domain/origination/creditPolicy.js';
@@ -53,7 +53,7 @@ async function lockedPolicy(tx: Tx, tenant: string, policyId: string): Promise<C
 
 function expectStatus(row: CreditPolicyRow, status: CreditPolicyStatus, doing: string): void {
   if (row.status !== status) {
-    throw new AppError('CONFLICT', `version ${row.version} is ${row.status.replace('_', ' ')}: only a ${status.replace('_', ' ')} version can be ${doing}`, {
+    throw new AppError('CONFLICT', `version ${row.version} is ${statusInWords(row.status)}: only a ${statusInWords(status)} version can be ${doing}`, {
       field: inputPath('policyId'), reason: 'ILLEGAL_TRANSITION', from: row.status,
     });
   }

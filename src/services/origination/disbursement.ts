@@ -8,7 +8,7 @@
 import { versionInForce } from '../coLending/arrangements.js';
 import { shareOfLoan } from '../coLending/participations.js';
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, isUniqueViolation } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation, statusInWords } from '../../errors.js';
 import { isBusinessDate } from '../../domain/businessDate.js';
 import { Decimal } from '../../domain/money.js';
 import { termsFromJson } from '../../domain/servicing/product.js';
@@ -45,7 +45,7 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
     const missing = (await documentChecklist(tx as unknown as TenantDb, application.id)).filter((item) => item.required && item.status !== 'satisfied');
     if (missing.length > 0) {
-      throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${m.status})`).join(', ')}`, { field: inputPath('applicationId'), reason: 'DOCUMENTS_MISSING' });
+      throw new AppError('CONFLICT', `required documents are not verified: ${missing.map((m) => `${m.kind} (${statusInWords(m.status)})`).join(', ')}`, { field: inputPath('applicationId'), reason: 'DOCUMENTS_MISSING' });
     }
     const tranches = ask.tranches?.length ? ask.tranches : null;
     // What the booking will hold the request to is checked against the accepted offer now, so the checker approves
@@ -90,7 +90,7 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
     refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'disbursement');
     const application = await tx.application.findUniqueOrThrow({ where: { id: request.applicationId } });
     if (!approve) {
-      const moved = await transition(tx, application, 'reject_disbursement', command.actor.subject, command.now, reason);
+      const moved = await transition(tx, application, 'reject_disbursement', command.actor.subject, command.now, reason, {}, 'requestId');
       await tx.disbursementRequest.update({ where: { id: requestId }, data: { status: 'rejected', decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: reason } });
       return { result: { loanId: null as string | null }, replay: { loanId: null }, audit: moved.audit, events: [moved.event] };
     }
@@ -100,7 +100,7 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
     const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
     const version = (await productVersion(tx as unknown as TenantDb, product, application.productVersion))!;
     const borrower = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' } });
-    const moved = await transition(tx, application, 'disburse', command.actor.subject, command.now);
+    const moved = await transition(tx, application, 'disburse', command.actor.subject, command.now, null, {}, 'requestId');
     // Offered co-lent: the partner's share is taken with the payout, under the version the offer's rate blended.
     const coLent = offer.coLending as { arrangementId: string; version: number } | null;
     if (coLent) {

@@ -4,7 +4,7 @@
 // the other lacks move to the existing party; the new party stays as the empty record of what was submitted).
 // Each application keeps the copy of what its submitter sent, so a merge never shows a partner anything new.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, statusInWords } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
@@ -43,7 +43,7 @@ export async function resolvePartyMatchReview(db: TenantDb, command: CommandCont
       where: { id: reviewId, status: 'open' },
       data: { status: resolution, resolutionNote: reason, resolvedBy: command.actor.subject, resolvedAt: command.now },
     });
-    if (moved.count !== 1) throw new AppError('CONFLICT', `the review was already resolved (${review.status})`, { field: inputPath('reviewId') });
+    if (moved.count !== 1) throw new AppError('CONFLICT', `the review was already resolved (${statusInWords(review.status)})`, { field: inputPath('reviewId') });
     const merged = resolution === 'same_person' ? await merge(tx, review.partyId, review.candidatePartyId, command) : null;
     return {
       result: { reviewId },

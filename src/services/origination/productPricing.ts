@@ -4,7 +4,7 @@
 // version and activates this one. Offers read the active version when they are made and record which one, so an
 // earlier offer keeps its figures whatever is activated later.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, isUniqueViolation } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation, statusInWords } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { assertValidPricing, productRateBand, ratesByGradeOf, type PricingDraft } from '../../domain/origination/pricing.js';
 import type { PricingTable } from '../../domain/origination/offer.js';
@@ -45,7 +45,7 @@ async function lockedPricing(tx: Tx, tenant: string, pricingId: string): Promise
 
 function expectStatus(row: ProductPricingRow, status: ProductPricingStatus, doing: string): void {
   if (row.status !== status) {
-    throw new AppError('CONFLICT', `pricing version ${row.version} is ${row.status.replace('_', ' ')}: only a ${status.replace('_', ' ')} version can be ${doing}`, {
+    throw new AppError('CONFLICT', `pricing version ${row.version} is ${statusInWords(row.status)}: only a ${statusInWords(status)} version can be ${doing}`, {
       field: inputPath('pricingId'), reason: 'ILLEGAL_TRANSITION', from: row.status,
     });
   }

@@ -21,7 +21,7 @@
 //   decline records an underwriter's DECLINE with the policy's reasons (for the adverse-action notice).
 // - Rejecting a recommendation only closes it: the application stays referred and a new recommendation may follow.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, isUniqueViolation } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation, statusInWords } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import { mayApprove, SANDBOX_AUTHORITY_ROLES, type AuthorityRoles } from '../../domain/origination/approvalAuthority.js';
 import { activeAuthority } from './approvalAuthorityMatrices.js';
@@ -103,7 +103,7 @@ export async function recommend(db: TenantDb, command: CommandContext, _business
     const application = await tx.application.findUnique({ where: { id: input.applicationId } });
     if (!application) throw new InvalidField('applicationId', 'no application with that id');
     if (application.status !== 'referred') {
-      throw new AppError('CONFLICT', `only a referred application can be recommended; this one is ${application.status}`, { field: inputPath('applicationId'), reason: 'NOT_REFERRED' });
+      throw new AppError('CONFLICT', `only a referred application can be recommended; this one is ${statusInWords(application.status)}`, { field: inputPath('applicationId'), reason: 'NOT_REFERRED' });
     }
     const pending = await tx.approvalRequest.findFirst({ where: { applicationId: application.id, status: 'pending' } });
     if (pending) throw new AppError('CONFLICT', PENDING_CONFLICT, { field: inputPath('applicationId'), reason: 'APPROVAL_PENDING' });
@@ -186,7 +186,7 @@ export async function decide(
       };
     }
     if (application.status !== 'referred') {
-      throw new AppError('CONFLICT', `the application is no longer referred (it is ${application.status}); reject this request instead`, { field: inputPath('requestId'), reason: 'NOT_REFERRED' });
+      throw new AppError('CONFLICT', `the application is no longer referred (it is ${statusInWords(application.status)}); reject this request instead`, { field: inputPath('requestId'), reason: 'NOT_REFERRED' });
     }
     const policyDecision = await policyDecisionOf(tx, application.id);
     const amount = new Decimal(request.amount.toString());
@@ -221,7 +221,7 @@ export async function decide(
       decisionId, outcome, riskGrade: request.riskGrade, override: request.override, requestId, recommendedBy: request.requestedBy, confirmsPolicyDecision: policyDecision.id,
       ...(authority ? { authority } : {}),
     };
-    const moved = await transition(tx, application, outcome === 'APPROVE' ? 'approve' : 'decline', command.actor.subject, command.now, why ?? request.reason, { decision: summary });
+    const moved = await transition(tx, application, outcome === 'APPROVE' ? 'approve' : 'decline', command.actor.subject, command.now, why ?? request.reason, { decision: summary }, 'requestId');
     events.push(moved.event);
     audit.push({ ...moved.audit, after: { ...(moved.audit.after as object), decision: summary } });
     audit.push({ entityType: 'ApprovalRequest', entityId: requestId, before, after: { status: 'approved', reason: why } });

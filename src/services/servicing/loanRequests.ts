@@ -3,7 +3,7 @@
 // it is decided once, never by its maker, posted through the posting engine as of the request's value date and
 // checked then against the loan as it stands (the request can only be rejected when that fails), decided, audited
 // and announced. Each kind says which table, how its transaction is drafted, and what it is called.
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, statusInWords } from '../../errors.js';
 import { assertNotAfterBusinessDate } from '../../domain/businessDate.js';
 import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pendingRequests.js';
 import { runCommand, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
@@ -24,7 +24,7 @@ export async function workableLoan(tx: Tx, loanId: string, nothing: string) {
   const loan = await tx.loan.findUnique({ where: { id: loanId } });
   if (!loan) throw new InvalidField('loanId', 'no loan with that id');
   if (loan.status !== 'active' && loan.status !== 'overdue') {
-    throw new AppError('CONFLICT', `the loan is ${loan.status.replace('_', ' ')}: ${nothing}`, { field: inputPath('loanId') });
+    throw new AppError('CONFLICT', `the loan is ${statusInWords(loan.status)}: ${nothing}`, { field: inputPath('loanId') });
   }
   return loan;
 }

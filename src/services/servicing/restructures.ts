@@ -26,14 +26,18 @@ export interface RestructureAsk {
   reason: string;
 }
 
+/** The most digits after the point a restructure's rate may carry. */
+const RATE_PLACES = 6;
+
 /** The terms as stored: only what the request sets, checked (the replay checks them again against the loan). */
 function termsOf(ask: RestructureAsk): RestructureTerms {
   const terms: RestructureTerms = { capitaliseArrears: ask.capitaliseArrears };
   if (ask.annualRatePercent != null) {
     const rate = ask.annualRatePercent;
-    if (!rate.isFinite() || rate.isNegative() || rate.gt(MAX_RATE_PERCENT) || rate.decimalPlaces() > 6) {
+    if (!rate.isFinite() || rate.isNegative() || rate.gt(MAX_RATE_PERCENT)) {
       throw new InvalidField('annualRatePercent', `the annual rate must be a percentage from 0 to ${MAX_RATE_PERCENT}`);
     }
+    if (rate.decimalPlaces() > RATE_PLACES) throw new InvalidField('annualRatePercent', `annualRatePercent may have at most ${RATE_PLACES} digits after the point`);
     terms.annualRatePercent = rate.toFixed();
   }
   if (ask.instalments != null) {

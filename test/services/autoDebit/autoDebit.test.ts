@@ -179,6 +179,23 @@ describe('auto-debit', () => {
 });
 
 describe('a mandate registered again', () => {
+  it('refuses a mandate on a loan written off, naming its status as the API spells it', async () => {
+    const lender = await createTenant(server.runtime, uniqueSlug('mandate-closed'), { sandbox: true, businessDate: '2026-01-05' });
+    const officer = await devToken(server.runtime, 'disbursement-officer', lender.slug);
+    const maker = await devToken(server.runtime, 'tenant-admin', lender.slug, { subject: 'write-off-maker' });
+    const checker = await devToken(server.runtime, 'finance', lender.slug, { subject: 'write-off-checker' });
+    const booked = await mutate(officer, 'disburseLoan', `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { loan { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), productCode: 'PL-STD', principal: '6000', numberOfRepayments: 6, disbursementDate: '2026-01-05' });
+    expect(booked.errors).toEqual([]);
+    const asked = await mutate(maker, 'requestLoanWriteOff', `mutation($input: RequestLoanWriteOffInput!) { requestLoanWriteOff(input: $input) { loanWriteOffRequest { id } ${USER_ERRORS} } }`, { loanId: booked.data.loan.id, reason: 'the borrower is gone' });
+    expect(asked.errors).toEqual([]);
+    expect((await mutate(checker, 'decideLoanWriteOff', `mutation($input: DecideLoanWriteOffInput!) { decideLoanWriteOff(input: $input) { loanWriteOffRequest { status } ${USER_ERRORS} } }`,
+      { requestId: asked.data.loanWriteOffRequest.id, approve: true })).errors).toEqual([]);
+    const refused = await mutate(maker, 'registerDebitMandate', `mutation($input: RegisterDebitMandateInput!) { registerDebitMandate(input: $input) { debitMandate { id } ${USER_ERRORS} } }`,
+      { idempotencyKey: key(), loanId: booked.data.loan.id, holderName: 'Borrower Person', routingNumber: '021000021', accountNumber: '12345678', accountType: 'CHECKING' });
+    expect(refused.errors).toEqual([{ code: 'CONFLICT', reason: null, field: 'input.loanId', message: 'the loan is written off: nothing is left to collect' }]);
+  });
+
   it('with the same key is the same mandate, registered once; another account under the key is a conflict; another person\'s key is their own', async () => {
     // A lender of its own: the walk above counts every mandate and event of its lender.
     const lender = await createTenant(server.runtime, uniqueSlug('mandate-keys'), { sandbox: true, businessDate: '2026-01-05' });

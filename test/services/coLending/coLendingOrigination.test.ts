@@ -86,7 +86,7 @@ describe('co-lending from application to loan', () => {
     const application = await draft(false);
     expect(codes(await gql(server.gateway, SET, { token: partner, variables: { input: { applicationId: application.id, arrangementId } } }))).toEqual(['FORBIDDEN']);
     expect((await mutate(admin, 'setApplicationCoLending', SET, { applicationId: alone.id, arrangementId })).errors)
-      .toEqual([expect.objectContaining({ code: 'CONFLICT', field: 'input.applicationId' })]);
+      .toEqual([{ code: 'CONFLICT', reason: null, field: 'input.applicationId', message: 'the application is approved: its offer is made; co-lending is decided before' }]);
     const set = await mutate(admin, 'setApplicationCoLending', SET, { applicationId: application.id, arrangementId });
     expect(set.errors).toEqual([]);
     expect(set.data.application.coLendingArrangement).toEqual({ name: 'Personal loans' });
@@ -134,5 +134,13 @@ describe('co-lending from application to loan', () => {
     expect(await db.outboxEvent.count({ where: { partnerScope: 'bank-one', type: 'loanParticipation.assigned' } })).toBe(1);
     expect((await db.loanParticipation.findFirstOrThrow({ where: { loanId: decodeGlobalID(loanId).id } })).arrangementVersion).toBe(1);
     expect((await call(finance, '{ ledgerInvariants { holds participationsOffLedger } }'))['ledgerInvariants']).toEqual({ holds: true, participationsOffLedger: 0 });
+  });
+
+  it('refuses an application that will never be lent as what it is, not as one whose offer is made', async () => {
+    const application = await draft(false);
+    const withdrawn = await gql(server.gateway, MOVE('withdrawApplication', 'WithdrawApplicationInput!'), { token: partner, variables: { input: { applicationId: application.id } } });
+    expect(withdrawn.data!['withdrawApplication']).toEqual({ application: { status: 'WITHDRAWN' }, userErrors: [] });
+    expect((await mutate(admin, 'setApplicationCoLending', SET, { applicationId: application.id, arrangementId })).errors)
+      .toEqual([{ code: 'CONFLICT', reason: null, field: 'input.applicationId', message: 'the application is withdrawn: it will never be lent, so there is nothing to lend with a partner' }]);
   });
 });

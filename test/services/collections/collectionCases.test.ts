@@ -183,6 +183,18 @@ describe('collection cases through end of day', () => {
     expect(await forbidden(agentB, ASSIGN, { caseId: ofB.id, staffMemberId: staff['b'] })).toBe(true);
     expect(await mutate(supervisor, 'assignCollectionCase', ASSIGN, { caseId: ofB.id, staffMemberId: staff['c'] }))
       .toEqual({ errors: [], data: expect.objectContaining({ collectionCase: { id: ofB.id, assignedTo: { displayName: 'Collector C' } } }) });
+    // The same hand-over again is a repeat: the case as it stands, and nothing written (no second ASSIGNED entry on its
+    // timeline, no event, no audit record).
+    const tenantDb = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const assignments = async () => ({
+      timeline: ((await call(supervisor, PROMISES, { id: ofB.id }))['node'].timeline as { kind: string }[]).filter((e) => e.kind === 'ASSIGNED').length,
+      events: await tenantDb.outboxEvent.count({ where: { type: 'collectionCase.assigned' } }),
+      audits: await tenantDb.auditRecord.count({ where: { action: 'collectionCase.assigned' } }),
+    });
+    const handedOver = await assignments();
+    expect(await mutate(supervisor, 'assignCollectionCase', ASSIGN, { caseId: ofB.id, staffMemberId: staff['c'] }))
+      .toEqual({ errors: [], data: expect.objectContaining({ collectionCase: { id: ofB.id, assignedTo: { displayName: 'Collector C' } } }) });
+    expect(await assignments()).toEqual(handedOver);
     expect((await cases(agentC)).cases.map((c) => c.id)).toEqual([ofB.id]);
     expect((await cases(agentB)).cases.map((c) => c.id)).not.toContain(ofB.id);
 

@@ -9,6 +9,8 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, userErrors, USER_ERRORS, type TestServer, type UserError } from '../../support/harness.js';
+import { apiCalls } from '../../support/apiCalls.js';
+import { dateInZone } from '../../../src/domain/businessDate.js';
 
 let server: TestServer;
 let tenant: TenantRecord;
@@ -162,6 +164,28 @@ describe('applications', () => {
     expect(events.map((e) => e.type)).toEqual(['application.created', 'application.withdrawn']);
     const audit = await db.auditRecord.findMany({ where: { entityId: raw(created.id) }, orderBy: { recorded: 'asc' } });
     expect(audit.map((a) => [a.action, (a.after as { status?: string } | null)?.status])).toEqual([['application.create', 'draft'], ['application.withdraw', 'withdrawn']]);
+  });
+
+  it('a move the transition table refuses names the application the caller sent, whichever mutation asked for it', async () => {
+    const approved = await create(application({ submit: true, employer: 'Refusal Ltd', applicant: person({
+      legalName: 'Rhoda Refused', email: 'rhoda+bureau-prime@example.test', phone: '+14155550166', dateOfBirth: '1982-02-02',
+      identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'RFSD1001' }], address: { lines: ['1 Refusal Road'], city: 'Springfield', postalCode: '12345', country: 'US' },
+    }) }));
+    expect(approved.status).toBe('APPROVED');
+    const withdrawn = await gql(server.gateway, `mutation($input: WithdrawApplicationInput!) { withdrawApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: officer, variables: { input: { applicationId: approved.id } } });
+    expect(withdrawn.data!['withdrawApplication']).toEqual({ application: { status: 'WITHDRAWN' }, userErrors: [] });
+    const applicationId = approved.id;
+    for (const [name, input] of [
+      ['submitApplication', { applicationId }],
+      ['withdrawApplication', { applicationId }],
+      ['assessApplication', { applicationId }],
+      ['acceptApplicationOffer', { applicationId, consentText: 'I have read the offer and the APR, and I agree to borrow on these terms.' }],
+    ] as const) {
+      const refused = await gql(server.gateway, `mutation($input: ${name.charAt(0).toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { application { status } ${USER_ERRORS} } }`, { token: officer, variables: { input } });
+      expect(refused.errors, JSON.stringify(refused.errors)).toBeUndefined();
+      expect(userErrors(refused, name), name).toEqual([expect.objectContaining({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION', field: 'input.applicationId' })]);
+      expect(refused.data![name].application, name).toBeNull();
+    }
   });
 
   it('a bulk upload imports every row or none, with a report per row', async () => {
@@ -355,8 +379,9 @@ describe('information the checks need', () => {
     const id = Buffer.from(`Application:${row.id}`).toString('base64');
     const assessed = await gql(server.gateway, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { status } } }', { token: officer, variables: { input: { applicationId: id } } });
     expect(assessed.data!['assessApplication'].application.status).toBe('INFORMATION_REQUESTED');
-    // Returned 31 days before the business date, and nothing supplied since.
-    await db.application.update({ where: { id: row.id }, data: { updatedAt: new Date('2026-10-31T12:00:00Z') } });
+    // Returned 31 business days before the business date, and nothing supplied since.
+    expect(await db.application.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ informationRequestedOn: new Date('2026-12-01T00:00:00Z') });
+    await db.application.update({ where: { id: row.id }, data: { informationRequestedOn: new Date('2026-10-31T00:00:00Z') } });
     const swept = await gql(server.gateway, `mutation { expireStaleApplications { expired { id } ${USER_ERRORS} } }`, { token: officer });
     expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();
     expect(swept.data!['expireStaleApplications'].userErrors).toEqual([]);
@@ -364,5 +389,48 @@ describe('information the checks need', () => {
     const after = await gql(server.gateway, 'query($id: ID!) { node(id: $id) { ... on Application { status history { to event reason } } } }', { token: officer, variables: { id } });
     expect(after.data!['node'].status).toBe('EXPIRED');
     expect(after.data!['node'].history.at(-1)).toEqual({ to: 'EXPIRED', event: 'expire', reason: 'the missing information was not supplied within 30 days' });
+  });
+});
+
+describe('waiting by the lender\'s calendar', () => {
+  it('a draft, or an application returned for missing information, lapses 30 business days after the business date it began waiting on, whatever the clock says', async () => {
+    // A sandbox lender whose clock is moved a month ahead of the real one, as a partner trying its integration does.
+    const lender = await createTenant(server.runtime, uniqueSlug('lapse'), { sandbox: true, businessDate: dateInZone(new Date(), 'UTC') });
+    const admin = await devToken(server.runtime, 'tenant-admin', lender.slug);
+    const { call, advance } = apiCalls(() => server);
+    const made = async (input: Record<string, unknown>) => (await call(admin, CREATE, { input }))['createApplication'];
+    const statusOf = async (id: string) => (await call(admin, 'query($id: ID!) { node(id: $id) { ... on Application { status history { event reason } } } }', { id }))['node'];
+    const sweep = async () => (await call(admin, `mutation { expireStaleApplications { expired { id } ${USER_ERRORS} } }`))['expireStaleApplications'].expired.map((a: { id: string }) => a.id);
+
+    const early = await made(application({ applicant: person({ legalName: 'Early Draft', email: 'early@example.test', identifiers: [] }) }));
+    await advance(admin, 30);
+    expect((await statusOf(early.application.id)).status).toBe('DRAFT');
+    await advance(admin, 1);
+    expect(await statusOf(early.application.id)).toMatchObject({ status: 'EXPIRED' });
+    expect((await statusOf(early.application.id)).history.at(-1)).toEqual({ event: 'expire', reason: 'not submitted within 30 days' });
+    const late = await gql(server.gateway, `mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { application { status } ${USER_ERRORS} } }`, { token: admin, variables: { input: { applicationId: early.application.id } } });
+    expect(userErrors(late, 'submitApplication')).toEqual([{ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION', field: 'input.applicationId', message: 'an application that is expired cannot submit' }]);
+
+    // Made now, 31 business days on, though the clock has not moved a day: nothing of it has waited yet.
+    const fresh = await made(application({ applicant: person({ legalName: 'Fresh Draft', email: 'fresh@example.test', identifiers: [] }) }));
+    const header = 'productCode,amount,numberOfRepayments,purpose,applicantKind,applicantLegalName,applicantEmail,applicantPhone,applicantDateOfBirth,applicantNationalId,applicantIdCountry,declaredMonthlyIncome';
+    await call(admin, `mutation($input: ImportApplicationsInput!) { importApplications(input: $input) { imported ${USER_ERRORS} } }`, { input: {
+      csv: [header, 'PL-STD,6000,24,returned fresh,PERSON,Fresh Returned,fresh.returned@example.test,+14155554001,1983-03-05,FRSH1001,US,5000'].join('\n'),
+    } });
+    const returnedRow = await server.runtime.tenantClients.forSchema(lender.schemaName).application.findFirstOrThrow({ where: { purpose: 'returned fresh' } });
+    const returned = globalIdOf('Application', returnedRow.id);
+    const assessed = await call(admin, 'mutation($input: AssessApplicationInput!) { assessApplication(input: $input) { application { status } } }', { input: { applicationId: returned } });
+    expect(assessed['assessApplication'].application.status).toBe('INFORMATION_REQUESTED');
+    expect(await sweep()).toEqual([]);
+    expect((await statusOf(fresh.application.id)).status).toBe('DRAFT');
+    expect((await statusOf(returned)).status).toBe('INFORMATION_REQUESTED');
+
+    // The velocity rule counts applications made in its window of business days: this one, made today, among them.
+    const submitted = await made(application({ submit: true, employer: 'Velocity Ltd', applicant: person({
+      legalName: 'Vera Velocity', email: 'vera@example.test', phone: '+14155554002', dateOfBirth: '1985-05-05',
+      identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: 'VELO1001' }], address: { lines: ['1 Velocity Way'], city: 'Springfield', postalCode: '12345', country: 'US' },
+    }) }));
+    const decided = await call(admin, 'query($id: ID!) { node(id: $id) { ... on Application { decisions { input } } } }', { id: submitted.application.id });
+    expect(decided['node'].decisions[0].input.duplicates).toMatchObject({ applicationsLastDays: 1, windowDays: 30 });
   });
 });

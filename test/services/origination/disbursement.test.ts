@@ -181,9 +181,9 @@ describe('hand-off to servicing', () => {
     } } });
     expect(draft.data!['createApplication'].userErrors).toEqual([]);
     const draftId = decodeGlobalID(draft.data!['createApplication'].application.id).id;
-    // Time passes (below the API): the offer's date is behind the business date, the draft a month old.
+    // Time passes (below the API): the offer's date is behind the business date, the draft made two months of business days before.
     await db.applicationOffer.updateMany({ where: { applicationId: decodeGlobalID(approved.id).id }, data: { validUntil: new Date('2026-11-30T00:00:00Z') } });
-    await db.application.update({ where: { id: draftId }, data: { createdAt: new Date('2026-10-01T00:00:00Z') } });
+    await db.application.update({ where: { id: draftId }, data: { createdOn: new Date('2026-10-01T00:00:00Z') } });
     const officerToken = await devToken(server.runtime, 'loan-officer', tenant.slug);
     const swept = await gql(server.gateway, `mutation { expireStaleApplications { expired { id status history { event reason } } ${USER_ERRORS} } }`, { token: officerToken });
     expect(swept.errors, JSON.stringify(swept.errors)).toBeUndefined();

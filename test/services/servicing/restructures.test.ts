@@ -76,7 +76,10 @@ describe('restructures, holidays and re-ageing', () => {
     expect((await mutate(maker, 'requestLoanRestructure', REQUEST, { loanId: behind, capitaliseArrears: true, holidayInterest: 'ACCRUE', reason: 'no holiday' })).errors)
       .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.holidayInterest' })]);
     expect((await mutate(maker, 'requestLoanRestructure', REQUEST, { loanId: behind, capitaliseArrears: true, annualRatePercent: '1001', reason: 'usury' })).errors)
-      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.annualRatePercent' })]);
+      .toEqual([{ code: 'BAD_USER_INPUT', reason: null, field: 'input.annualRatePercent', message: 'the annual rate must be a percentage from 0 to 1000' }]);
+    // In range, too finely: the message says what is wrong with it.
+    expect((await mutate(maker, 'requestLoanRestructure', REQUEST, { loanId: behind, capitaliseArrears: true, annualRatePercent: '5.123456789', reason: 'too fine' })).errors)
+      .toEqual([{ code: 'BAD_USER_INPUT', reason: null, field: 'input.annualRatePercent', message: 'annualRatePercent may have at most 6 digits after the point' }]);
 
     await advance(admin, 40); // 2026-02-24: the first loan missed 5 February; the one on holiday owes nothing yet.
     let one = await loanOf(behind);
