@@ -69,6 +69,11 @@ const MAX_OPERATIONS_ANSWERING = 16;
  */
 const MAX_UNREAD_BYTES = 1024 * 1024;
 
+/** What onSubscribe answers for a subscription its client completed before it was set up: graphql-ws sends nothing for it. */
+function completedByItsClient(): GraphQLError[] {
+  return [new GraphQLError('completed by its client before it was set up')];
+}
+
 /** Closes a connection whose client has stopped reading what it asks for (4429 SLOW_CONSUMER); whether it was. */
 function closedAsSlow(socket: WebSocket): boolean {
   if (socket.bufferedAmount <= MAX_UNREAD_BYTES) return false;
@@ -464,12 +469,12 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
         let measured: QueryCost | undefined;
         try {
           if (getOperationAST(document, payload.operationName)!.operation === 'subscription') {
-            slot = ctx.extra.slots!.take();
-            // Completed by its client before it got here: over already, its place given back now. graphql-ws forgets
-            // a completed id at once but ends the subscription only once it is set up, so a client subscribing and
+            // Completed by its client before it got here: not set up at all, taking no place. graphql-ws forgets a
+            // completed id at once but ends the subscription only once it is set up, so a client subscribing and
             // completing quickly (a dashboard mounting and unmounting a view) was refused TOO_MANY_SUBSCRIPTIONS for
-            // subscriptions it had ended.
-            if (!(id in ctx.subscriptions)) slot.release();
+            // subscriptions it had ended, and each went on being set up.
+            if (!(id in ctx.subscriptions)) return completedByItsClient();
+            slot = ctx.extra.slots!.take();
           } else if (ctx.extra.answering!.size >= MAX_OPERATIONS_ANSWERING) {
             throw new AppError('RATE_LIMITED', `this connection has ${MAX_OPERATIONS_ANSWERING} queries and mutations being answered, the most one connection may: take their answers before sending more`, { reason: 'TOO_MANY_OPERATIONS', limit: MAX_OPERATIONS_ANSWERING });
           } else answering = ctx.extra.answering!.add(id);
@@ -482,6 +487,11 @@ function startWebSocketServer(runtime: Runtime, httpServer: http.Server, schema:
           if (measured) costs.set(contextValue, withBudget(measured, budget));
           sinks.set(contextValue, { socket: ctx.extra.socket, id });
           if (slot) {
+            // Completed while its context was being made: its place back, and nothing subscribed.
+            if (!(id in ctx.subscriptions)) {
+              slot.release();
+              return completedByItsClient();
+            }
             slots.set(contextValue, slot);
             contextValue.signal = slot.signal;
           }
