@@ -120,10 +120,14 @@ export class CommitSettler {
     this.sweepTimer.unref();
   }
 
-  /** No more timed sweeps; resolves once the one under way, if any, is over, so that the pools may then be closed. */
+  /**
+   * No more timed sweeps; resolves once the one under way, if any, and the settle passes under way (a sweep's
+   * wake-ups start them) are over, so that the pools may then be closed.
+   */
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
     await this.sweeping;
+    await Promise.allSettled([...this.settling.values()].map((state) => state.done));
   }
 
   /**

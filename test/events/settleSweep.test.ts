@@ -131,4 +131,24 @@ describe('stopping the settler', () => {
     await stopping;
     expect(stopped).toBe(true);
   });
+
+  it('waits for the settle passes under way too (a sweep\'s wake-ups start them)', async () => {
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const databases = {
+      poolForSchema: async () => {
+        await held;
+        throw new Error('the pool has been closed');
+      },
+    } as unknown as Databases;
+    const settler = new CommitSettler(databases, createLogger('silent'), 60_000);
+    settler.wake('tenant_waking');
+    let stopped = false;
+    const stopping = settler.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    letGo();
+    await stopping;
+    expect(stopped).toBe(true);
+  });
 });
