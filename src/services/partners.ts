@@ -49,7 +49,7 @@ export async function rotateSecret(db: TenantDb, identity: PartnerIdentity, comm
   const existing = await db.partner.findUnique({ where: { code } });
   if (!existing) return null;
   return runCommand(db, { ...command, action: 'partner.rotateSecret' }, async (tx) => {
-    const clientSecret = await identity.rotatePartnerSecret(existing.clientId);
+    const clientSecret = await identity.rotatePartnerSecret(existing.clientId, { tenant: command.tenant, code });
     const partner = await tx.partner.update({ where: { id: existing.id }, data: { secretRotatedAt: command.now } });
     return {
       result: { partner, clientSecret },

@@ -25,8 +25,11 @@ export interface PartnerIdentity {
    * provider has none (the development issuer: partners get tokens from `npm run token -- --partner`).
    */
   registerPartner(tenant: string, partner: { code: string; name: string; kind: 'origination' | 'colending' }): Promise<{ clientId: string; secret: string | null }>;
-  /** A new secret for the partner's client; the old one stops working at once. */
-  rotatePartnerSecret(clientId: string): Promise<string | null>;
+  /**
+   * A new secret for the partner's client; the old one stops working at once. The client must serve this lender's
+   * partner of this code (its claims say so), never another's that its id might also name.
+   */
+  rotatePartnerSecret(clientId: string, partner: { tenant: string; code: string }): Promise<string | null>;
 }
 
 /** A person to invite to a tenant's staff. */

@@ -5,7 +5,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT, base64url, importJWK } from 'jose';
 import { adminClient, applyRealm, ensureClient, lendgraphScopeIds, REALM, type Admin } from '../../src/authz/keycloak/realm.js';
-import { clientCredentialsToken, registerPartnerClient } from '../../src/authz/keycloak/partners.js';
+import { clientCredentialsToken, registerPartnerClient, rotatePartnerSecret } from '../../src/authz/keycloak/partners.js';
 import { partnerClientId } from '../../src/authz/partnerClient.js';
 import { KEYCLOAK_ADMIN } from '../../scripts/keycloakServer.js';
 import { STAFF_ROLES, type Role } from '../../src/authz/roles.js';
@@ -408,6 +408,13 @@ describe.skipIf(!keycloakUrl)('identity with a real Keycloak', () => {
         protocolMappers: [{ name: 'tenant', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'organization', 'claim.value': JSON.stringify([longer]), 'jsonType.label': 'JSON', 'access.token.claim': 'true' } }],
       });
       await expect(registerPartnerClient(admin, { tenant: slug, id: 'held', kind: 'origination', name: 'Taker' })).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'input.code' } });
+      // A partner row holding another lender's client id (one registered before could) rotates nothing of it.
+      await expect(rotatePartnerSecret(admin, theirs.clientId, { tenant: slug, code: 'x1z' })).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'input.code' } });
+      expect(await clientCredentialsToken(keycloakUrl, theirs)).toBeTruthy();
+      const rotated = await rotatePartnerSecret(admin, ours.clientId, { tenant: slug, code: 'bank-x1z' });
+      await expect(clientCredentialsToken(keycloakUrl, ours)).rejects.toThrow();
+      Object.assign(ours, rotated);
+      expect(await clientCredentialsToken(keycloakUrl, ours)).toBeTruthy();
       const response = await gql(platform.gateway, `mutation { offboardTenant(input: { slug: "${slug}", reason: "contract ended" }) { tenant { status } } }`, { token });
       expect(response.data!['offboardTenant'].tenant.status).toBe('OFFBOARDED');
       await expect(clientCredentialsToken(keycloakUrl, ours)).rejects.toThrow();

@@ -47,6 +47,12 @@ async function servesTenant(admin: Admin, client: Client, tenant: string): Promi
   return Array.isArray(tenants) && tenants.length === 1 && tenants[0] === tenant;
 }
 
+/** Whether a client is this lender's partner of this code: its tenant and partner claims, which its tokens carry. */
+async function servesPartner(admin: Admin, client: Client, tenant: string, code: string): Promise<boolean> {
+  const named = await claimOf(admin, client, 'partner');
+  return typeof named === 'object' && named !== null && (named as { id?: unknown }).id === code && await servesTenant(admin, client, tenant);
+}
+
 /**
  * The partner clients of one lender, whatever their ids' form: found by the lender's slug in the id, kept only when
  * their tenant claim names that lender, so that another lender whose slug begins the same (`acme`, `acme-bank`) or
@@ -66,12 +72,8 @@ export async function registerPartnerClient(admin: Admin, partner: { tenant: str
   // An id another lender's partner already holds (one registered before ids were joined by `--` can be spelt the
   // same) is never taken over: bringing it "up to date" would hand that partner's secret to this lender.
   const [existing] = await admin.clients.find({ clientId });
-  if (existing) {
-    const named = await claimOf(admin, existing, 'partner');
-    const samePartner = typeof named === 'object' && named !== null && (named as { id?: unknown }).id === partner.id;
-    if (!samePartner || !await servesTenant(admin, existing, partner.tenant)) {
-      throw new AppError('CONFLICT', `the identity provider already has a client ${clientId} for someone else: register the partner under another code`, { field: inputPath('code') });
-    }
+  if (existing && !await servesPartner(admin, existing, partner.tenant, partner.id)) {
+    throw new AppError('CONFLICT', `the identity provider already has a client ${clientId} for someone else: register the partner under another code`, { field: inputPath('code') });
   }
   const id = await ensureClient(admin, {
     clientId,
@@ -100,10 +102,15 @@ export async function registerPartnerClient(admin: Admin, partner: { tenant: str
 }
 
 /** Issues a new secret; the old one stops working at once. */
-export async function rotatePartnerSecret(admin: Admin, clientId: string): Promise<PartnerIdentity> {
+export async function rotatePartnerSecret(admin: Admin, clientId: string, partner: { tenant: string; code: string }): Promise<PartnerIdentity> {
   admin.setConfig({ realmName: REALM });
   const [client] = await admin.clients.find({ clientId });
   if (!client?.id) throw new Error(`no Keycloak client ${clientId}`);
+  // A partner registered before ids were joined by `--` may hold an id another lender's partner is spelt with too:
+  // its secret is that partner's to rotate, not this one's.
+  if (!await servesPartner(admin, client, partner.tenant, partner.code)) {
+    throw new AppError('CONFLICT', `the identity provider's client ${clientId} serves someone else: ask the platform to register this partner's client again`, { field: inputPath('code') });
+  }
   const secret = await admin.clients.generateNewClientSecret({ id: client.id });
   return { clientId, secret: secret.value! };
 }

@@ -109,8 +109,8 @@ export class KeycloakTenantIdentity implements IdentityProvider {
     return { clientId: identity.clientId, secret: identity.secret };
   }
 
-  async rotatePartnerSecret(clientId: string): Promise<string> {
-    return (await rotatePartnerSecret(await this.client(), clientId)).secret;
+  async rotatePartnerSecret(clientId: string, partner: { tenant: string; code: string }): Promise<string> {
+    return (await rotatePartnerSecret(await this.client(), clientId, partner)).secret;
   }
 
   async disableTenant(slug: string): Promise<void> {
