@@ -7,7 +7,7 @@
 import { AppError, inputPath, isUniqueViolation } from '../errors.js';
 import type { Tx } from '../tenancy/tenantClients.js';
 import { schemaForSlug } from '../tenancy/schemaNames.js';
-import { tenantSql } from '../tenancy/tenantSql.js';
+import { holdUntilCommit } from '../tenancy/tenantSql.js';
 
 /** Thrown inside a creation's transaction when its name is taken, so that nothing of the attempt is kept. */
 export class NameTaken extends Error {
@@ -40,7 +40,7 @@ export function fieldsThatDiffer(checks: Record<string, boolean>): string[] {
  * person from the lender.
  */
 export async function holdName(tx: Tx, tenant: string, record: string): Promise<void> {
-  await tenantSql(tx, schemaForSlug(tenant)).execute(() => 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', `name|${tenant}|${record}`);
+  await holdUntilCommit(tx, schemaForSlug(tenant), `name|${tenant}|${record}`);
 }
 
 /** `create`'s answer, or, when it found its name taken (or lost the race for it), what a repeat answers (`record` names it in a refusal: "partner acme"). */

@@ -1,7 +1,7 @@
 // Partner: an origination or co-lending partner of the lender, and its API client. A partner reading this sees
 // only itself: GraphContext.db is partner-scoped (src/authz/partnerScope.ts), not these resolvers.
 import { builder } from './builder.js';
-import { AppError, inputPath } from '../errors.js';
+import { noSuchCode } from '../errors.js';
 import { commandOf, type GraphContext } from './context.js';
 import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -124,7 +124,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RotatePartnerSecretInput, required: true, description: 'Which partner.' }) },
     resolve: async (_root, { input }, context) => {
       const result = await rotateSecret(context.db!, context.runtime.identity, commandOf(context), input.code);
-      if (!result) throw new AppError('NOT_FOUND', 'no partner with that code', { field: inputPath('code') });
+      if (!result) throw noSuchCode('code', 'no partner with that code');
       context.log.info({ partner: input.code }, 'partner secret rotated');
       return result;
     },

@@ -83,3 +83,11 @@ export function tenantSql(db: TenantDb | Tx, schemaName: string) {
     execute: (statement: TenantStatement, ...values: unknown[]): Promise<number> => db.$executeRawUnsafe(statement(schema), ...values),
   };
 }
+
+/**
+ * Holds `key` until the transaction ends: another transaction of the tenant holding the same key, on this gateway or
+ * another, waits here for it. What the key names is the caller's (a name being created, a person being matched).
+ */
+export async function holdUntilCommit(tx: Tx, schemaName: string, key: string): Promise<void> {
+  await tenantSql(tx, schemaName).execute(() => 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', key);
+}

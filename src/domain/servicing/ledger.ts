@@ -2,7 +2,8 @@
 // balances (trial balance, a loan's sub-ledger) that a list of journals adds up to. Every journal balances per
 // currency by construction and is refused otherwise; corrections are new journals (`reversal`), never edits.
 // Services around this store journals append-only and post them in the event's own transaction.
-import { InvalidField } from '../../errors.js';
+import { InvalidField, withArticle } from '../../errors.js';
+import { kindInWords } from './transactionWords.js';
 import { Decimal, minorUnits } from '../money.js';
 import type { Component } from './allocation.js';
 
@@ -76,24 +77,17 @@ export const STANDARD_CHART: readonly Account[] = [
  * assets, money held for the borrower or a co-lender is a liability, income is income, what is written off or
  * provided for is an expense. A product may post a role to an account of its own, never to one of another kind:
  * principal lent posted to an expense account would show the loans as a cost, interest income on an asset account
- * would never reach the lender's income.
+ * would never reach the lender's income. The standard chart holds one account of each role, of its kind.
  */
-export const ROLE_KINDS: Readonly<Record<AccountRole, AccountKind>> = {
-  cash: 'asset', principalReceivable: 'asset', interestReceivable: 'asset', feeReceivable: 'asset', penaltyReceivable: 'asset', loanLossAllowance: 'asset',
-  excess: 'liability', interestInAdvance: 'liability', interestSuspense: 'liability', colenderPayable: 'liability',
-  interestIncome: 'income', feeIncome: 'income', penaltyIncome: 'income', recoveryIncome: 'income',
-  writeOffExpense: 'expense', interestWrittenOff: 'expense', chargesWrittenOff: 'expense', provisionExpense: 'expense',
-};
+export const ROLE_KINDS: Readonly<Record<AccountRole, AccountKind>> = Object.fromEntries(STANDARD_CHART.map((a) => [a.role, a.kind])) as Record<AccountRole, AccountKind>;
 
 /** Throws InvalidField naming `field` when `account` is not of the kind `role`'s postings need (ROLE_KINDS). */
 export function assertAccountFitsRole(role: AccountRole, account: { code: string; kind: string }, field: string): void {
   const kind = ROLE_KINDS[role];
   if (account.kind === kind) return;
-  const words = role.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`);
-  throw new InvalidField(field, `${words} posts to ${kindWithArticle(kind)} account; ${account.code} is ${kindWithArticle(account.kind)} account`);
+  const words = kindInWords(role).toLowerCase();
+  throw new InvalidField(field, `${words} posts to ${withArticle(kind)} account; ${account.code} is ${withArticle(account.kind)} account`);
 }
-
-const kindWithArticle = (kind: string) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
 
 /** A product's mapping: the account code used for each role (the standard chart's unless the product says). */
 export type AccountMapping = Readonly<Record<AccountRole, string>>;

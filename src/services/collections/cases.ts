@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { runCommand, type Actor, type CommandContext } from '../../commands/runCommand.js';
 import { allows } from '../../authz/capabilities.js';
 import type { Role } from '../../authz/roles.js';
-import { AppError, InvalidField, inputPath } from '../../errors.js';
+import { AppError, InvalidField, inputPath, noSuchCode } from '../../errors.js';
 import { Decimal, minorUnits } from '../../domain/money.js';
 import {
   assertValidPromise, assertValidRule, DEFAULT_OPEN_AT_DAYS, MAX_NOTE_LENGTH, rollRates, type BucketFlow, type CollectorGroup,
@@ -123,7 +123,7 @@ export async function collectionRules(db: TenantDb | Tx): Promise<CollectionRule
 export async function setCollectionRule(db: TenantDb, command: CommandContext, input: CollectionRuleInput, tenantCurrency: string): Promise<CollectionRuleView> {
   return runCommand(db, { ...command, action: 'collectionRule.changed' }, async (tx) => {
     const product = input.productCode === null ? null : await tx.loanProduct.findUnique({ where: { code: input.productCode } });
-    if (input.productCode !== null && !product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('productCode') });
+    if (input.productCode !== null && !product) throw noSuchCode('productCode', 'no loan product with that code');
     const policy = await delinquencyPolicyOf(tx, tenantCurrency);
     // The default rule serves every product: its buckets are any bucket some product's loans are counted in.
     const products = product ? [product] : await tx.loanProduct.findMany({ select: { delinquencyBuckets: true } });

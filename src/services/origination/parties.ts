@@ -11,7 +11,7 @@ import { dateOfBirthProblem } from '../../domain/origination/dateOfBirth.js';
 import { openSecret, sealSecret, type DataKey } from '../../tenancy/sealing.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
-import { tenantSql } from '../../tenancy/tenantSql.js';
+import { holdUntilCommit } from '../../tenancy/tenantSql.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 
 export const IDENTIFIER_KINDS = ['national_id', 'tax_id', 'passport'] as const;
@@ -179,7 +179,7 @@ export async function resolveParty(tx: Tx, dataKey: DataKey, context: IntakeCont
   const hashes = party.identifiers.map((identifier) => ({ identifier, hash: identifierHash(dataKey, context.tenant, identifier) }));
   const contactKey = party.emailNormalised && party.phoneNormalised ? `${party.phoneNormalised}|${party.emailNormalised}` : null;
   for (const lock of [...hashes.map((h) => h.hash), ...(contactKey ? [`contact|${contactKey}`] : [])].sort()) {
-    await tenantSql(tx, schemaForSlug(context.tenant)).execute(() => 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', `party|${context.tenant}|${lock}`);
+    await holdUntilCommit(tx, schemaForSlug(context.tenant), `party|${context.tenant}|${lock}`);
   }
   // During a key rotation an identifier stored before it carries its hash under the previous key; it is read as
   // if it carried the current one, so matching works the same until re-sealing has rewritten it.

@@ -4,7 +4,7 @@
 // version and activates this one. Offers read the active version when they are made and record which one, so an
 // earlier offer keeps its figures whatever is activated later.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField, isUniqueViolation, statusInWords } from '../../errors.js';
+import { AppError, inputPath, InvalidField, isUniqueViolation, statusInWords, noSuchCode } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { assertValidPricing, productRateBand, ratesByGradeOf, type PricingDraft } from '../../domain/origination/pricing.js';
 import type { PricingTable } from '../../domain/origination/offer.js';
@@ -81,7 +81,7 @@ export async function assertPriced(db: TenantDb | Tx, productId: string): Promis
 /** A new draft version (the latest + 1) of a product's pricing; errors name the input field, nothing is written. */
 export async function draftPricing(db: TenantDb, command: CommandContext, productCode: string, draft: PricingDraft): Promise<ProductPricingRow> {
   const product = await db.loanProduct.findUnique({ where: { code: productCode } });
-  if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('productCode') });
+  if (!product) throw noSuchCode('productCode', 'no loan product with that code');
   const policy = await db.creditPolicy.findFirst({ where: { productId: product.id, status: 'active' } });
   const grades = ((policy?.ruleSet as unknown as CreditRuleSet | undefined)?.grades ?? []).map((grade) => grade.grade);
   assertValidPricing(draft, {

@@ -4,7 +4,7 @@
 // end of day (rules) or the next message sent (preferences).
 import { randomUUID } from 'node:crypto';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
-import { AppError, InvalidField, inputPath } from '../../errors.js';
+import { InvalidField, noSuchCode } from '../../errors.js';
 import { isTimeZone } from '../../domain/businessDate.js';
 import {
   assertValidRules, clockMinutes, clockText, DEFAULT_QUIET_HOURS, REMINDER_CHANNELS, type ReminderChannel, type ReminderRuleInput,
@@ -39,7 +39,7 @@ export async function setReminderRules(db: TenantDb, command: CommandContext, in
     const codes = [...new Set(input.rules.flatMap((r) => (r.productCode ? [r.productCode] : [])))];
     const products = await tx.loanProduct.findMany({ where: { code: { in: codes } }, select: { id: true, code: true } });
     input.rules.forEach((rule, k) => {
-      if (rule.productCode && !products.some((p) => p.code === rule.productCode)) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath(`rules.${k}.productCode`) });
+      if (rule.productCode && !products.some((p) => p.code === rule.productCode)) throw noSuchCode(`rules.${k}.productCode`, 'no loan product with that code');
     });
     const before = await reminderSettings(tx);
     await tx.reminderRule.deleteMany({});

@@ -17,7 +17,7 @@ import type { PoolSql } from '../../tenancy/tenantSql.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { runCommand, type CommandContext } from '../../commands/runCommand.js';
-import { AppError, InvalidField, inputPath } from '../../errors.js';
+import { InvalidField, noSuchCode } from '../../errors.js';
 import { assertValidBuckets, DEFAULT_BUCKETS, type BucketRange } from '../../domain/servicing/delinquencyBuckets.js';
 import {
   assertValidParameters, classesOf, defaultParameters, isRegime, type ClassificationPolicy, type Regime, type RegimeParameters,
@@ -165,7 +165,7 @@ export async function setLoanProductDelinquencyBuckets(db: TenantDb, command: Co
   if (buckets !== null) assertValidBuckets(buckets, 'buckets');
   return runCommand(db, { ...command, action: 'loanProduct.delinquencyBucketsChanged' }, async (tx) => {
     const product = await tx.loanProduct.findUnique({ where: { code: input.productCode } });
-    if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('productCode') });
+    if (!product) throw noSuchCode('productCode', 'no loan product with that code');
     await tenantSql(tx, schemaForSlug(command.tenant)).execute((schema) => `UPDATE ${schema}.loan_product SET delinquency_buckets = $1::jsonb WHERE id = $2::uuid`,
       buckets === null ? null : JSON.stringify(buckets), product.id);
     const updated = await tx.loanProduct.findUniqueOrThrow({ where: { id: product.id } });

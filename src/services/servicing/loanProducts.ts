@@ -2,7 +2,7 @@
 // (the database refuses to change an old one), written as a command with its audit record and event; loans keep
 // the copy of the terms they were booked with, so nothing booked changes.
 import { isDeepStrictEqual } from 'node:util';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, inputPath, InvalidField, noSuchCode } from '../../errors.js';
 import { assertAmountsWithinProduct, assertLateFeeGraceDays, assertValidTerms, loanTerms, termsFromJson, termsToJson, type LoanTerms, type LoanTermsInput, type ProductLimits } from '../../domain/servicing/product.js';
 import { assertValidLimits } from '../../domain/servicing/productLimits.js';
 import { Decimal, isCurrency } from '../../domain/money.js';
@@ -87,7 +87,7 @@ function revisedTerms(current: LoanTerms, revision: TermsRevision): LoanTerms {
 
 export async function reviseTerms(db: TenantDb, command: CommandContext, code: string, revision: TermsRevision) {
   const product = await db.loanProduct.findUnique({ where: { code } });
-  if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('code') });
+  if (!product) throw noSuchCode('code', 'no loan product with that code');
   if (product.retiredAt) throw new AppError('CONFLICT', 'the product is retired: it takes no new terms', { field: inputPath('code') });
   const current = await productVersion(db, product);
   if (!current) throw new Error(`product ${code} has no version ${product.currentVersion}`);
@@ -313,7 +313,7 @@ export async function cloneProduct(db: TenantDb, command: CommandContext, input:
   if (!CODE.test(input.code)) throw new InvalidField('code', 'a product code is 1–40 letters, digits, dots, dashes or underscores');
   const name = checkedName(input.name, 'name');
   const source = await db.loanProduct.findUnique({ where: { code: input.fromCode } });
-  if (!source) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('fromCode') });
+  if (!source) throw noSuchCode('fromCode', 'no loan product with that code');
   const current = (await productVersion(db, source))!;
   const { currency: _currency, ...storedTerms } = termsToJson(current.terms) as unknown as LoanTermsInput;
   const limits = input.limits ?? {
@@ -341,7 +341,7 @@ export async function cloneProduct(db: TenantDb, command: CommandContext, input:
 export async function retireProduct(db: TenantDb, command: CommandContext, code: string) {
   return runCommand(db, { ...command, action: 'loanProduct.retire' }, async (tx) => {
     const product = await tx.loanProduct.findUnique({ where: { code } });
-    if (!product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('code') });
+    if (!product) throw noSuchCode('code', 'no loan product with that code');
     if (product.retiredAt) throw new AppError('CONFLICT', 'the product is already retired', { field: inputPath('code') });
     const retired = await tx.loanProduct.update({ where: { id: product.id }, data: { retiredAt: command.now } });
     return {

@@ -5,7 +5,7 @@
 // rule, end of day writes a loan off in full once its days past due reach the charge-off rule's threshold (its
 // product's rule, else the default), under the rule's own principal and a key per loan, so a run resumed after a crash posts it once.
 import { randomUUID } from 'node:crypto';
-import { AppError, inputPath, InvalidField } from '../../errors.js';
+import { AppError, InvalidField, noSuchCode } from '../../errors.js';
 import { assertPositiveAmount, Decimal } from '../../domain/money.js';
 import { SYSTEM_ACTORS } from '../../domain/actors.js';
 import type { Component } from '../../domain/servicing/allocation.js';
@@ -165,7 +165,7 @@ export async function setChargeOffRule(db: TenantDb, command: CommandContext, in
   }
   return runCommand(db, { ...command, action: 'chargeOffRule.changed' }, async (tx) => {
     const product = input.productCode === null ? null : await tx.loanProduct.findUnique({ where: { code: input.productCode } });
-    if (input.productCode !== null && !product) throw new AppError('NOT_FOUND', 'no loan product with that code', { field: inputPath('productCode') });
+    if (input.productCode !== null && !product) throw noSuchCode('productCode', 'no loan product with that code');
     const before = await tx.chargeOffRule.findFirst({ where: { productId: product?.id ?? null } });
     const data = { atDays: input.atDays, changedBy: command.actor.subject, changedAt: command.now };
     const row = before
