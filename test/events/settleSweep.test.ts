@@ -111,10 +111,27 @@ describe('settle sweep', () => {
 });
 
 describe('stopping the settler', () => {
-  it('waits for the sweep under way, so that the pools it reads are closed only after it', async () => {
-    // A database whose registry read answers only when let go: the sweep start() begins is under way until then.
+  /** Work the settler has under way that finishes only when let go. */
+  function heldWork() {
     let letGo!: () => void;
     const held = new Promise<void>((resolve) => (letGo = resolve));
+    return { held, letGo };
+  }
+
+  /** `stop()` resolves only once the held work is let go. */
+  async function stopsAfter(settler: CommitSettler, letGo: () => void): Promise<void> {
+    let stopped = false;
+    const stopping = settler.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    letGo();
+    await stopping;
+    expect(stopped).toBe(true);
+  }
+
+  it('waits for the sweep under way, so that the pools it reads are closed only after it', async () => {
+    // A database whose registry read answers only when let go: the sweep start() begins is under way until then.
+    const { held, letGo } = heldWork();
     const reads: string[] = [];
     const databases = {
       main: { pool: { query: async (text: string) => { reads.push(text); await held; return { rows: [] }; } } },
@@ -123,18 +140,11 @@ describe('stopping the settler', () => {
     const settler = new CommitSettler(databases, createLogger('silent'), 60_000);
     settler.start();
     expect(reads).toHaveLength(1);
-    let stopped = false;
-    const stopping = settler.stop().then(() => (stopped = true));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(stopped).toBe(false);
-    letGo();
-    await stopping;
-    expect(stopped).toBe(true);
+    await stopsAfter(settler, letGo);
   });
 
   it('waits for the settle passes under way too (a sweep\'s wake-ups start them)', async () => {
-    let letGo!: () => void;
-    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const { held, letGo } = heldWork();
     const databases = {
       poolForSchema: async () => {
         await held;
@@ -143,12 +153,6 @@ describe('stopping the settler', () => {
     } as unknown as Databases;
     const settler = new CommitSettler(databases, createLogger('silent'), 60_000);
     settler.wake('tenant_waking');
-    let stopped = false;
-    const stopping = settler.stop().then(() => (stopped = true));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(stopped).toBe(false);
-    letGo();
-    await stopping;
-    expect(stopped).toBe(true);
+    await stopsAfter(settler, letGo);
   });
 });
