@@ -178,7 +178,12 @@ export async function decideArrangement(db: TenantDb, command: CommandContext, i
   return runCommand(db, { ...command, action }, async (tx) => {
     const [row] = isUuid(input.arrangementId) ? await tenantSql(tx, schemaForSlug(command.tenant)).query<{ status: string }[]>(
       (s) => `SELECT status FROM ${s}.colending_arrangement_version WHERE arrangement_id = $1::uuid AND version = $2 FOR UPDATE`, input.arrangementId, input.version) : [];
-    if (!row) throw new InvalidField('version', 'no version of a co-lending arrangement with that id and number');
+    if (!row) {
+      // The arrangement first: a version of one the caller cannot see is no fault of the number.
+      const known = isUuid(input.arrangementId) && await tx.coLendingArrangement.findUnique({ where: { id: input.arrangementId }, select: { id: true } });
+      if (!known) throw new InvalidField('arrangementId', 'no co-lending arrangement with that id');
+      throw new InvalidField('version', 'the arrangement has no version of that number');
+    }
     if (row.status !== 'pending') throw new AppError('CONFLICT', `this version is already ${statusInWords(row.status)}`, { field: inputPath('version') });
     const key = { arrangementId_version: { arrangementId: input.arrangementId, version: input.version } };
     const version = await tx.coLendingArrangementVersion.findUniqueOrThrow({ where: key, include: { arrangement: true } });

@@ -6,8 +6,10 @@
 // next, its statement as CSV and PDF, the escrow transfer instruction for finance), what a co-lending partner reads (its own shares and arrangements, the loan's standing — the same days
 // past due and class the lender sees, collections without notes — never the whole loan or another partner's share),
 // the events it receives, and the books holding throughout.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { globalIdOf } from '../../../src/domain/globalId.js';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { apiCalls } from '../../support/apiCalls.js';
@@ -83,6 +85,12 @@ describe('co-lending', () => {
     expect(codes(await gql(server.gateway, DECIDE, { token: maker, variables: { input: { arrangementId, version: 1, approve: true } } }))).toEqual(['FORBIDDEN']);
     expect((await mutate(admin, 'decideCoLendingArrangement', DECIDE, { arrangementId, version: 1, approve: true })).errors)
       .toEqual([expect.objectContaining({ code: 'FORBIDDEN', reason: 'MAKER_IS_CHECKER' })]);
+    // An arrangement that is not there is named as such, not as a version number at fault.
+    const elsewhere = globalIdOf('CoLendingArrangement', randomUUID());
+    expect((await mutate(checker, 'decideCoLendingArrangement', DECIDE, { arrangementId: elsewhere, version: 1, approve: true })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.arrangementId' })]);
+    expect((await mutate(checker, 'decideCoLendingArrangement', DECIDE, { arrangementId, version: 9, approve: true })).errors)
+      .toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.version' })]);
     const decided = await mutate(checker, 'decideCoLendingArrangement', DECIDE, { arrangementId, version: 1, approve: true });
     expect(decided.errors).toEqual([]);
     expect(decided.data.coLendingArrangement.inForce).toEqual({ version: 1, sharePercent: '80', model: 'PRINCIPAL_PLUS_PARTNER_RATE', decidedBy: 'co-lending-checker', guarantee: { capPercent: '5', triggerDaysPastDue: 90 } });
