@@ -349,20 +349,34 @@ export async function runSqlCommand<T>(
     return sendStatements<R>(client, schema, batches, statements, { begin, commit });
   };
   const bound = (statement: Statement) => client.query(statement.text(schema), statement.values);
-  const sent: Promise<unknown>[] = [];
+  // Statements sent inside the transaction go one at a time, each once the one before is answered, in the order
+  // given: what the driver's own queue did, which is deprecated (pg 9 removes it) and warned on stderr. Once the
+  // command has ended (refused while parts were still to go) none is sent: the rollback and the connection's next
+  // user come after the one on the wire.
+  let tail: Promise<unknown> = Promise.resolve();
+  let ended = false;
+  const inTurn = <R extends pg.QueryResultRow>(statement: Statement): Promise<pg.QueryResult<R>> => {
+    const result = tail.then(() => {
+      if (ended) throw new Error('the command ended before this statement was sent');
+      return client.query<R>(statement.text(schema), statement.values);
+    });
+    tail = result.catch(() => undefined);
+    return result;
+  };
   let sendFailed: { error: unknown } | null = null;
   const sendAhead = (statement: Statement) => {
     if (!begun) throw new Error('a write is sent ahead only inside the transaction, after its first query');
-    // Queued by the driver in the order sent; its values bound, not written into the text (see `final`).
-    sent.push(bound(statement).catch((error: unknown) => {
+    // Not awaited: the caller makes the next part while this one is written. Its values bound, not written into
+    // the text (see `final`).
+    inTurn(statement).catch((error: unknown) => {
       sendFailed ??= { error };
-    }));
+    });
   };
   let staging = false;
   const sql: CommandSql = {
     async query<R extends pg.QueryResultRow>(text: TenantStatement, values: unknown[] = [], prepared?: Statement['prepared']): Promise<R[]> {
       if (!begun) return (await run<R>([statementOf(text, values, prepared)], false))[0]!.rows;
-      return bound({ text, values }).then((result) => result.rows as R[]);
+      return inTurn<R>({ text, values }).then((result) => result.rows);
     },
     send: sendAhead,
     stageEvents(events) {
@@ -386,7 +400,7 @@ export async function runSqlCommand<T>(
     const outcome = await work(sql);
     // Made while PostgreSQL may still be writing what was sent ahead (a payment file's parts).
     const final = [...(outcome.writes ?? []), ...(staging ? [stagedEventsToOutbox] : []), bookkeepingStatement([{ command, outcome }])];
-    await Promise.all(sent);
+    await tail;
     if (sendFailed) throw (sendFailed as { error: unknown }).error;
     if (!begun || valuesLength(final) < BIND_FROM) {
       await run(final, true);
@@ -401,6 +415,8 @@ export async function runSqlCommand<T>(
     command.settle?.(schemaForSlug(command.tenant));
     return outcome.result;
   } finally {
+    ended = true;
+    await tail;
     if (!done && begun) await client.query('ROLLBACK').catch(() => undefined);
     client.release(batches.retire);
   }
