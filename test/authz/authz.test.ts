@@ -141,7 +141,7 @@ const PROBES: Record<Capability, (token: string) => Promise<boolean>> = {
   'coLending.read': (token) => query(token, '{ loanParticipations(first: 5) { edges { node { id sharePercent daysPastDue } } } }'),
   // The lender's rules set to the values that apply anyway: allowed roles change nothing the other probes rely on.
   'coLending.manage': (token) => query(token, 'mutation { setCoLendingRules(input: { minimumRetentionPercent: "10", maximumGuaranteePercent: "5", assignmentWindowDays: 15 }) { coLendingRules { lendersOwn } userErrors { code } } }'),
-  'coLending.approve': (token) => decides(token, 'decideCoLendingArrangement', { arrangementId: nowhere('CoLendingArrangement'), version: 1 }, 'version'),
+  'coLending.approve': (token) => decides(token, 'decideCoLendingArrangement', { arrangementId: nowhere('CoLendingArrangement'), version: 1 }, 'arrangementId'),
   // T+1 for the partner p-2, which it is already: allowed roles change nothing the other probes rely on.
   'coLending.settle': (token) => query(token, 'mutation { setCoLenderSettlement(input: { partnerCode: "p-2", settlementLagDays: 1 }) { coLenderSettlementTerms { settlementLagDays } userErrors { code } } }'),
   'commissions.read': (token) => query(token, '{ originationCommissionStatement(partnerCode: "p-1") { partnerCode totals { owed } } }'),
