@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { LRUCache } from 'lru-cache';
+import { ReadsTogether } from './readsTogether.js';
 
 /** Distinct named statements one pooled connection prepares before it is retired. */
 const PREPARED_PER_CONNECTION = 256;
@@ -81,19 +82,36 @@ export function preparedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
   return queryNamed<R>(pool, config, options.perConnection ?? PREPARED_PER_CONNECTION);
 }
 
+/** Reads by id gathered per pool: each pool is one tenant database's, and its statements name their schema. */
+const gatheredOn = new WeakMap<pg.Pool, ReadsTogether>();
+
 /**
  * Rows by their ids (uuids) through a named statement `key` whose text is `text(idIs)`, `idIs` being how the id
- * column is compared (`= $1::uuid` or `= ANY($1::uuid[])`); `rest` are the values from `$2` on. One id has a
- * statement of its own: against `= ANY($1::uuid[])` PostgreSQL's generic plan assumes several ids, so a custom plan
- * for one always looked cheaper and the statement was planned on every read (docs/performance.md).
+ * column is compared (`= $1::uuid` or `= ANY($1::uuid[])`); `rest` are the values from `$2` on. Each row's id is its
+ * first value (`rowMode: 'array'`) or its `id`. The reads of one statement with the same `rest` asked by requests
+ * served at the same moment go as one (src/tenancy/readsTogether.ts), each request answered only its own ids' rows.
+ * One id has a statement of its own: against `= ANY($1::uuid[])` PostgreSQL's generic plan assumes several ids, so a
+ * custom plan for one always looked cheaper and the statement was planned on every read (docs/performance.md).
  */
 export async function preparedByIds<R extends pg.QueryResultRow = pg.QueryResultRow>(
   pool: pg.Pool, key: string, ids: readonly string[], text: (idIs: string) => string, rest: unknown[] = [], options: PreparedOptions = {},
 ): Promise<R[]> {
   if (ids.length === 0) return [];
-  const one = ids.length === 1;
-  const { rows } = await preparedQuery<R>(pool, `${key}:${one ? 'one' : 'many'}`, text(one ? '= $1::uuid' : '= ANY($1::uuid[])'), [one ? ids[0] : ids, ...rest], options);
-  return rows;
+  let gathered = gatheredOn.get(pool);
+  if (!gathered) {
+    gathered = new ReadsTogether();
+    gatheredOn.set(pool, gathered);
+  }
+  const read = async (all: string[]) => {
+    const one = all.length === 1;
+    const { rows } = await preparedQuery<R>(pool, `${key}:${one ? 'one' : 'many'}`, text(one ? '= $1::uuid' : '= ANY($1::uuid[])'), [one ? all[0] : all, ...rest], options);
+    return rows;
+  };
+  return gathered.read<R>(`${key}\u0000${JSON.stringify(rest)}\u0000${options.rowMode ?? ''}\u0000${options.perConnection ?? ''}`, ids, read, rowId);
+}
+
+function rowId(row: pg.QueryResultRow): string {
+  return String(Array.isArray(row) ? row[0] : row['id']);
 }
 
 /**

@@ -213,6 +213,38 @@ describe('a loan read with plain SQL', () => {
     }
   });
 
+  it('asked by several readers at the same moment, is one statement per scope, each answered only the loans it asked for', async () => {
+    const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
+    let statements = 0;
+    pool.on('acquire', () => { statements += 1; });
+    const partner = { id: 'fintech', kind: 'origination' as const };
+    try {
+      const ids = (rows: { id: string }[]) => rows.map((row) => row.id).sort();
+      const [first, second, third, asPartner, partnerOwn, terms] = await Promise.all([
+        loanRowsById(pool, tenant.schemaName, [plain], null),
+        loanRowsById(pool, tenant.schemaName, [tranched, repaid], null),
+        loanRowsById(pool, tenant.schemaName, [partners, plain], null),
+        // Loans staff read in this very turn are not the partner's to read.
+        loanRowsById(pool, tenant.schemaName, [plain, tranched], partner),
+        loanRowsById(pool, tenant.schemaName, [partners, repaid], partner),
+        loanTermsById(pool, tenant.schemaName, [repaid], null),
+      ]);
+      // Staff's loan rows, the partner's loan rows, staff's terms: three statements for six reads.
+      expect(statements).toBe(3);
+      expect(ids(first)).toEqual([plain]);
+      expect(ids(second)).toEqual([tranched, repaid].sort());
+      expect(ids(third)).toEqual([partners, plain].sort());
+      expect(asPartner).toEqual([]);
+      expect(ids(partnerOwn)).toEqual([partners]);
+      expect(ids(terms)).toEqual([repaid]);
+      // Each row is the one read alone.
+      const [alone] = await loanRowsById(pool, tenant.schemaName, [tranched], null);
+      expect(plainLoanRow(second.find((row) => row.id === tranched)!)).toEqual(plainLoanRow(alone!));
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('reads nothing for ids that are not there, and nothing from another tenant', async () => {
     const other = await createTenant(server.runtime, uniqueSlug('loanrows-b'), { sandbox: true, businessDate: '2026-12-01' });
     expect(await loanRowsById(server.runtime.pool, other.schemaName, [plain], null)).toEqual([]);
