@@ -202,6 +202,8 @@ async function run(): Promise<void> {
   } catch (error) {
     say(`pgbench not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   }
+  // An answer in error is counted, not served; what the gateway logged says why.
+  if (results.some((r) => Object.keys(r.errors).length > 0)) say(`the gateway logged: ${JSON.stringify(gateway.logged)}\n${gateway.lines.filter((line) => line.includes('"err"')).slice(-2).join('\n')}`);
   const loadAfter = os.loadavg();
 
   const trivial = results.find((r) => r.name === 'trivial');

@@ -89,7 +89,8 @@ const gatheredOn = new WeakMap<pg.Pool, ReadsTogether>();
  * Rows by their ids (uuids) through a named statement `key` whose text is `text(idIs)`, `idIs` being how the id
  * column is compared (`= $1::uuid` or `= ANY($1::uuid[])`); `rest` are the values from `$2` on. Each row's id is its
  * first value (`rowMode: 'array'`) or its `id`. The reads of one statement with the same `rest` asked by requests
- * served at the same moment go as one (src/tenancy/readsTogether.ts), each request answered only its own ids' rows.
+ * served at the same moment go as one (src/tenancy/readsTogether.ts), each request answered only its own ids' rows,
+ * each row its own.
  * One id has a statement of its own: against `= ANY($1::uuid[])` PostgreSQL's generic plan assumes several ids, so a
  * custom plan for one always looked cheaper and the statement was planned on every read (docs/performance.md).
  */
@@ -107,12 +108,14 @@ export async function preparedByIds<R extends pg.QueryResultRow = pg.QueryResult
     const { rows } = await preparedQuery<R>(pool, `${key}:${one ? 'one' : 'many'}`, text(one ? '= $1::uuid' : '= ANY($1::uuid[])'), [one ? all[0] : all, ...rest], options);
     return rows;
   };
-  return gathered.read<R>(`${key}\u0000${JSON.stringify(rest)}\u0000${options.rowMode ?? ''}\u0000${options.perConnection ?? ''}`, ids, read, rowId);
+  return gathered.read<R>(`${key}\u0000${JSON.stringify(rest)}\u0000${options.rowMode ?? ''}\u0000${options.perConnection ?? ''}`, ids, read, ROWS);
 }
 
-function rowId(row: pg.QueryResultRow): string {
-  return String(Array.isArray(row) ? row[0] : row['id']);
-}
+const ROWS = {
+  idOf: (row: pg.QueryResultRow) => String(Array.isArray(row) ? row[0] : row['id']),
+  // Deep: a row's JSON columns arrive as objects.
+  copy: <R extends pg.QueryResultRow>(row: R): R => structuredClone(row),
+};
 
 /**
  * A statement a command sends inside a batch of simple queries on a connection it holds (runSqlCommand), where

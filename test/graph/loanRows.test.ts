@@ -237,9 +237,15 @@ describe('a loan read with plain SQL', () => {
       expect(asPartner).toEqual([]);
       expect(ids(partnerOwn)).toEqual([partners]);
       expect(ids(terms)).toEqual([repaid]);
-      // Each row is the one read alone.
+      // Each row is the one read alone, and a loan two readers asked for is each one's own: what one decodes
+      // leaves the other's columns as they came.
       const [alone] = await loanRowsById(pool, tenant.schemaName, [tranched], null);
       expect(plainLoanRow(second.find((row) => row.id === tranched)!)).toEqual(plainLoanRow(alone!));
+      const shared = third.find((row) => row.id === plain)!;
+      const decoded = plainLoanRow(first[0]!);
+      expect(loanDate(shared, 'disbursementDate')).toBe(businessDateOf(decoded.disbursementDate!));
+      expect(String(loanAmount(shared, 'principal'))).toBe(decoded.principal.toFixed(4));
+      expect(byValue(plainLoanRow(shared))).toEqual(byValue(decoded));
     } finally {
       await pool.end();
     }

@@ -17,6 +17,7 @@ function recordingRead(missing: string[] = []) {
 }
 
 const idOf = (row: Row) => row.id;
+const rows = { idOf, copy: (row: Row): Row => ({ ...row }) };
 
 afterEach(() => {
   vi.useRealTimers();
@@ -27,9 +28,9 @@ describe('reads asked at the same moment', () => {
     const together = new ReadsTogether();
     const { asked, read } = recordingRead(['x']);
     const [first, second, third] = await Promise.all([
-      together.read('loan', ['a', 'b'], read, idOf),
-      together.read('loan', ['b', 'c', 'x'], read, idOf),
-      together.read('loan', ['d', 'd'], read, idOf),
+      together.read('loan', ['a', 'b'], read, rows),
+      together.read('loan', ['b', 'c', 'x'], read, rows),
+      together.read('loan', ['d', 'd'], read, rows),
     ]);
     expect(asked).toEqual([['a', 'b', 'c', 'x', 'd']]);
     expect(first.map(idOf)).toEqual(['a', 'b']);
@@ -37,13 +38,22 @@ describe('reads asked at the same moment', () => {
     expect(third.map(idOf)).toEqual(['d']);
   });
 
+  it('give a row two callers asked for to each as its own, equal in value', async () => {
+    const together = new ReadsTogether();
+    const { asked, read } = recordingRead();
+    const [first, second] = await Promise.all([together.read('loan', ['a'], read, rows), together.read('loan', ['a'], read, rows)]);
+    expect(asked).toEqual([['a']]);
+    expect(second[0]).toEqual(first[0]);
+    expect(second[0]).not.toBe(first[0]);
+  });
+
   it('under different keys go apart, each with only its own ids', async () => {
     const together = new ReadsTogether();
     const staff = recordingRead();
     const partner = recordingRead();
     const [asStaff, asPartner] = await Promise.all([
-      together.read('loan:staff', ['a'], staff.read, idOf),
-      together.read('loan:partner fintech', ['b'], partner.read, idOf),
+      together.read('loan:staff', ['a'], staff.read, rows),
+      together.read('loan:partner fintech', ['b'], partner.read, rows),
     ]);
     expect(staff.asked).toEqual([['a']]);
     expect(partner.asked).toEqual([['b']]);
@@ -54,8 +64,8 @@ describe('reads asked at the same moment', () => {
   it('asked in a later turn is a read of its own', async () => {
     const together = new ReadsTogether();
     const { asked, read } = recordingRead();
-    const first = await together.read('loan', ['a'], read, idOf);
-    const second = await together.read('loan', ['b'], read, idOf);
+    const first = await together.read('loan', ['a'], read, rows);
+    const second = await together.read('loan', ['b'], read, rows);
     expect(asked).toEqual([['a'], ['b']]);
     expect(first.map(idOf)).toEqual(['a']);
     expect(second.map(idOf)).toEqual(['b']);
@@ -64,16 +74,16 @@ describe('reads asked at the same moment', () => {
   it('fail together when the read fails, and the next read is tried afresh', async () => {
     const together = new ReadsTogether();
     const failing = async (): Promise<Row[]> => { throw new Error('connection lost'); };
-    const results = await Promise.allSettled([together.read('loan', ['a'], failing, idOf), together.read('loan', ['b'], failing, idOf)]);
+    const results = await Promise.allSettled([together.read('loan', ['a'], failing, rows), together.read('loan', ['b'], failing, rows)]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
     const { read } = recordingRead();
-    expect((await together.read('loan', ['a'], read, idOf)).map(idOf)).toEqual(['a']);
+    expect((await together.read('loan', ['a'], read, rows)).map(idOf)).toEqual(['a']);
   });
 
   it('are sent while a test fakes the clock', async () => {
     vi.useFakeTimers();
     const together = new ReadsTogether();
     const { read } = recordingRead();
-    expect((await together.read('loan', ['a'], read, idOf)).map(idOf)).toEqual(['a']);
+    expect((await together.read('loan', ['a'], read, rows)).map(idOf)).toEqual(['a']);
   });
 });
