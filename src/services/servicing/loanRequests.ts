@@ -10,7 +10,7 @@ import { lockPendingRequest, refuseMakerAsChecker } from '../../commands/pending
 import { runCommand, type CommandContext, type EventDraft } from '../../commands/runCommand.js';
 import type { TenantDb, Tx } from '../../tenancy/tenantClients.js';
 import type { Loan } from '../../generated/prisma/client.js';
-import { postToLoans, type PostingDraft, type PostingResult } from './postings.js';
+import { postToLoans, unpostableAsItStands, type PostingDraft, type PostingResult } from './postings.js';
 import { eventsOf, postingRunOf } from './loans.js';
 
 /** A value date not after the business date, and a reason (trimmed, 3–1000 characters); returns the reason. */
@@ -174,7 +174,7 @@ function actionOf(verb: 'request' | 'approve' | 'reject', stem: string): string 
  */
 function asDecisionRefusal(words: string, error: unknown): unknown {
   const requestId = inputPath('requestId');
-  if (error instanceof InvalidField) return new AppError('CONFLICT', `${words} cannot be posted against the loan as it stands: ${error.message}; reject the request`, { field: requestId });
+  if (error instanceof InvalidField) return unpostableAsItStands(words, `${error.message}; reject the request`, requestId);
   if (error instanceof AppError && error.details.field !== undefined && error.details.field !== requestId) return new AppError(error.code, error.message, { ...error.details, field: requestId });
   return error;
 }
