@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { builder } from './builder.js';
 import { actorField } from './actors.js';
 import { money } from '../domain/money.js';
-import { InvalidField } from '../errors.js';
+import { inputPath, InvalidField } from '../errors.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { between, checkRange, countedConnectionTypes, listPage, numberArg, orderEnum, orderingOf, requirePartyReader, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -33,9 +33,10 @@ const partnerOf = (context: GraphContext) => context.principal!.partner?.id ?? n
 
 /**
  * Assesses an application as the caller, with the providers the tenant is configured with; shared by submission,
- * which assesses at once, and assessApplication (assessment.ts).
+ * which assesses at once, and assessApplication (assessment.ts). `namedBy`: the input field that named the
+ * application, or null for one assessed as it is created.
  */
-export async function assessAs(context: GraphContext, applicationId: string): Promise<{ status: string }> {
+export async function assessAs(context: GraphContext, applicationId: string, namedBy: string | null): Promise<{ status: string }> {
   const { runtime } = context;
   const command = commandOf(context);
   const policy = { sandboxCallbackDelayMs: runtime.config.SANDBOX_CALLBACK_DELAY_MS, callbackTimeoutSeconds: runtime.config.PROVIDER_CALLBACK_TIMEOUT_SECONDS };
@@ -43,7 +44,7 @@ export async function assessAs(context: GraphContext, applicationId: string): Pr
     dataKey: runtime.dataKey,
     providers: await providersForAssessment(commandDbOf(context), context.tenant!),
     followUpPending: (tx, pending) => schedulePendingChecks(runtime.webhooks.queueFor(context.tenant!.database), tx, command.tenant, pending, policy, command.now),
-  }, command, context.tenant!.businessDate, applicationId, partnerOf(context));
+  }, command, context.tenant!.businessDate, applicationId, namedBy, partnerOf(context));
 }
 
 
@@ -240,7 +241,7 @@ builder.mutationField('createApplication', (t) =>
       const { applicationId } = await createApplication(db, context.runtime.dataKey, commandOf(context), context.tenant!.businessDate, application, partner ? 'partner' : 'staff', partner, idempotencyKey);
       // Submitted applications are assessed at once: checks, then the credit policy (a replayed key finds it assessed).
       const created = await db.application.findUniqueOrThrow({ where: { id: applicationId } });
-      if (created.status === 'submitted') await assessAs(context, applicationId);
+      if (created.status === 'submitted') await assessAs(context, applicationId, null);
       return { application: await db.application.findUniqueOrThrow({ where: { id: applicationId } }) };
     },
   }),
@@ -268,7 +269,7 @@ for (const [field, event, description, inputDescription, payloadDescription] of 
       resolve: async (_root, { input }, context) => {
         const db = commandDbOf(context);
         await moveApplication(db, commandOf(context), input.applicationId.id, event, partnerOf(context), input.reason ?? null);
-        if (event === 'submit') await assessAs(context, input.applicationId.id);
+        if (event === 'submit') await assessAs(context, input.applicationId.id, inputPath('applicationId'));
         return { application: await db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } }) };
       },
     }),
@@ -309,7 +310,7 @@ builder.mutationField('updateApplication', (t) =>
         monthlyDebtPayments: input.monthlyDebtPayments ? input.monthlyDebtPayments.toFixed() : null,
         employer: input.employer ?? null, externalReference: input.externalReference ?? null, submit: input.submit ?? false,
       }, partnerOf(context));
-      if (input.submit) await assessAs(context, applicationId);
+      if (input.submit) await assessAs(context, applicationId, inputPath('applicationId'));
       return { application: await db.application.findUniqueOrThrow({ where: { id: applicationId } }) };
     },
   }),

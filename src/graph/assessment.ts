@@ -11,6 +11,7 @@ import { AprMethodEnum } from './loanTermsEnums.js';
 import { commandDbOf, type GraphContext } from './context.js';
 import { ApplicationRef, assessAs } from './application.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
+import { inputPath } from '../errors.js';
 import { businessDateOf } from '../tenancy/dateColumns.js';
 import { inputShownToPartner, rulesShownToPartner } from '../domain/origination/decisionDisclosure.js';
 import { listSize } from './limits.js';
@@ -205,7 +206,7 @@ builder.mutationField('assessApplication', (t) =>
     }), required: true, description: 'The application.' }) },
     resolve: async (_root, { input }, context) => {
       const db = commandDbOf(context);
-      await assessAs(context, input.applicationId.id);
+      await assessAs(context, input.applicationId.id, inputPath('applicationId'));
       return { application: await db.application.findUniqueOrThrow({ where: { id: input.applicationId.id } }) };
     },
   }),

@@ -7,7 +7,7 @@ import { UUID_KEY } from './pagination.js';
 import { between, checkRange, countedConnectionTypes, listPage, orderEnum, orderingOf, type SortKey } from './lists.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './loaders.js';
-import { deactivateEndpoint, enableEndpoint, OVERLAP_HOURS, registerEndpoint, replayDelivery, rotateSigningSecret, sendTestWebhook } from '../services/webhooks/endpoints.js';
+import { deactivateEndpoint, enableEndpoint, endpointNamed, OVERLAP_HOURS, registerEndpoint, replayDelivery, rotateSigningSecret, sendTestWebhook } from '../services/webhooks/endpoints.js';
 import { destinationPolicy } from '../outbound/settings.js';
 import { objectPayload, payloadType } from './payloads.js';
 import { attemptOutcome, type AttemptOutcome } from '../events/webhooks/attemptOutcome.js';
@@ -133,7 +133,7 @@ const WebhookDeliveryOrderEnum = orderEnum('WebhookDelivery', DELIVERY_ORDER);
 builder.queryField('webhookDeliveries', (t) =>
   t.connection({
     type: WebhookDeliveryRef,
-    description: 'The delivery log, newest first unless `orderBy` says otherwise, narrowed by the filters given. A partner sees and counts only its own.',
+    description: 'The delivery log, newest first unless `orderBy` says otherwise, narrowed by the filters given. A partner sees and counts only its own; an `endpointId` naming no endpoint the caller may see is NOT_FOUND.',
     authScopes: { can: 'webhooks.read' },
     args: {
       orderBy: t.arg({ type: WebhookDeliveryOrderEnum, required: false, description: 'The order of the list; `CREATED_AT_DESC` when absent.' }),
@@ -144,8 +144,11 @@ builder.queryField('webhookDeliveries', (t) =>
       createdTo: t.arg({ type: 'DateTime', required: false, description: 'Only deliveries queued at or before this.' }),
       updatedSince: t.arg({ type: 'DateTime', required: false, description: 'Only deliveries changed (an attempt, a new status) at or after this.' }),
     },
-    resolve: (_root, args, context) => {
+    resolve: async (_root, args, context) => {
       checkRange('createdFrom', args.createdFrom, 'createdTo', args.createdTo);
+      // Refused as every operation on an endpoint refuses one the caller cannot see, rather than answered as a log
+      // with nothing in it, which would read as an endpoint of the caller's own that was never sent anything.
+      if (args.endpointId) await endpointNamed(commandDbOf(context), owner(context), endpointIdOf(args.endpointId.id, 'endpointId'), 'endpointId');
       const where: Record<string, unknown> = {
         ...(args.endpointId ? { endpointId: args.endpointId.id } : {}),
         ...(args.status ? { status: args.status } : {}),
@@ -250,17 +253,20 @@ const RotateWebhookSigningSecretPayload = payloadType<{ webhookEndpoint: Webhook
   }),
 );
 
-/** A global id that is not one of ours names no endpoint: NOT_FOUND, as an endpoint the caller cannot see. */
-function endpointIdOf(id: string, field = 'endpointId'): string {
-  if (!UUID_KEY.test(id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath(field) });
+/**
+ * A global id that is not one of ours names no endpoint: NOT_FOUND, as an endpoint the caller cannot see, naming
+ * `field` as the caller reads it (`input.endpointId`, or a query's argument `endpointId`).
+ */
+function endpointIdOf(id: string, field = inputPath('endpointId')): string {
+  if (!UUID_KEY.test(id)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field });
   return id;
 }
 
-/** The endpoint `endpointFields` name, and the field that named it: exactly one of `endpointId` and `id`. */
+/** The endpoint `endpointFields` name, and the field that named it: exactly one of `input.endpointId` and `input.id`. */
 function endpointNamedBy(input: { endpointId?: { id: string } | null; id?: { id: string } | null }): { id: string; field: string } {
   if (input.endpointId != null && input.id != null) throw new InvalidField('id', 'give the endpoint once, as endpointId: id is its deprecated name');
-  if (input.endpointId != null) return { id: endpointIdOf(input.endpointId.id), field: 'endpointId' };
-  if (input.id != null) return { id: endpointIdOf(input.id.id, 'id'), field: 'id' };
+  if (input.endpointId != null) return { id: endpointIdOf(input.endpointId.id), field: inputPath('endpointId') };
+  if (input.id != null) return { id: endpointIdOf(input.id.id, inputPath('id')), field: inputPath('id') };
   throw new InvalidField('endpointId', 'endpointId is required');
 }
 

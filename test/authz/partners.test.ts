@@ -635,6 +635,46 @@ describe('the portfolio report across tenants and partners', () => {
   });
 });
 
+describe('a webhook endpoint the caller cannot see', () => {
+  const DELIVERIES = 'query($endpoint: ID) { webhookDeliveries(first: 10, endpointId: $endpoint) { edges { node { id } } } }';
+  const DEACTIVATE = 'mutation($endpoint: ID) { deactivateWebhookEndpoint(input: { endpointId: $endpoint }) { webhookEndpoint { id } userErrors { code field message } } }';
+
+  it('is not found by the delivery log, naming endpointId, as deactivating it is not: another partner\'s, another tenant\'s, none at all', async () => {
+    const askers = [
+      ['another partner of the same tenant', await partnerToken(victim, beta, 'colending'), hookGlobalId],
+      ['a partner of another tenant', await partnerToken(other, gamma, 'origination'), hookGlobalId],
+      ['staff of another tenant', await devToken(server.runtime, 'tenant-admin', other.slug), hookGlobalId],
+      ['its own partner, naming an endpoint that never was', await partnerToken(victim, alpha, 'origination'), encodeGlobalID('WebhookEndpoint', randomUUID())],
+      ['the lender\'s staff, naming an endpoint that never was', await devToken(server.runtime, 'tenant-admin', victim.slug), encodeGlobalID('WebhookEndpoint', randomUUID())],
+    ] as const;
+    for (const [who, token, endpoint] of askers) {
+      const log = await gql(server.gateway, DELIVERIES, { token, variables: { endpoint } });
+      expect(log.errors?.map((e) => ({ code: e.extensions['code'], field: e.extensions['field'], message: e.message })), who)
+        .toEqual([{ code: 'NOT_FOUND', field: 'endpointId', message: 'no webhook endpoint with that id' }]);
+      expect(log.data?.['webhookDeliveries'] ?? null, who).toBeNull();
+      const deactivated = await gql(server.gateway, DEACTIVATE, { token, variables: { endpoint } });
+      expect(userErrors(deactivated, 'deactivateWebhookEndpoint'), who).toEqual([{ code: 'NOT_FOUND', field: 'input.endpointId', message: 'no webhook endpoint with that id' }]);
+    }
+    expect(await server.runtime.tenantClients.forSchema(victim.schemaName).webhookEndpoint.findUniqueOrThrow({ where: { id: decodeGlobalID(hookGlobalId).id } })).toMatchObject({ active: true });
+  });
+
+  it('of the caller\'s own, answers its log, empty while nothing was sent to it; the lender\'s own endpoint is not found by a partner', async () => {
+    const staff = await devToken(server.runtime, 'tenant-admin', victim.slug);
+    const registered = await gql(server.gateway, 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { webhookEndpoint { id } userErrors { code } } }', {
+      token: staff, variables: { input: { url: `https://lender.example.test/hooks/${randomUUID()}`, eventTypes: ['loanProduct.retired'] } },
+    });
+    const lenders = registered.data!['registerWebhookEndpoint'].webhookEndpoint.id as string;
+    const quiet = await gql(server.gateway, DELIVERIES, { token: staff, variables: { endpoint: lenders } });
+    expect(quiet.errors).toBeUndefined();
+    expect(quiet.data!['webhookDeliveries']).toEqual({ edges: [] });
+    const alphas = await gql(server.gateway, DELIVERIES, { token: await partnerToken(victim, alpha, 'origination'), variables: { endpoint: hookGlobalId } });
+    expect(alphas.errors).toBeUndefined();
+    expect(alphas.data!['webhookDeliveries'].edges.length).toBeGreaterThan(0);
+    const byAlpha = await gql(server.gateway, DELIVERIES, { token: await partnerToken(victim, alpha, 'origination'), variables: { endpoint: lenders } });
+    expect(byAlpha.errors?.map((e) => e.extensions['code'])).toEqual(['NOT_FOUND']);
+  });
+});
+
 describe('isolation across every root field', () => {
   it('has a probe for every root field of the schema', () => {
     const schema = buildSchema();

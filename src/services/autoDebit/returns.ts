@@ -18,7 +18,7 @@ import { schemaForSlug } from '../../tenancy/schemaNames.js';
 import { tenantSql } from '../../tenancy/tenantSql.js';
 import { businessDateOf as dateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { eventsOf, postingRunOf, postLoanTransaction } from '../servicing/loans.js';
-import { postToLoans, type PostingDraft, type PostingRun } from '../servicing/postings.js';
+import { postToLoans, unpostableAsItStands, type PostingDraft, type PostingRun } from '../servicing/postings.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 
 export type PresentmentRow = Prisma.DebitPresentmentGetPayload<object>;
@@ -174,7 +174,7 @@ function asReturnRefusal(error: unknown, named: readonly string[]): unknown {
   const field = error instanceof InvalidField ? error.field : String(error.details.field ?? '');
   const line = /returns(?:\.|\[)(\d+)/.exec(field)?.[1];
   const which = line === undefined ? 'a return' : named[Number(line)]!;
-  return new AppError('CONFLICT', `${which} cannot be posted against the loan as it stands: ${error.message}`, { field: inputPath('file') });
+  return unpostableAsItStands(which, error.message, inputPath('file'));
 }
 
 /** A return whose money end of day could not post, left for the next try. */

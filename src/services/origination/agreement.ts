@@ -47,7 +47,7 @@ export async function acceptOffer(db: TenantDb, command: CommandContext, busines
       where: { id: offer.id },
       data: { status: 'accepted', acceptedAt: command.now, acceptedBy: command.actor.subject, consentText: text, consentSha256: sha, consentIp: consent.ip, consentUserAgent: consent.userAgent },
     });
-    const moved = await transition(tx, application, 'accept_offer', command.actor.subject, command.now, null, { offerId: offer.id, consentSha256: sha });
+    const moved = await transition(tx, application, 'accept_offer', inputPath('applicationId'), command.actor.subject, command.now, null, { offerId: offer.id, consentSha256: sha });
     return {
       result: { offerId: offer.id },
       audit: { ...moved.audit, after: { ...(moved.audit.after as object), offerId: offer.id, consent: { sha256: sha, ip: consent.ip, userAgent: consent.userAgent, by: command.actor.subject } } },
@@ -96,7 +96,7 @@ export async function signAgreement(db: TenantDb, command: CommandContext, lende
       });
       documents.push({ id, kind, sha256: sha256Hex(bytes) });
     }
-    const moved = await transition(tx, application, 'sign_agreement', command.actor.subject, command.now, null, { documents });
+    const moved = await transition(tx, application, 'sign_agreement', inputPath('applicationId'), command.actor.subject, command.now, null, { documents });
     return { result: { documents }, audit: { ...moved.audit, after: { ...(moved.audit.after as object), documents } }, events: [moved.event] };
   });
 }

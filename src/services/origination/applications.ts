@@ -176,18 +176,20 @@ async function assertAssessable(tx: Tx, productId: string): Promise<void> {
 
 /**
  * One move through the transition table, with its history row, event and audit record. A move the table refuses
- * names `namedBy`, the input field by which the caller named the application (its id, or a request made on it).
+ * names `namedBy`, the field of what the caller sent that named the application, as the caller reads it
+ * (`input.applicationId`, `input.requestId` for a request made on it, a provider callback's `providerReference`),
+ * or no field when nothing sent named it (end of day, a check's deadline, an application being created).
  */
 export async function transition(
   tx: Tx, application: { id: string; status: string; reference: string; originationPartner: string | null },
-  event: ApplicationEvent, actor: string, now: Date, reason: string | null = null, extra: Record<string, unknown> = {}, namedBy = 'applicationId',
+  event: ApplicationEvent, namedBy: string | null, actor: string, now: Date, reason: string | null = null, extra: Record<string, unknown> = {},
 ): Promise<Transitioned & { to: ApplicationStatus }> {
   let to: ApplicationStatus;
   try {
     to = nextApplicationStatus(application.status as ApplicationStatus, event);
   } catch (error) {
     if (error instanceof IllegalApplicationTransition) {
-      throw new AppError('CONFLICT', error.message, { field: inputPath(namedBy), reason: 'ILLEGAL_TRANSITION', from: application.status, event });
+      throw new AppError('CONFLICT', error.message, { ...(namedBy === null ? {} : { field: namedBy }), reason: 'ILLEGAL_TRANSITION', from: application.status, event });
     }
     throw error;
   }
@@ -239,7 +241,7 @@ async function createChecked(
   const audit: AuditDraft[] = [{ entityType: 'Application', entityId: id, after: { ...shown, status: 'draft', parties: matches } }];
   await tx.applicationTransition.create({ data: { id: randomUUID(), applicationId: id, fromStatus: null, toStatus: 'draft', event: 'create', actor: command.actor.subject, at: command.now } });
   if (checked.submit) {
-    const moved = await transition(tx, { id, status: 'draft', reference, originationPartner: partner }, 'submit', command.actor.subject, command.now);
+    const moved = await transition(tx, { id, status: 'draft', reference, originationPartner: partner }, 'submit', null, command.actor.subject, command.now);
     events.push(moved.event);
     audit.push(moved.audit);
   }
@@ -354,7 +356,7 @@ export async function moveApplication(db: TenantDb, command: CommandContext, app
       if (missing.length > 0) throw missingInformationError(missing, 'amend the application with updateApplication, then submit it');
       await assertAssessable(tx, application.productId);
     }
-    const moved = await transition(tx, application, event, command.actor.subject, command.now, reason);
+    const moved = await transition(tx, application, event, inputPath('applicationId'), command.actor.subject, command.now, reason);
     if (event === 'submit') await tx.application.update({ where: { id: applicationId }, data: { missingInformation: [] } });
     return { result: { applicationId }, audit: moved.audit, events: [moved.event] };
   });
@@ -385,7 +387,7 @@ export async function expireStaleApplications(db: TenantDb, command: CommandCont
     const events: EventDraft[] = [];
     const audit: AuditDraft[] = [];
     for (const application of candidates) {
-      const moved = await transition(tx, application, 'expire', command.actor.subject, command.now, application.status === 'draft' ? `not submitted within ${WAITING_LIFETIME_DAYS} days`
+      const moved = await transition(tx, application, 'expire', null, command.actor.subject, command.now, application.status === 'draft' ? `not submitted within ${WAITING_LIFETIME_DAYS} days`
         : application.status === 'information_requested' ? `the missing information was not supplied within ${WAITING_LIFETIME_DAYS} days` : 'the offer lapsed');
       events.push(moved.event);
       audit.push(moved.audit);
@@ -498,7 +500,7 @@ export async function updateApplication(
     if (amendment.submit) {
       if (missing.length > 0) throw missingInformationError(missing, 'supply them in this amendment before submitting');
       await assertAssessable(tx, application.productId);
-      const moved = await transition(tx, application, 'submit', command.actor.subject, command.now);
+      const moved = await transition(tx, application, 'submit', inputPath('applicationId'), command.actor.subject, command.now);
       events.push(moved.event);
       audit.push(moved.audit);
       await tx.application.update({ where: { id: applicationId }, data: { missingInformation: [] } });

@@ -88,20 +88,25 @@ interface StartedChecks {
   employer: string | null;
 }
 
-/** First command: the application moves to checks and one pending check per kind is recorded. */
-async function startChecks(db: TenantDb, deps: AssessmentDeps, command: CommandContext, businessDate: string, applicationId: string, partner: string | null): Promise<StartedChecks> {
+/**
+ * First command: the application moves to checks and one pending check per kind is recorded. `namedBy` is what
+ * named the application (`transition`).
+ */
+async function startChecks(
+  db: TenantDb, deps: AssessmentDeps, command: CommandContext, businessDate: string, applicationId: string, namedBy: string | null, partner: string | null,
+): Promise<StartedChecks> {
   return runCommand<StartedChecks>(db, { ...command, action: 'application.startChecks' }, async (tx) => {
     const application = await loadForMove(tx, applicationId, partner);
     const out: Outcome = { audit: [], events: [] };
     const event = application.status === 'submitted' ? 'start_checks' : 'retry_checks';
-    const moved = await transition(tx, application, event, command.actor.subject, command.now);
+    const moved = await transition(tx, application, event, namedBy, command.actor.subject, command.now);
     out.events.push(moved.event);
     out.audit.push(moved.audit);
     const applicant = await checkedApplicant(tx, deps.dataKey, application);
     if (!applicant.party) {
       // Nothing to send: the application goes back to its submitter saying what is missing, to be amended
       // (updateApplication) and submitted again, rather than being decided blind or left failed with no way out.
-      const returned = await transition(tx, application, 'request_information', command.actor.subject, command.now, describeMissing(applicant.missing), {
+      const returned = await transition(tx, application, 'request_information', namedBy, command.actor.subject, command.now, describeMissing(applicant.missing), {
         missingInformation: applicant.missing,
       });
       await tx.application.update({ where: { id: applicationId }, data: { missingInformation: applicant.missing, informationRequestedOn: dateColumn(businessDate) } });
@@ -157,9 +162,11 @@ export async function recordCheckResult(tx: Tx, checkId: string, result: CheckRe
 
 /**
  * Once every check of the latest attempt has answered: a failed or timed-out one fails the checks (retryable);
- * otherwise the checks are complete and the credit policy decides, and an approval gets its offer.
+ * otherwise the checks are complete and the credit policy decides, and an approval gets its offer. `namedBy` is
+ * what named the application (`transition`): the assessing mutation's input, a provider callback's reference, or
+ * nothing for a check's deadline.
  */
-export async function completeAssessment(tx: Tx, command: CommandContext, businessDate: string, applicationId: string): Promise<Outcome> {
+export async function completeAssessment(tx: Tx, command: CommandContext, businessDate: string, applicationId: string, namedBy: string | null): Promise<Outcome> {
   const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
   const out: Outcome = { audit: [], events: [] };
   if (application.status !== 'under_checks') return out;
@@ -169,10 +176,10 @@ export async function completeAssessment(tx: Tx, command: CommandContext, busine
   const unanswered = checks.filter((c) => c.status === 'error' || c.status === 'timeout');
   if (unanswered.length > 0) {
     const reason = unanswered.map((c) => `${c.kind} ${c.status === 'timeout' ? 'timed out' : 'failed'}: ${c.reason ?? ''}`.trim()).join('; ');
-    const moved = await transition(tx, application, 'check_failed', command.actor.subject, command.now, reason);
+    const moved = await transition(tx, application, 'check_failed', namedBy, command.actor.subject, command.now, reason);
     return { audit: [moved.audit], events: [moved.event] };
   }
-  const complete = await transition(tx, application, 'checks_complete', command.actor.subject, command.now);
+  const complete = await transition(tx, application, 'checks_complete', namedBy, command.actor.subject, command.now);
   out.events.push(complete.event);
   out.audit.push(complete.audit);
 
@@ -200,7 +207,7 @@ export async function completeAssessment(tx: Tx, command: CommandContext, busine
   });
   const summary = { decisionId, outcome: decision.outcome, riskGrade: decision.riskGrade, reasons: decision.reasons.map((r) => r.code), policyVersion: policy?.version ?? null };
   const event = decision.outcome === 'APPROVE' ? 'approve' : decision.outcome === 'DECLINE' ? 'decline' : 'refer';
-  const decided = await transition(tx, application, event, SYSTEM_ACTORS.policy, command.now, decision.reasons.map((r) => r.code).join(', ') || null, { decision: summary });
+  const decided = await transition(tx, application, event, namedBy, SYSTEM_ACTORS.policy, command.now, decision.reasons.map((r) => r.code).join(', ') || null, { decision: summary });
   out.events.push(decided.event);
   out.audit.push({ ...decided.audit, after: { ...(decided.audit.after as object), decision: summary } });
   if (offered && 'priced' in offered) out.events.push(...(await offerFor(tx, command, businessDate, application, decisionId, decision, false, offered.priced)).events);
@@ -352,13 +359,14 @@ async function refuseUnpriced(db: TenantDb, applicationId: string, partner: stri
 /**
  * Runs the checks of a submitted (or failed, or referred) application and decides it when they all answer.
  * Returns the status it ends in: a decision, `under_checks` while an asynchronous provider is still out,
- * `checks_failed`, or `information_requested` when the applicant's data is incomplete.
+ * `checks_failed`, or `information_requested` when the applicant's data is incomplete. `namedBy` is the input
+ * field that named the application, or null when it is assessed as it is created.
  */
 export async function assessApplication(
-  db: TenantDb, deps: AssessmentDeps, command: CommandContext, businessDate: string, applicationId: string, partner: string | null,
+  db: TenantDb, deps: AssessmentDeps, command: CommandContext, businessDate: string, applicationId: string, namedBy: string | null, partner: string | null,
 ): Promise<{ status: string }> {
   await refuseUnpriced(db, applicationId, partner);
-  const started = await startChecks(db, deps, command, businessDate, applicationId, partner);
+  const started = await startChecks(db, deps, command, businessDate, applicationId, namedBy, partner);
   if (!started.party) return { status: started.status };
   const party = started.party;
   const results = await Promise.all(started.requests.map(({ checkId, kind }) => {
@@ -376,7 +384,7 @@ export async function assessApplication(
     const pending = results.flatMap(({ checkId, kind, result }) =>
       result.status === 'pending' ? [{ checkId, kind, provider: deps.providers.names[kind], providerReference: result.providerReference }] : []);
     if (pending.length > 0) await deps.followUpPending?.(tx, pending);
-    const out = await completeAssessment(tx, command, businessDate, applicationId);
+    const out = await completeAssessment(tx, command, businessDate, applicationId, namedBy);
     const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
     return {
       result: { status: application.status },

@@ -56,7 +56,7 @@ export async function requestDisbursement(db: TenantDb, command: CommandContext,
       assertFirstRepaymentDate(terms.repaymentEvery, ask.disbursementDate, ask.firstRepaymentDate);
       if (tranches) tranchePlanOf({ approvedPrincipal: new Decimal(offer.amount.toString()), tranches }, terms.currency, ask.disbursementDate);
     }
-    const moved = await transition(tx, application, 'request_disbursement', command.actor.subject, command.now);
+    const moved = await transition(tx, application, 'request_disbursement', inputPath('applicationId'), command.actor.subject, command.now);
     const id = randomUUID();
     try {
       await tx.disbursementRequest.create({
@@ -90,7 +90,7 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
     refuseMakerAsChecker(request.requestedBy, command.actor.subject, 'disbursement');
     const application = await tx.application.findUniqueOrThrow({ where: { id: request.applicationId } });
     if (!approve) {
-      const moved = await transition(tx, application, 'reject_disbursement', command.actor.subject, command.now, reason, {}, 'requestId');
+      const moved = await transition(tx, application, 'reject_disbursement', inputPath('requestId'), command.actor.subject, command.now, reason);
       await tx.disbursementRequest.update({ where: { id: requestId }, data: { status: 'rejected', decidedBy: command.actor.subject, decidedAt: command.now, decisionReason: reason } });
       return { result: { loanId: null as string | null }, replay: { loanId: null }, audit: moved.audit, events: [moved.event] };
     }
@@ -100,7 +100,7 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
     const product = await tx.loanProduct.findUniqueOrThrow({ where: { id: application.productId } });
     const version = (await productVersion(tx as unknown as TenantDb, product, application.productVersion))!;
     const borrower = await tx.applicationParty.findFirstOrThrow({ where: { applicationId: application.id, role: 'applicant' } });
-    const moved = await transition(tx, application, 'disburse', command.actor.subject, command.now, null, {}, 'requestId');
+    const moved = await transition(tx, application, 'disburse', inputPath('requestId'), command.actor.subject, command.now);
     // Offered co-lent: the partner's share is taken with the payout, under the version the offer's rate blended.
     const coLent = offer.coLending as { arrangementId: string; version: number } | null;
     if (coLent) {

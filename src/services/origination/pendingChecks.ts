@@ -149,7 +149,8 @@ export async function expireUnansweredCheck(deps: PendingCheckDeps, job: CheckDe
     // Only if still pending: a callback that lands meanwhile wins, and this changes nothing.
     const timedOut = await tx.applicationCheck.updateMany({ where: { id: check.id, status: 'pending' }, data: { status: 'timeout', reason, completedAt: now } });
     if (timedOut.count === 0) return { result: 'answered' as const, audit: [], events: [] };
-    const out = await completeAssessment(tx, command, tenant.businessDate, check.applicationId);
+    // A job, not a caller: a move refused here names no field.
+    const out = await completeAssessment(tx, command, tenant.businessDate, check.applicationId, null);
     const application = await tx.application.findUniqueOrThrow({ where: { id: check.applicationId } });
     return {
       result: 'timed-out' as const,
@@ -188,9 +189,12 @@ export async function recordProviderCallback(
   if (!tenant || !verified.ok) throw new AppError('UNAUTHENTICATED', `the callback's signature does not verify (${verified.ok ? 'unknown tenant' : verified.reason})`);
   const answer = readCallback(body);
   const db = deps.tenantClients.forTenant(tenant);
-  const check = await db.applicationCheck.findFirst({ where: { provider, providerReference: answer.providerReference } })
+  const byProviderReference = await db.applicationCheck.findFirst({ where: { provider, providerReference: answer.providerReference } });
+  const check = byProviderReference
     ?? await db.applicationCheck.findFirst({ where: { id: /^[0-9a-f-]{36}$/.test(answer.reference) ? answer.reference : '00000000-0000-0000-0000-000000000000', provider } });
   if (!check || check.kind !== answer.check) throw new AppError('NOT_FOUND', 'no check of this provider has that reference');
+  // The callback's field that named the check, and so its application: what a move the application cannot make names.
+  const namedBy = byProviderReference ? 'providerReference' : 'reference';
   if (check.status !== 'pending') return 'already-recorded';
   const command: CommandContext = {
     tenant: tenant.slug, now: deps.now(), actor: { subject: providerActor(provider), roles: [], partner: null, clientId: null, requestId: `callback-${check.id}` },
@@ -201,7 +205,7 @@ export async function recordProviderCallback(
     const claimed = await tx.applicationCheck.updateMany({ where: { id: check.id, status: 'pending' }, data: { completedAt: command.now } });
     if (claimed.count === 0) return { result: 'already-recorded' as const, audit: [], events: [] };
     await recordCheckResult(tx, check.id, answer.result, command.now);
-    const out = await completeAssessment(tx, command, tenant.businessDate, check.applicationId);
+    const out = await completeAssessment(tx, command, tenant.businessDate, check.applicationId, namedBy);
     const application = await tx.application.findUniqueOrThrow({ where: { id: check.applicationId } });
     return {
       result: 'recorded' as const,

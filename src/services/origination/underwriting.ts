@@ -221,7 +221,7 @@ export async function decide(
       decisionId, outcome, riskGrade: request.riskGrade, override: request.override, requestId, recommendedBy: request.requestedBy, confirmsPolicyDecision: policyDecision.id,
       ...(authority ? { authority } : {}),
     };
-    const moved = await transition(tx, application, outcome === 'APPROVE' ? 'approve' : 'decline', command.actor.subject, command.now, why ?? request.reason, { decision: summary }, 'requestId');
+    const moved = await transition(tx, application, outcome === 'APPROVE' ? 'approve' : 'decline', inputPath('requestId'), command.actor.subject, command.now, why ?? request.reason, { decision: summary });
     events.push(moved.event);
     audit.push({ ...moved.audit, after: { ...(moved.audit.after as object), decision: summary } });
     audit.push({ entityType: 'ApprovalRequest', entityId: requestId, before, after: { status: 'approved', reason: why } });

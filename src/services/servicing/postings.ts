@@ -202,6 +202,15 @@ export function asInputError(error: InvalidField, drafts: readonly (PostingDraft
   return named(`${last.field}${last.kind === 'reversal' ? 'transactionId' : 'valueDate'}`);
 }
 
+/**
+ * A posting refused after the fact, where what the caller gave names the posting only as a whole (a request being
+ * approved, a bank's file of returns): a CONFLICT naming that input `field`, saying what (`words`) cannot be posted
+ * and why, since the field the posting engine named is none of the caller's input.
+ */
+export function unpostableAsItStands(words: string, why: string, field: string): AppError {
+  return new AppError('CONFLICT', `${words} cannot be posted against the loan as it stands: ${why}`, { field });
+}
+
 interface JournalDraft {
   id: string;
   loan_id: string;

@@ -3,15 +3,15 @@
 // value date, and is checked then against the loan as it stands (and already on asking, against the loan as it
 // stood then). A payment holiday and a re-ageing are restructures too: new terms that only defer, or only
 // capitalise the arrears.
-import { randomUUID } from 'node:crypto';
 import { InvalidField } from '../../errors.js';
 import { Decimal } from '../../domain/money.js';
 import { MAX_RATE_PERCENT, MAX_REPAYMENTS } from '../../domain/servicing/product.js';
 import { MAX_HOLIDAY_PERIODS } from '../../domain/servicing/replay/restructure.js';
-import { runCommand, type CommandContext } from '../../commands/runCommand.js';
+import type { CommandContext } from '../../commands/runCommand.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
-import { assertPostable, checkedRequest, decideLoanRequest, workableLoan } from './loanRequests.js';
+import type { LoanRestructureRequest } from '../../generated/prisma/client.js';
+import { askLoanRequest, checkedRequest, decideLoanRequest, type LoanRequestKind } from './loanRequests.js';
 import type { PostingDraft } from './postings.js';
 import type { RestructureTerms } from './loanRecords.js';
 
@@ -61,6 +61,12 @@ function restructureDraft(loanId: string, valueDate: string, terms: RestructureT
   return { loanId, kind: 'restructure', valueDate, terms, reason };
 }
 
+/** Restructures, as both halves of a request know them. */
+const RESTRUCTURES: LoanRequestKind<LoanRestructureRequest> = {
+  kind: 'restructure', words: 'a restructure', entity: 'LoanRestructureRequest', stem: 'restructure',
+  find: (tx, id) => tx.loanRestructureRequest.findUniqueOrThrow({ where: { id } }),
+};
+
 /**
  * The maker's half: nothing changes until another person approves it. The terms are tried against the loan as it
  * stands (a new schedule that would take what it owes to 10^15 is refused now, naming what adds the interest).
@@ -68,27 +74,18 @@ function restructureDraft(loanId: string, valueDate: string, terms: RestructureT
 export async function requestRestructure(db: TenantDb, command: CommandContext, businessDate: string, ask: RestructureAsk) {
   const reason = checkedRequest(ask, businessDate);
   const terms = termsOf(ask);
-  return runCommand(db, { ...command, action: 'loan.requestRestructure' }, async (tx) => {
-    const loan = await workableLoan(tx, ask.loanId, 'there is nothing to restructure');
-    await assertPostable(tx, command, businessDate, restructureDraft(loan.id, ask.valueDate, terms, reason));
-    const request = await tx.loanRestructureRequest.create({
-      data: { id: randomUUID(), loanId: loan.id, valueDate: dateColumn(ask.valueDate), terms: terms as object, reason, status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now },
-    });
-    const shown = { requestId: request.id, loanId: loan.id, valueDate: ask.valueDate, ...terms, reason };
-    return {
-      result: request,
-      audit: { entityType: 'LoanRestructureRequest', entityId: request.id, after: shown },
-      events: [{ type: 'loan.restructureRequested', aggregateType: 'Loan', aggregateId: loan.id, payload: { ...shown, requestedBy: command.actor.subject } }],
-      replay: { requestId: request.id },
-    };
-  }, (stored, tx) => tx.loanRestructureRequest.findUniqueOrThrow({ where: { id: String(stored['requestId']) } }));
+  return askLoanRequest(db, command, businessDate, RESTRUCTURES, {
+    loanId: ask.loanId, nothing: 'there is nothing to restructure',
+    draft: (loanId) => restructureDraft(loanId, ask.valueDate, terms, reason),
+    create: (tx, row) => tx.loanRestructureRequest.create({ data: { ...row, valueDate: dateColumn(ask.valueDate), terms: terms as object, reason } }),
+    shown: { valueDate: ask.valueDate, ...terms, reason },
+    announce: (shown, loan) => ({ type: 'loan.restructureRequested', aggregateType: 'Loan', aggregateId: loan.id, payload: { ...shown, requestedBy: command.actor.subject } }),
+  });
 }
 
 /** The checker's half: someone other than the maker approves (the restructure posts) or rejects it. */
 export function decideRestructure(db: TenantDb, command: CommandContext, businessDate: string, requestId: string, approve: boolean, reason: string | null) {
-  return decideLoanRequest(db, command, businessDate, {
-    kind: 'restructure', words: 'a restructure', entity: 'LoanRestructureRequest', stem: 'restructure',
-    find: (tx, id) => tx.loanRestructureRequest.findUniqueOrThrow({ where: { id } }),
+  return decideLoanRequest(db, command, businessDate, RESTRUCTURES, {
     draft: (request) => restructureDraft(request.loanId, businessDateOf(request.valueDate), request.terms as unknown as RestructureTerms, request.reason),
     decide: (tx, id, data) => tx.loanRestructureRequest.update({ where: { id }, data }),
     announce: ({ approve, requestId, loanId, transactionId, reason: why }) => (approve

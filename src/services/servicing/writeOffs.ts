@@ -15,7 +15,8 @@ import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { poolSql } from '../../tenancy/tenantSql.js';
 import { postLoanTransaction } from './loans.js';
 import type { PostingDraft } from './postings.js';
-import { assertPostable, checkedRequest, decideLoanRequest, workableLoan } from './loanRequests.js';
+import type { LoanWriteOffRequest } from '../../generated/prisma/client.js';
+import { askLoanRequest, checkedRequest, decideLoanRequest, type LoanRequestKind } from './loanRequests.js';
 import type { StepContext } from '../endOfDay/run.js';
 
 export interface WriteOffAsk {
@@ -46,6 +47,12 @@ function writeOffDraft(loanId: string, valueDate: string, asked: { component: Co
   return { loanId, kind: 'writeOff', valueDate, amount: asked.amount, component: asked.component, reason: asked.reason };
 }
 
+/** Write-offs by hand, as both halves of a request know them. */
+const WRITE_OFFS: LoanRequestKind<LoanWriteOffRequest> = {
+  kind: 'writeOff', words: 'a write-off', entity: 'LoanWriteOffRequest', stem: 'writeOff',
+  find: (tx, id) => tx.loanWriteOffRequest.findUniqueOrThrow({ where: { id } }),
+};
+
 /**
  * The maker's half: nothing is written off until another person approves it. The write-off is tried against the
  * loan as it stands, so what its approval would refuse (a date before the loan, more than the books hold) is refused
@@ -53,33 +60,21 @@ function writeOffDraft(loanId: string, valueDate: string, asked: { component: Co
  */
 export async function requestWriteOff(db: TenantDb, command: CommandContext, businessDate: string, ask: WriteOffAsk) {
   const { component, amount, reason } = checkedAsk(ask, businessDate);
-  return runCommand(db, { ...command, action: 'loan.requestWriteOff' }, async (tx) => {
-    const loan = await workableLoan(tx, ask.loanId, 'nothing is owed on the books to write off');
-    await assertPostable(tx, command, businessDate, writeOffDraft(loan.id, ask.valueDate, { component, amount, reason }));
-    const request = await tx.loanWriteOffRequest.create({
-      data: {
-        id: randomUUID(), loanId: loan.id, valueDate: dateColumn(ask.valueDate), component, amount: amount?.toFixed() ?? null, reason,
-        status: 'pending', requestedBy: command.actor.subject, requestedAt: command.now,
-      },
-    });
-    const shown = { requestId: request.id, loanId: loan.id, component, amount: amount?.toFixed() ?? null, valueDate: ask.valueDate, reason };
-    return {
-      result: request,
-      audit: { entityType: 'LoanWriteOffRequest', entityId: request.id, after: shown },
-      events: [{
-        type: 'loan.writeOffRequested', aggregateType: 'Loan', aggregateId: loan.id,
-        payload: { ...shown, amount: amount === null ? null : { amount, currency: loan.currency }, requestedBy: command.actor.subject },
-      }],
-      replay: { requestId: request.id },
-    };
-  }, (stored, tx) => tx.loanWriteOffRequest.findUniqueOrThrow({ where: { id: String(stored['requestId']) } }));
+  return askLoanRequest(db, command, businessDate, WRITE_OFFS, {
+    loanId: ask.loanId, nothing: 'nothing is owed on the books to write off',
+    draft: (loanId) => writeOffDraft(loanId, ask.valueDate, { component, amount, reason }),
+    create: (tx, row) => tx.loanWriteOffRequest.create({ data: { ...row, valueDate: dateColumn(ask.valueDate), component, amount: amount?.toFixed() ?? null, reason } }),
+    shown: { component, amount: amount?.toFixed() ?? null, valueDate: ask.valueDate, reason },
+    announce: (shown, loan) => ({
+      type: 'loan.writeOffRequested', aggregateType: 'Loan', aggregateId: loan.id,
+      payload: { ...shown, amount: amount === null ? null : { amount, currency: loan.currency }, requestedBy: command.actor.subject },
+    }),
+  });
 }
 
 /** The checker's half: someone other than the maker approves (the write-off posts) or rejects it. */
 export function decideWriteOff(db: TenantDb, command: CommandContext, businessDate: string, requestId: string, approve: boolean, reason: string | null) {
-  return decideLoanRequest(db, command, businessDate, {
-    kind: 'writeOff', words: 'a write-off', entity: 'LoanWriteOffRequest', stem: 'writeOff',
-    find: (tx, id) => tx.loanWriteOffRequest.findUniqueOrThrow({ where: { id } }),
+  return decideLoanRequest(db, command, businessDate, WRITE_OFFS, {
     draft: (request) => writeOffDraft(request.loanId, businessDateOf(request.valueDate), {
       amount: request.amount === null ? null : new Decimal(request.amount.toString()), component: request.component as Component | null, reason: request.reason,
     }),

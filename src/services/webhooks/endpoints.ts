@@ -64,7 +64,7 @@ export async function registerEndpoint(db: TenantDb, key: DataKey, command: Comm
   }, async (stored, tx) => ({ endpoint: await tx.webhookEndpoint.findUniqueOrThrow({ where: { id: String(stored['endpointId']) } }), signingSecret: null }));
 }
 
-/** `field` is the input field that named the endpoint, which a refusal names. */
+/** `field` names the endpoint's id as the caller sent it (`input.endpointId`), which a refusal names. */
 export async function deactivateEndpoint(db: TenantDb, command: CommandContext, owner: Owner, id: string, field: string) {
   const existing = await endpointNamed(db, owner, id, field);
   if (!existing.active) return existing;
@@ -130,12 +130,13 @@ export async function replayDelivery(db: TenantDb, queue: JobQueue, policy: Retr
 }
 
 /**
- * An endpoint named in an input field: unknown, or another partner's (which does not exist as far as this partner
- * can tell), is NOT_FOUND naming that field, as for every mutation on an endpoint.
+ * An endpoint the caller named, `field` being where it sent the id, as it reads it (`input.endpointId` in a
+ * mutation, `endpointId` as a query's argument): unknown, or another partner's (which does not exist as far as this
+ * partner can tell), is NOT_FOUND naming that field, for every operation on an endpoint.
  */
-async function endpointNamed(db: TenantDb, owner: Owner, id: string, field: string) {
+export async function endpointNamed(db: TenantDb, owner: Owner, id: string, field: string) {
   const endpoint = await db.webhookEndpoint.findUnique({ where: { id } });
-  if (!endpoint || (owner !== null && endpoint.partnerCode !== owner)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field: inputPath(field) });
+  if (!endpoint || (owner !== null && endpoint.partnerCode !== owner)) throw new AppError('NOT_FOUND', 'no webhook endpoint with that id', { field });
   return endpoint;
 }
 
@@ -151,7 +152,7 @@ export async function rotateSigningSecret(db: TenantDb, key: DataKey, command: C
   if (!Number.isInteger(overlapHours) || overlapHours < OVERLAP_HOURS.min || overlapHours > OVERLAP_HOURS.max) {
     throw new InvalidField('overlapHours', `overlapHours must be a whole number from ${OVERLAP_HOURS.min} to ${OVERLAP_HOURS.max}`);
   }
-  await endpointNamed(db, owner, id, 'endpointId');
+  await endpointNamed(db, owner, id, inputPath('endpointId'));
   return runCommand(db, { ...command, action: 'webhookEndpoint.rotateSecret' }, async (tx) => {
     // Locks the row first, so two rotations at once each replace the secret the other left, never the same one.
     const before = await tx.webhookEndpoint.update({ where: { id }, data: { updatedAt: command.now } });
@@ -180,7 +181,7 @@ export async function rotateSigningSecret(db: TenantDb, key: DataKey, command: C
  * and creates its delivery (dispatch.ts sends a test event only to the endpoint it names).
  */
 export async function sendTestWebhook(db: TenantDb, settle: () => Promise<void>, command: CommandContext, owner: Owner, id: string) {
-  const endpoint = await endpointNamed(db, owner, id, 'endpointId');
+  const endpoint = await endpointNamed(db, owner, id, inputPath('endpointId'));
   if (!endpoint.active) throw new AppError('CONFLICT', 'the endpoint is deactivated; enable it first', { field: inputPath('endpointId') });
   const payload = { id, message: 'A test delivery: nothing happened in the lender\'s books.' };
   // With an idempotency key, a repeat finds the first request's event and so its delivery, instead of a second one.
