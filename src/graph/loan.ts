@@ -184,6 +184,7 @@ interface Amounts {
 const ComponentAmountsRef = builder.objectRef<Amounts>('LoanComponentAmounts').implement({
   description: 'An amount per component.',
   authScopes: { can: 'loans.read' },
+  runScopesOnType: true,
   fields: (t) => ({
     principal: t.field({ type: 'Money', description: 'Principal.', resolve: (a) => moneyAnswer(a.principal, a.currency) }),
     interest: t.field({ type: 'Money', description: 'Interest.', resolve: (a) => moneyAnswer(a.interest, a.currency) }),
@@ -195,6 +196,7 @@ const ComponentAmountsRef = builder.objectRef<Amounts>('LoanComponentAmounts').i
 const LoanInstalmentRef = builder.objectRef<InstalmentState & { currency: string }>('LoanInstalment').implement({
   description: 'One instalment of a loan: what it charged, what was paid and waived, and what it still owes.',
   authScopes: { can: 'loans.read' },
+  runScopesOnType: true,
   fields: (t) => ({
     number: t.exposeInt('number', { description: '1 for the first.' }),
     dueDate: t.field({ type: 'Date', description: 'When it falls due.', resolve: (i) => i.dueDate }),
@@ -303,6 +305,7 @@ const RestructureRef = builder.objectRef<RestructureExplanation & { currency: st
 const LoanAccountRef = builder.objectRef<LoanAccountState>('LoanAccount').implement({
   description: 'A loan as of a date, replayed from its terms and every transaction in value-date order.',
   authScopes: { can: 'loans.read' },
+  runScopesOnType: true,
   fields: (t) => ({
     asOf: t.field({ type: 'Date', description: 'The date it was replayed to.', resolve: (s) => s.asOf }),
     status: t.field({ type: LoanStatusEnum, description: 'ACTIVE, OVERDUE, CLOSED or WRITTEN_OFF, as the money says on that date.', resolve: (s) => s.status }),
