@@ -4,8 +4,8 @@ import { builder } from './builder.js';
 import { Decimal, money } from '../domain/money.js';
 import { commandDbOf, commandOf, type GraphContext } from './context.js';
 import { badInput, inputPath, InvalidField } from '../errors.js';
-import { beyondCeilingProblem, generateSchedule, totalRepayable, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
-import { assertFirstRepaymentDate } from '../domain/servicing/dueDates.js';
+import { totalRepayable, type Instalment, type Schedule } from '../domain/servicing/schedule.js';
+import { newLoanSchedule } from '../domain/servicing/newLoanSchedule.js';
 import { productLimitsOf, productVersion, reviseTerms, type ProductVersion, type TermsRevision } from '../services/servicing/loanProducts.js';
 import { assertWithinProduct, type FeeOnDate, type LateFee } from '../domain/servicing/product.js';
 import { DisbursementFeeTreatmentEnum, storedEnum } from './enums.js';
@@ -187,7 +187,7 @@ builder.objectFields(LoanProductRef, (t) => ({
   }),
   schedulePreview: t.field({
     type: SchedulePreviewRef,
-    description: 'The repayment schedule a loan of this amount would have under the current terms; refused, naming `principal`, when it would repay 10^15 or more in all.',
+    description: 'The repayment schedule a loan of this amount would be booked with under the current terms. Refused, naming the argument, where booking these terms would be refused: outside the product\'s amount and tenor, a first repayment date out of bounds, a fee dated before the disbursement, 10^15 or more repaid in all, a multiple too coarse for the loan (`principal`), or no principal repaid before the last instalment (`numberOfRepayments`).',
     authScopes: { can: 'products.read' },
     args: {
       principal: t.arg({ type: 'Decimal', required: true, description: 'The amount to borrow, in the product\'s currency.' }),
@@ -202,11 +202,7 @@ builder.objectFields(LoanProductRef, (t) => ({
       try {
         assertWithinProduct(productLimitsOf(product), { principal, numberOfRepayments: repayments, every: version.terms.repaymentEvery });
         const terms = { ...(await termsUnderCashRounding(context.db!, version.terms)), numberOfRepayments: repayments };
-        const dates = { disbursementDate: String(args.disbursementDate), firstRepaymentDate: args.firstRepaymentDate ? String(args.firstRepaymentDate) : undefined };
-        assertFirstRepaymentDate(terms.repaymentEvery, dates.disbursementDate, dates.firstRepaymentDate);
-        const schedule = generateSchedule(terms, { principal, ...dates });
-        const beyond = beyondCeilingProblem(schedule, terms.feesOnDates);
-        if (beyond) throw new InvalidField('principal', beyond);
+        const schedule = newLoanSchedule(terms, { principal, disbursementDate: String(args.disbursementDate), firstRepaymentDate: args.firstRepaymentDate ? String(args.firstRepaymentDate) : null });
         return { version: version.version, schedule, feesOnDates: terms.feesOnDates ?? [] };
       } catch (error) {
         if (error instanceof InvalidField) throw badInput(error.field, error.message);

@@ -9,15 +9,17 @@
 // - The fees are the pricing's when it sets them, else the product's current terms' fees.
 // - Instalments and totals come from the servicing schedule generator on the product's terms at the offered rate,
 //   assuming disbursement on the decision date unless told otherwise (the figures are illustrative until then).
-// - No offer repays 10^15 or more in all (the amount ceiling): the approval is referred instead (NO_OFFER_POSSIBLE).
+// - No offer is made on a schedule that booking would refuse (newLoanSchedule.ts: one repaying 10^15 or more in all,
+//   a multiple too coarse for the loan, instalments repaying no principal before the last …): the approval is
+//   referred instead (NO_OFFER_POSSIBLE).
 // - The APR is over the schedule's real cash flows: the net disbursement against every instalment (with its fee)
 //   and every fee due on a date of its own (apr.ts).
 import { InvalidField } from '../../errors.js';
 import { addDays, isDate } from '../calendar.js';
 import { Decimal, minorUnits } from '../money.js';
 import { assertValidTerms, assertWithinProduct, termsToJson, type LoanProductVersion, type LoanTerms } from '../servicing/product.js';
-import { beyondCeilingProblem, coarseScheduleProblem, generateSchedule, totalRepayable } from '../servicing/schedule.js';
-import { assertFirstRepaymentDate } from '../servicing/dueDates.js';
+import { totalRepayable, type Schedule } from '../servicing/schedule.js';
+import { newLoanSchedule, type NewLoan } from '../servicing/newLoanSchedule.js';
 import { blendedRatePercent } from '../servicing/coLending.js';
 import { annualPercentageRate, scheduleCashFlows, type AprMethod } from './apr.js';
 import type { PolicyDecision } from './creditPolicy.js';
@@ -137,6 +139,16 @@ export interface Offer {
   terms: Record<string, unknown>;
 }
 
+/** The schedule booking would start the loan on, its refusals naming the offer's `amount` where booking's name the principal. */
+function offeredSchedule(terms: LoanTerms, loan: NewLoan): Schedule {
+  try {
+    return newLoanSchedule(terms, loan);
+  } catch (error) {
+    if (error instanceof InvalidField && error.field === 'principal') throw new InvalidField('amount', error.message);
+    throw error;
+  }
+}
+
 /** The offer for an approved decision; throws InvalidField naming what stands in the way. */
 export function makeOffer(request: OfferRequest): Offer {
   const { product, decision, pricing } = request;
@@ -186,13 +198,8 @@ export function makeOffer(request: OfferRequest): Offer {
     throw new InvalidField('amount', `the most this decision allows, ${amount.toFixed(places)}, is below the product's minimum of ${product.limits.minPrincipal.toFixed(places)}`);
   }
   assertWithinProduct(product.limits, { principal: amount, numberOfRepayments: terms.numberOfRepayments, every: terms.repaymentEvery, annualRatePercent: terms.annualRatePercent });
-  assertFirstRepaymentDate(terms.repaymentEvery, disbursementDate, request.firstRepaymentDate);
-  const schedule = generateSchedule(terms, { principal: amount, disbursementDate, firstRepaymentDate: request.firstRepaymentDate });
-  const coarse = coarseScheduleProblem(schedule, terms.instalmentMultiple);
-  if (coarse) throw new InvalidField('instalmentMultiple', coarse);
+  const schedule = offeredSchedule(terms, { principal: amount, disbursementDate, firstRepaymentDate: request.firstRepaymentDate });
   const feesOnDates = terms.feesOnDates ?? [];
-  const beyond = beyondCeilingProblem(schedule, feesOnDates);
-  if (beyond) throw new InvalidField('amount', beyond);
   // The product's terms say which method (EU when they do not); a request may name one for a what-if.
   const method: AprMethod =
     (request.aprMethod ?? terms.aprMethod ?? 'eu') === 'us' ? { kind: 'us', unitPeriod: terms.repaymentEvery } : { kind: 'eu', period: terms.repaymentEvery.unit === 'weeks' ? 'week' : 'month' };

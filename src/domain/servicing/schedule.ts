@@ -35,7 +35,7 @@ import { InvalidField } from '../../errors.js';
 import { AMOUNT_CEILING, Decimal, fromMinorUnits, minorUnits } from '../money.js';
 import { fixedDaysInYear, yearFractionRatio } from './dayCount.js';
 import { repaymentPeriods, type FirstPeriod, type RepaymentPeriod } from './dueDates.js';
-import { assertValidTerms, principalFreePeriods, type LoanTerms, type RoundingMode } from './product.js';
+import { assertValidTerms, principalFreePeriods, type FeeOnDate, type LoanTerms, type RoundingMode } from './product.js';
 
 export interface ScheduleRequest {
   /** The principal the borrower borrows, in the terms' currency. */
@@ -394,8 +394,8 @@ export function generateSchedule(terms: LoanTerms, request: ScheduleRequest): Sc
 /**
  * Why a new loan's schedule cannot be booked or offered as it is, or null: an instalment multiple (or the currency's
  * cash rounding) coarse enough for this loan that it is repaid before its last instalment, or that an instalment
- * before the last comes to nothing. Checked when a loan is offered or booked, never on a booked loan's replay
- * (a prepayment's recast of a small balance may end early, as the lender's rounding makes it).
+ * before the last comes to nothing. Checked for a new loan (newLoanSchedule.ts: booked, offered or previewed), never
+ * on a booked loan's replay (a prepayment's recast of a small balance may end early, as the lender's rounding makes it).
  */
 export function coarseScheduleProblem(schedule: Schedule, instalmentMultiple: Decimal): string | null {
   const before = schedule.instalments.slice(0, -1);
@@ -406,6 +406,29 @@ export function coarseScheduleProblem(schedule: Schedule, instalmentMultiple: De
   return `with instalments in multiples of ${instalmentMultiple.toFixed()} ${schedule.currency}, ${schedule.financedPrincipal.toFixed()} ${schedule.currency} ${what}: the multiple is too coarse for this loan`;
 }
 
+/**
+ * Why a new loan's schedule cannot be booked or offered as it is, or null: it amortizes, yet no instalment before
+ * the last repays any principal (past its interest-only and grace instalments), so the last repays all of it — a
+ * balloon nobody chose (a lender who wants one says `bullet`). A level instalment rounded to no more than a period's
+ * interest does it: 10,000 at 12 % a year over 1,200 months is 100.0000066 a month, 100.00, exactly the interest.
+ * Checked where coarseScheduleProblem is, and like it never on a booked loan's replay. Refused rather than the
+ * instalment raised: docs/decisions.md, "Schedules".
+ */
+export function principalDeferredProblem(schedule: Schedule, terms: LoanTerms): string | null {
+  const { instalments, currency } = schedule;
+  const before = instalments.slice(principalFreePeriods(terms), -1);
+  if (before.length === 0 || before.some((instalment) => !instalment.principal.isZero())) return null;
+  const last = instalments[instalments.length - 1]!;
+  const charges = last.fee.isZero() ? 'interest' : 'interest and fees';
+  return `${schedule.financedPrincipal.toFixed()} ${currency} over ${instalments.length} instalments would repay no principal before the last, which would repay all of it (${last.total.toFixed()} ${currency}): the instalments before it would pay only ${charges}; fewer instalments repay principal as they go`;
+}
+
+/** Why a loan paid out on `disbursementDate` cannot have these fees on dates, or null: one falls due before it. */
+export function feeBeforeDisbursementProblem(feesOnDates: readonly FeeOnDate[] | undefined, disbursementDate: string): string | null {
+  const early = (feesOnDates ?? []).filter((fee) => fee.date < disbursementDate).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0))[0];
+  return early ? `the fee "${early.name}" falls due on ${early.date}, before the disbursement on ${disbursementDate}` : null;
+}
+
 /** Everything a loan on this schedule repays: principal, interest and instalment fees, and the terms' fees on dates. */
 export function totalRepayable(schedule: Schedule, feesOnDates: readonly { amount: Decimal }[] = []): Decimal {
   return feesOnDates.reduce((total, fee) => total.plus(fee.amount), schedule.totals.total);
@@ -414,8 +437,8 @@ export function totalRepayable(schedule: Schedule, feesOnDates: readonly { amoun
 /**
  * Why a new loan cannot be offered or booked on this schedule, or null: what it would repay in all reaches the
  * amount ceiling (10^15), which no amount the API answers and no amount column reaches. Interest at a high rate on
- * a large principal does (1,000 % a year on 10^14 over a year repays about 10^15). Checked when a loan is offered,
- * previewed or booked, before anything is written.
+ * a large principal does (1,000 % a year on 10^14 over a year repays about 10^15). Checked for a new loan
+ * (newLoanSchedule.ts) before anything is written.
  */
 export function beyondCeilingProblem(schedule: Schedule, feesOnDates: readonly { amount: Decimal }[] = []): string | null {
   const total = totalRepayable(schedule, feesOnDates);

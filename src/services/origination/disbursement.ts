@@ -137,9 +137,10 @@ export async function decideDisbursement(db: TenantDb, command: CommandContext, 
 
 /**
  * A booking refused for what the request and its offer hold (a schedule that on the disbursement date would
- * repay 10^15 or more, or whose instalment multiple is too coarse; dates the terms cannot schedule): none of it is
- * the checker's input, so the refusal names the request, NOT_BOOKABLE, with the booking's own words. What names
- * the request already (a co-lending share that cannot be taken) stays as it is.
+ * repay 10^15 or more, whose instalment multiple is too coarse, or that repays no principal before its last
+ * instalment; dates the terms cannot schedule): none of it is the checker's input, so the refusal names the
+ * request, NOT_BOOKABLE, with the booking's own words. What names the request already (a co-lending share that
+ * cannot be taken) stays as it is.
  */
 function asRequestRefusal(error: unknown, disbursementDate: string): unknown {
   if (!(error instanceof InvalidField) || error.field === 'requestId') return error;

@@ -1,6 +1,6 @@
 // Loan commands: booking (disbursement) and every transaction a loan takes, each one database transaction with
 // its outbox events and audit record (commands.ts). The money itself is the posting engine's (postings.ts).
-import { beyondCeilingProblem, coarseScheduleProblem, generateSchedule } from '../../domain/servicing/schedule.js';
+import { newLoanSchedule } from '../../domain/servicing/newLoanSchedule.js';
 import { accrueCommission } from '../origination/commissions.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { InvalidField, noSuchCode } from '../../errors.js';
@@ -10,7 +10,6 @@ import { termsUnderCashRounding } from '../currencies.js';
 import { STANDARD_MAPPING, type AccountMapping, type AccountRole } from '../../domain/servicing/ledger.js';
 import { assertWithinProduct, termsToJson, type LoanTerms } from '../../domain/servicing/product.js';
 import { tranchePlanOf } from '../../domain/servicing/tranches.js';
-import { assertFirstRepaymentDate } from '../../domain/servicing/dueDates.js';
 import type { AllocationRule } from '../../domain/servicing/allocation.js';
 import type { TenantDb } from '../../tenancy/tenantClients.js';
 import pg from 'pg';
@@ -175,13 +174,10 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
   const paidNow = plan.tranches[0]!.amount;
   const loanId = randomUUID();
   const bookedTerms = await termsUnderCashRounding(tx, booking.terms);
-  // What the loan would repay in all, on everything it is approved for, refused past the amount ceiling before
-  // anything is written (or a loan number taken): no amount column would hold it.
+  // What the terms refuse of this loan (what it would repay in all on everything approved, a multiple too coarse for
+  // it, instalments repaying no principal …) is refused before anything is written or a loan number taken.
   try {
-    assertFirstRepaymentDate(bookedTerms.repaymentEvery, booking.disbursementDate, booking.firstRepaymentDate);
-    const whole = generateSchedule(bookedTerms, { principal: plan.approvedPrincipal, disbursementDate: booking.disbursementDate, firstRepaymentDate: booking.firstRepaymentDate ?? undefined });
-    const beyond = beyondCeilingProblem(whole, bookedTerms.feesOnDates);
-    if (beyond) throw new InvalidField('principal', beyond);
+    newLoanSchedule(bookedTerms, { principal: plan.approvedPrincipal, paidNow, disbursementDate: booking.disbursementDate, firstRepaymentDate: booking.firstRepaymentDate });
   } catch (error) {
     throw namedAsBooked(error);
   }
@@ -209,9 +205,6 @@ export async function bookLoan(tx: Tx, command: LoanCommand, businessDate: strin
     throw namedAsBooked(error);
   }
   const loan = posting.loans.get(loanId)!;
-  // A multiple (or cash rounding) too coarse for this loan would book instalments of nothing: refused, nothing written.
-  const coarse = coarseScheduleProblem(loan.state.schedule, bookedTerms.instalmentMultiple);
-  if (coarse) throw new InvalidField('principal', coarse);
   // The origination partner's commission on what was paid out, with the booking.
   const commission = booking.originationPartner
     ? await accrueCommission(tx, command, businessDate, { id: loanId, number: Number(numbered!.n), partnerCode: booking.originationPartner, currency: booking.product.currency, principal: paidNow })

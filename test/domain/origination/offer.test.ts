@@ -149,6 +149,11 @@ describe('refusals name the field', () => {
     ['an offer valid for no days', { validForDays: 0 }, 'validForDays'],
     ['a bad decision date', { decisionDate: '2025-02-30' }, 'decisionDate'],
     ['disbursement before the decision', { disbursementDate: '2025-03-09' }, 'disbursementDate'],
+    // What booking refuses of the schedule (newLoanSchedule.ts) no offer promises.
+    ['a multiple too coarse for the loan', { product: product({ instalmentMultiple: '1000' }) }, 'amount'],
+    ['a fee the terms date before the disbursement', { product: product({ feesOnDates: [{ date: '2025-03-01', amount: '25.00', name: 'Annual fee' }] }) }, 'disbursementDate'],
+    // 12.9 % over 1,200 months: the annuity on 10,000 is 107.50, exactly a month's interest.
+    ['instalments that repay no principal before the last', { product: { ...product(), limits: { ...product().limits, maxTenorMonths: 1200 } }, numberOfRepayments: 1200 }, 'numberOfRepayments'],
   ] as [string, Partial<OfferRequest>, string][])('%s', (_name, change, field) => {
     expect(() => makeOffer(request(change))).toThrow(InvalidField);
     expect(() => makeOffer(request(change))).toThrow(expect.objectContaining({ field }) as unknown as Error);

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidField } from '../../../src/errors.js';
 import { Decimal, minorUnits } from '../../../src/domain/money.js';
 import { loanTerms, type LoanTermsInput } from '../../../src/domain/servicing/product.js';
-import { beyondCeilingProblem, coarseScheduleProblem, generateSchedule, totalRepayable, type Schedule, type ScheduleRequest } from '../../../src/domain/servicing/schedule.js';
+import { beyondCeilingProblem, coarseScheduleProblem, feeBeforeDisbursementProblem, generateSchedule, principalDeferredProblem, totalRepayable, type Schedule, type ScheduleRequest } from '../../../src/domain/servicing/schedule.js';
 
 /** [due date, principal, interest, total, principal outstanding after], amounts at the currency's minor units. */
 type Row = [string, string, string, string, string];
@@ -399,6 +399,57 @@ describe('a multiple too coarse for the loan', () => {
     expect(coarse({ currency: 'JPY', instalmentMultiple: '100' }, '1000000')).toBeNull();
     expect(coarse({ currency: 'USD' }, '1000')).toBeNull();
     expect(coarse({ currency: 'USD', instalmentMultiple: '100', amortization: { kind: 'bullet' } } as Partial<LoanTermsInput>, '1000')).toBeNull();
+  });
+});
+
+describe('a schedule that repays no principal before its last instalment', () => {
+  const deferred = (terms: Partial<LoanTermsInput>, principal: string, numberOfRepayments = 12) => {
+    const input = { currency: 'USD', annualRatePercent: '12', numberOfRepayments, ...terms } as LoanTermsInput;
+    const built = schedule(input, { principal, disbursementDate: '2026-01-01' });
+    return { built, problem: principalDeferredProblem(built, loanTerms(input)) };
+  };
+
+  it('names a level instalment rounded to no more than the interest: 10,000 at 12 % over 1,200 months', () => {
+    // PMT(0.01, 1200, 10,000) = 100 / (1 − 1.01^−1200) = 100.0000066… → 100.00, exactly a month's interest on
+    // 10,000: no instalment but the last repays principal, and the last is 10,000 + 100.00.
+    const { built, problem } = deferred({}, '10000', 1200);
+    expect(built.levelAmount!.toFixed(2)).toBe('100.00');
+    expect(new Set(column(built, 'principal').slice(0, -1))).toEqual(new Set(['0.00']));
+    expect(built.instalments.at(-1)!.total.toFixed(2)).toBe('10100.00');
+    expect(problem).toBe('10000 USD over 1200 instalments would repay no principal before the last, which would repay all of it (10100 USD): the instalments before it would pay only interest; fewer instalments repay principal as they go');
+    // With a fee on every instalment, the instalments before the last pay interest and fees.
+    expect(deferred({ fees: { perInstalment: '1' } }, '10000', 1200).problem).toMatch(/would pay only interest and fees;/);
+  });
+
+  it('names a multiple that rounds the principal part to nothing, whatever the amortization', () => {
+    // ¥10,000 at 12 % over 12: PMT 888.49 rounded down to thousands is 0, so each instalment is its ¥100 of interest.
+    expect(deferred({ currency: 'JPY', instalmentMultiple: '1000', roundingMode: 'down' }, '10000').problem).toMatch(/^10000 JPY over 12 instalments would repay no principal before the last/);
+    // ¥500 in equal principal parts over 12, in hundreds: 41.67 → 0 each, ¥5 of interest a month.
+    expect(deferred({ currency: 'JPY', instalmentMultiple: '100', amortization: { kind: 'equal-principal' } }, '500').problem).toMatch(/would repay no principal before the last/);
+  });
+
+  it('passes the published reference schedules, a bullet, and principal-free instalments the terms ask for', () => {
+    // The reference figures keep their rounding: 10,000 at 12 % over 12 is 888.49 with a last of 888.47; 100,000 at
+    // 6 % over 360 is 599.55 (PMT 599.5505…, half-even) with a last of 600.00.
+    const year = deferred({}, '10000');
+    expect([year.built.levelAmount!.toFixed(2), year.built.instalments.at(-1)!.total.toFixed(2), year.problem]).toEqual(['888.49', '888.47', null]);
+    const mortgage = deferred({ annualRatePercent: '6' }, '100000', 360);
+    expect([mortgage.built.levelAmount!.toFixed(2), mortgage.built.instalments.at(-1)!.total.toFixed(2), mortgage.problem]).toEqual(['599.55', '600.00', null]);
+    expect(deferred({ amortization: { kind: 'bullet' } }, '10000').problem).toBeNull();
+    // Interest only for 11 of 12: the last repays everything by the terms, not by rounding.
+    expect(deferred({ amortization: { kind: 'interest-only', periods: 11, then: 'equal-instalments' } }, '10000').problem).toBeNull();
+    expect(deferred({ amortization: { kind: 'interest-only', periods: 3, then: 'equal-instalments' }, grace: { principalPeriods: 2, interestPeriods: 0 } }, '10000').problem).toBeNull();
+    expect(deferred({}, '10000', 1).problem).toBeNull();
+  });
+});
+
+describe('a fee the terms date before the disbursement', () => {
+  const fees = [{ date: '2026-06-30', amount: new Decimal('25'), name: 'Annual fee' }, { date: '2026-03-31', amount: new Decimal('5'), name: 'Quarterly fee' }];
+
+  it('names the earliest fee falling due before the loan is paid out', () => {
+    expect(feeBeforeDisbursementProblem(fees, '2026-07-01')).toBe('the fee "Quarterly fee" falls due on 2026-03-31, before the disbursement on 2026-07-01');
+    expect(feeBeforeDisbursementProblem(fees, '2026-03-31')).toBeNull();
+    expect(feeBeforeDisbursementProblem(undefined, '2026-07-01')).toBeNull();
   });
 });
 

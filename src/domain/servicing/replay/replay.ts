@@ -9,7 +9,7 @@
 import { InvalidField } from '../../../errors.js';
 import { Decimal } from '../../money.js';
 import type { LoanAccount, LoanAccountState, LoanTransaction, PayoffQuote } from '../loanAccount.js';
-import { generateSchedule, type ScheduleRequest } from '../schedule.js';
+import { feeBeforeDisbursementProblem, generateSchedule, type ScheduleRequest } from '../schedule.js';
 import type { FeeOnDate } from '../product.js';
 import { stateOf } from './accountState.js';
 import { handle } from './handlers.js';
@@ -68,8 +68,7 @@ function opened(loan: LoanAccount, transactions: readonly LoanTransaction[], asO
   effective.forEach((t) => {
     if (t.valueDate < loan.disbursementDate) throw new InvalidField('transactions', `${transactionInWords(t)} is valued before the disbursement on ${loan.disbursementDate}`);
   });
-  feesOnDates.forEach((fee) => {
-    if (fee.date < loan.disbursementDate) throw new InvalidField('terms.feesOnDates', `the fee "${fee.name}" falls due on ${fee.date}, before the disbursement`);
-  });
+  const early = feeBeforeDisbursementProblem(feesOnDates, loan.disbursementDate);
+  if (early) throw new InvalidField('terms.feesOnDates', early);
   return { state: new WorkingState(loan, request, feesOnDates, { booked: schedule }), effective };
 }
