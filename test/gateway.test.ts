@@ -252,6 +252,11 @@ describe('tenants through the API', () => {
     expect(userErrors(bad, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.currency' })]);
     expect(bad.data!['createTenant']).toMatchObject({ created: null, tenant: null });
     expect(await server.runtime.registry.findBySlug(badSlug)).toBeNull();
+    // A first business date after today in the lender's zone, sandbox or not: a date moves only by end of day.
+    const futureSlug = uniqueSlug('api-bad');
+    const future = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: futureSlug, displayName: 'X', currency: 'USD', timeZone: 'UTC', sandbox: true, businessDate: '2199-12-31' } } });
+    expect(userErrors(future, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.businessDate', message: expect.stringMatching(/^businessDate may not be after today in UTC, \d{4}-\d{2}-\d{2}/) })]);
+    expect(await server.runtime.registry.findBySlug(futureSlug)).toBeNull();
     // A value graphql-js itself cannot read (an impossible date in a variable) is refused before the mutation runs,
     // so it stays a GraphQL error, still naming the field.
     const badDate = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: uniqueSlug('api-bad'), displayName: 'X', currency: 'USD', timeZone: 'UTC', businessDate: '2026-02-30' } } });
