@@ -169,12 +169,17 @@ const CreateTenantInput = builder.inputType('CreateTenantInput', {
   }),
 });
 
-const CreateTenantPayload = payloadType<{ tenant: TenantRecord; created: boolean }>(
+const CreateTenantPayload = payloadType<{ tenant: TenantRecord; created: boolean; firstAdminCreated: boolean | null }>(
   'createTenant',
   'The tenant, newly made or found already made by an identical earlier request. Its status says where onboarding stands.',
   (t) => ({
     tenant: t.field({ type: TenantRef, nullable: true, description: 'The tenant.', resolve: (p) => p.tenant ?? null }),
     created: t.boolean({ nullable: true, description: 'False when an identical request had already created it.', resolve: (p) => p.created ?? null }),
+    firstAdminCreated: t.boolean({
+      nullable: true,
+      description: 'Whether this request made the `firstAdmin` asked for, in the identity provider. False when no identity provider is configured (the development issuer, `KEYCLOAK_URL` unset): the first admin exists only in one, so nobody was made, and the lender is administered with a token from `npm run token -- --tenant <slug> --role tenant-admin` instead (docs/operations.md, "Tenants"). False too on a repeat of a request that had already onboarded the tenant, and when onboarding failed (the tenant\'s status says so). Null when no `firstAdmin` was asked for.',
+      resolve: (p) => p.firstAdminCreated ?? null,
+    }),
   }),
 );
 
@@ -243,7 +248,7 @@ builder.mutationFields((t) => ({
         runtime.registry.forget(input.slug);
         const tenant = await runtime.registry.findBySlug(input.slug);
         context.log.info({ slug: input.slug, created: result.created, status: result.status }, 'tenant onboarding');
-        return { tenant: tenant!, created: result.created };
+        return { tenant: tenant!, created: result.created, firstAdminCreated: result.firstAdminMade };
       } catch (error) {
         if (error instanceof TenantConflictError) {
           throw new AppError('CONFLICT', error.message, { field: inputPath(error.fields[0]!) });
