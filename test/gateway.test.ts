@@ -166,6 +166,49 @@ describe('GraphQL over HTTP and WebSocket at one path', () => {
     socket.close();
   });
 
+  it('names a value written in the query that does not fit its type by its argument path, as it names the same value in a variable, over HTTP and WebSocket alike', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const LOAN = 'TG9hbjowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDE';
+    const cases: [string, string[]][] = [
+      // A custom scalar's refusal (a date-time where a Date goes) on a field's own argument.
+      [`{ node(id: "${LOAN}") { ... on Loan { statement(from: "2026-12-01", to: "2026-12-06T00:00") { received } } } }`, ['to']],
+      // Inside a mutation's input object, and inside a list of them.
+      [`mutation { postRepayment(input: { idempotencyKey: "inline-0001", loanId: "${LOAN}", amount: "1", valueDate: "2026-13-01", channel: "bank" }) { userErrors { field } } }`, ['input.valueDate']],
+      [`mutation { postRepayments(input: { idempotencyKey: "inline-0002", repayments: [{ loanId: "${LOAN}", amount: "1", valueDate: "2026-12-01", channel: "bank" }, { loanId: "${LOAN}", amount: "1e5", valueDate: "2026-12-01", channel: "bank" }] }) { userErrors { field } } }`, ['input.repayments[1].amount']],
+      // graphql's own scalars and enums, an input field not provided, one the type does not have, a variable's default.
+      ['{ parties(first: "ten") { totalCount } }', ['first']],
+      ['{ applications(status: NOPE) { totalCount } }', ['status']],
+      [`mutation { postRepayment(input: { idempotencyKey: "inline-0003", loanId: "${LOAN}", amount: "1", channel: "bank" }) { userErrors { field } } }`, ['input.valueDate']],
+      [`mutation { postRepayment(input: { idempotencyKey: "inline-0004", loanId: "${LOAN}", amount: "1", valueDate: "2026-12-01", channel: "bank", valueDay: 1 }) { userErrors { field } } }`, ['input.valueDay']],
+      ['query($on: Date = "2026-02-30") { trialBalance(asOf: $on) { asOf } }', ['on']],
+    ];
+    const http = async (query: string) => {
+      const response = await gql(server.gateway, query, { token });
+      expect(response.status, query).toBe(400);
+      return response.errors!;
+    };
+    const socket = new WebSocket(server.gateway.websocketUrl, 'graphql-transport-ws');
+    const messages: Record<string, any>[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await until(() => messages.some((m) => m['type'] === 'connection_ack'));
+    const overSocket = async (id: string, query: string) => {
+      socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
+      await until(() => messages.some((m) => m['id'] === id && (m['type'] === 'error' || m['type'] === 'complete')));
+      return (messages.find((m) => m['id'] === id && m['type'] === 'error')?.['payload'] ?? []) as { message: string; extensions: Record<string, unknown> }[];
+    };
+    for (const [index, [query, fields]] of cases.entries()) {
+      for (const errors of [await http(query), await overSocket(`inline-${index}`, query)]) {
+        expect(errors.map((e) => [e.extensions['code'], e.extensions['reason'], e.extensions['field']]), query).toEqual(fields.map((field) => ['BAD_USER_INPUT', 'BAD_VARIABLES', field]));
+      }
+    }
+    // What is no value at all stays a validation failure naming no field: an argument the field does not take.
+    const unknownArgument = await http('{ parties(firstt: 3) { totalCount } }');
+    expect(unknownArgument.map((e) => [e.extensions!['reason'], e.extensions!['field']])).toEqual([['GRAPHQL_VALIDATION_FAILED', undefined]]);
+    socket.close();
+  });
+
   it('takes no WebSocket message larger than an HTTP request may be', async () => {
     const socket = new WebSocket(server.gateway.websocketUrl, 'graphql-transport-ws');
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
@@ -209,6 +252,11 @@ describe('tenants through the API', () => {
     expect(userErrors(bad, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.currency' })]);
     expect(bad.data!['createTenant']).toMatchObject({ created: null, tenant: null });
     expect(await server.runtime.registry.findBySlug(badSlug)).toBeNull();
+    // A first business date after today in the lender's zone, sandbox or not: a date moves only by end of day.
+    const futureSlug = uniqueSlug('api-bad');
+    const future = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: futureSlug, displayName: 'X', currency: 'USD', timeZone: 'UTC', sandbox: true, businessDate: '2199-12-31' } } });
+    expect(userErrors(future, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.businessDate', message: expect.stringMatching(/^businessDate may not be after today in UTC, \d{4}-\d{2}-\d{2}/) })]);
+    expect(await server.runtime.registry.findBySlug(futureSlug)).toBeNull();
     // A value graphql-js itself cannot read (an impossible date in a variable) is refused before the mutation runs,
     // so it stays a GraphQL error, still naming the field.
     const badDate = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: uniqueSlug('api-bad'), displayName: 'X', currency: 'USD', timeZone: 'UTC', businessDate: '2026-02-30' } } });

@@ -50,7 +50,7 @@ try {
     } else {
       process.stdout.write(`${result.created ? 'created' : 'already exists'}: ${tenant!.slug} (${tenant!.schemaName} on ${tenant!.database}, version ${tenant!.schemaVersion}, business date ${tenant!.businessDate})\n`);
       // The first admin is a person in the identity provider and nowhere else: without one, nobody was made.
-      if (firstAdmin && !config.KEYCLOAK_URL) {
+      if (firstAdmin && !runtime.identity.makesPeople) {
         process.stderr.write(
           `no first admin was made for ${firstAdmin.email}: the first admin exists only in an identity provider, and none is configured (KEYCLOAK_URL is unset).\n` +
           `With the development issuer, act as ${tenant!.slug}'s tenant admin with a token from: npm run token -- --tenant ${tenant!.slug} --role tenant-admin\n`);

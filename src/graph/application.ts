@@ -164,7 +164,7 @@ const IdentifierInput = builder.inputType('PartyIdentifierInput', {
   description: 'A national, tax or passport identifier.',
   fields: (t) => ({
     kind: t.field({ type: PartyIdentifierKindEnum, required: true, description: 'National id, tax id or passport.' }),
-    country: t.string({ required: true, description: 'ISO 3166 two-letter code of the issuing country.' }),
+    country: t.string({ required: true, description: 'The issuing country: an ISO 3166-1 alpha-2 code ISO has assigned (`US`, `IN`; not `UK`, `EU` or `ZZ`).' }),
     value: t.string({ required: true, description: 'The identifier (stored sealed; shown masked).' }),
   }),
 });
@@ -176,7 +176,7 @@ const AddressInput = builder.inputType('PostalAddressInput', {
     city: t.string({ required: true, description: 'City or town.' }),
     region: t.string({ required: false, description: 'State, province or county.' }),
     postalCode: t.string({ required: true, description: 'Postal code.' }),
-    country: t.string({ required: true, description: 'ISO 3166 two-letter code.' }),
+    country: t.string({ required: true, description: 'The country: an ISO 3166-1 alpha-2 code ISO has assigned, in capitals (`US`, `IN`; not `UK`, `EU` or `ZZ`).' }),
   }),
 });
 

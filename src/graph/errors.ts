@@ -7,6 +7,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError, ERROR_CODES, HTTP_STATUS, InvalidField, inputPath, isErrorReason, WWW_AUTHENTICATE, type ErrorCode, type ErrorReason } from '../errors.js';
 import { HeaderMap } from '@apollo/server';
 import { tokenLimitOf } from './limits.js';
+import { literalPath } from './literalPath.js';
 
 /** Apollo's codes for a request it refuses before running it: answered as BAD_USER_INPUT with the code as `reason`. */
 export const REQUEST_ERROR_REASONS = [
@@ -144,9 +145,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (cause instanceof AppError) {
     // A scalar's complaint about a variable arrives wrapped by graphql-js, whose message names the input path
     // (`Variable "$input" got invalid value … at "input.businessDate"; …`, or only `Variable "$asOf" …` when the
-    // variable itself is the value): keep it, and name the field.
+    // variable itself is the value): keep it, and name the field. About a value written in the query, validation's
+    // message names no path: the value's place in the document does.
     const wrapped = cause.code === 'BAD_USER_INPUT' && formatted.message !== cause.message;
-    const field = wrapped ? variableField(formatted.message) : undefined;
+    const field = wrapped ? variableField(formatted.message) ?? literalPath(error) : undefined;
     return {
       message: wrapped ? formatted.message : cause.message,
       ...base,
@@ -170,7 +172,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     const { http: _http, stacktrace: _stack, code: _code, ...rest } = formatted.extensions ?? {};
     const tokenLimit = code === 'GRAPHQL_PARSE_FAILED' ? tokenLimitOf(formatted.message) : undefined;
-    return { message: formatted.message, ...base, extensions: { ...rest, code: 'BAD_USER_INPUT' satisfies ErrorCode, reason: rest['reason'] ?? (isErrorReason(code) ? code : undefined), ...tokenLimit } };
+    // A value written in the query that does not fit its type (text for an Int, an unknown enum value, an input
+    // object missing a field) is the same mistake as a variable that does not fit: named by its path, alike.
+    const field = code === 'GRAPHQL_VALIDATION_FAILED' && rest['reason'] === undefined ? literalPath(error) : undefined;
+    const reason = rest['reason'] ?? (field ? ('BAD_VARIABLES' satisfies ErrorReason) : isErrorReason(code) ? code : undefined);
+    return { message: formatted.message, ...base, extensions: { ...rest, code: 'BAD_USER_INPUT' satisfies ErrorCode, reason, ...(field ? { field } : {}), ...tokenLimit } };
   }
   const correlationId = correlationIdFor(error);
   return {

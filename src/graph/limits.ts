@@ -3,9 +3,9 @@
 //   costs a few milliseconds to refuse, never a validation pass over every field;
 // - depth, aliases and directives: graphql-armor's validation rules;
 // - nodes (MAX_QUERY_NODES): how many objects the answer may hold, GitHub's way — a connection returns as many
-//   items as `first`/`last` asks (or the default page size), `nodes(ids:)` as many as its ids (at most
-//   MAX_NODE_IDS), a list without pagination as many as its bound (LIST_SIZES, kept by `boundLists`),
-//   multiplying everything selected beneath it;
+//   items as `first`/`last` asks (or the default page size; one when a unique key narrows it, NARROWED_BY_KEY),
+//   `nodes(ids:)` as many as its ids (at most MAX_NODE_IDS), a list without pagination as many as its bound
+//   (LIST_SIZES, kept by `boundLists`), multiplying everything selected beneath it;
 // - cost (MAX_QUERY_COST): the nodes plus the work of fields that compute over many rows (FIELD_COSTS), such as
 //   recomputing the audit chain or a trial balance.
 // The estimate is reported with every answer (`queryCost`, in `extensions.cost`). Should a list ever outgrow its
@@ -128,6 +128,31 @@ export const SIZED_BY_ARGUMENT: Record<string, (args: Record<string, unknown>) =
   'Query.nodes': (args) => (Array.isArray(args['ids']) ? args['ids'].length : DEFAULT_LIST_SIZE),
 };
 
+/**
+ * Connections a filter narrows to one item: for each, the arguments that together are a unique key of what it
+ * lists (a loan's number, an application's number, a co-lending partner's share of one loan). When every argument
+ * of a key is given, the list holds at most one item (an argument holding a list of values, one per value),
+ * whatever `first` or the default page asks, and the estimate counts that, so `loans(number: "L-000001")` with its
+ * schedule is the size of one loan. A filter that is no unique key (a borrower, an external reference, a status)
+ * leaves the page as it is.
+ */
+export const NARROWED_BY_KEY: Record<string, readonly (readonly string[])[]> = {
+  'Query.loans': [['number']],
+  'Query.applications': [['number']],
+  'Query.loanParticipations': [['loanId', 'partnerCode']],
+};
+
+/** The most items a list narrowed by a key given in full may hold (NARROWED_BY_KEY), else undefined. */
+export function itemsNamedByKey(key: string, args: Record<string, unknown>): number | undefined {
+  for (const names of NARROWED_BY_KEY[key] ?? []) {
+    const values = names.map((name) => args[name]);
+    // An empty text filters nothing (the resolvers drop it), so it narrows nothing either.
+    if (values.some((value) => value == null || value === '')) continue;
+    return values.reduce<number>((items, value) => items * (Array.isArray(value) ? value.length : 1), 1);
+  }
+  return undefined;
+}
+
 /** The bound of a list in LIST_SIZES, for resolvers that read it from the database (`take`). */
 export function listSize(key: keyof typeof LIST_SIZES & string): number {
   const size = LIST_SIZES[key];
@@ -210,7 +235,8 @@ function estimator(withWork: boolean): ComplexityEstimator {
     const sized = SIZED_BY_ARGUMENT[key];
     // A connection is one object holding `first` items; its `edges` are those items, counted once each.
     if (!sized && field.args.some((arg) => arg.name === 'first')) {
-      const requested = typeof args['first'] === 'number' ? args['first'] : typeof args['last'] === 'number' ? args['last'] : DEFAULT_PAGE_SIZE;
+      const page = typeof args['first'] === 'number' ? args['first'] : typeof args['last'] === 'number' ? args['last'] : DEFAULT_PAGE_SIZE;
+      const requested = Math.min(page, itemsNamedByKey(key, args) ?? page);
       return work + 1 + requested * childComplexity;
     }
     if (!isListType(getNullableType(field.type)) || type.name.endsWith('Connection')) return work + 1 + childComplexity;
@@ -289,14 +315,17 @@ function readByEstimate(type: TypeNode): boolean {
 /**
  * What an operation's size can depend on: its name and the variables an estimate reads. The estimate reads the
  * values of `first`, `last` and `limit` (Int), the length of `ids` (a list) and the `if` of `@skip`/`@include`
- * (Boolean) — never an ID, a text, an amount or a mutation's input object — so `node(id: $id)` is the same size
+ * (Boolean) — never an ID, a text, an amount or a mutation's input object, of which it reads only whether one is
+ * given (a key filter given narrows a list to one item: NARROWED_BY_KEY) — so `node(id: $id)` is the same size
  * for every id, and a posting the same size for every payment.
  */
 function sizeKey(operation: OperationDefinitionNode, variables: Record<string, unknown>, operationName: string | null | undefined): string {
   const relevant: Record<string, unknown> = {};
   for (const definition of operation.variableDefinitions ?? []) {
     const name = definition.variable.name.value;
-    if (readByEstimate(definition.type)) relevant[name] = variables[name];
+    const value = variables[name];
+    // Left out, a variable's default applies: not the same as one given empty or null.
+    relevant[name] = readByEstimate(definition.type) ? value : value === undefined ? undefined : value !== null && value !== '';
   }
   return `${operationName ?? ''}\u0000${JSON.stringify(relevant)}`;
 }

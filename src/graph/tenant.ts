@@ -162,19 +162,24 @@ const CreateTenantInput = builder.inputType('CreateTenantInput', {
     displayName: t.string({ required: true, description: 'Name shown to people.' }),
     currency: t.string({ required: true, description: 'Default ISO 4217 currency.' }),
     timeZone: t.string({ required: true, description: 'IANA time zone, e.g. Asia/Kolkata.' }),
-    businessDate: t.field({ type: 'Date', required: false, description: 'First business date; defaults to today in timeZone.' }),
+    businessDate: t.field({ type: 'Date', required: false, description: 'First business date: today in timeZone when left out, and never after it (a tenant\'s date moves only by its end of day; a sandbox\'s also by `advanceSandboxClock`). A past date is caught up by end of day at once.' }),
     sandbox: t.boolean({ required: false, defaultValue: false, description: 'Seed realistic demo data for partner integration.' }),
     firstAdmin: t.field({ type: FirstAdminInput, required: false, description: 'The lender\'s first tenant admin; sets a password on first sign-in.' }),
     database: t.string({ required: false, description: 'Which PostgreSQL database its schema goes on, by the name the platform\'s settings give it (`main`, the platform\'s own, unless said; docs/operations.md, "Placing tenants on more than one server").' }),
   }),
 });
 
-const CreateTenantPayload = payloadType<{ tenant: TenantRecord; created: boolean }>(
+const CreateTenantPayload = payloadType<{ tenant: TenantRecord; created: boolean; firstAdminCreated: boolean | null }>(
   'createTenant',
   'The tenant, newly made or found already made by an identical earlier request. Its status says where onboarding stands.',
   (t) => ({
     tenant: t.field({ type: TenantRef, nullable: true, description: 'The tenant.', resolve: (p) => p.tenant ?? null }),
     created: t.boolean({ nullable: true, description: 'False when an identical request had already created it.', resolve: (p) => p.created ?? null }),
+    firstAdminCreated: t.boolean({
+      nullable: true,
+      description: 'Whether this request made the `firstAdmin` asked for, in the identity provider. False when no identity provider is configured (the development issuer, `KEYCLOAK_URL` unset): the first admin exists only in one, so nobody was made, and the lender is administered with a token from `npm run token -- --tenant <slug> --role tenant-admin` instead (docs/operations.md, "Tenants"). False too on a repeat of a request that had already onboarded the tenant, and when onboarding failed (the tenant\'s status says so). Null when no `firstAdmin` was asked for.',
+      resolve: (p) => p.firstAdminCreated ?? null,
+    }),
   }),
 );
 
@@ -243,7 +248,7 @@ builder.mutationFields((t) => ({
         runtime.registry.forget(input.slug);
         const tenant = await runtime.registry.findBySlug(input.slug);
         context.log.info({ slug: input.slug, created: result.created, status: result.status }, 'tenant onboarding');
-        return { tenant: tenant!, created: result.created };
+        return { tenant: tenant!, created: result.created, firstAdminCreated: result.firstAdminMade };
       } catch (error) {
         if (error instanceof TenantConflictError) {
           throw new AppError('CONFLICT', error.message, { field: inputPath(error.fields[0]!) });

@@ -10,6 +10,11 @@ export interface FirstAdmin {
 }
 
 export interface TenantIdentity {
+  /**
+   * Whether the provider holds people, so `ensureTenant` makes the first admin asked for. False for the development
+   * issuer, whose users exist implicitly: it makes nobody, and a first admin asked of it is not made.
+   */
+  readonly makesPeople: boolean;
   /** Makes (or completes) the tenant's organization, role groups and first admin. Idempotent. */
   ensureTenant(tenant: { slug: string; displayName: string }, firstAdmin: FirstAdmin | null): Promise<void>;
   /** Compensation: removes whatever ensureTenant made for this tenant. Idempotent. */
@@ -70,6 +75,7 @@ export interface StaffIdentity {
 export type IdentityProvider = TenantIdentity & PartnerIdentity & StaffIdentity;
 
 export const developmentIdentity: IdentityProvider = {
+  makesPeople: false,
   async ensureTenant() {},
   async removeTenant() {},
   async disableTenant() {},

@@ -24,6 +24,12 @@ export interface OnboardingDeps {
 export interface OnboardingResult {
   created: boolean;
   status: string;
+  /**
+   * Whether this request made the first admin asked for in the identity provider: null when none was asked for;
+   * false when the provider makes no people (the development issuer), when the identity side failed, and when the
+   * tenant was already onboarded (the request that onboarded it made its admin, if it could).
+   */
+  firstAdminMade: boolean | null;
 }
 
 function reasonOf(error: unknown): string {
@@ -64,7 +70,8 @@ async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
 
 export async function onboardTenant(deps: OnboardingDeps, input: NewTenant, firstAdmin: FirstAdmin | null, now: Date): Promise<OnboardingResult> {
   const database = await provisionTenant(deps.databases, deps.migrations, input, now, 'provisioning');
-  if (database.status !== 'provisioning') return { created: database.created, status: database.status };
+  const notMade = firstAdmin === null ? null : false;
+  if (database.status !== 'provisioning') return { created: database.created, status: database.status, firstAdminMade: notMade };
   try {
     await deps.identity.ensureTenant({ slug: input.slug, displayName: input.displayName }, firstAdmin);
   } catch (error) {
@@ -73,15 +80,15 @@ export async function onboardTenant(deps: OnboardingDeps, input: NewTenant, firs
     try {
       await deps.identity.removeTenant(input.slug);
       await compensateDatabase(deps.databases, input.slug, reason, input.database ?? deps.databases.main.name);
-      return { created: false, status: 'onboarding_failed' };
+      return { created: false, status: 'onboarding_failed', firstAdminMade: notMade };
     } catch (compensation) {
       deps.log.error({ slug: input.slug, err: compensation }, 'onboarding: compensation failed; a retry will complete the tenant');
       await setStatus(deps.databases.main.pool, input.slug, 'provisioning', `${reason}; compensation failed, retry to complete`);
-      return { created: false, status: 'provisioning' };
+      return { created: false, status: 'provisioning', firstAdminMade: notMade };
     }
   }
   await setStatus(deps.databases.main.pool, input.slug, 'active', null);
-  return { created: database.created, status: 'active' };
+  return { created: database.created, status: 'active', firstAdminMade: firstAdmin === null ? null : deps.identity.makesPeople };
 }
 
 /** Offboarding: the tenant stops serving at once; its identities are disabled (a repeat retries that part). */

@@ -41,7 +41,8 @@ export class TenantConflictError extends Error {
   }
 }
 
-export function validateNewTenant(input: NewTenant): void {
+/** Refuses a new tenant's bad details, naming the field; `now` is when it is asked for. */
+export function validateNewTenant(input: NewTenant, now: Date): void {
   if (!isValidSlug(input.slug)) {
     throw new InvalidField('slug', 'slug must be 3–40 lowercase letters, digits or single hyphens, starting with a letter');
   }
@@ -52,6 +53,12 @@ export function validateNewTenant(input: NewTenant): void {
   if (!isTimeZone(input.timeZone)) throw new InvalidField('timeZone', 'timeZone must be an IANA time zone');
   if (input.businessDate !== undefined && !isBusinessDate(input.businessDate)) {
     throw new InvalidField('businessDate', 'businessDate must be a calendar date YYYY-MM-DD');
+  }
+  // A lender's date moves only by its end of day, one date after another; a first date past its calendar would
+  // value its first loans in a future nothing has reached. A sandbox is moved ahead by advanceSandboxClock.
+  const today = dateInZone(now, input.timeZone);
+  if (input.businessDate !== undefined && input.businessDate > today) {
+    throw new InvalidField('businessDate', `businessDate may not be after today in ${input.timeZone}, ${today}: a tenant's business date moves forward only by its end of day (a sandbox's also by advanceSandboxClock)`);
   }
 }
 
@@ -70,7 +77,7 @@ export async function provisionTenant(
   /** `provisioning` when an identity provider still has its part to do (src/tenancy/onboarding.ts). */
   initialStatus: 'active' | 'provisioning' = 'active',
 ): Promise<ProvisionResult> {
-  validateNewTenant(input);
+  validateNewTenant(input, now);
   const databases = databasesOf(on);
   const placedOn = input.database ?? MAIN_DATABASE;
   if (!databases.has(placedOn)) {

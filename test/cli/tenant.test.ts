@@ -23,6 +23,15 @@ describe('npm run tenant -- create, with no identity provider', () => {
     expect(decodeJwt(token.stdout.trim())).toMatchObject({ realm_access: { roles: ['tenant-admin'] } });
   });
 
+  it('refuses a first business date after today in the tenant\'s zone, as createTenant does, making nothing', async () => {
+    const slug = uniqueSlug('cli-future');
+    const refused = await runScript('src/cli/tenant.ts', ['create', slug, '--sandbox', '--business-date', '2199-12-31'], env());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^businessDate: businessDate may not be after today in UTC, \d{4}-\d{2}-\d{2}/);
+    const listed = await runScript('src/cli/tenant.ts', ['list'], env());
+    expect(listed.stdout).not.toContain(slug);
+  });
+
   it('says nothing of an admin when none was asked for', async () => {
     const slug = uniqueSlug('cli-plain');
     const created = await runScript('src/cli/tenant.ts', ['create', slug], env());

@@ -1,6 +1,7 @@
 // docs/partners.md's quickstart is what a partner's developer copies on day one, so it must stay true: every
 // GraphQL document in it validates against the schema, the commands name real options, and the quickstart's
 // requests, run as written with the variables printed beside them, do what the text says.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { partnerClientId } from '../../src/authz/partnerClient.js';
 import { REALM } from '../../src/authz/keycloak/realm.js';
 import { createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, type TestServer } from '../support/harness.js';
 import { subscribe, until, type Subscriber } from '../support/ws.js';
+import { uploadApplicationDocument } from '../support/applicationDocuments.js';
 import type { TenantRecord } from '../../src/tenancy/registry.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -175,6 +177,63 @@ describe('the quickstart, run as written', () => {
     expect(read.data!['node']).toEqual({ status: 'AGREEMENT_SIGNED' });
     const again = await gql(server.gateway, SIGN.replace(' parties { role party { id } }', ''), { token: partnerToken, variables: { input: { applicationId: id } } });
     expect(userErrors(again, 'signApplicationAgreement')).toMatchObject([{ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' }]);
+  });
+
+  it('from the offer to the loan, as written: the partner reads the offer, accepts, signs and uploads; the lender verifies and pays out; the partner reads its loan, its schedule and its statement', async () => {
+    const submit = operation('SubmitApplication');
+    const input = { ...submit.variables['input'], idempotencyKey: 'acme-app-2026-000127', externalReference: 'ACME-000127', declaredMonthlyIncome: '7000', monthlyDebtPayments: '200', applicant: { ...submit.variables['input'].applicant, legalName: 'Hedy Example', dateOfBirth: '1988-11-09', phone: '+14155550112', email: 'hedy+bureau-prime@example.com', identifiers: [{ kind: 'NATIONAL_ID', country: 'US', value: '123-45-6791' }] } };
+    const submitted = await gql(server.gateway, submit.text, { token: partnerToken, variables: { input } });
+    const applicationId = submitted.data!['createApplication'].application.id as string;
+    expect(submitted.data!['createApplication'].application.status, JSON.stringify(submitted)).toBe('APPROVED');
+    // Each document run with the variables printed beside it, the application's id put in for its placeholder.
+    const run = async (name: string, token: string, values: Record<string, string>) => {
+      const { text, variables } = operation(name);
+      const inInput = 'input' in variables;
+      const printed = (inInput ? variables['input'] : variables) as Record<string, unknown>;
+      for (const key of Object.keys(values)) expect(printed, `${name} prints ${key}`).toHaveProperty(key);
+      const answer = await gql(server.gateway, text, { token, variables: inInput ? { input: { ...printed, ...values } } : { ...printed, ...values } });
+      expect(answer.errors, `${name}: ${JSON.stringify(answer.errors)}`).toBeUndefined();
+      return answer.data!;
+    };
+
+    const offer = (await run('ReadOffer', partnerToken, { applicationId }))['node'];
+    expect(offer).toMatchObject({ status: 'APPROVED', offer: { status: 'OPEN', totalRepayable: expect.stringMatching(/ USD$/) } });
+    expect(offer.documentChecklist.map((item: { kind: string }) => item.kind).sort()).toEqual(['proof_of_identity', 'proof_of_income']);
+    const consentText = operation('AcceptOffer').variables['input'].consentText as string;
+    expect(consentText.length).toBeGreaterThanOrEqual(20);
+    const accepted = (await run('AcceptOffer', partnerToken, { applicationId }))['acceptApplicationOffer'];
+    expect(accepted).toMatchObject({ application: { status: 'OFFER_ACCEPTED', offer: { status: 'ACCEPTED', consentSha256: createHash('sha256').update(consentText).digest('hex') } }, userErrors: [] });
+    expect((await run('SignAgreement', partnerToken, { applicationId }))['signApplicationAgreement']).toEqual({ application: { status: 'AGREEMENT_SIGNED' }, userErrors: [] });
+
+    // The lender's side: the loan officer verifies what the partner uploaded; two disbursement officers pay out.
+    const officer = await devToken(server.runtime, 'loan-officer', tenant.slug);
+    for (const kind of ['proof_of_identity', 'proof_of_income']) {
+      const documentId = await uploadApplicationDocument(server.gateway.url, partnerToken, applicationId, kind);
+      const reviewed = await gql(server.gateway, 'mutation($input: ReviewApplicationDocumentInput!) { reviewApplicationDocument(input: $input) { applicationDocument { status } userErrors { code message } } }', { token: officer, variables: { input: { documentId, verified: true } } });
+      expect(reviewed.data!['reviewApplicationDocument']).toEqual({ applicationDocument: { status: 'VERIFIED' }, userErrors: [] });
+    }
+    const maker = await devToken(server.runtime, 'disbursement-officer', tenant.slug, { subject: 'maker@quickstart.example' });
+    const checker = await devToken(server.runtime, 'disbursement-officer', tenant.slug, { subject: 'checker@quickstart.example' });
+    const requested = await gql(server.gateway, 'mutation($input: RequestDisbursementInput!) { requestDisbursement(input: $input) { disbursementRequest { id } userErrors { code message } } }', { token: maker, variables: { input: { applicationId, disbursementDate: tenant.businessDate } } });
+    expect(requested.data!['requestDisbursement'].userErrors).toEqual([]);
+    const decided = await gql(server.gateway, 'mutation($input: DecideDisbursementInput!) { decideDisbursement(input: $input) { disbursementRequest { status } userErrors { code message } } }', { token: checker, variables: { input: { requestId: requested.data!['requestDisbursement'].disbursementRequest.id, approve: true } } });
+    expect(decided.data!['decideDisbursement']).toEqual({ disbursementRequest: { status: 'APPROVED' }, userErrors: [] });
+
+    const mine = (await run('MyLoan', partnerToken, { applicationId }))['node'];
+    expect(mine).toMatchObject({ status: 'DISBURSED', loan: { status: 'ACTIVE', principal: '5000.00 USD', disbursementDate: tenant.businessDate, account: { asOf: tenant.businessDate } } });
+    expect(mine.loan.account.instalments.map((instalment: { number: number }) => instalment.number)).toEqual(Array.from({ length: 12 }, (_, k) => k + 1));
+    const statement = (await run('LoanStatement', partnerToken, { loanId: mine.loan.id, from: tenant.businessDate, to: tenant.businessDate }))['node'].statement;
+    expect(statement).toMatchObject({ loanNumber: mine.loan.number, closing: { totalOwed: expect.stringMatching(/ USD$/) }, csvPath: expect.any(String), pdfPath: expect.any(String) });
+    expect(statement.lines.length).toBeGreaterThan(0);
+  });
+
+  it('the webhook example\'s URL is a name reserved never to exist, and the local receiver\'s settings are the server\'s own', () => {
+    expect(new URL(operation('RegisterWebhook').variables['input']['url']).hostname).toMatch(/\.example$/);
+    const local = shellLines.find((line) => line.includes('OUTBOUND_ALLOW_PRIVATE_DESTINATIONS'))!;
+    const settings = [...local.matchAll(/\b([A-Z_]+)=/g)].map((m) => m[1]!);
+    expect(settings).toEqual(['OUTBOUND_ALLOW_PRIVATE_DESTINATIONS', 'OUTBOUND_ALLOWED_PORTS']);
+    const config = readFileSync(path.join(root, 'src/config.ts'), 'utf8');
+    for (const setting of settings) expect(config).toContain(`  ${setting}: `);
   });
 
   it('step 4: the subscription replays from after: "0", then delivers a new application live', async () => {

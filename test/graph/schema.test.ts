@@ -5,7 +5,7 @@ import { GraphQLObjectType, GraphQLSchema, GraphQLString, getNamedType, getNulla
 import { AUTHZ_FILE, printedSchema, SCHEMA_FILE } from '../../src/graph/sdl.js';
 import { authzMatrix } from '../../src/authz/capabilities.js';
 import { buildSchema, unauthorizedSurface } from '../../src/graph/schema.js';
-import { enforceLimits, LIST_SIZES, MAX_NODE_IDS, querySize, SIZED_BY_ARGUMENT, type QueryLimits } from '../../src/graph/limits.js';
+import { enforceLimits, LIST_SIZES, MAX_NODE_IDS, NARROWED_BY_KEY, querySize, SIZED_BY_ARGUMENT, type QueryLimits } from '../../src/graph/limits.js';
 
 describe('schema', () => {
   it('schema.graphql is up to date (run `npm run schema` after changing the schema)', () => {
@@ -84,6 +84,53 @@ describe('query size and cost', () => {
     expect(nodes('{ parties(first: 100) { edges { node { legalName } } } }')).toBe(201);
     expect(nodes('{ parties { edges { node { legalName } } } }')).toBe(41);
     expect(nodes('{ viewer { subject roles } }')).toBe(1);
+  });
+
+  it('counts a list narrowed by a unique key given in full as one item, whatever its page; any other filter leaves the page', () => {
+    const schema = buildSchema();
+    const nodes = (query: string, variables: Record<string, unknown> = {}) => querySize(schema, parse(query), variables).nodes;
+    const loan = '{ edges { node { number account { instalments { dueDate } } } } }';
+    const one = 1 + 1 * (2 + 1 + LIST_SIZES['LoanAccount.instalments']!);
+    expect(nodes(`{ loans(number: "L-000001") ${loan} }`)).toBe(one);
+    expect(nodes(`{ loans(number: "L-000001", first: 100) ${loan} }`)).toBe(one);
+    expect(nodes(`{ loans(externalReference: "ACME-1") ${loan} }`)).toBe(1 + 20 * (2 + 1 + LIST_SIZES['LoanAccount.instalments']!));
+    expect(nodes('{ applications(number: "A-45") { edges { node { id } } } }')).toBe(3);
+    expect(nodes('{ applications(status: APPROVED) { edges { node { id } } } }')).toBe(41);
+    // A co-lending share is one per loan and partner: the loan alone may have several partners' shares.
+    expect(nodes('{ loanParticipations(loanId: "TG9hbjox", partnerCode: "fund") { edges { node { id } } } }')).toBe(3);
+    expect(nodes('{ loanParticipations(loanId: "TG9hbjox") { edges { node { id } } } }')).toBe(41);
+    // Through variables: given narrows, null or left out does not, and a cached size is never another's.
+    const byVariable = 'query($n: String) { loans(number: $n) { edges { node { id } } } }';
+    const page = parse(byVariable);
+    const DEFAULTS: QueryLimits = { maxDepth: 12, maxNodes: 10_000, maxCost: 20_000, maxAliases: 50, maxDirectives: 50, maxTokens: 5_000 };
+    expect(enforceLimits(schema, page, { n: 'L-1' }, null, DEFAULTS, true)!.nodes).toBe(3);
+    expect(enforceLimits(schema, page, { n: null }, null, DEFAULTS, true)!.nodes).toBe(41);
+    expect(enforceLimits(schema, page, {}, null, DEFAULTS, true)!.nodes).toBe(41);
+    expect(enforceLimits(schema, page, { n: 'L-2' }, null, DEFAULTS, true, true)!.nodes).toBe(3);
+    const withDefault = parse('query($n: String = "L-1") { loans(number: $n) { edges { node { id } } } }');
+    expect(enforceLimits(schema, withDefault, {}, null, DEFAULTS, true)!.nodes).toBe(3);
+    expect(enforceLimits(schema, withDefault, { n: null }, null, DEFAULTS, true, true)!.nodes).toBe(41);
+  });
+
+  it('names as keys exactly the list filters that are unique keys of what the list holds', () => {
+    const schema = buildSchema();
+    const keyLike = /^(number|code|slug|email|id)$|Id$|Code$/;
+    const keyArguments: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) {
+        const isList = isListType(getNullableType(field.type)) || field.args.some((arg) => arg.name === 'first');
+        if (isList) for (const arg of field.args) if (keyLike.test(arg.name)) keyArguments.push(`${type.name}.${field.name}(${arg.name})`);
+      }
+    }
+    // Each of these filters leaves many items: a borrower's loans, a person's applications, an endpoint's deliveries,
+    // a partner's arrangements, settlements and shares, a collector's cases, a record's audit trail.
+    const notUnique = [
+      'Query.loans(borrowerId)', 'Query.applications(applicantId)', 'Query.webhookDeliveries(endpointId)', 'Query.coLendingArrangements(partnerCode)',
+      'Query.coLendingSettlements(partnerCode)', 'Query.creditPolicies(productCode)', 'Query.auditRecords(entityId)',
+    ];
+    const named = Object.entries(NARROWED_BY_KEY).flatMap(([key, keys]) => keys.flat().map((arg) => `${key}(${arg})`));
+    expect([...keyArguments].sort()).toEqual([...new Set([...notUnique, ...named])].sort());
   });
 
   it('counts a list without pagination at its realistic size, and prices fields that compute over many rows', async () => {

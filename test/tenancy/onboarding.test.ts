@@ -11,6 +11,7 @@ import { codes, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, user
 
 /** A sandbox identity provider that does what it is told: succeed, or fail at a named step. */
 class ScriptedIdentity implements TenantIdentity {
+  readonly makesPeople = true;
   failEnsure = false;
   failRemove = false;
   readonly made = new Set<string>();
@@ -61,7 +62,7 @@ describe('onboarding', () => {
   it('makes both sides and then serves the tenant', async () => {
     const slug = uniqueSlug('onb');
     const result = await onboardTenant(deps(), input(slug), { email: 'ops@northwind.example', name: 'Ada Lovelace' }, NOW);
-    expect(result).toEqual({ created: true, status: 'active' });
+    expect(result).toEqual({ created: true, status: 'active', firstAdminMade: true });
     expect(identity.admins.get(slug)).toEqual({ email: 'ops@northwind.example', name: 'Ada Lovelace' });
     const token = await devToken(runtime, 'tenant-admin', slug);
     expect((await gql(server.gateway, '{ currentTenant { slug } }', { token })).data).toEqual({ currentTenant: { slug } });
@@ -72,7 +73,7 @@ describe('onboarding', () => {
     identity.failEnsure = true;
     const failed = await onboardTenant(deps(), input(slug), null, NOW);
     identity.failEnsure = false;
-    expect(failed).toEqual({ created: false, status: 'onboarding_failed' });
+    expect(failed).toEqual({ created: false, status: 'onboarding_failed', firstAdminMade: null });
     const record = (await status(slug))!;
     expect(record.status).toBe('onboarding_failed');
     expect(record.statusReason).toMatch(/identity provider: identity provider unavailable/);
@@ -84,7 +85,7 @@ describe('onboarding', () => {
     expect(await schemasBehind(runtime.pool, runtime.migrations)).not.toContain(schemaForSlug(slug));
 
     const retried = await onboardTenant(deps(), input(slug), null, NOW);
-    expect(retried).toEqual({ created: true, status: 'active' });
+    expect(retried).toEqual({ created: true, status: 'active', firstAdminMade: null });
     expect((await status(slug))!).toMatchObject({ status: 'active', statusReason: null, id: record.id });
     expect(await schemaExists(slug)).toBe(true);
     expect((await gql(server.gateway, '{ currentTenant { slug } }', { token })).data).toEqual({ currentTenant: { slug } });
@@ -101,14 +102,14 @@ describe('onboarding', () => {
     expect((await status(slug))!.statusReason).toMatch(/compensation failed, retry/);
     const token = await devToken(runtime, 'tenant-admin', slug);
     expect(codes(await gql(server.gateway, '{ currentTenant { slug } }', { token }))).toEqual(['FORBIDDEN']);
-    expect(await onboardTenant(deps(), input(slug), null, NOW)).toEqual({ created: false, status: 'active' });
+    expect(await onboardTenant(deps(), input(slug), null, NOW)).toEqual({ created: false, status: 'active', firstAdminMade: null });
   });
 
   it('completes a tenant left provisioning by a crash between the two sides', async () => {
     const slug = uniqueSlug('onb-crash');
     await provisionTenant(runtime.pool, runtime.migrations, input(slug), NOW, 'provisioning');
     expect(identity.made.has(slug)).toBe(false);
-    expect(await onboardTenant(deps(), input(slug), null, NOW)).toEqual({ created: false, status: 'active' });
+    expect(await onboardTenant(deps(), input(slug), null, NOW)).toEqual({ created: false, status: 'active', firstAdminMade: null });
     expect(identity.made.has(slug)).toBe(true);
   });
 
@@ -126,8 +127,12 @@ describe('onboarding', () => {
   it('through the API: createTenant reports where onboarding stands, offboardTenant ends it', async () => {
     const admin = await devToken(runtime, 'platform-admin');
     const slug = uniqueSlug('onb-api');
-    const created = await gql(server.gateway, `mutation { createTenant(input: { slug: "${slug}", displayName: "Via API", currency: "USD", timeZone: "UTC", firstAdmin: { email: "boss@via-api.example", name: "Grace Hopper" } }) { created tenant { status statusReason } } }`, { token: admin });
-    expect(created.data!['createTenant']).toEqual({ created: true, tenant: { status: 'ACTIVE', statusReason: null } });
+    const created = await gql(server.gateway, `mutation { createTenant(input: { slug: "${slug}", displayName: "Via API", currency: "USD", timeZone: "UTC", firstAdmin: { email: "boss@via-api.example", name: "Grace Hopper" } }) { created firstAdminCreated tenant { status statusReason } } }`, { token: admin });
+    // The development issuer makes no people: the tenant is made, its first admin is not, and the answer says so.
+    expect(created.data!['createTenant']).toEqual({ created: true, firstAdminCreated: false, tenant: { status: 'ACTIVE', statusReason: null } });
+    const plainSlug = uniqueSlug('onb-api');
+    const plain = await gql(server.gateway, `mutation { createTenant(input: { slug: "${plainSlug}", displayName: "Via API", currency: "USD", timeZone: "UTC" }) { created firstAdminCreated } }`, { token: admin });
+    expect(plain.data!['createTenant']).toEqual({ created: true, firstAdminCreated: null });
     const badSlug = uniqueSlug('onb-api');
     const badEmail = await gql(server.gateway, `mutation { createTenant(input: { slug: "${badSlug}", displayName: "X", currency: "USD", timeZone: "UTC", firstAdmin: { email: "not-an-email", name: "X" } }) { created ${USER_ERRORS} } }`, { token: admin });
     expect(userErrors(badEmail, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.firstAdmin.email' })]);

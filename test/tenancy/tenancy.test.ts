@@ -86,12 +86,21 @@ describe('provisioning', () => {
       [{ currency: 'usd' }, 'currency'],
       [{ timeZone: 'Mars/Olympus_Mons' }, 'timeZone'],
       [{ businessDate: '2026-02-30' }, 'businessDate'],
+      // After today in the tenant's own zone: at 03:00 UTC it is 08:30 on the 22nd in Kolkata, still the 21st in
+      // Los Angeles.
+      [{ businessDate: '2026-11-23' }, 'businessDate'],
+      [{ businessDate: '2199-12-31', sandbox: true }, 'businessDate'],
+      [{ businessDate: '2026-11-22', timeZone: 'America/Los_Angeles' }, 'businessDate'],
       [{ displayName: '   ' }, 'displayName'],
     ];
     for (const [override, field] of cases) {
       const input = { slug: uniqueSlug('prov-bad'), ...base, ...override } as Parameters<typeof provisionTenant>[2];
       await expect(provisionTenant(runtime.pool, runtime.migrations, input, NOW)).rejects.toMatchObject({ constructor: InvalidField, field });
+      expect(await registryRows(input.slug), input.slug).toBe(0);
     }
+    // Today in its zone, or any day before, is a first business date.
+    const today = await provisionTenant(runtime.pool, runtime.migrations, { slug: uniqueSlug('prov-today'), ...base, businessDate: '2026-11-22' }, NOW);
+    expect(today.created).toBe(true);
   });
 
   it('seeds a sandbox tenant with realistic demo data', async () => {

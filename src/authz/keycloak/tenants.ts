@@ -13,6 +13,8 @@ export function tenantGroupName(slug: string): string {
 }
 
 export class KeycloakTenantIdentity implements IdentityProvider {
+  readonly makesPeople = true;
+
   constructor(private readonly admin: () => Promise<Admin>) {}
 
   private async client(): Promise<Admin> {

@@ -8,6 +8,7 @@ import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { InvalidField } from '../../errors.js';
 import { dateOfBirthProblem } from '../../domain/origination/dateOfBirth.js';
+import { isCountry } from '../../domain/countries.js';
 import { openSecret, sealSecret, type DataKey } from '../../tenancy/sealing.js';
 import type { Tx } from '../../tenancy/tenantClients.js';
 import { schemaForSlug } from '../../tenancy/schemaNames.js';
@@ -103,7 +104,7 @@ export function checkPartyInput(input: PartyInput, path: string, asOf: string): 
     const field = `${path}identifiers.${k}.`;
     if (!(IDENTIFIER_KINDS as readonly string[]).includes(identifier.kind)) throw new InvalidField(`${field}kind`, `kind must be one of ${IDENTIFIER_KINDS.join(', ')}`);
     const country = identifier.country.trim().toUpperCase();
-    if (!/^[A-Z]{2}$/.test(country)) throw new InvalidField(`${field}country`, 'country must be an ISO 3166 two-letter code');
+    if (!isCountry(country)) throw new InvalidField(`${field}country`, 'country must be an assigned ISO 3166-1 two-letter code, such as US or IN');
     const value = normaliseIdentifier(identifier.value);
     if (!/^[A-Z0-9]{4,40}$/.test(value)) throw new InvalidField(`${field}value`, 'value must be 4–40 letters and digits');
     return { kind: identifier.kind, country, value };
@@ -113,7 +114,7 @@ export function checkPartyInput(input: PartyInput, path: string, asOf: string): 
     if (a.lines.length < 1 || a.lines.length > 4 || a.lines.some((l) => l.trim().length < 1 || l.length > 200)) throw new InvalidField(`${path}address.lines`, 'address.lines must be 1–4 lines of 1–200 characters');
     if (a.city.trim().length < 1 || a.city.length > 100) throw new InvalidField(`${path}address.city`, 'address.city must be 1–100 characters');
     if (a.postalCode.trim().length < 1 || a.postalCode.length > 20) throw new InvalidField(`${path}address.postalCode`, 'address.postalCode must be 1–20 characters');
-    if (!/^[A-Z]{2}$/.test(a.country)) throw new InvalidField(`${path}address.country`, 'address.country must be an ISO 3166 two-letter code');
+    if (!isCountry(a.country)) throw new InvalidField(`${path}address.country`, 'address.country must be an assigned ISO 3166-1 two-letter code in capitals, such as US or IN');
   }
   if (new Set(identifiers.map((i) => `${i.kind}|${i.country}`)).size !== identifiers.length) {
     throw new InvalidField(`${path}identifiers`, 'give each kind of identifier once per country');

@@ -116,6 +116,10 @@ describe('applications', () => {
       [application({ productCode: 'NOPE' }), 'input.productCode'],
       [application({ applicant: person({ phone: '12' }) }), 'input.applicant.phone'],
       [application({ applicant: person({ email: 'not-an-email' }) }), 'input.applicant.email'],
+      // Two capitals that are no country ISO has assigned: a country is checked, not only its shape.
+      [application({ applicant: person({ identifiers: [{ kind: 'NATIONAL_ID', country: 'QQ', value: '123-45-6789' }] }) }), 'input.applicant.identifiers[0].country'],
+      [application({ applicant: person({ address: { lines: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'XX' } }) }), 'input.applicant.address.country'],
+      [application({ guarantors: [person({ legalName: 'Gia Guarantor', email: 'gia@example.test', phone: '+14155550177', identifiers: [], address: { lines: ['2 High Street'], city: 'Springfield', postalCode: '12345', country: 'ZZ' } })] }), 'input.guarantors[0].address.country'],
     ] as const) {
       const refused = await gql(server.gateway, CREATE, { token: officer, variables: { input } });
       expect(refused.status, field).toBe(200);

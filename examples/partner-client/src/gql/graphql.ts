@@ -184,7 +184,7 @@ export type ErrorReason =
 
 /** A national, tax or passport identifier. */
 export type PartyIdentifierInput = {
-  /** ISO 3166 two-letter code of the issuing country. */
+  /** The issuing country: an ISO 3166-1 alpha-2 code ISO has assigned (`US`, `IN`; not `UK`, `EU` or `ZZ`). */
   country: string;
   /** National id, tax id or passport. */
   kind: PartyIdentifierKind;
@@ -230,7 +230,7 @@ export type PartyKind =
 export type PostalAddressInput = {
   /** City or town. */
   city: string;
-  /** ISO 3166 two-letter code. */
+  /** The country: an ISO 3166-1 alpha-2 code ISO has assigned, in capitals (`US`, `IN`; not `UK`, `EU` or `ZZ`). */
   country: string;
   /** Street lines (1–4). */
   lines: Array<string>;

@@ -275,6 +275,8 @@ describe('requests no provider could work with', () => {
     ['party.nationalId', () => sandboxKycProvider(kycRequest('ada@example.com', ' - '), NOW)],
     ['party.email', () => sandboxKycProvider(kycRequest('ada.example.com'), NOW)],
     ['party.address.country', () => sandboxKycProvider({ ...kycRequest(), party: { ...kycRequest().party, address: { ...kycRequest().party.address, country: 'GBR' } } }, NOW)],
+    // Two capitals, but no country ISO has assigned.
+    ['party.address.country', () => sandboxKycProvider({ ...kycRequest(), party: { ...kycRequest().party, address: { ...kycRequest().party.address, country: 'ZZ' } } }, NOW)],
     ['currency', () => sandboxBureauProvider({ ...bureauRequest(), currency: 'XYZ' }, NOW)],
     ['declaredMonthlyIncome.amount', () => sandboxIncomeProvider(incomeRequest(undefined, '0'), NOW)],
     ['declaredMonthlyIncome.currency', () => sandboxIncomeProvider({ ...incomeRequest(), declaredMonthlyIncome: { amount: new Decimal(1), currency: 'usd' } }, NOW)],
