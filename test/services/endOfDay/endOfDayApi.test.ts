@@ -119,7 +119,7 @@ describe('the sandbox clock', () => {
 });
 
 describe('a run whose process died', () => {
-  /** A run to the next date that stops after its first step as a killed process does: its row left running, its lock freed. */
+  /** A run to the next date cut short after its first step as by a killed process: its row left running, its lock freed. */
   async function cutShort(tenant: TenantRecord): Promise<string> {
     const killed = new Error('killed after the first step');
     await expect(runEndOfDay(server.runtime, tenant.slug, {
