@@ -12,6 +12,7 @@ import { payloadType } from './payloads.js';
 import { LIST_SIZES } from './limits.js';
 import { TenantRef } from './tenant.js';
 import { END_OF_DAY_STEPS, EndOfDayFailure, runEndOfDay } from '../services/endOfDay/run.js';
+import { endOfDayRunStatus } from '../services/endOfDay/runStatus.js';
 import type { TenantDb } from '../tenancy/tenantClients.js';
 import type { TenantRecord } from '../tenancy/registry.js';
 import { businessDateOf, dateColumn } from '../tenancy/dateColumns.js';
@@ -34,7 +35,8 @@ LIST_SIZES['RunEndOfDayPayload.endOfDayRuns'] = MAX_SANDBOX_DAYS + 1;
 LIST_SIZES['AdvanceSandboxClockPayload.endOfDayRuns'] = MAX_SANDBOX_DAYS + 1;
 
 const EndOfDayRunStatusEnum = storedEnum('EndOfDayRunStatus', 'Where a run for one date stands.', {
-  running: 'Started and not finished (or its process stopped: running again resumes it).',
+  running: 'Being run now: a process holds the tenant\'s end-of-day lock.',
+  interrupted: 'Cut short: the process running it stopped (killed, crashed, its machine lost) and none runs it now. The books are part-way to the date; the next start resumes it from the step it reached — runEndOfDay, advanceSandboxClock, `npm run eod`, or the schedule\'s retry of its job.',
   completed: 'Every step done; the books are as of the date.',
   failed: 'Stopped at a step (`failure` says which); running again resumes it.',
 });
@@ -79,7 +81,10 @@ EndOfDayRunRef.implement({
   fields: (t) => ({
     businessDate: t.field({ type: 'Date', description: 'The date the run brought the books to.', resolve: (r) => businessDateOf(r.businessDate) }),
     previousDate: t.field({ type: 'Date', description: 'The business date before it.', resolve: (r) => businessDateOf(r.previousDate) }),
-    status: t.expose('status', { type: EndOfDayRunStatusEnum, description: 'Running, completed or failed.' }),
+    status: t.field({
+      type: EndOfDayRunStatusEnum, description: 'Running, interrupted, completed or failed.',
+      resolve: (r, _args, context) => endOfDayRunStatus(context.runtime.pool, context.db!, context.tenant!.id, r),
+    }),
     startedBy: t.exposeString('startedBy', { description: 'Who started it: a user\'s subject, an operator at the command line, or the schedule.' }),
     startedAt: t.field({ type: 'DateTime', description: 'When it first started.', resolve: (r) => r.startedAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it completed.', resolve: (r) => r.finishedAt }),

@@ -1,12 +1,17 @@
 // End of day over GraphQL: a sandbox tenant walks two loans through their whole life with advanceSandboxClock —
 // one repaid on every due date until it closes, one never paid, overdue ever longer — and lists its runs with
 // what each did; a real lender's clock is refused, runEndOfDay refuses a date in the past naming input.to and
-// names a failed run's step and loan; loan officers and partners may do none of it; the date never moves back,
+// names a failed run's step and loan; a run whose process died answers INTERRUPTED (RUNNING while a session holds
+// its lock) and the next call resumes it; loan officers and partners may do none of it; the date never moves back,
 // not even by hand in the database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { TenantRecord } from '../../../src/tenancy/registry.js';
 import { registerPartner } from '../../../src/services/partners.js';
+import { endOfDayLockKey, runEndOfDay } from '../../../src/services/endOfDay/run.js';
+import { endOfDayRunStatus } from '../../../src/services/endOfDay/runStatus.js';
+import { poolSql } from '../../../src/tenancy/tenantSql.js';
+import { dateColumn } from '../../../src/tenancy/dateColumns.js';
 import { codes, createTenant, devToken, gql, startTestServer, uniqueSlug, userErrors, USER_ERRORS, type TestServer } from '../../support/harness.js';
 import { breakLoan, tenantWithLoan } from '../../support/endOfDayBooks.js';
 
@@ -110,6 +115,75 @@ describe('the sandbox clock', () => {
     expect(day.data!['endOfDayRun'].steps.map((s: { step: string }) => s.step)).toEqual(['expireApplications', 'replayLoans', 'advancePositions', 'presentments', 'coLendingGuarantee', 'chargeOff', 'classify', 'suspense', 'provisions', 'coLendingSettlement', 'commissionClawback', 'collections', 'reminders', 'summary', 'events']);
     const moved = day.data!['endOfDayRun'].totals.find((t: { step: string }) => t.step === 'advancePositions');
     expect(moved.rows + day.data!['endOfDayRun'].totals.find((t: { step: string }) => t.step === 'replayLoans').rows).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('a run whose process died', () => {
+  /** A run to the next date cut short after its first step as by a killed process: its row left running, its lock freed. */
+  async function cutShort(tenant: TenantRecord): Promise<string> {
+    const killed = new Error('killed after the first step');
+    await expect(runEndOfDay(server.runtime, tenant.slug, {
+      startedBy: 'sandbox-admin', afterCommit: ({ step }) => { if (step === 'expireApplications') throw killed; },
+    })).rejects.toBe(killed);
+    server.runtime.registry.forget(tenant.slug);
+    return (await server.runtime.registry.findBySlug(tenant.slug))!.businessDate;
+  }
+
+  it('answers INTERRUPTED, RUNNING while a session holds its lock, and is resumed by runEndOfDay and advanceSandboxClock', { timeout: 300_000 }, async () => {
+    const tenant = await createTenant(server.runtime, uniqueSlug('eod-cut'), { sandbox: true, businessDate: '2026-12-08' });
+    const token = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'sandbox-admin' });
+    const auditor = await devToken(server.runtime, 'auditor', tenant.slug);
+    const date = await cutShort(tenant);
+    expect(date).toBe('2026-12-09');
+    const stored = await poolSql(server.runtime.pool, tenant.schemaName).query((s) => `SELECT status, attempts FROM ${s}.end_of_day_run WHERE business_date = $1`, [date]);
+    expect(stored.rows).toEqual([{ status: 'running', attempts: 1 }]);
+
+    const one = `query($date: Date!) { endOfDayRun(businessDate: $date) { businessDate status attempts steps { step } } }`;
+    const list = '{ endOfDayRuns(first: 5) { edges { node { businessDate status attempts } } } }';
+    const shown = await gql(server.gateway, one, { token: auditor, variables: { date } });
+    expect(shown.errors).toBeUndefined();
+    expect(shown.data!['endOfDayRun']).toEqual({ businessDate: date, status: 'INTERRUPTED', attempts: 1, steps: [{ step: 'expireApplications' }] });
+    const listed = await gql(server.gateway, list, { token: auditor });
+    expect(listed.data!['endOfDayRuns'].edges).toEqual([{ node: { businessDate: date, status: 'INTERRUPTED', attempts: 1 } }]);
+
+    // A session holding the tenant's end-of-day lock is a runner at work: the same row answers RUNNING.
+    const holder = await server.runtime.pool.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [endOfDayLockKey(tenant.id)]);
+      const held = await gql(server.gateway, one, { token: auditor, variables: { date } });
+      expect(held.data!['endOfDayRun']).toMatchObject({ status: 'RUNNING', attempts: 1 });
+      expect((await gql(server.gateway, list, { token: auditor })).data!['endOfDayRuns'].edges[0].node.status).toBe('RUNNING');
+      // Looking never took the lock: the holder still has it, and unlocks it.
+      expect((await holder.query('SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS unlocked', [endOfDayLockKey(tenant.id)])).rows[0].unlocked).toBe(true);
+    } finally {
+      holder.release();
+    }
+
+    // runEndOfDay to the business date resumes the interrupted run and goes no further.
+    const resumed = await gql(server.gateway, RUN, { token, variables: { input: { to: date } } });
+    expect(userErrors(resumed, 'runEndOfDay')).toEqual([]);
+    expect(resumed.data!['runEndOfDay'].endOfDayRuns).toEqual([{ businessDate: date, previousDate: '2026-12-08', status: 'COMPLETED', startedBy: 'sandbox-admin' }]);
+    expect((await gql(server.gateway, one, { token: auditor, variables: { date } })).data!['endOfDayRun']).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+
+    // advanceSandboxClock resumes one first, then moves on by its days.
+    const next = await cutShort(tenant);
+    expect(next).toBe('2026-12-10');
+    expect((await gql(server.gateway, one, { token: auditor, variables: { date: next } })).data!['endOfDayRun']).toMatchObject({ status: 'INTERRUPTED' });
+    const advanced = await gql(server.gateway, ADVANCE, { token, variables: { input: { days: 1 } } });
+    expect(userErrors(advanced, 'advanceSandboxClock')).toEqual([]);
+    expect(advanced.data!['advanceSandboxClock'].tenant.businessDate).toBe('2026-12-11');
+    expect(advanced.data!['advanceSandboxClock'].endOfDayRuns.map((r: { businessDate: string; status: string }) => [r.businessDate, r.status]))
+      .toEqual([['2026-12-10', 'COMPLETED'], ['2026-12-11', 'COMPLETED']]);
+    const runs = await gql(server.gateway, list, { token: auditor });
+    expect(runs.data!['endOfDayRuns'].edges.map((e: { node: unknown }) => e.node)).toEqual([
+      { businessDate: '2026-12-11', status: 'COMPLETED', attempts: 1 },
+      { businessDate: '2026-12-10', status: 'COMPLETED', attempts: 2 },
+      { businessDate: '2026-12-09', status: 'COMPLETED', attempts: 2 },
+    ]);
+    // A row read as running just before its runner completed it and unlocked is not taken for one cut short.
+    const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
+    const readBefore = { businessDate: dateColumn('2026-12-11'), status: 'running', attempts: 1 };
+    expect(await endOfDayRunStatus(server.runtime.pool, db, tenant.id, readBefore)).toBe('running');
   });
 });
 
