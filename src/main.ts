@@ -8,6 +8,7 @@ import { onboardTenant } from './tenancy/onboarding.js';
 import { DEMO_TENANT } from './tenancy/demoTenant.js';
 import { StartUpProblem } from './startUpProblem.js';
 import { schemasBehind } from './tenancy/migrations.js';
+import { databaseBannerLine } from './tenancy/database.js';
 import { PLATFORM_SCHEMA } from './tenancy/schemaNames.js';
 import { startTracing } from './observability/tracing.js';
 import { guardUnhandledRejections } from './unhandledRejections.js';
@@ -112,8 +113,7 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 process.stdout.write(
   `\nLendgraph API:      ${gateway.graphqlUrl}\nGraphQL WebSocket:  ${gateway.websocketUrl}\nExplorer:           ${gateway.explorerUrl}\n` +
-    `Database:           ${runtime.database.embedded ? `embedded PostgreSQL (data in ${config.dataDir})`
-      : runtime.database.sharedEmbedded ? `embedded PostgreSQL another process started (data in ${config.dataDir}); it stops with that process` : 'DATABASE_URL'}\n\n`,
+    `Database:           ${databaseBannerLine(runtime.database, config.dataDir)}\n\n`,
 );
 
 // The banner first: the log line after it is what supervisors and tests take as "serving".

