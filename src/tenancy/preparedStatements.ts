@@ -88,7 +88,7 @@ const gatheredOn = new WeakMap<pg.Pool, ReadsTogether>();
 /**
  * Rows by their ids (uuids) through a named statement `key` whose text is `text(idIs)`, `idIs` being how the id
  * column is compared (`= $1::uuid` or `= ANY($1::uuid[])`); `rest` are the values from `$2` on. Each row's id is its
- * first value (`rowMode: 'array'`) or its `id`. The reads of one statement with the same `rest` asked by requests
+ * first value (`rowMode: 'array'`) or its `id`, and the statement answers at most one row per id. The reads of one statement with the same `rest` asked by requests
  * served at the same moment go as one (src/tenancy/readsTogether.ts), each request answered only its own ids' rows,
  * each row its own.
  * One id has a statement of its own: against `= ANY($1::uuid[])` PostgreSQL's generic plan assumes several ids, so a

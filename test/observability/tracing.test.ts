@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { withoutLiterals } from '../../src/observability/sqlSpans.js';
+import { ReadsTogether } from '../../src/tenancy/readsTogether.js';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTracing, type Tracing } from '../../src/observability/tracing.js';
 import { runEndOfDay } from '../../src/services/endOfDay/run.js';
@@ -121,6 +122,28 @@ describe('GraphQL operations', () => {
     expect(ours).toContain('SELECT ? AS a, ? AS b, $1::text AS c');
     // A statement cut short inside a literal keeps nothing after the quote.
     expect(withoutLiterals("INSERT INTO t VALUES ('a', 'half of a sec")).toBe('INSERT INTO t VALUES (?, ?');
+  });
+
+  it('reads asked together keep a span for each caller\'s wait in its own trace, saying how many shared the statement', async () => {
+    const together = new ReadsTogether();
+    const read = async (ids: string[]) => ids.map((id) => ({ id }));
+    const rows = { idOf: (row: { id: string }) => row.id, copy: (row: { id: string }) => ({ ...row }) };
+    const callers: string[] = [];
+    await Promise.all(['a', 'b'].map((id) => trace.getTracer('test').startActiveSpan(`caller ${id}`, async (span) => {
+      callers.push(span.spanContext().traceId);
+      try {
+        return await together.read('loan-row', [id], read, rows);
+      } finally {
+        span.end();
+      }
+    })));
+    expect(new Set(callers).size).toBe(2);
+    for (const traceId of callers) {
+      const waits = inTrace(traceId).filter((span) => span.name === 'rows read together');
+      expect(waits).toHaveLength(1);
+      expect(waits[0]!.attributes['lendgraph.callers']).toBe(2);
+      expect(waits[0]!.attributes['lendgraph.ids']).toBe(1);
+    }
   });
 
   it('a request without traceparent starts a trace of its own; the probes make none', async () => {

@@ -2,7 +2,7 @@
 // the rows of the ids it asked for, a failure reaches every caller that shared the read, and a read asked in a later
 // turn of the event loop is a read of its own.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ReadsTogether } from '../../src/tenancy/readsTogether.js';
+import { MAX_IDS_TOGETHER, ReadsTogether } from '../../src/tenancy/readsTogether.js';
 
 interface Row { id: string; value: string }
 
@@ -71,13 +71,42 @@ describe('reads asked at the same moment', () => {
     expect(second.map(idOf)).toEqual(['b']);
   });
 
-  it('fail together when the read fails, and the next read is tried afresh', async () => {
+  it('that fail together are each tried again alone, so a failure is only the callers\' it belongs to', async () => {
     const together = new ReadsTogether();
-    const failing = async (): Promise<Row[]> => { throw new Error('connection lost'); };
-    const results = await Promise.allSettled([together.read('loan', ['a'], failing, rows), together.read('loan', ['b'], failing, rows)]);
-    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    const asked: string[][] = [];
+    // The statement of everyone fails (a connection lost); alone, only the caller asking for `bad` fails.
+    const read = async (ids: string[]): Promise<Row[]> => {
+      asked.push(ids);
+      if (asked.length === 1 || ids.includes('bad')) throw new Error('refused');
+      return ids.map((id) => ({ id, value: `row ${id}` }));
+    };
+    const [first, second, third] = await Promise.allSettled([
+      together.read('loan', ['a'], read, rows), together.read('loan', ['bad', 'b'], read, rows), together.read('loan', ['c', 'c'], read, rows),
+    ]);
+    expect(asked[0]).toEqual(['a', 'bad', 'b', 'c']);
+    expect(asked.slice(1).sort()).toEqual([['a'], ['bad', 'b'], ['c']].sort());
+    expect(first.status === 'fulfilled' && first.value.map(idOf)).toEqual(['a']);
+    expect(second.status).toBe('rejected');
+    expect(third.status === 'fulfilled' && third.value.map(idOf)).toEqual(['c']);
+  });
+
+  it('a caller alone whose read fails is refused once, and the next read is tried afresh', async () => {
+    const together = new ReadsTogether();
+    let calls = 0;
+    const failing = async (): Promise<Row[]> => { calls += 1; throw new Error('connection lost'); };
+    await expect(together.read('loan', ['a'], failing, rows)).rejects.toThrow('connection lost');
+    expect(calls).toBe(1);
     const { read } = recordingRead();
     expect((await together.read('loan', ['a'], read, rows)).map(idOf)).toEqual(['a']);
+  });
+
+  it('carry at most MAX_IDS_TOGETHER ids in one read; the callers past it go in the next', async () => {
+    const together = new ReadsTogether();
+    const { asked, read } = recordingRead();
+    const page = (from: number) => Array.from({ length: 100 }, (_, i) => `id-${from + i}`);
+    const answers = await Promise.all(Array.from({ length: 11 }, (_, k) => together.read('loan', page(k * 100), read, rows)));
+    expect(asked.map((ids) => ids.length)).toEqual([MAX_IDS_TOGETHER, 100]);
+    answers.forEach((answer, k) => expect(answer.map(idOf)).toEqual(page(k * 100)));
   });
 
   it('are sent while a test fakes the clock', async () => {
