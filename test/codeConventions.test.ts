@@ -1,4 +1,5 @@
 // Conventions of the source that no type checks, each of which cost the product measurably once (docs/decisions.md).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsedSource, placeOf, projectRoot, sourceFiles, walk } from './support/sourceTree.js';
@@ -20,6 +21,17 @@ describe('the source', () => {
     expect(files.length).toBeGreaterThan(200);
     expect(parsedSource(path.join(projectRoot, 'src/graph/context.ts')).text).toMatch(/\n {2}get db\(\)/);
     expect(files.flatMap(literalAccessors)).toEqual([]);
+  });
+
+  it('reads a one-row table (a Boolean id) with findFirst, never findUnique: Prisma joins findUnique calls made at the same moment into one query with `id IN (…)`, which a Boolean id cannot take (INTERNAL for every caller)', () => {
+    const schema = readFileSync(path.join(projectRoot, 'prisma/schema.prisma'), 'utf8');
+    const oneRow = [...schema.matchAll(/^model (\w+) \{[^}]*?^\s+id\s+Boolean\s+@id/gms)].map(([, model]) => model![0]!.toLowerCase() + model!.slice(1));
+    // Not vacuous: the lender's settings tables are among them.
+    expect(oneRow).toEqual(expect.arrayContaining(['delinquencyPolicy', 'debitSettings', 'reminderSettings', 'coLendingRules']));
+    const byUniqueKey = new RegExp(`\\.(${oneRow.join('|')})\\.findUnique(OrThrow)?\\(`);
+    const found = sourceFiles(path.join(projectRoot, 'src')).flatMap((file) => readFileSync(file, 'utf8').split('\n')
+      .flatMap((line, i) => (byUniqueKey.test(line) ? [`${path.relative(projectRoot, file)}:${i + 1}`] : [])));
+    expect(found).toEqual([]);
   });
 
   it('finds such a getter where one is written', () => {

@@ -125,7 +125,7 @@ builder.queryFields((t) => ({
   debitSettings: t.field({
     type: DebitSettingsRef, nullable: true, authScopes: { can: 'autoDebit.read' },
     description: 'The auto-debit settings; null until set (no debit is presented before).',
-    resolve: (_root, _args, context) => commandDbOf(context).debitSettings.findUnique({ where: { id: true } }),
+    resolve: (_root, _args, context) => commandDbOf(context).debitSettings.findFirst({ where: { id: true } }),
   }),
   debitFile: t.field({
     type: DebitFileRef, nullable: true, authScopes: { can: 'autoDebit.manage' },

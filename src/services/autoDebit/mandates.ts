@@ -55,7 +55,7 @@ export async function setDebitSettings(db: TenantDb, command: CommandContext, in
       companyName, companyId: input.companyId, odfiRouting: input.odfiRouting, odfiName, returnFee: input.returnFee.toFixed(USD_CENTS), productReturnFees: fees,
       changedBy: command.actor.subject, changedAt: command.now,
     };
-    const before = await tx.debitSettings.findUnique({ where: { id: true } });
+    const before = await tx.debitSettings.findFirst({ where: { id: true } });
     const row = await tx.debitSettings.upsert({ where: { id: true }, create: { id: true, ...data }, update: data });
     return {
       result: row,

@@ -91,7 +91,7 @@ export async function takeInDebitReturns(db: TenantDb, command: CommandContext, 
          AND NOT EXISTS (SELECT 1 FROM ${s}.debit_presentment later WHERE later.trace_number = p.trace_number AND later.presented_on > p.presented_on)
        FOR UPDATE OF p`, returns.map((r) => r.originalTrace));
     const presentments = await tx.debitPresentment.findMany({ where: { id: { in: rows.map((r) => r.id) } } });
-    const settings = await tx.debitSettings.findUnique({ where: { id: true } });
+    const settings = await tx.debitSettings.findFirst({ where: { id: true } });
     const fees = (settings?.productReturnFees ?? {}) as Record<string, string>;
     const loans = new Map((await tx.loan.findMany({ where: { id: { in: presentments.map((p) => p.loanId) } }, select: { id: true, number: true, product: { select: { code: true } } } })).map((l) => [l.id, l]));
 

@@ -20,7 +20,7 @@ export type ArrangementVersionRow = Awaited<ReturnType<TenantDb['coLendingArrang
 
 /** The lender's co-lending rules: its own when set, else the Reserve Bank of India's 2025 values. */
 export async function coLendingRules(db: TenantDb | Tx): Promise<CoLendingRules & { own: boolean }> {
-  const row = await db.coLendingRules.findUnique({ where: { id: true } });
+  const row = await db.coLendingRules.findFirst({ where: { id: true } });
   if (!row) return { ...RBI_2025_RULES, own: false };
   return {
     minimumRetentionPercent: new Decimal(row.minimumRetentionPercent.toString()),

@@ -21,7 +21,7 @@ import { postReturns, AUTO_DEBIT_ACTOR } from '../autoDebit/returns.js';
 import type { StepContext } from './run.js';
 
 export async function presentDebits(c: StepContext): Promise<number> {
-  const settings = await c.db.debitSettings.findUnique({ where: { id: true } });
+  const settings = await c.db.debitSettings.findFirst({ where: { id: true } });
   if (!settings) return 0;
   const sql = poolSql(c.pool, c.schema);
   const command = { tenant: c.tenant.slug, now: c.now, actor: { ...AUTO_DEBIT_ACTOR, requestId: `end-of-day:${c.businessDate}` } };

@@ -23,7 +23,7 @@ export interface ReminderSettingsView {
 }
 
 export async function reminderSettings(db: TenantDb | Tx): Promise<ReminderSettingsView> {
-  const [settings, rules] = await Promise.all([db.reminderSettings.findUnique({ where: { id: true } }), db.reminderRule.findMany({ orderBy: { position: 'asc' } })]);
+  const [settings, rules] = await Promise.all([db.reminderSettings.findFirst({ where: { id: true } }), db.reminderRule.findMany({ orderBy: { position: 'asc' } })]);
   return {
     quietHoursStart: clockText(settings?.quietFrom ?? DEFAULT_QUIET_HOURS.from), quietHoursEnd: clockText(settings?.quietTo ?? DEFAULT_QUIET_HOURS.to),
     rules, changedBy: settings?.changedBy ?? null, changedAt: settings?.changedAt ?? null,

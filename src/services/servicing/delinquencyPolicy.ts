@@ -79,7 +79,7 @@ const SELECT_POLICY = (schema: string) =>
 export async function delinquencyPolicyOf(source: TenantDb | Tx | PoolSql, tenantCurrency: string): Promise<DelinquencyPolicy> {
   let row: PolicyRow | null;
   if (typeof (source as { $queryRawUnsafe?: unknown }).$queryRawUnsafe === 'function') {
-    row = await (source as TenantDb | Tx).delinquencyPolicy.findUnique({ where: { id: true } });
+    row = await (source as TenantDb | Tx).delinquencyPolicy.findFirst({ where: { id: true } });
   } else {
     row = (await (source as PoolSql).query<PolicyRow & Record<string, unknown>>(SELECT_POLICY)).rows[0] ?? null;
   }
