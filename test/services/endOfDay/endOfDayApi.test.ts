@@ -130,11 +130,11 @@ describe('a run whose process died', () => {
   }
 
   it('answers INTERRUPTED, RUNNING while a session holds its lock, and is resumed by runEndOfDay and advanceSandboxClock', { timeout: 300_000 }, async () => {
-    const tenant = await createTenant(server.runtime, uniqueSlug('eod-cut'), { sandbox: true, businessDate: '2026-12-08' });
+    const tenant = await createTenant(server.runtime, uniqueSlug('eod-cut'), { sandbox: true, businessDate: '2026-11-08' });
     const token = await devToken(server.runtime, 'tenant-admin', tenant.slug, { subject: 'sandbox-admin' });
     const auditor = await devToken(server.runtime, 'auditor', tenant.slug);
     const date = await cutShort(tenant);
-    expect(date).toBe('2026-12-09');
+    expect(date).toBe('2026-11-09');
     const stored = await poolSql(server.runtime.pool, tenant.schemaName).query((s) => `SELECT status, attempts FROM ${s}.end_of_day_run WHERE business_date = $1`, [date]);
     expect(stored.rows).toEqual([{ status: 'running', attempts: 1 }]);
 
@@ -162,27 +162,27 @@ describe('a run whose process died', () => {
     // runEndOfDay to the business date resumes the interrupted run and goes no further.
     const resumed = await gql(server.gateway, RUN, { token, variables: { input: { to: date } } });
     expect(userErrors(resumed, 'runEndOfDay')).toEqual([]);
-    expect(resumed.data!['runEndOfDay'].endOfDayRuns).toEqual([{ businessDate: date, previousDate: '2026-12-08', status: 'COMPLETED', startedBy: 'sandbox-admin' }]);
+    expect(resumed.data!['runEndOfDay'].endOfDayRuns).toEqual([{ businessDate: date, previousDate: '2026-11-08', status: 'COMPLETED', startedBy: 'sandbox-admin' }]);
     expect((await gql(server.gateway, one, { token: auditor, variables: { date } })).data!['endOfDayRun']).toMatchObject({ status: 'COMPLETED', attempts: 2 });
 
     // advanceSandboxClock resumes one first, then moves on by its days.
     const next = await cutShort(tenant);
-    expect(next).toBe('2026-12-10');
+    expect(next).toBe('2026-11-10');
     expect((await gql(server.gateway, one, { token: auditor, variables: { date: next } })).data!['endOfDayRun']).toMatchObject({ status: 'INTERRUPTED' });
     const advanced = await gql(server.gateway, ADVANCE, { token, variables: { input: { days: 1 } } });
     expect(userErrors(advanced, 'advanceSandboxClock')).toEqual([]);
-    expect(advanced.data!['advanceSandboxClock'].tenant.businessDate).toBe('2026-12-11');
+    expect(advanced.data!['advanceSandboxClock'].tenant.businessDate).toBe('2026-11-11');
     expect(advanced.data!['advanceSandboxClock'].endOfDayRuns.map((r: { businessDate: string; status: string }) => [r.businessDate, r.status]))
-      .toEqual([['2026-12-10', 'COMPLETED'], ['2026-12-11', 'COMPLETED']]);
+      .toEqual([['2026-11-10', 'COMPLETED'], ['2026-11-11', 'COMPLETED']]);
     const runs = await gql(server.gateway, list, { token: auditor });
     expect(runs.data!['endOfDayRuns'].edges.map((e: { node: unknown }) => e.node)).toEqual([
-      { businessDate: '2026-12-11', status: 'COMPLETED', attempts: 1 },
-      { businessDate: '2026-12-10', status: 'COMPLETED', attempts: 2 },
-      { businessDate: '2026-12-09', status: 'COMPLETED', attempts: 2 },
+      { businessDate: '2026-11-11', status: 'COMPLETED', attempts: 1 },
+      { businessDate: '2026-11-10', status: 'COMPLETED', attempts: 2 },
+      { businessDate: '2026-11-09', status: 'COMPLETED', attempts: 2 },
     ]);
     // A row read as running just before its runner completed it and unlocked is not taken for one cut short.
     const db = server.runtime.tenantClients.forSchema(tenant.schemaName);
-    const readBefore = { businessDate: dateColumn('2026-12-11'), status: 'running', attempts: 1 };
+    const readBefore = { businessDate: dateColumn('2026-11-11'), status: 'running', attempts: 1 };
     expect(await endOfDayRunStatus(server.runtime.pool, db, tenant.id, readBefore)).toBe('running');
   });
 });
