@@ -137,14 +137,20 @@ describe('GraphQL over HTTP and WebSocket at one path', () => {
     expect(await subscriber.closed).toMatchObject({ code: 4401, reason: 'UNAUTHENTICATED' });
   });
 
-  it('refuses over WebSocket what HTTP refuses before running it, with the same codes: variables that do not fit, an operation it cannot tell', async () => {
-    const token = await devToken(server.runtime, 'finance', tenant.slug);
+  /** A graphql-ws socket whose connection_init was acknowledged, and every message it has received. */
+  async function acknowledgedSocket(token: string) {
     const socket = new WebSocket(server.gateway.websocketUrl, 'graphql-transport-ws');
     const messages: Record<string, any>[] = [];
     socket.on('message', (data) => messages.push(JSON.parse(String(data))));
     await new Promise((resolve) => socket.once('open', resolve));
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
     await until(() => messages.some((m) => m['type'] === 'connection_ack'));
+    return { socket, messages };
+  }
+
+  it('refuses over WebSocket what HTTP refuses before running it, with the same codes: variables that do not fit, an operation it cannot tell', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const { socket, messages } = await acknowledgedSocket(token);
     const errorsOf = async (id: string, payload: Record<string, unknown>) => {
       socket.send(JSON.stringify({ id, type: 'subscribe', payload }));
       await until(() => messages.some((m) => m['id'] === id && (m['type'] === 'error' || m['type'] === 'complete')));
@@ -187,12 +193,7 @@ describe('GraphQL over HTTP and WebSocket at one path', () => {
       expect(response.status, query).toBe(400);
       return response.errors!;
     };
-    const socket = new WebSocket(server.gateway.websocketUrl, 'graphql-transport-ws');
-    const messages: Record<string, any>[] = [];
-    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
-    await new Promise((resolve) => socket.once('open', resolve));
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-    await until(() => messages.some((m) => m['type'] === 'connection_ack'));
+    const { socket, messages } = await acknowledgedSocket(token);
     const overSocket = async (id: string, query: string) => {
       socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
       await until(() => messages.some((m) => m['id'] === id && (m['type'] === 'error' || m['type'] === 'complete')));
