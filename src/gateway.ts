@@ -718,7 +718,7 @@ function answerTheRest(app: express.Express, routes: ServedPaths, runtime: Runti
       ? new AppError('BAD_USER_INPUT', `the request body is larger than ${limit} bytes`, { reason: 'REQUEST_TOO_LARGE', limit })
       : error instanceof URIError
         ? new AppError('BAD_USER_INPUT', 'the path cannot be decoded: percent-encode it as UTF-8', { reason: 'BAD_REQUEST', field: 'path' })
-        : new AppError('BAD_USER_INPUT', `the request could not be read: send ${graphql ? 'a JSON body in UTF-8' : 'the body'}, uncompressed or gzip, deflate or br`, { reason: 'BAD_REQUEST' }));
+        : new AppError('BAD_USER_INPUT', `the request could not be read: send ${graphql ? 'a JSON body in UTF-8' : 'the body'}, uncompressed or gzip, deflate, br or zstd`, { reason: 'BAD_REQUEST' }));
   });
 }
 

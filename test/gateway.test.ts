@@ -1,5 +1,6 @@
 // The gateway over real HTTP and WebSocket: one path for both, health and readiness, the offline explorer,
 // tenant onboarding and suspension through the API, error codes and masking, query limits.
+import zlib from 'node:zlib';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TestServer } from './support/harness.js';
@@ -549,6 +550,14 @@ describe('requests the API cannot read', () => {
       const refused = await fetch(server.gateway.graphqlUrl, { method: 'POST', headers, body: '{"query": "{ __typename }"}' });
       expect(refused.status, JSON.stringify(headers)).toBe(415);
       expect(await refused.json()).toEqual({ errors: [{ message: expect.stringMatching(/could not be read/), extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_REQUEST' } }] });
+    }
+    // Each encoding the message names is read; one that does not decompress is 400.
+    const body = Buffer.from(JSON.stringify({ query: '{ __typename }' }));
+    for (const [encoding, compress] of [['gzip', zlib.gzipSync], ['deflate', zlib.deflateSync], ['br', zlib.brotliCompressSync], ['zstd', zlib.zstdCompressSync]] as const) {
+      const read = await fetch(server.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: compress(body) });
+      expect(read.status, encoding).toBe(200);
+      const broken = await fetch(server.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body });
+      expect(broken.status, encoding).toBe(400);
     }
   });
 
