@@ -173,6 +173,22 @@ describe('GraphQL over HTTP and WebSocket at one path', () => {
     socket.close();
   });
 
+  it('names an input field a variable leaves out, or has that its type does not, beneath the variable\'s path', async () => {
+    const token = await devToken(server.runtime, 'finance', tenant.slug);
+    const LOAN = 'TG9hbjowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDE';
+    const POST = 'mutation($input: PostRepaymentInput!) { postRepayment(input: $input) { userErrors { field } } }';
+    const input = { idempotencyKey: 'variable-0001', loanId: LOAN, amount: '1', valueDate: '2026-12-01', channel: 'bank' };
+    const { valueDate: _left, ...withoutDate } = input;
+    for (const [variables, field] of [
+      [{ input: withoutDate }, 'input.valueDate'],
+      [{ input: { ...input, valueDay: 1 } }, 'input.valueDay'],
+    ] as const) {
+      const response = await gql(server.gateway, POST, { token, variables });
+      expect(response.status).toBe(400);
+      expect(response.errors!.map((e) => [e.extensions?.['code'], e.extensions?.['reason'], e.extensions?.['field']])).toEqual([['BAD_USER_INPUT', 'BAD_VARIABLES', field]]);
+    }
+  });
+
   it('names a value written in the query that does not fit its type by its argument path, as it names the same value in a variable, over HTTP and WebSocket alike', async () => {
     const token = await devToken(server.runtime, 'finance', tenant.slug);
     const LOAN = 'TG9hbjowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDE';

@@ -126,10 +126,15 @@ export function correlationIdFor(error: unknown): string {
   return id;
 }
 
-/** The input path graphql-js names in a variable's coercion error: `input.valueDate`, or the variable, `asOf`. */
+/**
+ * The input path graphql-js names in a variable's coercion error: `input.valueDate`, or the variable, `asOf`; and
+ * beneath it the input field its message ends on, when one was left out or is not the type's (`input.endpointId`).
+ */
 function variableField(message: string): string | undefined {
   if (!message.startsWith('Variable "$')) return undefined;
-  return / at "([^"]+)"/.exec(message)?.[1] ?? /^Variable "\$(\w+)"/.exec(message)?.[1];
+  const path = / at "([^"]+)"/.exec(message)?.[1] ?? /^Variable "\$(\w+)"/.exec(message)?.[1];
+  const field = /; Field "(\w+)" (?:of required type "[^"]*" was not provided|is not defined by type "\w+")\.?(?: Did you mean [^?]*\?)?$/.exec(message)?.[1];
+  return path && field ? `${path}.${field}` : path;
 }
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
