@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { isCurrency } from '../domain/money.js';
 import { InvalidField } from '../errors.js';
 import { dateInZone, isBusinessDate, isTimeZone } from '../domain/businessDate.js';
+import { addDays } from '../domain/calendar.js';
 import { applyPending, lockSchema, type Migration } from './migrations.js';
 import { isValidSlug, quoteIdent, schemaForSlug } from './schemaNames.js';
 import { seedSandbox } from './sandboxSeed.js';
@@ -30,6 +31,13 @@ export interface NewTenant {
   /** Which database its schema goes on, by name; the platform's own (`main`) unless said. */
   database?: string;
 }
+
+/**
+ * How far before today a new tenant's first business date may be. End of day brings a tenant to today one date
+ * after another, so a first date decades back (1926 typed for 2026) would grind through tens of thousands of runs;
+ * a lender bringing an older book backdates its loans' disbursements instead, which has no such bound.
+ */
+export const FIRST_BUSINESS_DATE_DAYS_BACK = 366;
 
 export class TenantConflictError extends Error {
   constructor(
@@ -59,6 +67,10 @@ export function validateNewTenant(input: NewTenant, now: Date): void {
   const today = dateInZone(now, input.timeZone);
   if (input.businessDate !== undefined && input.businessDate > today) {
     throw new InvalidField('businessDate', `businessDate may not be after today in ${input.timeZone}, ${today}: a tenant's business date moves forward only by its end of day (a sandbox's also by advanceSandboxClock)`);
+  }
+  const earliest = addDays(today, -FIRST_BUSINESS_DATE_DAYS_BACK);
+  if (input.businessDate !== undefined && input.businessDate < earliest) {
+    throw new InvalidField('businessDate', `businessDate may not be before ${earliest}, ${FIRST_BUSINESS_DATE_DAYS_BACK} days before today in ${input.timeZone}: end of day would run once for every date since; an older book is brought in by backdating its loans' disbursements`);
   }
 }
 
