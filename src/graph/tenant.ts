@@ -162,7 +162,7 @@ const CreateTenantInput = builder.inputType('CreateTenantInput', {
     displayName: t.string({ required: true, description: 'Name shown to people.' }),
     currency: t.string({ required: true, description: 'Default ISO 4217 currency.' }),
     timeZone: t.string({ required: true, description: 'IANA time zone, e.g. Asia/Kolkata.' }),
-    businessDate: t.field({ type: 'Date', required: false, description: 'First business date: today in timeZone when left out, and never after it (a tenant\'s date moves only by its end of day; a sandbox\'s also by `advanceSandboxClock`). A past date is caught up by end of day at once.' }),
+    businessDate: t.field({ type: 'Date', required: false, description: 'First business date: today in timeZone when left out, and never after it (a tenant\'s date moves only by its end of day; a sandbox\'s also by `advanceSandboxClock`) nor more than 366 days before it (an older book is brought in by backdating its loans\' disbursements). A past date is caught up by end of day at once.' }),
     sandbox: t.boolean({ required: false, defaultValue: false, description: 'Seed realistic demo data for partner integration.' }),
     firstAdmin: t.field({ type: FirstAdminInput, required: false, description: 'The lender\'s first tenant admin; sets a password on first sign-in.' }),
     database: t.string({ required: false, description: 'Which PostgreSQL database its schema goes on, by the name the platform\'s settings give it (`main`, the platform\'s own, unless said; docs/operations.md, "Placing tenants on more than one server").' }),
@@ -227,7 +227,7 @@ async function changeStatus(context: GraphContext, slug: string, reason: string,
 builder.mutationFields((t) => ({
   createTenant: t.field({
     type: CreateTenantPayload,
-    description: 'Onboards a lender: its own schema at the latest migration and registry entry (atomically on the platform\'s own database; in repeatable steps on another, `database`), then its organization, role groups and first admin in the identity provider. If the identity side fails, both sides are undone and the status is ONBOARDING_FAILED; repeating the request tries again, and an identical repeat of a finished one returns it.',
+    description: 'Onboards a lender: its own schema at the latest migration and registry entry (atomically on the platform\'s own database; in repeatable steps on another, `database`), then its organization, role groups and first admin in the identity provider. If the identity side fails, both sides are undone and the status is ONBOARDING_FAILED; repeating the request tries again, and an identical repeat of a finished one returns it. A repeat with other details is a CONFLICT naming each, a `businessDate` or `firstAdmin` held to what the tenant was created with (left out, they ask for nothing).',
     authScopes: { can: 'platform.tenants.manage' },
     args: { input: t.arg({ type: CreateTenantInput, required: true, description: 'The new tenant.' }) },
     resolve: async (_root, { input }, context) => {

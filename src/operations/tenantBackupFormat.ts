@@ -27,6 +27,9 @@ export interface BackupTenant extends Pick<TenantRecord, 'id' | 'slug' | 'displa
   nextMessageAt: string | null;
   /** Its dashboards' web origins (absent from backups taken before they existed). */
   dashboardOrigins?: string[];
+  /** What a repeat of createTenant is held to (absent from backups taken before they were kept). */
+  firstBusinessDate?: string | null;
+  firstAdminEmail?: string | null;
 }
 
 export interface BackupTable {

@@ -30,6 +30,8 @@ interface RegistryRow {
   created_at: string;
   next_message_at: string | null;
   dashboard_origins: string[];
+  first_business_date: string | null;
+  first_admin_email: string | null;
 }
 
 export interface ExportOptions {
@@ -69,7 +71,7 @@ export async function exportTenant(on: pg.Pool | Databases, slug: string, folder
     const { rows: [tenant] } = await registry.query<RegistryRow>(
       `SELECT t.id::text, t.slug, t.display_name, t.status, t.status_reason, t.sandbox, t.check_providers, t.currency,
               t.time_zone, t.business_date::text, t.schema_name, to_json(t.created_at)#>>'{}' AS created_at,
-              to_json(s.next_at)#>>'{}' AS next_message_at, t.dashboard_origins
+              to_json(s.next_at)#>>'{}' AS next_message_at, t.dashboard_origins, t.first_business_date::text, t.first_admin_email
          FROM platform.tenant t LEFT JOIN platform.message_schedule s ON s.tenant_id = t.id
         WHERE t.slug = $1`,
       [slug],
@@ -107,7 +109,7 @@ export async function exportTenant(on: pg.Pool | Databases, slug: string, folder
       id: tenant.id, slug: tenant.slug, displayName: tenant.display_name, status: tenant.status, statusReason: tenant.status_reason,
       sandbox: tenant.sandbox, checkProviders: tenant.check_providers, currency: tenant.currency, timeZone: tenant.time_zone,
       businessDate: tenant.business_date, createdAt: tenant.created_at, nextMessageAt: tenant.next_message_at,
-      dashboardOrigins: tenant.dashboard_origins,
+      dashboardOrigins: tenant.dashboard_origins, firstBusinessDate: tenant.first_business_date, firstAdminEmail: tenant.first_admin_email,
     },
     tables,
     sequences,

@@ -156,6 +156,7 @@ async function register(client: pg.ClientBase, r: Restore, schemaVersion: string
     schemaVersion, database: r.placedOn, createdAt: as ? r.now : t.createdAt, updatedAt: r.now,
     // A copy for inspection is no lender's dashboard; the tenant itself, moved or restored, keeps its sites.
     dashboardOrigins: as ? [] : t.dashboardOrigins ?? [],
+    firstBusinessDate: t.firstBusinessDate ?? null, firstAdminEmail: t.firstAdminEmail ?? null,
   }, { retry: false });
   if (t.nextMessageAt) {
     await client.query('INSERT INTO platform.message_schedule (tenant_id, next_at) VALUES ($1::uuid, $2)', [r.tenantId, t.nextMessageAt]);

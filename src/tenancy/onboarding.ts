@@ -69,7 +69,8 @@ async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
 }
 
 export async function onboardTenant(deps: OnboardingDeps, input: NewTenant, firstAdmin: FirstAdmin | null, now: Date): Promise<OnboardingResult> {
-  const database = await provisionTenant(deps.databases, deps.migrations, input, now, 'provisioning');
+  const asked = firstAdmin === null ? input : { ...input, firstAdminEmail: firstAdmin.email };
+  const database = await provisionTenant(deps.databases, deps.migrations, asked, now, 'provisioning');
   const notMade = firstAdmin === null ? null : false;
   if (database.status !== 'provisioning') return { created: database.created, status: database.status, firstAdminMade: notMade };
   try {

@@ -30,6 +30,8 @@ export interface NewTenant {
   sandbox: boolean;
   /** Which database its schema goes on, by name; the platform's own (`main`) unless said. */
   database?: string;
+  /** The e-mail of the first admin onboarding asks the identity provider for, recorded for repeats to be held to. */
+  firstAdminEmail?: string;
 }
 
 /**
@@ -124,7 +126,7 @@ export async function provisionTenant(
 /** What a new tenant's registry row takes from the request. */
 const entryOf = (input: NewTenant, id: string, schemaName: string, businessDate: string, now: Date) => ({
   id, slug: input.slug, displayName: input.displayName, sandbox: input.sandbox, currency: input.currency, timeZone: input.timeZone,
-  businessDate, schemaName, createdAt: now, updatedAt: now,
+  businessDate, schemaName, createdAt: now, updatedAt: now, firstBusinessDate: businessDate, firstAdminEmail: input.firstAdminEmail ?? null,
 });
 
 interface ExistingTenant {
@@ -136,18 +138,29 @@ interface ExistingTenant {
   status: string;
   database: string;
   schema_version: string | null;
+  first_business_date: string | null;
+  first_admin_email: string | null;
 }
 
-const EXISTING = 'id, display_name, currency, time_zone, sandbox, status, database, schema_version';
+const EXISTING = 'id, display_name, currency, time_zone, sandbox, status, database, schema_version, first_business_date::text, first_admin_email';
 
-/** Repeating a request is fine; the same slug with different terms is a conflict, named field by field. */
+/**
+ * Repeating a request is fine; the same slug with different terms is a conflict, named field by field. A business
+ * date or first admin left out of the repeat asks for nothing; given, each is held to what the tenant was created
+ * with (its business date since moved on by end of day is no difference). A first admin asked for where none was,
+ * or another one, would never be made. A row from before these were recorded (no first business date) is held
+ * to the rest only.
+ */
 function refuseDifferent(found: ExistingTenant, input: NewTenant): void {
+  const recorded = found.first_business_date !== null;
   const differs = [
     found.display_name !== input.displayName && 'displayName',
     found.currency !== input.currency && 'currency',
     found.time_zone !== input.timeZone && 'timeZone',
     found.sandbox !== input.sandbox && 'sandbox',
     found.database !== (input.database ?? MAIN_DATABASE) && 'database',
+    recorded && input.businessDate !== undefined && input.businessDate !== found.first_business_date && 'businessDate',
+    recorded && input.firstAdminEmail !== undefined && input.firstAdminEmail.toLowerCase() !== found.first_admin_email?.toLowerCase() && 'firstAdmin.email',
   ].filter((f): f is string => typeof f === 'string');
   if (differs.length > 0) throw new TenantConflictError(input.slug, differs);
 }

@@ -13,6 +13,9 @@ export type RegistryEntry = Omit<TenantRecord, 'checkProviders' | 'dashboardOrig
   createdAt: Date | string;
   checkProviders?: string;
   dashboardOrigins?: readonly string[];
+  /** What a repeat of createTenant is held to (src/tenancy/provisioning.ts); null on a row from before they were kept. */
+  firstBusinessDate: string | null;
+  firstAdminEmail: string | null;
 };
 
 /**
@@ -26,7 +29,8 @@ export async function writeRegistryEntry(client: pg.ClientBase, entry: RegistryE
     ['status_reason', 'text', entry.statusReason], ['sandbox', 'boolean', entry.sandbox], ['currency', 'text', entry.currency],
     ['time_zone', 'text', entry.timeZone], ['business_date', 'date', entry.businessDate], ['schema_name', 'text', entry.schemaName],
     ['schema_version', 'text', entry.schemaVersion], ['database', 'text', entry.database], ['created_at', 'timestamptz', entry.createdAt],
-    ['updated_at', 'timestamptz', entry.updatedAt],
+    ['updated_at', 'timestamptz', entry.updatedAt], ['first_business_date', 'date', entry.firstBusinessDate],
+    ['first_admin_email', 'text', entry.firstAdminEmail],
   ];
   if (entry.checkProviders !== undefined) columns.push(['check_providers', 'text', entry.checkProviders]);
   if (entry.dashboardOrigins !== undefined) columns.push(['dashboard_origins', 'text[]', [...entry.dashboardOrigins]]);

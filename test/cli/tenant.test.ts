@@ -21,6 +21,10 @@ describe('npm run tenant -- create, with no identity provider', () => {
     const token = await runScript('src/cli/token.ts', advice, env());
     expect(token.code, token.stderr).toBe(0);
     expect(decodeJwt(token.stdout.trim())).toMatchObject({ realm_access: { roles: ['tenant-admin'] } });
+
+    // Run again for another first admin, it is refused as createTenant refuses it: that admin would never be made.
+    const other = await runScript('src/cli/tenant.ts', ['create', slug, '--admin-email', `bob@${slug}.example`], env());
+    expect([other.code, other.stderr]).toEqual([1, `tenant ${slug} already exists with a different firstAdmin.email\n`]);
   });
 
   it('refuses a first business date after today in the tenant\'s zone, as createTenant does, making nothing', async () => {

@@ -6,6 +6,7 @@ import { offboardTenant, onboardTenant } from '../../src/tenancy/onboarding.js';
 import { provisionTenant } from '../../src/tenancy/provisioning.js';
 import { schemaForSlug } from '../../src/tenancy/schemaNames.js';
 import { schemasBehind } from '../../src/tenancy/migrations.js';
+import { addDays } from '../../src/domain/calendar.js';
 import type { Runtime } from '../../src/runtime.js';
 import { codes, devToken, gql, startTestServer, uniqueSlug, userErrorCodes, userErrors, USER_ERRORS, type TestServer } from '../support/harness.js';
 
@@ -113,6 +114,34 @@ describe('onboarding', () => {
     expect(identity.made.has(slug)).toBe(true);
   });
 
+  it('holds a repeat to the business date and first admin the tenant was created with, refusing others as CONFLICT', async () => {
+    const slug = uniqueSlug('onb-repeat');
+    const first = { ...input(slug), businessDate: '2026-11-20' };
+    const ada = { email: 'ops@northwind.example', name: 'Ada Lovelace' };
+    expect(await onboardTenant(deps(), first, ada, NOW)).toMatchObject({ created: true, status: 'active' });
+    const repeated = { created: false, status: 'active', firstAdminMade: false };
+    expect(await onboardTenant(deps(), first, ada, NOW)).toEqual(repeated);
+    // Addresses are compared as the provider does, in any case; left out, neither asks for anything.
+    expect(await onboardTenant(deps(), first, { email: 'OPS@Northwind.example', name: 'Ada' }, NOW)).toEqual(repeated);
+    expect(await onboardTenant(deps(), input(slug), null, NOW)).toEqual({ ...repeated, firstAdminMade: null });
+    // End of day has moved it on since: the date it was created at is still the same request, today's is not.
+    await runtime.pool.query(`UPDATE platform.tenant SET business_date = '2026-11-22' WHERE slug = $1`, [slug]);
+    expect(await onboardTenant(deps(), first, ada, NOW)).toEqual(repeated);
+    await expect(onboardTenant(deps(), { ...first, businessDate: '2026-11-22' }, ada, NOW))
+      .rejects.toMatchObject({ fields: ['businessDate'], message: `tenant ${slug} already exists with a different businessDate` });
+    // Another first admin would never be made: refused, and the provider is not asked.
+    await expect(onboardTenant(deps(), first, { email: 'someone@else.example', name: 'Someone' }, NOW))
+      .rejects.toMatchObject({ fields: ['firstAdmin.email'] });
+    expect(identity.admins.get(slug)).toEqual(ada);
+    // So is one asked for a tenant created with none.
+    const plain = uniqueSlug('onb-repeat');
+    await onboardTenant(deps(), input(plain), null, NOW);
+    await expect(onboardTenant(deps(), input(plain), ada, NOW)).rejects.toMatchObject({ fields: ['firstAdmin.email'] });
+    // A tenant from before these were recorded is held to its other details only.
+    await runtime.pool.query('UPDATE platform.tenant SET first_business_date = NULL WHERE slug = $1', [plain]);
+    expect(await onboardTenant(deps(), { ...input(plain), businessDate: '2026-11-01' }, ada, NOW)).toEqual(repeated);
+  });
+
   it('offboarding stops serving the tenant at once and disables its identities, keeping its data', async () => {
     const slug = uniqueSlug('onb-off');
     await onboardTenant(deps(), input(slug), null, NOW);
@@ -139,6 +168,16 @@ describe('onboarding', () => {
     expect(badEmail.data!['createTenant'].created).toBeNull();
     expect(await status(badSlug)).toBeNull();
     expect(await schemaExists(badSlug)).toBe(false);
+    // A repeat naming another first admin or another first business date is a CONFLICT naming the field.
+    const again = (fields: string) => gql(server.gateway, `mutation { createTenant(input: { slug: "${slug}", displayName: "Via API", currency: "USD", timeZone: "UTC", ${fields} }) { created ${USER_ERRORS} } }`, { token: admin });
+    expect(userErrors(await again('firstAdmin: { email: "other@via-api.example", name: "Other" }'), 'createTenant')).toEqual([expect.objectContaining({
+      code: 'CONFLICT', field: 'input.firstAdmin.email', message: `tenant ${slug} already exists with a different firstAdmin.email`,
+    })]);
+    const createdOn = (await status(slug))!.businessDate;
+    expect(userErrors(await again(`businessDate: "${createdOn}", firstAdmin: { email: "boss@via-api.example", name: "Grace Hopper" }`), 'createTenant')).toEqual([]);
+    expect(userErrors(await again(`businessDate: "${addDays(createdOn, -1)}"`), 'createTenant')).toEqual([expect.objectContaining({
+      code: 'CONFLICT', field: 'input.businessDate', message: `tenant ${slug} already exists with a different businessDate`,
+    })]);
     const offboarded = await gql(server.gateway, `mutation { offboardTenant(input: { slug: "${slug}", reason: "test" }) { tenant { status } } }`, { token: admin });
     expect(offboarded.data!['offboardTenant'].tenant.status).toBe('OFFBOARDED');
     const reactivate = await gql(server.gateway, `mutation { reactivateTenant(input: { slug: "${slug}", reason: "oops" }) { tenant { status } ${USER_ERRORS} } }`, { token: admin });
