@@ -275,10 +275,10 @@ describe('tenants through the API', () => {
     const future = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: futureSlug, displayName: 'X', currency: 'USD', timeZone: 'UTC', sandbox: true, businessDate: '2199-12-31' } } });
     expect(userErrors(future, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.businessDate', message: expect.stringMatching(/^businessDate may not be after today in UTC, \d{4}-\d{2}-\d{2}/) })]);
     expect(await server.runtime.registry.findBySlug(futureSlug)).toBeNull();
-    // Nor more than 366 days before it (1926 typed for 2026): end of day would run once for every date since.
+    // Nor more than 1,827 days (five years) before it (1926 typed for 2026): end of day would run once for every date since.
     const typoSlug = uniqueSlug('api-bad');
     const typo = await gql(server.gateway, mutation, { token: admin, variables: { input: { slug: typoSlug, displayName: 'X', currency: 'USD', timeZone: 'UTC', businessDate: '1926-01-05' } } });
-    expect(userErrors(typo, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.businessDate', message: expect.stringMatching(/^businessDate may not be before \d{4}-\d{2}-\d{2}, 366 days before today in UTC/) })]);
+    expect(userErrors(typo, 'createTenant')).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.businessDate', message: expect.stringMatching(/^businessDate may not be before \d{4}-\d{2}-\d{2}, 1827 days before today in UTC/) })]);
     expect(await server.runtime.registry.findBySlug(typoSlug)).toBeNull();
     // A value graphql-js itself cannot read (an impossible date in a variable) is refused before the mutation runs,
     // so it stays a GraphQL error, still naming the field.

@@ -162,7 +162,7 @@ const CreateTenantInput = builder.inputType('CreateTenantInput', {
     displayName: t.string({ required: true, description: 'Name shown to people.' }),
     currency: t.string({ required: true, description: 'Default ISO 4217 currency.' }),
     timeZone: t.string({ required: true, description: 'IANA time zone, e.g. Asia/Kolkata.' }),
-    businessDate: t.field({ type: 'Date', required: false, description: 'First business date: today in timeZone when left out, and never after it (a tenant\'s date moves only by its end of day; a sandbox\'s also by `advanceSandboxClock`) nor more than 366 days before it (an older book is brought in by backdating its loans\' disbursements). A past date is caught up by end of day at once.' }),
+    businessDate: t.field({ type: 'Date', required: false, description: 'First business date: today in timeZone when left out, and never after it (a tenant\'s date moves only by its end of day; a sandbox\'s also by `advanceSandboxClock`) nor more than 1,827 days (five years) before it (an older book is brought in by backdating its loans\' disbursements). A past date is caught up by end of day at once.' }),
     sandbox: t.boolean({ required: false, defaultValue: false, description: 'Seed realistic demo data for partner integration.' }),
     firstAdmin: t.field({ type: FirstAdminInput, required: false, description: 'The lender\'s first tenant admin; sets a password on first sign-in.' }),
     database: t.string({ required: false, description: 'Which PostgreSQL database its schema goes on, by the name the platform\'s settings give it (`main`, the platform\'s own, unless said; docs/operations.md, "Placing tenants on more than one server").' }),

@@ -37,9 +37,11 @@ export interface NewTenant {
 /**
  * How far before today a new tenant's first business date may be. End of day brings a tenant to today one date
  * after another, so a first date decades back (1926 typed for 2026) would grind through tens of thousands of runs;
- * a lender bringing an older book backdates its loans' disbursements instead, which has no such bound.
+ * a lender bringing an older book backdates its loans' disbursements instead, which has no such bound. Five
+ * years (and a day): a lender may start its books at any year end it still reports on, and a date typed with the
+ * wrong century or decade is refused.
  */
-export const FIRST_BUSINESS_DATE_DAYS_BACK = 366;
+export const FIRST_BUSINESS_DATE_DAYS_BACK = 1_827;
 
 export class TenantConflictError extends Error {
   constructor(

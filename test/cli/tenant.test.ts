@@ -36,11 +36,11 @@ describe('npm run tenant -- create, with no identity provider', () => {
     expect(listed.stdout).not.toContain(slug);
   });
 
-  it('refuses a first business date more than 366 days before today, as createTenant does, making nothing', async () => {
+  it('refuses a first business date more than 1,827 days (five years) before today, as createTenant does, making nothing', async () => {
     const slug = uniqueSlug('cli-past');
     const refused = await runScript('src/cli/tenant.ts', ['create', slug, '--business-date', '1926-01-05'], env());
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^businessDate: businessDate may not be before \d{4}-\d{2}-\d{2}, 366 days before today in UTC/);
+    expect(refused.stderr).toMatch(/^businessDate: businessDate may not be before \d{4}-\d{2}-\d{2}, 1827 days before today in UTC/);
     const listed = await runScript('src/cli/tenant.ts', ['list'], env());
     expect(listed.stdout).not.toContain(slug);
   });

@@ -91,9 +91,9 @@ describe('provisioning', () => {
       [{ businessDate: '2026-11-23' }, 'businessDate'],
       [{ businessDate: '2199-12-31', sandbox: true }, 'businessDate'],
       [{ businessDate: '2026-11-22', timeZone: 'America/Los_Angeles' }, 'businessDate'],
-      // More than 366 days before today in its zone: end of day would run once for every date since.
+      // More than 1,827 days (five years) before today in its zone: end of day would run once for every date since.
       [{ businessDate: '1926-11-22' }, 'businessDate'],
-      [{ businessDate: '2025-11-20' }, 'businessDate'],
+      [{ businessDate: '2021-11-20' }, 'businessDate'],
       [{ displayName: '   ' }, 'displayName'],
     ];
     for (const [override, field] of cases) {
@@ -101,16 +101,16 @@ describe('provisioning', () => {
       await expect(provisionTenant(runtime.pool, runtime.migrations, input, NOW)).rejects.toMatchObject({ constructor: InvalidField, field });
       expect(await registryRows(input.slug), input.slug).toBe(0);
     }
-    // Today in its zone, or any day back to 366 days before, is a first business date.
+    // Today in its zone, or any day back to 1,827 days before, is a first business date.
     const today = await provisionTenant(runtime.pool, runtime.migrations, { slug: uniqueSlug('prov-today'), ...base, businessDate: '2026-11-22' }, NOW);
     expect(today.created).toBe(true);
-    const earliest = await provisionTenant(runtime.pool, runtime.migrations, { slug: uniqueSlug('prov-earliest'), ...base, businessDate: '2025-11-21' }, NOW);
+    const earliest = await provisionTenant(runtime.pool, runtime.migrations, { slug: uniqueSlug('prov-earliest'), ...base, businessDate: '2021-11-21' }, NOW);
     expect(earliest.created).toBe(true);
     // Counted from today in its own zone: still the 21st in Los Angeles.
-    const western = await provisionTenant(runtime.pool, runtime.migrations, { slug: uniqueSlug('prov-west'), ...base, timeZone: 'America/Los_Angeles', businessDate: '2025-11-20' }, NOW);
+    const western = await provisionTenant(runtime.pool, runtime.migrations, { slug: uniqueSlug('prov-west'), ...base, timeZone: 'America/Los_Angeles', businessDate: '2021-11-20' }, NOW);
     expect(western.created).toBe(true);
     await expect(provisionTenant(runtime.pool, runtime.migrations, { slug: uniqueSlug('prov-typo'), ...base, businessDate: '1926-11-22' }, NOW))
-      .rejects.toThrow('businessDate may not be before 2025-11-21, 366 days before today in Asia/Kolkata');
+      .rejects.toThrow('businessDate may not be before 2021-11-21, 1827 days before today in Asia/Kolkata');
   });
 
   it('seeds a sandbox tenant with realistic demo data', async () => {

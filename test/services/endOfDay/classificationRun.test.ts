@@ -62,7 +62,7 @@ const run = (tenant: TenantRecord, to: string) => runEndOfDay(runtime, tenant.sl
 
 describe('classification at end of day', () => {
   it("follows RBI's example, borrower-wise, with suspense and provisions, and upgrades only when all arrears are paid", { timeout: 300_000 }, async () => {
-    // A lender onboarded on the example's first date: a first business date is at most 366 days before its today.
+    // A lender onboarded on the example's first date: a first business date is at most 1,827 days before its today.
     const tenant = await createTenant(runtime, uniqueSlug('irac'), { sandbox: true, currency: 'INR', timeZone: 'Asia/Kolkata', businessDate: '2021-02-28' }, new Date('2021-02-28T12:00:00Z'));
     const l = lender(tenant);
     const borrowerPartyId = await l.borrower();
