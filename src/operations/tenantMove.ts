@@ -7,7 +7,7 @@
 // has been removed, so reactivating it here undoes the attempt (after removing a half-made copy on the target).
 import type pg from 'pg';
 import { InvalidField } from '../errors.js';
-import { endOfDayLockKey } from '../services/endOfDay/run.js';
+import { withEndOfDayLock } from '../services/endOfDay/run.js';
 import type { Logger } from '../log.js';
 import type { Migration } from '../tenancy/migrations.js';
 import { quoteIdent } from '../tenancy/schemaNames.js';
@@ -69,23 +69,7 @@ async function waitUntilSettled(pool: pg.Pool, schema: string, timeoutMs: number
  * before the move starts, and none starts until it is over, so no run writes to a copy being left behind.
  */
 async function withEndOfDayHeld<T>(registry: pg.Pool, tenantId: string, slug: string, work: () => Promise<T>): Promise<T> {
-  const lock = await registry.connect();
-  let broken: Error | undefined;
-  try {
-    const { rows: [held] } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [endOfDayLockKey(tenantId)]);
-    if (!held!.locked) throw new InvalidField('slug', `end of day is running for ${slug}: move it once the run has finished`);
-    try {
-      return await work();
-    } finally {
-      // A failed unlock must not stand in for the move's own outcome (the registry may already point at the
-      // target): the connection is closed instead, which ends its locks.
-      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [endOfDayLockKey(tenantId)]).catch((error: Error) => {
-        broken = error;
-      });
-    }
-  } finally {
-    lock.release(broken);
-  }
+  return withEndOfDayLock(registry, tenantId, () => new InvalidField('slug', `end of day is running for ${slug}: move it once the run has finished`), work);
 }
 
 /** One tenant being copied by a move: where it is registered and read from, and where it is written. */

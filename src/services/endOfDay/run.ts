@@ -209,17 +209,30 @@ export async function runEndOfDay(rt: EndOfDayRuntime, slug: string, options: En
   if (!found) throw new AppError('NOT_FOUND', `no tenant ${slug}`);
   if (found.status !== 'active') throw new AppError('CONFLICT', `the tenant is ${statusInWords(found.status)}: end of day runs only for active tenants`, { field: 'tenant' });
 
-  const lock = await rt.pool.connect();
+  return withEndOfDayLock(rt.pool, found.id, () => new AppError('CONFLICT', 'end of day is already running for this tenant'), () => runDates(rt, found, options));
+}
+
+/**
+ * Runs `work` holding the tenant's end-of-day lock on a connection of `pool` (the registry's) for its whole length:
+ * a run, or a tenant's move, which no run may write under. `busy` is the refusal when another session holds it. A
+ * failed unlock must not stand in for the work's own outcome (a move may already have repointed the registry): the
+ * connection is closed instead, which ends its locks, rather than going back to the pool still holding this one.
+ */
+export async function withEndOfDayLock<T>(pool: pg.Pool, tenantId: string, busy: () => Error, work: () => Promise<T>): Promise<T> {
+  const lock = await pool.connect();
+  let broken: Error | undefined;
   try {
-    const { rows } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [endOfDayLockKey(found.id)]);
-    if (!rows[0]!.locked) throw new AppError('CONFLICT', 'end of day is already running for this tenant');
+    const { rows: [held] } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [endOfDayLockKey(tenantId)]);
+    if (!held!.locked) throw busy();
     try {
-      return await runDates(rt, found, options);
+      return await work();
     } finally {
-      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [endOfDayLockKey(found.id)]);
+      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [endOfDayLockKey(tenantId)]).catch((error: Error) => {
+        broken = error;
+      });
     }
   } finally {
-    lock.release();
+    lock.release(broken);
   }
 }
 
