@@ -22,7 +22,7 @@ export async function endOfDayRunnerPresent(pool: pg.Pool, tenantId: string): Pr
 }
 
 /** A run as it was read: its date, the status stored and the attempts, which a resumption counts up. */
-export interface RunAsRead {
+interface RunAsRead {
   businessDate: Date;
   status: string;
   attempts: number;
