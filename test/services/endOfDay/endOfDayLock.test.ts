@@ -1,16 +1,16 @@
 // The tenant's end-of-day lock, as runEndOfDay and a tenant's move hold it (withEndOfDayLock): refused while another
 // session holds it, given back when the work ends, and the work's own outcome kept when giving it back fails.
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { endOfDayLockKey, withEndOfDayLock } from '../../../src/services/endOfDay/run.js';
+import { createPool } from '../../../src/tenancy/database.js';
 
 let pool: pg.Pool;
 
 beforeAll(() => {
-  pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
-  // A connection ended by the last test is the pool's to drop, not the process's to fail on.
-  pool.on('error', () => undefined);
+  // The gateway's own pool: a held connection that is ended (the last test) is reported and dropped, as in production.
+  pool = createPool(inject('databaseUrl'), 4, 'lendgraph-test');
 });
 
 afterAll(async () => {
